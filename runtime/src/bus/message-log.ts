@@ -1,0 +1,56 @@
+/**
+ * The one small interface behind which the bus persists messages. The embedded on-disk log
+ * (`bus/embedded/`) is the default; Kafka (`bus/kafka/`) implements the same contract in a cluster.
+ *
+ * Contract (both implementations):
+ * - `append` resolves only once every record is durable; then the message is "accepted".
+ * - Every accepted delivery is eventually handed to `consume`'s handler, in append order per
+ *   receiver, again after a restart unless it was marked completed (at-least-once).
+ * - `complete` durably records that a delivery was handled; a completed delivery is never handed
+ *   out again, also across restarts (the bus additionally dedups by delivery id).
+ * - `deadLetter` durably moves a delivery aside with a reason; it counts as completed.
+ */
+import type { AclMessage } from '../acl/message.js';
+
+/** One delivery: a message addressed to one receiver. A message to N receivers is N deliveries. */
+export interface Delivery {
+  /** Unique delivery id (message id + receiver), the unit of dedup and completion. */
+  id: string;
+  /** Id of the message as sent (shared by all deliveries of a multi-receiver message). */
+  messageId: string;
+  /** Name of the receiving agent (the mailbox this delivery goes to, and the Kafka key). */
+  receiver: string;
+  message: AclMessage;
+  /** Accepted at, ms since epoch (host clock). */
+  acceptedAt: number;
+}
+
+export interface CompletionRecord {
+  id: string;
+  receiver: string;
+}
+
+export interface DeadLetter {
+  delivery: Delivery;
+  reason: string;
+  attempts: number;
+  at: number;
+}
+
+export type DeliveryHandler = (batch: readonly Delivery[]) => void;
+
+export interface MessageLog {
+  /** Open storage and replay: unfinished deliveries from before are handed to the consumer first. */
+  open(): Promise<void>;
+  /** Durably append; resolves when all are durable (group commit may share one fsync). */
+  append(deliveries: readonly Delivery[]): Promise<void>;
+  /** Start handing deliveries (replayed unfinished ones first, then new ones) to `handler`. */
+  consume(handler: DeliveryHandler): void;
+  /** Durably record completion. */
+  complete(records: readonly CompletionRecord[]): Promise<void>;
+  /** Durably dead-letter a delivery (it is then complete). */
+  deadLetter(letter: DeadLetter): Promise<void>;
+  /** Read dead letters (newest last), for operators. */
+  deadLetters(limit?: number): Promise<DeadLetter[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './acl/message.js';
+export type * from './bus/message-log.js';
+export type * from './registry/registry-store.js';
