@@ -46,6 +46,8 @@ export interface MessageLog {
   append(deliveries: readonly Delivery[]): Promise<void>;
   /** Start handing deliveries (replayed unfinished ones first, then new ones) to `handler`. */
   consume(handler: DeliveryHandler): void;
+  /** Bounded dedup index: was this delivery id completed (within the retention window)? */
+  hasCompleted?(id: string): boolean;
   /** Durably record completion. */
   complete(records: readonly CompletionRecord[]): Promise<void>;
   /** Durably dead-letter a delivery (it is then complete). */

@@ -1,0 +1,206 @@
+/**
+ * The Dispatcher drains mailboxes into the executor and applies what handling produced, in the
+ * order that keeps the guarantees:
+ *   1. the outbox (messages the agent sent) is appended durably,
+ *   2. only then is the delivery's completion recorded.
+ * A crash between 1 and 2 re-handles the delivery; the outbox gets the same derived ids and the
+ * duplicates are dropped, so receivers see each message once.
+ *
+ * One work item per agent per batch keeps each agent's messages strictly ordered; batches amortise
+ * the thread hop to the sandbox shards. Up to `maxInFlight` batches overlap.
+ */
+import type { Delivery, MessageLog } from './message-log.js';
+import type { AgentExecutor, ExecutionResult, WorkItem } from './executor.js';
+import type { Bus } from './bus.js';
+import type { BusEvents } from './events.js';
+import { derivedMessageId } from './ids.js';
+import { startHandleSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';
+
+export interface DispatcherOptions {
+  bus: Bus;
+  log: MessageLog;
+  executor: AgentExecutor;
+  events: BusEvents;
+  /** Crashes of one delivery before it is dead-lettered (poison message). */
+  maxAttempts: number;
+  maxBatch: number;
+  maxInFlight: number;
+  /** Is the agent runnable here? (deployed, not failed, owned by this node) */
+  isRunnable: (agent: string) => boolean;
+  /** Apply directory/timer effects of a completed handling. */
+  applyEffects: (result: ExecutionResult) => Promise<void>;
+}
+
+export class Dispatcher {
+  private readonly ready = new Set<string>();
+  private readonly busy = new Set<string>();
+  private readonly timers = new Map<string, string[]>();
+  private readonly attempts = new Map<string, number>();
+  private inFlight = 0;
+  private scheduled = false;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: DispatcherOptions) {}
+
+  /** An agent may have work: schedule a pass. */
+  wake(agent: string): void {
+    this.ready.add(agent);
+    this.schedule();
+  }
+
+  fireTimer(agent: string, token: string): void {
+    const list = this.timers.get(agent) ?? [];
+    list.push(token);
+    this.timers.set(agent, list);
+    this.wake(agent);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  isBusy(agent: string): boolean {
+    return this.busy.has(agent);
+  }
+
+  /** Resolves when nothing is in flight (used for draining before upgrade/stop). */
+  async idle(agent?: string): Promise<void> {
+    while (agent === undefined ? this.inFlight > 0 : this.busy.has(agent)) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.inFlight < this.opts.maxInFlight && this.ready.size > 0) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) return;
+      this.inFlight += 1;
+      void this.run(batch).finally(() => {
+        this.inFlight -= 1;
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+        this.schedule();
+      });
+    }
+  }
+
+  private takeBatch(): WorkItem[] {
+    const batch: WorkItem[] = [];
+    for (const agent of this.ready) {
+      if (batch.length >= this.opts.maxBatch) break;
+      this.ready.delete(agent);
+      if (this.busy.has(agent) || !this.opts.isRunnable(agent)) continue;
+      const delivery = this.opts.bus.mailbox(agent).peek();
+      if (delivery !== undefined) {
+        batch.push({ kind: 'delivery', agent, delivery, attempt: (this.attempts.get(delivery.id) ?? 0) + 1 });
+      } else {
+        const token = this.timers.get(agent)?.shift();
+        if (token === undefined) continue;
+        batch.push({ kind: 'timer', agent, token });
+      }
+      this.busy.add(agent);
+    }
+    return batch;
+  }
+
+  private async run(batch: WorkItem[]): Promise<void> {
+    const spans = batch.map((item) =>
+      item.kind === 'delivery'
+        ? startHandleSpan(item.delivery.message, {
+            agent: item.agent,
+            performative: item.delivery.message.performative,
+            conversationId: item.delivery.message.conversationId,
+            messageId: item.delivery.messageId,
+          })
+        : undefined,
+    );
+    let results: ExecutionResult[];
+    try {
+      results = await this.opts.executor.execute(batch);
+    } catch (err) {
+      // The executor itself failed (e.g. a shard died): every item counts as a crash.
+      results = batch.map((item) => ({
+        agent: item.agent,
+        workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
+        outcome: { status: 'crashed', kind: 'unavailable', message: String((err as Error).message) },
+        fuelUsed: 0, outbox: [], timers: [], directory: [], logs: [],
+      }));
+    }
+
+    const completions: Delivery[] = [];
+    const outboxSends: Promise<unknown>[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const item = batch[i]!;
+      const result = results[i]!;
+      const handle = spans[i];
+      for (const line of result.logs) this.opts.events.emit({ type: 'log', agent: item.agent, line });
+      const outcome = result.outcome;
+      if (handle) {
+        handle.span.setAttribute('caxton.fuel_used', result.fuelUsed);
+        endSpan(handle.span, outcome.status === 'crashed' ? { kind: outcome.kind, message: outcome.message } : undefined);
+      }
+      if (item.kind === 'delivery') {
+        this.opts.events.emit({
+          type: 'handled', agent: item.agent, deliveryId: item.delivery.id, messageId: item.delivery.messageId,
+          outcome, fuelUsed: result.fuelUsed, attempt: item.attempt,
+        });
+      }
+      if (outcome.status === 'ok' || outcome.status === 'rejected') {
+        const parent = item.kind === 'delivery' ? item.delivery.id : `${item.agent}:timer:${item.token}:${Date.now()}`;
+        result.outbox.forEach((msg, index) => {
+          if (handle) injectMessageContext(msg, handle.ctx);
+          outboxSends.push(this.opts.bus.send(msg, { agent: item.agent }, derivedMessageId(parent, index)).catch((err: unknown) => {
+            this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `send refused: ${(err as Error).message}`, at: Date.now() } });
+          }));
+        });
+        outboxSends.push(this.opts.applyEffects(result));
+        if (item.kind === 'delivery') {
+          if (outcome.status === 'rejected') {
+            outboxSends.push(this.opts.bus.sendPlatformReplies([this.opts.bus.failureFor(item.delivery, outcome.reason, 'rejected')]));
+          }
+          completions.push(item.delivery);
+        }
+      } else if (outcome.status === 'crashed' && item.kind === 'delivery') {
+        this.attempts.set(item.delivery.id, item.attempt);
+        if (item.attempt >= this.opts.maxAttempts) await this.deadLetter(item.delivery, outcome, item.attempt);
+      }
+      // not-running: the delivery stays at the head of the mailbox until the agent runs again.
+    }
+
+    await Promise.all(outboxSends);
+    if (completions.length > 0) {
+      await this.opts.log.complete(completions.map((d) => ({ id: d.id, receiver: d.receiver })));
+      for (const d of completions) this.finish(d);
+    }
+    for (const item of batch) {
+      this.busy.delete(item.agent);
+      if (this.opts.bus.mailbox(item.agent).depth > 0 || (this.timers.get(item.agent)?.length ?? 0) > 0) this.ready.add(item.agent);
+    }
+  }
+
+  private finish(d: Delivery): void {
+    const box = this.opts.bus.mailbox(d.receiver);
+    if (box.peek()?.id === d.id) box.shift();
+    this.attempts.delete(d.id);
+    this.opts.bus.markDone(d);
+  }
+
+  private async deadLetter(d: Delivery, outcome: { kind: string; message: string }, attempts: number): Promise<void> {
+    const reason = `handler crashed ${attempts} times (${outcome.kind}: ${outcome.message})`;
+    await this.opts.log.deadLetter({ delivery: d, reason, attempts, at: Date.now() });
+    this.finish(d);
+    this.opts.events.emit({ type: 'dead-lettered', agent: d.receiver, deliveryId: d.id, reason, attempts });
+    await this.opts.bus.sendPlatformReplies([this.opts.bus.failureFor(d, `message could not be handled: ${reason}`, 'dead-lettered')]);
+  }
+}

@@ -1,0 +1,27 @@
+import { CaxtonError, type ErrorContext } from '../errors.js';
+
+/** The receiver's mailbox is full: the sender should retry later (backpressure). */
+export class MailboxFullError extends CaxtonError {
+  constructor(agent: string, capacity: number, context: ErrorContext = {}) {
+    super('bus.mailbox-full', `mailbox of ${agent} is full (${capacity} pending messages)`, {
+      context: { agent, ...context },
+      hint: 'retry later; the agent is slower than its senders (raise --mailbox-capacity if this is expected)',
+    });
+  }
+}
+
+/** No agent of that name is deployed on this platform. */
+export class UnknownReceiverError extends CaxtonError {
+  constructor(receiver: string, context: ErrorContext = {}) {
+    super('bus.unknown-receiver', `no agent named ${receiver}`, {
+      context: { receiver, ...context },
+      hint: 'check the name with `caxton agents`; names are local (echo) or qualified (echo@<platform>)',
+    });
+  }
+}
+
+export class InvalidSendError extends CaxtonError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super('bus.invalid-send', message, { context, hint: 'a message needs a performative and at least one receiver' });
+  }
+}

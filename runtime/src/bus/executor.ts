@@ -1,0 +1,57 @@
+/**
+ * What the bus needs from whatever runs agents: hand it deliveries, get back what happened.
+ * The sandbox's shard pool implements this (node/ adapts it); the bus knows nothing of wasm.
+ */
+import type { AclMessage } from '../acl/message.js';
+import type { Delivery } from './message-log.js';
+import type { DfAgentDescription } from '../registry/registry-store.js';
+
+export type CrashKind =
+  | 'out-of-fuel'
+  | 'out-of-memory'
+  | 'trap'
+  | 'stack-overflow'
+  | 'malformed-result'
+  | 'timeout'
+  | 'unavailable';
+
+export type ExecutionOutcome =
+  | { status: 'ok' }
+  /** The agent's handler returned an error: handling is complete, the sender gets `failure`. */
+  | { status: 'rejected'; reason: string }
+  /** The instance crashed: effects are discarded, the delivery may be retried. */
+  | { status: 'crashed'; kind: CrashKind; message: string }
+  /** The agent is `failed` (crash loop) or not running here: the delivery stays pending. */
+  | { status: 'not-running'; reason: string };
+
+export interface AgentLogLine {
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  at: number;
+}
+
+export type DirectoryEffect =
+  | { kind: 'register'; description: DfAgentDescription }
+  | { kind: 'deregister-service'; agentName: string; serviceName: string };
+
+export interface ExecutionResult {
+  agent: string;
+  /** Delivery id, or `timer:<token>` for timer firings. */
+  workId: string;
+  outcome: ExecutionOutcome;
+  fuelUsed: number;
+  /** Messages the agent sent; applied only when the outcome is ok/rejected. */
+  outbox: AclMessage[];
+  timers: { delayMs: number; token: string }[];
+  directory: DirectoryEffect[];
+  logs: AgentLogLine[];
+}
+
+export type WorkItem =
+  | { kind: 'delivery'; agent: string; delivery: Delivery; attempt: number }
+  | { kind: 'timer'; agent: string; token: string };
+
+export interface AgentExecutor {
+  /** Run a batch (at most one item per agent); resolves with one result per item, same order. */
+  execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]>;
+}

@@ -1,0 +1,90 @@
+/**
+ * W3C trace context carried inside ACL messages as user parameters, so that a trace follows a
+ * conversation across agents and nodes whatever transport carried the message (log, Kafka, gRPC).
+ * Only @opentelemetry/api is used: with no SDK registered every call is a cheap no-op.
+ */
+import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import { TRACEPARENT_PARAM, TRACESTATE_PARAM, type AclMessage } from '../acl/message.js';
+
+const CARRIER_KEYS: Record<string, string> = { traceparent: TRACEPARENT_PARAM, tracestate: TRACESTATE_PARAM };
+
+const getter: TextMapGetter<AclMessage> = {
+  keys: () => ['traceparent', 'tracestate'],
+  get: (msg, key) => {
+    const param = CARRIER_KEYS[key];
+    return param === undefined ? undefined : msg.userParams?.[param];
+  },
+};
+
+const setter: TextMapSetter<AclMessage> = {
+  set: (msg, key, value) => {
+    const param = CARRIER_KEYS[key];
+    if (param === undefined) return;
+    msg.userParams = { ...msg.userParams, [param]: value };
+  },
+};
+
+export const tracer = trace.getTracer('caxton-runtime', '0.1.0');
+
+/** The context a message was sent in (its sender's span), or the active context if it carries none. */
+export function extractMessageContext(msg: AclMessage): Context {
+  if (msg.userParams?.[TRACEPARENT_PARAM] === undefined) return context.active();
+  return propagation.extract(context.active(), msg, getter);
+}
+
+/** Stamp the current (or given) context into the message's X-traceparent / X-tracestate. */
+export function injectMessageContext(msg: AclMessage, ctx: Context = context.active()): void {
+  propagation.inject(ctx, msg, setter);
+}
+
+export interface HandleSpanAttributes {
+  agent: string;
+  performative: string;
+  conversationId: string | undefined;
+  messageId: string;
+}
+
+/** Start the span of one handling of a message, child of the sender's span. */
+export function startHandleSpan(msg: AclMessage, attrs: HandleSpanAttributes): { span: Span; ctx: Context } {
+  const parent = extractMessageContext(msg);
+  const span = tracer.startSpan(
+    `handle ${attrs.performative}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'caxton.agent': attrs.agent,
+        'caxton.performative': attrs.performative,
+        'caxton.message_id': attrs.messageId,
+        ...(attrs.conversationId === undefined ? {} : { 'caxton.conversation_id': attrs.conversationId }),
+      },
+    },
+    parent,
+  );
+  return { span, ctx: trace.setSpan(parent, span) };
+}
+
+/** Start the span of a message entering the bus from outside (API, CLI). */
+export function startSendSpan(msg: AclMessage, origin: string): { span: Span; ctx: Context } {
+  const parent = extractMessageContext(msg);
+  const span = tracer.startSpan(
+    `send ${msg.performative}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'caxton.origin': origin,
+        'caxton.performative': msg.performative,
+        ...(msg.conversationId === undefined ? {} : { 'caxton.conversation_id': msg.conversationId }),
+      },
+    },
+    parent,
+  );
+  return { span, ctx: trace.setSpan(parent, span) };
+}
+
+export function endSpan(span: Span, error?: { kind: string; message: string }): void {
+  if (error !== undefined) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.kind}: ${error.message}` });
+    span.setAttribute('caxton.error_kind', error.kind);
+  }
+  span.end();
+}
