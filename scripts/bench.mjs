@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// `npm run bench -- <name> [args]`: runs bench/dist/<name>.js in a child process, passes its JSON
+// lines through to stdout, and rewrites that benchmark's section of docs/benchmarks.md with the
+// figures and the machine they came from.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const [name, ...args] = process.argv.slice(2);
+const available = readdirSync(path.join(root, 'bench'))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('lib-'))
+  .map((f) => f.replace(/\.ts$/, ''));
+if (!name) {
+  console.error(`usage: npm run bench -- <name>   (available: ${available.join(', ')})`);
+  process.exit(64);
+}
+const script = path.join(root, 'bench', 'dist', `${name}.js`);
+if (!existsSync(script)) {
+  console.error(`no benchmark named "${name}" (looked for ${path.relative(root, script)}); available: ${available.join(', ')}`);
+  process.exit(64);
+}
+
+const child = spawn(process.execPath, ['--expose-gc', '--experimental-wasm-extended-const', script, ...args], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const results = [];
+let buffer = '';
+child.stdout.on('data', (chunk) => {
+  buffer += chunk;
+  let nl;
+  while ((nl = buffer.indexOf('\n')) >= 0) {
+    const line = buffer.slice(0, nl);
+    buffer = buffer.slice(nl + 1);
+    process.stdout.write(line + '\n');
+    try {
+      const rec = JSON.parse(line);
+      if (rec && typeof rec.metric === 'string' && typeof rec.value === 'number') results.push(rec);
+    } catch {
+      // not a result line (the bench may print progress); passed through above
+    }
+  }
+});
+const code = await new Promise((resolve) => child.on('close', resolve));
+if (results.length > 0) updateDoc(name, results);
+process.exit(code ?? 1);
+
+function updateDoc(bench, rows) {
+  const file = path.join(root, 'docs', 'benchmarks.md');
+  let doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures written by `npm run bench -- <name>`; each section is rewritten by its latest run.\n';
+  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+  const machine = `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.versions.node}`;
+  const table = ['| metric | value | unit | target | note |', '|---|---|---|---|---|']
+    .concat(rows.map((r) => `| ${r.metric} | ${formatValue(r.value)} | ${r.unit ?? ''} | ${r.target ?? ''} | ${r.note ?? ''} |`))
+    .join('\n');
+  const section = `<!-- bench:${bench}:start -->\n## ${bench}\n\nRun ${new Date().toISOString()} on ${machine}.\n\n${table}\n<!-- bench:${bench}:end -->`;
+  const re = new RegExp(`<!-- bench:${bench}:start -->[\\s\\S]*?<!-- bench:${bench}:end -->`);
+  doc = re.test(doc) ? doc.replace(re, section) : `${doc.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, doc);
+}
+
+function formatValue(v) {
+  return Number.isInteger(v) ? String(v) : v.toPrecision(4);
+}
