@@ -4,6 +4,7 @@
  * on local disk) by default; etcd (`registry/etcd/`) in a cluster.
  */
 import type { AgentId } from '../acl/message.js';
+import type { CaxtonError } from '../errors.js';
 
 export interface AgentLimitsSpec {
   /** Fuel per handled message (and for init). */
@@ -70,7 +71,34 @@ export interface DfSearchTemplate {
 export type RegistryEvent =
   | { kind: 'agent-put'; agent: AgentRecord }
   | { kind: 'agent-deleted'; name: string }
-  | { kind: 'service-changed'; agentName: string; description: DfAgentDescription | undefined };
+  | { kind: 'service-changed'; agentName: string; description: DfAgentDescription | undefined }
+  | { kind: 'node-up'; node: NodeRecord }
+  | { kind: 'node-down'; id: string };
+
+/** What a node announces when it joins; the registry fills in the timestamps. */
+export interface NodeAnnouncement {
+  id: string;
+  address: string;
+}
+
+/**
+ * This node's membership of the cluster. Embedded: a single member that is only lost on leave/close.
+ * etcd: backed by a lease the node keeps alive; lost when the lease expires or cannot be renewed.
+ */
+export interface Membership {
+  readonly node: NodeRecord;
+  /** False once lost or left; never becomes true again (join anew for a new membership). */
+  readonly alive: boolean;
+  /**
+   * Local, conservative deadline (ms since epoch): until then the membership cannot have expired
+   * on the server. Fencing decisions use this (see docs/decisions/0702-placement-fencing.md).
+   */
+  readonly validUntil: number;
+  /** Called once when the membership is lost (not on a deliberate leave). Returns unsubscribe. */
+  onLost(listener: (error: CaxtonError) => void): () => void;
+  /** Leave deliberately: revoke the lease so peers see the node go at once. */
+  leave(): Promise<void>;
+}
 
 export interface RegistryStore {
   open(): Promise<void>;
@@ -81,10 +109,22 @@ export interface RegistryStore {
   listAgents(): Promise<AgentRecord[]>;
   deleteAgent(name: string): Promise<void>;
 
-  /** DF register (replaces an existing description of the same agent = modify). */
+  /**
+   * DF register (FIPA SC00023): fails with `df.already-registered` if the agent has a live
+   * description. A description whose lease expired counts as absent.
+   */
   registerDf(description: DfAgentDescription): Promise<void>;
+  /** DF modify: replaces the agent's description; fails with `df.not-registered` if absent. */
+  modifyDf(description: DfAgentDescription): Promise<void>;
+  /** DF deregister: fails with `df.not-registered` if absent. */
   deregisterDf(agentName: string): Promise<void>;
+  /** DF search: live descriptions matching the template, ordered by agent name. */
   searchDf(template: DfSearchTemplate, limit?: number): Promise<DfAgentDescription[]>;
+
+  /** Join the cluster as `node`; ttlSeconds bounds how long a dead node goes unnoticed. */
+  joinCluster(node: NodeAnnouncement, ttlSeconds: number): Promise<Membership>;
+  /** Live nodes. */
+  listNodes(): Promise<NodeRecord[]>;
 
   /** Changes made by any node (embedded: this node only). Returns an unsubscribe function. */
   watch(listener: (event: RegistryEvent) => void): () => void;

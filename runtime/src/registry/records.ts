@@ -1,0 +1,38 @@
+/**
+ * Validation of the non-DF registry records (deployments, node announcements). Pure. Records are
+ * checked on the way in so every node can trust what it reads back from disk or etcd.
+ */
+import type { AgentRecord, NodeAnnouncement } from './registry-store.js';
+import { invalid } from './errors.js';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export function validateAgentRecord(agent: AgentRecord): AgentRecord {
+  if (typeof agent?.name !== 'string' || agent.name === '') throw invalid('agent record needs a name');
+  const ctx = { agent: agent.name };
+  if (typeof agent.artifactDigest !== 'string' || !SHA256_HEX.test(agent.artifactDigest)) {
+    throw invalid('artifactDigest must be 64 lower-case hex characters (sha256)', ctx);
+  }
+  const { fuelPerMessage, memoryPages } = agent.limits ?? {};
+  if (!Number.isSafeInteger(fuelPerMessage) || (fuelPerMessage as number) <= 0) throw invalid('limits.fuelPerMessage must be a positive integer', ctx);
+  if (!Number.isSafeInteger(memoryPages) || (memoryPages as number) <= 0 || (memoryPages as number) > 65536) {
+    throw invalid('limits.memoryPages must be an integer in 1..65536', ctx);
+  }
+  for (const [k, v] of Object.entries(agent.config ?? {})) {
+    if (typeof v !== 'string') throw invalid(`config.${k} must be a string`, ctx);
+  }
+  if (!Number.isSafeInteger(agent.version) || agent.version < 0) throw invalid('version must be a non-negative integer', ctx);
+  if (!Number.isFinite(agent.createdAt) || !Number.isFinite(agent.updatedAt)) throw invalid('createdAt/updatedAt must be timestamps', ctx);
+  return structuredClone({ ...agent, config: agent.config ?? {} });
+}
+
+export function validateNodeAnnouncement(node: NodeAnnouncement): void {
+  if (typeof node?.id !== 'string' || node.id === '' || node.id.includes('/')) {
+    throw invalid('node id must be a non-empty string without "/"', { node: node?.id });
+  }
+  if (typeof node.address !== 'string') throw invalid('node address must be a string', { node: node.id });
+}
+
+export function validateTtl(ttlSeconds: number): void {
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw invalid('membership ttl must be a whole number of seconds >= 1', { ttlSeconds });
+}
