@@ -1,0 +1,103 @@
+/**
+ * Core module -> component, via jco's bundled wasm-tools: check the core module against the agent
+ * world first (so a stray import gets a readable error rather than a wasm-tools backtrace), embed
+ * the WIT with the right string encoding, then `component new`.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { ComponentizeError, InvalidAgentError } from './errors.js';
+import { importSubpath, requirePackage } from './toolchain.js';
+import { AGENT_WORLD } from './wit.js';
+
+export const HOST_IMPORT_MODULE = 'caxton:agent/host@0.1.0';
+export const WASI_PREVIEW1_MODULE = 'wasi_snapshot_preview1';
+export const JCO_VERSION = '1.35.0';
+
+export interface JcoApi {
+  componentEmbed(opts: { binary?: Uint8Array; witSource?: string; witPath?: string; stringEncoding?: 'utf8' | 'utf16' | 'compact-utf16'; world?: string }): Promise<Uint8Array>;
+  componentNew(binary: Uint8Array, adapters?: Array<[string, Uint8Array]>): Promise<Uint8Array>;
+  componentWit(binary: Uint8Array): Promise<string>;
+  preview1AdapterReactorPath(): URL;
+}
+
+export async function loadJco(toolchainDirs: readonly string[]): Promise<{ api: JcoApi; version: string }> {
+  const pkg = requirePackage('@bytecodealliance/jco', toolchainDirs, 'turning a core module into a component', JCO_VERSION);
+  return { api: await importSubpath<JcoApi>(pkg, '.'), version: pkg.version };
+}
+
+export interface CoreModuleRules {
+  /** Core exports the module must have. */
+  requiredExports: readonly string[];
+  /** Core exports it may have on top of those. */
+  optionalExports?: readonly string[];
+  /** Allow `wasi_snapshot_preview1` imports (adapted to WASI 0.2 by the reactor adapter). */
+  allowWasi: boolean;
+  /** What to tell the author when an export is missing. */
+  exportHint: string;
+}
+
+// The compiler's lib settings (ES2023, no DOM) do not declare the WebAssembly global; Node has it.
+interface WasmDescriptor { module?: string; name: string; kind: string }
+interface WasmModuleApi {
+  Module: (new (bytes: Uint8Array) => object) & {
+    imports(m: object): Array<Required<WasmDescriptor>>;
+    exports(m: object): WasmDescriptor[];
+  };
+}
+const Wasm = (globalThis as unknown as { WebAssembly: WasmModuleApi }).WebAssembly;
+
+/** Checks imports and exports of a core module against the agent world. */
+export function checkCoreModule(dir: string, core: Uint8Array, rules: CoreModuleRules): void {
+  const WebAssembly = Wasm;
+  const mod = new WebAssembly.Module(core);
+  const allowedModules = new Set([HOST_IMPORT_MODULE, ...(rules.allowWasi ? [WASI_PREVIEW1_MODULE] : [])]);
+  for (const imp of WebAssembly.Module.imports(mod)) {
+    if (!allowedModules.has(imp.module)) {
+      throw new InvalidAgentError(
+        dir,
+        `it imports ${imp.module}.${imp.name}, but agents may import only ${[...allowedModules].join(' and ')}`,
+        imp.module === 'env'
+          ? `env.${imp.name} is an AssemblyScript runtime hook (e.g. trace/abort/seed) or an undeclared @external; use the SDK's log functions instead`
+          : 'remove the import; everything an agent may do is in the caxton:agent/host interface',
+      );
+    }
+  }
+  const names = new Set(WebAssembly.Module.exports(mod).map((e) => e.name));
+  const missing = rules.requiredExports.filter((n) => !names.has(n));
+  if (missing.length > 0) {
+    throw new InvalidAgentError(dir, `it does not export ${missing.join(', ')}`, rules.exportHint);
+  }
+  const allowed = new Set([...rules.requiredExports, ...(rules.optionalExports ?? [])]);
+  const stray = [...names].filter((n) => !allowed.has(n));
+  if (stray.length > 0) {
+    throw new InvalidAgentError(
+      dir,
+      `it exports ${stray.join(', ')}, which the agent world does not define`,
+      'export nothing from the entry file except the SDK exports; move helpers into another file or drop `export`',
+    );
+  }
+}
+
+/** Embeds the agent world and creates the component. */
+export async function makeComponent(
+  dir: string,
+  jco: JcoApi,
+  core: Uint8Array,
+  opts: { witPath: string; stringEncoding: 'utf8' | 'utf16'; wasiReactor: boolean },
+): Promise<Uint8Array> {
+  const witSource = await readFile(opts.witPath, 'utf8');
+  let embedded: Uint8Array;
+  try {
+    embedded = await jco.componentEmbed({ binary: core, witSource, stringEncoding: opts.stringEncoding, world: AGENT_WORLD });
+  } catch (cause) {
+    throw new ComponentizeError(dir, 'embedding the agent world (jco embed)', cause);
+  }
+  try {
+    const adapters: Array<[string, Uint8Array]> = opts.wasiReactor
+      ? [[WASI_PREVIEW1_MODULE, await readFile(fileURLToPath(jco.preview1AdapterReactorPath()))]]
+      : [];
+    return await jco.componentNew(embedded, adapters);
+  } catch (cause) {
+    throw new ComponentizeError(dir, 'creating the component (jco new)', cause);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The Caxton build library: turns an agent project (AssemblyScript or JavaScript) into a
+ * WebAssembly component for the caxton:agent world, written to `<dir>/build/<name>.wasm` with a
+ * `.sha256` beside it. `caxton build` and scripts/build-examples.mjs call `buildAgent`.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { artifactPaths, reusableArtifact, writeArtifact } from './artifact.js';
+import { chooseRuntime, compileAssemblyScript, loadAssemblyScript } from './assemblyscript.js';
+import { checkCoreModule, loadJco, makeComponent } from './component.js';
+import { compileJavaScript, loadJavaScript } from './javascript.js';
+import { detectProject, type AgentLanguage, type AgentProject } from './project.js';
+import { sourceHash } from './source-hash.js';
+import { defaultToolchainDirs } from './toolchain.js';
+import { defaultWitPath } from './wit.js';
+
+export { detectProject, AGENT_LANGUAGES } from './project.js';
+export type { AgentLanguage, AgentProject, CaxtonManifest } from './project.js';
+export {
+  BuildError, UnknownProjectLayoutError, ToolchainMissingError, CompileError, InvalidAgentError, ComponentizeError,
+} from './errors.js';
+export { artifactPaths, sha256Hex } from './artifact.js';
+export type { BuildManifest } from './artifact.js';
+export { defaultWitPath } from './wit.js';
+
+export type BuildStep = 'detect' | 'toolchain' | 'compile' | 'componentize' | 'write' | 'reuse';
+
+export interface BuildProgress {
+  step: BuildStep;
+  message: string;
+  /** Milliseconds since the build started. */
+  elapsedMs: number;
+}
+
+export interface BuildOptions {
+  /** Where artifacts go; default `<dir>/build`. */
+  outDir?: string;
+  /** The agent world; default wit/agent.wit of this Caxton checkout. */
+  witPath?: string;
+  /** Optimised release build (default true); false keeps names and asserts for debugging. */
+  optimize?: boolean;
+  /** Skip the build when `<name>.build.json` says the same sources built the artifact on disk. */
+  reuse?: boolean;
+  /** Directories whose node_modules provide compilers and SDKs; default [dir, the Caxton install]. */
+  toolchainDirs?: string[];
+  /** Called at the start of each step (compiling a QuickJS agent takes about a second). */
+  onProgress?: (event: BuildProgress) => void;
+}
+
+export interface BuildResult {
+  artifactPath: string;
+  /** Hex SHA-256 of the component (also in `<artifactPath>.sha256`). */
+  sha256: string;
+  language: AgentLanguage;
+  bytes: number;
+  durationMs: number;
+  /** True when `reuse` found an up-to-date artifact and nothing was compiled. */
+  reused: boolean;
+}
+
+export async function buildAgent(dir: string, opts: BuildOptions = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const progress = (step: BuildStep, message: string): void =>
+    opts.onProgress?.({ step, message, elapsedMs: performance.now() - started });
+
+  progress('detect', `inspecting ${dir}`);
+  const project = detectProject(dir);
+  const outDir = path.resolve(opts.outDir ?? path.join(project.dir, 'build'));
+  const witPath = path.resolve(opts.witPath ?? defaultWitPath());
+  const toolchainDirs = opts.toolchainDirs ?? defaultToolchainDirs(project.dir);
+  const optimize = opts.optimize ?? true;
+  const wasi = project.manifest.wasi === true;
+
+  progress('toolchain', `loading the ${project.language} toolchain`);
+  const jco = await loadJco(toolchainDirs);
+  const finish = async (component: Uint8Array, hash: string, toolchain: Record<string, string>): Promise<BuildResult> => {
+    progress('write', `writing ${project.name}.wasm (${component.byteLength} bytes)`);
+    const m = await writeArtifact(outDir, { name: project.name, language: project.language, sourceHash: hash, toolchain }, component);
+    return result(project, outDir, m.sha256, m.bytes, started, false);
+  };
+
+  if (project.language === 'assemblyscript') {
+    const tc = await loadAssemblyScript(toolchainDirs);
+    const toolchain = { assemblyscript: tc.compiler.version, sdk: tc.sdk.version, jco: jco.version };
+    const hash = sourceHash({
+      trees: [project.dir, tc.sdk.dir],
+      files: [witPath],
+      settings: { toolchain, optimize, wasi, runtime: chooseRuntime(project), outDir: path.relative(project.dir, outDir) },
+    });
+    const reused = opts.reuse ? reuse(project, outDir, hash, started, progress) : undefined;
+    if (reused) return reused;
+    progress('compile', `asc ${project.entries.join(' ')}`);
+    const core = await compileAssemblyScript(project, tc, { optimize });
+    checkCoreModule(project.dir, core, {
+      requiredExports: tc.requiredExports,
+      allowWasi: wasi,
+      exportHint: 'end the entry file with `export * from "@caxton/sdk-assemblyscript/exports";` and call register(new MyAgent())',
+    });
+    progress('componentize', 'jco embed (utf16) + jco new');
+    const component = await makeComponent(project.dir, jco.api, core, { witPath, stringEncoding: 'utf16', wasiReactor: wasi });
+    return finish(component, hash, toolchain);
+  }
+
+  const tc = await loadJavaScript(toolchainDirs);
+  const toolchain = { 'componentize-qjs': tc.compiler.version, sdk: tc.sdk.version, jco: jco.version };
+  const hash = sourceHash({
+    trees: [project.dir, tc.sdk.dir],
+    files: [witPath],
+    settings: { toolchain, wasi, entry: project.entries, outDir: path.relative(project.dir, outDir) },
+  });
+  const reused = opts.reuse ? reuse(project, outDir, hash, started, progress) : undefined;
+  if (reused) return reused;
+  progress('compile', `componentize-qjs ${project.entries[0] ?? ''} (QuickJS, sync, ${wasi ? 'with WASI' : 'WASI stubbed'})`);
+  const component = await compileJavaScript(project, tc, { witPath, wasi });
+  return finish(component, hash, toolchain);
+}
+
+function reuse(
+  project: AgentProject, outDir: string, hash: string, started: number,
+  progress: (step: BuildStep, message: string) => void,
+): BuildResult | undefined {
+  const m = reusableArtifact(outDir, project.name, hash);
+  if (!m) return undefined;
+  progress('reuse', `${project.name}.wasm is up to date`);
+  return result(project, outDir, m.sha256, m.bytes, started, true);
+}
+
+function result(project: AgentProject, outDir: string, sha256: string, bytes: number, started: number, reused: boolean): BuildResult {
+  return {
+    artifactPath: artifactPaths(outDir, project.name).wasm,
+    sha256,
+    language: project.language,
+    bytes,
+    durationMs: performance.now() - started,
+    reused,
+  };
+}
+
+/** Reads the SHA-256 recorded beside an artifact (the first field of `<artifact>.sha256`). */
+export function readRecordedSha256(artifactPath: string): string {
+  return readFileSync(`${artifactPath}.sha256`, 'utf8').split(/\s+/)[0] ?? '';
+}

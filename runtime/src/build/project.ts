@@ -1,0 +1,118 @@
+/**
+ * Recognising what kind of agent project a directory holds. Explicit beats implicit:
+ * `package.json` "caxton": {"language": …} wins; otherwise asconfig.json or assembly/index.ts means
+ * AssemblyScript, and a package.json with a JavaScript entry means JavaScript.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { BuildError, UnknownProjectLayoutError } from './errors.js';
+
+export type AgentLanguage = 'assemblyscript' | 'javascript';
+export const AGENT_LANGUAGES: readonly AgentLanguage[] = ['assemblyscript', 'javascript'];
+
+/** The `"caxton"` section an agent's package.json may carry. */
+export interface CaxtonManifest {
+  language?: AgentLanguage;
+  /** Entry file, relative to the project (AssemblyScript: defaults to asconfig entries or assembly/index.ts). */
+  entry?: string;
+  /** Artifact base name (defaults to the package name without scope, else the directory name). */
+  name?: string;
+  /** AssemblyScript runtime variant; see docs/decisions/0501. */
+  runtime?: 'minimal' | 'incremental';
+  /**
+   * Build the agent with WASI (preview1 adapter for AssemblyScript, the QuickJS WASI imports for
+   * JavaScript). The runtime denies WASI by default; this exists for test agents that probe it.
+   */
+  wasi?: boolean;
+}
+
+export interface AgentProject {
+  dir: string;
+  language: AgentLanguage;
+  /** Artifact base name: `<dir>/build/<name>.wasm`. */
+  name: string;
+  /** Entry files relative to `dir` (AssemblyScript may have several; JavaScript has one). */
+  entries: string[];
+  /** asconfig.json path when present (AssemblyScript). */
+  asconfig?: string;
+  manifest: CaxtonManifest;
+}
+
+interface PackageJson {
+  name?: string;
+  main?: string;
+  module?: string;
+  caxton?: CaxtonManifest;
+}
+
+function readJson<T>(file: string): T {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (cause) {
+    throw new BuildError('build.bad-manifest', `${file} is not valid JSON`, {
+      context: { file },
+      hint: 'fix the JSON syntax',
+      cause,
+    });
+  }
+}
+
+function artifactName(pkg: PackageJson | undefined, dir: string): string {
+  const raw = pkg?.caxton?.name ?? pkg?.name?.replace(/^@[^/]+\//, '') ?? path.basename(dir);
+  return raw.replace(/[^A-Za-z0-9._-]/g, '-');
+}
+
+const JS_ENTRY_CANDIDATES = ['src/agent.js', 'src/index.js', 'agent.js', 'index.js'];
+
+export function detectProject(dirArg: string): AgentProject {
+  const dir = path.resolve(dirArg);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new BuildError('build.not-a-directory', `${dir} is not a directory`, {
+      context: { dir },
+      hint: 'pass the directory that contains the agent project (its package.json or asconfig.json)',
+    });
+  }
+  const pkgPath = path.join(dir, 'package.json');
+  const pkg = existsSync(pkgPath) ? readJson<PackageJson>(pkgPath) : undefined;
+  const manifest: CaxtonManifest = pkg?.caxton ?? {};
+  const name = artifactName(pkg, dir);
+
+  if (manifest.language !== undefined && !AGENT_LANGUAGES.includes(manifest.language)) {
+    throw new UnknownProjectLayoutError(dir, `package.json "caxton.language" is "${String(manifest.language)}", not one of ${AGENT_LANGUAGES.join(', ')}`);
+  }
+
+  const asconfig = path.join(dir, 'asconfig.json');
+  const hasAsconfig = existsSync(asconfig);
+  const asIndex = path.join(dir, 'assembly', 'index.ts');
+  const looksAs = hasAsconfig || existsSync(asIndex);
+
+  if (manifest.language === 'assemblyscript' || (manifest.language === undefined && looksAs)) {
+    let entries: string[] = [];
+    if (manifest.entry) entries = [manifest.entry];
+    else if (hasAsconfig) entries = readJson<{ entries?: string[] }>(asconfig).entries ?? [];
+    if (entries.length === 0 && existsSync(asIndex)) entries = ['assembly/index.ts'];
+    if (entries.length === 0) {
+      throw new UnknownProjectLayoutError(dir, 'an AssemblyScript project needs an entry: asconfig.json "entries", "caxton.entry" or assembly/index.ts');
+    }
+    for (const e of entries) requireFile(dir, e);
+    return { dir, language: 'assemblyscript', name, entries, ...(hasAsconfig ? { asconfig } : {}), manifest };
+  }
+
+  if (manifest.language === 'javascript' || (manifest.language === undefined && pkg !== undefined)) {
+    const declared = manifest.entry ?? pkg?.main ?? pkg?.module;
+    const entry = declared ?? JS_ENTRY_CANDIDATES.find((c) => existsSync(path.join(dir, c)));
+    if (entry === undefined) {
+      throw new UnknownProjectLayoutError(dir, `package.json names no JavaScript entry and none of ${JS_ENTRY_CANDIDATES.join(', ')} exists`);
+    }
+    requireFile(dir, entry);
+    return { dir, language: 'javascript', name, entries: [entry], manifest };
+  }
+
+  throw new UnknownProjectLayoutError(dir, 'found neither package.json, asconfig.json nor assembly/index.ts');
+}
+
+function requireFile(dir: string, rel: string): void {
+  if (!existsSync(path.join(dir, rel))) {
+    throw new UnknownProjectLayoutError(dir, `the entry file ${rel} does not exist`);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * A digest of everything that determines an artifact: the project's files, the SDK's files, the
+ * WIT, toolchain versions and build options. Equal digests mean the build would produce the same
+ * component, so `reuse` can skip it.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Directories never part of a source tree. */
+const SKIP_DIRS = new Set(['node_modules', 'build', 'dist', '.git']);
+
+function listFiles(root: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const child = rel ? `${rel}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      if (!SKIP_DIRS.has(entry.name)) out.push(...listFiles(root, child));
+    } else if (entry.isFile()) {
+      out.push(child);
+    }
+  }
+  return out;
+}
+
+export interface HashInputs {
+  /** Directory trees whose files count (project dir, SDK dirs). */
+  trees: string[];
+  /** Single files (the WIT). */
+  files: string[];
+  /** Anything else that changes the output: versions, options. */
+  settings: Record<string, unknown>;
+}
+
+export function sourceHash(inputs: HashInputs): string {
+  const h = createHash('sha256');
+  for (const tree of inputs.trees) {
+    h.update(`tree\0${path.basename(tree)}\0`);
+    for (const file of listFiles(tree).sort()) {
+      h.update(`${file}\0`);
+      h.update(readFileSync(path.join(tree, file)));
+      h.update('\0');
+    }
+  }
+  for (const file of inputs.files) {
+    h.update(`file\0${path.basename(file)}\0`);
+    h.update(readFileSync(file));
+  }
+  h.update(JSON.stringify(inputs.settings));
+  return h.digest('hex');
+}

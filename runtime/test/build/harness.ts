@@ -1,0 +1,144 @@
+/**
+ * A minimal, in-test host for agent components: transpiles a built component with jco, then
+ * instantiates it with recording implementations of `caxton:agent/host`. This is NOT the runtime's
+ * sandbox (that lives in src/sandbox); it exists so build/SDK tests can check what an agent does
+ * at the component boundary without depending on it.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+
+// QuickJS components use extended-const initialisers, which Node 20 ships behind a flag. V8 reads
+// the flag when it compiles a module, so setting it here (before any agent is compiled) is enough.
+v8.setFlagsFromString('--experimental-wasm-extended-const');
+
+export interface WitAgentId { name: string; addresses: string[] }
+/** acl-message as jco presents it: camelCase fields, options as undefined, u64 as bigint. */
+export interface WitMessage {
+  performative: string;
+  sender?: WitAgentId | undefined;
+  receivers: WitAgentId[];
+  replyTo: WitAgentId[];
+  content?: string | undefined;
+  language?: string | undefined;
+  encoding?: string | undefined;
+  ontology?: string | undefined;
+  protocol?: string | undefined;
+  conversationId?: string | undefined;
+  replyWith?: string | undefined;
+  inReplyTo?: string | undefined;
+  replyBy?: bigint | undefined;
+  userParams: Array<[string, string]>;
+}
+export interface WitService {
+  name: string; type: string; protocols: string[]; ontologies: string[]; languages: string[];
+  properties: Array<[string, string]>;
+}
+export interface Guest {
+  init(ctx: { self: WitAgentId; config: Array<[string, string]> }): void;
+  handle(message: WitMessage): void;
+  onTimer(token: string): void;
+}
+
+export class TestHost {
+  readonly sent: WitMessage[] = [];
+  readonly logs: Array<{ level: string; message: string }> = [];
+  readonly timers: Array<{ delayMs: number; token: string }> = [];
+  readonly services = new Map<string, WitService>();
+  /** service type -> agents the directory returns for it. */
+  readonly directory = new Map<string, WitAgentId[]>();
+  clock = 1_750_000_000_000n;
+  private ids = 0;
+  /** When set, `send` returns this error for messages it matches. */
+  rejectSend: ((m: WitMessage) => string | undefined) | undefined;
+
+  imports(): Record<string, unknown> {
+    return {
+      'caxton:agent/host': {
+        send: (m: WitMessage) => {
+          const err = this.rejectSend?.(m);
+          if (err !== undefined) throw err; // jco turns a thrown value into result::err
+          this.sent.push(m);
+        },
+        log: (level: string, message: string) => this.logs.push({ level, message }),
+        now: () => this.clock,
+        newId: () => `id-${++this.ids}`,
+        setTimer: (delayMs: number, token: string) => this.timers.push({ delayMs, token }),
+        registerService: (s: WitService) => {
+          if (s.name === '') throw 'service name must not be empty';
+          this.services.set(s.name, s);
+        },
+        deregisterService: (name: string) => this.services.delete(name),
+        searchServices: (type: string) => this.directory.get(type) ?? [],
+      },
+    };
+  }
+}
+
+interface Transpiled {
+  instantiate(getCoreModule: (p: string) => Promise<object>, imports: Record<string, unknown>): Promise<{ guest: Guest }>;
+}
+type JcoTranspile = (bytes: Uint8Array, opts: Record<string, unknown>) => Promise<{ files: Record<string, Uint8Array> }>;
+
+export interface AgentFactory {
+  instantiate(host: TestHost): Promise<Guest>;
+}
+
+const WasmGlobal = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<object> } }).WebAssembly;
+const cache = new Map<string, Promise<AgentFactory>>();
+
+/** Transpiles (once per content hash) and returns a factory for fresh instances. */
+export function loadAgent(wasmPath: string): Promise<AgentFactory> {
+  let p = cache.get(wasmPath);
+  if (!p) {
+    p = load(wasmPath);
+    cache.set(wasmPath, p);
+  }
+  return p;
+}
+
+async function load(wasmPath: string): Promise<AgentFactory> {
+  const bytes = await readFile(wasmPath);
+  const sha = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  const dir = path.join(os.tmpdir(), `caxton-build-test-${sha}`);
+  const { transpile } = (await import('@bytecodealliance/jco')) as unknown as { transpile: JcoTranspile };
+  const out = await transpile(bytes, { name: 'agent', instantiation: 'async', noTypescript: true, quiet: true });
+  for (const [file, data] of Object.entries(out.files)) {
+    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+    await writeFile(path.join(dir, file), data);
+  }
+  const mod = (await import(pathToFileURL(path.join(dir, 'agent.js')).href)) as Transpiled;
+  const modules = new Map<string, Promise<object>>();
+  const getCoreModule = (p: string): Promise<object> => {
+    let m = modules.get(p);
+    if (!m) {
+      m = readFile(path.join(dir, p)).then((b) => WasmGlobal.compile(b));
+      modules.set(p, m);
+    }
+    return m;
+  };
+  return {
+    async instantiate(host: TestHost): Promise<Guest> {
+      const inst = await mod.instantiate(getCoreModule, host.imports());
+      return inst.guest;
+    },
+  };
+}
+
+/** A message with every list empty and every option absent. */
+export function blankMessage(performative: string, overrides: Partial<WitMessage> = {}): WitMessage {
+  return { performative, receivers: [], replyTo: [], userParams: [], ...overrides };
+}
+
+/** The error payload jco attaches to a `result::err` thrown from an export. */
+export function errPayload(e: unknown): unknown {
+  return (e as { payload?: unknown }).payload;
+}
+
+/** Drops keys whose value is undefined: jco lifts an absent option as an explicit undefined. */
+export function defined<T extends object>(m: T): T {
+  return Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) as T;
+}

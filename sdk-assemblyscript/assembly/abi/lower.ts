@@ -1,0 +1,92 @@
+// Lowering: writing managed values into canonical-ABI layout for an import call.
+//
+// Strings are NOT copied: AssemblyScript strings are already UTF-16 in linear memory, so a slice
+// points straight at the string's data. That is safe because the caller keeps the message alive
+// for the duration of the (synchronous) host call, and the host only reads. Lists need contiguous
+// element arrays, which are built in the arena and released by the caller after the call.
+import { AclMessage, AgentId, KeyValue } from "../types";
+import { arenaAlloc } from "./arena";
+import * as L from "./layout";
+
+@inline function storeSlice(addr: usize, ptr: usize, len: u32): void {
+  store<u32>(addr, <u32>ptr);
+  store<u32>(addr, len, 4);
+}
+
+export function lowerStringAt(addr: usize, s: string): void {
+  storeSlice(addr, changetype<usize>(s), <u32>s.length);
+}
+
+function lowerOptionalString(addr: usize, s: string | null): void {
+  if (s === null) {
+    store<u8>(addr, 0);
+    storeSlice(addr + L.OPT_PAYLOAD, 0, 0);
+  } else {
+    store<u8>(addr, 1);
+    lowerStringAt(addr + L.OPT_PAYLOAD, s);
+  }
+}
+
+/** list<string> into the arena; writes the (ptr, len) slice at `addr`. */
+export function lowerStringListAt(addr: usize, list: string[]): void {
+  const n = list.length;
+  const arr: usize = n == 0 ? 0 : arenaAlloc(<usize>n * L.SLICE_SIZE, L.SLICE_ALIGN);
+  for (let i = 0; i < n; i++) lowerStringAt(arr + <usize>i * L.SLICE_SIZE, list[i]);
+  storeSlice(addr, arr, <u32>n);
+}
+
+function lowerAgentIdAt(addr: usize, id: AgentId): void {
+  lowerStringAt(addr + L.AGENT_ID_NAME, id.name);
+  lowerStringListAt(addr + L.AGENT_ID_ADDRESSES, id.addresses);
+}
+
+function lowerAgentIdListAt(addr: usize, list: AgentId[]): void {
+  const n = list.length;
+  const arr: usize = n == 0 ? 0 : arenaAlloc(<usize>n * L.AGENT_ID_SIZE, L.AGENT_ID_ALIGN);
+  for (let i = 0; i < n; i++) lowerAgentIdAt(arr + <usize>i * L.AGENT_ID_SIZE, list[i]);
+  storeSlice(addr, arr, <u32>n);
+}
+
+/** list<tuple<string, string>> into the arena; writes the slice at `addr`. */
+export function lowerPairListAt(addr: usize, list: KeyValue[]): void {
+  const n = list.length;
+  const arr: usize = n == 0 ? 0 : arenaAlloc(<usize>n * L.PAIR_SIZE, L.PAIR_ALIGN);
+  for (let i = 0; i < n; i++) {
+    const e = arr + <usize>i * L.PAIR_SIZE;
+    lowerStringAt(e + L.PAIR_FIRST, list[i].key);
+    lowerStringAt(e + L.PAIR_SECOND, list[i].value);
+  }
+  storeSlice(addr, arr, <u32>n);
+}
+
+/**
+ * record acl-message into a fresh arena block. `acl-message` flattens to 38 core values, more than
+ * the 16 the canonical ABI passes in registers, so imports taking it receive a pointer instead.
+ */
+export function lowerMessage(m: AclMessage): usize {
+  const addr = arenaAlloc(L.MSG_SIZE, L.MSG_ALIGN);
+  // Padding bytes are never read by the host, but zeroing keeps the buffer deterministic.
+  memory.fill(addr, 0, L.MSG_SIZE);
+  store<u8>(addr + L.MSG_PERFORMATIVE, <u8>m.performative);
+  const sender = m.sender;
+  if (sender !== null) {
+    store<u8>(addr + L.MSG_SENDER, 1);
+    lowerAgentIdAt(addr + L.MSG_SENDER + L.OPT_PAYLOAD, sender);
+  }
+  lowerAgentIdListAt(addr + L.MSG_RECEIVERS, m.receivers);
+  lowerAgentIdListAt(addr + L.MSG_REPLY_TO, m.replyTo);
+  lowerOptionalString(addr + L.MSG_CONTENT, m.content);
+  lowerOptionalString(addr + L.MSG_LANGUAGE, m.language);
+  lowerOptionalString(addr + L.MSG_ENCODING, m.encoding);
+  lowerOptionalString(addr + L.MSG_ONTOLOGY, m.ontology);
+  lowerOptionalString(addr + L.MSG_PROTOCOL, m.protocol);
+  lowerOptionalString(addr + L.MSG_CONVERSATION_ID, m.conversationId);
+  lowerOptionalString(addr + L.MSG_REPLY_WITH, m.replyWith);
+  lowerOptionalString(addr + L.MSG_IN_REPLY_TO, m.inReplyTo);
+  if (m.hasReplyBy) {
+    store<u8>(addr + L.MSG_REPLY_BY, 1);
+    store<u64>(addr + L.MSG_REPLY_BY + 8, m.replyBy);
+  }
+  lowerPairListAt(addr + L.MSG_USER_PARAMS, m.userParams);
+  return addr;
+}
