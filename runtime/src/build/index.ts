@@ -72,7 +72,6 @@ export async function buildAgent(dir: string, opts: BuildOptions = {}): Promise<
   const wasi = project.manifest.wasi === true;
 
   progress('toolchain', `loading the ${project.language} toolchain`);
-  const jco = await loadJco(toolchainDirs);
   const finish = async (component: Uint8Array, hash: string, toolchain: Record<string, string>): Promise<BuildResult> => {
     progress('write', `writing ${project.name}.wasm (${component.byteLength} bytes)`);
     const m = await writeArtifact(outDir, { name: project.name, language: project.language, sourceHash: hash, toolchain }, component);
@@ -80,6 +79,7 @@ export async function buildAgent(dir: string, opts: BuildOptions = {}): Promise<
   };
 
   if (project.language === 'assemblyscript') {
+    const jco = await loadJco(toolchainDirs);
     const tc = await loadAssemblyScript(toolchainDirs);
     const toolchain = { assemblyscript: tc.compiler.version, sdk: tc.sdk.version, jco: jco.version };
     const hash = sourceHash({
@@ -102,7 +102,7 @@ export async function buildAgent(dir: string, opts: BuildOptions = {}): Promise<
   }
 
   const tc = await loadJavaScript(toolchainDirs);
-  const toolchain = { 'componentize-qjs': tc.compiler.version, sdk: tc.sdk.version, jco: jco.version };
+  const toolchain = { 'componentize-qjs': tc.compiler.version, sdk: tc.sdk.version };
   const hash = sourceHash({
     trees: [project.dir, tc.sdk.dir],
     files: [witPath],

@@ -8,6 +8,7 @@
  * loaded at run time. We always use the SYNC runtime: the async one needs JSPI, which Node 20 lacks.
  */
 import { realpathSync } from 'node:fs';
+import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CompileError } from './errors.js';
 import type { AgentProject } from './project.js';
@@ -22,6 +23,8 @@ interface ComponentizeQjs {
     stubWasi?: boolean; sync?: boolean; optSize?: boolean;
   }): Promise<{ component: Uint8Array }>;
 }
+
+let wrapperCounter = 0;
 
 export interface JavaScriptToolchain {
   qjs: ComponentizeQjs;
@@ -51,11 +54,17 @@ export async function compileJavaScript(
 ): Promise<Uint8Array> {
   const entry = project.entries[0] as string;
   const entryAbs = path.join(project.dir, entry);
-  // The wrapper is virtual: it is "located" beside the entry so that relative import resolves.
-  const wrapperPath = path.join(path.dirname(entryAbs), '__caxton_entry__.js');
+  // componentize-qjs needs the wrapper on disk (it resolves imports relative to it). It goes into
+  // the project's .caxton/ scratch directory (git-ignored, skipped by the source hash) under a
+  // unique name, so concurrent builds of one project do not collide, and is removed afterwards.
+  const scratch = path.join(project.dir, '.caxton');
+  await mkdir(scratch, { recursive: true });
+  const wrapperPath = path.join(scratch, `entry-${process.pid}-${++wrapperCounter}.js`);
+  const relEntry = path.relative(scratch, entryAbs).split(path.sep).join('/');
   const jsSource =
     `import ${JSON.stringify(`${JS_SDK_PACKAGE}/prelude`)};\n` +
-    `export * from ${JSON.stringify(`./${path.basename(entryAbs)}`)};\n`;
+    `export * from ${JSON.stringify(relEntry.startsWith('.') ? relEntry : `./${relEntry}`)};\n`;
+  await writeFile(wrapperPath, jsSource);
   // The module root must hold the project, the node_modules the SDK was found in, and the SDK's
   // real location (workspace packages are symlinks).
   const moduleRoot = commonAncestor([project.dir, path.dirname(tc.sdk.nodeModulesDir), realpathSync(tc.sdk.dir)]);
@@ -73,5 +82,8 @@ export async function compileJavaScript(
     return component;
   } catch (cause) {
     throw new CompileError('JavaScript', project.dir, String((cause as Error)?.message ?? cause), cause);
+  } finally {
+    await rm(wrapperPath, { force: true });
+    await rmdir(scratch).catch(() => undefined); // only if empty: another build may be using it
   }
 }

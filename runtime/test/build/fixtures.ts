@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (runtime/dist/test/build -> ../../../..). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const asMirrorDir = path.join(repoRoot, 'sdk-assemblyscript/test/fixtures/mirror');
+export const jsMirrorDir = path.join(repoRoot, 'sdk-js/test/fixtures/mirror');
 export const examplesDir = path.join(repoRoot, 'examples');
 
 /** A fresh directory for artifacts, so tests never write into the source tree. */
