@@ -1,0 +1,159 @@
+/**
+ * The dead-letter file: every dead letter in full (delivery, reason, attempts, time), append-only,
+ * same framing as the segments, kept apart so retention never deletes one. Operators read it with
+ * `deadLetters(limit)`.
+ *
+ * A dead letter is fsynced here BEFORE the segment records the delivery as dead-lettered (also
+ * under `interval`: dead letters are rare, and a power loss must not keep the "dead-lettered" mark
+ * while losing the letter). A crash between the two leaves the letter here and the delivery still
+ * pending in the segments; open() repairs that (see EmbeddedMessageLog.open).
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { DeadLetter } from '../message-log.js';
+import type { EmbeddedLogError } from './errors.js';
+import { recoverFile } from './file-recovery.js';
+import { ChunkPool, FrameBatch } from './frame-batch.js';
+import type { CorruptionPolicy } from './frame-scan.js';
+import { GroupCommitter, type CommitGroupBase, type CommitTarget, type FsyncPolicy } from './group-committer.js';
+import { isWellFormedKeyedPayload, readKeyedBody, readKeyedId } from './payload.js';
+import { FILE_HEADER_BYTES, FileKind, FrameReader, FrameStatus, RecordType } from './record-format.js';
+import { DEAD_LETTER_FILE, createLogFile, writeAll } from './segment-files.js';
+
+class DeadLetterGroup implements CommitGroupBase {
+  readonly frames: FrameBatch;
+  readonly offsets: number[] = [];
+  base = 0;
+  readonly done: Promise<void>;
+  private resolve!: () => void;
+  private reject!: (error: unknown) => void;
+
+  constructor(pool: ChunkPool) {
+    this.frames = new FrameBatch(pool);
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.done.catch(() => {});
+  }
+
+  settle(): void {
+    this.resolve();
+  }
+
+  fail(error: unknown): void {
+    this.reject(error);
+  }
+}
+
+export interface DeadLetterFileOptions {
+  fsync: FsyncPolicy;
+  onCorruption: CorruptionPolicy;
+  warn: (warning: EmbeddedLogError) => void;
+}
+
+export class DeadLetterFile implements CommitTarget<DeadLetterGroup> {
+  private readonly committer: GroupCommitter<DeadLetterGroup>;
+  private readonly pool = new ChunkPool(16 * 1024, 2);
+  /** Bytes written so far, and the end of what `read` may look at (applied groups only). */
+  private size: number;
+  private readableEnd: number;
+
+  private constructor(
+    readonly file: string,
+    private readonly handle: fs.FileHandle,
+    size: number,
+    private readonly frameOffsets: number[],
+    fsync: FsyncPolicy,
+  ) {
+    this.size = size;
+    this.readableEnd = size;
+    this.committer = new GroupCommitter<DeadLetterGroup>(this, () => new DeadLetterGroup(this.pool), fsync === 'never' ? 'never' : 'always', 1000);
+  }
+
+  /** Open (or create) the file; also returns the delivery ids of every dead letter in it. */
+  static async open(dir: string, options: DeadLetterFileOptions): Promise<{ file: DeadLetterFile; ids: string[] }> {
+    const file = path.join(dir, DEAD_LETTER_FILE);
+    const durable = options.fsync !== 'never';
+    const offsets: number[] = [];
+    const ids: string[] = [];
+    let size = FILE_HEADER_BYTES;
+    const exists = await fs.stat(file).then(() => true, () => false);
+    if (exists) {
+      const recovered = await recoverFile(
+        file,
+        { kind: FileKind.DeadLetters, isTail: true, policy: options.onCorruption, durable, baseSeqIfReset: 0, warn: options.warn },
+        (reader, offset) => {
+          if (reader.type !== RecordType.DeadLetter || !isWellFormedKeyedPayload(reader.buf, reader.payloadStart, reader.payloadEnd)) return false;
+          offsets.push(offset);
+          ids.push(readKeyedId(reader.buf, reader.payloadStart));
+          return true;
+        },
+      );
+      size = recovered.size;
+    } else {
+      await (await createLogFile(file, FileKind.DeadLetters, 0, durable)).close();
+    }
+    const handle = await fs.open(file, 'r+');
+    return { file: new DeadLetterFile(file, handle, size, offsets, options.fsync), ids };
+  }
+
+  get count(): number {
+    return this.frameOffsets.length;
+  }
+
+  /** Durably append one dead letter (`json` is its JSON text, already size-checked). */
+  append(deliveryId: string, json: string): Promise<void> {
+    const group = this.committer.current();
+    group.offsets.push(group.frames.addKeyed(RecordType.DeadLetter, 0, deliveryId, json));
+    return group.done;
+  }
+
+  /** The newest `limit` dead letters, oldest first. */
+  async read(limit: number): Promise<DeadLetter[]> {
+    const count = this.frameOffsets.length;
+    if (count === 0 || limit <= 0) return [];
+    const from = this.frameOffsets[Math.max(0, count - limit)]!;
+    const end = this.readableEnd;
+    const buf = Buffer.allocUnsafe(end - from);
+    const { bytesRead } = await this.handle.read(buf, 0, buf.length, from);
+    const reader = new FrameReader(buf, bytesRead);
+    const letters: DeadLetter[] = [];
+    for (let offset = 0; offset < bytesRead && reader.read(offset) === FrameStatus.Ok; offset = reader.next) {
+      letters.push(JSON.parse(readKeyedBody(buf, reader.payloadStart, reader.payloadEnd)) as DeadLetter);
+    }
+    return letters;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.committer.drain();
+    } finally {
+      this.committer.stop();
+      await this.handle.close();
+    }
+  }
+
+  // CommitTarget: called by the committer only.
+
+  async write(group: DeadLetterGroup): Promise<void> {
+    group.base = this.size;
+    await writeAll(this.handle, group.frames.buffers(), this.size);
+    this.size += group.frames.byteLength;
+  }
+
+  async sync(): Promise<void> {
+    await this.handle.datasync();
+  }
+
+  applied(group: DeadLetterGroup): void {
+    for (const offset of group.offsets) this.frameOffsets.push(group.base + offset);
+    this.readableEnd = this.size;
+  }
+
+  durable(): void {}
+
+  failed(error: unknown): unknown {
+    return error;
+  }
+}

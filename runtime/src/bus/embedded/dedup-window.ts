@@ -1,0 +1,32 @@
+/**
+ * The last N completed (or dead-lettered) delivery ids, for `hasCompleted(id)`: a producer that
+ * retries an append with the same delivery id after a timeout must not get the message handed out
+ * twice. Bounded so a long-running node does not remember every id forever; oldest ids fall out
+ * first (a ring buffer beside a Set keeps add/has/evict O(1)).
+ */
+export class DedupWindow {
+  private readonly ids = new Set<string>();
+  private readonly ring: (string | undefined)[];
+  private next = 0;
+
+  constructor(readonly capacity: number) {
+    this.ring = new Array<string | undefined>(capacity);
+  }
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  add(id: string): void {
+    if (this.capacity === 0 || this.ids.has(id)) return;
+    const evicted = this.ring[this.next];
+    if (evicted !== undefined) this.ids.delete(evicted);
+    this.ring[this.next] = id;
+    this.ids.add(id);
+    this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
+  }
+}

@@ -1,0 +1,465 @@
+/**
+ * EmbeddedMessageLog: the bus's default durable MessageLog, on local disk.
+ *
+ * Append-only segment files of checksummed frames (record-format.ts), written by group commit
+ * (group-committer.ts): append() resolves once its group is durable under the fsync policy.
+ * open() rebuilds the pending set from the segments (segment-recovery.ts) and hands it to the
+ * consumer before any new delivery. Retention deletes the oldest segments once nothing in them is
+ * pending, compacting a few stragglers forward first (retention-plan.ts).
+ *
+ * In-memory state: one small entry per pending delivery (sequence number and where its append frame
+ * is; the delivery body is NOT kept once handed to the consumer), a counter pair per segment, and
+ * the bounded window of completed ids.
+ */
+import * as fs from 'node:fs/promises';
+import type { CompletionRecord, DeadLetter, Delivery, DeliveryHandler, MessageLog } from '../message-log.js';
+import { CommitGroup, Op, type PendingEntry } from './commit-group.js';
+import { DeadLetterFile } from './dead-letter-file.js';
+import { DedupWindow } from './dedup-window.js';
+import { DirLock } from './dir-lock.js';
+import { EmbeddedLogError, closedError, failedError, notOpenError } from './errors.js';
+import { ChunkPool } from './frame-batch.js';
+import { GroupCommitter, type CommitTarget } from './group-committer.js';
+import { resolveOptions, type EmbeddedMessageLogOptions, type ResolvedOptions } from './options.js';
+import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, FrameReader, FrameStatus, RecordType } from './record-format.js';
+import { KEYED_PREFIX_BYTES, MAX_ID_BYTES, readKeyedId } from './payload.js';
+import { planRetention } from './retention-plan.js';
+import { createLogFile, fsyncDir } from './segment-files.js';
+import { recoverSegments } from './segment-recovery.js';
+import { SegmentWriter, newSegment, type Segment } from './segment-writer.js';
+
+export interface EmbeddedLogStats {
+  /** Segment files on disk, including the active one. */
+  segments: number;
+  activeSegment: number;
+  /** Accepted deliveries not yet completed or dead-lettered. */
+  pending: number;
+  /** Completed ids `hasCompleted` currently remembers. */
+  completedIdsRemembered: number;
+  deadLetters: number;
+  /** Commit groups written and fsyncs issued by the segment writer since open. */
+  commitGroups: number;
+  fsyncs: number;
+  segmentsDeleted: number;
+  compactions: number;
+  /** Pending deliveries copied forward by compaction. */
+  movedDeliveries: number;
+  /** What open() found: records read, deliveries replayed, time taken. */
+  recovery: { records: number; pending: number; ms: number } | undefined;
+}
+
+type State = 'new' | 'opening' | 'open' | 'closing' | 'closed' | 'failed';
+
+export class EmbeddedMessageLog implements MessageLog {
+  private readonly options: ResolvedOptions;
+  private state: State = 'new';
+  private failure: EmbeddedLogError | undefined;
+  private lock: DirLock | undefined;
+  private writer: SegmentWriter | undefined;
+  private committer: GroupCommitter<CommitGroup> | undefined;
+  private deadLetterFile: DeadLetterFile | undefined;
+  private readonly pool = new ChunkPool();
+  /** Accepted (or being accepted) deliveries not completed yet, in append order. */
+  private readonly pending = new Map<string, PendingEntry>();
+  private readonly completedIds: DedupWindow;
+  /** Segments on disk, oldest first; the last one is the active segment. */
+  private segments: Segment[] = [];
+  private nextSeq = 0;
+  private handler: DeliveryHandler | undefined;
+  /** Durable deliveries waiting for a consumer (replayed ones first). */
+  private backlog: Delivery[][] = [];
+  private retention: Promise<void> | undefined;
+  private readonly deadLettering = new Set<Promise<void>>();
+  private readonly counters = { segmentsDeleted: 0, compactions: 0, movedDeliveries: 0 };
+  private recoveryReport: EmbeddedLogStats['recovery'];
+
+  constructor(options: EmbeddedMessageLogOptions) {
+    this.options = resolveOptions(options);
+    this.completedIds = new DedupWindow(this.options.dedupWindow);
+  }
+
+  async open(): Promise<void> {
+    if (this.state !== 'new') throw new EmbeddedLogError('log.invalid-options', `open() called on a log that is ${this.state}`, { hint: 'create one EmbeddedMessageLog per open/close cycle' });
+    this.state = 'opening';
+    const { dir, fsync } = this.options;
+    const durable = fsync !== 'never';
+    const started = performance.now();
+    try {
+      await fs.mkdir(dir, { recursive: true });
+      this.lock = await DirLock.acquire(dir, this.warn);
+      const recovered = await recoverSegments({ dir, policy: this.options.onCorruption, durable, warn: this.warn, completedIds: this.completedIds });
+      this.nextSeq = recovered.nextSeq;
+      this.segments = recovered.segments;
+      if (this.segments.length === 0) {
+        const first = newSegment(dir, 1, FILE_HEADER_BYTES);
+        await (await createLogFile(first.path, FileKind.Segment, this.nextSeq, durable)).close();
+        this.segments.push(first);
+      }
+      const tail = this.segments[this.segments.length - 1]!;
+      this.writer = new SegmentWriter(dir, tail, await fs.open(tail.path, 'r+'), this.options.segmentBytes, fsync, () => this.nextSeq, (segment) => this.segments.push(segment));
+      this.committer = new GroupCommitter<CommitGroup>(this.commitTarget, () => new CommitGroup(this.pool), fsync, this.options.fsyncIntervalMs);
+
+      const deadLetters = await DeadLetterFile.open(dir, { fsync, onCorruption: this.options.onCorruption, warn: this.warn });
+      this.deadLetterFile = deadLetters.file;
+      const deadLettered = new Set(deadLetters.ids);
+
+      const byNo = new Map(this.segments.map((s) => [s.no, s]));
+      let replay: Delivery[] = [];
+      const stranded: string[] = [];
+      for (const { entry, delivery } of recovered.pending) {
+        this.pending.set(entry.id, { seq: entry.seq, segment: byNo.get(entry.segment), offset: entry.offset, completing: false });
+        if (deadLettered.has(entry.id)) {
+          stranded.push(entry.id);
+          continue;
+        }
+        replay.push(delivery);
+        if (replay.length === this.options.replayBatchSize) {
+          this.backlog.push(replay);
+          replay = [];
+        }
+      }
+      if (replay.length > 0) this.backlog.push(replay);
+      this.state = 'open';
+      if (stranded.length > 0) await this.reconcileDeadLetters(stranded);
+      this.recoveryReport = { records: recovered.records, pending: this.pending.size, ms: performance.now() - started };
+    } catch (error) {
+      this.state = 'failed';
+      this.failure = error instanceof EmbeddedLogError ? error : failedError(error, dir);
+      await this.releaseResources();
+      throw error;
+    }
+    this.flushBacklog();
+    this.maybeRetire();
+  }
+
+  append(deliveries: readonly Delivery[]): Promise<void> {
+    try {
+      const committer = this.writable();
+      const bodies = deliveries.map((delivery) => this.encodeDelivery(delivery));
+      const group = committer.current();
+      for (let i = 0; i < deliveries.length; i++) {
+        const delivery = deliveries[i]!;
+        // Idempotent per delivery id: a retried append of a pending or recently completed
+        // delivery is not stored (nor handed out) twice.
+        if (this.pending.has(delivery.id) || this.completedIds.has(delivery.id)) continue;
+        const entry: PendingEntry = { seq: this.nextSeq++, segment: undefined, offset: -1, completing: false };
+        this.pending.set(delivery.id, entry);
+        group.append(delivery, bodies[i]!, entry);
+      }
+      return group.done;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  consume(handler: DeliveryHandler): void {
+    if (this.handler !== undefined) {
+      throw new EmbeddedLogError('log.already-consuming', 'the message log already has a consumer', { hint: 'call consume() once; the bus fans deliveries out to mailboxes' });
+    }
+    this.handler = handler;
+    if (this.state === 'open') this.flushBacklog();
+  }
+
+  complete(records: readonly CompletionRecord[]): Promise<void> {
+    try {
+      const group = this.writable().current();
+      for (const record of records) this.finish(group, RecordType.Completed, record.id);
+      return group.done;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  deadLetter(letter: DeadLetter): Promise<void> {
+    const work = this.deadLetterDurably(letter);
+    this.deadLettering.add(work);
+    const forget = (): void => void this.deadLettering.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  async deadLetters(limit = 100): Promise<DeadLetter[]> {
+    this.writable();
+    return this.deadLetterFile!.read(limit);
+  }
+
+  /**
+   * True if `id` was completed or dead-lettered recently: the last `dedupWindow` such ids that
+   * became durable in this process, plus those whose records were still on disk at open().
+   */
+  hasCompleted(id: string): boolean {
+    return this.completedIds.has(id);
+  }
+
+  stats(): EmbeddedLogStats {
+    return {
+      segments: this.segments.length,
+      activeSegment: this.writer?.active.no ?? 0,
+      pending: this.pending.size,
+      completedIdsRemembered: this.completedIds.size,
+      deadLetters: this.deadLetterFile?.count ?? 0,
+      commitGroups: this.committer?.stats.groups ?? 0,
+      fsyncs: this.committer?.stats.fsyncs ?? 0,
+      ...this.counters,
+      recovery: this.recoveryReport,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'closing') return;
+    if (this.state === 'new' || this.state === 'opening') {
+      this.state = 'closed';
+      return;
+    }
+    const wasFailed = this.state === 'failed';
+    this.state = 'closing';
+    await Promise.allSettled([...this.deadLettering]);
+    await this.retention;
+    let drainError: unknown;
+    if (!wasFailed) await this.committer?.drain().catch((error: unknown) => (drainError = error));
+    await this.releaseResources();
+    this.state = 'closed';
+    if (drainError !== undefined) throw drainError;
+  }
+
+  // ---- internals ----
+
+  private readonly warn = (warning: EmbeddedLogError): void => {
+    try {
+      this.options.onWarning(warning);
+    } catch {
+      // A faulty warning sink must not break recovery or the write path.
+    }
+  };
+
+  private writable(): GroupCommitter<CommitGroup> {
+    if (this.state === 'open') return this.committer!;
+    if (this.state === 'failed') throw this.failure ?? notOpenError();
+    if (this.state === 'closing' || this.state === 'closed') throw closedError();
+    throw notOpenError();
+  }
+
+  private encodeDelivery(delivery: Delivery): string {
+    const id: unknown = delivery?.id;
+    if (typeof id !== 'string' || id.length === 0) throw invalidDelivery('a delivery needs a non-empty string id', undefined);
+    if (id.length * 3 > MAX_ID_BYTES && Buffer.byteLength(id) > MAX_ID_BYTES) throw invalidDelivery(`delivery id longer than ${MAX_ID_BYTES} bytes`, id.slice(0, 64));
+    let json: string;
+    try {
+      json = JSON.stringify(delivery);
+    } catch (error) {
+      throw invalidDelivery(`delivery cannot be serialised: ${(error as Error).message}`, id);
+    }
+    this.checkRecordSize(json, id);
+    return json;
+  }
+
+  private checkRecordSize(json: string, id: string): void {
+    const limit = this.options.maxRecordBytes - KEYED_PREFIX_BYTES - FRAME_HEADER_BYTES;
+    if ((json.length + id.length) * 3 > limit && Buffer.byteLength(json) + Buffer.byteLength(id) > limit) {
+      throw invalidDelivery(`record larger than maxRecordBytes (${this.options.maxRecordBytes})`, id);
+    }
+  }
+
+  /** Queue a Completed/DeadLettered record unless the delivery is unknown or already finishing. */
+  private finish(group: CommitGroup, type: RecordType.Completed | RecordType.DeadLettered, id: string): void {
+    const entry = this.pending.get(id);
+    if (entry === undefined || entry.completing) return;
+    entry.completing = true;
+    group.finish(type, id, entry);
+  }
+
+  private async deadLetterDurably(letter: DeadLetter): Promise<void> {
+    this.writable();
+    const id: unknown = letter?.delivery?.id;
+    if (typeof id !== 'string' || id.length === 0) throw invalidDelivery('a dead letter needs a delivery with a non-empty string id', undefined);
+    let json: string;
+    try {
+      json = JSON.stringify(letter);
+    } catch (error) {
+      throw invalidDelivery(`dead letter cannot be serialised: ${(error as Error).message}`, id);
+    }
+    this.checkRecordSize(json, id);
+    // The letter is durable in its own file before the segment says "dead-lettered" (see dead-letter-file.ts).
+    await this.deadLetterFile!.append(id, json);
+    const group = this.writable().current();
+    this.finish(group, RecordType.DeadLettered, id);
+    await group.done;
+  }
+
+  /** Deliveries whose dead letter was written but whose segment record was lost in a crash. */
+  private async reconcileDeadLetters(ids: string[]): Promise<void> {
+    const group = this.committer!.current();
+    for (const id of ids) this.finish(group, RecordType.DeadLettered, id);
+    await group.done;
+    this.warn(
+      new EmbeddedLogError('log.dead-letter-reconciled', `${ids.length} dead-lettered deliveries were still pending after a crash; marked dead-lettered now`, {
+        context: { count: ids.length, first: ids[0] },
+        hint: 'expected after a crash between writing a dead letter and marking its delivery; nothing is lost',
+      }),
+    );
+  }
+
+  private dispatch(batch: Delivery[]): void {
+    if (this.handler === undefined || this.backlog.length > 0) {
+      this.backlog.push(batch);
+      return;
+    }
+    this.deliver(batch);
+  }
+
+  private flushBacklog(): void {
+    if (this.handler === undefined) return;
+    const backlog = this.backlog;
+    this.backlog = [];
+    for (const batch of backlog) this.deliver(batch);
+  }
+
+  private deliver(batch: Delivery[]): void {
+    try {
+      this.handler!(batch);
+    } catch (error) {
+      this.warn(
+        new EmbeddedLogError('log.handler-threw', `the consumer threw while taking ${batch.length} deliveries: ${(error as Error)?.message ?? String(error)}`, {
+          context: { count: batch.length, first: batch[0]?.id },
+          cause: error,
+          hint: 'the deliveries stay pending in the log and are handed out again after a restart; fix the consumer',
+        }),
+      );
+    }
+  }
+
+  /** The segment writer plus the state changes a durable group implies. */
+  private readonly commitTarget: CommitTarget<CommitGroup> = {
+    write: (group) => this.writer!.write(group),
+    sync: () => this.writer!.sync(),
+    applied: (group) => this.applyGroup(group),
+    durable: () => this.maybeRetire(),
+    failed: (error) => {
+      this.failure = failedError(error, this.options.dir);
+      this.state = this.state === 'open' ? 'failed' : this.state;
+      return this.failure;
+    },
+  };
+
+  private applyGroup(group: CommitGroup): void {
+    const segment = group.segment;
+    const { ops, ids, entries, offsets } = group;
+    for (let i = 0; i < ops.length; i++) {
+      const entry = entries[i];
+      switch (ops[i]) {
+        case Op.Append:
+          entry!.segment = segment;
+          entry!.offset = group.base + offsets[i]!;
+          segment!.live++;
+          segment!.appended++;
+          break;
+        case Op.Move:
+          entry!.segment!.live--;
+          entry!.segment = segment;
+          entry!.offset = group.base + offsets[i]!;
+          segment!.live++;
+          segment!.appended++;
+          this.counters.movedDeliveries++;
+          break;
+        case Op.Finish: {
+          const id = ids[i]!;
+          if (entry !== undefined && this.pending.get(id) === entry) {
+            entry.segment!.live--;
+            this.pending.delete(id);
+          }
+          this.completedIds.add(id);
+          break;
+        }
+      }
+    }
+    if (group.handOut.length > 0) this.dispatch(group.handOut);
+  }
+
+  /**
+   * Delete dead segments / compact the oldest one. Only called when everything applied so far is
+   * durable under the policy (see CommitTarget.durable), so a segment is never deleted before the
+   * completions that made it dead are on disk.
+   */
+  private maybeRetire(): void {
+    if (this.retention !== undefined || this.state !== 'open') return;
+    const closed = this.segments.slice(0, -1);
+    const plan = planRetention(closed, this.options.compactionRatio);
+    let work: Promise<void>;
+    if (plan.delete.length > 0) work = this.deleteOldest(plan.delete.length);
+    else if (plan.compact !== undefined) work = this.compactOldest();
+    else return;
+    this.retention = work
+      .catch((error: unknown) => {
+        this.warn(
+          new EmbeddedLogError('log.retention-failed', `segment retention failed: ${(error as Error)?.message ?? String(error)}`, {
+            context: { dir: this.options.dir },
+            cause: error,
+            hint: 'the segments stay on disk and retention is retried after later writes; check disk permissions',
+          }),
+        );
+      })
+      .finally(() => {
+        this.retention = undefined;
+        // Under `interval` the state may be ahead of the last fsync: wait for the next one.
+        if (this.options.fsync !== 'interval') this.maybeRetire();
+      });
+  }
+
+  private async deleteOldest(count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const segment = this.segments[0]!;
+      await fs.rm(segment.path, { force: true });
+      // One directory fsync per deletion keeps deletions in order on disk too: an older segment
+      // must never reappear after power loss while a newer one (with its completions) is gone.
+      if (this.options.fsync !== 'never') await fsyncDir(this.options.dir);
+      this.segments.shift();
+      this.counters.segmentsDeleted++;
+    }
+  }
+
+  /** Copy the oldest closed segment's pending append frames, verbatim, into the active segment. */
+  private async compactOldest(): Promise<void> {
+    const segment = this.segments[0]!;
+    const stragglers: [string, PendingEntry][] = [];
+    let seen = 0;
+    for (const [id, entry] of this.pending) {
+      if (entry.segment !== segment) continue;
+      if (!entry.completing) stragglers.push([id, entry]);
+      if (++seen === segment.live) break;
+    }
+    if (stragglers.length === 0) return; // only completions in flight: deletion follows once durable
+    this.counters.compactions++;
+    const buf = await fs.readFile(segment.path);
+    if (this.state !== 'open') return;
+    const reader = new FrameReader(buf, segment.size);
+    const group = this.committer!.current();
+    for (const [id, entry] of stragglers) {
+      if (entry.segment !== segment || entry.completing || this.pending.get(id) !== entry) continue;
+      if (reader.read(entry.offset) !== FrameStatus.Ok || reader.type !== RecordType.Appended || readKeyedId(buf, reader.payloadStart) !== id) {
+        throw new EmbeddedLogError('log.corrupt', `compaction found no append frame for ${id} in ${segment.path} at byte ${entry.offset}`, {
+          context: { file: segment.path, offset: entry.offset, deliveryId: id },
+          hint: 'the segment changed on disk while the log was running; make sure only this process uses the directory',
+        });
+      }
+      group.move(id, entry, buf.subarray(entry.offset, reader.next));
+    }
+    await group.done;
+  }
+
+  private async releaseResources(): Promise<void> {
+    this.committer?.stop();
+    await this.writer?.close().catch(() => {});
+    await this.deadLetterFile?.close().catch(() => {});
+    await this.lock?.release().catch(() => {});
+    this.writer = undefined;
+    this.deadLetterFile = undefined;
+    this.lock = undefined;
+  }
+}
+
+function invalidDelivery(message: string, deliveryId: string | undefined): EmbeddedLogError {
+  return new EmbeddedLogError('log.invalid-delivery', message, {
+    context: { deliveryId },
+    hint: 'deliveries need a string id (≤ 65535 UTF-8 bytes) and must be JSON-serialisable within maxRecordBytes',
+  });
+}

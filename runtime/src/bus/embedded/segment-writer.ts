@@ -1,0 +1,75 @@
+/**
+ * Owns the active segment file: writes each commit group at its end, fsyncs it, and rotates to a
+ * new segment once the active one reached `segmentBytes` (checked before a group, so one group may
+ * overshoot the limit a little; a group never spans two files, so its frames share one fsync).
+ *
+ * Rotation makes the old segment durable first (also under `interval`): recovery treats damage in
+ * any segment but the newest as corruption rather than a torn write, which is only true if closed
+ * segments were fsynced.
+ */
+import type * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { CommitGroup, SegmentRef } from './commit-group.js';
+import type { FsyncPolicy } from './group-committer.js';
+import { FILE_HEADER_BYTES, FileKind } from './record-format.js';
+import { createLogFile, segmentFileName, writeAll } from './segment-files.js';
+
+export interface Segment extends SegmentRef {
+  readonly path: string;
+  /** Bytes in the file (header included). */
+  size: number;
+}
+
+export function newSegment(dir: string, no: number, size: number): Segment {
+  return { no, path: path.join(dir, segmentFileName(no)), live: 0, appended: 0, size };
+}
+
+export class SegmentWriter {
+  private unsynced = false;
+
+  constructor(
+    private readonly dir: string,
+    private activeSegment: Segment,
+    private handle: fs.FileHandle,
+    private readonly segmentBytes: number,
+    private readonly fsync: FsyncPolicy,
+    /** Sequence number the next append will get (stored in a new segment's header). */
+    private readonly nextSeq: () => number,
+    /** A new segment became active; the previous one is closed and durable. */
+    private readonly onRotate: (segment: Segment) => void,
+  ) {}
+
+  get active(): Segment {
+    return this.activeSegment;
+  }
+
+  async write(group: CommitGroup): Promise<void> {
+    if (this.activeSegment.size >= this.segmentBytes && this.activeSegment.size > FILE_HEADER_BYTES) await this.rotate();
+    const segment = this.activeSegment;
+    group.segment = segment;
+    group.base = segment.size;
+    await writeAll(this.handle, group.frames.buffers(), segment.size);
+    segment.size += group.frames.byteLength;
+    this.unsynced = true;
+  }
+
+  async sync(): Promise<void> {
+    if (!this.unsynced) return;
+    this.unsynced = false;
+    await this.handle.datasync();
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+
+  private async rotate(): Promise<void> {
+    if (this.fsync !== 'never') await this.sync();
+    const next = newSegment(this.dir, this.activeSegment.no + 1, FILE_HEADER_BYTES);
+    const handle = await createLogFile(next.path, FileKind.Segment, this.nextSeq(), this.fsync !== 'never');
+    await this.handle.close();
+    this.handle = handle;
+    this.activeSegment = next;
+    this.onRotate(next);
+  }
+}

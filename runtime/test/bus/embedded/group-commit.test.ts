@@ -1,0 +1,127 @@
+/** fsync policies, group commit under concurrency, and what happens when a write fails. */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import type { EmbeddedLogError } from '../../../src/bus/embedded/index.js';
+import { completions, deliveries, openLog, pendingAfterReopen, segmentFiles, tempDir, waitFor } from './helpers.js';
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('fsync policies', () => {
+  for (const fsync of ['always', 'interval', 'never'] as const) {
+    test(`${fsync}: concurrent appends and completions are all recovered after reopen`, async (t) => {
+      const dir = await tempDir(t);
+      const { log } = await openLog(dir, { fsync, fsyncIntervalMs: 5 });
+      const batch = deliveries(0, 300);
+      await Promise.all(Array.from({ length: 30 }, (_, i) => log.append(batch.slice(i * 10, i * 10 + 10))));
+      await Promise.all(Array.from({ length: 15 }, (_, i) => log.complete(completions(batch.slice(i * 20, i * 20 + 10)))));
+      const stats = log.stats();
+      if (fsync === 'always') assert.equal(stats.fsyncs, stats.commitGroups, 'one fsync per group');
+      if (fsync === 'never') assert.equal(stats.fsyncs, 0);
+      await log.close();
+      const expected = batch.filter((_, i) => i % 20 >= 10).map((d) => d.id);
+      assert.deepEqual((await pendingAfterReopen(dir)).ids, expected);
+    });
+  }
+
+  test('interval: append resolves after the write, before any fsync; the timer and close() fsync', async (t) => {
+    const dir = await tempDir(t);
+    const slow = await openLog(dir, { fsync: 'interval', fsyncIntervalMs: 60_000 });
+    await slow.log.append(deliveries(0, 10));
+    assert.equal(slow.log.stats().fsyncs, 0, 'acknowledged without waiting for an fsync');
+    await slow.log.close();
+    assert.equal(slow.log.stats().fsyncs, 1, 'close() makes the tail durable');
+
+    const fast = await openLog(dir, { fsync: 'interval', fsyncIntervalMs: 10 });
+    await fast.log.append(deliveries(10, 10));
+    await waitFor('the interval fsync', () => fast.log.stats().fsyncs >= 1);
+    await fast.log.close();
+    assert.equal((await pendingAfterReopen(dir)).ids.length, 20);
+  });
+
+  test('interval: old segments are deleted only after an fsync covered their completions', async (t) => {
+    const dir = await tempDir(t);
+    const { log } = await openLog(dir, { fsync: 'interval', fsyncIntervalMs: 20, segmentBytes: 2048 });
+    const batch = deliveries(0, 30);
+    for (const d of batch) await log.append([d]);
+    await log.complete(completions(batch));
+    const fsyncsAtCompletion = log.stats().fsyncs;
+    await waitFor('retention after the interval fsync', async () => (await segmentFiles(dir)).length === 1);
+    assert.ok(log.stats().fsyncs > fsyncsAtCompletion, 'deletion waited for a later fsync');
+    await log.close();
+  });
+});
+
+describe('group commit', () => {
+  test('everything that arrives while a write+fsync is in flight shares the next group and fsync', async (t) => {
+    const dir = await tempDir(t);
+    const { log, consumed } = await openLog(dir, { fsync: 'always' });
+    const first = deliveries(0, 1);
+    let firstDone = false;
+    const inFlight = log.append(first).then(() => (firstDone = true));
+    await nextTurn(); // the flush of `first` has started (write + fdatasync take milliseconds)
+    assert.equal(firstDone, false, 'the first group is still in flight');
+
+    const later = deliveries(1, 100);
+    const promises = later.map((d) => log.append([d]));
+    const completion = log.complete(completions(first)); // completes a delivery that is not durable yet
+    assert.ok(promises.every((p) => p === promises[0]) && completion === promises[0], 'one promise per group, shared');
+    await Promise.all([inFlight, ...promises, completion]);
+
+    const stats = log.stats();
+    assert.equal(stats.commitGroups, 2);
+    assert.equal(stats.fsyncs, 2);
+    assert.deepEqual(consumed.map((d) => d.id), [...first, ...later].map((d) => d.id), 'handed out in append order');
+    await log.close();
+    assert.deepEqual((await pendingAfterReopen(dir)).ids, later.map((d) => d.id));
+  });
+
+  test('concurrent producers that each wait for their append are batched together', async (t) => {
+    const dir = await tempDir(t);
+    const { log, consumed } = await openLog(dir, { fsync: 'always' });
+    const producers = 20;
+    const perProducer = 25;
+    await Promise.all(
+      Array.from({ length: producers }, async (_, p) => {
+        for (let i = 0; i < perProducer; i++) await log.append(deliveries(p * 1000 + i, 1));
+      }),
+    );
+    const stats = log.stats();
+    assert.equal(consumed.length, producers * perProducer);
+    assert.ok(stats.commitGroups <= perProducer * 2, `expected ~${perProducer} groups of ${producers}, got ${stats.commitGroups}`);
+    // Per producer (a receiver's sender), deliveries are handed out in the order they were appended.
+    for (let p = 0; p < producers; p++) {
+      const mine = consumed.filter((d) => Math.floor(Number(d.messageId.slice(2)) / 1000) === p).map((d) => d.messageId);
+      assert.deepEqual(mine, Array.from({ length: perProducer }, (_, i) => `m-${p * 1000 + i}`));
+    }
+    await log.close();
+  });
+
+  test('a failed write stops the log: waiting and later callers get log.failed; reopen recovers what was acknowledged', async (t) => {
+    const dir = await tempDir(t);
+    const { log } = await openLog(dir, { fsync: 'always', segmentBytes: 1024 });
+    const acknowledged = deliveries(0, 3);
+    for (const d of acknowledged) await log.append([d]);
+    // The next rotation will try to create this name: make that fail for real (EISDIR).
+    const segments = await segmentFiles(dir);
+    const next = String(Number(segments.at(-1)!.slice(0, 20)) + 1).padStart(20, '0') + '.seg';
+    await fs.mkdir(path.join(dir, next));
+    let failure: EmbeddedLogError | undefined;
+    for (let n = 3; n < 20 && failure === undefined; n++) {
+      await log.append(deliveries(n, 1)).then(
+        () => acknowledged.push(deliveries(n, 1)[0]!),
+        (e: EmbeddedLogError) => (failure = e),
+      );
+    }
+    assert.equal(failure?.code, 'log.failed');
+    assert.match(failure?.hint ?? '', /restart/);
+    await assert.rejects(log.append(deliveries(99, 1)), (e: EmbeddedLogError) => e.code === 'log.failed');
+    await assert.rejects(log.complete(completions(acknowledged)), (e: EmbeddedLogError) => e.code === 'log.failed');
+    await log.close();
+
+    await fs.rmdir(path.join(dir, next));
+    const { ids } = await pendingAfterReopen(dir);
+    for (const d of acknowledged) assert.ok(ids.includes(d.id), `acknowledged ${d.id} survived`);
+  });
+});
