@@ -1,0 +1,64 @@
+/**
+ * SendMessage's three ways of giving a message (JSON text, FIPA string text, structured) → one
+ * validated `AclMessage`. Decoding and validation are the ACL layer's; this file only routes and
+ * re-labels the ACL layer's field paths as request field paths, so BadRequest details point at
+ * what the client actually sent (`structured.reply_to[0].name`, `json`).
+ */
+import { decodeAclJson } from '../acl/json-codec.js';
+import { AclError, AclParseError, AclValidationError } from '../acl/errors.js';
+import type { AclMessage } from '../acl/message.js';
+import { requireReceivers, validateAclMessage } from '../acl/validate.js';
+import { CaxtonError } from '../errors.js';
+import { aclFromWire } from './convert-acl.js';
+import { InvalidArgumentError } from './errors.js';
+import type { WireSendMessageRequest } from './wire.js';
+
+/** `replyTo[0].userParams.X-a` → `reply_to[0].user_params.X-a` (user parameter keys untouched). */
+export function modelPathToProto(path: string): string {
+  return path
+    .split('.')
+    .map((segment) => (/^x-/i.test(segment) ? segment : segment.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()))
+    .join('.');
+}
+
+function relabel(err: unknown, requestField: string, structured: boolean): unknown {
+  if (err instanceof AclValidationError) {
+    const field = structured ? `${requestField}.${modelPathToProto(err.field)}` : requestField;
+    return new InvalidArgumentError(field, err.message, err.hint);
+  }
+  if (err instanceof AclParseError) return new InvalidArgumentError(requestField, err.message, err.hint);
+  if (err instanceof AclError) return new InvalidArgumentError(requestField, err.message, err.hint);
+  return err;
+}
+
+function checked(msg: AclMessage): AclMessage {
+  validateAclMessage(msg);
+  requireReceivers(msg);
+  // The sender of an operator message is stamped by the node; a client-supplied one is dropped.
+  delete msg.sender;
+  return msg;
+}
+
+export function aclFromSendRequest(req: WireSendMessageRequest): AclMessage {
+  switch (req.message) {
+    case 'json':
+      try {
+        return checked(decodeAclJson(req.json));
+      } catch (err) {
+        throw relabel(err, 'json', false);
+      }
+    case 'fipa':
+      throw new CaxtonError('api.not-supported', 'this node cannot read the FIPA string encoding yet', {
+        hint: 'send the message as json or structured instead',
+      });
+    case 'structured':
+      if (!req.structured) throw new InvalidArgumentError('structured', 'is empty');
+      try {
+        return checked(aclFromWire(req.structured));
+      } catch (err) {
+        throw relabel(err, 'structured', true);
+      }
+    default:
+      throw new InvalidArgumentError('message', 'no message given', 'set one of json, fipa or structured');
+  }
+}

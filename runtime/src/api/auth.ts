@@ -1,0 +1,107 @@
+/**
+ * Bearer-token authentication for the management API.
+ *
+ * The token lives in `<dataDir>/auth-token`, created on first start with 0600 permissions. Anyone
+ * who can read that file can drive the node, so — like ssh with private keys — we refuse to start
+ * when the file is readable by group or others or owned by someone else: a token that may already
+ * have leaked must be rotated (delete the file), not silently re-protected.
+ * See docs/decisions/0800-api-authentication.md.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { promises as fs, constants as fsConstants } from 'node:fs';
+import path from 'node:path';
+import type { Metadata } from '@grpc/grpc-js';
+import { CaxtonError } from '../errors.js';
+import { UnauthenticatedError } from './errors.js';
+
+export const TOKEN_FILE_NAME = 'auth-token';
+const TOKEN_PATTERN = /^[A-Za-z0-9._~+/=-]{32,512}$/;
+
+export class TokenFileError extends CaxtonError {
+  constructor(code: string, message: string, file: string, hint: string) {
+    super(code, message, { context: { file }, hint });
+  }
+}
+
+export function tokenFilePath(dataDir: string): string {
+  return path.join(dataDir, TOKEN_FILE_NAME);
+}
+
+/** Reads the node's token, creating it (and the data directory) on first start. */
+export async function ensureAuthToken(dataDir: string): Promise<{ token: string; file: string; created: boolean }> {
+  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const file = tokenFilePath(dataDir);
+  const fresh = randomBytes(32).toString('base64url');
+  try {
+    // O_EXCL: two nodes starting on one data dir cannot both "create" and disagree on the token.
+    const handle = await fs.open(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+    try {
+      await handle.writeFile(`${fresh}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return { token: fresh, file, created: true };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  return { token: await readTokenFile(file), file, created: false };
+}
+
+/** Reads and checks an existing token file (permissions, owner, content). */
+export async function readTokenFile(file: string): Promise<string> {
+  const stat = await fs.stat(file);
+  if (!stat.isFile()) {
+    throw new TokenFileError('api.token-file-invalid', `${file} is not a regular file`, file,
+      `remove it; the node creates a fresh token file on its next start`);
+  }
+  if (process.platform !== 'win32') {
+    if ((stat.mode & 0o077) !== 0) {
+      throw new TokenFileError(
+        'api.token-file-exposed',
+        `auth token file ${file} is accessible by other users (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')})`,
+        file,
+        `the token may have leaked: delete ${file} so the node generates a new one (or, if you are sure it did not leak, run \`chmod 600 ${file}\`)`,
+      );
+    }
+    const uid = process.getuid?.();
+    if (uid !== undefined && uid !== 0 && stat.uid !== uid) {
+      throw new TokenFileError('api.token-file-exposed', `auth token file ${file} belongs to uid ${stat.uid}, not to this user (${uid})`, file,
+        'run the node as the owner of its data directory, or delete the file to generate a new token');
+    }
+  }
+  const token = (await fs.readFile(file, 'utf8')).trim();
+  if (!TOKEN_PATTERN.test(token)) {
+    throw new TokenFileError('api.token-file-invalid', `auth token file ${file} does not hold a valid token`, file,
+      'delete it so the node generates a new one; tokens are 32-512 characters of base64/URL-safe text');
+  }
+  return token;
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/**
+ * A checker for `authorization: Bearer <token>` metadata. Compares sha256 digests in constant time
+ * so neither the token's length nor its prefix leak through timing.
+ */
+export function bearerTokenChecker(token: string): (metadata: Metadata) => void {
+  const expected = digest(token);
+  return (metadata) => {
+    const values = metadata.get('authorization');
+    if (values.length === 0) {
+      throw new UnauthenticatedError('missing credentials: this node requires a bearer token',
+        "send `authorization: Bearer <token>` metadata; the token is in the node's data directory, file auth-token (the CLI finds it with --data-dir or CAXTON_TOKEN)");
+    }
+    const header = values[0];
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (values.length > 1 || !match?.[1]) {
+      throw new UnauthenticatedError('malformed authorization metadata', 'send exactly one `authorization: Bearer <token>` entry');
+    }
+    if (!timingSafeEqual(digest(match[1]), expected)) {
+      throw new UnauthenticatedError('invalid bearer token',
+        "use the token from the node's auth-token file; it changes when that file is deleted and the node restarted");
+    }
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The shell around every Caxton RPC: authenticate, run the handler, turn whatever it throws into a
+ * status. grpc-js answers a synchronously throwing handler with UNKNOWN and an unhandled rejection
+ * can take the process down, so nothing a handler does may escape these wrappers: the server must
+ * survive any input.
+ */
+import type { Metadata, sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import { ResourceExhaustedError, UnavailableError } from './errors.js';
+import { toGrpcStatus } from './grpc-status.js';
+import type { Sink, Unsubscribe } from './node-control.js';
+
+export interface CallContext {
+  /** Throws UnauthenticatedError when the metadata lacks valid credentials. */
+  authenticate(metadata: Metadata): void;
+  /** Where bugs (non-Caxton errors) are reported. */
+  report(err: unknown, method: string): void;
+  /** Open server streams, so shutdown can end them with UNAVAILABLE instead of cutting them. */
+  streams: Set<(err?: Error) => void>;
+  /** Objects a server stream may queue for a slow reader before it is failed. */
+  maxStreamBuffer: number;
+}
+
+export function unary<Req, Res>(
+  ctx: CallContext,
+  method: string,
+  handler: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
+): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
+  return (call, callback) => {
+    void (async () => {
+      try {
+        ctx.authenticate(call.metadata);
+        callback(null, await handler(call.request, call));
+      } catch (err) {
+        callback(toGrpcStatus(err, method, ctx.report));
+      }
+    })();
+  };
+}
+
+/**
+ * Bridges a NodeControl subscription to a server stream. Backpressure: a client that stops reading
+ * would make us buffer without bound, so once `maxStreamBuffer` responses are queued the stream is
+ * failed with RESOURCE_EXHAUSTED (after the queued ones are flushed) and the subscription dropped.
+ */
+export function serverStream<Req, Res, T>(
+  ctx: CallContext,
+  method: string,
+  open: (request: Req) => (sink: Sink<T>) => Unsubscribe,
+  toWire: (value: T) => Res,
+): (call: ServerWritableStream<Req, Res>) => void {
+  return (call) => {
+    let done = false;
+    let unsubscribe: Unsubscribe | undefined;
+    const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      ctx.streams.delete(finish);
+      try {
+        unsubscribe?.();
+      } catch (unsubscribeError) {
+        ctx.report(unsubscribeError, `${method} (unsubscribe)`);
+      }
+      if (call.cancelled || call.destroyed) return;
+      if (err) call.emit('error', toGrpcStatus(err, method, ctx.report));
+      else call.end();
+    };
+    call.on('cancelled', () => finish());
+    call.on('close', () => finish());
+
+    const sink: Sink<T> = {
+      next(value) {
+        if (done) return;
+        if (call.writableLength >= ctx.maxStreamBuffer) {
+          finish(new ResourceExhaustedError(`the client fell ${ctx.maxStreamBuffer} responses behind; stream closed`, {
+            hint: 'read the stream faster, or narrow it with filters',
+          }));
+          return;
+        }
+        try {
+          call.write(toWire(value));
+        } catch (err) {
+          finish(err as Error);
+        }
+      },
+      end(err) {
+        finish(err);
+      },
+    };
+
+    try {
+      ctx.authenticate(call.metadata);
+      const subscribe = open(call.request);
+      ctx.streams.add(finish);
+      unsubscribe = subscribe(sink);
+      // The node may have ended the sink synchronously (a short, non-following log query).
+      if (done) unsubscribe();
+    } catch (err) {
+      finish(err as Error);
+    }
+  };
+}
+
+export function shutdownError(): UnavailableError {
+  return new UnavailableError('the node is shutting down', { hint: 'reconnect once it is back (`caxton status`)' });
+}

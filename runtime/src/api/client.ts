@@ -1,0 +1,228 @@
+/**
+ * A typed client for caxton.v1, used by the CLI and the tests. It speaks the same wire types as
+ * the server and converts answers back into the NodeControl model, so callers never see protobuf.
+ */
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { promises as fs } from 'node:fs';
+import {
+  ChannelCredentials, Metadata, makeGenericClientConstructor, type CallOptions, type Client, type ClientReadableStream,
+  type ClientWritableStream, type ServiceError,
+} from '@grpc/grpc-js';
+import type { AclMessage } from '../acl/message.js';
+import type { DfAgentDescription, DfSearchTemplate } from '../registry/registry-store.js';
+import { ApiCallError, toApiCallError } from './client-errors.js';
+import { aclToWire } from './convert-acl.js';
+import { agentFromWire, type AgentView } from './convert-agent.js';
+import { dfFromWire, logFromWire, messageEventFromWire, nodeStatusFromWire, type NodeStatusView } from './convert-node.js';
+import type { LogEntry, LogQuery, MessageEvent, SendResult, TailFilter } from './node-control.js';
+import { caxtonService } from './proto.js';
+import type * as W from './wire.js';
+
+export interface ClientTlsOptions {
+  /** CA that signed the server certificate; absent = the system roots. */
+  caFile?: string;
+  /** Client certificate and key, for servers that require mutual TLS. */
+  certFile?: string;
+  keyFile?: string;
+  /** Expected server name when it differs from the address host (e.g. a cert for `caxton.local`). */
+  serverName?: string;
+}
+
+export interface CaxtonClientOptions {
+  /** host:port */
+  address: string;
+  token?: string;
+  /** Absent = plaintext (the default of a node on loopback). */
+  tls?: ClientTlsOptions;
+  /** Deadline of unary calls. Default 30 s. */
+  timeoutMs?: number;
+  /** Size of artifact chunks. Default 128 KiB (well under the server's message limit). */
+  chunkBytes?: number;
+}
+
+export interface UploadHeader {
+  name: string;
+  fuelPerMessage?: number;
+  memoryPages?: number;
+  config?: Record<string, string>;
+  /** Upgrade only: replace the config even with an empty one. */
+  replaceConfig?: boolean;
+}
+
+export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
+
+/** A running server stream. `done` settles when it ends: resolved on a normal end or cancel(). */
+export interface StreamHandle {
+  cancel(): void;
+  readonly done: Promise<void>;
+}
+
+type RawClient = Client & Record<string, (...args: unknown[]) => unknown>;
+type UnaryFn = (req: unknown, md: Metadata, opts: CallOptions, cb: (err: ServiceError | null, res: unknown) => void) => void;
+
+const CaxtonRawClient = makeGenericClientConstructor(caxtonService(), 'Caxton');
+
+export class CaxtonClient {
+  private constructor(
+    private readonly raw: RawClient,
+    private readonly options: CaxtonClientOptions,
+  ) {}
+
+  static async connect(options: CaxtonClientOptions): Promise<CaxtonClient> {
+    let creds = ChannelCredentials.createInsecure();
+    const channelOptions: Record<string, string | number> = { 'grpc.max_receive_message_length': 64 * 1024 * 1024 };
+    if (options.tls) {
+      const read = (file: string | undefined): Promise<Buffer | null> => (file ? fs.readFile(file) : Promise.resolve(null));
+      const [ca, cert, key] = await Promise.all([read(options.tls.caFile), read(options.tls.certFile), read(options.tls.keyFile)]);
+      creds = ChannelCredentials.createSsl(ca, key, cert);
+      if (options.tls.serverName) channelOptions['grpc.ssl_target_name_override'] = options.tls.serverName;
+    }
+    const raw = new CaxtonRawClient(options.address, creds, channelOptions) as unknown as RawClient;
+    return new CaxtonClient(raw, options);
+  }
+
+  close(): void {
+    this.raw.close();
+  }
+
+  private metadata(): Metadata {
+    const md = new Metadata();
+    if (this.options.token) md.set('authorization', `Bearer ${this.options.token}`);
+    return md;
+  }
+
+  private unary<Res>(method: string, request: unknown): Promise<Res> {
+    const fn = this.raw[method] as unknown as UnaryFn;
+    const deadline = Date.now() + (this.options.timeoutMs ?? 30_000);
+    return new Promise((resolve, reject) => {
+      fn.call(this.raw, request, this.metadata(), { deadline }, (err, res) => (err ? reject(toApiCallError(err)) : resolve(res as Res)));
+    });
+  }
+
+  private upload<Res>(method: 'DeployAgent' | 'UpgradeAgent', header: UploadHeader, bytes: Uint8Array,
+    onProgress?: (sent: number, total: number) => void): Promise<Res> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const wireHeader: W.WireArtifactHeader = {
+      name: header.name,
+      fuelPerMessage: header.fuelPerMessage ?? 0,
+      memoryPages: header.memoryPages ?? 0,
+      config: header.config ?? {},
+      sha256,
+      totalSize: bytes.length,
+      replaceConfig: header.replaceConfig ?? false,
+    };
+    const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
+    return new Promise<Res>((resolve, reject) => {
+      let settled = false;
+      const fn = this.raw[method] as unknown as (md: Metadata, cb: (err: ServiceError | null, res: unknown) => void) => ClientWritableStream<W.WireArtifactUpload>;
+      const call = fn.call(this.raw, this.metadata(), (err, res) => {
+        settled = true;
+        if (err) reject(toApiCallError(err));
+        else resolve(res as Res);
+      });
+      // Errors surface through the callback above; without a listener they would be thrown.
+      call.on('error', () => {});
+      void (async () => {
+        call.write({ header: wireHeader });
+        let sent = 0;
+        while (sent < bytes.length && !settled) {
+          const chunk = bytes.subarray(sent, sent + chunkBytes);
+          const flushed = call.write({ chunk });
+          sent += chunk.length;
+          onProgress?.(sent, bytes.length);
+          // Respect flow control, but stop waiting if the server answered (e.g. rejected the header).
+          if (!flushed && !settled) await Promise.race([once(call, 'drain'), once(call, 'status')]);
+        }
+        if (!settled) call.end();
+      })().catch((err: unknown) => {
+        if (!settled) reject(toApiCallError(err));
+      });
+    });
+  }
+
+  async deploy(header: UploadHeader, artifact: Uint8Array, onProgress?: (sent: number, total: number) => void): Promise<AgentView> {
+    const res = await this.upload<W.WireDeployAgentResponse>('DeployAgent', header, artifact, onProgress);
+    return agentFromWire(res.agent);
+  }
+
+  async upgrade(header: UploadHeader, artifact: Uint8Array, onProgress?: (sent: number, total: number) => void): Promise<{ agent: AgentView; previousVersion: number }> {
+    const res = await this.upload<W.WireUpgradeAgentResponse>('UpgradeAgent', header, artifact, onProgress);
+    return { agent: agentFromWire(res.agent), previousVersion: res.previousVersion };
+  }
+
+  async stop(name: string, force = false): Promise<AgentView> {
+    const res = await this.unary<W.WireStopAgentResponse>('StopAgent', { name, force } satisfies W.WireStopAgentRequest);
+    return agentFromWire(res.agent);
+  }
+
+  async listAgents(): Promise<AgentView[]> {
+    const res = await this.unary<W.WireListAgentsResponse>('ListAgents', {});
+    return res.agents.map(agentFromWire);
+  }
+
+  async getAgent(name: string): Promise<AgentView> {
+    const res = await this.unary<W.WireGetAgentResponse>('GetAgent', { name } satisfies W.WireGetAgentRequest);
+    return agentFromWire(res.agent);
+  }
+
+  async send(input: SendInput): Promise<SendResult> {
+    const req = 'structured' in input ? { structured: aclToWire(input.structured) } : input;
+    const res = await this.unary<W.WireSendMessageResponse>('SendMessage', req);
+    return { messageId: res.messageId, accepted: res.accepted, refused: res.refused.map((r) => ({ receiver: r.receiver, reason: r.reason })) };
+  }
+
+  async searchDirectory(template: DfSearchTemplate, limit = 0): Promise<DfAgentDescription[]> {
+    const wire: Partial<W.WireDfTemplate> = {
+      agentName: template.agentName ?? '', serviceName: template.serviceName ?? '', serviceType: template.serviceType ?? '',
+      protocols: template.protocols ?? [], ontologies: template.ontologies ?? [], languages: template.languages ?? [],
+      properties: template.properties ?? {},
+    };
+    const res = await this.unary<W.WireSearchDirectoryResponse>('SearchDirectory', { template: wire, limit });
+    return res.results.map(dfFromWire);
+  }
+
+  async status(): Promise<NodeStatusView> {
+    return nodeStatusFromWire(await this.unary<W.WireNodeStatusResponse>('NodeStatus', {}));
+  }
+
+  private stream<Req, Wire, T>(method: string, request: Req, convert: (w: Wire) => T, onValue: (value: T) => void): StreamHandle {
+    const fn = this.raw[method] as unknown as (req: Req, md: Metadata) => ClientReadableStream<Wire>;
+    const call = fn.call(this.raw, request, this.metadata());
+    let cancelled = false;
+    const done = new Promise<void>((resolve, reject) => {
+      call.on('data', (w: Wire) => {
+        try {
+          onValue(convert(w));
+        } catch (err) {
+          cancelled = true;
+          call.cancel();
+          reject(err);
+        }
+      });
+      call.on('error', (err: ServiceError) => (cancelled ? resolve() : reject(toApiCallError(err))));
+      call.on('end', () => resolve());
+    });
+    return {
+      cancel: () => {
+        cancelled = true;
+        call.cancel();
+      },
+      done,
+    };
+  }
+
+  tail(filter: TailFilter, onEvent: (event: MessageEvent) => void): StreamHandle {
+    const req: W.WireTailMessagesRequest = {
+      agent: filter.agent ?? '', conversationId: filter.conversationId ?? '', performatives: filter.performatives ?? [],
+    };
+    return this.stream('TailMessages', req, messageEventFromWire, onEvent);
+  }
+
+  logs(query: LogQuery, onEntry: (entry: LogEntry) => void): StreamHandle {
+    const req: W.WireStreamLogsRequest = { agent: query.agent, follow: query.follow, sinceUnixMs: query.since ?? 0, limit: query.limit ?? 0 };
+    return this.stream('StreamLogs', req, logFromWire, onEntry);
+  }
+}
+
+export { ApiCallError };

@@ -1,0 +1,69 @@
+/**
+ * Agent status between the NodeControl model and caxton.v1 `AgentInfo`. The server uses the `to`
+ * direction, the client (CLI) the `from` direction; keeping both here keeps them symmetric.
+ */
+import { CaxtonError } from '../errors.js';
+import { AGENT_STATES, type AgentState, type AgentStatus } from './node-control.js';
+import type { WireAgentInfo, WireAgentState } from './wire.js';
+
+const STATE_PREFIX = 'AGENT_STATE_';
+
+export function stateToWire(state: AgentState): WireAgentState {
+  return `${STATE_PREFIX}${state.toUpperCase()}` as WireAgentState;
+}
+
+/** A state this client does not know (a newer server) reads as 'unknown' rather than failing. */
+export function stateFromWire(state: string): AgentState | 'unknown' {
+  const name = state.startsWith(STATE_PREFIX) ? state.slice(STATE_PREFIX.length).toLowerCase() : '';
+  return (AGENT_STATES as readonly string[]).includes(name) ? (name as AgentState) : 'unknown';
+}
+
+export function agentToWire(a: AgentStatus): WireAgentInfo {
+  return {
+    name: a.name,
+    state: stateToWire(a.state),
+    nodeId: a.nodeId,
+    version: a.version,
+    artifactSha256: a.artifactDigest,
+    artifactSize: a.artifactSize,
+    limits: { fuelPerMessage: a.limits.fuelPerMessage, memoryPages: a.limits.memoryPages },
+    config: a.config,
+    restarts: a.restarts,
+    fuelUsed: a.fuelUsed,
+    memoryPages: a.memoryPages,
+    mailboxDepth: a.mailboxDepth,
+    messagesHandled: a.messagesHandled,
+    lastError: a.lastError ? { message: a.lastError.message, code: a.lastError.code ?? '', atUnixMs: a.lastError.at } : null,
+    createdAtUnixMs: a.createdAt,
+    updatedAtUnixMs: a.updatedAt,
+  };
+}
+
+/** What a client sees: like AgentStatus, but tolerant of states added by newer servers. */
+export type AgentView = Omit<AgentStatus, 'state'> & { state: AgentState | 'unknown' };
+
+export function agentFromWire(w: WireAgentInfo | null): AgentView {
+  if (!w) throw new CaxtonError('api.bad-response', 'the node answered without agent information', { hint: 'the node and the CLI may be different Caxton versions' });
+  const view: AgentView = {
+    name: w.name,
+    state: stateFromWire(w.state),
+    nodeId: w.nodeId,
+    version: w.version,
+    artifactDigest: w.artifactSha256,
+    artifactSize: w.artifactSize,
+    limits: { fuelPerMessage: w.limits?.fuelPerMessage ?? 0, memoryPages: w.limits?.memoryPages ?? 0 },
+    config: { ...w.config },
+    restarts: w.restarts,
+    fuelUsed: w.fuelUsed,
+    memoryPages: w.memoryPages,
+    mailboxDepth: w.mailboxDepth,
+    messagesHandled: w.messagesHandled,
+    createdAt: w.createdAtUnixMs,
+    updatedAt: w.updatedAtUnixMs,
+  };
+  if (w.lastError) {
+    view.lastError = { message: w.lastError.message, at: w.lastError.atUnixMs };
+    if (w.lastError.code) view.lastError.code = w.lastError.code;
+  }
+  return view;
+}

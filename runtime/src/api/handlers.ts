@@ -1,0 +1,102 @@
+/**
+ * The caxton.v1.Caxton service: each RPC validates its request (request-parsing.ts), calls the
+ * node, converts the answer. No business logic lives here; that is the node's.
+ */
+import type { sendUnaryData, ServerReadableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { aclFromSendRequest } from './acl-input.js';
+import { serverStream, unary, type CallContext } from './call-wrappers.js';
+import { agentToWire } from './convert-agent.js';
+import { dfToWire, logToWire, messageEventToWire, nodeStatusToWire } from './convert-node.js';
+import { NotFoundError } from './errors.js';
+import { toGrpcStatus } from './grpc-status.js';
+import type { NodeControl } from './node-control.js';
+import {
+  parseAgentName, parseDeployHeader, parseLogsRequest, parseSearchRequest, parseTailRequest, parseUpgradeHeader, type ParsedHeader,
+} from './request-parsing.js';
+import { receiveUpload, UploadCancelledError, type UploadSlots } from './upload.js';
+import type * as W from './wire.js';
+
+export interface HandlerOptions {
+  node: NodeControl;
+  maxArtifactBytes: number;
+  slots: UploadSlots;
+  uploadIdleTimeoutMs: number;
+  searchDefaultLimit: number;
+}
+
+function upload<S, Res>(
+  ctx: CallContext,
+  method: string,
+  opts: HandlerOptions,
+  parseHeader: (h: W.WireArtifactHeader, max: number) => ParsedHeader<S>,
+  apply: (spec: S, artifact: { bytes: Uint8Array; sha256: string }) => Promise<Res>,
+): (call: ServerReadableStream<W.WireArtifactUpload, Res>, callback: sendUnaryData<Res>) => void {
+  return (call, callback) => {
+    void (async () => {
+      try {
+        ctx.authenticate(call.metadata);
+        const { spec, artifact } = await receiveUpload(call, (h) => parseHeader(h, opts.maxArtifactBytes), {
+          slots: opts.slots,
+          idleTimeoutMs: opts.uploadIdleTimeoutMs,
+        });
+        callback(null, await apply(spec, artifact));
+      } catch (err) {
+        // A vanished client gets no answer; answering would only log a grpc-js warning.
+        if (err instanceof UploadCancelledError) return;
+        callback(toGrpcStatus(err, method, ctx.report));
+      }
+    })();
+  };
+}
+
+export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedServiceImplementation {
+  const { node } = opts;
+  return {
+    DeployAgent: upload(ctx, 'DeployAgent', opts, parseDeployHeader,
+      async (spec, artifact): Promise<W.WireDeployAgentResponse> => ({ agent: agentToWire(await node.deploy(spec, artifact)) })),
+
+    UpgradeAgent: upload(ctx, 'UpgradeAgent', opts, parseUpgradeHeader,
+      async (spec, artifact): Promise<W.WireUpgradeAgentResponse> => {
+        const result = await node.upgrade(spec, artifact);
+        return { agent: agentToWire(result.agent), previousVersion: result.previousVersion };
+      }),
+
+    StopAgent: unary(ctx, 'StopAgent', async (req: W.WireStopAgentRequest): Promise<W.WireStopAgentResponse> => {
+      const name = parseAgentName(req.name);
+      return { agent: agentToWire(await node.stop(name, { force: req.force })) };
+    }),
+
+    ListAgents: unary(ctx, 'ListAgents', async (): Promise<W.WireListAgentsResponse> => ({
+      agents: (await node.listAgents()).map(agentToWire),
+    })),
+
+    GetAgent: unary(ctx, 'GetAgent', async (req: W.WireGetAgentRequest): Promise<W.WireGetAgentResponse> => {
+      const name = parseAgentName(req.name);
+      const agent = await node.getAgent(name);
+      if (!agent) throw new NotFoundError('agent', name);
+      return { agent: agentToWire(agent) };
+    }),
+
+    SendMessage: unary(ctx, 'SendMessage', async (req: W.WireSendMessageRequest): Promise<W.WireSendMessageResponse> => {
+      const result = await node.send(aclFromSendRequest(req));
+      return { messageId: result.messageId, accepted: result.accepted, refused: result.refused };
+    }),
+
+    TailMessages: serverStream(ctx, 'TailMessages', (req: W.WireTailMessagesRequest) => {
+      const filter = parseTailRequest(req);
+      return (sink) => node.tail(filter, sink);
+    }, messageEventToWire),
+
+    StreamLogs: serverStream(ctx, 'StreamLogs', (req: W.WireStreamLogsRequest) => {
+      const query = parseLogsRequest(req);
+      return (sink) => node.logs(query, sink);
+    }, logToWire),
+
+    SearchDirectory: unary(ctx, 'SearchDirectory', async (req: W.WireSearchDirectoryRequest): Promise<W.WireSearchDirectoryResponse> => {
+      const { template, limit } = parseSearchRequest(req, opts.searchDefaultLimit);
+      return { results: (await node.searchDirectory(template, limit)).map(dfToWire) };
+    }),
+
+    NodeStatus: unary(ctx, 'NodeStatus', async (): Promise<W.WireNodeStatusResponse> => nodeStatusToWire(await node.status(), Date.now())),
+  };
+}

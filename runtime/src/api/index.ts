@@ -1,0 +1,12 @@
+/** The management API: the NodeControl contract, the gRPC server and a typed client. */
+export * from './node-control.js';
+export * from './errors.js';
+export { startApiServer, type ApiServer, type ApiServerOptions, type ApiTlsOptions } from './server.js';
+export { CaxtonClient, type CaxtonClientOptions, type ClientTlsOptions, type SendInput, type StreamHandle, type UploadHeader } from './client.js';
+export { ApiCallError, toApiCallError } from './client-errors.js';
+export type { AgentView } from './convert-agent.js';
+export type { NodeStatusView } from './convert-node.js';
+export { matchesTailFilter } from './tail-filter.js';
+export { ensureAuthToken, readTokenFile, tokenFilePath, TOKEN_FILE_NAME, TokenFileError } from './auth.js';
+export { grpcCodeFor } from './grpc-status.js';
+export { CAXTON_PROTO_FILE, CAXTON_SERVICE_NAME, PROTO_ROOT } from './proto.js';

@@ -1,0 +1,166 @@
+/**
+ * Wire requests → typed NodeControl arguments. This is the API's validation boundary: everything
+ * a client sends is checked here (types, ranges, sizes) and rejected with an InvalidArgumentError
+ * naming the proto field, before the node sees it.
+ */
+import { isPerformative, type Performative } from '../acl/message.js';
+import type { DfSearchTemplate } from '../registry/registry-store.js';
+import { InvalidArgumentError, ResourceExhaustedError } from './errors.js';
+import type { DeploySpec, LogQuery, TailFilter, UpgradeSpec } from './node-control.js';
+import type {
+  WireArtifactHeader, WireDfTemplate, WireSearchDirectoryRequest, WireStreamLogsRequest, WireTailMessagesRequest,
+} from './wire.js';
+
+/** Deployment names: used in file names, metrics labels and `name@platform` ids, so kept plain. */
+const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** A wasm32 memory has at most 65536 pages of 64 KiB (4 GiB). */
+export const MAX_MEMORY_PAGES = 65536;
+const MAX_CONFIG_ENTRIES = 256;
+const MAX_CONFIG_KEY = 256;
+const MAX_CONFIG_VALUE = 64 * 1024;
+const MAX_FILTER_TEXT = 1024;
+const MAX_TEMPLATE_ITEMS = 64;
+export const MAX_SEARCH_LIMIT = 10_000;
+
+export function parseAgentName(value: unknown, field = 'name'): string {
+  if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(field, 'an agent name is required');
+  if (!AGENT_NAME.test(value)) {
+    throw new InvalidArgumentError(field, `"${value.slice(0, 140)}" is not a valid agent name`,
+      'names are 1-128 characters of letters, digits, ".", "_" and "-", starting with a letter or digit');
+  }
+  return value;
+}
+
+function parseConfig(config: Record<string, string>, field: string): Record<string, string> {
+  const keys = Object.keys(config);
+  if (keys.length > MAX_CONFIG_ENTRIES) throw new InvalidArgumentError(field, `has ${keys.length} entries, the limit is ${MAX_CONFIG_ENTRIES}`);
+  const out: Record<string, string> = {};
+  for (const key of keys) {
+    const value = config[key] ?? '';
+    if (key === '' || key.length > MAX_CONFIG_KEY) throw new InvalidArgumentError(`${field}`, `key "${key.slice(0, 40)}" must be 1-${MAX_CONFIG_KEY} characters`);
+    if (value.length > MAX_CONFIG_VALUE) throw new InvalidArgumentError(`${field}.${key}`, `value is longer than ${MAX_CONFIG_VALUE} characters`);
+    out[key] = value;
+  }
+  return out;
+}
+
+export interface ParsedHeader<S> {
+  spec: S;
+  sha256: string;
+  totalSize: number;
+}
+
+function parseHeaderCommon(h: WireArtifactHeader, maxArtifactBytes: number): { name: string; limits: DeploySpec['limits']; sha256: string; totalSize: number } {
+  const name = parseAgentName(h.name, 'header.name');
+  const sha256 = h.sha256.toLowerCase();
+  if (!SHA256_HEX.test(sha256)) {
+    throw new InvalidArgumentError('header.sha256', 'must be the sha256 of the artifact as 64 hex characters',
+      'compute it with `sha256sum <artifact>`');
+  }
+  if (!Number.isSafeInteger(h.totalSize) || h.totalSize <= 0) {
+    throw new InvalidArgumentError('header.total_size', 'must be the artifact size in bytes, greater than 0');
+  }
+  if (h.totalSize > maxArtifactBytes) {
+    throw new ResourceExhaustedError(`artifact of ${h.totalSize} bytes exceeds this node's limit of ${maxArtifactBytes} bytes`, {
+      context: { field: 'header.total_size', limit: maxArtifactBytes },
+      hint: 'shrink the component (wasm-opt, strip debug info) or start the node with a larger --max-artifact-bytes',
+    });
+  }
+  const limits: DeploySpec['limits'] = {};
+  if (h.fuelPerMessage !== 0) {
+    if (!Number.isSafeInteger(h.fuelPerMessage) || h.fuelPerMessage < 0) {
+      throw new InvalidArgumentError('header.fuel_per_message', `must be at most ${Number.MAX_SAFE_INTEGER}`);
+    }
+    limits.fuelPerMessage = h.fuelPerMessage;
+  }
+  if (h.memoryPages !== 0) {
+    if (h.memoryPages > MAX_MEMORY_PAGES) {
+      throw new InvalidArgumentError('header.memory_pages', `must be 1-${MAX_MEMORY_PAGES} (64 KiB pages; 65536 = 4 GiB)`);
+    }
+    limits.memoryPages = h.memoryPages;
+  }
+  return { name, limits, sha256, totalSize: h.totalSize };
+}
+
+export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<DeploySpec> {
+  const c = parseHeaderCommon(h, maxArtifactBytes);
+  if (h.replaceConfig) throw new InvalidArgumentError('header.replace_config', 'only applies to UpgradeAgent');
+  return { spec: { name: c.name, limits: c.limits, config: parseConfig(h.config, 'header.config') }, sha256: c.sha256, totalSize: c.totalSize };
+}
+
+export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<UpgradeSpec> {
+  const c = parseHeaderCommon(h, maxArtifactBytes);
+  const spec: UpgradeSpec = { name: c.name, limits: c.limits };
+  if (h.replaceConfig || Object.keys(h.config).length > 0) spec.config = parseConfig(h.config, 'header.config');
+  return { spec, sha256: c.sha256, totalSize: c.totalSize };
+}
+
+function parseFilterText(value: string, field: string): string | undefined {
+  if (value === '') return undefined;
+  if (value.length > MAX_FILTER_TEXT) throw new InvalidArgumentError(field, `is longer than ${MAX_FILTER_TEXT} characters`);
+  return value;
+}
+
+function parsePerformatives(values: string[], field: string): Performative[] {
+  if (values.length > 22) throw new InvalidArgumentError(field, 'lists more performatives than FIPA defines (22)');
+  return values.map((raw, i) => {
+    const p = raw.toLowerCase();
+    if (!isPerformative(p)) {
+      throw new InvalidArgumentError(`${field}[${i}]`, `"${raw.slice(0, 40)}" is not a FIPA performative`,
+        'use one of the 22 FIPA acts in FIPA spelling, e.g. inform, request, query-ref, cfp');
+    }
+    return p;
+  });
+}
+
+export function parseTailRequest(req: WireTailMessagesRequest): TailFilter {
+  const filter: TailFilter = {};
+  const agent = parseFilterText(req.agent, 'agent');
+  if (agent !== undefined) filter.agent = agent;
+  const conversationId = parseFilterText(req.conversationId, 'conversation_id');
+  if (conversationId !== undefined) filter.conversationId = conversationId;
+  const performatives = parsePerformatives(req.performatives, 'performatives');
+  if (performatives.length > 0) filter.performatives = performatives;
+  return filter;
+}
+
+export function parseLogsRequest(req: WireStreamLogsRequest): LogQuery {
+  const query: LogQuery = { agent: parseAgentName(req.agent, 'agent'), follow: req.follow };
+  if (req.sinceUnixMs !== 0) {
+    if (!Number.isSafeInteger(req.sinceUnixMs) || req.sinceUnixMs < 0) throw new InvalidArgumentError('since_unix_ms', 'is out of range');
+    query.since = req.sinceUnixMs;
+  }
+  if (req.limit !== 0) query.limit = req.limit;
+  return query;
+}
+
+function parseList(values: string[], field: string): string[] | undefined {
+  if (values.length === 0) return undefined;
+  if (values.length > MAX_TEMPLATE_ITEMS) throw new InvalidArgumentError(field, `has more than ${MAX_TEMPLATE_ITEMS} entries`);
+  values.forEach((v, i) => parseFilterText(v, `${field}[${i}]`));
+  return [...values];
+}
+
+function parseTemplate(t: WireDfTemplate | null): DfSearchTemplate {
+  const template: DfSearchTemplate = {};
+  if (!t) return template;
+  const set = <K extends keyof DfSearchTemplate>(key: K, value: DfSearchTemplate[K] | undefined): void => {
+    if (value !== undefined) template[key] = value;
+  };
+  set('agentName', parseFilterText(t.agentName, 'template.agent_name'));
+  set('serviceName', parseFilterText(t.serviceName, 'template.service_name'));
+  set('serviceType', parseFilterText(t.serviceType, 'template.service_type'));
+  set('protocols', parseList(t.protocols, 'template.protocols'));
+  set('ontologies', parseList(t.ontologies, 'template.ontologies'));
+  set('languages', parseList(t.languages, 'template.languages'));
+  const keys = Object.keys(t.properties);
+  if (keys.length > MAX_TEMPLATE_ITEMS) throw new InvalidArgumentError('template.properties', `has more than ${MAX_TEMPLATE_ITEMS} entries`);
+  if (keys.length > 0) template.properties = { ...t.properties };
+  return template;
+}
+
+export function parseSearchRequest(req: WireSearchDirectoryRequest, defaultLimit: number): { template: DfSearchTemplate; limit: number } {
+  if (req.limit > MAX_SEARCH_LIMIT) throw new InvalidArgumentError('limit', `must be at most ${MAX_SEARCH_LIMIT}`);
+  return { template: parseTemplate(req.template), limit: req.limit === 0 ? defaultLimit : req.limit };
+}

@@ -1,0 +1,231 @@
+/**
+ * The caxton.v1 messages as JavaScript values, exactly as @grpc/proto-loader produces and consumes
+ * them with the options in proto.ts (camelCase names, 64-bit integers as numbers, enums as their
+ * names, defaults filled in, oneofs named by a virtual field).
+ *
+ * Hand-written rather than generated: the set is small and a dozen generated files per message
+ * would bury it. test/api/wire-shape.test.ts round-trips a fully populated value of every message
+ * through the real serializers, so a field renamed here or in the .proto fails a test.
+ *
+ * Reading rule: a message-typed field the peer left out arrives as `null`; a proto3 `optional`
+ * scalar it left out is absent (`undefined`).
+ */
+
+export type Wire64 = number;
+
+export interface WireArtifactHeader {
+  name: string;
+  fuelPerMessage: Wire64;
+  memoryPages: number;
+  config: Record<string, string>;
+  sha256: string;
+  totalSize: Wire64;
+  replaceConfig: boolean;
+}
+
+export type WireArtifactUpload =
+  | { part?: 'header'; header: WireArtifactHeader; chunk?: undefined }
+  | { part?: 'chunk'; chunk: Uint8Array; header?: undefined | null };
+
+export type WireAgentState =
+  | 'AGENT_STATE_UNSPECIFIED' | 'AGENT_STATE_STARTING' | 'AGENT_STATE_RUNNING' | 'AGENT_STATE_UPGRADING'
+  | 'AGENT_STATE_RESTARTING' | 'AGENT_STATE_STOPPING' | 'AGENT_STATE_STOPPED' | 'AGENT_STATE_FAILED';
+
+export interface WireAgentLimits {
+  fuelPerMessage: Wire64;
+  memoryPages: number;
+}
+
+export interface WireAgentError {
+  message: string;
+  code: string;
+  atUnixMs: Wire64;
+}
+
+export interface WireAgentInfo {
+  name: string;
+  state: WireAgentState;
+  nodeId: string;
+  version: Wire64;
+  artifactSha256: string;
+  artifactSize: Wire64;
+  limits: WireAgentLimits | null;
+  config: Record<string, string>;
+  restarts: number;
+  fuelUsed: Wire64;
+  memoryPages: number;
+  mailboxDepth: Wire64;
+  messagesHandled: Wire64;
+  lastError: WireAgentError | null;
+  createdAtUnixMs: Wire64;
+  updatedAtUnixMs: Wire64;
+}
+
+export interface WireDeployAgentResponse {
+  agent: WireAgentInfo | null;
+}
+
+export interface WireUpgradeAgentResponse {
+  agent: WireAgentInfo | null;
+  previousVersion: Wire64;
+}
+
+export interface WireStopAgentRequest {
+  name: string;
+  force: boolean;
+}
+
+export interface WireStopAgentResponse {
+  agent: WireAgentInfo | null;
+}
+
+export type WireListAgentsRequest = Record<string, never>;
+
+export interface WireListAgentsResponse {
+  agents: WireAgentInfo[];
+}
+
+export interface WireGetAgentRequest {
+  name: string;
+}
+
+export interface WireGetAgentResponse {
+  agent: WireAgentInfo | null;
+}
+
+export interface WireAgentIdentifier {
+  name: string;
+  addresses: string[];
+  resolvers: WireAgentIdentifier[];
+  userParams: Record<string, string>;
+}
+
+export interface WireAclMessage {
+  performative: string;
+  sender: WireAgentIdentifier | null;
+  receivers: WireAgentIdentifier[];
+  replyTo: WireAgentIdentifier[];
+  content?: string;
+  language?: string;
+  encoding?: string;
+  ontology?: string;
+  protocol?: string;
+  conversationId?: string;
+  replyWith?: string;
+  inReplyTo?: string;
+  replyByUnixMs?: Wire64;
+  userParams: Record<string, string>;
+}
+
+export type WireSendMessageRequest =
+  | { message?: 'json'; json: string }
+  | { message?: 'fipa'; fipa: string }
+  | { message?: 'structured'; structured: WireAclMessage | null }
+  | { message?: undefined };
+
+export interface WireRefusedReceiver {
+  receiver: string;
+  reason: string;
+}
+
+export interface WireSendMessageResponse {
+  messageId: string;
+  accepted: string[];
+  refused: WireRefusedReceiver[];
+}
+
+export interface WireTailMessagesRequest {
+  agent: string;
+  conversationId: string;
+  performatives: string[];
+}
+
+export interface WireMessageEvent {
+  messageId: string;
+  acceptedAtUnixMs: Wire64;
+  message: WireAclMessage | null;
+}
+
+export type WireLogLevel =
+  | 'LOG_LEVEL_UNSPECIFIED' | 'LOG_LEVEL_TRACE' | 'LOG_LEVEL_DEBUG' | 'LOG_LEVEL_INFO' | 'LOG_LEVEL_WARN' | 'LOG_LEVEL_ERROR';
+
+export interface WireStreamLogsRequest {
+  agent: string;
+  follow: boolean;
+  sinceUnixMs: Wire64;
+  limit: number;
+}
+
+export interface WireLogEntry {
+  agent: string;
+  atUnixMs: Wire64;
+  level: WireLogLevel;
+  message: string;
+  nodeId: string;
+}
+
+export interface WireDfTemplate {
+  agentName: string;
+  serviceName: string;
+  serviceType: string;
+  protocols: string[];
+  ontologies: string[];
+  languages: string[];
+  properties: Record<string, string>;
+}
+
+export interface WireSearchDirectoryRequest {
+  template: WireDfTemplate | null;
+  limit: number;
+}
+
+export interface WireServiceDescription {
+  name: string;
+  type: string;
+  ownership: string;
+  protocols: string[];
+  ontologies: string[];
+  languages: string[];
+  properties: Record<string, string>;
+}
+
+export interface WireDfAgentDescription {
+  name: WireAgentIdentifier | null;
+  services: WireServiceDescription[];
+  protocols: string[];
+  ontologies: string[];
+  languages: string[];
+  leaseUntilUnixMs: Wire64;
+}
+
+export interface WireSearchDirectoryResponse {
+  results: WireDfAgentDescription[];
+}
+
+export type WireNodeStatusRequest = Record<string, never>;
+
+export interface WireClusterNode {
+  id: string;
+  address: string;
+  startedAtUnixMs: Wire64;
+  lastSeenUnixMs: Wire64;
+  agents: string[];
+  self: boolean;
+}
+
+export interface WireStorageBackend {
+  role: string;
+  kind: string;
+  location: string;
+}
+
+export interface WireNodeStatusResponse {
+  nodeId: string;
+  version: string;
+  startedAtUnixMs: Wire64;
+  uptimeMs: Wire64;
+  agentsTotal: number;
+  agentsRunning: number;
+  nodes: WireClusterNode[];
+  storage: WireStorageBackend[];
+}

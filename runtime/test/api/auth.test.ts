@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { chmod, stat, writeFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { ApiCallError } from '../../src/api/client-errors.js';
+import { ensureAuthToken, readTokenFile, TokenFileError } from '../../src/api/auth.js';
+import { startApiServer } from '../../src/api/server.js';
+import { MemoryNode } from './support/memory-node.js';
+import { startHarness, tempDir, type Harness } from './support/harness.js';
+
+async function rejectsWith(promise: Promise<unknown>, code: status, reason?: string): Promise<ApiCallError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof ApiCallError, `expected ApiCallError, got ${String(err)}`);
+    assert.equal(err.statusName, status[code], err.message);
+    if (reason) assert.equal(err.code, reason);
+    return err;
+  }
+  assert.fail(`expected ${status[code]}, the call succeeded`);
+}
+
+describe('API authentication', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => h.close());
+
+  it('creates the token file with mode 0600 on first start', async () => {
+    const st = await stat(path.join(h.dataDir, 'auth-token'));
+    assert.equal(st.mode & 0o777, 0o600);
+    assert.match(h.token, /^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('answers calls without a token with UNAUTHENTICATED', async () => {
+    const anonymous = await h.connect({ token: undefined });
+    const err = await rejectsWith(anonymous.listAgents(), status.UNAUTHENTICATED, 'api.unauthenticated');
+    assert.match(err.hint ?? '', /Bearer/);
+  });
+
+  it('answers a wrong token with UNAUTHENTICATED', async () => {
+    const wrong = await h.connect({ token: 'x'.repeat(43) });
+    await rejectsWith(wrong.status(), status.UNAUTHENTICATED);
+    await rejectsWith(wrong.deploy({ name: 'a' }, Buffer.from('abc')), status.UNAUTHENTICATED);
+    assert.deepEqual(h.node.calls, [], 'nothing reached the node');
+  });
+
+  it('also guards server streams', async () => {
+    const wrong = await h.connect({ token: 'nope' });
+    const stream = wrong.tail({}, () => assert.fail('no event expected'));
+    await assert.rejects(stream.done, (err: unknown) => err instanceof ApiCallError && err.grpcCode === status.UNAUTHENTICATED);
+    assert.equal(h.node.activeSubscriptions, 0);
+  });
+
+  it('serves calls with the right token', async () => {
+    const s = await h.client.status();
+    assert.equal(s.nodeId, 'node-test');
+  });
+
+  it('keeps the same token across restarts on one data dir', async () => {
+    const again = await ensureAuthToken(h.dataDir);
+    assert.equal(again.created, false);
+    assert.equal(again.token, h.token);
+  });
+});
+
+describe('token file permissions', () => {
+  it('refuses to start when the token file is readable by others', async () => {
+    const dir = await tempDir();
+    try {
+      const { file } = await ensureAuthToken(dir);
+      await chmod(file, 0o644);
+      await assert.rejects(
+        startApiServer({ node: new MemoryNode(), host: '127.0.0.1', port: 0, dataDir: dir, auth: { mode: 'token' }, maxArtifactBytes: 1024, maxMessageBytes: 4096 }),
+        (err: unknown) => err instanceof TokenFileError && err.code === 'api.token-file-exposed' && /chmod 600|delete/.test(err.hint ?? ''),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects a token file without a usable token', async () => {
+    const dir = await tempDir();
+    try {
+      const file = path.join(dir, 'auth-token');
+      await writeFile(file, 'short\n', { mode: 0o600 });
+      await assert.rejects(readTokenFile(file), (err: unknown) => err instanceof TokenFileError && err.code === 'api.token-file-invalid');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('needs no token file with auth disabled', async () => {
+    const h = await startHarness({ auth: { mode: 'none' } });
+    try {
+      await assert.rejects(stat(path.join(h.dataDir, 'auth-token')), { code: 'ENOENT' });
+      const anonymous = await h.connect({ token: undefined });
+      assert.deepEqual(await anonymous.listAgents(), []);
+    } finally {
+      await h.close();
+    }
+  });
+});

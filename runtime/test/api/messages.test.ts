@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import { after, before, describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { ApiCallError } from '../../src/api/client-errors.js';
+import type { LogEntry, MessageEvent } from '../../src/api/node-control.js';
+import { eventually, startHarness, type Harness } from './support/harness.js';
+import { rawClient, rawUnary, type RawClient } from './support/raw-client.js';
+
+describe('messages, logs, directory and status over the API', () => {
+  let h: Harness;
+  let raw: RawClient;
+  before(async () => {
+    h = await startHarness();
+    raw = rawClient(h.address);
+    await h.client.deploy({ name: 'echo' }, Buffer.from('echo'));
+    await h.client.deploy({ name: 'counter' }, Buffer.from('counter'));
+  });
+  after(async () => {
+    raw.close();
+    await h.close();
+  });
+
+  describe('SendMessage', () => {
+    it('sends a structured message and returns its id and receivers', async () => {
+      const result = await h.client.send({
+        structured: {
+          performative: 'request', receivers: [{ name: 'echo' }, { name: 'nobody' }], content: 'ping',
+          conversationId: 'c-1', replyBy: 1_900_000_000_000, userParams: { 'X-trace': 't1' },
+        },
+      });
+      assert.match(result.messageId, /^m-\d+$/);
+      assert.deepEqual(result.accepted, ['echo']);
+      assert.deepEqual(result.refused, [{ receiver: 'nobody', reason: 'unknown agent' }]);
+      const seen = h.node.accepted.at(-1)!.message;
+      assert.equal(seen.content, 'ping');
+      assert.equal(seen.replyBy, 1_900_000_000_000);
+      assert.deepEqual(seen.userParams, { 'X-trace': 't1' });
+    });
+
+    it('sends a message given as ACL JSON text', async () => {
+      const json = JSON.stringify({ performative: 'inform', receiver: [{ name: 'counter' }], content: '42', 'conversation-id': 'c-2' });
+      const result = await h.client.send({ json });
+      assert.deepEqual(result.accepted, ['counter']);
+      assert.equal(h.node.accepted.at(-1)!.message.conversationId, 'c-2');
+    });
+
+    it('rejects malformed JSON naming the json field', async () => {
+      const err = await h.client.send({ json: '{"performative": "inform", ' }).catch((e: unknown) => e);
+      assert.ok(err instanceof ApiCallError);
+      assert.equal(err.statusName, 'INVALID_ARGUMENT');
+      assert.equal(err.fieldViolations[0]?.field, 'json');
+    });
+
+    const invalid: [string, unknown, string][] = [
+      ['no message at all', {}, 'message'],
+      ['an unknown performative', { structured: { performative: 'shout', receivers: [{ name: 'echo' }] } }, 'structured.performative'],
+      ['no receivers', { structured: { performative: 'inform', receivers: [] } }, 'structured.receivers'],
+      ['a receiver without a name', { structured: { performative: 'inform', receivers: [{ name: '' }] } }, 'structured.receivers[0].name'],
+      ['a user parameter without X-', { structured: { performative: 'inform', receivers: [{ name: 'echo' }], userParams: { trace: '1' } } }, 'structured.user_params.trace'],
+      ['a protocol that is not a word', { structured: { performative: 'inform', receivers: [{ name: 'echo' }], protocol: 'two words' } }, 'structured.protocol'],
+    ];
+    for (const [what, request, field] of invalid) {
+      it(`rejects ${what} with INVALID_ARGUMENT naming ${field}`, async () => {
+        const { error } = await rawUnary(raw, 'SendMessage', h.token, request);
+        assert.equal(error?.statusName, 'INVALID_ARGUMENT', error?.describe());
+        assert.equal(error?.fieldViolations[0]?.field, field);
+      });
+    }
+  });
+
+  describe('TailMessages', () => {
+    it('streams accepted messages that match the filter', async () => {
+      const events: MessageEvent[] = [];
+      const stream = h.client.tail({ agent: 'echo', performatives: ['request', 'query-ref'] }, (e) => events.push(e));
+      await eventually(() => h.node.activeSubscriptions === 1, 'the tail subscription');
+      await h.client.send({ structured: { performative: 'request', receivers: [{ name: 'echo' }], content: 'a' } });
+      await h.client.send({ structured: { performative: 'inform', receivers: [{ name: 'echo' }], content: 'filtered out' } });
+      await h.client.send({ structured: { performative: 'request', receivers: [{ name: 'counter' }], content: 'filtered out' } });
+      await h.client.send({ structured: { performative: 'query-ref', receivers: [{ name: 'echo@test' }], content: 'b' } });
+      await eventually(() => events.length === 2, 'two matching events');
+      stream.cancel();
+      await stream.done;
+      assert.deepEqual(events.map((e) => e.message.content), ['a', 'b']);
+      assert.equal(events[0]!.message.sender?.name, 'operator@test');
+      await eventually(() => h.node.activeSubscriptions === 0, 'the subscription to be dropped on cancel');
+    });
+
+    it('rejects an unknown performative in the filter', async () => {
+      const stream = h.client.tail({ performatives: ['shout' as never] }, () => {});
+      const err = await stream.done.catch((e: unknown) => e);
+      assert.ok(err instanceof ApiCallError);
+      assert.equal(err.fieldViolations[0]?.field, 'performatives[0]');
+    });
+
+    it('fails a stream whose reader falls too far behind instead of buffering without bound', async () => {
+      const slow = await startHarness({ maxStreamBuffer: 4 });
+      // A raw HTTP/2 client that stops reading: grpc-js clients keep draining the socket into
+      // memory, so only a raw stream reproduces a reader that applies real flow control.
+      const session = http2.connect(`http://${slow.address}`);
+      try {
+        await slow.client.deploy({ name: 'sink' }, Buffer.from('s'));
+        const req = session.request({
+          ':method': 'POST', ':path': '/caxton.v1.Caxton/TailMessages', 'content-type': 'application/grpc', te: 'trailers',
+          authorization: `Bearer ${slow.token}`,
+        });
+        const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => req.on('trailers', resolve));
+        req.end(Buffer.from([0, 0, 0, 0, 0])); // one empty (all-default) TailMessagesRequest
+        req.pause();
+        await eventually(() => slow.node.activeSubscriptions === 1, 'the tail subscription');
+        const content = 'x'.repeat(32 * 1024);
+        for (let i = 0; i < 200 && slow.node.activeSubscriptions > 0; i++) {
+          await slow.client.send({ structured: { performative: 'inform', receivers: [{ name: 'sink' }], content } });
+        }
+        assert.equal(slow.node.activeSubscriptions, 0, 'the node subscription was dropped');
+        req.on('data', () => {});
+        req.resume();
+        assert.equal(Number((await trailers)['grpc-status']), status.RESOURCE_EXHAUSTED);
+      } finally {
+        session.destroy();
+        await slow.close();
+      }
+    });
+  });
+
+  describe('StreamLogs', () => {
+    it('returns stored lines and ends without follow', async () => {
+      h.node.log('echo', 'warn', 'first');
+      h.node.log('echo', 'error', 'second');
+      const lines: LogEntry[] = [];
+      await h.client.logs({ agent: 'echo', follow: false }, (l) => lines.push(l)).done;
+      assert.deepEqual(lines.map((l) => [l.level, l.message]).slice(-2), [['warn', 'first'], ['error', 'second']]);
+      const limited: LogEntry[] = [];
+      await h.client.logs({ agent: 'echo', follow: false, limit: 1 }, (l) => limited.push(l)).done;
+      assert.deepEqual(limited.map((l) => l.message), ['second']);
+    });
+
+    it('follows new lines until cancelled', async () => {
+      const lines: string[] = [];
+      const stream = h.client.logs({ agent: 'counter', follow: true, since: Date.now() }, (l) => lines.push(l.message));
+      await eventually(() => h.node.activeSubscriptions === 1, 'the log subscription');
+      h.node.log('counter', 'info', 'live 1');
+      h.node.log('echo', 'info', 'other agent');
+      h.node.log('counter', 'debug', 'live 2');
+      await eventually(() => lines.length === 2, 'two live lines');
+      stream.cancel();
+      await stream.done;
+      assert.deepEqual(lines, ['live 1', 'live 2']);
+    });
+
+    it('answers NOT_FOUND for an unknown agent', async () => {
+      const err = await h.client.logs({ agent: 'ghost', follow: true }, () => {}).done.catch((e: unknown) => e);
+      assert.ok(err instanceof ApiCallError);
+      assert.equal(err.statusName, 'NOT_FOUND');
+      assert.equal(h.node.activeSubscriptions, 0);
+    });
+
+    it('requires an agent name', async () => {
+      const err = await h.client.logs({ agent: '', follow: false }, () => {}).done.catch((e: unknown) => e);
+      assert.ok(err instanceof ApiCallError);
+      assert.equal(err.fieldViolations[0]?.field, 'agent');
+    });
+  });
+
+  describe('SearchDirectory', () => {
+    it('finds registrations matching a template', async () => {
+      h.node.directory.push(
+        { name: { name: 'echo@test' }, services: [{ name: 'echoing', type: 'echo', protocols: ['fipa-request'], ontologies: [], languages: [], properties: { lang: 'en' } }], protocols: ['fipa-request'], ontologies: [], languages: ['fipa-sl'] },
+        { name: { name: 'counter@test' }, services: [{ name: 'counting', type: 'count', protocols: [], ontologies: [], languages: [], properties: {} }], protocols: [], ontologies: [], languages: [], leaseUntil: 4_000_000_000_000 },
+      );
+      const found = await h.client.searchDirectory({ serviceType: 'echo', properties: { lang: 'en' } });
+      assert.deepEqual(found.map((d) => d.name.name), ['echo@test']);
+      assert.deepEqual(found[0]!.services[0]!.protocols, ['fipa-request']);
+      const all = await h.client.searchDirectory({});
+      assert.equal(all.length, 2);
+      assert.equal(all[1]!.leaseUntil, 4_000_000_000_000);
+      assert.equal((await h.client.searchDirectory({}, 1)).length, 1);
+    });
+  });
+
+  describe('NodeStatus', () => {
+    it('reports the node, its agents, the cluster and storage', async () => {
+      const s = await h.client.status();
+      assert.equal(s.nodeId, 'node-test');
+      assert.equal(s.version, '0.1.0-test');
+      assert.ok(s.uptimeMs >= 0);
+      assert.equal(s.agentsTotal, 2);
+      assert.deepEqual(s.nodes[0]!.agents, ['counter', 'echo']);
+      assert.deepEqual(s.storage.map((b) => `${b.role}:${b.kind}`), ['bus:embedded', 'registry:embedded']);
+    });
+  });
+
+  it('ends open streams with UNAVAILABLE when the server closes', async () => {
+    const other = await startHarness();
+    const stream = other.client.tail({}, () => {});
+    await eventually(() => other.node.activeSubscriptions === 1, 'the tail subscription');
+    const closing = other.close();
+    const err = await stream.done.catch((e: unknown) => e);
+    await closing;
+    assert.ok(err instanceof ApiCallError);
+    assert.equal(err.statusName, 'UNAVAILABLE');
+    assert.equal(other.node.activeSubscriptions, 0);
+  });
+
+  it('never reported an internal error', () => {
+    assert.deepEqual(h.internalErrors, []);
+  });
+});

@@ -1,0 +1,174 @@
+/**
+ * A NodeControl kept in memory, for the API tests. It is not a mock: it implements the contract
+ * in node-control.ts with real data structures (agents, messages, logs, directory, subscribers),
+ * so the tests exercise what the API promises the node will do — and the real node must pass the
+ * same scenarios. Nothing here runs wasm; artifacts are stored as given.
+ */
+import type { AclMessage } from '../../../src/acl/message.js';
+import { AlreadyExistsError, NotFoundError } from '../../../src/api/errors.js';
+import type {
+  AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink, TailFilter,
+  Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact,
+} from '../../../src/api/node-control.js';
+import { matchesTailFilter } from '../../../src/api/tail-filter.js';
+import type { DfAgentDescription, DfSearchTemplate } from '../../../src/registry/registry-store.js';
+
+export const DEFAULT_FUEL = 1_000_000;
+export const DEFAULT_PAGES = 16;
+
+interface Deployed {
+  status: AgentStatus;
+  artifact: Uint8Array;
+}
+
+export class MemoryNode implements NodeControl {
+  readonly nodeId = 'node-test';
+  readonly startedAt = Date.now();
+  readonly agents = new Map<string, Deployed>();
+  /** Every message accepted, in order. */
+  readonly accepted: MessageEvent[] = [];
+  readonly logLines: LogEntry[] = [];
+  readonly directory: DfAgentDescription[] = [];
+  private readonly tails = new Set<{ filter: TailFilter; sink: Sink<MessageEvent> }>();
+  private readonly followers = new Set<{ query: LogQuery; sink: Sink<LogEntry> }>();
+  private nextId = 1;
+
+  /** Calls seen, so tests can check what reached the node (and what never did). */
+  readonly calls: string[] = [];
+
+  get activeSubscriptions(): number {
+    return this.tails.size + this.followers.size;
+  }
+
+  async deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
+    this.calls.push(`deploy ${spec.name}`);
+    if (this.agents.has(spec.name)) throw new AlreadyExistsError('agent', spec.name);
+    const now = Date.now();
+    const status: AgentStatus = {
+      name: spec.name, state: 'running', nodeId: this.nodeId, version: 1, artifactDigest: artifact.sha256,
+      artifactSize: artifact.bytes.length,
+      limits: { fuelPerMessage: spec.limits.fuelPerMessage ?? DEFAULT_FUEL, memoryPages: spec.limits.memoryPages ?? DEFAULT_PAGES },
+      config: { ...spec.config }, restarts: 0, fuelUsed: 0, memoryPages: 1, mailboxDepth: 0, messagesHandled: 0,
+      createdAt: now, updatedAt: now,
+    };
+    this.agents.set(spec.name, { status, artifact: artifact.bytes });
+    this.log(spec.name, 'info', `deployed version 1 (${artifact.sha256.slice(0, 12)})`);
+    return structuredClone(status);
+  }
+
+  async upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<UpgradeResult> {
+    this.calls.push(`upgrade ${spec.name}`);
+    const agent = this.agents.get(spec.name);
+    if (!agent) throw new NotFoundError('agent', spec.name);
+    const previousVersion = agent.status.version;
+    const s = agent.status;
+    s.version++;
+    s.artifactDigest = artifact.sha256;
+    s.artifactSize = artifact.bytes.length;
+    s.limits = { fuelPerMessage: spec.limits.fuelPerMessage ?? s.limits.fuelPerMessage, memoryPages: spec.limits.memoryPages ?? s.limits.memoryPages };
+    if (spec.config) s.config = { ...spec.config };
+    s.updatedAt = Date.now();
+    agent.artifact = artifact.bytes;
+    return { agent: structuredClone(s), previousVersion };
+  }
+
+  async stop(name: string, options: { force: boolean }): Promise<AgentStatus> {
+    this.calls.push(`stop ${name}${options.force ? ' force' : ''}`);
+    const agent = this.agents.get(name);
+    if (!agent) throw new NotFoundError('agent', name);
+    this.agents.delete(name);
+    return { ...structuredClone(agent.status), state: 'stopped', updatedAt: Date.now() };
+  }
+
+  async listAgents(): Promise<AgentStatus[]> {
+    return [...this.agents.values()].map((a) => structuredClone(a.status)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async getAgent(name: string): Promise<AgentStatus | undefined> {
+    const agent = this.agents.get(name);
+    return agent ? structuredClone(agent.status) : undefined;
+  }
+
+  async send(message: AclMessage): Promise<SendResult> {
+    const messageId = `m-${this.nextId++}`;
+    const accepted: string[] = [];
+    const refused: { receiver: string; reason: string }[] = [];
+    for (const r of message.receivers) {
+      const local = r.name.split('@')[0] ?? r.name;
+      const agent = this.agents.get(local);
+      if (agent) {
+        accepted.push(local);
+        agent.status.mailboxDepth++;
+      } else refused.push({ receiver: r.name, reason: 'unknown agent' });
+    }
+    const event: MessageEvent = { messageId, acceptedAt: Date.now(), message: { ...message, sender: { name: 'operator@test' } } };
+    this.accepted.push(event);
+    for (const t of [...this.tails]) if (matchesTailFilter(t.filter, event)) t.sink.next(structuredClone(event));
+    return { messageId, accepted, refused };
+  }
+
+  tail(filter: TailFilter, sink: Sink<MessageEvent>): Unsubscribe {
+    const entry = { filter, sink };
+    this.tails.add(entry);
+    return () => this.tails.delete(entry);
+  }
+
+  logs(query: LogQuery, sink: Sink<LogEntry>): Unsubscribe {
+    if (!this.agents.has(query.agent) && !this.logLines.some((l) => l.agent === query.agent)) {
+      sink.end(new NotFoundError('agent', query.agent));
+      return () => {};
+    }
+    let history = this.logLines.filter((l) => l.agent === query.agent && (query.since === undefined || l.at >= query.since));
+    if (query.limit !== undefined) history = history.slice(-query.limit);
+    for (const line of history) sink.next({ ...line });
+    if (!query.follow) {
+      sink.end();
+      return () => {};
+    }
+    const entry = { query, sink };
+    this.followers.add(entry);
+    return () => this.followers.delete(entry);
+  }
+
+  /** An agent writes a log line (what the sandbox would report). */
+  log(agent: string, level: LogEntry['level'], message: string): void {
+    const line: LogEntry = { agent, at: Date.now(), level, message, nodeId: this.nodeId };
+    this.logLines.push(line);
+    for (const f of [...this.followers]) if (f.query.agent === agent) f.sink.next({ ...line });
+  }
+
+  /** The node shuts down: every subscription ends with the given error. */
+  endAllSubscriptions(error: Error): void {
+    for (const t of [...this.tails]) t.sink.end(error);
+    for (const f of [...this.followers]) f.sink.end(error);
+    this.tails.clear();
+    this.followers.clear();
+  }
+
+  async searchDirectory(template: DfSearchTemplate, limit: number): Promise<DfAgentDescription[]> {
+    const hasAll = (have: string[], want: string[] | undefined): boolean => (want ?? []).every((w) => have.includes(w));
+    return this.directory
+      .filter((d) => template.agentName === undefined || d.name.name === template.agentName)
+      .filter((d) => hasAll(d.protocols, template.protocols) && hasAll(d.ontologies, template.ontologies) && hasAll(d.languages, template.languages))
+      .filter((d) => template.serviceName === undefined && template.serviceType === undefined && template.properties === undefined
+        || d.services.some((s) => (template.serviceName === undefined || s.name === template.serviceName)
+          && (template.serviceType === undefined || s.type === template.serviceType)
+          && Object.entries(template.properties ?? {}).every(([k, v]) => s.properties[k] === v)))
+      .slice(0, limit);
+  }
+
+  async status(): Promise<NodeStatus> {
+    const agents = [...this.agents.values()];
+    return {
+      nodeId: this.nodeId, version: '0.1.0-test', startedAt: this.startedAt,
+      agentsTotal: agents.length, agentsRunning: agents.filter((a) => a.status.state === 'running').length,
+      nodes: [
+        { id: this.nodeId, address: '127.0.0.1:0', startedAt: this.startedAt, lastSeen: Date.now(), agents: agents.map((a) => a.status.name).sort(), self: true },
+      ],
+      storage: [
+        { role: 'bus', kind: 'embedded', location: '/tmp/test/bus' },
+        { role: 'registry', kind: 'embedded', location: '/tmp/test/registry' },
+      ],
+    };
+  }
+}
