@@ -89,12 +89,10 @@ export function parseFipaDateTime(text: string, opts: FipaDateTimeOptions = {}):
 
 /** `formatFipaDateTime` for encoders: a value that cannot be written is a validation error. */
 export function formatReplyBy(epochMs: number): string {
-  try {
-    return formatFipaDateTime(epochMs);
-  } catch {
-    throw new AclValidationError('replyBy', 'reply-by.out-of-range', `${String(epochMs)} cannot be written as a FIPA DateTime`,
-      'reply-by is whole milliseconds since the Unix epoch, UTC, before year 10000');
-  }
+  // Same range as validateAclMessage (reply-by is a u64 for guests): never write what we refuse to read.
+  if (Number.isSafeInteger(epochMs) && epochMs >= 0 && epochMs <= MAX_FIPA_EPOCH_MS) return formatFipaDateTime(epochMs);
+  throw new AclValidationError('replyBy', 'reply-by.out-of-range', `${String(epochMs)} cannot be written as a reply-by`,
+    'reply-by is whole milliseconds since the Unix epoch (UTC), between 1970 and 9999');
 }
 
 /** Epoch ms -> `YYYYMMDDTHHMMSSmmmZ`. Throws RangeError outside years 0000–9999 or for non-integers. */

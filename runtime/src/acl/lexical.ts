@@ -42,18 +42,34 @@ const CH_9 = 0x39;
 
 /**
  * SC00070 `Word`: first character not in [0x00–0x20 ( ) # 0–9 - @], the rest not in
- * [0x00–0x20 ( )]. `allowAtStart` relaxes the `@` rule the way JADE's lexer does (lenient mode).
+ * [0x00–0x20 ( )]. We also exclude `"` as first character: every lexer (JADE's and ours) reads a
+ * leading quote as the start of a string, so such a word could never be read back.
+ * `allowAtStart` relaxes the `@` rule the way JADE's lexer does (lenient mode).
  */
 export function isFipaWord(s: string, allowAtStart = false): boolean {
   const n = s.length;
   if (n === 0) return false;
   const first = s.charCodeAt(0);
-  if (first <= 0x20 || first === CH_LPAREN || first === CH_RPAREN || first === CH_HASH || first === CH_MINUS) return false;
+  if (first <= 0x20 || first === CH_LPAREN || first === CH_RPAREN || first === CH_HASH || first === CH_MINUS || first === 0x22) return false;
   if (first >= CH_0 && first <= CH_9) return false;
   if (first === CH_AT && !allowAtStart) return false;
   for (let i = 1; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c <= 0x20 || c === CH_LPAREN || c === CH_RPAREN) return false;
+  }
+  return true;
+}
+
+/**
+ * What `protocol` may hold: a Word (SC00070 reads `:protocol Word`, so it can never be quoted) made
+ * of printable ASCII, because JADE's WORD token is ASCII-only and could not read anything else.
+ */
+export function isProtocolWord(s: string): boolean {
+  // A leading ':' is legal in a Word but reads like a parameter keyword: not worth the confusion.
+  if (!isFipaWord(s) || s.charCodeAt(0) === 0x3a) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
   }
   return true;
 }

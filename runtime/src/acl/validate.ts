@@ -10,7 +10,7 @@
  */
 import { MAX_FIPA_EPOCH_MS } from './datetime.js';
 import { AclValidationError } from './errors.js';
-import { hasSpaceOrControl, isFipaWord, isWellFormedUnicode, utf8ByteLength } from './lexical.js';
+import { hasSpaceOrControl, isProtocolWord, isWellFormedUnicode, utf8ByteLength } from './lexical.js';
 import { DEFAULT_ACL_LIMITS, type AclLimits } from './limits.js';
 import { isPerformative, type AclMessage, type AgentId } from './message.js';
 import {
@@ -157,9 +157,9 @@ function checkField(value: unknown, field: string, limits: AclLimits): number {
 function checkProtocol(value: unknown, limits: AclLimits): number {
   const n = checkField(value, 'protocol', limits);
   const protocol = value as string;
-  if (!isFipaWord(protocol) || hasSpaceOrControl(protocol)) {
-    throw new AclValidationError('protocol', 'protocol.not-a-word', `"${protocol}" is not a FIPA word`,
-      'protocol names are single words such as fipa-request: no spaces or parentheses, not starting with a digit, "-", "#" or "@"');
+  if (!isProtocolWord(protocol)) {
+    throw new AclValidationError('protocol', 'protocol.not-a-word', `"${protocol}" is not a FIPA word of printable ASCII`,
+      'protocol names are single words of printable ASCII such as fipa-request: no spaces or parentheses, not starting with a digit or any of - # @ : "');
   }
   return n;
 }
