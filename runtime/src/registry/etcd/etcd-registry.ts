@@ -1,0 +1,268 @@
+/**
+ * The cluster registry: state in etcd (layout in keys.ts), a watched local mirror on every node.
+ *
+ * Reads (get/list/search) are served from the mirror: no round trip, eventually consistent across
+ * nodes (typically milliseconds behind), read-your-writes on the node that wrote. Writes go to etcd;
+ * the DF operations are compare-and-swap transactions, so FIPA's register/modify/deregister rules
+ * hold across nodes (two nodes registering the same agent: exactly one wins). DF lease-times become
+ * etcd leases, so an expired registration disappears for every node even if its node died.
+ * Consistency details and failure behaviour: docs/registry.md.
+ */
+import type {
+  AgentRecord, DfAgentDescription, DfSearchTemplate, NodeAnnouncement, NodeRecord, RegistryEvent, RegistryStore,
+} from '../registry-store.js';
+import { isLive, normaliseDescription, searchDescriptions } from '../df-match.js';
+import { alreadyRegistered, notOpen, notRegistered } from '../errors.js';
+import { Listeners } from '../listeners.js';
+import { validateAgentRecord, validateNodeAnnouncement, validateTtl } from '../records.js';
+import { EtcdConnection, type EtcdConnectionOptions } from './connection.js';
+import { KeyLayout } from './keys.js';
+import { EtcdMirror, type MirrorChange, type MirrorEntry } from './mirror.js';
+import { EtcdMembership, type EtcdMembershipOptions, type StoredNode } from './membership.js';
+
+export interface EtcdRegistryOptions extends Partial<EtcdConnectionOptions> {
+  /** Key prefix, ending in '/'. Default '/caxton/'. Clusters sharing an etcd use different prefixes. */
+  prefix?: string;
+  /** Share an existing connection (the registry will not close it). Otherwise `endpoints` is required. */
+  connection?: EtcdConnection;
+  membership?: EtcdMembershipOptions;
+  now?: () => number;
+}
+
+/** A change to the mirrored range, with the raw entries placement needs (create revision, lease). */
+export type MirrorListener = (changes: readonly MirrorChange[]) => void;
+
+/** How many times a DF compare-and-swap is retried when another writer got in between. */
+const CAS_ATTEMPTS = 5;
+
+function parse<T>(entry: MirrorEntry | undefined): T | undefined {
+  if (!entry) return undefined;
+  try {
+    return JSON.parse(entry.value.toString('utf8')) as T;
+  } catch {
+    return undefined; // a foreign or damaged value: treated as absent rather than crashing readers
+  }
+}
+
+export class EtcdRegistry implements RegistryStore {
+  readonly connection: EtcdConnection;
+  readonly keys: KeyLayout;
+  private readonly ownsConnection: boolean;
+  private readonly mirror: EtcdMirror;
+  private readonly now: () => number;
+  private readonly listeners = new Listeners<RegistryEvent>();
+  private readonly rawListeners = new Listeners<readonly MirrorChange[]>();
+  private readonly members = new Set<EtcdMembership>();
+  private readonly agents = new Map<string, AgentRecord>();
+  private readonly df = new Map<string, DfAgentDescription>();
+  private readonly nodes = new Map<string, StoredNode>();
+  private opened = false;
+
+  constructor(private readonly opts: EtcdRegistryOptions) {
+    this.now = opts.now ?? Date.now;
+    this.keys = new KeyLayout(opts.prefix);
+    this.ownsConnection = opts.connection === undefined;
+    this.connection = opts.connection ?? new EtcdConnection({ endpoints: opts.endpoints ?? [], callTimeoutMs: opts.callTimeoutMs });
+    this.mirror = new EtcdMirror(this.connection, this.keys.mirrorRange(), (changes) => this.onMirror(changes));
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) return;
+    await this.mirror.start();
+    this.opened = true;
+  }
+
+  async close(): Promise<void> {
+    if (!this.opened) return;
+    this.opened = false;
+    await Promise.all([...this.members].map((m) => m.leave()));
+    await this.mirror.stop();
+    if (this.ownsConnection) this.connection.close();
+    this.listeners.clear();
+    this.rawListeners.clear();
+  }
+
+  /** Revision of etcd the local mirror reflects, and whether its watch is live. */
+  get mirrorStatus(): { revision: number; state: string } {
+    return { revision: this.mirror.revision, state: this.mirror.state };
+  }
+
+  // --- deployments ---------------------------------------------------------------------------
+
+  async putAgent(agent: AgentRecord): Promise<void> {
+    this.requireOpen();
+    const record = validateAgentRecord(agent);
+    const key = this.keys.key('agents', record.name);
+    const value = JSON.stringify(record);
+    const res = await this.connection.call('store an agent', () => this.connection.client.put(key).value(value).exec());
+    const rev = Number(res.header.revision);
+    const prev = this.mirror.get(key);
+    this.mirror.applyLocal(key, { key, value: Buffer.from(value), createRevision: prev?.createRevision ?? rev, modRevision: rev, lease: '0' }, rev);
+  }
+
+  async getAgent(name: string): Promise<AgentRecord | undefined> {
+    this.requireOpen();
+    const a = this.agents.get(name);
+    return a && structuredClone(a);
+  }
+
+  async listAgents(): Promise<AgentRecord[]> {
+    this.requireOpen();
+    return [...this.agents.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((a) => structuredClone(a));
+  }
+
+  async deleteAgent(name: string): Promise<void> {
+    this.requireOpen();
+    const key = this.keys.key('agents', name);
+    const res = await this.connection.call('delete an agent', () => this.connection.client.delete().key(key).exec());
+    this.mirror.applyLocal(key, undefined, Number(res.header.revision));
+  }
+
+  // --- directory facilitator: compare-and-swap on the stored description ---------------------
+
+  async registerDf(description: DfAgentDescription): Promise<void> {
+    this.requireOpen();
+    const d = normaliseDescription(description, this.now());
+    await this.casDf(d.name.name, (current) => {
+      if (current) throw alreadyRegistered(d.name.name);
+      return d;
+    });
+  }
+
+  async modifyDf(description: DfAgentDescription): Promise<void> {
+    this.requireOpen();
+    const d = normaliseDescription(description, this.now());
+    await this.casDf(d.name.name, (current) => {
+      if (!current) throw notRegistered(d.name.name);
+      return d;
+    });
+  }
+
+  async deregisterDf(agentName: string): Promise<void> {
+    this.requireOpen();
+    await this.casDf(agentName, (current) => {
+      if (!current) throw notRegistered(agentName);
+      return undefined;
+    });
+  }
+
+  async searchDf(template: DfSearchTemplate, limit?: number): Promise<DfAgentDescription[]> {
+    this.requireOpen();
+    return searchDescriptions(this.df.values(), template, this.now(), limit);
+  }
+
+  /**
+   * Reads the stored description from etcd (not the mirror: the decision must be current), lets
+   * `decide` check FIPA's rule against its LIVE value, and writes only if nobody changed the key in
+   * between (mod_revision compare). An expired description still in etcd counts as absent.
+   */
+  private async casDf(agent: string, decide: (current: DfAgentDescription | undefined) => DfAgentDescription | undefined): Promise<void> {
+    const { client } = this.connection;
+    const key = this.keys.key('df', agent);
+    for (let attempt = 1; ; attempt++) {
+      const read = await this.connection.call('read a DF entry', () => client.get(key).exec());
+      const kv = read.kvs[0];
+      const stored = kv ? parse<DfAgentDescription>({ key, value: kv.value, createRevision: 0, modRevision: 0, lease: '0' }) : undefined;
+      const next = decide(stored && isLive(stored, this.now()) ? stored : undefined);
+      const modRevision = kv ? Number(kv.mod_revision) : 0;
+      const oldLease = kv ? String(kv.lease) : '0';
+      const lease = next?.leaseUntil !== undefined ? await this.grantDfLease(next.leaseUntil) : undefined;
+      const value = next && JSON.stringify(next);
+      const write = value !== undefined
+        ? (lease ? client.put(key).value(value).lease(lease) : client.put(key).value(value))
+        : client.delete().key(key);
+      const res = await this.connection.call('write a DF entry', () => client.if(key, 'Mod', '==', modRevision).then(write).commit());
+      if (res.succeeded) {
+        const rev = Number(res.header.revision);
+        const entry = value === undefined ? undefined : { key, value: Buffer.from(value), createRevision: kv ? Number(kv.create_revision) : rev, modRevision: rev, lease: lease ?? '0' };
+        this.mirror.applyLocal(key, entry, rev);
+        if (oldLease !== '0') void this.revokeQuietly(oldLease);
+        return;
+      }
+      if (lease) void this.revokeQuietly(lease);
+      if (attempt >= CAS_ATTEMPTS) {
+        throw this.connection.failure('update a DF entry', new Error(`${attempt} concurrent-update conflicts on ${key}`));
+      }
+    }
+  }
+
+  /** etcd deletes the entry a second after its lease-time; reads filter by leaseUntil meanwhile. */
+  private async grantDfLease(leaseUntil: number): Promise<string> {
+    const ttl = Math.max(1, Math.ceil((leaseUntil - this.now()) / 1000) + 1);
+    const res = await this.connection.call('grant a DF lease', () => this.connection.client.leaseClient.leaseGrant({ TTL: ttl }, { deadline: this.connection.deadline() }));
+    return String(res.ID);
+  }
+
+  private async revokeQuietly(lease: string): Promise<void> {
+    await this.connection.client.leaseClient.leaseRevoke({ ID: lease }, { deadline: this.connection.deadline() }).catch(() => undefined);
+  }
+
+  // --- membership ----------------------------------------------------------------------------
+
+  async joinCluster(node: NodeAnnouncement, ttlSeconds: number): Promise<EtcdMembership> {
+    this.requireOpen();
+    validateNodeAnnouncement(node);
+    validateTtl(ttlSeconds);
+    const m = await EtcdMembership.join(this.connection, this.keys, node, ttlSeconds, { now: this.now, ...this.opts.membership }, (gone) => this.members.delete(gone));
+    this.members.add(m);
+    return m;
+  }
+
+  async listNodes(): Promise<NodeRecord[]> {
+    this.requireOpen();
+    return [...this.nodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map(({ lease: _lease, ...n }) => n);
+  }
+
+  watch(listener: (event: RegistryEvent) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  /** Raw changes to the mirrored range (all sections, with revisions and leases), for placement. */
+  watchRaw(listener: MirrorListener): () => void {
+    return this.rawListeners.add(listener);
+  }
+
+  /** Mirrored entries of one section, raw; for placement (ownership claims). */
+  entries(section: 'owners' | 'nodes' | 'agents' | 'df'): MirrorEntry[] {
+    return [...this.mirror.withPrefix(this.keys.sectionPrefix(section))];
+  }
+
+  /** Waits until the mirror's watch is live (after an etcd outage); for readiness checks and tests. */
+  async settled(): Promise<void> {
+    await this.mirror.settled();
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  private requireOpen(): void {
+    if (!this.opened) throw notOpen('etcd registry');
+  }
+
+  private onMirror(changes: MirrorChange[]): void {
+    const events: RegistryEvent[] = [];
+    for (const c of changes) {
+      const parsed = this.keys.parse(c.key);
+      if (!parsed) continue;
+      const { section, name } = parsed;
+      if (section === 'agents') {
+        const a = parse<AgentRecord>(c.entry);
+        if (a) this.agents.set(name, a);
+        else this.agents.delete(name);
+        events.push(a ? { kind: 'agent-put', agent: structuredClone(a) } : { kind: 'agent-deleted', name });
+      } else if (section === 'df') {
+        const d = parse<DfAgentDescription>(c.entry);
+        if (d) this.df.set(name, d);
+        else this.df.delete(name);
+        events.push({ kind: 'service-changed', agentName: name, description: d && structuredClone(d) });
+      } else if (section === 'nodes') {
+        const n = parse<StoredNode>(c.entry);
+        if (n) this.nodes.set(name, n);
+        else this.nodes.delete(name);
+        if (n && !c.previous) events.push({ kind: 'node-up', node: { id: n.id, address: n.address, startedAt: n.startedAt, lastSeen: n.lastSeen } });
+        if (!n && c.previous) events.push({ kind: 'node-down', id: name });
+      }
+    }
+    this.rawListeners.emit(changes);
+    for (const e of events) this.listeners.emit(e);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The etcd key layout, in one place. Everything a node mirrors (deployments, DF, nodes, ownership)
+ * sorts inside one key range so ONE watch stream keeps the mirror current, in revision order: a lease
+ * expiry that deletes `nodes/<id>` and all its `owners/*` arrives as one event batch. Artifacts live
+ * under `store/`, outside that range, so megabytes of chunks never flow through every node's watch.
+ *
+ *   <prefix>agents/<name>     AgentRecord (JSON)
+ *   <prefix>df/<agent>        DfAgentDescription (JSON); bound to a lease when it has a lease-time
+ *   <prefix>nodes/<id>        NodeRecord + lease id (JSON); bound to the node's membership lease
+ *   <prefix>owners/<agent>    { node, lease } (JSON); bound to the owning node's lease
+ *   <prefix>store/artifacts/<sha256>/manifest, .../chunks/<n>
+ */
+import { invalid } from '../errors.js';
+
+export const DEFAULT_PREFIX = '/caxton/';
+
+export type Section = 'agents' | 'df' | 'nodes' | 'owners';
+const SECTIONS: readonly Section[] = ['agents', 'df', 'nodes', 'owners'];
+
+export class KeyLayout {
+  constructor(readonly prefix: string = DEFAULT_PREFIX) {
+    if (!prefix.endsWith('/')) throw invalid('etcd key prefix must end with "/"', { prefix });
+  }
+
+  key(section: Section, name: string): string {
+    if (name === '') throw invalid(`empty ${section} name`);
+    return `${this.prefix}${section}/${name}`;
+  }
+
+  sectionPrefix(section: Section): string {
+    return `${this.prefix}${section}/`;
+  }
+
+  /** The mirrored range [start, end): every section above, nothing under store/. */
+  mirrorRange(): { start: string; end: string } {
+    // '0' is the byte after '/', so `owners0` ends the range just past every `owners/...` key.
+    return { start: `${this.prefix}agents/`, end: `${this.prefix}owners0` };
+  }
+
+  /** Splits a mirrored key into its section and name; undefined for keys we do not own. */
+  parse(key: string): { section: Section; name: string } | undefined {
+    if (!key.startsWith(this.prefix)) return undefined;
+    const rest = key.slice(this.prefix.length);
+    const slash = rest.indexOf('/');
+    if (slash <= 0) return undefined;
+    const section = rest.slice(0, slash) as Section;
+    const name = rest.slice(slash + 1);
+    return SECTIONS.includes(section) && name !== '' ? { section, name } : undefined;
+  }
+
+  artifactPrefix(digest: string): string {
+    return `${this.prefix}store/artifacts/${digest}/`;
+  }
+
+  artifactsRoot(): string {
+    return `${this.prefix}store/artifacts/`;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * EtcdRegistry against a real etcd (scripts/infra). Each test uses its own key prefix.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
+import { isRegistryError } from '../../src/registry/errors.js';
+import type { RegistryEvent } from '../../src/registry/registry-store.js';
+import { agentRecord, description, service } from './fixtures.js';
+import { startEtcd, freePort, type EtcdHandle } from './helpers/etcd.js';
+import { startTcpProxy } from './helpers/tcp-proxy.js';
+import { eventually, sleep } from './helpers/tmp.js';
+
+let etcd: EtcdHandle;
+let n = 0;
+const open: EtcdRegistry[] = [];
+
+before(async () => {
+  etcd = await startEtcd();
+});
+after(async () => {
+  for (const r of open) await r.close().catch(() => undefined);
+  await etcd.stop();
+});
+
+async function registry(endpoint = etcd.endpoint, prefix = `/t${n}/`, extra: Partial<ConstructorParameters<typeof EtcdRegistry>[0]> = {}): Promise<EtcdRegistry> {
+  const r = new EtcdRegistry({ endpoints: [endpoint], prefix, ...extra });
+  await r.open();
+  open.push(r);
+  return r;
+}
+
+async function pair(): Promise<[EtcdRegistry, EtcdRegistry]> {
+  n++;
+  return [await registry(), await registry()];
+}
+
+test('two registries see each other\'s writes through their watches', async () => {
+  const [a, b] = await pair();
+  const seen: RegistryEvent[] = [];
+  b.watch((e) => seen.push(e));
+  await a.putAgent(agentRecord('echo@p'));
+  assert.deepEqual(await a.getAgent('echo@p'), agentRecord('echo@p'), 'read-your-writes on the writer');
+  await eventually(async () => (await b.getAgent('echo@p'))?.version === 1, 5000, 'b to see the agent');
+  await a.registerDf(description('echo@p', [service('echo', 'echo', { protocols: ['fipa-request'] })]));
+  await eventually(async () => (await b.searchDf({ serviceType: 'echo' })).length === 1, 5000, 'b to find the service');
+  await b.modifyDf(description('echo@p', [service('echo', 'echo2')]));
+  await eventually(async () => (await a.searchDf({ serviceType: 'echo2' })).length === 1, 5000, 'a to see the modify');
+  await a.deleteAgent('echo@p');
+  await eventually(async () => (await b.listAgents()).length === 0, 5000, 'b to see the delete');
+  await eventually(() => seen.some((e) => e.kind === 'agent-deleted' && e.name === 'echo@p'), 5000, 'delete event on b');
+  assert.ok(seen.some((e) => e.kind === 'agent-put' && e.agent.name === 'echo@p'));
+  assert.ok(seen.some((e) => e.kind === 'service-changed' && e.description?.services[0]?.type === 'echo2'));
+});
+
+test('FIPA rules hold across nodes: of two concurrent registers exactly one wins', async () => {
+  const [a, b] = await pair();
+  for (let i = 0; i < 10; i++) {
+    const name = `contested-${i}@p`;
+    const results = await Promise.allSettled([
+      a.registerDf(description(name, [service('s', 'from-a')])),
+      b.registerDf(description(name, [service('s', 'from-b')])),
+    ]);
+    const won = results.filter((r) => r.status === 'fulfilled').length;
+    const lost = results.filter((r) => r.status === 'rejected' && isRegistryError(r.reason, 'df.already-registered')).length;
+    assert.deepEqual([won, lost], [1, 1], `round ${i}: ${JSON.stringify(results.map((r) => r.status))}`);
+  }
+  await assert.rejects(a.deregisterDf('nobody@p'), (e) => isRegistryError(e, 'df.not-registered'));
+  await assert.rejects(b.modifyDf(description('nobody@p', [])), (e) => isRegistryError(e, 'df.not-registered'));
+  await a.deregisterDf('contested-0@p');
+  await assert.rejects(b.deregisterDf('contested-0@p'), (e) => isRegistryError(e, 'df.not-registered'));
+});
+
+test('a DF lease-time becomes an etcd lease: the entry vanishes for every node', async () => {
+  const [a, b] = await pair();
+  const gone: string[] = [];
+  b.watch((e) => {
+    if (e.kind === 'service-changed' && e.description === undefined) gone.push(e.agentName);
+  });
+  await a.registerDf(description('brief@p', [service('s', 't')], { leaseUntil: Date.now() + 800 }));
+  await a.registerDf(description('stays@p', [service('s', 't')]));
+  await eventually(async () => (await b.searchDf({ serviceType: 't' })).length === 2, 5000, 'b to see both');
+  await sleep(900);
+  assert.deepEqual((await b.searchDf({ serviceType: 't' })).map((d) => d.name.name), ['stays@p'], 'filtered by lease-time at once');
+  await a.registerDf(description('brief@p', [service('s', 't')], { leaseUntil: Date.now() + 500 }));
+  // etcd deletes it (TTL rounds up to whole seconds, +1): the delete reaches b as an event.
+  await eventually(() => gone.includes('brief@p'), 6000, 'the etcd lease to delete the entry');
+  await eventually(async () => (await a.searchDf({})).length === 1, 3000, 'a to agree');
+});
+
+test('node membership: peers see nodes join and leave; a partitioned node loses its lease before peers see it go', async () => {
+  n++;
+  const proxy = await startTcpProxy(etcd.clientPort);
+  try {
+    const a = await registry(proxy.endpoint, `/t${n}/`, { callTimeoutMs: 500 });
+    const b = await registry(etcd.endpoint, `/t${n}/`);
+    const events: string[] = [];
+    b.watch((e) => {
+      if (e.kind === 'node-up') events.push(`up:${e.node.id}@${Date.now()}`);
+      if (e.kind === 'node-down') events.push(`down:${e.id}@${Date.now()}`);
+    });
+    const m = await a.joinCluster({ id: 'node-a', address: '127.0.0.1:7001' }, 2);
+    await eventually(async () => (await b.listNodes()).some((x) => x.id === 'node-a'), 5000, 'b to see node-a');
+    assert.ok(m.alive && m.validUntil > Date.now());
+    await sleep(1500); // several renewals: the lease must stay alive past its TTL
+    assert.ok((await b.listNodes()).some((x) => x.id === 'node-a'), 'kept alive by renewals');
+
+    let lostAt = 0;
+    m.onLost(() => (lostAt = Date.now()));
+    const cutAt = Date.now();
+    proxy.blackhole();
+    await eventually(() => events.some((e) => e.startsWith('down:node-a')), 8000, 'b to see node-a expire');
+    const downAt = Number(events.find((e) => e.startsWith('down:node-a'))!.split('@')[1]);
+    assert.ok(lostAt > 0, 'node-a was told it lost its membership');
+    assert.ok(lostAt < downAt, `node-a knew first (lost ${lostAt - cutAt} ms after the cut, peers saw it ${downAt - cutAt} ms after)`);
+    assert.equal(m.alive, false);
+    assert.equal(m.validUntil, 0);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('leave() revokes the lease: peers see the node go at once; a live duplicate node id is refused', async () => {
+  const [a, b] = await pair();
+  const m = await a.joinCluster({ id: 'node-x', address: 'x:1' }, 3);
+  const t0 = Date.now();
+  await assert.rejects(b.joinCluster({ id: 'node-x', address: 'x:2' }, 3), (e) => isRegistryError(e, 'cluster.node-id-taken') && /live/.test(e.message));
+  assert.ok(Date.now() - t0 < 6000, 'refused within the join timeout (ttl + 2 s)');
+  await eventually(async () => (await b.listNodes()).length === 1, 5000, 'b to see node-x');
+  await m.leave();
+  await eventually(async () => (await b.listNodes()).length === 0, 2000, 'node-x to disappear at once');
+  const again = await b.joinCluster({ id: 'node-x', address: 'x:2' }, 3);
+  assert.ok(again.alive);
+  await again.leave();
+});
+
+test('a node id left behind by a dead process is waited out, then taken over', async () => {
+  n++;
+  const proxy = await startTcpProxy(etcd.clientPort);
+  try {
+    const dead = await registry(proxy.endpoint, `/t${n}/`, { callTimeoutMs: 500 });
+    const restarted = await registry(etcd.endpoint, `/t${n}/`);
+    await dead.joinCluster({ id: 'node-y', address: 'y:1' }, 2);
+    proxy.refuse(); // the old process is gone as far as etcd can tell
+    const t0 = Date.now();
+    const m = await restarted.joinCluster({ id: 'node-y', address: 'y:2' }, 2);
+    assert.ok(m.alive);
+    assert.ok(Date.now() - t0 < 6000, `took over after ${Date.now() - t0} ms`);
+    await m.leave();
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('an unreachable etcd gives a clear registry.unavailable error within seconds, not a hang', async () => {
+  const port = await freePort(); // nothing listens there
+  const t0 = Date.now();
+  const r = new EtcdRegistry({ endpoints: [`http://127.0.0.1:${port}`], prefix: '/none/', callTimeoutMs: 1000 });
+  await assert.rejects(r.open(), (e) => isRegistryError(e, 'registry.unavailable') && /npm run infra:up/.test(e.hint ?? '') && e.message.includes(String(port)));
+  const refusedMs = Date.now() - t0;
+  assert.ok(refusedMs < 5000, `refused after ${refusedMs} ms`);
+
+  const proxy = await startTcpProxy(etcd.clientPort);
+  proxy.blackhole(); // packets vanish: only deadlines can save us
+  try {
+    const t1 = Date.now();
+    const silent = new EtcdRegistry({ endpoints: [proxy.endpoint], prefix: '/none/', callTimeoutMs: 1000 });
+    await assert.rejects(silent.open(), (e) => isRegistryError(e, 'registry.unavailable'));
+    const blackholeMs = Date.now() - t1;
+    assert.ok(blackholeMs < 6000, `blackholed endpoint answered after ${blackholeMs} ms`);
+    console.log(`# unreachable etcd: refused port failed in ${refusedMs} ms, blackholed in ${blackholeMs} ms`);
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('etcd restart: memberships survive, writes fail clearly while it is down, mirrors catch up after', async () => {
+  const [a, b] = await pair();
+  const m = await a.joinCluster({ id: 'survivor', address: 's:1' }, 10);
+  await a.putAgent(agentRecord('before@p'));
+  await eventually(async () => (await b.getAgent('before@p')) !== undefined, 5000, 'b to see before@p');
+
+  await etcd.stop({ keepData: true, graceMs: 5000 });
+  const t0 = Date.now();
+  await assert.rejects(a.putAgent(agentRecord('during@p')), (e) => isRegistryError(e, 'registry.unavailable'));
+  assert.ok(Date.now() - t0 < 6000, 'write failed fast while etcd was down');
+  assert.deepEqual((await b.listAgents()).map((x) => x.name), ['before@p'], 'reads keep working from the mirror');
+  await etcd.start();
+
+  await eventually(async () => {
+    try {
+      await a.putAgent(agentRecord('after@p'));
+      return true;
+    } catch {
+      return false;
+    }
+  }, 10_000, 'writes to work again');
+  await eventually(async () => (await b.getAgent('after@p')) !== undefined, 10_000, 'b\'s mirror to resync and see after@p');
+  await b.registerDf(description('after@p', [service('s', 'post-restart')]));
+  await eventually(async () => (await a.searchDf({ serviceType: 'post-restart' })).length === 1, 10_000, 'a to see b\'s DF write');
+  assert.equal(a.mirrorStatus.state, 'live');
+  assert.ok(m.alive, 'the membership lease (10 s) outlived a short etcd restart');
+  await eventually(async () => (await b.listNodes()).some((x) => x.id === 'survivor'), 5000, 'node still listed');
+});
