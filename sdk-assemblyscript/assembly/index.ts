@@ -18,3 +18,8 @@ export {
   createReply, reply, initiate, agree, refuse, informDone, informResult, failure, notUnderstood,
   isExpired,
 } from "./reply";
+export {
+  ContractNetInitiator, CfpRound, RoundState, CnetEvent, bestProposal, propose, CONTRACT_NET,
+} from "./protocols/contract-net";
+export { SubscriptionTable, subscribe, unsubscribe, SUBSCRIBE } from "./protocols/subscribe";
+export { request, queryRef, queryIf, REQUEST, QUERY } from "./protocols/request";

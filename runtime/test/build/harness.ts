@@ -48,12 +48,19 @@ export class TestHost {
   readonly logs: Array<{ level: string; message: string }> = [];
   readonly timers: Array<{ delayMs: number; token: string }> = [];
   readonly services = new Map<string, WitService>();
-  /** service type -> agents the directory returns for it. */
-  readonly directory = new Map<string, WitAgentId[]>();
+  /** service type -> agents the directory returns for it (share one map between hosts to share a directory). */
+  readonly directory: Map<string, WitAgentId[]>;
   clock = 1_750_000_000_000n;
   private ids = 0;
   /** When set, `send` returns this error for messages it matches. */
   rejectSend: ((m: WitMessage) => string | undefined) | undefined;
+  /** The agent this host serves; registered services list it in the directory. */
+  readonly self: WitAgentId | undefined;
+
+  constructor(opts: { directory?: Map<string, WitAgentId[]>; self?: WitAgentId } = {}) {
+    this.directory = opts.directory ?? new Map();
+    this.self = opts.self;
+  }
 
   imports(): Record<string, unknown> {
     return {
@@ -70,6 +77,7 @@ export class TestHost {
         registerService: (s: WitService) => {
           if (s.name === '') throw 'service name must not be empty';
           this.services.set(s.name, s);
+          if (this.self) this.directory.set(s.type, [...(this.directory.get(s.type) ?? []), this.self]);
         },
         deregisterService: (name: string) => this.services.delete(name),
         searchServices: (type: string) => this.directory.get(type) ?? [],

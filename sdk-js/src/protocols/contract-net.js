@@ -14,11 +14,15 @@ import { isExpired } from '../message.js';
 
 export const CONTRACT_NET = 'fipa-contract-net';
 const TOKEN_PREFIX = 'contract-net-deadline:';
+// Finished rounds are remembered (so late proposals still get their reject-proposal) up to this
+// many; the oldest are forgotten first.
+const KEEP_FINISHED = 256;
 
 export class ContractNetInitiator {
   constructor() {
-    /** conversation-id -> round */
+    /** conversation-id -> round (finished ones too, see KEEP_FINISHED) */
     this.rounds = new Map();
+    this.finishedCount = 0;
   }
 
   /**
@@ -42,10 +46,13 @@ export class ContractNetInitiator {
       result: undefined,
       data,
     };
+    if (round.invited.length === 0) {
+      round.state = 'no-bids';
+      return round;
+    }
     this.rounds.set(round.conversationId, round);
-    if (round.invited.length > 0) send(cfp);
+    send(cfp);
     setTimer(timeoutMs, TOKEN_PREFIX + round.conversationId);
-    if (round.invited.length === 0) round.state = 'no-bids';
     return round;
   }
 
@@ -75,7 +82,7 @@ export class ContractNetInitiator {
         if (round.state !== 'awarded' || msg.sender.name !== round.winner?.sender?.name) return undefined;
         round.result = msg;
         round.state = msg.performative === 'inform' ? 'done' : 'failed';
-        this.rounds.delete(round.conversationId);
+        this.#finished(round);
         return { round, event: msg.performative === 'inform' ? 'result' : 'failure' };
       case 'not-understood':
         return { round, event: 'not-understood' };
@@ -95,7 +102,22 @@ export class ContractNetInitiator {
 
   #close(round) {
     round.state = round.proposals.length > 0 ? 'ready' : 'no-bids';
-    if (round.state === 'no-bids') this.rounds.delete(round.conversationId);
+    if (round.state === 'no-bids') this.#finished(round);
+  }
+
+  #finished(round) {
+    // Re-insert so the Map's insertion order is finishing order, then forget the oldest.
+    this.rounds.delete(round.conversationId);
+    this.rounds.set(round.conversationId, round);
+    this.finishedCount++;
+    if (this.finishedCount <= KEEP_FINISHED) return;
+    for (const [id, r] of this.rounds) {
+      if (r.state === 'done' || r.state === 'failed' || r.state === 'no-bids') {
+        this.rounds.delete(id);
+        this.finishedCount--;
+        break;
+      }
+    }
   }
 
   /** Accepts `winner` (one of round.proposals) and rejects every other proposal. */
@@ -114,7 +136,7 @@ export class ContractNetInitiator {
   rejectAll(round, reason = 'no proposal accepted') {
     for (const p of round.proposals) reply(p, 'reject-proposal', reason);
     round.state = 'failed';
-    this.rounds.delete(round.conversationId);
+    this.#finished(round);
   }
 }
 
