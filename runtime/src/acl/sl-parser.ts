@@ -23,12 +23,11 @@
  * Lenient mode additionally reads what JADE reads but the spec forbids: Words starting with `@`,
  * an unquoted Word as `:content`, a quoted string as `:protocol`. See docs/acl.md.
  */
-import { tryParseFipaDateTime, type FipaDateTimeOptions } from './datetime.js';
+import { looksLikeFipaDateTime, tryParseFipaDateTime, type FipaDateTimeOptions } from './datetime.js';
 import { AclValidationError } from './errors.js';
 import { hasUserParamPrefix, isFipaWord, isUserParamKey } from './lexical.js';
 import type { AclLimits } from './limits.js';
 import { isPerformative, type AclMessage, type AgentId } from './message.js';
-import { looksLikeFipaDateTime } from './datetime.js';
 import { isFipaNumber, SlLexer, Tok } from './sl-lexer.js';
 
 export interface SlParseOptions extends FipaDateTimeOptions {
