@@ -227,6 +227,14 @@ export class EtcdRegistry implements RegistryStore {
     return [...this.mirror.withPrefix(this.keys.sectionPrefix(section))];
   }
 
+  /**
+   * Records the effect of a write made on this registry's connection (e.g. a placement claim) in
+   * the mirror at once, so this node reads its own write before the watch echoes it back.
+   */
+  mirrorApply(key: string, entry: MirrorEntry | undefined, revision: number): void {
+    this.mirror.applyLocal(key, entry, revision);
+  }
+
   /** Waits until the mirror's watch is live (after an etcd outage); for readiness checks and tests. */
   async settled(): Promise<void> {
     await this.mirror.settled();

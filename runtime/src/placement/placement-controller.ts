@@ -1,0 +1,286 @@
+/**
+ * Runs placement for the local node: joins the cluster, watches nodes, deployments and claims, and
+ * turns planPlacement()'s answer into etcd claims and local `activate` / `deactivate` events.
+ *
+ * Safety (see docs/decisions/0702-placement-fencing.md): an agent is activated only after its claim
+ * was created in etcd under this node's live lease, and `isStillOwner` is false as soon as the claim
+ * is given up or the membership deadline passes, which is before etcd can expire the lease and let
+ * another node claim. Hand-off keeps the claim until the local deactivation (and optional drain) is
+ * done, so the next owner can only start after this one stopped.
+ */
+import { EventEmitter } from 'node:events';
+import type { CaxtonError } from '../errors.js';
+import type { EtcdRegistry } from '../registry/etcd/etcd-registry.js';
+import type { EtcdMembership } from '../registry/etcd/membership.js';
+import type { MirrorChange } from '../registry/etcd/mirror.js';
+import type { NodeAnnouncement } from '../registry/registry-store.js';
+import { RegistryError } from '../registry/errors.js';
+import { ClaimStore } from './claims.js';
+import { fencingVerdict, type FencingVerdict } from './fencing.js';
+import { planPlacement } from './plan.js';
+
+export type DeactivateReason =
+  /** Rendezvous placement now prefers another node (a node joined): handed over. */
+  | 'moved'
+  /** The agent was undeployed. */
+  | 'undeployed'
+  /** Our claim disappeared or changed without us releasing it. */
+  | 'claim-lost'
+  /** The membership lease could not be kept: every agent stops at once. */
+  | 'membership-lost'
+  /** stop() was called. */
+  | 'stopped';
+
+export interface PlacementEvents {
+  activate: [agent: string, token: number];
+  deactivate: [agent: string, reason: DeactivateReason];
+  'membership-joined': [membership: EtcdMembership];
+  'membership-lost': [error: CaxtonError];
+  /** An etcd step failed; the controller retries by itself. For logs and metrics. */
+  'reconcile-failed': [error: CaxtonError];
+}
+
+export interface PlacementControllerOptions {
+  registry: EtcdRegistry;
+  node: NodeAnnouncement;
+  /** Membership lease TTL: how long a dead node's agents stay unowned, at most (plus ~1 s). */
+  ttlSeconds: number;
+  /** Rejoin with a new lease after losing membership. Default true. */
+  rejoin?: boolean;
+  /**
+   * Awaited after `deactivate(agent, 'moved' | 'undeployed' | 'stopped')` and before the claim is
+   * released: let in-flight messages finish while this node still passes isStillOwner.
+   */
+  drain?: (agent: string) => Promise<void>;
+  /** Upper bound on one drain. Default 5000 ms. */
+  drainTimeoutMs?: number;
+  /** Claims in flight at once when many agents land here (a node joins). Default 16. */
+  claimConcurrency?: number;
+  /** Reconcile this often even without a trigger (a safety net). Default ttl/2. */
+  resyncIntervalMs?: number;
+}
+
+const RELEVANT = ['agents', 'nodes', 'owners'];
+
+export class PlacementController extends EventEmitter<PlacementEvents> {
+  private readonly registry: EtcdRegistry;
+  private readonly claims: ClaimStore;
+  private readonly active = new Map<string, number>();
+  private current: EtcdMembership | undefined;
+  private running = false;
+  private dirty = false;
+  private loop: Promise<void> | undefined;
+  private rejoining: Promise<void> | undefined;
+  private unwatch: (() => void) | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: PlacementControllerOptions) {
+    super();
+    this.registry = opts.registry;
+    this.claims = new ClaimStore(opts.registry);
+  }
+
+  get membership(): EtcdMembership | undefined {
+    return this.current;
+  }
+
+  /** Agents active on this node, with their fencing tokens. */
+  activeAgents(): Map<string, number> {
+    return new Map(this.active);
+  }
+
+  /** Joins the cluster and starts placing. Rejects if etcd cannot be reached or the node id is taken. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.unwatch = this.registry.watchRaw((changes) => this.onChanges(changes));
+    try {
+      this.adopt(await this.registry.joinCluster(this.opts.node, this.opts.ttlSeconds));
+    } catch (err) {
+      this.running = false;
+      this.unwatch();
+      throw err;
+    }
+    const every = this.opts.resyncIntervalMs ?? (this.opts.ttlSeconds * 1000) / 2;
+    this.resyncTimer = setInterval(() => this.schedule(), every);
+    this.schedule();
+    await this.loop;
+  }
+
+  /** Deactivates (and drains) every local agent, then leaves: peers take over at once. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    clearInterval(this.resyncTimer);
+    clearTimeout(this.retryTimer);
+    this.unwatch?.();
+    await this.loop;
+    await this.rejoining;
+    for (const agent of [...this.active.keys()].sort()) {
+      this.emit('deactivate', agent, 'stopped');
+      await this.drain(agent);
+      this.active.delete(agent);
+    }
+    await this.current?.leave();
+  }
+
+  /**
+   * May this node act for `agent` with `token` for the next `withinMs`? Local and synchronous (no
+   * etcd round trip), so the bus can ask before completing every message. See fencing.ts.
+   */
+  isStillOwner(agent: string, token: number, withinMs = 0): boolean {
+    return this.fencing(agent, token, withinMs) === 'ok';
+  }
+
+  /** The same decision with its reason, for logs. */
+  fencing(agent: string, token: number, withinMs = 0): FencingVerdict {
+    const m = this.current;
+    return fencingVerdict({
+      claimToken: this.active.get(agent),
+      presentedToken: token,
+      validUntil: m?.alive ? m.validUntil : 0,
+      now: Date.now(),
+      withinMs,
+    });
+  }
+
+  /** isStillOwner plus an etcd transaction confirming the claim exists under our lease. */
+  async confirmOwner(agent: string, token: number): Promise<boolean> {
+    const m = this.current;
+    if (!m || !this.isStillOwner(agent, token)) return false;
+    return this.claims.confirm(agent, token, m.leaseId);
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  private adopt(m: EtcdMembership): void {
+    this.current = m;
+    m.onLost((err) => this.onLost(m, err));
+    this.emit('membership-joined', m);
+  }
+
+  private onChanges(changes: readonly MirrorChange[]): void {
+    const prefix = this.registry.keys.prefix;
+    if (changes.some((c) => RELEVANT.some((s) => c.key.startsWith(`${prefix}${s}/`)))) this.schedule();
+  }
+
+  /** Runs reconcile until nothing new happened meanwhile; one run at a time. */
+  private schedule(): void {
+    if (!this.running) return;
+    this.dirty = true;
+    if (this.loop) return;
+    this.loop = (async () => {
+      while (this.dirty && this.running) {
+        this.dirty = false;
+        try {
+          await this.reconcile();
+        } catch (err) {
+          this.emit('reconcile-failed', asCaxtonError(err));
+          clearTimeout(this.retryTimer);
+          this.retryTimer = setTimeout(() => this.schedule(), 500);
+        }
+      }
+    })().finally(() => {
+      this.loop = undefined;
+    });
+  }
+
+  private async reconcile(): Promise<void> {
+    const m = this.current;
+    if (!m?.alive) return;
+    const view = {
+      self: this.opts.node.id,
+      selfLease: m.leaseId,
+      liveNodes: this.registry.entries('nodes').map((e) => e.key.slice(this.registry.keys.sectionPrefix('nodes').length)),
+      agents: this.registry.entries('agents').map((e) => e.key.slice(this.registry.keys.sectionPrefix('agents').length)),
+      claims: this.claims.claims(),
+      active: new Map(this.active),
+    };
+    const plan = planPlacement(view);
+    const deployed = new Set(view.agents);
+
+    for (const agent of plan.deactivate) {
+      if (this.active.delete(agent)) this.emit('deactivate', agent, 'claim-lost');
+    }
+    for (const { agent, token } of plan.release) {
+      if (this.active.get(agent) === token) {
+        // Hand-off: stop and drain while still holding the claim, so the next owner waits for us.
+        this.emit('deactivate', agent, deployed.has(agent) ? 'moved' : 'undeployed');
+        await this.drain(agent);
+        this.active.delete(agent);
+      }
+      await this.claims.release(agent, token);
+    }
+    for (const { agent, token } of plan.activate) this.activateIfSafe(m, agent, token);
+
+    const queue = [...plan.claim];
+    const worker = async (): Promise<void> => {
+      for (let agent = queue.shift(); agent !== undefined && this.running && m.alive; agent = queue.shift()) {
+        const token = await this.claims.claim(agent, m);
+        if (token !== undefined) this.activateIfSafe(m, agent, token);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(queue.length, this.opts.claimConcurrency ?? 16) }, worker));
+  }
+
+  private activateIfSafe(m: EtcdMembership, agent: string, token: number): void {
+    if (this.current !== m || !m.alive || !this.running || Date.now() >= m.validUntil) return;
+    this.active.set(agent, token);
+    this.emit('activate', agent, token);
+  }
+
+  private async drain(agent: string): Promise<void> {
+    if (!this.opts.drain) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.opts.drain(agent).catch(() => undefined),
+      new Promise<void>((r) => (timer = setTimeout(r, this.opts.drainTimeoutMs ?? 5000))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private onLost(m: EtcdMembership, err: CaxtonError): void {
+    if (this.current !== m) return;
+    // No drain here: past the deadline, another node may already own these agents.
+    for (const agent of [...this.active.keys()].sort()) {
+      this.active.delete(agent);
+      this.emit('deactivate', agent, 'membership-lost');
+    }
+    this.emit('membership-lost', err);
+    if (this.running && this.opts.rejoin !== false) this.rejoin();
+  }
+
+  private rejoin(): void {
+    if (this.rejoining) return;
+    this.rejoining = (async () => {
+      let delay = 250;
+      while (this.running && !this.current?.alive) {
+        try {
+          // Waits out our own previous lease: its claims must be gone before we claim again.
+          const m = await this.registry.joinCluster(this.opts.node, this.opts.ttlSeconds);
+          if (!this.running) {
+            await m.leave();
+            return;
+          }
+          this.adopt(m);
+          this.schedule();
+        } catch (err) {
+          this.emit('reconcile-failed', asCaxtonError(err));
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, this.opts.ttlSeconds * 1000);
+        }
+      }
+    })().finally(() => {
+      this.rejoining = undefined;
+    });
+  }
+}
+
+function asCaxtonError(err: unknown): CaxtonError {
+  if (err instanceof RegistryError) return err;
+  return new RegistryError('registry.etcd-failed', `placement step failed: ${(err as Error)?.message ?? String(err)}`, {
+    hint: 'the controller retries by itself; persistent failures need a look at etcd',
+    cause: err,
+  });
+}
