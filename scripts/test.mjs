@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// `npm test`: the whole suite against real servers.
+//  1. builds the example and hostile agents (idempotent, skipped when up to date);
+//  2. installs (once, cached) and starts a real Kafka broker (KRaft) and etcd on loopback;
+//  3. runs every compiled test file with node:test, pointing tests at those servers through
+//     CAXTON_TEST_KAFKA / CAXTON_TEST_ETCD (tests that must restart a server start their own);
+//  4. stops the servers, whatever happened.
+// `npm test -- <path-or-dir> …` runs just those compiled test files or folders.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEtcd, startKafka } from './infra/index.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const selected = process.argv.slice(2);
+const defaultTargets = ['runtime/dist/test', 'cli/dist/test', 'sdk-assemblyscript/test', 'test/dist'];
+const targets = (selected.length > 0 ? selected : defaultTargets).filter((t) => existsSync(path.join(root, t)));
+
+function run(cmd, args, env = process.env) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env });
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const step = (text) => process.stderr.write(`\n▶ ${text}\n`);
+
+step('building example agents');
+if ((await run(process.execPath, ['scripts/build-examples.mjs'])) !== 0) {
+  console.error('building the example agents failed (see above)');
+  process.exit(1);
+}
+
+const servers = [];
+let exitCode = 1;
+try {
+  step('starting etcd and Kafka on loopback (first run installs them)');
+  const [etcd, kafka] = await Promise.all([startEtcd(), startKafka()]);
+  servers.push(etcd, kafka);
+  process.stderr.write(`  etcd ${etcd.endpoint}, Kafka ${kafka.bootstrap}\n`);
+
+  step(`running tests: ${targets.join(' ')}`);
+  const env = {
+    ...process.env,
+    CAXTON_TEST_KAFKA: kafka.bootstrap,
+    CAXTON_TEST_ETCD: etcd.endpoint,
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-wasm-extended-const`.trim(),
+  };
+  exitCode = await run(process.execPath, ['--test', '--test-concurrency=1', ...targets], env);
+} catch (err) {
+  console.error(`test setup failed: ${err?.message ?? err}`);
+  if (err?.hint) console.error(`hint: ${err.hint}`);
+} finally {
+  step('stopping servers');
+  await Promise.allSettled(servers.map((s) => s.stop()));
+}
+process.exit(exitCode);
