@@ -3,7 +3,7 @@
  * and a file's bytes only once the file is; skipping either can resurrect an old file, or leave a
  * new name pointing at empty data, after a power loss.
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -44,4 +44,14 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
 /** Temp files left by a crash mid-`writeFileAtomic` carry this marker. */
 export function isTempFile(name: string): boolean {
   return name.includes('.tmp-');
+}
+
+/** mkdir -p whose new directory entries are durable: each created directory's parent is fsynced. */
+export async function mkdirDurable(path: string): Promise<void> {
+  const first = await mkdir(path, { recursive: true });
+  if (first === undefined) return;
+  for (let dir = path; ; dir = dirname(dir)) {
+    await syncDir(dirname(dir));
+    if (dir === first || dirname(dir) === dir) break;
+  }
 }
