@@ -4,11 +4,9 @@
  * re-labels the ACL layer's field paths as request field paths, so BadRequest details point at
  * what the client actually sent (`structured.reply_to[0].name`, `json`).
  */
-import { decodeAclJson } from '../acl/json-codec.js';
-import { AclError, AclParseError, AclValidationError } from '../acl/errors.js';
-import type { AclMessage } from '../acl/message.js';
-import { requireReceivers, validateAclMessage } from '../acl/validate.js';
-import { CaxtonError } from '../errors.js';
+import {
+  AclError, AclParseError, AclValidationError, decodeAclJson, decodeAclString, requireReceivers, validateAclMessage, type AclMessage,
+} from '../acl/index.js';
 import { aclFromWire } from './convert-acl.js';
 import { InvalidArgumentError } from './errors.js';
 import type { WireSendMessageRequest } from './wire.js';
@@ -48,9 +46,11 @@ export function aclFromSendRequest(req: WireSendMessageRequest): AclMessage {
         throw relabel(err, 'json', false);
       }
     case 'fipa':
-      throw new CaxtonError('api.not-supported', 'this node cannot read the FIPA string encoding yet', {
-        hint: 'send the message as json or structured instead',
-      });
+      try {
+        return checked(decodeAclString(req.fipa));
+      } catch (err) {
+        throw relabel(err, 'fipa', false);
+      }
     case 'structured':
       if (!req.structured) throw new InvalidArgumentError('structured', 'is empty');
       try {

@@ -45,6 +45,22 @@ describe('messages, logs, directory and status over the API', () => {
       assert.equal(h.node.accepted.at(-1)!.message.conversationId, 'c-2');
     });
 
+    it('sends a message given in the FIPA string encoding', async () => {
+      const fipa = '(request :receiver (set (agent-identifier :name echo)) :content "from JADE" :protocol fipa-request :X-origin jade)';
+      const result = await h.client.send({ fipa });
+      assert.deepEqual(result.accepted, ['echo']);
+      const seen = h.node.accepted.at(-1)!.message;
+      assert.deepEqual([seen.performative, seen.content, seen.protocol, seen.userParams], ['request', 'from JADE', 'fipa-request', { 'X-origin': 'jade' }]);
+    });
+
+    it('rejects a malformed FIPA string naming the fipa field, with the position', async () => {
+      const err = await h.client.send({ fipa: '(inform :receiver (set (agent-identifier :name echo)) :content "unterminated)' }).catch((e: unknown) => e);
+      assert.ok(err instanceof ApiCallError);
+      assert.equal(err.statusName, 'INVALID_ARGUMENT');
+      assert.equal(err.fieldViolations[0]?.field, 'fipa');
+      assert.match(err.message, /line 1, column \d+/);
+    });
+
     it('rejects malformed JSON naming the json field', async () => {
       const err = await h.client.send({ json: '{"performative": "inform", ' }).catch((e: unknown) => e);
       assert.ok(err instanceof ApiCallError);

@@ -1,0 +1,113 @@
+/**
+ * The `caxton` command line: global options, the command set, and `run()` which turns one
+ * invocation into output and an exit code. yargs' own output (help, completion scripts) is
+ * captured through the parse callback so `run()` works the same in-process (tests) and for real.
+ */
+import { readFileSync } from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import { explain, UsageError } from './cli-error.js';
+import { CommandContext, DEFAULT_ADDR, DEFAULT_DATA_DIR, type GlobalArgs } from './context.js';
+import { EXIT } from './exit-codes.js';
+import type { Io } from './io.js';
+import { agentsCommand } from './commands/agents.js';
+import { buildCommand } from './commands/build.js';
+import { deployCommand, upgradeCommand } from './commands/deploy.js';
+import { logsCommand } from './commands/logs.js';
+import { sendCommand } from './commands/send.js';
+import { serveCommand } from './commands/serve.js';
+import { statusCommand } from './commands/status.js';
+import { stopCommand } from './commands/stop.js';
+import { tailCommand } from './commands/tail.js';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Shared by the commands of one invocation. */
+export interface AppEnv {
+  io: Io;
+  /** Set by the command that ran. */
+  exitCode: number;
+  ctx: CommandContext | undefined;
+}
+
+/** Wraps a command body: builds its context from the global options and records its exit code. */
+export function action<A extends GlobalArgs>(env: AppEnv, body: (ctx: CommandContext, argv: A) => Promise<number | void>): (argv: A) => Promise<void> {
+  return async (argv) => {
+    const ctx = new CommandContext(env.io, argv);
+    env.ctx = ctx;
+    env.exitCode = (await body(ctx, argv)) ?? EXIT.OK;
+  };
+}
+
+export function globalOptions(y: Argv, io: Io): Argv<GlobalArgs> {
+  return y
+    .option('addr', {
+      type: 'string', default: io.env.CAXTON_ADDR ?? DEFAULT_ADDR, defaultDescription: `$CAXTON_ADDR or ${DEFAULT_ADDR}`,
+      describe: 'Address of the runtime API (host:port)', global: true,
+    })
+    .option('token', {
+      type: 'string', default: io.env.CAXTON_TOKEN, defaultDescription: '$CAXTON_TOKEN, else <data-dir>/auth-token',
+      describe: 'Bearer token for the API', global: true,
+    })
+    .option('data-dir', {
+      type: 'string', default: io.env.CAXTON_DATA_DIR ?? DEFAULT_DATA_DIR, defaultDescription: `$CAXTON_DATA_DIR or ./${DEFAULT_DATA_DIR}`,
+      describe: "The node's data directory (where serve keeps its state and auth-token)", global: true,
+    })
+    .option('tls', { type: 'boolean', default: false, describe: 'Connect with TLS (implied by --tls-ca/--tls-cert)', global: true })
+    .option('tls-ca', { type: 'string', describe: 'CA certificate that signed the server certificate', global: true })
+    .option('tls-cert', { type: 'string', describe: 'Client certificate, for mutual TLS', global: true, implies: 'tls-key' })
+    .option('tls-key', { type: 'string', describe: 'Client private key, for mutual TLS', global: true, implies: 'tls-cert' })
+    .option('tls-server-name', { type: 'string', describe: 'Expected name in the server certificate, if not the --addr host', global: true })
+    .option('timeout', { type: 'number', default: 30, describe: 'Seconds to wait for an answer', global: true })
+    .option('json', { type: 'boolean', default: false, describe: 'Print machine-readable JSON (NDJSON for streams)', global: true })
+    .group(['addr', 'token', 'data-dir', 'tls', 'tls-ca', 'tls-cert', 'tls-key', 'tls-server-name', 'timeout', 'json', 'help', 'version'], 'Global options:') as unknown as Argv<GlobalArgs>;
+}
+
+export function buildParser(env: AppEnv): Argv {
+  const y = globalOptions(yargs().scriptName('caxton'), env.io)
+    .usage('$0 <command> [options]\n\nManage a Caxton runtime: WebAssembly agents talking FIPA ACL.')
+    .command(serveCommand(env))
+    .command(buildCommand(env))
+    .command(deployCommand(env))
+    .command(upgradeCommand(env))
+    .command(agentsCommand(env))
+    .command(sendCommand(env))
+    .command(tailCommand(env))
+    .command(logsCommand(env))
+    .command(stopCommand(env))
+    .command(statusCommand(env))
+    .completion('completion', 'Print a bash/zsh completion script (caxton completion >> ~/.bashrc)')
+    .example('$0 serve', 'run a node with on-disk storage in ./.caxton')
+    .example('$0 deploy examples/as-echo --name echo', 'build and deploy an agent')
+    .example('$0 send echo request "hello"', 'send it a message')
+    .example('$0 tail --agent echo', 'watch its conversations')
+    .epilogue('Exit codes: 0 ok, 1 failure, 2 usage/invalid argument, 3 not found, 4 runtime unreachable, 5 authentication, 6 conflict, 7 too large/busy, 130 interrupted. See docs/cli.md.')
+    .demandCommand(1, 'give a command (see caxton --help)')
+    .strict()
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, env.io.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      // yargs reports its own validation problems as a message, and re-throws ours.
+      throw error ?? new UsageError(message, 'see `caxton --help`, or `caxton <command> --help`');
+    });
+  return y;
+}
+
+/** Runs one invocation; resolves with the exit code. Never throws. */
+export async function run(args: readonly string[], io: Io): Promise<number> {
+  const env: AppEnv = { io, exitCode: EXIT.OK, ctx: undefined };
+  try {
+    await buildParser(env).parseAsync([...args], {}, (_err, _argv, output) => {
+      if (output) io.stdout.write(output.endsWith('\n') ? output : `${output}\n`);
+    });
+    return env.exitCode;
+  } catch (err) {
+    const explained = explain(err, env.ctx?.facts);
+    io.stderr.write(explained.text);
+    return explained.exitCode;
+  } finally {
+    env.ctx?.close();
+  }
+}

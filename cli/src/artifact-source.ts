@@ -1,0 +1,58 @@
+/**
+ * `deploy`/`upgrade` take either a built component (`.wasm`) or an agent project directory, which
+ * is built first with the build library — the same as `caxton build <dir>` followed by a deploy.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { CliError, UsageError } from './cli-error.js';
+import type { CommandContext } from './context.js';
+import { EXIT } from './exit-codes.js';
+
+/** `\0asm`: every WebAssembly binary (core module or component) starts with it. */
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+export interface LoadedArtifact {
+  bytes: Uint8Array;
+  path: string;
+  /** Deployment name suggested by the file name (`build/echo.wasm` → `echo`). */
+  suggestedName: string;
+}
+
+type BuildModule = typeof import('@caxton/runtime/build/index.js');
+
+/** Loaded on demand: the toolchains are heavy and most commands never build. */
+async function buildLibrary(): Promise<BuildModule> {
+  return import('@caxton/runtime/build/index.js');
+}
+
+export async function buildProject(ctx: CommandContext, dir: string, opts: { optimize?: boolean; outDir?: string } = {}) {
+  const { buildAgent } = await buildLibrary();
+  return buildAgent(dir, {
+    reuse: true,
+    ...(opts.optimize === undefined ? {} : { optimize: opts.optimize }),
+    ...(opts.outDir ? { outDir: path.resolve(ctx.io.cwd, opts.outDir) } : {}),
+    // Build steps go to stderr so `caxton deploy --json` output stays parseable.
+    onProgress: (p) => ctx.note(`build: ${p.message}`),
+  });
+}
+
+export async function loadArtifact(ctx: CommandContext, source: string): Promise<LoadedArtifact> {
+  const full = path.resolve(ctx.io.cwd, source);
+  let info;
+  try {
+    info = await stat(full);
+  } catch {
+    throw new UsageError(`${source} does not exist`, 'give a .wasm component or an agent project directory');
+  }
+  let file = full;
+  if (info.isDirectory()) {
+    const built = await buildProject(ctx, full);
+    ctx.note(`built ${path.relative(ctx.io.cwd, built.artifactPath)} (${built.language}, ${built.bytes} bytes${built.reused ? ', up to date' : ''})`);
+    file = built.artifactPath;
+  }
+  const bytes = await readFile(file);
+  if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) {
+    throw new CliError(EXIT.USAGE, `${source} is not a WebAssembly file`, 'build the agent first (`caxton build <dir>`) or pass its project directory');
+  }
+  return { bytes, path: file, suggestedName: path.basename(file).replace(/\.wasm$/i, '') };
+}

@@ -1,0 +1,40 @@
+/** `caxton build [dir]`: compile an agent project into a component, without deploying it. */
+import path from 'node:path';
+import type { CommandModule } from 'yargs';
+import { action, type AppEnv } from '../app.js';
+import { buildProject } from '../artifact-source.js';
+import type { GlobalArgs } from '../context.js';
+import { renderFields } from '../format/table.js';
+import { formatBytes, formatDuration } from '../format/units.js';
+
+type Args = GlobalArgs & { dir: string; outDir?: string; debug: boolean };
+
+export function buildCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
+  return {
+    command: 'build [dir]',
+    describe: 'Build an agent project (AssemblyScript or JavaScript) into a WebAssembly component',
+    builder: (y) => y
+      .positional('dir', { type: 'string', default: '.', describe: 'The agent project directory' })
+      .option('out-dir', { type: 'string', describe: 'Where to write the artifact; default <dir>/build' })
+      .option('debug', { type: 'boolean', default: false, describe: 'Keep names and assertions (no optimisation)' })
+      .example('$0 build examples/as-echo', 'writes examples/as-echo/build/<name>.wasm and .sha256')
+      .example('$0 build --json', 'artifact path and sha256 for scripts'),
+    handler: action<Args>(env, async (ctx, argv) => {
+      const result = await buildProject(ctx, path.resolve(ctx.io.cwd, argv.dir), {
+        optimize: !argv.debug,
+        ...(argv.outDir ? { outDir: argv.outDir } : {}),
+      });
+      if (ctx.args.json) {
+        ctx.printJson(result);
+        return;
+      }
+      ctx.print(renderFields([
+        ['artifact', path.relative(ctx.io.cwd, result.artifactPath) || result.artifactPath],
+        ['sha256', result.sha256],
+        ['language', result.language],
+        ['size', formatBytes(result.bytes)],
+        ['time', result.reused ? 'up to date (reused)' : formatDuration(result.durationMs)],
+      ]));
+    }),
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * `caxton deploy <artifact|dir>` and `caxton upgrade <agent> <artifact|dir>`: build if given a
+ * project, then stream the component to the runtime with a progress bar on stderr.
+ */
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import type { UploadHeader } from '@caxton/runtime/api/client.js';
+import { action, type AppEnv } from '../app.js';
+import { loadArtifact } from '../artifact-source.js';
+import type { CommandContext, GlobalArgs } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { formatAgentDetail } from '../format/agents.js';
+import { parseConfigPairs, parseFuel, parseMemory } from '../parse.js';
+import { ProgressBar } from '../progress.js';
+
+interface LimitArgs {
+  fuel?: string;
+  memory?: string;
+  config: string[];
+  quiet: boolean;
+}
+
+type DeployArgs = GlobalArgs & LimitArgs & { source: string; name?: string };
+type UpgradeArgs = GlobalArgs & LimitArgs & { agent: string; source: string; replaceConfig: boolean };
+
+function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs> {
+  return y
+    .option('fuel', { type: 'string', describe: 'Fuel per handled message (e.g. 10M); default: the node default' })
+    .option('memory', { type: 'string', describe: 'Memory cap: 64 KiB pages (256) or a size (16MiB); default: the node default' })
+    .option('config', { type: 'string', array: true, default: [] as string[], describe: 'key=value passed to the agent init (repeatable)' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bar' }) as Argv<T & LimitArgs>;
+}
+
+/** Relative to the working directory when inside it, absolute otherwise. */
+function displayPath(cwd: string, file: string): string {
+  const rel = path.relative(cwd, file);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
+}
+
+/** Flags are checked before anything is built or read, so a typo fails fast. */
+function header(name: string, argv: LimitArgs): UploadHeader {
+  const h: UploadHeader = { name };
+  if (argv.fuel !== undefined) h.fuelPerMessage = parseFuel(argv.fuel);
+  if (argv.memory !== undefined) h.memoryPages = parseMemory(argv.memory);
+  const config = parseConfigPairs(argv.config);
+  if (Object.keys(config).length > 0) h.config = config;
+  return h;
+}
+
+/** Runs an upload with a progress bar. (Ctrl-C kills the process; the runtime discards the partial upload.) */
+async function withProgress<T>(ctx: CommandContext, label: string, total: number, upload: (onProgress: (sent: number) => void) => Promise<T>, quiet: boolean): Promise<T> {
+  const bar = ProgressBar.enabled(ctx.io.stderr, quiet || ctx.args.json) ? new ProgressBar(ctx.io.stderr, label, total, ctx.io.now) : undefined;
+  try {
+    return await upload((sent) => bar?.update(sent));
+  } finally {
+    bar?.finish();
+  }
+}
+
+export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs> {
+  return {
+    command: 'deploy <source>',
+    describe: 'Deploy an agent from a .wasm component or a project directory (built first)',
+    builder: (y) => limitOptions(y
+      .positional('source', { type: 'string', demandOption: true, describe: 'A .wasm component, or an agent project directory' })
+      .option('name', { type: 'string', describe: 'Agent name; default: the artifact file name without .wasm' }))
+      .example('$0 deploy build/echo.wasm', 'deploy as "echo"')
+      .example('$0 deploy examples/as-counter --name counter --fuel 5M --memory 4MiB', 'build, then deploy with limits')
+      .example('$0 deploy echo.wasm --config greeting=hello --config lang=en', 'config for the agent init'),
+    handler: action<DeployArgs>(env, async (ctx, argv) => {
+      const h = header(argv.name ?? '', argv);
+      const artifact = await loadArtifact(ctx, argv.source);
+      h.name ||= artifact.suggestedName;
+      const client = await ctx.client();
+      const agent = await withProgress(ctx, `deploying ${h.name}`, artifact.bytes.length,
+        (onProgress) => client.deploy(h, artifact.bytes, onProgress), argv.quiet);
+      if (ctx.args.json) ctx.printJson(agent);
+      else ctx.print(`deployed ${agent.name} from ${displayPath(ctx.io.cwd, artifact.path)}\n${formatAgentDetail(agent, ctx.io.now())}`);
+      return EXIT.OK;
+    }),
+  };
+}
+
+export function upgradeCommand(env: AppEnv): CommandModule<GlobalArgs, UpgradeArgs> {
+  return {
+    command: 'upgrade <agent> <source>',
+    describe: 'Replace a running agent with a new build: drain, swap, resume; no accepted message is lost',
+    builder: (y) => limitOptions(y
+      .positional('agent', { type: 'string', demandOption: true, describe: 'Name of the deployed agent' })
+      .positional('source', { type: 'string', demandOption: true, describe: 'A .wasm component, or an agent project directory' })
+      .option('replace-config', { type: 'boolean', default: false, describe: 'Replace the config even with an empty one (default: keep it unless --config is given)' }))
+      .example('$0 upgrade echo examples/as-echo', 'rebuild and swap in the new version')
+      .example('$0 upgrade echo echo-v2.wasm --memory 32MiB', 'new version with a larger memory cap') as unknown as Argv<UpgradeArgs>,
+    handler: action<UpgradeArgs>(env, async (ctx, argv) => {
+      const h = header(argv.agent, argv);
+      if (argv.replaceConfig) h.replaceConfig = true;
+      const artifact = await loadArtifact(ctx, argv.source);
+      const client = await ctx.client();
+      const result = await withProgress(ctx, `upgrading ${h.name}`, artifact.bytes.length,
+        (onProgress) => client.upgrade(h, artifact.bytes, onProgress), argv.quiet);
+      if (ctx.args.json) ctx.printJson(result);
+      else ctx.print(`upgraded ${result.agent.name}: version ${result.previousVersion} -> ${result.agent.version}\n${formatAgentDetail(result.agent, ctx.io.now())}`);
+    }),
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * `caxton send <agent> <performative> <content>`: put one ACL message on the bus, as the operator.
+ * `--raw` sends a complete message written by hand (JSON or the FIPA string form) instead.
+ */
+import type { CommandModule } from 'yargs';
+import type { AclMessage } from '@caxton/runtime/acl/message.js';
+import type { SendInput } from '@caxton/runtime/api/client.js';
+import { action, type AppEnv } from '../app.js';
+import { UsageError } from '../cli-error.js';
+import type { GlobalArgs } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { parsePerformative, parseRawMessage, parseReplyBy, parseUserParams } from '../parse.js';
+
+export type SendArgs = GlobalArgs & {
+  agent?: string;
+  performative?: string;
+  content?: string;
+  conversationId?: string;
+  protocol?: string;
+  replyWith?: string;
+  inReplyTo?: string;
+  language?: string;
+  ontology?: string;
+  replyBy?: string;
+  param: string[];
+  raw?: string;
+};
+
+/** The command line → what SendMessage gets. Exposed for unit tests. */
+export function sendInput(argv: SendArgs, now: number): SendInput {
+  const fields = ['agent', 'performative', 'content'] as const;
+  if (argv.raw !== undefined) {
+    const extra = fields.filter((f) => argv[f] !== undefined);
+    if (extra.length > 0) throw new UsageError(`--raw carries the whole message; drop ${extra.map((f) => `<${f}>`).join(' ')}`);
+    return parseRawMessage(argv.raw);
+  }
+  const missing = fields.filter((f) => argv[f] === undefined);
+  if (missing.length > 0) {
+    throw new UsageError(`missing ${missing.map((f) => `<${f}>`).join(' ')}`, 'usage: caxton send <agent> <performative> <content>, or caxton send --raw <message>');
+  }
+  const message: AclMessage = {
+    performative: parsePerformative(argv.performative!),
+    receivers: argv.agent!.split(',').map((name) => ({ name: name.trim() })).filter((r) => r.name !== ''),
+    content: argv.content!,
+  };
+  if (argv.conversationId !== undefined) message.conversationId = argv.conversationId;
+  if (argv.protocol !== undefined) message.protocol = argv.protocol;
+  if (argv.replyWith !== undefined) message.replyWith = argv.replyWith;
+  if (argv.inReplyTo !== undefined) message.inReplyTo = argv.inReplyTo;
+  if (argv.language !== undefined) message.language = argv.language;
+  if (argv.ontology !== undefined) message.ontology = argv.ontology;
+  if (argv.replyBy !== undefined) message.replyBy = parseReplyBy(argv.replyBy, now);
+  const params = parseUserParams(argv.param);
+  if (Object.keys(params).length > 0) message.userParams = params;
+  return { structured: message };
+}
+
+export function sendCommand(env: AppEnv): CommandModule<GlobalArgs, SendArgs> {
+  return {
+    command: 'send [agent] [performative] [content]',
+    describe: 'Send an ACL message to an agent (or several: a,b,c)',
+    builder: (y) => y
+      .positional('agent', { type: 'string', describe: 'Receiver(s), comma-separated: echo or echo@platform' })
+      .positional('performative', { type: 'string', describe: 'FIPA act: inform, request, query-ref, cfp, …' })
+      .positional('content', { type: 'string', describe: 'Message content' })
+      .option('conversation-id', { alias: 'c', type: 'string', describe: 'Conversation id' })
+      .option('protocol', { alias: 'p', type: 'string', describe: 'Interaction protocol, e.g. fipa-request' })
+      .option('reply-with', { type: 'string', describe: 'Expression the reply should quote in in-reply-to' })
+      .option('in-reply-to', { type: 'string', describe: 'The reply-with of the message this answers' })
+      .option('language', { type: 'string', describe: 'Content language' })
+      .option('ontology', { type: 'string', describe: 'Content ontology' })
+      .option('reply-by', { type: 'string', describe: 'Deadline: a duration from now (30s) or a date' })
+      .option('param', { type: 'string', array: true, default: [] as string[], describe: 'User parameter X-name=value (repeatable)' })
+      .option('raw', { type: 'string', describe: 'A whole message instead: ACL JSON ({…}) or FIPA string ((inform …))' })
+      .example('$0 send echo request "hello"', 'ask echo to echo')
+      .example('$0 send seller cfp "(price ?p)" -p fipa-contract-net -c deal-1 --reply-by 10s', 'open a contract net')
+      .example(`$0 send --raw '{"performative":"inform","receiver":[{"name":"echo"}],"content":"hi"}'`, 'a message as JSON'),
+    handler: action<SendArgs>(env, async (ctx, argv) => {
+      const input = sendInput(argv, ctx.io.now());
+      const result = await (await ctx.client()).send(input);
+      if (ctx.args.json) ctx.printJson(result);
+      else ctx.print(`${result.messageId}\n`);
+      for (const r of result.refused) ctx.note(`caxton: not delivered to ${r.receiver}: ${r.reason}`);
+      if (result.accepted.length === 0 && result.refused.length > 0) {
+        ctx.note('  hint: list deployed agents with `caxton agents`');
+        return EXIT.NOT_FOUND;
+      }
+      return EXIT.OK;
+    }),
+  };
+}

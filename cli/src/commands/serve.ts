@@ -1,0 +1,152 @@
+/**
+ * `caxton serve`: run a node in the foreground until Ctrl-C / SIGTERM. The node itself lives in
+ * @caxton/runtime/node (startNode); this command only turns flags into its options.
+ */
+import path from 'node:path';
+// yargs camel-cases kebab-case flags at runtime; its types do not, hence the casts to Argv<Args>.
+import type { Argv, CommandModule } from 'yargs';
+import type { ApiTlsOptions } from '@caxton/runtime/api/server.js';
+import { tokenFilePath } from '@caxton/runtime/api/auth.js';
+import { action, type AppEnv } from '../app.js';
+import { CliError, UsageError } from '../cli-error.js';
+import type { GlobalArgs } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+
+/** What `startNode` from @caxton/runtime/node/index.js accepts (the node's side of the contract). */
+export interface StartNodeOptions {
+  dataDir: string;
+  apiHost: string;
+  apiPort: number;
+  nodeId?: string;
+  kafka?: { brokers: string[] };
+  etcd?: { endpoints: string[] };
+  auth: { mode: 'token' | 'none' };
+  tls?: ApiTlsOptions;
+}
+
+export interface RunningNode {
+  apiPort: number;
+  nodeId?: string;
+  stop(): Promise<void>;
+}
+
+export type StartNode = (options: StartNodeOptions) => Promise<RunningNode>;
+
+// A variable, not a literal: the node is built separately and may be absent from a checkout.
+const NODE_MODULE = '@caxton/runtime/node/index.js';
+
+async function loadStartNode(): Promise<StartNode> {
+  let mod: { startNode?: StartNode };
+  try {
+    mod = (await import(NODE_MODULE)) as { startNode?: StartNode };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new CliError(EXIT.FAILURE, `this Caxton build has no node (${NODE_MODULE} is missing)`, 'build everything with `npm run build` (tsc -b) and retry');
+    }
+    throw err;
+  }
+  if (typeof mod.startNode !== 'function') throw new CliError(EXIT.FAILURE, `${NODE_MODULE} does not export startNode()`);
+  return mod.startNode;
+}
+
+type Args = GlobalArgs & {
+  apiHost: string;
+  apiPort: number;
+  nodeId?: string;
+  kafka?: string;
+  etcd?: string;
+  auth: boolean;
+  cert?: string;
+  key?: string;
+  clientCa?: string;
+  requireClientCert: boolean;
+};
+
+function list(text: string | undefined, flag: string): string[] | undefined {
+  if (text === undefined) return undefined;
+  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new UsageError(`${flag} needs at least one host:port`);
+  return items;
+}
+
+/** Flags → StartNodeOptions. Exposed for unit tests. */
+export function nodeOptions(argv: Args, cwd: string): StartNodeOptions {
+  if (!Number.isInteger(argv.apiPort) || argv.apiPort < 0 || argv.apiPort > 65535) throw new UsageError(`--api-port ${argv.apiPort} is not a port`);
+  if ((argv.cert === undefined) !== (argv.key === undefined)) throw new UsageError('--cert and --key go together');
+  if (argv.requireClientCert && !argv.clientCa) throw new UsageError('--require-client-cert needs --client-ca');
+  const options: StartNodeOptions = {
+    dataDir: path.resolve(cwd, argv.dataDir),
+    apiHost: argv.apiHost,
+    apiPort: argv.apiPort,
+    auth: { mode: argv.auth ? 'token' : 'none' },
+  };
+  if (argv.nodeId) options.nodeId = argv.nodeId;
+  const brokers = list(argv.kafka, '--kafka');
+  if (brokers) options.kafka = { brokers };
+  const endpoints = list(argv.etcd, '--etcd');
+  if (endpoints) options.etcd = { endpoints };
+  if (argv.cert && argv.key) {
+    options.tls = { certFile: path.resolve(cwd, argv.cert), keyFile: path.resolve(cwd, argv.key) };
+    if (argv.clientCa) options.tls.caFile = path.resolve(cwd, argv.clientCa);
+    if (argv.requireClientCert) options.tls.requireClientCert = true;
+  }
+  return options;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
+  return {
+    command: 'serve',
+    describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
+    builder: (y) => y
+      .option('api-host', { type: 'string', default: '127.0.0.1', describe: 'Interface for the management API' })
+      .option('api-port', { type: 'number', default: 50051, describe: 'Port for the management API (0 = any free port)' })
+      .option('node-id', { type: 'string', describe: 'This node\'s id in a cluster; default: derived and kept in the data dir' })
+      .option('kafka', { type: 'string', describe: 'Kafka brokers (host:port,…) for the bus; default: the embedded on-disk log' })
+      .option('etcd', { type: 'string', describe: 'etcd endpoints (host:port,…) for the registry; default: embedded' })
+      .option('auth', { type: 'boolean', default: true, describe: 'Require the bearer token (--no-auth disables it; loopback only!)' })
+      .option('cert', { type: 'string', describe: 'TLS certificate for the API' })
+      .option('key', { type: 'string', describe: 'TLS private key for the API' })
+      .option('client-ca', { type: 'string', describe: 'CA for client certificates' })
+      .option('require-client-cert', { type: 'boolean', default: false, describe: 'Mutual TLS: refuse clients without a certificate from --client-ca' })
+      .example('$0 serve', 'embedded storage in ./.caxton, API on 127.0.0.1:50051')
+      .example('$0 serve --kafka k1:9092,k2:9092 --etcd e1:2379 --node-id n1 --api-host 0.0.0.0 --cert api.pem --key api.key', 'a cluster member') as unknown as Argv<Args>,
+    handler: action<Args>(env, async (ctx, argv) => {
+      const options = nodeOptions(argv, ctx.io.cwd);
+      if (options.auth.mode === 'none' && !isLoopback(options.apiHost)) {
+        ctx.note(`caxton: WARNING: the API on ${options.apiHost} accepts calls from anyone who can reach it (--no-auth)`);
+      }
+      const startNode = await loadStartNode();
+      const node = await startNode(options);
+      const where = `${options.apiHost}:${node.apiPort}`;
+      ctx.note(`caxton: ${node.nodeId ? `node ${node.nodeId}` : 'node'} serving the API on ${where}${options.tls ? ' (TLS)' : ''}`);
+      if (options.auth.mode === 'token') ctx.note(`caxton: clients authenticate with the token in ${tokenFilePath(options.dataDir)}`);
+      if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null });
+      const exitCode = await new Promise<number>((resolve) => {
+        let interrupts = 0;
+        const stopListening = ctx.io.onInterrupt(() => {
+          interrupts++;
+          if (interrupts > 1) {
+            // The node did not stop in time and the user insists: leave without cleaning up.
+            ctx.note('caxton: stopping immediately');
+            process.exit(EXIT.INTERRUPTED);
+          }
+          ctx.note('caxton: stopping (Ctrl-C again to force)…');
+          node.stop().then(() => {
+            stopListening();
+            resolve(EXIT.OK);
+          }, (err: unknown) => {
+            ctx.note(`caxton: error while stopping: ${err instanceof Error ? err.message : String(err)}`);
+            stopListening();
+            resolve(EXIT.FAILURE);
+          });
+        });
+      });
+      ctx.note('caxton: stopped');
+      return exitCode;
+    }),
+  };
+}

@@ -1,0 +1,23 @@
+/** `caxton stop <agent> [--force]`: stop an agent and remove its deployment. */
+import type { CommandModule } from 'yargs';
+import { action, type AppEnv } from '../app.js';
+import type { GlobalArgs } from '../context.js';
+
+type Args = GlobalArgs & { agent: string; force: boolean };
+
+export function stopCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
+  return {
+    command: 'stop <agent>',
+    describe: 'Stop an agent and remove its deployment',
+    builder: (y) => y
+      .positional('agent', { type: 'string', demandOption: true, describe: 'Name of the agent' })
+      .option('force', { type: 'boolean', default: false, describe: 'Terminate at once instead of letting the message in hand finish' })
+      .example('$0 stop echo', 'graceful stop')
+      .example('$0 stop spinner --force', 'kill an agent stuck in a long handler'),
+    handler: action<Args>(env, async (ctx, argv) => {
+      const agent = await (await ctx.client()).stop(argv.agent, argv.force);
+      if (ctx.args.json) ctx.printJson(agent);
+      else ctx.print(`stopped ${agent.name} (version ${agent.version}, ${agent.messagesHandled} messages handled)\n`);
+    }),
+  };
+}

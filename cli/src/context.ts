@@ -1,0 +1,106 @@
+/**
+ * What every command gets: the global options, a lazily opened client with the token discovered
+ * the documented way, and output helpers that respect --json.
+ *
+ * Token discovery, first match wins: --token, CAXTON_TOKEN, `<data-dir>/auth-token` (data dir from
+ * --data-dir, CAXTON_DATA_DIR, or ./.caxton — where `caxton serve` puts it by default).
+ */
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { readTokenFile, tokenFilePath } from '@caxton/runtime/api/auth.js';
+import { CaxtonClient } from '@caxton/runtime/api/client.js';
+import type { ConnectionFacts } from './cli-error.js';
+import type { Io } from './io.js';
+import { parseAddress } from './parse.js';
+
+export const DEFAULT_ADDR = '127.0.0.1:50051';
+export const DEFAULT_DATA_DIR = '.caxton';
+
+export interface GlobalArgs {
+  addr: string;
+  token?: string;
+  dataDir: string;
+  tls: boolean;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsServerName?: string;
+  timeout: number;
+  json: boolean;
+}
+
+export class CommandContext {
+  private opened: CaxtonClient | undefined;
+  readonly facts: ConnectionFacts;
+
+  constructor(readonly io: Io, readonly args: GlobalArgs) {
+    this.facts = {
+      address: args.addr,
+      tokenFile: tokenFilePath(path.resolve(io.cwd, args.dataDir)),
+      timeoutMs: args.timeout * 1000,
+    };
+  }
+
+  private async discoverToken(): Promise<string | undefined> {
+    if (this.args.token) {
+      this.facts.tokenSource = this.io.env.CAXTON_TOKEN === this.args.token ? 'CAXTON_TOKEN' : '--token';
+      return this.args.token;
+    }
+    try {
+      await access(this.facts.tokenFile);
+    } catch {
+      return undefined;
+    }
+    // Same checks as the server: a token file others can read is refused, with advice.
+    const token = await readTokenFile(this.facts.tokenFile);
+    this.facts.tokenSource = path.relative(this.io.cwd, this.facts.tokenFile) || this.facts.tokenFile;
+    return token;
+  }
+
+  async client(): Promise<CaxtonClient> {
+    if (this.opened) return this.opened;
+    const address = parseAddress(this.args.addr);
+    const token = await this.discoverToken();
+    const useTls = this.args.tls || this.args.tlsCa !== undefined || this.args.tlsCert !== undefined;
+    const tls = useTls
+      ? {
+        ...(this.args.tlsCa ? { caFile: this.args.tlsCa } : {}),
+        ...(this.args.tlsCert ? { certFile: this.args.tlsCert } : {}),
+        ...(this.args.tlsKey ? { keyFile: this.args.tlsKey } : {}),
+        ...(this.args.tlsServerName ? { serverName: this.args.tlsServerName } : {}),
+      }
+      : undefined;
+    this.opened = await CaxtonClient.connect({
+      address,
+      timeoutMs: this.facts.timeoutMs,
+      ...(token ? { token } : {}),
+      ...(tls ? { tls } : {}),
+    });
+    return this.opened;
+  }
+
+  close(): void {
+    this.opened?.close();
+    this.opened = undefined;
+  }
+
+  /** Human output, to stdout; suppressed under --json (the command prints JSON instead). */
+  print(text: string): void {
+    if (!this.args.json) this.io.stdout.write(text);
+  }
+
+  /** One JSON document (pretty) for single results. */
+  printJson(value: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** One JSON object per line, for streams (NDJSON). */
+  printJsonLine(value: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+
+  /** Notes and warnings, to stderr (never mixed into data). */
+  note(text: string): void {
+    this.io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+}

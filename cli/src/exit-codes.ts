@@ -1,0 +1,47 @@
+/**
+ * Exit codes of `caxton`, part of its interface (scripts branch on them); documented in docs/cli.md.
+ * gRPC statuses are folded into a few classes a script can act on: fix the command (2), the thing
+ * is not there (3), nothing is listening (4), credentials (5), state conflict (6), too big/busy (7).
+ */
+import { status } from '@grpc/grpc-js';
+
+export const EXIT = {
+  OK: 0,
+  /** Anything not covered below: a failed build, a bug, an INTERNAL answer. */
+  FAILURE: 1,
+  /** Bad command line, or the runtime rejected an argument (INVALID_ARGUMENT). */
+  USAGE: 2,
+  /** No such agent (NOT_FOUND), or a message no receiver accepted. */
+  NOT_FOUND: 3,
+  /** No runtime reachable at the address, or it is shutting down (UNAVAILABLE, DEADLINE_EXCEEDED). */
+  UNAVAILABLE: 4,
+  /** Missing or wrong token, or a TLS identity the runtime refuses (UNAUTHENTICATED, PERMISSION_DENIED). */
+  AUTH: 5,
+  /** The agent exists already or is in the wrong state (ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED). */
+  CONFLICT: 6,
+  /** Too large or too busy: artifact over the limit, full mailbox (RESOURCE_EXHAUSTED). */
+  EXHAUSTED: 7,
+  /** Interrupted (Ctrl-C) before finishing, e.g. during an upload. */
+  INTERRUPTED: 130,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export function exitCodeForStatus(code: status): ExitCode {
+  switch (code) {
+    case status.OK: return EXIT.OK;
+    case status.INVALID_ARGUMENT:
+    case status.OUT_OF_RANGE: return EXIT.USAGE;
+    case status.NOT_FOUND: return EXIT.NOT_FOUND;
+    case status.UNAVAILABLE:
+    case status.DEADLINE_EXCEEDED: return EXIT.UNAVAILABLE;
+    case status.UNAUTHENTICATED:
+    case status.PERMISSION_DENIED: return EXIT.AUTH;
+    case status.ALREADY_EXISTS:
+    case status.FAILED_PRECONDITION:
+    case status.ABORTED: return EXIT.CONFLICT;
+    case status.RESOURCE_EXHAUSTED: return EXIT.EXHAUSTED;
+    case status.CANCELLED: return EXIT.INTERRUPTED;
+    default: return EXIT.FAILURE;
+  }
+}

@@ -1,0 +1,44 @@
+/** `caxton agents`: the table of agents and the detail view of one. */
+import type { AgentView } from '@caxton/runtime/api/convert-agent.js';
+import { renderFields, renderTable, truncate, type Column } from './table.js';
+import { formatAge, formatBytes, formatCount, formatPages, formatTime } from './units.js';
+
+const COLUMNS: Column<AgentView>[] = [
+  { header: 'NAME', value: (a) => a.name },
+  { header: 'STATE', value: (a) => a.state },
+  { header: 'VERSION', value: (a) => String(a.version), right: true },
+  { header: 'NODE', value: (a) => a.nodeId },
+  { header: 'MAILBOX', value: (a) => formatCount(a.mailboxDepth), right: true },
+  { header: 'HANDLED', value: (a) => formatCount(a.messagesHandled), right: true },
+  { header: 'RESTARTS', value: (a) => String(a.restarts), right: true },
+  { header: 'MEMORY', value: (a) => `${formatPages(a.memoryPages)}/${formatPages(a.limits.memoryPages)}` },
+  { header: 'LAST ERROR', value: (a) => (a.lastError ? truncate(a.lastError.message, 60) : '') },
+];
+
+export function formatAgentTable(agents: readonly AgentView[]): string {
+  if (agents.length === 0) return 'No agents deployed. Deploy one with `caxton deploy <artifact|dir>`.\n';
+  return renderTable(COLUMNS, agents);
+}
+
+export function formatAgentDetail(a: AgentView, now: number): string {
+  const config = Object.entries(a.config).map(([k, v]) => `${k}=${v}`).join(', ');
+  const fields: [string, string][] = [
+    ['name', a.name],
+    ['state', a.state],
+    ['node', a.nodeId],
+    ['version', String(a.version)],
+    ['artifact', `sha256:${a.artifactDigest} (${formatBytes(a.artifactSize)})`],
+    ['fuel/message', formatCount(a.limits.fuelPerMessage)],
+    ['memory limit', `${formatPages(a.limits.memoryPages)} (${a.limits.memoryPages} pages)`],
+    ['memory now', `${formatPages(a.memoryPages)} (${a.memoryPages} pages)`],
+    ['fuel used', formatCount(a.fuelUsed)],
+    ['mailbox', `${formatCount(a.mailboxDepth)} pending`],
+    ['handled', formatCount(a.messagesHandled)],
+    ['restarts', String(a.restarts)],
+    ['last error', a.lastError ? `${a.lastError.message}${a.lastError.code ? ` [${a.lastError.code}]` : ''} at ${formatTime(a.lastError.at)}` : 'none'],
+    ['config', config || '(none)'],
+    ['deployed', `${formatTime(a.createdAt)} (${formatAge(a.createdAt, now)})`],
+    ['updated', `${formatTime(a.updatedAt)} (${formatAge(a.updatedAt, now)})`],
+  ];
+  return renderFields(fields);
+}

@@ -1,0 +1,118 @@
+/**
+ * The command line parsed in-process: yargs wiring, validation, help and completion, and the
+ * flag → request mapping of each command. No runtime is needed: every case here fails (or
+ * finishes) before connecting, or uses an address where nothing listens.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { run } from '../src/app.js';
+import { logQuery, type LogsArgs } from '../src/commands/logs.js';
+import { sendInput, type SendArgs } from '../src/commands/send.js';
+import { nodeOptions } from '../src/commands/serve.js';
+import { tailFilter, type TailArgs } from '../src/commands/tail.js';
+import { DEFAULT_ADDR, type GlobalArgs } from '../src/context.js';
+import type { Io } from '../src/io.js';
+import { UsageError } from '../src/cli-error.js';
+
+const NOW = Date.parse('2026-11-21T12:00:00Z');
+
+function captureIo(env: Record<string, string> = {}): Io & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    stdout: { write: (s: string) => (io.out += s) },
+    stderr: { write: (s: string) => (io.err += s) },
+    env,
+    cwd: '/nonexistent-cwd',
+    now: () => NOW,
+    onInterrupt: () => () => {},
+  };
+  return io;
+}
+
+const globals: GlobalArgs = { addr: DEFAULT_ADDR, dataDir: '.caxton', tls: false, timeout: 30, json: false };
+
+describe('caxton command line', () => {
+  it('prints help with examples and exit codes', async () => {
+    const io = captureIo();
+    assert.equal(await run(['--help'], io), 0);
+    assert.match(io.out, /caxton deploy <source>/);
+    assert.match(io.out, /Exit codes: 0 ok, 1 failure, 2 usage/);
+    const sub = captureIo();
+    assert.equal(await run(['send', '--help'], sub), 0);
+    assert.match(sub.out, /--conversation-id/);
+    assert.match(sub.out, /Examples:/);
+  });
+
+  it('prints a completion script', async () => {
+    const io = captureIo();
+    assert.equal(await run(['completion'], io), 0);
+    assert.match(io.out, /###-begin-caxton-completions-###/);
+  });
+
+  it('rejects unknown commands and flags with exit 2', async () => {
+    for (const args of [['frobnicate'], ['agents', '--frobnicate'], [], ['stop'], ['deploy']]) {
+      const io = captureIo();
+      assert.equal(await run(args, io), 2, args.join(' '));
+      assert.match(io.err, /^caxton: .+\n  hint: see `caxton --help`/);
+    }
+  });
+
+  it('rejects a bad flag value before connecting', async () => {
+    const io = captureIo();
+    assert.equal(await run(['send', 'echo', 'yell', 'hi', '--addr', '127.0.0.1:1'], io), 2);
+    assert.match(io.err, /"yell" is not a FIPA performative/);
+    const addr = captureIo();
+    assert.equal(await run(['status', '--addr', 'nonsense'], addr), 2);
+    assert.match(addr.err, /--addr "nonsense" is not host:port/);
+  });
+
+  it('defaults the address from CAXTON_ADDR', async () => {
+    const io = captureIo({ CAXTON_ADDR: '127.0.0.1:1' });
+    assert.equal(await run(['status', '--timeout', '5'], io), 4);
+    assert.match(io.err, /no runtime at 127\.0\.0\.1:1/);
+  });
+});
+
+describe('flags → requests', () => {
+  it('builds a structured message from send flags', () => {
+    const argv: SendArgs = {
+      ...globals, agent: 'seller, other@p2', performative: 'CFP', content: '(price ?p)', conversationId: 'deal-1',
+      protocol: 'fipa-contract-net', replyBy: '10s', param: ['X-trace=t1'],
+    };
+    assert.deepEqual(sendInput(argv, NOW), {
+      structured: {
+        performative: 'cfp', receivers: [{ name: 'seller' }, { name: 'other@p2' }], content: '(price ?p)', conversationId: 'deal-1',
+        protocol: 'fipa-contract-net', replyBy: NOW + 10_000, userParams: { 'X-trace': 't1' },
+      },
+    });
+  });
+
+  it('keeps --raw and positional messages apart', () => {
+    assert.deepEqual(sendInput({ ...globals, param: [], raw: '(inform :content "x")' }, NOW), { fipa: '(inform :content "x")' });
+    assert.throws(() => sendInput({ ...globals, param: [], raw: '{}', agent: 'echo' }, NOW), (e: unknown) => e instanceof UsageError && /drop <agent>/.test(e.message));
+    assert.throws(() => sendInput({ ...globals, param: [], agent: 'echo' }, NOW), (e: unknown) => e instanceof UsageError && /missing <performative> <content>/.test(e.message));
+  });
+
+  it('builds tail filters and log queries', () => {
+    const tail: TailArgs = { ...globals, agent: 'echo', conversation: 'c1', performative: ['propose,refuse', 'INFORM'] };
+    assert.deepEqual(tailFilter(tail), { agent: 'echo', conversationId: 'c1', performatives: ['propose', 'refuse', 'inform'] });
+    assert.deepEqual(tailFilter({ ...globals, performative: [] }), {});
+    const logs: LogsArgs = { ...globals, agent: 'echo', follow: true, since: '5m', lines: 20 };
+    assert.deepEqual(logQuery(logs, NOW), { agent: 'echo', follow: true, since: NOW - 300_000, limit: 20 });
+    assert.throws(() => logQuery({ ...logs, lines: 0 }, NOW), UsageError);
+  });
+
+  it('turns serve flags into node options', () => {
+    const base = { ...globals, apiHost: '0.0.0.0', apiPort: 7000, auth: true, requireClientCert: false };
+    assert.deepEqual(nodeOptions({ ...base, dataDir: 'state', kafka: 'k1:9092, k2:9092', etcd: 'e1:2379', nodeId: 'n1', cert: 'c.pem', key: 'k.pem', clientCa: 'ca.pem', requireClientCert: true }, '/srv'), {
+      dataDir: '/srv/state', apiHost: '0.0.0.0', apiPort: 7000, auth: { mode: 'token' }, nodeId: 'n1',
+      kafka: { brokers: ['k1:9092', 'k2:9092'] }, etcd: { endpoints: ['e1:2379'] },
+      tls: { certFile: '/srv/c.pem', keyFile: '/srv/k.pem', caFile: '/srv/ca.pem', requireClientCert: true },
+    });
+    assert.deepEqual(nodeOptions({ ...base, auth: false }, '/srv').auth, { mode: 'none' });
+    assert.throws(() => nodeOptions({ ...base, cert: 'c.pem' }, '/srv'), /--cert and --key go together/);
+    assert.throws(() => nodeOptions({ ...base, requireClientCert: true }, '/srv'), /needs --client-ca/);
+    assert.throws(() => nodeOptions({ ...base, kafka: ' , ' }, '/srv'), /at least one host:port/);
+  });
+});

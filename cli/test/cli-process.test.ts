@@ -1,0 +1,201 @@
+/**
+ * The `caxton` binary as a separate process against a real API server (over the in-test
+ * MemoryNode): what users type, what they see, which exit codes scripts get.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { harnessModule, type Harness } from './support/runtime-harness.js';
+import { caxton } from './support/run-cli.js';
+
+/** A minimal byte string that starts like any WebAssembly binary (the CLI checks the magic). */
+function fakeComponent(size: number): Buffer {
+  const bytes = randomBytes(size);
+  Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]).copy(bytes);
+  return bytes;
+}
+
+describe('caxton CLI against a running API', () => {
+  let h: Harness;
+  let work: string;
+  let dataDirArg: string[];
+  let echoWasm: Buffer;
+
+  before(async () => {
+    const { startHarness, tempDir } = await harnessModule();
+    h = await startHarness({ maxArtifactBytes: 4 * 1024 * 1024 });
+    work = await tempDir('caxton-cli-');
+    // The token is found in <data-dir>/auth-token, as after `caxton serve --data-dir …`.
+    dataDirArg = ['--addr', h.address, '--data-dir', h.dataDir];
+    echoWasm = fakeComponent(300 * 1024);
+    await mkdir(path.join(work, 'build'));
+    await writeFile(path.join(work, 'build', 'echo.wasm'), echoWasm);
+    await writeFile(path.join(work, 'notwasm.txt'), 'hello');
+  });
+  after(async () => {
+    await h.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('deploys a .wasm, naming the agent after the file', async () => {
+    const r = await caxton(['deploy', 'build/echo.wasm', '--fuel', '2M', '--memory', '2MiB', '--config', 'greeting=hi', ...dataDirArg], { cwd: work });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^deployed echo from build\/echo\.wasm$/m);
+    assert.match(r.stdout, /^fuel\/message\s+2,000,000$/m);
+    assert.match(r.stdout, /^memory limit\s+2\.0 MiB \(32 pages\)$/m);
+    const agent = h.node.agents.get('echo');
+    assert.equal(agent?.status.artifactDigest, createHash('sha256').update(echoWasm).digest('hex'));
+    assert.deepEqual(agent?.status.config, { greeting: 'hi' });
+    assert.equal(r.stderr, '', 'no progress bar when stderr is not a terminal');
+  });
+
+  it('lists agents as a table and as JSON', async () => {
+    const table = await caxton(['agents', ...dataDirArg]);
+    assert.equal(table.code, 0, table.stderr);
+    const [head, row] = table.stdout.split('\n');
+    assert.match(head!, /^NAME\s+STATE\s+VERSION\s+NODE\s+MAILBOX\s+HANDLED\s+RESTARTS\s+MEMORY\s+LAST ERROR$/);
+    assert.match(row!, /^echo\s+running\s+1\s+node-test\s+0\s+0\s+0\s+64 KiB\/2\.0 MiB$/);
+    const json = await caxton(['agents', '--json', ...dataDirArg]);
+    const agents = JSON.parse(json.stdout) as { name: string; limits: { fuelPerMessage: number } }[];
+    assert.deepEqual(agents.map((a) => [a.name, a.limits.fuelPerMessage]), [['echo', 2_000_000]]);
+  });
+
+  it('shows one agent, or exits 3 when there is none', async () => {
+    const one = await caxton(['agents', 'echo', '--json', ...dataDirArg]);
+    assert.equal((JSON.parse(one.stdout) as { state: string }).state, 'running');
+    const missing = await caxton(['agents', 'ghost', ...dataDirArg]);
+    assert.equal(missing.code, 3);
+    assert.match(missing.stderr, /no agent named ghost/);
+    assert.match(missing.stderr, /hint: list deployed agents with `caxton agents`/);
+  });
+
+  it('sends a message and prints its id', async () => {
+    const r = await caxton(['send', 'echo', 'request', 'hello there', '-c', 'conv-9', '-p', 'fipa-request', '--param', 'X-trace=abc', ...dataDirArg]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^m-\d+\n$/);
+    const sent = h.node.accepted.at(-1)!.message;
+    assert.deepEqual([sent.performative, sent.content, sent.conversationId, sent.protocol, sent.userParams], ['request', 'hello there', 'conv-9', 'fipa-request', { 'X-trace': 'abc' }]);
+  });
+
+  it('sends a raw message as JSON or FIPA string', async () => {
+    const raw = JSON.stringify({ performative: 'inform', receiver: [{ name: 'echo' }], content: 'raw!' });
+    const r = await caxton(['send', '--raw', raw, '--json', ...dataDirArg]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { accepted: string[] }).accepted, ['echo']);
+    const fipa = await caxton(['send', '--raw', '(inform :receiver (set (agent-identifier :name echo)) :content "in FIPA")', ...dataDirArg]);
+    assert.equal(fipa.code, 0, fipa.stderr);
+    assert.equal(h.node.accepted.at(-1)!.message.content, 'in FIPA');
+  });
+
+  it('exits 3 when no receiver took the message', async () => {
+    const r = await caxton(['send', 'nobody', 'inform', 'x', ...dataDirArg]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /not delivered to nobody: unknown agent/);
+  });
+
+  it('tails messages as NDJSON until the count is reached', async () => {
+    const tail = caxton(['tail', '--agent', 'echo', '--performative', 'inform', '-n', '2', '--json', ...dataDirArg]);
+    const { eventually } = await harnessModule();
+    await eventually(() => h.node.activeSubscriptions === 1, 'the CLI to subscribe', 10_000);
+    for (const content of ['one', 'skip me']) {
+      await h.client.send({ structured: { performative: content === 'skip me' ? 'request' : 'inform', receivers: [{ name: 'echo' }], content } });
+    }
+    await h.client.send({ structured: { performative: 'inform', receivers: [{ name: 'echo' }], content: 'two' } });
+    const r = await tail;
+    assert.equal(r.code, 0, r.stderr);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { message: { content: string } });
+    assert.deepEqual(events.map((e) => e.message.content), ['one', 'two']);
+  });
+
+  it('follows logs until Ctrl-C, then exits 0', async () => {
+    h.node.log('echo', 'warn', 'stored line');
+    const logs = caxton(['logs', 'echo', '-f', ...dataDirArg]);
+    await logs.waitFor('stored line');
+    h.node.log('echo', 'info', 'live line');
+    await logs.waitFor('live line');
+    logs.kill('SIGINT');
+    const r = await logs;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\d{4}-\d\d-\d\dT[\d:.]+Z {2}WARN {3}stored line$/m);
+    assert.match(r.stdout, /INFO {3}live line$/m);
+  });
+
+  it('upgrades an agent', async () => {
+    await writeFile(path.join(work, 'echo-v2.wasm'), fakeComponent(1000));
+    const r = await caxton(['upgrade', 'echo', 'echo-v2.wasm', ...dataDirArg], { cwd: work });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^upgraded echo: version 1 -> 2$/m);
+  });
+
+  it('shows the node status', async () => {
+    const r = await caxton(['status', ...dataDirArg]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^node\s+node-test \(caxton 0\.1\.0-test\)$/m);
+    assert.match(r.stdout, /^agents\s+1 deployed, 1 running$/m);
+    assert.match(r.stdout, /^bus\s+embedded \/tmp\/test\/bus$/m);
+    assert.match(r.stdout, /^node-test \*\s+127\.0\.0\.1:0\s+.+\s+1: echo$/m);
+  });
+
+  it('stops an agent', async () => {
+    const r = await caxton(['stop', 'echo', '--force', ...dataDirArg]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^stopped echo/);
+    assert.ok(h.node.calls.includes('stop echo force'));
+  });
+
+  describe('failures', () => {
+    it('exits 4 with advice when no runtime listens', async () => {
+      const r = await caxton(['status', '--addr', '127.0.0.1:1']);
+      assert.equal(r.code, 4);
+      assert.match(r.stderr, /^caxton: no runtime at 127\.0\.0\.1:1 \(connect ECONNREFUSED\)$/m);
+      assert.match(r.stderr, /start one with `caxton serve`/);
+    });
+
+    it('exits 5 and says where to find a token when none is found', async () => {
+      const r = await caxton(['agents', '--addr', h.address], { cwd: work });
+      assert.equal(r.code, 5);
+      assert.match(r.stderr, /requires a token and none was found \(looked in .*\.caxton\/auth-token\)/);
+    });
+
+    it('exits 5 naming the source of a wrong token', async () => {
+      const r = await caxton(['agents', '--addr', h.address], { env: { CAXTON_TOKEN: 'w'.repeat(43) } });
+      assert.equal(r.code, 5);
+      assert.match(r.stderr, /rejected the token from CAXTON_TOKEN/);
+    });
+
+    it('takes the address and token from the environment', async () => {
+      const r = await caxton(['agents', '--json'], { env: { CAXTON_ADDR: h.address, CAXTON_TOKEN: h.token } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), []);
+    });
+
+    it('exits 2 when the runtime rejects an argument, naming the flag', async () => {
+      const r = await caxton(['deploy', 'build/echo.wasm', '--name', 'bad name', ...dataDirArg], { cwd: work });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /header\.name \(--name\)/);
+    });
+
+    it('exits 2 for a file that is not WebAssembly, before connecting', async () => {
+      const r = await caxton(['deploy', 'notwasm.txt', '--addr', '127.0.0.1:1'], { cwd: work });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /notwasm\.txt is not a WebAssembly file/);
+    });
+
+    it('exits 6 when the agent already exists', async () => {
+      await caxton(['deploy', 'build/echo.wasm', ...dataDirArg], { cwd: work });
+      const r = await caxton(['deploy', 'build/echo.wasm', ...dataDirArg], { cwd: work });
+      assert.equal(r.code, 6);
+      assert.match(r.stderr, /already exists/);
+      assert.match(r.stderr, /hint: upgrade it with `caxton upgrade`/);
+    });
+
+    it('exits 7 for an artifact over the node limit', async () => {
+      await writeFile(path.join(work, 'huge.wasm'), fakeComponent(5 * 1024 * 1024));
+      const r = await caxton(['deploy', 'huge.wasm', ...dataDirArg], { cwd: work });
+      assert.equal(r.code, 7);
+      assert.match(r.stderr, /exceeds this node's limit/);
+    });
+  });
+});

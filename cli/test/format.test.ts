@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { ApiCallError } from '@caxton/runtime/api/client-errors.js';
+import type { AgentView } from '@caxton/runtime/api/convert-agent.js';
+import { CliError, explain, transportReason } from '../src/cli-error.js';
+import { EXIT, exitCodeForStatus } from '../src/exit-codes.js';
+import { formatAgentDetail, formatAgentTable } from '../src/format/agents.js';
+import { formatLogLine, formatMessageLine } from '../src/format/messages.js';
+import { formatStatus } from '../src/format/status.js';
+import { renderTable, truncate } from '../src/format/table.js';
+import { formatBytes, formatDuration, formatPages } from '../src/format/units.js';
+import { ProgressBar } from '../src/progress.js';
+
+const NOW = Date.parse('2026-11-21T12:00:00Z');
+
+function agent(over: Partial<AgentView> = {}): AgentView {
+  return {
+    name: 'echo', state: 'running', nodeId: 'n1', version: 2, artifactDigest: 'ab'.repeat(32), artifactSize: 12_345,
+    limits: { fuelPerMessage: 1_000_000, memoryPages: 16 }, config: {}, restarts: 0, fuelUsed: 0, memoryPages: 1,
+    mailboxDepth: 0, messagesHandled: 0, createdAt: NOW - 3_600_000, updatedAt: NOW - 60_000, ...over,
+  };
+}
+
+describe('output formatting', () => {
+  it('aligns table columns, right-aligning numbers, without trailing spaces', () => {
+    const out = renderTable([
+      { header: 'NAME', value: (r: [string, number]) => r[0] },
+      { header: 'N', value: (r) => String(r[1]), right: true },
+      { header: 'NOTE', value: () => '' },
+    ], [['a', 1], ['longer', 100]]);
+    assert.equal(out, 'NAME      N  NOTE\na         1\nlonger  100\n');
+  });
+
+  it('keeps one row per line even with newlines in values', () => {
+    const out = renderTable([{ header: 'X', value: (r: string) => r }], ['two\nlines']);
+    assert.equal(out, 'X\ntwo lines\n');
+  });
+
+  it('formats sizes, pages and durations', () => {
+    assert.equal(formatBytes(512), '512 B');
+    assert.equal(formatBytes(1536), '1.5 KiB');
+    assert.equal(formatBytes(300 * 1024 * 1024), '300 MiB');
+    assert.equal(formatPages(16), '1.0 MiB');
+    assert.equal(formatDuration(850), '850ms');
+    assert.equal(formatDuration(42_000), '42s');
+    assert.equal(formatDuration(303_000), '5m 3s');
+    assert.equal(formatDuration(3_600_000), '1h');
+    assert.equal(formatDuration(93_784_000), '1d 2h');
+    assert.equal(truncate('abcdef', 4), 'abc…');
+  });
+
+  it('lists agents, with a hint when there are none', () => {
+    assert.match(formatAgentTable([]), /No agents deployed\. Deploy one with `caxton deploy/);
+    const table = formatAgentTable([agent(), agent({ name: 'counter', state: 'failed', restarts: 5, mailboxDepth: 1234, lastError: { message: 'out of fuel', at: NOW } })]);
+    const lines = table.trimEnd().split('\n');
+    assert.equal(lines.length, 3);
+    assert.match(lines[2]!, /^counter\s+failed\s+2\s+n1\s+1,234\s+0\s+5\s+64 KiB\/1\.0 MiB\s+out of fuel$/);
+  });
+
+  it('shows one agent in detail', () => {
+    const out = formatAgentDetail(agent({ config: { a: '1', b: '2' }, lastError: { message: 'trap', code: 'sandbox.trap', at: NOW - 1000 } }), NOW);
+    assert.match(out, /^artifact\s+sha256:(ab){32} \(12 KiB\)$/m);
+    assert.match(out, /^last error\s+trap \[sandbox\.trap\] at 2026-11-21T11:59:59\.000Z$/m);
+    assert.match(out, /^config\s+a=1, b=2$/m);
+    assert.match(out, /^deployed\s+2026-11-21T11:00:00\.000Z \(1h ago\)$/m);
+  });
+
+  it('shows the node status with the cluster', () => {
+    const out = formatStatus({
+      nodeId: 'n1', version: '0.1.0', startedAt: NOW - 7_200_000, uptimeMs: 7_200_000, agentsTotal: 3, agentsRunning: 2,
+      nodes: [
+        { id: 'n1', address: '10.0.0.1:50051', startedAt: NOW - 7_200_000, lastSeen: NOW - 1000, agents: ['a', 'b'], self: true },
+        { id: 'n2', address: '10.0.0.2:50051', startedAt: NOW - 60_000, lastSeen: NOW - 2000, agents: [], self: false },
+      ],
+      storage: [{ role: 'bus', kind: 'kafka', location: 'k1:9092' }, { role: 'registry', kind: 'etcd', location: 'e1:2379' }],
+    }, NOW);
+    assert.match(out, /^uptime\s+2h$/m);
+    assert.match(out, /^bus\s+kafka k1:9092$/m);
+    assert.match(out, /^n1 \*\s+10\.0\.0\.1:50051\s+2h\s+1s ago\s+2: a, b$/m);
+    assert.match(out, /^n2\s+10\.0\.0\.2:50051\s+1m\s+2s ago\s+-$/m);
+  });
+
+  it('prints one line per message and log entry', () => {
+    const line = formatMessageLine({
+      messageId: 'm1', acceptedAt: NOW,
+      message: { performative: 'request', sender: { name: 'buyer@p' }, receivers: [{ name: 'seller@p' }, { name: 'other@p' }], conversationId: 'c1', content: 'say "hi"\nnow' },
+    });
+    assert.equal(line, '2026-11-21T12:00:00.000Z  request          buyer@p -> seller@p,other@p  conv=c1  "say \\"hi\\"\\nnow"\n');
+    assert.equal(formatLogLine({ agent: 'echo', at: NOW, level: 'warn', message: 'careful', nodeId: 'n1' }, true), '2026-11-21T12:00:00.000Z  WARN   echo  careful\n');
+  });
+
+  it('draws the upload progress bar', () => {
+    assert.equal(ProgressBar.render('deploying echo', 512 * 1024, 1024 * 1024, 10), 'deploying echo [#####-----]  50%  512 KiB / 1.0 MiB');
+    assert.equal(ProgressBar.render('x', 10, 10, 4), 'x [####] 100%  10 B / 10 B');
+    const written: string[] = [];
+    const bar = new ProgressBar({ write: (s: string) => written.push(s), isTTY: true }, 'up', 100, () => 0);
+    bar.update(10);
+    bar.update(20); // within 100 ms of the last draw: skipped
+    bar.update(100); // the end is always drawn
+    bar.finish();
+    assert.equal(written.length, 3);
+    assert.match(written[1]!, /100%/);
+    assert.equal(written[2], '\n');
+    assert.equal(ProgressBar.enabled({ write: () => true, isTTY: false }, false), false);
+  });
+});
+
+describe('errors and exit codes', () => {
+  const facts = { address: '127.0.0.1:50051', tokenFile: '/w/.caxton/auth-token', timeoutMs: 30_000 };
+
+  it('maps gRPC statuses to documented exit codes', () => {
+    assert.equal(exitCodeForStatus(status.INVALID_ARGUMENT), EXIT.USAGE);
+    assert.equal(exitCodeForStatus(status.NOT_FOUND), EXIT.NOT_FOUND);
+    assert.equal(exitCodeForStatus(status.UNAVAILABLE), EXIT.UNAVAILABLE);
+    assert.equal(exitCodeForStatus(status.UNAUTHENTICATED), EXIT.AUTH);
+    assert.equal(exitCodeForStatus(status.ALREADY_EXISTS), EXIT.CONFLICT);
+    assert.equal(exitCodeForStatus(status.RESOURCE_EXHAUSTED), EXIT.EXHAUSTED);
+    assert.equal(exitCodeForStatus(status.INTERNAL), EXIT.FAILURE);
+  });
+
+  it('explains an unreachable runtime with the next step', () => {
+    const err = new ApiCallError(status.UNAVAILABLE, 'grpc.unavailable', 'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:50051. Resolution note: ', {});
+    const e = explain(err, facts);
+    assert.equal(e.exitCode, EXIT.UNAVAILABLE);
+    assert.equal(e.text, 'caxton: no runtime at 127.0.0.1:50051 (connect ECONNREFUSED)\n  hint: start one with `caxton serve`, or point --addr / CAXTON_ADDR at a running node (add --tls-ca if it uses TLS)\n');
+  });
+
+  it('keeps the node\'s own message for a Caxton UNAVAILABLE (e.g. shutting down)', () => {
+    const err = new ApiCallError(status.UNAVAILABLE, 'node.unavailable', 'the node is shutting down', { hint: 'reconnect later' });
+    assert.equal(explain(err, facts).text, 'caxton: the node is shutting down\n  hint: reconnect later\n');
+  });
+
+  it('says where the token was looked for', () => {
+    const err = new ApiCallError(status.UNAUTHENTICATED, 'api.unauthenticated', 'missing credentials', {});
+    assert.match(explain(err, facts).text, /none was found \(looked in \/w\/\.caxton\/auth-token\)/);
+    assert.match(explain(err, { ...facts, tokenSource: '--token' }).text, /rejected the token from --token/);
+  });
+
+  it('names the flag behind a rejected field', () => {
+    const err = new ApiCallError(status.INVALID_ARGUMENT, 'api.invalid', 'header.memory_pages: must be 1-65536', {
+      fieldViolations: [{ field: 'header.memory_pages', description: 'x' }],
+    });
+    assert.equal(explain(err, facts).text, 'caxton: header.memory_pages: must be 1-65536 [header.memory_pages (--memory)]\n');
+  });
+
+  it('passes CLI errors through with their exit code', () => {
+    assert.deepEqual(explain(new CliError(EXIT.NOT_FOUND, 'gone', 'look elsewhere')), { exitCode: 3, text: 'caxton: gone\n  hint: look elsewhere\n' });
+    assert.equal(explain(new Error('boom')).exitCode, EXIT.FAILURE);
+  });
+
+  it('extracts the socket error from grpc-js prose', () => {
+    assert.equal(transportReason('No connection established. Last error: Error: connect ECONNREFUSED 1.2.3.4:5.'), 'connect ECONNREFUSED');
+    assert.equal(transportReason('something else entirely'), 'something else entirely');
+  });
+});
