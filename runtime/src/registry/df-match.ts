@@ -77,6 +77,11 @@ function includesAll(have: readonly string[], want: readonly string[] | undefine
   return want === undefined || want.every((w) => have.includes(w));
 }
 
+/** Every wanted value is in `a` or in `b` (a service's list plus its agent's, without concatenating). */
+function includesAllOf(a: readonly string[], b: readonly string[], want: readonly string[] | undefined): boolean {
+  return want === undefined || want.every((w) => a.includes(w) || b.includes(w));
+}
+
 function hasServiceCriteria(t: DfSearchTemplate): boolean {
   return t.serviceName !== undefined || t.serviceType !== undefined || (t.properties !== undefined && Object.keys(t.properties).length > 0);
 }
@@ -88,9 +93,9 @@ function serviceMatches(d: DfAgentDescription, s: ServiceDescription, t: DfSearc
     if (s.properties[k] !== v) return false;
   }
   return (
-    includesAll([...s.protocols, ...d.protocols], t.protocols) &&
-    includesAll([...s.ontologies, ...d.ontologies], t.ontologies) &&
-    includesAll([...s.languages, ...d.languages], t.languages)
+    includesAllOf(s.protocols, d.protocols, t.protocols) &&
+    includesAllOf(s.ontologies, d.ontologies, t.ontologies) &&
+    includesAllOf(s.languages, d.languages, t.languages)
   );
 }
 
@@ -100,23 +105,4 @@ export function matchesTemplate(d: DfAgentDescription, t: DfSearchTemplate): boo
   if (d.services.some((s) => serviceMatches(d, s, t))) return true;
   if (hasServiceCriteria(t)) return false;
   return includesAll(d.protocols, t.protocols) && includesAll(d.ontologies, t.ontologies) && includesAll(d.languages, t.languages);
-}
-
-/**
- * Search over any iterable of descriptions: live ones matching the template, sorted by agent name
- * (stable answers across nodes and restarts), at most `limit` (FIPA max-results).
- */
-export function searchDescriptions(
-  all: Iterable<DfAgentDescription>,
-  template: DfSearchTemplate,
-  now: number,
-  limit?: number,
-): DfAgentDescription[] {
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw invalid('search limit must be a non-negative integer', { limit });
-  const hits: DfAgentDescription[] = [];
-  for (const d of all) {
-    if (isLive(d, now) && matchesTemplate(d, template)) hits.push(d);
-  }
-  hits.sort((a, b) => (a.name.name < b.name.name ? -1 : a.name.name > b.name.name ? 1 : 0));
-  return (limit === undefined ? hits : hits.slice(0, limit)).map((d) => structuredClone(d));
 }

@@ -1,10 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { matchesTemplate, normaliseDescription, searchDescriptions, isLive } from '../../src/registry/df-match.js';
+import fc from 'fast-check';
+import { matchesTemplate, normaliseDescription, isLive } from '../../src/registry/df-match.js';
+import { DfDirectory } from '../../src/registry/df-directory.js';
+import type { DfAgentDescription, DfSearchTemplate } from '../../src/registry/registry-store.js';
 import { isRegistryError } from '../../src/registry/errors.js';
 import { description, service } from './fixtures.js';
 
 const now = 1_800_000_000_000;
+
+function directory(all: DfAgentDescription[]): DfDirectory {
+  const dir = new DfDirectory();
+  for (const d of all) dir.set(d);
+  return dir;
+}
 const seller = normaliseDescription(
   description(
     'seller@p',
@@ -47,15 +56,15 @@ test('search drops expired leases, sorts by name and honours the limit', () => {
   const mk = (n: string, leaseUntil?: number) =>
     normaliseDescription(description(n, [service('s', 't')], leaseUntil === undefined ? {} : { leaseUntil }), now);
   const all = [mk('c@p'), mk('a@p', now + 10), mk('b@p', now + 1000), mk('d@p')];
-  assert.deepEqual(searchDescriptions(all, { serviceType: 't' }, now, undefined).map((d) => d.name.name), ['a@p', 'b@p', 'c@p', 'd@p']);
-  assert.deepEqual(searchDescriptions(all, { serviceType: 't' }, now + 10, undefined).map((d) => d.name.name), ['b@p', 'c@p', 'd@p']);
-  assert.deepEqual(searchDescriptions(all, { serviceType: 't' }, now, 2).map((d) => d.name.name), ['a@p', 'b@p']);
+  const dir = directory(all);
+  assert.deepEqual(dir.search({ serviceType: 't' }, now).map((d) => d.name.name), ['a@p', 'b@p', 'c@p', 'd@p']);
+  assert.deepEqual(dir.search({ serviceType: 't' }, now + 10).map((d) => d.name.name), ['b@p', 'c@p', 'd@p']);
+  assert.deepEqual(dir.search({ serviceType: 't' }, now, 2).map((d) => d.name.name), ['a@p', 'b@p']);
   assert.equal(isLive(all[1]!, now + 10), false);
 });
 
 test('results are copies: mutating them does not change the store', () => {
-  const all = [seller];
-  const [hit] = searchDescriptions(all, {}, now);
+  const [hit] = directory([seller]).search({}, now);
   hit!.services[0]!.properties['country'] = 'XX';
   assert.equal(seller.services[0]!.properties['country'], 'FR');
 });
@@ -68,4 +77,36 @@ test('normalise rejects nameless agents, untyped services and leases already ove
   bad({ ...description('x@p', []), protocols: 'fipa-request' });
   const filled = normaliseDescription({ name: { name: 'x@p' } } as never, now);
   assert.deepEqual(filled, { name: { name: 'x@p' }, services: [], protocols: [], ontologies: [], languages: [] });
+});
+
+test('directory: the type and name indexes answer exactly like a full scan, through sets, replaces and deletes', () => {
+  const word = fc.constantFrom('a', 'b', 'c');
+  const svc = fc.record({ name: word, type: fc.constantFrom('t1', 't2', 't3'), protocols: fc.uniqueArray(word), ontologies: fc.uniqueArray(word), languages: fc.uniqueArray(word), properties: fc.dictionary(word, word) });
+  const desc = fc.record({ agent: fc.constantFrom('x@p', 'y@p', 'z@p', 'w@p'), services: fc.array(svc, { maxLength: 3 }), protocols: fc.uniqueArray(word), leaseIn: fc.option(fc.integer({ min: 1, max: 100 })) });
+  const op = fc.oneof(desc.map((d) => ({ kind: 'set' as const, d })), fc.constantFrom('x@p', 'y@p').map((agent) => ({ kind: 'del' as const, agent })));
+  const template: fc.Arbitrary<DfSearchTemplate> = fc.record(
+    { agentName: fc.constantFrom('x@p', 'y@p', 'q@p'), serviceName: word, serviceType: fc.constantFrom('t1', 't2', 't9'), protocols: fc.uniqueArray(word, { maxLength: 2 }), properties: fc.dictionary(word, word, { maxKeys: 1 }) },
+    { requiredKeys: [] },
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 12 }), template, fc.integer({ min: 0, max: 120 }), (ops, t, elapsed) => {
+      const dir = new DfDirectory();
+      const truth = new Map<string, DfAgentDescription>();
+      for (const o of ops) {
+        if (o.kind === 'del') {
+          dir.delete(o.agent);
+          truth.delete(o.agent);
+          continue;
+        }
+        const d = normaliseDescription(
+          { name: { name: o.d.agent }, services: o.d.services, protocols: o.d.protocols, ontologies: [], languages: [], ...(o.d.leaseIn === null ? {} : { leaseUntil: now + o.d.leaseIn }) },
+          now,
+        );
+        dir.set(d);
+        truth.set(o.d.agent, d);
+      }
+      const expected = [...truth.values()].filter((d) => isLive(d, now + elapsed) && matchesTemplate(d, t)).map((d) => d.name.name).sort();
+      assert.deepEqual(dir.search(t, now + elapsed).map((d) => d.name.name), expected);
+    }),
+  );
 });

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type {
   AgentRecord, DfAgentDescription, DfSearchTemplate, Membership, NodeAnnouncement, NodeRecord, RegistryEvent, RegistryStore,
 } from '../registry-store.js';
-import { isLive, normaliseDescription, searchDescriptions } from '../df-match.js';
+import { isLive, normaliseDescription } from '../df-match.js';
 import { alreadyRegistered, notOpen, notRegistered, RegistryError } from '../errors.js';
 import { Listeners } from '../listeners.js';
 import { validateAgentRecord, validateNodeAnnouncement, validateTtl } from '../records.js';
@@ -148,7 +148,7 @@ export class EmbeddedRegistry implements RegistryStore {
 
   async searchDf(template: DfSearchTemplate, limit?: number): Promise<DfAgentDescription[]> {
     this.requireOpen();
-    return searchDescriptions(this.state.df.values(), template, this.now(), limit);
+    return this.state.df.search(template, this.now(), limit);
   }
 
   // --- membership: one process, so a member is only lost by leaving or closing --------------

@@ -6,6 +6,7 @@
  * compaction relies on this (see docs/decisions/0700-embedded-registry-journal.md).
  */
 import type { AgentRecord, DfAgentDescription, RegistryEvent } from '../registry-store.js';
+import { copyDescription, DfDirectory } from '../df-directory.js';
 
 export type Mutation =
   | { op: 'agent-put'; agent: AgentRecord }
@@ -24,7 +25,7 @@ export interface SnapshotBody {
 
 export class RegistryState {
   readonly agents = new Map<string, AgentRecord>();
-  readonly df = new Map<string, DfAgentDescription>();
+  readonly df = new DfDirectory();
 
   /** Applies one mutation; returns the event it implies (none when nothing changed). */
   apply(m: Mutation): RegistryEvent | undefined {
@@ -35,8 +36,8 @@ export class RegistryState {
       case 'agent-del':
         return this.agents.delete(m.name) ? { kind: 'agent-deleted', name: m.name } : undefined;
       case 'df-put':
-        this.df.set(m.description.name.name, m.description);
-        return { kind: 'service-changed', agentName: m.description.name.name, description: structuredClone(m.description) };
+        this.df.set(m.description);
+        return { kind: 'service-changed', agentName: m.description.name.name, description: copyDescription(m.description) };
       case 'df-del':
         return this.df.delete(m.name) ? { kind: 'service-changed', agentName: m.name, description: undefined } : undefined;
     }
@@ -55,7 +56,7 @@ export class RegistryState {
   static fromSnapshot(body: SnapshotBody): RegistryState {
     const s = new RegistryState();
     for (const a of body.agents) s.agents.set(a.name, a);
-    for (const d of body.df) s.df.set(d.name.name, d);
+    for (const d of body.df) s.df.set(d);
     return s;
   }
 }

@@ -11,7 +11,8 @@
 import type {
   AgentRecord, DfAgentDescription, DfSearchTemplate, NodeAnnouncement, NodeRecord, RegistryEvent, RegistryStore,
 } from '../registry-store.js';
-import { isLive, normaliseDescription, searchDescriptions } from '../df-match.js';
+import { isLive, normaliseDescription } from '../df-match.js';
+import { copyDescription, DfDirectory } from '../df-directory.js';
 import { alreadyRegistered, notOpen, notRegistered } from '../errors.js';
 import { Listeners } from '../listeners.js';
 import { validateAgentRecord, validateNodeAnnouncement, validateTtl } from '../records.js';
@@ -44,6 +45,17 @@ function parse<T>(entry: MirrorEntry | undefined): T | undefined {
   }
 }
 
+/** A stored description, checked like a new one: other writers (or versions) may have put it there. */
+function parseDescription(entry: MirrorEntry | undefined, name: string): DfAgentDescription | undefined {
+  const raw = parse<DfAgentDescription>(entry);
+  if (!raw || raw.name?.name !== name) return undefined;
+  try {
+    return normaliseDescription(raw, Number.NEGATIVE_INFINITY);
+  } catch {
+    return undefined;
+  }
+}
+
 export class EtcdRegistry implements RegistryStore {
   readonly connection: EtcdConnection;
   readonly keys: KeyLayout;
@@ -54,7 +66,7 @@ export class EtcdRegistry implements RegistryStore {
   private readonly rawListeners = new Listeners<readonly MirrorChange[]>();
   private readonly members = new Set<EtcdMembership>();
   private readonly agents = new Map<string, AgentRecord>();
-  private readonly df = new Map<string, DfAgentDescription>();
+  private readonly df = new DfDirectory();
   private readonly nodes = new Map<string, StoredNode>();
   private opened = false;
 
@@ -148,7 +160,7 @@ export class EtcdRegistry implements RegistryStore {
 
   async searchDf(template: DfSearchTemplate, limit?: number): Promise<DfAgentDescription[]> {
     this.requireOpen();
-    return searchDescriptions(this.df.values(), template, this.now(), limit);
+    return this.df.search(template, this.now(), limit);
   }
 
   /**
@@ -258,10 +270,10 @@ export class EtcdRegistry implements RegistryStore {
         else this.agents.delete(name);
         events.push(a ? { kind: 'agent-put', agent: structuredClone(a) } : { kind: 'agent-deleted', name });
       } else if (section === 'df') {
-        const d = parse<DfAgentDescription>(c.entry);
-        if (d) this.df.set(name, d);
+        const d = parseDescription(c.entry, name);
+        if (d) this.df.set(d);
         else this.df.delete(name);
-        events.push({ kind: 'service-changed', agentName: name, description: d && structuredClone(d) });
+        events.push({ kind: 'service-changed', agentName: name, description: d && copyDescription(d) });
       } else if (section === 'nodes') {
         const n = parse<StoredNode>(c.entry);
         if (n) this.nodes.set(name, n);
