@@ -53,6 +53,18 @@ test('two registries see each other\'s writes through their watches', async () =
   assert.ok(seen.some((e) => e.kind === 'service-changed' && e.description?.services[0]?.type === 'echo2'));
 });
 
+test('a registry opened on a populated prefix loads it page by page at one revision', async () => {
+  const [a] = await pair();
+  const names = Array.from({ length: 1234 }, (_, i) => `bulk-${String(i).padStart(4, '0')}@p`);
+  let next = 0;
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    for (let i = next++; i < names.length; i = next++) await a.putAgent(agentRecord(names[i]!));
+  }));
+  const late = await registry(etcd.endpoint, `/t${n}/`); // mirror pages are 500 keys: three pages
+  assert.deepEqual((await late.listAgents()).map((x) => x.name), names);
+  assert.equal(late.mirrorStatus.state, 'live');
+});
+
 test('FIPA rules hold across nodes: of two concurrent registers exactly one wins', async () => {
   const [a, b] = await pair();
   for (let i = 0; i < 10; i++) {
