@@ -1,0 +1,312 @@
+/**
+ * The runtime's protocol police. The bus calls:
+ * - `observe(msg, now)` once for every message it accepts for routing, after stamping `sender`
+ *   and before delivery, in acceptance order. Observe only messages that will really be sent: a
+ *   message a trapped handler "sent" and that is discarded must not be observed, or its retry
+ *   would look out of sequence.
+ * - `expire(now)` when the timer set from `nextDeadline()` fires (or periodically): it returns the
+ *   messages the runtime must inject (deadline failures, call-closed informs, idle failures).
+ *
+ * Everything is pure bookkeeping over the given `now`: no clock, no timers, no I/O.
+ */
+import type { AclMessage, AgentId } from '../acl/message.js';
+import { commit, evaluate } from './advance.js';
+import { Conversation, type ConversationView } from './conversation.js';
+import { CorrelationIndex } from './correlation.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { PROTOCOL_ERROR_CODES, ProtocolUsageError, ProtocolViolation, type ProtocolErrorCode } from './errors.js';
+import type { Role } from './machine.js';
+import { PROTOCOL_MACHINES } from './machines/index.js';
+import { toProtocolName, type ProtocolName } from './names.js';
+import { resolveTrackerOptions, type ResolvedTrackerOptions, type TrackerOptions } from './options.js';
+import {
+  CAXTON_CODE_PARAM, CAXTON_EVENT_PARAM, CAXTON_ON_BEHALF_OF_PARAM, answerTo, violationReply,
+} from './replies.js';
+import { settleDue } from './settle.js';
+import type { ConversationStatus, ProtocolVerdict } from './verdict.js';
+
+const DELIVER: ProtocolVerdict = Object.freeze({ kind: 'deliver' });
+
+export interface TrackerStats {
+  /** Conversations in progress. */
+  readonly active: number;
+  /** Ended conversations still remembered for late messages. */
+  readonly ended: number;
+  /** Injected messages waiting for the next `expire()`. */
+  readonly pendingNotices: number;
+}
+
+export class ConversationTracker {
+  readonly options: ResolvedTrackerOptions;
+  private readonly conversations = new Map<string, Conversation>();
+  /** Ended conversations in the order they ended (oldest first), for retention and its cap. */
+  private readonly endedOrder = new Map<string, Conversation>();
+  private readonly index = new CorrelationIndex();
+  private readonly queue = new DeadlineQueue<Conversation>();
+  private readonly activeByInitiator = new Map<string, number>();
+  private activeCount = 0;
+  private outbox: AclMessage[] = [];
+  /** The `now` at which the oldest message in the outbox became due. */
+  private outboxDueAt: number | undefined;
+
+  constructor(options: TrackerOptions) {
+    this.options = resolveTrackerOptions(options);
+  }
+
+  observe(message: AclMessage, now: number): ProtocolVerdict {
+    const sender = message.sender;
+    if (sender === undefined) {
+      throw new ProtocolUsageError(PROTOCOL_ERROR_CODES.senderMissing, 'the protocol engine was given a message without a sender', {
+        context: conversationContext(message),
+        hint: 'stamp the sending agent identity on the message before calling observe()',
+      });
+    }
+    // Platform messages are the runtime's own (often this engine's) and agents cannot forge the name.
+    if (sender.name === this.options.platformAgent.name || message.receivers.length === 0) return DELIVER;
+    this.forgetExpiredEnded(now);
+
+    const correlation = this.index.correlate(message, sender.name);
+    if (correlation.kind === 'member') return this.continueConversation(correlation.conversation, correlation.role, message, now);
+    if (correlation.kind === 'outsiders' && message.protocol !== undefined) {
+      return this.reject(message, PROTOCOL_ERROR_CODES.notParticipant,
+        `${correlation.outsiders.join(', ')} ${correlation.outsiders.length === 1 ? 'is' : 'are'} not participants of ${correlation.conversation.machine.name} conversation ${describeId(message)}; only the agents addressed by the opening ${[...correlation.conversation.machine.openers].join('/')} take part`,
+        'start a new conversation (with a fresh conversation-id) to involve other agents', status(correlation.conversation));
+    }
+    return this.startOrPass(message, sender, now);
+  }
+
+  /** Messages the runtime must inject because deadlines passed; clears them from the engine. */
+  expire(now: number): AclMessage[] {
+    this.forgetExpiredEnded(now);
+    // One pass: settling leaves each conversation ended or due strictly later, and a single pass
+    // guarantees the call returns even if that ever failed to hold.
+    for (const conversation of this.queue.takeDue(now)) this.settle(conversation, now);
+    const notices = this.outbox;
+    this.outbox = [];
+    this.outboxDueAt = undefined;
+    return notices;
+  }
+
+  /**
+   * When the bus should next call `expire()`: the earliest pending deadline, or a time already past
+   * if an `observe()` found deadlines due and queued their messages. Undefined: nothing pending.
+   * (Forgetting ended conversations needs no timer; it happens during observe/expire.)
+   */
+  nextDeadline(): number | undefined {
+    const queued = this.queue.peekTime();
+    if (this.outboxDueAt === undefined) return queued;
+    return queued === undefined ? this.outboxDueAt : Math.min(queued, this.outboxDueAt);
+  }
+
+  stats(): TrackerStats {
+    return { active: this.activeCount, ended: this.endedOrder.size, pendingNotices: this.outbox.length };
+  }
+
+  /**
+   * A tracked conversation as seen from its initiator (for operators, the CLI and tests).
+   * `handle` is the conversation-id, or the opener's reply-with when it had no conversation-id.
+   */
+  inspect(initiator: string, handle: string): ConversationView | undefined {
+    const conversation = this.conversations.get(idKey(initiator, handle)) ?? this.conversations.get(replyWithKey(initiator, handle));
+    return conversation?.view();
+  }
+
+  private continueConversation(conversation: Conversation, role: Role, message: AclMessage, now: number): ProtocolVerdict {
+    this.settle(conversation, now);
+    const named = message.protocol === undefined ? undefined : toProtocolName(message.protocol);
+    if (conversation.ended && role === 'initiator' && named !== undefined && PROTOCOL_MACHINES[named].openers.has(message.performative)) {
+      // The initiator reuses the id of its own ended conversation for a new one.
+      this.forget(conversation);
+      return this.startOrPass(message, message.sender!, now);
+    }
+    if (message.protocol !== undefined && named !== conversation.machine.name && message.performative !== 'not-understood') {
+      return this.reject(message, PROTOCOL_ERROR_CODES.protocolMismatch,
+        `conversation ${describeId(message)} follows ${conversation.machine.name}, but the message says :protocol ${message.protocol}`,
+        `keep :protocol ${conversation.machine.name} for the whole conversation, or use a fresh conversation-id`, status(conversation));
+    }
+    const evaluation = evaluate(conversation, role, message, message.sender!.name);
+    if (evaluation.kind === 'violation') {
+      return this.reject(message, evaluation.code, evaluation.reason, hintFor(evaluation.code, conversation), status(conversation));
+    }
+    if (evaluation.kind === 'answer') {
+      commit(conversation, [evaluation.step], role, message, now);
+      this.afterChange(conversation, now);
+      const reply = answerTo(message, this.options.platformAgent, evaluation.answer.performative, evaluation.answer.reason, {
+        [CAXTON_EVENT_PARAM]: 'late-proposal',
+        [CAXTON_CODE_PARAM]: evaluation.answer.code,
+        [CAXTON_ON_BEHALF_OF_PARAM]: conversation.initiator.name,
+      });
+      const error = new ProtocolViolation(evaluation.answer.code, evaluation.answer.reason, {
+        context: conversationContext(message), hint: 'answer a call for proposals before its reply-by',
+      });
+      return { kind: 'reject', reply, reason: evaluation.answer.reason, error, conversation: status(conversation) };
+    }
+    commit(conversation, evaluation.steps, role, message, now);
+    if (message.replyWith !== undefined) this.index.link(conversation, message.sender!.name, message.replyWith);
+    this.afterChange(conversation, now);
+    return { kind: 'deliver', conversation: status(conversation) };
+  }
+
+  /** A message that belongs to no tracked conversation: open one, let it pass, or refuse it. */
+  private startOrPass(message: AclMessage, sender: AgentId, now: number): ProtocolVerdict {
+    if (message.protocol === undefined) return DELIVER;
+    const named = toProtocolName(message.protocol);
+    if (named === undefined) {
+      if (this.options.unknownProtocol === 'deliver') return DELIVER;
+      return this.reject(message, PROTOCOL_ERROR_CODES.unknownProtocol, `this runtime does not implement the interaction protocol ${message.protocol}`,
+        `use one of ${Object.keys(PROTOCOL_MACHINES).join(', ')}, or omit :protocol for a free conversation`, undefined);
+    }
+    if (message.performative === 'not-understood') return DELIVER;
+    const machine = PROTOCOL_MACHINES[named];
+    const isOpener = machine.openers.has(message.performative);
+    // Without any correlation handle no later message could be tied to this one: nothing to police.
+    const handle = message.conversationId ?? (isOpener ? message.replyWith : message.inReplyTo);
+    if (handle === undefined) return DELIVER;
+    if (!isOpener) {
+      return this.reject(message, PROTOCOL_ERROR_CODES.unknownConversation,
+        `${message.performative} does not open a ${named} conversation, and no ${named} conversation ${describeId(message)} is open between ${sender.name} and ${message.receivers.map((r) => r.name).join(', ')}`,
+        `open the conversation with ${[...machine.openers].join(' or ')} first (it may also have ended or been forgotten)`, undefined);
+    }
+    return this.open(named, message, sender, now);
+  }
+
+  private open(protocol: ProtocolName, message: AclMessage, sender: AgentId, now: number): ProtocolVerdict {
+    const machine = PROTOCOL_MACHINES[protocol];
+    const key = message.conversationId !== undefined ? idKey(sender.name, message.conversationId) : replyWithKey(sender.name, message.replyWith!);
+    const existing = this.conversations.get(key);
+    if (existing !== undefined && !existing.ended) {
+      return this.reject(message, PROTOCOL_ERROR_CODES.conversationInUse,
+        `${sender.name} already has an open ${existing.machine.name} conversation ${describeId(message)}`,
+        'use a fresh conversation-id (host new-id) for every new conversation', status(existing));
+    }
+    const participants = uniqueAgents(message.receivers);
+    const initiatorSide = new Set([sender.name, ...(message.replyTo ?? []).map((a) => a.name)]);
+    // An agent addressing itself (or its own reply-to) has nobody to be protected from.
+    if (participants.some((p) => initiatorSide.has(p.name))) return DELIVER;
+    const refusal = this.capacityRefusal(message, sender);
+    if (refusal !== undefined) return refusal;
+    if (existing !== undefined) this.forget(existing);
+
+    const conversation = new Conversation(key, machine, message.conversationId, sender, message, participants, now);
+    const evaluation = evaluate(conversation, 'initiator', message, sender.name);
+    if (evaluation.kind !== 'advance') return DELIVER; // unreachable: every opener leaves start
+    this.conversations.set(key, conversation);
+    this.index.add(conversation);
+    this.activeCount += 1;
+    this.activeByInitiator.set(sender.name, (this.activeByInitiator.get(sender.name) ?? 0) + 1);
+    commit(conversation, evaluation.steps, 'initiator', message, now);
+    if (message.replyWith !== undefined) this.index.link(conversation, sender.name, message.replyWith);
+    this.afterChange(conversation, now);
+    return { kind: 'deliver', conversation: status(conversation) };
+  }
+
+  /**
+   * Beyond the caps, new conversations are refused with failure (like any routing failure) rather
+   * than evicting an active one: silently dropping a live conversation would make its next
+   * legitimate message look out of sequence. Ended conversations are forgotten first.
+   */
+  private capacityRefusal(message: AclMessage, sender: AgentId): ProtocolVerdict | undefined {
+    const own = this.activeByInitiator.get(sender.name) ?? 0;
+    let reason: string | undefined;
+    if (own >= this.options.maxConversationsPerInitiator) {
+      reason = `${sender.name} already has ${own} conversations in progress, the most one agent may have`;
+    } else if (this.activeCount >= this.options.maxConversations) {
+      reason = `the runtime already tracks ${this.activeCount} conversations in progress, the most it may`;
+    }
+    if (reason === undefined) return undefined;
+    const code = PROTOCOL_ERROR_CODES.capacity;
+    const reply = answerTo(message, this.options.platformAgent, 'failure', reason, { [CAXTON_EVENT_PARAM]: 'capacity', [CAXTON_CODE_PARAM]: code });
+    const error = new ProtocolViolation(code, reason, {
+      context: conversationContext(message),
+      hint: 'let conversations finish (or cancel them) before opening more; operators can raise maxConversations',
+    });
+    return { kind: 'reject', reply, reason, error };
+  }
+
+  private settle(conversation: Conversation, now: number): void {
+    const notices = settleDue(conversation, now, this.options.platformAgent, this.options.idleTimeoutMs);
+    if (notices.length > 0) {
+      this.outbox.push(...notices);
+      this.outboxDueAt = Math.min(this.outboxDueAt ?? now, now);
+    }
+    this.afterChange(conversation, now);
+  }
+
+  /** Ends a conversation whose branches are all final, or reschedules it. */
+  private afterChange(conversation: Conversation, now: number): void {
+    if (conversation.ended) return;
+    if (!conversation.isComplete()) {
+      this.queue.set(conversation, conversation.nextDue(this.options.idleTimeoutMs));
+      return;
+    }
+    conversation.endedAt = now;
+    this.queue.delete(conversation);
+    this.activeCount -= 1;
+    const own = (this.activeByInitiator.get(conversation.initiator.name) ?? 1) - 1;
+    if (own === 0) this.activeByInitiator.delete(conversation.initiator.name);
+    else this.activeByInitiator.set(conversation.initiator.name, own);
+    this.endedOrder.set(conversation.key, conversation);
+    while (this.endedOrder.size > this.options.maxEndedRetained) {
+      const oldest = this.endedOrder.values().next().value!;
+      this.forget(oldest);
+    }
+  }
+
+  private forget(conversation: Conversation): void {
+    this.index.remove(conversation);
+    this.endedOrder.delete(conversation.key);
+    if (this.conversations.get(conversation.key) === conversation) this.conversations.delete(conversation.key);
+  }
+
+  private forgetExpiredEnded(now: number): void {
+    for (const conversation of this.endedOrder.values()) {
+      if (conversation.endedAt! + this.options.endedRetentionMs > now) return;
+      this.forget(conversation);
+    }
+  }
+
+  private reject(message: AclMessage, code: ProtocolErrorCode, reason: string, hint: string, conversation: ConversationStatus | undefined): ProtocolVerdict {
+    const reply = violationReply(message, this.options.platformAgent, code, reason);
+    const error = new ProtocolViolation(code, reason, { context: conversationContext(message), hint });
+    return conversation === undefined ? { kind: 'reject', reply, reason, error } : { kind: 'reject', reply, reason, error, conversation };
+  }
+}
+
+const idKey = (initiator: string, conversationId: string): string => `${initiator}\u0000id\u0000${conversationId}`;
+const replyWithKey = (initiator: string, replyWith: string): string => `${initiator}\u0000rw\u0000${replyWith}`;
+
+function uniqueAgents(agents: readonly AgentId[]): AgentId[] {
+  const seen = new Map<string, AgentId>();
+  for (const agent of agents) if (!seen.has(agent.name)) seen.set(agent.name, agent);
+  return [...seen.values()];
+}
+
+function status(conversation: Conversation): ConversationStatus {
+  return {
+    protocol: conversation.machine.name,
+    conversationId: conversation.conversationId,
+    initiator: conversation.initiator.name,
+    ended: conversation.ended,
+  };
+}
+
+function describeId(message: AclMessage): string {
+  if (message.conversationId !== undefined) return `'${message.conversationId}'`;
+  if (message.inReplyTo !== undefined) return `(in-reply-to '${message.inReplyTo}')`;
+  return message.replyWith === undefined ? '(no conversation-id)' : `(reply-with '${message.replyWith}')`;
+}
+
+function conversationContext(message: AclMessage): { agent?: string; conversationId?: string; messageId?: string } {
+  const context: { agent?: string; conversationId?: string; messageId?: string } = {};
+  if (message.sender !== undefined) context.agent = message.sender.name;
+  if (message.conversationId !== undefined) context.conversationId = message.conversationId;
+  if (message.replyWith !== undefined) context.messageId = message.replyWith;
+  return context;
+}
+
+function hintFor(code: ProtocolErrorCode, conversation: Conversation): string {
+  const spec = `${conversation.machine.name} (${conversation.machine.spec})`;
+  return code === PROTOCOL_ERROR_CODES.conversationEnded
+    ? `this part of the ${spec} conversation is over; open a new conversation with a fresh conversation-id`
+    : `follow the sequence of ${spec}; see docs/protocols.md`;
+}
