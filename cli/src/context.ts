@@ -51,8 +51,8 @@ export class CommandContext {
     } catch {
       return undefined;
     }
-    // Same checks as the server: a token file others can read is refused, with advice.
-    const token = await readTokenFile(this.facts.tokenFile);
+    // Same checks as the server: a token file all users can read is refused, with advice.
+    const token = await readTokenFile(this.facts.tokenFile, { onWarning: (m) => this.note(`caxton: warning: ${m}`) });
     this.facts.tokenSource = path.relative(this.io.cwd, this.facts.tokenFile) || this.facts.tokenFile;
     return token;
   }

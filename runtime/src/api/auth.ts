@@ -2,10 +2,11 @@
  * Bearer-token authentication for the management API.
  *
  * The token lives in `<dataDir>/auth-token`, created on first start with 0600 permissions. Anyone
- * who can read that file can drive the node, so — like ssh with private keys — we refuse to start
- * when the file is readable by group or others or owned by someone else: a token that may already
- * have leaked must be rotated (delete the file), not silently re-protected.
- * See docs/decisions/0800-api-authentication.md.
+ * who can read that file can drive the node. A file other users can read is refused — like ssh
+ * with private keys — because a token that may have leaked must be rotated (delete the file), not
+ * silently re-protected. Group access alone is repaired with a warning: Kubernetes' fsGroup ORs
+ * rw-rw---- into every file of a volume at each pod start, and refusing would make every restart
+ * fail. See docs/decisions/0800-api-authentication.md.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promises as fs, constants as fsConstants } from 'node:fs';
@@ -27,8 +28,14 @@ export function tokenFilePath(dataDir: string): string {
   return path.join(dataDir, TOKEN_FILE_NAME);
 }
 
+export interface TokenFileOptions {
+  /** Remove group access instead of only warning about it (the node does; clients do not). */
+  repairGroupAccess?: boolean;
+  onWarning?: (message: string) => void;
+}
+
 /** Reads the node's token, creating it (and the data directory) on first start. */
-export async function ensureAuthToken(dataDir: string): Promise<{ token: string; file: string; created: boolean }> {
+export async function ensureAuthToken(dataDir: string, onWarning?: (message: string) => void): Promise<{ token: string; file: string; created: boolean }> {
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
   const file = tokenFilePath(dataDir);
   const fresh = randomBytes(32).toString('base64url');
@@ -45,21 +52,26 @@ export async function ensureAuthToken(dataDir: string): Promise<{ token: string;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  return { token: await readTokenFile(file), file, created: false };
+  const token = await readTokenFile(file, { repairGroupAccess: true, ...(onWarning ? { onWarning } : {}) });
+  return { token, file, created: false };
+}
+
+function octal(mode: number): string {
+  return (mode & 0o777).toString(8).padStart(4, '0');
 }
 
 /** Reads and checks an existing token file (permissions, owner, content). */
-export async function readTokenFile(file: string): Promise<string> {
+export async function readTokenFile(file: string, opts: TokenFileOptions = {}): Promise<string> {
   const stat = await fs.stat(file);
   if (!stat.isFile()) {
     throw new TokenFileError('api.token-file-invalid', `${file} is not a regular file`, file,
-      `remove it; the node creates a fresh token file on its next start`);
+      'remove it; the node creates a fresh token file on its next start');
   }
   if (process.platform !== 'win32') {
-    if ((stat.mode & 0o077) !== 0) {
+    if ((stat.mode & 0o007) !== 0) {
       throw new TokenFileError(
         'api.token-file-exposed',
-        `auth token file ${file} is accessible by other users (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')})`,
+        `auth token file ${file} is accessible by all users (mode ${octal(stat.mode)})`,
         file,
         `the token may have leaked: delete ${file} so the node generates a new one (or, if you are sure it did not leak, run \`chmod 600 ${file}\`)`,
       );
@@ -68,6 +80,14 @@ export async function readTokenFile(file: string): Promise<string> {
     if (uid !== undefined && uid !== 0 && stat.uid !== uid) {
       throw new TokenFileError('api.token-file-exposed', `auth token file ${file} belongs to uid ${stat.uid}, not to this user (${uid})`, file,
         'run the node as the owner of its data directory, or delete the file to generate a new token');
+    }
+    if ((stat.mode & 0o070) !== 0) {
+      if (opts.repairGroupAccess) {
+        await fs.chmod(file, 0o600);
+        opts.onWarning?.(`auth token file ${file} was group-accessible (mode ${octal(stat.mode)}); changed to 0600`);
+      } else {
+        opts.onWarning?.(`auth token file ${file} is group-accessible (mode ${octal(stat.mode)}); members of its group can use the API`);
+      }
     }
   }
   const token = (await fs.readFile(file, 'utf8')).trim();

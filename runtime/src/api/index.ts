@@ -1,7 +1,9 @@
 /** The management API: the NodeControl contract, the gRPC server and a typed client. */
 export * from './node-control.js';
 export * from './errors.js';
-export { startApiServer, type ApiServer, type ApiServerOptions, type ApiTlsOptions } from './server.js';
+export {
+  startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, DEFAULT_MAX_MESSAGE_BYTES, type ApiServer, type ApiServerOptions, type ApiTlsOptions,
+} from './server.js';
 export { CaxtonClient, type CaxtonClientOptions, type ClientTlsOptions, type SendInput, type StreamHandle, type UploadHeader } from './client.js';
 export { ApiCallError, toApiCallError } from './client-errors.js';
 export type { AgentView } from './convert-agent.js';

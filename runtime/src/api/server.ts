@@ -34,10 +34,10 @@ export interface ApiServerOptions {
   dataDir: string;
   auth: { mode: 'token' | 'none' };
   tls?: ApiTlsOptions;
-  /** Largest artifact DeployAgent/UpgradeAgent accept. */
-  maxArtifactBytes: number;
-  /** Largest single gRPC message (a request, or one artifact chunk); larger ones get RESOURCE_EXHAUSTED. */
-  maxMessageBytes: number;
+  /** Largest artifact DeployAgent/UpgradeAgent accept. Default 64 MiB. */
+  maxArtifactBytes?: number;
+  /** Largest single gRPC message (a request, or one artifact chunk); larger ones get RESOURCE_EXHAUSTED. Default 4 MiB. */
+  maxMessageBytes?: number;
   /** Uploads buffered at once (each up to maxArtifactBytes). Default 4. */
   maxConcurrentUploads?: number;
   /** An upload that sends nothing for this long is abandoned. Default 60 s. */
@@ -48,6 +48,8 @@ export interface ApiServerOptions {
   searchDefaultLimit?: number;
   /** Bugs (non-Caxton errors thrown while serving). Default: console.error. */
   onInternalError?: (err: unknown, method: string) => void;
+  /** Things an operator should know about (e.g. token file permissions repaired). Default: console.error. */
+  onWarning?: (message: string) => void;
 }
 
 export interface ApiServer {
@@ -61,15 +63,28 @@ export interface ApiServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/** A StarlingMonkey JS agent is ~12.5 MB; 64 MiB leaves room without letting one upload eat the heap. */
+export const DEFAULT_MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
+/** gRPC's customary limit; artifacts travel in chunks well below it. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 function configError(message: string, hint: string): CaxtonError {
   return new CaxtonError('api.bad-config', message, { hint });
 }
 
-function checkOptions(o: ApiServerOptions): void {
+type CheckedOptions = ApiServerOptions & { maxArtifactBytes: number; maxMessageBytes: number };
+
+function checkOptions(options: ApiServerOptions): CheckedOptions {
+  const o: CheckedOptions = {
+    ...options,
+    maxArtifactBytes: options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
+    maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+  };
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw configError(`API port ${o.port} is not a port number`, 'use 0-65535 (0 = any free port)');
   if (!Number.isSafeInteger(o.maxArtifactBytes) || o.maxArtifactBytes <= 0) throw configError('maxArtifactBytes must be a positive integer', 'e.g. 67108864 (64 MiB)');
   if (!Number.isSafeInteger(o.maxMessageBytes) || o.maxMessageBytes < 1024) throw configError('maxMessageBytes must be an integer ≥ 1024', 'e.g. 4194304 (4 MiB)');
   if (o.tls?.requireClientCert && !o.tls.caFile) throw configError('requireClientCert needs caFile', 'give the CA that signs client certificates');
+  return o;
 }
 
 async function credentials(tls: ApiTlsOptions | undefined): Promise<ServerCredentials> {
@@ -93,12 +108,12 @@ function bindAddress(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
-  checkOptions(options);
+export async function startApiServer(requested: ApiServerOptions): Promise<ApiServer> {
+  const options = checkOptions(requested);
   let authenticate: (metadata: Metadata) => void = () => {};
   let tokenFile: string | undefined;
   if (options.auth.mode === 'token') {
-    const token = await ensureAuthToken(options.dataDir);
+    const token = await ensureAuthToken(options.dataDir, options.onWarning ?? ((m) => console.error(`caxton api: ${m}`)));
     authenticate = bearerTokenChecker(token.token);
     tokenFile = token.file;
   }

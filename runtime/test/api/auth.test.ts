@@ -67,7 +67,7 @@ describe('API authentication', () => {
 });
 
 describe('token file permissions', () => {
-  it('refuses to start when the token file is readable by others', async () => {
+  it('refuses to start when the token file is readable by all users', async () => {
     const dir = await tempDir();
     try {
       const { file } = await ensureAuthToken(dir);
@@ -76,6 +76,39 @@ describe('token file permissions', () => {
         startApiServer({ node: new MemoryNode(), host: '127.0.0.1', port: 0, dataDir: dir, auth: { mode: 'token' }, maxArtifactBytes: 1024, maxMessageBytes: 4096 }),
         (err: unknown) => err instanceof TokenFileError && err.code === 'api.token-file-exposed' && /chmod 600|delete/.test(err.hint ?? ''),
       );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('removes group access with a warning (Kubernetes fsGroup adds it at every pod start)', async () => {
+    const dir = await tempDir();
+    try {
+      const first = await ensureAuthToken(dir);
+      await chmod(first.file, 0o660);
+      const warnings: string[] = [];
+      const h = await startHarness({ dataDir: dir, onWarning: (m) => warnings.push(m) });
+      try {
+        assert.equal((await stat(first.file)).mode & 0o777, 0o600);
+        assert.match(warnings.join('\n'), /was group-accessible \(mode 0660\); changed to 0600/);
+        assert.equal(h.token, first.token, 'the token itself is kept');
+      } finally {
+        await h.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lets clients read a group-accessible token file, with a warning, without changing it', async () => {
+    const dir = await tempDir();
+    try {
+      const { file, token } = await ensureAuthToken(dir);
+      await chmod(file, 0o640);
+      const warnings: string[] = [];
+      assert.equal(await readTokenFile(file, { onWarning: (m) => warnings.push(m) }), token);
+      assert.equal((await stat(file)).mode & 0o777, 0o640);
+      assert.equal(warnings.length, 1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
