@@ -6,23 +6,8 @@
 import type { Delivery } from '../message-log.js';
 import { ChunkPool, FrameBatch } from './frame-batch.js';
 import type { CommitGroupBase } from './group-committer.js';
+import type { PendingEntry, SegmentRef } from './pending-entry.js';
 import { RecordType } from './record-format.js';
-
-/** Where a pending delivery's newest append frame is. `segment` is unset until its group is durable. */
-export interface PendingEntry {
-  seq: number;
-  segment: SegmentRef | undefined;
-  offset: number;
-  /** A completion or dead-letter record for it is queued: compaction must not copy it any more. */
-  completing: boolean;
-}
-
-/** The per-segment counters the state needs (the full segment object lives in the log). */
-export interface SegmentRef {
-  readonly no: number;
-  live: number;
-  appended: number;
-}
 
 export enum Op {
   /** A new delivery's append frame. */

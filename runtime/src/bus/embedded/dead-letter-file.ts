@@ -18,7 +18,7 @@ import type { CorruptionPolicy } from './frame-scan.js';
 import { GroupCommitter, type CommitGroupBase, type CommitTarget, type FsyncPolicy } from './group-committer.js';
 import { isWellFormedKeyedPayload, readKeyedBody, readKeyedId } from './payload.js';
 import { FILE_HEADER_BYTES, FileKind, FrameReader, FrameStatus, RecordType } from './record-format.js';
-import { DEAD_LETTER_FILE, createLogFile, writeAll } from './segment-files.js';
+import { DEAD_LETTER_FILE, createLogFile, datasync, writeAll } from './segment-files.js';
 
 class DeadLetterGroup implements CommitGroupBase {
   readonly frames: FrameBatch;
@@ -143,7 +143,7 @@ export class DeadLetterFile implements CommitTarget<DeadLetterGroup> {
   }
 
   async sync(): Promise<void> {
-    await this.handle.datasync();
+    await datasync(this.handle);
   }
 
   applied(group: DeadLetterGroup): void {

@@ -22,11 +22,14 @@ export class DedupWindow {
   }
 
   add(id: string): void {
-    if (this.capacity === 0 || this.ids.has(id)) return;
+    if (this.capacity === 0) return;
+    // One hash lookup instead of has() + add(): this runs once per completed delivery.
+    const before = this.ids.size;
+    this.ids.add(id);
+    if (this.ids.size === before) return;
     const evicted = this.ring[this.next];
     if (evicted !== undefined) this.ids.delete(evicted);
     this.ring[this.next] = id;
-    this.ids.add(id);
     this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
   }
 }

@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs/promises';
 import type { CompletionRecord, DeadLetter, Delivery, DeliveryHandler, MessageLog } from '../message-log.js';
-import { CommitGroup, Op, type PendingEntry } from './commit-group.js';
+import { CommitGroup, Op } from './commit-group.js';
 import { DeadLetterFile } from './dead-letter-file.js';
 import { DedupWindow } from './dedup-window.js';
 import { DirLock } from './dir-lock.js';
@@ -23,6 +23,7 @@ import { GroupCommitter, type CommitTarget } from './group-committer.js';
 import { resolveOptions, type EmbeddedMessageLogOptions, type ResolvedOptions } from './options.js';
 import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, FrameReader, FrameStatus, RecordType } from './record-format.js';
 import { KEYED_PREFIX_BYTES, MAX_ID_BYTES, readKeyedId } from './payload.js';
+import type { PendingEntry } from './pending-entry.js';
 import { planRetention } from './retention-plan.js';
 import { createLogFile, fsyncDir } from './segment-files.js';
 import { recoverSegments } from './segment-recovery.js';
@@ -60,7 +61,7 @@ export class EmbeddedMessageLog implements MessageLog {
   private deadLetterFile: DeadLetterFile | undefined;
   private readonly pool = new ChunkPool();
   /** Accepted (or being accepted) deliveries not completed yet, in append order. */
-  private readonly pending = new Map<string, PendingEntry>();
+  private pending = new Map<string, PendingEntry>();
   private readonly completedIds: DedupWindow;
   /** Segments on disk, oldest first; the last one is the active segment. */
   private segments: Segment[] = [];
@@ -103,13 +104,12 @@ export class EmbeddedMessageLog implements MessageLog {
       this.deadLetterFile = deadLetters.file;
       const deadLettered = new Set(deadLetters.ids);
 
-      const byNo = new Map(this.segments.map((s) => [s.no, s]));
+      this.pending = recovered.pending;
       let replay: Delivery[] = [];
       const stranded: string[] = [];
-      for (const { entry, delivery } of recovered.pending) {
-        this.pending.set(entry.id, { seq: entry.seq, segment: byNo.get(entry.segment), offset: entry.offset, completing: false });
-        if (deadLettered.has(entry.id)) {
-          stranded.push(entry.id);
+      for (const delivery of recovered.replay) {
+        if (deadLettered.has(delivery.id)) {
+          stranded.push(delivery.id);
           continue;
         }
         replay.push(delivery);
@@ -400,8 +400,10 @@ export class EmbeddedMessageLog implements MessageLog {
       })
       .finally(() => {
         this.retention = undefined;
-        // Under `interval` the state may be ahead of the last fsync: wait for the next one.
         if (this.options.fsync !== 'interval') this.maybeRetire();
+        // Under `interval` the state may be ahead of the last fsync: continue after the next one,
+        // asked for now so retention keeps up with a fast writer instead of one step per tick.
+        else if (this.state === 'open') this.committer!.requestSync();
       });
   }
 

@@ -107,6 +107,13 @@ export class GroupCommitter<G extends CommitGroupBase> {
     }
   }
 
+  /** Under `interval`: fsync soon rather than at the next tick (something is waiting for durability). */
+  requestSync(): void {
+    if (this.failure !== undefined) return;
+    this.syncDue = true;
+    this.kick();
+  }
+
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;

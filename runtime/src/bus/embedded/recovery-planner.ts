@@ -4,32 +4,22 @@
  *
  * pending = appended − completed − dead-lettered, ordered by the sequence number stored in each
  * append (not by file position: compaction copies old appends into newer segments).
+ *
+ * It runs once per record at open (millions of times), so it updates the segments' counters and
+ * builds the live log's PendingEntry objects directly: no per-record map of counters, no copy.
  */
 import type { DedupWindow } from './dedup-window.js';
-
-export interface RecoveredEntry {
-  id: string;
-  seq: number;
-  /** Segment holding the newest copy of the append frame, and the frame's offset in it. */
-  segment: number;
-  offset: number;
-}
+import type { PendingEntry, SegmentRef } from './pending-entry.js';
 
 export interface RecoveredState {
-  /** Pending deliveries, oldest first. */
-  pending: RecoveredEntry[];
-  /** Per segment: pending deliveries whose newest copy it holds. */
-  live: Map<number, number>;
-  /** Per segment: append frames it holds. */
-  appended: Map<number, number>;
+  /** Pending deliveries by id, iterating in append order (sequence number). */
+  pending: Map<string, PendingEntry>;
   /** One past the highest sequence number seen (0 for an empty log). */
   nextSeq: number;
 }
 
 export class RecoveryPlanner {
-  private readonly pending = new Map<string, RecoveredEntry>();
-  private readonly live = new Map<number, number>();
-  private readonly appendedFrames = new Map<number, number>();
+  private pending = new Map<string, PendingEntry>();
   private lastSeq = -1;
   private maxSeq = -1;
   private inSeqOrder = true;
@@ -37,20 +27,20 @@ export class RecoveryPlanner {
   /** @param completedIds receives every completed id seen, for the dedup window. */
   constructor(private readonly completedIds: DedupWindow) {}
 
-  appended(id: string, seq: number, segment: number, offset: number): void {
-    bump(this.appendedFrames, segment, 1);
+  /** An Appended frame at `offset` of `segment` (whose counters are updated in place). */
+  appended(id: string, seq: number, segment: SegmentRef, offset: number): void {
+    segment.appended++;
+    segment.live++;
     const known = this.pending.get(id);
     if (known !== undefined) {
       // A compaction copy (same id, same seq) supersedes the older frame; the old segment may
       // still exist when the copy was durable but the old file was not deleted yet.
-      bump(this.live, known.segment, -1);
+      known.segment!.live--;
       known.segment = segment;
       known.offset = offset;
-      bump(this.live, segment, 1);
       return;
     }
-    this.pending.set(id, { id, seq, segment, offset });
-    bump(this.live, segment, 1);
+    this.pending.set(id, { seq, segment, offset, completing: false });
     if (seq < this.lastSeq) this.inSeqOrder = false;
     this.lastSeq = seq;
     if (seq > this.maxSeq) this.maxSeq = seq;
@@ -61,7 +51,7 @@ export class RecoveryPlanner {
     const entry = this.pending.get(id);
     if (entry !== undefined) {
       this.pending.delete(id);
-      bump(this.live, entry.segment, -1);
+      entry.segment!.live--;
     }
     this.completedIds.add(id);
   }
@@ -77,13 +67,8 @@ export class RecoveryPlanner {
   }
 
   finish(): RecoveredState {
-    const pending = [...this.pending.values()];
     // Copies of stragglers whose original segment is gone sit late in file order with an early seq.
-    if (!this.inSeqOrder) pending.sort((a, b) => a.seq - b.seq);
-    return { pending, live: this.live, appended: this.appendedFrames, nextSeq: this.maxSeq + 1 };
+    if (!this.inSeqOrder) this.pending = new Map([...this.pending].sort((a, b) => a[1].seq - b[1].seq));
+    return { pending: this.pending, nextSeq: this.maxSeq + 1 };
   }
-}
-
-function bump(counts: Map<number, number>, key: number, delta: number): void {
-  counts.set(key, (counts.get(key) ?? 0) + delta);
 }

@@ -7,10 +7,18 @@
  * Deleting only a prefix guarantees that whenever a completion record is gone, so is its append.
  *
  * A few long-pending deliveries ("stragglers", e.g. for a stopped agent) would pin the oldest
- * segment, and with it every later one, forever. So when the oldest closed segment holds few
- * pending deliveries relative to what it stored, they are copied to the active segment and the old
- * segment becomes deletable: compaction.
+ * segment, and with it every later one, forever. So the oldest closed segment is COMPACTED (its
+ * pending deliveries copied to the active segment, after which it is deletable) when either
+ * - it is mostly garbage: live <= appended * compactionRatio (cheap: little to copy), or
+ * - the closed segments as a whole are more than half garbage. This second rule matters because
+ *   compaction concentrates stragglers: copied ones gather in newer segments, which become dense
+ *   with live data and would fail the first rule forever, pinning all the garbage behind them.
+ *   With it the closed segments hold at most about twice the pending deliveries (plus the active
+ *   segment), and over a pass of compactions no more is copied than is freed.
  */
+
+/** Compact when more than this share of the append frames in closed segments is garbage. */
+export const MAX_GARBAGE_SHARE = 0.5;
 
 export interface SegmentUsage {
   no: number;
@@ -36,6 +44,15 @@ export function planRetention(closed: readonly SegmentUsage[], compactionRatio: 
   let i = 0;
   while (i < closed.length && closed[i]!.live === 0) plan.delete.push(closed[i++]!.no);
   const head = closed[i];
-  if (head !== undefined && head.live <= head.appended * compactionRatio) plan.compact = head.no;
+  if (head === undefined) return plan;
+  let live = 0;
+  let appended = 0;
+  for (let j = i; j < closed.length; j++) {
+    live += closed[j]!.live;
+    appended += closed[j]!.appended;
+  }
+  const headMostlyGarbage = head.live <= head.appended * compactionRatio;
+  const closedMostlyGarbage = appended - live > appended * MAX_GARBAGE_SHARE;
+  if (headMostlyGarbage || closedMostlyGarbage) plan.compact = head.no;
   return plan;
 }

@@ -2,6 +2,7 @@
  * File-level I/O of the log directory: names, listing, creating files with a durable header and a
  * durable directory entry, positional writes that survive short writes, truncation.
  */
+import * as fsCallback from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { FileKind, encodeFileHeader } from './record-format.js';
@@ -64,18 +65,30 @@ export async function createLogFile(file: string, kind: FileKind, baseSeq: numbe
   }
 }
 
-/** writev all buffers at `position`, continuing after short writes. */
+/**
+ * writev all buffers at `position`, continuing after short writes. Uses the callback API on the
+ * raw fd: on this hot path (one call per commit group) it costs about a third of FileHandle.writev.
+ */
 export async function writeAll(handle: fs.FileHandle, buffers: Buffer[], position: number): Promise<void> {
   let total = 0;
   for (const b of buffers) total += b.length;
-  let written = (await handle.writev(buffers, position)).bytesWritten;
+  let written = await writevAt(handle.fd, buffers, position);
   while (written < total) {
     // Rare on regular files (e.g. a signal or nearly full disk): write the remainder.
     const rest = Buffer.concat(buffers).subarray(written);
-    const more = (await handle.writev([rest], position + written)).bytesWritten;
+    const more = await writevAt(handle.fd, [rest], position + written);
     if (more === 0) throw new Error(`write made no progress at byte ${position + written}`);
     written += more;
   }
+}
+
+function writevAt(fd: number, buffers: Buffer[], position: number): Promise<number> {
+  return new Promise((resolve, reject) => fsCallback.writev(fd, buffers, position, (error, bytes) => (error ? reject(error) : resolve(bytes))));
+}
+
+/** fdatasync through the callback API (see writeAll). */
+export function datasync(handle: fs.FileHandle): Promise<void> {
+  return new Promise((resolve, reject) => fsCallback.fdatasync(handle.fd, (error) => (error ? reject(error) : resolve())));
 }
 
 /** Cut a file to `length` bytes, durably when `durable`. */

@@ -13,15 +13,18 @@ import { recoverFile } from './file-recovery.js';
 import type { CorruptionPolicy } from './frame-scan.js';
 import { isWellFormedKeyedPayload, readIdPayload, readKeyedBody, readKeyedId, readKeyedSeq } from './payload.js';
 import { FileKind, FrameReader, FrameStatus, RecordType } from './record-format.js';
-import { RecoveryPlanner, type RecoveredEntry } from './recovery-planner.js';
+import type { PendingEntry, SegmentRef } from './pending-entry.js';
+import { RecoveryPlanner } from './recovery-planner.js';
 import { listSegments } from './segment-files.js';
 import { newSegment, type Segment } from './segment-writer.js';
 
 export interface RecoveredLog {
   /** Segments oldest first, with live/appended counts; the last one becomes the active segment. */
   segments: Segment[];
-  /** Pending deliveries in append order. */
-  pending: { entry: RecoveredEntry; delivery: Delivery }[];
+  /** Pending deliveries by id, in append order: becomes the live log's pending map. */
+  pending: Map<string, PendingEntry>;
+  /** Their bodies, in the same order, to replay to the consumer. */
+  replay: Delivery[];
   nextSeq: number;
   /** Records read (all types), for the recovery report. */
   records: number;
@@ -51,7 +54,7 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
         switch (reader.type) {
           case RecordType.Appended:
             if (!isWellFormedKeyedPayload(buf, payloadStart, payloadEnd)) return false;
-            planner.appended(readKeyedId(buf, payloadStart), readKeyedSeq(buf, payloadStart), segment.no, offset);
+            planner.appended(readKeyedId(buf, payloadStart), readKeyedSeq(buf, payloadStart), segment, offset);
             break;
           case RecordType.Completed:
           case RecordType.DeadLettered:
@@ -70,44 +73,38 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
   }
 
   const state = planner.finish();
-  for (const segment of segments) {
-    segment.live = state.live.get(segment.no) ?? 0;
-    segment.appended = state.appended.get(segment.no) ?? 0;
-  }
-  const deliveries = await loadPendingBodies(segments, state.pending);
-  return {
-    segments,
-    pending: state.pending.map((entry, i) => ({ entry, delivery: deliveries[i]! })),
-    nextSeq: state.nextSeq,
-    records,
-  };
+  const replay = await loadPendingBodies(segments, state.pending);
+  return { segments, pending: state.pending, replay, nextSeq: state.nextSeq, records };
 }
 
 /** Read each segment that holds pending deliveries once more and parse just those frames. */
-async function loadPendingBodies(segments: Segment[], pending: RecoveredEntry[]): Promise<Delivery[]> {
-  const bySegment = new Map<number, number[]>();
-  pending.forEach((entry, i) => {
-    const list = bySegment.get(entry.segment);
-    if (list === undefined) bySegment.set(entry.segment, [i]);
-    else list.push(i);
-  });
-  const deliveries = new Array<Delivery>(pending.length);
+async function loadPendingBodies(segments: Segment[], pending: Map<string, PendingEntry>): Promise<Delivery[]> {
+  const ids: string[] = [];
+  const bySegment = new Map<SegmentRef, number[]>();
+  for (const [id, entry] of pending) {
+    const list = bySegment.get(entry.segment!);
+    if (list === undefined) bySegment.set(entry.segment!, [ids.length]);
+    else list.push(ids.length);
+    ids.push(id);
+  }
+  const deliveries = new Array<Delivery>(ids.length);
   for (const segment of segments) {
-    const indexes = bySegment.get(segment.no);
+    const indexes = bySegment.get(segment);
     if (indexes === undefined) continue;
     const buf = await fs.readFile(segment.path);
     const reader = new FrameReader(buf, segment.size);
     for (const i of indexes) {
-      const entry = pending[i]!;
-      if (reader.read(entry.offset) !== FrameStatus.Ok) throw unreadable(segment.path, entry, 'frame changed on disk during open');
+      const id = ids[i]!;
+      const { offset } = pending.get(id)!;
+      if (reader.read(offset) !== FrameStatus.Ok) throw unreadable(segment.path, id, offset, 'frame changed on disk during open');
       let delivery: Delivery;
       try {
         delivery = JSON.parse(readKeyedBody(buf, reader.payloadStart, reader.payloadEnd)) as Delivery;
       } catch (error) {
-        throw unreadable(segment.path, entry, `delivery is not valid JSON (${(error as Error).message})`);
+        throw unreadable(segment.path, id, offset, `delivery is not valid JSON (${(error as Error).message})`);
       }
-      if (delivery === null || typeof delivery !== 'object' || delivery.id !== entry.id) {
-        throw unreadable(segment.path, entry, 'delivery body does not match its id');
+      if (delivery === null || typeof delivery !== 'object' || delivery.id !== id) {
+        throw unreadable(segment.path, id, offset, 'delivery body does not match its id');
       }
       deliveries[i] = delivery;
     }
@@ -115,11 +112,11 @@ async function loadPendingBodies(segments: Segment[], pending: RecoveredEntry[])
   return deliveries;
 }
 
-function unreadable(file: string, entry: RecoveredEntry, reason: string): EmbeddedLogError {
+function unreadable(file: string, deliveryId: string, offset: number, reason: string): EmbeddedLogError {
   // The checksum matched, so the bytes are what was written: this is a writer bug or a concurrent
   // writer, not disk damage.
-  return new EmbeddedLogError('log.corrupt', `cannot load pending delivery ${entry.id} from ${file} at byte ${entry.offset}: ${reason}`, {
-    context: { file, offset: entry.offset, deliveryId: entry.id },
+  return new EmbeddedLogError('log.corrupt', `cannot load pending delivery ${deliveryId} from ${file} at byte ${offset}: ${reason}`, {
+    context: { file, offset, deliveryId },
     hint: 'make sure only one process uses the data directory, and report this with the segment file attached',
   });
 }

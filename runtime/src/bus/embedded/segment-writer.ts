@@ -9,10 +9,11 @@
  */
 import type * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { CommitGroup, SegmentRef } from './commit-group.js';
+import type { CommitGroup } from './commit-group.js';
 import type { FsyncPolicy } from './group-committer.js';
+import type { SegmentRef } from './pending-entry.js';
 import { FILE_HEADER_BYTES, FileKind } from './record-format.js';
-import { createLogFile, segmentFileName, writeAll } from './segment-files.js';
+import { createLogFile, datasync, segmentFileName, writeAll } from './segment-files.js';
 
 export interface Segment extends SegmentRef {
   readonly path: string;
@@ -56,7 +57,7 @@ export class SegmentWriter {
   async sync(): Promise<void> {
     if (!this.unsynced) return;
     this.unsynced = false;
-    await this.handle.datasync();
+    await datasync(this.handle);
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@ import { DedupWindow } from '../../../src/bus/embedded/dedup-window.js';
 import { scanFrames, type ScanOptions } from '../../../src/bus/embedded/frame-scan.js';
 import { encodeKeyedPayload, readIdPayload } from '../../../src/bus/embedded/payload.js';
 import { RecordType, encodeFrame } from '../../../src/bus/embedded/record-format.js';
+import type { SegmentRef } from '../../../src/bus/embedded/pending-entry.js';
 import { RecoveryPlanner } from '../../../src/bus/embedded/recovery-planner.js';
 import { planRetention } from '../../../src/bus/embedded/retention-plan.js';
 
@@ -78,40 +79,46 @@ describe('scanFrames', () => {
 });
 
 describe('RecoveryPlanner', () => {
+  const segment = (no: number): SegmentRef => ({ no, live: 0, appended: 0 });
+  const summary = (state: ReturnType<RecoveryPlanner['finish']>): [string, number, number][] =>
+    [...state.pending].map(([id, e]) => [id, e.seq, e.segment!.no]);
+
   test('pending = appended − completed, in append order, with live counts per segment', () => {
     const done = new DedupWindow(10);
     const planner = new RecoveryPlanner(done);
-    planner.appended('x', 0, 1, 24);
-    planner.appended('y', 1, 1, 100);
-    planner.appended('z', 2, 2, 24);
+    const [s1, s2] = [segment(1), segment(2)];
+    planner.appended('x', 0, s1, 24);
+    planner.appended('y', 1, s1, 100);
+    planner.appended('z', 2, s2, 24);
     planner.completed('y');
     planner.completed('ghost'); // its append was in a deleted segment: must not appear
     const state = planner.finish();
-    assert.deepEqual(state.pending.map((e) => e.id), ['x', 'z']);
-    assert.deepEqual([...state.live], [[1, 1], [2, 1]]);
-    assert.deepEqual([...state.appended], [[1, 2], [2, 1]]);
+    assert.deepEqual(summary(state), [['x', 0, 1], ['z', 2, 2]]);
+    assert.deepEqual([s1.live, s1.appended, s2.live, s2.appended], [1, 2, 1, 1]);
     assert.equal(state.nextSeq, 3);
     assert.ok(done.has('y') && done.has('ghost'));
   });
 
   test('a compaction copy moves the entry but keeps its place in append order', () => {
     const planner = new RecoveryPlanner(new DedupWindow(0));
-    planner.appended('old', 0, 1, 24);
-    planner.appended('newer', 1, 2, 24);
-    planner.appended('old', 0, 3, 24); // copy; segment 1 not deleted yet
+    const [s1, s2, s3] = [segment(1), segment(2), segment(3)];
+    planner.appended('old', 0, s1, 24);
+    planner.appended('newer', 1, s2, 24);
+    planner.appended('old', 0, s3, 40); // copy; segment 1 not deleted yet
     const state = planner.finish();
-    assert.deepEqual(state.pending.map((e) => [e.id, e.segment]), [['old', 3], ['newer', 2]]);
-    assert.equal(state.live.get(1), 0);
-    assert.equal(state.live.get(3), 1);
+    assert.deepEqual(summary(state), [['old', 0, 3], ['newer', 1, 2]]);
+    assert.equal(state.pending.get('old')!.offset, 40);
+    assert.deepEqual([s1.live, s1.appended, s3.live, s3.appended], [0, 1, 1, 1]);
   });
 
   test('copies whose original segment is gone are sorted back by sequence number', () => {
     const planner = new RecoveryPlanner(new DedupWindow(0));
-    planner.appended('b', 5, 4, 24);
-    planner.appended('c', 6, 4, 90);
-    planner.appended('a', 2, 5, 24); // copied straggler, its segment deleted
-    planner.appended('d', 7, 5, 90);
-    assert.deepEqual(planner.finish().pending.map((e) => e.id), ['a', 'b', 'c', 'd']);
+    const [s4, s5] = [segment(4), segment(5)];
+    planner.appended('b', 5, s4, 24);
+    planner.appended('c', 6, s4, 90);
+    planner.appended('a', 2, s5, 24); // copied straggler, its segment deleted
+    planner.appended('d', 7, s5, 90);
+    assert.deepEqual([...planner.finish().pending.keys()], ['a', 'b', 'c', 'd']);
   });
 
   test('segment headers keep the sequence going when every append was deleted', () => {
@@ -123,13 +130,22 @@ describe('RecoveryPlanner', () => {
 
 describe('planRetention', () => {
   test('deletes only a prefix of dead segments', () => {
-    const plan = planRetention([{ no: 1, live: 0, appended: 10 }, { no: 2, live: 8, appended: 10 }, { no: 3, live: 0, appended: 10 }], 0.25);
-    assert.deepEqual(plan, { delete: [1], compact: undefined });
+    const closed = [{ no: 1, live: 0, appended: 10 }, { no: 2, live: 8, appended: 10 }, { no: 3, live: 0, appended: 10 }, { no: 4, live: 10, appended: 10 }];
+    assert.deepEqual(planRetention(closed, 0.25), { delete: [1], compact: undefined });
   });
 
   test('compacts the oldest remaining segment when it holds few pending deliveries', () => {
     const plan = planRetention([{ no: 1, live: 0, appended: 10 }, { no: 2, live: 2, appended: 10 }, { no: 3, live: 0, appended: 10 }], 0.25);
     assert.deepEqual(plan, { delete: [1], compact: 2 });
+  });
+
+  test('compacts even a dense oldest segment when the closed segments are mostly garbage', () => {
+    // Segment 1 holds copied stragglers (dense), segments 2 and 3 are nearly all completed.
+    const closed = [{ no: 1, live: 90, appended: 100 }, { no: 2, live: 5, appended: 100 }, { no: 3, live: 5, appended: 100 }];
+    assert.deepEqual(planRetention(closed, 0.25), { delete: [], compact: 1 });
+    // Not when most of what they hold is still pending (a consumer backlog): copying would not pay.
+    const backlog = [{ no: 1, live: 90, appended: 100 }, { no: 2, live: 80, appended: 100 }];
+    assert.deepEqual(planRetention(backlog, 0.25), { delete: [], compact: undefined });
   });
 
   test('nothing to do when the oldest segment is busy or there are no closed segments', () => {
