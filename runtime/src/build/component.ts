@@ -3,11 +3,11 @@
  * world first (so a stray import gets a readable error rather than a wasm-tools backtrace), embed
  * the WIT with the right string encoding, then `component new`.
  */
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { ComponentizeError, InvalidAgentError } from './errors.js';
 import { importSubpath, requirePackage } from './toolchain.js';
-import { AGENT_WORLD } from './wit.js';
 
 export const HOST_IMPORT_MODULE = 'caxton:agent/host@0.1.0';
 export const WASI_PREVIEW1_MODULE = 'wasi_snapshot_preview1';
@@ -83,12 +83,16 @@ export async function makeComponent(
   dir: string,
   jco: JcoApi,
   core: Uint8Array,
-  opts: { witPath: string; stringEncoding: 'utf8' | 'utf16'; wasiReactor: boolean },
+  opts: { witPath: string; world: string; stringEncoding: 'utf8' | 'utf16'; wasiReactor: boolean },
 ): Promise<Uint8Array> {
-  const witSource = await readFile(opts.witPath, 'utf8');
+  // A single file goes in as source (no filesystem access needed inside jco's wasm-tools); a WIT
+  // directory with deps/ has to be read by path.
+  const wit = statSync(opts.witPath).isDirectory()
+    ? { witPath: opts.witPath }
+    : { witSource: await readFile(opts.witPath, 'utf8') };
   let embedded: Uint8Array;
   try {
-    embedded = await jco.componentEmbed({ binary: core, witSource, stringEncoding: opts.stringEncoding, world: AGENT_WORLD });
+    embedded = await jco.componentEmbed({ binary: core, ...wit, stringEncoding: opts.stringEncoding, world: opts.world });
   } catch (cause) {
     throw new ComponentizeError(dir, 'embedding the agent world (jco embed)', cause);
   }

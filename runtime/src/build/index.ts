@@ -3,7 +3,7 @@
  * WebAssembly component for the caxton:agent world, written to `<dir>/build/<name>.wasm` with a
  * `.sha256` beside it. `caxton build` and scripts/build-examples.mjs call `buildAgent`.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { artifactPaths, reusableArtifact, writeArtifact } from './artifact.js';
 import { chooseRuntime, compileAssemblyScript, loadAssemblyScript } from './assemblyscript.js';
@@ -12,7 +12,7 @@ import { compileJavaScript, loadJavaScript } from './javascript.js';
 import { detectProject, type AgentLanguage, type AgentProject } from './project.js';
 import { sourceHash } from './source-hash.js';
 import { defaultToolchainDirs } from './toolchain.js';
-import { defaultWitPath } from './wit.js';
+import { AGENT_WORLD, defaultWitPath } from './wit.js';
 
 export { detectProject, AGENT_LANGUAGES } from './project.js';
 export type { AgentLanguage, AgentProject, CaxtonManifest } from './project.js';
@@ -66,7 +66,10 @@ export async function buildAgent(dir: string, opts: BuildOptions = {}): Promise<
   progress('detect', `inspecting ${dir}`);
   const project = detectProject(dir);
   const outDir = path.resolve(opts.outDir ?? path.join(project.dir, 'build'));
-  const witPath = path.resolve(opts.witPath ?? defaultWitPath());
+  const witPath = project.manifest.wit
+    ? path.resolve(project.dir, project.manifest.wit)
+    : path.resolve(opts.witPath ?? defaultWitPath());
+  const world = project.manifest.world ?? AGENT_WORLD;
   const toolchainDirs = opts.toolchainDirs ?? defaultToolchainDirs(project.dir);
   const optimize = opts.optimize ?? true;
   const wasi = project.manifest.wasi === true;
@@ -84,8 +87,8 @@ export async function buildAgent(dir: string, opts: BuildOptions = {}): Promise<
     const toolchain = { assemblyscript: tc.compiler.version, sdk: tc.sdk.version, jco: jco.version };
     const hash = sourceHash({
       trees: [project.dir, tc.sdk.dir],
-      files: [witPath],
-      settings: { toolchain, optimize, wasi, runtime: chooseRuntime(project), outDir: path.relative(project.dir, outDir) },
+      files: witFiles(witPath),
+      settings: { toolchain, optimize, wasi, world, runtime: chooseRuntime(project), outDir: path.relative(project.dir, outDir) },
     });
     const reused = opts.reuse ? reuse(project, outDir, hash, started, progress) : undefined;
     if (reused) return reused;
@@ -97,7 +100,7 @@ export async function buildAgent(dir: string, opts: BuildOptions = {}): Promise<
       exportHint: 'end the entry file with `export * from "@caxton/sdk-assemblyscript/exports";` and call register(new MyAgent())',
     });
     progress('componentize', 'jco embed (utf16) + jco new');
-    const component = await makeComponent(project.dir, jco.api, core, { witPath, stringEncoding: 'utf16', wasiReactor: wasi });
+    const component = await makeComponent(project.dir, jco.api, core, { witPath, world, stringEncoding: 'utf16', wasiReactor: wasi });
     return finish(component, hash, toolchain);
   }
 
@@ -105,14 +108,23 @@ export async function buildAgent(dir: string, opts: BuildOptions = {}): Promise<
   const toolchain = { 'componentize-qjs': tc.compiler.version, sdk: tc.sdk.version };
   const hash = sourceHash({
     trees: [project.dir, tc.sdk.dir],
-    files: [witPath],
-    settings: { toolchain, wasi, entry: project.entries, outDir: path.relative(project.dir, outDir) },
+    files: witFiles(witPath),
+    settings: { toolchain, wasi, world, entry: project.entries, outDir: path.relative(project.dir, outDir) },
   });
   const reused = opts.reuse ? reuse(project, outDir, hash, started, progress) : undefined;
   if (reused) return reused;
   progress('compile', `componentize-qjs ${project.entries[0] ?? ''} (QuickJS, sync, ${wasi ? 'with WASI' : 'WASI stubbed'})`);
-  const component = await compileJavaScript(project, tc, { witPath, wasi });
+  const component = await compileJavaScript(project, tc, { witPath, world, wasi });
   return finish(component, hash, toolchain);
+}
+
+/** The WIT files that define the world: the file itself, or every .wit file of a WIT directory. */
+function witFiles(witPath: string): string[] {
+  if (!statSync(witPath).isDirectory()) return [witPath];
+  return readdirSync(witPath, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.wit'))
+    .sort()
+    .map((f) => path.join(witPath, f));
 }
 
 function reuse(

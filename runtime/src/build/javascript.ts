@@ -50,7 +50,7 @@ export function commonAncestor(dirs: string[]): string {
 export async function compileJavaScript(
   project: AgentProject,
   tc: JavaScriptToolchain,
-  opts: { witPath: string; wasi: boolean },
+  opts: { witPath: string; world: string; wasi: boolean },
 ): Promise<Uint8Array> {
   const entry = project.entries[0] as string;
   const entryAbs = path.join(project.dir, entry);
@@ -74,7 +74,7 @@ export async function compileJavaScript(
       jsSource,
       jsPath: wrapperPath,
       moduleRoot,
-      world: 'agent',
+      world: opts.world,
       sync: true,
       // Deny-by-default: without this the component imports ~18 WASI interfaces.
       stubWasi: !opts.wasi,

@@ -24,6 +24,13 @@ export interface CaxtonManifest {
    * JavaScript). The runtime denies WASI by default; this exists for test agents that probe it.
    */
   wasi?: boolean;
+  /**
+   * A WIT file or directory (relative to the project) to build against instead of wit/agent.wit,
+   * with `world` naming the world in it. Only for test agents that extend the agent world (e.g.
+   * with WASI imports); the runtime accepts nothing beyond caxton:agent.
+   */
+  wit?: string;
+  world?: string;
 }
 
 export interface AgentProject {

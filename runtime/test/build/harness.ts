@@ -89,10 +89,13 @@ export class TestHost {
 interface Transpiled {
   instantiate(getCoreModule: (p: string) => Promise<object>, imports: Record<string, unknown>): Promise<{ guest: Guest }>;
 }
-type JcoTranspile = (bytes: Uint8Array, opts: Record<string, unknown>) => Promise<{ files: Record<string, Uint8Array> }>;
+type JcoTranspile = (bytes: Uint8Array, opts: Record<string, unknown>) => Promise<{ files: Record<string, Uint8Array>; imports: string[] }>;
 
 export interface AgentFactory {
-  instantiate(host: TestHost): Promise<Guest>;
+  /** A fresh instance; `extraImports` adds interfaces beyond caxton:agent/host (e.g. WASI shims). */
+  instantiate(host: TestHost, extraImports?: Record<string, unknown>): Promise<Guest>;
+  /** The WIT-level imports of the component, e.g. ['caxton:agent/host', 'wasi:cli/environment']. */
+  imports: string[];
 }
 
 const WasmGlobal = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<object> } }).WebAssembly;
@@ -129,8 +132,9 @@ async function load(wasmPath: string): Promise<AgentFactory> {
     return m;
   };
   return {
-    async instantiate(host: TestHost): Promise<Guest> {
-      const inst = await mod.instantiate(getCoreModule, host.imports());
+    imports: out.imports,
+    async instantiate(host: TestHost, extraImports: Record<string, unknown> = {}): Promise<Guest> {
+      const inst = await mod.instantiate(getCoreModule, { ...extraImports, ...host.imports() });
       return inst.guest;
     },
   };
