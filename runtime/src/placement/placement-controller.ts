@@ -136,11 +136,13 @@ export class PlacementController extends EventEmitter<PlacementEvents> {
   /** The same decision with its reason, for logs. */
   fencing(agent: string, token: number, withinMs = 0): FencingVerdict {
     const m = this.current;
+    // Both sides on one reading: remainingMs is measured on the monotonic clock.
+    const now = Date.now();
     return fencingVerdict({
       claimToken: this.active.get(agent),
       presentedToken: token,
-      validUntil: m?.alive ? m.validUntil : 0,
-      now: Date.now(),
+      validUntil: m?.alive ? now + m.remainingMs : 0,
+      now,
       withinMs,
     });
   }
@@ -225,7 +227,7 @@ export class PlacementController extends EventEmitter<PlacementEvents> {
   }
 
   private activateIfSafe(m: EtcdMembership, agent: string, token: number): void {
-    if (this.current !== m || !m.alive || !this.running || Date.now() >= m.validUntil) return;
+    if (this.current !== m || !m.alive || !this.running || m.remainingMs <= 0) return;
     this.active.set(agent, token);
     this.emit('activate', agent, token);
   }

@@ -94,6 +94,8 @@ export interface Membership {
    * on the server. Fencing decisions use this (see docs/decisions/0702-placement-fencing.md).
    */
   readonly validUntil: number;
+  /** The same deadline as ms from now, measured on the monotonic clock (0 once lost or left). */
+  readonly remainingMs: number;
   /** Called once when the membership is lost (not on a deliberate leave). Returns unsubscribe. */
   onLost(listener: (error: CaxtonError) => void): () => void;
   /** Leave deliberately: revoke the lease so peers see the node go at once. */

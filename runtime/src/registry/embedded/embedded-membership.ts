@@ -25,6 +25,10 @@ export class EmbeddedMembership implements Membership {
     return this.live ? Number.POSITIVE_INFINITY : 0;
   }
 
+  get remainingMs(): number {
+    return this.live ? Number.POSITIVE_INFINITY : 0;
+  }
+
   onLost(listener: (error: CaxtonError) => void): () => void {
     return this.lostListeners.add(listener);
   }

@@ -6,6 +6,8 @@
  * t + s (etcd received it after t and restarted the full TTL; leader changes only extend leases).
  * `validUntil` = t + s − safetyMargin. A node that cannot renew before `validUntil` declares itself
  * lost at that moment, which is before any peer can see the lease go. See 0702-placement-fencing.md.
+ * Deadlines are kept on the monotonic clock (performance.now): a wall-clock step backwards (NTP)
+ * must not stretch a lease; `validUntil` converts to epoch ms at the moment it is read.
  */
 import type { Lease } from 'etcd3';
 import type { CaxtonError } from '../../errors.js';
@@ -20,6 +22,7 @@ export interface EtcdMembershipOptions {
   safetyMarginMs?: number;
   /** How long join() waits for a stale record of the same node id to expire. Default ttl + 2 s. */
   joinTimeoutMs?: number;
+  /** Wall clock for the node record's timestamps. Default Date.now. */
   now?: () => number;
 }
 
@@ -30,12 +33,12 @@ export interface StoredNode extends NodeRecord {
 
 export class EtcdMembership implements Membership {
   private live = true;
+  /** Monotonic (performance.now) deadline. */
   private deadline: number;
   private renewTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private readonly lostListeners = new Listeners<CaxtonError>();
   private readonly margin: number;
-  private readonly now: () => number;
 
   private constructor(
     private readonly conn: EtcdConnection,
@@ -47,7 +50,6 @@ export class EtcdMembership implements Membership {
     opts: EtcdMembershipOptions,
     private readonly onEnd: (m: EtcdMembership) => void,
   ) {
-    this.now = opts.now ?? Date.now;
     this.margin = opts.safetyMarginMs ?? Math.max(250, ttlSeconds * 100);
     this.deadline = grantedAt + ttlSeconds * 1000 - this.margin;
     this.armExpiry();
@@ -69,13 +71,14 @@ export class EtcdMembership implements Membership {
   ): Promise<EtcdMembership> {
     const now = opts.now ?? Date.now;
     const key = keys.key('nodes', announcement.id);
-    const giveUpAt = now() + (opts.joinTimeoutMs ?? ttlSeconds * 1000 + 2000);
+    const giveUpAt = performance.now() + (opts.joinTimeoutMs ?? ttlSeconds * 1000 + 2000);
     let previous: { lease: string; ttl: number } | undefined;
     for (;;) {
-      const grantedAt = now();
+      const grantedAt = performance.now();
       const lease = conn.client.lease(ttlSeconds, { autoKeepAlive: false, deadline: conn.deadline() });
       const leaseId = await conn.call('grant a membership lease', () => lease.grant());
-      const record: StoredNode = { id: announcement.id, address: announcement.address, startedAt: grantedAt, lastSeen: grantedAt, lease: leaseId };
+      const at = now();
+      const record: StoredNode = { id: announcement.id, address: announcement.address, startedAt: at, lastSeen: at, lease: leaseId };
       const res = await conn.call('register the node', () =>
         conn.client.if(key, 'Create', '==', 0).then(lease.put(key).value(JSON.stringify(record))).else(conn.client.get(key)).commit(),
       );
@@ -92,7 +95,7 @@ export class EtcdMembership implements Membership {
       // live holder is not always caught this way (renewal timing), but joinTimeoutMs bounds the wait
       // and correctness never depends on it: the create-if-absent transaction never steals an id.
       const renewed = previous !== undefined && previous.lease === holderLease && ttl > 0 && ttl >= previous.ttl;
-      if (renewed || now() + ttl * 1000 > giveUpAt) {
+      if (renewed || performance.now() + ttl * 1000 > giveUpAt) {
         throw new RegistryError('cluster.node-id-taken', `node id ${announcement.id} is held by another ${renewed ? 'live ' : ''}member`, {
           context: { node: announcement.id, holderLease, remainingTtlSeconds: ttl },
           hint: renewed
@@ -110,7 +113,12 @@ export class EtcdMembership implements Membership {
   }
 
   get validUntil(): number {
-    return this.live ? this.deadline : 0;
+    return this.live ? Date.now() + this.remainingMs : 0;
+  }
+
+  /** ms until the membership could expire on the server (0 once lost). */
+  get remainingMs(): number {
+    return this.live ? Math.max(0, this.deadline - performance.now()) : 0;
   }
 
   onLost(listener: (error: CaxtonError) => void): () => void {
@@ -142,13 +150,13 @@ export class EtcdMembership implements Membership {
 
   private async renew(): Promise<void> {
     if (!this.live) return;
-    const sentAt = this.now();
+    const sentAt = performance.now();
     try {
       // Bounded by the time left, so a hung call cannot carry us past the deadline unnoticed.
       const budget = Math.max(100, Math.min(this.conn.callTimeoutMs, this.deadline - sentAt));
       const res = await this.conn.call(
         'renew the membership lease',
-        () => this.lease.keepaliveOnce({ deadline: new Date(sentAt + budget) }),
+        () => this.lease.keepaliveOnce({ deadline: new Date(Date.now() + budget) }),
         budget + 200,
       );
       if (!this.live) return;
@@ -168,9 +176,9 @@ export class EtcdMembership implements Membership {
   private armExpiry(): void {
     clearTimeout(this.expiryTimer);
     this.expiryTimer = setTimeout(() => {
-      if (this.live && this.now() >= this.deadline) this.lose('the lease could not be renewed before it could expire');
+      if (this.live && performance.now() >= this.deadline) this.lose('the lease could not be renewed before it could expire');
       else if (this.live) this.armExpiry();
-    }, Math.max(0, this.deadline - this.now()));
+    }, Math.max(0, this.deadline - performance.now()));
   }
 
   private stopTimers(): void {
