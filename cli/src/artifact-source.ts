@@ -8,6 +8,12 @@ import { CliError, UsageError } from './cli-error.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 
+/** Relative to the working directory when inside it, absolute otherwise. */
+export function displayPath(cwd: string, file: string): string {
+  const rel = path.relative(cwd, file);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
+}
+
 /** `\0asm`: every WebAssembly binary (core module or component) starts with it. */
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
@@ -47,7 +53,7 @@ export async function loadArtifact(ctx: CommandContext, source: string): Promise
   let file = full;
   if (info.isDirectory()) {
     const built = await buildProject(ctx, full);
-    ctx.note(`built ${path.relative(ctx.io.cwd, built.artifactPath)} (${built.language}, ${built.bytes} bytes${built.reused ? ', up to date' : ''})`);
+    ctx.note(`built ${displayPath(ctx.io.cwd, built.artifactPath)} (${built.language}, ${built.bytes} bytes${built.reused ? ', up to date' : ''})`);
     file = built.artifactPath;
   }
   const bytes = await readFile(file);

@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { harnessModule, type Harness } from './support/runtime-harness.js';
 import { caxton } from './support/run-cli.js';
@@ -49,6 +50,19 @@ describe('caxton CLI against a running API', () => {
     assert.equal(agent?.status.artifactDigest, createHash('sha256').update(echoWasm).digest('hex'));
     assert.deepEqual(agent?.status.config, { greeting: 'hi' });
     assert.equal(r.stderr, '', 'no progress bar when stderr is not a terminal');
+  });
+
+  it('builds a project directory, then deploys the component', async () => {
+    const project = fileURLToPath(new URL('../../../examples/as-echo', import.meta.url));
+    const r = await caxton(['deploy', project, '--name', 'as-echo', '--json', ...dataDirArg]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^build: /m, 'build steps are reported on stderr');
+    const deployed = JSON.parse(r.stdout) as { name: string; artifactDigest: string };
+    const built = await readFile(path.join(project, 'build', 'as-echo.wasm'));
+    assert.equal(deployed.artifactDigest, createHash('sha256').update(built).digest('hex'));
+    assert.deepEqual([...built.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d]);
+    const stopped = await caxton(['stop', 'as-echo', ...dataDirArg]);
+    assert.equal(stopped.code, 0, stopped.stderr);
   });
 
   it('lists agents as a table and as JSON', async () => {

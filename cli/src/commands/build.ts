@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { action, type AppEnv } from '../app.js';
-import { buildProject } from '../artifact-source.js';
+import { buildProject, displayPath } from '../artifact-source.js';
 import type { GlobalArgs } from '../context.js';
 import { renderFields } from '../format/table.js';
 import { formatBytes, formatDuration } from '../format/units.js';
@@ -29,7 +29,7 @@ export function buildCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
         return;
       }
       ctx.print(renderFields([
-        ['artifact', path.relative(ctx.io.cwd, result.artifactPath) || result.artifactPath],
+        ['artifact', displayPath(ctx.io.cwd, result.artifactPath)],
         ['sha256', result.sha256],
         ['language', result.language],
         ['size', formatBytes(result.bytes)],

@@ -2,11 +2,10 @@
  * `caxton deploy <artifact|dir>` and `caxton upgrade <agent> <artifact|dir>`: build if given a
  * project, then stream the component to the runtime with a progress bar on stderr.
  */
-import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { UploadHeader } from '@caxton/runtime/api/client.js';
 import { action, type AppEnv } from '../app.js';
-import { loadArtifact } from '../artifact-source.js';
+import { displayPath, loadArtifact } from '../artifact-source.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatAgentDetail } from '../format/agents.js';
@@ -29,12 +28,6 @@ function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs> {
     .option('memory', { type: 'string', describe: 'Memory cap: 64 KiB pages (256) or a size (16MiB); default: the node default' })
     .option('config', { type: 'string', array: true, default: [] as string[], describe: 'key=value passed to the agent init (repeatable)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bar' }) as Argv<T & LimitArgs>;
-}
-
-/** Relative to the working directory when inside it, absolute otherwise. */
-function displayPath(cwd: string, file: string): string {
-  const rel = path.relative(cwd, file);
-  return rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
 }
 
 /** Flags are checked before anything is built or read, so a typo fails fast. */
