@@ -57,29 +57,40 @@ export interface ConversationView {
   }>;
 }
 
+export interface ConversationInit {
+  readonly key: string;
+  readonly machine: ProtocolMachine;
+  readonly conversationId: string | undefined;
+  readonly initiator: AgentId;
+  /** Where answers to the initiator go (FIPA reply-to, else the initiator itself). */
+  readonly replyTargets: readonly AgentId[];
+  readonly participants: readonly AgentId[];
+  readonly now: number;
+}
+
 export class Conversation {
+  readonly key: string;
+  readonly machine: ProtocolMachine;
+  readonly conversationId: string | undefined;
+  readonly initiator: AgentId;
+  readonly replyTargets: readonly AgentId[];
   readonly branches = new Map<string, Branch>();
   readonly rounds = new Map<number, CallRound>();
   /** Names that act as the initiator: the initiator and the opener's reply-to agents. */
   readonly initiatorSide: ReadonlySet<string>;
-  /** Where answers to the initiator go (FIPA reply-to, else the initiator itself). */
-  readonly replyTargets: readonly AgentId[];
   lastActivity: number;
   endedAt: number | undefined;
-  private roundsOpened = 0;
+  /** How many call rounds were opened, so round numbers stay unique. */
+  roundsOpened = 0;
 
-  constructor(
-    readonly key: string,
-    readonly machine: ProtocolMachine,
-    readonly conversationId: string | undefined,
-    readonly initiator: AgentId,
-    opener: AclMessage,
-    participants: readonly AgentId[],
-    now: number,
-  ) {
-    this.replyTargets = opener.replyTo !== undefined && opener.replyTo.length > 0 ? opener.replyTo : [initiator];
-    this.initiatorSide = new Set([initiator.name, ...this.replyTargets.map((a) => a.name)]);
-    for (const participant of participants) {
+  constructor(init: ConversationInit) {
+    this.key = init.key;
+    this.machine = init.machine;
+    this.conversationId = init.conversationId;
+    this.initiator = init.initiator;
+    this.replyTargets = init.replyTargets;
+    this.initiatorSide = new Set([init.initiator.name, ...init.replyTargets.map((a) => a.name)]);
+    for (const participant of init.participants) {
       this.branches.set(participant.name, {
         participant,
         state: INITIAL_STATE,
@@ -89,8 +100,15 @@ export class Conversation {
         cancelReplyWith: undefined,
       });
     }
-    this.lastActivity = now;
+    this.lastActivity = init.now;
     this.endedAt = undefined;
+  }
+
+  /** A conversation opened by `opener` from `initiator` to `participants`. */
+  static open(key: string, machine: ProtocolMachine, opener: AclMessage, participants: readonly AgentId[], now: number): Conversation {
+    const initiator = opener.sender!;
+    const replyTargets = opener.replyTo !== undefined && opener.replyTo.length > 0 ? opener.replyTo : [initiator];
+    return new Conversation({ key, machine, conversationId: opener.conversationId, initiator, replyTargets, participants, now });
   }
 
   get ended(): boolean {

@@ -25,13 +25,23 @@ export type Correlation =
   | { readonly kind: 'outsiders'; readonly conversation: Conversation; readonly outsiders: readonly string[] }
   | { readonly kind: 'none' };
 
+/** A reply-with value some member sent in a conversation. */
+export interface ReplyLink {
+  readonly setter: string;
+  readonly replyWith: string;
+}
+
+interface StoredLink extends ReplyLink {
+  readonly key: string;
+}
+
 const NONE: Correlation = { kind: 'none' };
 const pair = (name: string, value: string): string => `${name}\u0000${value}`;
 
 export class CorrelationIndex {
   private readonly byConversationId = new Map<string, Set<Conversation>>();
   private readonly byReplyWith = new Map<string, Conversation>();
-  private readonly linksOf = new Map<Conversation, string[]>();
+  private readonly linksOf = new Map<Conversation, StoredLink[]>();
 
   /** Registers every member of a new conversation under its conversation-id. */
   add(conversation: Conversation): void {
@@ -53,8 +63,13 @@ export class CorrelationIndex {
     this.byReplyWith.set(key, conversation);
     let links = this.linksOf.get(conversation);
     if (links === undefined) this.linksOf.set(conversation, (links = []));
-    links.push(key);
-    if (links.length > MAX_REPLY_LINKS_PER_CONVERSATION) this.byReplyWith.delete(links.shift()!);
+    links.push({ key, setter, replyWith });
+    if (links.length > MAX_REPLY_LINKS_PER_CONVERSATION) this.byReplyWith.delete(links.shift()!.key);
+  }
+
+  /** The reply-with links remembered for a conversation, oldest first. */
+  links(conversation: Conversation): ReplyLink[] {
+    return (this.linksOf.get(conversation) ?? []).map(({ setter, replyWith }) => ({ setter, replyWith }));
   }
 
   remove(conversation: Conversation): void {
@@ -66,7 +81,7 @@ export class CorrelationIndex {
         if (set?.size === 0) this.byConversationId.delete(key);
       }
     }
-    for (const key of this.linksOf.get(conversation) ?? []) {
+    for (const { key } of this.linksOf.get(conversation) ?? []) {
       if (this.byReplyWith.get(key) === conversation) this.byReplyWith.delete(key);
     }
     this.linksOf.delete(conversation);
@@ -105,7 +120,7 @@ export class CorrelationIndex {
   private unlinkOne(conversation: Conversation, key: string): void {
     this.byReplyWith.delete(key);
     const links = this.linksOf.get(conversation);
-    const at = links?.indexOf(key) ?? -1;
+    const at = links?.findIndex((link) => link.key === key) ?? -1;
     if (links !== undefined && at >= 0) links.splice(at, 1);
   }
 }

@@ -27,6 +27,8 @@ export const PROTOCOL_ERROR_CODES = {
   capacity: 'protocol.capacity',
   /** Engine misuse: invalid tracker options. */
   configInvalid: 'protocol.config-invalid',
+  /** A tracker snapshot could not be restored (corrupt, or from an incompatible version). */
+  snapshotInvalid: 'protocol.snapshot-invalid',
   /** Engine misuse: the bus observed a message before stamping its sender. */
   senderMissing: 'protocol.sender-missing',
 } as const;

@@ -23,4 +23,7 @@ export {
   CAXTON_EVENT_PARAM, CAXTON_CODE_PARAM, CAXTON_DEADLINE_PARAM, CAXTON_PARTICIPANT_PARAM, CAXTON_ON_BEHALF_OF_PARAM,
   CALL_SUMMARY_LANGUAGE, type CaxtonEvent, type CallClosedSummary,
 } from './replies.js';
-export { MAX_REPLY_LINKS_PER_CONVERSATION } from './correlation.js';
+export { MAX_REPLY_LINKS_PER_CONVERSATION, type ReplyLink } from './correlation.js';
+export {
+  TRACKER_SNAPSHOT_VERSION, type TrackerSnapshot, type ConversationSnapshot, type BranchSnapshot,
+} from './snapshot.js';

@@ -23,6 +23,9 @@ import {
   CAXTON_CODE_PARAM, CAXTON_EVENT_PARAM, CAXTON_ON_BEHALF_OF_PARAM, answerTo, violationReply,
 } from './replies.js';
 import { settleDue } from './settle.js';
+import {
+  TRACKER_SNAPSHOT_VERSION, check, restoreConversation, snapshotConversation, type TrackerSnapshot,
+} from './snapshot.js';
 import type { ConversationStatus, ProtocolVerdict } from './verdict.js';
 
 const DELIVER: ProtocolVerdict = Object.freeze({ kind: 'deliver' });
@@ -111,6 +114,54 @@ export class ConversationTracker {
     return conversation?.view();
   }
 
+  /**
+   * The tracker's state as plain JSON-serialisable data, for the bus to persist so a restarted
+   * runtime continues the conversations in flight.
+   */
+  snapshot(): TrackerSnapshot {
+    const active = [...this.conversations.values()].filter((c) => !c.ended);
+    const conversations = [...active, ...this.endedOrder.values()].map((c) => snapshotConversation(c, this.index.links(c)));
+    const pending = structuredClone(this.outbox);
+    return this.outboxDueAt === undefined
+      ? { version: TRACKER_SNAPSHOT_VERSION, conversations, pending }
+      : { version: TRACKER_SNAPSHOT_VERSION, conversations, pending, pendingDueAt: this.outboxDueAt };
+  }
+
+  /**
+   * A tracker continuing from `snapshot` (possibly with new options). Throws
+   * `protocol.snapshot-invalid` for a corrupt or incompatible snapshot. Restored active
+   * conversations are kept even beyond a lowered cap; new ones are refused until below it.
+   */
+  static restore(options: TrackerOptions, snapshot: TrackerSnapshot): ConversationTracker {
+    const tracker = new ConversationTracker(options);
+    tracker.load(snapshot);
+    return tracker;
+  }
+
+  private load(snapshot: TrackerSnapshot): void {
+    check(snapshot?.version === TRACKER_SNAPSHOT_VERSION, `unsupported snapshot version ${String(snapshot?.version)}`);
+    check(Array.isArray(snapshot.conversations) && Array.isArray(snapshot.pending), 'conversations and pending must be arrays');
+    check(snapshot.pending.length === 0 || Number.isFinite(snapshot.pendingDueAt), 'pending messages need pendingDueAt');
+    const restored = snapshot.conversations.map((saved) => ({ saved, conversation: restoreConversation(saved) }));
+    const ended = restored.filter((r) => r.conversation.ended).sort((a, b) => a.conversation.endedAt! - b.conversation.endedAt!);
+    for (const { saved, conversation } of [...restored.filter((r) => !r.conversation.ended), ...ended]) {
+      check(!this.conversations.has(conversation.key), `conversation ${JSON.stringify(conversation.key)} appears twice`);
+      this.conversations.set(conversation.key, conversation);
+      this.index.add(conversation);
+      for (const link of saved.links) this.index.link(conversation, link.setter, link.replyWith);
+      if (conversation.ended) {
+        this.endedOrder.set(conversation.key, conversation);
+        continue;
+      }
+      this.activeCount += 1;
+      this.activeByInitiator.set(conversation.initiator.name, (this.activeByInitiator.get(conversation.initiator.name) ?? 0) + 1);
+      this.queue.set(conversation, conversation.nextDue(this.options.idleTimeoutMs));
+    }
+    while (this.endedOrder.size > this.options.maxEndedRetained) this.forget(this.endedOrder.values().next().value!);
+    this.outbox = structuredClone([...snapshot.pending]);
+    this.outboxDueAt = this.outbox.length === 0 ? undefined : snapshot.pendingDueAt;
+  }
+
   private continueConversation(conversation: Conversation, role: Role, message: AclMessage, now: number): ProtocolVerdict {
     this.settle(conversation, now);
     const named = message.protocol === undefined ? undefined : toProtocolName(message.protocol);
@@ -187,7 +238,7 @@ export class ConversationTracker {
     if (refusal !== undefined) return refusal;
     if (existing !== undefined) this.forget(existing);
 
-    const conversation = new Conversation(key, machine, message.conversationId, sender, message, participants, now);
+    const conversation = Conversation.open(key, machine, { ...message, sender }, participants, now);
     const evaluation = evaluate(conversation, 'initiator', message, sender.name);
     if (evaluation.kind !== 'advance') return DELIVER; // unreachable: every opener leaves start
     this.conversations.set(key, conversation);
