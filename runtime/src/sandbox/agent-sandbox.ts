@@ -1,0 +1,301 @@
+/**
+ * One agent in the sandbox: its artifact, identity, config and limits, its current instance (if
+ * any), its restart history. Runs work synchronously and always answers with a WorkResult.
+ *
+ * Lifecycle: `start()` instantiates and runs init() (an init error fails the deployment). A crash
+ * discards the instance — its memory, and so any state the agent kept there, is lost — and the next
+ * piece of work gets a fresh instance (init runs again; its effects are merged into that work's
+ * result). Crashes beyond the restart policy make the agent `failed`: no instance, no more work.
+ */
+import type { Artifact } from './artifact/artifact.js';
+import { instantiateDirect } from './direct/direct-instance.js';
+import { SandboxError } from './errors.js';
+import { FuelMeter } from './fuel/meter.js';
+import { HostBridge } from './host/bridge.js';
+import { messageToWit } from './host/convert.js';
+import type { DirectorySnapshot } from './host/directory.js';
+import type { WitInitContext } from './host/wit-values.js';
+import type { GuestInstance, GuestReturn } from './instance.js';
+import { instantiateWithJco } from './jco/jco-instance.js';
+import type { AgentLimits } from './limits/limits.js';
+import { resolveLimits } from './limits/limits.js';
+import type { RestartPolicy } from './restart-policy.js';
+import { DEFAULT_RESTART_POLICY, RestartTracker } from './restart-policy.js';
+import type { AgentState, CrashKind, Effects, ErrorInfo, Work, WorkResult } from './results.js';
+import { emptyEffects } from './results.js';
+import type { Crash } from './traps.js';
+import { classifyCrash, crashError, errorInfo } from './traps.js';
+
+export interface AgentSpec {
+  /** The agent's name (`local@platform`): its identity, stamped by the bus on what it sends. */
+  name: string;
+  addresses?: string[];
+  artifact: Artifact;
+  limits?: Partial<AgentLimits>;
+  config?: Record<string, string>;
+  restartPolicy?: Partial<RestartPolicy>;
+  /** Crash times already inside the window (carried over when a shard is recreated). */
+  restartHistory?: number[];
+  restarts?: number;
+}
+
+export interface AgentEnv {
+  directory: () => DirectorySnapshot;
+  clock: () => number;
+  newId: () => string;
+}
+
+export interface AgentMetrics {
+  agent: string;
+  digest: string;
+  path: 'direct' | 'jco';
+  state: AgentState;
+  restarts: number;
+  crashes: number;
+  instantiations: number;
+  handled: number;
+  fuelUsedTotal: number;
+  memoryPages: number;
+  lastError: ErrorInfo | null;
+  restartHistory: number[];
+}
+
+export interface StartReport extends Effects {
+  agent: string;
+  fuelUsed: number;
+  durationUs: number;
+  state: AgentState;
+}
+
+type CallOutcome = { kind: 'returned'; value: GuestReturn } | { kind: 'crashed'; crash: Crash };
+
+export class AgentSandbox {
+  readonly name: string;
+  readonly artifact: Artifact;
+  readonly limits: AgentLimits;
+  private readonly ctx: WitInitContext;
+  private readonly bridge: HostBridge;
+  private readonly tracker: RestartTracker;
+  private instance: GuestInstance | null = null;
+  private meter: FuelMeter | null = null;
+  private state: AgentState = 'idle';
+  private crashes = 0;
+  private instantiations = 0;
+  private handled = 0;
+  private fuelUsedTotal = 0;
+  private lastError: ErrorInfo | null = null;
+
+  constructor(spec: AgentSpec, private readonly env: AgentEnv) {
+    this.name = spec.name;
+    this.artifact = spec.artifact;
+    this.limits = resolveLimits(spec.limits);
+    if (this.artifact.minMemoryPages > this.limits.memoryPages) {
+      throw new SandboxError(
+        'sandbox.limits.memory-below-initial',
+        `the agent's memory cap of ${this.limits.memoryPages} pages is below the ${this.artifact.minMemoryPages} pages its artifact starts with`,
+        { context: { agent: spec.name, digest: spec.artifact.digest }, hint: `Set memoryPages to at least ${this.artifact.minMemoryPages}.` },
+      );
+    }
+    this.ctx = {
+      self: { name: spec.name, addresses: spec.addresses ?? [] },
+      config: Object.entries(spec.config ?? {}),
+    };
+    this.tracker = new RestartTracker({ ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy }, spec.restartHistory ?? [], spec.restarts);
+    this.bridge = new HostBridge({ agent: spec.name, limits: this.limits, directory: env.directory, clock: env.clock, newId: env.newId });
+  }
+
+  get currentState(): AgentState {
+    return this.state;
+  }
+
+  /**
+   * Instantiates the agent and runs init(). Throws SandboxError `sandbox.agent.init-failed` when
+   * init returns an error or the instance crashes while starting (the deployment fails).
+   */
+  start(): StartReport {
+    const t0 = performance.now();
+    this.bridge.begin();
+    const crash = this.instantiate();
+    const effects = this.bridge.take();
+    const fuelUsed = this.meter?.used() ?? 0;
+    if (crash) {
+      this.state = 'failed';
+      this.release();
+      throw new SandboxError('sandbox.agent.init-failed', `agent ${this.name} failed to start: ${crash.message}`, {
+        context: { agent: this.name, digest: this.artifact.digest, kind: crash.kind, fuelUsed },
+        hint: crash.kind === 'trap' && crash.message.startsWith('init returned') ? 'Fix the agent\'s config or its init().' : (crash.error.hint ?? undefined),
+        cause: crash.error,
+      });
+    }
+    return { agent: this.name, ...effects, fuelUsed, durationUs: Math.round((performance.now() - t0) * 1000), state: this.state };
+  }
+
+  /** Makes a fresh instance and runs init(); returns the crash if that failed. */
+  private instantiate(): Crash | null {
+    const meter = new FuelMeter();
+    this.meter = meter;
+    this.bridge.meter = meter;
+    meter.begin(this.limits.fuelPerInit);
+    const context = { agent: this.name, phase: 'init' };
+    let instance: GuestInstance;
+    try {
+      const env = { bridge: this.bridge, meter, memoryCapPages: this.limits.memoryPages };
+      instance = this.artifact.manifest.path === 'direct' ? instantiateDirect(this.artifact, env) : instantiateWithJco(this.artifact, env);
+      this.instantiations++;
+    } catch (err) {
+      return classifyCrash(err, meter, this.limits.memoryPages, context);
+    }
+    const out = this.call(instance, meter, () => instance.init(this.ctx), context);
+    this.fuelUsedTotal += meter.used();
+    if (out.kind === 'crashed') return out.crash;
+    if (!out.value.ok) {
+      const message = `init returned an error: ${out.value.error}`;
+      return { kind: 'trap', message, error: crashError('trap', message, context) };
+    }
+    this.instance = instance;
+    this.state = 'running';
+    return null;
+  }
+
+  private call(instance: GuestInstance, meter: FuelMeter, fn: () => GuestReturn, context: Record<string, unknown>): CallOutcome {
+    try {
+      const value = fn();
+      instance.afterCall();
+      return { kind: 'returned', value };
+    } catch (err) {
+      try {
+        instance.afterCall();
+      } catch {
+        /* the instance is being discarded anyway */
+      }
+      return { kind: 'crashed', crash: classifyCrash(err, meter, this.limits.memoryPages, { ...context, fuelUsed: meter.used() }) };
+    }
+  }
+
+  /** Runs one piece of work. Never throws for guest behaviour. */
+  run(work: Work): WorkResult {
+    const t0 = performance.now();
+    const messageId = work.kind === 'message' ? work.messageId : null;
+    const base = { agent: this.name, workId: work.id, messageId };
+    if (this.state === 'failed' || this.state === 'stopped') {
+      return {
+        ...base,
+        status: 'not-running',
+        reason: `agent ${this.name} is ${this.state}`,
+        ...emptyEffects(),
+        fuelUsed: 0,
+        initFuelUsed: 0,
+        durationUs: 0,
+        state: this.state,
+        restarts: this.tracker.restarts,
+      };
+    }
+    this.bridge.begin();
+    let initFuelUsed = 0;
+    if (!this.instance) {
+      const crash = this.instantiate();
+      initFuelUsed = this.meter?.used() ?? 0;
+      if (crash) return this.crashed(base, crash, t0, 0, initFuelUsed);
+    }
+    const instance = this.instance!;
+    const meter = this.meter!;
+    meter.begin(this.limits.fuelPerMessage);
+    const context = { agent: this.name, messageId: messageId ?? undefined, timer: work.kind === 'timer' ? work.token : undefined };
+    const out = this.call(
+      instance,
+      meter,
+      work.kind === 'message' ? () => instance.handle(messageToWit(work.message)) : () => instance.onTimer(work.token),
+      context,
+    );
+    const fuelUsed = meter.used();
+    this.fuelUsedTotal += fuelUsed;
+    this.handled++;
+    if (out.kind === 'crashed') return this.crashed(base, out.crash, t0, fuelUsed, initFuelUsed);
+    const effects = this.bridge.take();
+    const outcome = out.value.ok ? ({ status: 'ok' } as const) : ({ status: 'rejected', reason: out.value.error } as const);
+    return {
+      ...base,
+      ...outcome,
+      ...effects,
+      fuelUsed,
+      initFuelUsed,
+      durationUs: Math.round((performance.now() - t0) * 1000),
+      state: this.state,
+      restarts: this.tracker.restarts,
+    };
+  }
+
+  private crashed(
+    base: { agent: string; workId: string; messageId: string | null },
+    crash: Crash,
+    t0: number,
+    fuelUsed: number,
+    initFuelUsed: number,
+  ): WorkResult {
+    const { logs, droppedLogLines } = this.bridge.take();
+    this.noteCrash(crash.kind);
+    this.lastError = errorInfo(crash.error);
+    return {
+      ...base,
+      status: 'crashed',
+      kind: crash.kind,
+      message: crash.message,
+      error: this.lastError,
+      outbox: [],
+      timers: [],
+      directory: [],
+      logs,
+      droppedLogLines,
+      fuelUsed,
+      initFuelUsed,
+      durationUs: Math.round((performance.now() - t0) * 1000),
+      state: this.state,
+      restarts: this.tracker.restarts,
+    };
+  }
+
+  /** Discards the instance and applies the restart policy. */
+  private noteCrash(kind: CrashKind, at?: number): void {
+    this.crashes++;
+    this.release();
+    if (kind === 'unavailable') {
+      if (this.state !== 'failed') this.state = 'idle';
+      return;
+    }
+    this.state = this.tracker.recordCrash(at ?? this.env.clock()) === 'fail' ? 'failed' : 'idle';
+  }
+
+  /** A crash observed outside this sandbox (the shard watchdog's timeout). */
+  recordExternalCrash(kind: CrashKind, message: string, at: number): void {
+    this.noteCrash(kind, at);
+    this.lastError = errorInfo(crashError(kind, message, { agent: this.name }));
+  }
+
+  private release(): void {
+    this.instance = null;
+    this.meter = null;
+    this.bridge.meter = null;
+  }
+
+  stop(): void {
+    this.release();
+    this.state = 'stopped';
+  }
+
+  metrics(): AgentMetrics {
+    return {
+      agent: this.name,
+      digest: this.artifact.digest,
+      path: this.artifact.manifest.path,
+      state: this.state,
+      restarts: this.tracker.restarts,
+      crashes: this.crashes,
+      instantiations: this.instantiations,
+      handled: this.handled,
+      fuelUsedTotal: this.fuelUsedTotal,
+      memoryPages: this.instance?.memoryPages() ?? 0,
+      lastError: this.lastError,
+      restartHistory: this.tracker.history(),
+    };
+  }
+}

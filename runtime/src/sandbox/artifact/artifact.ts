@@ -1,0 +1,62 @@
+/**
+ * A prepared artifact: the instrumented core modules of one component, compiled, plus how to bind
+ * them (directly, or through jco's generated glue). Prepared once per artifact digest; instances
+ * are cheap to make from it.
+ */
+import '../webassembly-types.js';
+import type { FuelPassStats } from '../fuel/fuel-pass.js';
+import type { MemoryPlan, TablePlan } from '../limits/rewrite.js';
+
+/** `direct`: our own canonical-ABI binding of a single guest module; `jco`: jco's glue. */
+export type BindingPath = 'direct' | 'jco';
+
+export interface ModuleManifest {
+  /** File name inside the cache entry (and jco's name for it, on the jco path). */
+  file: string;
+  memories: MemoryPlan[];
+  tables: TablePlan[];
+  fuel: FuelPassStats;
+  originalBytes: number;
+  instrumentedBytes: number;
+}
+
+export interface ArtifactManifest {
+  format: 1;
+  /** sha256 of the artifact bytes, hex. */
+  digest: string;
+  /** Identifies instrumentation pass, limits, contract and toolchain versions. */
+  cacheKey: string;
+  path: BindingPath;
+  /** Why this path was chosen (for `jco`: why the direct path did not apply). */
+  pathReason: string;
+  /** Canonical-ABI string encoding of the direct path. */
+  stringEncoding: 'utf8' | 'utf16' | null;
+  modules: ModuleManifest[];
+  /** jco glue file (jco path). */
+  glueFile: string | null;
+  wasiImports: string[];
+  extraExports: string[];
+  /** Host functions the component imports (subset of caxton:agent/host). */
+  hostImports: string[];
+  prepareMs: { decode: number; check: number; transpile: number; instrument: number; total: number };
+  createdAt: string;
+}
+
+/** jco's `instantiate(getCoreModule, imports, instantiateCore)` for `--instantiation sync`. */
+export type GlueInstantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, Record<string, unknown>>,
+  instantiateCore: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
+) => Record<string, unknown>;
+
+export interface Artifact {
+  digest: string;
+  manifest: ArtifactManifest;
+  /** Compiled modules, in manifest order. */
+  modules: WebAssembly.Module[];
+  /** Memory/table plans of each compiled module. */
+  plans: Map<WebAssembly.Module, ModuleManifest>;
+  glue: GlueInstantiate | null;
+  /** Largest initial memory any module declares, in pages: the smallest workable cap. */
+  minMemoryPages: number;
+}

@@ -1,0 +1,62 @@
+/**
+ * Runs instrumentation off the main thread, in a throwaway worker: `instrumentInWorker(modules)`
+ * resolves with the instrumented modules or rejects with the first error (typed by name).
+ */
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { InstrumentOptions, InstrumentedModule } from './instrument.js';
+import { instrumentModule } from './instrument.js';
+
+interface Request {
+  modules: Uint8Array[];
+  opts: InstrumentOptions;
+}
+
+type Reply = { ok: true; modules: InstrumentedModule[] } | { ok: false; name: string; message: string; index: number };
+
+export class InstrumentError extends Error {
+  constructor(
+    message: string,
+    readonly reason: string,
+    readonly moduleIndex: number,
+  ) {
+    super(message);
+    this.name = 'InstrumentError';
+  }
+}
+
+export function instrumentInWorker(modules: Uint8Array[], opts: InstrumentOptions): Promise<InstrumentedModule[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL(import.meta.url), {
+      workerData: { modules, opts } satisfies Request,
+      resourceLimits: { maxOldGenerationSizeMb: 2048 },
+    });
+    let settled = false;
+    worker.once('message', (reply: Reply) => {
+      settled = true;
+      if (reply.ok) resolve(reply.modules);
+      else reject(new InstrumentError(reply.message, reply.name, reply.index));
+      void worker.terminate();
+    });
+    worker.once('error', (err) => {
+      if (!settled) reject(new InstrumentError(err.message, err.name, -1));
+      settled = true;
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new InstrumentError(`instrumentation worker exited with code ${code}`, 'WorkerExit', -1));
+      settled = true;
+    });
+  });
+}
+
+if (!isMainThread && parentPort && (workerData as Request | undefined)?.modules) {
+  const req = workerData as Request;
+  const out: InstrumentedModule[] = [];
+  let index = 0;
+  try {
+    for (; index < req.modules.length; index++) out.push(instrumentModule(req.modules[index]!, req.opts));
+    parentPort.postMessage({ ok: true, modules: out } satisfies Reply, out.map((m) => m.bytes.buffer as ArrayBuffer));
+  } catch (err) {
+    const e = err as Error;
+    parentPort.postMessage({ ok: false, name: e.name, message: e.message, index } satisfies Reply);
+  }
+}

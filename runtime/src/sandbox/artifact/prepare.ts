@@ -1,0 +1,174 @@
+/**
+ * The cold path of loading an artifact, run once per artifact digest: recognise the bytes, decode
+ * the component, check it against the contract, pick the binding path, transpile with jco when
+ * needed, and instrument every core module. Each refusal is an ArtifactError naming the problem.
+ */
+import { binaryKind } from '../binary/reader.js';
+import type { DecodedComponent } from '../binary/component-decoder.js';
+import { decodeComponent } from '../binary/component-decoder.js';
+import { WASI_SUPPORT } from '../wasi/support.js';
+import { artifactError } from '../errors.js';
+import type { ArtifactManifest, BindingPath, ModuleManifest } from './artifact.js';
+import { HOST_INTERFACE, loadContract } from './contract.js';
+import { planDirect } from './direct-eligibility.js';
+import { InstrumentError, instrumentInWorker } from './instrument-worker.js';
+import { checkWorld } from './world-check.js';
+
+/** The component binary version this runtime reads (component-model pre-standard 0x0d). */
+export const COMPONENT_VERSION = 0x0d;
+
+export interface PrepareOptions {
+  witSource: string;
+  tableCap: number;
+  cacheKey: string;
+}
+
+export interface Prepared {
+  manifest: ArtifactManifest;
+  modules: Uint8Array[];
+  glue: string | null;
+}
+
+const since = (t: number) => Math.round((performance.now() - t) * 100) / 100;
+
+export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: PrepareOptions): Promise<Prepared> {
+  const t0 = performance.now();
+  const ctx = { digest, bytes: bytes.length };
+  const kind = binaryKind(bytes);
+  if (kind.kind === 'not-wasm') {
+    throw artifactError('not-wasm', 'the artifact is not WebAssembly: it does not start with the \\0asm header', ctx);
+  }
+  if (kind.kind === 'core-module') {
+    throw artifactError(
+      'core-module',
+      'the artifact is a core WebAssembly module, but agents must be WebAssembly components',
+      ctx,
+      'Wrap the module as a component of the `agent` world: `jco embed --wit wit/agent.wit --world agent module.wasm -o embedded.wasm` ' +
+        '(AssemblyScript: add `--string-encoding utf16`), then `jco new embedded.wasm -o agent.wasm`.',
+    );
+  }
+  if (kind.version !== COMPONENT_VERSION) {
+    throw artifactError('invalid', `the component uses binary version 0x${kind.version?.toString(16)}; this runtime reads 0x${COMPONENT_VERSION.toString(16)}`, ctx,
+      'Rebuild the agent with a toolchain matching @bytecodealliance/jco 1.35 (wasm-tools 1.2xx).');
+  }
+
+  let decoded: DecodedComponent;
+  const tDecode = performance.now();
+  try {
+    decoded = decodeComponent(bytes);
+  } catch (err) {
+    throw artifactError('invalid', `the component is malformed: ${(err as Error).message}`, ctx, undefined, err);
+  }
+  const decodeMs = since(tDecode);
+
+  const tCheck = performance.now();
+  const contract = await loadContract(opts.witSource);
+  const report = checkWorld(decoded, contract, WASI_SUPPORT);
+  if (report.issues.length > 0) {
+    const list = report.issues.map((i) => `${i.subject} ${i.problem}`).join('; ');
+    throw artifactError('wrong-world', `the component does not implement the caxton:agent@0.1.0 agent world: ${list}`, {
+      ...ctx,
+      issues: report.issues,
+    });
+  }
+  const hostImports = [...(contract.imports.get(HOST_INTERFACE)?.keys() ?? [])].filter((name) => {
+    const ext = decoded.imports.get(HOST_INTERFACE);
+    return ext?.sort === 'instance' && ext.type.exports.get(name)?.sort === 'func';
+  });
+  const direct = await planDirect(bytes, decoded, report.wasiImports, opts.witSource);
+  const checkMs = since(tCheck);
+
+  let path: BindingPath;
+  let pathReason: string;
+  let toInstrument: { file: string; bytes: Uint8Array }[];
+  let glue: string | null = null;
+  let transpileMs = 0;
+  if (direct.eligible) {
+    path = 'direct';
+    pathReason = `a single guest module in the canonical ${direct.stringEncoding} encoding of the agent world`;
+    toInstrument = [{ file: 'guest.wasm', bytes: direct.module }];
+  } else {
+    path = 'jco';
+    pathReason = `direct path not applicable: ${direct.reason}`;
+    const tTranspile = performance.now();
+    const out = await transpileWithJco(bytes, decoded, ctx);
+    transpileMs = since(tTranspile);
+    glue = out.glue;
+    toInstrument = out.modules;
+  }
+
+  const tInstrument = performance.now();
+  let instrumented;
+  try {
+    instrumented = await instrumentInWorker(toInstrument.map((m) => m.bytes), { tableCap: opts.tableCap });
+  } catch (err) {
+    const e = err as InstrumentError;
+    const which = e.moduleIndex >= 0 ? ` in core module ${toInstrument[e.moduleIndex]?.file}` : '';
+    throw artifactError('unsupported', `the component cannot be sandboxed${which}: ${e.message}`, ctx,
+      'The sandbox meters and bounds every core module; build the agent without the feature named above (threads, memory64, multiple memories, exceptions via try_table, …).', err);
+  }
+  const modules: ModuleManifest[] = instrumented.map((m, i) => ({
+    file: toInstrument[i]!.file,
+    memories: m.memories,
+    tables: m.tables,
+    fuel: m.fuel,
+    originalBytes: m.originalBytes,
+    instrumentedBytes: m.bytes.length,
+  }));
+  const instrumentMs = since(tInstrument);
+
+  const manifest: ArtifactManifest = {
+    format: 1,
+    digest,
+    cacheKey: opts.cacheKey,
+    path,
+    pathReason,
+    stringEncoding: direct.eligible ? direct.stringEncoding : null,
+    modules,
+    glueFile: glue === null ? null : 'glue.mjs',
+    wasiImports: report.wasiImports,
+    extraExports: report.extraExports,
+    hostImports,
+    prepareMs: { decode: decodeMs, check: checkMs, transpile: transpileMs, instrument: instrumentMs, total: since(t0) },
+    createdAt: new Date().toISOString(),
+  };
+  return { manifest, modules: instrumented.map((m) => m.bytes), glue };
+}
+
+async function transpileWithJco(
+  bytes: Uint8Array,
+  decoded: DecodedComponent,
+  ctx: Record<string, unknown>,
+): Promise<{ glue: string; modules: { file: string; bytes: Uint8Array }[] }> {
+  const jco = await import('@bytecodealliance/jco');
+  let out: { files: Record<string, Uint8Array> };
+  try {
+    out = await jco.transpile(bytes, {
+      name: 'agent',
+      instantiation: 'sync',
+      noTypescript: true,
+      quiet: true,
+      nodejsCompat: false,
+      tlaCompat: false,
+      optimize: false,
+      minify: false,
+      base64Cutoff: 0,
+    });
+  } catch (err) {
+    throw artifactError('invalid', `jco could not transpile the component: ${(err as Error).message}`, ctx, undefined, err);
+  }
+  const glueBytes = out.files['agent.js'];
+  if (!glueBytes) throw artifactError('invalid', 'jco produced no glue module', ctx);
+  const glue = new TextDecoder().decode(glueBytes);
+  const modules = Object.entries(out.files)
+    .filter(([name]) => name.endsWith('.wasm'))
+    .map(([file, b]) => ({ file, bytes: b }));
+  // Every core module must reach the sandbox through getCoreModule, or it would run unmetered.
+  const expected = decoded.coreModules.length + decoded.nestedCoreModules;
+  const missing = modules.filter((m) => !glue.includes(`getCoreModule('${m.file}')`));
+  if (modules.length < expected || missing.length > 0) {
+    throw artifactError('invalid', `jco's glue does not load every core module through the sandbox (${modules.length} files for ${expected} modules)`, ctx,
+      'This is a Caxton bug or an unsupported jco version; report it with the artifact.');
+  }
+  return { glue, modules };
+}

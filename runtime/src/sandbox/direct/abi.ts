@@ -1,0 +1,98 @@
+/**
+ * The canonical ABI of the caxton:agent@0.1.0 `agent` world, written out by hand for the direct
+ * binding: core names and signatures of the guest module's imports and exports, and the memory
+ * layouts of the world's records (32-bit, rules of CanonicalABI.md: each field at its alignment,
+ * records aligned to their widest field, options/results as a u8 discriminant then the payload).
+ *
+ * If wit/agent.wit changes, these change: the direct path's eligibility check compares a component
+ * with a re-encoding against the current WIT and the core signatures below, so a stale table can
+ * only make artifacts fall back to the jco path, never bind them wrongly.
+ */
+export const HOST_MODULE = 'caxton:agent/host@0.1.0';
+export const GUEST_PREFIX = 'caxton:agent/guest@0.1.0#';
+export const POST_PREFIX = 'cabi_post_caxton:agent/guest@0.1.0#';
+
+type Sig = { params: string[]; results: string[] };
+const i32 = 'i32';
+const i32s = (n: number) => Array.from({ length: n }, () => i32);
+
+/** Host functions as the guest module imports them (params > 16 flat values go by pointer). */
+export const HOST_IMPORT_SIGS: Readonly<Record<string, Sig>> = {
+  send: { params: i32s(2), results: [] }, // (message*, ret*)
+  log: { params: i32s(3), results: [] }, // (level, ptr, len)
+  now: { params: [], results: ['i64'] },
+  'new-id': { params: i32s(1), results: [] }, // (ret*)
+  'set-timer': { params: i32s(3), results: [] }, // (delay, ptr, len)
+  'register-service': { params: i32s(13), results: [] }, // 12 flat + ret*
+  'deregister-service': { params: i32s(2), results: [] },
+  'search-services': { params: i32s(3), results: [] }, // (ptr, len, ret*)
+};
+
+/** Guest exports (results that flatten to more than one value come back through a pointer). */
+export const GUEST_EXPORT_SIGS: Readonly<Record<string, Sig>> = {
+  init: { params: i32s(6), results: [i32] }, // init-context flattens to 6 values
+  handle: { params: i32s(1), results: [i32] }, // acl-message (38 flat values) by pointer
+  'on-timer': { params: i32s(2), results: [i32] },
+};
+export const POST_RETURN_SIG: Sig = { params: [i32], results: [] };
+export const REALLOC_SIG: Sig = { params: i32s(4), results: [i32] };
+
+// ---- layouts ----
+/** string / list<T>: (ptr: u32, len: u32). */
+export const SLICE = { size: 8, align: 4 } as const;
+/** record agent-id { name: string, addresses: list<string> } */
+export const AGENT_ID = { name: 0, addresses: 8, size: 16, align: 4 } as const;
+/** tuple<string, string> */
+export const PAIR = { first: 0, second: 8, size: 16, align: 4 } as const;
+/** option<string>: disc u8 @0, payload @4, 12 bytes. */
+export const OPT_STRING = { payload: 4, size: 12 } as const;
+/** option<agent-id>: disc @0, payload @4, 20 bytes. */
+export const OPT_AGENT_ID = { payload: 4, size: 20 } as const;
+/** option<u64>: disc @0, payload @8, 16 bytes. */
+export const OPT_U64 = { payload: 8, size: 16 } as const;
+
+/** record acl-message: 160 bytes, align 8. */
+export const MSG = {
+  performative: 0,
+  sender: 4,
+  receivers: 24,
+  replyTo: 32,
+  content: 40,
+  language: 52,
+  encoding: 64,
+  ontology: 76,
+  protocol: 88,
+  conversationId: 100,
+  replyWith: 112,
+  inReplyTo: 124,
+  replyBy: 136,
+  userParams: 152,
+  size: 160,
+  align: 8,
+} as const;
+
+/** The optional string fields of acl-message, in WIT order, with their JS names. */
+export const MSG_OPTIONAL_STRINGS = [
+  ['content', MSG.content],
+  ['language', MSG.language],
+  ['encoding', MSG.encoding],
+  ['ontology', MSG.ontology],
+  ['protocol', MSG.protocol],
+  ['conversationId', MSG.conversationId],
+  ['replyWith', MSG.replyWith],
+  ['inReplyTo', MSG.inReplyTo],
+] as const;
+
+/** record service-description: six slices, 48 bytes (passed flat to register-service). */
+export const SERVICE = { name: 0, type: 8, protocols: 16, ontologies: 24, languages: 32, properties: 40, size: 48 } as const;
+
+/** result<_, string>: disc @0, error string @4, 12 bytes. */
+export const RESULT = { payload: 4, size: 12, align: 4 } as const;
+
+export const PERFORMATIVE_CASES = [
+  'accept-proposal', 'agree', 'cancel', 'cfp', 'confirm', 'disconfirm', 'failure', 'inform',
+  'inform-if', 'inform-ref', 'not-understood', 'propagate', 'propose', 'proxy', 'query-if',
+  'query-ref', 'refuse', 'reject-proposal', 'request', 'request-when', 'request-whenever', 'subscribe',
+] as const;
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;

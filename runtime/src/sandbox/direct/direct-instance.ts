@@ -1,0 +1,91 @@
+/**
+ * The direct path: one guest core module bound to the host with our own canonical-ABI lifting and
+ * lowering (guest-memory.ts), no jco glue. Used for components that are exactly wit-component's
+ * encoding of one module for the agent world (see artifact/direct-eligibility.ts) — typically
+ * AssemblyScript agents. Same contract, same limits, same fuel and memory instrumentation as the
+ * jco path; only the per-instance and per-call overhead differs (decision 0402).
+ */
+import '../webassembly-types.js';
+import type { Artifact } from '../artifact/artifact.js';
+import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from '../fuel/fuel-pass.js';
+import type { WitLogLevel } from '../host/wit-values.js';
+import type { GuestInstance, GuestReturn, InstanceEnv } from '../instance.js';
+import { InstanceMemories } from '../instance.js';
+import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
+import { AbiViolation } from '../errors.js';
+import { GUEST_PREFIX, HOST_MODULE, LOG_LEVELS, POST_PREFIX } from './abi.js';
+import { GuestMemory } from './guest-memory.js';
+
+type Fn = (...args: number[]) => number;
+
+export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestInstance {
+  const module = artifact.modules[0]!;
+  const plan = artifact.manifest.modules[0]!;
+  const encoding = artifact.manifest.stringEncoding;
+  if (artifact.manifest.path !== 'direct' || !encoding) throw new Error('artifact is not prepared for the direct path');
+  const { bridge, meter } = env;
+  const memories = new InstanceMemories(env.memoryCapPages);
+  const own = plan.memories.map((m) => memories.create(m.initialPages, m.declaredMaxPages));
+  const memory = own[0];
+  if (!memory) throw new Error('direct-path module has no memory');
+  const gm = new GuestMemory(memory, encoding);
+
+  const host: Record<string, WebAssembly.ImportValue> = {
+    send: (msgPtr: number, ret: number) => {
+      const r = bridge.send(gm.message(msgPtr));
+      gm.storeResult(ret, r === undefined ? null : r.val);
+    },
+    log: (level: number, ptr: number, len: number) => {
+      const name = LOG_LEVELS[level >>> 0];
+      if (name === undefined) throw new AbiViolation(`log: level ${level} out of range`);
+      bridge.log(name as WitLogLevel, gm.string(ptr, len, 'log message'));
+    },
+    now: () => bridge.now(),
+    'new-id': (ret: number) => gm.storeStringResult(ret, bridge.newId()),
+    'set-timer': (delay: number, ptr: number, len: number) => bridge.setTimer(delay >>> 0, gm.string(ptr, len, 'timer token')),
+    'register-service': (...args: number[]) => {
+      const ret = args[12]!;
+      const r = bridge.registerService(gm.serviceFlat(args.slice(0, 12)));
+      gm.storeResult(ret, r === undefined ? null : r.val);
+    },
+    'deregister-service': (ptr: number, len: number) => bridge.deregisterService(gm.string(ptr, len, 'service name')),
+    'search-services': (ptr: number, len: number, ret: number) =>
+      gm.storeAgentIdsResult(ret, bridge.searchServices(gm.string(ptr, len, 'service type'))),
+  };
+
+  const imports: WebAssembly.Imports = {
+    [HOST_MODULE]: host,
+    [FUEL_IMPORT_MODULE]: meter.importsFor(() => memory) as Record<string, WebAssembly.ImportValue>,
+    [MEMORY_IMPORT_MODULE]: Object.fromEntries(plan.memories.map((m, i) => [m.field, own[i]!])),
+  };
+  const instance = new WebAssembly.Instance(module, imports);
+  meter.attach(instance.exports[FUEL_EXPORT] as WebAssembly.Global | undefined);
+  const ex = instance.exports as Record<string, Fn>;
+  gm.realloc = ex['cabi_realloc']!;
+  const initFn = ex[`${GUEST_PREFIX}init`]!;
+  const handleFn = ex[`${GUEST_PREFIX}handle`]!;
+  const timerFn = ex[`${GUEST_PREFIX}on-timer`]!;
+  const postInit = ex[`${POST_PREFIX}init`];
+  const postHandle = ex[`${POST_PREFIX}handle`];
+  const postTimer = ex[`${POST_PREFIX}on-timer`];
+
+  const finish = (ret: number, post: Fn | undefined, what: string): GuestReturn => {
+    const error = gm.result(ret, what);
+    if (post) post(ret);
+    return error === null ? { ok: true } : { ok: false, error };
+  };
+
+  return {
+    init: (ctx) => {
+      const flat = gm.lowerInitContext(ctx);
+      return finish(initFn(...flat), postInit, 'init result');
+    },
+    handle: (message) => finish(handleFn(gm.lowerMessage(message)), postHandle, 'handle result'),
+    onTimer: (token) => {
+      const [ptr, len] = gm.lowerString(token, 'timer token');
+      return finish(timerFn(ptr, len), postTimer, 'on-timer result');
+    },
+    memoryPages: () => memories.pages(),
+    afterCall: () => {},
+  };
+}

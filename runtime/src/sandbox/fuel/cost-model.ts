@@ -1,0 +1,114 @@
+/**
+ * The fuel cost model: what an instruction costs, where charges are placed and which charges also
+ * check the budget. Pure and deterministic; the binaryen pass (fuel-pass.ts) applies it and the
+ * host side (meter.ts) uses the host-call prices. Change anything here ⇒ bump FUEL_MODEL_VERSION
+ * (it is part of the artifact cache key, so stale instrumented modules are never reused).
+ *
+ * Placement (per function):
+ * - a charge + budget check at function entry and at every loop header (any unbounded execution
+ *   passes through one of them infinitely often), except that leaf functions without loops only
+ *   charge: they run a bounded number of instructions and their caller's next check catches the
+ *   deficit;
+ * - a charge (no check) at the start of each `if` arm, and after each named block (a branch target:
+ *   code there may be reached by a jump that skipped the code before it), so a big `br_table`
+ *   dispatch (an interpreter loop) pays for the case it runs, not for every case;
+ * - small branch-free `if` arms are coalesced into the enclosing charge, which then pays the
+ *   costlier arm: fewer charges, still deterministic, at most COALESCE_ARM_LIMIT overcharge.
+ * Each charge pays for the straight-line code up to the next charge point in advance, so a branch
+ * that leaves early overcharges slightly; the same input always pays the same.
+ */
+export const FUEL_MODEL_VERSION = 4;
+
+export type CostClass =
+  /** block, loop, nop, pop: no work of their own. */
+  | 'structural'
+  /** local.get, const, drop: operand plumbing a compiler folds away. */
+  | 'operand'
+  /** arithmetic, loads, stores, local.set, global access, select, … */
+  | 'op'
+  /** if, br, br_if, br_table, return, unreachable, throw. */
+  | 'branch'
+  | 'call'
+  | 'call-indirect'
+  /** memory.copy / memory.fill / memory.init: plus a per-byte charge at run time. */
+  | 'bulk-memory'
+  /** memory.grow: plus a per-page charge at run time. */
+  | 'memory-grow';
+
+export const CLASS_COST: Readonly<Record<CostClass, number>> = {
+  structural: 0,
+  operand: 0,
+  op: 1,
+  branch: 1,
+  call: 2,
+  'call-indirect': 3,
+  'bulk-memory': 1,
+  'memory-grow': 1,
+};
+
+/** Bulk memory operations pay 1 fuel per 2^BULK_BYTES_SHIFT bytes (16), charged before they run. */
+export const BULK_BYTES_SHIFT = 4;
+/** memory.grow pays this much per requested 64 KiB page. */
+export const GROW_PAGE_COST = 64;
+/** `if` arms costing at most this much (and containing no charge point) are coalesced. */
+export const COALESCE_ARM_LIMIT = 16;
+
+/** Every call into a host function costs this much, plus the bytes that cross. */
+export const HOST_CALL_COST = 50;
+/** Host calls pay 1 fuel per this many bytes (or UTF-16 code units) of data crossing. */
+export const HOST_BYTES_PER_FUEL = 8;
+
+export function hostCallFuel(bytes: number): number {
+  return HOST_CALL_COST + Math.ceil(Math.max(0, bytes) / HOST_BYTES_PER_FUEL);
+}
+
+export function bulkMemoryFuel(bytes: number): number {
+  return Math.floor(bytes / 2 ** BULK_BYTES_SHIFT);
+}
+
+export function growFuel(pages: number): number {
+  return pages * GROW_PAGE_COST;
+}
+
+/** What the pass knows about an `if` arm after visiting it. */
+export interface ArmSummary {
+  /** Cost of the arm's code that is not already covered by a charge inside it. */
+  cost: number;
+  /** Whether visiting the arm placed any charge inside it (loops, nested arms, branch targets). */
+  hasChargePoints: boolean;
+}
+
+export interface IfPlan {
+  coalesce: boolean;
+  /** Cost added to the enclosing segment (condition excluded). */
+  parentCost: number;
+}
+
+/** Decide whether an `if`'s arms are charged in place or folded into the enclosing charge. */
+export function planIf(thenArm: ArmSummary, elseArm: ArmSummary | null): IfPlan {
+  const arms = elseArm ? [thenArm, elseArm] : [thenArm];
+  const simple = arms.every((a) => !a.hasChargePoints && a.cost <= COALESCE_ARM_LIMIT);
+  if (simple) return { coalesce: true, parentCost: CLASS_COST.branch + Math.max(...arms.map((a) => a.cost)) };
+  return { coalesce: false, parentCost: CLASS_COST.branch };
+}
+
+export type ChargeSite = 'function-entry' | 'loop-header' | 'if-arm' | 'branch-target';
+
+export interface FunctionFacts {
+  /** Contains no call of any kind. */
+  leaf: boolean;
+  hasLoop: boolean;
+}
+
+/** Whether a charge at this site also compares the budget (and traps when it is spent). */
+export function siteChecks(site: ChargeSite, fn: FunctionFacts): boolean {
+  if (site === 'loop-header') return true;
+  if (site === 'function-entry') return !(fn.leaf && !fn.hasLoop);
+  return false;
+}
+
+/** Amount charged at a site: loop headers and function entries always cost at least 1. */
+export function siteCharge(site: ChargeSite, cost: number): number {
+  if (site === 'loop-header' || site === 'function-entry') return Math.max(1, cost);
+  return cost;
+}

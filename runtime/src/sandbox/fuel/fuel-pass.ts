@@ -1,0 +1,448 @@
+/**
+ * The fuel pass: a binaryen.js transformation of one core module that makes it pay for what it
+ * runs, following the cost model in cost-model.ts.
+ *
+ * It adds a module-internal mutable i64 global (exported as `caxton:fuel` so the host can set and
+ * read it between calls) that counts down, and two imports from `caxton:fuel`:
+ * - `refill(i64) -> i64` is called when a check finds the counter negative; the host either hands
+ *   over more of the call's budget or throws OutOfFuel — a trap the host recognises by type;
+ * - `grow(i32 requested, i32 current)` is called before every `memory.grow`, so the host can tell
+ *   an out-of-memory crash from other traps (and charge for the pages).
+ * Bulk memory operations get a run-time charge proportional to their length.
+ */
+import binaryen from 'binaryen';
+import type { CostClass, FunctionFacts } from './cost-model.js';
+import {
+  BULK_BYTES_SHIFT, CLASS_COST, GROW_PAGE_COST, planIf, siteCharge, siteChecks,
+} from './cost-model.js';
+
+export const FUEL_IMPORT_MODULE = 'caxton:fuel';
+export const FUEL_EXPORT = 'caxton:fuel';
+const FUEL_GLOBAL = 'caxton$fuel';
+const REFILL_FN = 'caxton$fuel_refill';
+const GROW_FN = 'caxton$fuel_grow';
+
+/**
+ * Features binaryen may read and write: what V8 in Node 20 runs. Not `All`: newer features change
+ * binaryen's output encoding (e.g. compact imports) in ways V8 cannot read.
+ */
+const FEATURES =
+  binaryen.Features.MutableGlobals |
+  binaryen.Features.NontrappingFPToInt |
+  binaryen.Features.SIMD128 |
+  binaryen.Features.RelaxedSIMD |
+  binaryen.Features.BulkMemory |
+  binaryen.Features.BulkMemoryOpt |
+  binaryen.Features.SignExt |
+  binaryen.Features.ExceptionHandling |
+  binaryen.Features.TailCall |
+  binaryen.Features.ReferenceTypes |
+  binaryen.Features.Multivalue |
+  binaryen.Features.ExtendedConst |
+  binaryen.Features.Atomics |
+  binaryen.Features.CallIndirectOverlong;
+
+export class FuelPassError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FuelPassError';
+  }
+}
+
+export interface FuelPassStats {
+  functions: number;
+  expressions: number;
+  chargePoints: number;
+  checks: number;
+  bulkMemorySites: number;
+  growSites: number;
+}
+
+type Ref = number;
+// The binaryen.js C API is exported as `_Binaryen…` functions that the typings do not list.
+const api = binaryen as unknown as Record<string, (...args: number[]) => number>;
+function c(name: string): (...args: number[]) => number {
+  const f = api[`_Binaryen${name}`];
+  if (typeof f !== 'function') throw new FuelPassError(`binaryen.js lacks _Binaryen${name}`);
+  return f;
+}
+
+/** How to find the children of one expression kind, in evaluation order. */
+type ChildGetter = (e: Ref, out: Ref[]) => void;
+
+function fields(...names: string[]): ChildGetter {
+  const getters = names.map(c);
+  return (e, out) => {
+    for (const g of getters) {
+      const child = g(e);
+      if (child) out.push(child);
+    }
+  };
+}
+
+function list(count: string, at: string, ...after: string[]): ChildGetter {
+  const n = c(count);
+  const get = c(at);
+  const tail = fields(...after);
+  return (e, out) => {
+    const k = n(e);
+    for (let i = 0; i < k; i++) out.push(get(e, i));
+    tail(e, out);
+  };
+}
+
+const none: ChildGetter = () => {};
+
+interface Kind {
+  cls: CostClass;
+  children: ChildGetter;
+}
+
+function buildKinds(): Map<number, Kind> {
+  const b = binaryen as unknown as Record<string, number>;
+  const k = new Map<number, Kind>();
+  const add = (id: string, cls: CostClass, children: ChildGetter) => {
+    const n = b[`${id}Id`];
+    if (typeof n !== 'number') throw new FuelPassError(`binaryen.js lacks ${id}Id`);
+    k.set(n, { cls, children });
+  };
+  add('Nop', 'structural', none);
+  add('Pop', 'structural', none);
+  add('Const', 'operand', none);
+  add('LocalGet', 'operand', none);
+  add('Drop', 'operand', fields('DropGetValue'));
+  add('Unreachable', 'branch', none);
+  add('Break', 'branch', fields('BreakGetValue', 'BreakGetCondition'));
+  add('Switch', 'branch', fields('SwitchGetValue', 'SwitchGetCondition'));
+  add('Return', 'branch', fields('ReturnGetValue'));
+  add('Throw', 'branch', list('ThrowGetNumOperands', 'ThrowGetOperandAt'));
+  add('Rethrow', 'branch', none);
+  add('BrOn', 'branch', fields('BrOnGetRef'));
+  add('Call', 'call', list('CallGetNumOperands', 'CallGetOperandAt'));
+  add('CallIndirect', 'call-indirect', list('CallIndirectGetNumOperands', 'CallIndirectGetOperandAt', 'CallIndirectGetTarget'));
+  add('CallRef', 'call-indirect', list('CallRefGetNumOperands', 'CallRefGetOperandAt', 'CallRefGetTarget'));
+  add('LocalSet', 'op', fields('LocalSetGetValue'));
+  add('GlobalGet', 'op', none);
+  add('GlobalSet', 'op', fields('GlobalSetGetValue'));
+  add('Load', 'op', fields('LoadGetPtr'));
+  add('Store', 'op', fields('StoreGetPtr', 'StoreGetValue'));
+  add('Unary', 'op', fields('UnaryGetValue'));
+  add('Binary', 'op', fields('BinaryGetLeft', 'BinaryGetRight'));
+  add('Select', 'op', fields('SelectGetIfTrue', 'SelectGetIfFalse', 'SelectGetCondition'));
+  add('MemorySize', 'op', none);
+  add('DataDrop', 'op', none);
+  add('AtomicRMW', 'op', fields('AtomicRMWGetPtr', 'AtomicRMWGetValue'));
+  add('AtomicCmpxchg', 'op', fields('AtomicCmpxchgGetPtr', 'AtomicCmpxchgGetExpected', 'AtomicCmpxchgGetReplacement'));
+  add('AtomicWait', 'op', fields('AtomicWaitGetPtr', 'AtomicWaitGetExpected', 'AtomicWaitGetTimeout'));
+  add('AtomicNotify', 'op', fields('AtomicNotifyGetPtr', 'AtomicNotifyGetNotifyCount'));
+  add('AtomicFence', 'op', none);
+  add('SIMDExtract', 'op', fields('SIMDExtractGetVec'));
+  add('SIMDReplace', 'op', fields('SIMDReplaceGetVec', 'SIMDReplaceGetValue'));
+  add('SIMDShuffle', 'op', fields('SIMDShuffleGetLeft', 'SIMDShuffleGetRight'));
+  add('SIMDTernary', 'op', fields('SIMDTernaryGetA', 'SIMDTernaryGetB', 'SIMDTernaryGetC'));
+  add('SIMDShift', 'op', fields('SIMDShiftGetVec', 'SIMDShiftGetShift'));
+  add('SIMDLoad', 'op', fields('SIMDLoadGetPtr'));
+  add('SIMDLoadStoreLane', 'op', fields('SIMDLoadStoreLaneGetPtr', 'SIMDLoadStoreLaneGetVec'));
+  add('MemoryInit', 'bulk-memory', fields('MemoryInitGetDest', 'MemoryInitGetOffset', 'MemoryInitGetSize'));
+  add('MemoryCopy', 'bulk-memory', fields('MemoryCopyGetDest', 'MemoryCopyGetSource', 'MemoryCopyGetSize'));
+  add('MemoryFill', 'bulk-memory', fields('MemoryFillGetDest', 'MemoryFillGetValue', 'MemoryFillGetSize'));
+  add('MemoryGrow', 'memory-grow', fields('MemoryGrowGetDelta'));
+  add('RefNull', 'operand', none);
+  add('RefFunc', 'operand', none);
+  add('RefIsNull', 'op', fields('RefIsNullGetValue'));
+  add('RefAs', 'op', fields('RefAsGetValue'));
+  add('RefEq', 'op', fields('RefEqGetLeft', 'RefEqGetRight'));
+  add('RefTest', 'op', fields('RefTestGetRef'));
+  add('RefCast', 'op', fields('RefCastGetRef'));
+  add('RefI31', 'op', fields('RefI31GetValue'));
+  add('I31Get', 'op', fields('I31GetGetI31'));
+  add('TableGet', 'op', fields('TableGetGetIndex'));
+  add('TableSet', 'op', fields('TableSetGetIndex', 'TableSetGetValue'));
+  add('TableSize', 'op', none);
+  add('TableGrow', 'op', fields('TableGrowGetValue', 'TableGrowGetDelta'));
+  add('TupleMake', 'operand', list('TupleMakeGetNumOperands', 'TupleMakeGetOperandAt'));
+  add('TupleExtract', 'operand', fields('TupleExtractGetTuple'));
+  add('StructNew', 'op', list('StructNewGetNumOperands', 'StructNewGetOperandAt'));
+  add('StructGet', 'op', fields('StructGetGetRef'));
+  add('StructSet', 'op', fields('StructSetGetRef', 'StructSetGetValue'));
+  add('ArrayNew', 'op', fields('ArrayNewGetInit', 'ArrayNewGetSize'));
+  add('ArrayNewFixed', 'op', list('ArrayNewFixedGetNumValues', 'ArrayNewFixedGetValueAt'));
+  add('ArrayNewData', 'op', fields('ArrayNewDataGetOffset', 'ArrayNewDataGetSize'));
+  add('ArrayNewElem', 'op', fields('ArrayNewElemGetOffset', 'ArrayNewElemGetSize'));
+  add('ArrayGet', 'op', fields('ArrayGetGetRef', 'ArrayGetGetIndex'));
+  add('ArraySet', 'op', fields('ArraySetGetRef', 'ArraySetGetIndex', 'ArraySetGetValue'));
+  add('ArrayLen', 'op', fields('ArrayLenGetRef'));
+  add('ArrayFill', 'op', fields('ArrayFillGetRef', 'ArrayFillGetIndex', 'ArrayFillGetValue', 'ArrayFillGetSize'));
+  add('ArrayCopy', 'op', fields('ArrayCopyGetDestRef', 'ArrayCopyGetDestIndex', 'ArrayCopyGetSrcRef', 'ArrayCopyGetSrcIndex', 'ArrayCopyGetLength'));
+  add('ArrayInitData', 'op', fields('ArrayInitDataGetRef', 'ArrayInitDataGetIndex', 'ArrayInitDataGetOffset', 'ArrayInitDataGetSize'));
+  add('ArrayInitElem', 'op', fields('ArrayInitElemGetRef', 'ArrayInitElemGetIndex', 'ArrayInitElemGetOffset', 'ArrayInitElemGetSize'));
+  return k;
+}
+
+let kindsCache: Map<number, Kind> | null = null;
+const idNames = new Map<number, string>();
+function kinds(): Map<number, Kind> {
+  if (!kindsCache) {
+    kindsCache = buildKinds();
+    for (const [key, value] of Object.entries(binaryen)) {
+      if (key.endsWith('Id') && typeof value === 'number') idNames.set(value, key.slice(0, -2));
+    }
+  }
+  return kindsCache;
+}
+
+const getId = c('ExpressionGetId');
+
+/** binaryen ≥ 120 takes one (number | bigint) argument; its typings still show (low, high). */
+function i64c(m: binaryen.Module, value: number): Ref {
+  return (m.i64.const as unknown as (v: bigint) => Ref)(BigInt(value));
+}
+const getType = c('ExpressionGetType');
+
+class FunctionPass {
+  leaf = true;
+  hasLoop = false;
+  charges = 0;
+  checks = 0;
+  expressions = 0;
+  bulk = 0;
+  grows = 0;
+  private temp = -1;
+
+  constructor(
+    private readonly m: binaryen.Module,
+    private readonly fn: number,
+    private readonly kinds: Map<number, Kind>,
+  ) {}
+
+  private fuel(): Ref {
+    return this.m.global.get(FUEL_GLOBAL, binaryen.i64);
+  }
+
+  /** `fuel -= amount` for a constant amount (a charge point). */
+  charge(amount: number): Ref {
+    this.charges++;
+    return this.chargeBy(i64c(this.m, amount));
+  }
+
+  /** `fuel -= <i64 expression>` (run-time charges of bulk memory and memory.grow). */
+  chargeBy(amount: Ref): Ref {
+    return this.m.global.set(FUEL_GLOBAL, this.m.i64.sub(this.fuel(), amount));
+  }
+
+  check(): Ref {
+    this.checks++;
+    return this.m.if(
+      this.m.i64.lt_s(this.fuel(), i64c(this.m, 0)),
+      this.m.global.set(FUEL_GLOBAL, this.m.call(REFILL_FN, [this.fuel()], binaryen.i64)),
+    );
+  }
+
+  private wrap(prefix: Ref[], body: Ref): Ref {
+    return this.m.block(null, [...prefix, body], binaryen.auto);
+  }
+
+  private tempLocal(): number {
+    if (this.temp < 0) this.temp = c('FunctionAddVar')(this.fn, binaryen.i32);
+    return this.temp;
+  }
+
+  run(): void {
+    const body = c('FunctionGetBody')(this.fn);
+    if (!body) return;
+    const cost = this.visit(body);
+    const facts: FunctionFacts = { leaf: this.leaf, hasLoop: this.hasLoop };
+    const prefix = [this.charge(siteCharge('function-entry', cost))];
+    if (siteChecks('function-entry', facts)) prefix.push(this.check());
+    c('FunctionSetBody')(this.fn, this.wrap(prefix, body));
+  }
+
+  /** Visits `e`, instruments inside it, returns the cost it adds to the enclosing segment. */
+  visit(e: Ref): number {
+    this.expressions++;
+    const id = getId(e);
+    switch (id) {
+      case binaryen.BlockId:
+        return this.visitBlock(e);
+      case binaryen.LoopId:
+        return this.visitLoop(e);
+      case binaryen.IfId:
+        return this.visitIf(e);
+      case binaryen.TryId:
+        return this.visitTry(e);
+      default:
+        break;
+    }
+    const kind = this.kinds.get(id);
+    if (!kind) {
+      throw new FuelPassError(`instruction ${idNames.get(id) ?? id} is not supported by the fuel pass`);
+    }
+    const children: Ref[] = [];
+    kind.children(e, children);
+    let cost = CLASS_COST[kind.cls];
+    for (const child of children) cost += this.visit(child);
+    if (kind.cls === 'call' || kind.cls === 'call-indirect') this.leaf = false;
+    else if (kind.cls === 'bulk-memory') this.instrumentBulk(e, id);
+    else if (kind.cls === 'memory-grow') this.instrumentGrow(e);
+    return cost;
+  }
+
+  private visitBlock(e: Ref): number {
+    const n = c('BlockGetNumChildren')(e);
+    let acc = 0;
+    const splits: { at: number; cost: number }[] = [];
+    for (let i = 0; i < n; i++) {
+      const child = c('BlockGetChildAt')(e, i);
+      const cost = this.visit(child);
+      const open = splits[splits.length - 1];
+      if (open) open.cost += cost;
+      else acc += cost;
+      if (i < n - 1 && getId(child) === binaryen.BlockId && c('BlockGetName')(child)) {
+        splits.push({ at: i + 1, cost: 0 });
+      }
+    }
+    for (let i = splits.length - 1; i >= 0; i--) {
+      const s = splits[i]!;
+      if (s.cost > 0) c('BlockInsertChildAt')(e, s.at, this.charge(siteCharge('branch-target', s.cost)));
+    }
+    return acc;
+  }
+
+  private visitLoop(e: Ref): number {
+    this.hasLoop = true;
+    const body = c('LoopGetBody')(e);
+    const cost = this.visit(body);
+    c('LoopSetBody')(e, this.wrap([this.charge(siteCharge('loop-header', cost)), this.check()], body));
+    return 0;
+  }
+
+  private arm(e: Ref): { cost: number; hasChargePoints: boolean } {
+    const before = this.charges;
+    const cost = this.visit(e);
+    return { cost, hasChargePoints: this.charges !== before };
+  }
+
+  private visitIf(e: Ref): number {
+    const cond = this.visit(c('IfGetCondition')(e));
+    const thenRef = c('IfGetIfTrue')(e);
+    const elseRef = c('IfGetIfFalse')(e);
+    const thenArm = this.arm(thenRef);
+    const elseArm = elseRef ? this.arm(elseRef) : null;
+    const plan = planIf(thenArm, elseArm);
+    if (!plan.coalesce) {
+      if (thenArm.cost > 0) c('IfSetIfTrue')(e, this.wrap([this.charge(siteCharge('if-arm', thenArm.cost))], thenRef));
+      if (elseArm && elseArm.cost > 0) {
+        c('IfSetIfFalse')(e, this.wrap([this.charge(siteCharge('if-arm', elseArm.cost))], elseRef));
+      }
+    }
+    return cond + plan.parentCost;
+  }
+
+  private visitTry(e: Ref): number {
+    const cost = this.visit(c('TryGetBody')(e));
+    const n = c('TryGetNumCatchBodies')(e);
+    for (let i = 0; i < n; i++) {
+      const body = c('TryGetCatchBodyAt')(e, i);
+      const armCost = this.visit(body);
+      if (armCost > 0) c('TrySetCatchBodyAt')(e, i, this.wrap([this.charge(siteCharge('if-arm', armCost))], body));
+    }
+    return cost;
+  }
+
+  /** Rewrites the length operand: evaluate it, charge length >> shift, check, pass it on. */
+  private instrumentBulk(e: Ref, id: number): void {
+    this.bulk++;
+    const [get, set] =
+      id === binaryen.MemoryCopyId
+        ? ['MemoryCopyGetSize', 'MemoryCopySetSize']
+        : id === binaryen.MemoryFillId
+          ? ['MemoryFillGetSize', 'MemoryFillSetSize']
+          : ['MemoryInitGetSize', 'MemoryInitSetSize'];
+    const size = c(get!)(e);
+    if (getType(size) !== binaryen.i32) throw new FuelPassError('bulk memory on a 64-bit memory is not supported');
+    const t = this.tempLocal();
+    const bytes = this.m.i64.extend_u(this.m.local.get(t, binaryen.i32));
+    const cost = this.m.i64.shr_u(bytes, i64c(this.m, BULK_BYTES_SHIFT));
+    c(set!)(
+      e,
+      this.m.block(null, [this.m.local.set(t, size), this.chargeBy(cost), this.check(), this.m.local.get(t, binaryen.i32)], binaryen.i32),
+    );
+  }
+
+  /** Rewrites the delta operand: tell the host (requested, current pages), charge per page. */
+  private instrumentGrow(e: Ref): void {
+    this.grows++;
+    const delta = c('MemoryGrowGetDelta')(e);
+    if (getType(delta) !== binaryen.i32) throw new FuelPassError('memory.grow on a 64-bit memory is not supported');
+    const t = this.tempLocal();
+    const pages = this.m.i64.extend_u(this.m.local.get(t, binaryen.i32));
+    const cost = this.m.i64.mul(pages, i64c(this.m, GROW_PAGE_COST));
+    c('MemoryGrowSetDelta')(
+      e,
+      this.m.block(
+        null,
+        [
+          this.m.local.set(t, delta),
+          this.m.call(GROW_FN, [this.m.local.get(t, binaryen.i32), this.m.memory.size()], binaryen.none),
+          this.chargeBy(cost),
+          this.check(),
+          this.m.local.get(t, binaryen.i32),
+        ],
+        binaryen.i32,
+      ),
+    );
+  }
+}
+
+export interface FuelPassResult {
+  bytes: Uint8Array;
+  stats: FuelPassStats;
+}
+
+/**
+ * Instruments one core module. `memories` is the number of memories the module has (imported or
+ * defined); modules with more than one memory are refused because `memory.grow` sites could not be
+ * attributed. Throws FuelPassError for anything it cannot meter.
+ */
+export function instrumentFuel(bytes: Uint8Array, memories: number): FuelPassResult {
+  if (memories > 1) throw new FuelPassError('modules with more than one memory are not supported');
+  const table = kinds();
+  let m: binaryen.Module;
+  try {
+    // binaryen.js takes the feature set as readBinary's optional second argument.
+    m = (binaryen.readBinary as (data: Uint8Array, features?: number) => binaryen.Module)(bytes, FEATURES);
+  } catch (err) {
+    throw new FuelPassError(`binaryen cannot read the module: ${(err as Error).message}`);
+  }
+  try {
+    m.setFeatures(FEATURES);
+    m.addFunctionImport(REFILL_FN, FUEL_IMPORT_MODULE, 'refill', binaryen.i64, binaryen.i64);
+    m.addFunctionImport(GROW_FN, FUEL_IMPORT_MODULE, 'grow', binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.none);
+    m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, i64c(m, 0));
+    if (m.getExport(FUEL_EXPORT)) throw new FuelPassError(`the module already exports "${FUEL_EXPORT}", a name reserved for the sandbox`);
+    m.addGlobalExport(FUEL_GLOBAL, FUEL_EXPORT);
+    const stats: FuelPassStats = { functions: 0, expressions: 0, chargePoints: 0, checks: 0, bulkMemorySites: 0, growSites: 0 };
+    const n = m.getNumFunctions();
+    for (let i = 0; i < n; i++) {
+      const fn = m.getFunctionByIndex(i);
+      const info = binaryen.getFunctionInfo(fn);
+      if (info.module) continue; // an import
+      const pass = new FunctionPass(m, fn as unknown as number, table);
+      try {
+        pass.run();
+      } catch (err) {
+        if (err instanceof RangeError) throw new FuelPassError(`function ${info.name} is nested too deeply to instrument`);
+        throw err;
+      }
+      stats.functions++;
+      stats.expressions += pass.expressions;
+      stats.chargePoints += pass.charges;
+      stats.checks += pass.checks;
+      stats.bulkMemorySites += pass.bulk;
+      stats.growSites += pass.grows;
+    }
+    return { bytes: m.emitBinary(), stats };
+  } finally {
+    m.dispose();
+  }
+}

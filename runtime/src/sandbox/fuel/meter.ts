@@ -1,0 +1,124 @@
+/**
+ * The host side of fuel: one meter per agent instance. Each instrumented core module keeps its own
+ * counter (its exported `caxton:fuel` global); the meter holds the rest of the call's budget in a
+ * pool and rebalances when a module runs dry (`refill`), so however many modules a component has,
+ * the call traps exactly when the sum of all charges exceeds the budget. Host calls are charged
+ * from the same budget. The meter also records `memory.grow` requests, to tell an out-of-memory
+ * crash from other traps.
+ */
+import '../webassembly-types.js';
+import { OutOfFuel } from '../errors.js';
+
+export interface GrowRequest {
+  memory: WebAssembly.Memory | null;
+  requestedPages: number;
+  pagesBefore: number;
+}
+
+export class FuelMeter {
+  private readonly globals: WebAssembly.Global[] = [];
+  private pool = 0n;
+  private budget = 0n;
+  private lastGrow: GrowRequest | null = null;
+  /** True once a charge could not be covered during the current call. */
+  exhausted = false;
+
+  /**
+   * Registers a module's counter (its `caxton:fuel` export) once the module is instantiated. The
+   * counter starts at 0 and only ever holds fuel handed to it by `refill`, so its current value
+   * (fuel its start function has not spent yet) stays part of the budget.
+   */
+  attach(global: WebAssembly.Global | undefined): void {
+    if (global) this.globals.push(global);
+  }
+
+  get modules(): number {
+    return this.globals.length;
+  }
+
+  /** Starts a call (or an instantiation) with a fresh budget. */
+  begin(budget: number): void {
+    this.budget = BigInt(budget);
+    this.exhausted = false;
+    this.lastGrow = null;
+    if (this.globals.length === 1) {
+      this.globals[0]!.value = this.budget;
+      this.pool = 0n;
+    } else {
+      for (const g of this.globals) g.value = 0n;
+      this.pool = this.budget;
+    }
+  }
+
+  /** Fuel consumed since `begin` (may exceed the budget by the last charge that trapped). */
+  used(): number {
+    let remaining = this.pool;
+    for (const g of this.globals) remaining += g.value as bigint;
+    return Number(this.budget - remaining);
+  }
+
+  get budgetValue(): number {
+    return Number(this.budget);
+  }
+
+  /** Moves every positive module balance into the pool. */
+  private reclaim(): void {
+    for (const g of this.globals) {
+      const v = g.value as bigint;
+      if (v > 0n) {
+        this.pool += v;
+        g.value = 0n;
+      }
+    }
+  }
+
+  /**
+   * The `caxton:fuel#refill` import: a module's counter went negative (`current`). Hands it all the
+   * fuel left anywhere, or throws OutOfFuel if that does not cover its deficit.
+   */
+  refill(current: bigint): bigint {
+    this.reclaim();
+    const total = this.pool + current;
+    this.pool = 0n;
+    if (total < 0n) {
+      // Leave the deficit visible to used(): the trapping module's counter stays at `current`.
+      this.pool = total - current;
+      this.exhausted = true;
+      throw new OutOfFuel(Number(this.budget));
+    }
+    return total;
+  }
+
+  /** Charges a host call. Throws OutOfFuel when the budget cannot cover it. */
+  charge(amount: number): void {
+    this.pool -= BigInt(amount);
+    if (this.pool < 0n) {
+      this.reclaim();
+      if (this.pool < 0n) {
+        this.exhausted = true;
+        throw new OutOfFuel(Number(this.budget));
+      }
+    }
+  }
+
+  /** The `caxton:fuel#grow` import, called before every memory.grow. */
+  recordGrow(memory: WebAssembly.Memory | null, requestedPages: number, pagesBefore: number): void {
+    this.lastGrow = { memory, requestedPages: requestedPages >>> 0, pagesBefore: pagesBefore >>> 0 };
+  }
+
+  /** Whether the last memory.grow of this call was refused (memory did not reach the requested size). */
+  growRefused(): GrowRequest | null {
+    const g = this.lastGrow;
+    if (!g || g.requestedPages === 0) return null;
+    const now = g.memory ? g.memory.buffer.byteLength / 65536 : g.pagesBefore;
+    return now < g.pagesBefore + g.requestedPages ? g : null;
+  }
+
+  /** Core imports for one module instance (`caxton:fuel`). */
+  importsFor(memory: () => WebAssembly.Memory | null): Record<string, (...args: never[]) => unknown> {
+    return {
+      refill: (current: bigint) => this.refill(current),
+      grow: (requested: number, before: number) => this.recordGrow(memory(), requested, before),
+    };
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Instances through jco's generated glue (`--instantiation sync`), for any component the direct
+ * path does not cover (JavaScript agents, WASI users, compositions). We control instantiation:
+ * `getCoreModule` hands out our compiled, instrumented modules and `instantiateCore` adds each
+ * module's fuel imports and host-made memories, and registers its fuel counter with the meter.
+ * Every instance gets its own host functions and its own deny-by-default WASI objects.
+ */
+import '../webassembly-types.js';
+import type { Artifact } from '../artifact/artifact.js';
+import { GUEST_INTERFACE } from '../artifact/contract.js';
+import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from '../fuel/fuel-pass.js';
+import type { WitAclMessage, WitInitContext } from '../host/wit-values.js';
+import type { GuestInstance, GuestReturn, InstanceEnv } from '../instance.js';
+import { InstanceMemories } from '../instance.js';
+import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
+import { hostCallFuel } from '../fuel/cost-model.js';
+import { createDenyWasi } from '../wasi/deny-wasi.js';
+
+type GuestExports = {
+  init(ctx: WitInitContext): void;
+  handle(message: WitAclMessage): void;
+  onTimer(token: string): void;
+};
+
+/** jco throws a ComponentError carrying the guest's `err` payload; anything else is a trap. */
+function guestError(err: unknown): string | null {
+  if (typeof err === 'object' && err !== null && Object.prototype.hasOwnProperty.call(err, 'payload')) {
+    const payload = (err as { payload: unknown }).payload;
+    if (typeof payload === 'string') return payload;
+  }
+  return null;
+}
+
+function call(fn: () => void): GuestReturn {
+  try {
+    fn();
+    return { ok: true };
+  } catch (err) {
+    const payload = guestError(err);
+    if (payload !== null) return { ok: false, error: payload };
+    throw err;
+  }
+}
+
+export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestInstance {
+  const glue = artifact.glue;
+  if (!glue) throw new Error('artifact has no jco glue');
+  const byFile = new Map<string, WebAssembly.Module>();
+  artifact.modules.forEach((m, i) => byFile.set(artifact.manifest.modules[i]!.file, m));
+  const memories = new InstanceMemories(env.memoryCapPages);
+  const { meter, bridge } = env;
+
+  const wasi = createDenyWasi({
+    charge: (bytes) => meter.charge(hostCallFuel(bytes)),
+    output: (stream, line) => bridge.output(stream, line),
+  });
+
+  const instantiateCore = (module: WebAssembly.Module, imports: WebAssembly.Imports = {}): WebAssembly.Instance => {
+    const plan = artifact.plans.get(module);
+    if (!plan) throw new Error('jco asked to instantiate a module the sandbox did not prepare');
+    const own: WebAssembly.Memory[] = plan.memories.map((m) => memories.create(m.initialPages, m.declaredMaxPages));
+    const io: WebAssembly.Imports = { ...imports };
+    if (own.length > 0) io[MEMORY_IMPORT_MODULE] = Object.fromEntries(plan.memories.map((m, i) => [m.field, own[i]!]));
+    let instanceMemory: WebAssembly.Memory | null = own[0] ?? null;
+    io[FUEL_IMPORT_MODULE] = meter.importsFor(() => instanceMemory) as Record<string, WebAssembly.ImportValue>;
+    const instance = new WebAssembly.Instance(module, io);
+    if (!instanceMemory) {
+      const exported = Object.values(instance.exports).find((v) => v instanceof WebAssembly.Memory);
+      instanceMemory = (exported as WebAssembly.Memory | undefined) ?? null;
+    }
+    meter.attach(instance.exports[FUEL_EXPORT] as WebAssembly.Global | undefined);
+    return instance;
+  };
+
+  const exports = glue(
+    (name) => {
+      const m = byFile.get(name);
+      if (!m) throw new Error(`jco asked for unknown core module ${name}`);
+      return m;
+    },
+    { 'caxton:agent/host': bridge.jcoImports(), ...wasi.imports },
+    instantiateCore,
+  );
+  const guest = (exports[GUEST_INTERFACE] ?? exports['guest']) as GuestExports | undefined;
+  if (!guest || typeof guest.handle !== 'function') throw new Error('the component exports no guest interface');
+
+  return {
+    init: (ctx) => call(() => guest.init(ctx)),
+    handle: (message) => call(() => guest.handle(message)),
+    onTimer: (token) => call(() => guest.onTimer(token)),
+    memoryPages: () => memories.pages(),
+    afterCall: () => wasi.drain(),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The in-thread sandbox: many agents in this thread, each in its own instance, run synchronously.
+ * Benchmarks and tests use it directly; each worker shard of the ShardPool runs one. It has no
+ * wall-clock backstop of its own (a guest stuck outside metered code would block this thread):
+ * that is the ShardPool's job.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AgentEnv, AgentMetrics, StartReport } from './agent-sandbox.js';
+import { AgentSandbox } from './agent-sandbox.js';
+import type { Engine } from './engine.js';
+import { SandboxError } from './errors.js';
+import type { DirectorySnapshot } from './host/directory.js';
+import { EMPTY_DIRECTORY } from './host/directory.js';
+import type { AgentLimits } from './limits/limits.js';
+import type { RestartPolicy } from './restart-policy.js';
+import type { Work, WorkResult } from './results.js';
+import { emptyEffects } from './results.js';
+
+export interface DeploySpec {
+  name: string;
+  addresses?: string[];
+  /** The component bytes, or the digest of an artifact already prepared in the engine's cache. */
+  artifact: Uint8Array | { digest: string };
+  limits?: Partial<AgentLimits>;
+  config?: Record<string, string>;
+  restartPolicy?: Partial<RestartPolicy>;
+  restartHistory?: number[];
+  restarts?: number;
+}
+
+export interface SandboxOptions {
+  engine: Engine;
+  clock?: () => number;
+  newId?: () => string;
+}
+
+export class Sandbox {
+  private readonly agents = new Map<string, AgentSandbox>();
+  private directory: DirectorySnapshot = EMPTY_DIRECTORY;
+  private readonly env: AgentEnv;
+
+  constructor(private readonly opts: SandboxOptions) {
+    this.env = {
+      directory: () => this.directory,
+      clock: opts.clock ?? Date.now,
+      newId: opts.newId ?? randomUUID,
+    };
+  }
+
+  get engine(): Engine {
+    return this.opts.engine;
+  }
+
+  private async build(spec: DeploySpec): Promise<{ agent: AgentSandbox; report: StartReport }> {
+    const artifact =
+      spec.artifact instanceof Uint8Array
+        ? await this.opts.engine.loadArtifact(spec.artifact)
+        : await this.opts.engine.loadCached(spec.artifact.digest);
+    const agent = new AgentSandbox({ ...spec, artifact }, this.env);
+    const report = agent.start();
+    return { agent, report };
+  }
+
+  /** Deploys an agent: prepares its artifact, instantiates it, runs init(). Throws on failure. */
+  async deploy(spec: DeploySpec): Promise<StartReport> {
+    if (this.agents.has(spec.name)) {
+      throw new SandboxError('sandbox.agent.exists', `agent ${spec.name} is already deployed here`, {
+        context: { agent: spec.name },
+        hint: 'Use upgrade() to replace it, or undeploy() it first.',
+      });
+    }
+    const { agent, report } = await this.build(spec);
+    this.agents.set(spec.name, agent);
+    return report;
+  }
+
+  /**
+   * Replaces an agent with a new version. The new version is started first; only if its init
+   * succeeds is the old instance stopped (its memory state is not carried over).
+   */
+  async upgrade(spec: DeploySpec): Promise<StartReport> {
+    const old = this.agents.get(spec.name);
+    const { agent, report } = await this.build(spec);
+    old?.stop();
+    this.agents.set(spec.name, agent);
+    return report;
+  }
+
+  undeploy(name: string): boolean {
+    const agent = this.agents.get(name);
+    if (!agent) return false;
+    agent.stop();
+    this.agents.delete(name);
+    return true;
+  }
+
+  has(name: string): boolean {
+    return this.agents.has(name);
+  }
+
+  names(): string[] {
+    return [...this.agents.keys()];
+  }
+
+  setDirectory(snapshot: DirectorySnapshot): void {
+    this.directory = snapshot;
+  }
+
+  /** Runs one piece of work. */
+  run(work: Work): WorkResult {
+    const agent = this.agents.get(work.agent);
+    if (!agent) {
+      return {
+        agent: work.agent,
+        workId: work.id,
+        messageId: work.kind === 'message' ? work.messageId : null,
+        status: 'not-running',
+        reason: `agent ${work.agent} is not deployed here`,
+        ...emptyEffects(),
+        fuelUsed: 0,
+        initFuelUsed: 0,
+        durationUs: 0,
+        state: 'stopped',
+        restarts: 0,
+      };
+    }
+    return agent.run(work);
+  }
+
+  /** Runs a batch in order; one result per item. */
+  deliver(batch: readonly Work[], onProgress?: (index: number) => void): WorkResult[] {
+    const out: WorkResult[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      onProgress?.(i);
+      out[i] = this.run(batch[i]!);
+    }
+    return out;
+  }
+
+  agent(name: string): AgentSandbox | undefined {
+    return this.agents.get(name);
+  }
+
+  metrics(name: string): AgentMetrics | undefined {
+    return this.agents.get(name)?.metrics();
+  }
+
+  allMetrics(): AgentMetrics[] {
+    return [...this.agents.values()].map((a) => a.metrics());
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * WASI 0.2 for agents, deny-by-default, one set of import objects per agent instance.
+ *
+ * Components built from JavaScript, C, Rust or Go carry WASI imports even when the agent never uses
+ * them. They get: no filesystem (no preopens, so no descriptor can ever be obtained), no environment
+ * variables, no arguments, no working directory, no sockets (every socket or name lookup fails with
+ * `access-denied`), no stdin (always closed). Allowed: clocks and randomness (the world already
+ * exposes `now`; randomness leaks nothing). stdout/stderr lines become the agent's log lines.
+ * Nothing here ever blocks the thread: pollables are always ready, so a guest "sleeping" on a clock
+ * spins and pays fuel instead of stalling its shard. Every call is charged host-call fuel.
+ *
+ * The object shapes follow jco's host conventions: camelCase functions, resources as classes (jco
+ * checks `instanceof`), `result` errors thrown as their payload, u64 as bigint.
+ */
+import { randomBytes, randomFillSync } from 'node:crypto';
+import { GuestExit } from '../errors.js';
+
+export interface WasiSinks {
+  /** Charge a host call moving `bytes` bytes. */
+  charge(bytes: number): void;
+  /** A complete line (or flushed fragment) written to stdout or stderr. */
+  output(stream: 'stdout' | 'stderr', line: string): void;
+}
+
+/** Largest random buffer a guest may ask for in one call. */
+export const MAX_RANDOM_BYTES = 1 << 20;
+
+function closed(): never {
+  throw { tag: 'closed' };
+}
+
+class Pollable {
+  ready(): boolean {
+    return true;
+  }
+  block(): void {}
+}
+
+class IoError {
+  constructor(private readonly message: string) {}
+  toDebugString(): string {
+    return this.message;
+  }
+}
+
+class InputStream {
+  read(): Uint8Array {
+    return closed();
+  }
+  blockingRead(): Uint8Array {
+    return closed();
+  }
+  skip(): bigint {
+    return closed();
+  }
+  blockingSkip(): bigint {
+    return closed();
+  }
+  subscribe(): Pollable {
+    return new Pollable();
+  }
+}
+
+const WRITE_PERMIT = 4096n;
+
+class OutputStream {
+  private pending = '';
+  private readonly decoder = new TextDecoder('utf-8');
+
+  constructor(
+    private readonly stream: 'stdout' | 'stderr' | 'void',
+    private readonly sinks: WasiSinks,
+  ) {}
+
+  checkWrite(): bigint {
+    this.sinks.charge(0);
+    return WRITE_PERMIT;
+  }
+
+  write(contents: Uint8Array): void {
+    this.sinks.charge(contents.byteLength);
+    if (this.stream === 'void') return;
+    this.pending += this.decoder.decode(contents, { stream: true });
+    let nl: number;
+    while ((nl = this.pending.indexOf('\n')) >= 0) {
+      this.sinks.output(this.stream, this.pending.slice(0, nl));
+      this.pending = this.pending.slice(nl + 1);
+    }
+  }
+
+  blockingWriteAndFlush(contents: Uint8Array): void {
+    this.write(contents);
+  }
+
+  flush(): void {
+    this.sinks.charge(0);
+  }
+
+  blockingFlush(): void {
+    this.sinks.charge(0);
+  }
+
+  subscribe(): Pollable {
+    return new Pollable();
+  }
+
+  writeZeroes(len: bigint): void {
+    this.write(new Uint8Array(Number(len > WRITE_PERMIT ? WRITE_PERMIT : len)));
+  }
+
+  blockingWriteZeroesAndFlush(len: bigint): void {
+    this.writeZeroes(len);
+  }
+
+  splice(): bigint {
+    return closed();
+  }
+
+  blockingSplice(): bigint {
+    return closed();
+  }
+
+  /** Emits a trailing partial line (called at the end of each guest call). */
+  drain(): void {
+    if (this.stream !== 'void' && this.pending.length > 0) {
+      this.sinks.output(this.stream, this.pending);
+      this.pending = '';
+    }
+  }
+}
+
+/** Resources no agent can ever obtain; present because jco checks `instanceof` against them. */
+class Descriptor {}
+class DirectoryEntryStream {}
+class TerminalInput {}
+class TerminalOutput {}
+class Network {}
+class TcpSocket {}
+class UdpSocket {}
+class IncomingDatagramStream {}
+class OutgoingDatagramStream {}
+class ResolveAddressStream {}
+
+export interface WasiInstance {
+  /** Import objects keyed the way jco's glue asks for them (`wasi:cli/environment`, …). */
+  imports: Record<string, Record<string, unknown>>;
+  /** Flush partial stdout/stderr lines into the log. */
+  drain(): void;
+}
+
+const monotonicStart = process.hrtime.bigint();
+
+export function createDenyWasi(sinks: WasiSinks): WasiInstance {
+  const stdout = new OutputStream('stdout', sinks);
+  const stderr = new OutputStream('stderr', sinks);
+  const stdin = new InputStream();
+  const charge = (bytes = 0) => sinks.charge(bytes);
+  const randomLength = (len: bigint): number => {
+    if (len > BigInt(MAX_RANDOM_BYTES)) throw new RangeError(`random: ${len} bytes requested, at most ${MAX_RANDOM_BYTES} allowed`);
+    return Number(len);
+  };
+
+  const imports: Record<string, Record<string, unknown>> = {
+    'wasi:cli/environment': {
+      getEnvironment: () => (charge(), []),
+      getArguments: () => (charge(), []),
+      initialCwd: () => (charge(), undefined),
+    },
+    'wasi:cli/exit': {
+      exit: (status: { tag: 'ok' | 'err' }) => {
+        throw new GuestExit(status?.tag === 'ok' ? 0 : 1);
+      },
+      exitWithCode: (code: number) => {
+        throw new GuestExit(code);
+      },
+    },
+    'wasi:cli/stdin': { getStdin: () => (charge(), stdin) },
+    'wasi:cli/stdout': { getStdout: () => (charge(), stdout) },
+    'wasi:cli/stderr': { getStderr: () => (charge(), stderr) },
+    'wasi:cli/terminal-input': { TerminalInput },
+    'wasi:cli/terminal-output': { TerminalOutput },
+    'wasi:cli/terminal-stdin': { getTerminalStdin: () => (charge(), undefined) },
+    'wasi:cli/terminal-stdout': { getTerminalStdout: () => (charge(), undefined) },
+    'wasi:cli/terminal-stderr': { getTerminalStderr: () => (charge(), undefined) },
+    'wasi:clocks/monotonic-clock': {
+      now: () => (charge(), process.hrtime.bigint() - monotonicStart),
+      resolution: () => (charge(), 1000n),
+      subscribeInstant: () => (charge(), new Pollable()),
+      subscribeDuration: () => (charge(), new Pollable()),
+    },
+    'wasi:clocks/wall-clock': {
+      now: () => {
+        charge();
+        const ms = Date.now();
+        return { seconds: BigInt(Math.floor(ms / 1000)), nanoseconds: (ms % 1000) * 1_000_000 };
+      },
+      resolution: () => (charge(), { seconds: 0n, nanoseconds: 1_000_000 }),
+    },
+    'wasi:filesystem/preopens': { getDirectories: () => (charge(), []) },
+    'wasi:filesystem/types': {
+      Descriptor,
+      DirectoryEntryStream,
+      filesystemErrorCode: () => (charge(), undefined),
+    },
+    'wasi:io/error': { Error: IoError },
+    'wasi:io/poll': {
+      Pollable,
+      poll: (list: unknown[]) => (charge(list.length * 4), new Uint32Array(list.map((_, i) => i))),
+    },
+    'wasi:io/streams': { InputStream, OutputStream },
+    'wasi:random/random': {
+      getRandomBytes: (len: bigint) => {
+        const n = randomLength(len);
+        charge(n);
+        return new Uint8Array(randomBytes(n));
+      },
+      getRandomU64: () => (charge(8), randomBytes(8).readBigUInt64LE()),
+    },
+    'wasi:random/insecure': {
+      getInsecureRandomBytes: (len: bigint) => {
+        const n = randomLength(len);
+        charge(n);
+        const out = new Uint8Array(n);
+        randomFillSync(out);
+        return out;
+      },
+      getInsecureRandomU64: () => (charge(8), randomBytes(8).readBigUInt64LE()),
+    },
+    'wasi:random/insecure-seed': {
+      insecureSeed: () => {
+        charge(16);
+        const b = randomBytes(16);
+        return [b.readBigUInt64LE(0), b.readBigUInt64LE(8)];
+      },
+    },
+    'wasi:sockets/network': { Network, networkErrorCode: () => (charge(), undefined) },
+    'wasi:sockets/instance-network': { instanceNetwork: () => (charge(), new Network()) },
+    'wasi:sockets/tcp-create-socket': {
+      createTcpSocket: () => {
+        charge();
+        throw 'access-denied';
+      },
+    },
+    'wasi:sockets/udp-create-socket': {
+      createUdpSocket: () => {
+        charge();
+        throw 'access-denied';
+      },
+    },
+    'wasi:sockets/tcp': { TcpSocket },
+    'wasi:sockets/udp': { UdpSocket, IncomingDatagramStream, OutgoingDatagramStream },
+    'wasi:sockets/ip-name-lookup': {
+      ResolveAddressStream,
+      resolveAddresses: () => {
+        charge();
+        throw 'access-denied';
+      },
+    },
+  };
+  return {
+    imports,
+    drain() {
+      stdout.drain();
+      stderr.drain();
+    },
+  };
+}
