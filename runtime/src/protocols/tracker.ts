@@ -165,9 +165,10 @@ export class ConversationTracker {
   private continueConversation(conversation: Conversation, role: Role, message: AclMessage, now: number): ProtocolVerdict {
     this.settle(conversation, now);
     const named = message.protocol === undefined ? undefined : toProtocolName(message.protocol);
-    if (conversation.ended && role === 'initiator' && named !== undefined && PROTOCOL_MACHINES[named].openers.has(message.performative)) {
-      // The initiator reuses the id of its own ended conversation for a new one.
-      this.forget(conversation);
+    if (conversation.ended && named !== undefined && PROTOCOL_MACHINES[named].openers.has(message.performative)) {
+      // An opening act after the end starts a new conversation: the initiator reusing its id
+      // replaces the old one; a former participant opens its own, keyed by itself.
+      if (role === 'initiator') this.forget(conversation);
       return this.startOrPass(message, message.sender!, now);
     }
     if (message.protocol !== undefined && named !== conversation.machine.name && message.performative !== 'not-understood') {

@@ -38,6 +38,15 @@ describe('tracker: correlation', () => {
     assert.equal(tracker.inspect('a@p', 'c')?.protocol, 'fipa-query');
   });
 
+  it('lets a former participant open its own conversation with the id of an ended one', () => {
+    const tracker = newTracker();
+    tracker.observe(msg('request', 'a@p', 'x@p', { protocol: 'fipa-request', conversationId: 'c' }), 0);
+    tracker.observe(msg('inform', 'x@p', 'a@p', { protocol: 'fipa-request', conversationId: 'c' }), 1);
+    assertDelivered(tracker.observe(msg('request', 'x@p', 'a@p', { protocol: 'fipa-request', conversationId: 'c' }), 2));
+    assert.equal(tracker.inspect('x@p', 'c')?.participants[0]?.name, 'a@p');
+    assertDelivered(tracker.observe(msg('agree', 'a@p', 'x@p', { protocol: 'fipa-request', conversationId: 'c' }), 3));
+  });
+
   it('follows reply-with / in-reply-to chains when there is no conversation-id', () => {
     const tracker = newTracker();
     assertDelivered(tracker.observe(msg('cfp', 'm@p', ['a@p', 'b@p'], { protocol: 'fipa-contract-net', replyWith: 'call' }), 0));
