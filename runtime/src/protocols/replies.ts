@@ -38,25 +38,29 @@ export interface CallClosedSummary {
   readonly silent: readonly string[];
 }
 
-/** Answer to the sender of `message` (to its reply-to agents if it named any, per SC00061). */
+/**
+ * Answer to the sender of `message` (to its reply-to agents if it named any, per SC00061).
+ * `protocol` is the conversation's, when known: replies often omit `:protocol`.
+ */
 export function answerTo(
   message: AclMessage,
   platform: AgentId,
   performative: Performative,
   content: string,
   params: Record<string, string>,
+  protocol: string | undefined = message.protocol,
 ): AclMessage {
   const sender = message.sender ?? platform;
   const receivers = message.replyTo !== undefined && message.replyTo.length > 0 ? message.replyTo : [sender];
   return build(platform, receivers, performative, content, params, {
-    protocol: message.protocol,
+    protocol,
     conversationId: message.conversationId,
     origin: originOf(message),
   });
 }
 
-export function violationReply(message: AclMessage, platform: AgentId, code: ProtocolErrorCode, reason: string): AclMessage {
-  return answerTo(message, platform, 'not-understood', reason, { [CAXTON_EVENT_PARAM]: 'violation', [CAXTON_CODE_PARAM]: code });
+export function violationReply(message: AclMessage, platform: AgentId, code: ProtocolErrorCode, reason: string, protocol?: string): AclMessage {
+  return answerTo(message, platform, 'not-understood', reason, { [CAXTON_EVENT_PARAM]: 'violation', [CAXTON_CODE_PARAM]: code }, protocol ?? message.protocol);
 }
 
 /** Failure sent to the initiator side of a conversation (deadline passed, idle abandon). */

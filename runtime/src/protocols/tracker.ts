@@ -72,7 +72,7 @@ export class ConversationTracker {
     if (correlation.kind === 'member') return this.continueConversation(correlation.conversation, correlation.role, message, now);
     if (correlation.kind === 'outsiders' && message.protocol !== undefined) {
       return this.reject(message, PROTOCOL_ERROR_CODES.notParticipant,
-        `${correlation.outsiders.join(', ')} ${correlation.outsiders.length === 1 ? 'is' : 'are'} not participants of ${correlation.conversation.machine.name} conversation ${describeId(message)}; only the agents addressed by the opening ${[...correlation.conversation.machine.openers].join('/')} take part`,
+        `${correlation.outsiders.join(', ')} ${correlation.outsiders.length === 1 ? 'is not a participant' : 'are not participants'} of ${correlation.conversation.machine.name} conversation ${describeId(message)}; only the agents addressed by the opening ${[...correlation.conversation.machine.openers].join('/')} take part`,
         'start a new conversation (with a fresh conversation-id) to involve other agents', status(correlation.conversation));
     }
     return this.startOrPass(message, sender, now);
@@ -120,7 +120,8 @@ export class ConversationTracker {
    */
   snapshot(): TrackerSnapshot {
     const active = [...this.conversations.values()].filter((c) => !c.ended);
-    const conversations = [...active, ...this.endedOrder.values()].map((c) => snapshotConversation(c, this.index.links(c)));
+    // A deep copy: the caller may keep or mutate it without touching live state.
+    const conversations = structuredClone([...active, ...this.endedOrder.values()].map((c) => snapshotConversation(c, this.index.links(c))));
     const pending = structuredClone(this.outbox);
     return this.outboxDueAt === undefined
       ? { version: TRACKER_SNAPSHOT_VERSION, conversations, pending }
@@ -187,7 +188,7 @@ export class ConversationTracker {
         [CAXTON_EVENT_PARAM]: 'late-proposal',
         [CAXTON_CODE_PARAM]: evaluation.answer.code,
         [CAXTON_ON_BEHALF_OF_PARAM]: conversation.initiator.name,
-      });
+      }, conversation.machine.name);
       const error = new ProtocolViolation(evaluation.answer.code, evaluation.answer.reason, {
         context: conversationContext(message), hint: 'answer a call for proposals before its reply-by',
       });
@@ -318,7 +319,7 @@ export class ConversationTracker {
   }
 
   private reject(message: AclMessage, code: ProtocolErrorCode, reason: string, hint: string, conversation: ConversationStatus | undefined): ProtocolVerdict {
-    const reply = violationReply(message, this.options.platformAgent, code, reason);
+    const reply = violationReply(message, this.options.platformAgent, code, reason, conversation?.protocol);
     const error = new ProtocolViolation(code, reason, { context: conversationContext(message), hint });
     return conversation === undefined ? { kind: 'reject', reply, reason, error } : { kind: 'reject', reply, reason, error, conversation };
   }

@@ -84,7 +84,8 @@ describe('tracker: correlation', () => {
     tracker.observe(msg('request', 'a@p', 'x@p', { protocol: 'fipa-request', conversationId: 'c', replyBy: 100 }), 0);
     assertDelivered(tracker.observe(msg('agree', 'x@p', 'a@p', { conversationId: 'c' }), 1));
     assert.deepEqual(tracker.expire(100), [], 'the agree counted, so no deadline failure');
-    assertRejected(tracker.observe(msg('propose', 'x@p', 'a@p', { conversationId: 'c' }), 2), 'not-understood', PROTOCOL_ERROR_CODES.outOfSequence);
+    const reply = assertRejected(tracker.observe(msg('propose', 'x@p', 'a@p', { conversationId: 'c' }), 2), 'not-understood', PROTOCOL_ERROR_CODES.outOfSequence);
+    assert.equal(reply.protocol, 'fipa-request', 'the answer names the conversation\'s protocol');
   });
 
   it('matches protocol names case-insensitively', () => {
