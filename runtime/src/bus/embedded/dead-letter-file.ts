@@ -11,7 +11,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { DeadLetter } from '../message-log.js';
-import type { EmbeddedLogError } from './errors.js';
+import { failedError, type EmbeddedLogError } from './errors.js';
 import { recoverFile } from './file-recovery.js';
 import { ChunkPool, FrameBatch } from './frame-batch.js';
 import type { CorruptionPolicy } from './frame-scan.js';
@@ -154,6 +154,6 @@ export class DeadLetterFile implements CommitTarget<DeadLetterGroup> {
   durable(): void {}
 
   failed(error: unknown): unknown {
-    return error;
+    return failedError(error, this.file);
   }
 }

@@ -21,11 +21,11 @@ import { EmbeddedLogError, closedError, failedError, notOpenError } from './erro
 import { ChunkPool } from './frame-batch.js';
 import { GroupCommitter, type CommitTarget } from './group-committer.js';
 import { resolveOptions, type EmbeddedMessageLogOptions, type ResolvedOptions } from './options.js';
-import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, FrameReader, FrameStatus, RecordType } from './record-format.js';
-import { KEYED_PREFIX_BYTES, MAX_ID_BYTES, readKeyedId } from './payload.js';
+import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, RecordType } from './record-format.js';
+import { KEYED_PREFIX_BYTES, MAX_ID_BYTES } from './payload.js';
 import type { PendingEntry } from './pending-entry.js';
-import { planRetention } from './retention-plan.js';
-import { createLogFile, fsyncDir } from './segment-files.js';
+import { RetentionRunner } from './retention-runner.js';
+import { createLogFile } from './segment-files.js';
 import { recoverSegments } from './segment-recovery.js';
 import { SegmentWriter, newSegment, type Segment } from './segment-writer.js';
 
@@ -69,14 +69,25 @@ export class EmbeddedMessageLog implements MessageLog {
   private handler: DeliveryHandler | undefined;
   /** Durable deliveries waiting for a consumer (replayed ones first). */
   private backlog: Delivery[][] = [];
-  private retention: Promise<void> | undefined;
   private readonly deadLettering = new Set<Promise<void>>();
-  private readonly counters = { segmentsDeleted: 0, compactions: 0, movedDeliveries: 0 };
+  private movedDeliveries = 0;
+  private readonly retention: RetentionRunner;
   private recoveryReport: EmbeddedLogStats['recovery'];
 
   constructor(options: EmbeddedMessageLogOptions) {
     this.options = resolveOptions(options);
     this.completedIds = new DedupWindow(this.options.dedupWindow);
+    this.retention = new RetentionRunner({
+      dir: this.options.dir,
+      fsync: this.options.fsync,
+      compactionRatio: this.options.compactionRatio,
+      segments: () => this.segments,
+      pending: () => this.pending,
+      isOpen: () => this.state === 'open',
+      currentGroup: () => this.committer!.current(),
+      requestSync: () => this.committer!.requestSync(),
+      warn: this.warn,
+    });
   }
 
   async open(): Promise<void> {
@@ -129,7 +140,7 @@ export class EmbeddedMessageLog implements MessageLog {
       throw error;
     }
     this.flushBacklog();
-    this.maybeRetire();
+    this.retention.run();
   }
 
   append(deliveries: readonly Delivery[]): Promise<void> {
@@ -200,7 +211,8 @@ export class EmbeddedMessageLog implements MessageLog {
       deadLetters: this.deadLetterFile?.count ?? 0,
       commitGroups: this.committer?.stats.groups ?? 0,
       fsyncs: this.committer?.stats.fsyncs ?? 0,
-      ...this.counters,
+      ...this.retention.stats,
+      movedDeliveries: this.movedDeliveries,
       recovery: this.recoveryReport,
     };
   }
@@ -214,7 +226,7 @@ export class EmbeddedMessageLog implements MessageLog {
     const wasFailed = this.state === 'failed';
     this.state = 'closing';
     await Promise.allSettled([...this.deadLettering]);
-    await this.retention;
+    await this.retention.idle();
     let drainError: unknown;
     if (!wasFailed) await this.committer?.drain().catch((error: unknown) => (drainError = error));
     await this.releaseResources();
@@ -333,7 +345,7 @@ export class EmbeddedMessageLog implements MessageLog {
     write: (group) => this.writer!.write(group),
     sync: () => this.writer!.sync(),
     applied: (group) => this.applyGroup(group),
-    durable: () => this.maybeRetire(),
+    durable: () => this.retention.run(),
     failed: (error) => {
       this.failure = failedError(error, this.options.dir);
       this.state = this.state === 'open' ? 'failed' : this.state;
@@ -359,7 +371,7 @@ export class EmbeddedMessageLog implements MessageLog {
           entry!.offset = group.base + offsets[i]!;
           segment!.live++;
           segment!.appended++;
-          this.counters.movedDeliveries++;
+          this.movedDeliveries++;
           break;
         case Op.Finish: {
           const id = ids[i]!;
@@ -373,79 +385,6 @@ export class EmbeddedMessageLog implements MessageLog {
       }
     }
     if (group.handOut.length > 0) this.dispatch(group.handOut);
-  }
-
-  /**
-   * Delete dead segments / compact the oldest one. Only called when everything applied so far is
-   * durable under the policy (see CommitTarget.durable), so a segment is never deleted before the
-   * completions that made it dead are on disk.
-   */
-  private maybeRetire(): void {
-    if (this.retention !== undefined || this.state !== 'open') return;
-    const closed = this.segments.slice(0, -1);
-    const plan = planRetention(closed, this.options.compactionRatio);
-    let work: Promise<void>;
-    if (plan.delete.length > 0) work = this.deleteOldest(plan.delete.length);
-    else if (plan.compact !== undefined) work = this.compactOldest();
-    else return;
-    this.retention = work
-      .catch((error: unknown) => {
-        this.warn(
-          new EmbeddedLogError('log.retention-failed', `segment retention failed: ${(error as Error)?.message ?? String(error)}`, {
-            context: { dir: this.options.dir },
-            cause: error,
-            hint: 'the segments stay on disk and retention is retried after later writes; check disk permissions',
-          }),
-        );
-      })
-      .finally(() => {
-        this.retention = undefined;
-        if (this.options.fsync !== 'interval') this.maybeRetire();
-        // Under `interval` the state may be ahead of the last fsync: continue after the next one,
-        // asked for now so retention keeps up with a fast writer instead of one step per tick.
-        else if (this.state === 'open') this.committer!.requestSync();
-      });
-  }
-
-  private async deleteOldest(count: number): Promise<void> {
-    for (let i = 0; i < count; i++) {
-      const segment = this.segments[0]!;
-      await fs.rm(segment.path, { force: true });
-      // One directory fsync per deletion keeps deletions in order on disk too: an older segment
-      // must never reappear after power loss while a newer one (with its completions) is gone.
-      if (this.options.fsync !== 'never') await fsyncDir(this.options.dir);
-      this.segments.shift();
-      this.counters.segmentsDeleted++;
-    }
-  }
-
-  /** Copy the oldest closed segment's pending append frames, verbatim, into the active segment. */
-  private async compactOldest(): Promise<void> {
-    const segment = this.segments[0]!;
-    const stragglers: [string, PendingEntry][] = [];
-    let seen = 0;
-    for (const [id, entry] of this.pending) {
-      if (entry.segment !== segment) continue;
-      if (!entry.completing) stragglers.push([id, entry]);
-      if (++seen === segment.live) break;
-    }
-    if (stragglers.length === 0) return; // only completions in flight: deletion follows once durable
-    this.counters.compactions++;
-    const buf = await fs.readFile(segment.path);
-    if (this.state !== 'open') return;
-    const reader = new FrameReader(buf, segment.size);
-    const group = this.committer!.current();
-    for (const [id, entry] of stragglers) {
-      if (entry.segment !== segment || entry.completing || this.pending.get(id) !== entry) continue;
-      if (reader.read(entry.offset) !== FrameStatus.Ok || reader.type !== RecordType.Appended || readKeyedId(buf, reader.payloadStart) !== id) {
-        throw new EmbeddedLogError('log.corrupt', `compaction found no append frame for ${id} in ${segment.path} at byte ${entry.offset}`, {
-          context: { file: segment.path, offset: entry.offset, deliveryId: id },
-          hint: 'the segment changed on disk while the log was running; make sure only this process uses the directory',
-        });
-      }
-      group.move(id, entry, buf.subarray(entry.offset, reader.next));
-    }
-    await group.done;
   }
 
   private async releaseResources(): Promise<void> {

@@ -55,9 +55,9 @@ export function notOpenError(): EmbeddedLogError {
   return new EmbeddedLogError('log.not-open', 'the message log is not open', { hint: 'await log.open() first' });
 }
 
-export function failedError(cause: unknown, dir: string): EmbeddedLogError {
+export function failedError(cause: unknown, where: string): EmbeddedLogError {
   return new EmbeddedLogError('log.failed', `the message log stopped after a failed write or fsync: ${String((cause as Error)?.message ?? cause)}`, {
-    context: { dir },
+    context: { where },
     cause,
     hint:
       'after a failed fsync the kernel may have dropped the dirty pages, so retrying could acknowledge lost data. ' +

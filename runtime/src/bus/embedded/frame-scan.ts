@@ -2,7 +2,7 @@
  * Walks the frames of one file and decides what to do about damage (pure: a Buffer in, a verdict
  * out; the caller does the truncating and the warning).
  *
- * The rule, argued in docs/decisions/0301-embedded-log-format-and-group-commit.md:
+ * The rule, argued in docs/decisions/0301-embedded-log-recovery-and-retention.md:
  * - A bad frame with NO valid frame after it, in the newest file, is a torn write from a crash
  *   (a process dies mid-write: the file ends in a prefix of the last write). It was never
  *   acknowledged (acks wait for the write, and for the fsync under `always`), so the file is cut

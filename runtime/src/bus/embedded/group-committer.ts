@@ -74,11 +74,6 @@ export class GroupCommitter<G extends CommitGroupBase> {
     }
   }
 
-  /** The failure that stopped the committer, if any. */
-  get error(): unknown {
-    return this.failure;
-  }
-
   /**
    * The group now accepting records. Callers add frames and return `group.done`; the flush starts
    * on the next microtask, so everything added in the same synchronous run joins one group.

@@ -1,0 +1,119 @@
+/**
+ * Carries out retention (retention-plan.ts decides): deletes dead segments oldest first and
+ * compacts the oldest closed segment by copying its pending append frames into the active one.
+ * At most one step runs at a time; each step triggers the next.
+ *
+ * `run()` must only be called when everything the log has applied is durable under its fsync
+ * policy (CommitTarget.durable), so a segment is never deleted before the completions that made it
+ * dead are on disk.
+ */
+import * as fs from 'node:fs/promises';
+import type { CommitGroup } from './commit-group.js';
+import { EmbeddedLogError } from './errors.js';
+import type { FsyncPolicy } from './group-committer.js';
+import { readKeyedId } from './payload.js';
+import type { PendingEntry } from './pending-entry.js';
+import { FrameReader, FrameStatus, RecordType } from './record-format.js';
+import { planRetention } from './retention-plan.js';
+import { fsyncDir } from './segment-files.js';
+import type { Segment } from './segment-writer.js';
+
+/** What the runner needs from the log: its state, and a way to commit compaction copies. */
+export interface RetentionHost {
+  readonly dir: string;
+  readonly fsync: FsyncPolicy;
+  readonly compactionRatio: number;
+  /** Segments oldest first, the active one last (the runner removes deleted ones from the front). */
+  segments(): Segment[];
+  pending(): Map<string, PendingEntry>;
+  isOpen(): boolean;
+  /** The commit group accepting records now. */
+  currentGroup(): CommitGroup;
+  /** Under `interval`: ask for an fsync soon, after which `run()` is called again. */
+  requestSync(): void;
+  warn(warning: EmbeddedLogError): void;
+}
+
+export class RetentionRunner {
+  private running: Promise<void> | undefined;
+  readonly stats = { segmentsDeleted: 0, compactions: 0 };
+
+  constructor(private readonly host: RetentionHost) {}
+
+  /** Resolves when no retention step is running (close() waits for this). */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
+  run(): void {
+    const host = this.host;
+    if (this.running !== undefined || !host.isOpen()) return;
+    const plan = planRetention(host.segments().slice(0, -1), host.compactionRatio);
+    let step: Promise<void>;
+    if (plan.delete.length > 0) step = this.deleteOldest(plan.delete.length);
+    else if (plan.compact !== undefined) step = this.compactOldest();
+    else return;
+    this.running = step
+      .catch((error: unknown) => {
+        host.warn(
+          new EmbeddedLogError('log.retention-failed', `segment retention failed: ${(error as Error)?.message ?? String(error)}`, {
+            context: { dir: host.dir },
+            cause: error,
+            hint: 'the segments stay on disk and retention is retried after later writes; check disk space and permissions',
+          }),
+        );
+      })
+      .finally(() => {
+        this.running = undefined;
+        if (host.fsync !== 'interval') this.run();
+        // Under `interval` the state may be ahead of the last fsync: continue after the next one,
+        // asked for now so retention keeps up with a fast writer instead of one step per tick.
+        else if (host.isOpen()) host.requestSync();
+      });
+  }
+
+  private async deleteOldest(count: number): Promise<void> {
+    const segments = this.host.segments();
+    for (let i = 0; i < count; i++) {
+      await fs.rm(segments[0]!.path, { force: true });
+      // One directory fsync per deletion keeps deletions in order on disk too: an older segment
+      // must never reappear after power loss while a newer one (with its completions) is gone.
+      if (this.host.fsync !== 'never') await fsyncDir(this.host.dir);
+      segments.shift();
+      this.stats.segmentsDeleted++;
+    }
+  }
+
+  /** Copy the oldest closed segment's pending append frames, verbatim, into the active segment. */
+  private async compactOldest(): Promise<void> {
+    const segment = this.host.segments()[0]!;
+    const pending = this.host.pending();
+    const stragglers: [string, PendingEntry][] = [];
+    let seen = 0;
+    // The oldest segment's entries are among the oldest in append order: this loop ends early.
+    for (const [id, entry] of pending) {
+      if (entry.segment !== segment) continue;
+      if (!entry.completing) stragglers.push([id, entry]);
+      if (++seen === segment.live) break;
+    }
+    if (stragglers.length === 0) return; // only completions in flight: deletion follows once durable
+    this.stats.compactions++;
+    const buf = await fs.readFile(segment.path);
+    if (!this.host.isOpen()) return;
+    const reader = new FrameReader(buf, segment.size);
+    // Decided synchronously against the current state: a completion queued from here on is
+    // written AFTER the copy, so recovery can never see a copy following its completion.
+    const group = this.host.currentGroup();
+    for (const [id, entry] of stragglers) {
+      if (entry.segment !== segment || entry.completing || pending.get(id) !== entry) continue;
+      if (reader.read(entry.offset) !== FrameStatus.Ok || reader.type !== RecordType.Appended || readKeyedId(buf, reader.payloadStart) !== id) {
+        throw new EmbeddedLogError('log.corrupt', `compaction found no append frame for ${id} in ${segment.path} at byte ${entry.offset}`, {
+          context: { file: segment.path, offset: entry.offset, deliveryId: id },
+          hint: 'the segment changed on disk while the log was running; make sure only this process uses the directory',
+        });
+      }
+      group.move(id, entry, buf.subarray(entry.offset, reader.next));
+    }
+    await group.done;
+  }
+}
