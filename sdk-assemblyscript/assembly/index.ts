@@ -6,6 +6,12 @@
 //   }
 //   register(new Echo());
 //   export * from "@caxton/sdk-assemblyscript/exports";
+// The toolchain points AssemblyScript's abort/seed hooks at these (`--use abort=…`); importing them
+// here puts them in every program that uses the SDK, even one that forgot the exports line, so
+// the build can report that mistake clearly instead of failing on a missing hook.
+import "./abi/abort";
+import "./abi/seed";
+
 export { Performative, LogLevel, performativeName, parsePerformative } from "./performative";
 export { AclMessage, AgentId, KeyValue, ServiceDescription, InitContext } from "./types";
 export { Agent, register } from "./agent";

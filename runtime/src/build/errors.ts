@@ -36,10 +36,10 @@ export class ToolchainMissingError extends BuildError {
 /** The compiler rejected the agent's source; `diagnostics` is what it printed. */
 export class CompileError extends BuildError {
   readonly diagnostics: string;
-  constructor(language: string, dir: string, diagnostics: string, cause?: unknown) {
+  constructor(language: string, dir: string, diagnostics: string, cause?: unknown, hint?: string) {
     super('build.compile-failed', `${language} compilation of ${dir} failed:\n${diagnostics.trim()}`, {
       context: { dir, language },
-      hint: 'fix the errors above; they come from the compiler, with file and line',
+      hint: hint ?? 'fix the errors above; they come from the compiler, with file and line',
       cause,
     });
     this.diagnostics = diagnostics;

@@ -23,6 +23,9 @@ export { artifactPaths, sha256Hex } from './artifact.js';
 export type { BuildManifest } from './artifact.js';
 export { defaultWitPath } from './wit.js';
 
+/** SDK subdirectories that never end up in an agent (its tests and benchmarks). */
+const SDK_NON_SOURCES = ['test', 'bench'];
+
 export type BuildStep = 'detect' | 'toolchain' | 'compile' | 'componentize' | 'write' | 'reuse';
 
 export interface BuildProgress {
@@ -86,7 +89,7 @@ export async function buildAgent(dir: string, opts: BuildOptions = {}): Promise<
     const tc = await loadAssemblyScript(toolchainDirs);
     const toolchain = { assemblyscript: tc.compiler.version, sdk: tc.sdk.version, jco: jco.version };
     const hash = sourceHash({
-      trees: [project.dir, tc.sdk.dir],
+      trees: [project.dir, { dir: tc.sdk.dir, skip: SDK_NON_SOURCES }],
       files: witFiles(witPath),
       settings: { toolchain, optimize, wasi, world, runtime: chooseRuntime(project), outDir: path.relative(project.dir, outDir) },
     });
@@ -107,7 +110,7 @@ export async function buildAgent(dir: string, opts: BuildOptions = {}): Promise<
   const tc = await loadJavaScript(toolchainDirs);
   const toolchain = { 'componentize-qjs': tc.compiler.version, sdk: tc.sdk.version };
   const hash = sourceHash({
-    trees: [project.dir, tc.sdk.dir],
+    trees: [project.dir, { dir: tc.sdk.dir, skip: SDK_NON_SOURCES }],
     files: witFiles(witPath),
     settings: { toolchain, wasi, world, entry: project.entries, outDir: path.relative(project.dir, outDir) },
   });

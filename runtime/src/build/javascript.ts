@@ -12,7 +12,7 @@ import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CompileError } from './errors.js';
 import type { AgentProject } from './project.js';
-import { importSubpath, requirePackage, type ResolvedPackage } from './toolchain.js';
+import { importSubpath, requirePackage, resolveSubpath, type ResolvedPackage } from './toolchain.js';
 
 export const COMPONENTIZE_QJS_VERSION = '0.4.5';
 export const JS_SDK_PACKAGE = '@caxton/sdk-js';
@@ -61,8 +61,12 @@ export async function compileJavaScript(
   await mkdir(scratch, { recursive: true });
   const wrapperPath = path.join(scratch, `entry-${process.pid}-${++wrapperCounter}.js`);
   const relEntry = path.relative(scratch, entryAbs).split(path.sep).join('/');
+  // The prelude is imported by relative path to the SDK we resolved, so it works whether or not
+  // the project itself can resolve @caxton/sdk-js (the author's own imports of it still need it
+  // installed where the project's imports resolve).
+  const prelude = path.relative(scratch, realpathSync(resolveSubpath(tc.sdk, './prelude'))).split(path.sep).join('/');
   const jsSource =
-    `import ${JSON.stringify(`${JS_SDK_PACKAGE}/prelude`)};\n` +
+    `import ${JSON.stringify(prelude)};\n` +
     `export * from ${JSON.stringify(relEntry.startsWith('.') ? relEntry : `./${relEntry}`)};\n`;
   await writeFile(wrapperPath, jsSource);
   // The module root must hold the project, the node_modules the SDK was found in, and the SDK's
@@ -81,7 +85,14 @@ export async function compileJavaScript(
     });
     return component;
   } catch (cause) {
-    throw new CompileError('JavaScript', project.dir, String((cause as Error)?.message ?? cause), cause);
+    const text = String((cause as Error)?.message ?? cause);
+    // A bare import QuickJS could not resolve is a missing dependency, not a code error.
+    const bare = /failed to resolve JavaScript import "([^".][^"]*)"/.exec(text)?.[1];
+    const pkg = bare?.startsWith('@') ? bare.split('/').slice(0, 2).join('/') : bare?.split('/')[0];
+    const hint = pkg
+      ? `install ${pkg} where the agent's imports resolve (a node_modules in ${project.dir} or above): npm install --save-exact ${pkg}`
+      : undefined;
+    throw new CompileError('JavaScript', project.dir, text, cause, hint);
   } finally {
     await rm(wrapperPath, { force: true });
     await rmdir(scratch).catch(() => undefined); // only if empty: another build may be using it

@@ -10,13 +10,13 @@ import path from 'node:path';
 /** Directories never part of a source tree. */
 const SKIP_DIRS = new Set(['node_modules', 'build', 'dist', '.git']);
 
-function listFiles(root: string, rel = ''): string[] {
+function listFiles(root: string, skip: ReadonlySet<string>, rel = ''): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true })) {
     if (entry.name.startsWith('.')) continue;
     const child = rel ? `${rel}/${entry.name}` : entry.name;
     if (entry.isDirectory()) {
-      if (!SKIP_DIRS.has(entry.name)) out.push(...listFiles(root, child));
+      if (!SKIP_DIRS.has(entry.name) && !skip.has(child)) out.push(...listFiles(root, skip, child));
     } else if (entry.isFile()) {
       out.push(child);
     }
@@ -24,9 +24,15 @@ function listFiles(root: string, rel = ''): string[] {
   return out;
 }
 
+export interface HashTree {
+  dir: string;
+  /** Top-level subdirectories that do not affect the artifact (an SDK's own tests, say). */
+  skip?: string[];
+}
+
 export interface HashInputs {
   /** Directory trees whose files count (project dir, SDK dirs). */
-  trees: string[];
+  trees: Array<string | HashTree>;
   /** Single files (the WIT). */
   files: string[];
   /** Anything else that changes the output: versions, options. */
@@ -35,11 +41,12 @@ export interface HashInputs {
 
 export function sourceHash(inputs: HashInputs): string {
   const h = createHash('sha256');
-  for (const tree of inputs.trees) {
-    h.update(`tree\0${path.basename(tree)}\0`);
-    for (const file of listFiles(tree).sort()) {
+  for (const t of inputs.trees) {
+    const tree = typeof t === 'string' ? { dir: t } : t;
+    h.update(`tree\0${path.basename(tree.dir)}\0`);
+    for (const file of listFiles(tree.dir, new Set(tree.skip ?? [])).sort()) {
       h.update(`${file}\0`);
-      h.update(readFileSync(path.join(tree, file)));
+      h.update(readFileSync(path.join(tree.dir, file)));
       h.update('\0');
     }
   }

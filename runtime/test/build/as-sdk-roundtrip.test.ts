@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { buildAgent } from '../../src/build/index.js';
-import { asMirrorDir, tempOutDir } from './fixtures.js';
+import { asMirrorDir } from './fixtures.js';
 import { blankMessage, defined, errPayload, loadAgent, TestHost, type AgentFactory, type Guest, type WitMessage } from './harness.js';
 import { PERFORMATIVES } from '../../src/acl/message.js';
 
@@ -29,7 +29,7 @@ async function roundTrip(m: WitMessage): Promise<WitMessage> {
 
 describe('AssemblyScript SDK canonical ABI', () => {
   before(async () => {
-    const built = await buildAgent(asMirrorDir, { outDir: tempOutDir('as-mirror') });
+    const built = await buildAgent(asMirrorDir, { reuse: true });
     factory = await loadAgent(built.artifactPath);
   });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { buildAgent } from '../../src/build/index.js';
-import { examplesDir, tempOutDir } from './fixtures.js';
+import { examplesDir } from './fixtures.js';
 import { blankMessage, loadAgent, type AgentFactory } from './harness.js';
 import { MiniBus } from './minibus.js';
 
@@ -33,11 +33,9 @@ async function market(prices: Array<string | null>): Promise<MiniBus> {
 
 describe('contract-net example agents', () => {
   before(async () => {
-    const out = tempOutDir('cnet');
-    const [i, c] = await Promise.all([
-      buildAgent(path.join(examplesDir, 'contract-net/js-initiator'), { outDir: out }),
-      buildAgent(path.join(examplesDir, 'contract-net/as-contractor'), { outDir: out }),
-    ]);
+    // In place and reused when up to date, as scripts/build-examples.mjs builds them.
+    const i = await buildAgent(path.join(examplesDir, 'contract-net/js-initiator'), { reuse: true });
+    const c = await buildAgent(path.join(examplesDir, 'contract-net/as-contractor'), { reuse: true });
     [initiator, contractor] = await Promise.all([loadAgent(i.artifactPath), loadAgent(c.artifactPath)]);
   });
 

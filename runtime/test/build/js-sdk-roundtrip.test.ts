@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { buildAgent } from '../../src/build/index.js';
-import { jsMirrorDir, tempOutDir } from './fixtures.js';
+import { jsMirrorDir } from './fixtures.js';
 import { blankMessage, defined, errPayload, loadAgent, TestHost, type AgentFactory, type Guest, type WitMessage } from './harness.js';
 import { PERFORMATIVES } from '../../src/acl/message.js';
 
@@ -22,7 +22,7 @@ const probe = (content: string, params: Array<[string, string]> = []): WitMessag
 
 describe('JavaScript SDK on QuickJS', () => {
   before(async () => {
-    const built = await buildAgent(jsMirrorDir, { outDir: tempOutDir('js-mirror') });
+    const built = await buildAgent(jsMirrorDir, { reuse: true });
     assert.equal(built.language, 'javascript');
     factory = await loadAgent(built.artifactPath);
   });
