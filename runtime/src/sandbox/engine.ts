@@ -13,7 +13,7 @@ import './webassembly-types.js';
 import type { Artifact, ArtifactManifest, GlueInstantiate, ModuleManifest } from './artifact/artifact.js';
 import { ArtifactCache } from './artifact/cache.js';
 import { defaultContractWitPath } from './artifact/contract.js';
-import { INSTRUMENTATION_VERSION } from './artifact/instrument.js';
+import { INSTRUMENTATION_VERSION } from './artifact/versions.js';
 import { prepareArtifact } from './artifact/prepare.js';
 import { SandboxError, artifactError } from './errors.js';
 
@@ -129,6 +129,30 @@ export class Engine {
         cause: err,
       });
     }
+    return this.assemble(dir, manifest, modules);
+  }
+
+  /**
+   * Adopts an artifact compiled elsewhere in this process (a shard receives the pool's compiled
+   * modules over postMessage, so code is compiled once per process, not once per worker).
+   */
+  adopt(manifest: ArtifactManifest, modules: WebAssembly.Module[]): Promise<Artifact> {
+    let p = this.loaded.get(manifest.digest);
+    if (!p) {
+      if (manifest.cacheKey !== this.cacheKey) {
+        return Promise.reject(new SandboxError('sandbox.artifact.cache-key-mismatch', 'the artifact was prepared with other engine settings', {
+          context: { digest: manifest.digest, expected: this.cacheKey, got: manifest.cacheKey },
+          hint: 'Give the pool and its shards the same engine options.',
+        }));
+      }
+      p = this.assemble(this.cache.entryDir(manifest.digest, manifest.cacheKey), manifest, modules);
+      this.loaded.set(manifest.digest, p);
+      p.catch(() => this.loaded.delete(manifest.digest));
+    }
+    return p;
+  }
+
+  private async assemble(dir: string, manifest: ArtifactManifest, modules: WebAssembly.Module[]): Promise<Artifact> {
     const plans = new Map<WebAssembly.Module, ModuleManifest>();
     modules.forEach((m, i) => plans.set(m, manifest.modules[i]!));
     let glue: GlueInstantiate | null = null;

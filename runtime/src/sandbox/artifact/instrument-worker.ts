@@ -4,7 +4,6 @@
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { InstrumentOptions, InstrumentedModule } from './instrument.js';
-import { instrumentModule } from './instrument.js';
 
 interface Request {
   modules: Uint8Array[];
@@ -48,15 +47,19 @@ export function instrumentInWorker(modules: Uint8Array[], opts: InstrumentOption
   });
 }
 
-if (!isMainThread && parentPort && (workerData as Request | undefined)?.modules) {
-  const req = workerData as Request;
+async function workerMain(port: NonNullable<typeof parentPort>, req: Request): Promise<void> {
+  const { instrumentModule } = await import('./instrument.js'); // binaryen loads only here
   const out: InstrumentedModule[] = [];
   let index = 0;
   try {
     for (; index < req.modules.length; index++) out.push(instrumentModule(req.modules[index]!, req.opts));
-    parentPort.postMessage({ ok: true, modules: out } satisfies Reply, out.map((m) => m.bytes.buffer as ArrayBuffer));
+    port.postMessage({ ok: true, modules: out } satisfies Reply, out.map((m) => m.bytes.buffer as ArrayBuffer));
   } catch (err) {
     const e = err as Error;
-    parentPort.postMessage({ ok: false, name: e.name, message: e.message, index } satisfies Reply);
+    port.postMessage({ ok: false, name: e.name, message: e.message, index } satisfies Reply);
   }
+}
+
+if (!isMainThread && parentPort && (workerData as Request | undefined)?.modules) {
+  void workerMain(parentPort, workerData as Request);
 }

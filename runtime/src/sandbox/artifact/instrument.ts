@@ -4,12 +4,11 @@
  * internal abort would poison binaryen for the whole process.
  */
 import { inspectCoreModule } from '../binary/core-module.js';
-import { FUEL_MODEL_VERSION } from '../fuel/cost-model.js';
 import type { FuelPassStats } from '../fuel/fuel-pass.js';
 import { instrumentFuel } from '../fuel/fuel-pass.js';
 import type { MemoryPlan, TablePlan } from '../limits/rewrite.js';
 import { MEMORY_IMPORT_MODULE, rewriteLimits } from '../limits/rewrite.js';
-import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from '../fuel/fuel-pass.js';
+import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from '../fuel/names.js';
 
 export class ReservedNameError extends Error {
   constructor(message: string) {
@@ -18,8 +17,7 @@ export class ReservedNameError extends Error {
   }
 }
 
-/** Bump when instrumentation output changes for reasons outside the cost model. */
-export const INSTRUMENTATION_VERSION = `fuel${FUEL_MODEL_VERSION}-limits2`;
+export { INSTRUMENTATION_VERSION } from './versions.js';
 
 export interface InstrumentOptions {
   tableCap: number;

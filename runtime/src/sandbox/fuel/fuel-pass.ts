@@ -16,8 +16,9 @@ import {
   BULK_BYTES_SHIFT, CLASS_COST, GROW_PAGE_COST, planIf, siteCharge, siteChecks,
 } from './cost-model.js';
 
-export const FUEL_IMPORT_MODULE = 'caxton:fuel';
-export const FUEL_EXPORT = 'caxton:fuel';
+import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from './names.js';
+
+export { FUEL_EXPORT, FUEL_IMPORT_MODULE };
 const FUEL_GLOBAL = 'caxton$fuel';
 const REFILL_FN = 'caxton$fuel_refill';
 const GROW_FN = 'caxton$fuel_grow';

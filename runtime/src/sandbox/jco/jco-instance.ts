@@ -8,7 +8,7 @@
 import '../webassembly-types.js';
 import type { Artifact } from '../artifact/artifact.js';
 import { GUEST_INTERFACE } from '../artifact/contract.js';
-import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from '../fuel/fuel-pass.js';
+import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from '../fuel/names.js';
 import type { WitAclMessage, WitInitContext } from '../host/wit-values.js';
 import type { GuestInstance, GuestReturn, InstanceEnv } from '../instance.js';
 import { InstanceMemories } from '../instance.js';

@@ -1,0 +1,8 @@
+/**
+ * Version of the instrumentation (fuel pass + limit rewrite), part of the artifact cache key. Kept
+ * apart from the passes so that loading cached artifacts never loads binaryen.
+ */
+import { FUEL_MODEL_VERSION } from '../fuel/cost-model.js';
+
+/** Bump when instrumentation output changes for reasons outside the cost model. */
+export const INSTRUMENTATION_VERSION = `fuel${FUEL_MODEL_VERSION}-limits2`;

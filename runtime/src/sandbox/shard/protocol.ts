@@ -1,0 +1,59 @@
+/**
+ * Messages between the ShardPool (main thread) and its shard workers, plus the shared progress
+ * cells the watchdog reads without a message round trip.
+ */
+import '../webassembly-types.js';
+import type { ArtifactManifest } from '../artifact/artifact.js';
+import type { DirectorySnapshot } from '../host/directory.js';
+import type { AgentLimits } from '../limits/limits.js';
+import type { RestartPolicy } from '../restart-policy.js';
+import type { ErrorInfo, Work } from '../results.js';
+
+export interface EngineSettings {
+  cacheDir: string;
+  tableCap: number;
+  contractWit: string;
+}
+
+export interface ShardInit {
+  kind: 'caxton-shard';
+  shardId: number;
+  engine: EngineSettings;
+  /** Int32Array cells, see PROGRESS. */
+  progress: SharedArrayBuffer;
+}
+
+/** What a shard needs to run an agent (the artifact itself is posted once per shard). */
+export interface AgentDeployment {
+  name: string;
+  addresses?: string[];
+  digest: string;
+  limits?: Partial<AgentLimits>;
+  config?: Record<string, string>;
+  restartPolicy?: Partial<RestartPolicy>;
+  restartHistory?: number[];
+  restarts?: number;
+}
+
+export type Request =
+  | { op: 'artifact'; manifest: ArtifactManifest; modules: WebAssembly.Module[] }
+  | { op: 'deploy'; deployment: AgentDeployment; replace: boolean }
+  | { op: 'undeploy'; name: string }
+  | { op: 'deliver'; batchId: number; batch: Work[] }
+  | { op: 'directory'; snapshot: DirectorySnapshot }
+  | { op: 'metrics'; names: string[] | null };
+
+export type ToWorker = Request & { id: number };
+
+export type FromWorker = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ErrorInfo };
+
+/** Slots of the shared progress array: which batch and item the shard is running now. */
+export const PROGRESS = {
+  /** Batch id of the running batch. */
+  BATCH: 0,
+  /** Index + 1 of the running item, 0 when idle. */
+  ITEM: 1,
+  /** Incremented at every item start: unchanged for too long = stuck. */
+  SEQ: 2,
+  SIZE: 3,
+} as const;

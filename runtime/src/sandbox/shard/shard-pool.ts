@@ -1,0 +1,416 @@
+/**
+ * The ShardPool: what the bus uses to run agents. Agents live in worker-thread shards (many agents
+ * per shard, placed on the least loaded one); the bus hands over a batch of work and gets a batch of
+ * results back, one thread hop per shard per batch. Artifacts are prepared and compiled once in
+ * this thread and posted to shards as compiled modules.
+ *
+ * Wall-clock backstop: fuel bounds what a guest computes, not everything that can hold a thread (a
+ * long host-side operation, a bug, a misconfigured fuel limit). Each shard's watchdog terminates a
+ * worker stuck on one item past that agent's `wallClockMs`; the item is reported `crashed/timeout`
+ * (and counts against the agent's restart policy), the other work in flight on that shard comes back
+ * `crashed/unavailable` (not run, or run but its results lost: retry it), and the shard is recreated
+ * with all its agents re-deployed — fresh instances, so their in-memory state is lost.
+ */
+import { availableParallelism } from 'node:os';
+import type { ResourceLimits } from 'node:worker_threads';
+import type { StartReport, AgentMetrics } from '../agent-sandbox.js';
+import type { EngineOptions } from '../engine.js';
+import { Engine } from '../engine.js';
+import { SandboxError } from '../errors.js';
+import type { DirectorySnapshot } from '../host/directory.js';
+import { EMPTY_DIRECTORY } from '../host/directory.js';
+import type { AgentLimits } from '../limits/limits.js';
+import { resolveLimits } from '../limits/limits.js';
+import type { RestartPolicy } from '../restart-policy.js';
+import { DEFAULT_RESTART_POLICY, RestartTracker } from '../restart-policy.js';
+import type { AgentState, CrashKind, ErrorInfo, Work, WorkResult } from '../results.js';
+import { emptyEffects } from '../results.js';
+import { crashError, errorInfo } from '../traps.js';
+import type { AgentDeployment } from './protocol.js';
+import type { ResetReport, StuckItem } from './shard.js';
+import { Shard } from './shard.js';
+
+export interface ShardPoolOptions {
+  /** Number of worker shards. Default: the machine's parallelism (at least 1). */
+  shards?: number;
+  engine?: EngineOptions;
+  /** Watchdog polling interval. Default 25 ms. */
+  watchdogTickMs?: number;
+  /** Limits for each worker's JS heap (wasm memories are bounded per agent, not by these). */
+  workerResourceLimits?: ResourceLimits;
+  clock?: () => number;
+  /** Observability hook: shard resets, agents failing. */
+  onEvent?: (event: PoolEvent) => void;
+}
+
+export type PoolEvent =
+  | { kind: 'shard-reset'; shard: number; reason: 'timeout' | 'worker-failure'; agent?: string; message: string }
+  | { kind: 'agent-failed'; agent: string; reason: string };
+
+export interface PoolDeploySpec {
+  /** The agent's name (`local@platform`), its identity. */
+  name: string;
+  addresses?: string[];
+  /** Component bytes, or the digest of an artifact already prepared in the engine cache. */
+  artifact: Uint8Array | { digest: string };
+  limits?: Partial<AgentLimits>;
+  config?: Record<string, string>;
+  restartPolicy?: Partial<RestartPolicy>;
+}
+
+export interface DeployReport extends StartReport {
+  digest: string;
+  path: 'direct' | 'jco';
+  shard: number;
+}
+
+export interface PoolAgentMetrics extends Omit<AgentMetrics, 'path'> {
+  shard: number;
+  path: 'direct' | 'jco' | null;
+  /** Results seen by the pool. */
+  completed: number;
+}
+
+interface AgentRecord {
+  deployment: AgentDeployment;
+  shard: Shard;
+  limits: AgentLimits;
+  tracker: RestartTracker;
+  state: AgentState;
+  path: 'direct' | 'jco';
+  lastError: ErrorInfo | null;
+  fuelUsedTotal: number;
+  completed: number;
+}
+
+export class ShardPool {
+  readonly engine: Engine;
+  private readonly shards: Shard[] = [];
+  private readonly agents = new Map<string, AgentRecord>();
+  private directory: DirectorySnapshot = EMPTY_DIRECTORY;
+  private readonly clock: () => number;
+  private closed = false;
+
+  constructor(private readonly opts: ShardPoolOptions = {}) {
+    this.engine = new Engine(opts.engine);
+    this.clock = opts.clock ?? Date.now;
+    const n = Math.max(1, opts.shards ?? availableParallelism());
+    const settings = { cacheDir: this.engine.cacheDir, tableCap: this.engine.tableCap, contractWit: this.engine.witSource };
+    const hooks = {
+      wallClockMs: (agent: string) => this.agents.get(agent)?.limits.wallClockMs ?? resolveLimits().wallClockMs,
+      onStuck: (shard: Shard, item: StuckItem) => this.onStuck(shard, item),
+      onWorkerFailure: (shard: Shard, err: Error) => this.onWorkerFailure(shard, err),
+    };
+    for (let i = 0; i < n; i++) this.shards.push(new Shard(i, settings, hooks, opts.watchdogTickMs ?? 25, opts.workerResourceLimits));
+  }
+
+  get shardCount(): number {
+    return this.shards.length;
+  }
+
+  // ---------- deployment ----------
+
+  private async ensureArtifact(shard: Shard, digest: string): Promise<void> {
+    if (shard.artifacts.has(digest)) return;
+    const artifact = await this.engine.loadCached(digest);
+    shard.artifacts.add(digest);
+    try {
+      await shard.request({ op: 'artifact', manifest: artifact.manifest, modules: artifact.modules });
+    } catch (err) {
+      shard.artifacts.delete(digest);
+      throw err;
+    }
+  }
+
+  private leastLoaded(): Shard {
+    return this.shards.reduce((best, s) => (s.load < best.load ? s : best));
+  }
+
+  /**
+   * Deploys an agent: prepares its artifact (once per digest), places it on a shard, instantiates
+   * it and runs init(). Rejects with a SandboxError (ArtifactError for bad artifacts,
+   * `sandbox.agent.init-failed` when init fails) and leaves nothing behind.
+   */
+  async deploy(spec: PoolDeploySpec): Promise<DeployReport> {
+    if (this.agents.has(spec.name)) {
+      throw new SandboxError('sandbox.agent.exists', `agent ${spec.name} is already deployed`, {
+        context: { agent: spec.name },
+        hint: 'Use upgrade() to replace it, or undeploy() it first.',
+      });
+    }
+    return this.place(spec, null);
+  }
+
+  /** Replaces an agent's artifact/limits/config; the old version keeps running if the new one fails to start. */
+  async upgrade(spec: PoolDeploySpec): Promise<DeployReport> {
+    const old = this.agents.get(spec.name);
+    if (!old) return this.deploy(spec);
+    return this.place(spec, old.shard);
+  }
+
+  private async place(spec: PoolDeploySpec, existing: Shard | null): Promise<DeployReport> {
+    this.assertOpen();
+    const limits = resolveLimits(spec.limits);
+    const artifact = spec.artifact instanceof Uint8Array ? await this.engine.loadArtifact(spec.artifact) : await this.engine.loadCached(spec.artifact.digest);
+    const shard = existing ?? this.leastLoaded();
+    const deployment: AgentDeployment = {
+      name: spec.name,
+      addresses: spec.addresses,
+      digest: artifact.digest,
+      limits,
+      config: spec.config,
+      restartPolicy: spec.restartPolicy,
+    };
+    if (!existing) shard.agents.set(spec.name, deployment); // reserve the slot (load) while deploying
+    try {
+      await this.ensureArtifact(shard, artifact.digest);
+      const report = await shard.request<StartReport>({ op: 'deploy', deployment, replace: existing !== null });
+      shard.agents.set(spec.name, deployment);
+      this.agents.set(spec.name, {
+        deployment,
+        shard,
+        limits,
+        tracker: new RestartTracker({ ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy }),
+        state: report.state,
+        path: artifact.manifest.path,
+        lastError: null,
+        fuelUsedTotal: report.fuelUsed,
+        completed: 0,
+      });
+      return { ...report, digest: artifact.digest, path: artifact.manifest.path, shard: shard.id };
+    } catch (err) {
+      if (!existing) shard.agents.delete(spec.name);
+      throw err;
+    }
+  }
+
+  async undeploy(name: string): Promise<boolean> {
+    const rec = this.agents.get(name);
+    if (!rec) return false;
+    this.agents.delete(name);
+    rec.shard.agents.delete(name);
+    await rec.shard.request({ op: 'undeploy', name }).catch(() => undefined);
+    return true;
+  }
+
+  /** Pushes a new directory snapshot to every shard (search-services answers from it). */
+  setDirectory(snapshot: DirectorySnapshot): void {
+    this.directory = snapshot;
+    for (const s of this.shards) void s.request({ op: 'directory', snapshot }).catch(() => undefined);
+  }
+
+  // ---------- work ----------
+
+  /**
+   * Runs a batch of work: items for the same agent run in order; items on different shards run in
+   * parallel. Resolves with one result per item, in the batch's order. Never rejects for guest
+   * behaviour (crashes, timeouts and resets come back as results).
+   */
+  async deliver(batch: readonly Work[]): Promise<WorkResult[]> {
+    this.assertOpen();
+    const results: WorkResult[] = new Array(batch.length);
+    const perShard = new Map<Shard, { indices: number[]; items: Work[] }>();
+    batch.forEach((w, i) => {
+      const rec = this.agents.get(w.agent);
+      if (!rec || rec.state === 'failed') {
+        results[i] = notRunning(w, rec ? `agent ${w.agent} is failed` : `agent ${w.agent} is not deployed`, rec?.state ?? 'stopped', rec?.tracker.restarts ?? 0);
+        return;
+      }
+      let group = perShard.get(rec.shard);
+      if (!group) perShard.set(rec.shard, (group = { indices: [], items: [] }));
+      group.indices.push(i);
+      group.items.push(w);
+    });
+    await Promise.all(
+      [...perShard].map(async ([shard, group]) => {
+        let out: WorkResult[];
+        try {
+          await shard.ready;
+          out = await shard.deliver(group.items);
+        } catch (err) {
+          const info = err instanceof SandboxError ? errorInfo(err) : { code: 'sandbox.shard.internal', message: String(err), context: {} };
+          out = group.items.map((w) => this.synthetic(w, 'unavailable', info.message));
+        }
+        out.forEach((r, k) => {
+          results[group.indices[k]!] = r;
+          this.observe(r);
+        });
+      }),
+    );
+    return results;
+  }
+
+  /** Fires a timer an agent set (a convenience for deliver([{ kind: 'timer', … }])). */
+  async fireTimer(agent: string, token: string, id = `timer:${token}`): Promise<WorkResult> {
+    const [r] = await this.deliver([{ kind: 'timer', id, agent, token }]);
+    return r!;
+  }
+
+  private observe(r: WorkResult): void {
+    const rec = this.agents.get(r.agent);
+    if (!rec) return;
+    rec.completed++;
+    rec.fuelUsedTotal += r.fuelUsed + r.initFuelUsed;
+    if (r.status === 'crashed') {
+      rec.lastError = r.error;
+      if (r.kind !== 'unavailable' && r.kind !== 'timeout') rec.tracker.recordCrash(this.clock());
+    }
+    if (r.status !== 'not-running' || r.state === 'failed') this.setState(rec, r.state, r.status === 'crashed' ? r.message : '');
+  }
+
+  private setState(rec: AgentRecord, state: AgentState, reason: string): void {
+    if (state === 'failed' && rec.state !== 'failed') this.opts.onEvent?.({ kind: 'agent-failed', agent: rec.deployment.name, reason });
+    rec.state = state;
+  }
+
+  private synthetic(w: Work, kind: CrashKind, message: string): WorkResult {
+    const rec = this.agents.get(w.agent);
+    const error = errorInfo(crashError(kind, message, { agent: w.agent, messageId: w.kind === 'message' ? w.messageId : undefined, fuelUsed: 0 }));
+    return {
+      agent: w.agent,
+      workId: w.id,
+      messageId: w.kind === 'message' ? w.messageId : null,
+      status: 'crashed',
+      kind,
+      message,
+      error,
+      ...emptyEffects(),
+      fuelUsed: 0,
+      initFuelUsed: 0,
+      durationUs: 0,
+      state: rec?.state === 'failed' ? 'failed' : 'idle',
+      restarts: rec?.tracker.restarts ?? 0,
+    };
+  }
+
+  // ---------- backstop ----------
+
+  private onStuck(shard: Shard, item: StuckItem): void {
+    const message = `agent ${item.agent} ran for ${Math.round(item.elapsedMs)} ms on one item, past its wall-clock limit of ${item.limitMs} ms; shard ${shard.id} was restarted`;
+    this.opts.onEvent?.({ kind: 'shard-reset', shard: shard.id, reason: 'timeout', agent: item.agent, message });
+    const rec = this.agents.get(item.agent);
+    if (rec) {
+      const verdict = rec.tracker.recordCrash(this.clock());
+      rec.lastError = errorInfo(crashError('timeout', message, { agent: item.agent }));
+      this.setState(rec, verdict === 'fail' ? 'failed' : 'idle', message);
+    }
+    this.recover(shard, true, message);
+  }
+
+  private onWorkerFailure(shard: Shard, err: Error): void {
+    const message = `shard ${shard.id} worker failed: ${err.message}`;
+    this.opts.onEvent?.({ kind: 'shard-reset', shard: shard.id, reason: 'worker-failure', message });
+    this.recover(shard, false, message);
+  }
+
+  private recover(shard: Shard, stuck: boolean, message: string): void {
+    if (this.closed) return;
+    const { report, batches } = shard.reset(stuck);
+    const answer = new Map<Work, WorkResult>();
+    const stuckWork = report.stuck ? report.stuck.batch[report.stuck.index]! : null;
+    if (stuckWork) answer.set(stuckWork, this.synthetic(stuckWork, 'timeout', message));
+    for (const w of report.interrupted) answer.set(w, this.synthetic(w, 'unavailable', `not completed: ${message}`));
+    for (const b of batches) b.resolve(b.batch.map((w) => answer.get(w)!));
+    this.redeploy(shard);
+  }
+
+  /** Re-deploys every agent of a fresh shard (fresh instances; failed agents stay down). */
+  private redeploy(shard: Shard): void {
+    const generation = shard.generation;
+    const jobs: Promise<void>[] = [this.pushDirectory(shard)];
+    for (const [name, deployment] of shard.agents) {
+      const rec = this.agents.get(name);
+      if (!rec || rec.shard !== shard) continue;
+      if (rec.state === 'failed') continue;
+      const d: AgentDeployment = { ...deployment, restartHistory: rec.tracker.history(), restarts: rec.tracker.restarts };
+      jobs.push(
+        this.ensureArtifact(shard, d.digest)
+          .then(() => shard.request<StartReport>({ op: 'deploy', deployment: d, replace: false }))
+          .then(
+            (report) => this.setState(rec, report.state, ''),
+            (err: Error) => {
+              if (shard.generation !== generation) return; // reset again meanwhile
+              rec.lastError = err instanceof SandboxError ? errorInfo(err) : { code: 'sandbox.shard.internal', message: err.message, context: {} };
+              this.setState(rec, 'failed', `re-deploy after shard reset failed: ${err.message}`);
+            },
+          ),
+      );
+    }
+    shard.ready = Promise.all(jobs).then(() => undefined);
+  }
+
+  private async pushDirectory(shard: Shard): Promise<void> {
+    if (this.directory !== EMPTY_DIRECTORY) await shard.request({ op: 'directory', snapshot: this.directory }).catch(() => undefined);
+  }
+
+  // ---------- observation ----------
+
+  state(name: string): AgentState | undefined {
+    return this.agents.get(name)?.state;
+  }
+
+  names(): string[] {
+    return [...this.agents.keys()];
+  }
+
+  /** Per-agent metrics: the pool's view merged with the shard's live numbers (memory, instances). */
+  async metrics(name?: string): Promise<PoolAgentMetrics[]> {
+    const recs = name ? [this.agents.get(name)].filter((r): r is AgentRecord => !!r) : [...this.agents.values()];
+    const byShard = new Map<Shard, AgentRecord[]>();
+    for (const r of recs) byShard.set(r.shard, [...(byShard.get(r.shard) ?? []), r]);
+    const out: PoolAgentMetrics[] = [];
+    await Promise.all(
+      [...byShard].map(async ([shard, list]) => {
+        const live = await shard
+          .request<(AgentMetrics | null)[]>({ op: 'metrics', names: list.map((r) => r.deployment.name) })
+          .catch(() => list.map(() => null));
+        list.forEach((rec, i) => {
+          const m = live[i] ?? null;
+          out.push({
+            agent: rec.deployment.name,
+            digest: rec.deployment.digest,
+            path: rec.path,
+            shard: shard.id,
+            state: rec.state,
+            restarts: Math.max(rec.tracker.restarts, m?.restarts ?? 0),
+            crashes: m?.crashes ?? 0,
+            instantiations: m?.instantiations ?? 0,
+            handled: m?.handled ?? 0,
+            completed: rec.completed,
+            fuelUsedTotal: rec.fuelUsedTotal,
+            memoryPages: rec.state === 'failed' ? 0 : (m?.memoryPages ?? 0),
+            lastError: rec.lastError ?? m?.lastError ?? null,
+            restartHistory: rec.tracker.history(),
+          });
+        });
+      }),
+    );
+    return out.sort((a, b) => a.agent.localeCompare(b.agent));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new SandboxError('sandbox.pool.closed', 'the shard pool is closed', { context: {} });
+  }
+
+  /** Terminates every shard. Pending work is abandoned. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.shards.map((s) => s.close()));
+  }
+}
+
+function notRunning(w: Work, reason: string, state: AgentState, restarts: number): WorkResult {
+  return {
+    agent: w.agent,
+    workId: w.id,
+    messageId: w.kind === 'message' ? w.messageId : null,
+    status: 'not-running',
+    reason,
+    ...emptyEffects(),
+    fuelUsed: 0,
+    initFuelUsed: 0,
+    durationUs: 0,
+    state,
+    restarts,
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The shard worker: one in-thread Sandbox in a worker thread, driven by messages from the pool.
+ * Requests are handled strictly in arrival order (a promise chain), so a deliver posted after a
+ * deploy always sees the deployed agent. Before each work item it publishes its position in the
+ * shared progress cells for the pool's watchdog.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { Engine } from '../engine.js';
+import { SandboxError } from '../errors.js';
+import type { ErrorInfo } from '../results.js';
+import { Sandbox } from '../sandbox.js';
+import { errorInfo } from '../traps.js';
+import type { FromWorker, ShardInit, ToWorker } from './protocol.js';
+import { PROGRESS } from './protocol.js';
+
+function toErrorInfo(err: unknown): ErrorInfo {
+  if (err instanceof SandboxError) return errorInfo(err);
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { code: 'sandbox.shard.internal', message: e.message, context: { name: e.name } };
+}
+
+function main(port: NonNullable<typeof parentPort>, init: ShardInit): void {
+  const engine = new Engine(init.engine);
+  const sandbox = new Sandbox({ engine });
+  const progress = new Int32Array(init.progress);
+
+  const handle = async (msg: ToWorker): Promise<unknown> => {
+    switch (msg.op) {
+      case 'artifact':
+        await engine.adopt(msg.manifest, msg.modules);
+        return null;
+      case 'deploy': {
+        const spec = { ...msg.deployment, artifact: { digest: msg.deployment.digest } };
+        return msg.replace ? sandbox.upgrade(spec) : sandbox.deploy(spec);
+      }
+      case 'undeploy':
+        return sandbox.undeploy(msg.name);
+      case 'deliver': {
+        Atomics.store(progress, PROGRESS.BATCH, msg.batchId);
+        const results = sandbox.deliver(msg.batch, (i) => {
+          Atomics.store(progress, PROGRESS.ITEM, i + 1);
+          Atomics.add(progress, PROGRESS.SEQ, 1);
+        });
+        Atomics.store(progress, PROGRESS.ITEM, 0);
+        return results;
+      }
+      case 'directory':
+        sandbox.setDirectory(msg.snapshot);
+        return null;
+      case 'metrics':
+        return msg.names ? msg.names.map((n) => sandbox.metrics(n) ?? null) : sandbox.allMetrics();
+    }
+  };
+
+  let chain: Promise<void> = Promise.resolve();
+  port.on('message', (msg: ToWorker) => {
+    chain = chain.then(async () => {
+      let reply: FromWorker;
+      try {
+        reply = { id: msg.id, ok: true, value: await handle(msg) };
+      } catch (err) {
+        reply = { id: msg.id, ok: false, error: toErrorInfo(err) };
+      }
+      port.postMessage(reply);
+    });
+  });
+}
+
+if (!isMainThread && parentPort && (workerData as ShardInit | undefined)?.kind === 'caxton-shard') {
+  main(parentPort, workerData as ShardInit);
+}
