@@ -28,9 +28,11 @@ const internal = (file, name) => `~lib/@caxton/sdk-assemblyscript/assembly/abi/$
  *   after the memory is exported; a wasm `start` section would run before that.
  * - `--use abort=…`/`seed=…`: route AssemblyScript's `env.abort`/`env.seed` imports to SDK code,
  *   because the agent world imports nothing but `caxton:agent/host`.
- * - `--runtime`: "minimal" (default; the SDK collects garbage after every call) or "incremental".
+ * - `--runtime`: "incremental" (default: steady memory and per-call cost whatever the heap size)
+ *   or "minimal" (the SDK runs a full collection after every call: smallest, but each call costs
+ *   time proportional to the live heap). Measurements: docs/decisions/0501.
  */
-export function ascArgs({ runtime = 'minimal', optimize = true } = {}) {
+export function ascArgs({ runtime = 'incremental', optimize = true } = {}) {
   return [
     '--runtime', runtime,
     '--exportStart', '_initialize',

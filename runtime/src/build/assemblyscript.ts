@@ -49,14 +49,14 @@ export async function loadAssemblyScript(dirs: readonly string[]): Promise<Assem
   };
 }
 
-/** The AS runtime variant: package.json "caxton.runtime", else asconfig's, else minimal (ADR 0501). */
+/** The AS runtime variant: package.json "caxton.runtime", else asconfig's, else incremental (ADR 0501). */
 export function chooseRuntime(project: AgentProject): 'minimal' | 'incremental' {
   if (project.manifest.runtime) return project.manifest.runtime;
   if (project.asconfig) {
     const cfg = JSON.parse(readFileSync(project.asconfig, 'utf8')) as { options?: { runtime?: string } };
     if (cfg.options?.runtime === 'incremental' || cfg.options?.runtime === 'minimal') return cfg.options.runtime;
   }
-  return 'minimal';
+  return 'incremental';
 }
 
 export async function compileAssemblyScript(

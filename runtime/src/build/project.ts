@@ -17,7 +17,7 @@ export interface CaxtonManifest {
   entry?: string;
   /** Artifact base name (defaults to the package name without scope, else the directory name). */
   name?: string;
-  /** AssemblyScript runtime variant; see docs/decisions/0501. */
+  /** AssemblyScript runtime variant (default incremental); see docs/decisions/0501. */
   runtime?: 'minimal' | 'incremental';
   /**
    * Build the agent with WASI (preview1 adapter for AssemblyScript, the QuickJS WASI imports for

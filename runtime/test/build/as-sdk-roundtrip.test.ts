@@ -4,9 +4,11 @@
  * out through `send`, field by field.
  */
 import assert from 'node:assert/strict';
+import { cpSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { buildAgent } from '../../src/build/index.js';
-import { asMirrorDir } from './fixtures.js';
+import { asMirrorDir, tempOutDir } from './fixtures.js';
 import { blankMessage, defined, errPayload, loadAgent, TestHost, type AgentFactory, type Guest, type WitMessage } from './harness.js';
 import { PERFORMATIVES } from '../../src/acl/message.js';
 
@@ -27,10 +29,22 @@ async function roundTrip(m: WitMessage): Promise<WitMessage> {
   return defined(host.sent[0] as WitMessage);
 }
 
-describe('AssemblyScript SDK canonical ABI', () => {
+/**
+ * The fixture as built (incremental runtime, the default), or a copy of it built with the minimal
+ * runtime: the ABI layer's memory handling must be right under both garbage collectors.
+ */
+async function buildMirror(runtime: 'incremental' | 'minimal'): Promise<string> {
+  if (runtime === 'incremental') return (await buildAgent(asMirrorDir, { reuse: true })).artifactPath;
+  const dir = tempOutDir('as-mirror-minimal');
+  cpSync(path.join(asMirrorDir, 'assembly'), path.join(dir, 'assembly'), { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'sdk-as-mirror-minimal', caxton: { language: 'assemblyscript', runtime } }));
+  return (await buildAgent(dir)).artifactPath;
+}
+
+for (const runtime of ['incremental', 'minimal'] as const)
+describe(`AssemblyScript SDK canonical ABI (${runtime} runtime)`, () => {
   before(async () => {
-    const built = await buildAgent(asMirrorDir, { reuse: true });
-    factory = await loadAgent(built.artifactPath);
+    factory = await loadAgent(await buildMirror(runtime));
   });
 
   it('round-trips a message with every parameter set, unicode and user params', async () => {

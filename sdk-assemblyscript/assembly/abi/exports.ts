@@ -9,8 +9,10 @@
 // Every guest function returns result<_, string>, which flattens to three values, more than the
 // one a core function may return, so the result goes into a static return area and the function
 // returns its address. The host then calls the matching post-return function, which unpins the
-// error string and (with the minimal runtime) runs the garbage collector: at that point no
-// managed reference lives on the stack, which is exactly when the minimal runtime may collect.
+// error string and, with the minimal runtime, runs the garbage collector: at that point no managed
+// reference lives on the stack, which is exactly when the minimal runtime may collect. (Collecting
+// only when memory grew looked cheaper but let memory double without bound; see
+// docs/decisions/0501, which is also why the incremental runtime is the default.)
 import { arenaRealloc, arenaReset } from "./arena";
 import { liftInitContext, liftMessage, liftString } from "./lift";
 import * as L from "./layout";
@@ -50,7 +52,7 @@ function postReturn(): void {
     __unpin(pinned);
     pinned = 0;
   }
-  // ASC_RUNTIME: 1 = minimal (collect only when told to), 2 = incremental (collects by itself).
+  // ASC_RUNTIME: 1 = minimal (collects only when told to), 2 = incremental (collects by itself).
   if (ASC_RUNTIME == 1) __collect();
 }
 
