@@ -11,6 +11,7 @@
  * Bulk memory operations get a run-time charge proportional to their length.
  */
 import binaryen from 'binaryen';
+import { ByteReader, concatBytes, readSections } from '../binary/reader.js';
 import type { CostClass, FunctionFacts } from './cost-model.js';
 import {
   BULK_BYTES_SHIFT, CLASS_COST, GROW_PAGE_COST, planIf, siteCharge, siteChecks,
@@ -395,6 +396,26 @@ class FunctionPass {
   }
 }
 
+/**
+ * The name section is dropped before binaryen reads the module: binaryen would not write it back
+ * (no debug info) and prints warnings about subsections it does not know.
+ */
+function withoutNames(bytes: Uint8Array): Uint8Array {
+  const keep: Uint8Array[] = [bytes.subarray(0, 8)];
+  let dropped = false;
+  for (const s of readSections(bytes)) {
+    if (s.id === 0) {
+      const r = new ByteReader(bytes, s.bodyStart, s.end);
+      if (r.name() === 'name') {
+        dropped = true;
+        continue;
+      }
+    }
+    keep.push(bytes.subarray(s.start, s.end));
+  }
+  return dropped ? concatBytes(keep) : bytes;
+}
+
 export interface FuelPassResult {
   bytes: Uint8Array;
   stats: FuelPassStats;
@@ -411,7 +432,7 @@ export function instrumentFuel(bytes: Uint8Array, memories: number): FuelPassRes
   let m: binaryen.Module;
   try {
     // binaryen.js takes the feature set as readBinary's optional second argument.
-    m = (binaryen.readBinary as (data: Uint8Array, features?: number) => binaryen.Module)(bytes, FEATURES);
+    m = (binaryen.readBinary as (data: Uint8Array, features?: number) => binaryen.Module)(withoutNames(bytes), FEATURES);
   } catch (err) {
     throw new FuelPassError(`binaryen cannot read the module: ${(err as Error).message}`);
   }
