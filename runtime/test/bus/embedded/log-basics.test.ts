@@ -167,6 +167,16 @@ describe('misuse and errors', () => {
     await log.close();
   });
 
+  test('a lock holding our own pid that this process did not take (restarted container, pid 1) is stale', async (t) => {
+    const dir = await tempDir(t);
+    await fs.writeFile(path.join(dir, 'LOCK'), `${process.pid}\n`);
+    const { log, warnings } = await openLog(dir);
+    assert.deepEqual(warnings.map((w) => w.code), ['log.stale-lock-taken']);
+    const second = new EmbeddedMessageLog({ dir, onWarning: () => {} });
+    await assert.rejects(second.open(), (e: EmbeddedLogError) => e.code === 'log.locked' && /already opened/.test(e.hint ?? ''));
+    await log.close();
+  });
+
   test('invalid deliveries are rejected as a whole call, with a typed error', async (t) => {
     const dir = await tempDir(t);
     const { log, consumed } = await openLog(dir, { maxRecordBytes: 4096 });
