@@ -24,6 +24,8 @@ export interface EngineOptions {
   tableCap?: number;
   /** WIT source of the contract. Default: wit/agent.wit of this repository. */
   contractWit?: string;
+  /** `auto` (default): the direct path when it applies. `jco`: always jco's glue (for comparisons). */
+  binding?: 'auto' | 'jco';
 }
 
 export const DEFAULT_TABLE_CAP = 100_000;
@@ -53,6 +55,7 @@ export class Engine {
   readonly cacheDir: string;
   readonly tableCap: number;
   readonly witSource: string;
+  readonly binding: 'auto' | 'jco';
   readonly cacheKey: string;
   private readonly cache: ArtifactCache;
   private readonly loaded = new Map<string, Promise<Artifact>>();
@@ -62,8 +65,15 @@ export class Engine {
     this.cacheDir = resolve(opts.cacheDir ?? join(process.cwd(), '.caxton', 'cache', 'sandbox'));
     this.tableCap = opts.tableCap ?? DEFAULT_TABLE_CAP;
     this.witSource = opts.contractWit ?? readFileSync(defaultContractWitPath(), 'utf8');
+    this.binding = opts.binding ?? 'auto';
     this.cacheKey = sha256(
-      JSON.stringify({ instrumentation: INSTRUMENTATION_VERSION, tableCap: this.tableCap, jco: jcoVersion(), wit: sha256(this.witSource) }),
+      JSON.stringify({
+        instrumentation: INSTRUMENTATION_VERSION,
+        tableCap: this.tableCap,
+        jco: jcoVersion(),
+        wit: sha256(this.witSource),
+        ...(this.binding === 'jco' ? { binding: 'jco' } : {}),
+      }),
     ).slice(0, 16);
     this.cache = new ArtifactCache(this.cacheDir);
   }
@@ -111,7 +121,12 @@ export class Engine {
         throw artifactError('not-cached', `no prepared artifact with digest ${digest} in ${this.cacheDir}`, { digest },
           'Load the artifact bytes with Engine.loadArtifact first (the pool does this on deploy).');
       }
-      const prepared = await prepareArtifact(bytes, digest, { witSource: this.witSource, tableCap: this.tableCap, cacheKey: this.cacheKey });
+      const prepared = await prepareArtifact(bytes, digest, {
+        witSource: this.witSource,
+        tableCap: this.tableCap,
+        cacheKey: this.cacheKey,
+        binding: this.binding,
+      });
       const dir = await this.cache.write(prepared.manifest, prepared.modules, prepared.glue);
       entry = { dir, manifest: prepared.manifest, modules: prepared.modules };
     }

@@ -13,7 +13,8 @@ import type { CoreFuncType } from '../binary/core-module.js';
 import { exportedFuncType, importedFuncType, inspectCoreModule } from '../binary/core-module.js';
 import { readSections } from '../binary/reader.js';
 import {
-  GUEST_EXPORT_SIGS, GUEST_PREFIX, HOST_IMPORT_SIGS, HOST_MODULE, POST_PREFIX, POST_RETURN_SIG, REALLOC_SIG,
+  GUEST_EXPORT_SIGS, GUEST_PREFIX, HOST_IMPORT_SIGS, HOST_MODULE, INITIALIZE, INITIALIZE_SIG, POST_PREFIX, POST_RETURN_SIG,
+  REALLOC_SIG,
 } from '../direct/abi.js';
 import { CONTRACT_WORLD } from './contract.js';
 
@@ -70,6 +71,8 @@ export async function planDirect(
   }
   if (!info.exports.some((e) => e.name === 'memory' && e.kind === 'memory')) return no('its core module exports no memory');
   if (!sameSig(exportedFuncType(info, 'cabi_realloc'), REALLOC_SIG)) return no('its core module exports no cabi_realloc');
+  const initialize = exportedFuncType(info, INITIALIZE);
+  if (initialize !== null && !sameSig(initialize, INITIALIZE_SIG)) return no(`${INITIALIZE} has an unexpected core signature`);
   for (const [fn, sig] of Object.entries(GUEST_EXPORT_SIGS)) {
     if (!sameSig(exportedFuncType(info, GUEST_PREFIX + fn), sig)) return no(`${GUEST_PREFIX}${fn} is missing or has an unexpected core signature`);
     const post = exportedFuncType(info, POST_PREFIX + fn);

@@ -21,6 +21,7 @@ export interface PrepareOptions {
   witSource: string;
   tableCap: number;
   cacheKey: string;
+  binding?: 'auto' | 'jco';
 }
 
 export interface Prepared {
@@ -75,7 +76,10 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
     const ext = decoded.imports.get(HOST_INTERFACE);
     return ext?.sort === 'instance' && ext.type.exports.get(name)?.sort === 'func';
   });
-  const direct = await planDirect(bytes, decoded, report.wasiImports, opts.witSource);
+  const direct =
+    opts.binding === 'jco'
+      ? ({ eligible: false, reason: 'the engine is configured to use jco for every artifact' } as const)
+      : await planDirect(bytes, decoded, report.wasiImports, opts.witSource);
   const checkMs = since(tCheck);
 
   let path: BindingPath;

@@ -35,6 +35,9 @@ export const GUEST_EXPORT_SIGS: Readonly<Record<string, Sig>> = {
   'on-timer': { params: i32s(2), results: [i32] },
 };
 export const POST_RETURN_SIG: Sig = { params: [i32], results: [] };
+/** A reactor's initializer, called once after instantiation when exported. */
+export const INITIALIZE = '_initialize';
+export const INITIALIZE_SIG: Sig = { params: [], results: [] };
 export const REALLOC_SIG: Sig = { params: i32s(4), results: [i32] };
 
 // ---- layouts ----

@@ -13,7 +13,7 @@ import type { GuestInstance, GuestReturn, InstanceEnv } from '../instance.js';
 import { InstanceMemories } from '../instance.js';
 import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
 import { AbiViolation } from '../errors.js';
-import { GUEST_PREFIX, HOST_MODULE, LOG_LEVELS, POST_PREFIX } from './abi.js';
+import { GUEST_PREFIX, HOST_MODULE, INITIALIZE, LOG_LEVELS, POST_PREFIX } from './abi.js';
 import { GuestMemory } from './guest-memory.js';
 
 type Fn = (...args: number[]) => number;
@@ -62,6 +62,9 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
   meter.attach(instance.exports[FUEL_EXPORT] as WebAssembly.Global | undefined);
   const ex = instance.exports as Record<string, Fn>;
   gm.realloc = ex['cabi_realloc']!;
+  // wit-component's fixup module calls a reactor's `_initialize` once the imports are wired (e.g.
+  // AssemblyScript built with `--exportStart _initialize`): do the same, before init().
+  ex[INITIALIZE]?.();
   const initFn = ex[`${GUEST_PREFIX}init`]!;
   const handleFn = ex[`${GUEST_PREFIX}handle`]!;
   const timerFn = ex[`${GUEST_PREFIX}on-timer`]!;

@@ -13,6 +13,7 @@ export interface EngineSettings {
   cacheDir: string;
   tableCap: number;
   contractWit: string;
+  binding: 'auto' | 'jco';
 }
 
 export interface ShardInit {
