@@ -183,9 +183,13 @@ export class Dispatcher {
       await this.opts.log.complete(completions.map((d) => ({ id: d.id, receiver: d.receiver })));
       for (const d of completions) this.finish(d);
     }
-    for (const item of batch) {
-      this.busy.delete(item.agent);
-      if (this.opts.bus.mailbox(item.agent).depth > 0 || (this.timers.get(item.agent)?.length ?? 0) > 0) this.ready.add(item.agent);
+    for (let i = 0; i < batch.length; i++) {
+      const agent = batch[i]!.agent;
+      this.busy.delete(agent);
+      // A not-running agent (crash-looped, or not placed here) is parked until something wakes it
+      // (new mail, an upgrade): re-polling it would spin.
+      if (results[i]!.outcome.status === 'not-running') continue;
+      if (this.opts.bus.mailbox(agent).depth > 0 || (this.timers.get(agent)?.length ?? 0) > 0) this.ready.add(agent);
     }
   }
 

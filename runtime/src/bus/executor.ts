@@ -4,7 +4,7 @@
  */
 import type { AclMessage } from '../acl/message.js';
 import type { Delivery } from './message-log.js';
-import type { DfAgentDescription } from '../registry/registry-store.js';
+import type { ServiceDescription } from '../registry/registry-store.js';
 
 export type CrashKind =
   | 'out-of-fuel'
@@ -30,9 +30,10 @@ export interface AgentLogLine {
   at: number;
 }
 
+/** A directory change an agent asked for, applied on its behalf once handling completed. */
 export type DirectoryEffect =
-  | { kind: 'register'; description: DfAgentDescription }
-  | { kind: 'deregister-service'; agentName: string; serviceName: string };
+  | { kind: 'register'; service: ServiceDescription }
+  | { kind: 'deregister-service'; serviceName: string };
 
 export interface ExecutionResult {
   agent: string;

@@ -1,0 +1,41 @@
+/**
+ * What a node needs from the sandbox layer beyond executing work: preparing artifacts and starting,
+ * stopping and inspecting agents. The sandbox's shard pool is adapted to this in sandbox-host.ts;
+ * the node and the bus never touch wasm directly.
+ */
+import type { AgentExecutor, ExecutionResult } from '../bus/executor.js';
+import type { AgentLimitsSpec } from '../registry/registry-store.js';
+import type { AgentId } from '../acl/message.js';
+
+export interface AgentStartSpec {
+  name: string;
+  identity: AgentId;
+  digest: string;
+  limits: AgentLimitsSpec;
+  config: Record<string, string>;
+}
+
+export interface AgentRunStats {
+  state: 'running' | 'restarting' | 'failed' | 'stopped';
+  restarts: number;
+  fuelUsed: number;
+  memoryPages: number;
+  messagesHandled: number;
+  lastError?: { message: string; code?: string; at: number };
+}
+
+export interface AgentHost extends AgentExecutor {
+  /** Validate and prepare a component (cached by digest); throws a typed error naming what is wrong. */
+  prepare(bytes: Uint8Array): Promise<{ digest: string }>;
+  /**
+   * Instantiate and initialise; throws if the component is unknown or its init fails. Resolves with
+   * what init() did (services registered, timers, messages sent), for the node to apply.
+   */
+  start(spec: AgentStartSpec): Promise<ExecutionResult>;
+  /** Release the agent's instance; `force` also abandons work in flight. */
+  stop(name: string, force: boolean): Promise<void>;
+  stats(name: string): Promise<AgentRunStats | undefined>;
+  /** The directory snapshot `search-services` answers from: service type → agent ids. */
+  setDirectory(byServiceType: ReadonlyMap<string, AgentId[]>): void;
+  close(): Promise<void>;
+}

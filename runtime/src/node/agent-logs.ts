@@ -1,0 +1,112 @@
+/**
+ * Agent log lines: a bounded ring per agent (memory stays flat however chatty an agent is) with
+ * followers for `caxton logs -f`. Lines are also appended to `<dataDir>/logs/<agent>.log` when a
+ * directory is given, so operators keep them across restarts; the file is rotated at a size cap.
+ */
+import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { LogEntry, LogQuery, Sink, Unsubscribe } from '../api/node-control.js';
+
+export interface AgentLogsOptions {
+  nodeId: string;
+  linesPerAgent: number;
+  /** Where to append log files; undefined = memory only. */
+  directory?: string;
+  maxFileBytes?: number;
+}
+
+class Ring {
+  private lines: LogEntry[] = [];
+  private start = 0;
+  constructor(private readonly capacity: number) {}
+
+  push(entry: LogEntry): void {
+    if (this.lines.length < this.capacity) this.lines.push(entry);
+    else {
+      this.lines[this.start] = entry;
+      this.start = (this.start + 1) % this.capacity;
+    }
+  }
+
+  toArray(): LogEntry[] {
+    return this.lines.slice(this.start).concat(this.lines.slice(0, this.start));
+  }
+}
+
+export class AgentLogs {
+  private readonly rings = new Map<string, Ring>();
+  private readonly followers = new Map<string, Set<Sink<LogEntry>>>();
+  private readonly pendingWrites = new Map<string, string[]>();
+  private flushScheduled = false;
+
+  constructor(private readonly opts: AgentLogsOptions) {
+    if (opts.directory) mkdirSync(opts.directory, { recursive: true });
+  }
+
+  append(agent: string, line: { level: LogEntry['level']; message: string; at: number }): void {
+    const entry: LogEntry = { agent, at: line.at, level: line.level, message: line.message, nodeId: this.opts.nodeId };
+    let ring = this.rings.get(agent);
+    if (!ring) {
+      ring = new Ring(this.opts.linesPerAgent);
+      this.rings.set(agent, ring);
+    }
+    ring.push(entry);
+    for (const sink of this.followers.get(agent) ?? []) sink.next(entry);
+    if (this.opts.directory) this.queueWrite(agent, entry);
+  }
+
+  query(query: LogQuery, sink: Sink<LogEntry>): Unsubscribe {
+    let stored = this.rings.get(query.agent)?.toArray() ?? [];
+    if (query.since !== undefined) stored = stored.filter((e) => e.at >= query.since!);
+    if (query.limit !== undefined) stored = stored.slice(-query.limit);
+    for (const entry of stored) sink.next(entry);
+    if (!query.follow) {
+      sink.end();
+      return () => {};
+    }
+    let set = this.followers.get(query.agent);
+    if (!set) {
+      set = new Set();
+      this.followers.set(query.agent, set);
+    }
+    set.add(sink);
+    return () => {
+      set.delete(sink);
+    };
+  }
+
+  /** End every follower (node shutdown or agent removal). */
+  endFollowers(agent?: string, error?: Error): void {
+    for (const [name, set] of this.followers) {
+      if (agent !== undefined && name !== agent) continue;
+      for (const sink of set) sink.end(error);
+      set.clear();
+    }
+  }
+
+  /** Batch file appends per tick: one write per agent per tick instead of one per line. */
+  private queueWrite(agent: string, entry: LogEntry): void {
+    const list = this.pendingWrites.get(agent) ?? [];
+    list.push(`${new Date(entry.at).toISOString()} ${entry.level.toUpperCase().padEnd(5)} ${entry.message}\n`);
+    this.pendingWrites.set(agent, list);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    const dir = this.opts.directory;
+    if (!dir) return;
+    for (const [agent, lines] of this.pendingWrites) {
+      const file = path.join(dir, `${agent.replace(/[^A-Za-z0-9._-]/g, '_')}.log`);
+      try {
+        if ((statSync(file, { throwIfNoEntry: false })?.size ?? 0) > (this.opts.maxFileBytes ?? 16 * 2 ** 20)) renameSync(file, `${file}.1`);
+        appendFileSync(file, lines.join(''));
+      } catch {
+        // Log files are a convenience; the ring still holds the lines. Never fail handling over them.
+      }
+    }
+    this.pendingWrites.clear();
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Applies agents' directory effects to the registry and keeps the sandbox's directory snapshot
+ * (what `search-services` answers from, synchronously, inside a guest) current with the registry.
+ */
+import type { AgentId } from '../acl/message.js';
+import type { DirectoryEffect } from '../bus/executor.js';
+import type { DfAgentDescription, RegistryStore, ServiceDescription } from '../registry/registry-store.js';
+import type { AgentHost } from './agent-host.js';
+
+export class DirectorySync {
+  private refreshQueued = false;
+  private unwatch: (() => void) | undefined;
+
+  constructor(private readonly registry: RegistryStore, private readonly host: AgentHost) {}
+
+  async start(): Promise<void> {
+    this.unwatch = this.registry.watch((e) => {
+      if (e.kind === 'service-changed') this.queueRefresh();
+    });
+    await this.refresh();
+  }
+
+  stop(): void {
+    this.unwatch?.();
+  }
+
+  /** Register/modify or withdraw services on behalf of `agent` (its full AgentId). */
+  async apply(agent: AgentId, effects: readonly DirectoryEffect[]): Promise<void> {
+    for (const effect of effects) {
+      const existing = (await this.registry.searchDf({ agentName: agent.name }, 1))[0];
+      if (effect.kind === 'register') {
+        const merged = mergeService(existing, agent, effect.service);
+        if (existing) await this.registry.modifyDf(merged);
+        else await this.registry.registerDf(merged);
+      } else if (existing) {
+        const services = existing.services.filter((s) => s.name !== effect.serviceName);
+        if (services.length === 0) await this.registry.deregisterDf(agent.name);
+        else await this.registry.modifyDf({ ...existing, services });
+      }
+    }
+    if (effects.length > 0) this.queueRefresh();
+  }
+
+  private queueRefresh(): void {
+    if (this.refreshQueued) return;
+    this.refreshQueued = true;
+    setImmediate(() => {
+      this.refreshQueued = false;
+      void this.refresh().catch(() => {});
+    });
+  }
+
+  private async refresh(): Promise<void> {
+    const byType = new Map<string, AgentId[]>();
+    for (const d of await this.registry.searchDf({}, 100_000)) {
+      for (const s of d.services) {
+        const list = byType.get(s.type) ?? [];
+        list.push({ name: d.name.name });
+        byType.set(s.type, list);
+      }
+    }
+    for (const list of byType.values()) list.sort((a, b) => a.name.localeCompare(b.name));
+    this.host.setDirectory(byType);
+  }
+}
+
+function mergeService(existing: DfAgentDescription | undefined, agent: AgentId, service: ServiceDescription): DfAgentDescription {
+  const services = (existing?.services ?? []).filter((s) => s.name !== service.name).concat([service]);
+  return {
+    name: { name: agent.name },
+    services,
+    protocols: existing?.protocols ?? [],
+    ontologies: existing?.ontologies ?? [],
+    languages: existing?.languages ?? [],
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The node's side of the management API: NodeControl implemented over the agent manager, the bus,
+ * the registry and the logs. Validation of wire input happened in the API layer; here requests
+ * meet the node's state.
+ */
+import type { AclMessage } from '../acl/message.js';
+import type {
+  AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink,
+  TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact,
+} from '../api/node-control.js';
+import { NotFoundError, UnavailableError } from '../api/errors.js';
+import type { DfAgentDescription, DfSearchTemplate, RegistryStore } from '../registry/registry-store.js';
+import type { Bus } from '../bus/bus.js';
+import { startSendSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';
+import type { AgentManager } from './agent-manager.js';
+import type { AgentLogs } from './agent-logs.js';
+import type { TailHub } from './tail-hub.js';
+import type { ExternalIdentities } from './external-identities.js';
+
+export interface NodeControlDeps {
+  nodeId: string;
+  version: string;
+  startedAt: number;
+  agents: AgentManager;
+  bus: Bus;
+  registry: RegistryStore;
+  logs: AgentLogs;
+  tail: TailHub;
+  externals: ExternalIdentities;
+  status: () => Promise<Pick<NodeStatus, 'nodes' | 'storage'>>;
+  isStopping: () => boolean;
+}
+
+export class LocalNodeControl implements NodeControl {
+  constructor(private readonly d: NodeControlDeps) {}
+
+  private live(): void {
+    if (this.d.isStopping()) throw new UnavailableError('the node is shutting down', { hint: 'retry against another node, or after it restarts' });
+  }
+
+  async deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
+    this.live();
+    return this.d.agents.deploy(spec, artifact);
+  }
+
+  async upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<UpgradeResult> {
+    this.live();
+    return this.d.agents.upgrade(spec, artifact);
+  }
+
+  async stop(name: string, options: { force: boolean }): Promise<AgentStatus> {
+    this.live();
+    return this.d.agents.stop(name, options.force);
+  }
+
+  async listAgents(): Promise<AgentStatus[]> {
+    return this.d.agents.list();
+  }
+
+  async getAgent(name: string): Promise<AgentStatus | undefined> {
+    return this.d.agents.status(name);
+  }
+
+  async send(message: AclMessage): Promise<SendResult> {
+    this.live();
+    // The operator speaks as `operator@<platform>` unless it names a sender; either way replies to
+    // that identity are shown on the tail instead of failing as "unknown receiver".
+    const sender = message.sender ?? { name: this.d.externals.operator };
+    this.d.externals.remember(this.d.bus.agentName(sender));
+    const msg: AclMessage = { ...message, sender };
+    const { span, ctx } = startSendSpan(msg, 'api');
+    injectMessageContext(msg, ctx);
+    try {
+      const result = await this.d.bus.send(msg, { external: sender });
+      span.setAttribute('caxton.message_id', result.messageId);
+      endSpan(span);
+      return result;
+    } catch (err) {
+      endSpan(span, { kind: 'refused', message: (err as Error).message });
+      throw err;
+    }
+  }
+
+  tail(filter: TailFilter, sink: Sink<MessageEvent>): Unsubscribe {
+    return this.d.tail.subscribe(filter, sink);
+  }
+
+  logs(query: LogQuery, sink: Sink<LogEntry>): Unsubscribe {
+    const name = this.d.bus.agentName(query.agent);
+    if (!this.d.agents.has(name)) {
+      sink.end(new NotFoundError('agent', query.agent));
+      return () => {};
+    }
+    return this.d.logs.query({ ...query, agent: name }, sink);
+  }
+
+  searchDirectory(template: DfSearchTemplate, limit: number): Promise<DfAgentDescription[]> {
+    return this.d.registry.searchDf(template, limit);
+  }
+
+  async status(): Promise<NodeStatus> {
+    const agents = await this.d.agents.list();
+    const rest = await this.d.status();
+    return {
+      nodeId: this.d.nodeId,
+      version: this.d.version,
+      startedAt: this.d.startedAt,
+      agentsTotal: agents.length,
+      agentsRunning: agents.filter((a) => a.state === 'running').length,
+      ...rest,
+    };
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * One Caxton node: storage (embedded or cluster), the sandbox, the bus and the API, wired together.
+ * `startNode` is what `caxton serve` runs; tests and the main job use it in-process too.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { propagation } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { validateAclMessage } from '../acl/index.js';
+import type { AclMessage } from '../acl/message.js';
+import { Bus, type ReceiverKind } from '../bus/bus.js';
+import { Dispatcher } from '../bus/dispatcher.js';
+import { BusEvents } from '../bus/events.js';
+import type { ExecutionResult } from '../bus/executor.js';
+import { ConversationTracker } from '../protocols/index.js';
+import { startApiServer, type ApiServer } from '../api/server.js';
+import { AgentManager } from './agent-manager.js';
+import { AgentLogs } from './agent-logs.js';
+import { TailHub } from './tail-hub.js';
+import { ExternalIdentities } from './external-identities.js';
+import { LocalNodeControl } from './node-control.js';
+import { DirectorySync } from './directory-sync.js';
+import { AgentTimers } from './timers.js';
+import { DEFAULT_LIMITS, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
+import { openStorage } from './storage.js';
+import { SandboxAgentHost } from './sandbox-host.js';
+
+export const CAXTON_VERSION = '0.1.0';
+
+export interface RunningNode {
+  nodeId: string;
+  apiPort: number;
+  /** The node's control surface, for in-process use (the API serves the same object). */
+  control: LocalNodeControl;
+  events: BusEvents;
+  stop(): Promise<void>;
+}
+
+export async function startNode(options: StartNodeOptions): Promise<RunningNode> {
+  const dataDir = path.resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const nodeId = resolveNodeId(dataDir, options.nodeId);
+  const platform = options.platform ?? 'caxton';
+  const startedAt = Date.now();
+  // Without a registered propagator @opentelemetry/api injects nothing; W3C is what we carry.
+  if (propagation.fields().length === 0) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+
+  const storage = await openStorage(options, dataDir, nodeId);
+  const events = new BusEvents();
+  const logs = new AgentLogs({ nodeId, linesPerAgent: 1000, directory: path.join(dataDir, 'logs') });
+  const host = await SandboxAgentHost.create({ cacheDir: path.join(dataDir, 'cache'), shards: options.shards });
+  const externals = new ExternalIdentities(`operator@${platform}`);
+  const protocols = new ConversationTracker({ platformAgent: { name: `ams@${platform}` } });
+
+  let agents: AgentManager | undefined;
+  const resolve = (name: string): ReceiverKind => {
+    if (agents?.has(name) || storage.isRemoteAgent(name)) return 'agent';
+    return externals.has(name) ? 'external' : 'unknown';
+  };
+  const validate = (msg: AclMessage): AclMessage => {
+    validateAclMessage(msg);
+    return msg;
+  };
+  const bus = new Bus({
+    log: storage.log, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? 10_000,
+    resolve, validate, protocols, events,
+  });
+  agents = new AgentManager({
+    nodeId, registry: storage.registry, artifacts: storage.artifacts, host, bus, log: storage.log,
+    defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS,
+    onLog: (agent, level, message) => logs.append(agent, { level, message: `[caxton] ${message}`, at: Date.now() }),
+    onStarted: async (init) => {
+      for (const line of init.logs) logs.append(init.agent, line);
+      await Promise.all(init.outbox.map((msg) => bus.send(msg, { agent: init.agent })));
+      await applyEffects(init);
+    },
+  });
+  const directory = new DirectorySync(storage.registry, host);
+  let dispatcher: Dispatcher | undefined;
+  const timers = new AgentTimers(1000, (agent, token) => dispatcher?.fireTimer(agent, token));
+  const applyEffects = async (result: ExecutionResult): Promise<void> => {
+    for (const t of result.timers) {
+      if (!timers.set(result.agent, t.delayMs, t.token)) logs.append(result.agent, { level: 'warn', message: '[caxton] timer dropped: 1000 timers already pending', at: Date.now() });
+    }
+    if (result.directory.length > 0) await directory.apply(bus.agentId(result.agent), result.directory);
+  };
+  dispatcher = new Dispatcher({
+    bus, log: storage.log, executor: host, events, maxAttempts: options.maxAttempts ?? 3,
+    maxBatch: 512, maxInFlight: 2, isRunnable: (a) => agents!.isRunnable(a), applyEffects,
+  });
+  agents.attach(dispatcher);
+  events.on((e) => {
+    if (e.type === 'log') logs.append(e.agent, e.line);
+    else if (e.type === 'dead-lettered') logs.append(e.agent, { level: 'error', message: `[caxton] message ${e.deliveryId} dead-lettered: ${e.reason}`, at: Date.now() });
+    else if (e.type === 'handled' && e.outcome.status === 'crashed') {
+      logs.append(e.agent, { level: 'error', message: `[caxton] crashed handling ${e.messageId} (attempt ${e.attempt}): ${e.outcome.kind}: ${e.outcome.message}`, at: Date.now() });
+    }
+  });
+
+  await directory.start();
+  await storage.startAgents(agents);
+  await bus.start((agent) => dispatcher!.wake(agent));
+
+  let stopping = false;
+  const control = new LocalNodeControl({
+    nodeId, version: CAXTON_VERSION, startedAt, agents, bus, registry: storage.registry, logs,
+    tail: new TailHub(events), externals, status: () => storage.status(agents!), isStopping: () => stopping,
+  });
+
+  let api: ApiServer | undefined;
+  if (options.api !== false) {
+    api = await startApiServer({
+      node: control, host: options.apiHost, port: options.apiPort, dataDir, auth: options.auth,
+      ...(options.tls ? { tls: options.tls } : {}),
+    });
+  }
+
+  return {
+    nodeId,
+    apiPort: api?.port ?? 0,
+    control,
+    events,
+    async stop(): Promise<void> {
+      if (stopping) return;
+      stopping = true;
+      await api?.close(2000);
+      dispatcher!.stop();
+      await dispatcher!.idle();
+      timers.clearAll();
+      directory.stop();
+      await storage.stopAgents();
+      await host.close();
+      await bus.stop();
+      await storage.close();
+      logs.flush();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/** Options of one Caxton node, their defaults, and the node id kept in the data directory. */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ApiTlsOptions } from '../api/server.js';
+import type { AgentLimitsSpec } from '../registry/registry-store.js';
+import type { FsyncPolicy } from '../bus/embedded/index.js';
+
+export interface StartNodeOptions {
+  dataDir: string;
+  apiHost: string;
+  /** 0 = any free port. */
+  apiPort: number;
+  nodeId?: string;
+  /** Cluster mode: the bus on Kafka. */
+  kafka?: { brokers: string[] };
+  /** Cluster mode: the registry (and artifacts, placement) on etcd. */
+  etcd?: { endpoints: string[] };
+  auth: { mode: 'token' | 'none' };
+  tls?: ApiTlsOptions;
+  /** Platform name; agent `echo` is `echo@<platform>`. Default `caxton`. */
+  platform?: string;
+  /** Embedded log fsync policy. Default `always` (group commit). */
+  fsync?: FsyncPolicy;
+  /** Pending deliveries per agent before senders see backpressure. Default 10,000. */
+  mailboxCapacity?: number;
+  /** Limits for agents deployed without their own. */
+  defaultLimits?: Partial<AgentLimitsSpec>;
+  /** Worker-thread shards running agents. Default: 1 on ≤ 2 cores, else cores − 1. */
+  shards?: number;
+  /** Crashes of one message before it is dead-lettered. Default 3. */
+  maxAttempts?: number;
+  /** Serve the gRPC API (default true); in-process embedders may turn it off. */
+  api?: boolean;
+}
+
+export const DEFAULT_LIMITS: AgentLimitsSpec = { fuelPerMessage: 10_000_000, memoryPages: 160 };
+/** Upper bounds operators can ask for: 10^11 fuel is minutes of CPU, 4 GiB is wasm32's ceiling. */
+export const MAX_LIMITS: AgentLimitsSpec = { fuelPerMessage: 100_000_000_000, memoryPages: 65_536 };
+
+/** The node id: given, or generated once and kept in `<dataDir>/node-id` so restarts keep it. */
+export function resolveNodeId(dataDir: string, given: string | undefined): string {
+  if (given) return given;
+  const file = path.join(dataDir, 'node-id');
+  try {
+    const id = readFileSync(file, 'utf8').trim();
+    if (id) return id;
+  } catch {
+    // first start
+  }
+  const id = `node-${randomBytes(3).toString('hex')}`;
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, `${id}\n`);
+  return id;
+}

@@ -1,0 +1,121 @@
+/**
+ * Adapts the sandbox's ShardPool to the node's AgentHost: local agent names ↔ agent identities,
+ * sandbox results ↔ the bus's ExecutionResult. Nothing else: policy lives in the bus and the node.
+ */
+import type { AgentId } from '../acl/message.js';
+import type { AgentLogLine, DirectoryEffect, ExecutionResult, WorkItem } from '../bus/executor.js';
+import { ShardPool, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '../sandbox/index.js';
+import type { AgentHost, AgentRunStats, AgentStartSpec } from './agent-host.js';
+
+export interface SandboxHostOptions {
+  cacheDir: string;
+  shards?: number | undefined;
+  onEvent?: (event: PoolEvent) => void;
+}
+
+export class SandboxAgentHost implements AgentHost {
+  /** local name → identity (the pool knows agents by identity). */
+  private readonly identities = new Map<string, string>();
+  private readonly locals = new Map<string, string>();
+  private directoryVersion = 0;
+
+  private constructor(private readonly pool: ShardPool) {}
+
+  static async create(opts: SandboxHostOptions): Promise<SandboxAgentHost> {
+    // One shard per core beyond the one the bus and the API use; never fewer than one.
+    const shards = opts.shards ?? 1;
+    return new SandboxAgentHost(new ShardPool({ shards, engine: { cacheDir: opts.cacheDir }, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) }));
+  }
+
+  async prepare(bytes: Uint8Array): Promise<{ digest: string }> {
+    const artifact = await this.pool.engine.loadArtifact(bytes);
+    return { digest: artifact.digest };
+  }
+
+  async start(spec: AgentStartSpec): Promise<ExecutionResult> {
+    const identity = spec.identity.name;
+    const deploy = {
+      name: identity,
+      artifact: { digest: spec.digest },
+      limits: { fuelPerMessage: spec.limits.fuelPerMessage, memoryPages: spec.limits.memoryPages },
+      config: spec.config,
+    };
+    const report = this.identities.has(spec.name) ? await this.pool.upgrade(deploy) : await this.pool.deploy(deploy);
+    this.identities.set(spec.name, identity);
+    this.locals.set(identity, spec.name);
+    return { agent: spec.name, workId: 'init', outcome: { status: 'ok' }, fuelUsed: report.fuelUsed, ...this.effects(report) };
+  }
+
+  async stop(name: string, _force: boolean): Promise<void> {
+    // Undeploying terminates nothing in flight by itself: the node drains first unless forced, and
+    // a forced stop of an agent stuck in a call is what the shard watchdog's wall-clock limit is for.
+    const identity = this.identities.get(name);
+    if (identity === undefined) return;
+    await this.pool.undeploy(identity);
+    this.identities.delete(name);
+    this.locals.delete(identity);
+  }
+
+  async stats(name: string): Promise<AgentRunStats | undefined> {
+    const identity = this.identities.get(name);
+    if (identity === undefined) return undefined;
+    const [m] = await this.pool.metrics(identity);
+    if (!m) return undefined;
+    const state = m.state === 'failed' ? 'failed' : m.state === 'stopped' ? 'stopped' : 'running';
+    return {
+      state,
+      restarts: m.restarts,
+      fuelUsed: m.fuelUsedTotal,
+      memoryPages: m.memoryPages,
+      messagesHandled: m.handled,
+      ...(m.lastError ? { lastError: { message: m.lastError.message, code: m.lastError.code, at: Date.now() } } : {}),
+    };
+  }
+
+  setDirectory(byServiceType: ReadonlyMap<string, AgentId[]>): void {
+    this.directoryVersion += 1;
+    const byType: Record<string, { name: string; addresses?: string[] }[]> = {};
+    for (const [type, ids] of byServiceType) byType[type] = ids.map((id) => ({ name: id.name }));
+    this.pool.setDirectory({ version: this.directoryVersion, byType });
+  }
+
+  async execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]> {
+    const work: Work[] = batch.map((item) => {
+      const agent = this.identities.get(item.agent) ?? item.agent;
+      return item.kind === 'delivery'
+        ? { kind: 'message', id: item.delivery.id, agent, messageId: item.delivery.messageId, message: item.delivery.message }
+        : { kind: 'timer', id: `timer:${item.token}`, agent, token: item.token };
+    });
+    const results = await this.pool.deliver(work);
+    return results.map((r, i) => this.toExecution(batch[i]!.agent, r));
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  private toExecution(agent: string, r: WorkResult): ExecutionResult {
+    let outcome: ExecutionResult['outcome'];
+    if (r.status === 'ok') outcome = { status: 'ok' };
+    else if (r.status === 'rejected') outcome = { status: 'rejected', reason: r.reason };
+    else if (r.status === 'crashed') outcome = { status: 'crashed', kind: r.kind, message: r.message };
+    else outcome = { status: 'not-running', reason: r.reason };
+    return { agent, workId: r.workId, outcome, fuelUsed: r.fuelUsed, ...this.effects(r) };
+  }
+
+  private effects(e: Effects): Pick<ExecutionResult, 'outbox' | 'timers' | 'directory' | 'logs'> {
+    const logs: AgentLogLine[] = e.logs.map(toLogLine);
+    if (e.droppedLogLines > 0) logs.push({ level: 'warn', message: `[caxton] ${e.droppedLogLines} log lines dropped (per-call limit)`, at: Date.now() });
+    return { outbox: e.outbox, timers: e.timers, directory: e.directory.map(toDirectoryEffect), logs };
+  }
+}
+
+function toLogLine(line: LogLine): AgentLogLine {
+  return { level: line.level, message: line.source === 'agent' ? line.message : `[${line.source}] ${line.message}`, at: line.at };
+}
+
+function toDirectoryEffect(op: DirectoryOp): DirectoryEffect {
+  return op.kind === 'register-service'
+    ? { kind: 'register', service: { ...op.service } }
+    : { kind: 'deregister-service', serviceName: op.serviceName };
+}

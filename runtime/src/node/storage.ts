@@ -1,0 +1,64 @@
+/**
+ * Chooses and opens the node's storage: embedded (on-disk log, registry and artifacts under the
+ * data directory) unless Kafka/etcd are configured. One interface, so the rest of the node does not
+ * care which.
+ */
+import path from 'node:path';
+import type { MessageLog } from '../bus/message-log.js';
+import type { RegistryStore } from '../registry/registry-store.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { ClusterNodeStatus, StorageBackendStatus } from '../api/node-control.js';
+import { EmbeddedMessageLog } from '../bus/embedded/index.js';
+import { EmbeddedRegistry } from '../registry/embedded/embedded-registry.js';
+import { FileArtifactStore } from '../artifacts/file-artifact-store.js';
+import type { AgentManager } from './agent-manager.js';
+import type { StartNodeOptions } from './options.js';
+import { openClusterStorage } from './cluster-storage.js';
+
+export interface NodeStorage {
+  registry: RegistryStore;
+  artifacts: ArtifactStore;
+  log: MessageLog;
+  /** Deployed in the cluster but active on another node (embedded: never). */
+  isRemoteAgent(name: string): boolean;
+  /** Bring up the agents this node should run (embedded: all of them; cluster: placement). */
+  startAgents(agents: AgentManager): Promise<void>;
+  stopAgents(): Promise<void>;
+  status(agents: AgentManager): Promise<{ nodes: ClusterNodeStatus[]; storage: StorageBackendStatus[] }>;
+  close(): Promise<void>;
+}
+
+export async function openStorage(options: StartNodeOptions, dataDir: string, nodeId: string): Promise<NodeStorage> {
+  if (options.kafka || options.etcd) return openClusterStorage(options, dataDir, nodeId);
+  const logDir = path.join(dataDir, 'log');
+  const registryDir = path.join(dataDir, 'registry');
+  const artifactDir = path.join(dataDir, 'artifacts');
+  const registry = new EmbeddedRegistry({ dir: registryDir });
+  await registry.open();
+  const log = new EmbeddedMessageLog({
+    dir: logDir,
+    ...(options.fsync ? { fsync: options.fsync } : {}),
+    onWarning: (w) => process.stderr.write(`caxton: message log: ${w.message}\n`),
+  });
+  const artifacts = new FileArtifactStore({ dir: artifactDir });
+  const startedAt = Date.now();
+  return {
+    registry,
+    artifacts,
+    log,
+    isRemoteAgent: () => false,
+    startAgents: (agents) => agents.restore(),
+    stopAgents: async () => {},
+    async status(agents) {
+      return {
+        nodes: [{ id: nodeId, address: `${options.apiHost}:${options.apiPort}`, startedAt, lastSeen: Date.now(), agents: agents.names(), self: true }],
+        storage: [
+          { role: 'bus', kind: 'embedded', location: logDir },
+          { role: 'registry', kind: 'embedded', location: registryDir },
+          { role: 'artifacts', kind: 'embedded', location: artifactDir },
+        ],
+      };
+    },
+    close: () => registry.close(),
+  };
+}
