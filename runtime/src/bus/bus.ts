@@ -216,8 +216,18 @@ export class Bus {
     for (const agent of touched) this.onReady(agent);
   }
 
+  /** `echo` → `echo@<platform>`: one spelling per agent, so protocols and tails correlate names. */
+  qualify(id: AgentId): AgentId {
+    return id.name.includes('@') ? id : { ...id, name: `${id.name}@${this.opts.platform}` };
+  }
+
   private prepare(message: AclMessage, origin: Origin): AclMessage {
-    const stamped: AclMessage = { ...message, sender: 'agent' in origin ? this.agentId(origin.agent) : origin.external };
+    const stamped: AclMessage = {
+      ...message,
+      sender: this.qualify('agent' in origin ? this.agentId(origin.agent) : origin.external),
+      receivers: message.receivers.map((r) => this.qualify(r)),
+      ...(message.replyTo ? { replyTo: message.replyTo.map((r) => this.qualify(r)) } : {}),
+    };
     const msg = this.opts.validate ? this.opts.validate(stamped) : stamped;
     if (msg.receivers.length === 0) throw new InvalidSendError('message has no receivers', { agent: 'agent' in origin ? origin.agent : undefined });
     return msg;
