@@ -182,6 +182,7 @@ export class Dispatcher {
     if (completions.length > 0) {
       await this.opts.log.complete(completions.map((d) => ({ id: d.id, receiver: d.receiver })));
       for (const d of completions) this.finish(d);
+      if (this.opts.events.active) this.opts.events.emit({ type: 'completed', deliveryIds: completions.map((d) => d.id) });
     }
     for (let i = 0; i < batch.length; i++) {
       const agent = batch[i]!.agent;

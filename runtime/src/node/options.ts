@@ -22,6 +22,11 @@ export interface StartNodeOptions {
   platform?: string;
   /** Embedded log fsync policy. Default `always` (group commit). */
   fsync?: FsyncPolicy;
+  /**
+   * `memory` keeps the bus in this process only (a crash loses pending messages): for benchmarks
+   * and embedders who ask for it explicitly. Default `disk`. Ignored in cluster mode.
+   */
+  persistence?: 'disk' | 'memory';
   /** Pending deliveries per agent before senders see backpressure. Default 10,000. */
   mailboxCapacity?: number;
   /** Limits for agents deployed without their own. */

@@ -9,6 +9,7 @@ import type { RegistryStore } from '../registry/registry-store.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { ClusterNodeStatus, StorageBackendStatus } from '../api/node-control.js';
 import { EmbeddedMessageLog } from '../bus/embedded/index.js';
+import { MemoryMessageLog } from '../bus/memory/memory-message-log.js';
 import { EmbeddedRegistry } from '../registry/embedded/embedded-registry.js';
 import { FileArtifactStore } from '../artifacts/file-artifact-store.js';
 import type { AgentManager } from './agent-manager.js';
@@ -35,7 +36,7 @@ export async function openStorage(options: StartNodeOptions, dataDir: string, no
   const artifactDir = path.join(dataDir, 'artifacts');
   const registry = new EmbeddedRegistry({ dir: registryDir });
   await registry.open();
-  const log = new EmbeddedMessageLog({
+  const log = options.persistence === 'memory' ? new MemoryMessageLog() : new EmbeddedMessageLog({
     dir: logDir,
     ...(options.fsync ? { fsync: options.fsync } : {}),
     onWarning: (w) => process.stderr.write(`caxton: message log: ${w.message}\n`),
@@ -53,7 +54,7 @@ export async function openStorage(options: StartNodeOptions, dataDir: string, no
       return {
         nodes: [{ id: nodeId, address: `${options.apiHost}:${options.apiPort}`, startedAt, lastSeen: Date.now(), agents: agents.names(), self: true }],
         storage: [
-          { role: 'bus', kind: 'embedded', location: logDir },
+          options.persistence === 'memory' ? { role: 'bus', kind: 'memory', location: '(process memory)' } : { role: 'bus', kind: 'embedded', location: logDir },
           { role: 'registry', kind: 'embedded', location: registryDir },
           { role: 'artifacts', kind: 'embedded', location: artifactDir },
         ],

@@ -1,0 +1,100 @@
+/**
+ * Group commit for appends: while one produce request is in flight, later appends queue up and go
+ * out together in the next request, so many concurrent senders share one round trip (the Kafka
+ * analogue of sharing one fsync). One request at a time also keeps retries in append order.
+ *
+ * A waiter resolves only after the broker acknowledged its records with acks=-1 (all in-sync
+ * replicas). On failure the SAME batch is re-sent with backoff until each waiter's deadline (across
+ * a broker restart, say), then rejected: never resolved without durability. Re-sending the
+ * identical batch lets the broker recognise records it did store before the response was lost;
+ * when the batch has to change (a waiter expired) or the sequence state broke, the producer is
+ * replaced first (see producer-slot.ts).
+ */
+import type { Message } from 'kafkajs';
+import { KafkaAppendError } from './errors.js';
+import { backoff, isPermanent, rootMessage, sleep } from './client.js';
+import { needsNewProducer } from './producer-slot.js';
+
+interface Waiter {
+  messages: Message[];
+  deadline: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+export interface AppendBatcherOptions {
+  send: (messages: Message[]) => Promise<void>;
+  /** Replace the producer (new identity) before the next attempt. */
+  resetProducer: () => Promise<void>;
+  maxBatch: number;
+  timeoutMs: number;
+  onRetry: (attempt: number, error: string) => void;
+}
+
+export class AppendBatcher {
+  private queue: Waiter[] = [];
+  private running = false;
+  private idle: (() => void)[] = [];
+
+  constructor(private readonly o: AppendBatcherOptions) {}
+
+  append(messages: Message[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ messages, deadline: Date.now() + this.o.timeoutMs, resolve, reject });
+      void this.run();
+    });
+  }
+
+  /** Resolves when nothing is queued or in flight (every waiter settled). */
+  drain(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  private take(): Waiter[] {
+    const batch: Waiter[] = [];
+    let count = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (batch.length > 0 && count + next.messages.length > this.o.maxBatch) break;
+      batch.push(this.queue.shift()!);
+      count += next.messages.length;
+    }
+    return batch;
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0) await this.flush(this.take());
+    } finally {
+      this.running = false;
+      for (const r of this.idle.splice(0)) r();
+    }
+  }
+
+  /** Send one batch until it is acknowledged or every waiter in it has given up. */
+  private async flush(batch: Waiter[]): Promise<void> {
+    for (let attempt = 1; batch.length > 0; attempt++) {
+      try {
+        await this.o.send(batch.flatMap((w) => w.messages));
+        for (const w of batch) w.resolve();
+        return;
+      } catch (e) {
+        const detail = rootMessage(e);
+        const now = Date.now();
+        const keep = batch.filter((w) => {
+          if (!isPermanent(e) && now < w.deadline) return true;
+          w.reject(new KafkaAppendError(w.messages.length, detail, { cause: e }));
+          return false;
+        });
+        if (keep.length === 0) return;
+        if (keep.length !== batch.length || needsNewProducer(e)) await this.o.resetProducer();
+        batch = keep;
+        this.o.onRetry(attempt, detail);
+        await sleep(Math.min(backoff(attempt, 100, 2000), Math.max(0, Math.min(...batch.map((w) => w.deadline)) - now)));
+      }
+    }
+  }
+}

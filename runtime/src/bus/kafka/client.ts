@@ -1,0 +1,88 @@
+/**
+ * The one place that builds kafkajs clients (kafkajs is unmaintained since 2023; everything that
+ * touches it lives in this folder), plus the error classification the retry loops share.
+ */
+import kafkajs from 'kafkajs';
+import type { Kafka, logCreator, RetryOptions } from 'kafkajs';
+import type { KafkaLogLevel, ResolvedKafkaOptions } from './options.js';
+import { partitionFor } from './partitioner.js';
+
+const { Kafka: KafkaClient, logLevel } = kafkajs;
+
+function levelName(l: number): KafkaLogLevel {
+  if (l <= logLevel.ERROR) return 'error';
+  if (l === logLevel.WARN) return 'warn';
+  if (l === logLevel.INFO) return 'info';
+  return 'debug';
+}
+
+export function createKafka(o: ResolvedKafkaOptions): Kafka {
+  const bridge: logCreator = () => ({ namespace, level, log }) => {
+    const { message, timestamp: _t, logger: _l, ...extra } = log;
+    o.logger({ level: levelName(level), namespace, message: String(message), extra });
+  };
+  return new KafkaClient({
+    clientId: o.clientId,
+    brokers: [...o.brokers],
+    connectionTimeout: o.connectionTimeoutMs,
+    requestTimeout: o.requestTimeoutMs,
+    // Short client-level retries: our own loops (append, commit, open) own the deadlines.
+    retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 3 },
+    logLevel: logLevel.INFO,
+    logCreator: bridge,
+  });
+}
+
+/** kafkajs partitioner that agrees with partitionFor() (used only for records without a partition). */
+export const receiverPartitioner = () => ({ message, partitionMetadata }: { message: { key?: Buffer | string | null }; partitionMetadata: unknown[] }) =>
+  partitionFor(String(message.key ?? ''), partitionMetadata.length);
+
+/** Consumer retries: patient, because a consumer that gives up only restarts and rejoins. */
+export const consumerRetry = (isClosing: () => boolean): RetryOptions & { restartOnFailure: (e: Error) => Promise<boolean> } => ({
+  initialRetryTime: 300,
+  maxRetryTime: 5000,
+  retries: 10,
+  restartOnFailure: async () => !isClosing(),
+});
+
+/** Protocol errors that no amount of retrying fixes. Everything else is retried until a deadline. */
+const PERMANENT = new Set([
+  'MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'INVALID_TOPIC_EXCEPTION',
+  'TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_REQUIRED_ACKS', 'UNSUPPORTED_VERSION',
+  'POLICY_VIOLATION', 'UNSUPPORTED_SASL_MECHANISM', 'SASL_AUTHENTICATION_FAILED', 'OFFSET_METADATA_TOO_LARGE',
+]);
+
+/** The error, its causes and (for aggregate errors) the errors it wraps. */
+function chain(e: unknown): unknown[] {
+  const out: unknown[] = [];
+  const stack: unknown[] = [e];
+  while (stack.length > 0 && out.length < 16) {
+    const c = stack.shift();
+    if (!c || typeof c !== 'object' || out.includes(c)) continue;
+    out.push(c);
+    stack.push((c as { cause?: unknown }).cause, ...((c as { errors?: unknown[] }).errors ?? []));
+  }
+  return out.length > 0 ? out : [e];
+}
+
+export function isPermanent(e: unknown): boolean {
+  return chain(e).some((c) => PERMANENT.has(String((c as { type?: unknown }).type)) ||
+    (c as { name?: string }).name === 'KafkaJSSASLAuthenticationError');
+}
+
+/** The innermost message, for error details ("Connection error: connect ECONNREFUSED …"). */
+export function rootMessage(e: unknown): string {
+  const c = chain(e);
+  const last = c[c.length - 1] as { message?: string } | undefined;
+  const first = c[0] as { message?: string } | undefined;
+  return [first?.message, last !== first ? last?.message : undefined].filter(Boolean).join(' ← ') || String(e);
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Exponential backoff with jitter, capped. */
+export function backoff(attempt: number, baseMs = 100, capMs = 3000): number {
+  const exp = Math.min(capMs, baseMs * 2 ** attempt);
+  return exp / 2 + Math.random() * (exp / 2);
+}

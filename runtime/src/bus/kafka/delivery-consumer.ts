@@ -1,0 +1,192 @@
+/**
+ * The consumer side: one member of the cluster's consumer group. Kafka assigns it some partitions
+ * of the deliveries topic; it hands their records to the bus in offset order (so in append order
+ * per receiver), tracks what is pending, pauses a partition whose pending set is full, and keeps
+ * the trackers right across rebalances. Commits go through CommitQueue.
+ */
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Delivery, DeliveryHandler } from '../message-log.js';
+import type { ResolvedKafkaOptions } from './options.js';
+import { PartitionTracker } from './partition-tracker.js';
+import { CommitQueue } from './commit-queue.js';
+import type { CompletedWindow } from './completed-window.js';
+import { decodeDelivery, deliveryIdOf } from './codec.js';
+import { consumerRetry } from './client.js';
+
+type Committed = Map<number, { offset: number; metadata: string | null }>;
+
+export interface DeliveryConsumerDeps {
+  kafka: Kafka;
+  admin: Admin;
+  o: ResolvedKafkaOptions;
+  metadataMaxBytes: number;
+  completed: CompletedWindow;
+  /** Move an undecodable record aside (the dead-letter topic); resolves when durable. */
+  quarantine: (partition: number, message: EachBatchPayload['batch']['messages'][number], reason: string) => Promise<void>;
+}
+
+export class DeliveryConsumer {
+  readonly commits: CommitQueue;
+  private readonly consumer: Consumer;
+  private readonly topic: string;
+  private readonly trackers = new Map<number, PartitionTracker>();
+  private assigned = new Set<number>();
+  /** Bumped on every group join; a partition's tracker is re-read from the commit once per join. */
+  private joinEpoch = 0;
+  private readonly syncedAt = new Map<number, number>();
+  private committedRead: { epoch: number; result: Promise<Committed> } | undefined;
+  private readonly paused = new Set<number>();
+  private handler: DeliveryHandler | undefined;
+  private closing = false;
+
+  constructor(private readonly d: DeliveryConsumerDeps) {
+    const { o } = d;
+    this.topic = o.deliveriesTopic;
+    this.consumer = d.kafka.consumer({
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(o.sessionTimeoutMs / 5)),
+      // New records are fetched as they arrive; this only bounds how long a resume() waits.
+      maxWaitTimeInMs: 1000,
+      allowAutoTopicCreation: false,
+      retry: consumerRetry(() => this.closing),
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment[this.topic] ?? []));
+    this.consumer.on(this.consumer.events.CRASH, (e) =>
+      o.onEvent({ type: 'consumer-crash', error: e.payload.error, restart: e.payload.restart }));
+    this.commits = new CommitQueue({
+      commit: (entries) => this.consumer.commitOffsets(entries.map((e) => ({
+        topic: this.topic, partition: e.partition, offset: String(e.offset), metadata: e.metadata,
+      }))),
+      tracker: (p) => (this.assigned.has(p) ? this.trackers.get(p) : undefined),
+      metadataMaxBytes: d.metadataMaxBytes,
+      timeoutMs: o.commitTimeoutMs,
+      onRetry: (attempt, error) => o.onEvent({ type: 'commit-retry', attempt, error }),
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+  }
+
+  start(handler: DeliveryHandler): void {
+    if (this.handler) throw new Error('consume() called twice');
+    this.handler = handler;
+    this.consumer.run({
+      autoCommit: false,
+      // We resolve offsets ourselves: a record not handed out (partition full) must be re-fetched.
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.onBatch(payload),
+    }).catch((error: Error) => this.d.o.onEvent({ type: 'consumer-crash', error, restart: false }));
+  }
+
+  /** The tracker of a partition this node owns now (for complete()). */
+  tracker(partition: number): PartitionTracker | undefined {
+    return this.assigned.has(partition) ? this.trackers.get(partition) : undefined;
+  }
+
+  ownedPartitions(): number[] {
+    return [...this.assigned].sort((a, b) => a - b);
+  }
+
+  /** A completion freed room: resume the partition if it was paused for being full. */
+  released(partition: number): void {
+    if (!this.paused.has(partition) || !(this.trackers.get(partition)?.hasRoom() ?? true)) return;
+    this.paused.delete(partition);
+    this.consumer.resume([{ topic: this.topic, partitions: [partition] }]);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.consumer.disconnect();
+  }
+
+  private onJoin(partitions: number[]): void {
+    this.joinEpoch += 1;
+    const now = new Set(partitions);
+    // Revoked partitions: another node owns them now; what we knew about them is dropped, and
+    // completions of their deliveries will be refused (the new owner hands them out again).
+    for (const p of this.trackers.keys()) if (!now.has(p)) this.trackers.delete(p);
+    this.assigned = now;
+    // kafkajs remembers paused partitions across rebalances; un-pause any that are not full.
+    const resume = [...this.paused].filter((p) => this.trackers.get(p)?.hasRoom() ?? true);
+    for (const p of resume) this.paused.delete(p);
+    if (resume.length > 0) this.consumer.resume([{ topic: this.topic, partitions: resume }]);
+    this.d.o.onEvent({ type: 'assignment', partitions: this.ownedPartitions() });
+  }
+
+  private readCommitted(epoch: number): Promise<Committed> {
+    if (this.committedRead?.epoch !== epoch) {
+      const result = this.d.admin.fetchOffsets({ groupId: this.d.o.groupId, topics: [this.topic] }).then((topics) => {
+        const map: Committed = new Map();
+        for (const p of topics.find((t) => t.topic === this.topic)?.partitions ?? []) {
+          map.set(p.partition, { offset: Number(p.offset), metadata: p.metadata });
+        }
+        return map;
+      });
+      result.catch(() => { if (this.committedRead?.result === result) this.committedRead = undefined; });
+      this.committedRead = { epoch, result };
+    }
+    return this.committedRead.result;
+  }
+
+  /** The partition's tracker, re-read from the committed offset once after each join. */
+  private async synced(partition: number): Promise<PartitionTracker | undefined> {
+    if (!this.assigned.has(partition)) return undefined;
+    const epoch = this.joinEpoch;
+    if (this.syncedAt.get(partition) === epoch) return this.trackers.get(partition);
+    const committed = (await this.readCommitted(epoch)).get(partition);
+    if (epoch !== this.joinEpoch || !this.assigned.has(partition)) return undefined; // rebalanced meanwhile
+    const fresh = PartitionTracker.fromCommit(partition, this.d.o.maxPendingPerPartition, committed?.offset, committed?.metadata);
+    const local = this.trackers.get(partition);
+    if (local) {
+      fresh.merge(local);
+      this.commits.schedule(partition); // local completions the commit may not have yet
+    }
+    this.trackers.set(partition, fresh);
+    this.syncedAt.set(partition, epoch);
+    return fresh;
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
+    const p = batch.partition;
+    const tracker = await this.synced(p);
+    if (!tracker || !this.handler) return; // nothing resolved: kafkajs re-fetches after the rebalance
+    const out: Delivery[] = [];
+    let commit = false;
+    for (const m of batch.messages) {
+      if (!isRunning() || isStale() || this.closing) break;
+      const id = deliveryIdOf(m) ?? `kafka:${this.topic}/${p}@${m.offset}`;
+      const verdict = tracker.admit(Number(m.offset), id, this.d.completed.has(id));
+      if (verdict === 'full') {
+        pause();
+        this.paused.add(p);
+        break;
+      }
+      resolveOffset(m.offset);
+      if (verdict === 'done') commit = true;
+      if (verdict !== 'deliver') continue;
+      try {
+        out.push(decodeDelivery(m));
+      } catch (e) {
+        const reason = `undecodable record: ${(e as Error).message}`;
+        this.d.o.onEvent({ type: 'undecodable', partition: p, offset: m.offset, error: reason });
+        // Stays pending (so it is retried after a restart) until it is safely in the dead letters.
+        void this.d.quarantine(p, m, reason).then(() => {
+          if (this.trackers.get(p)?.complete(id)) this.commits.schedule(p);
+        }, () => {});
+      }
+    }
+    if (commit) this.commits.schedule(p);
+    if (out.length > 0) {
+      try {
+        this.handler(out);
+      } catch (error) {
+        // The deliveries stay pending: handed out again after a restart or rebalance.
+        this.d.o.onEvent({ type: 'handler-error', error });
+      }
+    }
+    await heartbeat();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Errors of the Kafka message log. Each names the brokers or topic involved and says what to do.
+ */
+import { CaxtonError, type ErrorContext } from '../../errors.js';
+
+const START_HINT = 'start one with `npm run infra:up kafka` or pass --kafka <host:port,...>';
+
+/** No broker answered (open() or a later operation gave up). */
+export class KafkaUnreachableError extends CaxtonError {
+  constructor(brokers: readonly string[], detail: string, opts: { cause?: unknown; context?: ErrorContext } = {}) {
+    super('bus.kafka.unreachable', `Kafka at ${brokers.join(',')} unreachable: ${detail}`, {
+      context: { brokers: brokers.join(','), ...opts.context },
+      hint: START_HINT,
+      cause: opts.cause,
+    });
+  }
+}
+
+/** The cluster answers but its topics or settings do not match what Caxton needs. */
+export class KafkaMisconfiguredError extends CaxtonError {
+  constructor(message: string, hint: string, context: ErrorContext = {}) {
+    super('bus.kafka.misconfigured', message, { context, hint });
+  }
+}
+
+/** append() could not make the deliveries durable before its deadline; they are NOT accepted. */
+export class KafkaAppendError extends CaxtonError {
+  constructor(count: number, detail: string, opts: { cause?: unknown; context?: ErrorContext } = {}) {
+    super('bus.kafka.append-failed', `${count} deliveries not accepted: ${detail}`, {
+      context: { count, ...opts.context },
+      hint: 'the message was not accepted; the sender may retry (delivery ids make a retry idempotent)',
+      cause: opts.cause,
+    });
+  }
+}
+
+/** complete()/deadLetter() could not commit before its deadline; the deliveries will be redelivered. */
+export class KafkaCommitError extends CaxtonError {
+  constructor(ids: readonly string[], detail: string, opts: { cause?: unknown } = {}) {
+    super('bus.kafka.commit-failed', `completion of ${ids.length} deliveries not recorded: ${detail}`, {
+      context: { ids: ids.slice(0, 10), count: ids.length },
+      hint: 'the deliveries will be handed out again (at-least-once); check broker health',
+      cause: opts.cause,
+    });
+  }
+}
+
+/**
+ * The completions name deliveries this node does not (or no longer) own: their partition moved to
+ * another node in a rebalance, or they were never handed out here. The owner redelivers them.
+ */
+export class KafkaNotOwnerError extends CaxtonError {
+  constructor(ids: readonly string[], context: ErrorContext = {}) {
+    super('bus.kafka.not-owner', `${ids.length} completions name deliveries this node does not own`, {
+      context: { ids: ids.slice(0, 10), count: ids.length, ...context },
+      hint: 'their partition moved to another node, which hands them out again: drop them locally (at-least-once)',
+    });
+  }
+}
+
+/** Used after close(), or before open(). */
+export class KafkaLogStateError extends CaxtonError {
+  constructor(message: string) {
+    super('bus.kafka.state', message, { hint: 'call open() first; do not use the log after close()' });
+  }
+}

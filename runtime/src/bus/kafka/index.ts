@@ -1,0 +1,7 @@
+/** Kafka MessageLog for clusters. Everything kafkajs-specific stays behind this folder. */
+export { KafkaMessageLog } from './kafka-message-log.js';
+export type { KafkaMessageLogOptions, KafkaLogEvent, KafkaLogSink, KafkaLogLevel } from './options.js';
+export { partitionFor, murmur2 } from './partitioner.js';
+export {
+  KafkaUnreachableError, KafkaMisconfiguredError, KafkaAppendError, KafkaCommitError, KafkaNotOwnerError, KafkaLogStateError,
+} from './errors.js';

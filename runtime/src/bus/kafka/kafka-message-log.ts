@@ -1,0 +1,188 @@
+/**
+ * MessageLog on Apache Kafka, for clusters (the embedded log is the single-node default).
+ *
+ * Layout (docs/decisions/0600-kafka-bus-partitioning.md):
+ * - `<prefix>.deliveries`: one record per delivery, key = receiver, partition = partitionFor(receiver)
+ *   so one agent's deliveries stay in order in one partition; written by an idempotent producer
+ *   with acks=-1 (append resolves only once all in-sync replicas have it).
+ * - `<prefix>.dead-letters`: dead-lettered deliveries, kept until deleted.
+ * - Completions: the consumer group's committed offset per partition (the lowest pending offset)
+ *   plus, in the commit's metadata, the pending offsets above it — out-of-order completions
+ *   survive restarts without a third topic.
+ * Nodes of one cluster share one consumer group: each node is handed only the partitions it owns.
+ */
+import type { Admin, Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { CompletionRecord, DeadLetter, Delivery, DeliveryHandler, MessageLog } from '../message-log.js';
+import { resolveOptions, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
+import { createKafka, receiverPartitioner, rootMessage } from './client.js';
+import { ensureTopics, type TopicLayout } from './topics.js';
+import { encodeDeadLetter, encodeDelivery } from './codec.js';
+import { partitionFor } from './partitioner.js';
+import { AppendBatcher } from './append-batcher.js';
+import { ProducerSlot } from './producer-slot.js';
+import { DeliveryConsumer } from './delivery-consumer.js';
+import { CompletedWindow } from './completed-window.js';
+import { readDeadLetters } from './dead-letter-reader.js';
+import { KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError } from './errors.js';
+
+interface Open {
+  kafka: Kafka;
+  admin: Admin;
+  producer: ProducerSlot;
+  consumer: DeliveryConsumer;
+  layout: TopicLayout;
+  deliveries: AppendBatcher;
+  deadLetters: AppendBatcher;
+}
+
+export class KafkaMessageLog implements MessageLog {
+  private readonly o: ResolvedKafkaOptions;
+  private readonly completed: CompletedWindow;
+  private state: Open | undefined;
+  private closed = false;
+
+  constructor(options: KafkaMessageLogOptions) {
+    this.o = resolveOptions(options);
+    this.completed = new CompletedWindow(this.o.completedWindow);
+  }
+
+  /** Partitions of the deliveries topic (known after open()). */
+  get partitionCount(): number {
+    return this.live().layout.partitions;
+  }
+
+  /** The partition holding `receiver`'s deliveries: its owner in the group is the agent's node. */
+  partitionOf(receiver: string): number {
+    return partitionFor(receiver, this.live().layout.partitions);
+  }
+
+  /** Partitions this node owns right now (changes on rebalance; see the `assignment` event). */
+  ownedPartitions(): number[] {
+    return this.live().consumer.ownedPartitions();
+  }
+
+  async open(): Promise<void> {
+    if (this.closed) throw new KafkaLogStateError('the Kafka message log is closed');
+    if (this.state) return;
+    const kafka = createKafka(this.o);
+    const admin = kafka.admin({ retry: { initialRetryTime: 200, maxRetryTime: 1000, retries: 2 } });
+    const producer = new ProducerSlot(() => kafka.producer({
+      idempotent: true, // broker-side dedup of our retries; implies acks=-1
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: receiverPartitioner,
+      retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 3 },
+    }));
+    let consumer: DeliveryConsumer | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.o.openTimeoutMs} ms`)), this.o.openTimeoutMs);
+    });
+    try {
+      const connect = async () => {
+        await admin.connect();
+        const layout = await ensureTopics(admin, this.o);
+        await producer.connect();
+        consumer = new DeliveryConsumer({
+          kafka, admin, o: this.o, metadataMaxBytes: layout.metadataMaxBytes, completed: this.completed,
+          quarantine: (partition, m, reason) => this.quarantine(partition, m, reason),
+        });
+        await consumer.connect();
+        return layout;
+      };
+      const layout = await Promise.race([connect(), timeout]);
+      const send = (topic: string) => (messages: Message[]) =>
+        producer.send({ topic, acks: -1, timeout: this.o.requestTimeoutMs, messages });
+      const common = {
+        resetProducer: () => producer.reset(),
+        onRetry: (attempt: number, error: string) => this.o.onEvent({ type: 'append-retry', attempt, error }),
+      };
+      this.state = {
+        kafka, admin, producer, consumer: consumer!, layout,
+        deliveries: new AppendBatcher({ ...common, send: send(this.o.deliveriesTopic), maxBatch: this.o.maxAppendBatch, timeoutMs: this.o.appendTimeoutMs }),
+        deadLetters: new AppendBatcher({ ...common, send: send(this.o.deadLetterTopic), maxBatch: 100, timeoutMs: this.o.commitTimeoutMs }),
+      };
+    } catch (e) {
+      await Promise.allSettled([consumer?.close(), producer.reset(), admin.disconnect()]);
+      if (e instanceof KafkaMisconfiguredError) throw e;
+      throw new KafkaUnreachableError(this.o.brokers, rootMessage(e), { cause: e });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async append(deliveries: readonly Delivery[]): Promise<void> {
+    const s = this.live();
+    if (deliveries.length === 0) return;
+    const n = s.layout.partitions;
+    await s.deliveries.append(deliveries.map((d) => encodeDelivery(d, partitionFor(d.receiver, n))));
+  }
+
+  consume(handler: DeliveryHandler): void {
+    this.live().consumer.start(handler);
+  }
+
+  hasCompleted(id: string): boolean {
+    return this.completed.has(id);
+  }
+
+  async complete(records: readonly CompletionRecord[]): Promise<void> {
+    const s = this.live();
+    const byPartition = new Map<number, string[]>();
+    const notOwned: string[] = [];
+    for (const r of records) {
+      const p = partitionFor(r.receiver, s.layout.partitions);
+      const tracker = s.consumer.tracker(p);
+      if (tracker?.complete(r.id)) {
+        this.completed.add(r.id);
+        byPartition.set(p, [...(byPartition.get(p) ?? []), r.id]);
+      } else if (!this.completed.has(r.id)) {
+        notOwned.push(r.id); // completing twice is fine; completing what we never handed out is not
+      }
+    }
+    for (const p of byPartition.keys()) s.consumer.released(p);
+    if (byPartition.size > 0) await s.consumer.commits.wait(byPartition);
+    if (notOwned.length > 0) throw new KafkaNotOwnerError(notOwned);
+  }
+
+  async deadLetter(letter: DeadLetter): Promise<void> {
+    const s = this.live();
+    await s.deadLetters.append([encodeDeadLetter(letter)]);
+    await this.complete([{ id: letter.delivery.id, receiver: letter.delivery.receiver }]);
+  }
+
+  async deadLetters(limit = 100): Promise<DeadLetter[]> {
+    const s = this.live();
+    return readDeadLetters(s.kafka, s.admin, this.o, limit);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const s = this.state;
+    this.state = undefined;
+    if (!s) return;
+    // Settle in-flight work first (each is bounded by its own deadline), then leave the group so
+    // our partitions move to the other nodes at once instead of after the session timeout.
+    await s.deliveries.drain();
+    await s.deadLetters.drain();
+    await s.consumer.commits.drain();
+    await Promise.allSettled([s.consumer.close(), s.producer.reset()]);
+    await s.admin.disconnect().catch(() => {});
+  }
+
+  private live(): Open {
+    if (this.closed) throw new KafkaLogStateError('the Kafka message log is closed');
+    if (!this.state) throw new KafkaLogStateError('the Kafka message log is not open');
+    return this.state;
+  }
+
+  /** An undecodable record is copied as-is to the dead-letter topic with a reason header. */
+  private async quarantine(partition: number, m: KafkaMessage, reason: string): Promise<void> {
+    const s = this.live();
+    await s.deadLetters.append([{
+      key: m.key, value: m.value,
+      headers: { ...m.headers, 'caxton-dl-reason': reason, 'caxton-dl-source': `${this.o.deliveriesTopic}/${partition}@${m.offset}` },
+    }]);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Options of the Kafka message log, with the defaults and why they are what they are.
+ */
+import os from 'node:os';
+
+export type KafkaLogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** Where kafkajs' own log lines go (it logs transient errors loudly during broker restarts). */
+export type KafkaLogSink = (entry: { level: KafkaLogLevel; namespace: string; message: string; extra: Record<string, unknown> }) => void;
+
+/** Things an operator or the bus may want to observe; none of them needs an action to stay correct. */
+export type KafkaLogEvent =
+  | { type: 'assignment'; partitions: readonly number[] }
+  | { type: 'consumer-crash'; error: Error; restart: boolean }
+  | { type: 'undecodable'; partition: number; offset: string; error: string }
+  | { type: 'handler-error'; error: unknown }
+  | { type: 'append-retry'; attempt: number; error: string }
+  | { type: 'commit-retry'; attempt: number; error: string };
+
+export interface KafkaMessageLogOptions {
+  /** Bootstrap brokers, `host:port`. */
+  brokers: readonly string[];
+  /** Cluster name: nodes with the same name share one consumer group (and so the partitions). */
+  cluster?: string;
+  /** Override the consumer group id (default `<topicPrefix>.bus.<cluster>`). */
+  groupId?: string;
+  /** Topics are `<prefix>.deliveries` and `<prefix>.dead-letters`. Default `caxton`. */
+  topicPrefix?: string;
+  /** kafkajs client id; default `caxton-<host>-<pid>`, which shows in broker logs and quotas. */
+  clientId?: string;
+  /**
+   * Partitions of the deliveries topic. Used when creating it; if the topic exists with another
+   * count, open() fails, because changing it re-routes receivers (and breaks per-receiver order).
+   * Unset: create with 12, accept whatever exists. It caps how many nodes share the load.
+   */
+  partitions?: number;
+  /** Replication factor when creating topics; default min(3, number of brokers). */
+  replicationFactor?: number;
+  /** retention.ms of the deliveries topic when creating it; default 7 days. An unhandled delivery
+   *  older than this is lost, so keep it well above the longest outage you plan to survive. */
+  retentionMs?: number;
+  /** TCP connect timeout per attempt; short so a dead address fails open() in seconds. Default 3000. */
+  connectionTimeoutMs?: number;
+  /** Per-request timeout. Default 10000. */
+  requestTimeoutMs?: number;
+  /** open() gives up after this long. Default 15000. */
+  openTimeoutMs?: number;
+  /** append() keeps retrying (e.g. across a broker restart) this long, then rejects. Default 30000. */
+  appendTimeoutMs?: number;
+  /** complete()/deadLetter() keep retrying their commit this long, then reject. Default 60000. */
+  commitTimeoutMs?: number;
+  /** Handed out but not completed, per partition; the partition pauses when reached. Default 256. */
+  maxPendingPerPartition?: number;
+  /** Deliveries per produce request (appends waiting meanwhile are grouped). Default 500. */
+  maxAppendBatch?: number;
+  /** How many completed ids hasCompleted() remembers. Default 100000. */
+  completedWindow?: number;
+  /** Consumer session timeout: how long before a silent node's partitions move. Default 10000. */
+  sessionTimeoutMs?: number;
+  logger?: KafkaLogSink;
+  onEvent?: (e: KafkaLogEvent) => void;
+}
+
+export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'logger' | 'onEvent'>> &
+  Pick<KafkaMessageLogOptions, 'partitions' | 'replicationFactor'> & {
+    logger: KafkaLogSink;
+    onEvent: (e: KafkaLogEvent) => void;
+    deliveriesTopic: string;
+    deadLetterTopic: string;
+  };
+
+/** Default sink: kafkajs errors to stderr, the rest dropped (transient errors retry on their own). */
+const stderrErrors: KafkaLogSink = (e) => {
+  if (e.level === 'error') process.stderr.write(`[kafka] ${e.namespace}: ${e.message}\n`);
+};
+
+export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions {
+  if (o.brokers.length === 0) throw new RangeError('KafkaMessageLog needs at least one broker address');
+  const topicPrefix = o.topicPrefix ?? 'caxton';
+  const cluster = o.cluster ?? 'default';
+  return {
+    brokers: [...o.brokers],
+    cluster,
+    topicPrefix,
+    groupId: o.groupId ?? `${topicPrefix}.bus.${cluster}`,
+    clientId: o.clientId ?? `caxton-${os.hostname()}-${process.pid}`,
+    partitions: o.partitions,
+    replicationFactor: o.replicationFactor,
+    retentionMs: o.retentionMs ?? 7 * 24 * 3600_000,
+    connectionTimeoutMs: o.connectionTimeoutMs ?? 3000,
+    requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
+    openTimeoutMs: o.openTimeoutMs ?? 15_000,
+    appendTimeoutMs: o.appendTimeoutMs ?? 30_000,
+    commitTimeoutMs: o.commitTimeoutMs ?? 60_000,
+    maxPendingPerPartition: o.maxPendingPerPartition ?? 256,
+    maxAppendBatch: o.maxAppendBatch ?? 500,
+    completedWindow: o.completedWindow ?? 100_000,
+    sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
+    logger: o.logger ?? stderrErrors,
+    onEvent: o.onEvent ?? (() => {}),
+    deliveriesTopic: `${topicPrefix}.deliveries`,
+    deadLetterTopic: `${topicPrefix}.dead-letters`,
+  };
+}

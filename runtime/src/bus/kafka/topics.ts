@@ -1,0 +1,104 @@
+/**
+ * Creates the bus topics if missing and checks that existing ones are usable, at open(): a
+ * misconfigured cluster must fail loudly at start-up, not lose or misroute messages later.
+ */
+import kafkajs from 'kafkajs';
+import type { Admin, ITopicConfig } from 'kafkajs';
+import { KafkaMisconfiguredError } from './errors.js';
+import type { ResolvedKafkaOptions } from './options.js';
+
+const { ConfigResourceTypes } = kafkajs;
+
+export const DEFAULT_PARTITIONS = 12;
+/** Kafka's default offset.metadata.max.bytes, used when the broker config cannot be read. */
+const DEFAULT_METADATA_MAX = 4096;
+
+export interface TopicLayout {
+  /** Partitions of the deliveries topic (the placement modulus). */
+  partitions: number;
+  /** Largest offset-commit metadata the brokers accept. */
+  metadataMaxBytes: number;
+  brokers: number;
+}
+
+async function topicConfig(admin: Admin, topic: string, name: string): Promise<string | undefined> {
+  const res = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [name] }],
+  });
+  return res.resources[0]?.configEntries.find((e) => e.configName === name)?.configValue;
+}
+
+async function brokerMetadataMax(admin: Admin, nodeId: number): Promise<number> {
+  try {
+    const res = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.BROKER, name: String(nodeId), configNames: ['offset.metadata.max.bytes'] }],
+    });
+    const v = Number(res.resources[0]?.configEntries.find((e) => e.configName === 'offset.metadata.max.bytes')?.configValue);
+    return Number.isFinite(v) && v > 0 ? v : DEFAULT_METADATA_MAX;
+  } catch {
+    return DEFAULT_METADATA_MAX; // e.g. no DescribeConfigs permission on the cluster: assume the default
+  }
+}
+
+export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promise<TopicLayout> {
+  const cluster = await admin.describeCluster();
+  const brokers = cluster.brokers.length;
+  const replicationFactor = o.replicationFactor ?? Math.min(3, brokers);
+  const ctx = { brokers: o.brokers.join(','), topic: o.deliveriesTopic };
+  if (replicationFactor > brokers) {
+    throw new KafkaMisconfiguredError(`replication factor ${replicationFactor} exceeds the ${brokers} brokers of the cluster`,
+      'lower --kafka-replication or add brokers', ctx);
+  }
+  const minIsr = String(Math.min(2, replicationFactor));
+  const existing = new Set(await admin.listTopics());
+  const create: ITopicConfig[] = [];
+  if (!existing.has(o.deliveriesTopic)) {
+    create.push({
+      topic: o.deliveriesTopic, numPartitions: o.partitions ?? DEFAULT_PARTITIONS, replicationFactor,
+      configEntries: [
+        { name: 'cleanup.policy', value: 'delete' },
+        { name: 'retention.ms', value: String(o.retentionMs) },
+        { name: 'min.insync.replicas', value: minIsr },
+      ],
+    });
+  }
+  if (!existing.has(o.deadLetterTopic)) {
+    create.push({
+      topic: o.deadLetterTopic, numPartitions: 1, replicationFactor,
+      // Dead letters wait for an operator: keep them until deleted by hand.
+      configEntries: [
+        { name: 'cleanup.policy', value: 'delete' },
+        { name: 'retention.ms', value: '-1' },
+        { name: 'min.insync.replicas', value: minIsr },
+      ],
+    });
+  }
+  if (create.length > 0) {
+    // Returns false (no throw) when another node created them first: fine, we check below.
+    await admin.createTopics({ topics: create, waitForLeaders: true, timeout: o.requestTimeoutMs });
+  }
+
+  const meta = await admin.fetchTopicMetadata({ topics: [o.deliveriesTopic, o.deadLetterTopic] });
+  const deliveries = meta.topics.find((t) => t.name === o.deliveriesTopic);
+  const partitions = deliveries?.partitions.length ?? 0;
+  if (partitions === 0) {
+    throw new KafkaMisconfiguredError(`topic ${o.deliveriesTopic} has no partitions`, 'delete and let Caxton recreate it', ctx);
+  }
+  if (o.partitions !== undefined && partitions !== o.partitions) {
+    throw new KafkaMisconfiguredError(
+      `topic ${o.deliveriesTopic} has ${partitions} partitions, configured ${o.partitions}`,
+      'partitions decide which node owns which agent; changing them re-routes receivers and breaks per-receiver order — drop the option to use the existing count, or migrate to a new --kafka-topic-prefix',
+      { ...ctx, partitions, configured: o.partitions });
+  }
+  const policy = await topicConfig(admin, o.deliveriesTopic, 'cleanup.policy');
+  if (policy !== undefined && policy.includes('compact')) {
+    throw new KafkaMisconfiguredError(`topic ${o.deliveriesTopic} uses cleanup.policy=${policy}`,
+      'compaction keeps only the newest record per receiver and would drop pending deliveries; set cleanup.policy=delete',
+      { ...ctx, policy });
+  }
+  const first = cluster.brokers[0];
+  const metadataMaxBytes = first ? await brokerMetadataMax(admin, first.nodeId) : DEFAULT_METADATA_MAX;
+  return { partitions, metadataMaxBytes, brokers };
+}

@@ -1,0 +1,57 @@
+/**
+ * A MessageLog that keeps nothing on disk: "persistence off". Accepted means "in this process's
+ * memory": a crash loses everything pending. For benchmarks that separate routing cost from
+ * storage cost, and for embedders who explicitly want a volatile bus; never the default.
+ * Memory stays bounded by the mailboxes (completed deliveries are forgotten at once, apart from a
+ * bounded window of ids for dedup).
+ */
+import type { CompletionRecord, DeadLetter, Delivery, DeliveryHandler, MessageLog } from '../message-log.js';
+
+export class MemoryMessageLog implements MessageLog {
+  private handler: DeliveryHandler | undefined;
+  private readonly completed = new Set<string>();
+  private readonly completedOrder: string[] = [];
+  private readonly letters: DeadLetter[] = [];
+
+  constructor(private readonly dedupWindow = 100_000, private readonly maxDeadLetters = 10_000) {}
+
+  async open(): Promise<void> {}
+
+  async append(deliveries: readonly Delivery[]): Promise<void> {
+    // Deliver on a later tick, like a real log that hands out what it made durable.
+    const handler = this.handler;
+    if (handler) queueMicrotask(() => handler(deliveries));
+  }
+
+  consume(handler: DeliveryHandler): void {
+    this.handler = handler;
+  }
+
+  hasCompleted(id: string): boolean {
+    return this.completed.has(id);
+  }
+
+  async complete(records: readonly CompletionRecord[]): Promise<void> {
+    for (const r of records) this.remember(r.id);
+  }
+
+  async deadLetter(letter: DeadLetter): Promise<void> {
+    this.letters.push(letter);
+    if (this.letters.length > this.maxDeadLetters) this.letters.shift();
+    this.remember(letter.delivery.id);
+  }
+
+  async deadLetters(limit = 100): Promise<DeadLetter[]> {
+    return this.letters.slice(-limit);
+  }
+
+  async close(): Promise<void> {
+    this.handler = undefined;
+  }
+
+  private remember(id: string): void {
+    this.completed.add(id);
+    this.completedOrder.push(id);
+    if (this.completedOrder.length > this.dedupWindow) this.completed.delete(this.completedOrder.shift()!);
+  }
+}
