@@ -176,10 +176,11 @@ export class AgentSandbox {
   run(work: Work): WorkResult {
     const t0 = performance.now();
     const messageId = work.kind === 'message' ? work.messageId : null;
-    const base = { agent: this.name, workId: work.id, messageId };
     if (this.state === 'failed' || this.state === 'stopped') {
       return {
-        ...base,
+        agent: this.name,
+        workId: work.id,
+        messageId,
         status: 'not-running',
         reason: `agent ${this.name} is ${this.state}`,
         ...emptyEffects(),
@@ -195,48 +196,77 @@ export class AgentSandbox {
     if (!this.instance) {
       const crash = this.instantiate();
       initFuelUsed = this.meter?.used() ?? 0;
-      if (crash) return this.crashed(base, crash, t0, 0, initFuelUsed);
+      if (crash) return this.crashed(work, crash, t0, 0, initFuelUsed);
     }
     const instance = this.instance!;
     const meter = this.meter!;
     meter.begin(this.limits.fuelPerMessage);
-    const context = { agent: this.name, messageId: messageId ?? undefined, timer: work.kind === 'timer' ? work.token : undefined };
-    const out = this.call(
-      instance,
-      meter,
-      work.kind === 'message' ? () => instance.handle(messageToWit(work.message)) : () => instance.onTimer(work.token),
-      context,
-    );
+    let value: GuestReturn;
+    try {
+      value = work.kind === 'message' ? instance.handle(messageToWit(work.message)) : instance.onTimer(work.token);
+      instance.afterCall();
+    } catch (err) {
+      try {
+        instance.afterCall();
+      } catch {
+        /* the instance is being discarded anyway */
+      }
+      const fuel = meter.used();
+      this.fuelUsedTotal += fuel;
+      this.handled++;
+      const context = { agent: this.name, messageId: messageId ?? undefined, timer: work.kind === 'timer' ? work.token : undefined, fuelUsed: fuel };
+      return this.crashed(work, classifyCrash(err, meter, this.limits.memoryPages, context), t0, fuel, initFuelUsed);
+    }
     const fuelUsed = meter.used();
     this.fuelUsedTotal += fuelUsed;
     this.handled++;
-    if (out.kind === 'crashed') return this.crashed(base, out.crash, t0, fuelUsed, initFuelUsed);
-    const effects = this.bridge.take();
-    const outcome = out.value.ok ? ({ status: 'ok' } as const) : ({ status: 'rejected', reason: out.value.error } as const);
+    const e = this.bridge.take();
+    const durationUs = Math.round((performance.now() - t0) * 1000);
+    if (value.ok) {
+      return {
+        agent: this.name,
+        workId: work.id,
+        messageId,
+        status: 'ok',
+        outbox: e.outbox,
+        timers: e.timers,
+        directory: e.directory,
+        logs: e.logs,
+        droppedLogLines: e.droppedLogLines,
+        fuelUsed,
+        initFuelUsed,
+        durationUs,
+        state: this.state,
+        restarts: this.tracker.restarts,
+      };
+    }
     return {
-      ...base,
-      ...outcome,
-      ...effects,
+      agent: this.name,
+      workId: work.id,
+      messageId,
+      status: 'rejected',
+      reason: value.error,
+      outbox: e.outbox,
+      timers: e.timers,
+      directory: e.directory,
+      logs: e.logs,
+      droppedLogLines: e.droppedLogLines,
       fuelUsed,
       initFuelUsed,
-      durationUs: Math.round((performance.now() - t0) * 1000),
+      durationUs,
       state: this.state,
       restarts: this.tracker.restarts,
     };
   }
 
-  private crashed(
-    base: { agent: string; workId: string; messageId: string | null },
-    crash: Crash,
-    t0: number,
-    fuelUsed: number,
-    initFuelUsed: number,
-  ): WorkResult {
+  private crashed(work: Work, crash: Crash, t0: number, fuelUsed: number, initFuelUsed: number): WorkResult {
     const { logs, droppedLogLines } = this.bridge.take();
     this.noteCrash(crash.kind);
     this.lastError = errorInfo(crash.error);
     return {
-      ...base,
+      agent: this.name,
+      workId: work.id,
+      messageId: work.kind === 'message' ? work.messageId : null,
       status: 'crashed',
       kind: crash.kind,
       message: crash.message,

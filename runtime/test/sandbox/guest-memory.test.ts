@@ -86,9 +86,11 @@ describe('GuestMemory', () => {
     assert.throws(() => gm.message(4), /not 8-aligned/);
     const ptr = gm.lowerMessage(message);
     new Uint8Array(memory.buffer)[ptr] = 22; // performative discriminant out of range
+    gm.sync();
     assert.throws(() => gm.message(ptr), /discriminant 22/);
     const utf8 = memoryWithBump('utf8');
     new Uint8Array(utf8.memory.buffer).set([0xff, 0xfe], 100);
+    utf8.gm.sync();
     assert.throws(() => utf8.gm.string(100, 2, 'bad'), /invalid UTF-8/);
   });
 });

@@ -32,25 +32,39 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
 
   const host: Record<string, WebAssembly.ImportValue> = {
     send: (msgPtr: number, ret: number) => {
+      gm.sync();
       const r = bridge.send(gm.message(msgPtr));
       gm.storeResult(ret, r === undefined ? null : r.val);
     },
     log: (level: number, ptr: number, len: number) => {
+      gm.sync();
       const name = LOG_LEVELS[level >>> 0];
       if (name === undefined) throw new AbiViolation(`log: level ${level} out of range`);
       bridge.log(name as WitLogLevel, gm.string(ptr, len, 'log message'));
     },
     now: () => bridge.now(),
-    'new-id': (ret: number) => gm.storeStringResult(ret, bridge.newId()),
-    'set-timer': (delay: number, ptr: number, len: number) => bridge.setTimer(delay >>> 0, gm.string(ptr, len, 'timer token')),
+    'new-id': (ret: number) => {
+      gm.sync();
+      gm.storeStringResult(ret, bridge.newId());
+    },
+    'set-timer': (delay: number, ptr: number, len: number) => {
+      gm.sync();
+      bridge.setTimer(delay >>> 0, gm.string(ptr, len, 'timer token'));
+    },
     'register-service': (...args: number[]) => {
+      gm.sync();
       const ret = args[12]!;
       const r = bridge.registerService(gm.serviceFlat(args.slice(0, 12)));
       gm.storeResult(ret, r === undefined ? null : r.val);
     },
-    'deregister-service': (ptr: number, len: number) => bridge.deregisterService(gm.string(ptr, len, 'service name')),
-    'search-services': (ptr: number, len: number, ret: number) =>
-      gm.storeAgentIdsResult(ret, bridge.searchServices(gm.string(ptr, len, 'service type'))),
+    'deregister-service': (ptr: number, len: number) => {
+      gm.sync();
+      bridge.deregisterService(gm.string(ptr, len, 'service name'));
+    },
+    'search-services': (ptr: number, len: number, ret: number) => {
+      gm.sync();
+      gm.storeAgentIdsResult(ret, bridge.searchServices(gm.string(ptr, len, 'service type')));
+    },
   };
 
   const imports: WebAssembly.Imports = {
@@ -80,11 +94,16 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
 
   return {
     init: (ctx) => {
+      gm.sync();
       const flat = gm.lowerInitContext(ctx);
       return finish(initFn(...flat), postInit, 'init result');
     },
-    handle: (message) => finish(handleFn(gm.lowerMessage(message)), postHandle, 'handle result'),
+    handle: (message) => {
+      gm.sync();
+      return finish(handleFn(gm.lowerMessage(message)), postHandle, 'handle result');
+    },
     onTimer: (token) => {
+      gm.sync();
       const [ptr, len] = gm.lowerString(token, 'timer token');
       return finish(timerFn(ptr, len), postTimer, 'on-timer result');
     },

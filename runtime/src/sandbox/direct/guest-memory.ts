@@ -18,11 +18,14 @@ const PERFORMATIVE_INDEX = new Map<string, number>(PERFORMATIVE_CASES.map((p, i)
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 const utf16Decoder = new TextDecoder('utf-16le');
 const utf8Encoder = new TextEncoder();
+/** Typed-array fast paths assume a little-endian host, like wasm memory (big-endian hosts use DataView). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export class GuestMemory {
   private buffer: ArrayBuffer;
   private dv: DataView;
   private u8: Uint8Array;
+  private u16: Uint16Array;
   /** Set once the instance exists (the exports are needed to allocate). */
   realloc: Realloc | null = null;
 
@@ -33,19 +36,29 @@ export class GuestMemory {
     this.buffer = memory.buffer;
     this.dv = new DataView(this.buffer);
     this.u8 = new Uint8Array(this.buffer);
+    this.u16 = new Uint16Array(this.buffer);
   }
 
-  private fresh(): void {
-    if (this.buffer !== this.memory.buffer) {
-      this.buffer = this.memory.buffer;
-      this.dv = new DataView(this.buffer);
-      this.u8 = new Uint8Array(this.buffer);
+  /**
+   * Re-takes the views if the guest grew its memory. Memory only changes while guest code runs, so
+   * this is called whenever control comes back from the guest: at the start of every host import,
+   * after every realloc, after every export call.
+   */
+  sync(): void {
+    // Growing a wasm memory detaches its old ArrayBuffer (byteLength 0): a cheap test that avoids
+    // the Memory.buffer getter on every call.
+    if (this.buffer.byteLength !== 0) return;
+    const buffer = this.memory.buffer;
+    if (this.buffer !== buffer) {
+      this.buffer = buffer;
+      this.dv = new DataView(buffer);
+      this.u8 = new Uint8Array(buffer);
+      this.u16 = new Uint16Array(buffer);
     }
   }
 
   /** Checks `[ptr, ptr+size)` is inside memory and `ptr` is aligned. */
   check(ptr: number, size: number, align: number, what: string): void {
-    this.fresh();
     if (ptr % align !== 0) throw new AbiViolation(`${what}: pointer ${ptr} is not ${align}-aligned`);
     if (ptr < 0 || size < 0 || ptr + size > this.buffer.byteLength) {
       throw new AbiViolation(`${what}: [${ptr}, ${ptr + size}) is outside the agent's memory of ${this.buffer.byteLength} bytes`);
@@ -56,6 +69,7 @@ export class GuestMemory {
     if (size === 0) return 0;
     if (!this.realloc) throw new AbiViolation(`${what}: the agent called the host before it was instantiated`);
     const ptr = this.realloc(0, 0, align, size) >>> 0;
+    this.sync();
     this.check(ptr, size, align, `${what} (cabi_realloc result)`);
     return ptr;
   }
@@ -76,9 +90,11 @@ export class GuestMemory {
     if (len === 0) return '';
     if (this.encoding === 'utf16') {
       this.check(ptr, len * 2, 2, what);
-      if (len <= 32) {
+      if (len <= 24 && LITTLE_ENDIAN) {
+        const u16 = this.u16;
+        const base = ptr >>> 1;
         let s = '';
-        for (let i = 0; i < len; i++) s += String.fromCharCode(this.dv.getUint16(ptr + i * 2, true));
+        for (let i = 0; i < len; i++) s += String.fromCharCode(u16[base + i]!);
         return s;
       }
       return utf16Decoder.decode(this.u8.subarray(ptr, ptr + len * 2));
@@ -173,6 +189,7 @@ export class GuestMemory {
 
   /** A `result<_, string>` the guest left at `ptr`: null for ok, else the error. */
   result(ptr: number, what: string): string | null {
+    this.sync();
     ptr >>>= 0;
     this.check(ptr, RESULT.size, RESULT.align, what);
     return this.disc(ptr, 2, what) === 0 ? null : this.stringAt(ptr + RESULT.payload, what);
@@ -185,8 +202,13 @@ export class GuestMemory {
     if (s.length === 0) return [0, 0];
     if (this.encoding === 'utf16') {
       const ptr = this.alloc(s.length * 2, 2, what);
-      const dv = this.dv;
-      for (let i = 0; i < s.length; i++) dv.setUint16(ptr + i * 2, s.charCodeAt(i), true);
+      if (LITTLE_ENDIAN) {
+        const u16 = this.u16;
+        const base = ptr >>> 1;
+        for (let i = 0; i < s.length; i++) u16[base + i] = s.charCodeAt(i);
+      } else {
+        for (let i = 0; i < s.length; i++) this.dv.setUint16(ptr + i * 2, s.charCodeAt(i), true);
+      }
       return [ptr, s.length];
     }
     const bytes = Buffer.byteLength(s, 'utf8');

@@ -19,6 +19,7 @@ export class FuelMeter {
   private readonly globals: WebAssembly.Global[] = [];
   private pool = 0n;
   private budget = 0n;
+  private budgetNumber = -1;
   private lastGrow: GrowRequest | null = null;
   /** True once a charge could not be covered during the current call. */
   exhausted = false;
@@ -38,7 +39,10 @@ export class FuelMeter {
 
   /** Starts a call (or an instantiation) with a fresh budget. */
   begin(budget: number): void {
-    this.budget = BigInt(budget);
+    if (budget !== this.budgetNumber) {
+      this.budget = BigInt(budget);
+      this.budgetNumber = budget;
+    }
     this.exhausted = false;
     this.lastGrow = null;
     if (this.globals.length === 1) {
@@ -89,16 +93,32 @@ export class FuelMeter {
     return total;
   }
 
-  /** Charges a host call. Throws OutOfFuel when the budget cannot cover it. */
+  /**
+   * Charges a host call: from the pool first, then from the modules' counters (so a single-module
+   * guest pays with one read and one write of its counter, and no refill follows). Throws OutOfFuel
+   * when the budget cannot cover it.
+   */
   charge(amount: number): void {
-    this.pool -= BigInt(amount);
-    if (this.pool < 0n) {
-      this.reclaim();
-      if (this.pool < 0n) {
-        this.exhausted = true;
-        throw new OutOfFuel(Number(this.budget));
-      }
+    const a = BigInt(amount);
+    if (this.pool >= a) {
+      this.pool -= a;
+      return;
     }
+    let need = a - this.pool;
+    this.pool = 0n;
+    for (const g of this.globals) {
+      const v = g.value as bigint;
+      if (v <= 0n) continue;
+      if (v >= need) {
+        g.value = v - need;
+        return;
+      }
+      need -= v;
+      g.value = 0n;
+    }
+    this.pool = -need;
+    this.exhausted = true;
+    throw new OutOfFuel(Number(this.budget));
   }
 
   /** The `caxton:fuel#grow` import, called before every memory.grow. */

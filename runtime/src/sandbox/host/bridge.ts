@@ -33,9 +33,12 @@ export class HostBridge {
 
   constructor(private readonly env: BridgeEnv) {}
 
-  /** Starts collecting effects for a new call. */
+  /** Starts collecting effects for a new call (take() already left a fresh collection). */
   begin(): void {
-    this.effects = emptyEffects();
+    const e = this.effects;
+    if (e.outbox.length > 0 || e.timers.length > 0 || e.directory.length > 0 || e.logs.length > 0 || e.droppedLogLines > 0) {
+      this.effects = emptyEffects();
+    }
   }
 
   /** The effects collected since `begin`. */

@@ -6,8 +6,10 @@ import type { AclMessage, AgentId } from '../../acl/message.js';
 import type { WitAclMessage, WitAgentId, WitServiceDescription } from './wit-values.js';
 
 export function agentIdToWit(id: AgentId): WitAgentId {
-  return { name: id.name, addresses: id.addresses ? [...id.addresses] : [] };
+  return { name: id.name, addresses: id.addresses && id.addresses.length > 0 ? [...id.addresses] : NO_ADDRESSES };
 }
+
+const NO_ADDRESSES: string[] = [];
 
 export function agentIdFromWit(id: WitAgentId): AgentId {
   return id.addresses.length > 0 ? { name: id.name, addresses: [...id.addresses] } : { name: id.name };
@@ -15,13 +17,15 @@ export function agentIdFromWit(id: WitAgentId): AgentId {
 
 const opt = <T>(v: T | null | undefined): T | undefined => (v === null || v === undefined ? undefined : v);
 
+const NONE: never[] = [];
+
 /** An incoming message as the guest sees it. Resolvers and agent-id user slots do not cross. */
 export function messageToWit(m: AclMessage): WitAclMessage {
   return {
     performative: m.performative,
     sender: m.sender ? agentIdToWit(m.sender) : undefined,
     receivers: m.receivers.map(agentIdToWit),
-    replyTo: (m.replyTo ?? []).map(agentIdToWit),
+    replyTo: m.replyTo && m.replyTo.length > 0 ? m.replyTo.map(agentIdToWit) : NONE,
     content: m.content,
     language: m.language,
     encoding: m.encoding,
@@ -31,7 +35,7 @@ export function messageToWit(m: AclMessage): WitAclMessage {
     replyWith: m.replyWith,
     inReplyTo: m.inReplyTo,
     replyBy: m.replyBy === undefined ? undefined : BigInt(Math.max(0, Math.trunc(m.replyBy))),
-    userParams: Object.entries(m.userParams ?? {}),
+    userParams: m.userParams ? Object.entries(m.userParams) : NONE,
   };
 }
 
