@@ -26,6 +26,10 @@ import type { WorkResult, Work } from '@caxton/runtime/sandbox/index.js';
 import { AgentSandbox, Engine, Sandbox, ShardPool } from '@caxton/runtime/sandbox/index.js';
 import { instrumentFuel } from '@caxton/runtime/sandbox/fuel/fuel-pass.js';
 import { FUEL_EXPORT } from '@caxton/runtime/sandbox/fuel/names.js';
+import { HostBridge } from '@caxton/runtime/sandbox/host/bridge.js';
+import { messageToWit } from '@caxton/runtime/sandbox/host/convert.js';
+import { resolveLimits } from '@caxton/runtime/sandbox/limits/limits.js';
+import { createDenyWasi } from '@caxton/runtime/sandbox/wasi/deny-wasi.js';
 import type { BenchResult } from './lib-output.js';
 import { percentile, report } from './lib-output.js';
 
@@ -135,6 +139,41 @@ async function fuelOverhead(out: BenchResult[]): Promise<void> {
     }
     out.push({ bench: 'sandbox', metric, value: Number((m / p).toFixed(3)), unit: 'ratio', target: name === 'fib' ? '<= 1.5' : undefined, note: `${note}: ${m.toFixed(2)} / ${p.toFixed(2)} ms` });
   }
+}
+
+/**
+ * The JS agent's handle() through the same jco glue and host functions, once with the original
+ * core modules (no fuel, no caps) and once as the sandbox runs it: the cost of metering QuickJS.
+ */
+async function jsHandleOverhead(out: BenchResult[], js: Uint8Array, artifact: Artifact, meteredSandbox: Sandbox, agent: string, content: string): Promise<void> {
+  const jco = await import('@bytecodealliance/jco');
+  const { files } = await jco.transpile(js, { name: 'agent', instantiation: 'sync', noTypescript: true, quiet: true, base64Cutoff: 0 });
+  const originals = new Map(Object.entries(files).filter(([n]) => n.endsWith('.wasm')).map(([n, b]) => [n, new WebAssembly.Module(b)]));
+  const bridge = new HostBridge({ agent: 'plain@bench', limits: resolveLimits(), ...env });
+  const wasi = createDenyWasi({ charge: () => undefined, output: () => undefined });
+  const exports = artifact.glue!((n) => originals.get(n)!, { 'caxton:agent/host': bridge.jcoImports(), ...wasi.imports }, (m, i) => new WebAssembly.Instance(m, i));
+  const guest = exports['caxton:agent/guest@0.1.0'] as { init(c: unknown): void; handle(m: unknown): void };
+  guest.init({ self: { name: 'plain@bench', addresses: [] }, config: [] });
+  const rounds = 3000;
+  const plainRun = () => {
+    for (let i = 0; i < rounds; i++) {
+      bridge.begin();
+      guest.handle(messageToWit((echoWork('plain@bench', i, content) as Work & { kind: 'message' }).message));
+      bridge.take();
+    }
+  };
+  const meteredRun = () => {
+    for (let i = 0; i < rounds; i++) meteredSandbox.run(echoWork(agent, i, content));
+  };
+  plainRun();
+  meteredRun();
+  let p = Infinity;
+  let m = Infinity;
+  for (let i = 0; i < 5; i++) {
+    p = Math.min(p, best(plainRun, 1));
+    m = Math.min(m, best(meteredRun, 1));
+  }
+  out.push({ bench: 'sandbox', metric: 'fuel_overhead_ratio_js_handle', value: Number((m / p).toFixed(3)), unit: 'ratio', note: `QuickJS echo handle(), instrumented vs original core modules, same glue and host: ${((m / rounds) * 1000).toFixed(1)} / ${((p / rounds) * 1000).toFixed(1)} us` });
 }
 
 async function transpileInstrument(out: BenchResult[], js: Uint8Array): Promise<void> {
@@ -255,10 +294,12 @@ export async function run(opts: { density?: number; maxSeconds?: number; maxAgen
   out.push({ bench: 'sandbox', metric: 'handle_p50_us', value: Number(asH.p50.toFixed(2)), unit: 'us', target: '<= 5', note: `metered AS echo, direct path, in-thread; p99 ${asH.p99.toFixed(1)} us, ${asH.fuel} fuel/message` });
   const viaJco = handleP50(jcoSandbox, 'asjco@bench', content, 20_000);
   out.push({ bench: 'sandbox', metric: 'handle_p50_us_as_via_jco', value: Number(viaJco.p50.toFixed(2)), unit: 'us', note: `the same AS echo through jco glue; p99 ${viaJco.p99.toFixed(1)} us` });
-  const jsH = handleP50(sandbox, 'js@bench', js.source.startsWith('examples') ? 'hello' : 'echo:hello', 5_000);
+  const jsContent = js.source.startsWith('examples') ? 'hello' : 'echo:hello';
+  const jsH = handleP50(sandbox, 'js@bench', jsContent, 5_000);
   out.push({ bench: 'sandbox', metric: 'handle_p50_us_js', value: Number(jsH.p50.toFixed(1)), unit: 'us', note: `metered JS (QuickJS) echo, jco path; p99 ${jsH.p99.toFixed(1)} us, ${jsH.fuel} fuel/message` });
 
   await fuelOverhead(out);
+  await jsHandleOverhead(out, js.bytes, jsArtifact, sandbox, 'js@bench', jsContent);
   await transpileInstrument(out, js.bytes);
   await poolThroughput(out, as.bytes);
 

@@ -8,7 +8,8 @@
  * - a charge + budget check at function entry and at every loop header (any unbounded execution
  *   passes through one of them infinitely often), except that leaf functions without loops only
  *   charge: they run a bounded number of instructions and their caller's next check catches the
- *   deficit;
+ *   deficit; loop headers usually charge a register-held debt that is settled every DEBT_FLUSH
+ *   fuel and at function exits (fuel-pass.ts, instrumentLoops);
  * - a charge (no check) at the start of each `if` arm, and after each named block (a branch target:
  *   code there may be reached by a jump that skipped the code before it), so a big `br_table`
  *   dispatch (an interpreter loop) pays for the case it runs, not for every case;
@@ -17,7 +18,7 @@
  * Each charge pays for the straight-line code up to the next charge point in advance, so a branch
  * that leaves early overcharges slightly; the same input always pays the same.
  */
-export const FUEL_MODEL_VERSION = 4;
+export const FUEL_MODEL_VERSION = 5;
 
 export type CostClass =
   /** block, loop, nop, pop: no work of their own. */
@@ -50,6 +51,12 @@ export const CLASS_COST: Readonly<Record<CostClass, number>> = {
 export const BULK_BYTES_SHIFT = 4;
 /** memory.grow pays this much per requested 64 KiB page. */
 export const GROW_PAGE_COST = 64;
+/**
+ * Loops in functions whose exits can all be instrumented charge their headers to a local debt that
+ * moves to the fuel counter (with the budget check) when it reaches this much, and at every exit
+ * of the function. Out-of-fuel is detected at most this late; see fuel-pass.ts.
+ */
+export const DEBT_FLUSH = 1024;
 /** `if` arms costing at most this much (and containing no charge point) are coalesced. */
 export const COALESCE_ARM_LIMIT = 16;
 

@@ -14,7 +14,7 @@ import binaryen from 'binaryen';
 import { ByteReader, concatBytes, readSections } from '../binary/reader.js';
 import type { CostClass, FunctionFacts } from './cost-model.js';
 import {
-  BULK_BYTES_SHIFT, CLASS_COST, GROW_PAGE_COST, planIf, siteCharge, siteChecks,
+  BULK_BYTES_SHIFT, CLASS_COST, DEBT_FLUSH, GROW_PAGE_COST, planIf, siteCharge, siteChecks,
 } from './cost-model.js';
 
 import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from './names.js';
@@ -58,6 +58,8 @@ export interface FuelPassStats {
   checks: number;
   bulkMemorySites: number;
   growSites: number;
+  /** Functions whose loops charge through the debt local. */
+  debtModeFunctions: number;
 }
 
 type Ref = number;
@@ -195,11 +197,29 @@ function kinds(): Map<number, Kind> {
 
 const getId = c('ExpressionGetId');
 
+function isReturnCall(id: number, e: Ref): boolean {
+  if (id === binaryen.CallId) return c('CallIsReturn')(e) !== 0;
+  if (id === binaryen.CallIndirectId) return c('CallIndirectIsReturn')(e) !== 0;
+  return c('CallRefIsReturn')(e) !== 0;
+}
+
 /** binaryen ≥ 120 takes one (number | bigint) argument; its typings still show (low, high). */
 function i64c(m: binaryen.Module, value: number): Ref {
   return (m.i64.const as unknown as (v: bigint) => Ref)(BigInt(value));
 }
 const getType = c('ExpressionGetType');
+
+interface LoopSite {
+  loop: Ref;
+  body: Ref;
+  cost: number;
+}
+
+/** A `return` whose parent can take a replacement (so a flush can be put in front of it). */
+interface ReturnSlot {
+  ret: Ref;
+  replace(next: Ref): void;
+}
 
 class FunctionPass {
   leaf = true;
@@ -209,7 +229,12 @@ class FunctionPass {
   expressions = 0;
   bulk = 0;
   grows = 0;
+  /** Whether this function's loops were metered through the debt local (see instrumentLoops). */
+  debtMode = false;
   private temp = -1;
+  private debt = -1;
+  private readonly loops: LoopSite[] = [];
+  private tailCalls = 0;
 
   constructor(
     private readonly m: binaryen.Module,
@@ -250,13 +275,115 @@ class FunctionPass {
   }
 
   run(): void {
-    const body = c('FunctionGetBody')(this.fn);
+    let body = c('FunctionGetBody')(this.fn);
     if (!body) return;
     const cost = this.visit(body);
+    body = this.instrumentLoops(body);
     const facts: FunctionFacts = { leaf: this.leaf, hasLoop: this.hasLoop };
     const prefix = [this.charge(siteCharge('function-entry', cost))];
     if (siteChecks('function-entry', facts)) prefix.push(this.check());
     c('FunctionSetBody')(this.fn, this.wrap(prefix, body));
+  }
+
+  /**
+   * Loop headers charge every iteration. A read-modify-write of the fuel global per iteration is a
+   * loop-carried dependency through memory that doubles the time of tight loops, so where it is
+   * safe the header adds its charge to a local "debt" instead (a register), and the debt moves to
+   * the global when it reaches DEBT_FLUSH (with the budget check) and at every exit of the function
+   * (falling off its end, every `return`). Safe = every `return` of the function can be given a
+   * flush in front of it, no tail calls, a body of zero or one value. Otherwise headers charge the
+   * global directly. Debt mode delays out-of-fuel by at most DEBT_FLUSH and loses at most that much
+   * of a call that traps; the same input is still always charged the same.
+   */
+  private instrumentLoops(body: Ref): Ref {
+    if (this.loops.length === 0) return body;
+    const bodyType = getType(body);
+    const returns: ReturnSlot[] = [];
+    const eligible =
+      this.tailCalls === 0 &&
+      (bodyType === binaryen.none || bodyType === binaryen.unreachable || binaryen.expandType(bodyType).length === 1) &&
+      this.collectReturns(body, returns);
+    this.debtMode = eligible;
+    for (const site of this.loops) {
+      const charge = siteCharge('loop-header', site.cost);
+      const header = eligible ? this.debtHeader(charge) : [this.charge(charge), this.check()];
+      c('LoopSetBody')(site.loop, this.wrap(header, site.body));
+    }
+    if (!eligible) return body;
+    for (const r of returns) r.replace(this.m.block(null, [this.flush(false), r.ret], binaryen.auto));
+    if (bodyType === binaryen.none || bodyType === binaryen.unreachable) {
+      return this.m.block(null, [body, this.flush(false)], binaryen.none);
+    }
+    const t = c('FunctionAddVar')(this.fn, bodyType);
+    return this.m.block(null, [this.m.local.set(t, body), this.flush(false), this.m.local.get(t, bodyType)], bodyType);
+  }
+
+  private debtLocal(): number {
+    if (this.debt < 0) this.debt = c('FunctionAddVar')(this.fn, binaryen.i64);
+    return this.debt;
+  }
+
+  /** `debt += charge; if (debt >= DEBT_FLUSH) flush-and-check`. */
+  private debtHeader(charge: number): Ref[] {
+    const d = this.debtLocal();
+    this.charges++;
+    this.checks++;
+    return [
+      this.m.local.set(d, this.m.i64.add(this.m.local.get(d, binaryen.i64), i64c(this.m, charge))),
+      this.m.if(this.m.i64.ge_s(this.m.local.get(d, binaryen.i64), i64c(this.m, DEBT_FLUSH)), this.flush(true)),
+    ];
+  }
+
+  /** `fuel -= debt; debt = 0` (and the budget check). */
+  private flush(withCheck: boolean): Ref {
+    const d = this.debtLocal();
+    const steps = [this.chargeBy(this.m.local.get(d, binaryen.i64)), this.m.local.set(d, i64c(this.m, 0))];
+    if (withCheck) steps.push(this.check());
+    return this.m.block(null, steps, binaryen.none);
+  }
+
+  /**
+   * Finds every `return` in the (instrumented) body. False if one sits where it cannot be given a
+   * flush in front of it (an operand position), which rules debt mode out.
+   */
+  private collectReturns(root: Ref, out: ReturnSlot[]): boolean {
+    let ok = true;
+    const walk = (e: Ref, slot: ((next: Ref) => void) | null): void => {
+      const id = getId(e);
+      if (id === binaryen.ReturnId) {
+        if (slot) out.push({ ret: e, replace: slot });
+        else ok = false;
+      }
+      if (id === binaryen.BlockId) {
+        const n = c('BlockGetNumChildren')(e);
+        for (let i = 0; i < n; i++) {
+          const child = c('BlockGetChildAt')(e, i);
+          walk(child, (next) => c('BlockSetChildAt')(e, i, next));
+        }
+      } else if (id === binaryen.IfId) {
+        walk(c('IfGetCondition')(e), null);
+        walk(c('IfGetIfTrue')(e), (next) => c('IfSetIfTrue')(e, next));
+        const f = c('IfGetIfFalse')(e);
+        if (f) walk(f, (next) => c('IfSetIfFalse')(e, next));
+      } else if (id === binaryen.LoopId) {
+        walk(c('LoopGetBody')(e), (next) => c('LoopSetBody')(e, next));
+      } else if (id === binaryen.TryId) {
+        walk(c('TryGetBody')(e), (next) => c('TrySetBody')(e, next));
+        const n = c('TryGetNumCatchBodies')(e);
+        for (let i = 0; i < n; i++) walk(c('TryGetCatchBodyAt')(e, i), (next) => c('TrySetCatchBodyAt')(e, i, next));
+      } else {
+        const kind = this.kinds.get(id);
+        const children: Ref[] = [];
+        kind?.children(e, children);
+        for (const child of children) walk(child, null);
+      }
+    };
+    walk(root, (next) => {
+      // The function body itself being a `return`: replaced through the caller's wrapping.
+      void next;
+      ok = false;
+    });
+    return ok;
   }
 
   /** Visits `e`, instruments inside it, returns the cost it adds to the enclosing segment. */
@@ -283,7 +410,10 @@ class FunctionPass {
     kind.children(e, children);
     let cost = CLASS_COST[kind.cls];
     for (const child of children) cost += this.visit(child);
-    if (kind.cls === 'call' || kind.cls === 'call-indirect') this.leaf = false;
+    if (kind.cls === 'call' || kind.cls === 'call-indirect') {
+      this.leaf = false;
+      if (isReturnCall(id, e)) this.tailCalls++;
+    }
     else if (kind.cls === 'bulk-memory') this.instrumentBulk(e, id);
     else if (kind.cls === 'memory-grow') this.instrumentGrow(e);
     return cost;
@@ -314,7 +444,7 @@ class FunctionPass {
     this.hasLoop = true;
     const body = c('LoopGetBody')(e);
     const cost = this.visit(body);
-    c('LoopSetBody')(e, this.wrap([this.charge(siteCharge('loop-header', cost)), this.check()], body));
+    this.loops.push({ loop: e, body, cost }); // headers are placed once the whole function is known
     return 0;
   }
 
@@ -443,7 +573,7 @@ export function instrumentFuel(bytes: Uint8Array, memories: number): FuelPassRes
     m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, i64c(m, 0));
     if (m.getExport(FUEL_EXPORT)) throw new FuelPassError(`the module already exports "${FUEL_EXPORT}", a name reserved for the sandbox`);
     m.addGlobalExport(FUEL_GLOBAL, FUEL_EXPORT);
-    const stats: FuelPassStats = { functions: 0, expressions: 0, chargePoints: 0, checks: 0, bulkMemorySites: 0, growSites: 0 };
+    const stats: FuelPassStats = { functions: 0, expressions: 0, chargePoints: 0, checks: 0, bulkMemorySites: 0, growSites: 0, debtModeFunctions: 0 };
     const n = m.getNumFunctions();
     for (let i = 0; i < n; i++) {
       const fn = m.getFunctionByIndex(i);
@@ -462,6 +592,7 @@ export function instrumentFuel(bytes: Uint8Array, memories: number): FuelPassRes
       stats.checks += pass.checks;
       stats.bulkMemorySites += pass.bulk;
       stats.growSites += pass.grows;
+      if (pass.debtMode) stats.debtModeFunctions++;
     }
     return { bytes: m.emitBinary(), stats };
   } finally {
