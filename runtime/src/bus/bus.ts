@@ -143,15 +143,17 @@ export class Bus {
         refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
         continue;
       }
-      const box = this.mailboxes.get(name);
-      if (box !== undefined && !box.hasRoom()) {
+      // Created if missing: an agent with nothing delivered yet (e.g. idle since a restart) must
+      // count reservations too, or a burst of concurrent sends would all pass the capacity check.
+      const box = this.mailbox(name);
+      if (!box.hasRoom()) {
         refused.push({ receiver: receiver.name, reason: 'mailbox-full' });
         continue;
       }
       const did = deliveryId(id, name);
       if (this.pending.has(did) || this.opts.log.hasCompleted?.(did) === true) continue; // duplicate
-      box?.reserve(1);
-      if (box) reservations.push(box);
+      box.reserve(1);
+      reservations.push(box);
       deliveries.push({ id: did, messageId: id, receiver: name, message: msg, acceptedAt });
     }
 
