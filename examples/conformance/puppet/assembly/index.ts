@@ -1,0 +1,101 @@
+// TEST AGENT: a puppet for the bus conformance tests. It is a real sandboxed agent whose outgoing
+// messages are scripted by the test, so the tests can make it do what a buggy or hostile agent
+// would (answer out of sequence, claim to be someone else, flood a mailbox, write to nobody).
+//
+// A message carrying the user parameter X-puppet = "do" is a command; its content is key=value
+// lines describing the message(s) to send:
+//   performative=agree  to=b,c  reply-to=d  protocol=…  conversation-id=…  reply-with=…
+//   in-reply-to=…  reply-by-in=<ms from now>  sender=<name written into :sender>  content=…
+//   count=<n>  (send n copies; copy i gets content "<content>#<i>" when n > 1)
+// Every other message is logged as one line, "got <performative> from <sender> cid=<…> irt=<…>
+// content=<…>", and not answered: this is also the silent responder of the timeout test.
+//
+//   config spin-ms  busy-wait this long (host clock) in every handle: a slow agent for backpressure
+import {
+  Agent, AclMessage, AgentId, InitContext, Performative, register, send, now, info, fail,
+  parsePerformative, performativeName,
+} from "@caxton/sdk-assemblyscript";
+
+let spinMs: u64 = 0;
+let sink: u64 = 0;
+
+function ids(list: string): AgentId[] {
+  const out: AgentId[] = [];
+  const parts = list.split(",");
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i].trim();
+    if (p.length > 0) out.push(new AgentId(p));
+  }
+  return out;
+}
+
+function orNull(s: string | null): string {
+  return s !== null ? s! : "-";
+}
+
+function obey(script: string): void {
+  const m = new AclMessage(Performative.Inform);
+  let count: i32 = 1;
+  let content: string | null = null;
+  const lines = script.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const eq = line.indexOf("=");
+    if (eq <= 0) continue;
+    const key = line.substring(0, eq).trim();
+    const value = line.substring(eq + 1);
+    if (key == "performative") {
+      const p = parsePerformative(value.trim());
+      if (p < 0) {
+        fail("unknown performative " + value);
+        return;
+      }
+      m.performative = <Performative>p;
+    } else if (key == "to") m.receivers = ids(value);
+    else if (key == "reply-to") m.replyTo = ids(value);
+    else if (key == "protocol") m.protocol = value;
+    else if (key == "conversation-id") m.conversationId = value;
+    else if (key == "reply-with") m.replyWith = value;
+    else if (key == "in-reply-to") m.inReplyTo = value;
+    else if (key == "reply-by-in") m.setReplyBy(now() + <u64>I64.parseInt(value));
+    else if (key == "sender") m.sender = new AgentId(value);
+    else if (key == "content") content = value;
+    else if (key == "count") count = I32.parseInt(value);
+  }
+  for (let i: i32 = 0; i < count; i++) {
+    m.content = count > 1 && content !== null ? content! + "#" + i.toString() : content;
+    const err = send(m);
+    if (err !== null) {
+      fail("send refused: " + err);
+      return;
+    }
+  }
+}
+
+class Puppet extends Agent {
+  onInit(ctx: InitContext): void {
+    const s = ctx.get("spin-ms");
+    if (s !== null) spinMs = <u64>I64.parseInt(s);
+  }
+
+  onMessage(msg: AclMessage): void {
+    if (spinMs > 0) {
+      const until = now() + spinMs;
+      while (now() < until) sink++;
+    }
+    const mode = msg.param("X-puppet");
+    if (mode !== null && mode == "do") {
+      obey(msg.content !== null ? msg.content! : "");
+      return;
+    }
+    const sender = msg.sender;
+    info(
+      "got " + performativeName(msg.performative) + " from " + (sender !== null ? sender.name : "-") +
+      " cid=" + orNull(msg.conversationId) + " irt=" + orNull(msg.inReplyTo) + " content=" + orNull(msg.content),
+    );
+  }
+}
+
+register(new Puppet());
+
+export * from "@caxton/sdk-assemblyscript/exports";

@@ -1,0 +1,135 @@
+/**
+ * Routing failures and backpressure. An outside client (the API) gets typed errors; an agent, which
+ * cannot catch anything after its handler returned, gets a FIPA `failure` from the platform. A full
+ * mailbox refuses instead of queueing, so a slow agent bounds what the node holds for it however
+ * fast others send. The slow agent is a real puppet that busy-waits in every handler.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MailboxFullError, UnknownReceiverError } from '@caxton/runtime/bus/errors.js';
+import { TestNode, AMS, local } from './support/test-node.js';
+
+const CAPACITY = 20;
+let t: TestNode;
+
+before(async () => {
+  t = await TestNode.start({ mailboxCapacity: CAPACITY });
+  await t.deploy('sender', 'conformance/puppet');
+  await t.deploy('bob', 'conformance/puppet');
+  await t.deploy('slow', 'conformance/puppet', { 'spin-ms': '10' });
+});
+
+after(async () => {
+  await t?.dispose();
+});
+
+/** Deliveries to `agent` accepted and not completed yet: what the node holds for it. */
+function held(agent: string): number {
+  let n = 0;
+  for (const a of t.deliveredTo(agent)) if (!t.completed.has(`${a.messageId}>${agent}`)) n++;
+  return n;
+}
+
+async function drained(agent: string): Promise<void> {
+  await t.waitFor(`${agent} to drain its mailbox`, () => held(agent) === 0, 20_000);
+}
+
+test('unknown receiver: the API gets UnknownReceiverError, an agent gets failure from the platform', async () => {
+  await assert.rejects(
+    t.send({ performative: 'inform', receivers: [{ name: 'nobody' }], content: 'hello?' }),
+    (err: unknown) => err instanceof UnknownReceiverError && err.code === 'bus.unknown-receiver' && /nobody/.test(err.message),
+  );
+
+  await t.puppet('sender', { performative: 'inform', to: 'bob,nobody', content: 'half lost', 'conversation-id': 'lost-1' });
+  const failure = await t.waitFor('failure to the sender', () =>
+    t.accepted.find((a) => a.message.performative === 'failure' && a.receivers.includes('sender') && a.message.conversationId === 'lost-1'));
+  assert.equal(failure.message.sender?.name, AMS);
+  assert.equal(failure.message.userParams?.['X-caxton-failure'], 'unknown-receiver');
+  assert.equal(failure.message.content, 'no agent named nobody@caxton');
+  // The known receiver still got its copy, and the sender's sandbox got the failure.
+  await t.waitFor('bob to get his copy', () => t.logs('bob').some((l) => l.includes('content=half lost')));
+  await t.waitFor('the sender to handle the failure', () => t.logs('sender').some((l) => l.startsWith(`got failure from ${AMS} cid=lost-1`)));
+  const sent = t.accepted.find((a) => a.message.content === 'half lost')!;
+  assert.deepEqual(sent.receivers, ['bob']);
+  assert.deepEqual(sent.refused, [{ receiver: 'nobody@caxton', reason: 'unknown-receiver' }]);
+});
+
+test('full mailbox, API: exactly the free slots are accepted, the rest get MailboxFullError', async () => {
+  await drained('slow');
+  const results = await Promise.allSettled(
+    Array.from({ length: 50 }, (_, i) => t.send({ performative: 'inform', receivers: [{ name: 'slow' }], content: `api ${i}` })),
+  );
+  const accepted = results.filter((r) => r.status === 'fulfilled');
+  const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  assert.equal(accepted.length, CAPACITY);
+  assert.equal(refused.length, 50 - CAPACITY);
+  for (const r of refused) {
+    assert.ok(r.reason instanceof MailboxFullError, String(r.reason));
+    assert.equal((r.reason as MailboxFullError).code, 'bus.mailbox-full');
+  }
+  // First come, first served: the accepted ones are the first CAPACITY sends.
+  assert.deepEqual(results.map((r) => r.status === 'fulfilled'), Array.from({ length: 50 }, (_, i) => i < CAPACITY));
+  await drained('slow');
+  assert.equal(t.logs('slow').filter((l) => l.includes('content=api ')).length, CAPACITY, 'every accepted message was handled');
+});
+
+test('full mailbox, agent: the sender gets one failure per refused message', async () => {
+  await drained('slow');
+  await t.puppet('sender', { performative: 'inform', to: 'slow', content: 'flood', count: 35, 'conversation-id': 'flood-1' });
+  const failures = await t.waitFor('15 failures to the sender', () => {
+    const f = t.accepted.filter((a) => a.message.performative === 'failure' && a.receivers.includes('sender') && a.message.conversationId === 'flood-1');
+    return f.length >= 35 - CAPACITY ? f : undefined;
+  });
+  assert.equal(failures.length, 35 - CAPACITY);
+  for (const f of failures) {
+    assert.equal(f.message.sender?.name, AMS);
+    assert.equal(f.message.userParams?.['X-caxton-failure'], 'mailbox-full');
+    assert.equal(f.message.content, 'mailbox of slow@caxton is full; retry later');
+  }
+  const floods = t.accepted.filter((a) => local(a.message.sender) === 'sender' && a.message.conversationId === 'flood-1');
+  assert.equal(floods.filter((a) => a.receivers.includes('slow')).length, CAPACITY);
+  assert.equal(floods.filter((a) => a.refused.some((r) => r.reason === 'mailbox-full')).length, 35 - CAPACITY);
+  await drained('slow');
+  await t.waitFor('the sender to handle every failure', () =>
+    t.logs('sender').filter((l) => l.startsWith(`got failure from ${AMS} cid=flood-1`)).length === 35 - CAPACITY);
+});
+
+test('sustained overload: what the node holds for a slow agent never exceeds its mailbox', async () => {
+  await drained('slow');
+  const until = Date.now() + 2_000;
+  let sent = 0;
+  let refused = 0;
+  let maxHeld = 0;
+  let maxDepth = 0;
+  while (Date.now() < until) {
+    const wave = await Promise.allSettled(
+      Array.from({ length: 40 }, () => t.send({ performative: 'inform', receivers: [{ name: 'slow' }], content: `load ${sent++}` })),
+    );
+    refused += wave.filter((r) => r.status === 'rejected').length;
+    maxHeld = Math.max(maxHeld, held('slow'));
+    maxDepth = Math.max(maxDepth, (await t.control.getAgent('slow'))!.mailboxDepth);
+    assert.ok(wave.every((r) => r.status === 'fulfilled' || r.reason instanceof MailboxFullError));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.ok(refused > sent / 2, `overload was real: ${refused} of ${sent} refused`);
+  assert.ok(maxHeld <= CAPACITY, `held ${maxHeld} > ${CAPACITY}`);
+  assert.ok(maxDepth <= CAPACITY, `mailbox depth ${maxDepth} > ${CAPACITY}`);
+  await drained('slow');
+  const handledLoad = t.logs('slow').filter((l) => l.includes('content=load ')).length;
+  assert.equal(handledLoad, sent - refused, 'every accepted message was handled, none twice');
+});
+
+test('after a restart the bound holds from the first burst (an idle agent has no mailbox yet)', async () => {
+  await drained('slow');
+  await t.stop();
+  const again = await TestNode.start({ dataDir: t.dataDir, mailboxCapacity: CAPACITY });
+  try {
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => again.send({ performative: 'inform', receivers: [{ name: 'slow' }], content: `burst ${i}` })),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, CAPACITY);
+    assert.ok(results.every((r) => r.status === 'fulfilled' || r.reason instanceof MailboxFullError));
+  } finally {
+    await again.stop();
+  }
+});
