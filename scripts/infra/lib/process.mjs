@@ -24,13 +24,20 @@ function installExitHooks() {
 }
 
 /**
+ * util-linux `setpriv --pdeathsig KILL` makes the kernel kill the server when this process dies,
+ * even by SIGKILL or a V8 out-of-memory abort, where no exit hook runs. Linux only; best effort.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => process.platform === 'linux' && fs.existsSync(p));
+
+/**
  * Spawn `command args` with stdout+stderr appended to `logFile`.
  * `detached: true` makes it outlive this process (the CLI's `up`); otherwise it is reaped on exit.
  */
 export function spawnServer(command, args, { logFile, env, detached = false, cwd } = {}) {
   const fd = fs.openSync(logFile, 'a');
   try {
-    const child = spawn(command, args, {
+    const [cmd, argv] = !detached && SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args];
+    const child = spawn(cmd, argv, {
       cwd, env: { ...process.env, ...env }, detached, stdio: ['ignore', fd, fd],
     });
     if (detached) child.unref();

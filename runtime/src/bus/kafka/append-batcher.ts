@@ -12,7 +12,7 @@
  */
 import type { Message } from 'kafkajs';
 import { KafkaAppendError } from './errors.js';
-import { backoff, isPermanent, rootMessage, sleep } from './client.js';
+import { AttemptTimeoutError, backoff, isPermanent, rootMessage, sleep } from './client.js';
 import { needsNewProducer } from './producer-slot.js';
 
 interface Waiter {
@@ -90,7 +90,9 @@ export class AppendBatcher {
           return false;
         });
         if (keep.length === 0) return;
-        if (keep.length !== batch.length || needsNewProducer(e)) await this.o.resetProducer();
+        // A timed-out attempt may still be in flight inside kafkajs: a new identity keeps the
+        // two from confusing each other's sequence numbers.
+        if (keep.length !== batch.length || needsNewProducer(e) || e instanceof AttemptTimeoutError) await this.o.resetProducer();
         batch = keep;
         this.o.onRetry(attempt, detail);
         await sleep(Math.min(backoff(attempt, 100, 2000), Math.max(0, Math.min(...batch.map((w) => w.deadline)) - now)));

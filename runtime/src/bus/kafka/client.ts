@@ -86,3 +86,20 @@ export function backoff(attempt: number, baseMs = 100, capMs = 3000): number {
   const exp = Math.min(capMs, baseMs * 2 ** attempt);
   return exp / 2 + Math.random() * (exp / 2);
 }
+
+/**
+ * Bound one attempt of a kafkajs call. kafkajs has request timeouts, but some paths (a commit
+ * while its consumer restarts, a connect to a broker that vanished mid-handshake) were seen to
+ * wait far longer; our retry loops need every attempt to end.
+ */
+export class AttemptTimeoutError extends Error {
+  override readonly name = 'AttemptTimeoutError';
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AttemptTimeoutError(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}

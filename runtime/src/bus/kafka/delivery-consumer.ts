@@ -11,7 +11,8 @@ import { PartitionTracker } from './partition-tracker.js';
 import { CommitQueue } from './commit-queue.js';
 import type { CompletedWindow } from './completed-window.js';
 import { decodeDelivery, deliveryIdOf } from './codec.js';
-import { consumerRetry } from './client.js';
+import { backoff, consumerRetry, withTimeout } from './client.js';
+import type { CommitEntry } from './commit-queue.js';
 
 type Committed = Map<number, { offset: number; metadata: string | null }>;
 
@@ -52,12 +53,15 @@ export class DeliveryConsumer {
       retry: consumerRetry(() => this.closing),
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment[this.topic] ?? []));
-    this.consumer.on(this.consumer.events.CRASH, (e) =>
-      o.onEvent({ type: 'consumer-crash', error: e.payload.error, restart: e.payload.restart }));
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      o.onEvent({ type: 'consumer-crash', error: e.payload.error, restart: e.payload.restart });
+      // kafkajs only restarts itself after errors it deems retriable; "Failed to find group
+      // coordinator" during a broker restart is not one of them, and left alone the node would
+      // silently stop consuming. kafkajs has already disconnected when this event fires.
+      if (!e.payload.restart) this.restartLater(1);
+    });
     this.commits = new CommitQueue({
-      commit: (entries) => this.consumer.commitOffsets(entries.map((e) => ({
-        topic: this.topic, partition: e.partition, offset: String(e.offset), metadata: e.metadata,
-      }))),
+      commit: (entries) => this.commit(entries),
       tracker: (p) => (this.assigned.has(p) ? this.trackers.get(p) : undefined),
       metadataMaxBytes: d.metadataMaxBytes,
       timeoutMs: o.commitTimeoutMs,
@@ -73,12 +77,56 @@ export class DeliveryConsumer {
   start(handler: DeliveryHandler): void {
     if (this.handler) throw new Error('consume() called twice');
     this.handler = handler;
-    this.consumer.run({
+    this.run().catch((error: Error) => {
+      this.d.o.onEvent({ type: 'consumer-crash', error, restart: false });
+      this.restartLater(1);
+    });
+  }
+
+  private run(): Promise<void> {
+    return this.consumer.run({
       autoCommit: false,
       // We resolve offsets ourselves: a record not handed out (partition full) must be re-fetched.
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.onBatch(payload),
-    }).catch((error: Error) => this.d.o.onEvent({ type: 'consumer-crash', error, restart: false }));
+    });
+  }
+
+  private restartLater(attempt: number): void {
+    if (this.closing) return;
+    setTimeout(() => {
+      if (this.closing) return;
+      // kafkajs starts with fresh state (nothing paused): our paused set is stale now.
+      this.paused.clear();
+      this.consumer.connect().then(() => this.run()).catch((error: Error) => {
+        this.d.o.onEvent({ type: 'consumer-crash', error, restart: false });
+        this.restartLater(attempt + 1);
+      });
+    }, backoff(attempt, 300, 5000)).unref();
+  }
+
+  /**
+   * Commit through the group member (the coordinator checks our generation). kafkajs'
+   * commitOffsets() returns normally WITHOUT committing when its runner is not running (e.g.
+   * while it restarts after a crash); only its COMMIT_OFFSETS event, emitted after the broker
+   * acknowledged, proves the commit happened, so that is what we wait for.
+   */
+  private async commit(entries: CommitEntry[]): Promise<void> {
+    let confirmed = false;
+    const off = this.consumer.on(this.consumer.events.COMMIT_OFFSETS, (e) => {
+      const t = e.payload.topics.find((x) => x.topic === this.topic);
+      if (t && entries.every((c) => t.partitions.some((p) =>
+        Number(p.partition) === c.partition && String(p.offset) === String(c.offset) &&
+        ((p as { metadata?: string | null }).metadata ?? '') === c.metadata))) confirmed = true;
+    });
+    try {
+      await withTimeout(this.consumer.commitOffsets(entries.map((e) => ({
+        topic: this.topic, partition: e.partition, offset: String(e.offset), metadata: e.metadata,
+      }))), 2 * this.d.o.requestTimeoutMs, 'offset commit');
+    } finally {
+      off();
+    }
+    if (!confirmed) throw new Error('offset commit not performed: the consumer is (re)joining its group');
   }
 
   /** The tracker of a partition this node owns now (for complete()). */

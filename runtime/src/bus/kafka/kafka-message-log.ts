@@ -14,7 +14,7 @@
 import type { Admin, Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { CompletionRecord, DeadLetter, Delivery, DeliveryHandler, MessageLog } from '../message-log.js';
 import { resolveOptions, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
-import { createKafka, receiverPartitioner, rootMessage } from './client.js';
+import { createKafka, receiverPartitioner, rootMessage, withTimeout } from './client.js';
 import { ensureTopics, type TopicLayout } from './topics.js';
 import { encodeDeadLetter, encodeDelivery } from './codec.js';
 import { partitionFor } from './partitioner.js';
@@ -92,7 +92,7 @@ export class KafkaMessageLog implements MessageLog {
       };
       const layout = await Promise.race([connect(), timeout]);
       const send = (topic: string) => (messages: Message[]) =>
-        producer.send({ topic, acks: -1, timeout: this.o.requestTimeoutMs, messages });
+        withTimeout(producer.send({ topic, acks: -1, timeout: this.o.requestTimeoutMs, messages }), 3 * this.o.requestTimeoutMs, 'produce');
       const common = {
         resetProducer: () => producer.reset(),
         onRetry: (attempt: number, error: string) => this.o.onEvent({ type: 'append-retry', attempt, error }),
