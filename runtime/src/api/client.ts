@@ -63,6 +63,21 @@ type UnaryFn = (req: unknown, md: Metadata, opts: CallOptions, cb: (err: Service
 
 const CaxtonRawClient = makeGenericClientConstructor(caxtonService(), 'Caxton');
 
+/**
+ * Waits for the upload stream to drain or the call to end, then removes both listeners: a plain
+ * `Promise.race` of two `once()`s leaves the loser's listeners behind, one pair per chunk, which
+ * on a 60 MiB upload is hundreds of listeners and a MaxListenersExceededWarning on the user's
+ * terminal.
+ */
+async function drainOrStatus(call: ClientWritableStream<W.WireArtifactUpload>): Promise<void> {
+  const abort = new AbortController();
+  try {
+    await Promise.race([once(call, 'drain', { signal: abort.signal }), once(call, 'status', { signal: abort.signal })]);
+  } finally {
+    abort.abort();
+  }
+}
+
 export class CaxtonClient {
   private constructor(
     private readonly raw: RawClient,
@@ -132,7 +147,7 @@ export class CaxtonClient {
           sent += chunk.length;
           onProgress?.(sent, bytes.length);
           // Respect flow control, but stop waiting if the server answered (e.g. rejected the header).
-          if (!flushed && !settled) await Promise.race([once(call, 'drain'), once(call, 'status')]);
+          if (!flushed && !settled) await drainOrStatus(call);
         }
         if (!settled) call.end();
       })().catch((err: unknown) => {
