@@ -15,6 +15,14 @@ const EXACT: ReadonlyMap<string, status> = new Map([
   ['cluster.node-id-taken', status.FAILED_PRECONDITION],
   ['cluster.membership-lost', status.UNAVAILABLE],
   ['api.upload-timeout', status.DEADLINE_EXCEEDED],
+  // What the sandbox says about an artifact or its init is the deployer's to fix, not a node bug
+  // (without these a core module or a component of another world came back as INTERNAL).
+  ['sandbox.artifact.core-module', status.INVALID_ARGUMENT],
+  ['sandbox.artifact.not-wasm', status.INVALID_ARGUMENT],
+  ['sandbox.artifact.wrong-world', status.INVALID_ARGUMENT],
+  ['sandbox.artifact.unsupported', status.INVALID_ARGUMENT],
+  ['sandbox.limits.memory-below-initial', status.INVALID_ARGUMENT],
+  ['sandbox.agent.init-failed', status.INVALID_ARGUMENT],
 ]);
 
 /** Checked in order against the part of the code after its last dot. */

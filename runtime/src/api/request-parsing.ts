@@ -64,7 +64,7 @@ function parseHeaderCommon(h: WireArtifactHeader, maxArtifactBytes: number): { n
   if (h.totalSize > maxArtifactBytes) {
     throw new ResourceExhaustedError(`artifact of ${h.totalSize} bytes exceeds this node's limit of ${maxArtifactBytes} bytes`, {
       context: { field: 'header.total_size', limit: maxArtifactBytes },
-      hint: 'shrink the component (wasm-opt, strip debug info) or start the node with a larger --max-artifact-bytes',
+      hint: 'shrink the component (wasm-opt, strip debug info, a smaller JavaScript engine); the limit is set by whoever runs the node (`caxton serve` has no flag for it)',
     });
   }
   const limits: DeploySpec['limits'] = {};
