@@ -22,7 +22,7 @@ import { LocalNodeControl } from './node-control.js';
 import { DirectorySync } from './directory-sync.js';
 import { AgentTimers } from './timers.js';
 import { DEFAULT_LIMITS, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
-import { openStorage } from './storage.js';
+import { openStorage, type NodeStorage } from './storage.js';
 import { SandboxAgentHost } from './sandbox-host.js';
 
 export const CAXTON_VERSION = '0.1.0';
@@ -104,10 +104,18 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   let stopping = false;
   const control = new LocalNodeControl({
     nodeId, version: CAXTON_VERSION, startedAt, agents, bus, registry: storage.registry, logs,
-    tail: new TailHub(events), externals, status: () => storage.status(agents!), isStopping: () => stopping,
+    tail: new TailHub(events), externals, status: () => selfAddressed(storage.status(agents!)), isStopping: () => stopping,
   });
 
   let api: ApiServer | undefined;
+  // Storage knows only the configured port; with --api-port 0 that is `:0`, which nobody can
+  // dial. This node's entry shows where its API really listens.
+  const selfAddressed = async (s: ReturnType<NodeStorage['status']>): ReturnType<NodeStorage['status']> => {
+    const status = await s;
+    if (!api) return status;
+    const address = `${options.apiHost}:${api.port}`;
+    return { ...status, nodes: status.nodes.map((n) => (n.self ? { ...n, address } : n)) };
+  };
   if (options.api !== false) {
     api = await startApiServer({
       node: control, host: options.apiHost, port: options.apiPort, dataDir, auth: options.auth,
