@@ -114,6 +114,8 @@ export function explain(err: unknown, facts?: ConnectionFacts): Explained {
     message = err.message;
     hint = err.hint;
   } else if (err instanceof CaxtonError) {
+    // A token file the CLI refuses to use (readable by all, not a token) is a credentials problem.
+    if (err.code.startsWith('api.token-file')) exitCode = EXIT.AUTH;
     message = err.message;
     hint = err.hint;
   } else {
