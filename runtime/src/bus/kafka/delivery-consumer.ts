@@ -12,6 +12,7 @@ import { CommitQueue } from './commit-queue.js';
 import type { CompletedWindow } from './completed-window.js';
 import { decodeDelivery, deliveryIdOf } from './codec.js';
 import { backoff, consumerRetry, withTimeout } from './client.js';
+import { rendezvousAssigner } from './rendezvous-assigner.js';
 import type { CommitEntry } from './commit-queue.js';
 
 type Committed = Map<number, { offset: number; metadata: string | null }>;
@@ -45,6 +46,7 @@ export class DeliveryConsumer {
     this.topic = o.deliveriesTopic;
     this.consumer = d.kafka.consumer({
       groupId: o.groupId,
+      partitionAssigners: [rendezvousAssigner(o.nodeId, o.deliveriesTopic)],
       sessionTimeout: o.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(o.sessionTimeoutMs / 5)),
       // New records are fetched as they arrive; this only bounds how long a resume() waits.

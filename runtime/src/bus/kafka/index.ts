@@ -2,6 +2,7 @@
 export { KafkaMessageLog } from './kafka-message-log.js';
 export type { KafkaMessageLogOptions, KafkaLogEvent, KafkaLogSink, KafkaLogLevel } from './options.js';
 export { partitionFor, murmur2 } from './partitioner.js';
+export { placementKey, partitionKey, partitionOwner, assignPartitions } from './partition-placement.js';
 export {
   KafkaUnreachableError, KafkaMisconfiguredError, KafkaAppendError, KafkaCommitError, KafkaNotOwnerError, KafkaLogStateError,
 } from './errors.js';

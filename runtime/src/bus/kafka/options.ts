@@ -29,6 +29,11 @@ export interface KafkaMessageLogOptions {
   /** kafkajs client id; default `caxton-<host>-<pid>`, which shows in broker logs and quotas. */
   clientId?: string;
   /**
+   * This node's id, as in the cluster membership (etcd). Partitions are assigned to nodes by
+   * rendezvous hashing of their ids (partition-placement.ts); default: the client id.
+   */
+  nodeId?: string;
+  /**
    * Partitions of the deliveries topic. Used when creating it; if the topic exists with another
    * count, open() fails, because changing it re-routes receivers (and breaks per-receiver order).
    * Unset: create with 12, accept whatever exists. It caps how many nodes share the load.
@@ -78,12 +83,14 @@ export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions 
   if (o.brokers.length === 0) throw new RangeError('KafkaMessageLog needs at least one broker address');
   const topicPrefix = o.topicPrefix ?? 'caxton';
   const cluster = o.cluster ?? 'default';
+  const clientId = o.clientId ?? `caxton-${os.hostname()}-${process.pid}`;
   return {
     brokers: [...o.brokers],
     cluster,
     topicPrefix,
     groupId: o.groupId ?? `${topicPrefix}.bus.${cluster}`,
-    clientId: o.clientId ?? `caxton-${os.hostname()}-${process.pid}`,
+    clientId,
+    nodeId: o.nodeId ?? clientId,
     partitions: o.partitions,
     replicationFactor: o.replicationFactor,
     retentionMs: o.retentionMs ?? 7 * 24 * 3600_000,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import {
-  KafkaMessageLog, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError,
+  KafkaMessageLog, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError, partitionOwner,
   type KafkaLogEvent, type KafkaMessageLogOptions,
 } from '../../../src/bus/kafka/index.js';
 import type { Delivery } from '../../../src/bus/message-log.js';
@@ -130,15 +130,16 @@ describe('KafkaMessageLog (real broker)', () => {
     assert.deepEqual(ids(got), ids(sent));
   });
 
-  it('two nodes of one cluster split the partitions, each gets only its receivers, the survivor takes over', async () => {
+  it('two nodes of one cluster split the partitions by rendezvous, each gets only its receivers, the survivor takes over', async () => {
     const names = uniqueNames('cluster');
-    const a = await node(names);
-    const b = await node(names);
-    await waitFor('both nodes own partitions', () => {
-      const pa = a.log.ownedPartitions();
-      const pb = b.log.ownedPartitions();
-      return pa.length > 0 && pb.length > 0 && pa.length + pb.length === 4 && pa.every((p) => !pb.includes(p));
-    }, 45_000);
+    const a = await node(names, { nodeId: 'node-a' });
+    const b = await node(names, { nodeId: 'node-b' });
+    // The assignment is the pure rendezvous plan over the node ids (placement can compute it too).
+    const plan = (id: string) => [0, 1, 2, 3].filter((p) => partitionOwner(p, ['node-a', 'node-b']) === id);
+    assert.ok(plan('node-a').length > 0 && plan('node-b').length > 0, 'test ids must split the 4 partitions');
+    await waitFor('the rendezvous assignment', () =>
+      JSON.stringify(a.log.ownedPartitions()) === JSON.stringify(plan('node-a')) &&
+      JSON.stringify(b.log.ownedPartitions()) === JSON.stringify(plan('node-b')), 45_000);
     const receivers = Array.from({ length: 16 }, (_, i) => `agent${i}`);
     const sent = deliveries('k', 64, receivers);
     await a.log.append(sent);

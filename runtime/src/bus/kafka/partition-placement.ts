@@ -1,0 +1,49 @@
+/**
+ * Which node consumes which partition, and so which node runs which agent in Kafka mode
+ * (docs/decisions/0600-kafka-bus-partitioning.md). The unit of placement is the partition: agent X
+ * lives where partition partitionFor(X) is consumed, and that partition goes to the rendezvous
+ * (HRW) winner of the key `kafka-partition:<p>` among the live nodes — the same hash the
+ * PlacementController uses (placement/rendezvous.ts). So placement can compute an agent's node
+ * from the etcd membership alone, and the consumer group computes the same answer from its members.
+ */
+import { ownerOf } from '../../placement/rendezvous.js';
+import { partitionFor } from './partitioner.js';
+
+/** The placement key of an agent in Kafka mode: give this to rendezvous `ownerOf` instead of the agent name. */
+export function placementKey(receiver: string, partitions: number): string {
+  return partitionKey(partitionFor(receiver, partitions));
+}
+
+export function partitionKey(partition: number): string {
+  return `kafka-partition:${partition}`;
+}
+
+/** The node that should consume `partition`, among `nodes` (undefined when there are none). */
+export function partitionOwner(partition: number, nodes: readonly string[]): string | undefined {
+  return ownerOf(partitionKey(partition), nodes);
+}
+
+export interface GroupMember {
+  memberId: string;
+  nodeId: string;
+}
+
+/**
+ * Assign partitions 0..n-1 to group members: each to the member whose node is the rendezvous
+ * owner. Two members claiming the same node id (a restarted node whose old session has not expired
+ * yet) cannot both get it: the lowest member id does, and the stale one is evicted on its own.
+ * Every member appears in the result, possibly with no partitions.
+ */
+export function assignPartitions(partitions: number, members: readonly GroupMember[]): Map<string, number[]> {
+  const out = new Map<string, number[]>(members.map((m) => [m.memberId, []]));
+  const byNode = new Map<string, string>();
+  for (const m of [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : 1))) {
+    if (!byNode.has(m.nodeId)) byNode.set(m.nodeId, m.memberId);
+  }
+  const nodes = [...byNode.keys()];
+  for (let p = 0; p < partitions; p++) {
+    const node = partitionOwner(p, nodes);
+    if (node !== undefined) out.get(byNode.get(node)!)!.push(p);
+  }
+  return out;
+}
