@@ -21,7 +21,7 @@ const content = (r: WorkResult) => r.outbox.map((m) => m.content);
 
 before(async () => {
   probe = await asProbe();
-  pool = new ShardPool({ shards: 2, engine: { cacheDir: TEST_ENGINE_CACHE }, watchdogTickMs: 10, onEvent: (e) => events.push(e) });
+  pool = new ShardPool({ shards: 2, engine: { cacheDir: TEST_ENGINE_CACHE }, watchdogTickMs: 10, minInitDeadlineMs: 1_000, onEvent: (e) => events.push(e) });
 });
 
 after(async () => {
@@ -55,6 +55,18 @@ describe('ShardPool', () => {
     assert.ok(m!.memoryPages >= 1);
     assert.ok(m!.fuelUsedTotal > 0);
     assert.equal(m!.completed, 3);
+  });
+
+  it('upgrades an agent in place; a failing upgrade leaves the old version running', async () => {
+    await pool.deploy({ name: 'up@test', artifact: probe, limits });
+    assert.deepEqual(content((await pool.deliver([work('up@test', 'count')]))[0]!), ['1']);
+    await assert.rejects(pool.upgrade({ name: 'up@test', artifact: probe, limits, config: { 'fail-init': 'bad config' } }), /bad config/);
+    assert.deepEqual(content((await pool.deliver([work('up@test', 'count')]))[0]!), ['2'], 'the old instance kept running');
+    const report = await pool.upgrade({ name: 'up@test', artifact: probe, limits, config: { start: '41' } });
+    assert.equal(report.state, 'running');
+    assert.deepEqual(content((await pool.deliver([work('up@test', 'count')]))[0]!), ['42'], 'the new version, with its config');
+    assert.equal(await pool.undeploy('up@test'), true);
+    assert.equal((await pool.deliver([work('up@test', 'count')]))[0]!.status, 'not-running');
   });
 
   it('refuses a bad artifact on deploy and keeps nothing', async () => {
@@ -91,6 +103,19 @@ describe('ShardPool', () => {
     const [s] = await pool.metrics('spinner@test');
     assert.equal(s!.restarts, 1);
     assert.equal(s!.lastError?.code, 'sandbox.timeout');
+  });
+
+  it('a deploy whose init never finishes is cut off and its shard restarted', async () => {
+    const victim = (await pool.metrics()).find((m) => m.state === 'running')!;
+    const t0 = performance.now();
+    await assert.rejects(
+      pool.deploy({ name: 'slow-init@test', artifact: probe, limits: { ...limits, fuelPerInit: 1e15, wallClockMs: 100 }, config: { 'spin-init': '1' } }),
+      (e: { code?: string }) => e.code === 'sandbox.agent.init-timeout',
+    );
+    assert.ok(performance.now() - t0 < 5_000);
+    assert.equal(pool.state('slow-init@test'), undefined);
+    const r = await pool.deliver([work(victim.agent, 'echo:alive')]);
+    assert.deepEqual(content(r[0]!), ['alive'], 'agents of the restarted shard run again');
   });
 
   it('timeouts count against the restart policy: a looping agent ends failed and stops costing anything', async () => {

@@ -39,6 +39,11 @@ export interface ShardPoolOptions {
   /** Limits for each worker's JS heap (wasm memories are bounded per agent, not by these). */
   workerResourceLimits?: ResourceLimits;
   clock?: () => number;
+  /**
+   * A deploy (instantiate + init) taking longer than max(10 × the agent's wallClockMs, this) gets
+   * its shard reset and fails with `sandbox.agent.init-timeout`. Default 10 s.
+   */
+  minInitDeadlineMs?: number;
   /** Observability hook: shard resets, agents failing. */
   onEvent?: (event: PoolEvent) => void;
 }
@@ -70,6 +75,9 @@ export interface PoolAgentMetrics extends Omit<AgentMetrics, 'path'> {
   /** Results seen by the pool. */
   completed: number;
 }
+
+/** Default shortest time a deploy (instantiate + init) may take before its shard is reset. */
+const MIN_INIT_DEADLINE_MS = 10_000;
 
 interface AgentRecord {
   deployment: AgentDeployment;
@@ -164,7 +172,20 @@ export class ShardPool {
     if (!existing) shard.agents.set(spec.name, deployment); // reserve the slot (load) while deploying
     try {
       await this.ensureArtifact(shard, artifact.digest);
-      const report = await shard.request<StartReport>({ op: 'deploy', deployment, replace: existing !== null });
+      const deadline = Math.max(10 * limits.wallClockMs, this.opts.minInitDeadlineMs ?? MIN_INIT_DEADLINE_MS);
+      const report = await this.withDeadline(
+        shard.request<StartReport>({ op: 'deploy', deployment, replace: existing !== null }),
+        deadline,
+        () => {
+          const message = `agent ${spec.name} did not finish starting within ${deadline} ms; shard ${shard.id} was restarted`;
+          this.opts.onEvent?.({ kind: 'shard-reset', shard: shard.id, reason: 'timeout', agent: spec.name, message });
+          this.recover(shard, false, message);
+          return new SandboxError('sandbox.agent.init-timeout', message, {
+            context: { agent: spec.name, kind: 'timeout' },
+            hint: 'init() blocked outside metered code, or fuelPerInit is far too high: fix the agent or its limits.',
+          });
+        },
+      );
       shard.agents.set(spec.name, deployment);
       this.agents.set(spec.name, {
         deployment,
@@ -182,6 +203,32 @@ export class ShardPool {
       if (!existing) shard.agents.delete(spec.name);
       throw err;
     }
+  }
+
+  /** Rejects with `onTimeout()`'s error if `p` has not settled in time (the backstop for deploys). */
+  private withDeadline<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        if (done) return;
+        done = true;
+        reject(onTimeout());
+      }, ms);
+      p.then(
+        (v) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (err: unknown) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
   }
 
   async undeploy(name: string): Promise<boolean> {
