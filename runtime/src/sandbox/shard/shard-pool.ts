@@ -24,10 +24,10 @@ import { resolveLimits } from '../limits/limits.js';
 import type { RestartPolicy } from '../restart-policy.js';
 import { DEFAULT_RESTART_POLICY, RestartTracker } from '../restart-policy.js';
 import type { AgentState, CrashKind, ErrorInfo, Work, WorkResult } from '../results.js';
-import { emptyEffects } from '../results.js';
 import { crashError, errorInfo } from '../traps.js';
 import type { AgentDeployment } from './protocol.js';
-import type { ResetReport, StuckItem } from './shard.js';
+import type { StuckItem } from './shard.js';
+import { crashedResult, notRunning, withDeadline } from './pool-results.js';
 import { Shard } from './shard.js';
 
 export interface ShardPoolOptions {
@@ -173,7 +173,7 @@ export class ShardPool {
     try {
       await this.ensureArtifact(shard, artifact.digest);
       const deadline = Math.max(10 * limits.wallClockMs, this.opts.minInitDeadlineMs ?? MIN_INIT_DEADLINE_MS);
-      const report = await this.withDeadline(
+      const report = await withDeadline(
         shard.request<StartReport>({ op: 'deploy', deployment, replace: existing !== null }),
         deadline,
         () => {
@@ -203,32 +203,6 @@ export class ShardPool {
       if (!existing) shard.agents.delete(spec.name);
       throw err;
     }
-  }
-
-  /** Rejects with `onTimeout()`'s error if `p` has not settled in time (the backstop for deploys). */
-  private withDeadline<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let done = false;
-      const timer = setTimeout(() => {
-        if (done) return;
-        done = true;
-        reject(onTimeout());
-      }, ms);
-      p.then(
-        (v) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          resolve(v);
-        },
-        (err: unknown) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          reject(err);
-        },
-      );
-    });
   }
 
   async undeploy(name: string): Promise<boolean> {
@@ -312,22 +286,7 @@ export class ShardPool {
 
   private synthetic(w: Work, kind: CrashKind, message: string): WorkResult {
     const rec = this.agents.get(w.agent);
-    const error = errorInfo(crashError(kind, message, { agent: w.agent, messageId: w.kind === 'message' ? w.messageId : undefined, fuelUsed: 0 }));
-    return {
-      agent: w.agent,
-      workId: w.id,
-      messageId: w.kind === 'message' ? w.messageId : null,
-      status: 'crashed',
-      kind,
-      message,
-      error,
-      ...emptyEffects(),
-      fuelUsed: 0,
-      initFuelUsed: 0,
-      durationUs: 0,
-      state: rec?.state === 'failed' ? 'failed' : 'idle',
-      restarts: rec?.tracker.restarts ?? 0,
-    };
+    return crashedResult(w, kind, message, rec?.state === 'failed' ? 'failed' : 'idle', rec?.tracker.restarts ?? 0);
   }
 
   // ---------- backstop ----------
@@ -444,20 +403,4 @@ export class ShardPool {
     this.closed = true;
     await Promise.all(this.shards.map((s) => s.close()));
   }
-}
-
-function notRunning(w: Work, reason: string, state: AgentState, restarts: number): WorkResult {
-  return {
-    agent: w.agent,
-    workId: w.id,
-    messageId: w.kind === 'message' ? w.messageId : null,
-    status: 'not-running',
-    reason,
-    ...emptyEffects(),
-    fuelUsed: 0,
-    initFuelUsed: 0,
-    durationUs: 0,
-    state,
-    restarts,
-  };
 }

@@ -1,0 +1,347 @@
+/**
+ * The fuel pass for one function: walks its body once, placing charges and checks per the cost
+ * model (cost-model.ts), then loop headers (debt or direct) and the entry charge.
+ */
+import binaryen from 'binaryen';
+import type { FunctionFacts } from './cost-model.js';
+import { BULK_BYTES_SHIFT, CLASS_COST, DEBT_FLUSH, GROW_PAGE_COST, planIf, siteCharge, siteChecks } from './cost-model.js';
+import type { Ref } from './binaryen-api.js';
+import { c, getId, getType, i64c } from './binaryen-api.js';
+import type { Kind } from './expression-kinds.js';
+import { idNames } from './expression-kinds.js';
+
+export const FUEL_GLOBAL = 'caxton$fuel';
+export const REFILL_FN = 'caxton$fuel_refill';
+export const GROW_FN = 'caxton$fuel_grow';
+
+export class UnsupportedInstruction extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FuelPassError';
+  }
+}
+
+function isReturnCall(id: number, e: Ref): boolean {
+  if (id === binaryen.CallId) return c('CallIsReturn')(e) !== 0;
+  if (id === binaryen.CallIndirectId) return c('CallIndirectIsReturn')(e) !== 0;
+  return c('CallRefIsReturn')(e) !== 0;
+}
+
+
+interface LoopSite {
+  loop: Ref;
+  body: Ref;
+  cost: number;
+}
+
+/** A `return` whose parent can take a replacement (so a flush can be put in front of it). */
+interface ReturnSlot {
+  ret: Ref;
+  replace(next: Ref): void;
+}
+
+export class FunctionPass {
+  leaf = true;
+  hasLoop = false;
+  charges = 0;
+  checks = 0;
+  expressions = 0;
+  bulk = 0;
+  grows = 0;
+  /** Whether this function's loops were metered through the debt local (see instrumentLoops). */
+  debtMode = false;
+  private temp = -1;
+  private debt = -1;
+  private readonly loops: LoopSite[] = [];
+  private tailCalls = 0;
+
+  constructor(
+    private readonly m: binaryen.Module,
+    private readonly fn: number,
+    private readonly kinds: Map<number, Kind>,
+  ) {}
+
+  private fuel(): Ref {
+    return this.m.global.get(FUEL_GLOBAL, binaryen.i64);
+  }
+
+  /** `fuel -= amount` for a constant amount (a charge point). */
+  charge(amount: number): Ref {
+    this.charges++;
+    return this.chargeBy(i64c(this.m, amount));
+  }
+
+  /** `fuel -= <i64 expression>` (run-time charges of bulk memory and memory.grow). */
+  chargeBy(amount: Ref): Ref {
+    return this.m.global.set(FUEL_GLOBAL, this.m.i64.sub(this.fuel(), amount));
+  }
+
+  check(): Ref {
+    this.checks++;
+    return this.m.if(
+      this.m.i64.lt_s(this.fuel(), i64c(this.m, 0)),
+      this.m.global.set(FUEL_GLOBAL, this.m.call(REFILL_FN, [this.fuel()], binaryen.i64)),
+    );
+  }
+
+  private wrap(prefix: Ref[], body: Ref): Ref {
+    return this.m.block(null, [...prefix, body], binaryen.auto);
+  }
+
+  private tempLocal(): number {
+    if (this.temp < 0) this.temp = c('FunctionAddVar')(this.fn, binaryen.i32);
+    return this.temp;
+  }
+
+  run(): void {
+    let body = c('FunctionGetBody')(this.fn);
+    if (!body) return;
+    const cost = this.visit(body);
+    body = this.instrumentLoops(body);
+    const facts: FunctionFacts = { leaf: this.leaf, hasLoop: this.hasLoop };
+    const prefix = [this.charge(siteCharge('function-entry', cost))];
+    if (siteChecks('function-entry', facts)) prefix.push(this.check());
+    c('FunctionSetBody')(this.fn, this.wrap(prefix, body));
+  }
+
+  /**
+   * Loop headers charge every iteration. A read-modify-write of the fuel global per iteration is a
+   * loop-carried dependency through memory that doubles the time of tight loops, so where it is
+   * safe the header adds its charge to a local "debt" instead (a register), and the debt moves to
+   * the global when it reaches DEBT_FLUSH (with the budget check) and at every exit of the function
+   * (falling off its end, every `return`). Safe = every `return` of the function can be given a
+   * flush in front of it, no tail calls, a body of zero or one value. Otherwise headers charge the
+   * global directly. Debt mode delays out-of-fuel by at most DEBT_FLUSH and loses at most that much
+   * of a call that traps; the same input is still always charged the same.
+   */
+  private instrumentLoops(body: Ref): Ref {
+    if (this.loops.length === 0) return body;
+    const bodyType = getType(body);
+    const returns: ReturnSlot[] = [];
+    const eligible =
+      this.tailCalls === 0 &&
+      (bodyType === binaryen.none || bodyType === binaryen.unreachable || binaryen.expandType(bodyType).length === 1) &&
+      this.collectReturns(body, returns);
+    this.debtMode = eligible;
+    for (const site of this.loops) {
+      const charge = siteCharge('loop-header', site.cost);
+      const header = eligible ? this.debtHeader(charge) : [this.charge(charge), this.check()];
+      c('LoopSetBody')(site.loop, this.wrap(header, site.body));
+    }
+    if (!eligible) return body;
+    for (const r of returns) r.replace(this.m.block(null, [this.flush(false), r.ret], binaryen.auto));
+    if (bodyType === binaryen.none || bodyType === binaryen.unreachable) {
+      return this.m.block(null, [body, this.flush(false)], binaryen.none);
+    }
+    const t = c('FunctionAddVar')(this.fn, bodyType);
+    return this.m.block(null, [this.m.local.set(t, body), this.flush(false), this.m.local.get(t, bodyType)], bodyType);
+  }
+
+  private debtLocal(): number {
+    if (this.debt < 0) this.debt = c('FunctionAddVar')(this.fn, binaryen.i64);
+    return this.debt;
+  }
+
+  /** `debt += charge; if (debt >= DEBT_FLUSH) flush-and-check`. */
+  private debtHeader(charge: number): Ref[] {
+    const d = this.debtLocal();
+    this.charges++;
+    this.checks++;
+    return [
+      this.m.local.set(d, this.m.i64.add(this.m.local.get(d, binaryen.i64), i64c(this.m, charge))),
+      this.m.if(this.m.i64.ge_s(this.m.local.get(d, binaryen.i64), i64c(this.m, DEBT_FLUSH)), this.flush(true)),
+    ];
+  }
+
+  /** `fuel -= debt; debt = 0` (and the budget check). */
+  private flush(withCheck: boolean): Ref {
+    const d = this.debtLocal();
+    const steps = [this.chargeBy(this.m.local.get(d, binaryen.i64)), this.m.local.set(d, i64c(this.m, 0))];
+    if (withCheck) steps.push(this.check());
+    return this.m.block(null, steps, binaryen.none);
+  }
+
+  /**
+   * Finds every `return` in the (instrumented) body. False if one sits where it cannot be given a
+   * flush in front of it (an operand position), which rules debt mode out.
+   */
+  private collectReturns(root: Ref, out: ReturnSlot[]): boolean {
+    let ok = true;
+    const walk = (e: Ref, slot: ((next: Ref) => void) | null): void => {
+      const id = getId(e);
+      if (id === binaryen.ReturnId) {
+        if (slot) out.push({ ret: e, replace: slot });
+        else ok = false;
+      }
+      if (id === binaryen.BlockId) {
+        const n = c('BlockGetNumChildren')(e);
+        for (let i = 0; i < n; i++) {
+          const child = c('BlockGetChildAt')(e, i);
+          walk(child, (next) => c('BlockSetChildAt')(e, i, next));
+        }
+      } else if (id === binaryen.IfId) {
+        walk(c('IfGetCondition')(e), null);
+        walk(c('IfGetIfTrue')(e), (next) => c('IfSetIfTrue')(e, next));
+        const f = c('IfGetIfFalse')(e);
+        if (f) walk(f, (next) => c('IfSetIfFalse')(e, next));
+      } else if (id === binaryen.LoopId) {
+        walk(c('LoopGetBody')(e), (next) => c('LoopSetBody')(e, next));
+      } else if (id === binaryen.TryId) {
+        walk(c('TryGetBody')(e), (next) => c('TrySetBody')(e, next));
+        const n = c('TryGetNumCatchBodies')(e);
+        for (let i = 0; i < n; i++) walk(c('TryGetCatchBodyAt')(e, i), (next) => c('TrySetCatchBodyAt')(e, i, next));
+      } else {
+        const kind = this.kinds.get(id);
+        const children: Ref[] = [];
+        kind?.children(e, children);
+        for (const child of children) walk(child, null);
+      }
+    };
+    walk(root, (next) => {
+      // The function body itself being a `return`: replaced through the caller's wrapping.
+      void next;
+      ok = false;
+    });
+    return ok;
+  }
+
+  /** Visits `e`, instruments inside it, returns the cost it adds to the enclosing segment. */
+  visit(e: Ref): number {
+    this.expressions++;
+    const id = getId(e);
+    switch (id) {
+      case binaryen.BlockId:
+        return this.visitBlock(e);
+      case binaryen.LoopId:
+        return this.visitLoop(e);
+      case binaryen.IfId:
+        return this.visitIf(e);
+      case binaryen.TryId:
+        return this.visitTry(e);
+      default:
+        break;
+    }
+    const kind = this.kinds.get(id);
+    if (!kind) {
+      throw new UnsupportedInstruction(`instruction ${idNames.get(id) ?? id} is not supported by the fuel pass`);
+    }
+    const children: Ref[] = [];
+    kind.children(e, children);
+    let cost = CLASS_COST[kind.cls];
+    for (const child of children) cost += this.visit(child);
+    if (kind.cls === 'call' || kind.cls === 'call-indirect') {
+      this.leaf = false;
+      if (isReturnCall(id, e)) this.tailCalls++;
+    }
+    else if (kind.cls === 'bulk-memory') this.instrumentBulk(e, id);
+    else if (kind.cls === 'memory-grow') this.instrumentGrow(e);
+    return cost;
+  }
+
+  private visitBlock(e: Ref): number {
+    const n = c('BlockGetNumChildren')(e);
+    let acc = 0;
+    const splits: { at: number; cost: number }[] = [];
+    for (let i = 0; i < n; i++) {
+      const child = c('BlockGetChildAt')(e, i);
+      const cost = this.visit(child);
+      const open = splits[splits.length - 1];
+      if (open) open.cost += cost;
+      else acc += cost;
+      if (i < n - 1 && getId(child) === binaryen.BlockId && c('BlockGetName')(child)) {
+        splits.push({ at: i + 1, cost: 0 });
+      }
+    }
+    for (let i = splits.length - 1; i >= 0; i--) {
+      const s = splits[i]!;
+      if (s.cost > 0) c('BlockInsertChildAt')(e, s.at, this.charge(siteCharge('branch-target', s.cost)));
+    }
+    return acc;
+  }
+
+  private visitLoop(e: Ref): number {
+    this.hasLoop = true;
+    const body = c('LoopGetBody')(e);
+    const cost = this.visit(body);
+    this.loops.push({ loop: e, body, cost }); // headers are placed once the whole function is known
+    return 0;
+  }
+
+  private arm(e: Ref): { cost: number; hasChargePoints: boolean } {
+    const before = this.charges;
+    const cost = this.visit(e);
+    return { cost, hasChargePoints: this.charges !== before };
+  }
+
+  private visitIf(e: Ref): number {
+    const cond = this.visit(c('IfGetCondition')(e));
+    const thenRef = c('IfGetIfTrue')(e);
+    const elseRef = c('IfGetIfFalse')(e);
+    const thenArm = this.arm(thenRef);
+    const elseArm = elseRef ? this.arm(elseRef) : null;
+    const plan = planIf(thenArm, elseArm);
+    if (!plan.coalesce) {
+      if (thenArm.cost > 0) c('IfSetIfTrue')(e, this.wrap([this.charge(siteCharge('if-arm', thenArm.cost))], thenRef));
+      if (elseArm && elseArm.cost > 0) {
+        c('IfSetIfFalse')(e, this.wrap([this.charge(siteCharge('if-arm', elseArm.cost))], elseRef));
+      }
+    }
+    return cond + plan.parentCost;
+  }
+
+  private visitTry(e: Ref): number {
+    const cost = this.visit(c('TryGetBody')(e));
+    const n = c('TryGetNumCatchBodies')(e);
+    for (let i = 0; i < n; i++) {
+      const body = c('TryGetCatchBodyAt')(e, i);
+      const armCost = this.visit(body);
+      if (armCost > 0) c('TrySetCatchBodyAt')(e, i, this.wrap([this.charge(siteCharge('if-arm', armCost))], body));
+    }
+    return cost;
+  }
+
+  /** Rewrites the length operand: evaluate it, charge length >> shift, check, pass it on. */
+  private instrumentBulk(e: Ref, id: number): void {
+    this.bulk++;
+    const [get, set] =
+      id === binaryen.MemoryCopyId
+        ? ['MemoryCopyGetSize', 'MemoryCopySetSize']
+        : id === binaryen.MemoryFillId
+          ? ['MemoryFillGetSize', 'MemoryFillSetSize']
+          : ['MemoryInitGetSize', 'MemoryInitSetSize'];
+    const size = c(get!)(e);
+    if (getType(size) !== binaryen.i32) throw new UnsupportedInstruction('bulk memory on a 64-bit memory is not supported');
+    const t = this.tempLocal();
+    const bytes = this.m.i64.extend_u(this.m.local.get(t, binaryen.i32));
+    const cost = this.m.i64.shr_u(bytes, i64c(this.m, BULK_BYTES_SHIFT));
+    c(set!)(
+      e,
+      this.m.block(null, [this.m.local.set(t, size), this.chargeBy(cost), this.check(), this.m.local.get(t, binaryen.i32)], binaryen.i32),
+    );
+  }
+
+  /** Rewrites the delta operand: tell the host (requested, current pages), charge per page. */
+  private instrumentGrow(e: Ref): void {
+    this.grows++;
+    const delta = c('MemoryGrowGetDelta')(e);
+    if (getType(delta) !== binaryen.i32) throw new UnsupportedInstruction('memory.grow on a 64-bit memory is not supported');
+    const t = this.tempLocal();
+    const pages = this.m.i64.extend_u(this.m.local.get(t, binaryen.i32));
+    const cost = this.m.i64.mul(pages, i64c(this.m, GROW_PAGE_COST));
+    c('MemoryGrowSetDelta')(
+      e,
+      this.m.block(
+        null,
+        [
+          this.m.local.set(t, delta),
+          this.m.call(GROW_FN, [this.m.local.get(t, binaryen.i32), this.m.memory.size()], binaryen.none),
+          this.chargeBy(cost),
+          this.check(),
+          this.m.local.get(t, binaryen.i32),
+        ],
+        binaryen.i32,
+      ),
+    );
+  }
+}
+
