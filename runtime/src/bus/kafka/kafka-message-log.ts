@@ -74,23 +74,32 @@ export class KafkaMessageLog implements MessageLog {
       retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 3 },
     }));
     let consumer: DeliveryConsumer | undefined;
+    // On timeout the connect sequence is still running: every step checks this flag, so nothing it
+    // creates afterwards stays connected behind our back.
+    let abandoned = false;
+    const step = async <T>(p: Promise<T>): Promise<T> => {
+      const v = await p;
+      if (abandoned) throw new Error('open() abandoned');
+      return v;
+    };
+    const connect = async () => {
+      await step(admin.connect());
+      const layout = await step(ensureTopics(admin, this.o));
+      await step(producer.connect());
+      consumer = new DeliveryConsumer({
+        kafka, admin, o: this.o, metadataMaxBytes: layout.metadataMaxBytes, completed: this.completed,
+        quarantine: (partition, m, reason) => this.quarantine(partition, m, reason),
+      });
+      await step(consumer.connect());
+      return layout;
+    };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${this.o.openTimeoutMs} ms`)), this.o.openTimeoutMs);
     });
+    const connecting = connect();
     try {
-      const connect = async () => {
-        await admin.connect();
-        const layout = await ensureTopics(admin, this.o);
-        await producer.connect();
-        consumer = new DeliveryConsumer({
-          kafka, admin, o: this.o, metadataMaxBytes: layout.metadataMaxBytes, completed: this.completed,
-          quarantine: (partition, m, reason) => this.quarantine(partition, m, reason),
-        });
-        await consumer.connect();
-        return layout;
-      };
-      const layout = await Promise.race([connect(), timeout]);
+      const layout = await Promise.race([connecting, timeout]);
       const send = (topic: string) => (messages: Message[]) =>
         withTimeout(producer.send({ topic, acks: -1, timeout: this.o.requestTimeoutMs, messages }), 3 * this.o.requestTimeoutMs, 'produce');
       const common = {
@@ -103,7 +112,11 @@ export class KafkaMessageLog implements MessageLog {
         deadLetters: new AppendBatcher({ ...common, send: send(this.o.deadLetterTopic), maxBatch: 100, timeoutMs: this.o.commitTimeoutMs }),
       };
     } catch (e) {
-      await Promise.allSettled([consumer?.close(), producer.reset(), admin.disconnect()]);
+      abandoned = true;
+      const cleanup = () => Promise.allSettled([consumer?.close(), producer.reset(), admin.disconnect()]);
+      await cleanup();
+      // The abandoned sequence stops at its next step; whatever it connected meanwhile goes too.
+      void connecting.then(cleanup, cleanup);
       if (e instanceof KafkaMisconfiguredError) throw e;
       throw new KafkaUnreachableError(this.o.brokers, rootMessage(e), { cause: e });
     } finally {
@@ -166,7 +179,8 @@ export class KafkaMessageLog implements MessageLog {
     // our partitions move to the other nodes at once instead of after the session timeout.
     await s.deliveries.drain();
     await s.deadLetters.drain();
-    await s.consumer.commits.drain();
+    // Waiters are bounded by commitTimeoutMs; a retry loop with nobody waiting is not worth more.
+    await Promise.race([s.consumer.commits.drain(), new Promise((r) => setTimeout(r, this.o.commitTimeoutMs).unref())]);
     await Promise.allSettled([s.consumer.close(), s.producer.reset()]);
     await s.admin.disconnect().catch(() => {});
   }
