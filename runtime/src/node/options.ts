@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { ApiTlsOptions } from '../api/server.js';
 import type { AgentLimitsSpec } from '../registry/registry-store.js';
 import type { FsyncPolicy } from '../bus/embedded/index.js';
+import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '../sandbox/limits/limits.js';
 
 export interface StartNodeOptions {
   dataDir: string;
@@ -39,7 +40,8 @@ export interface StartNodeOptions {
   api?: boolean;
 }
 
-export const DEFAULT_LIMITS: AgentLimitsSpec = { fuelPerMessage: 10_000_000, memoryPages: 160 };
+/** The sandbox's defaults, so an agent deployed without limits gets what docs/agent-contract.md says. */
+export const DEFAULT_LIMITS: AgentLimitsSpec = { fuelPerMessage: SANDBOX_DEFAULTS.fuelPerMessage, memoryPages: SANDBOX_DEFAULTS.memoryPages };
 /** Upper bounds operators can ask for: 10^11 fuel is minutes of CPU, 4 GiB is wasm32's ceiling. */
 export const MAX_LIMITS: AgentLimitsSpec = { fuelPerMessage: 100_000_000_000, memoryPages: 65_536 };
 
