@@ -7,7 +7,7 @@
 //  4. stops the servers, whatever happened.
 // `npm test -- <path-or-dir> …` runs just those compiled test files or folders.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEtcd, startKafka } from './infra/index.mjs';
@@ -16,6 +16,21 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const selected = process.argv.slice(2);
 const defaultTargets = ['runtime/dist/test', 'cli/dist/test', 'test/dist'];
 const targets = (selected.length > 0 ? selected : defaultTargets).filter((t) => existsSync(path.join(root, t)));
+
+// Explicit *.test.js files: given a directory, node's runner would also execute every other .js
+// file under a folder named `test` (helpers, fixtures, crash children) as if it were a test.
+function testFiles(target) {
+  const abs = path.join(root, target);
+  if (statSync(abs).isFile()) return [target];
+  const out = [];
+  for (const entry of readdirSync(abs, { withFileTypes: true })) {
+    const rel = path.join(target, entry.name);
+    if (entry.isDirectory()) out.push(...testFiles(rel));
+    else if (entry.name.endsWith('.test.js')) out.push(rel);
+  }
+  return out.sort();
+}
+const files = targets.flatMap(testFiles);
 
 function run(cmd, args, env = process.env) {
   return new Promise((resolve) => {
@@ -40,7 +55,7 @@ try {
   servers.push(etcd, kafka);
   process.stderr.write(`  etcd ${etcd.endpoint}, Kafka ${kafka.bootstrap}\n`);
 
-  step(`running tests: ${targets.join(' ')}`);
+  step(`running ${files.length} test files from ${targets.join(' ')}`);
   const env = {
     ...process.env,
     CAXTON_TEST_KAFKA: kafka.bootstrap,
@@ -48,7 +63,7 @@ try {
   };
   // QuickJS-based components need extended-const on Node 20 (V8 refuses it in NODE_OPTIONS; the
   // test runner passes its own flags on to each test file's process).
-  exitCode = await run(process.execPath, ['--experimental-wasm-extended-const', '--test', '--test-concurrency=1', ...targets], env);
+  exitCode = await run(process.execPath, ['--experimental-wasm-extended-const', '--test', '--test-concurrency=1', ...files], env);
 } catch (err) {
   console.error(`test setup failed: ${err?.message ?? err}`);
   if (err?.hint) console.error(`hint: ${err.hint}`);
