@@ -1,0 +1,189 @@
+/**
+ * Bus benchmark (`npm run bench -- bus [--seconds S] [--pairs P] [--chains C] [--only a,b]`).
+ * Real AssemblyScript agents in the sandbox (fuel-metered, default limits) on a real in-process
+ * node; every figure counts deliveries handled by agents (outcome ok) per second of wall clock.
+ *
+ * - persisted_msgs_per_s: P pinger/echo pairs exchanging request/inform (C request chains per
+ *   pinger) on the embedded log, fsync 'always' (group commit): every message is durable before
+ *   it is delivered and its completion is durable before it is forgotten.
+ * - memory_msgs_per_s: the same with persistence 'memory' (no disk).
+ * - p50_us / p99_us / p999_us: request → reply latency on the embedded log at half the measured
+ *   persisted maximum: the operator sends requests open-loop at a fixed rate to P echo agents with
+ *   :reply-to a sink agent; latency is from the send call to the reply's acceptance by the bus
+ *   (durable, in the sink's mailbox). memory_p50_us… : the same with persistence 'memory'.
+ * - fanout_msgs_per_s: one sender (a conformance puppet) sending messages to 1,000 sink agents,
+ *   each message addressed to all 1,000 (one message, 1,000 deliveries), on the embedded log.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { percentile, report } from './lib-output.js';
+import { BenchNode, sleep } from './lib-bus-node.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const SECONDS = Number(arg('seconds', '5'));
+const PAIRS = Number(arg('pairs', '64'));
+const CHAINS = Number(arg('chains', '8'));
+const ONLY = arg('only', 'persisted,memory,latency,fanout').split(',');
+const FANOUT = Number(arg('fanout', '1000'));
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const progress = (text: string): void => void process.stderr.write(`bus bench: ${text}\n`);
+
+/** Handled deliveries per second over `seconds`, after a one-second warm-up. */
+async function rate(node: BenchNode, seconds: number): Promise<number> {
+  await sleep(1000);
+  const before = node.handledOk;
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  return (node.handledOk - before) / ((performance.now() - t0) / 1000);
+}
+
+async function pingPong(persistence: 'disk' | 'memory'): Promise<number> {
+  const node = await BenchNode.start({ persistence, fsync: 'always' });
+  try {
+    for (let i = 0; i < PAIRS; i++) {
+      await node.deploy(`echo-${i}`, 'as-echo');
+      await node.deploy(`ping-${i}`, 'conformance/pinger', { peer: `echo-${i}`, rounds: '1000000000' });
+    }
+    for (let i = 0; i < PAIRS; i++) await node.control.send({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
+    const r = await rate(node, SECONDS);
+    if (node.handledOther > 0) progress(`${node.handledOther} deliveries not ok`);
+    return r;
+  } finally {
+    await node.stop();
+  }
+}
+
+/** Open-loop requests at `perSecond` (messages: request + reply = 2 × requests). */
+async function latency(persistence: 'disk' | 'memory', messagesPerSecond: number): Promise<{ p50: number; p99: number; p999: number; achieved: number; samples: number }> {
+  const node = await BenchNode.start({ persistence, fsync: 'always' });
+  const echoes = PAIRS;
+  try {
+    await node.deploy('sink', 'conformance/sink');
+    for (let i = 0; i < echoes; i++) await node.deploy(`echo-${i}`, 'as-echo');
+    const sentAt = new Map<string, number>();
+    const samples: number[] = [];
+    let measuring = false;
+    node.on((e) => {
+      if (e.type !== 'accepted' || e.message.performative !== 'inform' || e.message.inReplyTo === undefined) return;
+      const t0 = sentAt.get(e.message.inReplyTo);
+      if (t0 === undefined) return;
+      sentAt.delete(e.message.inReplyTo);
+      if (measuring) samples.push((performance.now() - t0) * 1000);
+    });
+    const requestsPerSecond = messagesPerSecond / 2;
+    let sent = 0;
+    let refused = 0;
+    const run = async (seconds: number): Promise<void> => {
+      const start = performance.now();
+      let issued = 0;
+      while (performance.now() - start < seconds * 1000) {
+        const due = Math.floor(((performance.now() - start) / 1000) * requestsPerSecond);
+        for (; issued < due; issued++) {
+          const key = `r${sent++}`;
+          sentAt.set(key, performance.now());
+          node.control.send({ performative: 'request', receivers: [{ name: `echo-${sent % echoes}` }], replyTo: [{ name: 'sink' }], replyWith: key, content: key })
+            .catch(() => {
+              refused++;
+              sentAt.delete(key);
+            });
+        }
+        await sleep(1);
+      }
+    };
+    await run(1); // warm-up
+    await sleep(200);
+    measuring = true;
+    const t0 = performance.now();
+    const before = samples.length;
+    await run(SECONDS);
+    await sleep(500);
+    measuring = false;
+    if (refused > 0) progress(`${refused} requests refused`);
+    const achieved = ((samples.length - before) * 2) / ((performance.now() - t0 - 500) / 1000);
+    return { p50: percentile(samples, 50), p99: percentile(samples, 99), p999: percentile(samples, 99.9), achieved, samples: samples.length };
+  } finally {
+    await node.stop();
+  }
+}
+
+async function fanout(): Promise<number> {
+  const node = await BenchNode.start({ persistence: 'disk', fsync: 'always' });
+  try {
+    await node.deploy('sender', 'conformance/puppet');
+    const names: string[] = [];
+    for (let i = 0; i < FANOUT; i++) {
+      names.push(`sink-${i}`);
+      await node.deploy(`sink-${i}`, 'conformance/sink');
+    }
+    progress(`${FANOUT} sinks deployed`);
+    // Closed loop: a command makes the sender send PER_COMMAND messages to all sinks; a new command
+    // goes out whenever fewer than two commands' worth of deliveries are outstanding.
+    const PER_COMMAND = 4;
+    const perCommand = PER_COMMAND * FANOUT;
+    let commands = 0;
+    let stop = false;
+    const content = [`to=${names.join(',')}`, 'performative=inform', 'content=news', `count=${PER_COMMAND}`].join('\n');
+    const feeder = (async () => {
+      while (!stop) {
+        const outstanding = commands * perCommand - node.handledOk;
+        if (outstanding < 2 * perCommand) {
+          commands++;
+          await node.control.send({ performative: 'request', receivers: [{ name: 'sender' }], content, userParams: { 'X-puppet': 'do' } });
+        } else {
+          await sleep(1);
+        }
+      }
+    })();
+    const r = await rate(node, SECONDS);
+    stop = true;
+    await feeder;
+    return r;
+  } finally {
+    await node.stop();
+  }
+}
+
+const note = (measured: number, target: number, higherIsBetter = true): string | undefined =>
+  (higherIsBetter ? measured >= target : measured <= target) ? undefined : 'below target on this machine (see docs/benchmarks.md)';
+
+let persisted = Number.NaN;
+if (ONLY.includes('persisted') || ONLY.includes('latency')) {
+  progress(`persisted: ${PAIRS} pairs × ${CHAINS} chains, ${SECONDS} s`);
+  persisted = await pingPong('disk');
+  gc();
+  if (ONLY.includes('persisted')) {
+    report({ bench: 'bus', metric: 'persisted_msgs_per_s', value: Math.round(persisted), unit: 'msg/s', target: '>= 100000 (stretch 250000)', note: note(persisted, 100_000) ?? `${PAIRS} pairs x ${CHAINS} chains, embedded log, fsync always` });
+  }
+}
+let memory = Number.NaN;
+if (ONLY.includes('memory') || ONLY.includes('latency')) {
+  progress(`memory: ${PAIRS} pairs × ${CHAINS} chains, ${SECONDS} s`);
+  memory = await pingPong('memory');
+  gc();
+  if (ONLY.includes('memory')) {
+    report({ bench: 'bus', metric: 'memory_msgs_per_s', value: Math.round(memory), unit: 'msg/s', target: '>= 500000', note: note(memory, 500_000) ?? `${PAIRS} pairs x ${CHAINS} chains, persistence memory` });
+  }
+}
+if (ONLY.includes('latency')) {
+  for (const [persistence, max, prefix] of [['disk', persisted, ''], ['memory', memory, 'memory_']] as const) {
+    const load = max / 2;
+    progress(`latency (${persistence}) at ${Math.round(load)} msg/s`);
+    const l = await latency(persistence, load);
+    gc();
+    const how = `${persistence === 'disk' ? 'embedded log, fsync always' : 'persistence memory'}; open loop at ${Math.round(load)} msg/s (half of max), achieved ${Math.round(l.achieved)}, ${l.samples} samples`;
+    report({ bench: 'bus', metric: `${prefix}p50_us`, value: Math.round(l.p50), unit: 'us', note: how });
+    report({ bench: 'bus', metric: `${prefix}p99_us`, value: Math.round(l.p99), unit: 'us', target: '<= 1000', note: (note(l.p99, 1000, false) ? 'above target; ' : '') + how });
+    report({ bench: 'bus', metric: `${prefix}p999_us`, value: Math.round(l.p999), unit: 'us', note: how });
+  }
+}
+if (ONLY.includes('fanout')) {
+  progress(`fanout: 1 sender, ${FANOUT} receivers, ${SECONDS} s`);
+  const f = await fanout();
+  report({ bench: 'bus', metric: 'fanout_msgs_per_s', value: Math.round(f), unit: 'deliveries/s', note: `one sender, messages addressed to ${FANOUT} sink agents each, embedded log, fsync always` });
+}

@@ -1,0 +1,66 @@
+/**
+ * A Caxton node for the bus benchmark: the real startNode (sandbox shards, bus, embedded log or
+ * persistence off, protocol tracker) in this process, on a temporary data directory, with counters
+ * fed by the bus's events. Agents are the repository's example and conformance agents, built with
+ * the build library (`reuse`: unchanged sources are not rebuilt).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildAgent } from '@caxton/runtime/build/index.js';
+import { startNode, type RunningNode } from '@caxton/runtime/node/node.js';
+import type { StartNodeOptions } from '@caxton/runtime/node/options.js';
+import type { VerifiedArtifact } from '@caxton/runtime/api/node-control.js';
+import type { BusListener } from '@caxton/runtime/bus/events.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const artifacts = new Map<string, Promise<VerifiedArtifact>>();
+
+/** `example` is a path under examples/ (`as-echo`, `conformance/pinger`, …). */
+export function artifact(example: string): Promise<VerifiedArtifact> {
+  let hit = artifacts.get(example);
+  if (!hit) {
+    hit = buildAgent(join(ROOT, 'examples', example), { reuse: true }).then((r) => ({ bytes: new Uint8Array(readFileSync(r.artifactPath)), sha256: r.sha256 }));
+    artifacts.set(example, hit);
+  }
+  return hit;
+}
+
+export class BenchNode {
+  /** Deliveries handled with outcome ok, and not ok. */
+  handledOk = 0;
+  handledOther = 0;
+  private constructor(readonly node: RunningNode, private readonly dir: string) {
+    node.events.on((e) => {
+      if (e.type !== 'handled') return;
+      if (e.outcome.status === 'ok') this.handledOk++;
+      else this.handledOther++;
+    });
+  }
+
+  static async start(options: Partial<StartNodeOptions>): Promise<BenchNode> {
+    const dir = mkdtempSync(join(tmpdir(), 'caxton-bench-bus-'));
+    const node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, ...options });
+    return new BenchNode(node, dir);
+  }
+
+  get control(): RunningNode['control'] {
+    return this.node.control;
+  }
+
+  on(listener: BusListener): () => void {
+    return this.node.events.on(listener);
+  }
+
+  async deploy(name: string, example: string, config: Record<string, string> = {}): Promise<void> {
+    await this.control.deploy({ name, config, limits: {} }, await artifact(example));
+  }
+
+  async stop(): Promise<void> {
+    await this.node.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
