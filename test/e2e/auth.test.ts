@@ -28,7 +28,8 @@ describe('API authentication through the CLI, against a real caxton serve', () =
     await rm(home, { recursive: true, force: true });
   });
 
-  it('writes a fresh token file with mode 0600', async () => {
+  it('writes a fresh token file with mode 0600, in a data directory with mode 0700', async () => {
+    assert.equal(((await stat(serve.dataDir)).mode & 0o777).toString(8), '700');
     const info = await stat(path.join(serve.dataDir, 'auth-token'));
     assert.equal((info.mode & 0o777).toString(8), '600');
     assert.equal(info.uid, process.getuid!());

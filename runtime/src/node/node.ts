@@ -14,7 +14,7 @@ import { BusEvents } from '../bus/events.js';
 import type { ExecutionResult } from '../bus/executor.js';
 import { ConversationTracker } from '../protocols/index.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
-import { AgentManager } from './agent-manager.js';
+import type { AgentManager } from './agent-manager.js';
 import { AgentLogs } from './agent-logs.js';
 import { TailHub } from './tail-hub.js';
 import { ExternalIdentities } from './external-identities.js';
@@ -38,7 +38,9 @@ export interface RunningNode {
 
 export async function startNode(options: StartNodeOptions): Promise<RunningNode> {
   const dataDir = path.resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // 0700 as decision 0800 says: the message log, logs and artifacts in here are the node's alone
+  // (creating it with the default mode first would defeat ensureAuthToken's 0700).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const nodeId = resolveNodeId(dataDir, options.nodeId);
   const platform = options.platform ?? 'caxton';
   const startedAt = Date.now();
@@ -46,9 +48,25 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   if (propagation.fields().length === 0) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 
   const storage = await openStorage(options, dataDir, nodeId);
+  // Whatever start-up opened is closed again if a later step fails: a half-started node must not
+  // keep the process alive (cluster storage holds Kafka and etcd connections, the host worker threads).
+  const undo: (() => Promise<unknown>)[] = [() => storage.close()];
+  try {
+    return await startOnStorage(options, dataDir, nodeId, platform, startedAt, storage, undo);
+  } catch (err) {
+    for (const step of undo.reverse()) await step().catch(() => {});
+    throw err;
+  }
+}
+
+async function startOnStorage(
+  options: StartNodeOptions, dataDir: string, nodeId: string, platform: string, startedAt: number,
+  storage: NodeStorage, undo: (() => Promise<unknown>)[],
+): Promise<RunningNode> {
   const events = new BusEvents();
   const logs = new AgentLogs({ nodeId, linesPerAgent: 1000, directory: path.join(dataDir, 'logs') });
   const host = await SandboxAgentHost.create({ cacheDir: path.join(dataDir, 'cache'), shards: options.shards });
+  undo.push(() => host.close());
   const externals = new ExternalIdentities(`operator@${platform}`);
   const protocols = new ConversationTracker({ platformAgent: { name: `ams@${platform}` } });
 
@@ -65,7 +83,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     log: storage.log, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? 10_000,
     resolve, validate, protocols, events,
   });
-  agents = new AgentManager({
+  agents = storage.createAgents({
     nodeId, registry: storage.registry, artifacts: storage.artifacts, host, bus, log: storage.log,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS,
     onLog: (agent, level, message) => logs.append(agent, { level, message: `[caxton] ${message}`, at: Date.now() }),
@@ -84,9 +102,11 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     }
     if (result.directory.length > 0) await directory.apply(bus.agentId(result.agent), result.directory);
   };
+  const ownership = agents.ownership();
   dispatcher = new Dispatcher({
     bus, log: storage.log, executor: host, events, maxAttempts: options.maxAttempts ?? 3,
     maxBatch: 512, maxInFlight: 2, isRunnable: (a) => agents!.isRunnable(a), applyEffects,
+    ...(ownership ? { ownership } : {}),
   });
   agents.attach(dispatcher);
   events.on((e) => {
@@ -98,8 +118,19 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   });
 
   await directory.start();
-  await storage.startAgents(agents);
-  await bus.start((agent) => dispatcher!.wake(agent));
+  undo.push(async () => directory.stop());
+  const onMail = (agent: string): void => {
+    agents!.noticeMail(agent);
+    dispatcher!.wake(agent);
+  };
+  if (storage.mode === 'embedded') {
+    // Agents first, then the log replays into their mailboxes.
+    await storage.startAgents(agents, { apiAddress: `${options.apiHost}:${options.apiPort}` });
+    await bus.start(onMail);
+  } else {
+    await bus.start(onMail);
+  }
+  undo.push(() => bus.stop());
 
   let stopping = false;
   const control = new LocalNodeControl({
@@ -121,6 +152,13 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       node: control, host: options.apiHost, port: options.apiPort, dataDir, auth: options.auth,
       ...(options.tls ? { tls: options.tls } : {}),
     });
+    const started = api;
+    undo.push(() => started.close(2000));
+  }
+  if (storage.mode === 'cluster') {
+    // Joining announces the API address peers show in `caxton status`: the real port, so after listen.
+    undo.push(() => storage.stopAgents());
+    await storage.startAgents(agents, { apiAddress: `${options.apiHost}:${api?.port ?? options.apiPort}` });
   }
 
   return {
