@@ -7,6 +7,8 @@
 //   performative=agree  to=b,c  reply-to=d  protocol=…  conversation-id=…  reply-with=…
 //   in-reply-to=…  reply-by-in=<ms from now>  sender=<name written into :sender>  content=…
 //   count=<n>  (send n copies; copy i gets content "<content>#<i>" when n > 1)
+//   split=true (send each copy to each receiver separately: one message per receiver, the way a
+//              publisher notifies its subscribers, instead of one message addressed to all)
 // Every other message is logged as one line, "got <performative> from <sender> cid=<…> irt=<…>
 // content=<…>", and not answered: this is also the silent responder of the timeout test.
 //
@@ -36,6 +38,7 @@ function orNull(s: string | null): string {
 function obey(script: string): void {
   const m = new AclMessage(Performative.Inform);
   let count: i32 = 1;
+  let split = false;
   let content: string | null = null;
   const lines = script.split("\n");
   for (let i = 0; i < lines.length; i++) {
@@ -61,15 +64,26 @@ function obey(script: string): void {
     else if (key == "sender") m.sender = new AgentId(value);
     else if (key == "content") content = value;
     else if (key == "count") count = I32.parseInt(value);
+    else if (key == "split") split = value == "true";
   }
+  const all = m.receivers;
   for (let i: i32 = 0; i < count; i++) {
     m.content = count > 1 && content !== null ? content! + "#" + i.toString() : content;
-    const err = send(m);
-    if (err !== null) {
-      fail("send refused: " + err);
-      return;
+    if (!split) {
+      if (!sendOrFail(m)) return;
+      continue;
+    }
+    for (let r = 0; r < all.length; r++) {
+      m.receivers = [all[r]];
+      if (!sendOrFail(m)) return;
     }
   }
+}
+
+function sendOrFail(m: AclMessage): bool {
+  const err = send(m);
+  if (err !== null) fail("send refused: " + err);
+  return err === null;
 }
 
 class Puppet extends Agent {
