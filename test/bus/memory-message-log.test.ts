@@ -1,0 +1,37 @@
+/** MemoryMessageLog (persistence 'memory'): hand-out, completion, the bounded dedup window, dead letters. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryMessageLog } from '@caxton/runtime/bus/memory/memory-message-log.js';
+import type { Delivery } from '@caxton/runtime/bus/message-log.js';
+
+const delivery = (id: string): Delivery => ({ id, messageId: id, receiver: 'a', message: { performative: 'inform', receivers: [{ name: 'a@p' }] }, acceptedAt: 0 });
+
+test('appended deliveries reach the consumer after append resolves', async () => {
+  const log = new MemoryMessageLog();
+  const seen: string[] = [];
+  log.consume((batch) => seen.push(...batch.map((d) => d.id)));
+  await log.open();
+  await log.append([delivery('x'), delivery('y')]);
+  await Promise.resolve();
+  assert.deepEqual(seen, ['x', 'y']);
+});
+
+test('the dedup window remembers the last N completions, oldest evicted first', async () => {
+  const log = new MemoryMessageLog(3);
+  for (const id of ['a', 'b', 'c']) await log.complete([{ id, receiver: 'r' }]);
+  assert.deepEqual(['a', 'b', 'c'].map((id) => log.hasCompleted(id)), [true, true, true]);
+  await log.complete([{ id: 'd', receiver: 'r' }]);
+  assert.deepEqual(['a', 'b', 'c', 'd'].map((id) => log.hasCompleted(id)), [false, true, true, true]);
+  // Completing a remembered id again does not evict anything.
+  await log.complete([{ id: 'c', receiver: 'r' }]);
+  assert.deepEqual(['b', 'c', 'd'].map((id) => log.hasCompleted(id)), [true, true, true]);
+  for (let i = 0; i < 10; i++) await log.complete([{ id: `n${i}`, receiver: 'r' }]);
+  assert.deepEqual(['n7', 'n8', 'n9', 'b', 'n6'].map((id) => log.hasCompleted(id)), [true, true, true, false, false]);
+});
+
+test('dead letters count as completed and are kept (bounded)', async () => {
+  const log = new MemoryMessageLog(10, 2);
+  for (const id of ['p', 'q', 'r']) await log.deadLetter({ delivery: delivery(id), reason: `bad ${id}`, attempts: 3, at: 1 });
+  assert.equal(log.hasCompleted('p'), true);
+  assert.deepEqual((await log.deadLetters()).map((l) => l.reason), ['bad q', 'bad r']);
+});
