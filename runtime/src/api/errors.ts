@@ -35,7 +35,7 @@ export class AlreadyExistsError extends CaxtonError {
   readonly resourceName: string;
 
   constructor(resourceType: string, resourceName: string, hint?: string) {
-    super(`${resourceType}.already-exists`, `a ${resourceType} named ${resourceName} already exists`, {
+    super(`${resourceType}.already-exists`, `${/^[aeiou]/i.test(resourceType) ? 'an' : 'a'} ${resourceType} named ${resourceName} already exists`, {
       context: resourceType === 'agent' ? { agent: resourceName } : { [resourceType]: resourceName },
       hint: hint ?? (resourceType === 'agent' ? 'upgrade it with `caxton upgrade`, or stop it first' : undefined),
     });
