@@ -58,6 +58,12 @@ export interface PlacementControllerOptions {
   claimConcurrency?: number;
   /** Reconcile this often even without a trigger (a safety net). Default ttl/2. */
   resyncIntervalMs?: number;
+  /**
+   * What rendezvous hashing places an agent by; default its name. In Kafka mode:
+   * `(a) => placementKey(a, partitions)` from bus/kafka, so the agent runs where its partition is
+   * consumed (decision 0600). All nodes of a cluster must agree on it.
+   */
+  placementKey?: (agent: string) => string;
 }
 
 const RELEVANT = ['agents', 'nodes', 'owners'];
@@ -198,6 +204,7 @@ export class PlacementController extends EventEmitter<PlacementEvents> {
       agents: this.registry.entries('agents').map((e) => e.key.slice(this.registry.keys.sectionPrefix('agents').length)),
       claims: this.claims.claims(),
       active: new Map(this.active),
+      ...(this.opts.placementKey ? { keyOf: this.opts.placementKey } : {}),
     };
     const plan = planPlacement(view);
     const deployed = new Set(view.agents);

@@ -30,6 +30,12 @@ export interface PlacementView {
   claims: ReadonlyMap<string, Claim>;
   /** Agents active here, with the token they were activated with. */
   active: ReadonlyMap<string, number>;
+  /**
+   * The key rendezvous hashing places an agent by (default: its name). Kafka mode passes
+   * `placementKey(agent, partitions)` so an agent lands on the node consuming its partition
+   * (docs/decisions/0600-kafka-bus-partitioning.md). Every node must use the same function.
+   */
+  keyOf?: (agent: string) => string;
 }
 
 export interface PlacementPlan {
@@ -48,7 +54,7 @@ export function planPlacement(v: PlacementView): PlacementPlan {
   const mine = (c: Claim | undefined): c is Claim => c !== undefined && c.node === v.self && c.lease === v.selfLease;
   const deployed = new Set(v.agents);
   const selfLive = v.liveNodes.includes(v.self);
-  const desired = placeAll(v.agents, v.liveNodes);
+  const desired = placeAll(v.agents, v.liveNodes, v.keyOf);
 
   for (const [agent, token] of v.active) {
     const c = v.claims.get(agent);

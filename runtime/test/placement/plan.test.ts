@@ -86,3 +86,32 @@ test('fencing: ok only with the current token, a held claim and time left on the
   assert.equal(fencingVerdict({ ...base, withinMs: 4_999 }), 'ok');
   assert.equal(fencingVerdict({ ...base, validUntil: 0 }), 'lease-expiring');
 });
+
+test('with the Kafka placement key, every agent is claimed by the node the consumer group gives its partition', async () => {
+  // The agreement decision 0600 rests on: placement (from etcd's live nodes) and the group's
+  // caxton-rendezvous assigner (from the group members) pick the same node for an agent.
+  const { placementKey, partitionFor, assignPartitions } = await import('../../src/bus/kafka/index.js');
+  const partitions = 12;
+  const nodes = ['n1', 'n2', 'n3'];
+  const names = Array.from({ length: 60 }, (_, i) => `probe-${i}`);
+  const keyOf = (a: string): string => placementKey(a, partitions);
+  const assignment = assignPartitions(partitions, nodes.map((n) => ({ memberId: `m-${n}`, nodeId: n })));
+  const claimedBy = new Map<string, string>();
+  for (const self of nodes) {
+    const p = planPlacement({ self, selfLease: `L-${self}`, liveNodes: nodes, agents: names, claims: new Map(), active: new Map(), keyOf });
+    for (const a of p.claim) claimedBy.set(a, self);
+  }
+  assert.equal(claimedBy.size, names.length, 'every agent is claimed by exactly one node');
+  for (const a of names) {
+    const owner = claimedBy.get(a)!;
+    assert.ok(assignment.get(`m-${owner}`)!.includes(partitionFor(a, partitions)), `${a} is placed on ${owner}, which consumes its partition`);
+  }
+  // Agents sharing a partition share a node; the name-keyed placement would split them.
+  const byPartition = new Map<number, Set<string>>();
+  for (const a of names) {
+    const set = byPartition.get(partitionFor(a, partitions)) ?? new Set<string>();
+    set.add(claimedBy.get(a)!);
+    byPartition.set(partitionFor(a, partitions), set);
+  }
+  for (const owners of byPartition.values()) assert.equal(owners.size, 1);
+});
