@@ -8,6 +8,10 @@
  *
  * One work item per agent per batch keeps each agent's messages strictly ordered; batches amortise
  * the thread hop to the sandbox shards. Up to `maxInFlight` batches overlap.
+ *
+ * In a cluster (`ownership` given) step 2 is fenced (decision 0702): the completion is recorded only
+ * if this node still owns the agent under the token it held when the work was taken. Otherwise the
+ * delivery is left where it is, uncompleted: the agent's next owner hands it out again.
  */
 import type { Delivery, MessageLog } from './message-log.js';
 import type { AgentExecutor, ExecutionResult, WorkItem } from './executor.js';
@@ -29,6 +33,18 @@ export interface DispatcherOptions {
   isRunnable: (agent: string) => boolean;
   /** Apply directory/timer effects of a completed handling. */
   applyEffects: (result: ExecutionResult) => Promise<void>;
+  /** Cluster mode: who may complete an agent's deliveries. Embedded mode: absent (every agent is local). */
+  ownership?: DispatchOwnership;
+}
+
+/** The fencing questions the dispatcher asks in a cluster (answered by the placement controller). */
+export interface DispatchOwnership {
+  /** Fencing token the agent runs under on this node now; undefined when it does not run here. */
+  token(agent: string): number | undefined;
+  /** May work taken under `token` still be completed, with `withinMs` to spare? Local, no I/O. */
+  isStillOwner(agent: string, token: number, withinMs: number): boolean;
+  /** How long recording a completion may take (ms): the margin asked of the membership lease. */
+  completionWithinMs: number;
 }
 
 export class Dispatcher {
@@ -84,8 +100,11 @@ export class Dispatcher {
     while (!this.stopped && this.inFlight < this.opts.maxInFlight && this.ready.size > 0) {
       const batch = this.takeBatch();
       if (batch.length === 0) return;
+      // Tokens are read when the work is taken: a completion must be fenced by the ownership the
+      // handling ran under, not by whatever ownership exists when it finishes.
+      const tokens = this.opts.ownership ? batch.map((item) => this.opts.ownership!.token(item.agent)) : undefined;
       this.inFlight += 1;
-      void this.run(batch).finally(() => {
+      void this.run(batch, tokens).finally(() => {
         this.inFlight -= 1;
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
@@ -114,7 +133,7 @@ export class Dispatcher {
     return batch;
   }
 
-  private async run(batch: WorkItem[]): Promise<void> {
+  private async run(batch: WorkItem[], tokens: (number | undefined)[] | undefined): Promise<void> {
     const spans = batch.map((item) =>
       item.kind === 'delivery'
         ? startHandleSpan(item.delivery.message, {
@@ -139,6 +158,8 @@ export class Dispatcher {
     }
 
     const completions: Delivery[] = [];
+    const fenced = new Set<number>();
+    const completionIndex = new Map<string, number>();
     const outboxSends: Promise<unknown>[] = [];
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i]!;
@@ -164,34 +185,81 @@ export class Dispatcher {
             this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `send refused: ${(err as Error).message}`, at: Date.now() } });
           }));
         });
-        outboxSends.push(this.opts.applyEffects(result));
+        // A failed effect (e.g. the registry unreachable for a DF change) is reported, not thrown:
+        // nobody awaits run(), so a throw here would leave the agent busy forever.
+        outboxSends.push(this.opts.applyEffects(result).catch((err: unknown) => {
+          this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `[caxton] effects not applied: ${(err as Error).message}`, at: Date.now() } });
+        }));
         if (item.kind === 'delivery') {
           if (outcome.status === 'rejected') {
             outboxSends.push(this.opts.bus.sendPlatformReplies([this.opts.bus.failureFor(item.delivery, outcome.reason, 'rejected')]));
           }
           completions.push(item.delivery);
+          completionIndex.set(item.delivery.id, i);
         }
       } else if (outcome.status === 'crashed' && item.kind === 'delivery') {
         this.attempts.set(item.delivery.id, item.attempt);
-        if (item.attempt >= this.opts.maxAttempts) await this.deadLetter(item.delivery, outcome, item.attempt);
+        if (item.attempt >= this.opts.maxAttempts && this.fence([item.delivery], new Map([[item.delivery.id, i]]), tokens, fenced).length > 0) {
+          // A refusal (e.g. the partition moved) leaves the delivery to whoever owns it next.
+          await this.deadLetter(item.delivery, outcome, item.attempt).catch((err: unknown) => {
+            this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `[caxton] dead-lettering ${item.delivery.id} failed: ${(err as Error).message}`, at: Date.now() } });
+          });
+        }
       }
       // not-running: the delivery stays at the head of the mailbox until the agent runs again.
     }
 
     await Promise.all(outboxSends);
-    if (completions.length > 0) {
-      await this.opts.log.complete(completions.map((d) => ({ id: d.id, receiver: d.receiver })));
-      for (const d of completions) this.finish(d);
-      if (this.opts.events.active) this.opts.events.emit({ type: 'completed', deliveryIds: completions.map((d) => d.id) });
-    }
+    const allowed = this.fence(completions, completionIndex, tokens, fenced);
+    if (allowed.length > 0) await this.recordCompletions(allowed);
     for (let i = 0; i < batch.length; i++) {
       const agent = batch[i]!.agent;
       this.busy.delete(agent);
       // A not-running agent (crash-looped, or not placed here) is parked until something wakes it
-      // (new mail, an upgrade): re-polling it would spin.
-      if (results[i]!.outcome.status === 'not-running') continue;
+      // (new mail, an upgrade): re-polling it would spin. So is one whose completion was fenced:
+      // it no longer runs here, and a later activation here wakes it.
+      if (results[i]!.outcome.status === 'not-running' || fenced.has(i)) continue;
       if (this.opts.bus.mailbox(agent).depth > 0 || (this.timers.get(agent)?.length ?? 0) > 0) this.ready.add(agent);
     }
+  }
+
+  /**
+   * The completions this node may still record. A fenced one stays at the head of its mailbox,
+   * uncompleted: if the agent comes back here it is handled again; if its partition moved, the
+   * new owner hands it out (at-least-once, and never completed by a node that lost the agent).
+   */
+  private fence(completions: Delivery[], index: Map<string, number>, tokens: (number | undefined)[] | undefined, fenced: Set<number>): Delivery[] {
+    const own = this.opts.ownership;
+    if (!own || !tokens) return completions;
+    return completions.filter((d) => {
+      const i = index.get(d.id)!;
+      const token = tokens[i];
+      if (token !== undefined && own.isStillOwner(d.receiver, token, own.completionWithinMs)) return true;
+      fenced.add(i);
+      this.opts.events.emit({ type: 'log', agent: d.receiver, line: { level: 'warn', message: `[caxton] completion of ${d.id} withheld: this node no longer owns ${d.receiver} (its next owner handles it again)`, at: Date.now() } });
+      return false;
+    });
+  }
+
+  /**
+   * Records completions; a failure must not escape (nobody awaits run()) nor leave agents busy.
+   * When the log refuses (e.g. Kafka: the partition moved to another node, or the commit kept
+   * failing) the deliveries are dropped here without a 'completed' event: they are not known to
+   * be durable, so the log hands them out again after a rebalance or restart (at-least-once).
+   */
+  private async recordCompletions(completions: Delivery[]): Promise<void> {
+    try {
+      await this.opts.log.complete(completions.map((d) => ({ id: d.id, receiver: d.receiver })));
+    } catch (err) {
+      for (const d of completions) this.finish(d);
+      const e = err as { code?: string; message?: string };
+      for (const agent of new Set(completions.map((d) => d.receiver))) {
+        this.opts.events.emit({ type: 'log', agent, line: { level: 'warn', message: `[caxton] completion not recorded (${e.code ?? 'error'}: ${e.message ?? String(err)}); the message may be handled again`, at: Date.now() } });
+      }
+      return;
+    }
+    for (const d of completions) this.finish(d);
+    if (this.opts.events.active) this.opts.events.emit({ type: 'completed', deliveryIds: completions.map((d) => d.id) });
   }
 
   private finish(d: Delivery): void {
