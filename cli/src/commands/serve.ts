@@ -20,6 +20,7 @@ export interface StartNodeOptions {
   nodeId?: string;
   kafka?: { brokers: string[] };
   etcd?: { endpoints: string[] };
+  cluster?: { name?: string; leaseTtlSeconds?: number; sessionTimeoutMs?: number; partitions?: number };
   auth: { mode: 'token' | 'none' };
   tls?: ApiTlsOptions;
 }
@@ -55,6 +56,10 @@ type Args = GlobalArgs & {
   nodeId?: string;
   kafka?: string;
   etcd?: string;
+  cluster?: string;
+  leaseTtl?: number;
+  kafkaSessionTimeout?: number;
+  partitions?: number;
   auth: boolean;
   cert?: string;
   key?: string;
@@ -85,12 +90,35 @@ export function nodeOptions(argv: Args, cwd: string): StartNodeOptions {
   if (brokers) options.kafka = { brokers };
   const endpoints = list(argv.etcd, '--etcd');
   if (endpoints) options.etcd = { endpoints };
+  const cluster = clusterOptions(argv);
+  if (cluster) {
+    if (!brokers || !endpoints) throw new UsageError('--cluster, --lease-ttl, --kafka-session-timeout and --partitions need cluster mode', 'pass --kafka and --etcd too');
+    options.cluster = cluster;
+  }
   if (argv.cert && argv.key) {
     options.tls = { certFile: path.resolve(cwd, argv.cert), keyFile: path.resolve(cwd, argv.key) };
     if (argv.clientCa) options.tls.caFile = path.resolve(cwd, argv.clientCa);
     if (argv.requireClientCert) options.tls.requireClientCert = true;
   }
   return options;
+}
+
+function clusterOptions(argv: Args): NonNullable<StartNodeOptions['cluster']> | undefined {
+  const out: NonNullable<StartNodeOptions['cluster']> = {};
+  if (argv.cluster !== undefined) out.name = argv.cluster;
+  if (argv.leaseTtl !== undefined) {
+    if (!Number.isInteger(argv.leaseTtl) || argv.leaseTtl < 1) throw new UsageError(`--lease-ttl ${argv.leaseTtl} is not a whole number of seconds >= 1`);
+    out.leaseTtlSeconds = argv.leaseTtl;
+  }
+  if (argv.kafkaSessionTimeout !== undefined) {
+    if (!Number.isInteger(argv.kafkaSessionTimeout) || argv.kafkaSessionTimeout < 1000) throw new UsageError(`--kafka-session-timeout ${argv.kafkaSessionTimeout} is not a number of milliseconds >= 1000`);
+    out.sessionTimeoutMs = argv.kafkaSessionTimeout;
+  }
+  if (argv.partitions !== undefined) {
+    if (!Number.isInteger(argv.partitions) || argv.partitions < 1) throw new UsageError(`--partitions ${argv.partitions} is not a positive integer`);
+    out.partitions = argv.partitions;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function isLoopback(host: string): boolean {
@@ -107,6 +135,10 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       .option('node-id', { type: 'string', describe: 'This node\'s id in a cluster; default: derived and kept in the data dir' })
       .option('kafka', { type: 'string', describe: 'Kafka brokers (host:port,…) for the bus; default: the embedded on-disk log' })
       .option('etcd', { type: 'string', describe: 'etcd endpoints (host:port,…) for the registry; default: embedded' })
+      .option('cluster', { type: 'string', describe: 'Cluster name (with --kafka/--etcd): scopes etcd keys, Kafka topics and group; default "default"' })
+      .option('lease-ttl', { type: 'number', describe: 'Cluster membership lease, seconds: how long a dead node\'s agents wait for a new owner (default 5)' })
+      .option('kafka-session-timeout', { type: 'number', describe: 'Kafka consumer session, ms: how long a dead node keeps its partitions (default 6000)' })
+      .option('partitions', { type: 'number', describe: 'Partitions of the deliveries topic when creating it (default 12; all nodes must agree)' })
       .option('auth', { type: 'boolean', default: true, describe: 'Require the bearer token (--no-auth disables it; loopback only!)' })
       .option('cert', { type: 'string', describe: 'TLS certificate for the API' })
       .option('key', { type: 'string', describe: 'TLS private key for the API' })

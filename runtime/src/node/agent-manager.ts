@@ -9,8 +9,9 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { AgentHost } from './agent-host.js';
 import type { ExecutionResult } from '../bus/executor.js';
 import type { Bus } from '../bus/bus.js';
-import type { Dispatcher } from '../bus/dispatcher.js';
+import type { Dispatcher, DispatchOwnership } from '../bus/dispatcher.js';
 import type { MessageLog } from '../bus/message-log.js';
+import type { AgentId } from '../acl/message.js';
 import type { AgentState, AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact } from '../api/node-control.js';
 import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError } from '../api/errors.js';
 import { CaxtonError } from '../errors.js';
@@ -31,7 +32,7 @@ export interface AgentManagerOptions {
   onStarted: (init: ExecutionResult) => Promise<void>;
 }
 
-interface Local {
+export interface Local {
   record: AgentRecord;
   state: AgentState;
   artifactSize: number;
@@ -39,16 +40,30 @@ interface Local {
 }
 
 export class AgentManager {
-  private readonly agents = new Map<string, Local>();
-  private dispatcher: Dispatcher | undefined;
+  /** Agents this node runs (or is starting, stopping…). Cluster mode: the ones placed here. */
+  protected readonly agents = new Map<string, Local>();
+  protected dispatcher: Dispatcher | undefined;
 
-  constructor(private readonly opts: AgentManagerOptions) {}
+  constructor(protected readonly opts: AgentManagerOptions) {}
+
+  /** Fencing for the dispatcher: none here (every agent is local); cluster mode overrides it. */
+  ownership(): DispatchOwnership | undefined {
+    return undefined;
+  }
+
+  /** Deliveries arrived for `agent` (called by the bus's consumer). Embedded: nothing to do. */
+  noticeMail(_agent: string): void {}
 
   attach(dispatcher: Dispatcher): void {
     this.dispatcher = dispatcher;
   }
 
   has(name: string): boolean {
+    return this.agents.has(name);
+  }
+
+  /** Runs (or starts, or stops) on this node. Embedded: the same as has(). */
+  isLocal(name: string): boolean {
     return this.agents.has(name);
   }
 
@@ -79,9 +94,7 @@ export class AgentManager {
   }
 
   async deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
-    if (!NAME_RULE.test(spec.name)) {
-      throw new InvalidArgumentError('header.name', `"${spec.name}" is not a valid agent name`, 'use 1-63 characters: lower-case letters, digits, ".", "_", "-", starting with a letter or digit');
-    }
+    this.checkName(spec.name);
     if (this.agents.has(spec.name)) throw new AlreadyExistsError('agent', spec.name);
     const limits = this.limits(spec.limits, this.opts.defaults);
     const { digest } = await this.opts.host.prepare(artifact.bytes); // validates before anything is stored
@@ -194,10 +207,21 @@ export class AgentManager {
     return all.filter((s): s is AgentStatus => s !== undefined);
   }
 
-  private async startInstance(record: AgentRecord): Promise<void> {
+  protected checkName(name: string): void {
+    if (!NAME_RULE.test(name)) {
+      throw new InvalidArgumentError('header.name', `"${name}" is not a valid agent name`, 'use 1-63 characters: lower-case letters, digits, ".", "_", "-", starting with a letter or digit');
+    }
+  }
+
+  /** The identity an instance starts with (cluster mode adds the node's address). */
+  protected identity(name: string): AgentId {
+    return this.opts.bus.agentId(name);
+  }
+
+  protected async startInstance(record: AgentRecord): Promise<void> {
     const init = await this.opts.host.start({
       name: record.name,
-      identity: this.opts.bus.agentId(record.name),
+      identity: this.identity(record.name),
       digest: record.artifactDigest,
       limits: record.limits,
       config: record.config,
@@ -205,20 +229,20 @@ export class AgentManager {
     await this.opts.onStarted(init);
   }
 
-  private require(name: string): Local {
+  protected require(name: string): Local {
     const local = this.agents.get(name);
     if (!local) throw new NotFoundError('agent', name);
     return local;
   }
 
-  private fail(local: Local, err: unknown): void {
+  protected fail(local: Local, err: unknown): void {
     local.state = 'failed';
     const e = err as Error;
     local.lastError = { message: e.message, ...(err instanceof CaxtonError ? { code: err.code } : {}), at: Date.now() };
     this.opts.onLog(local.record.name, 'error', `could not start: ${err instanceof CaxtonError ? err.describe() : e.message}`);
   }
 
-  private limits(given: Partial<AgentLimitsSpec>, base: AgentLimitsSpec): AgentLimitsSpec {
+  protected limits(given: Partial<AgentLimitsSpec>, base: AgentLimitsSpec): AgentLimitsSpec {
     const out: AgentLimitsSpec = {
       fuelPerMessage: given.fuelPerMessage ?? base.fuelPerMessage,
       memoryPages: given.memoryPages ?? base.memoryPages,

@@ -1,16 +1,160 @@
 /**
- * Cluster storage: the bus on Kafka, the registry, artifacts and placement on etcd.
- * (Being wired: see openClusterStorage below.)
+ * Cluster storage: the bus on Kafka, the registry, artifacts and placement on etcd
+ * (docs/cluster.md; decisions 0600, 0702, 0710).
+ *
+ * - Registry: EtcdRegistry under `/caxton/<cluster>/`.
+ * - Artifacts: etcd (every node can fetch a component) fronted by a verified cache on local disk.
+ * - Bus: KafkaMessageLog, one consumer group per cluster; the group's `caxton-rendezvous` assigner
+ *   gives partition p to the rendezvous owner of `kafka-partition:<p>` among the node ids.
+ * - Placement: PlacementController over the etcd membership, placing each agent by
+ *   `placementKey(agent, partitions)`: an agent is activated exactly where its partition is consumed.
+ *
+ * Start-up fails fast and typed when etcd or Kafka cannot be reached (`registry.unavailable`,
+ * `bus.kafka.unreachable`, each with a hint), and leaves nothing open behind.
  */
+import path from 'node:path';
 import { CaxtonError } from '../errors.js';
+import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../bus/kafka/index.js';
+import { EtcdRegistry } from '../registry/etcd/etcd-registry.js';
+import { PlacementController } from '../placement/placement-controller.js';
+import { FileArtifactStore } from '../artifacts/file-artifact-store.js';
+import { EtcdArtifactStore } from '../artifacts/etcd-artifact-store.js';
+import { TieredArtifactStore } from '../artifacts/tiered-artifact-store.js';
 import type { NodeStorage } from './storage.js';
 import type { StartNodeOptions } from './options.js';
+import { resolveClusterOptions } from './cluster-options.js';
+import { ClusterDeployments } from './cluster-deployments.js';
+import { ClusterAgentManager } from './cluster-agent-manager.js';
+import { clusterNodes } from './cluster-status.js';
+import { ClusterProtocols } from './cluster-protocols.js';
+import { ScreenedLog } from './cluster-screened-log.js';
 
-export async function openClusterStorage(options: StartNodeOptions, _dataDir: string, _nodeId: string): Promise<NodeStorage> {
+/** stderr lines of the node's cluster machinery; repeats of one kind are shown at most every 5 s. */
+function clusterLog(): (kind: string, line: string) => void {
+  const last = new Map<string, number>();
+  return (kind, line) => {
+    const now = Date.now();
+    if (now - (last.get(kind) ?? 0) < 5000) return;
+    last.set(kind, now);
+    process.stderr.write(`caxton: cluster: ${line}\n`);
+  };
+}
+
+function describe(err: unknown): string {
+  return err instanceof CaxtonError ? err.describe() : String((err as Error)?.message ?? err);
+}
+
+export async function openClusterStorage(options: StartNodeOptions, dataDir: string, nodeId: string): Promise<NodeStorage> {
   if (!options.kafka || !options.etcd) {
     throw new CaxtonError('node.cluster-config', 'cluster mode needs both --kafka and --etcd', {
       hint: 'pass both (the bus lives in Kafka, the registry and placement in etcd), or neither for the embedded defaults',
     });
   }
-  throw new CaxtonError('node.cluster-unavailable', 'cluster mode is not wired into this build yet', { hint: 'run without --kafka/--etcd' });
+  const c = resolveClusterOptions(options.cluster);
+  const say = clusterLog();
+  let onAssignment: (partitions: readonly number[]) => void = () => {};
+  const onKafkaEvent = (e: KafkaLogEvent): void => {
+    if (e.type === 'assignment') onAssignment(e.partitions);
+    else if (e.type === 'consumer-crash') say('kafka-consumer', `Kafka consumer ${e.restart ? 'restarting' : 'crashed, restarting'}: ${e.error.message}`);
+    else if (e.type === 'commit-retry' || e.type === 'append-retry') say(e.type, `Kafka ${e.type === 'commit-retry' ? 'offset commit' : 'append'} retrying (attempt ${e.attempt}): ${e.error}`);
+  };
+
+  const registry = new EtcdRegistry({ endpoints: options.etcd.endpoints, prefix: c.etcdPrefix });
+  const log = new KafkaMessageLog({
+    brokers: options.kafka.brokers,
+    cluster: c.name,
+    topicPrefix: c.topicPrefix,
+    groupId: c.groupId,
+    nodeId,
+    clientId: `caxton-${nodeId}`,
+    ...(c.partitions !== undefined ? { partitions: c.partitions } : {}),
+    sessionTimeoutMs: c.sessionTimeoutMs,
+    openTimeoutMs: c.kafkaOpenTimeoutMs,
+    onEvent: onKafkaEvent,
+  });
+  // Both at once: an unreachable etcd is reported in milliseconds, not after Kafka's timeout.
+  const [etcdOpen, kafkaOpen] = await Promise.allSettled([registry.open(), log.open()]);
+  if (etcdOpen.status === 'rejected' || kafkaOpen.status === 'rejected') {
+    await Promise.allSettled([log.close(), registry.close()]);
+    registry.connection.close(); // close() skips it when open() failed; its channels would keep the process alive
+    if (etcdOpen.status === 'rejected' && kafkaOpen.status === 'rejected') say('open', `Kafka failed too: ${describe(kafkaOpen.reason)}`);
+    throw etcdOpen.status === 'rejected' ? etcdOpen.reason : (kafkaOpen as PromiseRejectedResult).reason;
+  }
+
+  // Consumed deliveries pass the protocol gate's delivery-side check (cluster-protocols.ts) first.
+  let gate: ClusterProtocols | undefined;
+  const screened = new ScreenedLog(log, (batch) => (gate ? gate.screen(batch) : [...batch]));
+
+  const deployments = new ClusterDeployments(registry);
+  await deployments.start();
+  const artifactDir = path.join(dataDir, 'artifacts');
+  const artifacts = new TieredArtifactStore(
+    new FileArtifactStore({ dir: artifactDir }),
+    new EtcdArtifactStore({ connection: registry.connection, keys: registry.keys }),
+  );
+  const startedAt = Date.now();
+  let address = `${options.apiHost}:${options.apiPort}`;
+  let agents: ClusterAgentManager | undefined;
+  let placement: PlacementController | undefined;
+
+  return {
+    mode: 'cluster',
+    registry,
+    artifacts,
+    log: screened,
+    isRemoteAgent: (name) => deployments.has(name),
+    protocolGate(tracker, context) {
+      gate = new ClusterProtocols({
+        tracker, platform: context.platform, bus: context.bus, isLocal: context.isLocal, isAgent: (name) => deployments.has(name),
+        complete: (d) => log.complete([{ id: d.id, receiver: d.receiver }]),
+      });
+      return gate;
+    },
+    createAgents(agentOptions) {
+      const manager = new ClusterAgentManager({
+        ...agentOptions, registry, deployments, partitionOf: (a) => log.partitionOf(a), completionWithinMs: c.completionWithinMs,
+      });
+      agents = manager;
+      onAssignment = (partitions) => manager.mailboxes.assigned(partitions);
+      return manager;
+    },
+    async startAgents(_manager, context) {
+      if (!agents) throw new CaxtonError('node.cluster-wiring', 'startAgents before createAgents', { hint: 'a bug in startNode' });
+      const manager = agents;
+      address = context.apiAddress;
+      placement = new PlacementController({
+        registry,
+        node: { id: nodeId, address },
+        ttlSeconds: c.leaseTtlSeconds,
+        drain: (agent) => manager.drain(agent),
+        drainTimeoutMs: c.drainTimeoutMs,
+        placementKey: (agent) => placementKey(agent, log.partitionCount),
+      });
+      placement.on('membership-lost', (err) => say('membership-lost', describe(err)));
+      placement.on('membership-joined', (m) => say('membership-joined', `node ${m.node.id} is a member (lease ${m.leaseId}, ttl ${c.leaseTtlSeconds} s)`));
+      placement.on('reconcile-failed', (err) => say('reconcile', `placement step failed, retrying: ${describe(err)}`));
+      manager.bind(placement);
+      await placement.start(); // joins: rejects with cluster.node-id-taken / registry.unavailable
+    },
+    async stopAgents() {
+      // Deactivates and drains every agent, then revokes the lease: peers take over at once.
+      await placement?.stop();
+      agents?.unbind();
+    },
+    async status() {
+      return {
+        nodes: await clusterNodes(registry, { id: nodeId, address, startedAt }),
+        storage: [
+          { role: 'bus', kind: 'kafka', location: `${options.kafka!.brokers.join(',')} (topics ${c.topicPrefix}.*, group ${c.groupId}, ${log.partitionCount} partitions)` },
+          { role: 'registry', kind: 'etcd', location: `${options.etcd!.endpoints.join(',')} (prefix ${c.etcdPrefix}, lease ttl ${c.leaseTtlSeconds} s)` },
+          { role: 'artifacts', kind: 'etcd+file', location: `etcd ${c.etcdPrefix}store/, cache ${artifactDir}` },
+        ],
+      };
+    },
+    async close() {
+      gate?.stop();
+      deployments.stop();
+      await registry.close();
+    },
+  };
 }

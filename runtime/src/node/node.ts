@@ -68,7 +68,9 @@ async function startOnStorage(
   const host = await SandboxAgentHost.create({ cacheDir: path.join(dataDir, 'cache'), shards: options.shards });
   undo.push(() => host.close());
   const externals = new ExternalIdentities(`operator@${platform}`);
-  const protocols = new ConversationTracker({ platformAgent: { name: `ams@${platform}` } });
+  const protocols = storage.protocolGate(new ConversationTracker({ platformAgent: { name: `ams@${platform}` } }), {
+    platform, bus: () => bus, isLocal: (agent) => agents?.isLocal(agent) ?? false,
+  });
 
   let agents: AgentManager | undefined;
   const resolve = (name: string): ReceiverKind => {

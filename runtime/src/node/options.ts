@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { ApiTlsOptions } from '../api/server.js';
 import type { AgentLimitsSpec } from '../registry/registry-store.js';
 import type { FsyncPolicy } from '../bus/embedded/index.js';
+import type { ClusterOptions } from './cluster-options.js';
 import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '../sandbox/limits/limits.js';
 
 export interface StartNodeOptions {
@@ -17,6 +18,8 @@ export interface StartNodeOptions {
   kafka?: { brokers: string[] };
   /** Cluster mode: the registry (and artifacts, placement) on etcd. */
   etcd?: { endpoints: string[] };
+  /** Cluster mode: cluster name and tuning (lease TTL, Kafka session timeout…); see cluster-options.ts. */
+  cluster?: ClusterOptions;
   auth: { mode: 'token' | 'none' };
   tls?: ApiTlsOptions;
   /** Platform name; agent `echo` is `echo@<platform>`. Default `caxton`. */

@@ -39,6 +39,9 @@ export class SandboxAgentHost implements AgentHost {
       artifact: { digest: spec.digest },
       limits: { fuelPerMessage: spec.limits.fuelPerMessage, memoryPages: spec.limits.memoryPages },
       config: spec.config,
+      // The agent's transport addresses (init-context self.addresses); in a cluster they name the
+      // node running this instance.
+      ...(spec.identity.addresses?.length ? { addresses: [...spec.identity.addresses] } : {}),
     };
     const report = this.identities.has(spec.name) ? await this.pool.upgrade(deploy) : await this.pool.deploy(deploy);
     this.identities.set(spec.name, identity);

@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import type { MessageLog } from '../bus/message-log.js';
+import type { Bus, ProtocolGate } from '../bus/bus.js';
+import type { ConversationTracker } from '../protocols/index.js';
 import type { RegistryStore } from '../registry/registry-store.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { ClusterNodeStatus, StorageBackendStatus } from '../api/node-control.js';
@@ -12,21 +14,41 @@ import { EmbeddedMessageLog } from '../bus/embedded/index.js';
 import { MemoryMessageLog } from '../bus/memory/memory-message-log.js';
 import { EmbeddedRegistry } from '../registry/embedded/embedded-registry.js';
 import { FileArtifactStore } from '../artifacts/file-artifact-store.js';
-import type { AgentManager } from './agent-manager.js';
+import { AgentManager, type AgentManagerOptions } from './agent-manager.js';
 import type { StartNodeOptions } from './options.js';
 import { openClusterStorage } from './cluster-storage.js';
 
 export interface NodeStorage {
+  /**
+   * `embedded`: agents are restored before the log replays. `cluster`: the node joins placement
+   * only once its API listens (it announces the real address), and agents start as placement
+   * activates them; deliveries consumed before that wait in their mailboxes.
+   */
+  mode: 'embedded' | 'cluster';
   registry: RegistryStore;
   artifacts: ArtifactStore;
   log: MessageLog;
   /** Deployed in the cluster but active on another node (embedded: never). */
   isRemoteAgent(name: string): boolean;
+  /** The agent manager for this storage (cluster: deploys through the registry, runs what placement gives it). */
+  createAgents(options: AgentManagerOptions): AgentManager;
+  /**
+   * The protocol gate the bus calls on every send (embedded: the tracker itself; cluster: one that
+   * tracks each conversation on its initiator's node, see cluster-protocols.ts).
+   */
+  protocolGate(tracker: ConversationTracker, context: ProtocolContext): ProtocolGate;
   /** Bring up the agents this node should run (embedded: all of them; cluster: placement). */
-  startAgents(agents: AgentManager): Promise<void>;
+  startAgents(agents: AgentManager, context: { apiAddress: string }): Promise<void>;
   stopAgents(): Promise<void>;
   status(agents: AgentManager): Promise<{ nodes: ClusterNodeStatus[]; storage: StorageBackendStatus[] }>;
   close(): Promise<void>;
+}
+
+/** What a protocol gate may ask of the node; functions, because the node builds them after storage. */
+export interface ProtocolContext {
+  platform: string;
+  bus: () => Bus | undefined;
+  isLocal: (agent: string) => boolean;
 }
 
 export async function openStorage(options: StartNodeOptions, dataDir: string, nodeId: string): Promise<NodeStorage> {
@@ -44,10 +66,13 @@ export async function openStorage(options: StartNodeOptions, dataDir: string, no
   const artifacts = new FileArtifactStore({ dir: artifactDir });
   const startedAt = Date.now();
   return {
+    mode: 'embedded',
     registry,
     artifacts,
     log,
     isRemoteAgent: () => false,
+    createAgents: (agentOptions) => new AgentManager(agentOptions),
+    protocolGate: (tracker) => tracker,
     startAgents: (agents) => agents.restore(),
     stopAgents: async () => {},
     async status(agents) {

@@ -1,0 +1,122 @@
+/**
+ * Keeps a cluster node's mailboxes honest about what this node owns. In Kafka mode a mailbox holds
+ * deliveries the consumer handed out: pending in Kafka until completed here. Two things can make
+ * them someone else's business:
+ *
+ * - **The partition moved** (a rebalance gave it to another node). Its deliveries will be handed out
+ *   there, from the committed offset, so they are dropped here WITHOUT dead-lettering. They are NOT
+ *   dropped when an agent is merely deactivated: if the partition stays (the membership was lost and
+ *   regained, or etcd and the consumer group briefly disagree), Kafka will not hand them out again,
+ *   and the agent's next activation here must find them.
+ * - **The agent is gone** (undeployed, or never deployed: a send raced the undeploy on another node).
+ *   Nobody will ever handle them, and pending deliveries hold back the partition's committed offset,
+ *   so they are dead-lettered. A name never seen deployed gets a grace period first (a deploy on
+ *   another node may not have reached this node's registry mirror yet).
+ */
+import type { Bus } from '../bus/bus.js';
+import type { Delivery, MessageLog } from '../bus/message-log.js';
+import type { ClusterDeployments } from './cluster-deployments.js';
+
+export interface ClusterMailboxesOptions {
+  bus: Bus;
+  log: MessageLog;
+  deployments: ClusterDeployments;
+  /** The deliveries-topic partition of an agent. */
+  partitionOf: (agent: string) => number;
+  /** Does the agent run (or start, or stop) on this node? */
+  isLocal: (agent: string) => boolean;
+  onLog: (agent: string, level: 'info' | 'warn' | 'error', message: string) => void;
+  /** How long deliveries for a never-seen name wait before they are dead-lettered. Default 10 s. */
+  orphanGraceMs?: number;
+  /** Sweep period. Default 1 s. */
+  sweepMs?: number;
+  now?: () => number;
+}
+
+export class ClusterMailboxes {
+  /** Agents that got deliveries here and may still have some in their mailbox. */
+  private readonly withMail = new Set<string>();
+  private readonly orphanSince = new Map<string, number>();
+  private readonly sweeping = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly o: ClusterMailboxesOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.sweep(), this.o.sweepMs ?? 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The consumer put deliveries into `agent`'s mailbox. */
+  notice(agent: string): void {
+    this.withMail.add(agent);
+    if (!this.o.isLocal(agent) && this.o.deployments.wasUndeployed(agent)) this.deadLetterAll(agent, 'was undeployed');
+  }
+
+  /** The consumer group gave this node `partitions` (all others moved away). */
+  assigned(partitions: readonly number[]): void {
+    const owned = new Set(partitions);
+    for (const agent of this.withMail) {
+      if (owned.has(this.o.partitionOf(agent))) continue;
+      const dropped = this.o.bus.forget(agent).length;
+      this.withMail.delete(agent);
+      this.orphanSince.delete(agent);
+      if (dropped > 0) this.o.onLog(agent, 'info', `${dropped} pending message(s) left to the node that now consumes partition ${this.o.partitionOf(agent)}`);
+    }
+  }
+
+  /** Undeploy on this (the owning) node: what is pending will never be handled. */
+  undeployed(agent: string): Promise<void> {
+    return this.deadLetterAll(agent, 'was stopped before handling it');
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const agent of this.withMail) {
+      if (this.o.bus.mailboxDepth(agent) === 0) {
+        this.withMail.delete(agent);
+        this.orphanSince.delete(agent);
+        continue;
+      }
+      if (this.o.isLocal(agent) || this.o.deployments.has(agent)) {
+        this.orphanSince.delete(agent);
+        continue;
+      }
+      const since = this.orphanSince.get(agent) ?? now;
+      this.orphanSince.set(agent, since);
+      const grace = this.o.orphanGraceMs ?? 10_000;
+      if (this.o.deployments.wasUndeployed(agent)) void this.deadLetterAll(agent, 'was undeployed');
+      else if (now - since >= grace) void this.deadLetterAll(agent, `is not deployed (for ${Math.round(grace / 1000)} s)`);
+    }
+  }
+
+  private async deadLetterAll(agent: string, why: string): Promise<void> {
+    if (this.sweeping.has(agent)) return;
+    this.sweeping.add(agent);
+    try {
+      const letters: Delivery[] = this.o.bus.forget(agent);
+      this.orphanSince.delete(agent);
+      let failed = 0;
+      for (const delivery of letters) {
+        await this.o.log.deadLetter({ delivery, reason: `agent ${agent} ${why}`, attempts: 0, at: this.now() }).catch((err: { code?: string }) => {
+          failed += 1;
+          // The partition moved meanwhile: the delivery is its next owner's. Anything else (the
+          // broker unreachable): keep it and let the next sweep try again.
+          if (err?.code === 'bus.kafka.not-owner') return;
+          this.o.bus.mailbox(agent).push(delivery);
+          this.withMail.add(agent);
+        });
+      }
+      if (letters.length > 0) this.o.onLog(agent, 'warn', `${letters.length - failed} pending message(s) dead-lettered: agent ${why}`);
+    } finally {
+      this.sweeping.delete(agent);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Cluster-mode settings of a node (`caxton serve --kafka … --etcd …`), their defaults and why.
+ *
+ * Failover after a node dies is bounded by the slower of two detectors: the etcd membership lease
+ * (placement hands the dead node's agents to the survivors) and the Kafka consumer session (the
+ * group hands its partitions over). Both defaults are as short as a production network allows:
+ * the session's 6 s is the broker's default `group.min.session.timeout.ms` (a shorter one is
+ * refused unless the broker is configured for it), and the 5 s lease expires before it, so the
+ * agents are already claimed when their partitions arrive. Measured failover: docs/cluster.md.
+ */
+import { CaxtonError } from '../errors.js';
+
+export interface ClusterOptions {
+  /**
+   * Cluster name: nodes with the same name (and the same Kafka and etcd) form one cluster. It
+   * scopes the etcd keys (`/caxton/<name>/`), the Kafka topics (`caxton.<name>.deliveries`,
+   * `.dead-letters`) and the consumer group (`caxton.<name>.bus`). Default `default`.
+   */
+  name?: string;
+  /** Membership lease TTL in whole seconds (etcd leases are whole seconds). Default 5. */
+  leaseTtlSeconds?: number;
+  /** Kafka consumer session timeout (ms); heartbeats go every fifth of it. Default 6000. */
+  sessionTimeoutMs?: number;
+  /**
+   * Partitions of the deliveries topic; caps the useful node count. Unset: create it with 12 and
+   * accept the count of an existing topic. Set: a topic with another count is refused at start-up.
+   */
+  partitions?: number;
+  /** How long a node lets an agent's in-flight work finish before handing it to another node. Default 5000. */
+  drainTimeoutMs?: number;
+  /** Start-up gives up on Kafka after this long (nothing answering at all; a refused port fails at once). Default 10000. */
+  kafkaOpenTimeoutMs?: number;
+  /**
+   * A completion is recorded only if the membership lease outlives it by this margin (ms): the
+   * time a Kafka offset commit may take (decision 0702's `withinMs`). Default 1000.
+   */
+  completionWithinMs?: number;
+}
+
+export interface ResolvedClusterOptions {
+  name: string;
+  etcdPrefix: string;
+  topicPrefix: string;
+  groupId: string;
+  leaseTtlSeconds: number;
+  sessionTimeoutMs: number;
+  partitions: number | undefined;
+  drainTimeoutMs: number;
+  kafkaOpenTimeoutMs: number;
+  completionWithinMs: number;
+}
+
+/** Usable in an etcd key, a Kafka topic name and a consumer group id alike. */
+const NAME_RULE = /^[a-z0-9][a-z0-9_-]{0,47}$/;
+
+export const CLUSTER_DEFAULTS = {
+  name: 'default',
+  leaseTtlSeconds: 5,
+  sessionTimeoutMs: 6000,
+  drainTimeoutMs: 5000,
+  kafkaOpenTimeoutMs: 10_000,
+  completionWithinMs: 1000,
+} as const;
+
+function invalid(what: string, hint: string): CaxtonError {
+  return new CaxtonError('node.cluster-config', what, { hint });
+}
+
+function positiveInt(value: number, what: string, min: number, hint: string): number {
+  if (!Number.isInteger(value) || value < min) throw invalid(`${what} must be an integer of at least ${min}, got ${value}`, hint);
+  return value;
+}
+
+export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOptions {
+  const name = o.name ?? CLUSTER_DEFAULTS.name;
+  if (!NAME_RULE.test(name)) {
+    throw invalid(`cluster name "${name}" is not usable`, 'use 1-48 characters: lower-case letters, digits, "_" and "-", starting with a letter or digit');
+  }
+  const leaseTtlSeconds = positiveInt(o.leaseTtlSeconds ?? CLUSTER_DEFAULTS.leaseTtlSeconds, 'the lease TTL (s)', 1, 'a dead node\'s agents stay unowned this long; 5 s is the default');
+  const sessionTimeoutMs = positiveInt(o.sessionTimeoutMs ?? CLUSTER_DEFAULTS.sessionTimeoutMs, 'the Kafka session timeout (ms)', 1000, 'it must also lie within the broker\'s group.min/max.session.timeout.ms (6000-1800000 by default)');
+  return {
+    name,
+    etcdPrefix: `/caxton/${name}/`,
+    topicPrefix: `caxton.${name}`,
+    groupId: `caxton.${name}.bus`,
+    leaseTtlSeconds,
+    sessionTimeoutMs,
+    partitions: o.partitions === undefined ? undefined : positiveInt(o.partitions, 'the partition count', 1, 'every node of a cluster must use the same count'),
+    drainTimeoutMs: positiveInt(o.drainTimeoutMs ?? CLUSTER_DEFAULTS.drainTimeoutMs, 'the drain timeout (ms)', 0, 'how long in-flight work may finish before a hand-off'),
+    kafkaOpenTimeoutMs: positiveInt(o.kafkaOpenTimeoutMs ?? CLUSTER_DEFAULTS.kafkaOpenTimeoutMs, 'the Kafka open timeout (ms)', 500, 'how long start-up waits for a broker to answer'),
+    completionWithinMs: positiveInt(o.completionWithinMs ?? CLUSTER_DEFAULTS.completionWithinMs, 'the completion margin (ms)', 0, 'keep it well below the lease TTL'),
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * A MessageLog whose consumed deliveries pass a screen before they reach the bus's mailboxes; all
+ * else is delegated. The cluster uses it to judge protocol replies on the initiator's node
+ * (cluster-protocols.ts) without the bus knowing where conversations are tracked.
+ */
+import type { CompletionRecord, DeadLetter, Delivery, DeliveryHandler, MessageLog } from '../bus/message-log.js';
+
+export class ScreenedLog implements MessageLog {
+  constructor(private readonly inner: MessageLog, private readonly screen: (batch: readonly Delivery[]) => Delivery[]) {}
+
+  open(): Promise<void> {
+    return this.inner.open();
+  }
+
+  append(deliveries: readonly Delivery[]): Promise<void> {
+    return this.inner.append(deliveries);
+  }
+
+  consume(handler: DeliveryHandler): void {
+    this.inner.consume((batch) => {
+      const passed = this.screen(batch);
+      if (passed.length > 0) handler(passed);
+    });
+  }
+
+  hasCompleted(id: string): boolean {
+    return this.inner.hasCompleted?.(id) ?? false;
+  }
+
+  complete(records: readonly CompletionRecord[]): Promise<void> {
+    return this.inner.complete(records);
+  }
+
+  deadLetter(letter: DeadLetter): Promise<void> {
+    return this.inner.deadLetter(letter);
+  }
+
+  deadLetters(limit?: number): Promise<DeadLetter[]> {
+    return this.inner.deadLetters(limit);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
