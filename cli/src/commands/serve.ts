@@ -152,7 +152,13 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
         ctx.note(`caxton: WARNING: the API on ${options.apiHost} accepts calls from anyone who can reach it (--no-auth)`);
       }
       const startNode = await loadStartNode();
-      const node = await startNode(options);
+      const node = await startNode(options).catch((err: unknown) => {
+        // The error is reported at once; a connection attempt a client library abandoned (e.g. to a
+        // Kafka broker that accepts and never answers) may keep the process alive until its own
+        // timeout. A node that failed to start has nothing to flush: do not wait for that.
+        setTimeout(() => process.exit(process.exitCode ?? EXIT.FAILURE), 1000).unref();
+        throw err;
+      });
       const where = `${options.apiHost}:${node.apiPort}`;
       ctx.note(`caxton: ${node.nodeId ? `node ${node.nodeId}` : 'node'} serving the API on ${where}${options.tls ? ' (TLS)' : ''}`);
       if (options.auth.mode === 'token') ctx.note(`caxton: clients authenticate with the token in ${tokenFilePath(options.dataDir)}`);

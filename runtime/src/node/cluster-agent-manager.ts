@@ -59,6 +59,8 @@ export class ClusterAgentManager extends AgentManager {
   /** `caxton stop --force` asked on this node for an agent it runs: skip the drain. */
   private readonly forced = new Set<string>();
   private readonly chains = new Map<string, Promise<void>>();
+  /** Agents to look at again (see isRunnable). */
+  private readonly rechecks = new Set<string>();
   private unwatch: (() => void) | undefined;
 
   constructor(options: ClusterAgentManagerOptions) {
@@ -99,6 +101,26 @@ export class ClusterAgentManager extends AgentManager {
       isStillOwner: (agent, token, withinMs) => this.placement?.isStillOwner(agent, token, withinMs) ?? false,
       completionWithinMs: this.c.completionWithinMs,
     };
+  }
+
+  /**
+   * Running here AND still allowed to complete its work: while the membership lease is about to
+   * run out (etcd unreachable), handling would only produce completions the fence withholds, and
+   * every new message would wake the agent to handle the same one again. It is looked at again
+   * shortly: a renewed lease makes it runnable, a lost one deactivates it.
+   */
+  override isRunnable(name: string): boolean {
+    if (!super.isRunnable(name)) return false;
+    const token = this.tokens.get(name);
+    if (token !== undefined && this.placement?.isStillOwner(name, token, this.c.completionWithinMs)) return true;
+    if (!this.rechecks.has(name)) {
+      this.rechecks.add(name);
+      setTimeout(() => {
+        this.rechecks.delete(name);
+        this.dispatcher?.wake(name);
+      }, 250).unref();
+    }
+    return false;
   }
 
   override noticeMail(agent: string): void {

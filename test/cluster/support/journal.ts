@@ -1,0 +1,72 @@
+/**
+ * Reads the journals instrumented nodes write (node-child.ts), incrementally: what each node's
+ * probes reported (their own observations) and which completions each node recorded.
+ */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+
+/** One request as a probe instance saw it (examples/cluster/probe). */
+export interface Observation {
+  /** The request content: `<agent>:<seq>`. */
+  key: string;
+  agent: string;
+  seq: number;
+  /** Node the instance says it runs on (its AID address `caxton://<node>`). */
+  node: string;
+  instance: string;
+  /** The instance's own count of handled requests. */
+  n: number;
+  /** The instance's clock when handling (ms). */
+  at: number;
+  /** Node whose journal recorded it (where the reply was sent from). */
+  journal: string;
+}
+
+export class Journal {
+  readonly observations: Observation[] = [];
+  /** Delivery id → when this node recorded its completion. */
+  readonly completions = new Map<string, number>();
+  private offset = 0;
+  private rest = '';
+
+  constructor(readonly nodeId: string, readonly file: string) {}
+
+  /** Reads what was appended since the last call. */
+  refresh(): this {
+    let size: number;
+    try {
+      size = statSync(this.file).size;
+    } catch {
+      return this; // not created yet
+    }
+    if (size <= this.offset) return this;
+    const fd = openSync(this.file, 'r');
+    try {
+      const buf = Buffer.alloc(size - this.offset);
+      const n = readSync(fd, buf, 0, buf.length, this.offset);
+      this.offset += n;
+      const text = this.rest + buf.subarray(0, n).toString('utf8');
+      const lines = text.split('\n');
+      this.rest = lines.pop() ?? '';
+      for (const line of lines) this.parse(line);
+    } finally {
+      closeSync(fd);
+    }
+    return this;
+  }
+
+  private parse(line: string): void {
+    if (line.startsWith('R ')) {
+      const space = line.indexOf(' ', 2);
+      const [key, node, instance, n, at] = line.slice(space + 1).split('|');
+      if (!key || !node || !instance || !n || !at) return;
+      const colon = key.lastIndexOf(':');
+      this.observations.push({
+        key, agent: key.slice(0, colon), seq: Number(key.slice(colon + 1)), node: node.replace(/^caxton:\/\//, ''),
+        instance, n: Number(n), at: Number(at), journal: this.nodeId,
+      });
+    } else if (line.startsWith('C ')) {
+      const [, at, ...ids] = line.split(' ');
+      for (const id of ids) this.completions.set(id, Number(at));
+    }
+  }
+}

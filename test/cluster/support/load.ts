@@ -1,0 +1,64 @@
+/**
+ * Sustained operator load on probe agents through nodes' APIs: request `<agent>:<seq>` for seq 1..N
+ * to every agent. Each agent's requests go out one after another (so its mailbox order is the send
+ * order), many agents at once. A request counts as accepted only when the API said so.
+ */
+import type { CaxtonClient } from '@caxton/runtime/api/client.js';
+import { deliveryId } from '@caxton/runtime/bus/ids.js';
+import type { Accepted } from './invariants.js';
+
+export interface LoadOptions {
+  /** Nodes to send through, round-robin (replaced while running with setClients, e.g. after a kill). */
+  clients: CaxtonClient[];
+  agents: string[];
+  perAgent: number;
+  /** Agents sent to concurrently (each by one worker, in order). */
+  workers: number;
+  /** Called after every accepted request (e.g. to trigger a fault at some point). */
+  onAccepted?: (count: number) => void;
+}
+
+export class Load {
+  readonly accepted: Accepted[] = [];
+  readonly refused: { key: string; error: string }[] = [];
+  private clients: CaxtonClient[];
+  private next = 0;
+  startedAt = 0;
+  finishedAt = 0;
+
+  constructor(private readonly o: LoadOptions) {
+    this.clients = [...o.clients];
+  }
+
+  setClients(clients: CaxtonClient[]): void {
+    this.clients = [...clients];
+  }
+
+  async run(): Promise<void> {
+    this.startedAt = Date.now();
+    const groups: string[][] = Array.from({ length: Math.min(this.o.workers, this.o.agents.length) }, () => []);
+    this.o.agents.forEach((a, i) => groups[i % groups.length]!.push(a));
+    await Promise.all(groups.map((agents) => this.worker(agents)));
+    this.finishedAt = Date.now();
+  }
+
+  private async worker(agents: string[]): Promise<void> {
+    for (let seq = 1; seq <= this.o.perAgent; seq++) {
+      for (const agent of agents) {
+        const key = `${agent}:${seq}`;
+        const client = this.clients[this.next++ % this.clients.length]!;
+        try {
+          const r = await client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content: key } });
+          if (r.accepted.includes(agent)) {
+            this.accepted.push({ key, agent, deliveryId: deliveryId(r.messageId, agent) });
+            this.o.onAccepted?.(this.accepted.length);
+          } else {
+            this.refused.push({ key, error: JSON.stringify(r.refused) });
+          }
+        } catch (err) {
+          this.refused.push({ key, error: (err as Error).message });
+        }
+      }
+    }
+  }
+}

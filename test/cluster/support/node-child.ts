@@ -1,0 +1,47 @@
+/**
+ * An instrumented cluster node, as a child process of the cluster tests: the real startNode with
+ * the options given as JSON, plus a journal of what the bus reported, one line per event, written
+ * synchronously as it fires — a SIGKILL keeps every line written before it (page cache):
+ *
+ *   S <ms> <pid>                 started
+ *   R <ms> <content>             a message to the operator (the probes' observations)
+ *   C <ms> <delivery id> …       these completions are durable (Kafka committed them)
+ *   E <ms>                       stopped cleanly
+ *
+ *   node node-child.js '<StartNodeOptions JSON>' <journal file>
+ * Prints {"event":"serving","address":…,"nodeId":…} on stdout once the API listens; SIGTERM/SIGINT
+ * stop the node cleanly.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { startNode } from '@caxton/runtime/node/node.js';
+import type { StartNodeOptions } from '@caxton/runtime/node/options.js';
+
+const [json, journal] = process.argv.slice(2);
+if (!json || !journal) throw new Error("usage: node-child '<options json>' <journal>");
+const options = JSON.parse(json) as StartNodeOptions;
+const fd = openSync(journal, 'a');
+const write = (line: string): void => void writeSync(fd, `${line}\n`);
+write(`S ${Date.now()} ${process.pid}`);
+
+const node = await startNode(options);
+node.events.on((e) => {
+  if (e.type === 'external' && e.message.performative === 'inform') write(`R ${Date.now()} ${e.message.content ?? ''}`);
+  else if (e.type === 'completed') write(`C ${Date.now()} ${e.deliveryIds.join(' ')}`);
+});
+process.stdout.write(`${JSON.stringify({ event: 'serving', address: `${options.apiHost}:${node.apiPort}`, nodeId: node.nodeId })}\n`);
+
+let stopping = false;
+const stop = (): void => {
+  if (stopping) return;
+  stopping = true;
+  void node.stop().then(() => {
+    write(`E ${Date.now()}`);
+    closeSync(fd);
+    process.exit(0);
+  }, (err: unknown) => {
+    process.stderr.write(`stop failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,149 @@
+/**
+ * One cluster node in its own process, on loopback: either `caxton serve` exactly as an operator
+ * runs it, or the instrumented node-child (startNode plus a journal of what the bus did). Either way
+ * the node prints `{"event":"serving","address":…}` on stdout when its API listens.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CaxtonClient } from '@caxton/runtime/api/client.js';
+import type { ClusterOptions } from '@caxton/runtime/node/cluster-options.js';
+import { CAXTON_BIN, NODE_CHILD, ROOT } from './paths.js';
+
+export interface NodeSpec {
+  id: string;
+  kafka: string;
+  etcd: string;
+  cluster: ClusterOptions & { name: string };
+  /** Default: a fresh temporary directory. */
+  dataDir?: string;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class NodeProcess {
+  readonly clients: CaxtonClient[] = [];
+  private out = '';
+  private err = '';
+  readonly exited: Promise<Exit>;
+  address = '';
+
+  private constructor(readonly spec: NodeSpec & { dataDir: string }, readonly child: ChildProcess, readonly journal: string | undefined) {
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err += d));
+    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  get stdout(): string {
+    return this.out;
+  }
+
+  get stderr(): string {
+    return this.err;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** `caxton serve --kafka … --etcd … --cluster … --node-id … --api-port 0 --json --no-auth`. */
+  static cli(spec: NodeSpec, extra: string[] = []): NodeProcess {
+    const s = withDir(spec);
+    const args = [
+      CAXTON_BIN, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', s.dataDir, '--node-id', s.id,
+      '--kafka', s.kafka, '--etcd', s.etcd, '--cluster', s.cluster.name, ...clusterFlags(s.cluster), ...extra,
+    ];
+    return new NodeProcess(s, spawn(process.execPath, ['--experimental-wasm-extended-const', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }), undefined);
+  }
+
+  /** The instrumented node: startNode with these options, writing its journal (node-child.ts). */
+  static instrumented(spec: NodeSpec): NodeProcess {
+    const s = withDir(spec);
+    const journal = path.join(s.dataDir, 'journal.log');
+    const options = {
+      dataDir: s.dataDir, apiHost: '127.0.0.1', apiPort: 0, nodeId: s.id, auth: { mode: 'none' },
+      kafka: { brokers: [s.kafka] }, etcd: { endpoints: [s.etcd] }, cluster: s.cluster,
+    };
+    const child = spawn(process.execPath, ['--experimental-wasm-extended-const', NODE_CHILD, JSON.stringify(options), journal], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new NodeProcess(s, child, journal);
+  }
+
+  /** Resolves with the API address once the node serves; rejects if it exits first. */
+  async ready(timeoutMs = 60_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      for (const line of this.out.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const e = JSON.parse(line) as { event?: string; address?: string };
+          if (e.event === 'serving' && e.address) return (this.address = e.address);
+        } catch {
+          // a partial line
+        }
+      }
+      if (!this.alive) throw new Error(`node ${this.id} exited before serving (${this.child.exitCode ?? this.child.signalCode}):\n${this.err.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`node ${this.id} did not serve within ${timeoutMs} ms:\n${this.err.slice(-3000)}`);
+  }
+
+  async client(): Promise<CaxtonClient> {
+    const c = await CaxtonClient.connect({ address: this.address });
+    this.clients.push(c);
+    return c;
+  }
+
+  /** Ctrl-C / SIGTERM, as an operator stops it; SIGKILL if it does not exit within `graceMs`. */
+  async stop(graceMs = 30_000): Promise<Exit> {
+    this.closeClients();
+    if (!this.alive) return this.exited;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const exit = await this.exited;
+    clearTimeout(timer);
+    return exit;
+  }
+
+  /** kill -9: no shutdown code runs, the node's lease and Kafka session are left to expire. */
+  async kill(): Promise<Exit> {
+    this.closeClients();
+    this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
+  private closeClients(): void {
+    for (const c of this.clients.splice(0)) c.close();
+  }
+}
+
+function withDir(spec: NodeSpec): NodeSpec & { dataDir: string } {
+  return { ...spec, dataDir: spec.dataDir ?? mkdtempSync(path.join(tmpdir(), `caxton-cluster-${spec.id}-`)) };
+}
+
+function clusterFlags(c: ClusterOptions): string[] {
+  const out: string[] = [];
+  if (c.leaseTtlSeconds !== undefined) out.push('--lease-ttl', String(c.leaseTtlSeconds));
+  if (c.sessionTimeoutMs !== undefined) out.push('--kafka-session-timeout', String(c.sessionTimeoutMs));
+  if (c.partitions !== undefined) out.push('--partitions', String(c.partitions));
+  return out;
+}
+
+/** Starts nodes in parallel and waits until every one serves. */
+export async function startAll(nodes: NodeProcess[]): Promise<void> {
+  try {
+    await Promise.all(nodes.map((n) => n.ready()));
+  } catch (err) {
+    await Promise.allSettled(nodes.map((n) => n.kill()));
+    throw err;
+  }
+}

@@ -1,0 +1,14 @@
+/** Where things are, from the compiled tests (test/dist/cluster/support/). */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+/** `caxton` exactly as an operator runs it. */
+export const CAXTON_BIN = path.join(ROOT, 'cli', 'bin', 'caxton.js');
+/** The instrumented node process (startNode plus a journal), compiled next to this file. */
+export const NODE_CHILD = fileURLToPath(new URL('./node-child.js', import.meta.url));
+export const INFRA = path.join(ROOT, 'scripts', 'infra', 'index.mjs');
+
+export function example(dir: string, file: string): string {
+  return path.join(ROOT, 'examples', dir, 'build', file);
+}
