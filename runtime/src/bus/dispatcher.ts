@@ -9,6 +9,12 @@
  * One work item per agent per batch keeps each agent's messages strictly ordered; batches amortise
  * the thread hop to the sandbox shards. Up to `maxInFlight` batches overlap.
  *
+ * Without ownership fencing (the embedded node) an agent is let go as soon as its result is in:
+ * the handled delivery leaves the queue (keeping its mailbox slot) and steps 1 and 2 complete in
+ * the background while the agent handles its next message (decision 0900). Both steps still happen
+ * in that order for every delivery, so a crash at any point re-handles exactly what was not
+ * completed, and an agent's own messages still leave in the order it handled its input.
+ *
  * In a cluster (`ownership` given) step 2 is fenced (decision 0702): the completion is recorded only
  * if this node still owns the agent under the token it held when the work was taken. Otherwise the
  * delivery is left where it is, uncompleted: the agent's next owner hands it out again.
@@ -16,6 +22,7 @@
 import type { Delivery, MessageLog } from './message-log.js';
 import type { AgentExecutor, ExecutionResult, WorkItem } from './executor.js';
 import type { Bus } from './bus.js';
+import type { Mailbox } from './mailbox.js';
 import type { BusEvents } from './events.js';
 import { derivedMessageId } from './ids.js';
 import { startHandleSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';
@@ -53,6 +60,10 @@ export class Dispatcher {
   private readonly timers = new Map<string, string[]>();
   private readonly attempts = new Map<string, number>();
   private inFlight = 0;
+  /** Background completions (early release) not recorded yet. */
+  private settling = 0;
+  /** Deliveries taken out of their queue before their completion was recorded, and their mailbox. */
+  private readonly handedOff = new Map<string, Mailbox>();
   private scheduled = false;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
@@ -80,11 +91,20 @@ export class Dispatcher {
     return this.busy.has(agent);
   }
 
-  /** Resolves when nothing is in flight (used for draining before upgrade/stop). */
+  /**
+   * Resolves when nothing is in flight: for one agent, when it is handling nothing (upgrade, stop);
+   * for the node, also when every background completion was recorded (shutdown).
+   */
   async idle(agent?: string): Promise<void> {
-    while (agent === undefined ? this.inFlight > 0 : this.busy.has(agent)) {
+    while (agent === undefined ? this.inFlight > 0 || this.settling > 0 : this.busy.has(agent)) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
+  }
+
+  private wakeIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   private schedule(): void {
@@ -106,9 +126,7 @@ export class Dispatcher {
       this.inFlight += 1;
       void this.run(batch, tokens).finally(() => {
         this.inFlight -= 1;
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of waiters) w();
+        this.wakeIdle();
         this.schedule();
       });
     }
@@ -157,6 +175,8 @@ export class Dispatcher {
       }));
     }
 
+    // Early release (decision 0900) needs no fencing: every agent is local and stays so.
+    const early = this.opts.ownership === undefined;
     const completions: Delivery[] = [];
     const fenced = new Set<number>();
     const completionIndex = new Map<string, number>();
@@ -196,10 +216,19 @@ export class Dispatcher {
           }
           completions.push(item.delivery);
           completionIndex.set(item.delivery.id, i);
+          if (early) this.handOff(item.delivery);
         }
       } else if (outcome.status === 'crashed' && item.kind === 'delivery') {
         this.attempts.set(item.delivery.id, item.attempt);
-        if (item.attempt >= this.opts.maxAttempts && this.fence([item.delivery], new Map([[item.delivery.id, i]]), tokens, fenced).length > 0) {
+        if (early && item.attempt >= this.opts.maxAttempts) {
+          this.handOff(item.delivery);
+          outboxSends.push(this.deadLetter(item.delivery, outcome, item.attempt).catch((err: unknown) => {
+            // The delivery stays pending in the log (handed out again after a restart); here it only
+            // gives its mailbox slot back.
+            this.finish(item.delivery);
+            this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `[caxton] dead-lettering ${item.delivery.id} failed: ${(err as Error).message}`, at: Date.now() } });
+          }));
+        } else if (item.attempt >= this.opts.maxAttempts && this.fence([item.delivery], new Map([[item.delivery.id, i]]), tokens, fenced).length > 0) {
           // A refusal (e.g. the partition moved) leaves the delivery to whoever owns it next.
           await this.deadLetter(item.delivery, outcome, item.attempt).catch((err: unknown) => {
             this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `[caxton] dead-lettering ${item.delivery.id} failed: ${(err as Error).message}`, at: Date.now() } });
@@ -209,9 +238,26 @@ export class Dispatcher {
       // not-running: the delivery stays at the head of the mailbox until the agent runs again.
     }
 
+    if (early) {
+      // The agents go now; the batch's outbox, then its completions, become durable meanwhile.
+      this.release(batch, results, fenced);
+      this.settling += 1;
+      void (async () => {
+        await Promise.all(outboxSends);
+        if (completions.length > 0) await this.recordCompletions(completions);
+      })().finally(() => {
+        this.settling -= 1;
+        this.wakeIdle();
+      });
+      return;
+    }
     await Promise.all(outboxSends);
     const allowed = this.fence(completions, completionIndex, tokens, fenced);
     if (allowed.length > 0) await this.recordCompletions(allowed);
+    this.release(batch, results, fenced);
+  }
+
+  private release(batch: WorkItem[], results: ExecutionResult[], fenced: Set<number>): void {
     for (let i = 0; i < batch.length; i++) {
       const agent = batch[i]!.agent;
       this.busy.delete(agent);
@@ -219,8 +265,16 @@ export class Dispatcher {
       // (new mail, an upgrade): re-polling it would spin. So is one whose completion was fenced:
       // it no longer runs here, and a later activation here wakes it.
       if (results[i]!.outcome.status === 'not-running' || fenced.has(i)) continue;
-      if (this.opts.bus.mailbox(agent).depth > 0 || (this.timers.get(agent)?.length ?? 0) > 0) this.ready.add(agent);
+      if (this.opts.bus.mailbox(agent).queued > 0 || (this.timers.get(agent)?.length ?? 0) > 0) this.ready.add(agent);
     }
+  }
+
+  /** Early release: the handled head leaves the queue; its slot is freed by `finish`. */
+  private handOff(d: Delivery): void {
+    const box = this.opts.bus.mailbox(d.receiver);
+    if (box.peek()?.id !== d.id) return; // not at the head (the agent was removed meanwhile)
+    box.handOff();
+    this.handedOff.set(d.id, box);
   }
 
   /**
@@ -263,8 +317,14 @@ export class Dispatcher {
   }
 
   private finish(d: Delivery): void {
-    const box = this.opts.bus.mailbox(d.receiver);
-    if (box.peek()?.id === d.id) box.shift();
+    const handed = this.handedOff.get(d.id);
+    if (handed !== undefined) {
+      this.handedOff.delete(d.id);
+      handed.settle();
+    } else {
+      const box = this.opts.bus.mailbox(d.receiver);
+      if (box.peek()?.id === d.id) box.shift();
+    }
     this.attempts.delete(d.id);
     this.opts.bus.markDone(d);
   }

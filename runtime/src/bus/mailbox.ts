@@ -11,18 +11,29 @@ export class Mailbox {
   private count = 0;
   /** Deliveries reserved by senders whose append is still in flight. */
   private reserved = 0;
+  /**
+   * Deliveries handed off (handled, out of the queue) whose completion is not durable yet. They
+   * still count against the capacity, so what the node holds for an agent stays bounded.
+   */
+  private completing = 0;
 
   constructor(readonly capacity: number) {
     this.items = new Array<Delivery | undefined>(Math.min(capacity, 64));
   }
 
+  /** Accepted and not completed yet: waiting, plus handed off and still completing. */
   get depth(): number {
+    return this.count + this.completing;
+  }
+
+  /** Waiting to be handled. */
+  get queued(): number {
     return this.count;
   }
 
-  /** Room for `n` more, counting reservations of appends still in flight. */
+  /** Room for `n` more, counting reservations of appends in flight and completions in flight. */
   hasRoom(n = 1): boolean {
-    return this.count + this.reserved + n <= this.capacity;
+    return this.count + this.completing + this.reserved + n <= this.capacity;
   }
 
   reserve(n: number): void {
@@ -60,7 +71,19 @@ export class Mailbox {
     return item;
   }
 
-  /** Remove and return everything (used when an agent is removed). */
+  /** The head was handled: it leaves the queue but keeps its slot until `settle()`. */
+  handOff(): Delivery | undefined {
+    const d = this.shift();
+    if (d !== undefined) this.completing += 1;
+    return d;
+  }
+
+  /** A handed-off delivery is completed or dead-lettered (or given up): its slot is free again. */
+  settle(): void {
+    this.completing = Math.max(0, this.completing - 1);
+  }
+
+  /** Remove and return everything waiting (used when an agent is removed). */
   drain(): Delivery[] {
     const out: Delivery[] = [];
     for (let d = this.shift(); d !== undefined; d = this.shift()) out.push(d);
