@@ -76,7 +76,7 @@ async function latency(persistence: 'disk' | 'memory', messagesPerSecond: number
       if (t0 === undefined) return;
       sentAt.delete(e.message.inReplyTo);
       if (measuring) samples.push((performance.now() - t0) * 1000);
-    });
+    }, ['accepted']);
     const requestsPerSecond = messagesPerSecond / 2;
     let sent = 0;
     let refused = 0;

@@ -73,3 +73,16 @@ test('an operator request with a reply-by: the operator gets the deadline failur
   assert.equal(local(failure.to), 'operator');
   assert.equal(failure.message.userParams?.['X-caxton-deadline'], 'reply');
 });
+
+test('a later request with an earlier reply-by is failed at its own deadline, not the earlier-scheduled one', async () => {
+  const started = Date.now();
+  await t.send({ performative: 'request', receivers: [{ name: 'silent' }], protocol: 'fipa-request', conversationId: 'late-dl', replyWith: 'late-dl-q', replyBy: started + 3_000, content: 'whenever' });
+  await t.send({ performative: 'request', receivers: [{ name: 'silent' }], protocol: 'fipa-request', conversationId: 'soon-dl', replyWith: 'soon-dl-q', replyBy: started + 300, content: 'soon' });
+  const soon = await t.waitFor('the earlier deadline', () =>
+    t.external.find((e) => e.message.performative === 'failure' && e.message.conversationId === 'soon-dl'), 5_000);
+  assert.ok(soon.at >= started + 300);
+  assert.ok(!t.external.some((e) => e.message.conversationId === 'late-dl'), 'the later deadline has not fired yet');
+  const late = await t.waitFor('the later deadline', () =>
+    t.external.find((e) => e.message.performative === 'failure' && e.message.conversationId === 'late-dl'), 8_000);
+  assert.ok(late.at >= started + 3_000);
+});

@@ -55,6 +55,8 @@ export class Bus {
   private readonly ids: MessageIdGenerator;
   private readonly now: () => number;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** When the deadline timer fires (meaningful while it is set). */
+  private deadlineAt = Number.POSITIVE_INFINITY;
   private onReady: (agent: string) => void = () => {};
 
   constructor(private readonly opts: BusOptions) {
@@ -169,7 +171,8 @@ export class Bus {
     } finally {
       for (const box of reservations) box.release(1);
     }
-    this.opts.events.emit({ type: 'accepted', messageId: id, message: msg, receivers: deliveries.map((d) => d.receiver), refused });
+    const accepted = deliveries.map((d) => d.receiver);
+    if (this.opts.events.wants('accepted')) this.opts.events.emit({ type: 'accepted', messageId: id, message: msg, receivers: accepted, refused });
 
     if ('agent' in origin) {
       for (const r of refused) {
@@ -179,7 +182,7 @@ export class Bus {
       await this.sendPlatformReplies(replies);
     }
     this.scheduleDeadlines();
-    return { messageId: id, accepted: deliveries.map((d) => d.receiver), refused };
+    return { messageId: id, accepted, refused };
   }
 
   /** Messages the platform sends (failures, not-understood, deadline failures). */
@@ -235,13 +238,22 @@ export class Bus {
     return msg;
   }
 
-  /** One timer for the earliest protocol deadline; expiry injects the messages the protocols ask for. */
+  /**
+   * One timer for the earliest protocol deadline; expiry injects the messages the protocols ask for.
+   * Runs after every send, so the timer is only replaced when the earliest deadline moved earlier
+   * (replacing it on every message cost a clearTimeout + setTimeout per message whenever any
+   * deadline was pending). A timer that fires for a deadline that went away just re-arms.
+   */
   private scheduleDeadlines(): void {
     const gate = this.opts.protocols;
     if (gate === undefined) return;
     const next = gate.nextDeadline();
     if (next === undefined) return;
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    if (this.deadlineTimer !== undefined) {
+      if (next >= this.deadlineAt) return;
+      clearTimeout(this.deadlineTimer);
+    }
+    this.deadlineAt = next;
     this.deadlineTimer = setTimeout(() => {
       this.deadlineTimer = undefined;
       const due = gate.expire(this.now());

@@ -313,7 +313,7 @@ export class Dispatcher {
       return;
     }
     for (const d of completions) this.finish(d);
-    if (this.opts.events.active) this.opts.events.emit({ type: 'completed', deliveryIds: completions.map((d) => d.id) });
+    if (this.opts.events.wants('completed')) this.opts.events.emit({ type: 'completed', deliveryIds: completions.map((d) => d.id) });
   }
 
   private finish(d: Delivery): void {

@@ -117,7 +117,7 @@ async function startOnStorage(
     else if (e.type === 'handled' && e.outcome.status === 'crashed') {
       logs.append(e.agent, { level: 'error', message: `[caxton] crashed handling ${e.messageId} (attempt ${e.attempt}): ${e.outcome.kind}: ${e.outcome.message}`, at: Date.now() });
     }
-  });
+  }, ['log', 'dead-lettered', 'handled']); // only these: the bus skips building events nobody wants
 
   await directory.start();
   undo.push(async () => directory.stop());

@@ -21,7 +21,7 @@ export class TailHub {
         if (e.type !== 'accepted') return;
         const event: MessageEvent = { messageId: e.messageId, acceptedAt: Date.now(), message: e.message };
         for (const [s, f] of this.subscribers) if (matchesTailFilter(f, event)) s.next(event);
-      });
+      }, ['accepted']);
     }
     return () => {
       this.subscribers.delete(sink);
