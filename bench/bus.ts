@@ -8,9 +8,9 @@
  *   it is delivered and its completion is durable before it is forgotten.
  * - memory_msgs_per_s: the same with persistence 'memory' (no disk).
  * - p50_us / p99_us / p999_us: request → reply latency on the embedded log at half the measured
- *   persisted maximum: the operator sends requests open-loop at a fixed rate to P echo agents with
- *   :reply-to a sink agent; latency is from the send call to the reply's acceptance by the bus
- *   (durable, in the sink's mailbox). memory_p50_us… : the same with persistence 'memory'.
+ *   persisted maximum: the operator sends requests open-loop at a fixed rate to P echo agents, each
+ *   with :reply-to its own sink agent; latency is from the send call to the reply's acceptance by
+ *   the bus (durable, in the sink's mailbox). memory_p50_us… : the same with persistence 'memory'.
  * - fanout_msgs_per_s: one sender (a conformance puppet) notifying 1,000 sink agents, one message
  *   per receiver, on the embedded log. fanout_multi_receiver_deliveries_per_s: the same sender
  *   with each message addressed to all 1,000 (one message, 1,000 deliveries).
@@ -65,8 +65,12 @@ async function latency(persistence: 'disk' | 'memory', messagesPerSecond: number
   const node = await BenchNode.start({ persistence, fsync: 'always' });
   const echoes = PAIRS;
   try {
-    await node.deploy('sink', 'conformance/sink');
-    for (let i = 0; i < echoes; i++) await node.deploy(`echo-${i}`, 'as-echo');
+    // One sink per echo: an agent handles one message per batch, so a single sink would be the
+    // bottleneck of the whole measurement.
+    for (let i = 0; i < echoes; i++) {
+      await node.deploy(`echo-${i}`, 'as-echo');
+      await node.deploy(`sink-${i}`, 'conformance/sink');
+    }
     const sentAt = new Map<string, number>();
     const samples: number[] = [];
     let measuring = false;
@@ -87,8 +91,9 @@ async function latency(persistence: 'disk' | 'memory', messagesPerSecond: number
         const due = Math.floor(((performance.now() - start) / 1000) * requestsPerSecond);
         for (; issued < due; issued++) {
           const key = `r${sent++}`;
+          const pair = sent % echoes;
           sentAt.set(key, performance.now());
-          node.control.send({ performative: 'request', receivers: [{ name: `echo-${sent % echoes}` }], replyTo: [{ name: 'sink' }], replyWith: key, content: key })
+          node.control.send({ performative: 'request', receivers: [{ name: `echo-${pair}` }], replyTo: [{ name: `sink-${pair}` }], replyWith: key, content: key })
             .catch(() => {
               refused++;
               sentAt.delete(key);
