@@ -14,6 +14,7 @@ import { stopStragglers } from './support/processes.js';
 import { copyExample } from './support/project.js';
 import { startServe, tempDir, type Serve } from './support/serve.js';
 import { Tail } from './support/tail.js';
+import { until } from './support/wait.js';
 
 const COMPONENT_HEADER = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]);
 
@@ -130,14 +131,18 @@ describe('a new user with the caxton CLI and a real caxton serve', () => {
   });
 
   it('lists agents and the node with --json, and one agent in detail', async () => {
-    const list = await caxton(['agents', '--json', ...serve.conn]);
-    assert.equal(list.code, 0, show(list));
-    const agents = JSON.parse(list.stdout) as AgentJson[];
+    // A handled message leaves the mailbox once its completion is on disk, a moment after the
+    // reply shows on the tail.
+    const agents = await until(async () => {
+      const list = await caxton(['agents', '--json', ...serve.conn]);
+      assert.equal(list.code, 0, show(list));
+      const all = JSON.parse(list.stdout) as AgentJson[];
+      return all.every((a) => a.mailboxDepth === 0) ? all : undefined;
+    }, 'empty mailboxes');
     assert.deepEqual(agents.map((a) => a.name), ['echo', 'js-echo']);
     for (const a of agents) {
       assert.equal(a.state, 'running');
       assert.equal(a.version, 1);
-      assert.equal(a.mailboxDepth, 0);
       assert.ok(a.messagesHandled >= 1, `${a.name} handled ${a.messagesHandled}`);
     }
     assert.equal(agents[0]!.artifactDigest, digests.asEcho);
