@@ -1,0 +1,138 @@
+/**
+ * Helpers for bench/cluster.ts: private Kafka + etcd through scripts/infra, `caxton serve` cluster
+ * nodes as child processes (exactly what an operator runs), their API clients, and agent names
+ * chosen so placement puts them on the nodes a measurement needs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CaxtonClient } from '@caxton/runtime/api/client.js';
+import { partitionFor, partitionOwner } from '@caxton/runtime/bus/kafka/index.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CAXTON = path.join(ROOT, 'cli', 'bin', 'caxton.js');
+
+export function example(dir: string, file: string): string {
+  return path.join(ROOT, 'examples', dir, 'build', file);
+}
+
+export interface ServerHandle {
+  bootstrap?: string;
+  endpoint?: string;
+  stop(opts?: { keepData?: boolean; graceMs?: number }): Promise<void>;
+}
+
+interface Infra {
+  startKafka(o?: { heap?: string; brokerConfig?: Record<string, string> }): Promise<ServerHandle & { bootstrap: string }>;
+  startEtcd(): Promise<ServerHandle & { endpoint: string }>;
+}
+
+export async function startServers(brokerConfig: Record<string, string>): Promise<{ kafka: string; etcd: string; stop(): Promise<void> }> {
+  const infra = (await import(new URL('../../scripts/infra/index.mjs', import.meta.url).href)) as Infra;
+  const [etcd, kafka] = await Promise.all([infra.startEtcd(), infra.startKafka({ heap: '512m', brokerConfig })]);
+  return {
+    kafka: kafka.bootstrap,
+    etcd: etcd.endpoint,
+    async stop() {
+      await Promise.allSettled([kafka.stop({ graceMs: 5000 }), etcd.stop()]);
+    },
+  };
+}
+
+export interface NodeFlags {
+  cluster: string;
+  leaseTtl?: number;
+  sessionTimeoutMs?: number;
+}
+
+export class ServeNode {
+  readonly dataDir: string;
+  readonly child: ChildProcess;
+  address = '';
+  client: CaxtonClient | undefined;
+  private out = '';
+  private err = '';
+  readonly exited: Promise<void>;
+
+  constructor(readonly id: string, kafka: string, etcd: string, flags: NodeFlags) {
+    this.dataDir = mkdtempSync(path.join(tmpdir(), `caxton-bench-cluster-${id}-`));
+    const args = [
+      '--experimental-wasm-extended-const', CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dataDir,
+      '--node-id', id, '--kafka', kafka, '--etcd', etcd, '--cluster', flags.cluster,
+      ...(flags.leaseTtl ? ['--lease-ttl', String(flags.leaseTtl)] : []),
+      ...(flags.sessionTimeoutMs ? ['--kafka-session-timeout', String(flags.sessionTimeoutMs)] : []),
+    ];
+    this.child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err = (this.err + d).slice(-20_000)));
+    this.exited = new Promise((r) => this.child.on('exit', () => r()));
+  }
+
+  async ready(): Promise<void> {
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      const line = this.out.split('\n').find((l) => l.includes('"serving"'));
+      if (line) {
+        this.address = (JSON.parse(line) as { address: string }).address;
+        this.client = await CaxtonClient.connect({ address: this.address });
+        return;
+      }
+      if (this.child.exitCode !== null) throw new Error(`node ${this.id} exited: ${this.err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`node ${this.id} did not start: ${this.err}`);
+  }
+
+  async stop(): Promise<void> {
+    this.client?.close();
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const t = setTimeout(() => this.child.kill('SIGKILL'), 20_000);
+      await this.exited;
+      clearTimeout(t);
+    }
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  kill(): void {
+    this.client?.close();
+    this.child.kill('SIGKILL');
+  }
+}
+
+export async function startNodes(ids: string[], kafka: string, etcd: string, flags: NodeFlags): Promise<ServeNode[]> {
+  const nodes = ids.map((id) => new ServeNode(id, kafka, etcd, flags));
+  await Promise.all(nodes.map((n) => n.ready()));
+  return nodes;
+}
+
+/**
+ * A name `<prefix>-<i>-<k>` that placement puts on `node` (the owner of its partition among `ids`),
+ * so a measurement can put a sender and its receiver on different nodes on purpose.
+ */
+export function nameOn(prefix: string, node: string, ids: string[], partitions = 12, taken = new Set<string>()): string {
+  for (let k = 0; ; k++) {
+    const name = `${prefix}-${k}`;
+    if (!taken.has(name) && partitionOwner(partitionFor(name, partitions), ids) === node) {
+      taken.add(name);
+      return name;
+    }
+  }
+}
+
+export async function waitUntil(what: string, probe: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Agents claimed per node, from one node's status. */
+export async function claims(client: CaxtonClient): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const n of (await client.status()).nodes) for (const a of n.agents) out.set(a, n.id);
+  return out;
+}
