@@ -26,9 +26,9 @@ function arg(name: string, fallback: number): number {
   return i >= 0 && process.argv[i + 1] ? Number(process.argv[i + 1]) : fallback;
 }
 
-const PAIRS = arg('pairs', 48);
-const CHAINS = arg('chains', 8);
-const ROUNDS = arg('rounds', 150);
+const PAIRS = arg('pairs', 300);
+const CHAINS = arg('chains', 4);
+const ROUNDS = arg('rounds', 40);
 const LATENCY_RATE = arg('rate', 200);
 const LATENCY_SECONDS = arg('seconds', 15);
 const IDS = ['n1', 'n2', 'n3'];
@@ -91,7 +91,8 @@ async function throughput(nodes: ServeNode[]): Promise<void> {
 /** Operator requests through n1 to probes on n2 and n3, at a fixed rate: API call → probe handles it. */
 async function latency(nodes: ServeNode[]): Promise<void> {
   const taken = new Set<string>();
-  const probes = Array.from({ length: 12 }, (_, i) => nameOn(`lat${i}`, IDS[1 + (i % 2)]!, IDS, 12, taken));
+  // Many probes, so each gets a few requests a second: this measures the path, not an agent's queue.
+  const probes = Array.from({ length: 48 }, (_, i) => nameOn(`lat${i}`, IDS[1 + (i % 2)]!, IDS, 12, taken));
   const c = nodes[0]!.client!;
   await deployMany(c, probes.map((name) => ({ name, bytes: readFileSync(example('cluster/probe', 'cluster-probe.wasm')), config: {} })));
   await waitUntil('the probes to be placed', async () => {

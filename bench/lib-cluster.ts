@@ -58,8 +58,10 @@ export class ServeNode {
 
   constructor(readonly id: string, kafka: string, etcd: string, flags: NodeFlags) {
     this.dataDir = mkdtempSync(path.join(tmpdir(), `caxton-bench-cluster-${id}-`));
+    // CAXTON_BENCH_NODE_ARGS: extra node flags for the nodes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const extra = (process.env['CAXTON_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
     const args = [
-      '--experimental-wasm-extended-const', CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dataDir,
+      ...extra, '--experimental-wasm-extended-const', CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dataDir,
       '--node-id', id, '--kafka', kafka, '--etcd', etcd, '--cluster', flags.cluster,
       ...(flags.leaseTtl ? ['--lease-ttl', String(flags.leaseTtl)] : []),
       ...(flags.sessionTimeoutMs ? ['--kafka-session-timeout', String(flags.sessionTimeoutMs)] : []),
