@@ -1,0 +1,26 @@
+/** Cluster settings: defaults, the names they derive, and refusals that name what to fix. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveClusterOptions } from '../../src/node/cluster-options.js';
+
+test('defaults: 5 s lease, 6 s Kafka session (the broker default minimum), names scoped by the cluster', () => {
+  const o = resolveClusterOptions();
+  assert.deepEqual(o, {
+    name: 'default', etcdPrefix: '/caxton/default/', topicPrefix: 'caxton.default', groupId: 'caxton.default.bus',
+    leaseTtlSeconds: 5, sessionTimeoutMs: 6000, partitions: undefined, drainTimeoutMs: 5000, kafkaOpenTimeoutMs: 10_000, completionWithinMs: 1000,
+  });
+  const prod = resolveClusterOptions({ name: 'prod-eu', partitions: 24, leaseTtlSeconds: 10 });
+  assert.equal(prod.etcdPrefix, '/caxton/prod-eu/');
+  assert.equal(prod.topicPrefix, 'caxton.prod-eu');
+  assert.equal(prod.partitions, 24);
+});
+
+test('refused: names unusable in an etcd key, a topic or a group; fractional or tiny timings', () => {
+  for (const name of ['', 'Prod', 'a/b', 'a.b', '-x', 'x'.repeat(49)]) {
+    assert.throws(() => resolveClusterOptions({ name }), (e: Error & { code?: string; hint?: string }) => e.code === 'node.cluster-config' && /lower-case/.test(e.hint ?? ''), name);
+  }
+  assert.throws(() => resolveClusterOptions({ leaseTtlSeconds: 2.5 }), /lease TTL/);
+  assert.throws(() => resolveClusterOptions({ leaseTtlSeconds: 0 }), /lease TTL/);
+  assert.throws(() => resolveClusterOptions({ sessionTimeoutMs: 500 }), /session timeout/);
+  assert.throws(() => resolveClusterOptions({ partitions: 0 }), /partition count/);
+});
