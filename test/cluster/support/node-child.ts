@@ -27,7 +27,7 @@ const node = await startNode(options);
 node.events.on((e) => {
   if (e.type === 'external' && e.message.performative === 'inform') write(`R ${Date.now()} ${e.message.content ?? ''}`);
   else if (e.type === 'completed') write(`C ${Date.now()} ${e.deliveryIds.join(' ')}`);
-});
+}, ['external', 'completed']);
 process.stdout.write(`${JSON.stringify({ event: 'serving', address: `${options.apiHost}:${node.apiPort}`, nodeId: node.nodeId })}\n`);
 
 let stopping = false;
