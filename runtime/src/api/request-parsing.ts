@@ -12,7 +12,9 @@ import type {
 } from './wire.js';
 
 /** Deployment names: used in file names, metrics labels and `name@platform` ids, so kept plain. */
-const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Agent names: the one rule, shared by the API and the node (node/agent-manager.ts). */
+export const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const AGENT_NAME_HINT = 'names are 1-128 characters of letters, digits, ".", "_" and "-", starting with a letter or digit';
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** A wasm32 memory has at most 65536 pages of 64 KiB (4 GiB). */
 export const MAX_MEMORY_PAGES = 65536;
@@ -27,7 +29,7 @@ export function parseAgentName(value: unknown, field = 'name'): string {
   if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(field, 'an agent name is required');
   if (!AGENT_NAME.test(value)) {
     throw new InvalidArgumentError(field, `"${value.slice(0, 140)}" is not a valid agent name`,
-      'names are 1-128 characters of letters, digits, ".", "_" and "-", starting with a letter or digit');
+      AGENT_NAME_HINT);
   }
   return value;
 }

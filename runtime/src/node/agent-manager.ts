@@ -13,10 +13,10 @@ import type { Dispatcher, DispatchOwnership } from '../bus/dispatcher.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { AgentId } from '../acl/message.js';
 import type { AgentState, AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact } from '../api/node-control.js';
+import { AGENT_NAME, AGENT_NAME_HINT } from '../api/request-parsing.js';
 import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError } from '../api/errors.js';
 import { CaxtonError } from '../errors.js';
 
-const NAME_RULE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export interface AgentManagerOptions {
   nodeId: string;
@@ -208,8 +208,8 @@ export class AgentManager {
   }
 
   protected checkName(name: string): void {
-    if (!NAME_RULE.test(name)) {
-      throw new InvalidArgumentError('header.name', `"${name}" is not a valid agent name`, 'use 1-63 characters: lower-case letters, digits, ".", "_", "-", starting with a letter or digit');
+    if (!AGENT_NAME.test(name)) {
+      throw new InvalidArgumentError('header.name', `"${name}" is not a valid agent name`, AGENT_NAME_HINT);
     }
   }
 
