@@ -26,11 +26,11 @@
 import type { AclMessage } from '../acl/message.js';
 import type { Bus, ProtocolGate } from '../bus/bus.js';
 import type { Delivery } from '../bus/message-log.js';
-import type { ConversationTracker } from '../protocols/index.js';
+import type { ConversationGate } from './tracker-persistence.js';
 import { PROTOCOL_ERROR_CODES } from '../protocols/errors.js';
 
 export interface ClusterProtocolsOptions {
-  tracker: ConversationTracker;
+  tracker: ConversationGate;
   /** Platform name: agent `x` is `x@<platform>`. */
   platform: string;
   /** Is this local name an agent of the cluster (deployed anywhere)? */
@@ -46,7 +46,7 @@ export interface ClusterProtocolsOptions {
 const DELIVER = Object.freeze({ kind: 'deliver' as const });
 
 export class ClusterProtocols implements ProtocolGate {
-  private readonly tracker: ConversationTracker;
+  private readonly tracker: ConversationGate;
   /** Messages observed on delivery (a message to several local agents arrives once per agent). */
   private readonly seen = new Set<string>();
   private timer: NodeJS.Timeout | undefined;

@@ -12,7 +12,7 @@ import { Bus, type ReceiverKind } from '../bus/bus.js';
 import { Dispatcher } from '../bus/dispatcher.js';
 import { BusEvents } from '../bus/events.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { ConversationTracker } from '../protocols/index.js';
+import { loadTracker, PersistedTracker } from './tracker-persistence.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import type { AgentManager } from './agent-manager.js';
 import { AgentLogs } from './agent-logs.js';
@@ -68,7 +68,13 @@ async function startOnStorage(
   const host = await SandboxAgentHost.create({ cacheDir: path.join(dataDir, 'cache'), shards: options.shards });
   undo.push(() => host.close());
   const externals = new ExternalIdentities(`operator@${platform}`);
-  const protocols = storage.protocolGate(new ConversationTracker({ platformAgent: { name: `ams@${platform}` } }), {
+  const trackerFile = path.join(dataDir, 'protocols.json');
+  const tracker = new PersistedTracker(
+    loadTracker(trackerFile, { platformAgent: { name: `ams@${platform}` } }, (m) => process.stderr.write(`caxton: ${m}\n`)),
+    trackerFile,
+  );
+  undo.push(async () => tracker.close());
+  const protocols = storage.protocolGate(tracker, {
     platform, bus: () => bus, isLocal: (agent) => agents?.isLocal(agent) ?? false,
   });
 
@@ -179,6 +185,7 @@ async function startOnStorage(
       await storage.stopAgents();
       await host.close();
       await bus.stop();
+      tracker.close();
       await storage.close();
       logs.flush();
     },

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { MessageLog } from '../bus/message-log.js';
 import type { Bus, ProtocolGate } from '../bus/bus.js';
-import type { ConversationTracker } from '../protocols/index.js';
+import type { ConversationGate } from './tracker-persistence.js';
 import type { RegistryStore } from '../registry/registry-store.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { ClusterNodeStatus, StorageBackendStatus } from '../api/node-control.js';
@@ -36,7 +36,7 @@ export interface NodeStorage {
    * The protocol gate the bus calls on every send (embedded: the tracker itself; cluster: one that
    * tracks each conversation on its initiator's node, see cluster-protocols.ts).
    */
-  protocolGate(tracker: ConversationTracker, context: ProtocolContext): ProtocolGate;
+  protocolGate(tracker: ConversationGate, context: ProtocolContext): ProtocolGate;
   /** Bring up the agents this node should run (embedded: all of them; cluster: placement). */
   startAgents(agents: AgentManager, context: { apiAddress: string }): Promise<void>;
   stopAgents(): Promise<void>;
