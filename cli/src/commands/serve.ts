@@ -5,31 +5,16 @@
 import path from 'node:path';
 // yargs camel-cases kebab-case flags at runtime; its types do not, hence the casts to Argv<Args>.
 import type { Argv, CommandModule } from 'yargs';
-import type { ApiTlsOptions } from '@caxton/runtime/api/server.js';
 import { tokenFilePath } from '@caxton/runtime/api/auth.js';
 import { action, type AppEnv } from '../app.js';
 import { CliError, UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
+import type { StartNodeOptions } from '@caxton/runtime/node/options.js';
+import type { RunningNode } from '@caxton/runtime/node/node.js';
 import { EXIT } from '../exit-codes.js';
 
-/** What `startNode` from @caxton/runtime/node/index.js accepts (the node's side of the contract). */
-export interface StartNodeOptions {
-  dataDir: string;
-  apiHost: string;
-  apiPort: number;
-  nodeId?: string;
-  kafka?: { brokers: string[] };
-  etcd?: { endpoints: string[] };
-  cluster?: { name?: string; leaseTtlSeconds?: number; sessionTimeoutMs?: number; partitions?: number };
-  auth: { mode: 'token' | 'none' };
-  tls?: ApiTlsOptions;
-}
-
-export interface RunningNode {
-  apiPort: number;
-  nodeId?: string;
-  stop(): Promise<void>;
-}
+/** The node's own option and handle types: one definition, the node's (runtime/src/node/options.ts). */
+export type { StartNodeOptions, RunningNode };
 
 export type StartNode = (options: StartNodeOptions) => Promise<RunningNode>;
 
