@@ -60,6 +60,13 @@ rmSync(dataDir, { recursive: true, force: true });
 const serve = spawn(process.execPath, ['cli/bin/caxton.js', 'serve', '--json', '--data-dir', dataDir, '--api-port', String(args.port)], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'pipe'],
+  // Its own process group: a terminal's Ctrl-C reaches only this script, which then stops the
+  // runtime with exactly one SIGINT (a second one would make `caxton serve` exit without cleanup).
+  detached: true,
+});
+// Never leave the runtime behind, however this script ends.
+process.on('exit', () => {
+  if (serve.exitCode === null && serve.signalCode === null) serve.kill('SIGKILL');
 });
 let serveErr = '';
 serve.stderr.on('data', (d) => { serveErr += d; });
