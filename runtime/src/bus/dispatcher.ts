@@ -6,8 +6,11 @@
  * A crash between 1 and 2 re-handles the delivery; the outbox gets the same derived ids and the
  * duplicates are dropped, so receivers see each message once.
  *
- * One work item per agent per batch keeps each agent's messages strictly ordered; batches amortise
- * the thread hop to the sandbox shards. Up to `maxInFlight` batches overlap.
+ * An agent is in at most one batch at a time, with a run of up to `maxPerAgent` deliveries from the
+ * head of its mailbox; the sandbox stops the run at its first crash (the rest come back `skipped`)
+ * and results are applied in order up to the first one that did not complete, so each agent's
+ * messages stay strictly ordered (decision 0002). Batches amortise the thread hop to the sandbox
+ * shards. Up to `maxInFlight` batches overlap.
  *
  * Without ownership fencing (the embedded node) an agent is let go as soon as its result is in:
  * the handled delivery leaves the queue (keeping its mailbox slot) and steps 1 and 2 complete in
@@ -35,6 +38,12 @@ export interface DispatcherOptions {
   /** Crashes of one delivery before it is dead-lettered (poison message). */
   maxAttempts: number;
   maxBatch: number;
+  /**
+   * Deliveries of one agent a batch may carry, taken in order from the head of its mailbox
+   * (decision 0002). Only without ownership fencing; with it, one (a fenced delivery must stay at
+   * the head). Default 1.
+   */
+  maxPerAgent?: number;
   maxInFlight: number;
   /** Is the agent runnable here? (deployed, not failed, owned by this node) */
   isRunnable: (agent: string) => boolean;
@@ -134,13 +143,19 @@ export class Dispatcher {
 
   private takeBatch(): WorkItem[] {
     const batch: WorkItem[] = [];
+    // Runs of several deliveries rely on early release: a fenced delivery must stay at the head.
+    const perAgent = this.opts.ownership === undefined ? Math.max(1, this.opts.maxPerAgent ?? 1) : 1;
     for (const agent of this.ready) {
       if (batch.length >= this.opts.maxBatch) break;
       this.ready.delete(agent);
       if (this.busy.has(agent) || !this.opts.isRunnable(agent)) continue;
-      const delivery = this.opts.bus.mailbox(agent).peek();
-      if (delivery !== undefined) {
-        batch.push({ kind: 'delivery', agent, delivery, attempt: (this.attempts.get(delivery.id) ?? 0) + 1 });
+      const box = this.opts.bus.mailbox(agent);
+      if (box.queued > 0) {
+        const n = Math.min(perAgent, box.queued, Math.max(1, this.opts.maxBatch - batch.length));
+        for (let k = 0; k < n; k++) {
+          const delivery = box.peekAt(k)!;
+          batch.push({ kind: 'delivery', agent, delivery, attempt: (this.attempts.get(delivery.id) ?? 0) + 1 });
+        }
       } else {
         const token = this.timers.get(agent)?.shift();
         if (token === undefined) continue;
@@ -181,10 +196,24 @@ export class Dispatcher {
     const fenced = new Set<number>();
     const completionIndex = new Map<string, number>();
     const outboxSends: Promise<unknown>[] = [];
+    // Agents whose run in this batch stopped at an item that did not complete: their later items
+    // were not run (`skipped`) — or, if a shard reset lost them, must be treated as not run — so
+    // they stay in the mailbox, in order, behind the retry, and are not attempts.
+    const stopped = new Set<string>();
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i]!;
       const result = results[i]!;
       const handle = spans[i];
+      if (stopped.has(item.agent)) {
+        if (handle) endSpan(handle.span, { kind: 'skipped', message: 'not run: an earlier message of the agent did not complete' });
+        continue;
+      }
+      if (result.outcome.status !== 'ok' && result.outcome.status !== 'rejected') stopped.add(item.agent);
+      if (result.outcome.status === 'skipped') {
+        // Only an item after a stop is skipped; should one arrive first, it is still not an attempt.
+        if (handle) endSpan(handle.span, { kind: 'skipped', message: result.outcome.reason });
+        continue;
+      }
       for (const line of result.logs) this.opts.events.emit({ type: 'log', agent: item.agent, line });
       const outcome = result.outcome;
       if (handle) {
@@ -258,13 +287,16 @@ export class Dispatcher {
   }
 
   private release(batch: WorkItem[], results: ExecutionResult[], fenced: Set<number>): void {
+    // A not-running agent (crash-looped, or not placed here) is parked until something wakes it
+    // (new mail, an upgrade): re-polling it would spin. So is one whose completion was fenced:
+    // it no longer runs here, and a later activation here wakes it.
+    const parked = new Set<string>();
     for (let i = 0; i < batch.length; i++) {
-      const agent = batch[i]!.agent;
-      this.busy.delete(agent);
-      // A not-running agent (crash-looped, or not placed here) is parked until something wakes it
-      // (new mail, an upgrade): re-polling it would spin. So is one whose completion was fenced:
-      // it no longer runs here, and a later activation here wakes it.
-      if (results[i]!.outcome.status === 'not-running' || fenced.has(i)) continue;
+      if (results[i]!.outcome.status === 'not-running' || fenced.has(i)) parked.add(batch[i]!.agent);
+    }
+    for (const item of batch) {
+      const agent = item.agent;
+      if (!this.busy.delete(agent) || parked.has(agent)) continue; // several items, one agent: once
       if (this.opts.bus.mailbox(agent).queued > 0 || (this.timers.get(agent)?.length ?? 0) > 0) this.ready.add(agent);
     }
   }

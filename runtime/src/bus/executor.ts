@@ -22,7 +22,9 @@ export type ExecutionOutcome =
   /** The instance crashed: effects are discarded, the delivery may be retried. */
   | { status: 'crashed'; kind: CrashKind; message: string }
   /** The agent is `failed` (crash loop) or not running here: the delivery stays pending. */
-  | { status: 'not-running'; reason: string };
+  | { status: 'not-running'; reason: string }
+  /** Not run (an earlier item of the agent in the batch did not complete); not an attempt. */
+  | { status: 'skipped'; reason: string };
 
 export interface AgentLogLine {
   level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -53,6 +55,10 @@ export type WorkItem =
   | { kind: 'timer'; agent: string; token: string };
 
 export interface AgentExecutor {
-  /** Run a batch (at most one item per agent); resolves with one result per item, same order. */
+  /**
+   * Run a batch; resolves with one result per item, same order. Items of one agent run in batch
+   * order, and once one of them does not complete (crashed, not running) the agent's later items
+   * must not run: they come back `skipped` (the dispatcher hands them out again after the retry).
+   */
   execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]>;
 }

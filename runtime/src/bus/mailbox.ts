@@ -62,6 +62,11 @@ export class Mailbox {
     return this.count === 0 ? undefined : this.items[this.head];
   }
 
+  /** The delivery `index` places behind the head (0 = the head), without taking it. */
+  peekAt(index: number): Delivery | undefined {
+    return index < 0 || index >= this.count ? undefined : this.items[(this.head + index) % this.items.length];
+  }
+
   shift(): Delivery | undefined {
     if (this.count === 0) return undefined;
     const item = this.items[this.head];

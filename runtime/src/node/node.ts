@@ -113,7 +113,7 @@ async function startOnStorage(
   const ownership = agents.ownership();
   dispatcher = new Dispatcher({
     bus, log: storage.log, executor: host, events, maxAttempts: options.maxAttempts ?? 3,
-    maxBatch: 512, maxInFlight: 2, isRunnable: (a) => agents!.isRunnable(a), applyEffects,
+    maxBatch: 512, maxPerAgent: 16, maxInFlight: 2, isRunnable: (a) => agents!.isRunnable(a), applyEffects,
     ...(ownership ? { ownership } : {}),
   });
   agents.attach(dispatcher);

@@ -102,6 +102,7 @@ export class SandboxAgentHost implements AgentHost {
     if (r.status === 'ok') outcome = { status: 'ok' };
     else if (r.status === 'rejected') outcome = { status: 'rejected', reason: r.reason };
     else if (r.status === 'crashed') outcome = { status: 'crashed', kind: r.kind, message: r.message };
+    else if (r.status === 'skipped') outcome = { status: 'skipped', reason: r.reason };
     else outcome = { status: 'not-running', reason: r.reason };
     return { agent, workId: r.workId, outcome, fuelUsed: r.fuelUsed, ...this.effects(r) };
   }

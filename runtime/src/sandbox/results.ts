@@ -76,7 +76,13 @@ export type Outcome =
   /** The instance crashed and was discarded; effects are empty. */
   | { status: 'crashed'; kind: CrashKind; message: string; error: ErrorInfo }
   /** The agent is failed/stopped/unknown here: nothing ran. */
-  | { status: 'not-running'; reason: string };
+  | { status: 'not-running'; reason: string }
+  /**
+   * Not run, and not an attempt: an earlier item of the same agent in this batch did not complete
+   * (it crashed, or the agent is not running), so running this one would let a later message be
+   * handled before the earlier one's retry. The caller hands it out again after that retry.
+   */
+  | { status: 'skipped'; reason: string };
 
 export type WorkResult = Outcome &
   Effects & {
@@ -98,4 +104,21 @@ export type WorkResult = Outcome &
 
 export function emptyEffects(): Effects {
   return { outbox: [], timers: [], directory: [], logs: [], droppedLogLines: 0 };
+}
+
+/** `work` was not run because `stopper`, an earlier item of the same agent, did not complete. */
+export function skippedResult(work: Work, stopper: WorkResult): WorkResult {
+  return {
+    agent: work.agent,
+    workId: work.id,
+    messageId: work.kind === 'message' ? work.messageId : null,
+    status: 'skipped',
+    reason: `not run: ${stopper.workId} of the same agent did not complete (${stopper.status})`,
+    ...emptyEffects(),
+    fuelUsed: 0,
+    initFuelUsed: 0,
+    durationUs: 0,
+    state: stopper.state,
+    restarts: stopper.restarts,
+  };
 }

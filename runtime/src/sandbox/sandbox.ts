@@ -14,7 +14,7 @@ import { EMPTY_DIRECTORY } from './host/directory.js';
 import type { AgentLimits } from './limits/limits.js';
 import type { RestartPolicy } from './restart-policy.js';
 import type { Work, WorkResult } from './results.js';
-import { emptyEffects } from './results.js';
+import { emptyEffects, skippedResult } from './results.js';
 
 export interface DeploySpec {
   name: string;
@@ -127,12 +127,25 @@ export class Sandbox {
     return agent.run(work);
   }
 
-  /** Runs a batch in order; one result per item. */
+  /**
+   * Runs a batch in order; one result per item. An agent's run stops at its first item that does
+   * not complete (crashed, not running): its later items in the batch come back `skipped`, so
+   * nothing of that agent runs before the failed item's retry (decision 0002).
+   */
   deliver(batch: readonly Work[], onProgress?: (index: number) => void): WorkResult[] {
     const out: WorkResult[] = new Array(batch.length);
+    let stopped: Map<string, WorkResult> | undefined;
     for (let i = 0; i < batch.length; i++) {
+      const work = batch[i]!;
+      const stopper = stopped?.get(work.agent);
+      if (stopper) {
+        out[i] = skippedResult(work, stopper);
+        continue;
+      }
       onProgress?.(i);
-      out[i] = this.run(batch[i]!);
+      const r = this.run(work);
+      out[i] = r;
+      if (r.status === 'crashed' || r.status === 'not-running') (stopped ??= new Map()).set(work.agent, r);
     }
     return out;
   }

@@ -43,6 +43,22 @@ describe('ShardPool', () => {
     assert.equal(unknown[0]!.status, 'not-running');
   });
 
+  it("stops an agent's run at its first crash: its later items come back skipped, not run", async () => {
+    await pool.deploy({ name: 'run@test', artifact: probe, limits });
+    const before = (await pool.metrics('run@test'))[0]!.completed;
+    const results = await pool.deliver([
+      work('run@test', 'count'), work('p2@test', 'echo:a'), work('run@test', 'trap'),
+      work('run@test', 'count'), work('p2@test', 'echo:b'), work('run@test', 'count'),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['ok', 'ok', 'crashed', 'skipped', 'ok', 'skipped']);
+    assert.deepEqual(results.map(content), [['1'], ['a'], [], [], ['b'], []]);
+    assert.ok(results.filter((r) => r.status === 'skipped').every((r) => r.fuelUsed === 0 && r.outbox.length === 0));
+    assert.equal((await pool.metrics('run@test'))[0]!.completed, before + 2, 'skipped items are not counted as handled');
+    // The retry runs on a fresh instance (the crash discarded the old one's count).
+    assert.deepEqual(content((await pool.deliver([work('run@test', 'count')]))[0]!), ['1']);
+    await pool.undeploy('run@test');
+  });
+
   it('answers search-services from the pushed directory snapshot, in every shard', async () => {
     pool.setDirectory({ version: 1, byType: { weather: [{ name: 'sun@test' }, { name: 'rain@test', addresses: ['x://rain'] }] } });
     const results = await pool.deliver([work('p1@test', 'search:weather'), work('p3@test', 'search:weather')]);

@@ -269,7 +269,8 @@ export class ShardPool {
 
   private observe(r: WorkResult): void {
     const rec = this.agents.get(r.agent);
-    if (!rec) return;
+    // A skipped item did not run: it is neither a completion nor news about the agent's state.
+    if (!rec || r.status === 'skipped') return;
     rec.completed++;
     rec.fuelUsedTotal += r.fuelUsed + r.initFuelUsed;
     if (r.status === 'crashed') {
