@@ -37,9 +37,16 @@ export interface AssemblyScriptToolchain {
   requiredExports: string[];
 }
 
+/** Finds the compiler and the SDK without loading them (cheap), for up-to-date checks. */
+export function resolveAssemblyScript(dirs: readonly string[]): { compiler: ResolvedPackage; sdk: ResolvedPackage } {
+  return {
+    compiler: requirePackage('assemblyscript', dirs, 'building an AssemblyScript agent', ASSEMBLYSCRIPT_VERSION),
+    sdk: requirePackage(AS_SDK_PACKAGE, dirs, 'building an AssemblyScript agent'),
+  };
+}
+
 export async function loadAssemblyScript(dirs: readonly string[]): Promise<AssemblyScriptToolchain> {
-  const compiler = requirePackage('assemblyscript', dirs, 'building an AssemblyScript agent', ASSEMBLYSCRIPT_VERSION);
-  const sdk = requirePackage(AS_SDK_PACKAGE, dirs, 'building an AssemblyScript agent');
+  const { compiler, sdk } = resolveAssemblyScript(dirs);
   const asc = await importSubpath<AscApi>(compiler, './asc');
   const toolchain = await importSubpath<SdkToolchain>(sdk, './toolchain/index.mjs');
   const names = await importSubpath<SdkAbiNames>(sdk, './toolchain/abi-names.mjs');

@@ -20,8 +20,13 @@ export interface JcoApi {
   preview1AdapterReactorPath(): URL;
 }
 
+/** Finds jco without loading it (cheap: reads its package.json), for up-to-date checks. */
+export function resolveJco(toolchainDirs: readonly string[]): ReturnType<typeof requirePackage> {
+  return requirePackage('@bytecodealliance/jco', toolchainDirs, 'turning a core module into a component', JCO_VERSION);
+}
+
 export async function loadJco(toolchainDirs: readonly string[]): Promise<{ api: JcoApi; version: string }> {
-  const pkg = requirePackage('@bytecodealliance/jco', toolchainDirs, 'turning a core module into a component', JCO_VERSION);
+  const pkg = resolveJco(toolchainDirs);
   return { api: await importSubpath<JcoApi>(pkg, '.'), version: pkg.version };
 }
 

@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { artifactPaths, reusableArtifact, writeArtifact } from './artifact.js';
-import { chooseRuntime, compileAssemblyScript, loadAssemblyScript } from './assemblyscript.js';
-import { checkCoreModule, loadJco, makeComponent } from './component.js';
+import { chooseRuntime, compileAssemblyScript, loadAssemblyScript, resolveAssemblyScript } from './assemblyscript.js';
+import { checkCoreModule, loadJco, makeComponent, resolveJco } from './component.js';
 import { compileJavaScript, loadJavaScript } from './javascript.js';
 import { detectProject, type AgentLanguage, type AgentProject } from './project.js';
 import { sourceHash } from './source-hash.js';
@@ -85,16 +85,20 @@ export async function buildAgent(dir: string, opts: BuildOptions = {}): Promise<
   };
 
   if (project.language === 'assemblyscript') {
-    const jco = await loadJco(toolchainDirs);
-    const tc = await loadAssemblyScript(toolchainDirs);
-    const toolchain = { assemblyscript: tc.compiler.version, sdk: tc.sdk.version, jco: jco.version };
+    // Versions and the source hash come from package.json files; the compiler and jco (about a
+    // second to import) are loaded only when there is something to build.
+    const jcoPackage = resolveJco(toolchainDirs);
+    const packages = resolveAssemblyScript(toolchainDirs);
+    const toolchain = { assemblyscript: packages.compiler.version, sdk: packages.sdk.version, jco: jcoPackage.version };
     const hash = sourceHash({
-      trees: [project.dir, { dir: tc.sdk.dir, skip: SDK_NON_SOURCES }],
+      trees: [project.dir, { dir: packages.sdk.dir, skip: SDK_NON_SOURCES }],
       files: witFiles(witPath),
       settings: { toolchain, optimize, wasi, world, runtime: chooseRuntime(project), outDir: path.relative(project.dir, outDir) },
     });
     const reused = opts.reuse ? reuse(project, outDir, hash, started, progress) : undefined;
     if (reused) return reused;
+    const jco = await loadJco(toolchainDirs);
+    const tc = await loadAssemblyScript(toolchainDirs);
     progress('compile', `asc ${project.entries.join(' ')}`);
     const core = await compileAssemblyScript(project, tc, { optimize });
     checkCoreModule(project.dir, core, {

@@ -79,7 +79,7 @@ export class EtcdConnection {
     if (isUnreachable(err)) {
       return new RegistryError('registry.unavailable', `etcd at ${endpoints} unreachable while trying to ${what}`, {
         context: { endpoints, operation: what },
-        hint: 'start one with `npm run infra:up` or pass --etcd <url>; the node keeps retrying once it is back',
+        hint: 'start one with `npm run infra:up` or pass --etcd <url>; a running node reconnects once it is back, a starting one exits',
         cause: err,
       });
     }
