@@ -6,8 +6,9 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, portInUse } from './lib/ports.mjs';
-import { spawnServer, stopProcess, tailFile } from './lib/process.mjs';
+import { freePort } from './lib/ports.mjs';
+import { spawnServer, tailFile } from './lib/process.mjs';
+import { startServer } from './lib/server.mjs';
 import { run, which } from './lib/exec.mjs';
 import { progress } from './lib/log.mjs';
 import { withLock } from './lib/lock.mjs';
@@ -97,49 +98,12 @@ export async function startEtcd(opts = {}) {
     '--initial-cluster-token', `caxton-${clientPort}`,
     '--log-level', 'warn', '--logger', 'zap',
   ];
-  let child = null;
-
-  async function start() {
-    if (child && child.exitCode === null && child.signalCode === null) return;
-    for (const p of [clientPort, peerPort]) {
-      if (await portInUse(p)) {
-        throw new InfraError('infra.etcd.port-in-use', `port ${p} on ${HOST} is already in use`,
-          { context: { port: p }, hint: 'stop whatever listens there (`npm run infra:down`?) or pass other ports' });
-      }
-    }
-    const t0 = Date.now();
+  return startServer({
+    name: 'etcd', host: HOST, ports: [clientPort, peerPort], dataDir, ownsDataDir, logFile, graceMs: 10_000,
     // ETCD_UNSUPPORTED_ARCH is only read on non-amd64/arm64 hosts; harmless elsewhere.
-    child = spawnServer(bin, args, { logFile, detached: opts.detached, env: { ETCD_UNSUPPORTED_ARCH: process.arch } });
-    try {
-      await waitHealthy({ endpoint, child, logFile, timeoutMs: opts.startTimeoutMs ?? 20_000 });
-    } catch (e) {
-      await stopProcess(child, { graceMs: 2000 });
-      throw e;
-    }
-    handle.lastStartMs = Date.now() - t0;
-    progress(`etcd serving at ${endpoint} (pid ${child.pid}, healthy in ${handle.lastStartMs} ms)`);
-  }
-
-  async function stop({ keepData = !ownsDataDir, graceMs = 10_000 } = {}) {
-    if (child) await stopProcess(child, { graceMs });
-    if (!keepData) await fs.rm(dataDir, { recursive: true, force: true });
-  }
-
-  const handle = {
-    endpoint, host: HOST, clientPort, peerPort, dataDir, logFile,
-    lastStartMs: 0,
-    get pid() { return child?.pid; },
-    start,
-    stop,
-    async restart() { await stop({ keepData: true }); await start(); },
-    async kill() { if (child) await stopProcess(child, { signal: 'SIGKILL' }); },
-    tail: (lines) => tailFile(logFile, lines),
-  };
-  try {
-    await start();
-  } catch (e) {
-    if (ownsDataDir) await fs.rm(dataDir, { recursive: true, force: true });
-    throw e;
-  }
-  return handle;
+    spawn: () => spawnServer(bin, args, { logFile, detached: opts.detached, env: { ETCD_UNSUPPORTED_ARCH: process.arch } }),
+    waitReady: (child) => waitHealthy({ endpoint, child, logFile, timeoutMs: opts.startTimeoutMs ?? 20_000 }),
+    describe: (pid, ms) => `etcd serving at ${endpoint} (pid ${pid}, healthy in ${ms} ms)`,
+    fields: { endpoint, host: HOST, clientPort, peerPort },
+  });
 }

@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { installKafka, requireJava } from './kafka-install.mjs';
-import { freePort, portInUse } from './lib/ports.mjs';
-import { spawnServer, stopProcess, tailFile } from './lib/process.mjs';
+import { freePort } from './lib/ports.mjs';
+import { spawnServer, tailFile } from './lib/process.mjs';
+import { startServer } from './lib/server.mjs';
 import { run } from './lib/exec.mjs';
-import { progress } from './lib/log.mjs';
 import { InfraError } from './lib/errors.mjs';
 
 const HOST = '127.0.0.1';
@@ -143,66 +143,25 @@ export async function startKafka(opts = {}) {
     `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', install.classpath,
   ];
 
-  let child = null;
-
-  async function start() {
-    if (child && child.exitCode === null && child.signalCode === null) return;
-    for (const p of [port, controllerPort]) {
-      if (await portInUse(p)) {
-        throw new InfraError('infra.kafka.port-in-use', `port ${p} on ${HOST} is already in use`,
-          { context: { port: p }, hint: 'stop whatever listens there (`npm run infra:down`?) or pass other ports' });
+  return startServer({
+    name: 'kafka', host: HOST, ports: [port, controllerPort], dataDir, ownsDataDir, logFile, graceMs: 20_000,
+    async prepare() {
+      // Rewritten on every start so a restart after a config change takes effect; ports stay fixed
+      // because the static controller quorum (controller.quorum.voters) names them.
+      await fs.writeFile(configFile, serverProperties({ port, controllerPort, logDirs, overrides: opts.brokerConfig ?? {} }));
+      await fs.writeFile(log4jFile, log4jProperties(opts.logLevel ?? 'INFO'));
+      if (!(await exists(path.join(logDirs, 'meta.properties')))) {
+        const id = clusterId();
+        const r = await run(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', configFile]);
+        if (r.code !== 0) {
+          throw new InfraError('infra.kafka.format-failed', 'formatting the KRaft storage directory failed',
+            { context: { dataDir: logDirs }, hint: r.output.split('\n').slice(-15).join('\n') });
+        }
       }
-    }
-    // Rewritten on every start so a restart after a config change takes effect; ports stay fixed
-    // because the static controller quorum (controller.quorum.voters) names them.
-    await fs.writeFile(configFile, serverProperties({ port, controllerPort, logDirs, overrides: opts.brokerConfig ?? {} }));
-    await fs.writeFile(log4jFile, log4jProperties(opts.logLevel ?? 'INFO'));
-    if (!(await exists(path.join(logDirs, 'meta.properties')))) {
-      const id = clusterId();
-      const r = await run(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', configFile]);
-      if (r.code !== 0) {
-        throw new InfraError('infra.kafka.format-failed', 'formatting the KRaft storage directory failed',
-          { context: { dataDir: logDirs }, hint: r.output.split('\n').slice(-15).join('\n') });
-      }
-    }
-    const t0 = Date.now();
-    child = spawnServer(java, [...jvm, 'kafka.Kafka', configFile], { logFile, detached: opts.detached });
-    try {
-      await waitReady({ bootstrap, child, logFile, timeoutMs: opts.startTimeoutMs ?? 60_000 });
-    } catch (e) {
-      await stopProcess(child, { graceMs: 2000 });
-      throw e;
-    }
-    handle.lastStartMs = Date.now() - t0;
-    progress(`Kafka ${install.version} serving at ${bootstrap} (pid ${child.pid}, ready in ${handle.lastStartMs} ms)`);
-  }
-
-  async function stop({ keepData = !ownsDataDir, graceMs = 20_000 } = {}) {
-    if (child) await stopProcess(child, { graceMs });
-    if (!keepData) await fs.rm(dataDir, { recursive: true, force: true });
-  }
-
-  const handle = {
-    bootstrap, host: HOST, port, controllerPort, dataDir, logFile, version: install.version,
-    /** milliseconds from spawning the JVM to the first successful metadata request */
-    lastStartMs: 0,
-    get pid() { return child?.pid; },
-    /** Start again after stop({ keepData: true }) or kill(): same ports, same data. */
-    start,
-    /** Stop (SIGTERM, SIGKILL after graceMs). Deletes a temp data dir unless keepData. */
-    stop,
-    /** Clean stop and start on the same ports and data. */
-    async restart() { await stop({ keepData: true }); await start(); },
-    /** SIGKILL: a crash, for tests. Data is kept; call start() to recover. */
-    async kill() { if (child) await stopProcess(child, { signal: 'SIGKILL' }); },
-    /** Tail of broker.log, for diagnostics. */
-    tail: (lines) => tailFile(logFile, lines),
-  };
-  try {
-    await start();
-  } catch (e) {
-    if (ownsDataDir) await fs.rm(dataDir, { recursive: true, force: true });
-    throw e;
-  }
-  return handle;
+    },
+    spawn: () => spawnServer(java, [...jvm, 'kafka.Kafka', configFile], { logFile, detached: opts.detached }),
+    waitReady: (child) => waitReady({ bootstrap, child, logFile, timeoutMs: opts.startTimeoutMs ?? 60_000 }),
+    describe: (pid, ms) => `Kafka ${install.version} serving at ${bootstrap} (pid ${pid}, ready in ${ms} ms)`,
+    fields: { bootstrap, host: HOST, port, controllerPort, version: install.version },
+  });
 }

@@ -222,30 +222,10 @@ export class AgentSandbox {
     this.handled++;
     const e = this.bridge.take();
     const durationUs = Math.round((performance.now() - t0) * 1000);
-    if (value.ok) {
-      return {
-        agent: this.name,
-        workId: work.id,
-        messageId,
-        status: 'ok',
-        outbox: e.outbox,
-        timers: e.timers,
-        directory: e.directory,
-        logs: e.logs,
-        droppedLogLines: e.droppedLogLines,
-        fuelUsed,
-        initFuelUsed,
-        durationUs,
-        state: this.state,
-        restarts: this.tracker.restarts,
-      };
-    }
-    return {
+    const completed = {
       agent: this.name,
       workId: work.id,
       messageId,
-      status: 'rejected',
-      reason: value.error,
       outbox: e.outbox,
       timers: e.timers,
       directory: e.directory,
@@ -257,6 +237,8 @@ export class AgentSandbox {
       state: this.state,
       restarts: this.tracker.restarts,
     };
+    // A guest error (result err) completes the work like ok does: only the status differs.
+    return value.ok ? { ...completed, status: 'ok' } : { ...completed, status: 'rejected', reason: value.error };
   }
 
   private crashed(work: Work, crash: Crash, t0: number, fuelUsed: number, initFuelUsed: number): WorkResult {

@@ -4,8 +4,7 @@
  * record), the new deliveries to hand to the consumer, and the single promise all callers share.
  */
 import type { Delivery } from '../message-log.js';
-import { ChunkPool, FrameBatch } from './frame-batch.js';
-import type { CommitGroupBase } from './group-committer.js';
+import { FrameGroup } from './frame-group.js';
 import type { PendingEntry, SegmentRef } from './pending-entry.js';
 import { RecordType } from './record-format.js';
 
@@ -18,30 +17,14 @@ export enum Op {
   Finish = 2,
 }
 
-export class CommitGroup implements CommitGroupBase {
-  readonly frames: FrameBatch;
+export class CommitGroup extends FrameGroup {
   readonly ops: Op[] = [];
   readonly ids: string[] = [];
   readonly entries: (PendingEntry | undefined)[] = [];
-  readonly offsets: number[] = [];
   /** New deliveries, in append order, for the consumer once durable. */
   readonly handOut: Delivery[] = [];
-  /** Set by the writer: the segment and file offset the group's first byte landed at. */
+  /** Set by the writer: the segment the group landed in. */
   segment: SegmentRef | undefined;
-  base = 0;
-  readonly done: Promise<void>;
-  private resolve!: () => void;
-  private reject!: (error: unknown) => void;
-
-  constructor(pool: ChunkPool) {
-    this.frames = new FrameBatch(pool);
-    this.done = new Promise<void>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-    // Internal groups (compaction) may fail with nobody awaiting them: never an unhandled rejection.
-    this.done.catch(() => {});
-  }
 
   append(delivery: Delivery, json: string, entry: PendingEntry): void {
     this.push(Op.Append, delivery.id, entry, this.frames.addKeyed(RecordType.Appended, entry.seq, delivery.id, json));
@@ -54,14 +37,6 @@ export class CommitGroup implements CommitGroupBase {
 
   finish(type: RecordType.Completed | RecordType.DeadLettered, id: string, entry: PendingEntry | undefined): void {
     this.push(Op.Finish, id, entry, this.frames.addId(type, id));
-  }
-
-  settle(): void {
-    this.resolve();
-  }
-
-  fail(error: unknown): void {
-    this.reject(error);
   }
 
   private push(op: Op, id: string, entry: PendingEntry | undefined, offset: number): void {

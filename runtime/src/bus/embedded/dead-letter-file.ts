@@ -13,38 +13,16 @@ import * as path from 'node:path';
 import type { DeadLetter } from '../message-log.js';
 import { failedError, type EmbeddedLogError } from './errors.js';
 import { recoverFile } from './file-recovery.js';
-import { ChunkPool, FrameBatch } from './frame-batch.js';
+import { ChunkPool } from './frame-batch.js';
+import { FrameGroup } from './frame-group.js';
 import type { CorruptionPolicy } from './frame-scan.js';
-import { GroupCommitter, type CommitGroupBase, type CommitTarget, type FsyncPolicy } from './group-committer.js';
+import { GroupCommitter, type CommitTarget, type FsyncPolicy } from './group-committer.js';
 import { isWellFormedKeyedPayload, readKeyedBody, readKeyedId } from './payload.js';
 import { FILE_HEADER_BYTES, FileKind, FrameReader, FrameStatus, RecordType } from './record-format.js';
 import { DEAD_LETTER_FILE, createLogFile, datasync, writeAll } from './segment-files.js';
 
-class DeadLetterGroup implements CommitGroupBase {
-  readonly frames: FrameBatch;
-  readonly offsets: number[] = [];
-  base = 0;
-  readonly done: Promise<void>;
-  private resolve!: () => void;
-  private reject!: (error: unknown) => void;
-
-  constructor(pool: ChunkPool) {
-    this.frames = new FrameBatch(pool);
-    this.done = new Promise<void>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-    this.done.catch(() => {});
-  }
-
-  settle(): void {
-    this.resolve();
-  }
-
-  fail(error: unknown): void {
-    this.reject(error);
-  }
-}
+/** Dead letters need nothing beyond the common group: frames, offsets, one shared promise. */
+class DeadLetterGroup extends FrameGroup {}
 
 export interface DeadLetterFileOptions {
   fsync: FsyncPolicy;
