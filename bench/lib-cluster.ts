@@ -25,13 +25,13 @@ export interface ServerHandle {
 }
 
 interface Infra {
-  startKafka(o?: { heap?: string; brokerConfig?: Record<string, string> }): Promise<ServerHandle & { bootstrap: string }>;
-  startEtcd(): Promise<ServerHandle & { endpoint: string }>;
+  startEtcdAndKafka(o?: { kafka?: { heap?: string; brokerConfig?: Record<string, string> } }):
+    Promise<{ etcd: ServerHandle & { endpoint: string }; kafka: ServerHandle & { bootstrap: string } }>;
 }
 
 export async function startServers(brokerConfig: Record<string, string>): Promise<{ kafka: string; etcd: string; stop(): Promise<void> }> {
   const infra = (await import(new URL('../../scripts/infra/index.mjs', import.meta.url).href)) as Infra;
-  const [etcd, kafka] = await Promise.all([infra.startEtcd(), infra.startKafka({ heap: '512m', brokerConfig })]);
+  const { etcd, kafka } = await infra.startEtcdAndKafka({ kafka: { heap: '512m', brokerConfig } });
   return {
     kafka: kafka.bootstrap,
     etcd: etcd.endpoint,

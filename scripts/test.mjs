@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEtcd, startKafka } from './infra/index.mjs';
+import { startEtcdAndKafka } from './infra/index.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const selected = process.argv.slice(2);
@@ -32,10 +32,31 @@ function testFiles(target) {
 }
 const files = targets.flatMap(testFiles);
 
-function run(cmd, args, env = process.env) {
+// A hung test must fail the run with a clear message, not eat CI's whole time budget. Each test
+// file has its own per-test timeouts; this is the backstop for everything else (a hook that never
+// returns, a process that never exits). Raise it with CAXTON_TEST_DEADLINE_MIN on slow machines.
+const deadlineMin = Number(process.env['CAXTON_TEST_DEADLINE_MIN'] ?? 40);
+
+/** Run a command in its own process group so that the whole tree can be stopped at the deadline. */
+function run(cmd, args, env = process.env, { deadlineMs } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env });
-    child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env, detached: true });
+    const killTree = (signal) => { try { process.kill(-child.pid, signal); } catch { /* already gone */ } };
+    const onSignal = (signal) => killTree(signal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const timer = deadlineMs === undefined ? undefined : setTimeout(() => {
+      console.error(`\n✖ the test run passed its ${deadlineMin}-minute deadline and was stopped; the last file above ` +
+        'is the one that hung (raise CAXTON_TEST_DEADLINE_MIN if this machine is simply slow)');
+      killTree('SIGTERM');
+      setTimeout(() => killTree('SIGKILL'), 10_000).unref();
+    }, deadlineMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(code ?? (signal ? 1 : 0));
+    });
   });
 }
 
@@ -51,7 +72,7 @@ const servers = [];
 let exitCode = 1;
 try {
   step('starting etcd and Kafka on loopback (first run installs them)');
-  const [etcd, kafka] = await Promise.all([startEtcd(), startKafka()]);
+  const { etcd, kafka } = await startEtcdAndKafka();
   servers.push(etcd, kafka);
   process.stderr.write(`  etcd ${etcd.endpoint}, Kafka ${kafka.bootstrap}\n`);
 
@@ -63,7 +84,11 @@ try {
   };
   // QuickJS-based components need extended-const on Node 20 (V8 refuses it in NODE_OPTIONS; the
   // test runner passes its own flags on to each test file's process).
-  exitCode = await run(process.execPath, ['--experimental-wasm-extended-const', '--test', '--test-concurrency=1', ...files], env);
+  // --test-force-exit: a file whose tests are all done exits even if a stray handle (a server a
+  // failed hook never got to stop) would keep it alive; the runner would otherwise wait forever.
+  exitCode = await run(process.execPath,
+    ['--experimental-wasm-extended-const', '--test', '--test-concurrency=1', '--test-force-exit', ...files], env,
+    { deadlineMs: deadlineMin * 60_000 });
 } catch (err) {
   console.error(`test setup failed: ${err?.message ?? err}`);
   if (err?.hint) console.error(`hint: ${err.hint}`);

@@ -54,6 +54,8 @@ export interface StartEtcdOptions {
 
 export interface KafkaInstall { version: string; home: string; libsDir: string; classpath: string }
 
+/** A fresh KRaft cluster id in Kafka's Uuid form, never starting with '-' (the storage tool would take it for an option). */
+export declare function clusterId(): string;
 export declare function startKafka(opts?: StartKafkaOptions): Promise<KafkaHandle>;
 export declare function installKafka(opts?: { version?: string }): Promise<KafkaInstall>;
 export declare function kafkaVersion(): string;
@@ -61,6 +63,8 @@ export declare function kafkaHome(version?: string): string;
 export declare const DEFAULT_KAFKA_VERSION: string;
 export declare function startEtcd(opts?: StartEtcdOptions): Promise<EtcdHandle>;
 export declare function installEtcd(): Promise<string>;
+/** Both servers, or neither: if one fails to start the other is stopped before the error is thrown. */
+export declare function startEtcdAndKafka(opts?: { etcd?: StartEtcdOptions; kafka?: StartKafkaOptions }): Promise<{ etcd: EtcdHandle; kafka: KafkaHandle }>;
 export declare function freePort(): Promise<number>;
 export declare function cacheDir(): string;
 export declare class InfraError extends Error {

@@ -5,10 +5,12 @@
  *   const etcd = await startEtcd();              // { endpoint: 'http://127.0.0.1:PORT', stop(), ... }
  *   ...
  *   await kafka.stop(); await etcd.stop();
+ *   const { etcd, kafka } = await startEtcdAndKafka({ kafka: { heap: '384m' } }); // both or neither
  */
-export { startKafka } from './kafka.mjs';
+export { startKafka, clusterId } from './kafka.mjs';
 export { installKafka, kafkaVersion, kafkaHome, DEFAULT_KAFKA_VERSION } from './kafka-install.mjs';
 export { startEtcd, installEtcd } from './etcd.mjs';
+export { startEtcdAndKafka } from './both.mjs';
 export { freePort } from './lib/ports.mjs';
 export { cacheDir } from './lib/paths.mjs';
 export { InfraError } from './lib/errors.mjs';

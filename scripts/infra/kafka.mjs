@@ -72,9 +72,16 @@ logger.state.level = WARN
 `;
 }
 
-/** Kafka's Uuid string form: 16 random bytes, URL-safe base64 without padding. */
-function clusterId() {
-  return crypto.randomBytes(16).toString('base64url');
+/**
+ * Kafka's Uuid string form: 16 random bytes, URL-safe base64 without padding. Like Kafka's own
+ * Uuid.randomUuid(), never one that starts with '-': kafka-storage's argument parser would read
+ * `-t -xyz…` as an option and refuse to format (1 start in 64 failed that way before this check).
+ */
+export function clusterId() {
+  for (;;) {
+    const id = crypto.randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 async function exists(p) {
@@ -154,8 +161,10 @@ export async function startKafka(opts = {}) {
         const id = clusterId();
         const r = await run(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', configFile]);
         if (r.code !== 0) {
-          throw new InfraError('infra.kafka.format-failed', 'formatting the KRaft storage directory failed',
-            { context: { dataDir: logDirs }, hint: r.output.split('\n').slice(-15).join('\n') });
+          const lines = r.output.split('\n').filter((l) => l.trim() !== '');
+          throw new InfraError('infra.kafka.format-failed',
+            `formatting the KRaft storage directory failed: ${lines.at(-1) ?? `exit code ${r.code}`}`,
+            { context: { dataDir: logDirs, clusterId: id }, hint: lines.slice(-15).join('\n') });
         }
       }
     },

@@ -10,6 +10,7 @@ import { INFRA } from './paths.js';
 interface Infra {
   startKafka(opts?: StartKafkaOptions): Promise<KafkaHandle>;
   startEtcd(opts?: StartEtcdOptions): Promise<EtcdHandle>;
+  startEtcdAndKafka(opts?: { etcd?: StartEtcdOptions; kafka?: StartKafkaOptions }): Promise<{ etcd: EtcdHandle; kafka: KafkaHandle }>;
 }
 
 export const infra = (): Promise<Infra> => import(pathToFileURL(INFRA).href) as Promise<Infra>;
@@ -30,8 +31,7 @@ export async function servers(opts: { private?: boolean; kafka?: StartKafkaOptio
   const sharedKafka = process.env['CAXTON_TEST_KAFKA'];
   const sharedEtcd = process.env['CAXTON_TEST_ETCD'];
   if (!opts.private && sharedKafka && sharedEtcd) return { kafka: sharedKafka, etcd: sharedEtcd, stop: async () => {} };
-  const { startKafka, startEtcd } = await infra();
-  const [etcdHandle, kafkaHandle] = await Promise.all([startEtcd(), startKafka({ heap: TEST_KAFKA_HEAP, ...opts.kafka })]);
+  const { etcd: etcdHandle, kafka: kafkaHandle } = await (await infra()).startEtcdAndKafka({ kafka: { heap: TEST_KAFKA_HEAP, ...opts.kafka } });
   return {
     kafka: kafkaHandle.bootstrap,
     etcd: etcdHandle.endpoint,

@@ -1,0 +1,58 @@
+/**
+ * The scripts that give `npm test` its real servers: the failure modes that once hung or broke a
+ * CI run. A cluster id must never read as an option to kafka-storage; a pair of servers whose
+ * second half fails to start must not leave the first one running (its handle would keep the test
+ * process alive forever).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { readdir, readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import type * as Infra from '../../scripts/infra/index.d.mts';
+import { INFRA } from '../cluster/support/paths.js';
+
+const infra = (): Promise<typeof Infra> => import(pathToFileURL(INFRA).href) as Promise<typeof Infra>;
+
+test('cluster ids are 22 URL-safe base64 characters and never start with "-"', async () => {
+  const { clusterId } = await infra();
+  const seen = new Set<string>();
+  // 1 in 64 raw ids starts with '-': 20,000 draws would contain ~300 of them without the check.
+  for (let i = 0; i < 20_000; i++) {
+    const id = clusterId();
+    assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    seen.add(id);
+  }
+  assert.equal(seen.size, 20_000, 'ids are random');
+});
+
+function listenOnFreePort(): Promise<net.Server> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/** Command lines of this process's live children (Linux /proc). */
+async function childCommands(): Promise<string[]> {
+  const tasks = await readdir(`/proc/${process.pid}/task`);
+  const pids = (await Promise.all(tasks.map((t) => readFile(`/proc/${process.pid}/task/${t}/children`, 'utf8').catch(() => ''))))
+    .flatMap((s) => s.split(' ').filter(Boolean));
+  return Promise.all(pids.map((pid) => readFile(`/proc/${pid}/cmdline`, 'utf8').then((c) => c.split('\0').join(' '), () => '')));
+}
+
+test('when Kafka cannot start, the etcd started beside it is stopped and the error names the cause', async () => {
+  const { startEtcdAndKafka } = await infra();
+  const busy = await listenOnFreePort();
+  const kafkaPort = (busy.address() as net.AddressInfo).port;
+  try {
+    await assert.rejects(startEtcdAndKafka({ kafka: { port: kafkaPort } }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'infra.kafka.port-in-use');
+      assert.match(e.message, new RegExp(String(kafkaPort)));
+      return true;
+    });
+    const left = (await childCommands()).filter((c) => c.includes('etcd'));
+    assert.deepEqual(left, [], 'no etcd left running');
+  } finally {
+    busy.close();
+  }
+});
