@@ -90,13 +90,33 @@ describe('protocol engine properties', () => {
         assert.ok(stats.active <= LIMITS.maxConversations);
         assert.ok(stats.ended <= LIMITS.maxEndedRetained);
       }
-      // Past every reply-by, idle timeout and retention period, nothing is left.
+      // Past every reply-by, idle timeout and retention period, nothing is left. A reply-by handled
+      // late (nothing called expire() in time) sends its notice now, which counts as activity: the
+      // conversation is then abandoned at most one idle timeout later, and dropped after retention.
       now += 2_000 + LIMITS.idleTimeoutMs;
       tracker.expire(now);
-      tracker.expire(now + LIMITS.endedRetentionMs);
+      tracker.expire(now + LIMITS.idleTimeoutMs);
+      tracker.expire(now + LIMITS.idleTimeoutMs + LIMITS.endedRetentionMs);
       assert.deepEqual(tracker.stats(), { active: 0, ended: 0, pendingNotices: 0 });
       assert.equal(tracker.nextDeadline(), undefined);
     }), { numRuns: 300 });
+  });
+
+  it('a reply-by handled late restarts the idle clock from its notice, and the conversation still ends', () => {
+    // The counterexample fast-check found (seed 1418920609): a query-if to two agents, one agrees,
+    // the other never answers and nobody calls expire() until long after the reply-by.
+    const tracker = newTracker(LIMITS);
+    const now = 1_000;
+    const query: AclMessage = { performative: 'query-if', sender: agent('c@p'), receivers: [agent('a@p'), agent('d@p')], protocol: 'fipa-query', conversationId: 'x', replyBy: now + 1 };
+    assert.equal(tracker.observe(query, now).kind, 'deliver');
+    assert.equal(tracker.observe({ ...query, performative: 'agree', sender: agent('a@p'), receivers: [agent('c@p')], replyBy: undefined }, now).kind, 'deliver');
+    const late = now + 7_000;
+    const notices = tracker.expire(late);
+    assert.equal(notices.length, 1, 'd@p timed out: one failure to the initiator');
+    assert.equal(tracker.nextDeadline(), late + LIMITS.idleTimeoutMs, 'idle from the notice, not from the missed deadline');
+    tracker.expire(late + LIMITS.idleTimeoutMs);
+    tracker.expire(late + LIMITS.idleTimeoutMs + LIMITS.endedRetentionMs);
+    assert.deepEqual(tracker.stats(), { active: 0, ended: 0, pendingNotices: 0 });
   });
 
   it('every sequence a protocol allows is delivered, and driving it to its end ends the conversation', () => {
