@@ -146,3 +146,34 @@ test('stop through a node that does not run the agent: its owner drains it, it i
     await assert.rejects(c.send({ structured: { performative: 'request', receivers: [{ name: victim }], content: 'anyone?' } }), /unknown|no agent/i);
   }
 });
+
+test('a timer follows its agent: the node running it stops and the reminder fires on the new owner', { timeout: 90_000 }, async (t) => {
+  const all = [...clients.values()];
+  await all[0]!.deploy({ name: 'reminder' }, readFileSync(example('as-reminder', 'as-reminder.wasm')));
+  const ownerId = await waitFor('the reminder to be placed', async () => (await placement(all[0]!)).get('reminder'), 30_000);
+  const owner = await waitFor('the reminder to run', async () => {
+    const a = await clients.get(ownerId)!.getAgent('reminder');
+    return a.state === 'running' ? ownerId : undefined;
+  }, 30_000);
+  const survivors = nodes.filter((n) => n.id !== owner);
+  const survivorClient = clients.get(survivors[0]!.id)!;
+  await clients.get(owner)!.send({ structured: {
+    performative: 'request', receivers: [{ name: 'reminder' }], content: '6000 across nodes', protocol: 'fipa-request',
+    conversationId: 'timer-moves', replyWith: 'timer-moves-q',
+  } });
+  await waitFor('the agree', () => seen.get(owner)!.some((e) => e.message.conversationId === 'timer-moves' && e.message.performative === 'agree'), 20_000);
+  // Its tail would end with "shutting down": stop following it first.
+  const ownerIndex = nodes.findIndex((n) => n.id === owner);
+  tails[ownerIndex]!.cancel();
+  const exit = await nodes[ownerIndex]!.stop(15_000);
+  t.diagnostic(`reminder ran on ${owner}, which stopped (${exit.code ?? exit.signal}); survivors ${survivors.map((n) => n.id).join(', ')}`);
+  const newOwner = await waitFor('the reminder to run elsewhere', async () => {
+    const id = (await placement(survivorClient)).get('reminder');
+    return id !== undefined && id !== owner ? id : undefined;
+  }, 40_000);
+  const inform = await waitFor('the reminder to fire on its new node', () => seen.get(newOwner)!.find((e) =>
+    e.message.conversationId === 'timer-moves' && e.message.performative === 'inform'), 40_000);
+  assert.equal(inform.message.content, 'reminder: across nodes');
+  assert.equal(local(inform.message.sender?.name), 'reminder');
+  assert.equal(inform.message.inReplyTo, 'timer-moves-q');
+});

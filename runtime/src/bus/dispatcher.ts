@@ -49,6 +49,8 @@ export interface DispatcherOptions {
   isRunnable: (agent: string) => boolean;
   /** Apply directory/timer effects of a completed handling. */
   applyEffects: (result: ExecutionResult) => Promise<void>;
+  /** A fired timer's handling finished (ok, rejected or crashed): the node may forget it. */
+  onTimerDone?: (agent: string, timerId: string) => void;
   /** Cluster mode: who may complete an agent's deliveries. Embedded mode: absent (every agent is local). */
   ownership?: DispatchOwnership;
 }
@@ -66,7 +68,8 @@ export interface DispatchOwnership {
 export class Dispatcher {
   private readonly ready = new Set<string>();
   private readonly busy = new Set<string>();
-  private readonly timers = new Map<string, string[]>();
+  /** Fired timers waiting for their agent (handed out when its mailbox is empty). */
+  private readonly timers = new Map<string, { token: string; timerId?: string }[]>();
   private readonly attempts = new Map<string, number>();
   private inFlight = 0;
   /** Background completions (early release) not recorded yet. */
@@ -85,11 +88,16 @@ export class Dispatcher {
     this.schedule();
   }
 
-  fireTimer(agent: string, token: string): void {
+  fireTimer(agent: string, token: string, timerId?: string): void {
     const list = this.timers.get(agent) ?? [];
-    list.push(token);
+    list.push(timerId === undefined ? { token } : { token, timerId });
     this.timers.set(agent, list);
     this.wake(agent);
+  }
+
+  /** Drop fired timers not handed out yet (the agent stopped or moved; they stay persisted). */
+  forgetTimers(agent: string): void {
+    this.timers.delete(agent);
   }
 
   stop(): void {
@@ -157,9 +165,9 @@ export class Dispatcher {
           batch.push({ kind: 'delivery', agent, delivery, attempt: (this.attempts.get(delivery.id) ?? 0) + 1 });
         }
       } else {
-        const token = this.timers.get(agent)?.shift();
-        if (token === undefined) continue;
-        batch.push({ kind: 'timer', agent, token });
+        const fired = this.timers.get(agent)?.shift();
+        if (fired === undefined) continue;
+        batch.push({ kind: 'timer', agent, ...fired });
       }
       this.busy.add(agent);
     }
@@ -200,6 +208,11 @@ export class Dispatcher {
     // were not run (`skipped`) — or, if a shard reset lost them, must be treated as not run — so
     // they stay in the mailbox, in order, behind the retry, and are not attempts.
     const stopped = new Set<string>();
+    /** Timers handled in this batch: forgotten only once what they sent is durable. */
+    const timersDone: [agent: string, timerId: string][] = [];
+    const forgetTimers = (): void => {
+      for (const [agent, id] of timersDone) this.opts.onTimerDone?.(agent, id);
+    };
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i]!;
       const result = results[i]!;
@@ -227,7 +240,9 @@ export class Dispatcher {
         });
       }
       if (outcome.status === 'ok' || outcome.status === 'rejected') {
-        const parent = item.kind === 'delivery' ? item.delivery.id : `${item.agent}:timer:${item.token}:${Date.now()}`;
+        // A durable timer fired again after a crash re-derives the same ids for what it sends.
+        const parent = item.kind === 'delivery' ? item.delivery.id
+          : item.timerId !== undefined ? `${item.agent}:timer:${item.timerId}` : `${item.agent}:timer:${item.token}:${Date.now()}`;
         result.outbox.forEach((msg, index) => {
           if (handle) injectMessageContext(msg, handle.ctx);
           outboxSends.push(this.opts.bus.send(msg, { agent: item.agent }, derivedMessageId(parent, index)).catch((err: unknown) => {
@@ -264,6 +279,16 @@ export class Dispatcher {
           });
         }
       }
+      if (item.kind === 'timer' && item.timerId !== undefined) {
+        if (outcome.status === 'not-running') {
+          // Not run: it waits, first in line, until the agent runs here again.
+          const list = this.timers.get(item.agent) ?? [];
+          list.unshift({ token: item.token, timerId: item.timerId });
+          this.timers.set(item.agent, list);
+        } else {
+          timersDone.push([item.agent, item.timerId]);
+        }
+      }
       // not-running: the delivery stays at the head of the mailbox until the agent runs again.
     }
 
@@ -273,6 +298,7 @@ export class Dispatcher {
       this.settling += 1;
       void (async () => {
         await Promise.all(outboxSends);
+        forgetTimers();
         if (completions.length > 0) await this.recordCompletions(completions);
       })().finally(() => {
         this.settling -= 1;
@@ -281,6 +307,7 @@ export class Dispatcher {
       return;
     }
     await Promise.all(outboxSends);
+    forgetTimers();
     const allowed = this.fence(completions, completionIndex, tokens, fenced);
     if (allowed.length > 0) await this.recordCompletions(allowed);
     this.release(batch, results, fenced);

@@ -52,7 +52,8 @@ export interface ExecutionResult {
 
 export type WorkItem =
   | { kind: 'delivery'; agent: string; delivery: Delivery; attempt: number }
-  | { kind: 'timer'; agent: string; token: string };
+  /** `timerId`: the host's id of a durable timer (absent for timers fired by hand, e.g. in tests). */
+  | { kind: 'timer'; agent: string; token: string; timerId?: string };
 
 export interface AgentExecutor {
   /**

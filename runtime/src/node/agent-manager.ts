@@ -30,6 +30,11 @@ export interface AgentManagerOptions {
   onLog: (agent: string, level: 'info' | 'warn' | 'error', message: string) => void;
   /** Apply what init() did (services registered, timers set, messages sent). */
   onStarted: (init: ExecutionResult) => Promise<void>;
+  /**
+   * The agent no longer runs on this node: undeployed (its pending timers go), or, in a cluster,
+   * moved or stopped here only (they stay for whichever node runs it next).
+   */
+  onStopped?: (agent: string, undeployed: boolean) => Promise<void>;
 }
 
 export interface Local {
@@ -87,6 +92,7 @@ export class AgentManager {
         await this.opts.host.prepare(bytes);
         await this.startInstance(record);
         local.state = 'running';
+        this.dispatcher?.wake(record.name); // timers that fell due while the node was down
       } catch (err) {
         this.fail(local, err);
       }
@@ -166,6 +172,7 @@ export class AgentManager {
     for (const d of this.opts.bus.forget(name)) {
       await this.opts.log.deadLetter({ delivery: d, reason: `agent ${name} was stopped before handling it`, attempts: 0, at: Date.now() });
     }
+    await this.opts.onStopped?.(name, true).catch((err: unknown) => this.opts.onLog(name, 'warn', `pending timers not removed: ${(err as Error).message}`));
     local.state = 'stopped';
     const status = (await this.status(name))!;
     this.agents.delete(name);

@@ -278,6 +278,7 @@ export class ClusterAgentManager extends AgentManager {
     }
     if (this.tokens.get(agent) === token) this.tokens.delete(agent);
     if (this.leaving.get(agent)?.token === token) this.leaving.delete(agent);
+    await this.opts.onStopped?.(agent, reason === 'undeployed').catch((err: unknown) => this.opts.onLog(agent, 'warn', `pending timers not removed: ${(err as Error).message}`));
     if (reason === 'undeployed') {
       await this.mailboxes.undeployed(agent);
       await this.c.registry.deregisterDf(this.opts.bus.agentId(agent).name).catch(() => {});

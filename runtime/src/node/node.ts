@@ -87,6 +87,12 @@ async function startOnStorage(
     validateAclMessage(msg);
     return msg;
   };
+  let dispatcher: Dispatcher | undefined;
+  const timers = new AgentTimers({
+    store: storage.registry, maxPerAgent: 1000,
+    fire: (agent, token, id) => dispatcher?.fireTimer(agent, token, id),
+    warn: (agent, message) => logs.append(agent, { level: 'warn', message: `[caxton] ${message}`, at: Date.now() }),
+  });
   const bus = new Bus({
     log: storage.log, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? 10_000,
     resolve, validate, protocols, events,
@@ -98,22 +104,29 @@ async function startOnStorage(
     onStarted: async (init) => {
       for (const line of init.logs) logs.append(init.agent, line);
       await Promise.all(init.outbox.map((msg) => bus.send(msg, { agent: init.agent })));
+      // Timers set before a restart, an upgrade or a move to this node fire here from now on;
+      // resumed before init's own effects so a timer init sets again is rescheduled, not doubled.
+      await timers.resume(init.agent).catch((err: unknown) => {
+        logs.append(init.agent, { level: 'warn', message: `[caxton] pending timers could not be read: ${(err as Error).message}`, at: Date.now() });
+      });
       await applyEffects(init);
+    },
+    onStopped: async (agent, undeployed) => {
+      dispatcher?.forgetTimers(agent);
+      if (undeployed) await timers.drop(agent);
+      else timers.forget(agent);
     },
   });
   const directory = new DirectorySync(storage.registry, host);
-  let dispatcher: Dispatcher | undefined;
-  const timers = new AgentTimers(1000, (agent, token) => dispatcher?.fireTimer(agent, token));
   const applyEffects = async (result: ExecutionResult): Promise<void> => {
-    for (const t of result.timers) {
-      if (!timers.set(result.agent, t.delayMs, t.token)) logs.append(result.agent, { level: 'warn', message: '[caxton] timer dropped: 1000 timers already pending', at: Date.now() });
-    }
+    for (const t of result.timers) await timers.set(result.agent, t.delayMs, t.token);
     if (result.directory.length > 0) await directory.apply(bus.agentId(result.agent), result.directory);
   };
   const ownership = agents.ownership();
   dispatcher = new Dispatcher({
     bus, log: storage.log, executor: host, events, maxAttempts: options.maxAttempts ?? 3,
     maxBatch: 512, maxPerAgent: 16, maxInFlight: 2, isRunnable: (a) => agents!.isRunnable(a), applyEffects,
+    onTimerDone: (agent, id) => void timers.done(agent, id),
     ...(ownership ? { ownership } : {}),
   });
   agents.attach(dispatcher);

@@ -87,7 +87,7 @@ export class SandboxAgentHost implements AgentHost {
       const agent = this.identities.get(item.agent) ?? item.agent;
       return item.kind === 'delivery'
         ? { kind: 'message', id: item.delivery.id, agent, messageId: item.delivery.messageId, message: item.delivery.message }
-        : { kind: 'timer', id: `timer:${item.token}`, agent, token: item.token };
+        : { kind: 'timer', id: `timer:${item.timerId ?? item.token}`, agent, token: item.token };
     });
     const results = await this.pool.deliver(work);
     return results.map((r, i) => this.toExecution(batch[i]!.agent, r));

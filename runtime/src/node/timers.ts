@@ -1,35 +1,144 @@
 /**
- * Agent timers (`set-timer`). Held in memory: a restart loses pending timers (documented in the
- * agent contract). Bounded per agent so a guest cannot create unbounded host timers.
+ * Agent timers (`set-timer`), durable (decision 0960). Each timer is written to the registry
+ * (embedded: the node's journal; cluster: etcd) before it is armed, and removed once its on-timer
+ * handling finished. So a timer survives a restart of the node, and in a cluster it follows its
+ * agent: whichever node starts the agent next re-arms what is pending (`resume`), firing at once
+ * what fell due meanwhile. A crash between a timer's firing and the end of its handling fires it
+ * again: at least once, like a message.
+ *
+ * Bounded per agent so a guest cannot create unbounded host timers or registry entries.
  */
+import { randomUUID } from 'node:crypto';
+import type { RegistryStore, TimerRecord } from '../registry/registry-store.js';
+
+export type TimerStore = Pick<RegistryStore, 'putTimer' | 'deleteTimer' | 'deleteTimers' | 'listTimers'>;
+
+export interface AgentTimersOptions {
+  store: TimerStore;
+  /** Pending timers one agent may have; more are refused (and the agent's log says so). */
+  maxPerAgent: number;
+  /** A timer fell due: hand it to the dispatcher. `done(agent, id)` is expected once it was handled. */
+  fire: (agent: string, token: string, id: string) => void;
+  /** Something about an agent's timers its operator should know (refused, not persisted…). */
+  warn: (agent: string, message: string) => void;
+  now?: () => number;
+}
+
+/** setTimeout's ceiling (~24.8 days); a guest may ask for up to 2^32-1 ms, so longer waits re-arm. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A timer this node knows of: waiting (handle set) or fired and being handled (handle undefined). */
+interface Live {
+  record: TimerRecord;
+  handle: NodeJS.Timeout | undefined;
+}
+
 export class AgentTimers {
-  private readonly byAgent = new Map<string, Set<NodeJS.Timeout>>();
+  private readonly byAgent = new Map<string, Map<string, Live>>();
+  private readonly now: () => number;
 
-  constructor(private readonly maxPerAgent: number, private readonly fire: (agent: string, token: string) => void) {}
+  constructor(private readonly o: AgentTimersOptions) {
+    this.now = o.now ?? Date.now;
+  }
 
-  /** False when the agent already has `maxPerAgent` timers pending (the request is dropped). */
-  set(agent: string, delayMs: number, token: string): boolean {
-    let set = this.byAgent.get(agent);
-    if (!set) {
-      set = new Set();
-      this.byAgent.set(agent, set);
+  /**
+   * Set a timer for `agent`: persisted, then armed. A timer of the agent with the same token that
+   * has not fired yet is rescheduled instead (so an agent may re-arm its timers in init after every
+   * start without piling them up). False when the agent already has `maxPerAgent` pending (the
+   * request is dropped and reported). A registry that refuses the write still gets the timer armed
+   * in memory, with a warning that it will not survive a restart.
+   */
+  async set(agent: string, delayMs: number, token: string): Promise<boolean> {
+    const mine = this.live(agent);
+    const waiting = [...mine.values()].find((e) => e.handle !== undefined && e.record.token === token);
+    if (!waiting && mine.size >= this.o.maxPerAgent) {
+      this.o.warn(agent, `timer dropped: ${this.o.maxPerAgent} timers already pending`);
+      return false;
     }
-    if (set.size >= this.maxPerAgent) return false;
-    const handle = setTimeout(() => {
-      set.delete(handle);
-      this.fire(agent, token);
-    }, Math.max(0, delayMs));
-    handle.unref();
-    set.add(handle);
+    if (waiting) clearTimeout(waiting.handle);
+    const id = waiting?.record.id ?? randomUUID();
+    const record: TimerRecord = { agent, id, token, dueAt: this.now() + Math.max(0, delayMs) };
+    const entry: Live = { record, handle: undefined };
+    mine.set(id, entry); // counted against the bound while the write is in flight
+    try {
+      await this.o.store.putTimer(record);
+    } catch (err) {
+      this.o.warn(agent, `timer ${id} is armed but not persisted (${(err as Error).message}): a restart would lose it`);
+    }
+    if (this.byAgent.get(agent)?.get(id) !== entry) return true; // forgotten or rescheduled meanwhile
+    this.arm(entry);
     return true;
   }
 
-  clear(agent: string): void {
-    for (const h of this.byAgent.get(agent) ?? []) clearTimeout(h);
+  /**
+   * The agent (re)started on this node: arm every pending timer of its that is not armed here yet.
+   * Called after every start (deploy, restart, upgrade, arrival from another node).
+   */
+  async resume(agent: string): Promise<number> {
+    const pending = await this.o.store.listTimers(agent);
+    const mine = this.live(agent);
+    let armed = 0;
+    for (const record of pending) {
+      if (mine.has(record.id)) continue;
+      const entry: Live = { record, handle: undefined };
+      mine.set(record.id, entry);
+      this.arm(entry);
+      armed += 1;
+    }
+    return armed;
+  }
+
+  /** The timer's on-timer handling finished (whatever its outcome): it is gone for good. */
+  async done(agent: string, id: string): Promise<void> {
+    const mine = this.byAgent.get(agent);
+    mine?.delete(id);
+    if (mine?.size === 0) this.byAgent.delete(agent);
+    try {
+      await this.o.store.deleteTimer(agent, id);
+    } catch (err) {
+      this.o.warn(agent, `timer ${id} fired but could not be removed from the registry (${(err as Error).message}): it may fire again after a restart`);
+    }
+  }
+
+  /** Stop tracking the agent's timers here (it stopped on this node or moved); they stay persisted. */
+  forget(agent: string): void {
+    for (const entry of this.byAgent.get(agent)?.values() ?? []) clearTimeout(entry.handle);
     this.byAgent.delete(agent);
   }
 
+  /** The agent was undeployed: its timers go, here and in the registry. */
+  async drop(agent: string): Promise<void> {
+    this.forget(agent);
+    await this.o.store.deleteTimers(agent);
+  }
+
+  /** Node shutdown: disarm everything (the registry keeps them for the next start). */
   clearAll(): void {
-    for (const agent of [...this.byAgent.keys()]) this.clear(agent);
+    for (const agent of [...this.byAgent.keys()]) this.forget(agent);
+  }
+
+  /** Timers this node tracks for `agent` (waiting or being handled). */
+  pending(agent: string): number {
+    return this.byAgent.get(agent)?.size ?? 0;
+  }
+
+  private live(agent: string): Map<string, Live> {
+    let mine = this.byAgent.get(agent);
+    if (!mine) this.byAgent.set(agent, (mine = new Map()));
+    return mine;
+  }
+
+  private arm(entry: Live): void {
+    const wait = entry.record.dueAt - this.now();
+    entry.handle = setTimeout(() => {
+      if (this.byAgent.get(entry.record.agent)?.get(entry.record.id) !== entry) return;
+      if (entry.record.dueAt - this.now() > 0) {
+        this.arm(entry); // a wait longer than setTimeout allows, in steps
+        return;
+      }
+      entry.handle = undefined;
+      this.o.fire(entry.record.agent, entry.record.token, entry.record.id);
+    }, Math.min(Math.max(0, wait), MAX_TIMEOUT_MS));
+    entry.handle.unref();
   }
 }

@@ -2,7 +2,7 @@
  * Validation of the non-DF registry records (deployments, node announcements). Pure. Records are
  * checked on the way in so every node can trust what it reads back from disk or etcd.
  */
-import type { AgentRecord, NodeAnnouncement } from './registry-store.js';
+import type { AgentRecord, NodeAnnouncement, TimerRecord } from './registry-store.js';
 import { invalid } from './errors.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -35,4 +35,16 @@ export function validateNodeAnnouncement(node: NodeAnnouncement): void {
 
 export function validateTtl(ttlSeconds: number): void {
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw invalid('membership ttl must be a whole number of seconds >= 1', { ttlSeconds });
+}
+
+/** Timer ids and agent names become key segments (etcd `timers/<agent>/<id>`): no '/'. */
+const KEY_SEGMENT = /^[^/]{1,200}$/;
+
+export function validateTimerRecord(timer: TimerRecord): TimerRecord {
+  if (typeof timer?.agent !== 'string' || !KEY_SEGMENT.test(timer.agent)) throw invalid('timer needs an agent name without "/"', { agent: timer?.agent });
+  const ctx = { agent: timer.agent, timer: timer.id };
+  if (typeof timer.id !== 'string' || !KEY_SEGMENT.test(timer.id)) throw invalid('timer id must be 1..200 characters without "/"', ctx);
+  if (typeof timer.token !== 'string') throw invalid('timer token must be a string', ctx);
+  if (!Number.isSafeInteger(timer.dueAt) || timer.dueAt < 0) throw invalid('timer dueAt must be a timestamp (ms since epoch)', ctx);
+  return { agent: timer.agent, id: timer.id, token: timer.token, dueAt: timer.dueAt };
 }

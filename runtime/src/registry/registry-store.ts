@@ -68,6 +68,22 @@ export interface DfSearchTemplate {
   properties?: Record<string, string>;
 }
 
+/**
+ * A pending agent timer (`set-timer`), kept durable so that it survives a restart of the node and,
+ * in a cluster, follows the agent to whichever node runs it next. Removed once the timer fired and
+ * its handling finished (at least once: a crash in between fires it again).
+ */
+export interface TimerRecord {
+  /** The agent's local name. */
+  agent: string;
+  /** Host-made id, unique per agent (the guest's token need not be). */
+  id: string;
+  /** What the agent gets back in on-timer. */
+  token: string;
+  /** When it is due, ms since epoch. */
+  dueAt: number;
+}
+
 export type RegistryEvent =
   | { kind: 'agent-put'; agent: AgentRecord }
   | { kind: 'agent-deleted'; name: string }
@@ -122,6 +138,15 @@ export interface RegistryStore {
   deregisterDf(agentName: string): Promise<void>;
   /** DF search: live descriptions matching the template, ordered by agent name. */
   searchDf(template: DfSearchTemplate, limit?: number): Promise<DfAgentDescription[]>;
+
+  /** Remember a pending timer (replaces one with the same agent and id). */
+  putTimer(timer: TimerRecord): Promise<void>;
+  /** Forget one timer; unknown ids are not an error (it may have fired on another node already). */
+  deleteTimer(agent: string, id: string): Promise<void>;
+  /** Forget every timer of an agent (it was undeployed). */
+  deleteTimers(agent: string): Promise<void>;
+  /** The agent's pending timers, soonest first. */
+  listTimers(agent: string): Promise<TimerRecord[]>;
 
   /** Join the cluster as `node`; ttlSeconds bounds how long a dead node goes unnoticed. */
   joinCluster(node: NodeAnnouncement, ttlSeconds: number): Promise<Membership>;

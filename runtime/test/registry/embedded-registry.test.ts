@@ -211,3 +211,30 @@ test('embedded membership: one node, node-up/down events, lost when the registry
   assert.equal(m.alive, false);
   assert.deepEqual(events, ['up:n1', 'down:n1']);
 });
+
+test('timers: persisted across reopen and compaction, kept per agent, removed one by one or all at once', async () => {
+  const dir = freshDir();
+  const r = await opened(dir, { compactAfterBytes: 2048 });
+  await r.putTimer({ agent: 'a', id: 't2', token: 'second', dueAt: 2000 });
+  await r.putTimer({ agent: 'a', id: 't1', token: 'first', dueAt: 1000 });
+  await r.putTimer({ agent: 'ab', id: 't1', token: 'other agent', dueAt: 1500 });
+  await r.putTimer({ agent: 'gone', id: 'x', token: 'undeployed', dueAt: 1 });
+  await r.deleteTimers('gone');
+  await r.deleteTimer('a', 'unknown'); // idempotent
+  // Enough agent writes to compact the journal into a snapshot: timers must be in it.
+  for (let i = 0; i < 40; i++) await r.putAgent(agentRecord(`filler-${i}@p`));
+  await r.close();
+
+  const again = await opened(dir);
+  assert.ok((again.recovery?.generation ?? 0) > 0, 'the journal was compacted');
+  assert.deepEqual((await again.listTimers('a')).map((t) => [t.id, t.token, t.dueAt]), [['t1', 'first', 1000], ['t2', 'second', 2000]]);
+  assert.deepEqual((await again.listTimers('ab')).map((t) => t.token), ['other agent']);
+  assert.deepEqual(await again.listTimers('gone'), []);
+  await again.deleteTimer('a', 't1');
+  await again.close();
+  const third = await opened(dir);
+  assert.deepEqual((await third.listTimers('a')).map((t) => t.id), ['t2']);
+  await assert.rejects(third.putTimer({ agent: 'a', id: 'bad/id', token: '', dueAt: 1 }), (e: unknown) => isRegistryError(e) && e.code === 'registry.invalid');
+  await assert.rejects(third.putTimer({ agent: 'a', id: 'ok', token: '', dueAt: -5 }), (e: unknown) => isRegistryError(e) && e.code === 'registry.invalid');
+  await third.close();
+});

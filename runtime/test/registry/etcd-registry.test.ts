@@ -214,3 +214,83 @@ test('etcd restart: memberships survive, writes fail clearly while it is down, m
   assert.ok(m.alive, 'the membership lease (10 s) outlived a short etcd restart');
   await eventually(async () => (await b.listNodes()).some((x) => x.id === 'survivor'), 5000, 'node still listed');
 });
+
+// --- durable agent timers: <prefix>store/timers/<agent>/<id>, read from etcd, not mirrored -------
+
+test('timers: put, list soonest first (ties by id), replace by id, delete idempotently', async () => {
+  const [a] = await pair();
+  await a.putTimer({ agent: 'clock@p', id: 't2', token: 'later', dueAt: 3000 });
+  await a.putTimer({ agent: 'clock@p', id: 't3', token: 'tie-b', dueAt: 2000 });
+  await a.putTimer({ agent: 'clock@p', id: 't1', token: 'tie-a', dueAt: 2000 });
+  assert.deepEqual((await a.listTimers('clock@p')).map((t) => t.id), ['t1', 't3', 't2']);
+  await a.putTimer({ agent: 'clock@p', id: 't2', token: 'sooner', dueAt: 1000 });
+  assert.deepEqual(await a.listTimers('clock@p'), [
+    { agent: 'clock@p', id: 't2', token: 'sooner', dueAt: 1000 },
+    { agent: 'clock@p', id: 't1', token: 'tie-a', dueAt: 2000 },
+    { agent: 'clock@p', id: 't3', token: 'tie-b', dueAt: 2000 },
+  ]);
+  await a.deleteTimer('clock@p', 't1');
+  await a.deleteTimer('clock@p', 't1'); // already gone (fired elsewhere): not an error
+  await a.deleteTimer('clock@p', 'never-set');
+  assert.deepEqual((await a.listTimers('clock@p')).map((t) => t.id), ['t2', 't3']);
+  assert.deepEqual(await a.listTimers('idle@p'), []);
+  assert.deepEqual(await a.listAgents(), [], 'timers are not agents');
+});
+
+test('timers: agents are kept apart even when one name prefixes another; deleteTimers drops only that agent\'s', async () => {
+  const [a] = await pair();
+  await a.putTimer({ agent: 'a', id: 'x', token: 'of-a', dueAt: 1 });
+  await a.putTimer({ agent: 'ab', id: 'x', token: 'of-ab', dueAt: 2 });
+  await a.putTimer({ agent: 'ab', id: 'y', token: 'of-ab', dueAt: 3 });
+  assert.deepEqual((await a.listTimers('a')).map((t) => `${t.agent}/${t.id}`), ['a/x']);
+  assert.deepEqual((await a.listTimers('ab')).map((t) => `${t.agent}/${t.id}`), ['ab/x', 'ab/y']);
+  await a.deleteTimers('a');
+  assert.deepEqual(await a.listTimers('a'), []);
+  assert.deepEqual((await a.listTimers('ab')).map((t) => t.id), ['x', 'y'], 'deleteTimers(a) left ab alone');
+  await a.deleteTimers('a'); // nothing left: not an error
+  await a.deleteTimers('ab');
+  assert.deepEqual(await a.listTimers('ab'), []);
+});
+
+test('timers: shared cluster state, no lease (outlive the node that set them), malformed values skipped', async () => {
+  const [a, b] = await pair();
+  await a.putTimer({ agent: 'mover@p', id: 'm1', token: 'wake', dueAt: 5000 });
+  assert.deepEqual(await b.listTimers('mover@p'), [{ agent: 'mover@p', id: 'm1', token: 'wake', dueAt: 5000 }], 'another node reads it at once');
+  const key = a.keys.timerKey('mover@p', 'm1');
+  assert.equal(key, `/t${n}/store/timers/mover@p/m1`);
+  const stored = await a.connection.client.get(key).exec();
+  assert.equal(String(stored.kvs[0]?.lease), '0', 'a plain put, bound to no lease');
+  await a.close(); // the node that set it goes away
+  assert.deepEqual((await b.listTimers('mover@p')).map((t) => t.id), ['m1'], 'still there for the next owner');
+
+  // Foreign or damaged values under the agent's prefix: skipped, never a crash.
+  const put = (id: string, value: string) => b.connection.client.put(b.keys.timerKey('mover@p', id)).value(value).exec();
+  await put('garbage', '{not json');
+  await put('null', 'null');
+  await put('wrong-id', JSON.stringify({ agent: 'mover@p', id: 'other', token: 't', dueAt: 1 }));
+  await put('wrong-agent', JSON.stringify({ agent: 'someone@p', id: 'wrong-agent', token: 't', dueAt: 1 }));
+  await put('bad-due', JSON.stringify({ agent: 'mover@p', id: 'bad-due', token: 't', dueAt: -1 }));
+  await b.putTimer({ agent: 'mover@p', id: 'm0', token: 'first', dueAt: 10 });
+  assert.deepEqual((await b.listTimers('mover@p')).map((t) => t.id), ['m0', 'm1']);
+  await b.deleteTimers('mover@p');
+  const left = await b.connection.client.getAll().prefix(b.keys.timersPrefix('mover@p')).keys();
+  assert.deepEqual(left, [], 'deleteTimers removed the malformed entries too');
+});
+
+test('timers: invalid records and names are refused with registry.invalid; a closed registry with registry.not-open', async () => {
+  const [a] = await pair();
+  const refused = (p: Promise<unknown>) => assert.rejects(p, (e) => isRegistryError(e, 'registry.invalid'));
+  await refused(a.putTimer({ agent: 'x@p', id: 'a/b', token: 't', dueAt: 1 }));
+  await refused(a.putTimer({ agent: 'x@p', id: 'ok', token: 't', dueAt: -1 }));
+  await refused(a.putTimer({ agent: 'x@p', id: 'ok', token: 't', dueAt: 1.5 }));
+  await refused(a.putTimer({ agent: 'x@p', id: '', token: 't', dueAt: 1 }));
+  await refused(a.putTimer({ agent: 'x/p', id: 'ok', token: 't', dueAt: 1 }));
+  await refused(a.putTimer({ agent: 'x@p', id: 'ok', token: 7 as unknown as string, dueAt: 1 }));
+  await refused(a.deleteTimer('x@p', 'a/b'));
+  await refused(a.deleteTimers(''));
+  await refused(a.listTimers('x/p'));
+  assert.deepEqual(await a.listTimers('x@p'), [], 'nothing was stored');
+  await a.close();
+  await assert.rejects(a.putTimer({ agent: 'x@p', id: 'ok', token: 't', dueAt: 1 }), (e) => isRegistryError(e, 'registry.not-open'));
+  await assert.rejects(a.listTimers('x@p'), (e) => isRegistryError(e, 'registry.not-open'));
+});

@@ -15,11 +15,12 @@ import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
   AgentRecord, DfAgentDescription, DfSearchTemplate, Membership, NodeAnnouncement, NodeRecord, RegistryEvent, RegistryStore,
+  TimerRecord,
 } from '../registry-store.js';
 import { isLive, normaliseDescription } from '../df-match.js';
 import { alreadyRegistered, notOpen, notRegistered, RegistryError } from '../errors.js';
 import { Listeners } from '../listeners.js';
-import { validateAgentRecord, validateNodeAnnouncement, validateTtl } from '../records.js';
+import { validateAgentRecord, validateNodeAnnouncement, validateTimerRecord, validateTtl } from '../records.js';
 import { encodeFrame, scanFrames } from './framing.js';
 import { JournalWriter, recoverJournal } from './journal.js';
 import { isTempFile, syncDir, writeFileAtomic } from './durable-fs.js';
@@ -149,6 +150,31 @@ export class EmbeddedRegistry implements RegistryStore {
   async searchDf(template: DfSearchTemplate, limit?: number): Promise<DfAgentDescription[]> {
     this.requireOpen();
     return this.state.df.search(template, this.now(), limit);
+  }
+
+  // --- agent timers --------------------------------------------------------------------------
+
+  async putTimer(timer: TimerRecord): Promise<void> {
+    await this.commit([{ op: 'timer-put', timer: validateTimerRecord(timer) }]);
+  }
+
+  async deleteTimer(agent: string, id: string): Promise<void> {
+    this.requireOpen();
+    if (!this.state.timers.get(agent)?.has(id)) return;
+    await this.commit([{ op: 'timer-del', agent, id }]);
+  }
+
+  async deleteTimers(agent: string): Promise<void> {
+    this.requireOpen();
+    if (!this.state.timers.has(agent)) return;
+    await this.commit([{ op: 'timers-del', agent }]);
+  }
+
+  async listTimers(agent: string): Promise<TimerRecord[]> {
+    this.requireOpen();
+    return [...(this.state.timers.get(agent)?.values() ?? [])]
+      .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((t) => ({ ...t }));
   }
 
   // --- membership: one process, so a member is only lost by leaving or closing --------------

@@ -5,14 +5,19 @@
  * mutation twice, or replaying journal records the snapshot already contains, yields the same state;
  * compaction relies on this (see docs/decisions/0700-embedded-registry-journal.md).
  */
-import type { AgentRecord, DfAgentDescription, RegistryEvent } from '../registry-store.js';
+import type { AgentRecord, DfAgentDescription, RegistryEvent, TimerRecord } from '../registry-store.js';
 import { copyDescription, DfDirectory } from '../df-directory.js';
 
 export type Mutation =
   | { op: 'agent-put'; agent: AgentRecord }
   | { op: 'agent-del'; name: string }
   | { op: 'df-put'; description: DfAgentDescription }
-  | { op: 'df-del'; name: string };
+  | { op: 'df-del'; name: string }
+  | { op: 'timer-put'; timer: TimerRecord }
+  | { op: 'timer-del'; agent: string; id: string }
+  | { op: 'timers-del'; agent: string };
+
+const OPS = new Set<string>(['agent-put', 'agent-del', 'df-put', 'df-del', 'timer-put', 'timer-del', 'timers-del']);
 
 export interface SnapshotBody {
   format: 'caxton-registry-snapshot';
@@ -21,11 +26,15 @@ export interface SnapshotBody {
   generation: number;
   agents: AgentRecord[];
   df: DfAgentDescription[];
+  /** Pending agent timers (absent in snapshots written before timers were durable). */
+  timers?: TimerRecord[];
 }
 
 export class RegistryState {
   readonly agents = new Map<string, AgentRecord>();
   readonly df = new DfDirectory();
+  /** agent → timer id → timer */
+  readonly timers = new Map<string, Map<string, TimerRecord>>();
 
   /** Applies one mutation; returns the event it implies (none when nothing changed). */
   apply(m: Mutation): RegistryEvent | undefined {
@@ -40,6 +49,21 @@ export class RegistryState {
         return { kind: 'service-changed', agentName: m.description.name.name, description: copyDescription(m.description) };
       case 'df-del':
         return this.df.delete(m.name) ? { kind: 'service-changed', agentName: m.name, description: undefined } : undefined;
+      case 'timer-put': {
+        let mine = this.timers.get(m.timer.agent);
+        if (!mine) this.timers.set(m.timer.agent, (mine = new Map()));
+        mine.set(m.timer.id, m.timer);
+        return undefined; // timers are read by the node that runs the agent, never watched
+      }
+      case 'timer-del': {
+        const mine = this.timers.get(m.agent);
+        mine?.delete(m.id);
+        if (mine?.size === 0) this.timers.delete(m.agent);
+        return undefined;
+      }
+      case 'timers-del':
+        this.timers.delete(m.agent);
+        return undefined;
     }
   }
 
@@ -50,6 +74,7 @@ export class RegistryState {
       generation,
       agents: [...this.agents.values()],
       df: [...this.df.values()],
+      timers: [...this.timers.values()].flatMap((mine) => [...mine.values()]),
     };
   }
 
@@ -57,6 +82,7 @@ export class RegistryState {
     const s = new RegistryState();
     for (const a of body.agents) s.agents.set(a.name, a);
     for (const d of body.df) s.df.set(d);
+    for (const t of body.timers ?? []) s.apply({ op: 'timer-put', timer: t });
     return s;
   }
 }
@@ -67,7 +93,7 @@ export function parseMutations(payload: Buffer): Mutation[] {
   if (!Array.isArray(parsed)) throw new TypeError('journal frame is not a list of mutations');
   for (const m of parsed) {
     const op = (m as { op?: unknown })?.op;
-    if (op !== 'agent-put' && op !== 'agent-del' && op !== 'df-put' && op !== 'df-del') {
+    if (typeof op !== 'string' || !OPS.has(op)) {
       throw new TypeError(`unknown journal mutation ${JSON.stringify(op)}`);
     }
   }
@@ -79,7 +105,7 @@ export function parseSnapshot(payload: Buffer): SnapshotBody {
   if (body.format !== 'caxton-registry-snapshot' || body.version !== 1) {
     throw new TypeError(`not a version-1 registry snapshot (format=${String(body.format)}, version=${String(body.version)})`);
   }
-  if (!Number.isInteger(body.generation) || !Array.isArray(body.agents) || !Array.isArray(body.df)) {
+  if (!Number.isInteger(body.generation) || !Array.isArray(body.agents) || !Array.isArray(body.df) || (body.timers !== undefined && !Array.isArray(body.timers))) {
     throw new TypeError('registry snapshot is missing generation, agents or df');
   }
   return body as SnapshotBody;

@@ -6,10 +6,11 @@
  * the DF operations are compare-and-swap transactions, so FIPA's register/modify/deregister rules
  * hold across nodes (two nodes registering the same agent: exactly one wins). DF lease-times become
  * etcd leases, so an expired registration disappears for every node even if its node died.
+ * Agent timers are not mirrored: they are read from etcd when needed (timers.ts).
  * Consistency details and failure behaviour: docs/registry.md.
  */
 import type {
-  AgentRecord, DfAgentDescription, DfSearchTemplate, NodeAnnouncement, NodeRecord, RegistryEvent, RegistryStore,
+  AgentRecord, DfAgentDescription, DfSearchTemplate, NodeAnnouncement, NodeRecord, RegistryEvent, RegistryStore, TimerRecord,
 } from '../registry-store.js';
 import { isLive, normaliseDescription } from '../df-match.js';
 import { copyDescription, DfDirectory } from '../df-directory.js';
@@ -20,6 +21,7 @@ import { EtcdConnection, type EtcdConnectionOptions } from './connection.js';
 import { KeyLayout } from './keys.js';
 import { EtcdMirror, type MirrorChange, type MirrorEntry } from './mirror.js';
 import { EtcdMembership, type EtcdMembershipOptions, type StoredNode } from './membership.js';
+import { EtcdTimers } from './timers.js';
 
 export interface EtcdRegistryOptions extends Partial<EtcdConnectionOptions> {
   /** Key prefix, ending in '/'. Default '/caxton/'. Clusters sharing an etcd use different prefixes. */
@@ -61,6 +63,7 @@ export class EtcdRegistry implements RegistryStore {
   readonly keys: KeyLayout;
   private readonly ownsConnection: boolean;
   private readonly mirror: EtcdMirror;
+  private readonly timers: EtcdTimers;
   private readonly now: () => number;
   private readonly listeners = new Listeners<RegistryEvent>();
   private readonly rawListeners = new Listeners<readonly MirrorChange[]>();
@@ -76,6 +79,7 @@ export class EtcdRegistry implements RegistryStore {
     this.ownsConnection = opts.connection === undefined;
     this.connection = opts.connection ?? new EtcdConnection({ endpoints: opts.endpoints ?? [], callTimeoutMs: opts.callTimeoutMs });
     this.mirror = new EtcdMirror(this.connection, this.keys.mirrorRange(), (changes) => this.onMirror(changes));
+    this.timers = new EtcdTimers(this.connection, this.keys);
   }
 
   async open(): Promise<void> {
@@ -207,6 +211,28 @@ export class EtcdRegistry implements RegistryStore {
 
   private async revokeQuietly(lease: string): Promise<void> {
     await this.connection.client.leaseClient.leaseRevoke({ ID: lease }, { deadline: this.connection.deadline() }).catch(() => undefined);
+  }
+
+  // --- agent timers: shared cluster state, read from etcd (not the mirror) -------------------
+
+  async putTimer(timer: TimerRecord): Promise<void> {
+    this.requireOpen();
+    await this.timers.put(timer);
+  }
+
+  async deleteTimer(agent: string, id: string): Promise<void> {
+    this.requireOpen();
+    await this.timers.delete(agent, id);
+  }
+
+  async deleteTimers(agent: string): Promise<void> {
+    this.requireOpen();
+    await this.timers.deleteAll(agent);
+  }
+
+  async listTimers(agent: string): Promise<TimerRecord[]> {
+    this.requireOpen();
+    return this.timers.list(agent);
   }
 
   // --- membership ----------------------------------------------------------------------------

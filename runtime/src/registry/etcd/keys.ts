@@ -3,12 +3,15 @@
  * sorts inside one key range so ONE watch stream keeps the mirror current, in revision order: a lease
  * expiry that deletes `nodes/<id>` and all its `owners/*` arrives as one event batch. Artifacts live
  * under `store/`, outside that range, so megabytes of chunks never flow through every node's watch.
+ * Agent timers live there too: they are read only by the node that runs the agent (on start or
+ * takeover), so every node need not mirror every pending timer.
  *
  *   <prefix>agents/<name>     AgentRecord (JSON)
  *   <prefix>df/<agent>        DfAgentDescription (JSON); bound to a lease when it has a lease-time
  *   <prefix>nodes/<id>        NodeRecord + lease id (JSON); bound to the node's membership lease
  *   <prefix>owners/<agent>    { node, lease } (JSON); bound to the owning node's lease
  *   <prefix>store/artifacts/<sha256>/manifest, .../chunks/<n>
+ *   <prefix>store/timers/<agent>/<id>   TimerRecord (JSON); no lease: a timer outlives the node that set it
  */
 import { invalid } from '../errors.js';
 
@@ -55,4 +58,21 @@ export class KeyLayout {
   artifactsRoot(): string {
     return `${this.prefix}store/artifacts/`;
   }
+
+  /** One timer of an agent. Agent name and id are key segments: non-empty, no '/'. */
+  timerKey(agent: string, id: string): string {
+    const prefix = this.timersPrefix(agent);
+    if (!isSegment(id)) throw invalid('timer id must be non-empty and without "/"', { agent, timer: id });
+    return `${prefix}${id}`;
+  }
+
+  /** Every timer of one agent; the trailing '/' keeps agent `a` clear of agent `ab`. */
+  timersPrefix(agent: string): string {
+    if (!isSegment(agent)) throw invalid('timer agent name must be non-empty and without "/"', { agent });
+    return `${this.prefix}store/timers/${agent}/`;
+  }
+}
+
+function isSegment(value: string): boolean {
+  return typeof value === 'string' && value !== '' && !value.includes('/');
 }

@@ -1,0 +1,136 @@
+/**
+ * Durable agent timers (runtime/src/node/timers.ts) over the real embedded registry: a timer is
+ * persisted before it is armed, survives a "restart" (a new registry and AgentTimers on the same
+ * directory), fires at once when it fell due while nobody was running, and is gone once handled.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
+import { AgentTimers } from '../../src/node/timers.js';
+import { eventually, sleep, tempDir } from '../registry/helpers/tmp.js';
+
+let root: { path: string; remove: () => Promise<void> };
+let n = 0;
+before(async () => {
+  root = await tempDir('timers');
+});
+after(async () => {
+  await root.remove();
+});
+
+async function node(dir: string, opts: { maxPerAgent?: number } = {}) {
+  const registry = new EmbeddedRegistry({ dir });
+  await registry.open();
+  const fired: { agent: string; token: string; id: string; at: number }[] = [];
+  const warnings: string[] = [];
+  const timers = new AgentTimers({
+    store: registry, maxPerAgent: opts.maxPerAgent ?? 100,
+    fire: (agent, token, id) => fired.push({ agent, token, id, at: Date.now() }),
+    warn: (agent, message) => warnings.push(`${agent}: ${message}`),
+  });
+  return {
+    registry, timers, fired, warnings,
+    async close() {
+      timers.clearAll();
+      await registry.close();
+    },
+  };
+}
+
+test('a timer is persisted when set, fires after its delay, and is removed once handled', async () => {
+  const a = await node(join(root.path, `n${n++}`));
+  const t0 = Date.now();
+  assert.equal(await a.timers.set('agent', 150, 'tick'), true);
+  const [pending] = await a.registry.listTimers('agent');
+  assert.equal(pending?.token, 'tick');
+  assert.ok(pending!.dueAt >= t0 + 150);
+  const fired = await eventually(() => a.fired[0], 5000, 'the timer to fire');
+  assert.ok(fired.at - t0 >= 145, `fired after ${fired.at - t0} ms`);
+  assert.equal(fired.id, pending!.id);
+  // Fired but not yet handled: still persisted, and a resume (say, an upgrade) does not arm it twice.
+  assert.equal((await a.registry.listTimers('agent')).length, 1);
+  assert.equal(await a.timers.resume('agent'), 0);
+  await a.timers.done('agent', fired.id);
+  assert.deepEqual(await a.registry.listTimers('agent'), []);
+  await sleep(200);
+  assert.equal(a.fired.length, 1, 'fired exactly once');
+  await a.close();
+});
+
+test('timers survive a restart: a pending one fires at its time, one that fell due meanwhile fires at once', async () => {
+  const dir = join(root.path, `n${n++}`);
+  const first = await node(dir);
+  await first.timers.set('agent', 100, 'overdue');
+  await first.timers.set('agent', 1500, 'later');
+  first.timers.clearAll(); // the node goes down before either fires
+  await first.registry.close();
+  await sleep(300);
+
+  const second = await node(dir);
+  const resumedAt = Date.now();
+  assert.equal(await second.timers.resume('agent'), 2);
+  const overdue = await eventually(() => second.fired.find((f) => f.token === 'overdue'), 2000, 'the overdue timer');
+  assert.ok(overdue.at - resumedAt < 500, `overdue timer fired ${overdue.at - resumedAt} ms after the restart`);
+  assert.equal(second.fired.some((f) => f.token === 'later'), false, 'the later one waits for its time');
+  const later = await eventually(() => second.fired.find((f) => f.token === 'later'), 5000, 'the later timer');
+  assert.ok(later.at - resumedAt >= 900, `later timer fired ${later.at - resumedAt} ms after the restart`);
+  await second.close();
+});
+
+test('forget keeps timers persisted for the next node; drop removes them; the per-agent bound refuses more', async () => {
+  const a = await node(join(root.path, `n${n++}`), { maxPerAgent: 2 });
+  assert.equal(await a.timers.set('mover', 50, 'm1'), true);
+  assert.equal(await a.timers.set('mover', 50, 'm2'), true);
+  assert.equal(await a.timers.set('mover', 50, 'm3'), false);
+  assert.match(a.warnings.join('\n'), /mover: timer dropped: 2 timers already pending/);
+  a.timers.forget('mover'); // it moved to another node
+  await sleep(150);
+  assert.equal(a.fired.length, 0, 'a forgotten timer does not fire here');
+  assert.deepEqual((await a.registry.listTimers('mover')).map((t) => t.token).sort(), ['m1', 'm2']);
+
+  await a.timers.set('undeployed', 50, 'u1');
+  await a.timers.drop('undeployed');
+  await sleep(150);
+  assert.equal(a.fired.length, 0);
+  assert.deepEqual(await a.registry.listTimers('undeployed'), []);
+  await a.close();
+});
+
+test('a registry that refuses the write still gets the timer fired, with a warning that it is not durable', async () => {
+  const a = await node(join(root.path, `n${n++}`));
+  const failing = new AgentTimers({
+    store: {
+      putTimer: () => Promise.reject(new Error('disk full')),
+      deleteTimer: () => Promise.resolve(), deleteTimers: () => Promise.resolve(), listTimers: () => Promise.resolve([]),
+    },
+    maxPerAgent: 10,
+    fire: (agent, token, id) => a.fired.push({ agent, token, id, at: Date.now() }),
+    warn: (agent, message) => a.warnings.push(`${agent}: ${message}`),
+  });
+  assert.equal(await failing.set('agent', 10, 'volatile'), true);
+  await eventually(() => a.fired.find((f) => f.token === 'volatile'), 2000, 'the timer to fire');
+  assert.match(a.warnings.join('\n'), /not persisted \(disk full\): a restart would lose it/);
+  await a.close();
+});
+
+test('setting a token that is still waiting reschedules it (re-arming in init does not pile timers up)', async () => {
+  const a = await node(join(root.path, `n${n++}`), { maxPerAgent: 1 });
+  await a.timers.set('agent', 60_000, 'tick');
+  const [before] = await a.registry.listTimers('agent');
+  assert.equal(await a.timers.set('agent', 100, 'tick'), true, 'a reschedule is not refused by the bound');
+  const after = await a.registry.listTimers('agent');
+  assert.equal(after.length, 1);
+  assert.equal(after[0]!.id, before!.id, 'same timer, new time');
+  assert.ok(after[0]!.dueAt < before!.dueAt);
+  const fired = await eventually(() => a.fired[0], 3000, 'the rescheduled timer');
+  // While a fired 'tick' is being handled, setting 'tick' again is a new timer (a periodic agent).
+  assert.equal(await a.timers.set('agent', 60_000, 'tick'), false, 'bound of 1: the fired one still counts until done');
+  await a.timers.done('agent', fired.id);
+  assert.equal(await a.timers.set('agent', 60_000, 'tick'), true);
+  const [next] = await a.registry.listTimers('agent');
+  assert.notEqual(next!.id, fired.id);
+  await sleep(150);
+  assert.equal(a.fired.length, 1);
+  await a.close();
+});
