@@ -50,7 +50,11 @@ type Args = GlobalArgs & {
   key?: string;
   clientCa?: string;
   requireClientCert: boolean;
+  maxArtifactMib?: number;
 };
+
+/** A component is buffered whole in memory while it uploads (at most 4 at once): keep it sane. */
+const MAX_ARTIFACT_MIB = 1024;
 
 function list(text: string | undefined, flag: string): string[] | undefined {
   if (text === undefined) return undefined;
@@ -64,6 +68,10 @@ export function nodeOptions(argv: Args, cwd: string): StartNodeOptions {
   if (!Number.isInteger(argv.apiPort) || argv.apiPort < 0 || argv.apiPort > 65535) throw new UsageError(`--api-port ${argv.apiPort} is not a port`);
   if ((argv.cert === undefined) !== (argv.key === undefined)) throw new UsageError('--cert and --key go together');
   if (argv.requireClientCert && !argv.clientCa) throw new UsageError('--require-client-cert needs --client-ca');
+  const mib = argv.maxArtifactMib;
+  if (mib !== undefined && (!Number.isFinite(mib) || mib <= 0 || mib > MAX_ARTIFACT_MIB)) {
+    throw new UsageError(`--max-artifact-mib ${mib} is not a size in MiB above 0 and at most ${MAX_ARTIFACT_MIB}`, 'the default, 64, fits every example; uploads are held in memory while they arrive');
+  }
   const options: StartNodeOptions = {
     dataDir: path.resolve(cwd, argv.dataDir),
     apiHost: argv.apiHost,
@@ -80,6 +88,7 @@ export function nodeOptions(argv: Args, cwd: string): StartNodeOptions {
     if (!brokers || !endpoints) throw new UsageError('--cluster, --lease-ttl, --kafka-session-timeout and --partitions need cluster mode', 'pass --kafka and --etcd too');
     options.cluster = cluster;
   }
+  if (mib !== undefined) options.maxArtifactBytes = Math.floor(mib * 1024 * 1024);
   if (argv.cert && argv.key) {
     options.tls = { certFile: path.resolve(cwd, argv.cert), keyFile: path.resolve(cwd, argv.key) };
     if (argv.clientCa) options.tls.caFile = path.resolve(cwd, argv.clientCa);
@@ -129,6 +138,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       .option('key', { type: 'string', describe: 'TLS private key for the API' })
       .option('client-ca', { type: 'string', describe: 'CA for client certificates' })
       .option('require-client-cert', { type: 'boolean', default: false, describe: 'Mutual TLS: refuse clients without a certificate from --client-ca' })
+      .option('max-artifact-mib', { type: 'number', describe: 'Largest component deploy/upgrade accept, MiB (default 64, at most 1024)' })
       .example('$0 serve', 'embedded storage in ./.caxton, API on 127.0.0.1:50051')
       .example('$0 serve --kafka k1:9092,k2:9092 --etcd e1:2379 --node-id n1 --api-host 0.0.0.0 --cert api.pem --key api.key', 'a cluster member') as unknown as Argv<Args>,
     handler: action<Args>(env, async (ctx, argv) => {

@@ -66,7 +66,7 @@ function parseHeaderCommon(h: WireArtifactHeader, maxArtifactBytes: number): { n
   if (h.totalSize > maxArtifactBytes) {
     throw new ResourceExhaustedError(`artifact of ${h.totalSize} bytes exceeds this node's limit of ${maxArtifactBytes} bytes`, {
       context: { field: 'header.total_size', limit: maxArtifactBytes },
-      hint: 'shrink the component (wasm-opt, strip debug info, a smaller JavaScript engine); the limit is set by whoever runs the node (`caxton serve` has no flag for it)',
+      hint: 'shrink the component (wasm-opt, strip debug info, a smaller JavaScript engine); or ask whoever runs the node to raise it (`caxton serve --max-artifact-mib`)',
     });
   }
   const limits: DeploySpec['limits'] = {};

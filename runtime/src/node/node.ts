@@ -172,6 +172,7 @@ async function startOnStorage(
     api = await startApiServer({
       node: control, host: options.apiHost, port: options.apiPort, dataDir, auth: options.auth,
       ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.maxArtifactBytes !== undefined ? { maxArtifactBytes: options.maxArtifactBytes } : {}),
     });
     const started = api;
     undo.push(() => started.close(2000));

@@ -41,6 +41,8 @@ export interface StartNodeOptions {
   maxAttempts?: number;
   /** Serve the gRPC API (default true); in-process embedders may turn it off. */
   api?: boolean;
+  /** Largest component the API accepts for deploy/upgrade, bytes. Default 64 MiB. */
+  maxArtifactBytes?: number;
 }
 
 /** The sandbox's defaults, so an agent deployed without limits gets what docs/agent-contract.md says. */

@@ -1,0 +1,37 @@
+/**
+ * `caxton serve --max-artifact-mib`: the operator sets the largest component the node accepts.
+ * A real serve with a limit smaller than the echo agent refuses its deploy from the upload's
+ * header (exit 7, RESOURCE_EXHAUSTED) naming the limit in bytes and the flag that raises it.
+ */
+import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { caxton, show } from './support/cli.js';
+import { builtExample } from './support/paths.js';
+import { startServe, type Serve } from './support/serve.js';
+
+describe('caxton serve --max-artifact-mib', () => {
+  let serve: Serve;
+  const LIMIT_MIB = 0.01; // 10,485 bytes: less than any built agent
+
+  before(async () => {
+    serve = await startServe({ args: ['--max-artifact-mib', String(LIMIT_MIB)] });
+  });
+  after(async () => {
+    await serve?.stop();
+  });
+
+  it('refuses a component over the limit with exit 7, the limit and the flag to raise it', async () => {
+    const wasm = builtExample('as-echo', 'as-echo.wasm');
+    const size = (await stat(wasm)).size;
+    const limit = Math.floor(LIMIT_MIB * 1024 * 1024);
+    assert.ok(size > limit, `the echo agent (${size} B) must be over the ${limit} B limit for this test`);
+    const r = await caxton(['deploy', wasm, '--name', 'echo', ...serve.conn]);
+    assert.equal(r.code, 7, show(r));
+    assert.match(r.stderr, new RegExp(`^caxton: artifact of ${size} bytes exceeds this node's limit of ${limit} bytes$`, 'm'));
+    assert.match(r.stderr, /caxton serve --max-artifact-mib/);
+    const agents = await caxton(['agents', '--json', ...serve.conn]);
+    assert.equal(agents.code, 0, show(agents));
+    assert.deepEqual(JSON.parse(agents.stdout), [], 'nothing was deployed');
+  });
+});
