@@ -1,10 +1,11 @@
 /**
  * Authentication as users meet it: a fresh node writes its token 0600; the CLI on the node's machine
  * finds it without flags; a missing or wrong token is refused with exit code 5 and advice that
- * names where the CLI looked, never the token; a token file others can read is refused.
+ * names where the CLI looked, never the token; a token file others can read is refused; the
+ * read-only token looks but cannot change anything.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile as fsReadFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { caxton, show } from './support/cli.js';
@@ -55,6 +56,27 @@ describe('API authentication through the CLI, against a real caxton serve', () =
         assert.equal(r.code, 0, `${JSON.stringify(env)} ${args.join(' ')}: ${show(r)}`);
         assert.deepEqual(JSON.parse(r.stdout), []);
       }
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('a read-only token looks (agents, status) but cannot send: exit 5 with what to use instead', async () => {
+    const readFile = path.join(serve.dataDir, 'auth-token.read');
+    assert.equal(((await stat(readFile)).mode & 0o777).toString(8), '600');
+    assert.match(serve.proc.stderr, /read-only: .*auth-token\.read/);
+    const readToken = (await fsReadFile(readFile, 'utf8')).trim();
+    const elsewhere = await tempDir('caxton-e2e-viewer-');
+    try {
+      const env = { CAXTON_TOKEN: readToken };
+      for (const args of [['agents', '--json'], ['status', '--json']]) {
+        const r = await caxton([...args, '--addr', serve.address], { cwd: elsewhere, env });
+        assert.equal(r.code, 0, `${args.join(' ')}: ${show(r)}`);
+      }
+      const send = await caxton(['send', 'anyone', 'inform', 'hello', '--addr', serve.address], { cwd: elsewhere, env });
+      assert.equal(send.code, 5, show(send));
+      assert.match(send.stderr, /^caxton: the read-only token may not call SendMessage$/m);
+      assert.match(send.stderr, /hint: .*admin token: the node's auth-token file/);
     } finally {
       await rm(elsewhere, { recursive: true, force: true });
     }

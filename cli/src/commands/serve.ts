@@ -5,7 +5,7 @@
 import path from 'node:path';
 // yargs camel-cases kebab-case flags at runtime; its types do not, hence the casts to Argv<Args>.
 import type { Argv, CommandModule } from 'yargs';
-import { tokenFilePath } from '@caxton/runtime/api/auth.js';
+import { readTokenFilePath, tokenFilePath } from '@caxton/runtime/api/auth.js';
 import { action, type AppEnv } from '../app.js';
 import { CliError, UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
@@ -156,7 +156,9 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       });
       const where = `${options.apiHost}:${node.apiPort}`;
       ctx.note(`caxton: ${node.nodeId ? `node ${node.nodeId}` : 'node'} serving the API on ${where}${options.tls ? ' (TLS)' : ''}`);
-      if (options.auth.mode === 'token') ctx.note(`caxton: clients authenticate with the token in ${tokenFilePath(options.dataDir)}`);
+      if (options.auth.mode === 'token') {
+        ctx.note(`caxton: clients authenticate with the token in ${tokenFilePath(options.dataDir)} (read-only: ${readTokenFilePath(options.dataDir)})`);
+      }
       if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null });
       const exitCode = await new Promise<number>((resolve) => {
         let interrupts = 0;

@@ -13,9 +13,13 @@ import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { Metadata } from '@grpc/grpc-js';
 import { CaxtonError } from '../errors.js';
-import { UnauthenticatedError } from './errors.js';
+import { PermissionDeniedError, UnauthenticatedError } from './errors.js';
+import { mayCall, type Role } from './access.js';
 
+/** The admin token: everything. */
 export const TOKEN_FILE_NAME = 'auth-token';
+/** The read-only token: list, get, logs, tail, directory, status (access.ts). */
+export const READ_TOKEN_FILE_NAME = 'auth-token.read';
 const TOKEN_PATTERN = /^[A-Za-z0-9._~+/=-]{32,512}$/;
 
 export class TokenFileError extends CaxtonError {
@@ -28,16 +32,25 @@ export function tokenFilePath(dataDir: string): string {
   return path.join(dataDir, TOKEN_FILE_NAME);
 }
 
+export function readTokenFilePath(dataDir: string): string {
+  return path.join(dataDir, READ_TOKEN_FILE_NAME);
+}
+
 export interface TokenFileOptions {
   /** Remove group access instead of only warning about it (the node does; clients do not). */
   repairGroupAccess?: boolean;
   onWarning?: (message: string) => void;
 }
 
-/** Reads the node's token, creating it (and the data directory) on first start. */
-export async function ensureAuthToken(dataDir: string, onWarning?: (message: string) => void): Promise<{ token: string; file: string; created: boolean }> {
+/**
+ * Reads one of the node's tokens (`auth-token` by default, or `auth-token.read`), creating it (and
+ * the data directory) on first start.
+ */
+export async function ensureAuthToken(
+  dataDir: string, onWarning?: (message: string) => void, name: string = TOKEN_FILE_NAME,
+): Promise<{ token: string; file: string; created: boolean }> {
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const file = tokenFilePath(dataDir);
+  const file = path.join(dataDir, name);
   const fresh = randomBytes(32).toString('base64url');
   try {
     // O_EXCL: two nodes starting on one data dir cannot both "create" and disagree on the token.
@@ -103,12 +116,14 @@ function digest(text: string): Buffer {
 }
 
 /**
- * A checker for `authorization: Bearer <token>` metadata. Compares sha256 digests in constant time
- * so neither the token's length nor its prefix leak through timing.
+ * A checker for `authorization: Bearer <token>` metadata: which token (role) is it, and may that
+ * role call `method`? Compares sha256 digests in constant time so neither a token's length nor its
+ * prefix leak through timing.
  */
-export function bearerTokenChecker(token: string): (metadata: Metadata) => void {
-  const expected = digest(token);
-  return (metadata) => {
+export function bearerTokenChecker(tokens: { admin: string; read?: string }): (metadata: Metadata, method: string) => Role {
+  const admin = digest(tokens.admin);
+  const read = tokens.read === undefined ? undefined : digest(tokens.read);
+  return (metadata, method) => {
     const values = metadata.get('authorization');
     if (values.length === 0) {
       throw new UnauthenticatedError('missing credentials: this node requires a bearer token',
@@ -119,9 +134,21 @@ export function bearerTokenChecker(token: string): (metadata: Metadata) => void 
     if (values.length > 1 || !match?.[1]) {
       throw new UnauthenticatedError('malformed authorization metadata', 'send exactly one `authorization: Bearer <token>` entry');
     }
-    if (!timingSafeEqual(digest(match[1]), expected)) {
+    const given = digest(match[1]);
+    // Both comparisons always run: which token matched must not show in the timing either.
+    const isAdmin = timingSafeEqual(given, admin);
+    const isRead = read !== undefined && timingSafeEqual(given, read);
+    if (!isAdmin && !isRead) {
       throw new UnauthenticatedError('invalid bearer token',
-        "use the token from the node's auth-token file; it changes when that file is deleted and the node restarted");
+        "use the token from the node's auth-token file (or auth-token.read to only look); they change when the file is deleted and the node restarted");
     }
+    const role: Role = isAdmin ? 'admin' : 'read';
+    if (!mayCall(role, method)) {
+      throw new PermissionDeniedError(`the read-only token may not call ${method}`, {
+        context: { method },
+        hint: "deploying, upgrading, stopping and sending need the admin token: the node's auth-token file",
+      });
+    }
+    return role;
   };
 }

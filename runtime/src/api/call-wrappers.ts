@@ -10,8 +10,11 @@ import { toGrpcStatus } from './grpc-status.js';
 import type { Sink, Unsubscribe } from './node-control.js';
 
 export interface CallContext {
-  /** Throws UnauthenticatedError when the metadata lacks valid credentials. */
-  authenticate(metadata: Metadata): void;
+  /**
+   * Throws UnauthenticatedError when the metadata lacks valid credentials, PermissionDeniedError
+   * when they do not allow `method` (a read-only token asking to change something).
+   */
+  authenticate(metadata: Metadata, method: string): void;
   /** Where bugs (non-Caxton errors) are reported. */
   report(err: unknown, method: string): void;
   /** Open server streams, so shutdown can end them with UNAVAILABLE instead of cutting them. */
@@ -28,7 +31,7 @@ export function unary<Req, Res>(
   return (call, callback) => {
     void (async () => {
       try {
-        ctx.authenticate(call.metadata);
+        ctx.authenticate(call.metadata, method);
         callback(null, await handler(call.request, call));
       } catch (err) {
         callback(toGrpcStatus(err, method, ctx.report));
@@ -88,7 +91,7 @@ export function serverStream<Req, Res, T>(
     };
 
     try {
-      ctx.authenticate(call.metadata);
+      ctx.authenticate(call.metadata, method);
       const subscribe = open(call.request);
       ctx.streams.add(finish);
       unsubscribe = subscribe(sink);

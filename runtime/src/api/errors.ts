@@ -57,6 +57,13 @@ export class UnauthenticatedError extends CaxtonError {
   }
 }
 
+/** Valid credentials that do not allow this call (a read-only token asking to change something). */
+export class PermissionDeniedError extends CaxtonError {
+  constructor(message: string, opts: { context?: ErrorContext; hint?: string } = {}) {
+    super('api.permission-denied', message, opts);
+  }
+}
+
 /** The operation conflicts with the agent's current state (e.g. upgrade while stopping). */
 export class ConflictError extends CaxtonError {
   constructor(message: string, opts: { context?: ErrorContext; hint?: string } = {}) {

@@ -35,7 +35,7 @@ const SUFFIX_RULES: readonly [RegExp, status][] = [
   [/^(conflict|busy|not-running|precondition)$/, status.FAILED_PRECONDITION],
   [/^(timeout|deadline)$/, status.DEADLINE_EXCEEDED],
   [/^unauthenticated$/, status.UNAUTHENTICATED],
-  [/^(forbidden|denied)$/, status.PERMISSION_DENIED],
+  [/^(forbidden|denied|[a-z-]+-denied)$/, status.PERMISSION_DENIED],
   [/^(unimplemented|not-supported)$/, status.UNIMPLEMENTED],
   [/^cancelled$/, status.CANCELLED],
 ];

@@ -34,7 +34,7 @@ function upload<S, Res>(
   return (call, callback) => {
     void (async () => {
       try {
-        ctx.authenticate(call.metadata);
+        ctx.authenticate(call.metadata, method);
         const { spec, artifact } = await receiveUpload(call, (h) => parseHeader(h, opts.maxArtifactBytes), {
           slots: opts.slots,
           idleTimeoutMs: opts.uploadIdleTimeoutMs,

@@ -9,7 +9,7 @@ import { Server, ServerCredentials, type Metadata } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { CaxtonError } from '../errors.js';
-import { bearerTokenChecker, ensureAuthToken } from './auth.js';
+import { bearerTokenChecker, ensureAuthToken, READ_TOKEN_FILE_NAME } from './auth.js';
 import { shutdownError, type CallContext } from './call-wrappers.js';
 import { caxtonHandlers } from './handlers.js';
 import type { NodeControl } from './node-control.js';
@@ -55,8 +55,10 @@ export interface ApiServerOptions {
 export interface ApiServer {
   /** The bound port (useful with `port: 0`). */
   readonly port: number;
-  /** The token file clients read, when auth is on. */
+  /** The admin token file clients read, when auth is on. */
   readonly tokenFile: string | undefined;
+  /** The read-only token file (list, get, logs, tail, directory, status), when auth is on. */
+  readonly readTokenFile: string | undefined;
   /** Uploads currently being received. */
   uploadsInProgress(): number;
   /** Stop accepting calls, end open streams with UNAVAILABLE, wait up to `graceMs` (default 5 s) for the rest. */
@@ -110,12 +112,16 @@ function bindAddress(host: string, port: number): string {
 
 export async function startApiServer(requested: ApiServerOptions): Promise<ApiServer> {
   const options = checkOptions(requested);
-  let authenticate: (metadata: Metadata) => void = () => {};
+  let authenticate: (metadata: Metadata, method: string) => void = () => {};
   let tokenFile: string | undefined;
+  let readTokenFile: string | undefined;
   if (options.auth.mode === 'token') {
-    const token = await ensureAuthToken(options.dataDir, options.onWarning ?? ((m) => console.error(`caxton api: ${m}`)));
-    authenticate = bearerTokenChecker(token.token);
-    tokenFile = token.file;
+    const warn = options.onWarning ?? ((m: string) => console.error(`caxton api: ${m}`));
+    const admin = await ensureAuthToken(options.dataDir, warn);
+    const read = await ensureAuthToken(options.dataDir, warn, READ_TOKEN_FILE_NAME);
+    authenticate = bearerTokenChecker({ admin: admin.token, read: read.token });
+    tokenFile = admin.file;
+    readTokenFile = read.file;
   }
   const report = options.onInternalError ?? ((err: unknown, method: string) => console.error(`caxton api: internal error in ${method}:`, err));
   const ctx: CallContext = { authenticate, report, streams: new Set(), maxStreamBuffer: options.maxStreamBuffer ?? 1024 };
@@ -155,6 +161,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
   return {
     port,
     tokenFile,
+    readTokenFile,
     uploadsInProgress: () => slots.inProgress,
     close(graceMs = 5000) {
       closing ??= new Promise<void>((resolve) => {

@@ -59,6 +59,24 @@ describe('API authentication', () => {
     assert.equal(s.nodeId, 'node-test');
   });
 
+  it('a read-only token (auth-token.read, mode 0600) may look but not change anything: PERMISSION_DENIED', async () => {
+    const file = path.join(h.dataDir, 'auth-token.read');
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    const readToken = await readTokenFile(file);
+    assert.notEqual(readToken, h.token);
+    const viewer = await h.connect({ token: readToken });
+    assert.equal((await viewer.status()).nodeId, 'node-test');
+    assert.ok(Array.isArray(await viewer.listAgents()));
+    await viewer.searchDirectory({});
+    const before = h.node.calls.length;
+    const denied = await rejectsWith(viewer.deploy({ name: 'a' }, Buffer.from('abc')), status.PERMISSION_DENIED, 'api.permission-denied');
+    assert.match(denied.message, /read-only token may not call DeployAgent/);
+    assert.match(denied.hint ?? '', /admin token: the node's auth-token file/);
+    await rejectsWith(viewer.stop('a'), status.PERMISSION_DENIED, 'api.permission-denied');
+    await rejectsWith(viewer.send({ structured: { performative: 'inform', receivers: [{ name: 'a' }], content: 'x' } }), status.PERMISSION_DENIED);
+    assert.deepEqual(h.node.calls.slice(before), [], 'no deploy or stop reached the node');
+  });
+
   it('keeps the same token across restarts on one data dir', async () => {
     const again = await ensureAuthToken(h.dataDir);
     assert.equal(again.created, false);

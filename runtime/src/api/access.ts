@@ -1,0 +1,17 @@
+/**
+ * Who may call what (decision 0804). Two roles, one token each, both in the node's data dir:
+ * `admin` (auth-token) may do everything; `read` (auth-token.read) may only look — list and get
+ * agents, follow logs and the message tail, search the directory, read the node's status — so a
+ * dashboard, an on-call engineer or a log shipper never holds a credential that deploys code or
+ * speaks to agents. Pure: no I/O.
+ */
+export type Role = 'admin' | 'read';
+
+/** RPCs of caxton.v1.CaxtonService that change nothing. Everything else needs `admin`. */
+export const READ_ONLY_METHODS: ReadonlySet<string> = new Set([
+  'ListAgents', 'GetAgent', 'TailMessages', 'StreamLogs', 'SearchDirectory', 'NodeStatus',
+]);
+
+export function mayCall(role: Role, method: string): boolean {
+  return role === 'admin' || READ_ONLY_METHODS.has(method);
+}
