@@ -58,6 +58,7 @@ export class Bus {
   /** When the deadline timer fires (meaningful while it is set). */
   private deadlineAt = Number.POSITIVE_INFINITY;
   private onReady: (agent: string) => void = () => {};
+  private opening: Promise<void> | undefined;
 
   constructor(private readonly opts: BusOptions) {
     this.platformId = { name: `ams@${opts.platform}` };
@@ -65,10 +66,19 @@ export class Bus {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Open the log and start consuming; replayed deliveries land in mailboxes first. */
+  /**
+   * Open the log without consuming: sends are accepted (made durable) from now on, nothing is
+   * delivered yet. A node opens first, then starts its agents (whose init may send), then start()s.
+   */
+  async open(): Promise<void> {
+    this.opening ??= this.opts.log.open();
+    await this.opening;
+  }
+
+  /** Open the log (if open() was not called) and start consuming; replayed deliveries land in mailboxes first. */
   async start(onReady: (agent: string) => void): Promise<void> {
     this.onReady = onReady;
-    await this.opts.log.open();
+    await this.open();
     this.opts.log.consume((batch) => this.enqueue(batch));
   }
 

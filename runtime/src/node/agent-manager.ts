@@ -83,9 +83,13 @@ export class AgentManager {
 
   /** Start every agent the registry says should run (node start-up). Failures are reported, not fatal. */
   async restore(): Promise<void> {
-    for (const record of await this.opts.registry.listAgents()) {
-      const local: Local = { record, state: 'starting', artifactSize: 0 };
-      this.agents.set(record.name, local);
+    const records = await this.opts.registry.listAgents();
+    // Every agent is known before any init runs: what one init sends to another is routed, not
+    // refused as addressed to an unknown agent (it waits in the mailbox until that one runs).
+    const locals = records.map((record): Local => ({ record, state: 'starting', artifactSize: 0 }));
+    for (const local of locals) this.agents.set(local.record.name, local);
+    for (const local of locals) {
+      const record = local.record;
       try {
         const bytes = await this.opts.artifacts.get(record.artifactDigest);
         local.artifactSize = bytes.byteLength;

@@ -145,12 +145,15 @@ async function startOnStorage(
     dispatcher!.wake(agent);
   };
   if (storage.mode === 'embedded') {
-    // Agents first, then the log replays into their mailboxes.
+    // The log opens first (what agents' init sends must be accepted), then the agents start, then
+    // the log replays into their mailboxes.
+    await bus.open();
     await storage.startAgents(agents, { apiAddress: `${options.apiHost}:${options.apiPort}` });
     await bus.start(onMail);
   } else {
     await bus.start(onMail);
   }
+  timers.start(); // only now can what a timer's handling sends be accepted
   undo.push(() => bus.stop());
 
   let stopping = false;

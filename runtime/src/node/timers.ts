@@ -36,6 +36,9 @@ interface Live {
 export class AgentTimers {
   private readonly byAgent = new Map<string, Map<string, Live>>();
   private readonly now: () => number;
+  /** Until start(): timers are tracked but not armed (the node's bus is not up to take their sends). */
+  private started = false;
+  private deferred: Live[] = [];
 
   constructor(private readonly o: AgentTimersOptions) {
     this.now = o.now ?? Date.now;
@@ -100,6 +103,21 @@ export class AgentTimers {
     }
   }
 
+  /**
+   * The node is ready (its bus started): arm what was resumed or set meanwhile. Agents start before
+   * the bus on an embedded node, and a timer that fell due while the node was down would otherwise
+   * fire into a bus that cannot send yet and lose what its handling sends.
+   */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const waiting = this.deferred;
+    this.deferred = [];
+    for (const entry of waiting) {
+      if (this.byAgent.get(entry.record.agent)?.get(entry.record.id) === entry) this.arm(entry);
+    }
+  }
+
   /** Stop tracking the agent's timers here (it stopped on this node or moved); they stay persisted. */
   forget(agent: string): void {
     for (const entry of this.byAgent.get(agent)?.values() ?? []) clearTimeout(entry.handle);
@@ -115,6 +133,7 @@ export class AgentTimers {
   /** Node shutdown: disarm everything (the registry keeps them for the next start). */
   clearAll(): void {
     for (const agent of [...this.byAgent.keys()]) this.forget(agent);
+    this.deferred = [];
   }
 
   /** Timers this node tracks for `agent` (waiting or being handled). */
@@ -129,6 +148,10 @@ export class AgentTimers {
   }
 
   private arm(entry: Live): void {
+    if (!this.started) {
+      this.deferred.push(entry);
+      return;
+    }
     const wait = entry.record.dueAt - this.now();
     entry.handle = setTimeout(() => {
       if (this.byAgent.get(entry.record.agent)?.get(entry.record.id) !== entry) return;

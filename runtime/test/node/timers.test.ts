@@ -29,6 +29,7 @@ async function node(dir: string, opts: { maxPerAgent?: number } = {}) {
     fire: (agent, token, id) => fired.push({ agent, token, id, at: Date.now() }),
     warn: (agent, message) => warnings.push(`${agent}: ${message}`),
   });
+  timers.start();
   return {
     registry, timers, fired, warnings,
     async close() {
@@ -108,6 +109,7 @@ test('a registry that refuses the write still gets the timer fired, with a warni
     fire: (agent, token, id) => a.fired.push({ agent, token, id, at: Date.now() }),
     warn: (agent, message) => a.warnings.push(`${agent}: ${message}`),
   });
+  failing.start();
   assert.equal(await failing.set('agent', 10, 'volatile'), true);
   await eventually(() => a.fired.find((f) => f.token === 'volatile'), 2000, 'the timer to fire');
   assert.match(a.warnings.join('\n'), /not persisted \(disk full\): a restart would lose it/);
@@ -133,4 +135,25 @@ test('setting a token that is still waiting reschedules it (re-arming in init do
   await sleep(150);
   assert.equal(a.fired.length, 1);
   await a.close();
+});
+
+test('nothing fires before start(): a node arms its timers only once its bus can take what they send', async () => {
+  const dir = join(root.path, `n${n++}`);
+  const first = await node(dir);
+  await first.timers.set('agent', 0, 'due at once');
+  first.timers.clearAll();
+  await first.registry.close();
+
+  const registry = new EmbeddedRegistry({ dir });
+  await registry.open();
+  const fired: string[] = [];
+  const timers = new AgentTimers({ store: registry, maxPerAgent: 10, fire: (_a, token) => fired.push(token), warn: () => {} });
+  assert.equal(await timers.resume('agent'), 1);
+  await sleep(100);
+  assert.deepEqual(fired, [], 'not armed before start()');
+  timers.start();
+  await eventually(() => fired.length === 1, 2000, 'the overdue timer after start()');
+  assert.deepEqual(fired, ['due at once']);
+  timers.clearAll();
+  await registry.close();
 });

@@ -13,6 +13,7 @@
 // content=<…>", and not answered: this is also the silent responder of the timeout test.
 //
 //   config spin-ms  busy-wait this long (host clock) in every handle: a slow agent for backpressure
+//   config hello-to send an inform "hello from init" to these agents (comma-separated) from init
 import {
   Agent, AclMessage, AgentId, InitContext, Performative, register, send, now, info, fail,
   parsePerformative, performativeName,
@@ -90,6 +91,14 @@ class Puppet extends Agent {
   onInit(ctx: InitContext): void {
     const s = ctx.get("spin-ms");
     if (s !== null) spinMs = <u64>I64.parseInt(s);
+    // config hello-to: announce every start to that agent (an init that sends)
+    const helloTo = ctx.get("hello-to");
+    if (helloTo !== null) {
+      const hello = new AclMessage(Performative.Inform);
+      hello.receivers = ids(helloTo!);
+      hello.content = "hello from init";
+      sendOrFail(hello);
+    }
   }
 
   onMessage(msg: AclMessage): void {
