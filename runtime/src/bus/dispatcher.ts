@@ -210,7 +210,7 @@ export class Dispatcher {
     const stopped = new Set<string>();
     /** Timers handled in this batch: forgotten only once what they sent is durable. */
     const timersDone: [agent: string, timerId: string][] = [];
-    const forgetTimers = (): void => {
+    const reportTimersDone = (): void => {
       for (const [agent, id] of timersDone) this.opts.onTimerDone?.(agent, id);
     };
     for (let i = 0; i < batch.length; i++) {
@@ -298,7 +298,7 @@ export class Dispatcher {
       this.settling += 1;
       void (async () => {
         await Promise.all(outboxSends);
-        forgetTimers();
+        reportTimersDone();
         if (completions.length > 0) await this.recordCompletions(completions);
       })().finally(() => {
         this.settling -= 1;
@@ -307,7 +307,7 @@ export class Dispatcher {
       return;
     }
     await Promise.all(outboxSends);
-    forgetTimers();
+    reportTimersDone();
     const allowed = this.fence(completions, completionIndex, tokens, fenced);
     if (allowed.length > 0) await this.recordCompletions(allowed);
     this.release(batch, results, fenced);

@@ -96,7 +96,6 @@ export class AgentManager {
         await this.opts.host.prepare(bytes);
         await this.startInstance(record);
         local.state = 'running';
-        this.dispatcher?.wake(record.name); // timers that fell due while the node was down
       } catch (err) {
         this.fail(local, err);
       }

@@ -27,9 +27,13 @@ export interface AgentTimersOptions {
 /** setTimeout's ceiling (~24.8 days); a guest may ask for up to 2^32-1 ms, so longer waits re-arm. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
-/** A timer this node knows of: waiting (handle set) or fired and being handled (handle undefined). */
+/**
+ * A timer this node knows of: waiting for its time (armed once the node started), or fired and
+ * being handled. Only a waiting one can be rescheduled by setting its token again.
+ */
 interface Live {
   record: TimerRecord;
+  fired: boolean;
   handle: NodeJS.Timeout | undefined;
 }
 
@@ -38,7 +42,6 @@ export class AgentTimers {
   private readonly now: () => number;
   /** Until start(): timers are tracked but not armed (the node's bus is not up to take their sends). */
   private started = false;
-  private deferred: Live[] = [];
 
   constructor(private readonly o: AgentTimersOptions) {
     this.now = o.now ?? Date.now;
@@ -53,7 +56,8 @@ export class AgentTimers {
    */
   async set(agent: string, delayMs: number, token: string): Promise<boolean> {
     const mine = this.live(agent);
-    const waiting = [...mine.values()].find((e) => e.handle !== undefined && e.record.token === token);
+    let waiting: Live | undefined;
+    for (const e of mine.values()) if (!e.fired && e.record.token === token) waiting = e;
     if (!waiting && mine.size >= this.o.maxPerAgent) {
       this.o.warn(agent, `timer dropped: ${this.o.maxPerAgent} timers already pending`);
       return false;
@@ -61,8 +65,8 @@ export class AgentTimers {
     if (waiting) clearTimeout(waiting.handle);
     const id = waiting?.record.id ?? randomUUID();
     const record: TimerRecord = { agent, id, token, dueAt: this.now() + Math.max(0, delayMs) };
-    const entry: Live = { record, handle: undefined };
-    mine.set(id, entry); // counted against the bound while the write is in flight
+    const entry: Live = { record, fired: false, handle: undefined };
+    mine.set(id, entry); // counted against the bound (and found by a reschedule) while the write is in flight
     try {
       await this.o.store.putTimer(record);
     } catch (err) {
@@ -83,7 +87,7 @@ export class AgentTimers {
     let armed = 0;
     for (const record of pending) {
       if (mine.has(record.id)) continue;
-      const entry: Live = { record, handle: undefined };
+      const entry: Live = { record, fired: false, handle: undefined };
       mine.set(record.id, entry);
       this.arm(entry);
       armed += 1;
@@ -111,11 +115,7 @@ export class AgentTimers {
   start(): void {
     if (this.started) return;
     this.started = true;
-    const waiting = this.deferred;
-    this.deferred = [];
-    for (const entry of waiting) {
-      if (this.byAgent.get(entry.record.agent)?.get(entry.record.id) === entry) this.arm(entry);
-    }
+    for (const mine of this.byAgent.values()) for (const entry of mine.values()) if (!entry.fired) this.arm(entry);
   }
 
   /** Stop tracking the agent's timers here (it stopped on this node or moved); they stay persisted. */
@@ -133,12 +133,6 @@ export class AgentTimers {
   /** Node shutdown: disarm everything (the registry keeps them for the next start). */
   clearAll(): void {
     for (const agent of [...this.byAgent.keys()]) this.forget(agent);
-    this.deferred = [];
-  }
-
-  /** Timers this node tracks for `agent` (waiting or being handled). */
-  pending(agent: string): number {
-    return this.byAgent.get(agent)?.size ?? 0;
   }
 
   private live(agent: string): Map<string, Live> {
@@ -147,11 +141,11 @@ export class AgentTimers {
     return mine;
   }
 
+  /** (Re)arms a waiting timer; before start() it stays tracked and start() arms it. */
   private arm(entry: Live): void {
-    if (!this.started) {
-      this.deferred.push(entry);
-      return;
-    }
+    clearTimeout(entry.handle);
+    entry.handle = undefined;
+    if (!this.started) return;
     const wait = entry.record.dueAt - this.now();
     entry.handle = setTimeout(() => {
       if (this.byAgent.get(entry.record.agent)?.get(entry.record.id) !== entry) return;
@@ -160,6 +154,7 @@ export class AgentTimers {
         return;
       }
       entry.handle = undefined;
+      entry.fired = true;
       this.o.fire(entry.record.agent, entry.record.token, entry.record.id);
     }, Math.min(Math.max(0, wait), MAX_TIMEOUT_MS));
     entry.handle.unref();

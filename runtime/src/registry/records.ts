@@ -48,3 +48,8 @@ export function validateTimerRecord(timer: TimerRecord): TimerRecord {
   if (!Number.isSafeInteger(timer.dueAt) || timer.dueAt < 0) throw invalid('timer dueAt must be a timestamp (ms since epoch)', ctx);
   return { agent: timer.agent, id: timer.id, token: timer.token, dueAt: timer.dueAt };
 }
+
+/** The order `listTimers` answers in: soonest first, ties by id (both registries). */
+export function byDueTime(a: TimerRecord, b: TimerRecord): number {
+  return a.dueAt - b.dueAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}

@@ -157,3 +157,20 @@ test('nothing fires before start(): a node arms its timers only once its bus can
   timers.clearAll();
   await registry.close();
 });
+
+test('before start(), a resumed timer is still waiting: setting its token again in init reschedules it', async () => {
+  const dir = join(root.path, `n${n++}`);
+  const first = await node(dir);
+  await first.timers.set('agent', 60_000, 'tick');
+  first.timers.clearAll();
+  await first.registry.close();
+
+  const registry = new EmbeddedRegistry({ dir });
+  await registry.open();
+  const timers = new AgentTimers({ store: registry, maxPerAgent: 10, fire: () => {}, warn: () => {} });
+  await timers.resume('agent'); // an embedded restart: agents (and their init) run before start()
+  await timers.set('agent', 60_000, 'tick');
+  assert.equal((await registry.listTimers('agent')).length, 1, 'one tick, not one more per restart');
+  timers.clearAll();
+  await registry.close();
+});

@@ -20,7 +20,7 @@ import type {
 import { isLive, normaliseDescription } from '../df-match.js';
 import { alreadyRegistered, notOpen, notRegistered, RegistryError } from '../errors.js';
 import { Listeners } from '../listeners.js';
-import { validateAgentRecord, validateNodeAnnouncement, validateTimerRecord, validateTtl } from '../records.js';
+import { byDueTime, validateAgentRecord, validateNodeAnnouncement, validateTimerRecord, validateTtl } from '../records.js';
 import { encodeFrame, scanFrames } from './framing.js';
 import { JournalWriter, recoverJournal } from './journal.js';
 import { isTempFile, syncDir, writeFileAtomic } from './durable-fs.js';
@@ -173,7 +173,7 @@ export class EmbeddedRegistry implements RegistryStore {
   async listTimers(agent: string): Promise<TimerRecord[]> {
     this.requireOpen();
     return [...(this.state.timers.get(agent)?.values() ?? [])]
-      .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .sort(byDueTime)
       .map((t) => ({ ...t }));
   }
 

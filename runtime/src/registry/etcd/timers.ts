@@ -5,7 +5,7 @@
  * puts, no lease: a timer must outlive the node that set it, so the next owner of the agent fires it.
  */
 import type { TimerRecord } from '../registry-store.js';
-import { validateTimerRecord } from '../records.js';
+import { byDueTime, validateTimerRecord } from '../records.js';
 import type { EtcdConnection } from './connection.js';
 import type { KeyLayout } from './keys.js';
 
@@ -38,7 +38,7 @@ export class EtcdTimers {
       const timer = parseTimer(value, agent, key.slice(prefix.length));
       if (timer) timers.push(timer);
     }
-    return timers.sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return timers.sort(byDueTime);
   }
 }
 
