@@ -7,7 +7,8 @@
 //  4. stops the servers, whatever happened.
 // `npm test -- <path-or-dir> …` runs just those compiled test files or folders.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEtcdAndKafka } from './infra/index.mjs';
@@ -68,6 +69,8 @@ if ((await run(process.execPath, ['scripts/build-examples.mjs'])) !== 0) {
   process.exit(1);
 }
 
+const summaryDir = mkdtempSync(path.join(tmpdir(), 'caxton-test-summary-'));
+const summaryFile = path.join(summaryDir, 'totals.json');
 const servers = [];
 let exitCode = 1;
 try {
@@ -87,8 +90,12 @@ try {
   // Not --test-force-exit: on Node 20 it can end a file's process before its last results reach
   // the runner (a clean-clone run lost 17 reported tests that way). A file that cannot exit is
   // caught by the deadline above instead, and servers are started as pairs that clean up.
+  // Two reporters: the usual one on stdout and the summary one into a file, read back below.
   exitCode = await run(process.execPath,
-    ['--experimental-wasm-extended-const', '--test', '--test-concurrency=1', ...files], env,
+    ['--experimental-wasm-extended-const', '--test', '--test-concurrency=1',
+      '--test-reporter=spec', '--test-reporter-destination=stdout',
+      `--test-reporter=${path.join(root, 'scripts/test-run/summary-reporter.mjs')}`,
+      `--test-reporter-destination=${summaryFile}`, ...files], env,
     { deadlineMs: deadlineMin * 60_000 });
 } catch (err) {
   console.error(`test setup failed: ${err?.message ?? err}`);
@@ -97,4 +104,21 @@ try {
   step('stopping servers');
   await Promise.allSettled(servers.map((s) => s.stop()));
 }
+printTotals();
 process.exit(exitCode);
+
+/** The run's closing line, the same whichever directory the clone is in (CI checks the count). */
+function printTotals() {
+  let totals;
+  try { totals = JSON.parse(readFileSync(summaryFile, 'utf8')); } catch { totals = undefined; }
+  rmSync(summaryDir, { recursive: true, force: true });
+  if (totals === undefined || totals.tests === undefined) {
+    console.log('\ntests: no totals were reported (the run stopped before the test runner finished)');
+    if (exitCode === 0) exitCode = 1;
+    return;
+  }
+  const skipped = (totals.skipped ?? 0) + (totals.todo ?? 0);
+  const failed = (totals.fail ?? 0) + (totals.cancelled ?? 0);
+  console.log(`\n${totals.tests} tests in ${files.length} files`);
+  console.log(`tests: ${totals.pass ?? 0} passed, ${failed} failed, ${skipped} skipped`);
+}

@@ -1,5 +1,5 @@
 /**
- * Loads the shared FIPA corpus (/work/shared/fipa-corpus, i.e. ../shared beside the repository).
+ * Loads the FIPA corpus kept in the repository (runtime/test/fixtures/fipa-corpus).
  * A missing corpus is a failure, not a skip: these tests are what proves we read real JADE traffic.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -22,13 +22,13 @@ export interface InvalidEntry {
 
 // Compiled tests run from runtime/dist/test/acl/, four levels below the repository root.
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-export const corpusDir = path.resolve(repoRoot, '../shared/fipa-corpus');
+export const corpusDir = path.resolve(repoRoot, 'runtime/test/fixtures/fipa-corpus');
 
 function readJsonl<T>(file: string): T[] {
   const full = path.join(corpusDir, file);
   if (!existsSync(full)) {
-    throw new Error(`FIPA corpus not found at ${full}. The ACL tests need /work/shared/fipa-corpus ` +
-      '(the repository root\'s ../shared/fipa-corpus); restore it rather than skipping these tests.');
+    throw new Error(`FIPA corpus not found at ${full}. The ACL tests need runtime/test/fixtures/fipa-corpus ` +
+      'from the repository; restore it (git checkout -- runtime/test/fixtures) rather than skipping these tests.');
   }
   const entries = readFileSync(full, 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as T);
   if (entries.length === 0) throw new Error(`${full} is empty`);
