@@ -22,6 +22,8 @@ export {
 export { artifactPaths, sha256Hex } from './artifact.js';
 export type { BuildManifest } from './artifact.js';
 export { defaultWitPath } from './wit.js';
+export { installSdk } from './sdk-install.js';
+export type { SdkInstallResult } from './sdk-install.js';
 
 /** SDK subdirectories that never end up in an agent (its tests and benchmarks). */
 const SDK_NON_SOURCES = ['test', 'bench'];

@@ -70,7 +70,12 @@ export function requirePackage(name: string, fromDirs: readonly string[], purpos
   const found = findPackage(name, fromDirs);
   if (!found) {
     const spec = version ? `${name}@${version}` : name;
-    throw new ToolchainMissingError(name, [...fromDirs], purpose, `npm install --save-exact ${spec}`);
+    // Caxton's own packages (the SDKs) are not published: they ship inside the caxton install, so
+    // the only remedy is a complete install, never an `npm install` of the package itself.
+    const install = name.startsWith('@caxton/')
+      ? `${name} ships with caxton itself and is missing from this install; reinstall caxton (npm install in the Caxton checkout)`
+      : `npm install --save-exact ${spec}`;
+    throw new ToolchainMissingError(name, [...fromDirs], purpose, install);
   }
   return found;
 }

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -18,10 +18,15 @@ import { CaxtonError } from '../../src/errors.js';
 import { blankMessage, loadAgent, TestHost } from './harness.js';
 import { repoRoot } from './fixtures.js';
 
-/** What `npm install @caxton/sdk-js` would leave in an author's project: a node_modules entry. */
-function installJsSdk(dir: string): void {
-  mkdirSync(path.join(dir, 'node_modules', '@caxton'), { recursive: true });
-  symlinkSync(path.join(repoRoot, 'sdk-js'), path.join(dir, 'node_modules', '@caxton', 'sdk-js'));
+/**
+ * A project that pins its own copy of the JavaScript SDK in its node_modules (e.g. a patched one):
+ * the copy is marked by an extra export, so a build that links against it proves the pin won.
+ */
+function pinJsSdk(dir: string): void {
+  const pinned = path.join(dir, 'node_modules', '@caxton', 'sdk-js');
+  cpSync(path.join(repoRoot, 'sdk-js'), pinned, { recursive: true, filter: (src) => !/[/\\](test|bench)$/.test(src) });
+  const index = path.join(pinned, 'src', 'index.js');
+  writeFileSync(index, `${readFileSync(index, 'utf8')}\nexport const PINNED_COPY = 'pinned';\n`);
 }
 
 /** Writes `files` (relative path -> contents) into a fresh temp project directory. */
@@ -123,8 +128,8 @@ describe('buildAgent', () => {
   });
 
   it('builds a JavaScript project outside the repo into a custom outDir', async () => {
+    // Nothing installed: the SDK is not published, the build provides the one caxton carries.
     const dir = project({ 'package.json': '{"name": "js-upper", "type": "module", "main": "agent.js"}', 'agent.js': JS_AGENT });
-    installJsSdk(dir);
     const outDir = path.join(dir, 'artifacts');
     const r = await buildAgent(dir, { outDir });
     assert.equal(r.artifactPath, path.join(outDir, 'js-upper.wasm'));
@@ -164,17 +169,41 @@ describe('buildAgent', () => {
       return true;
     });
     const js = project({ 'package.json': '{"main": "agent.js"}', 'agent.js': `${JS_AGENT}\nexport const oops = ;\n` });
-    installJsSdk(js);
     await assert.rejects(buildAgent(js), (e) => e instanceof CompileError && /SyntaxError|unexpected/i.test(e.diagnostics));
   });
 
   it('says which package to install when a JavaScript import cannot be resolved', async () => {
-    const js = project({ 'package.json': '{"main": "agent.js"}', 'agent.js': JS_AGENT });
+    const js = project({ 'package.json': '{"main": "agent.js"}', 'agent.js': `import pad from 'left-pad';\n${JS_AGENT}` });
     await assert.rejects(buildAgent(js), (e) => {
       assert.ok(e instanceof CompileError);
-      assert.equal(e.hint, `install @caxton/sdk-js where the agent's imports resolve (a node_modules in ${js} or above): npm install --save-exact @caxton/sdk-js`);
+      assert.match(e.diagnostics, /left-pad/, 'the compiler\'s own message is kept');
+      assert.doesNotMatch(e.diagnostics, /caxton-js-build-/, 'paths name the author\'s files, not the build stage');
+      assert.equal(e.hint, `install left-pad into the project's own node_modules (the build sees only the project directory): cd ${js} && npm install --save-exact left-pad`);
       return true;
     });
+    // Caxton's own packages are never `npm install`ed: the hint names the SDK the build provides.
+    const wrong = project({ 'package.json': '{"main": "agent.js"}', 'agent.js': `import '@caxton/sdk-javascript';\n${JS_AGENT}` });
+    await assert.rejects(buildAgent(wrong), (e) => {
+      assert.ok(e instanceof CompileError);
+      assert.equal(e.hint, "@caxton/sdk-javascript is not a Caxton package for JavaScript agents; the SDK is '@caxton/sdk-js', which caxton build provides");
+      return true;
+    });
+  });
+
+  it('uses the SDK copy a JavaScript project pins in its own node_modules', async () => {
+    const source = `import { defineAgent, reply, PINNED_COPY } from '@caxton/sdk-js';
+export const guest = defineAgent({ onMessage(msg) { reply(msg, 'inform', PINNED_COPY); } });
+`;
+    const dir = project({ 'package.json': '{"name": "js-pinned", "type": "module", "main": "agent.js"}', 'agent.js': source });
+    // Without the pin the import cannot link: the SDK caxton carries has no PINNED_COPY.
+    await assert.rejects(buildAgent(dir), (e) => e instanceof CompileError && /PINNED_COPY/.test(e.diagnostics));
+    pinJsSdk(dir);
+    const r = await buildAgent(dir);
+    const host = new TestHost();
+    const guest = await (await loadAgent(r.artifactPath)).instantiate(host);
+    guest.init({ self: { name: 'u@p', addresses: [] }, config: [] });
+    guest.handle(blankMessage('request', { content: 'which sdk?', sender: { name: 's@p', addresses: [] } }));
+    assert.equal(host.sent[0]?.content, 'pinned');
   });
 
   it('rejects AssemblyScript agents that do not fit the world, saying how to fix them', async () => {

@@ -1,11 +1,11 @@
 /**
  * A new user's agent project: an example copied out of the repository (without its build output),
- * so `caxton build` really compiles it. A JavaScript project gets @caxton/sdk-js in its
- * node_modules — what `npm install @caxton/sdk-js` gives a user — as a link to the workspace copy.
+ * so `caxton build` really compiles it. Nothing is installed into it: the SDKs are not published,
+ * so a user's project has none, and `caxton build` provides them from its own install.
  */
-import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { EXAMPLES, ROOT } from './paths.js';
+import { EXAMPLES } from './paths.js';
 
 export async function copyExample(example: string, into: string, dirName = path.basename(example)): Promise<string> {
   const dest = path.join(into, dirName);
@@ -13,11 +13,6 @@ export async function copyExample(example: string, into: string, dirName = path.
     recursive: true,
     filter: (src) => !/[/\\](build|node_modules)$/.test(src),
   });
-  const pkg = JSON.parse(await readFile(path.join(dest, 'package.json'), 'utf8')) as { caxton?: { language?: string } };
-  if (pkg.caxton?.language !== 'assemblyscript') {
-    await mkdir(path.join(dest, 'node_modules', '@caxton'), { recursive: true });
-    await symlink(path.join(ROOT, 'sdk-js'), path.join(dest, 'node_modules', '@caxton', 'sdk-js'), 'dir');
-  }
   return dest;
 }
 

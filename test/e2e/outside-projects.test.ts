@@ -1,0 +1,83 @@
+/**
+ * An agent author's project lives in their own directory, never inside Caxton's checkout. For each
+ * language `caxton build` knows, a project copied into a fresh temporary directory (no
+ * node_modules, nothing installed into it) builds, deploys to a real `caxton serve` and answers.
+ * The SDKs are not published: `caxton build` provides them from its own install.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { caxton, show } from './support/cli.js';
+import { ROOT } from './support/paths.js';
+import { stopStragglers } from './support/processes.js';
+import { copyExample } from './support/project.js';
+import { startServe, tempDir, type Serve } from './support/serve.js';
+import { Tail } from './support/tail.js';
+
+const LANGUAGES = [
+  { language: 'assemblyscript', example: 'as-echo', name: 'outside-as' },
+  { language: 'javascript', example: 'js-echo', name: 'outside-js' },
+] as const;
+
+describe('agent projects outside the repository', () => {
+  let serve: Serve;
+  let work: string;
+  let tail: Tail;
+
+  before(async () => {
+    serve = await startServe();
+    work = await tempDir('caxton-author-');
+    assert.ok(path.relative(ROOT, work).startsWith('..'), `${work} must be outside the checkout ${ROOT}`);
+    tail = new Tail(serve, [], true);
+  });
+  after(async () => {
+    await tail?.stop().catch(() => undefined);
+    await stopStragglers();
+    await rm(work, { recursive: true, force: true });
+    if (serve.proc.running) await serve.stop();
+  });
+
+  for (const { language, example, name } of LANGUAGES) {
+    it(`the ${language} project builds, deploys and answers from its own directory`, async () => {
+      const dir = await copyExample(example, work, name);
+      assert.equal(existsSync(path.join(dir, 'node_modules')), false, 'the author installed nothing');
+
+      const built = await caxton(['build', dir, '--json']);
+      assert.equal(built.code, 0, show(built));
+      const result = JSON.parse(built.stdout) as { language: string; artifactPath: string };
+      assert.equal(result.language, language);
+      assert.equal(result.artifactPath, path.join(dir, 'build', `${example}.wasm`), 'named by its package');
+
+      const deployed = await caxton(['deploy', dir, '--name', name, ...serve.conn]);
+      assert.equal(deployed.code, 0, show(deployed));
+
+      const content = `hello ${name}`;
+      await tail.ready(
+        async (n) => {
+          const sent = await caxton(['send', name, 'request', `${content} ${n}`, '-c', `conv-${name}-${n}`, ...serve.conn]);
+          assert.equal(sent.code, 0, show(sent));
+        },
+        (t, n) => t.events().some((e) => e.message.performative === 'inform' && e.message.sender?.name === `${name}@caxton` &&
+          e.message.content === `${content} ${n}` && e.message.conversationId === `conv-${name}-${n}`),
+      );
+    });
+
+    it(`caxton sdk install puts the ${language} SDK into the project, which still builds`, async () => {
+      const dir = path.join(work, name);
+      const r = await caxton(['sdk', 'install', dir, '--json']);
+      assert.equal(r.code, 0, show(r));
+      const installed = JSON.parse(r.stdout) as { language: string; package: string; installedAt: string; replaced: boolean };
+      assert.equal(installed.language, language);
+      assert.equal(installed.replaced, false);
+      assert.equal(installed.installedAt, path.join(dir, 'node_modules', ...installed.package.split('/')));
+      assert.ok(existsSync(path.join(installed.installedAt, 'package.json')), 'the SDK\'s files are in the project');
+      assert.equal(existsSync(path.join(installed.installedAt, 'test')), false, 'without the SDK\'s own tests');
+      const again = await caxton(['sdk', 'install', dir, '--json']);
+      assert.equal((JSON.parse(again.stdout) as { replaced: boolean }).replaced, true);
+      const built = await caxton(['build', dir, '--json']);
+      assert.equal(built.code, 0, show(built));
+    });
+  }
+});
