@@ -18,13 +18,16 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const examplesDir = path.join(root, 'examples');
 const buildLib = path.join(root, 'runtime/dist/src/build/index.js');
 
-/** Directories under examples/ that hold an agent project (package.json or asconfig.json). */
+/** Files that make a directory an agent project, whatever its language (see build/project.ts). */
+const PROJECT_FILES = ['package.json', 'asconfig.json', 'caxton.json', 'Cargo.toml', 'go.mod', 'pyproject.toml', 'app.py'];
+
+/** Directories under examples/ that hold an agent project. */
 export function findExamples(dir = examplesDir, depth = 0) {
   const found = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (!entry.isDirectory() || entry.name.startsWith('.') || entry.name === 'node_modules' || entry.name === 'build') continue;
     const sub = path.join(dir, entry.name);
-    if (existsSync(path.join(sub, 'package.json')) || existsSync(path.join(sub, 'asconfig.json'))) found.push(sub);
+    if (PROJECT_FILES.some((f) => existsSync(path.join(sub, f)))) found.push(sub);
     else if (depth < 2) found.push(...findExamples(sub, depth + 1));
   }
   return found.sort();
@@ -35,8 +38,17 @@ export async function buildExamples({ force = false, filters = [], log = (line) 
   if (!existsSync(buildLib)) {
     throw Object.assign(new Error(`${path.relative(root, buildLib)} is missing`), { hint: 'compile the runtime first: npx tsc -b runtime' });
   }
-  const { buildAgent } = await import(pathToFileURL(buildLib).href);
+  const { buildAgent, detectProject, ensureToolchain } = await import(pathToFileURL(buildLib).href);
   const selected = findExamples().filter((d) => filters.length === 0 || filters.some((f) => path.relative(root, d).includes(f)));
+  // Install (once, cached) the toolchain of every language among the selected examples first, so
+  // a fresh machine builds them all; a toolchain that cannot be installed fails the build here.
+  const languages = [...new Set(selected.map((d) => detectProject(d).language))];
+  for (const language of languages) {
+    const status = await ensureToolchain(language, (line) => log(`toolchain ${language}: ${line}`));
+    if (!['assemblyscript', 'javascript'].includes(language)) {
+      log(`toolchain   ${language.padEnd(14)} ${Object.entries(status.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    }
+  }
   const index = {};
   const failures = [];
   for (const dir of selected) {

@@ -15,6 +15,7 @@ import { deployCommand, upgradeCommand } from './commands/deploy.js';
 import { logsCommand } from './commands/logs.js';
 import { sendCommand } from './commands/send.js';
 import { sdkCommand } from './commands/sdk.js';
+import { toolchainCommand } from './commands/toolchain.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
@@ -77,6 +78,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(stopCommand(env))
     .command(statusCommand(env))
     .command(sdkCommand(env))
+    .command(toolchainCommand(env))
     .completion('completion', 'Print a bash/zsh completion script (caxton completion >> ~/.bashrc)')
     .example('$0 serve', 'run a node with on-disk storage in ./.caxton')
     .example('$0 deploy examples/as-echo --name echo', 'build and deploy an agent')

@@ -31,10 +31,15 @@ async function buildLibrary(): Promise<BuildModule> {
   return import('@caxton/runtime/build/index.js');
 }
 
-export async function buildProject(ctx: CommandContext, dir: string, opts: { optimize?: boolean; outDir?: string } = {}) {
-  const { buildAgent } = await buildLibrary();
+export async function buildProject(ctx: CommandContext, dir: string, opts: { optimize?: boolean; outDir?: string; language?: string } = {}) {
+  const { buildAgent, AGENT_LANGUAGES } = await buildLibrary();
+  const language = opts.language === undefined ? undefined : AGENT_LANGUAGES.find((l) => l === opts.language);
+  if (opts.language !== undefined && language === undefined) {
+    throw new UsageError(`--lang ${opts.language} is not a language caxton builds`, `choose from ${AGENT_LANGUAGES.join(', ')}`);
+  }
   return buildAgent(dir, {
     reuse: true,
+    ...(language ? { language } : {}),
     ...(opts.optimize === undefined ? {} : { optimize: opts.optimize }),
     ...(opts.outDir ? { outDir: path.resolve(ctx.io.cwd, opts.outDir) } : {}),
     // Build steps go to stderr so `caxton deploy --json` output stays parseable.

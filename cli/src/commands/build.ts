@@ -7,21 +7,23 @@ import type { GlobalArgs } from '../context.js';
 import { renderFields } from '../format/table.js';
 import { formatBytes, formatDuration } from '../format/units.js';
 
-type Args = GlobalArgs & { dir: string; outDir?: string; debug: boolean };
+type Args = GlobalArgs & { dir: string; outDir?: string; debug: boolean; lang?: string };
 
 export function buildCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'build [dir]',
-    describe: 'Build an agent project (AssemblyScript or JavaScript) into a WebAssembly component',
+    describe: 'Build an agent project into a WebAssembly component (the language is detected from the project, or --lang)',
     builder: (y) => y
       .positional('dir', { type: 'string', default: '.', describe: 'The agent project directory' })
       .option('out-dir', { type: 'string', describe: 'Where to write the artifact; default <dir>/build' })
       .option('debug', { type: 'boolean', default: false, describe: 'Keep names and assertions (no optimisation)' })
+      .option('lang', { type: 'string', describe: 'Build as this language instead of detecting it (assemblyscript, javascript, rust, c, go, python)' })
       .example('$0 build examples/as-echo', 'writes examples/as-echo/build/<name>.wasm and .sha256')
       .example('$0 build --json', 'artifact path and sha256 for scripts'),
     handler: action<Args>(env, async (ctx, argv) => {
       const result = await buildProject(ctx, path.resolve(ctx.io.cwd, argv.dir), {
         optimize: !argv.debug,
+        ...(argv.lang ? { language: argv.lang } : {}),
         ...(argv.outDir ? { outDir: argv.outDir } : {}),
       });
       if (ctx.args.json) {

@@ -66,3 +66,13 @@ export class ComponentizeError extends BuildError {
     });
   }
 }
+
+/** The project is in a language this caxton detects but cannot build (yet). */
+export class LanguageNotBuildableError extends BuildError {
+  constructor(dir: string, language: string) {
+    super('build.language-unsupported', `${dir} is a ${language} agent project, which this caxton cannot build`, {
+      context: { dir, language },
+      hint: 'see `caxton build --help` for the languages this version builds',
+    });
+  }
+}

@@ -4,11 +4,12 @@
  * `.sha256` beside it. `caxton build` and scripts/build-examples.mjs call `buildAgent`.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { artifactPaths, reusableArtifact, writeArtifact } from './artifact.js';
-import { chooseRuntime, compileAssemblyScript, loadAssemblyScript, resolveAssemblyScript } from './assemblyscript.js';
-import { checkCoreModule, loadJco, makeComponent, resolveJco } from './component.js';
-import { compileJavaScript, loadJavaScript } from './javascript.js';
+import { LanguageNotBuildableError } from './errors.js';
+import { LANGUAGE_BUILDERS, type BuildContext, type BuildStep } from './languages/index.js';
 import { detectProject, type AgentLanguage, type AgentProject } from './project.js';
 import { sourceHash } from './source-hash.js';
 import { defaultToolchainDirs } from './toolchain.js';
@@ -18,17 +19,17 @@ export { detectProject, AGENT_LANGUAGES } from './project.js';
 export type { AgentLanguage, AgentProject, CaxtonManifest } from './project.js';
 export {
   BuildError, UnknownProjectLayoutError, ToolchainMissingError, CompileError, InvalidAgentError, ComponentizeError,
+  LanguageNotBuildableError,
 } from './errors.js';
 export { artifactPaths, sha256Hex } from './artifact.js';
 export type { BuildManifest } from './artifact.js';
 export { defaultWitPath } from './wit.js';
 export { installSdk } from './sdk-install.js';
+export { TOOLCHAINS, toolchainFor, ensureToolchain } from './toolchains/index.js';
+export type { Toolchain, ToolchainStatus } from './toolchains/index.js';
 export type { SdkInstallResult } from './sdk-install.js';
 
-/** SDK subdirectories that never end up in an agent (its tests and benchmarks). */
-const SDK_NON_SOURCES = ['test', 'bench'];
-
-export type BuildStep = 'detect' | 'toolchain' | 'compile' | 'componentize' | 'write' | 'reuse';
+export type { BuildStep } from './languages/index.js';
 
 export interface BuildProgress {
   step: BuildStep;
@@ -48,6 +49,8 @@ export interface BuildOptions {
   reuse?: boolean;
   /** Directories whose node_modules provide compilers and SDKs; default [dir, the Caxton install]. */
   toolchainDirs?: string[];
+  /** Build the project as this language instead of detecting it (`caxton build --lang`). */
+  language?: AgentLanguage;
   /** Called at the start of each step (compiling a QuickJS agent takes about a second). */
   onProgress?: (event: BuildProgress) => void;
 }
@@ -69,62 +72,45 @@ export async function buildAgent(dir: string, opts: BuildOptions = {}): Promise<
     opts.onProgress?.({ step, message, elapsedMs: performance.now() - started });
 
   progress('detect', `inspecting ${dir}`);
-  const project = detectProject(dir);
+  const project = detectProject(dir, opts.language);
+  const builder = LANGUAGE_BUILDERS[project.language];
+  if (builder === undefined) throw new LanguageNotBuildableError(project.dir, project.language);
   const outDir = path.resolve(opts.outDir ?? path.join(project.dir, 'build'));
   const witPath = project.manifest.wit
     ? path.resolve(project.dir, project.manifest.wit)
     : path.resolve(opts.witPath ?? defaultWitPath());
   const world = project.manifest.world ?? AGENT_WORLD;
-  const toolchainDirs = opts.toolchainDirs ?? defaultToolchainDirs(project.dir);
   const optimize = opts.optimize ?? true;
-  const wasi = project.manifest.wasi === true;
-
-  progress('toolchain', `loading the ${project.language} toolchain`);
-  const finish = async (component: Uint8Array, hash: string, toolchain: Record<string, string>): Promise<BuildResult> => {
-    progress('write', `writing ${project.name}.wasm (${component.byteLength} bytes)`);
-    const m = await writeArtifact(outDir, { name: project.name, language: project.language, sourceHash: hash, toolchain }, component);
-    return result(project, outDir, m.sha256, m.bytes, started, false);
+  const scratch: string[] = [];
+  const ctx: BuildContext = {
+    project, witPath, world, optimize, outDir, progress,
+    wasi: project.manifest.wasi === true,
+    toolchainDirs: opts.toolchainDirs ?? defaultToolchainDirs(project.dir),
+    scratchDir: async () => {
+      const d = await mkdtemp(path.join(tmpdir(), `caxton-build-${project.language}-`));
+      scratch.push(d);
+      return d;
+    },
   };
-
-  if (project.language === 'assemblyscript') {
-    // Versions and the source hash come from package.json files; the compiler and jco (about a
-    // second to import) are loaded only when there is something to build.
-    const jcoPackage = resolveJco(toolchainDirs);
-    const packages = resolveAssemblyScript(toolchainDirs);
-    const toolchain = { assemblyscript: packages.compiler.version, sdk: packages.sdk.version, jco: jcoPackage.version };
+  try {
+    progress('toolchain', `loading the ${project.language} toolchain`);
+    const plan = await builder.plan(ctx);
     const hash = sourceHash({
-      trees: [project.dir, { dir: packages.sdk.dir, skip: SDK_NON_SOURCES }],
+      trees: [project.dir, ...plan.trees],
       files: witFiles(witPath),
-      settings: { toolchain, optimize, wasi, world, runtime: chooseRuntime(project), outDir: path.relative(project.dir, outDir) },
+      settings: { ...plan.settings, toolchain: plan.toolchain, world, outDir: path.relative(project.dir, outDir) },
     });
-    const reused = opts.reuse ? reuse(project, outDir, hash, started, progress) : undefined;
-    if (reused) return reused;
-    const jco = await loadJco(toolchainDirs);
-    const tc = await loadAssemblyScript(toolchainDirs);
-    progress('compile', `asc ${project.entries.join(' ')}`);
-    const core = await compileAssemblyScript(project, tc, { optimize });
-    checkCoreModule(project.dir, core, {
-      requiredExports: tc.requiredExports,
-      allowWasi: wasi,
-      exportHint: 'end the entry file with `export * from "@caxton/sdk-assemblyscript/exports";` and call register(new MyAgent())',
-    });
-    progress('componentize', 'jco embed (utf16) + jco new');
-    const component = await makeComponent(project.dir, jco.api, core, { witPath, world, stringEncoding: 'utf16', wasiReactor: wasi });
-    return finish(component, hash, toolchain);
+    if (opts.reuse) {
+      const reused = reuse(project, outDir, hash, started, progress);
+      if (reused) return reused;
+    }
+    const component = await plan.compile();
+    progress('write', `writing ${project.name}.wasm (${component.byteLength} bytes)`);
+    const m = await writeArtifact(outDir, { name: project.name, language: project.language, sourceHash: hash, toolchain: plan.toolchain }, component);
+    return result(project, outDir, m.sha256, m.bytes, started, false);
+  } finally {
+    await Promise.all(scratch.map((d) => rm(d, { recursive: true, force: true })));
   }
-
-  const tc = await loadJavaScript(toolchainDirs);
-  const toolchain = { 'componentize-qjs': tc.compiler.version, sdk: tc.sdk.version };
-  const hash = sourceHash({
-    trees: [project.dir, { dir: tc.sdk.dir, skip: SDK_NON_SOURCES }],
-    files: witFiles(witPath),
-    settings: { toolchain, wasi, world, entry: project.entries, outDir: path.relative(project.dir, outDir) },
-  });
-  const reused = opts.reuse ? reuse(project, outDir, hash, started, progress) : undefined;
-  if (reused) return reused;
-  progress('compile', `componentize-qjs ${project.entries[0] ?? ''} (QuickJS, sync, ${wasi ? 'with WASI' : 'WASI stubbed'})`);
-  const component = await compileJavaScript(project, tc, { witPath, world, wasi });
-  return finish(component, hash, toolchain);
 }
 
 /** The WIT files that define the world: the file itself, or every .wit file of a WIT directory. */

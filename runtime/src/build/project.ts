@@ -1,14 +1,24 @@
 /**
- * Recognising what kind of agent project a directory holds. Explicit beats implicit:
- * `package.json` "caxton": {"language": …} wins; otherwise asconfig.json or assembly/index.ts means
- * AssemblyScript, and a package.json with a JavaScript entry means JavaScript.
+ * Recognising what kind of agent project a directory holds. Explicit beats implicit: the caller's
+ * language (`caxton build --lang`), then `"caxton": {"language": …}` in package.json or a
+ * `caxton.json` manifest; otherwise the project's own files say it — asconfig.json or
+ * assembly/index.ts (AssemblyScript), Cargo.toml (Rust), go.mod (Go), pyproject.toml or app.py
+ * (Python), package.json (JavaScript). C has no project file of its own, so a C agent says so in
+ * `caxton.json`: {"language": "c", "sources": ["src/agent.c"]}.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BuildError, UnknownProjectLayoutError } from './errors.js';
 
-export type AgentLanguage = 'assemblyscript' | 'javascript';
-export const AGENT_LANGUAGES: readonly AgentLanguage[] = ['assemblyscript', 'javascript'];
+export type AgentLanguage = 'assemblyscript' | 'javascript' | 'rust' | 'c' | 'go' | 'python';
+export const AGENT_LANGUAGES: readonly AgentLanguage[] = ['assemblyscript', 'javascript', 'rust', 'c', 'go', 'python'];
+
+/** The file that marks a project of each language that has one (checked in this order). */
+const MARKER_FILES: ReadonlyArray<[AgentLanguage, string[]]> = [
+  ['rust', ['Cargo.toml']],
+  ['go', ['go.mod']],
+  ['python', ['pyproject.toml', 'app.py']],
+];
 
 /** The `"caxton"` section an agent's package.json may carry. */
 export interface CaxtonManifest {
@@ -31,6 +41,8 @@ export interface CaxtonManifest {
    */
   wit?: string;
   world?: string;
+  /** Source files to compile (C; relative to the project). Default: every .c file under src/. */
+  sources?: string[];
 }
 
 export interface AgentProject {
@@ -64,14 +76,14 @@ function readJson<T>(file: string): T {
   }
 }
 
-function artifactName(pkg: PackageJson | undefined, dir: string): string {
-  const raw = pkg?.caxton?.name ?? pkg?.name?.replace(/^@[^/]+\//, '') ?? path.basename(dir);
+function artifactName(pkg: PackageJson | undefined, dir: string, manifest: CaxtonManifest): string {
+  const raw = manifest.name ?? pkg?.name?.replace(/^@[^/]+\//, '') ?? path.basename(dir);
   return raw.replace(/[^A-Za-z0-9._-]/g, '-');
 }
 
 const JS_ENTRY_CANDIDATES = ['src/agent.js', 'src/index.js', 'agent.js', 'index.js'];
 
-export function detectProject(dirArg: string): AgentProject {
+export function detectProject(dirArg: string, language?: AgentLanguage): AgentProject {
   const dir = path.resolve(dirArg);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new BuildError('build.not-a-directory', `${dir} is not a directory`, {
@@ -81,12 +93,17 @@ export function detectProject(dirArg: string): AgentProject {
   }
   const pkgPath = path.join(dir, 'package.json');
   const pkg = existsSync(pkgPath) ? readJson<PackageJson>(pkgPath) : undefined;
-  const manifest: CaxtonManifest = pkg?.caxton ?? {};
-  const name = artifactName(pkg, dir);
+  const caxtonJsonPath = path.join(dir, 'caxton.json');
+  const caxtonJson = existsSync(caxtonJsonPath) ? readJson<CaxtonManifest>(caxtonJsonPath) : undefined;
+  const manifest: CaxtonManifest = { ...(pkg?.caxton ?? {}), ...(caxtonJson ?? {}), ...(language ? { language } : {}) };
+  const name = artifactName(pkg, dir, manifest);
 
   if (manifest.language !== undefined && !AGENT_LANGUAGES.includes(manifest.language)) {
-    throw new UnknownProjectLayoutError(dir, `package.json "caxton.language" is "${String(manifest.language)}", not one of ${AGENT_LANGUAGES.join(', ')}`);
+    const where = language ? '--lang' : caxtonJson?.language !== undefined ? 'caxton.json "language"' : 'package.json "caxton.language"';
+    throw new UnknownProjectLayoutError(dir, `${where} is "${String(manifest.language)}", not one of ${AGENT_LANGUAGES.join(', ')}`);
   }
+  const native = detectNative(dir, name, manifest);
+  if (native) return native;
 
   const asconfig = path.join(dir, 'asconfig.json');
   const hasAsconfig = existsSync(asconfig);
@@ -115,7 +132,53 @@ export function detectProject(dirArg: string): AgentProject {
     return { dir, language: 'javascript', name, entries: [entry], manifest };
   }
 
-  throw new UnknownProjectLayoutError(dir, 'found neither package.json, asconfig.json nor assembly/index.ts');
+  throw new UnknownProjectLayoutError(dir,
+    'found no project file: package.json, asconfig.json, assembly/index.ts, Cargo.toml, go.mod, pyproject.toml, app.py or caxton.json');
+}
+
+/** Rust, C, Go and Python projects: explicit language first, then the language's marker file. */
+function detectNative(dir: string, name: string, manifest: CaxtonManifest): AgentProject | undefined {
+  const explicit = manifest.language;
+  let language: AgentLanguage | undefined;
+  if (explicit === 'rust' || explicit === 'c' || explicit === 'go' || explicit === 'python') language = explicit;
+  else if (explicit === undefined && !existsSync(path.join(dir, 'asconfig.json')) && !existsSync(path.join(dir, 'assembly', 'index.ts'))) {
+    language = MARKER_FILES.find(([, files]) => files.some((f) => existsSync(path.join(dir, f))))?.[0];
+  }
+  if (language === undefined) return undefined;
+  const entries = nativeEntries(dir, language, manifest);
+  return { dir, language, name, entries, manifest };
+}
+
+function nativeEntries(dir: string, language: AgentLanguage, manifest: CaxtonManifest): string[] {
+  switch (language) {
+    case 'rust':
+      requireFile(dir, 'Cargo.toml');
+      return [manifest.entry ?? 'src/lib.rs'].map((e) => (requireFile(dir, e), e));
+    case 'go':
+      requireFile(dir, 'go.mod');
+      return [manifest.entry ?? '.'];
+    case 'python': {
+      const entry = manifest.entry ?? 'app.py';
+      requireFile(dir, entry);
+      return [entry];
+    }
+    case 'c': {
+      const sources = manifest.sources ?? listCSources(dir);
+      if (sources.length === 0) {
+        throw new UnknownProjectLayoutError(dir, 'a C agent needs sources: list them in caxton.json "sources", or put .c files under src/');
+      }
+      for (const src of sources) requireFile(dir, src);
+      return sources;
+    }
+    default:
+      return [];
+  }
+}
+
+function listCSources(dir: string): string[] {
+  const src = path.join(dir, 'src');
+  if (!existsSync(src)) return [];
+  return readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.c')).sort().map((f) => path.join('src', f));
 }
 
 function requireFile(dir: string, rel: string): void {

@@ -8,11 +8,13 @@ import { existsSync, realpathSync } from 'node:fs';
 import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AS_SDK_PACKAGE } from './assemblyscript.js';
+import { BuildError } from './errors.js';
 import { JS_SDK_PACKAGE } from './javascript.js';
 import { detectProject, type AgentLanguage } from './project.js';
 import { requirePackage, runtimePackageDir } from './toolchain.js';
 
-const SDK_PACKAGES: Record<AgentLanguage, string> = {
+/** Languages whose SDK is an npm package installed into node_modules. */
+const SDK_PACKAGES: Partial<Record<AgentLanguage, string>> = {
   assemblyscript: AS_SDK_PACKAGE,
   javascript: JS_SDK_PACKAGE,
 };
@@ -32,6 +34,12 @@ export interface SdkInstallResult {
 export async function installSdk(dir: string): Promise<SdkInstallResult> {
   const project = detectProject(dir);
   const name = SDK_PACKAGES[project.language];
+  if (name === undefined) {
+    throw new BuildError('build.sdk-install-unsupported', `caxton sdk install does not know where a ${project.language} project keeps its SDK`, {
+      context: { dir: project.dir, language: project.language },
+      hint: 'caxton build provides the SDK itself; see docs/writing-agents.md for this language',
+    });
+  }
   const sdk = requirePackage(name, [runtimePackageDir()], `installing the ${project.language} SDK`);
   const source = realpathSync(sdk.dir);
   const target = path.join(project.dir, 'node_modules', ...name.split('/'));

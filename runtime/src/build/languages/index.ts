@@ -1,0 +1,15 @@
+/**
+ * The languages `caxton build` knows, by the language name a project is detected as. A language
+ * whose builder is not registered here is refused by detectProject's caller with a typed error.
+ */
+import type { AgentLanguage } from '../project.js';
+import { assemblyScriptBuilder } from './assemblyscript.js';
+import { javaScriptBuilder } from './javascript.js';
+import type { LanguageBuilder } from './language.js';
+
+export const LANGUAGE_BUILDERS: Partial<Record<AgentLanguage, LanguageBuilder>> = {
+  assemblyscript: assemblyScriptBuilder,
+  javascript: javaScriptBuilder,
+};
+
+export type { BuildContext, BuildStep, LanguageBuilder, LanguagePlan } from './language.js';

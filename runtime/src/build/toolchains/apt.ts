@@ -1,0 +1,45 @@
+/**
+ * Debian packages as toolchain parts (Rust's and C's wasm targets come from Debian: rustup's
+ * rustc cannot fetch a wasm target here). Installing needs root; without it the error names the
+ * exact apt-get command to run.
+ */
+import { BuildError } from '../errors.js';
+import { runTool, type RunResult } from './run.js';
+import type { ToolchainLog } from './toolchain.js';
+
+export async function aptInstall(packages: readonly string[], log: ToolchainLog): Promise<void> {
+  const command = `apt-get install -y --no-install-recommends ${packages.join(' ')}`;
+  if (process.getuid?.() !== 0) {
+    throw new BuildError('build.toolchain-install-needs-root', `installing ${packages.join(', ')} needs root`, {
+      context: { packages: [...packages] },
+      hint: `run: sudo ${command}`,
+    });
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = (): Promise<RunResult> =>
+    runTool('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { env, onLine: (l) => log(`  apt: ${l}`) });
+  log(`apt-get install ${packages.join(' ')}`);
+  let r = await install();
+  if (r.code !== 0) {
+    // Package lists may be missing or stale on a fresh machine: refresh once, then retry.
+    log('apt-get install failed; running apt-get update and retrying');
+    await runTool('apt-get', ['update'], { env, onLine: (l) => log(`  apt: ${l}`) });
+    r = await install();
+  }
+  if (r.code !== 0) {
+    throw new BuildError('build.toolchain-install-failed', `apt-get could not install ${packages.join(', ')}`, {
+      context: { packages: [...packages], output: r.stderr.split('\n').slice(-15).join('\n') },
+      hint: `run \`${command}\` yourself to see why (apt-get said: ${r.stderr.trim().split('\n').pop() ?? 'nothing'})`,
+    });
+  }
+}
+
+/** Whether every package is installed (dpkg's own record; cheap). */
+export async function aptInstalled(packages: readonly string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const p of packages) {
+    const r = await runTool('dpkg-query', ['-W', '-f=${Status}', p]);
+    if (r.code !== 0 || !r.stdout.includes('install ok installed')) missing.push(p);
+  }
+  return missing;
+}
