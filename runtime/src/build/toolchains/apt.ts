@@ -17,13 +17,13 @@ export async function aptInstall(packages: readonly string[], log: ToolchainLog)
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const install = (): Promise<RunResult> =>
-    runTool('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { env, onLine: (l) => log(`  apt: ${l}`) });
+    runTool('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', ...packages], { env, onLine: (l) => log(`  apt: ${l}`) });
   log(`apt-get install ${packages.join(' ')}`);
   let r = await install();
   if (r.code !== 0) {
     // Package lists may be missing or stale on a fresh machine: refresh once, then retry.
     log('apt-get install failed; running apt-get update and retrying');
-    await runTool('apt-get', ['update'], { env, onLine: (l) => log(`  apt: ${l}`) });
+    await runTool('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update'], { env, onLine: (l) => log(`  apt: ${l}`) });
     r = await install();
   }
   if (r.code !== 0) {
