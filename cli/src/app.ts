@@ -14,6 +14,7 @@ import { buildCommand } from './commands/build.js';
 import { deployCommand, upgradeCommand } from './commands/deploy.js';
 import { logsCommand } from './commands/logs.js';
 import { sendCommand } from './commands/send.js';
+import { newCommand } from './commands/new.js';
 import { sdkCommand } from './commands/sdk.js';
 import { toolchainCommand } from './commands/toolchain.js';
 import { serveCommand } from './commands/serve.js';
@@ -68,6 +69,7 @@ export function buildParser(env: AppEnv): Argv {
   const y = globalOptions(yargs().scriptName('caxton'), env.io)
     .usage('$0 <command> [options]\n\nManage a Caxton runtime: WebAssembly agents talking FIPA ACL.')
     .command(serveCommand(env))
+    .command(newCommand(env))
     .command(buildCommand(env))
     .command(deployCommand(env))
     .command(upgradeCommand(env))

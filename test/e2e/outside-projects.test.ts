@@ -21,6 +21,19 @@ const LANGUAGES = [
   { language: 'javascript', example: 'js-echo', name: 'outside-js' },
 ] as const;
 
+/** Sends requests until the agent's echo shows on the tail (the first also proves the tail is live). */
+async function expectEcho(tail: Tail, serve: Serve, name: string): Promise<void> {
+  const content = `hello ${name}`;
+  await tail.ready(
+    async (n) => {
+      const sent = await caxton(['send', name, 'request', `${content} ${n}`, '-c', `conv-${name}-${n}`, ...serve.conn]);
+      assert.equal(sent.code, 0, show(sent));
+    },
+    (t, n) => t.events().some((e) => e.message.performative === 'inform' && e.message.sender?.name === `${name}@caxton` &&
+      e.message.content === `${content} ${n}` && e.message.conversationId === `conv-${name}-${n}`),
+  );
+}
+
 describe('agent projects outside the repository', () => {
   let serve: Serve;
   let work: string;
@@ -32,6 +45,24 @@ describe('agent projects outside the repository', () => {
     assert.ok(path.relative(ROOT, work).startsWith('..'), `${work} must be outside the checkout ${ROOT}`);
     tail = new Tail(serve, [], true);
   });
+  it('caxton new scaffolds a project in every language with a template, which deploys and answers as it is', async () => {
+    const list = await caxton(['new', '--help']);
+    assert.equal(list.code, 0, show(list));
+    const { scaffoldLanguages } = await import('@caxton/runtime/build/index.js');
+    const languages = scaffoldLanguages();
+    for (const expected of LANGUAGES.map((l) => l.language)) assert.ok(languages.includes(expected), `a template for ${expected}`);
+    for (const language of languages) {
+      const name = `new-${language}`;
+      const dir = path.join(work, 'scaffolds', name);
+      const created = await caxton(['new', language, dir, '--json']);
+      assert.equal(created.code, 0, show(created));
+      assert.equal((JSON.parse(created.stdout) as { name: string }).name, name);
+      const deployed = await caxton(['deploy', dir, '--name', name, ...serve.conn]);
+      assert.equal(deployed.code, 0, show(deployed));
+      await expectEcho(tail, serve, name);
+    }
+  });
+
   after(async () => {
     await tail?.stop().catch(() => undefined);
     await stopStragglers();
@@ -53,15 +84,7 @@ describe('agent projects outside the repository', () => {
       const deployed = await caxton(['deploy', dir, '--name', name, ...serve.conn]);
       assert.equal(deployed.code, 0, show(deployed));
 
-      const content = `hello ${name}`;
-      await tail.ready(
-        async (n) => {
-          const sent = await caxton(['send', name, 'request', `${content} ${n}`, '-c', `conv-${name}-${n}`, ...serve.conn]);
-          assert.equal(sent.code, 0, show(sent));
-        },
-        (t, n) => t.events().some((e) => e.message.performative === 'inform' && e.message.sender?.name === `${name}@caxton` &&
-          e.message.content === `${content} ${n}` && e.message.conversationId === `conv-${name}-${n}`),
-      );
+      await expectEcho(tail, serve, name);
     });
 
     it(`caxton sdk install puts the ${language} SDK into the project, which still builds`, async () => {

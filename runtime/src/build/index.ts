@@ -25,6 +25,8 @@ export { artifactPaths, sha256Hex } from './artifact.js';
 export type { BuildManifest } from './artifact.js';
 export { defaultWitPath } from './wit.js';
 export { installSdk } from './sdk-install.js';
+export { scaffoldAgent, scaffoldLanguages } from './scaffold.js';
+export type { ScaffoldResult } from './scaffold.js';
 export { TOOLCHAINS, toolchainFor, ensureToolchain } from './toolchains/index.js';
 export type { Toolchain, ToolchainStatus } from './toolchains/index.js';
 export type { SdkInstallResult } from './sdk-install.js';
