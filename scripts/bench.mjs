@@ -23,6 +23,17 @@ if (!existsSync(script)) {
   process.exit(64);
 }
 
+// Every benchmark runs on the example agents: build them first (idempotent and quick when up to
+// date), so a fresh clone can run any benchmark without `npm test` having run before.
+const built = await new Promise((resolve) => {
+  const b = spawn(process.execPath, [path.join(root, 'scripts', 'build-examples.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  b.on('close', resolve);
+});
+if (built !== 0) {
+  console.error('building the example agents failed (see above); the benchmark needs them');
+  process.exit(1);
+}
+
 const child = spawn(process.execPath, ['--expose-gc', '--experimental-wasm-extended-const', script, ...args], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,0 +1,183 @@
+/**
+ * One row per agent language (`npm run bench -- languages`): the echo example of each language
+ * (examples/<prefix>-echo, built first by scripts/build-examples.mjs) measured the same way —
+ *
+ * - component_bytes: the built component;
+ * - cold_build_ms: `buildAgent` on a fresh copy of the project (no reuse), toolchain installed;
+ * - prepare_ms: Engine.loadArtifact on an empty cache (decode, check, transpile, instrument, compile);
+ * - instantiate_p50_us: a fresh instance + init from the cached artifact;
+ * - handle_p50_us: one metered echo message, in-thread;
+ * - rss_per_agent_kib: idle agents in a child process, RSS growth per agent;
+ * - fuel_per_message: the echo's fuel (identical across runs: metering is deterministic).
+ *
+ * A language whose example is not built is reported on stderr and left out, never guessed.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildAgent } from '@caxton/runtime/build/index.js';
+import type { Work } from '@caxton/runtime/sandbox/index.js';
+import { AgentSandbox, Engine, Sandbox } from '@caxton/runtime/sandbox/index.js';
+import type { BenchResult } from './lib-output.js';
+import { percentile, report } from './lib-output.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+const LANGUAGES: ReadonlyArray<{ language: string; example: string }> = [
+  { language: 'assemblyscript', example: 'as-echo' },
+  { language: 'javascript', example: 'js-echo' },
+  { language: 'rust', example: 'rust-echo' },
+  { language: 'c', example: 'c-echo' },
+  { language: 'go', example: 'go-echo' },
+  { language: 'python', example: 'python-echo' },
+];
+const TARGETS: Record<string, Partial<Record<string, string>>> = {
+  rust: { instantiate_p50_us: '<= 200', handle_p50_us: '<= 5', rss_per_agent_kib: '<= 256' },
+  c: { instantiate_p50_us: '<= 200', handle_p50_us: '<= 5', rss_per_agent_kib: '<= 256' },
+};
+
+const env = { directory: () => ({ version: 0, byType: {} }), clock: Date.now, newId: () => 'bench-id' };
+
+function echoWork(agent: string, i: number): Work {
+  return {
+    kind: 'message', id: `d${i}`, agent, messageId: `m${i}`,
+    message: { performative: 'request', sender: { name: 'bench@test' }, receivers: [{ name: agent }], content: 'hello', replyWith: `r${i}`, conversationId: 'c1' },
+  };
+}
+
+function artifactOf(example: string): string | undefined {
+  const dir = join(ROOT, 'examples', example, 'build');
+  if (!existsSync(dir)) return undefined;
+  const index = join(ROOT, 'examples', 'build', 'index.json');
+  if (existsSync(index)) {
+    const entry = (JSON.parse(readFileSync(index, 'utf8')) as Record<string, { artifact: string }>)[example];
+    if (entry) return join(ROOT, entry.artifact);
+  }
+  return undefined;
+}
+
+/** Idle agents in a child process (a clean heap): RSS growth per agent. */
+async function rssChild(artifactPath: string, count: number): Promise<void> {
+  const bytes = new Uint8Array(readFileSync(artifactPath));
+  const cache = mkdtempSync(join(tmpdir(), 'caxton-bench-lang-rss-'));
+  try {
+    const sandbox = new Sandbox({ engine: new Engine({ cacheDir: cache }) });
+    const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+    await sandbox.deploy({ name: 'warm@bench', artifact: bytes });
+    gc();
+    const before = process.memoryUsage().rss;
+    for (let i = 0; i < count; i++) await sandbox.deploy({ name: `idle-${i}@bench`, artifact: bytes });
+    gc();
+    const after = process.memoryUsage().rss;
+    const probe = sandbox.run(echoWork(`idle-${count - 1}@bench`, 1));
+    process.stdout.write(`${JSON.stringify({ rssKiB: (after - before) / count / 1024, ok: probe.status })}\n`);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+}
+
+function child(args: string[], timeoutMs: number): Promise<Record<string, number | string>> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--expose-gc', '--experimental-wasm-extended-const', SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let buf = '';
+    p.stdout.on('data', (d) => (buf += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(buf.trim().split('\n').pop() ?? '') as Record<string, number | string>);
+      } catch {
+        reject(new Error(`child ${args.join(' ')} exited ${code} without a result: ${buf.slice(-300)}`));
+      }
+    });
+  });
+}
+
+async function measure(language: string, example: string, artifactPath: string): Promise<BenchResult[]> {
+  const rows: BenchResult[] = [];
+  const row = (metric: string, value: number, unit: string, note?: string): void => {
+    const target = TARGETS[language]?.[metric];
+    rows.push({ bench: 'languages', metric: `${language}.${metric}`, value, unit, ...(target ? { target } : {}), ...(note ? { note } : {}) });
+  };
+  const bytes = new Uint8Array(readFileSync(artifactPath));
+  row('component_bytes', bytes.length, 'B', `examples/${example}`);
+
+  const copy = mkdtempSync(join(tmpdir(), `caxton-bench-lang-${language}-`));
+  try {
+    cpSync(join(ROOT, 'examples', example), join(copy, example), { recursive: true, filter: (s) => !/[/\\](build|node_modules|target|\.caxton)$/.test(s) });
+    const t = performance.now();
+    await buildAgent(join(copy, example), { reuse: false });
+    row('cold_build_ms', Math.round(performance.now() - t), 'ms', 'a fresh copy of the project, toolchain installed, no reuse');
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+
+  const cache = mkdtempSync(join(tmpdir(), 'caxton-bench-lang-cache-'));
+  try {
+    const engine = new Engine({ cacheDir: cache });
+    let t = performance.now();
+    const artifact = await engine.loadArtifact(bytes);
+    row('prepare_ms', Math.round(performance.now() - t), 'ms', `${artifact.manifest.path} path; empty cache`);
+    const n = artifact.manifest.path === 'direct' ? 2000 : 100;
+    const samples: number[] = [];
+    for (let i = 0; i < n; i++) {
+      t = performance.now();
+      const a = new AgentSandbox({ name: `inst-${i}@bench`, artifact }, env);
+      a.start();
+      samples.push((performance.now() - t) * 1000);
+      a.stop();
+    }
+    row('instantiate_p50_us', Number(percentile(samples.slice(Math.floor(n / 10)), 50).toFixed(1)), 'us', 'instance + init from the cached artifact');
+
+    const sandbox = new Sandbox({ engine });
+    await sandbox.deploy({ name: 'echo@bench', artifact: bytes });
+    const calls = artifact.manifest.path === 'direct' ? 20_000 : 2_000;
+    const handle: number[] = [];
+    const fuel: number[] = [];
+    for (let i = 0; i < calls * 1.2; i++) {
+      t = performance.now();
+      const r = sandbox.run(echoWork('echo@bench', i));
+      if (i >= calls * 0.2) handle.push((performance.now() - t) * 1000);
+      if (r.status !== 'ok') throw new Error(`${language} echo answered ${r.status}: ${JSON.stringify(r).slice(0, 300)}`);
+      fuel.push(r.fuelUsed);
+    }
+    row('handle_p50_us', Number(percentile(handle, 50).toFixed(2)), 'us', `metered echo, in-thread; p99 ${percentile(handle, 99).toFixed(1)} us`);
+    // Per message, fuel is deterministic across runs (tests prove it); within one instance it
+    // varies with the guest's own housekeeping (a GC every so many messages), hence p50 and max.
+    row('fuel_per_message_p50', percentile(fuel, 50), 'fuel', `max ${Math.max(...fuel)} (the guest's periodic housekeeping)`);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+  const count = bytes.length > 4_000_000 ? 20 : bytes.length > 500_000 ? 200 : 2000;
+  const r = await child(['--child', 'rss', artifactPath, String(count)], 300_000);
+  row('rss_per_agent_kib', Number(Number(r['rssKiB']).toFixed(1)), 'KiB', `${count} idle agents in one process; the last answers: ${r['ok']}`);
+  return rows;
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const out: BenchResult[] = [];
+  for (const { language, example } of LANGUAGES) {
+    const artifact = artifactOf(example);
+    if (!artifact) {
+      process.stderr.write(`languages: examples/${example} is not built (node scripts/build-examples.mjs); ${language} left out\n`);
+      continue;
+    }
+    try {
+      for (const r of await measure(language, example, artifact)) {
+        report(r);
+        out.push(r);
+      }
+    } catch (err) {
+      process.stderr.write(`languages: ${language} failed: ${(err as Error).message}\n`);
+    }
+  }
+  return out;
+}
+
+const [flag, mode, a1, a2] = process.argv.slice(2);
+if (process.argv[1] === SELF) {
+  if (flag === '--child' && mode === 'rss') await rssChild(a1!, Number(a2));
+  else await run();
+}
