@@ -104,7 +104,9 @@ describe('flags → requests', () => {
   });
 
   it('turns serve flags into node options', () => {
-    const base = { ...globals, apiHost: '0.0.0.0', apiPort: 7000, auth: true, requireClientCert: false };
+    // serve declares --addr without a default, so an unset one is undefined (the global default
+    // is where a client connects, not where serve listens).
+    const base = { ...globals, addr: undefined, apiHost: '0.0.0.0', apiPort: 7000, auth: true, requireClientCert: false } as unknown as Parameters<typeof nodeOptions>[0];
     assert.deepEqual(nodeOptions({ ...base, dataDir: 'state', kafka: 'k1:9092, k2:9092', etcd: 'e1:2379', nodeId: 'n1', cert: 'c.pem', key: 'k.pem', clientCa: 'ca.pem', requireClientCert: true }, '/srv'), {
       dataDir: '/srv/state', apiHost: '0.0.0.0', apiPort: 7000, auth: { mode: 'token' }, nodeId: 'n1',
       kafka: { brokers: ['k1:9092', 'k2:9092'] }, etcd: { endpoints: ['e1:2379'] },
@@ -119,5 +121,15 @@ describe('flags → requests', () => {
     for (const bad of [0, -1, 1025, Number.NaN]) {
       assert.throws(() => nodeOptions({ ...base, maxArtifactMib: bad }, '/srv'), /--max-artifact-mib .* is not a size in MiB above 0 and at most 1024/);
     }
+  });
+
+  it('serves where --addr says, never ignoring it', () => {
+    const bare = { ...globals, addr: undefined, auth: true, requireClientCert: false } as unknown as Parameters<typeof nodeOptions>[0];
+    const listen = (o: ReturnType<typeof nodeOptions>) => `${o.apiHost}:${o.apiPort}`;
+    assert.equal(listen(nodeOptions(bare, '/srv')), '127.0.0.1:50051');
+    assert.equal(listen(nodeOptions({ ...bare, addr: '127.0.0.1:50777' } as typeof bare, '/srv')), '127.0.0.1:50777');
+    assert.equal(listen(nodeOptions({ ...bare, addr: '[::1]:7000' } as typeof bare, '/srv')), '::1:7000');
+    assert.throws(() => nodeOptions({ ...bare, addr: '127.0.0.1:50777', apiPort: 1 } as typeof bare, '/srv'), /either as --addr host:port or as --api-host\/--api-port, not both/);
+    assert.throws(() => nodeOptions({ ...bare, addr: 'nope' } as typeof bare, '/srv'), /--addr nope is not host:port/);
   });
 });

@@ -74,3 +74,7 @@ export declare class InfraError extends Error {
   constructor(code: string, message: string, opts?: { context?: Record<string, unknown>; hint?: string; cause?: unknown });
   describe(): string;
 }
+
+/** Path of a grpcurl binary (built once with go install into the cache). */
+export function installGrpcurl(): Promise<string>;
+export const GRPCURL_VERSION: string;

@@ -11,6 +11,7 @@ export { startKafka, clusterId } from './kafka.mjs';
 export { installKafka, kafkaVersion, kafkaHome, DEFAULT_KAFKA_VERSION } from './kafka-install.mjs';
 export { startEtcd, installEtcd } from './etcd.mjs';
 export { startEtcdAndKafka } from './both.mjs';
+export { installGrpcurl, GRPCURL_VERSION } from './grpcurl.mjs';
 export { freePort } from './lib/ports.mjs';
 export { cacheDir } from './lib/paths.mjs';
 export { InfraError } from './lib/errors.mjs';

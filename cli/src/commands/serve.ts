@@ -36,8 +36,8 @@ async function loadStartNode(): Promise<StartNode> {
 }
 
 type Args = GlobalArgs & {
-  apiHost: string;
-  apiPort: number;
+  apiHost?: string;
+  apiPort?: number;
   nodeId?: string;
   kafka?: string;
   etcd?: string;
@@ -65,7 +65,8 @@ function list(text: string | undefined, flag: string): string[] | undefined {
 
 /** Flags → StartNodeOptions. Exposed for unit tests. */
 export function nodeOptions(argv: Args, cwd: string): StartNodeOptions {
-  if (!Number.isInteger(argv.apiPort) || argv.apiPort < 0 || argv.apiPort > 65535) throw new UsageError(`--api-port ${argv.apiPort} is not a port`);
+  const { apiHost, apiPort } = listenAddress(argv);
+  if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError(`--api-port ${apiPort} is not a port`);
   if ((argv.cert === undefined) !== (argv.key === undefined)) throw new UsageError('--cert and --key go together');
   if (argv.requireClientCert && !argv.clientCa) throw new UsageError('--require-client-cert needs --client-ca');
   const mib = argv.maxArtifactMib;
@@ -74,8 +75,8 @@ export function nodeOptions(argv: Args, cwd: string): StartNodeOptions {
   }
   const options: StartNodeOptions = {
     dataDir: path.resolve(cwd, argv.dataDir),
-    apiHost: argv.apiHost,
-    apiPort: argv.apiPort,
+    apiHost,
+    apiPort,
     auth: { mode: argv.auth ? 'token' : 'none' },
   };
   if (argv.nodeId) options.nodeId = argv.nodeId;
@@ -95,6 +96,18 @@ export function nodeOptions(argv: Args, cwd: string): StartNodeOptions {
     if (argv.requireClientCert) options.tls.requireClientCert = true;
   }
   return options;
+}
+
+/** --addr host:port, or --api-host/--api-port (not both), or 127.0.0.1:50051. */
+function listenAddress(argv: Args): { apiHost: string; apiPort: number } {
+  const addr = (argv as { addr?: string }).addr;
+  if (addr === undefined) return { apiHost: argv.apiHost ?? '127.0.0.1', apiPort: argv.apiPort ?? 50051 };
+  if (argv.apiHost !== undefined || argv.apiPort !== undefined) {
+    throw new UsageError('give the listen address either as --addr host:port or as --api-host/--api-port, not both');
+  }
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(addr);
+  if (!m) throw new UsageError(`--addr ${addr} is not host:port`, 'e.g. --addr 127.0.0.1:50051 ([::1]:50051 for IPv6)');
+  return { apiHost: (m[1] ?? m[2])!, apiPort: Number(m[3]) };
 }
 
 function clusterOptions(argv: Args): NonNullable<StartNodeOptions['cluster']> | undefined {
@@ -124,8 +137,11 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
     builder: (y) => y
-      .option('api-host', { type: 'string', default: '127.0.0.1', describe: 'Interface for the management API' })
-      .option('api-port', { type: 'number', default: 50051, describe: 'Port for the management API (0 = any free port)' })
+      // For serve, --addr is where to listen (the global --addr is where a client connects): it
+      // must not be accepted and ignored. No default here, so an explicit one can be told apart.
+      .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })
+      .option('api-host', { type: 'string', describe: 'Interface for the management API (default 127.0.0.1)' })
+      .option('api-port', { type: 'number', describe: 'Port for the management API (default 50051; 0 = any free port)' })
       .option('node-id', { type: 'string', describe: 'This node\'s id in a cluster; default: derived and kept in the data dir' })
       .option('kafka', { type: 'string', describe: 'Kafka brokers (host:port,…) for the bus; default: the embedded on-disk log' })
       .option('etcd', { type: 'string', describe: 'etcd endpoints (host:port,…) for the registry; default: embedded' })

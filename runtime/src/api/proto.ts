@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { fixReflectionDescriptors } from './reflection-descriptors.js';
 
 export const PROTO_ROOT = fileURLToPath(new URL('../../../proto/', import.meta.url));
 export const CAXTON_PROTO_FILE = 'caxton/v1/caxton.proto';
@@ -39,9 +40,12 @@ export function caxtonService(): ServiceDefinition {
 
 /**
  * What server reflection describes: caxton.v1 plus grpc.health.v1, so `grpcurl list` shows both.
- * (The reflection service itself is not listed; grpcurl does not need it to be.)
+ * (The reflection service itself is not listed; grpcurl does not need it to be.) Loaded with the
+ * .proto's own field names (snake_case; JSON names stay camelCase) and protoc's map entry names,
+ * so descriptor validators accept it (reflection-descriptors.ts).
  */
 export function reflectedPackage(): protoLoader.PackageDefinition {
-  reflectionDefinition ??= protoLoader.loadSync([CAXTON_PROTO_FILE, healthProtoPath], LOADER_OPTIONS);
+  reflectionDefinition ??= fixReflectionDescriptors(
+    protoLoader.loadSync([CAXTON_PROTO_FILE, healthProtoPath], { ...LOADER_OPTIONS, keepCase: true }));
   return reflectionDefinition;
 }

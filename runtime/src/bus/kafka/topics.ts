@@ -49,7 +49,7 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
   const ctx = { brokers: o.brokers.join(','), topic: o.deliveriesTopic };
   if (replicationFactor > brokers) {
     throw new KafkaMisconfiguredError(`replication factor ${replicationFactor} exceeds the ${brokers} brokers of the cluster`,
-      'lower --kafka-replication or add brokers', ctx);
+      'add brokers, or lower the replicationFactor option of the Kafka message log (caxton serve uses min(3, brokers), which always fits)', ctx);
   }
   const minIsr = String(Math.min(2, replicationFactor));
   const existing = new Set(await admin.listTopics());
