@@ -21,6 +21,8 @@ export const EXIT = {
   CONFLICT: 6,
   /** Too large or too busy: artifact over the limit, full mailbox (RESOURCE_EXHAUSTED). */
   EXHAUSTED: 7,
+  /** What the command waited for did not happen in time (`send --wait` past --timeout). */
+  TIMEOUT: 8,
   /** Interrupted (Ctrl-C) before finishing, e.g. during an upload. */
   INTERRUPTED: 130,
 } as const;

@@ -30,7 +30,7 @@ export function newCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       }
       const shown = displayPath(ctx.io.cwd, r.dir);
       ctx.print(`created ${r.language} agent ${r.name} in ${shown}: ${r.files.join(', ')}\n` +
-        `next:\n  caxton build ${shown}\n  caxton deploy ${shown} --name ${r.name}\n  caxton send ${r.name} request hello\n`);
+        `next:\n  caxton build ${shown}\n  caxton deploy ${shown} --name ${r.name}\n  caxton send ${r.name} request hello --wait\n`);
     }),
   };
 }

@@ -10,6 +10,7 @@ import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { parsePerformative, parseRawMessage, parseReplyBy, parseUserParams } from '../parse.js';
+import { sendAndWait } from '../send/wait.js';
 
 export type SendArgs = GlobalArgs & {
   agent?: string;
@@ -24,6 +25,7 @@ export type SendArgs = GlobalArgs & {
   replyBy?: string;
   param: string[];
   raw?: string;
+  wait?: boolean;
 };
 
 /** The command line → what SendMessage gets. Exposed for unit tests. */
@@ -72,11 +74,14 @@ export function sendCommand(env: AppEnv): CommandModule<GlobalArgs, SendArgs> {
       .option('reply-by', { type: 'string', describe: 'Deadline: a duration from now (30s) or a date' })
       .option('param', { type: 'string', array: true, default: [] as string[], describe: 'User parameter X-name=value (repeatable)' })
       .option('raw', { type: 'string', describe: 'A whole message instead: ACL JSON ({…}) or FIPA string ((inform …))' })
+      .option('wait', { type: 'boolean', default: false, describe: 'Print the replies as they arrive and return when the conversation ends (or at --timeout, exit 8)' })
+      .example('$0 send echo request "hello" --wait', 'send, then show the answer')
       .example('$0 send echo request "hello"', 'ask echo to echo')
       .example('$0 send seller cfp "(price ?p)" -p fipa-contract-net -c deal-1 --reply-by 10s', 'open a contract net')
       .example(`$0 send --raw '{"performative":"inform","receiver":[{"name":"echo"}],"content":"hi"}'`, 'a message as JSON'),
     handler: action<SendArgs>(env, async (ctx, argv) => {
       const input = sendInput(argv, ctx.io.now());
+      if (argv.wait) return sendAndWait(ctx, input);
       const result = await (await ctx.client()).send(input);
       if (ctx.args.json) ctx.printJson(result);
       else ctx.print(`${result.messageId}\n`);

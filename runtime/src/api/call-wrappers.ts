@@ -4,7 +4,7 @@
  * can take the process down, so nothing a handler does may escape these wrappers: the server must
  * survive any input.
  */
-import type { Metadata, sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { ResourceExhaustedError, UnavailableError } from './errors.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type { Sink, Unsubscribe } from './node-control.js';
@@ -97,6 +97,9 @@ export function serverStream<Req, Res, T>(
       unsubscribe = subscribe(sink);
       // The node may have ended the sink synchronously (a short, non-following log query).
       if (done) unsubscribe();
+      // Response headers tell the client the subscription is live: whatever the bus accepts from
+      // now on reaches it (`caxton send --wait` opens the tail, waits for this, then sends).
+      else if (!call.cancelled) call.sendMetadata(new Metadata());
     } catch (err) {
       finish(err as Error);
     }

@@ -56,6 +56,11 @@ export type SendInput = { json: string } | { fipa: string } | { structured: AclM
 export interface StreamHandle {
   cancel(): void;
   readonly done: Promise<void>;
+  /**
+   * Resolves once the server has subscribed (its response headers arrived): from then on the
+   * stream misses nothing. Rejects like `done` if the stream fails first.
+   */
+  readonly ready: Promise<void>;
 }
 
 type RawClient = Client & Record<string, (...args: unknown[]) => unknown>;
@@ -205,6 +210,11 @@ export class CaxtonClient {
     const fn = this.raw[method] as unknown as (req: Req, md: Metadata) => ClientReadableStream<Wire>;
     const call = fn.call(this.raw, request, this.metadata());
     let cancelled = false;
+    let markReady: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => {
+      markReady = resolve;
+      call.once('metadata', () => resolve());
+    });
     const done = new Promise<void>((resolve, reject) => {
       call.on('data', (w: Wire) => {
         try {
@@ -218,12 +228,15 @@ export class CaxtonClient {
       call.on('error', (err: ServiceError) => (cancelled ? resolve() : reject(toApiCallError(err))));
       call.on('end', () => resolve());
     });
+    // A stream that ends or fails before any header settles `ready` the same way.
+    done.then(markReady, () => undefined);
     return {
       cancel: () => {
         cancelled = true;
         call.cancel();
       },
       done,
+      ready: Promise.race([ready, done]),
     };
   }
 
