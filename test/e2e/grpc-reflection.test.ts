@@ -71,12 +71,13 @@ describe('reflection and health on a real caxton serve (what grpcurl uses)', () 
 
       const md = new grpc.Metadata();
       md.set('authorization', `Bearer ${serve.token()}`);
+      // Reflection carries the .proto's own field names (node_id), as protoc would.
       const status = await callUnary(client, 'NodeStatus', {}, md);
-      assert.equal(status.nodeId, serve.nodeId);
+      assert.equal(status.node_id, serve.nodeId);
       assert.equal(status.version, '0.1.0');
-      assert.equal(typeof status.uptimeMs, 'string', 'int64 as a string, as in grpcurl JSON');
-      assert.ok(Number(status.uptimeMs) > 0);
-      assert.equal(status.agentsTotal, 0);
+      assert.equal(typeof status.uptime_ms, 'string', 'int64 as a string, as in grpcurl JSON');
+      assert.ok(Number(status.uptime_ms) > 0);
+      assert.equal(status.agents_total, 0);
       const nodes = status.nodes as { id: string; address: string; self: boolean }[];
       assert.deepEqual(nodes.map((n) => [n.id, n.address, n.self]), [[serve.nodeId, serve.address, true]]);
     } finally {

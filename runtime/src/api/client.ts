@@ -210,11 +210,7 @@ export class CaxtonClient {
     const fn = this.raw[method] as unknown as (req: Req, md: Metadata) => ClientReadableStream<Wire>;
     const call = fn.call(this.raw, request, this.metadata());
     let cancelled = false;
-    let markReady: () => void = () => undefined;
-    const ready = new Promise<void>((resolve) => {
-      markReady = resolve;
-      call.once('metadata', () => resolve());
-    });
+    const headers = new Promise<void>((resolve) => call.once('metadata', () => resolve()));
     const done = new Promise<void>((resolve, reject) => {
       call.on('data', (w: Wire) => {
         try {
@@ -228,15 +224,17 @@ export class CaxtonClient {
       call.on('error', (err: ServiceError) => (cancelled ? resolve() : reject(toApiCallError(err))));
       call.on('end', () => resolve());
     });
-    // A stream that ends or fails before any header settles `ready` the same way.
-    done.then(markReady, () => undefined);
+    // A stream that ends or fails before any header settles `ready` the same way. Callers that
+    // never wait for readiness must not see its failure as an unhandled rejection: `done` has it.
+    const ready = Promise.race([headers, done]);
+    ready.catch(() => undefined);
     return {
       cancel: () => {
         cancelled = true;
         call.cancel();
       },
       done,
-      ready: Promise.race([ready, done]),
+      ready,
     };
   }
 
