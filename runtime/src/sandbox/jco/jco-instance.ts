@@ -3,7 +3,9 @@
  * path does not cover (JavaScript agents, WASI users, compositions). We control instantiation:
  * `getCoreModule` hands out our compiled, instrumented modules and `instantiateCore` adds each
  * module's fuel imports and host-made memories, and registers its fuel counter with the meter.
- * Every instance gets its own host functions and its own deny-by-default WASI objects.
+ * Every instance gets its own host functions and its own deny-by-default WASI objects. The host
+ * functions a module imports, and its guest exports, are wrapped so that what jco's glue lifts is
+ * counted and capped before jco lifts it (lift-guard.ts).
  */
 import '../webassembly-types.js';
 import type { Artifact } from '../artifact/artifact.js';
@@ -15,6 +17,8 @@ import { InstanceMemories } from '../instance.js';
 import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
 import { hostCallFuel } from '../fuel/cost-model.js';
 import { createDenyWasi } from '../wasi/deny-wasi.js';
+import { HOST_MODULE } from '../direct/abi.js';
+import { guardGuestExports, guardHostImports } from './lift-guard.js';
 
 type GuestExports = {
   init(ctx: WitInitContext): void;
@@ -53,6 +57,7 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
   const wasi = createDenyWasi({
     charge: (bytes) => meter.charge(hostCallFuel(bytes)),
     output: (stream, line) => bridge.output(stream, line),
+    maxLineBytes: bridge.liftCaps.logMessage,
   });
 
   const instantiateCore = (module: WebAssembly.Module, imports: WebAssembly.Imports = {}): WebAssembly.Instance => {
@@ -61,15 +66,19 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
     const own: WebAssembly.Memory[] = plan.memories.map((m) => memories.create(m.initialPages, m.declaredMaxPages));
     const io: WebAssembly.Imports = { ...imports };
     if (own.length > 0) io[MEMORY_IMPORT_MODULE] = Object.fromEntries(plan.memories.map((m, i) => [m.field, own[i]!]));
-    let instanceMemory: WebAssembly.Memory | null = own[0] ?? null;
+    // The memory this module's canonical lowerings and lifts use: its own, else one it imports.
+    let instanceMemory: WebAssembly.Memory | null = own[0] ?? importedMemory(imports);
     io[FUEL_IMPORT_MODULE] = meter.importsFor(() => instanceMemory) as Record<string, WebAssembly.ImportValue>;
+    const host = imports[HOST_MODULE];
+    if (host) io[HOST_MODULE] = guardHostImports(host as Record<string, unknown>, () => instanceMemory, bridge) as Record<string, WebAssembly.ImportValue>;
     const instance = new WebAssembly.Instance(module, io);
     if (!instanceMemory) {
       const exported = Object.values(instance.exports).find((v) => v instanceof WebAssembly.Memory);
       instanceMemory = (exported as WebAssembly.Memory | undefined) ?? null;
     }
     meter.attach(instance.exports[FUEL_EXPORT] as WebAssembly.Global | undefined);
-    return instance;
+    const exports = guardGuestExports(instance.exports, () => instanceMemory, bridge.liftCaps.resultError);
+    return exports === instance.exports ? instance : ({ exports } as WebAssembly.Instance);
   };
 
   const exports = glue(
@@ -89,6 +98,17 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
     handle: (message) => call(() => guest.handle(message)),
     onTimer: (token) => call(() => guest.onTimer(token)),
     memoryPages: () => memories.pages(),
-    afterCall: () => wasi.drain(),
+    afterCall: () => {
+      wasi.drain();
+      // A refusal that ended the call stays a crash even if the guest caught the exception.
+      bridge.checkFault();
+    },
   };
+}
+
+function importedMemory(imports: WebAssembly.Imports): WebAssembly.Memory | null {
+  for (const mod of Object.values(imports)) {
+    for (const value of Object.values(mod as Record<string, unknown>)) if (value instanceof WebAssembly.Memory) return value;
+  }
+  return null;
 }

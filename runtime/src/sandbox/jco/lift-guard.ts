@@ -1,0 +1,226 @@
+/**
+ * Bounded lifting on the jco path. jco's generated glue lifts a host function's arguments from
+ * guest memory — every string of every list entry, however many entries point at the same bytes —
+ * before it calls the host. So the sandbox wraps the core functions a guest module imports from
+ * `caxton:agent/host` with a scan that walks the canonical-ABI arguments itself (layouts from
+ * direct/abi.ts), reading only pointers, lengths and discriminants, and counts them against the
+ * same lift budget as the direct path *before* jco lifts anything:
+ *
+ * - within the caps, the host call's lift fuel is charged and jco's glue runs as usual;
+ * - `send` / `register-service` over the caps return the refusal as their `result` error: the glue
+ *   is called with an empty value instead (register-service: all-zero flat arguments; send: the
+ *   160-byte message record is zeroed for the call and restored after), and the bridge answers
+ *   that call with the refusal — so jco still lowers the error in the guest's string encoding;
+ * - `log` is lifted at most up to a log line (the length is cut before jco sees it);
+ * - `set-timer`, `deregister-service`, `search-services` with a string over its cap end the call.
+ *
+ * The same wrap checks an export's `result` error string before jco lifts it.
+ */
+import '../webassembly-types.js';
+import { AbiViolation } from '../errors.js';
+import type { HostBridge } from '../host/bridge.js';
+import { LiftBudget } from '../host/lift-budget.js';
+import { HostArgumentRefused, LiftLimitExceeded } from '../host/refusals.js';
+import { AGENT_ID, GUEST_PREFIX, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, PAIR, RESULT } from '../direct/abi.js';
+
+type CoreFn = (...args: number[]) => unknown;
+
+/** A string length's code units (latin1+utf16 tags UTF-16 strings with the top bit). */
+const units = (len: number): number => (len >>> 0) & 0x7fffffff;
+
+/** Reads guest memory for the scan; out-of-bounds reads are an ABI violation (jco would fail there too). */
+class Reader {
+  readonly dv: DataView;
+  constructor(memory: WebAssembly.Memory) {
+    this.dv = new DataView(memory.buffer);
+  }
+  u8(at: number): number {
+    if (at >= this.dv.byteLength) throw new AbiViolation(`host call argument at ${at} is outside the agent's memory`);
+    return this.dv.getUint8(at);
+  }
+  u32(at: number): number {
+    if (at + 4 > this.dv.byteLength) throw new AbiViolation(`host call argument at ${at} is outside the agent's memory`);
+    return this.dv.getUint32(at, true);
+  }
+  disc(at: number, what: string): number {
+    const d = this.u8(at);
+    if (d > 1) throw new AbiViolation(`${what}: discriminant ${d} out of range`);
+    return d;
+  }
+}
+
+function scanString(r: Reader, at: number, b: LiftBudget): void {
+  b.string(units(r.u32(at + 4)));
+}
+
+/** list<string> or list<agent-id>/list<tuple<string,string>> whose entries hold `strings` strings (+ a list of strings for agent-id). */
+function scanStringList(r: Reader, at: number, b: LiftBudget): void {
+  const ptr = r.u32(at);
+  const len = r.u32(at + 4);
+  b.list(len);
+  for (let i = 0; i < len; i++) scanString(r, ptr + i * 8, b);
+}
+
+function scanAgentId(r: Reader, at: number, b: LiftBudget): void {
+  scanString(r, at + AGENT_ID.name, b);
+  scanStringList(r, at + AGENT_ID.addresses, b);
+}
+
+function scanAgentIds(r: Reader, at: number, b: LiftBudget): void {
+  const ptr = r.u32(at);
+  const len = r.u32(at + 4);
+  b.list(len);
+  for (let i = 0; i < len; i++) scanAgentId(r, ptr + i * AGENT_ID.size, b);
+}
+
+function scanPairs(r: Reader, at: number, b: LiftBudget): void {
+  const ptr = r.u32(at);
+  const len = r.u32(at + 4);
+  b.list(len);
+  for (let i = 0; i < len; i++) {
+    scanString(r, ptr + i * PAIR.size, b);
+    scanString(r, ptr + i * PAIR.size + PAIR.second, b);
+  }
+}
+
+/** Everything jco would lift for `send(message)`, counted (the record is passed by pointer). */
+export function scanMessage(memory: WebAssembly.Memory, ptr: number, b: LiftBudget): void {
+  const r = new Reader(memory);
+  ptr >>>= 0;
+  if (ptr % MSG.align !== 0 || ptr + MSG.size > r.dv.byteLength) throw new AbiViolation(`acl-message: bad pointer ${ptr}`);
+  if (r.disc(ptr + MSG.sender, 'sender') === 1) scanAgentId(r, ptr + MSG.sender + OPT_AGENT_ID.payload, b);
+  scanAgentIds(r, ptr + MSG.receivers, b);
+  scanAgentIds(r, ptr + MSG.replyTo, b);
+  for (const [field, offset] of MSG_OPTIONAL_STRINGS) if (r.disc(ptr + offset, field) === 1) scanString(r, ptr + offset + 4, b);
+  scanPairs(r, ptr + MSG.userParams, b);
+}
+
+/** Everything jco would lift for `register-service(service)` from its 12 flat values. */
+export function scanServiceFlat(memory: WebAssembly.Memory, flat: number[], b: LiftBudget): void {
+  const r = new Reader(memory);
+  b.string(units(flat[1]!));
+  b.string(units(flat[3]!));
+  for (const i of [2, 3, 4]) {
+    const ptr = flat[i * 2]! >>> 0;
+    const len = flat[i * 2 + 1]! >>> 0;
+    b.list(len);
+    for (let k = 0; k < len; k++) scanString(r, ptr + k * 8, b);
+  }
+  const pPtr = flat[10]! >>> 0;
+  const pLen = flat[11]! >>> 0;
+  b.list(pLen);
+  for (let k = 0; k < pLen; k++) {
+    scanString(r, pPtr + k * PAIR.size, b);
+    scanString(r, pPtr + k * PAIR.size + PAIR.second, b);
+  }
+}
+
+/** Runs `fn` with the message record at `ptr` zeroed (an empty, valid message), then restores it. */
+function withEmptyMessage(memory: WebAssembly.Memory, ptr: number, fn: () => unknown): unknown {
+  ptr >>>= 0;
+  const saved = new Uint8Array(memory.buffer, ptr, MSG.size).slice();
+  new Uint8Array(memory.buffer, ptr, MSG.size).fill(0);
+  try {
+    return fn();
+  } finally {
+    // The buffer may have been replaced by a memory.grow in cabi_realloc: take it again.
+    new Uint8Array(memory.buffer, ptr, MSG.size).set(saved);
+  }
+}
+
+/**
+ * The host imports of one core module, wrapped. `memory` answers the memory jco's lowering reads
+ * (the importing module's own), once the instance exists.
+ */
+export function guardHostImports(
+  host: Record<string, unknown>,
+  memory: () => WebAssembly.Memory | null,
+  bridge: HostBridge,
+): Record<string, unknown> {
+  const caps = bridge.liftCaps;
+  const mem = (fn: string): WebAssembly.Memory => {
+    const m = memory();
+    if (!m) throw new AbiViolation(`${fn}: the module calling the host has no memory the sandbox can check`);
+    return m;
+  };
+  const out: Record<string, unknown> = { ...host };
+  const wrap = (name: string, make: (orig: CoreFn) => CoreFn): void => {
+    const orig = host[name];
+    if (typeof orig === 'function') out[name] = make(orig as CoreFn);
+  };
+
+  const sendBudget = new LiftBudget('send', caps.send);
+  wrap('send', (orig) => (msgPtr, ret) => {
+    const m = mem('send');
+    sendBudget.reset();
+    try {
+      scanMessage(m, msgPtr!, sendBudget);
+    } catch (err) {
+      if (!(err instanceof LiftLimitExceeded)) throw err;
+      bridge.refuseNext(bridge.liftRefusal(err, sendBudget));
+      return withEmptyMessage(m, msgPtr!, () => orig(msgPtr!, ret!));
+    }
+    bridge.payLift(sendBudget);
+    return orig(msgPtr!, ret!);
+  });
+
+  const serviceBudget = new LiftBudget('register-service', caps.service);
+  wrap('register-service', (orig) => (...args) => {
+    serviceBudget.reset();
+    try {
+      scanServiceFlat(mem('register-service'), args, serviceBudget);
+    } catch (err) {
+      if (!(err instanceof LiftLimitExceeded)) throw err;
+      bridge.refuseNext(bridge.liftRefusal(err, serviceBudget));
+      return orig(...new Array<number>(12).fill(0), args[12]!);
+    }
+    bridge.payLift(serviceBudget);
+    return orig(...args);
+  });
+
+  wrap('log', (orig) => (level, ptr, len) => orig(level!, ptr!, Math.min(len! >>> 0, caps.logMessage)));
+
+  const bounded = (name: string, what: string, max: number, lenIndex: number): void =>
+    wrap(name, (orig) => (...args) => {
+      const n = units(args[lenIndex]!);
+      if (n > max) bridge.failLift(new HostArgumentRefused(name, `the ${what} has ${n} code units, at most ${max} are accepted`));
+      return orig(...args);
+    });
+  bounded('set-timer', 'timer token', caps.timerToken, 2);
+  bounded('deregister-service', 'service name', caps.serviceField, 1);
+  bounded('search-services', 'service type', caps.serviceField, 1);
+  return out;
+}
+
+const GUEST_EXPORTS = ['init', 'handle', 'on-timer'].map((f) => GUEST_PREFIX + f);
+
+/**
+ * The module's exports with the guest functions wrapped to check their `result` error string's
+ * length before jco lifts it (exports that are not guest functions are passed as they are).
+ */
+export function guardGuestExports(
+  exports: WebAssembly.Exports,
+  memory: () => WebAssembly.Memory | null,
+  maxUnits: number,
+): WebAssembly.Exports {
+  if (!GUEST_EXPORTS.some((name) => typeof exports[name] === 'function')) return exports;
+  const out: Record<string, unknown> = { ...exports };
+  for (const name of GUEST_EXPORTS) {
+    const orig = exports[name];
+    if (typeof orig !== 'function') continue;
+    out[name] = (...args: number[]) => {
+      const ret = (orig as CoreFn)(...args) as number;
+      const m = memory();
+      if (m) {
+        const r = new Reader(m);
+        const at = ret >>> 0;
+        if (r.u8(at) === 1) {
+          const n = units(r.u32(at + RESULT.payload + 4));
+          if (n > maxUnits) throw new AbiViolation(`${name.slice(GUEST_PREFIX.length)} result: the error string has ${n} code units, more than ${maxUnits}`);
+        }
+      }
+      return ret;
+    };
+  }
+  return out as WebAssembly.Exports;
+}
