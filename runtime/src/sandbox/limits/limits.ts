@@ -52,8 +52,8 @@ export const DEFAULT_LIMITS: Readonly<AgentLimits> = Object.freeze({
   maxDirectoryOps: 100,
   maxLogBytes: 256 * 1024,
   minTimerDelayMs: 10,
-  sendsPerSecond: 10_000,
-  sendBytesPerSecond: 16 * 1024 * 1024,
+  sendsPerSecond: 100_000,
+  sendBytesPerSecond: 32 * 1024 * 1024,
   directoryChangesPerSecond: 100,
   maxServiceBytes: 64 * 1024,
 });
