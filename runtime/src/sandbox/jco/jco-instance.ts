@@ -20,6 +20,9 @@ import { createDenyWasi } from '../wasi/deny-wasi.js';
 import { HOST_MODULE } from '../direct/abi.js';
 import { guardGuestExports, guardHostImports } from './lift-guard.js';
 
+/** The host interface, as any core name mangling spells it. */
+const HOST_INTERFACE = 'caxton:agent/host';
+
 type GuestExports = {
   init(ctx: WitInitContext): void;
   handle(message: WitAclMessage): void;
@@ -69,8 +72,13 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
     // The memory this module's canonical lowerings and lifts use: its own, else one it imports.
     let instanceMemory: WebAssembly.Memory | null = own[0] ?? importedMemory(imports);
     io[FUEL_IMPORT_MODULE] = meter.importsFor(() => instanceMemory) as Record<string, WebAssembly.ImportValue>;
-    const host = imports[HOST_MODULE];
-    if (host) io[HOST_MODULE] = guardHostImports(host as Record<string, unknown>, () => instanceMemory, bridge) as Record<string, WebAssembly.ImportValue>;
+    // Every import module naming the host interface is guarded, whatever name mangling the core
+    // module uses (`caxton:agent/host@0.1.0`, or e.g. `cm32p2|caxton:agent/host@0.1`).
+    for (const [name, host] of Object.entries(imports)) {
+      if (name === HOST_MODULE || name.includes(HOST_INTERFACE)) {
+        io[name] = guardHostImports(host as Record<string, unknown>, () => instanceMemory, bridge) as Record<string, WebAssembly.ImportValue>;
+      }
+    }
     const instance = new WebAssembly.Instance(module, io);
     if (!instanceMemory) {
       const exported = Object.values(instance.exports).find((v) => v instanceof WebAssembly.Memory);

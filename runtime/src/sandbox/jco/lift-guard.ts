@@ -21,7 +21,7 @@ import { AbiViolation } from '../errors.js';
 import type { HostBridge } from '../host/bridge.js';
 import { LiftBudget } from '../host/lift-budget.js';
 import { HostArgumentRefused, LiftLimitExceeded } from '../host/refusals.js';
-import { AGENT_ID, GUEST_PREFIX, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, PAIR, RESULT } from '../direct/abi.js';
+import { AGENT_ID, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, PAIR, RESULT } from '../direct/abi.js';
 
 type CoreFn = (...args: number[]) => unknown;
 
@@ -192,7 +192,8 @@ export function guardHostImports(
   return out;
 }
 
-const GUEST_EXPORTS = ['init', 'handle', 'on-timer'].map((f) => GUEST_PREFIX + f);
+/** A guest function's core export, whatever name mangling spells it (not its post-return). */
+const GUEST_EXPORT = /^(?!cabi_post).*caxton:agent\/guest[^#|]*[#|](init|handle|on-timer)$/;
 
 /**
  * The module's exports with the guest functions wrapped to check their `result` error string's
@@ -203,11 +204,12 @@ export function guardGuestExports(
   memory: () => WebAssembly.Memory | null,
   maxUnits: number,
 ): WebAssembly.Exports {
-  if (!GUEST_EXPORTS.some((name) => typeof exports[name] === 'function')) return exports;
+  const names = Object.keys(exports).filter((name) => GUEST_EXPORT.test(name) && typeof exports[name] === 'function');
+  if (names.length === 0) return exports;
   const out: Record<string, unknown> = { ...exports };
-  for (const name of GUEST_EXPORTS) {
+  for (const name of names) {
     const orig = exports[name];
-    if (typeof orig !== 'function') continue;
+    const fn = GUEST_EXPORT.exec(name)![1]!;
     out[name] = (...args: number[]) => {
       const ret = (orig as CoreFn)(...args) as number;
       const m = memory();
@@ -216,7 +218,7 @@ export function guardGuestExports(
         const at = ret >>> 0;
         if (r.u8(at) === 1) {
           const n = units(r.u32(at + RESULT.payload + 4));
-          if (n > maxUnits) throw new AbiViolation(`${name.slice(GUEST_PREFIX.length)} result: the error string has ${n} code units, more than ${maxUnits}`);
+          if (n > maxUnits) throw new AbiViolation(`${fn} result: the error string has ${n} code units, more than ${maxUnits}`);
         }
       }
       return ret;
