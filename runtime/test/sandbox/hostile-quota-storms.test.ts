@@ -10,7 +10,7 @@ import type { WorkResult } from '../../src/sandbox/results.js';
 import { Sandbox } from '../../src/sandbox/sandbox.js';
 import type { AgentLimits } from '../../src/sandbox/limits/limits.js';
 import { TEST_ENGINE_CACHE } from './fixtures/build.js';
-import { ATTACKS, liftBombComponent, MEMORY_CAP_PAGES } from './fixtures/lift-bombs.js';
+import { ATTACKS, catchingTimerStorm, liftBombComponent, MEMORY_CAP_PAGES } from './fixtures/lift-bombs.js';
 import { work } from './helpers.js';
 
 let bytes: Uint8Array;
@@ -63,3 +63,15 @@ for (const binding of ['auto', 'jco'] as const) {
     });
   });
 }
+
+describe('a refusal the guest catches', () => {
+  it('still ends the call as crashed: catch_all around set-timer past its quota (direct path)', async () => {
+    const sandbox = new Sandbox({ engine: new Engine({ cacheDir: TEST_ENGINE_CACHE }), newId: () => 'id' });
+    await sandbox.deploy({ name: 'catcher@test', artifact: await catchingTimerStorm() });
+    assert.equal(sandbox.metrics('catcher@test')!.path, 'direct');
+    const r = sandbox.run(work('catcher@test', 'x'));
+    assert.equal(r.status, 'crashed', 'the guest swallowed the exception and returned ok, yet the call crashed');
+    assert.match(r.status === 'crashed' ? r.message : '', /quota exceeded: set-timer: at most 100 timers per call/);
+    assert.equal(r.timers.length, 0);
+  });
+});
