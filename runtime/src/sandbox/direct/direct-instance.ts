@@ -93,6 +93,30 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
     },
   };
 
+  // Whatever a host function throws ends the call, even if the guest catches it (afterCall).
+  for (const [name, fn] of Object.entries(host)) {
+    const f = fn as (...args: number[]) => unknown;
+    host[name] =
+      name === 'register-service'
+        ? (...args: number[]) => {
+            try {
+              return f(...args);
+            } catch (err) {
+              bridge.noteFault(err);
+              throw err;
+            }
+          }
+        : // Fixed arity (at most 3 parameters): no rest array on the hot path.
+          (a: number, b: number, c: number) => {
+            try {
+              return f(a, b, c);
+            } catch (err) {
+              bridge.noteFault(err);
+              throw err;
+            }
+          };
+  }
+
   const imports: WebAssembly.Imports = {
     [HOST_MODULE]: host,
     [FUEL_IMPORT_MODULE]: meter.importsFor(() => memory) as Record<string, WebAssembly.ImportValue>,

@@ -95,8 +95,11 @@ export class HostBridge {
   };
   private effects: Effects = emptyEffects();
   private logBytes = 0;
-  /** Set when a refusal ended the call (thrown); re-thrown by `checkFault` even if the guest caught it. */
-  private fault: SandboxError | null = null;
+  /**
+   * Set when a host call threw (a refusal, out-of-fuel, an ABI violation): re-thrown by `checkFault`
+   * even if the guest caught it, so the call ends as crashed whatever the guest does.
+   */
+  private fault: { error: unknown } | null = null;
   /** Fuel for this call's lifting was already charged by the binding (`payLift`). */
   private paid = false;
   /** A refusal the binding decided before lifting; the next send/register-service returns it. */
@@ -153,11 +156,16 @@ export class HostBridge {
 
   /** Throws the refusal that ended this call, if any (a guest may have caught it: it still counts). */
   checkFault(): void {
-    if (this.fault) throw this.fault;
+    if (this.fault) throw this.fault.error;
+  }
+
+  /** Records that a host call threw `error` (the bindings call this for every host function). */
+  noteFault(error: unknown): void {
+    this.fault ??= { error };
   }
 
   private fail(error: SandboxError): never {
-    this.fault ??= error;
+    this.noteFault(error);
     throw error;
   }
 
