@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { excerpt } from '../../src/acl/excerpt.js';
 import { DEFAULT_ACL_LIMITS } from '../../src/acl/limits.js';
+import { parseAclMessage } from '../../src/acl/validate.js';
 import { FuelMeter } from '../../src/sandbox/fuel/meter.js';
 import { HostBridge } from '../../src/sandbox/host/bridge.js';
 import { LiftBudget } from '../../src/sandbox/host/lift-budget.js';
@@ -50,6 +52,29 @@ describe('the bus\'s rules, applied at send', () => {
     const reason = err(b.send(msg({ receivers: [{ name: `${'x'.repeat(5000)} y`, addresses: [] }] })));
     assert.ok(reason.length < 300, `reason of ${reason.length} characters`);
     assert.match(reason, /x… \(\d+ more\)" contains whitespace/);
+  });
+});
+
+describe('excerpts of hostile input in error messages', () => {
+  it('keeps short text, cuts long text with the count left out, never halves a surrogate pair', () => {
+    assert.equal(excerpt('short'), 'short');
+    assert.equal(excerpt('x'.repeat(100), 10), `${'x'.repeat(10)}… (90 more)`);
+    assert.equal(excerpt(`${'a'.repeat(9)}😀tail`, 10), `${'a'.repeat(9)}… (6 more)`);
+  });
+
+  it('ACL errors built from a 1 MiB value quote at most a short excerpt of it', () => {
+    const huge = `${'p'.repeat(1 << 20)} x`;
+    for (const value of [
+      { performative: huge, receivers: [] },
+      { performative: 'inform', receivers: [{ name: huge }] },
+      { performative: 'inform', receivers: [], protocol: huge },
+      { performative: 'inform', receivers: [], userParams: { [huge]: 'v' } },
+    ]) {
+      assert.throws(() => parseAclMessage(value, { ...DEFAULT_ACL_LIMITS, maxFieldBytes: 4 << 20, maxMessageBytes: 8 << 20, maxContentBytes: 1 }), (e: Error) => {
+        assert.ok(e.message.length < 400, `${e.message.length} characters: ${e.message.slice(0, 120)}`);
+        return true;
+      });
+    }
   });
 });
 
