@@ -156,7 +156,7 @@ describe('per-agent quotas', () => {
       for (let i = 0; i < 64; i++) budget.string(256 * 1024);
     }, LiftLimitExceeded);
     const before = meter.used();
-    b.refuseNext(b.liftRefusal(new LiftLimitExceeded('send', b.liftCaps.send.units, 'units'), budget));
+    b.refuseNext(b.liftRefusal(new LiftLimitExceeded('send', b.liftCaps.send.units, 'units'), budget.bytes()));
     assert.ok(meter.used() - before >= budget.bytes() / 8);
     assert.match(err(b.send(msg())), /^send: more than 1048576 code units/);
     assert.equal(b.send(msg()), undefined, 'only the next call is refused');

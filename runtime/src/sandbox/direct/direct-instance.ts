@@ -46,10 +46,10 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
       value = gm.lifting(budget, lift);
     } catch (err) {
       if (!(err instanceof LiftLimitExceeded)) throw err;
-      gm.storeResult(ret, bridge.liftRefusal(err, budget));
+      gm.storeResult(ret, bridge.liftRefusal(err, budget.bytes()));
       return;
     }
-    bridge.payLift(budget);
+    bridge.payLift(budget.bytes());
     const r = use(value);
     gm.storeResult(ret, r === undefined ? null : r.val);
   };

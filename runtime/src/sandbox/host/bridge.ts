@@ -33,7 +33,7 @@ import { emptyEffects } from '../results.js';
 import { messageFromWit, witMessageSize, witServiceSize } from './convert.js';
 import type { DirectorySnapshot } from './directory.js';
 import { searchDirectory } from './directory.js';
-import type { LiftBudget, LiftCaps } from './lift-budget.js';
+import type { LiftCaps } from './lift-budget.js';
 import { HostArgumentRefused, LiftLimitExceeded, QuotaExceeded } from './refusals.js';
 import { TokenBucket } from './token-bucket.js';
 import type { WitAclMessage, WitAgentId, WitLogLevel, WitResult, WitServiceDescription } from './wit-values.js';
@@ -173,10 +173,10 @@ export class HostBridge {
     this.meter?.charge(hostCallFuel(bytes));
   }
 
-  /** Charges the host call for what the binding lifted (before its values are built), once. */
-  payLift(budget: LiftBudget): void {
+  /** Charges the host call for the `bytes` the binding counted (before the values are built), once. */
+  payLift(bytes: number): void {
     this.paid = true;
-    this.charge(budget.bytes());
+    this.charge(bytes);
   }
 
   /** Host-call fuel for a call whose arguments measure `bytes`, unless the binding paid for them. */
@@ -189,9 +189,9 @@ export class HostBridge {
    * A lift over its cap. For send/register-service the binding makes the call return this error
    * (`refuseNext`); for the other functions it calls `failLift`, which ends the call.
    */
-  liftRefusal(e: LiftLimitExceeded, budget: LiftBudget): string {
+  liftRefusal(e: LiftLimitExceeded, bytes: number): string {
     this.counters.liftLimit++;
-    this.charge(budget.bytes());
+    this.charge(bytes);
     return e.message;
   }
 

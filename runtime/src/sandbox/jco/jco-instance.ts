@@ -63,20 +63,22 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
     maxLineBytes: bridge.liftCaps.logMessage,
   });
 
+  /** Memories the glue took from instance exports (see noteMemoryReads): the ones its lowerings use. */
+  const taken = new Set<WebAssembly.Memory>();
+  const lowerMemories = (): Iterable<WebAssembly.Memory> => taken;
   const instantiateCore = (module: WebAssembly.Module, imports: WebAssembly.Imports = {}): WebAssembly.Instance => {
     const plan = artifact.plans.get(module);
     if (!plan) throw new Error('jco asked to instantiate a module the sandbox did not prepare');
     const own: WebAssembly.Memory[] = plan.memories.map((m) => memories.create(m.initialPages, m.declaredMaxPages));
     const io: WebAssembly.Imports = { ...imports };
     if (own.length > 0) io[MEMORY_IMPORT_MODULE] = Object.fromEntries(plan.memories.map((m, i) => [m.field, own[i]!]));
-    // The memory this module's canonical lowerings and lifts use: its own, else one it imports.
-    let instanceMemory: WebAssembly.Memory | null = own[0] ?? importedMemory(imports);
+    let instanceMemory: WebAssembly.Memory | null = own[0] ?? null;
     io[FUEL_IMPORT_MODULE] = meter.importsFor(() => instanceMemory) as Record<string, WebAssembly.ImportValue>;
     // Every import module naming the host interface is guarded, whatever name mangling the core
     // module uses (`caxton:agent/host@0.1.0`, or e.g. `cm32p2|caxton:agent/host@0.1`).
     for (const [name, host] of Object.entries(imports)) {
       if (name === HOST_MODULE || name.includes(HOST_INTERFACE)) {
-        io[name] = guardHostImports(host as Record<string, unknown>, () => instanceMemory, bridge) as Record<string, WebAssembly.ImportValue>;
+        io[name] = guardHostImports(host as Record<string, unknown>, lowerMemories, bridge) as Record<string, WebAssembly.ImportValue>;
       }
     }
     const instance = new WebAssembly.Instance(module, io);
@@ -85,8 +87,8 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
       instanceMemory = (exported as WebAssembly.Memory | undefined) ?? null;
     }
     meter.attach(instance.exports[FUEL_EXPORT] as WebAssembly.Global | undefined);
-    const exports = guardGuestExports(instance.exports, () => instanceMemory, bridge.liftCaps.resultError);
-    return exports === instance.exports ? instance : ({ exports } as WebAssembly.Instance);
+    const guarded = guardGuestExports(instance.exports, lowerMemories, bridge.liftCaps.resultError);
+    return { exports: noteMemoryReads(guarded, taken) } as WebAssembly.Instance;
   };
 
   const exports = glue(
@@ -114,9 +116,18 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
   };
 }
 
-function importedMemory(imports: WebAssembly.Imports): WebAssembly.Memory | null {
-  for (const mod of Object.values(imports)) {
-    for (const value of Object.values(mod as Record<string, unknown>)) if (value instanceof WebAssembly.Memory) return value;
+/**
+ * The exports with each memory behind a getter that records it in `taken`: the memories jco's glue
+ * reads from instance exports are exactly the ones its lowerings and lifts use.
+ */
+function noteMemoryReads(exports: WebAssembly.Exports, taken: Set<WebAssembly.Memory>): WebAssembly.Exports {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(exports)) {
+    if (value instanceof WebAssembly.Memory) {
+      Object.defineProperty(out, name, { enumerable: true, get: () => (taken.add(value), value) });
+    } else {
+      out[name] = value;
+    }
   }
-  return null;
+  return out as WebAssembly.Exports;
 }

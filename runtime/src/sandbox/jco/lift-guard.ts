@@ -15,6 +15,12 @@
  * - `set-timer`, `deregister-service`, `search-services` with a string over its cap end the call.
  *
  * The same wrap checks an export's `result` error string before jco lifts it.
+ *
+ * Which memory? jco's lowerings read the memories its glue took from core instances' exports
+ * (jco-instance.ts records every such read). Usually that is one memory; when there are several,
+ * the scan runs in each one where the arguments are in bounds and the largest count applies (a
+ * memory where they are out of bounds cannot be the one jco reads: it would fail there). Arguments
+ * out of bounds in every memory are an ABI violation, refused before jco lifts anything.
  */
 import '../webassembly-types.js';
 import { AbiViolation } from '../errors.js';
@@ -115,34 +121,60 @@ export function scanServiceFlat(memory: WebAssembly.Memory, flat: number[], b: L
   }
 }
 
-/** Runs `fn` with the message record at `ptr` zeroed (an empty, valid message), then restores it. */
-function withEmptyMessage(memory: WebAssembly.Memory, ptr: number, fn: () => unknown): unknown {
+/**
+ * Runs `fn` with the message record at `ptr` zeroed (an empty, valid message) in every memory where
+ * it is in bounds, then restores it.
+ */
+function withEmptyMessage(memories: Iterable<WebAssembly.Memory>, ptr: number, fn: () => unknown): unknown {
   ptr >>>= 0;
-  const saved = new Uint8Array(memory.buffer, ptr, MSG.size).slice();
-  new Uint8Array(memory.buffer, ptr, MSG.size).fill(0);
+  const saved: [WebAssembly.Memory, Uint8Array][] = [];
+  for (const m of memories) {
+    if (ptr + MSG.size > m.buffer.byteLength) continue;
+    saved.push([m, new Uint8Array(m.buffer, ptr, MSG.size).slice()]);
+    new Uint8Array(m.buffer, ptr, MSG.size).fill(0);
+  }
   try {
     return fn();
   } finally {
-    // The buffer may have been replaced by a memory.grow in cabi_realloc: take it again.
-    new Uint8Array(memory.buffer, ptr, MSG.size).set(saved);
+    // A buffer may have been replaced by a memory.grow in cabi_realloc: take it again.
+    for (const [m, bytes] of saved) new Uint8Array(m.buffer, ptr, MSG.size).set(bytes);
   }
 }
 
 /**
- * The host imports of one core module, wrapped. `memory` answers the memory jco's lowering reads
- * (the importing module's own), once the instance exists.
+ * Counts `scan` in every memory: the largest in-bounds count (its fuel measure) is returned; over
+ * the cap in any memory throws LiftLimitExceeded; out of bounds everywhere throws AbiViolation.
+ */
+function scanAll(memories: Iterable<WebAssembly.Memory>, budget: LiftBudget, what: string, scan: (m: WebAssembly.Memory) => void): number {
+  let bytes = -1;
+  let outOfBounds: AbiViolation | null = null;
+  for (const m of memories) {
+    budget.reset();
+    try {
+      scan(m);
+    } catch (err) {
+      if (err instanceof AbiViolation) {
+        outOfBounds = err;
+        continue;
+      }
+      throw err;
+    }
+    bytes = Math.max(bytes, budget.bytes());
+  }
+  if (bytes < 0) throw outOfBounds ?? new AbiViolation(`${what}: the agent has no memory the sandbox can check`);
+  return bytes;
+}
+
+/**
+ * The host imports of one core module, wrapped. `memories` answers the memories jco's lowerings
+ * read, once the component is instantiated.
  */
 export function guardHostImports(
   host: Record<string, unknown>,
-  memory: () => WebAssembly.Memory | null,
+  memories: () => Iterable<WebAssembly.Memory>,
   bridge: HostBridge,
 ): Record<string, unknown> {
   const caps = bridge.liftCaps;
-  const mem = (fn: string): WebAssembly.Memory => {
-    const m = memory();
-    if (!m) throw new AbiViolation(`${fn}: the module calling the host has no memory the sandbox can check`);
-    return m;
-  };
   const out: Record<string, unknown> = { ...host };
   const wrap = (name: string, make: (orig: CoreFn) => CoreFn): void => {
     const orig = host[name];
@@ -151,30 +183,30 @@ export function guardHostImports(
 
   const sendBudget = new LiftBudget('send', caps.send);
   wrap('send', (orig) => (msgPtr, ret) => {
-    const m = mem('send');
-    sendBudget.reset();
+    const mems = memories();
+    let bytes: number;
     try {
-      scanMessage(m, msgPtr!, sendBudget);
+      bytes = scanAll(mems, sendBudget, 'send', (m) => scanMessage(m, msgPtr!, sendBudget));
     } catch (err) {
       if (!(err instanceof LiftLimitExceeded)) throw err;
-      bridge.refuseNext(bridge.liftRefusal(err, sendBudget));
-      return withEmptyMessage(m, msgPtr!, () => orig(msgPtr!, ret!));
+      bridge.refuseNext(bridge.liftRefusal(err, sendBudget.bytes()));
+      return withEmptyMessage(mems, msgPtr!, () => orig(msgPtr!, ret!));
     }
-    bridge.payLift(sendBudget);
+    bridge.payLift(bytes);
     return orig(msgPtr!, ret!);
   });
 
   const serviceBudget = new LiftBudget('register-service', caps.service);
   wrap('register-service', (orig) => (...args) => {
-    serviceBudget.reset();
+    let bytes: number;
     try {
-      scanServiceFlat(mem('register-service'), args, serviceBudget);
+      bytes = scanAll(memories(), serviceBudget, 'register-service', (m) => scanServiceFlat(m, args, serviceBudget));
     } catch (err) {
       if (!(err instanceof LiftLimitExceeded)) throw err;
-      bridge.refuseNext(bridge.liftRefusal(err, serviceBudget));
+      bridge.refuseNext(bridge.liftRefusal(err, serviceBudget.bytes()));
       return orig(...new Array<number>(12).fill(0), args[12]!);
     }
-    bridge.payLift(serviceBudget);
+    bridge.payLift(bytes);
     return orig(...args);
   });
 
@@ -215,7 +247,7 @@ const GUEST_EXPORT = /^(?!cabi_post).*caxton:agent\/guest[^#|]*[#|](init|handle|
  */
 export function guardGuestExports(
   exports: WebAssembly.Exports,
-  memory: () => WebAssembly.Memory | null,
+  memories: () => Iterable<WebAssembly.Memory>,
   maxUnits: number,
 ): WebAssembly.Exports {
   const names = Object.keys(exports).filter((name) => GUEST_EXPORT.test(name) && typeof exports[name] === 'function');
@@ -226,14 +258,13 @@ export function guardGuestExports(
     const fn = GUEST_EXPORT.exec(name)![1]!;
     out[name] = (...args: number[]) => {
       const ret = (orig as CoreFn)(...args) as number;
-      const m = memory();
-      if (m) {
+      const at = ret >>> 0;
+      for (const m of memories()) {
+        if (at + RESULT.size > m.buffer.byteLength) continue; // not the memory jco reads the result from
         const r = new Reader(m);
-        const at = ret >>> 0;
-        if (r.u8(at) === 1) {
-          const n = units(r.u32(at + RESULT.payload + 4));
-          if (n > maxUnits) throw new AbiViolation(`${fn} result: the error string has ${n} code units, more than ${maxUnits}`);
-        }
+        if (r.u8(at) !== 1) continue;
+        const n = units(r.u32(at + RESULT.payload + 4));
+        if (n > maxUnits) throw new AbiViolation(`${fn} result: the error string has ${n} code units, more than ${maxUnits}`);
       }
       return ret;
     };
