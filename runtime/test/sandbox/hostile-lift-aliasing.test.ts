@@ -15,7 +15,7 @@ import type { WorkResult } from '../../src/sandbox/results.js';
 import { Sandbox } from '../../src/sandbox/sandbox.js';
 import { DEFAULT_LIMITS } from '../../src/sandbox/limits/limits.js';
 import { TEST_ENGINE_CACHE } from './fixtures/build.js';
-import { ATTACKS, liftBombComponent, MEMORY_CAP_PAGES } from './fixtures/lift-bombs.js';
+import { ATTACKS, liftBombComponent, MEMORY_CAP_PAGES, renamedHostImportsComponent } from './fixtures/lift-bombs.js';
 import { work } from './helpers.js';
 
 let bytes: Uint8Array;
@@ -116,6 +116,18 @@ for (const binding of ['auto', 'jco'] as const) {
     });
   });
 }
+
+describe('host functions wired to core imports the guard does not know', () => {
+  it('end the call at the first use (the lift guard is required on the jco path)', async () => {
+    const sandbox = new Sandbox({ engine: new Engine({ cacheDir: TEST_ENGINE_CACHE }), newId: () => 'id' });
+    await sandbox.deploy({ name: 'rewired@test', artifact: await renamedHostImportsComponent(), limits: { memoryPages: MEMORY_CAP_PAGES } });
+    assert.equal(sandbox.metrics('rewired@test')!.path, 'jco');
+    for (const attack of [ATTACKS.valid, ATTACKS.aliasReceivers]) {
+      const c = crashed(sandbox.run(work('rewired@test', attack)));
+      assert.match(c.message, /^send: reached through a core import the sandbox does not guard/);
+    }
+  });
+});
 
 const CHILD = fileURLToPath(new URL('./fixtures/lift-bomb-child.js', import.meta.url));
 

@@ -26,6 +26,7 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
   const encoding = artifact.manifest.stringEncoding;
   if (artifact.manifest.path !== 'direct' || !encoding) throw new Error('artifact is not prepared for the direct path');
   const { bridge, meter } = env;
+  bridge.requireGuard = false; // lifting happens here, under its budgets
   const memories = new InstanceMemories(env.memoryCapPages);
   const own = plan.memories.map((m) => memories.create(m.initialPages, m.declaredMaxPages));
   const memory = own[0];

@@ -27,6 +27,7 @@ import { requireReceivers, validateAclMessage } from '../../acl/validate.js';
 import { hostCallFuel } from '../fuel/cost-model.js';
 import type { FuelMeter } from '../fuel/meter.js';
 import type { AgentLimits } from '../limits/limits.js';
+import { AbiViolation } from '../errors.js';
 import type { SandboxError } from '../errors.js';
 import type { Effects, LogLevel } from '../results.js';
 import { emptyEffects } from '../results.js';
@@ -104,6 +105,12 @@ export class HostBridge {
   private paid = false;
   /** A refusal the binding decided before lifting; the next send/register-service returns it. */
   private pendingRefusal: string | null = null;
+  /**
+   * Set by a binding whose lifting happens outside our code (jco): every host function with lifted
+   * arguments must then have been reached through the lift guard (`guardPassed`), or the call ends.
+   */
+  requireGuard = false;
+  private guardPassed = false;
   private readonly acl: AclLimits;
   /** `acl` with room left for the sender the bus stamps (validated without it: copying the message costs µs). */
   private readonly sendAcl: AclLimits;
@@ -144,6 +151,7 @@ export class HostBridge {
     this.fault = null;
     this.paid = false;
     this.pendingRefusal = null;
+    this.guardPassed = false;
   }
 
   /** The effects collected since `begin`. */
@@ -195,6 +203,25 @@ export class HostBridge {
     return e.message;
   }
 
+  /** The lift guard checked the arguments of the host call now being made. */
+  passGuard(): void {
+    this.guardPassed = true;
+  }
+
+  /**
+   * A host function with lifted arguments reached without the guard (a component wiring a host
+   * function to a core import the guard does not know) ends the call: its lift was not bounded.
+   */
+  private checkGuard(fn: string): void {
+    if (!this.requireGuard) return;
+    if (this.guardPassed) {
+      this.guardPassed = false;
+      return;
+    }
+    this.counters.liftLimit++;
+    this.fail(new AbiViolation(`${fn}: reached through a core import the sandbox does not guard, so its arguments were lifted unbounded`));
+  }
+
   /** Makes the next send/register-service return `reason` without looking at its argument. */
   refuseNext(reason: string): void {
     this.pendingRefusal = reason;
@@ -229,6 +256,7 @@ export class HostBridge {
   }
 
   send(message: WitAclMessage): WitResult {
+    this.checkGuard('send');
     const refused = this.takeRefusal();
     if (refused) return refused;
     const size = witMessageSize(message);
@@ -276,6 +304,7 @@ export class HostBridge {
   }
 
   log(level: WitLogLevel, message: string): void {
+    this.checkGuard('log');
     this.chargeCall(message.length);
     this.note(level, message, 'agent');
   }
@@ -297,6 +326,7 @@ export class HostBridge {
   }
 
   setTimer(delayMs: number, token: string): void {
+    this.checkGuard('set-timer');
     this.chargeCall(token.length);
     const { limits } = this.env;
     if (token.length > MAX_TIMER_TOKEN) {
@@ -320,6 +350,7 @@ export class HostBridge {
   }
 
   registerService(service: WitServiceDescription): WitResult {
+    this.checkGuard('register-service');
     const refused = this.takeRefusal();
     if (refused) return refused;
     const size = witServiceSize(service);
@@ -355,6 +386,7 @@ export class HostBridge {
   }
 
   deregisterService(name: string): void {
+    this.checkGuard('deregister-service');
     this.chargeCall(name.length);
     if (name.length > this.liftCaps.serviceField) {
       this.counters.badArgument++;
@@ -369,6 +401,7 @@ export class HostBridge {
   }
 
   searchServices(type: string): WitAgentId[] {
+    this.checkGuard('search-services');
     if (type.length > this.liftCaps.serviceField) {
       this.counters.badArgument++;
       this.fail(new HostArgumentRefused('search-services', `service types are limited to ${this.liftCaps.serviceField} code units`));

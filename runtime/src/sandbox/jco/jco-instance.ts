@@ -56,6 +56,7 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
   artifact.modules.forEach((m, i) => byFile.set(artifact.manifest.modules[i]!.file, m));
   const memories = new InstanceMemories(env.memoryCapPages);
   const { meter, bridge } = env;
+  bridge.requireGuard = true;
 
   const wasi = createDenyWasi({
     charge: (bytes) => meter.charge(hostCallFuel(bytes)),

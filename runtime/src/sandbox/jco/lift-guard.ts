@@ -190,9 +190,11 @@ export function guardHostImports(
     } catch (err) {
       if (!(err instanceof LiftLimitExceeded)) throw err;
       bridge.refuseNext(bridge.liftRefusal(err, sendBudget.bytes()));
+      bridge.passGuard();
       return withEmptyMessage(mems, msgPtr!, () => orig(msgPtr!, ret!));
     }
     bridge.payLift(bytes);
+    bridge.passGuard();
     return orig(msgPtr!, ret!);
   });
 
@@ -204,18 +206,24 @@ export function guardHostImports(
     } catch (err) {
       if (!(err instanceof LiftLimitExceeded)) throw err;
       bridge.refuseNext(bridge.liftRefusal(err, serviceBudget.bytes()));
+      bridge.passGuard();
       return orig(...new Array<number>(12).fill(0), args[12]!);
     }
     bridge.payLift(bytes);
+    bridge.passGuard();
     return orig(...args);
   });
 
-  wrap('log', (orig) => (level, ptr, len) => orig(level!, ptr!, Math.min(len! >>> 0, caps.logMessage)));
+  wrap('log', (orig) => (level, ptr, len) => {
+    bridge.passGuard();
+    return orig(level!, ptr!, Math.min(len! >>> 0, caps.logMessage));
+  });
 
   const bounded = (name: string, what: string, max: number, lenIndex: number): void =>
     wrap(name, (orig) => (...args) => {
       const n = units(args[lenIndex]!);
       if (n > max) bridge.failLift(new HostArgumentRefused(name, `the ${what} has ${n} code units, at most ${max} are accepted`));
+      bridge.passGuard();
       return orig(...args);
     });
   bounded('set-timer', 'timer token', caps.timerToken, 2);
