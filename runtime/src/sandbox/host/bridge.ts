@@ -34,10 +34,15 @@ import { emptyEffects } from '../results.js';
 import { messageFromWit, witMessageSize, witServiceSize } from './convert.js';
 import type { DirectorySnapshot } from './directory.js';
 import { searchDirectory } from './directory.js';
-import type { LiftCaps } from './lift-budget.js';
+import type { HostLiftCaps } from './lift-budget.js';
+import { hostLiftCaps } from './lift-budget.js';
+import type { RefusalCounters } from './quotas.js';
+import { RateQuotas, zeroCounters } from './quotas.js';
 import { HostArgumentRefused, LiftLimitExceeded, QuotaExceeded } from './refusals.js';
-import { TokenBucket } from './token-bucket.js';
 import type { WitAclMessage, WitAgentId, WitLogLevel, WitResult, WitServiceDescription } from './wit-values.js';
+
+export type { RefusalCounters } from './quotas.js';
+export { MAX_SERVICE_ENTRIES, MAX_TIMER_TOKEN } from './lift-budget.js';
 
 export interface BridgeEnv {
   agent: string;
@@ -49,51 +54,14 @@ export interface BridgeEnv {
   acl?: AclLimits;
 }
 
-/** Longest timer token accepted. */
-export const MAX_TIMER_TOKEN = 1024;
-/** Most list entries (protocols, ontologies, languages, properties together) of one service description. */
-export const MAX_SERVICE_ENTRIES = 1024;
 
-/** Refusals and drops since the sandbox was made, by reason (reported with the agent's metrics). */
-export interface RefusalCounters {
-  /** A host call whose arguments were over their lift cap. */
-  liftLimit: number;
-  /** A send the bus would refuse (ACL validation, size, receivers…). */
-  invalidMessage: number;
-  outboxFull: number;
-  sendsPerSecond: number;
-  sendBytesPerSecond: number;
-  /** register/deregister-service refused: per call or per second. */
-  directoryChanges: number;
-  /** set-timer past the per-call count. */
-  timers: number;
-  /** Arguments refused outright (too long a timer token, service name or type). */
-  badArgument: number;
-  /** Log lines dropped (line or byte budget of the call). */
-  logLinesDropped: number;
-}
-
-const zeroCounters = (): RefusalCounters => ({
-  liftLimit: 0, invalidMessage: 0, outboxFull: 0, sendsPerSecond: 0, sendBytesPerSecond: 0,
-  directoryChanges: 0, timers: 0, badArgument: 0, logLinesDropped: 0,
-});
 
 export class HostBridge {
   /** The current instance's meter (replaced when the agent is re-instantiated). */
   meter: FuelMeter | null = null;
   readonly counters: RefusalCounters = zeroCounters();
   /** Lift caps of the host functions' arguments (the bindings count against them). */
-  readonly liftCaps: {
-    send: LiftCaps;
-    service: LiftCaps;
-    /** deregister-service name, search-services type. */
-    serviceField: number;
-    timerToken: number;
-    /** A log message is lifted up to this many code units; the rest is cut unread. */
-    logMessage: number;
-    /** The error string of an export's `result`. */
-    resultError: number;
-  };
+  readonly liftCaps: HostLiftCaps;
   private effects: Effects = emptyEffects();
   private logBytes = 0;
   /**
@@ -114,31 +82,13 @@ export class HostBridge {
   private readonly acl: AclLimits;
   /** `acl` with room left for the sender the bus stamps (validated without it: copying the message costs µs). */
   private readonly sendAcl: AclLimits;
-  private readonly sends: TokenBucket;
-  private readonly sendBytes: TokenBucket;
-  private readonly directoryChanges: TokenBucket;
+  private readonly rates: RateQuotas;
 
   constructor(private readonly env: BridgeEnv) {
     const acl = (this.acl = env.acl ?? DEFAULT_ACL_LIMITS);
     this.sendAcl = Object.freeze({ ...acl, maxMessageBytes: Math.max(0, acl.maxMessageBytes - utf8ByteLength(env.agent)) });
-    const { limits } = env;
-    this.sends = new TokenBucket(limits.sendsPerSecond);
-    this.sendBytes = new TokenBucket(limits.sendBytesPerSecond);
-    this.directoryChanges = new TokenBucket(limits.directoryChangesPerSecond);
-    const idItems = 1 + acl.maxAddresses;
-    this.liftCaps = {
-      // Every string of a valid message fits: code units never exceed UTF-8 bytes. Lists: sender,
-      // receivers and reply-to with their addresses, user-params pairs (two strings each).
-      send: {
-        units: Math.min(acl.maxMessageBytes, limits.maxMessageBytes),
-        items: idItems + 2 * acl.maxReceivers * idItems + 2 * acl.maxUserParams,
-      },
-      service: { units: limits.maxServiceBytes, items: MAX_SERVICE_ENTRIES },
-      serviceField: acl.maxFieldBytes,
-      timerToken: MAX_TIMER_TOKEN,
-      logMessage: limits.maxLogLineLength + 1,
-      resultError: acl.maxContentBytes,
-    };
+    this.rates = new RateQuotas(env.limits);
+    this.liftCaps = hostLiftCaps(env.limits, acl);
   }
 
   /** Starts collecting effects for a new call. */
@@ -277,16 +227,11 @@ export class HostBridge {
       this.counters.invalidMessage++;
       return { tag: 'err', val: invalid };
     }
-    const now = this.env.clock();
-    if (!this.sends.has(1, now)) {
-      this.counters.sendsPerSecond++;
-      return { tag: 'err', val: `quota exceeded: at most ${limits.sendsPerSecond} sends per second` };
+    const quota = this.rates.takeSend(size, this.env.clock());
+    if (quota !== null) {
+      this.counters[quota]++;
+      return { tag: 'err', val: `quota exceeded: at most ${limits[quota]} ${quota === 'sendsPerSecond' ? 'sends' : 'bytes sent'} per second` };
     }
-    if (!this.sendBytes.take(size, now)) {
-      this.counters.sendBytesPerSecond++;
-      return { tag: 'err', val: `quota exceeded: at most ${limits.sendBytesPerSecond} bytes sent per second` };
-    }
-    this.sends.take(1, now);
     outbox.push(msg);
     return undefined;
   }
@@ -329,9 +274,9 @@ export class HostBridge {
     this.checkGuard('set-timer');
     this.chargeCall(token.length);
     const { limits } = this.env;
-    if (token.length > MAX_TIMER_TOKEN) {
+    if (token.length > this.liftCaps.timerToken) {
       this.counters.badArgument++;
-      this.fail(new HostArgumentRefused('set-timer', `the token is longer than ${MAX_TIMER_TOKEN} code units`));
+      this.fail(new HostArgumentRefused('set-timer', `the token is longer than ${this.liftCaps.timerToken} code units`));
     }
     const { timers } = this.effects;
     if (timers.length >= limits.maxTimers) {
@@ -345,7 +290,7 @@ export class HostBridge {
   private directoryQuota(): string | null {
     const { limits } = this.env;
     if (this.effects.directory.length >= limits.maxDirectoryOps) return `at most ${limits.maxDirectoryOps} directory changes per call`;
-    if (!this.directoryChanges.take(1, this.env.clock())) return `at most ${limits.directoryChangesPerSecond} directory changes per second`;
+    if (!this.rates.takeDirectoryChange(this.env.clock())) return `at most ${limits.directoryChangesPerSecond} directory changes per second`;
     return null;
   }
 

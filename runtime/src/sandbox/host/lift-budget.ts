@@ -8,7 +8,14 @@
  * the JavaScript string length the host will make, and never more than the UTF-8 size of a valid
  * string, so a cap equal to a byte limit never refuses a value that limit allows.
  */
+import type { AclLimits } from '../../acl/limits.js';
+import type { AgentLimits } from '../limits/limits.js';
 import { LiftLimitExceeded } from './refusals.js';
+
+/** Longest timer token accepted. */
+export const MAX_TIMER_TOKEN = 1024;
+/** Most list entries (protocols, ontologies, languages, properties together) of one service description. */
+export const MAX_SERVICE_ENTRIES = 1024;
 
 export interface LiftCaps {
   /** String code units, all strings of the value together. */
@@ -48,4 +55,34 @@ export class LiftBudget {
   bytes(): number {
     return this.units + 8 * this.items;
   }
+}
+
+/** The caps of the host functions' arguments. */
+export interface HostLiftCaps {
+  send: LiftCaps;
+  service: LiftCaps;
+  /** deregister-service name, search-services type. */
+  serviceField: number;
+  timerToken: number;
+  /** A log message is lifted up to this many code units; the rest is cut unread. */
+  logMessage: number;
+  /** The error string of an export's `result`. */
+  resultError: number;
+}
+
+export function hostLiftCaps(limits: AgentLimits, acl: AclLimits): HostLiftCaps {
+  const idItems = 1 + acl.maxAddresses;
+  return {
+    // Every string of a valid message fits: code units never exceed UTF-8 bytes. Lists: sender,
+    // receivers and reply-to with their addresses, user-params pairs (two strings each).
+    send: {
+      units: Math.min(acl.maxMessageBytes, limits.maxMessageBytes),
+      items: idItems + 2 * acl.maxReceivers * idItems + 2 * acl.maxUserParams,
+    },
+    service: { units: limits.maxServiceBytes, items: MAX_SERVICE_ENTRIES },
+    serviceField: acl.maxFieldBytes,
+    timerToken: MAX_TIMER_TOKEN,
+    logMessage: limits.maxLogLineLength + 1,
+    resultError: acl.maxContentBytes,
+  };
 }
