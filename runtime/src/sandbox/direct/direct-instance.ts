@@ -139,6 +139,7 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
 
   const finish = (ret: number, post: Fn | undefined, what: string): GuestReturn => {
     const error = gm.result(ret, what, caps.resultError);
+    if (error !== null) bridge.chargeResult(error.length);
     if (post) post(ret);
     return error === null ? { ok: true } : { ok: false, error };
   };

@@ -131,6 +131,11 @@ export class HostBridge {
     this.meter?.charge(hostCallFuel(bytes));
   }
 
+  /** Charges lifting an export's `result` error string of `units` code units. */
+  chargeResult(units: number): void {
+    this.charge(units);
+  }
+
   /** Charges the host call for the `bytes` the binding counted (before the values are built), once. */
   payLift(bytes: number): void {
     this.paid = true;

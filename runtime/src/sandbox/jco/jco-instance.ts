@@ -88,7 +88,7 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
       instanceMemory = (exported as WebAssembly.Memory | undefined) ?? null;
     }
     meter.attach(instance.exports[FUEL_EXPORT] as WebAssembly.Global | undefined);
-    const guarded = guardGuestExports(instance.exports, lowerMemories, bridge.liftCaps.resultError);
+    const guarded = guardGuestExports(instance.exports, lowerMemories, bridge.liftCaps.resultError, (units) => bridge.chargeResult(units));
     return { exports: noteMemoryReads(guarded, taken) } as WebAssembly.Instance;
   };
 

@@ -251,12 +251,14 @@ const GUEST_EXPORT = /^(?!cabi_post).*caxton:agent\/guest[^#|]*[#|](init|handle|
 
 /**
  * The module's exports with the guest functions wrapped to check their `result` error string's
- * length before jco lifts it (exports that are not guest functions are passed as they are).
+ * length before jco lifts it, and charge its lifting (exports that are not guest functions are
+ * passed as they are).
  */
 export function guardGuestExports(
   exports: WebAssembly.Exports,
   memories: () => Iterable<WebAssembly.Memory>,
   maxUnits: number,
+  charge: (units: number) => void,
 ): WebAssembly.Exports {
   const names = Object.keys(exports).filter((name) => GUEST_EXPORT.test(name) && typeof exports[name] === 'function');
   if (names.length === 0) return exports;
@@ -267,13 +269,16 @@ export function guardGuestExports(
     out[name] = (...args: number[]) => {
       const ret = (orig as CoreFn)(...args) as number;
       const at = ret >>> 0;
+      let lifted = -1;
       for (const m of memories()) {
         if (at + RESULT.size > m.buffer.byteLength) continue; // not the memory jco reads the result from
         const r = new Reader(m);
         if (r.u8(at) !== 1) continue;
         const n = units(r.u32(at + RESULT.payload + 4));
         if (n > maxUnits) throw new AbiViolation(`${fn} result: the error string has ${n} code units, more than ${maxUnits}`);
+        lifted = Math.max(lifted, n);
       }
+      if (lifted >= 0) charge(lifted);
       return ret;
     };
   }
