@@ -16,6 +16,7 @@
  */
 
 import { AclValidationError } from './errors.js';
+import { excerpt } from './excerpt.js';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -45,7 +46,7 @@ export function looksLikeFipaDateTime(text: string): boolean {
 export function tryParseFipaDateTime(text: string, opts: FipaDateTimeOptions = {}): FipaDateTimeResult {
   const m = DATETIME.exec(text);
   if (m === null) {
-    return { ok: false, problem: `"${text}" is not a FIPA DateTime (expected YYYYMMDDTHHMMSSmmm with optional Z)` };
+    return { ok: false, problem: `"${excerpt(text)}" is not a FIPA DateTime (expected YYYYMMDDTHHMMSSmmm with optional Z)` };
   }
   const [, sign, ys, mos, ds, hs, mis, ss, mss, designator] = m as unknown as string[];
   if (designator !== undefined && designator !== 'Z' && designator !== 'z') {

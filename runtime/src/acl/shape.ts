@@ -5,6 +5,7 @@
  * good agent name is…) live in validate.ts; this file only answers "is it the right kind of thing".
  */
 import { AclValidationError } from './errors.js';
+import { excerpt } from './excerpt.js';
 import { hasUserParamPrefix, isUserParamKey } from './lexical.js';
 import { isPerformative, type Performative } from './message.js';
 
@@ -63,7 +64,7 @@ export function readPerformative(value: unknown, field = 'performative'): Perfor
   if (typeof value !== 'string') throw wrongType(field, 'a string', value);
   if (!isPerformative(value)) {
     const lower = value.toLowerCase();
-    throw new AclValidationError(field, 'performative.unknown', `"${value}" is not a FIPA communicative act`,
+    throw new AclValidationError(field, 'performative.unknown', `"${excerpt(value)}" is not a FIPA communicative act`,
       isPerformative(lower)
         ? `performatives are lower case in this representation: use "${lower}"`
         : 'use one of the 22 acts of SC00037 (inform, request, agree, cfp, …)');
@@ -78,10 +79,10 @@ export function readPerformative(value: unknown, field = 'performative'): Perfor
 export function checkUserParamKey(key: string, field: string): void {
   if (isUserParamKey(key)) return;
   if (!hasUserParamPrefix(key)) {
-    throw new AclValidationError(`${field}.${key}`, 'user-param.key-prefix',
-      'user-defined parameter names must start with "X-"', `rename it to "X-${key}"`);
+    throw new AclValidationError(`${field}.${excerpt(key)}`, 'user-param.key-prefix',
+      'user-defined parameter names must start with "X-"', `rename it to "X-${excerpt(key)}"`);
   }
-  throw new AclValidationError(`${field}.${key}`, 'user-param.key-invalid',
+  throw new AclValidationError(`${field}.${excerpt(key)}`, 'user-param.key-invalid',
     'a user-defined parameter name needs at least one character after "X-" and no whitespace, control characters or parentheses');
 }
 
@@ -93,7 +94,7 @@ export function readUserParams(value: unknown, field: string, max: number): Reco
   const out: Record<string, string> = {};
   for (const key of keys) {
     checkUserParamKey(key, field);
-    out[key] = readString(obj[key], `${field}.${key}`);
+    out[key] = readString(obj[key], `${field}.${excerpt(key)}`);
   }
   return out;
 }

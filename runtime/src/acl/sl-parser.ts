@@ -25,6 +25,7 @@
  */
 import { looksLikeFipaDateTime, tryParseFipaDateTime, type FipaDateTimeOptions } from './datetime.js';
 import { AclValidationError } from './errors.js';
+import { excerpt } from './excerpt.js';
 import { hasUserParamPrefix, isFipaWord, isUserParamKey } from './lexical.js';
 import type { AclLimits } from './limits.js';
 import { isPerformative, type AclMessage, type AgentId } from './message.js';
@@ -54,7 +55,7 @@ class SlParser {
     if (lex.tok() !== Tok.Atom) throw lex.error('performative.missing', 'expected the performative after "("');
     const performative = lex.value.toLowerCase();
     if (!isPerformative(performative)) {
-      throw lex.error('performative.unknown', `"${lex.value}" is not a FIPA communicative act`, lex.start,
+      throw lex.error('performative.unknown', `"${excerpt(lex.value)}" is not a FIPA communicative act`, lex.start,
         'use one of the 22 acts of SC00037 and separate it from the parameters with a space');
     }
     const msg: AclMessage = { performative, receivers: [] };
@@ -239,7 +240,7 @@ class SlParser {
   private checkAtom(): void {
     const v = this.lex.value;
     if (isFipaWord(v, this.opts.lenient) || isFipaNumber(v) || looksLikeFipaDateTime(v)) return;
-    throw this.lex.error('expression.bad-token', `"${v}" is not a word, number or date`, this.lex.start,
+    throw this.lex.error('expression.bad-token', `"${excerpt(v)}" is not a word, number or date`, this.lex.start,
       'quote values that start with a digit, "-", "#" or "@"');
   }
 

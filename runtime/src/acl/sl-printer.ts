@@ -15,6 +15,7 @@
  */
 import { formatReplyBy } from './datetime.js';
 import { AclValidationError } from './errors.js';
+import { excerpt } from './excerpt.js';
 import { isBareWordSafe, isProtocolWord, isUserParamKey, utf8ByteLength } from './lexical.js';
 import { isPerformative, type AclMessage, type AgentId } from './message.js';
 import { checkUserParamKey, readPerformative } from './shape.js';
@@ -83,7 +84,7 @@ function userParams(params: Record<string, string>, field: string): string {
 function protocolWord(protocol: string): string {
   // SC00070 (and JADE) read :protocol as a Word only; quoting it would not be read back.
   if (!isProtocolWord(protocol)) {
-    throw new AclValidationError('protocol', 'protocol.not-a-word', `"${protocol}" cannot be written as a FIPA word`);
+    throw new AclValidationError('protocol', 'protocol.not-a-word', `"${excerpt(protocol)}" cannot be written as a FIPA word`);
   }
   return protocol;
 }

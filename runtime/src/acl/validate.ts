@@ -10,6 +10,7 @@
  */
 import { MAX_FIPA_EPOCH_MS } from './datetime.js';
 import { AclValidationError } from './errors.js';
+import { excerpt } from './excerpt.js';
 import { hasSpaceOrControl, isProtocolWord, isWellFormedUnicode, utf8ByteLength } from './lexical.js';
 import { DEFAULT_ACL_LIMITS, type AclLimits } from './limits.js';
 import { isPerformative, type AclMessage, type AgentId } from './message.js';
@@ -158,7 +159,7 @@ function checkProtocol(value: unknown, limits: AclLimits): number {
   const n = checkField(value, 'protocol', limits);
   const protocol = value as string;
   if (!isProtocolWord(protocol)) {
-    throw new AclValidationError('protocol', 'protocol.not-a-word', `"${protocol}" is not a FIPA word of printable ASCII`,
+    throw new AclValidationError('protocol', 'protocol.not-a-word', `"${excerpt(protocol)}" is not a FIPA word of printable ASCII`,
       'protocol names are single words of printable ASCII such as fipa-request: no spaces or parentheses, not starting with a digit or any of - # @ : "');
   }
   return n;
@@ -181,7 +182,7 @@ function checkAgentName(value: unknown, field: string, limits: AclLimits): numbe
   const name = value as string;
   if (n === 0) throw new AclValidationError(field, 'agent-name.empty', 'an agent name cannot be empty', 'names look like local@platform');
   if (hasSpaceOrControl(name)) {
-    throw new AclValidationError(field, 'agent-name.invalid', `"${name}" contains whitespace or control characters`,
+    throw new AclValidationError(field, 'agent-name.invalid', `"${excerpt(name)}" contains whitespace or control characters`,
       'names look like local@platform, without spaces');
   }
   return n;
@@ -191,7 +192,7 @@ function checkAddress(value: unknown, field: string, limits: AclLimits): number 
   const n = checkString(value, field, limits.maxFieldBytes, 'address.too-long');
   const address = value as string;
   if (n === 0 || hasSpaceOrControl(address)) {
-    throw new AclValidationError(field, 'address.invalid', `"${address}" is not a transport address`,
+    throw new AclValidationError(field, 'address.invalid', `"${excerpt(address)}" is not a transport address`,
       'addresses are URLs such as http://host:7778/acc, without spaces');
   }
   return n;
@@ -228,7 +229,7 @@ function checkUserParams(value: unknown, field: string, limits: AclLimits): numb
   let units = 0;
   for (const key of keys) {
     checkUserParamKey(key, field);
-    units += key.length + checkField(params[key], `${field}.${key}`, limits);
+    units += key.length + checkField(params[key], `${field}.${excerpt(key)}`, limits);
   }
   // Parameter names are case-insensitive on the FIPA string wire: X-a and x-A would collide there.
   if (keys.length > 1) {
@@ -236,7 +237,7 @@ function checkUserParams(value: unknown, field: string, limits: AclLimits): numb
     for (const key of keys) {
       const lower = key.toLowerCase();
       if (seen.has(lower)) {
-        throw new AclValidationError(`${field}.${key}`, 'user-param.duplicate',
+        throw new AclValidationError(`${field}.${excerpt(key)}`, 'user-param.duplicate',
           'differs from another user-defined parameter only by letter case', 'parameter names are case-insensitive in FIPA ACL');
       }
       seen.add(lower);

@@ -116,3 +116,19 @@ describe('WASI is deny-by-default', () => {
     assert.deepEqual(lines, ['stdout says hi', 'and a partial line'], 'the partial last line is flushed at the end of the call');
   });
 });
+
+describe('WASI clocks tick in whole milliseconds', () => {
+  it('the monotonic clock reports and keeps a 1 ms resolution (no nanosecond timing channel)', async () => {
+    const { createDenyWasi } = await import('../../src/sandbox/wasi/deny-wasi.js');
+    const wasi = createDenyWasi({ charge: () => {}, output: () => {} });
+    const clock = wasi.imports['wasi:clocks/monotonic-clock'] as { now(): bigint; resolution(): bigint };
+    assert.equal(clock.resolution(), 1_000_000n);
+    for (let i = 0; i < 10_000; i++) {
+      const t = clock.now();
+      assert.equal(t % 1_000_000n, 0n, `${t} is not a whole millisecond`);
+    }
+    const wall = wasi.imports['wasi:clocks/wall-clock'] as { now(): { nanoseconds: number }; resolution(): { nanoseconds: number } };
+    assert.equal(wall.resolution().nanoseconds, 1_000_000);
+    assert.equal(wall.now().nanoseconds % 1_000_000, 0);
+  });
+});

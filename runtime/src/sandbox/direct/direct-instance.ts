@@ -8,6 +8,8 @@
 import '../webassembly-types.js';
 import type { Artifact } from '../artifact/artifact.js';
 import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from '../fuel/names.js';
+import { LiftBudget } from '../host/lift-budget.js';
+import { HostArgumentRefused, LiftLimitExceeded } from '../host/refusals.js';
 import type { WitLogLevel } from '../host/wit-values.js';
 import type { GuestInstance, GuestReturn, InstanceEnv } from '../instance.js';
 import { InstanceMemories } from '../instance.js';
@@ -24,23 +26,50 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
   const encoding = artifact.manifest.stringEncoding;
   if (artifact.manifest.path !== 'direct' || !encoding) throw new Error('artifact is not prepared for the direct path');
   const { bridge, meter } = env;
+  bridge.requireGuard = false; // lifting happens here, under its budgets
   const memories = new InstanceMemories(env.memoryCapPages);
   const own = plan.memories.map((m) => memories.create(m.initialPages, m.declaredMaxPages));
   const memory = own[0];
   if (!memory) throw new Error('direct-path module has no memory');
   const gm = new GuestMemory(memory, encoding);
+  const caps = bridge.liftCaps;
+  const sendBudget = new LiftBudget('send', caps.send);
+  const serviceBudget = new LiftBudget('register-service', caps.service);
+
+  /**
+   * Lifts with `budget` and hands the value on, or — over the cap — answers with the refusal as
+   * the function's `result` error (no value is built, nothing more is read).
+   */
+  const liftOrRefuse = <T>(budget: LiftBudget, lift: () => T, ret: number, use: (value: T) => { tag: 'err'; val: string } | undefined): void => {
+    budget.reset();
+    let value: T;
+    try {
+      value = gm.lifting(budget, lift);
+    } catch (err) {
+      if (!(err instanceof LiftLimitExceeded)) throw err;
+      gm.storeResult(ret, bridge.liftRefusal(err, budget.bytes()));
+      return;
+    }
+    bridge.payLift(budget.bytes());
+    const r = use(value);
+    gm.storeResult(ret, r === undefined ? null : r.val);
+  };
+  /** A single string argument of a function without `result`: over its cap, the call ends. */
+  const boundedString = (ptr: number, len: number, max: number, what: string, fn: string): string => {
+    if (len >>> 0 > max) bridge.failLift(new HostArgumentRefused(fn, `the ${what} has ${len >>> 0} code units, at most ${max} are accepted`));
+    return gm.string(ptr, len, what);
+  };
 
   const host: Record<string, WebAssembly.ImportValue> = {
     send: (msgPtr: number, ret: number) => {
       gm.sync();
-      const r = bridge.send(gm.message(msgPtr));
-      gm.storeResult(ret, r === undefined ? null : r.val);
+      liftOrRefuse(sendBudget, () => gm.message(msgPtr), ret, (m) => bridge.send(m));
     },
     log: (level: number, ptr: number, len: number) => {
       gm.sync();
       const name = LOG_LEVELS[level >>> 0];
       if (name === undefined) throw new AbiViolation(`log: level ${level} out of range`);
-      bridge.log(name as WitLogLevel, gm.string(ptr, len, 'log message'));
+      bridge.log(name as WitLogLevel, gm.stringPrefix(ptr, len, caps.logMessage, 'log message'));
     },
     now: () => bridge.now(),
     'new-id': (ret: number) => {
@@ -49,23 +78,45 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
     },
     'set-timer': (delay: number, ptr: number, len: number) => {
       gm.sync();
-      bridge.setTimer(delay >>> 0, gm.string(ptr, len, 'timer token'));
+      bridge.setTimer(delay >>> 0, boundedString(ptr, len, caps.timerToken, 'timer token', 'set-timer'));
     },
     'register-service': (...args: number[]) => {
       gm.sync();
-      const ret = args[12]!;
-      const r = bridge.registerService(gm.serviceFlat(args.slice(0, 12)));
-      gm.storeResult(ret, r === undefined ? null : r.val);
+      liftOrRefuse(serviceBudget, () => gm.serviceFlat(args.slice(0, 12)), args[12]!, (s) => bridge.registerService(s));
     },
     'deregister-service': (ptr: number, len: number) => {
       gm.sync();
-      bridge.deregisterService(gm.string(ptr, len, 'service name'));
+      bridge.deregisterService(boundedString(ptr, len, caps.serviceField, 'service name', 'deregister-service'));
     },
     'search-services': (ptr: number, len: number, ret: number) => {
       gm.sync();
-      gm.storeAgentIdsResult(ret, bridge.searchServices(gm.string(ptr, len, 'service type')));
+      gm.storeAgentIdsResult(ret, bridge.searchServices(boundedString(ptr, len, caps.serviceField, 'service type', 'search-services')));
     },
   };
+
+  // Whatever a host function throws ends the call, even if the guest catches it (afterCall).
+  for (const [name, fn] of Object.entries(host)) {
+    const f = fn as (...args: number[]) => unknown;
+    host[name] =
+      name === 'register-service'
+        ? (...args: number[]) => {
+            try {
+              return f(...args);
+            } catch (err) {
+              bridge.noteFault(err);
+              throw err;
+            }
+          }
+        : // Fixed arity (at most 3 parameters): no rest array on the hot path.
+          (a: number, b: number, c: number) => {
+            try {
+              return f(a, b, c);
+            } catch (err) {
+              bridge.noteFault(err);
+              throw err;
+            }
+          };
+  }
 
   const imports: WebAssembly.Imports = {
     [HOST_MODULE]: host,
@@ -87,7 +138,8 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
   const postTimer = ex[`${POST_PREFIX}on-timer`];
 
   const finish = (ret: number, post: Fn | undefined, what: string): GuestReturn => {
-    const error = gm.result(ret, what);
+    const error = gm.result(ret, what, caps.resultError);
+    if (error !== null) bridge.chargeResult(error.length);
     if (post) post(ret);
     return error === null ? { ok: true } : { ok: false, error };
   };
@@ -108,6 +160,7 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
       return finish(timerFn(ptr, len), postTimer, 'on-timer result');
     },
     memoryPages: () => memories.pages(),
-    afterCall: () => {},
+    // A refusal that ended the call stays a crash even if the guest caught the exception.
+    afterCall: () => bridge.checkFault(),
   };
 }

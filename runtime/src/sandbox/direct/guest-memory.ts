@@ -5,9 +5,13 @@
  * bounds- and alignment-checked, every discriminant range-checked; a violation throws AbiViolation
  * (reported as `crashed: malformed-result`). Memory can grow during any realloc call, so views are
  * re-taken whenever the buffer changed.
+ *
+ * Lifting is bounded: while `lift` holds a budget, every string and list is counted against it
+ * before it is decoded or allocated (lift-budget.ts), so aliased strings cannot amplify.
  */
 import '../webassembly-types.js';
 import { AbiViolation } from '../errors.js';
+import type { LiftBudget } from '../host/lift-budget.js';
 import type { WitAclMessage, WitAgentId, WitInitContext, WitServiceDescription } from '../host/wit-values.js';
 import { AGENT_ID, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, OPT_STRING, OPT_U64, PAIR, PERFORMATIVE_CASES, RESULT } from './abi.js';
 import type { Performative } from '../../acl/message.js';
@@ -16,6 +20,8 @@ export type Realloc = (oldPtr: number, oldSize: number, align: number, newSize: 
 
 const PERFORMATIVE_INDEX = new Map<string, number>(PERFORMATIVE_CASES.map((p, i) => [p, i]));
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+/** For a prefix cut at a byte count: its last character may be cut in half (shown as U+FFFD). */
+const lenientUtf8Decoder = new TextDecoder('utf-8');
 const utf16Decoder = new TextDecoder('utf-16le');
 const utf8Encoder = new TextEncoder();
 /** Typed-array fast paths assume a little-endian host, like wasm memory (big-endian hosts use DataView). */
@@ -28,6 +34,8 @@ export class GuestMemory {
   private u16: Uint16Array;
   /** Set once the instance exists (the exports are needed to allocate). */
   realloc: Realloc | null = null;
+  /** The budget lifting is counted against, or null (lowering, tests). Set by `lifting`. */
+  private lift: LiftBudget | null = null;
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -76,6 +84,29 @@ export class GuestMemory {
 
   // ---------- lifting (guest → host) ----------
 
+  /** Runs `fn` with every string and list it lifts counted against `budget`. */
+  lifting<T>(budget: LiftBudget, fn: () => T): T {
+    this.lift = budget;
+    try {
+      return fn();
+    } finally {
+      this.lift = null;
+    }
+  }
+
+  /**
+   * At most the first `max` code units of a string: the rest is never read (log messages longer
+   * than a log line are cut before they are lifted).
+   */
+  stringPrefix(ptr: number, len: number, max: number, what: string): string {
+    len >>>= 0;
+    if (len <= max) return this.string(ptr, len, what);
+    if (this.encoding === 'utf16') return this.string(ptr, max, what);
+    ptr >>>= 0;
+    this.check(ptr, max, 1, what);
+    return lenientUtf8Decoder.decode(this.u8.subarray(ptr, ptr + max));
+  }
+
   u8At(ptr: number): number {
     return this.dv.getUint8(ptr);
   }
@@ -88,6 +119,7 @@ export class GuestMemory {
     ptr >>>= 0;
     len >>>= 0;
     if (len === 0) return '';
+    this.lift?.string(len);
     if (this.encoding === 'utf16') {
       this.check(ptr, len * 2, 2, what);
       if (len <= 24 && LITTLE_ENDIAN) {
@@ -125,6 +157,7 @@ export class GuestMemory {
     const ptr = this.dv.getUint32(at, true);
     const len = this.dv.getUint32(at + 4, true);
     if (len === 0) return [];
+    this.lift?.list(len);
     this.check(ptr, len * elemSize, align, what);
     const out: T[] = new Array(len);
     for (let i = 0; i < len; i++) out[i] = item(ptr + i * elemSize);
@@ -165,12 +198,14 @@ export class GuestMemory {
     const strings = (i: number, what: string): string[] => {
       const [ptr, len] = slice(i);
       if (len === 0) return [];
+      this.lift?.list(len);
       this.check(ptr, len * 8, 4, what);
       return Array.from({ length: len }, (_, k) => this.stringAt(ptr + k * 8, what));
     };
     const [pPtr, pLen] = slice(5);
     let properties: [string, string][] = [];
     if (pLen > 0) {
+      this.lift?.list(pLen);
       this.check(pPtr, pLen * PAIR.size, PAIR.align, 'properties');
       properties = Array.from({ length: pLen }, (_, k) => {
         const q = pPtr + k * PAIR.size;
@@ -187,12 +222,18 @@ export class GuestMemory {
     };
   }
 
-  /** A `result<_, string>` the guest left at `ptr`: null for ok, else the error. */
-  result(ptr: number, what: string): string | null {
+  /**
+   * A `result<_, string>` the guest left at `ptr`: null for ok, else the error — refused, before
+   * it is decoded, when longer than `maxUnits` code units.
+   */
+  result(ptr: number, what: string, maxUnits: number): string | null {
     this.sync();
     ptr >>>= 0;
     this.check(ptr, RESULT.size, RESULT.align, what);
-    return this.disc(ptr, 2, what) === 0 ? null : this.stringAt(ptr + RESULT.payload, what);
+    if (this.disc(ptr, 2, what) === 0) return null;
+    const len = this.dv.getUint32(ptr + RESULT.payload + 4, true);
+    if (len > maxUnits) throw new AbiViolation(`${what}: the error string has ${len} code units, more than ${maxUnits}`);
+    return this.stringAt(ptr + RESULT.payload, what);
   }
 
   // ---------- lowering (host → guest) ----------

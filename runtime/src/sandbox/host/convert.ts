@@ -93,12 +93,3 @@ export function witServiceSize(s: WitServiceDescription): number {
   for (const [k, v] of s.properties) n += k.length + v.length;
   return n;
 }
-
-/** Why an outgoing message is invalid, or null. */
-export function validateOutgoing(w: WitAclMessage, size: number, maxBytes: number): string | null {
-  if (w.receivers.length === 0) return 'the message has no receivers';
-  if (w.receivers.some((r) => r.name.length === 0)) return 'a receiver has an empty name';
-  if (size > maxBytes) return `the message is too large (${size} > ${maxBytes})`;
-  if (w.replyBy !== undefined && w.replyBy !== null && w.replyBy > BigInt(Number.MAX_SAFE_INTEGER)) return 'reply-by is out of range';
-  return null;
-}

@@ -3,7 +3,9 @@
  * path does not cover (JavaScript agents, WASI users, compositions). We control instantiation:
  * `getCoreModule` hands out our compiled, instrumented modules and `instantiateCore` adds each
  * module's fuel imports and host-made memories, and registers its fuel counter with the meter.
- * Every instance gets its own host functions and its own deny-by-default WASI objects.
+ * Every instance gets its own host functions and its own deny-by-default WASI objects. The host
+ * functions a module imports, and its guest exports, are wrapped so that what jco's glue lifts is
+ * counted and capped before jco lifts it (lift-guard.ts).
  */
 import '../webassembly-types.js';
 import type { Artifact } from '../artifact/artifact.js';
@@ -15,6 +17,11 @@ import { InstanceMemories } from '../instance.js';
 import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
 import { hostCallFuel } from '../fuel/cost-model.js';
 import { createDenyWasi } from '../wasi/deny-wasi.js';
+import { HOST_MODULE } from '../direct/abi.js';
+import { guardGuestExports, guardHostImports } from './lift-guard.js';
+
+/** The host interface, as any core name mangling spells it. */
+const HOST_INTERFACE = 'caxton:agent/host';
 
 type GuestExports = {
   init(ctx: WitInitContext): void;
@@ -49,12 +56,17 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
   artifact.modules.forEach((m, i) => byFile.set(artifact.manifest.modules[i]!.file, m));
   const memories = new InstanceMemories(env.memoryCapPages);
   const { meter, bridge } = env;
+  bridge.requireGuard = true;
 
   const wasi = createDenyWasi({
     charge: (bytes) => meter.charge(hostCallFuel(bytes)),
     output: (stream, line) => bridge.output(stream, line),
+    maxLineBytes: bridge.liftCaps.logMessage,
   });
 
+  /** Memories the glue took from instance exports (see noteMemoryReads): the ones its lowerings use. */
+  const taken = new Set<WebAssembly.Memory>();
+  const lowerMemories = (): Iterable<WebAssembly.Memory> => taken;
   const instantiateCore = (module: WebAssembly.Module, imports: WebAssembly.Imports = {}): WebAssembly.Instance => {
     const plan = artifact.plans.get(module);
     if (!plan) throw new Error('jco asked to instantiate a module the sandbox did not prepare');
@@ -63,13 +75,21 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
     if (own.length > 0) io[MEMORY_IMPORT_MODULE] = Object.fromEntries(plan.memories.map((m, i) => [m.field, own[i]!]));
     let instanceMemory: WebAssembly.Memory | null = own[0] ?? null;
     io[FUEL_IMPORT_MODULE] = meter.importsFor(() => instanceMemory) as Record<string, WebAssembly.ImportValue>;
+    // Every import module naming the host interface is guarded, whatever name mangling the core
+    // module uses (`caxton:agent/host@0.1.0`, or e.g. `cm32p2|caxton:agent/host@0.1`).
+    for (const [name, host] of Object.entries(imports)) {
+      if (name === HOST_MODULE || name.includes(HOST_INTERFACE)) {
+        io[name] = guardHostImports(host as Record<string, unknown>, lowerMemories, bridge) as Record<string, WebAssembly.ImportValue>;
+      }
+    }
     const instance = new WebAssembly.Instance(module, io);
     if (!instanceMemory) {
       const exported = Object.values(instance.exports).find((v) => v instanceof WebAssembly.Memory);
       instanceMemory = (exported as WebAssembly.Memory | undefined) ?? null;
     }
     meter.attach(instance.exports[FUEL_EXPORT] as WebAssembly.Global | undefined);
-    return instance;
+    const guarded = guardGuestExports(instance.exports, lowerMemories, bridge.liftCaps.resultError, (units) => bridge.chargeResult(units));
+    return { exports: noteMemoryReads(guarded, taken) } as WebAssembly.Instance;
   };
 
   const exports = glue(
@@ -89,6 +109,26 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
     handle: (message) => call(() => guest.handle(message)),
     onTimer: (token) => call(() => guest.onTimer(token)),
     memoryPages: () => memories.pages(),
-    afterCall: () => wasi.drain(),
+    afterCall: () => {
+      wasi.drain();
+      // A refusal that ended the call stays a crash even if the guest caught the exception.
+      bridge.checkFault();
+    },
   };
+}
+
+/**
+ * The exports with each memory behind a getter that records it in `taken`: the memories jco's glue
+ * reads from instance exports are exactly the ones its lowerings and lifts use.
+ */
+function noteMemoryReads(exports: WebAssembly.Exports, taken: Set<WebAssembly.Memory>): WebAssembly.Exports {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(exports)) {
+    if (value instanceof WebAssembly.Memory) {
+      Object.defineProperty(out, name, { enumerable: true, get: () => (taken.add(value), value) });
+    } else {
+      out[name] = value;
+    }
+  }
+  return out as WebAssembly.Exports;
 }

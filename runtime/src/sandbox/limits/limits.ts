@@ -25,6 +25,18 @@ export interface AgentLimits {
   maxLogLineLength: number;
   /** Directory registrations/deregistrations one call may make. */
   maxDirectoryOps: number;
+  /** Bytes of log lines (log, stdout, stderr) one call may keep (beyond: dropped and counted). */
+  maxLogBytes: number;
+  /** Shortest timer delay; shorter requests are raised to it (a 0 ms timer storm cannot spin the node). */
+  minTimerDelayMs: number;
+  /** Sustained sends per second of one agent (token bucket, burst of one second's worth). */
+  sendsPerSecond: number;
+  /** Sustained bytes sent per second of one agent, UTF-16 code units of message text (token bucket). */
+  sendBytesPerSecond: number;
+  /** Sustained directory changes per second of one agent (token bucket). */
+  directoryChangesPerSecond: number;
+  /** Longest service description register-service accepts (sum of its strings, code units). */
+  maxServiceBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<AgentLimits> = Object.freeze({
@@ -38,6 +50,12 @@ export const DEFAULT_LIMITS: Readonly<AgentLimits> = Object.freeze({
   maxLogLines: 200,
   maxLogLineLength: 4_096,
   maxDirectoryOps: 100,
+  maxLogBytes: 256 * 1024,
+  minTimerDelayMs: 10,
+  sendsPerSecond: 100_000,
+  sendBytesPerSecond: 32 * 1024 * 1024,
+  directoryChangesPerSecond: 100,
+  maxServiceBytes: 64 * 1024,
 });
 
 export function resolveLimits(partial: Partial<AgentLimits> = {}): AgentLimits {

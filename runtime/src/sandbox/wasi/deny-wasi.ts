@@ -6,6 +6,8 @@
  * variables, no arguments, no working directory, no sockets (every socket or name lookup fails with
  * `access-denied`), no stdin (always closed). Allowed: clocks and randomness (the world already
  * exposes `now`; randomness leaks nothing). stdout/stderr lines become the agent's log lines.
+ * Clocks tick in whole milliseconds (the resolution they report): a finer monotonic clock would be a
+ * timing channel between agents sharing a worker.
  * Nothing here ever blocks the thread: pollables are always ready, so a guest "sleeping" on a clock
  * spins and pays fuel instead of stalling its shard. Every call is charged host-call fuel.
  *
@@ -20,7 +22,14 @@ export interface WasiSinks {
   charge(bytes: number): void;
   /** A complete line (or flushed fragment) written to stdout or stderr. */
   output(stream: 'stdout' | 'stderr', line: string): void;
+  /** Bytes of one line kept; the rest of the line is skipped (scanned for its newline only). Default 4 KiB. */
+  maxLineBytes?: number;
 }
+
+const DEFAULT_LINE_BYTES = 4096;
+
+/** Clock resolution, nanoseconds: 1 ms. */
+export const CLOCK_RESOLUTION_NS = 1_000_000n;
 
 /** Largest random buffer a guest may ask for in one call. */
 export const MAX_RANDOM_BYTES = 1 << 20;
@@ -63,14 +72,43 @@ class InputStream {
 
 const WRITE_PERMIT = 4096n;
 
+/**
+ * stdout/stderr: bytes are split at newlines as they arrive and each line is kept up to
+ * `maxLineBytes` (pieces in an array, joined once per line), so writing costs linear time in what
+ * was written, and the buffer never holds more than one line's cap however long a line runs.
+ */
 class OutputStream {
-  private pending = '';
+  private pieces: string[] = [];
+  private pendingBytes = 0;
+  private cut = false;
   private readonly decoder = new TextDecoder('utf-8');
 
   constructor(
     private readonly stream: 'stdout' | 'stderr' | 'void',
     private readonly sinks: WasiSinks,
   ) {}
+
+  private append(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0) return;
+    const room = (this.sinks.maxLineBytes ?? DEFAULT_LINE_BYTES) - this.pendingBytes;
+    if (room <= 0) {
+      this.cut = true;
+      return;
+    }
+    const take = bytes.byteLength > room ? bytes.subarray(0, room) : bytes;
+    if (take !== bytes) this.cut = true;
+    this.pieces.push(this.decoder.decode(take, { stream: true }));
+    this.pendingBytes += take.byteLength;
+  }
+
+  private emitLine(): void {
+    let line = this.pieces.join('') + this.decoder.decode();
+    if (this.cut) line += '…';
+    this.pieces = [];
+    this.pendingBytes = 0;
+    this.cut = false;
+    this.sinks.output(this.stream as 'stdout' | 'stderr', line);
+  }
 
   checkWrite(): bigint {
     this.sinks.charge(0);
@@ -80,11 +118,16 @@ class OutputStream {
   write(contents: Uint8Array): void {
     this.sinks.charge(contents.byteLength);
     if (this.stream === 'void') return;
-    this.pending += this.decoder.decode(contents, { stream: true });
-    let nl: number;
-    while ((nl = this.pending.indexOf('\n')) >= 0) {
-      this.sinks.output(this.stream, this.pending.slice(0, nl));
-      this.pending = this.pending.slice(nl + 1);
+    let start = 0;
+    for (;;) {
+      const nl = contents.indexOf(10, start);
+      if (nl < 0) {
+        this.append(contents.subarray(start));
+        return;
+      }
+      this.append(contents.subarray(start, nl));
+      this.emitLine();
+      start = nl + 1;
     }
   }
 
@@ -122,10 +165,7 @@ class OutputStream {
 
   /** Emits a trailing partial line (called at the end of each guest call). */
   drain(): void {
-    if (this.stream !== 'void' && this.pending.length > 0) {
-      this.sinks.output(this.stream, this.pending);
-      this.pending = '';
-    }
+    if (this.stream !== 'void' && (this.pendingBytes > 0 || this.cut)) this.emitLine();
   }
 }
 
@@ -183,8 +223,12 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
     'wasi:cli/terminal-stdout': { getTerminalStdout: () => (charge(), undefined) },
     'wasi:cli/terminal-stderr': { getTerminalStderr: () => (charge(), undefined) },
     'wasi:clocks/monotonic-clock': {
-      now: () => (charge(), process.hrtime.bigint() - monotonicStart),
-      resolution: () => (charge(), 1000n),
+      now: () => {
+        charge();
+        const ns = process.hrtime.bigint() - monotonicStart;
+        return ns - (ns % CLOCK_RESOLUTION_NS);
+      },
+      resolution: () => (charge(), CLOCK_RESOLUTION_NS),
       subscribeInstant: () => (charge(), new Pollable()),
       subscribeDuration: () => (charge(), new Pollable()),
     },
@@ -194,7 +238,7 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
         const ms = Date.now();
         return { seconds: BigInt(Math.floor(ms / 1000)), nanoseconds: (ms % 1000) * 1_000_000 };
       },
-      resolution: () => (charge(), { seconds: 0n, nanoseconds: 1_000_000 }),
+      resolution: () => (charge(), { seconds: 0n, nanoseconds: Number(CLOCK_RESOLUTION_NS) }),
     },
     'wasi:filesystem/preopens': { getDirectories: () => (charge(), []) },
     'wasi:filesystem/types': {

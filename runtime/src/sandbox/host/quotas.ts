@@ -1,0 +1,54 @@
+/**
+ * Per-agent rate quotas (token buckets living as long as the agent's sandbox, across instances)
+ * and the counters of everything the host refused or dropped. Pure: time is passed in.
+ */
+import type { AgentLimits } from '../limits/limits.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** Refusals and drops since the sandbox was made, by reason (reported with the agent's metrics). */
+export interface RefusalCounters {
+  /** A host call whose arguments were over their lift cap (or reached the host unguarded). */
+  liftLimit: number;
+  /** A send the bus would refuse (ACL validation, size, receivers…). */
+  invalidMessage: number;
+  outboxFull: number;
+  sendsPerSecond: number;
+  sendBytesPerSecond: number;
+  /** register/deregister-service refused: per call or per second. */
+  directoryChanges: number;
+  /** set-timer past the per-call count. */
+  timers: number;
+  /** Arguments refused outright (too long a timer token, service name or type). */
+  badArgument: number;
+  /** Log lines dropped (line or byte budget of the call). */
+  logLinesDropped: number;
+}
+
+export const zeroCounters = (): RefusalCounters => ({
+  liftLimit: 0, invalidMessage: 0, outboxFull: 0, sendsPerSecond: 0, sendBytesPerSecond: 0,
+  directoryChanges: 0, timers: 0, badArgument: 0, logLinesDropped: 0,
+});
+
+export class RateQuotas {
+  private readonly sends: TokenBucket;
+  private readonly sendBytes: TokenBucket;
+  private readonly directoryChanges: TokenBucket;
+
+  constructor(limits: Pick<AgentLimits, 'sendsPerSecond' | 'sendBytesPerSecond' | 'directoryChangesPerSecond'>) {
+    this.sends = new TokenBucket(limits.sendsPerSecond);
+    this.sendBytes = new TokenBucket(limits.sendBytesPerSecond);
+    this.directoryChanges = new TokenBucket(limits.directoryChangesPerSecond);
+  }
+
+  /** Takes one send of `bytes`, or names the quota that refuses it (and takes nothing). */
+  takeSend(bytes: number, nowMs: number): 'sendsPerSecond' | 'sendBytesPerSecond' | null {
+    if (!this.sends.has(1, nowMs)) return 'sendsPerSecond';
+    if (!this.sendBytes.take(bytes, nowMs)) return 'sendBytesPerSecond';
+    this.sends.take(1, nowMs);
+    return null;
+  }
+
+  takeDirectoryChange(nowMs: number): boolean {
+    return this.directoryChanges.take(1, nowMs);
+  }
+}

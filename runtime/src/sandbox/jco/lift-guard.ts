@@ -1,0 +1,286 @@
+/**
+ * Bounded lifting on the jco path. jco's generated glue lifts a host function's arguments from
+ * guest memory — every string of every list entry, however many entries point at the same bytes —
+ * before it calls the host. So the sandbox wraps the core functions a guest module imports from
+ * `caxton:agent/host` with a scan that walks the canonical-ABI arguments itself (layouts from
+ * direct/abi.ts), reading only pointers, lengths and discriminants, and counts them against the
+ * same lift budget as the direct path *before* jco lifts anything:
+ *
+ * - within the caps, the host call's lift fuel is charged and jco's glue runs as usual;
+ * - `send` / `register-service` over the caps return the refusal as their `result` error: the glue
+ *   is called with an empty value instead (register-service: all-zero flat arguments; send: the
+ *   160-byte message record is zeroed for the call and restored after), and the bridge answers
+ *   that call with the refusal — so jco still lowers the error in the guest's string encoding;
+ * - `log` is lifted at most up to a log line (the length is cut before jco sees it);
+ * - `set-timer`, `deregister-service`, `search-services` with a string over its cap end the call.
+ *
+ * The same wrap checks an export's `result` error string before jco lifts it.
+ *
+ * Which memory? jco's lowerings read the memories its glue took from core instances' exports
+ * (jco-instance.ts records every such read). Usually that is one memory; when there are several,
+ * the scan runs in each one where the arguments are in bounds and the largest count applies (a
+ * memory where they are out of bounds cannot be the one jco reads: it would fail there). Arguments
+ * out of bounds in every memory are an ABI violation, refused before jco lifts anything.
+ */
+import '../webassembly-types.js';
+import { AbiViolation } from '../errors.js';
+import type { HostBridge } from '../host/bridge.js';
+import { LiftBudget } from '../host/lift-budget.js';
+import { HostArgumentRefused, LiftLimitExceeded } from '../host/refusals.js';
+import { AGENT_ID, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, PAIR, RESULT } from '../direct/abi.js';
+
+type CoreFn = (...args: number[]) => unknown;
+
+/** A string length's code units (latin1+utf16 tags UTF-16 strings with the top bit). */
+const units = (len: number): number => (len >>> 0) & 0x7fffffff;
+
+/** Reads guest memory for the scan; out-of-bounds reads are an ABI violation (jco would fail there too). */
+class Reader {
+  readonly dv: DataView;
+  constructor(memory: WebAssembly.Memory) {
+    this.dv = new DataView(memory.buffer);
+  }
+  u8(at: number): number {
+    if (at >= this.dv.byteLength) throw new AbiViolation(`host call argument at ${at} is outside the agent's memory`);
+    return this.dv.getUint8(at);
+  }
+  u32(at: number): number {
+    if (at + 4 > this.dv.byteLength) throw new AbiViolation(`host call argument at ${at} is outside the agent's memory`);
+    return this.dv.getUint32(at, true);
+  }
+  disc(at: number, what: string): number {
+    const d = this.u8(at);
+    if (d > 1) throw new AbiViolation(`${what}: discriminant ${d} out of range`);
+    return d;
+  }
+}
+
+function scanString(r: Reader, at: number, b: LiftBudget): void {
+  b.string(units(r.u32(at + 4)));
+}
+
+/** list<string> or list<agent-id>/list<tuple<string,string>> whose entries hold `strings` strings (+ a list of strings for agent-id). */
+function scanStringList(r: Reader, at: number, b: LiftBudget): void {
+  const ptr = r.u32(at);
+  const len = r.u32(at + 4);
+  b.list(len);
+  for (let i = 0; i < len; i++) scanString(r, ptr + i * 8, b);
+}
+
+function scanAgentId(r: Reader, at: number, b: LiftBudget): void {
+  scanString(r, at + AGENT_ID.name, b);
+  scanStringList(r, at + AGENT_ID.addresses, b);
+}
+
+function scanAgentIds(r: Reader, at: number, b: LiftBudget): void {
+  const ptr = r.u32(at);
+  const len = r.u32(at + 4);
+  b.list(len);
+  for (let i = 0; i < len; i++) scanAgentId(r, ptr + i * AGENT_ID.size, b);
+}
+
+function scanPairs(r: Reader, at: number, b: LiftBudget): void {
+  const ptr = r.u32(at);
+  const len = r.u32(at + 4);
+  b.list(len);
+  for (let i = 0; i < len; i++) {
+    scanString(r, ptr + i * PAIR.size, b);
+    scanString(r, ptr + i * PAIR.size + PAIR.second, b);
+  }
+}
+
+/** Everything jco would lift for `send(message)`, counted (the record is passed by pointer). */
+export function scanMessage(memory: WebAssembly.Memory, ptr: number, b: LiftBudget): void {
+  const r = new Reader(memory);
+  ptr >>>= 0;
+  if (ptr % MSG.align !== 0 || ptr + MSG.size > r.dv.byteLength) throw new AbiViolation(`acl-message: bad pointer ${ptr}`);
+  if (r.disc(ptr + MSG.sender, 'sender') === 1) scanAgentId(r, ptr + MSG.sender + OPT_AGENT_ID.payload, b);
+  scanAgentIds(r, ptr + MSG.receivers, b);
+  scanAgentIds(r, ptr + MSG.replyTo, b);
+  for (const [field, offset] of MSG_OPTIONAL_STRINGS) if (r.disc(ptr + offset, field) === 1) scanString(r, ptr + offset + 4, b);
+  scanPairs(r, ptr + MSG.userParams, b);
+}
+
+/** Everything jco would lift for `register-service(service)` from its 12 flat values. */
+export function scanServiceFlat(memory: WebAssembly.Memory, flat: number[], b: LiftBudget): void {
+  const r = new Reader(memory);
+  b.string(units(flat[1]!));
+  b.string(units(flat[3]!));
+  for (const i of [2, 3, 4]) {
+    const ptr = flat[i * 2]! >>> 0;
+    const len = flat[i * 2 + 1]! >>> 0;
+    b.list(len);
+    for (let k = 0; k < len; k++) scanString(r, ptr + k * 8, b);
+  }
+  const pPtr = flat[10]! >>> 0;
+  const pLen = flat[11]! >>> 0;
+  b.list(pLen);
+  for (let k = 0; k < pLen; k++) {
+    scanString(r, pPtr + k * PAIR.size, b);
+    scanString(r, pPtr + k * PAIR.size + PAIR.second, b);
+  }
+}
+
+/**
+ * Runs `fn` with the message record at `ptr` zeroed (an empty, valid message) in every memory where
+ * it is in bounds, then restores it.
+ */
+function withEmptyMessage(memories: Iterable<WebAssembly.Memory>, ptr: number, fn: () => unknown): unknown {
+  ptr >>>= 0;
+  const saved: [WebAssembly.Memory, Uint8Array][] = [];
+  for (const m of memories) {
+    if (ptr + MSG.size > m.buffer.byteLength) continue;
+    saved.push([m, new Uint8Array(m.buffer, ptr, MSG.size).slice()]);
+    new Uint8Array(m.buffer, ptr, MSG.size).fill(0);
+  }
+  try {
+    return fn();
+  } finally {
+    // A buffer may have been replaced by a memory.grow in cabi_realloc: take it again.
+    for (const [m, bytes] of saved) new Uint8Array(m.buffer, ptr, MSG.size).set(bytes);
+  }
+}
+
+/**
+ * Counts `scan` in every memory: the largest in-bounds count (its fuel measure) is returned; over
+ * the cap in any memory throws LiftLimitExceeded; out of bounds everywhere throws AbiViolation.
+ */
+function scanAll(memories: Iterable<WebAssembly.Memory>, budget: LiftBudget, what: string, scan: (m: WebAssembly.Memory) => void): number {
+  let bytes = -1;
+  let outOfBounds: AbiViolation | null = null;
+  for (const m of memories) {
+    budget.reset();
+    try {
+      scan(m);
+    } catch (err) {
+      if (err instanceof AbiViolation) {
+        outOfBounds = err;
+        continue;
+      }
+      throw err;
+    }
+    bytes = Math.max(bytes, budget.bytes());
+  }
+  if (bytes < 0) throw outOfBounds ?? new AbiViolation(`${what}: the agent has no memory the sandbox can check`);
+  return bytes;
+}
+
+/**
+ * The host imports of one core module, wrapped. `memories` answers the memories jco's lowerings
+ * read, once the component is instantiated.
+ */
+export function guardHostImports(
+  host: Record<string, unknown>,
+  memories: () => Iterable<WebAssembly.Memory>,
+  bridge: HostBridge,
+): Record<string, unknown> {
+  const caps = bridge.liftCaps;
+  const out: Record<string, unknown> = { ...host };
+  const wrap = (name: string, make: (orig: CoreFn) => CoreFn): void => {
+    const orig = host[name];
+    if (typeof orig === 'function') out[name] = make(orig as CoreFn);
+  };
+
+  const sendBudget = new LiftBudget('send', caps.send);
+  wrap('send', (orig) => (msgPtr, ret) => {
+    const mems = memories();
+    let bytes: number;
+    try {
+      bytes = scanAll(mems, sendBudget, 'send', (m) => scanMessage(m, msgPtr!, sendBudget));
+    } catch (err) {
+      if (!(err instanceof LiftLimitExceeded)) throw err;
+      bridge.refuseNext(bridge.liftRefusal(err, sendBudget.bytes()));
+      bridge.passGuard();
+      return withEmptyMessage(mems, msgPtr!, () => orig(msgPtr!, ret!));
+    }
+    bridge.payLift(bytes);
+    bridge.passGuard();
+    return orig(msgPtr!, ret!);
+  });
+
+  const serviceBudget = new LiftBudget('register-service', caps.service);
+  wrap('register-service', (orig) => (...args) => {
+    let bytes: number;
+    try {
+      bytes = scanAll(memories(), serviceBudget, 'register-service', (m) => scanServiceFlat(m, args, serviceBudget));
+    } catch (err) {
+      if (!(err instanceof LiftLimitExceeded)) throw err;
+      bridge.refuseNext(bridge.liftRefusal(err, serviceBudget.bytes()));
+      bridge.passGuard();
+      return orig(...new Array<number>(12).fill(0), args[12]!);
+    }
+    bridge.payLift(bytes);
+    bridge.passGuard();
+    return orig(...args);
+  });
+
+  wrap('log', (orig) => (level, ptr, len) => {
+    bridge.passGuard();
+    return orig(level!, ptr!, Math.min(len! >>> 0, caps.logMessage));
+  });
+
+  const bounded = (name: string, what: string, max: number, lenIndex: number): void =>
+    wrap(name, (orig) => (...args) => {
+      const n = units(args[lenIndex]!);
+      if (n > max) bridge.failLift(new HostArgumentRefused(name, `the ${what} has ${n} code units, at most ${max} are accepted`));
+      bridge.passGuard();
+      return orig(...args);
+    });
+  bounded('set-timer', 'timer token', caps.timerToken, 2);
+  bounded('deregister-service', 'service name', caps.serviceField, 1);
+  bounded('search-services', 'service type', caps.serviceField, 1);
+  // Whatever a host call throws (a refusal, out-of-fuel, a lifting error in jco's glue) ends the
+  // call, even if the guest catches it: the bridge keeps it for the instance's afterCall.
+  for (const [name, fn] of Object.entries(out)) {
+    if (typeof fn !== 'function') continue;
+    const f = fn as CoreFn;
+    out[name] = (...args: number[]) => {
+      try {
+        return f(...args);
+      } catch (err) {
+        bridge.noteFault(err);
+        throw err;
+      }
+    };
+  }
+  return out;
+}
+
+/** A guest function's core export, whatever name mangling spells it (not its post-return). */
+const GUEST_EXPORT = /^(?!cabi_post).*caxton:agent\/guest[^#|]*[#|](init|handle|on-timer)$/;
+
+/**
+ * The module's exports with the guest functions wrapped to check their `result` error string's
+ * length before jco lifts it, and charge its lifting (exports that are not guest functions are
+ * passed as they are).
+ */
+export function guardGuestExports(
+  exports: WebAssembly.Exports,
+  memories: () => Iterable<WebAssembly.Memory>,
+  maxUnits: number,
+  charge: (units: number) => void,
+): WebAssembly.Exports {
+  const names = Object.keys(exports).filter((name) => GUEST_EXPORT.test(name) && typeof exports[name] === 'function');
+  if (names.length === 0) return exports;
+  const out: Record<string, unknown> = { ...exports };
+  for (const name of names) {
+    const orig = exports[name];
+    const fn = GUEST_EXPORT.exec(name)![1]!;
+    out[name] = (...args: number[]) => {
+      const ret = (orig as CoreFn)(...args) as number;
+      const at = ret >>> 0;
+      let lifted = -1;
+      for (const m of memories()) {
+        if (at + RESULT.size > m.buffer.byteLength) continue; // not the memory jco reads the result from
+        const r = new Reader(m);
+        if (r.u8(at) !== 1) continue;
+        const n = units(r.u32(at + RESULT.payload + 4));
+        if (n > maxUnits) throw new AbiViolation(`${fn} result: the error string has ${n} code units, more than ${maxUnits}`);
+        lifted = Math.max(lifted, n);
+      }
+      if (lifted >= 0) charge(lifted);
+      return ret;
+    };
+  }
+  return out as WebAssembly.Exports;
+}
