@@ -161,6 +161,7 @@ export class AgentSandbox {
     try {
       const value = fn();
       instance.afterCall();
+      meter.assertNotExhausted();
       return { kind: 'returned', value };
     } catch (err) {
       try {
@@ -205,6 +206,7 @@ export class AgentSandbox {
     try {
       value = work.kind === 'message' ? instance.handle(messageToWit(work.message)) : instance.onTimer(work.token);
       instance.afterCall();
+      meter.assertNotExhausted();
     } catch (err) {
       try {
         instance.afterCall();

@@ -4,8 +4,9 @@
  *
  * It adds a module-internal mutable i64 global (exported as `caxton:fuel` so the host can set and
  * read it between calls) that counts down, and two imports from `caxton:fuel`:
- * - `refill(i64) -> i64` is called when a check finds the counter negative; the host either hands
- *   over more of the call's budget or throws OutOfFuel — a trap the host recognises by type;
+ * - `refill(i64) -> i64` is called when a check finds the counter negative; the host hands over
+ *   the rest of the call's budget, and when that is not enough the counter stays negative and the
+ *   check executes `unreachable` — a trap guest exception handlers cannot catch (decision 0406);
  * - `grow(i32 requested, i32 current)` is called before every `memory.grow`, so the host can tell
  *   an out-of-memory crash from other traps (and charge for the pages).
  * Bulk memory operations get a run-time charge proportional to their length.

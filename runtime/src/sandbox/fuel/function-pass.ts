@@ -78,9 +78,15 @@ export class FunctionPass {
 
   check(): Ref {
     this.checks++;
+    // `if (fuel < 0) { fuel = refill(fuel); if (fuel < 0) unreachable }`: the host never throws
+    // into the guest (a JS exception is catchable by wasm `catch_all`/`try_table`); it answers with
+    // the deficit and the guest's own code traps, and a trap is not catchable by wasm handlers.
     return this.m.if(
       this.m.i64.lt_s(this.fuel(), i64c(this.m, 0)),
-      this.m.global.set(FUEL_GLOBAL, this.m.call(REFILL_FN, [this.fuel()], binaryen.i64)),
+      this.m.block(null, [
+        this.m.global.set(FUEL_GLOBAL, this.m.call(REFILL_FN, [this.fuel()], binaryen.i64)),
+        this.m.if(this.m.i64.lt_s(this.fuel(), i64c(this.m, 0)), this.m.unreachable()),
+      ], binaryen.none),
     );
   }
 

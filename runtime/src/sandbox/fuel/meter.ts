@@ -78,19 +78,27 @@ export class FuelMeter {
 
   /**
    * The `caxton:fuel#refill` import: a module's counter went negative (`current`). Hands it all the
-   * fuel left anywhere, or throws OutOfFuel if that does not cover its deficit.
+   * fuel left anywhere. When that does not cover the deficit it returns the (negative) total and
+   * marks the call exhausted: the instrumented check then executes `unreachable` in the guest. It
+   * never throws — a JS exception crossing into wasm can be caught by the guest's `catch_all`.
    */
   refill(current: bigint): bigint {
     this.reclaim();
     const total = this.pool + current;
     this.pool = 0n;
     if (total < 0n) {
-      // Leave the deficit visible to used(): the trapping module's counter stays at `current`.
-      this.pool = total - current;
+      // The module's counter becomes `total`, so used() still shows the whole deficit.
       this.exhausted = true;
-      throw new OutOfFuel(Number(this.budget));
     }
     return total;
+  }
+
+  /**
+   * After a guest call returned: a call that ran dry is out of fuel however it got back (e.g. a
+   * host call's charge failed and the guest carried on). Throws OutOfFuel then.
+   */
+  assertNotExhausted(): void {
+    if (this.exhausted) throw new OutOfFuel(Number(this.budget));
   }
 
   /**
@@ -99,6 +107,9 @@ export class FuelMeter {
    * when the budget cannot cover it.
    */
   charge(amount: number): void {
+    // A call that already ran dry is over: a guest that caught the first refusal and calls the host
+    // again gets refused again, without piling more (never performed) work onto its bill.
+    if (this.exhausted) throw new OutOfFuel(Number(this.budget));
     const a = BigInt(amount);
     if (this.pool >= a) {
       this.pool -= a;
