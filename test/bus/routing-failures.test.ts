@@ -34,6 +34,22 @@ async function drained(agent: string): Promise<void> {
   await t.waitFor(`${agent} to drain its mailbox`, () => held(agent) === 0, 20_000);
 }
 
+test('no amplification: 64 unknown receivers with 64 reply-to addresses make one failure, to the sender alone', async () => {
+  const acceptedBefore = t.accepted.length;
+  const unknown = Array.from({ length: 64 }, (_, i) => `ghost-${i}`).join(',');
+  const victims = Array.from({ length: 64 }, () => 'bob').join(',');
+  await t.puppet('sender', { performative: 'inform', to: unknown, 'reply-to': victims, content: 'boom', 'conversation-id': 'amplify-1' });
+  const failure = await t.waitFor('the failure to the sender', () =>
+    t.accepted.slice(acceptedBefore).find((a) => a.message.performative === 'failure' && a.message.conversationId === 'amplify-1'));
+  assert.deepEqual(failure.receivers, ['sender'], 'to the stamped sender, never to the reply-to list');
+  assert.match(failure.message.content ?? '', /^no agent named ghost-0@caxton, .* \(and 56 more\)$/, 'names a bounded list');
+  // Give any further platform messages time to appear, then count: exactly one, and bob got none.
+  await new Promise((r) => setTimeout(r, 500));
+  const platform = t.accepted.slice(acceptedBefore).filter((a) => a.message.sender?.name === AMS && a.message.conversationId === 'amplify-1');
+  assert.equal(platform.length, 1, `platform messages for one send: ${platform.length}`);
+  assert.ok(!platform.some((a) => a.receivers.includes('bob')), 'nothing reached the reply-to victim');
+});
+
 test('unknown receiver: the API gets UnknownReceiverError, an agent gets failure from the platform', async () => {
   await assert.rejects(
     t.send({ performative: 'inform', receivers: [{ name: 'nobody' }], content: 'hello?' }),

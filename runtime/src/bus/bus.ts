@@ -8,7 +8,7 @@ import type { AclMessage, AgentId } from '../acl/message.js';
 import type { Delivery, MessageLog } from './message-log.js';
 import { Mailbox } from './mailbox.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
-import { failureReply, notUnderstoodReply } from './replies.js';
+import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
 import { InvalidSendError, MailboxFullError, UnknownReceiverError } from './errors.js';
 import type { BusEvents } from './events.js';
 
@@ -185,9 +185,13 @@ export class Bus {
     if (this.opts.events.wants('accepted')) this.opts.events.emit({ type: 'accepted', messageId: id, message: msg, receivers: accepted, refused });
 
     if ('agent' in origin) {
-      for (const r of refused) {
-        const why = r.reason === 'unknown-receiver' ? `no agent named ${r.receiver}` : `mailbox of ${r.receiver} is full; retry later`;
-        replies.push(failureReply(msg, this.platformId, why, r.reason));
+      // One failure per reason, to the sender alone, however many receivers were refused.
+      const unknown = refused.filter((r) => r.reason === 'unknown-receiver').map((r) => r.receiver);
+      const full = refused.filter((r) => r.reason === 'mailbox-full').map((r) => r.receiver);
+      if (unknown.length > 0) replies.push(failureReply(msg, this.platformId, `no agent named ${receiverList(unknown)}`, 'unknown-receiver'));
+      if (full.length > 0) {
+        const why = full.length === 1 ? `mailbox of ${full[0]} is full; retry later` : `mailboxes of ${receiverList(full)} are full; retry later`;
+        replies.push(failureReply(msg, this.platformId, why, 'mailbox-full'));
       }
       await this.sendPlatformReplies(replies);
     }

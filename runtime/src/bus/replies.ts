@@ -1,12 +1,17 @@
 /**
  * Messages the platform itself sends on an agent's behalf: `failure` when a message cannot be routed
  * or handled, `not-understood` when it breaks a protocol. Pure functions: the bus decides when.
+ *
+ * They go to the message's stamped sender only, never to its `reply-to` list: that list is chosen
+ * by the (possibly hostile) sender, and honouring it let one send make the platform deliver
+ * receivers × reply-to failures, carrying the sender's conversation-id, into other agents'
+ * mailboxes.
  */
 import type { AclMessage, AgentId, Performative } from '../acl/message.js';
 
-/** Build a reply to `original` from `from`, threading conversation, protocol and in-reply-to. */
+/** A platform reply to `original`'s sender, threading conversation, protocol and in-reply-to. */
 export function replyTo(original: AclMessage, from: AgentId, performative: Performative, content: string): AclMessage {
-  const to = original.replyTo !== undefined && original.replyTo.length > 0 ? original.replyTo : original.sender ? [original.sender] : [];
+  const to = original.sender ? [original.sender] : [];
   const reply: AclMessage = { performative, sender: from, receivers: to, content };
   if (original.conversationId !== undefined) reply.conversationId = original.conversationId;
   if (original.protocol !== undefined) reply.protocol = original.protocol;
@@ -27,4 +32,13 @@ export function notUnderstoodReply(original: AclMessage, platform: AgentId, reas
   const reply = replyTo(original, platform, 'not-understood', reason);
   reply.userParams = { 'X-caxton-failure': 'protocol-violation' };
   return reply;
+}
+
+/** Receivers named in one routing failure; the rest are counted, so its size stays bounded. */
+export const MAX_NAMED_RECEIVERS = 8;
+
+/** `a, b, c` or `a, b, … (and 56 more)`. */
+export function receiverList(names: readonly string[]): string {
+  const shown = names.slice(0, MAX_NAMED_RECEIVERS).join(', ');
+  return names.length > MAX_NAMED_RECEIVERS ? `${shown} (and ${names.length - MAX_NAMED_RECEIVERS} more)` : shown;
 }

@@ -107,6 +107,8 @@ export class Conversation {
   /** A conversation opened by `opener` from `initiator` to `participants`. */
   static open(key: string, machine: ProtocolMachine, opener: AclMessage, participants: readonly AgentId[], now: number): Conversation {
     const initiator = opener.sender!;
+    // Reply-to agents act for the initiator (they may accept, cancel…); the platform's own notices
+    // still go to the initiator alone (replies.ts: no sending on a guest-chosen list).
     const replyTargets = opener.replyTo !== undefined && opener.replyTo.length > 0 ? opener.replyTo : [initiator];
     return new Conversation({ key, machine, conversationId: opener.conversationId, initiator, replyTargets, participants, now });
   }

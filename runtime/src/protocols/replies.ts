@@ -39,7 +39,9 @@ export interface CallClosedSummary {
 }
 
 /**
- * Answer to the sender of `message` (to its reply-to agents if it named any, per SC00061).
+ * Answer to the sender of `message`. Never to its reply-to agents: SC00061 lets agents redirect
+ * their replies there, but the platform answering a (possibly hostile) sender's chosen list would
+ * let one message make the platform write into other agents' mailboxes.
  * `protocol` is the conversation's, when known: replies often omit `:protocol`.
  */
 export function answerTo(
@@ -51,8 +53,7 @@ export function answerTo(
   protocol: string | undefined = message.protocol,
 ): AclMessage {
   const sender = message.sender ?? platform;
-  const receivers = message.replyTo !== undefined && message.replyTo.length > 0 ? message.replyTo : [sender];
-  return build(platform, receivers, performative, content, params, {
+  return build(platform, [sender], performative, content, params, {
     protocol,
     conversationId: message.conversationId,
     origin: originOf(message),
@@ -71,7 +72,7 @@ export function failureToInitiator(
   content: string,
   params: Record<string, string>,
 ): AclMessage {
-  return build(platform, conversation.replyTargets, 'failure', content, params, {
+  return build(platform, [conversation.initiator], 'failure', content, params, {
     protocol: conversation.machine.name,
     conversationId: conversation.conversationId,
     origin,
@@ -84,7 +85,7 @@ export function callClosedInform(
   origin: MessageOrigin,
   summary: CallClosedSummary,
 ): AclMessage {
-  const message = build(platform, conversation.replyTargets, 'inform', JSON.stringify(summary), {
+  const message = build(platform, [conversation.initiator], 'inform', JSON.stringify(summary), {
     [CAXTON_EVENT_PARAM]: 'deadline',
     [CAXTON_DEADLINE_PARAM]: 'call',
   }, { protocol: conversation.machine.name, conversationId: conversation.conversationId, origin });

@@ -102,7 +102,7 @@ describe('tracker: correlation', () => {
     assertRejected(strict.observe(msg('inform', 'a@p', 'x@p', { protocol: 'fipa-auction-english', conversationId: 'c' }), 0), 'not-understood', PROTOCOL_ERROR_CODES.unknownProtocol);
   });
 
-  it('treats the opener\'s reply-to agents as the initiator side and sends them the injected messages', () => {
+  it('treats the opener\'s reply-to agents as the initiator side, but sends the platform\'s notices to the initiator alone', () => {
     const tracker = newTracker();
     const desk = [agent('desk@p')];
     tracker.observe(msg('request', 'a@p', ['x@p', 'y@p'], { protocol: 'fipa-request', conversationId: 'c', replyTo: desk, replyBy: 10 }), 0);
@@ -111,14 +111,16 @@ describe('tracker: correlation', () => {
     assertDelivered(tracker.observe(msg('inform', 'x@p', 'a@p', { protocol: 'fipa-request', conversationId: 'c' }), 3), 'the initiator itself still belongs');
     const [failure] = tracker.expire(10);
     assert.equal(failure?.userParams?.['X-caxton-participant'], 'y@p');
-    assert.deepEqual(names(failure?.receivers ?? []), ['desk@p']);
+    // Never on a list the opener chose: that would let one message make the platform write into
+    // other agents' mailboxes (issue 9, amplification).
+    assert.deepEqual(names(failure?.receivers ?? []), ['a@p']);
   });
 
-  it('answers violations to the offender\'s reply-to when it named one', () => {
+  it('answers violations to the offender itself, never to the reply-to it named', () => {
     const tracker = newTracker();
     tracker.observe(msg('request', 'a@p', 'x@p', { protocol: 'fipa-request', conversationId: 'c' }), 0);
     const reply = assertRejected(tracker.observe(msg('propose', 'x@p', 'a@p', { protocol: 'fipa-request', conversationId: 'c', replyTo: [agent('x-desk@p')] }), 1), 'not-understood', PROTOCOL_ERROR_CODES.outOfSequence);
-    assert.deepEqual(names(reply.receivers), ['x-desk@p']);
+    assert.deepEqual(names(reply.receivers), ['x@p']);
   });
 
   it('delivers not-understood at any point, and from the participant it ends its branch', () => {
