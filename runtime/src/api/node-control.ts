@@ -191,4 +191,11 @@ export interface NodeControl {
   logs(query: LogQuery, sink: Sink<LogEntry>): Unsubscribe;
   searchDirectory(template: DfSearchTemplate, limit: number): Promise<DfAgentDescription[]>;
   status(): Promise<NodeStatus>;
+  /**
+   * Whether the node can take work: false (with the reason) once its message log has stopped for
+   * good. The API reports it on grpc.health.v1 (NOT_SERVING) and the node refuses new work.
+   */
+  health(): NodeHealth;
 }
+
+export type NodeHealth = { serving: true } | { serving: false; reason: string };

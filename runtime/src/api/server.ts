@@ -65,6 +65,9 @@ export interface ApiServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/** How often health follows the node's own state. */
+export const HEALTH_POLL_MS = 250;
+
 /** A StarlingMonkey JS agent is ~12.5 MB; 64 MiB leaves room without letting one upload eat the heap. */
 export const DEFAULT_MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
 /** gRPC's customary limit; artifacts travel in chunks well below it. */
@@ -143,6 +146,18 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
   }));
   const health = new HealthImplementation({ '': 'SERVING', [CAXTON_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
+  // Health follows the node (its message log may stop for good: ENOSPC, EIO): probes and load
+  // balancers then take the node out. Polled: the check is a field read, and probes are seconds apart.
+  let lastServing = true;
+  const healthPoll = setInterval(() => {
+    const serving = options.node.health().serving;
+    if (serving === lastServing || closing) return;
+    lastServing = serving;
+    const status = serving ? 'SERVING' : 'NOT_SERVING';
+    health.setStatus('', status);
+    health.setStatus(CAXTON_SERVICE_NAME, status);
+  }, HEALTH_POLL_MS);
+  healthPoll.unref();
   new ReflectionService(reflectedPackage()).addToServer(server);
 
   const creds = await credentials(options.tls);
@@ -164,6 +179,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     readTokenFile,
     uploadsInProgress: () => slots.inProgress,
     close(graceMs = 5000) {
+      clearInterval(healthPoll);
       closing ??= new Promise<void>((resolve) => {
         health.setStatus('', 'NOT_SERVING');
         health.setStatus(CAXTON_SERVICE_NAME, 'NOT_SERVING');

@@ -54,5 +54,11 @@ export interface MessageLog {
   deadLetter(letter: DeadLetter): Promise<void>;
   /** Read dead letters (newest last), for operators. */
   deadLetters(limit?: number): Promise<DeadLetter[]>;
+  /**
+   * Why the log stopped for good (a failed write or fsync: ENOSPC, EIO, EFBIG…), or undefined while
+   * it works. A log that reconnects by itself (Kafka) never reports one. The node turns this into
+   * NOT_SERVING health and refuses new work with the reason.
+   */
+  stoppedBy?(): Error | undefined;
   close(): Promise<void>;
 }

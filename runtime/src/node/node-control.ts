@@ -5,7 +5,7 @@
  */
 import type { AclMessage } from '../acl/message.js';
 import type {
-  AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink,
+  AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, NodeStatus, SendResult, Sink,
   TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact,
 } from '../api/node-control.js';
 import { NotFoundError, UnavailableError } from '../api/errors.js';
@@ -29,6 +29,8 @@ export interface NodeControlDeps {
   externals: ExternalIdentities;
   status: () => Promise<Pick<NodeStatus, 'nodes' | 'storage'>>;
   isStopping: () => boolean;
+  /** Why the message log stopped for good, if it did. */
+  logStoppedBy: () => Error | undefined;
 }
 
 export class LocalNodeControl implements NodeControl {
@@ -36,6 +38,17 @@ export class LocalNodeControl implements NodeControl {
 
   private live(): void {
     if (this.d.isStopping()) throw new UnavailableError('the node is shutting down', { hint: 'retry against another node, or after it restarts' });
+    const stopped = this.d.logStoppedBy();
+    if (stopped) {
+      throw new UnavailableError(`this node's message log has stopped, so it accepts no work: ${stopped.message.slice(0, 300)}`, {
+        hint: 'free the disk or fix the I/O error, then restart the node (it recovers what was durable); other nodes of a cluster keep serving',
+      });
+    }
+  }
+
+  health(): NodeHealth {
+    const stopped = this.d.logStoppedBy();
+    return stopped ? { serving: false, reason: `message log stopped: ${stopped.message.slice(0, 300)}` } : { serving: true };
   }
 
   async deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {

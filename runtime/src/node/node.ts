@@ -160,6 +160,7 @@ async function startOnStorage(
   const control = new LocalNodeControl({
     nodeId, version: CAXTON_VERSION, startedAt, agents, bus, registry: storage.registry, logs,
     tail: new TailHub(events), externals, status: () => selfAddressed(storage.status(agents!)), isStopping: () => stopping,
+    logStoppedBy: () => storage.log.stoppedBy?.(),
   });
 
   let api: ApiServer | undefined;

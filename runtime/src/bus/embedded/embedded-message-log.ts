@@ -217,6 +217,10 @@ export class EmbeddedMessageLog implements MessageLog {
     };
   }
 
+  stoppedBy(): Error | undefined {
+    return this.state === 'failed' ? (this.failure ?? notOpenError()) : undefined;
+  }
+
   async close(): Promise<void> {
     if (this.state === 'closed' || this.state === 'closing') return;
     if (this.state === 'new' || this.state === 'opening') {

@@ -7,6 +7,7 @@
 import type { AclMessage } from '../../../src/acl/message.js';
 import { AlreadyExistsError, NotFoundError } from '../../../src/api/errors.js';
 import type {
+  NodeHealth,
   AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink, TailFilter,
   Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact,
 } from '../../../src/api/node-control.js';
@@ -155,6 +156,13 @@ export class MemoryNode implements NodeControl {
           && (template.serviceType === undefined || s.type === template.serviceType)
           && Object.entries(template.properties ?? {}).every(([k, v]) => s.properties[k] === v)))
       .slice(0, limit);
+  }
+
+  /** What health() answers; tests set it to see the API report it. */
+  healthState: NodeHealth = { serving: true };
+
+  health(): NodeHealth {
+    return this.healthState;
   }
 
   async status(): Promise<NodeStatus> {
