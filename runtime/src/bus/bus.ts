@@ -216,6 +216,11 @@ export class Bus {
     return failureReply(delivery.message, this.platformId, reason, kind);
   }
 
+  /** The failure an agent gets when the bus refused a message from its outbox. */
+  refusalFor(agent: string, message: AclMessage, reason: string): AclMessage {
+    return failureReply({ ...message, sender: { name: agent } }, this.platformId, reason, 'refused');
+  }
+
   notUnderstoodFor(delivery: Delivery, reason: string): AclMessage {
     return notUnderstoodReply(delivery.message, this.platformId, reason);
   }

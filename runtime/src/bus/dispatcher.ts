@@ -29,6 +29,7 @@ import type { Mailbox } from './mailbox.js';
 import type { BusEvents } from './events.js';
 import { derivedMessageId } from './ids.js';
 import { startHandleSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';
+import { CaxtonError } from '../errors.js';
 
 export interface DispatcherOptions {
   bus: Bus;
@@ -204,6 +205,9 @@ export class Dispatcher {
     const fenced = new Set<number>();
     const completionIndex = new Map<string, number>();
     const outboxSends: Promise<unknown>[] = [];
+    /** Work whose outbox could not be made durable: not completed (delivery ids; agent+timer). */
+    const notDurable = new Set<string>();
+    const durable = (d: Delivery): boolean => !notDurable.has(d.id);
     // Agents whose run in this batch stopped at an item that did not complete: their later items
     // were not run (`skipped`) — or, if a shard reset lost them, must be treated as not run — so
     // they stay in the mailbox, in order, behind the retry, and are not attempts.
@@ -211,7 +215,7 @@ export class Dispatcher {
     /** Timers handled in this batch: forgotten only once what they sent is durable. */
     const timersDone: [agent: string, timerId: string][] = [];
     const reportTimersDone = (): void => {
-      for (const [agent, id] of timersDone) this.opts.onTimerDone?.(agent, id);
+      for (const [agent, id] of timersDone) if (!notDurable.has(`${agent}\u0000${id}`)) this.opts.onTimerDone?.(agent, id);
     };
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i]!;
@@ -246,7 +250,17 @@ export class Dispatcher {
         result.outbox.forEach((msg, index) => {
           if (handle) injectMessageContext(msg, handle.ctx);
           outboxSends.push(this.opts.bus.send(msg, { agent: item.agent }, derivedMessageId(parent, index)).catch((err: unknown) => {
-            this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `send refused: ${(err as Error).message}`, at: Date.now() } });
+            const text = (err as Error).message;
+            if (isRefusal(err)) {
+              // The bus refused the message for good (it breaks a rule): the agent hears why.
+              this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `send refused: ${text}`, at: Date.now() } });
+              return this.opts.bus.sendPlatformReplies([this.opts.bus.refusalFor(item.agent, msg, text)]);
+            }
+            // Not durable (the log failed): what was handled must not complete, or its outbox is
+            // lost. The delivery stays pending and is handled again; its sends keep their ids.
+            notDurable.add(item.kind === 'delivery' ? item.delivery.id : `${item.agent}\u0000${item.timerId ?? item.token}`);
+            this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `[caxton] outbox not durable, the work will be handled again: ${text}`, at: Date.now() } });
+            return undefined;
           }));
         });
         // A failed effect (e.g. the registry unreachable for a DF change) is reported, not thrown:
@@ -299,7 +313,8 @@ export class Dispatcher {
       void (async () => {
         await Promise.all(outboxSends);
         reportTimersDone();
-        if (completions.length > 0) await this.recordCompletions(completions);
+        const done = completions.filter(durable);
+        if (done.length > 0) await this.recordCompletions(done);
       })().finally(() => {
         this.settling -= 1;
         this.wakeIdle();
@@ -308,7 +323,7 @@ export class Dispatcher {
     }
     await Promise.all(outboxSends);
     reportTimersDone();
-    const allowed = this.fence(completions, completionIndex, tokens, fenced);
+    const allowed = this.fence(completions.filter(durable), completionIndex, tokens, fenced);
     if (allowed.length > 0) await this.recordCompletions(allowed);
     this.release(batch, results, fenced);
   }
@@ -395,4 +410,9 @@ export class Dispatcher {
     this.opts.events.emit({ type: 'dead-lettered', agent: d.receiver, deliveryId: d.id, reason, attempts });
     await this.opts.bus.sendPlatformReplies([this.opts.bus.failureFor(d, `message could not be handled: ${reason}`, 'dead-lettered')]);
   }
+}
+
+/** A send the bus refused for good (a rule it breaks), as opposed to one it could not persist. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof CaxtonError && (err.code.startsWith('bus.') || err.code.startsWith('acl.') || err.code.startsWith('protocol.'));
 }
