@@ -142,13 +142,22 @@ export class AgentManager {
       updatedAt: Date.now(),
     };
     local.state = 'upgrading';
+    // The state after the upgrade says what can run: the new version, the old one rolled back, or
+    // nothing (`failed`, with the reason) when neither starts. Never `running` by default.
+    let after: Local['state'] = 'running';
     try {
       await this.dispatcher?.idle(spec.name); // drain: the message in hand finishes on the old version
       await this.opts.host.stop(spec.name, false);
       try {
         await this.startInstance(next);
       } catch (err) {
-        await this.startInstance(previous).catch(() => {}); // roll back; the error below says why
+        try {
+          await this.startInstance(previous); // roll back; the error below says why the upgrade failed
+        } catch (rollbackError) {
+          after = 'failed';
+          this.fail(local, rollbackError);
+          this.opts.onLog(spec.name, 'error', `upgrade to version ${next.version} failed and version ${previous.version} did not start again: the agent is failed`);
+        }
         throw err;
       }
       await this.opts.registry.putAgent(next);
@@ -157,7 +166,7 @@ export class AgentManager {
       delete local.lastError;
       this.opts.onLog(spec.name, 'info', `upgraded to version ${next.version} (${digest.slice(0, 12)})`);
     } finally {
-      local.state = 'running';
+      local.state = after;
       this.dispatcher?.wake(spec.name);
     }
     return { agent: (await this.status(spec.name))!, previousVersion: previous.version };

@@ -308,7 +308,17 @@ export class ClusterAgentManager extends AgentManager {
       try {
         await this.startInstance(next);
       } catch (err) {
-        if (wasRunning) await this.startInstance(previous).catch(() => {});
+        if (wasRunning) {
+          try {
+            await this.startInstance(previous);
+          } catch (rollbackError) {
+            // Neither version starts: the agent is failed (with why), never shown as running.
+            local.record = next;
+            this.fail(local, rollbackError);
+            this.opts.onLog(agent, 'error', `upgrade to version ${next.version} failed and version ${previous.version} did not start again: the agent is failed`);
+            return;
+          }
+        }
         throw err;
       }
       local.record = next;

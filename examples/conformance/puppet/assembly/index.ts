@@ -14,6 +14,8 @@
 //
 //   config spin-ms  busy-wait this long (host clock) in every handle: a slow agent for backpressure
 //   config hello-to send an inform "hello from init" to these agents (comma-separated) from init
+//   config fail-init-after  init fails (returns an error) once the host clock reaches this time
+//                   (ms since the epoch): an agent that starts now and can never start again
 import {
   Agent, AclMessage, AgentId, InitContext, Performative, register, send, now, info, fail,
   parsePerformative, performativeName,
@@ -89,6 +91,11 @@ function sendOrFail(m: AclMessage): bool {
 
 class Puppet extends Agent {
   onInit(ctx: InitContext): void {
+    const failAfter = ctx.get("fail-init-after");
+    if (failAfter !== null && now() >= <u64>I64.parseInt(failAfter!)) {
+      fail("init refuses to start after " + failAfter!);
+      return;
+    }
     const s = ctx.get("spin-ms");
     if (s !== null) spinMs = <u64>I64.parseInt(s);
     // config hello-to: announce every start to that agent (an init that sends)
