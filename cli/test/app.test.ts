@@ -132,4 +132,13 @@ describe('flags → requests', () => {
     assert.throws(() => nodeOptions({ ...bare, addr: '127.0.0.1:50777', apiPort: 1 } as typeof bare, '/srv'), /either as --addr host:port or as --api-host\/--api-port, not both/);
     assert.throws(() => nodeOptions({ ...bare, addr: 'nope' } as typeof bare, '/srv'), /--addr nope is not host:port/);
   });
+
+  it('takes --shards, and the default follows the cores as documented', async () => {
+    const bare = { ...globals, addr: undefined, auth: true, requireClientCert: false } as unknown as Parameters<typeof nodeOptions>[0];
+    assert.equal(nodeOptions({ ...bare, shards: 3 } as typeof bare, '/srv').shards, 3);
+    assert.equal(nodeOptions(bare, '/srv').shards, undefined, 'the node default unless asked');
+    assert.throws(() => nodeOptions({ ...bare, shards: 0 } as typeof bare, '/srv'), /--shards 0 is not a whole number/);
+    const { defaultShards } = await import('@caxton/runtime/node/sandbox-host.js');
+    assert.deepEqual([1, 2, 3, 8].map((cores) => defaultShards(cores)), [1, 1, 2, 7]);
+  });
 });

@@ -36,6 +36,7 @@ async function loadStartNode(): Promise<StartNode> {
 }
 
 type Args = GlobalArgs & {
+  shards?: number;
   apiHost?: string;
   apiPort?: number;
   nodeId?: string;
@@ -90,6 +91,10 @@ export function nodeOptions(argv: Args, cwd: string): StartNodeOptions {
     options.cluster = cluster;
   }
   if (mib !== undefined) options.maxArtifactBytes = Math.floor(mib * 1024 * 1024);
+  if (argv.shards !== undefined) {
+    if (!Number.isInteger(argv.shards) || argv.shards < 1 || argv.shards > 256) throw new UsageError(`--shards ${argv.shards} is not a whole number from 1 to 256`);
+    options.shards = argv.shards;
+  }
   if (argv.cert && argv.key) {
     options.tls = { certFile: path.resolve(cwd, argv.cert), keyFile: path.resolve(cwd, argv.key) };
     if (argv.clientCa) options.tls.caFile = path.resolve(cwd, argv.clientCa);
@@ -155,6 +160,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       .option('client-ca', { type: 'string', describe: 'CA for client certificates' })
       .option('require-client-cert', { type: 'boolean', default: false, describe: 'Mutual TLS: refuse clients without a certificate from --client-ca' })
       .option('max-artifact-mib', { type: 'number', describe: 'Largest component deploy/upgrade accept, MiB (default 64, at most 1024)' })
+      .option('shards', { type: 'number', describe: 'Worker threads running agents (default: 1 on up to 2 cores, else cores - 1); a stuck agent resets only its own shard' })
       .example('$0 serve', 'embedded storage in ./.caxton, API on 127.0.0.1:50051')
       .example('$0 serve --kafka k1:9092,k2:9092 --etcd e1:2379 --node-id n1 --api-host 0.0.0.0 --cert api.pem --key api.key', 'a cluster member') as unknown as Argv<Args>,
     handler: action<Args>(env, async (ctx, argv) => {

@@ -2,6 +2,7 @@
  * Adapts the sandbox's ShardPool to the node's AgentHost: local agent names ↔ agent identities,
  * sandbox results ↔ the bus's ExecutionResult. Nothing else: policy lives in the bus and the node.
  */
+import { availableParallelism } from 'node:os';
 import type { AgentId } from '../acl/message.js';
 import type { AgentLogLine, DirectoryEffect, ExecutionResult, WorkItem } from '../bus/executor.js';
 import { ShardPool, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '../sandbox/index.js';
@@ -13,6 +14,15 @@ export interface SandboxHostOptions {
   onEvent?: (event: PoolEvent) => void;
 }
 
+/**
+ * One shard per core beyond the one the bus and the API use; never fewer than one. A shard is also
+ * the blast radius of the wall-clock watchdog (a stuck agent resets its shard), so more cores mean
+ * a stuck agent disturbs fewer neighbours.
+ */
+export function defaultShards(cores = availableParallelism()): number {
+  return cores <= 2 ? 1 : cores - 1;
+}
+
 export class SandboxAgentHost implements AgentHost {
   /** local name → identity (the pool knows agents by identity). */
   private readonly identities = new Map<string, string>();
@@ -22,8 +32,7 @@ export class SandboxAgentHost implements AgentHost {
   private constructor(private readonly pool: ShardPool) {}
 
   static async create(opts: SandboxHostOptions): Promise<SandboxAgentHost> {
-    // One shard per core beyond the one the bus and the API use; never fewer than one.
-    const shards = opts.shards ?? 1;
+    const shards = opts.shards ?? defaultShards();
     return new SandboxAgentHost(new ShardPool({ shards, engine: { cacheDir: opts.cacheDir }, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) }));
   }
 
