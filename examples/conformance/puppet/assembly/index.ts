@@ -16,6 +16,9 @@
 //   config hello-to send an inform "hello from init" to these agents (comma-separated) from init
 //   config fail-init-after  init fails (returns an error) once the host clock reaches this time
 //                   (ms since the epoch): an agent that starts now and can never start again
+//   config spin-init-after  init spins forever (calling the host clock) once the clock reaches
+//                   this time: an agent that starts now and hangs every restart (with a large
+//                   fuelPerInit, only the wall-clock deadline stops it)
 import {
   Agent, AclMessage, AgentId, InitContext, Performative, register, send, now, info, fail,
   parsePerformative, performativeName,
@@ -91,6 +94,10 @@ function sendOrFail(m: AclMessage): bool {
 
 class Puppet extends Agent {
   onInit(ctx: InitContext): void {
+    const spinAfter = ctx.get("spin-init-after");
+    if (spinAfter !== null && now() >= <u64>I64.parseInt(spinAfter!)) {
+      while (true) sink += now();
+    }
     const failAfter = ctx.get("fail-init-after");
     if (failAfter !== null && now() >= <u64>I64.parseInt(failAfter!)) {
       fail("init refuses to start after " + failAfter!);

@@ -305,45 +305,77 @@ export class ShardPool {
   }
 
   private onWorkerFailure(shard: Shard, err: Error): void {
-    const message = `shard ${shard.id} worker failed: ${err.message}`;
+    const message = `shard ${shard.id} worker failed: ${err.message.slice(0, 300)}`;
     this.opts.onEvent?.({ kind: 'shard-reset', shard: shard.id, reason: 'worker-failure', message });
     this.recover(shard, false, message);
   }
 
+  /**
+   * Resets a shard. The item its worker was running is the suspect: past its wall clock
+   * (`timeout`, already charged by onStuck), or running when the worker died (`trap`, charged here
+   * to its agent's restart policy, so an agent that kills its worker again and again ends failed).
+   */
   private recover(shard: Shard, stuck: boolean, message: string): void {
     if (this.closed) return;
     const { report, batches } = shard.reset(stuck);
     const answer = new Map<Work, WorkResult>();
     const stuckWork = report.stuck ? report.stuck.batch[report.stuck.index]! : null;
-    if (stuckWork) answer.set(stuckWork, this.synthetic(stuckWork, 'timeout', message));
+    if (stuckWork && !stuck) {
+      const rec = this.agents.get(stuckWork.agent);
+      const blame = `the shard's worker died while running this agent's work (${message})`;
+      if (rec) {
+        const verdict = rec.tracker.recordCrash(this.clock());
+        rec.lastError = errorInfo(crashError('trap', blame, { agent: stuckWork.agent }));
+        this.setState(rec, verdict === 'fail' ? 'failed' : 'idle', blame);
+      }
+      answer.set(stuckWork, this.synthetic(stuckWork, 'trap', blame));
+    } else if (stuckWork) answer.set(stuckWork, this.synthetic(stuckWork, 'timeout', message));
     for (const w of report.interrupted) answer.set(w, this.synthetic(w, 'unavailable', `not completed: ${message}`));
     for (const b of batches) b.resolve(b.batch.map((w) => answer.get(w)!));
     this.redeploy(shard);
   }
 
-  /** Re-deploys every agent of a fresh shard (fresh instances; failed agents stay down). */
+  /**
+   * Re-deploys every agent of a fresh shard (fresh instances; failed agents stay down), one at a
+   * time and each under the same deadline as a first deploy: an init that only misbehaves on a
+   * restart cannot hang the shard for good. The one that misses its deadline is charged, marked
+   * failed, and the shard is reset again (re-deploying the rest).
+   */
   private redeploy(shard: Shard): void {
     const generation = shard.generation;
-    const jobs: Promise<void>[] = [this.pushDirectory(shard)];
-    for (const [name, deployment] of shard.agents) {
-      const rec = this.agents.get(name);
-      if (!rec || rec.shard !== shard) continue;
-      if (rec.state === 'failed') continue;
-      const d: AgentDeployment = { ...deployment, restartHistory: rec.tracker.history(), restarts: rec.tracker.restarts };
-      jobs.push(
-        this.ensureArtifact(shard, d.digest)
-          .then(() => shard.request<StartReport>({ op: 'deploy', deployment: d, replace: false }))
-          .then(
-            (report) => this.setState(rec, report.state, ''),
-            (err: Error) => {
-              if (shard.generation !== generation) return; // reset again meanwhile
-              rec.lastError = err instanceof SandboxError ? errorInfo(err) : { code: 'sandbox.shard.internal', message: err.message, context: {} };
-              this.setState(rec, 'failed', `re-deploy after shard reset failed: ${err.message}`);
-            },
-          ),
-      );
-    }
-    shard.ready = Promise.all(jobs).then(() => undefined);
+    shard.ready = (async () => {
+      await this.pushDirectory(shard);
+      for (const [name, deployment] of [...shard.agents]) {
+        if (shard.generation !== generation || this.closed) return; // reset again meanwhile
+        const rec = this.agents.get(name);
+        if (!rec || rec.shard !== shard || rec.state === 'failed') continue;
+        const d: AgentDeployment = { ...deployment, restartHistory: rec.tracker.history(), restarts: rec.tracker.restarts };
+        const deadline = Math.max(10 * rec.limits.wallClockMs, this.opts.minInitDeadlineMs ?? MIN_INIT_DEADLINE_MS);
+        let timedOut = false;
+        try {
+          await this.ensureArtifact(shard, d.digest);
+          const report = await withDeadline(shard.request<StartReport>({ op: 'deploy', deployment: d, replace: false }), deadline, () => {
+            timedOut = true;
+            return new SandboxError('sandbox.agent.init-timeout', `agent ${name} did not finish restarting within ${deadline} ms after a reset of shard ${shard.id}`, {
+              context: { agent: name, kind: 'timeout' },
+              hint: 'init() blocked outside metered code, or fuelPerInit is far too high: fix the agent or its limits.',
+            });
+          });
+          this.setState(rec, report.state, '');
+        } catch (e) {
+          if (shard.generation !== generation) return;
+          const err = e as Error;
+          rec.lastError = err instanceof SandboxError ? errorInfo(err) : { code: 'sandbox.shard.internal', message: err.message, context: {} };
+          rec.tracker.recordCrash(this.clock());
+          this.setState(rec, 'failed', `re-deploy after shard reset failed: ${err.message}`);
+          if (timedOut) {
+            this.opts.onEvent?.({ kind: 'shard-reset', shard: shard.id, reason: 'timeout', agent: name, message: err.message });
+            this.recover(shard, false, err.message); // the worker is stuck in that init: replace it
+            return;
+          }
+        }
+      }
+    })();
   }
 
   private async pushDirectory(shard: Shard): Promise<void> {

@@ -39,7 +39,10 @@ interface PendingBatch {
 
 /** What happened to the work that was in flight when a shard was reset. */
 export interface ResetReport {
-  /** The item that was running (and is reported as timed out), if the reset was for a stuck item. */
+  /**
+   * The item the worker was running when it was reset: stuck past its wall clock (reported as timed
+   * out), or running when the worker died (reported as crashed and charged to its agent).
+   */
   stuck: { batch: Work[]; index: number } | null;
   /** Everything else in flight: not run, or run but its results lost with the worker. */
   interrupted: Work[];
@@ -180,12 +183,15 @@ export class Shard {
     this.calls.clear();
     let stuckItem: ResetReport['stuck'] = null;
     const interrupted: Work[] = [];
+    // The item the worker was running (ITEM is i + 1 while item i runs, 0 between items): the one
+    // stuck past its wall clock, or the one running when the worker died — it is the suspect.
     for (const b of batches) {
       b.batch.forEach((w, i) => {
-        if (stuck && b.batchId === running && i === item - 1) stuckItem = { batch: b.batch, index: i };
+        if (item > 0 && b.batchId === running && i === item - 1) stuckItem = { batch: b.batch, index: i };
         else interrupted.push(w);
       });
     }
+    void stuck;
     this.artifacts.clear();
     this.generation++;
     if (this.watchdog) clearInterval(this.watchdog);
