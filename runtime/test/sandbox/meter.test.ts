@@ -34,8 +34,12 @@ describe('FuelMeter', () => {
     assert.equal(a.value, 0n);
     assert.equal(m.used(), 330);
     b.value -= 700n; // overdraws by 30
-    assert.throws(() => m.refill(b.value as bigint), OutOfFuel);
+    // Never throws into the guest (a catch_all could swallow it): answers with the deficit, and the
+    // instrumented check executes `unreachable` (decision 0406).
+    b.value = m.refill(b.value as bigint);
+    assert.equal(b.value, -30n);
     assert.equal(m.used(), 1030, 'the overdraft stays visible');
+    assert.throws(() => m.assertNotExhausted(), OutOfFuel);
     assert.equal(m.exhausted, true);
   });
 
