@@ -10,6 +10,7 @@ import { action, type AppEnv } from '../app.js';
 import { CliError, UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
 import type { StartNodeOptions } from '@caxton/runtime/node/options.js';
+import { parseComponentLimit } from '@caxton/runtime/sandbox/artifact/component-limits.js';
 import type { RunningNode } from '@caxton/runtime/node/node.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -37,6 +38,9 @@ async function loadStartNode(): Promise<StartNode> {
 
 type Args = GlobalArgs & {
   shards?: number;
+  prepareTimeoutS?: number;
+  prepareHeapMib?: number;
+  componentLimit?: string[];
   apiHost?: string;
   apiPort?: number;
   nodeId?: string;
@@ -91,6 +95,23 @@ export function nodeOptions(argv: Args, cwd: string): StartNodeOptions {
     options.cluster = cluster;
   }
   if (mib !== undefined) options.maxArtifactBytes = Math.floor(mib * 1024 * 1024);
+  const prepare: NonNullable<StartNodeOptions['prepare']> = {};
+  if (argv.prepareTimeoutS !== undefined) {
+    if (!(argv.prepareTimeoutS > 0 && argv.prepareTimeoutS <= 3600)) throw new UsageError(`--prepare-timeout-s ${argv.prepareTimeoutS} is not a number of seconds above 0 and at most 3600`);
+    prepare.deadlineMs = Math.round(argv.prepareTimeoutS * 1000);
+  }
+  if (argv.prepareHeapMib !== undefined) {
+    if (!(Number.isInteger(argv.prepareHeapMib) && argv.prepareHeapMib >= 64 && argv.prepareHeapMib <= 16384)) throw new UsageError(`--prepare-heap-mib ${argv.prepareHeapMib} is not a whole number from 64 to 16384`);
+    prepare.maxHeapMb = argv.prepareHeapMib;
+  }
+  for (const text of argv.componentLimit ?? []) {
+    try {
+      prepare.componentLimits = { ...prepare.componentLimits, ...parseComponentLimit(text) };
+    } catch (err) {
+      throw new UsageError(`--component-limit ${(err as Error).message}`);
+    }
+  }
+  if (Object.keys(prepare).length > 0) options.prepare = prepare;
   if (argv.shards !== undefined) {
     if (!Number.isInteger(argv.shards) || argv.shards < 1 || argv.shards > 256) throw new UsageError(`--shards ${argv.shards} is not a whole number from 1 to 256`);
     options.shards = argv.shards;
@@ -160,6 +181,9 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       .option('client-ca', { type: 'string', describe: 'CA for client certificates' })
       .option('require-client-cert', { type: 'boolean', default: false, describe: 'Mutual TLS: refuse clients without a certificate from --client-ca' })
       .option('max-artifact-mib', { type: 'number', describe: 'Largest component deploy/upgrade accept, MiB (default 64, at most 1024)' })
+      .option('prepare-timeout-s', { type: 'number', describe: 'Longest a component may take to be checked and prepared, seconds (default 120)' })
+      .option('prepare-heap-mib', { type: 'number', describe: 'Memory the preparation of one component may use, MiB (default 1024)' })
+      .option('component-limit', { type: 'string', array: true, describe: 'Raise a cap on what a component may define, <name>=<n> (repeatable): coreModules 64, components 64, instances 4096, coreInstances 4096, types 65536, functions 1000000' })
       .option('shards', { type: 'number', describe: 'Worker threads running agents (default: 1 on up to 2 cores, else cores - 1); a stuck agent resets only its own shard' })
       .example('$0 serve', 'embedded storage in ./.caxton, API on 127.0.0.1:50051')
       .example('$0 serve --kafka k1:9092,k2:9092 --etcd e1:2379 --node-id n1 --api-host 0.0.0.0 --cert api.pem --key api.key', 'a cluster member') as unknown as Argv<Args>,

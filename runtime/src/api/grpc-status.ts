@@ -22,6 +22,9 @@ const EXACT: ReadonlyMap<string, status> = new Map([
   ['sandbox.artifact.wrong-world', status.INVALID_ARGUMENT],
   ['sandbox.artifact.unsupported', status.INVALID_ARGUMENT],
   ['sandbox.limits.memory-below-initial', status.INVALID_ARGUMENT],
+  // A component that is too costly to prepare exhausted what the node gives one preparation.
+  ['sandbox.artifact.too-complex', status.RESOURCE_EXHAUSTED],
+  ['sandbox.artifact.prepare-timeout', status.RESOURCE_EXHAUSTED],
   ['sandbox.agent.init-failed', status.INVALID_ARGUMENT],
 ]);
 

@@ -65,7 +65,15 @@ async function startOnStorage(
 ): Promise<RunningNode> {
   const events = new BusEvents();
   const logs = new AgentLogs({ nodeId, linesPerAgent: 1000, directory: path.join(dataDir, 'logs') });
-  const host = await SandboxAgentHost.create({ cacheDir: path.join(dataDir, 'cache'), shards: options.shards });
+  const host = await SandboxAgentHost.create({
+    cacheDir: path.join(dataDir, 'cache'), shards: options.shards,
+    engine: {
+      ...(options.prepare?.deadlineMs !== undefined ? { prepareDeadlineMs: options.prepare.deadlineMs } : {}),
+      ...(options.prepare?.maxHeapMb !== undefined ? { prepareMaxHeapMb: options.prepare.maxHeapMb } : {}),
+      ...(options.prepare?.componentLimits !== undefined ? { componentLimits: options.prepare.componentLimits } : {}),
+      ...(options.maxArtifactBytes !== undefined ? { maxComponentBytes: options.maxArtifactBytes } : {}),
+    },
+  });
   undo.push(() => host.close());
   const externals = new ExternalIdentities(`operator@${platform}`);
   const trackerFile = path.join(dataDir, 'protocols.json');

@@ -7,6 +7,7 @@ import type { AgentLimitsSpec } from '../registry/registry-store.js';
 import type { FsyncPolicy } from '../bus/embedded/index.js';
 import type { ClusterOptions } from './cluster-options.js';
 import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '../sandbox/limits/limits.js';
+import type { ComponentLimits } from '../sandbox/artifact/component-limits.js';
 
 export interface StartNodeOptions {
   dataDir: string;
@@ -43,6 +44,8 @@ export interface StartNodeOptions {
   api?: boolean;
   /** Largest component the API accepts for deploy/upgrade, bytes. Default 64 MiB. */
   maxArtifactBytes?: number;
+  /** Preparing a component (off the main thread): its wall-clock budget and its heap cap. */
+  prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits> };
 }
 
 /** The sandbox's defaults, so an agent deployed without limits gets what docs/agent-contract.md says. */

@@ -5,12 +5,15 @@
 import { availableParallelism } from 'node:os';
 import type { AgentId } from '../acl/message.js';
 import type { AgentLogLine, DirectoryEffect, ExecutionResult, WorkItem } from '../bus/executor.js';
+import type { EngineOptions } from '../sandbox/engine.js';
 import { ShardPool, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '../sandbox/index.js';
 import type { AgentHost, AgentRunStats, AgentStartSpec } from './agent-host.js';
 
 export interface SandboxHostOptions {
   cacheDir: string;
   shards?: number | undefined;
+  /** Engine limits on preparing components (see EngineOptions). */
+  engine?: Pick<EngineOptions, 'prepareDeadlineMs' | 'prepareMaxHeapMb' | 'maxComponentBytes' | 'componentLimits'>;
   onEvent?: (event: PoolEvent) => void;
 }
 
@@ -33,7 +36,7 @@ export class SandboxAgentHost implements AgentHost {
 
   static async create(opts: SandboxHostOptions): Promise<SandboxAgentHost> {
     const shards = opts.shards ?? defaultShards();
-    return new SandboxAgentHost(new ShardPool({ shards, engine: { cacheDir: opts.cacheDir }, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) }));
+    return new SandboxAgentHost(new ShardPool({ shards, engine: { ...opts.engine, cacheDir: opts.cacheDir }, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) }));
   }
 
   async prepare(bytes: Uint8Array): Promise<{ digest: string }> {

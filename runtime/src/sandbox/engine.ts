@@ -14,8 +14,9 @@ import type { Artifact, ArtifactManifest, GlueInstantiate, ModuleManifest } from
 import { ArtifactCache } from './artifact/cache.js';
 import { defaultContractWitPath } from './artifact/contract.js';
 import { INSTRUMENTATION_VERSION } from './artifact/versions.js';
-import { prepareArtifact } from './artifact/prepare.js';
+import { DEFAULT_PREPARE_LIMITS, PrepareQueue, prepareInWorker, type PrepareLimits } from './artifact/prepare-worker.js';
 import { SandboxError, artifactError } from './errors.js';
+import { DEFAULT_COMPONENT_LIMITS, type ComponentLimits } from './artifact/component-limits.js';
 
 export interface EngineOptions {
   /** Where prepared artifacts are cached. Default: `.caxton/cache/sandbox` under the working directory. */
@@ -26,7 +27,19 @@ export interface EngineOptions {
   contractWit?: string;
   /** `auto` (default): the direct path when it applies. `jco`: always jco's glue (for comparisons). */
   binding?: 'auto' | 'jco';
+  /** Wall-clock budget of preparing one component (in a worker). Default 120 s. */
+  prepareDeadlineMs?: number;
+  /** Cap on the preparing worker's JS heap, MiB. Default 1024. */
+  prepareMaxHeapMb?: number;
+  /** Preparations running at once; the rest wait their turn. Default 1. */
+  prepareConcurrency?: number;
+  /** Largest component accepted at all, bytes (checked before anything is read). Default 64 MiB. */
+  maxComponentBytes?: number;
+  /** Caps on what a component defines (modules, instances, types, functions); defaults in component-limits.ts. */
+  componentLimits?: Partial<ComponentLimits>;
 }
+
+export const DEFAULT_MAX_COMPONENT_BYTES = 64 * 1024 * 1024;
 
 export const DEFAULT_TABLE_CAP = 100_000;
 
@@ -59,6 +72,10 @@ export class Engine {
   readonly cacheKey: string;
   private readonly cache: ArtifactCache;
   private readonly loaded = new Map<string, Promise<Artifact>>();
+  private readonly prepareLimits: PrepareLimits;
+  private readonly maxComponentBytes: number;
+  private readonly prepares: PrepareQueue;
+  private readonly componentLimits: Readonly<ComponentLimits>;
 
   constructor(opts: EngineOptions = {}) {
     enableWasmFeatures();
@@ -76,6 +93,13 @@ export class Engine {
       }),
     ).slice(0, 16);
     this.cache = new ArtifactCache(this.cacheDir);
+    this.prepareLimits = {
+      deadlineMs: opts.prepareDeadlineMs ?? DEFAULT_PREPARE_LIMITS.deadlineMs,
+      maxHeapMb: opts.prepareMaxHeapMb ?? DEFAULT_PREPARE_LIMITS.maxHeapMb,
+    };
+    this.prepares = new PrepareQueue(opts.prepareConcurrency ?? 1);
+    this.maxComponentBytes = opts.maxComponentBytes ?? DEFAULT_MAX_COMPONENT_BYTES;
+    this.componentLimits = Object.freeze({ ...DEFAULT_COMPONENT_LIMITS, ...opts.componentLimits });
   }
 
   static digest(bytes: Uint8Array): string {
@@ -88,6 +112,11 @@ export class Engine {
    * ArtifactError saying what is wrong and what to do.
    */
   loadArtifact(bytes: Uint8Array): Promise<Artifact> {
+    if (bytes.length > this.maxComponentBytes) {
+      return Promise.reject(artifactError('too-large', `the component is ${bytes.length} bytes; this node accepts at most ${this.maxComponentBytes}`,
+        { bytes: bytes.length, maxComponentBytes: this.maxComponentBytes },
+        'Make the agent smaller, or raise the engine\'s maxComponentBytes (caxton serve --max-artifact-mib).'));
+    }
     const digest = Engine.digest(bytes);
     let p = this.loaded.get(digest);
     if (!p) {
@@ -121,12 +150,14 @@ export class Engine {
         throw artifactError('not-cached', `no prepared artifact with digest ${digest} in ${this.cacheDir}`, { digest },
           'Load the artifact bytes with Engine.loadArtifact first (the pool does this on deploy).');
       }
-      const prepared = await prepareArtifact(bytes, digest, {
+      // Off the main thread, bounded in time and memory, one at a time (prepare-worker.ts).
+      const prepared = await this.prepares.run(() => prepareInWorker(bytes, digest, {
         witSource: this.witSource,
         tableCap: this.tableCap,
         cacheKey: this.cacheKey,
         binding: this.binding,
-      });
+        componentLimits: this.componentLimits,
+      }, this.prepareLimits));
       const dir = await this.cache.write(prepared.manifest, prepared.modules, prepared.glue);
       entry = { dir, manifest: prepared.manifest, modules: prepared.modules };
     }
@@ -178,7 +209,8 @@ export class Engine {
       }
       glue = mod.instantiate;
     }
-    const minMemoryPages = Math.max(0, ...manifest.modules.flatMap((m) => m.memories.map((x) => x.initialPages)));
+    // One budget per agent across all its memories (instance.ts): what they start with, added up.
+    const minMemoryPages = manifest.modules.reduce((sum, m) => sum + m.memories.reduce((s, x) => s + x.initialPages, 0), 0);
     return { digest: manifest.digest, manifest, modules, plans, glue, minMemoryPages };
   }
 }

@@ -33,15 +33,20 @@ function sameSig(actual: CoreFuncType | null, want: { params: string[]; results:
 }
 
 function sectionsEqual(a: Uint8Array, b: Uint8Array): boolean {
-  const sa = readSections(a).filter((s) => s.id !== 0);
-  const sb = readSections(b).filter((s) => s.id !== 0);
-  if (sa.length !== sb.length) return false;
-  for (let i = 0; i < sa.length; i++) {
-    const x = a.subarray(sa[i]!.start, sa[i]!.end);
-    const y = b.subarray(sb[i]!.start, sb[i]!.end);
-    if (x.length !== y.length || !x.every((v, j) => v === y[j])) return false;
+  // Walked side by side, one section at a time (custom sections skipped): nothing is collected.
+  const nonCustom = function* (bytes: Uint8Array) {
+    for (const s of readSections(bytes)) if (s.id !== 0) yield s;
+  };
+  const ia = nonCustom(a);
+  const ib = nonCustom(b);
+  for (;;) {
+    const x = ia.next();
+    const y = ib.next();
+    if (x.done || y.done) return x.done === y.done;
+    const xa = a.subarray(x.value.start, x.value.end);
+    const yb = b.subarray(y.value.start, y.value.end);
+    if (xa.length !== yb.length || !xa.every((v, j) => v === yb[j])) return false;
   }
-  return true;
 }
 
 export async function planDirect(

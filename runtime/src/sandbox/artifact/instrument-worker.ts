@@ -47,6 +47,21 @@ export function instrumentInWorker(modules: Uint8Array[], opts: InstrumentOption
   });
 }
 
+/** The same, in this thread (for callers already off the main thread). */
+export async function instrumentHere(modules: Uint8Array[], opts: InstrumentOptions): Promise<InstrumentedModule[]> {
+  const { instrumentModule } = await import('./instrument.js');
+  const out: InstrumentedModule[] = [];
+  for (let index = 0; index < modules.length; index++) {
+    try {
+      out.push(instrumentModule(modules[index]!, opts));
+    } catch (err) {
+      const e = err as Error;
+      throw new InstrumentError(e.message, e.name, index);
+    }
+  }
+  return out;
+}
+
 async function workerMain(port: NonNullable<typeof parentPort>, req: Request): Promise<void> {
   const { instrumentModule } = await import('./instrument.js'); // binaryen loads only here
   const out: InstrumentedModule[] = [];

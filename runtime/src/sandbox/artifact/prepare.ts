@@ -11,8 +11,9 @@ import { artifactError } from '../errors.js';
 import type { ArtifactManifest, BindingPath, ModuleManifest } from './artifact.js';
 import { HOST_INTERFACE, loadContract } from './contract.js';
 import { planDirect } from './direct-eligibility.js';
-import { InstrumentError, instrumentInWorker } from './instrument-worker.js';
+import { InstrumentError, instrumentHere, instrumentInWorker } from './instrument-worker.js';
 import { checkWorld } from './world-check.js';
+import { ComponentLimitExceeded, type ComponentLimits } from './component-limits.js';
 
 /** The component binary version this runtime reads (component-model pre-standard 0x0d). */
 export const COMPONENT_VERSION = 0x0d;
@@ -22,6 +23,13 @@ export interface PrepareOptions {
   tableCap: number;
   cacheKey: string;
   binding?: 'auto' | 'jco';
+  /**
+   * Instrument the core modules in this thread instead of a worker of their own (the preparation
+   * worker is already off the main thread, and bounded as a whole).
+   */
+  instrumentInThread?: boolean;
+  /** Caps on what the component defines (default DEFAULT_COMPONENT_LIMITS). */
+  componentLimits?: Readonly<ComponentLimits>;
 }
 
 export interface Prepared {
@@ -56,8 +64,12 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
   let decoded: DecodedComponent;
   const tDecode = performance.now();
   try {
-    decoded = decodeComponent(bytes);
+    decoded = decodeComponent(bytes, opts.componentLimits);
   } catch (err) {
+    if (err instanceof ComponentLimitExceeded) {
+      throw artifactError('over-limit', err.message, { ...ctx, limit: err.limit, value: err.value, max: err.max },
+        `A component this large is hostile or far too big; if it is genuine, raise the cap: caxton serve --component-limit ${err.limit}=<n>.`);
+    }
     throw artifactError('invalid', `the component is malformed: ${(err as Error).message}`, ctx, undefined, err);
   }
   const decodeMs = since(tDecode);
@@ -104,7 +116,10 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
   const tInstrument = performance.now();
   let instrumented;
   try {
-    instrumented = await instrumentInWorker(toInstrument.map((m) => m.bytes), { tableCap: opts.tableCap });
+    const modulesToInstrument = toInstrument.map((m) => m.bytes);
+    instrumented = opts.instrumentInThread
+      ? await instrumentHere(modulesToInstrument, { tableCap: opts.tableCap })
+      : await instrumentInWorker(modulesToInstrument, { tableCap: opts.tableCap });
   } catch (err) {
     const e = err as InstrumentError;
     const which = e.moduleIndex >= 0 ? ` in core module ${toInstrument[e.moduleIndex]?.file}` : '';

@@ -52,7 +52,7 @@ export function checkWorld(component: DecodedComponent, contract: ContractShape,
       for (const [member, sig] of actual) {
         const want = expected.get(member);
         if (want === undefined) issues.push({ subject: `${name}#${member}`, problem: 'is not part of the contract' });
-        else if (want !== sig) issues.push({ subject: `${name}#${member}`, problem: `has type ${sig}, the contract says ${want}` });
+        else if (want !== sig) issues.push({ subject: `${name}#${member}`, problem: `has type ${excerptType(sig)}, the contract says ${want}` });
       }
       continue;
     }
@@ -98,11 +98,16 @@ export function checkWorld(component: DecodedComponent, contract: ContractShape,
       if (want.startsWith('func(') || want.startsWith('async func(')) {
         const sig = actual.get(member);
         if (sig === undefined) issues.push({ subject: `${name}#${member}`, problem: 'is not exported' });
-        else if (sig !== want) issues.push({ subject: `${name}#${member}`, problem: `has type ${sig}, the contract says ${want}` });
+        else if (sig !== want) issues.push({ subject: `${name}#${member}`, problem: `has type ${excerptType(sig)}, the contract says ${want}` });
       }
     }
   }
   for (const name of component.exports.keys()) if (!contract.exports.has(name)) extraExports.push(name);
 
   return { issues, wasiImports, extraExports };
+}
+
+/** A type as quoted in an error: at most a few hundred characters of a hostile component's text. */
+function excerptType(text: string): string {
+  return text.length > 300 ? `${text.slice(0, 300)}… (${text.length > 4_096 ? 'over 4,096' : text.length} characters)` : text;
 }

@@ -14,6 +14,7 @@ import { addToIndexSpace, newScope, readAlias, readExternName, readInstance, rea
 import { readDefType, readExternType } from './component-type-reader.js';
 import { readCanon } from './canon-reader.js';
 import type { Extern } from './component-types.js';
+import { ComponentCounts, type ComponentLimits } from '../artifact/component-limits.js';
 
 export type StringEncoding = 'utf8' | 'utf16' | 'latin1+utf16';
 
@@ -39,12 +40,13 @@ export interface DecodedComponent {
 
 export class ComponentDecodeError extends BinaryFormatError {}
 
-export function decodeComponent(bytes: Uint8Array): DecodedComponent {
+/** Throws ComponentLimitExceeded as soon as a count passes `limits` (component-limits.ts). */
+export function decodeComponent(bytes: Uint8Array, limits?: Readonly<ComponentLimits>): DecodedComponent {
   const stats = { nestedCoreModules: 0, nestedComponents: 0 };
   const canon: CanonOptions[] = [];
   const coreModules: Uint8Array[] = [];
   const root = newScope(null);
-  decodeSections(bytes, 0, bytes.length, root, { stats, canon, coreModules, top: true });
+  decodeSections(bytes, 0, bytes.length, root, { stats, canon, coreModules, top: true, counts: new ComponentCounts(limits) });
   return {
     imports: root.imports,
     exports: root.exports,
@@ -60,24 +62,44 @@ interface DecodeCtx {
   canon: CanonOptions[];
   coreModules: Uint8Array[];
   top: boolean;
+  counts: ComponentCounts;
+}
+
+/** The item count at the head of a section's vector, read without reading the items. */
+function vectorCount(bytes: Uint8Array, from: number, to: number): number {
+  return from < to ? new ByteReader(bytes, from, to).u32() : 0;
+}
+
+/** Functions a core module defines: its function section's count (headers only). */
+function coreFunctionCount(module: Uint8Array): number {
+  for (const s of readSections(module)) if (s.id === 3) return vectorCount(module, s.bodyStart, s.end);
+  return 0;
 }
 
 function decodeSections(bytes: Uint8Array, start: number, end: number, scope: Scope, ctx: DecodeCtx): void {
   const view = bytes.subarray(start, end);
   for (const s of readSections(view)) {
     const r = new ByteReader(bytes, start + s.bodyStart, start + s.end);
+    const at = start + s.start;
     switch (s.id) {
-      case 0: // custom
       case 2: // core instances
+        ctx.counts.add('coreInstances', vectorCount(bytes, r.pos, r.end), at);
+        break;
       case 3: // core types
+        ctx.counts.add('types', vectorCount(bytes, r.pos, r.end), at);
+        break;
+      case 0: // custom
       case 9: // start
       case 12: // values
         break;
       case 1:
+        ctx.counts.add('coreModules', 1, at);
+        ctx.counts.add('functions', coreFunctionCount(bytes.subarray(r.pos, r.end)), at);
         if (ctx.top) ctx.coreModules.push(bytes.subarray(r.pos, r.end));
         else ctx.stats.nestedCoreModules++;
         break;
       case 4: {
+        ctx.counts.add('components', 1, at);
         ctx.stats.nestedComponents++;
         const child = newScope(scope);
         decodeSections(bytes, r.pos, r.end, child, { ...ctx, top: false });
@@ -85,12 +107,14 @@ function decodeSections(bytes: Uint8Array, start: number, end: number, scope: Sc
         break;
       }
       case 5:
+        ctx.counts.add('instances', vectorCount(bytes, r.pos, r.end), at);
         r.vec(() => readInstance(r, scope));
         break;
       case 6:
         r.vec(() => readAlias(r, scope));
         break;
       case 7:
+        ctx.counts.add('types', vectorCount(bytes, r.pos, r.end), at);
         r.vec(() => scope.types.push(readDefType(r, scope)));
         break;
       case 8:

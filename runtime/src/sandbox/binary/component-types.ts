@@ -57,23 +57,54 @@ export function isValType(t: TypeDef): t is ValType {
   return t.k !== 'func' && t.k !== 'instance' && t.k !== 'component' && t.k !== 'resource';
 }
 
+/**
+ * Longest type text rendered. Types are compared by their text, and a hostile component can define a
+ * chain of `tuple<t, t>` types whose text doubles with every 5 bytes of binary: rendering is
+ * memoised per type node and every text is cut at this length, so the work stays linear in the
+ * number of type nodes. A cut text cannot equal any of the contract's types (all far shorter).
+ */
+export const MAX_TYPE_TEXT = 4_096;
+const rendered = new WeakMap<object, string>();
+
+function capText(text: string): string {
+  return text.length > MAX_TYPE_TEXT ? `${text.slice(0, MAX_TYPE_TEXT)}…` : text;
+}
+
+/** Joins child texts, stopping once the result is already too long to matter. */
+function joinCapped<T>(items: readonly T[], render: (item: T) => string): string {
+  let out = '';
+  for (let i = 0; i < items.length; i++) {
+    out += (i > 0 ? ', ' : '') + render(items[i]!);
+    if (out.length > MAX_TYPE_TEXT) return out;
+  }
+  return out;
+}
+
 export function renderVal(t: ValType | null): string {
   if (t === null) return '_';
+  const known = rendered.get(t);
+  if (known !== undefined) return known;
+  const text = capText(renderValUncached(t));
+  rendered.set(t, text);
+  return text;
+}
+
+function renderValUncached(t: ValType): string {
   switch (t.k) {
     case 'prim':
       return t.name;
     case 'record':
-      return `record{${t.fields.map(([n, f]) => `${n}: ${renderVal(f)}`).join(', ')}}`;
+      return `record{${joinCapped(t.fields, ([n, f]) => `${n}: ${renderVal(f)}`)}}`;
     case 'variant':
-      return `variant{${t.cases.map(([n, c]) => (c ? `${n}(${renderVal(c)})` : n)).join(', ')}}`;
+      return `variant{${joinCapped(t.cases, ([n, c]) => (c ? `${n}(${renderVal(c)})` : n))}}`;
     case 'list':
       return t.len === undefined ? `list<${renderVal(t.t)}>` : `list<${renderVal(t.t)}, ${t.len}>`;
     case 'tuple':
-      return `tuple<${t.ts.map(renderVal).join(', ')}>`;
+      return `tuple<${joinCapped(t.ts, renderVal)}>`;
     case 'flags':
-      return `flags{${t.names.join(', ')}}`;
+      return `flags{${joinCapped(t.names, (n) => n)}}`;
     case 'enum':
-      return `enum{${t.names.join(', ')}}`;
+      return `enum{${joinCapped(t.names, (n) => n)}}`;
     case 'option':
       return `option<${renderVal(t.t)}>`;
     case 'result':
@@ -92,9 +123,9 @@ export function renderVal(t: ValType | null): string {
 }
 
 export function renderFunc(f: FuncType): string {
-  const params = f.params.map(([n, t]) => `${n}: ${renderVal(t)}`).join(', ');
+  const params = joinCapped(f.params, ([n, t]) => `${n}: ${renderVal(t)}`);
   const result = f.result ? ` -> ${renderVal(f.result)}` : '';
-  return `${f.async ? 'async ' : ''}func(${params})${result}`;
+  return capText(`${f.async ? 'async ' : ''}func(${params})${result}`);
 }
 
 export function renderType(t: TypeDef): string {

@@ -143,10 +143,14 @@ export interface Section {
 
 export const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
-/** Splits a module or component body (after the 8-byte preamble) into its sections. */
-export function readSections(bytes: Uint8Array): Section[] {
+/**
+ * The sections of a module or component body (after the 8-byte preamble), one at a time. A
+ * generator, never an array: a hostile binary of empty sections (32 MiB of zeros is 16 million of
+ * them) must not make the host hold one object per section — that took a preparation worker past
+ * 1 GiB of heap.
+ */
+export function* readSections(bytes: Uint8Array): Generator<Section, void, undefined> {
   const r = new ByteReader(bytes, 8);
-  const out: Section[] = [];
   while (!r.done) {
     const start = r.pos;
     const id = r.u8();
@@ -154,9 +158,8 @@ export function readSections(bytes: Uint8Array): Section[] {
     const bodyStart = r.pos;
     if (bodyStart + size > bytes.length) r.fail(`section ${id} of ${size} bytes runs past the end`);
     r.pos = bodyStart + size;
-    out.push({ id, start, bodyStart, end: bodyStart + size });
+    yield { id, start, bodyStart, end: bodyStart + size };
   }
-  return out;
 }
 
 export type BinaryKind = 'core-module' | 'component' | 'not-wasm';

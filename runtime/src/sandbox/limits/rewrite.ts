@@ -75,14 +75,13 @@ function section(id: number, body: ArrayLike<number>): Uint8Array {
 const ORDER: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 };
 
 export function rewriteLimits(module: Uint8Array, tableCap: number): RewriteResult {
-  const sections = readSections(module);
   const memories: MemoryPlan[] = [];
   const tables: TablePlan[] = [];
   let newTableSection: Uint8Array | null = null;
   let importEntries: Uint8Array | null = null;
   let importCount = 0;
 
-  for (const s of sections) {
+  for (const s of readSections(module)) {
     if (s.id === 2) {
       const r = new ByteReader(module, s.bodyStart, s.end);
       importCount = r.u32();
@@ -148,7 +147,7 @@ export function rewriteLimits(module: Uint8Array, tableCap: number): RewriteResu
   // Reassemble: drop the memory section, replace import and table sections, keep the rest verbatim.
   const out: ArrayLike<number>[] = [module.subarray(0, 8)];
   let importWritten = importSection === null;
-  for (const s of sections) {
+  for (const s of readSections(module)) {
     if (!importWritten && s.id !== 0 && (ORDER[s.id] ?? 99) > ORDER[2]!) {
       out.push(importSection!);
       importWritten = true;
