@@ -139,7 +139,7 @@ export class AgentSandbox {
     const context = { agent: this.name, phase: 'init' };
     let instance: GuestInstance;
     try {
-      const env = { bridge: this.bridge, meter, memoryCapPages: this.limits.memoryPages };
+      const env = { agent: this.name, bridge: this.bridge, meter, memoryCapPages: this.limits.memoryPages };
       instance = this.artifact.manifest.path === 'direct' ? instantiateDirect(this.artifact, env) : instantiateWithJco(this.artifact, env);
       this.instantiations++;
     } catch (err) {

@@ -9,6 +9,7 @@ import type { FuelMeter } from './fuel/meter.js';
 import type { HostBridge } from './host/bridge.js';
 import type { WitAclMessage, WitInitContext } from './host/wit-values.js';
 import { WASM_PAGE_BYTES } from './limits/rewrite.js';
+import { SandboxError } from './errors.js';
 
 /** A guest export's verdict: ok, or the error string it returned. Traps are thrown. */
 export type GuestReturn = { ok: true } | { ok: false; error: string };
@@ -24,23 +25,41 @@ export interface GuestInstance {
 }
 
 export interface InstanceEnv {
+  /** The agent's name (error context). */
+  agent: string;
   bridge: HostBridge;
   meter: FuelMeter;
-  /** Cap for each memory of the instance, in pages. */
+  /** The agent's memory budget, in pages, shared by all the instance's memories. */
   memoryCapPages: number;
 }
 
-/** Memories the host creates for an instance (the modules import them, see limits/rewrite.ts). */
+/**
+ * Memories the host creates for an instance (the modules import them, see limits/rewrite.ts), under
+ * one budget for the whole agent: a component with K modules does not get K × the cap. Each memory
+ * is created with at most what is left of the budget as its maximum, and every later growth asks
+ * `admits` first (through the fuel pass's grow hook), so the sum never passes the cap.
+ */
 export class InstanceMemories {
   readonly all: WebAssembly.Memory[] = [];
 
-  constructor(private readonly capPages: number) {}
+  constructor(private readonly capPages: number, private readonly agent = '') {}
 
   create(initialPages: number, declaredMaxPages: number | null): WebAssembly.Memory {
-    const maximum = Math.min(this.capPages, declaredMaxPages ?? this.capPages);
+    const left = this.capPages - this.pages();
+    if (initialPages > left) {
+      throw new SandboxError('sandbox.limits.memory-below-initial',
+        `the agent's memories start with more than its memory cap of ${this.capPages} pages (${this.pages()} in use, ${initialPages} more asked)`,
+        { context: { agent: this.agent }, hint: `Raise memoryPages above ${this.pages() + initialPages}, or build the agent with less initial memory.` });
+    }
+    const maximum = Math.min(left, declaredMaxPages ?? left);
     const memory = new WebAssembly.Memory({ initial: initialPages, maximum: Math.max(maximum, initialPages) });
     this.all.push(memory);
     return memory;
+  }
+
+  /** Whether growing one of the memories by `pages` stays within the agent's budget. */
+  admits(pages: number): boolean {
+    return this.pages() + pages <= this.capPages;
   }
 
   pages(): number {

@@ -29,7 +29,8 @@ async function meter(wat: string): Promise<Metered> {
         refills.push(v);
         throw new Exhausted(`out of fuel at ${v}`);
       },
-      grow: (requested: number, current: number) => void grows.push([requested, current]),
+      // Answers the delta to use: the request (the host's agent-wide budget is tested elsewhere).
+      grow: (requested: number, current: number) => (grows.push([requested, current]), requested),
     },
   });
   const fuel = instance.exports[FUEL_EXPORT] as unknown as { value: bigint };

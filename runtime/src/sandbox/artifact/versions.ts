@@ -4,5 +4,5 @@
  */
 import { FUEL_MODEL_VERSION } from '../fuel/cost-model.js';
 
-/** Bump when instrumentation output changes for reasons outside the cost model (trap-on-empty: decision 0406). */
-export const INSTRUMENTATION_VERSION = `fuel${FUEL_MODEL_VERSION}-trap-on-empty-limits2`;
+/** Bump when instrumentation output changes for reasons outside the cost model (trap-on-empty: decision 0406; grow answers the delta: one memory budget per agent). */
+export const INSTRUMENTATION_VERSION = `fuel${FUEL_MODEL_VERSION}-trap-on-empty-limits2-agent-memory`;

@@ -27,7 +27,7 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
   if (artifact.manifest.path !== 'direct' || !encoding) throw new Error('artifact is not prepared for the direct path');
   const { bridge, meter } = env;
   bridge.requireGuard = false; // lifting happens here, under its budgets
-  const memories = new InstanceMemories(env.memoryCapPages);
+  const memories = new InstanceMemories(env.memoryCapPages, env.agent);
   const own = plan.memories.map((m) => memories.create(m.initialPages, m.declaredMaxPages));
   const memory = own[0];
   if (!memory) throw new Error('direct-path module has no memory');
@@ -120,7 +120,7 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
 
   const imports: WebAssembly.Imports = {
     [HOST_MODULE]: host,
-    [FUEL_IMPORT_MODULE]: meter.importsFor(() => memory) as Record<string, WebAssembly.ImportValue>,
+    [FUEL_IMPORT_MODULE]: meter.importsFor(() => memory, (pages) => memories.admits(pages)) as Record<string, WebAssembly.ImportValue>,
     [MEMORY_IMPORT_MODULE]: Object.fromEntries(plan.memories.map((m, i) => [m.field, own[i]!])),
   };
   const instance = new WebAssembly.Instance(module, imports);

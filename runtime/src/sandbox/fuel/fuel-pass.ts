@@ -7,8 +7,10 @@
  * - `refill(i64) -> i64` is called when a check finds the counter negative; the host hands over
  *   the rest of the call's budget, and when that is not enough the counter stays negative and the
  *   check executes `unreachable` — a trap guest exception handlers cannot catch (decision 0406);
- * - `grow(i32 requested, i32 current)` is called before every `memory.grow`, so the host can tell
- *   an out-of-memory crash from other traps (and charge for the pages).
+ * - `grow(i32 requested, i32 current) -> i32` is called before every `memory.grow` (after its
+ *   per-page charge) and answers the delta to use: the request, or 0xFFFFFFFF — a growth that
+ *   always fails — when the agent's one memory budget across all its memories cannot cover it. It
+ *   also lets the host tell an out-of-memory crash from other traps.
  * Bulk memory operations get a run-time charge proportional to their length.
  */
 import binaryen from 'binaryen';
@@ -101,7 +103,7 @@ export function instrumentFuel(bytes: Uint8Array, memories: number): FuelPassRes
   try {
     m.setFeatures(FEATURES);
     m.addFunctionImport(REFILL_FN, FUEL_IMPORT_MODULE, 'refill', binaryen.i64, binaryen.i64);
-    m.addFunctionImport(GROW_FN, FUEL_IMPORT_MODULE, 'grow', binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.none);
+    m.addFunctionImport(GROW_FN, FUEL_IMPORT_MODULE, 'grow', binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.i32);
     m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, i64c(m, 0));
     if (m.getExport(FUEL_EXPORT)) throw new FuelPassError(`the module already exports "${FUEL_EXPORT}", a name reserved for the sandbox`);
     m.addGlobalExport(FUEL_GLOBAL, FUEL_EXPORT);

@@ -326,7 +326,12 @@ export class FunctionPass {
     );
   }
 
-  /** Rewrites the delta operand: tell the host (requested, current pages), charge per page. */
+  /**
+   * Rewrites the delta operand: charge per requested page, then ask the host (requested, current
+   * pages) which delta to use. The host answers the request itself, or 0xFFFFFFFF when the agent's
+   * memory budget (shared by all its memories) cannot cover it, which makes `memory.grow` fail
+   * with -1 in the guest, before anything is allocated.
+   */
   private instrumentGrow(e: Ref): void {
     this.grows++;
     const delta = c('MemoryGrowGetDelta')(e);
@@ -340,10 +345,9 @@ export class FunctionPass {
         null,
         [
           this.m.local.set(t, delta),
-          this.m.call(GROW_FN, [this.m.local.get(t, binaryen.i32), this.m.memory.size()], binaryen.none),
           this.chargeBy(cost),
           this.check(),
-          this.m.local.get(t, binaryen.i32),
+          this.m.call(GROW_FN, [this.m.local.get(t, binaryen.i32), this.m.memory.size()], binaryen.i32),
         ],
         binaryen.i32,
       ),

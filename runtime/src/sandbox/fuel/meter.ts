@@ -9,6 +9,9 @@
 import '../webassembly-types.js';
 import { OutOfFuel } from '../errors.js';
 
+/** A `memory.grow` delta no 32-bit memory can satisfy (as i32: -1): the guest sees growth fail. */
+export const REFUSED_GROWTH = -1;
+
 export interface GrowRequest {
   memory: WebAssembly.Memory | null;
   requestedPages: number;
@@ -145,11 +148,18 @@ export class FuelMeter {
     return now < g.pagesBefore + g.requestedPages ? g : null;
   }
 
-  /** Core imports for one module instance (`caxton:fuel`). */
-  importsFor(memory: () => WebAssembly.Memory | null): Record<string, (...args: never[]) => unknown> {
+  /**
+   * Core imports for one module instance (`caxton:fuel`). `admits(pages)` says whether the agent's
+   * memory budget covers growing by that many pages; `grow` answers the delta the guest's
+   * `memory.grow` then uses: the request, or REFUSED_GROWTH (which always fails, returning -1).
+   */
+  importsFor(memory: () => WebAssembly.Memory | null, admits: (pages: number) => boolean): Record<string, (...args: never[]) => unknown> {
     return {
       refill: (current: bigint) => this.refill(current),
-      grow: (requested: number, before: number) => this.recordGrow(memory(), requested, before),
+      grow: (requested: number, before: number): number => {
+        this.recordGrow(memory(), requested, before);
+        return admits(requested >>> 0) ? requested : REFUSED_GROWTH;
+      },
     };
   }
 }

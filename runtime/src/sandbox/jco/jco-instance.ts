@@ -54,7 +54,8 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
   if (!glue) throw new Error('artifact has no jco glue');
   const byFile = new Map<string, WebAssembly.Module>();
   artifact.modules.forEach((m, i) => byFile.set(artifact.manifest.modules[i]!.file, m));
-  const memories = new InstanceMemories(env.memoryCapPages);
+  const memories = new InstanceMemories(env.memoryCapPages, env.agent);
+  const admits = (pages: number): boolean => memories.admits(pages);
   const { meter, bridge } = env;
   bridge.requireGuard = true;
 
@@ -74,7 +75,7 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
     const io: WebAssembly.Imports = { ...imports };
     if (own.length > 0) io[MEMORY_IMPORT_MODULE] = Object.fromEntries(plan.memories.map((m, i) => [m.field, own[i]!]));
     let instanceMemory: WebAssembly.Memory | null = own[0] ?? null;
-    io[FUEL_IMPORT_MODULE] = meter.importsFor(() => instanceMemory) as Record<string, WebAssembly.ImportValue>;
+    io[FUEL_IMPORT_MODULE] = meter.importsFor(() => instanceMemory, admits) as Record<string, WebAssembly.ImportValue>;
     // Every import module naming the host interface is guarded, whatever name mangling the core
     // module uses (`caxton:agent/host@0.1.0`, or e.g. `cm32p2|caxton:agent/host@0.1`).
     for (const [name, host] of Object.entries(imports)) {
