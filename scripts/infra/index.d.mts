@@ -77,4 +77,5 @@ export declare class InfraError extends Error {
 
 /** Path of a grpcurl binary (built once with go install into the cache). */
 export function installGrpcurl(): Promise<string>;
+export function installWasmTools(): Promise<string>;
 export const GRPCURL_VERSION: string;

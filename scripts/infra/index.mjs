@@ -12,6 +12,7 @@ export { installKafka, kafkaVersion, kafkaHome, DEFAULT_KAFKA_VERSION } from './
 export { startEtcd, installEtcd } from './etcd.mjs';
 export { startEtcdAndKafka } from './both.mjs';
 export { installGrpcurl, GRPCURL_VERSION } from './grpcurl.mjs';
+export { installWasmTools, WASM_TOOLS_VERSION } from './wasm-tools.mjs';
 export { freePort } from './lib/ports.mjs';
 export { cacheDir } from './lib/paths.mjs';
 export { InfraError } from './lib/errors.mjs';

@@ -43,11 +43,13 @@ function buildKinds(): Map<number, Kind> {
   const b = binaryen as unknown as Record<string, number>;
   const k = new Map<number, Kind>();
   const add = (id: string, cls: CostClass, children: ChildGetter) => {
-    const n = b[`${id}Id`];
+    const n = b[`${id}Id`] ?? rawId(id);
     if (typeof n !== 'number') throw new Error(`binaryen.js lacks ${id}Id`);
     k.set(n, { cls, children });
   };
   add('Nop', 'structural', none);
+  // elem.drop has no operands and does O(1) work (binaryen.js names it only through the raw API).
+  add('ElemDrop', 'op', none);
   add('Pop', 'structural', none);
   add('Const', 'operand', none);
   add('LocalGet', 'operand', none);
@@ -120,6 +122,18 @@ function buildKinds(): Map<number, Kind> {
   return k;
 }
 
+/**
+ * Some ids binaryen.js exposes only as raw C API functions (`_BinaryenTableFillId()`…): read them
+ * there, so they have a name in refusals (table.fill/copy/init have no operand getters in
+ * binaryen.js, so their size cannot be charged and the pass refuses them; try_table by design).
+ */
+function rawId(id: string): number | undefined {
+  const fn = (binaryen as unknown as Record<string, unknown>)[`_Binaryen${id}Id`];
+  return typeof fn === 'function' ? (fn as () => number)() : undefined;
+}
+
+const RAW_NAMED = ['TableFill', 'TableCopy', 'TableInit', 'ElemDrop', 'TryTable', 'ThrowRef'];
+
 let kindsCache: Map<number, Kind> | null = null;
 export const idNames = new Map<number, string>();
 export function kinds(): Map<number, Kind> {
@@ -127,6 +141,10 @@ export function kinds(): Map<number, Kind> {
     kindsCache = buildKinds();
     for (const [key, value] of Object.entries(binaryen)) {
       if (key.endsWith('Id') && typeof value === 'number') idNames.set(value, key.slice(0, -2));
+    }
+    for (const name of RAW_NAMED) {
+      const id = rawId(name);
+      if (id !== undefined && !idNames.has(id)) idNames.set(id, name);
     }
   }
   return kindsCache;
