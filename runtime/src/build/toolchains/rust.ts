@@ -1,0 +1,55 @@
+/**
+ * Rust: Debian's rustc and cargo plus the wasm32 standard libraries (libstd-rust-dev-wasm32),
+ * installed with apt. Debian's cargo is always run as /usr/bin/cargo with RUSTC=/usr/bin/rustc:
+ * a rustup rustc earlier on PATH has no wasm target (docs/decisions/0505-rust-agents.md).
+ */
+import { existsSync } from 'node:fs';
+import { aptInstall, aptInstalled } from './apt.js';
+import { withToolchainLock } from './cache.js';
+import { versionOf } from './run.js';
+import type { Toolchain, ToolchainLog, ToolchainStatus } from './toolchain.js';
+
+export const RUST_APT_PACKAGES = ['rustc', 'cargo', 'libstd-rust-dev-wasm32'] as const;
+export const DEBIAN_RUSTC = '/usr/bin/rustc';
+export const DEBIAN_CARGO = '/usr/bin/cargo';
+/** The wasm target agents are compiled for (no WASI imports at all: see the decision note). */
+export const RUST_TARGET = 'wasm32-unknown-unknown';
+/** Where Debian puts the target's standard library. */
+const TARGET_STD = `/usr/lib/rustlib/${RUST_TARGET}`;
+
+const INSTALL = 'caxton toolchain install rust';
+
+async function status(): Promise<ToolchainStatus> {
+  const versions: Record<string, string> = {};
+  const problems: string[] = [];
+  const rustc = existsSync(DEBIAN_RUSTC) ? await versionOf(DEBIAN_RUSTC) : undefined;
+  const cargo = existsSync(DEBIAN_CARGO) ? await versionOf(DEBIAN_CARGO) : undefined;
+  if (rustc) versions['rustc'] = rustc.replace(/^rustc\s+/, '');
+  else problems.push(`${DEBIAN_RUSTC} (Debian package rustc) is missing`);
+  if (cargo) versions['cargo'] = cargo.replace(/^cargo\s+/, '');
+  else problems.push(`${DEBIAN_CARGO} (Debian package cargo) is missing`);
+  if (existsSync(TARGET_STD)) versions[RUST_TARGET] = 'libstd-rust-dev-wasm32';
+  else problems.push(`the ${RUST_TARGET} standard library (Debian package libstd-rust-dev-wasm32) is missing`);
+  return {
+    language: 'rust', versions, ready: problems.length === 0,
+    ...(problems.length > 0 ? { problem: problems.join('; ') } : {}),
+    install: `${INSTALL} (runs: apt-get install ${RUST_APT_PACKAGES.join(' ')})`,
+  };
+}
+
+async function install(log: ToolchainLog): Promise<ToolchainStatus> {
+  return withToolchainLock('rust', async () => {
+    const before = await status();
+    if (before.ready) return before;
+    const missing = await aptInstalled(RUST_APT_PACKAGES);
+    if (missing.length > 0) await aptInstall(missing, log);
+    return status();
+  });
+}
+
+export const rustToolchain: Toolchain = {
+  language: 'rust',
+  describe: `Debian rustc + cargo + libstd-rust-dev-wasm32 (apt), target ${RUST_TARGET}`,
+  status,
+  install,
+};

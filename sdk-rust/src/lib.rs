@@ -1,0 +1,38 @@
+//! The Caxton agent SDK for Rust: typed FIPA ACL messages and the 22 performatives, the host calls
+//! of `caxton:agent/host` (send, log, now, new-id, timers, the service directory), replies and the
+//! request, query, subscribe and contract-net protocol helpers. No dependencies; the canonical ABI
+//! is written by hand in [`abi`].
+//!
+//! ```ignore
+//! use caxton_sdk::*;
+//! struct Echo;
+//! impl Agent for Echo {
+//!     fn init(_: &InitContext) -> Result<Self, String> { Ok(Echo) }
+//!     fn handle(&mut self, msg: &AclMessage) -> Result<(), String> {
+//!         reply(msg, Performative::Inform, msg.content.clone())
+//!     }
+//! }
+//! export_agent!(Echo);
+//! ```
+pub mod abi;
+pub mod guest;
+pub mod host;
+pub mod performative;
+pub mod protocols;
+pub mod reply;
+pub mod types;
+
+pub use guest::{self_id, Agent};
+pub use host::{
+    debug, deregister_service, error, info, log, new_id, now, register_service, search_services, send, set_timer,
+    trace, warn,
+};
+pub use performative::{LogLevel, Performative, PERFORMATIVES};
+pub use protocols::contract_net::{
+    accept_proposal, cfp, propose, reject_proposal, CfpOutcome, CfpRound, ContractNetInitiator, Proposal, RoundState,
+    CONTRACT_NET,
+};
+pub use protocols::request::{query_if, query_ref, request, FIPA_QUERY, FIPA_REQUEST};
+pub use protocols::subscribe::{subscribe, unsubscribe, Subscribers, FIPA_SUBSCRIBE};
+pub use reply::*;
+pub use types::{AclMessage, AgentId, InitContext, ServiceDescription};

@@ -1,0 +1,4 @@
+//! FIPA interaction protocols: request/query, subscribe and contract net.
+pub mod contract_net;
+pub mod request;
+pub mod subscribe;
