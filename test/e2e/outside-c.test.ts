@@ -1,0 +1,99 @@
+/**
+ * C agents outside the repository: examples/c-echo copied into a fresh temporary directory, and a
+ * project scaffolded there with `caxton new c`, each built with `caxton build` (clang + the C SDK
+ * that caxton carries; nothing is installed into the project), deployed to a real `caxton serve`,
+ * and answering a request with the echo. A compile error keeps clang's own message.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { caxton, show } from './support/cli.js';
+import { ROOT } from './support/paths.js';
+import { stopStragglers } from './support/processes.js';
+import { copyExample } from './support/project.js';
+import { startServe, tempDir, type Serve } from './support/serve.js';
+import { Tail } from './support/tail.js';
+
+/** Sends requests until the agent's echo shows on the tail. */
+async function expectEcho(tail: Tail, serve: Serve, name: string): Promise<void> {
+  const content = `hello from C ${name}`;
+  await tail.ready(
+    async (n) => {
+      const sent = await caxton(['send', name, 'request', `${content} ${n}`, '-c', `conv-${name}-${n}`, ...serve.conn]);
+      assert.equal(sent.code, 0, show(sent));
+    },
+    (t, n) => t.events().some((e) => e.message.performative === 'inform' && e.message.sender?.name === `${name}@caxton` &&
+      e.message.content === `${content} ${n}` && e.message.conversationId === `conv-${name}-${n}`),
+  );
+}
+
+describe('C agent projects outside the repository', () => {
+  let serve: Serve;
+  let work: string;
+  let tail: Tail;
+
+  before(async () => {
+    // The toolchain is installed once (apt, cached); a machine that cannot install it fails here
+    // with the command to run.
+    const tc = await caxton(['toolchain', 'install', 'c']);
+    assert.equal(tc.code, 0, show(tc));
+    serve = await startServe();
+    work = await tempDir('caxton-c-author-');
+    assert.ok(path.relative(ROOT, work).startsWith('..'), `${work} must be outside the checkout ${ROOT}`);
+    tail = new Tail(serve, [], true);
+  });
+
+  after(async () => {
+    await tail?.stop().catch(() => undefined);
+    await stopStragglers();
+    if (work) await rm(work, { recursive: true, force: true });
+    if (serve?.proc.running) await serve.stop();
+  });
+
+  it('examples/c-echo builds from its own directory, deploys and echoes', async () => {
+    const dir = await copyExample('c-echo', work, 'outside-c');
+    const built = await caxton(['build', dir, '--json']);
+    assert.equal(built.code, 0, show(built));
+    const result = JSON.parse(built.stdout) as { language: string; artifactPath: string; sha256: string };
+    assert.equal(result.language, 'c');
+    assert.equal(result.artifactPath, path.join(dir, 'build', 'c-echo.wasm'));
+    assert.equal(readFileSync(`${result.artifactPath}.sha256`, 'utf8').split(/\s+/)[0], result.sha256);
+
+    const again = await caxton(['build', dir, '--json']);
+    assert.equal(again.code, 0, show(again));
+    assert.equal((JSON.parse(again.stdout) as { reused: boolean }).reused, true, 'unchanged sources are not recompiled');
+
+    const deployed = await caxton(['deploy', dir, '--name', 'outside-c', ...serve.conn]);
+    assert.equal(deployed.code, 0, show(deployed));
+    await expectEcho(tail, serve, 'outside-c');
+  });
+
+  it('caxton new c scaffolds a project that builds, deploys and answers as it is', async () => {
+    const dir = path.join(work, 'new-c-agent');
+    const created = await caxton(['new', 'c', dir, '--json']);
+    assert.equal(created.code, 0, show(created));
+    assert.equal((JSON.parse(created.stdout) as { name: string }).name, 'new-c-agent');
+    assert.ok(existsSync(path.join(dir, 'caxton.json')) && existsSync(path.join(dir, 'src', 'agent.c')));
+    const built = await caxton(['build', dir, '--json']);
+    assert.equal(built.code, 0, show(built));
+    assert.equal((JSON.parse(built.stdout) as { language: string }).language, 'c');
+    const deployed = await caxton(['deploy', dir, '--name', 'new-c-agent', ...serve.conn]);
+    assert.equal(deployed.code, 0, show(deployed));
+    await expectEcho(tail, serve, 'new-c-agent');
+  });
+
+  it('a compile error fails the build with clang\'s own message (file, line, diagnostic)', async () => {
+    const dir = path.join(work, 'broken-c');
+    const created = await caxton(['new', 'c', dir, '--json']);
+    assert.equal(created.code, 0, show(created));
+    await writeFile(path.join(dir, 'src', 'agent.c'),
+      '#include <caxton.h>\nvoid caxton_on_message(const caxton_message *msg) {\n  caxton_reply(msg, CAXTON_INFORM, undeclared_thing);\n}\n');
+    const built = await caxton(['build', dir]);
+    assert.notEqual(built.code, 0, show(built));
+    const out = built.stdout + built.stderr;
+    assert.match(out, /src\/agent\.c:3:\d+: error: use of undeclared identifier 'undeclared_thing'/, show(built));
+    assert.equal(existsSync(path.join(dir, 'build', 'broken-c.wasm')), false);
+  });
+});
