@@ -7,8 +7,11 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** Directories never part of a source tree. */
-const SKIP_DIRS = new Set(['node_modules', 'build', 'dist', '.git']);
+/**
+ * Directories never part of a source tree: dependencies, build outputs (caxton's `build/`, cargo's
+ * `target/` when an author runs cargo in the project, Python's byte-code caches) and VCS data.
+ */
+const SKIP_DIRS = new Set(['node_modules', 'build', 'dist', '.git', 'target', '__pycache__']);
 
 function listFiles(root: string, skip: ReadonlySet<string>, rel = ''): string[] {
   const out: string[] = [];
