@@ -1,0 +1,1 @@
+"""FIPA interaction protocols: request/query, subscribe, contract-net."""

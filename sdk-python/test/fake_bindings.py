@@ -1,0 +1,129 @@
+"""Stand-ins for the modules componentize-py generates (wit_world, componentize_py_types), so the
+SDK's pure-Python parts run under plain CPython. The host records what the agent did."""
+import sys
+import types as _pytypes
+from dataclasses import dataclass
+from enum import Enum
+from typing import List, Optional, Tuple
+
+
+@dataclass(frozen=True)
+class Err(Exception):
+    value: object
+
+
+Performative = Enum("Performative", [(n, i) for i, n in enumerate([
+    "ACCEPT_PROPOSAL", "AGREE", "CANCEL", "CFP", "CONFIRM", "DISCONFIRM", "FAILURE", "INFORM", "INFORM_IF",
+    "INFORM_REF", "NOT_UNDERSTOOD", "PROPAGATE", "PROPOSE", "PROXY", "QUERY_IF", "QUERY_REF", "REFUSE",
+    "REJECT_PROPOSAL", "REQUEST", "REQUEST_WHEN", "REQUEST_WHENEVER", "SUBSCRIBE"])])
+LogLevel = Enum("LogLevel", [(n, i) for i, n in enumerate(["TRACE", "DEBUG", "INFO", "WARN", "ERROR"])])
+
+
+@dataclass
+class AgentId:
+    name: str
+    addresses: List[str]
+
+
+@dataclass
+class AclMessage:
+    performative: Performative
+    sender: Optional[AgentId]
+    receivers: List[AgentId]
+    reply_to: List[AgentId]
+    content: Optional[str]
+    language: Optional[str]
+    encoding: Optional[str]
+    ontology: Optional[str]
+    protocol: Optional[str]
+    conversation_id: Optional[str]
+    reply_with: Optional[str]
+    in_reply_to: Optional[str]
+    reply_by: Optional[int]
+    user_params: List[Tuple[str, str]]
+
+
+@dataclass
+class ServiceDescription:
+    name: str
+    type: str
+    protocols: List[str]
+    ontologies: List[str]
+    languages: List[str]
+    properties: List[Tuple[str, str]]
+
+
+@dataclass
+class InitContext:
+    self: AgentId
+    config: List[Tuple[str, str]]
+
+
+class Host:
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.sent: List[AclMessage] = []
+        self.logs: List[Tuple[str, str]] = []
+        self.timers: List[Tuple[int, str]] = []
+        self.services: List[ServiceDescription] = []
+        self.clock = 1_000_000
+        self.ids = 0
+        self.reject_sends: Optional[str] = None
+
+    def send(self, m: AclMessage) -> None:
+        assert isinstance(m.performative, Performative)
+        if self.reject_sends is not None:
+            raise Err(self.reject_sends)
+        self.sent.append(m)
+
+    def log(self, level, message: str) -> None:
+        self.logs.append((level.name, message))
+
+    def now(self) -> int:
+        return self.clock
+
+    def new_id(self) -> str:
+        self.ids += 1
+        return f"id-{self.ids}"
+
+    def set_timer(self, delay_ms: int, token: str) -> None:
+        self.timers.append((delay_ms, token))
+
+    def register_service(self, s: ServiceDescription) -> None:
+        self.services.append(s)
+
+    def deregister_service(self, name: str) -> None:
+        self.services = [s for s in self.services if s.name != name]
+
+    def search_services(self, service_type: str) -> List[AgentId]:
+        return [AgentId(s.name.split("/")[0], []) for s in self.services if s.type == service_type]
+
+
+HOST = Host()
+
+
+def install() -> Host:
+    cpt = _pytypes.ModuleType("componentize_py_types")
+    cpt.Err = Err
+    ww = _pytypes.ModuleType("wit_world")
+    imports = _pytypes.ModuleType("wit_world.imports")
+    t = _pytypes.ModuleType("wit_world.imports.types")
+    for name, value in [("Performative", Performative), ("LogLevel", LogLevel), ("AgentId", AgentId),
+                        ("AclMessage", AclMessage), ("ServiceDescription", ServiceDescription),
+                        ("InitContext", InitContext)]:
+        setattr(t, name, value)
+    h = _pytypes.ModuleType("wit_world.imports.host")
+    for name in ["send", "log", "now", "new_id", "set_timer", "register_service", "deregister_service", "search_services"]:
+        setattr(h, name, getattr(HOST, name))
+    exports = _pytypes.ModuleType("wit_world.exports")
+
+    class Guest:
+        pass
+
+    exports.Guest = Guest
+    imports.types, imports.host, ww.imports, ww.exports = t, h, imports, exports
+    sys.modules.update({"componentize_py_types": cpt, "wit_world": ww, "wit_world.imports": imports,
+                        "wit_world.imports.types": t, "wit_world.imports.host": h, "wit_world.exports": exports})
+    return HOST
