@@ -1,0 +1,3 @@
+module caxton.dev/caxton
+
+go 1.24
