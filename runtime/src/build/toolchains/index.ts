@@ -4,12 +4,20 @@
  */
 import { BuildError } from '../errors.js';
 import type { AgentLanguage } from '../project.js';
+import { cToolchain } from './c.js';
+import { goToolchain } from './go.js';
 import { assemblyScriptToolchain, javaScriptToolchain } from './npm-toolchains.js';
+import { pythonToolchain } from './python.js';
+import { rustToolchain } from './rust.js';
 import type { Toolchain, ToolchainLog, ToolchainStatus } from './toolchain.js';
 
 export const TOOLCHAINS: Partial<Record<AgentLanguage, Toolchain>> = {
   assemblyscript: assemblyScriptToolchain,
   javascript: javaScriptToolchain,
+  c: cToolchain,
+  go: goToolchain,
+  python: pythonToolchain,
+  rust: rustToolchain,
 };
 
 export function toolchainFor(language: AgentLanguage): Toolchain {
