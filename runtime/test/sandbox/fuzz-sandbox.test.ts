@@ -53,8 +53,7 @@ describe('fuzzing the sandbox (wasm-smith agents, mutated components)', { timeou
     }
     const seen = tally(outcomes);
     const stages = new Set(outcomes.map((o) => o.stage));
-    assert.ok(stages.has('deploy') && (stages.has('run') || [...seen.keys()].some((k) => k.includes('init-failed'))),
-      `the cases reach instantiation and calls, not just refusals: ${JSON.stringify([...seen])}`);
+    assert.ok(stages.has('deploy') && stages.has('run'), `the cases reach instantiation and calls, not just refusals: ${JSON.stringify([...seen])}`);
   });
 
   it(`${MUTATION_CASES} mutated real components: each is prepared or refused with a typed error`, async () => {
