@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OutOfFuel } from '../../src/sandbox/errors.js';
 import { FuelMeter } from '../../src/sandbox/fuel/meter.js';
+import { DEBT_FLUSH } from '../../src/sandbox/fuel/cost-model.js';
 
 const counter = (v = 0n) => new WebAssembly.Global({ value: 'i64', mutable: true }, v);
 
