@@ -31,7 +31,7 @@ const LANGUAGES: ReadonlyArray<{ language: string; example: string }> = [
   { language: 'rust', example: 'rust-echo' },
   { language: 'c', example: 'c-echo' },
   { language: 'go', example: 'go-echo' },
-  { language: 'python', example: 'python-echo' },
+  { language: 'python', example: 'py-echo' },
 ];
 const TARGETS: Record<string, Partial<Record<string, string>>> = {
   rust: { instantiate_p50_us: '<= 200', handle_p50_us: '<= 5', rss_per_agent_kib: '<= 256' },
@@ -58,19 +58,25 @@ function artifactOf(example: string): string | undefined {
   return undefined;
 }
 
-/** Idle agents in a child process (a clean heap): RSS growth per agent. */
+/**
+ * Idle agents in a child process (a clean heap): RSS growth per agent, as the slope between N and
+ * 2N agents, so one-time costs (compiled code, heap growth, the first instance's warm-up) that made
+ * a single before/after difference negative for agents of a few KiB cancel out.
+ */
 async function rssChild(artifactPath: string, count: number): Promise<void> {
   const bytes = new Uint8Array(readFileSync(artifactPath));
   const cache = mkdtempSync(join(tmpdir(), 'caxton-bench-lang-rss-'));
   try {
     const sandbox = new Sandbox({ engine: new Engine({ cacheDir: cache }) });
     const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
-    await sandbox.deploy({ name: 'warm@bench', artifact: bytes });
-    gc();
-    const before = process.memoryUsage().rss;
+    const settledRss = (): number => {
+      for (let i = 0; i < 3; i++) gc();
+      return process.memoryUsage().rss;
+    };
+    for (let i = 0; i < count; i++) await sandbox.deploy({ name: `warm-${i}@bench`, artifact: bytes });
+    const before = settledRss();
     for (let i = 0; i < count; i++) await sandbox.deploy({ name: `idle-${i}@bench`, artifact: bytes });
-    gc();
-    const after = process.memoryUsage().rss;
+    const after = settledRss();
     const probe = sandbox.run(echoWork(`idle-${count - 1}@bench`, 1));
     process.stdout.write(`${JSON.stringify({ rssKiB: (after - before) / count / 1024, ok: probe.status })}\n`);
   } finally {
@@ -152,7 +158,7 @@ async function measure(language: string, example: string, artifactPath: string):
   }
   const count = bytes.length > 4_000_000 ? 20 : bytes.length > 500_000 ? 200 : 2000;
   const r = await child(['--child', 'rss', artifactPath, String(count)], 300_000);
-  row('rss_per_agent_kib', Number(Number(r['rssKiB']).toFixed(1)), 'KiB', `${count} idle agents in one process; the last answers: ${r['ok']}`);
+  row('rss_per_agent_kib', Number(Number(r['rssKiB']).toFixed(1)), 'KiB', `slope from ${count} to ${2 * count} idle agents in one process; the last answers: ${r['ok']}`);
   return rows;
 }
 

@@ -15,19 +15,8 @@ import { stopStragglers } from './support/processes.js';
 import { copyExample } from './support/project.js';
 import { startServe, tempDir, type Serve } from './support/serve.js';
 import { Tail } from './support/tail.js';
+import { expectEcho } from './support/echo.js';
 
-/** Sends requests until the agent's echo shows on the tail. */
-async function expectEcho(tail: Tail, serve: Serve, name: string): Promise<void> {
-  const content = `hello from C ${name}`;
-  await tail.ready(
-    async (n) => {
-      const sent = await caxton(['send', name, 'request', `${content} ${n}`, '-c', `conv-${name}-${n}`, ...serve.conn]);
-      assert.equal(sent.code, 0, show(sent));
-    },
-    (t, n) => t.events().some((e) => e.message.performative === 'inform' && e.message.sender?.name === `${name}@caxton` &&
-      e.message.content === `${content} ${n}` && e.message.conversationId === `conv-${name}-${n}`),
-  );
-}
 
 describe('C agent projects outside the repository', () => {
   let serve: Serve;
@@ -67,7 +56,7 @@ describe('C agent projects outside the repository', () => {
 
     const deployed = await caxton(['deploy', dir, '--name', 'outside-c', ...serve.conn]);
     assert.equal(deployed.code, 0, show(deployed));
-    await expectEcho(tail, serve, 'outside-c');
+    await expectEcho(tail, serve, 'outside-c', 'hello from C');
   });
 
   it('caxton new c scaffolds a project that builds, deploys and answers as it is', async () => {
@@ -81,7 +70,7 @@ describe('C agent projects outside the repository', () => {
     assert.equal((JSON.parse(built.stdout) as { language: string }).language, 'c');
     const deployed = await caxton(['deploy', dir, '--name', 'new-c-agent', ...serve.conn]);
     assert.equal(deployed.code, 0, show(deployed));
-    await expectEcho(tail, serve, 'new-c-agent');
+    await expectEcho(tail, serve, 'new-c-agent', 'hello from C');
   });
 
   it('a compile error fails the build with clang\'s own message (file, line, diagnostic)', async () => {

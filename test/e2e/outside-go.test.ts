@@ -16,19 +16,8 @@ import { stopStragglers } from './support/processes.js';
 import { copyExample } from './support/project.js';
 import { startServe, tempDir, type Serve } from './support/serve.js';
 import { Tail } from './support/tail.js';
+import { expectEcho } from './support/echo.js';
 
-/** Sends requests until the agent's echo shows on the tail. */
-async function expectEcho(tail: Tail, serve: Serve, name: string): Promise<void> {
-  const content = `hello from Go ${name}`;
-  await tail.ready(
-    async (n) => {
-      const sent = await caxton(['send', name, 'request', `${content} ${n}`, '-c', `conv-${name}-${n}`, ...serve.conn]);
-      assert.equal(sent.code, 0, show(sent));
-    },
-    (t, n) => t.events().some((e) => e.message.performative === 'inform' && e.message.sender?.name === `${name}@caxton` &&
-      e.message.content === `${content} ${n}` && e.message.conversationId === `conv-${name}-${n}`),
-  );
-}
 
 describe('Go agent projects outside the repository', () => {
   let serve: Serve;
@@ -70,7 +59,7 @@ describe('Go agent projects outside the repository', () => {
 
     const deployed = await caxton(['deploy', dir, '--name', 'outside-go', ...serve.conn]);
     assert.equal(deployed.code, 0, show(deployed));
-    await expectEcho(tail, serve, 'outside-go');
+    await expectEcho(tail, serve, 'outside-go', 'hello from Go');
   });
 
   it('caxton new go scaffolds a project that builds, deploys and answers as it is', async () => {
@@ -84,7 +73,7 @@ describe('Go agent projects outside the repository', () => {
     assert.equal((JSON.parse(built.stdout) as { language: string }).language, 'go');
     const deployed = await caxton(['deploy', dir, '--name', 'new-go-agent', ...serve.conn]);
     assert.equal(deployed.code, 0, show(deployed));
-    await expectEcho(tail, serve, 'new-go-agent');
+    await expectEcho(tail, serve, 'new-go-agent', 'hello from Go');
   });
 
   it('a compile error fails the build with the Go compiler\'s own message (file, line, diagnostic)', async () => {

@@ -15,24 +15,13 @@ import { stopStragglers } from './support/processes.js';
 import { copyExample } from './support/project.js';
 import { startServe, tempDir, type Serve } from './support/serve.js';
 import { Tail } from './support/tail.js';
+import { expectEcho } from './support/echo.js';
 
 const LANGUAGES = [
   { language: 'assemblyscript', example: 'as-echo', name: 'outside-as' },
   { language: 'javascript', example: 'js-echo', name: 'outside-js' },
 ] as const;
 
-/** Sends requests until the agent's echo shows on the tail (the first also proves the tail is live). */
-async function expectEcho(tail: Tail, serve: Serve, name: string): Promise<void> {
-  const content = `hello ${name}`;
-  await tail.ready(
-    async (n) => {
-      const sent = await caxton(['send', name, 'request', `${content} ${n}`, '-c', `conv-${name}-${n}`, ...serve.conn]);
-      assert.equal(sent.code, 0, show(sent));
-    },
-    (t, n) => t.events().some((e) => e.message.performative === 'inform' && e.message.sender?.name === `${name}@caxton` &&
-      e.message.content === `${content} ${n}` && e.message.conversationId === `conv-${name}-${n}`),
-  );
-}
 
 describe('agent projects outside the repository', () => {
   let serve: Serve;

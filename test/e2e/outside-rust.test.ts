@@ -16,21 +16,11 @@ import { stopStragglers } from './support/processes.js';
 import { copyExample } from './support/project.js';
 import { startServe, tempDir, type Serve } from './support/serve.js';
 import { Tail } from './support/tail.js';
+import { expectEcho } from './support/echo.js';
 
 /** A cold cargo build is ~2 s alone; other builds may share the CPUs (and apt may install once). */
 const BUILD_TIMEOUT = 10 * 60_000;
 
-async function expectEcho(tail: Tail, serve: Serve, name: string): Promise<void> {
-  const content = `hello ${name}`;
-  await tail.ready(
-    async (n) => {
-      const sent = await caxton(['send', name, 'request', `${content} ${n}`, '-c', `conv-${name}-${n}`, ...serve.conn]);
-      assert.equal(sent.code, 0, show(sent));
-    },
-    (t, n) => t.events().some((e) => e.message.performative === 'inform' && e.message.sender?.name === `${name}@caxton` &&
-      e.message.content === `${content} ${n}` && e.message.conversationId === `conv-${name}-${n}`),
-  );
-}
 
 describe('Rust agent projects outside the repository', { timeout: 4 * BUILD_TIMEOUT }, () => {
   let serve: Serve;
