@@ -6,39 +6,29 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { caxton, show } from './support/cli.js';
-import { ROOT } from './support/paths.js';
-import { stopStragglers } from './support/processes.js';
 import { copyExample } from './support/project.js';
-import { startServe, tempDir, type Serve } from './support/serve.js';
+import { type Serve } from './support/serve.js';
 import { Tail } from './support/tail.js';
 import { expectEcho } from './support/echo.js';
-
+import { openAuthorWorkspace, type AuthorWorkspace } from './support/author-workspace.js';
 
 describe('C agent projects outside the repository', () => {
   let serve: Serve;
   let work: string;
   let tail: Tail;
+  let ws: AuthorWorkspace | undefined;
 
   before(async () => {
-    // The toolchain is installed once (apt, cached); a machine that cannot install it fails here
-    // with the command to run.
-    const tc = await caxton(['toolchain', 'install', 'c']);
-    assert.equal(tc.code, 0, show(tc));
-    serve = await startServe();
-    work = await tempDir('caxton-c-author-');
-    assert.ok(path.relative(ROOT, work).startsWith('..'), `${work} must be outside the checkout ${ROOT}`);
-    tail = new Tail(serve, [], true);
+    ws = await openAuthorWorkspace('caxton-c-author-', 'c');
+    ({ serve, work, tail } = ws);
   });
 
   after(async () => {
-    await tail?.stop().catch(() => undefined);
-    await stopStragglers();
-    if (work) await rm(work, { recursive: true, force: true });
-    if (serve?.proc.running) await serve.stop();
+    await ws?.close();
   });
 
   it('examples/c-echo builds from its own directory, deploys and echoes', async () => {

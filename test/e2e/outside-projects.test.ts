@@ -6,33 +6,33 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { caxton, show } from './support/cli.js';
-import { ROOT } from './support/paths.js';
-import { stopStragglers } from './support/processes.js';
 import { copyExample } from './support/project.js';
-import { startServe, tempDir, type Serve } from './support/serve.js';
+import { type Serve } from './support/serve.js';
 import { Tail } from './support/tail.js';
 import { expectEcho } from './support/echo.js';
+import { openAuthorWorkspace, type AuthorWorkspace } from './support/author-workspace.js';
 
 const LANGUAGES = [
   { language: 'assemblyscript', example: 'as-echo', name: 'outside-as' },
   { language: 'javascript', example: 'js-echo', name: 'outside-js' },
 ] as const;
 
-
 describe('agent projects outside the repository', () => {
   let serve: Serve;
   let work: string;
   let tail: Tail;
+  let ws: AuthorWorkspace | undefined;
 
   before(async () => {
-    serve = await startServe();
-    work = await tempDir('caxton-author-');
-    assert.ok(path.relative(ROOT, work).startsWith('..'), `${work} must be outside the checkout ${ROOT}`);
-    tail = new Tail(serve, [], true);
+    ws = await openAuthorWorkspace('caxton-author-');
+    ({ serve, work, tail } = ws);
+  });
+
+  after(async () => {
+    await ws?.close();
   });
   it('caxton new scaffolds a project in every language with a template, which deploys and answers as it is', async () => {
     const list = await caxton(['new', '--help']);
@@ -50,13 +50,6 @@ describe('agent projects outside the repository', () => {
       assert.equal(deployed.code, 0, show(deployed));
       await expectEcho(tail, serve, name);
     }
-  });
-
-  after(async () => {
-    await tail?.stop().catch(() => undefined);
-    await stopStragglers();
-    await rm(work, { recursive: true, force: true });
-    if (serve.proc.running) await serve.stop();
   });
 
   for (const { language, example, name } of LANGUAGES) {

@@ -7,38 +7,32 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { caxton, show } from './support/cli.js';
-import { ROOT } from './support/paths.js';
-import { stopStragglers } from './support/processes.js';
 import { copyExample } from './support/project.js';
-import { startServe, tempDir, type Serve } from './support/serve.js';
+import { type Serve } from './support/serve.js';
 import { Tail } from './support/tail.js';
 import { expectEcho } from './support/echo.js';
+import { openAuthorWorkspace, type AuthorWorkspace } from './support/author-workspace.js';
 
 /** A cold componentize-py build is ~10 s alone, much more while other builds share the CPUs. */
 const BUILD_TIMEOUT = 10 * 60_000;
-
 
 describe('Python agent projects outside the repository', { timeout: 3 * BUILD_TIMEOUT }, () => {
   let serve: Serve;
   let work: string;
   let tail: Tail;
+  let ws: AuthorWorkspace | undefined;
 
   before(async () => {
-    serve = await startServe();
-    work = await tempDir('caxton-python-author-');
-    assert.ok(path.relative(ROOT, work).startsWith('..'), `${work} must be outside the checkout ${ROOT}`);
-    tail = new Tail(serve, [], true);
+    ws = await openAuthorWorkspace('caxton-python-author-');
+    ({ serve, work, tail } = ws);
   });
 
   after(async () => {
-    await tail?.stop().catch(() => undefined);
-    await stopStragglers();
-    await rm(work, { recursive: true, force: true });
-    if (serve.proc.running) await serve.stop();
+    await ws?.close();
   });
 
   it('examples/py-echo builds in its own directory, deploys and answers', { timeout: BUILD_TIMEOUT }, async () => {

@@ -7,38 +7,32 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { caxton, show } from './support/cli.js';
-import { ROOT } from './support/paths.js';
-import { stopStragglers } from './support/processes.js';
 import { copyExample } from './support/project.js';
-import { startServe, tempDir, type Serve } from './support/serve.js';
+import { type Serve } from './support/serve.js';
 import { Tail } from './support/tail.js';
 import { expectEcho } from './support/echo.js';
+import { openAuthorWorkspace, type AuthorWorkspace } from './support/author-workspace.js';
 
 /** A cold cargo build is ~2 s alone; other builds may share the CPUs (and apt may install once). */
 const BUILD_TIMEOUT = 10 * 60_000;
-
 
 describe('Rust agent projects outside the repository', { timeout: 4 * BUILD_TIMEOUT }, () => {
   let serve: Serve;
   let work: string;
   let tail: Tail;
+  let ws: AuthorWorkspace | undefined;
 
   before(async () => {
-    serve = await startServe();
-    work = await tempDir('caxton-rust-author-');
-    assert.ok(path.relative(ROOT, work).startsWith('..'), `${work} must be outside the checkout ${ROOT}`);
-    tail = new Tail(serve, [], true);
+    ws = await openAuthorWorkspace('caxton-rust-author-');
+    ({ serve, work, tail } = ws);
   });
 
   after(async () => {
-    await tail?.stop().catch(() => undefined);
-    await stopStragglers();
-    await rm(work, { recursive: true, force: true });
-    if (serve.proc.running) await serve.stop();
+    await ws?.close();
   });
 
   it('examples/rust-echo builds in its own directory, deploys and answers', { timeout: BUILD_TIMEOUT }, async () => {
