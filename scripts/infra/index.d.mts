@@ -79,3 +79,102 @@ export declare class InfraError extends Error {
 export function installGrpcurl(): Promise<string>;
 export function installWasmTools(): Promise<string>;
 export const GRPCURL_VERSION: string;
+
+/** One OTLP export request as the collector's file exporter writes it (OTLP/JSON: camelCase, ids in hex). */
+export type OtlpExport = Record<string, any>;
+export type OtlpSignal = 'traces' | 'metrics' | 'logs';
+
+export interface OtelCollectorHandle extends ServerHandle {
+  /** http://127.0.0.1:port: OTLP/HTTP (POST /v1/traces, /v1/metrics, /v1/logs; protobuf or JSON). Use as OTEL_EXPORTER_OTLP_ENDPOINT. */
+  readonly otlpHttpEndpoint: string;
+  /** http://127.0.0.1:port: OTLP/gRPC, plaintext (the form the OTLP gRPC exporters take). */
+  readonly otlpGrpcEndpoint: string;
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly configFile: string;
+  /** JSON-lines files, one export request per line (the file exporter's json format). */
+  readonly tracesFile: string;
+  readonly metricsFile: string;
+  readonly logsFile: string;
+  readTraces(): Promise<OtlpExport[]>;
+  readMetrics(): Promise<OtlpExport[]>;
+  readLogs(): Promise<OtlpExport[]>;
+  /** Poll a signal's file (every 100 ms) until predicate holds; InfraError infra.otelcol.wait-timeout after timeoutMs (default 10000). */
+  waitFor(signal: OtlpSignal, predicate: (exports: OtlpExport[]) => boolean, opts?: { timeoutMs?: number }): Promise<OtlpExport[]>;
+}
+
+export interface StartOtelCollectorOptions {
+  httpPort?: number;
+  grpcPort?: number;
+  dataDir?: string;
+  /** Add a batch processor with this timeout to every pipeline (default: none, one line per export request). */
+  batchTimeoutMs?: number;
+  detached?: boolean;
+  startTimeoutMs?: number;
+}
+
+/** Path of the collector binary (built once with ocb from the Go module proxy into the cache). */
+export declare function installOtelCollector(): Promise<string>;
+export declare function startOtelCollector(opts?: StartOtelCollectorOptions): Promise<OtelCollectorHandle>;
+export declare function otlpSpans(exports: OtlpExport[]): Array<{ resource: OtlpExport; scope: OtlpExport; span: OtlpExport }>;
+export declare function otlpMetrics(exports: OtlpExport[]): Array<{ resource: OtlpExport; scope: OtlpExport; metric: OtlpExport }>;
+export declare function otlpLogRecords(exports: OtlpExport[]): Array<{ resource: OtlpExport; scope: OtlpExport; record: OtlpExport }>;
+export declare const OTELCOL_VERSION: string;
+
+export interface PrometheusInstall {
+  /** The Debian package version unpacked, e.g. 2.42.0+ds-5+deb12u1 */
+  version: string;
+  root: string;
+  bin: string;
+  promtool: string;
+  webAssets: string;
+  consoles: string;
+  consoleLibraries: string;
+}
+
+/** The `data` of a Prometheus HTTP API query answer. */
+export interface PromQueryData {
+  resultType: 'vector' | 'matrix' | 'scalar' | 'string';
+  result: any;
+}
+export interface PromVectorSample { metric: Record<string, string>; value: [number, string] }
+
+export interface PrometheusHandle extends ServerHandle {
+  /** http://127.0.0.1:port */
+  readonly url: string;
+  readonly port: number;
+  readonly configFile: string;
+  readonly version: string;
+  /** Instant query; InfraError infra.prometheus.query-failed if Prometheus refuses it (bad PromQL). */
+  query(promql: string): Promise<PromQueryData>;
+  /** Poll an instant query every 250 ms until predicate holds (default timeout 15000 ms). */
+  waitFor(promql: string, predicate: (data: PromQueryData) => boolean, opts?: { timeoutMs?: number }): Promise<PromQueryData>;
+  /** /api/v1/targets data: activeTargets with health and lastError. */
+  targets(): Promise<any>;
+}
+
+export interface StartPrometheusOptions {
+  /** host:port of each target, scraped at metricsPath */
+  scrapeTargets: string[];
+  /** default 1 */
+  scrapeIntervalS?: number;
+  /** default /metrics */
+  metricsPath?: string;
+  /** the job label, default caxton */
+  jobName?: string;
+  port?: number;
+  dataDir?: string;
+  detached?: boolean;
+  startTimeoutMs?: number;
+}
+
+/** Debian's prometheus package unpacked into the cache with apt-get download + dpkg-deb -x (no service, no dpkg state). */
+export declare function installPrometheus(): Promise<PrometheusInstall>;
+export declare function startPrometheus(opts: StartPrometheusOptions): Promise<PrometheusHandle>;
+export declare const PROMETHEUS_DEB_VERSION: string;
+
+/** Path of the kubernetes-validate command (PyPI, pinned, in a venv in the cache). */
+export declare function installKubernetesValidate(): Promise<string>;
+export declare const KUBERNETES_VALIDATE_VERSION: string;
+/** The Kubernetes release deploy/k8s is validated against (its schemas ship with the pinned tool). */
+export declare const KUBERNETES_SCHEMA_VERSION: string;

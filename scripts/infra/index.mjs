@@ -6,6 +6,25 @@
  *   ...
  *   await kafka.stop(); await etcd.stop();
  *   const { etcd, kafka } = await startEtcdAndKafka({ kafka: { heap: '384m' } }); // both or neither
+ *
+ * Observability (test/ops), each installed on first use into cacheDir() and reused:
+ *
+ *   const col = await startOtelCollector();      // a real OpenTelemetry Collector (ocb build, v0.162.0)
+ *     // { otlpHttpEndpoint: 'http://127.0.0.1:P' (OTLP/HTTP: /v1/traces, /v1/metrics, /v1/logs,
+ *     //   protobuf or JSON), otlpGrpcEndpoint: 'http://127.0.0.1:Q', tracesFile, metricsFile, logsFile
+ *     //   (JSON lines: one export request per line, as the collector's file exporter writes it),
+ *     //   readTraces(), readMetrics(), readLogs() → export requests so far,
+ *     //   waitFor('traces' | 'metrics' | 'logs', (requests) => boolean, { timeoutMs }) → requests,
+ *     //   stop(), restart(), kill(), tail() }
+ *   otlpSpans(requests) / otlpMetrics(requests) / otlpLogRecords(requests)   // flattened, with resource and scope
+ *   const prom = await startPrometheus({ scrapeTargets: ['127.0.0.1:9464'], scrapeIntervalS: 1 });
+ *     // Debian's prometheus, unpacked (no service): { url, query(promql) → { resultType, result },
+ *     //   waitFor(promql, (data) => boolean, { timeoutMs }) → data, targets(), stop(), … }
+ *   const kv = await installKubernetesValidate();   // path of `kubernetes-validate` (PyPI, in a venv)
+ *     // kv --strict -k KUBERNETES_SCHEMA_VERSION deploy/k8s/*.yaml
+ *
+ * Every handle's stop() ends the process (SIGTERM, then SIGKILL) and deletes its temp dir; all of
+ * them listen on 127.0.0.1 only. Errors are InfraError with a code and a hint.
  */
 export { startKafka, clusterId } from './kafka.mjs';
 export { installKafka, kafkaVersion, kafkaHome, DEFAULT_KAFKA_VERSION } from './kafka-install.mjs';
@@ -13,6 +32,9 @@ export { startEtcd, installEtcd } from './etcd.mjs';
 export { startEtcdAndKafka } from './both.mjs';
 export { installGrpcurl, GRPCURL_VERSION } from './grpcurl.mjs';
 export { installWasmTools, WASM_TOOLS_VERSION } from './wasm-tools.mjs';
+export { installOtelCollector, startOtelCollector, otlpSpans, otlpMetrics, otlpLogRecords, OTELCOL_VERSION } from './otelcol.mjs';
+export { installPrometheus, startPrometheus, PROMETHEUS_DEB_VERSION } from './prometheus.mjs';
+export { installKubernetesValidate, KUBERNETES_VALIDATE_VERSION, KUBERNETES_SCHEMA_VERSION } from './kubernetes-validate.mjs';
 export { freePort } from './lib/ports.mjs';
 export { cacheDir } from './lib/paths.mjs';
 export { InfraError } from './lib/errors.mjs';
