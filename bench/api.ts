@@ -19,7 +19,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CaxtonClient } from '@caxton/runtime/api/client.js';
+import { CaxtonClient } from '@caxton/runtime';
 import { percentile, report } from './lib-output.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -17,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { CaxtonClient, StreamHandle } from '@caxton/runtime/api/client.js';
+import type { CaxtonClient, StreamHandle } from '@caxton/runtime';
 import { percentile, report } from './lib-output.js';
 import { ROOT, claims, example, nameOn, startNodes, startServers, waitUntil, type ServeNode } from './lib-cluster.js';
 

@@ -1,15 +1,14 @@
 /**
  * The long fuzz run (`npm run bench -- fuzz [cases]`, default 400 of each kind): wasm-smith agents
  * through deploy and calls under limits, and mutated real components through preparation, as in
- * runtime/test/sandbox/fuzz-sandbox.test.ts but with many more seeds (starting past the test's).
+ * sandbox/test/fuzz-sandbox.test.ts but with many more seeds (starting past the test's).
  * Prints how the cases ended, the rate, and the findings (cases the host did not contain: the
  * target is 0). A finding names its seed, so `CAXTON_FUZZ_FIRST=<seed>` replays it.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Engine } from '@caxton/runtime/sandbox/engine.js';
-import { Sandbox } from '@caxton/runtime/sandbox/sandbox.js';
+import { Engine, Sandbox } from '@caxton/sandbox';
 import { report } from './lib-output.js';
 
 interface FuzzModule {

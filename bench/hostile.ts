@@ -10,10 +10,11 @@
  */
 import { createHash } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { VerifiedArtifact } from '@caxton/runtime/api/node-control.js';
+
 import type { BenchResult } from './lib-output.js';
 import { report } from './lib-output.js';
 import { artifact, BenchNode, sleep } from './lib-bus-node.js';
+import { type VerifiedArtifact } from '@caxton/core';
 
 const PAIRS = 50;
 const CHAINS = 4;

@@ -17,9 +17,9 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildAgent } from '@caxton/runtime/build/index.js';
-import type { Work } from '@caxton/runtime/sandbox/index.js';
-import { AgentSandbox, Engine, Sandbox } from '@caxton/runtime/sandbox/index.js';
+import { buildAgent } from '@caxton/toolchain';
+import type { Work } from '@caxton/sandbox';
+import { AgentSandbox, Engine, Sandbox } from '@caxton/sandbox';
 import type { BenchResult } from './lib-output.js';
 import { percentile, report } from './lib-output.js';
 

@@ -8,11 +8,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildAgent } from '@caxton/runtime/build/index.js';
-import { startNode, type RunningNode } from '@caxton/runtime/node/node.js';
-import type { StartNodeOptions } from '@caxton/runtime/node/options.js';
-import type { VerifiedArtifact } from '@caxton/runtime/api/node-control.js';
-import type { BusEventType, BusListener } from '@caxton/runtime/bus/events.js';
+import { buildAgent } from '@caxton/toolchain';
+import { startNode, type RunningNode } from '@caxton/runtime';
+import type { StartNodeOptions, BusEventType, BusListener } from '@caxton/runtime';
+
+import { type VerifiedArtifact } from '@caxton/core';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const artifacts = new Map<string, Promise<VerifiedArtifact>>();

@@ -8,8 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CaxtonClient } from '@caxton/runtime/api/client.js';
-import { partitionFor, partitionOwner } from '@caxton/runtime/bus/kafka/index.js';
+import { CaxtonClient, partitionFor, partitionOwner } from '@caxton/runtime';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CAXTON = path.join(ROOT, 'cli', 'bin', 'caxton.js');

@@ -10,10 +10,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EtcdRegistry } from '@caxton/runtime/registry/etcd/etcd-registry.js';
-import { EmbeddedRegistry } from '@caxton/runtime/registry/embedded/embedded-registry.js';
-import type { DfAgentDescription, DfSearchTemplate, RegistryStore } from '@caxton/runtime/registry/registry-store.js';
+import { EtcdRegistry, EmbeddedRegistry } from '@caxton/runtime';
+import type { RegistryStore } from '@caxton/runtime';
 import { percentile, report } from './lib-output.js';
+import { type DfAgentDescription, type DfSearchTemplate } from '@caxton/core';
 
 interface EtcdHandle {
   endpoint: string;

@@ -21,15 +21,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import type { Artifact } from '@caxton/runtime/sandbox/artifact/artifact.js';
-import type { WorkResult, Work } from '@caxton/runtime/sandbox/index.js';
-import { AgentSandbox, Engine, Sandbox, ShardPool } from '@caxton/runtime/sandbox/index.js';
-import { instrumentFuel } from '@caxton/runtime/sandbox/fuel/fuel-pass.js';
-import { FUEL_EXPORT } from '@caxton/runtime/sandbox/fuel/names.js';
-import { HostBridge } from '@caxton/runtime/sandbox/host/bridge.js';
-import { messageToWit } from '@caxton/runtime/sandbox/host/convert.js';
-import { resolveLimits } from '@caxton/runtime/sandbox/limits/limits.js';
-import { createDenyWasi } from '@caxton/runtime/sandbox/wasi/deny-wasi.js';
+import type { Artifact, WorkResult, Work } from '@caxton/sandbox';
+import {
+  AgentSandbox, Engine, Sandbox, ShardPool, instrumentFuel, FUEL_EXPORT, HostBridge, messageToWit, resolveLimits, createDenyWasi,
+} from '@caxton/sandbox';
 import type { BenchResult } from './lib-output.js';
 import { percentile, report } from './lib-output.js';
 

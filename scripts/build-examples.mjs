@@ -9,14 +9,14 @@
 //     --force   rebuild even when up to date
 //     --json    print the index as JSON on stdout instead of the table
 //     filter    build only examples whose path contains one of these strings
-// Requires the runtime to be compiled first (`npx tsc -b runtime`; `npm test` does that).
+// Requires the runtime to be compiled first (`npx tsc -b toolchain`; `npm test` does that).
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const examplesDir = path.join(root, 'examples');
-const buildLib = path.join(root, 'runtime/dist/src/build/index.js');
+const buildLib = path.join(root, 'toolchain/dist/src/index.js');
 
 /** Files that make a directory an agent project, whatever its language (see build/project.ts). */
 const PROJECT_FILES = ['package.json', 'asconfig.json', 'caxton.json', 'Cargo.toml', 'go.mod', 'pyproject.toml', 'app.py'];
@@ -36,7 +36,7 @@ export function findExamples(dir = examplesDir, depth = 0) {
 /** Builds the examples; returns the index written to examples/build/index.json. */
 export async function buildExamples({ force = false, filters = [], log = (line) => process.stderr.write(`${line}\n`) } = {}) {
   if (!existsSync(buildLib)) {
-    throw Object.assign(new Error(`${path.relative(root, buildLib)} is missing`), { hint: 'compile the runtime first: npx tsc -b runtime' });
+    throw Object.assign(new Error(`${path.relative(root, buildLib)} is missing`), { hint: 'compile the runtime first: npx tsc -b toolchain' });
   }
   const { buildAgent, detectProject, ensureToolchain } = await import(pathToFileURL(buildLib).href);
   const selected = findExamples().filter((d) => filters.length === 0 || filters.some((f) => path.relative(root, d).includes(f)));

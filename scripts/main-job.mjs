@@ -85,7 +85,7 @@ const address = await new Promise((resolve, reject) => {
   serve.on('exit', (code) => { clearTimeout(timer); reject(new Error(`caxton serve exited (${code}):\n${serveErr}`)); });
 }).catch((err) => { console.error(err.message); process.exit(1); });
 
-const { CaxtonClient } = await import(pathToFileURL(path.join(root, 'runtime/dist/src/api/client.js')).href);
+const { CaxtonClient } = await import(pathToFileURL(path.join(root, 'runtime/dist/src/index.js')).href);
 const token = readFileSync(path.join(dataDir, 'auth-token'), 'utf8').trim();
 const client = await CaxtonClient.connect({ address, token });
 const cli = `node cli/bin/caxton.js --addr ${address} --data-dir ${path.relative(root, dataDir)}`;

@@ -24,11 +24,11 @@ export interface LoadedArtifact {
   suggestedName: string;
 }
 
-type BuildModule = typeof import('@caxton/runtime/build/index.js');
+type BuildModule = typeof import('@caxton/toolchain');
 
 /** Loaded on demand: the toolchains are heavy and most commands never build. */
 async function buildLibrary(): Promise<BuildModule> {
-  return import('@caxton/runtime/build/index.js');
+  return import('@caxton/toolchain');
 }
 
 export async function buildProject(ctx: CommandContext, dir: string, opts: { optimize?: boolean; outDir?: string; language?: string } = {}) {

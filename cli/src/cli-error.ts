@@ -4,8 +4,8 @@
  * that names the address and where the token came from, because those are what users get wrong.
  */
 import { status } from '@grpc/grpc-js';
-import { ApiCallError } from '@caxton/runtime/api/client-errors.js';
-import { CaxtonError } from '@caxton/runtime/errors.js';
+import { ApiCallError } from '@caxton/runtime';
+import { CaxtonError } from '@caxton/core';
 import { EXIT, exitCodeForStatus, type ExitCode } from './exit-codes.js';
 
 /** A failure the CLI detects itself, with its exit code. */

@@ -7,8 +7,7 @@
  */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { readTokenFile, tokenFilePath } from '@caxton/runtime/api/auth.js';
-import { CaxtonClient } from '@caxton/runtime/api/client.js';
+import { readTokenFile, tokenFilePath, CaxtonClient } from '@caxton/runtime';
 import type { ConnectionFacts } from './cli-error.js';
 import type { Io } from './io.js';
 import { parseAddress } from './parse.js';

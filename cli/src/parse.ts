@@ -2,7 +2,7 @@
  * Command-line values → typed values. Every flag a user types is checked here, with a message that
  * shows the accepted forms, before anything is sent to a runtime.
  */
-import { isPerformative, PERFORMATIVES, type Performative } from '@caxton/runtime/acl/message.js';
+import { isPerformative, PERFORMATIVES, type Performative } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 
 export const WASM_PAGE_BYTES = 64 * 1024;

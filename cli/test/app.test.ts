@@ -138,7 +138,7 @@ describe('flags → requests', () => {
     assert.equal(nodeOptions({ ...bare, shards: 3 } as typeof bare, '/srv').shards, 3);
     assert.equal(nodeOptions(bare, '/srv').shards, undefined, 'the node default unless asked');
     assert.throws(() => nodeOptions({ ...bare, shards: 0 } as typeof bare, '/srv'), /--shards 0 is not a whole number/);
-    const { defaultShards } = await import('@caxton/runtime/node/sandbox-host.js');
+    const { defaultShards } = await import('@caxton/runtime');
     assert.deepEqual([1, 2, 3, 8].map((cores) => defaultShards(cores)), [1, 1, 2, 7]);
   });
 });

@@ -1,10 +1,11 @@
 /** When `caxton send --wait` stops, decided by the runtime's own protocol machines. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Performative } from '@caxton/runtime/acl/message.js';
-import type { MessageEvent } from '@caxton/runtime/api/node-control.js';
+import type { Performative } from '@caxton/core';
+
 import { ConversationWatch } from '../src/send/conversation-watch.js';
 import { withConversation } from '../src/send/wait.js';
+import { type MessageEvent } from '@caxton/core';
 
 let n = 0;
 function ev(from: string, to: string[], performative: Performative): MessageEvent {

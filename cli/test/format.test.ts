@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { ApiCallError } from '@caxton/runtime/api/client-errors.js';
-import type { AgentView } from '@caxton/runtime/api/convert-agent.js';
+import { ApiCallError } from '@caxton/runtime';
+import type { AgentView } from '@caxton/runtime';
 import { CliError, explain, transportReason } from '../src/cli-error.js';
 import { EXIT, exitCodeForStatus } from '../src/exit-codes.js';
 import { formatAgentDetail, formatAgentTable } from '../src/format/agents.js';

@@ -1,6 +1,21 @@
-export * from './errors.js';
-export * from './acl/message.js';
-export * from './acl/index.js';
-export type * from './bus/message-log.js';
-export type * from './registry/registry-store.js';
-export * as protocols from './protocols/index.js';
+/**
+ * @caxton/runtime: a Caxton node — the bus and its message logs (embedded, Kafka), the registry
+ * (embedded, etcd), placement, and the gRPC API with its typed client. What a node offers is the
+ * control model of @caxton/core; the sandbox is @caxton/sandbox.
+ */
+export { startNode, CAXTON_VERSION, type RunningNode } from './node/node.js';
+export type { StartNodeOptions } from './node/options.js';
+export { defaultShards } from './node/sandbox-host.js';
+export type { ClusterOptions } from './node/cluster-options.js';
+export * from './api/index.js';
+export { readTokenFilePath } from './api/auth.js';
+export { BusEvents, type BusEvent, type BusEventType, type BusListener } from './bus/events.js';
+export { base36, derivedMessageId, deliveryId, MessageIdGenerator } from './bus/ids.js';
+export type { Delivery, MessageLog } from './bus/message-log.js';
+export { MailboxFullError, UnknownReceiverError } from './bus/errors.js';
+export { EmbeddedMessageLog } from './bus/embedded/index.js';
+export { MemoryMessageLog } from './bus/memory/memory-message-log.js';
+export { partitionFor, partitionOwner } from './bus/kafka/index.js';
+export type { RegistryStore, TimerRecord, AgentRecord } from './registry/registry-store.js';
+export { EmbeddedRegistry } from './registry/embedded/embedded-registry.js';
+export { EtcdRegistry } from './registry/etcd/etcd-registry.js';

@@ -1,5 +1,5 @@
 // How to compile an AssemblyScript agent into a core module the component tooling accepts.
-// Used by the Caxton build library (runtime/src/build) and usable by hand with `asc`:
+// Used by the Caxton build library (toolchain/src) and usable by hand with `asc`:
 //
 //   asc assembly/index.ts --outFile build/core.wasm $(node -e \
 //     'import("@caxton/sdk-assemblyscript/toolchain/index.mjs").then(t=>console.log(t.ascArgs().join(" ")))')

@@ -18,7 +18,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EmbeddedMessageLog } from '@caxton/runtime/bus/embedded/index.js';
+import { EmbeddedMessageLog } from '@caxton/runtime';
 
 const PAIRS = 4;
 const CHAINS = 25;

@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
-import { EmbeddedRegistry } from '@caxton/runtime/registry/embedded/embedded-registry.js';
-import type { TimerRecord } from '@caxton/runtime/registry/registry-store.js';
+import { EmbeddedRegistry } from '@caxton/runtime';
+import type { TimerRecord } from '@caxton/runtime';
 import { TestNode, OPERATOR } from './support/test-node.js';
 
 function remind(node: TestNode, delayMs: number, text: string, cid: string) {

@@ -1,7 +1,7 @@
 /** BusEvents: typed subscriptions, `wants`, and a throwing listener being dropped. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BusEvents, type BusEvent } from '@caxton/runtime/bus/events.js';
+import { BusEvents, type BusEvent } from '@caxton/runtime';
 
 const completed: BusEvent = { type: 'completed', deliveryIds: ['a'] };
 const dropped: BusEvent = { type: 'dropped', message: { performative: 'inform', receivers: [] }, reason: 'x' };

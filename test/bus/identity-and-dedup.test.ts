@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { EmbeddedMessageLog } from '@caxton/runtime/bus/embedded/index.js';
+import { EmbeddedMessageLog } from '@caxton/runtime';
 import { TestNode, AMS, local } from './support/test-node.js';
 
 let t: TestNode;

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { base36, derivedMessageId, MessageIdGenerator } from '@caxton/runtime/bus/ids.js';
+import { base36, derivedMessageId, MessageIdGenerator } from '@caxton/runtime';
 
 function cyrb53(text: string, seed: number): number {
   let h1 = 0xdeadbeef ^ seed;

@@ -1,8 +1,8 @@
 /** MemoryMessageLog (persistence 'memory'): hand-out, completion, the bounded dedup window, dead letters. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryMessageLog } from '@caxton/runtime/bus/memory/memory-message-log.js';
-import type { Delivery } from '@caxton/runtime/bus/message-log.js';
+import { MemoryMessageLog } from '@caxton/runtime';
+import type { Delivery } from '@caxton/runtime';
 
 const delivery = (id: string): Delivery => ({ id, messageId: id, receiver: 'a', message: { performative: 'inform', receivers: [{ name: 'a@p' }] }, acceptedAt: 0 });
 

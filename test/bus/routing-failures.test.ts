@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MailboxFullError, UnknownReceiverError } from '@caxton/runtime/bus/errors.js';
+import { MailboxFullError, UnknownReceiverError } from '@caxton/runtime';
 import { TestNode, AMS, local } from './support/test-node.js';
 
 const CAPACITY = 20;

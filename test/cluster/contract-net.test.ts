@@ -10,12 +10,13 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import type { CaxtonClient, StreamHandle } from '@caxton/runtime/api/client.js';
-import type { MessageEvent } from '@caxton/runtime/api/node-control.js';
+import type { CaxtonClient, StreamHandle } from '@caxton/runtime';
+
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
 import { deployAll, placement, waitFor } from './support/cluster.js';
 import { CAXTON_BIN, example } from './support/paths.js';
+import { type MessageEvent } from '@caxton/core';
 
 const CONTRACTOR = (): Uint8Array => readFileSync(example('contract-net/as-contractor', 'cnet-contractor.wasm'));
 const INITIATOR = (): Uint8Array => readFileSync(example('contract-net/js-initiator', 'cnet-initiator.wasm'));

@@ -15,7 +15,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import type { CaxtonClient } from '@caxton/runtime/api/client.js';
+import type { CaxtonClient } from '@caxton/runtime';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
 import { check, summary } from './support/invariants.js';

@@ -113,7 +113,7 @@ describe('API authentication through the CLI, against a real caxton serve', () =
     const other = await tempDir('caxton-e2e-other-');
     try {
       await mkdir(path.join(other, 'd'));
-      const { ensureAuthToken } = await import('@caxton/runtime/api/auth.js');
+      const { ensureAuthToken } = await import('@caxton/runtime');
       await ensureAuthToken(path.join(other, 'd'));
       const r = await caxton(['agents', '--addr', serve.address, '--data-dir', path.join(other, 'd')], { cwd: home });
       assert.equal(r.code, 5, show(r));

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProto } from 'grpc-health-check';
-import { CaxtonClient } from '@caxton/runtime/api/client.js';
+import { CaxtonClient } from '@caxton/runtime';
 import { cleanEnv } from './support/cli.js';
 import { builtExample, CAXTON_BIN } from './support/paths.js';
 import { Proc, stopStragglers } from './support/processes.js';

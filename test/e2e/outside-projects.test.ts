@@ -37,7 +37,7 @@ describe('agent projects outside the repository', () => {
   it('caxton new scaffolds a project in every language with a template, which deploys and answers as it is', async () => {
     const list = await caxton(['new', '--help']);
     assert.equal(list.code, 0, show(list));
-    const { scaffoldLanguages } = await import('@caxton/runtime/build/index.js');
+    const { scaffoldLanguages } = await import('@caxton/toolchain');
     const languages = scaffoldLanguages();
     for (const expected of LANGUAGES.map((l) => l.language)) assert.ok(languages.includes(expected), `a template for ${expected}`);
     for (const language of languages) {

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CaxtonClient } from '@caxton/runtime/api/client.js';
+import type { CaxtonClient } from '@caxton/runtime';
 import { caxton, show, spawnCaxton } from './support/cli.js';
 import { stopStragglers } from './support/processes.js';
 import { copyExample, editFile } from './support/project.js';

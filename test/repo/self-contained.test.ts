@@ -43,7 +43,7 @@ describe('the repository is self-contained', () => {
   it('the FIPA corpus the ACL tests read is part of the repository', () => {
     const files = trackedTextFiles();
     for (const f of ['README.md', 'valid.jsonl', 'invalid.jsonl']) {
-      assert.ok(files.includes(`runtime/test/fixtures/fipa-corpus/${f}`), `runtime/test/fixtures/fipa-corpus/${f} is not tracked`);
+      assert.ok(files.includes(`core/test/fixtures/fipa-corpus/${f}`), `core/test/fixtures/fipa-corpus/${f} is not tracked`);
     }
   });
 });

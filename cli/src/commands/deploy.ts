@@ -3,7 +3,7 @@
  * project, then stream the component to the runtime with a progress bar on stderr.
  */
 import type { Argv, CommandModule } from 'yargs';
-import type { UploadHeader } from '@caxton/runtime/api/client.js';
+import type { UploadHeader } from '@caxton/runtime';
 import { action, type AppEnv } from '../app.js';
 import { displayPath, loadArtifact } from '../artifact-source.js';
 import type { CommandContext, GlobalArgs } from '../context.js';

@@ -1,12 +1,13 @@
 /** `caxton logs <agent> [-f]`: an agent's log lines. */
 import type { CommandModule } from 'yargs';
-import type { LogEntry, LogQuery } from '@caxton/runtime/api/node-control.js';
+
 import { action, type AppEnv } from '../app.js';
 import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
 import { formatLogLine } from '../format/messages.js';
 import { parseSince } from '../parse.js';
 import { follow } from './stream.js';
+import { type LogEntry, type LogQuery } from '@caxton/core';
 
 export type LogsArgs = GlobalArgs & { agent: string; follow: boolean; since?: string; lines?: number };
 

@@ -18,7 +18,7 @@ export function newCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       .option('name', { type: 'string', describe: 'Agent name; default: the directory name' })
       .example('$0 new rust ~/agents/pricer', 'then: caxton deploy ~/agents/pricer --name pricer'),
     handler: action<Args>(env, async (ctx, argv) => {
-      const { scaffoldAgent, scaffoldLanguages, AGENT_LANGUAGES } = await import('@caxton/runtime/build/index.js');
+      const { scaffoldAgent, scaffoldLanguages, AGENT_LANGUAGES } = await import('@caxton/toolchain');
       const language = AGENT_LANGUAGES.find((l) => l === argv.language);
       if (language === undefined) {
         throw new UsageError(`unknown language ${argv.language}`, `choose from ${scaffoldLanguages().join(', ')}`);

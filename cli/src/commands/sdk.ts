@@ -26,7 +26,7 @@ function sdkInstallCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       .positional('dir', { type: 'string', default: '.', describe: 'The agent project directory' })
       .example('$0 sdk install my-agent', 'copies @caxton/sdk-js (or -assemblyscript) into my-agent/node_modules'),
     handler: action<Args>(env, async (ctx, argv) => {
-      const { installSdk } = await import('@caxton/runtime/build/index.js');
+      const { installSdk } = await import('@caxton/toolchain');
       const r = await installSdk(path.resolve(ctx.io.cwd, argv.dir));
       if (ctx.args.json) {
         ctx.printJson(r);

@@ -3,8 +3,8 @@
  * `--raw` sends a complete message written by hand (JSON or the FIPA string form) instead.
  */
 import type { CommandModule } from 'yargs';
-import type { AclMessage } from '@caxton/runtime/acl/message.js';
-import type { SendInput } from '@caxton/runtime/api/client.js';
+import type { AclMessage } from '@caxton/core';
+import type { SendInput } from '@caxton/runtime';
 import { action, type AppEnv } from '../app.js';
 import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';

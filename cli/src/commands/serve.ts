@@ -5,13 +5,12 @@
 import path from 'node:path';
 // yargs camel-cases kebab-case flags at runtime; its types do not, hence the casts to Argv<Args>.
 import type { Argv, CommandModule } from 'yargs';
-import { readTokenFilePath, tokenFilePath } from '@caxton/runtime/api/auth.js';
+import { readTokenFilePath, tokenFilePath } from '@caxton/runtime';
 import { action, type AppEnv } from '../app.js';
 import { CliError, UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
-import type { StartNodeOptions } from '@caxton/runtime/node/options.js';
-import { parseComponentLimit } from '@caxton/runtime/sandbox/artifact/component-limits.js';
-import type { RunningNode } from '@caxton/runtime/node/node.js';
+import type { StartNodeOptions, RunningNode } from '@caxton/runtime';
+import { parseComponentLimit } from '@caxton/sandbox';
 import { EXIT } from '../exit-codes.js';
 
 /** The node's own option and handle types: one definition, the node's (runtime/src/node/options.ts). */
@@ -20,7 +19,7 @@ export type { StartNodeOptions, RunningNode };
 export type StartNode = (options: StartNodeOptions) => Promise<RunningNode>;
 
 // A variable, not a literal: the node is built separately and may be absent from a checkout.
-const NODE_MODULE = '@caxton/runtime/node/index.js';
+const NODE_MODULE = '@caxton/runtime';
 
 async function loadStartNode(): Promise<StartNode> {
   let mod: { startNode?: StartNode };

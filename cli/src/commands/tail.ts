@@ -1,12 +1,13 @@
 /** `caxton tail`: follow the messages the bus accepts, optionally filtered. */
 import type { CommandModule } from 'yargs';
-import type { Performative } from '@caxton/runtime/acl/message.js';
-import type { MessageEvent, TailFilter } from '@caxton/runtime/api/node-control.js';
+import type { Performative } from '@caxton/core';
+
 import { action, type AppEnv } from '../app.js';
 import type { GlobalArgs } from '../context.js';
 import { formatMessageLine } from '../format/messages.js';
 import { parsePerformative } from '../parse.js';
 import { follow } from './stream.js';
+import { type MessageEvent, type TailFilter } from '@caxton/core';
 
 export type TailArgs = GlobalArgs & { agent?: string; conversation?: string; performative: string[]; count?: number };
 

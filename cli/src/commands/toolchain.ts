@@ -24,7 +24,7 @@ function listCommand(env: AppEnv): CommandModule<GlobalArgs, GlobalArgs> {
     command: 'list',
     describe: 'Which language toolchains are ready here, with their versions',
     handler: action<GlobalArgs>(env, async (ctx) => {
-      const { TOOLCHAINS } = await import('@caxton/runtime/build/index.js');
+      const { TOOLCHAINS } = await import('@caxton/toolchain');
       const rows = await Promise.all(Object.values(TOOLCHAINS).map(async (t) => ({ ...(await t!.status()), describe: t!.describe })));
       if (ctx.args.json) {
         ctx.printJson(rows);
@@ -51,7 +51,7 @@ function installCommand(env: AppEnv): CommandModule<GlobalArgs, InstallArgs> {
       .example('$0 toolchain install rust', 'Debian rustc/cargo with the wasm32 standard library')
       .example('$0 toolchain install --all --json', 'everything, with a status per language'),
     handler: action<InstallArgs>(env, async (ctx, argv) => {
-      const { TOOLCHAINS, ensureToolchain, AGENT_LANGUAGES } = await import('@caxton/runtime/build/index.js');
+      const { TOOLCHAINS, ensureToolchain, AGENT_LANGUAGES } = await import('@caxton/toolchain');
       const wanted = argv.all ? Object.keys(TOOLCHAINS) : argv.languages;
       if (wanted.length === 0) throw new UsageError('name at least one language, or --all', 'e.g. caxton toolchain install rust');
       const results = [];

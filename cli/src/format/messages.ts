@@ -1,8 +1,9 @@
 /** One line per message (`caxton tail`) and per log entry (`caxton logs`). */
-import type { AclMessage } from '@caxton/runtime/acl/message.js';
-import type { LogEntry, MessageEvent } from '@caxton/runtime/api/node-control.js';
+import type { AclMessage } from '@caxton/core';
+
 import { truncate } from './table.js';
 import { formatTime } from './units.js';
+import { type LogEntry, type MessageEvent } from '@caxton/core';
 
 function names(ids: AclMessage['receivers']): string {
   return ids.map((r) => r.name).join(',') || '-';

@@ -1,15 +1,15 @@
 /**
  * When `caxton send --wait` may stop: the conversation it opened has ended for every receiver
  * the bus accepted. With a known interaction protocol each receiver is one branch of the protocol
- * machine the runtime itself enforces (runtime/src/protocols), advanced by the messages seen on the
+ * machine the runtime itself enforces (core/src/protocols), advanced by the messages seen on the
  * tail; a branch ends in a final phase (inform/failure/refuse…, cancel answered, deadline missed).
  * Without a protocol a branch ends at the receiver's first answer to the operator. Pure: no I/O.
  */
-import type { MessageEvent } from '@caxton/runtime/api/node-control.js';
+
 import {
-  INITIAL_STATE, isFinal, PROTOCOL_MACHINES, step, toProtocolName, type BranchState, type ProtocolMachine,
-} from '@caxton/runtime/protocols/index.js';
-import type { Performative } from '@caxton/runtime/acl/message.js';
+  INITIAL_STATE, isFinal, PROTOCOL_MACHINES, step, toProtocolName, type BranchState, type ProtocolMachine, type MessageEvent,
+} from '@caxton/core';
+import type { Performative } from '@caxton/core';
 
 /** `echo@caxton` and `echo` name the same local agent. */
 export function localName(name: string): string {

@@ -4,9 +4,9 @@
  * once the protocol has ended for every accepted receiver (ConversationWatch) or at --timeout.
  */
 import { randomBytes } from 'node:crypto';
-import { decodeAclJson, decodeAclString, type AclMessage } from '@caxton/runtime/acl/index.js';
-import type { SendInput } from '@caxton/runtime/api/client.js';
-import type { MessageEvent, SendResult } from '@caxton/runtime/api/node-control.js';
+import { decodeAclJson, decodeAclString, type AclMessage, type MessageEvent, type SendResult } from '@caxton/core';
+import type { SendInput } from '@caxton/runtime';
+
 import { UsageError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';

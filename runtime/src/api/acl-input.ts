@@ -6,7 +6,7 @@
  */
 import {
   AclError, AclParseError, AclValidationError, decodeAclJson, decodeAclString, requireReceivers, validateAclMessage, type AclMessage,
-} from '../acl/index.js';
+} from '@caxton/core';
 import { aclFromWire } from './convert-acl.js';
 import { InvalidArgumentError } from './errors.js';
 import type { WireSendMessageRequest } from './wire.js';

@@ -12,7 +12,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { Metadata } from '@grpc/grpc-js';
-import { CaxtonError } from '../errors.js';
+import { CaxtonError } from '@caxton/core';
 import { PermissionDeniedError, UnauthenticatedError } from './errors.js';
 import { mayCall, type Role } from './access.js';
 

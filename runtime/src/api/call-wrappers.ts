@@ -7,7 +7,7 @@
 import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { ResourceExhaustedError, UnavailableError } from './errors.js';
 import { toGrpcStatus } from './grpc-status.js';
-import type { Sink, Unsubscribe } from './node-control.js';
+import type { Sink, Unsubscribe } from '@caxton/core';
 
 export interface CallContext {
   /**

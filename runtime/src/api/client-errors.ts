@@ -3,7 +3,7 @@
  * whatever the server put in the status details (Caxton error code, context, hint, bad fields).
  */
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { CaxtonError, type ErrorContext } from '../errors.js';
+import { CaxtonError, type ErrorContext } from '@caxton/core';
 import { STATUS_DETAILS_KEY, decodeStatusDetails, type FieldViolation } from './status-details.js';
 
 export class ApiCallError extends CaxtonError {

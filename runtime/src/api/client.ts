@@ -9,13 +9,12 @@ import {
   ChannelCredentials, Metadata, makeGenericClientConstructor, type CallOptions, type Client, type ClientReadableStream,
   type ClientWritableStream, type ServiceError,
 } from '@grpc/grpc-js';
-import type { AclMessage } from '../acl/message.js';
+import type { AclMessage, LogEntry, LogQuery, MessageEvent, SendResult, TailFilter } from '@caxton/core';
 import type { DfAgentDescription, DfSearchTemplate } from '../registry/registry-store.js';
 import { ApiCallError, toApiCallError } from './client-errors.js';
 import { aclToWire } from './convert-acl.js';
 import { agentFromWire, type AgentView } from './convert-agent.js';
 import { dfFromWire, logFromWire, messageEventFromWire, nodeStatusFromWire, type NodeStatusView } from './convert-node.js';
-import type { LogEntry, LogQuery, MessageEvent, SendResult, TailFilter } from './node-control.js';
 import { caxtonService } from './proto.js';
 import type * as W from './wire.js';
 

@@ -3,7 +3,7 @@
  * plain copies: validation of what comes in happens in request-parsing.ts with the ACL layer's own
  * validator, so the API accepts exactly what the bus accepts.
  */
-import type { AclMessage, AgentId, Performative } from '../acl/message.js';
+import type { AclMessage, AgentId, Performative } from '@caxton/core';
 import type { WireAclMessage, WireAgentIdentifier } from './wire.js';
 
 export function agentIdToWire(id: AgentId): WireAgentIdentifier {

@@ -2,8 +2,7 @@
  * Agent status between the NodeControl model and caxton.v1 `AgentInfo`. The server uses the `to`
  * direction, the client (CLI) the `from` direction; keeping both here keeps them symmetric.
  */
-import { CaxtonError } from '../errors.js';
-import { AGENT_STATES, type AgentState, type AgentStatus } from './node-control.js';
+import { CaxtonError, AGENT_STATES, type AgentState, type AgentStatus } from '@caxton/core';
 import type { WireAgentInfo, WireAgentState } from './wire.js';
 
 const STATE_PREFIX = 'AGENT_STATE_';

@@ -2,10 +2,11 @@
  * Directory entries, node status, log lines and bus events between the NodeControl model and
  * caxton.v1, in both directions (server: to wire, client: from wire).
  */
-import { CaxtonError } from '../errors.js';
+import {
+  CaxtonError, LOG_LEVELS, type LogEntry, type LogLevel, type MessageEvent, type NodeStatus,
+} from '@caxton/core';
 import type { DfAgentDescription, ServiceDescription } from '../registry/registry-store.js';
 import { aclFromWire, aclToWire, agentIdFromWire, agentIdToWire } from './convert-acl.js';
-import { LOG_LEVELS, type LogEntry, type LogLevel, type MessageEvent, type NodeStatus } from './node-control.js';
 import type {
   WireDfAgentDescription, WireLogEntry, WireLogLevel, WireMessageEvent, WireNodeStatusResponse, WireServiceDescription,
 } from './wire.js';

@@ -3,7 +3,7 @@
  * codes follow the suffix convention grpc-status.ts maps to status codes (see node-control.ts), so
  * the node does not have to know gRPC to get the right status in front of the operator.
  */
-import { CaxtonError, type ErrorContext } from '../errors.js';
+import { CaxtonError, type ErrorContext } from '@caxton/core';
 
 /** A request field is wrong. `field` is its proto path, e.g. `header.sha256`, `structured.receivers[0]`. */
 export class InvalidArgumentError extends CaxtonError {

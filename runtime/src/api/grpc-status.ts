@@ -4,7 +4,7 @@
  * without the API knowing every class. Message, context and hint travel in the status details.
  */
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
-import { CaxtonError } from '../errors.js';
+import { CaxtonError } from '@caxton/core';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from './errors.js';
 import { ERROR_DOMAIN, STATUS_DETAILS_KEY, encodeStatusDetails, type StatusDetails } from './status-details.js';
 

@@ -9,7 +9,7 @@ import { agentToWire } from './convert-agent.js';
 import { dfToWire, logToWire, messageEventToWire, nodeStatusToWire } from './convert-node.js';
 import { NotFoundError } from './errors.js';
 import { toGrpcStatus } from './grpc-status.js';
-import type { NodeControl } from './node-control.js';
+import type { NodeControl } from '@caxton/core';
 import {
   parseAgentName, parseDeployHeader, parseLogsRequest, parseSearchRequest, parseTailRequest, parseUpgradeHeader, type ParsedHeader,
 } from './request-parsing.js';

@@ -1,5 +1,5 @@
 /** The management API: the NodeControl contract, the gRPC server and a typed client. */
-export * from './node-control.js';
+// The control model (NodeControl and its types) is @caxton/core's.
 export * from './errors.js';
 export {
   startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, DEFAULT_MAX_MESSAGE_BYTES, type ApiServer, type ApiServerOptions, type ApiTlsOptions,

@@ -3,10 +3,10 @@
  * a client sends is checked here (types, ranges, sizes) and rejected with an InvalidArgumentError
  * naming the proto field, before the node sees it.
  */
-import { isPerformative, type Performative } from '../acl/message.js';
+import { isPerformative, type Performative } from '@caxton/core';
 import type { DfSearchTemplate } from '../registry/registry-store.js';
 import { InvalidArgumentError, ResourceExhaustedError } from './errors.js';
-import type { DeploySpec, LogQuery, TailFilter, UpgradeSpec } from './node-control.js';
+import type { DeploySpec, LogQuery, TailFilter, UpgradeSpec } from '@caxton/core';
 import type {
   WireArtifactHeader, WireDfTemplate, WireSearchDirectoryRequest, WireStreamLogsRequest, WireTailMessagesRequest,
 } from './wire.js';

@@ -8,11 +8,11 @@ import { promises as fs } from 'node:fs';
 import { Server, ServerCredentials, type Metadata } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { CaxtonError } from '../errors.js';
+import { CaxtonError } from '@caxton/core';
 import { bearerTokenChecker, ensureAuthToken, READ_TOKEN_FILE_NAME } from './auth.js';
 import { shutdownError, type CallContext } from './call-wrappers.js';
 import { caxtonHandlers } from './handlers.js';
-import type { NodeControl } from './node-control.js';
+import type { NodeControl } from '@caxton/core';
 import { CAXTON_SERVICE_NAME, caxtonService, reflectedPackage } from './proto.js';
 import { UploadSlots } from './upload.js';
 

@@ -5,8 +5,7 @@
  * Agent names: a filter without `@` ("echo") matches the local part of senders and receivers, so
  * it finds `echo` and `echo@<platform>`; a filter with `@` must match the full name exactly.
  */
-import type { AgentId } from '../acl/message.js';
-import type { MessageEvent, TailFilter } from './node-control.js';
+import type { AgentId, MessageEvent, TailFilter } from '@caxton/core';
 
 function localPart(name: string): string {
   const at = name.indexOf('@');

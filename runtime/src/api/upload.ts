@@ -9,9 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServerReadableStream } from '@grpc/grpc-js';
-import { CaxtonError } from '../errors.js';
+import { CaxtonError } from '@caxton/core';
 import { InvalidArgumentError, ResourceExhaustedError, UploadTimeoutError } from './errors.js';
-import type { VerifiedArtifact } from './node-control.js';
+import type { VerifiedArtifact } from '@caxton/core';
 import type { ParsedHeader } from './request-parsing.js';
 import type { WireArtifactUpload } from './wire.js';
 

@@ -5,7 +5,7 @@
  * etcd (cluster), and a tiered store that caches the cluster copy on local disk.
  */
 import { createHash } from 'node:crypto';
-import { CaxtonError, type ErrorContext } from '../errors.js';
+import { CaxtonError, type ErrorContext } from '@caxton/core';
 
 export interface ArtifactStore {
   /** Stores the bytes (idempotent) and returns their sha256, lower-case hex. */

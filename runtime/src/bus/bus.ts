@@ -4,7 +4,7 @@
  * MessageLog (accepted = durable) and feeds the consumed deliveries into per-agent mailboxes that
  * the Dispatcher drains into the sandbox.
  */
-import type { AclMessage, AgentId } from '../acl/message.js';
+import type { AclMessage, AgentId } from '@caxton/core';
 import type { Delivery, MessageLog } from './message-log.js';
 import { Mailbox } from './mailbox.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';

@@ -29,7 +29,7 @@ import type { Mailbox } from './mailbox.js';
 import type { BusEvents } from './events.js';
 import { derivedMessageId } from './ids.js';
 import { startHandleSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';
-import { CaxtonError } from '../errors.js';
+import { CaxtonError } from '@caxton/core';
 
 export interface DispatcherOptions {
   bus: Bus;

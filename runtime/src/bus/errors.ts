@@ -1,4 +1,4 @@
-import { CaxtonError, type ErrorContext } from '../errors.js';
+import { CaxtonError, type ErrorContext } from '@caxton/core';
 
 /** The receiver's mailbox is full: the sender should retry later (backpressure). */
 export class MailboxFullError extends CaxtonError {

@@ -6,7 +6,7 @@
  * event, so an event nobody listens to costs nothing (e.g. 'accepted' when no tail is open: one
  * object and one array per message on the bus thread, profiled).
  */
-import type { AclMessage } from '../acl/message.js';
+import type { AclMessage } from '@caxton/core';
 import type { AgentLogLine, ExecutionOutcome } from './executor.js';
 
 export type BusEvent =

@@ -2,7 +2,7 @@
  * What the bus needs from whatever runs agents: hand it deliveries, get back what happened.
  * The sandbox's shard pool implements this (node/ adapts it); the bus knows nothing of wasm.
  */
-import type { AclMessage } from '../acl/message.js';
+import type { AclMessage } from '@caxton/core';
 import type { Delivery } from './message-log.js';
 import type { ServiceDescription } from '../registry/registry-store.js';
 

@@ -10,7 +10,7 @@
  *   out again, also across restarts (the bus additionally dedups by delivery id).
  * - `deadLetter` durably moves a delivery aside with a reason; it counts as completed.
  */
-import type { AclMessage } from '../acl/message.js';
+import type { AclMessage } from '@caxton/core';
 
 /** One delivery: a message addressed to one receiver. A message to N receivers is N deliveries. */
 export interface Delivery {

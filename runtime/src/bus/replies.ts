@@ -7,7 +7,7 @@
  * receivers × reply-to failures, carrying the sender's conversation-id, into other agents'
  * mailboxes.
  */
-import type { AclMessage, AgentId, Performative } from '../acl/message.js';
+import type { AclMessage, AgentId, Performative } from '@caxton/core';
 
 /** A platform reply to `original`'s sender, threading conversation, protocol and in-reply-to. */
 export function replyTo(original: AclMessage, from: AgentId, performative: Performative, content: string): AclMessage {

@@ -5,7 +5,7 @@
  */
 import type { AgentExecutor, ExecutionResult } from '../bus/executor.js';
 import type { AgentLimitsSpec } from '../registry/registry-store.js';
-import type { AgentId } from '../acl/message.js';
+import type { AgentId } from '@caxton/core';
 
 export interface AgentStartSpec {
   name: string;

@@ -5,7 +5,7 @@
  */
 import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { LogEntry, LogQuery, Sink, Unsubscribe } from '../api/node-control.js';
+import type { LogEntry, LogQuery, Sink, Unsubscribe } from '@caxton/core';
 
 export interface AgentLogsOptions {
   nodeId: string;

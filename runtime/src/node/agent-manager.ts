@@ -11,11 +11,10 @@ import type { ExecutionResult } from '../bus/executor.js';
 import type { Bus } from '../bus/bus.js';
 import type { Dispatcher, DispatchOwnership } from '../bus/dispatcher.js';
 import type { MessageLog } from '../bus/message-log.js';
-import type { AgentId } from '../acl/message.js';
-import type { AgentState, AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact } from '../api/node-control.js';
+import type { AgentId, AgentState, AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact } from '@caxton/core';
 import { AGENT_NAME, AGENT_NAME_HINT } from '../api/request-parsing.js';
 import { AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError } from '../api/errors.js';
-import { CaxtonError } from '../errors.js';
+import { CaxtonError } from '@caxton/core';
 
 
 export interface AgentManagerOptions {

@@ -14,12 +14,11 @@
  * deactivation never interleave. The fencing token of the current activation is what the dispatcher
  * presents before recording a completion (decision 0702).
  */
-import type { AgentId } from '../acl/message.js';
-import type { AgentStatus, AgentState, DeploySpec, UpgradeSpec, VerifiedArtifact } from '../api/node-control.js';
+import type { AgentId, AgentStatus, AgentState, DeploySpec, UpgradeSpec, VerifiedArtifact } from '@caxton/core';
 import { AlreadyExistsError, NotFoundError } from '../api/errors.js';
 import type { DispatchOwnership } from '../bus/dispatcher.js';
 import { partitionOwner } from '../bus/kafka/index.js';
-import { CaxtonError } from '../errors.js';
+import { CaxtonError } from '@caxton/core';
 import { ClaimStore } from '../placement/claims.js';
 import type { Claim } from '../placement/plan.js';
 import type { DeactivateReason, PlacementController } from '../placement/placement-controller.js';

@@ -8,7 +8,7 @@
  * refused unless the broker is configured for it), and the 5 s lease expires before it, so the
  * agents are already claimed when their partitions arrive. Measured failover: docs/cluster.md.
  */
-import { CaxtonError } from '../errors.js';
+import { CaxtonError } from '@caxton/core';
 
 export interface ClusterOptions {
   /**

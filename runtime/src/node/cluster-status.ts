@@ -3,7 +3,7 @@
  * on (placement's `owners/*` keys), from this node's registry mirror: no extra round trips, a few
  * milliseconds behind the other nodes at most.
  */
-import type { ClusterNodeStatus } from '../api/node-control.js';
+import type { ClusterNodeStatus } from '@caxton/core';
 import { ClaimStore } from '../placement/claims.js';
 import type { EtcdRegistry } from '../registry/etcd/etcd-registry.js';
 

@@ -13,7 +13,7 @@
  * `bus.kafka.unreachable`, each with a hint), and leaves nothing open behind.
  */
 import path from 'node:path';
-import { CaxtonError } from '../errors.js';
+import { CaxtonError } from '@caxton/core';
 import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../bus/kafka/index.js';
 import { EtcdRegistry } from '../registry/etcd/etcd-registry.js';
 import { PlacementController } from '../placement/placement-controller.js';

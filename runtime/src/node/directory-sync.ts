@@ -2,7 +2,7 @@
  * Applies agents' directory effects to the registry and keeps the sandbox's directory snapshot
  * (what `search-services` answers from, synchronously, inside a guest) current with the registry.
  */
-import type { AgentId } from '../acl/message.js';
+import type { AgentId } from '@caxton/core';
 import type { DirectoryEffect } from '../bus/executor.js';
 import type { DfAgentDescription, RegistryStore, ServiceDescription } from '../registry/registry-store.js';
 import type { AgentHost } from './agent-host.js';

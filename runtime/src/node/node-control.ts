@@ -3,11 +3,9 @@
  * the registry and the logs. Validation of wire input happened in the API layer; here requests
  * meet the node's state.
  */
-import type { AclMessage } from '../acl/message.js';
 import type {
-  AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, NodeStatus, SendResult, Sink,
-  TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact,
-} from '../api/node-control.js';
+  AclMessage, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact,
+} from '@caxton/core';
 import { NotFoundError, UnavailableError } from '../api/errors.js';
 import type { DfAgentDescription, DfSearchTemplate, RegistryStore } from '../registry/registry-store.js';
 import type { Bus } from '../bus/bus.js';

@@ -6,8 +6,8 @@ import type { ApiTlsOptions } from '../api/server.js';
 import type { AgentLimitsSpec } from '../registry/registry-store.js';
 import type { FsyncPolicy } from '../bus/embedded/index.js';
 import type { ClusterOptions } from './cluster-options.js';
-import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '../sandbox/limits/limits.js';
-import type { ComponentLimits } from '../sandbox/artifact/component-limits.js';
+import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '@caxton/sandbox';
+import type { ComponentLimits } from '@caxton/sandbox';
 
 export interface StartNodeOptions {
   dataDir: string;

@@ -3,10 +3,10 @@
  * sandbox results ↔ the bus's ExecutionResult. Nothing else: policy lives in the bus and the node.
  */
 import { availableParallelism } from 'node:os';
-import type { AgentId } from '../acl/message.js';
+import type { AgentId } from '@caxton/core';
 import type { AgentLogLine, DirectoryEffect, ExecutionResult, WorkItem } from '../bus/executor.js';
-import type { EngineOptions } from '../sandbox/engine.js';
-import { ShardPool, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '../sandbox/index.js';
+import type { EngineOptions } from '@caxton/sandbox';
+import { ShardPool, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '@caxton/sandbox';
 import type { AgentHost, AgentRunStats, AgentStartSpec } from './agent-host.js';
 
 export interface SandboxHostOptions {

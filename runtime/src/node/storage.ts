@@ -9,7 +9,7 @@ import type { Bus, ProtocolGate } from '../bus/bus.js';
 import type { ConversationGate } from './tracker-persistence.js';
 import type { RegistryStore } from '../registry/registry-store.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import type { ClusterNodeStatus, StorageBackendStatus } from '../api/node-control.js';
+import type { ClusterNodeStatus, StorageBackendStatus } from '@caxton/core';
 import { EmbeddedMessageLog } from '../bus/embedded/index.js';
 import { MemoryMessageLog } from '../bus/memory/memory-message-log.js';
 import { EmbeddedRegistry } from '../registry/embedded/embedded-registry.js';

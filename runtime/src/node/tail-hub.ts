@@ -3,7 +3,7 @@
  * costs nothing per message. Subscribes to the bus only while someone is listening.
  */
 import type { BusEvents } from '../bus/events.js';
-import type { MessageEvent, Sink, TailFilter, Unsubscribe } from '../api/node-control.js';
+import type { MessageEvent, Sink, TailFilter, Unsubscribe } from '@caxton/core';
 import { matchesTailFilter } from '../api/tail-filter.js';
 
 export class TailHub {

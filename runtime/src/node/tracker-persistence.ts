@@ -6,8 +6,8 @@
  * opened in that window are then judged as unknown (not-understood), never silently dropped.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { ConversationTracker, type TrackerOptions } from '../protocols/index.js';
-import type { AclMessage } from '../acl/message.js';
+import { ConversationTracker, type TrackerOptions } from '@caxton/core';
+import type { AclMessage } from '@caxton/core';
 
 type Snapshot = ReturnType<ConversationTracker['snapshot']>;
 

@@ -9,7 +9,7 @@
  * done, so the next owner can only start after this one stopped.
  */
 import { EventEmitter } from 'node:events';
-import type { CaxtonError } from '../errors.js';
+import type { CaxtonError } from '@caxton/core';
 import type { EtcdRegistry } from '../registry/etcd/etcd-registry.js';
 import type { EtcdMembership } from '../registry/etcd/membership.js';
 import type { MirrorChange } from '../registry/etcd/mirror.js';

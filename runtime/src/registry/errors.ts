@@ -3,7 +3,7 @@
  * placement. Codes are stable: the DF ones carry the FIPA failure reason (SC00023 `already-registered`,
  * `not-registered`) so the DF agent can answer a `failure` with the right predicate.
  */
-import { CaxtonError, type ErrorContext } from '../errors.js';
+import { CaxtonError, type ErrorContext } from '@caxton/core';
 
 export type RegistryErrorCode =
   /** FIPA: register of an agent that already has a (live) description. */

@@ -3,15 +3,9 @@
  * the directory of advertised services (FIPA DF, SC00023). Embedded (`registry/embedded/`, durable
  * on local disk) by default; etcd (`registry/etcd/`) in a cluster.
  */
-import type { AgentId } from '../acl/message.js';
-import type { CaxtonError } from '../errors.js';
+import type { AgentId, AgentLimitsSpec, CaxtonError, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 
-export interface AgentLimitsSpec {
-  /** Fuel per handled message (and for init). */
-  fuelPerMessage: number;
-  /** Memory cap in 64 KiB wasm pages. */
-  memoryPages: number;
-}
+export type { AgentLimitsSpec, DfAgentDescription, DfSearchTemplate, ServiceDescription } from '@caxton/core';
 
 /** A deployment: what to run, under which limits. The artifact lives in the artifact store. */
 export interface AgentRecord {
@@ -33,39 +27,6 @@ export interface NodeRecord {
   startedAt: number;
   /** Last heartbeat seen (embedded) or lease state (etcd). */
   lastSeen: number;
-}
-
-/** FIPA DF service-description. */
-export interface ServiceDescription {
-  name: string;
-  type: string;
-  ownership?: string;
-  protocols: string[];
-  ontologies: string[];
-  languages: string[];
-  properties: Record<string, string>;
-}
-
-/** FIPA DF df-agent-description. */
-export interface DfAgentDescription {
-  name: AgentId;
-  services: ServiceDescription[];
-  protocols: string[];
-  ontologies: string[];
-  languages: string[];
-  /** Lease expiry, ms since epoch; absent = until deregistered. */
-  leaseUntil?: number;
-}
-
-/** A DF search template: every given field must match (lists: all listed values present). */
-export interface DfSearchTemplate {
-  agentName?: string;
-  serviceName?: string;
-  serviceType?: string;
-  protocols?: string[];
-  ontologies?: string[];
-  languages?: string[];
-  properties?: Record<string, string>;
 }
 
 /**

@@ -4,7 +4,7 @@
  * Only @opentelemetry/api is used: with no SDK registered every call is a cheap no-op.
  */
 import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
-import { TRACEPARENT_PARAM, TRACESTATE_PARAM, type AclMessage } from '../acl/message.js';
+import { TRACEPARENT_PARAM, TRACESTATE_PARAM, type AclMessage } from '@caxton/core';
 
 const CARRIER_KEYS: Record<string, string> = { traceparent: TRACEPARENT_PARAM, tracestate: TRACESTATE_PARAM };
 

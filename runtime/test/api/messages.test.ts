@@ -3,7 +3,7 @@ import http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { ApiCallError } from '../../src/api/client-errors.js';
-import type { LogEntry, MessageEvent } from '../../src/api/node-control.js';
+import type { LogEntry, MessageEvent } from '@caxton/core';
 import { eventually, startHarness, type Harness } from './support/harness.js';
 import { rawClient, rawUnary, type RawClient } from './support/raw-client.js';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { CaxtonError } from '../../src/errors.js';
+import { CaxtonError } from '@caxton/core';
 import { ApiCallError } from '../../src/api/client-errors.js';
 import { grpcCodeFor } from '../../src/api/grpc-status.js';
 import { MemoryNode } from './support/memory-node.js';

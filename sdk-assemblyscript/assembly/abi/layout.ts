@@ -6,7 +6,7 @@
 // the payload at the payload's alignment. An enum of <= 256 cases is a u8.
 //
 // These numbers are the contract with the host: if the WIT changes, they change, and the round-trip
-// test in runtime/test/build catches a mismatch.
+// test in toolchain/test catches a mismatch.
 
 // string / list<T>
 export const SLICE_SIZE: usize = 8;

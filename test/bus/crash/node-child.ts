@@ -14,7 +14,7 @@
  * node and exits 0. Prints "progress <handled>" on stdout every 1000 handled deliveries.
  */
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { startNode } from '@caxton/runtime/node/node.js';
+import { startNode } from '@caxton/runtime';
 import { agentArtifact } from '../support/artifacts.js';
 
 const [mode, dataDir, records, pairsArg, chainsArg, roundsArg] = process.argv.slice(2);

@@ -6,12 +6,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startNode, type RunningNode } from '@caxton/runtime/node/node.js';
-import type { StartNodeOptions } from '@caxton/runtime/node/options.js';
-import type { BusEvent } from '@caxton/runtime/bus/events.js';
-import type { AclMessage, AgentId } from '@caxton/runtime/acl/message.js';
-import type { SendResult } from '@caxton/runtime/api/node-control.js';
+import { startNode, type RunningNode } from '@caxton/runtime';
+import type { StartNodeOptions, BusEvent } from '@caxton/runtime';
+import type { AclMessage, AgentId } from '@caxton/core';
+
 import { agentArtifact } from './artifacts.js';
+import { type SendResult } from '@caxton/core';
 
 export const PLATFORM = 'caxton';
 export const AMS = `ams@${PLATFORM}`;

@@ -2,7 +2,7 @@
  * A running test cluster: nodes, their journals, deploying probes and waiting until they answer.
  */
 import { readFileSync } from 'node:fs';
-import type { CaxtonClient } from '@caxton/runtime/api/client.js';
+import type { CaxtonClient } from '@caxton/runtime';
 import { Journal, type Observation } from './journal.js';
 import type { NodeProcess } from './node-process.js';
 import { example } from './paths.js';

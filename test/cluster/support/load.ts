@@ -3,8 +3,8 @@
  * to every agent. Each agent's requests go out one after another (so its mailbox order is the send
  * order), many agents at once. A request counts as accepted only when the API said so.
  */
-import type { CaxtonClient } from '@caxton/runtime/api/client.js';
-import { deliveryId } from '@caxton/runtime/bus/ids.js';
+import type { CaxtonClient } from '@caxton/runtime';
+import { deliveryId } from '@caxton/runtime';
 import type { Accepted } from './invariants.js';
 
 export interface LoadOptions {

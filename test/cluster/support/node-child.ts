@@ -13,8 +13,8 @@
  * stop the node cleanly.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { startNode } from '@caxton/runtime/node/node.js';
-import type { StartNodeOptions } from '@caxton/runtime/node/options.js';
+import { startNode } from '@caxton/runtime';
+import type { StartNodeOptions } from '@caxton/runtime';
 
 const [json, journal] = process.argv.slice(2);
 if (!json || !journal) throw new Error("usage: node-child '<options json>' <journal>");

@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CaxtonClient } from '@caxton/runtime/api/client.js';
-import type { ClusterOptions } from '@caxton/runtime/node/cluster-options.js';
+import { CaxtonClient } from '@caxton/runtime';
+import type { ClusterOptions } from '@caxton/runtime';
 import { CAXTON_BIN, NODE_CHILD, ROOT } from './paths.js';
 
 export interface NodeSpec {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CaxtonClient } from '@caxton/runtime/api/client.js';
+import { CaxtonClient } from '@caxton/runtime';
 import { spawnCaxton } from './cli.js';
 import type { Finished, Proc } from './processes.js';
 

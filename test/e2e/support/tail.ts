@@ -2,10 +2,11 @@
  * `caxton tail` as a background process. The stream has no "subscribed" signal, so readiness is
  * proven the way a user would check it: send probes until one shows up in the tail.
  */
-import type { MessageEvent } from '@caxton/runtime/api/node-control.js';
+
 import { spawnCaxton } from './cli.js';
 import type { Finished, Proc } from './processes.js';
 import type { Serve } from './serve.js';
+import { type MessageEvent } from '@caxton/core';
 
 /** `caxton tail --json` prints one MessageEvent per line. */
 export type TailEvent = MessageEvent;

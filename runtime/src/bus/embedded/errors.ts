@@ -2,7 +2,7 @@
  * Errors and warnings of the embedded message log. One class with a stable `code` per situation:
  * callers branch on the code, operators read `describe()` (message, file/offset context, hint).
  */
-import { CaxtonError, type ErrorContext } from '../../errors.js';
+import { CaxtonError, type ErrorContext } from '@caxton/core';
 
 export type EmbeddedLogErrorCode =
   // Refusals and failures (thrown / rejected).

@@ -5,7 +5,7 @@
  * same partition, in order" is exactly the per-receiver order the log contract asks for).
  */
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { decodeAclJson, encodeAclJson } from '../../acl/json-codec.js';
+import { decodeAclJson, encodeAclJson } from '@caxton/core';
 import type { DeadLetter, Delivery } from '../message-log.js';
 
 const H = {

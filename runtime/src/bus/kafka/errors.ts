@@ -1,7 +1,7 @@
 /**
  * Errors of the Kafka message log. Each names the brokers or topic involved and says what to do.
  */
-import { CaxtonError, type ErrorContext } from '../../errors.js';
+import { CaxtonError, type ErrorContext } from '@caxton/core';
 
 const START_HINT = 'start one with `npm run infra:up kafka` or pass --kafka <host:port,...>';
 

@@ -3,7 +3,7 @@
  * ways out are leave() or the registry closing; `validUntil` is unbounded while alive, which makes
  * every ownership check pass, as it should with a single node.
  */
-import type { CaxtonError } from '../../errors.js';
+import type { CaxtonError } from '@caxton/core';
 import type { Membership, NodeRecord } from '../registry-store.js';
 import { RegistryError } from '../errors.js';
 import { Listeners } from '../listeners.js';

@@ -10,7 +10,7 @@
  * must not stretch a lease; `validUntil` converts to epoch ms at the moment it is read.
  */
 import type { Lease } from 'etcd3';
-import type { CaxtonError } from '../../errors.js';
+import type { CaxtonError } from '@caxton/core';
 import type { Membership, NodeAnnouncement, NodeRecord } from '../registry-store.js';
 import { RegistryError } from '../errors.js';
 import { Listeners } from '../listeners.js';

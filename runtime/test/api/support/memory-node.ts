@@ -4,13 +4,10 @@
  * so the tests exercise what the API promises the node will do — and the real node must pass the
  * same scenarios. Nothing here runs wasm; artifacts are stored as given.
  */
-import type { AclMessage } from '../../../src/acl/message.js';
-import { AlreadyExistsError, NotFoundError } from '../../../src/api/errors.js';
 import type {
-  NodeHealth,
-  AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink, TailFilter,
-  Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact,
-} from '../../../src/api/node-control.js';
+  AclMessage, NodeHealth, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact,
+} from '@caxton/core';
+import { AlreadyExistsError, NotFoundError } from '../../../src/api/errors.js';
 import { matchesTailFilter } from '../../../src/api/tail-filter.js';
 import type { DfAgentDescription, DfSearchTemplate } from '../../../src/registry/registry-store.js';
 

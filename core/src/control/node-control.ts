@@ -1,0 +1,202 @@
+/**
+ * What the management API needs from a Caxton node. The gRPC server (server.ts) validates every
+ * request into these typed values before calling in, and turns what comes back (or what is thrown)
+ * into wire messages and status codes; a node implements this interface and never sees protobuf.
+ *
+ * Errors: methods reject (or end a sink) with a `CaxtonError`. The API maps its code to a gRPC
+ * status (see grpc-status.ts): codes ending in `not-found` / `not-registered` / `unknown-receiver`
+ * → NOT_FOUND, `already-exists` / `already-registered` → ALREADY_EXISTS, `invalid` / `malformed`
+ * → INVALID_ARGUMENT, `full` / `too-large` / `exhausted` → RESOURCE_EXHAUSTED, `unavailable` /
+ * `not-open` / `shutting-down` → UNAVAILABLE, `conflict` / `busy` / `not-running` →
+ * FAILED_PRECONDITION; the ready-made classes in ./errors.ts carry those codes. Anything else is
+ * INTERNAL. Message, context and hint reach the operator, so they must not contain secrets.
+ */
+import type { AclMessage, Performative } from '../acl/message.js';
+import type { DfAgentDescription, DfSearchTemplate } from './directory.js';
+import type { AgentLimitsSpec } from './limits.js';
+
+/** Lifecycle of a deployed agent as operators see it. */
+export type AgentState = 'starting' | 'running' | 'upgrading' | 'restarting' | 'stopping' | 'stopped' | 'failed';
+
+export const AGENT_STATES: readonly AgentState[] = [
+  'starting', 'running', 'upgrading', 'restarting', 'stopping', 'stopped', 'failed',
+];
+
+/** A new deployment. Absent limits mean "the node's defaults". */
+export interface DeploySpec {
+  name: string;
+  limits: Partial<AgentLimitsSpec>;
+  config: Record<string, string>;
+}
+
+/** An upgrade. Absent limits/config mean "keep the current ones". */
+export interface UpgradeSpec {
+  name: string;
+  limits: Partial<AgentLimitsSpec>;
+  config?: Record<string, string>;
+}
+
+/** Component bytes whose size and sha256 the API has already checked against the client's header. */
+export interface VerifiedArtifact {
+  bytes: Uint8Array;
+  /** sha256 of `bytes`, lowercase hex. */
+  sha256: string;
+}
+
+export interface AgentFailure {
+  message: string;
+  /** Caxton error code, e.g. `sandbox.out-of-fuel`. */
+  code?: string;
+  at: number;
+}
+
+/** Everything an operator can see about one agent. */
+export interface AgentStatus {
+  name: string;
+  state: AgentState;
+  /** The cluster node running the agent. */
+  nodeId: string;
+  /** Deployment version, bumped by every upgrade. */
+  version: number;
+  artifactDigest: string;
+  artifactSize: number;
+  limits: AgentLimitsSpec;
+  config: Record<string, string>;
+  restarts: number;
+  /** Fuel consumed since deployment. */
+  fuelUsed: number;
+  /** Current linear memory size, 64 KiB pages. */
+  memoryPages: number;
+  /** Deliveries accepted for the agent and not yet completed. */
+  mailboxDepth: number;
+  messagesHandled: number;
+  lastError?: AgentFailure;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface UpgradeResult {
+  agent: AgentStatus;
+  previousVersion: number;
+}
+
+export interface SendResult {
+  messageId: string;
+  /** Receivers (local names) the bus accepted the message for. */
+  accepted: string[];
+  /** Receivers refused, and why (unknown, mailbox full…). */
+  refused: { receiver: string; reason: string }[];
+}
+
+/** Tail filter; every given field must match. See tail-filter.ts for the exact rule. */
+export interface TailFilter {
+  /** Sent by, or addressed to, this agent (local name or full `name@platform`). */
+  agent?: string;
+  conversationId?: string;
+  /** Any of these; absent or empty = all. */
+  performatives?: Performative[];
+}
+
+/** A message the bus accepted. */
+export interface MessageEvent {
+  messageId: string;
+  acceptedAt: number;
+  message: AclMessage;
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
+
+export interface LogQuery {
+  agent: string;
+  /** Stored lines at or after this time (ms since epoch); absent = from the oldest stored line. */
+  since?: number;
+  /** At most this many stored lines (the newest); absent = the node's default. */
+  limit?: number;
+  /** After the stored lines, keep sending new ones until unsubscribed. */
+  follow: boolean;
+}
+
+export interface LogEntry {
+  agent: string;
+  at: number;
+  level: LogLevel;
+  message: string;
+  nodeId: string;
+}
+
+/**
+ * Where a subscription pushes values. `end()` finishes the stream: without an error when a
+ * non-following query has sent everything, with one to fail it (e.g. the node shuts down).
+ * The node must not call `next` after `end`, nor after the unsubscribe function ran.
+ */
+export interface Sink<T> {
+  next(value: T): void;
+  end(error?: Error): void;
+}
+
+/** Stops a subscription; idempotent. After it returns the node calls the sink no more. */
+export type Unsubscribe = () => void;
+
+export interface ClusterNodeStatus {
+  id: string;
+  address: string;
+  startedAt: number;
+  lastSeen: number;
+  /** Names of the agents the node runs. */
+  agents: string[];
+  /** True for the node answering. */
+  self: boolean;
+}
+
+export interface StorageBackendStatus {
+  /** What it stores: `bus`, `registry`, `artifacts`… */
+  role: string;
+  /** Implementation: `embedded`, `kafka`, `etcd`… */
+  kind: string;
+  /** A directory, broker list or endpoint list. */
+  location: string;
+}
+
+export interface NodeStatus {
+  nodeId: string;
+  version: string;
+  startedAt: number;
+  agentsTotal: number;
+  agentsRunning: number;
+  nodes: ClusterNodeStatus[];
+  storage: StorageBackendStatus[];
+}
+
+export interface NodeControl {
+  /** Deploy a new agent; rejects with an `already-exists` code if the name is taken. */
+  deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus>;
+  /**
+   * Replace an agent's component: drain, swap, resume. No accepted message may be lost; messages
+   * arriving meanwhile wait in the mailbox. Rejects with a `not-found` code for unknown agents.
+   */
+  upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<UpgradeResult>;
+  /** Stop and undeploy; graceful lets the message in hand finish, force terminates at once. */
+  stop(name: string, options: { force: boolean }): Promise<AgentStatus>;
+  listAgents(): Promise<AgentStatus[]>;
+  /** Undefined when no such agent is deployed (the API answers NOT_FOUND). */
+  getAgent(name: string): Promise<AgentStatus | undefined>;
+  /** Put a message from the operator on the bus; resolves once accepted (durable). */
+  send(message: AclMessage): Promise<SendResult>;
+  /** Push messages the bus accepts from now on that match `filter`, until unsubscribed. */
+  tail(filter: TailFilter, sink: Sink<MessageEvent>): Unsubscribe;
+  /**
+   * Push stored log lines matching the query, then (with `follow`) new ones. Ends the sink when
+   * done without `follow`. Unknown agent: `sink.end(<not-found error>)`.
+   */
+  logs(query: LogQuery, sink: Sink<LogEntry>): Unsubscribe;
+  searchDirectory(template: DfSearchTemplate, limit: number): Promise<DfAgentDescription[]>;
+  status(): Promise<NodeStatus>;
+  /**
+   * Whether the node can take work: false (with the reason) once its message log has stopped for
+   * good. The API reports it on grpc.health.v1 (NOT_SERVING) and the node refuses new work.
+   */
+  health(): NodeHealth;
+}
+
+export type NodeHealth = { serving: true } | { serving: false; reason: string };

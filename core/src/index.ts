@@ -1,0 +1,14 @@
+/**
+ * @caxton/core: what every other package shares and nothing else. The FIPA ACL model, its
+ * validation and codecs; the FIPA interaction protocol machines and their tracker (pure, no I/O);
+ * typed errors; and the control model — what a node offers its operators (NodeControl and its
+ * types), which the API serves and the CLI speaks. One definition of each shared type lives here.
+ */
+export * from './errors.js';
+export * from './acl/index.js';
+export { excerpt } from './acl/excerpt.js';
+export { utf8ByteLength } from './acl/lexical.js';
+export * from './protocols/index.js';
+export * from './control/node-control.js';
+export type * from './control/directory.js';
+export type * from './control/limits.js';

@@ -1,0 +1,365 @@
+/**
+ * Lifting and lowering the world's values to and from one guest's linear memory, following the
+ * canonical ABI (CanonicalABI.md) for the layouts in abi.ts and the component's declared string
+ * encoding (utf8, or utf16 — AssemblyScript's native strings). Every pointer the guest hands over is
+ * bounds- and alignment-checked, every discriminant range-checked; a violation throws AbiViolation
+ * (reported as `crashed: malformed-result`). Memory can grow during any realloc call, so views are
+ * re-taken whenever the buffer changed.
+ *
+ * Lifting is bounded: while `lift` holds a budget, every string and list is counted against it
+ * before it is decoded or allocated (lift-budget.ts), so aliased strings cannot amplify.
+ */
+import '../webassembly-types.js';
+import { AbiViolation } from '../errors.js';
+import type { LiftBudget } from '../host/lift-budget.js';
+import type { WitAclMessage, WitAgentId, WitInitContext, WitServiceDescription } from '../host/wit-values.js';
+import { AGENT_ID, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, OPT_STRING, OPT_U64, PAIR, PERFORMATIVE_CASES, RESULT } from './abi.js';
+import type { Performative } from '@caxton/core';
+
+export type Realloc = (oldPtr: number, oldSize: number, align: number, newSize: number) => number;
+
+const PERFORMATIVE_INDEX = new Map<string, number>(PERFORMATIVE_CASES.map((p, i) => [p, i]));
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+/** For a prefix cut at a byte count: its last character may be cut in half (shown as U+FFFD). */
+const lenientUtf8Decoder = new TextDecoder('utf-8');
+const utf16Decoder = new TextDecoder('utf-16le');
+const utf8Encoder = new TextEncoder();
+/** Typed-array fast paths assume a little-endian host, like wasm memory (big-endian hosts use DataView). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export class GuestMemory {
+  private buffer: ArrayBuffer;
+  private dv: DataView;
+  private u8: Uint8Array;
+  private u16: Uint16Array;
+  /** Set once the instance exists (the exports are needed to allocate). */
+  realloc: Realloc | null = null;
+  /** The budget lifting is counted against, or null (lowering, tests). Set by `lifting`. */
+  private lift: LiftBudget | null = null;
+
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    readonly encoding: 'utf8' | 'utf16',
+  ) {
+    this.buffer = memory.buffer;
+    this.dv = new DataView(this.buffer);
+    this.u8 = new Uint8Array(this.buffer);
+    this.u16 = new Uint16Array(this.buffer);
+  }
+
+  /**
+   * Re-takes the views if the guest grew its memory. Memory only changes while guest code runs, so
+   * this is called whenever control comes back from the guest: at the start of every host import,
+   * after every realloc, after every export call.
+   */
+  sync(): void {
+    // Growing a wasm memory detaches its old ArrayBuffer (byteLength 0): a cheap test that avoids
+    // the Memory.buffer getter on every call.
+    if (this.buffer.byteLength !== 0) return;
+    const buffer = this.memory.buffer;
+    if (this.buffer !== buffer) {
+      this.buffer = buffer;
+      this.dv = new DataView(buffer);
+      this.u8 = new Uint8Array(buffer);
+      this.u16 = new Uint16Array(buffer);
+    }
+  }
+
+  /** Checks `[ptr, ptr+size)` is inside memory and `ptr` is aligned. */
+  check(ptr: number, size: number, align: number, what: string): void {
+    if (ptr % align !== 0) throw new AbiViolation(`${what}: pointer ${ptr} is not ${align}-aligned`);
+    if (ptr < 0 || size < 0 || ptr + size > this.buffer.byteLength) {
+      throw new AbiViolation(`${what}: [${ptr}, ${ptr + size}) is outside the agent's memory of ${this.buffer.byteLength} bytes`);
+    }
+  }
+
+  private alloc(size: number, align: number, what: string): number {
+    if (size === 0) return 0;
+    if (!this.realloc) throw new AbiViolation(`${what}: the agent called the host before it was instantiated`);
+    const ptr = this.realloc(0, 0, align, size) >>> 0;
+    this.sync();
+    this.check(ptr, size, align, `${what} (cabi_realloc result)`);
+    return ptr;
+  }
+
+  // ---------- lifting (guest → host) ----------
+
+  /** Runs `fn` with every string and list it lifts counted against `budget`. */
+  lifting<T>(budget: LiftBudget, fn: () => T): T {
+    this.lift = budget;
+    try {
+      return fn();
+    } finally {
+      this.lift = null;
+    }
+  }
+
+  /**
+   * At most the first `max` code units of a string: the rest is never read (log messages longer
+   * than a log line are cut before they are lifted).
+   */
+  stringPrefix(ptr: number, len: number, max: number, what: string): string {
+    len >>>= 0;
+    if (len <= max) return this.string(ptr, len, what);
+    if (this.encoding === 'utf16') return this.string(ptr, max, what);
+    ptr >>>= 0;
+    this.check(ptr, max, 1, what);
+    return lenientUtf8Decoder.decode(this.u8.subarray(ptr, ptr + max));
+  }
+
+  u8At(ptr: number): number {
+    return this.dv.getUint8(ptr);
+  }
+
+  u32At(ptr: number): number {
+    return this.dv.getUint32(ptr, true);
+  }
+
+  string(ptr: number, len: number, what: string): string {
+    ptr >>>= 0;
+    len >>>= 0;
+    if (len === 0) return '';
+    this.lift?.string(len);
+    if (this.encoding === 'utf16') {
+      this.check(ptr, len * 2, 2, what);
+      if (len <= 24 && LITTLE_ENDIAN) {
+        const u16 = this.u16;
+        const base = ptr >>> 1;
+        let s = '';
+        for (let i = 0; i < len; i++) s += String.fromCharCode(u16[base + i]!);
+        return s;
+      }
+      return utf16Decoder.decode(this.u8.subarray(ptr, ptr + len * 2));
+    }
+    this.check(ptr, len, 1, what);
+    try {
+      return utf8Decoder.decode(this.u8.subarray(ptr, ptr + len));
+    } catch {
+      throw new AbiViolation(`${what}: invalid UTF-8`);
+    }
+  }
+
+  private stringAt(at: number, what: string): string {
+    return this.string(this.dv.getUint32(at, true), this.dv.getUint32(at + 4, true), what);
+  }
+
+  private disc(at: number, cases: number, what: string): number {
+    const d = this.dv.getUint8(at);
+    if (d >= cases) throw new AbiViolation(`${what}: discriminant ${d} out of range`);
+    return d;
+  }
+
+  private optString(at: number, what: string): string | undefined {
+    return this.disc(at, 2, what) === 0 ? undefined : this.stringAt(at + OPT_STRING.payload, what);
+  }
+
+  list<T>(at: number, elemSize: number, align: number, what: string, item: (p: number) => T): T[] {
+    const ptr = this.dv.getUint32(at, true);
+    const len = this.dv.getUint32(at + 4, true);
+    if (len === 0) return [];
+    this.lift?.list(len);
+    this.check(ptr, len * elemSize, align, what);
+    const out: T[] = new Array(len);
+    for (let i = 0; i < len; i++) out[i] = item(ptr + i * elemSize);
+    return out;
+  }
+
+  stringList(at: number, what: string): string[] {
+    return this.list(at, 8, 4, what, (p) => this.stringAt(p, what));
+  }
+
+  pairList(at: number, what: string): [string, string][] {
+    return this.list(at, PAIR.size, PAIR.align, what, (p) => [this.stringAt(p, what), this.stringAt(p + PAIR.second, what)]);
+  }
+
+  agentId(at: number, what: string): WitAgentId {
+    return { name: this.stringAt(at + AGENT_ID.name, what), addresses: this.stringList(at + AGENT_ID.addresses, what) };
+  }
+
+  message(ptr: number): WitAclMessage {
+    ptr >>>= 0;
+    this.check(ptr, MSG.size, MSG.align, 'acl-message');
+    const p = this.disc(ptr + MSG.performative, PERFORMATIVE_CASES.length, 'performative');
+    const m: WitAclMessage = {
+      performative: PERFORMATIVE_CASES[p] as Performative,
+      sender: this.disc(ptr + MSG.sender, 2, 'sender') === 0 ? undefined : this.agentId(ptr + MSG.sender + OPT_AGENT_ID.payload, 'sender'),
+      receivers: this.list(ptr + MSG.receivers, AGENT_ID.size, AGENT_ID.align, 'receivers', (q) => this.agentId(q, 'receivers')),
+      replyTo: this.list(ptr + MSG.replyTo, AGENT_ID.size, AGENT_ID.align, 'reply-to', (q) => this.agentId(q, 'reply-to')),
+      userParams: this.pairList(ptr + MSG.userParams, 'user-params'),
+    };
+    for (const [field, offset] of MSG_OPTIONAL_STRINGS) m[field] = this.optString(ptr + offset, field);
+    m.replyBy = this.disc(ptr + MSG.replyBy, 2, 'reply-by') === 0 ? undefined : this.dv.getBigUint64(ptr + MSG.replyBy + OPT_U64.payload, true);
+    return m;
+  }
+
+  /** service-description from its 12 flat values (six slices). */
+  serviceFlat(flat: number[]): WitServiceDescription {
+    const slice = (i: number) => [flat[i * 2]! >>> 0, flat[i * 2 + 1]! >>> 0] as const;
+    const strings = (i: number, what: string): string[] => {
+      const [ptr, len] = slice(i);
+      if (len === 0) return [];
+      this.lift?.list(len);
+      this.check(ptr, len * 8, 4, what);
+      return Array.from({ length: len }, (_, k) => this.stringAt(ptr + k * 8, what));
+    };
+    const [pPtr, pLen] = slice(5);
+    let properties: [string, string][] = [];
+    if (pLen > 0) {
+      this.lift?.list(pLen);
+      this.check(pPtr, pLen * PAIR.size, PAIR.align, 'properties');
+      properties = Array.from({ length: pLen }, (_, k) => {
+        const q = pPtr + k * PAIR.size;
+        return [this.stringAt(q, 'properties'), this.stringAt(q + PAIR.second, 'properties')] as [string, string];
+      });
+    }
+    return {
+      name: this.string(slice(0)[0], slice(0)[1], 'service name'),
+      type: this.string(slice(1)[0], slice(1)[1], 'service type'),
+      protocols: strings(2, 'protocols'),
+      ontologies: strings(3, 'ontologies'),
+      languages: strings(4, 'languages'),
+      properties,
+    };
+  }
+
+  /**
+   * A `result<_, string>` the guest left at `ptr`: null for ok, else the error — refused, before
+   * it is decoded, when longer than `maxUnits` code units.
+   */
+  result(ptr: number, what: string, maxUnits: number): string | null {
+    this.sync();
+    ptr >>>= 0;
+    this.check(ptr, RESULT.size, RESULT.align, what);
+    if (this.disc(ptr, 2, what) === 0) return null;
+    const len = this.dv.getUint32(ptr + RESULT.payload + 4, true);
+    if (len > maxUnits) throw new AbiViolation(`${what}: the error string has ${len} code units, more than ${maxUnits}`);
+    return this.stringAt(ptr + RESULT.payload, what);
+  }
+
+  // ---------- lowering (host → guest) ----------
+
+  /** Allocates and writes a string; returns [ptr, length in code units/bytes]. */
+  lowerString(s: string, what: string): [number, number] {
+    if (s.length === 0) return [0, 0];
+    if (this.encoding === 'utf16') {
+      const ptr = this.alloc(s.length * 2, 2, what);
+      if (LITTLE_ENDIAN) {
+        const u16 = this.u16;
+        const base = ptr >>> 1;
+        for (let i = 0; i < s.length; i++) u16[base + i] = s.charCodeAt(i);
+      } else {
+        for (let i = 0; i < s.length; i++) this.dv.setUint16(ptr + i * 2, s.charCodeAt(i), true);
+      }
+      return [ptr, s.length];
+    }
+    const bytes = Buffer.byteLength(s, 'utf8');
+    const ptr = this.alloc(bytes, 1, what);
+    utf8Encoder.encodeInto(s, this.u8.subarray(ptr, ptr + bytes));
+    return [ptr, bytes];
+  }
+
+  private storeString(at: number, s: string, what: string): void {
+    const [ptr, len] = this.lowerString(s, what);
+    this.dv.setUint32(at, ptr, true);
+    this.dv.setUint32(at + 4, len, true);
+  }
+
+  private storeList<T>(at: number, items: readonly T[], elemSize: number, align: number, what: string, store: (p: number, item: T) => void): void {
+    const ptr = this.alloc(items.length * elemSize, align, what);
+    for (let i = 0; i < items.length; i++) store(ptr + i * elemSize, items[i]!);
+    this.dv.setUint32(at, ptr, true);
+    this.dv.setUint32(at + 4, items.length, true);
+  }
+
+  private storeAgentId(at: number, id: WitAgentId, what: string): void {
+    this.storeString(at + AGENT_ID.name, id.name, what);
+    this.storeList(at + AGENT_ID.addresses, id.addresses, 8, 4, what, (p, a) => this.storeString(p, a, what));
+  }
+
+  private storePairs(at: number, pairs: readonly [string, string][], what: string): void {
+    this.storeList(at, pairs, PAIR.size, PAIR.align, what, (p, [k, v]) => {
+      this.storeString(p, k, what);
+      this.storeString(p + PAIR.second, v, what);
+    });
+  }
+
+  /** Allocates an acl-message record and writes `m` into it; returns its address. */
+  lowerMessage(m: WitAclMessage): number {
+    const ptr = this.alloc(MSG.size, MSG.align, 'acl-message');
+    const p = PERFORMATIVE_INDEX.get(m.performative);
+    if (p === undefined) throw new TypeError(`unknown performative ${m.performative}`);
+    this.dv.setUint8(ptr + MSG.performative, p);
+    if (m.sender) {
+      this.dv.setUint8(ptr + MSG.sender, 1);
+      this.storeAgentId(ptr + MSG.sender + OPT_AGENT_ID.payload, m.sender, 'sender');
+    } else {
+      this.dv.setUint8(ptr + MSG.sender, 0);
+    }
+    this.storeList(ptr + MSG.receivers, m.receivers, AGENT_ID.size, AGENT_ID.align, 'receivers', (q, id) => this.storeAgentId(q, id, 'receivers'));
+    this.storeList(ptr + MSG.replyTo, m.replyTo, AGENT_ID.size, AGENT_ID.align, 'reply-to', (q, id) => this.storeAgentId(q, id, 'reply-to'));
+    for (const [field, offset] of MSG_OPTIONAL_STRINGS) {
+      const v = m[field];
+      if (v === undefined || v === null) this.dv.setUint8(ptr + offset, 0);
+      else {
+        this.dv.setUint8(ptr + offset, 1);
+        this.storeString(ptr + offset + OPT_STRING.payload, v, field);
+      }
+    }
+    if (m.replyBy === undefined || m.replyBy === null) this.dv.setUint8(ptr + MSG.replyBy, 0);
+    else {
+      this.dv.setUint8(ptr + MSG.replyBy, 1);
+      this.dv.setBigUint64(ptr + MSG.replyBy + OPT_U64.payload, m.replyBy, true);
+    }
+    this.storePairs(ptr + MSG.userParams, m.userParams, 'user-params');
+    return ptr;
+  }
+
+  /** init-context flattened to its 6 core values. */
+  lowerInitContext(ctx: WitInitContext): number[] {
+    const [namePtr, nameLen] = this.lowerString(ctx.self.name, 'self');
+    const addrPtr = this.alloc(ctx.self.addresses.length * 8, 4, 'addresses');
+    ctx.self.addresses.forEach((a, i) => this.storeString(addrPtr + i * 8, a, 'addresses'));
+    const cfgPtr = this.alloc(ctx.config.length * PAIR.size, PAIR.align, 'config');
+    ctx.config.forEach(([k, v], i) => {
+      this.storeString(cfgPtr + i * PAIR.size, k, 'config');
+      this.storeString(cfgPtr + i * PAIR.size + PAIR.second, v, 'config');
+    });
+    return [namePtr, nameLen, addrPtr, ctx.self.addresses.length, cfgPtr, ctx.config.length];
+  }
+
+  /** Writes `result<_, string>` at a guest-provided return pointer. */
+  storeResult(ret: number, error: string | null): void {
+    ret >>>= 0;
+    this.check(ret, RESULT.size, RESULT.align, 'return area');
+    if (error === null) {
+      this.dv.setUint8(ret, 0);
+      return;
+    }
+    this.dv.setUint8(ret, 1);
+    const [ptr, len] = this.lowerString(error, 'error');
+    this.check(ret, RESULT.size, RESULT.align, 'return area');
+    this.dv.setUint32(ret + RESULT.payload, ptr, true);
+    this.dv.setUint32(ret + RESULT.payload + 4, len, true);
+  }
+
+  /** Writes a string's (ptr, len) at a guest-provided return pointer. */
+  storeStringResult(ret: number, s: string): void {
+    ret >>>= 0;
+    this.check(ret, 8, 4, 'return area');
+    const [ptr, len] = this.lowerString(s, 'string result');
+    this.check(ret, 8, 4, 'return area');
+    this.dv.setUint32(ret, ptr, true);
+    this.dv.setUint32(ret + 4, len, true);
+  }
+
+  /** Writes list<agent-id> as (ptr, len) at a guest-provided return pointer. */
+  storeAgentIdsResult(ret: number, ids: readonly WitAgentId[]): void {
+    ret >>>= 0;
+    this.check(ret, 8, 4, 'return area');
+    const ptr = this.alloc(ids.length * AGENT_ID.size, AGENT_ID.align, 'agent-id list');
+    ids.forEach((id, i) => this.storeAgentId(ptr + i * AGENT_ID.size, id, 'agent-id list'));
+    this.check(ret, 8, 4, 'return area');
+    this.dv.setUint32(ret, ptr, true);
+    this.dv.setUint32(ret + 4, ids.length, true);
+  }
+}

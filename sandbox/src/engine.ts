@@ -1,0 +1,216 @@
+/**
+ * The Engine turns artifact bytes into prepared, compiled artifacts and caches them: on disk by
+ * (sha256 of the bytes, cache key) so the expensive steps — decode, contract check, jco transpile,
+ * instrumentation — happen once per artifact ever, and in memory by digest so compilation happens
+ * once per process. Instances are made from the returned Artifact (see instance.ts).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import './webassembly-types.js';
+import type { Artifact, ArtifactManifest, GlueInstantiate, ModuleManifest } from './artifact/artifact.js';
+import { ArtifactCache } from './artifact/cache.js';
+import { defaultContractWitPath } from './artifact/contract.js';
+import { INSTRUMENTATION_VERSION } from './artifact/versions.js';
+import { DEFAULT_PREPARE_LIMITS, PrepareQueue, prepareInWorker, type PrepareLimits } from './artifact/prepare-worker.js';
+import { SandboxError, artifactError } from './errors.js';
+import { DEFAULT_COMPONENT_LIMITS, type ComponentLimits } from './artifact/component-limits.js';
+
+export interface EngineOptions {
+  /** Where prepared artifacts are cached. Default: `.caxton/cache/sandbox` under the working directory. */
+  cacheDir?: string;
+  /** Largest table any guest module may declare, in elements. Default 100,000. */
+  tableCap?: number;
+  /** WIT source of the contract. Default: wit/agent.wit of this repository. */
+  contractWit?: string;
+  /** `auto` (default): the direct path when it applies. `jco`: always jco's glue (for comparisons). */
+  binding?: 'auto' | 'jco';
+  /** Wall-clock budget of preparing one component (in a worker). Default 120 s. */
+  prepareDeadlineMs?: number;
+  /** Cap on the preparing worker's JS heap, MiB. Default 1024. */
+  prepareMaxHeapMb?: number;
+  /** Preparations running at once; the rest wait their turn. Default 1. */
+  prepareConcurrency?: number;
+  /** Largest component accepted at all, bytes (checked before anything is read). Default 64 MiB. */
+  maxComponentBytes?: number;
+  /** Caps on what a component defines (modules, instances, types, functions); defaults in component-limits.ts. */
+  componentLimits?: Partial<ComponentLimits>;
+}
+
+export const DEFAULT_MAX_COMPONENT_BYTES = 64 * 1024 * 1024;
+
+export const DEFAULT_TABLE_CAP = 100_000;
+
+let flagsSet = false;
+/** QuickJS-based components use extended-const, which Node 20 gates behind a flag. */
+function enableWasmFeatures(): void {
+  if (flagsSet) return;
+  setFlagsFromString('--experimental-wasm-extended-const');
+  flagsSet = true;
+}
+
+function jcoVersion(): string {
+  try {
+    const pkg = new URL('../../../node_modules/@bytecodealliance/jco/package.json', import.meta.url);
+    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function sha256(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export class Engine {
+  readonly cacheDir: string;
+  readonly tableCap: number;
+  readonly witSource: string;
+  readonly binding: 'auto' | 'jco';
+  readonly cacheKey: string;
+  private readonly cache: ArtifactCache;
+  private readonly loaded = new Map<string, Promise<Artifact>>();
+  private readonly prepareLimits: PrepareLimits;
+  private readonly maxComponentBytes: number;
+  private readonly prepares: PrepareQueue;
+  private readonly componentLimits: Readonly<ComponentLimits>;
+
+  constructor(opts: EngineOptions = {}) {
+    enableWasmFeatures();
+    this.cacheDir = resolve(opts.cacheDir ?? join(process.cwd(), '.caxton', 'cache', 'sandbox'));
+    this.tableCap = opts.tableCap ?? DEFAULT_TABLE_CAP;
+    this.witSource = opts.contractWit ?? readFileSync(defaultContractWitPath(), 'utf8');
+    this.binding = opts.binding ?? 'auto';
+    this.cacheKey = sha256(
+      JSON.stringify({
+        instrumentation: INSTRUMENTATION_VERSION,
+        tableCap: this.tableCap,
+        jco: jcoVersion(),
+        wit: sha256(this.witSource),
+        ...(this.binding === 'jco' ? { binding: 'jco' } : {}),
+      }),
+    ).slice(0, 16);
+    this.cache = new ArtifactCache(this.cacheDir);
+    this.prepareLimits = {
+      deadlineMs: opts.prepareDeadlineMs ?? DEFAULT_PREPARE_LIMITS.deadlineMs,
+      maxHeapMb: opts.prepareMaxHeapMb ?? DEFAULT_PREPARE_LIMITS.maxHeapMb,
+    };
+    this.prepares = new PrepareQueue(opts.prepareConcurrency ?? 1);
+    this.maxComponentBytes = opts.maxComponentBytes ?? DEFAULT_MAX_COMPONENT_BYTES;
+    this.componentLimits = Object.freeze({ ...DEFAULT_COMPONENT_LIMITS, ...opts.componentLimits });
+  }
+
+  static digest(bytes: Uint8Array): string {
+    return sha256(bytes);
+  }
+
+  /**
+   * Validates and prepares a component (or finds it prepared), compiles it and returns it. Refuses
+   * garbage, core modules, components of another world and components it cannot meter with an
+   * ArtifactError saying what is wrong and what to do.
+   */
+  loadArtifact(bytes: Uint8Array): Promise<Artifact> {
+    if (bytes.length > this.maxComponentBytes) {
+      return Promise.reject(artifactError('too-large', `the component is ${bytes.length} bytes; this node accepts at most ${this.maxComponentBytes}`,
+        { bytes: bytes.length, maxComponentBytes: this.maxComponentBytes },
+        'Make the agent smaller, or raise the engine\'s maxComponentBytes (caxton serve --max-artifact-mib).'));
+    }
+    const digest = Engine.digest(bytes);
+    let p = this.loaded.get(digest);
+    if (!p) {
+      p = this.load(digest, bytes);
+      this.loaded.set(digest, p);
+      p.catch(() => this.loaded.delete(digest));
+    }
+    return p;
+  }
+
+  /** An artifact prepared earlier (by this or another process sharing the cache directory). */
+  loadCached(digest: string): Promise<Artifact> {
+    let p = this.loaded.get(digest);
+    if (!p) {
+      p = this.load(digest, null);
+      this.loaded.set(digest, p);
+      p.catch(() => this.loaded.delete(digest));
+    }
+    return p;
+  }
+
+  /** Drops the compiled artifact from memory (the disk entry stays). */
+  forget(digest: string): void {
+    this.loaded.delete(digest);
+  }
+
+  private async load(digest: string, bytes: Uint8Array | null): Promise<Artifact> {
+    let entry = await this.cache.read(digest, this.cacheKey);
+    if (!entry) {
+      if (!bytes) {
+        throw artifactError('not-cached', `no prepared artifact with digest ${digest} in ${this.cacheDir}`, { digest },
+          'Load the artifact bytes with Engine.loadArtifact first (the pool does this on deploy).');
+      }
+      // Off the main thread, bounded in time and memory, one at a time (prepare-worker.ts).
+      const prepared = await this.prepares.run(() => prepareInWorker(bytes, digest, {
+        witSource: this.witSource,
+        tableCap: this.tableCap,
+        cacheKey: this.cacheKey,
+        binding: this.binding,
+        componentLimits: this.componentLimits,
+      }, this.prepareLimits));
+      const dir = await this.cache.write(prepared.manifest, prepared.modules, prepared.glue);
+      entry = { dir, manifest: prepared.manifest, modules: prepared.modules };
+    }
+    return this.compile(entry.dir, entry.manifest, entry.modules);
+  }
+
+  private async compile(dir: string, manifest: ArtifactManifest, bytes: Uint8Array[]): Promise<Artifact> {
+    let modules: WebAssembly.Module[];
+    try {
+      modules = await Promise.all(bytes.map((b) => WebAssembly.compile(b)));
+    } catch (err) {
+      throw new SandboxError('sandbox.artifact.compile-failed', `the instrumented artifact does not compile: ${(err as Error).message}`, {
+        context: { digest: manifest.digest },
+        hint: 'This is a Caxton instrumentation bug or a wasm feature this Node.js lacks; report it with the artifact.',
+        cause: err,
+      });
+    }
+    return this.assemble(dir, manifest, modules);
+  }
+
+  /**
+   * Adopts an artifact compiled elsewhere in this process (a shard receives the pool's compiled
+   * modules over postMessage, so code is compiled once per process, not once per worker).
+   */
+  adopt(manifest: ArtifactManifest, modules: WebAssembly.Module[]): Promise<Artifact> {
+    let p = this.loaded.get(manifest.digest);
+    if (!p) {
+      if (manifest.cacheKey !== this.cacheKey) {
+        return Promise.reject(new SandboxError('sandbox.artifact.cache-key-mismatch', 'the artifact was prepared with other engine settings', {
+          context: { digest: manifest.digest, expected: this.cacheKey, got: manifest.cacheKey },
+          hint: 'Give the pool and its shards the same engine options.',
+        }));
+      }
+      p = this.assemble(this.cache.entryDir(manifest.digest, manifest.cacheKey), manifest, modules);
+      this.loaded.set(manifest.digest, p);
+      p.catch(() => this.loaded.delete(manifest.digest));
+    }
+    return p;
+  }
+
+  private async assemble(dir: string, manifest: ArtifactManifest, modules: WebAssembly.Module[]): Promise<Artifact> {
+    const plans = new Map<WebAssembly.Module, ModuleManifest>();
+    modules.forEach((m, i) => plans.set(m, manifest.modules[i]!));
+    let glue: GlueInstantiate | null = null;
+    if (manifest.glueFile) {
+      const mod = (await import(pathToFileURL(join(dir, manifest.glueFile)).href)) as { instantiate?: GlueInstantiate };
+      if (typeof mod.instantiate !== 'function') {
+        throw new SandboxError('sandbox.artifact.glue-invalid', 'the cached jco glue has no instantiate()', { context: { digest: manifest.digest, dir } });
+      }
+      glue = mod.instantiate;
+    }
+    // One budget per agent across all its memories (instance.ts): what they start with, added up.
+    const minMemoryPages = manifest.modules.reduce((sum, m) => sum + m.memories.reduce((s, x) => s + x.initialPages, 0), 0);
+    return { digest: manifest.digest, manifest, modules, plans, glue, minMemoryPages };
+  }
+}

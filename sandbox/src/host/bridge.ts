@@ -1,0 +1,381 @@
+/**
+ * The host side of the world for one agent: the `caxton:agent/host` functions, operating on world
+ * values (wit-values.ts) so both binding paths share them. Effects (sends, timers, directory
+ * changes, logs) are collected per call and handed back with the result — never applied here.
+ * `now`, `new-id` and `search-services` answer synchronously; search reads the directory snapshot
+ * the host pushed. Every call pays host-call fuel for the data it moves.
+ *
+ * Bounds, in the order they apply (docs/sandbox.md, decision 0460):
+ * - lifting: the binding counts what it lifts against `liftCaps` (lift-budget.ts) before the host
+ *   allocates, and pays its fuel up front (`payLift`);
+ * - content: an outgoing message must pass the same ACL validation the bus applies, so a send
+ *   the bus would drop fails here, in the agent, with the reason;
+ * - quotas: per call (outbox, timers, directory changes, log lines and bytes) and per second
+ *   (token buckets for sends, bytes sent and directory changes; they live as long as the agent's
+ *   sandbox, across instances).
+ * A refusal where the world has a `result` (send, register-service) is that result's error; where
+ * it has none it is thrown, kept as the call's fault (re-thrown by the instance's afterCall, so a
+ * guest that catches the exception still ends as crashed) and the call ends as a typed crash.
+ * Every refusal is counted (`counters`).
+ */
+import {
+  AclError, excerpt, DEFAULT_ACL_LIMITS, utf8ByteLength, requireReceivers, validateAclMessage,
+} from '@caxton/core';
+import type { AclLimits } from '@caxton/core';
+import { hostCallFuel } from '../fuel/cost-model.js';
+import type { FuelMeter } from '../fuel/meter.js';
+import type { AgentLimits } from '../limits/limits.js';
+import { AbiViolation } from '../errors.js';
+import type { SandboxError } from '../errors.js';
+import type { Effects, LogLevel } from '../results.js';
+import { emptyEffects } from '../results.js';
+import { messageFromWit, witMessageSize, witServiceSize } from './convert.js';
+import type { DirectorySnapshot } from './directory.js';
+import { searchDirectory } from './directory.js';
+import type { HostLiftCaps } from './lift-budget.js';
+import { hostLiftCaps } from './lift-budget.js';
+import type { RefusalCounters } from './quotas.js';
+import { RateQuotas, zeroCounters } from './quotas.js';
+import { HostArgumentRefused, LiftLimitExceeded, QuotaExceeded } from './refusals.js';
+import type { WitAclMessage, WitAgentId, WitLogLevel, WitResult, WitServiceDescription } from './wit-values.js';
+
+export type { RefusalCounters } from './quotas.js';
+export { MAX_SERVICE_ENTRIES, MAX_TIMER_TOKEN } from './lift-budget.js';
+
+export interface BridgeEnv {
+  agent: string;
+  limits: AgentLimits;
+  directory: () => DirectorySnapshot;
+  clock: () => number;
+  newId: () => string;
+  /** The ACL limits the bus applies (default: the bus's defaults). */
+  acl?: AclLimits;
+}
+
+
+
+export class HostBridge {
+  /** The current instance's meter (replaced when the agent is re-instantiated). */
+  meter: FuelMeter | null = null;
+  readonly counters: RefusalCounters = zeroCounters();
+  /** Lift caps of the host functions' arguments (the bindings count against them). */
+  readonly liftCaps: HostLiftCaps;
+  private effects: Effects = emptyEffects();
+  private logBytes = 0;
+  /**
+   * Set when a host call threw (a refusal, out-of-fuel, an ABI violation): re-thrown by `checkFault`
+   * even if the guest caught it, so the call ends as crashed whatever the guest does.
+   */
+  private fault: { error: unknown } | null = null;
+  /** Fuel for this call's lifting was already charged by the binding (`payLift`). */
+  private paid = false;
+  /** A refusal the binding decided before lifting; the next send/register-service returns it. */
+  private pendingRefusal: string | null = null;
+  /**
+   * Set by a binding whose lifting happens outside our code (jco): every host function with lifted
+   * arguments must then have been reached through the lift guard (`guardPassed`), or the call ends.
+   */
+  requireGuard = false;
+  private guardPassed = false;
+  private readonly acl: AclLimits;
+  /** `acl` with room left for the sender the bus stamps (validated without it: copying the message costs µs). */
+  private readonly sendAcl: AclLimits;
+  private readonly rates: RateQuotas;
+
+  constructor(private readonly env: BridgeEnv) {
+    const acl = (this.acl = env.acl ?? DEFAULT_ACL_LIMITS);
+    this.sendAcl = Object.freeze({ ...acl, maxMessageBytes: Math.max(0, acl.maxMessageBytes - utf8ByteLength(env.agent)) });
+    this.rates = new RateQuotas(env.limits);
+    this.liftCaps = hostLiftCaps(env.limits, acl);
+  }
+
+  /** Starts collecting effects for a new call. */
+  begin(): void {
+    const e = this.effects;
+    if (e.outbox.length > 0 || e.timers.length > 0 || e.directory.length > 0 || e.logs.length > 0 || e.droppedLogLines > 0) {
+      this.effects = emptyEffects();
+    }
+    this.logBytes = 0;
+    this.fault = null;
+    this.paid = false;
+    this.pendingRefusal = null;
+    this.guardPassed = false;
+  }
+
+  /** The effects collected since `begin`. */
+  take(): Effects {
+    const e = this.effects;
+    this.effects = emptyEffects();
+    this.logBytes = 0;
+    return e;
+  }
+
+  /** Throws the refusal that ended this call, if any (a guest may have caught it: it still counts). */
+  checkFault(): void {
+    if (this.fault) throw this.fault.error;
+  }
+
+  /** Records that a host call threw `error` (the bindings call this for every host function). */
+  noteFault(error: unknown): void {
+    this.fault ??= { error };
+  }
+
+  private fail(error: SandboxError): never {
+    this.noteFault(error);
+    throw error;
+  }
+
+  private charge(bytes: number): void {
+    this.meter?.charge(hostCallFuel(bytes));
+  }
+
+  /** Charges lifting an export's `result` error string of `units` code units. */
+  chargeResult(units: number): void {
+    this.charge(units);
+  }
+
+  /** Charges the host call for the `bytes` the binding counted (before the values are built), once. */
+  payLift(bytes: number): void {
+    this.paid = true;
+    this.charge(bytes);
+  }
+
+  /** Host-call fuel for a call whose arguments measure `bytes`, unless the binding paid for them. */
+  private chargeCall(bytes: number): void {
+    if (this.paid) this.paid = false;
+    else this.charge(bytes);
+  }
+
+  /**
+   * A lift over its cap. For send/register-service the binding makes the call return this error
+   * (`refuseNext`); for the other functions it calls `failLift`, which ends the call.
+   */
+  liftRefusal(e: LiftLimitExceeded, bytes: number): string {
+    this.counters.liftLimit++;
+    this.charge(bytes);
+    return e.message;
+  }
+
+  /** The lift guard checked the arguments of the host call now being made. */
+  passGuard(): void {
+    this.guardPassed = true;
+  }
+
+  /**
+   * A host function with lifted arguments reached without the guard (a component wiring a host
+   * function to a core import the guard does not know) ends the call: its lift was not bounded.
+   */
+  private checkGuard(fn: string): void {
+    if (!this.requireGuard) return;
+    if (this.guardPassed) {
+      this.guardPassed = false;
+      return;
+    }
+    this.counters.liftLimit++;
+    this.fail(new AbiViolation(`${fn}: reached through a core import the sandbox does not guard, so its arguments were lifted unbounded`));
+  }
+
+  /** Makes the next send/register-service return `reason` without looking at its argument. */
+  refuseNext(reason: string): void {
+    this.pendingRefusal = reason;
+  }
+
+  /** Ends the call: an argument of a function without `result` was over its lift cap or refused. */
+  failLift(e: LiftLimitExceeded | HostArgumentRefused): never {
+    if (e instanceof LiftLimitExceeded) this.counters.liftLimit++;
+    else this.counters.badArgument++;
+    return this.fail(e);
+  }
+
+  private takeRefusal(): WitResult | null {
+    const r = this.pendingRefusal;
+    if (r === null) return null;
+    this.pendingRefusal = null;
+    this.paid = false;
+    return { tag: 'err', val: r };
+  }
+
+  private note(level: LogLevel, message: string, source: 'agent' | 'stdout' | 'stderr'): void {
+    const e = this.effects;
+    const max = this.env.limits.maxLogLineLength;
+    const line = message.length > max ? `${message.slice(0, max)}…` : message;
+    if (e.logs.length >= this.env.limits.maxLogLines || this.logBytes + line.length > this.env.limits.maxLogBytes) {
+      e.droppedLogLines++;
+      this.counters.logLinesDropped++;
+      return;
+    }
+    this.logBytes += line.length;
+    e.logs.push({ level, message: line, source, at: this.env.clock() });
+  }
+
+  send(message: WitAclMessage): WitResult {
+    this.checkGuard('send');
+    const refused = this.takeRefusal();
+    if (refused) return refused;
+    const size = witMessageSize(message);
+    this.chargeCall(size);
+    const { limits } = this.env;
+    const { outbox } = this.effects;
+    if (outbox.length >= limits.maxOutbox) {
+      this.counters.outboxFull++;
+      return { tag: 'err', val: `outbox full: at most ${limits.maxOutbox} messages per call` };
+    }
+    if (size > limits.maxMessageBytes) {
+      this.counters.invalidMessage++;
+      return { tag: 'err', val: `the message is too large (${size} > ${limits.maxMessageBytes})` };
+    }
+    const msg = messageFromWit(message);
+    const invalid = this.validate(msg);
+    if (invalid !== null) {
+      this.counters.invalidMessage++;
+      return { tag: 'err', val: invalid };
+    }
+    const quota = this.rates.takeSend(size, this.env.clock());
+    if (quota !== null) {
+      this.counters[quota]++;
+      return { tag: 'err', val: `quota exceeded: at most ${limits[quota]} ${quota === 'sendsPerSecond' ? 'sends' : 'bytes sent'} per second` };
+    }
+    outbox.push(msg);
+    return undefined;
+  }
+
+  /** The bus's validation of a message being sent (leaving room for the sender it will stamp), as an error text. */
+  private validate(msg: ReturnType<typeof messageFromWit>): string | null {
+    try {
+      requireReceivers(msg);
+      validateAclMessage(msg, this.sendAcl);
+      return null;
+    } catch (err) {
+      if (err instanceof AclError) return excerpt(err.message, 512);
+      throw err;
+    }
+  }
+
+  log(level: WitLogLevel, message: string): void {
+    this.checkGuard('log');
+    this.chargeCall(message.length);
+    this.note(level, message, 'agent');
+  }
+
+  /** A stdout/stderr line from WASI (charged by the WASI shim). */
+  output(stream: 'stdout' | 'stderr', line: string): void {
+    this.note(stream === 'stdout' ? 'info' : 'warn', line, stream);
+  }
+
+  now(): bigint {
+    this.charge(0);
+    return BigInt(this.env.clock());
+  }
+
+  newId(): string {
+    const id = this.env.newId();
+    this.charge(id.length);
+    return id;
+  }
+
+  setTimer(delayMs: number, token: string): void {
+    this.checkGuard('set-timer');
+    this.chargeCall(token.length);
+    const { limits } = this.env;
+    if (token.length > this.liftCaps.timerToken) {
+      this.counters.badArgument++;
+      this.fail(new HostArgumentRefused('set-timer', `the token is longer than ${this.liftCaps.timerToken} code units`));
+    }
+    const { timers } = this.effects;
+    if (timers.length >= limits.maxTimers) {
+      this.counters.timers++;
+      this.fail(new QuotaExceeded('maxTimers', `set-timer: at most ${limits.maxTimers} timers per call`));
+    }
+    timers.push({ delayMs: Math.max(delayMs >>> 0, limits.minTimerDelayMs), token });
+  }
+
+  /** Why a directory change is refused now (per call, per second), or null (and the change is counted). */
+  private directoryQuota(): string | null {
+    const { limits } = this.env;
+    if (this.effects.directory.length >= limits.maxDirectoryOps) return `at most ${limits.maxDirectoryOps} directory changes per call`;
+    if (!this.rates.takeDirectoryChange(this.env.clock())) return `at most ${limits.directoryChangesPerSecond} directory changes per second`;
+    return null;
+  }
+
+  registerService(service: WitServiceDescription): WitResult {
+    this.checkGuard('register-service');
+    const refused = this.takeRefusal();
+    if (refused) return refused;
+    const size = witServiceSize(service);
+    this.chargeCall(size);
+    if (service.name.length === 0) return { tag: 'err', val: 'the service has no name' };
+    if (service.type.length === 0) return { tag: 'err', val: 'the service has no type' };
+    const field = this.liftCaps.serviceField;
+    if (service.name.length > field || service.type.length > field) {
+      this.counters.badArgument++;
+      return { tag: 'err', val: `the service's name and type are limited to ${field} code units` };
+    }
+    if (size > this.env.limits.maxServiceBytes) {
+      this.counters.badArgument++;
+      return { tag: 'err', val: `the service description is too large (${size} > ${this.env.limits.maxServiceBytes})` };
+    }
+    const quota = this.directoryQuota();
+    if (quota !== null) {
+      this.counters.directoryChanges++;
+      return { tag: 'err', val: `quota exceeded: ${quota}` };
+    }
+    this.effects.directory.push({
+      kind: 'register-service',
+      service: {
+        name: service.name,
+        type: service.type,
+        protocols: [...service.protocols],
+        ontologies: [...service.ontologies],
+        languages: [...service.languages],
+        properties: Object.fromEntries(service.properties),
+      },
+    });
+    return undefined;
+  }
+
+  deregisterService(name: string): void {
+    this.checkGuard('deregister-service');
+    this.chargeCall(name.length);
+    if (name.length > this.liftCaps.serviceField) {
+      this.counters.badArgument++;
+      this.fail(new HostArgumentRefused('deregister-service', `service names are limited to ${this.liftCaps.serviceField} code units`));
+    }
+    const quota = this.directoryQuota();
+    if (quota !== null) {
+      this.counters.directoryChanges++;
+      this.fail(new QuotaExceeded('directory changes', `deregister-service: ${quota}`));
+    }
+    this.effects.directory.push({ kind: 'deregister-service', serviceName: name });
+  }
+
+  searchServices(type: string): WitAgentId[] {
+    this.checkGuard('search-services');
+    if (type.length > this.liftCaps.serviceField) {
+      this.counters.badArgument++;
+      this.fail(new HostArgumentRefused('search-services', `service types are limited to ${this.liftCaps.serviceField} code units`));
+    }
+    const hits = searchDirectory(this.env.directory(), type);
+    let size = this.paid ? 0 : type.length;
+    this.paid = false;
+    for (const h of hits) {
+      size += h.name.length;
+      for (const a of h.addresses) size += a.length;
+    }
+    this.charge(size);
+    return hits;
+  }
+
+  /** The functions as jco's glue imports them (`imports['caxton:agent/host']`). */
+  jcoImports(): Record<string, unknown> {
+    return {
+      send: (m: WitAclMessage) => this.send(m),
+      log: (level: WitLogLevel, message: string) => this.log(level, message),
+      now: () => this.now(),
+      newId: () => this.newId(),
+      setTimer: (delay: number, token: string) => this.setTimer(delay, token),
+      registerService: (s: WitServiceDescription) => this.registerService(s),
+      deregisterService: (name: string) => this.deregisterService(name),
+      searchServices: (type: string) => this.searchServices(type),
+    };
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Conversions between the runtime's ACL types (acl/message.ts) and the world's values, and the
+ * size measure used for message limits and host-call fuel. Pure.
+ */
+import type { AclMessage, AgentId } from '@caxton/core';
+import type { WitAclMessage, WitAgentId, WitServiceDescription } from './wit-values.js';
+
+export function agentIdToWit(id: AgentId): WitAgentId {
+  return { name: id.name, addresses: id.addresses && id.addresses.length > 0 ? [...id.addresses] : NO_ADDRESSES };
+}
+
+const NO_ADDRESSES: string[] = [];
+
+export function agentIdFromWit(id: WitAgentId): AgentId {
+  return id.addresses.length > 0 ? { name: id.name, addresses: [...id.addresses] } : { name: id.name };
+}
+
+const opt = <T>(v: T | null | undefined): T | undefined => (v === null || v === undefined ? undefined : v);
+
+const NONE: never[] = [];
+
+/** An incoming message as the guest sees it. Resolvers and agent-id user slots do not cross. */
+export function messageToWit(m: AclMessage): WitAclMessage {
+  return {
+    performative: m.performative,
+    sender: m.sender ? agentIdToWit(m.sender) : undefined,
+    receivers: m.receivers.map(agentIdToWit),
+    replyTo: m.replyTo && m.replyTo.length > 0 ? m.replyTo.map(agentIdToWit) : NONE,
+    content: m.content,
+    language: m.language,
+    encoding: m.encoding,
+    ontology: m.ontology,
+    protocol: m.protocol,
+    conversationId: m.conversationId,
+    replyWith: m.replyWith,
+    inReplyTo: m.inReplyTo,
+    replyBy: m.replyBy === undefined ? undefined : BigInt(Math.max(0, Math.trunc(m.replyBy))),
+    userParams: m.userParams ? Object.entries(m.userParams) : NONE,
+  };
+}
+
+/**
+ * A message the guest sent. The guest's `sender` is ignored (the bus stamps it); reply-by beyond
+ * 2^53 ms cannot be represented and is reported by `validateOutgoing`.
+ */
+export function messageFromWit(w: WitAclMessage): AclMessage {
+  const m: AclMessage = { performative: w.performative, receivers: w.receivers.map(agentIdFromWit) };
+  if (w.replyTo.length > 0) m.replyTo = w.replyTo.map(agentIdFromWit);
+  const content = opt(w.content);
+  if (content !== undefined) m.content = content;
+  const language = opt(w.language);
+  if (language !== undefined) m.language = language;
+  const encoding = opt(w.encoding);
+  if (encoding !== undefined) m.encoding = encoding;
+  const ontology = opt(w.ontology);
+  if (ontology !== undefined) m.ontology = ontology;
+  const protocol = opt(w.protocol);
+  if (protocol !== undefined) m.protocol = protocol;
+  const conversationId = opt(w.conversationId);
+  if (conversationId !== undefined) m.conversationId = conversationId;
+  const replyWith = opt(w.replyWith);
+  if (replyWith !== undefined) m.replyWith = replyWith;
+  const inReplyTo = opt(w.inReplyTo);
+  if (inReplyTo !== undefined) m.inReplyTo = inReplyTo;
+  const replyBy = opt(w.replyBy);
+  if (replyBy !== undefined) m.replyBy = Number(replyBy);
+  if (w.userParams.length > 0) m.userParams = Object.fromEntries(w.userParams);
+  return m;
+}
+
+function idSize(id: WitAgentId): number {
+  let n = id.name.length;
+  for (const a of id.addresses) n += a.length;
+  return n;
+}
+
+/** Size of a message in UTF-16 code units of its strings (plus 8 per reply-by): the limit measure. */
+export function witMessageSize(w: WitAclMessage): number {
+  let n = w.sender ? idSize(w.sender) : 0;
+  for (const r of w.receivers) n += idSize(r);
+  for (const r of w.replyTo) n += idSize(r);
+  for (const s of [w.content, w.language, w.encoding, w.ontology, w.protocol, w.conversationId, w.replyWith, w.inReplyTo]) {
+    if (s) n += s.length;
+  }
+  if (w.replyBy !== undefined && w.replyBy !== null) n += 8;
+  for (const [k, v] of w.userParams) n += k.length + v.length;
+  return n;
+}
+
+export function witServiceSize(s: WitServiceDescription): number {
+  let n = s.name.length + s.type.length;
+  for (const list of [s.protocols, s.ontologies, s.languages]) for (const x of list) n += x.length;
+  for (const [k, v] of s.properties) n += k.length + v.length;
+  return n;
+}

@@ -1,0 +1,47 @@
+/**
+ * The world's values as JavaScript sees them on both binding paths: the shapes jco's glue uses
+ * (camelCase fields, `option` as value | undefined, u64 as bigint, tuples as arrays), which the
+ * direct path's lifting/lowering produces and consumes too, so the host functions are shared.
+ */
+import type { Performative } from '@caxton/core';
+
+export interface WitAgentId {
+  name: string;
+  addresses: string[];
+}
+
+export interface WitAclMessage {
+  performative: Performative;
+  sender?: WitAgentId | null | undefined;
+  receivers: WitAgentId[];
+  replyTo: WitAgentId[];
+  content?: string | null | undefined;
+  language?: string | null | undefined;
+  encoding?: string | null | undefined;
+  ontology?: string | null | undefined;
+  protocol?: string | null | undefined;
+  conversationId?: string | null | undefined;
+  replyWith?: string | null | undefined;
+  inReplyTo?: string | null | undefined;
+  replyBy?: bigint | null | undefined;
+  userParams: [string, string][];
+}
+
+export type WitLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+export interface WitServiceDescription {
+  name: string;
+  type: string;
+  protocols: string[];
+  ontologies: string[];
+  languages: string[];
+  properties: [string, string][];
+}
+
+export interface WitInitContext {
+  self: WitAgentId;
+  config: [string, string][];
+}
+
+/** jco's representation of `result<_, string>` returned by a host function. */
+export type WitResult = undefined | { tag: 'err'; val: string };

@@ -1,0 +1,31 @@
+/**
+ * The agent sandbox. The bus uses the ShardPool (worker shards, batched delivery, wall-clock
+ * backstop); tests and benchmarks may use the in-thread Sandbox. See docs/sandbox.md.
+ */
+export { Engine, DEFAULT_TABLE_CAP } from './engine.js';
+export { DEFAULT_COMPONENT_LIMITS, type ComponentLimits } from './artifact/component-limits.js';
+export type { EngineOptions } from './engine.js';
+export type { Artifact, ArtifactManifest, BindingPath } from './artifact/artifact.js';
+export { ShardPool } from './shard/shard-pool.js';
+export type { ShardPoolOptions, PoolDeploySpec, DeployReport, PoolAgentMetrics, PoolEvent } from './shard/shard-pool.js';
+export { Sandbox } from './sandbox.js';
+export type { DeploySpec, SandboxOptions } from './sandbox.js';
+export { AgentSandbox } from './agent-sandbox.js';
+export type { AgentSpec, AgentMetrics, StartReport } from './agent-sandbox.js';
+export { DEFAULT_LIMITS, resolveLimits } from './limits/limits.js';
+export type { AgentLimits } from './limits/limits.js';
+export { DEFAULT_RESTART_POLICY, RestartTracker } from './restart-policy.js';
+export type { RestartPolicy } from './restart-policy.js';
+export type { DirectorySnapshot } from './host/directory.js';
+export type {
+  AgentState, CrashKind, DirectoryOp, Effects, ErrorInfo, LogLevel, LogLine, Outcome, ServiceDescription,
+  TimerRequest, Work, WorkResult,
+} from './results.js';
+export { SandboxError, ArtifactError, OutOfFuel } from './errors.js';
+export { parseComponentLimit } from './artifact/component-limits.js';
+// Lower-level pieces, public for tools and benchmarks that measure them on their own.
+export { instrumentFuel } from './fuel/fuel-pass.js';
+export { FUEL_EXPORT } from './fuel/names.js';
+export { HostBridge } from './host/bridge.js';
+export { messageToWit } from './host/convert.js';
+export { createDenyWasi } from './wasi/deny-wasi.js';
