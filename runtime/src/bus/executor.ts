@@ -4,7 +4,7 @@
  */
 import type { AclMessage } from '@caxton/core';
 import type { Delivery } from './message-log.js';
-import type { ServiceDescription } from '../registry/registry-store.js';
+import type { ServiceDescription } from '@caxton/core';
 
 export type CrashKind =
   | 'out-of-fuel'

@@ -1,0 +1,112 @@
+/**
+ * The dependency rule of Caxton (docs/architecture.md), checked by test/repo/dependency-rules.test.ts
+ * on every `npm test`: a layer that reaches around another fails the suite.
+ *
+ *   core  ←  toolchain
+ *   core  ←  sandbox  ←  runtime  ←  cli
+ *
+ * Packages import each other only through their entry point (`@caxton/<name>`, whose package.json
+ * exports nothing but `.`); inside the runtime the bus, the registry and the storage adapters know
+ * nothing of the node or the API that sit above them.
+ */
+const PKGS = '(core|sandbox|toolchain|runtime|cli)';
+const NETWORK = '^(net|http|https|http2|tls|dgram|dns|child_process|cluster)$';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'core-is-the-bottom',
+      comment: '@caxton/core is shared by everything, so it depends on no other Caxton package.',
+      severity: 'error',
+      from: { path: '^core/src/' },
+      to: { path: `^${PKGS}/`, pathNot: '^core/' },
+    },
+    {
+      name: 'core-is-pure',
+      comment: 'core holds the message model, codecs, protocol machines and the control model: no I/O, no third-party code.',
+      severity: 'error',
+      from: { path: '^core/src/' },
+      to: { dependencyTypes: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'], pathNot: '^(buffer|node:buffer)$' },
+    },
+    {
+      name: 'toolchain-uses-core-only',
+      comment: 'Building an agent needs the contract (core), never the sandbox that runs it or the node.',
+      severity: 'error',
+      from: { path: '^toolchain/src/' },
+      to: { path: '^(sandbox|runtime|cli)/' },
+    },
+    {
+      name: 'sandbox-below-the-runtime',
+      comment: 'The sandbox runs untrusted code; it sees the contract (core) and nothing of the node, the toolchain or the CLI.',
+      severity: 'error',
+      from: { path: '^sandbox/src/' },
+      to: { path: '^(runtime|cli|toolchain)/' },
+    },
+    {
+      name: 'sandbox-has-no-network',
+      comment: 'Guest-facing code opens no sockets and starts no processes: a guest can only reach what the host bridge offers.',
+      severity: 'error',
+      from: { path: '^sandbox/src/' },
+      to: { dependencyTypes: ['core'], path: NETWORK },
+    },
+    {
+      name: 'runtime-below-the-cli',
+      comment: 'The node is a library the CLI (and tests) drive; it never reaches up into the CLI or the build toolchain.',
+      severity: 'error',
+      from: { path: '^runtime/src/' },
+      to: { path: '^(cli|toolchain)/' },
+    },
+    {
+      name: 'no-deep-imports-across-packages',
+      comment: 'Another package is reached through its entry point only (src/index.ts, built to dist/src/index.js).',
+      severity: 'error',
+      from: { path: `^${PKGS}/` },
+      to: {
+        path: `^${PKGS}/`,
+        pathNot: [`^$1/`, `^${PKGS}/(src/index\\.ts|dist/src/index\\.(js|d\\.ts))$`],
+      },
+    },
+    {
+      name: 'bus-knows-nothing-above-it',
+      comment: 'The bus routes, persists and dispatches through its port; the node, the API and the registry are not its business.',
+      severity: 'error',
+      from: { path: '^runtime/src/bus/' },
+      to: { path: '^runtime/src/(node|api|registry|placement|artifacts|topology)/' },
+    },
+    {
+      name: 'registry-knows-nothing-above-it',
+      comment: 'Registry adapters store records; they do not route messages or serve the API.',
+      severity: 'error',
+      from: { path: '^runtime/src/registry/' },
+      to: { path: '^runtime/src/(node|api|bus|placement|topology)/' },
+    },
+    {
+      name: 'storage-adapters-do-not-serve-the-api',
+      comment: 'Only the node talks to the API room; storage and placement raise typed core errors instead.',
+      severity: 'error',
+      from: { path: '^runtime/src/(bus|registry|placement|artifacts)/' },
+      to: { path: '^runtime/src/api/' },
+    },
+    {
+      name: 'source-does-not-import-tests',
+      severity: 'error',
+      from: { path: `^${PKGS}/src/` },
+      to: { path: `^${PKGS}/test/|^test/|^bench/` },
+    },
+    {
+      name: 'source-does-not-import-dev-dependencies',
+      severity: 'error',
+      from: { path: `^${PKGS}/src/` },
+      to: { dependencyTypes: ['npm-dev'] },
+    },
+  ],
+  options: {
+    // Another package resolves to its built entry point (dist/src/index); the cruise stops there.
+    doNotFollow: { path: ['node_modules', '(^|/)dist/'] },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.base.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'types', 'default'], extensions: ['.ts', '.js', '.d.ts'] },
+    moduleSystems: ['es6'],
+  },
+};

@@ -1,0 +1,72 @@
+/**
+ * The dependency rule (docs/architecture.md, written down in .dependency-cruiser.cjs) is checked by
+ * dependency-cruiser on every `npm test`: a package that reaches into another's internals, a layer
+ * that reaches up (the bus into the node, the sandbox into the runtime), I/O in core or a socket in
+ * the sandbox fails the suite with the rule, the file and the import. The second test proves the
+ * rules bite: a small tree of offending files in a temporary directory must be refused by name.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+// Compiled to test/dist/repo/, three levels below the repository root.
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const depcruise = path.join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
+const config = path.join(root, '.dependency-cruiser.cjs');
+const SOURCES = ['core/src', 'sandbox/src', 'toolchain/src', 'runtime/src', 'cli/src'];
+
+interface Violation { rule: { name: string }; from: string; to: string }
+
+/** Cruises `dirs` under `cwd` with the repository's rules; returns the violations. */
+function cruise(cwd: string, dirs: string[]): Violation[] {
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, [depcruise, '--config', config, '--output-type', 'json', ...dirs], {
+      cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    // depcruise exits non-zero when it finds violations; its JSON report is still on stdout.
+    out = (err as { stdout?: string }).stdout ?? '';
+    if (out === '') throw err;
+  }
+  return (JSON.parse(out) as { summary: { violations: Violation[] } }).summary.violations;
+}
+
+describe('the dependency rule', () => {
+  it('holds for every package: no deep imports, no layer reaching around another', { timeout: 120_000 }, () => {
+    const violations = cruise(root, SOURCES).map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
+    assert.deepEqual(violations, [], `fix the import or move the code; the rules and why are in .dependency-cruiser.cjs:\n${violations.join('\n')}`);
+  });
+
+  it('bites: each kind of offending import in a scratch tree is refused by its rule', { timeout: 120_000 }, () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'caxton-deprules-'));
+    try {
+      copyFileSync(path.join(root, 'tsconfig.base.json'), path.join(dir, 'tsconfig.base.json'));
+      const file = (rel: string, text: string): void => {
+        mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        writeFileSync(path.join(dir, rel), text);
+      };
+      file('runtime/src/node/node.ts', 'export const node = 1;\n');
+      file('runtime/src/bus/bus.ts', "import { node } from '../node/node.js';\nexport const bus = node;\n");
+      file('runtime/src/index.ts', "export { bus } from './bus/bus.js';\n");
+      file('core/src/index.ts', "import { readFileSync } from 'node:fs';\nexport const core = readFileSync;\n");
+      file('sandbox/src/index.ts', "import { connect } from 'node:net';\nimport { bus } from '../../runtime/src/bus/bus.js';\nexport const s = [connect, bus];\n");
+      file('cli/src/main.ts', "import { node } from '../../runtime/src/node/node.js';\nexport const m = node;\n");
+      const found = new Set(cruise(dir, ['core/src', 'sandbox/src', 'runtime/src', 'cli/src']).map((v) => `${v.rule.name} ${v.from}`));
+      for (const expected of [
+        'bus-knows-nothing-above-it runtime/src/bus/bus.ts',
+        'core-is-pure core/src/index.ts',
+        'sandbox-has-no-network sandbox/src/index.ts',
+        'sandbox-below-the-runtime sandbox/src/index.ts',
+        'no-deep-imports-across-packages sandbox/src/index.ts',
+        'no-deep-imports-across-packages cli/src/main.ts',
+      ]) assert.ok(found.has(expected), `expected "${expected}" among:\n${[...found].join('\n')}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
