@@ -42,8 +42,11 @@ const env = { directory: () => ({ version: 0, byType: {} }), clock: Date.now, ne
 
 function echoWork(agent: string, i: number): Work {
   return {
-    kind: 'message', id: `d${i}`, agent, messageId: `m${i}`,
-    message: { performative: 'request', sender: { name: 'bench@test' }, receivers: [{ name: agent }], content: 'hello', replyWith: `r${i}`, conversationId: 'c1' },
+    kind: 'message', agent,
+    delivery: {
+      id: `d${i}`, messageId: `m${i}`, receiver: agent, acceptedAt: 0,
+      message: { performative: 'request', sender: { name: 'bench@test' }, receivers: [{ name: agent }], content: 'hello', replyWith: `r${i}`, conversationId: 'c1' },
+    },
   };
 }
 
@@ -130,7 +133,7 @@ async function measure(language: string, example: string, artifactPath: string):
     const samples: number[] = [];
     for (let i = 0; i < n; i++) {
       t = performance.now();
-      const a = new AgentSandbox({ name: `inst-${i}@bench`, artifact }, env);
+      const a = new AgentSandbox({ name: `inst-${i}@bench`, artifact: { digest: artifact.digest } }, artifact, env);
       a.start();
       samples.push((performance.now() - t) * 1000);
       a.stop();

@@ -54,10 +54,14 @@ const env = { directory: () => ({ version: 0, byType: {} }), clock: Date.now, ne
 function echoWork(agent: string, i: number, content: string): Work {
   return {
     kind: 'message',
-    id: `d${i}`,
     agent,
-    messageId: `m${i}`,
-    message: { performative: 'request', sender: { name: 'bench@test' }, receivers: [{ name: agent }], content, replyWith: `r${i}`, conversationId: 'c1' },
+    delivery: {
+      id: `d${i}`,
+      messageId: `m${i}`,
+      receiver: agent,
+      acceptedAt: 0,
+      message: { performative: 'request', sender: { name: 'bench@test' }, receivers: [{ name: agent }], content, replyWith: `r${i}`, conversationId: 'c1' },
+    },
   };
 }
 
@@ -66,7 +70,7 @@ function instantiateP50(artifact: Artifact, n: number): number {
   const live: AgentSandbox[] = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    const agent = new AgentSandbox({ name: `inst-${i}@bench`, artifact, limits: { memoryPages: 64 } }, env);
+    const agent = new AgentSandbox({ name: `inst-${i}@bench`, artifact: { digest: artifact.digest }, limits: { memoryPages: 64 } }, artifact, env);
     agent.start();
     samples.push((performance.now() - t) * 1000);
     live.push(agent);
@@ -153,7 +157,7 @@ async function jsHandleOverhead(out: BenchResult[], js: Uint8Array, artifact: Ar
   const plainRun = () => {
     for (let i = 0; i < rounds; i++) {
       bridge.begin();
-      guest.handle(messageToWit((echoWork('plain@bench', i, content) as Work & { kind: 'message' }).message));
+      guest.handle(messageToWit((echoWork('plain@bench', i, content) as Work & { kind: 'message' }).delivery.message));
       bridge.take();
     }
   };

@@ -10,5 +10,6 @@ export { excerpt } from './acl/excerpt.js';
 export { utf8ByteLength } from './acl/lexical.js';
 export * from './protocols/index.js';
 export * from './control/node-control.js';
+export type * from './control/execution.js';
 export type * from './control/directory.js';
 export type * from './control/limits.js';

@@ -19,25 +19,14 @@ import type { GuestInstance, GuestReturn } from './instance.js';
 import { instantiateWithJco } from './jco/jco-instance.js';
 import type { AgentLimits } from './limits/limits.js';
 import { resolveLimits } from './limits/limits.js';
-import type { RestartPolicy } from './restart-policy.js';
 import { DEFAULT_RESTART_POLICY, RestartTracker } from './restart-policy.js';
-import type { AgentState, CrashKind, Effects, ErrorInfo, Work, WorkResult } from './results.js';
-import { emptyEffects } from './results.js';
+import type { CrashKind } from '@caxton/core';
+import type { AgentSpec, RestartCarryOver } from './agent-spec.js';
+import type { Effects, ErrorInfo, InstanceState, Work, WorkResult } from './results.js';
+import { emptyEffects, messageIdOf, workIdOf } from './results.js';
 import type { Crash } from './traps.js';
 import { classifyCrash, crashError, errorInfo } from './traps.js';
 
-export interface AgentSpec {
-  /** The agent's name (`local@platform`): its identity, stamped by the bus on what it sends. */
-  name: string;
-  addresses?: string[];
-  artifact: Artifact;
-  limits?: Partial<AgentLimits>;
-  config?: Record<string, string>;
-  restartPolicy?: Partial<RestartPolicy>;
-  /** Crash times already inside the window (carried over when a shard is recreated). */
-  restartHistory?: number[];
-  restarts?: number;
-}
 
 export interface AgentEnv {
   directory: () => DirectorySnapshot;
@@ -49,7 +38,7 @@ export interface AgentMetrics {
   agent: string;
   digest: string;
   path: 'direct' | 'jco';
-  state: AgentState;
+  state: InstanceState;
   restarts: number;
   crashes: number;
   instantiations: number;
@@ -64,7 +53,7 @@ export interface StartReport extends Effects {
   agent: string;
   fuelUsed: number;
   durationUs: number;
-  state: AgentState;
+  state: InstanceState;
 }
 
 type CallOutcome = { kind: 'returned'; value: GuestReturn } | { kind: 'crashed'; crash: Crash };
@@ -78,33 +67,37 @@ export class AgentSandbox {
   private readonly tracker: RestartTracker;
   private instance: GuestInstance | null = null;
   private meter: FuelMeter | null = null;
-  private state: AgentState = 'idle';
+  private state: InstanceState = 'idle';
   private crashes = 0;
   private instantiations = 0;
   private handled = 0;
   private fuelUsedTotal = 0;
   private lastError: ErrorInfo | null = null;
 
-  constructor(spec: AgentSpec, private readonly env: AgentEnv) {
+  /**
+   * `artifact` is the prepared artifact `spec.artifact` refers to; `carried` the crash record of an
+   * earlier instance of this agent (after a shard reset), so the restart policy keeps counting.
+   */
+  constructor(spec: AgentSpec, artifact: Artifact, private readonly env: AgentEnv, carried?: RestartCarryOver) {
     this.name = spec.name;
-    this.artifact = spec.artifact;
+    this.artifact = artifact;
     this.limits = resolveLimits(spec.limits);
     if (this.artifact.minMemoryPages > this.limits.memoryPages) {
       throw new SandboxError(
         'sandbox.limits.memory-below-initial',
         `the agent's memory cap of ${this.limits.memoryPages} pages is below the ${this.artifact.minMemoryPages} pages its artifact starts with`,
-        { context: { agent: spec.name, digest: spec.artifact.digest }, hint: `Set memoryPages to at least ${this.artifact.minMemoryPages}.` },
+        { context: { agent: spec.name, digest: artifact.digest }, hint: `Set memoryPages to at least ${this.artifact.minMemoryPages}.` },
       );
     }
     this.ctx = {
       self: { name: spec.name, addresses: spec.addresses ?? [] },
       config: Object.entries(spec.config ?? {}),
     };
-    this.tracker = new RestartTracker({ ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy }, spec.restartHistory ?? [], spec.restarts);
+    this.tracker = new RestartTracker({ ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy }, carried?.restartHistory ?? [], carried?.restarts);
     this.bridge = new HostBridge({ agent: spec.name, limits: this.limits, directory: env.directory, clock: env.clock, newId: env.newId });
   }
 
-  get currentState(): AgentState {
+  get currentState(): InstanceState {
     return this.state;
   }
 
@@ -176,11 +169,11 @@ export class AgentSandbox {
   /** Runs one piece of work. Never throws for guest behaviour. */
   run(work: Work): WorkResult {
     const t0 = performance.now();
-    const messageId = work.kind === 'message' ? work.messageId : null;
+    const messageId = messageIdOf(work);
     if (this.state === 'failed' || this.state === 'stopped') {
       return {
         agent: this.name,
-        workId: work.id,
+        workId: workIdOf(work),
         messageId,
         status: 'not-running',
         reason: `agent ${this.name} is ${this.state}`,
@@ -204,7 +197,7 @@ export class AgentSandbox {
     meter.begin(this.limits.fuelPerMessage);
     let value: GuestReturn;
     try {
-      value = work.kind === 'message' ? instance.handle(messageToWit(work.message)) : instance.onTimer(work.token);
+      value = work.kind === 'message' ? instance.handle(messageToWit(work.delivery.message)) : instance.onTimer(work.token);
       instance.afterCall();
       meter.assertNotExhausted();
     } catch (err) {
@@ -226,7 +219,7 @@ export class AgentSandbox {
     const durationUs = Math.round((performance.now() - t0) * 1000);
     const completed = {
       agent: this.name,
-      workId: work.id,
+      workId: workIdOf(work),
       messageId,
       outbox: e.outbox,
       timers: e.timers,
@@ -249,12 +242,13 @@ export class AgentSandbox {
     this.lastError = errorInfo(crash.error);
     return {
       agent: this.name,
-      workId: work.id,
-      messageId: work.kind === 'message' ? work.messageId : null,
+      workId: workIdOf(work),
+      messageId: messageIdOf(work),
       status: 'crashed',
       kind: crash.kind,
       message: crash.message,
       error: this.lastError,
+      restartHistory: this.tracker.history(),
       outbox: [],
       timers: [],
       directory: [],
@@ -277,12 +271,6 @@ export class AgentSandbox {
       return;
     }
     this.state = this.tracker.recordCrash(at ?? this.env.clock()) === 'fail' ? 'failed' : 'idle';
-  }
-
-  /** A crash observed outside this sandbox (the shard watchdog's timeout). */
-  recordExternalCrash(kind: CrashKind, message: string, at: number): void {
-    this.noteCrash(kind, at);
-    this.lastError = errorInfo(crashError(kind, message, { agent: this.name }));
   }
 
   private release(): void {

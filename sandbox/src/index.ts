@@ -7,20 +7,22 @@ export { DEFAULT_COMPONENT_LIMITS, type ComponentLimits } from './artifact/compo
 export type { EngineOptions } from './engine.js';
 export type { Artifact, ArtifactManifest, BindingPath } from './artifact/artifact.js';
 export { ShardPool } from './shard/shard-pool.js';
-export type { ShardPoolOptions, PoolDeploySpec, DeployReport, PoolAgentMetrics, PoolEvent } from './shard/shard-pool.js';
+export type { ShardPoolOptions, DeployReport, PoolAgentMetrics, PoolEvent } from './shard/shard-pool.js';
 export { Sandbox } from './sandbox.js';
-export type { DeploySpec, SandboxOptions } from './sandbox.js';
+export type { SandboxOptions } from './sandbox.js';
+export type { AgentSpec, ArtifactRef, PreparedAgentSpec, RestartCarryOver } from './agent-spec.js';
 export { AgentSandbox } from './agent-sandbox.js';
-export type { AgentSpec, AgentMetrics, StartReport } from './agent-sandbox.js';
+export type { AgentMetrics, StartReport } from './agent-sandbox.js';
 export { DEFAULT_LIMITS, resolveLimits } from './limits/limits.js';
 export type { AgentLimits } from './limits/limits.js';
 export { DEFAULT_RESTART_POLICY, RestartTracker } from './restart-policy.js';
 export type { RestartPolicy } from './restart-policy.js';
 export type { DirectorySnapshot } from './host/directory.js';
+// CrashKind, LogLevel, ServiceDescription and Delivery are @caxton/core's: one definition each.
 export type {
-  AgentState, CrashKind, DirectoryOp, Effects, ErrorInfo, LogLevel, LogLine, Outcome, ServiceDescription,
-  TimerRequest, Work, WorkResult,
+  DirectoryOp, Effects, ErrorInfo, InstanceState, LogLine, Outcome, TimerRequest, Work, WorkResult,
 } from './results.js';
+export { messageIdOf, workIdOf } from './results.js';
 export { SandboxError, ArtifactError, OutOfFuel } from './errors.js';
 export { parseComponentLimit } from './artifact/component-limits.js';
 // Lower-level pieces, public for tools and benchmarks that measure them on their own.

@@ -4,22 +4,14 @@
  * applies outbox, timers and directory changes only for `ok` and `rejected` (a transactional
  * outbox); for `crashed` they are already empty: a crash discards them with the instance.
  */
-import type { AclMessage } from '@caxton/core';
+import type { AclMessage, CrashKind, Delivery, LogLevel, ServiceDescription } from '@caxton/core';
 
-export type CrashKind =
-  | 'out-of-fuel'
-  | 'out-of-memory'
-  | 'trap'
-  | 'stack-overflow'
-  | 'malformed-result'
-  | 'timeout'
-  /** Not the agent's fault: its shard was reset because another agent timed out; retry it. */
-  | 'unavailable';
-
-/** `idle`: deployed, no live instance (made on demand); `failed`: crash loop, nothing runs. */
-export type AgentState = 'idle' | 'running' | 'failed' | 'stopped';
-
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+/**
+ * An agent instance's state in the sandbox (not the operator's AgentState of @caxton/core, which
+ * also has starting/upgrading/stopping…): `idle`: deployed, no live instance (made on demand);
+ * `running`: live instance; `failed`: crash loop, nothing runs; `stopped`: undeployed.
+ */
+export type InstanceState = 'idle' | 'running' | 'failed' | 'stopped';
 
 export interface LogLine {
   level: LogLevel;
@@ -32,15 +24,6 @@ export interface LogLine {
 export interface TimerRequest {
   delayMs: number;
   token: string;
-}
-
-export interface ServiceDescription {
-  name: string;
-  type: string;
-  protocols: string[];
-  ontologies: string[];
-  languages: string[];
-  properties: Record<string, string>;
 }
 
 export type DirectoryOp =
@@ -56,10 +39,23 @@ export interface Effects {
   droppedLogLines: number;
 }
 
-/** A piece of work for an agent: a message delivery or a timer firing. */
+/**
+ * A piece of work for an agent: a message delivery or a timer firing. `agent` is the identity the
+ * sandbox knows the agent by (`local@platform`); a delivery is the bus's own record, passed as is.
+ */
 export type Work =
-  | { kind: 'message'; id: string; agent: string; messageId: string; message: AclMessage }
+  | { kind: 'message'; agent: string; delivery: Delivery }
   | { kind: 'timer'; id: string; agent: string; token: string };
+
+/** The id a result answers to: the delivery id, or the caller's id for a timer firing. */
+export function workIdOf(work: Work): string {
+  return work.kind === 'message' ? work.delivery.id : work.id;
+}
+
+/** The message id of a delivery, null for a timer firing. */
+export function messageIdOf(work: Work): string | null {
+  return work.kind === 'message' ? work.delivery.messageId : null;
+}
 
 /** Serializable error details (the typed error is a SandboxError with the same code). */
 export interface ErrorInfo {
@@ -73,8 +69,12 @@ export type Outcome =
   | { status: 'ok' }
   /** The guest returned an error: handling is complete. */
   | { status: 'rejected'; reason: string }
-  /** The instance crashed and was discarded; effects are empty. */
-  | { status: 'crashed'; kind: CrashKind; message: string; error: ErrorInfo }
+  /**
+   * The instance crashed and was discarded; effects are empty. `restartHistory` is the crash record
+   * of whoever counted this crash (the agent's sandbox, or the pool for crashes only it sees), so
+   * the pool can carry it to a new shard without counting the crash a second time.
+   */
+  | { status: 'crashed'; kind: CrashKind; message: string; error: ErrorInfo; restartHistory: number[] }
   /** The agent is failed/stopped/unknown here: nothing ran. */
   | { status: 'not-running'; reason: string }
   /**
@@ -98,7 +98,7 @@ export type WorkResult = Outcome &
     /** Wall time of the call, microseconds (instantiation included when it happened). */
     durationUs: number;
     /** Agent state after this work. */
-    state: AgentState;
+    state: InstanceState;
     restarts: number;
   };
 
@@ -110,8 +110,8 @@ export function emptyEffects(): Effects {
 export function skippedResult(work: Work, stopper: WorkResult): WorkResult {
   return {
     agent: work.agent,
-    workId: work.id,
-    messageId: work.kind === 'message' ? work.messageId : null,
+    workId: workIdOf(work),
+    messageId: messageIdOf(work),
     status: 'skipped',
     reason: `not run: ${stopper.workId} of the same agent did not complete (${stopper.status})`,
     ...emptyEffects(),

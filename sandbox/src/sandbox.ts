@@ -6,27 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AgentEnv, AgentMetrics, StartReport } from './agent-sandbox.js';
+import type { AgentSpec, RestartCarryOver } from './agent-spec.js';
 import { AgentSandbox } from './agent-sandbox.js';
 import type { Engine } from './engine.js';
 import { SandboxError } from './errors.js';
 import type { DirectorySnapshot } from './host/directory.js';
 import { EMPTY_DIRECTORY } from './host/directory.js';
-import type { AgentLimits } from './limits/limits.js';
-import type { RestartPolicy } from './restart-policy.js';
 import type { Work, WorkResult } from './results.js';
-import { emptyEffects, skippedResult } from './results.js';
-
-export interface DeploySpec {
-  name: string;
-  addresses?: string[];
-  /** The component bytes, or the digest of an artifact already prepared in the engine's cache. */
-  artifact: Uint8Array | { digest: string };
-  limits?: Partial<AgentLimits>;
-  config?: Record<string, string>;
-  restartPolicy?: Partial<RestartPolicy>;
-  restartHistory?: number[];
-  restarts?: number;
-}
+import { emptyEffects, messageIdOf, skippedResult, workIdOf } from './results.js';
 
 export interface SandboxOptions {
   engine: Engine;
@@ -51,25 +38,28 @@ export class Sandbox {
     return this.opts.engine;
   }
 
-  private async build(spec: DeploySpec): Promise<{ agent: AgentSandbox; report: StartReport }> {
+  private async build(spec: AgentSpec, carried?: RestartCarryOver): Promise<{ agent: AgentSandbox; report: StartReport }> {
     const artifact =
       spec.artifact instanceof Uint8Array
         ? await this.opts.engine.loadArtifact(spec.artifact)
         : await this.opts.engine.loadCached(spec.artifact.digest);
-    const agent = new AgentSandbox({ ...spec, artifact }, this.env);
+    const agent = new AgentSandbox(spec, artifact, this.env, carried);
     const report = agent.start();
     return { agent, report };
   }
 
-  /** Deploys an agent: prepares its artifact, instantiates it, runs init(). Throws on failure. */
-  async deploy(spec: DeploySpec): Promise<StartReport> {
+  /**
+   * Deploys an agent: prepares its artifact, instantiates it, runs init(). Throws on failure.
+   * `carried`: the crash record of the agent's previous instance (a shard re-deploying it).
+   */
+  async deploy(spec: AgentSpec, carried?: RestartCarryOver): Promise<StartReport> {
     if (this.agents.has(spec.name)) {
       throw new SandboxError('sandbox.agent.exists', `agent ${spec.name} is already deployed here`, {
         context: { agent: spec.name },
         hint: 'Use upgrade() to replace it, or undeploy() it first.',
       });
     }
-    const { agent, report } = await this.build(spec);
+    const { agent, report } = await this.build(spec, carried);
     this.agents.set(spec.name, agent);
     return report;
   }
@@ -78,7 +68,7 @@ export class Sandbox {
    * Replaces an agent with a new version. The new version is started first; only if its init
    * succeeds is the old instance stopped (its memory state is not carried over).
    */
-  async upgrade(spec: DeploySpec): Promise<StartReport> {
+  async upgrade(spec: AgentSpec): Promise<StartReport> {
     const old = this.agents.get(spec.name);
     const { agent, report } = await this.build(spec);
     old?.stop();
@@ -112,8 +102,8 @@ export class Sandbox {
     if (!agent) {
       return {
         agent: work.agent,
-        workId: work.id,
-        messageId: work.kind === 'message' ? work.messageId : null,
+        workId: workIdOf(work),
+        messageId: messageIdOf(work),
         status: 'not-running',
         reason: `agent ${work.agent} is not deployed here`,
         ...emptyEffects(),

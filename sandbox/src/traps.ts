@@ -2,10 +2,10 @@
  * Turning whatever a guest call threw into a crash kind, a message and a typed error. Pure apart
  * from reading the meter's record of the last memory.grow.
  */
-import type { ErrorContext } from '@caxton/core';
+import type { CrashKind, ErrorContext } from '@caxton/core';
 import { AbiViolation, GuestExit, OutOfFuel, SandboxError } from './errors.js';
 import type { FuelMeter } from './fuel/meter.js';
-import type { CrashKind, ErrorInfo } from './results.js';
+import type { ErrorInfo } from './results.js';
 
 export interface Crash {
   kind: CrashKind;

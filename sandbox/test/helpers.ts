@@ -29,7 +29,7 @@ export function message(to: string, content: string, extra: Partial<AclMessage> 
 let seq = 0;
 export function work(agent: string, content: string, extra: Partial<AclMessage> = {}): Work {
   seq++;
-  return { kind: 'message', id: `d-${seq}`, agent, messageId: `m-${seq}`, message: message(agent, content, extra) };
+  return { kind: 'message', agent, delivery: { id: `d-${seq}`, messageId: `m-${seq}`, receiver: agent, message: message(agent, content, extra), acceptedAt: 0 } };
 }
 
 export function timer(agent: string, token: string): Work {

@@ -33,8 +33,8 @@ function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs> {
 /** Flags are checked before anything is built or read, so a typo fails fast. */
 function header(name: string, argv: LimitArgs): UploadHeader {
   const h: UploadHeader = { name };
-  if (argv.fuel !== undefined) h.fuelPerMessage = parseFuel(argv.fuel);
-  if (argv.memory !== undefined) h.memoryPages = parseMemory(argv.memory);
+  if (argv.fuel !== undefined) (h.limits ??= {}).fuelPerMessage = parseFuel(argv.fuel);
+  if (argv.memory !== undefined) (h.limits ??= {}).memoryPages = parseMemory(argv.memory);
   const config = parseConfigPairs(argv.config);
   if (Object.keys(config).length > 0) h.config = config;
   return h;

@@ -22,10 +22,14 @@ export const AGENT_STATES: readonly AgentState[] = [
   'starting', 'running', 'upgrading', 'restarting', 'stopping', 'stopped', 'failed',
 ];
 
-/** A new deployment. Absent limits mean "the node's defaults". */
-export interface DeploySpec {
+/**
+ * A new deployment: the one deploy spec of the control model. Absent limits mean "the node's
+ * defaults"; `DeploySpec<AgentLimitsSpec>` is the same spec with the defaults filled in, which is
+ * what a node stores (its deployment record adds the artifact digest, version and timestamps).
+ */
+export interface DeploySpec<Limits extends Partial<AgentLimitsSpec> = Partial<AgentLimitsSpec>> {
   name: string;
-  limits: Partial<AgentLimitsSpec>;
+  limits: Limits;
   config: Record<string, string>;
 }
 
@@ -82,9 +86,12 @@ export interface UpgradeResult {
 
 export interface SendResult {
   messageId: string;
-  /** Receivers (local names) the bus accepted the message for. */
+  /** Receivers (local agent names) the bus accepted the message for. */
   accepted: string[];
-  /** Receivers refused, and why (unknown, mailbox full…). */
+  /**
+   * Receivers refused, and why (unknown, mailbox full…); they also got a `failure` back when the
+   * sender is an agent.
+   */
   refused: { receiver: string; reason: string }[];
 }
 

@@ -9,7 +9,7 @@ import {
   ChannelCredentials, Metadata, makeGenericClientConstructor, type CallOptions, type Client, type ClientReadableStream,
   type ClientWritableStream, type ServiceError,
 } from '@grpc/grpc-js';
-import type { AclMessage, LogEntry, LogQuery, MessageEvent, SendResult, TailFilter } from '@caxton/core';
+import type { AclMessage, DeploySpec, LogEntry, LogQuery, MessageEvent, SendResult, TailFilter } from '@caxton/core';
 import type { DfAgentDescription, DfSearchTemplate } from '../registry/registry-store.js';
 import { ApiCallError, toApiCallError } from './client-errors.js';
 import { aclToWire } from './convert-acl.js';
@@ -40,14 +40,15 @@ export interface CaxtonClientOptions {
   chunkBytes?: number;
 }
 
-export interface UploadHeader {
-  name: string;
-  fuelPerMessage?: number;
-  memoryPages?: number;
-  config?: Record<string, string>;
+/**
+ * What a client deploys or upgrades: the core DeploySpec with everything but the name optional
+ * (absent limits = the node's defaults; on upgrade absent config = keep the current one). Not a
+ * shape of its own: `upload` turns it straight into the wire header.
+ */
+export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, 'limits' | 'config'>> & {
   /** Upgrade only: replace the config even with an empty one. */
   replaceConfig?: boolean;
-}
+};
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
 
@@ -124,8 +125,8 @@ export class CaxtonClient {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const wireHeader: W.WireArtifactHeader = {
       name: header.name,
-      fuelPerMessage: header.fuelPerMessage ?? 0,
-      memoryPages: header.memoryPages ?? 0,
+      fuelPerMessage: header.limits?.fuelPerMessage ?? 0,
+      memoryPages: header.limits?.memoryPages ?? 0,
       config: header.config ?? {},
       sha256,
       totalSize: bytes.length,

@@ -4,7 +4,7 @@
  * MessageLog (accepted = durable) and feeds the consumed deliveries into per-agent mailboxes that
  * the Dispatcher drains into the sandbox.
  */
-import type { AclMessage, AgentId } from '@caxton/core';
+import type { AclMessage, AgentId, SendResult } from '@caxton/core';
 import type { Delivery, MessageLog } from './message-log.js';
 import { Mailbox } from './mailbox.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
@@ -39,13 +39,8 @@ export interface BusOptions {
 /** Who is sending: a deployed agent (sender is stamped from it) or an outside client. */
 export type Origin = { agent: string } | { external: AgentId };
 
-export interface SendResult {
-  messageId: string;
-  /** Receivers the message was accepted for (local agent names). */
-  accepted: string[];
-  /** Receivers that were refused, and why (they also got a `failure` back when the sender is an agent). */
-  refused: { receiver: string; reason: string }[];
-}
+/** Defined once in @caxton/core: what the operator's `send` answers is what the bus answers. */
+export type { SendResult } from '@caxton/core';
 
 export class Bus {
   readonly platformId: AgentId;

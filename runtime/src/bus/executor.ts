@@ -2,18 +2,10 @@
  * What the bus needs from whatever runs agents: hand it deliveries, get back what happened.
  * The sandbox's shard pool implements this (node/ adapts it); the bus knows nothing of wasm.
  */
-import type { AclMessage } from '@caxton/core';
-import type { Delivery } from './message-log.js';
-import type { ServiceDescription } from '@caxton/core';
+import type { AclMessage, CrashKind, Delivery, LogLevel, ServiceDescription } from '@caxton/core';
 
-export type CrashKind =
-  | 'out-of-fuel'
-  | 'out-of-memory'
-  | 'trap'
-  | 'stack-overflow'
-  | 'malformed-result'
-  | 'timeout'
-  | 'unavailable';
+/** Defined once in @caxton/core (the sandbox reports the same kinds). */
+export type { CrashKind } from '@caxton/core';
 
 export type ExecutionOutcome =
   | { status: 'ok' }
@@ -27,7 +19,7 @@ export type ExecutionOutcome =
   | { status: 'skipped'; reason: string };
 
 export interface AgentLogLine {
-  level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  level: LogLevel;
   message: string;
   at: number;
 }

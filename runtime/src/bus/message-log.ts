@@ -10,20 +10,10 @@
  *   out again, also across restarts (the bus additionally dedups by delivery id).
  * - `deadLetter` durably moves a delivery aside with a reason; it counts as completed.
  */
-import type { AclMessage } from '@caxton/core';
+import type { Delivery } from '@caxton/core';
 
-/** One delivery: a message addressed to one receiver. A message to N receivers is N deliveries. */
-export interface Delivery {
-  /** Unique delivery id (message id + receiver), the unit of dedup and completion. */
-  id: string;
-  /** Id of the message as sent (shared by all deliveries of a multi-receiver message). */
-  messageId: string;
-  /** Name of the receiving agent (the mailbox this delivery goes to, and the Kafka key). */
-  receiver: string;
-  message: AclMessage;
-  /** Accepted at, ms since epoch (host clock). */
-  acceptedAt: number;
-}
+/** One delivery: a message addressed to one receiver (defined in @caxton/core: the sandbox runs it as is). */
+export type { Delivery } from '@caxton/core';
 
 export interface CompletionRecord {
   id: string;

@@ -4,15 +4,13 @@
  * the node and the bus never touch wasm directly.
  */
 import type { AgentExecutor, ExecutionResult } from '../bus/executor.js';
-import type { AgentLimitsSpec } from '../registry/registry-store.js';
+import type { AgentRecord } from '../registry/registry-store.js';
 import type { AgentId } from '@caxton/core';
 
+/** The stored deployment, and the identity this instance runs under (cluster: names its node). */
 export interface AgentStartSpec {
-  name: string;
+  deployment: AgentRecord;
   identity: AgentId;
-  digest: string;
-  limits: AgentLimitsSpec;
-  config: Record<string, string>;
 }
 
 export interface AgentRunStats {

@@ -237,13 +237,7 @@ export class AgentManager {
   }
 
   protected async startInstance(record: AgentRecord): Promise<void> {
-    const init = await this.opts.host.start({
-      name: record.name,
-      identity: this.identity(record.name),
-      digest: record.artifactDigest,
-      limits: record.limits,
-      config: record.config,
-    });
+    const init = await this.opts.host.start({ deployment: record, identity: this.identity(record.name) });
     await this.opts.onStarted(init);
   }
 

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import type { AgentId } from '@caxton/core';
 import type { AgentLogLine, DirectoryEffect, ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { EngineOptions } from '@caxton/sandbox';
-import { ShardPool, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '@caxton/sandbox';
+import { ShardPool, type AgentSpec, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '@caxton/sandbox';
 import type { AgentHost, AgentRunStats, AgentStartSpec } from './agent-host.js';
 
 export interface SandboxHostOptions {
@@ -44,21 +44,24 @@ export class SandboxAgentHost implements AgentHost {
     return { digest: artifact.digest };
   }
 
-  async start(spec: AgentStartSpec): Promise<ExecutionResult> {
-    const identity = spec.identity.name;
-    const deploy = {
+  async start({ deployment, identity: id }: AgentStartSpec): Promise<ExecutionResult> {
+    const identity = id.name;
+    const { name } = deployment;
+    // The third and last shape of a deploy spec (docs/walks.md): the stored deployment, addressed
+    // by identity, its artifact by digest.
+    const spec: AgentSpec = {
       name: identity,
-      artifact: { digest: spec.digest },
-      limits: { fuelPerMessage: spec.limits.fuelPerMessage, memoryPages: spec.limits.memoryPages },
-      config: spec.config,
+      artifact: { digest: deployment.artifactDigest },
+      limits: { fuelPerMessage: deployment.limits.fuelPerMessage, memoryPages: deployment.limits.memoryPages },
+      config: deployment.config,
       // The agent's transport addresses (init-context self.addresses); in a cluster they name the
       // node running this instance.
-      ...(spec.identity.addresses?.length ? { addresses: [...spec.identity.addresses] } : {}),
+      ...(id.addresses?.length ? { addresses: [...id.addresses] } : {}),
     };
-    const report = this.identities.has(spec.name) ? await this.pool.upgrade(deploy) : await this.pool.deploy(deploy);
-    this.identities.set(spec.name, identity);
-    this.locals.set(identity, spec.name);
-    return { agent: spec.name, workId: 'init', outcome: { status: 'ok' }, fuelUsed: report.fuelUsed, ...this.effects(report) };
+    const report = this.identities.has(name) ? await this.pool.upgrade(spec) : await this.pool.deploy(spec);
+    this.identities.set(name, identity);
+    this.locals.set(identity, name);
+    return { agent: name, workId: 'init', outcome: { status: 'ok' }, fuelUsed: report.fuelUsed, ...this.effects(report) };
   }
 
   async stop(name: string, _force: boolean): Promise<void> {
@@ -98,7 +101,7 @@ export class SandboxAgentHost implements AgentHost {
     const work: Work[] = batch.map((item) => {
       const agent = this.identities.get(item.agent) ?? item.agent;
       return item.kind === 'delivery'
-        ? { kind: 'message', id: item.delivery.id, agent, messageId: item.delivery.messageId, message: item.delivery.message }
+        ? { kind: 'message', agent, delivery: item.delivery }
         : { kind: 'timer', id: `timer:${item.timerId ?? item.token}`, agent, token: item.token };
     });
     const results = await this.pool.deliver(work);

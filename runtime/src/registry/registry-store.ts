@@ -3,17 +3,17 @@
  * the directory of advertised services (FIPA DF, SC00023). Embedded (`registry/embedded/`, durable
  * on local disk) by default; etcd (`registry/etcd/`) in a cluster.
  */
-import type { AgentId, AgentLimitsSpec, CaxtonError, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
+import type { AgentId, AgentLimitsSpec, CaxtonError, DeploySpec, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 
 export type { AgentLimitsSpec, DfAgentDescription, DfSearchTemplate, ServiceDescription } from '@caxton/core';
 
-/** A deployment: what to run, under which limits. The artifact lives in the artifact store. */
-export interface AgentRecord {
-  name: string;
+/**
+ * A deployment: the operator's DeploySpec with the node's default limits filled in, plus which
+ * artifact (in the artifact store) and which version. Stored as one flat JSON object.
+ */
+export interface AgentRecord extends DeploySpec<AgentLimitsSpec> {
   /** sha256 hex of the component artifact. */
   artifactDigest: string;
-  limits: AgentLimitsSpec;
-  config: Record<string, string>;
   /** Monotonic version, bumped by upgrades. */
   version: number;
   createdAt: number;

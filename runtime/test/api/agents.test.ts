@@ -35,7 +35,7 @@ describe('agent lifecycle over the API', () => {
   it('deploys an artifact in chunks and reports it back', async () => {
     const artifact = randomBytes(300 * 1024); // several 128 KiB chunks
     const progress: number[] = [];
-    const agent = await h.client.deploy({ name: 'echo', fuelPerMessage: 5000, config: { greeting: 'hi' } }, artifact, (sent) => progress.push(sent));
+    const agent = await h.client.deploy({ name: 'echo', limits: { fuelPerMessage: 5000 }, config: { greeting: 'hi' } }, artifact, (sent) => progress.push(sent));
     assert.equal(agent.name, 'echo');
     assert.equal(agent.state, 'running');
     assert.equal(agent.artifactDigest, sha(artifact));
@@ -62,7 +62,7 @@ describe('agent lifecycle over the API', () => {
 
   it('upgrades, keeping limits and config unless given', async () => {
     const v2 = Buffer.from('version two');
-    const { agent, previousVersion } = await h.client.upgrade({ name: 'echo', memoryPages: 32 }, v2);
+    const { agent, previousVersion } = await h.client.upgrade({ name: 'echo', limits: { memoryPages: 32 } }, v2);
     assert.equal(previousVersion, 1);
     assert.equal(agent.version, 2);
     assert.equal(agent.artifactDigest, sha(v2));

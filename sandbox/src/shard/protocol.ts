@@ -5,8 +5,7 @@
 import '../webassembly-types.js';
 import type { ArtifactManifest } from '../artifact/artifact.js';
 import type { DirectorySnapshot } from '../host/directory.js';
-import type { AgentLimits } from '../limits/limits.js';
-import type { RestartPolicy } from '../restart-policy.js';
+import type { PreparedAgentSpec, RestartCarryOver } from '../agent-spec.js';
 import type { ErrorInfo, Work } from '../results.js';
 
 export interface EngineSettings {
@@ -24,21 +23,11 @@ export interface ShardInit {
   progress: SharedArrayBuffer;
 }
 
-/** What a shard needs to run an agent (the artifact itself is posted once per shard). */
-export interface AgentDeployment {
-  name: string;
-  addresses?: string[];
-  digest: string;
-  limits?: Partial<AgentLimits>;
-  config?: Record<string, string>;
-  restartPolicy?: Partial<RestartPolicy>;
-  restartHistory?: number[];
-  restarts?: number;
-}
 
 export type Request =
   | { op: 'artifact'; manifest: ArtifactManifest; modules: WebAssembly.Module[] }
-  | { op: 'deploy'; deployment: AgentDeployment; replace: boolean }
+  /** The artifact itself is posted once per shard (`artifact`); `carried` only on re-deploys after a reset. */
+  | { op: 'deploy'; spec: PreparedAgentSpec; carried?: RestartCarryOver; replace: boolean }
   | { op: 'undeploy'; name: string }
   | { op: 'deliver'; batchId: number; batch: Work[] }
   | { op: 'directory'; snapshot: DirectorySnapshot }

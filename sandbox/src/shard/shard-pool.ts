@@ -14,6 +14,7 @@
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { StartReport, AgentMetrics } from '../agent-sandbox.js';
+import type { AgentSpec, PreparedAgentSpec, RestartCarryOver } from '../agent-spec.js';
 import type { EngineOptions } from '../engine.js';
 import { Engine } from '../engine.js';
 import { SandboxError } from '../errors.js';
@@ -21,11 +22,11 @@ import type { DirectorySnapshot } from '../host/directory.js';
 import { EMPTY_DIRECTORY } from '../host/directory.js';
 import type { AgentLimits } from '../limits/limits.js';
 import { resolveLimits } from '../limits/limits.js';
-import type { RestartPolicy } from '../restart-policy.js';
+import type { CrashVerdict, RestartPolicy } from '../restart-policy.js';
 import { DEFAULT_RESTART_POLICY, RestartTracker } from '../restart-policy.js';
-import type { AgentState, CrashKind, ErrorInfo, Work, WorkResult } from '../results.js';
+import type { CrashKind } from '@caxton/core';
+import type { ErrorInfo, InstanceState, Work, WorkResult } from '../results.js';
 import { crashError, errorInfo } from '../traps.js';
-import type { AgentDeployment } from './protocol.js';
 import type { StuckItem } from './shard.js';
 import { crashedResult, notRunning, withDeadline } from './pool-results.js';
 import { Shard } from './shard.js';
@@ -52,17 +53,6 @@ export type PoolEvent =
   | { kind: 'shard-reset'; shard: number; reason: 'timeout' | 'worker-failure'; agent?: string; message: string }
   | { kind: 'agent-failed'; agent: string; reason: string };
 
-export interface PoolDeploySpec {
-  /** The agent's name (`local@platform`), its identity. */
-  name: string;
-  addresses?: string[];
-  /** Component bytes, or the digest of an artifact already prepared in the engine cache. */
-  artifact: Uint8Array | { digest: string };
-  limits?: Partial<AgentLimits>;
-  config?: Record<string, string>;
-  restartPolicy?: Partial<RestartPolicy>;
-}
-
 export interface DeployReport extends StartReport {
   digest: string;
   path: 'direct' | 'jco';
@@ -79,12 +69,21 @@ export interface PoolAgentMetrics extends Omit<AgentMetrics, 'path'> {
 /** Default shortest time a deploy (instantiate + init) may take before its shard is reset. */
 const MIN_INIT_DEADLINE_MS = 10_000;
 
-interface AgentRecord {
-  deployment: AgentDeployment;
+const NO_CRASHES: RestartCarryOver = Object.freeze({ restartHistory: [], restarts: 0 }) as RestartCarryOver;
+
+/** The pool's bookkeeping of one agent it placed on a shard. */
+interface PlacedAgent {
+  spec: PreparedAgentSpec;
   shard: Shard;
   limits: AgentLimits;
-  tracker: RestartTracker;
-  state: AgentState;
+  policy: RestartPolicy;
+  /**
+   * The agent's crash record. Each crash is counted once, by whoever sees it: the agent's sandbox
+   * (the pool reads its record from the crashed result) or, for a crash the sandbox cannot see (the
+   * watchdog's timeout, a worker dying under it), the pool itself. Carried to the next shard on a reset.
+   */
+  ledger: RestartCarryOver;
+  state: InstanceState;
   path: 'direct' | 'jco';
   lastError: ErrorInfo | null;
   fuelUsedTotal: number;
@@ -94,7 +93,7 @@ interface AgentRecord {
 export class ShardPool {
   readonly engine: Engine;
   private readonly shards: Shard[] = [];
-  private readonly agents = new Map<string, AgentRecord>();
+  private readonly agents = new Map<string, PlacedAgent>();
   private directory: DirectorySnapshot = EMPTY_DIRECTORY;
   private readonly clock: () => number;
   private closed = false;
@@ -139,7 +138,7 @@ export class ShardPool {
    * it and runs init(). Rejects with a SandboxError (ArtifactError for bad artifacts,
    * `sandbox.agent.init-failed` when init fails) and leaves nothing behind.
    */
-  async deploy(spec: PoolDeploySpec): Promise<DeployReport> {
+  async deploy(spec: AgentSpec): Promise<DeployReport> {
     if (this.agents.has(spec.name)) {
       throw new SandboxError('sandbox.agent.exists', `agent ${spec.name} is already deployed`, {
         context: { agent: spec.name },
@@ -150,31 +149,24 @@ export class ShardPool {
   }
 
   /** Replaces an agent's artifact/limits/config; the old version keeps running if the new one fails to start. */
-  async upgrade(spec: PoolDeploySpec): Promise<DeployReport> {
+  async upgrade(spec: AgentSpec): Promise<DeployReport> {
     const old = this.agents.get(spec.name);
     if (!old) return this.deploy(spec);
     return this.place(spec, old.shard);
   }
 
-  private async place(spec: PoolDeploySpec, existing: Shard | null): Promise<DeployReport> {
+  private async place(spec: AgentSpec, existing: Shard | null): Promise<DeployReport> {
     this.assertOpen();
     const limits = resolveLimits(spec.limits);
     const artifact = spec.artifact instanceof Uint8Array ? await this.engine.loadArtifact(spec.artifact) : await this.engine.loadCached(spec.artifact.digest);
     const shard = existing ?? this.leastLoaded();
-    const deployment: AgentDeployment = {
-      name: spec.name,
-      addresses: spec.addresses,
-      digest: artifact.digest,
-      limits,
-      config: spec.config,
-      restartPolicy: spec.restartPolicy,
-    };
-    if (!existing) shard.agents.set(spec.name, deployment); // reserve the slot (load) while deploying
+    const prepared: PreparedAgentSpec = { ...spec, artifact: { digest: artifact.digest } };
+    if (!existing) shard.agents.set(spec.name, prepared); // reserve the slot (load) while deploying
     try {
       await this.ensureArtifact(shard, artifact.digest);
       const deadline = Math.max(10 * limits.wallClockMs, this.opts.minInitDeadlineMs ?? MIN_INIT_DEADLINE_MS);
       const report = await withDeadline(
-        shard.request<StartReport>({ op: 'deploy', deployment, replace: existing !== null }),
+        shard.request<StartReport>({ op: 'deploy', spec: prepared, replace: existing !== null }),
         deadline,
         () => {
           const message = `agent ${spec.name} did not finish starting within ${deadline} ms; shard ${shard.id} was restarted`;
@@ -186,12 +178,13 @@ export class ShardPool {
           });
         },
       );
-      shard.agents.set(spec.name, deployment);
+      shard.agents.set(spec.name, prepared);
       this.agents.set(spec.name, {
-        deployment,
+        spec: prepared,
         shard,
         limits,
-        tracker: new RestartTracker({ ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy }),
+        policy: { ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy },
+        ledger: NO_CRASHES,
         state: report.state,
         path: artifact.manifest.path,
         lastError: null,
@@ -234,7 +227,7 @@ export class ShardPool {
     batch.forEach((w, i) => {
       const rec = this.agents.get(w.agent);
       if (!rec || rec.state === 'failed') {
-        results[i] = notRunning(w, rec ? `agent ${w.agent} is failed` : `agent ${w.agent} is not deployed`, rec?.state ?? 'stopped', rec?.tracker.restarts ?? 0);
+        results[i] = notRunning(w, rec ? `agent ${w.agent} is failed` : `agent ${w.agent} is not deployed`, rec?.state ?? 'stopped', rec?.ledger.restarts ?? 0);
         return;
       }
       let group = perShard.get(rec.shard);
@@ -275,19 +268,28 @@ export class ShardPool {
     rec.fuelUsedTotal += r.fuelUsed + r.initFuelUsed;
     if (r.status === 'crashed') {
       rec.lastError = r.error;
-      if (r.kind !== 'unavailable' && r.kind !== 'timeout') rec.tracker.recordCrash(this.clock());
+      // Read, not counted: the sandbox (or this pool, for its own synthetic results) already did.
+      rec.ledger = { restartHistory: r.restartHistory, restarts: r.restarts };
     }
     if (r.status !== 'not-running' || r.state === 'failed') this.setState(rec, r.state, r.status === 'crashed' ? r.message : '');
   }
 
-  private setState(rec: AgentRecord, state: AgentState, reason: string): void {
-    if (state === 'failed' && rec.state !== 'failed') this.opts.onEvent?.({ kind: 'agent-failed', agent: rec.deployment.name, reason });
+  private setState(rec: PlacedAgent, state: InstanceState, reason: string): void {
+    if (state === 'failed' && rec.state !== 'failed') this.opts.onEvent?.({ kind: 'agent-failed', agent: rec.spec.name, reason });
     rec.state = state;
   }
 
   private synthetic(w: Work, kind: CrashKind, message: string): WorkResult {
     const rec = this.agents.get(w.agent);
-    return crashedResult(w, kind, message, rec?.state === 'failed' ? 'failed' : 'idle', rec?.tracker.restarts ?? 0);
+    return crashedResult(w, kind, message, rec?.state === 'failed' ? 'failed' : 'idle', rec?.ledger ?? NO_CRASHES);
+  }
+
+  /** Counts a crash the agent's sandbox could not see (it was lost with its shard), under its policy. */
+  private chargeCrash(rec: PlacedAgent): CrashVerdict {
+    const tracker = new RestartTracker(rec.policy, rec.ledger.restartHistory, rec.ledger.restarts);
+    const verdict = tracker.recordCrash(this.clock());
+    rec.ledger = { restartHistory: tracker.history(), restarts: tracker.restarts };
+    return verdict;
   }
 
   // ---------- backstop ----------
@@ -297,7 +299,7 @@ export class ShardPool {
     this.opts.onEvent?.({ kind: 'shard-reset', shard: shard.id, reason: 'timeout', agent: item.agent, message });
     const rec = this.agents.get(item.agent);
     if (rec) {
-      const verdict = rec.tracker.recordCrash(this.clock());
+      const verdict = this.chargeCrash(rec);
       rec.lastError = errorInfo(crashError('timeout', message, { agent: item.agent }));
       this.setState(rec, verdict === 'fail' ? 'failed' : 'idle', message);
     }
@@ -324,7 +326,7 @@ export class ShardPool {
       const rec = this.agents.get(stuckWork.agent);
       const blame = `the shard's worker died while running this agent's work (${message})`;
       if (rec) {
-        const verdict = rec.tracker.recordCrash(this.clock());
+        const verdict = this.chargeCrash(rec);
         rec.lastError = errorInfo(crashError('trap', blame, { agent: stuckWork.agent }));
         this.setState(rec, verdict === 'fail' ? 'failed' : 'idle', blame);
       }
@@ -345,16 +347,15 @@ export class ShardPool {
     const generation = shard.generation;
     shard.ready = (async () => {
       await this.pushDirectory(shard);
-      for (const [name, deployment] of [...shard.agents]) {
+      for (const [name, spec] of [...shard.agents]) {
         if (shard.generation !== generation || this.closed) return; // reset again meanwhile
         const rec = this.agents.get(name);
         if (!rec || rec.shard !== shard || rec.state === 'failed') continue;
-        const d: AgentDeployment = { ...deployment, restartHistory: rec.tracker.history(), restarts: rec.tracker.restarts };
         const deadline = Math.max(10 * rec.limits.wallClockMs, this.opts.minInitDeadlineMs ?? MIN_INIT_DEADLINE_MS);
         let timedOut = false;
         try {
-          await this.ensureArtifact(shard, d.digest);
-          const report = await withDeadline(shard.request<StartReport>({ op: 'deploy', deployment: d, replace: false }), deadline, () => {
+          await this.ensureArtifact(shard, spec.artifact.digest);
+          const report = await withDeadline(shard.request<StartReport>({ op: 'deploy', spec, carried: rec.ledger, replace: false }), deadline, () => {
             timedOut = true;
             return new SandboxError('sandbox.agent.init-timeout', `agent ${name} did not finish restarting within ${deadline} ms after a reset of shard ${shard.id}`, {
               context: { agent: name, kind: 'timeout' },
@@ -366,7 +367,7 @@ export class ShardPool {
           if (shard.generation !== generation) return;
           const err = e as Error;
           rec.lastError = err instanceof SandboxError ? errorInfo(err) : { code: 'sandbox.shard.internal', message: err.message, context: {} };
-          rec.tracker.recordCrash(this.clock());
+          this.chargeCrash(rec);
           this.setState(rec, 'failed', `re-deploy after shard reset failed: ${err.message}`);
           if (timedOut) {
             this.opts.onEvent?.({ kind: 'shard-reset', shard: shard.id, reason: 'timeout', agent: name, message: err.message });
@@ -384,7 +385,7 @@ export class ShardPool {
 
   // ---------- observation ----------
 
-  state(name: string): AgentState | undefined {
+  state(name: string): InstanceState | undefined {
     return this.agents.get(name)?.state;
   }
 
@@ -394,24 +395,24 @@ export class ShardPool {
 
   /** Per-agent metrics: the pool's view merged with the shard's live numbers (memory, instances). */
   async metrics(name?: string): Promise<PoolAgentMetrics[]> {
-    const recs = name ? [this.agents.get(name)].filter((r): r is AgentRecord => !!r) : [...this.agents.values()];
-    const byShard = new Map<Shard, AgentRecord[]>();
+    const recs = name ? [this.agents.get(name)].filter((r): r is PlacedAgent => !!r) : [...this.agents.values()];
+    const byShard = new Map<Shard, PlacedAgent[]>();
     for (const r of recs) byShard.set(r.shard, [...(byShard.get(r.shard) ?? []), r]);
     const out: PoolAgentMetrics[] = [];
     await Promise.all(
       [...byShard].map(async ([shard, list]) => {
         const live = await shard
-          .request<(AgentMetrics | null)[]>({ op: 'metrics', names: list.map((r) => r.deployment.name) })
+          .request<(AgentMetrics | null)[]>({ op: 'metrics', names: list.map((r) => r.spec.name) })
           .catch(() => list.map(() => null));
         list.forEach((rec, i) => {
           const m = live[i] ?? null;
           out.push({
-            agent: rec.deployment.name,
-            digest: rec.deployment.digest,
+            agent: rec.spec.name,
+            digest: rec.spec.artifact.digest,
             path: rec.path,
             shard: shard.id,
             state: rec.state,
-            restarts: Math.max(rec.tracker.restarts, m?.restarts ?? 0),
+            restarts: rec.ledger.restarts,
             crashes: m?.crashes ?? 0,
             instantiations: m?.instantiations ?? 0,
             handled: m?.handled ?? 0,
@@ -419,7 +420,7 @@ export class ShardPool {
             fuelUsedTotal: rec.fuelUsedTotal,
             memoryPages: rec.state === 'failed' ? 0 : (m?.memoryPages ?? 0),
             lastError: rec.lastError ?? m?.lastError ?? null,
-            restartHistory: rec.tracker.history(),
+            restartHistory: [...rec.ledger.restartHistory],
           });
         });
       }),

@@ -30,8 +30,7 @@ function main(port: NonNullable<typeof parentPort>, init: ShardInit): void {
         await engine.adopt(msg.manifest, msg.modules);
         return null;
       case 'deploy': {
-        const spec = { ...msg.deployment, artifact: { digest: msg.deployment.digest } };
-        return msg.replace ? sandbox.upgrade(spec) : sandbox.deploy(spec);
+        return msg.replace ? sandbox.upgrade(msg.spec) : sandbox.deploy(msg.spec, msg.carried);
       }
       case 'undeploy':
         return sandbox.undeploy(msg.name);

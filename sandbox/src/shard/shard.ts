@@ -9,7 +9,9 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
 import { SandboxError } from '../errors.js';
 import type { Work, WorkResult } from '../results.js';
-import type { AgentDeployment, EngineSettings, FromWorker, Request, ShardInit } from './protocol.js';
+import { workIdOf } from '../results.js';
+import type { PreparedAgentSpec } from '../agent-spec.js';
+import type { EngineSettings, FromWorker, Request, ShardInit } from './protocol.js';
 import { PROGRESS } from './protocol.js';
 
 export interface StuckItem {
@@ -51,7 +53,7 @@ export interface ResetReport {
 const WORKER_URL = new URL('./shard-worker.js', import.meta.url);
 
 export class Shard {
-  readonly agents = new Map<string, AgentDeployment>();
+  readonly agents = new Map<string, PreparedAgentSpec>();
   readonly artifacts = new Set<string>();
   /** Incremented every time the worker is replaced. */
   generation = 0;
@@ -165,7 +167,7 @@ export class Shard {
     if (!work) return;
     const limitMs = this.hooks.wallClockMs(work.agent);
     const elapsedMs = now - this.watchSince;
-    if (elapsedMs > limitMs) this.hooks.onStuck(this, { agent: work.agent, workId: work.id, elapsedMs, limitMs });
+    if (elapsedMs > limitMs) this.hooks.onStuck(this, { agent: work.agent, workId: workIdOf(work), elapsedMs, limitMs });
   }
 
   /**

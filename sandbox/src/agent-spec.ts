@@ -1,0 +1,36 @@
+/**
+ * The sandbox's one shape of a deploy spec: what it needs to run one agent. The in-thread Sandbox,
+ * the ShardPool and the shard protocol all take this (before, four near-copies: sandbox DeploySpec,
+ * PoolDeploySpec, AgentDeployment and AgentSpec; see docs/walks.md). The runtime builds it from the
+ * core DeploySpec the operator sent (runtime/src/node/sandbox-host.ts).
+ */
+import type { AgentLimits } from './limits/limits.js';
+import type { RestartPolicy } from './restart-policy.js';
+
+/** The component bytes, or the digest of an artifact already prepared in the engine's cache. */
+export type ArtifactRef = Uint8Array | { digest: string };
+
+export interface AgentSpec<A extends ArtifactRef = ArtifactRef> {
+  /** The agent's name (`local@platform`): its identity, stamped by the bus on what it sends. */
+  name: string;
+  /** Transport addresses the agent sees as `self.addresses` in its init context. */
+  addresses?: string[];
+  artifact: A;
+  limits?: Partial<AgentLimits>;
+  config?: Record<string, string>;
+  restartPolicy?: Partial<RestartPolicy>;
+}
+
+/** A spec whose artifact the engine has prepared: what crosses to a shard worker (no bytes). */
+export type PreparedAgentSpec = AgentSpec<{ digest: string }>;
+
+/**
+ * The crash record an agent keeps when its instance is rebuilt elsewhere (a shard reset): the
+ * restart policy goes on counting from here instead of from zero.
+ */
+export interface RestartCarryOver {
+  /** Crash times inside the policy window, ms since epoch. */
+  restartHistory: number[];
+  /** Restarts granted so far. */
+  restarts: number;
+}
