@@ -21,7 +21,7 @@ export type {
   AgentState, CrashKind, DirectoryOp, Effects, ErrorInfo, LogLevel, LogLine, Outcome, ServiceDescription,
   TimerRequest, Work, WorkResult,
 } from './results.js';
-export { SandboxError, ArtifactError, OutOfFuel } from './errors.js';
+export { SandboxError, ArtifactError, OutOfFuel, SANDBOX_ERROR_KINDS, sandboxErrorKind, type SandboxErrorCode, type ArtifactErrorCode } from './errors.js';
 export { parseComponentLimit } from './artifact/component-limits.js';
 // Lower-level pieces, public for tools and benchmarks that measure them on their own.
 export { instrumentFuel } from './fuel/fuel-pass.js';
