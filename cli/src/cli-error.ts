@@ -13,7 +13,8 @@ export class CliError extends CaxtonError {
   readonly exitCode: ExitCode;
 
   constructor(exitCode: ExitCode, message: string, hint?: string) {
-    super('cli.error', message, hint === undefined ? {} : { hint });
+    // Never crosses the API: the exit code is what tells the shell what went wrong.
+    super('cli.error', message, hint === undefined ? { kind: 'internal' } : { kind: 'internal', hint });
     this.exitCode = exitCode;
   }
 }
@@ -35,8 +36,13 @@ export interface ConnectionFacts {
   timeoutMs: number;
 }
 
-/** Request fields → the flags that set them, so server-side validation errors point at flags. */
+/**
+ * Fields → the flags that set them, so server-side validation errors point at flags. Wire fields
+ * come from the API's request checks, domain fields (`limits.*`) from the node's own policy checks.
+ */
 const FIELD_FLAGS: Record<string, string> = {
+  'limits.fuelPerMessage': '--fuel',
+  'limits.memoryPages': '--memory',
   'header.name': '--name',
   'header.fuel_per_message': '--fuel',
   'header.memory_pages': '--memory',

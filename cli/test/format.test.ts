@@ -144,6 +144,13 @@ describe('errors and exit codes', () => {
     assert.equal(explain(err, facts).text, 'caxton: header.memory_pages: must be 1-65536 [header.memory_pages (--memory)]\n');
   });
 
+  it('points a domain field (the node limit check) at its flag too', () => {
+    const err = new ApiCallError(status.INVALID_ARGUMENT, 'api.invalid', 'limits.fuelPerMessage: must be between 1 and 1000', {
+      fieldViolations: [{ field: 'limits.fuelPerMessage', description: 'x' }],
+    });
+    assert.equal(explain(err, facts).text, 'caxton: limits.fuelPerMessage: must be between 1 and 1000 [limits.fuelPerMessage (--fuel)]\n');
+  });
+
   it('passes CLI errors through with their exit code', () => {
     assert.deepEqual(explain(new CliError(EXIT.NOT_FOUND, 'gone', 'look elsewhere')), { exitCode: 3, text: 'caxton: gone\n  hint: look elsewhere\n' });
     assert.equal(explain(new Error('boom')).exitCode, EXIT.FAILURE);

@@ -1,7 +1,54 @@
 /**
  * Typed errors. Every error Caxton raises says what happened, carries the context an operator needs
  * to find it (agent, message id, conversation) and a hint saying what to do next.
+ *
+ * Every error also carries its `kind`: what sort of failure it is for a caller (bad input, missing
+ * thing, try later…). The kind is declared where the error is raised (by its class, or by the family
+ * table of a class whose codes vary), never guessed from the code's spelling; the API maps kinds to
+ * wire statuses with one table (runtime/src/api/grpc-status.ts). See docs/decisions/1105-error-kinds.md.
  */
+
+/**
+ * What sort of failure an error is, from the caller's side. The names follow the gRPC canonical
+ * codes because those are a well-understood vocabulary, but nothing here depends on gRPC.
+ */
+export type ErrorKind =
+  /** The caller sent something wrong; retrying the same request fails the same way. */
+  | 'invalid-argument'
+  | 'not-found'
+  | 'already-exists'
+  /** A size, count or rate limit was hit; the caller may retry later or send less. */
+  | 'resource-exhausted'
+  /** The request is valid but the system is not in a state to accept it (conflict, busy). */
+  | 'failed-precondition'
+  /** Transient: the service cannot serve right now; retrying may succeed. */
+  | 'unavailable'
+  | 'deadline-exceeded'
+  | 'unauthenticated'
+  | 'permission-denied'
+  | 'unimplemented'
+  | 'cancelled'
+  /** Stored data is damaged. */
+  | 'data-loss'
+  /** A failure of Caxton (or of an agent) that the caller cannot fix by changing the request. */
+  | 'internal';
+
+export const ERROR_KINDS: readonly ErrorKind[] = Object.freeze([
+  'invalid-argument', 'not-found', 'already-exists', 'resource-exhausted', 'failed-precondition', 'unavailable',
+  'deadline-exceeded', 'unauthenticated', 'permission-denied', 'unimplemented', 'cancelled', 'data-loss', 'internal',
+]);
+
+export function isErrorKind(value: unknown): value is ErrorKind {
+  return typeof value === 'string' && (ERROR_KINDS as readonly string[]).includes(value);
+}
+
+export interface CaxtonErrorOptions {
+  /** Required so that every place that raises an error decides what sort of failure it is. */
+  kind: ErrorKind;
+  context?: ErrorContext;
+  hint?: string;
+  cause?: unknown;
+}
 export interface ErrorContext {
   agent?: string;
   messageId?: string;
@@ -12,13 +59,16 @@ export interface ErrorContext {
 export class CaxtonError extends Error {
   /** Stable machine-readable code, e.g. `acl.invalid`, `sandbox.out-of-fuel`. */
   readonly code: string;
+  /** What sort of failure this is for the caller; the API derives the wire status from it. */
+  readonly kind: ErrorKind;
   readonly context: ErrorContext;
   readonly hint: string | undefined;
 
-  constructor(code: string, message: string, opts: { context?: ErrorContext; hint?: string; cause?: unknown } = {}) {
+  constructor(code: string, message: string, opts: CaxtonErrorOptions) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
+    this.kind = opts.kind;
     this.context = opts.context ?? {};
     this.hint = opts.hint;
   }

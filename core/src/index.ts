@@ -5,6 +5,7 @@
  * types), which the API serves and the CLI speaks. One definition of each shared type lives here.
  */
 export * from './errors.js';
+export * from './instrumentation.js';
 export * from './acl/index.js';
 export { excerpt } from './acl/excerpt.js';
 export { utf8ByteLength } from './acl/lexical.js';

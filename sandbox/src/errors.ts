@@ -4,10 +4,77 @@
  * digest…) and a hint. Crashes of a guest are not thrown: they come back as `crashed` results
  * (results.ts), whose `error` field is one of these.
  */
-import type { ErrorContext } from '@caxton/core';
+import type { ErrorContext, ErrorKind } from '@caxton/core';
 import { CaxtonError } from '@caxton/core';
+import type { CrashKind } from './results.js';
 
-export class SandboxError extends CaxtonError {}
+/** The last part of `sandbox.artifact.<code>`: why an artifact cannot be deployed. */
+export type ArtifactErrorCode =
+  | 'not-wasm' | 'core-module' | 'wrong-world' | 'unsupported' | 'invalid' | 'over-limit' | 'too-large'
+  | 'too-complex' | 'prepare-timeout' | 'not-cached' | 'cache-key-mismatch' | 'compile-failed' | 'glue-invalid';
+
+/** Every code the sandbox raises. Crashes are `sandbox.<crash kind>` (see traps.ts). */
+export type SandboxErrorCode =
+  | `sandbox.artifact.${ArtifactErrorCode}`
+  | `sandbox.${CrashKind}`
+  | 'sandbox.guest-exit'
+  | 'sandbox.agent.exists' | 'sandbox.agent.init-failed' | 'sandbox.agent.init-timeout'
+  | 'sandbox.limits.memory-below-initial'
+  | 'sandbox.host.lift-limit' | 'sandbox.host.argument-refused' | 'sandbox.quota-exceeded'
+  | 'sandbox.pool.closed' | 'sandbox.shard.closed' | 'sandbox.shard.reset' | 'sandbox.shard.internal';
+
+/**
+ * What sort of failure each sandbox code is. What the sandbox says about an artifact or its init is
+ * the deployer's to fix (invalid-argument), a component too costly to prepare exhausted what the
+ * node gives one preparation, a closed pool is a node going down (unavailable); an agent's crash is
+ * internal to the caller. One exhaustive table so a new code cannot be added without a kind.
+ */
+export const SANDBOX_ERROR_KINDS: Readonly<Record<SandboxErrorCode, ErrorKind>> = Object.freeze({
+  'sandbox.artifact.not-wasm': 'invalid-argument',
+  'sandbox.artifact.core-module': 'invalid-argument',
+  'sandbox.artifact.wrong-world': 'invalid-argument',
+  'sandbox.artifact.unsupported': 'invalid-argument',
+  'sandbox.artifact.invalid': 'invalid-argument',
+  'sandbox.artifact.over-limit': 'resource-exhausted',
+  'sandbox.artifact.too-large': 'resource-exhausted',
+  'sandbox.artifact.too-complex': 'resource-exhausted',
+  'sandbox.artifact.prepare-timeout': 'resource-exhausted',
+  'sandbox.artifact.not-cached': 'internal',
+  'sandbox.artifact.cache-key-mismatch': 'internal',
+  'sandbox.artifact.compile-failed': 'internal',
+  'sandbox.artifact.glue-invalid': 'internal',
+  'sandbox.out-of-fuel': 'internal',
+  'sandbox.out-of-memory': 'internal',
+  'sandbox.trap': 'internal',
+  'sandbox.stack-overflow': 'internal',
+  'sandbox.malformed-result': 'internal',
+  'sandbox.timeout': 'deadline-exceeded',
+  'sandbox.unavailable': 'unavailable',
+  'sandbox.guest-exit': 'internal',
+  'sandbox.agent.exists': 'already-exists',
+  'sandbox.agent.init-failed': 'invalid-argument',
+  'sandbox.agent.init-timeout': 'internal',
+  'sandbox.limits.memory-below-initial': 'invalid-argument',
+  'sandbox.host.lift-limit': 'resource-exhausted',
+  'sandbox.host.argument-refused': 'internal',
+  'sandbox.quota-exceeded': 'internal',
+  'sandbox.pool.closed': 'unavailable',
+  'sandbox.shard.closed': 'unavailable',
+  'sandbox.shard.reset': 'internal',
+  'sandbox.shard.internal': 'internal',
+});
+
+/** The kind of a code that crossed a worker boundary as a string; unknown codes are internal. */
+export function sandboxErrorKind(code: string): ErrorKind {
+  return (SANDBOX_ERROR_KINDS as Readonly<Record<string, ErrorKind>>)[code] ?? 'internal';
+}
+
+export class SandboxError extends CaxtonError {
+  /** `code` is a SandboxErrorCode; a plain string only when rebuilding an error a worker sent. */
+  constructor(code: SandboxErrorCode, message: string, opts: { context?: ErrorContext; hint?: string; cause?: unknown } = {}) {
+    super(code, message, { ...opts, kind: sandboxErrorKind(code) });
+  }
+}
 
 /** The artifact cannot be deployed: what is wrong and what to do about it. */
 export class ArtifactError extends SandboxError {}
@@ -18,7 +85,7 @@ export const CONTRACT_HINT =
   'or use the Caxton SDKs.';
 
 export function artifactError(
-  code: string,
+  code: ArtifactErrorCode,
   message: string,
   context: ErrorContext,
   hint: string = CONTRACT_HINT,

@@ -2,11 +2,44 @@
  * Errors raised while turning an agent's source into a component. Each says what to do next:
  * which toolchain to install, which file to add, or which diagnostics the compiler printed.
  */
-import { CaxtonError, type ErrorContext } from '@caxton/core';
+import { CaxtonError, type ErrorContext, type ErrorKind } from '@caxton/core';
+
+export type BuildErrorCode =
+  | 'build.bad-agent-name' | 'build.bad-manifest' | 'build.compile-failed' | 'build.componentize-failed'
+  | 'build.invalid-agent' | 'build.language-unsupported' | 'build.no-template' | 'build.not-a-directory'
+  | 'build.rust-not-cdylib' | 'build.sdk-install-unsupported' | 'build.sdk-missing' | 'build.target-not-empty'
+  | 'build.toolchain-install-failed' | 'build.toolchain-install-needs-root' | 'build.toolchain-missing'
+  | 'build.toolchain-unknown' | 'build.unknown-layout' | 'build.wit-missing';
+
+/**
+ * Build errors are raised in the CLI's process and never cross the API today; their kinds keep the
+ * status the old suffix convention gave them (so `build.unknown-layout` is not-found: no known
+ * project layout was found in the directory).
+ */
+export const BUILD_ERROR_KINDS: Readonly<Record<BuildErrorCode, ErrorKind>> = Object.freeze({
+  'build.bad-agent-name': 'invalid-argument',
+  'build.bad-manifest': 'invalid-argument',
+  'build.compile-failed': 'internal',
+  'build.componentize-failed': 'internal',
+  'build.invalid-agent': 'invalid-argument',
+  'build.language-unsupported': 'internal',
+  'build.no-template': 'internal',
+  'build.not-a-directory': 'internal',
+  'build.rust-not-cdylib': 'internal',
+  'build.sdk-install-unsupported': 'internal',
+  'build.sdk-missing': 'internal',
+  'build.target-not-empty': 'internal',
+  'build.toolchain-install-failed': 'internal',
+  'build.toolchain-install-needs-root': 'internal',
+  'build.toolchain-missing': 'internal',
+  'build.toolchain-unknown': 'internal',
+  'build.unknown-layout': 'not-found',
+  'build.wit-missing': 'internal',
+});
 
 export class BuildError extends CaxtonError {
-  constructor(code: string, message: string, opts: { context?: ErrorContext; hint?: string; cause?: unknown } = {}) {
-    super(code, message, opts);
+  constructor(code: BuildErrorCode, message: string, opts: { context?: ErrorContext; hint?: string; cause?: unknown } = {}) {
+    super(code, message, { ...opts, kind: BUILD_ERROR_KINDS[code] });
   }
 }
 

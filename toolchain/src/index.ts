@@ -19,7 +19,7 @@ export { detectProject, AGENT_LANGUAGES } from './project.js';
 export type { AgentLanguage, AgentProject, CaxtonManifest } from './project.js';
 export {
   BuildError, UnknownProjectLayoutError, ToolchainMissingError, CompileError, InvalidAgentError, ComponentizeError,
-  LanguageNotBuildableError,
+  LanguageNotBuildableError, BUILD_ERROR_KINDS, type BuildErrorCode,
 } from './errors.js';
 export { artifactPaths, sha256Hex } from './artifact.js';
 export type { BuildManifest } from './artifact.js';

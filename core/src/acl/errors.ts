@@ -14,7 +14,8 @@ export abstract class AclError extends CaxtonError {
   readonly rule: string;
 
   protected constructor(code: string, rule: string, message: string, context: ErrorContext, hint: string | undefined) {
-    super(code, message, hint === undefined ? { context } : { context, hint });
+    // Whether unreadable or breaking a rule, the sender has to change the message.
+    super(code, message, hint === undefined ? { kind: 'invalid-argument', context } : { kind: 'invalid-argument', context, hint });
     this.rule = rule;
   }
 }

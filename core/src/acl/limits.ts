@@ -42,6 +42,7 @@ export function aclLimits(overrides: Partial<AclLimits> = {}): AclLimits {
     const min = key === 'maxResolverDepth' || key === 'maxUserParams' ? 0 : 1;
     if (!Number.isSafeInteger(value) || value < min) {
       throw new CaxtonError('acl.bad-limits', `ACL limit ${key} must be an integer ≥ ${min}, got ${String(value)}`, {
+        kind: 'invalid-argument',
         context: { limit: key, value },
         hint: 'fix the ACL limits in the runtime configuration',
       });
@@ -49,6 +50,7 @@ export function aclLimits(overrides: Partial<AclLimits> = {}): AclLimits {
   }
   if (limits.maxContentBytes > limits.maxMessageBytes) {
     throw new CaxtonError('acl.bad-limits', 'ACL limit maxContentBytes exceeds maxMessageBytes', {
+      kind: 'invalid-argument',
       context: { maxContentBytes: limits.maxContentBytes, maxMessageBytes: limits.maxMessageBytes },
       hint: 'a message must be able to hold its largest allowed content',
     });

@@ -3,13 +3,11 @@
  * request into these typed values before calling in, and turns what comes back (or what is thrown)
  * into wire messages and status codes; a node implements this interface and never sees protobuf.
  *
- * Errors: methods reject (or end a sink) with a `CaxtonError`. The API maps its code to a gRPC
- * status (see grpc-status.ts): codes ending in `not-found` / `not-registered` / `unknown-receiver`
- * → NOT_FOUND, `already-exists` / `already-registered` → ALREADY_EXISTS, `invalid` / `malformed`
- * → INVALID_ARGUMENT, `full` / `too-large` / `exhausted` → RESOURCE_EXHAUSTED, `unavailable` /
- * `not-open` / `shutting-down` → UNAVAILABLE, `conflict` / `busy` / `not-running` →
- * FAILED_PRECONDITION; the ready-made classes in ./errors.ts carry those codes. Anything else is
- * INTERNAL. Message, context and hint reach the operator, so they must not contain secrets.
+ * Errors: methods reject (or end a sink) with a `CaxtonError`. Its `kind` (declared where it is
+ * raised: 'not-found', 'invalid-argument', 'unavailable'… see ../errors.ts) is what the API turns
+ * into a gRPC status, through one table in runtime/src/api/grpc-status.ts; the code is only an
+ * identifier. Fields named in errors are the domain's own (`limits.fuelPerMessage`), never proto
+ * fields. Message, context and hint reach the operator, so they must not contain secrets.
  */
 import type { AclMessage, Performative } from '../acl/message.js';
 import type { DfAgentDescription, DfSearchTemplate } from './directory.js';

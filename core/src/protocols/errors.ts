@@ -3,7 +3,7 @@
  * `ProtocolVerdict` so the bus can log them (`describe()`) while the runtime answers the offending
  * agent. Only misuse of the engine itself (bad options, a message without a stamped sender) throws.
  */
-import { CaxtonError, type ErrorContext } from '../errors.js';
+import { CaxtonError, type ErrorContext, type ErrorKind } from '../errors.js';
 
 /** Stable codes; they also travel to agents in the `X-caxton-code` user parameter. */
 export const PROTOCOL_ERROR_CODES = {
@@ -35,21 +35,44 @@ export const PROTOCOL_ERROR_CODES = {
 
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[keyof typeof PROTOCOL_ERROR_CODES];
 
+/**
+ * The kind of each protocol code. Violations reach an operator only when a `caxton send` is
+ * refused; an unknown conversation is a missing thing, the rest are the runtime's verdict.
+ */
+export const PROTOCOL_ERROR_KINDS: Readonly<Record<ProtocolErrorCode, ErrorKind>> = Object.freeze({
+  'protocol.out-of-sequence': 'internal',
+  'protocol.conversation-ended': 'internal',
+  'protocol.not-a-participant': 'internal',
+  'protocol.unknown-conversation': 'not-found',
+  'protocol.mismatch': 'internal',
+  'protocol.unknown': 'internal',
+  'protocol.conversation-in-use': 'internal',
+  'protocol.late-proposal': 'internal',
+  'protocol.capacity': 'internal',
+  'protocol.config-invalid': 'internal',
+  'protocol.snapshot-invalid': 'internal',
+  'protocol.sender-missing': 'internal',
+});
+
 /** A message broke an interaction protocol (or could not be admitted); carried in a reject verdict. */
 export class ProtocolViolation extends CaxtonError {
   declare readonly code: ProtocolErrorCode;
 
   constructor(code: ProtocolErrorCode, message: string, opts: { context?: ErrorContext; hint?: string } = {}) {
-    super(code, message, opts);
+    super(code, message, { ...opts, kind: PROTOCOL_ERROR_KINDS[code] });
   }
 }
 
 /** The tracker was configured with impossible options. */
 export class ProtocolConfigError extends CaxtonError {
   constructor(message: string, hint: string) {
-    super(PROTOCOL_ERROR_CODES.configInvalid, message, { hint });
+    super(PROTOCOL_ERROR_CODES.configInvalid, message, { kind: PROTOCOL_ERROR_KINDS[PROTOCOL_ERROR_CODES.configInvalid], hint });
   }
 }
 
 /** The engine was called in a way its contract forbids (a bug in the caller, not in an agent). */
-export class ProtocolUsageError extends CaxtonError {}
+export class ProtocolUsageError extends CaxtonError {
+  constructor(code: ProtocolErrorCode, message: string, opts: { context?: ErrorContext; hint?: string; cause?: unknown } = {}) {
+    super(code, message, { ...opts, kind: PROTOCOL_ERROR_KINDS[code] });
+  }
+}

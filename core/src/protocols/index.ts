@@ -8,7 +8,7 @@ export type { ConversationView } from './conversation.js';
 export { TRACKER_DEFAULTS, resolveTrackerOptions, type TrackerOptions, type ResolvedTrackerOptions } from './options.js';
 export { PROTOCOL_NAMES, toProtocolName, type ProtocolName } from './names.js';
 export {
-  PROTOCOL_ERROR_CODES, ProtocolViolation, ProtocolConfigError, ProtocolUsageError, type ProtocolErrorCode,
+  PROTOCOL_ERROR_CODES, PROTOCOL_ERROR_KINDS, ProtocolViolation, ProtocolConfigError, ProtocolUsageError, type ProtocolErrorCode,
 } from './errors.js';
 export {
   START, CANCELLING, CANCELLED, CANCEL_FAILED, NOT_UNDERSTOOD, TIMED_OUT, ABANDONED, META_PHASES, defineMachine,

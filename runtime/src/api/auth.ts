@@ -23,8 +23,10 @@ export const READ_TOKEN_FILE_NAME = 'auth-token.read';
 const TOKEN_PATTERN = /^[A-Za-z0-9._~+/=-]{32,512}$/;
 
 export class TokenFileError extends CaxtonError {
-  constructor(code: string, message: string, file: string, hint: string) {
-    super(code, message, { context: { file }, hint });
+  // Raised before any call is served (node start, CLI start): internal for the API, and the CLI
+  // turns the api.token-file-* codes into its auth exit code itself.
+  constructor(code: 'api.token-file-invalid' | 'api.token-file-exposed', message: string, file: string, hint: string) {
+    super(code, message, { kind: 'internal', context: { file }, hint });
   }
 }
 

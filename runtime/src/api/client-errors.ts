@@ -1,9 +1,11 @@
 /**
  * gRPC errors as seen by a client → `ApiCallError`, a CaxtonError that carries the status code and
- * whatever the server put in the status details (Caxton error code, context, hint, bad fields).
+ * whatever the server put in the status details (Caxton error code, context, hint, bad fields). Its
+ * `kind` comes from the status through the same table the server used (grpc-status.ts).
  */
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { CaxtonError, type ErrorContext } from '@caxton/core';
+import { errorKindForGrpcStatus } from './grpc-status.js';
 import { STATUS_DETAILS_KEY, decodeStatusDetails, type FieldViolation } from './status-details.js';
 
 export class ApiCallError extends CaxtonError {
@@ -12,7 +14,7 @@ export class ApiCallError extends CaxtonError {
   readonly fieldViolations: FieldViolation[];
 
   constructor(grpcCode: status, code: string, message: string, opts: { context?: ErrorContext; hint?: string; fieldViolations?: FieldViolation[]; cause?: unknown }) {
-    super(code, message, opts);
+    super(code, message, { ...opts, kind: errorKindForGrpcStatus(grpcCode) });
     this.grpcCode = grpcCode;
     this.fieldViolations = opts.fieldViolations ?? [];
   }

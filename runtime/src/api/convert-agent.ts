@@ -42,7 +42,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
 export type AgentView = Omit<AgentStatus, 'state'> & { state: AgentState | 'unknown' };
 
 export function agentFromWire(w: WireAgentInfo | null): AgentView {
-  if (!w) throw new CaxtonError('api.bad-response', 'the node answered without agent information', { hint: 'the node and the CLI may be different Caxton versions' });
+  if (!w) throw new CaxtonError('api.bad-response', 'the node answered without agent information', { kind: 'invalid-argument', hint: 'the node and the CLI may be different Caxton versions' });
   const view: AgentView = {
     name: w.name,
     state: stateFromWire(w.state),

@@ -119,6 +119,7 @@ export function messageEventToWire(e: MessageEvent): WireMessageEvent {
 export function messageEventFromWire(w: WireMessageEvent): MessageEvent {
   if (!w.message) {
     throw new CaxtonError('api.bad-response', `the node sent message event ${w.messageId} without a message`, {
+      kind: 'invalid-argument',
       hint: 'the node and the CLI may be different Caxton versions',
     });
   }

@@ -1,54 +1,43 @@
 /**
- * CaxtonError → gRPC status (server side). The status code comes from the error's `code` by the
- * suffix convention documented in node-control.ts, so errors raised anywhere in the runtime map
- * without the API knowing every class. Message, context and hint travel in the status details.
+ * CaxtonError → gRPC status (server side). The status comes from the error's `kind`, declared
+ * where the error was raised (core/src/errors.ts), through the one table below; the client maps
+ * back through the same table (client-errors.ts). Message, context and hint travel in the status
+ * details. See docs/decisions/1105-error-kinds.md.
  */
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
-import { CaxtonError } from '@caxton/core';
+import { CaxtonError, ERROR_KINDS, type ErrorKind } from '@caxton/core';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from './errors.js';
 import { ERROR_DOMAIN, STATUS_DETAILS_KEY, encodeStatusDetails, type StatusDetails } from './status-details.js';
 
-/** Exact codes whose suffix alone would mislead. */
-const EXACT: ReadonlyMap<string, status> = new Map([
-  ['registry.corrupt', status.DATA_LOSS],
-  ['registry.io-failed', status.INTERNAL],
-  ['cluster.node-id-taken', status.FAILED_PRECONDITION],
-  ['cluster.membership-lost', status.UNAVAILABLE],
-  ['api.upload-timeout', status.DEADLINE_EXCEEDED],
-  // What the sandbox says about an artifact or its init is the deployer's to fix, not a node bug
-  // (without these a core module or a component of another world came back as INTERNAL).
-  ['sandbox.artifact.core-module', status.INVALID_ARGUMENT],
-  ['sandbox.artifact.not-wasm', status.INVALID_ARGUMENT],
-  ['sandbox.artifact.wrong-world', status.INVALID_ARGUMENT],
-  ['sandbox.artifact.unsupported', status.INVALID_ARGUMENT],
-  ['sandbox.limits.memory-below-initial', status.INVALID_ARGUMENT],
-  // A component that is too costly to prepare exhausted what the node gives one preparation.
-  ['sandbox.artifact.too-complex', status.RESOURCE_EXHAUSTED],
-  ['sandbox.artifact.prepare-timeout', status.RESOURCE_EXHAUSTED],
-  ['sandbox.agent.init-failed', status.INVALID_ARGUMENT],
-]);
+/** The only place that knows how an error kind looks on the wire. */
+export const GRPC_STATUS_BY_KIND: Readonly<Record<ErrorKind, status>> = Object.freeze({
+  'invalid-argument': status.INVALID_ARGUMENT,
+  'not-found': status.NOT_FOUND,
+  'already-exists': status.ALREADY_EXISTS,
+  'resource-exhausted': status.RESOURCE_EXHAUSTED,
+  'failed-precondition': status.FAILED_PRECONDITION,
+  unavailable: status.UNAVAILABLE,
+  'deadline-exceeded': status.DEADLINE_EXCEEDED,
+  unauthenticated: status.UNAUTHENTICATED,
+  'permission-denied': status.PERMISSION_DENIED,
+  unimplemented: status.UNIMPLEMENTED,
+  cancelled: status.CANCELLED,
+  'data-loss': status.DATA_LOSS,
+  internal: status.INTERNAL,
+});
 
-/** Checked in order against the part of the code after its last dot. */
-const SUFFIX_RULES: readonly [RegExp, status][] = [
-  [/^(not-found|not-registered|unknown-[a-z-]+)$/, status.NOT_FOUND],
-  [/^(already-exists|already-registered|exists)$/, status.ALREADY_EXISTS],
-  [/^(invalid|invalid-[a-z-]+|malformed|bad-[a-z-]+)$/, status.INVALID_ARGUMENT],
-  [/^([a-z-]+-full|full|too-large|[a-z-]*exhausted|[a-z-]+-limit)$/, status.RESOURCE_EXHAUSTED],
-  [/^(unavailable|not-open|shutting-down|closed)$/, status.UNAVAILABLE],
-  [/^(conflict|busy|not-running|precondition)$/, status.FAILED_PRECONDITION],
-  [/^(timeout|deadline)$/, status.DEADLINE_EXCEEDED],
-  [/^unauthenticated$/, status.UNAUTHENTICATED],
-  [/^(forbidden|denied|[a-z-]+-denied)$/, status.PERMISSION_DENIED],
-  [/^(unimplemented|not-supported)$/, status.UNIMPLEMENTED],
-  [/^cancelled$/, status.CANCELLED],
-];
+const KIND_BY_GRPC_STATUS: ReadonlyMap<status, ErrorKind> = new Map(ERROR_KINDS.map((kind) => [GRPC_STATUS_BY_KIND[kind], kind]));
 
-export function grpcCodeFor(code: string): status {
-  const exact = EXACT.get(code);
-  if (exact !== undefined) return exact;
-  const suffix = code.slice(code.lastIndexOf('.') + 1);
-  for (const [pattern, grpcCode] of SUFFIX_RULES) if (pattern.test(suffix)) return grpcCode;
-  return status.INTERNAL;
+export function grpcStatusForKind(kind: ErrorKind): status {
+  return GRPC_STATUS_BY_KIND[kind];
+}
+
+/**
+ * The reverse, for clients. Statuses Caxton never sends for a kind (UNKNOWN, ABORTED, OUT_OF_RANGE,
+ * OK…) come from a proxy or the transport; they are `internal` to the caller.
+ */
+export function errorKindForGrpcStatus(code: status): ErrorKind {
+  return KIND_BY_GRPC_STATUS.get(code) ?? 'internal';
 }
 
 // Trailers are size-limited (8 KiB by default in most clients): keep details comfortably small.
@@ -62,7 +51,7 @@ function clip(text: string, max: number): string {
 
 /** A `Partial<StatusObject>` grpc-js accepts as a handler error, with details in the trailer. */
 export function statusFromCaxtonError(err: CaxtonError): Partial<StatusObject> & { code: status; details: string } {
-  const code = grpcCodeFor(err.code);
+  const code = grpcStatusForKind(err.kind);
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(err.context)) {
     if (value === undefined || Object.keys(metadata).length >= MAX_META_ENTRIES) continue;
@@ -72,12 +61,12 @@ export function statusFromCaxtonError(err: CaxtonError): Partial<StatusObject> &
   const message = clip(err.message, MAX_TEXT);
   const details: StatusDetails = { code, message, errorInfo: { reason: err.code, domain: ERROR_DOMAIN, metadata } };
   const field = err instanceof InvalidArgumentError ? err.field : err.context.field;
-  if (code === status.INVALID_ARGUMENT && typeof field === 'string') {
+  if (err.kind === 'invalid-argument' && typeof field === 'string') {
     details.fieldViolations = [{ field, description: message }];
   }
   if (err instanceof NotFoundError || err instanceof AlreadyExistsError) {
     details.resource = { resourceType: err.resourceType, resourceName: err.resourceName };
-  } else if (code === status.NOT_FOUND && typeof err.context.agent === 'string') {
+  } else if (err.kind === 'not-found' && typeof err.context.agent === 'string') {
     details.resource = { resourceType: 'agent', resourceName: err.context.agent };
   }
   const trailer = new Metadata();
@@ -93,11 +82,11 @@ export function statusFromCaxtonError(err: CaxtonError): Partial<StatusObject> &
 export function toGrpcStatus(err: unknown, method: string, report: (err: unknown, method: string) => void): Partial<StatusObject> & { code: status; details: string } {
   if (err instanceof CaxtonError) {
     const s = statusFromCaxtonError(err);
-    if (s.code === status.INTERNAL) report(err, method);
+    if (err.kind === 'internal') report(err, method);
     return s;
   }
   report(err, method);
   return statusFromCaxtonError(
-    new CaxtonError('api.internal', `internal error in ${method}`, { hint: "this is a bug in Caxton; the node's log has the details" }),
+    new CaxtonError('api.internal', `internal error in ${method}`, { kind: 'internal', hint: "this is a bug in Caxton; the node's log has the details" }),
   );
 }

@@ -74,7 +74,7 @@ export const DEFAULT_MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 function configError(message: string, hint: string): CaxtonError {
-  return new CaxtonError('api.bad-config', message, { hint });
+  return new CaxtonError('api.bad-config', message, { kind: 'invalid-argument', hint });
 }
 
 type CheckedOptions = ApiServerOptions & { maxArtifactBytes: number; maxMessageBytes: number };
@@ -98,7 +98,7 @@ async function credentials(tls: ApiTlsOptions | undefined): Promise<ServerCreden
     try {
       return await fs.readFile(file);
     } catch (err) {
-      throw new CaxtonError('api.bad-config', `cannot read TLS ${what} ${file}: ${(err as Error).message}`, { hint: 'check the path and its permissions', cause: err });
+      throw new CaxtonError('api.bad-config', `cannot read TLS ${what} ${file}: ${(err as Error).message}`, { kind: 'invalid-argument', hint: 'check the path and its permissions', cause: err });
     }
   };
   const [cert, key, ca] = await Promise.all([
@@ -165,6 +165,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     server.bindAsync(bindAddress(options.host, options.port), creds, (err, bound) => {
       if (err) {
         reject(new CaxtonError('api.unavailable', `cannot listen on ${bindAddress(options.host, options.port)}: ${err.message}`, {
+          kind: 'unavailable',
           hint: 'is another Caxton node (or another program) using that port? pick another with --api-port',
           cause: err,
         }));

@@ -46,7 +46,7 @@ export class UploadSlots {
 
 export class UploadCancelledError extends CaxtonError {
   constructor() {
-    super('api.cancelled', 'the client cancelled the upload');
+    super('api.cancelled', 'the client cancelled the upload', { kind: 'cancelled' });
   }
 }
 

@@ -5,7 +5,7 @@
  * etcd (cluster), and a tiered store that caches the cluster copy on local disk.
  */
 import { createHash } from 'node:crypto';
-import { CaxtonError, type ErrorContext } from '@caxton/core';
+import { CaxtonError, type ErrorContext, type ErrorKind } from '@caxton/core';
 
 export interface ArtifactStore {
   /** Stores the bytes (idempotent) and returns their sha256, lower-case hex. */
@@ -21,10 +21,17 @@ export interface ArtifactStore {
 
 export type ArtifactErrorCode = 'artifact.not-found' | 'artifact.corrupt' | 'artifact.invalid-digest';
 
+/** A corrupt stored artifact is the node's problem (internal), not data the caller can fix. */
+export const ARTIFACT_STORE_ERROR_KINDS: Readonly<Record<ArtifactErrorCode, ErrorKind>> = Object.freeze({
+  'artifact.not-found': 'not-found',
+  'artifact.corrupt': 'internal',
+  'artifact.invalid-digest': 'invalid-argument',
+});
+
 export class ArtifactError extends CaxtonError {
   declare readonly code: ArtifactErrorCode;
   constructor(code: ArtifactErrorCode, message: string, opts: { context?: ErrorContext; hint?: string; cause?: unknown } = {}) {
-    super(code, message, opts);
+    super(code, message, { ...opts, kind: ARTIFACT_STORE_ERROR_KINDS[code] });
   }
 }
 

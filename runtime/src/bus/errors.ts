@@ -4,6 +4,7 @@ import { CaxtonError, type ErrorContext } from '@caxton/core';
 export class MailboxFullError extends CaxtonError {
   constructor(agent: string, capacity: number, context: ErrorContext = {}) {
     super('bus.mailbox-full', `mailbox of ${agent} is full (${capacity} pending messages)`, {
+      kind: 'resource-exhausted',
       context: { agent, ...context },
       hint: 'retry later; the agent is slower than its senders (raise --mailbox-capacity if this is expected)',
     });
@@ -14,6 +15,7 @@ export class MailboxFullError extends CaxtonError {
 export class UnknownReceiverError extends CaxtonError {
   constructor(receiver: string, context: ErrorContext = {}) {
     super('bus.unknown-receiver', `no agent named ${receiver}`, {
+      kind: 'not-found',
       context: { receiver, ...context },
       hint: 'check the name with `caxton agents`; names are local (echo) or qualified (echo@<platform>)',
     });
@@ -22,6 +24,6 @@ export class UnknownReceiverError extends CaxtonError {
 
 export class InvalidSendError extends CaxtonError {
   constructor(message: string, context: ErrorContext = {}) {
-    super('bus.invalid-send', message, { context, hint: 'a message needs a performative and at least one receiver' });
+    super('bus.invalid-send', message, { kind: 'invalid-argument', context, hint: 'a message needs a performative and at least one receiver' });
   }
 }

@@ -227,7 +227,8 @@ export class AgentManager {
 
   protected checkName(name: string): void {
     if (!AGENT_NAME.test(name)) {
-      throw new InvalidArgumentError('header.name', `"${name}" is not a valid agent name`, AGENT_NAME_HINT);
+      // The domain names its own fields; the API layer names wire (proto) fields.
+      throw new InvalidArgumentError('name', `"${name}" is not a valid agent name`, AGENT_NAME_HINT);
     }
   }
 
@@ -261,10 +262,10 @@ export class AgentManager {
     };
     const max = this.opts.maxLimits;
     if (!Number.isSafeInteger(out.fuelPerMessage) || out.fuelPerMessage <= 0 || out.fuelPerMessage > max.fuelPerMessage) {
-      throw new InvalidArgumentError('header.fuel_per_message', `must be between 1 and ${max.fuelPerMessage}`, 'omit it to use the node default');
+      throw new InvalidArgumentError('limits.fuelPerMessage', `must be between 1 and ${max.fuelPerMessage}`, 'omit it to use the node default');
     }
     if (!Number.isInteger(out.memoryPages) || out.memoryPages <= 0 || out.memoryPages > max.memoryPages) {
-      throw new InvalidArgumentError('header.memory_pages', `must be between 1 and ${max.memoryPages} (64 KiB pages)`, 'omit it to use the node default');
+      throw new InvalidArgumentError('limits.memoryPages', `must be between 1 and ${max.memoryPages} (64 KiB pages)`, 'omit it to use the node default');
     }
     return out;
   }

@@ -63,7 +63,7 @@ export const CLUSTER_DEFAULTS = {
 } as const;
 
 function invalid(what: string, hint: string): CaxtonError {
-  return new CaxtonError('node.cluster-config', what, { hint });
+  return new CaxtonError('node.cluster-config', what, { kind: 'internal', hint });
 }
 
 function positiveInt(value: number, what: string, min: number, hint: string): number {

@@ -47,6 +47,7 @@ function describe(err: unknown): string {
 export async function openClusterStorage(options: StartNodeOptions, dataDir: string, nodeId: string): Promise<NodeStorage> {
   if (!options.kafka || !options.etcd) {
     throw new CaxtonError('node.cluster-config', 'cluster mode needs both --kafka and --etcd', {
+      kind: 'internal',
       hint: 'pass both (the bus lives in Kafka, the registry and placement in etcd), or neither for the embedded defaults',
     });
   }
@@ -119,7 +120,7 @@ export async function openClusterStorage(options: StartNodeOptions, dataDir: str
       return manager;
     },
     async startAgents(_manager, context) {
-      if (!agents) throw new CaxtonError('node.cluster-wiring', 'startAgents before createAgents', { hint: 'a bug in startNode' });
+      if (!agents) throw new CaxtonError('node.cluster-wiring', 'startAgents before createAgents', { kind: 'internal', hint: 'a bug in startNode' });
       const manager = agents;
       address = context.apiAddress;
       placement = new PlacementController({

@@ -3,7 +3,7 @@
  * placement. Codes are stable: the DF ones carry the FIPA failure reason (SC00023 `already-registered`,
  * `not-registered`) so the DF agent can answer a `failure` with the right predicate.
  */
-import { CaxtonError, type ErrorContext } from '@caxton/core';
+import { CaxtonError, type ErrorContext, type ErrorKind } from '@caxton/core';
 
 export type RegistryErrorCode =
   /** FIPA: register of an agent that already has a (live) description. */
@@ -27,6 +27,22 @@ export type RegistryErrorCode =
   /** This node's membership lease expired or was revoked. */
   | 'cluster.membership-lost';
 
+/** What sort of failure each registry code is for an API caller. */
+export const REGISTRY_ERROR_KINDS: Readonly<Record<RegistryErrorCode, ErrorKind>> = Object.freeze({
+  'df.already-registered': 'already-exists',
+  'df.not-registered': 'not-found',
+  'registry.invalid': 'invalid-argument',
+  'registry.not-open': 'unavailable',
+  'registry.unavailable': 'unavailable',
+  'registry.etcd-failed': 'internal',
+  'registry.corrupt': 'data-loss',
+  'registry.io-failed': 'internal',
+  // Another live member holds the id: the operator must pick another one (or stop that node).
+  'cluster.node-id-taken': 'failed-precondition',
+  // The node is leaving the cluster; a caller may retry against another node.
+  'cluster.membership-lost': 'unavailable',
+});
+
 export class RegistryError extends CaxtonError {
   declare readonly code: RegistryErrorCode;
 
@@ -35,7 +51,7 @@ export class RegistryError extends CaxtonError {
     message: string,
     opts: { context?: ErrorContext; hint?: string; cause?: unknown } = {},
   ) {
-    super(code, message, opts);
+    super(code, message, { ...opts, kind: REGISTRY_ERROR_KINDS[code] });
   }
 }
 

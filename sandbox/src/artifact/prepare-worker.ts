@@ -8,7 +8,7 @@
  * error naming the limit.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { ArtifactError, artifactError } from '../errors.js';
+import { ArtifactError, artifactError, type ArtifactErrorCode } from '../errors.js';
 import { prepareArtifact, type PrepareOptions, type Prepared } from './prepare.js';
 
 export interface PrepareLimits {
@@ -52,7 +52,8 @@ export function prepareInWorker(bytes: Uint8Array, digest: string, opts: Prepare
     worker.once('message', (reply: Reply) => settle(() => {
       if (reply.ok) resolve(reply.prepared);
       else if (reply.code?.startsWith('sandbox.artifact.')) {
-        reject(artifactError(reply.code.slice('sandbox.artifact.'.length), reply.message, reply.context, reply.hint ?? undefined));
+        // The worker raised it with artifactError, so the suffix is an ArtifactErrorCode.
+        reject(artifactError(reply.code.slice('sandbox.artifact.'.length) as ArtifactErrorCode, reply.message, reply.context, reply.hint ?? undefined));
       } else {
         reject(artifactError('invalid', `preparing the component failed: ${reply.message.slice(0, 500)}`, ctx));
       }

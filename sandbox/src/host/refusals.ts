@@ -8,12 +8,13 @@ import { SandboxError } from '../errors.js';
 
 /** An argument asked the host to lift more than its cap (checked while lifting, before allocating). */
 export class LiftLimitExceeded extends SandboxError {
-  constructor(readonly what: string, readonly limit: number, readonly kind: 'units' | 'items') {
+  // `measure`, not `kind`: CaxtonError.kind is the error's kind (resource-exhausted).
+  constructor(readonly what: string, readonly limit: number, readonly measure: 'units' | 'items') {
     super(
       'sandbox.host.lift-limit',
-      `${what}: more than ${limit} ${kind === 'units' ? 'code units of strings' : 'list entries'} to lift (aliased strings count every time they are referenced)`,
+      `${what}: more than ${limit} ${measure === 'units' ? 'code units of strings' : 'list entries'} to lift (aliased strings count every time they are referenced)`,
       {
-        context: { what, limit, kind },
+        context: { what, limit, kind: measure },
         hint: 'Send less data per host call; every string and list the agent passes is counted each time it is referenced.',
       },
     );

@@ -7,7 +7,7 @@
  */
 import type { ResourceLimits } from 'node:worker_threads';
 import { Worker } from 'node:worker_threads';
-import { SandboxError } from '../errors.js';
+import { SandboxError, type SandboxErrorCode } from '../errors.js';
 import type { Work, WorkResult } from '../results.js';
 import { workIdOf } from '../results.js';
 import type { PreparedAgentSpec } from '../agent-spec.js';
@@ -121,7 +121,8 @@ export class Shard {
     if (!call) return;
     this.calls.delete(msg.id);
     if (msg.ok) call.resolve(msg.value);
-    else call.reject(new SandboxError(msg.error.code, msg.error.message, { context: msg.error.context, hint: msg.error.hint }));
+    // The worker raised it as a SandboxError; an unknown code still gets a kind (internal).
+    else call.reject(new SandboxError(msg.error.code as SandboxErrorCode, msg.error.message, { context: msg.error.context, hint: msg.error.hint }));
     this.refresh();
   }
 

@@ -2,7 +2,7 @@
  * Errors and warnings of the embedded message log. One class with a stable `code` per situation:
  * callers branch on the code, operators read `describe()` (message, file/offset context, hint).
  */
-import { CaxtonError, type ErrorContext } from '@caxton/core';
+import { CaxtonError, type ErrorContext, type ErrorKind } from '@caxton/core';
 
 export type EmbeddedLogErrorCode =
   // Refusals and failures (thrown / rejected).
@@ -24,11 +24,31 @@ export type EmbeddedLogErrorCode =
   | 'log.handler-threw'
   | 'log.retention-failed';
 
+/** What sort of failure each code is; warnings never reach a caller, they are internal. */
+export const EMBEDDED_LOG_ERROR_KINDS: Readonly<Record<EmbeddedLogErrorCode, ErrorKind>> = Object.freeze({
+  'log.corrupt': 'internal',
+  'log.bad-header': 'invalid-argument',
+  'log.locked': 'internal',
+  'log.not-open': 'unavailable',
+  'log.closed': 'unavailable',
+  'log.failed': 'internal',
+  'log.invalid-delivery': 'invalid-argument',
+  'log.invalid-options': 'invalid-argument',
+  'log.already-consuming': 'internal',
+  'log.torn-tail-truncated': 'internal',
+  'log.corruption-skipped': 'internal',
+  'log.header-reinitialised': 'internal',
+  'log.stale-lock-taken': 'internal',
+  'log.dead-letter-reconciled': 'internal',
+  'log.handler-threw': 'internal',
+  'log.retention-failed': 'internal',
+});
+
 export class EmbeddedLogError extends CaxtonError {
   declare readonly code: EmbeddedLogErrorCode;
 
   constructor(code: EmbeddedLogErrorCode, message: string, opts: { context?: ErrorContext; hint?: string; cause?: unknown } = {}) {
-    super(code, message, opts);
+    super(code, message, { ...opts, kind: EMBEDDED_LOG_ERROR_KINDS[code] });
   }
 }
 

@@ -1,5 +1,7 @@
 /**
  * Errors of the Kafka message log. Each names the brokers or topic involved and says what to do.
+ * All are `internal` for an API caller: the node's storage failed, not the request (the status they
+ * always had; a retryable 'unavailable' for `unreachable` would be a behaviour change).
  */
 import { CaxtonError, type ErrorContext } from '@caxton/core';
 
@@ -9,6 +11,7 @@ const START_HINT = 'start one with `npm run infra:up kafka` or pass --kafka <hos
 export class KafkaUnreachableError extends CaxtonError {
   constructor(brokers: readonly string[], detail: string, opts: { cause?: unknown; context?: ErrorContext } = {}) {
     super('bus.kafka.unreachable', `Kafka at ${brokers.join(',')} unreachable: ${detail}`, {
+      kind: 'internal',
       context: { brokers: brokers.join(','), ...opts.context },
       hint: START_HINT,
       cause: opts.cause,
@@ -19,7 +22,7 @@ export class KafkaUnreachableError extends CaxtonError {
 /** The cluster answers but its topics or settings do not match what Caxton needs. */
 export class KafkaMisconfiguredError extends CaxtonError {
   constructor(message: string, hint: string, context: ErrorContext = {}) {
-    super('bus.kafka.misconfigured', message, { context, hint });
+    super('bus.kafka.misconfigured', message, { kind: 'internal', context, hint });
   }
 }
 
@@ -27,6 +30,7 @@ export class KafkaMisconfiguredError extends CaxtonError {
 export class KafkaAppendError extends CaxtonError {
   constructor(count: number, detail: string, opts: { cause?: unknown; context?: ErrorContext } = {}) {
     super('bus.kafka.append-failed', `${count} deliveries not accepted: ${detail}`, {
+      kind: 'internal',
       context: { count, ...opts.context },
       hint: 'the message was not accepted; the sender may retry (delivery ids make a retry idempotent)',
       cause: opts.cause,
@@ -38,6 +42,7 @@ export class KafkaAppendError extends CaxtonError {
 export class KafkaCommitError extends CaxtonError {
   constructor(ids: readonly string[], detail: string, opts: { cause?: unknown } = {}) {
     super('bus.kafka.commit-failed', `completion of ${ids.length} deliveries not recorded: ${detail}`, {
+      kind: 'internal',
       context: { ids: ids.slice(0, 10), count: ids.length },
       hint: 'the deliveries will be handed out again (at-least-once); check broker health',
       cause: opts.cause,
@@ -52,6 +57,7 @@ export class KafkaCommitError extends CaxtonError {
 export class KafkaNotOwnerError extends CaxtonError {
   constructor(ids: readonly string[], context: ErrorContext = {}) {
     super('bus.kafka.not-owner', `${ids.length} completions name deliveries this node does not own`, {
+      kind: 'internal',
       context: { ids: ids.slice(0, 10), count: ids.length, ...context },
       hint: 'their partition moved to another node, which hands them out again: drop them locally (at-least-once)',
     });
@@ -61,6 +67,6 @@ export class KafkaNotOwnerError extends CaxtonError {
 /** Used after close(), or before open(). */
 export class KafkaLogStateError extends CaxtonError {
   constructor(message: string) {
-    super('bus.kafka.state', message, { hint: 'call open() first; do not use the log after close()' });
+    super('bus.kafka.state', message, { kind: 'internal', hint: 'call open() first; do not use the log after close()' });
   }
 }

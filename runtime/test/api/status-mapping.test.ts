@@ -1,0 +1,290 @@
+/**
+ * The error kind → gRPC status mapping. BEFORE is the status every error code got from the old
+ * code-suffix rules (computed from the removed grpcCodeFor at commit 56c866a); every code raised in
+ * core, sandbox and runtime must still reach the operator with that status. The source scan at the
+ * end makes sure the list is complete: a new code literal fails here until it is added.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
+import {
+  AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError,
+  ProtocolViolation, aclLimits, type ProtocolErrorCode,
+} from '@caxton/core';
+import { SANDBOX_ERROR_KINDS, SandboxError, OutOfFuel, type SandboxErrorCode } from '@caxton/sandbox';
+import { GRPC_STATUS_BY_KIND, errorKindForGrpcStatus, grpcStatusForKind, statusFromCaxtonError, toGrpcStatus } from '../../src/api/grpc-status.js';
+import { toApiCallError } from '../../src/api/client-errors.js';
+import {
+  AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, PermissionDeniedError, ResourceExhaustedError,
+  UnauthenticatedError, UnavailableError, UploadTimeoutError,
+} from '../../src/api/errors.js';
+import { UploadCancelledError } from '../../src/api/upload.js';
+import { TokenFileError } from '../../src/api/auth.js';
+import { InvalidSendError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
+import {
+  KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError,
+} from '../../src/bus/kafka/errors.js';
+import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
+import { REGISTRY_ERROR_KINDS, RegistryError, type RegistryErrorCode } from '../../src/registry/errors.js';
+import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } from '../../src/artifacts/artifact-store.js';
+
+type StatusName = keyof typeof status;
+
+const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
+  ['acl.bad-limits', 'INVALID_ARGUMENT'],
+  ['acl.invalid', 'INVALID_ARGUMENT'],
+  ['acl.malformed', 'INVALID_ARGUMENT'],
+  ['agent.conflict', 'FAILED_PRECONDITION'],
+  ['api.bad-config', 'INVALID_ARGUMENT'],
+  ['api.bad-response', 'INVALID_ARGUMENT'],
+  ['api.cancelled', 'CANCELLED'],
+  ['api.client-error', 'INTERNAL'],
+  ['api.internal', 'INTERNAL'],
+  ['api.invalid', 'INVALID_ARGUMENT'],
+  ['api.permission-denied', 'PERMISSION_DENIED'],
+  ['api.resource-exhausted', 'RESOURCE_EXHAUSTED'],
+  ['api.token-file-exposed', 'INTERNAL'],
+  ['api.token-file-invalid', 'INTERNAL'],
+  ['api.unauthenticated', 'UNAUTHENTICATED'],
+  ['api.unavailable', 'UNAVAILABLE'],
+  ['api.upload-timeout', 'DEADLINE_EXCEEDED'],
+  ['artifact.corrupt', 'INTERNAL'],
+  ['artifact.invalid-digest', 'INVALID_ARGUMENT'],
+  ['artifact.not-found', 'NOT_FOUND'],
+  ['agent.not-found', 'NOT_FOUND'],
+  ['agent.already-exists', 'ALREADY_EXISTS'],
+  ['build.bad-agent-name', 'INVALID_ARGUMENT'],
+  ['build.bad-manifest', 'INVALID_ARGUMENT'],
+  ['build.compile-failed', 'INTERNAL'],
+  ['build.componentize-failed', 'INTERNAL'],
+  ['build.invalid-agent', 'INVALID_ARGUMENT'],
+  ['build.language-unsupported', 'INTERNAL'],
+  ['build.no-template', 'INTERNAL'],
+  ['build.not-a-directory', 'INTERNAL'],
+  ['build.rust-not-cdylib', 'INTERNAL'],
+  ['build.sdk-install-unsupported', 'INTERNAL'],
+  ['build.sdk-missing', 'INTERNAL'],
+  ['build.target-not-empty', 'INTERNAL'],
+  ['build.toolchain-install-failed', 'INTERNAL'],
+  ['build.toolchain-install-needs-root', 'INTERNAL'],
+  ['build.toolchain-missing', 'INTERNAL'],
+  ['build.toolchain-unknown', 'INTERNAL'],
+  ['build.unknown-layout', 'NOT_FOUND'],
+  ['build.wit-missing', 'INTERNAL'],
+  ['bus.invalid-send', 'INVALID_ARGUMENT'],
+  ['bus.kafka.append-failed', 'INTERNAL'],
+  ['bus.kafka.commit-failed', 'INTERNAL'],
+  ['bus.kafka.misconfigured', 'INTERNAL'],
+  ['bus.kafka.not-owner', 'INTERNAL'],
+  ['bus.kafka.state', 'INTERNAL'],
+  ['bus.kafka.unreachable', 'INTERNAL'],
+  ['bus.mailbox-full', 'RESOURCE_EXHAUSTED'],
+  ['bus.unknown-receiver', 'NOT_FOUND'],
+  ['cluster.membership-lost', 'UNAVAILABLE'],
+  ['cluster.node-id-taken', 'FAILED_PRECONDITION'],
+  ['df.already-registered', 'ALREADY_EXISTS'],
+  ['df.not-registered', 'NOT_FOUND'],
+  ['log.already-consuming', 'INTERNAL'],
+  ['log.bad-header', 'INVALID_ARGUMENT'],
+  ['log.closed', 'UNAVAILABLE'],
+  ['log.corrupt', 'INTERNAL'],
+  ['log.corruption-skipped', 'INTERNAL'],
+  ['log.dead-letter-reconciled', 'INTERNAL'],
+  ['log.failed', 'INTERNAL'],
+  ['log.handler-threw', 'INTERNAL'],
+  ['log.header-reinitialised', 'INTERNAL'],
+  ['log.invalid-delivery', 'INVALID_ARGUMENT'],
+  ['log.invalid-options', 'INVALID_ARGUMENT'],
+  ['log.locked', 'INTERNAL'],
+  ['log.not-open', 'UNAVAILABLE'],
+  ['log.retention-failed', 'INTERNAL'],
+  ['log.stale-lock-taken', 'INTERNAL'],
+  ['log.torn-tail-truncated', 'INTERNAL'],
+  ['node.cluster-config', 'INTERNAL'],
+  ['node.cluster-wiring', 'INTERNAL'],
+  ['node.unavailable', 'UNAVAILABLE'],
+  ['protocol.capacity', 'INTERNAL'],
+  ['protocol.config-invalid', 'INTERNAL'],
+  ['protocol.conversation-ended', 'INTERNAL'],
+  ['protocol.conversation-in-use', 'INTERNAL'],
+  ['protocol.late-proposal', 'INTERNAL'],
+  ['protocol.mismatch', 'INTERNAL'],
+  ['protocol.not-a-participant', 'INTERNAL'],
+  ['protocol.out-of-sequence', 'INTERNAL'],
+  ['protocol.sender-missing', 'INTERNAL'],
+  ['protocol.snapshot-invalid', 'INTERNAL'],
+  ['protocol.unknown', 'INTERNAL'],
+  ['protocol.unknown-conversation', 'NOT_FOUND'],
+  ['registry.corrupt', 'DATA_LOSS'],
+  ['registry.etcd-failed', 'INTERNAL'],
+  ['registry.invalid', 'INVALID_ARGUMENT'],
+  ['registry.io-failed', 'INTERNAL'],
+  ['registry.not-open', 'UNAVAILABLE'],
+  ['registry.unavailable', 'UNAVAILABLE'],
+  ['sandbox.agent.exists', 'ALREADY_EXISTS'],
+  ['sandbox.agent.init-failed', 'INVALID_ARGUMENT'],
+  ['sandbox.agent.init-timeout', 'INTERNAL'],
+  ['sandbox.artifact.cache-key-mismatch', 'INTERNAL'],
+  ['sandbox.artifact.compile-failed', 'INTERNAL'],
+  ['sandbox.artifact.core-module', 'INVALID_ARGUMENT'],
+  ['sandbox.artifact.glue-invalid', 'INTERNAL'],
+  ['sandbox.artifact.not-wasm', 'INVALID_ARGUMENT'],
+  ['sandbox.artifact.prepare-timeout', 'RESOURCE_EXHAUSTED'],
+  ['sandbox.artifact.too-complex', 'RESOURCE_EXHAUSTED'],
+  ['sandbox.artifact.unsupported', 'INVALID_ARGUMENT'],
+  ['sandbox.artifact.wrong-world', 'INVALID_ARGUMENT'],
+  ['sandbox.artifact.invalid', 'INVALID_ARGUMENT'],
+  ['sandbox.artifact.not-cached', 'INTERNAL'],
+  ['sandbox.artifact.over-limit', 'RESOURCE_EXHAUSTED'],
+  ['sandbox.artifact.too-large', 'RESOURCE_EXHAUSTED'],
+  ['sandbox.guest-exit', 'INTERNAL'],
+  ['sandbox.host.argument-refused', 'INTERNAL'],
+  ['sandbox.host.lift-limit', 'RESOURCE_EXHAUSTED'],
+  ['sandbox.limits.memory-below-initial', 'INVALID_ARGUMENT'],
+  ['sandbox.malformed-result', 'INTERNAL'],
+  ['sandbox.out-of-fuel', 'INTERNAL'],
+  ['sandbox.out-of-memory', 'INTERNAL'],
+  ['sandbox.trap', 'INTERNAL'],
+  ['sandbox.stack-overflow', 'INTERNAL'],
+  ['sandbox.timeout', 'DEADLINE_EXCEEDED'],
+  ['sandbox.unavailable', 'UNAVAILABLE'],
+  ['sandbox.pool.closed', 'UNAVAILABLE'],
+  ['sandbox.quota-exceeded', 'INTERNAL'],
+  ['sandbox.shard.closed', 'UNAVAILABLE'],
+  ['sandbox.shard.internal', 'INTERNAL'],
+  ['sandbox.shard.reset', 'INTERNAL'],
+  // Raised in the CLI only, with the status the suffix rules gave them; kinds in toolchain/src/errors.ts.
+  ['node.cluster-config', 'INTERNAL'],
+  ['node.cluster-wiring', 'INTERNAL'],
+]);
+
+function keysOf<K extends string>(table: Readonly<Record<K, unknown>>): K[] {
+  return Object.keys(table) as K[];
+}
+
+/** One error of every code, raised the way the code raises it (class or family constructor). */
+function everyRaisedError(): CaxtonError[] {
+  const errors: CaxtonError[] = [
+    new AclValidationError('receivers', 'performative.unknown', 'bad'),
+    new AclParseError({ format: 'json', rule: 'json.syntax', message: 'bad', position: 0, input: '{' }),
+    new ProtocolConfigError('bad options', 'fix them'),
+    new ProtocolUsageError('protocol.sender-missing', 'no sender'),
+    new InvalidArgumentError('limits.fuelPerMessage', 'must be positive'),
+    new NotFoundError('agent', 'echo'),
+    new AlreadyExistsError('agent', 'echo'),
+    new ResourceExhaustedError('too many uploads'),
+    new UnauthenticatedError('no token', 'pass one'),
+    new PermissionDeniedError('read-only token'),
+    new ConflictError('stopping'),
+    new UnavailableError('shutting down'),
+    new UploadTimeoutError(1000),
+    new UploadCancelledError(),
+    new TokenFileError('api.token-file-invalid', 'not a file', '/x', 'fix it'),
+    new TokenFileError('api.token-file-exposed', 'not yours', '/x', 'fix it'),
+    new MailboxFullError('echo', 10),
+    new UnknownReceiverError('nobody'),
+    new InvalidSendError('no receivers'),
+    new KafkaUnreachableError(['localhost:9092'], 'timeout'),
+    new KafkaMisconfiguredError('bad topic', 'fix it'),
+    new KafkaAppendError(1, 'timeout'),
+    new KafkaCommitError(['a'], 'timeout'),
+    new KafkaNotOwnerError(['a']),
+    new KafkaLogStateError('closed'),
+    new OutOfFuel(10),
+    ...keysOf(PROTOCOL_ERROR_KINDS).map((code: ProtocolErrorCode) => new ProtocolViolation(code, 'x')),
+    ...keysOf(SANDBOX_ERROR_KINDS).map((code: SandboxErrorCode) => new SandboxError(code, 'x')),
+    ...keysOf(EMBEDDED_LOG_ERROR_KINDS).map((code: EmbeddedLogErrorCode) => new EmbeddedLogError(code, 'x')),
+    ...keysOf(REGISTRY_ERROR_KINDS).map((code: RegistryErrorCode) => new RegistryError(code, 'x')),
+    ...keysOf(ARTIFACT_STORE_ERROR_KINDS).map((code: ArtifactErrorCode) => new ArtifactError(code, 'x')),
+  ];
+  try {
+    aclLimits({ maxMessageBytes: -1 });
+  } catch (err) {
+    errors.push(err as CaxtonError);
+  }
+  return errors;
+}
+
+describe('error kind → gRPC status', () => {
+  it('maps every kind to a distinct status, and back', () => {
+    const seen = new Set<status>();
+    for (const kind of ERROR_KINDS) {
+      const code = grpcStatusForKind(kind);
+      assert.ok(!seen.has(code), `${kind} shares ${status[code]}`);
+      seen.add(code);
+      assert.equal(errorKindForGrpcStatus(code), kind);
+    }
+    assert.equal(Object.keys(GRPC_STATUS_BY_KIND).length, ERROR_KINDS.length);
+  });
+
+  it('reads statuses Caxton never sends as internal', () => {
+    for (const code of [status.UNKNOWN, status.ABORTED, status.OUT_OF_RANGE, status.OK]) assert.equal(errorKindForGrpcStatus(code), 'internal');
+  });
+
+  for (const err of everyRaisedError()) {
+    it(`${err.code} (${err.constructor.name}) keeps its status`, () => {
+      const expected = BEFORE.get(err.code);
+      assert.ok(expected, `${err.code} is missing from BEFORE: add it with the status it must have`);
+      assert.equal(status[grpcStatusForKind(err.kind)], expected);
+      assert.equal(status[statusFromCaxtonError(err).code], expected);
+    });
+  }
+
+  it('raises every code of BEFORE somewhere in the samples (build codes are checked in toolchain)', () => {
+    const raised = new Set(everyRaisedError().map((e) => e.code));
+    const missing = [...BEFORE.keys()].filter((c) => !raised.has(c) && !c.startsWith('build.') && !c.startsWith('api.') && !c.startsWith('node.'));
+    assert.deepEqual(missing, []);
+  });
+
+  it('a plain Error is reported and becomes INTERNAL api.internal; an internal CaxtonError is reported too', () => {
+    const reported: unknown[] = [];
+    const s = toGrpcStatus(new TypeError('secret'), 'ListAgents', (e) => reported.push(e));
+    assert.equal(s.code, status.INTERNAL);
+    assert.equal(s.details, 'internal error in ListAgents');
+    toGrpcStatus(new SandboxError('sandbox.trap', 'x'), 'Send', (e) => reported.push(e));
+    toGrpcStatus(new NotFoundError('agent', 'x'), 'Get', (e) => reported.push(e));
+    assert.equal(reported.length, 2);
+  });
+
+  it('the client gets the status, code, kind and field back', () => {
+    const s = statusFromCaxtonError(new InvalidArgumentError('header.sha256', 'not hex'));
+    const wire = Object.assign(new Error(s.details), { code: s.code, details: s.details, metadata: s.metadata as Metadata }) as ServiceError;
+    const back = toApiCallError(wire);
+    assert.equal(back.grpcCode, status.INVALID_ARGUMENT);
+    assert.equal(back.kind, 'invalid-argument');
+    assert.equal(back.code, 'api.invalid');
+    assert.deepEqual(back.fieldViolations.map((v) => v.field), ['header.sha256']);
+  });
+});
+
+describe('every error code in the sources has its status pinned', () => {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+  const CODE_LITERAL = /['`]((?:acl|protocol|sandbox|build|bus|log|registry|df|cluster|api|agent|node|artifact)\.[a-z][a-z0-9.-]*[a-z])['`]/g;
+  // Literals that look like codes but are not error codes (file names, prefixes).
+  // 'protocol.not-a-word' is an ACL validation rule id (AclValidationError.rule).
+  const NOT_CODES = new Set(['protocol.not-a-word', 'agent.js', 'agent.wasm', 'agent.wit', 'api.token-file', 'sandbox.artifact']);
+
+  function* sources(dir: string): Generator<string> {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) yield* sources(full);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) yield full;
+    }
+  }
+
+  it('finds no code literal without a BEFORE entry', () => {
+    const unknown = new Set<string>();
+    for (const pkg of ['core', 'sandbox', 'toolchain', 'runtime']) {
+      for (const file of sources(path.join(root, pkg, 'src'))) {
+        for (const m of readFileSync(file, 'utf8').matchAll(CODE_LITERAL)) {
+          const code = m[1]!;
+          if (!NOT_CODES.has(code) && !BEFORE.has(code)) unknown.add(`${code} (${path.relative(root, file)})`);
+        }
+      }
+    }
+    assert.deepEqual([...unknown], []);
+  });
+});
