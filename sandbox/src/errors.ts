@@ -4,9 +4,8 @@
  * digest…) and a hint. Crashes of a guest are not thrown: they come back as `crashed` results
  * (results.ts), whose `error` field is one of these.
  */
-import type { ErrorContext, ErrorKind } from '@caxton/core';
+import type { CrashKind, ErrorContext, ErrorKind } from '@caxton/core';
 import { CaxtonError } from '@caxton/core';
-import type { CrashKind } from './results.js';
 
 /** The last part of `sandbox.artifact.<code>`: why an artifact cannot be deployed. */
 export type ArtifactErrorCode =
