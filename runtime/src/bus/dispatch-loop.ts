@@ -1,6 +1,7 @@
 /**
- * The dispatch loop, part of the bus (created by `Bus.open`), drains its mailboxes into the executor and applies what handling produced, in the
- * order that keeps the guarantees:
+ * The dispatch loop, the bus's own (created by `Bus.open`, decision 1101): it drains the bus's
+ * mailboxes into the port's executor and applies what handling produced, in the order that keeps
+ * the guarantees:
  *   1. the outbox (messages the agent sent) is appended durably,
  *   2. only then is the delivery's completion recorded.
  * A crash between 1 and 2 re-handles the delivery; the outbox gets the same derived ids and the
@@ -18,7 +19,7 @@
  * in that order for every delivery, so a crash at any point re-handles exactly what was not
  * completed, and an agent's own messages still leave in the order it handled its input.
  *
- * In a cluster (`ownership` given) step 2 is fenced (decision 0702): the completion is recorded only
+ * In a cluster (the port gives `ownership`) step 2 is fenced (decision 0702): the completion is recorded only
  * if this node still owns the agent under the token it held when the work was taken. Otherwise the
  * delivery is left where it is, uncompleted: the agent's next owner hands it out again.
  */
@@ -30,7 +31,7 @@ import type { BusPort } from './port.js';
 import type { BusEvents } from './events.js';
 import { derivedMessageId } from './ids.js';
 import { startHandleSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';
-import { CaxtonError } from '@caxton/core';
+import { CaxtonError, type AclMessage } from '@caxton/core';
 
 /** How the loop sends what handling produced: the bus's own send path. */
 export type OutboxSender = Pick<Bus, 'send' | 'sendPlatformReplies' | 'failureFor' | 'refusalFor'>;
@@ -176,18 +177,8 @@ export class DispatchLoop {
           })
         : undefined,
     );
-    let results: ExecutionResult[];
-    try {
-      results = await this.opts.port.execute(batch);
-    } catch (err) {
-      // The executor itself failed (e.g. a shard died): every item counts as a crash.
-      results = batch.map((item) => ({
-        agent: item.agent,
-        workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
-        outcome: { status: 'crashed', kind: 'unavailable', message: String((err as Error).message) },
-        fuelUsed: 0, outbox: [], timers: [], directory: [], logs: [],
-      }));
-    }
+    // The executor itself failing (e.g. a shard died) makes every item a crash.
+    const results = await this.opts.port.execute(batch).catch((err: unknown) => crashedBatch(batch, err));
 
     // Early release (decision 0900) needs no fencing: every agent is local and stays so.
     const early = this.opts.port.ownership === undefined;
@@ -239,19 +230,7 @@ export class DispatchLoop {
           : item.timerId !== undefined ? `${item.agent}:timer:${item.timerId}` : `${item.agent}:timer:${item.token}:${Date.now()}`;
         result.outbox.forEach((msg, index) => {
           if (handle) injectMessageContext(msg, handle.ctx);
-          outboxSends.push(this.opts.sender.send(msg, { agent: item.agent }, derivedMessageId(parent, index)).catch((err: unknown) => {
-            const text = (err as Error).message;
-            if (isRefusal(err)) {
-              // The bus refused the message for good (it breaks a rule): the agent hears why.
-              this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `send refused: ${text}`, at: Date.now() } });
-              return this.opts.sender.sendPlatformReplies([this.opts.sender.refusalFor(item.agent, msg, text)]);
-            }
-            // Not durable (the log failed): what was handled must not complete, or its outbox is
-            // lost. The delivery stays pending and is handled again; its sends keep their ids.
-            notDurable.add(item.kind === 'delivery' ? item.delivery.id : `${item.agent}\u0000${item.timerId ?? item.token}`);
-            this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `[caxton] outbox not durable, the work will be handled again: ${text}`, at: Date.now() } });
-            return undefined;
-          }));
+          outboxSends.push(this.sendOutboxMessage(item, msg, derivedMessageId(parent, index), notDurable));
         });
         // A failed effect (e.g. the registry unreachable for a DF change) is reported, not thrown:
         // nobody awaits run(), so a throw here would leave the agent busy forever.
@@ -316,6 +295,24 @@ export class DispatchLoop {
     const allowed = this.fence(completions.filter(durable), completionIndex, tokens, fenced);
     if (allowed.length > 0) await this.recordCompletions(allowed);
     this.release(batch, results, fenced);
+  }
+
+  /**
+   * Send one message of an agent's outbox. A refusal (it breaks a rule) turns into a failure to the
+   * agent; a send that could not be made durable marks the work `notDurable`: what was handled must
+   * not complete, or its outbox is lost. It stays pending and is handled again; its sends keep their ids.
+   */
+  private sendOutboxMessage(item: WorkItem, msg: AclMessage, messageId: string, notDurable: Set<string>): Promise<unknown> {
+    return this.opts.sender.send(msg, { agent: item.agent }, messageId).catch((err: unknown) => {
+      const text = (err as Error).message;
+      if (isRefusal(err)) {
+        this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `send refused: ${text}`, at: Date.now() } });
+        return this.opts.sender.sendPlatformReplies([this.opts.sender.refusalFor(item.agent, msg, text)]);
+      }
+      notDurable.add(item.kind === 'delivery' ? item.delivery.id : `${item.agent}\u0000${item.timerId ?? item.token}`);
+      this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `[caxton] outbox not durable, the work will be handled again: ${text}`, at: Date.now() } });
+      return undefined;
+    });
   }
 
   private release(batch: WorkItem[], results: ExecutionResult[], fenced: Set<number>): void {
@@ -384,6 +381,16 @@ export class DispatchLoop {
     this.opts.events.emit({ type: 'dead-lettered', agent: d.receiver, deliveryId: d.id, reason, attempts });
     await this.opts.sender.sendPlatformReplies([this.opts.sender.failureFor(d, `message could not be handled: ${reason}`, 'dead-lettered')]);
   }
+}
+
+/** Every item of a batch the executor could not run at all, as a crash (an attempt). */
+function crashedBatch(batch: readonly WorkItem[], err: unknown): ExecutionResult[] {
+  return batch.map((item) => ({
+    agent: item.agent,
+    workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
+    outcome: { status: 'crashed', kind: 'unavailable', message: String((err as Error).message) },
+    fuelUsed: 0, outbox: [], timers: [], directory: [], logs: [],
+  }));
 }
 
 /** A send the bus refused for good (a rule it breaks), as opposed to one it could not persist. */
