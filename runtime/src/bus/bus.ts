@@ -1,25 +1,25 @@
 /**
  * The bus: every message between agents (and from operators) passes here. It stamps the sender,
  * checks protocols, resolves receivers, enforces mailbox bounds, persists deliveries through the
- * MessageLog (accepted = durable) and feeds the consumed deliveries into per-agent mailboxes that
- * the Dispatcher drains into the sandbox.
+ * MessageLog (accepted = durable), feeds the consumed deliveries into per-agent mailboxes and runs
+ * the dispatch loop that drains them into the node's executor (decision 1101).
+ *
+ * What only the node knows (names, protocols, the sandbox, effects, fencing) comes through the one
+ * `BusPort` given to `open`. The mailboxes and the loop are the bus's own: nothing outside
+ * runtime/src/bus touches a Mailbox.
  */
-import type { AclMessage, AgentId, SendResult } from '@caxton/core';
+import { validateAclMessage, type AclMessage, type AgentId, type SendResult } from '@caxton/core';
 import type { Delivery, MessageLog } from './message-log.js';
-import { Mailbox } from './mailbox.js';
+import { Mailboxes } from './mailboxes.js';
+import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
+import type { BusPort } from './port.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
 import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
-import { InvalidSendError, MailboxFullError, UnknownReceiverError } from './errors.js';
+import { BusNotOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from './errors.js';
 import type { BusEvents } from './events.js';
+import type { Mailbox } from './mailbox.js';
 
-export interface ProtocolGate {
-  observe(msg: AclMessage, now: number): { kind: 'deliver' } | { kind: 'reject'; reply: AclMessage; reason: string };
-  expire(now: number): AclMessage[];
-  nextDeadline(): number | undefined;
-}
-
-/** Where a receiver lives, as far as this node knows. */
-export type ReceiverKind = 'agent' | 'external' | 'unknown';
+export type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind } from './port.js';
 
 export interface BusOptions {
   log: MessageLog;
@@ -27,11 +27,8 @@ export interface BusOptions {
   /** Platform name: agent `echo` is `echo@<platform>`. */
   platform: string;
   mailboxCapacity: number;
-  /** Which names are agents; cluster mode answers for agents on every node. */
-  resolve: (localName: string) => ReceiverKind;
-  /** Validates (and normalises) a message at the boundary; throws a typed error. */
-  validate?: (msg: AclMessage) => AclMessage;
-  protocols?: ProtocolGate;
+  /** How the dispatch loop hands out work. */
+  dispatch: DispatchLimits;
   events: BusEvents;
   now?: () => number;
 }
@@ -44,42 +41,86 @@ export type { SendResult } from '@caxton/core';
 
 export class Bus {
   readonly platformId: AgentId;
-  private readonly mailboxes = new Map<string, Mailbox>();
-  /** Deliveries in mailboxes or in flight: appends of ids in here are duplicates. */
-  private readonly pending = new Set<string>();
+  private readonly mailboxes: Mailboxes;
+  /** Set by open(): the node's side of every decision the bus cannot take alone. */
+  private port: BusPort | undefined;
+  /** Created by open(), with the port. */
+  private loop: DispatchLoop | undefined;
   private readonly ids: MessageIdGenerator;
   private readonly now: () => number;
   private deadlineTimer: NodeJS.Timeout | undefined;
   /** When the deadline timer fires (meaningful while it is set). */
   private deadlineAt = Number.POSITIVE_INFINITY;
-  private onReady: (agent: string) => void = () => {};
   private opening: Promise<void> | undefined;
 
   constructor(private readonly opts: BusOptions) {
     this.platformId = { name: `ams@${opts.platform}` };
     this.ids = new MessageIdGenerator(opts.nodeId);
     this.now = opts.now ?? Date.now;
+    this.mailboxes = new Mailboxes(opts.mailboxCapacity);
   }
 
   /**
-   * Open the log without consuming: sends are accepted (made durable) from now on, nothing is
-   * delivered yet. A node opens first, then starts its agents (whose init may send), then start()s.
+   * Take the node's port and open the log without consuming: sends are accepted (made durable) from
+   * now on, nothing is delivered yet. A node opens first, then starts its agents (whose init may
+   * send), then start()s.
    */
-  async open(): Promise<void> {
+  async open(port: BusPort): Promise<void> {
+    if (this.port === undefined) {
+      this.port = port;
+      this.loop = new DispatchLoop({ ...this.opts.dispatch, mailboxes: this.mailboxes, sender: this, port, log: this.opts.log, events: this.opts.events });
+    }
     this.opening ??= this.opts.log.open();
     await this.opening;
   }
 
-  /** Open the log (if open() was not called) and start consuming; replayed deliveries land in mailboxes first. */
-  async start(onReady: (agent: string) => void): Promise<void> {
-    this.onReady = onReady;
-    await this.open();
+  /** Start consuming (after open): replayed deliveries land in mailboxes first. */
+  async start(): Promise<void> {
+    if (this.opening === undefined) throw new BusNotOpenError('start');
+    await this.opening;
     this.opts.log.consume((batch) => this.enqueue(batch));
+  }
+
+  /**
+   * Hand out no more work and wait until everything in flight is done, background completions
+   * included (shutdown: before the agents and the log go).
+   */
+  async stopDispatching(): Promise<void> {
+    this.loop?.stop();
+    await this.loop?.idle();
   }
 
   async stop(): Promise<void> {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     await this.opts.log.close();
+  }
+
+  /** An agent may have work (deployed, upgraded, activated here): schedule a pass. */
+  wake(agent: string): void {
+    this.loop?.wake(agent);
+  }
+
+  /** A timer of `agent` fell due: handed to it once its mailbox is empty. */
+  fireTimer(agent: string, token: string, timerId?: string): void {
+    this.loop?.fireTimer(agent, token, timerId);
+  }
+
+  /** Drop fired timers not handed out yet (the agent stopped or moved; they stay persisted). */
+  forgetTimers(agent: string): void {
+    this.loop?.forgetTimers(agent);
+  }
+
+  /** Is the agent in a batch right now? */
+  isBusy(agent: string): boolean {
+    return this.loop?.isBusy(agent) ?? false;
+  }
+
+  /**
+   * Resolves when nothing is in flight: for one agent, when it is handling nothing (upgrade, stop);
+   * for the node, also when every background completion was recorded.
+   */
+  async idle(agent?: string): Promise<void> {
+    await this.loop?.idle(agent);
   }
 
   agentName(id: AgentId | string): string {
@@ -93,26 +134,18 @@ export class Bus {
     return { name: `${localName}@${this.opts.platform}` };
   }
 
-  mailbox(agent: string): Mailbox {
-    let box = this.mailboxes.get(agent);
-    if (box === undefined) {
-      box = new Mailbox(this.opts.mailboxCapacity);
-      this.mailboxes.set(agent, box);
-    }
-    return box;
-  }
-
   mailboxDepth(agent: string): number {
-    return this.mailboxes.get(agent)?.depth ?? 0;
+    return this.mailboxes.depth(agent);
   }
 
   /** Drop an agent's mailbox (its pending deliveries stay in the log until handled or dead-lettered). */
   forget(agent: string): Delivery[] {
-    const box = this.mailboxes.get(agent);
-    this.mailboxes.delete(agent);
-    const drained = box?.drain() ?? [];
-    for (const d of drained) this.pending.delete(d.id);
-    return drained;
+    return this.mailboxes.forget(agent);
+  }
+
+  /** Put back a delivery `forget` returned (e.g. dead-lettering it failed): it waits in its mailbox again. */
+  putBack(delivery: Delivery): void {
+    this.mailboxes.putBack(delivery);
   }
 
   /**
@@ -121,6 +154,8 @@ export class Bus {
    * cannot catch an exception thrown after its handler returned.
    */
   async send(message: AclMessage, origin: Origin, messageId?: string): Promise<SendResult> {
+    const port = this.port;
+    if (port === undefined) throw new BusNotOpenError('send');
     const msg = this.prepare(message, origin);
     const id = messageId ?? this.ids.next();
     const refused: { receiver: string; reason: string }[] = [];
@@ -128,7 +163,7 @@ export class Bus {
 
     // Platform messages (failures on an agent's behalf) are not policed: they end conversations.
     const isPlatform = 'external' in origin && origin.external.name === this.platformId.name;
-    const verdict = isPlatform ? undefined : this.opts.protocols?.observe(msg, this.now());
+    const verdict = isPlatform ? undefined : port.gate?.observe(msg, this.now());
     if (verdict?.kind === 'reject') {
       if ('agent' in origin) replies.push(verdict.reply);
       else throw new InvalidSendError(`protocol violation: ${verdict.reason}`, { messageId: id, conversationId: msg.conversationId });
@@ -141,7 +176,7 @@ export class Bus {
     const acceptedAt = this.now();
     for (const receiver of msg.receivers) {
       const name = this.agentName(receiver);
-      const kind = this.opts.resolve(name);
+      const kind = port.route(name);
       if (kind === 'external') {
         this.opts.events.emit({ type: 'external', messageId: id, to: receiver.name, message: msg });
         continue;
@@ -152,13 +187,13 @@ export class Bus {
       }
       // Created if missing: an agent with nothing delivered yet (e.g. idle since a restart) must
       // count reservations too, or a burst of concurrent sends would all pass the capacity check.
-      const box = this.mailbox(name);
+      const box = this.mailboxes.of(name);
       if (!box.hasRoom()) {
         refused.push({ receiver: receiver.name, reason: 'mailbox-full' });
         continue;
       }
       const did = deliveryId(id, name);
-      if (this.pending.has(did) || this.opts.log.hasCompleted?.(did) === true) continue; // duplicate
+      if (this.mailboxes.isPending(did) || this.opts.log.hasCompleted?.(did) === true) continue; // duplicate
       box.reserve(1);
       reservations.push(box);
       deliveries.push({ id: did, messageId: id, receiver: name, message: msg, acceptedAt });
@@ -220,19 +255,11 @@ export class Bus {
     return notUnderstoodReply(delivery.message, this.platformId, reason);
   }
 
-  markDone(d: Delivery): void {
-    this.pending.delete(d.id);
-  }
-
   private enqueue(batch: readonly Delivery[]): void {
-    const touched = new Set<string>();
-    for (const d of batch) {
-      if (this.pending.has(d.id)) continue;
-      this.pending.add(d.id);
-      this.mailbox(d.receiver).push(d);
-      touched.add(d.receiver);
+    for (const agent of this.mailboxes.accept(batch)) {
+      this.port!.mailArrived(agent);
+      this.loop!.wake(agent);
     }
-    for (const agent of touched) this.onReady(agent);
   }
 
   /** `echo` → `echo@<platform>`: one spelling per agent, so protocols and tails correlate names. */
@@ -247,7 +274,8 @@ export class Bus {
       receivers: message.receivers.map((r) => this.qualify(r)),
       ...(message.replyTo ? { replyTo: message.replyTo.map((r) => this.qualify(r)) } : {}),
     };
-    const msg = this.opts.validate ? this.opts.validate(stamped) : stamped;
+    validateAclMessage(stamped);
+    const msg = stamped;
     if (msg.receivers.length === 0) throw new InvalidSendError('message has no receivers', { agent: 'agent' in origin ? origin.agent : undefined });
     return msg;
   }
@@ -259,7 +287,7 @@ export class Bus {
    * deadline was pending). A timer that fires for a deadline that went away just re-arms.
    */
   private scheduleDeadlines(): void {
-    const gate = this.opts.protocols;
+    const gate = this.port?.gate;
     if (gate === undefined) return;
     const next = gate.nextDeadline();
     if (next === undefined) return;

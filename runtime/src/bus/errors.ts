@@ -27,3 +27,14 @@ export class InvalidSendError extends CaxtonError {
     super('bus.invalid-send', message, { kind: 'invalid-argument', context, hint: 'a message needs a performative and at least one receiver' });
   }
 }
+
+/** The bus was used before `open(port)`: it cannot route without the node's port. */
+export class BusNotOpenError extends CaxtonError {
+  constructor(operation: string) {
+    super('bus.not-open', `the bus cannot ${operation} before it is opened`, {
+      kind: 'unavailable',
+      context: { operation },
+      hint: 'a node opens its bus (Bus.open(port)) before it starts agents or accepts sends; this is a wiring bug in the node',
+    });
+  }
+}

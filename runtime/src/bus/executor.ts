@@ -51,7 +51,7 @@ export interface AgentExecutor {
   /**
    * Run a batch; resolves with one result per item, same order. Items of one agent run in batch
    * order, and once one of them does not complete (crashed, not running) the agent's later items
-   * must not run: they come back `skipped` (the dispatcher hands them out again after the retry).
+   * must not run: they come back `skipped` (the bus's dispatch loop hands them out again after the retry).
    */
   execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]>;
 }

@@ -9,7 +9,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { AgentHost } from './agent-host.js';
 import type { ExecutionResult } from '../bus/executor.js';
 import type { Bus } from '../bus/bus.js';
-import type { Dispatcher, DispatchOwnership } from '../bus/dispatcher.js';
+import type { DispatchOwnership } from '../bus/port.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { AgentId, AgentState, AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact } from '@caxton/core';
 import { AGENT_NAME, AGENT_NAME_HINT } from '../api/request-parsing.js';
@@ -46,7 +46,6 @@ export interface Local {
 export class AgentManager {
   /** Agents this node runs (or is starting, stopping…). Cluster mode: the ones placed here. */
   protected readonly agents = new Map<string, Local>();
-  protected dispatcher: Dispatcher | undefined;
 
   constructor(protected readonly opts: AgentManagerOptions) {}
 
@@ -57,10 +56,6 @@ export class AgentManager {
 
   /** Deliveries arrived for `agent` (called by the bus's consumer). Embedded: nothing to do. */
   noticeMail(_agent: string): void {}
-
-  attach(dispatcher: Dispatcher): void {
-    this.dispatcher = dispatcher;
-  }
 
   has(name: string): boolean {
     return this.agents.has(name);
@@ -120,7 +115,7 @@ export class AgentManager {
     await this.opts.registry.putAgent(record);
     local.state = 'running';
     this.opts.onLog(spec.name, 'info', `deployed version 1 (${digest.slice(0, 12)}, fuel ${limits.fuelPerMessage}/message, ${limits.memoryPages} pages)`);
-    this.dispatcher?.wake(spec.name);
+    this.opts.bus.wake(spec.name);
     return (await this.status(spec.name))!;
   }
 
@@ -145,7 +140,7 @@ export class AgentManager {
     // nothing (`failed`, with the reason) when neither starts. Never `running` by default.
     let after: Local['state'] = 'running';
     try {
-      await this.dispatcher?.idle(spec.name); // drain: the message in hand finishes on the old version
+      await this.opts.bus.idle(spec.name); // drain: the message in hand finishes on the old version
       await this.opts.host.stop(spec.name, false);
       try {
         await this.startInstance(next);
@@ -166,7 +161,7 @@ export class AgentManager {
       this.opts.onLog(spec.name, 'info', `upgraded to version ${next.version} (${digest.slice(0, 12)})`);
     } finally {
       local.state = after;
-      this.dispatcher?.wake(spec.name);
+      this.opts.bus.wake(spec.name);
     }
     return { agent: (await this.status(spec.name))!, previousVersion: previous.version };
   }
@@ -175,7 +170,7 @@ export class AgentManager {
     const local = this.require(name);
     if (local.state === 'stopping') throw new ConflictError(`agent ${name} is already stopping`, { context: { agent: name } });
     local.state = 'stopping';
-    if (!force) await this.dispatcher?.idle(name);
+    if (!force) await this.opts.bus.idle(name);
     await this.opts.host.stop(name, force);
     await this.opts.registry.deleteAgent(name);
     await this.opts.registry.deregisterDf(this.opts.bus.agentId(name).name).catch(() => {}); // not registered: fine

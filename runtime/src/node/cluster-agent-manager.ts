@@ -16,7 +16,7 @@
  */
 import type { AgentId, AgentStatus, AgentState, DeploySpec, UpgradeSpec, VerifiedArtifact } from '@caxton/core';
 import { AlreadyExistsError, NotFoundError } from '../api/errors.js';
-import type { DispatchOwnership } from '../bus/dispatcher.js';
+import type { DispatchOwnership } from '../bus/port.js';
 import { partitionOwner } from '../bus/kafka/index.js';
 import { CaxtonError } from '@caxton/core';
 import { ClaimStore } from '../placement/claims.js';
@@ -116,7 +116,7 @@ export class ClusterAgentManager extends AgentManager {
       this.rechecks.add(name);
       setTimeout(() => {
         this.rechecks.delete(name);
-        this.dispatcher?.wake(name);
+        this.opts.bus.wake(name);
       }, 250).unref();
     }
     return false;
@@ -263,7 +263,7 @@ export class ClusterAgentManager extends AgentManager {
     if (local.state !== 'starting') return; // deactivated meanwhile: the queued tear-down stops it
     local.state = 'running';
     this.opts.onLog(agent, 'info', `running on node ${this.opts.nodeId} (version ${record.version}, claim ${token})`);
-    this.dispatcher?.wake(agent);
+    this.opts.bus.wake(agent);
   }
 
   private async tearDown(agent: string, reason: DeactivateReason, token: number | undefined): Promise<void> {
@@ -271,7 +271,7 @@ export class ClusterAgentManager extends AgentManager {
     const force = reason === 'claim-lost' || reason === 'membership-lost' || this.forced.delete(agent);
     if (local) {
       local.state = 'stopping';
-      if (!force) await this.dispatcher?.idle(agent); // in-flight work completes while the claim is still ours
+      if (!force) await this.opts.bus.idle(agent); // in-flight work completes while the claim is still ours
       await this.opts.host.stop(agent, force).catch((err: unknown) => this.opts.onLog(agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
       if (this.agents.get(agent) === local) this.agents.delete(agent);
     }
@@ -302,7 +302,7 @@ export class ClusterAgentManager extends AgentManager {
     try {
       const bytes = await this.fetchArtifact(agent, token, next.artifactDigest);
       await this.opts.host.prepare(bytes);
-      await this.dispatcher?.idle(agent); // the message in hand finishes on the old version
+      await this.opts.bus.idle(agent); // the message in hand finishes on the old version
       await this.opts.host.stop(agent, false);
       try {
         await this.startInstance(next);
@@ -337,7 +337,7 @@ export class ClusterAgentManager extends AgentManager {
       await this.c.registry.putAgent(rolledBack).catch((e: unknown) => this.opts.onLog(agent, 'error', `could not record the roll-back: ${(e as Error).message}`));
     } finally {
       if (local.state === 'upgrading') local.state = 'running';
-      this.dispatcher?.wake(agent);
+      this.opts.bus.wake(agent);
     }
   }
 

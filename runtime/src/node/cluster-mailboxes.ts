@@ -110,7 +110,7 @@ export class ClusterMailboxes {
           // The partition moved meanwhile: the delivery is its next owner's. Anything else (the
           // broker unreachable): keep it and let the next sweep try again.
           if (err?.code === 'bus.kafka.not-owner') return;
-          this.o.bus.mailbox(agent).push(delivery);
+          this.o.bus.putBack(delivery);
           this.withMail.add(agent);
         });
       }

@@ -6,15 +6,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { validateAclMessage } from '@caxton/core';
-import type { AclMessage } from '@caxton/core';
-import { Bus, type ReceiverKind } from '../bus/bus.js';
-import { Dispatcher } from '../bus/dispatcher.js';
+import { Bus } from '../bus/bus.js';
 import { BusEvents } from '../bus/events.js';
-import type { ExecutionResult } from '../bus/executor.js';
 import { loadTracker, PersistedTracker } from './tracker-persistence.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
-import type { AgentManager } from './agent-manager.js';
 import { AgentLogs } from './agent-logs.js';
 import { TailHub } from './tail-hub.js';
 import { ExternalIdentities } from './external-identities.js';
@@ -24,6 +19,8 @@ import { AgentTimers } from './timers.js';
 import { DEFAULT_LIMITS, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
 import { openStorage, type NodeStorage } from './storage.js';
 import { SandboxAgentHost } from './sandbox-host.js';
+import { AgentEffects } from './agent-effects.js';
+import { NodeBusPort } from './bus-port.js';
 
 export const CAXTON_VERSION = '0.1.0';
 
@@ -82,30 +79,20 @@ async function startOnStorage(
     trackerFile,
   );
   undo.push(async () => tracker.close());
-  const protocols = storage.protocolGate(tracker, {
-    platform, bus: () => bus, isLocal: (agent) => agents?.isLocal(agent) ?? false,
+  // The bus comes first: the agent manager and the timers only call it later, and what the bus
+  // needs of them it gets through the port given to open() below (decision 1101).
+  const bus = new Bus({
+    log: storage.log, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? 10_000, events,
+    dispatch: { maxAttempts: options.maxAttempts ?? 3, maxBatch: 512, maxPerAgent: 16, maxInFlight: 2 },
   });
-
-  let agents: AgentManager | undefined;
-  const resolve = (name: string): ReceiverKind => {
-    if (agents?.has(name) || storage.isRemoteAgent(name)) return 'agent';
-    return externals.has(name) ? 'external' : 'unknown';
-  };
-  const validate = (msg: AclMessage): AclMessage => {
-    validateAclMessage(msg);
-    return msg;
-  };
-  let dispatcher: Dispatcher | undefined;
   const timers = new AgentTimers({
     store: storage.registry, maxPerAgent: 1000,
-    fire: (agent, token, id) => dispatcher?.fireTimer(agent, token, id),
+    fire: (agent, token, id) => bus.fireTimer(agent, token, id),
     warn: (agent, message) => logs.append(agent, { level: 'warn', message: `[caxton] ${message}`, at: Date.now() }),
   });
-  const bus = new Bus({
-    log: storage.log, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? 10_000,
-    resolve, validate, protocols, events,
-  });
-  agents = storage.createAgents({
+  const directory = new DirectorySync(storage.registry, host);
+  const effects = new AgentEffects(timers, directory, (name) => bus.agentId(name));
+  const agents = storage.createAgents({
     nodeId, registry: storage.registry, artifacts: storage.artifacts, host, bus, log: storage.log,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS,
     onLog: (agent, level, message) => logs.append(agent, { level, message: `[caxton] ${message}`, at: Date.now() }),
@@ -117,27 +104,20 @@ async function startOnStorage(
       await timers.resume(init.agent).catch((err: unknown) => {
         logs.append(init.agent, { level: 'warn', message: `[caxton] pending timers could not be read: ${(err as Error).message}`, at: Date.now() });
       });
-      await applyEffects(init);
+      await effects.apply(init);
     },
     onStopped: async (agent, undeployed) => {
-      dispatcher?.forgetTimers(agent);
+      bus.forgetTimers(agent);
       if (undeployed) await timers.drop(agent);
       else timers.forget(agent);
     },
   });
-  const directory = new DirectorySync(storage.registry, host);
-  const applyEffects = async (result: ExecutionResult): Promise<void> => {
-    for (const t of result.timers) await timers.set(result.agent, t.delayMs, t.token);
-    if (result.directory.length > 0) await directory.apply(bus.agentId(result.agent), result.directory);
-  };
-  const ownership = agents.ownership();
-  dispatcher = new Dispatcher({
-    bus, log: storage.log, executor: host, events, maxAttempts: options.maxAttempts ?? 3,
-    maxBatch: 512, maxPerAgent: 16, maxInFlight: 2, isRunnable: (a) => agents!.isRunnable(a), applyEffects,
-    onTimerDone: (agent, id) => void timers.done(agent, id),
-    ...(ownership ? { ownership } : {}),
+  const protocols = storage.protocolGate(tracker, {
+    platform, bus: () => bus, isLocal: (agent) => agents.isLocal(agent),
   });
-  agents.attach(dispatcher);
+  const port = new NodeBusPort({
+    agents, isRemoteAgent: (name) => storage.isRemoteAgent(name), externals, gate: protocols, executor: host, effects, timers,
+  });
   events.on((e) => {
     if (e.type === 'log') logs.append(e.agent, e.line);
     else if (e.type === 'dead-lettered') logs.append(e.agent, { level: 'error', message: `[caxton] message ${e.deliveryId} dead-lettered: ${e.reason}`, at: Date.now() });
@@ -148,26 +128,18 @@ async function startOnStorage(
 
   await directory.start();
   undo.push(async () => directory.stop());
-  const onMail = (agent: string): void => {
-    agents!.noticeMail(agent);
-    dispatcher!.wake(agent);
-  };
-  if (storage.mode === 'embedded') {
-    // The log opens first (what agents' init sends must be accepted), then the agents start, then
-    // the log replays into their mailboxes.
-    await bus.open();
-    await storage.startAgents(agents, { apiAddress: `${options.apiHost}:${options.apiPort}` });
-    await bus.start(onMail);
-  } else {
-    await bus.start(onMail);
-  }
+  // The log opens first (what agents' init sends must be accepted); embedded, the agents start
+  // next, then the log replays into their mailboxes.
+  await bus.open(port);
+  if (storage.mode === 'embedded') await storage.startAgents(agents, { apiAddress: `${options.apiHost}:${options.apiPort}` });
+  await bus.start();
   timers.start(); // only now can what a timer's handling sends be accepted
   undo.push(() => bus.stop());
 
   let stopping = false;
   const control = new LocalNodeControl({
     nodeId, version: CAXTON_VERSION, startedAt, agents, bus, registry: storage.registry, logs,
-    tail: new TailHub(events), externals, status: () => selfAddressed(storage.status(agents!)), isStopping: () => stopping,
+    tail: new TailHub(events), externals, status: () => selfAddressed(storage.status(agents)), isStopping: () => stopping,
     logStoppedBy: () => storage.log.stoppedBy?.(),
   });
 
@@ -204,8 +176,7 @@ async function startOnStorage(
       if (stopping) return;
       stopping = true;
       await api?.close(2000);
-      dispatcher!.stop();
-      await dispatcher!.idle();
+      await bus.stopDispatching();
       timers.clearAll();
       directory.stop();
       await storage.stopAgents();

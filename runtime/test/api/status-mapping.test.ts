@@ -83,6 +83,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['bus.kafka.unreachable', 'INTERNAL'],
   ['bus.mailbox-full', 'RESOURCE_EXHAUSTED'],
   ['bus.unknown-receiver', 'NOT_FOUND'],
+  ['bus.not-open', 'UNAVAILABLE'], // added with the bus's own dispatch loop (decision 1101): the suffix rule gave UNAVAILABLE
   ['cluster.membership-lost', 'UNAVAILABLE'],
   ['cluster.node-id-taken', 'FAILED_PRECONDITION'],
   ['df.already-registered', 'ALREADY_EXISTS'],

@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Bus } from '../../src/bus/bus.js';
+import type { BusPort } from '../../src/bus/port.js';
 import { BusEvents } from '../../src/bus/events.js';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
 import { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
@@ -37,10 +38,20 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   const deployed = new Set<string>();
   const bus = new Bus({
     log, nodeId: 'n1', platform: 'caxton', mailboxCapacity: 100, events: new BusEvents(),
-    resolve: (name) => (deployed.has(name) ? 'agent' : 'unknown'),
+    dispatch: { maxAttempts: 3, maxBatch: 16, maxInFlight: 1 },
   });
   let mailboxes!: ClusterMailboxes;
-  await bus.start((agent) => mailboxes.notice(agent));
+  // Nothing runs here: no agent is runnable, so what arrives stays in its mailbox for the test.
+  const port: BusPort = {
+    route: (name) => (deployed.has(name) ? 'agent' : 'unknown'),
+    execute: () => Promise.reject(new Error('no agent runs in this test')),
+    isRunnable: () => false,
+    applyEffects: async () => {},
+    timerDone: () => {},
+    mailArrived: (agent) => mailboxes.notice(agent),
+  };
+  await bus.open(port);
+  await bus.start();
   mailboxes = new ClusterMailboxes({
     bus, log, deployments, partitionOf: (a) => partition.get(a) ?? 0, isLocal: (a) => local.has(a),
     onLog: (agent, _level, message) => logs.push(`${agent}: ${message}`), orphanGraceMs: 10_000, sweepMs: 20, now: () => clock,

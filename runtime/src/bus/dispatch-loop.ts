@@ -1,6 +1,7 @@
 /**
- * The Dispatcher drains mailboxes into the executor and applies what handling produced, in the
- * order that keeps the guarantees:
+ * The dispatch loop, the bus's own (created by `Bus.open`, decision 1101): it drains the bus's
+ * mailboxes into the port's executor and applies what handling produced, in the order that keeps
+ * the guarantees:
  *   1. the outbox (messages the agent sent) is appended durably,
  *   2. only then is the delivery's completion recorded.
  * A crash between 1 and 2 re-handles the delivery; the outbox gets the same derived ids and the
@@ -18,24 +19,25 @@
  * in that order for every delivery, so a crash at any point re-handles exactly what was not
  * completed, and an agent's own messages still leave in the order it handled its input.
  *
- * In a cluster (`ownership` given) step 2 is fenced (decision 0702): the completion is recorded only
+ * In a cluster (the port gives `ownership`) step 2 is fenced (decision 0702): the completion is recorded only
  * if this node still owns the agent under the token it held when the work was taken. Otherwise the
  * delivery is left where it is, uncompleted: the agent's next owner hands it out again.
  */
 import type { Delivery, MessageLog } from './message-log.js';
-import type { AgentExecutor, ExecutionResult, WorkItem } from './executor.js';
+import type { ExecutionResult, WorkItem } from './executor.js';
 import type { Bus } from './bus.js';
-import type { Mailbox } from './mailbox.js';
+import type { Mailboxes } from './mailboxes.js';
+import type { BusPort } from './port.js';
 import type { BusEvents } from './events.js';
 import { derivedMessageId } from './ids.js';
 import { startHandleSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';
-import { CaxtonError } from '@caxton/core';
+import { CaxtonError, type AclMessage } from '@caxton/core';
 
-export interface DispatcherOptions {
-  bus: Bus;
-  log: MessageLog;
-  executor: AgentExecutor;
-  events: BusEvents;
+/** How the loop sends what handling produced: the bus's own send path. */
+export type OutboxSender = Pick<Bus, 'send' | 'sendPlatformReplies' | 'failureFor' | 'refusalFor'>;
+
+/** How much work the loop hands out at once. */
+export interface DispatchLimits {
   /** Crashes of one delivery before it is dead-lettered (poison message). */
   maxAttempts: number;
   maxBatch: number;
@@ -46,27 +48,17 @@ export interface DispatcherOptions {
    */
   maxPerAgent?: number;
   maxInFlight: number;
-  /** Is the agent runnable here? (deployed, not failed, owned by this node) */
-  isRunnable: (agent: string) => boolean;
-  /** Apply directory/timer effects of a completed handling. */
-  applyEffects: (result: ExecutionResult) => Promise<void>;
-  /** A fired timer's handling finished (ok, rejected or crashed): the node may forget it. */
-  onTimerDone?: (agent: string, timerId: string) => void;
-  /** Cluster mode: who may complete an agent's deliveries. Embedded mode: absent (every agent is local). */
-  ownership?: DispatchOwnership;
 }
 
-/** The fencing questions the dispatcher asks in a cluster (answered by the placement controller). */
-export interface DispatchOwnership {
-  /** Fencing token the agent runs under on this node now; undefined when it does not run here. */
-  token(agent: string): number | undefined;
-  /** May work taken under `token` still be completed, with `withinMs` to spare? Local, no I/O. */
-  isStillOwner(agent: string, token: number, withinMs: number): boolean;
-  /** How long recording a completion may take (ms): the margin asked of the membership lease. */
-  completionWithinMs: number;
+export interface DispatchLoopOptions extends DispatchLimits {
+  mailboxes: Mailboxes;
+  sender: OutboxSender;
+  port: BusPort;
+  log: MessageLog;
+  events: BusEvents;
 }
 
-export class Dispatcher {
+export class DispatchLoop {
   private readonly ready = new Set<string>();
   private readonly busy = new Set<string>();
   /** Fired timers waiting for their agent (handed out when its mailbox is empty). */
@@ -75,13 +67,11 @@ export class Dispatcher {
   private inFlight = 0;
   /** Background completions (early release) not recorded yet. */
   private settling = 0;
-  /** Deliveries taken out of their queue before their completion was recorded, and their mailbox. */
-  private readonly handedOff = new Map<string, Mailbox>();
   private scheduled = false;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly opts: DispatcherOptions) {}
+  constructor(private readonly opts: DispatchLoopOptions) {}
 
   /** An agent may have work: schedule a pass. */
   wake(agent: string): void {
@@ -140,7 +130,7 @@ export class Dispatcher {
       if (batch.length === 0) return;
       // Tokens are read when the work is taken: a completion must be fenced by the ownership the
       // handling ran under, not by whatever ownership exists when it finishes.
-      const tokens = this.opts.ownership ? batch.map((item) => this.opts.ownership!.token(item.agent)) : undefined;
+      const tokens = this.opts.port.ownership ? batch.map((item) => this.opts.port.ownership!.token(item.agent)) : undefined;
       this.inFlight += 1;
       void this.run(batch, tokens).finally(() => {
         this.inFlight -= 1;
@@ -153,14 +143,15 @@ export class Dispatcher {
   private takeBatch(): WorkItem[] {
     const batch: WorkItem[] = [];
     // Runs of several deliveries rely on early release: a fenced delivery must stay at the head.
-    const perAgent = this.opts.ownership === undefined ? Math.max(1, this.opts.maxPerAgent ?? 1) : 1;
+    const perAgent = this.opts.port.ownership === undefined ? Math.max(1, this.opts.maxPerAgent ?? 1) : 1;
     for (const agent of this.ready) {
       if (batch.length >= this.opts.maxBatch) break;
       this.ready.delete(agent);
-      if (this.busy.has(agent) || !this.opts.isRunnable(agent)) continue;
-      const box = this.opts.bus.mailbox(agent);
-      if (box.queued > 0) {
-        const n = Math.min(perAgent, box.queued, Math.max(1, this.opts.maxBatch - batch.length));
+      if (this.busy.has(agent) || !this.opts.port.isRunnable(agent)) continue;
+      const queued = this.opts.mailboxes.queued(agent);
+      if (queued > 0) {
+        const box = this.opts.mailboxes.of(agent);
+        const n = Math.min(perAgent, queued, Math.max(1, this.opts.maxBatch - batch.length));
         for (let k = 0; k < n; k++) {
           const delivery = box.peekAt(k)!;
           batch.push({ kind: 'delivery', agent, delivery, attempt: (this.attempts.get(delivery.id) ?? 0) + 1 });
@@ -186,21 +177,11 @@ export class Dispatcher {
           })
         : undefined,
     );
-    let results: ExecutionResult[];
-    try {
-      results = await this.opts.executor.execute(batch);
-    } catch (err) {
-      // The executor itself failed (e.g. a shard died): every item counts as a crash.
-      results = batch.map((item) => ({
-        agent: item.agent,
-        workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
-        outcome: { status: 'crashed', kind: 'unavailable', message: String((err as Error).message) },
-        fuelUsed: 0, outbox: [], timers: [], directory: [], logs: [],
-      }));
-    }
+    // The executor itself failing (e.g. a shard died) makes every item a crash.
+    const results = await this.opts.port.execute(batch).catch((err: unknown) => crashedBatch(batch, err));
 
     // Early release (decision 0900) needs no fencing: every agent is local and stays so.
-    const early = this.opts.ownership === undefined;
+    const early = this.opts.port.ownership === undefined;
     const completions: Delivery[] = [];
     const fenced = new Set<number>();
     const completionIndex = new Map<string, number>();
@@ -215,7 +196,7 @@ export class Dispatcher {
     /** Timers handled in this batch: forgotten only once what they sent is durable. */
     const timersDone: [agent: string, timerId: string][] = [];
     const reportTimersDone = (): void => {
-      for (const [agent, id] of timersDone) if (!notDurable.has(`${agent}\u0000${id}`)) this.opts.onTimerDone?.(agent, id);
+      for (const [agent, id] of timersDone) if (!notDurable.has(`${agent}\u0000${id}`)) this.opts.port.timerDone(agent, id);
     };
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i]!;
@@ -249,37 +230,25 @@ export class Dispatcher {
           : item.timerId !== undefined ? `${item.agent}:timer:${item.timerId}` : `${item.agent}:timer:${item.token}:${Date.now()}`;
         result.outbox.forEach((msg, index) => {
           if (handle) injectMessageContext(msg, handle.ctx);
-          outboxSends.push(this.opts.bus.send(msg, { agent: item.agent }, derivedMessageId(parent, index)).catch((err: unknown) => {
-            const text = (err as Error).message;
-            if (isRefusal(err)) {
-              // The bus refused the message for good (it breaks a rule): the agent hears why.
-              this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `send refused: ${text}`, at: Date.now() } });
-              return this.opts.bus.sendPlatformReplies([this.opts.bus.refusalFor(item.agent, msg, text)]);
-            }
-            // Not durable (the log failed): what was handled must not complete, or its outbox is
-            // lost. The delivery stays pending and is handled again; its sends keep their ids.
-            notDurable.add(item.kind === 'delivery' ? item.delivery.id : `${item.agent}\u0000${item.timerId ?? item.token}`);
-            this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `[caxton] outbox not durable, the work will be handled again: ${text}`, at: Date.now() } });
-            return undefined;
-          }));
+          outboxSends.push(this.sendOutboxMessage(item, msg, derivedMessageId(parent, index), notDurable));
         });
         // A failed effect (e.g. the registry unreachable for a DF change) is reported, not thrown:
         // nobody awaits run(), so a throw here would leave the agent busy forever.
-        outboxSends.push(this.opts.applyEffects(result).catch((err: unknown) => {
+        outboxSends.push(this.opts.port.applyEffects(result).catch((err: unknown) => {
           this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `[caxton] effects not applied: ${(err as Error).message}`, at: Date.now() } });
         }));
         if (item.kind === 'delivery') {
           if (outcome.status === 'rejected') {
-            outboxSends.push(this.opts.bus.sendPlatformReplies([this.opts.bus.failureFor(item.delivery, outcome.reason, 'rejected')]));
+            outboxSends.push(this.opts.sender.sendPlatformReplies([this.opts.sender.failureFor(item.delivery, outcome.reason, 'rejected')]));
           }
           completions.push(item.delivery);
           completionIndex.set(item.delivery.id, i);
-          if (early) this.handOff(item.delivery);
+          if (early) this.opts.mailboxes.handOff(item.delivery);
         }
       } else if (outcome.status === 'crashed' && item.kind === 'delivery') {
         this.attempts.set(item.delivery.id, item.attempt);
         if (early && item.attempt >= this.opts.maxAttempts) {
-          this.handOff(item.delivery);
+          this.opts.mailboxes.handOff(item.delivery);
           outboxSends.push(this.deadLetter(item.delivery, outcome, item.attempt).catch((err: unknown) => {
             // The delivery stays pending in the log (handed out again after a restart); here it only
             // gives its mailbox slot back.
@@ -328,6 +297,24 @@ export class Dispatcher {
     this.release(batch, results, fenced);
   }
 
+  /**
+   * Send one message of an agent's outbox. A refusal (it breaks a rule) turns into a failure to the
+   * agent; a send that could not be made durable marks the work `notDurable`: what was handled must
+   * not complete, or its outbox is lost. It stays pending and is handled again; its sends keep their ids.
+   */
+  private sendOutboxMessage(item: WorkItem, msg: AclMessage, messageId: string, notDurable: Set<string>): Promise<unknown> {
+    return this.opts.sender.send(msg, { agent: item.agent }, messageId).catch((err: unknown) => {
+      const text = (err as Error).message;
+      if (isRefusal(err)) {
+        this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `send refused: ${text}`, at: Date.now() } });
+        return this.opts.sender.sendPlatformReplies([this.opts.sender.refusalFor(item.agent, msg, text)]);
+      }
+      notDurable.add(item.kind === 'delivery' ? item.delivery.id : `${item.agent}\u0000${item.timerId ?? item.token}`);
+      this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `[caxton] outbox not durable, the work will be handled again: ${text}`, at: Date.now() } });
+      return undefined;
+    });
+  }
+
   private release(batch: WorkItem[], results: ExecutionResult[], fenced: Set<number>): void {
     // A not-running agent (crash-looped, or not placed here) is parked until something wakes it
     // (new mail, an upgrade): re-polling it would spin. So is one whose completion was fenced:
@@ -339,16 +326,8 @@ export class Dispatcher {
     for (const item of batch) {
       const agent = item.agent;
       if (!this.busy.delete(agent) || parked.has(agent)) continue; // several items, one agent: once
-      if (this.opts.bus.mailbox(agent).queued > 0 || (this.timers.get(agent)?.length ?? 0) > 0) this.ready.add(agent);
+      if (this.opts.mailboxes.queued(agent) > 0 || (this.timers.get(agent)?.length ?? 0) > 0) this.ready.add(agent);
     }
-  }
-
-  /** Early release: the handled head leaves the queue; its slot is freed by `finish`. */
-  private handOff(d: Delivery): void {
-    const box = this.opts.bus.mailbox(d.receiver);
-    if (box.peek()?.id !== d.id) return; // not at the head (the agent was removed meanwhile)
-    box.handOff();
-    this.handedOff.set(d.id, box);
   }
 
   /**
@@ -357,7 +336,7 @@ export class Dispatcher {
    * new owner hands it out (at-least-once, and never completed by a node that lost the agent).
    */
   private fence(completions: Delivery[], index: Map<string, number>, tokens: (number | undefined)[] | undefined, fenced: Set<number>): Delivery[] {
-    const own = this.opts.ownership;
+    const own = this.opts.port.ownership;
     if (!own || !tokens) return completions;
     return completions.filter((d) => {
       const i = index.get(d.id)!;
@@ -391,16 +370,8 @@ export class Dispatcher {
   }
 
   private finish(d: Delivery): void {
-    const handed = this.handedOff.get(d.id);
-    if (handed !== undefined) {
-      this.handedOff.delete(d.id);
-      handed.settle();
-    } else {
-      const box = this.opts.bus.mailbox(d.receiver);
-      if (box.peek()?.id === d.id) box.shift();
-    }
     this.attempts.delete(d.id);
-    this.opts.bus.markDone(d);
+    this.opts.mailboxes.finish(d);
   }
 
   private async deadLetter(d: Delivery, outcome: { kind: string; message: string }, attempts: number): Promise<void> {
@@ -408,8 +379,18 @@ export class Dispatcher {
     await this.opts.log.deadLetter({ delivery: d, reason, attempts, at: Date.now() });
     this.finish(d);
     this.opts.events.emit({ type: 'dead-lettered', agent: d.receiver, deliveryId: d.id, reason, attempts });
-    await this.opts.bus.sendPlatformReplies([this.opts.bus.failureFor(d, `message could not be handled: ${reason}`, 'dead-lettered')]);
+    await this.opts.sender.sendPlatformReplies([this.opts.sender.failureFor(d, `message could not be handled: ${reason}`, 'dead-lettered')]);
   }
+}
+
+/** Every item of a batch the executor could not run at all, as a crash (an attempt). */
+function crashedBatch(batch: readonly WorkItem[], err: unknown): ExecutionResult[] {
+  return batch.map((item) => ({
+    agent: item.agent,
+    workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
+    outcome: { status: 'crashed', kind: 'unavailable', message: String((err as Error).message) },
+    fuelUsed: 0, outbox: [], timers: [], directory: [], logs: [],
+  }));
 }
 
 /** A send the bus refused for good (a rule it breaks), as opposed to one it could not persist. */

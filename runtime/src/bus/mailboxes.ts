@@ -1,0 +1,92 @@
+/**
+ * The bus's mailbox state, in one place: every agent's bounded queue, the set of deliveries pending
+ * on this node (in a queue or handed off; an append of an id in here is a duplicate), and the
+ * deliveries handed off early whose completion is not recorded yet (decision 0900).
+ *
+ * Bus-internal: the send path and the dispatch loop share this object; nothing outside
+ * runtime/src/bus sees a Mailbox.
+ */
+import type { Delivery } from './message-log.js';
+import { Mailbox } from './mailbox.js';
+
+export class Mailboxes {
+  private readonly boxes = new Map<string, Mailbox>();
+  /** Deliveries in mailboxes or in flight: appends of ids in here are duplicates. */
+  private readonly pending = new Set<string>();
+  /** Deliveries taken out of their queue before their completion was recorded, and their mailbox. */
+  private readonly handedOff = new Map<string, Mailbox>();
+
+  constructor(readonly capacity: number) {}
+
+  /** The agent's mailbox, created if missing (an idle agent must count reservations too). */
+  of(agent: string): Mailbox {
+    let box = this.boxes.get(agent);
+    if (box === undefined) {
+      box = new Mailbox(this.capacity);
+      this.boxes.set(agent, box);
+    }
+    return box;
+  }
+
+  /** Accepted and not completed yet (waiting, plus handed off and still completing). */
+  depth(agent: string): number {
+    return this.boxes.get(agent)?.depth ?? 0;
+  }
+
+  /** Waiting to be handled. */
+  queued(agent: string): number {
+    return this.boxes.get(agent)?.queued ?? 0;
+  }
+
+  isPending(deliveryId: string): boolean {
+    return this.pending.has(deliveryId);
+  }
+
+  /** Deliveries the log handed out; duplicates of pending ones are dropped. Returns the agents that got mail. */
+  accept(batch: readonly Delivery[]): Set<string> {
+    const touched = new Set<string>();
+    for (const d of batch) {
+      if (this.pending.has(d.id)) continue;
+      this.pending.add(d.id);
+      this.of(d.receiver).push(d);
+      touched.add(d.receiver);
+    }
+    return touched;
+  }
+
+  /** Put a delivery taken by `forget` back at the end of its mailbox (e.g. dead-lettering it failed). */
+  putBack(delivery: Delivery): void {
+    this.pending.add(delivery.id);
+    this.of(delivery.receiver).push(delivery);
+  }
+
+  /** Drop an agent's mailbox; returns what was waiting (it stays in the log until handled or dead-lettered). */
+  forget(agent: string): Delivery[] {
+    const box = this.boxes.get(agent);
+    this.boxes.delete(agent);
+    const drained = box?.drain() ?? [];
+    for (const d of drained) this.pending.delete(d.id);
+    return drained;
+  }
+
+  /** Early release: the handled head leaves the queue but keeps its slot until `finish`. */
+  handOff(d: Delivery): void {
+    const box = this.boxes.get(d.receiver);
+    if (box === undefined || box.peek()?.id !== d.id) return; // not at the head (the agent was removed meanwhile)
+    box.handOff();
+    this.handedOff.set(d.id, box);
+  }
+
+  /** The delivery was completed, dead-lettered or given up: it leaves the queue (or frees its slot). */
+  finish(d: Delivery): void {
+    const handed = this.handedOff.get(d.id);
+    if (handed !== undefined) {
+      this.handedOff.delete(d.id);
+      handed.settle();
+    } else {
+      const box = this.boxes.get(d.receiver);
+      if (box?.peek()?.id === d.id) box.shift();
+    }
+    this.pending.delete(d.id);
+  }
+}

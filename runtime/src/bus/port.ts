@@ -1,0 +1,50 @@
+/**
+ * The one port through which the bus asks the node what only the node knows: where names live,
+ * which conversations are allowed, how to run agents, and what to do with the effects of a
+ * handling. The node implements it (runtime/src/node/bus-port.ts) and hands it to `Bus.open`; the
+ * bus owns everything else (mailboxes, the dispatch loop, ordering, completions, dead letters).
+ */
+import type { AclMessage } from '@caxton/core';
+import type { ExecutionResult, WorkItem } from './executor.js';
+
+/** Where a receiver lives, as far as this node knows. */
+export type ReceiverKind = 'agent' | 'external' | 'unknown';
+
+/** Conversation protocols as the bus sees them: a verdict per send, and deadlines that expire. */
+export interface ProtocolGate {
+  observe(msg: AclMessage, now: number): { kind: 'deliver' } | { kind: 'reject'; reply: AclMessage; reason: string };
+  expire(now: number): AclMessage[];
+  nextDeadline(): number | undefined;
+}
+
+/** The fencing questions the dispatch loop asks in a cluster (answered by the placement controller). */
+export interface DispatchOwnership {
+  /** Fencing token the agent runs under on this node now; undefined when it does not run here. */
+  token(agent: string): number | undefined;
+  /** May work taken under `token` still be completed, with `withinMs` to spare? Local, no I/O. */
+  isStillOwner(agent: string, token: number, withinMs: number): boolean;
+  /** How long recording a completion may take (ms): the margin asked of the membership lease. */
+  completionWithinMs: number;
+}
+
+export interface BusPort {
+  /** Which names are agents (cluster: on any node), known outside clients, or unknown. */
+  route(localName: string): ReceiverKind;
+  /** Protocol checks on every send (absent: none). */
+  readonly gate?: ProtocolGate | undefined;
+  /**
+   * Run a batch; one result per item, same order. Items of one agent run in batch order, and once
+   * one of them does not complete the agent's later items come back `skipped`.
+   */
+  execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]>;
+  /** Is the agent runnable here now? (deployed, not failed, owned by this node) */
+  isRunnable(agent: string): boolean;
+  /** Cluster: who may complete an agent's deliveries. Absent: every agent is local (early release). */
+  readonly ownership?: DispatchOwnership | undefined;
+  /** Apply the timer and directory effects of a handling that completed; a rejection is logged, not retried. */
+  applyEffects(result: ExecutionResult): Promise<void>;
+  /** A fired durable timer was handled (ok, rejected or crashed) and what it sent is durable: forget it. */
+  timerDone(agent: string, timerId: string): void;
+  /** The log handed out deliveries for `agent` (before the bus wakes it). */
+  mailArrived(agent: string): void;
+}

@@ -1,0 +1,57 @@
+/**
+ * The node's side of the bus (the `BusPort`): built once the agent manager exists and handed to
+ * `Bus.open`, so the bus is created before the agents without any forward reference between them.
+ * Each answer delegates to the object that owns it; nothing here keeps state.
+ */
+import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind } from '../bus/port.js';
+import type { ExecutionResult, WorkItem, AgentExecutor } from '../bus/executor.js';
+import type { AgentManager } from './agent-manager.js';
+import type { AgentEffects } from './agent-effects.js';
+import type { AgentTimers } from './timers.js';
+import type { ExternalIdentities } from './external-identities.js';
+
+export interface NodeBusPortParts {
+  agents: AgentManager;
+  /** Deployed in the cluster but active on another node (embedded: never). */
+  isRemoteAgent: (name: string) => boolean;
+  externals: ExternalIdentities;
+  gate: ProtocolGate;
+  executor: AgentExecutor;
+  effects: AgentEffects;
+  timers: AgentTimers;
+}
+
+export class NodeBusPort implements BusPort {
+  readonly gate: ProtocolGate;
+  readonly ownership: DispatchOwnership | undefined;
+
+  constructor(private readonly parts: NodeBusPortParts) {
+    this.gate = parts.gate;
+    this.ownership = parts.agents.ownership();
+  }
+
+  route(name: string): ReceiverKind {
+    if (this.parts.agents.has(name) || this.parts.isRemoteAgent(name)) return 'agent';
+    return this.parts.externals.has(name) ? 'external' : 'unknown';
+  }
+
+  execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]> {
+    return this.parts.executor.execute(batch);
+  }
+
+  isRunnable(agent: string): boolean {
+    return this.parts.agents.isRunnable(agent);
+  }
+
+  applyEffects(result: ExecutionResult): Promise<void> {
+    return this.parts.effects.apply(result);
+  }
+
+  timerDone(agent: string, timerId: string): void {
+    void this.parts.timers.done(agent, timerId);
+  }
+
+  mailArrived(agent: string): void {
+    this.parts.agents.noticeMail(agent);
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The bus's dispatch loop as a unit (runtime/src/bus/dispatch-loop.ts, driven through the Bus),
+ * over the real MemoryMessageLog with a scripted node port: ordering per agent across batches and
+ * in runs, early release with the outbox made durable before the completion, crash retries and
+ * dead letters, refused and not-durable outboxes, parking, fencing, timers and idle().
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { WorkItem } from '../../src/bus/executor.js';
+import { inform, latch, openBus, operator, ticks, until } from './scripted-port.js';
+
+const content = (item: WorkItem): string => (item.kind === 'delivery' ? item.delivery.message.content ?? '' : `timer:${item.token}`);
+
+test('an agent handles its messages in order, across batches and in runs of up to maxPerAgent', async () => {
+  const { bus, port } = await openBus(['a'], { dispatch: { maxPerAgent: 3 }, port: (p) => p.notRunnable.add('a') });
+  const sent = Array.from({ length: 7 }, (_, i) => `m${i}`);
+  for (const m of sent) await bus.send(inform('a', m), operator);
+  await ticks();
+  port.notRunnable.delete('a');
+  bus.wake('a');
+  await until(() => bus.mailboxDepth('a') === 0, 'all handled and completed');
+  assert.deepEqual(port.handledBy('a'), sent);
+  const runs = port.batches.map((b) => b.filter((i) => i.agent === 'a').length);
+  assert.ok(runs.every((n) => n <= 3), `runs ${runs} within maxPerAgent`);
+  assert.ok(runs.some((n) => n === 3), `runs ${runs}: several deliveries of one agent per batch`);
+  assert.ok(port.batches.length >= 3);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('early release: the next message is handled before the previous completion is recorded; each outbox is durable before its completion', async () => {
+  const { bus, port, log } = await openBus(['a', 'b']);
+  port.script = (item) => (item.agent === 'a' ? { outbox: [inform('b', `re:${content(item)}`)] } : {});
+  const slowCommit = latch();
+  log.holdCompletions = slowCommit.promise;
+  await bus.send(inform('a', 'one'), operator);
+  await until(() => port.handledBy('a').length === 1, 'a handled one');
+  await bus.send(inform('a', 'two'), operator);
+  await until(() => port.handledBy('a').length === 2, 'a handled two while one is still completing');
+  assert.ok(!log.ops.some((op) => op.startsWith('complete:')), 'no completion recorded yet');
+  assert.equal(bus.mailboxDepth('a'), 2, 'handed off, still holding their mailbox slots');
+  log.holdCompletions = undefined;
+  slowCommit.open();
+  await until(() => bus.mailboxDepth('a') === 0 && bus.mailboxDepth('b') === 0, 'everything completed');
+  await bus.idle();
+  // For each of a's deliveries: the append of what it sent comes before its completion.
+  const handledByA = port.items.filter((i) => i.agent === 'a' && i.kind === 'delivery').map((i) => (i.kind === 'delivery' ? i.delivery.id : ''));
+  for (const id of handledByA) {
+    const outboxAt = log.ops.findIndex((op) => op.startsWith('append:') && op.includes(id));
+    const completedAt = log.ops.findIndex((op) => op.startsWith('complete:') && op.includes(id));
+    assert.ok(outboxAt >= 0 && completedAt > outboxAt, `outbox of ${id} before its completion: ${log.ops.join(' | ')}`);
+  }
+  assert.deepEqual(port.handledBy('b'), ['re:one', 're:two']);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('a crash is retried; after maxAttempts the delivery is dead-lettered and its sender told', async () => {
+  const { bus, port, log, events } = await openBus(['poison', 's'], { dispatch: { maxAttempts: 3 } });
+  port.script = (item) => (item.agent === 'poison' ? { outcome: { status: 'crashed', kind: 'trap', message: 'unreachable' } } : {});
+  await bus.send(inform('poison', 'bad'), { agent: 's' });
+  await until(() => port.handledBy('s').length === 1, 's told');
+  const attempts = port.items.filter((i) => i.agent === 'poison').map((i) => (i.kind === 'delivery' ? i.attempt : 0));
+  assert.deepEqual(attempts, [1, 2, 3]);
+  const letters = await log.deadLetters();
+  assert.equal(letters.length, 1);
+  assert.equal(letters[0]!.attempts, 3);
+  assert.match(letters[0]!.reason, /crashed 3 times \(trap: unreachable\)/);
+  const told = port.items.find((i) => i.agent === 's')!;
+  assert.ok(told.kind === 'delivery');
+  assert.equal(told.delivery.message.performative, 'failure');
+  assert.equal(told.delivery.message.userParams?.['X-caxton-failure'], 'dead-lettered');
+  assert.ok(events.some((e) => e.type === 'dead-lettered' && e.agent === 'poison' && e.attempts === 3));
+  await until(() => bus.mailboxDepth('poison') === 0, 'slot freed');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('a send the bus refuses becomes a failure to the agent; a not-durable outbox leaves the delivery uncompleted', async () => {
+  const { bus, port, log, events } = await openBus(['a', 'b', 'c']);
+  // Only `go` sends: the failure that comes back is handled without sending (or it would loop).
+  port.script = (item) => {
+    if (content(item) !== 'go') return {};
+    if (item.agent === 'a') return { outbox: [{ performative: 'inform', receivers: [], content: 'to nobody' }] };
+    if (item.agent === 'b') return { outbox: [inform('c', 'lost?')] };
+    return {};
+  };
+  await bus.send(inform('a', 'go'), operator, 'to-a');
+  await until(() => port.handledBy('a').length === 2, 'a handled go and got its refusal');
+  const refusal = port.items.filter((i) => i.agent === 'a')[1]!;
+  assert.ok(refusal.kind === 'delivery');
+  assert.equal(refusal.delivery.message.performative, 'failure');
+  assert.equal(refusal.delivery.message.userParams?.['X-caxton-failure'], 'refused');
+  assert.ok(events.some((e) => e.type === 'log' && e.agent === 'a' && e.line.message.startsWith('send refused')));
+  await until(() => bus.mailboxDepth('a') === 0, 'a completed');
+
+  log.failAppend = (d) => d.receiver === 'c';
+  await bus.send(inform('b', 'go'), operator, 'to-b');
+  await until(() => port.handledBy('b').length === 1, 'b handled');
+  await bus.idle();
+  const toB = port.items.find((i) => i.agent === 'b')!;
+  assert.ok(toB.kind === 'delivery');
+  assert.equal(log.completedIds.has(toB.delivery.id), false, 'not completed: its outbox is not durable');
+  assert.equal(bus.mailboxDepth('b'), 1, 'still pending on this node');
+  assert.ok(events.some((e) => e.type === 'log' && e.agent === 'b' && e.line.message.includes('outbox not durable')));
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('a not-running agent is parked until something wakes it', async () => {
+  const { bus, port } = await openBus(['a']);
+  let running = false;
+  port.script = () => (running ? {} : { outcome: { status: 'not-running', reason: 'failed' } });
+  await bus.send(inform('a', 'wait'), operator);
+  await until(() => port.items.length === 1, 'tried once');
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(port.items.length, 1, 'parked, not re-polled');
+  assert.equal(bus.mailboxDepth('a'), 1, 'the delivery stays at the head');
+  running = true;
+  bus.wake('a');
+  await until(() => bus.mailboxDepth('a') === 0, 'handled after the wake');
+  assert.deepEqual(port.handledBy('a'), ['wait', 'wait']);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('with ownership, a completion this node may no longer record is withheld and the agent parked', async () => {
+  let owner = false;
+  const { bus, port, log, events } = await openBus(['a'], {
+    dispatch: { maxPerAgent: 16 },
+    port: (p) => (p.ownership = { token: () => 7, isStillOwner: (_a, token) => owner && token === 7, completionWithinMs: 50 }),
+  });
+  await bus.send(inform('a', 'fenced'), operator);
+  await bus.send(inform('a', 'next'), operator);
+  await until(() => port.items.length === 1, 'handled once');
+  await bus.idle();
+  assert.equal(port.batches[0]!.length, 1, 'one delivery per agent per batch when fenced');
+  assert.equal(log.completedIds.size, 0, 'completion withheld');
+  assert.equal(bus.mailboxDepth('a'), 2, 'the fenced delivery stays at the head');
+  assert.ok(events.some((e) => e.type === 'log' && e.line.message.includes('withheld')));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(port.items.length, 1, 'parked: it no longer runs here');
+  owner = true;
+  bus.wake('a');
+  await until(() => bus.mailboxDepth('a') === 0, 'completed once owned again');
+  assert.deepEqual(port.handledBy('a'), ['fenced', 'fenced', 'next']);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('a fired timer is handed out only once the mailbox is empty, then reported done', async () => {
+  const { bus, port } = await openBus(['a'], { port: (p) => p.notRunnable.add('a') });
+  await bus.send(inform('a', 'm1'), operator);
+  await bus.send(inform('a', 'm2'), operator);
+  await ticks();
+  bus.fireTimer('a', 'tick', 't-1');
+  port.notRunnable.delete('a');
+  bus.wake('a');
+  await until(() => port.timersDone.length === 1, 'timer handled');
+  assert.deepEqual(port.items.map(content), ['m1', 'm2', 'timer:tick']);
+  assert.deepEqual(port.timersDone, [['a', 't-1']]);
+  // Forgotten timers are not handed out.
+  port.notRunnable.add('a');
+  bus.fireTimer('a', 'tock', 't-2');
+  bus.forgetTimers('a');
+  port.notRunnable.delete('a');
+  bus.wake('a');
+  await ticks(10);
+  assert.equal(port.items.length, 3);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('idle(agent) waits for the agent\'s batch; idle() also for background completions', async () => {
+  const { bus, port, log } = await openBus(['a', 'b']);
+  const handling = latch();
+  port.script = async (item) => {
+    if (item.agent === 'a') await handling.promise;
+    return {};
+  };
+  await bus.send(inform('a', 'slow'), operator);
+  await until(() => bus.isBusy('a'), 'a busy');
+  let agentIdle = false;
+  const waitA = bus.idle('a').then(() => (agentIdle = true));
+  await ticks();
+  assert.equal(agentIdle, false);
+  assert.equal(bus.isBusy('b'), false);
+  await bus.idle('b'); // not busy: at once
+  const commit = latch();
+  log.holdCompletions = commit.promise;
+  handling.open();
+  await waitA;
+  let nodeIdle = false;
+  const waitAll = bus.idle().then(() => (nodeIdle = true));
+  await ticks();
+  assert.equal(nodeIdle, false, 'a completion is still being recorded');
+  log.holdCompletions = undefined;
+  commit.open();
+  await waitAll;
+  assert.equal(bus.mailboxDepth('a'), 0);
+  await bus.stopDispatching();
+  await bus.stop();
+});

@@ -1,0 +1,171 @@
+/**
+ * Unit-test collaborators for the bus: a scripted node port (nothing runs WASM: `execute` answers
+ * from a script) and a MemoryMessageLog that records what it was asked, in order, and can hold or
+ * fail appends and completions. Shared by bus.test.ts and dispatch-loop.test.ts.
+ */
+import type { AclMessage } from '@caxton/core';
+import { Bus } from '../../src/bus/bus.js';
+import { BusEvents, type BusEvent } from '../../src/bus/events.js';
+import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
+import type { CompletionRecord, DeadLetter, Delivery } from '../../src/bus/message-log.js';
+import type { ExecutionOutcome, ExecutionResult, WorkItem } from '../../src/bus/executor.js';
+import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind } from '../../src/bus/port.js';
+import type { DispatchLimits } from '../../src/bus/dispatch-loop.js';
+
+/** What the script says one item did; unspecified fields are empty, the outcome defaults to ok. */
+export interface ScriptedHandling {
+  outcome?: ExecutionOutcome;
+  outbox?: AclMessage[];
+  timers?: ExecutionResult['timers'];
+}
+
+export type Script = (item: WorkItem) => ScriptedHandling | Promise<ScriptedHandling>;
+
+export class ScriptedPort implements BusPort {
+  readonly agents = new Set<string>();
+  readonly externals = new Set<string>(['operator']);
+  /** Agents `isRunnable` refuses (deployed but not running here). */
+  readonly notRunnable = new Set<string>();
+  gate: ProtocolGate | undefined;
+  ownership: DispatchOwnership | undefined;
+  script: Script = () => ({});
+  /** Every batch `execute` got, in order. */
+  readonly batches: WorkItem[][] = [];
+  readonly timersDone: [agent: string, timerId: string][] = [];
+  readonly mail: string[] = [];
+  readonly effects: ExecutionResult[] = [];
+
+  constructor(agents: readonly string[]) {
+    for (const a of agents) this.agents.add(a);
+  }
+
+  /** Every item handed out, in order. */
+  get items(): WorkItem[] {
+    return this.batches.flat();
+  }
+
+  /** The deliveries `agent` was given, in order (content only). */
+  handledBy(agent: string): string[] {
+    return this.items.filter((i) => i.agent === agent && i.kind === 'delivery').map((i) => (i as { delivery: Delivery }).delivery.message.content ?? '');
+  }
+
+  route(name: string): ReceiverKind {
+    if (this.agents.has(name)) return 'agent';
+    return this.externals.has(name) ? 'external' : 'unknown';
+  }
+
+  async execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]> {
+    this.batches.push([...batch]);
+    const results: ExecutionResult[] = [];
+    const stopped = new Set<string>();
+    // As the sandbox does: an agent's run stops at its first item that did not complete.
+    for (const item of batch) {
+      const workId = item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`;
+      const base = { agent: item.agent, workId, fuelUsed: 1, outbox: [], timers: [], directory: [], logs: [] };
+      if (stopped.has(item.agent)) {
+        results.push({ ...base, outcome: { status: 'skipped', reason: 'an earlier item did not complete' } });
+        continue;
+      }
+      const h = await this.script(item);
+      const outcome = h.outcome ?? { status: 'ok' };
+      if (outcome.status !== 'ok' && outcome.status !== 'rejected') stopped.add(item.agent);
+      results.push({ ...base, outcome, outbox: h.outbox ?? [], timers: h.timers ?? [] });
+    }
+    return results;
+  }
+
+  isRunnable(agent: string): boolean {
+    return this.agents.has(agent) && !this.notRunnable.has(agent);
+  }
+
+  async applyEffects(result: ExecutionResult): Promise<void> {
+    this.effects.push(result);
+  }
+
+  timerDone(agent: string, timerId: string): void {
+    this.timersDone.push([agent, timerId]);
+  }
+
+  mailArrived(agent: string): void {
+    this.mail.push(agent);
+  }
+}
+
+/** A MemoryMessageLog that records its calls (`append:<ids>`, `complete:<ids>`) and can hold or fail them. */
+export class RecordingLog extends MemoryMessageLog {
+  readonly ops: string[] = [];
+  /** Appends of deliveries this matches fail (not durable). */
+  failAppend: (d: Delivery) => boolean = () => false;
+  /** While set, complete() waits for it (a slow commit). */
+  holdCompletions: Promise<void> | undefined;
+  readonly completedIds = new Set<string>();
+
+  override async append(deliveries: readonly Delivery[]): Promise<void> {
+    if (deliveries.some((d) => this.failAppend(d))) throw new Error('disk on fire');
+    this.ops.push(`append:${deliveries.map((d) => d.id).join(',')}`);
+    return super.append(deliveries);
+  }
+
+  override async complete(records: readonly CompletionRecord[]): Promise<void> {
+    if (this.holdCompletions) await this.holdCompletions;
+    this.ops.push(`complete:${records.map((r) => r.id).join(',')}`);
+    for (const r of records) this.completedIds.add(r.id);
+    return super.complete(records);
+  }
+
+  override async deadLetter(letter: DeadLetter): Promise<void> {
+    this.ops.push(`dead-letter:${letter.delivery.id}`);
+    return super.deadLetter(letter);
+  }
+}
+
+export interface TestBus {
+  bus: Bus;
+  port: ScriptedPort;
+  log: RecordingLog;
+  events: BusEvent[];
+}
+
+/** An open, consuming bus on a RecordingLog with a ScriptedPort for `agents`. */
+export async function openBus(agents: readonly string[], opts: { capacity?: number; dispatch?: Partial<DispatchLimits>; port?: (p: ScriptedPort) => void } = {}): Promise<TestBus> {
+  const log = new RecordingLog();
+  const port = new ScriptedPort(agents);
+  opts.port?.(port);
+  const events = new BusEvents();
+  const seen: BusEvent[] = [];
+  events.on((e) => seen.push(e));
+  const bus = new Bus({
+    log, nodeId: 'n1', platform: 'caxton', mailboxCapacity: opts.capacity ?? 100, events,
+    dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 1, maxInFlight: 2, ...opts.dispatch },
+  });
+  await bus.open(port);
+  await bus.start();
+  return { bus, port, log, events: seen };
+}
+
+export function inform(to: string | string[], content: string): AclMessage {
+  return { performative: 'inform', receivers: (Array.isArray(to) ? to : [to]).map((name) => ({ name })), content };
+}
+
+export const operator = { external: { name: 'operator@caxton' } } as const;
+
+/** Let setImmediate/microtask work (the loop's passes, the memory log's hand-outs) run. */
+export const ticks = async (n = 5): Promise<void> => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** Poll until `check` holds (the loop runs on its own). */
+export async function until(check: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** A promise and the function that resolves it. */
+export function latch(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
