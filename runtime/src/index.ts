@@ -6,7 +6,7 @@
 export { startNode, CAXTON_VERSION, type RunningNode } from './node/node.js';
 export type { StartNodeOptions } from './node/options.js';
 export { defaultShards } from './node/sandbox-host.js';
-export type { ClusterOptions } from './node/cluster-options.js';
+export type { ClusterOptions } from './topology/cluster/options.js';
 export * from './api/index.js';
 export { readTokenFilePath } from './api/auth.js';
 export { BusEvents, type BusEvent, type BusEventType, type BusListener } from './bus/events.js';
