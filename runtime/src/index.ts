@@ -17,5 +17,6 @@ export { EmbeddedMessageLog } from './bus/embedded/index.js';
 export { MemoryMessageLog } from './bus/memory/memory-message-log.js';
 export { partitionFor, partitionOwner } from './bus/kafka/index.js';
 export type { RegistryStore, TimerRecord, AgentRecord } from './registry/registry-store.js';
+export type { AgentStore, DirectoryStore, MembershipStore, RegistryWatch, StoragePorts, TimerStore } from './storage/ports.js';
 export { EmbeddedRegistry } from './registry/embedded/embedded-registry.js';
 export { EtcdRegistry } from './registry/etcd/etcd-registry.js';

@@ -50,7 +50,7 @@ export class AgentLifecycle {
 
   /** Deployed: running here, or (cluster) anywhere. The bus routes to it. */
   has(name: string): boolean {
-    return this.local.has(name) || this.residency.isDeployedElsewhere(name);
+    return this.local.has(name) || this.residency.isDeployedAnywhere(name);
   }
 
   /** Runs (or starts, or stops) on this node. */

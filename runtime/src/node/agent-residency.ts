@@ -20,8 +20,11 @@ import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentLogLevel, LocalAgents } from './local-agents.js';
 
 export interface AgentResidency {
-  /** Deployed but not (yet) known on this node: the bus routes to it all the same. */
-  isDeployedElsewhere(name: string): boolean;
+  /**
+   * Deployed according to the registry the nodes share (cluster), whether or not it runs here: the
+   * bus routes to it. Embedded: false, the agents on this node are the whole truth.
+   */
+  isDeployedAnywhere(name: string): boolean;
   /** Asked only of an agent running here: may it take work now (cluster: is its claim still safe)? */
   mayRun(name: string): boolean;
   /** The fencing the dispatcher applies before recording a completion (embedded: none). */

@@ -58,7 +58,7 @@ export class PlacedAgents implements AgentResidency {
   /** `caxton stop --force` asked on this node for an agent it runs: skip the drain. */
   private readonly forced = new Set<string>();
   private readonly chains = new Map<string, Promise<void>>();
-  /** Agents to look at again (see isRunnable). */
+  /** Agents to look at again (see mayRun). */
   private readonly rechecks = new Set<string>();
   private unwatch: (() => void) | undefined;
 
@@ -128,7 +128,7 @@ export class PlacedAgents implements AgentResidency {
   }
 
   /** Deployed anywhere in the cluster (the lifecycle adds the ones still known here, stopping). */
-  isDeployedElsewhere(name: string): boolean {
+  isDeployedAnywhere(name: string): boolean {
     return this.c.deployments.has(name);
   }
 

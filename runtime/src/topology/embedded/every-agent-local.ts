@@ -16,7 +16,7 @@ export class EveryAgentLocal implements AgentResidency {
     private readonly store: { agents: AgentStore; directory: DirectoryStore },
   ) {}
 
-  isDeployedElsewhere(): boolean {
+  isDeployedAnywhere(): boolean {
     return false;
   }
 
