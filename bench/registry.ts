@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdRegistry, EmbeddedRegistry } from '@caxton/runtime';
-import type { RegistryStore } from '@caxton/runtime';
+import type { DirectoryStore } from '@caxton/runtime';
 import { percentile, report } from './lib-output.js';
 import { type DfAgentDescription, type DfSearchTemplate } from '@caxton/core';
 
@@ -49,7 +49,7 @@ const templates: DfSearchTemplate[] = [
   { agentName: 'agent-42@bench' },
 ];
 
-async function searchRate(store: RegistryStore, seconds: number): Promise<{ ops: number; perSecond: number; hits: number }> {
+async function searchRate(store: DirectoryStore, seconds: number): Promise<{ ops: number; perSecond: number; hits: number }> {
   let ops = 0;
   let hits = 0;
   const until = performance.now() + seconds * 1000;

@@ -6,7 +6,7 @@
 export { startNode, CAXTON_VERSION, type RunningNode } from './node/node.js';
 export type { StartNodeOptions } from './node/options.js';
 export { defaultShards } from './node/sandbox-host.js';
-export type { ClusterOptions } from './node/cluster-options.js';
+export type { ClusterOptions } from './topology/cluster/options.js';
 export * from './api/index.js';
 export { readTokenFilePath } from './api/auth.js';
 export { BusEvents, type BusEvent, type BusEventType, type BusListener } from './bus/events.js';
@@ -17,5 +17,6 @@ export { EmbeddedMessageLog } from './bus/embedded/index.js';
 export { MemoryMessageLog } from './bus/memory/memory-message-log.js';
 export { partitionFor, partitionOwner } from './bus/kafka/index.js';
 export type { RegistryStore, TimerRecord, AgentRecord } from './registry/registry-store.js';
+export type { AgentStore, DirectoryStore, MembershipStore, RegistryWatch, StoragePorts, TimerStore } from './storage/ports.js';
 export { EmbeddedRegistry } from './registry/embedded/embedded-registry.js';
 export { EtcdRegistry } from './registry/etcd/etcd-registry.js';

@@ -12,7 +12,7 @@ import type {
 } from './wire.js';
 
 /** Deployment names: used in file names, metrics labels and `name@platform` ids, so kept plain. */
-/** Agent names: the one rule, shared by the API and the node (node/agent-manager.ts). */
+/** Agent names: the one rule, shared by the API and the node (node/agent-lifecycle.ts). */
 export const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const AGENT_NAME_HINT = 'names are 1-128 characters of letters, digits, ".", "_" and "-", starting with a letter or digit';
 const SHA256_HEX = /^[0-9a-f]{64}$/;

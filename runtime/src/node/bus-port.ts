@@ -1,19 +1,18 @@
 /**
- * The node's side of the bus (the `BusPort`): built once the agent manager exists and handed to
+ * The node's side of the bus (the `BusPort`): built once the agent lifecycle exists and handed to
  * `Bus.open`, so the bus is created before the agents without any forward reference between them.
  * Each answer delegates to the object that owns it; nothing here keeps state.
  */
 import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind } from '../bus/port.js';
 import type { ExecutionResult, WorkItem, AgentExecutor } from '../bus/executor.js';
-import type { AgentManager } from './agent-manager.js';
+import type { AgentLifecycle } from './agent-lifecycle.js';
 import type { AgentEffects } from './agent-effects.js';
 import type { AgentTimers } from './timers.js';
 import type { ExternalIdentities } from './external-identities.js';
 
 export interface NodeBusPortParts {
-  agents: AgentManager;
-  /** Deployed in the cluster but active on another node (embedded: never). */
-  isRemoteAgent: (name: string) => boolean;
+  /** The agent lifecycle: which agents exist (here or, in a cluster, anywhere) and which may run here. */
+  agents: AgentLifecycle;
   externals: ExternalIdentities;
   gate: ProtocolGate;
   executor: AgentExecutor;
@@ -31,7 +30,7 @@ export class NodeBusPort implements BusPort {
   }
 
   route(name: string): ReceiverKind {
-    if (this.parts.agents.has(name) || this.parts.isRemoteAgent(name)) return 'agent';
+    if (this.parts.agents.has(name)) return 'agent';
     return this.parts.externals.has(name) ? 'external' : 'unknown';
   }
 

@@ -4,14 +4,15 @@
  */
 import type { AgentId } from '@caxton/core';
 import type { DirectoryEffect } from '../bus/executor.js';
-import type { DfAgentDescription, RegistryStore, ServiceDescription } from '../registry/registry-store.js';
+import type { DfAgentDescription, ServiceDescription } from '../registry/registry-store.js';
+import type { WatchedDirectory } from '../storage/ports.js';
 import type { AgentHost } from './agent-host.js';
 
 export class DirectorySync {
   private refreshQueued = false;
   private unwatch: (() => void) | undefined;
 
-  constructor(private readonly registry: RegistryStore, private readonly host: AgentHost) {}
+  constructor(private readonly registry: WatchedDirectory, private readonly host: AgentHost) {}
 
   async start(): Promise<void> {
     this.unwatch = this.registry.watch((e) => {

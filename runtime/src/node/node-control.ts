@@ -7,10 +7,11 @@ import type {
   AclMessage, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact,
 } from '@caxton/core';
 import { NotFoundError, UnavailableError } from '../api/errors.js';
-import type { DfAgentDescription, DfSearchTemplate, RegistryStore } from '../registry/registry-store.js';
+import type { DfAgentDescription, DfSearchTemplate } from '../registry/registry-store.js';
+import type { DirectoryStore } from '../storage/ports.js';
 import type { Bus } from '../bus/bus.js';
 import { startSendSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';
-import type { AgentManager } from './agent-manager.js';
+import type { AgentLifecycle } from './agent-lifecycle.js';
 import type { AgentLogs } from './agent-logs.js';
 import type { TailHub } from './tail-hub.js';
 import type { ExternalIdentities } from './external-identities.js';
@@ -19,9 +20,9 @@ export interface NodeControlDeps {
   nodeId: string;
   version: string;
   startedAt: number;
-  agents: AgentManager;
+  agents: AgentLifecycle;
   bus: Bus;
-  registry: RegistryStore;
+  directory: DirectoryStore;
   logs: AgentLogs;
   tail: TailHub;
   externals: ExternalIdentities;
@@ -106,7 +107,7 @@ export class LocalNodeControl implements NodeControl {
   }
 
   searchDirectory(template: DfSearchTemplate, limit: number): Promise<DfAgentDescription[]> {
-    return this.d.registry.searchDf(template, limit);
+    return this.d.directory.searchDf(template, limit);
   }
 
   async status(): Promise<NodeStatus> {

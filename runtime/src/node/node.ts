@@ -1,5 +1,6 @@
 /**
- * One Caxton node: storage (embedded or cluster), the sandbox, the bus and the API, wired together.
+ * One Caxton node: a topology (embedded or cluster: storage adapters, where agents run, start-up
+ * order), the sandbox, the bus and the API, composed. Nothing here depends on which topology it is.
  * `startNode` is what `caxton serve` runs; tests and the main job use it in-process too.
  */
 import { mkdirSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { Bus } from '../bus/bus.js';
 import { BusEvents } from '../bus/events.js';
 import { loadTracker, PersistedTracker } from './tracker-persistence.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
+import { AgentLifecycle } from './agent-lifecycle.js';
+import type { AgentMessaging } from './agent-messaging.js';
 import { AgentLogs } from './agent-logs.js';
 import { TailHub } from './tail-hub.js';
 import { ExternalIdentities } from './external-identities.js';
@@ -17,7 +20,8 @@ import { LocalNodeControl } from './node-control.js';
 import { DirectorySync } from './directory-sync.js';
 import { AgentTimers } from './timers.js';
 import { DEFAULT_LIMITS, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
-import { openStorage, type NodeStorage } from './storage.js';
+import { openTopology } from '../topology/open-topology.js';
+import type { Topology, TopologyStatus } from '../topology/topology.js';
 import { SandboxAgentHost } from './sandbox-host.js';
 import { AgentEffects } from './agent-effects.js';
 import { NodeBusPort } from './bus-port.js';
@@ -44,22 +48,23 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   // Without a registered propagator @opentelemetry/api injects nothing; W3C is what we carry.
   if (propagation.fields().length === 0) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 
-  const storage = await openStorage(options, dataDir, nodeId);
+  const topology = await openTopology(options, dataDir, nodeId);
   // Whatever start-up opened is closed again if a later step fails: a half-started node must not
-  // keep the process alive (cluster storage holds Kafka and etcd connections, the host worker threads).
-  const undo: (() => Promise<unknown>)[] = [() => storage.close()];
+  // keep the process alive (a cluster topology holds Kafka and etcd connections, the host worker threads).
+  const undo: (() => Promise<unknown>)[] = [() => topology.close()];
   try {
-    return await startOnStorage(options, dataDir, nodeId, platform, startedAt, storage, undo);
+    return await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo);
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => {});
     throw err;
   }
 }
 
-async function startOnStorage(
+async function startOnTopology(
   options: StartNodeOptions, dataDir: string, nodeId: string, platform: string, startedAt: number,
-  storage: NodeStorage, undo: (() => Promise<unknown>)[],
+  topology: Topology, undo: (() => Promise<unknown>)[],
 ): Promise<RunningNode> {
+  const storage = topology.ports;
   const events = new BusEvents();
   const logs = new AgentLogs({ nodeId, linesPerAgent: 1000, directory: path.join(dataDir, 'logs') });
   const host = await SandboxAgentHost.create({
@@ -79,21 +84,30 @@ async function startOnStorage(
     trackerFile,
   );
   undo.push(async () => tracker.close());
-  // The bus comes first: the agent manager and the timers only call it later, and what the bus
+  // The bus comes first: the agent lifecycle and the timers only call it later, and what the bus
   // needs of them it gets through the port given to open() below (decision 1101).
   const bus = new Bus({
     log: storage.log, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? 10_000, events,
     dispatch: { maxAttempts: options.maxAttempts ?? 3, maxBatch: 512, maxPerAgent: 16, maxInFlight: 2 },
   });
   const timers = new AgentTimers({
-    store: storage.registry, maxPerAgent: 1000,
+    store: storage.timers, maxPerAgent: 1000,
     fire: (agent, token, id) => bus.fireTimer(agent, token, id),
     warn: (agent, message) => logs.append(agent, { level: 'warn', message: `[caxton] ${message}`, at: Date.now() }),
   });
-  const directory = new DirectorySync(storage.registry, host);
+  const directory = new DirectorySync(storage.directory, host);
   const effects = new AgentEffects(timers, directory, (name) => bus.agentId(name));
-  const agents = storage.createAgents({
-    nodeId, registry: storage.registry, artifacts: storage.artifacts, host, bus, log: storage.log,
+  // What the agent lifecycle needs of the bus (decision 1103): one small interface.
+  const messaging: AgentMessaging = {
+    wake: (agent) => bus.wake(agent),
+    idle: (agent) => bus.idle(agent),
+    forget: (agent) => bus.forget(agent),
+    deadLetter: (letter) => storage.log.deadLetter(letter),
+    agentId: (name) => bus.agentId(name),
+    mailboxDepth: (name) => bus.mailboxDepth(name),
+  };
+  const agents = new AgentLifecycle({
+    nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, residency: topology.residency,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS,
     onLog: (agent, level, message) => logs.append(agent, { level, message: `[caxton] ${message}`, at: Date.now() }),
     onStarted: async (init) => {
@@ -112,12 +126,10 @@ async function startOnStorage(
       else timers.forget(agent);
     },
   });
-  const protocols = storage.protocolGate(tracker, {
+  const protocols = topology.protocolGate(tracker, {
     platform, bus: () => bus, isLocal: (agent) => agents.isLocal(agent),
   });
-  const port = new NodeBusPort({
-    agents, isRemoteAgent: (name) => storage.isRemoteAgent(name), externals, gate: protocols, executor: host, effects, timers,
-  });
+  const port = new NodeBusPort({ agents, externals, gate: protocols, executor: host, effects, timers });
   events.on((e) => {
     if (e.type === 'log') logs.append(e.agent, e.line);
     else if (e.type === 'dead-lettered') logs.append(e.agent, { level: 'error', message: `[caxton] message ${e.deliveryId} dead-lettered: ${e.reason}`, at: Date.now() });
@@ -128,25 +140,29 @@ async function startOnStorage(
 
   await directory.start();
   undo.push(async () => directory.stop());
-  // The log opens first (what agents' init sends must be accepted); embedded, the agents start
-  // next, then the log replays into their mailboxes.
-  await bus.open(port);
-  if (storage.mode === 'embedded') await storage.startAgents(agents, { apiAddress: `${options.apiHost}:${options.apiPort}` });
-  await bus.start();
+  // The log opens first (what agents' init sends must be accepted); the topology orders the rest.
+  await topology.beforeApi({
+    openLog: () => bus.open(port),
+    restoreAgents: () => agents.restore(),
+    consume: async () => {
+      await bus.open(port);
+      await bus.start();
+    },
+  });
   timers.start(); // only now can what a timer's handling sends be accepted
   undo.push(() => bus.stop());
 
   let stopping = false;
   const control = new LocalNodeControl({
-    nodeId, version: CAXTON_VERSION, startedAt, agents, bus, registry: storage.registry, logs,
-    tail: new TailHub(events), externals, status: () => selfAddressed(storage.status(agents)), isStopping: () => stopping,
+    nodeId, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, logs,
+    tail: new TailHub(events), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
     logStoppedBy: () => storage.log.stoppedBy?.(),
   });
 
   let api: ApiServer | undefined;
-  // Storage knows only the configured port; with --api-port 0 that is `:0`, which nobody can
+  // The topology knows only the configured port; with --api-port 0 that is `:0`, which nobody can
   // dial. This node's entry shows where its API really listens.
-  const selfAddressed = async (s: ReturnType<NodeStorage['status']>): ReturnType<NodeStorage['status']> => {
+  const selfAddressed = async (s: Promise<TopologyStatus>): Promise<TopologyStatus> => {
     const status = await s;
     if (!api) return status;
     const address = `${options.apiHost}:${api.port}`;
@@ -161,11 +177,10 @@ async function startOnStorage(
     const started = api;
     undo.push(() => started.close(2000));
   }
-  if (storage.mode === 'cluster') {
-    // Joining announces the API address peers show in `caxton status`: the real port, so after listen.
-    undo.push(() => storage.stopAgents());
-    await storage.startAgents(agents, { apiAddress: `${options.apiHost}:${api?.port ?? options.apiPort}` });
-  }
+  // A cluster joins placement here: it announces the API address peers show in `caxton status`,
+  // the real port, so after listen.
+  undo.push(() => topology.stopAgents());
+  await topology.afterApi({ apiAddress: `${options.apiHost}:${api?.port ?? options.apiPort}` });
 
   return {
     nodeId,
@@ -179,11 +194,11 @@ async function startOnStorage(
       await bus.stopDispatching();
       timers.clearAll();
       directory.stop();
-      await storage.stopAgents();
+      await topology.stopAgents();
       await host.close();
       await bus.stop();
       tracker.close();
-      await storage.close();
+      await topology.close();
       logs.flush();
     },
   };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { ApiTlsOptions } from '../api/server.js';
 import type { AgentLimitsSpec } from '../registry/registry-store.js';
 import type { FsyncPolicy } from '../bus/embedded/index.js';
-import type { ClusterOptions } from './cluster-options.js';
+import type { ClusterOptions } from '../topology/cluster/options.js';
 import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '@caxton/sandbox';
 import type { ComponentLimits } from '@caxton/sandbox';
 
@@ -19,7 +19,7 @@ export interface StartNodeOptions {
   kafka?: { brokers: string[] };
   /** Cluster mode: the registry (and artifacts, placement) on etcd. */
   etcd?: { endpoints: string[] };
-  /** Cluster mode: cluster name and tuning (lease TTL, Kafka session timeout…); see cluster-options.ts. */
+  /** Cluster mode: cluster name and tuning (lease TTL, Kafka session timeout…); see topology/cluster/options.ts. */
   cluster?: ClusterOptions;
   auth: { mode: 'token' | 'none' };
   tls?: ApiTlsOptions;

@@ -9,9 +9,10 @@
  * Bounded per agent so a guest cannot create unbounded host timers or registry entries.
  */
 import { randomUUID } from 'node:crypto';
-import type { RegistryStore, TimerRecord } from '../registry/registry-store.js';
+import type { TimerRecord } from '../registry/registry-store.js';
+import type { TimerStore } from '../storage/ports.js';
 
-export type TimerStore = Pick<RegistryStore, 'putTimer' | 'deleteTimer' | 'deleteTimers' | 'listTimers'>;
+export type { TimerStore } from '../storage/ports.js';
 
 export interface AgentTimersOptions {
   store: TimerStore;

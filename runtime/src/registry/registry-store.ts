@@ -1,9 +1,10 @@
 /**
- * The one small interface behind which Caxton keeps its registry: deployed agents, cluster nodes and
- * the directory of advertised services (FIPA DF, SC00023). Embedded (`registry/embedded/`, durable
+ * The registry's records (deployed agents, cluster nodes, timers, the directory of advertised services,
+ * FIPA DF SC00023) and the union of storage ports a registry adapter implements. Embedded (`registry/embedded/`, durable
  * on local disk) by default; etcd (`registry/etcd/`) in a cluster.
  */
-import type { AgentId, AgentLimitsSpec, CaxtonError, DeploySpec, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
+import type { AgentLimitsSpec, CaxtonError, DeploySpec, DfAgentDescription } from '@caxton/core';
+import type { AgentStore, DirectoryStore, MembershipStore, RegistryWatch, TimerStore } from '../storage/ports.js';
 
 export type { AgentLimitsSpec, DfAgentDescription, DfSearchTemplate, ServiceDescription } from '@caxton/core';
 
@@ -79,41 +80,12 @@ export interface Membership {
   leave(): Promise<void>;
 }
 
-export interface RegistryStore {
+/**
+ * Everything one registry adapter (embedded, etcd) implements: the union of the storage ports it
+ * backs with one store. Only adapters and topologies see it; the node's consumers take one port
+ * each (storage/ports.ts).
+ */
+export interface RegistryStore extends AgentStore, DirectoryStore, TimerStore, MembershipStore, RegistryWatch {
   open(): Promise<void>;
   close(): Promise<void>;
-
-  putAgent(agent: AgentRecord): Promise<void>;
-  getAgent(name: string): Promise<AgentRecord | undefined>;
-  listAgents(): Promise<AgentRecord[]>;
-  deleteAgent(name: string): Promise<void>;
-
-  /**
-   * DF register (FIPA SC00023): fails with `df.already-registered` if the agent has a live
-   * description. A description whose lease expired counts as absent.
-   */
-  registerDf(description: DfAgentDescription): Promise<void>;
-  /** DF modify: replaces the agent's description; fails with `df.not-registered` if absent. */
-  modifyDf(description: DfAgentDescription): Promise<void>;
-  /** DF deregister: fails with `df.not-registered` if absent. */
-  deregisterDf(agentName: string): Promise<void>;
-  /** DF search: live descriptions matching the template, ordered by agent name. */
-  searchDf(template: DfSearchTemplate, limit?: number): Promise<DfAgentDescription[]>;
-
-  /** Remember a pending timer (replaces one with the same agent and id). */
-  putTimer(timer: TimerRecord): Promise<void>;
-  /** Forget one timer; unknown ids are not an error (it may have fired on another node already). */
-  deleteTimer(agent: string, id: string): Promise<void>;
-  /** Forget every timer of an agent (it was undeployed). */
-  deleteTimers(agent: string): Promise<void>;
-  /** The agent's pending timers, soonest first. */
-  listTimers(agent: string): Promise<TimerRecord[]>;
-
-  /** Join the cluster as `node`; ttlSeconds bounds how long a dead node goes unnoticed. */
-  joinCluster(node: NodeAnnouncement, ttlSeconds: number): Promise<Membership>;
-  /** Live nodes. */
-  listNodes(): Promise<NodeRecord[]>;
-
-  /** Changes made by any node (embedded: this node only). Returns an unsubscribe function. */
-  watch(listener: (event: RegistryEvent) => void): () => void;
 }

@@ -23,7 +23,7 @@ import {
 } from '../../src/api/errors.js';
 import { UploadCancelledError } from '../../src/api/upload.js';
 import { TokenFileError } from '../../src/api/auth.js';
-import { InvalidSendError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
+import { BusNotOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
 import {
   KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError,
 } from '../../src/bus/kafka/errors.js';
@@ -188,6 +188,7 @@ function everyRaisedError(): CaxtonError[] {
     new MailboxFullError('echo', 10),
     new UnknownReceiverError('nobody'),
     new InvalidSendError('no receivers'),
+    new BusNotOpenError('send'),
     new KafkaUnreachableError(['localhost:9092'], 'timeout'),
     new KafkaMisconfiguredError('bad topic', 'fix it'),
     new KafkaAppendError(1, 'timeout'),

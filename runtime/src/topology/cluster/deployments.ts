@@ -3,14 +3,14 @@
  * send), kept from the registry's watched mirror. Also remembers which names were undeployed, so a
  * delivery for one of them can be dead-lettered at once instead of after a grace period.
  */
-import type { RegistryStore } from '../registry/registry-store.js';
+import type { AgentStore, RegistryWatch } from '../../storage/ports.js';
 
 export class ClusterDeployments {
   private readonly names = new Set<string>();
   private readonly undeployed = new Map<string, number>();
   private unwatch: (() => void) | undefined;
 
-  constructor(private readonly registry: RegistryStore, private readonly now: () => number = Date.now) {}
+  constructor(private readonly registry: AgentStore & RegistryWatch, private readonly now: () => number = Date.now) {}
 
   async start(): Promise<void> {
     // Watch first, then list: a change between the two is applied twice, never missed.

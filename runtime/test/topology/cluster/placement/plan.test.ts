@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { planPlacement, type Claim, type PlacementView } from '../../src/placement/plan.js';
-import { ownerOf } from '../../src/placement/rendezvous.js';
-import { fencingVerdict } from '../../src/placement/fencing.js';
+import { planPlacement, type Claim, type PlacementView } from '../../../../src/topology/cluster/placement/plan.js';
+import { ownerOf } from '../../../../src/placement/rendezvous.js';
+import { fencingVerdict } from '../../../../src/topology/cluster/placement/fencing.js';
 
 const agents = Array.from({ length: 40 }, (_, i) => `a${i}`);
 
@@ -90,7 +90,7 @@ test('fencing: ok only with the current token, a held claim and time left on the
 test('with the Kafka placement key, every agent is claimed by the node the consumer group gives its partition', async () => {
   // The agreement decision 0600 rests on: placement (from etcd's live nodes) and the group's
   // caxton-rendezvous assigner (from the group members) pick the same node for an agent.
-  const { placementKey, partitionFor, assignPartitions } = await import('../../src/bus/kafka/index.js');
+  const { placementKey, partitionFor, assignPartitions } = await import('../../../../src/bus/kafka/index.js');
   const partitions = 12;
   const nodes = ['n1', 'n2', 'n3'];
   const names = Array.from({ length: 60 }, (_, i) => `probe-${i}`);

@@ -13,9 +13,9 @@
  *   so they are dead-lettered. A name never seen deployed gets a grace period first (a deploy on
  *   another node may not have reached this node's registry mirror yet).
  */
-import type { Bus } from '../bus/bus.js';
-import type { Delivery, MessageLog } from '../bus/message-log.js';
-import type { ClusterDeployments } from './cluster-deployments.js';
+import type { Bus } from '../../bus/bus.js';
+import type { Delivery, MessageLog } from '../../bus/message-log.js';
+import type { ClusterDeployments } from './deployments.js';
 
 export interface ClusterMailboxesOptions {
   bus: Bus;

@@ -1,5 +1,5 @@
 /**
- * Agents in a cluster. Two halves:
+ * The cluster residency: where agents run is placement's decision. Two halves:
  *
  * - **The API side, on any node**: deploy / upgrade / stop validate the component here (so a bad
  *   artifact is refused at once), store it in the artifact store (etcd + local cache) and write the
@@ -14,21 +14,22 @@
  * deactivation never interleave. The fencing token of the current activation is what the dispatcher
  * presents before recording a completion (decision 0702).
  */
-import type { AgentId, AgentStatus, AgentState, DeploySpec, UpgradeSpec, VerifiedArtifact } from '@caxton/core';
-import { AlreadyExistsError, NotFoundError } from '../api/errors.js';
-import type { DispatchOwnership } from '../bus/port.js';
-import { partitionOwner } from '../bus/kafka/index.js';
+import type { AgentId, AgentStatus, AgentState } from '@caxton/core';
+import { AlreadyExistsError, NotFoundError } from '../../api/errors.js';
+import type { DispatchOwnership } from '../../bus/port.js';
+import { partitionOwner } from '../../bus/kafka/index.js';
 import { CaxtonError } from '@caxton/core';
-import { ClaimStore } from '../placement/claims.js';
-import type { Claim } from '../placement/plan.js';
-import type { DeactivateReason, PlacementController } from '../placement/placement-controller.js';
-import type { EtcdRegistry } from '../registry/etcd/etcd-registry.js';
-import type { AgentRecord } from '../registry/registry-store.js';
-import { AgentManager, type AgentManagerOptions, type Local } from './agent-manager.js';
-import type { ClusterDeployments } from './cluster-deployments.js';
-import { ClusterMailboxes } from './cluster-mailboxes.js';
+import { ClaimStore } from './placement/claims.js';
+import type { Claim } from './placement/plan.js';
+import type { DeactivateReason, PlacementController } from './placement/placement-controller.js';
+import type { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
+import type { AgentRecord } from '../../registry/registry-store.js';
+import type { AgentResidency, ResidencyContext } from '../../node/agent-residency.js';
+import { errorSummary, type LocalAgent } from '../../node/local-agents.js';
+import type { ClusterDeployments } from './deployments.js';
+import { ClusterMailboxes } from './mailboxes.js';
 
-export interface ClusterAgentManagerOptions extends AgentManagerOptions {
+export interface PlacedAgentsOptions {
   registry: EtcdRegistry;
   deployments: ClusterDeployments;
   /** The deliveries-topic partition of an agent (placement follows it). */
@@ -46,9 +47,8 @@ const WHY: Record<DeactivateReason, string> = {
   stopped: 'this node is shutting down',
 };
 
-export class ClusterAgentManager extends AgentManager {
+export class PlacedAgents implements AgentResidency {
   readonly mailboxes: ClusterMailboxes;
-  private readonly c: ClusterAgentManagerOptions;
   private readonly claims: ClaimStore;
   private placement: PlacementController | undefined;
   /** Fencing token of each activation on this node. */
@@ -58,17 +58,19 @@ export class ClusterAgentManager extends AgentManager {
   /** `caxton stop --force` asked on this node for an agent it runs: skip the drain. */
   private readonly forced = new Set<string>();
   private readonly chains = new Map<string, Promise<void>>();
-  /** Agents to look at again (see isRunnable). */
+  /** Agents to look at again (see mayRun). */
   private readonly rechecks = new Set<string>();
   private unwatch: (() => void) | undefined;
 
-  constructor(options: ClusterAgentManagerOptions) {
-    super(options);
-    this.c = options;
-    this.claims = new ClaimStore(options.registry);
+  /** The agents running on this node: the ones placement activated here. */
+  private readonly agents: ResidencyContext['local'];
+
+  constructor(private readonly opts: ResidencyContext, private readonly c: PlacedAgentsOptions) {
+    this.agents = opts.local;
+    this.claims = new ClaimStore(c.registry);
     this.mailboxes = new ClusterMailboxes({
-      bus: options.bus, log: options.log, deployments: options.deployments, partitionOf: options.partitionOf,
-      isLocal: (agent) => this.agents.has(agent), onLog: options.onLog,
+      bus: opts.bus, log: opts.log, deployments: c.deployments, partitionOf: c.partitionOf,
+      isLocal: (agent) => this.agents.has(agent), onLog: opts.onLog,
     });
   }
 
@@ -94,7 +96,7 @@ export class ClusterAgentManager extends AgentManager {
     return this.serial(agent, () => this.tearDown(agent, leaving.reason, leaving.token));
   }
 
-  override ownership(): DispatchOwnership {
+  ownership(): DispatchOwnership {
     return {
       token: (agent) => (this.agents.get(agent)?.state === 'running' ? this.tokens.get(agent) : undefined),
       isStillOwner: (agent, token, withinMs) => this.placement?.isStillOwner(agent, token, withinMs) ?? false,
@@ -108,85 +110,84 @@ export class ClusterAgentManager extends AgentManager {
    * every new message would wake the agent to handle the same one again. It is looked at again
    * shortly: a renewed lease makes it runnable, a lost one deactivates it.
    */
-  override isRunnable(name: string): boolean {
-    if (!super.isRunnable(name)) return false;
+  mayRun(name: string): boolean {
     const token = this.tokens.get(name);
     if (token !== undefined && this.placement?.isStillOwner(name, token, this.c.completionWithinMs)) return true;
     if (!this.rechecks.has(name)) {
       this.rechecks.add(name);
       setTimeout(() => {
         this.rechecks.delete(name);
-        this.opts.bus.wake(name);
+        this.opts.messaging.wake(name);
       }, 250).unref();
     }
     return false;
   }
 
-  override noticeMail(agent: string): void {
+  noticeMail(agent: string): void {
     this.mailboxes.notice(agent);
   }
 
-  /** Deployed anywhere in the cluster, or still known here (stopping). */
-  override has(name: string): boolean {
-    return this.agents.has(name) || this.c.deployments.has(name);
+  /** Deployed anywhere in the cluster (the lifecycle adds the ones still known here, stopping). */
+  isDeployedAnywhere(name: string): boolean {
+    return this.c.deployments.has(name);
   }
+
+  /** Nothing to restore at start-up: placement activates this node's agents once it joins. */
+  async restore(): Promise<void> {}
 
   // --- API side: any node ----------------------------------------------------------------------
 
-  override async deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
-    this.checkName(spec.name);
+  async refuseExisting(name: string): Promise<void> {
     // The mirror may be milliseconds behind another node's deploy of the same name; then the later
     // write wins (etcd has no create-if-absent for agents in the registry interface yet).
-    if (this.c.deployments.has(spec.name) || (await this.c.registry.getAgent(spec.name))) throw new AlreadyExistsError('agent', spec.name);
-    const limits = this.limits(spec.limits, this.opts.defaults);
-    const { digest } = await this.opts.host.prepare(artifact.bytes); // validates before anything is stored
-    await this.opts.artifacts.put(artifact.bytes); // etcd first: every node can fetch it once this resolves
-    const now = Date.now();
-    const record: AgentRecord = { name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now };
+    if (this.c.deployments.has(name) || (await this.c.registry.getAgent(name))) throw new AlreadyExistsError('agent', name);
+  }
+
+  async upgradeBase(name: string): Promise<AgentRecord> {
+    const previous = await this.c.registry.getAgent(name);
+    if (!previous) throw new NotFoundError('agent', name);
+    return previous;
+  }
+
+  /** A registry write: the agent's owner (placement decides) starts it by itself. */
+  async deploy(record: AgentRecord, artifactSize: number): Promise<AgentStatus> {
     await this.c.registry.putAgent(record);
-    const status = await this.remote(record, 'starting', artifact.bytes.byteLength);
-    this.opts.onLog(spec.name, 'info', `deployed version 1 (${digest.slice(0, 12)}) to the cluster; placed on node ${status.nodeId || '(none yet)'}`);
+    const status = await this.remote(record, 'starting', artifactSize);
+    this.opts.onLog(record.name, 'info', `deployed version 1 (${record.artifactDigest.slice(0, 12)}) to the cluster; placed on node ${status.nodeId || '(none yet)'}`);
     return status;
   }
 
-  override async upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
-    const previous = await this.c.registry.getAgent(spec.name);
-    if (!previous) throw new NotFoundError('agent', spec.name);
-    const limits = this.limits(spec.limits, previous.limits);
-    const { digest } = await this.opts.host.prepare(artifact.bytes); // a bad artifact changes nothing
-    await this.opts.artifacts.put(artifact.bytes);
-    const next: AgentRecord = {
-      ...previous, artifactDigest: digest, limits, config: spec.config ?? previous.config, version: previous.version + 1, updatedAt: Date.now(),
-    };
+  /** A registry write: the node running the agent swaps the new version in (see swap()). */
+  async upgrade(_previous: AgentRecord, next: AgentRecord, artifactSize: number): Promise<AgentStatus> {
     await this.c.registry.putAgent(next);
-    this.opts.onLog(spec.name, 'info', `version ${next.version} (${digest.slice(0, 12)}) written to the cluster registry; its node swaps it in`);
-    return { agent: await this.remote(next, 'upgrading', artifact.bytes.byteLength), previousVersion: previous.version };
+    this.opts.onLog(next.name, 'info', `version ${next.version} (${next.artifactDigest.slice(0, 12)}) written to the cluster registry; its node swaps it in`);
+    return this.remote(next, 'upgrading', artifactSize);
   }
 
-  override async stop(name: string, force: boolean): Promise<AgentStatus> {
+  async stop(name: string, force: boolean): Promise<AgentStatus> {
     const record = await this.c.registry.getAgent(name);
     if (!record) throw new NotFoundError('agent', name);
     const status = (await this.status(name))!;
     if (force && this.agents.has(name)) this.forced.add(name);
     await this.c.registry.deleteAgent(name);
     // The owner deregisters too, after its drain (the agent may still register while draining).
-    await this.c.registry.deregisterDf(this.opts.bus.agentId(name).name).catch(() => {});
+    await this.c.registry.deregisterDf(this.opts.messaging.agentId(name).name).catch(() => {});
     this.opts.onLog(name, 'info', 'undeployed from the cluster; its node drains and stops it');
     return { ...status, state: 'stopping' };
   }
 
-  override async status(name: string): Promise<AgentStatus | undefined> {
-    if (this.agents.has(name)) return super.status(name);
+  async status(name: string): Promise<AgentStatus | undefined> {
+    if (this.agents.has(name)) return this.agents.status(name);
     const record = await this.c.registry.getAgent(name);
     return record && this.remote(record);
   }
 
-  override async list(): Promise<AgentStatus[]> {
+  async list(): Promise<AgentStatus[]> {
     const claims = this.claims.claims();
     const nodes = (await this.c.registry.listNodes()).map((n) => n.id);
-    const names = new Set([...(await this.c.registry.listAgents()).map((r) => r.name), ...this.agents.keys()]);
+    const names = new Set([...(await this.c.registry.listAgents()).map((r) => r.name), ...this.agents.names()]);
     const all = await Promise.all([...names].sort().map(async (name) => {
-      if (this.agents.has(name)) return super.status(name);
+      if (this.agents.has(name)) return this.agents.status(name);
       const record = await this.c.registry.getAgent(name);
       return record && this.remote(record, undefined, 0, claims, nodes);
     }));
@@ -212,7 +213,7 @@ export class ClusterAgentManager extends AgentManager {
       restarts: 0,
       fuelUsed: 0,
       memoryPages: 0,
-      mailboxDepth: this.opts.bus.mailboxDepth(record.name),
+      mailboxDepth: this.opts.messaging.mailboxDepth(record.name),
       messagesHandled: 0,
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
@@ -221,9 +222,17 @@ export class ClusterAgentManager extends AgentManager {
 
   // --- owner side: placement events --------------------------------------------------------------
 
-  protected override identity(name: string): AgentId {
-    // FIPA transport addresses of the instance: the node running it (shown to the agent at init).
-    return { ...this.opts.bus.agentId(name), addresses: [`caxton://${this.opts.nodeId}`] };
+  /** FIPA transport addresses of the instance: the node running it (shown to the agent at init). */
+  private identity(name: string): AgentId {
+    return { ...this.opts.identity(name), addresses: [`caxton://${this.opts.nodeId}`] };
+  }
+
+  private startInstance(record: AgentRecord): Promise<void> {
+    return this.agents.startInstance(record, this.identity(record.name));
+  }
+
+  private fail(local: LocalAgent, err: unknown): void {
+    this.agents.fail(local, err);
   }
 
   private onActivate(agent: string, token: number): void {
@@ -249,8 +258,8 @@ export class ClusterAgentManager extends AgentManager {
     if (!this.owns(agent, token)) return; // deactivated before we got here
     const record = await this.c.registry.getAgent(agent);
     if (!record) return; // undeployed meanwhile: placement releases the claim
-    const local: Local = { record, state: 'starting', artifactSize: 0 };
-    this.agents.set(agent, local);
+    const local: LocalAgent = { record, state: 'starting', artifactSize: 0 };
+    this.agents.add(local);
     try {
       const bytes = await this.fetchArtifact(agent, token, record.artifactDigest);
       local.artifactSize = bytes.byteLength;
@@ -263,7 +272,7 @@ export class ClusterAgentManager extends AgentManager {
     if (local.state !== 'starting') return; // deactivated meanwhile: the queued tear-down stops it
     local.state = 'running';
     this.opts.onLog(agent, 'info', `running on node ${this.opts.nodeId} (version ${record.version}, claim ${token})`);
-    this.opts.bus.wake(agent);
+    this.opts.messaging.wake(agent);
   }
 
   private async tearDown(agent: string, reason: DeactivateReason, token: number | undefined): Promise<void> {
@@ -271,16 +280,16 @@ export class ClusterAgentManager extends AgentManager {
     const force = reason === 'claim-lost' || reason === 'membership-lost' || this.forced.delete(agent);
     if (local) {
       local.state = 'stopping';
-      if (!force) await this.opts.bus.idle(agent); // in-flight work completes while the claim is still ours
+      if (!force) await this.opts.messaging.idle(agent); // in-flight work completes while the claim is still ours
       await this.opts.host.stop(agent, force).catch((err: unknown) => this.opts.onLog(agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
-      if (this.agents.get(agent) === local) this.agents.delete(agent);
+      if (this.agents.get(agent) === local) this.agents.remove(agent);
     }
     if (this.tokens.get(agent) === token) this.tokens.delete(agent);
     if (this.leaving.get(agent)?.token === token) this.leaving.delete(agent);
-    await this.opts.onStopped?.(agent, reason === 'undeployed').catch((err: unknown) => this.opts.onLog(agent, 'warn', `pending timers not removed: ${(err as Error).message}`));
+    await this.opts.onStopped(agent, reason === 'undeployed').catch((err: unknown) => this.opts.onLog(agent, 'warn', `pending timers not removed: ${(err as Error).message}`));
     if (reason === 'undeployed') {
       await this.mailboxes.undeployed(agent);
-      await this.c.registry.deregisterDf(this.opts.bus.agentId(agent).name).catch(() => {});
+      await this.c.registry.deregisterDf(this.opts.messaging.agentId(agent).name).catch(() => {});
     }
     if (local) this.opts.onLog(agent, 'info', `stopped on node ${this.opts.nodeId}: ${WHY[reason]}`);
   }
@@ -302,7 +311,7 @@ export class ClusterAgentManager extends AgentManager {
     try {
       const bytes = await this.fetchArtifact(agent, token, next.artifactDigest);
       await this.opts.host.prepare(bytes);
-      await this.opts.bus.idle(agent); // the message in hand finishes on the old version
+      await this.opts.messaging.idle(agent); // the message in hand finishes on the old version
       await this.opts.host.stop(agent, false);
       try {
         await this.startInstance(next);
@@ -332,12 +341,12 @@ export class ClusterAgentManager extends AgentManager {
       }
       const rolledBack: AgentRecord = { ...previous, version: next.version + 1, updatedAt: Date.now() };
       local.record = rolledBack;
-      local.lastError = { message: (err as Error).message, ...(err instanceof CaxtonError ? { code: err.code } : {}), at: Date.now() };
+      local.lastError = errorSummary(err);
       this.opts.onLog(agent, 'error', `upgrade to version ${next.version} failed (${err instanceof CaxtonError ? err.describe() : (err as Error).message}); version ${previous.version}'s component keeps running, recorded as version ${rolledBack.version}`);
       await this.c.registry.putAgent(rolledBack).catch((e: unknown) => this.opts.onLog(agent, 'error', `could not record the roll-back: ${(e as Error).message}`));
     } finally {
       if (local.state === 'upgrading') local.state = 'running';
-      this.opts.bus.wake(agent);
+      this.opts.messaging.wake(agent);
     }
   }
 

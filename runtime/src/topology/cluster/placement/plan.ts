@@ -9,7 +9,7 @@
  * claim) what it holds but should not; and drops at once anything it runs without holding the claim.
  * It never takes a claim from another holder: the holder releases it, or its lease expires.
  */
-import { placeAll } from './rendezvous.js';
+import { placeAll } from '../../../placement/rendezvous.js';
 
 export interface Claim {
   node: string;

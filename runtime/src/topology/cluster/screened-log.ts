@@ -3,7 +3,7 @@
  * else is delegated. The cluster uses it to judge protocol replies on the initiator's node
  * (cluster-protocols.ts) without the bus knowing where conversations are tracked.
  */
-import type { CompletionRecord, DeadLetter, Delivery, DeliveryHandler, MessageLog } from '../bus/message-log.js';
+import type { CompletionRecord, DeadLetter, Delivery, DeliveryHandler, MessageLog } from '../../bus/message-log.js';
 
 export class ScreenedLog implements MessageLog {
   constructor(private readonly inner: MessageLog, private readonly screen: (batch: readonly Delivery[]) => Delivery[]) {}

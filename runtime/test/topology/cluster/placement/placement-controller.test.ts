@@ -5,13 +5,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
-import { PlacementController, type DeactivateReason } from '../../src/placement/placement-controller.js';
-import { ownerOf } from '../../src/placement/rendezvous.js';
-import { agentRecord } from '../registry/fixtures.js';
-import { startEtcd, type EtcdHandle } from '../registry/helpers/etcd.js';
-import { startTcpProxy, type TcpProxy } from '../registry/helpers/tcp-proxy.js';
-import { eventually } from '../registry/helpers/tmp.js';
+import { EtcdRegistry } from '../../../../src/registry/etcd/etcd-registry.js';
+import { PlacementController, type DeactivateReason } from '../../../../src/topology/cluster/placement/placement-controller.js';
+import { ownerOf } from '../../../../src/placement/rendezvous.js';
+import { agentRecord } from '../../../registry/fixtures.js';
+import { startEtcd, type EtcdHandle } from '../../../registry/helpers/etcd.js';
+import { startTcpProxy, type TcpProxy } from '../../../registry/helpers/tcp-proxy.js';
+import { eventually } from '../../../registry/helpers/tmp.js';
 
 let etcd: EtcdHandle;
 let prefixN = 0;

@@ -1,5 +1,5 @@
 /**
- * Cluster storage: the bus on Kafka, the registry, artifacts and placement on etcd
+ * The cluster topology: the bus on Kafka, the registry, artifacts and placement on etcd
  * (docs/cluster.md; decisions 0600, 0702, 0710).
  *
  * - Registry: EtcdRegistry under `/caxton/<cluster>/`.
@@ -14,20 +14,20 @@
  */
 import path from 'node:path';
 import { CaxtonError } from '@caxton/core';
-import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../bus/kafka/index.js';
-import { EtcdRegistry } from '../registry/etcd/etcd-registry.js';
-import { PlacementController } from '../placement/placement-controller.js';
-import { FileArtifactStore } from '../artifacts/file-artifact-store.js';
-import { EtcdArtifactStore } from '../artifacts/etcd-artifact-store.js';
-import { TieredArtifactStore } from '../artifacts/tiered-artifact-store.js';
-import type { NodeStorage } from './storage.js';
-import type { StartNodeOptions } from './options.js';
-import { resolveClusterOptions } from './cluster-options.js';
-import { ClusterDeployments } from './cluster-deployments.js';
-import { ClusterAgentManager } from './cluster-agent-manager.js';
-import { clusterNodes } from './cluster-status.js';
-import { ClusterProtocols } from './cluster-protocols.js';
-import { ScreenedLog } from './cluster-screened-log.js';
+import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../../bus/kafka/index.js';
+import { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
+import { PlacementController } from './placement/placement-controller.js';
+import { FileArtifactStore } from '../../artifacts/file-artifact-store.js';
+import { EtcdArtifactStore } from '../../artifacts/etcd-artifact-store.js';
+import { TieredArtifactStore } from '../../artifacts/tiered-artifact-store.js';
+import type { StartNodeOptions } from '../../node/options.js';
+import type { Topology } from '../topology.js';
+import { resolveClusterOptions } from './options.js';
+import { ClusterDeployments } from './deployments.js';
+import { PlacedAgents } from './placed-agents.js';
+import { clusterNodes } from './status.js';
+import { ClusterProtocols } from './protocols.js';
+import { ScreenedLog } from './screened-log.js';
 
 /** stderr lines of the node's cluster machinery; repeats of one kind are shown at most every 5 s. */
 function clusterLog(): (kind: string, line: string) => void {
@@ -44,7 +44,7 @@ function describe(err: unknown): string {
   return err instanceof CaxtonError ? err.describe() : String((err as Error)?.message ?? err);
 }
 
-export async function openClusterStorage(options: StartNodeOptions, dataDir: string, nodeId: string): Promise<NodeStorage> {
+export async function openClusterTopology(options: StartNodeOptions, dataDir: string, nodeId: string): Promise<Topology> {
   if (!options.kafka || !options.etcd) {
     throw new CaxtonError('node.cluster-config', 'cluster mode needs both --kafka and --etcd', {
       kind: 'internal',
@@ -95,15 +95,20 @@ export async function openClusterStorage(options: StartNodeOptions, dataDir: str
   );
   const startedAt = Date.now();
   let address = `${options.apiHost}:${options.apiPort}`;
-  let agents: ClusterAgentManager | undefined;
+  let agents: PlacedAgents | undefined;
   let placement: PlacementController | undefined;
 
   return {
-    mode: 'cluster',
-    registry,
-    artifacts,
-    log: screened,
-    isRemoteAgent: (name) => deployments.has(name),
+    // One etcd store backs the agent, directory and timer ports; consumed deliveries are screened.
+    ports: { agents: registry, directory: registry, timers: registry, log: screened, artifacts },
+    residency(context) {
+      const placed = new PlacedAgents(context, {
+        registry, deployments, partitionOf: (a) => log.partitionOf(a), completionWithinMs: c.completionWithinMs,
+      });
+      agents = placed;
+      onAssignment = (partitions) => placed.mailboxes.assigned(partitions);
+      return placed;
+    },
     protocolGate(tracker, context) {
       gate = new ClusterProtocols({
         tracker, platform: context.platform, bus: context.bus, isLocal: context.isLocal, isAgent: (name) => deployments.has(name),
@@ -111,30 +116,24 @@ export async function openClusterStorage(options: StartNodeOptions, dataDir: str
       });
       return gate;
     },
-    createAgents(agentOptions) {
-      const manager = new ClusterAgentManager({
-        ...agentOptions, registry, deployments, partitionOf: (a) => log.partitionOf(a), completionWithinMs: c.completionWithinMs,
-      });
-      agents = manager;
-      onAssignment = (partitions) => manager.mailboxes.assigned(partitions);
-      return manager;
-    },
-    async startAgents(_manager, context) {
-      if (!agents) throw new CaxtonError('node.cluster-wiring', 'startAgents before createAgents', { kind: 'internal', hint: 'a bug in startNode' });
-      const manager = agents;
+    // Consume first: agents start as placement activates them (after the API listens, see afterApi).
+    beforeApi: (steps) => steps.consume(),
+    async afterApi(context) {
+      if (!agents) throw new CaxtonError('node.cluster-wiring', 'afterApi before the agent residency was built', { kind: 'internal', hint: 'a bug in startNode' });
+      const placed = agents;
       address = context.apiAddress;
       placement = new PlacementController({
         registry,
         node: { id: nodeId, address },
         ttlSeconds: c.leaseTtlSeconds,
-        drain: (agent) => manager.drain(agent),
+        drain: (agent) => placed.drain(agent),
         drainTimeoutMs: c.drainTimeoutMs,
         placementKey: (agent) => placementKey(agent, log.partitionCount),
       });
       placement.on('membership-lost', (err) => say('membership-lost', describe(err)));
       placement.on('membership-joined', (m) => say('membership-joined', `node ${m.node.id} is a member (lease ${m.leaseId}, ttl ${c.leaseTtlSeconds} s)`));
       placement.on('reconcile-failed', (err) => say('reconcile', `placement step failed, retrying: ${describe(err)}`));
-      manager.bind(placement);
+      placed.bind(placement);
       await placement.start(); // joins: rejects with cluster.node-id-taken / registry.unavailable
     },
     async stopAgents() {

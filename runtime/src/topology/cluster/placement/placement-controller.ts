@@ -10,11 +10,11 @@
  */
 import { EventEmitter } from 'node:events';
 import type { CaxtonError } from '@caxton/core';
-import type { EtcdRegistry } from '../registry/etcd/etcd-registry.js';
-import type { EtcdMembership } from '../registry/etcd/membership.js';
-import type { MirrorChange } from '../registry/etcd/mirror.js';
-import type { NodeAnnouncement } from '../registry/registry-store.js';
-import { RegistryError } from '../registry/errors.js';
+import type { EtcdRegistry } from '../../../registry/etcd/etcd-registry.js';
+import type { EtcdMembership } from '../../../registry/etcd/membership.js';
+import type { MirrorChange } from '../../../registry/etcd/mirror.js';
+import type { NodeAnnouncement } from '../../../registry/registry-store.js';
+import { RegistryError } from '../../../registry/errors.js';
 import { ClaimStore } from './claims.js';
 import { fencingVerdict, type FencingVerdict } from './fencing.js';
 import { planPlacement } from './plan.js';

@@ -24,9 +24,9 @@
  * deadline timer fired meanwhile.
  */
 import type { AclMessage } from '@caxton/core';
-import type { Bus, ProtocolGate } from '../bus/bus.js';
-import type { Delivery } from '../bus/message-log.js';
-import type { ConversationGate } from './tracker-persistence.js';
+import type { Bus, ProtocolGate } from '../../bus/bus.js';
+import type { Delivery } from '../../bus/message-log.js';
+import type { ConversationGate } from '../../node/tracker-persistence.js';
 import { PROTOCOL_ERROR_CODES } from '@caxton/core';
 
 export interface ClusterProtocolsOptions {

@@ -9,14 +9,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Bus } from '../../src/bus/bus.js';
-import type { BusPort } from '../../src/bus/port.js';
-import { BusEvents } from '../../src/bus/events.js';
-import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
-import { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
-import type { AgentRecord } from '../../src/registry/registry-store.js';
-import { ClusterDeployments } from '../../src/node/cluster-deployments.js';
-import { ClusterMailboxes } from '../../src/node/cluster-mailboxes.js';
+import { Bus } from '../../../src/bus/bus.js';
+import type { BusPort } from '../../../src/bus/port.js';
+import { BusEvents } from '../../../src/bus/events.js';
+import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
+import { EmbeddedRegistry } from '../../../src/registry/embedded/embedded-registry.js';
+import type { AgentRecord } from '../../../src/registry/registry-store.js';
+import { ClusterDeployments } from '../../../src/topology/cluster/deployments.js';
+import { ClusterMailboxes } from '../../../src/topology/cluster/mailboxes.js';
 
 const DIGEST = 'a'.repeat(64);
 const record = (name: string): AgentRecord => ({

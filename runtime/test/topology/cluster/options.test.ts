@@ -1,7 +1,7 @@
 /** Cluster settings: defaults, the names they derive, and refusals that name what to fix. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveClusterOptions } from '../../src/node/cluster-options.js';
+import { resolveClusterOptions } from '../../../src/topology/cluster/options.js';
 
 test('defaults: 5 s lease, 6 s Kafka session (the broker default minimum), names scoped by the cluster', () => {
   const o = resolveClusterOptions();

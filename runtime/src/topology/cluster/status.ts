@@ -4,8 +4,8 @@
  * milliseconds behind the other nodes at most.
  */
 import type { ClusterNodeStatus } from '@caxton/core';
-import { ClaimStore } from '../placement/claims.js';
-import type { EtcdRegistry } from '../registry/etcd/etcd-registry.js';
+import { ClaimStore } from './placement/claims.js';
+import type { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 
 export async function clusterNodes(registry: EtcdRegistry, self: { id: string; address: string; startedAt: number }): Promise<ClusterNodeStatus[]> {
   const byNode = new Map<string, string[]>();

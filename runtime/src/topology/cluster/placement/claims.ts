@@ -2,9 +2,9 @@
  * Ownership claims in etcd: `owners/<agent>` created only if absent, bound to the claimant's
  * membership lease (so a dead node's claims vanish with it), deleted only by compare on the token.
  */
-import type { EtcdRegistry } from '../registry/etcd/etcd-registry.js';
-import type { EtcdMembership } from '../registry/etcd/membership.js';
-import type { MirrorEntry } from '../registry/etcd/mirror.js';
+import type { EtcdRegistry } from '../../../registry/etcd/etcd-registry.js';
+import type { EtcdMembership } from '../../../registry/etcd/membership.js';
+import type { MirrorEntry } from '../../../registry/etcd/mirror.js';
 import type { Claim } from './plan.js';
 
 interface StoredClaim {

@@ -1,0 +1,138 @@
+/**
+ * Deployed agents: deploy, upgrade, stop, status, list, and whether one may get work. One class for
+ * every topology: it validates requests (name, limits), validates and stores the component, builds
+ * the registry record, and leaves where the agent runs to the residency the topology gave it
+ * (agent-residency.ts). The agents running on this node are `local` (local-agents.ts).
+ */
+import type { AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact } from '@caxton/core';
+import type { DispatchOwnership } from '../bus/port.js';
+import type { Bus } from '../bus/bus.js';
+import type { MessageLog } from '../bus/message-log.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { AgentLimitsSpec, AgentRecord } from '../registry/registry-store.js';
+import type { ExecutionResult } from '../bus/executor.js';
+import { AGENT_NAME, AGENT_NAME_HINT } from '../api/request-parsing.js';
+import { InvalidArgumentError } from '../api/errors.js';
+import type { AgentHost } from './agent-host.js';
+import type { AgentMessaging } from './agent-messaging.js';
+import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
+import { LocalAgents, type AgentLogLevel } from './local-agents.js';
+
+export interface AgentLifecycleOptions {
+  nodeId: string;
+  artifacts: ArtifactStore;
+  host: AgentHost;
+  messaging: AgentMessaging;
+  bus: Bus;
+  log: MessageLog;
+  defaults: AgentLimitsSpec;
+  maxLimits: AgentLimitsSpec;
+  onLog: (agent: string, level: AgentLogLevel, message: string) => void;
+  /** Apply what init() did (services registered, timers set, messages sent). */
+  onStarted: (init: ExecutionResult) => Promise<void>;
+  /** See ResidencyContext.onStopped. */
+  onStopped?: (agent: string, undeployed: boolean) => Promise<void>;
+  /** Where agents run: given by the topology. */
+  residency: ResidencyFactory;
+}
+
+export class AgentLifecycle {
+  readonly local: LocalAgents;
+  private readonly residency: AgentResidency;
+
+  constructor(private readonly o: AgentLifecycleOptions) {
+    this.local = new LocalAgents({ nodeId: o.nodeId, host: o.host, messaging: o.messaging, onLog: o.onLog, onStarted: o.onStarted });
+    this.residency = o.residency({
+      nodeId: o.nodeId, local: this.local, host: o.host, artifacts: o.artifacts, messaging: o.messaging, bus: o.bus, log: o.log,
+      identity: (name) => o.messaging.agentId(name), onLog: o.onLog, onStopped: o.onStopped ?? (async () => {}),
+    });
+  }
+
+  /** Deployed: running here, or (cluster) anywhere. The bus routes to it. */
+  has(name: string): boolean {
+    return this.local.has(name) || this.residency.isDeployedAnywhere(name);
+  }
+
+  /** Runs (or starts, or stops) on this node. */
+  isLocal(name: string): boolean {
+    return this.local.has(name);
+  }
+
+  /** Running here and allowed to take work now. */
+  isRunnable(name: string): boolean {
+    return this.local.isRunning(name) && this.residency.mayRun(name);
+  }
+
+  /** Agents on this node. */
+  names(): string[] {
+    return this.local.names();
+  }
+
+  ownership(): DispatchOwnership | undefined {
+    return this.residency.ownership();
+  }
+
+  noticeMail(agent: string): void {
+    this.residency.noticeMail(agent);
+  }
+
+  /** Start-up: brings up the agents this node runs by itself; failures are reported, not fatal. */
+  restore(): Promise<void> {
+    return this.residency.restore();
+  }
+
+  async deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
+    this.checkName(spec.name);
+    await this.residency.refuseExisting(spec.name);
+    const limits = this.limits(spec.limits, this.o.defaults);
+    const { digest } = await this.o.host.prepare(artifact.bytes); // validates before anything is stored
+    await this.o.artifacts.put(artifact.bytes); // cluster: etcd first, every node can fetch it once this resolves
+    const now = Date.now();
+    const record: AgentRecord = { name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now };
+    return this.residency.deploy(record, artifact.bytes.byteLength);
+  }
+
+  async upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
+    const previous = await this.residency.upgradeBase(spec.name);
+    const limits = this.limits(spec.limits, previous.limits);
+    const { digest } = await this.o.host.prepare(artifact.bytes); // a bad artifact leaves the old version running
+    await this.o.artifacts.put(artifact.bytes);
+    const next: AgentRecord = {
+      ...previous, artifactDigest: digest, limits, config: spec.config ?? previous.config, version: previous.version + 1, updatedAt: Date.now(),
+    };
+    return { agent: await this.residency.upgrade(previous, next, artifact.bytes.byteLength), previousVersion: previous.version };
+  }
+
+  stop(name: string, force: boolean): Promise<AgentStatus> {
+    return this.residency.stop(name, force);
+  }
+
+  status(name: string): Promise<AgentStatus | undefined> {
+    return this.residency.status(name);
+  }
+
+  list(): Promise<AgentStatus[]> {
+    return this.residency.list();
+  }
+
+  private checkName(name: string): void {
+    if (!AGENT_NAME.test(name)) {
+      throw new InvalidArgumentError('header.name', `"${name}" is not a valid agent name`, AGENT_NAME_HINT);
+    }
+  }
+
+  private limits(given: Partial<AgentLimitsSpec>, base: AgentLimitsSpec): AgentLimitsSpec {
+    const out: AgentLimitsSpec = {
+      fuelPerMessage: given.fuelPerMessage ?? base.fuelPerMessage,
+      memoryPages: given.memoryPages ?? base.memoryPages,
+    };
+    const max = this.o.maxLimits;
+    if (!Number.isSafeInteger(out.fuelPerMessage) || out.fuelPerMessage <= 0 || out.fuelPerMessage > max.fuelPerMessage) {
+      throw new InvalidArgumentError('header.fuel_per_message', `must be between 1 and ${max.fuelPerMessage}`, 'omit it to use the node default');
+    }
+    if (!Number.isInteger(out.memoryPages) || out.memoryPages <= 0 || out.memoryPages > max.memoryPages) {
+      throw new InvalidArgumentError('header.memory_pages', `must be between 1 and ${max.memoryPages} (64 KiB pages)`, 'omit it to use the node default');
+    }
+    return out;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Everything the agent lifecycle needs from the bus and its dispatcher, behind one small interface:
+ * the lifecycle decides when an agent may get work, the bus owns the mailboxes and hands the work
+ * out. Keeping it this narrow lets the bus's wiring change (who owns the dispatch loop) without the
+ * lifecycle noticing; node.ts builds the one implementation.
+ */
+import type { AgentId } from '@caxton/core';
+import type { DeadLetter, Delivery } from '../bus/message-log.js';
+
+export interface AgentMessaging {
+  /** The agent may have become runnable: hand it its waiting messages. */
+  wake(agent: string): void;
+  /** Resolves once the agent has no message in hand (the drain before a swap or a stop). */
+  idle(agent: string): Promise<void>;
+  /** Takes the agent's accepted, unhandled deliveries out of its mailbox (it goes away). */
+  forget(agent: string): Delivery[];
+  /** Records a delivery nobody will handle. */
+  deadLetter(letter: DeadLetter): Promise<void>;
+  /** The platform identity of a local agent name. */
+  agentId(name: string): AgentId;
+  /** Deliveries waiting in the agent's mailbox on this node. */
+  mailboxDepth(name: string): number;
+}

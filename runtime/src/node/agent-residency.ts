@@ -1,0 +1,70 @@
+/**
+ * Where deployed agents run, as a strategy the topology gives the agent lifecycle. The lifecycle
+ * validates a request, prepares and stores the component and builds the record; the residency
+ * decides what a deployment means on this node:
+ *
+ * - embedded (topology/embedded/every-agent-local.ts): every agent runs here, started and swapped
+ *   at once, no fencing;
+ * - cluster (topology/cluster/placed-agents.ts): a deployment is a registry write, placement
+ *   activates and deactivates agents on this node under fencing tokens, status of agents elsewhere
+ *   comes from the registry and the claims.
+ */
+import type { AgentId, AgentStatus } from '@caxton/core';
+import type { DispatchOwnership } from '../bus/port.js';
+import type { Bus } from '../bus/bus.js';
+import type { MessageLog } from '../bus/message-log.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { AgentRecord } from '../registry/registry-store.js';
+import type { AgentHost } from './agent-host.js';
+import type { AgentMessaging } from './agent-messaging.js';
+import type { AgentLogLevel, LocalAgents } from './local-agents.js';
+
+export interface AgentResidency {
+  /**
+   * Deployed according to the registry the nodes share (cluster), whether or not it runs here: the
+   * bus routes to it. Embedded: false, the agents on this node are the whole truth.
+   */
+  isDeployedAnywhere(name: string): boolean;
+  /** Asked only of an agent running here: may it take work now (cluster: is its claim still safe)? */
+  mayRun(name: string): boolean;
+  /** The fencing the dispatcher applies before recording a completion (embedded: none). */
+  ownership(): DispatchOwnership | undefined;
+  /** Deliveries arrived for `agent` (called by the bus's consumer). */
+  noticeMail(agent: string): void;
+  /** Starts the deployed agents this node runs by itself at start-up (cluster: none, placement does). */
+  restore(): Promise<void>;
+  /** Throws AlreadyExistsError when `name` is deployed already. */
+  refuseExisting(name: string): Promise<void>;
+  /** The record an upgrade starts from; throws NotFoundError (or ConflictError when busy). */
+  upgradeBase(name: string): Promise<AgentRecord>;
+  /** Puts a new, validated deployment into effect (its component is stored already). */
+  deploy(record: AgentRecord, artifactSize: number): Promise<AgentStatus>;
+  /** Puts a new version into effect (its component is prepared and stored already). */
+  upgrade(previous: AgentRecord, next: AgentRecord, artifactSize: number): Promise<AgentStatus>;
+  stop(name: string, force: boolean): Promise<AgentStatus>;
+  status(name: string): Promise<AgentStatus | undefined>;
+  list(): Promise<AgentStatus[]>;
+}
+
+/** What a residency is built with (by the topology, for the lifecycle that will use it). */
+export interface ResidencyContext {
+  nodeId: string;
+  /** The agents on this node and how an instance starts. */
+  local: LocalAgents;
+  host: AgentHost;
+  artifacts: ArtifactStore;
+  messaging: AgentMessaging;
+  /** For topologies that keep the bus's mailboxes consistent with ownership (cluster). */
+  bus: Bus;
+  log: MessageLog;
+  /** The identity an instance starts with: the platform name. */
+  identity(name: string): AgentId;
+  onLog: (agent: string, level: AgentLogLevel, message: string) => void;
+  /**
+   * The agent no longer runs on this node: undeployed (its pending timers go), or, in a cluster,
+   * moved or stopped here only (they stay for whichever node runs it next).
+   */
+  onStopped: (agent: string, undeployed: boolean) => Promise<void>;
+}
+
+export type ResidencyFactory = (context: ResidencyContext) => AgentResidency;

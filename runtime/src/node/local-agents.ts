@@ -1,0 +1,110 @@
+/**
+ * The agents running (or starting, upgrading, stopping…) on THIS node and how an instance is
+ * started: the part of the agent lifecycle every residency shares. Invariant: an agent whose state
+ * is not `running` gets no new work (the dispatcher asks `isRunnable`), so its accepted messages
+ * wait, durable, in its mailbox.
+ */
+import type { AgentId, AgentState, AgentStatus } from '@caxton/core';
+import { CaxtonError } from '@caxton/core';
+import type { AgentRecord } from '../registry/registry-store.js';
+import type { ExecutionResult } from '../bus/executor.js';
+import type { AgentHost } from './agent-host.js';
+import type { AgentMessaging } from './agent-messaging.js';
+
+export type AgentLogLevel = 'info' | 'warn' | 'error';
+
+export interface LocalAgent {
+  record: AgentRecord;
+  state: AgentState;
+  artifactSize: number;
+  lastError?: { message: string; code?: string; at: number };
+}
+
+export interface LocalAgentsOptions {
+  nodeId: string;
+  host: AgentHost;
+  messaging: AgentMessaging;
+  onLog: (agent: string, level: AgentLogLevel, message: string) => void;
+  /** Apply what init() did (services registered, timers set, messages sent). */
+  onStarted: (init: ExecutionResult) => Promise<void>;
+}
+
+export class LocalAgents {
+  private readonly agents = new Map<string, LocalAgent>();
+
+  constructor(private readonly o: LocalAgentsOptions) {}
+
+  get(name: string): LocalAgent | undefined {
+    return this.agents.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.agents.has(name);
+  }
+
+  add(local: LocalAgent): void {
+    this.agents.set(local.record.name, local);
+  }
+
+  remove(name: string): void {
+    this.agents.delete(name);
+  }
+
+  names(): string[] {
+    return [...this.agents.keys()];
+  }
+
+  /** Work is handed out only to running agents; a crash-looped (failed) one answers not-running. */
+  isRunning(name: string): boolean {
+    return this.agents.get(name)?.state === 'running';
+  }
+
+  /** Starts an instance of `record` in the sandbox and applies what its init did. */
+  async startInstance(record: AgentRecord, identity: AgentId): Promise<void> {
+    const init = await this.o.host.start({ deployment: record, identity });
+    await this.o.onStarted(init);
+  }
+
+  /** The agent cannot run: `failed`, with why, in its status and its log. */
+  fail(local: LocalAgent, err: unknown): void {
+    local.state = 'failed';
+    local.lastError = errorSummary(err);
+    const e = err as Error;
+    this.o.onLog(local.record.name, 'error', `could not start: ${err instanceof CaxtonError ? err.describe() : e.message}`);
+  }
+
+  /** Status of an agent on this node, with the sandbox's live figures; undefined if not here. */
+  async status(name: string): Promise<AgentStatus | undefined> {
+    const local = this.agents.get(name);
+    if (!local) return undefined;
+    const stats = await this.o.host.stats(name);
+    const r = local.record;
+    let state: AgentState = local.state;
+    if (state === 'running' && stats?.state === 'failed') state = 'failed';
+    else if (state === 'running' && stats?.state === 'restarting') state = 'restarting';
+    const lastError = stats?.lastError ?? local.lastError;
+    return {
+      name: r.name,
+      state,
+      nodeId: this.o.nodeId,
+      version: r.version,
+      artifactDigest: r.artifactDigest,
+      artifactSize: local.artifactSize,
+      limits: r.limits,
+      config: r.config,
+      restarts: stats?.restarts ?? 0,
+      fuelUsed: stats?.fuelUsed ?? 0,
+      memoryPages: stats?.memoryPages ?? 0,
+      mailboxDepth: this.o.messaging.mailboxDepth(name),
+      messagesHandled: stats?.messagesHandled ?? 0,
+      ...(lastError ? { lastError } : {}),
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+    };
+  }
+}
+
+/** What an agent's status shows of an error. */
+export function errorSummary(err: unknown): { message: string; code?: string; at: number } {
+  return { message: (err as Error).message, ...(err instanceof CaxtonError ? { code: err.code } : {}), at: Date.now() };
+}

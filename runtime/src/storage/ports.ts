@@ -1,0 +1,76 @@
+/**
+ * What the node needs from storage, one port per concern, so each consumer depends on the narrowest
+ * one it uses (the DF sync sees only the directory, timers only the timer store…). An adapter may
+ * implement several ports in one class when they share one store (EmbeddedRegistry and EtcdRegistry
+ * implement all of them: the union is `RegistryStore`, which only adapters and topologies see).
+ * The message log and the artifact store are ports too: `MessageLog` (bus/message-log.ts) and
+ * `ArtifactStore` (artifacts/artifact-store.ts). See docs/decisions/1103-topologies.md.
+ */
+import type { DfAgentDescription, DfSearchTemplate } from '@caxton/core';
+import type { MessageLog } from '../bus/message-log.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { AgentRecord, Membership, NodeAnnouncement, NodeRecord, RegistryEvent, TimerRecord } from '../registry/registry-store.js';
+
+export type { MessageLog } from '../bus/message-log.js';
+export type { ArtifactStore } from '../artifacts/artifact-store.js';
+
+/** Deployments: which agents should run, with what component, limits and config. */
+export interface AgentStore {
+  putAgent(agent: AgentRecord): Promise<void>;
+  getAgent(name: string): Promise<AgentRecord | undefined>;
+  listAgents(): Promise<AgentRecord[]>;
+  deleteAgent(name: string): Promise<void>;
+}
+
+/** The directory facilitator's store of advertised services (FIPA SC00023). */
+export interface DirectoryStore {
+  /**
+   * DF register: fails with `df.already-registered` if the agent has a live description. A
+   * description whose lease expired counts as absent.
+   */
+  registerDf(description: DfAgentDescription): Promise<void>;
+  /** DF modify: replaces the agent's description; fails with `df.not-registered` if absent. */
+  modifyDf(description: DfAgentDescription): Promise<void>;
+  /** DF deregister: fails with `df.not-registered` if absent. */
+  deregisterDf(agentName: string): Promise<void>;
+  /** DF search: live descriptions matching the template, ordered by agent name. */
+  searchDf(template: DfSearchTemplate, limit?: number): Promise<DfAgentDescription[]>;
+}
+
+/** Durable agent timers (decision 0960). */
+export interface TimerStore {
+  /** Remember a pending timer (replaces one with the same agent and id). */
+  putTimer(timer: TimerRecord): Promise<void>;
+  /** Forget one timer; unknown ids are not an error (it may have fired on another node already). */
+  deleteTimer(agent: string, id: string): Promise<void>;
+  /** Forget every timer of an agent (it was undeployed). */
+  deleteTimers(agent: string): Promise<void>;
+  /** The agent's pending timers, soonest first. */
+  listTimers(agent: string): Promise<TimerRecord[]>;
+}
+
+/** Cluster membership: who is a live node. */
+export interface MembershipStore {
+  /** Join the cluster as `node`; ttlSeconds bounds how long a dead node goes unnoticed. */
+  joinCluster(node: NodeAnnouncement, ttlSeconds: number): Promise<Membership>;
+  /** Live nodes. */
+  listNodes(): Promise<NodeRecord[]>;
+}
+
+/** Changes made to the registry by any node (embedded: this node only). */
+export interface RegistryWatch {
+  /** Returns an unsubscribe function. */
+  watch(listener: (event: RegistryEvent) => void): () => void;
+}
+
+/** The directory and its change feed: what keeps the sandbox's directory snapshot current. */
+export type WatchedDirectory = DirectoryStore & RegistryWatch;
+
+/** The storage ports a topology hands to the node: each consumer takes the one it needs. */
+export interface StoragePorts {
+  agents: AgentStore;
+  directory: WatchedDirectory;
+  timers: TimerStore;
+  log: MessageLog;
+  artifacts: ArtifactStore;
+}

@@ -1,0 +1,51 @@
+/**
+ * The embedded topology: one node, the on-disk message log (or an in-memory one), registry and
+ * artifacts under the data directory; every deployed agent runs here (EveryAgentLocal).
+ */
+import path from 'node:path';
+import type { StartNodeOptions } from '../../node/options.js';
+import { EmbeddedMessageLog } from '../../bus/embedded/index.js';
+import { MemoryMessageLog } from '../../bus/memory/memory-message-log.js';
+import { EmbeddedRegistry } from '../../registry/embedded/embedded-registry.js';
+import { FileArtifactStore } from '../../artifacts/file-artifact-store.js';
+import type { Topology } from '../topology.js';
+import { EveryAgentLocal } from './every-agent-local.js';
+
+export async function openEmbeddedTopology(options: StartNodeOptions, dataDir: string, nodeId: string): Promise<Topology> {
+  const logDir = path.join(dataDir, 'log');
+  const registryDir = path.join(dataDir, 'registry');
+  const artifactDir = path.join(dataDir, 'artifacts');
+  const registry = new EmbeddedRegistry({ dir: registryDir });
+  await registry.open();
+  const log = options.persistence === 'memory' ? new MemoryMessageLog() : new EmbeddedMessageLog({
+    dir: logDir,
+    ...(options.fsync ? { fsync: options.fsync } : {}),
+    onWarning: (w) => process.stderr.write(`caxton: message log: ${w.message}\n`),
+  });
+  const artifacts = new FileArtifactStore({ dir: artifactDir });
+  const startedAt = Date.now();
+  return {
+    // One store backs the agent, directory and timer ports.
+    ports: { agents: registry, directory: registry, timers: registry, log, artifacts },
+    residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
+    protocolGate: (tracker) => tracker,
+    async beforeApi(steps) {
+      await steps.openLog();
+      await steps.restoreAgents();
+      await steps.consume();
+    },
+    afterApi: async () => {},
+    stopAgents: async () => {},
+    async status(local) {
+      return {
+        nodes: [{ id: nodeId, address: `${options.apiHost}:${options.apiPort}`, startedAt, lastSeen: Date.now(), agents: local.names(), self: true }],
+        storage: [
+          options.persistence === 'memory' ? { role: 'bus', kind: 'memory', location: '(process memory)' } : { role: 'bus', kind: 'embedded', location: logDir },
+          { role: 'registry', kind: 'embedded', location: registryDir },
+          { role: 'artifacts', kind: 'embedded', location: artifactDir },
+        ],
+      };
+    },
+    close: () => registry.close(),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The embedded residency: every deployed agent runs on this node. A deploy starts the instance at
+ * once and records it; an upgrade drains the message in hand, swaps, and rolls back to the previous
+ * version when the new one does not start; a stop drains, stops and dead-letters what is left.
+ */
+import type { AgentStatus } from '@caxton/core';
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../../api/errors.js';
+import type { AgentRecord } from '../../registry/registry-store.js';
+import type { AgentStore, DirectoryStore } from '../../storage/ports.js';
+import type { AgentResidency, ResidencyContext } from '../../node/agent-residency.js';
+import type { LocalAgent } from '../../node/local-agents.js';
+
+export class EveryAgentLocal implements AgentResidency {
+  constructor(
+    private readonly c: ResidencyContext,
+    private readonly store: { agents: AgentStore; directory: DirectoryStore },
+  ) {}
+
+  isDeployedAnywhere(): boolean {
+    return false;
+  }
+
+  mayRun(): boolean {
+    return true;
+  }
+
+  ownership(): undefined {
+    return undefined;
+  }
+
+  noticeMail(): void {}
+
+  /** Starts every agent the registry says should run. Failures are reported, not fatal. */
+  async restore(): Promise<void> {
+    const records = await this.store.agents.listAgents();
+    // Every agent is known before any init runs: what one init sends to another is routed, not
+    // refused as addressed to an unknown agent (it waits in the mailbox until that one runs).
+    const locals = records.map((record): LocalAgent => ({ record, state: 'starting', artifactSize: 0 }));
+    for (const local of locals) this.c.local.add(local);
+    for (const local of locals) {
+      const record = local.record;
+      try {
+        const bytes = await this.c.artifacts.get(record.artifactDigest);
+        local.artifactSize = bytes.byteLength;
+        await this.c.host.prepare(bytes);
+        await this.c.local.startInstance(record, this.c.identity(record.name));
+        local.state = 'running';
+      } catch (err) {
+        this.c.local.fail(local, err);
+      }
+    }
+  }
+
+  async refuseExisting(name: string): Promise<void> {
+    if (this.c.local.has(name)) throw new AlreadyExistsError('agent', name);
+  }
+
+  async upgradeBase(name: string): Promise<AgentRecord> {
+    const local = this.require(name);
+    if (local.state !== 'running' && local.state !== 'failed') {
+      throw new ConflictError(`agent ${name} is ${local.state}`, { context: { agent: name }, hint: 'wait for the current operation to finish, then retry' });
+    }
+    return local.record;
+  }
+
+  async deploy(record: AgentRecord, artifactSize: number): Promise<AgentStatus> {
+    const name = record.name;
+    const local: LocalAgent = { record, state: 'starting', artifactSize };
+    this.c.local.add(local);
+    try {
+      await this.c.local.startInstance(record, this.c.identity(name));
+    } catch (err) {
+      this.c.local.remove(name);
+      throw err;
+    }
+    await this.store.agents.putAgent(record);
+    local.state = 'running';
+    this.c.onLog(name, 'info', `deployed version 1 (${record.artifactDigest.slice(0, 12)}, fuel ${record.limits.fuelPerMessage}/message, ${record.limits.memoryPages} pages)`);
+    this.c.messaging.wake(name);
+    return (await this.c.local.status(name))!;
+  }
+
+  async upgrade(previous: AgentRecord, next: AgentRecord, artifactSize: number): Promise<AgentStatus> {
+    const name = next.name;
+    const local = this.require(name);
+    local.state = 'upgrading';
+    // The state after the upgrade says what can run: the new version, the old one rolled back, or
+    // nothing (`failed`, with the reason) when neither starts. Never `running` by default.
+    let after: LocalAgent['state'] = 'running';
+    try {
+      await this.c.messaging.idle(name); // drain: the message in hand finishes on the old version
+      await this.c.host.stop(name, false);
+      try {
+        await this.c.local.startInstance(next, this.c.identity(name));
+      } catch (err) {
+        try {
+          await this.c.local.startInstance(previous, this.c.identity(name)); // roll back; the error below says why the upgrade failed
+        } catch (rollbackError) {
+          after = 'failed';
+          this.c.local.fail(local, rollbackError);
+          this.c.onLog(name, 'error', `upgrade to version ${next.version} failed and version ${previous.version} did not start again: the agent is failed`);
+        }
+        throw err;
+      }
+      await this.store.agents.putAgent(next);
+      local.record = next;
+      local.artifactSize = artifactSize;
+      delete local.lastError;
+      this.c.onLog(name, 'info', `upgraded to version ${next.version} (${next.artifactDigest.slice(0, 12)})`);
+    } finally {
+      local.state = after;
+      this.c.messaging.wake(name);
+    }
+    return (await this.c.local.status(name))!;
+  }
+
+  async stop(name: string, force: boolean): Promise<AgentStatus> {
+    const local = this.require(name);
+    if (local.state === 'stopping') throw new ConflictError(`agent ${name} is already stopping`, { context: { agent: name } });
+    local.state = 'stopping';
+    if (!force) await this.c.messaging.idle(name);
+    await this.c.host.stop(name, force);
+    await this.store.agents.deleteAgent(name);
+    await this.store.directory.deregisterDf(this.c.messaging.agentId(name).name).catch(() => {}); // not registered: fine
+    // Accepted messages nobody will handle are dead-lettered, not silently dropped.
+    for (const d of this.c.messaging.forget(name)) {
+      await this.c.messaging.deadLetter({ delivery: d, reason: `agent ${name} was stopped before handling it`, attempts: 0, at: Date.now() });
+    }
+    await this.c.onStopped(name, true).catch((err: unknown) => this.c.onLog(name, 'warn', `pending timers not removed: ${(err as Error).message}`));
+    local.state = 'stopped';
+    const status = (await this.c.local.status(name))!;
+    this.c.local.remove(name);
+    this.c.onLog(name, 'info', force ? 'stopped (forced)' : 'stopped');
+    return status;
+  }
+
+  status(name: string): Promise<AgentStatus | undefined> {
+    return this.c.local.status(name);
+  }
+
+  async list(): Promise<AgentStatus[]> {
+    const all = await Promise.all(this.c.local.names().sort().map((n) => this.c.local.status(n)));
+    return all.filter((s): s is AgentStatus => s !== undefined);
+  }
+
+  private require(name: string): LocalAgent {
+    const local = this.c.local.get(name);
+    if (!local) throw new NotFoundError('agent', name);
+    return local;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * A topology assembles one set of storage adapters and says how agents are placed and in which order
+ * a node starts: `embedded` (one node, everything on local disk) or `cluster` (Kafka, etcd,
+ * placement). The node is composed from whichever `openTopology` returns and never asks which one it
+ * got (docs/decisions/1103-topologies.md).
+ */
+import type { ClusterNodeStatus, StorageBackendStatus } from '@caxton/core';
+import type { Bus, ProtocolGate } from '../bus/bus.js';
+import type { ConversationGate } from '../node/tracker-persistence.js';
+import type { ResidencyFactory } from '../node/agent-residency.js';
+import type { StoragePorts } from '../storage/ports.js';
+
+export interface Topology {
+  readonly ports: StoragePorts;
+  /** Where deployed agents run; the agent lifecycle builds it with its context. */
+  readonly residency: ResidencyFactory;
+  /**
+   * The protocol gate the bus calls on every send (embedded: the tracker itself; cluster: one that
+   * tracks each conversation on its initiator's node, see cluster/protocols.ts).
+   */
+  protocolGate(tracker: ConversationGate, context: ProtocolContext): ProtocolGate;
+  /**
+   * Start-up before the API listens, as this topology orders the steps. Embedded: open the log
+   * (what agents' init sends must be accepted), restore the agents, then replay the log into their
+   * mailboxes. Cluster: consume only; agents start as placement activates them, and deliveries
+   * consumed before that wait in their mailboxes.
+   */
+  beforeApi(steps: StartSteps): Promise<void>;
+  /**
+   * Start-up once the API listens at `apiAddress`. Cluster: join placement, announcing that (real)
+   * address to peers. Embedded: nothing.
+   */
+  afterApi(context: { apiAddress: string }): Promise<void>;
+  /** Stop running agents as the topology requires (cluster: deactivate, drain, leave placement). */
+  stopAgents(): Promise<void>;
+  /** Nodes and storage backends for `caxton status`; `local` are the agents on this node. */
+  status(local: { names(): string[] }): Promise<TopologyStatus>;
+  close(): Promise<void>;
+}
+
+export interface StartSteps {
+  /** Opens the message log: sends are accepted from here on. */
+  openLog(): Promise<void>;
+  /** Starts the deployed agents this node brings up by itself (AgentLifecycle.restore). */
+  restoreAgents(): Promise<void>;
+  /** Starts consuming the log into the agents' mailboxes (opens it first if needed). */
+  consume(): Promise<void>;
+}
+
+export interface TopologyStatus {
+  nodes: ClusterNodeStatus[];
+  storage: StorageBackendStatus[];
+}
+
+/** What a protocol gate may ask of the node; functions, because the node builds them after the topology. */
+export interface ProtocolContext {
+  platform: string;
+  bus: () => Bus | undefined;
+  isLocal: (agent: string) => boolean;
+}

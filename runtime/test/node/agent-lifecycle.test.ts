@@ -1,0 +1,292 @@
+/**
+ * The agent lifecycle as a unit, with the embedded residency: the real embedded registry and file
+ * artifact store in a temporary directory, the real sandbox host running real example agents from
+ * examples/ (built by scripts/test.mjs beforehand), a real bus over an in-memory log. Only the
+ * dispatcher is replaced by a recorder whose drain (`idle`) the test releases by hand, so the order
+ * "drain, then swap" can be observed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { VerifiedArtifact } from '@caxton/core';
+import { AgentLifecycle } from '../../src/node/agent-lifecycle.js';
+import type { AgentMessaging } from '../../src/node/agent-messaging.js';
+import { SandboxAgentHost } from '../../src/node/sandbox-host.js';
+import { DEFAULT_LIMITS, MAX_LIMITS } from '../../src/node/options.js';
+import { EveryAgentLocal } from '../../src/topology/embedded/every-agent-local.js';
+import { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
+import { FileArtifactStore } from '../../src/artifacts/file-artifact-store.js';
+import { Bus } from '../../src/bus/bus.js';
+import type { BusPort } from '../../src/bus/port.js';
+import { BusEvents } from '../../src/bus/events.js';
+import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
+import { AlreadyExistsError, NotFoundError } from '../../src/api/errors.js';
+import { tempDir } from '../registry/helpers/tmp.js';
+
+/** The repository root (this file runs from runtime/dist/test/node/). */
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+/** A built example agent, as examples/build/index.json lists it. */
+async function example(name: string): Promise<VerifiedArtifact> {
+  const index = JSON.parse(await readFile(path.join(repoRoot, 'examples/build/index.json'), 'utf8')) as Record<string, { artifact: string; sha256: string }>;
+  const entry = index[name];
+  if (!entry) throw new Error(`examples/build/index.json has no ${name}: build the examples (node scripts/build-examples.mjs)`);
+  return { bytes: new Uint8Array(await readFile(path.join(repoRoot, entry.artifact))), sha256: entry.sha256 };
+}
+
+/** A drain the test releases: `idle(agent)` waits until `release()`. */
+class HeldDrain {
+  readonly asked: string[] = [];
+  private waiting: (() => void)[] = [];
+  hold = false;
+
+  idle(agent: string): Promise<void> {
+    this.asked.push(agent);
+    if (!this.hold) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    for (const w of this.waiting.splice(0)) w();
+  }
+}
+
+interface Harness {
+  lifecycle: AgentLifecycle;
+  registry: EmbeddedRegistry;
+  log: MemoryMessageLog;
+  bus: Bus;
+  drain: HeldDrain;
+  woken: string[];
+  stopped: { agent: string; undeployed: boolean }[];
+  lines: string[];
+  close(): Promise<void>;
+}
+
+/** One node's worth of agent lifecycle over the data directory `dir` (reopenable). */
+async function open(dir: string): Promise<Harness> {
+  const registry = new EmbeddedRegistry({ dir: path.join(dir, 'registry') });
+  await registry.open();
+  const artifacts = new FileArtifactStore({ dir: path.join(dir, 'artifacts') });
+  const host = await SandboxAgentHost.create({ cacheDir: path.join(dir, 'cache'), shards: 1 });
+  const log = new MemoryMessageLog();
+  const drain = new HeldDrain();
+  const woken: string[] = [];
+  const stopped: Harness['stopped'] = [];
+  const lines: string[] = [];
+  let lifecycle: AgentLifecycle | undefined;
+  const bus = new Bus({
+    log, nodeId: 'n1', platform: 'test', mailboxCapacity: 100, events: new BusEvents(),
+    dispatch: { maxAttempts: 3, maxBatch: 16, maxPerAgent: 1, maxInFlight: 1 },
+  });
+  // The bus's port: names resolve through the lifecycle under test; nothing is dispatched (the
+  // lifecycle's own calls into the bus go through `messaging` below, which the test observes), so
+  // accepted messages wait in their mailboxes where stop() must deal with them.
+  const port: BusPort = {
+    route: (name) => (lifecycle?.has(name) ? 'agent' : 'unknown'),
+    execute: () => Promise.reject(new Error('the lifecycle tests dispatch nothing')),
+    isRunnable: () => false,
+    applyEffects: async () => {},
+    timerDone: () => {},
+    mailArrived: () => {},
+  };
+  const messaging: AgentMessaging = {
+    wake: (agent) => void woken.push(agent),
+    idle: (agent) => drain.idle(agent),
+    forget: (agent) => bus.forget(agent),
+    deadLetter: (letter) => log.deadLetter(letter),
+    agentId: (name) => bus.agentId(name),
+    mailboxDepth: (name) => bus.mailboxDepth(name),
+  };
+  lifecycle = new AgentLifecycle({
+    nodeId: 'n1', artifacts, host, messaging, bus, log, defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS,
+    onLog: (agent, level, message) => void lines.push(`${agent} ${level}: ${message}`),
+    onStarted: async () => {},
+    onStopped: async (agent, undeployed) => void stopped.push({ agent, undeployed }),
+    residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
+  });
+  await bus.open(port);
+  await bus.start();
+  return {
+    lifecycle, registry, log, bus, drain, woken, stopped, lines,
+    async close() {
+      await bus.stop();
+      await host.close();
+      await registry.close();
+    },
+  };
+}
+
+async function withNode(body: (h: Harness, dir: string) => Promise<void>): Promise<void> {
+  const dir = await tempDir('lifecycle');
+  const h = await open(dir.path);
+  try {
+    await body(h, dir.path);
+  } finally {
+    await h.close();
+    await dir.remove();
+  }
+}
+
+test('deploy starts the agent, records it in the registry and wakes it', async () => {
+  await withNode(async (h) => {
+    const echo = await example('as-echo');
+    const status = await h.lifecycle.deploy({ name: 'echo', limits: {}, config: { greeting: 'hi' } }, echo);
+    assert.equal(status.state, 'running');
+    assert.equal(status.version, 1);
+    assert.equal(status.nodeId, 'n1');
+    assert.equal(status.artifactDigest, echo.sha256);
+    assert.equal(status.artifactSize, echo.bytes.byteLength);
+    assert.deepEqual(status.limits, DEFAULT_LIMITS);
+    assert.ok(h.lifecycle.has('echo') && h.lifecycle.isLocal('echo') && h.lifecycle.isRunnable('echo'));
+    assert.deepEqual(h.woken, ['echo']);
+    const record = await h.registry.getAgent('echo');
+    assert.equal(record?.version, 1);
+    assert.deepEqual(record?.config, { greeting: 'hi' });
+    assert.deepEqual((await h.lifecycle.list()).map((a) => a.name), ['echo']);
+  });
+});
+
+test('a second deploy of the same name is refused and leaves the first running', async () => {
+  await withNode(async (h) => {
+    await h.lifecycle.deploy({ name: 'echo', limits: {}, config: {} }, await example('as-echo'));
+    await assert.rejects(h.lifecycle.deploy({ name: 'echo', limits: {}, config: {} }, await example('as-counter')), AlreadyExistsError);
+    const status = await h.lifecycle.status('echo');
+    assert.equal(status?.state, 'running');
+    assert.equal(status?.artifactDigest, (await example('as-echo')).sha256);
+  });
+});
+
+test('deploy refuses a bad name and out-of-range limits before anything is stored', async () => {
+  await withNode(async (h) => {
+    await assert.rejects(h.lifecycle.deploy({ name: 'Not A Name', limits: {}, config: {} }, await example('as-echo')), { code: 'api.invalid' });
+    await assert.rejects(h.lifecycle.deploy({ name: 'echo', limits: { memoryPages: MAX_LIMITS.memoryPages + 1 }, config: {} }, await example('as-echo')), /memory_pages/);
+    assert.deepEqual(await h.registry.listAgents(), []);
+    assert.equal(h.lifecycle.has('echo'), false);
+  });
+});
+
+test('upgrade bumps the version, drains the message in hand first, then swaps', async () => {
+  await withNode(async (h) => {
+    const echo = await example('as-echo');
+    const counter = await example('as-counter');
+    await h.lifecycle.deploy({ name: 'a', limits: {}, config: {} }, echo);
+    h.drain.hold = true;
+    const upgrading = h.lifecycle.upgrade({ name: 'a', limits: { fuelPerMessage: 5_000_000 } }, counter);
+    while (h.drain.asked.length === 0) await new Promise((r) => setTimeout(r, 5));
+    // Draining: no new work, and still the old version.
+    const during = await h.lifecycle.status('a');
+    assert.equal(during?.state, 'upgrading');
+    assert.equal(during?.version, 1);
+    assert.equal(h.lifecycle.isRunnable('a'), false);
+    h.drain.release();
+    const { agent, previousVersion } = await upgrading;
+    assert.equal(previousVersion, 1);
+    assert.equal(agent.version, 2);
+    assert.equal(agent.state, 'running');
+    assert.equal(agent.artifactDigest, counter.sha256);
+    assert.equal(agent.limits.fuelPerMessage, 5_000_000);
+    assert.equal(agent.limits.memoryPages, DEFAULT_LIMITS.memoryPages); // kept from version 1
+    assert.equal((await h.registry.getAgent('a'))?.version, 2);
+    assert.deepEqual(h.drain.asked, ['a']);
+    assert.equal(h.woken.at(-1), 'a'); // woken again after the swap
+  });
+});
+
+test('an upgrade whose init fails rolls back to the running version', async () => {
+  await withNode(async (h) => {
+    const puppet = await example('conformance/puppet');
+    await h.lifecycle.deploy({ name: 'p', limits: {}, config: {} }, puppet);
+    await assert.rejects(h.lifecycle.upgrade({ name: 'p', limits: {}, config: { 'fail-init-after': '0' } }, puppet), /init/);
+    const status = await h.lifecycle.status('p');
+    assert.equal(status?.state, 'running');
+    assert.equal(status?.version, 1);
+    assert.deepEqual(status?.config, {});
+    assert.equal((await h.registry.getAgent('p'))?.version, 1);
+  });
+});
+
+test('upgrade and stop of an unknown agent are NotFound', async () => {
+  await withNode(async (h) => {
+    await assert.rejects(h.lifecycle.upgrade({ name: 'ghost', limits: {} }, await example('as-echo')), NotFoundError);
+    await assert.rejects(h.lifecycle.stop('ghost', false), NotFoundError);
+    assert.equal(await h.lifecycle.status('ghost'), undefined);
+  });
+});
+
+test('stop drains, removes the deployment and dead-letters what waited in the mailbox', async () => {
+  await withNode(async (h) => {
+    await h.lifecycle.deploy({ name: 'sink', limits: {}, config: {} }, await example('conformance/puppet'));
+    // Nobody dispatches in this harness: the message stays, accepted, in the mailbox.
+    const sent = await h.bus.send({ performative: 'inform', receivers: [{ name: 'sink@test' }], content: 'x' }, { external: { name: 'operator@test' } });
+    assert.deepEqual(sent.accepted, ['sink']);
+    while (h.bus.mailboxDepth('sink') === 0) await new Promise((r) => setTimeout(r, 5));
+    const status = await h.lifecycle.stop('sink', false);
+    assert.equal(status.state, 'stopped');
+    assert.deepEqual(h.drain.asked, ['sink']);
+    assert.equal(h.lifecycle.has('sink'), false);
+    assert.equal(await h.registry.getAgent('sink'), undefined);
+    assert.deepEqual(h.stopped, [{ agent: 'sink', undeployed: true }]);
+    const letters = await h.log.deadLetters();
+    assert.equal(letters.length, 1);
+    assert.match(letters[0]!.reason, /agent sink was stopped before handling it/);
+    assert.deepEqual(await h.lifecycle.list(), []);
+  });
+});
+
+test('a forced stop skips the drain', async () => {
+  await withNode(async (h) => {
+    await h.lifecycle.deploy({ name: 'e', limits: {}, config: {} }, await example('as-echo'));
+    const status = await h.lifecycle.stop('e', true);
+    assert.equal(status.state, 'stopped');
+    assert.deepEqual(h.drain.asked, []);
+  });
+});
+
+test('a deploy whose init fails is refused and leaves nothing deployed', async () => {
+  await withNode(async (h) => {
+    await assert.rejects(h.lifecycle.deploy({ name: 'brittle', limits: {}, config: { 'fail-init-after': '0' } }, await example('conformance/puppet')), /init/);
+    assert.equal(h.lifecycle.has('brittle'), false);
+    assert.equal(await h.registry.getAgent('brittle'), undefined);
+  });
+});
+
+test('restore after reopening brings every deployed agent back; one that cannot start is failed, with why', async () => {
+  const dir = await tempDir('lifecycle-restore');
+  try {
+    const first = await open(dir.path);
+    let failAfter = 0;
+    try {
+      await first.lifecycle.deploy({ name: 'echo', limits: {}, config: {} }, await example('as-echo'));
+      await first.lifecycle.upgrade({ name: 'echo', limits: {} }, await example('as-counter'));
+      // Starts now, never again: its init fails once the host clock passes failAfter.
+      failAfter = Date.now() + 3000;
+      await first.lifecycle.deploy({ name: 'brittle', limits: {}, config: { 'fail-init-after': String(failAfter) } }, await example('conformance/puppet'));
+    } finally {
+      await first.close();
+    }
+    while (Date.now() <= failAfter) await new Promise((r) => setTimeout(r, 50));
+
+    const second = await open(dir.path);
+    try {
+      assert.deepEqual(await second.lifecycle.list(), []);
+      await second.lifecycle.restore();
+      const echo = await second.lifecycle.status('echo');
+      assert.equal(echo?.state, 'running');
+      assert.equal(echo?.version, 2);
+      assert.equal(echo?.artifactDigest, (await example('as-counter')).sha256);
+      assert.equal(second.lifecycle.isRunnable('echo'), true);
+      const brittle = await second.lifecycle.status('brittle');
+      assert.equal(brittle?.state, 'failed');
+      assert.match(brittle?.lastError?.message ?? '', /init/);
+      assert.equal(second.lifecycle.isRunnable('brittle'), false);
+      assert.ok(second.lines.some((l) => l.startsWith('brittle error: could not start')));
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await dir.remove();
+  }
+});
