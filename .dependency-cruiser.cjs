@@ -72,7 +72,9 @@ module.exports = {
       comment: 'The bus routes, persists and dispatches through its port; the node, the API and the registry are not its business.',
       severity: 'error',
       from: { path: '^runtime/src/bus/' },
-      to: { path: '^runtime/src/(node|api|registry|placement|artifacts|topology)/' },
+      // Rendezvous hashing is pure math shared with the Kafka adapter, which keeps each agent on the
+      // node that owns its partition; the rest of placement belongs to the cluster topology.
+      to: { path: '^runtime/src/(node|api|registry|placement|artifacts|topology)/', pathNot: '^runtime/src/placement/rendezvous\\.ts$' },
     },
     {
       name: 'registry-knows-nothing-above-it',
@@ -87,6 +89,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^runtime/src/(bus|registry|placement|artifacts)/' },
       to: { path: '^runtime/src/api/' },
+    },
+    {
+      name: 'only-the-cluster-topology-knows-kafka-and-etcd',
+      comment: 'The node composes a topology and never asks which; Kafka, etcd and placement are the cluster topology\'s business.',
+      severity: 'error',
+      from: { path: '^runtime/src/(node|api|storage)/' },
+      // Type-only imports are allowed: the node's start options name the cluster's tuning options.
+      to: { path: ['^runtime/src/(bus/kafka|registry/etcd|topology/cluster)/', '^runtime/src/artifacts/etcd', 'node_modules/(kafkajs|etcd3)/'], dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'source-does-not-import-tests',
