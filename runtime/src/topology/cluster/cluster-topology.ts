@@ -71,8 +71,8 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
     ...(c.partitions !== undefined ? { partitions: c.partitions } : {}),
     sessionTimeoutMs: c.sessionTimeoutMs,
     openTimeoutMs: c.kafkaOpenTimeoutMs,
-    onEvent: onKafkaEvent,
   });
+  log.events.on(onKafkaEvent, ['assignment', 'consumer-crash', 'commit-retry', 'append-retry']);
   // Both at once: an unreachable etcd is reported in milliseconds, not after Kafka's timeout.
   const [etcdOpen, kafkaOpen] = await Promise.allSettled([registry.open(), log.open()]);
   if (etcdOpen.status === 'rejected' || kafkaOpen.status === 'rejected') {
