@@ -130,9 +130,11 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
         drainTimeoutMs: c.drainTimeoutMs,
         placementKey: (agent) => placementKey(agent, log.partitionCount),
       });
-      placement.on('membership-lost', (err) => say('membership-lost', describe(err)));
-      placement.on('membership-joined', (m) => say('membership-joined', `node ${m.node.id} is a member (lease ${m.leaseId}, ttl ${c.leaseTtlSeconds} s)`));
-      placement.on('reconcile-failed', (err) => say('reconcile', `placement step failed, retrying: ${describe(err)}`));
+      placement.events.on((e) => {
+        if (e.type === 'membership-lost') say('membership-lost', describe(e.error));
+        else if (e.type === 'membership-joined') say('membership-joined', `node ${e.membership.node.id} is a member (lease ${e.membership.leaseId}, ttl ${c.leaseTtlSeconds} s)`);
+        else if (e.type === 'reconcile-failed') say('reconcile', `placement step failed, retrying: ${describe(e.error)}`);
+      }, ['membership-lost', 'membership-joined', 'reconcile-failed']);
       placed.bind(placement);
       await placement.start(); // joins: rejects with cluster.node-id-taken / registry.unavailable
     },

@@ -77,8 +77,19 @@ export class PlacedAgents implements AgentResidency {
   /** Start following placement: its activations and deactivations are carried out here. */
   bind(placement: PlacementController): void {
     this.placement = placement;
-    placement.on('activate', (agent, token) => this.onActivate(agent, token));
-    placement.on('deactivate', (agent, reason) => this.onDeactivate(agent, reason));
+    // The instrumentation drops a listener that throws; this one must outlive a bug in one step,
+    // so it reports the failure on the agent's log and stays subscribed.
+    const guarded = (agent: string, step: string, run: () => void): void => {
+      try {
+        run();
+      } catch (err) {
+        this.opts.onLog(agent, 'error', `placement ${step} failed: ${(err as Error).message}`);
+      }
+    };
+    placement.events.on((e) => {
+      if (e.type === 'activate') guarded(e.agent, e.type, () => this.onActivate(e.agent, e.token));
+      else if (e.type === 'deactivate') guarded(e.agent, e.type, () => this.onDeactivate(e.agent, e.reason));
+    }, ['activate', 'deactivate']);
     this.unwatch = this.c.registry.watch((e) => {
       if (e.kind === 'agent-put' && this.agents.has(e.agent.name)) void this.serial(e.agent.name, () => this.swap(e.agent.name));
     });
