@@ -102,11 +102,11 @@ async function open(dir: string): Promise<Harness> {
   };
   lifecycle = new AgentLifecycle({
     nodeId: 'n1', artifacts, host, messaging, bus, log, defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS,
-    onLog: (agent, level, message) => void lines.push(`${agent} ${level}: ${message}`),
     onStarted: async () => {},
     onStopped: async (agent, undeployed) => void stopped.push({ agent, undeployed }),
     residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
   });
+  lifecycle.events.onType('agent-log', ({ agent, level, message }) => void lines.push(`${agent} ${level}: ${message}`));
   await bus.open(port);
   await bus.start();
   return {

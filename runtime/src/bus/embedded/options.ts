@@ -33,7 +33,7 @@ export interface EmbeddedMessageLogOptions {
 }
 
 /**
- * What the log tells observers (`log.events`, docs/decisions/1106-instrumentation.md): recoveries
+ * What the log tells observers (the log's `events`, docs/decisions/1106-instrumentation.md): recoveries
  * and problems it handled by itself (torn tail cut, stale lock, …). With no listener for
  * 'warning', warnings go to console.warn.
  */

@@ -9,7 +9,7 @@ export type KafkaLogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type KafkaLogSink = (entry: { level: KafkaLogLevel; namespace: string; message: string; extra: Record<string, unknown> }) => void;
 
 /**
- * What the log tells observers (`log.events`, an Instrumentation: docs/decisions/1106-instrumentation.md);
+ * What the log tells observers (the log's `events`, an Instrumentation: docs/decisions/1106-instrumentation.md);
  * none of them needs an action to stay correct.
  */
 export type KafkaLogEvent =

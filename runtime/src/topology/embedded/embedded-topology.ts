@@ -46,7 +46,7 @@ export async function openEmbeddedTopology(options: StartNodeOptions, dataDir: s
   };
 }
 
-/** The on-disk log; its warnings (decision 1106: `log.events`) go to stderr. */
+/** The on-disk log; its warnings (decision 1106: the log's `events`) go to stderr. */
 function embeddedLog(dir: string, options: StartNodeOptions): EmbeddedMessageLog {
   const log = new EmbeddedMessageLog({ dir, ...(options.fsync ? { fsync: options.fsync } : {}) });
   log.events.onType('warning', ({ warning }) => process.stderr.write(`caxton: message log: ${warning.message}\n`));
