@@ -149,6 +149,24 @@ test('deploy starts the agent, records it in the registry and wakes it', async (
   });
 });
 
+test('the lifecycle tells its agent-log lines as events: typed, a throwing listener dropped, the others kept', async () => {
+  await withNode(async (h) => {
+    let faulty = 0;
+    h.lifecycle.events.on(() => {
+      faulty += 1;
+      throw new Error('faulty observer');
+    });
+    const seen: string[] = [];
+    h.lifecycle.events.onType('agent-log', (e) => void seen.push(`${e.type} ${e.agent} ${e.level}`));
+    await h.lifecycle.deploy({ name: 'echo', limits: {}, config: {} }, await example('as-echo'));
+    await h.lifecycle.stop('echo', false);
+    assert.deepEqual(seen, ['agent-log echo info', 'agent-log echo info']);
+    assert.equal(faulty, 1, 'the throwing listener was removed after its first event');
+    assert.ok(h.lines.some((l) => /^echo info: deployed version 1 /.test(l)), h.lines.join('\n'));
+    assert.ok(h.lines.includes('echo info: stopped'), h.lines.join('\n'));
+  });
+});
+
 test('a second deploy of the same name is refused and leaves the first running', async () => {
   await withNode(async (h) => {
     await h.lifecycle.deploy({ name: 'echo', limits: {}, config: {} }, await example('as-echo'));
