@@ -55,7 +55,14 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
   const say = clusterLog();
   let onAssignment: (partitions: readonly number[]) => void = () => {};
   const onKafkaEvent = (e: KafkaLogEvent): void => {
-    if (e.type === 'assignment') onAssignment(e.partitions);
+    if (e.type === 'assignment') {
+      // A throwing listener would be dropped (decision 1106): keep this one, report the failure.
+      try {
+        onAssignment(e.partitions);
+      } catch (err) {
+        say('kafka-assignment', `mailboxes not updated for the new assignment: ${describe(err)}`);
+      }
+    }
     else if (e.type === 'consumer-crash') say('kafka-consumer', `Kafka consumer ${e.restart ? 'restarting' : 'crashed, restarting'}: ${e.error.message}`);
     else if (e.type === 'commit-retry' || e.type === 'append-retry') say(e.type, `Kafka ${e.type === 'commit-retry' ? 'offset commit' : 'append'} retrying (attempt ${e.attempt}): ${e.error}`);
   };
