@@ -19,7 +19,8 @@ const PUPPET = path.join(ROOT, 'examples/conformance/puppet/build/conformance-pu
 
 describe('an init that hangs only on restart', () => {
   const events: PoolEvent[] = [];
-  const pool = new ShardPool({ shards: 1, engine: { cacheDir: TEST_ENGINE_CACHE }, watchdogTickMs: 10, minInitDeadlineMs: 1_000, onEvent: (e) => events.push(e) });
+  const pool = new ShardPool({ shards: 1, engine: { cacheDir: TEST_ENGINE_CACHE }, watchdogTickMs: 10, minInitDeadlineMs: 1_000 });
+  pool.events.on((e) => events.push(e));
   after(() => pool.close());
 
   it('is failed with init-timeout after a shard reset, and its neighbours keep running', async () => {
@@ -42,7 +43,7 @@ describe('an init that hangs only on restart', () => {
     assert.equal(pool.state('brittle@test'), 'failed', 'the agent that hangs on restart is failed');
     const [m] = await pool.metrics('brittle@test');
     assert.equal(m?.lastError?.code, 'sandbox.agent.init-timeout');
-    assert.ok(events.some((e) => e.kind === 'shard-reset' && e.agent === 'brittle@test'), 'the stuck shard was replaced again');
+    assert.ok(events.some((e) => e.type === 'shard-reset' && e.agent === 'brittle@test'), 'the stuck shard was replaced again');
 
     const [echo] = await pool.deliver([work('neighbour@test', 'echo:still here')]);
     assert.equal(echo!.status, 'ok', `the neighbour runs: ${JSON.stringify(echo).slice(0, 300)}`);

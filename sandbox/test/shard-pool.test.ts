@@ -21,7 +21,8 @@ const content = (r: WorkResult) => r.outbox.map((m) => m.content);
 
 before(async () => {
   probe = await asProbe();
-  pool = new ShardPool({ shards: 2, engine: { cacheDir: TEST_ENGINE_CACHE }, watchdogTickMs: 10, minInitDeadlineMs: 1_000, onEvent: (e) => events.push(e) });
+  pool = new ShardPool({ shards: 2, engine: { cacheDir: TEST_ENGINE_CACHE }, watchdogTickMs: 10, minInitDeadlineMs: 1_000 });
+  pool.events.on((e) => events.push(e));
 });
 
 after(async () => {
@@ -100,6 +101,14 @@ describe('ShardPool', () => {
     const otherShard = (await pool.metrics()).filter((x) => x.shard !== spinner.shard).map((x) => x.agent);
     assert.ok(sameShard.length > 0 && otherShard.length > 0, `${m!.agent}: agents on both shards`);
 
+    // The pool's instrumentation: a typed listener for one event type, and a faulty listener that is
+    // dropped instead of breaking the watchdog's reset.
+    const resets: PoolEvent[] = [];
+    const offResets = pool.events.onType('shard-reset', (e) => void resets.push(e));
+    pool.events.on(() => {
+      throw new Error('faulty observer');
+    });
+
     const t0 = performance.now();
     const results = await pool.deliver([work('spinner@test', 'spin'), work(sameShard[0]!, 'count'), work(otherShard[0]!, 'echo:fine')]);
     const elapsed = performance.now() - t0;
@@ -109,7 +118,9 @@ describe('ShardPool', () => {
     assert.ok(elapsed >= 400 && elapsed < 3_000, `stopped after ${Math.round(elapsed)} ms`);
     assert.equal(queued.status === 'crashed' && queued.kind, 'unavailable', 'the item behind it did not run: retry it');
     assert.deepEqual(content(elsewhere), ['fine'], 'the other shard was not affected');
-    assert.ok(events.some((e) => e.kind === 'shard-reset' && e.reason === 'timeout' && e.agent === 'spinner@test'));
+    assert.ok(events.some((e) => e.type === 'shard-reset' && e.reason === 'timeout' && e.agent === 'spinner@test'));
+    assert.ok(resets.length > 0 && resets.every((e) => e.type === 'shard-reset'), 'the typed listener got the reset, only resets');
+    offResets();
 
     // The recreated shard runs its agents again (fresh instances: in-memory state is gone).
     const again = await pool.deliver([work(sameShard[0]!, 'count'), work('spinner@test', 'echo:back'), work(otherShard[0]!, 'count')]);
@@ -141,7 +152,7 @@ describe('ShardPool', () => {
     const second = await pool.deliver([work('looper@test', 'spin')]);
     assert.equal(second[0]!.status === 'crashed' && second[0]!.kind, 'timeout');
     assert.equal(pool.state('looper@test'), 'failed');
-    assert.ok(events.some((e) => e.kind === 'agent-failed' && e.agent === 'looper@test'));
+    assert.ok(events.some((e) => e.type === 'agent-failed' && e.agent === 'looper@test'));
     const third = await pool.deliver([work('looper@test', 'spin'), timer('looper@test', 'x')]);
     assert.deepEqual(third.map((r) => r.status), ['not-running', 'not-running']);
     const [m] = await pool.metrics('looper@test');

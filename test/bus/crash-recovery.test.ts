@@ -132,7 +132,8 @@ test('kill -9 mid-run: nothing accepted is lost, nothing completed is redone, th
     assert.deepEqual(unhandled.slice(0, 5), [], `${unhandled.length} accepted deliveries were never handled`);
     // Completed: the records say so, or — for a kill between a completion becoming durable and its
     // C line being written — the log on disk does. Nothing is left pending in the log.
-    const log = new EmbeddedMessageLog({ dir: path.join(dataDir, 'node', 'log'), dedupWindow: 10 * MESSAGES, onWarning: () => {} });
+    const log = new EmbeddedMessageLog({ dir: path.join(dataDir, 'node', 'log'), dedupWindow: 10 * MESSAGES });
+    log.events.on(() => {}, ['warning']);
     await log.open();
     const pendingInLog = log.stats().pending;
     const deadLetters = await log.deadLetters();

@@ -16,7 +16,8 @@ import { InvalidArgumentError } from '../api/errors.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
-import { LocalAgents, type AgentLogLevel } from './local-agents.js';
+import { Instrumentation } from '@caxton/core';
+import { LocalAgents, type AgentLifecycleEvent } from './local-agents.js';
 
 export interface AgentLifecycleOptions {
   nodeId: string;
@@ -27,7 +28,6 @@ export interface AgentLifecycleOptions {
   log: MessageLog;
   defaults: AgentLimitsSpec;
   maxLimits: AgentLimitsSpec;
-  onLog: (agent: string, level: AgentLogLevel, message: string) => void;
   /** Apply what init() did (services registered, timers set, messages sent). */
   onStarted: (init: ExecutionResult) => Promise<void>;
   /** See ResidencyContext.onStopped. */
@@ -37,14 +37,16 @@ export interface AgentLifecycleOptions {
 }
 
 export class AgentLifecycle {
+  /** Lines for agents' logs (`agent-log`), from here, the local agents and the residency (decision 1106). */
+  readonly events = new Instrumentation<AgentLifecycleEvent>();
   readonly local: LocalAgents;
   private readonly residency: AgentResidency;
 
   constructor(private readonly o: AgentLifecycleOptions) {
-    this.local = new LocalAgents({ nodeId: o.nodeId, host: o.host, messaging: o.messaging, onLog: o.onLog, onStarted: o.onStarted });
+    this.local = new LocalAgents({ nodeId: o.nodeId, host: o.host, messaging: o.messaging, events: this.events, onStarted: o.onStarted });
     this.residency = o.residency({
       nodeId: o.nodeId, local: this.local, host: o.host, artifacts: o.artifacts, messaging: o.messaging, bus: o.bus, log: o.log,
-      identity: (name) => o.messaging.agentId(name), onLog: o.onLog, onStopped: o.onStopped ?? (async () => {}),
+      identity: (name) => o.messaging.agentId(name), events: this.events, onStopped: o.onStopped ?? (async () => {}),
     });
   }
 

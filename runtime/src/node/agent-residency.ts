@@ -9,7 +9,7 @@
  *   activates and deactivates agents on this node under fencing tokens, status of agents elsewhere
  *   comes from the registry and the claims.
  */
-import type { AgentId, AgentStatus } from '@caxton/core';
+import type { AgentId, AgentStatus, Instrumentation } from '@caxton/core';
 import type { DispatchOwnership } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../bus/message-log.js';
@@ -17,7 +17,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { AgentRecord } from '../registry/registry-store.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
-import type { AgentLogLevel, LocalAgents } from './local-agents.js';
+import type { AgentLifecycleEvent, LocalAgents } from './local-agents.js';
 
 export interface AgentResidency {
   /**
@@ -59,7 +59,8 @@ export interface ResidencyContext {
   log: MessageLog;
   /** The identity an instance starts with: the platform name. */
   identity(name: string): AgentId;
-  onLog: (agent: string, level: AgentLogLevel, message: string) => void;
+  /** Lines for agents' logs: emit with agentLog(events, …) (decision 1106). */
+  events: Instrumentation<AgentLifecycleEvent>;
   /**
    * The agent no longer runs on this node: undeployed (its pending timers go), or, in a cluster,
    * moved or stopped here only (they stay for whichever node runs it next).

@@ -5,13 +5,25 @@
  * wait, durable, in its mailbox.
  */
 import type { AgentId, AgentState, AgentStatus } from '@caxton/core';
-import { CaxtonError } from '@caxton/core';
+import { CaxtonError, Instrumentation } from '@caxton/core';
 import type { AgentRecord } from '../registry/registry-store.js';
 import type { ExecutionResult } from '../bus/executor.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 
 export type AgentLogLevel = 'info' | 'warn' | 'error';
+
+/**
+ * What the agent lifecycle tells observers (`AgentLifecycle.events`, decision 1106): a line for an
+ * agent's log from Caxton itself (deployed, upgraded, stopped, could not start, …). The node
+ * subscribes it into AgentLogs.
+ */
+export type AgentLifecycleEvent = { type: 'agent-log'; agent: string; level: AgentLogLevel; message: string };
+
+/** Emits an `agent-log` event, built only if someone listens. */
+export function agentLog(events: Instrumentation<AgentLifecycleEvent>, agent: string, level: AgentLogLevel, message: string): void {
+  if (events.wants('agent-log')) events.emit({ type: 'agent-log', agent, level, message });
+}
 
 export interface LocalAgent {
   record: AgentRecord;
@@ -24,7 +36,8 @@ export interface LocalAgentsOptions {
   nodeId: string;
   host: AgentHost;
   messaging: AgentMessaging;
-  onLog: (agent: string, level: AgentLogLevel, message: string) => void;
+  /** The lifecycle's instrumentation (AgentLifecycle.events). */
+  events: Instrumentation<AgentLifecycleEvent>;
   /** Apply what init() did (services registered, timers set, messages sent). */
   onStarted: (init: ExecutionResult) => Promise<void>;
 }
@@ -70,7 +83,7 @@ export class LocalAgents {
     local.state = 'failed';
     local.lastError = errorSummary(err);
     const e = err as Error;
-    this.o.onLog(local.record.name, 'error', `could not start: ${err instanceof CaxtonError ? err.describe() : e.message}`);
+    agentLog(this.o.events, local.record.name, 'error', `could not start: ${err instanceof CaxtonError ? err.describe() : e.message}`);
   }
 
   /** Status of an agent on this node, with the sandbox's live figures; undefined if not here. */

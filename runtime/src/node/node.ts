@@ -109,7 +109,6 @@ async function startOnTopology(
   const agents = new AgentLifecycle({
     nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, residency: topology.residency,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS,
-    onLog: (agent, level, message) => logs.append(agent, { level, message: `[caxton] ${message}`, at: Date.now() }),
     onStarted: async (init) => {
       for (const line of init.logs) logs.append(init.agent, line);
       await Promise.all(init.outbox.map((msg) => bus.send(msg, { agent: init.agent })));
@@ -126,6 +125,8 @@ async function startOnTopology(
       else timers.forget(agent);
     },
   });
+  // Caxton's own lines about an agent (deployed, stopped, could not start, …) go to its log.
+  agents.events.onType('agent-log', (e) => logs.append(e.agent, { level: e.level, message: `[caxton] ${e.message}`, at: Date.now() }));
   const protocols = topology.protocolGate(tracker, {
     platform, bus: () => bus, isLocal: (agent) => agents.isLocal(agent),
   });

@@ -3,7 +3,7 @@
  * sandbox results ↔ the bus's ExecutionResult. Nothing else: policy lives in the bus and the node.
  */
 import { availableParallelism } from 'node:os';
-import type { AgentId } from '@caxton/core';
+import type { AgentId, Instrumentation } from '@caxton/core';
 import type { AgentLogLine, DirectoryEffect, ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { EngineOptions } from '@caxton/sandbox';
 import { ShardPool, type AgentSpec, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '@caxton/sandbox';
@@ -14,7 +14,6 @@ export interface SandboxHostOptions {
   shards?: number | undefined;
   /** Engine limits on preparing components (see EngineOptions). */
   engine?: Pick<EngineOptions, 'prepareDeadlineMs' | 'prepareMaxHeapMb' | 'maxComponentBytes' | 'componentLimits'>;
-  onEvent?: (event: PoolEvent) => void;
 }
 
 /**
@@ -32,11 +31,16 @@ export class SandboxAgentHost implements AgentHost {
   private readonly locals = new Map<string, string>();
   private directoryVersion = 0;
 
-  private constructor(private readonly pool: ShardPool) {}
+  /** The pool's instrumentation (shard resets, agents failing), as the sandbox emits it. */
+  readonly events: Instrumentation<PoolEvent>;
+
+  private constructor(private readonly pool: ShardPool) {
+    this.events = pool.events;
+  }
 
   static async create(opts: SandboxHostOptions): Promise<SandboxAgentHost> {
     const shards = opts.shards ?? defaultShards();
-    return new SandboxAgentHost(new ShardPool({ shards, engine: { ...opts.engine, cacheDir: opts.cacheDir }, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) }));
+    return new SandboxAgentHost(new ShardPool({ shards, engine: { ...opts.engine, cacheDir: opts.cacheDir } }));
   }
 
   async prepare(bytes: Uint8Array): Promise<{ digest: string }> {

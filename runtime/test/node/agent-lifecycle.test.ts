@@ -102,11 +102,11 @@ async function open(dir: string): Promise<Harness> {
   };
   lifecycle = new AgentLifecycle({
     nodeId: 'n1', artifacts, host, messaging, bus, log, defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS,
-    onLog: (agent, level, message) => void lines.push(`${agent} ${level}: ${message}`),
     onStarted: async () => {},
     onStopped: async (agent, undeployed) => void stopped.push({ agent, undeployed }),
     residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
   });
+  lifecycle.events.onType('agent-log', ({ agent, level, message }) => void lines.push(`${agent} ${level}: ${message}`));
   await bus.open(port);
   await bus.start();
   return {
@@ -146,6 +146,24 @@ test('deploy starts the agent, records it in the registry and wakes it', async (
     assert.equal(record?.version, 1);
     assert.deepEqual(record?.config, { greeting: 'hi' });
     assert.deepEqual((await h.lifecycle.list()).map((a) => a.name), ['echo']);
+  });
+});
+
+test('the lifecycle tells its agent-log lines as events: typed, a throwing listener dropped, the others kept', async () => {
+  await withNode(async (h) => {
+    let faulty = 0;
+    h.lifecycle.events.on(() => {
+      faulty += 1;
+      throw new Error('faulty observer');
+    });
+    const seen: string[] = [];
+    h.lifecycle.events.onType('agent-log', (e) => void seen.push(`${e.type} ${e.agent} ${e.level}`));
+    await h.lifecycle.deploy({ name: 'echo', limits: {}, config: {} }, await example('as-echo'));
+    await h.lifecycle.stop('echo', false);
+    assert.deepEqual(seen, ['agent-log echo info', 'agent-log echo info']);
+    assert.equal(faulty, 1, 'the throwing listener was removed after its first event');
+    assert.ok(h.lines.some((l) => /^echo info: deployed version 1 /.test(l)), h.lines.join('\n'));
+    assert.ok(h.lines.includes('echo info: stopped'), h.lines.join('\n'));
   });
 });
 

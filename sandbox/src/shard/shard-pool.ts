@@ -24,7 +24,7 @@ import type { AgentLimits } from '../limits/limits.js';
 import { resolveLimits } from '../limits/limits.js';
 import type { CrashVerdict, RestartPolicy } from '../restart-policy.js';
 import { DEFAULT_RESTART_POLICY, RestartTracker } from '../restart-policy.js';
-import type { CrashKind } from '@caxton/core';
+import { Instrumentation, type CrashKind } from '@caxton/core';
 import type { ErrorInfo, InstanceState, Work, WorkResult } from '../results.js';
 import { crashError, errorInfo } from '../traps.js';
 import type { StuckItem } from './shard.js';
@@ -45,13 +45,12 @@ export interface ShardPoolOptions {
    * its shard reset and fails with `sandbox.agent.init-timeout`. Default 10 s.
    */
   minInitDeadlineMs?: number;
-  /** Observability hook: shard resets, agents failing. */
-  onEvent?: (event: PoolEvent) => void;
 }
 
+/** What the pool tells observers (`pool.events`, docs/decisions/1106-instrumentation.md). */
 export type PoolEvent =
-  | { kind: 'shard-reset'; shard: number; reason: 'timeout' | 'worker-failure'; agent?: string; message: string }
-  | { kind: 'agent-failed'; agent: string; reason: string };
+  | { type: 'shard-reset'; shard: number; reason: 'timeout' | 'worker-failure'; agent?: string; message: string }
+  | { type: 'agent-failed'; agent: string; reason: string };
 
 export interface DeployReport extends StartReport {
   digest: string;
@@ -92,6 +91,8 @@ interface PlacedAgent {
 
 export class ShardPool {
   readonly engine: Engine;
+  /** Observability: shard resets, agents failing. Subscribe with `events.on(listener, types?)`. */
+  readonly events = new Instrumentation<PoolEvent>();
   private readonly shards: Shard[] = [];
   private readonly agents = new Map<string, PlacedAgent>();
   private directory: DirectorySnapshot = EMPTY_DIRECTORY;
@@ -170,7 +171,7 @@ export class ShardPool {
         deadline,
         () => {
           const message = `agent ${spec.name} did not finish starting within ${deadline} ms; shard ${shard.id} was restarted`;
-          this.opts.onEvent?.({ kind: 'shard-reset', shard: shard.id, reason: 'timeout', agent: spec.name, message });
+          this.emit({ type: 'shard-reset', shard: shard.id, reason: 'timeout', agent: spec.name, message });
           this.recover(shard, false, message);
           return new SandboxError('sandbox.agent.init-timeout', message, {
             context: { agent: spec.name, kind: 'timeout' },
@@ -275,7 +276,7 @@ export class ShardPool {
   }
 
   private setState(rec: PlacedAgent, state: InstanceState, reason: string): void {
-    if (state === 'failed' && rec.state !== 'failed') this.opts.onEvent?.({ kind: 'agent-failed', agent: rec.spec.name, reason });
+    if (state === 'failed' && rec.state !== 'failed') this.emit({ type: 'agent-failed', agent: rec.spec.name, reason });
     rec.state = state;
   }
 
@@ -296,7 +297,7 @@ export class ShardPool {
 
   private onStuck(shard: Shard, item: StuckItem): void {
     const message = `agent ${item.agent} ran for ${Math.round(item.elapsedMs)} ms on one item, past its wall-clock limit of ${item.limitMs} ms; shard ${shard.id} was restarted`;
-    this.opts.onEvent?.({ kind: 'shard-reset', shard: shard.id, reason: 'timeout', agent: item.agent, message });
+    this.emit({ type: 'shard-reset', shard: shard.id, reason: 'timeout', agent: item.agent, message });
     const rec = this.agents.get(item.agent);
     if (rec) {
       const verdict = this.chargeCrash(rec);
@@ -308,7 +309,7 @@ export class ShardPool {
 
   private onWorkerFailure(shard: Shard, err: Error): void {
     const message = `shard ${shard.id} worker failed: ${err.message.slice(0, 300)}`;
-    this.opts.onEvent?.({ kind: 'shard-reset', shard: shard.id, reason: 'worker-failure', message });
+    this.emit({ type: 'shard-reset', shard: shard.id, reason: 'worker-failure', message });
     this.recover(shard, false, message);
   }
 
@@ -370,7 +371,7 @@ export class ShardPool {
           this.chargeCrash(rec);
           this.setState(rec, 'failed', `re-deploy after shard reset failed: ${err.message}`);
           if (timedOut) {
-            this.opts.onEvent?.({ kind: 'shard-reset', shard: shard.id, reason: 'timeout', agent: name, message: err.message });
+            this.emit({ type: 'shard-reset', shard: shard.id, reason: 'timeout', agent: name, message: err.message });
             this.recover(shard, false, err.message); // the worker is stuck in that init: replace it
             return;
           }
@@ -426,6 +427,11 @@ export class ShardPool {
       }),
     );
     return out.sort((a, b) => a.agent.localeCompare(b.agent));
+  }
+
+  /** Events are rare here (resets, failures); still built only for a listener that wants them. */
+  private emit(event: PoolEvent): void {
+    if (this.events.wants(event.type)) this.events.emit(event);
   }
 
   private assertOpen(): void {

@@ -20,7 +20,8 @@ import { DirLock } from './dir-lock.js';
 import { EmbeddedLogError, closedError, failedError, notOpenError } from './errors.js';
 import { ChunkPool } from './frame-batch.js';
 import { GroupCommitter, type CommitTarget } from './group-committer.js';
-import { resolveOptions, type EmbeddedMessageLogOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, type EmbeddedLogEvent, type EmbeddedMessageLogOptions, type ResolvedOptions } from './options.js';
+import { Instrumentation } from '@caxton/core';
 import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, RecordType } from './record-format.js';
 import { KEYED_PREFIX_BYTES, MAX_ID_BYTES } from './payload.js';
 import type { PendingEntry } from './pending-entry.js';
@@ -52,6 +53,8 @@ export interface EmbeddedLogStats {
 type State = 'new' | 'opening' | 'open' | 'closing' | 'closed' | 'failed';
 
 export class EmbeddedMessageLog implements MessageLog {
+  /** Warnings: `events.on(listener, ['warning'])` (decision 1106). */
+  readonly events = new Instrumentation<EmbeddedLogEvent>();
   private readonly options: ResolvedOptions;
   private state: State = 'new';
   private failure: EmbeddedLogError | undefined;
@@ -241,11 +244,9 @@ export class EmbeddedMessageLog implements MessageLog {
   // ---- internals ----
 
   private readonly warn = (warning: EmbeddedLogError): void => {
-    try {
-      this.options.onWarning(warning);
-    } catch {
-      // A faulty warning sink must not break recovery or the write path.
-    }
+    // A faulty listener is removed by the emitter: it cannot break recovery or the write path.
+    if (this.events.wants('warning')) this.events.emit({ type: 'warning', warning });
+    else console.warn(`[caxton log] ${warning.code}: ${warning.describe()}`);
   };
 
   private writable(): GroupCommitter<CommitGroup> {

@@ -15,7 +15,7 @@ export type EmbeddedLogErrorCode =
   | 'log.invalid-delivery'
   | 'log.invalid-options'
   | 'log.already-consuming'
-  // Warnings (passed to `onWarning`; the log keeps going).
+  // Warnings (emitted as `warning` events on the log's `events`; the log keeps going).
   | 'log.torn-tail-truncated'
   | 'log.corruption-skipped'
   | 'log.header-reinitialised'

@@ -30,9 +30,14 @@ export interface EmbeddedMessageLogOptions {
   onCorruption?: CorruptionPolicy;
   /** Replayed deliveries are handed to the consumer in batches of this size. Default 1024. */
   replayBatchSize?: number;
-  /** Recoveries and problems the log handled by itself (torn tail cut, stale lock, …). Default: console.warn. */
-  onWarning?: (warning: EmbeddedLogWarning) => void;
 }
+
+/**
+ * What the log tells observers (the log's `events`, docs/decisions/1106-instrumentation.md): recoveries
+ * and problems it handled by itself (torn tail cut, stale lock, …). With no listener for
+ * 'warning', warnings go to console.warn.
+ */
+export type EmbeddedLogEvent = { type: 'warning'; warning: EmbeddedLogWarning };
 
 export type ResolvedOptions = Required<EmbeddedMessageLogOptions>;
 
@@ -50,7 +55,6 @@ export const DEFAULTS = {
 export function resolveOptions(options: EmbeddedMessageLogOptions): ResolvedOptions {
   const resolved: ResolvedOptions = {
     ...DEFAULTS,
-    onWarning: (warning) => console.warn(`[caxton log] ${warning.code}: ${warning.describe()}`),
     ...stripUndefined(options),
     dir: options.dir,
   };

@@ -6,7 +6,8 @@
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Delivery, DeliveryHandler } from '../message-log.js';
-import type { ResolvedKafkaOptions } from './options.js';
+import type { Instrumentation } from '@caxton/core';
+import type { KafkaLogEvent, ResolvedKafkaOptions } from './options.js';
 import { PartitionTracker } from './partition-tracker.js';
 import { CommitQueue } from './commit-queue.js';
 import type { CompletedWindow } from './completed-window.js';
@@ -21,6 +22,8 @@ export interface DeliveryConsumerDeps {
   kafka: Kafka;
   admin: Admin;
   o: ResolvedKafkaOptions;
+  /** The log's instrumentation (KafkaMessageLog.events). */
+  events: Instrumentation<KafkaLogEvent>;
   metadataMaxBytes: number;
   completed: CompletedWindow;
   /** Move an undecodable record aside (the dead-letter topic); resolves when durable. */
@@ -56,7 +59,7 @@ export class DeliveryConsumer {
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment[this.topic] ?? []));
     this.consumer.on(this.consumer.events.CRASH, (e) => {
-      o.onEvent({ type: 'consumer-crash', error: e.payload.error, restart: e.payload.restart });
+      d.events.emit({ type: 'consumer-crash', error: e.payload.error, restart: e.payload.restart });
       // kafkajs only restarts itself after errors it deems retriable; "Failed to find group
       // coordinator" during a broker restart is not one of them, and left alone the node would
       // silently stop consuming. kafkajs has already disconnected when this event fires.
@@ -67,7 +70,7 @@ export class DeliveryConsumer {
       tracker: (p) => (this.assigned.has(p) ? this.trackers.get(p) : undefined),
       metadataMaxBytes: d.metadataMaxBytes,
       timeoutMs: o.commitTimeoutMs,
-      onRetry: (attempt, error) => o.onEvent({ type: 'commit-retry', attempt, error }),
+      onRetry: (attempt, error) => d.events.emit({ type: 'commit-retry', attempt, error }),
     });
   }
 
@@ -80,7 +83,7 @@ export class DeliveryConsumer {
     if (this.handler) throw new Error('consume() called twice');
     this.handler = handler;
     this.run().catch((error: Error) => {
-      this.d.o.onEvent({ type: 'consumer-crash', error, restart: false });
+      this.d.events.emit({ type: 'consumer-crash', error, restart: false });
       this.restartLater(1);
     });
   }
@@ -101,7 +104,7 @@ export class DeliveryConsumer {
       // kafkajs starts with fresh state (nothing paused): our paused set is stale now.
       this.paused.clear();
       this.consumer.connect().then(() => this.run()).catch((error: Error) => {
-        this.d.o.onEvent({ type: 'consumer-crash', error, restart: false });
+        this.d.events.emit({ type: 'consumer-crash', error, restart: false });
         this.restartLater(attempt + 1);
       });
     }, backoff(attempt, 300, 5000)).unref();
@@ -163,7 +166,7 @@ export class DeliveryConsumer {
     const resume = [...this.paused].filter((p) => this.trackers.get(p)?.hasRoom() ?? true);
     for (const p of resume) this.paused.delete(p);
     if (resume.length > 0) this.consumer.resume([{ topic: this.topic, partitions: resume }]);
-    this.d.o.onEvent({ type: 'assignment', partitions: this.ownedPartitions() });
+    this.d.events.emit({ type: 'assignment', partitions: this.ownedPartitions() });
   }
 
   private readCommitted(epoch: number): Promise<Committed> {
@@ -221,7 +224,7 @@ export class DeliveryConsumer {
         out.push(decodeDelivery(m));
       } catch (e) {
         const reason = `undecodable record: ${(e as Error).message}`;
-        this.d.o.onEvent({ type: 'undecodable', partition: p, offset: m.offset, error: reason });
+        this.d.events.emit({ type: 'undecodable', partition: p, offset: m.offset, error: reason });
         // Stays pending (so it is retried after a restart) until it is safely in the dead letters.
         void this.d.quarantine(p, m, reason).then(() => {
           if (this.trackers.get(p)?.complete(id)) this.commits.schedule(p);
@@ -234,7 +237,7 @@ export class DeliveryConsumer {
         this.handler(out);
       } catch (error) {
         // The deliveries stay pending: handed out again after a restart or rebalance.
-        this.d.o.onEvent({ type: 'handler-error', error });
+        this.d.events.emit({ type: 'handler-error', error });
       }
     }
     await heartbeat();

@@ -13,7 +13,8 @@
  */
 import type { Admin, Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { CompletionRecord, DeadLetter, Delivery, DeliveryHandler, MessageLog } from '../message-log.js';
-import { resolveOptions, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
+import { Instrumentation } from '@caxton/core';
+import { resolveOptions, type KafkaLogEvent, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
 import { createKafka, receiverPartitioner, rootMessage, withTimeout } from './client.js';
 import { ensureTopics, type TopicLayout } from './topics.js';
 import { encodeDeadLetter, encodeDelivery } from './codec.js';
@@ -36,6 +37,8 @@ interface Open {
 }
 
 export class KafkaMessageLog implements MessageLog {
+  /** Assignments, consumer crashes, retries, undecodable records: `events.on(listener, types?)` (decision 1106). */
+  readonly events = new Instrumentation<KafkaLogEvent>();
   private readonly o: ResolvedKafkaOptions;
   private readonly completed: CompletedWindow;
   private state: Open | undefined;
@@ -87,7 +90,7 @@ export class KafkaMessageLog implements MessageLog {
       const layout = await step(ensureTopics(admin, this.o));
       await step(producer.connect());
       consumer = new DeliveryConsumer({
-        kafka, admin, o: this.o, metadataMaxBytes: layout.metadataMaxBytes, completed: this.completed,
+        kafka, admin, o: this.o, events: this.events, metadataMaxBytes: layout.metadataMaxBytes, completed: this.completed,
         quarantine: (partition, m, reason) => this.quarantine(partition, m, reason),
       });
       await step(consumer.connect());
@@ -104,7 +107,7 @@ export class KafkaMessageLog implements MessageLog {
         withTimeout(producer.send({ topic, acks: -1, timeout: this.o.requestTimeoutMs, messages }), 3 * this.o.requestTimeoutMs, 'produce');
       const common = {
         resetProducer: () => producer.reset(),
-        onRetry: (attempt: number, error: string) => this.o.onEvent({ type: 'append-retry', attempt, error }),
+        onRetry: (attempt: number, error: string) => this.events.emit({ type: 'append-retry', attempt, error }),
       };
       this.state = {
         kafka, admin, producer, consumer: consumer!, layout,

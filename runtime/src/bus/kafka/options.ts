@@ -8,7 +8,10 @@ export type KafkaLogLevel = 'error' | 'warn' | 'info' | 'debug';
 /** Where kafkajs' own log lines go (it logs transient errors loudly during broker restarts). */
 export type KafkaLogSink = (entry: { level: KafkaLogLevel; namespace: string; message: string; extra: Record<string, unknown> }) => void;
 
-/** Things an operator or the bus may want to observe; none of them needs an action to stay correct. */
+/**
+ * What the log tells observers (the log's `events`, an Instrumentation: docs/decisions/1106-instrumentation.md);
+ * none of them needs an action to stay correct.
+ */
 export type KafkaLogEvent =
   | { type: 'assignment'; partitions: readonly number[] }
   | { type: 'consumer-crash'; error: Error; restart: boolean }
@@ -63,13 +66,11 @@ export interface KafkaMessageLogOptions {
   /** Consumer session timeout: how long before a silent node's partitions move. Default 10000. */
   sessionTimeoutMs?: number;
   logger?: KafkaLogSink;
-  onEvent?: (e: KafkaLogEvent) => void;
 }
 
-export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'logger' | 'onEvent'>> &
+export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'logger'>> &
   Pick<KafkaMessageLogOptions, 'partitions' | 'replicationFactor'> & {
     logger: KafkaLogSink;
-    onEvent: (e: KafkaLogEvent) => void;
     deliveriesTopic: string;
     deadLetterTopic: string;
   };
@@ -104,7 +105,6 @@ export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions 
     completedWindow: o.completedWindow ?? 100_000,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
     logger: o.logger ?? stderrErrors,
-    onEvent: o.onEvent ?? (() => {}),
     deliveriesTopic: `${topicPrefix}.deliveries`,
     deadLetterTopic: `${topicPrefix}.dead-letters`,
   };

@@ -55,7 +55,14 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
   const say = clusterLog();
   let onAssignment: (partitions: readonly number[]) => void = () => {};
   const onKafkaEvent = (e: KafkaLogEvent): void => {
-    if (e.type === 'assignment') onAssignment(e.partitions);
+    if (e.type === 'assignment') {
+      // A throwing listener would be dropped (decision 1106): keep this one, report the failure.
+      try {
+        onAssignment(e.partitions);
+      } catch (err) {
+        say('kafka-assignment', `mailboxes not updated for the new assignment: ${describe(err)}`);
+      }
+    }
     else if (e.type === 'consumer-crash') say('kafka-consumer', `Kafka consumer ${e.restart ? 'restarting' : 'crashed, restarting'}: ${e.error.message}`);
     else if (e.type === 'commit-retry' || e.type === 'append-retry') say(e.type, `Kafka ${e.type === 'commit-retry' ? 'offset commit' : 'append'} retrying (attempt ${e.attempt}): ${e.error}`);
   };
@@ -71,8 +78,8 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
     ...(c.partitions !== undefined ? { partitions: c.partitions } : {}),
     sessionTimeoutMs: c.sessionTimeoutMs,
     openTimeoutMs: c.kafkaOpenTimeoutMs,
-    onEvent: onKafkaEvent,
   });
+  log.events.on(onKafkaEvent, ['assignment', 'consumer-crash', 'commit-retry', 'append-retry']);
   // Both at once: an unreachable etcd is reported in milliseconds, not after Kafka's timeout.
   const [etcdOpen, kafkaOpen] = await Promise.allSettled([registry.open(), log.open()]);
   if (etcdOpen.status === 'rejected' || kafkaOpen.status === 'rejected') {
@@ -130,9 +137,11 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
         drainTimeoutMs: c.drainTimeoutMs,
         placementKey: (agent) => placementKey(agent, log.partitionCount),
       });
-      placement.on('membership-lost', (err) => say('membership-lost', describe(err)));
-      placement.on('membership-joined', (m) => say('membership-joined', `node ${m.node.id} is a member (lease ${m.leaseId}, ttl ${c.leaseTtlSeconds} s)`));
-      placement.on('reconcile-failed', (err) => say('reconcile', `placement step failed, retrying: ${describe(err)}`));
+      placement.events.on((e) => {
+        if (e.type === 'membership-lost') say('membership-lost', describe(e.error));
+        else if (e.type === 'membership-joined') say('membership-joined', `node ${e.membership.node.id} is a member (lease ${e.membership.leaseId}, ttl ${c.leaseTtlSeconds} s)`);
+        else if (e.type === 'reconcile-failed') say('reconcile', `placement step failed, retrying: ${describe(e.error)}`);
+      }, ['membership-lost', 'membership-joined', 'reconcile-failed']);
       placed.bind(placement);
       await placement.start(); // joins: rejects with cluster.node-id-taken / registry.unavailable
     },

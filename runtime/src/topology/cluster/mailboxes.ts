@@ -13,7 +13,9 @@
  *   so they are dead-lettered. A name never seen deployed gets a grace period first (a deploy on
  *   another node may not have reached this node's registry mirror yet).
  */
+import type { Instrumentation } from '@caxton/core';
 import type { Bus } from '../../bus/bus.js';
+import { agentLog, type AgentLifecycleEvent } from '../../node/local-agents.js';
 import type { Delivery, MessageLog } from '../../bus/message-log.js';
 import type { ClusterDeployments } from './deployments.js';
 
@@ -25,7 +27,8 @@ export interface ClusterMailboxesOptions {
   partitionOf: (agent: string) => number;
   /** Does the agent run (or start, or stop) on this node? */
   isLocal: (agent: string) => boolean;
-  onLog: (agent: string, level: 'info' | 'warn' | 'error', message: string) => void;
+  /** The agent lifecycle's instrumentation: pending messages left or dead-lettered go to the agent's log. */
+  events: Instrumentation<AgentLifecycleEvent>;
   /** How long deliveries for a never-seen name wait before they are dead-lettered. Default 10 s. */
   orphanGraceMs?: number;
   /** Sweep period. Default 1 s. */
@@ -68,7 +71,7 @@ export class ClusterMailboxes {
       const dropped = this.o.bus.forget(agent).length;
       this.withMail.delete(agent);
       this.orphanSince.delete(agent);
-      if (dropped > 0) this.o.onLog(agent, 'info', `${dropped} pending message(s) left to the node that now consumes partition ${this.o.partitionOf(agent)}`);
+      if (dropped > 0) agentLog(this.o.events, agent, 'info', `${dropped} pending message(s) left to the node that now consumes partition ${this.o.partitionOf(agent)}`);
     }
   }
 
@@ -114,7 +117,7 @@ export class ClusterMailboxes {
           this.withMail.add(agent);
         });
       }
-      if (letters.length > 0) this.o.onLog(agent, 'warn', `${letters.length - failed} pending message(s) dead-lettered: agent ${why}`);
+      if (letters.length > 0) agentLog(this.o.events, agent, 'warn', `${letters.length - failed} pending message(s) dead-lettered: agent ${why}`);
     } finally {
       this.sweeping.delete(agent);
     }

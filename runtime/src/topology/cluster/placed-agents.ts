@@ -25,7 +25,7 @@ import type { DeactivateReason, PlacementController } from './placement/placemen
 import type { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 import type { AgentRecord } from '../../registry/registry-store.js';
 import type { AgentResidency, ResidencyContext } from '../../node/agent-residency.js';
-import { errorSummary, type LocalAgent } from '../../node/local-agents.js';
+import { agentLog, errorSummary, type LocalAgent } from '../../node/local-agents.js';
 import type { ClusterDeployments } from './deployments.js';
 import { ClusterMailboxes } from './mailboxes.js';
 
@@ -70,15 +70,26 @@ export class PlacedAgents implements AgentResidency {
     this.claims = new ClaimStore(c.registry);
     this.mailboxes = new ClusterMailboxes({
       bus: opts.bus, log: opts.log, deployments: c.deployments, partitionOf: c.partitionOf,
-      isLocal: (agent) => this.agents.has(agent), onLog: opts.onLog,
+      isLocal: (agent) => this.agents.has(agent), events: opts.events,
     });
   }
 
   /** Start following placement: its activations and deactivations are carried out here. */
   bind(placement: PlacementController): void {
     this.placement = placement;
-    placement.on('activate', (agent, token) => this.onActivate(agent, token));
-    placement.on('deactivate', (agent, reason) => this.onDeactivate(agent, reason));
+    // The instrumentation drops a listener that throws; this one must outlive a bug in one step,
+    // so it reports the failure on the agent's log and stays subscribed.
+    const guarded = (agent: string, step: string, run: () => void): void => {
+      try {
+        run();
+      } catch (err) {
+        agentLog(this.opts.events, agent, 'error', `placement ${step} failed: ${(err as Error).message}`);
+      }
+    };
+    placement.events.on((e) => {
+      if (e.type === 'activate') guarded(e.agent, e.type, () => this.onActivate(e.agent, e.token));
+      else if (e.type === 'deactivate') guarded(e.agent, e.type, () => this.onDeactivate(e.agent, e.reason));
+    }, ['activate', 'deactivate']);
     this.unwatch = this.c.registry.watch((e) => {
       if (e.kind === 'agent-put' && this.agents.has(e.agent.name)) void this.serial(e.agent.name, () => this.swap(e.agent.name));
     });
@@ -153,14 +164,14 @@ export class PlacedAgents implements AgentResidency {
   async deploy(record: AgentRecord, artifactSize: number): Promise<AgentStatus> {
     await this.c.registry.putAgent(record);
     const status = await this.remote(record, 'starting', artifactSize);
-    this.opts.onLog(record.name, 'info', `deployed version 1 (${record.artifactDigest.slice(0, 12)}) to the cluster; placed on node ${status.nodeId || '(none yet)'}`);
+    agentLog(this.opts.events, record.name, 'info', `deployed version 1 (${record.artifactDigest.slice(0, 12)}) to the cluster; placed on node ${status.nodeId || '(none yet)'}`);
     return status;
   }
 
   /** A registry write: the node running the agent swaps the new version in (see swap()). */
   async upgrade(_previous: AgentRecord, next: AgentRecord, artifactSize: number): Promise<AgentStatus> {
     await this.c.registry.putAgent(next);
-    this.opts.onLog(next.name, 'info', `version ${next.version} (${next.artifactDigest.slice(0, 12)}) written to the cluster registry; its node swaps it in`);
+    agentLog(this.opts.events, next.name, 'info', `version ${next.version} (${next.artifactDigest.slice(0, 12)}) written to the cluster registry; its node swaps it in`);
     return this.remote(next, 'upgrading', artifactSize);
   }
 
@@ -172,7 +183,7 @@ export class PlacedAgents implements AgentResidency {
     await this.c.registry.deleteAgent(name);
     // The owner deregisters too, after its drain (the agent may still register while draining).
     await this.c.registry.deregisterDf(this.opts.messaging.agentId(name).name).catch(() => {});
-    this.opts.onLog(name, 'info', 'undeployed from the cluster; its node drains and stops it');
+    agentLog(this.opts.events, name, 'info', 'undeployed from the cluster; its node drains and stops it');
     return { ...status, state: 'stopping' };
   }
 
@@ -271,7 +282,7 @@ export class PlacedAgents implements AgentResidency {
     }
     if (local.state !== 'starting') return; // deactivated meanwhile: the queued tear-down stops it
     local.state = 'running';
-    this.opts.onLog(agent, 'info', `running on node ${this.opts.nodeId} (version ${record.version}, claim ${token})`);
+    agentLog(this.opts.events, agent, 'info', `running on node ${this.opts.nodeId} (version ${record.version}, claim ${token})`);
     this.opts.messaging.wake(agent);
   }
 
@@ -281,17 +292,17 @@ export class PlacedAgents implements AgentResidency {
     if (local) {
       local.state = 'stopping';
       if (!force) await this.opts.messaging.idle(agent); // in-flight work completes while the claim is still ours
-      await this.opts.host.stop(agent, force).catch((err: unknown) => this.opts.onLog(agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
+      await this.opts.host.stop(agent, force).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
       if (this.agents.get(agent) === local) this.agents.remove(agent);
     }
     if (this.tokens.get(agent) === token) this.tokens.delete(agent);
     if (this.leaving.get(agent)?.token === token) this.leaving.delete(agent);
-    await this.opts.onStopped(agent, reason === 'undeployed').catch((err: unknown) => this.opts.onLog(agent, 'warn', `pending timers not removed: ${(err as Error).message}`));
+    await this.opts.onStopped(agent, reason === 'undeployed').catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `pending timers not removed: ${(err as Error).message}`));
     if (reason === 'undeployed') {
       await this.mailboxes.undeployed(agent);
       await this.c.registry.deregisterDf(this.opts.messaging.agentId(agent).name).catch(() => {});
     }
-    if (local) this.opts.onLog(agent, 'info', `stopped on node ${this.opts.nodeId}: ${WHY[reason]}`);
+    if (local) agentLog(this.opts.events, agent, 'info', `stopped on node ${this.opts.nodeId}: ${WHY[reason]}`);
   }
 
   /**
@@ -323,7 +334,7 @@ export class PlacedAgents implements AgentResidency {
             // Neither version starts: the agent is failed (with why), never shown as running.
             local.record = next;
             this.fail(local, rollbackError);
-            this.opts.onLog(agent, 'error', `upgrade to version ${next.version} failed and version ${previous.version} did not start again: the agent is failed`);
+            agentLog(this.opts.events, agent, 'error', `upgrade to version ${next.version} failed and version ${previous.version} did not start again: the agent is failed`);
             return;
           }
         }
@@ -332,7 +343,7 @@ export class PlacedAgents implements AgentResidency {
       local.record = next;
       local.artifactSize = bytes.byteLength;
       delete local.lastError;
-      this.opts.onLog(agent, 'info', `upgraded to version ${next.version} (${next.artifactDigest.slice(0, 12)}) on node ${this.opts.nodeId}`);
+      agentLog(this.opts.events, agent, 'info', `upgraded to version ${next.version} (${next.artifactDigest.slice(0, 12)}) on node ${this.opts.nodeId}`);
     } catch (err) {
       local.record = next;
       if (!wasRunning) {
@@ -342,8 +353,8 @@ export class PlacedAgents implements AgentResidency {
       const rolledBack: AgentRecord = { ...previous, version: next.version + 1, updatedAt: Date.now() };
       local.record = rolledBack;
       local.lastError = errorSummary(err);
-      this.opts.onLog(agent, 'error', `upgrade to version ${next.version} failed (${err instanceof CaxtonError ? err.describe() : (err as Error).message}); version ${previous.version}'s component keeps running, recorded as version ${rolledBack.version}`);
-      await this.c.registry.putAgent(rolledBack).catch((e: unknown) => this.opts.onLog(agent, 'error', `could not record the roll-back: ${(e as Error).message}`));
+      agentLog(this.opts.events, agent, 'error', `upgrade to version ${next.version} failed (${err instanceof CaxtonError ? err.describe() : (err as Error).message}); version ${previous.version}'s component keeps running, recorded as version ${rolledBack.version}`);
+      await this.c.registry.putAgent(rolledBack).catch((e: unknown) => agentLog(this.opts.events, agent, 'error', `could not record the roll-back: ${(e as Error).message}`));
     } finally {
       if (local.state === 'upgrading') local.state = 'running';
       this.opts.messaging.wake(agent);
@@ -367,7 +378,7 @@ export class PlacedAgents implements AgentResidency {
   private serial(agent: string, step: () => Promise<void>): Promise<void> {
     const previous = this.chains.get(agent) ?? Promise.resolve();
     const next = previous.then(step).catch((err: unknown) => {
-      this.opts.onLog(agent, 'error', `cluster step failed: ${err instanceof CaxtonError ? err.describe() : (err as Error).message}`);
+      agentLog(this.opts.events, agent, 'error', `cluster step failed: ${err instanceof CaxtonError ? err.describe() : (err as Error).message}`);
     });
     this.chains.set(agent, next);
     void next.then(() => {

@@ -17,11 +17,7 @@ export async function openEmbeddedTopology(options: StartNodeOptions, dataDir: s
   const artifactDir = path.join(dataDir, 'artifacts');
   const registry = new EmbeddedRegistry({ dir: registryDir });
   await registry.open();
-  const log = options.persistence === 'memory' ? new MemoryMessageLog() : new EmbeddedMessageLog({
-    dir: logDir,
-    ...(options.fsync ? { fsync: options.fsync } : {}),
-    onWarning: (w) => process.stderr.write(`caxton: message log: ${w.message}\n`),
-  });
+  const log = options.persistence === 'memory' ? new MemoryMessageLog() : embeddedLog(logDir, options);
   const artifacts = new FileArtifactStore({ dir: artifactDir });
   const startedAt = Date.now();
   return {
@@ -48,4 +44,11 @@ export async function openEmbeddedTopology(options: StartNodeOptions, dataDir: s
     },
     close: () => registry.close(),
   };
+}
+
+/** The on-disk log; its warnings (decision 1106: the log's `events`) go to stderr. */
+function embeddedLog(dir: string, options: StartNodeOptions): EmbeddedMessageLog {
+  const log = new EmbeddedMessageLog({ dir, ...(options.fsync ? { fsync: options.fsync } : {}) });
+  log.events.onType('warning', ({ warning }) => process.stderr.write(`caxton: message log: ${warning.message}\n`));
+  return log;
 }

@@ -8,7 +8,7 @@ import { AlreadyExistsError, ConflictError, NotFoundError } from '../../api/erro
 import type { AgentRecord } from '../../registry/registry-store.js';
 import type { AgentStore, DirectoryStore } from '../../storage/ports.js';
 import type { AgentResidency, ResidencyContext } from '../../node/agent-residency.js';
-import type { LocalAgent } from '../../node/local-agents.js';
+import { agentLog, type LocalAgent } from '../../node/local-agents.js';
 
 export class EveryAgentLocal implements AgentResidency {
   constructor(
@@ -75,7 +75,7 @@ export class EveryAgentLocal implements AgentResidency {
     }
     await this.store.agents.putAgent(record);
     local.state = 'running';
-    this.c.onLog(name, 'info', `deployed version 1 (${record.artifactDigest.slice(0, 12)}, fuel ${record.limits.fuelPerMessage}/message, ${record.limits.memoryPages} pages)`);
+    agentLog(this.c.events, name, 'info', `deployed version 1 (${record.artifactDigest.slice(0, 12)}, fuel ${record.limits.fuelPerMessage}/message, ${record.limits.memoryPages} pages)`);
     this.c.messaging.wake(name);
     return (await this.c.local.status(name))!;
   }
@@ -98,7 +98,7 @@ export class EveryAgentLocal implements AgentResidency {
         } catch (rollbackError) {
           after = 'failed';
           this.c.local.fail(local, rollbackError);
-          this.c.onLog(name, 'error', `upgrade to version ${next.version} failed and version ${previous.version} did not start again: the agent is failed`);
+          agentLog(this.c.events, name, 'error', `upgrade to version ${next.version} failed and version ${previous.version} did not start again: the agent is failed`);
         }
         throw err;
       }
@@ -106,7 +106,7 @@ export class EveryAgentLocal implements AgentResidency {
       local.record = next;
       local.artifactSize = artifactSize;
       delete local.lastError;
-      this.c.onLog(name, 'info', `upgraded to version ${next.version} (${next.artifactDigest.slice(0, 12)})`);
+      agentLog(this.c.events, name, 'info', `upgraded to version ${next.version} (${next.artifactDigest.slice(0, 12)})`);
     } finally {
       local.state = after;
       this.c.messaging.wake(name);
@@ -126,11 +126,11 @@ export class EveryAgentLocal implements AgentResidency {
     for (const d of this.c.messaging.forget(name)) {
       await this.c.messaging.deadLetter({ delivery: d, reason: `agent ${name} was stopped before handling it`, attempts: 0, at: Date.now() });
     }
-    await this.c.onStopped(name, true).catch((err: unknown) => this.c.onLog(name, 'warn', `pending timers not removed: ${(err as Error).message}`));
+    await this.c.onStopped(name, true).catch((err: unknown) => agentLog(this.c.events, name, 'warn', `pending timers not removed: ${(err as Error).message}`));
     local.state = 'stopped';
     const status = (await this.c.local.status(name))!;
     this.c.local.remove(name);
-    this.c.onLog(name, 'info', force ? 'stopped (forced)' : 'stopped');
+    agentLog(this.c.events, name, 'info', force ? 'stopped (forced)' : 'stopped');
     return status;
   }
 

@@ -54,7 +54,8 @@ function benchDelivery(n: number): Delivery {
 async function withLog<T>(fsync: FsyncPolicy, fn: (log: EmbeddedMessageLog, dir: string) => Promise<T>, keepDir?: string): Promise<T> {
   const dir = keepDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'caxton-bench-')));
   try {
-    const log = new EmbeddedMessageLog({ dir, fsync, onWarning: (w) => console.error(w.describe()) });
+    const log = new EmbeddedMessageLog({ dir, fsync });
+    log.events.onType('warning', ({ warning: w }) => console.error(w.describe()));
     try {
       return await fn(log, dir);
     } finally {

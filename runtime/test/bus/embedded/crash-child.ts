@@ -32,8 +32,8 @@ async function main(): Promise<void> {
     fsync: fsync as FsyncPolicy,
     fsyncIntervalMs: 5,
     segmentBytes: Number(segmentBytesText),
-    onWarning: (w) => say(`W ${w.code}`),
   });
+  log.events.onType('warning', ({ warning: w }) => say(`W ${w.code}`));
   log.consume(() => {}); // replayed deliveries from earlier rounds are left alone
   await log.open();
   say('READY');

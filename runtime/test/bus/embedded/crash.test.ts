@@ -83,7 +83,8 @@ async function runAndKill(dir: string, fsync: FsyncPolicy, round: number, report
 async function verify(dir: string, reported: Reported): Promise<{ pending: number; warnings: string[] }> {
   const warnings: string[] = [];
   const replayed: Delivery[] = [];
-  const log = new EmbeddedMessageLog({ dir, fsync: 'always', segmentBytes: SEGMENT_BYTES, onWarning: (w) => warnings.push(w.code) });
+  const log = new EmbeddedMessageLog({ dir, fsync: 'always', segmentBytes: SEGMENT_BYTES });
+  log.events.onType('warning', ({ warning: w }) => warnings.push(w.code));
   log.consume((batch) => replayed.push(...batch));
   await log.open();
   const letters = new Set((await log.deadLetters(1_000_000)).map((l) => l.delivery.id));

@@ -49,7 +49,8 @@ export async function openLog(dir: string, options: Partial<EmbeddedMessageLogOp
   const warnings: EmbeddedLogWarning[] = [];
   const consumed: Delivery[] = [];
   const batches: number[] = [];
-  const log = new EmbeddedMessageLog({ fsync: 'never', ...options, dir, onWarning: (w) => warnings.push(w) });
+  const log = new EmbeddedMessageLog({ fsync: 'never', ...options, dir });
+  log.events.onType('warning', ({ warning: w }) => warnings.push(w));
   log.consume((batch) => {
     batches.push(batch.length);
     consumed.push(...batch);

@@ -52,7 +52,9 @@ describe('append, complete, reopen', () => {
     await first.log.append(deliveries(0, 5));
     await first.log.close();
 
-    const log = new EmbeddedMessageLog({ dir, fsync: 'never', onWarning: () => {} });
+    const log = new EmbeddedMessageLog({ dir, fsync: 'never' });
+
+    log.events.on(() => {}, ['warning']);
     await log.open();
     await log.append(deliveries(5, 2)); // durable before anyone consumes: queued behind the replay
     const seen: string[] = [];
@@ -152,7 +154,8 @@ describe('misuse and errors', () => {
   test('a second log on the same directory is refused while the first is open', async (t) => {
     const dir = await tempDir(t);
     const { log } = await openLog(dir);
-    const second = new EmbeddedMessageLog({ dir, onWarning: () => {} });
+    const second = new EmbeddedMessageLog({ dir });
+    second.events.on(() => {}, ['warning']);
     await assert.rejects(second.open(), (e: EmbeddedLogError) => e.code === 'log.locked' && e.hint !== undefined);
     await log.close();
     const third = await openLog(dir);
@@ -167,12 +170,37 @@ describe('misuse and errors', () => {
     await log.close();
   });
 
+  test('warnings are events on log.events: typed, a throwing listener dropped, console.warn when nobody listens', async (t) => {
+    const dir = await tempDir(t);
+    await fs.writeFile(path.join(dir, 'LOCK'), '999999999\n');
+    const log = new EmbeddedMessageLog({ dir, fsync: 'never' });
+    const seen: string[] = [];
+    log.events.on(() => {
+      throw new Error('faulty observer');
+    });
+    log.events.onType('warning', (e) => void seen.push(`${e.type} ${e.warning.code}`));
+    await log.open(); // the faulty listener does not break recovery
+    assert.deepEqual(seen, ['warning log.stale-lock-taken']);
+    assert.equal(log.events.active, true, 'only the throwing listener was removed');
+    await log.close();
+
+    await fs.writeFile(path.join(dir, 'LOCK'), '999999999\n');
+    const quiet = new EmbeddedMessageLog({ dir, fsync: 'never' });
+    const warned = t.mock.method(console, 'warn', () => {});
+    await quiet.open();
+    warned.mock.restore();
+    assert.equal(warned.mock.callCount(), 1);
+    assert.match(String(warned.mock.calls[0]!.arguments[0]), /^\[caxton log\] log.stale-lock-taken: /);
+    await quiet.close();
+  });
+
   test('a lock holding our own pid that this process did not take (restarted container, pid 1) is stale', async (t) => {
     const dir = await tempDir(t);
     await fs.writeFile(path.join(dir, 'LOCK'), `${process.pid}\n`);
     const { log, warnings } = await openLog(dir);
     assert.deepEqual(warnings.map((w) => w.code), ['log.stale-lock-taken']);
-    const second = new EmbeddedMessageLog({ dir, onWarning: () => {} });
+    const second = new EmbeddedMessageLog({ dir });
+    second.events.on(() => {}, ['warning']);
     await assert.rejects(second.open(), (e: EmbeddedLogError) => e.code === 'log.locked' && /already opened/.test(e.hint ?? ''));
     await log.close();
   });
@@ -196,7 +224,8 @@ describe('misuse and errors', () => {
 
   test('calls before open and after close fail with clear codes', async (t) => {
     const dir = await tempDir(t);
-    const log = new EmbeddedMessageLog({ dir, onWarning: () => {} });
+    const log = new EmbeddedMessageLog({ dir });
+    log.events.on(() => {}, ['warning']);
     await assert.rejects(log.append([delivery(1)]), (e: EmbeddedLogError) => e.code === 'log.not-open');
     await log.open();
     await log.close();

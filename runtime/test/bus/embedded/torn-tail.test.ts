@@ -108,7 +108,8 @@ describe('corruption that is not a torn tail', () => {
     const damaged = Buffer.from(segment);
     damaged[third + 20]! ^= 0xff;
     const dir = await dirWithSegment(root, 'mid', name, damaged);
-    const log = new EmbeddedMessageLog({ dir, fsync: 'never', onWarning: () => {} });
+    const log = new EmbeddedMessageLog({ dir, fsync: 'never' });
+    log.events.on(() => {}, ['warning']);
     await assert.rejects(log.open(), (e: EmbeddedLogError) => {
       assert.equal(e.code, 'log.corrupt');
       assert.equal(e.context['offset'], third);
@@ -140,7 +141,8 @@ describe('corruption that is not a torn tail', () => {
     const file = path.join(dir, oldest!);
     const bytes = await fs.readFile(file);
     await fs.writeFile(file, bytes.subarray(0, bytes.length - 4));
-    const reopened = new EmbeddedMessageLog({ dir, fsync: 'never', segmentBytes: 1024, onWarning: () => {} });
+    const reopened = new EmbeddedMessageLog({ dir, fsync: 'never', segmentBytes: 1024 });
+    reopened.events.on(() => {}, ['warning']);
     await assert.rejects(reopened.open(), (e: EmbeddedLogError) => e.code === 'log.corrupt' && e.context['file'] === file);
   });
 

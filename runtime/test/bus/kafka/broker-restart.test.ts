@@ -30,9 +30,10 @@ describe('KafkaMessageLog across broker restarts', () => {
     const events: KafkaLogEvent[] = [];
     const options = {
       brokers: [kafka.bootstrap], ...names, partitions: 4, logger: quiet.sink,
-      appendTimeoutMs: 60_000, commitTimeoutMs: 60_000, onEvent: (e: KafkaLogEvent) => events.push(e),
+      appendTimeoutMs: 60_000, commitTimeoutMs: 60_000,
     };
     const log = new KafkaMessageLog(options);
+    log.events.on((e) => void events.push(e));
     logs.push(log);
     await log.open();
     const got: Delivery[] = [];
@@ -113,6 +114,7 @@ describe('KafkaMessageLog across broker restarts', () => {
     // Everything consumed was completed: a fresh node of the cluster must get nothing old.
     await log.close();
     const again = new KafkaMessageLog(options);
+    again.events.on((e) => void events.push(e));
     logs.push(again);
     await again.open();
     const regot: Delivery[] = [];

@@ -36,8 +36,9 @@ describe('KafkaMessageLog (real broker)', () => {
   }
 
   /** Open, consume into an array. */
-  async function node(names: { topicPrefix: string; cluster: string }, extra: Partial<KafkaMessageLogOptions> = {}) {
+  async function node(names: { topicPrefix: string; cluster: string }, extra: Partial<KafkaMessageLogOptions> = {}, listener?: (e: KafkaLogEvent) => void) {
     const log = makeLog(names, extra);
+    if (listener) log.events.on(listener);
     await log.open();
     const got: Delivery[] = [];
     log.consume((batch) => got.push(...batch));
@@ -165,7 +166,7 @@ describe('KafkaMessageLog (real broker)', () => {
   it('moves undecodable records to the dead-letter topic and goes on', async () => {
     const names = uniqueNames('poison');
     const events: KafkaLogEvent[] = [];
-    const { log, got } = await node(names, { onEvent: (e) => events.push(e) });
+    const { log, got } = await node(names, {}, (e) => void events.push(e));
     const raw = new kafkajs.Kafka({ brokers: [kafka.bootstrap], logLevel: kafkajs.logLevel.NOTHING }).producer();
     await raw.connect();
     await raw.send({ topic: `${names.topicPrefix}.deliveries`, messages: [{ key: 'alice', value: 'not an ACL message', partition: log.partitionOf('alice') }] });

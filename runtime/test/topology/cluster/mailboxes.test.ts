@@ -17,6 +17,8 @@ import { EmbeddedRegistry } from '../../../src/registry/embedded/embedded-regist
 import type { AgentRecord } from '../../../src/registry/registry-store.js';
 import { ClusterDeployments } from '../../../src/topology/cluster/deployments.js';
 import { ClusterMailboxes } from '../../../src/topology/cluster/mailboxes.js';
+import type { AgentLifecycleEvent } from '../../../src/node/local-agents.js';
+import { Instrumentation } from '@caxton/core';
 
 const DIGEST = 'a'.repeat(64);
 const record = (name: string): AgentRecord => ({
@@ -52,9 +54,11 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   };
   await bus.open(port);
   await bus.start();
+  const events = new Instrumentation<AgentLifecycleEvent>();
+  events.onType('agent-log', ({ agent, message }) => void logs.push(`${agent}: ${message}`));
   mailboxes = new ClusterMailboxes({
     bus, log, deployments, partitionOf: (a) => partition.get(a) ?? 0, isLocal: (a) => local.has(a),
-    onLog: (agent, _level, message) => logs.push(`${agent}: ${message}`), orphanGraceMs: 10_000, sweepMs: 20, now: () => clock,
+    events, orphanGraceMs: 10_000, sweepMs: 20, now: () => clock,
   });
   mailboxes.start();
   t.after(async () => {

@@ -8,8 +8,7 @@
  * another node claim. Hand-off keeps the claim until the local deactivation (and optional drain) is
  * done, so the next owner can only start after this one stopped.
  */
-import { EventEmitter } from 'node:events';
-import type { CaxtonError } from '@caxton/core';
+import { Instrumentation, type CaxtonError } from '@caxton/core';
 import type { EtcdRegistry } from '../../../registry/etcd/etcd-registry.js';
 import type { EtcdMembership } from '../../../registry/etcd/membership.js';
 import type { MirrorChange } from '../../../registry/etcd/mirror.js';
@@ -31,14 +30,18 @@ export type DeactivateReason =
   /** stop() was called. */
   | 'stopped';
 
-export interface PlacementEvents {
-  activate: [agent: string, token: number];
-  deactivate: [agent: string, reason: DeactivateReason];
-  'membership-joined': [membership: EtcdMembership];
-  'membership-lost': [error: CaxtonError];
+/**
+ * What the controller tells its owner (`controller.events`, docs/decisions/1106-instrumentation.md).
+ * `activate`/`deactivate` are carried out by the placed agents, whose listener must not throw (a
+ * throwing listener is removed); the membership and reconcile events are for logs and metrics.
+ */
+export type PlacementEvent =
+  | { type: 'activate'; agent: string; token: number }
+  | { type: 'deactivate'; agent: string; reason: DeactivateReason }
+  | { type: 'membership-joined'; membership: EtcdMembership }
+  | { type: 'membership-lost'; error: CaxtonError }
   /** An etcd step failed; the controller retries by itself. For logs and metrics. */
-  'reconcile-failed': [error: CaxtonError];
-}
+  | { type: 'reconcile-failed'; error: CaxtonError };
 
 export interface PlacementControllerOptions {
   registry: EtcdRegistry;
@@ -68,7 +71,8 @@ export interface PlacementControllerOptions {
 
 const RELEVANT = ['agents', 'nodes', 'owners'];
 
-export class PlacementController extends EventEmitter<PlacementEvents> {
+export class PlacementController {
+  readonly events = new Instrumentation<PlacementEvent>();
   private readonly registry: EtcdRegistry;
   private readonly claims: ClaimStore;
   private readonly active = new Map<string, number>();
@@ -82,7 +86,6 @@ export class PlacementController extends EventEmitter<PlacementEvents> {
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: PlacementControllerOptions) {
-    super();
     this.registry = opts.registry;
     this.claims = new ClaimStore(opts.registry);
   }
@@ -124,7 +127,7 @@ export class PlacementController extends EventEmitter<PlacementEvents> {
     await this.loop;
     await this.rejoining;
     for (const agent of [...this.active.keys()].sort()) {
-      this.emit('deactivate', agent, 'stopped');
+      this.events.emit({ type: 'deactivate', agent, reason: 'stopped' });
       await this.drain(agent);
       this.active.delete(agent);
     }
@@ -165,7 +168,7 @@ export class PlacementController extends EventEmitter<PlacementEvents> {
   private adopt(m: EtcdMembership): void {
     this.current = m;
     m.onLost((err) => this.onLost(m, err));
-    this.emit('membership-joined', m);
+    this.events.emit({ type: 'membership-joined', membership: m });
   }
 
   private onChanges(changes: readonly MirrorChange[]): void {
@@ -184,7 +187,7 @@ export class PlacementController extends EventEmitter<PlacementEvents> {
         try {
           await this.reconcile();
         } catch (err) {
-          this.emit('reconcile-failed', asCaxtonError(err));
+          this.events.emit({ type: 'reconcile-failed', error: asCaxtonError(err) });
           clearTimeout(this.retryTimer);
           this.retryTimer = setTimeout(() => this.schedule(), 500);
         }
@@ -210,12 +213,12 @@ export class PlacementController extends EventEmitter<PlacementEvents> {
     const deployed = new Set(view.agents);
 
     for (const agent of plan.deactivate) {
-      if (this.active.delete(agent)) this.emit('deactivate', agent, 'claim-lost');
+      if (this.active.delete(agent)) this.events.emit({ type: 'deactivate', agent, reason: 'claim-lost' });
     }
     for (const { agent, token } of plan.release) {
       if (this.active.get(agent) === token) {
         // Hand-off: stop and drain while still holding the claim, so the next owner waits for us.
-        this.emit('deactivate', agent, deployed.has(agent) ? 'moved' : 'undeployed');
+        this.events.emit({ type: 'deactivate', agent, reason: deployed.has(agent) ? 'moved' : 'undeployed' });
         await this.drain(agent);
         this.active.delete(agent);
       }
@@ -236,7 +239,7 @@ export class PlacementController extends EventEmitter<PlacementEvents> {
   private activateIfSafe(m: EtcdMembership, agent: string, token: number): void {
     if (this.current !== m || !m.alive || !this.running || m.remainingMs <= 0) return;
     this.active.set(agent, token);
-    this.emit('activate', agent, token);
+    this.events.emit({ type: 'activate', agent, token });
   }
 
   private async drain(agent: string): Promise<void> {
@@ -254,9 +257,9 @@ export class PlacementController extends EventEmitter<PlacementEvents> {
     // No drain here: past the deadline, another node may already own these agents.
     for (const agent of [...this.active.keys()].sort()) {
       this.active.delete(agent);
-      this.emit('deactivate', agent, 'membership-lost');
+      this.events.emit({ type: 'deactivate', agent, reason: 'membership-lost' });
     }
-    this.emit('membership-lost', err);
+    this.events.emit({ type: 'membership-lost', error: err });
     if (this.running && this.opts.rejoin !== false) this.rejoin();
   }
 
@@ -275,7 +278,7 @@ export class PlacementController extends EventEmitter<PlacementEvents> {
           this.adopt(m);
           this.schedule();
         } catch (err) {
-          this.emit('reconcile-failed', asCaxtonError(err));
+          this.events.emit({ type: 'reconcile-failed', error: asCaxtonError(err) });
           await new Promise((r) => setTimeout(r, delay));
           delay = Math.min(delay * 2, this.opts.ttlSeconds * 1000);
         }

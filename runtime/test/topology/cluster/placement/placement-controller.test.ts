@@ -40,7 +40,7 @@ interface Tracked {
 /** Wires a controller so that every activation checks that no other controller may act for it. */
 function track(c: PlacementController, all: Tracked[], violations: string[]): Tracked {
   const t: Tracked = { c, log: [] };
-  c.on('activate', (agent, token) => {
+  c.events.onType('activate', ({ agent, token }) => {
     t.log.push({ at: Date.now(), kind: 'activate', agent, token });
     for (const other of all) {
       if (other === t) continue;
@@ -50,7 +50,7 @@ function track(c: PlacementController, all: Tracked[], violations: string[]): Tr
       }
     }
   });
-  c.on('deactivate', (agent, reason) => t.log.push({ at: Date.now(), kind: 'deactivate', agent, reason }));
+  c.events.onType('deactivate', ({ agent, reason }) => t.log.push({ at: Date.now(), kind: 'deactivate', agent, reason }));
   all.push(t);
   return t;
 }
@@ -99,7 +99,10 @@ test('two controllers share agents by rendezvous, hand off on join, take over on
   // 4. node-a is cut off from etcd: it stops everything by itself before node-b may take over.
   const aTokens = a.c.activeAgents();
   let lostAt = 0;
-  a.c.once('membership-lost', () => (lostAt = Date.now()));
+  const offLost = a.c.events.onType('membership-lost', () => {
+    if (lostAt === 0) lostAt = Date.now();
+    offLost();
+  });
   proxy.blackhole();
   await eventually(() => agentsOn(b).length === 30, 15_000, 'node-b to take over every agent');
   assert.ok(lostAt > 0, 'node-a noticed it lost its membership');
