@@ -91,6 +91,14 @@ module.exports = {
       to: { path: '^runtime/src/api/' },
     },
     {
+      name: 'the-domain-does-not-reach-into-the-api',
+      comment: 'The node and the topologies raise core\'s control errors and speak core\'s control model; only node.ts starts the API server.',
+      severity: 'error',
+      from: { path: '^runtime/src/(node|topology|storage)/', pathNot: '^runtime/src/node/node\\.ts$' },
+      // Type-only imports are allowed: the node's start options carry the API's TLS settings.
+      to: { path: '^runtime/src/api/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'only-the-cluster-topology-knows-kafka-and-etcd',
       comment: 'The node composes a topology and never asks which; Kafka, etcd and placement are the cluster topology\'s business.',
       severity: 'error',

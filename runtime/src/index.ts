@@ -11,7 +11,7 @@ export * from './api/index.js';
 export { readTokenFilePath } from './api/auth.js';
 export { BusEvents, type BusEvent, type BusEventType, type BusListener } from './bus/events.js';
 export { base36, derivedMessageId, deliveryId, MessageIdGenerator } from './bus/ids.js';
-export type { Delivery, MessageLog } from './bus/message-log.js';
+export type { MessageLog } from './bus/message-log.js';
 export { MailboxFullError, UnknownReceiverError } from './bus/errors.js';
 export { EmbeddedMessageLog } from './bus/embedded/index.js';
 export { MemoryMessageLog } from './bus/memory/memory-message-log.js';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryMessageLog } from '@caxton/runtime';
-import type { Delivery } from '@caxton/runtime';
+import type { Delivery } from '@caxton/core';
 
 const delivery = (id: string): Delivery => ({ id, messageId: id, receiver: 'a', message: { performative: 'inform', receivers: [{ name: 'a@p' }] }, acceptedAt: 0 });
 

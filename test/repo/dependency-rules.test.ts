@@ -53,12 +53,15 @@ describe('the dependency rule', () => {
       file('runtime/src/node/node.ts', 'export const node = 1;\n');
       file('runtime/src/bus/bus.ts', "import { node } from '../node/node.js';\nexport const bus = node;\n");
       file('runtime/src/index.ts', "export { bus } from './bus/bus.js';\n");
+      file('runtime/src/api/errors.ts', 'export class NotFound extends Error {}\n');
+      file('runtime/src/node/lifecycle.ts', "import { NotFound } from '../api/errors.js';\nexport const e = NotFound;\n");
       file('core/src/index.ts', "import { readFileSync } from 'node:fs';\nexport const core = readFileSync;\n");
       file('sandbox/src/index.ts', "import { connect } from 'node:net';\nimport { bus } from '../../runtime/src/bus/bus.js';\nexport const s = [connect, bus];\n");
       file('cli/src/main.ts', "import { node } from '../../runtime/src/node/node.js';\nexport const m = node;\n");
       const found = new Set(cruise(dir, ['core/src', 'sandbox/src', 'runtime/src', 'cli/src']).map((v) => `${v.rule.name} ${v.from}`));
       for (const expected of [
         'bus-knows-nothing-above-it runtime/src/bus/bus.ts',
+        'the-domain-does-not-reach-into-the-api runtime/src/node/lifecycle.ts',
         'core-is-pure core/src/index.ts',
         'sandbox-has-no-network sandbox/src/index.ts',
         'sandbox-below-the-runtime sandbox/src/index.ts',

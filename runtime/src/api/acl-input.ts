@@ -5,10 +5,9 @@
  * what the client actually sent (`structured.reply_to[0].name`, `json`).
  */
 import {
-  AclError, AclParseError, AclValidationError, decodeAclJson, decodeAclString, requireReceivers, validateAclMessage, type AclMessage,
+  AclError, AclParseError, AclValidationError, decodeAclJson, decodeAclString, requireReceivers, validateAclMessage, type AclMessage, InvalidArgumentError,
 } from '@caxton/core';
 import { aclFromWire } from './convert-acl.js';
-import { InvalidArgumentError } from './errors.js';
 import type { WireSendMessageRequest } from './wire.js';
 
 /** `replyTo[0].userParams.X-a` → `reply_to[0].user_params.X-a` (user parameter keys untouched). */

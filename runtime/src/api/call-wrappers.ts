@@ -5,7 +5,8 @@
  * survive any input.
  */
 import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import { ResourceExhaustedError, UnavailableError } from './errors.js';
+import { ResourceExhaustedError } from './errors.js';
+import { UnavailableError } from '@caxton/core';
 import { toGrpcStatus } from './grpc-status.js';
 import type { Sink, Unsubscribe } from '@caxton/core';
 

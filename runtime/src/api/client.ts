@@ -9,8 +9,7 @@ import {
   ChannelCredentials, Metadata, makeGenericClientConstructor, type CallOptions, type Client, type ClientReadableStream,
   type ClientWritableStream, type ServiceError,
 } from '@grpc/grpc-js';
-import type { AclMessage, DeploySpec, LogEntry, LogQuery, MessageEvent, SendResult, TailFilter } from '@caxton/core';
-import type { DfAgentDescription, DfSearchTemplate } from '../registry/registry-store.js';
+import type { AclMessage, DeploySpec, LogEntry, LogQuery, MessageEvent, SendResult, TailFilter, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 import { ApiCallError, toApiCallError } from './client-errors.js';
 import { aclToWire } from './convert-acl.js';
 import { agentFromWire, type AgentView } from './convert-agent.js';

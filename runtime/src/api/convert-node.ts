@@ -5,7 +5,7 @@
 import {
   CaxtonError, LOG_LEVELS, type LogEntry, type LogLevel, type MessageEvent, type NodeStatus,
 } from '@caxton/core';
-import type { DfAgentDescription, ServiceDescription } from '../registry/registry-store.js';
+import type { DfAgentDescription, ServiceDescription } from '@caxton/core';
 import { aclFromWire, aclToWire, agentIdFromWire, agentIdToWire } from './convert-acl.js';
 import type {
   WireDfAgentDescription, WireLogEntry, WireLogLevel, WireMessageEvent, WireNodeStatusResponse, WireServiceDescription,

@@ -5,8 +5,9 @@
  * details. See docs/decisions/1105-error-kinds.md.
  */
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
-import { CaxtonError, ERROR_KINDS, type ErrorKind } from '@caxton/core';
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from './errors.js';
+import {
+  CaxtonError, ERROR_KINDS, type ErrorKind, AlreadyExistsError, InvalidArgumentError, NotFoundError,
+} from '@caxton/core';
 import { ERROR_DOMAIN, STATUS_DETAILS_KEY, encodeStatusDetails, type StatusDetails } from './status-details.js';
 
 /** The only place that knows how an error kind looks on the wire. */

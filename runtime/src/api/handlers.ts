@@ -7,12 +7,10 @@ import { aclFromSendRequest } from './acl-input.js';
 import { serverStream, unary, type CallContext } from './call-wrappers.js';
 import { agentToWire } from './convert-agent.js';
 import { dfToWire, logToWire, messageEventToWire, nodeStatusToWire } from './convert-node.js';
-import { NotFoundError } from './errors.js';
+import { NotFoundError } from '@caxton/core';
 import { toGrpcStatus } from './grpc-status.js';
 import type { NodeControl } from '@caxton/core';
-import {
-  parseAgentName, parseDeployHeader, parseLogsRequest, parseSearchRequest, parseTailRequest, parseUpgradeHeader, type ParsedHeader,
-} from './request-parsing.js';
+import { parseAgentName, parseDeployHeader, parseLogsRequest, parseSearchRequest, parseTailRequest, parseUpgradeHeader, type ParsedHeader } from './request-parsing.js';
 import { receiveUpload, UploadCancelledError, type UploadSlots } from './upload.js';
 import type * as W from './wire.js';
 

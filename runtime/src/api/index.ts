@@ -8,7 +8,6 @@ export { CaxtonClient, type CaxtonClientOptions, type ClientTlsOptions, type Sen
 export { ApiCallError, toApiCallError } from './client-errors.js';
 export type { AgentView } from './convert-agent.js';
 export type { NodeStatusView } from './convert-node.js';
-export { matchesTailFilter } from './tail-filter.js';
 export { ensureAuthToken, readTokenFile, tokenFilePath, TOKEN_FILE_NAME, TokenFileError } from './auth.js';
 export { GRPC_STATUS_BY_KIND, grpcStatusForKind, errorKindForGrpcStatus } from './grpc-status.js';
 export { CAXTON_PROTO_FILE, CAXTON_SERVICE_NAME, PROTO_ROOT } from './proto.js';

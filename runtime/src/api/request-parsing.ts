@@ -3,18 +3,13 @@
  * a client sends is checked here (types, ranges, sizes) and rejected with an InvalidArgumentError
  * naming the proto field, before the node sees it.
  */
-import { isPerformative, type Performative } from '@caxton/core';
-import type { DfSearchTemplate } from '../registry/registry-store.js';
-import { InvalidArgumentError, ResourceExhaustedError } from './errors.js';
-import type { DeploySpec, LogQuery, TailFilter, UpgradeSpec } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, isPerformative, type Performative } from '@caxton/core';
+import { ResourceExhaustedError } from './errors.js';
+import type { DeploySpec, LogQuery, TailFilter, UpgradeSpec, DfSearchTemplate } from '@caxton/core';
 import type {
   WireArtifactHeader, WireDfTemplate, WireSearchDirectoryRequest, WireStreamLogsRequest, WireTailMessagesRequest,
 } from './wire.js';
 
-/** Deployment names: used in file names, metrics labels and `name@platform` ids, so kept plain. */
-/** Agent names: the one rule, shared by the API and the node (node/agent-lifecycle.ts). */
-export const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-export const AGENT_NAME_HINT = 'names are 1-128 characters of letters, digits, ".", "_" and "-", starting with a letter or digit';
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** A wasm32 memory has at most 65536 pages of 64 KiB (4 GiB). */
 export const MAX_MEMORY_PAGES = 65536;

@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServerReadableStream } from '@grpc/grpc-js';
-import { CaxtonError } from '@caxton/core';
-import { InvalidArgumentError, ResourceExhaustedError, UploadTimeoutError } from './errors.js';
+import { CaxtonError, InvalidArgumentError } from '@caxton/core';
+import { ResourceExhaustedError, UploadTimeoutError } from './errors.js';
 import type { VerifiedArtifact } from '@caxton/core';
 import type { ParsedHeader } from './request-parsing.js';
 import type { WireArtifactUpload } from './wire.js';

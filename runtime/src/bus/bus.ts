@@ -8,8 +8,9 @@
  * `BusPort` given to `open`. The mailboxes and the loop are the bus's own: nothing outside
  * runtime/src/bus touches a Mailbox.
  */
+import type { Delivery } from '@caxton/core';
 import { validateAclMessage, type AclMessage, type AgentId, type SendResult } from '@caxton/core';
-import type { Delivery, MessageLog } from './message-log.js';
+import type { MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
 import type { BusPort } from './port.js';
@@ -35,9 +36,6 @@ export interface BusOptions {
 
 /** Who is sending: a deployed agent (sender is stamped from it) or an outside client. */
 export type Origin = { agent: string } | { external: AgentId };
-
-/** Defined once in @caxton/core: what the operator's `send` answers is what the bus answers. */
-export type { SendResult } from '@caxton/core';
 
 export class Bus {
   readonly platformId: AgentId;

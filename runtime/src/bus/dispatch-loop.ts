@@ -23,7 +23,8 @@
  * if this node still owns the agent under the token it held when the work was taken. Otherwise the
  * delivery is left where it is, uncompleted: the agent's next owner hands it out again.
  */
-import type { Delivery, MessageLog } from './message-log.js';
+import type { Delivery } from '@caxton/core';
+import type { MessageLog } from './message-log.js';
 import type { ExecutionResult, WorkItem } from './executor.js';
 import type { Bus } from './bus.js';
 import type { Mailboxes } from './mailboxes.js';

@@ -4,9 +4,6 @@
  */
 import type { AclMessage, CrashKind, Delivery, LogLevel, ServiceDescription } from '@caxton/core';
 
-/** Defined once in @caxton/core (the sandbox reports the same kinds). */
-export type { CrashKind } from '@caxton/core';
-
 export type ExecutionOutcome =
   | { status: 'ok' }
   /** The agent's handler returned an error: handling is complete, the sender gets `failure`. */

@@ -3,7 +3,7 @@
  * slower than its senders: the bus refuses (backpressure) instead of queueing without limit.
  * A ring buffer, because shift() on large arrays is O(n) and mailboxes sit on the hot path.
  */
-import type { Delivery } from './message-log.js';
+import type { Delivery } from '@caxton/core';
 
 export class Mailbox {
   private items: (Delivery | undefined)[];

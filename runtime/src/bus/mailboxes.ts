@@ -6,7 +6,7 @@
  * Bus-internal: the send path and the dispatch loop share this object; nothing outside
  * runtime/src/bus sees a Mailbox.
  */
-import type { Delivery } from './message-log.js';
+import type { Delivery } from '@caxton/core';
 import { Mailbox } from './mailbox.js';
 
 export class Mailboxes {

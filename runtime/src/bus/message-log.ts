@@ -12,9 +12,6 @@
  */
 import type { Delivery } from '@caxton/core';
 
-/** One delivery: a message addressed to one receiver (defined in @caxton/core: the sandbox runs it as is). */
-export type { Delivery } from '@caxton/core';
-
 export interface CompletionRecord {
   id: string;
   receiver: string;

@@ -4,19 +4,17 @@
  * the registry record, and leaves where the agent runs to the residency the topology gave it
  * (agent-residency.ts). The agents running on this node are `local` (local-agents.ts).
  */
-import type { AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact } from '@caxton/core';
+import type { AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec } from '@caxton/core';
 import type { DispatchOwnership } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import type { AgentLimitsSpec, AgentRecord } from '../registry/registry-store.js';
+import type { AgentRecord } from '../registry/registry-store.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT } from '../api/request-parsing.js';
-import { InvalidArgumentError } from '../api/errors.js';
+import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, Instrumentation } from '@caxton/core';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
-import { Instrumentation } from '@caxton/core';
 import { LocalAgents, type AgentLifecycleEvent } from './local-agents.js';
 
 export interface AgentLifecycleOptions {

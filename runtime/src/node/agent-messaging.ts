@@ -4,8 +4,8 @@
  * out. Keeping it this narrow lets the bus's wiring change (who owns the dispatch loop) without the
  * lifecycle noticing; node.ts builds the one implementation.
  */
-import type { AgentId } from '@caxton/core';
-import type { DeadLetter, Delivery } from '../bus/message-log.js';
+import type { AgentId, Delivery } from '@caxton/core';
+import type { DeadLetter } from '../bus/message-log.js';
 
 export interface AgentMessaging {
   /** The agent may have become runnable: hand it its waiting messages. */

@@ -2,9 +2,8 @@
  * Applies agents' directory effects to the registry and keeps the sandbox's directory snapshot
  * (what `search-services` answers from, synchronously, inside a guest) current with the registry.
  */
-import type { AgentId } from '@caxton/core';
+import type { AgentId, DfAgentDescription, ServiceDescription } from '@caxton/core';
 import type { DirectoryEffect } from '../bus/executor.js';
-import type { DfAgentDescription, ServiceDescription } from '../registry/registry-store.js';
 import type { WatchedDirectory } from '../storage/ports.js';
 import type { AgentHost } from './agent-host.js';
 

@@ -3,11 +3,8 @@
  * the registry and the logs. Validation of wire input happened in the API layer; here requests
  * meet the node's state.
  */
-import type {
-  AclMessage, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact,
-} from '@caxton/core';
-import { NotFoundError, UnavailableError } from '../api/errors.js';
-import type { DfAgentDescription, DfSearchTemplate } from '../registry/registry-store.js';
+import type { AclMessage, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
+import { NotFoundError, UnavailableError } from '@caxton/core';
 import type { DirectoryStore } from '../storage/ports.js';
 import type { Bus } from '../bus/bus.js';
 import { startSendSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';

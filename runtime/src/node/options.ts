@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiTlsOptions } from '../api/server.js';
-import type { AgentLimitsSpec } from '../registry/registry-store.js';
+import type { AgentLimitsSpec } from '@caxton/core';
 import type { FsyncPolicy } from '../bus/embedded/index.js';
 import type { ClusterOptions } from '../topology/cluster/options.js';
 import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '@caxton/sandbox';

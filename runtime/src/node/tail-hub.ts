@@ -4,7 +4,7 @@
  */
 import type { BusEvents } from '../bus/events.js';
 import type { MessageEvent, Sink, TailFilter, Unsubscribe } from '@caxton/core';
-import { matchesTailFilter } from '../api/tail-filter.js';
+import { matchesTailFilter } from '@caxton/core';
 
 export class TailHub {
   private readonly subscribers = new Map<Sink<MessageEvent>, TailFilter>();

@@ -8,7 +8,7 @@
  * type index a typed search only touches that type's agents, a by-name search is one lookup, and
  * copies are plain object spreads of the known shape.
  */
-import type { DfAgentDescription, DfSearchTemplate, ServiceDescription } from './registry-store.js';
+import type { DfAgentDescription, DfSearchTemplate, ServiceDescription } from '@caxton/core';
 import { isLive, matchesTemplate } from './df-match.js';
 import { invalid } from './errors.js';
 

@@ -11,7 +11,7 @@
  * agent without services is still found by `{protocols: [...]}`. Strings compare exactly
  * (FIPA leaves value case to the ontology; JADE compares exactly too).
  */
-import type { DfAgentDescription, DfSearchTemplate, ServiceDescription } from './registry-store.js';
+import type { DfAgentDescription, DfSearchTemplate, ServiceDescription } from '@caxton/core';
 import { invalid } from './errors.js';
 
 /** A description is live until its lease passes; no lease = live until deregistered. */

@@ -6,8 +6,6 @@
 import type { AgentLimitsSpec, CaxtonError, DeploySpec, DfAgentDescription } from '@caxton/core';
 import type { AgentStore, DirectoryStore, MembershipStore, RegistryWatch, TimerStore } from '../storage/ports.js';
 
-export type { AgentLimitsSpec, DfAgentDescription, DfSearchTemplate, ServiceDescription } from '@caxton/core';
-
 /**
  * A deployment: the operator's DeploySpec with the node's default limits filled in, plus which
  * artifact (in the artifact store) and which version. Stored as one flat JSON object.

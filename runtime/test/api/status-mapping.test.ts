@@ -11,22 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import {
-  AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError,
-  ProtocolViolation, aclLimits, type ProtocolErrorCode,
+  AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
 } from '@caxton/core';
 import { SANDBOX_ERROR_KINDS, SandboxError, OutOfFuel, type SandboxErrorCode } from '@caxton/sandbox';
 import { GRPC_STATUS_BY_KIND, errorKindForGrpcStatus, grpcStatusForKind, statusFromCaxtonError, toGrpcStatus } from '../../src/api/grpc-status.js';
 import { toApiCallError } from '../../src/api/client-errors.js';
-import {
-  AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, PermissionDeniedError, ResourceExhaustedError,
-  UnauthenticatedError, UnavailableError, UploadTimeoutError,
-} from '../../src/api/errors.js';
+import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, UploadTimeoutError } from '../../src/api/errors.js';
 import { UploadCancelledError } from '../../src/api/upload.js';
 import { TokenFileError } from '../../src/api/auth.js';
 import { BusNotOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
-import {
-  KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError,
-} from '../../src/bus/kafka/errors.js';
+import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
 import { REGISTRY_ERROR_KINDS, RegistryError, type RegistryErrorCode } from '../../src/registry/errors.js';
 import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } from '../../src/artifacts/artifact-store.js';

@@ -11,7 +11,7 @@ import { Bus } from '../../src/bus/bus.js';
 import { BusEvents } from '../../src/bus/events.js';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
 import { MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
-import type { Delivery } from '../../src/bus/message-log.js';
+import type { Delivery } from '@caxton/core';
 import { inform, openBus, operator, ticks, until } from './scripted-port.js';
 
 const deliveriesOf = (items: { kind: string; agent: string }[], agent: string): Delivery[] =>

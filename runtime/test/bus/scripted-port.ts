@@ -3,11 +3,11 @@
  * from a script) and a MemoryMessageLog that records what it was asked, in order, and can hold or
  * fail appends and completions. Shared by bus.test.ts and dispatch-loop.test.ts.
  */
-import type { AclMessage } from '@caxton/core';
+import type { AclMessage, Delivery } from '@caxton/core';
 import { Bus } from '../../src/bus/bus.js';
 import { BusEvents, type BusEvent } from '../../src/bus/events.js';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
-import type { CompletionRecord, DeadLetter, Delivery } from '../../src/bus/message-log.js';
+import type { CompletionRecord, DeadLetter } from '../../src/bus/message-log.js';
 import type { ExecutionOutcome, ExecutionResult, WorkItem } from '../../src/bus/executor.js';
 import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind } from '../../src/bus/port.js';
 import type { DispatchLimits } from '../../src/bus/dispatch-loop.js';

@@ -22,7 +22,7 @@ import { Bus } from '../../src/bus/bus.js';
 import type { BusPort } from '../../src/bus/port.js';
 import { BusEvents } from '../../src/bus/events.js';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
-import { AlreadyExistsError, NotFoundError } from '../../src/api/errors.js';
+import { AlreadyExistsError, NotFoundError } from '@caxton/core';
 import { tempDir } from '../registry/helpers/tmp.js';
 
 /** The repository root (this file runs from runtime/dist/test/node/). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { matchesTemplate, normaliseDescription, isLive } from '../../src/registry/df-match.js';
 import { DfDirectory } from '../../src/registry/df-directory.js';
-import type { DfAgentDescription, DfSearchTemplate } from '../../src/registry/registry-store.js';
+import type { DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 import { isRegistryError } from '../../src/registry/errors.js';
 import { description, service } from './fixtures.js';
 

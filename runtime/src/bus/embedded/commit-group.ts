@@ -3,7 +3,7 @@
  * state once it is durable (kept in parallel arrays, in frame order, to avoid an object per
  * record), the new deliveries to hand to the consumer, and the single promise all callers share.
  */
-import type { Delivery } from '../message-log.js';
+import type { Delivery } from '@caxton/core';
 import { FrameGroup } from './frame-group.js';
 import type { PendingEntry, SegmentRef } from './pending-entry.js';
 import { RecordType } from './record-format.js';

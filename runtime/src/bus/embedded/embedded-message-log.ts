@@ -11,8 +11,9 @@
  * is; the delivery body is NOT kept once handed to the consumer), a counter pair per segment, and
  * the bounded window of completed ids.
  */
+import type { Delivery } from '@caxton/core';
 import * as fs from 'node:fs/promises';
-import type { CompletionRecord, DeadLetter, Delivery, DeliveryHandler, MessageLog } from '../message-log.js';
+import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../message-log.js';
 import { CommitGroup, Op } from './commit-group.js';
 import { DeadLetterFile } from './dead-letter-file.js';
 import { DedupWindow } from './dedup-window.js';

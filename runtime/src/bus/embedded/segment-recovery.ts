@@ -5,8 +5,8 @@
  * Only pending deliveries are JSON-parsed: the first pass reads ids out of the frames, so a log
  * that is mostly completed recovers at checksum speed.
  */
+import type { Delivery } from '@caxton/core';
 import * as fs from 'node:fs/promises';
-import type { Delivery } from '../message-log.js';
 import type { DedupWindow } from './dedup-window.js';
 import { EmbeddedLogError } from './errors.js';
 import { recoverFile } from './file-recovery.js';

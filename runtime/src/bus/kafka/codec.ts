@@ -4,9 +4,10 @@
  * delivery envelope travels in headers, and the KEY is the receiver (Kafka's notion of "same key,
  * same partition, in order" is exactly the per-receiver order the log contract asks for).
  */
+import type { Delivery } from '@caxton/core';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { decodeAclJson, encodeAclJson } from '@caxton/core';
-import type { DeadLetter, Delivery } from '../message-log.js';
+import type { DeadLetter } from '../message-log.js';
 
 const H = {
   version: 'caxton-v',

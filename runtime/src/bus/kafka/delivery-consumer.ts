@@ -5,8 +5,8 @@
  * the trackers right across rebalances. Commits go through CommitQueue.
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { Delivery, DeliveryHandler } from '../message-log.js';
-import type { Instrumentation } from '@caxton/core';
+import type { DeliveryHandler } from '../message-log.js';
+import type { Instrumentation, Delivery } from '@caxton/core';
 import type { KafkaLogEvent, ResolvedKafkaOptions } from './options.js';
 import { PartitionTracker } from './partition-tracker.js';
 import { CommitQueue } from './commit-queue.js';

@@ -11,8 +11,9 @@
  *   survive restarts without a third topic.
  * Nodes of one cluster share one consumer group: each node is handed only the partitions it owns.
  */
+import type { Delivery } from '@caxton/core';
 import type { Admin, Kafka, KafkaMessage, Message } from 'kafkajs';
-import type { CompletionRecord, DeadLetter, Delivery, DeliveryHandler, MessageLog } from '../message-log.js';
+import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../message-log.js';
 import { Instrumentation } from '@caxton/core';
 import { resolveOptions, type KafkaLogEvent, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
 import { createKafka, receiverPartitioner, rootMessage, withTimeout } from './client.js';

@@ -5,7 +5,8 @@
  * Memory stays bounded by the mailboxes (completed deliveries are forgotten at once, apart from a
  * bounded window of ids for dedup).
  */
-import type { CompletionRecord, DeadLetter, Delivery, DeliveryHandler, MessageLog } from '../message-log.js';
+import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../message-log.js';
+import type { Delivery } from '@caxton/core';
 
 export class MemoryMessageLog implements MessageLog {
   private handler: DeliveryHandler | undefined;

@@ -9,9 +9,8 @@
  * Agent timers are not mirrored: they are read from etcd when needed (timers.ts).
  * Consistency details and failure behaviour: docs/registry.md.
  */
-import type {
-  AgentRecord, DfAgentDescription, DfSearchTemplate, NodeAnnouncement, NodeRecord, RegistryEvent, RegistryStore, TimerRecord,
-} from '../registry-store.js';
+import type { AgentRecord, NodeAnnouncement, NodeRecord, RegistryEvent, RegistryStore, TimerRecord } from '../registry-store.js';
+import type { DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 import { isLive, normaliseDescription } from '../df-match.js';
 import { copyDescription, DfDirectory } from '../df-directory.js';
 import { alreadyRegistered, notOpen, notRegistered } from '../errors.js';

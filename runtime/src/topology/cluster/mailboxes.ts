@@ -13,10 +13,10 @@
  *   so they are dead-lettered. A name never seen deployed gets a grace period first (a deploy on
  *   another node may not have reached this node's registry mirror yet).
  */
-import type { Instrumentation } from '@caxton/core';
+import type { Instrumentation, Delivery } from '@caxton/core';
 import type { Bus } from '../../bus/bus.js';
 import { agentLog, type AgentLifecycleEvent } from '../../node/local-agents.js';
-import type { Delivery, MessageLog } from '../../bus/message-log.js';
+import type { MessageLog } from '../../bus/message-log.js';
 import type { ClusterDeployments } from './deployments.js';
 
 export interface ClusterMailboxesOptions {

@@ -15,10 +15,9 @@
  * presents before recording a completion (decision 0702).
  */
 import type { AgentId, AgentStatus, AgentState } from '@caxton/core';
-import { AlreadyExistsError, NotFoundError } from '../../api/errors.js';
+import { AlreadyExistsError, NotFoundError, CaxtonError } from '@caxton/core';
 import type { DispatchOwnership } from '../../bus/port.js';
 import { partitionOwner } from '../../bus/kafka/index.js';
-import { CaxtonError } from '@caxton/core';
 import { ClaimStore } from './placement/claims.js';
 import type { Claim } from './placement/plan.js';
 import type { DeactivateReason, PlacementController } from './placement/placement-controller.js';

@@ -23,9 +23,8 @@
  * is judged by when the proposal reached the initiator's node, not when it was sent, if the
  * deadline timer fired meanwhile.
  */
-import type { AclMessage } from '@caxton/core';
+import type { AclMessage, Delivery } from '@caxton/core';
 import type { Bus, ProtocolGate } from '../../bus/bus.js';
-import type { Delivery } from '../../bus/message-log.js';
 import type { ConversationGate } from '../../node/tracker-persistence.js';
 import { PROTOCOL_ERROR_CODES } from '@caxton/core';
 

@@ -3,7 +3,8 @@
  * else is delegated. The cluster uses it to judge protocol replies on the initiator's node
  * (cluster-protocols.ts) without the bus knowing where conversations are tracked.
  */
-import type { CompletionRecord, DeadLetter, Delivery, DeliveryHandler, MessageLog } from '../../bus/message-log.js';
+import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../../bus/message-log.js';
+import type { Delivery } from '@caxton/core';
 
 export class ScreenedLog implements MessageLog {
   constructor(private readonly inner: MessageLog, private readonly screen: (batch: readonly Delivery[]) => Delivery[]) {}

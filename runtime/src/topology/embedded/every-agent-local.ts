@@ -4,7 +4,7 @@
  * version when the new one does not start; a stop drains, stops and dead-letters what is left.
  */
 import type { AgentStatus } from '@caxton/core';
-import { AlreadyExistsError, ConflictError, NotFoundError } from '../../api/errors.js';
+import { AlreadyExistsError, ConflictError, NotFoundError } from '@caxton/core';
 import type { AgentRecord } from '../../registry/registry-store.js';
 import type { AgentStore, DirectoryStore } from '../../storage/ports.js';
 import type { AgentResidency, ResidencyContext } from '../../node/agent-residency.js';

@@ -4,12 +4,8 @@
  * so the tests exercise what the API promises the node will do — and the real node must pass the
  * same scenarios. Nothing here runs wasm; artifacts are stored as given.
  */
-import type {
-  AclMessage, NodeHealth, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact,
-} from '@caxton/core';
-import { AlreadyExistsError, NotFoundError } from '../../../src/api/errors.js';
-import { matchesTailFilter } from '../../../src/api/tail-filter.js';
-import type { DfAgentDescription, DfSearchTemplate } from '../../../src/registry/registry-store.js';
+import type { AclMessage, NodeHealth, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
+import { AlreadyExistsError, NotFoundError, matchesTailFilter } from '@caxton/core';
 
 export const DEFAULT_FUEL = 1_000_000;
 export const DEFAULT_PAGES = 16;

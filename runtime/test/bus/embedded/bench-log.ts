@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EmbeddedMessageLog, type FsyncPolicy } from '../../../src/bus/embedded/index.js';
-import type { Delivery } from '../../../src/bus/message-log.js';
+import type { Delivery } from '@caxton/core';
 
 const { values } = parseArgs({
   options: {

@@ -11,7 +11,7 @@
  *   DI <n> / D <n>        about to dead-letter n / the dead letter resolved
  *   E <message>           the child hit an error
  */
-import type { Delivery } from '../../../src/bus/message-log.js';
+import type { Delivery } from '@caxton/core';
 
 export const RECEIVERS = 4;
 

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedMessageLog, type FsyncPolicy } from '../../../src/bus/embedded/index.js';
-import type { Delivery } from '../../../src/bus/message-log.js';
+import type { Delivery } from '@caxton/core';
 import { deliveryId, isCompletable, isDeadLettered, isStraggler, parseDeliveryId } from './crash-protocol.js';
 import { tempDir } from './helpers.js';
 

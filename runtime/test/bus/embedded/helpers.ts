@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
-import type { Delivery } from '../../../src/bus/message-log.js';
+import type { Delivery } from '@caxton/core';
 import { EmbeddedMessageLog, type EmbeddedLogWarning, type EmbeddedMessageLogOptions } from '../../../src/bus/embedded/index.js';
 
 /** A fresh directory under the OS temp dir, removed when the test ends. */

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { DeadLetterFile } from '../../../src/bus/embedded/dead-letter-file.js';
 import { EmbeddedLogError, EmbeddedMessageLog } from '../../../src/bus/embedded/index.js';
-import type { Delivery } from '../../../src/bus/message-log.js';
+import type { Delivery } from '@caxton/core';
 import { deliveries, delivery, openLog, pendingAfterReopen, tempDir } from './helpers.js';
 
 describe('append, complete, reopen', () => {

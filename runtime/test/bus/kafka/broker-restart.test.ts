@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KafkaAppendError, KafkaMessageLog, type KafkaLogEvent } from '../../../src/bus/kafka/index.js';
-import type { Delivery } from '../../../src/bus/message-log.js';
+import type { Delivery } from '@caxton/core';
 import { collectingLogger, startTestKafka, uniqueNames, waitFor, type TestKafka } from './support/broker.js';
 import { deliveries, delivery } from './support/deliveries.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KafkaMessage } from 'kafkajs';
 import { decodeDeadLetter, decodeDelivery, encodeDeadLetter, encodeDelivery } from '../../../src/bus/kafka/codec.js';
-import type { Delivery } from '../../../src/bus/message-log.js';
+import type { Delivery } from '@caxton/core';
 
 /** What kafkajs hands the consumer for a record we produced (headers arrive as Buffers). */
 function asFetched(m: ReturnType<typeof encodeDelivery>, offset = '7'): KafkaMessage {

@@ -8,7 +8,7 @@ import {
   KafkaMessageLog, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError, partitionOwner,
   type KafkaLogEvent, type KafkaMessageLogOptions,
 } from '../../../src/bus/kafka/index.js';
-import type { Delivery } from '../../../src/bus/message-log.js';
+import type { Delivery } from '@caxton/core';
 import { collectingLogger, infra, startTestKafka, uniqueNames, waitFor, type TestKafka } from './support/broker.js';
 import { deliveries, delivery } from './support/deliveries.js';
 

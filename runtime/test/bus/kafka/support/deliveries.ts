@@ -1,5 +1,5 @@
 /** Test deliveries: real ACL messages, ids shaped like the bus's (message id + receiver). */
-import type { Delivery } from '../../../../src/bus/message-log.js';
+import type { Delivery } from '@caxton/core';
 
 export function delivery(messageId: string, receiver: string, content = messageId): Delivery {
   return {

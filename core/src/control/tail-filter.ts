@@ -5,7 +5,8 @@
  * Agent names: a filter without `@` ("echo") matches the local part of senders and receivers, so
  * it finds `echo` and `echo@<platform>`; a filter with `@` must match the full name exactly.
  */
-import type { AgentId, MessageEvent, TailFilter } from '@caxton/core';
+import type { AgentId } from '../acl/message.js';
+import type { MessageEvent, TailFilter } from './node-control.js';
 
 function localPart(name: string): string {
   const at = name.indexOf('@');

@@ -1,0 +1,65 @@
+/**
+ * The errors a node raises about what it was asked to do (a wrong field, a missing or existing
+ * agent, a conflicting state, a node that cannot serve now). They belong to the control model, not
+ * to the API: each declares its ErrorKind, and the API alone turns the kind into a gRPC status.
+ */
+import { CaxtonError, type ErrorContext } from '../errors.js';
+
+/**
+ * A request field is wrong. Raised by the API layer, `field` is the wire (proto) path, e.g.
+ * `header.sha256`, `structured.receivers[0]`; raised by the domain, it is the domain's own name
+ * (e.g. `limits.fuelPerMessage`), never a proto field.
+ */
+export class InvalidArgumentError extends CaxtonError {
+  readonly field: string;
+
+  constructor(field: string, message: string, hint?: string) {
+    super('api.invalid', `${field}: ${message}`, hint === undefined ? { kind: 'invalid-argument', context: { field } } : { kind: 'invalid-argument', context: { field }, hint });
+    this.field = field;
+  }
+}
+
+/** No such agent (or other resource). */
+export class NotFoundError extends CaxtonError {
+  readonly resourceType: string;
+  readonly resourceName: string;
+
+  constructor(resourceType: string, resourceName: string, hint?: string) {
+    super(`${resourceType}.not-found`, `no ${resourceType} named ${resourceName}`, {
+      kind: 'not-found',
+      context: resourceType === 'agent' ? { agent: resourceName } : { [resourceType]: resourceName },
+      hint: hint ?? (resourceType === 'agent' ? 'list deployed agents with `caxton agents`' : undefined),
+    });
+    this.resourceType = resourceType;
+    this.resourceName = resourceName;
+  }
+}
+
+export class AlreadyExistsError extends CaxtonError {
+  readonly resourceType: string;
+  readonly resourceName: string;
+
+  constructor(resourceType: string, resourceName: string, hint?: string) {
+    super(`${resourceType}.already-exists`, `${/^[aeiou]/i.test(resourceType) ? 'an' : 'a'} ${resourceType} named ${resourceName} already exists`, {
+      kind: 'already-exists',
+      context: resourceType === 'agent' ? { agent: resourceName } : { [resourceType]: resourceName },
+      hint: hint ?? (resourceType === 'agent' ? 'upgrade it with `caxton upgrade`, or stop it first' : undefined),
+    });
+    this.resourceType = resourceType;
+    this.resourceName = resourceName;
+  }
+}
+
+/** The operation conflicts with the agent's current state (e.g. upgrade while stopping). */
+export class ConflictError extends CaxtonError {
+  constructor(message: string, opts: { context?: ErrorContext; hint?: string } = {}) {
+    super('agent.conflict', message, { ...opts, kind: 'failed-precondition' });
+  }
+}
+
+/** The node cannot serve right now (shutting down, storage unreachable). Clients may retry. */
+export class UnavailableError extends CaxtonError {
+  constructor(message: string, opts: { context?: ErrorContext; hint?: string } = {}) {
+    super('node.unavailable', message, { ...opts, kind: 'unavailable' });
+  }
+}
