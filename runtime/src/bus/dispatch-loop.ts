@@ -31,7 +31,7 @@ import type { Mailboxes } from './mailboxes.js';
 import type { BusPort } from './port.js';
 import type { BusEvents } from './events.js';
 import { derivedMessageId } from './ids.js';
-import { startHandleSpan, endSpan, injectMessageContext, tracingActive } from '../telemetry/trace-context.js';
+import { startHandleSpan, endSpan, injectMessageContext, tracerRegistered, carriesTraceContext } from '../telemetry/trace-context.js';
 import { CaxtonError, type AclMessage } from '@caxton/core';
 
 /** How the loop sends what handling produced: the bus's own send path. */
@@ -168,9 +168,9 @@ export class DispatchLoop {
   }
 
   private async run(batch: WorkItem[], tokens: (number | undefined)[] | undefined): Promise<void> {
-    const traced = tracingActive();
+    const recording = tracerRegistered();
     const spans = batch.map((item) =>
-      traced && item.kind === 'delivery'
+      item.kind === 'delivery' && (recording || carriesTraceContext(item.delivery.message))
         ? startHandleSpan(item.delivery.message, {
             agent: item.agent,
             performative: item.delivery.message.performative,

@@ -27,14 +27,20 @@ const setter: TextMapSetter<AclMessage> = {
 export const tracer = trace.getTracer('caxton-runtime', '0.1.0');
 
 /**
- * Whether spans or propagation can have any effect: a tracer provider or a propagator has been
- * registered. Without either, every span is a no-op and inject writes nothing, yet building them
- * cost ~3 % of the bus thread per message (decision 1201), so the hot path asks this once per batch.
+ * Whether a tracer provider is registered, i.e. spans are recorded. Without one a span only
+ * carries its parent's context forward, so the hot path skips spans for messages that carry no
+ * trace context: they would start a non-recording span and inject nothing (W3C inject skips an
+ * invalid context), yet building them cost ~3 % of the bus thread per message (decision 1201).
+ * Asked once per batch.
  */
-export function tracingActive(): boolean {
-  if (propagation.fields().length > 0) return true;
+export function tracerRegistered(): boolean {
   const provider = trace.getTracerProvider();
   return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer('caxton-runtime') !== undefined;
+}
+
+/** Does the message carry a trace context (X-traceparent) to continue? */
+export function carriesTraceContext(msg: AclMessage): boolean {
+  return msg.userParams?.[TRACEPARENT_PARAM] !== undefined;
 }
 
 /** The context a message was sent in (its sender's span), or the active context if it carries none. */
