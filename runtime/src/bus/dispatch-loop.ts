@@ -236,9 +236,12 @@ export class DispatchLoop {
         });
         // A failed effect (e.g. the registry unreachable for a DF change) is reported, not thrown:
         // nobody awaits run(), so a throw here would leave the agent busy forever.
-        outboxSends.push(this.opts.port.applyEffects(result).catch((err: unknown) => {
-          this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `[caxton] effects not applied: ${(err as Error).message}`, at: Date.now() } });
-        }));
+        // Most handlings set no timer and change no directory entry: no promise for them.
+        if (result.timers.length > 0 || result.directory.length > 0) {
+          outboxSends.push(this.opts.port.applyEffects(result).catch((err: unknown) => {
+            this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `[caxton] effects not applied: ${(err as Error).message}`, at: Date.now() } });
+          }));
+        }
         if (item.kind === 'delivery') {
           if (outcome.status === 'rejected') {
             outboxSends.push(this.opts.sender.sendPlatformReplies([this.opts.sender.failureFor(item.delivery, outcome.reason, 'rejected')]));
