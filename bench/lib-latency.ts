@@ -18,7 +18,8 @@
 import { CaxtonError } from '@caxton/core';
 import type { BenchResult } from './lib-output.js';
 
-export type AnswerKind = 'answered' | 'late' | 'duplicate' | 'unknown';
+/** `after-settle`: the account is final; the request already counts as lost. */
+export type AnswerKind = 'answered' | 'late' | 'duplicate' | 'unknown' | 'after-settle';
 
 export interface LatencyAccount {
   sent: number;
@@ -71,9 +72,12 @@ export class RequestLedger<Id = string> {
     this.sentCount++;
   }
 
-  /** Records an answer received at `at`; ids this ledger never sent are ignored (e.g. warm-up). */
+  /**
+   * Records an answer received at `at`; ids this ledger never sent are ignored (e.g. warm-up).
+   * After the settle an answer changes nothing: it came after the drain, so its request is lost.
+   */
   answer(id: Id, at: number): AnswerKind {
-    this.assertOpen('answer');
+    if (this.settled) return 'after-settle';
     const sentAt = this.pending.get(id);
     if (this.refused.has(id)) return 'unknown'; // its send failed: an answer would be someone else's
     if (sentAt === undefined) {
@@ -94,7 +98,7 @@ export class RequestLedger<Id = string> {
 
   /** The send of `id` failed: it will never be answered, so it is lost now. */
   refuse(id: Id): void {
-    this.assertOpen('refuse');
+    if (this.settled) return; // already counted lost
     if (!this.pending.has(id) || this.refused.has(id)) return;
     this.refusedCount++;
     // Stays pending, so its wait counts up to the settle time like any other lost request.

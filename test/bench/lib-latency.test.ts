@@ -73,12 +73,22 @@ describe('RequestLedger', () => {
     assert.deepEqual([account.sent, account.answered, account.duplicates, account.latencies.length], [1, 1, 1, 1]);
   });
 
-  it('refuses misuse with a typed error: an id sent twice, a use after settling', () => {
+  it('refuses misuse with a typed error: an id sent twice, a send after settling', () => {
     const ledger = new RequestLedger<string>();
     ledger.send('a', 0);
     assert.throws(() => ledger.send('a', 1), LedgerMisuse);
     ledger.settle(1);
-    assert.throws(() => ledger.answer('a', 2), (err: unknown) => err instanceof LedgerMisuse && /settled/.test(err.message) && err.hint !== undefined);
+    assert.throws(() => ledger.send('b', 2), (err: unknown) => err instanceof LedgerMisuse && /settled/.test(err.message) && err.hint !== undefined);
+  });
+
+  it('after the settle, an answer or a refusal changes nothing: the request stays lost', () => {
+    const ledger = new RequestLedger<string>();
+    ledger.send('a', 0);
+    ledger.send('b', 0);
+    const account = ledger.settle(10);
+    assert.equal(ledger.answer('a', 11), 'after-settle');
+    ledger.refuse('b');
+    assert.deepEqual([account.lost, account.refused, account.latencies.length], [2, 0, 0]);
   });
 
   it('settles once: a second settle returns the same account', () => {
