@@ -11,14 +11,23 @@ import { buildAgent } from '@caxton/toolchain';
 import { type VerifiedArtifact } from '@caxton/core';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const artifacts = new Map<string, Promise<VerifiedArtifact>>();
+const builds = new Map<string, Promise<{ artifactPath: string; sha256: string }>>();
 
-/** `example` is a path under examples/ (`as-echo`, `conformance/pinger`, `cluster/probe`, …). */
+/** Path of the built .wasm of `example`, a path under examples/ (`as-echo`, `cluster/probe`, …). */
+export function builtArtifactPath(example: string): Promise<string> {
+  return build(example).then((r) => r.artifactPath);
+}
+
+/** The built artifact of `example`, ready to deploy. */
 export function artifact(example: string): Promise<VerifiedArtifact> {
-  let hit = artifacts.get(example);
+  return build(example).then((r) => ({ bytes: new Uint8Array(readFileSync(r.artifactPath)), sha256: r.sha256 }));
+}
+
+function build(example: string): Promise<{ artifactPath: string; sha256: string }> {
+  let hit = builds.get(example);
   if (!hit) {
-    hit = buildAgent(join(ROOT, 'examples', example), { reuse: true }).then((r) => ({ bytes: new Uint8Array(readFileSync(r.artifactPath)), sha256: r.sha256 }));
-    artifacts.set(example, hit);
+    hit = buildAgent(join(ROOT, 'examples', example), { reuse: true });
+    builds.set(example, hit);
   }
   return hit;
 }
