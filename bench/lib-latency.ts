@@ -59,10 +59,6 @@ export class RequestLedger<Id = string> {
   private duplicateCount = 0;
   private settled: LatencyAccount | undefined;
 
-  get windowClosed(): boolean {
-    return this.windowEnd !== Infinity;
-  }
-
   send(id: Id, at: number): void {
     this.assertOpen('send');
     if (this.pending.has(id) || this.answeredIds.has(id)) {
@@ -78,8 +74,8 @@ export class RequestLedger<Id = string> {
    */
   answer(id: Id, at: number): AnswerKind {
     if (this.settled) return 'after-settle';
-    const sentAt = this.pending.get(id);
     if (this.refused.has(id)) return 'unknown'; // its send failed: an answer would be someone else's
+    const sentAt = this.pending.get(id);
     if (sentAt === undefined) {
       if (!this.answeredIds.has(id)) return 'unknown';
       this.duplicateCount++;
