@@ -19,6 +19,7 @@
  * - etcd_registry_ops_per_s: bench/registry.ts against the same etcd.
  */
 import { spawn } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import type { CaxtonClient, StreamHandle } from '@caxton/runtime';
 import { artifact } from './lib-artifacts.js';
@@ -233,6 +234,8 @@ function registryBench(etcd: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // The machine is shared: say how busy it was, since every figure depends on it.
+  const loadAtStart = loadavg()[0]!;
   // The broker allows sessions down to 1 s so the tuned failover can use 2 s; the default nodes
   // still ask for Kafka's usual 6 s.
   const servers = await startServers({ 'group.min.session.timeout.ms': '1000' });
@@ -252,6 +255,8 @@ async function main(): Promise<void> {
     await Promise.allSettled(nodes.map((n) => n.stop()));
     await servers.stop();
   }
+  report({ bench, metric: 'host_load_avg_1m', value: Number(((loadAtStart + loadavg()[0]!) / 2).toFixed(1)), unit: 'runnable',
+    note: `1-minute load average on ${cpus().length} cores, mean of start and end of this run (the broker, etcd, the nodes and any other work share them)` });
 }
 
 await main();
