@@ -13,7 +13,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import type { BenchResult } from './lib-output.js';
 import { report } from './lib-output.js';
-import { artifact, BenchNode, sleep } from './lib-bus-node.js';
+import { artifact } from './lib-artifacts.js';
+import { BenchNode, sleep } from './lib-bus-node.js';
 import { type VerifiedArtifact } from '@caxton/core';
 
 const PAIRS = 50;
