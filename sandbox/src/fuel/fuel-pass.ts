@@ -80,6 +80,33 @@ function withoutNames(bytes: Uint8Array): Uint8Array {
   return dropped ? concatBytes(keep) : bytes;
 }
 
+/** Reads a module the way the pass does: names dropped, the pass's feature set, no optimisation. */
+function readForPass(bytes: Uint8Array): binaryen.Module {
+  let m: binaryen.Module;
+  try {
+    // binaryen.js takes the feature set as readBinary's optional second argument.
+    m = (binaryen.readBinary as (data: Uint8Array, features?: number) => binaryen.Module)(withoutNames(bytes), FEATURES);
+  } catch (err) {
+    throw new FuelPassError(`binaryen cannot read the module: ${(err as Error).message}`);
+  }
+  m.setFeatures(FEATURES);
+  return m;
+}
+
+/**
+ * The module exactly as the pass would read and write it, without the pass: the baseline that
+ * isolates the pass's cost from binaryen's own rewriting (which can make code faster or slower).
+ * Used by the fuel overhead benchmark.
+ */
+export function roundTripWithoutFuel(bytes: Uint8Array): Uint8Array {
+  const m = readForPass(bytes);
+  try {
+    return m.emitBinary();
+  } finally {
+    m.dispose();
+  }
+}
+
 export interface FuelPassResult {
   bytes: Uint8Array;
   stats: FuelPassStats;
@@ -93,15 +120,8 @@ export interface FuelPassResult {
 export function instrumentFuel(bytes: Uint8Array, memories: number): FuelPassResult {
   if (memories > 1) throw new FuelPassError('modules with more than one memory are not supported');
   const table = kinds();
-  let m: binaryen.Module;
+  const m = readForPass(bytes);
   try {
-    // binaryen.js takes the feature set as readBinary's optional second argument.
-    m = (binaryen.readBinary as (data: Uint8Array, features?: number) => binaryen.Module)(withoutNames(bytes), FEATURES);
-  } catch (err) {
-    throw new FuelPassError(`binaryen cannot read the module: ${(err as Error).message}`);
-  }
-  try {
-    m.setFeatures(FEATURES);
     m.addFunctionImport(REFILL_FN, FUEL_IMPORT_MODULE, 'refill', binaryen.i64, binaryen.i64);
     m.addFunctionImport(GROW_FN, FUEL_IMPORT_MODULE, 'grow', binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.i32);
     m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, i64c(m, 0));
