@@ -111,6 +111,92 @@ describe('fuel pass', () => {
     assert.equal(refused - one, BigInt(4 * GROW_PAGE_COST));
   });
 
+  describe('loops settled outside the loop (debt mode)', () => {
+    // Loops of every block type, nested, left by `return` from inside; each charges per iteration.
+    const SHAPES = `(module
+      (func (export "valued") (param $n i32) (result i32) (local $i i32)
+        (loop $l (result i32)
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n)))
+          (local.get $i)))
+      (func (export "unreachable-typed") (param $n i32) (result i32) (local $i i32)
+        (loop $l
+          (if (i32.ge_u (local.get $i) (local.get $n)) (then (return (i32.mul (local.get $i) (i32.const 2)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $l)))
+      (func (export "nested") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)
+        (block $done
+          (loop $outer
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $j (i32.const 0))
+            (loop $inner
+              (local.set $s (i32.add (local.get $s) (local.get $j)))
+              (if (i32.gt_u (local.get $s) (i32.const 1000000)) (then (return (i32.const -1))))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br_if $inner (i32.lt_u (local.get $j) (i32.const 10))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $outer)))
+        (local.get $s))
+      (func (export "pair") (param $n i32) (result i32) (local $i i32)
+        (loop $l (result i32 i32)
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n)))
+          (local.get $i) (local.get $n))
+        (i32.add)))`;
+
+    /**
+     * A meter whose refill covers the deficit plus `chunk` fuel: the counter runs dry at almost
+     * every settlement, which then calls refill and re-enters its loop.
+     */
+    async function chunked(chunk: bigint): Promise<{ run(f: string, n: number): { result: number; charged: bigint; refills: number } }> {
+      const { bytes } = instrumentFuel(await parse(SHAPES), 1);
+      let handed = 0n;
+      let refills = 0;
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+        'caxton:fuel': { refill: (v: bigint) => (refills++, (handed += chunk - v), chunk), grow: (r: number) => r },
+      });
+      const fuel = instance.exports[FUEL_EXPORT] as unknown as { value: bigint };
+      return {
+        run(f, n) {
+          handed = 0n;
+          refills = 0;
+          fuel.value = 0n;
+          const result = (instance.exports[f] as (n: number) => number)(n);
+          return { result, charged: handed - fuel.value, refills };
+        },
+      };
+    }
+
+    for (const [f, expect] of [
+      ['valued', (n: number) => Math.max(n, 1)],
+      ['unreachable-typed', (n: number) => 2 * n],
+      ['nested', (n: number) => 45 * n],
+      ['pair', (n: number) => Math.max(n, 1) + n],
+    ] as const) {
+      it(`${f}: same result and exactly the same fuel whether settlements refill often or never`, async () => {
+        const m = await meter(SHAPES);
+        const costs = [10, 20, 3000, 6000].map((n) => spend(m, () => assert.equal(m.exports[f]!(n), expect(n))));
+        const perTen = costs[1]! - costs[0]!;
+        assert.ok(perTen > 0n);
+        assert.equal(costs[3]! - costs[2]!, perTen * 300n, 'linear across many settlements');
+        // Tiny chunks make every settlement call refill and re-enter its loop: nothing is charged twice or lost.
+        const often = await chunked(7n);
+        const r = often.run(f, 6000);
+        assert.equal(r.result, expect(6000));
+        assert.ok(r.refills > 10, `settlements refilled ${r.refills} times`);
+        assert.equal(r.charged, costs[3]!);
+      });
+    }
+
+    it('stops an endless loop inside a valued, nested loop within one settlement of the budget', async () => {
+      const m = await meter(`(module (func (export "spin") (result i32) (local $i i32)
+        (loop $o (result i32) (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))))`);
+      m.fuel.value = 50_000n;
+      assert.throws(() => m.exports['spin']!(), Exhausted);
+      assert.ok(m.refills[0]! < 0n && m.refills[0]! > -BigInt(DEBT_FLUSH + 10));
+    });
+  });
+
   it('refuses modules with several memories', async () => {
     await assert.rejects(async () => instrumentFuel(await parse('(module (memory 1) (memory 1))'), 2), /more than one memory/);
   });
