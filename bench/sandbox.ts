@@ -118,7 +118,7 @@ async function fuelOverhead(out: BenchResult[]): Promise<void> {
         { fn: 'fib', arg: 30, metric: 'fuel_overhead_ratio', description: 'AS fib(30), call-heavy' },
         { fn: 'sieve', arg: 3_000_000, metric: 'fuel_overhead_ratio_tight_loop', description: 'AS sieve(3,000,000), a 3-instruction inner loop charged every iteration' },
       ],
-      { warmup: 10, rounds: 25 },
+      { warmup: 10, rounds: 40 },
     ),
   );
 }
