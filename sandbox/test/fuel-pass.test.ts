@@ -20,7 +20,11 @@ interface Metered {
 }
 
 async function meter(wat: string): Promise<Metered> {
-  const { bytes } = instrumentFuel(await parse(wat), 1);
+  return meterModule(await parse(wat));
+}
+
+function meterModule(core: Uint8Array): Metered {
+  const { bytes } = instrumentFuel(core, 1);
   const refills: bigint[] = [];
   const grows: [number, number][] = [];
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
@@ -195,6 +199,34 @@ describe('fuel pass', () => {
       assert.throws(() => m.exports['spin']!(), Exhausted);
       assert.ok(m.refills[0]! < 0n && m.refills[0]! > -BigInt(DEBT_FLUSH + 10));
     });
+  });
+
+  it('charges every loop iteration of a function an exception leaves, when the module can catch it', async () => {
+    // Legacy exception handling: wasm-tools does not parse it, binaryen does.
+    const binaryen = (await import('binaryen')).default;
+    const mod = binaryen.parseText(`(module
+      (tag $t)
+      (func $work (param $n i32) (local $i i32)
+        (loop $l
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (throw $t))
+      (func (export "rounds") (param $r i32) (param $n i32) (local $k i32)
+        (loop $again
+          (try (do (call $work (local.get $n))) (catch_all))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $again (i32.lt_u (local.get $k) (local.get $r))))))`);
+    mod.setFeatures(binaryen.Features.All);
+    const core = mod.emitBinary();
+    mod.dispose();
+    assert.equal(instrumentFuel(core, 1).stats.debtModeFunctions, 0, 'no function that can be unwound keeps a debt');
+    const m = meterModule(core);
+    const rounds = (n: number) => spend(m, () => m.exports['rounds']!(10, n));
+    // Each round's loop stays under one settlement: kept as debt, all of it would be lost to the unwind.
+    const [a, b, c] = [100, 200, 300].map(rounds);
+    assert.ok(b! - a! > 0n, `100 more iterations per round cost ${b! - a!}`);
+    assert.equal(c! - b!, b! - a!, 'every iteration is paid');
+    assert.ok(b! - a! >= 10n * 100n, 'at least 1 fuel per iteration, in all 10 rounds');
   });
 
   it('refuses modules with several memories', async () => {

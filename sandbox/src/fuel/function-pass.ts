@@ -55,11 +55,14 @@ export class FunctionPass {
   private room = -1;
   private readonly loops: LoopSite[] = [];
   private tailCalls = 0;
+  private throws = 0;
 
   constructor(
     private readonly m: binaryen.Module,
     private readonly fn: number,
     private readonly kinds: Map<number, Kind>,
+    /** The module has an exception handler (catch-scan.ts): a function may be unwound and re-run. */
+    private readonly catches = false,
   ) {}
 
   private fuel(): Ref {
@@ -136,7 +139,9 @@ export class FunctionPass {
    * countdown `room` (cost-model.ts, debtRoom), settled to the global with the budget check when
    * the room runs out (every DEBT_FLUSH fuel) and at every exit of the function (falling off its
    * end, every `return`). Safe = every `return` of the function can be given a settlement in front
-   * of it, no tail calls, a body of zero or one value. Otherwise headers charge the global directly.
+   * of it, no tail calls, a body of zero or one value, and no exception can leave the function to be
+   * caught (no handler in the module, or the function neither throws nor calls). Otherwise headers
+   * charge the global directly.
    * Debt mode delays out-of-fuel by at most DEBT_FLUSH and loses at most that much of a call that
    * traps; the same input is still always charged the same.
    */
@@ -144,7 +149,11 @@ export class FunctionPass {
     if (this.loops.length === 0) return body;
     const bodyType = getType(body);
     const returns: ReturnSlot[] = [];
+    // An exception leaving the function would skip its settlement; where a handler can catch it
+    // (catch-scan.ts), a function that can be unwound (it throws or calls) pays at its headers.
+    const mayUnwind = this.catches && (!this.leaf || this.throws > 0);
     const eligible =
+      !mayUnwind &&
       this.tailCalls === 0 &&
       (bodyType === binaryen.none || bodyType === binaryen.unreachable || binaryen.expandType(bodyType).length === 1) &&
       this.collectReturns(body, returns);
@@ -302,7 +311,7 @@ export class FunctionPass {
     if (kind.cls === 'call' || kind.cls === 'call-indirect') {
       this.leaf = false;
       if (isReturnCall(id, e)) this.tailCalls++;
-    }
+    } else if (id === binaryen.ThrowId || id === binaryen.RethrowId) this.throws++;
     else if (kind.cls === 'bulk-memory') this.instrumentBulk(e, id);
     else if (kind.cls === 'memory-grow') this.instrumentGrow(e);
     return cost;
