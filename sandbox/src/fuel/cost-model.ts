@@ -61,7 +61,7 @@ export const DEBT_FLUSH = 1024;
  * Debt mode keeps the debt as a countdown, `room = DEBT_FLUSH - debt` (an i64 local set to
  * DEBT_FLUSH at function entry), so a loop header is one subtraction and a sign test
  * (`room -= charge; if (room <= 0) settle`) instead of an addition and a compare with a constant.
- * These three functions are the whole accounting; fuel-pass.ts emits them as wasm and
+ * These three functions are the whole accounting; function-pass.ts emits them as wasm and
  * cost-model.test.ts replays them.
  */
 export const debtRoom = {
