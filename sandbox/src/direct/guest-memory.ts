@@ -80,7 +80,9 @@ export class GuestMemory {
     if (!this.realloc) throw new AbiViolation(`${what}: the agent called the host before it was instantiated`);
     const ptr = this.realloc(0, 0, align, size) >>> 0;
     this.sync();
-    this.check(ptr, size, align, `${what} (cabi_realloc result)`);
+    // The message is only built on failure: this runs once per lowered string (N per delivery of
+    // a message to N receivers), and a string per call was a visible share of the garbage.
+    if (ptr % align !== 0 || ptr + size > this.buffer.byteLength) this.check(ptr, size, align, `${what} (cabi_realloc result)`);
     return ptr;
   }
 
