@@ -25,7 +25,7 @@ import { resolveOptions, type EmbeddedLogEvent, type EmbeddedMessageLogOptions, 
 import { Instrumentation } from '@caxton/core';
 import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, RecordType } from './record-format.js';
 import { KEYED_PREFIX_BYTES, MAX_ID_BYTES } from './payload.js';
-import { SHARED_COUNT_BYTES, sharedEntryBytes, type SharedBody, type SharedEntry } from './shared-payload.js';
+import { MAX_RECEIVER_BYTES, SHARED_COUNT_BYTES, sharedEntryBytes, type SharedBody, type SharedEntry } from './shared-payload.js';
 import type { PendingEntry } from './pending-entry.js';
 import { RetentionRunner } from './retention-runner.js';
 import { createLogFile } from './segment-files.js';
@@ -310,7 +310,9 @@ export class EmbeddedMessageLog implements MessageLog {
     // Checked now, so splitting the run into frames while queueing can never fail half-way.
     const limit = this.options.maxRecordBytes - FRAME_HEADER_BYTES - SHARED_COUNT_BYTES - bodyBytes;
     for (const delivery of deliveries) {
-      if (sharedEntryBytes(delivery.id, delivery.receiver) > limit) throw invalidDelivery(`record larger than maxRecordBytes (${this.options.maxRecordBytes})`, delivery.id);
+      const receiver = delivery.receiver;
+      if (receiver.length * 3 > MAX_RECEIVER_BYTES && Buffer.byteLength(receiver) > MAX_RECEIVER_BYTES) throw invalidDelivery(`receiver name longer than ${MAX_RECEIVER_BYTES} bytes`, delivery.id);
+      if (sharedEntryBytes(delivery.id, receiver) > limit) throw invalidDelivery(`record larger than maxRecordBytes (${this.options.maxRecordBytes})`, delivery.id);
     }
     return { shared: true, deliveries, json, bodyBytes };
   }
@@ -510,7 +512,8 @@ function sharesMessage(first: Delivery, next: Delivery): boolean {
     typeof next.receiver === 'string' &&
     typeof first.receiver === 'string' &&
     typeof first.messageId === 'string' &&
-    typeof first.acceptedAt === 'number'
+    // The shared body must read back as what was written (JSON turns NaN into null).
+    Number.isFinite(first.acceptedAt)
   );
 }
 

@@ -15,6 +15,8 @@
 import { MAX_ID_BYTES } from './payload.js';
 
 export const SHARED_COUNT_BYTES = 4;
+/** A receiver name's UTF-8 length is stored in 16 bits. */
+export const MAX_RECEIVER_BYTES = 0xffff;
 /** seq u48 + idLength u16 + receiverLength u16. */
 export const SHARED_ENTRY_FIXED_BYTES = 10;
 
@@ -52,7 +54,7 @@ export function writeSharedPayload(buf: Buffer, at: number, entries: readonly Sh
     buf.writeUInt16LE(idBytes, pos + 6);
     pos += 8 + idBytes;
     const receiverBytes = buf.write(entry.receiver, pos + 2, 'utf8');
-    if (receiverBytes > 0xffff) throw new RangeError('receiver name longer than 65535 bytes');
+    if (receiverBytes > MAX_RECEIVER_BYTES) throw new RangeError(`receiver name longer than ${MAX_RECEIVER_BYTES} bytes`);
     buf.writeUInt16LE(receiverBytes, pos);
     pos += 2 + receiverBytes;
   }

@@ -154,6 +154,39 @@ describe('multi-receiver messages in the embedded log', () => {
     await reopened.close();
   });
 
+  test('receivers whose entries outgrow maxRecordBytes are split over several shared frames, each with the message', async (t) => {
+    const dir = await tempDir(t);
+    const options = { maxRecordBytes: 4096 };
+    const { log, consumed } = await openLog(dir, options);
+    // The message (100 names) fits a record; with the 100 delivery entries it does not.
+    const batch = fanout(6, names(100, 'r'));
+    await log.append(batch);
+    await waitFor('handed out', () => consumed.length === 100);
+    await log.complete(completions(batch.slice(0, 50)));
+    await log.close();
+    const [segment] = await segmentFiles(dir);
+    const types = await frameTypes(path.join(dir, segment!));
+    const shared = types.filter((type) => type === RecordType.AppendedShared).length;
+    assert.ok(shared > 1, `expected several shared frames, got ${shared}`);
+    const { log: reopened, consumed: replayed } = await openLog(dir, options);
+    assert.deepEqual(replayed.map((d) => d.id), batch.slice(50).map((d) => d.id));
+    for (const d of replayed) assert.deepEqual(d, batch.find((b) => b.id === d.id));
+    await reopened.close();
+  });
+
+  test('a delivery that cannot be stored rejects the whole multi-receiver append and leaves no trace', async (t) => {
+    const dir = await tempDir(t);
+    const { log, consumed } = await openLog(dir, { maxRecordBytes: 1024 });
+    const batch = fanout(7, names(5));
+    const tooLong = { ...batch[3]!, id: `fan-7:${'x'.repeat(1100)}`, receiver: 'x'.repeat(1100) };
+    const bad = [...batch.slice(0, 3), tooLong, batch[4]!];
+    await assert.rejects(log.append(bad), (error: Error & { code?: string }) => error.code === 'log.invalid-delivery');
+    assert.equal(log.stats().pending, 0);
+    await log.append(batch); // the same deliveries are accepted afterwards: nothing was half-queued
+    await waitFor('handed out', () => consumed.length === 5);
+    await log.close();
+  });
+
   test('a log written in format version 1 (one Appended frame per delivery) is still read', async (t) => {
     const dir = await tempDir(t);
     const header = encodeFileHeader(FileKind.Segment, 0);
