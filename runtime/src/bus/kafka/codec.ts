@@ -21,10 +21,15 @@ const H = {
 
 const VERSION = '1';
 
-export function encodeDelivery(d: Delivery, partition: number): Message {
+/**
+ * `value` is the message's JSON when the caller already has it: the deliveries of one
+ * multi-receiver message are still one record per receiver here (the receiver is the key and picks
+ * the partition), but their shared message is encoded once per append (decision 1202).
+ */
+export function encodeDelivery(d: Delivery, partition: number, value: string = encodeAclJson(d.message)): Message {
   return {
     key: d.receiver,
-    value: encodeAclJson(d.message),
+    value,
     partition,
     headers: {
       [H.version]: VERSION,

@@ -14,7 +14,7 @@
 import type { Delivery } from '@caxton/core';
 import type { Admin, Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../message-log.js';
-import { Instrumentation } from '@caxton/core';
+import { Instrumentation, encodeAclJson } from '@caxton/core';
 import { resolveOptions, type KafkaLogEvent, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
 import { createKafka, receiverPartitioner, rootMessage, withTimeout } from './client.js';
 import { ensureTopics, type TopicLayout } from './topics.js';
@@ -132,7 +132,15 @@ export class KafkaMessageLog implements MessageLog {
     const s = this.live();
     if (deliveries.length === 0) return;
     const n = s.layout.partitions;
-    await s.deliveries.append(deliveries.map((d) => encodeDelivery(d, partitionFor(d.receiver, n))));
+    // One encoding per message object: the bus appends a multi-receiver message's deliveries
+    // together, all pointing at the same message.
+    const values = new Map<Delivery['message'], string>();
+    const encode = (d: Delivery): string => {
+      let value = values.get(d.message);
+      if (value === undefined) values.set(d.message, (value = encodeAclJson(d.message)));
+      return value;
+    };
+    await s.deliveries.append(deliveries.map((d) => encodeDelivery(d, partitionFor(d.receiver, n), encode(d))));
   }
 
   consume(handler: DeliveryHandler): void {
