@@ -14,8 +14,8 @@
  * value and no headers (record format v2), `headers` = a ~180-byte JSON value and the four
  * `caxton-*` envelope headers (record format v1).
  *
- * Clients: kafkajs 2.2.4 (the product's client) and @platformatic/kafka 1.35.0 (the last line that
- * runs on Node 20). @platformatic/kafka's Consumer.commit() always sends a null metadata, so its
+ * Clients: kafkajs 2.2.4 (the product's client), @platformatic/kafka 1.35.0 (the last line that
+ * runs on Node 20) and, if installed by hand, @confluentinc/kafka-javascript (see confluentClient). @platformatic/kafka's Consumer.commit() always sends a null metadata, so its
  * commits here go through its exported OffsetCommit v8 API on the group coordinator's connection
  * with the member's generation — what an adapter on it would have to do.
  */
@@ -196,6 +196,71 @@ function platformaticClient(brokers: string[]): ClientUnderTest {
   };
 }
 
+/**
+ * @confluentinc/kafka-javascript (librdkafka) through its KafkaJS-compatible API. Not a dependency
+ * of the project: its install downloads a prebuilt binary from outside the package registries, and
+ * building it from source needs Debian's libssl-dev, zlib1g-dev and libzstd-dev plus
+ * CKJS_LINKING=dynamic npm_config_build_from_source=true. Measured only when installed by hand
+ * (`--clients …,confluent`).
+ */
+interface CkjsModule {
+  KafkaJS: {
+    Kafka: new (config: unknown) => {
+      producer(config: unknown): { connect(): Promise<void>; disconnect(): Promise<void>; send(r: unknown): Promise<unknown> };
+      consumer(config: unknown): {
+        connect(): Promise<void>; disconnect(): Promise<void>; subscribe(s: unknown): Promise<void>;
+        run(r: { eachBatch: (p: { batch: { partition: number; messages: unknown[]; lastOffset(): string } }) => Promise<void> }): Promise<void>;
+        commitOffsets(o: unknown[]): Promise<void>;
+      };
+    };
+  };
+}
+
+async function confluentClient(brokers: string[]): Promise<ClientUnderTest> {
+  const name = '@confluentinc/kafka-javascript';
+  const { KafkaJS } = ((await import(name)) as { default?: CkjsModule } & CkjsModule).default ?? ((await import(name)) as CkjsModule);
+  const kafka = new KafkaJS.Kafka({ kafkaJS: { clientId: 'bench-confluent', brokers, logLevel: 1 } });
+  return {
+    async produce(topic, recs) {
+      // linger.ms 0: send at once like the others; one request in flight per send() call below.
+      const producer = kafka.producer({ 'linger.ms': 0, kafkaJS: { idempotent: true, acks: -1, maxInFlightRequests: 1 } });
+      await producer.connect();
+      const done = meter();
+      // It writes into the message objects it is given (headers set to null), so it gets copies.
+      for (let i = 0; i < recs.length; i += BATCH) await producer.send({ topic, messages: recs.slice(i, i + BATCH).map((r) => ({ ...r })) });
+      const m = done();
+      await producer.disconnect();
+      return m;
+    },
+    async consume(topic, groupId, expected) {
+      const done = meter();
+      const consumer = kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false } });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic] });
+      const committer = new Committer(async (offsets) => {
+        await consumer.commitOffsets([...offsets].map(([partition, o]) => ({ topic, partition, offset: String(o), metadata: METADATA })));
+      });
+      let seen = 0;
+      let finished!: (m: Measured) => void;
+      const result = new Promise<Measured>((r) => (finished = r));
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          seen += batch.messages.length;
+          committer.seen(batch.partition, BigInt(batch.lastOffset()));
+          if (seen >= expected) {
+            await committer.drain();
+            finished(done());
+          }
+        },
+      });
+      const m = await result;
+      await consumer.disconnect();
+      return m;
+    },
+    async close() {},
+  };
+}
+
 interface Infra {
   startKafka(o?: { heap?: string }): Promise<{ bootstrap: string; stop(o?: { graceMs?: number }): Promise<void> }>;
 }
@@ -207,7 +272,7 @@ async function main(): Promise<void> {
   const brokers = given ? given.split(',') : [kafka!.bootstrap];
   const admin = new kafkajs.Kafka({ clientId: 'bench-admin', brokers, logLevel: kafkajs.logLevel.ERROR }).admin();
   await admin.connect();
-  const makers: Record<string, (b: string[]) => ClientUnderTest> = { kafkajs: kafkajsClient, platformatic: platformaticClient };
+  const makers: Record<string, (b: string[]) => ClientUnderTest | Promise<ClientUnderTest>> = { kafkajs: kafkajsClient, platformatic: platformaticClient, confluent: confluentClient };
   const samples = new Map<string, { produce: Measured[]; consume: Measured[] }>();
   try {
     // Round -1 warms the JIT on a tenth of the records and is not counted.
@@ -219,7 +284,7 @@ async function main(): Promise<void> {
         for (const name of order) {
           const topic = `bench-kc-${process.pid}-${name}-${shape}-${round}`;
           await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
-          const client = makers[name]!(brokers);
+          const client = await makers[name]!(brokers);
           const p = await client.produce(topic, recs);
           const c = await client.consume(topic, `${topic}-group`, recs.length);
           await client.close();
