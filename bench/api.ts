@@ -13,6 +13,9 @@
  *   the CLI's client) in a closed loop for --seconds against an AssemblyScript echo agent, which
  *   answers each message (so the bus carries two messages per call). p50/p99 of the call as the
  *   client sees it, acknowledged calls per second, and what echo handled per second meanwhile.
+ *   Every call started in the window is accounted for (send_rpc_requests_sent / _answered / _late
+ *   / _lost, decision 1204): calls in flight at its end are late and keep their latency; refused
+ *   calls (a full mailbox) and calls never acknowledged are lost, infinitely slow in the percentiles.
  */
 import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
@@ -20,6 +23,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CaxtonClient } from '@caxton/runtime';
+import { builtArtifactPath } from './lib-artifacts.js';
+import { drainAndSettle } from './lib-drain.js';
+import { RequestLedger, accountSummary, accountingResults, percentileResult } from './lib-latency.js';
 import { percentile, report } from './lib-output.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,6 +42,8 @@ const SAMPLES = arg('samples', 3);
 const CLIENTS = arg('clients', 32);
 const SECONDS = arg('seconds', 10);
 const CACHED_PER_NODE = 3;
+/** After the send window, how long to wait for calls still in flight before counting them lost. */
+const DRAIN_MS = 10_000;
 
 /** The user's environment without the developer's CAXTON_* settings. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -131,7 +139,7 @@ async function deployBench(work: string, lang: 'as' | 'js', example: string): Pr
     // The node's side alone: an already built .wasm on a node that has never seen it.
     const cold = await startNode(work);
     try {
-      const wasm = path.join(ROOT, 'examples', example, 'build', `${example}.wasm`);
+      const wasm = await builtArtifactPath(example);
       prebuilt.push((await must(['deploy', wasm, '--name', `${lang}-prebuilt`, '-q', ...cold.conn], work)).ms);
     } finally {
       await cold.stop();
@@ -167,12 +175,14 @@ async function sendBench(work: string): Promise<void> {
   const node = await startNode(work);
   const clients: CaxtonClient[] = [];
   try {
-    await must(['deploy', path.join(ROOT, 'examples', 'as-echo', 'build', 'as-echo.wasm'), '--name', 'echo', '-q', ...node.conn], work);
+    await must(['deploy', await builtArtifactPath('as-echo'), '--name', 'echo', '-q', ...node.conn], work);
     const token = (await readFile(path.join(node.dataDir, 'auth-token'), 'utf8')).trim();
     for (let i = 0; i < CLIENTS; i++) clients.push(await CaxtonClient.connect({ address: node.address, token }));
     const admin = clients[0]!;
 
-    const latencies: number[] = [];
+    // Every call started in the measured window, by id: answered, late (acknowledged after the
+    // window closed) or lost (refused or never acknowledged), decision 1204.
+    const ledger = new RequestLedger<string>();
     const otherErrors: string[] = [];
     let phase: 'warm-up' | 'paused' | 'measuring' | 'stopped' = 'warm-up';
     let resume!: () => void;
@@ -187,11 +197,13 @@ async function sendBench(work: string): Promise<void> {
           continue;
         }
         const measured = phase === 'measuring';
-        const t0 = performance.now();
+        const key = `${id}/${n}`;
+        if (measured) ledger.send(key, performance.now());
         try {
-          await client.send({ structured: { performative: 'request', receivers: [{ name: 'echo' }], content: `ping ${id}/${n}` } });
-          if (measured && phase === 'measuring') latencies.push(performance.now() - t0);
+          await client.send({ structured: { performative: 'request', receivers: [{ name: 'echo' }], content: `ping ${key}` } });
+          if (measured) ledger.answer(key, performance.now());
         } catch (err) {
+          if (measured) ledger.refuse(key);
           const message = (err as Error).message;
           if (/mailbox .* is full/.test(message)) {
             if (phase === 'measuring') cutByFullMailbox = true;
@@ -212,12 +224,17 @@ async function sendBench(work: string): Promise<void> {
     resume();
     await Promise.race([windowEnded, new Promise((r) => setTimeout(r, SECONDS * 1000))]);
     phase = 'paused';
+    ledger.closeWindow(performance.now());
     resumed = new Promise<void>((r) => (resume = r));
     const elapsed = (performance.now() - t0) / 1000;
     const after = await echo();
     phase = 'stopped';
     resume();
-    await Promise.all(loops);
+    // The calls in flight at the window's end are late, not dropped; a call that never comes back
+    // within the drain is lost (closing the clients below ends it).
+    const { account, drainMs } = await drainAndSettle(ledger, DRAIN_MS, () => performance.now());
+    // A call never acknowledged would hold its loop forever: then the loops end when the clients close.
+    if (account.lost === account.refused) await Promise.all(loops);
     // With the senders quiet, how fast does echo work off its backlog? (Its rate without the API
     // competing for the node's CPU.)
     const drainStart = performance.now();
@@ -229,10 +246,13 @@ async function sendBench(work: string): Promise<void> {
     const drainSeconds = (performance.now() - drainStart) / 1000;
 
     const window = `${round(elapsed, 1)} s${cutByFullMailbox ? ' (cut short: echo\'s mailbox filled up)' : ''}`;
-    const note = `${CLIENTS} clients, ${window}, ${latencies.length} calls${otherErrors.length ? `, ${otherErrors.length} errors (${otherErrors[0]})` : ''}; node, echo and clients share the machine`;
-    report({ bench: 'api', metric: 'send_rpc_p50_ms', value: round(percentile(latencies, 50), 2), unit: 'ms', note });
-    report({ bench: 'api', metric: 'send_rpc_p99_ms', value: round(percentile(latencies, 99), 2), unit: 'ms', note });
-    report({ bench: 'api', metric: 'send_rpc_msgs_per_s', value: round(latencies.length / elapsed), unit: 'msg/s', note: 'acknowledged SendMessage calls per second, same window' });
+    const refusals = account.refused > 0 ? `, ${account.refused} refused${cutByFullMailbox ? ' (mailbox full)' : ''}` : '';
+    const note = `${CLIENTS} clients, ${window}; calls: ${accountSummary(account)}${refusals} (drain ${Math.round(drainMs)} ms)`
+      + `${otherErrors.length ? `, ${otherErrors.length} errors other than a full mailbox (${otherErrors[0]})` : ''}; node, echo and clients share the machine`;
+    report(percentileResult(account, { bench: 'api', metric: 'send_rpc_p50_ms', p: 50, unit: 'ms', digits: 2, note }));
+    report(percentileResult(account, { bench: 'api', metric: 'send_rpc_p99_ms', p: 99, unit: 'ms', digits: 2, note }));
+    for (const r of accountingResults('api', 'send_rpc_', account, `SendMessage calls started in the ${round(elapsed, 1)} s window by ${CLIENTS} closed-loop clients`)) report(r);
+    report({ bench: 'api', metric: 'send_rpc_msgs_per_s', value: round(account.answered / elapsed), unit: 'msg/s', note: 'SendMessage calls acknowledged within the window, per second' });
     report({ bench: 'api', metric: 'send_rpc_echo_handled_per_s', value: round((after.messagesHandled - handledBefore) / elapsed), unit: 'msg/s',
       note: `what the echo agent handled (and answered) per second in that window; ${after.mailboxDepth} still queued at its end` });
     if (after.mailboxDepth >= 1000) {

@@ -1,5 +1,5 @@
 /**
- * Cluster benchmark (`npm run bench -- cluster [--pairs N] [--chains N] [--rounds N] [--seconds S]`).
+ * Cluster benchmark (`npm run bench -- cluster [--pairs N] [--chains N] [--rounds N] [--rate R] [--seconds S] [--drain-ms D]`).
  * Starts its own Kafka broker (KRaft, 512 MB heap) and etcd on loopback and three `caxton serve
  * --kafka … --etcd …` nodes, all on this machine, then measures:
  *
@@ -7,19 +7,27 @@
  *   (acks=-1), consumed by the receiver's node, handled by a sandboxed agent and its completion
  *   committed. Pinger/echo pairs, each pinger on one node and its echo on the next, many chains
  *   in flight; counted from the nodes' own messagesHandled.
+ * - kafka_cpu_us_per_msg: CPU (user + system, all threads) of the three node processes over the
+ *   same window, from /proc/<pid>/stat, per handled message.
  * - kafka_p99_ms / kafka_p50_ms: an operator request sent through one node to a probe agent on
  *   another, at a moderate fixed rate: from the API call to the probe's own clock when handling.
- * - failover_s: kill -9 of a node running probes under a light load → the first request handled
- *   by one of its agents on its new node (default settings: 5 s lease, 6 s Kafka session), and
- *   failover_tuned_s with a 2 s lease and a 2 s session (broker allowing it).
+ *   Every request is accounted for (kafka_requests_sent / _answered / _late / _lost, decision 1204).
+ * - failover_s: kill -9 of a node running probes under a light load → EVERY one of its agents has
+ *   handled a request on its new node (default settings: 5 s lease, 6 s Kafka session);
+ *   failover_first_s the first of them. failover_tuned_s / failover_tuned_first_s: the same with a
+ *   2 s lease and a 2 s session (broker allowing it).
  * - etcd_registry_ops_per_s: bench/registry.ts against the same etcd.
  */
-import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import type { CaxtonClient, StreamHandle } from '@caxton/runtime';
-import { percentile, report } from './lib-output.js';
-import { ROOT, claims, example, nameOn, startNodes, startServers, waitUntil, type ServeNode } from './lib-cluster.js';
+import { artifact } from './lib-artifacts.js';
+import { drainAndSettle } from './lib-drain.js';
+import { RequestLedger, accountSummary, accountingResults, percentileResult } from './lib-latency.js';
+import { report } from './lib-output.js';
+import { processCpuSeconds } from './lib-proc-stat.js';
+import { ROOT, claims, nameOn, startNodes, startServers, waitUntil, type ServeNode } from './lib-cluster.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,6 +39,10 @@ const CHAINS = arg('chains', 4);
 const ROUNDS = arg('rounds', 40);
 const LATENCY_RATE = arg('rate', 200);
 const LATENCY_SECONDS = arg('seconds', 15);
+/** After the latency window, how long to wait for stragglers before counting them lost. */
+const DRAIN_MS = arg('drain-ms', 10_000);
+/** Failover: how long to wait for every moved agent to answer on its new node. */
+const FAILOVER_MAX_MS = 60_000;
 const IDS = ['n1', 'n2', 'n3'];
 const bench = 'cluster';
 const say = (line: string): void => void process.stderr.write(`[bench cluster] ${line}\n`);
@@ -59,8 +71,8 @@ async function throughput(nodes: ServeNode[]): Promise<void> {
     ping: nameOn(`ping${i}`, IDS[i % 3]!, IDS, 12, taken),
     pong: nameOn(`pong${i}`, IDS[(i + 1) % 3]!, IDS, 12, taken),
   }));
-  const pinger = readFileSync(example('conformance/pinger', 'conformance-pinger.wasm'));
-  const echo = readFileSync(example('as-echo', 'as-echo.wasm'));
+  const pinger = (await artifact('conformance/pinger')).bytes;
+  const echo = (await artifact('as-echo')).bytes;
   const c = nodes[0]!.client!;
   await deployMany(c, pairs.map((p) => ({ name: p.pong, bytes: echo, config: {} })));
   await deployMany(c, pairs.map((p) => ({ name: p.ping, bytes: pinger, config: { peer: p.pong, rounds: String(ROUNDS), report: 'operator' } })));
@@ -75,44 +87,54 @@ async function throughput(nodes: ServeNode[]): Promise<void> {
   }));
   await new Promise((r) => setTimeout(r, 500));
   const before = await handledTotal(nodes);
+  // CPU of the three node processes (all their threads), read from /proc around the same window.
+  const cpuBefore = nodes.map((n) => processCpuSeconds(n.child.pid!));
   const t0 = performance.now();
   await Promise.all(pairs.map((p, i) => nodes[i % 3]!.client!.send({ structured: { performative: 'request', receivers: [{ name: p.ping }], content: String(CHAINS) } })));
   await waitUntil('every chain to finish', () => done >= PAIRS * CHAINS, 600_000);
   const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = nodes.reduce((sum, n, i) => sum + processCpuSeconds(n.child.pid!) - cpuBefore[i]!, 0);
   for (const t of tails) t.cancel();
   const handled = (await handledTotal(nodes)) - before;
+  const cpuUsPerMsg = (cpuSeconds * 1e6) / Math.max(1, handled);
   const expected = PAIRS * CHAINS * ROUNDS * 2;
   report({
     bench, metric: 'kafka_msgs_per_s', value: Math.round(handled / seconds), unit: 'msgs/s', target: '>= 50000 (stretch 100000)',
     note: `${handled} agent messages (${expected} chain messages expected) between ${PAIRS} pinger/echo pairs on 3 nodes in ${seconds.toFixed(1)} s; every one appended acks=-1, consumed on the receiver's node, handled in the sandbox, committed; broker, etcd and the 3 nodes share the machine`,
   });
+  report({
+    bench, metric: 'kafka_cpu_us_per_msg', value: Number(cpuUsPerMsg.toFixed(1)), unit: 'us', target: '<= 40',
+    note: `${cpuSeconds.toFixed(1)} s CPU (user + system, all threads, from /proc/<pid>/stat) of the 3 node processes over the same window / ${handled} handled messages; the broker's and etcd's CPU not included${cpuUsPerMsg > 40 ? '; above target' : ''}`,
+  });
 }
 
-/** Operator requests through n1 to probes on n2 and n3, at a fixed rate: API call → probe handles it. */
+/**
+ * Operator requests through n1 to probes on n2 and n3, at a fixed rate: API call → probe handles it
+ * (the probe's own clock). Every request of the window is in a ledger: answered, late (handled
+ * after the window, within DRAIN_MS) or lost (decision 1204).
+ */
 async function latency(nodes: ServeNode[]): Promise<void> {
   const taken = new Set<string>();
   // Many probes, so each gets a few requests a second: this measures the path, not an agent's queue.
   const probes = Array.from({ length: 48 }, (_, i) => nameOn(`lat${i}`, IDS[1 + (i % 2)]!, IDS, 12, taken));
   const c = nodes[0]!.client!;
-  await deployMany(c, probes.map((name) => ({ name, bytes: readFileSync(example('cluster/probe', 'cluster-probe.wasm')), config: {} })));
+  const bytes = (await artifact('cluster/probe')).bytes;
+  await deployMany(c, probes.map((name) => ({ name, bytes, config: {} })));
   await waitUntil('the probes to be placed', async () => {
     const now = await claims(c);
     return probes.every((p) => now.has(p));
   }, 60_000);
-  const sentAt = new Map<string, number>();
-  const samples: number[] = [];
+  // undefined during the warm-up, whose answers are not measured.
+  let ledger: RequestLedger<string> | undefined;
   const tails = nodes.map((n) => n.client!.tail({ performatives: ['inform'] }, (e) => {
     const [key, , , , at] = (e.message.content ?? '').split('|');
-    const t = key === undefined ? undefined : sentAt.get(key);
-    if (t !== undefined && at !== undefined) {
-      samples.push(Number(at) - t);
-      sentAt.delete(key!);
-    }
+    if (key !== undefined && at !== undefined) ledger?.answer(key, Number(at));
   }));
   // Warm up: every probe answers once before timing starts.
   for (const p of probes) await c.send({ structured: { performative: 'request', receivers: [{ name: p }], content: `${p}:warm` } });
   await new Promise((r) => setTimeout(r, 2000));
-  samples.length = 0;
+  const measured = new RequestLedger<string>();
+  ledger = measured;
   const total = LATENCY_RATE * LATENCY_SECONDS;
   const t0 = Date.now();
   const sends: Promise<unknown>[] = [];
@@ -122,38 +144,44 @@ async function latency(nodes: ServeNode[]): Promise<void> {
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const probe = probes[i % probes.length]!;
     const key = `${probe}:${i}`;
-    sentAt.set(key, Date.now());
-    sends.push(c.send({ structured: { performative: 'request', receivers: [{ name: probe }], content: key } }));
+    measured.send(key, Date.now());
+    sends.push(c.send({ structured: { performative: 'request', receivers: [{ name: probe }], content: key } }).catch(() => measured.refuse(key)));
   }
-  await Promise.all(sends);
-  await waitUntil('the replies', () => samples.length >= total * 0.999, 60_000).catch(() => {});
+  measured.closeWindow(Date.now());
+  await Promise.all(sends); // every refusal is in the ledger before it settles
+  const { account, drainMs } = await drainAndSettle(measured, DRAIN_MS, () => Date.now());
   for (const t of tails) t.cancel();
-  const note = `${samples.length} operator requests at ${LATENCY_RATE}/s through node n1's API to probes on n2/n3: API call → handled on the other node (probe's clock)`;
-  report({ bench, metric: 'kafka_p99_ms', value: Number(percentile(samples, 99).toFixed(1)), unit: 'ms', target: '<= 25', note });
-  report({ bench, metric: 'kafka_p50_ms', value: Number(percentile(samples, 50).toFixed(1)), unit: 'ms', note });
+  const note = `operator requests at ${LATENCY_RATE}/s through node n1's API to probes on n2/n3: API call → handled on the other node (probe's clock); ${accountSummary(account)} (drain ${Math.round(drainMs)} ms, at most ${DRAIN_MS})`;
+  report(percentileResult(account, { bench, metric: 'kafka_p99_ms', p: 99, unit: 'ms', digits: 1, target: '<= 25', note }));
+  report(percentileResult(account, { bench, metric: 'kafka_p50_ms', p: 50, unit: 'ms', digits: 1, note }));
+  for (const r of accountingResults(bench, 'kafka_', account, `${LATENCY_SECONDS} s at ${LATENCY_RATE} requests/s`)) report(r);
 }
 
-/** kill -9 of the node running the most probes, under a light load through another node. */
-async function failover(nodes: ServeNode[], metric: string, note: string): Promise<void> {
+/**
+ * kill -9 of n3 (running half of the probes) under a light load through n1. Failover is over when
+ * EVERY probe that ran on n3 has handled a request on its new node, not when the first one has:
+ * reports the time to the first and to the last (`metric`).
+ */
+async function failover(nodes: ServeNode[], metric: string, target: string | undefined, note: string): Promise<void> {
   const c = nodes[0]!.client!;
   const taken = new Set<string>();
   const probes = Array.from({ length: 12 }, (_, i) => nameOn(`fo-${metric}-${i}`, IDS[1 + (i % 2)]!, IDS, 12, taken));
-  const bytes = readFileSync(example('cluster/probe', 'cluster-probe.wasm'));
+  const bytes = (await artifact('cluster/probe')).bytes;
   await deployMany(c, probes.map((name) => ({ name, bytes, config: {} })));
   await waitUntil('the probes to be placed', async () => {
     const now = await claims(c);
     return probes.every((p) => now.has(p));
   }, 60_000);
   const victim = nodes.find((n) => n.id === 'n3')!;
-  const moved = new Set<string>();
   const before = await claims(c);
-  for (const p of probes) if (before.get(p) === victim.id) moved.add(p);
-  let firstAfter = Infinity;
+  const moved = new Set(probes.filter((p) => before.get(p) === victim.id));
+  /** Moved agent → when it first handled a request on another node after the kill (its clock). */
+  const recovered = new Map<string, number>();
   let killedAt = Infinity;
   const tails = nodes.filter((n) => n !== victim).map((n) => n.client!.tail({ performatives: ['inform'] }, (e) => {
     const [key, node, , , at] = (e.message.content ?? '').split('|');
     const agent = key?.slice(0, key.lastIndexOf(':'));
-    if (agent && moved.has(agent) && node !== `caxton://${victim.id}` && Number(at) > killedAt) firstAfter = Math.min(firstAfter, Number(at));
+    if (agent && moved.has(agent) && !recovered.has(agent) && node !== `caxton://${victim.id}` && Number(at) > killedAt) recovered.set(agent, Number(at));
   }));
   let sending = true;
   const load = (async () => {
@@ -166,11 +194,24 @@ async function failover(nodes: ServeNode[], metric: string, note: string): Promi
   await new Promise((r) => setTimeout(r, 3000));
   killedAt = Date.now();
   victim.kill();
-  await waitUntil('a moved agent to handle a request on its new node', () => firstAfter < Infinity, 60_000);
+  const everyMovedAnswered = await waitUntil('every moved agent to handle a request on its new node', () => recovered.size >= moved.size, FAILOVER_MAX_MS)
+    .then(() => true, () => false);
   sending = false;
   await load;
   for (const t of tails) t.cancel();
-  report({ bench, metric, value: Number(((firstAfter - killedAt) / 1000).toFixed(2)), unit: 's', target: '<= 10 (stretch 5)', note: `${moved.size} probes on the killed node; ${note}` });
+  const times = [...recovered.values()].map((at) => (at - killedAt) / 1000);
+  const how = `${moved.size} probes on the killed node, ${recovered.size} answered on their new node; ${note}`;
+  if (times.length > 0) report({ bench, metric: metric.replace(/_s$/, '_first_s'), value: Number(Math.min(...times).toFixed(2)), unit: 's', note: `kill -9 → the FIRST moved agent handles a request on its new node; ${how}` });
+  if (everyMovedAnswered) {
+    const last = Math.max(...times);
+    report({ bench, metric, value: Number(last.toFixed(2)), unit: 's', ...(target ? { target: `<= ${target}` } : {}),
+      note: `kill -9 → EVERY moved agent has handled a request on its new node; ${how}${target && last > Number(target) ? '; above target' : ''}` });
+  } else {
+    // Same rule as a lost request: the value is a lower bound (how long the bench waited), which fails any target.
+    const unanswered = [...moved].filter((a) => !recovered.has(a));
+    report({ bench, metric, value: FAILOVER_MAX_MS / 1000, unit: 's', ...(target ? { target: `<= ${target}` } : {}),
+      note: `LOST: ${unanswered.length} moved agents (${unanswered.join(', ')}) never answered within ${FAILOVER_MAX_MS / 1000} s, so failover is unbounded; the value is a lower bound; ${how}` });
+  }
 }
 
 function registryBench(etcd: string): Promise<void> {
@@ -193,6 +234,8 @@ function registryBench(etcd: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // The machine is shared: say how busy it was, since every figure depends on it.
+  const loadAtStart = loadavg()[0]!;
   // The broker allows sessions down to 1 s so the tuned failover can use 2 s; the default nodes
   // still ask for Kafka's usual 6 s.
   const servers = await startServers({ 'group.min.session.timeout.ms': '1000' });
@@ -201,10 +244,10 @@ async function main(): Promise<void> {
     nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench' });
     await throughput(nodes);
     await latency(nodes);
-    await failover(nodes, 'failover_s', 'lease 5 s, Kafka session 6 s (the defaults)');
+    await failover(nodes, 'failover_s', '5', 'lease 5 s, Kafka session 6 s (the defaults)');
     await Promise.all(nodes.map((n) => n.stop()));
     nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench-tuned', leaseTtl: 2, sessionTimeoutMs: 2000 });
-    await failover(nodes, 'failover_tuned_s', 'lease 2 s, Kafka session 2 s (broker group.min.session.timeout.ms lowered to 1 s)');
+    await failover(nodes, 'failover_tuned_s', undefined, 'lease 2 s, Kafka session 2 s (broker group.min.session.timeout.ms lowered to 1 s)');
     await Promise.all(nodes.map((n) => n.stop()));
     nodes = [];
     await registryBench(servers.etcd);
@@ -212,6 +255,8 @@ async function main(): Promise<void> {
     await Promise.allSettled(nodes.map((n) => n.stop()));
     await servers.stop();
   }
+  report({ bench, metric: 'host_load_avg_1m', value: Number(((loadAtStart + loadavg()[0]!) / 2).toFixed(1)), unit: 'runnable',
+    note: `1-minute load average on ${cpus().length} cores, mean of start and end of this run (the broker, etcd, the nodes and any other work share them)` });
 }
 
 await main();

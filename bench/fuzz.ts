@@ -19,7 +19,7 @@ interface FuzzModule {
   mutate(bytes: Uint8Array, seed: number, flips: number): Uint8Array;
   FuzzFinding: new (...args: never[]) => Error;
 }
-const fixtures = new URL('../../runtime/dist/test/sandbox/fixtures/', import.meta.url);
+const fixtures = new URL('../../sandbox/dist/test/fixtures/', import.meta.url);
 const fuzz = (await import(new URL('fuzz.js', fixtures).href)) as FuzzModule;
 const catchers = (await import(new URL('fuel-catchers.js', fixtures).href)) as { fuelCatcherComponent(name: string): Promise<Uint8Array> };
 const infra = (await import(new URL('../../scripts/infra/index.mjs', import.meta.url).href)) as { installWasmTools(): Promise<string> };

@@ -13,7 +13,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import type { BenchResult } from './lib-output.js';
 import { report } from './lib-output.js';
-import { artifact, BenchNode, sleep } from './lib-bus-node.js';
+import { artifact } from './lib-artifacts.js';
+import { BenchNode, sleep } from './lib-bus-node.js';
 import { type VerifiedArtifact } from '@caxton/core';
 
 const PAIRS = 50;
@@ -25,7 +26,7 @@ const FEED_PER_S = 20;
 interface LiftBombs { liftBombComponent(): Promise<Uint8Array>; ATTACKS: Record<string, string>; MEMORY_CAP_PAGES: number }
 interface FuelCatchers { fuelCatcherComponent(name: string): Promise<Uint8Array> }
 interface Fixtures { jsProbe(name?: string): Promise<Uint8Array> }
-const fixture = <T>(file: string): Promise<T> => import(new URL(`../../runtime/dist/test/sandbox/fixtures/${file}`, import.meta.url).href) as Promise<T>;
+const fixture = <T>(file: string): Promise<T> => import(new URL(`../../sandbox/dist/test/fixtures/${file}`, import.meta.url).href) as Promise<T>;
 
 const verified = (bytes: Uint8Array): VerifiedArtifact => ({ bytes, sha256: createHash('sha256').update(bytes).digest('hex') });
 const progress = (text: string): void => void process.stderr.write(`hostile: ${text}\n`);

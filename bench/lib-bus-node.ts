@@ -1,37 +1,22 @@
 /**
  * A Caxton node for the bus benchmark: the real startNode (sandbox shards, bus, embedded log or
  * persistence off, protocol tracker) in this process, on a temporary data directory, with counters
- * fed by the bus's events. Agents are the repository's example and conformance agents, built with
- * the build library (`reuse`: unchanged sources are not rebuilt).
+ * fed by the bus's events. Agents are the repository's example and conformance agents, built by
+ * lib-artifacts (`reuse`: unchanged sources are not rebuilt).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { buildAgent } from '@caxton/toolchain';
 import { startNode, type RunningNode } from '@caxton/runtime';
 import type { StartNodeOptions, BusEventType, BusListener } from '@caxton/runtime';
-
-import { type VerifiedArtifact } from '@caxton/core';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const artifacts = new Map<string, Promise<VerifiedArtifact>>();
-
-/** `example` is a path under examples/ (`as-echo`, `conformance/pinger`, …). */
-export function artifact(example: string): Promise<VerifiedArtifact> {
-  let hit = artifacts.get(example);
-  if (!hit) {
-    hit = buildAgent(join(ROOT, 'examples', example), { reuse: true }).then((r) => ({ bytes: new Uint8Array(readFileSync(r.artifactPath)), sha256: r.sha256 }));
-    artifacts.set(example, hit);
-  }
-  return hit;
-}
+import { artifact } from './lib-artifacts.js';
 
 export class BenchNode {
   /** Deliveries handled with outcome ok, and not ok. */
   handledOk = 0;
   handledOther = 0;
-  private constructor(readonly node: RunningNode, private readonly dir: string) {
+  /** `dir`: the node's temporary data directory (its embedded log lives under it). */
+  private constructor(readonly node: RunningNode, readonly dir: string) {
     // Only 'handled': like a node without an open tail, the bus then builds no 'accepted' events.
     node.events.on((e) => {
       if (e.type !== 'handled') return;

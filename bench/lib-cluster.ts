@@ -13,10 +13,6 @@ import { CaxtonClient, partitionFor, partitionOwner } from '@caxton/runtime';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CAXTON = path.join(ROOT, 'cli', 'bin', 'caxton.js');
 
-export function example(dir: string, file: string): string {
-  return path.join(ROOT, 'examples', dir, 'build', file);
-}
-
 export interface ServerHandle {
   bootstrap?: string;
   endpoint?: string;

@@ -5,7 +5,9 @@
  * - instantiate_p50_us: a fresh AssemblyScript agent from a cached artifact (instance + init), the
  *   direct path; also the same artifact through jco's glue, and a JavaScript (QuickJS) agent.
  * - handle_p50_us: one metered echo message, in-thread (AS direct, AS via jco, JS).
- * - fuel_overhead_ratio: metered/unmetered time on CPU-bound AS code (fib), plus a tight-loop worst case.
+ * - fuel_overhead_ratio: what the fuel pass alone costs on CPU-bound AS code (fib), plus a tight-loop
+ *   worst case (`…_tight_loop`): the same binaryen-processed module with and without the pass.
+ *   `bench/dist/sandbox.js fuel` runs only these two.
  * - transpile_instrument_ms: preparing the JS agent artifact cold (transpile + instrument + compile),
  *   then from the on-disk cache.
  * - rss_per_agent_kib: 10,000 idle AS agents in one process (child process), and agents_max: how
@@ -20,13 +22,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 import type { Artifact, WorkResult, Work } from '@caxton/sandbox';
 import {
-  AgentSandbox, Engine, Sandbox, ShardPool, instrumentFuel, FUEL_EXPORT, HostBridge, messageToWit, resolveLimits, createDenyWasi,
+  AgentSandbox, Engine, Sandbox, ShardPool, HostBridge, messageToWit, resolveLimits, createDenyWasi,
 } from '@caxton/sandbox';
 import type { BenchResult } from './lib-output.js';
 import { percentile, report } from './lib-output.js';
+import { measureFuelOverhead } from './lib-fuel-overhead.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CACHE = join(tmpdir(), `caxton-bench-sandbox-${process.getuid?.() ?? 0}`);
@@ -39,7 +41,7 @@ interface Fixtures {
 }
 
 async function fixtures(): Promise<Fixtures> {
-  return (await import(new URL('../../runtime/dist/test/sandbox/fixtures/build.js', import.meta.url).href)) as Fixtures;
+  return (await import(new URL('../../sandbox/dist/test/fixtures/build.js', import.meta.url).href)) as Fixtures;
 }
 
 async function agentBytes(kind: 'as' | 'js'): Promise<{ bytes: Uint8Array; source: string }> {
@@ -102,42 +104,23 @@ function best(f: () => unknown, reps: number): number {
   return b;
 }
 
+/**
+ * The fuel pass's own cost on CPU-bound AssemblyScript code (bench/lib-fuel-overhead.ts): fib(30),
+ * call-heavy (a charge and a check on every call), and a sieve whose 3-instruction inner loop is
+ * charged on every iteration (the worst case for loop headers).
+ */
 async function fuelOverhead(out: BenchResult[]): Promise<void> {
   const core = await (await fixtures()).buildAsCore('fib', 'stub');
-  const { bytes } = instrumentFuel(core, 1);
-  // Compile both straight to optimized code: with dynamic tiering, when each module's functions
-  // reach TurboFan depends on background threads on a busy machine, which is noise, not overhead.
-  setFlagsFromString('--no-wasm-dynamic-tiering');
-  const plainModule = new WebAssembly.Module(core);
-  const meteredModule = new WebAssembly.Module(bytes);
-  setFlagsFromString('--wasm-dynamic-tiering');
-  const plain = new WebAssembly.Instance(plainModule, {});
-  const metered = new WebAssembly.Instance(meteredModule, {
-    'caxton:fuel': { refill: () => { throw new Error('out of fuel'); }, grow: () => undefined },
-  });
-  const fuel = metered.exports[FUEL_EXPORT] as unknown as { value: bigint };
-  const call = (i: WebAssembly.Instance, name: string, arg: number) => () => (i.exports[name] as unknown as (n: number) => number)(arg);
-  for (const [name, arg, metric, note] of [
-    ['fib', 30, 'fuel_overhead_ratio', 'AS fib(30), metered/unmetered, best of 15 interleaved runs'],
-    ['sieve', 3_000_000, 'fuel_overhead_ratio_tight_loop', 'AS sieve: a 3-instruction inner loop charged every iteration (worst case), best of 15 interleaved'],
-  ] as const) {
-    const plainRun = call(plain, name, arg);
-    const meteredRun = call(metered, name, arg);
-    fuel.value = 10n ** 15n;
-    // Warm both until V8 has tiered them up, then interleave so machine load hits both alike.
-    for (let i = 0; i < 10; i++) {
-      plainRun();
-      meteredRun();
-    }
-    let p = Infinity;
-    let m = Infinity;
-    for (let i = 0; i < 15; i++) {
-      p = Math.min(p, best(plainRun, 1));
-      fuel.value = 10n ** 15n;
-      m = Math.min(m, best(meteredRun, 1));
-    }
-    out.push({ bench: 'sandbox', metric, value: Number((m / p).toFixed(3)), unit: 'ratio', target: name === 'fib' ? '<= 1.5' : undefined, note: `${note}: ${m.toFixed(2)} / ${p.toFixed(2)} ms` });
-  }
+  out.push(
+    ...measureFuelOverhead(
+      core,
+      [
+        { fn: 'fib', arg: 30, metric: 'fuel_overhead_ratio', description: 'AS fib(30), call-heavy' },
+        { fn: 'sieve', arg: 3_000_000, metric: 'fuel_overhead_ratio_tight_loop', description: 'AS sieve(3,000,000), a 3-instruction inner loop charged every iteration' },
+      ],
+      { warmup: 10, rounds: 40 },
+    ),
+  );
 }
 
 /**
@@ -315,6 +298,11 @@ export async function run(opts: { density?: number; maxSeconds?: number; maxAgen
 const [flag, mode, a1, a2] = process.argv.slice(2);
 if (process.argv[1] === SELF) {
   if (flag === '--child' && mode === 'density') await densityChild(Number(a1));
+  else if (flag === 'fuel') {
+    const out: BenchResult[] = [];
+    await fuelOverhead(out);
+    for (const r of out) report(r);
+  }
   else if (flag === '--child' && mode === 'max') await maxChild(Number(a1), Number(a2));
   else await run();
 }

@@ -24,7 +24,9 @@ if (!existsSync(script)) {
 }
 
 // Every benchmark runs on the example agents: build them first (idempotent and quick when up to
-// date), so a fresh clone can run any benchmark without `npm test` having run before.
+// date), so a fresh clone can run any benchmark without `npm test` having run before. (bus,
+// cluster, api and hostile also build the agents they deploy themselves, via bench/lib-artifacts,
+// so `node bench/dist/<name>.js` works on a fresh clone too.)
 const built = await new Promise((resolve) => {
   const b = spawn(process.execPath, [path.join(root, 'scripts', 'build-examples.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   b.on('close', resolve);

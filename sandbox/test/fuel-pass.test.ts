@@ -20,7 +20,11 @@ interface Metered {
 }
 
 async function meter(wat: string): Promise<Metered> {
-  const { bytes } = instrumentFuel(await parse(wat), 1);
+  return meterModule(await parse(wat));
+}
+
+function meterModule(core: Uint8Array): Metered {
+  const { bytes } = instrumentFuel(core, 1);
   const refills: bigint[] = [];
   const grows: [number, number][] = [];
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
@@ -109,6 +113,120 @@ describe('fuel pass', () => {
     assert.deepEqual(m.grows, [[1, 1], [5, 2]]);
     assert.equal(m.exports['grow']!(5), -1, 'growth past the declared maximum still fails in the guest');
     assert.equal(refused - one, BigInt(4 * GROW_PAGE_COST));
+  });
+
+  describe('loops settled outside the loop (debt mode)', () => {
+    // Loops of every block type, nested, left by `return` from inside; each charges per iteration.
+    const SHAPES = `(module
+      (func (export "valued") (param $n i32) (result i32) (local $i i32)
+        (loop $l (result i32)
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n)))
+          (local.get $i)))
+      (func (export "unreachable-typed") (param $n i32) (result i32) (local $i i32)
+        (loop $l
+          (if (i32.ge_u (local.get $i) (local.get $n)) (then (return (i32.mul (local.get $i) (i32.const 2)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $l)))
+      (func (export "nested") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)
+        (block $done
+          (loop $outer
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $j (i32.const 0))
+            (loop $inner
+              (local.set $s (i32.add (local.get $s) (local.get $j)))
+              (if (i32.gt_u (local.get $s) (i32.const 1000000)) (then (return (i32.const -1))))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br_if $inner (i32.lt_u (local.get $j) (i32.const 10))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $outer)))
+        (local.get $s))
+      (func (export "pair") (param $n i32) (result i32) (local $i i32)
+        (loop $l (result i32 i32)
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n)))
+          (local.get $i) (local.get $n))
+        (i32.add)))`;
+
+    /**
+     * A meter whose refill covers the deficit plus `chunk` fuel: the counter runs dry at almost
+     * every settlement, which then calls refill and re-enters its loop.
+     */
+    async function chunked(chunk: bigint): Promise<{ run(f: string, n: number): { result: number; charged: bigint; refills: number } }> {
+      const { bytes } = instrumentFuel(await parse(SHAPES), 1);
+      let handed = 0n;
+      let refills = 0;
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+        'caxton:fuel': { refill: (v: bigint) => (refills++, (handed += chunk - v), chunk), grow: (r: number) => r },
+      });
+      const fuel = instance.exports[FUEL_EXPORT] as unknown as { value: bigint };
+      return {
+        run(f, n) {
+          handed = 0n;
+          refills = 0;
+          fuel.value = 0n;
+          const result = (instance.exports[f] as (n: number) => number)(n);
+          return { result, charged: handed - fuel.value, refills };
+        },
+      };
+    }
+
+    for (const [f, expect] of [
+      ['valued', (n: number) => Math.max(n, 1)],
+      ['unreachable-typed', (n: number) => 2 * n],
+      ['nested', (n: number) => 45 * n],
+      ['pair', (n: number) => Math.max(n, 1) + n],
+    ] as const) {
+      it(`${f}: same result and exactly the same fuel whether settlements refill often or never`, async () => {
+        const m = await meter(SHAPES);
+        const costs = [10, 20, 3000, 6000].map((n) => spend(m, () => assert.equal(m.exports[f]!(n), expect(n))));
+        const perTen = costs[1]! - costs[0]!;
+        assert.ok(perTen > 0n);
+        assert.equal(costs[3]! - costs[2]!, perTen * 300n, 'linear across many settlements');
+        // Tiny chunks make every settlement call refill and re-enter its loop: nothing is charged twice or lost.
+        const often = await chunked(7n);
+        const r = often.run(f, 6000);
+        assert.equal(r.result, expect(6000));
+        assert.ok(r.refills > 10, `settlements refilled ${r.refills} times`);
+        assert.equal(r.charged, costs[3]!);
+      });
+    }
+
+    it('stops an endless loop inside a valued, nested loop within one settlement of the budget', async () => {
+      const m = await meter(`(module (func (export "spin") (result i32) (local $i i32)
+        (loop $o (result i32) (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $l)))))`);
+      m.fuel.value = 50_000n;
+      assert.throws(() => m.exports['spin']!(), Exhausted);
+      assert.ok(m.refills[0]! < 0n && m.refills[0]! > -BigInt(DEBT_FLUSH + 10));
+    });
+  });
+
+  it('charges every loop iteration of a function an exception leaves, when the module can catch it', async () => {
+    // Legacy exception handling: wasm-tools does not parse it, binaryen does.
+    const binaryen = (await import('binaryen')).default;
+    const mod = binaryen.parseText(`(module
+      (tag $t)
+      (func $work (param $n i32) (local $i i32)
+        (loop $l
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (throw $t))
+      (func (export "rounds") (param $r i32) (param $n i32) (local $k i32)
+        (loop $again
+          (try (do (call $work (local.get $n))) (catch_all))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $again (i32.lt_u (local.get $k) (local.get $r))))))`);
+    mod.setFeatures(binaryen.Features.All);
+    const core = mod.emitBinary();
+    mod.dispose();
+    assert.equal(instrumentFuel(core, 1).stats.debtModeFunctions, 0, 'no function that can be unwound keeps a debt');
+    const m = meterModule(core);
+    const rounds = (n: number) => spend(m, () => m.exports['rounds']!(10, n));
+    // Each round's loop stays under one settlement: kept as debt, all of it would be lost to the unwind.
+    const [a, b, c] = [100, 200, 300].map(rounds);
+    assert.ok(b! - a! > 0n, `100 more iterations per round cost ${b! - a!}`);
+    assert.equal(c! - b!, b! - a!, 'every iteration is paid');
+    assert.ok(b! - a! >= 10n * 100n, 'at least 1 fuel per iteration, in all 10 rounds');
   });
 
   it('refuses modules with several memories', async () => {

@@ -60,6 +60,23 @@ describe('GuestMemory', () => {
     assert.equal(gm.message(ptr).content, big.content);
   });
 
+  for (const encoding of ['utf16', 'utf8'] as const) {
+    it(`lowers a long receiver list, with and without addresses, one allocation per string (${encoding})`, () => {
+      const { gm, calls, memory } = memoryWithBump(encoding);
+      const receivers = Array.from({ length: 3000 }, (_, i) => ({ name: `sink-${i}@p`, addresses: i % 500 === 7 ? [`mtp://${i}`, 'ä'] : [] }));
+      const many: WitAclMessage = { ...message, receivers };
+      const ptr = gm.lowerMessage(many);
+      assert.ok(memory.buffer.byteLength > 65536, 'memory grew while the list was lowered');
+      assert.deepEqual(gm.message(ptr).receivers, receivers);
+      // Each string is its own allocation, as the canonical ABI requires (a guest may free each).
+      const addressLists = receivers.filter((r) => r.addresses.length > 0);
+      const lowered = calls.length;
+      const base = memoryWithBump(encoding);
+      base.gm.lowerMessage({ ...message, receivers: [] });
+      assert.equal(lowered - base.calls.length, 1 + receivers.length + addressLists.length * 3);
+    });
+  }
+
   it('writes results where the guest asked', () => {
     const { gm } = memoryWithBump('utf8');
     gm.storeResult(64, 'refused');

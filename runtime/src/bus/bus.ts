@@ -34,8 +34,13 @@ export interface BusOptions {
   now?: () => number;
 }
 
-/** Who is sending: a deployed agent (sender is stamped from it) or an outside client. */
-export type Origin = { agent: string } | { external: AgentId };
+/**
+ * Who is sending: a deployed agent (sender is stamped from it) or an outside client.
+ * `checked`: the message was validated where it entered, against the bus's own limits (an agent's
+ * outbox is checked by the sandbox's `send` host call); the bus then checks only the addresses it
+ * rewrote, so a message is validated once, not once per hop (decision 1201).
+ */
+export type Origin = { agent: string; checked?: boolean } | { external: AgentId };
 
 export class Bus {
   readonly platformId: AgentId;
@@ -272,7 +277,12 @@ export class Bus {
       receivers: message.receivers.map((r) => this.qualify(r)),
       ...(message.replyTo ? { replyTo: message.replyTo.map((r) => this.qualify(r)) } : {}),
     };
-    validateAclMessage(stamped);
+    if ('agent' in origin && origin.checked === true) {
+      // Qualifying names adds `@<platform>`: only those fields can have changed since the check.
+      validateAclMessage({ performative: stamped.performative, sender: stamped.sender, receivers: stamped.receivers, ...(stamped.replyTo ? { replyTo: stamped.replyTo } : {}) });
+    } else {
+      validateAclMessage(stamped);
+    }
     const msg = stamped;
     if (msg.receivers.length === 0) throw new InvalidSendError('message has no receivers', { agent: 'agent' in origin ? origin.agent : undefined });
     return msg;

@@ -31,7 +31,7 @@ import type { Mailboxes } from './mailboxes.js';
 import type { BusPort } from './port.js';
 import type { BusEvents } from './events.js';
 import { derivedMessageId } from './ids.js';
-import { startHandleSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';
+import { startHandleSpan, endSpan, injectMessageContext, tracerRegistered, carriesTraceContext } from '../telemetry/trace-context.js';
 import { CaxtonError, type AclMessage } from '@caxton/core';
 
 /** How the loop sends what handling produced: the bus's own send path. */
@@ -168,8 +168,9 @@ export class DispatchLoop {
   }
 
   private async run(batch: WorkItem[], tokens: (number | undefined)[] | undefined): Promise<void> {
+    const recording = tracerRegistered();
     const spans = batch.map((item) =>
-      item.kind === 'delivery'
+      item.kind === 'delivery' && (recording || carriesTraceContext(item.delivery.message))
         ? startHandleSpan(item.delivery.message, {
             agent: item.agent,
             performative: item.delivery.message.performative,
@@ -235,9 +236,12 @@ export class DispatchLoop {
         });
         // A failed effect (e.g. the registry unreachable for a DF change) is reported, not thrown:
         // nobody awaits run(), so a throw here would leave the agent busy forever.
-        outboxSends.push(this.opts.port.applyEffects(result).catch((err: unknown) => {
-          this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `[caxton] effects not applied: ${(err as Error).message}`, at: Date.now() } });
-        }));
+        // Most handlings set no timer and change no directory entry: no promise for them.
+        if (result.timers.length > 0 || result.directory.length > 0) {
+          outboxSends.push(this.opts.port.applyEffects(result).catch((err: unknown) => {
+            this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `[caxton] effects not applied: ${(err as Error).message}`, at: Date.now() } });
+          }));
+        }
         if (item.kind === 'delivery') {
           if (outcome.status === 'rejected') {
             outboxSends.push(this.opts.sender.sendPlatformReplies([this.opts.sender.failureFor(item.delivery, outcome.reason, 'rejected')]));
@@ -304,7 +308,7 @@ export class DispatchLoop {
    * not complete, or its outbox is lost. It stays pending and is handled again; its sends keep their ids.
    */
   private sendOutboxMessage(item: WorkItem, msg: AclMessage, messageId: string, notDurable: Set<string>): Promise<unknown> {
-    return this.opts.sender.send(msg, { agent: item.agent }, messageId).catch((err: unknown) => {
+    return this.opts.sender.send(msg, { agent: item.agent, checked: true }, messageId).catch((err: unknown) => {
       const text = (err as Error).message;
       if (isRefusal(err)) {
         this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `send refused: ${text}`, at: Date.now() } });

@@ -88,7 +88,10 @@ async function startOnTopology(
   // needs of them it gets through the port given to open() below (decision 1101).
   const bus = new Bus({
     log: storage.log, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? 10_000, events,
-    dispatch: { maxAttempts: options.maxAttempts ?? 3, maxBatch: 512, maxPerAgent: 16, maxInFlight: 2 },
+    // Small batches, several in flight: the bus thread applies one batch's results while the
+    // shards run the next, instead of each waiting for the other (512 × 2 left both threads idle
+    // half the time; 64 × 8 doubled throughput in memory mode, decision 1201).
+    dispatch: { maxAttempts: options.maxAttempts ?? 3, maxBatch: 64, maxPerAgent: 16, maxInFlight: 8 },
   });
   const timers = new AgentTimers({
     store: storage.timers, maxPerAgent: 1000,

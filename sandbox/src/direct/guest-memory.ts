@@ -36,6 +36,8 @@ export class GuestMemory {
   realloc: Realloc | null = null;
   /** The budget lifting is counted against, or null (lowering, tests). Set by `lifting`. */
   private lift: LiftBudget | null = null;
+  /** Length of the string `writeString` wrote last (code units for utf16, bytes for utf8). */
+  private written = 0;
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -78,7 +80,9 @@ export class GuestMemory {
     if (!this.realloc) throw new AbiViolation(`${what}: the agent called the host before it was instantiated`);
     const ptr = this.realloc(0, 0, align, size) >>> 0;
     this.sync();
-    this.check(ptr, size, align, `${what} (cabi_realloc result)`);
+    // The message is only built on failure: this runs once per lowered string (N per delivery of
+    // a message to N receivers), and a string per call was a visible share of the garbage.
+    if (ptr % align !== 0 || ptr + size > this.buffer.byteLength) this.check(ptr, size, align, `${what} (cabi_realloc result)`);
     return ptr;
   }
 
@@ -240,7 +244,20 @@ export class GuestMemory {
 
   /** Allocates and writes a string; returns [ptr, length in code units/bytes]. */
   lowerString(s: string, what: string): [number, number] {
-    if (s.length === 0) return [0, 0];
+    const ptr = this.writeString(s, what);
+    return [ptr, this.written];
+  }
+
+  /**
+   * Allocates and writes a string; returns its address and leaves its length (code units or bytes)
+   * in `written`. No pair per string: a message to N receivers lowers N names per delivery, and
+   * those pairs were a visible share of the shard's garbage (decision 1202).
+   */
+  private writeString(s: string, what: string): number {
+    if (s.length === 0) {
+      this.written = 0;
+      return 0;
+    }
     if (this.encoding === 'utf16') {
       const ptr = this.alloc(s.length * 2, 2, what);
       if (LITTLE_ENDIAN) {
@@ -250,18 +267,20 @@ export class GuestMemory {
       } else {
         for (let i = 0; i < s.length; i++) this.dv.setUint16(ptr + i * 2, s.charCodeAt(i), true);
       }
-      return [ptr, s.length];
+      this.written = s.length;
+      return ptr;
     }
     const bytes = Buffer.byteLength(s, 'utf8');
     const ptr = this.alloc(bytes, 1, what);
     utf8Encoder.encodeInto(s, this.u8.subarray(ptr, ptr + bytes));
-    return [ptr, bytes];
+    this.written = bytes;
+    return ptr;
   }
 
   private storeString(at: number, s: string, what: string): void {
-    const [ptr, len] = this.lowerString(s, what);
+    const ptr = this.writeString(s, what);
     this.dv.setUint32(at, ptr, true);
-    this.dv.setUint32(at + 4, len, true);
+    this.dv.setUint32(at + 4, this.written, true);
   }
 
   private storeList<T>(at: number, items: readonly T[], elemSize: number, align: number, what: string, store: (p: number, item: T) => void): void {
@@ -273,7 +292,21 @@ export class GuestMemory {
 
   private storeAgentId(at: number, id: WitAgentId, what: string): void {
     this.storeString(at + AGENT_ID.name, id.name, what);
-    this.storeList(at + AGENT_ID.addresses, id.addresses, 8, 4, what, (p, a) => this.storeString(p, a, what));
+    if (id.addresses.length === 0) {
+      // The usual case, without a closure per agent id: an empty list is (0, 0).
+      this.dv.setUint32(at + AGENT_ID.addresses, 0, true);
+      this.dv.setUint32(at + AGENT_ID.addresses + 4, 0, true);
+    } else {
+      this.storeList(at + AGENT_ID.addresses, id.addresses, 8, 4, what, (p, a) => this.storeString(p, a, what));
+    }
+  }
+
+  /** list<agent-id> at `at`: a plain loop, since a receiver list can be long. */
+  private storeAgentIds(at: number, ids: readonly WitAgentId[], what: string): void {
+    const ptr = this.alloc(ids.length * AGENT_ID.size, AGENT_ID.align, what);
+    for (let i = 0; i < ids.length; i++) this.storeAgentId(ptr + i * AGENT_ID.size, ids[i]!, what);
+    this.dv.setUint32(at, ptr, true);
+    this.dv.setUint32(at + 4, ids.length, true);
   }
 
   private storePairs(at: number, pairs: readonly [string, string][], what: string): void {
@@ -295,8 +328,8 @@ export class GuestMemory {
     } else {
       this.dv.setUint8(ptr + MSG.sender, 0);
     }
-    this.storeList(ptr + MSG.receivers, m.receivers, AGENT_ID.size, AGENT_ID.align, 'receivers', (q, id) => this.storeAgentId(q, id, 'receivers'));
-    this.storeList(ptr + MSG.replyTo, m.replyTo, AGENT_ID.size, AGENT_ID.align, 'reply-to', (q, id) => this.storeAgentId(q, id, 'reply-to'));
+    this.storeAgentIds(ptr + MSG.receivers, m.receivers, 'receivers');
+    this.storeAgentIds(ptr + MSG.replyTo, m.replyTo, 'reply-to');
     for (const [field, offset] of MSG_OPTIONAL_STRINGS) {
       const v = m[field];
       if (v === undefined || v === null) this.dv.setUint8(ptr + offset, 0);

@@ -18,3 +18,12 @@ export const getType = c('ExpressionGetType');
 export function i64c(m: binaryen.Module, value: number): Ref {
   return (m.i64.const as unknown as (v: bigint) => Ref)(BigInt(value));
 }
+
+/** binaryen.js's `Loop` helpers (names are JS strings there; the raw C API takes heap pointers). */
+const loopApi = (binaryen as unknown as { Loop: { getName(e: Ref): string | null; setName(e: Ref, name: string): void } }).Loop;
+export function loopName(e: Ref): string | null {
+  return loopApi.getName(e) || null;
+}
+export function setLoopName(e: Ref, name: string): void {
+  loopApi.setName(e, name);
+}

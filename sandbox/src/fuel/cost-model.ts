@@ -18,7 +18,7 @@
  * Each charge pays for the straight-line code up to the next charge point in advance, so a branch
  * that leaves early overcharges slightly; the same input always pays the same.
  */
-export const FUEL_MODEL_VERSION = 5;
+export const FUEL_MODEL_VERSION = 6;
 
 export type CostClass =
   /** block, loop, nop, pop: no work of their own. */
@@ -57,6 +57,30 @@ export const GROW_PAGE_COST = 64;
  * of the function. Out-of-fuel is detected at most this late; see fuel-pass.ts.
  */
 export const DEBT_FLUSH = 1024;
+/**
+ * Debt mode keeps the debt as a countdown, `room = DEBT_FLUSH - debt` (an i64 local set to
+ * DEBT_FLUSH at function entry), so a loop header is one subtraction and a sign test
+ * (`room -= charge; if (room <= 0) settle`) instead of an addition and a compare with a constant.
+ * These three functions are the whole accounting; function-pass.ts emits them as wasm and
+ * cost-model.test.ts replays them.
+ */
+export const debtRoom = {
+  /** The room a function starts with (no debt). */
+  initial: DEBT_FLUSH,
+  /** Fuel a settlement moves to the counter: the debt accrued since the last one. */
+  owed(room: number): number {
+    return DEBT_FLUSH - room;
+  },
+  /**
+   * The room after settling at a loop header whose charge was already taken off: the slow path
+   * runs outside the loop and re-enters it at the header, which takes `charge` off again, so the
+   * settlement leaves `charge` extra to land exactly on an empty debt.
+   */
+  afterSettle(charge: number): number {
+    return DEBT_FLUSH + charge;
+  },
+};
+
 /** `if` arms costing at most this much (and containing no charge point) are coalesced. */
 export const COALESCE_ARM_LIMIT = 16;
 

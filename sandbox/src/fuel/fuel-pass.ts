@@ -16,6 +16,7 @@
 import binaryen from 'binaryen';
 import { ByteReader, concatBytes, readSections } from '../binary/reader.js';
 import { kinds } from './expression-kinds.js';
+import { moduleCatches } from './catch-scan.js';
 import { FUEL_GLOBAL, FunctionPass, GROW_FN, REFILL_FN } from './function-pass.js';
 import { i64c } from './binaryen-api.js';
 import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from './names.js';
@@ -80,6 +81,33 @@ function withoutNames(bytes: Uint8Array): Uint8Array {
   return dropped ? concatBytes(keep) : bytes;
 }
 
+/** Reads a module the way the pass does: names dropped, the pass's feature set, no optimisation. */
+function readForPass(bytes: Uint8Array): binaryen.Module {
+  let m: binaryen.Module;
+  try {
+    // binaryen.js takes the feature set as readBinary's optional second argument.
+    m = (binaryen.readBinary as (data: Uint8Array, features?: number) => binaryen.Module)(withoutNames(bytes), FEATURES);
+  } catch (err) {
+    throw new FuelPassError(`binaryen cannot read the module: ${(err as Error).message}`);
+  }
+  m.setFeatures(FEATURES);
+  return m;
+}
+
+/**
+ * The module exactly as the pass would read and write it, without the pass: the baseline that
+ * isolates the pass's cost from binaryen's own rewriting (which can make code faster or slower).
+ * Used by the fuel overhead benchmark.
+ */
+export function roundTripWithoutFuel(bytes: Uint8Array): Uint8Array {
+  const m = readForPass(bytes);
+  try {
+    return m.emitBinary();
+  } finally {
+    m.dispose();
+  }
+}
+
 export interface FuelPassResult {
   bytes: Uint8Array;
   stats: FuelPassStats;
@@ -93,27 +121,21 @@ export interface FuelPassResult {
 export function instrumentFuel(bytes: Uint8Array, memories: number): FuelPassResult {
   if (memories > 1) throw new FuelPassError('modules with more than one memory are not supported');
   const table = kinds();
-  let m: binaryen.Module;
+  const m = readForPass(bytes);
   try {
-    // binaryen.js takes the feature set as readBinary's optional second argument.
-    m = (binaryen.readBinary as (data: Uint8Array, features?: number) => binaryen.Module)(withoutNames(bytes), FEATURES);
-  } catch (err) {
-    throw new FuelPassError(`binaryen cannot read the module: ${(err as Error).message}`);
-  }
-  try {
-    m.setFeatures(FEATURES);
     m.addFunctionImport(REFILL_FN, FUEL_IMPORT_MODULE, 'refill', binaryen.i64, binaryen.i64);
     m.addFunctionImport(GROW_FN, FUEL_IMPORT_MODULE, 'grow', binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.i32);
     m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, i64c(m, 0));
     if (m.getExport(FUEL_EXPORT)) throw new FuelPassError(`the module already exports "${FUEL_EXPORT}", a name reserved for the sandbox`);
     m.addGlobalExport(FUEL_GLOBAL, FUEL_EXPORT);
     const stats: FuelPassStats = { functions: 0, expressions: 0, chargePoints: 0, checks: 0, bulkMemorySites: 0, growSites: 0, debtModeFunctions: 0 };
+    const catches = moduleCatches(m, table);
     const n = m.getNumFunctions();
     for (let i = 0; i < n; i++) {
       const fn = m.getFunctionByIndex(i);
       const info = binaryen.getFunctionInfo(fn);
       if (info.module) continue; // an import
-      const pass = new FunctionPass(m, fn as unknown as number, table);
+      const pass = new FunctionPass(m, fn as unknown as number, table, catches);
       try {
         pass.run();
       } catch (err) {

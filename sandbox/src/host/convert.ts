@@ -19,8 +19,23 @@ const opt = <T>(v: T | null | undefined): T | undefined => (v === null || v === 
 
 const NONE: never[] = [];
 
+/**
+ * The world value of each message recently converted, by message object. The deliveries of one
+ * multi-receiver message share one AclMessage (and a batch posted to a shard keeps that sharing:
+ * structured clone copies a shared object once), so converting it once instead of once per
+ * receiver removes a list of N agent ids per delivery (decision 1202). Weak: nothing is kept
+ * alive. The world value is only read (lowering, jco glue), never changed.
+ */
+const converted = new WeakMap<AclMessage, WitAclMessage>();
+
 /** An incoming message as the guest sees it. Resolvers and agent-id user slots do not cross. */
 export function messageToWit(m: AclMessage): WitAclMessage {
+  let wit = converted.get(m);
+  if (wit === undefined) converted.set(m, (wit = convertMessage(m)));
+  return wit;
+}
+
+function convertMessage(m: AclMessage): WitAclMessage {
   return {
     performative: m.performative,
     sender: m.sender ? agentIdToWit(m.sender) : undefined,

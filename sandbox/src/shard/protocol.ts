@@ -6,7 +6,8 @@ import '../webassembly-types.js';
 import type { ArtifactManifest } from '../artifact/artifact.js';
 import type { DirectorySnapshot } from '../host/directory.js';
 import type { PreparedAgentSpec, RestartCarryOver } from '../agent-spec.js';
-import type { ErrorInfo, Work } from '../results.js';
+import type { ErrorInfo } from '../results.js';
+import type { Flat } from './hand-off-codec.js';
 
 export interface EngineSettings {
   cacheDir: string;
@@ -29,7 +30,8 @@ export type Request =
   /** The artifact itself is posted once per shard (`artifact`); `carried` only on re-deploys after a reset. */
   | { op: 'deploy'; spec: PreparedAgentSpec; carried?: RestartCarryOver; replace: boolean }
   | { op: 'undeploy'; name: string }
-  | { op: 'deliver'; batchId: number; batch: Work[] }
+  /** The batch as `encodeWork` writes it (hand-off-codec.ts); the reply is `encodeResults`. */
+  | { op: 'deliver'; batchId: number; batch: Flat }
   | { op: 'directory'; snapshot: DirectorySnapshot }
   | { op: 'metrics'; names: string[] | null };
 

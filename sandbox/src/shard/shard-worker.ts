@@ -12,6 +12,7 @@ import { Sandbox } from '../sandbox.js';
 import { errorInfo } from '../traps.js';
 import type { FromWorker, ShardInit, ToWorker } from './protocol.js';
 import { PROGRESS } from './protocol.js';
+import { decodeWork, encodeResults } from './hand-off-codec.js';
 
 function toErrorInfo(err: unknown): ErrorInfo {
   if (err instanceof SandboxError) return errorInfo(err);
@@ -36,12 +37,12 @@ function main(port: NonNullable<typeof parentPort>, init: ShardInit): void {
         return sandbox.undeploy(msg.name);
       case 'deliver': {
         Atomics.store(progress, PROGRESS.BATCH, msg.batchId);
-        const results = sandbox.deliver(msg.batch, (i) => {
+        const results = sandbox.deliver(decodeWork(msg.batch), (i) => {
           Atomics.store(progress, PROGRESS.ITEM, i + 1);
           Atomics.add(progress, PROGRESS.SEQ, 1);
         });
         Atomics.store(progress, PROGRESS.ITEM, 0);
-        return results;
+        return encodeResults(results);
       }
       case 'directory':
         sandbox.setDirectory(msg.snapshot);

@@ -13,6 +13,7 @@ import { workIdOf } from '../results.js';
 import type { PreparedAgentSpec } from '../agent-spec.js';
 import type { EngineSettings, FromWorker, Request, ShardInit } from './protocol.js';
 import { PROGRESS } from './protocol.js';
+import { decodeResults, encodeWork, type Flat } from './hand-off-codec.js';
 
 export interface StuckItem {
   agent: string;
@@ -140,9 +141,9 @@ export class Shard {
     const batchId = this.nextBatch++;
     return new Promise<WorkResult[]>((resolve, reject) => {
       this.batches.set(batchId, { batchId, batch, resolve });
-      this.request<WorkResult[]>({ op: 'deliver', batchId, batch }).then(
-        (results) => {
-          if (this.batches.delete(batchId)) resolve(results);
+      this.request<Flat>({ op: 'deliver', batchId, batch: encodeWork(batch) }).then(
+        (flat) => {
+          if (this.batches.delete(batchId)) resolve(decodeResults(flat));
           this.refresh();
         },
         (err: Error) => {

@@ -7,6 +7,7 @@ import type { Delivery } from '@caxton/core';
 import { FrameGroup } from './frame-group.js';
 import type { PendingEntry, SegmentRef } from './pending-entry.js';
 import { RecordType } from './record-format.js';
+import type { SharedEntry } from './shared-payload.js';
 
 export enum Op {
   /** A new delivery's append frame. */
@@ -29,6 +30,24 @@ export class CommitGroup extends FrameGroup {
   append(delivery: Delivery, json: string, entry: PendingEntry): void {
     this.push(Op.Append, delivery.id, entry, this.frames.addKeyed(RecordType.Appended, entry.seq, delivery.id, json));
     this.handOut.push(delivery);
+  }
+
+  /**
+   * Several deliveries of one message in one AppendedShared frame: one op per delivery, all at the
+   * frame's offset, so the state counts deliveries exactly as for separate frames.
+   */
+  appendShared(deliveries: readonly Delivery[], entries: readonly SharedEntry[], pendingEntries: readonly PendingEntry[], body: string, payloadBytes: number): void {
+    const offset = this.frames.addShared(entries, body, payloadBytes);
+    for (let i = 0; i < deliveries.length; i++) {
+      this.push(Op.Append, deliveries[i]!.id, pendingEntries[i]!, offset);
+      this.handOut.push(deliveries[i]!);
+    }
+  }
+
+  /** A compaction copy of the still-pending deliveries of an AppendedShared frame, body verbatim. */
+  moveShared(entries: readonly SharedEntry[], pendingEntries: readonly PendingEntry[], body: Uint8Array, payloadBytes: number): void {
+    const offset = this.frames.addShared(entries, body, payloadBytes);
+    for (let i = 0; i < entries.length; i++) this.push(Op.Move, entries[i]!.id, pendingEntries[i]!, offset);
   }
 
   move(id: string, entry: PendingEntry, frame: Uint8Array): void {

@@ -25,6 +25,7 @@ import { resolveOptions, type EmbeddedLogEvent, type EmbeddedMessageLogOptions, 
 import { Instrumentation } from '@caxton/core';
 import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, RecordType } from './record-format.js';
 import { KEYED_PREFIX_BYTES, MAX_ID_BYTES } from './payload.js';
+import { MAX_RECEIVER_BYTES, SHARED_COUNT_BYTES, sharedEntryBytes, type SharedBody, type SharedEntry } from './shared-payload.js';
 import type { PendingEntry } from './pending-entry.js';
 import { RetentionRunner } from './retention-runner.js';
 import { createLogFile } from './segment-files.js';
@@ -150,16 +151,22 @@ export class EmbeddedMessageLog implements MessageLog {
   append(deliveries: readonly Delivery[]): Promise<void> {
     try {
       const committer = this.writable();
-      const bodies = deliveries.map((delivery) => this.encodeDelivery(delivery));
+      // Everything is validated and encoded before anything is queued: a bad delivery rejects the
+      // whole append and leaves no trace.
+      const runs = this.encodeRuns(deliveries);
       const group = committer.current();
-      for (let i = 0; i < deliveries.length; i++) {
-        const delivery = deliveries[i]!;
+      for (const run of runs) {
+        if (run.shared) {
+          this.appendShared(group, run);
+          continue;
+        }
+        const delivery = run.deliveries[0]!;
         // Idempotent per delivery id: a retried append of a pending or recently completed
         // delivery is not stored (nor handed out) twice.
         if (this.pending.has(delivery.id) || this.completedIds.has(delivery.id)) continue;
         const entry: PendingEntry = { seq: this.nextSeq++, segment: undefined, offset: -1, completing: false };
         this.pending.set(delivery.id, entry);
-        group.append(delivery, bodies[i]!, entry);
+        group.append(delivery, run.json, entry);
       }
       return group.done;
     } catch (error) {
@@ -257,10 +264,28 @@ export class EmbeddedMessageLog implements MessageLog {
     throw notOpenError();
   }
 
+  /**
+   * Splits an append into runs: consecutive deliveries of one message (the same message object,
+   * message id and acceptance time: what the bus appends for a multi-receiver send) become one
+   * shared run whose message is encoded once; any other delivery is a run of its own, encoded whole
+   * as before (decision 1202).
+   */
+  private encodeRuns(deliveries: readonly Delivery[]): EncodedRun[] {
+    const runs: EncodedRun[] = [];
+    let i = 0;
+    while (i < deliveries.length) {
+      const first = deliveries[i]!;
+      checkDeliveryId(first);
+      let j = i + 1;
+      while (j < deliveries.length && sharesMessage(first, deliveries[j]!)) checkDeliveryId(deliveries[j++]!);
+      runs.push(j - i > 1 ? this.encodeShared(deliveries.slice(i, j)) : { shared: false, deliveries: [first], json: this.encodeDelivery(first), bodyBytes: 0 });
+      i = j;
+    }
+    return runs;
+  }
+
   private encodeDelivery(delivery: Delivery): string {
-    const id: unknown = delivery?.id;
-    if (typeof id !== 'string' || id.length === 0) throw invalidDelivery('a delivery needs a non-empty string id', undefined);
-    if (id.length * 3 > MAX_ID_BYTES && Buffer.byteLength(id) > MAX_ID_BYTES) throw invalidDelivery(`delivery id longer than ${MAX_ID_BYTES} bytes`, id.slice(0, 64));
+    const id = delivery.id;
     let json: string;
     try {
       json = JSON.stringify(delivery);
@@ -269,6 +294,60 @@ export class EmbeddedMessageLog implements MessageLog {
     }
     this.checkRecordSize(json, id);
     return json;
+  }
+
+  /** The message once; each delivery then costs only its id, receiver and sequence number. */
+  private encodeShared(deliveries: Delivery[]): EncodedRun {
+    const first = deliveries[0]!;
+    const body: SharedBody = { messageId: first.messageId, acceptedAt: first.acceptedAt, message: first.message };
+    let json: string;
+    try {
+      json = JSON.stringify(body);
+    } catch (error) {
+      throw invalidDelivery(`delivery cannot be serialised: ${(error as Error).message}`, first.id);
+    }
+    const bodyBytes = Buffer.byteLength(json, 'utf8');
+    // Checked now, so splitting the run into frames while queueing can never fail half-way.
+    const limit = this.options.maxRecordBytes - FRAME_HEADER_BYTES - SHARED_COUNT_BYTES - bodyBytes;
+    for (const delivery of deliveries) {
+      const receiver = delivery.receiver;
+      if (receiver.length * 3 > MAX_RECEIVER_BYTES && Buffer.byteLength(receiver) > MAX_RECEIVER_BYTES) throw invalidDelivery(`receiver name longer than ${MAX_RECEIVER_BYTES} bytes`, delivery.id);
+      if (sharedEntryBytes(delivery.id, receiver) > limit) throw invalidDelivery(`record larger than maxRecordBytes (${this.options.maxRecordBytes})`, delivery.id);
+    }
+    return { shared: true, deliveries, json, bodyBytes };
+  }
+
+  /**
+   * Queue a shared run's new deliveries (ids already pending or completed are skipped, as for single
+   * appends) in as few AppendedShared frames as maxRecordBytes allows: one, unless the receivers'
+   * entries alone outgrow a record.
+   */
+  private appendShared(group: CommitGroup, run: EncodedRun): void {
+    const limit = this.options.maxRecordBytes - FRAME_HEADER_BYTES;
+    let fresh: Delivery[] = [];
+    let entries: SharedEntry[] = [];
+    let pendingEntries: PendingEntry[] = [];
+    let bytes = SHARED_COUNT_BYTES + run.bodyBytes;
+    const flush = (): void => {
+      if (fresh.length === 0) return;
+      group.appendShared(fresh, entries, pendingEntries, run.json, bytes);
+      fresh = [];
+      entries = [];
+      pendingEntries = [];
+      bytes = SHARED_COUNT_BYTES + run.bodyBytes;
+    };
+    for (const delivery of run.deliveries) {
+      if (this.pending.has(delivery.id) || this.completedIds.has(delivery.id)) continue;
+      const size = sharedEntryBytes(delivery.id, delivery.receiver);
+      if (bytes + size > limit) flush();
+      const entry: PendingEntry = { seq: this.nextSeq++, segment: undefined, offset: -1, completing: false };
+      this.pending.set(delivery.id, entry);
+      fresh.push(delivery);
+      entries.push({ seq: entry.seq, id: delivery.id, receiver: delivery.receiver });
+      pendingEntries.push(entry);
+      bytes += size;
+    }
+    flush();
   }
 
   private checkRecordSize(json: string, id: string): void {
@@ -402,6 +481,40 @@ export class EmbeddedMessageLog implements MessageLog {
     this.deadLetterFile = undefined;
     this.lock = undefined;
   }
+}
+
+/** A run of deliveries encoded for append: one delivery whole, or several sharing one message. */
+interface EncodedRun {
+  shared: boolean;
+  deliveries: Delivery[];
+  /** The delivery's JSON, or the shared body's JSON. */
+  json: string;
+  /** UTF-8 size of a shared body (0 for single deliveries). */
+  bodyBytes: number;
+}
+
+function checkDeliveryId(delivery: Delivery): void {
+  const id: unknown = delivery?.id;
+  if (typeof id !== 'string' || id.length === 0) throw invalidDelivery('a delivery needs a non-empty string id', undefined);
+  if (id.length * 3 > MAX_ID_BYTES && Buffer.byteLength(id) > MAX_ID_BYTES) throw invalidDelivery(`delivery id longer than ${MAX_ID_BYTES} bytes`, id.slice(0, 64));
+}
+
+/** Can `next` share `first`'s stored message? Only the bus's own multi-receiver appends do. */
+function sharesMessage(first: Delivery, next: Delivery): boolean {
+  return (
+    next !== null &&
+    typeof next === 'object' &&
+    typeof first.message === 'object' &&
+    first.message !== null &&
+    next.message === first.message &&
+    next.messageId === first.messageId &&
+    next.acceptedAt === first.acceptedAt &&
+    typeof next.receiver === 'string' &&
+    typeof first.receiver === 'string' &&
+    typeof first.messageId === 'string' &&
+    // The shared body must read back as what was written (JSON turns NaN into null).
+    Number.isFinite(first.acceptedAt)
+  );
 }
 
 function invalidDelivery(message: string, deliveryId: string | undefined): EmbeddedLogError {

@@ -8,6 +8,7 @@
  */
 import { FRAME_HEADER_BYTES, RecordType, sealFrame } from './record-format.js';
 import { KEYED_PREFIX_BYTES, maxUtf8Bytes, writeKeyedPayload } from './payload.js';
+import { writeSharedPayload, type SharedEntry } from './shared-payload.js';
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 
@@ -49,6 +50,20 @@ export class FrameBatch {
     const chunk = this.chunk!;
     const length = writeKeyedPayload(chunk, this.pos + FRAME_HEADER_BYTES, seq, id, body);
     sealFrame(chunk, this.pos, type, length);
+    this.pos += FRAME_HEADER_BYTES + length;
+    this.count++;
+    return at;
+  }
+
+  /**
+   * Append an AppendedShared frame: several deliveries of one message, its body once. `payloadBytes`
+   * is the payload's exact size (the caller measured it to respect the record size limit).
+   */
+  addShared(entries: readonly SharedEntry[], body: string | Uint8Array, payloadBytes: number): number {
+    const at = this.reserve(FRAME_HEADER_BYTES + payloadBytes);
+    const chunk = this.chunk!;
+    const length = writeSharedPayload(chunk, this.pos + FRAME_HEADER_BYTES, entries, body);
+    sealFrame(chunk, this.pos, RecordType.AppendedShared, length);
     this.pos += FRAME_HEADER_BYTES + length;
     this.count++;
     return at;

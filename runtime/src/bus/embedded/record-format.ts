@@ -13,7 +13,14 @@
 import { crc32 } from './checksum.js';
 
 export const FILE_MAGIC = 'CAXTNLOG';
-export const FORMAT_VERSION = 1;
+/**
+ * Version written into new files. 2 added AppendedShared frames (decision 1202); a version-1 file
+ * holds only the older record types and is read as is, so logs written before stay readable. A
+ * build that only knows version 1 refuses a version-2 file by its header instead of misreading it.
+ */
+export const FORMAT_VERSION = 2;
+/** Oldest version this build reads. */
+export const MIN_READ_FORMAT_VERSION = 1;
 export const FILE_HEADER_BYTES = 24;
 export const FRAME_HEADER_BYTES = 9;
 /**
@@ -37,9 +44,14 @@ export enum RecordType {
   DeadLettered = 3,
   /** Dead-letter file only: a full dead letter. Payload: keyed (0, delivery id, DeadLetter JSON). */
   DeadLetter = 4,
+  /**
+   * Several deliveries of one message, the message stored once (format version 2). Payload: see
+   * shared-payload.ts (count, then seq / delivery id / receiver per delivery, then the body JSON).
+   */
+  AppendedShared = 5,
 }
 
-const MAX_RECORD_TYPE = RecordType.DeadLetter;
+const MAX_RECORD_TYPE = RecordType.AppendedShared;
 
 export interface FileHeader {
   kind: FileKind;
@@ -66,7 +78,9 @@ export function decodeFileHeader(buf: Buffer): HeaderResult {
   if (buf.toString('latin1', 0, 8) !== FILE_MAGIC) return { ok: false, reason: 'not a Caxton log file (bad magic)' };
   if (buf.readUInt32LE(20) !== crc32(buf.subarray(0, 20))) return { ok: false, reason: 'header checksum mismatch' };
   const version = buf.readUInt16LE(8);
-  if (version !== FORMAT_VERSION) return { ok: false, reason: `unsupported format version ${version} (this build reads ${FORMAT_VERSION})` };
+  if (version < MIN_READ_FORMAT_VERSION || version > FORMAT_VERSION) {
+    return { ok: false, reason: `unsupported format version ${version} (this build reads ${MIN_READ_FORMAT_VERSION} to ${FORMAT_VERSION})` };
+  }
   const kind = buf.readUInt16LE(10);
   if (kind !== FileKind.Segment && kind !== FileKind.DeadLetters) return { ok: false, reason: `unknown file kind ${kind}` };
   const baseSeq = buf.readUInt32LE(12) + buf.readUInt32LE(16) * 0x1_0000_0000;

@@ -15,6 +15,7 @@ import { readKeyedId } from './payload.js';
 import type { PendingEntry } from './pending-entry.js';
 import { FrameReader, FrameStatus, RecordType } from './record-format.js';
 import { planRetention } from './retention-plan.js';
+import { SHARED_COUNT_BYTES, readSharedEntries, sharedEntryBytes } from './shared-payload.js';
 import { fsyncDir } from './segment-files.js';
 import type { Segment } from './segment-writer.js';
 
@@ -32,6 +33,13 @@ export interface RetentionHost {
   /** Under `interval`: ask for an fsync soon, after which `run()` is called again. */
   requestSync(): void;
   warn(warning: EmbeddedLogError): void;
+}
+
+function noAppendFrame(file: string, offset: number, id: string): EmbeddedLogError {
+  return new EmbeddedLogError('log.corrupt', `compaction found no append frame for ${id} in ${file} at byte ${offset}`, {
+    context: { file, offset, deliveryId: id },
+    hint: 'the segment changed on disk while the log was running; make sure only this process uses the directory',
+  });
 }
 
 export class RetentionRunner {
@@ -104,15 +112,33 @@ export class RetentionRunner {
     // Decided synchronously against the current state: a completion queued from here on is
     // written AFTER the copy, so recovery can never see a copy following its completion.
     const group = this.host.currentGroup();
+    /** Stragglers of AppendedShared frames, by frame offset: each frame is copied once, narrowed. */
+    const sharedFrames = new Map<number, [string, PendingEntry][]>();
     for (const [id, entry] of stragglers) {
       if (entry.segment !== segment || entry.completing || pending.get(id) !== entry) continue;
-      if (reader.read(entry.offset) !== FrameStatus.Ok || reader.type !== RecordType.Appended || readKeyedId(buf, reader.payloadStart) !== id) {
-        throw new EmbeddedLogError('log.corrupt', `compaction found no append frame for ${id} in ${segment.path} at byte ${entry.offset}`, {
-          context: { file: segment.path, offset: entry.offset, deliveryId: id },
-          hint: 'the segment changed on disk while the log was running; make sure only this process uses the directory',
-        });
+      const status = reader.read(entry.offset);
+      if (status === FrameStatus.Ok && reader.type === RecordType.AppendedShared) {
+        const list = sharedFrames.get(entry.offset);
+        if (list === undefined) sharedFrames.set(entry.offset, [[id, entry]]);
+        else list.push([id, entry]);
+        continue;
       }
+      if (status !== FrameStatus.Ok || reader.type !== RecordType.Appended || readKeyedId(buf, reader.payloadStart) !== id) throw noAppendFrame(segment.path, entry.offset, id);
       group.move(id, entry, buf.subarray(entry.offset, reader.next));
+    }
+    for (const [offset, frameStragglers] of sharedFrames) {
+      reader.read(offset);
+      const shared = readSharedEntries(buf, reader.payloadStart, reader.payloadEnd);
+      if (shared === undefined) throw noAppendFrame(segment.path, offset, frameStragglers[0]![0]);
+      // Only the deliveries still pending go forward: a copy listing completed ones would bring
+      // them back once the segment holding their completions is deleted.
+      const still = new Map(frameStragglers);
+      const entries = shared.entries.filter((e) => still.has(e.id));
+      if (entries.length !== still.size) throw noAppendFrame(segment.path, offset, frameStragglers.find(([id]) => !entries.some((e) => e.id === id))![0]);
+      const body = buf.subarray(shared.bodyStart, reader.payloadEnd);
+      let payloadBytes = SHARED_COUNT_BYTES + body.length;
+      for (const e of entries) payloadBytes += sharedEntryBytes(e.id, e.receiver);
+      group.moveShared(entries, entries.map((e) => still.get(e.id)!), body, payloadBytes);
     }
     await group.done;
   }

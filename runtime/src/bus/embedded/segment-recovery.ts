@@ -12,6 +12,7 @@ import { EmbeddedLogError } from './errors.js';
 import { recoverFile } from './file-recovery.js';
 import type { CorruptionPolicy } from './frame-scan.js';
 import { isWellFormedKeyedPayload, readIdPayload, readKeyedBody, readKeyedId, readKeyedSeq } from './payload.js';
+import { parseSharedBody, readSharedEntries, type SharedBody } from './shared-payload.js';
 import { FileKind, FrameReader, FrameStatus, RecordType } from './record-format.js';
 import type { PendingEntry, SegmentRef } from './pending-entry.js';
 import { RecoveryPlanner } from './recovery-planner.js';
@@ -56,6 +57,12 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
             if (!isWellFormedKeyedPayload(buf, payloadStart, payloadEnd)) return false;
             planner.appended(readKeyedId(buf, payloadStart), readKeyedSeq(buf, payloadStart), segment, offset);
             break;
+          case RecordType.AppendedShared: {
+            const shared = readSharedEntries(buf, payloadStart, payloadEnd);
+            if (shared === undefined) return false;
+            for (const entry of shared.entries) planner.appended(entry.id, entry.seq, segment, offset);
+            break;
+          }
           case RecordType.Completed:
           case RecordType.DeadLettered:
             planner.completed(readIdPayload(buf, payloadStart, payloadEnd));
@@ -77,7 +84,11 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
   return { segments, pending: state.pending, replay, nextSeq: state.nextSeq, records };
 }
 
-/** Read each segment that holds pending deliveries once more and parse just those frames. */
+/**
+ * Read each segment that holds pending deliveries once more and parse just those frames. The
+ * deliveries of one AppendedShared frame are rebuilt from one parse: they share one message object,
+ * as they did when they were appended.
+ */
 async function loadPendingBodies(segments: Segment[], pending: Map<string, PendingEntry>): Promise<Delivery[]> {
   const ids: string[] = [];
   const bySegment = new Map<SegmentRef, number[]>();
@@ -93,10 +104,19 @@ async function loadPendingBodies(segments: Segment[], pending: Map<string, Pendi
     if (indexes === undefined) continue;
     const buf = await fs.readFile(segment.path);
     const reader = new FrameReader(buf, segment.size);
+    const sharedFrames = new Map<number, ParsedSharedFrame>();
     for (const i of indexes) {
       const id = ids[i]!;
       const { offset } = pending.get(id)!;
       if (reader.read(offset) !== FrameStatus.Ok) throw unreadable(segment.path, id, offset, 'frame changed on disk during open');
+      if (reader.type === RecordType.AppendedShared) {
+        let frame = sharedFrames.get(offset);
+        if (frame === undefined) sharedFrames.set(offset, (frame = parseSharedFrame(buf, reader.payloadStart, reader.payloadEnd, segment.path, id, offset)));
+        const receiver = frame.receivers.get(id);
+        if (receiver === undefined) throw unreadable(segment.path, id, offset, 'shared frame does not list this delivery');
+        deliveries[i] = { id, messageId: frame.body.messageId, receiver, message: frame.body.message as Delivery['message'], acceptedAt: frame.body.acceptedAt };
+        continue;
+      }
       let delivery: Delivery;
       try {
         delivery = JSON.parse(readKeyedBody(buf, reader.payloadStart, reader.payloadEnd)) as Delivery;
@@ -110,6 +130,24 @@ async function loadPendingBodies(segments: Segment[], pending: Map<string, Pendi
     }
   }
   return deliveries;
+}
+
+interface ParsedSharedFrame {
+  body: SharedBody;
+  /** Delivery id → receiver. */
+  receivers: Map<string, string>;
+}
+
+function parseSharedFrame(buf: Buffer, payloadStart: number, payloadEnd: number, file: string, id: string, offset: number): ParsedSharedFrame {
+  const shared = readSharedEntries(buf, payloadStart, payloadEnd);
+  if (shared === undefined) throw unreadable(file, id, offset, 'shared frame is malformed');
+  let body: SharedBody;
+  try {
+    body = parseSharedBody(buf, shared.bodyStart, payloadEnd);
+  } catch (error) {
+    throw unreadable(file, id, offset, `shared message is not valid (${(error as Error).message})`);
+  }
+  return { body, receivers: new Map(shared.entries.map((e) => [e.id, e.receiver])) };
 }
 
 function unreadable(file: string, deliveryId: string, offset: number, reason: string): EmbeddedLogError {

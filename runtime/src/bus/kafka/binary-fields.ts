@@ -59,6 +59,13 @@ export class FieldWriter {
     this.at = start + written;
   }
 
+  /** Bytes already in this layout (a part encoded once and shared, see codec.ts). */
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+  }
+
   float64(n: number): void {
     this.room(8);
     this.buf.writeDoubleLE(n, this.at);

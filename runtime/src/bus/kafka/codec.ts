@@ -12,7 +12,7 @@
  * Dead letters are version-2 deliveries plus the reason, attempts and time in headers (a cold path
  * that operators read with Kafka tools).
  */
-import type { Delivery } from '@caxton/core';
+import type { AclMessage, Delivery } from '@caxton/core';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { decodeAclJson, encodeAclJson } from '@caxton/core';
 import type { DeadLetter } from '../message-log.js';
@@ -32,19 +32,31 @@ const H = {
 const V1 = '1';
 const V2 = 0x02;
 
-/** The record value of a delivery in the current (version 2) layout. */
-export function encodeDeliveryValue(d: Delivery): Buffer {
-  const w = new FieldWriter(64 + 2 * (d.message.content?.length ?? 0));
+/** The ACL message part of a version-2 value: the same bytes for every receiver of one message. */
+export function encodeMessageBody(m: AclMessage): Buffer {
+  const w = new FieldWriter(48 + 2 * (m.content?.length ?? 0));
+  writeAclMessage(w, m);
+  return w.finish();
+}
+
+/**
+ * The record value of a delivery in the current (version 2) layout. `body` is the message's
+ * encodeMessageBody() when the caller already has it: the deliveries of one multi-receiver message
+ * are one record per receiver (the receiver is the key and picks the partition), but their shared
+ * message is encoded once per append (decision 1202).
+ */
+export function encodeDeliveryValue(d: Delivery, body: Buffer = encodeMessageBody(d.message)): Buffer {
+  const w = new FieldWriter(48 + d.id.length + d.messageId.length + body.length);
   w.byte(V2);
   w.string(d.id);
   w.string(d.messageId);
   w.float64(d.acceptedAt);
-  writeAclMessage(w, d.message);
+  w.bytes(body);
   return w.finish();
 }
 
-export function encodeDelivery(d: Delivery, partition: number): Message {
-  return { key: d.receiver, value: encodeDeliveryValue(d), partition };
+export function encodeDelivery(d: Delivery, partition: number, body?: Buffer): Message {
+  return { key: d.receiver, value: encodeDeliveryValue(d, body), partition };
 }
 
 /** Version 1 (JSON value, envelope in headers): kept for tests of reading old records. */

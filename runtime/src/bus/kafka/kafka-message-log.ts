@@ -18,7 +18,7 @@ import { Instrumentation } from '@caxton/core';
 import { resolveOptions, type KafkaLogEvent, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
 import { createKafka, receiverPartitioner, rootMessage, withTimeout } from './client.js';
 import { ensureTopics, type TopicLayout } from './topics.js';
-import { encodeDeadLetter, encodeDelivery } from './codec.js';
+import { encodeDeadLetter, encodeDelivery, encodeMessageBody } from './codec.js';
 import { PartitionCache } from './partitioner.js';
 import { AppendBatcher } from './append-batcher.js';
 import { ProducerSlot } from './producer-slot.js';
@@ -132,7 +132,15 @@ export class KafkaMessageLog implements MessageLog {
   async append(deliveries: readonly Delivery[]): Promise<void> {
     const s = this.live();
     if (deliveries.length === 0) return;
-    await s.deliveries.append(deliveries.map((d) => encodeDelivery(d, s.partitionOf.of(d.receiver))));
+    // One encoding per message object: the bus appends a multi-receiver message's deliveries
+    // together, all pointing at the same message (decision 1202).
+    const bodies = new Map<Delivery['message'], Buffer>();
+    const body = (d: Delivery): Buffer => {
+      let b = bodies.get(d.message);
+      if (b === undefined) bodies.set(d.message, (b = encodeMessageBody(d.message)));
+      return b;
+    };
+    await s.deliveries.append(deliveries.map((d) => encodeDelivery(d, s.partitionOf.of(d.receiver), body(d))));
   }
 
   consume(handler: DeliveryHandler): void {

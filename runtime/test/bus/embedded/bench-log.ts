@@ -2,12 +2,16 @@
  * Benchmark of the embedded log (not a test: numbers are printed, never asserted).
  *
  *   node runtime/dist/test/bus/embedded/bench-log.js [--seconds 3] [--recovery 1000000] [--batch 1]
- *        [--only throughput|recovery] [--fsync always,interval,never] [--producers 1,256,4096]
+ *        [--only throughput|recovery|fanout] [--fsync always,interval,never] [--producers 1,256,4096]
+ *        [--fanout 1000]
  *
  * Throughput: C concurrent producers each loop `await log.append([delivery])` (optionally
  * `--batch n` deliveries per call) for a few seconds, per fsync policy; the "cycle" variant also
  * completes every delivery as the consumer receives it (two records per delivery, the bus's
  * steady state). Recovery: write N deliveries, complete 40% of them, reopen and time open().
+ * Fanout: 20 messages each addressed to F receivers (the bus's multi-receiver append: one message
+ * object shared by F deliveries), fsync always; bytes on disk and append time per message, then
+ * 40% of the deliveries completed and open() timed (decision 1202).
  */
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
@@ -24,6 +28,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: '' },
     fsync: { type: 'string', default: 'always,interval,never' },
     producers: { type: 'string', default: '1,256,4096' },
+    fanout: { type: 'string', default: '1000' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -157,6 +162,51 @@ async function recovery(count: number): Promise<void> {
   }
 }
 
+async function fanout(receivers: number, messages = 20): Promise<void> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'caxton-bench-fanout-'));
+  try {
+    const all: Delivery[] = [];
+    let appendMs = 0;
+    await withLog(
+      'always',
+      async (log) => {
+        log.consume(() => {});
+        await log.open();
+        for (let m = 0; m < messages; m++) {
+          const message = { ...benchDelivery(m).message, receivers: Array.from({ length: receivers }, (_, i) => ({ name: `sink-${i}@bench` })) };
+          const acceptedAt = Date.now();
+          const batch = message.receivers.map((_, i): Delivery => ({ id: `node1-f${m}:sink-${i}`, messageId: `node1-f${m}`, receiver: `sink-${i}`, message, acceptedAt }));
+          const started = performance.now();
+          await log.append(batch);
+          appendMs += performance.now() - started;
+          all.push(...batch);
+        }
+        await log.complete(all.filter((_, i) => i % 5 < 2).map((d) => ({ id: d.id, receiver: d.receiver })));
+      },
+      dir,
+    );
+    let bytes = 0;
+    for (const name of await fs.readdir(dir)) if (name.endsWith('.seg')) bytes += (await fs.stat(path.join(dir, name))).size;
+    let replayed = 0;
+    await withLog(
+      'always',
+      async (log) => {
+        log.consume((batch) => (replayed += batch.length));
+        const started = performance.now();
+        await log.open();
+        console.log(
+          `fanout: ${messages} messages to ${receivers.toLocaleString('en')} receivers each, fsync always: ` +
+            `${Math.round(bytes / messages).toLocaleString('en')} bytes on disk per message, append ${(appendMs / messages).toFixed(1)} ms per message; ` +
+            `40% completed, open() ${(performance.now() - started).toFixed(0)} ms, ${replayed.toLocaleString('en')} replayed`,
+        );
+      },
+      dir,
+    );
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`embedded log benchmark: node ${process.version}, ${os.cpus().length} cpus, ${SECONDS}s per run, tmpdir ${os.tmpdir()}`);
   const only = values.only;
@@ -168,6 +218,7 @@ async function main(): Promise<void> {
     }
   }
   if ((only === '' || only === 'recovery') && RECOVERY_RECORDS > 0) await recovery(RECOVERY_RECORDS);
+  if (only === '' || only === 'fanout') await fanout(Number(values.fanout));
 }
 
 await main();

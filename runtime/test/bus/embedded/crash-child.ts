@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { EmbeddedMessageLog, type FsyncPolicy } from '../../../src/bus/embedded/index.js';
-import { crashDelivery, isCompletable, isDeadLettered } from './crash-protocol.js';
+import { crashBatch, isCompletable, isDeadLettered } from './crash-protocol.js';
 
 /** Blocking write to fd 1: once it returns the line is in the pipe, whatever happens to us next. */
 function say(line: string): void {
@@ -49,8 +49,7 @@ async function main(): Promise<void> {
       const from = next;
       const to = from + 1 + Math.floor(Math.random() * 20);
       next = to;
-      const batch = [];
-      for (let n = from; n < to; n++) batch.push(crashDelivery(round, n));
+      const batch = crashBatch(round, from, to);
       await log.append(batch);
       say(`A ${from} ${to}`);
       const completable = batch.filter((_, i) => isCompletable(from + i));

@@ -28,30 +28,44 @@ export function isCompletable(n: number): boolean {
   return !isStraggler(n) && !isDeadLettered(n);
 }
 
+/**
+ * Delivery n goes to agent-(n mod RECEIVERS) as part of message m<n − n mod RECEIVERS>: the
+ * RECEIVERS consecutive deliveries of one message share it, so appends hold multi-receiver
+ * messages (AppendedShared frames, decision 1202) whose stragglers compaction must narrow.
+ */
 export function deliveryId(round: number, n: number): string {
-  return `r${round}-m${n}:agent-${n % RECEIVERS}`;
+  return `r${round}-m${n - (n % RECEIVERS)}:agent-${n % RECEIVERS}`;
 }
 
 export function parseDeliveryId(id: string): { round: number; n: number; receiver: string } {
-  const match = /^r(\d+)-m(\d+):(agent-\d+)$/.exec(id);
+  const match = /^r(\d+)-m(\d+):agent-(\d+)$/.exec(id);
   if (match === null) throw new Error(`not a crash-test delivery id: ${id}`);
-  return { round: Number(match[1]), n: Number(match[2]), receiver: match[3]! };
+  return { round: Number(match[1]), n: Number(match[2]) + Number(match[3]), receiver: `agent-${match[3]}` };
 }
 
-export function crashDelivery(round: number, n: number): Delivery {
-  const receiver = `agent-${n % RECEIVERS}`;
-  return {
-    id: deliveryId(round, n),
-    messageId: `r${round}-m${n}`,
-    receiver,
-    acceptedAt: Date.now(),
-    message: {
-      performative: 'request',
-      sender: { name: 'load@crash' },
-      receivers: [{ name: `${receiver}@crash` }],
-      content: `(work ${n} "${'x'.repeat(n % 200)}")`,
-      protocol: 'fipa-request',
-      conversationId: `conv-${round}-${n}`,
-    },
-  };
+/**
+ * The deliveries n in [from, to), as the bus appends them: those of one message (inside this
+ * range) share one message object and acceptance time.
+ */
+export function crashBatch(round: number, from: number, to: number): Delivery[] {
+  const acceptedAt = Date.now();
+  const messages = new Map<number, Delivery['message']>();
+  const batch: Delivery[] = [];
+  for (let n = from; n < to; n++) {
+    const m = n - (n % RECEIVERS);
+    let message = messages.get(m);
+    if (message === undefined) {
+      message = {
+        performative: 'request',
+        sender: { name: 'load@crash' },
+        receivers: Array.from({ length: RECEIVERS }, (_, k) => ({ name: `agent-${k}@crash` })),
+        content: `(work ${m} "${'x'.repeat(m % 200)}")`,
+        protocol: 'fipa-request',
+        conversationId: `conv-${round}-${m}`,
+      };
+      messages.set(m, message);
+    }
+    batch.push({ id: deliveryId(round, n), messageId: `r${round}-m${m}`, receiver: `agent-${n % RECEIVERS}`, acceptedAt, message });
+  }
+  return batch;
 }

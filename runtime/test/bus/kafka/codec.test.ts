@@ -5,7 +5,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { AclMessage, AgentId, Delivery } from '@caxton/core';
 import { PERFORMATIVES, validateAclMessage } from '@caxton/core';
 import {
-  decodeDeadLetter, decodeDelivery, deliveryIdOf, encodeDeadLetter, encodeDelivery, encodeDeliveryV1,
+  decodeDeadLetter, decodeDelivery, deliveryIdOf, encodeDeadLetter, encodeDelivery, encodeDeliveryV1, encodeMessageBody,
 } from '../../../src/bus/kafka/codec.js';
 
 /** What kafkajs hands the consumer for a record we produced (key, value and headers as Buffers). */
@@ -54,6 +54,16 @@ describe('Kafka record codec', () => {
 
   it('round-trips every ACL parameter, keeping empty lists and empty maps as they were', () => {
     assert.deepEqual(decodeDelivery(asFetched(encodeDelivery(full, 0))), full);
+  });
+
+  it('shares one encoded message body between the receivers of a message (decision 1202)', () => {
+    const body = encodeMessageBody(full.message);
+    const toDave: Delivery = { ...full, id: 'm2/dave', receiver: 'dave' };
+    for (const d of [full, toDave]) {
+      const shared = encodeDelivery(d, 1, body);
+      assert.deepEqual(shared.value, encodeDelivery(d, 1).value); // the same bytes as encoding alone
+      assert.deepEqual(decodeDelivery(asFetched(shared)), d);
+    }
   });
 
   it('still reads version 1 records (written before the upgrade)', () => {

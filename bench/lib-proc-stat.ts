@@ -1,0 +1,49 @@
+/**
+ * CPU time of another process (a cluster node child) from Linux's /proc/<pid>/stat: utime + stime,
+ * all of its threads, in clock ticks. The parsing is pure; reading and tick length are not.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { CaxtonError } from '@caxton/core';
+
+export class ProcStatUnreadable extends CaxtonError {
+  constructor(message: string, context: Record<string, unknown>) {
+    super('bench.proc-stat', message, { kind: 'failed-precondition', context, hint: 'CPU per message of child processes needs Linux /proc' });
+  }
+}
+
+/**
+ * utime + stime ticks from the text of /proc/<pid>/stat. The second field (the command name) is in
+ * parentheses and may itself hold spaces or parentheses, so fields are counted after the LAST ')':
+ * there field 3 (state) comes first, utime is field 14 and stime field 15 (proc(5)).
+ */
+export function cpuTicksFromStat(text: string): number {
+  const close = text.lastIndexOf(')');
+  const fields = close < 0 ? [] : text.slice(close + 1).trim().split(/\s+/);
+  const utime = Number(fields[14 - 3]);
+  const stime = Number(fields[15 - 3]);
+  if (!Number.isInteger(utime) || !Number.isInteger(stime)) throw new ProcStatUnreadable('unexpected /proc/<pid>/stat format', { text: text.slice(0, 200) });
+  return utime + stime;
+}
+
+let ticksPerSecond: number | undefined;
+
+/** USER_HZ (almost always 100); `getconf CLK_TCK` since Node has no sysconf. */
+function clockTicksPerSecond(): number {
+  if (ticksPerSecond === undefined) {
+    const out = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    ticksPerSecond = Number.isInteger(out) && out > 0 ? out : 100;
+  }
+  return ticksPerSecond;
+}
+
+/** CPU seconds (user + system, all threads) `pid` has used so far. */
+export function processCpuSeconds(pid: number): number {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (cause) {
+    throw new ProcStatUnreadable(`cannot read /proc/${pid}/stat: ${(cause as Error).message}`, { pid });
+  }
+  return cpuTicksFromStat(text) / clockTicksPerSecond();
+}

@@ -1,0 +1,255 @@
+/**
+ * The hand-off between the bus thread and a shard worker, as flat arrays (pure, no I/O).
+ *
+ * `postMessage` deep-clones nested objects field by field; a flat array of strings and numbers
+ * clones several times faster (measured: ~6.7 µs per delivery as nested objects, ~1.4 µs as a flat
+ * array, both ways included — decision 1201). Work goes out and results come back in this form,
+ * once per batch. Rare, irregular parts (an agent id with addresses, a crash's error details,
+ * directory operations) travel as they are: the structured clone still carries them.
+ *
+ * A message shared by several deliveries of a batch (one message to many receivers) is encoded once
+ * and referenced by index, so a batch stays O(receivers), not O(receivers²).
+ */
+import type { AclMessage, AgentId, Delivery } from '@caxton/core';
+import type { LogLine, Outcome, Work, WorkResult } from '../results.js';
+
+export type Flat = unknown[];
+
+// Presence bits of a message's optional fields, in encoding order.
+const SENDER = 1;
+const REPLY_TO = 2;
+const CONTENT = 4;
+const LANGUAGE = 8;
+const ENCODING = 16;
+const ONTOLOGY = 32;
+const PROTOCOL = 64;
+const CONVERSATION_ID = 128;
+const REPLY_WITH = 256;
+const IN_REPLY_TO = 512;
+const REPLY_BY = 1024;
+const USER_PARAMS = 2048;
+
+function pushAgentId(out: Flat, id: AgentId): void {
+  // Almost every id is a bare name: a string. Anything richer goes as the object itself.
+  out.push(id.addresses === undefined && id.resolvers === undefined && id.userParams === undefined ? id.name : id);
+}
+
+function readAgentId(value: unknown): AgentId {
+  return typeof value === 'string' ? { name: value } : (value as AgentId);
+}
+
+function pushAgentIds(out: Flat, ids: readonly AgentId[]): void {
+  out.push(ids.length);
+  for (const id of ids) pushAgentId(out, id);
+}
+
+export function encodeMessage(out: Flat, m: AclMessage): void {
+  let mask = 0;
+  if (m.sender !== undefined) mask |= SENDER;
+  if (m.replyTo !== undefined) mask |= REPLY_TO;
+  if (m.content !== undefined) mask |= CONTENT;
+  if (m.language !== undefined) mask |= LANGUAGE;
+  if (m.encoding !== undefined) mask |= ENCODING;
+  if (m.ontology !== undefined) mask |= ONTOLOGY;
+  if (m.protocol !== undefined) mask |= PROTOCOL;
+  if (m.conversationId !== undefined) mask |= CONVERSATION_ID;
+  if (m.replyWith !== undefined) mask |= REPLY_WITH;
+  if (m.inReplyTo !== undefined) mask |= IN_REPLY_TO;
+  if (m.replyBy !== undefined) mask |= REPLY_BY;
+  if (m.userParams !== undefined) mask |= USER_PARAMS;
+  out.push(mask, m.performative);
+  if (m.sender !== undefined) pushAgentId(out, m.sender);
+  pushAgentIds(out, m.receivers);
+  if (m.replyTo !== undefined) pushAgentIds(out, m.replyTo);
+  if (m.content !== undefined) out.push(m.content);
+  if (m.language !== undefined) out.push(m.language);
+  if (m.encoding !== undefined) out.push(m.encoding);
+  if (m.ontology !== undefined) out.push(m.ontology);
+  if (m.protocol !== undefined) out.push(m.protocol);
+  if (m.conversationId !== undefined) out.push(m.conversationId);
+  if (m.replyWith !== undefined) out.push(m.replyWith);
+  if (m.inReplyTo !== undefined) out.push(m.inReplyTo);
+  if (m.replyBy !== undefined) out.push(m.replyBy);
+  if (m.userParams !== undefined) {
+    const keys = Object.keys(m.userParams);
+    out.push(keys.length);
+    for (const k of keys) out.push(k, m.userParams[k]);
+  }
+}
+
+/** Reads a flat array front to back. */
+export class FlatReader {
+  private at = 0;
+  constructor(private readonly flat: Flat) {}
+
+  next(): unknown {
+    if (this.at >= this.flat.length) throw new RangeError(`hand-off record ends early at ${this.at}`);
+    return this.flat[this.at++];
+  }
+
+  string(): string {
+    return this.next() as string;
+  }
+
+  number(): number {
+    return this.next() as number;
+  }
+
+  get done(): boolean {
+    return this.at === this.flat.length;
+  }
+}
+
+function readAgentIds(r: FlatReader): AgentId[] {
+  const n = r.number();
+  const ids: AgentId[] = new Array<AgentId>(n);
+  for (let i = 0; i < n; i++) ids[i] = readAgentId(r.next());
+  return ids;
+}
+
+export function decodeMessage(r: FlatReader): AclMessage {
+  const mask = r.number();
+  const m = { performative: r.string() } as AclMessage;
+  if (mask & SENDER) m.sender = readAgentId(r.next());
+  m.receivers = readAgentIds(r);
+  if (mask & REPLY_TO) m.replyTo = readAgentIds(r);
+  if (mask & CONTENT) m.content = r.string();
+  if (mask & LANGUAGE) m.language = r.string();
+  if (mask & ENCODING) m.encoding = r.string();
+  if (mask & ONTOLOGY) m.ontology = r.string();
+  if (mask & PROTOCOL) m.protocol = r.string();
+  if (mask & CONVERSATION_ID) m.conversationId = r.string();
+  if (mask & REPLY_WITH) m.replyWith = r.string();
+  if (mask & IN_REPLY_TO) m.inReplyTo = r.string();
+  if (mask & REPLY_BY) m.replyBy = r.number();
+  if (mask & USER_PARAMS) {
+    const n = r.number();
+    const params: Record<string, string> = {};
+    for (let i = 0; i < n; i++) {
+      const k = r.string();
+      const v = r.string();
+      // Validation only lets `X-…` keys through, but a key must never reach the prototype.
+      if (k === '__proto__') Object.defineProperty(params, k, { value: v, enumerable: true, writable: true, configurable: true });
+      else params[k] = v;
+    }
+    m.userParams = params;
+  }
+  return m;
+}
+
+// ---------- work (bus thread → shard) ----------
+
+const MESSAGE_WORK = 0;
+const TIMER_WORK = 1;
+
+/** [messageCount, ...messages, itemCount, ...items]; deliveries refer to their message by index. */
+export function encodeWork(batch: readonly Work[]): Flat {
+  const index = new Map<AclMessage, number>();
+  const messages: Flat = [];
+  const items: Flat = [batch.length];
+  for (const w of batch) {
+    if (w.kind === 'timer') {
+      items.push(TIMER_WORK, w.agent, w.id, w.token);
+      continue;
+    }
+    const d = w.delivery;
+    let i = index.get(d.message);
+    if (i === undefined) {
+      i = index.size;
+      index.set(d.message, i);
+      encodeMessage(messages, d.message);
+    }
+    items.push(MESSAGE_WORK, w.agent, d.id, d.messageId, d.receiver, d.acceptedAt, i);
+  }
+  const out: Flat = [index.size];
+  for (const v of messages) out.push(v);
+  for (const v of items) out.push(v);
+  return out;
+}
+
+export function decodeWork(flat: Flat): Work[] {
+  const r = new FlatReader(flat);
+  const messages: AclMessage[] = new Array<AclMessage>(r.number());
+  for (let i = 0; i < messages.length; i++) messages[i] = decodeMessage(r);
+  const n = r.number();
+  const batch: Work[] = new Array<Work>(n);
+  for (let i = 0; i < n; i++) {
+    const kind = r.number();
+    const agent = r.string();
+    if (kind === TIMER_WORK) {
+      batch[i] = { kind: 'timer', agent, id: r.string(), token: r.string() };
+      continue;
+    }
+    const delivery: Delivery = { id: r.string(), messageId: r.string(), receiver: r.string(), acceptedAt: r.number(), message: messages[r.number()]! };
+    batch[i] = { kind: 'message', agent, delivery };
+  }
+  if (!r.done) throw new RangeError('hand-off work record has trailing data');
+  return batch;
+}
+
+// ---------- results (shard → bus thread) ----------
+
+const STATUS = ['ok', 'rejected', 'crashed', 'not-running', 'skipped'] as const;
+const STATUS_CODE: Record<Outcome['status'], number> = { ok: 0, rejected: 1, crashed: 2, 'not-running': 3, skipped: 4 };
+
+export function encodeResults(results: readonly WorkResult[]): Flat {
+  const out: Flat = [results.length];
+  for (const res of results) {
+    out.push(STATUS_CODE[res.status], res.agent, res.workId, res.messageId, res.fuelUsed, res.initFuelUsed, res.durationUs, res.state, res.restarts, res.droppedLogLines);
+    switch (res.status) {
+      case 'ok':
+        break;
+      case 'crashed':
+        out.push(res.kind, res.message, res.error, res.restartHistory);
+        break;
+      default:
+        out.push(res.reason);
+    }
+    out.push(res.outbox.length);
+    for (const m of res.outbox) encodeMessage(out, m);
+    out.push(res.timers.length);
+    for (const t of res.timers) out.push(t.delayMs, t.token);
+    out.push(res.logs.length);
+    for (const l of res.logs) out.push(l.level, l.message, l.source, l.at);
+    // Directory operations are rare and irregular: as they are.
+    out.push(res.directory.length === 0 ? 0 : res.directory);
+  }
+  return out;
+}
+
+export function decodeResults(flat: Flat): WorkResult[] {
+  const r = new FlatReader(flat);
+  const n = r.number();
+  const results: WorkResult[] = new Array<WorkResult>(n);
+  for (let i = 0; i < n; i++) {
+    const status = STATUS[r.number()];
+    if (status === undefined) throw new RangeError('hand-off result record has an unknown status');
+    const res = {
+      status, agent: r.string(), workId: r.string(), messageId: r.next() as string | null, fuelUsed: r.number(), initFuelUsed: r.number(),
+      durationUs: r.number(), state: r.string(), restarts: r.number(), droppedLogLines: r.number(),
+    } as WorkResult;
+    const open = res as unknown as Record<string, unknown>;
+    if (status === 'crashed') {
+      open.kind = r.string();
+      open.message = r.string();
+      open.error = r.next();
+      open.restartHistory = r.next();
+    } else if (status !== 'ok') {
+      open.reason = r.string();
+    }
+    const outbox: AclMessage[] = new Array<AclMessage>(r.number());
+    for (let k = 0; k < outbox.length; k++) outbox[k] = decodeMessage(r);
+    const timers = new Array<{ delayMs: number; token: string }>(r.number());
+    for (let k = 0; k < timers.length; k++) timers[k] = { delayMs: r.number(), token: r.string() };
+    const logs = new Array<LogLine>(r.number());
+    for (let k = 0; k < logs.length; k++) logs[k] = { level: r.string() as LogLine['level'], message: r.string(), source: r.string() as LogLine['source'], at: r.number() };
+    const directory = r.next();
+    res.outbox = outbox;
+    res.timers = timers;
+    res.logs = logs;
+    res.directory = directory === 0 ? [] : (directory as WorkResult['directory']);
+    results[i] = res;
+  }
+  if (!r.done) throw new RangeError('hand-off result record has trailing data');
+  return results;
+}
