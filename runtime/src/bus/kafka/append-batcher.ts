@@ -12,7 +12,7 @@
  */
 import type { Message } from 'kafkajs';
 import { KafkaAppendError } from './errors.js';
-import { AttemptTimeoutError, backoff, isPermanent, rootMessage, sleep } from './client.js';
+import { AttemptTimeoutError, backoff, isPermanent, rootMessage, sleep, yieldTurn } from './client.js';
 import { needsNewProducer } from './producer-slot.js';
 
 interface Waiter {
@@ -67,6 +67,10 @@ export class AppendBatcher {
     if (this.running) return;
     this.running = true;
     try {
+      // Let the rest of this turn of the event loop queue up first: the bus appends a burst of
+      // deliveries in one turn, and without this the first of them went out alone in a request of
+      // its own (kafkajs spends hundreds of µs per produce request, whatever its size).
+      await yieldTurn();
       while (this.queue.length > 0) await this.flush(this.take());
     } finally {
       this.running = false;

@@ -81,6 +81,9 @@ export function rootMessage(e: unknown): string {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Resolves after the I/O and callbacks already queued in this turn of the event loop ran. */
+export const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
+
 /** Exponential backoff with jitter, capped. */
 export function backoff(attempt: number, baseMs = 100, capMs = 3000): number {
   const exp = Math.min(capMs, baseMs * 2 ** attempt);

@@ -1,13 +1,23 @@
 /**
- * Kafka record layout of deliveries and dead letters. The record VALUE is the ACL message in
- * Caxton's JSON form (acl/json-codec.ts), so any Kafka tool shows a readable FIPA message; the
- * delivery envelope travels in headers, and the KEY is the receiver (Kafka's notion of "same key,
- * same partition, in order" is exactly the per-receiver order the log contract asks for).
+ * Kafka record layout of deliveries and dead letters.
+ *
+ * - KEY: the receiver (Kafka's "same key, same partition, in order" is exactly the per-receiver
+ *   order the log contract asks for).
+ * - VALUE, version 2 (written since decision 1205): one compact binary buffer and no headers —
+ *   version byte 0x02 · delivery id · message id · accepted-at (float64) · the ACL message as
+ *   tagged fields (acl-binary.ts). The version byte lets the format evolve; a JSON value never
+ *   starts with 0x02.
+ * - Version 1 (decision 0600, still read so records written before an upgrade are delivered): the
+ *   value is the ACL message in Caxton's JSON form, the envelope in `caxton-*` headers.
+ * Dead letters are version-2 deliveries plus the reason, attempts and time in headers (a cold path
+ * that operators read with Kafka tools).
  */
-import type { Delivery } from '@caxton/core';
+import type { AclMessage, Delivery } from '@caxton/core';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { decodeAclJson, encodeAclJson } from '@caxton/core';
 import type { DeadLetter } from '../message-log.js';
+import { FieldReader, FieldWriter, RecordFormatError } from './binary-fields.js';
+import { readAclMessage, writeAclMessage } from './acl-binary.js';
 
 const H = {
   version: 'caxton-v',
@@ -19,33 +29,49 @@ const H = {
   at: 'caxton-dl-at',
 } as const;
 
-const VERSION = '1';
+const V1 = '1';
+const V2 = 0x02;
+
+/** The ACL message part of a version-2 value: the same bytes for every receiver of one message. */
+export function encodeMessageBody(m: AclMessage): Buffer {
+  const w = new FieldWriter(48 + 2 * (m.content?.length ?? 0));
+  writeAclMessage(w, m);
+  return w.finish();
+}
 
 /**
- * `value` is the message's JSON when the caller already has it: the deliveries of one
- * multi-receiver message are still one record per receiver here (the receiver is the key and picks
- * the partition), but their shared message is encoded once per append (decision 1202).
+ * The record value of a delivery in the current (version 2) layout. `body` is the message's
+ * encodeMessageBody() when the caller already has it: the deliveries of one multi-receiver message
+ * are one record per receiver (the receiver is the key and picks the partition), but their shared
+ * message is encoded once per append (decision 1202).
  */
-export function encodeDelivery(d: Delivery, partition: number, value: string = encodeAclJson(d.message)): Message {
+export function encodeDeliveryValue(d: Delivery, body: Buffer = encodeMessageBody(d.message)): Buffer {
+  const w = new FieldWriter(48 + d.id.length + d.messageId.length + body.length);
+  w.byte(V2);
+  w.string(d.id);
+  w.string(d.messageId);
+  w.float64(d.acceptedAt);
+  w.bytes(body);
+  return w.finish();
+}
+
+export function encodeDelivery(d: Delivery, partition: number, body?: Buffer): Message {
+  return { key: d.receiver, value: encodeDeliveryValue(d, body), partition };
+}
+
+/** Version 1 (JSON value, envelope in headers): kept for tests of reading old records. */
+export function encodeDeliveryV1(d: Delivery, partition: number): Message {
   return {
     key: d.receiver,
-    value,
+    value: encodeAclJson(d.message),
     partition,
-    headers: {
-      [H.version]: VERSION,
-      [H.id]: d.id,
-      [H.messageId]: d.messageId,
-      [H.acceptedAt]: String(d.acceptedAt),
-    },
+    headers: { [H.version]: V1, [H.id]: d.id, [H.messageId]: d.messageId, [H.acceptedAt]: String(d.acceptedAt) },
   };
 }
 
 export function encodeDeadLetter(l: DeadLetter): Message {
   const m = encodeDelivery(l.delivery, 0);
-  return {
-    ...m,
-    headers: { ...m.headers, [H.reason]: l.reason, [H.attempts]: String(l.attempts), [H.at]: String(l.at) },
-  };
+  return { ...m, headers: { [H.reason]: l.reason, [H.attempts]: String(l.attempts), [H.at]: String(l.at) } };
 }
 
 function header(h: IHeaders | undefined, name: string): string | undefined {
@@ -68,16 +94,35 @@ function str(h: IHeaders | undefined, name: string): string {
   return s;
 }
 
+const isV2 = (m: KafkaMessage): boolean => m.value !== null && m.value.length > 0 && m.value[0] === V2;
+
 /** Just the delivery id, cheaply, without decoding the message (for skip decisions). */
 export function deliveryIdOf(m: KafkaMessage): string | undefined {
-  return header(m.headers, H.id);
+  if (!isV2(m)) return header(m.headers, H.id);
+  try {
+    return new FieldReader(m.value!, 1).string();
+  } catch {
+    return undefined; // decodeDelivery will say what is wrong with it
+  }
+}
+
+function decodeV2(key: Buffer, value: Buffer): Delivery {
+  const r = new FieldReader(value, 1);
+  const id = r.string();
+  const messageId = r.string();
+  const acceptedAt = r.float64();
+  const message = readAclMessage(r);
+  if (!r.done) throw new RecordFormatError('bytes after the end of the message');
+  if (id.length === 0 || messageId.length === 0) throw new RecordFormatError('delivery id or message id empty');
+  return { id, messageId, receiver: key.toString(), message, acceptedAt };
 }
 
 /** Decode a delivery record; throws (a plain Error, or an ACL error) if it is not one of ours. */
 export function decodeDelivery(m: KafkaMessage): Delivery {
-  const version = header(m.headers, H.version);
-  if (version !== VERSION) throw new Error(`unknown record version ${version ?? '(none)'}`);
   if (m.key === null || m.value === null) throw new Error('record without key or value');
+  if (isV2(m)) return decodeV2(m.key, m.value);
+  const version = header(m.headers, H.version);
+  if (version !== V1) throw new Error(`unknown record version ${version ?? '(none)'}`);
   return {
     id: str(m.headers, H.id),
     messageId: str(m.headers, H.messageId),

@@ -10,7 +10,7 @@
 import { encodeCommit, type EncodedCommit } from './offset-metadata.js';
 import type { PartitionTracker } from './partition-tracker.js';
 import { KafkaCommitError, KafkaNotOwnerError } from './errors.js';
-import { backoff, isPermanent, rootMessage, sleep } from './client.js';
+import { backoff, isPermanent, rootMessage, sleep, yieldTurn } from './client.js';
 
 export interface CommitEntry {
   partition: number;
@@ -94,6 +94,8 @@ export class CommitQueue {
     this.running = true;
     let attempt = 0;
     try {
+      // Completions made in this turn of the event loop share the first commit too (see AppendBatcher).
+      await yieldTurn();
       while (this.dirty.size > 0) {
         const partitions = [...this.dirty];
         this.dirty.clear();

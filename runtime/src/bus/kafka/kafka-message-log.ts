@@ -14,12 +14,12 @@
 import type { Delivery } from '@caxton/core';
 import type { Admin, Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../message-log.js';
-import { Instrumentation, encodeAclJson } from '@caxton/core';
+import { Instrumentation } from '@caxton/core';
 import { resolveOptions, type KafkaLogEvent, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
 import { createKafka, receiverPartitioner, rootMessage, withTimeout } from './client.js';
 import { ensureTopics, type TopicLayout } from './topics.js';
-import { encodeDeadLetter, encodeDelivery } from './codec.js';
-import { partitionFor } from './partitioner.js';
+import { encodeDeadLetter, encodeDelivery, encodeMessageBody } from './codec.js';
+import { PartitionCache } from './partitioner.js';
 import { AppendBatcher } from './append-batcher.js';
 import { ProducerSlot } from './producer-slot.js';
 import { DeliveryConsumer } from './delivery-consumer.js';
@@ -33,6 +33,7 @@ interface Open {
   producer: ProducerSlot;
   consumer: DeliveryConsumer;
   layout: TopicLayout;
+  partitionOf: PartitionCache;
   deliveries: AppendBatcher;
   deadLetters: AppendBatcher;
 }
@@ -57,7 +58,7 @@ export class KafkaMessageLog implements MessageLog {
 
   /** The partition holding `receiver`'s deliveries: its owner in the group is the agent's node. */
   partitionOf(receiver: string): number {
-    return partitionFor(receiver, this.live().layout.partitions);
+    return this.live().partitionOf.of(receiver);
   }
 
   /** Partitions this node owns right now (changes on rebalance; see the `assignment` event). */
@@ -111,7 +112,7 @@ export class KafkaMessageLog implements MessageLog {
         onRetry: (attempt: number, error: string) => this.events.emit({ type: 'append-retry', attempt, error }),
       };
       this.state = {
-        kafka, admin, producer, consumer: consumer!, layout,
+        kafka, admin, producer, consumer: consumer!, layout, partitionOf: new PartitionCache(layout.partitions),
         deliveries: new AppendBatcher({ ...common, send: send(this.o.deliveriesTopic), maxBatch: this.o.maxAppendBatch, timeoutMs: this.o.appendTimeoutMs }),
         deadLetters: new AppendBatcher({ ...common, send: send(this.o.deadLetterTopic), maxBatch: 100, timeoutMs: this.o.commitTimeoutMs }),
       };
@@ -131,16 +132,15 @@ export class KafkaMessageLog implements MessageLog {
   async append(deliveries: readonly Delivery[]): Promise<void> {
     const s = this.live();
     if (deliveries.length === 0) return;
-    const n = s.layout.partitions;
     // One encoding per message object: the bus appends a multi-receiver message's deliveries
-    // together, all pointing at the same message.
-    const values = new Map<Delivery['message'], string>();
-    const encode = (d: Delivery): string => {
-      let value = values.get(d.message);
-      if (value === undefined) values.set(d.message, (value = encodeAclJson(d.message)));
-      return value;
+    // together, all pointing at the same message (decision 1202).
+    const bodies = new Map<Delivery['message'], Buffer>();
+    const body = (d: Delivery): Buffer => {
+      let b = bodies.get(d.message);
+      if (b === undefined) bodies.set(d.message, (b = encodeMessageBody(d.message)));
+      return b;
     };
-    await s.deliveries.append(deliveries.map((d) => encodeDelivery(d, partitionFor(d.receiver, n), encode(d))));
+    await s.deliveries.append(deliveries.map((d) => encodeDelivery(d, s.partitionOf.of(d.receiver), body(d))));
   }
 
   consume(handler: DeliveryHandler): void {
@@ -156,7 +156,7 @@ export class KafkaMessageLog implements MessageLog {
     const byPartition = new Map<number, string[]>();
     const notOwned: string[] = [];
     for (const r of records) {
-      const p = partitionFor(r.receiver, s.layout.partitions);
+      const p = s.partitionOf.of(r.receiver);
       const tracker = s.consumer.tracker(p);
       if (tracker?.complete(r.id)) {
         this.completed.add(r.id);

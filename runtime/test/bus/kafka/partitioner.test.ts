@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import kafkajs from 'kafkajs';
-import { partitionFor } from '../../../src/bus/kafka/partitioner.js';
+import { PartitionCache, partitionFor } from '../../../src/bus/kafka/partitioner.js';
 
 // kafkajs' DefaultPartitioner is an independent port of the Java client's keyed partitioning.
 const javaCompatible = kafkajs.Partitioners.DefaultPartitioner();
@@ -28,5 +28,18 @@ describe('partitionFor (placement function)', () => {
 
   it('rejects a partition count below 1', () => {
     assert.throws(() => partitionFor('a', 0), RangeError);
+  });
+});
+
+describe('PartitionCache', () => {
+  it('answers what partitionFor answers, also after it overflowed and started over', () => {
+    const cache = new PartitionCache(12, 8);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 20; i++) assert.equal(cache.of(`agent-${i}`), partitionFor(`agent-${i}`, 12));
+    }
+  });
+
+  it('rejects a partition count below 1 up front', () => {
+    assert.throws(() => new PartitionCache(0), RangeError);
   });
 });

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Message } from 'kafkajs';
+import { AppendBatcher } from '../../../src/bus/kafka/append-batcher.js';
+
+const rec = (n: number): Message => ({ key: `r${n}`, value: Buffer.from([n]) });
+
+function batcher(send: (m: Message[]) => Promise<void>, maxBatch = 500) {
+  return new AppendBatcher({ send, resetProducer: async () => {}, maxBatch, timeoutMs: 1000, onRetry: () => {} });
+}
+
+describe('AppendBatcher', () => {
+  it('sends a burst appended in one turn of the event loop as one request', async () => {
+    const requests: number[] = [];
+    const b = batcher(async (m) => void requests.push(m.length));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => b.append([rec(i)])));
+    assert.deepEqual(requests, [10]);
+  });
+
+  it('groups appends made while a request is in flight into the next one, in append order', async () => {
+    const sent: string[][] = [];
+    let release!: () => void;
+    const first = new Promise<void>((r) => (release = r));
+    const b = batcher(async (m) => {
+      sent.push(m.map((x) => String(x.key)));
+      if (sent.length === 1) await first;
+    });
+    const a = b.append([rec(0)]);
+    await new Promise((r) => setImmediate(r)); // the first request is now in flight
+    const rest = [b.append([rec(1)]), b.append([rec(2), rec(3)])];
+    release();
+    await Promise.all([a, ...rest]);
+    assert.deepEqual(sent, [['r0'], ['r1', 'r2', 'r3']]);
+  });
+
+  it('never puts more than maxBatch records in one request unless one append alone is larger', async () => {
+    const sizes: number[] = [];
+    const b = batcher(async (m) => void sizes.push(m.length), 3);
+    await Promise.all([b.append([rec(0), rec(1)]), b.append([rec(2), rec(3)]), b.append([rec(4), rec(5), rec(6), rec(7)])]);
+    assert.deepEqual(sizes, [2, 2, 4]);
+  });
+});
