@@ -11,12 +11,12 @@
  * - kafka_log_p99_ms / kafka_log_p50_ms: at a fixed `--rate` (default half the measured
  *   throughput), append call → delivery handed to the consumer.
  *
- * KafkaMessageLog is not exported by @caxton/runtime (nodes build it from their cluster options),
- * so this imports the Kafka module's own index from the runtime's build.
+ * KafkaMessageLog comes from @caxton/runtime's entry point (exported beside EmbeddedMessageLog
+ * for embedders and for this benchmark; nodes build it from their cluster options).
  */
 import { loadavg } from 'node:os';
 import type { Delivery } from '@caxton/core';
-import type { KafkaMessageLog as Log, KafkaMessageLogOptions } from '../runtime/dist/src/bus/kafka/index.js';
+import { KafkaMessageLog } from '@caxton/runtime';
 import { percentile, report } from './lib-output.js';
 
 function arg(name: string, fallback: number): number {
@@ -50,9 +50,6 @@ interface Infra {
 async function main(): Promise<void> {
   const infra = (await import(new URL('../../scripts/infra/index.mjs', import.meta.url).href)) as Infra;
   const kafka = await infra.startKafka({ heap: '512m' });
-  const { KafkaMessageLog } = (await import(new URL('../../runtime/dist/src/bus/kafka/index.js', import.meta.url).href)) as {
-    KafkaMessageLog: new (o: KafkaMessageLogOptions) => Log;
-  };
   const log = new KafkaMessageLog({ brokers: [kafka.bootstrap], topicPrefix: `bench${process.pid}`, partitions: 12, nodeId: 'n1' });
   try {
     await log.open();
