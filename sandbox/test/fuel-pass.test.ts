@@ -229,6 +229,19 @@ describe('fuel pass', () => {
     assert.ok(b! - a! >= 10n * 100n, 'at least 1 fuel per iteration, in all 10 rounds');
   });
 
+  it('keeps no debt in a function that calls out, even in a module without a handler', async () => {
+    // The handler can live in another core module of the same component: a module's own lack of
+    // `try` proves nothing, so only functions that neither call nor throw keep a debt.
+    const calls = await parse(`(module (import "env" "f" (func $f))
+      (func (export "w") (param $n i32) (local $i i32)
+        (loop $l (call $f) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))`);
+    assert.equal(instrumentFuel(calls, 0).stats.debtModeFunctions, 0);
+    const leaf = await parse(`(module
+      (func (export "w") (param $n i32) (local $i i32)
+        (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))`);
+    assert.equal(instrumentFuel(leaf, 0).stats.debtModeFunctions, 1, 'a leaf loop keeps its debt');
+  });
+
   it('refuses modules with several memories', async () => {
     await assert.rejects(async () => instrumentFuel(await parse('(module (memory 1) (memory 1))'), 2), /more than one memory/);
   });

@@ -7,6 +7,7 @@ import { FuelMeter } from '../src/fuel/meter.js';
 import { HostBridge } from '../src/host/bridge.js';
 import type { WitAclMessage } from '../src/host/wit-values.js';
 import { resolveLimits } from '../src/limits/limits.js';
+import { DEFAULT_ACL_LIMITS } from '@caxton/core';
 
 function bridge(limits = {}) {
   const meter = new FuelMeter();
@@ -34,6 +35,24 @@ const msg = (over: Partial<WitAclMessage> = {}): WitAclMessage => ({
 });
 
 describe('HostBridge', () => {
+  it('leaves room in the size check for the @platform the bus adds to bare names (it re-checks only addresses)', () => {
+    const meter = new FuelMeter();
+    meter.begin(1_000_000);
+    const acl = { ...DEFAULT_ACL_LIMITS, maxMessageBytes: 200 };
+    const b = new HostBridge({ agent: 'a@p', acl, limits: resolveLimits({}), directory: () => ({ version: 0, byType: {} }), clock: () => 0, newId: () => 'id' });
+    b.meter = meter;
+    b.begin();
+    // Room: 200 − 3 (the sender 'a@p' the bus stamps) − 10 × 2 (each bare name becomes `x@p`) = 177.
+    // Content 171 + ten 1-byte names = 181: over (it would have passed without the 20 bytes of room);
+    // content 161 = 171: fits; the same with names already qualified: 161 + 30 = 191 ≤ 197.
+    const receivers = 'bcdefghijk'.split('').map((name) => ({ name, addresses: [] }));
+    const sized = (content: string, names = receivers) => msg({ receivers: names, content, userParams: [] });
+    assert.match((b.send(sized('x'.repeat(171))) as { val: string }).val, /holds at least 181 bytes of text, the limit is 177/);
+    assert.equal(b.send(sized('x'.repeat(161))), undefined, 'with room for the qualified names it fits');
+    const qualified = receivers.map((r) => ({ ...r, name: `${r.name}@p` }));
+    assert.equal(b.send(sized('x'.repeat(161), qualified)), undefined, 'names already qualified need no room');
+  });
+
   it('collects sends into the outbox, dropping the guest\'s claimed sender', () => {
     const { b } = bridge();
     assert.equal(b.send(msg()), undefined);

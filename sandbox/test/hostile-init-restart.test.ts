@@ -25,9 +25,14 @@ describe('an init that hangs only on restart', () => {
 
   it('is failed with init-timeout after a shard reset, and its neighbours keep running', async () => {
     const probe = await asProbe();
+    const puppet = new Uint8Array(readFileSync(PUPPET));
+    // Prepared before the clock starts: with a cold cache (a fresh machine, a new fuel model)
+    // instrumenting could otherwise use up the second and make the first init spin already.
+    await pool.engine.loadArtifact(puppet);
+    await pool.engine.loadArtifact(probe);
     const spinAfter = Date.now() + 1_000;
     await pool.deploy({
-      name: 'brittle@test', artifact: new Uint8Array(readFileSync(PUPPET)),
+      name: 'brittle@test', artifact: puppet,
       limits: { fuelPerInit: 1e15, wallClockMs: 100 }, config: { 'spin-init-after': String(spinAfter) },
     });
     await pool.deploy({ name: 'neighbour@test', artifact: probe, limits: { wallClockMs: 200 } });

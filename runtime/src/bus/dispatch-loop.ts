@@ -231,8 +231,10 @@ export class DispatchLoop {
         const parent = item.kind === 'delivery' ? item.delivery.id
           : item.timerId !== undefined ? `${item.agent}:timer:${item.timerId}` : `${item.agent}:timer:${item.token}:${Date.now()}`;
         result.outbox.forEach((msg, index) => {
+          // Injecting the trace context adds user parameters after the sandbox checked the
+          // message: such a message is validated again, whole, by the bus.
           if (handle) injectMessageContext(msg, handle.ctx);
-          outboxSends.push(this.sendOutboxMessage(item, msg, derivedMessageId(parent, index), notDurable));
+          outboxSends.push(this.sendOutboxMessage(item, msg, derivedMessageId(parent, index), notDurable, handle === undefined));
         });
         // A failed effect (e.g. the registry unreachable for a DF change) is reported, not thrown:
         // nobody awaits run(), so a throw here would leave the agent busy forever.
@@ -307,8 +309,8 @@ export class DispatchLoop {
    * agent; a send that could not be made durable marks the work `notDurable`: what was handled must
    * not complete, or its outbox is lost. It stays pending and is handled again; its sends keep their ids.
    */
-  private sendOutboxMessage(item: WorkItem, msg: AclMessage, messageId: string, notDurable: Set<string>): Promise<unknown> {
-    return this.opts.sender.send(msg, { agent: item.agent, checked: true }, messageId).catch((err: unknown) => {
+  private sendOutboxMessage(item: WorkItem, msg: AclMessage, messageId: string, notDurable: Set<string>, checked: boolean): Promise<unknown> {
+    return this.opts.sender.send(msg, { agent: item.agent, checked }, messageId).catch((err: unknown) => {
       const text = (err as Error).message;
       if (isRefusal(err)) {
         this.opts.events.emit({ type: 'log', agent: item.agent, line: { level: 'warn', message: `send refused: ${text}`, at: Date.now() } });

@@ -16,7 +16,6 @@
 import binaryen from 'binaryen';
 import { ByteReader, concatBytes, readSections } from '../binary/reader.js';
 import { kinds } from './expression-kinds.js';
-import { moduleCatches } from './catch-scan.js';
 import { FUEL_GLOBAL, FunctionPass, GROW_FN, REFILL_FN } from './function-pass.js';
 import { i64c } from './binaryen-api.js';
 import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from './names.js';
@@ -129,13 +128,12 @@ export function instrumentFuel(bytes: Uint8Array, memories: number): FuelPassRes
     if (m.getExport(FUEL_EXPORT)) throw new FuelPassError(`the module already exports "${FUEL_EXPORT}", a name reserved for the sandbox`);
     m.addGlobalExport(FUEL_GLOBAL, FUEL_EXPORT);
     const stats: FuelPassStats = { functions: 0, expressions: 0, chargePoints: 0, checks: 0, bulkMemorySites: 0, growSites: 0, debtModeFunctions: 0 };
-    const catches = moduleCatches(m, table);
     const n = m.getNumFunctions();
     for (let i = 0; i < n; i++) {
       const fn = m.getFunctionByIndex(i);
       const info = binaryen.getFunctionInfo(fn);
       if (info.module) continue; // an import
-      const pass = new FunctionPass(m, fn as unknown as number, table, catches);
+      const pass = new FunctionPass(m, fn as unknown as number, table);
       try {
         pass.run();
       } catch (err) {

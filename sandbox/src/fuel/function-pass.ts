@@ -61,8 +61,6 @@ export class FunctionPass {
     private readonly m: binaryen.Module,
     private readonly fn: number,
     private readonly kinds: Map<number, Kind>,
-    /** The module has an exception handler (catch-scan.ts): a function may be unwound and re-run. */
-    private readonly catches = false,
   ) {}
 
   private fuel(): Ref {
@@ -149,9 +147,11 @@ export class FunctionPass {
     if (this.loops.length === 0) return body;
     const bodyType = getType(body);
     const returns: ReturnSlot[] = [];
-    // An exception leaving the function would skip its settlement; where a handler can catch it
-    // (catch-scan.ts), a function that can be unwound (it throws or calls) pays at its headers.
-    const mayUnwind = this.catches && (!this.leaf || this.throws > 0);
+    // An exception leaving the function would skip its settlement, and a handler further up could
+    // repeat the round for free. The handler may sit in another core module of the same component
+    // (linked calls cross modules), so no single module's scan can rule it out: a function that can
+    // be unwound (it throws or calls) pays at its headers, whatever its own module contains.
+    const mayUnwind = !this.leaf || this.throws > 0;
     const eligible =
       !mayUnwind &&
       this.tailCalls === 0 &&

@@ -81,11 +81,19 @@ export class HostBridge {
   private readonly acl: AclLimits;
   /** `acl` with room left for the sender the bus stamps (validated without it: copying the message costs µs). */
   private readonly sendAcl: AclLimits;
+  /**
+   * Bytes the bus adds to each bare receiver or reply-to name it qualifies (`@<platform>`, read
+   * from this agent's identity). The bus trusts this check for the whole message and re-checks
+   * only the addresses (decision 1201), so the room is left here.
+   */
+  private readonly qualifyBytes: number;
   private readonly rates: RateQuotas;
 
   constructor(private readonly env: BridgeEnv) {
     const acl = (this.acl = env.acl ?? DEFAULT_ACL_LIMITS);
     this.sendAcl = Object.freeze({ ...acl, maxMessageBytes: Math.max(0, acl.maxMessageBytes - utf8ByteLength(env.agent)) });
+    const at = env.agent.lastIndexOf('@');
+    this.qualifyBytes = at < 0 ? 0 : utf8ByteLength(env.agent.slice(at));
     this.rates = new RateQuotas(env.limits);
     this.liftCaps = hostLiftCaps(env.limits, acl);
   }
@@ -244,7 +252,8 @@ export class HostBridge {
   private validate(msg: ReturnType<typeof messageFromWit>): string | null {
     try {
       requireReceivers(msg);
-      validateAclMessage(msg, this.sendAcl);
+      const growth = this.qualifyBytes * (bareNames(msg.receivers) + (msg.replyTo === undefined ? 0 : bareNames(msg.replyTo)));
+      validateAclMessage(msg, growth === 0 ? this.sendAcl : { ...this.sendAcl, maxMessageBytes: Math.max(0, this.sendAcl.maxMessageBytes - growth) });
       return null;
     } catch (err) {
       if (err instanceof AclError) return excerpt(err.message, 512);
@@ -379,4 +388,11 @@ export class HostBridge {
       searchServices: (type: string) => this.searchServices(type),
     };
   }
+}
+
+/** Names the bus will qualify with `@<platform>` (those without an `@`). */
+function bareNames(ids: readonly { name: string }[]): number {
+  let n = 0;
+  for (const id of ids) if (!id.name.includes('@')) n++;
+  return n;
 }

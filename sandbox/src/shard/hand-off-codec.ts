@@ -180,7 +180,13 @@ export function decodeWork(flat: Flat): Work[] {
       batch[i] = { kind: 'timer', agent, id: r.string(), token: r.string() };
       continue;
     }
-    const delivery: Delivery = { id: r.string(), messageId: r.string(), receiver: r.string(), acceptedAt: r.number(), message: messages[r.number()]! };
+    const id = r.string();
+    const messageId = r.string();
+    const receiver = r.string();
+    const acceptedAt = r.number();
+    const message = messages[r.number()];
+    if (message === undefined) throw new RangeError('hand-off work record refers to a message it does not hold');
+    const delivery: Delivery = { id, messageId, receiver, acceptedAt, message };
     batch[i] = { kind: 'message', agent, delivery };
   }
   if (!r.done) throw new RangeError('hand-off work record has trailing data');

@@ -139,11 +139,24 @@ export class Shard {
 
   deliver(batch: Work[]): Promise<WorkResult[]> {
     const batchId = this.nextBatch++;
+    let encoded: Flat;
+    try {
+      encoded = encodeWork(batch);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     return new Promise<WorkResult[]>((resolve, reject) => {
       this.batches.set(batchId, { batchId, batch, resolve });
-      this.request<Flat>({ op: 'deliver', batchId, batch: encodeWork(batch) }).then(
+      this.request<Flat>({ op: 'deliver', batchId, batch: encoded }).then(
         (flat) => {
-          if (this.batches.delete(batchId)) resolve(decodeResults(flat));
+          if (this.batches.delete(batchId)) {
+            // A malformed reply fails the batch (the pool answers its items as crashes) instead of leaving it unsettled.
+            try {
+              resolve(decodeResults(flat));
+            } catch (err) {
+              reject(err as Error);
+            }
+          }
           this.refresh();
         },
         (err: Error) => {

@@ -23,7 +23,7 @@ import { ChunkPool } from './frame-batch.js';
 import { GroupCommitter, type CommitTarget } from './group-committer.js';
 import { resolveOptions, type EmbeddedLogEvent, type EmbeddedMessageLogOptions, type ResolvedOptions } from './options.js';
 import { Instrumentation } from '@caxton/core';
-import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, RecordType } from './record-format.js';
+import { FILE_HEADER_BYTES, FORMAT_VERSION, FRAME_HEADER_BYTES, FileKind, RecordType, decodeFileHeader } from './record-format.js';
 import { KEYED_PREFIX_BYTES, MAX_ID_BYTES } from './payload.js';
 import { MAX_RECEIVER_BYTES, SHARED_COUNT_BYTES, sharedEntryBytes, type SharedBody, type SharedEntry } from './shared-payload.js';
 import type { PendingEntry } from './pending-entry.js';
@@ -112,7 +112,17 @@ export class EmbeddedMessageLog implements MessageLog {
         await (await createLogFile(first.path, FileKind.Segment, this.nextSeq, durable)).close();
         this.segments.push(first);
       }
-      const tail = this.segments[this.segments.length - 1]!;
+      let tail = this.segments[this.segments.length - 1]!;
+      // A tail written by an older build promises only the frame types of its version: new frames
+      // (AppendedShared) go into a fresh segment, so a build of that version reading this directory
+      // after a downgrade refuses the new file by its header instead of taking unknown frames at
+      // the tail for a torn write and cutting them off (decision 1202).
+      if ((await headerVersion(tail.path)) < FORMAT_VERSION) {
+        const next = newSegment(dir, tail.no + 1, FILE_HEADER_BYTES);
+        await (await createLogFile(next.path, FileKind.Segment, this.nextSeq, durable)).close();
+        this.segments.push(next);
+        tail = next;
+      }
       this.writer = new SegmentWriter(dir, tail, await fs.open(tail.path, 'r+'), this.options.segmentBytes, fsync, () => this.nextSeq, (segment) => this.segments.push(segment));
       this.committer = new GroupCommitter<CommitGroup>(this.commitTarget, () => new CommitGroup(this.pool), fsync, this.options.fsyncIntervalMs);
 
@@ -522,4 +532,17 @@ function invalidDelivery(message: string, deliveryId: string | undefined): Embed
     context: { deliveryId },
     hint: 'deliveries need a string id (≤ 65535 UTF-8 bytes) and must be JSON-serialisable within maxRecordBytes',
   });
+}
+
+/** The format version in a log file's header (recovery has already checked the header is sound). */
+async function headerVersion(file: string): Promise<number> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(FILE_HEADER_BYTES);
+    await handle.read(buf, 0, FILE_HEADER_BYTES, 0);
+    const decoded = decodeFileHeader(buf);
+    return decoded.ok ? decoded.header.version : FORMAT_VERSION;
+  } finally {
+    await handle.close();
+  }
 }

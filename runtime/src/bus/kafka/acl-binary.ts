@@ -102,7 +102,10 @@ function readParams(r: FieldReader): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (let i = 1; i < n; i++) {
     const k = r.string();
-    out[k] = r.string();
+    const v = r.string();
+    // Kept as data, never as the prototype: validation then judges the key like any other.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[k] = v;
   }
   return out;
 }

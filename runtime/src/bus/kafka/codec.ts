@@ -111,6 +111,7 @@ function decodeV2(key: Buffer, value: Buffer): Delivery {
   const id = r.string();
   const messageId = r.string();
   const acceptedAt = r.float64();
+  if (!Number.isFinite(acceptedAt)) throw new RecordFormatError('accepted-at is not a finite time');
   const message = readAclMessage(r);
   if (!r.done) throw new RecordFormatError('bytes after the end of the message');
   if (id.length === 0 || messageId.length === 0) throw new RecordFormatError('delivery id or message id empty');

@@ -202,7 +202,16 @@ describe('multi-receiver messages in the embedded log', () => {
 
     const { log, consumed } = await openLog(dir);
     assert.deepEqual(consumed, [old[0], old[2]]);
+    // New frames never land in the version-1 file: an old build reading it after a downgrade
+    // would take an AppendedShared frame at its tail for a torn write.
+    await log.append(fanout(6, names(3)));
     await log.close();
+    const files = await segmentFiles(dir);
+    assert.deepEqual(files, ['00000000000000000001.seg', '00000000000000000002.seg']);
+    const first = await fs.readFile(path.join(dir, files[0]!));
+    const second = await fs.readFile(path.join(dir, files[1]!));
+    assert.equal(first.length, FILE_HEADER_BYTES + Buffer.concat(frames).length, 'the version-1 file is untouched');
+    assert.deepEqual(decodeFileHeader(second.subarray(0, FILE_HEADER_BYTES)), { ok: true, header: { kind: FileKind.Segment, version: FORMAT_VERSION, baseSeq: 3 } });
   });
 
   test('a file from a newer format version is refused by its header', () => {

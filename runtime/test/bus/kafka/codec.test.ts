@@ -87,6 +87,17 @@ describe('Kafka record codec', () => {
     assert.throws(() => decodeDelivery({ ...v2, value: Buffer.concat([v2.value!, Buffer.from([0])]) }), /after the end/);
   });
 
+  it('refuses a forged accepted-at that is not a finite time, and keeps a __proto__ parameter as data for validation to judge', () => {
+    for (const acceptedAt of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(() => decodeDelivery(asFetched(encodeDelivery({ ...delivery, acceptedAt }, 0))), /finite/);
+    }
+    const userParams: Record<string, string> = {};
+    Object.defineProperty(userParams, '__proto__', { value: 'x', enumerable: true, writable: true, configurable: true });
+    const forged = { ...delivery, message: { ...delivery.message, userParams } };
+    // Not silently dropped: the key reaches validation, which refuses it as the JSON codec would.
+    assert.throws(() => decodeDelivery(asFetched(encodeDelivery(forged, 0))), /__proto__|X-|user/i);
+  });
+
   it('validates the decoded message like the JSON codec does', () => {
     const bad = { ...delivery, message: { ...delivery.message, performative: 'shout' } as unknown as AclMessage };
     assert.throws(() => decodeDelivery(asFetched(encodeDelivery(bad, 0))), /performative/);
