@@ -23,6 +23,7 @@
 import { cpus, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { readHostCpuTicks, stealPercent } from './lib-proc-stat.js';
 import { percentile, report } from './lib-output.js';
 import { BenchNode, sleep } from './lib-bus-node.js';
 import { drainAndSettle } from './lib-drain.js';
@@ -50,6 +51,8 @@ interface Rate {
   perSecond: number;
   /** Process CPU time (all threads: bus, sandbox shard, log I/O) per handled delivery, µs. */
   cpuUs: number;
+  /** Share of the host's CPU time the hypervisor gave to other guests during the window (steal). */
+  stealPct: number;
 }
 
 /** Handled deliveries per second over `seconds`, after a one-second warm-up. */
@@ -57,11 +60,12 @@ async function rate(node: BenchNode, seconds: number): Promise<Rate> {
   await sleep(1000);
   const before = node.handledOk;
   const cpu = process.cpuUsage();
+  const host = readHostCpuTicks();
   const t0 = performance.now();
   await sleep(seconds * 1000);
   const used = process.cpuUsage(cpu);
   const n = node.handledOk - before;
-  return { perSecond: n / ((performance.now() - t0) / 1000), cpuUs: (used.user + used.system) / Math.max(1, n) };
+  return { perSecond: n / ((performance.now() - t0) / 1000), cpuUs: (used.user + used.system) / Math.max(1, n), stealPct: stealPercent(host, readHostCpuTicks()) };
 }
 
 async function pingPong(persistence: 'disk' | 'memory'): Promise<Rate> {
@@ -208,7 +212,7 @@ if (ONLY.includes('persisted') || ONLY.includes('latency')) {
   persisted = r.perSecond;
   gc();
   if (ONLY.includes('persisted')) {
-    const how = `${PAIRS} pinger/echo pairs x ${CHAINS} chains, embedded log, fsync always`;
+    const how = `${PAIRS} pinger/echo pairs x ${CHAINS} chains, embedded log, fsync always; host CPU steal ${r.stealPct.toFixed(0)}% during the window`;
     report({ bench: 'bus', metric: 'persisted_msgs_per_s', value: Math.round(persisted), unit: 'msg/s', target: '>= 100000 (stretch 250000)', note: `${how}${below(persisted, 100_000) ? '; below target' : ''}` });
     report({ bench: 'bus', metric: 'persisted_cpu_us_per_msg', value: Number(r.cpuUs.toFixed(1)), unit: 'us', target: '<= 10', note: `process CPU (all threads) per handled message, same run${below(r.cpuUs, 10, false) ? '; above target' : ''}` });
   }
@@ -220,7 +224,7 @@ if (ONLY.includes('memory') || ONLY.includes('latency')) {
   memory = r.perSecond;
   gc();
   if (ONLY.includes('memory')) {
-    const how = `${PAIRS} pinger/echo pairs x ${CHAINS} chains, persistence memory`;
+    const how = `${PAIRS} pinger/echo pairs x ${CHAINS} chains, persistence memory; host CPU steal ${r.stealPct.toFixed(0)}% during the window`;
     report({ bench: 'bus', metric: 'memory_msgs_per_s', value: Math.round(memory), unit: 'msg/s', target: '>= 150000 (stretch 400000)', note: `${how}${below(memory, 150_000) ? '; below target' : ''}` });
     report({ bench: 'bus', metric: 'memory_cpu_us_per_msg', value: Number(r.cpuUs.toFixed(1)), unit: 'us', target: '<= 10', note: `process CPU (all threads) per handled message, same run${below(r.cpuUs, 10, false) ? '; above target' : ''}` });
   }

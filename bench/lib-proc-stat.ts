@@ -47,3 +47,30 @@ export function processCpuSeconds(pid: number): number {
   }
   return cpuTicksFromStat(text) / clockTicksPerSecond();
 }
+
+/** Host CPU time stolen by the hypervisor, from the aggregate `cpu` line of /proc/stat (proc(5)). */
+export interface HostCpuTicks {
+  /** All ticks of all CPUs (user … steal). */
+  total: number;
+  steal: number;
+}
+
+/** Parses the first line of /proc/stat: `cpu user nice system idle iowait irq softirq steal …`. */
+export function hostCpuTicksFromStat(text: string): HostCpuTicks {
+  const line = text.split('\n', 1)[0] ?? '';
+  const fields = line.trim().split(/\s+/);
+  if (fields[0] !== 'cpu' || fields.length < 9) throw new ProcStatUnreadable('unexpected /proc/stat format', { line: line.slice(0, 200) });
+  const values = fields.slice(1, 9).map(Number);
+  if (values.some((v) => !Number.isInteger(v))) throw new ProcStatUnreadable('unexpected /proc/stat format', { line: line.slice(0, 200) });
+  return { total: values.reduce((a, b) => a + b, 0), steal: values[7]! };
+}
+
+export function readHostCpuTicks(): HostCpuTicks {
+  return hostCpuTicksFromStat(readFileSync('/proc/stat', 'utf8'));
+}
+
+/** Percent of all CPU time between two readings the hypervisor gave to someone else. */
+export function stealPercent(before: HostCpuTicks, after: HostCpuTicks): number {
+  const total = after.total - before.total;
+  return total > 0 ? (100 * (after.steal - before.steal)) / total : 0;
+}

@@ -12,7 +12,7 @@ import type * as ProcStat from '../../bench/lib-proc-stat.js';
 const bench = new URL('../../../bench/dist/', import.meta.url);
 const { RequestLedger, percentileOf, percentileResult, accountingResults, LedgerMisuse } =
   (await import(new URL('lib-latency.js', bench).href)) as typeof Latency;
-const { cpuTicksFromStat, processCpuSeconds } = (await import(new URL('lib-proc-stat.js', bench).href)) as typeof ProcStat;
+const { cpuTicksFromStat, processCpuSeconds, hostCpuTicksFromStat, stealPercent } = (await import(new URL('lib-proc-stat.js', bench).href)) as typeof ProcStat;
 
 /** A ledger with `n` requests sent at t = 0..n-1, request i answered after latency(i) or never. */
 function ledgerOf(n: number, latency: (i: number) => number | undefined, windowEnd = Infinity): Latency.RequestLedger<number> {
@@ -176,5 +176,19 @@ describe('cpuTicksFromStat', () => {
     const until = performance.now() + 150;
     while (performance.now() < until) { /* spin */ }
     assert.ok(processCpuSeconds(process.pid) > before);
+  });
+});
+
+describe('hostCpuTicksFromStat / stealPercent', () => {
+  it('reads the aggregate cpu line (steal is the 8th value) and gives the stolen share between two readings', () => {
+    const a = hostCpuTicksFromStat('cpu  100 0 50 800 10 0 5 35 0 0\ncpu0 50 0 25 400 5 0 2 18 0 0\n');
+    assert.deepEqual(a, { total: 1000, steal: 35 });
+    const b = hostCpuTicksFromStat('cpu  200 0 100 1500 20 0 10 170 0 0\n');
+    assert.equal(stealPercent(a, b), 100 * 135 / 1000);
+    assert.equal(stealPercent(a, a), 0);
+  });
+
+  it('refuses text that is not /proc/stat', () => {
+    assert.throws(() => hostCpuTicksFromStat('intr 1 2 3'), /unexpected \/proc\/stat format/);
   });
 });
