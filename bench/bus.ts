@@ -42,6 +42,8 @@ const ONLY = arg('only', 'persisted,memory,latency,fanout').split(',');
 const FANOUT = Number(arg('fanout', '1000'));
 /** After a latency window, how long to wait for stragglers before counting them lost. */
 const DRAIN_MS = Number(arg('drain-ms', '5000'));
+/** Open-loop rate for the latency runs, msg/s; default half the throughput measured in this run. */
+const LATENCY_RATE = Number(arg('latency-rate', 'NaN'));
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -231,11 +233,11 @@ if (ONLY.includes('memory') || ONLY.includes('latency')) {
 }
 if (ONLY.includes('latency')) {
   for (const [persistence, max, prefix] of [['disk', persisted, ''], ['memory', memory, 'memory_']] as const) {
-    const load = max / 2;
+    const load = Number.isFinite(LATENCY_RATE) ? LATENCY_RATE : max / 2;
     progress(`latency (${persistence}) at ${Math.round(load)} msg/s`);
     const l = await latency(persistence, load);
     gc();
-    const how = `${persistence === 'disk' ? 'embedded log, fsync always' : 'persistence memory'}; open loop at ${Math.round(load)} msg/s (half of max), achieved ${Math.round(l.achieved)}; `
+    const how = `${persistence === 'disk' ? 'embedded log, fsync always' : 'persistence memory'}; open loop at ${Math.round(load)} msg/s (${Number.isFinite(LATENCY_RATE) ? '--latency-rate' : 'half of max'}), achieved ${Math.round(l.achieved)}; `
       + `${accountSummary(l.account)} (drain ${Math.round(l.drainMs)} ms, at most ${DRAIN_MS})`;
     /** One percentile line; `limitUs`: its "<=" target, if it has one. */
     const line = (p: number, name: string, limitUs?: number): void => {
