@@ -12,7 +12,7 @@
  * (deterministic fuel is a guarantee, not a hope).
  */
 import { setFlagsFromString } from 'node:v8';
-import { FUEL_EXPORT, instrumentFuel, roundTripWithoutFuel } from '@caxton/sandbox';
+import { FUEL_EXPORT, instrumentFuel, moduleHasHandler, roundTripWithoutFuel } from '@caxton/sandbox';
 import type { BenchResult } from './lib-output.js';
 
 export interface OverheadWorkload {
@@ -57,7 +57,7 @@ function timed(run: Run): { ms: number; result: number } {
  */
 export function measureFuelOverhead(core: Uint8Array, workloads: readonly OverheadWorkload[], opts: OverheadOptions): BenchResult[] {
   const baselineBytes = roundTripWithoutFuel(core);
-  const { bytes: meteredBytes, stats } = instrumentFuel(core, 1);
+  const { bytes: meteredBytes, stats } = instrumentFuel(core, 1, moduleHasHandler(core));
   // Compile straight to optimised code: with dynamic tiering, when each module's functions reach
   // TurboFan depends on background threads on a busy machine, which is noise, not overhead.
   setFlagsFromString('--no-wasm-dynamic-tiering');

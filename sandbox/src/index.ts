@@ -26,7 +26,7 @@ export { messageIdOf, workIdOf } from './results.js';
 export { SandboxError, ArtifactError, OutOfFuel, SANDBOX_ERROR_KINDS, sandboxErrorKind, type SandboxErrorCode, type ArtifactErrorCode } from './errors.js';
 export { parseComponentLimit } from './artifact/component-limits.js';
 // Lower-level pieces, public for tools and benchmarks that measure them on their own.
-export { instrumentFuel, roundTripWithoutFuel } from './fuel/fuel-pass.js';
+export { instrumentFuel, moduleHasHandler, roundTripWithoutFuel } from './fuel/fuel-pass.js';
 export { FUEL_EXPORT } from './fuel/names.js';
 export { HostBridge } from './host/bridge.js';
 export { messageToWit } from './host/convert.js';

@@ -1,7 +1,8 @@
 /** The binaryen fuel pass on small hand-written modules: exact, deterministic, and it stops loops. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { instrumentFuel } from '../src/fuel/fuel-pass.js';
+import { instrumentFuel, moduleHasHandler } from '../src/fuel/fuel-pass.js';
+import { instrumentHere } from '../src/artifact/instrument-worker.js';
 import { FUEL_EXPORT } from '../src/fuel/names.js';
 import { BULK_BYTES_SHIFT, DEBT_FLUSH, GROW_PAGE_COST } from '../src/fuel/cost-model.js';
 
@@ -229,17 +230,31 @@ describe('fuel pass', () => {
     assert.ok(b! - a! >= 10n * 100n, 'at least 1 fuel per iteration, in all 10 rounds');
   });
 
-  it('keeps no debt in a function that calls out, even in a module without a handler', async () => {
-    // The handler can live in another core module of the same component: a module's own lack of
-    // `try` proves nothing, so only functions that neither call nor throw keep a debt.
+  it('keeps no debt in a function that calls out when any module of the artifact can catch', async () => {
+    // The handler can live in another core module of the same component: the answer is
+    // artifact-wide (instrument-worker.ts asks moduleHasHandler of every module first).
     const calls = await parse(`(module (import "env" "f" (func $f))
       (func (export "w") (param $n i32) (local $i i32)
         (loop $l (call $f) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))`);
-    assert.equal(instrumentFuel(calls, 0).stats.debtModeFunctions, 0);
+    assert.equal(moduleHasHandler(calls), false);
+    assert.equal(instrumentFuel(calls, 0).stats.debtModeFunctions, 0, 'by default (the safe answer) it pays at its headers');
+    assert.equal(instrumentFuel(calls, 0, true).stats.debtModeFunctions, 0, 'another module of the artifact can catch');
+    assert.equal(instrumentFuel(calls, 0, false).stats.debtModeFunctions, 1, 'no module can catch: its debt is safe');
     const leaf = await parse(`(module
       (func (export "w") (param $n i32) (local $i i32)
         (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))`);
-    assert.equal(instrumentFuel(leaf, 0).stats.debtModeFunctions, 1, 'a leaf loop keeps its debt');
+    assert.equal(instrumentFuel(leaf, 0, true).stats.debtModeFunctions, 1, 'a leaf loop keeps its debt even where handlers exist');
+
+    const binaryen = (await import('binaryen')).default;
+    const mod = binaryen.parseText(`(module (import "env" "f" (func $f)) (func (export "c") (try (do (call $f)) (catch_all))))`);
+    mod.setFeatures(binaryen.Features.All);
+    const catcher = mod.emitBinary();
+    mod.dispose();
+    assert.equal(moduleHasHandler(catcher), true);
+    const [, loopModule] = await instrumentHere([catcher, calls], { tableCap: 1000 });
+    assert.equal(loopModule!.fuel.debtModeFunctions, 0, 'the catcher in module 0 takes debt mode away from module 1');
+    const [alone] = await instrumentHere([calls], { tableCap: 1000 });
+    assert.equal(alone!.fuel.debtModeFunctions, 1, 'without it, module 1 keeps its debt');
   });
 
   it('refuses modules with several memories', async () => {

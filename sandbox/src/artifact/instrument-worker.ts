@@ -49,11 +49,21 @@ export function instrumentInWorker(modules: Uint8Array[], opts: InstrumentOption
 
 /** The same, in this thread (for callers already off the main thread). */
 export async function instrumentHere(modules: Uint8Array[], opts: InstrumentOptions): Promise<InstrumentedModule[]> {
-  const { instrumentModule } = await import('./instrument.js');
+  const { instrumentModule, moduleHasHandler } = await import('./instrument.js');
   const out: InstrumentedModule[] = [];
+  // Artifact-wide: a handler in one module can catch what unwinds another (fuel-pass.ts).
+  let catches = false;
   for (let index = 0; index < modules.length; index++) {
     try {
-      out.push(instrumentModule(modules[index]!, opts));
+      catches ||= moduleHasHandler(modules[index]!);
+    } catch (err) {
+      const e = err as Error;
+      throw new InstrumentError(e.message, e.name, index);
+    }
+  }
+  for (let index = 0; index < modules.length; index++) {
+    try {
+      out.push(instrumentModule(modules[index]!, opts, catches));
     } catch (err) {
       const e = err as Error;
       throw new InstrumentError(e.message, e.name, index);
@@ -63,11 +73,14 @@ export async function instrumentHere(modules: Uint8Array[], opts: InstrumentOpti
 }
 
 async function workerMain(port: NonNullable<typeof parentPort>, req: Request): Promise<void> {
-  const { instrumentModule } = await import('./instrument.js'); // binaryen loads only here
+  const { instrumentModule, moduleHasHandler } = await import('./instrument.js'); // binaryen loads only here
   const out: InstrumentedModule[] = [];
   let index = 0;
   try {
-    for (; index < req.modules.length; index++) out.push(instrumentModule(req.modules[index]!, req.opts));
+    // Artifact-wide: a handler in one module can catch what unwinds another (fuel-pass.ts).
+    let catches = false;
+    for (; index < req.modules.length; index++) catches ||= moduleHasHandler(req.modules[index]!);
+    for (index = 0; index < req.modules.length; index++) out.push(instrumentModule(req.modules[index]!, req.opts, catches));
     port.postMessage({ ok: true, modules: out } satisfies Reply, out.map((m) => m.bytes.buffer as ArrayBuffer));
   } catch (err) {
     const e = err as Error;

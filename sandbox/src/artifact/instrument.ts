@@ -6,6 +6,7 @@
 import { inspectCoreModule } from '../binary/core-module.js';
 import type { FuelPassStats } from '../fuel/fuel-pass.js';
 import { instrumentFuel } from '../fuel/fuel-pass.js';
+export { moduleHasHandler } from '../fuel/fuel-pass.js';
 import type { MemoryPlan, TablePlan } from '../limits/rewrite.js';
 import { MEMORY_IMPORT_MODULE, rewriteLimits } from '../limits/rewrite.js';
 import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from '../fuel/names.js';
@@ -31,7 +32,8 @@ export interface InstrumentedModule {
   originalBytes: number;
 }
 
-export function instrumentModule(bytes: Uint8Array, opts: InstrumentOptions): InstrumentedModule {
+/** `catches`: some core module of the same artifact has an exception handler (`moduleHasHandler`). */
+export function instrumentModule(bytes: Uint8Array, opts: InstrumentOptions, catches = true): InstrumentedModule {
   const info = inspectCoreModule(bytes);
   for (const imp of info.imports) {
     if (imp.module === FUEL_IMPORT_MODULE || imp.module === MEMORY_IMPORT_MODULE) {
@@ -41,7 +43,8 @@ export function instrumentModule(bytes: Uint8Array, opts: InstrumentOptions): In
   if (info.exports.some((e) => e.name === FUEL_EXPORT)) {
     throw new ReservedNameError(`the module exports "${FUEL_EXPORT}", a name reserved for the sandbox`);
   }
-  const fueled = instrumentFuel(bytes, info.importedMemories + info.definedMemories);
+  const fueled = instrumentFuel(bytes, info.importedMemories + info.definedMemories, catches);
   const limited = rewriteLimits(fueled.bytes, opts.tableCap);
   return { bytes: limited.bytes, memories: limited.memories, tables: limited.tables, fuel: fueled.stats, originalBytes: bytes.length };
 }
+

@@ -19,6 +19,7 @@ import { kinds } from './expression-kinds.js';
 import { FUEL_GLOBAL, FunctionPass, GROW_FN, REFILL_FN } from './function-pass.js';
 import { i64c } from './binaryen-api.js';
 import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from './names.js';
+import { moduleCatches } from './catch-scan.js';
 
 export { FUEL_EXPORT, FUEL_IMPORT_MODULE };
 
@@ -113,11 +114,27 @@ export interface FuelPassResult {
 }
 
 /**
+ * Whether a core module has an exception handler (a legacy `try`). An artifact "catches" if any of
+ * its core modules does; that answer is passed to instrumentFuel for each of them. One extra parse
+ * per module, paid once per artifact when it is prepared.
+ */
+export function moduleHasHandler(bytes: Uint8Array): boolean {
+  const m = readForPass(bytes);
+  try {
+    return moduleCatches(m, kinds());
+  } finally {
+    m.dispose();
+  }
+}
+
+/**
  * Instruments one core module. `memories` is the number of memories the module has (imported or
  * defined); modules with more than one memory are refused because `memory.grow` sites could not be
- * attributed. Throws FuelPassError for anything it cannot meter.
+ * attributed. `artifactCatches`: whether any core module of the artifact can catch an exception
+ * (`moduleHasHandler()` of any of them); without one, functions that call may keep loop charges as a debt.
+ * Defaults to true, the safe answer. Throws FuelPassError for anything it cannot meter.
  */
-export function instrumentFuel(bytes: Uint8Array, memories: number): FuelPassResult {
+export function instrumentFuel(bytes: Uint8Array, memories: number, artifactCatches = true): FuelPassResult {
   if (memories > 1) throw new FuelPassError('modules with more than one memory are not supported');
   const table = kinds();
   const m = readForPass(bytes);
@@ -133,7 +150,7 @@ export function instrumentFuel(bytes: Uint8Array, memories: number): FuelPassRes
       const fn = m.getFunctionByIndex(i);
       const info = binaryen.getFunctionInfo(fn);
       if (info.module) continue; // an import
-      const pass = new FunctionPass(m, fn as unknown as number, table);
+      const pass = new FunctionPass(m, fn as unknown as number, table, artifactCatches);
       try {
         pass.run();
       } catch (err) {

@@ -61,6 +61,12 @@ export class FunctionPass {
     private readonly m: binaryen.Module,
     private readonly fn: number,
     private readonly kinds: Map<number, Kind>,
+    /**
+     * Some core module of the artifact has an exception handler (catch-scan.ts): a function may be
+     * unwound and its round repeated. Artifact-wide, not per module: the handler can sit in another
+     * module of the same component. Defaults to the safe answer.
+     */
+    private readonly catches = true,
   ) {}
 
   private fuel(): Ref {
@@ -148,10 +154,10 @@ export class FunctionPass {
     const bodyType = getType(body);
     const returns: ReturnSlot[] = [];
     // An exception leaving the function would skip its settlement, and a handler further up could
-    // repeat the round for free. The handler may sit in another core module of the same component
-    // (linked calls cross modules), so no single module's scan can rule it out: a function that can
-    // be unwound (it throws or calls) pays at its headers, whatever its own module contains.
-    const mayUnwind = !this.leaf || this.throws > 0;
+    // repeat the round for free. Where any module of the artifact can catch (the handler may sit in
+    // another core module of the component), a function that can be unwound (it throws or calls)
+    // pays at its headers.
+    const mayUnwind = this.catches && (!this.leaf || this.throws > 0);
     const eligible =
       !mayUnwind &&
       this.tailCalls === 0 &&
