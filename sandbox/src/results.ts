@@ -4,7 +4,7 @@
  * applies outbox, timers and directory changes only for `ok` and `rejected` (a transactional
  * outbox); for `crashed` they are already empty: a crash discards them with the instance.
  */
-import type { AclMessage, CrashKind, Delivery, LogLevel, ServiceDescription } from '@caxton/core';
+import type { AclMessage, CrashKind, Delivery, HttpCall, LogLevel, ServiceDescription, StateWrite } from '@caxton/core';
 
 /**
  * An agent instance's state in the sandbox (not the operator's AgentState of @caxton/core, which
@@ -34,6 +34,10 @@ export interface Effects {
   outbox: AclMessage[];
   timers: TimerRequest[];
   directory: DirectoryOp[];
+  /** State changes of this call, last write per key (decision 1600); committed with its completion. */
+  stateWrites: StateWrite[];
+  /** HTTP requests started in this call (decision 1601); they leave only if it completes. */
+  http: HttpCall[];
   logs: LogLine[];
   /** Log lines beyond the per-call limit, dropped. */
   droppedLogLines: number;
@@ -103,7 +107,7 @@ export type WorkResult = Outcome &
   };
 
 export function emptyEffects(): Effects {
-  return { outbox: [], timers: [], directory: [], logs: [], droppedLogLines: 0 };
+  return { outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [], droppedLogLines: 0 };
 }
 
 /** `work` was not run because `stopper`, an earlier item of the same agent, did not complete. */

@@ -396,7 +396,7 @@ function crashedBatch(batch: readonly WorkItem[], err: unknown): ExecutionResult
     agent: item.agent,
     workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
     outcome: { status: 'crashed', kind: 'unavailable', message: String((err as Error).message) },
-    fuelUsed: 0, outbox: [], timers: [], directory: [], logs: [],
+    fuelUsed: 0, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [],
   }));
 }
 

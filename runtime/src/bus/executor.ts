@@ -2,7 +2,7 @@
  * What the bus needs from whatever runs agents: hand it deliveries, get back what happened.
  * The sandbox's shard pool implements this (node/ adapts it); the bus knows nothing of wasm.
  */
-import type { AclMessage, CrashKind, Delivery, LogLevel, ServiceDescription } from '@caxton/core';
+import type { AclMessage, CrashKind, Delivery, HttpCall, LogLevel, ServiceDescription, StateWrite } from '@caxton/core';
 
 export type ExecutionOutcome =
   | { status: 'ok' }
@@ -36,6 +36,13 @@ export interface ExecutionResult {
   outbox: AclMessage[];
   timers: { delayMs: number; token: string }[];
   directory: DirectoryEffect[];
+  /**
+   * State changes of this handling (last write per key), committed with its completion (decision
+   * 1600). Empty for crashes.
+   */
+  stateWrites: StateWrite[];
+  /** HTTP requests this handling started; they leave only once it completed (decision 1601). */
+  http: HttpCall[];
   logs: AgentLogLine[];
 }
 

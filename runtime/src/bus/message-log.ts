@@ -10,11 +10,17 @@
  *   out again, also across restarts (the bus additionally dedups by delivery id).
  * - `deadLetter` durably moves a delivery aside with a reason; it counts as completed.
  */
-import type { Delivery } from '@caxton/core';
+import type { Delivery, StateWrite } from '@caxton/core';
 
 export interface CompletionRecord {
   id: string;
   receiver: string;
+  /**
+   * The receiver's state changes made while handling this delivery: durable in the same step as
+   * the completion, all or nothing (decision 1600). A log that keeps state must also be an
+   * `AgentStateStore` (storage/ports.ts).
+   */
+  state?: readonly StateWrite[];
 }
 
 export interface DeadLetter {

@@ -126,10 +126,10 @@ export class SandboxAgentHost implements AgentHost {
     return { agent, workId: r.workId, outcome, fuelUsed: r.fuelUsed, ...this.effects(r) };
   }
 
-  private effects(e: Effects): Pick<ExecutionResult, 'outbox' | 'timers' | 'directory' | 'logs'> {
+  private effects(e: Effects): Pick<ExecutionResult, 'outbox' | 'timers' | 'directory' | 'stateWrites' | 'http' | 'logs'> {
     const logs: AgentLogLine[] = e.logs.map(toLogLine);
     if (e.droppedLogLines > 0) logs.push({ level: 'warn', message: `[caxton] ${e.droppedLogLines} log lines dropped (per-call limit)`, at: Date.now() });
-    return { outbox: e.outbox, timers: e.timers, directory: e.directory.map(toDirectoryEffect), logs };
+    return { outbox: e.outbox, timers: e.timers, directory: e.directory.map(toDirectoryEffect), stateWrites: e.stateWrites, http: e.http, logs };
   }
 }
 

@@ -6,7 +6,7 @@
  * The message log and the artifact store are ports too: `MessageLog` (bus/message-log.ts) and
  * `ArtifactStore` (artifacts/artifact-store.ts). See docs/decisions/1103-topologies.md.
  */
-import type { DfAgentDescription, DfSearchTemplate } from '@caxton/core';
+import type { DfAgentDescription, DfSearchTemplate, StateWrite } from '@caxton/core';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { AgentRecord, Membership, NodeAnnouncement, NodeRecord, RegistryEvent, TimerRecord } from '../registry/registry-store.js';
@@ -47,6 +47,26 @@ export interface TimerStore {
   deleteTimers(agent: string): Promise<void>;
   /** The agent's pending timers, soonest first. */
   listTimers(agent: string): Promise<TimerRecord[]>;
+}
+
+/**
+ * Agents' durable state (decision 1600). The log that records completions keeps it (embedded: in
+ * the same frames; Kafka: beside the agent's deliveries), because a handling's writes are
+ * committed with its completion (`CompletionRecord.state`). This port is everything else.
+ */
+export interface AgentStateStore {
+  /**
+   * The agent's committed entries, including commits accepted but not yet durable (an agent
+   * released early reads its own writes; a failed commit stops the log).
+   */
+  readState(agent: string): Promise<ReadonlyMap<string, string>>;
+  /**
+   * Durably commit changes made outside a delivery: a timer's handling, the HTTP gateway's
+   * bookkeeping, an operator's import. Resolves when durable.
+   */
+  commitState(agent: string, writes: readonly StateWrite[]): Promise<void>;
+  /** Drop every entry of the agent (a fresh deploy without keep-state). Resolves when durable. */
+  clearState(agent: string): Promise<void>;
 }
 
 /** Cluster membership: who is a live node. */

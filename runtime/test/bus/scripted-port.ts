@@ -61,7 +61,7 @@ export class ScriptedPort implements BusPort {
     // As the sandbox does: an agent's run stops at its first item that did not complete.
     for (const item of batch) {
       const workId = item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`;
-      const base = { agent: item.agent, workId, fuelUsed: 1, outbox: [], timers: [], directory: [], logs: [] };
+      const base = { agent: item.agent, workId, fuelUsed: 1, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [] };
       if (stopped.has(item.agent)) {
         results.push({ ...base, outcome: { status: 'skipped', reason: 'an earlier item did not complete' } });
         continue;
