@@ -4,6 +4,7 @@
  * PoolDeploySpec, AgentDeployment and AgentSpec; see docs/walks.md). The runtime builds it from the
  * core DeploySpec the operator sent (runtime/src/node/sandbox-host.ts).
  */
+import type { HttpPolicy, StateLimits } from '@caxton/core';
 import type { AgentLimits } from './limits/limits.js';
 import type { RestartPolicy } from './restart-policy.js';
 
@@ -19,6 +20,13 @@ export interface AgentSpec<A extends ArtifactRef = ArtifactRef> {
   limits?: Partial<AgentLimits>;
   config?: Record<string, string>;
   restartPolicy?: Partial<RestartPolicy>;
+  /**
+   * The agent's committed state when it starts here (decision 1600), loaded by the node from its
+   * state store; the sandbox keeps this view current with the writes of completed calls.
+   */
+  state?: { entries: readonly (readonly [string, string])[]; limits?: Partial<StateLimits> };
+  /** What the agent may call over HTTP (decision 1601). Absent: nothing (fetch is `denied`). */
+  http?: HttpPolicy;
 }
 
 /** A spec whose artifact the engine has prepared: what crosses to a shard worker (no bytes). */

@@ -11,6 +11,7 @@
  */
 import type { AclMessage, Performative } from '../acl/message.js';
 import type { DfAgentDescription, DfSearchTemplate } from './directory.js';
+import type { HttpPolicy } from './http.js';
 import type { AgentLimitsSpec } from './limits.js';
 
 /** Lifecycle of a deployed agent as operators see it. */
@@ -29,13 +30,24 @@ export interface DeploySpec<Limits extends Partial<AgentLimitsSpec> = Partial<Ag
   name: string;
   limits: Limits;
   config: Record<string, string>;
+  /**
+   * Outbound HTTP the agent may make (decision 1601). Absent: none (deny by default). Stored with
+   * the deployment; an upgrade keeps it unless it names a new one.
+   */
+  http?: HttpPolicy;
+  /**
+   * Keep state left by an earlier deployment of this name (decision 1600). Without it a fresh
+   * deploy starts with empty state. Not stored: it only matters at deploy time.
+   */
+  keepState?: boolean;
 }
 
-/** An upgrade. Absent limits/config mean "keep the current ones". */
+/** An upgrade. Absent limits/config/http mean "keep the current ones". State is always kept. */
 export interface UpgradeSpec {
   name: string;
   limits: Partial<AgentLimitsSpec>;
   config?: Record<string, string>;
+  http?: HttpPolicy;
 }
 
 /** Component bytes whose size and sha256 the API has already checked against the client's header. */
