@@ -76,4 +76,4 @@ export type HttpErrorKind = 'denied' | 'invalid-request' | 'quota-exceeded';
  * since the service may have acted on it.
  */
 export type HttpFailureKind =
-  | 'timeout' | 'too-large' | 'redirect-denied' | 'address-denied' | 'connect-failed' | 'tls' | 'protocol' | 'interrupted';
+  | 'timeout' | 'too-large' | 'redirect-denied' | 'address-denied' | 'connect-failed' | 'tls' | 'protocol' | 'quota-exceeded' | 'interrupted';
