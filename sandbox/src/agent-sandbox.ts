@@ -16,6 +16,7 @@ import { instantiateDirect } from './direct/direct-instance.js';
 import { SandboxError } from './errors.js';
 import { FuelMeter } from './fuel/meter.js';
 import { HostBridge } from './host/bridge.js';
+import type { RefusalCounters } from './host/quotas.js';
 import { StateView } from './host/state-view.js';
 import type { StateEntries } from './host/state-view.js';
 import { messageToWit } from './host/convert.js';
@@ -53,6 +54,8 @@ export interface AgentMetrics {
   memoryPages: number;
   lastError: ErrorInfo | null;
   restartHistory: number[];
+  /** What the host refused or dropped since the agent was deployed here (state and http included). */
+  refusals: RefusalCounters;
 }
 
 export interface StartReport extends Effects {
@@ -116,6 +119,11 @@ export class AgentSandbox {
   /** Replaces the committed state view (the node knows this one is stale). */
   resetState(entries: StateEntries): void {
     this.stateView.reset(entries);
+  }
+
+  /** The host's refusal counters of this agent (a copy). */
+  refusals(): RefusalCounters {
+    return { ...this.bridge.counters };
   }
 
   /** The state limits this agent runs under. */
@@ -341,6 +349,7 @@ export class AgentSandbox {
       memoryPages: this.instance?.memoryPages() ?? 0,
       lastError: this.lastError,
       restartHistory: this.tracker.history(),
+      refusals: this.refusals(),
     };
   }
 }

@@ -201,7 +201,8 @@ export class HostBridge {
    */
   liftRefusal(e: LiftLimitExceeded, bytes: number): string {
     this.counters.liftLimit++;
-    this.charge(bytes);
+    // Charged for what was looked at, up to the cap: a length the guest claims (1 GiB) is never read.
+    this.charge(Math.min(bytes, e.measure === 'units' ? e.limit : 8 * e.limit));
     return e.message;
   }
 

@@ -25,6 +25,7 @@ import { Engine } from '../engine.js';
 import { SandboxError } from '../errors.js';
 import type { DirectorySnapshot } from '../host/directory.js';
 import { EMPTY_DIRECTORY } from '../host/directory.js';
+import { zeroCounters } from '../host/quotas.js';
 import type { AgentLimits } from '../limits/limits.js';
 import { resolveLimits } from '../limits/limits.js';
 import type { CrashVerdict, RestartPolicy } from '../restart-policy.js';
@@ -462,6 +463,7 @@ export class ShardPool {
             memoryPages: rec.state === 'failed' ? 0 : (m?.memoryPages ?? 0),
             lastError: rec.lastError ?? m?.lastError ?? null,
             restartHistory: [...rec.ledger.restartHistory],
+            refusals: m?.refusals ?? zeroCounters(),
           });
         });
       }),
