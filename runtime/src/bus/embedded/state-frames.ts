@@ -137,18 +137,23 @@ export class StateTransactionReader {
   private open: StateTransaction | undefined;
   /** Transactions dropped because they were incomplete (reported by recovery). */
   dropped = 0;
+  /** Inside the remaining parts of a transaction whose head was lost. */
+  private headless = false;
 
   /** A state frame: returns the finished transaction when this was its last frame. */
   part(part: StateFramePart): StateTransaction | undefined {
     if (part.continues) {
       if (this.open === undefined || this.open.agent !== part.agent) {
-        this.dropped++; // the head of this transaction was lost: drop the rest of it too
+        // The head of this transaction was lost: drop the rest of it too (counted once).
+        if (!this.headless) this.dropped++;
+        this.headless = part.more;
         this.open = undefined;
         return undefined;
       }
       this.open.writes.push(...part.writes);
     } else {
       this.interrupt();
+      this.headless = false;
       this.open = { agent: part.agent, reset: part.reset, writes: part.writes };
     }
     if (part.more) return undefined;
@@ -162,6 +167,7 @@ export class StateTransactionReader {
   interrupt(): void {
     if (this.open !== undefined) this.dropped++;
     this.open = undefined;
+    this.headless = false;
   }
 }
 
