@@ -32,6 +32,7 @@
 import type { Delivery, StateWrite } from '@caxton/core';
 import type { CompletionRecord, MessageLog } from './message-log.js';
 import type { AgentStateStore } from '../storage/ports.js';
+import { StateUnsupportedError } from '../storage/state-store.js';
 import type { ExecutionResult, WorkItem } from './executor.js';
 import type { Bus } from './bus.js';
 import type { Mailboxes } from './mailboxes.js';
@@ -77,6 +78,11 @@ export class DispatchLoop {
   private inFlight = 0;
   /** Background completions (early release) not recorded yet. */
   private settling = 0;
+  /**
+   * The same, per agent: an agent started again (upgrade, restart) must read state that includes
+   * its last handling's writes, which ride in those completions (decision 1600).
+   */
+  private readonly settlingAgents = new Map<string, number>();
   private scheduled = false;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
@@ -114,7 +120,7 @@ export class DispatchLoop {
    * for the node, also when every background completion was recorded (shutdown).
    */
   async idle(agent?: string): Promise<void> {
-    while (agent === undefined ? this.inFlight > 0 || this.settling > 0 : this.busy.has(agent)) {
+    while (agent === undefined ? this.inFlight > 0 || this.settling > 0 : this.busy.has(agent) || this.settlingAgents.has(agent)) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
   }
@@ -302,6 +308,8 @@ export class DispatchLoop {
 
     if (early) {
       // The agents go now; the batch's outbox, then its completions, become durable meanwhile.
+      const settlingAgents = [...new Set(completions.map((d) => d.receiver))];
+      for (const agent of settlingAgents) this.settlingAgents.set(agent, (this.settlingAgents.get(agent) ?? 0) + 1);
       this.release(batch, results, fenced);
       this.settling += 1;
       void (async () => {
@@ -311,6 +319,11 @@ export class DispatchLoop {
         if (done.length > 0) await this.recordCompletions(done, stateOf);
       })().finally(() => {
         this.settling -= 1;
+        for (const agent of settlingAgents) {
+          const left = this.settlingAgents.get(agent)! - 1;
+          if (left === 0) this.settlingAgents.delete(agent);
+          else this.settlingAgents.set(agent, left);
+        }
         this.wakeIdle();
       });
       return;
@@ -410,7 +423,7 @@ export class DispatchLoop {
   /** Commit a timer's state writes; false (with a warning) if they could not be committed. */
   private async commitTimerState(agent: string, timerId: string, writes: readonly StateWrite[]): Promise<boolean> {
     try {
-      if (this.opts.state === undefined) throw new CaxtonError('bus.state-unsupported', 'this node has no state store: a timer\'s state writes cannot be committed', { kind: 'failed-precondition', hint: 'run the node on a log that keeps agent state (embedded or memory)' });
+      if (this.opts.state === undefined) throw new StateUnsupportedError('commit', agent);
       await this.opts.state.commitState(agent, writes);
       return true;
     } catch (err) {
