@@ -83,11 +83,14 @@ function parseHeaderCommon(h: WireArtifactHeader, maxArtifactBytes: number): { n
 export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<DeploySpec> {
   const c = parseHeaderCommon(h, maxArtifactBytes);
   if (h.replaceConfig) throw new InvalidArgumentError('header.replace_config', 'only applies to UpgradeAgent');
-  return { spec: { name: c.name, limits: c.limits, config: parseConfig(h.config, 'header.config') }, sha256: c.sha256, totalSize: c.totalSize };
+  const spec: DeploySpec = { name: c.name, limits: c.limits, config: parseConfig(h.config, 'header.config') };
+  if (h.keepState) spec.keepState = true;
+  return { spec, sha256: c.sha256, totalSize: c.totalSize };
 }
 
 export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<UpgradeSpec> {
   const c = parseHeaderCommon(h, maxArtifactBytes);
+  if (h.keepState) throw new InvalidArgumentError('header.keep_state', 'only applies to DeployAgent', 'an upgrade always keeps state');
   const spec: UpgradeSpec = { name: c.name, limits: c.limits };
   if (h.replaceConfig || Object.keys(h.config).length > 0) spec.config = parseConfig(h.config, 'header.config');
   return { spec, sha256: c.sha256, totalSize: c.totalSize };

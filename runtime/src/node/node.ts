@@ -68,7 +68,7 @@ async function startOnTopology(
   const events = new BusEvents();
   const logs = new AgentLogs({ nodeId, linesPerAgent: 1000, directory: path.join(dataDir, 'logs') });
   const host = await SandboxAgentHost.create({
-    cacheDir: path.join(dataDir, 'cache'), shards: options.shards,
+    cacheDir: path.join(dataDir, 'cache'), shards: options.shards, state: storage.state,
     engine: {
       ...(options.prepare?.deadlineMs !== undefined ? { prepareDeadlineMs: options.prepare.deadlineMs } : {}),
       ...(options.prepare?.maxHeapMb !== undefined ? { prepareMaxHeapMb: options.prepare.maxHeapMb } : {}),
@@ -87,7 +87,7 @@ async function startOnTopology(
   // The bus comes first: the agent lifecycle and the timers only call it later, and what the bus
   // needs of them it gets through the port given to open() below (decision 1101).
   const bus = new Bus({
-    log: storage.log, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? 10_000, events,
+    log: storage.log, state: storage.state, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? 10_000, events,
     // Small batches, several in flight: the bus thread applies one batch's results while the
     // shards run the next, instead of each waiting for the other (512 × 2 left both threads idle
     // half the time; 64 × 8 doubled throughput in memory mode, decision 1201).
@@ -110,7 +110,7 @@ async function startOnTopology(
     mailboxDepth: (name) => bus.mailboxDepth(name),
   };
   const agents = new AgentLifecycle({
-    nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, residency: topology.residency,
+    nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS,
     onStarted: async (init) => {
       for (const line of init.logs) logs.append(init.agent, line);
@@ -160,7 +160,7 @@ async function startOnTopology(
   const control = new LocalNodeControl({
     nodeId, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, logs,
     tail: new TailHub(events), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
-    logStoppedBy: () => storage.log.stoppedBy?.(),
+    logStoppedBy: () => storage.log.stoppedBy?.(), state: storage.state,
   });
 
   let api: ApiServer | undefined;
