@@ -61,6 +61,8 @@ export class SandboxAgentHost implements AgentHost {
       // The agent's transport addresses (init-context self.addresses); in a cluster they name the
       // node running this instance.
       ...(id.addresses?.length ? { addresses: [...id.addresses] } : {}),
+      // What its `fetch` may call (decision 1601); without it every call is `denied`.
+      ...(deployment.http !== undefined ? { http: deployment.http } : {}),
     };
     const report = this.identities.has(name) ? await this.pool.upgrade(spec) : await this.pool.deploy(spec);
     this.identities.set(name, identity);
