@@ -5,6 +5,8 @@
  */
 import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, isPerformative, type Performative } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
+import { resolveHttpPolicy } from '../http/policy.js';
+import { httpPolicyInputFromWire } from './convert-http.js';
 import type { DeploySpec, LogQuery, TailFilter, UpgradeSpec, DfSearchTemplate } from '@caxton/core';
 import type {
   WireArtifactHeader, WireDfTemplate, WireSearchDirectoryRequest, WireStreamLogsRequest, WireTailMessagesRequest,
@@ -83,13 +85,16 @@ function parseHeaderCommon(h: WireArtifactHeader, maxArtifactBytes: number): { n
 export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<DeploySpec> {
   const c = parseHeaderCommon(h, maxArtifactBytes);
   if (h.replaceConfig) throw new InvalidArgumentError('header.replace_config', 'only applies to UpgradeAgent');
-  return { spec: { name: c.name, limits: c.limits, config: parseConfig(h.config, 'header.config') }, sha256: c.sha256, totalSize: c.totalSize };
+  const spec: DeploySpec = { name: c.name, limits: c.limits, config: parseConfig(h.config, 'header.config') };
+  if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
+  return { spec, sha256: c.sha256, totalSize: c.totalSize };
 }
 
 export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<UpgradeSpec> {
   const c = parseHeaderCommon(h, maxArtifactBytes);
   const spec: UpgradeSpec = { name: c.name, limits: c.limits };
   if (h.replaceConfig || Object.keys(h.config).length > 0) spec.config = parseConfig(h.config, 'header.config');
+  if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   return { spec, sha256: c.sha256, totalSize: c.totalSize };
 }
 
