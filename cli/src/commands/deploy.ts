@@ -11,6 +11,7 @@ import { EXIT } from '../exit-codes.js';
 import { formatAgentDetail } from '../format/agents.js';
 import { parseConfigPairs, parseFuel, parseMemory } from '../parse.js';
 import { ProgressBar } from '../progress.js';
+import { httpPolicyFromArgs, httpPolicyOptions, type HttpPolicyArgs } from '../http-policy-flags.js';
 
 interface LimitArgs {
   fuel?: string;
@@ -19,15 +20,15 @@ interface LimitArgs {
   quiet: boolean;
 }
 
-type DeployArgs = GlobalArgs & LimitArgs & { source: string; name?: string };
-type UpgradeArgs = GlobalArgs & LimitArgs & { agent: string; source: string; replaceConfig: boolean };
+type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string };
+type UpgradeArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { agent: string; source: string; replaceConfig: boolean };
 
-function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs> {
-  return y
+function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
+  return httpPolicyOptions(y)
     .option('fuel', { type: 'string', describe: 'Fuel per handled message (e.g. 10M); default: the node default' })
     .option('memory', { type: 'string', describe: 'Memory cap: 64 KiB pages (256) or a size (16MiB); default: the node default' })
     .option('config', { type: 'string', array: true, default: [] as string[], describe: 'key=value passed to the agent init (repeatable)' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bar' }) as Argv<T & LimitArgs>;
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bar' }) as Argv<T & LimitArgs & HttpPolicyArgs>;
 }
 
 /** Flags are checked before anything is built or read, so a typo fails fast. */
@@ -59,9 +60,12 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       .option('name', { type: 'string', describe: 'Agent name; default: the artifact file name without .wasm' }))
       .example('$0 deploy build/echo.wasm', 'deploy as "echo"')
       .example('$0 deploy examples/as-counter --name counter --fuel 5M --memory 4MiB', 'build, then deploy with limits')
-      .example('$0 deploy echo.wasm --config greeting=hello --config lang=en', 'config for the agent init'),
+      .example('$0 deploy echo.wasm --config greeting=hello --config lang=en', 'config for the agent init')
+      .example('$0 deploy weather.wasm --allow-http api.weather.example/v1/ --allow-http-method GET', 'outbound HTTP: GET under /v1/ of one host'),
     handler: action<DeployArgs>(env, async (ctx, argv) => {
       const h = header(argv.name ?? '', argv);
+      const http = await httpPolicyFromArgs(argv, ctx.io.cwd);
+      if (http) h.http = http;
       const artifact = await loadArtifact(ctx, argv.source);
       h.name ||= artifact.suggestedName;
       const client = await ctx.client();
@@ -87,6 +91,8 @@ export function upgradeCommand(env: AppEnv): CommandModule<GlobalArgs, UpgradeAr
     handler: action<UpgradeArgs>(env, async (ctx, argv) => {
       const h = header(argv.agent, argv);
       if (argv.replaceConfig) h.replaceConfig = true;
+      const http = await httpPolicyFromArgs(argv, ctx.io.cwd);
+      if (http) h.http = http;
       const artifact = await loadArtifact(ctx, argv.source);
       const client = await ctx.client();
       const result = await withProgress(ctx, `upgrading ${h.name}`, artifact.bytes.length,

@@ -37,8 +37,21 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['restarts', String(a.restarts)],
     ['last error', a.lastError ? `${a.lastError.message}${a.lastError.code ? ` [${a.lastError.code}]` : ''} at ${formatTime(a.lastError.at)}` : 'none'],
     ['config', config || '(none)'],
+    ['http', a.http ? formatHttpPolicy(a.http) : '(none)'],
     ['deployed', `${formatTime(a.createdAt)} (${formatAge(a.createdAt, now)})`],
     ['updated', `${formatTime(a.updatedAt)} (${formatAge(a.updatedAt, now)})`],
   ];
   return renderFields(fields);
+}
+
+/** `GET api.example.com:443/v1/, *.cdn.example.com (private); timeout 10s, max 192 KiB`. */
+function formatHttpPolicy(p: NonNullable<AgentView['http']>): string {
+  if (p.allow.length === 0) return '(no hosts)';
+  const rules = p.allow.map((r) => {
+    const methods = r.methods ? `${r.methods.join('|')} ` : '';
+    const ports = r.ports ? `:${r.ports.join('|')}` : '';
+    const paths = r.pathPrefixes ? r.pathPrefixes.join('|') : '';
+    return `${methods}${r.host}${ports}${paths}${r.allowPrivate ? ' (private)' : ''}`;
+  });
+  return `${rules.join(', ')}; timeout ${p.timeoutMs} ms, max ${formatBytes(p.maxResponseBytes)}${p.extraCaPem ? ', extra CA' : ''}`;
 }

@@ -77,3 +77,22 @@ export type HttpErrorKind = 'denied' | 'invalid-request' | 'quota-exceeded';
  */
 export type HttpFailureKind =
   | 'timeout' | 'too-large' | 'redirect-denied' | 'address-denied' | 'connect-failed' | 'tls' | 'protocol' | 'quota-exceeded' | 'interrupted';
+
+/**
+ * The node's instrumentation event for one outbound call, when its answer was sent to the agent
+ * (decision 1601): what an operator needs to see which agent called what and how it went.
+ * `status` when the service answered, `failure` when it did not.
+ */
+export interface HttpCallEvent {
+  type: 'http-call';
+  agent: string;
+  callId: string;
+  method: string;
+  /** Host of the URL the agent asked for (not of a redirect). */
+  host: string;
+  status?: number;
+  failure?: HttpFailureKind;
+  durationMs: number;
+  /** Response body bytes received. */
+  bytes: number;
+}

@@ -88,6 +88,8 @@ export interface AgentStatus {
   lastError?: AgentFailure;
   createdAt: number;
   updatedAt: number;
+  /** Outbound HTTP the deployment allows (decision 1601); absent: none. */
+  http?: HttpPolicy;
 }
 
 export interface UpgradeResult {

@@ -9,10 +9,14 @@ import {
   ChannelCredentials, Metadata, makeGenericClientConstructor, type CallOptions, type Client, type ClientReadableStream,
   type ClientWritableStream, type ServiceError,
 } from '@grpc/grpc-js';
-import type { AclMessage, DeploySpec, LogEntry, LogQuery, MessageEvent, SendResult, TailFilter, DfAgentDescription, DfSearchTemplate, StateEntry, StateImportResult, StatePage, StateWrite } from '@caxton/core';
+import type {
+  AclMessage, DeploySpec, LogEntry, LogQuery, MessageEvent, SendResult, TailFilter, DfAgentDescription, DfSearchTemplate,
+  HttpAllowRule, HttpPolicy, StateEntry, StateImportResult, StatePage, StateWrite,
+} from '@caxton/core';
 import { ApiCallError, toApiCallError } from './client-errors.js';
 import { aclToWire } from './convert-acl.js';
 import { agentFromWire, type AgentView } from './convert-agent.js';
+import { httpPolicyToWire } from './convert-http.js';
 import { dfFromWire, logFromWire, messageEventFromWire, nodeStatusFromWire, type NodeStatusView } from './convert-node.js';
 import { caxtonService } from './proto.js';
 import type * as W from './wire.js';
@@ -45,6 +49,8 @@ export interface CaxtonClientOptions {
  * shape of its own: `upload` turns it straight into the wire header.
  */
 export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, 'limits' | 'config'>> & {
+  /** Outbound HTTP policy (decision 1601): omitted fields take the node defaults. */
+  http?: Partial<HttpPolicy> & { allow: HttpAllowRule[] };
   /** Upgrade only: replace the config even with an empty one. */
   replaceConfig?: boolean;
   /** Deploy only: keep the state an earlier deployment of the name left (decision 1600). */
@@ -133,6 +139,7 @@ export class CaxtonClient {
       totalSize: bytes.length,
       replaceConfig: header.replaceConfig ?? false,
       keepState: header.keepState ?? false,
+      ...(header.http ? { http: httpPolicyToWire(header.http) } : {}),
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {

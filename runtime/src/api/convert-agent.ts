@@ -4,6 +4,7 @@
  */
 import { CaxtonError, AGENT_STATES, type AgentState, type AgentStatus } from '@caxton/core';
 import type { WireAgentInfo, WireAgentState } from './wire.js';
+import { httpPolicyFromWire, httpPolicyToWire } from './convert-http.js';
 
 const STATE_PREFIX = 'AGENT_STATE_';
 
@@ -35,6 +36,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     lastError: a.lastError ? { message: a.lastError.message, code: a.lastError.code ?? '', atUnixMs: a.lastError.at } : null,
     createdAtUnixMs: a.createdAt,
     updatedAtUnixMs: a.updatedAt,
+    http: a.http ? httpPolicyToWire(a.http) : null,
   };
 }
 
@@ -60,6 +62,7 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
     createdAt: w.createdAtUnixMs,
     updatedAt: w.updatedAtUnixMs,
   };
+  if (w.http) view.http = httpPolicyFromWire(w.http);
   if (w.lastError) {
     view.lastError = { message: w.lastError.message, at: w.lastError.atUnixMs };
     if (w.lastError.code) view.lastError.code = w.lastError.code;

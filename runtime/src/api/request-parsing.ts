@@ -5,6 +5,8 @@
  */
 import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, isPerformative, type Performative } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
+import { resolveHttpPolicy } from '../http/policy.js';
+import { httpPolicyInputFromWire } from './convert-http.js';
 import type { DeploySpec, LogQuery, TailFilter, UpgradeSpec, DfSearchTemplate } from '@caxton/core';
 import type {
   WireArtifactHeader, WireDfTemplate, WireSearchDirectoryRequest, WireStreamLogsRequest, WireTailMessagesRequest,
@@ -85,6 +87,7 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
   if (h.replaceConfig) throw new InvalidArgumentError('header.replace_config', 'only applies to UpgradeAgent');
   const spec: DeploySpec = { name: c.name, limits: c.limits, config: parseConfig(h.config, 'header.config') };
   if (h.keepState) spec.keepState = true;
+  if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   return { spec, sha256: c.sha256, totalSize: c.totalSize };
 }
 
@@ -93,6 +96,7 @@ export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: numb
   if (h.keepState) throw new InvalidArgumentError('header.keep_state', 'only applies to DeployAgent', 'an upgrade always keeps state');
   const spec: UpgradeSpec = { name: c.name, limits: c.limits };
   if (h.replaceConfig || Object.keys(h.config).length > 0) spec.config = parseConfig(h.config, 'header.config');
+  if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   return { spec, sha256: c.sha256, totalSize: c.totalSize };
 }
 

@@ -23,6 +23,27 @@ export interface WireArtifactHeader {
   replaceConfig: boolean;
   /** Optional when sending (old callers); always filled in when received. */
   keepState?: boolean;
+  http?: WireHttpPolicy | null;
+}
+
+export interface WireHttpAllowRule {
+  host: string;
+  ports: number[];
+  methods: string[];
+  pathPrefixes: string[];
+  allowPrivate: boolean;
+}
+
+export interface WireHttpPolicy {
+  allow: WireHttpAllowRule[];
+  timeoutMs: number;
+  maxResponseBytes: Wire64;
+  maxRequestBytes: Wire64;
+  maxInFlight: number;
+  maxCallsPerHandling: number;
+  maxRedirects: number;
+  noRedirects: boolean;
+  extraCaPem: string;
 }
 
 export type WireArtifactUpload =
@@ -61,6 +82,7 @@ export interface WireAgentInfo {
   lastError: WireAgentError | null;
   createdAtUnixMs: Wire64;
   updatedAtUnixMs: Wire64;
+  http?: WireHttpPolicy | null;
 }
 
 export interface WireDeployAgentResponse {

@@ -19,6 +19,18 @@ import { LocalAgents, agentLog, type AgentLifecycleEvent } from './local-agents.
 import type { AgentStateStore } from '../storage/ports.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
 
+/**
+ * Names the platform answers as: `http@<platform>` sends the answers of outbound HTTP calls
+ * (decision 1601); an agent deployed under that name would receive them, or pose as them.
+ */
+export const RESERVED_AGENT_NAMES: ReadonlySet<string> = new Set(['http']);
+
+export class ReservedAgentNameError extends InvalidArgumentError {
+  constructor(name: string) {
+    super('header.name', `"${name}" is reserved: the platform sends as ${name}@<platform>`, 'choose another name, e.g. http-client or my-http');
+  }
+}
+
 export interface AgentLifecycleOptions {
   nodeId: string;
   artifacts: ArtifactStore;
@@ -92,7 +104,10 @@ export class AgentLifecycle {
     const { digest } = await this.o.host.prepare(artifact.bytes); // validates before anything is stored
     await this.o.artifacts.put(artifact.bytes); // cluster: etcd first, every node can fetch it once this resolves
     const now = Date.now();
-    const record: AgentRecord = { name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now };
+    const record: AgentRecord = {
+      name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now,
+      ...(spec.http !== undefined ? { http: spec.http } : {}),
+    };
     // Undeploy keeps state so a redeploy can choose (decision 1600); cleared before the agent starts
     // and reads it. Upgrades never come here: they keep state.
     if (spec.keepState !== true) await this.clearState(spec.name);
@@ -106,6 +121,7 @@ export class AgentLifecycle {
     await this.o.artifacts.put(artifact.bytes);
     const next: AgentRecord = {
       ...previous, artifactDigest: digest, limits, config: spec.config ?? previous.config, version: previous.version + 1, updatedAt: Date.now(),
+      ...(spec.http !== undefined ? { http: spec.http } : {}),
     };
     return { agent: await this.residency.upgrade(previous, next, artifact.bytes.byteLength), previousVersion: previous.version };
   }
@@ -177,6 +193,7 @@ export class AgentLifecycle {
     if (!AGENT_NAME.test(name)) {
       throw new InvalidArgumentError('header.name', `"${name}" is not a valid agent name`, AGENT_NAME_HINT);
     }
+    if (RESERVED_AGENT_NAMES.has(name)) throw new ReservedAgentNameError(name);
   }
 
   private limits(given: Partial<AgentLimitsSpec>, base: AgentLimitsSpec): AgentLimitsSpec {

@@ -9,6 +9,7 @@ import type { AgentLifecycle } from './agent-lifecycle.js';
 import type { AgentEffects } from './agent-effects.js';
 import type { AgentTimers } from './timers.js';
 import type { ExternalIdentities } from './external-identities.js';
+import type { HttpEffects } from './http-effects.js';
 
 export interface NodeBusPortParts {
   /** The agent lifecycle: which agents exist (here or, in a cluster, anywhere) and which may run here. */
@@ -18,6 +19,8 @@ export interface NodeBusPortParts {
   executor: AgentExecutor;
   effects: AgentEffects;
   timers: AgentTimers;
+  /** Outbound HTTP calls, held until their handling's completion is durable (decision 1601). */
+  http?: HttpEffects;
 }
 
 export class NodeBusPort implements BusPort {
@@ -34,8 +37,12 @@ export class NodeBusPort implements BusPort {
     return this.parts.externals.has(name) ? 'external' : 'unknown';
   }
 
-  execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]> {
-    return this.parts.executor.execute(batch);
+  async execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]> {
+    const results = await this.parts.executor.execute(batch);
+    // Calls are taken here, not in applyEffects: they must wait for the completion (durable
+    // after applyEffects ran), and the bus reports that by delivery id (http-effects.ts).
+    this.parts.http?.hold(batch, results);
+    return results;
   }
 
   isRunnable(agent: string): boolean {
@@ -48,6 +55,7 @@ export class NodeBusPort implements BusPort {
 
   timerDone(agent: string, timerId: string): void {
     void this.parts.timers.done(agent, timerId);
+    this.parts.http?.timerDone(agent, timerId);
   }
 
   mailArrived(agent: string): void {

@@ -113,6 +113,7 @@ export class LocalAgents {
       ...(lastError ? { lastError } : {}),
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
+      ...(r.http !== undefined ? { http: r.http } : {}),
     };
   }
 }

@@ -22,9 +22,12 @@ import { AgentTimers } from './timers.js';
 import { DEFAULT_LIMITS, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
 import { openTopology } from '../topology/open-topology.js';
 import type { Topology, TopologyStatus } from '../topology/topology.js';
+import type { AgentStateStore } from '../storage/ports.js';
 import { SandboxAgentHost } from './sandbox-host.js';
 import { AgentEffects } from './agent-effects.js';
 import { NodeBusPort } from './bus-port.js';
+import { HttpGateway } from '../http/gateway.js';
+import { HttpEffects } from './http-effects.js';
 
 export const CAXTON_VERSION = '0.1.0';
 
@@ -109,6 +112,16 @@ async function startOnTopology(
     agentId: (name) => bus.agentId(name),
     mailboxDepth: (name) => bus.mailboxDepth(name),
   };
+  // Outbound HTTP (decision 1601): answers enter the bus from `http@<platform>`; pending-call
+  // records live in the agents' state store (decision 1600).
+  const http = new HttpGateway({
+    platform,
+    send: async (message, messageId) => { await bus.send(message, { external: { name: `http@${platform}` } }, messageId); },
+    policyOf: (agent) => agents.local.get(agent)?.record.http,
+    state: storage.state,
+    log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),
+  });
+  const httpEffects = new HttpEffects(http, events, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
   const agents = new AgentLifecycle({
     nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS,
@@ -121,6 +134,10 @@ async function startOnTopology(
         logs.append(init.agent, { level: 'warn', message: `[caxton] pending timers could not be read: ${(err as Error).message}`, at: Date.now() });
       });
       await effects.apply(init);
+      // Calls this agent made where it ran before (a crash, a failover) lost their answers.
+      void http.recover(init.agent).catch((err: unknown) => {
+        logs.append(init.agent, { level: 'warn', message: `[caxton] pending http calls could not be read: ${(err as Error).message}`, at: Date.now() });
+      });
     },
     onStopped: async (agent, undeployed) => {
       bus.forgetTimers(agent);
@@ -133,7 +150,7 @@ async function startOnTopology(
   const protocols = topology.protocolGate(tracker, {
     platform, bus: () => bus, isLocal: (agent) => agents.isLocal(agent),
   });
-  const port = new NodeBusPort({ agents, externals, gate: protocols, executor: host, effects, timers });
+  const port = new NodeBusPort({ agents, externals, gate: protocols, executor: host, effects, timers, http: httpEffects });
   events.on((e) => {
     if (e.type === 'log') logs.append(e.agent, e.line);
     else if (e.type === 'dead-lettered') logs.append(e.agent, { level: 'error', message: `[caxton] message ${e.deliveryId} dead-lettered: ${e.reason}`, at: Date.now() });
@@ -159,7 +176,7 @@ async function startOnTopology(
   let stopping = false;
   const control = new LocalNodeControl({
     nodeId, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, logs,
-    tail: new TailHub(events), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
+    tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
     logStoppedBy: () => storage.log.stoppedBy?.(), state: storage.state,
   });
 
@@ -196,6 +213,8 @@ async function startOnTopology(
       stopping = true;
       await api?.close(2000);
       await bus.stopDispatching();
+      httpEffects.close();
+      await http.close(); // calls cut here keep their records: the next activation answers them
       timers.clearAll();
       directory.stop();
       await topology.stopAgents();

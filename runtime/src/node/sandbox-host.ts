@@ -77,6 +77,8 @@ export class SandboxAgentHost implements AgentHost {
       ...(id.addresses?.length ? { addresses: [...id.addresses] } : {}),
       // Its committed state, loaded into the shard's view of the agent (decision 1600).
       ...(await this.initialState(name)),
+      // What its `fetch` may call (decision 1601); without it every call is `denied`.
+      ...(deployment.http !== undefined ? { http: deployment.http } : {}),
     };
     const report = this.identities.has(name) ? await this.pool.upgrade(spec) : await this.pool.deploy(spec);
     this.identities.set(name, identity);

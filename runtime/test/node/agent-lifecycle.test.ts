@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { VerifiedArtifact } from '@caxton/core';
-import { AgentLifecycle } from '../../src/node/agent-lifecycle.js';
+import { AgentLifecycle, ReservedAgentNameError } from '../../src/node/agent-lifecycle.js';
 import type { AgentMessaging } from '../../src/node/agent-messaging.js';
 import { SandboxAgentHost } from '../../src/node/sandbox-host.js';
 import { DEFAULT_LIMITS, MAX_LIMITS } from '../../src/node/options.js';
@@ -174,6 +174,18 @@ test('a second deploy of the same name is refused and leaves the first running',
     const status = await h.lifecycle.status('echo');
     assert.equal(status?.state, 'running');
     assert.equal(status?.artifactDigest, (await example('as-echo')).sha256);
+  });
+});
+
+test('the name http is reserved (the platform answers HTTP calls as http@<platform>); its HTTP policy is stored with a deployment', async () => {
+  await withNode(async (h) => {
+    const err = await h.lifecycle.deploy({ name: 'http', limits: {}, config: {} }, await example('as-echo')).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof ReservedAgentNameError, String(err));
+    assert.match((err as ReservedAgentNameError).hint ?? '', /another name/);
+    assert.equal(await h.lifecycle.status('http'), undefined);
+    const policy = { allow: [{ host: 'api.example.com' }], timeoutMs: 1000, maxResponseBytes: 1000, maxRequestBytes: 1000, maxInFlight: 1, maxCallsPerHandling: 1, maxRedirects: 0 };
+    const status = await h.lifecycle.deploy({ name: 'caller', limits: {}, config: {}, http: policy }, await example('as-echo'));
+    assert.deepEqual(status.http, policy);
   });
 });
 

@@ -227,6 +227,7 @@ export class PlacedAgents implements AgentResidency {
       messagesHandled: 0,
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
+      ...(record.http !== undefined ? { http: record.http } : {}),
     };
   }
 

@@ -70,6 +70,7 @@ export class MemoryNode implements NodeControl {
       limits: { fuelPerMessage: spec.limits.fuelPerMessage ?? DEFAULT_FUEL, memoryPages: spec.limits.memoryPages ?? DEFAULT_PAGES },
       config: { ...spec.config }, restarts: 0, fuelUsed: 0, memoryPages: 1, mailboxDepth: 0, messagesHandled: 0,
       createdAt: now, updatedAt: now,
+      ...(spec.http ? { http: spec.http } : {}),
     };
     this.agents.set(spec.name, { status, artifact: artifact.bytes });
     this.log(spec.name, 'info', `deployed version 1 (${artifact.sha256.slice(0, 12)})`);
@@ -87,6 +88,7 @@ export class MemoryNode implements NodeControl {
     s.artifactSize = artifact.bytes.length;
     s.limits = { fuelPerMessage: spec.limits.fuelPerMessage ?? s.limits.fuelPerMessage, memoryPages: spec.limits.memoryPages ?? s.limits.memoryPages };
     if (spec.config) s.config = { ...spec.config };
+    if (spec.http) s.http = spec.http;
     s.updatedAt = Date.now();
     agent.artifact = artifact.bytes;
     return { agent: structuredClone(s), previousVersion };
