@@ -19,6 +19,8 @@ export interface Observation {
   at: number;
   /** Node whose journal recorded it (where the reply was sent from). */
   journal: string;
+  /** With the probe's `state=1`: its durable count after this request. */
+  count?: number;
 }
 
 export class Journal {
@@ -57,12 +59,12 @@ export class Journal {
   private parse(line: string): void {
     if (line.startsWith('R ')) {
       const space = line.indexOf(' ', 2);
-      const [key, node, instance, n, at] = line.slice(space + 1).split('|');
+      const [key, node, instance, n, at, count] = line.slice(space + 1).split('|');
       if (!key || !node || !instance || !n || !at) return;
       const colon = key.lastIndexOf(':');
       this.observations.push({
         key, agent: key.slice(0, colon), seq: Number(key.slice(colon + 1)), node: node.replace(/^caxton:\/\//, ''),
-        instance, n: Number(n), at: Number(at), journal: this.nodeId,
+        instance, n: Number(n), at: Number(at), journal: this.nodeId, ...(count !== undefined ? { count: Number(count) } : {}),
       });
     } else if (line.startsWith('C ')) {
       const [, at, ...ids] = line.split(' ');
