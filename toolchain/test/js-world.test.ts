@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { missingImportHint } from '../src/javascript.js';
 import { NARROWED_WORLD, planWorldNarrowing, unresolvedAgentInterface } from '../src/js-world.js';
 import { defaultWitPath } from '../src/wit.js';
 
@@ -36,5 +37,10 @@ describe('JavaScript agent world narrowing', () => {
     assert.equal(unresolvedAgentInterface(text('caxton:agent/http@0.1.0'), ['state']), undefined);
     assert.equal(unresolvedAgentInterface(text('caxton:agent/files@0.1.0'), ['state', 'http']), undefined);
     assert.equal(unresolvedAgentInterface(text('lodash'), ['state', 'http']), undefined);
+  });
+
+  it('explains a caxton: import the world does not have instead of suggesting npm install', () => {
+    const hint = missingImportHint('failed to resolve JavaScript import "caxton:agent/files@0.1.0" from /p/a.js', 'proj');
+    assert.equal(hint, 'caxton:agent/files@0.1.0 is not an interface of the world this agent is built against (see wit/agent.wit)');
   });
 });
