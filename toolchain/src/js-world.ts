@@ -6,7 +6,7 @@
  * http (and a runtime that does not grant them would refuse it). Instead the build asks for a world
  * with `host` only, and when QuickJS reports that a module imports one of the optional interfaces
  * (it resolves imports while it snapshots), adds that interface and builds again: at most one extra
- * build per interface used, and only for agents that use them (docs/decisions/1602).
+ * build per interface used, and only for agents that use them (docs/decisions/1603).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';

@@ -22,7 +22,6 @@ import { AgentTimers } from './timers.js';
 import { DEFAULT_LIMITS, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
 import { openTopology } from '../topology/open-topology.js';
 import type { Topology, TopologyStatus } from '../topology/topology.js';
-import type { AgentStateStore } from '../storage/ports.js';
 import { SandboxAgentHost } from './sandbox-host.js';
 import { AgentEffects } from './agent-effects.js';
 import { NodeBusPort } from './bus-port.js';
