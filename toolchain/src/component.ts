@@ -10,6 +10,9 @@ import { ComponentizeError, InvalidAgentError } from './errors.js';
 import { importSubpath, requirePackage } from './toolchain.js';
 
 export const HOST_IMPORT_MODULE = 'caxton:agent/host@0.1.0';
+/** The world's optional interfaces (decisions 1600, 1601): imported only by agents that use them. */
+export const STATE_IMPORT_MODULE = 'caxton:agent/state@0.1.0';
+export const HTTP_IMPORT_MODULE = 'caxton:agent/http@0.1.0';
 export const WASI_PREVIEW1_MODULE = 'wasi_snapshot_preview1';
 export const JCO_VERSION = '1.35.0';
 
@@ -55,7 +58,7 @@ const Wasm = (globalThis as unknown as { WebAssembly: WasmModuleApi }).WebAssemb
 export function checkCoreModule(dir: string, core: Uint8Array, rules: CoreModuleRules): void {
   const WebAssembly = Wasm;
   const mod = new WebAssembly.Module(core);
-  const allowedModules = new Set([HOST_IMPORT_MODULE, ...(rules.allowWasi ? [WASI_PREVIEW1_MODULE] : [])]);
+  const allowedModules = new Set([HOST_IMPORT_MODULE, STATE_IMPORT_MODULE, HTTP_IMPORT_MODULE, ...(rules.allowWasi ? [WASI_PREVIEW1_MODULE] : [])]);
   for (const imp of WebAssembly.Module.imports(mod)) {
     if (!allowedModules.has(imp.module)) {
       throw new InvalidAgentError(
@@ -63,7 +66,7 @@ export function checkCoreModule(dir: string, core: Uint8Array, rules: CoreModule
         `it imports ${imp.module}.${imp.name}, but agents may import only ${[...allowedModules].join(' and ')}`,
         imp.module === 'env'
           ? `env.${imp.name} is an AssemblyScript runtime hook (e.g. trace/abort/seed) or an undeclared @external; use the SDK's log functions instead`
-          : 'remove the import; everything an agent may do is in the caxton:agent/host interface',
+          : 'remove the import; everything an agent may do is in the caxton:agent/host, state and http interfaces',
       );
     }
   }
