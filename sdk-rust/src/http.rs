@@ -128,6 +128,8 @@ pub struct HttpResponse {
     pub request_id: String,
     /// The request's context, when it had one.
     pub context: Option<String>,
+    /// The conversation of the handling that called `fetch`.
+    pub conversation_id: Option<String>,
     /// The HTTP status; None when there was no response (see `failure`).
     pub status: Option<u16>,
     /// Why there is no response (`timeout`, `too-large`, `address-denied`, `interrupted`, …).
@@ -160,6 +162,7 @@ impl HttpResponse {
         Some(HttpResponse {
             request_id: msg.in_reply_to.clone().unwrap_or_default(),
             context: param(CONTEXT_PARAM),
+            conversation_id: msg.conversation_id.clone(),
             status,
             failure,
             body: msg.content.clone().unwrap_or_default(),
