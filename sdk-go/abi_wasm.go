@@ -24,6 +24,8 @@ package caxton
 import (
 	"runtime"
 	"unsafe"
+
+	"caxton.dev/caxton/internal/cabi"
 )
 
 const (
@@ -66,28 +68,14 @@ func rawSearchServices(ptr unsafe.Pointer, n uint32, ret unsafe.Pointer)
 
 // ---- memory helpers ----------------------------------------------------------------------------
 
-// arena holds the buffers cabi_realloc handed to the host until their contents are lifted.
-var arena [][]byte
-
 //go:wasmexport cabi_export_realloc
 func cabiRealloc(old, oldSize, align, newSize uint32) uint32 {
-	if newSize == 0 {
-		return align
-	}
-	buf := make([]byte, newSize+align)
-	base := uint32(uintptr(unsafe.Pointer(&buf[0])))
-	addr := (base + align - 1) &^ (align - 1)
-	if old != 0 && oldSize > 0 {
-		copy(buf[addr-base:], mem(old, min(oldSize, newSize)))
-	}
-	arena = append(arena, buf)
-	return addr
+	return cabi.Realloc(old, oldSize, align, newSize)
 }
 
-func arenaReset() {
-	clear(arena)
-	arena = arena[:0]
-}
+// arenaReset frees what the host allocated for values already lifted (see internal/cabi; the
+// state and http packages release the same arena after their calls).
+func arenaReset() { cabi.Release() }
 
 func mem(addr, n uint32) []byte {
 	if n == 0 {

@@ -249,6 +249,96 @@ void caxton_deregister_service(caxton_str name);
 /** Agents advertising services of `type` (valid until the handler returns). */
 caxton_agent_id_list caxton_search_services(caxton_str type);
 
+/* ---- durable state (caxton:agent/state, decision 1600) ----------------------------------------- */
+/*
+ * The agent's own key-value store. Writes made by a handler are read back by it and committed
+ * with the handling, all or nothing; caxton_on_init may read but not write. An agent that calls
+ * none of these functions does not import the interface.
+ */
+
+/** Why a write was refused (the WIT state-error-kind, same order). */
+typedef enum caxton_state_error_kind {
+  CAXTON_STATE_INVALID_KEY = 0, /* empty, too long, or control characters */
+  CAXTON_STATE_VALUE_TOO_LARGE = 1,
+  CAXTON_STATE_QUOTA_EXCEEDED = 2, /* total bytes or key count */
+  CAXTON_STATE_READ_ONLY = 3, /* during caxton_on_init */
+} caxton_state_error_kind;
+
+/** The WIT state-error record (12 bytes); `message` lives until the handler returns. */
+typedef struct caxton_state_error {
+  uint8_t kind; /* a caxton_state_error_kind */
+  caxton_str message;
+} caxton_state_error;
+
+/** "invalid-key", …; "unknown" out of range. */
+const char *caxton_state_error_kind_name(uint8_t kind);
+
+/** True with *value (valid until the handler returns) when `key` has a value, this handler's
+    own writes included. */
+bool caxton_state_get(caxton_str key, caxton_str *value);
+/** Sets `key`: 0, or -1 with *error (if given). */
+int caxton_state_set(caxton_str key, caxton_str value, caxton_state_error *error);
+/** Removes `key` (absent is fine): 0, or -1 with *error (if given). */
+int caxton_state_delete(caxton_str key, caxton_state_error *error);
+/** Keys starting with `prefix` in byte order, after `start_after` (CAXTON_NONE: from the start),
+    at most `limit` (capped by the host). Valid until the handler returns. */
+caxton_str_list caxton_state_keys(caxton_str prefix, caxton_str start_after, uint32_t limit);
+
+/* ---- outbound HTTP (caxton:agent/http, decision 1601) ------------------------------------------ */
+/*
+ * caxton_http_fetch never blocks: it checks the request and returns its id; the request leaves
+ * only if the handling completes, and the answer comes later as a message from http@<platform>
+ * (read it with caxton_http_response_of).
+ */
+
+typedef struct caxton_opt_u32 {
+  bool is_some;
+  uint32_t val;
+} caxton_opt_u32;
+
+/** The WIT request record (passed to the host flat: 14 values). */
+typedef struct caxton_http_request {
+  caxton_str method; /* GET, POST, PUT, PATCH, DELETE, HEAD */
+  caxton_str url; /* absolute http(s) URL the deployment allows */
+  caxton_pair_list headers;
+  caxton_opt_str body;
+  caxton_opt_u32 timeout_ms;
+  caxton_opt_str context; /* echoed back as X-caxton-http-context */
+} caxton_http_request;
+
+typedef enum caxton_http_error_kind {
+  CAXTON_HTTP_DENIED = 0, /* not on the deployment's allow-list */
+  CAXTON_HTTP_INVALID_REQUEST = 1,
+  CAXTON_HTTP_QUOTA_EXCEEDED = 2,
+} caxton_http_error_kind;
+
+typedef struct caxton_http_error {
+  uint8_t kind; /* a caxton_http_error_kind */
+  caxton_str message;
+} caxton_http_error;
+
+const char *caxton_http_error_kind_name(uint8_t kind);
+
+/** Starts a request: 0 with *id (the answer's in-reply-to; valid until the handler returns), or
+    -1 with *error (if given): refused at once, nothing is sent. */
+int caxton_http_fetch(const caxton_http_request *request, caxton_str *id, caxton_http_error *error);
+
+/** An answer from the HTTP gateway, pointing into the message it was read from. */
+typedef struct caxton_http_response {
+  caxton_str request_id; /* in-reply-to */
+  caxton_str context; /* CAXTON_NONE when the request had none */
+  int status; /* 0 when there was no response */
+  caxton_str failure; /* why there was no response (timeout, too-large, …), else CAXTON_NONE */
+  caxton_str body; /* base64 when body_base64 */
+  bool body_base64;
+} caxton_http_response;
+
+/** True (filling *out) when `m` is an answer from http@<platform>: inform with
+    X-caxton-http-status, or failure with X-caxton-failure. */
+bool caxton_http_response_of(const caxton_message *m, caxton_http_response *out);
+/** A response header by lower-case name (X-caxton-http-header-<name>), or CAXTON_NONE. */
+caxton_str caxton_http_response_header(const caxton_message *m, const char *name);
+
 /* ---- replies (FIPA conversation bookkeeping) -------------------------------------------------- */
 
 /**

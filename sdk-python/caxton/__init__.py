@@ -23,6 +23,7 @@ from .protocols.contract_net import (CONTRACT_NET, CfpRound, CnetEvent, Contract
                                      best_proposal, propose)
 from .protocols.request import QUERY, REQUEST, query_if, query_ref, request
 from .protocols.subscribe import SUBSCRIBE, SubscriptionTable, subscribe, unsubscribe
+from . import http, state  # noqa: E402 - caxton.state.get(...), caxton.http.fetch(...)
 
 __all__ = [
     "AclMessage", "AgentId", "InitContext", "LogLevel", "Performative", "ServiceDescription", "aid",
@@ -35,4 +36,5 @@ __all__ = [
     "CONTRACT_NET", "CfpRound", "CnetEvent", "ContractNetInitiator", "RoundState", "best_proposal", "propose",
     "QUERY", "REQUEST", "query_if", "query_ref", "request",
     "SUBSCRIBE", "SubscriptionTable", "subscribe", "unsubscribe",
+    "http", "state",
 ]

@@ -101,3 +101,52 @@ def deregister_service(name: str) -> None:
 
 def search_services(service_type: str) -> List[AgentId]:
     return [_aid_in(a) for a in _host.search_services(service_type)]
+
+
+# ---- caxton:agent/state and caxton:agent/http ---------------------------------------------------
+# componentize-py binds the whole world, so these modules exist in every Python agent (and the
+# component imports both interfaces whether the agent uses them or not).
+from wit_world.imports import http as _http  # noqa: E402
+from wit_world.imports import state as _state  # noqa: E402
+
+
+def _kind_error(e: BaseException):
+    """(kind name, message) of a componentize_py_types.Err carrying a {kind, message} record."""
+    value = getattr(e, "value", None)
+    kind = getattr(value, "kind", None)
+    if kind is None:
+        raise e
+    return kind.name.lower().replace("_", "-"), value.message
+
+
+def state_get(key: str) -> Optional[str]:
+    return _state.get(key)
+
+
+def state_set(key: str, value: str):
+    """None, or (kind, message) when refused."""
+    try:
+        _state.set(key, value)
+        return None
+    except Exception as e:
+        return _kind_error(e)
+
+
+def state_delete(key: str):
+    try:
+        _state.delete(key)
+        return None
+    except Exception as e:
+        return _kind_error(e)
+
+
+def state_keys(prefix: str, start_after: Optional[str], limit: int) -> List[str]:
+    return list(_state.keys(prefix, start_after, limit))
+
+
+def http_fetch(method: str, url: str, headers, body, timeout_ms, context):
+    """(id, None), or (None, (kind, message)) when refused."""
+    try:
+        return _http.fetch(_http.Request(method, url, [(k, v) for k, v in headers], body, timeout_ms, context)), None
+    except Exception as e:
+        return None, _kind_error(e)

@@ -101,7 +101,80 @@ class Host:
         return [AgentId(s.name.split("/")[0], []) for s in self.services if s.type == service_type]
 
 
+StateErrorKind = Enum("StateErrorKind", [(n, i) for i, n in enumerate(
+    ["INVALID_KEY", "VALUE_TOO_LARGE", "QUOTA_EXCEEDED", "READ_ONLY"])])
+HttpErrorKind = Enum("HttpErrorKind", [(n, i) for i, n in enumerate(["DENIED", "INVALID_REQUEST", "QUOTA_EXCEEDED"])])
+
+
+@dataclass
+class StateError:
+    kind: StateErrorKind
+    message: str
+
+
+@dataclass
+class HttpError:
+    kind: HttpErrorKind
+    message: str
+
+
+@dataclass
+class Request:
+    method: str
+    url: str
+    headers: List[Tuple[str, str]]
+    body: Optional[str]
+    timeout_ms: Optional[int]
+    context: Optional[str]
+
+
+class State:
+    """caxton:agent/state as componentize-py binds it: refusals raise Err(StateError(...))."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.entries = {}
+        self.refuse: Optional[StateError] = None
+
+    def get(self, key: str) -> Optional[str]:
+        return self.entries.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        if self.refuse is not None:
+            raise Err(self.refuse)
+        self.entries[key] = value
+
+    def delete(self, key: str) -> None:
+        if self.refuse is not None:
+            raise Err(self.refuse)
+        self.entries.pop(key, None)
+
+    def keys(self, prefix: str, start_after: Optional[str], limit: int) -> List[str]:
+        found = sorted(k for k in self.entries if k.startswith(prefix) and (start_after is None or k > start_after))
+        return found[:limit]
+
+
+class Http:
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.calls: List[Request] = []
+        self.refuse: Optional[HttpError] = None
+
+    def fetch(self, request: Request) -> str:
+        assert isinstance(request, Request)
+        if self.refuse is not None:
+            raise Err(self.refuse)
+        self.calls.append(request)
+        return f"call-{len(self.calls)}"
+
+
 HOST = Host()
+STATE = State()
+HTTP = Http()
 
 
 def install() -> Host:
@@ -117,13 +190,20 @@ def install() -> Host:
     h = _pytypes.ModuleType("wit_world.imports.host")
     for name in ["send", "log", "now", "new_id", "set_timer", "register_service", "deregister_service", "search_services"]:
         setattr(h, name, getattr(HOST, name))
+    st = _pytypes.ModuleType("wit_world.imports.state")
+    for name in ["get", "set", "delete", "keys"]:
+        setattr(st, name, getattr(STATE, name))
+    st.StateError, st.StateErrorKind = StateError, StateErrorKind
+    ht = _pytypes.ModuleType("wit_world.imports.http")
+    ht.fetch, ht.Request, ht.HttpError, ht.HttpErrorKind = HTTP.fetch, Request, HttpError, HttpErrorKind
     exports = _pytypes.ModuleType("wit_world.exports")
 
     class Guest:
         pass
 
     exports.Guest = Guest
-    imports.types, imports.host, ww.imports, ww.exports = t, h, imports, exports
+    imports.types, imports.host, imports.state, imports.http, ww.imports, ww.exports = t, h, st, ht, imports, exports
     sys.modules.update({"componentize_py_types": cpt, "wit_world": ww, "wit_world.imports": imports,
-                        "wit_world.imports.types": t, "wit_world.imports.host": h, "wit_world.exports": exports})
+                        "wit_world.imports.types": t, "wit_world.imports.host": h,
+                        "wit_world.imports.state": st, "wit_world.imports.http": ht, "wit_world.exports": exports})
     return HOST

@@ -119,7 +119,8 @@ pub fn lift_pair_list(mem: &dyn Mem, ptr: u32, len: u32) -> Vec<(String, String)
         .collect()
 }
 
-fn lift_opt_string(mem: &dyn Mem, at: u32) -> Option<String> {
+/// An `option<string>` at `at` (a message field, or a return area).
+pub fn lift_opt_string(mem: &dyn Mem, at: u32) -> Option<String> {
     match mem.u8(at) {
         0 => None,
         1 => Some(lift_string_at(mem, at + OPT_PAYLOAD)),
@@ -325,4 +326,78 @@ pub fn message_bound(m: &AclMessage) -> usize {
 /// Bytes a list of strings and pairs take when lowered (for register-service).
 pub fn lists_bound(lists: &[&[String]], pairs: &[(String, String)]) -> usize {
     lists.iter().map(|l| strings_bound(l)).sum::<usize>() + pairs_bound(pairs) + 64
+}
+
+// ---- caxton:agent/state and caxton:agent/http ------------------------------------------------
+//
+//   option<string>                 disc u8 @0, string @4                          12 bytes, align 4
+//   state-error / http-error       kind (enum, u8) @0, message @4                 12 bytes, align 4
+//   result<_, state-error>         disc u8 @0, error record @4 (kind @4, message @8) 16 bytes, align 4
+//   result<string, http-error>     disc u8 @0, payload @4: ok string (ptr @4, len @8) or
+//                                  error record (kind @4, message @8)             16 bytes, align 4
+//   list<string> (keys' return)    (ptr @0, len @4)                                8 bytes, align 4
+//   http.request flattened         method (2), url (2), headers (2), body option (3), timeout-ms
+//                                  option (2), context option (3) = 14 core values ≤ 16, so it
+//                                  is passed flat, not through memory.
+
+pub const OPT_STRING_SIZE: u32 = 12;
+pub const ERROR_RESULT_SIZE: u32 = 16;
+pub const ERROR_RESULT_KIND: u32 = 4;
+pub const ERROR_RESULT_MESSAGE: u32 = 8;
+pub const REQUEST_FLAT_VALUES: usize = 14;
+
+/// A `result<_, E>` or `result<string, E>` whose error is a `{ kind: enum, message: string }`
+/// record: `Ok(None)` for `_`, `Ok(Some(s))` when `ok_is_string`, `Err((kind, message))`.
+pub fn lift_kind_error_result(mem: &dyn Mem, at: u32, ok_is_string: bool) -> Result<Option<String>, (u8, String)> {
+    match mem.u8(at) {
+        0 if ok_is_string => Ok(Some(lift_string_at(mem, at + RESULT_PAYLOAD))),
+        0 => Ok(None),
+        1 => Err((mem.u8(at + ERROR_RESULT_KIND), lift_string_at(mem, at + ERROR_RESULT_MESSAGE))),
+        _ => invalid("result discriminant"),
+    }
+}
+
+/// A lowered `option<string>` as its three flat values (discriminant, ptr, len).
+pub fn opt_string_flat(low: &mut Lowerer, s: &Option<String>) -> [u32; 3] {
+    match s {
+        None => [0, 0, 0],
+        Some(s) => {
+            let slot = low.alloc(SLICE_SIZE, 4);
+            low.string_at(slot, s);
+            let img = SliceMem { base: low.base, data: &low.buf };
+            [1, img.u32(slot), img.u32(slot + 4)]
+        }
+    }
+}
+
+/// The 14 flat core values of an http `request` (strings and the header list copied into `low`).
+pub fn request_flat(low: &mut Lowerer, r: &crate::http::Request) -> [u32; REQUEST_FLAT_VALUES] {
+    let slots = low.alloc(3 * SLICE_SIZE, 4);
+    low.string_at(slots, &r.method);
+    low.string_at(slots + 8, &r.url);
+    low.pair_list_at(slots + 16, &r.headers);
+    let body = opt_string_flat(low, &r.body);
+    let context = opt_string_flat(low, &r.context);
+    let img = SliceMem { base: low.base, data: &low.buf };
+    let w = |i: u32| img.u32(slots + i * 4);
+    let (timeout_disc, timeout) = match r.timeout_ms {
+        Some(t) => (1, t),
+        None => (0, 0),
+    };
+    [
+        w(0), w(1), w(2), w(3), w(4), w(5),
+        body[0], body[1], body[2],
+        timeout_disc, timeout,
+        context[0], context[1], context[2],
+    ]
+}
+
+/// An upper bound of the bytes [`request_flat`] writes.
+pub fn request_bound(r: &crate::http::Request) -> usize {
+    3 * SLICE_SIZE as usize
+        + r.method.len() + r.url.len() + 6
+        + pairs_bound(&r.headers)
+        + r.body.as_ref().map(|s| s.len() + 12).unwrap_or(0)
+        + r.context.as_ref().map(|s| s.len() + 12).unwrap_or(0)
+        + 16
 }

@@ -1,5 +1,6 @@
 //! The Caxton agent SDK for Rust: typed FIPA ACL messages and the 22 performatives, the host calls
-//! of `caxton:agent/host` (send, log, now, new-id, timers, the service directory), replies and the
+//! of `caxton:agent/host` (send, log, now, new-id, timers, the service directory), durable state
+//! ([`state`]), outbound HTTP ([`http`]), replies and the
 //! request, query, subscribe and contract-net protocol helpers. No dependencies; the canonical ABI
 //! is written by hand in [`abi`].
 //!
@@ -17,9 +18,11 @@
 pub mod abi;
 pub mod guest;
 pub mod host;
+pub mod http;
 pub mod performative;
 pub mod protocols;
 pub mod reply;
+pub mod state;
 pub mod types;
 
 pub use guest::{self_id, Agent};
@@ -35,4 +38,6 @@ pub use protocols::contract_net::{
 pub use protocols::request::{query_if, query_ref, request, FIPA_QUERY, FIPA_REQUEST};
 pub use protocols::subscribe::{subscribe, unsubscribe, Subscribers, FIPA_SUBSCRIBE};
 pub use reply::*;
+pub use http::{HttpError, HttpErrorKind, HttpResponse};
+pub use state::{StateError, StateErrorKind};
 pub use types::{AclMessage, AgentId, InitContext, ServiceDescription};

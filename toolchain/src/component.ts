@@ -10,8 +10,10 @@ import { ComponentizeError, InvalidAgentError } from './errors.js';
 import { importSubpath, requirePackage } from './toolchain.js';
 
 export const HOST_IMPORT_MODULE = 'caxton:agent/host@0.1.0';
-/** The interfaces of the agent world an agent may import besides `host`, when it uses them. */
-export const AGENT_IMPORT_MODULES = [HOST_IMPORT_MODULE, 'caxton:agent/state@0.1.0', 'caxton:agent/http@0.1.0'] as const;
+export const STATE_IMPORT_MODULE = 'caxton:agent/state@0.1.0';
+export const HTTP_IMPORT_MODULE = 'caxton:agent/http@0.1.0';
+/** The interfaces of the agent world an agent may import besides `host`, when it uses them (decisions 1600, 1601). */
+export const AGENT_IMPORT_MODULES = [HOST_IMPORT_MODULE, STATE_IMPORT_MODULE, HTTP_IMPORT_MODULE] as const;
 export const WASI_PREVIEW1_MODULE = 'wasi_snapshot_preview1';
 export const JCO_VERSION = '1.35.0';
 

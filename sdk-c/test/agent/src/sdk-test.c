@@ -198,6 +198,39 @@ static void contract_net(void) {
   CHECK(caxton_propose(&cfp, CAXTON_STR("5")));
 }
 
+/* Reading the HTTP gateway's answers is pure (no host call): this agent still imports only
+   caxton:agent/host. state and http calls themselves are exercised through jco
+   (toolchain/test/native-state-http.test.ts) until the sandbox serves those interfaces. */
+static void http_responses(void) {
+  caxton_agent_id gw = { CAXTON_STR("http@platform"), { NULL, 0 } };
+  caxton_pair params[] = {
+    { CAXTON_STR("X-caxton-http-status"), CAXTON_STR("201") },
+    { CAXTON_STR("X-caxton-http-context"), CAXTON_STR("asker@p") },
+    { CAXTON_STR("X-caxton-http-header-content-type"), CAXTON_STR("text/plain") },
+  };
+  caxton_message m = caxton_message_new(CAXTON_INFORM);
+  m.sender = (caxton_opt_agent_id){ true, gw };
+  m.in_reply_to = caxton_some(CAXTON_STR("call-3"));
+  m.content = caxton_some(CAXTON_STR("made"));
+  m.user_params = (caxton_pair_list){ params, 3 };
+  caxton_http_response r;
+  CHECK(caxton_http_response_of(&m, &r));
+  CHECK(r.status == 201 && r.failure.ptr == NULL && !r.body_base64);
+  CHECK(caxton_str_eq_c(r.request_id, "call-3") && caxton_str_eq_c(r.context, "asker@p") && caxton_str_eq_c(r.body, "made"));
+  CHECK(caxton_str_eq_c(caxton_http_response_header(&m, "content-type"), "text/plain"));
+  caxton_pair why = { CAXTON_STR("X-caxton-failure"), CAXTON_STR("timeout") };
+  m.performative = CAXTON_FAILURE;
+  m.user_params = (caxton_pair_list){ &why, 1 };
+  CHECK(caxton_http_response_of(&m, &r) && r.status == 0 && caxton_str_eq_c(r.failure, "timeout") && r.context.ptr == NULL);
+  m.performative = CAXTON_REQUEST;
+  CHECK(!caxton_http_response_of(&m, &r));
+  m.performative = CAXTON_INFORM;
+  m.sender.val.name = CAXTON_STR("httpd@platform");
+  CHECK(!caxton_http_response_of(&m, &r));
+  CHECK(strcmp(caxton_state_error_kind_name(CAXTON_STATE_READ_ONLY), "read-only") == 0);
+  CHECK(strcmp(caxton_http_error_kind_name(CAXTON_HTTP_QUOTA_EXCEEDED), "quota-exceeded") == 0);
+}
+
 void caxton_on_message(const caxton_message *msg) {
   if (!caxton_str_eq_c(caxton_opt(msg->content), "run")) return;
   strings();
@@ -206,6 +239,7 @@ void caxton_on_message(const caxton_message *msg) {
   host(msg);
   subscriptions(msg);
   contract_net();
+  http_responses();
   CHECK(caxton_str_eq(caxton_self()->name, init_name));
   char report[320];
   int n = failed[0] ? snprintf(report, sizeof report, "sdk-test FAIL: %s", failed)
