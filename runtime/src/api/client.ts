@@ -133,7 +133,7 @@ export class CaxtonClient {
       sha256,
       totalSize: bytes.length,
       replaceConfig: header.replaceConfig ?? false,
-      ...(header.http ? { http: httpPolicyToWire(header.http) } : {}),
+      http: header.http ? httpPolicyToWire(header.http) : null,
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {

@@ -21,6 +21,7 @@ export interface WireArtifactHeader {
   sha256: string;
   totalSize: Wire64;
   replaceConfig: boolean;
+  /** Optional for senders: an absent policy means none (deploy) / keep (upgrade). */
   http?: WireHttpPolicy | null;
 }
 
@@ -80,7 +81,7 @@ export interface WireAgentInfo {
   lastError: WireAgentError | null;
   createdAtUnixMs: Wire64;
   updatedAtUnixMs: Wire64;
-  http?: WireHttpPolicy | null;
+  http: WireHttpPolicy | null;
 }
 
 export interface WireDeployAgentResponse {
