@@ -6,12 +6,19 @@
  * discards the instance — its memory, and so any state the agent kept there, is lost — and the next
  * piece of work gets a fresh instance (init runs again; its effects are merged into that work's
  * result). Crashes beyond the restart policy make the agent `failed`: no instance, no more work.
+ *
+ * The agent's durable state (decision 1600) lives here, not in the instance: a StateView made from
+ * the entries the node passed, kept current with the writes of every completed call (`ok` or
+ * `rejected`) and untouched by a crash, whose writes are discarded with its other effects.
  */
 import type { Artifact } from './artifact/artifact.js';
 import { instantiateDirect } from './direct/direct-instance.js';
 import { SandboxError } from './errors.js';
 import { FuelMeter } from './fuel/meter.js';
 import { HostBridge } from './host/bridge.js';
+import type { RefusalCounters } from './host/quotas.js';
+import { StateView } from './host/state-view.js';
+import type { StateEntries } from './host/state-view.js';
 import { messageToWit } from './host/convert.js';
 import type { DirectorySnapshot } from './host/directory.js';
 import type { WitInitContext } from './host/wit-values.js';
@@ -20,7 +27,7 @@ import { instantiateWithJco } from './jco/jco-instance.js';
 import type { AgentLimits } from './limits/limits.js';
 import { resolveLimits } from './limits/limits.js';
 import { DEFAULT_RESTART_POLICY, RestartTracker } from './restart-policy.js';
-import type { CrashKind } from '@caxton/core';
+import { DEFAULT_HTTP_POLICY, type CrashKind, type StateLimits } from '@caxton/core';
 import type { AgentSpec, RestartCarryOver } from './agent-spec.js';
 import type { Effects, ErrorInfo, InstanceState, Work, WorkResult } from './results.js';
 import { emptyEffects, messageIdOf, workIdOf } from './results.js';
@@ -47,6 +54,8 @@ export interface AgentMetrics {
   memoryPages: number;
   lastError: ErrorInfo | null;
   restartHistory: number[];
+  /** What the host refused or dropped since the agent was deployed here (state and http included). */
+  refusals: RefusalCounters;
 }
 
 export interface StartReport extends Effects {
@@ -64,6 +73,7 @@ export class AgentSandbox {
   readonly limits: AgentLimits;
   private readonly ctx: WitInitContext;
   private readonly bridge: HostBridge;
+  private readonly stateView: StateView;
   private readonly tracker: RestartTracker;
   private instance: GuestInstance | null = null;
   private meter: FuelMeter | null = null;
@@ -94,7 +104,36 @@ export class AgentSandbox {
       config: Object.entries(spec.config ?? {}),
     };
     this.tracker = new RestartTracker({ ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy }, carried?.restartHistory ?? [], carried?.restarts);
-    this.bridge = new HostBridge({ agent: spec.name, limits: this.limits, directory: env.directory, clock: env.clock, newId: env.newId });
+    this.stateView = new StateView(spec.state?.entries ?? [], spec.state?.limits);
+    this.bridge = new HostBridge({
+      agent: spec.name,
+      limits: this.limits,
+      directory: env.directory,
+      clock: env.clock,
+      newId: env.newId,
+      state: this.stateView,
+      ...(spec.http === undefined ? {} : { http: { ...DEFAULT_HTTP_POLICY, ...spec.http } }),
+    });
+  }
+
+  /** Replaces the committed state view (the node knows this one is stale). */
+  resetState(entries: StateEntries): void {
+    this.stateView.reset(entries);
+  }
+
+  /** The host's refusal counters of this agent (a copy). */
+  refusals(): RefusalCounters {
+    return { ...this.bridge.counters };
+  }
+
+  /** The state limits this agent runs under. */
+  get stateLimits(): StateLimits {
+    return this.stateView.limits;
+  }
+
+  /** The committed state view, reserved entries included (to carry it to a new version). */
+  stateEntries(): [string, string][] {
+    return this.stateView.entries();
   }
 
   get currentState(): InstanceState {
@@ -130,15 +169,19 @@ export class AgentSandbox {
     this.bridge.meter = meter;
     meter.begin(this.limits.fuelPerInit);
     const context = { agent: this.name, phase: 'init' };
+    // From here to the end of init() (a reactor's `_initialize` included) state is read-only.
+    this.bridge.setInit(true);
     let instance: GuestInstance;
     try {
       const env = { agent: this.name, bridge: this.bridge, meter, memoryCapPages: this.limits.memoryPages };
       instance = this.artifact.manifest.path === 'direct' ? instantiateDirect(this.artifact, env) : instantiateWithJco(this.artifact, env);
       this.instantiations++;
     } catch (err) {
+      this.bridge.setInit(false);
       return classifyCrash(err, meter, this.limits.memoryPages, context);
     }
     const out = this.call(instance, meter, () => instance.init(this.ctx), context);
+    this.bridge.setInit(false);
     this.fuelUsedTotal += meter.used();
     if (out.kind === 'crashed') return out.crash;
     if (!out.value.ok) {
@@ -195,6 +238,7 @@ export class AgentSandbox {
     const instance = this.instance!;
     const meter = this.meter!;
     meter.begin(this.limits.fuelPerMessage);
+    this.bridge.setConversation(work.kind === 'message' ? work.delivery.message.conversationId : undefined);
     let value: GuestReturn;
     try {
       value = work.kind === 'message' ? instance.handle(messageToWit(work.delivery.message)) : instance.onTimer(work.token);
@@ -216,6 +260,8 @@ export class AgentSandbox {
     this.fuelUsedTotal += fuelUsed;
     this.handled++;
     const e = this.bridge.take();
+    // Completed (ok or rejected): its state writes join the view and go back to be committed.
+    const stateWrites = this.stateView.commit();
     const durationUs = Math.round((performance.now() - t0) * 1000);
     const completed = {
       agent: this.name,
@@ -224,7 +270,7 @@ export class AgentSandbox {
       outbox: e.outbox,
       timers: e.timers,
       directory: e.directory,
-      stateWrites: e.stateWrites,
+      stateWrites,
       http: e.http,
       logs: e.logs,
       droppedLogLines: e.droppedLogLines,
@@ -240,6 +286,7 @@ export class AgentSandbox {
 
   private crashed(work: Work, crash: Crash, t0: number, fuelUsed: number, initFuelUsed: number): WorkResult {
     const { logs, droppedLogLines } = this.bridge.take();
+    this.stateView.discard();
     this.noteCrash(crash.kind);
     this.lastError = errorInfo(crash.error);
     return {
@@ -302,6 +349,7 @@ export class AgentSandbox {
       memoryPages: this.instance?.memoryPages() ?? 0,
       lastError: this.lastError,
       restartHistory: this.tracker.history(),
+      refusals: this.refusals(),
     };
   }
 }

@@ -13,7 +13,7 @@ import './webassembly-types.js';
 import type { Artifact, ArtifactManifest, GlueInstantiate, ModuleManifest } from './artifact/artifact.js';
 import { ArtifactCache } from './artifact/cache.js';
 import { defaultContractWitPath } from './artifact/contract.js';
-import { INSTRUMENTATION_VERSION } from './artifact/versions.js';
+import { DIRECT_BINDING_VERSION, INSTRUMENTATION_VERSION } from './artifact/versions.js';
 import { DEFAULT_PREPARE_LIMITS, PrepareQueue, prepareInWorker, type PrepareLimits } from './artifact/prepare-worker.js';
 import { SandboxError, artifactError } from './errors.js';
 import { DEFAULT_COMPONENT_LIMITS, type ComponentLimits } from './artifact/component-limits.js';
@@ -86,6 +86,7 @@ export class Engine {
     this.cacheKey = sha256(
       JSON.stringify({
         instrumentation: INSTRUMENTATION_VERSION,
+        direct: DIRECT_BINDING_VERSION,
         tableCap: this.tableCap,
         jco: jcoVersion(),
         wit: sha256(this.witSource),

@@ -66,10 +66,12 @@ export class Sandbox {
 
   /**
    * Replaces an agent with a new version. The new version is started first; only if its init
-   * succeeds is the old instance stopped (its memory state is not carried over).
+   * succeeds is the old instance stopped (its memory is not carried over). Its durable state is:
+   * a spec without `state` gets the old version's committed view (limits from the old spec).
    */
   async upgrade(spec: AgentSpec): Promise<StartReport> {
     const old = this.agents.get(spec.name);
+    if (old && spec.state === undefined) spec = { ...spec, state: { entries: old.stateEntries(), limits: old.stateLimits } };
     const { agent, report } = await this.build(spec);
     old?.stop();
     this.agents.set(spec.name, agent);
@@ -81,6 +83,14 @@ export class Sandbox {
     if (!agent) return false;
     agent.stop();
     this.agents.delete(name);
+    return true;
+  }
+
+  /** Replaces an agent's committed state view (the node knows it is stale). False if it is not here. */
+  resetState(name: string, entries: readonly (readonly [string, string])[]): boolean {
+    const agent = this.agents.get(name);
+    if (!agent) return false;
+    agent.resetState(entries);
     return true;
   }
 

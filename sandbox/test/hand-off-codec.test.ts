@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { AclMessage, AgentId } from '@caxton/core';
+import type { AclMessage, AgentId, HttpCall, StateWrite } from '@caxton/core';
 import { decodeResults, decodeWork, encodeResults, encodeWork } from '../src/shard/hand-off-codec.js';
 import type { Work, WorkResult } from '../src/results.js';
 
@@ -27,6 +27,16 @@ const message: fc.Arbitrary<AclMessage> = fc.record(
   { requiredKeys: ['performative', 'receivers'], noNullPrototype: true },
 ) as fc.Arbitrary<AclMessage>;
 
+// Keys and values of any text (reserved keys begin with U+0000), deletes as null.
+const stateWrite: fc.Arbitrary<StateWrite> = fc.record({ key: fc.string({ maxLength: 10 }), value: fc.option(fc.string({ maxLength: 20 }), { nil: null }) }, { noNullPrototype: true });
+const httpCall: fc.Arbitrary<HttpCall> = fc.record({
+  id: text,
+  request: fc.record({
+    method: fc.constantFrom('GET', 'POST', 'DELETE'), url: text, headers: fc.array(fc.tuple(text, text), { maxLength: 3 }),
+    body: text, timeoutMs: fc.integer({ min: 1, max: 60_000 }), context: text,
+  }, { requiredKeys: ['method', 'url', 'headers'], noNullPrototype: true }),
+}, { noNullPrototype: true });
+
 const delivery = (m: AclMessage, receiver: string, i: number): Work => ({
   kind: 'message', agent: `${receiver}@caxton`,
   delivery: { id: `m${i}>${receiver}`, messageId: `m${i}`, receiver, message: m, acceptedAt: 1_700_000_000_000 + i },
@@ -35,7 +45,7 @@ const delivery = (m: AclMessage, receiver: string, i: number): Work => ({
 function result(extra: Partial<WorkResult> & Pick<WorkResult, 'status'>): WorkResult {
   return {
     agent: 'echo@caxton', workId: 'm1>echo', messageId: 'm1', fuelUsed: 1234, initFuelUsed: 0, durationUs: 17, state: 'running', restarts: 0,
-    outbox: [], timers: [], directory: [], logs: [], droppedLogLines: 0, ...extra,
+    outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [], droppedLogLines: 0, ...extra,
   } as WorkResult;
 }
 
@@ -61,6 +71,17 @@ describe('hand-off codec', () => {
       ];
       assert.deepStrictEqual(decodeResults(encodeResults(results)), results);
     }), { numRuns: 100 });
+  });
+
+  it('round-trips the state writes and HTTP calls of results exactly (deletes, reserved keys, optional request fields)', () => {
+    fc.assert(fc.property(fc.array(stateWrite, { maxLength: 5 }), fc.array(httpCall, { maxLength: 3 }), fc.array(message, { maxLength: 2 }), (stateWrites, http, outbox) => {
+      const results: WorkResult[] = [
+        result({ status: 'ok', stateWrites, http, outbox }),
+        result({ status: 'rejected', reason: 'no', stateWrites, http }),
+        result({ status: 'ok' }),
+      ];
+      assert.deepStrictEqual(decodeResults(encodeResults(results)), results);
+    }), { numRuns: 300 });
   });
 
   it('encodes a message shared by many deliveries once, and the decoded deliveries share it', () => {

@@ -20,6 +20,11 @@ export {
   send, log, trace, debug, info, warn, error, now, newId, setTimer,
   registerService, deregisterService, searchServices,
 } from "./host";
+export { State, StateError, StateErrorKind, stateErrorKindName } from "./state";
+export {
+  Http, HttpRequest, HttpError, HttpErrorKind, httpErrorKindName, FetchResult, HttpResponse,
+  httpResponse, isHttpResponse, httpAgentName,
+} from "./http";
 export {
   createReply, reply, initiate, agree, refuse, informDone, informResult, failure, notUnderstood,
   isExpired,

@@ -130,3 +130,53 @@ export const QUERY: 'fipa-query';
 export function request(receiver: AgentRef, content: string, options?: Partial<MessageFields>): AclMessage;
 export function queryRef(receiver: AgentRef, content: string, options?: Partial<MessageFields>): AclMessage;
 export function queryIf(receiver: AgentRef, content: string, options?: Partial<MessageFields>): AclMessage;
+
+// state ('@caxton/sdk-js/state'; see state.d.ts for the `state` object)
+export type StateErrorKind = 'invalid-key' | 'value-too-large' | 'quota-exceeded' | 'read-only';
+export interface StateApi {
+  /** The value of `key` (including this handler's own uncommitted writes), or null. */
+  get(key: string): string | null;
+  /** Sets `key`, committed with this handling. Throws StateError when refused. */
+  set(key: string, value: string): void;
+  /** Removes `key` (an absent key is fine). Throws StateError when refused. */
+  delete(key: string): void;
+  /** Keys starting with `prefix`, in byte order, after `after`, at most `limit` (default 100). */
+  keys(prefix?: string, after?: string | null, limit?: number): string[];
+}
+
+// http ('@caxton/sdk-js/http'; see http.d.ts for the `http` object)
+export type HttpErrorKind = 'denied' | 'invalid-request' | 'quota-exceeded';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
+export interface HttpRequest {
+  method?: HttpMethod;
+  /** Absolute http:// or https:// URL whose host the deployment allows. */
+  url: string;
+  headers?: Array<[string, string]> | Record<string, string>;
+  body?: string | null;
+  /** Shorter than the deployment's timeout. */
+  timeoutMs?: number | null;
+  /** Echoed back on the response as `X-caxton-http-context` (e.g. whom to answer). */
+  context?: string | null;
+}
+export interface HttpApi {
+  /** Starts a request; returns its id (the response's inReplyTo). Throws HttpError when refused. */
+  fetch(request: HttpRequest): string;
+}
+/** An HTTP answer (a message from http@<platform>), read. */
+export interface HttpResponse {
+  /** The id `http.fetch` returned. */
+  requestId: string;
+  /** True for a response (any status); false for `failure` (no response). */
+  answered: boolean;
+  status: number | null;
+  /** timeout, too-large, redirect-denied, address-denied, connect-failed, tls, protocol, quota-exceeded, interrupted. */
+  failure: string | null;
+  context: string | null;
+  /** The body as text; base64 when `bodyIsBase64`. */
+  body: string;
+  bodyIsBase64: boolean;
+  header(name: string): string | null;
+}
+export function httpResponse(msg: AclMessage): HttpResponse | null;
+export function isHttpResponse(msg: AclMessage): boolean;
+export function httpAgentName(): string;

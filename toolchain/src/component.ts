@@ -10,6 +10,8 @@ import { ComponentizeError, InvalidAgentError } from './errors.js';
 import { importSubpath, requirePackage } from './toolchain.js';
 
 export const HOST_IMPORT_MODULE = 'caxton:agent/host@0.1.0';
+/** The interfaces of the agent world an agent may import besides `host`, when it uses them. */
+export const AGENT_IMPORT_MODULES = [HOST_IMPORT_MODULE, 'caxton:agent/state@0.1.0', 'caxton:agent/http@0.1.0'] as const;
 export const WASI_PREVIEW1_MODULE = 'wasi_snapshot_preview1';
 export const JCO_VERSION = '1.35.0';
 
@@ -55,7 +57,7 @@ const Wasm = (globalThis as unknown as { WebAssembly: WasmModuleApi }).WebAssemb
 export function checkCoreModule(dir: string, core: Uint8Array, rules: CoreModuleRules): void {
   const WebAssembly = Wasm;
   const mod = new WebAssembly.Module(core);
-  const allowedModules = new Set([HOST_IMPORT_MODULE, ...(rules.allowWasi ? [WASI_PREVIEW1_MODULE] : [])]);
+  const allowedModules = new Set<string>([...AGENT_IMPORT_MODULES, ...(rules.allowWasi ? [WASI_PREVIEW1_MODULE] : [])]);
   for (const imp of WebAssembly.Module.imports(mod)) {
     if (!allowedModules.has(imp.module)) {
       throw new InvalidAgentError(
@@ -63,7 +65,7 @@ export function checkCoreModule(dir: string, core: Uint8Array, rules: CoreModule
         `it imports ${imp.module}.${imp.name}, but agents may import only ${[...allowedModules].join(' and ')}`,
         imp.module === 'env'
           ? `env.${imp.name} is an AssemblyScript runtime hook (e.g. trace/abort/seed) or an undeclared @external; use the SDK's log functions instead`
-          : 'remove the import; everything an agent may do is in the caxton:agent/host interface',
+          : 'remove the import; everything an agent may do is in the caxton:agent host, state and http interfaces',
       );
     }
   }

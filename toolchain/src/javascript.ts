@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { CompileError } from './errors.js';
 import type { AgentProject } from './project.js';
 import { stageJavaScriptProject } from './js-staging.js';
+import { planWorldNarrowing, unresolvedAgentInterface, type OptionalAgentInterface } from './js-world.js';
 import { importSubpath, requirePackage, type ResolvedPackage } from './toolchain.js';
 
 export const COMPONENTIZE_QJS_VERSION = '0.4.5';
@@ -44,21 +45,35 @@ export async function compileJavaScript(
 ): Promise<Uint8Array> {
   const entry = project.entries[0] as string;
   const stage = await stageJavaScriptProject(project.dir, entry, tc.sdk);
+  const narrowing = planWorldNarrowing(opts.witPath, opts.world);
+  const uses: OptionalAgentInterface[] = [];
   try {
-    const { component } = await tc.qjs.componentize({
-      witPath: opts.witPath,
-      jsSource: await readFile(stage.entryPath, 'utf8'),
-      jsPath: stage.entryPath,
-      moduleRoot: stage.root,
-      world: opts.world,
-      sync: true,
-      // Deny-by-default: without this the component imports ~18 WASI interfaces.
-      stubWasi: !opts.wasi,
-    });
-    return component;
-  } catch (cause) {
-    const text = stage.unstage(String((cause as Error)?.message ?? cause));
-    throw new CompileError('JavaScript', project.dir, text, cause, missingImportHint(text, project.dir));
+    const jsSource = await readFile(stage.entryPath, 'utf8');
+    for (;;) {
+      const target = narrowing ? await narrowing.write(stage.root, uses) : { witPath: opts.witPath, world: opts.world };
+      try {
+        const { component } = await tc.qjs.componentize({
+          witPath: target.witPath,
+          jsSource,
+          jsPath: stage.entryPath,
+          moduleRoot: stage.root,
+          world: target.world,
+          sync: true,
+          // Deny-by-default: without this the component imports ~18 WASI interfaces.
+          stubWasi: !opts.wasi,
+        });
+        return component;
+      } catch (cause) {
+        const text = stage.unstage(String((cause as Error)?.message ?? cause));
+        // A module imports caxton:agent/state or http: build again with that interface in the world.
+        const more = narrowing ? unresolvedAgentInterface(text, narrowing.optional) : undefined;
+        if (more !== undefined && !uses.includes(more)) {
+          uses.push(more);
+          continue;
+        }
+        throw new CompileError('JavaScript', project.dir, text, cause, missingImportHint(text, project.dir));
+      }
+    }
   } finally {
     await stage.dispose();
   }
@@ -75,6 +90,9 @@ export function missingImportHint(compilerText: string, projectDir: string): str
   const pkg = bare.startsWith('@') ? bare.split('/').slice(0, 2).join('/') : bare.split('/')[0]!;
   if (pkg === JS_SDK_PACKAGE) {
     return `${bare} is not a file the JavaScript SDK exports; import from '${JS_SDK_PACKAGE}' itself (see docs/writing-agents.md)`;
+  }
+  if (bare.startsWith('caxton:')) {
+    return `${bare} is not an interface of the world this agent is built against (see wit/agent.wit)`;
   }
   if (pkg.startsWith('@caxton/')) {
     return `${pkg} is not a Caxton package for JavaScript agents; the SDK is '${JS_SDK_PACKAGE}', which caxton build provides`;

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const asMirrorDir = path.join(repoRoot, 'sdk-assemblyscript/test/fixtures/mirror');
 export const jsMirrorDir = path.join(repoRoot, 'sdk-js/test/fixtures/mirror');
+export const asStateHttpDir = path.join(repoRoot, 'sdk-assemblyscript/test/fixtures/state-http');
+export const jsStateHttpDir = path.join(repoRoot, 'sdk-js/test/fixtures/state-http');
 export const asProtocolsDir = path.join(repoRoot, 'sdk-assemblyscript/test/fixtures/protocols');
 export const jsProtocolsDir = path.join(repoRoot, 'sdk-js/test/fixtures/protocols');
 export const examplesDir = path.join(repoRoot, 'examples');

@@ -37,6 +37,13 @@ export interface WitService {
   name: string; type: string; protocols: string[]; ontologies: string[]; languages: string[];
   properties: Array<[string, string]>;
 }
+/** The WIT `request` of caxton:agent/http as jco presents it. */
+export interface WitHttpRequest {
+  method: string; url: string; headers: Array<[string, string]>; body?: string | undefined;
+  timeoutMs?: number | undefined; context?: string | undefined;
+}
+/** state-error / http-error: what a host implementation throws to return result::err. */
+export interface WitKindError { kind: string; message: string }
 export interface Guest {
   init(ctx: { self: WitAgentId; config: Array<[string, string]> }): void;
   handle(message: WitMessage): void;
@@ -56,6 +63,14 @@ export class TestHost {
   rejectSend: ((m: WitMessage) => string | undefined) | undefined;
   /** The agent this host serves; registered services list it in the directory. */
   readonly self: WitAgentId | undefined;
+  /** caxton:agent/state: the agent's entries (a plain map: no buffering or commit here). */
+  readonly state = new Map<string, string>();
+  /** When set, `state.set`/`delete` refuse the keys it matches with this error. */
+  rejectState: ((key: string, value: string | undefined) => WitKindError | undefined) | undefined;
+  /** caxton:agent/http: every request `fetch` accepted, in order; ids are `http-<n>`. */
+  readonly fetches: WitHttpRequest[] = [];
+  /** When set, `fetch` refuses the requests it matches with this error. */
+  rejectFetch: ((r: WitHttpRequest) => WitKindError | undefined) | undefined;
 
   constructor(opts: { directory?: Map<string, WitAgentId[]>; self?: WitAgentId } = {}) {
     this.directory = opts.directory ?? new Map();
@@ -81,6 +96,29 @@ export class TestHost {
         },
         deregisterService: (name: string) => this.services.delete(name),
         searchServices: (type: string) => this.directory.get(type) ?? [],
+      },
+      'caxton:agent/state': {
+        get: (key: string) => this.state.get(key),
+        set: (key: string, value: string) => {
+          const err = this.rejectState?.(key, value);
+          if (err !== undefined) throw err;
+          this.state.set(key, value);
+        },
+        delete: (key: string) => {
+          const err = this.rejectState?.(key, undefined);
+          if (err !== undefined) throw err;
+          this.state.delete(key);
+        },
+        keys: (prefix: string, startAfter: string | undefined, limit: number) =>
+          [...this.state.keys()].filter((k) => k.startsWith(prefix) && (startAfter === undefined || k > startAfter)).sort().slice(0, limit),
+      },
+      'caxton:agent/http': {
+        fetch: (r: WitHttpRequest) => {
+          const err = this.rejectFetch?.(r);
+          if (err !== undefined) throw err;
+          this.fetches.push(r);
+          return `http-${this.fetches.length}`;
+        },
       },
     };
   }

@@ -13,6 +13,7 @@ import type { AclMessage, Performative } from '../acl/message.js';
 import type { DfAgentDescription, DfSearchTemplate } from './directory.js';
 import type { HttpPolicy } from './http.js';
 import type { AgentLimitsSpec } from './limits.js';
+import type { StateWrite } from './state.js';
 
 /** Lifecycle of a deployed agent as operators see it. */
 export type AgentState = 'starting' | 'running' | 'upgrading' | 'restarting' | 'stopping' | 'stopped' | 'failed';
@@ -187,7 +188,7 @@ export interface NodeStatus {
   storage: StorageBackendStatus[];
 }
 
-export interface NodeControl {
+export interface NodeControl extends StateControl {
   /** Deploy a new agent; rejects with an `already-exists` code if the name is taken. */
   deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus>;
   /**
@@ -219,3 +220,50 @@ export interface NodeControl {
 }
 
 export type NodeHealth = { serving: true } | { serving: false; reason: string };
+
+/** One entry of an agent's durable state (decision 1600), as operators see it. */
+export interface StateEntry {
+  key: string;
+  value: string;
+}
+
+/** A page of an agent's state, keys in ascending order (UTF-16 code unit order, as JS sorts). */
+export interface StateListQuery {
+  /** Only keys starting with this. */
+  prefix?: string;
+  /** Only keys after this one (the previous page's `next`). */
+  after?: string;
+  limit: number;
+}
+
+export interface StatePage {
+  entries: StateEntry[];
+  /** Give as `after` to read the next page; absent on the last one. */
+  next?: string;
+}
+
+/** An operator's import: `writes` applied in one commit (null deletes); `replace` first drops keys not in it. */
+export interface StateImport {
+  agent: string;
+  writes: StateWrite[];
+  replace: boolean;
+}
+
+export interface StateImportResult {
+  written: number;
+  deleted: number;
+}
+
+/**
+ * Operators' access to agents' durable state (decision 1600). An agent need not be deployed: state
+ * outlives an undeploy, so it can be exported or prepared before a `deploy --keep-state`.
+ */
+export interface StateControl {
+  /** The value under `key`, or undefined. */
+  getState(agent: string, key: string): Promise<string | undefined>;
+  listState(agent: string, query: StateListQuery): Promise<StatePage>;
+  /** Every entry, in key order, then `end()`. */
+  exportState(agent: string, sink: Sink<StateEntry>): Unsubscribe;
+  /** Commit the import, then make the running agent (if any) see it. */
+  importState(spec: StateImport): Promise<StateImportResult>;
+}

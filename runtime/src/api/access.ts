@@ -10,6 +10,8 @@ export type Role = 'admin' | 'read';
 /** RPCs of caxton.v1.CaxtonService that change nothing. Everything else needs `admin`. */
 export const READ_ONLY_METHODS: ReadonlySet<string> = new Set([
   'ListAgents', 'GetAgent', 'TailMessages', 'StreamLogs', 'SearchDirectory', 'NodeStatus',
+  // Agent state: reading it is looking; ImportState changes it and needs admin (decision 1600).
+  'GetState', 'ListState', 'ExportState',
 ]);
 
 export function mayCall(role: Role, method: string): boolean {

@@ -9,7 +9,10 @@ import {
   ChannelCredentials, Metadata, makeGenericClientConstructor, type CallOptions, type Client, type ClientReadableStream,
   type ClientWritableStream, type ServiceError,
 } from '@grpc/grpc-js';
-import type { AclMessage, DeploySpec, LogEntry, LogQuery, MessageEvent, SendResult, TailFilter, DfAgentDescription, DfSearchTemplate, HttpAllowRule, HttpPolicy } from '@caxton/core';
+import type {
+  AclMessage, DeploySpec, LogEntry, LogQuery, MessageEvent, SendResult, TailFilter, DfAgentDescription, DfSearchTemplate,
+  HttpAllowRule, HttpPolicy, StateEntry, StateImportResult, StatePage, StateWrite,
+} from '@caxton/core';
 import { ApiCallError, toApiCallError } from './client-errors.js';
 import { aclToWire } from './convert-acl.js';
 import { agentFromWire, type AgentView } from './convert-agent.js';
@@ -50,6 +53,8 @@ export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, '
   http?: Partial<HttpPolicy> & { allow: HttpAllowRule[] };
   /** Upgrade only: replace the config even with an empty one. */
   replaceConfig?: boolean;
+  /** Deploy only: keep the state an earlier deployment of the name left (decision 1600). */
+  keepState?: boolean;
 };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
@@ -133,6 +138,7 @@ export class CaxtonClient {
       sha256,
       totalSize: bytes.length,
       replaceConfig: header.replaceConfig ?? false,
+      keepState: header.keepState ?? false,
       http: header.http ? httpPolicyToWire(header.http) : null,
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
@@ -207,6 +213,65 @@ export class CaxtonClient {
 
   async status(): Promise<NodeStatusView> {
     return nodeStatusFromWire(await this.unary<W.WireNodeStatusResponse>('NodeStatus', {}));
+  }
+
+  /** The value under `key`; rejects with `not-found` when there is none. */
+  async getState(agent: string, key: string): Promise<StateEntry> {
+    const res = await this.unary<W.WireGetStateResponse>('GetState', { agent, key } satisfies W.WireGetStateRequest);
+    return { key: res.entry?.key ?? key, value: res.entry?.value ?? '' };
+  }
+
+  async listState(agent: string, query: { prefix?: string; after?: string; limit?: number } = {}): Promise<StatePage> {
+    const req: W.WireListStateRequest = { agent, prefix: query.prefix ?? '', pageSize: query.limit ?? 0, pageToken: query.after ?? '' };
+    const res = await this.unary<W.WireListStateResponse>('ListState', req);
+    return res.nextPageToken === '' ? { entries: res.entries } : { entries: res.entries, next: res.nextPageToken };
+  }
+
+  exportState(agent: string, onEntry: (entry: StateEntry) => void): StreamHandle {
+    return this.stream('ExportState', { agent } satisfies W.WireExportStateRequest, (w: W.WireStateEntry): StateEntry => ({ key: w.key, value: w.value }), onEntry);
+  }
+
+  /**
+   * Import `writes` (null deletes) in one commit: sent in batches of about `batchBytes` over one
+   * client stream; the node commits once the stream ends. `onProgress` counts entries sent.
+   */
+  importState(agent: string, writes: readonly StateWrite[], options: { replace?: boolean; batchBytes?: number; onProgress?: (sent: number, total: number) => void } = {}): Promise<StateImportResult> {
+    const batchBytes = options.batchBytes ?? 64 * 1024;
+    return new Promise<StateImportResult>((resolve, reject) => {
+      let settled = false;
+      const fn = this.raw['ImportState'] as unknown as (md: Metadata, cb: (err: ServiceError | null, res: unknown) => void) => ClientWritableStream<W.WireImportStateRequest>;
+      const call = fn.call(this.raw, this.metadata(), (err, res) => {
+        settled = true;
+        if (err) reject(toApiCallError(err));
+        else resolve({ written: (res as W.WireImportStateResponse).written, deleted: (res as W.WireImportStateResponse).deleted });
+      });
+      call.on('error', () => {}); // surfaced through the callback
+      void (async () => {
+        let batch: W.WireStateImportEntry[] = [];
+        let bytes = 0;
+        let sent = 0;
+        let first = true;
+        const flush = async (): Promise<void> => {
+          const flushed = call.write({ agent: first ? agent : '', replace: first && (options.replace ?? false), entries: batch });
+          first = false;
+          sent += batch.length;
+          batch = [];
+          bytes = 0;
+          options.onProgress?.(sent, writes.length);
+          if (!flushed && !settled) await drainOrStatus(call as unknown as ClientWritableStream<W.WireArtifactUpload>);
+        };
+        for (const { key, value } of writes) {
+          if (settled) return;
+          batch.push(value === null ? { key } : { key, value });
+          bytes += Buffer.byteLength(key) + (value === null ? 0 : Buffer.byteLength(value)) + 8;
+          if (bytes >= batchBytes) await flush();
+        }
+        if (batch.length > 0 || first) await flush();
+        if (!settled) call.end();
+      })().catch((err: unknown) => {
+        if (!settled) reject(toApiCallError(err));
+      });
+    });
   }
 
   private stream<Req, Wire, T>(method: string, request: Req, convert: (w: Wire) => T, onValue: (value: T) => void): StreamHandle {

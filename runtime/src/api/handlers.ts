@@ -13,6 +13,7 @@ import type { NodeControl } from '@caxton/core';
 import { parseAgentName, parseDeployHeader, parseLogsRequest, parseSearchRequest, parseTailRequest, parseUpgradeHeader, type ParsedHeader } from './request-parsing.js';
 import { receiveUpload, UploadCancelledError, type UploadSlots } from './upload.js';
 import type * as W from './wire.js';
+import { stateHandlers } from './state-handlers.js';
 
 export interface HandlerOptions {
   node: NodeControl;
@@ -96,5 +97,7 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
     }),
 
     NodeStatus: unary(ctx, 'NodeStatus', async (): Promise<W.WireNodeStatusResponse> => nodeStatusToWire(await node.status(), Date.now())),
+
+    ...stateHandlers(ctx, node, opts.uploadIdleTimeoutMs),
   };
 }

@@ -86,12 +86,14 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
   const c = parseHeaderCommon(h, maxArtifactBytes);
   if (h.replaceConfig) throw new InvalidArgumentError('header.replace_config', 'only applies to UpgradeAgent');
   const spec: DeploySpec = { name: c.name, limits: c.limits, config: parseConfig(h.config, 'header.config') };
+  if (h.keepState) spec.keepState = true;
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   return { spec, sha256: c.sha256, totalSize: c.totalSize };
 }
 
 export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<UpgradeSpec> {
   const c = parseHeaderCommon(h, maxArtifactBytes);
+  if (h.keepState) throw new InvalidArgumentError('header.keep_state', 'only applies to DeployAgent', 'an upgrade always keeps state');
   const spec: UpgradeSpec = { name: c.name, limits: c.limits };
   if (h.replaceConfig || Object.keys(h.config).length > 0) spec.config = parseConfig(h.config, 'header.config');
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');

@@ -21,6 +21,8 @@ export interface WireArtifactHeader {
   sha256: string;
   totalSize: Wire64;
   replaceConfig: boolean;
+  /** Optional when sending (old callers); always filled in when received. */
+  keepState?: boolean;
   /** Optional for senders: an absent policy means none (deploy) / keep (upgrade). */
   http?: WireHttpPolicy | null;
 }
@@ -251,4 +253,53 @@ export interface WireNodeStatusResponse {
   agentsRunning: number;
   nodes: WireClusterNode[];
   storage: WireStorageBackend[];
+}
+
+// ---- Agent state (decision 1600) ----
+
+export interface WireStateEntry {
+  key: string;
+  value: string;
+}
+
+export interface WireGetStateRequest {
+  agent: string;
+  key: string;
+}
+
+export interface WireGetStateResponse {
+  entry: WireStateEntry | null;
+}
+
+export interface WireListStateRequest {
+  agent: string;
+  prefix: string;
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface WireListStateResponse {
+  entries: WireStateEntry[];
+  nextPageToken: string;
+}
+
+export interface WireExportStateRequest {
+  agent: string;
+}
+
+export interface WireStateImportEntry {
+  key: string;
+  /** Absent: delete. */
+  value?: string;
+}
+
+export interface WireImportStateRequest {
+  agent: string;
+  replace: boolean;
+  entries: WireStateImportEntry[];
+}
+
+export interface WireImportStateResponse {
+  written: Wire64;
+  deleted: Wire64;
 }

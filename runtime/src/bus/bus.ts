@@ -8,6 +8,7 @@
  * `BusPort` given to `open`. The mailboxes and the loop are the bus's own: nothing outside
  * runtime/src/bus touches a Mailbox.
  */
+import type { AgentStateStore } from '../storage/ports.js';
 import type { Delivery } from '@caxton/core';
 import { validateAclMessage, type AclMessage, type AgentId, type SendResult } from '@caxton/core';
 import type { MessageLog } from './message-log.js';
@@ -24,6 +25,11 @@ export type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind } from './p
 
 export interface BusOptions {
   log: MessageLog;
+  /**
+   * Where timers' state writes are committed (decision 1600); deliveries' writes ride with their
+   * completion in `log`. Usually the log itself. Without one, state writes are refused (warned).
+   */
+  state?: AgentStateStore;
   nodeId: string;
   /** Platform name: agent `echo` is `echo@<platform>`. */
   platform: string;
@@ -71,7 +77,7 @@ export class Bus {
   async open(port: BusPort): Promise<void> {
     if (this.port === undefined) {
       this.port = port;
-      this.loop = new DispatchLoop({ ...this.opts.dispatch, mailboxes: this.mailboxes, sender: this, port, log: this.opts.log, events: this.opts.events });
+      this.loop = new DispatchLoop({ ...this.opts.dispatch, mailboxes: this.mailboxes, sender: this, port, log: this.opts.log, ...(this.opts.state ? { state: this.opts.state } : {}), events: this.opts.events });
     }
     this.opening ??= this.opts.log.open();
     await this.opening;

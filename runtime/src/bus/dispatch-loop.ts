@@ -19,12 +19,20 @@
  * in that order for every delivery, so a crash at any point re-handles exactly what was not
  * completed, and an agent's own messages still leave in the order it handled its input.
  *
+ * State (decision 1600): a delivery's `stateWrites` ride in its completion record (step 2), so they
+ * are durable exactly when the completion is, and a fenced completion writes no state. A timer has
+ * no completion: its writes are committed through the state store after its outbox is durable and
+ * before the timer is reported done. A commit that fails or is refused is never dropped silently:
+ * a `state-not-committed` event, and the work is not completed, so it is handled again.
+ *
  * In a cluster (the port gives `ownership`) step 2 is fenced (decision 0702): the completion is recorded only
  * if this node still owns the agent under the token it held when the work was taken. Otherwise the
  * delivery is left where it is, uncompleted: the agent's next owner hands it out again.
  */
-import type { Delivery } from '@caxton/core';
-import type { MessageLog } from './message-log.js';
+import type { Delivery, StateWrite } from '@caxton/core';
+import type { CompletionRecord, MessageLog } from './message-log.js';
+import type { AgentStateStore } from '../storage/ports.js';
+import { StateUnsupportedError } from '../storage/state-store.js';
 import type { ExecutionResult, WorkItem } from './executor.js';
 import type { Bus } from './bus.js';
 import type { Mailboxes } from './mailboxes.js';
@@ -56,6 +64,8 @@ export interface DispatchLoopOptions extends DispatchLimits {
   sender: OutboxSender;
   port: BusPort;
   log: MessageLog;
+  /** Commits timers' state writes; deliveries' go with their completion into `log`. */
+  state?: AgentStateStore;
   events: BusEvents;
 }
 
@@ -68,6 +78,11 @@ export class DispatchLoop {
   private inFlight = 0;
   /** Background completions (early release) not recorded yet. */
   private settling = 0;
+  /**
+   * The same, per agent: an agent started again (upgrade, restart) must read state that includes
+   * its last handling's writes, which ride in those completions (decision 1600).
+   */
+  private readonly settlingAgents = new Map<string, number>();
   private scheduled = false;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
@@ -105,7 +120,7 @@ export class DispatchLoop {
    * for the node, also when every background completion was recorded (shutdown).
    */
   async idle(agent?: string): Promise<void> {
-    while (agent === undefined ? this.inFlight > 0 || this.settling > 0 : this.busy.has(agent)) {
+    while (agent === undefined ? this.inFlight > 0 || this.settling > 0 : this.busy.has(agent) || this.settlingAgents.has(agent)) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
   }
@@ -185,6 +200,10 @@ export class DispatchLoop {
     // Early release (decision 0900) needs no fencing: every agent is local and stays so.
     const early = this.opts.port.ownership === undefined;
     const completions: Delivery[] = [];
+    /** State writes of the handled deliveries, committed with their completions. */
+    const stateOf = new Map<string, readonly StateWrite[]>();
+    /** Timers' state writes (agent, timer id, writes): committed before the timer is reported done. */
+    const timerStates: [agent: string, timerId: string, writes: readonly StateWrite[]][] = [];
     const fenced = new Set<number>();
     const completionIndex = new Map<string, number>();
     const outboxSends: Promise<unknown>[] = [];
@@ -197,7 +216,10 @@ export class DispatchLoop {
     const stopped = new Set<string>();
     /** Timers handled in this batch: forgotten only once what they sent is durable. */
     const timersDone: [agent: string, timerId: string][] = [];
-    const reportTimersDone = (): void => {
+    const reportTimersDone = async (): Promise<void> => {
+      for (const [agent, id, writes] of timerStates) {
+        if (!notDurable.has(`${agent}\u0000${id}`) && !(await this.commitTimerState(agent, id, writes))) notDurable.add(`${agent}\u0000${id}`);
+      }
       for (const [agent, id] of timersDone) if (!notDurable.has(`${agent}\u0000${id}`)) this.opts.port.timerDone(agent, id);
     };
     for (let i = 0; i < batch.length; i++) {
@@ -250,6 +272,7 @@ export class DispatchLoop {
           }
           completions.push(item.delivery);
           completionIndex.set(item.delivery.id, i);
+          if (result.stateWrites.length > 0) stateOf.set(item.delivery.id, result.stateWrites);
           if (early) this.opts.mailboxes.handOff(item.delivery);
         }
       } else if (outcome.status === 'crashed' && item.kind === 'delivery') {
@@ -277,6 +300,7 @@ export class DispatchLoop {
           this.timers.set(item.agent, list);
         } else {
           timersDone.push([item.agent, item.timerId]);
+          if ((outcome.status === 'ok' || outcome.status === 'rejected') && result.stateWrites.length > 0) timerStates.push([item.agent, item.timerId, result.stateWrites]);
         }
       }
       // not-running: the delivery stays at the head of the mailbox until the agent runs again.
@@ -284,23 +308,30 @@ export class DispatchLoop {
 
     if (early) {
       // The agents go now; the batch's outbox, then its completions, become durable meanwhile.
+      const settlingAgents = [...new Set(completions.map((d) => d.receiver))];
+      for (const agent of settlingAgents) this.settlingAgents.set(agent, (this.settlingAgents.get(agent) ?? 0) + 1);
       this.release(batch, results, fenced);
       this.settling += 1;
       void (async () => {
         await Promise.all(outboxSends);
-        reportTimersDone();
+        await reportTimersDone();
         const done = completions.filter(durable);
-        if (done.length > 0) await this.recordCompletions(done);
+        if (done.length > 0) await this.recordCompletions(done, stateOf);
       })().finally(() => {
         this.settling -= 1;
+        for (const agent of settlingAgents) {
+          const left = this.settlingAgents.get(agent)! - 1;
+          if (left === 0) this.settlingAgents.delete(agent);
+          else this.settlingAgents.set(agent, left);
+        }
         this.wakeIdle();
       });
       return;
     }
     await Promise.all(outboxSends);
-    reportTimersDone();
+    await reportTimersDone();
     const allowed = this.fence(completions.filter(durable), completionIndex, tokens, fenced);
-    if (allowed.length > 0) await this.recordCompletions(allowed);
+    if (allowed.length > 0) await this.recordCompletions(allowed, stateOf);
     this.release(batch, results, fenced);
   }
 
@@ -361,12 +392,25 @@ export class DispatchLoop {
    * failing) the deliveries are dropped here without a 'completed' event: they are not known to
    * be durable, so the log hands them out again after a rebalance or restart (at-least-once).
    */
-  private async recordCompletions(completions: Delivery[]): Promise<void> {
+  private async recordCompletions(completions: Delivery[], stateOf: ReadonlyMap<string, readonly StateWrite[]>): Promise<void> {
+    const record = (d: Delivery): CompletionRecord => {
+      const state = stateOf.get(d.id);
+      return state === undefined ? { id: d.id, receiver: d.receiver } : { id: d.id, receiver: d.receiver, state };
+    };
     try {
-      await this.opts.log.complete(completions.map((d) => ({ id: d.id, receiver: d.receiver })));
+      await this.opts.log.complete(completions.map(record));
     } catch (err) {
+      // A refused state commit must not take the batch's other completions with it: each is
+      // tried alone, and only the refused ones stay uncompleted.
+      if ((err as { code?: string }).code === 'log.invalid-state' && completions.length > 1) {
+        for (const d of completions) await this.recordCompletions([d], stateOf);
+        return;
+      }
       for (const d of completions) this.finish(d);
       const e = err as { code?: string; message?: string };
+      for (const d of completions) {
+        if (stateOf.has(d.id)) this.stateNotCommitted(d.receiver, d.id, err);
+      }
       for (const agent of new Set(completions.map((d) => d.receiver))) {
         this.opts.events.emit({ type: 'log', agent, line: { level: 'warn', message: `[caxton] completion not recorded (${e.code ?? 'error'}: ${e.message ?? String(err)}); the message may be handled again`, at: Date.now() } });
       }
@@ -374,6 +418,27 @@ export class DispatchLoop {
     }
     for (const d of completions) this.finish(d);
     if (this.opts.events.wants('completed')) this.opts.events.emit({ type: 'completed', deliveryIds: completions.map((d) => d.id) });
+  }
+
+  /** Commit a timer's state writes; false (with a warning) if they could not be committed. */
+  private async commitTimerState(agent: string, timerId: string, writes: readonly StateWrite[]): Promise<boolean> {
+    try {
+      if (this.opts.state === undefined) throw new StateUnsupportedError('commit', agent);
+      await this.opts.state.commitState(agent, writes);
+      return true;
+    } catch (err) {
+      this.stateNotCommitted(agent, `timer:${timerId}`, err);
+      return false;
+    }
+  }
+
+  private stateNotCommitted(agent: string, workId: string, err: unknown): void {
+    const e = err as { code?: string; message?: string; hint?: string };
+    const code = e.code ?? 'error';
+    const message = e.message ?? String(err);
+    const hint = e.hint ?? 'the work was not completed and is handled again after a restart; check the node\'s log storage';
+    this.opts.events.emit({ type: 'state-not-committed', agent, workId, code, message, hint });
+    this.opts.events.emit({ type: 'log', agent, line: { level: 'warn', message: `[caxton] state of ${workId} not committed (${code}: ${message}); it is handled again`, at: Date.now() } });
   }
 
   private finish(d: Delivery): void {

@@ -19,7 +19,13 @@ export type BusEvent =
   | { type: 'completed'; deliveryIds: string[] }
   | { type: 'dead-lettered'; agent: string; deliveryId: string; reason: string; attempts: number }
   | { type: 'dropped'; message: AclMessage; reason: string }
-  | { type: 'log'; agent: string; line: AgentLogLine };
+  | { type: 'log'; agent: string; line: AgentLogLine }
+  /**
+   * An agent's state changes could not be committed (decision 1600): the log failed or refused
+   * them. Nothing is applied: the work is not completed (a delivery stays pending in the log, a
+   * timer stays persisted) and is handled again after a restart or rebalance.
+   */
+  | { type: 'state-not-committed'; agent: string; workId: string; code: string; message: string; hint: string };
 
 export type BusEventType = BusEvent['type'];
 export type BusListener = (event: BusEvent) => void;

@@ -33,6 +33,11 @@ export interface AgentHost extends AgentExecutor {
   /** Release the agent's instance; `force` also abandons work in flight. */
   stop(name: string, force: boolean): Promise<void>;
   stats(name: string): Promise<AgentRunStats | undefined>;
+  /**
+   * Replace a running agent's committed state view with `entries` (an operator's import, decision
+   * 1600) without restarting it. Optional: without it the node restarts the instance instead.
+   */
+  resetState?(name: string, entries: ReadonlyMap<string, string>): Promise<void>;
   /** The directory snapshot `search-services` answers from: service type → agent ids. */
   setDirectory(byServiceType: ReadonlyMap<string, AgentId[]>): void;
   close(): Promise<void>;

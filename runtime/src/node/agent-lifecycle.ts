@@ -11,11 +11,13 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { AgentRecord } from '../registry/registry-store.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, Instrumentation } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, ConflictError, InvalidArgumentError, Instrumentation } from '@caxton/core';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
-import { LocalAgents, type AgentLifecycleEvent } from './local-agents.js';
+import { LocalAgents, agentLog, type AgentLifecycleEvent } from './local-agents.js';
+import type { AgentStateStore } from '../storage/ports.js';
+import { STATE_UNSUPPORTED } from '../storage/state-store.js';
 
 /**
  * Names the platform answers as: `http@<platform>` sends the answers of outbound HTTP calls
@@ -44,6 +46,8 @@ export interface AgentLifecycleOptions {
   onStopped?: (agent: string, undeployed: boolean) => Promise<void>;
   /** Where agents run: given by the topology. */
   residency: ResidencyFactory;
+  /** Agents' durable state: a fresh deploy clears what an earlier deployment of the name left. */
+  state?: AgentStateStore;
 }
 
 export class AgentLifecycle {
@@ -104,6 +108,9 @@ export class AgentLifecycle {
       name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now,
       ...(spec.http !== undefined ? { http: spec.http } : {}),
     };
+    // Undeploy keeps state so a redeploy can choose (decision 1600); cleared before the agent starts
+    // and reads it. Upgrades never come here: they keep state.
+    if (spec.keepState !== true) await this.clearState(spec.name);
     return this.residency.deploy(record, artifact.bytes.byteLength);
   }
 
@@ -129,6 +136,57 @@ export class AgentLifecycle {
 
   list(): Promise<AgentStatus[]> {
     return this.residency.list();
+  }
+
+  /**
+   * Commit an operator's change to an agent's state (`commit`) and make its running instance see it
+   * (decision 1600). The agent takes no work meanwhile: what it handles next sees the new state. An
+   * agent deployed but running on another node is refused: its view lives there.
+   */
+  async changeState(name: string, commit: () => Promise<void>): Promise<void> {
+    const local = this.local.get(name);
+    if (local === undefined) {
+      if (this.residency.isDeployedAnywhere(name)) {
+        throw new ConflictError(`agent ${name} runs on another node`, { context: { agent: name }, hint: 'import through the API of the node that runs it (`caxton status` names it)' });
+      }
+      return commit(); // not deployed: read when it is next deployed with --keep-state
+    }
+    if (local.state !== 'running' && local.state !== 'failed') {
+      throw new ConflictError(`agent ${name} is ${local.state}`, { context: { agent: name, state: local.state }, hint: 'retry once it is running' });
+    }
+    const before = local.state;
+    let after = before;
+    local.state = 'upgrading';
+    try {
+      await this.o.messaging.idle(name);
+      await commit();
+      if (before !== 'running') return; // a failed agent loads the state when it is started again
+      const entries = await this.o.state!.readState(name);
+      if (this.o.host.resetState !== undefined) {
+        await this.o.host.resetState(name, entries);
+      } else {
+        await this.o.host.stop(name, false);
+        try {
+          await this.local.startInstance(local.record, this.o.messaging.agentId(name));
+        } catch (err) {
+          after = 'failed';
+          this.local.fail(local, err);
+          throw err;
+        }
+      }
+      agentLog(this.events, name, 'info', `state imported (${entries.size} entries)`);
+    } finally {
+      local.state = after;
+      this.o.messaging.wake(name);
+    }
+  }
+
+  private async clearState(name: string): Promise<void> {
+    try {
+      await this.o.state?.clearState(name);
+    } catch (error) {
+      if ((error as { code?: string }).code !== STATE_UNSUPPORTED) throw error; // nothing kept, nothing to clear
+    }
   }
 
   private checkName(name: string): void {

@@ -5,7 +5,9 @@
  */
 import type { AclMessage, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 import { NotFoundError, UnavailableError } from '@caxton/core';
-import type { DirectoryStore } from '../storage/ports.js';
+import type { AgentStateStore, DirectoryStore } from '../storage/ports.js';
+import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
+import { NodeStateControl } from './state-control.js';
 import type { Bus } from '../bus/bus.js';
 import { startSendSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';
 import type { AgentLifecycle } from './agent-lifecycle.js';
@@ -27,10 +29,32 @@ export interface NodeControlDeps {
   isStopping: () => boolean;
   /** Why the message log stopped for good, if it did. */
   logStoppedBy: () => Error | undefined;
+  /** Agents' durable state (decision 1600). */
+  state: AgentStateStore;
 }
 
 export class LocalNodeControl implements NodeControl {
-  constructor(private readonly d: NodeControlDeps) {}
+  private readonly stateControl: NodeStateControl;
+
+  constructor(private readonly d: NodeControlDeps) {
+    this.stateControl = new NodeStateControl({ state: d.state, changeState: (agent, commit) => d.agents.changeState(agent, commit), live: () => this.live() });
+  }
+
+  getState(agent: string, key: string): Promise<string | undefined> {
+    return this.stateControl.getState(agent, key);
+  }
+
+  listState(agent: string, query: StateListQuery): Promise<StatePage> {
+    return this.stateControl.listState(agent, query);
+  }
+
+  exportState(agent: string, sink: Sink<StateEntry>): Unsubscribe {
+    return this.stateControl.exportState(agent, sink);
+  }
+
+  importState(spec: StateImport): Promise<StateImportResult> {
+    return this.stateControl.importState(spec);
+  }
 
   private live(): void {
     if (this.d.isStopping()) throw new UnavailableError('the node is shutting down', { hint: 'retry against another node, or after it restarts' });

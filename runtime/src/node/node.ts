@@ -71,7 +71,7 @@ async function startOnTopology(
   const events = new BusEvents();
   const logs = new AgentLogs({ nodeId, linesPerAgent: 1000, directory: path.join(dataDir, 'logs') });
   const host = await SandboxAgentHost.create({
-    cacheDir: path.join(dataDir, 'cache'), shards: options.shards,
+    cacheDir: path.join(dataDir, 'cache'), shards: options.shards, state: storage.state,
     engine: {
       ...(options.prepare?.deadlineMs !== undefined ? { prepareDeadlineMs: options.prepare.deadlineMs } : {}),
       ...(options.prepare?.maxHeapMb !== undefined ? { prepareMaxHeapMb: options.prepare.maxHeapMb } : {}),
@@ -90,7 +90,7 @@ async function startOnTopology(
   // The bus comes first: the agent lifecycle and the timers only call it later, and what the bus
   // needs of them it gets through the port given to open() below (decision 1101).
   const bus = new Bus({
-    log: storage.log, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? 10_000, events,
+    log: storage.log, state: storage.state, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? 10_000, events,
     // Small batches, several in flight: the bus thread applies one batch's results while the
     // shards run the next, instead of each waiting for the other (512 × 2 left both threads idle
     // half the time; 64 × 8 doubled throughput in memory mode, decision 1201).
@@ -112,20 +112,18 @@ async function startOnTopology(
     agentId: (name) => bus.agentId(name),
     mailboxDepth: (name) => bus.mailboxDepth(name),
   };
-  // Outbound HTTP (decision 1601): answers enter the bus from `http@<platform>`. Pending-call
-  // records need the agents' state store, which the topology's storage ports bring with decision
-  // 1600 (`state`); until a topology has one, calls run but leave no record to recover.
-  const stateStore = (storage as { state?: AgentStateStore }).state;
+  // Outbound HTTP (decision 1601): answers enter the bus from `http@<platform>`; pending-call
+  // records live in the agents' state store (decision 1600).
   const http = new HttpGateway({
     platform,
     send: async (message, messageId) => { await bus.send(message, { external: { name: `http@${platform}` } }, messageId); },
     policyOf: (agent) => agents.local.get(agent)?.record.http,
-    state: stateStore,
+    state: storage.state,
     log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),
   });
   const httpEffects = new HttpEffects(http, events, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
   const agents = new AgentLifecycle({
-    nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, residency: topology.residency,
+    nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS,
     onStarted: async (init) => {
       for (const line of init.logs) logs.append(init.agent, line);
@@ -179,7 +177,7 @@ async function startOnTopology(
   const control = new LocalNodeControl({
     nodeId, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, logs,
     tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
-    logStoppedBy: () => storage.log.stoppedBy?.(),
+    logStoppedBy: () => storage.log.stoppedBy?.(), state: storage.state,
   });
 
   let api: ApiServer | undefined;

@@ -8,12 +8,16 @@ import type { AgentLogLine, DirectoryEffect, ExecutionResult, WorkItem } from '.
 import type { EngineOptions } from '@caxton/sandbox';
 import { ShardPool, type AgentSpec, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '@caxton/sandbox';
 import type { AgentHost, AgentRunStats, AgentStartSpec } from './agent-host.js';
+import type { AgentStateStore } from '../storage/ports.js';
+import { STATE_UNSUPPORTED } from '../storage/state-store.js';
 
 export interface SandboxHostOptions {
   cacheDir: string;
   shards?: number | undefined;
   /** Engine limits on preparing components (see EngineOptions). */
   engine?: Pick<EngineOptions, 'prepareDeadlineMs' | 'prepareMaxHeapMb' | 'maxComponentBytes' | 'componentLimits'>;
+  /** Where an agent's committed state is read from when it starts or is upgraded (decision 1600). */
+  state?: AgentStateStore;
 }
 
 /**
@@ -34,13 +38,23 @@ export class SandboxAgentHost implements AgentHost {
   /** The pool's instrumentation (shard resets, agents failing), as the sandbox emits it. */
   readonly events: Instrumentation<PoolEvent>;
 
-  private constructor(private readonly pool: ShardPool) {
+  /**
+   * Present when the sandbox can swap a running agent's state view in place (`ShardPool.resetState`,
+   * the sandbox's side of decision 1600); otherwise the node restarts the instance to reload it.
+   */
+  readonly resetState?: (name: string, entries: ReadonlyMap<string, string>) => Promise<void>;
+
+  private constructor(private readonly pool: ShardPool, private readonly state: AgentStateStore | undefined) {
     this.events = pool.events;
+    const reset = (pool as unknown as { resetState?: (identity: string, entries: readonly (readonly [string, string])[]) => Promise<void> }).resetState;
+    if (typeof reset === 'function') {
+      this.resetState = (name, entries) => reset.call(pool, this.identities.get(name) ?? name, [...entries]);
+    }
   }
 
   static async create(opts: SandboxHostOptions): Promise<SandboxAgentHost> {
     const shards = opts.shards ?? defaultShards();
-    return new SandboxAgentHost(new ShardPool({ shards, engine: { ...opts.engine, cacheDir: opts.cacheDir } }));
+    return new SandboxAgentHost(new ShardPool({ shards, engine: { ...opts.engine, cacheDir: opts.cacheDir } }), opts.state);
   }
 
   async prepare(bytes: Uint8Array): Promise<{ digest: string }> {
@@ -61,6 +75,8 @@ export class SandboxAgentHost implements AgentHost {
       // The agent's transport addresses (init-context self.addresses); in a cluster they name the
       // node running this instance.
       ...(id.addresses?.length ? { addresses: [...id.addresses] } : {}),
+      // Its committed state, loaded into the shard's view of the agent (decision 1600).
+      ...(await this.initialState(name)),
       // What its `fetch` may call (decision 1601); without it every call is `denied`.
       ...(deployment.http !== undefined ? { http: deployment.http } : {}),
     };
@@ -68,6 +84,20 @@ export class SandboxAgentHost implements AgentHost {
     this.identities.set(name, identity);
     this.locals.set(identity, name);
     return { agent: name, workId: 'init', outcome: { status: 'ok' }, fuelUsed: report.fuelUsed, ...this.effects(report) };
+  }
+
+  /**
+   * The agent's committed entries as the sandbox takes them. A log that keeps no state (a cluster
+   * log before it learnt to) starts the agent with none rather than not at all.
+   */
+  private async initialState(name: string): Promise<Pick<AgentSpec, 'state'>> {
+    if (this.state === undefined) return {};
+    try {
+      return { state: { entries: [...(await this.state.readState(name))] } };
+    } catch (error) {
+      if ((error as { code?: string }).code === STATE_UNSUPPORTED) return {};
+      throw error;
+    }
   }
 
   async stop(name: string, _force: boolean): Promise<void> {

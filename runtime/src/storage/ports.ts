@@ -93,4 +93,6 @@ export interface StoragePorts {
   timers: TimerStore;
   log: MessageLog;
   artifacts: ArtifactStore;
+  /** Agents' durable state (decision 1600): the log itself where it keeps state (storage/state-store.ts). */
+  state: AgentStateStore;
 }

@@ -96,6 +96,10 @@ describe('server reflection and health (no token)', () => {
       StreamLogs: '.caxton.v1.StreamLogsRequest -> stream .caxton.v1.LogEntry',
       SearchDirectory: '.caxton.v1.SearchDirectoryRequest -> .caxton.v1.SearchDirectoryResponse',
       NodeStatus: '.caxton.v1.NodeStatusRequest -> .caxton.v1.NodeStatusResponse',
+      GetState: '.caxton.v1.GetStateRequest -> .caxton.v1.GetStateResponse',
+      ListState: '.caxton.v1.ListStateRequest -> .caxton.v1.ListStateResponse',
+      ExportState: '.caxton.v1.ExportStateRequest -> stream .caxton.v1.StateEntry',
+      ImportState: 'stream .caxton.v1.ImportStateRequest -> .caxton.v1.ImportStateResponse',
     });
     assert.ok(caxton.messageType.some((m) => m.name === 'AgentInfo'));
   });

@@ -98,6 +98,10 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['log.retention-failed', 'INTERNAL'],
   ['log.stale-lock-taken', 'INTERNAL'],
   ['log.torn-tail-truncated', 'INTERNAL'],
+  // Agent state (decision 1600): kinds declared where raised.
+  ['log.invalid-state', 'INVALID_ARGUMENT'],
+  ['log.state-dropped', 'INTERNAL'],
+  ['api.import-timeout', 'DEADLINE_EXCEEDED'],
   ['node.cluster-config', 'INTERNAL'],
   ['node.cluster-wiring', 'INTERNAL'],
   ['node.unavailable', 'UNAVAILABLE'],
@@ -261,7 +265,7 @@ describe('every error code in the sources has its status pinned', () => {
   const CODE_LITERAL = /['`]((?:acl|protocol|sandbox|build|bus|log|registry|df|cluster|api|agent|node|artifact)\.[a-z][a-z0-9.-]*[a-z])['`]/g;
   // Literals that look like codes but are not error codes (file names, prefixes).
   // 'protocol.not-a-word' is an ACL validation rule id (AclValidationError.rule).
-  const NOT_CODES = new Set(['protocol.not-a-word', 'agent.js', 'agent.wasm', 'agent.wit', 'api.token-file', 'sandbox.artifact']);
+  const NOT_CODES = new Set(['protocol.not-a-word', 'agent.js', 'agent.wasm', 'agent.wit', 'api.token-file', 'sandbox.artifact', 'api.example.com']);
 
   function* sources(dir: string): Generator<string> {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {

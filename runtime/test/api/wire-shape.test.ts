@@ -27,7 +27,7 @@ const agent: W.WireAgentInfo = {
   mailboxDepth: 5, messagesHandled: 6, lastError: { message: 'boom', code: 'sandbox.trap', atUnixMs: 7 }, createdAtUnixMs: 8, updatedAtUnixMs: 9, http,
 };
 const header: W.WireArtifactHeader = {
-  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, http,
+  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http,
 };
 const df: W.WireDfAgentDescription = {
   name: id, protocols: ['p'], ontologies: ['o'], languages: ['l'], leaseUntilUnixMs: 10,
@@ -52,6 +52,10 @@ const requests: Record<string, unknown[]> = {
     limit: 3,
   } satisfies W.WireSearchDirectoryRequest],
   NodeStatus: [{} satisfies W.WireNodeStatusRequest],
+  GetState: [{ agent: 'a', key: 'k' } satisfies W.WireGetStateRequest],
+  ListState: [{ agent: 'a', prefix: 'p', pageSize: 5, pageToken: 'k1' } satisfies W.WireListStateRequest],
+  ExportState: [{ agent: 'a' } satisfies W.WireExportStateRequest],
+  ImportState: [{ agent: 'a', replace: true, entries: [{ key: 'k', value: 'v' }, { key: 'gone' }] } satisfies W.WireImportStateRequest],
 };
 
 const responses: Record<string, unknown> = {
@@ -69,6 +73,10 @@ const responses: Record<string, unknown> = {
     nodes: [{ id: 'n', address: 'h:1', startedAtUnixMs: 1, lastSeenUnixMs: 2, agents: ['a'], self: true }],
     storage: [{ role: 'bus', kind: 'kafka', location: 'b:9092' }],
   } satisfies W.WireNodeStatusResponse,
+  GetState: { entry: { key: 'k', value: 'v' } } satisfies W.WireGetStateResponse,
+  ListState: { entries: [{ key: 'k', value: 'v' }], nextPageToken: 'k' } satisfies W.WireListStateResponse,
+  ExportState: { key: 'k', value: 'v' } satisfies W.WireStateEntry,
+  ImportState: { written: 3, deleted: 1 } satisfies W.WireImportStateResponse,
 };
 
 /** proto-loader adds `_field` markers for proto3 optional fields; they are not part of wire.ts. */

@@ -171,7 +171,7 @@ test('a fired timer is handed out only once the mailbox is empty, then reported 
   await bus.stop();
 });
 
-test('idle(agent) waits for the agent\'s batch; idle() also for background completions', async () => {
+test('idle(agent) waits for the agent\'s batch and its background completions (its state rides in them); idle() for everything', async () => {
   const { bus, port, log } = await openBus(['a', 'b']);
   const handling = latch();
   port.script = async (item) => {
@@ -189,15 +189,103 @@ test('idle(agent) waits for the agent\'s batch; idle() also for background compl
   const commit = latch();
   log.holdCompletions = commit.promise;
   handling.open();
-  await waitA;
+  await until(() => !bus.isBusy('a'), 'a released early');
   let nodeIdle = false;
   const waitAll = bus.idle().then(() => (nodeIdle = true));
   await ticks();
   assert.equal(nodeIdle, false, 'a completion is still being recorded');
+  assert.equal(agentIdle, false, 'an upgrade of a would read state without its last handling\'s writes');
   log.holdCompletions = undefined;
   commit.open();
+  await waitA;
   await waitAll;
   assert.equal(bus.mailboxDepth('a'), 0);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('state: a delivery\'s writes ride in its completion, after its outbox is durable (early release)', async () => {
+  const { bus, port, log } = await openBus(['a', 'b']);
+  port.script = (item) => (item.agent === 'a' ? { outbox: [inform('b', 'hi')], stateWrites: [{ key: 'seen', value: content(item) }] } : {});
+  await bus.send(inform('a', 'one'), operator);
+  await until(() => bus.mailboxDepth('a') === 0 && bus.mailboxDepth('b') === 0, 'handled and completed');
+  await bus.idle();
+  const id = port.items.find((i) => i.agent === 'a' && i.kind === 'delivery')!;
+  const deliveryId = id.kind === 'delivery' ? id.delivery.id : '';
+  const outboxAt = log.ops.findIndex((op) => op.startsWith('append:') && op.includes(deliveryId));
+  const completedAt = log.ops.indexOf(`complete:${deliveryId}+state`);
+  assert.ok(outboxAt >= 0 && completedAt > outboxAt, `outbox, then completion with state: ${log.ops.join(' | ')}`);
+  assert.equal((await log.readState('a')).get('seen'), 'one');
+  assert.ok(log.ops.some((op) => op.startsWith('complete:') && !op.includes('+state')), 'b wrote nothing: a plain completion');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('state: a timer\'s writes are committed before the timer is reported done', async () => {
+  const { bus, port, log } = await openBus(['a']);
+  port.script = (item) => (item.kind === 'timer' ? { stateWrites: [{ key: 'ticks', value: '1' }] } : {});
+  bus.fireTimer('a', 'tick', 't-1');
+  await until(() => port.timersDone.length === 1, 'timer done');
+  assert.deepEqual(log.ops, ['commit-state:a']);
+  assert.equal((await log.readState('a')).get('ticks'), '1');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('state: a refused commit leaves that delivery uncompleted with a typed warning; the batch\'s others complete', async () => {
+  const { bus, port, log, events } = await openBus(['a', 'b'], { port: (p) => { p.notRunnable.add('a'); p.notRunnable.add('b'); } });
+  log.refuseState = (w) => w.value === 'huge';
+  port.script = (item) => ({ stateWrites: [{ key: 'k', value: item.agent === 'a' ? 'huge' : 'fine' }] });
+  await bus.send(inform('a', 'x'), operator);
+  await bus.send(inform('b', 'y'), operator);
+  await ticks();
+  port.notRunnable.clear();
+  bus.wake('a');
+  bus.wake('b');
+  await until(() => bus.mailboxDepth('a') === 0 && bus.mailboxDepth('b') === 0, 'both settled');
+  await bus.idle();
+  assert.equal(port.batches.length, 1, 'one batch held both');
+  const idOf = (agent: string): string => { const i = port.items.find((x) => x.agent === agent)!; return i.kind === 'delivery' ? i.delivery.id : ''; };
+  assert.ok(!log.completedIds.has(idOf('a')), 'the refused one is not completed: the log hands it out again after a restart');
+  assert.ok(log.completedIds.has(idOf('b')));
+  assert.equal((await log.readState('b')).get('k'), 'fine');
+  assert.equal((await log.readState('a')).size, 0);
+  const warning = events.find((e) => e.type === 'state-not-committed');
+  assert.ok(warning && warning.type === 'state-not-committed' && warning.agent === 'a' && warning.workId === idOf('a') && warning.code === 'log.invalid-state' && warning.hint.length > 0);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('state: a timer whose writes cannot be committed is not reported done (it fires again after a restart)', async () => {
+  for (const failure of ['log failed', 'no state store'] as const) {
+    const { bus, port, log, events } = await openBus(['a'], { noStateStore: failure === 'no state store' });
+    log.failCommitState = failure === 'log failed';
+    port.script = (item) => (item.kind === 'timer' ? { stateWrites: [{ key: 'ticks', value: '1' }] } : {});
+    bus.fireTimer('a', 'tick', 't-1');
+    await until(() => events.some((e) => e.type === 'state-not-committed'), `${failure}: warned`);
+    await bus.idle();
+    assert.deepEqual(port.timersDone, [], failure);
+    const warning = events.find((e) => e.type === 'state-not-committed')!;
+    assert.equal(warning.type === 'state-not-committed' && warning.code, failure === 'log failed' ? 'log.failed' : 'state.unsupported');
+    await bus.stopDispatching();
+    await bus.stop();
+  }
+});
+
+test('state: a fenced completion writes no state; the next owner\'s handling commits it', async () => {
+  let owner = false;
+  const { bus, port, log } = await openBus(['a'], {
+    port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => owner, completionWithinMs: 50 }),
+  });
+  port.script = () => ({ stateWrites: [{ key: 'k', value: `v${port.items.length}` }] });
+  await bus.send(inform('a', 'm'), operator);
+  await until(() => port.items.length === 1, 'handled once');
+  await bus.idle();
+  assert.equal((await log.readState('a')).size, 0, 'nothing written by a node that lost the agent');
+  owner = true;
+  bus.wake('a');
+  await until(() => bus.mailboxDepth('a') === 0, 'completed once owned again');
+  assert.equal((await log.readState('a')).get('k'), 'v2');
   await bus.stopDispatching();
   await bus.stop();
 });

@@ -3,7 +3,7 @@
  * from a script) and a MemoryMessageLog that records what it was asked, in order, and can hold or
  * fail appends and completions. Shared by bus.test.ts and dispatch-loop.test.ts.
  */
-import type { AclMessage, Delivery } from '@caxton/core';
+import { CaxtonError, type AclMessage, type Delivery, type StateWrite } from '@caxton/core';
 import { Bus } from '../../src/bus/bus.js';
 import { BusEvents, type BusEvent } from '../../src/bus/events.js';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
@@ -17,6 +17,7 @@ export interface ScriptedHandling {
   outcome?: ExecutionOutcome;
   outbox?: AclMessage[];
   timers?: ExecutionResult['timers'];
+  stateWrites?: StateWrite[];
 }
 
 export type Script = (item: WorkItem) => ScriptedHandling | Promise<ScriptedHandling>;
@@ -69,7 +70,7 @@ export class ScriptedPort implements BusPort {
       const h = await this.script(item);
       const outcome = h.outcome ?? { status: 'ok' };
       if (outcome.status !== 'ok' && outcome.status !== 'rejected') stopped.add(item.agent);
-      results.push({ ...base, outcome, outbox: h.outbox ?? [], timers: h.timers ?? [] });
+      results.push({ ...base, outcome, outbox: h.outbox ?? [], timers: h.timers ?? [], stateWrites: h.stateWrites ?? [] });
     }
     return results;
   }
@@ -99,6 +100,10 @@ export class RecordingLog extends MemoryMessageLog {
   /** While set, complete() waits for it (a slow commit). */
   holdCompletions: Promise<void> | undefined;
   readonly completedIds = new Set<string>();
+  /** Completions whose state this matches are refused, as a log refuses state it cannot store. */
+  refuseState: (write: StateWrite) => boolean = () => false;
+  /** commitState fails while set (the log stopped). */
+  failCommitState = false;
 
   override async append(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.some((d) => this.failAppend(d))) throw new Error('disk on fire');
@@ -108,9 +113,18 @@ export class RecordingLog extends MemoryMessageLog {
 
   override async complete(records: readonly CompletionRecord[]): Promise<void> {
     if (this.holdCompletions) await this.holdCompletions;
-    this.ops.push(`complete:${records.map((r) => r.id).join(',')}`);
+    if (records.some((r) => r.state?.some((w) => this.refuseState(w)))) {
+      throw new CaxtonError('log.invalid-state', 'state entry does not fit a record', { kind: 'invalid-argument', hint: 'smaller values' });
+    }
+    this.ops.push(`complete:${records.map((r) => (r.state ? `${r.id}+state` : r.id)).join(',')}`);
     for (const r of records) this.completedIds.add(r.id);
     return super.complete(records);
+  }
+
+  override async commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
+    if (this.failCommitState) throw new CaxtonError('log.failed', 'the log failed: disk on fire', { kind: 'internal', hint: 'check the disk' });
+    this.ops.push(`commit-state:${agent}`);
+    return super.commitState(agent, writes);
   }
 
   override async deadLetter(letter: DeadLetter): Promise<void> {
@@ -127,7 +141,7 @@ export interface TestBus {
 }
 
 /** An open, consuming bus on a RecordingLog with a ScriptedPort for `agents`. */
-export async function openBus(agents: readonly string[], opts: { capacity?: number; dispatch?: Partial<DispatchLimits>; port?: (p: ScriptedPort) => void } = {}): Promise<TestBus> {
+export async function openBus(agents: readonly string[], opts: { capacity?: number; dispatch?: Partial<DispatchLimits>; port?: (p: ScriptedPort) => void; noStateStore?: boolean } = {}): Promise<TestBus> {
   const log = new RecordingLog();
   const port = new ScriptedPort(agents);
   opts.port?.(port);
@@ -135,7 +149,7 @@ export async function openBus(agents: readonly string[], opts: { capacity?: numb
   const seen: BusEvent[] = [];
   events.on((e) => seen.push(e));
   const bus = new Bus({
-    log, nodeId: 'n1', platform: 'caxton', mailboxCapacity: opts.capacity ?? 100, events,
+    log, ...(opts.noStateStore ? {} : { state: log }), nodeId: 'n1', platform: 'caxton', mailboxCapacity: opts.capacity ?? 100, events,
     dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 1, maxInFlight: 2, ...opts.dispatch },
   });
   await bus.open(port);

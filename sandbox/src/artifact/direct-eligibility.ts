@@ -13,7 +13,7 @@ import type { CoreFuncType } from '../binary/core-module.js';
 import { exportedFuncType, importedFuncType, inspectCoreModule } from '../binary/core-module.js';
 import { readSections } from '../binary/reader.js';
 import {
-  GUEST_EXPORT_SIGS, GUEST_PREFIX, HOST_IMPORT_SIGS, HOST_MODULE, INITIALIZE, INITIALIZE_SIG, POST_PREFIX, POST_RETURN_SIG,
+  GUEST_EXPORT_SIGS, GUEST_PREFIX, IMPORT_SIGS, INITIALIZE, INITIALIZE_SIG, POST_PREFIX, POST_RETURN_SIG,
   REALLOC_SIG,
 } from '../direct/abi.js';
 import { CONTRACT_WORLD } from './contract.js';
@@ -69,10 +69,11 @@ export async function planDirect(
   const info = inspectCoreModule(module);
   const hostImports: string[] = [];
   for (const imp of info.imports) {
-    const want = imp.module === HOST_MODULE ? HOST_IMPORT_SIGS[imp.field] : undefined;
+    const sigs = Object.hasOwn(IMPORT_SIGS, imp.module) ? IMPORT_SIGS[imp.module]! : undefined;
+    const want = sigs !== undefined && Object.hasOwn(sigs, imp.field) ? sigs[imp.field] : undefined;
     if (!want || imp.kind !== 'func') return no(`its core module imports ${imp.module}#${imp.field}`);
     if (!sameSig(importedFuncType(info, imp.module, imp.field), want)) return no(`${imp.field} has an unexpected core signature`);
-    hostImports.push(imp.field);
+    hostImports.push(`${imp.module}#${imp.field}`);
   }
   if (!info.exports.some((e) => e.name === 'memory' && e.kind === 'memory')) return no('its core module exports no memory');
   if (!sameSig(exportedFuncType(info, 'cabi_realloc'), REALLOC_SIG)) return no('its core module exports no cabi_realloc');

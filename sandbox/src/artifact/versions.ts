@@ -6,3 +6,10 @@ import { FUEL_MODEL_VERSION } from '../fuel/cost-model.js';
 
 /** Bump when instrumentation output changes for reasons outside the cost model (trap-on-empty: decision 0406; grow answers the delta: one memory budget per agent). */
 export const INSTRUMENTATION_VERSION = `fuel${FUEL_MODEL_VERSION}-trap-on-empty-limits2-agent-memory`;
+
+/**
+ * Version of the direct binding's coverage, part of the artifact cache key: an artifact prepared
+ * when the direct path could not bind its imports (state, http before decision 1600/1601) was
+ * cached for the jco path; a new version prepares it again.
+ */
+export const DIRECT_BINDING_VERSION = 'state-http-1';

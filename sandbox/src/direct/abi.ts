@@ -9,6 +9,8 @@
  * only make artifacts fall back to the jco path, never bind them wrongly.
  */
 export const HOST_MODULE = 'caxton:agent/host@0.1.0';
+export const STATE_MODULE = 'caxton:agent/state@0.1.0';
+export const HTTP_MODULE = 'caxton:agent/http@0.1.0';
 export const GUEST_PREFIX = 'caxton:agent/guest@0.1.0#';
 export const POST_PREFIX = 'cabi_post_caxton:agent/guest@0.1.0#';
 
@@ -27,6 +29,29 @@ export const HOST_IMPORT_SIGS: Readonly<Record<string, Sig>> = {
   'deregister-service': { params: i32s(2), results: [] },
   'search-services': { params: i32s(3), results: [] }, // (ptr, len, ret*)
 };
+
+/** The state functions as the guest module imports them. */
+export const STATE_IMPORT_SIGS: Readonly<Record<string, Sig>> = {
+  get: { params: i32s(3), results: [] }, // (key ptr, len, ret*) → option<string>
+  set: { params: i32s(5), results: [] }, // (key, value, ret*) → result<_, state-error>
+  delete: { params: i32s(3), results: [] },
+  keys: { params: i32s(7), results: [] }, // (prefix ×2, option<string> ×3, limit, ret*) → list<string>
+};
+
+/** The http functions as the guest module imports them: `request` flattens to 14 values (≤ 16: passed flat). */
+export const HTTP_IMPORT_SIGS: Readonly<Record<string, Sig>> = {
+  fetch: { params: i32s(15), results: [] },
+};
+
+/** Every host-provided core import the direct path binds, by module. */
+export const IMPORT_SIGS: Readonly<Record<string, Readonly<Record<string, Sig>>>> = {
+  [HOST_MODULE]: HOST_IMPORT_SIGS,
+  [STATE_MODULE]: STATE_IMPORT_SIGS,
+  [HTTP_MODULE]: HTTP_IMPORT_SIGS,
+};
+
+/** Flat positions of fetch's request: method, url, headers (ptr, len), body/timeout-ms/context options (disc, payload…), ret*. */
+export const FETCH_FLAT = { method: 0, url: 2, headers: 4, body: 6, timeout: 9, context: 11, ret: 14 } as const;
 
 /** Guest exports (results that flatten to more than one value come back through a pointer). */
 export const GUEST_EXPORT_SIGS: Readonly<Record<string, Sig>> = {
@@ -91,6 +116,15 @@ export const SERVICE = { name: 0, type: 8, protocols: 16, ontologies: 24, langua
 
 /** result<_, string>: disc @0, error string @4, 12 bytes. */
 export const RESULT = { payload: 4, size: 12, align: 4 } as const;
+
+/**
+ * result<_, state-error> and result<string, http-error>: disc @0, payload @4 — the ok string, or
+ * the error record { kind: u8 enum @4, message: string @8 }. 16 bytes, align 4.
+ */
+export const KIND_RESULT = { payload: 4, kind: 4, message: 8, size: 16, align: 4 } as const;
+
+export const STATE_ERROR_KINDS = ['invalid-key', 'value-too-large', 'quota-exceeded', 'read-only'] as const;
+export const HTTP_ERROR_KINDS = ['denied', 'invalid-request', 'quota-exceeded'] as const;
 
 export const PERFORMATIVE_CASES = [
   'accept-proposal', 'agree', 'cancel', 'cfp', 'confirm', 'disconfirm', 'failure', 'inform',

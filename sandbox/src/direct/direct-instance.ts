@@ -15,7 +15,10 @@ import type { GuestInstance, GuestReturn, InstanceEnv } from '../instance.js';
 import { InstanceMemories } from '../instance.js';
 import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
 import { AbiViolation } from '../errors.js';
-import { GUEST_PREFIX, HOST_MODULE, INITIALIZE, LOG_LEVELS, POST_PREFIX } from './abi.js';
+import type { WitFetchResult, WitStateResult } from '../host/wit-values.js';
+import {
+  FETCH_FLAT, GUEST_PREFIX, HOST_MODULE, HTTP_ERROR_KINDS, HTTP_MODULE, INITIALIZE, LOG_LEVELS, POST_PREFIX, STATE_ERROR_KINDS, STATE_MODULE,
+} from './abi.js';
 import { GuestMemory } from './guest-memory.js';
 
 type Fn = (...args: number[]) => number;
@@ -94,7 +97,23 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
     },
   };
 
+  const state = stateImports(gm, env);
+  const http = httpImports(gm, env);
+
   // Whatever a host function throws ends the call, even if the guest catches it (afterCall).
+  for (const table of [state, http]) {
+    for (const [name, fn] of Object.entries(table)) {
+      const f = fn as (...args: number[]) => unknown;
+      table[name] = (...args: number[]) => {
+        try {
+          return f(...args);
+        } catch (err) {
+          bridge.noteFault(err);
+          throw err;
+        }
+      };
+    }
+  }
   for (const [name, fn] of Object.entries(host)) {
     const f = fn as (...args: number[]) => unknown;
     host[name] =
@@ -120,6 +139,8 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
 
   const imports: WebAssembly.Imports = {
     [HOST_MODULE]: host,
+    [STATE_MODULE]: state,
+    [HTTP_MODULE]: http,
     [FUEL_IMPORT_MODULE]: meter.importsFor(() => memory, (pages) => memories.admits(pages)) as Record<string, WebAssembly.ImportValue>,
     [MEMORY_IMPORT_MODULE]: Object.fromEntries(plan.memories.map((m, i) => [m.field, own[i]!])),
   };
@@ -162,5 +183,83 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
     memoryPages: () => memories.pages(),
     // A refusal that ended the call stays a crash even if the guest caught the exception.
     afterCall: () => bridge.checkFault(),
+  };
+}
+
+/** Stores a state call's `result<_, state-error>`. */
+function storeState(gm: GuestMemory, ret: number, r: WitStateResult): void {
+  gm.storeKindResult(ret, r === undefined ? { ok: null } : { kind: STATE_ERROR_KINDS.indexOf(r.val.kind), message: r.val.message });
+}
+
+/**
+ * caxton:agent/state on the direct path. A key or value longer than its limit is refused from its
+ * length alone, before a byte of it is read (`refuseNext`: the bridge answers as for any call).
+ */
+function stateImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssembly.ImportValue> {
+  const { bridge } = env;
+  const caps = bridge.liftCaps;
+  /** The key, or '' with the call's refusal queued when it is over the key limit. */
+  const key = (ptr: number, len: number, refusal: boolean): string => {
+    if (len >>> 0 <= caps.stateKey) return gm.string(ptr, len, 'key');
+    bridge.refuseNext(refusal ? bridge.stateLiftRefusal('invalid-key', len >>> 0, caps.stateKey) : null);
+    return '';
+  };
+  return {
+    get: (ptr: number, len: number, ret: number) => {
+      gm.sync();
+      gm.storeOptStringResult(ret, bridge.stateGet(key(ptr, len, false)));
+    },
+    set: (kPtr: number, kLen: number, vPtr: number, vLen: number, ret: number) => {
+      gm.sync();
+      const k = key(kPtr, kLen, true);
+      let value = '';
+      if (k === '' && kLen >>> 0 > caps.stateKey) {
+        // refused already: the value is not read
+      } else if (vLen >>> 0 > caps.stateValue) {
+        bridge.refuseNext(bridge.stateLiftRefusal('value-too-large', vLen >>> 0, caps.stateValue));
+      } else {
+        value = gm.string(vPtr, vLen, 'value');
+      }
+      storeState(gm, ret, bridge.stateSet(k, value));
+    },
+    delete: (ptr: number, len: number, ret: number) => {
+      gm.sync();
+      storeState(gm, ret, bridge.stateDelete(key(ptr, len, true)));
+    },
+    keys: (pPtr: number, pLen: number, sDisc: number, sPtr: number, sLen: number, limit: number, ret: number) => {
+      gm.sync();
+      const prefix = key(pPtr, pLen, false);
+      if (sDisc >>> 0 === 1 && sLen >>> 0 > caps.stateKey) {
+        bridge.failLift(new HostArgumentRefused('state.keys', `start-after has ${sLen >>> 0} code units; no key is longer than ${caps.stateKey}`));
+      }
+      const startAfter = gm.optStringFlat(sDisc, sPtr, sLen, 'start-after');
+      gm.storeStringListResult(ret, bridge.stateKeys(prefix, startAfter, limit >>> 0));
+    },
+  };
+}
+
+/** caxton:agent/http on the direct path: the request is lifted under its budget, or refused unread. */
+function httpImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssembly.ImportValue> {
+  const { bridge } = env;
+  const budget = new LiftBudget('fetch', bridge.liftCaps.httpRequest);
+  const store = (ret: number, r: WitFetchResult): void =>
+    gm.storeKindResult(ret, r.tag === 'ok' ? { ok: r.val } : { kind: HTTP_ERROR_KINDS.indexOf(r.val.kind), message: r.val.message });
+  return {
+    fetch: (...args: number[]) => {
+      gm.sync();
+      const ret = args[FETCH_FLAT.ret]!;
+      budget.reset();
+      let request;
+      try {
+        request = gm.lifting(budget, () => gm.httpRequestFlat(args));
+      } catch (err) {
+        if (!(err instanceof LiftLimitExceeded)) throw err;
+        bridge.refuseNext(bridge.httpLiftRefusal(err, budget.bytes()));
+        store(ret, bridge.fetch({ method: '', url: '', headers: [] }));
+        return;
+      }
+      bridge.payLift(budget.bytes());
+      store(ret, bridge.fetch(request));
+    },
   };
 }

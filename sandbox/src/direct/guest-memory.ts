@@ -13,7 +13,8 @@ import '../webassembly-types.js';
 import { AbiViolation } from '../errors.js';
 import type { LiftBudget } from '../host/lift-budget.js';
 import type { WitAclMessage, WitAgentId, WitInitContext, WitServiceDescription } from '../host/wit-values.js';
-import { AGENT_ID, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, OPT_STRING, OPT_U64, PAIR, PERFORMATIVE_CASES, RESULT } from './abi.js';
+import type { WitHttpRequest } from '../host/http-request.js';
+import { AGENT_ID, FETCH_FLAT, KIND_RESULT, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, OPT_STRING, OPT_U64, PAIR, PERFORMATIVE_CASES, RESULT } from './abi.js';
 import type { Performative } from '@caxton/core';
 
 export type Realloc = (oldPtr: number, oldSize: number, align: number, newSize: number) => number;
@@ -226,6 +227,37 @@ export class GuestMemory {
     };
   }
 
+  /** An `option<T>` discriminant passed as a flat value. */
+  private flatDisc(d: number, what: string): boolean {
+    if (d >>> 0 > 1) throw new AbiViolation(`${what}: discriminant ${d >>> 0} out of range`);
+    return d >>> 0 === 1;
+  }
+
+  /** An `option<string>` passed as three flat values (disc, ptr, len). */
+  optStringFlat(disc: number, ptr: number, len: number, what: string): string | undefined {
+    return this.flatDisc(disc, what) ? this.string(ptr, len, what) : undefined;
+  }
+
+  /** fetch's `request` record from its 14 flat values (FETCH_FLAT), counted against the lift budget. */
+  httpRequestFlat(flat: number[]): WitHttpRequest {
+    const f = FETCH_FLAT;
+    const method = this.string(flat[f.method]!, flat[f.method + 1]!, 'method');
+    const url = this.string(flat[f.url]!, flat[f.url + 1]!, 'url');
+    const hPtr = flat[f.headers]! >>> 0;
+    const hLen = flat[f.headers + 1]! >>> 0;
+    let headers: [string, string][] = [];
+    if (hLen > 0) {
+      this.lift?.list(hLen);
+      this.check(hPtr, hLen * PAIR.size, PAIR.align, 'headers');
+      headers = new Array<[string, string]>(hLen);
+      for (let k = 0; k < hLen; k++) headers[k] = [this.stringAt(hPtr + k * PAIR.size, 'headers'), this.stringAt(hPtr + k * PAIR.size + PAIR.second, 'headers')];
+    }
+    const body = this.optStringFlat(flat[f.body]!, flat[f.body + 1]!, flat[f.body + 2]!, 'body');
+    const timeoutMs = this.flatDisc(flat[f.timeout]!, 'timeout-ms') ? flat[f.timeout + 1]! >>> 0 : undefined;
+    const context = this.optStringFlat(flat[f.context]!, flat[f.context + 1]!, flat[f.context + 2]!, 'context');
+    return { method, url, headers, body, timeoutMs, context };
+  }
+
   /**
    * A `result<_, string>` the guest left at `ptr`: null for ok, else the error — refused, before
    * it is decoded, when longer than `maxUnits` code units.
@@ -383,6 +415,57 @@ export class GuestMemory {
     this.check(ret, 8, 4, 'return area');
     this.dv.setUint32(ret, ptr, true);
     this.dv.setUint32(ret + 4, len, true);
+  }
+
+  /** Writes `option<string>` at a guest-provided return pointer. */
+  storeOptStringResult(ret: number, s: string | undefined): void {
+    ret >>>= 0;
+    this.check(ret, OPT_STRING.size, 4, 'return area');
+    if (s === undefined) {
+      this.dv.setUint8(ret, 0);
+      return;
+    }
+    const [ptr, len] = this.lowerString(s, 'string result');
+    this.check(ret, OPT_STRING.size, 4, 'return area');
+    this.dv.setUint8(ret, 1);
+    this.dv.setUint32(ret + OPT_STRING.payload, ptr, true);
+    this.dv.setUint32(ret + OPT_STRING.payload + 4, len, true);
+  }
+
+  /**
+   * Writes `result<_, state-error>` / `result<string, http-error>` at a guest-provided return
+   * pointer: `ok` (with its string, if any) or the error's kind index and message.
+   */
+  storeKindResult(ret: number, result: { ok: string | null } | { kind: number; message: string }): void {
+    ret >>>= 0;
+    this.check(ret, KIND_RESULT.size, KIND_RESULT.align, 'return area');
+    if ('ok' in result) {
+      if (result.ok !== null) {
+        const [ptr, len] = this.lowerString(result.ok, 'string result');
+        this.check(ret, KIND_RESULT.size, KIND_RESULT.align, 'return area');
+        this.dv.setUint32(ret + KIND_RESULT.payload, ptr, true);
+        this.dv.setUint32(ret + KIND_RESULT.payload + 4, len, true);
+      }
+      this.dv.setUint8(ret, 0);
+      return;
+    }
+    const [ptr, len] = this.lowerString(result.message, 'error message');
+    this.check(ret, KIND_RESULT.size, KIND_RESULT.align, 'return area');
+    this.dv.setUint8(ret, 1);
+    this.dv.setUint8(ret + KIND_RESULT.kind, result.kind);
+    this.dv.setUint32(ret + KIND_RESULT.message, ptr, true);
+    this.dv.setUint32(ret + KIND_RESULT.message + 4, len, true);
+  }
+
+  /** Writes list<string> as (ptr, len) at a guest-provided return pointer. */
+  storeStringListResult(ret: number, items: readonly string[]): void {
+    ret >>>= 0;
+    this.check(ret, 8, 4, 'return area');
+    const ptr = this.alloc(items.length * 8, 4, 'string list');
+    for (let i = 0; i < items.length; i++) this.storeString(ptr + i * 8, items[i]!, 'string list');
+    this.check(ret, 8, 4, 'return area');
+    this.dv.setUint32(ret, ptr, true);
+    this.dv.setUint32(ret + 4, items.length, true);
   }
 
   /** Writes list<agent-id> as (ptr, len) at a guest-provided return pointer. */

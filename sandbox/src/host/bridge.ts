@@ -17,11 +17,17 @@
  * it has none it is thrown, kept as the call's fault (re-thrown by the instance's afterCall, so a
  * guest that catches the exception still ends as crashed) and the call ends as a typed crash.
  * Every refusal is counted (`counters`).
+ *
+ * State (decision 1600) reads and writes the agent's StateView (state-view.ts): the view outlives
+ * instances, the bridge only routes calls to it and charges for them; the sandbox commits or
+ * discards the call's writes. `fetch` (decision 1601) checks the request (http-request.ts) and
+ * buffers an HttpCall plus the reserved state write of its pending-call record, so the record
+ * commits atomically with the handling that made the call.
  */
 import {
   AclError, excerpt, DEFAULT_ACL_LIMITS, utf8ByteLength, requireReceivers, validateAclMessage,
 } from '@caxton/core';
-import type { AclLimits } from '@caxton/core';
+import type { AclLimits, HttpErrorKind, HttpPolicy, StateErrorKind } from '@caxton/core';
 import { hostCallFuel } from '../fuel/cost-model.js';
 import type { FuelMeter } from '../fuel/meter.js';
 import type { AgentLimits } from '../limits/limits.js';
@@ -38,7 +44,10 @@ import { hostLiftCaps } from './lift-budget.js';
 import type { RefusalCounters } from './quotas.js';
 import { RateQuotas, zeroCounters } from './quotas.js';
 import { HostArgumentRefused, LiftLimitExceeded, QuotaExceeded } from './refusals.js';
-import type { WitAclMessage, WitAgentId, WitLogLevel, WitResult, WitServiceDescription } from './wit-values.js';
+import type { WitHttpRequest } from './http-request.js';
+import { checkHttpRequest } from './http-request.js';
+import { RESERVED_KEY_PREFIX, StateView } from './state-view.js';
+import type { WitAclMessage, WitAgentId, WitFetchResult, WitKindError, WitLogLevel, WitResult, WitServiceDescription, WitStateResult } from './wit-values.js';
 
 export type { RefusalCounters } from './quotas.js';
 export { MAX_SERVICE_ENTRIES, MAX_TIMER_TOKEN } from './lift-budget.js';
@@ -51,7 +60,14 @@ export interface BridgeEnv {
   newId: () => string;
   /** The ACL limits the bus applies (default: the bus's defaults). */
   acl?: AclLimits;
+  /** The agent's state (outlives instances); default: empty, default limits. */
+  state?: StateView;
+  /** What the agent may call over HTTP; absent: nothing. */
+  http?: HttpPolicy;
 }
+
+/** The reserved state key of a pending HTTP call's record (decision 1601). */
+export const httpPendingKey = (id: string): string => `${RESERVED_KEY_PREFIX}http/${id}`;
 
 
 
@@ -70,8 +86,15 @@ export class HostBridge {
   private fault: { error: unknown } | null = null;
   /** Fuel for this call's lifting was already charged by the binding (`payLift`). */
   private paid = false;
-  /** A refusal the binding decided before lifting; the next send/register-service returns it. */
-  private pendingRefusal: string | null = null;
+  /**
+   * A refusal the binding decided before lifting (arguments over their caps): the next call of a
+   * function with a `result` returns it as its error (get and keys answer none / nothing).
+   */
+  private pendingRefusal: { val: unknown } | null = null;
+  /** `init` is running: state is read-only and fetch is refused (nothing of init is committed). */
+  private inInit = false;
+  /** The conversation of the message being handled (recorded with each HTTP call it starts). */
+  private conversationId: string | undefined = undefined;
   /**
    * Set by a binding whose lifting happens outside our code (jco): every host function with lifted
    * arguments must then have been reached through the lift guard (`guardPassed`), or the call ends.
@@ -88,27 +111,44 @@ export class HostBridge {
    */
   private readonly qualifyBytes: number;
   private readonly rates: RateQuotas;
+  /** The agent's state view (owned by its sandbox, shared by its instances). */
+  readonly state: StateView;
 
   constructor(private readonly env: BridgeEnv) {
+    this.state = env.state ?? new StateView();
     const acl = (this.acl = env.acl ?? DEFAULT_ACL_LIMITS);
     this.sendAcl = Object.freeze({ ...acl, maxMessageBytes: Math.max(0, acl.maxMessageBytes - utf8ByteLength(env.agent)) });
     const at = env.agent.lastIndexOf('@');
     this.qualifyBytes = at < 0 ? 0 : utf8ByteLength(env.agent.slice(at));
     this.rates = new RateQuotas(env.limits);
-    this.liftCaps = hostLiftCaps(env.limits, acl);
+    this.liftCaps = hostLiftCaps(env.limits, acl, this.state.limits, env.http);
   }
 
   /** Starts collecting effects for a new call. */
   begin(): void {
     const e = this.effects;
-    if (e.outbox.length > 0 || e.timers.length > 0 || e.directory.length > 0 || e.logs.length > 0 || e.droppedLogLines > 0) {
+    if (e.outbox.length > 0 || e.timers.length > 0 || e.directory.length > 0 || e.http.length > 0 || e.logs.length > 0 || e.droppedLogLines > 0) {
       this.effects = emptyEffects();
     }
+    this.inInit = false;
+    this.conversationId = undefined;
+    this.state.begin(false);
     this.logBytes = 0;
     this.fault = null;
     this.paid = false;
     this.pendingRefusal = null;
     this.guardPassed = false;
+  }
+
+  /** `init` starts (state read-only, no fetch) or ends. */
+  setInit(inInit: boolean): void {
+    this.inInit = inInit;
+    this.state.begin(inInit);
+  }
+
+  /** The message being handled (its conversation is recorded with the HTTP calls it starts). */
+  setConversation(conversationId: string | undefined): void {
+    this.conversationId = conversationId;
   }
 
   /** The effects collected since `begin`. */
@@ -161,7 +201,8 @@ export class HostBridge {
    */
   liftRefusal(e: LiftLimitExceeded, bytes: number): string {
     this.counters.liftLimit++;
-    this.charge(bytes);
+    // Charged for what was looked at, up to the cap: a length the guest claims (1 GiB) is never read.
+    this.charge(Math.min(bytes, e.measure === 'units' ? e.limit : 8 * e.limit));
     return e.message;
   }
 
@@ -184,9 +225,9 @@ export class HostBridge {
     this.fail(new AbiViolation(`${fn}: reached through a core import the sandbox does not guard, so its arguments were lifted unbounded`));
   }
 
-  /** Makes the next send/register-service return `reason` without looking at its argument. */
-  refuseNext(reason: string): void {
-    this.pendingRefusal = reason;
+  /** Makes the next call with a `result` return `val` as its error without looking at its argument. */
+  refuseNext(val: unknown): void {
+    this.pendingRefusal = { val };
   }
 
   /** Ends the call: an argument of a function without `result` was over its lift cap or refused. */
@@ -196,12 +237,12 @@ export class HostBridge {
     return this.fail(e);
   }
 
-  private takeRefusal(): WitResult | null {
+  private takeRefusal<V>(): { tag: 'err'; val: V } | null {
     const r = this.pendingRefusal;
     if (r === null) return null;
     this.pendingRefusal = null;
     this.paid = false;
-    return { tag: 'err', val: r };
+    return { tag: 'err', val: r.val as V };
   }
 
   private note(level: LogLevel, message: string, source: 'agent' | 'stdout' | 'stderr'): void {
@@ -219,7 +260,7 @@ export class HostBridge {
 
   send(message: WitAclMessage): WitResult {
     this.checkGuard('send');
-    const refused = this.takeRefusal();
+    const refused = this.takeRefusal<string>();
     if (refused) return refused;
     const size = witMessageSize(message);
     this.chargeCall(size);
@@ -309,7 +350,7 @@ export class HostBridge {
 
   registerService(service: WitServiceDescription): WitResult {
     this.checkGuard('register-service');
-    const refused = this.takeRefusal();
+    const refused = this.takeRefusal<string>();
     if (refused) return refused;
     const size = witServiceSize(service);
     this.chargeCall(size);
@@ -373,6 +414,112 @@ export class HostBridge {
     }
     this.charge(size);
     return hits;
+  }
+
+  // ---------- caxton:agent/state ----------
+
+  /** A state refusal the binding decided before lifting (a key or value over its cap). */
+  stateLiftRefusal(kind: 'invalid-key' | 'value-too-large', units: number, max: number): { kind: typeof kind; message: string } {
+    this.counters.state++;
+    this.charge(0);
+    const what = kind === 'invalid-key' ? 'key' : 'value';
+    return { kind, message: `the ${what} has ${units} code units, more than the limit of ${max} bytes` };
+  }
+
+  stateGet(key: string): string | undefined {
+    this.checkGuard('state.get');
+    if (this.takeRefusal() !== null) return undefined; // a key over the limit: no such key
+    const value = this.state.get(key);
+    this.chargeCall(key.length);
+    this.charge(value?.length ?? 0);
+    return value;
+  }
+
+  stateSet(key: string, value: string): WitStateResult {
+    this.checkGuard('state.set');
+    const refused = this.takeRefusal<WitKindError<StateErrorKind>>();
+    if (refused) return refused;
+    this.chargeCall(key.length + value.length);
+    const refusal = this.state.set(key, value);
+    if (refusal === null) return undefined;
+    this.counters.state++;
+    return { tag: 'err', val: refusal };
+  }
+
+  stateDelete(key: string): WitStateResult {
+    this.checkGuard('state.delete');
+    const refused = this.takeRefusal<WitKindError<StateErrorKind>>();
+    if (refused) return refused;
+    this.chargeCall(key.length);
+    const refusal = this.state.delete(key);
+    if (refusal === null) return undefined;
+    this.counters.state++;
+    return { tag: 'err', val: refusal };
+  }
+
+  stateKeys(prefix: string, startAfter: string | undefined, limit: number): string[] {
+    this.checkGuard('state.keys');
+    if (this.takeRefusal() !== null) return []; // a prefix over the key limit: no key has it
+    this.chargeCall(prefix.length + (startAfter?.length ?? 0));
+    const page = this.state.keys(prefix, startAfter, limit);
+    // Charged for what was looked at and handed back (8 bytes of slot per key).
+    this.charge(page.scannedUnits + 8 * page.keys.length);
+    return page.keys;
+  }
+
+  // ---------- caxton:agent/http ----------
+
+  /** A fetch whose request is over its lift cap (nothing was lifted). */
+  httpLiftRefusal(e: LiftLimitExceeded, bytes: number): { kind: 'quota-exceeded'; message: string } {
+    this.counters.http++;
+    return { kind: 'quota-exceeded', message: `the request is too large: ${this.liftRefusal(e, bytes)}` };
+  }
+
+  fetch(request: WitHttpRequest): WitFetchResult {
+    this.checkGuard('http.fetch');
+    const refused = this.takeRefusal<WitKindError<HttpErrorKind>>();
+    if (refused) return refused;
+    let size = request.method.length + request.url.length + (request.body?.length ?? 0) + (request.context?.length ?? 0);
+    for (const [k, v] of request.headers) size += k.length + v.length + 8;
+    this.chargeCall(size);
+    const refuse = (kind: 'denied' | 'invalid-request' | 'quota-exceeded', message: string): WitFetchResult => {
+      this.counters.http++;
+      return { tag: 'err', val: { kind, message } };
+    };
+    if (this.inInit) return refuse('denied', 'fetch is not available during init (nothing init does is committed); call it while handling a message or a timer');
+    const policy = this.env.http;
+    if (policy !== undefined && this.effects.http.length >= policy.maxCallsPerHandling) {
+      return refuse('quota-exceeded', `at most ${policy.maxCallsPerHandling} HTTP calls per handling`);
+    }
+    const checked = checkHttpRequest(request, policy, this.acl.maxFieldBytes);
+    if (!checked.ok) return refuse(checked.refusal.kind, checked.refusal.message);
+    const id = this.env.newId();
+    this.charge(id.length);
+    const call = { id, request: checked.request };
+    this.effects.http.push(call);
+    // The pending-call record commits with this handling (or not at all, with it).
+    const r = checked.request;
+    const record: Record<string, unknown> = { method: r.method, url: r.url };
+    if (r.context !== undefined) record.context = r.context;
+    if (this.conversationId !== undefined) record.conversationId = this.conversationId;
+    record.at = this.env.clock();
+    this.state.putReserved(httpPendingKey(id), JSON.stringify(record));
+    return { tag: 'ok', val: id };
+  }
+
+  /** The state functions as jco's glue imports them (`imports['caxton:agent/state']`). */
+  jcoStateImports(): Record<string, unknown> {
+    return {
+      get: (key: string) => this.stateGet(key),
+      set: (key: string, value: string) => this.stateSet(key, value),
+      delete: (key: string) => this.stateDelete(key),
+      keys: (prefix: string, startAfter: string | undefined, limit: number) => this.stateKeys(prefix, startAfter ?? undefined, limit),
+    };
+  }
+
+  /** The http functions as jco's glue imports them (`imports['caxton:agent/http']`). */
+  jcoHttpImports(): Record<string, unknown> {
+    return { fetch: (request: WitHttpRequest) => this.fetch(request) };
   }
 
   /** The functions as jco's glue imports them (`imports['caxton:agent/host']`). */

@@ -8,8 +8,9 @@
  * the JavaScript string length the host will make, and never more than the UTF-8 size of a valid
  * string, so a cap equal to a byte limit never refuses a value that limit allows.
  */
-import type { AclLimits } from '@caxton/core';
+import type { AclLimits, HttpPolicy, StateLimits } from '@caxton/core';
 import type { AgentLimits } from '../limits/limits.js';
+import { MAX_HTTP_HEADERS } from './http-request.js';
 import { LiftLimitExceeded } from './refusals.js';
 
 /** Longest timer token accepted. */
@@ -68,9 +69,15 @@ export interface HostLiftCaps {
   logMessage: number;
   /** The error string of an export's `result`. */
   resultError: number;
+  /** A state key (get/set/delete, keys' prefix and start-after): no valid key is longer. */
+  stateKey: number;
+  /** A state value: no valid value is longer. */
+  stateValue: number;
+  /** Every string and list of one `fetch` request together (over it: `quota-exceeded`, nothing lifted). */
+  httpRequest: LiftCaps;
 }
 
-export function hostLiftCaps(limits: AgentLimits, acl: AclLimits): HostLiftCaps {
+export function hostLiftCaps(limits: AgentLimits, acl: AclLimits, state: StateLimits, http: HttpPolicy | undefined): HostLiftCaps {
   const idItems = 1 + acl.maxAddresses;
   return {
     // Every string of a valid message fits: code units never exceed UTF-8 bytes. Lists: sender,
@@ -84,5 +91,12 @@ export function hostLiftCaps(limits: AgentLimits, acl: AclLimits): HostLiftCaps 
     timerToken: MAX_TIMER_TOKEN,
     logMessage: limits.maxLogLineLength + 1,
     resultError: acl.maxContentBytes,
+    stateKey: state.maxKeyBytes,
+    stateValue: state.maxValueBytes,
+    // URL, headers and body are held to maxRequestBytes, the context to a message field; the
+    // method is a short word. Without a policy every fetch is refused: lift next to nothing.
+    httpRequest: http === undefined
+      ? { units: 64 * 1024, items: MAX_HTTP_HEADERS }
+      : { units: http.maxRequestBytes + acl.maxFieldBytes + 16, items: MAX_HTTP_HEADERS },
   };
 }

@@ -22,11 +22,15 @@ export interface RefusalCounters {
   badArgument: number;
   /** Log lines dropped (line or byte budget of the call). */
   logLinesDropped: number;
+  /** State calls refused (invalid key, value too large, quota, read-only): quota `state`. */
+  state: number;
+  /** fetch calls refused (denied, invalid request, quota). */
+  http: number;
 }
 
 export const zeroCounters = (): RefusalCounters => ({
   liftLimit: 0, invalidMessage: 0, outboxFull: 0, sendsPerSecond: 0, sendBytesPerSecond: 0,
-  directoryChanges: 0, timers: 0, badArgument: 0, logLinesDropped: 0,
+  directoryChanges: 0, timers: 0, badArgument: 0, logLinesDropped: 0, state: 0, http: 0,
 });
 
 export class RateQuotas {

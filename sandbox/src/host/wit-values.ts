@@ -45,3 +45,15 @@ export interface WitInitContext {
 
 /** jco's representation of `result<_, string>` returned by a host function. */
 export type WitResult = undefined | { tag: 'err'; val: string };
+
+/** The WIT `state-error` / `http-error` records (a kind and a message). */
+export interface WitKindError<K extends string> {
+  kind: K;
+  message: string;
+}
+
+/** jco's representation of `result<_, state-error>` returned by a host function. */
+export type WitStateResult = undefined | { tag: 'err'; val: WitKindError<import('@caxton/core').StateErrorKind> };
+
+/** jco's representation of `result<string, http-error>` returned by a host function. */
+export type WitFetchResult = { tag: 'ok'; val: string } | { tag: 'err'; val: WitKindError<import('@caxton/core').HttpErrorKind> };

@@ -18,10 +18,12 @@ import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
 import { hostCallFuel } from '../fuel/cost-model.js';
 import { createDenyWasi } from '../wasi/deny-wasi.js';
 import { HOST_MODULE } from '../direct/abi.js';
-import { guardGuestExports, guardHostImports } from './lift-guard.js';
+import { guardGuestExports, guardHostImports, guardHttpImports, guardStateImports } from './lift-guard.js';
 
-/** The host interface, as any core name mangling spells it. */
+/** The host interfaces, as any core name mangling spells them. */
 const HOST_INTERFACE = 'caxton:agent/host';
+const STATE_INTERFACE = 'caxton:agent/state';
+const HTTP_INTERFACE = 'caxton:agent/http';
 
 type GuestExports = {
   init(ctx: WitInitContext): void;
@@ -81,6 +83,10 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
     for (const [name, host] of Object.entries(imports)) {
       if (name === HOST_MODULE || name.includes(HOST_INTERFACE)) {
         io[name] = guardHostImports(host as Record<string, unknown>, lowerMemories, bridge) as Record<string, WebAssembly.ImportValue>;
+      } else if (name.includes(STATE_INTERFACE)) {
+        io[name] = guardStateImports(host as Record<string, unknown>, bridge) as Record<string, WebAssembly.ImportValue>;
+      } else if (name.includes(HTTP_INTERFACE)) {
+        io[name] = guardHttpImports(host as Record<string, unknown>, lowerMemories, bridge) as Record<string, WebAssembly.ImportValue>;
       }
     }
     const instance = new WebAssembly.Instance(module, io);
@@ -99,7 +105,7 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
       if (!m) throw new Error(`jco asked for unknown core module ${name}`);
       return m;
     },
-    { 'caxton:agent/host': bridge.jcoImports(), ...wasi.imports },
+    { 'caxton:agent/host': bridge.jcoImports(), 'caxton:agent/state': bridge.jcoStateImports(), 'caxton:agent/http': bridge.jcoHttpImports(), ...wasi.imports },
     instantiateCore,
   );
   const guest = (exports[GUEST_INTERFACE] ?? exports['guest']) as GuestExports | undefined;

@@ -14,7 +14,10 @@
  * - `log` is lifted at most up to a log line (the length is cut before jco sees it);
  * - `set-timer`, `deregister-service`, `search-services` with a string over its cap end the call.
  *
- * The same wrap checks an export's `result` error string before jco lifts it.
+ * The same wrap checks an export's `result` error string before jco lifts it. The state and http
+ * imports are guarded the same way (`guardStateImports`, `guardHttpImports`): a key or value over
+ * its limit, or a request over its cap, is refused from lengths alone and jco is handed empty
+ * arguments, so a guest passing a 1 GiB "value" never makes the host decode it.
  *
  * Which memory? jco's lowerings read the memories its glue took from core instances' exports
  * (jco-instance.ts records every such read). Usually that is one memory; when there are several,
@@ -27,7 +30,7 @@ import { AbiViolation } from '../errors.js';
 import type { HostBridge } from '../host/bridge.js';
 import { LiftBudget } from '../host/lift-budget.js';
 import { HostArgumentRefused, LiftLimitExceeded } from '../host/refusals.js';
-import { AGENT_ID, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, PAIR, RESULT } from '../direct/abi.js';
+import { AGENT_ID, FETCH_FLAT, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, PAIR, RESULT } from '../direct/abi.js';
 
 type CoreFn = (...args: number[]) => unknown;
 
@@ -244,6 +247,112 @@ export function guardHostImports(
     };
   }
   return out;
+}
+
+/** Whatever a guarded import throws ends the call, even if the guest catches it. */
+function keepFaults(out: Record<string, unknown>, bridge: HostBridge): Record<string, unknown> {
+  for (const [name, fn] of Object.entries(out)) {
+    if (typeof fn !== 'function') continue;
+    const f = fn as CoreFn;
+    out[name] = (...args: number[]) => {
+      try {
+        return f(...args);
+      } catch (err) {
+        bridge.noteFault(err);
+        throw err;
+      }
+    };
+  }
+  return out;
+}
+
+/**
+ * caxton:agent/state as a core module imports it, guarded: keys and values are flat (ptr, len)
+ * pairs, so their lengths are checked before jco decodes them; over the limit, jco gets empty
+ * strings and the bridge answers with the refusal (set/delete: `invalid-key`/`value-too-large`;
+ * get: none; keys: an empty page; an over-long start-after ends the call).
+ */
+export function guardStateImports(state: Record<string, unknown>, bridge: HostBridge): Record<string, unknown> {
+  const caps = bridge.liftCaps;
+  const out: Record<string, unknown> = { ...state };
+  const wrap = (name: string, make: (orig: CoreFn) => CoreFn): void => {
+    const orig = state[name];
+    if (typeof orig === 'function') out[name] = make(orig as CoreFn);
+  };
+  const keyOver = (len: number): boolean => units(len) > caps.stateKey;
+  wrap('get', (orig) => (ptr, len, ret) => {
+    bridge.passGuard();
+    if (!keyOver(len!)) return orig(ptr!, len!, ret!);
+    bridge.refuseNext(null);
+    return orig(0, 0, ret!);
+  });
+  wrap('set', (orig) => (kPtr, kLen, vPtr, vLen, ret) => {
+    bridge.passGuard();
+    if (keyOver(kLen!)) bridge.refuseNext(bridge.stateLiftRefusal('invalid-key', units(kLen!), caps.stateKey));
+    else if (units(vLen!) > caps.stateValue) bridge.refuseNext(bridge.stateLiftRefusal('value-too-large', units(vLen!), caps.stateValue));
+    else return orig(kPtr!, kLen!, vPtr!, vLen!, ret!);
+    return orig(0, 0, 0, 0, ret!);
+  });
+  wrap('delete', (orig) => (ptr, len, ret) => {
+    bridge.passGuard();
+    if (!keyOver(len!)) return orig(ptr!, len!, ret!);
+    bridge.refuseNext(bridge.stateLiftRefusal('invalid-key', units(len!), caps.stateKey));
+    return orig(0, 0, ret!);
+  });
+  wrap('keys', (orig) => (pPtr, pLen, sDisc, sPtr, sLen, limit, ret) => {
+    if (sDisc === 1 && keyOver(sLen!)) {
+      bridge.failLift(new HostArgumentRefused('state.keys', `start-after has ${units(sLen!)} code units; no key is longer than ${caps.stateKey}`));
+    }
+    bridge.passGuard();
+    if (!keyOver(pLen!)) return orig(pPtr!, pLen!, sDisc!, sPtr!, sLen!, limit!, ret!);
+    bridge.refuseNext(null);
+    return orig(0, 0, 0, 0, 0, limit!, ret!);
+  });
+  return keepFaults(out, bridge);
+}
+
+/** Everything jco would lift for `fetch(request)` from its 14 flat values, counted. */
+export function scanRequestFlat(memory: WebAssembly.Memory, flat: number[], b: LiftBudget): void {
+  const r = new Reader(memory);
+  const f = FETCH_FLAT;
+  b.string(units(flat[f.method + 1]!));
+  b.string(units(flat[f.url + 1]!));
+  const hPtr = flat[f.headers]! >>> 0;
+  const hLen = flat[f.headers + 1]! >>> 0;
+  b.list(hLen);
+  for (let k = 0; k < hLen; k++) {
+    scanString(r, hPtr + k * PAIR.size, b);
+    scanString(r, hPtr + k * PAIR.size + PAIR.second, b);
+  }
+  if (flat[f.body] === 1) b.string(units(flat[f.body + 2]!));
+  if (flat[f.context] === 1) b.string(units(flat[f.context + 2]!));
+}
+
+/** caxton:agent/http as a core module imports it, guarded: a request over its cap is `quota-exceeded`, unread. */
+export function guardHttpImports(http: Record<string, unknown>, memories: () => Iterable<WebAssembly.Memory>, bridge: HostBridge): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...http };
+  const orig = http['fetch'];
+  const budget = new LiftBudget('fetch', bridge.liftCaps.httpRequest);
+  if (typeof orig === 'function') {
+    const fetch = orig as CoreFn;
+    out['fetch'] = (...args: number[]) => {
+      let bytes: number;
+      try {
+        bytes = scanAll(memories(), budget, 'fetch', (m) => scanRequestFlat(m, args, budget));
+      } catch (err) {
+        if (!(err instanceof LiftLimitExceeded)) throw err;
+        bridge.refuseNext(bridge.httpLiftRefusal(err, budget.bytes()));
+        bridge.passGuard();
+        const empty = new Array<number>(FETCH_FLAT.ret + 1).fill(0);
+        empty[FETCH_FLAT.ret] = args[FETCH_FLAT.ret]!;
+        return fetch(...empty);
+      }
+      bridge.payLift(bytes);
+      bridge.passGuard();
+      return fetch(...args);
+    };
+  }
+  return keepFaults(out, bridge);
 }
 
 /** A guest function's core export, whatever name mangling spells it (not its post-return). */

@@ -10,7 +10,7 @@
  * A message shared by several deliveries of a batch (one message to many receivers) is encoded once
  * and referenced by index, so a batch stays O(receivers), not O(receivers²).
  */
-import type { AclMessage, AgentId, Delivery } from '@caxton/core';
+import type { AclMessage, AgentId, Delivery, HttpCall, HttpRequestSpec, StateWrite } from '@caxton/core';
 import type { LogLine, Outcome, Work, WorkResult } from '../results.js';
 
 export type Flat = unknown[];
@@ -137,6 +137,32 @@ export function decodeMessage(r: FlatReader): AclMessage {
   return m;
 }
 
+// Presence bits of an HTTP request's optional fields.
+const BODY = 1;
+const TIMEOUT = 2;
+const CONTEXT = 4;
+
+function encodeHttpCall(out: Flat, c: HttpCall): void {
+  const q = c.request;
+  const mask = (q.body !== undefined ? BODY : 0) | (q.timeoutMs !== undefined ? TIMEOUT : 0) | (q.context !== undefined ? CONTEXT : 0);
+  out.push(c.id, mask, q.method, q.url, q.headers.length);
+  for (const [k, v] of q.headers) out.push(k, v);
+  if (q.body !== undefined) out.push(q.body);
+  if (q.timeoutMs !== undefined) out.push(q.timeoutMs);
+  if (q.context !== undefined) out.push(q.context);
+}
+
+function decodeHttpCall(r: FlatReader): HttpCall {
+  const id = r.string();
+  const mask = r.number();
+  const request: HttpRequestSpec = { method: r.string(), url: r.string(), headers: new Array<[string, string]>(r.number()) };
+  for (let k = 0; k < request.headers.length; k++) request.headers[k] = [r.string(), r.string()];
+  if (mask & BODY) request.body = r.string();
+  if (mask & TIMEOUT) request.timeoutMs = r.number();
+  if (mask & CONTEXT) request.context = r.string();
+  return { id, request };
+}
+
 // ---------- work (bus thread → shard) ----------
 
 const MESSAGE_WORK = 0;
@@ -217,6 +243,11 @@ export function encodeResults(results: readonly WorkResult[]): Flat {
     for (const t of res.timers) out.push(t.delayMs, t.token);
     out.push(res.logs.length);
     for (const l of res.logs) out.push(l.level, l.message, l.source, l.at);
+    // State writes: key then value (null for a delete) — plain strings, like the rest.
+    out.push(res.stateWrites.length);
+    for (const w of res.stateWrites) out.push(w.key, w.value);
+    out.push(res.http.length);
+    for (const c of res.http) encodeHttpCall(out, c);
     // Directory operations are rare and irregular: as they are.
     out.push(res.directory.length === 0 ? 0 : res.directory);
   }
@@ -249,7 +280,13 @@ export function decodeResults(flat: Flat): WorkResult[] {
     for (let k = 0; k < timers.length; k++) timers[k] = { delayMs: r.number(), token: r.string() };
     const logs = new Array<LogLine>(r.number());
     for (let k = 0; k < logs.length; k++) logs[k] = { level: r.string() as LogLine['level'], message: r.string(), source: r.string() as LogLine['source'], at: r.number() };
+    const stateWrites = new Array<StateWrite>(r.number());
+    for (let k = 0; k < stateWrites.length; k++) stateWrites[k] = { key: r.string(), value: r.next() as string | null };
+    const http = new Array<HttpCall>(r.number());
+    for (let k = 0; k < http.length; k++) http[k] = decodeHttpCall(r);
     const directory = r.next();
+    res.stateWrites = stateWrites;
+    res.http = http;
     res.outbox = outbox;
     res.timers = timers;
     res.logs = logs;

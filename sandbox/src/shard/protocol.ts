@@ -30,6 +30,8 @@ export type Request =
   /** The artifact itself is posted once per shard (`artifact`); `carried` only on re-deploys after a reset. */
   | { op: 'deploy'; spec: PreparedAgentSpec; carried?: RestartCarryOver; replace: boolean }
   | { op: 'undeploy'; name: string }
+  /** Replaces an agent's committed state view (ShardPool.resetState). */
+  | { op: 'state'; name: string; entries: [string, string][] }
   /** The batch as `encodeWork` writes it (hand-off-codec.ts); the reply is `encodeResults`. */
   | { op: 'deliver'; batchId: number; batch: Flat }
   | { op: 'directory'; snapshot: DirectorySnapshot }

@@ -10,6 +10,11 @@
  * (and counts against the agent's restart policy), the other work in flight on that shard comes back
  * `crashed/unavailable` (not run, or run but its results lost: retry it), and the shard is recreated
  * with all its agents re-deployed — fresh instances, so their in-memory state is lost.
+ *
+ * Durable state (decision 1600) is not lost with a shard: the pool keeps each agent's committed
+ * view current with the state writes of the completed results it hands back (the same writes the
+ * bus commits), and re-deploys an agent with that view. `resetState` replaces a view the node
+ * knows is stale (e.g. a commit that failed).
  */
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
@@ -20,6 +25,7 @@ import { Engine } from '../engine.js';
 import { SandboxError } from '../errors.js';
 import type { DirectorySnapshot } from '../host/directory.js';
 import { EMPTY_DIRECTORY } from '../host/directory.js';
+import { zeroCounters } from '../host/quotas.js';
 import type { AgentLimits } from '../limits/limits.js';
 import { resolveLimits } from '../limits/limits.js';
 import type { CrashVerdict, RestartPolicy } from '../restart-policy.js';
@@ -87,6 +93,11 @@ interface PlacedAgent {
   lastError: ErrorInfo | null;
   fuelUsedTotal: number;
   completed: number;
+  /**
+   * The agent's committed state as its shard holds it (reserved entries included): the entries it
+   * was deployed with plus the writes of every completed result since. Null while it has none.
+   */
+  committed: Map<string, string> | null;
 }
 
 export class ShardPool {
@@ -161,7 +172,10 @@ export class ShardPool {
     const limits = resolveLimits(spec.limits);
     const artifact = spec.artifact instanceof Uint8Array ? await this.engine.loadArtifact(spec.artifact) : await this.engine.loadCached(spec.artifact.digest);
     const shard = existing ?? this.leastLoaded();
-    const prepared: PreparedAgentSpec = { ...spec, artifact: { digest: artifact.digest } };
+    const old = existing ? this.agents.get(spec.name) : undefined;
+    // An upgrade keeps the agent's state unless the spec brings its own.
+    const state = spec.state ?? (old === undefined ? undefined : { entries: old.committed ? [...old.committed] : [], limits: old.spec.state?.limits });
+    const prepared: PreparedAgentSpec = { ...spec, artifact: { digest: artifact.digest }, ...(state === undefined ? {} : { state }) };
     if (!existing) shard.agents.set(spec.name, prepared); // reserve the slot (load) while deploying
     try {
       await this.ensureArtifact(shard, artifact.digest);
@@ -191,6 +205,7 @@ export class ShardPool {
         lastError: null,
         fuelUsedTotal: report.fuelUsed,
         completed: 0,
+        committed: state !== undefined && state.entries.length > 0 ? new Map(state.entries) : null,
       });
       return { ...report, digest: artifact.digest, path: artifact.manifest.path, shard: shard.id };
     } catch (err) {
@@ -205,6 +220,21 @@ export class ShardPool {
     this.agents.delete(name);
     rec.shard.agents.delete(name);
     await rec.shard.request({ op: 'undeploy', name }).catch(() => undefined);
+    return true;
+  }
+
+  /**
+   * Replaces an agent's committed state view, in its shard and in the pool's copy (the node knows
+   * the view is stale: a commit failed, or the store changed under it). Work delivered after this
+   * call sees `entries`. False if the agent is not deployed.
+   */
+  async resetState(name: string, entries: readonly (readonly [string, string])[]): Promise<boolean> {
+    const rec = this.agents.get(name);
+    if (!rec) return false;
+    const copy: [string, string][] = entries.map(([k, v]) => [k, v]);
+    rec.committed = copy.length > 0 ? new Map(copy) : null;
+    // A reset shard re-deploys from `committed`; a failed request means exactly that happened.
+    await rec.shard.request({ op: 'state', name, entries: copy }).catch(() => undefined);
     return true;
   }
 
@@ -267,6 +297,13 @@ export class ShardPool {
     if (!rec || r.status === 'skipped') return;
     rec.completed++;
     rec.fuelUsedTotal += r.fuelUsed + r.initFuelUsed;
+    if (r.stateWrites.length > 0 && (r.status === 'ok' || r.status === 'rejected')) {
+      const view = (rec.committed ??= new Map());
+      for (const w of r.stateWrites) {
+        if (w.value === null) view.delete(w.key);
+        else view.set(w.key, w.value);
+      }
+    }
     if (r.status === 'crashed') {
       rec.lastError = r.error;
       // Read, not counted: the sandbox (or this pool, for its own synthetic results) already did.
@@ -356,7 +393,11 @@ export class ShardPool {
         let timedOut = false;
         try {
           await this.ensureArtifact(shard, spec.artifact.digest);
-          const report = await withDeadline(shard.request<StartReport>({ op: 'deploy', spec, carried: rec.ledger, replace: false }), deadline, () => {
+          // The state as committed so far, not as deployed.
+          const current: PreparedAgentSpec = rec.committed === null && spec.state === undefined
+            ? spec
+            : { ...spec, state: { entries: rec.committed ? [...rec.committed] : [], limits: spec.state?.limits } };
+          const report = await withDeadline(shard.request<StartReport>({ op: 'deploy', spec: current, carried: rec.ledger, replace: false }), deadline, () => {
             timedOut = true;
             return new SandboxError('sandbox.agent.init-timeout', `agent ${name} did not finish restarting within ${deadline} ms after a reset of shard ${shard.id}`, {
               context: { agent: name, kind: 'timeout' },
@@ -422,6 +463,7 @@ export class ShardPool {
             memoryPages: rec.state === 'failed' ? 0 : (m?.memoryPages ?? 0),
             lastError: rec.lastError ?? m?.lastError ?? null,
             restartHistory: [...rec.ledger.restartHistory],
+            refusals: m?.refusals ?? zeroCounters(),
           });
         });
       }),

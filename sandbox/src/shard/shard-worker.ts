@@ -35,6 +35,8 @@ function main(port: NonNullable<typeof parentPort>, init: ShardInit): void {
       }
       case 'undeploy':
         return sandbox.undeploy(msg.name);
+      case 'state':
+        return sandbox.resetState(msg.name, msg.entries);
       case 'deliver': {
         Atomics.store(progress, PROGRESS.BATCH, msg.batchId);
         const results = sandbox.deliver(decodeWork(msg.batch), (i) => {

@@ -55,3 +55,19 @@ export const RESULT_SIZE: usize = 12;
 // Number of performative cases (enum discriminant must be < this).
 export const PERFORMATIVE_CASES: u32 = 22;
 export const LOG_LEVEL_CASES: u32 = 5;
+
+// option<string> as a return area: disc @0, string @4 (OPT_PAYLOAD), 12 bytes, align 4.
+export const OPT_STRING_SIZE: usize = 12;
+
+// record state-error / record http-error { kind: enum (u8), message: string }: kind @0, message @4,
+// 12 bytes, align 4.
+export const ERROR_RECORD_KIND: usize = 0;
+export const ERROR_RECORD_MESSAGE: usize = 4;
+
+// result<_, state-error> and result<string, http-error> as return areas: disc @0, payload @4 (the
+// payload aligns to 4: a string or an error record), 16 bytes (4 + the 12-byte record), align 4.
+export const RESULT_RECORD_PAYLOAD: usize = 4;
+export const RESULT_RECORD_SIZE: usize = 16;
+
+export const STATE_ERROR_KIND_CASES: u32 = 4;
+export const HTTP_ERROR_KIND_CASES: u32 = 3;

@@ -26,6 +26,8 @@ export class CommitGroup extends FrameGroup {
   readonly handOut: Delivery[] = [];
   /** Set by the writer: the segment the group landed in. */
   segment: SegmentRef | undefined;
+  /** State transactions in this group (agent, reset?), for the state view's segment bookkeeping. */
+  readonly stateTransactions: { agent: string; reset: boolean }[] = [];
 
   append(delivery: Delivery, json: string, entry: PendingEntry): void {
     this.push(Op.Append, delivery.id, entry, this.frames.addKeyed(RecordType.Appended, entry.seq, delivery.id, json));
@@ -56,6 +58,17 @@ export class CommitGroup extends FrameGroup {
 
   finish(type: RecordType.Completed | RecordType.DeadLettered, id: string, entry: PendingEntry | undefined): void {
     this.push(Op.Finish, id, entry, this.frames.addId(type, id));
+  }
+
+  /**
+   * A state transaction's frames (state-frames.ts), in one piece. With `finish`, the last frame
+   * also completes that delivery: the completion and the state are one record, durable together.
+   */
+  state(agent: string, reset: boolean, payloads: readonly string[], finish?: { id: string; entry: PendingEntry }): void {
+    let offset = 0;
+    for (const payload of payloads) offset = this.frames.addText(RecordType.State, payload);
+    this.stateTransactions.push({ agent, reset });
+    if (finish !== undefined) this.push(Op.Finish, finish.id, finish.entry, offset);
   }
 
   private push(op: Op, id: string, entry: PendingEntry | undefined, offset: number): void {

@@ -11,9 +11,11 @@
  * is; the delivery body is NOT kept once handed to the consumer), a counter pair per segment, and
  * the bounded window of completed ids.
  */
-import type { Delivery } from '@caxton/core';
+import type { Delivery, StateWrite } from '@caxton/core';
 import * as fs from 'node:fs/promises';
 import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../message-log.js';
+import type { AgentStateStore } from '../../storage/ports.js';
+import { StateCommits, type EncodedStateTransaction } from './state-commits.js';
 import { CommitGroup, Op } from './commit-group.js';
 import { DeadLetterFile } from './dead-letter-file.js';
 import { DedupWindow } from './dedup-window.js';
@@ -50,11 +52,13 @@ export interface EmbeddedLogStats {
   movedDeliveries: number;
   /** What open() found: records read, deliveries replayed, time taken. */
   recovery: { records: number; pending: number; ms: number } | undefined;
+  /** Agents with state, their entries, and state snapshots written by retention (decision 1600). */
+  state: { agents: number; entries: number; snapshots: number };
 }
 
 type State = 'new' | 'opening' | 'open' | 'closing' | 'closed' | 'failed';
 
-export class EmbeddedMessageLog implements MessageLog {
+export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
   /** Warnings: `events.on(listener, ['warning'])` (decision 1106). */
   readonly events = new Instrumentation<EmbeddedLogEvent>();
   private readonly options: ResolvedOptions;
@@ -78,10 +82,12 @@ export class EmbeddedMessageLog implements MessageLog {
   private movedDeliveries = 0;
   private readonly retention: RetentionRunner;
   private recoveryReport: EmbeddedLogStats['recovery'];
+  private readonly stateCommits: StateCommits;
 
   constructor(options: EmbeddedMessageLogOptions) {
     this.options = resolveOptions(options);
     this.completedIds = new DedupWindow(this.options.dedupWindow);
+    this.stateCommits = new StateCommits(this.options.maxRecordBytes);
     this.retention = new RetentionRunner({
       dir: this.options.dir,
       fsync: this.options.fsync,
@@ -91,6 +97,10 @@ export class EmbeddedMessageLog implements MessageLog {
       isOpen: () => this.state === 'open',
       currentGroup: () => this.committer!.current(),
       requestSync: () => this.committer!.requestSync(),
+      carryState: (deleting) => {
+        const group = this.committer!.current();
+        return this.stateCommits.carryForward(group, deleting) ? group.done : undefined;
+      },
       warn: this.warn,
     });
   }
@@ -104,7 +114,8 @@ export class EmbeddedMessageLog implements MessageLog {
     try {
       await fs.mkdir(dir, { recursive: true });
       this.lock = await DirLock.acquire(dir, this.warn);
-      const recovered = await recoverSegments({ dir, policy: this.options.onCorruption, durable, warn: this.warn, completedIds: this.completedIds });
+      const recovered = await recoverSegments({ dir, policy: this.options.onCorruption, durable, warn: this.warn, completedIds: this.completedIds, state: this.stateCommits.view });
+      if (recovered.droppedStateTransactions > 0) this.warnStateDropped(recovered.droppedStateTransactions);
       this.nextSeq = recovered.nextSeq;
       this.segments = recovered.segments;
       if (this.segments.length === 0) {
@@ -194,12 +205,32 @@ export class EmbeddedMessageLog implements MessageLog {
 
   complete(records: readonly CompletionRecord[]): Promise<void> {
     try {
-      const group = this.writable().current();
-      for (const record of records) this.finish(group, RecordType.Completed, record.id);
+      const committer = this.writable();
+      // State is encoded (and refused) before anything is queued: all of the call, or none of it.
+      const encoded = records.map((r) => (r.state !== undefined && r.state.length > 0 ? this.stateCommits.encode(r.receiver, r.state, false, r.id) : undefined));
+      const group = committer.current();
+      for (let i = 0; i < records.length; i++) {
+        const state = encoded[i];
+        if (state === undefined) this.finish(group, RecordType.Completed, records[i]!.id);
+        else this.finishWithState(group, records[i]!.id, state);
+      }
       return group.done;
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  async readState(agent: string): Promise<ReadonlyMap<string, string>> {
+    this.writable();
+    return this.stateCommits.view.read(agent);
+  }
+
+  commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
+    return this.commitStateTransaction(agent, writes, false);
+  }
+
+  clearState(agent: string): Promise<void> {
+    return this.commitStateTransaction(agent, [], true);
   }
 
   deadLetter(letter: DeadLetter): Promise<void> {
@@ -235,6 +266,7 @@ export class EmbeddedMessageLog implements MessageLog {
       ...this.retention.stats,
       movedDeliveries: this.movedDeliveries,
       recovery: this.recoveryReport,
+      state: { ...this.stateCommits.view.stats(), snapshots: this.stateCommits.snapshots },
     };
   }
 
@@ -375,6 +407,38 @@ export class EmbeddedMessageLog implements MessageLog {
     group.finish(type, id, entry);
   }
 
+  /** A completion with state: one transaction whose last frame completes the delivery. */
+  private finishWithState(group: CommitGroup, id: string, state: EncodedStateTransaction): void {
+    const entry = this.pending.get(id);
+    // Unknown or already finishing: this handling is a duplicate, its state was (or will be)
+    // committed by the completion that got there first.
+    if (entry === undefined || entry.completing) return;
+    entry.completing = true;
+    this.stateCommits.queue(group, state, { id, entry });
+  }
+
+  private commitStateTransaction(agent: string, writes: readonly StateWrite[], reset: boolean): Promise<void> {
+    try {
+      const committer = this.writable();
+      if (!reset && writes.length === 0) return Promise.resolve();
+      const encoded = this.stateCommits.encode(agent, writes, reset);
+      const group = committer.current();
+      this.stateCommits.queue(group, encoded);
+      return group.done;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private warnStateDropped(count: number): void {
+    this.warn(
+      new EmbeddedLogError('log.state-dropped', `${count} state commits were incomplete on disk and were not applied`, {
+        context: { count },
+        hint: 'expected after a crash during a write: such a commit was never acknowledged, and the delivery it belonged to is handled again',
+      }),
+    );
+  }
+
   private async deadLetterDurably(letter: DeadLetter): Promise<void> {
     this.writable();
     const id: unknown = letter?.delivery?.id;
@@ -479,6 +543,7 @@ export class EmbeddedMessageLog implements MessageLog {
         }
       }
     }
+    if (group.stateTransactions.length > 0) this.stateCommits.placed(group);
     if (group.handOut.length > 0) this.dispatch(group.handOut);
   }
 

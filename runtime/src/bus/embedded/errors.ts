@@ -13,6 +13,7 @@ export type EmbeddedLogErrorCode =
   | 'log.closed'
   | 'log.failed'
   | 'log.invalid-delivery'
+  | 'log.invalid-state'
   | 'log.invalid-options'
   | 'log.already-consuming'
   // Warnings (emitted as `warning` events on the log's `events`; the log keeps going).
@@ -22,7 +23,8 @@ export type EmbeddedLogErrorCode =
   | 'log.stale-lock-taken'
   | 'log.dead-letter-reconciled'
   | 'log.handler-threw'
-  | 'log.retention-failed';
+  | 'log.retention-failed'
+  | 'log.state-dropped';
 
 /** What sort of failure each code is; warnings never reach a caller, they are internal. */
 export const EMBEDDED_LOG_ERROR_KINDS: Readonly<Record<EmbeddedLogErrorCode, ErrorKind>> = Object.freeze({
@@ -33,6 +35,7 @@ export const EMBEDDED_LOG_ERROR_KINDS: Readonly<Record<EmbeddedLogErrorCode, Err
   'log.closed': 'unavailable',
   'log.failed': 'internal',
   'log.invalid-delivery': 'invalid-argument',
+  'log.invalid-state': 'invalid-argument',
   'log.invalid-options': 'invalid-argument',
   'log.already-consuming': 'internal',
   'log.torn-tail-truncated': 'internal',
@@ -42,6 +45,7 @@ export const EMBEDDED_LOG_ERROR_KINDS: Readonly<Record<EmbeddedLogErrorCode, Err
   'log.dead-letter-reconciled': 'internal',
   'log.handler-threw': 'internal',
   'log.retention-failed': 'internal',
+  'log.state-dropped': 'internal',
 });
 
 export class EmbeddedLogError extends CaxtonError {

@@ -80,6 +80,11 @@ export class FrameBatch {
     return at;
   }
 
+  /** Append a frame whose payload is one UTF-8 text (State frames). */
+  addText(type: RecordType, text: string): number {
+    return this.addId(type, text);
+  }
+
   /** Append an already sealed frame verbatim (compaction copies frames between segments). */
   addRaw(frame: Uint8Array): number {
     const at = this.reserve(frame.length);

@@ -14,11 +14,12 @@ import { crc32 } from './checksum.js';
 
 export const FILE_MAGIC = 'CAXTNLOG';
 /**
- * Version written into new files. 2 added AppendedShared frames (decision 1202); a version-1 file
- * holds only the older record types and is read as is, so logs written before stay readable. A
- * build that only knows version 1 refuses a version-2 file by its header instead of misreading it.
+ * Version written into new files. 2 added AppendedShared frames (decision 1202), 3 added State
+ * frames (decision 1600); an older file holds only the older record types and is read as is, so
+ * logs written before stay readable. A build that knows only an older version refuses a newer file
+ * by its header instead of misreading it.
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 /** Oldest version this build reads. */
 export const MIN_READ_FORMAT_VERSION = 1;
 export const FILE_HEADER_BYTES = 24;
@@ -49,9 +50,15 @@ export enum RecordType {
    * shared-payload.ts (count, then seq / delivery id / receiver per delivery, then the body JSON).
    */
   AppendedShared = 5,
+  /**
+   * Agent state changes (format version 3, decision 1600): one transaction in one frame, or split
+   * over consecutive frames applied only together; the last frame may complete a delivery, which
+   * makes the state commit atomic with the completion. Payload: see state-frames.ts.
+   */
+  State = 6,
 }
 
-const MAX_RECORD_TYPE = RecordType.AppendedShared;
+const MAX_RECORD_TYPE = RecordType.State;
 
 export interface FileHeader {
   kind: FileKind;

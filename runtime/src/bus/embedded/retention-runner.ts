@@ -32,6 +32,11 @@ export interface RetentionHost {
   currentGroup(): CommitGroup;
   /** Under `interval`: ask for an fsync soon, after which `run()` is called again. */
   requestSync(): void;
+  /**
+   * Agents' state built from frames in `deleting` is snapshotted into the current group first
+   * (decision 1600). Returns the group's promise if it queued any, else undefined.
+   */
+  carryState(deleting: ReadonlySet<Segment>): Promise<void> | undefined;
   warn(warning: EmbeddedLogError): void;
 }
 
@@ -82,6 +87,10 @@ export class RetentionRunner {
 
   private async deleteOldest(count: number): Promise<void> {
     const segments = this.host.segments();
+    // State written in these segments must be on disk elsewhere before they go. The snapshot's
+    // group settles once written; the deletion is the next step, run only after it is durable.
+    const carrying = this.host.carryState(new Set(segments.slice(0, count)));
+    if (carrying !== undefined) return carrying;
     for (let i = 0; i < count; i++) {
       await fs.rm(segments[0]!.path, { force: true });
       // One directory fsync per deletion keeps deletions in order on disk too: an older segment

@@ -18,6 +18,8 @@ import type { PendingEntry, SegmentRef } from './pending-entry.js';
 import { RecoveryPlanner } from './recovery-planner.js';
 import { listSegments } from './segment-files.js';
 import { newSegment, type Segment } from './segment-writer.js';
+import { StateTransactionReader, decodeStateFrame } from './state-frames.js';
+import type { StateView } from './state-view.js';
 
 export interface RecoveredLog {
   /** Segments oldest first, with live/appended counts; the last one becomes the active segment. */
@@ -29,6 +31,8 @@ export interface RecoveredLog {
   nextSeq: number;
   /** Records read (all types), for the recovery report. */
   records: number;
+  /** State transactions whose last frame was missing (torn tail, skipped damage): not applied. */
+  droppedStateTransactions: number;
 }
 
 export interface SegmentRecoveryOptions {
@@ -38,6 +42,8 @@ export interface SegmentRecoveryOptions {
   warn: (warning: EmbeddedLogError) => void;
   /** Filled with completed ids found on disk (the dedup window). */
   completedIds: DedupWindow;
+  /** Filled with the agents' state found on disk (decision 1600). */
+  state: StateView;
 }
 
 export async function recoverSegments(options: SegmentRecoveryOptions): Promise<RecoveredLog> {
@@ -45,6 +51,7 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
   const planner = new RecoveryPlanner(options.completedIds);
   const segments: Segment[] = [];
   let records = 0;
+  const transactions = new StateTransactionReader();
   for (let i = 0; i < nos.length; i++) {
     const segment = newSegment(options.dir, nos[i]!, 0);
     const recovered = await recoverFile(
@@ -52,6 +59,7 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
       { kind: FileKind.Segment, isTail: i === nos.length - 1, policy: options.policy, durable: options.durable, baseSeqIfReset: planner.nextSeq, warn: options.warn },
       (reader, offset) => {
         const { buf, payloadStart, payloadEnd } = reader;
+        if (reader.type !== RecordType.State) transactions.interrupt();
         switch (reader.type) {
           case RecordType.Appended:
             if (!isWellFormedKeyedPayload(buf, payloadStart, payloadEnd)) return false;
@@ -67,6 +75,17 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
           case RecordType.DeadLettered:
             planner.completed(readIdPayload(buf, payloadStart, payloadEnd));
             break;
+          case RecordType.State: {
+            const part = decodeStateFrame(buf.toString('utf8', payloadStart, payloadEnd));
+            if (part === undefined) return false;
+            const tx = transactions.part(part);
+            if (tx !== undefined) {
+              options.state.apply(tx);
+              options.state.placed(tx.agent, tx.reset, segment);
+              if (tx.completes !== undefined) planner.completed(tx.completes);
+            }
+            break;
+          }
           default:
             return false; // a dead-letter frame does not belong in a segment
         }
@@ -74,6 +93,7 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
         return true;
       },
     );
+    transactions.interrupt(); // a transaction never spans two files
     segment.size = recovered.size;
     planner.sawBaseSeq(recovered.baseSeq);
     segments.push(segment);
@@ -81,7 +101,7 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
 
   const state = planner.finish();
   const replay = await loadPendingBodies(segments, state.pending);
-  return { segments, pending: state.pending, replay, nextSeq: state.nextSeq, records };
+  return { segments, pending: state.pending, replay, nextSeq: state.nextSeq, records, droppedStateTransactions: transactions.dropped };
 }
 
 /**

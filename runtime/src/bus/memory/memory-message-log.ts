@@ -6,9 +6,14 @@
  * bounded window of ids for dedup).
  */
 import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../message-log.js';
-import type { Delivery } from '@caxton/core';
+import type { AgentStateStore } from '../../storage/ports.js';
+import type { Delivery, StateWrite } from '@caxton/core';
 
-export class MemoryMessageLog implements MessageLog {
+/**
+ * Agent state lives in memory too (decision 1600): committed with each completion, gone with the
+ * process, like everything else in this log.
+ */
+export class MemoryMessageLog implements MessageLog, AgentStateStore {
   private handler: DeliveryHandler | undefined;
   private readonly completed = new Set<string>();
   /**
@@ -18,6 +23,7 @@ export class MemoryMessageLog implements MessageLog {
   private readonly completedOrder: (string | undefined)[];
   private oldest = 0;
   private readonly letters: DeadLetter[] = [];
+  private readonly state = new Map<string, Map<string, string>>();
 
   constructor(private readonly dedupWindow = 100_000, private readonly maxDeadLetters = 10_000) {
     this.completedOrder = new Array<string | undefined>(Math.max(1, dedupWindow));
@@ -40,7 +46,24 @@ export class MemoryMessageLog implements MessageLog {
   }
 
   async complete(records: readonly CompletionRecord[]): Promise<void> {
-    for (const r of records) this.remember(r.id);
+    for (const r of records) {
+      // A duplicate completion's state was committed by the first one.
+      if (this.completed.has(r.id)) continue;
+      if (r.state !== undefined) this.apply(r.receiver, r.state);
+      this.remember(r.id);
+    }
+  }
+
+  async readState(agent: string): Promise<ReadonlyMap<string, string>> {
+    return new Map(this.state.get(agent));
+  }
+
+  async commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
+    this.apply(agent, writes);
+  }
+
+  async clearState(agent: string): Promise<void> {
+    this.state.delete(agent);
   }
 
   async deadLetter(letter: DeadLetter): Promise<void> {
@@ -55,6 +78,15 @@ export class MemoryMessageLog implements MessageLog {
 
   async close(): Promise<void> {
     this.handler = undefined;
+  }
+
+  private apply(agent: string, writes: readonly StateWrite[]): void {
+    let entries = this.state.get(agent);
+    for (const { key, value } of writes) {
+      if (value === null) entries?.delete(key);
+      else (entries ??= this.state.set(agent, new Map()).get(agent)!).set(key, value);
+    }
+    if (entries?.size === 0) this.state.delete(agent);
   }
 
   private remember(id: string): void {

@@ -12,6 +12,7 @@
  * Start-up fails fast and typed when etcd or Kafka cannot be reached (`registry.unavailable`,
  * `bus.kafka.unreachable`, each with a hint), and leaves nothing open behind.
  */
+import { stateStoreOf } from '../../storage/state-store.js';
 import path from 'node:path';
 import { CaxtonError } from '@caxton/core';
 import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../../bus/kafka/index.js';
@@ -107,7 +108,7 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
 
   return {
     // One etcd store backs the agent, directory and timer ports; consumed deliveries are screened.
-    ports: { agents: registry, directory: registry, timers: registry, log: screened, artifacts },
+    ports: { agents: registry, directory: registry, timers: registry, log: screened, artifacts, state: stateStoreOf(log) },
     residency(context) {
       const placed = new PlacedAgents(context, {
         registry, deployments, partitionOf: (a) => log.partitionOf(a), completionWithinMs: c.completionWithinMs,

@@ -22,7 +22,7 @@ export async function openEmbeddedTopology(options: StartNodeOptions, dataDir: s
   const startedAt = Date.now();
   return {
     // One store backs the agent, directory and timer ports.
-    ports: { agents: registry, directory: registry, timers: registry, log, artifacts },
+    ports: { agents: registry, directory: registry, timers: registry, log, artifacts, state: log },
     residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
     protocolGate: (tracker) => tracker,
     async beforeApi(steps) {

@@ -6,6 +6,9 @@
  */
 import type { AclMessage, NodeHealth, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 import { AlreadyExistsError, NotFoundError, matchesTailFilter } from '@caxton/core';
+import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
+import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
+import { NodeStateControl } from '../../../src/node/state-control.js';
 
 export const DEFAULT_FUEL = 1_000_000;
 export const DEFAULT_PAGES = 16;
@@ -29,6 +32,29 @@ export class MemoryNode implements NodeControl {
 
   /** Calls seen, so tests can check what reached the node (and what never did). */
   readonly calls: string[] = [];
+  /** Agents' state: the memory log's real store, behind the node's real state control. */
+  readonly stateStore = new MemoryMessageLog();
+  private readonly stateControl = new NodeStateControl({ state: this.stateStore, changeState: (_agent, commit) => commit(), live: () => {} });
+
+  getState(agent: string, key: string): Promise<string | undefined> {
+    this.calls.push(`getState ${agent} ${key}`);
+    return this.stateControl.getState(agent, key);
+  }
+
+  listState(agent: string, query: StateListQuery): Promise<StatePage> {
+    this.calls.push(`listState ${agent}`);
+    return this.stateControl.listState(agent, query);
+  }
+
+  exportState(agent: string, sink: Sink<StateEntry>): Unsubscribe {
+    this.calls.push(`exportState ${agent}`);
+    return this.stateControl.exportState(agent, sink);
+  }
+
+  importState(spec: StateImport): Promise<StateImportResult> {
+    this.calls.push(`importState ${spec.agent} ${spec.writes.length}`);
+    return this.stateControl.importState(spec);
+  }
 
   get activeSubscriptions(): number {
     return this.tails.size + this.followers.size;

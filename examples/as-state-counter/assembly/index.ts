@@ -1,0 +1,39 @@
+// A counter whose count lives in the agent's durable state (caxton:agent/state), not in memory:
+//   request (any content)  -> inform "<new count>"
+//   query-ref "count"      -> inform "<count>"
+// The increment is committed together with the handling of the request, so after a crash, restart
+// or upgrade the counter resumes exactly where the last completed request left it; a request that
+// crashed midway is handled again and counts once. Compare examples/as-counter (in memory only).
+import {
+  Agent, AclMessage, InitContext, Performative, register, reply, notUnderstood, fail, info, State,
+} from "@caxton/sdk-assemblyscript";
+
+const COUNT = "count";
+
+class StateCounter extends Agent {
+  onInit(ctx: InitContext): void {
+    // init may read state (not write it): say where we resume from.
+    info("resuming at count " + State.getI64(COUNT).toString());
+  }
+
+  onMessage(msg: AclMessage): void {
+    if (msg.performative == Performative.Request) {
+      const next = State.getI64(COUNT) + 1;
+      const err = State.set(COUNT, next.toString());
+      if (err !== null) {
+        // e.g. quota-exceeded: an application-level failure; the runtime answers with `failure`.
+        fail(err.toString());
+        return;
+      }
+      reply(msg, Performative.Inform, next.toString());
+    } else if (msg.performative == Performative.QueryRef) {
+      reply(msg, Performative.Inform, State.getI64(COUNT).toString());
+    } else if (msg.performative != Performative.NotUnderstood && msg.performative != Performative.Failure) {
+      notUnderstood(msg, "send request (to count) or query-ref count");
+    }
+  }
+}
+
+register(new StateCounter());
+
+export * from "@caxton/sdk-assemblyscript/exports";

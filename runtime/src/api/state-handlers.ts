@@ -1,0 +1,91 @@
+/**
+ * The state RPCs of caxton.v1.Caxton (decision 1600): validate (state-requests.ts), call the node,
+ * convert. ImportState is client-streaming: entries are gathered (bounded) until the client ends
+ * the stream, then committed in one step, so an interrupted import changes nothing.
+ */
+import type { sendUnaryData, ServerReadableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { CaxtonError, InvalidArgumentError, NotFoundError, type NodeControl, type StateEntry } from '@caxton/core';
+import { serverStream, unary, type CallContext } from './call-wrappers.js';
+import { toGrpcStatus } from './grpc-status.js';
+import { ImportAccumulator, parseListState, parseStateAgent, parseStateKey } from './state-requests.js';
+import type * as W from './wire.js';
+
+export function stateHandlers(ctx: CallContext, node: NodeControl, idleTimeoutMs: number): UntypedServiceImplementation {
+  return {
+    GetState: unary(ctx, 'GetState', async (req: W.WireGetStateRequest): Promise<W.WireGetStateResponse> => {
+      const agent = parseStateAgent(req.agent);
+      const key = parseStateKey(req.key);
+      const value = await node.getState(agent, key);
+      if (value === undefined) throw new NotFoundError('state-key', key, `list the agent's keys with \`caxton state ${agent} list\``);
+      return { entry: { key, value } };
+    }),
+
+    ListState: unary(ctx, 'ListState', async (req: W.WireListStateRequest): Promise<W.WireListStateResponse> => {
+      const { agent, query } = parseListState(req);
+      const page = await node.listState(agent, query);
+      return { entries: page.entries, nextPageToken: page.next ?? '' };
+    }),
+
+    ExportState: serverStream(ctx, 'ExportState', (req: W.WireExportStateRequest) => {
+      const agent = parseStateAgent(req.agent);
+      return (sink) => node.exportState(agent, sink);
+    }, (entry: StateEntry): W.WireStateEntry => entry),
+
+    ImportState: (call: ServerReadableStream<W.WireImportStateRequest, W.WireImportStateResponse>, callback: sendUnaryData<W.WireImportStateResponse>) => {
+      void (async () => {
+        try {
+          ctx.authenticate(call.metadata, 'ImportState');
+          const { agent, replace, writes } = await receiveImport(call, idleTimeoutMs);
+          const result = await node.importState({ agent, writes, replace });
+          callback(null, { written: result.written, deleted: result.deleted });
+        } catch (err) {
+          if (call.cancelled) return;
+          callback(toGrpcStatus(err, 'ImportState', ctx.report));
+        }
+      })();
+    },
+  };
+}
+
+function receiveImport(call: ServerReadableStream<W.WireImportStateRequest, unknown>, idleTimeoutMs: number): Promise<{ agent: string; replace: boolean; writes: ImportAccumulator['writes'] }> {
+  return new Promise((resolve, reject) => {
+    let agent: string | undefined;
+    let replace = false;
+    const entries = new ImportAccumulator();
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (error: unknown, value?: { agent: string; replace: boolean; writes: ImportAccumulator['writes'] }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      call.removeAllListeners('data');
+      call.resume(); // drain what the client still sends so it sees our status
+      if (error !== undefined) reject(error);
+      else resolve(value!);
+    };
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => settle(new CaxtonError('api.import-timeout', `no state entries received for ${idleTimeoutMs} ms; import abandoned (nothing was changed)`, { kind: 'deadline-exceeded', context: { idleMs: idleTimeoutMs }, hint: 'check the network between client and node, then run the import again' })), idleTimeoutMs);
+      timer.unref();
+    };
+    arm();
+    call.on('data', (req: W.WireImportStateRequest) => {
+      try {
+        arm();
+        if (agent === undefined) {
+          agent = parseStateAgent(req.agent);
+          replace = req.replace;
+        }
+        entries.add(req.entries);
+      } catch (error) {
+        settle(error);
+      }
+    });
+    call.on('end', () => {
+      if (agent === undefined) settle(new InvalidArgumentError('agent', 'the import stream was empty: its first message must name the agent'));
+      else settle(undefined, { agent, replace, writes: entries.writes });
+    });
+    call.on('error', (error) => settle(error));
+    call.on('cancelled', () => settle(new CaxtonError('api.cancelled', 'the client cancelled the import', { kind: 'cancelled' })));
+  });
+}
