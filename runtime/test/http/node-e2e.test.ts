@@ -100,3 +100,40 @@ test('a service off the allow-list is refused by the sandbox at once; nothing is
 test('the name http is reserved', async () => {
   await assert.rejects(node.control.deploy({ name: 'http', limits: {}, config: {} }, await example('js-http-agent')), ReservedAgentNameError);
 });
+
+test('a call in flight when the node stops is answered interrupted when the agent comes back (never re-sent)', async () => {
+  let hits = 0;
+  const silent = await httpServer(() => { hits += 1; }); // takes the request, never answers
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-http-e2e-restart-'));
+  const seen: AclMessage[] = [];
+  try {
+    const first = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1 });
+    try {
+      const policy = { ...nodeDefaultHttpPolicy(), timeoutMs: 60_000, allow: [{ host: 'localhost', ports: [silent.port], allowPrivate: true }] };
+      await first.control.deploy({ name: 'waiter', limits: {}, config: { 'service-url': `http://localhost:${silent.port}/slow` }, http: policy }, await example('js-http-agent'));
+      await first.control.send({ performative: 'request', receivers: [{ name: 'waiter' }], content: 'x', replyWith: 'r3' });
+      const deadline = Date.now() + 20_000;
+      while (hits === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(hits, 1, 'the call reached the service');
+    } finally {
+      await first.stop(); // cuts the call: no answer, the pending record stays
+    }
+    const second = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1 });
+    try {
+      second.events.on((e) => { if (e.type === 'external') seen.push(e.message); }, ['external']);
+      const deadline = Date.now() + 20_000;
+      while (!seen.some((m) => m.inReplyTo === 'r3') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const answer = seen.find((m) => m.inReplyTo === 'r3');
+      assert.ok(answer, 'the operator got an answer after the restart');
+      assert.equal(answer.performative, 'failure');
+      assert.equal(answer.content, 'http call failed: interrupted');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(hits, 1, 'the call was not sent again');
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await silent.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
