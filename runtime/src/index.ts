@@ -21,4 +21,4 @@ export type { RegistryStore, TimerRecord, AgentRecord } from './registry/registr
 export type { AgentStore, DirectoryStore, MembershipStore, RegistryWatch, StoragePorts, TimerStore } from './storage/ports.js';
 export { EmbeddedRegistry } from './registry/embedded/embedded-registry.js';
 export { EtcdRegistry } from './registry/etcd/etcd-registry.js';
-export { parseAllowHttpFlag, resolveHttpPolicy, HTTP_POLICY_MAXIMA, type HttpPolicyInput } from './http/index.js';
+export { HttpGateway, parseAllowHttpFlag, resolveHttpPolicy, nodeDefaultHttpPolicy, HTTP_POLICY_MAXIMA, type HttpPolicyInput, type HttpGatewayOptions } from './http/index.js';

@@ -139,7 +139,7 @@ export class CaxtonClient {
       totalSize: bytes.length,
       replaceConfig: header.replaceConfig ?? false,
       keepState: header.keepState ?? false,
-      ...(header.http ? { http: httpPolicyToWire(header.http) } : {}),
+      http: header.http ? httpPolicyToWire(header.http) : null,
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {

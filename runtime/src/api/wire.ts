@@ -23,6 +23,7 @@ export interface WireArtifactHeader {
   replaceConfig: boolean;
   /** Optional when sending (old callers); always filled in when received. */
   keepState?: boolean;
+  /** Optional for senders: an absent policy means none (deploy) / keep (upgrade). */
   http?: WireHttpPolicy | null;
 }
 
@@ -82,7 +83,7 @@ export interface WireAgentInfo {
   lastError: WireAgentError | null;
   createdAtUnixMs: Wire64;
   updatedAtUnixMs: Wire64;
-  http?: WireHttpPolicy | null;
+  http: WireHttpPolicy | null;
 }
 
 export interface WireDeployAgentResponse {

@@ -17,13 +17,17 @@ const acl: W.WireAclMessage = {
   ontology: 'o', protocol: 'fipa-request', conversationId: 'conv', replyWith: 'rw', inReplyTo: 'irt', replyByUnixMs: 1_700_000_000_000,
   userParams: { 'X-trace': 't' },
 };
+const http: W.WireHttpPolicy = {
+  allow: [{ host: 'api.example.com', ports: [443], methods: ['GET'], pathPrefixes: ['/v1/'], allowPrivate: true }],
+  timeoutMs: 1000, maxResponseBytes: 2000, maxRequestBytes: 3000, maxInFlight: 4, maxCallsPerHandling: 5, maxRedirects: 6, noRedirects: false, extraCaPem: 'pem',
+};
 const agent: W.WireAgentInfo = {
   name: 'echo', state: 'AGENT_STATE_RUNNING', nodeId: 'n1', version: 3, artifactSha256: 'ab'.repeat(32), artifactSize: 1234,
   limits: { fuelPerMessage: 10_000_000_000, memoryPages: 16 }, config: { k: 'v' }, restarts: 2, fuelUsed: 99, memoryPages: 4,
-  mailboxDepth: 5, messagesHandled: 6, lastError: { message: 'boom', code: 'sandbox.trap', atUnixMs: 7 }, createdAtUnixMs: 8, updatedAtUnixMs: 9,
+  mailboxDepth: 5, messagesHandled: 6, lastError: { message: 'boom', code: 'sandbox.trap', atUnixMs: 7 }, createdAtUnixMs: 8, updatedAtUnixMs: 9, http,
 };
 const header: W.WireArtifactHeader = {
-  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true,
+  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http,
 };
 const df: W.WireDfAgentDescription = {
   name: id, protocols: ['p'], ontologies: ['o'], languages: ['l'], leaseUntilUnixMs: 10,
