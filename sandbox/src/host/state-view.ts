@@ -130,7 +130,7 @@ export class StateView {
   }
 
   set(key: string, value: string): StateRefusal | null {
-    if (this.readOnly) return { kind: 'read-only', message: 'state cannot be written during init (it is only read there); write it while handling a message or a timer' };
+    if (this.readOnly) return { kind: 'read-only', message: 'state cannot be written during init (it is only read there): write it while handling a message or a timer' };
     const invalid = invalidKeyReason(key, this.limits.maxKeyBytes);
     if (invalid !== null) return { kind: 'invalid-key', message: invalid };
     if (value.length > this.limits.maxValueBytes) return this.tooLarge(value.length);
@@ -161,7 +161,7 @@ export class StateView {
   }
 
   delete(key: string): StateRefusal | null {
-    if (this.readOnly) return { kind: 'read-only', message: 'state cannot be written during init (it is only read there); write it while handling a message or a timer' };
+    if (this.readOnly) return { kind: 'read-only', message: 'state cannot be written during init (it is only read there): write it while handling a message or a timer' };
     const invalid = invalidKeyReason(key, this.limits.maxKeyBytes);
     if (invalid !== null) return { kind: 'invalid-key', message: invalid };
     const old = this.current(key);
