@@ -145,6 +145,17 @@ for (const binding of ['auto', 'jco'] as const) {
       assert.deepEqual(r.stateWrites, [{ key: 'still', value: 'alive' }]);
     });
 
+    it('counts every reference of an aliased header string, and the header count, before lifting a request', async () => {
+      const a = await deploy({ http: policy });
+      const r = run(a, 'aliasfetch;manyheaders;fetch:GET https://api.example.com/ok');
+      const got = answer(r);
+      assert.match(got[0]!, /^err:quota-exceeded:the request is too large: fetch: more than \d+ code units of strings to lift/);
+      assert.match(got[1]!, /^err:quota-exceeded:the request is too large: fetch: more than 100 list entries/);
+      assert.match(got[2]!, /^id:/, 'the instance lives on');
+      assert.equal(r.http.length, 1);
+      assert.equal(sandbox.agent(a)!.refusals().liftLimit, 2);
+    });
+
     it('an upgrade keeps the committed state; resetState replaces it', async () => {
       const a = await deploy();
       answer(run(a, 'set:v=1'));
