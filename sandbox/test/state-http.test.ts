@@ -14,7 +14,7 @@ import type { AgentSpec } from '../src/agent-spec.js';
 import { Engine } from '../src/engine.js';
 import type { WorkResult } from '../src/results.js';
 import { Sandbox } from '../src/sandbox.js';
-import { TEST_ENGINE_CACHE, asStateful, jsProbe } from './fixtures/build.js';
+import { TEST_ENGINE_CACHE, asStateful, jsProbe, rewiredStatefulComponent } from './fixtures/build.js';
 import { work } from './helpers.js';
 
 let bytes: Uint8Array;
@@ -154,6 +154,18 @@ for (const binding of ['auto', 'jco'] as const) {
       assert.match(got[2]!, /^id:/, 'the instance lives on');
       assert.equal(r.http.length, 1);
       assert.equal(sandbox.agent(a)!.refusals().liftLimit, 2);
+    });
+
+    it('ends the call when state or fetch is reached through a core import the lift guard does not know (jco path)', async () => {
+      const name = `rewired-${path}@test`;
+      await sandbox.deploy({ name, artifact: await rewiredStatefulComponent(), limits: { memoryPages: 64 }, http: policy });
+      assert.equal(sandbox.metrics(name)!.path, 'jco', 'a rewired component is not the canonical encoding: never direct');
+      for (const [command, fn] of [['set:a=1', 'state.set'], ['get:a', 'state.get'], ['fetch:GET https://api.example.com/', 'http.fetch']] as const) {
+        const r = run(name, command);
+        assert.equal(r.status, 'crashed');
+        assert.match(r.status === 'crashed' ? r.message : '', new RegExp(`^${fn.replace('.', '\\.')}: reached through a core import the sandbox does not guard`));
+        assert.deepEqual([r.stateWrites, r.http], [[], []]);
+      }
     });
 
     it('an upgrade keeps the committed state; resetState replaces it', async () => {
