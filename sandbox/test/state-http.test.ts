@@ -14,7 +14,7 @@ import type { AgentSpec } from '../src/agent-spec.js';
 import { Engine } from '../src/engine.js';
 import type { WorkResult } from '../src/results.js';
 import { Sandbox } from '../src/sandbox.js';
-import { TEST_ENGINE_CACHE, asStateful } from './fixtures/build.js';
+import { TEST_ENGINE_CACHE, asStateful, jsProbe, rewiredStatefulComponent } from './fixtures/build.js';
 import { work } from './helpers.js';
 
 let bytes: Uint8Array;
@@ -145,6 +145,29 @@ for (const binding of ['auto', 'jco'] as const) {
       assert.deepEqual(r.stateWrites, [{ key: 'still', value: 'alive' }]);
     });
 
+    it('counts every reference of an aliased header string, and the header count, before lifting a request', async () => {
+      const a = await deploy({ http: policy });
+      const r = run(a, 'aliasfetch;manyheaders;fetch:GET https://api.example.com/ok');
+      const got = answer(r);
+      assert.match(got[0]!, /^err:quota-exceeded:the request is too large: fetch: more than \d+ code units of strings to lift/);
+      assert.match(got[1]!, /^err:quota-exceeded:the request is too large: fetch: more than 100 list entries/);
+      assert.match(got[2]!, /^id:/, 'the instance lives on');
+      assert.equal(r.http.length, 1);
+      assert.equal(sandbox.agent(a)!.refusals().liftLimit, 2);
+    });
+
+    it('ends the call when state or fetch is reached through a core import the lift guard does not know (jco path)', async () => {
+      const name = `rewired-${path}@test`;
+      await sandbox.deploy({ name, artifact: await rewiredStatefulComponent(), limits: { memoryPages: 64 }, http: policy });
+      assert.equal(sandbox.metrics(name)!.path, 'jco', 'a rewired component is not the canonical encoding: never direct');
+      for (const [command, fn] of [['set:a=1', 'state.set'], ['get:a', 'state.get'], ['fetch:GET https://api.example.com/', 'http.fetch']] as const) {
+        const r = run(name, command);
+        assert.equal(r.status, 'crashed');
+        assert.match(r.status === 'crashed' ? r.message : '', new RegExp(`^${fn.replace('.', '\\.')}: reached through a core import the sandbox does not guard`));
+        assert.deepEqual([r.stateWrites, r.http], [[], []]);
+      }
+    });
+
     it('an upgrade keeps the committed state; resetState replaces it', async () => {
       const a = await deploy();
       answer(run(a, 'set:v=1'));
@@ -155,3 +178,39 @@ for (const binding of ['auto', 'jco'] as const) {
     });
   });
 }
+
+// The same protocol from JavaScript (componentize-qjs): a real toolchain's bindings on the jco path.
+describe('state and http from a JavaScript agent (jco path)', () => {
+  let sandbox: Sandbox;
+  let js: Uint8Array;
+  let n = 0;
+  const deploy = async (spec: Partial<AgentSpec> = {}): Promise<string> => {
+    const name = `js-stateful-${++n}@test`;
+    await sandbox.deploy({ name, artifact: js, ...spec });
+    assert.equal(sandbox.metrics(name)!.path, 'jco');
+    return name;
+  };
+  const run = (agent: string, content: string): WorkResult => sandbox.run(work(agent, content));
+
+  before(async () => {
+    js = await jsProbe('stateful');
+    let ids = 0;
+    sandbox = new Sandbox({ engine: new Engine({ cacheDir: TEST_ENGINE_CACHE }), newId: () => `id-${++ids}`, clock: () => 1_700_000_000_000 });
+  });
+
+  it('buffers, commits, discards on a crash, and refuses with typed errors', async () => {
+    const a = await deploy({ state: { entries: [['seed', 's'], ['\u0000http/old', '{}']], limits: { maxKeyBytes: 8 } }, config: { read: 'seed' }, http: policy });
+    assert.deepEqual(answer(run(a, 'init')), ['get=s,set=err:read-only:state cannot be written during init (it is only read there): write it while handling a message or a timer']);
+    const r = run(a, 'set:x=1;get:x;keys:;set:much-too-long=1;fetch:GET https://api.example.com/v1 c;fetch:GET https://elsewhere.example.com/');
+    const got = answer(r);
+    assert.deepEqual(got.slice(0, 3), ['ok', '1', '[seed,x]']);
+    assert.match(got[3]!, /^err:invalid-key:/);
+    assert.match(got[4]!, /^id:id-\d+$/);
+    assert.match(got[5]!, /^err:denied:host elsewhere\.example\.com/);
+    assert.deepEqual(r.stateWrites.map((w) => w.key), ['x', `\u0000http/${got[4]!.slice(3)}`]);
+    assert.equal(r.http.length, 1);
+    const crashed = run(a, 'set:x=2;trap');
+    assert.equal(crashed.status, 'crashed');
+    assert.deepEqual(answer(run(a, 'get:x')), ['1']);
+  });
+});

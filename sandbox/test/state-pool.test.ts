@@ -56,8 +56,11 @@ describe('state through the ShardPool', () => {
     answer((await pool.deliver([work(name, 'set:v=1')]))[0]!);
     assert.equal(await pool.resetState(name, [['v', 'from-store'], ['w', '2']]), true);
     assert.deepEqual(answer((await pool.deliver([work(name, 'get:v;keys:')]))[0]!), ['from-store', '[v,w]']);
+    // Work in flight when the upgrade is asked for: its writes reach the new version too.
+    const inFlight = pool.deliver([work(name, 'set:w=3')]);
     await pool.upgrade({ name, artifact: bytes, limits });
-    assert.deepEqual(answer((await pool.deliver([work(name, 'get:v;get:w')]))[0]!), ['from-store', '2']);
+    answer((await inFlight)[0]!);
+    assert.deepEqual(answer((await pool.deliver([work(name, 'get:v;get:w')]))[0]!), ['from-store', '3']);
     assert.equal(await pool.resetState('nobody@test', []), false);
     const m = (await pool.metrics(name))[0]!;
     assert.equal(m.refusals.state, 0);

@@ -4,6 +4,7 @@
  * result; the bus commits them in the same durable step as the delivery's completion; the storage
  * adapters (embedded log, Kafka) keep the committed view. One definition of each.
  */
+import { utf8ByteLength } from '../acl/lexical.js';
 
 /** One change to an agent's state: a new value, or `null` for a delete. */
 export interface StateWrite {
@@ -32,3 +33,39 @@ export const DEFAULT_STATE_LIMITS: StateLimits = Object.freeze({
 
 /** The WIT `state-error-kind`s: every refusal of a state call is one of these, with a message. */
 export type StateErrorKind = 'invalid-key' | 'value-too-large' | 'quota-exceeded' | 'read-only';
+
+/**
+ * Keys beginning with U+0000 are the runtime's own bookkeeping (an agent's key cannot contain a
+ * control character): kept in the agent's state, invisible to the agent, outside its quotas.
+ */
+export const RESERVED_STATE_KEY_PREFIX = '\u0000';
+
+export function isReservedStateKey(key: string): boolean {
+  return key.charCodeAt(0) === 0;
+}
+
+/** The reserved key of a pending HTTP call's record (decision 1601): written by the sandbox, removed by the gateway. */
+export function httpPendingStateKey(callId: string): string {
+  return `${RESERVED_STATE_KEY_PREFIX}http/${callId}`;
+}
+
+/** In unicode mode a surrogate pair is one code point: this matches lone surrogates only. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * Why `key` cannot be an agent's key, or null: 1..maxKeyBytes UTF-8 bytes, well-formed text, no
+ * control characters (U+0000–U+001F, U+007F). The sandbox checks every `set`/`delete` with it; an
+ * operator's import can check keys the same way.
+ */
+export function invalidStateKeyReason(key: string, maxKeyBytes: number): string | null {
+  if (key.length === 0) return 'the key is empty';
+  if (key.length > maxKeyBytes) return `the key is longer than ${maxKeyBytes} bytes`;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c <= 0x1f || c === 0x7f) return `the key contains the control character U+${c.toString(16).padStart(4, '0').toUpperCase()} at ${i}`;
+  }
+  if (LONE_SURROGATE.test(key)) return 'the key is not valid Unicode text (it has a lone surrogate)';
+  const bytes = utf8ByteLength(key);
+  if (bytes > maxKeyBytes) return `the key has ${bytes} UTF-8 bytes, more than ${maxKeyBytes}`;
+  return null;
+}

@@ -25,7 +25,7 @@
  * commits atomically with the handling that made the call.
  */
 import {
-  AclError, excerpt, DEFAULT_ACL_LIMITS, utf8ByteLength, requireReceivers, validateAclMessage,
+  AclError, excerpt, DEFAULT_ACL_LIMITS, utf8ByteLength, requireReceivers, validateAclMessage, httpPendingStateKey,
 } from '@caxton/core';
 import type { AclLimits, HttpErrorKind, HttpPolicy, StateErrorKind } from '@caxton/core';
 import { hostCallFuel } from '../fuel/cost-model.js';
@@ -46,7 +46,7 @@ import { RateQuotas, zeroCounters } from './quotas.js';
 import { HostArgumentRefused, LiftLimitExceeded, QuotaExceeded } from './refusals.js';
 import type { WitHttpRequest } from './http-request.js';
 import { checkHttpRequest } from './http-request.js';
-import { RESERVED_KEY_PREFIX, StateView } from './state-view.js';
+import { StateView } from './state-view.js';
 import type { WitAclMessage, WitAgentId, WitFetchResult, WitKindError, WitLogLevel, WitResult, WitServiceDescription, WitStateResult } from './wit-values.js';
 
 export type { RefusalCounters } from './quotas.js';
@@ -66,8 +66,8 @@ export interface BridgeEnv {
   http?: HttpPolicy;
 }
 
-/** The reserved state key of a pending HTTP call's record (decision 1601). */
-export const httpPendingKey = (id: string): string => `${RESERVED_KEY_PREFIX}http/${id}`;
+/** The reserved state key of a pending HTTP call's record (decision 1601; core's, shared with the gateway). */
+export const httpPendingKey = httpPendingStateKey;
 
 
 

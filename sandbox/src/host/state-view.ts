@@ -14,10 +14,10 @@
  * instance's memory, never the committed state.
  */
 import type { StateErrorKind, StateLimits, StateWrite } from '@caxton/core';
-import { DEFAULT_STATE_LIMITS, utf8ByteLength } from '@caxton/core';
+import { DEFAULT_STATE_LIMITS, RESERVED_STATE_KEY_PREFIX, invalidStateKeyReason, isReservedStateKey, utf8ByteLength } from '@caxton/core';
 
 /** The first character of every key the runtime reserves for itself. */
-export const RESERVED_KEY_PREFIX = '\u0000';
+export const RESERVED_KEY_PREFIX = RESERVED_STATE_KEY_PREFIX;
 
 export interface StateRefusal {
   kind: StateErrorKind;
@@ -26,19 +26,8 @@ export interface StateRefusal {
 
 export type StateEntries = readonly (readonly [string, string])[];
 
-/** Why `key` cannot be an agent's key, or null. Keys: 1..maxKeyBytes UTF-8 bytes, well-formed, no control characters. */
-export function invalidKeyReason(key: string, maxKeyBytes: number): string | null {
-  if (key.length === 0) return 'the key is empty';
-  if (key.length > maxKeyBytes) return `the key is longer than ${maxKeyBytes} bytes`;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    if (c <= 0x1f || c === 0x7f) return `the key contains the control character U+${c.toString(16).padStart(4, '0').toUpperCase()} at ${i}`;
-  }
-  if (hasLoneSurrogate(key)) return 'the key is not valid Unicode text (it has a lone surrogate)';
-  const bytes = utf8ByteLength(key);
-  if (bytes > maxKeyBytes) return `the key has ${bytes} UTF-8 bytes, more than ${maxKeyBytes}`;
-  return null;
-}
+/** Why `key` cannot be an agent's key, or null (core's rule, shared with operator tools). */
+export const invalidKeyReason = invalidStateKeyReason;
 
 /**
  * Compares in UTF-8 byte order (= code point order), which `keys` promises. JavaScript's `<`
@@ -64,7 +53,7 @@ function rank(c: number): number {
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 export const hasLoneSurrogate = (s: string): boolean => LONE_SURROGATE.test(s);
 
-const isReserved = (key: string): boolean => key.charCodeAt(0) === 0;
+const isReserved = isReservedStateKey;
 const entryBytes = (key: string, value: string): number => utf8ByteLength(key) + utf8ByteLength(value);
 
 /** What one `keys` call returned, and how much it looked at (the host-call fuel measure). */
@@ -130,7 +119,7 @@ export class StateView {
   }
 
   set(key: string, value: string): StateRefusal | null {
-    if (this.readOnly) return { kind: 'read-only', message: 'state cannot be written during init (it is only read there); write it while handling a message or a timer' };
+    if (this.readOnly) return { kind: 'read-only', message: 'state cannot be written during init (it is only read there): write it while handling a message or a timer' };
     const invalid = invalidKeyReason(key, this.limits.maxKeyBytes);
     if (invalid !== null) return { kind: 'invalid-key', message: invalid };
     if (value.length > this.limits.maxValueBytes) return this.tooLarge(value.length);
@@ -161,7 +150,7 @@ export class StateView {
   }
 
   delete(key: string): StateRefusal | null {
-    if (this.readOnly) return { kind: 'read-only', message: 'state cannot be written during init (it is only read there); write it while handling a message or a timer' };
+    if (this.readOnly) return { kind: 'read-only', message: 'state cannot be written during init (it is only read there): write it while handling a message or a timer' };
     const invalid = invalidKeyReason(key, this.limits.maxKeyBytes);
     if (invalid !== null) return { kind: 'invalid-key', message: invalid };
     const old = this.current(key);

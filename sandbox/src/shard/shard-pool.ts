@@ -30,7 +30,7 @@ import type { AgentLimits } from '../limits/limits.js';
 import { resolveLimits } from '../limits/limits.js';
 import type { CrashVerdict, RestartPolicy } from '../restart-policy.js';
 import { DEFAULT_RESTART_POLICY, RestartTracker } from '../restart-policy.js';
-import { Instrumentation, type CrashKind } from '@caxton/core';
+import { Instrumentation, type CrashKind, type StateLimits } from '@caxton/core';
 import type { ErrorInfo, InstanceState, Work, WorkResult } from '../results.js';
 import { crashError, errorInfo } from '../traps.js';
 import type { StuckItem } from './shard.js';
@@ -98,6 +98,8 @@ interface PlacedAgent {
    * was deployed with plus the writes of every completed result since. Null while it has none.
    */
   committed: Map<string, string> | null;
+  /** The state limits it was deployed with (kept through upgrades that bring no state). */
+  stateLimits: Partial<StateLimits> | undefined;
 }
 
 export class ShardPool {
@@ -173,9 +175,7 @@ export class ShardPool {
     const artifact = spec.artifact instanceof Uint8Array ? await this.engine.loadArtifact(spec.artifact) : await this.engine.loadCached(spec.artifact.digest);
     const shard = existing ?? this.leastLoaded();
     const old = existing ? this.agents.get(spec.name) : undefined;
-    // An upgrade keeps the agent's state unless the spec brings its own.
-    const state = spec.state ?? (old === undefined ? undefined : { entries: old.committed ? [...old.committed] : [], limits: old.spec.state?.limits });
-    const prepared: PreparedAgentSpec = { ...spec, artifact: { digest: artifact.digest }, ...(state === undefined ? {} : { state }) };
+    const prepared: PreparedAgentSpec = { ...spec, artifact: { digest: artifact.digest } };
     if (!existing) shard.agents.set(spec.name, prepared); // reserve the slot (load) while deploying
     try {
       await this.ensureArtifact(shard, artifact.digest);
@@ -205,7 +205,10 @@ export class ShardPool {
         lastError: null,
         fuelUsedTotal: report.fuelUsed,
         completed: 0,
-        committed: state !== undefined && state.entries.length > 0 ? new Map(state.entries) : null,
+        // An upgrade without `state` keeps the agent's view: the shard carries its live one over
+        // (in order with the work before it), and this copy goes on tracking it.
+        committed: spec.state !== undefined ? (spec.state.entries.length > 0 ? new Map(spec.state.entries) : null) : (old?.committed ?? null),
+        stateLimits: spec.state !== undefined ? spec.state.limits : old?.stateLimits,
       });
       return { ...report, digest: artifact.digest, path: artifact.manifest.path, shard: shard.id };
     } catch (err) {
@@ -394,9 +397,9 @@ export class ShardPool {
         try {
           await this.ensureArtifact(shard, spec.artifact.digest);
           // The state as committed so far, not as deployed.
-          const current: PreparedAgentSpec = rec.committed === null && spec.state === undefined
-            ? spec
-            : { ...spec, state: { entries: rec.committed ? [...rec.committed] : [], limits: spec.state?.limits } };
+          const current: PreparedAgentSpec = rec.committed === null && rec.stateLimits === undefined
+            ? { ...spec, state: undefined }
+            : { ...spec, state: { entries: rec.committed ? [...rec.committed] : [], limits: rec.stateLimits } };
           const report = await withDeadline(shard.request<StartReport>({ op: 'deploy', spec: current, carried: rec.ledger, replace: false }), deadline, () => {
             timedOut = true;
             return new SandboxError('sandbox.agent.init-timeout', `agent ${name} did not finish restarting within ${deadline} ms after a reset of shard ${shard.id}`, {
