@@ -5,9 +5,10 @@
  * the bus; a record still there when the agent is activated is a call the node lost (crash,
  * failover), answered `interrupted`. Pure: the key format and the record's shape.
  */
-import type { StateWrite } from '@caxton/core';
+import { httpPendingStateKey, type StateWrite } from '@caxton/core';
 
-export const PENDING_CALL_PREFIX = '\u0000http/';
+/** One definition of the key, shared with the sandbox that writes it (core's httpPendingStateKey). */
+export const PENDING_CALL_PREFIX = httpPendingStateKey('');
 
 export interface PendingCallRecord {
   method: string;
@@ -19,7 +20,7 @@ export interface PendingCallRecord {
 }
 
 export function pendingCallKey(callId: string): string {
-  return `${PENDING_CALL_PREFIX}${callId}`;
+  return httpPendingStateKey(callId);
 }
 
 /** The call id of a reserved key, or undefined for any other key. */

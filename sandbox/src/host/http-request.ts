@@ -5,7 +5,7 @@
  * node's gateway, which asks again for every redirect.
  */
 import type { HttpErrorKind, HttpPolicy, HttpRequestSpec } from '@caxton/core';
-import { HTTP_METHODS, decideHttpAllow, parseHttpTarget, utf8ByteLength } from '@caxton/core';
+import { HTTP_METHODS, decideHttpAllow, isForbiddenRequestHeader, parseHttpTarget, utf8ByteLength } from '@caxton/core';
 
 /** The WIT `request` record as both binding paths hand it over. */
 export interface WitHttpRequest {
@@ -30,7 +30,6 @@ export const MAX_HTTP_HEADERS = 100;
  * virtual host than the one the allow-list checked (Host), or desynchronise the framing
  * (Content-Length, Transfer-Encoding: request smuggling).
  */
-const RUNTIME_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'te', 'trailer', 'keep-alive', 'proxy-connection']);
 
 /** RFC 9110 token characters. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -57,7 +56,7 @@ export function checkHttpRequest(req: WitHttpRequest, policy: HttpPolicy | undef
   for (const [name, value] of req.headers) {
     if (!TOKEN.test(name)) return refuse('invalid-request', `header name ${clip(JSON.stringify(name))} is not a token`);
     if (BAD_VALUE.test(value)) return refuse('invalid-request', `header ${clip(name)} has a CR, LF or NUL in its value`);
-    if (RUNTIME_HEADERS.has(name.toLowerCase())) return refuse('invalid-request', `header ${clip(name)} is set by the runtime, not by the agent`);
+    if (isForbiddenRequestHeader(name)) return refuse('invalid-request', `header ${clip(name)} is set by the runtime, not by the agent`);
     size += utf8ByteLength(name) + utf8ByteLength(value) + 4; // ": " and CRLF, as on the wire
   }
   const body = req.body ?? undefined;
