@@ -19,7 +19,7 @@ interface LimitArgs {
   quiet: boolean;
 }
 
-type DeployArgs = GlobalArgs & LimitArgs & { source: string; name?: string };
+type DeployArgs = GlobalArgs & LimitArgs & { source: string; name?: string; keepState: boolean };
 type UpgradeArgs = GlobalArgs & LimitArgs & { agent: string; source: string; replaceConfig: boolean };
 
 function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs> {
@@ -56,12 +56,15 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
     describe: 'Deploy an agent from a .wasm component or a project directory (built first)',
     builder: (y) => limitOptions(y
       .positional('source', { type: 'string', demandOption: true, describe: 'A .wasm component, or an agent project directory' })
-      .option('name', { type: 'string', describe: 'Agent name; default: the artifact file name without .wasm' }))
+      .option('name', { type: 'string', describe: 'Agent name; default: the artifact file name without .wasm' })
+      .option('keep-state', { type: 'boolean', default: false, describe: 'Keep the state an earlier deployment of this name left (default: start empty)' }))
       .example('$0 deploy build/echo.wasm', 'deploy as "echo"')
       .example('$0 deploy examples/as-counter --name counter --fuel 5M --memory 4MiB', 'build, then deploy with limits')
-      .example('$0 deploy echo.wasm --config greeting=hello --config lang=en', 'config for the agent init'),
+      .example('$0 deploy echo.wasm --config greeting=hello --config lang=en', 'config for the agent init')
+      .example('$0 deploy counter.wasm --keep-state', 'redeploy, keeping the state it had') as unknown as Argv<DeployArgs>,
     handler: action<DeployArgs>(env, async (ctx, argv) => {
       const h = header(argv.name ?? '', argv);
+      if (argv.keepState) h.keepState = true;
       const artifact = await loadArtifact(ctx, argv.source);
       h.name ||= artifact.suggestedName;
       const client = await ctx.client();
