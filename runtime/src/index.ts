@@ -18,6 +18,7 @@ export { MemoryMessageLog } from './bus/memory/memory-message-log.js';
 export { partitionFor, partitionOwner, KafkaMessageLog } from './bus/kafka/index.js';
 export type { KafkaMessageLogOptions } from './bus/kafka/index.js';
 export type { RegistryStore, TimerRecord, AgentRecord } from './registry/registry-store.js';
-export type { AgentStore, DirectoryStore, MembershipStore, RegistryWatch, StoragePorts, TimerStore } from './storage/ports.js';
+export type { AgentStateStore, AgentStore, DirectoryStore, MembershipStore, RegistryWatch, StoragePorts, TimerStore } from './storage/ports.js';
+export { StateUnsupportedError, stateStoreOf } from './storage/state-store.js';
 export { EmbeddedRegistry } from './registry/embedded/embedded-registry.js';
 export { EtcdRegistry } from './registry/etcd/etcd-registry.js';
