@@ -21,6 +21,7 @@ import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
 import { tailCommand } from './commands/tail.js';
+import { stateCommand } from './commands/state.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -78,6 +79,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(tailCommand(env))
     .command(logsCommand(env))
     .command(stopCommand(env))
+    .command(stateCommand(env))
     .command(statusCommand(env))
     .command(sdkCommand(env))
     .command(toolchainCommand(env))

@@ -53,6 +53,10 @@ const FIELD_FLAGS: Record<string, string> = {
   agent: '<agent>',
   performatives: '--performative',
   conversation_id: '--conversation',
+  key: '<key>',
+  page_size: '--limit',
+  prefix: '--prefix',
+  'header.keep_state': '--keep-state',
 };
 
 function flagFor(field: string): string | undefined {

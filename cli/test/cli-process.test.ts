@@ -152,6 +152,65 @@ describe('caxton CLI against a running API', () => {
     assert.match(r.stdout, /^node-test \*\s+127\.0\.0\.1:0\s+.+\s+1: echo$/m);
   });
 
+  it('imports, lists, gets and exports an agent\'s state; export | import round-trips', async () => {
+    const lines = [
+      JSON.stringify({ key: 'count', value: '41' }),
+      JSON.stringify({ key: 'session/a', value: 'line one\nline two' }),
+      JSON.stringify({ key: 'session/b', value: 'x'.repeat(200) }),
+      '',
+    ].join('\n');
+    await writeFile(path.join(work, 'counter.jsonl'), lines);
+    const imported = await caxton(['state', 'counter', 'import', 'counter.jsonl', ...dataDirArg], { cwd: work });
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stdout, /^imported into counter: 3 keys set, 0 deleted$/m);
+
+    const got = await caxton(['state', 'counter', 'get', 'count', ...dataDirArg]);
+    assert.equal(got.stdout, '41\n');
+    const gotJson = await caxton(['state', 'counter', 'get', 'count', '--json', ...dataDirArg]);
+    assert.deepEqual(JSON.parse(gotJson.stdout), { key: 'count', value: '41' });
+
+    const listed = await caxton(['state', 'counter', 'list', '--prefix', 'session/', ...dataDirArg]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^KEY\s+VALUE$/m);
+    assert.match(listed.stdout, /^session\/a\s+line one\\nline two$/m, 'a value shows on one line');
+    assert.match(listed.stdout, /^session\/b\s+x{59}…$/m, 'long values are cut');
+    assert.doesNotMatch(listed.stdout, /count/);
+
+    const exported = await caxton(['state', 'counter', 'export', ...dataDirArg]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.deepEqual(exported.stdout.trim().split('\n').map((l) => JSON.parse(l)), lines.trim().split('\n').map((l) => JSON.parse(l)));
+    await writeFile(path.join(work, 'copy.jsonl'), exported.stdout);
+    const copy = await caxton(['state', 'copy', 'import', 'copy.jsonl', '--json', ...dataDirArg], { cwd: work });
+    assert.deepEqual(JSON.parse(copy.stdout), { written: 3, deleted: 0 });
+    const copied = await caxton(['state', 'copy', 'list', '--json', ...dataDirArg]);
+    assert.equal(copied.stdout, exported.stdout, 'list --json prints the export format');
+  });
+
+  it('state errors: a missing key exits 3, a bad import line names its line, unknown actions are usage errors', async () => {
+    const missing = await caxton(['state', 'counter', 'get', 'nope', ...dataDirArg]);
+    assert.equal(missing.code, 3);
+    assert.match(missing.stderr, /no state-key named nope/);
+    assert.match(missing.stderr, /caxton state counter list/);
+    await writeFile(path.join(work, 'bad.jsonl'), '{"key":"a","value":"1"}\n{"key":"b","value":2}\n');
+    const bad = await caxton(['state', 'counter', 'import', 'bad.jsonl', ...dataDirArg], { cwd: work });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /bad\.jsonl:2: "value" of "b" must be a string or null/);
+    const unknown = await caxton(['state', 'counter', 'frob', ...dataDirArg]);
+    assert.equal(unknown.code, 2);
+    const noFile = await caxton(['state', 'counter', 'import', 'nowhere.jsonl', ...dataDirArg], { cwd: work });
+    assert.equal(noFile.code, 3);
+    assert.match(noFile.stderr, /cannot read nowhere\.jsonl: ENOENT/);
+  });
+
+  it('deploy --keep-state asks the node to keep the old state', async () => {
+    await writeFile(path.join(work, 'keeper.wasm'), fakeComponent(500));
+    const r = await caxton(['deploy', 'keeper.wasm', '--keep-state', ...dataDirArg], { cwd: work });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(h.node.calls.includes('deploy keeper keep-state'));
+    const stopped = await caxton(['stop', 'keeper', ...dataDirArg]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+  });
+
   it('stops an agent', async () => {
     const r = await caxton(['stop', 'echo', '--force', ...dataDirArg]);
     assert.equal(r.code, 0, r.stderr);

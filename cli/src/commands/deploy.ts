@@ -20,7 +20,7 @@ interface LimitArgs {
   quiet: boolean;
 }
 
-type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string };
+type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean };
 type UpgradeArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { agent: string; source: string; replaceConfig: boolean };
 
 function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
@@ -57,15 +57,18 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
     describe: 'Deploy an agent from a .wasm component or a project directory (built first)',
     builder: (y) => limitOptions(y
       .positional('source', { type: 'string', demandOption: true, describe: 'A .wasm component, or an agent project directory' })
-      .option('name', { type: 'string', describe: 'Agent name; default: the artifact file name without .wasm' }))
+      .option('name', { type: 'string', describe: 'Agent name; default: the artifact file name without .wasm' })
+      .option('keep-state', { type: 'boolean', default: false, describe: 'Keep the state an earlier deployment of this name left (default: start empty)' }))
       .example('$0 deploy build/echo.wasm', 'deploy as "echo"')
       .example('$0 deploy examples/as-counter --name counter --fuel 5M --memory 4MiB', 'build, then deploy with limits')
       .example('$0 deploy echo.wasm --config greeting=hello --config lang=en', 'config for the agent init')
-      .example('$0 deploy weather.wasm --allow-http api.weather.example/v1/ --allow-http-method GET', 'outbound HTTP: GET under /v1/ of one host'),
+      .example('$0 deploy weather.wasm --allow-http api.weather.example/v1/ --allow-http-method GET', 'outbound HTTP: GET under /v1/ of one host')
+      .example('$0 deploy counter.wasm --keep-state', 'redeploy, keeping the state it had') as unknown as Argv<DeployArgs>,
     handler: action<DeployArgs>(env, async (ctx, argv) => {
       const h = header(argv.name ?? '', argv);
       const http = await httpPolicyFromArgs(argv, ctx.io.cwd);
       if (http) h.http = http;
+      if (argv.keepState) h.keepState = true;
       const artifact = await loadArtifact(ctx, argv.source);
       h.name ||= artifact.suggestedName;
       const client = await ctx.client();

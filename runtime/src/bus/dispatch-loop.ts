@@ -32,7 +32,7 @@
 import type { Delivery, StateWrite } from '@caxton/core';
 import type { CompletionRecord, MessageLog } from './message-log.js';
 import type { AgentStateStore } from '../storage/ports.js';
-import { StateUnsupportedError } from '../storage/state-store.js';
+import { StateUnsupportedError, UnsupportedStateStore } from '../storage/state-store.js';
 import type { ExecutionResult, WorkItem } from './executor.js';
 import type { Bus } from './bus.js';
 import type { Mailboxes } from './mailboxes.js';
@@ -393,6 +393,16 @@ export class DispatchLoop {
    * be durable, so the log hands them out again after a rebalance or restart (at-least-once).
    */
   private async recordCompletions(completions: Delivery[], stateOf: ReadonlyMap<string, readonly StateWrite[]>): Promise<void> {
+    if (stateOf.size > 0 && !this.keepsState()) {
+      // A log that keeps no state would drop the writes with the completion: such work is not
+      // completed (handled again after a restart or rebalance), and says why.
+      for (const d of completions.filter((c) => stateOf.has(c.id))) {
+        this.finish(d);
+        this.stateNotCommitted(d.receiver, d.id, new StateUnsupportedError('commit', d.receiver));
+      }
+      completions = completions.filter((c) => !stateOf.has(c.id));
+      if (completions.length === 0) return;
+    }
     const record = (d: Delivery): CompletionRecord => {
       const state = stateOf.get(d.id);
       return state === undefined ? { id: d.id, receiver: d.receiver } : { id: d.id, receiver: d.receiver, state };
@@ -418,6 +428,11 @@ export class DispatchLoop {
     }
     for (const d of completions) this.finish(d);
     if (this.opts.events.wants('completed')) this.opts.events.emit({ type: 'completed', deliveryIds: completions.map((d) => d.id) });
+  }
+
+  /** Whether the log this loop completes into keeps agents' state (decision 1600). */
+  private keepsState(): boolean {
+    return this.opts.state !== undefined && !(this.opts.state instanceof UnsupportedStateStore);
   }
 
   /** Commit a timer's state writes; false (with a warning) if they could not be committed. */

@@ -161,7 +161,8 @@ export class SandboxAgentHost implements AgentHost {
   private effects(e: Effects): Pick<ExecutionResult, 'outbox' | 'timers' | 'directory' | 'stateWrites' | 'http' | 'logs'> {
     const logs: AgentLogLine[] = e.logs.map(toLogLine);
     if (e.droppedLogLines > 0) logs.push({ level: 'warn', message: `[caxton] ${e.droppedLogLines} log lines dropped (per-call limit)`, at: Date.now() });
-    return { outbox: e.outbox, timers: e.timers, directory: e.directory.map(toDirectoryEffect), stateWrites: e.stateWrites, http: e.http, logs };
+    // The shards' result codec may not carry every newer effect yet (state, HTTP): absent is none.
+    return { outbox: e.outbox, timers: e.timers, directory: e.directory.map(toDirectoryEffect), stateWrites: e.stateWrites ?? [], http: e.http ?? [], logs };
   }
 }
 

@@ -289,3 +289,19 @@ test('state: a fenced completion writes no state; the next owner\'s handling com
   await bus.stopDispatching();
   await bus.stop();
 });
+
+test('state: on a log that keeps no state, work with state writes is not completed and says why; work without is', async () => {
+  const { bus, port, log, events } = await openBus(['a', 'b'], { noStateStore: true });
+  port.script = (item) => (item.agent === 'a' ? { stateWrites: [{ key: 'k', value: 'v' }] } : {});
+  await bus.send(inform('a', 'x'), operator);
+  await bus.send(inform('b', 'y'), operator);
+  await until(() => bus.mailboxDepth('a') === 0 && bus.mailboxDepth('b') === 0, 'both settled');
+  await bus.idle();
+  const idOf = (agent: string): string => { const i = port.items.find((x) => x.agent === agent)!; return i.kind === 'delivery' ? i.delivery.id : ''; };
+  assert.ok(!log.completedIds.has(idOf('a')), 'not completed: its writes would be lost');
+  assert.ok(log.completedIds.has(idOf('b')));
+  const warning = events.find((e) => e.type === 'state-not-committed');
+  assert.ok(warning && warning.type === 'state-not-committed' && warning.agent === 'a' && warning.code === 'state.unsupported');
+  await bus.stopDispatching();
+  await bus.stop();
+});

@@ -70,8 +70,8 @@ async function open(dir: string): Promise<Harness> {
   const registry = new EmbeddedRegistry({ dir: path.join(dir, 'registry') });
   await registry.open();
   const artifacts = new FileArtifactStore({ dir: path.join(dir, 'artifacts') });
-  const host = await SandboxAgentHost.create({ cacheDir: path.join(dir, 'cache'), shards: 1 });
   const log = new MemoryMessageLog();
+  const host = await SandboxAgentHost.create({ cacheDir: path.join(dir, 'cache'), shards: 1, state: log });
   const drain = new HeldDrain();
   const woken: string[] = [];
   const stopped: Harness['stopped'] = [];
@@ -101,7 +101,7 @@ async function open(dir: string): Promise<Harness> {
     mailboxDepth: (name) => bus.mailboxDepth(name),
   };
   lifecycle = new AgentLifecycle({
-    nodeId: 'n1', artifacts, host, messaging, bus, log, defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS,
+    nodeId: 'n1', artifacts, host, messaging, bus, log, state: log, defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS,
     onStarted: async () => {},
     onStopped: async (agent, undeployed) => void stopped.push({ agent, undeployed }),
     residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
@@ -319,4 +319,46 @@ test('restore after reopening brings every deployed agent back; one that cannot 
   } finally {
     await dir.remove();
   }
+});
+
+test('state: a fresh deploy clears what an earlier deployment left, unless keepState; undeploy and upgrade keep it', async () => {
+  await withNode(async (h) => {
+    const echo = await example('as-echo');
+    await h.log.commitState('echo', [{ key: 'left', value: 'over' }]);
+    await h.lifecycle.deploy({ name: 'echo', limits: {}, config: {} }, echo);
+    assert.equal((await h.log.readState('echo')).size, 0, 'a fresh deploy starts empty');
+    await h.log.commitState('echo', [{ key: 'count', value: '7' }]);
+    await h.lifecycle.upgrade({ name: 'echo', limits: {} }, await example('as-counter'));
+    assert.equal((await h.log.readState('echo')).get('count'), '7', 'upgrade keeps state');
+    await h.lifecycle.stop('echo', false);
+    assert.equal((await h.log.readState('echo')).get('count'), '7', 'undeploy keeps state');
+    await h.lifecycle.deploy({ name: 'echo', limits: {}, config: {}, keepState: true }, echo);
+    assert.equal((await h.log.readState('echo')).get('count'), '7', 'deploy --keep-state keeps it');
+  });
+});
+
+test('state: an import drains the agent, commits, restarts the instance so it reads the new state; an undeployed agent just commits', async () => {
+  await withNode(async (h) => {
+    await h.lifecycle.deploy({ name: 'echo', limits: {}, config: {} }, await example('as-echo'));
+    h.drain.hold = true;
+    let committed = false;
+    const changing = h.lifecycle.changeState('echo', async () => {
+      await h.log.commitState('echo', [{ key: 'imported', value: 'yes' }]);
+      committed = true;
+    });
+    while (h.drain.asked.length === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.equal((await h.lifecycle.status('echo'))?.state, 'upgrading', 'takes no work while its state changes');
+    assert.equal(committed, false, 'the message in hand finishes first');
+    h.drain.release();
+    await changing;
+    assert.equal(committed, true);
+    const after = await h.lifecycle.status('echo');
+    assert.equal(after?.state, 'running');
+    assert.equal(after?.version, 1, 'not an upgrade');
+    assert.ok(h.lines.includes('echo info: state imported (1 entries)'), h.lines.join('\n'));
+    assert.deepEqual(h.woken.at(-1), 'echo');
+
+    await h.lifecycle.changeState('ghost', () => h.log.commitState('ghost', [{ key: 'k', value: 'v' }]));
+    assert.equal((await h.log.readState('ghost')).get('k'), 'v');
+  });
 });

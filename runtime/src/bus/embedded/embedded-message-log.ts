@@ -15,7 +15,7 @@ import type { Delivery, StateWrite } from '@caxton/core';
 import * as fs from 'node:fs/promises';
 import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../message-log.js';
 import type { AgentStateStore } from '../../storage/ports.js';
-import { StateCommits, type EncodedStateTransaction } from './state-commits.js';
+import { StateCommits, stateDroppedWarning } from './state-commits.js';
 import { CommitGroup, Op } from './commit-group.js';
 import { DeadLetterFile } from './dead-letter-file.js';
 import { DedupWindow } from './dedup-window.js';
@@ -115,7 +115,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       await fs.mkdir(dir, { recursive: true });
       this.lock = await DirLock.acquire(dir, this.warn);
       const recovered = await recoverSegments({ dir, policy: this.options.onCorruption, durable, warn: this.warn, completedIds: this.completedIds, state: this.stateCommits.view });
-      if (recovered.droppedStateTransactions > 0) this.warnStateDropped(recovered.droppedStateTransactions);
+      if (recovered.droppedStateTransactions > 0) this.warn(stateDroppedWarning(recovered.droppedStateTransactions));
       this.nextSeq = recovered.nextSeq;
       this.segments = recovered.segments;
       if (this.segments.length === 0) {
@@ -211,8 +211,9 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       const group = committer.current();
       for (let i = 0; i < records.length; i++) {
         const state = encoded[i];
-        if (state === undefined) this.finish(group, RecordType.Completed, records[i]!.id);
-        else this.finishWithState(group, records[i]!.id, state);
+        const id = records[i]!.id;
+        if (state === undefined) this.finish(group, RecordType.Completed, id);
+        else this.stateCommits.complete(group, id, this.pending.get(id), state);
       }
       return group.done;
     } catch (error) {
@@ -226,11 +227,11 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
   }
 
   commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
-    return this.commitStateTransaction(agent, writes, false);
+    return this.stateCommits.commit(() => this.writable(), agent, writes, false);
   }
 
   clearState(agent: string): Promise<void> {
-    return this.commitStateTransaction(agent, [], true);
+    return this.stateCommits.commit(() => this.writable(), agent, [], true);
   }
 
   deadLetter(letter: DeadLetter): Promise<void> {
@@ -405,38 +406,6 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
     if (entry === undefined || entry.completing) return;
     entry.completing = true;
     group.finish(type, id, entry);
-  }
-
-  /** A completion with state: one transaction whose last frame completes the delivery. */
-  private finishWithState(group: CommitGroup, id: string, state: EncodedStateTransaction): void {
-    const entry = this.pending.get(id);
-    // Unknown or already finishing: this handling is a duplicate, its state was (or will be)
-    // committed by the completion that got there first.
-    if (entry === undefined || entry.completing) return;
-    entry.completing = true;
-    this.stateCommits.queue(group, state, { id, entry });
-  }
-
-  private commitStateTransaction(agent: string, writes: readonly StateWrite[], reset: boolean): Promise<void> {
-    try {
-      const committer = this.writable();
-      if (!reset && writes.length === 0) return Promise.resolve();
-      const encoded = this.stateCommits.encode(agent, writes, reset);
-      const group = committer.current();
-      this.stateCommits.queue(group, encoded);
-      return group.done;
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  private warnStateDropped(count: number): void {
-    this.warn(
-      new EmbeddedLogError('log.state-dropped', `${count} state commits were incomplete on disk and were not applied`, {
-        context: { count },
-        hint: 'expected after a crash during a write: such a commit was never acknowledged, and the delivery it belonged to is handled again',
-      }),
-    );
   }
 
   private async deadLetterDurably(letter: DeadLetter): Promise<void> {

@@ -6,6 +6,8 @@
  */
 import type { StateWrite } from '@caxton/core';
 import type { CommitGroup } from './commit-group.js';
+import { EmbeddedLogError } from './errors.js';
+import type { GroupCommitter } from './group-committer.js';
 import type { PendingEntry, SegmentRef } from './pending-entry.js';
 import { FRAME_HEADER_BYTES } from './record-format.js';
 import { checkStateWrites, encodeStateTransaction, lastWritePerKey, type StateTransaction } from './state-frames.js';
@@ -32,6 +34,31 @@ export class StateCommits {
     return { tx, payloads: encodeStateTransaction(tx, this.maxRecordBytes - FRAME_HEADER_BYTES) };
   }
 
+  /**
+   * A completion with state: one transaction whose last frame completes the delivery. An unknown
+   * or already finishing delivery is a duplicate handling: its state was (or will be) committed by
+   * the completion that got there first, so nothing is queued.
+   */
+  complete(group: CommitGroup, id: string, entry: PendingEntry | undefined, encoded: EncodedStateTransaction): void {
+    if (entry === undefined || entry.completing) return;
+    entry.completing = true;
+    this.queue(group, encoded, { id, entry });
+  }
+
+  /** A commit of its own (`commitState`, `clearState`): resolves when its group is durable. */
+  commit(writable: () => GroupCommitter<CommitGroup>, agent: string, writes: readonly StateWrite[], reset: boolean): Promise<void> {
+    try {
+      const committer = writable();
+      if (!reset && writes.length === 0) return Promise.resolve();
+      const encoded = this.encode(agent, writes, reset);
+      const group = committer.current();
+      this.queue(group, encoded);
+      return group.done;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   /** Queue an encoded transaction in `group` and apply it to the view (read-your-writes). */
   queue(group: CommitGroup, encoded: EncodedStateTransaction, finish?: { id: string; entry: PendingEntry }): void {
     group.state(encoded.tx.agent, encoded.tx.reset, encoded.payloads, finish);
@@ -55,4 +82,11 @@ export class StateCommits {
     }
     return agents.length > 0;
   }
+}
+
+export function stateDroppedWarning(count: number): EmbeddedLogError {
+  return new EmbeddedLogError('log.state-dropped', `${count} state commits were incomplete on disk and were not applied`, {
+    context: { count },
+    hint: 'expected after a crash during a write: such a commit was never acknowledged, and the delivery it belonged to is handled again',
+  });
 }

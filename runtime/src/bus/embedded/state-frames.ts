@@ -63,6 +63,7 @@ export function checkStateWrites(agent: unknown, writes: readonly StateWrite[] |
 
 /** Last write per key, in first-write order: what a transaction changes (smaller frames, same result). */
 export function lastWritePerKey(writes: readonly StateWrite[]): StateWrite[] {
+  if (writes.length <= 1) return [...writes];
   const byKey = new Map<string, string | null>();
   for (const { key, value } of writes) {
     byKey.delete(key);
@@ -77,6 +78,9 @@ export function lastWritePerKey(writes: readonly StateWrite[]): StateWrite[] {
  */
 export function encodeStateTransaction(tx: StateTransaction, maxPayloadBytes: number): string[] {
   const entries = tx.writes.map(({ key, value }) => JSON.stringify([key, value]));
+  // The usual case, one frame: encoded and measured once.
+  const whole = `${header({ a: tx.agent, d: tx.completes, r: tx.reset ? 1 : undefined }).slice(0, -1)},"w":[${entries.join(',')}]}`;
+  if (whole.length * 3 <= maxPayloadBytes || Buffer.byteLength(whole) <= maxPayloadBytes) return [whole];
   const payloads: string[] = [];
   let start = 0;
   // Header size with every flag a frame of this transaction may carry: an upper bound for each.

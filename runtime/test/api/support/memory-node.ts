@@ -61,7 +61,7 @@ export class MemoryNode implements NodeControl {
   }
 
   async deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
-    this.calls.push(`deploy ${spec.name}`);
+    this.calls.push(`deploy ${spec.name}${spec.keepState ? ' keep-state' : ''}`);
     if (this.agents.has(spec.name)) throw new AlreadyExistsError('agent', spec.name);
     const now = Date.now();
     const status: AgentStatus = {
