@@ -111,6 +111,7 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
     residency(context) {
       const placed = new PlacedAgents(context, {
         registry, deployments, partitionOf: (a) => log.partitionOf(a), completionWithinMs: c.completionWithinMs,
+        stateLoaded: (a) => log.stateLoaded(a),
       });
       agents = placed;
       onAssignment = (partitions) => placed.mailboxes.assigned(partitions);

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import {
+  decodeStateRecord, encodeEntry, encodeMarker, encodeMarkerTombstone, MARKER_STATE_KEY,
+} from '../../../src/bus/kafka/state-records.js';
+import { PartitionState } from '../../../src/bus/kafka/partition-state.js';
+import { lastOffsets } from '../../../src/bus/kafka/kafka-agent-state.js';
+import { RecordFormatError } from '../../../src/bus/kafka/binary-fields.js';
+
+const roundTrip = (m: { key: Buffer; value: Buffer | null }) => decodeStateRecord(m.key, m.value);
+
+describe('state records', () => {
+  it('round-trip entries, deletes and markers, including non-ASCII and reserved keys', () => {
+    assert.deepEqual(roundTrip(encodeEntry('counter', { key: 'n', value: '41' })), { kind: 'entry', agent: 'counter', key: 'n', value: '41' });
+    assert.deepEqual(roundTrip(encodeEntry('counter', { key: 'n', value: null })), { kind: 'entry', agent: 'counter', key: 'n', value: null });
+    assert.deepEqual(roundTrip(encodeEntry('a', { key: '\u0000http/7', value: '{"x":"ü"}' })), { kind: 'entry', agent: 'a', key: '\u0000http/7', value: '{"x":"ü"}' });
+    assert.deepEqual(roundTrip(encodeEntry('a', { key: 'k', value: '' })), { kind: 'entry', agent: 'a', key: 'k', value: '' });
+    assert.deepEqual(roundTrip(encodeMarker('a', ['m1/a', 'm0/a'])), { kind: 'marker', agent: 'a', ids: ['m1/a', 'm0/a'] });
+    assert.deepEqual(roundTrip(encodeMarkerTombstone('a')), { kind: 'marker-cleared', agent: 'a' });
+  });
+
+  it('every string survives (property)', () => {
+    fc.assert(fc.property(fc.string({ minLength: 1 }).filter((s) => !s.includes('\u0000')), fc.string({ minLength: 1 }), fc.string(), (agent, key, value) => {
+      fc.pre(key !== MARKER_STATE_KEY);
+      assert.deepEqual(roundTrip(encodeEntry(agent, { key, value })), { kind: 'entry', agent, key, value });
+    }));
+  });
+
+  it('an entry costs one version byte beyond its key and value', () => {
+    const m = encodeEntry('counter', { key: 'n', value: '12345' });
+    assert.equal(m.key.length, 'counter'.length + 1 + 1);
+    assert.equal(m.value!.length, 1 + 5);
+  });
+
+  it('refuses records that are not ours', () => {
+    assert.throws(() => decodeStateRecord(null, Buffer.from([1])), RecordFormatError);
+    assert.throws(() => decodeStateRecord(Buffer.from('no-separator'), Buffer.from([1])), RecordFormatError);
+    assert.throws(() => decodeStateRecord(Buffer.from('a\u0000k'), Buffer.from('{"json":1}')), RecordFormatError);
+    const marker = encodeMarker('a', ['x']);
+    assert.throws(() => decodeStateRecord(marker.key, Buffer.concat([marker.value!, Buffer.from([0])])), RecordFormatError);
+  });
+});
+
+describe('PartitionState', () => {
+  const entry = (agent: string, key: string, value: string | null) => ({ kind: 'entry' as const, agent, key, value });
+
+  it('applies records in offset order, ignores repeats, tracks the newest marker', () => {
+    const s = new PartitionState();
+    s.apply(0, entry('a', 'x', '1'));
+    s.apply(1, entry('b', 'y', '2'));
+    assert.deepEqual(s.apply(2, { kind: 'marker', agent: 'a', ids: ['d1'] }), ['d1']);
+    s.apply(3, entry('a', 'x', '3'));
+    s.apply(1, entry('a', 'x', 'stale re-read')); // at or below the position: skipped
+    assert.deepEqual([...s.view('a')], [['x', '3']]);
+    assert.deepEqual([...s.view('b')], [['y', '2']]);
+    s.apply(4, entry('b', 'y', null));
+    assert.deepEqual([...s.view('b')], []);
+    assert.deepEqual(s.marker('a'), ['d1']);
+    s.apply(5, { kind: 'marker-cleared', agent: 'a' });
+    assert.deepEqual(s.marker('a'), []);
+    assert.equal(s.at, 5);
+  });
+
+  it('lays our unread writes over the read view until the reader passes their offset', () => {
+    const s = new PartitionState();
+    s.apply(10, entry('a', 'x', 'read'));
+    const mine = { agent: 'a', writes: [{ key: 'x', value: 'mine' }, { key: 'z', value: 'new' }] };
+    s.addPending(mine);
+    assert.deepEqual(Object.fromEntries(s.view('a')), { x: 'mine', z: 'new' });
+    // Another node's write lands at 11, ours at 12..13: while the reader is at 11 ours still wins.
+    s.acknowledged(mine, 13);
+    s.apply(11, entry('a', 'x', 'other node'));
+    assert.deepEqual(Object.fromEntries(s.view('a')), { x: 'mine', z: 'new' });
+    s.apply(12, entry('a', 'x', 'mine'));
+    s.apply(13, entry('a', 'z', 'new'));
+    assert.deepEqual(Object.fromEntries(s.view('a')), { x: 'mine', z: 'new' });
+    // Passed: the overlay is gone, so a later write of another node shows.
+    s.apply(14, entry('a', 'x', 'later'));
+    assert.deepEqual(Object.fromEntries(s.view('a')), { x: 'later', z: 'new' });
+  });
+
+  it('drops a failed produce, and an acknowledgement the reader already passed', () => {
+    const s = new PartitionState();
+    const failed = { agent: 'a', writes: [{ key: 'x', value: 'lost' }] };
+    s.addPending(failed);
+    s.dropPending(failed);
+    assert.deepEqual([...s.view('a')], []);
+    s.apply(0, entry('a', 'x', 'v'));
+    const late = { agent: 'a', writes: [{ key: 'x', value: 'v' }] };
+    s.addPending(late);
+    s.apply(1, entry('a', 'x', 'newer'));
+    s.acknowledged(late, 0);
+    assert.deepEqual([...s.view('a')], [['x', 'newer']]);
+  });
+});
+
+describe('lastOffsets', () => {
+  it('gives the offset of the last record per partition of one produce', () => {
+    const msgs = [{ partition: 1, value: 'a' }, { partition: 1, value: 'b' }, { partition: 3, value: 'c' }];
+    const meta = [
+      { topicName: 't', partition: 1, errorCode: 0, baseOffset: '40' },
+      { topicName: 't', partition: 3, errorCode: 0, baseOffset: '7' },
+    ];
+    assert.deepEqual([...lastOffsets(msgs, meta)], [[1, 41], [3, 7]]);
+  });
+});
