@@ -134,7 +134,7 @@ export class KafkaAgentState implements AgentStateStore {
   async clearState(agent: string): Promise<void> {
     const view = await this.readState(agent);
     const writes: StateWrite[] = [...view.keys()].map((key) => ({ key, value: null }));
-    await this.produce(agent, writes, [...writes.map((w) => encodeEntry(agent, w)), encodeMarkerTombstone(agent)]);
+    await this.produce(agent, writes, [...writes.map((w) => encodeEntry(agent, w)), encodeMarkerTombstone(agent)], null);
     this.unconfirmed.delete(agent);
   }
 
@@ -149,7 +149,7 @@ export class KafkaAgentState implements AgentStateStore {
     const fresh = commits.map((c) => c.id).reverse();
     const earlier = (this.unconfirmed.get(agent) ?? []).filter((id) => !fresh.includes(id));
     const ids = [...fresh, ...earlier].slice(0, MAX_UNCONFIRMED);
-    await this.produce(agent, writes, [...writes.map((w) => encodeEntry(agent, w)), encodeMarker(agent, ids)]);
+    await this.produce(agent, writes, [...writes.map((w) => encodeEntry(agent, w)), encodeMarker(agent, ids)], ids);
     // Re-read: another commit of the agent may have been confirmed meanwhile.
     const now = (this.unconfirmed.get(agent) ?? []).filter((id) => !fresh.includes(id));
     this.unconfirmed.set(agent, [...fresh, ...now].slice(0, MAX_UNCONFIRMED));
@@ -168,9 +168,9 @@ export class KafkaAgentState implements AgentStateStore {
     for (const w of writes) if (w.key === MARKER_STATE_KEY) throw new KafkaStateKeyError(agent, w.key);
   }
 
-  private async produce(agent: string, writes: readonly StateWrite[], records: StateMessage[]): Promise<void> {
+  private async produce(agent: string, writes: readonly StateWrite[], records: StateMessage[], marker?: readonly string[] | null): Promise<void> {
     const partition = this.d.partitionOf(agent);
-    const pending: PendingWrites = { agent, writes };
+    const pending: PendingWrites = marker === undefined ? { agent, writes } : { agent, writes, marker };
     // Our own commit is visible to the next read at once, before the reader reaches it.
     const view = this.d.reader.holding(partition);
     view?.addPending(pending);

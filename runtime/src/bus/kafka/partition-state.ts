@@ -16,6 +16,8 @@ import type { StateRecord } from './state-records.js';
 export interface PendingWrites {
   agent: string;
   writes: readonly StateWrite[];
+  /** The commit marker written with them: its delivery ids, null when cleared, absent when untouched. */
+  marker?: readonly string[] | null;
   lastOffset?: number;
 }
 
@@ -86,7 +88,9 @@ export class PartitionState {
 
   /** The delivery ids of the agent's newest commit marker. */
   marker(agent: string): readonly string[] {
-    return this.markers.get(agent) ?? [];
+    let marker = this.markers.get(agent) ?? [];
+    for (const p of this.pending) if (p.agent === agent && p.marker !== undefined) marker = p.marker ?? [];
+    return marker;
   }
 
   /** Agents with entries (read or pending). */

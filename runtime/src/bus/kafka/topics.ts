@@ -81,6 +81,9 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
       ],
     });
   }
+  // A new cluster: the state topic is created in the same request, with the same partition count
+  // (one request: a second one right after the first can hit a broker still electing leaders).
+  if (!existing.has(o.deliveriesTopic) && !existing.has(o.stateTopic)) create.push(stateTopicConfig(o, o.partitions ?? DEFAULT_PARTITIONS, replicationFactor, minIsr));
   if (create.length > 0) {
     // Returns false (no throw) when another node created them first: fine, we check below.
     await admin.createTopics({ topics: create, waitForLeaders: true, timeout: o.requestTimeoutMs });
@@ -118,17 +121,8 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
 async function ensureStateTopic(admin: Admin, o: ResolvedKafkaOptions, partitions: number, replicationFactor: number, minIsr: string): Promise<void> {
   const ctx = { brokers: o.brokers.join(','), topic: o.stateTopic };
   if (!(await admin.listTopics()).includes(o.stateTopic)) {
-    await admin.createTopics({
-      topics: [{
-        topic: o.stateTopic, numPartitions: partitions, replicationFactor,
-        configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
-          { name: 'min.insync.replicas', value: minIsr },
-          { name: 'max.message.bytes', value: String(STATE_MAX_MESSAGE_BYTES) },
-        ],
-      }],
-      waitForLeaders: true, timeout: o.requestTimeoutMs,
-    });
+    // An existing deliveries topic (a cluster from before state): the count is known only now.
+    await admin.createTopics({ topics: [stateTopicConfig(o, partitions, replicationFactor, minIsr)], waitForLeaders: true, timeout: o.requestTimeoutMs });
   }
   const meta = await admin.fetchTopicMetadata({ topics: [o.stateTopic] });
   const found = meta.topics.find((t) => t.name === o.stateTopic)?.partitions.length ?? 0;
@@ -142,4 +136,15 @@ async function ensureStateTopic(admin: Admin, o: ResolvedKafkaOptions, partition
     throw new KafkaMisconfiguredError(`topic ${o.stateTopic} uses cleanup.policy=${policy}`,
       'with delete, retention would drop agents\' state; set cleanup.policy=compact', { ...ctx, policy });
   }
+}
+
+function stateTopicConfig(o: ResolvedKafkaOptions, partitions: number, replicationFactor: number, minIsr: string): ITopicConfig {
+  return {
+    topic: o.stateTopic, numPartitions: partitions, replicationFactor,
+    configEntries: [
+      { name: 'cleanup.policy', value: 'compact' },
+      { name: 'min.insync.replicas', value: minIsr },
+      { name: 'max.message.bytes', value: String(STATE_MAX_MESSAGE_BYTES) },
+    ],
+  };
 }

@@ -105,3 +105,15 @@ describe('lastOffsets', () => {
     assert.deepEqual([...lastOffsets(msgs, meta)], [[1, 41], [3, 7]]);
   });
 });
+
+describe('PartitionState markers', () => {
+  it('a pending marker (or its clearing) shows before the reader reaches it', () => {
+    const s = new PartitionState();
+    s.apply(0, { kind: 'marker', agent: 'a', ids: ['d1'] });
+    const next = { agent: 'a', writes: [], marker: ['d2'] };
+    s.addPending(next);
+    assert.deepEqual(s.marker('a'), ['d2']);
+    s.addPending({ agent: 'a', writes: [], marker: null });
+    assert.deepEqual(s.marker('a'), []);
+  });
+});
