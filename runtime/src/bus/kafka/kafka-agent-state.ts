@@ -47,8 +47,10 @@ export interface KafkaAgentStateDeps {
 }
 
 export class KafkaAgentState implements AgentStateStore {
-  /** Partitions of the deliveries topic this node owns, and their loads. */
-  private readonly owned = new Map<number, Promise<unknown>>();
+  /** Partitions of the deliveries topic this node owns (the consumer group's last assignment). */
+  private owned = new Set<number>();
+  /** Their state loads (held in the reader), started at assignment; a failed one is forgotten. */
+  private readonly loads = new Map<number, Promise<unknown>>();
   /** Per agent: delivery ids committed by state whose offset commit is not confirmed yet. */
   private readonly unconfirmed = new Map<string, string[]>();
 
@@ -56,24 +58,24 @@ export class KafkaAgentState implements AgentStateStore {
 
   /** The consumer group's assignment changed: hold (load) new partitions, drop revoked ones. */
   setOwned(partitions: readonly number[]): void {
-    const now = new Set(partitions);
-    for (const p of [...this.owned.keys()]) {
-      if (now.has(p)) continue;
-      this.owned.delete(p);
-      this.d.reader.release(p);
-    }
-    for (const p of now) {
+    this.owned = new Set(partitions);
+    for (const [p, load] of [...this.loads]) {
       if (this.owned.has(p)) continue;
-      const load = this.d.reader.hold(p);
-      load.catch(() => {
-        // The load failed (broker unreachable): forget it so the next wait starts another.
-        if (this.owned.get(p) === load) {
-          this.owned.delete(p);
-          this.d.reader.release(p);
-        }
-      });
-      this.owned.set(p, load);
+      this.loads.delete(p);
+      // A failed load holds nothing (see load()); a pending or finished one is released.
+      void load.then(() => this.d.reader.release(p), () => {});
     }
+    for (const p of this.owned) if (!this.loads.has(p)) this.load(p);
+  }
+
+  private load(partition: number): Promise<unknown> {
+    const load = this.d.reader.hold(partition);
+    this.loads.set(partition, load);
+    // Failed (broker unreachable): forget it, so the next wait starts another.
+    load.catch(() => {
+      if (this.loads.get(partition) === load) this.loads.delete(partition);
+    });
+    return load;
   }
 
   /** True once the partition is owned and read to the end it had at assignment. */
@@ -82,20 +84,12 @@ export class KafkaAgentState implements AgentStateStore {
   }
 
   /**
-   * Resolves true when the owned partition's state is loaded, false if it is not owned here, or
-   * rejects when loading failed. A failed load is started again.
+   * Resolves true when the owned partition's state is loaded, false if it is not owned here;
+   * rejects when loading failed (the next call starts it again).
    */
   async whenLoaded(partition: number): Promise<boolean> {
-    let load = this.owned.get(partition);
-    if (load === undefined) return false;
-    try {
-      await load;
-    } catch {
-      this.setOwned([...this.owned.keys(), partition]); // retry once now
-      load = this.owned.get(partition);
-      if (load === undefined) return false;
-      await load;
-    }
+    if (!this.owned.has(partition)) return false;
+    await (this.loads.get(partition) ?? this.load(partition));
     return this.owned.has(partition);
   }
 

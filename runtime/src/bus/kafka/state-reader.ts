@@ -17,6 +17,9 @@ import type { KafkaLogEvent, ResolvedKafkaOptions } from './options.js';
 import { PartitionState } from './partition-state.js';
 import { decodeStateRecord } from './state-records.js';
 import { consumerRetry, withTimeout } from './client.js';
+import { KafkaUnreachableError } from './errors.js';
+
+const STALL_CHECK_MS = 1000;
 
 interface Held {
   holders: number;
@@ -26,6 +29,7 @@ interface Held {
   start: number;
   loaded: Promise<void>;
   markLoaded: () => void;
+  markFailed: (e: unknown) => void;
   isLoaded: boolean;
 }
 
@@ -92,7 +96,10 @@ export class StateReader {
     return this.held.get(partition)?.state;
   }
 
-  /** Start (or join) reading `partition`; resolves when it is read to the high watermark of now. */
+  /**
+   * Start (or join) reading `partition`; resolves when it is read to the high watermark of now.
+   * Each resolved hold is one holder until release(); a rejected one holds nothing.
+   */
   async hold(partition: number): Promise<PartitionState> {
     const existing = this.held.get(partition);
     if (existing) {
@@ -101,24 +108,54 @@ export class StateReader {
       return existing.state;
     }
     let markLoaded!: () => void;
-    const loaded = new Promise<void>((r) => (markLoaded = r));
-    const h: Held = { holders: 1, state: new PartitionState(), target: 0, start: 0, loaded, markLoaded, isLoaded: false };
+    let markFailed!: (e: unknown) => void;
+    const loaded = new Promise<void>((resolve, reject) => {
+      markLoaded = resolve;
+      markFailed = reject;
+    });
+    loaded.catch(() => {}); // rejections reach the holders through their own await
+    const h: Held = { holders: 1, state: new PartitionState(), target: 0, start: 0, loaded, markLoaded, markFailed, isLoaded: false };
     this.held.set(partition, h);
     try {
       const offsets = await withTimeout(this.d.admin.fetchTopicOffsets(this.topic), this.d.o.requestTimeoutMs, 'state topic offsets');
       const range = offsets.find((x) => x.partition === partition);
       h.start = Number(range?.low ?? 0);
       h.target = Number(range?.high ?? 0);
+      if (this.held.get(partition) !== h) return h.state; // released meanwhile
+      if (h.target <= h.start) this.done(h);
+      this.consumer.seek({ topic: this.topic, partition, offset: String(h.start) });
+      this.consumer.resume([{ topic: this.topic, partitions: [partition] }]);
+      this.watch(partition, h);
     } catch (e) {
       if (this.held.get(partition) === h) this.held.delete(partition);
-      throw e;
+      h.markFailed(e);
     }
-    if (this.held.get(partition) !== h) return h.state; // released meanwhile
-    if (h.target <= h.start) this.done(h);
-    this.consumer.seek({ topic: this.topic, partition, offset: String(h.start) });
-    this.consumer.resume([{ topic: this.topic, partitions: [partition] }]);
     await h.loaded;
     return h.state;
+  }
+
+  /**
+   * A load that stops making progress (the reader's group never joins, the broker went away) fails
+   * after STALL_MS without a new record, so its waiters can retry instead of hanging; a big
+   * partition that keeps arriving is never cut off.
+   */
+  private watch(partition: number, h: Held): void {
+    let seen = h.state.at;
+    let still = 0;
+    const timer = setInterval(() => {
+      if (h.isLoaded || this.held.get(partition) !== h || this.closing) return clearInterval(timer);
+      if (h.state.at !== seen) {
+        seen = h.state.at;
+        still = 0;
+        return;
+      }
+      still += STALL_CHECK_MS;
+      if (still < this.d.o.openTimeoutMs) return;
+      clearInterval(timer);
+      this.held.delete(partition);
+      h.markFailed(new KafkaUnreachableError(this.d.o.brokers, `reading ${this.topic}/${partition} made no progress for ${still} ms`));
+    }, STALL_CHECK_MS);
+    timer.unref();
   }
 
   /** One holder less; the last one stops the reading and drops the state from memory. */
