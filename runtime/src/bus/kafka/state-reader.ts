@@ -16,7 +16,7 @@ import type { Instrumentation } from '@caxton/core';
 import type { KafkaLogEvent, ResolvedKafkaOptions } from './options.js';
 import { PartitionState } from './partition-state.js';
 import { decodeStateRecord } from './state-records.js';
-import { consumerRetry, withTimeout } from './client.js';
+import { backoff, consumerRetry, withTimeout } from './client.js';
 import { KafkaUnreachableError } from './errors.js';
 
 const STALL_CHECK_MS = 1000;
@@ -65,18 +65,38 @@ export class StateReader {
     // After a (re)join kafkajs fetches everything again from the start: keep what is not held
     // paused, and restart loads that were under way (what they applied stays; apply() skips repeats).
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.afterJoin());
-    this.consumer.on(this.consumer.events.CRASH, (e) => d.events.emit({ type: 'consumer-crash', error: e.payload.error, restart: e.payload.restart }));
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      d.events.emit({ type: 'consumer-crash', error: e.payload.error, restart: e.payload.restart });
+      // As for the delivery consumer: kafkajs gives up for good on some errors (no coordinator
+      // during a broker restart); loads waiting meanwhile fail on their stall timer and retry.
+      if (!e.payload.restart) this.restartLater(1);
+    });
   }
 
   async connect(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.run();
+  }
+
+  private async run(): Promise<void> {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.afterJoin();
+  }
+
+  private restartLater(attempt: number): void {
+    if (this.closing) return;
+    setTimeout(() => {
+      if (this.closing) return;
+      this.consumer.connect().then(() => this.run()).catch((error: Error) => {
+        this.d.events.emit({ type: 'consumer-crash', error, restart: false });
+        this.restartLater(attempt + 1);
+      });
+    }, backoff(attempt, 300, 5000)).unref();
   }
 
   async close(): Promise<void> {
