@@ -63,7 +63,7 @@ export class StateReader {
       retry: consumerRetry(() => this.closing),
     });
     // After a (re)join kafkajs fetches everything again from the start: keep what is not held
-    // paused, and restart loads that were under way (what they applied stays; apply() skips repeats).
+    // paused, and go on reading the held ones after the last record applied.
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.afterJoin());
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       d.events.emit({ type: 'consumer-crash', error: e.payload.error, restart: e.payload.restart });
@@ -205,9 +205,9 @@ export class StateReader {
       const all = Array.from({ length: this.d.partitions }, (_, p) => p);
       const idle = all.filter((p) => !this.held.has(p));
       if (idle.length > 0) this.consumer.pause([{ topic: this.topic, partitions: idle }]);
+      // kafkajs starts a rejoined member at the log start (no commits): go on where we were.
       for (const [p, h] of this.held) {
-        if (h.isLoaded && h.state.at >= h.target - 1) continue;
-        this.consumer.seek({ topic: this.topic, partition: p, offset: String(h.start) });
+        this.consumer.seek({ topic: this.topic, partition: p, offset: String(Math.max(h.start, h.state.at + 1)) });
         this.consumer.resume([{ topic: this.topic, partitions: [p] }]);
       }
     } catch {
