@@ -9,8 +9,9 @@
  *   Blocks of the two kinds alternate so load changes on this shared machine hit both alike.
  * - kafka_state_burst_{none,state}_per_s: `--burst` completions issued at once (one per receiver,
  *   300 receivers, as many agents finishing together), until all resolved: completions per second.
- * - etcd_txn_put_p50_ms / _p99_ms (with --etcd): one etcd transaction (compare + put) on
- *   loopback, one at a time: the alternative store the decision compares with.
+ * - etcd_txn_put_p50_ms / _p99_ms, etcd_txn_burst_per_s (with --etcd): one etcd transaction
+ *   (compare + put) on loopback, one at a time, and `--burst` of them at once: the alternative
+ *   store the decision compares with.
  */
 import { loadavg } from 'node:os';
 import type { Delivery } from '@caxton/core';
@@ -137,6 +138,18 @@ async function etcdTxn(infra: Infra): Promise<void> {
     const note = `${samples.length} transactions (compare + put) one at a time after 200 warm-up, single etcd member on loopback; load average ${loadavg()[0]!.toFixed(2)}`;
     report({ bench: 'kafka-state', metric: 'etcd_txn_put_p50_ms', value: Number(percentile(samples, 50).toFixed(2)), unit: 'ms', note });
     report({ bench: 'kafka-state', metric: 'etcd_txn_put_p99_ms', value: Number(percentile(samples, 99).toFixed(2)), unit: 'ms', note });
+    // The same burst as above: one transaction per completion, all issued at once.
+    const rates: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      const t = performance.now();
+      await Promise.all(Array.from({ length: BURST }, (_, i) =>
+        client.if(`bench/state/a${i % 300}/marker`, 'Version', '>', -1).then(client.put(`bench/state/a${i % 300}/count`).value(String(i))).commit()));
+      rates.push(BURST / ((performance.now() - t) / 1000));
+    }
+    report({
+      bench: 'kafka-state', metric: 'etcd_txn_burst_per_s', value: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length), unit: 'txns/s',
+      note: `${BURST} transactions issued at once over 300 agents' keys, mean of 2 bursts (${rates.map((r) => r.toFixed(0)).join(', ')}); load average ${loadavg()[0]!.toFixed(2)}`,
+    });
   } finally {
     client.close();
     await etcd.stop();
