@@ -1,3 +1,4 @@
+/** The pure parts of agent state on Kafka: record layout, partition views, commit markers (no broker). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -5,7 +6,9 @@ import {
   decodeStateRecord, encodeEntry, encodeMarker, encodeMarkerTombstone, MARKER_STATE_KEY,
 } from '../../../src/bus/kafka/state-records.js';
 import { PartitionState } from '../../../src/bus/kafka/partition-state.js';
-import { lastOffsets } from '../../../src/bus/kafka/kafka-agent-state.js';
+import { KafkaAgentState, lastOffsets, type ProducedOffsets } from '../../../src/bus/kafka/kafka-agent-state.js';
+import type { AppendBatcher } from '../../../src/bus/kafka/append-batcher.js';
+import type { StateReader } from '../../../src/bus/kafka/state-reader.js';
 import { RecordFormatError } from '../../../src/bus/kafka/binary-fields.js';
 
 const roundTrip = (m: { key: Buffer; value: Buffer | null }) => decodeStateRecord(m.key, m.value);
@@ -115,5 +118,55 @@ describe('PartitionState markers', () => {
     assert.deepEqual(s.marker('a'), ['d2']);
     s.addPending({ agent: 'a', writes: [], marker: null });
     assert.deepEqual(s.marker('a'), []);
+  });
+});
+
+describe('KafkaAgentState commit markers', () => {
+  /** The store over a writer that records what it was asked to produce (offsets as a broker would give). */
+  function store() {
+    const produced: { key: string; value: ReturnType<typeof decodeStateRecord> }[][] = [];
+    let next = 0;
+    const writer = {
+      append: async (messages: { key: Buffer; value: Buffer | null; partition: number }[]) => {
+        produced.push(messages.map((m) => ({ key: m.key.toString(), value: decodeStateRecord(m.key, m.value) })));
+        next += messages.length;
+        return new Map([[messages[0]!.partition, next - 1]]);
+      },
+    } as unknown as AppendBatcher<ProducedOffsets>;
+    const reader = { holding: () => undefined } as unknown as StateReader;
+    return { produced, state: new KafkaAgentState({ reader, writer, partitionOf: () => 0 }) };
+  }
+  const markerOf = (batch: { value: ReturnType<typeof decodeStateRecord> }[]) => batch.map((r) => r.value).find((v) => v.kind === 'marker');
+
+  it('one batch per agent commit: the writes, then the marker naming the delivery', async () => {
+    const { produced, state } = store();
+    await state.commitDeliveries('counter', [{ id: 'd1', writes: [{ key: 'n', value: '1' }, { key: 'old', value: null }] }]);
+    assert.equal(produced.length, 1);
+    assert.deepEqual(produced[0]!.map((r) => r.value), [
+      { kind: 'entry', agent: 'counter', key: 'n', value: '1' },
+      { kind: 'entry', agent: 'counter', key: 'old', value: null },
+      { kind: 'marker', agent: 'counter', ids: ['d1'] },
+    ]);
+  });
+
+  it('a marker repeats the deliveries whose offset commit is not confirmed, newest first, until it is', async () => {
+    const { produced, state } = store();
+    await state.commitDeliveries('counter', [{ id: 'd1', writes: [{ key: 'n', value: '1' }] }]);
+    // d1's offset commit failed (not confirmed); d2 commits: its marker must still name d1.
+    await state.commitDeliveries('counter', [{ id: 'd2', writes: [{ key: 'n', value: '2' }] }]);
+    assert.deepEqual(markerOf(produced[1]!), { kind: 'marker', agent: 'counter', ids: ['d2', 'd1'] });
+    state.offsetsCommitted('counter', ['d1', 'd2']);
+    await state.commitDeliveries('counter', [{ id: 'd3', writes: [{ key: 'n', value: '3' }] }, { id: 'd4', writes: [{ key: 'n', value: '4' }] }]);
+    assert.deepEqual(markerOf(produced[2]!), { kind: 'marker', agent: 'counter', ids: ['d4', 'd3'] });
+    // Another agent's markers are its own.
+    await state.commitDeliveries('other', [{ id: 'e1', writes: [{ key: 'x', value: '1' }] }]);
+    assert.deepEqual(markerOf(produced[3]!), { kind: 'marker', agent: 'other', ids: ['e1'] });
+  });
+
+  it('refuses the one state key that would overwrite the marker, before producing anything', async () => {
+    const { produced, state } = store();
+    await assert.rejects(state.commitDeliveries('a', [{ id: 'd', writes: [{ key: MARKER_STATE_KEY, value: 'x' }] }]), /reserved for the commit marker/);
+    await assert.rejects(state.commitState('a', [{ key: MARKER_STATE_KEY, value: 'x' }]), (e: unknown) => (e as { code?: string }).code === 'bus.kafka.state-key');
+    assert.equal(produced.length, 0);
   });
 });
