@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import type { Delivery } from '@caxton/core';
-import { KafkaMessageLog, partitionFor, partitionOwner, type KafkaMessageLogOptions } from '../../../src/bus/kafka/index.js';
+import { KafkaMessageLog, KafkaMisconfiguredError, partitionFor, partitionOwner, type KafkaMessageLogOptions } from '../../../src/bus/kafka/index.js';
 import { encodeEntry, encodeMarker } from '../../../src/bus/kafka/state-records.js';
 import { collectingLogger, startTestKafka, uniqueNames, waitFor, type TestKafka } from './support/broker.js';
 import { delivery } from './support/deliveries.js';
@@ -146,5 +146,27 @@ describe('KafkaMessageLog agent state (real broker)', () => {
     await waitFor('a owns all again', () => a.log.ownedPartitions().length === PARTITIONS, 45_000);
     assert.equal(await a.log.stateLoaded(agent), true);
     assert.deepEqual(obj(await a.log.readState(agent)), { seen: 'a,b' }, 'the state came back with the partition');
+  });
+
+  it('refuses a state topic that would lose or misplace state: another partition count, or no compaction', async () => {
+    const admin = new kafkajs.Kafka({ brokers: [kafka.bootstrap], logLevel: kafkajs.logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const wrongCount = uniqueNames('state-count');
+      const wrongPolicy = uniqueNames('state-policy');
+      await admin.createTopics({ waitForLeaders: true, topics: [
+        { topic: `${wrongCount.topicPrefix}.state`, numPartitions: PARTITIONS + 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+        { topic: `${wrongPolicy.topicPrefix}.state`, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] },
+      ] });
+      const refused = async (names: { topicPrefix: string; cluster: string }, pattern: RegExp) => {
+        const log = new KafkaMessageLog({ brokers: [kafka.bootstrap], partitions: PARTITIONS, logger: quiet.sink, ...names });
+        open.push(log);
+        await assert.rejects(log.open(), (e: unknown) => e instanceof KafkaMisconfiguredError && pattern.test(e.message) && e.hint !== undefined);
+      };
+      await refused(wrongCount, /state has 5 partitions, .*deliveries has 4/);
+      await refused(wrongPolicy, /state uses cleanup.policy=delete/);
+    } finally {
+      await admin.disconnect();
+    }
   });
 });
