@@ -173,6 +173,7 @@ export class StateReader {
       if (still < this.d.o.openTimeoutMs) return;
       clearInterval(timer);
       this.held.delete(partition);
+      this.pause(partition);
       h.markFailed(new KafkaUnreachableError(this.d.o.brokers, `reading ${this.topic}/${partition} made no progress for ${still} ms`));
     }, STALL_CHECK_MS);
     timer.unref();
@@ -186,6 +187,10 @@ export class StateReader {
     if (h.holders > 0) return;
     this.held.delete(partition);
     h.markLoaded(); // a load nobody waits for any more
+    this.pause(partition);
+  }
+
+  private pause(partition: number): void {
     try {
       this.consumer.pause([{ topic: this.topic, partitions: [partition] }]);
     } catch {
