@@ -15,15 +15,16 @@ import { KafkaAppendError } from './errors.js';
 import { AttemptTimeoutError, backoff, isPermanent, rootMessage, sleep, yieldTurn } from './client.js';
 import { needsNewProducer } from './producer-slot.js';
 
-interface Waiter {
+interface Waiter<R> {
   messages: Message[];
   deadline: number;
-  resolve: () => void;
+  resolve: (result: R) => void;
   reject: (e: Error) => void;
 }
 
-export interface AppendBatcherOptions {
-  send: (messages: Message[]) => Promise<void>;
+/** `R`: what the send reports (the state topic needs the offsets the broker gave; deliveries need nothing). */
+export interface AppendBatcherOptions<R = void> {
+  send: (messages: Message[]) => Promise<R>;
   /** Replace the producer (new identity) before the next attempt. */
   resetProducer: () => Promise<void>;
   maxBatch: number;
@@ -31,15 +32,16 @@ export interface AppendBatcherOptions {
   onRetry: (attempt: number, error: string) => void;
 }
 
-export class AppendBatcher {
-  private queue: Waiter[] = [];
+export class AppendBatcher<R = void> {
+  private queue: Waiter<R>[] = [];
   private running = false;
   private idle: (() => void)[] = [];
 
-  constructor(private readonly o: AppendBatcherOptions) {}
+  constructor(private readonly o: AppendBatcherOptions<R>) {}
 
-  append(messages: Message[]): Promise<void> {
-    return new Promise((resolve, reject) => {
+  /** Resolves with the result of the send that carried `messages` (shared with its batch-mates). */
+  append(messages: Message[]): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       this.queue.push({ messages, deadline: Date.now() + this.o.timeoutMs, resolve, reject });
       void this.run();
     });
@@ -51,8 +53,8 @@ export class AppendBatcher {
     return new Promise((r) => this.idle.push(r));
   }
 
-  private take(): Waiter[] {
-    const batch: Waiter[] = [];
+  private take(): Waiter<R>[] {
+    const batch: Waiter<R>[] = [];
     let count = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0]!;
@@ -79,11 +81,11 @@ export class AppendBatcher {
   }
 
   /** Send one batch until it is acknowledged or every waiter in it has given up. */
-  private async flush(batch: Waiter[]): Promise<void> {
+  private async flush(batch: Waiter<R>[]): Promise<void> {
     for (let attempt = 1; batch.length > 0; attempt++) {
       try {
-        await this.o.send(batch.flatMap((w) => w.messages));
-        for (const w of batch) w.resolve();
+        const result = await this.o.send(batch.flatMap((w) => w.messages));
+        for (const w of batch) w.resolve(result);
         return;
       } catch (e) {
         const detail = rootMessage(e);

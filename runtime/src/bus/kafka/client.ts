@@ -33,9 +33,13 @@ export function createKafka(o: ResolvedKafkaOptions): Kafka {
   });
 }
 
-/** kafkajs partitioner that agrees with partitionFor() (used only for records without a partition). */
-export const receiverPartitioner = () => ({ message, partitionMetadata }: { message: { key?: Buffer | string | null }; partitionMetadata: unknown[] }) =>
-  partitionFor(String(message.key ?? ''), partitionMetadata.length);
+/**
+ * kafkajs partitioner that agrees with partitionFor(). kafkajs calls it for every record, also one
+ * that names its partition: that one is kept (state records are keyed `<agent>\0<key>` but belong
+ * in the agent's partition).
+ */
+export const receiverPartitioner = () => ({ message, partitionMetadata }: { message: { key?: Buffer | string | null; partition?: number | null }; partitionMetadata: unknown[] }) =>
+  message.partition ?? partitionFor(String(message.key ?? ''), partitionMetadata.length);
 
 /** Consumer retries: patient, because a consumer that gives up only restarts and rejoins. */
 export const consumerRetry = (isClosing: () => boolean): RetryOptions & { restartOnFailure: (e: Error) => Promise<boolean> } => ({

@@ -12,7 +12,7 @@ import { PartitionTracker } from './partition-tracker.js';
 import { CommitQueue } from './commit-queue.js';
 import type { CompletedWindow } from './completed-window.js';
 import { decodeDelivery, deliveryIdOf } from './codec.js';
-import { backoff, consumerRetry, withTimeout } from './client.js';
+import { backoff, consumerRetry, rootMessage, withTimeout } from './client.js';
 import { rendezvousAssigner } from './rendezvous-assigner.js';
 import type { CommitEntry } from './commit-queue.js';
 
@@ -26,6 +26,13 @@ export interface DeliveryConsumerDeps {
   events: Instrumentation<KafkaLogEvent>;
   metadataMaxBytes: number;
   completed: CompletedWindow;
+  /** The group assigned these partitions to this node (all of them, after every join). */
+  assigned: (partitions: readonly number[]) => void;
+  /**
+   * Resolves true once the agents' state of an assigned partition is loaded (its commit markers
+   * are then in `completed`), false if the partition is not ours; rejects if loading failed.
+   */
+  stateLoaded: (partition: number) => Promise<boolean>;
   /** Move an undecodable record aside (the dead-letter topic); resolves when durable. */
   quarantine: (partition: number, message: EachBatchPayload['batch']['messages'][number], reason: string) => Promise<void>;
 }
@@ -162,6 +169,7 @@ export class DeliveryConsumer {
     // completions of their deliveries will be refused (the new owner hands them out again).
     for (const p of this.trackers.keys()) if (!now.has(p)) this.trackers.delete(p);
     this.assigned = now;
+    this.d.assigned(partitions);
     // kafkajs remembers paused partitions across rebalances; un-pause any that are not full.
     const resume = [...this.paused].filter((p) => this.trackers.get(p)?.hasRoom() ?? true);
     for (const p of resume) this.paused.delete(p);
@@ -202,10 +210,32 @@ export class DeliveryConsumer {
     return fresh;
   }
 
+  /** Wait for the partition's state, heartbeating meanwhile (a long load must not cost the membership). */
+  private async stateReady(partition: number, heartbeat: () => Promise<void>): Promise<boolean> {
+    const loaded = this.d.stateLoaded(partition);
+    for (;;) {
+      let tick: NodeJS.Timeout | undefined;
+      try {
+        const r = await Promise.race([loaded, new Promise<'tick'>((res) => (tick = setTimeout(() => res('tick'), 1000)))]);
+        if (r !== 'tick') return r && this.assigned.has(partition);
+      } catch (error) {
+        this.d.events.emit({ type: 'state-load-failed', partition, error: rootMessage(error) });
+        return false; // nothing resolved: the batch is fetched again
+      } finally {
+        clearTimeout(tick);
+      }
+      if (this.closing || !this.assigned.has(partition)) return false;
+      await heartbeat();
+    }
+  }
+
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
     const p = batch.partition;
     const tracker = await this.synced(p);
     if (!tracker || !this.handler) return; // nothing resolved: kafkajs re-fetches after the rebalance
+    // Nothing of a partition is handed out before its agents' state is loaded: the state records
+    // say which deliveries were completed by a state commit whose offset commit never happened.
+    if (!(await this.stateReady(p, heartbeat))) return;
     const out: Delivery[] = [];
     let commit = false;
     for (const m of batch.messages) {

@@ -70,3 +70,14 @@ export class KafkaLogStateError extends CaxtonError {
     super('bus.kafka.state', message, { kind: 'internal', hint: 'call open() first; do not use the log after close()' });
   }
 }
+
+/** A state key the Kafka layout cannot store (it would overwrite the commit marker). */
+export class KafkaStateKeyError extends CaxtonError {
+  constructor(agent: string, key: string) {
+    super('bus.kafka.state-key', `state key ${JSON.stringify(key)} of agent ${agent} is reserved for the commit marker`, {
+      kind: 'invalid-argument',
+      context: { agent },
+      hint: 'runtime bookkeeping keys start with U+0000 followed by a namespace such as "http/"; "\\u0000commit" is taken',
+    });
+  }
+}

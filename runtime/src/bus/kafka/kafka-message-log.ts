@@ -9,11 +9,15 @@
  * - Completions: the consumer group's committed offset per partition (the lowest pending offset)
  *   plus, in the commit's metadata, the pending offsets above it — out-of-order completions
  *   survive restarts without a third topic.
+ * - `<prefix>.state`: agents' durable state, compacted, partitioned like the deliveries
+ *   (kafka-agent-state.ts, decision 1602). A completion carrying state writes produces them first,
+ *   with a commit marker naming the delivery; the offset commit follows.
  * Nodes of one cluster share one consumer group: each node is handed only the partitions it owns.
  */
-import type { Delivery } from '@caxton/core';
-import type { Admin, Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { Delivery, StateWrite } from '@caxton/core';
+import type { Admin, Kafka, KafkaMessage, Message, RecordMetadata } from 'kafkajs';
 import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../message-log.js';
+import type { AgentStateStore } from '../../storage/ports.js';
 import { Instrumentation } from '@caxton/core';
 import { resolveOptions, type KafkaLogEvent, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
 import { createKafka, receiverPartitioner, rootMessage, withTimeout } from './client.js';
@@ -25,7 +29,10 @@ import { ProducerSlot } from './producer-slot.js';
 import { DeliveryConsumer } from './delivery-consumer.js';
 import { CompletedWindow } from './completed-window.js';
 import { readDeadLetters } from './dead-letter-reader.js';
-import { KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError } from './errors.js';
+import { StateReader } from './state-reader.js';
+import { KafkaAgentState, lastOffsets, type ProducedOffsets } from './kafka-agent-state.js';
+import { KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError } from './errors.js';
+import { rootMessage as describeError } from './client.js';
 
 interface Open {
   kafka: Kafka;
@@ -34,11 +41,14 @@ interface Open {
   consumer: DeliveryConsumer;
   layout: TopicLayout;
   partitionOf: PartitionCache;
-  deliveries: AppendBatcher;
-  deadLetters: AppendBatcher;
+  deliveries: AppendBatcher<RecordMetadata[]>;
+  deadLetters: AppendBatcher<RecordMetadata[]>;
+  stateWrites: AppendBatcher<ProducedOffsets>;
+  stateReader: StateReader;
+  agentState: KafkaAgentState;
 }
 
-export class KafkaMessageLog implements MessageLog {
+export class KafkaMessageLog implements MessageLog, AgentStateStore {
   /** Assignments, consumer crashes, retries, undecodable records: `events.on(listener, types?)` (decision 1106). */
   readonly events = new Instrumentation<KafkaLogEvent>();
   private readonly o: ResolvedKafkaOptions;
@@ -79,6 +89,9 @@ export class KafkaMessageLog implements MessageLog {
       retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 3 },
     }));
     let consumer: DeliveryConsumer | undefined;
+    let reader: StateReader | undefined;
+    // Built once open() has the layout; the consumer's callbacks only run after consume().
+    let agentState: KafkaAgentState | undefined;
     // On timeout the connect sequence is still running: every step checks this flag, so nothing it
     // creates afterwards stays connected behind our back.
     let abandoned = false;
@@ -91,8 +104,15 @@ export class KafkaMessageLog implements MessageLog {
       await step(admin.connect());
       const layout = await step(ensureTopics(admin, this.o));
       await step(producer.connect());
+      reader = new StateReader({
+        kafka, admin, o: this.o, events: this.events, partitions: layout.partitions,
+        committedByState: (ids) => { for (const id of ids) this.completed.add(id); },
+      });
+      await step(reader.connect());
       consumer = new DeliveryConsumer({
         kafka, admin, o: this.o, events: this.events, metadataMaxBytes: layout.metadataMaxBytes, completed: this.completed,
+        assigned: (partitions) => agentState?.setOwned(partitions),
+        stateLoaded: (partition) => agentState?.whenLoaded(partition) ?? Promise.resolve(false),
         quarantine: (partition, m, reason) => this.quarantine(partition, m, reason),
       });
       await step(consumer.connect());
@@ -105,20 +125,30 @@ export class KafkaMessageLog implements MessageLog {
     const connecting = connect();
     try {
       const layout = await Promise.race([connecting, timeout]);
-      const send = (topic: string) => (messages: Message[]) =>
+      const send = (topic: string) => (messages: Message[]): Promise<RecordMetadata[]> =>
         withTimeout(producer.send({ topic, acks: -1, timeout: this.o.requestTimeoutMs, messages }), 3 * this.o.requestTimeoutMs, 'produce');
       const common = {
         resetProducer: () => producer.reset(),
         onRetry: (attempt: number, error: string) => this.events.emit({ type: 'append-retry', attempt, error }),
       };
+      const partitionOf = new PartitionCache(layout.partitions);
+      const sendState = send(this.o.stateTopic);
+      const stateWrites = new AppendBatcher<ProducedOffsets>({
+        ...common,
+        send: async (messages) => lastOffsets(messages, await sendState(messages)),
+        maxBatch: this.o.maxAppendBatch,
+        timeoutMs: this.o.commitTimeoutMs,
+      });
+      agentState = new KafkaAgentState({ reader: reader!, writer: stateWrites, partitionOf: (a) => partitionOf.of(a) });
       this.state = {
-        kafka, admin, producer, consumer: consumer!, layout, partitionOf: new PartitionCache(layout.partitions),
+        kafka, admin, producer, consumer: consumer!, layout, partitionOf,
         deliveries: new AppendBatcher({ ...common, send: send(this.o.deliveriesTopic), maxBatch: this.o.maxAppendBatch, timeoutMs: this.o.appendTimeoutMs }),
         deadLetters: new AppendBatcher({ ...common, send: send(this.o.deadLetterTopic), maxBatch: 100, timeoutMs: this.o.commitTimeoutMs }),
+        stateWrites, stateReader: reader!, agentState,
       };
     } catch (e) {
       abandoned = true;
-      const cleanup = () => Promise.allSettled([consumer?.close(), producer.reset(), admin.disconnect()]);
+      const cleanup = () => Promise.allSettled([consumer?.close(), reader?.close(), producer.reset(), admin.disconnect()]);
       await cleanup();
       // The abandoned sequence stops at its next step; whatever it connected meanwhile goes too.
       void connecting.then(cleanup, cleanup);
@@ -151,11 +181,20 @@ export class KafkaMessageLog implements MessageLog {
     return this.completed.has(id);
   }
 
+  /**
+   * Record completions. A record with state writes commits them first (one record batch per agent
+   * to the state topic, with the commit marker): from then on the delivery is completed, even if
+   * the offset commit below never happens (a crash: the next owner finds the marker). A record
+   * whose state could not be produced is not completed (it is handed out again) and is named in
+   * the KafkaCommitError thrown after the others are recorded.
+   */
   async complete(records: readonly CompletionRecord[]): Promise<void> {
     const s = this.live();
+    const stateFailed = await this.commitStates(s, records);
     const byPartition = new Map<number, string[]>();
     const notOwned: string[] = [];
     for (const r of records) {
+      if (stateFailed.ids.has(r.id)) continue;
       const p = s.partitionOf.of(r.receiver);
       const tracker = s.consumer.tracker(p);
       if (tracker?.complete(r.id)) {
@@ -167,7 +206,53 @@ export class KafkaMessageLog implements MessageLog {
     }
     for (const p of byPartition.keys()) s.consumer.released(p);
     if (byPartition.size > 0) await s.consumer.commits.wait(byPartition);
+    for (const r of records) if (r.state && r.state.length > 0 && !stateFailed.ids.has(r.id)) s.agentState.offsetsCommitted(r.receiver, [r.id]);
+    if (stateFailed.ids.size > 0) throw new KafkaCommitError([...stateFailed.ids], `state not committed: ${describeError(stateFailed.error)}`, { cause: stateFailed.error });
     if (notOwned.length > 0) throw new KafkaNotOwnerError(notOwned);
+  }
+
+  /** Produce the state of the records that have some and are pending here; the ids that failed. */
+  private async commitStates(s: Open, records: readonly CompletionRecord[]): Promise<{ ids: Set<string>; error?: unknown }> {
+    const byAgent = new Map<string, { id: string; writes: readonly StateWrite[] }[]>();
+    for (const r of records) {
+      if (!r.state || r.state.length === 0) continue;
+      // Only deliveries this node handed out and still owns: anything else is refused below.
+      if (!s.consumer.tracker(s.partitionOf.of(r.receiver))?.has(r.id)) continue;
+      byAgent.set(r.receiver, [...(byAgent.get(r.receiver) ?? []), { id: r.id, writes: r.state }]);
+    }
+    const failed = new Set<string>();
+    let error: unknown;
+    await Promise.all([...byAgent].map(([agent, commits]) => s.agentState.commitDeliveries(agent, commits).catch((e: unknown) => {
+      error ??= e;
+      for (const c of commits) failed.add(c.id);
+    })));
+    return { ids: failed, error };
+  }
+
+  async readState(agent: string): Promise<ReadonlyMap<string, string>> {
+    return this.live().agentState.readState(agent);
+  }
+
+  async commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
+    return this.live().agentState.commitState(agent, writes);
+  }
+
+  async clearState(agent: string): Promise<void> {
+    return this.live().agentState.clearState(agent);
+  }
+
+  /**
+   * Resolves true once this node owns `agent`'s partition and has read its state (the view
+   * readState returns is then the moved state), false if the partition is not assigned here.
+   */
+  stateLoaded(agent: string): Promise<boolean> {
+    const s = this.live();
+    return s.agentState.whenLoaded(s.partitionOf.of(agent));
+  }
+
+  /** The delivery ids of the agent's newest commit marker (diagnostics and tests). */
+  committedMarker(agent: string): Promise<readonly string[]> {
+    return this.live().agentState.committedMarker(agent);
   }
 
   async deadLetter(letter: DeadLetter): Promise<void> {
@@ -191,9 +276,10 @@ export class KafkaMessageLog implements MessageLog {
     // our partitions move to the other nodes at once instead of after the session timeout.
     await s.deliveries.drain();
     await s.deadLetters.drain();
+    await s.stateWrites.drain();
     // Waiters are bounded by commitTimeoutMs; a retry loop with nobody waiting is not worth more.
     await Promise.race([s.consumer.commits.drain(), new Promise((r) => setTimeout(r, this.o.commitTimeoutMs).unref())]);
-    await Promise.allSettled([s.consumer.close(), s.producer.reset()]);
+    await Promise.allSettled([s.consumer.close(), s.stateReader.close(), s.producer.reset()]);
     await s.admin.disconnect().catch(() => {});
   }
 

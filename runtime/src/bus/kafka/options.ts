@@ -18,7 +18,9 @@ export type KafkaLogEvent =
   | { type: 'undecodable'; partition: number; offset: string; error: string }
   | { type: 'handler-error'; error: unknown }
   | { type: 'append-retry'; attempt: number; error: string }
-  | { type: 'commit-retry'; attempt: number; error: string };
+  | { type: 'commit-retry'; attempt: number; error: string }
+  /** The agents' state of an assigned partition could not be read; its deliveries wait, it is retried. */
+  | { type: 'state-load-failed'; partition: number; error: string };
 
 export interface KafkaMessageLogOptions {
   /** Bootstrap brokers, `host:port`. */
@@ -27,7 +29,7 @@ export interface KafkaMessageLogOptions {
   cluster?: string;
   /** Override the consumer group id (default `<topicPrefix>.bus.<cluster>`). */
   groupId?: string;
-  /** Topics are `<prefix>.deliveries` and `<prefix>.dead-letters`. Default `caxton`. */
+  /** Topics are `<prefix>.deliveries`, `<prefix>.dead-letters` and `<prefix>.state`. Default `caxton`. */
   topicPrefix?: string;
   /** kafkajs client id; default `caxton-<host>-<pid>`, which shows in broker logs and quotas. */
   clientId?: string;
@@ -73,6 +75,8 @@ export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partit
     logger: KafkaLogSink;
     deliveriesTopic: string;
     deadLetterTopic: string;
+    /** Agents' state (decision 1602): compacted, partitioned like the deliveries. */
+    stateTopic: string;
   };
 
 /** Default sink: kafkajs errors to stderr, the rest dropped (transient errors retry on their own). */
@@ -107,5 +111,6 @@ export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions 
     logger: o.logger ?? stderrErrors,
     deliveriesTopic: `${topicPrefix}.deliveries`,
     deadLetterTopic: `${topicPrefix}.dead-letters`,
+    stateTopic: `${topicPrefix}.state`,
   };
 }

@@ -6,7 +6,7 @@
  * every append rejected for minutes). Then the only way forward is a fresh producer identity; a
  * record stored twice that way is dropped by the consumer by delivery id.
  */
-import type { Producer, ProducerRecord } from 'kafkajs';
+import type { Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
 
 const SEQUENCE_ERRORS = new Set([
   'OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING', 'PRODUCER_FENCED',
@@ -52,9 +52,9 @@ export class ProducerSlot {
     return this.connecting;
   }
 
-  async send(record: ProducerRecord): Promise<void> {
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
     const p = await this.connect();
-    await p.send(record);
+    return p.send(record);
   }
 
   /** Drop the current producer; the next send connects a new one (new producer id). */

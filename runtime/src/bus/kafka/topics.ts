@@ -10,6 +10,12 @@ import type { ResolvedKafkaOptions } from './options.js';
 const { ConfigResourceTypes } = kafkajs;
 
 export const DEFAULT_PARTITIONS = 12;
+/**
+ * max.message.bytes of the state topic: one agent commit is one record batch, and the state limits
+ * (DEFAULT_STATE_LIMITS.maxTotalBytes, 4 MiB) allow a handling to rewrite all of it; Kafka's 1 MiB
+ * default would refuse such a commit. Twice the limit leaves room for keys and record overhead.
+ */
+const STATE_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 /** Kafka's default offset.metadata.max.bytes, used when the broker config cannot be read. */
 const DEFAULT_METADATA_MAX = 4096;
 
@@ -75,6 +81,9 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
       ],
     });
   }
+  // A new cluster: the state topic is created in the same request, with the same partition count
+  // (one request: a second one right after the first can hit a broker still electing leaders).
+  if (!existing.has(o.deliveriesTopic) && !existing.has(o.stateTopic)) create.push(stateTopicConfig(o, o.partitions ?? DEFAULT_PARTITIONS, replicationFactor, minIsr));
   if (create.length > 0) {
     // Returns false (no throw) when another node created them first: fine, we check below.
     await admin.createTopics({ topics: create, waitForLeaders: true, timeout: o.requestTimeoutMs });
@@ -98,7 +107,44 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
       'compaction keeps only the newest record per receiver and would drop pending deliveries; set cleanup.policy=delete',
       { ...ctx, policy });
   }
+  await ensureStateTopic(admin, o, partitions, replicationFactor, minIsr);
   const first = cluster.brokers[0];
   const metadataMaxBytes = first ? await brokerMetadataMax(admin, first.nodeId) : DEFAULT_METADATA_MAX;
   return { partitions, metadataMaxBytes, brokers };
+}
+
+/**
+ * The agents' state topic (decision 1602): compacted (the newest record per key is the entry; a
+ * tombstone deletes it), with exactly the deliveries topic's partition count, because an agent's
+ * state must sit in the partition its node owns.
+ */
+async function ensureStateTopic(admin: Admin, o: ResolvedKafkaOptions, partitions: number, replicationFactor: number, minIsr: string): Promise<void> {
+  const ctx = { brokers: o.brokers.join(','), topic: o.stateTopic };
+  if (!(await admin.listTopics()).includes(o.stateTopic)) {
+    // An existing deliveries topic (a cluster from before state): the count is known only now.
+    await admin.createTopics({ topics: [stateTopicConfig(o, partitions, replicationFactor, minIsr)], waitForLeaders: true, timeout: o.requestTimeoutMs });
+  }
+  const meta = await admin.fetchTopicMetadata({ topics: [o.stateTopic] });
+  const found = meta.topics.find((t) => t.name === o.stateTopic)?.partitions.length ?? 0;
+  if (found !== partitions) {
+    throw new KafkaMisconfiguredError(`topic ${o.stateTopic} has ${found} partitions, ${o.deliveriesTopic} has ${partitions}`,
+      'an agent\'s state must sit in the partition of its deliveries: give both topics the same partition count (delete the state topic only if no agent keeps state)',
+      { ...ctx, partitions: found, expected: partitions });
+  }
+  const policy = await topicConfig(admin, o.stateTopic, 'cleanup.policy');
+  if (policy !== undefined && !policy.includes('compact')) {
+    throw new KafkaMisconfiguredError(`topic ${o.stateTopic} uses cleanup.policy=${policy}`,
+      'with delete, retention would drop agents\' state; set cleanup.policy=compact', { ...ctx, policy });
+  }
+}
+
+function stateTopicConfig(o: ResolvedKafkaOptions, partitions: number, replicationFactor: number, minIsr: string): ITopicConfig {
+  return {
+    topic: o.stateTopic, numPartitions: partitions, replicationFactor,
+    configEntries: [
+      { name: 'cleanup.policy', value: 'compact' },
+      { name: 'min.insync.replicas', value: minIsr },
+      { name: 'max.message.bytes', value: String(STATE_MAX_MESSAGE_BYTES) },
+    ],
+  };
 }

@@ -66,6 +66,7 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
     }
     else if (e.type === 'consumer-crash') say('kafka-consumer', `Kafka consumer ${e.restart ? 'restarting' : 'crashed, restarting'}: ${e.error.message}`);
     else if (e.type === 'commit-retry' || e.type === 'append-retry') say(e.type, `Kafka ${e.type === 'commit-retry' ? 'offset commit' : 'append'} retrying (attempt ${e.attempt}): ${e.error}`);
+    else if (e.type === 'state-load-failed') say(e.type, `agents' state of partition ${e.partition} not read yet, retrying (its deliveries and agents wait): ${e.error}`);
   };
 
   const registry = new EtcdRegistry({ endpoints: options.etcd.endpoints, prefix: c.etcdPrefix });
@@ -80,7 +81,7 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
     sessionTimeoutMs: c.sessionTimeoutMs,
     openTimeoutMs: c.kafkaOpenTimeoutMs,
   });
-  log.events.on(onKafkaEvent, ['assignment', 'consumer-crash', 'commit-retry', 'append-retry']);
+  log.events.on(onKafkaEvent, ['assignment', 'consumer-crash', 'commit-retry', 'append-retry', 'state-load-failed']);
   // Both at once: an unreachable etcd is reported in milliseconds, not after Kafka's timeout.
   const [etcdOpen, kafkaOpen] = await Promise.allSettled([registry.open(), log.open()]);
   if (etcdOpen.status === 'rejected' || kafkaOpen.status === 'rejected') {
@@ -112,6 +113,7 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
     residency(context) {
       const placed = new PlacedAgents(context, {
         registry, deployments, partitionOf: (a) => log.partitionOf(a), completionWithinMs: c.completionWithinMs,
+        stateLoaded: (a) => log.stateLoaded(a),
       });
       agents = placed;
       onAssignment = (partitions) => placed.mailboxes.assigned(partitions);

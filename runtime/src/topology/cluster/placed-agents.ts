@@ -35,7 +35,17 @@ export interface PlacedAgentsOptions {
   partitionOf: (agent: string) => number;
   /** Margin a completion asks of the membership lease (ms), see ClusterOptions.completionWithinMs. */
   completionWithinMs: number;
+  /**
+   * True once this node consumes the agent's partition and has read the agents' state in it
+   * (KafkaMessageLog.stateLoaded); false while the partition is not assigned here yet.
+   */
+  stateLoaded: (agent: string) => Promise<boolean>;
 }
+
+/** How often an activated agent looks again whether its partition (and state) arrived here. */
+const STATE_POLL_MS = 100;
+/** After this long waiting for the partition, the agent's log says why it is not running yet. */
+const STATE_WAIT_WARN_MS = 15_000;
 
 /** Why an agent stopped here, in words for its log. */
 const WHY: Record<DeactivateReason, string> = {
@@ -275,6 +285,9 @@ export class PlacedAgents implements AgentResidency {
       const bytes = await this.fetchArtifact(agent, token, record.artifactDigest);
       local.artifactSize = bytes.byteLength;
       await this.opts.host.prepare(bytes);
+      // The state follows the agent: it starts with the state its previous node committed, so not
+      // before this node consumes its partition and has read the state there.
+      if (!(await this.awaitState(agent, token))) return; // no longer ours: the queued tear-down runs next
       await this.startInstance(record);
     } catch (err) {
       if (local.state === 'starting') this.fail(local, err);
@@ -284,6 +297,29 @@ export class PlacedAgents implements AgentResidency {
     local.state = 'running';
     agentLog(this.opts.events, agent, 'info', `running on node ${this.opts.nodeId} (version ${record.version}, claim ${token})`);
     this.opts.messaging.wake(agent);
+  }
+
+  /**
+   * Wait until the agent's partition is assigned here and its state read. Placement (etcd) and the
+   * consumer group (Kafka) compute the same owner, but the group learns of a membership change at
+   * its next rebalance, so an activation usually comes first. False if the activation ended first.
+   */
+  private async awaitState(agent: string, token: number): Promise<boolean> {
+    const since = Date.now();
+    let warned = false;
+    for (;;) {
+      if (!this.owns(agent, token)) return false;
+      try {
+        if (await this.c.stateLoaded(agent)) return this.owns(agent, token);
+      } catch (err) {
+        agentLog(this.opts.events, agent, 'warn', `reading its state failed, retrying: ${err instanceof CaxtonError ? err.describe() : (err as Error).message}`);
+      }
+      if (!warned && Date.now() - since > STATE_WAIT_WARN_MS) {
+        warned = true;
+        agentLog(this.opts.events, agent, 'warn', `not started yet: waiting for this node to be assigned partition ${this.c.partitionOf(agent)} of the bus (its state is there)`);
+      }
+      await new Promise((r) => setTimeout(r, STATE_POLL_MS));
+    }
   }
 
   private async tearDown(agent: string, reason: DeactivateReason, token: number | undefined): Promise<void> {

@@ -1,13 +1,27 @@
 /**
  * A MessageLog whose consumed deliveries pass a screen before they reach the bus's mailboxes; all
  * else is delegated. The cluster uses it to judge protocol replies on the initiator's node
- * (cluster-protocols.ts) without the bus knowing where conversations are tracked.
+ * (cluster-protocols.ts) without the bus knowing where conversations are tracked. The agents'
+ * state lives in the same log (a completion commits it), so the state port is delegated too.
  */
 import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../../bus/message-log.js';
-import type { Delivery } from '@caxton/core';
+import type { AgentStateStore } from '../../storage/ports.js';
+import type { Delivery, StateWrite } from '@caxton/core';
 
-export class ScreenedLog implements MessageLog {
-  constructor(private readonly inner: MessageLog, private readonly screen: (batch: readonly Delivery[]) => Delivery[]) {}
+export class ScreenedLog implements MessageLog, AgentStateStore {
+  constructor(private readonly inner: MessageLog & AgentStateStore, private readonly screen: (batch: readonly Delivery[]) => Delivery[]) {}
+
+  readState(agent: string): Promise<ReadonlyMap<string, string>> {
+    return this.inner.readState(agent);
+  }
+
+  commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
+    return this.inner.commitState(agent, writes);
+  }
+
+  clearState(agent: string): Promise<void> {
+    return this.inner.clearState(agent);
+  }
 
   open(): Promise<void> {
     return this.inner.open();
