@@ -130,7 +130,10 @@ interface Transpiled {
 type JcoTranspile = (bytes: Uint8Array, opts: Record<string, unknown>) => Promise<{ files: Record<string, Uint8Array>; imports: string[] }>;
 
 export interface AgentFactory {
-  /** A fresh instance; `extraImports` adds interfaces beyond caxton:agent/host (e.g. WASI shims). */
+  /**
+   * A fresh instance; `extraImports` adds interfaces (e.g. WASI shims) and replaces the host's
+   * own state/http when a test brings its own.
+   */
   instantiate(host: TestHost, extraImports?: Record<string, unknown>): Promise<Guest>;
   /** The WIT-level imports of the component, e.g. ['caxton:agent/host', 'wasi:cli/environment']. */
   imports: string[];
@@ -172,7 +175,7 @@ async function load(wasmPath: string): Promise<AgentFactory> {
   return {
     imports: out.imports,
     async instantiate(host: TestHost, extraImports: Record<string, unknown> = {}): Promise<Guest> {
-      const inst = await mod.instantiate(getCoreModule, { ...extraImports, ...host.imports() });
+      const inst = await mod.instantiate(getCoreModule, { ...host.imports(), ...extraImports });
       return inst.guest;
     },
   };

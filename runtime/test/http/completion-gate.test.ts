@@ -49,7 +49,8 @@ test('the call leaves after the completion is durable; the answer is delivered t
   const log = new RecordingLog();
   const port = new CallingPort(['caller']);
   const events = new BusEvents();
-  const bus = new Bus({ log, nodeId: 'n1', platform: 'caxton', mailboxCapacity: 100, events, dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 1, maxInFlight: 2 } });
+  // The log keeps state (the pending-call record rides in the completion), as the node's logs do.
+  const bus = new Bus({ log, state: log, nodeId: 'n1', platform: 'caxton', mailboxCapacity: 100, events, dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 1, maxInFlight: 2 } });
   const state = new InMemoryAgentStateStore();
   const gateway = new HttpGateway({
     platform: 'caxton', state, log: () => {},
