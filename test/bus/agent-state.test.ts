@@ -58,3 +58,18 @@ test('undeploy keeps state; a fresh deploy clears it; deploy with keepState keep
   await t.deploy('keeper', 'as-echo');
   assert.equal(await t.control.getState('keeper', 'k'), undefined, 'a fresh deploy starts empty');
 });
+
+test('an upgrade keeps state, and both versions see it: an AssemblyScript counter upgraded to the JavaScript one counts on', async () => {
+  const t = await TestNode.start();
+  nodes.push(t);
+  await t.deploy('counter', 'as-state-counter');
+  const ask = async (id: string): Promise<string | undefined> => {
+    await t.send({ performative: 'request', receivers: [{ name: 'counter' }], content: 'count', replyWith: id });
+    return (await t.waitFor(`the answer to ${id}`, () => t.external.find((e) => e.message.inReplyTo === id))).message.content;
+  };
+  assert.deepEqual([await ask('a1'), await ask('a2'), await ask('a3')], ['1', '2', '3']);
+  const upgraded = await t.control.upgrade({ name: 'counter', limits: {} }, await agentArtifact('js-state-counter'));
+  assert.equal(upgraded.previousVersion, 1);
+  assert.equal(await ask('j1'), '4', 'the new version reads the count the old one committed');
+  assert.equal(await t.control.getState('counter', 'count'), '4');
+});

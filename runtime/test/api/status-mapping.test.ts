@@ -20,7 +20,7 @@ import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, Up
 import { UploadCancelledError } from '../../src/api/upload.js';
 import { TokenFileError } from '../../src/api/auth.js';
 import { BusNotOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
-import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
+import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaStateKeyError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
 import { REGISTRY_ERROR_KINDS, RegistryError, type RegistryErrorCode } from '../../src/registry/errors.js';
 import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } from '../../src/artifacts/artifact-store.js';
@@ -74,6 +74,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['bus.kafka.misconfigured', 'INTERNAL'],
   ['bus.kafka.not-owner', 'INTERNAL'],
   ['bus.kafka.state', 'INTERNAL'],
+  ['bus.kafka.state-key', 'INVALID_ARGUMENT'], // new with Kafka state (decision 1602): its kind, invalid-argument
   ['bus.kafka.unreachable', 'INTERNAL'],
   ['bus.mailbox-full', 'RESOURCE_EXHAUSTED'],
   ['bus.unknown-receiver', 'NOT_FOUND'],
@@ -193,6 +194,7 @@ function everyRaisedError(): CaxtonError[] {
     new KafkaCommitError(['a'], 'timeout'),
     new KafkaNotOwnerError(['a']),
     new KafkaLogStateError('closed'),
+    new KafkaStateKeyError('agent', '\u0000commit'),
     new OutOfFuel(10),
     ...keysOf(PROTOCOL_ERROR_KINDS).map((code: ProtocolErrorCode) => new ProtocolViolation(code, 'x')),
     ...keysOf(SANDBOX_ERROR_KINDS).map((code: SandboxErrorCode) => new SandboxError(code, 'x')),
