@@ -13,17 +13,10 @@
  *   (target: state ≥ 0.8 × stateless).
  * - stateless_p50_us/p99_us, state_p50_us/p99_us: request → reply latency, open loop at the same
  *   rate for both (default: half the stateless throughput), every request accounted for.
- * - http_neighbour_*: an echo's closed-loop throughput while 100 agents each wait on an HTTP response
- *   the server holds back, against the same echo with nobody waiting (alternating; target ≥ 0.9):
- *   a waiting agent holds no shard.
  * - http_*: the outbound HTTP gateway's round trip against a direct keep-alive Node request to the
  *   same local server (bench/http-gateway.ts, run as a child process; target: overhead ≤ 1 ms p50).
  */
 import { spawn } from 'node:child_process';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { DEFAULT_HTTP_POLICY } from '@caxton/core';
-import { artifact } from './lib-artifacts.js';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +38,7 @@ const PAIRS = Number(arg('pairs', '32'));
 const CHAINS = Number(arg('chains', '8'));
 const ROUNDS = Number(arg('rounds', '2'));
 const LATENCY_RATE = Number(arg('latency-rate', 'NaN'));
-const ONLY = arg('only', 'throughput,latency,http,neighbour').split(',');
+const ONLY = arg('only', 'throughput,latency,http').split(',');
 const DRAIN_MS = 5000;
 const AGENT = 'conformance/state-echo';
 
@@ -124,75 +117,6 @@ async function latency(variant: Variant, messagesPerSecond: number) {
   }
 }
 
-/** The echo's closed-loop reply rate with and without 100 agents waiting on held HTTP responses. */
-async function neighbour(): Promise<{ alone: number; withWaiters: number }> {
-  const held: ServerResponse[] = [];
-  let holding = true;
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => (holding ? held.push(res) : res.end('ok')));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  const node = await BenchNode.start({ persistence: 'disk', fsync: 'always' });
-  try {
-    await node.deploy('echo', 'as-echo');
-    const http = { ...DEFAULT_HTTP_POLICY, maxResponseBytes: 64 * 1024, timeoutMs: 600_000, allow: [{ host: '127.0.0.1', ports: [port], allowPrivate: true }] };
-    const caller = await artifact('js-http-agent');
-    for (let i = 0; i < 100; i++) {
-      await node.control.deploy({ name: `caller-${i}`, limits: {}, config: { 'service-url': `http://127.0.0.1:${port}/slow`, 'service-method': 'GET' }, http }, caller);
-    }
-    let replies = 0;
-    const waiting = new Map<string, () => void>();
-    node.on((e) => {
-      if (e.type !== 'external' || e.message.inReplyTo === undefined) return;
-      const done = waiting.get(e.message.inReplyTo);
-      if (done === undefined) return;
-      waiting.delete(e.message.inReplyTo);
-      replies++;
-      done();
-    }, ['external']);
-    let seq = 0;
-    const window = async (): Promise<number> => {
-      let stop = false;
-      const before = replies;
-      const t0 = performance.now();
-      const pumps = Array.from({ length: 64 }, async () => {
-        while (!stop) {
-          const id = `n${seq++}`;
-          const answered = new Promise<void>((resolve) => waiting.set(id, resolve));
-          await node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'x', replyWith: id });
-          await answered;
-        }
-      });
-      await sleep(SECONDS * 1000);
-      stop = true;
-      await Promise.all(pumps);
-      return (replies - before) / ((performance.now() - t0) / 1000);
-    };
-    let alone = 0;
-    let withWaiters = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      progress(`neighbour: echo alone, round ${round + 1}/${ROUNDS}`);
-      alone = Math.max(alone, await window());
-      for (let i = 0; i < 100; i++) await node.control.send({ performative: 'request', receivers: [{ name: `caller-${i}` }], content: `q${i}` });
-      while (held.length < 64) await sleep(20);
-      progress(`neighbour: echo with 100 callers waiting (${held.length} held at the server, the rest queued in the node), round ${round + 1}/${ROUNDS}`);
-      withWaiters = Math.max(withWaiters, await window());
-      holding = false;
-      for (const res of held.splice(0)) res.end('ok');
-      await sleep(1000);
-      holding = true;
-    }
-    return { alone, withWaiters };
-  } finally {
-    for (const res of held.splice(0)) res.destroy();
-    server.closeAllConnections();
-    server.close();
-    await node.stop();
-  }
-}
-
 const loadAtStart = loadavg()[0]!;
 let stateless = Number.NaN;
 if (ONLY.includes('throughput') || ONLY.includes('latency')) {
@@ -229,14 +153,6 @@ if (ONLY.includes('latency')) {
     }
     for (const r of accountingResults('state', `${variant}_`, l.account, `open-loop requests, ${l.windowS.toFixed(1)} s window`)) report(r);
   }
-}
-if (ONLY.includes('neighbour')) {
-  const n = await neighbour();
-  const how = `echo answering the operator closed loop (64 outstanding), ${SECONDS} s windows, best of ${ROUNDS} alternating; 100 js-http-agent callers each with a call the local server holds`;
-  report({ bench: 'state', metric: 'http_neighbour_alone_msgs_per_s', value: Math.round(n.alone), unit: 'replies/s', note: how });
-  report({ bench: 'state', metric: 'http_neighbour_with_waiters_msgs_per_s', value: Math.round(n.withWaiters), unit: 'replies/s', note: how });
-  const ratio = n.withWaiters / n.alone;
-  report({ bench: 'state', metric: 'http_neighbour_ratio', value: Number(ratio.toFixed(3)), unit: 'ratio', target: '>= 0.9', note: `with waiters / alone${ratio < 0.9 ? '; below target' : ''}` });
 }
 if (ONLY.includes('http')) {
   // The gateway benchmark runs in its own process (its server and client must not share this
