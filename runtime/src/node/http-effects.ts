@@ -22,19 +22,19 @@ interface Held {
 export class HttpEffects {
   /** Work key (delivery id, or `<agent>\0<timer id>`) → the calls it made; insertion order = age. */
   private readonly held = new Map<string, Held>();
-  private readonly detach: () => void;
+  /**
+   * Subscribed to `completed` only while calls are held: the dispatch loop builds completion events
+   * only when someone listens, and most handlings make no call (the message path stays as it was).
+   */
+  private detach: (() => void) | undefined;
 
   constructor(
     private readonly gateway: HttpGateway,
-    events: BusEvents,
+    private readonly events: BusEvents,
     private readonly warn: (agent: string, message: string) => void,
     private readonly holdLimitMs = 10 * 60_000,
     private readonly now: () => number = Date.now,
-  ) {
-    this.detach = events.on((e) => {
-      if (e.type === 'completed') for (const id of e.deliveryIds) this.release(id);
-    }, ['completed']);
-  }
+  ) {}
 
   /** Remember the calls of a batch's completed handlings (called with the executor's results). */
   hold(batch: readonly WorkItem[], results: readonly ExecutionResult[]): void {
@@ -51,6 +51,11 @@ export class HttpEffects {
       this.held.set(item.kind === 'delivery' ? item.delivery.id : timerKey(item.agent, item.timerId!), entry);
     }
     this.sweep();
+    if (this.held.size > 0 && this.detach === undefined) {
+      this.detach = this.events.on((e) => {
+        if (e.type === 'completed') for (const id of e.deliveryIds) this.release(id);
+      }, ['completed']);
+    }
   }
 
   /** A durable timer's handling is done (its outbox and state are durable). */
@@ -64,7 +69,7 @@ export class HttpEffects {
   }
 
   close(): void {
-    this.detach();
+    this.unsubscribeWhenEmpty(true);
     this.held.clear();
   }
 
@@ -73,6 +78,14 @@ export class HttpEffects {
     if (entry === undefined) return;
     this.held.delete(key);
     this.gateway.apply(entry);
+    this.unsubscribeWhenEmpty(false);
+  }
+
+  private unsubscribeWhenEmpty(always: boolean): void {
+    if (this.detach !== undefined && (always || this.held.size === 0)) {
+      this.detach();
+      this.detach = undefined;
+    }
   }
 
   private sweep(): void {
@@ -82,6 +95,7 @@ export class HttpEffects {
       this.held.delete(key);
       this.warn(entry.agent, `[caxton] ${entry.http.length} http call(s) of ${key} not sent: the handling did not complete within ${this.holdLimitMs} ms (it is handled again)`);
     }
+    this.unsubscribeWhenEmpty(false);
   }
 }
 
