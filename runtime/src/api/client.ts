@@ -12,6 +12,7 @@ import {
 import type {
   AclMessage, DeploySpec, LogEntry, LogQuery, MessageEvent, SendResult, TailFilter, DfAgentDescription, DfSearchTemplate,
   HttpAllowRule, HttpPolicy, StateEntry, StateImportResult, StatePage, StateWrite,
+  StoredAuditRecord,
 } from '@caxton/core';
 import { ApiCallError, toApiCallError } from './client-errors.js';
 import { aclToWire } from './convert-acl.js';
@@ -311,6 +312,15 @@ export class CaxtonClient {
       agent: filter.agent ?? '', conversationId: filter.conversationId ?? '', performatives: filter.performatives ?? [],
     };
     return this.stream('TailMessages', req, messageEventFromWire, onEvent);
+  }
+
+  /**
+   * The audit trail's records as stored (decision 1402), from position `from`; `follow` keeps
+   * the stream open for new ones. Verify them with core's AuditChainVerifier.
+   */
+  listAudit(query: { from?: number; limit?: number; follow?: boolean }, onRecord: (record: StoredAuditRecord) => void): StreamHandle {
+    const req: W.WireListAuditRequest = { from: query.from ?? 0, limit: query.limit ?? 0, follow: query.follow ?? false };
+    return this.stream('ListAudit', req, (w: W.WireAuditRecordEntry): StoredAuditRecord => ({ position: Number(w.position), bytes: w.record }), onRecord);
   }
 
   logs(query: LogQuery, onEntry: (entry: LogEntry) => void): StreamHandle {

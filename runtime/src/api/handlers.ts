@@ -14,6 +14,8 @@ import { parseAgentName, parseDeployHeader, parseLogsRequest, parseSearchRequest
 import { receiveUpload, UploadCancelledError, type UploadSlots } from './upload.js';
 import type * as W from './wire.js';
 import { stateHandlers } from './state-handlers.js';
+import { auditHandlers } from './audit-handlers.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
 
 export interface HandlerOptions {
   node: NodeControl;
@@ -21,6 +23,8 @@ export interface HandlerOptions {
   slots: UploadSlots;
   uploadIdleTimeoutMs: number;
   searchDefaultLimit: number;
+  /** The node's audit trail, for ListAudit (decision 1402). */
+  audit?: AuditTrail;
 }
 
 function upload<S, Res>(
@@ -99,5 +103,6 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
     NodeStatus: unary(ctx, 'NodeStatus', async (): Promise<W.WireNodeStatusResponse> => nodeStatusToWire(await node.status(), Date.now())),
 
     ...stateHandlers(ctx, node, opts.uploadIdleTimeoutMs),
+    ...auditHandlers(ctx, opts.audit),
   };
 }

@@ -15,6 +15,9 @@ import { caxtonHandlers } from './handlers.js';
 import type { NodeControl } from '@caxton/core';
 import { CAXTON_SERVICE_NAME, caxtonService, reflectedPackage } from './proto.js';
 import { UploadSlots } from './upload.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import { auditInterceptor } from './audit-interceptor.js';
+import { callerIdentifier } from './caller.js';
 
 export interface ApiTlsOptions {
   certFile: string;
@@ -48,6 +51,11 @@ export interface ApiServerOptions {
   searchDefaultLimit?: number;
   /** Bugs (non-Caxton errors thrown while serving). Default: console.error. */
   onInternalError?: (err: unknown, method: string) => void;
+  /**
+   * The audit trail (decision 1402): every call that changes something, and every call refused
+   * for its credentials, is recorded there before its answer goes out; ListAudit reads it.
+   */
+  audit?: { trail: AuditTrail; nodeId: string; recordReads?: boolean };
   /** Things an operator should know about (e.g. token file permissions repaired). Default: console.error. */
   onWarning?: (message: string) => void;
 }
@@ -118,11 +126,13 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
   let authenticate: (metadata: Metadata, method: string) => void = () => {};
   let tokenFile: string | undefined;
   let readTokenFile: string | undefined;
+  let tokens: { admin: string; read: string } | undefined;
   if (options.auth.mode === 'token') {
     const warn = options.onWarning ?? ((m: string) => console.error(`caxton api: ${m}`));
     const admin = await ensureAuthToken(options.dataDir, warn);
     const read = await ensureAuthToken(options.dataDir, warn, READ_TOKEN_FILE_NAME);
-    authenticate = bearerTokenChecker({ admin: admin.token, read: read.token });
+    tokens = { admin: admin.token, read: read.token };
+    authenticate = bearerTokenChecker(tokens);
     tokenFile = admin.file;
     readTokenFile = read.file;
   }
@@ -136,6 +146,17 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     // streams are cleaned up in about a minute rather than at the next TCP timeout.
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
+    ...(options.audit ? {
+    interceptors: [auditInterceptor({
+      append: (entry) => options.audit!.trail.append(entry),
+      nodeId: options.audit.nodeId,
+      service: CAXTON_SERVICE_NAME,
+      serializers: new Map(Object.values(caxtonService()).map((m) => [m.path, m.requestSerialize as (message: unknown) => Buffer])),
+      identify: callerIdentifier(tokens),
+      recordReads: options.audit.recordReads ?? false,
+      report,
+    })],
+    } : {}),
   });
   server.addService(caxtonService(), caxtonHandlers(ctx, {
     node: options.node,
@@ -143,6 +164,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     slots,
     uploadIdleTimeoutMs: options.uploadIdleTimeoutMs ?? 60_000,
     searchDefaultLimit: options.searchDefaultLimit ?? 100,
+    ...(options.audit ? { audit: options.audit.trail } : {}),
   }));
   const health = new HealthImplementation({ '': 'SERVING', [CAXTON_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);

@@ -15,7 +15,7 @@ export interface AuditTrail {
   /** Up to `limit` stored records from position `from`, in order, as stored (bytes unchecked). */
   read(from: number, limit: number): Promise<StoredAuditRecord[]>;
   /** Records from `from` on, then each new one as it is appended, until unsubscribed. */
-  follow(from: number, sink: Sink<StoredAuditRecord>): Unsubscribe;
+  follow(from: number, sink: Sink<StoredAuditRecord>, options?: { ready?: () => Promise<void> }): Unsubscribe;
   /** Where the trail is kept, for `caxton status` and error messages. */
   readonly location: string;
   close(): Promise<void>;

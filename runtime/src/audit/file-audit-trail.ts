@@ -204,8 +204,9 @@ export class FileAuditTrail implements AuditTrail {
     return out;
   }
 
-  follow(from: number, sink: Sink<StoredAuditRecord>): Unsubscribe {
+  follow(from: number, sink: Sink<StoredAuditRecord>, options: { ready?: () => Promise<void> } = {}): Unsubscribe {
     return followTrail(this, from, sink, {
+      ...options,
       pollMs: this.pollMs,
       onAppend: (listener) => {
         this.listeners.add(listener);

@@ -15,6 +15,8 @@ export interface FollowOptions {
   /** How often to look for records appended elsewhere (ms). */
   pollMs: number;
   pageSize?: number;
+  /** Awaited after each page: a reader's backpressure (a gRPC stream's drain). */
+  ready?: () => Promise<void>;
 }
 
 export function followTrail(trail: Followable, from: number, sink: Sink<StoredAuditRecord>, options: FollowOptions): Unsubscribe {
@@ -48,6 +50,7 @@ export function followTrail(trail: Followable, from: number, sink: Sink<StoredAu
           sink.next(record);
           next = record.position + 1;
         }
+        if (options.ready) await options.ready();
         if (page.length < pageSize) await waitForMore();
       }
     } catch (err) {

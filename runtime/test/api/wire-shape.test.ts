@@ -56,6 +56,7 @@ const requests: Record<string, unknown[]> = {
   ListState: [{ agent: 'a', prefix: 'p', pageSize: 5, pageToken: 'k1' } satisfies W.WireListStateRequest],
   ExportState: [{ agent: 'a' } satisfies W.WireExportStateRequest],
   ImportState: [{ agent: 'a', replace: true, entries: [{ key: 'k', value: 'v' }, { key: 'gone' }] } satisfies W.WireImportStateRequest],
+  ListAudit: [{ from: 7, limit: 3, follow: true } satisfies W.WireListAuditRequest],
 };
 
 const responses: Record<string, unknown> = {
@@ -77,6 +78,7 @@ const responses: Record<string, unknown> = {
   ListState: { entries: [{ key: 'k', value: 'v' }], nextPageToken: 'k' } satisfies W.WireListStateResponse,
   ExportState: { key: 'k', value: 'v' } satisfies W.WireStateEntry,
   ImportState: { written: 3, deleted: 1 } satisfies W.WireImportStateResponse,
+  ListAudit: { position: 7, record: Buffer.from('{"index":7}') } satisfies W.WireAuditRecordEntry,
 };
 
 /** proto-loader adds `_field` markers for proto3 optional fields; they are not part of wire.ts. */
