@@ -22,6 +22,7 @@ import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
 import { tailCommand } from './commands/tail.js';
 import { stateCommand } from './commands/state.js';
+import { auditCommand } from './commands/audit.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -81,6 +82,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(stopCommand(env))
     .command(stateCommand(env))
     .command(statusCommand(env))
+    .command(auditCommand(env))
     .command(sdkCommand(env))
     .command(toolchainCommand(env))
     .completion('completion', 'Print a bash/zsh completion script (caxton completion >> ~/.bashrc)')

@@ -12,6 +12,7 @@ import type { GlobalArgs } from '../context.js';
 import type { StartNodeOptions, RunningNode } from '@caxton/runtime';
 import { parseComponentLimit } from '@caxton/sandbox';
 import { EXIT } from '../exit-codes.js';
+import { auditNodeOptions, serveAuditOptions, type ServeAuditArgs } from './serve-audit-options.js';
 
 /** The node's own option and handle types: one definition, the node's (runtime/src/node/options.ts). */
 export type { StartNodeOptions, RunningNode };
@@ -55,7 +56,7 @@ type Args = GlobalArgs & {
   clientCa?: string;
   requireClientCert: boolean;
   maxArtifactMib?: number;
-};
+} & Partial<ServeAuditArgs>;
 
 /** A component is buffered whole in memory while it uploads (at most 4 at once): keep it sane. */
 const MAX_ARTIFACT_MIB = 1024;
@@ -120,6 +121,7 @@ export function nodeOptions(argv: Args, cwd: string): StartNodeOptions {
     if (argv.clientCa) options.tls.caFile = path.resolve(cwd, argv.clientCa);
     if (argv.requireClientCert) options.tls.requireClientCert = true;
   }
+  Object.assign(options, auditNodeOptions(argv));
   return options;
 }
 
@@ -161,7 +163,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
-    builder: (y) => y
+    builder: (y) => serveAuditOptions(y)
       // For serve, --addr is where to listen (the global --addr is where a client connects): it
       // must not be accepted and ignored. No default here, so an explicit one can be told apart.
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })

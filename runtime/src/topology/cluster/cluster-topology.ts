@@ -29,6 +29,7 @@ import { PlacedAgents } from './placed-agents.js';
 import { clusterNodes } from './status.js';
 import { ClusterProtocols } from './protocols.js';
 import { ScreenedLog } from './screened-log.js';
+import { EtcdAuditTrail } from '../../audit/etcd-audit-trail.js';
 
 /** stderr lines of the node's cluster machinery; repeats of one kind are shown at most every 5 s. */
 function clusterLog(): (kind: string, line: string) => void {
@@ -102,6 +103,8 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
     new FileArtifactStore({ dir: artifactDir }),
     new EtcdArtifactStore({ connection: registry.connection, keys: registry.keys }),
   );
+  // In etcd, so the trail outlives this node and every node lists the same one (decision 1402).
+  const audit = new EtcdAuditTrail({ connection: registry.connection, prefix: c.etcdPrefix });
   const startedAt = Date.now();
   let address = `${options.apiHost}:${options.apiPort}`;
   let agents: PlacedAgents | undefined;
@@ -109,7 +112,7 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
 
   return {
     // One etcd store backs the agent, directory and timer ports; consumed deliveries are screened.
-    ports: { agents: registry, directory: registry, timers: registry, log: screened, artifacts, state: stateStoreOf(log) },
+    ports: { agents: registry, directory: registry, timers: registry, log: screened, artifacts, state: stateStoreOf(log), audit },
     residency(context) {
       const placed = new PlacedAgents(context, {
         registry, deployments, partitionOf: (a) => log.partitionOf(a), completionWithinMs: c.completionWithinMs,
@@ -160,12 +163,14 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
           { role: 'bus', kind: 'kafka', location: `${options.kafka!.brokers.join(',')} (topics ${c.topicPrefix}.*, group ${c.groupId}, ${log.partitionCount} partitions)` },
           { role: 'registry', kind: 'etcd', location: `${options.etcd!.endpoints.join(',')} (prefix ${c.etcdPrefix}, lease ttl ${c.leaseTtlSeconds} s)` },
           { role: 'artifacts', kind: 'etcd+file', location: `etcd ${c.etcdPrefix}store/, cache ${artifactDir}` },
+          { role: 'audit', kind: 'etcd', location: audit.location },
         ],
       };
     },
     async close() {
       gate?.stop();
       deployments.stop();
+      await audit.close();
       await registry.close();
     },
   };
