@@ -12,6 +12,7 @@
  * The status goes to the client only after its record is durable, so a caller that saw an answer
  * knows the call is in the trail. If the record cannot be written the caller gets UNAVAILABLE
  * `audit.unavailable` instead (saying what the call's own outcome was): never a silent success.
+ * Once the trail has failed for good (a file write failed), changes are refused before they run.
  */
 import { status as Status, ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type Metadata, type ServerInterceptor, type StatusObject } from '@grpc/grpc-js';
 import type { AuditEntry } from '@caxton/core';
@@ -33,6 +34,8 @@ export interface AuditInterceptorOptions {
   /** How each method's request message becomes bytes (the service definition's serializers). */
   serializers: ReadonlyMap<string, (message: unknown) => Buffer>;
   identify: (metadata: Metadata) => Caller;
+  /** Why changes must be refused before they run (the trail failed for good), if they must. */
+  refuseChanges?: () => Error | undefined;
   recordReads: boolean;
   report: (err: unknown, method: string) => void;
   now?: () => number;
@@ -115,6 +118,16 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
           caller = o.identify(metadata);
         } catch (err) {
           o.report(err, `${method} (audit: identify caller)`);
+        }
+        const failure = changesNothing(method) ? undefined : o.refuseChanges?.();
+        if (failure) {
+          // The handler never starts: a change that cannot be recorded is not made.
+          finished = true;
+          call.sendStatus(statusFromCaxtonError(new AuditError('audit.unavailable', `${method} refused: the audit trail cannot record it (${failure.message})`, {
+            context: { method },
+            hint: "nothing was changed; fix what the node's log reports about its audit trail (disk full, I/O error) and restart the node",
+          })));
+          return;
         }
         next(metadata);
       })

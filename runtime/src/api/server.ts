@@ -153,6 +153,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
       service: CAXTON_SERVICE_NAME,
       serializers: new Map(Object.values(caxtonService()).map((m) => [m.path, m.requestSerialize as (message: unknown) => Buffer])),
       identify: callerIdentifier(tokens),
+      refuseChanges: () => options.audit!.trail.failed,
       recordReads: options.audit.recordReads ?? false,
       report,
     })],

@@ -16,6 +16,11 @@ export interface AuditTrail {
   read(from: number, limit: number): Promise<StoredAuditRecord[]>;
   /** Records from `from` on, then each new one as it is appended, until unsubscribed. */
   follow(from: number, sink: Sink<StoredAuditRecord>, options?: { ready?: () => Promise<void> }): Unsubscribe;
+  /**
+   * Set once the trail can take no more records until the node restarts (a failed file write):
+   * changes are then refused before they happen rather than done unrecorded.
+   */
+  readonly failed?: Error | undefined;
   /** Where the trail is kept, for `caxton status` and error messages. */
   readonly location: string;
   close(): Promise<void>;

@@ -126,6 +126,31 @@ describe('audit trail failures reach the caller', () => {
   });
 });
 
+describe('a trail that failed for good', () => {
+  it('refuses changes before they run, and still serves reads', async () => {
+    const broken = {
+      location: 'nowhere',
+      failed: new Error('EIO: i/o error, write'),
+      append: async (_e: AuditEntry): Promise<AuditRecord> => { throw new Error('EIO: i/o error, write'); },
+      read: async () => [],
+      follow: () => () => {},
+      close: async () => {},
+    };
+    const h = await startHarness({ audit: { trail: broken, nodeId: 'n' } });
+    try {
+      const before = h.node.calls.length;
+      for (const call of [h.client.deploy({ name: 'echo' }, Buffer.from('x')), h.client.stop('echo')]) {
+        await assert.rejects(call, (err: { grpcCode?: number; code?: string; message: string }) =>
+          err.grpcCode === status.UNAVAILABLE && err.code === 'audit.unavailable' && /refused: the audit trail cannot record it \(EIO/.test(err.message));
+      }
+      assert.deepEqual(h.node.calls.slice(before), [], 'no change reached the node');
+      assert.deepEqual(await h.client.listAgents(), []);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('safe fields', () => {
   it('names the agent, the artifact digest and a message\'s receivers, never config or content', () => {
     assert.deepEqual(safeFields('StopAgent', { name: 'echo', force: true }), { agent: 'echo', force: 'true' });
