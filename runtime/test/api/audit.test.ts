@@ -15,6 +15,7 @@ import { FileAuditTrail } from '../../src/audit/file-audit-trail.js';
 import { safeFields } from '../../src/api/audit-interceptor.js';
 import type { CaxtonClient } from '../../src/api/client.js';
 import { startHarness, tempDir, type Harness } from './support/harness.js';
+import { eventually } from '../registry/helpers/tmp.js';
 
 async function list(client: CaxtonClient, query: { from?: number; limit?: number } = {}): Promise<StoredAuditRecord[]> {
   const out: StoredAuditRecord[] = [];
@@ -122,6 +123,36 @@ describe('audit trail failures reach the caller', () => {
       assert.equal((await h.client.listAgents()).length, 1, 'reads are not recorded, so they still work');
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('recording reads too', () => {
+  it('records calls that only look when asked, and a call the client cancels', async () => {
+    const dataDir = await tempDir();
+    const trail = await FileAuditTrail.open({ dir: path.join(dataDir, 'audit') });
+    const h = await startHarness({ dataDir, audit: { trail, nodeId: 'n', recordReads: true } });
+    try {
+      await h.client.listAgents();
+      await h.client.status();
+      const tail = h.client.tail({}, () => {});
+      await tail.ready;
+      tail.cancel();
+      await tail.done;
+      // Cancelling is recorded as it happens, not before the client's next call: wait for it.
+      const records = await eventually(async () => {
+        const all = (await list(h.client)).map((s) => decodeRecord(s.bytes));
+        return all.some((r) => r.method === 'TailMessages') && all;
+      }, 10_000, 'the cancelled tail to be recorded');
+      assert.ok(records.some((r) => r.method === 'ListAudit'), 'listing the trail is a read, recorded too');
+      assert.deepEqual(records.filter((r) => r.method !== 'ListAudit').map(summary), [
+        'ListAgents admin OK  ',
+        'NodeStatus admin OK  ',
+        'TailMessages admin CANCELLED  ',
+      ]);
+    } finally {
+      await h.close();
+      await trail.close();
     }
   });
 });
