@@ -14,6 +14,7 @@ import { parseAgentName, parseDeployHeader, parseLogsRequest, parseSearchRequest
 import { receiveUpload, UploadCancelledError, type UploadSlots } from './upload.js';
 import type * as W from './wire.js';
 import { stateHandlers } from './state-handlers.js';
+import { killSwitchHandlers } from './kill-switch-handlers.js';
 
 export interface HandlerOptions {
   node: NodeControl;
@@ -99,5 +100,6 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
     NodeStatus: unary(ctx, 'NodeStatus', async (): Promise<W.WireNodeStatusResponse> => nodeStatusToWire(await node.status(), Date.now())),
 
     ...stateHandlers(ctx, node, opts.uploadIdleTimeoutMs),
+    ...killSwitchHandlers(ctx, node),
   };
 }

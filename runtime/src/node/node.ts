@@ -27,6 +27,8 @@ import { AgentEffects } from './agent-effects.js';
 import { NodeBusPort } from './bus-port.js';
 import { HttpGateway } from '../http/gateway.js';
 import { HttpEffects } from './http-effects.js';
+import { KillSwitch } from './kill-switch/kill-switch.js';
+import { NodeSwitchFile } from './kill-switch/node-switch-file.js';
 
 export const CAXTON_VERSION = '0.1.0';
 
@@ -95,6 +97,16 @@ async function startOnTopology(
     // half the time; 64 × 8 doubled throughput in memory mode, decision 1201).
     dispatch: { maxAttempts: options.maxAttempts ?? 3, maxBatch: 64, maxPerAgent: 16, maxInFlight: 8 },
   });
+  // The kill switch is read before any agent starts: a node that was frozen restarts frozen, and
+  // one joining a frozen cluster starts frozen (decision 1403).
+  const killSwitch = new KillSwitch({
+    node: new NodeSwitchFile(dataDir),
+    ...(topology.sharedSwitch ? { cluster: topology.sharedSwitch } : {}),
+    bus: { freezeDispatch: () => bus.freezeDispatch(), thawDispatch: () => bus.thawDispatch(), wake: (a) => bus.wake(a), idle: (a) => bus.idle(a) },
+    say: (line) => process.stderr.write(`caxton: kill switch: ${line}\n`),
+  });
+  await killSwitch.start();
+  undo.push(async () => killSwitch.close());
   const timers = new AgentTimers({
     store: storage.timers, maxPerAgent: 1000,
     fire: (agent, token, id) => bus.fireTimer(agent, token, id),
@@ -123,7 +135,7 @@ async function startOnTopology(
   const httpEffects = new HttpEffects(http, events, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
   const agents = new AgentLifecycle({
     nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency,
-    defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS,
+    defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
     onStarted: async (init) => {
       for (const line of init.logs) logs.append(init.agent, line);
       await Promise.all(init.outbox.map((msg) => bus.send(msg, { agent: init.agent })));
@@ -176,7 +188,7 @@ async function startOnTopology(
   const control = new LocalNodeControl({
     nodeId, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, logs,
     tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
-    logStoppedBy: () => storage.log.stoppedBy?.(), state: storage.state,
+    logStoppedBy: () => storage.log.stoppedBy?.(), state: storage.state, killSwitch,
   });
 
   let api: ApiServer | undefined;
@@ -212,6 +224,7 @@ async function startOnTopology(
       stopping = true;
       await api?.close(2000);
       await bus.stopDispatching();
+      killSwitch.close();
       httpEffects.close();
       await http.close(); // calls cut here keep their records: the next activation answers them
       timers.clearAll();

@@ -9,9 +9,15 @@ import type { Bus, ProtocolGate } from '../bus/bus.js';
 import type { ConversationGate } from '../node/tracker-persistence.js';
 import type { ResidencyFactory } from '../node/agent-residency.js';
 import type { StoragePorts } from '../storage/ports.js';
+import type { SwitchStore } from '../node/kill-switch/switch-store.js';
 
 export interface Topology {
   readonly ports: StoragePorts;
+  /**
+   * Cluster: the kill switch every node shares (cluster-wide freeze, suspended agents; decision
+   * 1403). Embedded: absent, the node's own file keeps both.
+   */
+  readonly sharedSwitch?: SwitchStore;
   /** Where deployed agents run; the agent lifecycle builds it with its context. */
   readonly residency: ResidencyFactory;
   /**

@@ -264,6 +264,11 @@ export class EtcdRegistry implements RegistryStore {
     return [...this.mirror.withPrefix(this.keys.sectionPrefix(section))];
   }
 
+  /** Mirrored entries under a raw key prefix (e.g. the kill switch's `control/`). */
+  entriesUnder(prefix: string): MirrorEntry[] {
+    return [...this.mirror.withPrefix(prefix)];
+  }
+
   /**
    * Records the effect of a write made on this registry's connection (e.g. a placement claim) in
    * the mirror at once, so this node reads its own write before the watch echoes it back.

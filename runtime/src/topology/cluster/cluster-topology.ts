@@ -29,6 +29,7 @@ import { PlacedAgents } from './placed-agents.js';
 import { clusterNodes } from './status.js';
 import { ClusterProtocols } from './protocols.js';
 import { ScreenedLog } from './screened-log.js';
+import { EtcdSwitchStore } from './etcd-switch-store.js';
 
 /** stderr lines of the node's cluster machinery; repeats of one kind are shown at most every 5 s. */
 function clusterLog(): (kind: string, line: string) => void {
@@ -110,6 +111,7 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
   return {
     // One etcd store backs the agent, directory and timer ports; consumed deliveries are screened.
     ports: { agents: registry, directory: registry, timers: registry, log: screened, artifacts, state: stateStoreOf(log) },
+    sharedSwitch: new EtcdSwitchStore(registry, nodeId),
     residency(context) {
       const placed = new PlacedAgents(context, {
         registry, deployments, partitionOf: (a) => log.partitionOf(a), completionWithinMs: c.completionWithinMs,
