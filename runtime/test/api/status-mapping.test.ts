@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import {
-  AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
+  AgentSuspendedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
 } from '@caxton/core';
 import { SANDBOX_ERROR_KINDS, SandboxError, OutOfFuel, type SandboxErrorCode } from '@caxton/sandbox';
 import { GRPC_STATUS_BY_KIND, errorKindForGrpcStatus, grpcStatusForKind, statusFromCaxtonError, toGrpcStatus } from '../../src/api/grpc-status.js';
@@ -23,6 +23,7 @@ import { BusNotOpenError, InvalidSendError, MailboxFullError, UnknownReceiverErr
 import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaStateKeyError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
 import { REGISTRY_ERROR_KINDS, RegistryError, type RegistryErrorCode } from '../../src/registry/errors.js';
+import { KillSwitchNotKeptError, KillSwitchUnreadableError, NotClusteredError } from '../../src/node/kill-switch/errors.js';
 import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } from '../../src/artifacts/artifact-store.js';
 
 type StatusName = keyof typeof status;
@@ -159,6 +160,12 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   // Raised in the CLI only, with the status the suffix rules gave them; kinds in toolchain/src/errors.ts.
   ['node.cluster-config', 'INTERNAL'],
   ['node.cluster-wiring', 'INTERNAL'],
+  // The kill switch (decision 1403).
+  ['node.frozen', 'FAILED_PRECONDITION'],
+  ['agent.suspended', 'FAILED_PRECONDITION'],
+  ['node.not-clustered', 'FAILED_PRECONDITION'],
+  ['node.kill-switch-not-kept', 'UNAVAILABLE'],
+  ['node.kill-switch-unreadable', 'INTERNAL'],
 ]);
 
 function keysOf<K extends string>(table: Readonly<Record<K, unknown>>): K[] {
@@ -196,6 +203,11 @@ function everyRaisedError(): CaxtonError[] {
     new KafkaLogStateError('closed'),
     new KafkaStateKeyError('agent', '\u0000commit'),
     new OutOfFuel(10),
+    new FrozenError('deploy echo', 'node'),
+    new AgentSuspendedError('echo', 'upgrade'),
+    new NotClusteredError(),
+    new KillSwitchNotKeptError('frozen', 'this node', new Error('disk full')),
+    new KillSwitchUnreadableError('kill-switch.json', new Error('not JSON')),
     ...keysOf(PROTOCOL_ERROR_KINDS).map((code: ProtocolErrorCode) => new ProtocolViolation(code, 'x')),
     ...keysOf(SANDBOX_ERROR_KINDS).map((code: SandboxErrorCode) => new SandboxError(code, 'x')),
     ...keysOf(EMBEDDED_LOG_ERROR_KINDS).map((code: EmbeddedLogErrorCode) => new EmbeddedLogError(code, 'x')),

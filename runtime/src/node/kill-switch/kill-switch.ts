@@ -7,7 +7,8 @@
  * mailboxes and fired timers in the loop's queue until the thaw or resume.
  */
 import type { FreezeResult, FreezeScope, KillSwitchStatus } from '@caxton/core';
-import { CaxtonError, UnavailableError } from '@caxton/core';
+import { UnavailableError } from '@caxton/core';
+import { KillSwitchNotKeptError, NotClusteredError } from './errors.js';
 import type { SwitchState, SwitchStore } from './switch-store.js';
 
 /** What the kill switch drives on the bus. */
@@ -109,7 +110,7 @@ export class KillSwitch {
     try {
       await store.setFrozen(true);
     } catch (err) {
-      throw notKept('frozen', scope, err);
+      throw new KillSwitchNotKeptError('frozen', scope === 'cluster' ? 'the cluster' : 'this node', err);
     }
     await drained;
     return { scope, status: this.status(), drainedMs: this.now() - started };
@@ -130,7 +131,7 @@ export class KillSwitch {
     try {
       await this.sharedStore().setSuspended(agent, true);
     } catch (err) {
-      throw notKept('suspended', agent, err);
+      throw new KillSwitchNotKeptError('suspended', agent, err);
     }
     await this.o.bus.idle(agent);
   }
@@ -152,9 +153,7 @@ export class KillSwitch {
   private storeFor(scope: FreezeScope): SwitchStore {
     if (scope === 'node') return this.o.node;
     if (!this.o.cluster) {
-      throw new CaxtonError('node.not-clustered', 'this node is not part of a cluster: there is no cluster to freeze', {
-        kind: 'failed-precondition', hint: 'freeze this node with `caxton freeze` (without --cluster)',
-      });
+      throw new NotClusteredError();
     }
     return this.o.cluster;
   }
@@ -192,13 +191,4 @@ export class KillSwitch {
     }
     this.waiters = still;
   }
-}
-
-function notKept(what: string, subject: string, err: unknown): CaxtonError {
-  return new CaxtonError('node.kill-switch-not-kept', `${subject} is ${what} in memory, but that could not be stored: ${(err as Error).message}`, {
-    kind: 'unavailable',
-    context: { subject },
-    hint: 'it holds until this node restarts; fix the storage (disk or etcd) and repeat the command so it survives a restart',
-    cause: err,
-  });
 }

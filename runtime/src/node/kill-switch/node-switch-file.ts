@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CaxtonError } from '@caxton/core';
 import { writeFileAtomic } from '../../registry/embedded/durable-fs.js';
+import { KillSwitchUnreadableError } from './errors.js';
 import { parseSwitchState, type SwitchState, type SwitchStore } from './switch-store.js';
 
 export const SWITCH_FILE = 'kill-switch.json';
@@ -27,12 +27,12 @@ export class NodeSwitchFile implements SwitchStore {
       text = await readFile(this.file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return this.copy();
-      throw unreadable(this.file, err);
+      throw new KillSwitchUnreadableError(SWITCH_FILE, err);
     }
     try {
       this.state = parseSwitchState(text, this.file);
     } catch (err) {
-      throw unreadable(this.file, err);
+      throw new KillSwitchUnreadableError(SWITCH_FILE, err);
     }
     return this.copy();
   }
@@ -59,16 +59,4 @@ export class NodeSwitchFile implements SwitchStore {
   private copy(): SwitchState {
     return { frozen: this.state.frozen, suspended: [...this.state.suspended] };
   }
-}
-
-/**
- * A kill-switch file that cannot be read stops the node from starting: guessing "not frozen" could
- * run agents an operator froze.
- */
-function unreadable(file: string, err: unknown): CaxtonError {
-  return new CaxtonError('node.kill-switch-unreadable', `the kill switch in ${path.basename(file)} cannot be read: ${(err as Error).message}`, {
-    kind: 'internal',
-    context: { file: path.basename(file) },
-    hint: 'restore the file, or remove it to start thawed with no agent suspended (check why it was frozen first)',
-  });
 }

@@ -5,10 +5,11 @@
  * same scenarios. Nothing here runs wasm; artifacts are stored as given.
  */
 import type { AclMessage, NodeHealth, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
-import { AlreadyExistsError, CaxtonError, NotFoundError, matchesTailFilter } from '@caxton/core';
+import { AlreadyExistsError, NotFoundError, matchesTailFilter } from '@caxton/core';
 import type { FreezeResult, FreezeScope, KillSwitchStatus } from '@caxton/core';
 import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
 import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
+import { NotClusteredError } from '../../../src/node/kill-switch/errors.js';
 import { NodeStateControl } from '../../../src/node/state-control.js';
 
 export const DEFAULT_FUEL = 1_000_000;
@@ -63,7 +64,7 @@ export class MemoryNode implements NodeControl {
 
   async freeze(scope: FreezeScope): Promise<FreezeResult> {
     this.calls.push(`freeze ${scope}`);
-    if (scope === 'cluster') throw new CaxtonError('node.not-clustered', 'this node is not part of a cluster', { kind: 'failed-precondition', hint: 'freeze this node' });
+    if (scope === 'cluster') throw new NotClusteredError();
     this.frozen = true;
     return { scope, status: this.killSwitch(), drainedMs: 0 };
   }
