@@ -253,7 +253,7 @@ export class PlacedAgents implements AgentResidency {
     // unless the agent leaves this node first (then its next node starts it, under the same rule).
     const agent = record.name;
     while (this.opts.held(agent)) {
-      if (!this.tokens.has(agent)) throw new UnavailableError(`${agent} left this node while the kill switch held it`, { context: { agent }, hint: 'it starts where placement runs it next' });
+      if (!this.tokens.has(agent) || this.leaving.has(agent)) throw new UnavailableError(`${agent} left this node while the kill switch held it`, { context: { agent }, hint: 'it starts where placement runs it next' });
       await new Promise((r) => setTimeout(r, STATE_POLL_MS));
     }
     return this.agents.startInstance(record, this.identity(agent));
