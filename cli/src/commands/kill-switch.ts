@@ -21,7 +21,7 @@ export function freezeCommand(env: AppEnv): CommandModule<GlobalArgs, ScopeArgs>
     handler: action<ScopeArgs>(env, async (ctx, argv) => {
       const res = await (await ctx.client()).freeze(argv.cluster);
       if (ctx.args.json) ctx.printJson(res);
-      else ctx.print(`frozen (${argv.cluster ? 'cluster' : 'this node'}): nothing runs here since ${res.drainedMs} ms waiting for the batches in flight\n${formatKillSwitch(res.status)}\n`);
+      else ctx.print(`frozen (${argv.cluster ? 'cluster' : 'this node'}): the batches in flight finished after ${res.drainedMs} ms, no agent code runs\n${formatKillSwitch(res.status)}\n`);
     }),
   };
 }
