@@ -7,14 +7,16 @@
  *   handled anything until the thaw, while the load kept being accepted;
  * - after the thaw (pulled through another node) every accepted request was handled, each agent's
  *   durable counts exactly 1..N, a request handled twice reporting the same count;
- * - a node that restarts while the cluster is frozen comes back frozen (the key is in etcd).
+ * - a node that restarts while the cluster is frozen comes back frozen (the key is in etcd);
+ * - an agent suspended on n3 stays suspended while n3 stops (the agent moves), restarts and the
+ *   cluster thaws — nothing of it runs, its requests wait — and handles them once after resume.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
-import { PROBE, allObservations, deployAll, journals, waitFor, warmUp } from './support/cluster.js';
+import { PROBE, allObservations, deployAll, journals, placement, waitFor, warmUp } from './support/cluster.js';
 import { Load } from './support/load.js';
 
 const AGENTS = Array.from({ length: 12 }, (_, i) => `frozen-${i}`);
@@ -43,6 +45,12 @@ test('freeze --cluster through one node stops all three; what was accepted meanw
   const js = journals(nodes);
   await deployAll(clients, AGENTS, PROBE(), { state: '1' });
   await warmUp(c1, AGENTS, js);
+  const placementBefore = await placement(c1);
+  // One agent of n3 is suspended through n1 before the load: it must stay held through its moves.
+  const held = AGENTS.find((a) => (placementBefore.get(a)) === 'n3');
+  assert.ok(held, 'an agent runs on n3');
+  assert.equal((await c1.suspend(held)).state, 'suspended');
+  assert.equal((await c2.getAgent(held)).state, 'suspended', 'every node shows it suspended');
 
   let freezing: Promise<{ drainedMs: number }> | undefined;
   let frozenReturnedAt = 0;
@@ -78,10 +86,16 @@ test('freeze --cluster through one node stops all three; what was accepted meanw
   const lastBefore = new Map<string, number>();
   for (const o of allObservations(js)) lastBefore.set(o.node, Math.max(lastBefore.get(o.node) ?? 0, o.at));
   const waiting = load.accepted.length - new Set(allObservations(js).map((o) => o.key)).size + AGENTS.length; // warm-up keys are observed, not in load
+  assert.deepEqual(allObservations(js).filter((o) => o.agent === held && o.seq > 0).map((o) => o.key), [], 'the suspended agent handled nothing');
   assert.ok(waiting > 0, 'requests accepted during the freeze are waiting');
 
   // A node restarted while frozen comes back frozen: the switch is in etcd, not in the node.
   await n3.stop(30_000);
+  const movedTo = await waitFor(`${held} to move off n3`, async () => {
+    const at = (await placement(c1)).get(held);
+    return at !== undefined && at !== 'n3' && at;
+  }, 60_000, 200);
+  assert.equal((await c1.getAgent(held)).state, 'suspended', `suspended on ${movedTo} too`);
   const n3again = NodeProcess.instrumented({ ...n3.spec });
   nodes.push(n3again);
   await n3again.ready();
@@ -91,13 +105,21 @@ test('freeze --cluster through one node stops all three; what was accepted meanw
 
   const thawed = await c2.thaw(true);
   assert.equal(thawed.status.clusterFrozen, false);
-  const accepted = new Set(load.accepted.map((a) => a.key));
+  const accepted = new Set(load.accepted.filter((a) => a.agent !== held).map((a) => a.key));
   const allJs = [...js, ...journals([n3again])];
-  await waitFor('every accepted request to be handled after the thaw', () => {
+  const allHandled = (keys: Set<string>) => () => {
     const seen = new Set(allObservations(allJs).map((o) => o.key));
-    for (const k of accepted) if (!seen.has(k)) return false;
+    for (const k of keys) if (!seen.has(k)) return false;
     return true;
-  }, 150_000, 500);
+  };
+  await waitFor('every accepted request of the running agents to be handled after the thaw', allHandled(accepted), 150_000, 500);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.deepEqual(allObservations(allJs).filter((o) => o.agent === held && o.seq > 0).map((o) => o.key), [], 'the suspended agent ran after the thaw, or after its moves');
+  assert.equal((await c3again.getAgent(held)).state, 'suspended', 'still suspended after the moves and the restart');
+  const resumedAt = Date.now();
+  await c3again.resume(held);
+  await waitFor(`${held}'s ${PER_AGENT} waiting requests to be handled after resume`, allHandled(new Set(load.accepted.filter((a) => a.agent === held).map((a) => a.key))), 60_000, 250);
+  const resumeMs = Date.now() - resumedAt;
 
   const countsByKey = new Map<string, Set<number>>();
   for (const o of allObservations(allJs)) {
@@ -115,5 +137,5 @@ test('freeze --cluster through one node stops all three; what was accepted meanw
     assert.equal(keys.length, PER_AGENT + 1, `${agent}: every accepted request and the warm-up handled`);
   }
   const lastHandled = [...lastBefore].map(([node, at]) => `${node} ${at - frozenReturnedAt} ms`).join(', ');
-  t.diagnostic(`freeze through n1 drained in ${frozen.drainedMs} ms; nodes reported frozen ${seenAt.join('/')} ms after it returned; last handling before the thaw relative to the return: ${lastHandled}; ${waiting} requests waited and were handled once after the thaw`);
+  t.diagnostic(`freeze through n1 drained in ${frozen.drainedMs} ms; nodes reported frozen ${seenAt.join('/')} ms after it returned; last handling before the thaw relative to the return: ${lastHandled}; ${waiting} requests waited and were handled once after the thaw; suspended ${held} handled its ${PER_AGENT} within ${resumeMs} ms of resume`);
 });
