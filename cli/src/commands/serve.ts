@@ -12,6 +12,7 @@ import type { GlobalArgs } from '../context.js';
 import type { StartNodeOptions, RunningNode } from '@caxton/runtime';
 import { parseComponentLimit } from '@caxton/sandbox';
 import { EXIT } from '../exit-codes.js';
+import { clusterSecurityFlags, clusterSecurityOptions, type ClusterSecurityArgs } from './serve-cluster-security-options.js';
 
 /** The node's own option and handle types: one definition, the node's (runtime/src/node/options.ts). */
 export type { StartNodeOptions, RunningNode };
@@ -35,7 +36,7 @@ async function loadStartNode(): Promise<StartNode> {
   return mod.startNode;
 }
 
-type Args = GlobalArgs & {
+type Args = GlobalArgs & ClusterSecurityArgs & {
   shards?: number;
   prepareTimeoutS?: number;
   prepareHeapMib?: number;
@@ -68,7 +69,7 @@ function list(text: string | undefined, flag: string): string[] | undefined {
 }
 
 /** Flags → StartNodeOptions. Exposed for unit tests. */
-export function nodeOptions(argv: Args, cwd: string): StartNodeOptions {
+export function nodeOptions(argv: Args, cwd: string, env: Readonly<Record<string, string | undefined>> = {}): StartNodeOptions {
   const { apiHost, apiPort } = listenAddress(argv);
   if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError(`--api-port ${apiPort} is not a port`);
   if ((argv.cert === undefined) !== (argv.key === undefined)) throw new UsageError('--cert and --key go together');
@@ -85,9 +86,8 @@ export function nodeOptions(argv: Args, cwd: string): StartNodeOptions {
   };
   if (argv.nodeId) options.nodeId = argv.nodeId;
   const brokers = list(argv.kafka, '--kafka');
-  if (brokers) options.kafka = { brokers };
   const endpoints = list(argv.etcd, '--etcd');
-  if (endpoints) options.etcd = { endpoints };
+  Object.assign(options, clusterSecurityOptions(argv, env, cwd, brokers, endpoints));
   const cluster = clusterOptions(argv);
   if (cluster) {
     if (!brokers || !endpoints) throw new UsageError('--cluster, --lease-ttl, --kafka-session-timeout and --partitions need cluster mode', 'pass --kafka and --etcd too');
@@ -161,7 +161,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
-    builder: (y) => y
+    builder: (y) => clusterSecurityFlags(y)
       // For serve, --addr is where to listen (the global --addr is where a client connects): it
       // must not be accepted and ignored. No default here, so an explicit one can be told apart.
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })
@@ -187,7 +187,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       .example('$0 serve', 'embedded storage in ./.caxton, API on 127.0.0.1:50051')
       .example('$0 serve --kafka k1:9092,k2:9092 --etcd e1:2379 --node-id n1 --api-host 0.0.0.0 --cert api.pem --key api.key', 'a cluster member') as unknown as Argv<Args>,
     handler: action<Args>(env, async (ctx, argv) => {
-      const options = nodeOptions(argv, ctx.io.cwd);
+      const options = nodeOptions(argv, ctx.io.cwd, ctx.io.env);
       if (options.auth.mode === 'none' && !isLoopback(options.apiHost)) {
         ctx.note(`caxton: WARNING: the API on ${options.apiHost} accepts calls from anyone who can reach it (--no-auth)`);
       }

@@ -6,6 +6,7 @@ import type { ApiTlsOptions } from '../api/server.js';
 import type { AgentLimitsSpec } from '@caxton/core';
 import type { FsyncPolicy } from '../bus/embedded/index.js';
 import type { ClusterOptions } from '../topology/cluster/options.js';
+import type { EtcdConnectionSpec, KafkaConnectionSpec } from '../topology/cluster/transport-security.js';
 import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '@caxton/sandbox';
 import type { ComponentLimits } from '@caxton/sandbox';
 
@@ -15,10 +16,15 @@ export interface StartNodeOptions {
   /** 0 = any free port. */
   apiPort: number;
   nodeId?: string;
-  /** Cluster mode: the bus on Kafka. */
-  kafka?: { brokers: string[] };
-  /** Cluster mode: the registry (and artifacts, placement) on etcd. */
-  etcd?: { endpoints: string[] };
+  /** Cluster mode: the bus on Kafka (TLS and SASL optional: decision 1404). */
+  kafka?: KafkaConnectionSpec;
+  /** Cluster mode: the registry (and artifacts, placement) on etcd (TLS and auth optional). */
+  etcd?: EtcdConnectionSpec;
+  /**
+   * Join a cluster whose Kafka or etcd lies beyond loopback without TLS or authentication. Refused
+   * by default (`node.insecure-cluster`); with this, allowed with a warning on every start.
+   */
+  insecureCluster?: boolean;
   /** Cluster mode: cluster name and tuning (lease TTL, Kafka session timeout…); see topology/cluster/options.ts. */
   cluster?: ClusterOptions;
   auth: { mode: 'token' | 'none' };

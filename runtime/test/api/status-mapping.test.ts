@@ -20,7 +20,8 @@ import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, Up
 import { UploadCancelledError } from '../../src/api/upload.js';
 import { TokenFileError } from '../../src/api/auth.js';
 import { BusNotOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
-import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaStateKeyError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
+import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaSecurityError, KafkaStateKeyError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
+import { insecureClusterError } from '../../src/topology/cluster/transport-security.js';
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
 import { REGISTRY_ERROR_KINDS, RegistryError, type RegistryErrorCode } from '../../src/registry/errors.js';
 import { KillSwitchNotKeptError, KillSwitchUnreadableError, NotClusteredError } from '../../src/node/kill-switch/errors.js';
@@ -77,6 +78,13 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['bus.kafka.state', 'INTERNAL'],
   ['bus.kafka.state-key', 'INVALID_ARGUMENT'], // new with Kafka state (decision 1602): its kind, invalid-argument
   ['bus.kafka.unreachable', 'INTERNAL'],
+  // New with encrypted, authenticated cluster traffic (decision 1404): the node's own configuration.
+  ['bus.kafka.auth-failed', 'INTERNAL'],
+  ['bus.kafka.tls-failed', 'INTERNAL'],
+  ['registry.auth-failed', 'FAILED_PRECONDITION'],
+  ['registry.permission-denied', 'FAILED_PRECONDITION'],
+  ['registry.tls-failed', 'FAILED_PRECONDITION'],
+  ['node.insecure-cluster', 'FAILED_PRECONDITION'],
   ['bus.mailbox-full', 'RESOURCE_EXHAUSTED'],
   ['bus.unknown-receiver', 'NOT_FOUND'],
   ['bus.not-open', 'UNAVAILABLE'], // added with the bus's own dispatch loop (decision 1101): the suffix rule gave UNAVAILABLE
@@ -202,6 +210,9 @@ function everyRaisedError(): CaxtonError[] {
     new KafkaNotOwnerError(['a']),
     new KafkaLogStateError('closed'),
     new KafkaStateKeyError('agent', '\u0000commit'),
+    new KafkaSecurityError(['localhost:9093'], 'auth', 'SASL SCRAM failed', { mechanism: 'scram-sha-512', username: 'caxton' }),
+    new KafkaSecurityError(['localhost:9093'], 'tls', 'unable to verify the first certificate'),
+    insecureClusterError([{ service: 'kafka', address: '10.0.0.1:9092', missing: ['tls'] }]),
     new OutOfFuel(10),
     new FrozenError('deploy echo', 'node'),
     new AgentSuspendedError('echo', 'upgrade'),

@@ -76,7 +76,7 @@ export class EtcdRegistry implements RegistryStore {
     this.now = opts.now ?? Date.now;
     this.keys = new KeyLayout(opts.prefix);
     this.ownsConnection = opts.connection === undefined;
-    this.connection = opts.connection ?? new EtcdConnection({ endpoints: opts.endpoints ?? [], callTimeoutMs: opts.callTimeoutMs });
+    this.connection = opts.connection ?? new EtcdConnection({ endpoints: opts.endpoints ?? [], callTimeoutMs: opts.callTimeoutMs, tls: opts.tls, auth: opts.auth });
     this.mirror = new EtcdMirror(this.connection, this.keys.mirrorRange(), (changes) => this.onMirror(changes));
     this.timers = new EtcdTimers(this.connection, this.keys);
   }

@@ -17,6 +17,8 @@ import path from 'node:path';
 import { CaxtonError } from '@caxton/core';
 import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../../bus/kafka/index.js';
 import { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
+import { describeInsecureLink, etcdUrls, etcdUsesTls, insecureClusterError, insecureLinks } from './transport-security.js';
+import { etcdSecurity, kafkaSecurity } from './transport-credentials.js';
 import { PlacementController } from './placement/placement-controller.js';
 import { FileArtifactStore } from '../../artifacts/file-artifact-store.js';
 import { EtcdArtifactStore } from '../../artifacts/etcd-artifact-store.js';
@@ -55,6 +57,11 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
   }
   const c = resolveClusterOptions(options.cluster);
   const say = clusterLog();
+  const insecure = insecureLinks(options.kafka, options.etcd);
+  if (insecure.length > 0) {
+    if (!options.insecureCluster) throw insecureClusterError(insecure);
+    for (const l of insecure) say('insecure', `--insecure-cluster: ${describeInsecureLink(l)}; anyone on that network can read and forge cluster traffic`);
+  }
   let onAssignment: (partitions: readonly number[]) => void = () => {};
   const onKafkaEvent = (e: KafkaLogEvent): void => {
     if (e.type === 'assignment') {
@@ -70,9 +77,10 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
     else if (e.type === 'state-load-failed') say(e.type, `agents' state of partition ${e.partition} not read yet, retrying (its deliveries and agents wait): ${e.error}`);
   };
 
-  const registry = new EtcdRegistry({ endpoints: options.etcd.endpoints, prefix: c.etcdPrefix });
+  const registry = new EtcdRegistry({ ...etcdSecurity(options.etcd), prefix: c.etcdPrefix });
   const log = new KafkaMessageLog({
     brokers: options.kafka.brokers,
+    ...kafkaSecurity(options.kafka),
     cluster: c.name,
     topicPrefix: c.topicPrefix,
     groupId: c.groupId,
@@ -159,8 +167,8 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
       return {
         nodes: await clusterNodes(registry, { id: nodeId, address, startedAt }),
         storage: [
-          { role: 'bus', kind: 'kafka', location: `${options.kafka!.brokers.join(',')} (topics ${c.topicPrefix}.*, group ${c.groupId}, ${log.partitionCount} partitions)` },
-          { role: 'registry', kind: 'etcd', location: `${options.etcd!.endpoints.join(',')} (prefix ${c.etcdPrefix}, lease ttl ${c.leaseTtlSeconds} s)` },
+          { role: 'bus', kind: 'kafka', location: `${options.kafka!.brokers.join(',')} (${options.kafka!.tls ? 'TLS' : 'plaintext'}${options.kafka!.sasl ? `, SASL ${options.kafka!.sasl.mechanism} as ${options.kafka!.sasl.username}` : ''}; topics ${c.topicPrefix}.*, group ${c.groupId}, ${log.partitionCount} partitions)` },
+          { role: 'registry', kind: 'etcd', location: `${etcdUrls(options.etcd!).join(',')} (${etcdUsesTls(options.etcd!) ? 'TLS' : 'plaintext'}${options.etcd!.auth ? `, user ${options.etcd!.auth.username}` : ''}; prefix ${c.etcdPrefix}, lease ttl ${c.leaseTtlSeconds} s)` },
           { role: 'artifacts', kind: 'etcd+file', location: `etcd ${c.etcdPrefix}store/, cache ${artifactDir}` },
         ],
       };
