@@ -32,6 +32,8 @@ export interface NodeControlDeps {
   isStopping: () => boolean;
   /** Why the message log stopped for good, if it did. */
   logStoppedBy: () => Error | undefined;
+  /** Whether the node can take work (node-health.ts: phase, message log, cluster membership). */
+  health: () => NodeHealth;
   /** Agents' durable state (decision 1600). */
   state: AgentStateStore;
   /** Freeze/thaw, suspend/resume (decision 1403). */
@@ -121,8 +123,7 @@ export class LocalNodeControl implements NodeControl {
   }
 
   health(): NodeHealth {
-    const stopped = this.d.logStoppedBy();
-    return stopped ? { serving: false, reason: `message log stopped: ${stopped.message.slice(0, 300)}` } : { serving: true };
+    return this.d.health();
   }
 
   async deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {

@@ -11,6 +11,9 @@ import { Bus } from '../bus/bus.js';
 import { BusEvents } from '../bus/events.js';
 import { loadTracker, PersistedTracker } from './tracker-persistence.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
+import { startHealthServer } from '../api/health-server.js';
+import type { NodeHealth } from '@caxton/core';
+import { nodeHealth, type NodePhase } from './node-health.js';
 import { AgentLifecycle } from './agent-lifecycle.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import { AgentLogs } from './agent-logs.js';
@@ -35,6 +38,8 @@ export const CAXTON_VERSION = '0.1.0';
 export interface RunningNode {
   nodeId: string;
   apiPort: number;
+  /** Where `health` (serve --health-addr) listens, when asked for. */
+  healthPort?: number;
   /** The node's control surface, for in-process use (the API serves the same object). */
   control: LocalNodeControl;
   events: BusEvents;
@@ -52,21 +57,44 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   // Without a registered propagator @opentelemetry/api injects nothing; W3C is what we carry.
   if (propagation.fields().length === 0) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 
-  const topology = await openTopology(options, dataDir, nodeId);
+  // What health reports (node-health.ts): filled in as start-up proceeds.
+  const life: NodeLife = { phase: 'starting', topology: undefined };
+  const health = (): NodeHealth => nodeHealth({
+    phase: life.phase,
+    logStoppedBy: life.topology?.ports.log.stoppedBy?.(),
+    topology: life.topology?.health() ?? { serving: false, reason: 'the node is starting' },
+  });
+  // The health port listens first, so the kubelet's startup probe sees NOT_SERVING while we join.
+  const healthServer = options.health ? await startHealthServer({ ...options.health, health }) : undefined;
   // Whatever start-up opened is closed again if a later step fails: a half-started node must not
   // keep the process alive (a cluster topology holds Kafka and etcd connections, the host worker threads).
-  const undo: (() => Promise<unknown>)[] = [() => topology.close()];
+  const undo: (() => Promise<unknown>)[] = healthServer ? [() => healthServer.close()] : [];
   try {
-    return await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo);
+    const topology = await openTopology(options, dataDir, nodeId);
+    life.topology = topology;
+    undo.push(() => topology.close());
+    const node = await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo, life, health);
+    healthServer?.refresh();
+    return {
+      ...node,
+      ...(healthServer ? { healthPort: healthServer.port } : {}),
+      async stop() {
+        await node.stop();
+        await healthServer?.close();
+      },
+    };
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => {});
     throw err;
   }
 }
 
+/** The node's phase and topology, as health needs them. */
+interface NodeLife { phase: NodePhase; topology: Topology | undefined }
+
 async function startOnTopology(
   options: StartNodeOptions, dataDir: string, nodeId: string, platform: string, startedAt: number,
-  topology: Topology, undo: (() => Promise<unknown>)[],
+  topology: Topology, undo: (() => Promise<unknown>)[], life: NodeLife, health: () => NodeHealth,
 ): Promise<RunningNode> {
   const storage = topology.ports;
   const events = new BusEvents();
@@ -188,8 +216,10 @@ async function startOnTopology(
   const control = new LocalNodeControl({
     nodeId, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, logs,
     tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
-    logStoppedBy: () => storage.log.stoppedBy?.(), state: storage.state, killSwitch,
+    logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, killSwitch,
   });
+  // The log is open and consumed: from here health is the topology's (cluster: membership) and the log's.
+  life.phase = 'running';
 
   let api: ApiServer | undefined;
   // The topology knows only the configured port; with --api-port 0 that is `:0`, which nobody can
@@ -213,6 +243,7 @@ async function startOnTopology(
   // the real port, so after listen.
   undo.push(() => topology.stopAgents());
   await topology.afterApi({ apiAddress: `${options.apiHost}:${api?.port ?? options.apiPort}` });
+  api?.refreshHealth();
 
   return {
     nodeId,
@@ -222,6 +253,7 @@ async function startOnTopology(
     async stop(): Promise<void> {
       if (stopping) return;
       stopping = true;
+      life.phase = 'stopping';
       await api?.close(2000);
       await bus.stopDispatching();
       killSwitch.close();
@@ -232,6 +264,7 @@ async function startOnTopology(
       await topology.stopAgents();
       await host.close();
       await bus.stop();
+      life.phase = 'stopped';
       tracker.close();
       await topology.close();
       logs.flush();

@@ -4,7 +4,7 @@
  * placement). The node is composed from whichever `openTopology` returns and never asks which one it
  * got (docs/decisions/1103-topologies.md).
  */
-import type { ClusterNodeStatus, StorageBackendStatus } from '@caxton/core';
+import type { ClusterNodeStatus, NodeHealth, StorageBackendStatus } from '@caxton/core';
 import type { Bus, ProtocolGate } from '../bus/bus.js';
 import type { ConversationGate } from '../node/tracker-persistence.js';
 import type { ResidencyFactory } from '../node/agent-residency.js';
@@ -39,6 +39,11 @@ export interface Topology {
   afterApi(context: { apiAddress: string }): Promise<void>;
   /** Stop running agents as the topology requires (cluster: deactivate, drain, leave placement). */
   stopAgents(): Promise<void>;
+  /**
+   * Whether this topology lets the node take work, a field read (polled for grpc.health.v1). Cluster:
+   * only while it holds its membership lease; embedded: always.
+   */
+  health(): NodeHealth;
   /** Nodes and storage backends for `caxton status`; `local` are the agents on this node. */
   status(local: { names(): string[] }): Promise<TopologyStatus>;
   close(): Promise<void>;

@@ -163,6 +163,11 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
       await placement?.stop();
       agents?.unbind();
     },
+    health() {
+      if (!placement) return { serving: false, reason: 'not a cluster member yet: joining placement' };
+      // Lost (etcd unreachable past the lease deadline) or left: no agents run here until it rejoins.
+      return placement.membership?.alive ? { serving: true } : { serving: false, reason: `node ${nodeId} does not hold its cluster membership lease (rejoining)` };
+    },
     async status() {
       return {
         nodes: await clusterNodes(registry, { id: nodeId, address, startedAt }),
