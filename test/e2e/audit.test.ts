@@ -40,6 +40,9 @@ describe('caxton audit, against a real caxton serve', () => {
       [['send', 'echo', 'request', 'hello'], 0],
       [['stop', 'echo'], 0],
       [['agents', '--token', 'w'.repeat(43)], 5], // a failed authentication
+      // RPCs the recorder was written without knowing (the kill switch, decision 1403).
+      [['freeze'], 0],
+      [['thaw'], 0],
     ];
     for (const [args, code] of steps) {
       const r = await caxton([...args, ...serve.conn]);
@@ -53,16 +56,18 @@ describe('caxton audit, against a real caxton serve', () => {
       '1 SendMessage admin OK  ',
       '2 StopAgent admin OK  echo',
       '3 ListAgents none UNAUTHENTICATED api.unauthenticated ',
+      '4 Freeze admin OK  ',
+      '5 Thaw admin OK  ',
     ]);
     assert.equal(trail[1]!.args.fields.receivers, 'echo');
-    assert.deepEqual(trail.map((r) => r.token), [...Array(3).fill(fingerprint(serve.token())), fingerprint('w'.repeat(43))]);
+    assert.deepEqual(trail.map((r) => r.token), [...Array(3).fill(fingerprint(serve.token())), fingerprint('w'.repeat(43)), ...Array(2).fill(fingerprint(serve.token()))]);
     assert.ok(trail.every((r) => r.node === serve.nodeId && /127\.0\.0\.1:\d+$/.test(r.peer)));
 
     const human = await caxton(['audit', ...serve.conn]);
     assert.match(human.stdout, /^#2 {2}\S+Z {2}\S+ {2}StopAgent {2}admin [0-9a-f]{8} {2}\S+ {2}agent=echo force=false {2}OK$/m);
     const good = await caxton(['audit', 'verify', ...serve.conn]);
     assert.equal(good.code, 0, show(good));
-    assert.match(good.stdout, /audit trail intact: 4 records, head #3 [0-9a-f]{64}/);
+    assert.match(good.stdout, /audit trail intact: 6 records, head #5 [0-9a-f]{64}/);
 
     // One byte of record 2, as stored: "StopAgent" becomes "StopAgenu".
     const file = path.join(serve.dataDir, 'audit', 'trail.jsonl');

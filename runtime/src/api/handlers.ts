@@ -16,6 +16,7 @@ import type * as W from './wire.js';
 import { stateHandlers } from './state-handlers.js';
 import { auditHandlers } from './audit-handlers.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
+import { killSwitchHandlers } from './kill-switch-handlers.js';
 
 export interface HandlerOptions {
   node: NodeControl;
@@ -104,5 +105,6 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
 
     ...stateHandlers(ctx, node, opts.uploadIdleTimeoutMs),
     ...auditHandlers(ctx, opts.audit),
+    ...killSwitchHandlers(ctx, node),
   };
 }
