@@ -44,6 +44,8 @@ function setup() {
     artifacts: { get: async () => new Uint8Array([0, 97, 115, 109]) },
     messaging: { wake: () => {}, idle: async () => {}, agentId: (n: string) => ({ name: `${n}@p` }), mailboxDepth: () => 0 },
     bus: {}, log: {}, identity: (n: string) => ({ name: `${n}@p` }), events, onStopped: async () => {},
+    // The kill switch holds nothing here (decision 1403).
+    held: () => false,
   } as unknown as ResidencyContext;
   const placed = new PlacedAgents(context, {
     registry: { getAgent: async () => record, watch: () => () => {} } as unknown as EtcdRegistry,
