@@ -13,6 +13,7 @@ import { protocolMatches, tailFilter } from './query.js';
 import { Sampler } from './sampler.js';
 import { SseClient } from './sse-client.js';
 import { sniffed } from './views.js';
+import { protocolStateOf, type ConversationLookup } from './protocol-state.js';
 
 export interface LiveStreamOptions {
   /** Messages per client per window before sampling starts. */
@@ -43,6 +44,8 @@ export class LiveStreams {
     private readonly control: NodeControl,
     private readonly periodic: () => Promise<{ agents: AgentsResponse; node: NodeStats }>,
     private readonly options: LiveStreamOptions,
+    /** The node's conversation tracker, for each shown message's protocol state. */
+    private readonly conversations?: ConversationLookup,
   ) {}
 
   get open(): number {
@@ -65,7 +68,9 @@ export class LiveStreams {
         if (!protocolMatches(filter, event)) return;
         const verdict = sampler.offer(Date.now());
         if (verdict.notice) this.notify(stream, verdict.notice);
-        if (verdict.send) client.write(formatStreamEvent({ kind: 'message', data: sniffed(event.messageId, event.acceptedAt, event.message) }));
+        if (!verdict.send) return;
+        const state = this.conversations ? protocolStateOf(this.conversations, event.message) : undefined;
+        client.write(formatStreamEvent({ kind: 'message', data: sniffed(event.messageId, event.acceptedAt, event.message, state) }));
       },
       end: () => this.stop(stream),
     });

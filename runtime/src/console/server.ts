@@ -17,6 +17,7 @@ import { ConsoleApi } from './api-handlers.js';
 import { ConsoleError, errorBody, httpStatusFor } from './errors.js';
 import { LIVE_STREAM_DEFAULTS, LiveStreams, type LiveStreamOptions } from './live-streams.js';
 import { NodeStatsCollector } from './node-stats.js';
+import type { ConversationLookup } from './protocol-state.js';
 import { messageFilter, MAX_URL_BYTES } from './query.js';
 import { route, type ApiRoute } from './router.js';
 import { CONTENT_SECURITY_POLICY, MISSING_BUNDLE_PAGE, StaticFiles } from './static-files.js';
@@ -40,6 +41,8 @@ export interface ConsoleServerOptions {
   platform: string;
   cluster?: string;
   stream?: Partial<LiveStreamOptions>;
+  /** The node's conversation tracker: the live stream shows each message's protocol state. */
+  conversations?: ConversationLookup;
   /** Bytes of message log one history page may scan. Default 256 MiB. */
   historyScanBytes?: number;
   uploadIdleTimeoutMs?: number;
@@ -87,7 +90,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     maxArtifactBytes: options.maxArtifactBytes, uploadIdleTimeoutMs: options.uploadIdleTimeoutMs ?? 60_000,
     slots: new UploadSlots(options.maxConcurrentUploads ?? 2), historyScanBytes: options.historyScanBytes ?? 256 * 1024 * 1024,
   });
-  const live = new LiveStreams(options.control, async () => ({ agents: await api.agents(), node: await api.nodeStats() }), { ...LIVE_STREAM_DEFAULTS, ...options.stream });
+  const live = new LiveStreams(options.control, async () => ({ agents: await api.agents(), node: await api.nodeStats() }), { ...LIVE_STREAM_DEFAULTS, ...options.stream }, options.conversations);
   const files = new StaticFiles(options.bundleDir);
   const report = options.onInternalError ?? ((err: unknown) => console.error('caxton console: internal error:', err));
 

@@ -38,8 +38,8 @@ export function agentDetail(status: AgentStatus, role: ConsoleRole, directory: r
   };
 }
 
-export function sniffed(messageId: string, acceptedAt: number, message: AclMessage): SniffedMessage {
-  return toSniffedMessage({ id: messageId, acceptedAt, message, aclJson: encodeAclJson(message), fipa: encodeAclString(message) });
+export function sniffed(messageId: string, acceptedAt: number, message: AclMessage, protocolState?: string): SniffedMessage {
+  return toSniffedMessage({ id: messageId, acceptedAt, message, aclJson: encodeAclJson(message), fipa: encodeAclString(message), ...(protocolState !== undefined ? { protocolState } : {}) });
 }
 
 /** Conversations in `messages` (oldest first), newest conversation first. */

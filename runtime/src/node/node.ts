@@ -204,6 +204,7 @@ async function startOnTopology(
   if (options.console) {
     consoleServer = await startConsoleServer({
       ...options.console, control, events, log: storage.log, dataDir, auth: options.auth, platform,
+      conversations: (initiator, conversationId) => tracker.inspect(initiator, conversationId),
       maxArtifactBytes: options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
       ...(options.kafka ? { cluster: options.cluster?.name ?? 'default' } : {}),
     });

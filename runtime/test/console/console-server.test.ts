@@ -243,6 +243,9 @@ describe('console server: live stream and history', () => {
     assert.equal(c.acl['conversation-id'], c.conversationId);
     assert.equal(c.acl['performative'], 'cfp');
     assert.ok(proposals.every((p) => p.inReplyTo !== undefined));
+    // The tracker's view of each message's branch: a cfp leaves its participants called, a proposal proposed.
+    assert.ok(c.protocolState, 'the cfp carries its protocol state');
+    assert.ok(proposals.every((p) => typeof p.protocolState === 'string' && p.protocolState !== c.protocolState), proposals.map((p) => p.protocolState).join(','));
 
     // History: the same messages, newest last, three per page, read backwards with the cursor.
     const pages: SniffedMessage[][] = [];
@@ -262,8 +265,9 @@ describe('console server: live stream and history', () => {
     assert.deepEqual(history.map((m) => m.id), logged.map((m) => m.id), `history:\n${show(history)}\nstream:\n${show(messages)}`);
     // Identical but for the time: the log stamps a message when it is appended, the live tail when
     // the append is durable.
+    // and for the protocol state, which only the live stream knows (the tracker's present state).
     const { time: _logged, ...fromLog } = history.find((m) => m.id === c.id)!;
-    const { time: _streamed, ...fromStream } = c;
+    const { time: _streamed, protocolState: _state, ...fromStream } = c;
     assert.deepEqual(fromLog, fromStream);
     const filtered = await json<MessagesResponse>(`/api/messages?conversation=${c.conversationId}&performative=propose,refuse`, { token: reader });
     assert.deepEqual(filtered.messages.map((m) => m.performative).sort(), ['propose', 'propose', 'propose', 'propose', 'refuse']);

@@ -80,3 +80,18 @@ test('query: filters checked and bounded; the tail gets what it filters at the s
   assert.equal(configParams(new URLSearchParams('')), undefined);
   assert.equal(refusal(() => configParams(new URLSearchParams('config=novalue'))).code, 'console.bad-request');
 });
+
+test('protocol state: the branch the message belongs to, found from either side; ended conversations say so', async () => {
+  const { protocolStateOf } = await import('../../src/console/protocol-state.js');
+  const view = {
+    protocol: 'fipa-contract-net', conversationId: 'c1', initiator: 'boss@p', ended: false,
+    participants: [{ name: 'a@p', phase: 'called', resume: undefined, replyDeadline: undefined }, { name: 'b@p', phase: 'proposed', resume: undefined, replyDeadline: undefined }],
+  } as const;
+  const lookup = (initiator: string, id: string): typeof view | undefined => (initiator === 'boss@p' && id === 'c1' ? view : undefined);
+  const cfp = { performative: 'cfp' as const, sender: { name: 'boss@p' }, receivers: [{ name: 'a@p' }, { name: 'b@p' }], protocol: 'fipa-contract-net', conversationId: 'c1' };
+  assert.equal(protocolStateOf(lookup, cfp), 'called,proposed');
+  assert.equal(protocolStateOf(lookup, { ...cfp, performative: 'propose', sender: { name: 'b@p' }, receivers: [{ name: 'boss@p' }] }), 'proposed');
+  assert.equal(protocolStateOf(lookup, { ...cfp, conversationId: 'other' }), undefined);
+  assert.equal(protocolStateOf(lookup, { ...cfp, protocol: undefined }), undefined);
+  assert.equal(protocolStateOf(() => ({ ...view, ended: true }), cfp), 'ended');
+});
