@@ -73,11 +73,16 @@ function sendJson(res: ServerResponse, status: number, body: unknown, extra: Rec
   res.end(text);
 }
 
-export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
+/** Refuse plain HTTP off loopback (tokens in clear) unless told; the node checks this before it starts anything. */
+export function checkConsoleBinding(options: Pick<ConsoleServerOptions, 'host' | 'tls' | 'insecure'>): void {
   if (!options.tls && !options.insecure && !isLoopbackHost(options.host)) {
     throw new ConsoleError('console.bad-config', `the console would serve plain HTTP on ${options.host}: bearer tokens would cross the network in clear`,
       'give it a certificate (--http-cert/--http-key, or the API\'s --cert/--key), bind it to 127.0.0.1, or accept the risk with --http-insecure');
   }
+}
+
+export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
+  checkConsoleBinding(options);
   let resolveRole: (values: readonly unknown[]) => ConsoleRole = () => 'admin';
   if (options.auth.mode === 'token') {
     const admin = await ensureAuthToken(options.dataDir);

@@ -11,7 +11,7 @@ import { Bus } from '../bus/bus.js';
 import { BusEvents } from '../bus/events.js';
 import { loadTracker, PersistedTracker } from './tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
-import { startConsoleServer, type ConsoleServer } from '../console/server.js';
+import { checkConsoleBinding, startConsoleServer, type ConsoleServer } from '../console/server.js';
 import { AgentLifecycle } from './agent-lifecycle.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import { AgentLogs } from './agent-logs.js';
@@ -44,6 +44,7 @@ export interface RunningNode {
 
 export async function startNode(options: StartNodeOptions): Promise<RunningNode> {
   const dataDir = path.resolve(options.dataDir);
+  if (options.console) checkConsoleBinding(options.console);
   // 0700 as decision 0800 says: the message log, logs and artifacts in here are the node's alone
   // (creating it with the default mode first would defeat ensureAuthToken's 0700).
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });

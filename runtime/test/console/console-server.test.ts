@@ -365,3 +365,14 @@ describe('console server: the page and hostile input', () => {
     assert.equal(method.status, 405);
   });
 });
+
+describe('console server: start-up checks', () => {
+  it('refuses plain HTTP off loopback before the node starts anything, unless told it is insecure', async () => {
+    const data = path.join(dir, 'refused');
+    await assert.rejects(
+      startNode({ dataDir: data, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, console: { host: '0.0.0.0', port: 0 } }),
+      (err: Error & { code?: string; hint?: string }) => err.code === 'console.bad-config' && /--http-insecure/.test(err.hint ?? ''),
+    );
+    await assert.rejects(readFile(path.join(data, 'node-id')), /ENOENT/);
+  });
+});
