@@ -299,6 +299,18 @@ describe('console server: live stream and history', () => {
     assert.ok(nodes.nodes[0]!.logBytes > 0);
   });
 
+  it('upgrades over HTTP for the admin (version bumps, config kept unless given); 403 for the read role', async () => {
+    const body = await readFile(CONTRACTOR);
+    assert.equal((await call('/api/agents/courier-b/upgrade', { method: 'POST', token: reader, body })).status, 403);
+    const res = await call('/api/agents/courier-b/upgrade?config=price=7', { method: 'POST', body });
+    const text = await res.text();
+    assert.equal(res.status, 200, text);
+    const upgraded = JSON.parse(text) as { agent: { version: number; state: string } };
+    assert.equal(upgraded.agent.version, 2);
+    assert.deepEqual((await json<AgentDetailResponse>('/api/agents/courier-b')).agent.config, { price: '7' });
+    assert.equal((await call('/api/agents/nobody/upgrade', { method: 'POST', body })).status, 404);
+  });
+
   it('stops an agent for the admin; the read role gets 403 and the agent keeps running', async () => {
     const refused = await call('/api/agents/courier-e/stop', { method: 'POST', token: reader });
     assert.equal(refused.status, 403);
@@ -367,6 +379,26 @@ describe('console server: the page and hostile input', () => {
 });
 
 describe('console server: start-up checks', () => {
+  it('without a log it can read back (the in-memory bus), history is a typed 501 and the rest works', async () => {
+    const memory = await startNode({
+      dataDir: path.join(dir, 'memory'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, persistence: 'memory', shards: 1,
+      console: { host: '127.0.0.1', port: 0 },
+    });
+    try {
+      const res = await fetch(new URL('/api/messages', memory.consoleUrl));
+      assert.equal(res.status, 501);
+      const body = (await res.json()) as { error: { code: string; hint: string } };
+      assert.equal(body.error.code, 'console.history-unavailable');
+      assert.match(body.error.hint, /live stream/);
+      assert.equal((await fetch(new URL('/api/agents', memory.consoleUrl))).status, 200);
+      const page = await fetch(new URL('/', memory.consoleUrl));
+      assert.equal(page.status, 404);
+      assert.match(await page.text(), /npm run build -w console/);
+    } finally {
+      await memory.stop();
+    }
+  });
+
   it('refuses plain HTTP off loopback before the node starts anything, unless told it is insecure', async () => {
     const data = path.join(dir, 'refused');
     await assert.rejects(
