@@ -23,3 +23,4 @@ export { AGENT_NAME, AGENT_NAME_HINT } from './control/agent-name.js';
 export { matchesTailFilter } from './control/tail-filter.js';
 export * from './audit/record.js';
 export * from './audit/verify.js';
+export * from './console/contract.js';

@@ -15,6 +15,7 @@ import { EXIT } from '../exit-codes.js';
 import { auditNodeOptions, serveAuditOptions, type ServeAuditArgs } from './serve-audit-options.js';
 import { clusterSecurityFlags, clusterSecurityOptions, type ClusterSecurityArgs } from './serve-cluster-security-options.js';
 import { k8sNodeOptions, k8sServeOptions, type K8sArgs } from './serve-k8s-options.js';
+import { consoleNodeOptions, withConsoleOptions, type ConsoleArgs } from './serve-console-options.js';
 
 /** The node's own option and handle types: one definition, the node's (runtime/src/node/options.ts). */
 export type { StartNodeOptions, RunningNode };
@@ -38,7 +39,7 @@ async function loadStartNode(): Promise<StartNode> {
   return mod.startNode;
 }
 
-type Args = GlobalArgs & ClusterSecurityArgs & K8sArgs & {
+type Args = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & {
   shards?: number;
   prepareTimeoutS?: number;
   prepareHeapMib?: number;
@@ -124,6 +125,8 @@ export function nodeOptions(argv: Args, cwd: string, env: Readonly<Record<string
   }
   Object.assign(options, auditNodeOptions(argv));
   Object.assign(options, k8sNodeOptions(argv, cwd));
+  const webConsole = consoleNodeOptions(argv, cwd, options.tls);
+  if (webConsole) options.console = webConsole;
   return options;
 }
 
@@ -165,7 +168,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
-    builder: (y) => serveAuditOptions(clusterSecurityFlags(y))
+    builder: (y) => withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y)))
       // For serve, --addr is where to listen (the global --addr is where a client connects): it
       // must not be accepted and ignored. No default here, so an explicit one can be told apart.
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })
@@ -211,7 +214,8 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       }
       const health = options.health && node.healthPort !== undefined ? `${options.health.host}:${node.healthPort}` : undefined;
       if (health) ctx.note(`caxton: grpc.health.v1 (plaintext, no token) on ${health}`);
-      if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null, ...(health ? { health } : {}) });
+      if (node.consoleUrl) ctx.note(`caxton: console on ${node.consoleUrl}`);
+      if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null, ...(health ? { health } : {}), ...(node.consoleUrl ? { console: node.consoleUrl } : {}) });
       const exitCode = await new Promise<number>((resolve) => {
         let interrupts = 0;
         const stopListening = ctx.io.onInterrupt(() => {

@@ -27,6 +27,7 @@ import { REGISTRY_ERROR_KINDS, RegistryError, type RegistryErrorCode } from '../
 import { KillSwitchNotKeptError, KillSwitchUnreadableError, NotClusteredError } from '../../src/node/kill-switch/errors.js';
 import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } from '../../src/artifacts/artifact-store.js';
 import { AUDIT_ERROR_KINDS, AuditError, type AuditErrorCode } from '../../src/audit/errors.js';
+import { CONSOLE_ERROR_KINDS, ConsoleError, type ConsoleErrorCode } from '../../src/console/errors.js';
 
 type StatusName = keyof typeof status;
 
@@ -116,6 +117,14 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['log.invalid-state', 'INVALID_ARGUMENT'],
   ['log.state-dropped', 'INTERNAL'],
   ['api.import-timeout', 'DEADLINE_EXCEEDED'],
+  // The web console's own refusals (issue 15); over HTTP their status is console/errors.ts's table.
+  ['console.bad-request', 'INVALID_ARGUMENT'],
+  ['console.no-route', 'NOT_FOUND'],
+  ['console.method-not-allowed', 'INVALID_ARGUMENT'],
+  ['console.body-too-large', 'RESOURCE_EXHAUSTED'],
+  ['console.too-many-streams', 'RESOURCE_EXHAUSTED'],
+  ['console.history-unavailable', 'UNIMPLEMENTED'],
+  ['console.bad-config', 'INVALID_ARGUMENT'],
   ['node.cluster-config', 'INTERNAL'],
   ['node.cluster-wiring', 'INTERNAL'],
   ['node.unavailable', 'UNAVAILABLE'],
@@ -229,6 +238,7 @@ function everyRaisedError(): CaxtonError[] {
     ...keysOf(REGISTRY_ERROR_KINDS).map((code: RegistryErrorCode) => new RegistryError(code, 'x')),
     ...keysOf(ARTIFACT_STORE_ERROR_KINDS).map((code: ArtifactErrorCode) => new ArtifactError(code, 'x')),
     ...keysOf(AUDIT_ERROR_KINDS).map((code: AuditErrorCode) => new AuditError(code, 'x')),
+    ...keysOf(CONSOLE_ERROR_KINDS).map((code: ConsoleErrorCode) => new ConsoleError(code, 'x', 'y')),
   ];
   try {
     aclLimits({ maxMessageBytes: -1 });
