@@ -199,12 +199,15 @@ function localPart(name: string): string {
   return at < 0 ? name : name.slice(0, at);
 }
 
+/** What a console filter looks at: a SniffedMessage, or the same fields of a message not converted yet. */
+export type FilterableMessage = Pick<SniffedMessage, 'sender' | 'receivers' | 'performative' | 'conversationId' | 'protocol'>;
+
 /**
  * Whether a sniffed message passes a console filter; every given field must match. `agent` without
  * `@` matches the local part of the sender or any receiver (as `caxton tail` does); with `@`, the
  * full name. `performative` may list several, comma-separated.
  */
-export function matchesConsoleFilter(filter: ConsoleMessageFilter, msg: SniffedMessage): boolean {
+export function matchesConsoleFilter(filter: ConsoleMessageFilter, msg: FilterableMessage): boolean {
   if (filter.conversation && msg.conversationId !== filter.conversation) return false;
   if (filter.protocol && msg.protocol !== filter.protocol) return false;
   if (filter.performative) {

@@ -118,15 +118,14 @@ function digest(text: string): Buffer {
 }
 
 /**
- * A checker for `authorization: Bearer <token>` metadata: which token (role) is it, and may that
- * role call `method`? Compares sha256 digests in constant time so neither a token's length nor its
- * prefix leak through timing.
+ * Which role a bearer token has: the one check behind both the gRPC API (metadata) and the web
+ * console (an HTTP header). `values` are the authorization entries the request carried. Compares
+ * sha256 digests in constant time so neither a token's length nor its prefix leak through timing.
  */
-export function bearerTokenChecker(tokens: { admin: string; read?: string }): (metadata: Metadata, method: string) => Role {
+export function bearerRoleResolver(tokens: { admin: string; read?: string }): (values: readonly unknown[]) => Role {
   const admin = digest(tokens.admin);
   const read = tokens.read === undefined ? undefined : digest(tokens.read);
-  return (metadata, method) => {
-    const values = metadata.get('authorization');
+  return (values) => {
     if (values.length === 0) {
       throw new UnauthenticatedError('missing credentials: this node requires a bearer token',
         "send `authorization: Bearer <token>` metadata; the token is in the node's data directory, file auth-token (the CLI finds it with --data-dir or CAXTON_TOKEN)");
@@ -144,13 +143,26 @@ export function bearerTokenChecker(tokens: { admin: string; read?: string }): (m
       throw new UnauthenticatedError('invalid bearer token',
         "use the token from the node's auth-token file (or auth-token.read to only look); they change when the file is deleted and the node restarted");
     }
-    const role: Role = isAdmin ? 'admin' : 'read';
-    if (!mayCall(role, method)) {
-      throw new PermissionDeniedError(`the read-only token may not call ${method}`, {
-        context: { method },
-        hint: "deploying, upgrading, stopping and sending need the admin token: the node's auth-token file",
-      });
-    }
+    return isAdmin ? 'admin' : 'read';
+  };
+}
+
+/** Throws PERMISSION_DENIED unless `role` may call `method` (access.ts). */
+export function requireMayCall(role: Role, method: string): void {
+  if (!mayCall(role, method)) {
+    throw new PermissionDeniedError(`the read-only token may not call ${method}`, {
+      context: { method },
+      hint: "deploying, upgrading, stopping and sending need the admin token: the node's auth-token file",
+    });
+  }
+}
+
+/** A checker for `authorization: Bearer <token>` metadata: which token (role) is it, and may that role call `method`? */
+export function bearerTokenChecker(tokens: { admin: string; read?: string }): (metadata: Metadata, method: string) => Role {
+  const resolve = bearerRoleResolver(tokens);
+  return (metadata, method) => {
+    const role = resolve(metadata.get('authorization'));
+    requireMayCall(role, method);
     return role;
   };
 }

@@ -10,7 +10,7 @@
  *   out again, also across restarts (the bus additionally dedups by delivery id).
  * - `deadLetter` durably moves a delivery aside with a reason; it counts as completed.
  */
-import type { Delivery, StateWrite } from '@caxton/core';
+import type { AclMessage, Delivery, StateWrite } from '@caxton/core';
 
 export interface CompletionRecord {
   id: string;
@@ -53,5 +53,39 @@ export interface MessageLog {
    * NOT_SERVING health and refuses new work with the reason.
    */
   stoppedBy?(): Error | undefined;
+  /**
+   * Accepted messages, newest first from `before` backwards (the web console's history, issue 15).
+   * Optional: a log that cannot read its past cheaply (Kafka, memory) leaves it out and the console
+   * says so. Reads only what is durable; retention may already have deleted older messages.
+   */
+  history?(query: HistoryQuery): Promise<HistoryPage>;
+  /** Bytes the log holds on disk now, when it knows. */
+  sizeBytes?(): number;
   close(): Promise<void>;
+}
+
+/** A message as it was accepted (one entry per message, however many receivers it had). */
+export interface HistoricMessage {
+  messageId: string;
+  acceptedAt: number;
+  message: AclMessage;
+  /** Where it is in the log: give as `before` to read older ones. Opaque to callers. */
+  position: string;
+}
+
+export interface HistoryQuery {
+  /** Only messages older than this position (a previous page's `nextBefore`); absent: from the newest. */
+  before?: string;
+  limit: number;
+  /** Only messages this accepts. */
+  match: (message: HistoricMessage) => boolean;
+  /** Stop after scanning this many bytes of log, returning what was found and where to go on. */
+  maxScanBytes: number;
+}
+
+export interface HistoryPage {
+  /** Oldest first. */
+  messages: HistoricMessage[];
+  /** Read on from here for older messages; absent when the log's beginning was reached. */
+  nextBefore?: string;
 }

@@ -10,7 +10,8 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { Bus } from '../bus/bus.js';
 import { BusEvents } from '../bus/events.js';
 import { loadTracker, PersistedTracker } from './tracker-persistence.js';
-import { startApiServer, type ApiServer } from '../api/server.js';
+import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
+import { startConsoleServer, type ConsoleServer } from '../console/server.js';
 import { AgentLifecycle } from './agent-lifecycle.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import { AgentLogs } from './agent-logs.js';
@@ -36,6 +37,8 @@ export interface RunningNode {
   /** The node's control surface, for in-process use (the API serves the same object). */
   control: LocalNodeControl;
   events: BusEvents;
+  /** The web console's address (`http://127.0.0.1:8080/`), when it was asked for. */
+  consoleUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -197,6 +200,16 @@ async function startOnTopology(
     const started = api;
     undo.push(() => started.close(2000));
   }
+  let consoleServer: ConsoleServer | undefined;
+  if (options.console) {
+    consoleServer = await startConsoleServer({
+      ...options.console, control, events, log: storage.log, dataDir, auth: options.auth, platform,
+      maxArtifactBytes: options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
+      ...(options.kafka ? { cluster: options.cluster?.name ?? 'default' } : {}),
+    });
+    const started = consoleServer;
+    undo.push(() => started.close());
+  }
   // A cluster joins placement here: it announces the API address peers show in `caxton status`,
   // the real port, so after listen.
   undo.push(() => topology.stopAgents());
@@ -207,9 +220,11 @@ async function startOnTopology(
     apiPort: api?.port ?? 0,
     control,
     events,
+    ...(consoleServer ? { consoleUrl: consoleServer.url } : {}),
     async stop(): Promise<void> {
       if (stopping) return;
       stopping = true;
+      await consoleServer?.close();
       await api?.close(2000);
       await bus.stopDispatching();
       httpEffects.close();

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiTlsOptions } from '../api/server.js';
+import type { ConsoleNodeOptions } from '../console/server.js';
 import type { AgentLimitsSpec } from '@caxton/core';
 import type { FsyncPolicy } from '../bus/embedded/index.js';
 import type { ClusterOptions } from '../topology/cluster/options.js';
@@ -46,6 +47,8 @@ export interface StartNodeOptions {
   maxArtifactBytes?: number;
   /** Preparing a component (off the main thread): its wall-clock budget and its heap cap. */
   prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits> };
+  /** Serve the web console over HTTP (issue 15); absent: no console. */
+  console?: ConsoleNodeOptions;
 }
 
 /** The sandbox's defaults, so an agent deployed without limits gets what docs/agent-contract.md says. */

@@ -13,7 +13,8 @@
  */
 import type { Delivery, StateWrite } from '@caxton/core';
 import * as fs from 'node:fs/promises';
-import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../message-log.js';
+import type { CompletionRecord, DeadLetter, DeliveryHandler, HistoryPage, HistoryQuery, MessageLog } from '../message-log.js';
+import { readSegmentHistory } from './history-reader.js';
 import type { AgentStateStore } from '../../storage/ports.js';
 import { StateCommits, stateDroppedWarning } from './state-commits.js';
 import { CommitGroup, Op } from './commit-group.js';
@@ -269,6 +270,18 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       recovery: this.recoveryReport,
       state: { ...this.stateCommits.view.stats(), snapshots: this.stateCommits.snapshots },
     };
+  }
+
+  /** Accepted messages, newest first from `query.before` (the web console's history; history-reader.ts). */
+  history(query: HistoryQuery): Promise<HistoryPage> {
+    this.writable();
+    return readSegmentHistory(this.segments.map((s) => ({ no: s.no, path: s.path, size: s.size })), query);
+  }
+
+  sizeBytes(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.size;
+    return total;
   }
 
   stoppedBy(): Error | undefined {

@@ -1,0 +1,136 @@
+/**
+ * The console API's handlers: each turns one checked request into calls on the node (NodeControl,
+ * the message log's history) and returns the contract's JSON. Authentication and the role check
+ * happened before (server.ts); the role is passed where it changes what is shown (config values).
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import {
+  NotFoundError, matchesConsoleFilter, type AclMessage, type FilterableMessage, type AgentDetailResponse, type AgentLogsResponse, type AgentResponse, type AgentsResponse,
+  type ConsoleMessageFilter, type ConsoleRole, type LogEntry, type MessagesResponse, type NodeControl, type NodeStats, type NodesResponse, type WhoAmI,
+} from '@caxton/core';
+import type { MessageLog } from '../bus/message-log.js';
+import type { UploadSlots } from '../api/upload.js';
+import { ConsoleError } from './errors.js';
+import type { NodeStatsCollector } from './node-stats.js';
+import { configParams, deployName, limitParam, messageFilter } from './query.js';
+import { readBody } from './request-body.js';
+import { agentDetail, agentRow, conversationSummaries, sniffed } from './views.js';
+
+export interface ConsoleApiDeps {
+  control: NodeControl;
+  log: MessageLog;
+  stats: NodeStatsCollector;
+  platform: string;
+  cluster?: string;
+  maxArtifactBytes: number;
+  uploadIdleTimeoutMs: number;
+  slots: UploadSlots;
+  /** Bytes of log one history page may scan. */
+  historyScanBytes: number;
+}
+
+function filterable(m: AclMessage): FilterableMessage {
+  const out: FilterableMessage = { sender: m.sender?.name ?? '', receivers: m.receivers.map((r) => r.name), performative: m.performative };
+  if (m.conversationId !== undefined) out.conversationId = m.conversationId;
+  if (m.protocol !== undefined) out.protocol = m.protocol;
+  return out;
+}
+
+export const MAX_HISTORY_PAGE = 1000;
+const MAX_LOG_LINES = 1000;
+
+export class ConsoleApi {
+  constructor(private readonly d: ConsoleApiDeps) {}
+
+  async whoami(role: ConsoleRole): Promise<WhoAmI> {
+    const status = await this.d.control.status();
+    return { role, node: { id: status.nodeId, ...(this.d.cluster !== undefined ? { cluster: this.d.cluster } : {}) }, version: status.version };
+  }
+
+  async agents(): Promise<AgentsResponse> {
+    return { agents: (await this.d.control.listAgents()).map(agentRow) };
+  }
+
+  async agent(name: string, role: ConsoleRole): Promise<AgentDetailResponse> {
+    const status = await this.d.control.getAgent(name);
+    if (!status) throw new NotFoundError('agent', name);
+    const directory = await this.d.control.searchDirectory({ agentName: `${name}@${this.d.platform}` }, 1).catch(() => []);
+    let conversations: AgentDetailResponse['conversations'] = [];
+    if (this.d.log.history) {
+      const page = await this.history({ agent: name }, undefined, 200);
+      conversations = conversationSummaries(page.messages);
+    }
+    return { agent: agentDetail(status, role, directory), conversations };
+  }
+
+  agentLogs(name: string, params: URLSearchParams): Promise<AgentLogsResponse> {
+    const limit = limitParam(params, 200, MAX_LOG_LINES);
+    return new Promise((resolve, reject) => {
+      const lines: LogEntry[] = [];
+      this.d.control.logs({ agent: name, limit, follow: false }, {
+        next: (e) => lines.push(e),
+        end: (err) => (err ? reject(err) : resolve({ lines: lines.map((e) => ({ time: new Date(e.at).toISOString(), level: e.level, message: e.message })) })),
+      });
+    });
+  }
+
+  async deploy(req: IncomingMessage, params: URLSearchParams): Promise<AgentResponse> {
+    const name = deployName(params);
+    const config = configParams(params) ?? {};
+    const artifact = await this.upload(req);
+    return { agent: agentRow(await this.d.control.deploy({ name, limits: {}, config }, artifact)) };
+  }
+
+  async upgrade(name: string, req: IncomingMessage, params: URLSearchParams): Promise<AgentResponse> {
+    const config = configParams(params);
+    const artifact = await this.upload(req);
+    const result = await this.d.control.upgrade({ name, limits: {}, ...(config ? { config } : {}) }, artifact);
+    return { agent: agentRow(result.agent) };
+  }
+
+  async stop(name: string): Promise<AgentResponse> {
+    return { agent: agentRow(await this.d.control.stop(name, { force: false })) };
+  }
+
+  messages(params: URLSearchParams): Promise<MessagesResponse> {
+    const filter = messageFilter(params);
+    const before = params.get('before') ?? undefined;
+    return this.history(filter, before === '' ? undefined : before, limitParam(params, 200, MAX_HISTORY_PAGE));
+  }
+
+  async nodes(): Promise<NodesResponse> {
+    return { nodes: [await this.nodeStats()] };
+  }
+
+  async nodeStats(): Promise<NodeStats> {
+    const status = await this.d.control.status();
+    return { id: status.nodeId, agents: status.agentsTotal, logBytes: this.d.log.sizeBytes?.() ?? 0, ...this.d.stats.snapshot() };
+  }
+
+  private async history(filter: ConsoleMessageFilter, before: string | undefined, limit: number): Promise<MessagesResponse> {
+    const log = this.d.log;
+    if (!log.history) {
+      throw new ConsoleError('console.history-unavailable', "this node's message log cannot be read back (cluster mode on Kafka, or the in-memory bus)",
+        'the live stream (/api/stream) works; history needs the embedded log (a node without --kafka)');
+    }
+    const page = await log.history({
+      ...(before !== undefined ? { before } : {}),
+      limit,
+      maxScanBytes: this.d.historyScanBytes,
+      match: (m) => matchesConsoleFilter(filter, filterable(m.message)),
+    });
+    return { messages: page.messages.map((m) => sniffed(m.messageId, m.acceptedAt, m.message)), ...(page.nextBefore !== undefined ? { nextBefore: page.nextBefore } : {}) };
+  }
+
+  private async upload(req: IncomingMessage): Promise<{ bytes: Uint8Array; sha256: string }> {
+    const release = this.d.slots.acquire();
+    try {
+      const bytes = await readBody(req, this.d.maxArtifactBytes, this.d.uploadIdleTimeoutMs);
+      if (bytes.length === 0) throw new ConsoleError('console.bad-request', 'the request body is empty', 'send the component (.wasm) bytes as the body');
+      return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+    } finally {
+      release();
+    }
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The web console's HTTP server (issue 15, decision 1500): the contract's JSON API under /api/,
+ * live messages as server-sent events, and the single-page bundle. Same tokens and roles as the
+ * gRPC API (api/auth.ts, api/access.ts): every /api/ request needs `Authorization: Bearer`, the
+ * read token may only GET. Static files need no token and carry no data.
+ */
+import { promises as fs } from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { CaxtonError, type ConsoleRole, type NodeControl } from '@caxton/core';
+import { bearerRoleResolver, ensureAuthToken, READ_TOKEN_FILE_NAME, requireMayCall } from '../api/auth.js';
+import { UploadSlots } from '../api/upload.js';
+import type { BusEvents } from '../bus/events.js';
+import type { MessageLog } from '../bus/message-log.js';
+import { ConsoleApi } from './api-handlers.js';
+import { ConsoleError, errorBody, httpStatusFor } from './errors.js';
+import { LIVE_STREAM_DEFAULTS, LiveStreams, type LiveStreamOptions } from './live-streams.js';
+import { NodeStatsCollector } from './node-stats.js';
+import { messageFilter, MAX_URL_BYTES } from './query.js';
+import { route, type ApiRoute } from './router.js';
+import { CONTENT_SECURITY_POLICY, MISSING_BUNDLE_PAGE, StaticFiles } from './static-files.js';
+
+export interface ConsoleServerOptions {
+  control: NodeControl;
+  events: BusEvents;
+  log: MessageLog;
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+  dataDir: string;
+  auth: { mode: 'token' | 'none' };
+  /** Serve HTTPS with this certificate and key. */
+  tls?: { certFile: string; keyFile: string };
+  /** Allow plain HTTP on a non-loopback address (tokens then cross the network in clear). */
+  insecure?: boolean;
+  /** The console package's dist/ directory; absent or missing: the API works and / says how to build it. */
+  bundleDir?: string;
+  maxArtifactBytes: number;
+  platform: string;
+  cluster?: string;
+  stream?: Partial<LiveStreamOptions>;
+  /** Bytes of message log one history page may scan. Default 256 MiB. */
+  historyScanBytes?: number;
+  uploadIdleTimeoutMs?: number;
+  maxConcurrentUploads?: number;
+  onInternalError?: (err: unknown) => void;
+}
+
+/** What a node is told about its console (StartNodeOptions.console); the node adds the rest. */
+export type ConsoleNodeOptions = Pick<ConsoleServerOptions, 'host' | 'port' | 'tls' | 'insecure' | 'bundleDir' | 'stream' | 'historyScanBytes'>;
+
+export interface ConsoleServer {
+  readonly port: number;
+  readonly url: string;
+  /** Live streams open now. */
+  streams(): number;
+  close(): Promise<void>;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' } as const;
+
+function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extra });
+  res.end(text);
+}
+
+export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
+  if (!options.tls && !options.insecure && !isLoopbackHost(options.host)) {
+    throw new ConsoleError('console.bad-config', `the console would serve plain HTTP on ${options.host}: bearer tokens would cross the network in clear`,
+      'give it a certificate (--http-cert/--http-key, or the API\'s --cert/--key), bind it to 127.0.0.1, or accept the risk with --http-insecure');
+  }
+  let resolveRole: (values: readonly unknown[]) => ConsoleRole = () => 'admin';
+  if (options.auth.mode === 'token') {
+    const admin = await ensureAuthToken(options.dataDir);
+    const read = await ensureAuthToken(options.dataDir, undefined, READ_TOKEN_FILE_NAME);
+    resolveRole = bearerRoleResolver({ admin: admin.token, read: read.token });
+  }
+  const stats = new NodeStatsCollector(options.events);
+  const api = new ConsoleApi({
+    control: options.control, log: options.log, stats, platform: options.platform, ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
+    maxArtifactBytes: options.maxArtifactBytes, uploadIdleTimeoutMs: options.uploadIdleTimeoutMs ?? 60_000,
+    slots: new UploadSlots(options.maxConcurrentUploads ?? 2), historyScanBytes: options.historyScanBytes ?? 256 * 1024 * 1024,
+  });
+  const live = new LiveStreams(options.control, async () => ({ agents: await api.agents(), node: await api.nodeStats() }), { ...LIVE_STREAM_DEFAULTS, ...options.stream });
+  const files = new StaticFiles(options.bundleDir);
+  const report = options.onInternalError ?? ((err: unknown) => console.error('caxton console: internal error:', err));
+
+  const fail = (res: ServerResponse, err: unknown): void => {
+    const known = err instanceof CaxtonError ? err : undefined;
+    if (!known) report(err);
+    const e = known ?? new CaxtonError('console.internal', 'the console failed to answer', { kind: 'internal', hint: "see the node's output for the cause" });
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    // A refused upload's body is not read: close the connection instead of draining it.
+    const close: Record<string, string> = e.code === 'console.body-too-large' ? { connection: 'close' } : {};
+    sendJson(res, httpStatusFor(e), errorBody(e), e.kind === 'unauthenticated' ? { 'www-authenticate': 'Bearer', ...close } : close);
+  };
+
+  const serveApi = async (req: IncomingMessage, res: ServerResponse, api_: ApiRoute, method: string, params: URLSearchParams): Promise<void> => {
+    const header = req.headers.authorization;
+    const role = resolveRole(header === undefined ? [] : [header]);
+    requireMayCall(role, method);
+    stats.touch();
+    switch (api_.name) {
+      case 'whoami': return sendJson(res, 200, await api.whoami(role));
+      case 'agents': return sendJson(res, 200, await api.agents());
+      case 'agent': return sendJson(res, 200, await api.agent(api_.agent, role));
+      case 'agent-logs': return sendJson(res, 200, await api.agentLogs(api_.agent, params));
+      case 'deploy': return sendJson(res, 200, await api.deploy(req, params));
+      case 'upgrade': return sendJson(res, 200, await api.upgrade(api_.agent, req, params));
+      case 'stop': return sendJson(res, 200, await api.stop(api_.agent));
+      case 'messages': return sendJson(res, 200, await api.messages(params));
+      case 'nodes': return sendJson(res, 200, await api.nodes());
+      case 'stream': return live.start(res, messageFilter(params));
+    }
+  };
+
+  const serveStatic = async (res: ServerResponse, pathname: string): Promise<void> => {
+    const file = await files.read(pathname);
+    const headers = { ...SECURITY_HEADERS, 'content-security-policy': CONTENT_SECURITY_POLICY, 'x-frame-options': 'DENY' };
+    if (!file) {
+      const missing = !(await files.present());
+      res.writeHead(404, { ...headers, 'content-type': 'text/html; charset=utf-8' });
+      res.end(missing ? MISSING_BUNDLE_PAGE : '<!doctype html><title>Not found</title><p>Not found.</p>\n');
+      return;
+    }
+    res.writeHead(200, { ...headers, 'content-type': file.contentType, 'content-length': file.body.length, ...(file.immutable ? { 'cache-control': 'public, max-age=31536000, immutable' } : {}) });
+    res.end(file.body);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      const raw = req.url ?? '/';
+      if (Buffer.byteLength(raw) > MAX_URL_BYTES) throw new ConsoleError('console.bad-request', `the URL is longer than ${MAX_URL_BYTES} bytes`, 'filters are short: an agent, a conversation id, performatives');
+      const url = new URL(raw, 'http://console.invalid');
+      const found = route(req.method ?? 'GET', url.pathname);
+      if ('static' in found) await serveStatic(res, found.static);
+      else await serveApi(req, res, found.api, found.method, url.searchParams);
+    } catch (err) {
+      fail(res, err);
+    }
+  };
+
+  const listener = (req: IncomingMessage, res: ServerResponse): void => void handle(req, res);
+  let server: http.Server;
+  if (options.tls) {
+    const [cert, key] = await Promise.all([fs.readFile(options.tls.certFile), fs.readFile(options.tls.keyFile)]).catch((err: unknown) => {
+      throw new ConsoleError('console.bad-config', `cannot read the console's TLS certificate or key: ${(err as Error).message}`, 'check --http-cert/--http-key (or --cert/--key) and their permissions');
+    });
+    server = https.createServer({ cert, key }, listener);
+  } else server = http.createServer(listener);
+  // Headers must arrive promptly; a live stream's response may last hours (no requestTimeout on it).
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 0;
+  server.maxHeadersCount = 64;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', (err) => reject(new ConsoleError('console.bad-config', `cannot listen on ${options.host}:${options.port}: ${err.message}`, 'pick another port with --http host:port')));
+    server.listen(options.port, options.host.replace(/^\[|\]$/g, ''), () => resolve((server.address() as AddressInfo).port));
+  });
+  const hostPart = options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host;
+  return {
+    port,
+    url: `${options.tls ? 'https' : 'http'}://${hostPart}:${port}/`,
+    streams: () => live.open,
+    async close() {
+      live.closeAll();
+      stats.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

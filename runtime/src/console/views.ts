@@ -1,0 +1,70 @@
+/**
+ * The console's JSON views of what the node knows (pure): agent rows and details from AgentStatus,
+ * sniffed messages from bus messages, conversation summaries from a page of history.
+ */
+import {
+  encodeAclJson, encodeAclString, redactConfig, toSniffedMessage, type AgentDetail, type AgentRow, type AgentStatus, type AclMessage,
+  type ConsoleRole, type ConversationSummary, type DfAgentDescription, type SniffedMessage,
+} from '@caxton/core';
+
+const WASM_PAGE_BYTES = 65_536;
+
+export function agentRow(status: AgentStatus): AgentRow {
+  return {
+    name: status.name,
+    // The node does not record a component's source language (yet): the console says so.
+    language: 'unknown',
+    state: status.state,
+    node: status.nodeId,
+    version: status.version,
+    handled: status.messagesHandled,
+    fuelPerMessage: status.messagesHandled > 0 ? Math.round(status.fuelUsed / status.messagesHandled) : 0,
+    memoryBytes: status.memoryPages * WASM_PAGE_BYTES,
+    mailboxDepth: status.mailboxDepth,
+    restarts: status.restarts,
+  };
+}
+
+export function agentDetail(status: AgentStatus, role: ConsoleRole, directory: readonly DfAgentDescription[]): AgentDetail {
+  const protocols = new Set<string>();
+  for (const d of directory) {
+    for (const p of d.protocols) protocols.add(p);
+    for (const s of d.services) for (const p of s.protocols) protocols.add(p);
+  }
+  return {
+    ...agentRow(status),
+    config: role === 'admin' ? { ...status.config } : redactConfig(status.config),
+    ...(protocols.size > 0 ? { protocols: [...protocols].sort() } : {}),
+  };
+}
+
+export function sniffed(messageId: string, acceptedAt: number, message: AclMessage): SniffedMessage {
+  return toSniffedMessage({ id: messageId, acceptedAt, message, aclJson: encodeAclJson(message), fipa: encodeAclString(message) });
+}
+
+/** Conversations in `messages` (oldest first), newest conversation first. */
+export function conversationSummaries(messages: readonly SniffedMessage[]): ConversationSummary[] {
+  const byId = new Map<string, ConversationSummary & { seen: Set<string> }>();
+  for (const m of messages) {
+    if (m.conversationId === undefined) continue;
+    let c = byId.get(m.conversationId);
+    if (!c) {
+      c = { conversationId: m.conversationId, participants: [], messages: 0, lastPerformative: m.performative, lastAt: m.time, seen: new Set() };
+      byId.set(m.conversationId, c);
+    }
+    c.messages++;
+    c.lastPerformative = m.performative;
+    c.lastAt = m.time;
+    if (m.protocol !== undefined) c.protocol = m.protocol;
+    if (m.protocolState !== undefined) c.protocolState = m.protocolState;
+    for (const name of [m.sender, ...m.receivers]) {
+      if (name !== '' && !c.seen.has(name)) {
+        c.seen.add(name);
+        c.participants.push(name);
+      }
+    }
+  }
+  return [...byId.values()]
+    .map(({ seen: _seen, ...summary }) => summary)
+    .sort((a, b) => (a.lastAt < b.lastAt ? 1 : a.lastAt > b.lastAt ? -1 : 0));
+}
