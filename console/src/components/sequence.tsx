@@ -67,25 +67,39 @@ function Arrow(props: { arrow: ArrowItem; selected: boolean; onSelect(a: ArrowIt
 
 /**
  * The diagram. `items` is the window to draw (all of `diagram.items` for an export); lifelines run
- * the diagram's full height so the scroll position never shows their ends.
+ * the diagram's full height so the scroll position never shows their ends. `part` splits it for
+ * the page: the 'header' (the agents' names, kept in view while scrolling) and the 'body' (the
+ * rows); an export draws the 'whole'.
  */
-export function SequenceSvg(props: { diagram: Diagram; items: DiagramItem[]; selectedId?: string | undefined; onSelect?(a: ArrowItem): void; title?: string }) {
+export function SequenceSvg(props: {
+  diagram: Diagram; items: DiagramItem[]; part?: 'whole' | 'header' | 'body';
+  selectedId?: string | undefined; onSelect?(a: ArrowItem): void; title?: string;
+}) {
   const d = props.diagram;
+  const part = props.part ?? 'whole';
   const select = props.onSelect ?? (() => undefined);
+  const top = part === 'body' ? HEADER_HEIGHT : 0;
+  const bottom = part === 'header' ? HEADER_HEIGHT : d.height;
+  const height = bottom - top;
   return (
-    <svg xmlns="http://www.w3.org/2000/svg" width={d.width} height={d.height} viewBox={`0 0 ${d.width} ${d.height}`}
-      role="group" aria-label={props.title ?? 'Sequence diagram of the sniffed messages'} class="sequence">
-      <rect x={0} y={0} width={d.width} height={d.height} fill="#ffffff" />
+    <svg xmlns="http://www.w3.org/2000/svg" width={d.width} height={height} viewBox={`0 ${top} ${d.width} ${height}`}
+      role={part === 'header' ? 'img' : 'group'} class={`sequence sequence-${part}`}
+      aria-label={part === 'header' ? `Lifelines: ${d.lifelines.map((l) => l.label).join(', ')}` : (props.title ?? 'Sequence diagram of the sniffed messages')}>
+      <rect x={0} y={top} width={d.width} height={height} fill="#ffffff" />
       {d.lifelines.map((l) => (
         <g class="lifeline" data-agent={l.name}>
-          <line x1={l.x} y1={HEADER_HEIGHT - 8} x2={l.x} y2={d.height} stroke="#9aa5b1" stroke-dasharray="4 4" />
-          <rect x={l.x - 65} y={8} width={130} height={HEADER_HEIGHT - 18} rx={4} fill="#ffffff" stroke="#5b6673" />
-          <text x={l.x} y={HEADER_HEIGHT / 2 + 4} text-anchor="middle" font-size="12" font-family={FONT} fill="#1d2733">
-            <title>{l.name}</title>{l.label.length > 18 ? `${l.label.slice(0, 17)}…` : l.label}
-          </text>
+          {part !== 'header' && <line x1={l.x} y1={HEADER_HEIGHT - 8} x2={l.x} y2={d.height} stroke="#9aa5b1" stroke-dasharray="4 4" />}
+          {part !== 'body' && (
+            <>
+              <rect x={l.x - 62} y={8} width={124} height={HEADER_HEIGHT - 18} rx={4} fill="#ffffff" stroke="#5b6673" />
+              <text x={l.x} y={HEADER_HEIGHT / 2 + 4} text-anchor="middle" font-size="12" font-family={FONT} fill="#1d2733">
+                <title>{l.name}</title>{l.label.length > 17 ? `${l.label.slice(0, 16)}…` : l.label}
+              </text>
+            </>
+          )}
         </g>
       ))}
-      {props.items.map((it) => (it.type === 'band'
+      {part !== 'header' && props.items.map((it) => (it.type === 'band'
         ? <Band band={it} width={d.width} />
         : <Arrow arrow={it} selected={it.message.id === props.selectedId} onSelect={select} />))}
     </svg>

@@ -7,8 +7,8 @@
 import type { SniffedMessage } from '@caxton/core';
 import { performativeKind, type PerformativeKind } from './kinds.js';
 
-export const LANE_WIDTH = 150;
-export const MARGIN_X = 90;
+export const LANE_WIDTH = 135;
+export const MARGIN_X = 80;
 export const HEADER_HEIGHT = 48;
 export const ROW_HEIGHT = 30;
 export const BAND_HEIGHT = 34;

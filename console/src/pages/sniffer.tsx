@@ -9,7 +9,7 @@ import { render } from 'preact';
 import { matchesConsoleFilter, type AgentRow, type ConsoleMessageFilter, type SniffedMessage } from '@caxton/core';
 import type { Api } from '../api.js';
 import type { LiveState } from '../app.js';
-import { conversationsOf, layoutSequence, toJsonLines, visibleItems, type ArrowItem } from '../model/sequence.js';
+import { HEADER_HEIGHT, conversationsOf, layoutSequence, toJsonLines, visibleItems, type ArrowItem } from '../model/sequence.js';
 import { KIND_COLOUR, KIND_LABEL, type PerformativeKind } from '../model/kinds.js';
 import { SequenceSvg } from '../components/sequence.js';
 import { MessageView } from '../components/message-view.js';
@@ -75,7 +75,8 @@ export function SnifferPage(props: {
 
   const shown = useMemo(() => live.history.messages.filter((m) => matchesConsoleFilter(filter, m)), [live.history, filter]);
   const diagram = useMemo(() => layoutSequence(shown, lifelines), [shown, lifelines]);
-  const items = visibleItems(diagram, view.top, view.height);
+  // The scroller shows the body, whose first pixel is the diagram's y = HEADER_HEIGHT.
+  const items = visibleItems(diagram, view.top + HEADER_HEIGHT, view.height);
   const conversations = useMemo(() => conversationsOf(live.history.messages), [live.history]);
   const arrows = items.filter((i): i is ArrowItem => i.type === 'arrow').length;
 
@@ -179,7 +180,12 @@ export function SnifferPage(props: {
         <div class="diagram" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label="Sequence diagram, scrollable" data-testid="diagram">
           {shown.length === 0
             ? <p class="muted empty">No messages yet{Object.keys(filter).length ? ' for this filter' : ''}.</p>
-            : <SequenceSvg diagram={diagram} items={items} selectedId={selected?.id} onSelect={(a) => setSelected(a.message)} />}
+            : (
+              <>
+                <div class="diagram-header"><SequenceSvg diagram={diagram} items={[]} part="header" /></div>
+                <SequenceSvg diagram={diagram} items={items} part="body" selectedId={selected?.id} onSelect={(a) => setSelected(a.message)} />
+              </>
+            )}
         </div>
         <aside class="message-panel" aria-label="Selected message">
           {selected ? <MessageView message={selected} onClose={() => setSelected(null)} /> : <p class="muted">Click an arrow (or focus it and press Enter) to see the whole message.</p>}
