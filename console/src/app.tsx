@@ -2,8 +2,8 @@
  * The console shell: without a token only the login page exists (nothing is fetched); with one it
  * asks whoami, opens the live stream once for every page, and routes by the URL's hash.
  */
-import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { AgentRow, ConsoleMessageFilter, NodeStats, SampledNotice, WhoAmI } from '@caxton/core';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { AgentRow, ConsoleMessageFilter, NodeStats, SampledNotice, SniffedMessage, WhoAmI } from '@caxton/core';
 import { Api, ApiError, forgetToken, saveToken, savedToken } from './api.js';
 import { openStream } from './stream.js';
 import { addMessages, emptyHistory, type History } from './model/history.js';
@@ -34,7 +34,26 @@ export function App() {
   const [filter, setFilter] = useState<ConsoleMessageFilter>({});
   const [paused, setPaused] = useState(false);
   const [live, setLive] = useState<LiveState>({ agents: [], nodes: new Map(), history: emptyHistory, pending: 0, status: 'connecting' });
-  const [held, setHeld] = useState<History>(emptyHistory);
+  // Live messages are gathered outside React state and added once per animation frame: a burst
+  // costs one layout, not one per message, and no message can be lost between two state updates.
+  const incoming = useRef<SniffedMessage[]>([]);
+  const waiting = useRef<SniffedMessage[]>([]); // arrived while paused
+  const pausedRef = useRef(paused);
+  const flushScheduled = useRef(false);
+
+  const flush = useCallback(() => {
+    flushScheduled.current = false;
+    const batch = incoming.current;
+    incoming.current = [];
+    if (batch.length === 0) return;
+    if (pausedRef.current) {
+      waiting.current.push(...batch);
+      const n = waiting.current.length;
+      setLive((s) => ({ ...s, pending: n }));
+    } else {
+      setLive((s) => ({ ...s, history: addMessages(s.history, batch) }));
+    }
+  }, []);
 
   useEffect(() => {
     const onHash = (): void => setRoute(parseRoute(location.hash));
@@ -75,25 +94,27 @@ export function App() {
         if (e.kind === 'agents') setLive((s) => ({ ...s, agents: e.data.agents }));
         else if (e.kind === 'node') setLive((s) => ({ ...s, nodes: new Map(s.nodes).set(e.data.id, e.data) }));
         else if (e.kind === 'sampled') setLive((s) => ({ ...s, sampled: { ...e.data, at: Date.now() } }));
-        else if (e.kind === 'message') setHeld((h) => addMessages(h, [e.data]));
+        else if (e.kind === 'message') {
+          incoming.current.push(e.data);
+          if (!flushScheduled.current) { flushScheduled.current = true; requestAnimationFrame(flush); }
+        }
       },
     });
-  }, [token, me, filter]);
+  }, [token, me, filter, flush]);
 
-  // Live messages land in `held`; the diagram shows them unless paused (then they wait, counted).
+  // Resuming adds what waited; pausing only stops the additions.
   useEffect(() => {
-    if (paused) {
-      setLive((s) => ({ ...s, pending: held.messages.filter((m) => !s.history.ids.has(m.id)).length }));
-      return;
-    }
-    if (held.messages.length === 0) return;
-    setLive((s) => ({ ...s, history: addMessages(s.history, held.messages), pending: 0 }));
-    setHeld(emptyHistory);
-  }, [held, paused]);
+    pausedRef.current = paused;
+    if (paused || waiting.current.length === 0) return;
+    const waited = waiting.current;
+    waiting.current = [];
+    setLive((s) => ({ ...s, history: addMessages(s.history, waited), pending: 0 }));
+  }, [paused]);
 
   const changeFilter = useCallback((f: ConsoleMessageFilter) => {
     setFilter(f);
-    setHeld(emptyHistory);
+    incoming.current = [];
+    waiting.current = [];
     setLive((s) => ({ ...s, history: emptyHistory, pending: 0 }));
   }, []);
 
@@ -118,7 +139,7 @@ export function App() {
         <span class="brand">Caxton console</span>
         <nav aria-label="Pages">
           {nav.map((n) => (
-            <a href={hrefOf(n.route)} aria-current={current === n.route.page ? 'page' : undefined}>{n.label}</a>
+            <a key={n.label} href={hrefOf(n.route)} aria-current={current === n.route.page ? 'page' : undefined}>{n.label}</a>
           ))}
         </nav>
         <span class="who" data-testid="whoami">

@@ -87,7 +87,7 @@ export function SequenceSvg(props: {
       aria-label={part === 'header' ? `Lifelines: ${d.lifelines.map((l) => l.label).join(', ')}` : (props.title ?? 'Sequence diagram of the sniffed messages')}>
       <rect x={0} y={top} width={d.width} height={height} fill="#ffffff" />
       {d.lifelines.map((l) => (
-        <g class="lifeline" data-agent={l.name}>
+        <g key={l.name} class="lifeline" data-agent={l.name}>
           {part !== 'header' && <line x1={l.x} y1={HEADER_HEIGHT - 8} x2={l.x} y2={d.height} stroke="#9aa5b1" stroke-dasharray="4 4" />}
           {part !== 'body' && (
             <>
@@ -100,8 +100,8 @@ export function SequenceSvg(props: {
         </g>
       ))}
       {part !== 'header' && props.items.map((it) => (it.type === 'band'
-        ? <Band band={it} width={d.width} />
-        : <Arrow arrow={it} selected={it.message.id === props.selectedId} onSelect={select} />))}
+        ? <Band key={`band:${it.conversationId}`} band={it} width={d.width} />
+        : <Arrow key={it.message.id} arrow={it} selected={it.message.id === props.selectedId} onSelect={select} />))}
     </svg>
   );
 }

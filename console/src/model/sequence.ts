@@ -95,7 +95,7 @@ export function layoutSequence(messages: readonly SniffedMessage[], agents?: rea
       y += ROW_HEIGHT;
     }
   }
-  const width = Math.max(lifelines.length, 1) * LANE_WIDTH + MARGIN_X;
+  const width = 2 * MARGIN_X + Math.max(lifelines.length - 1, 0) * LANE_WIDTH;
   return { lifelines, items, width, height: y + ROW_HEIGHT };
 }
 

@@ -11,21 +11,26 @@ export function AgentPage(props: { api: Api; role: ConsoleRole; name: string; ro
   const [error, setError] = useState<string | undefined>();
   const [stopOutcome, setStopOutcome] = useState<{ ok: boolean; text: string } | null>(null);
   const [stopping, setStopping] = useState(false);
+  // What the stop call answered: a stopped agent leaves the node, so neither the live table nor
+  // the detail route has it any more, yet the reader should see that it is now stopped.
+  const [stoppedRow, setStoppedRow] = useState<AgentRow | null>(null);
 
   const load = (): void => {
-    props.api.agent(props.name).then(setDetail).catch((e: unknown) => setError((e as Error).message));
+    props.api.agent(props.name).then(setDetail).catch((e: unknown) => {
+      setError(e instanceof ApiError && e.status === 404 ? `${props.name} is not deployed on this node (any more).` : (e as Error).message);
+    });
     props.api.logs(props.name, 100).then((r) => setLogs(r.lines)).catch(() => undefined);
   };
   useEffect(load, [props.name]);
   // The live row (stream, every 2 s) is fresher than the detail fetched once; it wins.
-  const row: AgentRow | undefined = props.row ?? detail?.agent;
+  const row: AgentRow | undefined = stoppedRow ?? props.row ?? detail?.agent;
 
   const stop = async (): Promise<void> => {
     setStopping(true);
     try {
       const r = await props.api.stop(props.name);
+      setStoppedRow(r.agent);
       setStopOutcome({ ok: true, text: `${r.agent.name} is ${r.agent.state}` });
-      load();
     } catch (e) {
       setStopOutcome({ ok: false, text: e instanceof ApiError ? `${e.message} (${e.code})` : String(e) });
     } finally {
@@ -37,7 +42,7 @@ export function AgentPage(props: { api: Api; role: ConsoleRole; name: string; ro
     <section aria-labelledby="agent-title">
       <p><a href="#/agents">← Agents</a></p>
       <h1 id="agent-title">{props.name}</h1>
-      {error && <p class="error" role="alert">{error}</p>}
+      {error && !stoppedRow && <p class="error" role="alert">{error}</p>}
       {row && (
         <dl class="facts" data-testid="agent-facts">
           <dt>State</dt><dd data-testid="agent-state"><span class={`state state-${row.state.toLowerCase()}`}>{row.state}</span></dd>
@@ -65,7 +70,7 @@ export function AgentPage(props: { api: Api; role: ConsoleRole; name: string; ro
       {detail && Object.keys(detail.agent.config).length > 0 ? (
         <table class="config" data-testid="agent-config">
           <thead><tr><th scope="col">Key</th><th scope="col">Value</th></tr></thead>
-          <tbody>{Object.entries(detail.agent.config).map(([k, v]) => <tr><td>{k}</td><td><code>{v}</code></td></tr>)}</tbody>
+          <tbody>{Object.entries(detail.agent.config).map(([k, v]) => <tr key={k}><td>{k}</td><td><code>{v}</code></td></tr>)}</tbody>
         </table>
       ) : <p class="muted">No config.</p>}
       {detail?.agent.protocols && detail.agent.protocols.length > 0 && <p>Protocols: {detail.agent.protocols.join(', ')}</p>}
@@ -75,7 +80,7 @@ export function AgentPage(props: { api: Api; role: ConsoleRole; name: string; ro
           <thead><tr><th scope="col">Conversation</th><th scope="col">Protocol</th><th scope="col">State</th><th scope="col">Participants</th><th scope="col" class="num">Messages</th><th scope="col">Last</th></tr></thead>
           <tbody>
             {detail.conversations.map((c) => (
-              <tr>
+              <tr key={c.conversationId}>
                 <td><code>{c.conversationId}</code></td><td>{c.protocol ?? '—'}</td><td>{c.protocolState ?? '—'}</td>
                 <td>{c.participants.map((p) => p.split('@')[0]).join(', ')}</td><td class="num">{c.messages}</td>
                 <td>{c.lastPerformative} at {c.lastAt.slice(11, 19)}</td>

@@ -33,7 +33,7 @@ export function AgentsPage(props: { api: Api; role: ConsoleRole; agents: AgentRo
             {AGENT_COLUMNS.map((c) => {
               const sorted = order.column === c.column;
               return (
-                <th scope="col" class={c.numeric ? 'num' : ''} aria-sort={sorted ? (order.descending ? 'descending' : 'ascending') : 'none'}>
+                <th key={c.column} scope="col" class={c.numeric ? 'num' : ''} aria-sort={sorted ? (order.descending ? 'descending' : 'ascending') : 'none'}>
                   <button type="button" class="sort" onClick={() => setOrder(nextSort(order, c.column))}
                     aria-label={`Sort by ${c.label}`}>
                     {c.label}{sorted ? (order.descending ? ' ▼' : ' ▲') : ''}
@@ -45,11 +45,11 @@ export function AgentsPage(props: { api: Api; role: ConsoleRole; agents: AgentRo
         </thead>
         <tbody>
           {rows.map((r) => (
-            <tr tabIndex={0} data-agent={r.name} aria-label={`${r.name}, ${r.state}`}
+            <tr key={r.name} tabIndex={0} data-agent={r.name} aria-label={`${r.name}, ${r.state}`}
               onKeyDown={(e) => { if (e.key === 'Enter') location.hash = hrefOf({ page: 'agent', name: r.name }); }}
               onDblClick={() => { location.hash = hrefOf({ page: 'agent', name: r.name }); }}>
               {AGENT_COLUMNS.map((c) => (
-                <td class={`${c.numeric ? 'num' : ''} col-${c.column}`}>
+                <td key={c.column} class={`${c.numeric ? 'num' : ''} col-${c.column}`}>
                   {c.column === 'name'
                     ? <a href={hrefOf({ page: 'agent', name: r.name })} tabIndex={-1}>{r.name}</a>
                     : c.column === 'state' ? <span class={`state state-${r.state.toLowerCase()}`}>{r.state}</span> : cell(r, c.column)}

@@ -21,13 +21,13 @@ export function NodesPage(props: { api: Api; agents: AgentRow[]; live: Map<strin
         {nodes.map((n) => {
           const agents = props.agents.filter((a) => a.node === n.id);
           return (
-            <article class="node" aria-label={`Node ${n.id}`} data-testid="node" tabIndex={0}>
+            <article key={n.id} class="node" aria-label={`Node ${n.id}`} data-testid="node" tabIndex={0}>
               <h2>{n.id}</h2>
-              <p>{n.agents} agents · log {formatBytes(n.logBytes)}</p>
+              <p data-testid="node-summary">{n.agents} agents · log {formatBytes(n.logBytes)}</p>
               <Sparkline values={n.throughput} label="Throughput" unit="msg/s" />
               <Sparkline values={n.latencyP50Ms} label="Latency p50" unit="ms" />
               {agents.length > 0 && (
-                <ul class="node-agents">{agents.map((a) => <li><a href={`#/agents/${encodeURIComponent(a.name)}`}>{a.name}</a> <span class="muted">{a.state}</span></li>)}</ul>
+                <ul class="node-agents">{agents.map((a) => <li key={a.name}><a href={`#/agents/${encodeURIComponent(a.name)}`}>{a.name}</a> <span class="muted">{a.state}</span></li>)}</ul>
               )}
             </article>
           );

@@ -112,20 +112,20 @@ export function SnifferPage(props: {
         <label>Agent
           <select value={filter.agent ?? ''} onChange={(e) => set({ agent: (e.target as HTMLSelectElement).value })} data-testid="filter-agent">
             <option value="">any</option>
-            {agentNames.map((n) => <option value={n}>{n}</option>)}
+            {agentNames.map((n) => <option key={n} value={n}>{n}</option>)}
           </select>
         </label>
         <label>Conversation
           <select value={filter.conversation ?? ''} onChange={(e) => set({ conversation: (e.target as HTMLSelectElement).value })} data-testid="filter-conversation">
             <option value="">any</option>
             {filter.conversation && !conversations.some((c) => c.id === filter.conversation) && <option value={filter.conversation}>{filter.conversation}</option>}
-            {conversations.map((c) => <option value={c.id}>{c.id}{c.protocol ? ` (${c.protocol})` : ''} · {c.count}</option>)}
+            {conversations.map((c) => <option key={c.id} value={c.id}>{c.id}{c.protocol ? ` (${c.protocol})` : ''} · {c.count}</option>)}
           </select>
         </label>
         <label>Performative
           <select value={filter.performative ?? ''} onChange={(e) => set({ performative: (e.target as HTMLSelectElement).value })} data-testid="filter-performative">
             <option value="">any</option>
-            {PERFORMATIVES.map((p) => <option value={p}>{p}</option>)}
+            {PERFORMATIVES.map((p) => <option key={p} value={p}>{p}</option>)}
           </select>
         </label>
         <label>Protocol
@@ -152,7 +152,7 @@ export function SnifferPage(props: {
         <fieldset>
           <legend>Draw only these agents (none ticked: all that take part)</legend>
           {agentNames.map((n) => (
-            <label class="check">
+            <label key={n} class="check">
               <input type="checkbox" checked={lifelines.includes(n)}
                 onChange={(e) => setLifelines((e.target as HTMLInputElement).checked ? [...lifelines, n] : lifelines.filter((x) => x !== n))} />
               {n}
@@ -162,7 +162,7 @@ export function SnifferPage(props: {
       </details>
       <p class="legend" aria-label="Arrow colours">
         {(Object.keys(KIND_COLOUR) as PerformativeKind[]).map((k) => (
-          <span><svg width="14" height="10" aria-hidden="true"><rect width="14" height="10" rx="2" fill={KIND_COLOUR[k]} /></svg>{KIND_LABEL[k]}</span>
+          <span key={k}><svg width="14" height="10" aria-hidden="true"><rect width="14" height="10" rx="2" fill={KIND_COLOUR[k]} /></svg>{KIND_LABEL[k]}</span>
         ))}
       </p>
       <div aria-live="polite" class="notices">
