@@ -16,11 +16,16 @@
  *   infinitely slow, and a percentile that falls among them is reported as LOST.
  * - fdatasync_p50_us / fdatasync_p99_us: this disk's write + fdatasync latency on the node's own
  *   data directory, in the same run; p99_us's target is fdatasync p99 + 2 ms.
+ * - console_* (only with `--only console`, issue 15): the persisted ping-pong with the web console
+ *   enabled, alternately with no browser connected and with one live stream (/api/stream, no
+ *   filter: every message of the busy conversation passes the tail and the sampler) being read;
+ *   two windows each, A B A B. Reports both medians and their ratio (target >= 0.9).
  * - fanout_msgs_per_s: one sender (a conformance puppet) notifying 1,000 sink agents, one message
  *   per receiver, on the embedded log. fanout_multi_receiver_deliveries_per_s: the same sender
  *   with each message addressed to all 1,000 (one message, 1,000 deliveries).
  */
 import { cpus, loadavg } from 'node:os';
+import { parseStreamEvents } from '@caxton/core';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { readHostCpuTicks, stealPercent } from './lib-proc-stat.js';
@@ -70,15 +75,15 @@ async function rate(node: BenchNode, seconds: number): Promise<Rate> {
   return { perSecond: n / ((performance.now() - t0) / 1000), cpuUs: (used.user + used.system) / Math.max(1, n), stealPct: stealPercent(host, readHostCpuTicks()) };
 }
 
-async function pingPong(persistence: 'disk' | 'memory'): Promise<Rate> {
-  const node = await BenchNode.start({ persistence, fsync: 'always' });
+async function pingPong(persistence: 'disk' | 'memory', during?: (node: BenchNode) => Promise<Rate>): Promise<Rate> {
+  const node = await BenchNode.start({ persistence, fsync: 'always', ...(during ? { console: { host: '127.0.0.1', port: 0 } } : {}) });
   try {
     for (let i = 0; i < PAIRS; i++) {
       await node.deploy(`echo-${i}`, 'as-echo');
       await node.deploy(`ping-${i}`, 'conformance/pinger', { peer: `echo-${i}`, rounds: '1000000000' });
     }
     for (let i = 0; i < PAIRS; i++) await node.control.send({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
-    const r = await rate(node, SECONDS);
+    const r = during ? await during(node) : await rate(node, SECONDS);
     if (node.handledOther > 0) progress(`${node.handledOther} deliveries not ok`);
     return r;
   } finally {
@@ -197,6 +202,36 @@ async function fanout(split: boolean): Promise<Rate> {
 }
 
 // The machine is shared: say how busy it was, since every figure below depends on it.
+/** A browser's live stream, read and counted as it arrives; close() ends it and says what came. */
+function openStream(base: string): { close(): Promise<{ received: number; dropped: number }> } {
+  const abort = new AbortController();
+  let received = 0;
+  let dropped = 0;
+  const reading = (async () => {
+    const res = await fetch(new URL('/api/stream', base), { signal: abort.signal });
+    const body = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await body.read();
+      if (done) return;
+      const parsed = parseStreamEvents(buffer + decoder.decode(value, { stream: true }));
+      buffer = parsed.rest;
+      for (const e of parsed.events) {
+        if (e.kind === 'message') received++;
+        else if (e.kind === 'sampled') dropped += e.data.dropped;
+      }
+    }
+  })().catch(() => {});
+  return {
+    async close() {
+      abort.abort();
+      await reading;
+      return { received, dropped };
+    },
+  };
+}
+
 const loadAtStart = loadavg()[0]!;
 process.on('beforeExit', () => {
   if (reported) return;
@@ -259,6 +294,33 @@ if (ONLY.includes('latency')) {
     line(99.9, 'p999_us');
     for (const r of accountingResults('bus', prefix, l.account, `open-loop requests, ${persistence === 'disk' ? 'embedded log' : 'persistence memory'}, ${l.windowS.toFixed(1)} s window`)) report(r);
   }
+}
+if (ONLY.includes('console')) {
+  progress(`console: ${PAIRS} pairs × ${CHAINS} chains, ${SECONDS} s windows, none / one live stream, alternating`);
+  const windows: { streaming: boolean; rate: Rate; received: number; dropped: number }[] = [];
+  await pingPong('disk', async (node) => {
+    const url = node.node.consoleUrl!;
+    for (const streaming of [false, true, false, true]) {
+      const reader = streaming ? openStream(url) : undefined;
+      const r = await rate(node, SECONDS);
+      const counts = reader ? await reader.close() : { received: 0, dropped: 0 };
+      windows.push({ streaming, rate: r, ...counts });
+    }
+    return windows[0]!.rate;
+  });
+  const median = (xs: number[]): number => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return (sorted[(sorted.length - 1) >> 1]! + sorted[sorted.length >> 1]!) / 2;
+  };
+  const none = median(windows.filter((w) => !w.streaming).map((w) => w.rate.perSecond));
+  const streamed = windows.filter((w) => w.streaming);
+  const withStream = median(streamed.map((w) => w.rate.perSecond));
+  const each = windows.map((w) => `${w.streaming ? 'stream' : 'none'} ${Math.round(w.rate.perSecond)}`).join(', ');
+  const how = `${PAIRS} pinger/echo pairs x ${CHAINS} chains, embedded log, fsync always, console on; windows of ${SECONDS} s in order: ${each}`;
+  report({ bench: 'bus', metric: 'console_none_msgs_per_s', value: Math.round(none), unit: 'msg/s', note: `${how}; no browser connected` });
+  report({ bench: 'bus', metric: 'console_stream_msgs_per_s', value: Math.round(withStream), unit: 'msg/s', note: `${how}; one /api/stream reader, no filter: it received ${streamed.map((w) => w.received).join(' and ')} messages, the server sampled away ${streamed.map((w) => w.dropped).join(' and ')}` });
+  const ratio = withStream / none;
+  report({ bench: 'bus', metric: 'console_stream_ratio', value: Number(ratio.toFixed(3)), unit: 'x', target: '>= 0.9', note: `median with a live stream / median without${below(ratio, 0.9) ? '; below target' : ''}` });
 }
 if (ONLY.includes('fanout')) {
   progress(`fanout: 1 sender, ${FANOUT} receivers, one message per receiver, ${SECONDS} s`);

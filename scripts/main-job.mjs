@@ -7,6 +7,7 @@
 //   npm start                      run until Ctrl-C
 //   npm start -- --rounds 3        stop after 3 completed conversations (exit 1 if they stall)
 //   npm start -- --port 50051      API port (default 50051; 0 = any free port)
+//   npm start -- --http-port 8080  web console port on 127.0.0.1 (default 8080; 0 = any free port)
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -20,23 +21,25 @@ const c = (code, text) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
 const say = (text) => process.stdout.write(`${text}\n`);
 
 function parseArgs(argv) {
-  const out = { rounds: Infinity, port: 50051, intervalMs: 2500 };
+  const out = { rounds: Infinity, port: 50051, httpPort: 8080, intervalMs: 2500 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
     if (a === '--rounds') { out.rounds = Number(v); i++; }
     else if (a === '--port') { out.port = Number(v); i++; }
+    else if (a === '--http-port') { out.httpPort = Number(v); i++; }
     else if (a === '--interval-ms') { out.intervalMs = Number(v); i++; }
     else if (a === '--help' || a === '-h') {
-      say('usage: npm start [-- --rounds N] [--port P] [--interval-ms MS]');
+      say('usage: npm start [-- --rounds N] [--port P] [--http-port P] [--interval-ms MS]');
       process.exit(0);
     } else {
       console.error(`unknown argument ${a} (try: npm start -- --help)`);
       process.exit(64);
     }
   }
-  if (!(out.rounds > 0) || !Number.isInteger(out.port) || out.port < 0 || out.port > 65535) {
-    console.error('--rounds takes a positive number and --port a port number');
+  const isPort = (p) => Number.isInteger(p) && p >= 0 && p <= 65535;
+  if (!(out.rounds > 0) || !isPort(out.port) || !isPort(out.httpPort)) {
+    console.error('--rounds takes a positive number, --port and --http-port a port number');
     process.exit(64);
   }
   return out;
@@ -57,7 +60,7 @@ const index = {
 };
 
 rmSync(dataDir, { recursive: true, force: true });
-const serve = spawn(process.execPath, ['cli/bin/caxton.js', 'serve', '--json', '--data-dir', dataDir, '--api-port', String(args.port)], {
+const serve = spawn(process.execPath, ['cli/bin/caxton.js', 'serve', '--json', '--data-dir', dataDir, '--api-port', String(args.port), '--http', `127.0.0.1:${args.httpPort}`], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'pipe'],
   // Its own process group: a terminal's Ctrl-C reaches only this script, which then stops the
@@ -70,6 +73,7 @@ process.on('exit', () => {
 });
 let serveErr = '';
 serve.stderr.on('data', (d) => { serveErr += d; });
+let consoleUrl;
 const address = await new Promise((resolve, reject) => {
   let buf = '';
   const timer = setTimeout(() => reject(new Error(`caxton serve did not start within 60 s:\n${serveErr}`)), 60_000);
@@ -78,7 +82,7 @@ const address = await new Promise((resolve, reject) => {
     for (const line of buf.split('\n')) {
       try {
         const e = JSON.parse(line);
-        if (e.event === 'serving') { clearTimeout(timer); resolve(e.address); }
+        if (e.event === 'serving') { clearTimeout(timer); consoleUrl = e.console; resolve(e.address); }
       } catch { /* partial line */ }
     }
   });
@@ -90,6 +94,7 @@ const token = readFileSync(path.join(dataDir, 'auth-token'), 'utf8').trim();
 const client = await CaxtonClient.connect({ address, token });
 const cli = `node cli/bin/caxton.js --addr ${address} --data-dir ${path.relative(root, dataDir)}`;
 say(`runtime up: gRPC API on ${c('1', address)} (token in ${path.relative(root, dataDir)}/auth-token)`);
+if (consoleUrl) say(`console: ${c('1', consoleUrl)} (token: ${path.relative(root, path.join(dataDir, 'auth-token'))})`);
 say(`try, in another terminal:  ${c('36', `${cli} agents`)}   ·   ${c('36', `${cli} tail`)}   ·   ${c('36', `${cli} status`)}`);
 
 async function deploy(name, file, config) {

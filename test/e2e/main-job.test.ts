@@ -14,7 +14,7 @@ describe('the main job (npm start)', () => {
   after(stopStragglers);
 
   it('runs two contract-net conversations to the end and exits 0', async () => {
-    const job = new Proc(process.execPath, [path.join(ROOT, 'scripts', 'main-job.mjs'), '--rounds', '2', '--port', '0'], { cwd: ROOT, timeoutMs: 110_000 });
+    const job = new Proc(process.execPath, [path.join(ROOT, 'scripts', 'main-job.mjs'), '--rounds', '2', '--port', '0', '--http-port', '0'], { cwd: ROOT, timeoutMs: 110_000 });
     const r = await job.done;
     assert.equal(r.code, 0, show(r));
 
@@ -23,6 +23,8 @@ describe('the main job (npm start)', () => {
       '— conversation 2 finished (inform) —',
     ]);
     assert.match(r.stdout, /^done: 2 conversation\(s\) completed\.$/m);
+    // The web console was served on loopback, and the job said where and with which token.
+    assert.match(r.stdout, /^console: http:\/\/127\.0\.0\.1:\d+\/ \(token: \.caxton\/demo\/auth-token\)$/m);
     // Each conversation went through the whole contract net, as the live view shows it.
     for (const parcel of [1, 2]) {
       const request = r.stdout.indexOf(`"deliver parcel #${parcel}" parcel-${parcel}`);

@@ -12,6 +12,7 @@ import type { GlobalArgs } from '../context.js';
 import type { StartNodeOptions, RunningNode } from '@caxton/runtime';
 import { parseComponentLimit } from '@caxton/sandbox';
 import { EXIT } from '../exit-codes.js';
+import { consoleNodeOptions, withConsoleOptions, type ConsoleArgs } from './serve-console-options.js';
 
 /** The node's own option and handle types: one definition, the node's (runtime/src/node/options.ts). */
 export type { StartNodeOptions, RunningNode };
@@ -35,7 +36,7 @@ async function loadStartNode(): Promise<StartNode> {
   return mod.startNode;
 }
 
-type Args = GlobalArgs & {
+type Args = GlobalArgs & ConsoleArgs & {
   shards?: number;
   prepareTimeoutS?: number;
   prepareHeapMib?: number;
@@ -120,6 +121,8 @@ export function nodeOptions(argv: Args, cwd: string): StartNodeOptions {
     if (argv.clientCa) options.tls.caFile = path.resolve(cwd, argv.clientCa);
     if (argv.requireClientCert) options.tls.requireClientCert = true;
   }
+  const webConsole = consoleNodeOptions(argv, cwd, options.tls);
+  if (webConsole) options.console = webConsole;
   return options;
 }
 
@@ -161,7 +164,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
-    builder: (y) => y
+    builder: (y) => withConsoleOptions(y)
       // For serve, --addr is where to listen (the global --addr is where a client connects): it
       // must not be accepted and ignored. No default here, so an explicit one can be told apart.
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })
@@ -204,7 +207,8 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       if (options.auth.mode === 'token') {
         ctx.note(`caxton: clients authenticate with the token in ${tokenFilePath(options.dataDir)} (read-only: ${readTokenFilePath(options.dataDir)})`);
       }
-      if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null });
+      if (node.consoleUrl) ctx.note(`caxton: console on ${node.consoleUrl}`);
+      if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null, ...(node.consoleUrl ? { console: node.consoleUrl } : {}) });
       const exitCode = await new Promise<number>((resolve) => {
         let interrupts = 0;
         const stopListening = ctx.io.onInterrupt(() => {

@@ -99,9 +99,16 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       res.destroy();
       return;
     }
-    // A refused upload's body is not read: close the connection instead of draining it.
-    const close: Record<string, string> = e.code === 'console.body-too-large' ? { connection: 'close' } : {};
-    sendJson(res, httpStatusFor(e), errorBody(e), e.kind === 'unauthenticated' ? { 'www-authenticate': 'Bearer', ...close } : close);
+    // A refused upload's body is not kept. What the client still sends is discarded (read, not
+    // buffered) so it can read the answer instead of failing on a reset; 2 s later the socket is
+    // closed whatever it still sends, so a slow drip cannot hold it.
+    if (e.code === 'console.body-too-large' && res.req) {
+      res.req.removeAllListeners('data');
+      res.req.resume();
+      const socket = res.req.socket;
+      setTimeout(() => socket.destroy(), 2000).unref();
+    }
+    sendJson(res, httpStatusFor(e), errorBody(e), e.kind === 'unauthenticated' ? { 'www-authenticate': 'Bearer' } : {});
   };
 
   const serveApi = async (req: IncomingMessage, res: ServerResponse, api_: ApiRoute, method: string, params: URLSearchParams): Promise<void> => {

@@ -24,6 +24,7 @@ import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfigu
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
 import { REGISTRY_ERROR_KINDS, RegistryError, type RegistryErrorCode } from '../../src/registry/errors.js';
 import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } from '../../src/artifacts/artifact-store.js';
+import { CONSOLE_ERROR_KINDS, ConsoleError, type ConsoleErrorCode } from '../../src/console/errors.js';
 
 type StatusName = keyof typeof status;
 
@@ -103,6 +104,14 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['log.invalid-state', 'INVALID_ARGUMENT'],
   ['log.state-dropped', 'INTERNAL'],
   ['api.import-timeout', 'DEADLINE_EXCEEDED'],
+  // The web console's own refusals (issue 15); over HTTP their status is console/errors.ts's table.
+  ['console.bad-request', 'INVALID_ARGUMENT'],
+  ['console.no-route', 'NOT_FOUND'],
+  ['console.method-not-allowed', 'INVALID_ARGUMENT'],
+  ['console.body-too-large', 'RESOURCE_EXHAUSTED'],
+  ['console.too-many-streams', 'RESOURCE_EXHAUSTED'],
+  ['console.history-unavailable', 'UNIMPLEMENTED'],
+  ['console.bad-config', 'INVALID_ARGUMENT'],
   ['node.cluster-config', 'INTERNAL'],
   ['node.cluster-wiring', 'INTERNAL'],
   ['node.unavailable', 'UNAVAILABLE'],
@@ -201,6 +210,7 @@ function everyRaisedError(): CaxtonError[] {
     ...keysOf(EMBEDDED_LOG_ERROR_KINDS).map((code: EmbeddedLogErrorCode) => new EmbeddedLogError(code, 'x')),
     ...keysOf(REGISTRY_ERROR_KINDS).map((code: RegistryErrorCode) => new RegistryError(code, 'x')),
     ...keysOf(ARTIFACT_STORE_ERROR_KINDS).map((code: ArtifactErrorCode) => new ArtifactError(code, 'x')),
+    ...keysOf(CONSOLE_ERROR_KINDS).map((code: ConsoleErrorCode) => new ConsoleError(code, 'x', 'y')),
   ];
   try {
     aclLimits({ maxMessageBytes: -1 });

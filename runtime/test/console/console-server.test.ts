@@ -1,0 +1,343 @@
+/**
+ * The web console's server against a real node running real WASM agents (the contract net of
+ * `npm start`: a JavaScript initiator and five AssemblyScript contractors), over real HTTP:
+ * tokens and roles, uploads and their limit, the live stream and its sampling, history paging,
+ * and hostile paths.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { parseStreamEvents, type AgentDetailResponse, type AgentsResponse, type MessagesResponse, type NodesResponse, type SampledNotice, type SniffedMessage, type StreamEvent, type WhoAmI } from '@caxton/core';
+import { startNode, type RunningNode } from '../../src/node/node.js';
+import { readTokenFile, readTokenFilePath, tokenFilePath } from '../../src/api/auth.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+const INITIATOR = path.join(ROOT, 'examples/contract-net/js-initiator/build/cnet-initiator.wasm');
+const CONTRACTOR = path.join(ROOT, 'examples/contract-net/as-contractor/build/cnet-contractor.wasm');
+const MAX_ARTIFACT = 3 * 1024 * 1024;
+const BUDGET = 20;
+
+let dir: string;
+let node: RunningNode;
+let base: string;
+let admin: string;
+let reader: string;
+
+function call(pathAndQuery: string, init: RequestInit & { token?: string | null } = {}): Promise<Response> {
+  const { token = admin, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (token !== null) headers.set('authorization', `Bearer ${token}`);
+  return fetch(new URL(pathAndQuery, base), { ...rest, headers });
+}
+
+async function json<T>(pathAndQuery: string, init: RequestInit & { token?: string | null } = {}): Promise<T> {
+  const res = await call(pathAndQuery, init);
+  const body = await res.text();
+  assert.equal(res.status, 200, `${pathAndQuery}: ${res.status} ${body}`);
+  return JSON.parse(body) as T;
+}
+
+/** A request with a path fetch would normalise, or a body it would send: plain node:http. */
+function raw(options: http.RequestOptions, body?: (req: http.ClientRequest) => void): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(base);
+    let answered = false;
+    const req = http.request({ host: url.hostname, port: url.port, ...options }, (res) => {
+      answered = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
+      res.on('error', reject);
+    });
+    // A server refusing an upload closes the connection while the body is still being written: the
+    // write fails (EPIPE, ECONNRESET) around the time the answer arrives. Only fail without an answer.
+    req.on('error', (err) => setTimeout(() => answered || reject(err), 1000));
+    if (body) body(req);
+    else req.end();
+  });
+}
+
+/** An open /api/stream, collecting its events until closed. */
+class Stream {
+  readonly events: StreamEvent[] = [];
+  private readonly abort = new AbortController();
+  readonly ready: Promise<void>;
+  private waiters: (() => void)[] = [];
+
+  constructor(query: string, token = admin) {
+    this.ready = (async () => {
+      const res = await call(`/api/stream${query}`, { token, signal: this.abort.signal });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+      const body = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      void (async () => {
+        try {
+          for (;;) {
+            const { value, done } = await body.read();
+            if (done) return;
+            const parsed = parseStreamEvents(buffer + decoder.decode(value, { stream: true }));
+            buffer = parsed.rest;
+            this.events.push(...parsed.events);
+            for (const w of this.waiters.splice(0)) w();
+          }
+        } catch {
+          // aborted by close()
+        }
+      })();
+    })();
+  }
+
+  messages(): SniffedMessage[] {
+    return this.events.filter((e) => e.kind === 'message').map((e) => e.data as SniffedMessage);
+  }
+
+  async until(done: () => boolean, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`stream condition not met in ${timeoutMs} ms; got ${this.events.map((e) => e.kind).join(',')}`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+}
+
+async function upload(name: string, file: string, config: Record<string, string> = {}, token = admin): Promise<Response> {
+  const q = new URLSearchParams({ name });
+  for (const [k, v] of Object.entries(config)) q.append('config', `${k}=${v}`);
+  return call(`/api/agents?${q}`, { method: 'POST', token, body: await readFile(file), headers: { 'content-type': 'application/wasm' } });
+}
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-console-'));
+  const bundle = path.join(dir, 'bundle');
+  await mkdir(bundle);
+  await writeFile(path.join(bundle, 'index.html'), '<!doctype html><title>console</title><script src="/app-0123abcd.js"></script>\n');
+  await writeFile(path.join(bundle, 'app-0123abcd.js'), 'console.log("console");\n');
+  await writeFile(path.join(dir, 'secret.txt'), 'not for the browser\n');
+  await symlink(path.join(dir, 'secret.txt'), path.join(bundle, 'leak.txt'));
+  node = await startNode({
+    dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1, maxArtifactBytes: MAX_ARTIFACT,
+    console: { host: '127.0.0.1', port: 0, bundleDir: bundle, stream: { budget: BUDGET } },
+  });
+  assert.ok(node.consoleUrl);
+  base = node.consoleUrl;
+  admin = await readTokenFile(tokenFilePath(path.join(dir, 'data')));
+  reader = await readTokenFile(readTokenFilePath(path.join(dir, 'data')));
+});
+
+after(async () => {
+  await node?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('console server: tokens and roles', () => {
+  it('answers 401 without a token or with a wrong one, with a typed error and no data', async () => {
+    for (const token of [null, 'x'.repeat(43)]) {
+      const res = await call('/api/agents', { token });
+      assert.equal(res.status, 401);
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer');
+      const body = (await res.json()) as { error: { code: string; hint?: string }; agents?: unknown };
+      assert.equal(body.error.code, 'api.unauthenticated');
+      assert.ok(body.error.hint);
+      assert.equal(body.agents, undefined);
+    }
+  });
+
+  it('deploys over HTTP with the admin token; the read token is refused with 403', async () => {
+    const refused = await upload('courier-x', CONTRACTOR, {}, reader);
+    assert.equal(refused.status, 403);
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'api.permission-denied');
+    const couriers: [string, Record<string, string>][] = [['courier-a', {}], ['courier-b', {}], ['courier-c', { price: '42' }], ['courier-d', { decline: 'true' }], ['courier-e', {}]];
+    for (const [name, config] of couriers) {
+      const res = await upload(name, CONTRACTOR, config);
+      const body = await res.text();
+      assert.equal(res.status, 200, body);
+      assert.equal((JSON.parse(body) as { agent: { name: string } }).agent.name, name);
+    }
+    const res = await upload('broker', INITIATOR, { 'service-type': 'delivery', 'deadline-ms': '800' });
+    assert.equal(res.status, 200, await res.clone().text());
+    const listed = await json<AgentsResponse>('/api/agents', { token: reader });
+    assert.deepEqual(listed.agents.map((a) => a.name).sort(), ['broker', 'courier-a', 'courier-b', 'courier-c', 'courier-d', 'courier-e']);
+    const broker = listed.agents.find((a) => a.name === 'broker')!;
+    assert.ok(broker.memoryBytes > 0 && broker.memoryBytes % 65536 === 0);
+    assert.equal(broker.node, node.nodeId);
+  });
+
+  it('shows config values to admin only; the read role sees keys with redacted values', async () => {
+    const asAdmin = await json<AgentDetailResponse>('/api/agents/courier-c');
+    assert.deepEqual(asAdmin.agent.config, { price: '42' });
+    const asReader = await json<AgentDetailResponse>('/api/agents/courier-c', { token: reader });
+    assert.deepEqual(asReader.agent.config, { price: '••••' });
+    assert.equal((await json<WhoAmI>('/api/whoami', { token: reader })).role, 'read');
+    assert.equal((await json<WhoAmI>('/api/whoami')).role, 'admin');
+  });
+
+  it('refuses an upload above the artifact limit from its Content-Length, before reading the body', async () => {
+    // Declares 10 MiB and sends nothing: the answer comes without the body ever being sent.
+    const declared = await raw({ method: 'POST', path: '/api/agents?name=huge', headers: { authorization: `Bearer ${admin}`, 'content-length': String(10 * 1024 * 1024) } }, (req) => req.flushHeaders());
+    assert.equal(declared.status, 413);
+    assert.equal(JSON.parse(declared.body).error.code, 'console.body-too-large');
+    // Chunked, no length: counted as it arrives and cut at the limit.
+    const chunk = Buffer.alloc(256 * 1024, 1);
+    const streamed = await raw({ method: 'POST', path: '/api/agents?name=huge', headers: { authorization: `Bearer ${admin}`, 'transfer-encoding': 'chunked' } }, (req) => {
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 4 * MAX_ARTIFACT) {
+          sent += chunk.length;
+          if (!req.write(chunk)) {
+            req.once('drain', pump);
+            return;
+          }
+        }
+        req.end();
+      };
+      pump();
+    });
+    assert.equal(streamed.status, 413);
+    assert.equal((await call('/api/agents/huge')).status, 404);
+  });
+});
+
+describe('console server: live stream and history', () => {
+  it('streams a contract net in order with every field, then pages back through the same messages from the log', async () => {
+    // The initiator runs its call for proposals as a conversation of its own: follow the broker.
+    const stream = new Stream('?agent=broker');
+    await stream.ready;
+    await node.control.send({ performative: 'request', receivers: [{ name: 'broker@caxton' }], content: 'deliver parcel #1', protocol: 'fipa-request', conversationId: 'parcel-1', replyWith: 'parcel-1-req' });
+    const done = (m: SniffedMessage): boolean => m.receivers.includes('operator@caxton') && (m.performative === 'inform' || m.performative === 'failure');
+    await stream.until(() => stream.messages().some(done));
+    const messages = stream.messages();
+    stream.close();
+    const acts = messages.map((m) => `${m.sender.replace('@caxton', '')}:${m.performative}`);
+    const at = (p: (m: SniffedMessage) => boolean): number => messages.findIndex(p);
+    const request = at((m) => m.performative === 'request' && m.sender === 'operator@caxton');
+    const cfp = at((m) => m.performative === 'cfp');
+    const accept = at((m) => m.performative === 'accept-proposal');
+    const final = at(done);
+    assert.ok(request === 0 && cfp > request && accept > cfp && final > accept, acts.join(' '));
+    assert.deepEqual(messages[cfp]!.receivers.slice().sort(), ['courier-a', 'courier-b', 'courier-c', 'courier-d', 'courier-e'].map((n) => `${n}@caxton`));
+    const proposals = messages.filter((m) => m.performative === 'propose');
+    assert.equal(proposals.length, 4, acts.join(' '));
+    assert.ok(proposals.every((m) => messages.indexOf(m) > cfp && messages.indexOf(m) < accept));
+    assert.equal(messages.find((m) => m.performative === 'refuse')?.sender, 'courier-d@caxton');
+    assert.equal(messages[final]!.performative, 'inform');
+    const c = messages[cfp]!;
+    assert.ok(c.conversationId && c.conversationId !== 'parcel-1');
+    assert.equal(c.protocol, 'fipa-contract-net');
+    assert.ok(c.replyBy && !Number.isNaN(Date.parse(c.replyBy)));
+    assert.ok(!Number.isNaN(Date.parse(c.time)));
+    assert.match(c.fipa, /^\(cfp/);
+    assert.equal(c.acl['conversation-id'], c.conversationId);
+    assert.equal(c.acl['performative'], 'cfp');
+    assert.ok(proposals.every((p) => p.inReplyTo !== undefined));
+
+    // History: the same messages, newest last, three per page, read backwards with the cursor.
+    const pages: SniffedMessage[][] = [];
+    let before: string | undefined;
+    for (let i = 0; i < 20; i++) {
+      const page: MessagesResponse = await json<MessagesResponse>(`/api/messages?agent=broker&limit=3${before ? `&before=${before}` : ''}`, { token: reader });
+      pages.unshift(page.messages);
+      assert.ok(page.messages.length <= 3);
+      if (page.nextBefore === undefined) break;
+      before = page.nextBefore;
+    }
+    const history = pages.flat();
+    const show = (list: SniffedMessage[]): string => list.map((m) => `${m.id}:${m.sender}>${m.receivers.join(',')}:${m.performative}`).join('\n');
+    // The log holds what was delivered to agents: answers to an outside client (the operator's
+    // agree and inform) are handed to it, not logged.
+    const logged = messages.filter((m) => !m.receivers.every((r) => r === 'operator@caxton'));
+    assert.deepEqual(history.map((m) => m.id), logged.map((m) => m.id), `history:\n${show(history)}\nstream:\n${show(messages)}`);
+    // Identical but for the time: the log stamps a message when it is appended, the live tail when
+    // the append is durable.
+    const { time: _logged, ...fromLog } = history.find((m) => m.id === c.id)!;
+    const { time: _streamed, ...fromStream } = c;
+    assert.deepEqual(fromLog, fromStream);
+    const filtered = await json<MessagesResponse>(`/api/messages?conversation=${c.conversationId}&performative=propose,refuse`, { token: reader });
+    assert.deepEqual(filtered.messages.map((m) => m.performative).sort(), ['propose', 'propose', 'propose', 'propose', 'refuse']);
+    const detail = await json<AgentDetailResponse>('/api/agents/broker', { token: reader });
+    const conversation = detail.conversations.find((x) => x.conversationId === c.conversationId);
+    assert.ok(conversation && conversation.participants.includes('courier-d@caxton'), JSON.stringify(detail.conversations));
+    assert.equal(conversation.protocol, 'fipa-contract-net');
+    assert.equal(conversation.messages, messages.filter((m) => m.conversationId === c.conversationId).length);
+  });
+
+  it('samples a burst beyond the per-client budget and says how many it dropped', async () => {
+    // Only the operator's informs: courier-a's answers to them would double the count.
+    const stream = new Stream('?conversation=burst&performative=inform');
+    await stream.ready;
+    const burst = 300;
+    await Promise.all(Array.from({ length: burst }, (_, i) => node.control.send({ performative: 'inform', receivers: [{ name: 'courier-a@caxton' }], content: `tick ${i}`, conversationId: 'burst' })));
+    await stream.until(() => stream.events.some((e) => e.kind === 'sampled'), 10_000);
+    const shown = stream.messages().length;
+    const notices = stream.events.filter((e) => e.kind === 'sampled').map((e) => e.data as SampledNotice);
+    stream.close();
+    assert.ok(shown >= BUDGET && shown < burst, `shown ${shown}`);
+    const dropped = notices.reduce((n, s) => n + s.dropped, 0);
+    assert.ok(dropped > 0 && shown + dropped <= burst, `shown ${shown} dropped ${dropped}`);
+    assert.equal(notices[0]!.windowMs, 1000);
+    // The stream's periodic events came too, and the node's numbers saw the burst.
+    const nodes = await json<NodesResponse>('/api/nodes', { token: reader });
+    assert.equal(nodes.nodes[0]!.throughput.length, 60);
+    assert.ok(nodes.nodes[0]!.throughput.reduce((a, b) => a + b, 0) >= burst);
+    assert.ok(nodes.nodes[0]!.logBytes > 0);
+  });
+
+  it('stops an agent for the admin; the read role gets 403 and the agent keeps running', async () => {
+    const refused = await call('/api/agents/courier-e/stop', { method: 'POST', token: reader });
+    assert.equal(refused.status, 403);
+    assert.equal((await json<AgentDetailResponse>('/api/agents/courier-e')).agent.state, 'running');
+    const stopped = await json<{ agent: { state: string } }>('/api/agents/courier-e/stop', { method: 'POST' });
+    assert.ok(['stopped', 'stopping'].includes(stopped.agent.state), stopped.agent.state);
+    const logs = await json<{ lines: { level: string; message: string }[] }>('/api/agents/broker/logs?limit=5', { token: reader });
+    assert.ok(logs.lines.length > 0 && logs.lines.length <= 5);
+  });
+});
+
+describe('console server: the page and hostile input', () => {
+  it('serves the page without a token, with a strict CSP, and nothing outside the bundle', async () => {
+    const page = await call('/', { token: null });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>console<\/title>/);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    assert.doesNotMatch(page.headers.get('content-security-policy') ?? '', /unsafe-inline/);
+    const asset = await call('/app-0123abcd.js', { token: null });
+    assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
+    for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/assets/..%5c..%5csecret.txt', '/%00index.html']) {
+      const res = await raw({ path: p });
+      assert.ok(res.status === 400 || res.status === 404, `${p}: ${res.status}`);
+      assert.doesNotMatch(res.body, /not for the browser/, p);
+    }
+    const link = await raw({ path: '/leak.txt' });
+    assert.doesNotMatch(link.body, /not for the browser/);
+    assert.equal(link.status, 400);
+  });
+
+  it('refuses a huge query string, a bad filter and a bad cursor with typed errors', async () => {
+    const huge = await call(`/api/messages?agent=${'a'.repeat(9000)}`);
+    assert.equal(huge.status, 400);
+    assert.equal(((await huge.json()) as { error: { code: string } }).error.code, 'console.bad-request');
+    // Beyond node's header limit the request never reaches the console: 431 from node:http.
+    assert.equal((await call(`/api/messages?agent=${'a'.repeat(40_000)}`)).status, 431);
+    const bad = await call('/api/messages?performative=shout');
+    assert.equal(bad.status, 400);
+    const cursor = await call('/api/messages?before=../../x');
+    assert.equal(cursor.status, 400);
+    const unknown = await call('/api/nothing');
+    assert.equal(unknown.status, 404);
+    const method = await call('/api/agents/broker/stop');
+    assert.equal(method.status, 405);
+  });
+});
