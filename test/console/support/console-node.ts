@@ -24,13 +24,12 @@ export const CONTRACTORS: readonly [string, Record<string, string>][] = [
   ['courier-a', {}], ['courier-b', {}], ['courier-c', { price: '42' }], ['courier-d', { decline: 'true' }], ['courier-e', {}],
 ];
 
-/** The console's URL from serve's `--json` events (the line with a `console` URL). */
+/** The console's URL: `caxton serve --json` puts it in the `serving` event. */
 function consoleUrl(stdout: string): string | undefined {
   for (const line of stdout.split('\n')) {
     try {
-      const e = JSON.parse(line) as { event?: string; url?: string; consoleUrl?: string; console?: string };
-      const url = e.consoleUrl ?? e.console ?? (e.event === 'console' ? e.url : undefined);
-      if (typeof url === 'string' && url.startsWith('http')) return url.endsWith('/') ? url : `${url}/`;
+      const e = JSON.parse(line) as { event?: string; console?: string };
+      if (e.event === 'serving' && typeof e.console === 'string') return e.console.endsWith('/') ? e.console : `${e.console}/`;
     } catch {
       // not a JSON line
     }
