@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'puppeteer-core';
-import { ROOT } from '../e2e/support/paths.js';
+import { builtExample, ROOT } from '../e2e/support/paths.js';
 import { until } from '../e2e/support/wait.js';
 import { launchBrowser, pageProblems, screenshot, type TestBrowser } from './support/browser.js';
 import { CONTRACTORS, startConsoleNode, type ConsoleNode } from './support/console-node.js';
@@ -85,7 +85,15 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     await page.click('#agent-filter', { count: 3 });
     await page.keyboard.press('Backspace');
     await page.waitForSelector('[data-testid="deploy-form"]');
+    // Deploy a sixth courier by uploading its component through the form.
+    const file = await page.$('#deploy-file');
+    await (file as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(builtExample('contract-net/as-contractor', 'cnet-contractor.wasm'));
+    await page.type('#deploy-name', 'courier-f');
+    await page.click('[data-testid="deploy-form"] button[type="submit"]');
+    await page.waitForSelector('[data-testid="deploy-form"] p.ok', { timeout: 30_000 });
+    await tableNames(page, [...AGENTS, 'courier-f']);
     await screenshot(page, '02-agents-admin');
+    await node.client.stop('courier-f'); // the contract nets below are the main job's five couriers
     await page.close();
   });
 
@@ -149,6 +157,11 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     assert.match(fipa, /^\(cfp\b/);
     assert.match(fipa, /:sender/);
     await screenshot(page, '05-message');
+    // The keyboard reaches the arrows too: focus one, press Enter.
+    // (page.focus() takes HTML elements only; an SVG <g tabindex="0"> is focusable all the same.)
+    await page.$eval('g.arrow[data-performative="accept-proposal"]', (e) => (e as unknown as { focus(): void }).focus());
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /^\(accept-proposal\b/.test(document.querySelector('[data-testid="message-fipa"]')?.textContent ?? ''), { timeout: 5_000 });
 
     // Export as JSON lines: the download is the conversation's messages.
     const downloads = path.join(ROOT, 'test-artifacts', 'console', 'downloads');
@@ -223,5 +236,29 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     assert.match(text, /Throughput/);
     await screenshot(page, '08-nodes');
     await page.close();
+  });
+
+  it('says on screen when the server samples the live stream', async () => {
+    // A second node whose stream sends each browser 3 messages a second: one contract net (14
+    // messages within a second) is more than that.
+    const busy = await startConsoleNode({ budget: 3 });
+    try {
+      const page = await chrome.freshPage();
+      await page.goto(busy.url, { waitUntil: 'load' });
+      await page.waitForSelector('#token');
+      await page.type('#token', busy.adminToken);
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('[data-testid="role"]');
+      await page.goto(`${busy.url}#/sniffer`);
+      await page.waitForFunction(() => document.querySelector('.status')?.textContent === 'live', { timeout: 15_000 });
+      await busy.ask(1);
+      await page.waitForSelector('[data-testid="sampled"]', { timeout: 20_000 });
+      const notice = await page.$eval('[data-testid="sampled"]', (e) => e.textContent ?? '');
+      assert.match(notice, /showed \d+ and skipped [1-9]\d* messages/);
+      await screenshot(page, '09-sampled');
+      await page.close();
+    } finally {
+      await busy.stop();
+    }
   });
 });

@@ -45,7 +45,7 @@ function Arrow(props: { arrow: ArrowItem; selected: boolean; onSelect(a: ArrowIt
   const maxX = Math.max(a.fromX, ...a.toXs);
   const textX = a.selfMessage ? a.fromX + 30 : (a.fromX + (a.toXs[0] ?? a.fromX)) / 2;
   return (
-    <g class={`arrow kind-${a.kind}${props.selected ? ' selected' : ''}`} tabIndex={0} role="button" aria-label={label}
+    <g class={`arrow kind-${a.kind}${props.selected ? ' selected' : ''}`} tabindex={0} role="button" aria-label={label}
       data-performative={m.performative} data-message-id={m.id} data-conversation={m.conversationId ?? ''}
       onClick={() => props.onSelect(a)}
       onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); props.onSelect(a); } }}>

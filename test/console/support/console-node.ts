@@ -37,8 +37,9 @@ function consoleUrl(stdout: string): string | undefined {
   return undefined;
 }
 
-export async function startConsoleNode(): Promise<ConsoleNode> {
-  const serve = await startServe({ args: ['--http', '127.0.0.1:0'] });
+/** `budget`: the live stream's messages a second per browser (`--http-budget`), to make it sample. */
+export async function startConsoleNode(opts: { budget?: number } = {}): Promise<ConsoleNode> {
+  const serve = await startServe({ args: ['--http', '127.0.0.1:0', ...(opts.budget ? ['--http-budget', String(opts.budget)] : [])] });
   try {
     await serve.proc.waitFor((p) => consoleUrl(p.stdout) !== undefined, 'caxton serve: the console URL', 30_000);
     const url = consoleUrl(serve.proc.stdout)!;
