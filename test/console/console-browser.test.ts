@@ -179,6 +179,15 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     const svg = path.join(downloads, `${conversation}.svg`);
     await until(() => (existsSync(svg) ? true : undefined), 'the SVG download', 10_000);
     assert.match(readFileSync(svg, 'utf8'), /<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*accept-proposal/);
+
+    // Narrow further to one agent: courier-d's part of that net is the cfp it got and its refusal.
+    await page.select('[data-testid="filter-agent"]', (await page.$$eval('[data-testid="filter-agent"] option', (os) => os.map((o) => (o as unknown as { value: string }).value)))
+      .find((v) => local(v) === 'courier-d')!);
+    const courierD = await until(async () => {
+      const ps = await arrowsNow();
+      return ps.length === 2 ? ps.map((x) => x.p) : undefined;
+    }, `courier-d's messages only\n${problems()}`, 20_000);
+    assert.deepEqual(courierD, ['cfp', 'refuse']);
     await page.close();
   });
 
