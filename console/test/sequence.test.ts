@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { performativeKind } from '../src/model/kinds.js';
 import {
-  BAND_HEIGHT, HEADER_HEIGHT, LANE_WIDTH, MARGIN_X, ROW_HEIGHT, conversationsOf, layoutSequence, toJsonLines, visibleItems,
+  BAND_HEIGHT, HEADER_HEIGHT, LANE_WIDTH, MARGIN_X, MIN_LANE_WIDTH, ROW_HEIGHT, conversationsOf, layoutSequence, toJsonLines, visibleItems,
   type ArrowItem, type BandItem,
 } from '../src/model/sequence.js';
 import { contractNet, msg } from './fixtures.js';
@@ -53,6 +53,16 @@ describe('sequence layout', () => {
     assert.deepEqual(d.lifelines.map((l) => l.name), ['init@n', 'a@n']);
     assert.deepEqual(arrows(d.items).map((a) => a.message.performative), ['cfp', 'propose', 'accept-proposal', 'inform']);
     assert.deepEqual(arrows(d.items)[0]!.toXs, [MARGIN_X + LANE_WIDTH], 'the cfp is drawn to the chosen receiver only');
+  });
+
+  it('narrows the lanes to fit the width given, down to a minimum', () => {
+    const seven = ['o@n', 'init@n', 'a@n', 'b@n', 'c@n', 'd@n', 'e@n'];
+    const fan = [msg('o@n', ['init@n'], 'request'), msg('init@n', seven.slice(2), 'cfp')];
+    const fitted = layoutSequence(fan, undefined, 880);
+    assert.equal(fitted.laneWidth, Math.floor((880 - 2 * MARGIN_X) / 6));
+    assert.ok(fitted.width <= 880);
+    assert.equal(layoutSequence(fan, undefined, 300).laneWidth, MIN_LANE_WIDTH, 'never narrower than a name needs');
+    assert.equal(layoutSequence(fan, undefined, 5000).laneWidth, LANE_WIDTH, 'never wider than the default');
   });
 
   it('draws a message to oneself as a loop on the sender', () => {

@@ -15,6 +15,12 @@ function head(x: number, y: number, pointsRight: boolean, colour: string) {
   return <polygon points={`${x},${y} ${x + d},${y - 4} ${x + d},${y + 4}`} fill={colour} />;
 }
 
+/** A name cut to what fits its box (about 7 px a character at 12 px). */
+function fitLabel(label: string, laneWidth: number): string {
+  const max = Math.floor((laneWidth - 16) / 7);
+  return label.length > max ? `${label.slice(0, max - 1)}…` : label;
+}
+
 function deadline(iso: string): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toISOString().slice(11, 23);
@@ -91,9 +97,9 @@ export function SequenceSvg(props: {
           {part !== 'header' && <line x1={l.x} y1={HEADER_HEIGHT - 8} x2={l.x} y2={d.height} stroke="#9aa5b1" stroke-dasharray="4 4" />}
           {part !== 'body' && (
             <>
-              <rect x={l.x - 62} y={8} width={124} height={HEADER_HEIGHT - 18} rx={4} fill="#ffffff" stroke="#5b6673" />
+              <rect x={l.x - (d.laneWidth - 10) / 2} y={8} width={d.laneWidth - 10} height={HEADER_HEIGHT - 18} rx={4} fill="#ffffff" stroke="#5b6673" />
               <text x={l.x} y={HEADER_HEIGHT / 2 + 4} text-anchor="middle" font-size="12" font-family={FONT} fill="#1d2733">
-                <title>{l.name}</title>{l.label.length > 17 ? `${l.label.slice(0, 16)}…` : l.label}
+                <title>{l.name}</title>{fitLabel(l.label, d.laneWidth)}
               </text>
             </>
           )}

@@ -15,6 +15,9 @@ export const BAND_HEIGHT = 34;
 
 export interface Lifeline { name: string; label: string; x: number }
 
+/** Narrowest lane that still fits a name like `courier-a`; wider diagrams scroll sideways. */
+export const MIN_LANE_WIDTH = 110;
+
 export interface BandItem {
   type: 'band';
   y: number;
@@ -38,7 +41,7 @@ export interface ArrowItem {
 
 export type DiagramItem = BandItem | ArrowItem;
 
-export interface Diagram { lifelines: Lifeline[]; items: DiagramItem[]; width: number; height: number }
+export interface Diagram { lifelines: Lifeline[]; items: DiagramItem[]; width: number; height: number; laneWidth: number }
 
 /** The name before `@`: what a person calls the agent. */
 export function shortName(name: string): string {
@@ -51,9 +54,10 @@ const NO_CONVERSATION = '(no conversation)';
 /**
  * Lay out `messages` (oldest first). `agents`, when given, are the lifelines (in that order) and
  * only messages between them are drawn; otherwise every agent that takes part gets a lifeline, in
- * order of first appearance, so an initiator stands left of those it calls.
+ * order of first appearance, so an initiator stands left of those it calls. With `fitWidth` (the
+ * pixels available) lanes narrow down to MIN_LANE_WIDTH so that more agents fit without scrolling.
  */
-export function layoutSequence(messages: readonly SniffedMessage[], agents?: readonly string[]): Diagram {
+export function layoutSequence(messages: readonly SniffedMessage[], agents?: readonly string[], fitWidth?: number): Diagram {
   const chosen = agents && agents.length > 0 ? new Set(agents) : undefined;
   const names: string[] = chosen ? [...chosen] : [];
   const seen = new Set(names);
@@ -63,7 +67,9 @@ export function layoutSequence(messages: readonly SniffedMessage[], agents?: rea
       for (const n of [m.sender, ...m.receivers]) if (!seen.has(n)) { seen.add(n); names.push(n); }
     }
   }
-  const lifelines = names.map((name, i) => ({ name, label: shortName(name), x: MARGIN_X + i * LANE_WIDTH }));
+  const fitted = fitWidth !== undefined && names.length > 1 ? Math.floor((fitWidth - 2 * MARGIN_X) / (names.length - 1)) : LANE_WIDTH;
+  const laneWidth = Math.max(MIN_LANE_WIDTH, Math.min(LANE_WIDTH, fitted));
+  const lifelines = names.map((name, i) => ({ name, label: shortName(name), x: MARGIN_X + i * laneWidth }));
   const xOf = new Map(lifelines.map((l) => [l.name, l.x]));
 
   // Conversations in order of their first message; each keeps its messages in time order.
@@ -95,8 +101,8 @@ export function layoutSequence(messages: readonly SniffedMessage[], agents?: rea
       y += ROW_HEIGHT;
     }
   }
-  const width = 2 * MARGIN_X + Math.max(lifelines.length - 1, 0) * LANE_WIDTH;
-  return { lifelines, items, width, height: y + ROW_HEIGHT };
+  const width = 2 * MARGIN_X + Math.max(lifelines.length - 1, 0) * laneWidth;
+  return { lifelines, items, width, height: y + ROW_HEIGHT, laneWidth };
 }
 
 /**

@@ -52,7 +52,7 @@ export function SnifferPage(props: {
   const [cursor, setCursor] = useState<string | undefined | null>(undefined); // null: no older pages
   const [loading, setLoading] = useState(false);
   const [loadError, setLoadError] = useState<string | undefined>();
-  const [view, setView] = useState({ top: 0, height: 600 });
+  const [view, setView] = useState({ top: 0, height: 600, width: 880 });
   const scroller = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
 
@@ -74,7 +74,7 @@ export function SnifferPage(props: {
   useEffect(() => { setCursor(undefined); void loadOlder(); }, [JSON.stringify(filter)]);
 
   const shown = useMemo(() => live.history.messages.filter((m) => matchesConsoleFilter(filter, m)), [live.history, filter]);
-  const diagram = useMemo(() => layoutSequence(shown, lifelines), [shown, lifelines]);
+  const diagram = useMemo(() => layoutSequence(shown, lifelines, view.width), [shown, lifelines, view.width]);
   // The scroller shows the body, whose first pixel is the diagram's y = HEADER_HEIGHT.
   const items = visibleItems(diagram, view.top + HEADER_HEIGHT, view.height);
   const conversations = useMemo(() => conversationsOf(live.history.messages), [live.history]);
@@ -90,7 +90,7 @@ export function SnifferPage(props: {
     const el = scroller.current;
     if (!el) return;
     stickToBottom.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 40;
-    setView({ top: el.scrollTop, height: el.clientHeight });
+    setView({ top: el.scrollTop, height: el.clientHeight, width: el.clientWidth });
   };
   useEffect(onScroll, []);
 
