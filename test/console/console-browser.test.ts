@@ -18,6 +18,7 @@ import { CONTRACTORS, startConsoleNode, type ConsoleNode } from './support/conso
 // test project's lib has no DOM (adding it would clash with Node's fetch types elsewhere).
 interface PageElement { getAttribute(name: string): string | null; textContent: string | null }
 declare const document: { querySelectorAll(selector: string): ArrayLike<PageElement>; querySelector(selector: string): PageElement | null };
+declare const location: { hash: string };
 
 const AGENTS = ['broker', ...CONTRACTORS.map(([name]) => name)];
 const local = (name: string): string => name.split('@')[0]!;
@@ -80,6 +81,13 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     await page.click('th button[aria-label="Sort by Name"]');
     const sorted = await page.$$eval('[data-testid="agents-table"] tbody tr[data-agent]', (rows) => rows.map((r) => r.getAttribute('data-agent') ?? ''));
     assert.deepEqual(sorted.map(local), [...AGENTS].sort().reverse());
+    // Rows are reachable from the keyboard: Enter on a focused row opens the agent.
+    await page.$eval('tr[data-agent^="courier-b"]', (e) => (e as unknown as { focus(): void }).focus());
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="agent-facts"]');
+    assert.match(await page.evaluate(() => location.hash), /^#\/agents\/courier-b/);
+    await page.goBack();
+    await tableNames(page, AGENTS);
     await page.type('#agent-filter', 'courier-c');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="agents-table"] tbody tr[data-agent]').length === 1);
     await page.click('#agent-filter', { count: 3 });
