@@ -130,7 +130,7 @@ before(async () => {
   await symlink(path.join(dir, 'secret.txt'), path.join(bundle, 'leak.txt'));
   node = await startNode({
     dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1, maxArtifactBytes: MAX_ARTIFACT,
-    console: { host: '127.0.0.1', port: 0, bundleDir: bundle, stream: { budget: BUDGET } },
+    console: { host: '127.0.0.1', port: 0, bundleDir: bundle, stream: { budget: BUDGET, maxClients: 3 } },
   });
   assert.ok(node.consoleUrl);
   base = node.consoleUrl;
@@ -307,6 +307,26 @@ describe('console server: live stream and history', () => {
 });
 
 describe('console server: the page and hostile input', () => {
+  it('caps live streams: past the cap a typed 429, and a closed stream frees its place', async () => {
+    const open = [new Stream(''), new Stream(''), new Stream('')];
+    await Promise.all(open.map((s) => s.ready));
+    const refused = await call('/api/stream');
+    assert.equal(refused.status, 429);
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'console.too-many-streams');
+    open.pop()!.close();
+    const deadline = Date.now() + 5000;
+    let again: Response;
+    for (;;) {
+      again = await call('/api/stream');
+      if (again.status === 200 || Date.now() > deadline) break;
+      await again.body?.cancel();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(again.status, 200);
+    await again.body?.cancel();
+    for (const s of open) s.close();
+  });
+
   it('serves the page without a token, with a strict CSP, and nothing outside the bundle', async () => {
     const page = await call('/', { token: null });
     assert.equal(page.status, 200);
