@@ -107,6 +107,19 @@ module.exports = {
       to: { path: ['^runtime/src/(bus/kafka|registry/etcd|topology/cluster)/', '^runtime/src/artifacts/etcd', 'node_modules/(kafkajs|etcd3)/'], dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'console-is-a-browser-bundle',
+      comment: 'console/src runs in the browser: it reaches the node over HTTP only, takes core through its entry point (the bundle narrows that to the console contract) and no Node built-in.',
+      severity: 'error',
+      from: { path: '^console/src/' },
+      to: { path: `^${PKGS}/`, pathNot: `^core/(src/index\\.ts|dist/src/index\\.(js|d\\.ts))$` },
+    },
+    {
+      name: 'console-uses-no-node-built-ins',
+      severity: 'error',
+      from: { path: '^console/src/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'source-does-not-import-tests',
       severity: 'error',
       from: { path: `^${PKGS}/src/` },
@@ -124,7 +137,7 @@ module.exports = {
     doNotFollow: { path: ['node_modules', '(^|/)dist/'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.base.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'types', 'default'], extensions: ['.ts', '.js', '.d.ts'] },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'types', 'default'], extensions: ['.ts', '.tsx', '.js', '.d.ts'] },
     moduleSystems: ['es6'],
   },
 };

@@ -207,3 +207,15 @@ export declare function installKubernetesValidate(): Promise<string>;
 export declare const KUBERNETES_VALIDATE_VERSION: string;
 /** The Kubernetes release deploy/k8s is validated against (its schemas ship with the pinned tool). */
 export declare const KUBERNETES_SCHEMA_VERSION: string;
+
+export interface ChromiumInstall {
+  /** Debian version of the unpacked package ('system' or 'CAXTON_CHROMIUM' when not from the cache) */
+  readonly version: string;
+  readonly root: string;
+  readonly executablePath: string;
+  /** Environment the browser needs (LD_LIBRARY_PATH for the unpacked libraries). */
+  readonly env: Record<string, string>;
+}
+/** Debian's chromium unpacked into the cache (once) with the libraries this machine lacks. */
+export function installChromium(): Promise<ChromiumInstall>;
+export const CHROMIUM_FLAGS: readonly string[];

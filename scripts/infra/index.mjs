@@ -44,3 +44,4 @@ export { installKubernetesValidate, KUBERNETES_VALIDATE_VERSION, KUBERNETES_SCHE
 export { freePort } from './lib/ports.mjs';
 export { cacheDir } from './lib/paths.mjs';
 export { InfraError } from './lib/errors.mjs';
+export { installChromium, CHROMIUM_FLAGS } from './chromium.mjs';

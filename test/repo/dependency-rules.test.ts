@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const depcruise = path.join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
 const config = path.join(root, '.dependency-cruiser.cjs');
-const SOURCES = ['core/src', 'sandbox/src', 'toolchain/src', 'runtime/src', 'cli/src'];
+const SOURCES = ['core/src', 'sandbox/src', 'toolchain/src', 'runtime/src', 'cli/src', 'console/src'];
 
 interface Violation { rule: { name: string }; from: string; to: string }
 
@@ -58,7 +58,8 @@ describe('the dependency rule', () => {
       file('core/src/index.ts', "import { readFileSync } from 'node:fs';\nexport const core = readFileSync;\n");
       file('sandbox/src/index.ts', "import { connect } from 'node:net';\nimport { bus } from '../../runtime/src/bus/bus.js';\nexport const s = [connect, bus];\n");
       file('cli/src/main.ts', "import { node } from '../../runtime/src/node/node.js';\nexport const m = node;\n");
-      const found = new Set(cruise(dir, ['core/src', 'sandbox/src', 'runtime/src', 'cli/src']).map((v) => `${v.rule.name} ${v.from}`));
+      file('console/src/main.tsx', "import { readFileSync } from 'node:fs';\nimport { bus } from '../../runtime/src/bus/bus.js';\nexport const c = [readFileSync, bus];\n");
+      const found = new Set(cruise(dir, ['core/src', 'sandbox/src', 'runtime/src', 'cli/src', 'console/src']).map((v) => `${v.rule.name} ${v.from}`));
       for (const expected of [
         'bus-knows-nothing-above-it runtime/src/bus/bus.ts',
         'the-domain-does-not-reach-into-the-api runtime/src/node/lifecycle.ts',
@@ -67,6 +68,8 @@ describe('the dependency rule', () => {
         'sandbox-below-the-runtime sandbox/src/index.ts',
         'no-deep-imports-across-packages sandbox/src/index.ts',
         'no-deep-imports-across-packages cli/src/main.ts',
+        'console-is-a-browser-bundle console/src/main.tsx',
+        'console-uses-no-node-built-ins console/src/main.tsx',
       ]) assert.ok(found.has(expected), `expected "${expected}" among:\n${[...found].join('\n')}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
