@@ -27,6 +27,7 @@ import { AgentEffects } from './agent-effects.js';
 import { NodeBusPort } from './bus-port.js';
 import { HttpGateway } from '../http/gateway.js';
 import { HttpEffects } from './http-effects.js';
+import { installNodeMetrics } from '../telemetry/node-metrics.js';
 
 export const CAXTON_VERSION = '0.1.0';
 
@@ -158,6 +159,13 @@ async function startOnTopology(
     }
   }, ['log', 'dead-lettered', 'handled']); // only these: the bus skips building events nobody wants
 
+  // Metrics (decision 1301): nothing is installed unless the process registered a MeterProvider.
+  const removeMetrics = installNodeMetrics({
+    events, topology, runSamples: host.runSamples ? () => host.runSamples() : undefined,
+    mailboxDepth: (agent) => bus.mailboxDepth(agent), timersPending: (agent) => timers.pending(agent),
+  });
+  undo.push(async () => removeMetrics());
+
   await directory.start();
   undo.push(async () => directory.stop());
   // The log opens first (what agents' init sends must be accepted); the topology orders the rest.
@@ -221,6 +229,7 @@ async function startOnTopology(
       await bus.stop();
       tracker.close();
       await topology.close();
+      removeMetrics();
       logs.flush();
     },
   };
