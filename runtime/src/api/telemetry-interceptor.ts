@@ -42,7 +42,8 @@ export function apiTelemetryInterceptor(): ServerInterceptor | undefined {
     const started = performance.now();
     let span: Span | undefined;
     let ctx: Context = context.active();
-    // Handlers run inside the call's span: what they do (a send) continues its trace.
+    // Handlers run inside the call's context where a context manager is registered; a send
+    // continues the call's trace in any case, through the message (api-spans.ts).
     const inCall = (next: () => void): void => (span === undefined ? next() : context.with(ctx, next));
     let finished = false;
     const finish = (code: number, details: string | undefined): void => {
@@ -55,7 +56,7 @@ export function apiTelemetryInterceptor(): ServerInterceptor | undefined {
     return new ServerInterceptingCall(call, {
       start: (next) => next({
         onReceiveMetadata: (metadata, nextMetadata) => {
-          if (tracing) ({ span, ctx } = startApiSpan(service, method, metadata.getMap()));
+          if (tracing) ({ span, ctx } = startApiSpan(service, method, metadata, metadata.getMap()));
           inCall(() => nextMetadata(metadata));
         },
         onReceiveMessage: (message, nextMessage) => inCall(() => nextMessage(message)),
