@@ -33,6 +33,8 @@ import { RetentionRunner } from './retention-runner.js';
 import { createLogFile } from './segment-files.js';
 import { recoverSegments } from './segment-recovery.js';
 import { SegmentWriter, newSegment, type Segment } from './segment-writer.js';
+import { tracerRegistered } from '../../telemetry/trace-context.js';
+import { recordAppendSpan } from '../../telemetry/log-spans.js';
 
 export interface EmbeddedLogStats {
   /** Segment files on disk, including the active one. */
@@ -138,7 +140,9 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       }
       this.writer = new SegmentWriter(dir, tail, await fs.open(tail.path, 'r+'), this.options.segmentBytes, fsync, () => this.nextSeq, (segment) => this.segments.push(segment));
       this.committer = new GroupCommitter<CommitGroup>(this.commitTarget, () => new CommitGroup(this.pool), fsync, this.options.fsyncIntervalMs, (g) => {
+        // Once per group (never per record), and only for a listener or a tracer (decision 1301).
         if (this.events.wants('group-committed')) this.events.emit({ type: 'group-committed', frames: g.frames, bytes: g.bytes, seconds: g.seconds });
+        if (tracerRegistered()) recordAppendSpan('embedded', g.frames, g.bytes, g.seconds);
       });
 
       const deadLetters = await DeadLetterFile.open(dir, { fsync, onCorruption: this.options.onCorruption, warn: this.warn });
