@@ -9,6 +9,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { repoRoot } from './support/artifacts.js';
 import { TestNode } from './support/test-node.js';
 import { TestMetrics, metricNames, total, type Sample } from './support/metrics-reader.js';
 
@@ -111,4 +114,12 @@ test('the names are exactly those of the dashboard for agents and the bus', asyn
     'caxton_agent_timers_pending', 'caxton_agent_quota_refusals_total', 'caxton_bus_append_duration_seconds',
     'caxton_bus_group_commit_size', 'caxton_bus_log_bytes', 'caxton_bus_dead_letters_total', 'caxton_bus_redeliveries_total',
   ]) assert.ok(names.has(name), `${name} is produced (got ${[...names].sort().join(', ')})`);
+});
+
+test('every metric the node produces is one the dashboard knows', async () => {
+  const dashboard = await readFile(path.join(repoRoot, 'deploy/grafana/caxton-dashboard.json'), 'utf8');
+  const known = new Set([...dashboard.matchAll(/caxton_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')));
+  const produced = [...metricNames(await telemetry.samples())].filter((n) => n.startsWith('caxton_'));
+  assert.ok(produced.length >= 14);
+  for (const name of produced) assert.ok(known.has(name), `${name} is not in deploy/grafana/caxton-dashboard.json`);
 });

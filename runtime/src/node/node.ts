@@ -19,6 +19,7 @@ import { ExternalIdentities } from './external-identities.js';
 import { LocalNodeControl } from './node-control.js';
 import { DirectorySync } from './directory-sync.js';
 import { AgentTimers } from './timers.js';
+import { installNodeMetrics } from '../telemetry/node-metrics.js';
 import { DEFAULT_LIMITS, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
 import { openTopology } from '../topology/open-topology.js';
 import type { Topology, TopologyStatus } from '../topology/topology.js';
@@ -27,7 +28,6 @@ import { AgentEffects } from './agent-effects.js';
 import { NodeBusPort } from './bus-port.js';
 import { HttpGateway } from '../http/gateway.js';
 import { HttpEffects } from './http-effects.js';
-import { installNodeMetrics } from '../telemetry/node-metrics.js';
 
 export const CAXTON_VERSION = '0.1.0';
 
