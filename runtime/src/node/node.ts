@@ -225,11 +225,11 @@ async function startOnTopology(
       timers.clearAll();
       directory.stop();
       await topology.stopAgents();
+      removeMetrics(); // before the sandbox closes: a collection must not ask a closed pool
       await host.close();
       await bus.stop();
       tracker.close();
       await topology.close();
-      removeMetrics();
       logs.flush();
     },
   };
