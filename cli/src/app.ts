@@ -22,6 +22,7 @@ import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
 import { tailCommand } from './commands/tail.js';
 import { stateCommand } from './commands/state.js';
+import { auditCommand } from './commands/audit.js';
 import { freezeCommand, resumeCommand, suspendCommand, thawCommand } from './commands/kill-switch.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -86,6 +87,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(suspendCommand(env))
     .command(resumeCommand(env))
     .command(statusCommand(env))
+    .command(auditCommand(env))
     .command(sdkCommand(env))
     .command(toolchainCommand(env))
     .completion('completion', 'Print a bash/zsh completion script (caxton completion >> ~/.bashrc)')

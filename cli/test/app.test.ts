@@ -118,6 +118,8 @@ describe('flags → requests', () => {
     assert.throws(() => nodeOptions({ ...base, kafka: ' , ' }, '/srv'), /at least one host:port/);
     assert.equal(nodeOptions({ ...base, maxArtifactMib: 200 }, '/srv').maxArtifactBytes, 200 * 1024 * 1024);
     assert.equal(nodeOptions({ ...base }, '/srv').maxArtifactBytes, undefined, 'the node default unless asked');
+    assert.deepEqual(nodeOptions({ ...base, auditReads: true }, '/srv').audit, { recordReads: true });
+    assert.equal(nodeOptions({ ...base, auditReads: false }, '/srv').audit, undefined, 'reads unrecorded unless asked');
     for (const bad of [0, -1, 1025, Number.NaN]) {
       assert.throws(() => nodeOptions({ ...base, maxArtifactMib: bad }, '/srv'), /--max-artifact-mib .* is not a size in MiB above 0 and at most 1024/);
     }

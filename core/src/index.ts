@@ -21,3 +21,5 @@ export * from './control/http-headers.js';
 export * from './control/errors.js';
 export { AGENT_NAME, AGENT_NAME_HINT } from './control/agent-name.js';
 export { matchesTailFilter } from './control/tail-filter.js';
+export * from './audit/record.js';
+export * from './audit/verify.js';

@@ -24,3 +24,8 @@ export { StateUnsupportedError, stateStoreOf } from './storage/state-store.js';
 export { EmbeddedRegistry } from './registry/embedded/embedded-registry.js';
 export { EtcdRegistry } from './registry/etcd/etcd-registry.js';
 export { HttpGateway, parseAllowHttpFlag, resolveHttpPolicy, nodeDefaultHttpPolicy, HTTP_POLICY_MAXIMA, type HttpPolicyInput, type HttpGatewayOptions } from './http/index.js';
+export { type AuditTrail, sha256Hex } from './audit/audit-trail.js';
+export { FileAuditTrail } from './audit/file-audit-trail.js';
+export { EtcdAuditTrail } from './audit/etcd-audit-trail.js';
+export { AuditError, AUDIT_ERROR_KINDS, type AuditErrorCode } from './audit/errors.js';
+export { EtcdConnection } from './registry/etcd/connection.js';

@@ -127,7 +127,7 @@ test('a contract net across three nodes: the initiator and its contractors on di
   assert.deepEqual(status.nodes.map((n) => n.self), [true, false, false]);
   assert.equal(status.nodes.flatMap((n) => n.agents).length, COURIERS.length + 1);
   assert.ok(status.nodes.find((n) => n.id === brokerNode)!.agents.includes('broker'));
-  assert.deepEqual(status.storage.map((s) => `${s.role}:${s.kind}`), ['bus:kafka', 'registry:etcd', 'artifacts:etcd+file']);
+  assert.deepEqual(status.storage.map((s) => `${s.role}:${s.kind}`), ['bus:kafka', 'registry:etcd', 'artifacts:etcd+file', 'audit:etcd']);
 });
 
 test('stop through a node that does not run the agent: its owner drains it, it is gone everywhere', { timeout: 60_000 }, async () => {

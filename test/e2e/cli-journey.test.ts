@@ -169,7 +169,7 @@ describe('a new user with the caxton CLI and a real caxton serve', () => {
     const self = node.nodes.find((n) => n.self);
     assert.equal(self?.address, serve.address, 'the address this node really listens on (not :0)');
     assert.deepEqual([...self!.agents].sort(), ['echo', 'js-echo']);
-    assert.deepEqual(node.storage.map((s) => `${s.role}:${s.kind}`), ['bus:embedded', 'registry:embedded', 'artifacts:embedded']);
+    assert.deepEqual(node.storage.map((s) => `${s.role}:${s.kind}`), ['bus:embedded', 'registry:embedded', 'artifacts:embedded', 'audit:embedded']);
     for (const s of node.storage) assert.ok(s.location.startsWith(serve.dataDir), s.location);
   });
 

@@ -12,6 +12,7 @@ import type { GlobalArgs } from '../context.js';
 import type { StartNodeOptions, RunningNode } from '@caxton/runtime';
 import { parseComponentLimit } from '@caxton/sandbox';
 import { EXIT } from '../exit-codes.js';
+import { auditNodeOptions, serveAuditOptions, type ServeAuditArgs } from './serve-audit-options.js';
 import { clusterSecurityFlags, clusterSecurityOptions, type ClusterSecurityArgs } from './serve-cluster-security-options.js';
 import { k8sNodeOptions, k8sServeOptions, type K8sArgs } from './serve-k8s-options.js';
 
@@ -57,7 +58,7 @@ type Args = GlobalArgs & ClusterSecurityArgs & K8sArgs & {
   clientCa?: string;
   requireClientCert: boolean;
   maxArtifactMib?: number;
-};
+} & Partial<ServeAuditArgs>;
 
 /** A component is buffered whole in memory while it uploads (at most 4 at once): keep it sane. */
 const MAX_ARTIFACT_MIB = 1024;
@@ -121,6 +122,7 @@ export function nodeOptions(argv: Args, cwd: string, env: Readonly<Record<string
     if (argv.clientCa) options.tls.caFile = path.resolve(cwd, argv.clientCa);
     if (argv.requireClientCert) options.tls.requireClientCert = true;
   }
+  Object.assign(options, auditNodeOptions(argv));
   Object.assign(options, k8sNodeOptions(argv, cwd));
   return options;
 }
@@ -163,7 +165,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
-    builder: (y) => clusterSecurityFlags(y)
+    builder: (y) => serveAuditOptions(clusterSecurityFlags(y))
       // For serve, --addr is where to listen (the global --addr is where a client connects): it
       // must not be accepted and ignored. No default here, so an explicit one can be told apart.
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })

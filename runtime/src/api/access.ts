@@ -17,3 +17,17 @@ export const READ_ONLY_METHODS: ReadonlySet<string> = new Set([
 export function mayCall(role: Role, method: string): boolean {
   return role === 'admin' || READ_ONLY_METHODS.has(method);
 }
+
+/**
+ * RPCs that change nothing yet need `admin`: the audit trail shows who did what from where, with
+ * token fingerprints, which is more than a dashboard's token should see (decision 1402).
+ */
+export const ADMIN_ONLY_READS: ReadonlySet<string> = new Set(['ListAudit']);
+
+/**
+ * Whether an RPC only looks. Every other RPC — including one added later and not listed here —
+ * counts as a change: it needs `admin` and the audit trail records it.
+ */
+export function changesNothing(method: string): boolean {
+  return READ_ONLY_METHODS.has(method) || ADMIN_ONLY_READS.has(method);
+}

@@ -11,6 +11,7 @@ import {
 } from '@grpc/grpc-js';
 import type {
   AclMessage, DeploySpec, LogEntry, LogQuery, MessageEvent, SendResult, TailFilter, DfAgentDescription, DfSearchTemplate,
+  StoredAuditRecord,
   HttpAllowRule, HttpPolicy, KillSwitchStatus, StateEntry, StateImportResult, StatePage, StateWrite,
 } from '@caxton/core';
 import { ApiCallError, toApiCallError } from './client-errors.js';
@@ -338,6 +339,15 @@ export class CaxtonClient {
       agent: filter.agent ?? '', conversationId: filter.conversationId ?? '', performatives: filter.performatives ?? [],
     };
     return this.stream('TailMessages', req, messageEventFromWire, onEvent);
+  }
+
+  /**
+   * The audit trail's records as stored (decision 1402), from position `from`; `follow` keeps
+   * the stream open for new ones. Verify them with core's AuditChainVerifier.
+   */
+  listAudit(query: { from?: number; limit?: number; follow?: boolean }, onRecord: (record: StoredAuditRecord) => void): StreamHandle {
+    const req: W.WireListAuditRequest = { from: query.from ?? 0, limit: query.limit ?? 0, follow: query.follow ?? false };
+    return this.stream('ListAudit', req, (w: W.WireAuditRecordEntry): StoredAuditRecord => ({ position: Number(w.position), bytes: w.record }), onRecord);
   }
 
   logs(query: LogQuery, onEntry: (entry: LogEntry) => void): StreamHandle {

@@ -15,6 +15,8 @@ import { receiveUpload, UploadCancelledError, type UploadSlots } from './upload.
 import type * as W from './wire.js';
 import { stateHandlers } from './state-handlers.js';
 import { continueCallTrace } from '../telemetry/api-spans.js';
+import { auditHandlers } from './audit-handlers.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
 import { killSwitchHandlers } from './kill-switch-handlers.js';
 
 export interface HandlerOptions {
@@ -23,6 +25,8 @@ export interface HandlerOptions {
   slots: UploadSlots;
   uploadIdleTimeoutMs: number;
   searchDefaultLimit: number;
+  /** The node's audit trail, for ListAudit (decision 1402). */
+  audit?: AuditTrail;
 }
 
 function upload<S, Res>(
@@ -103,6 +107,7 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
     NodeStatus: unary(ctx, 'NodeStatus', async (): Promise<W.WireNodeStatusResponse> => nodeStatusToWire(await node.status(), Date.now())),
 
     ...stateHandlers(ctx, node, opts.uploadIdleTimeoutMs),
+    ...auditHandlers(ctx, opts.audit),
     ...killSwitchHandlers(ctx, node),
   };
 }

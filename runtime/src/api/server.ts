@@ -5,7 +5,7 @@
  * See docs/decisions/0800-api-authentication.md.
  */
 import { promises as fs } from 'node:fs';
-import { Server, ServerCredentials, type Metadata } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { CaxtonError } from '@caxton/core';
@@ -18,6 +18,9 @@ import type { NodeControl } from '@caxton/core';
 import { CAXTON_SERVICE_NAME, caxtonService, reflectedPackage } from './proto.js';
 import { UploadSlots } from './upload.js';
 import { apiTelemetryInterceptor } from './telemetry-interceptor.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import { auditInterceptor } from './audit-interceptor.js';
+import { callerIdentifier } from './caller.js';
 
 export interface ApiTlsOptions {
   certFile: string;
@@ -61,6 +64,11 @@ export interface ApiServerOptions {
   searchDefaultLimit?: number;
   /** Bugs (non-Caxton errors thrown while serving). Default: console.error. */
   onInternalError?: (err: unknown, method: string) => void;
+  /**
+   * The audit trail (decision 1402): every call that changes something, and every call refused
+   * for its credentials, is recorded there before its answer goes out; ListAudit reads it.
+   */
+  audit?: { trail: AuditTrail; nodeId: string; recordReads?: boolean };
   /** Things an operator should know about (e.g. token file permissions repaired). Default: console.error. */
   onWarning?: (message: string) => void;
 }
@@ -132,6 +140,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
   let authenticate: (metadata: Metadata, method: string) => void = () => {};
   let tokenFile: string | undefined;
   let readTokenFile: string | undefined;
+  let tokens: { admin: string; read: string } | undefined;
   if (options.auth.mode === 'token') {
     const warn = options.onWarning ?? ((m: string) => console.error(`caxton api: ${m}`));
     const { tokenFile: givenAdmin, readTokenFile: givenRead } = options.auth;
@@ -141,7 +150,8 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
       throw configError(`the admin and read-only tokens are the same (${admin.file}, ${read.file})`,
         'give the read-only token its own value, or anyone holding it could deploy');
     }
-    authenticate = bearerTokenChecker({ admin: admin.token, read: read.token });
+    tokens = { admin: admin.token, read: read.token };
+    authenticate = bearerTokenChecker(tokens);
     tokenFile = admin.file;
     readTokenFile = read.file;
   }
@@ -149,9 +159,23 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
   const ctx: CallContext = { authenticate, report, streams: new Set(), maxStreamBuffer: options.maxStreamBuffer ?? 1024 };
   const slots = new UploadSlots(options.maxConcurrentUploads ?? 4);
 
+  // Telemetry (decision 1301) first: it sees every call's final status, an audit refusal included.
   const telemetry = apiTelemetryInterceptor();
+  const interceptors: ServerInterceptor[] = [
+    ...(telemetry ? [telemetry] : []),
+    ...(options.audit ? [auditInterceptor({
+      append: (entry) => options.audit!.trail.append(entry),
+      nodeId: options.audit.nodeId,
+      service: CAXTON_SERVICE_NAME,
+      serializers: new Map(Object.values(caxtonService()).map((m) => [m.path, m.requestSerialize as (message: unknown) => Buffer])),
+      identify: callerIdentifier(tokens),
+      refuseChanges: () => options.audit!.trail.failed,
+      recordReads: options.audit.recordReads ?? false,
+      report,
+    })] : []),
+  ];
   const server = new Server({
-    ...(telemetry ? { interceptors: [telemetry] } : {}),
+    ...(interceptors.length > 0 ? { interceptors } : {}),
     'grpc.max_receive_message_length': options.maxMessageBytes,
     // Find clients that vanished without closing (killed hosts, cut networks) so their uploads and
     // streams are cleaned up in about a minute rather than at the next TCP timeout.
@@ -164,6 +188,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     slots,
     uploadIdleTimeoutMs: options.uploadIdleTimeoutMs ?? 60_000,
     searchDefaultLimit: options.searchDefaultLimit ?? 100,
+    ...(options.audit ? { audit: options.audit.trail } : {}),
   }));
   const health = new HealthImplementation({ '': 'NOT_SERVING', [CAXTON_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);

@@ -337,3 +337,14 @@ export interface WireImportStateResponse {
   written: Wire64;
   deleted: Wire64;
 }
+
+export interface WireListAuditRequest {
+  from: Wire64;
+  limit: Wire64;
+  follow: boolean;
+}
+
+export interface WireAuditRecordEntry {
+  position: Wire64;
+  record: Uint8Array;
+}

@@ -243,6 +243,7 @@ async function startOnTopology(
       node: control, host: options.apiHost, port: options.apiPort, dataDir, auth: options.auth,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.maxArtifactBytes !== undefined ? { maxArtifactBytes: options.maxArtifactBytes } : {}),
+      audit: { trail: storage.audit, nodeId, recordReads: options.audit?.recordReads ?? false },
     });
     const started = api;
     undo.push(() => started.close(2000));

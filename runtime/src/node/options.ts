@@ -53,6 +53,8 @@ export interface StartNodeOptions {
   api?: boolean;
   /** Largest component the API accepts for deploy/upgrade, bytes. Default 64 MiB. */
   maxArtifactBytes?: number;
+  /** The audit trail (decision 1402): also record calls that only look (default: changes and refused credentials). */
+  audit?: { recordReads?: boolean };
   /** Preparing a component (off the main thread): its wall-clock budget and its heap cap. */
   prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits> };
 }

@@ -9,10 +9,12 @@
 import type { DfAgentDescription, DfSearchTemplate, StateWrite } from '@caxton/core';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
 import type { AgentRecord, Membership, NodeAnnouncement, NodeRecord, RegistryEvent, TimerRecord } from '../registry/registry-store.js';
 
 export type { MessageLog } from '../bus/message-log.js';
 export type { ArtifactStore } from '../artifacts/artifact-store.js';
+export type { AuditTrail } from '../audit/audit-trail.js';
 
 /** Deployments: which agents should run, with what component, limits and config. */
 export interface AgentStore {
@@ -95,4 +97,6 @@ export interface StoragePorts {
   artifacts: ArtifactStore;
   /** Agents' durable state (decision 1600): the log itself where it keeps state (storage/state-store.ts). */
   state: AgentStateStore;
+  /** The audit trail of management calls (decision 1402). */
+  audit: AuditTrail;
 }

@@ -26,6 +26,7 @@ import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode }
 import { REGISTRY_ERROR_KINDS, RegistryError, type RegistryErrorCode } from '../../src/registry/errors.js';
 import { KillSwitchNotKeptError, KillSwitchUnreadableError, NotClusteredError } from '../../src/node/kill-switch/errors.js';
 import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } from '../../src/artifacts/artifact-store.js';
+import { AUDIT_ERROR_KINDS, AuditError, type AuditErrorCode } from '../../src/audit/errors.js';
 
 type StatusName = keyof typeof status;
 
@@ -48,6 +49,9 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['api.unavailable', 'UNAVAILABLE'],
   ['api.upload-timeout', 'DEADLINE_EXCEEDED'],
   ['artifact.corrupt', 'INTERNAL'],
+  ['audit.corrupt', 'DATA_LOSS'],
+  ['audit.invalid', 'INVALID_ARGUMENT'],
+  ['audit.unavailable', 'UNAVAILABLE'],
   ['artifact.invalid-digest', 'INVALID_ARGUMENT'],
   ['artifact.not-found', 'NOT_FOUND'],
   ['agent.not-found', 'NOT_FOUND'],
@@ -224,6 +228,7 @@ function everyRaisedError(): CaxtonError[] {
     ...keysOf(EMBEDDED_LOG_ERROR_KINDS).map((code: EmbeddedLogErrorCode) => new EmbeddedLogError(code, 'x')),
     ...keysOf(REGISTRY_ERROR_KINDS).map((code: RegistryErrorCode) => new RegistryError(code, 'x')),
     ...keysOf(ARTIFACT_STORE_ERROR_KINDS).map((code: ArtifactErrorCode) => new ArtifactError(code, 'x')),
+    ...keysOf(AUDIT_ERROR_KINDS).map((code: AuditErrorCode) => new AuditError(code, 'x')),
   ];
   try {
     aclLimits({ maxMessageBytes: -1 });

@@ -33,6 +33,7 @@ import { ClusterProtocols } from './protocols.js';
 import { ScreenedLog } from './screened-log.js';
 import { installKafkaMetrics } from '../../telemetry/kafka-metrics.js';
 import { installEtcdMetrics } from '../../telemetry/etcd-metrics.js';
+import { EtcdAuditTrail } from '../../audit/etcd-audit-trail.js';
 import { EtcdSwitchStore } from './etcd-switch-store.js';
 
 /** stderr lines of the node's cluster machinery; repeats of one kind are shown at most every 5 s. */
@@ -113,6 +114,8 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
     new FileArtifactStore({ dir: artifactDir }),
     new EtcdArtifactStore({ connection: registry.connection, keys: registry.keys }),
   );
+  // In etcd, so the trail outlives this node and every node lists the same one (decision 1402).
+  const audit = new EtcdAuditTrail({ connection: registry.connection, prefix: c.etcdPrefix });
   const startedAt = Date.now();
   let address = `${options.apiHost}:${options.apiPort}`;
   let agents: PlacedAgents | undefined;
@@ -122,7 +125,7 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
 
   return {
     // One etcd store backs the agent, directory and timer ports; consumed deliveries are screened.
-    ports: { agents: registry, directory: registry, timers: registry, log: screened, artifacts, state: stateStoreOf(log) },
+    ports: { agents: registry, directory: registry, timers: registry, log: screened, artifacts, state: stateStoreOf(log), audit },
     sharedSwitch: new EtcdSwitchStore(registry, nodeId),
     residency(context) {
       const placed = new PlacedAgents(context, {
@@ -185,12 +188,14 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
           { role: 'bus', kind: 'kafka', location: `${options.kafka!.brokers.join(',')} (${options.kafka!.tls ? 'TLS' : 'plaintext'}${options.kafka!.sasl ? `, SASL ${options.kafka!.sasl.mechanism} as ${options.kafka!.sasl.username}` : ''}; topics ${c.topicPrefix}.*, group ${c.groupId}, ${log.partitionCount} partitions)` },
           { role: 'registry', kind: 'etcd', location: `${etcdUrls(options.etcd!).join(',')} (${etcdUsesTls(options.etcd!) ? 'TLS' : 'plaintext'}${options.etcd!.auth ? `, user ${options.etcd!.auth.username}` : ''}; prefix ${c.etcdPrefix}, lease ttl ${c.leaseTtlSeconds} s)` },
           { role: 'artifacts', kind: 'etcd+file', location: `etcd ${c.etcdPrefix}store/, cache ${artifactDir}` },
+          { role: 'audit', kind: 'etcd', location: audit.location },
         ],
       };
     },
     async close() {
       gate?.stop();
       deployments.stop();
+      await audit.close();
       await registry.close();
     },
   };

@@ -11,6 +11,7 @@ import { FileArtifactStore } from '../../artifacts/file-artifact-store.js';
 import type { Topology } from '../topology.js';
 import { EveryAgentLocal } from './every-agent-local.js';
 import { installEmbeddedLogMetrics } from '../../telemetry/bus-metrics.js';
+import { FileAuditTrail } from '../../audit/file-audit-trail.js';
 
 export async function openEmbeddedTopology(options: StartNodeOptions, dataDir: string, nodeId: string): Promise<Topology> {
   const logDir = path.join(dataDir, 'log');
@@ -20,10 +21,17 @@ export async function openEmbeddedTopology(options: StartNodeOptions, dataDir: s
   await registry.open();
   const log = options.persistence === 'memory' ? new MemoryMessageLog() : embeddedLog(logDir, options);
   const artifacts = new FileArtifactStore({ dir: artifactDir });
+  let audit: FileAuditTrail;
+  try {
+    audit = await FileAuditTrail.open({ dir: path.join(dataDir, 'audit'), onWarning: (m) => process.stderr.write(`caxton: ${m}\n`) });
+  } catch (err) {
+    await registry.close();
+    throw err;
+  }
   const startedAt = Date.now();
   return {
     // One store backs the agent, directory and timer ports.
-    ports: { agents: registry, directory: registry, timers: registry, log, artifacts, state: log },
+    ports: { agents: registry, directory: registry, timers: registry, log, artifacts, state: log, audit },
     residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
     protocolGate: (tracker) => tracker,
     async beforeApi(steps) {
@@ -41,12 +49,16 @@ export async function openEmbeddedTopology(options: StartNodeOptions, dataDir: s
           options.persistence === 'memory' ? { role: 'bus', kind: 'memory', location: '(process memory)' } : { role: 'bus', kind: 'embedded', location: logDir },
           { role: 'registry', kind: 'embedded', location: registryDir },
           { role: 'artifacts', kind: 'embedded', location: artifactDir },
+          { role: 'audit', kind: 'embedded', location: audit.location },
         ],
       };
     },
     // The in-memory log has no group commit nor bytes on disk: nothing to report.
     installMetrics: (meter) => (log instanceof EmbeddedMessageLog ? installEmbeddedLogMetrics(meter, log) : () => {}),
-    close: () => registry.close(),
+    async close() {
+      await audit.close();
+      await registry.close();
+    },
   };
 }
 

@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { encodeRecord, GENESIS_HASH, sealRecord, type AuditEntry } from '@caxton/core';
+import { formatAuditLine, formatVerdict } from '../src/format/audit.js';
+
+const sha256 = (d: Uint8Array): string => createHash('sha256').update(d).digest('hex');
+const entry: AuditEntry = {
+  time: '2026-01-02T03:04:05.678Z', node: 'n1', method: 'StopAgent', role: 'admin', token: '0123456789abcdef', peer: '127.0.0.1:5000',
+  args: { sha256: 'a'.repeat(64), bytes: 9, fields: { agent: 'echo' } }, result: { code: 'NOT_FOUND', error: 'agent.not-found' },
+};
+
+describe('caxton audit output', () => {
+  it('one line per record: index, time, node, method, role and token prefix, peer, fields, result', () => {
+    const record = sealRecord(entry, 4, GENESIS_HASH, sha256);
+    assert.equal(formatAuditLine({ position: 4, bytes: encodeRecord(record) }),
+      '#4  2026-01-02T03:04:05.678Z  n1  StopAgent  admin 01234567  127.0.0.1:5000  agent=echo  NOT_FOUND agent.not-found\n');
+    const anonymous = sealRecord({ ...entry, role: 'none', token: '', args: { ...entry.args, fields: {} }, result: { code: 'OK', error: '' } }, 0, GENESIS_HASH, sha256);
+    assert.equal(formatAuditLine({ position: 0, bytes: encodeRecord(anonymous) }), '#0  2026-01-02T03:04:05.678Z  n1  StopAgent  none  127.0.0.1:5000  OK\n');
+    assert.match(formatAuditLine({ position: 7, bytes: Buffer.from('{"index":') }), /^#7 {2}\(unreadable: not JSON/);
+  });
+
+  it('the verdict names the first broken record and why, or the head to keep', () => {
+    assert.equal(formatVerdict({ fault: undefined, verified: 0, head: undefined }), 'audit trail intact: no records yet\n');
+    assert.equal(formatVerdict({ fault: undefined, verified: 3, head: { index: 2, hash: 'f'.repeat(64) } }), `audit trail intact: 3 records, head #2 ${'f'.repeat(64)}\n`);
+    assert.equal(formatVerdict({ fault: { position: 2, reason: 'broken-link', detail: 'record 2 links to x' }, verified: 2, head: undefined }),
+      'audit trail BROKEN at record 2: broken link — record 2 links to x (2 records before it are intact)\n');
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * Records management calls in the audit trail (decision 1402). A gRPC server interceptor: every
+ * caxton.v1 call passes it whatever its handler is — RPCs added later are recorded without this
+ * file knowing them — and it sees the caller's metadata, each request message and the final status.
+ *
+ * What is recorded: every call of an RPC that changes something (access.ts: anything not known to
+ * only look), every call refused for its credentials (UNAUTHENTICATED, PERMISSION_DENIED), and reads
+ * too when `recordReads` is on. A call the client cancels is recorded as CANCELLED at once, and
+ * again with its real outcome if the handler still answers (a deploy may complete after the client
+ * gave up).
+ *
+ * The status goes to the client only after its record is durable, so a caller that saw an answer
+ * knows the call is in the trail. If the record cannot be written the caller gets UNAVAILABLE
+ * `audit.unavailable` instead (saying what the call's own outcome was): never a silent success.
+ * Once the trail has failed for good (a file write failed), changes are refused before they run.
+ */
+import { status as Status, ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type Metadata, type ServerInterceptor, type StatusObject } from '@grpc/grpc-js';
+import type { AuditEntry } from '@caxton/core';
+import { changesNothing } from './access.js';
+import { aclFromSendRequest } from './acl-input.js';
+import type { Caller } from './caller.js';
+import { statusFromCaxtonError } from './grpc-status.js';
+import { decodeStatusDetails, STATUS_DETAILS_KEY } from './status-details.js';
+import type { WireSendMessageRequest } from './wire.js';
+import { createHash } from 'node:crypto';
+import { AuditError } from '../audit/errors.js';
+
+export interface AuditInterceptorOptions {
+  /** Appends one record durably (AuditTrail.append). */
+  append: (entry: AuditEntry) => Promise<unknown>;
+  nodeId: string;
+  /** The service whose calls are recorded, e.g. `caxton.v1.Caxton`. */
+  service: string;
+  /** How each method's request message becomes bytes (the service definition's serializers). */
+  serializers: ReadonlyMap<string, (message: unknown) => Buffer>;
+  identify: (metadata: Metadata) => Caller;
+  /** Why changes must be refused before they run (the trail failed for good), if they must. */
+  refuseChanges?: () => Error | undefined;
+  recordReads: boolean;
+  report: (err: unknown, method: string) => void;
+  now?: () => number;
+}
+
+const REFUSED_CREDENTIALS: ReadonlySet<number> = new Set([Status.UNAUTHENTICATED, Status.PERMISSION_DENIED]);
+
+/** Request fields safe to record by name: identifiers, never config, payloads or state. */
+const SAFE_FIELDS: Readonly<Record<string, string>> = { name: 'agent', agent: 'agent', node: 'node', scope: 'scope', force: 'force' };
+
+/** A few named fields of the first request message (see SAFE_FIELDS; uploads name the agent in their header). */
+export function safeFields(method: string, message: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (message === null || typeof message !== 'object') return out;
+  const m = message as Record<string, unknown>;
+  const pick = (source: Record<string, unknown>): void => {
+    for (const [field, as] of Object.entries(SAFE_FIELDS)) {
+      const v = source[field];
+      if ((typeof v === 'string' && v !== '') || typeof v === 'boolean') out[as] = String(v).slice(0, 256);
+    }
+  };
+  pick(m);
+  const header = m.header;
+  if (header && typeof header === 'object') {
+    pick(header as Record<string, unknown>);
+    const sha = (header as Record<string, unknown>).sha256;
+    if (typeof sha === 'string' && sha !== '') out.artifact = sha.slice(0, 64);
+  }
+  if (method === 'SendMessage') {
+    try {
+      const acl = aclFromSendRequest(m as unknown as WireSendMessageRequest);
+      out.performative = acl.performative;
+      out.receivers = acl.receivers.map((r) => r.name).join(',').slice(0, 512);
+    } catch {
+      // Unparseable: the call fails with INVALID_ARGUMENT, which the record says.
+    }
+  }
+  return out;
+}
+
+function errorCodeOf(metadata: Metadata | null | undefined): string {
+  const raw = metadata?.get(STATUS_DETAILS_KEY)[0];
+  if (!raw) return '';
+  try {
+    return decodeStatusDetails(typeof raw === 'string' ? Buffer.from(raw, 'base64') : raw).errorInfo?.reason ?? '';
+  } catch {
+    return '';
+  }
+}
+
+export function statusName(code: number): string {
+  return Status[code] ?? `STATUS_${code}`;
+}
+
+export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor {
+  const prefix = `/${o.service}/`;
+  const now = o.now ?? Date.now;
+  return (descriptor, call) => {
+    if (!descriptor.path.startsWith(prefix)) return new ServerInterceptingCall(call);
+    const method = descriptor.path.slice(prefix.length);
+    const serialize = o.serializers.get(descriptor.path);
+    let caller: Caller = { role: 'none', token: '' };
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let fields: Record<string, string> | undefined;
+    let cancelRecorded = false;
+    let finished = false;
+
+    const entry = (code: string, error: string): AuditEntry => ({
+      time: new Date(now()).toISOString(), node: o.nodeId, method, role: caller.role, token: caller.token, peer: call.getPeer(),
+      // A copy of the running digest: a cancelled call is recorded before its last message may arrive.
+      args: { sha256: hash.copy().digest('hex'), bytes, fields: fields ?? {} },
+      result: { code, error },
+    });
+    const wanted = (code: number): boolean => !changesNothing(method) || o.recordReads || REFUSED_CREDENTIALS.has(code);
+
+    const listener = new ServerListenerBuilder()
+      .withOnReceiveMetadata((metadata, next) => {
+        try {
+          caller = o.identify(metadata);
+        } catch (err) {
+          o.report(err, `${method} (audit: identify caller)`);
+        }
+        const failure = changesNothing(method) ? undefined : o.refuseChanges?.();
+        if (failure) {
+          // The handler never starts: a change that cannot be recorded is not made.
+          finished = true;
+          call.sendStatus(statusFromCaxtonError(new AuditError('audit.unavailable', `${method} refused: the audit trail cannot record it (${failure.message})`, {
+            context: { method },
+            hint: "nothing was changed; fix what the node's log reports about its audit trail (disk full, I/O error) and restart the node",
+          })));
+          return;
+        }
+        next(metadata);
+      })
+      .withOnReceiveMessage((message, next) => {
+        try {
+          const encoded = serialize ? serialize(message) : Buffer.from(JSON.stringify(message) ?? '');
+          hash.update(encoded);
+          bytes += encoded.length;
+          fields ??= safeFields(method, message);
+        } catch (err) {
+          o.report(err, `${method} (audit: digest request)`);
+        }
+        next(message);
+      })
+      .withOnCancel(() => {
+        if (finished || cancelRecorded || !wanted(Status.CANCELLED)) return;
+        cancelRecorded = true;
+        o.append(entry('CANCELLED', '')).catch((err: unknown) => o.report(err, `${method} (audit: record cancel)`));
+      })
+      .build();
+
+    const responder = new ResponderBuilder()
+      .withStart((next) => next(listener))
+      .withSendStatus((status, next) => {
+        finished = true;
+        if (!wanted(status.code)) {
+          next(status);
+          return;
+        }
+        o.append(entry(status.code === Status.OK ? 'OK' : statusName(status.code), errorCodeOf(status.metadata))).then(
+          () => next(status),
+          (err: unknown) => {
+            o.report(err, `${method} (audit: record)`);
+            const outcome = status.code === Status.OK ? 'it succeeded' : `it failed with ${statusName(status.code)}`;
+            const refusal = new AuditError('audit.unavailable', `the ${method} call was not recorded in the audit trail (${outcome}): ${(err as Error).message}`, {
+              context: { method },
+              hint: "the node's audit trail cannot be written: see the node's log, fix its disk or etcd, then check the call's effect",
+              cause: err,
+            });
+            next(statusFromCaxtonError(refusal) as StatusObject);
+          },
+        );
+      })
+      .build();
+    return new ServerInterceptingCall(call, responder);
+  };
+}

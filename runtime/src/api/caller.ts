@@ -1,0 +1,46 @@
+/**
+ * Who made a call, for the audit trail (decision 1402): the role the bearer token matched and a
+ * short fingerprint of the token. The fingerprint tells records apart by token (which of two
+ * rotated tokens, the same wrong token tried again and again) without putting the token anywhere:
+ * 16 hex digits of its sha256, which cannot be turned back into a 256-bit random token.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Metadata } from '@grpc/grpc-js';
+import type { AuditRole } from '@caxton/core';
+
+export interface Caller {
+  role: AuditRole;
+  /** '' when no bearer token was sent. */
+  token: string;
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+export function tokenFingerprint(token: string): string {
+  return digest(token).toString('hex').slice(0, 16);
+}
+
+/**
+ * Identifies callers by the node's tokens; without tokens (auth off) every caller is `none`. A
+ * malformed or repeated authorization entry is fingerprinted as sent, so the record still tells
+ * attempts apart.
+ */
+export function callerIdentifier(tokens: { admin: string; read?: string } | undefined): (metadata: Metadata) => Caller {
+  const admin = tokens ? digest(tokens.admin) : undefined;
+  const read = tokens?.read === undefined ? undefined : digest(tokens.read);
+  return (metadata) => {
+    const values = metadata.get('authorization');
+    if (values.length === 0) return { role: 'none', token: '' };
+    const header = typeof values[0] === 'string' ? values[0] : values[0]!.toString('utf8');
+    const token = (values.length === 1 ? BEARER.exec(header)?.[1] : undefined) ?? header;
+    const given = digest(token);
+    const isAdmin = admin !== undefined && timingSafeEqual(given, admin);
+    const isRead = read !== undefined && timingSafeEqual(given, read);
+    const matched = values.length === 1 && BEARER.test(header);
+    return { role: matched && isAdmin ? 'admin' : matched && isRead ? 'read' : 'none', token: given.toString('hex').slice(0, 16) };
+  };
+}

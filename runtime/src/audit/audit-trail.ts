@@ -1,0 +1,32 @@
+/**
+ * The audit trail port (decision 1402): an append-only, hash-chained list of records of management
+ * calls. Adapters: FileAuditTrail (embedded: a file in the data directory) and EtcdAuditTrail
+ * (cluster: one key per record, so the trail outlives the node that wrote it).
+ *
+ * An adapter seals records itself (index, previous hash) because only it knows the head: in a
+ * cluster another node may have appended since.
+ */
+import { createHash } from 'node:crypto';
+import type { AuditEntry, AuditRecord, Sink, StoredAuditRecord, Unsubscribe } from '@caxton/core';
+
+export interface AuditTrail {
+  /** Appends one record; resolves with it once it is durable (fsync'd, or committed by etcd). */
+  append(entry: AuditEntry): Promise<AuditRecord>;
+  /** Up to `limit` stored records from position `from`, in order, as stored (bytes unchecked). */
+  read(from: number, limit: number): Promise<StoredAuditRecord[]>;
+  /** Records from `from` on, then each new one as it is appended, until unsubscribed. */
+  follow(from: number, sink: Sink<StoredAuditRecord>, options?: { ready?: () => Promise<void> }): Unsubscribe;
+  /**
+   * Set once the trail can take no more records until the node restarts (a failed file write):
+   * changes are then refused before they happen rather than done unrecorded.
+   */
+  readonly failed?: Error | undefined;
+  /** Where the trail is kept, for `caxton status` and error messages. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+/** node:crypto's sha256, in the shape core's audit functions take. */
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}

@@ -1,0 +1,180 @@
+/**
+ * The cluster audit trail: one etcd key per record, so the trail outlives the node that wrote it
+ * and every node lists the same one (decision 1402).
+ *
+ *   <prefix>store/audit/head                {"index":n,"hash":"…"} of the last record
+ *   <prefix>store/audit/records/<index, 16 digits>   the record's canonical JSON
+ *
+ * Under store/, outside the range every node mirrors: records never flow through the registry
+ * watch. An append is one transaction: it writes the records and moves the head only if the head is
+ * still the one the records link to. Two nodes appending at once cannot both win, so the chain
+ * cannot fork; the loser re-reads the head, re-seals its records after it and tries again. Records
+ * queued while a transaction is in flight go in the next one (group commit); a transaction resolves
+ * the appends it holds once etcd has committed it (etcd commits to a quorum's disks).
+ */
+import {
+  encodeRecord, GENESIS_HASH, sealRecord, type AuditChainHead, type AuditEntry, type AuditRecord, type Sink,
+  type StoredAuditRecord, type Unsubscribe,
+} from '@caxton/core';
+import type { EtcdConnection } from '../registry/etcd/connection.js';
+import { sha256Hex, type AuditTrail } from './audit-trail.js';
+import { AuditError } from './errors.js';
+import { checkRange } from './file-audit-trail.js';
+import { followTrail } from './follow.js';
+
+export interface EtcdAuditTrailOptions {
+  connection: EtcdConnection;
+  /** The cluster's key prefix, ending in '/'. */
+  prefix: string;
+  /** Records per transaction at most; etcd allows 128 operations in one by default. Default 64. */
+  maxBatch?: number;
+  /** How often followers look for records other nodes appended (ms). Default 500. */
+  pollMs?: number;
+  /** Transactions lost to other nodes' appends before an append gives up. Default 100. */
+  maxConflicts?: number;
+}
+
+interface Pending {
+  entry: AuditEntry;
+  resolve: (record: AuditRecord) => void;
+  reject: (err: Error) => void;
+}
+
+const INDEX_DIGITS = 16;
+
+export class EtcdAuditTrail implements AuditTrail {
+  readonly location: string;
+  private readonly conn: EtcdConnection;
+  private readonly headKey: string;
+  private readonly recordsPrefix: string;
+  private readonly maxBatch: number;
+  private readonly pollMs: number;
+  private readonly maxConflicts: number;
+  private head: AuditChainHead | undefined | null = null; // null: not read yet; undefined: empty trail
+  private queue: Pending[] = [];
+  private writing = false;
+  private closed = false;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(options: EtcdAuditTrailOptions) {
+    this.conn = options.connection;
+    this.headKey = `${options.prefix}store/audit/head`;
+    this.recordsPrefix = `${options.prefix}store/audit/records/`;
+    this.maxBatch = Math.min(options.maxBatch ?? 64, 126);
+    this.pollMs = options.pollMs ?? 500;
+    this.maxConflicts = options.maxConflicts ?? 100;
+    this.location = `etcd ${options.prefix}store/audit/`;
+  }
+
+  /** The key of record `index` (zero-padded so keys sort as indexes do). */
+  recordKey(index: number): string {
+    return `${this.recordsPrefix}${String(index).padStart(INDEX_DIGITS, '0')}`;
+  }
+
+  append(entry: AuditEntry): Promise<AuditRecord> {
+    if (this.closed) return Promise.reject(new AuditError('audit.unavailable', 'the audit trail is closed', { hint: 'the node is shutting down' }));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ entry, resolve, reject });
+      if (!this.writing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.writing = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        const records = await this.commit(batch.map((p) => p.entry));
+        for (const [i, pending] of batch.entries()) pending.resolve(records[i]!);
+        for (const listener of this.listeners) listener();
+      } catch (err) {
+        // Unlike a file, a failed transaction changed nothing: later appends may still succeed.
+        const failure = err instanceof AuditError ? err : new AuditError('audit.unavailable', `appending to the audit trail in etcd failed: ${(err as Error).message}`, {
+          hint: 'check that etcd is reachable; management calls are answered UNAVAILABLE until it is',
+          cause: err,
+        });
+        this.head = null; // re-read: a timed-out transaction may have committed
+        for (const pending of batch) pending.reject(failure);
+      }
+    }
+    this.writing = false;
+  }
+
+  /** Seals `entries` after the current head and commits them, re-sealing after a lost race. */
+  private async commit(entries: AuditEntry[]): Promise<AuditRecord[]> {
+    const client = this.conn.client;
+    for (let attempt = 0; attempt <= this.maxConflicts; attempt += 1) {
+      if (this.head === null) this.head = await this.readHead();
+      const head = this.head;
+      const records: AuditRecord[] = [];
+      let prev = head?.hash ?? GENESIS_HASH;
+      let index = head ? head.index + 1 : 0;
+      for (const entry of entries) {
+        const record = sealRecord(entry, index, prev, sha256Hex);
+        records.push(record);
+        prev = record.hash;
+        index += 1;
+      }
+      const last = records[records.length - 1]!;
+      const writes = [
+        ...records.map((r) => client.put(this.recordKey(r.index)).value(Buffer.from(encodeRecord(r)))),
+        client.put(this.headKey).value(JSON.stringify({ index: last.index, hash: last.hash })),
+      ];
+      const txn = head
+        ? client.if(this.headKey, 'Value', '==', JSON.stringify({ index: head.index, hash: head.hash }))
+        : client.if(this.headKey, 'Create', '==', 0);
+      const res = await this.conn.call('append to the audit trail', () => txn.then(...writes).else(client.get(this.headKey)).commit());
+      if (res.succeeded) {
+        this.head = { index: last.index, hash: last.hash };
+        return records;
+      }
+      const current = res.responses[0]?.response_range?.kvs[0]?.value;
+      this.head = current ? parseHead(current.toString('utf8'), this.headKey) : undefined;
+    }
+    throw new AuditError('audit.unavailable', `the audit trail's head kept moving: ${this.maxConflicts} appends in a row lost to other nodes`, {
+      hint: 'the cluster is appending faster than this node can follow; retry the call',
+    });
+  }
+
+  private async readHead(): Promise<AuditChainHead | undefined> {
+    const raw = await this.conn.call('read the audit trail head', () => this.conn.client.get(this.headKey).string());
+    return raw === null ? undefined : parseHead(raw, this.headKey);
+  }
+
+  async read(from: number, limit: number): Promise<StoredAuditRecord[]> {
+    checkRange(from, limit);
+    const end = from + limit > 10 ** INDEX_DIGITS ? `${this.recordsPrefix}:` : this.recordKey(from + limit);
+    const res = await this.conn.call('read the audit trail', () =>
+      this.conn.client.getAll().inRange({ start: this.recordKey(from), end }).sort('Key', 'Ascend').limit(limit).exec());
+    return res.kvs.map((kv) => ({ position: Number(kv.key.toString('utf8').slice(this.recordsPrefix.length)), bytes: kv.value }));
+  }
+
+  follow(from: number, sink: Sink<StoredAuditRecord>, options: { ready?: () => Promise<void> } = {}): Unsubscribe {
+    return followTrail(this, from, sink, {
+      ...options,
+      pollMs: this.pollMs,
+      onAppend: (listener) => {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.writing) await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function parseHead(raw: string, key: string): AuditChainHead {
+  try {
+    const head = JSON.parse(raw) as AuditChainHead;
+    if (Number.isSafeInteger(head.index) && typeof head.hash === 'string') return { index: head.index, hash: head.hash };
+  } catch {
+    // reported below
+  }
+  throw new AuditError('audit.corrupt', `the audit trail head ${key} in etcd is damaged: ${raw.slice(0, 120)}`, {
+    context: { key },
+    hint: 'run `caxton audit verify` to find the last good record, then put {"index":…,"hash":…} of it back at that key',
+  });
+}

@@ -1,0 +1,193 @@
+/**
+ * The audit interceptor and ListAudit over real gRPC (a MemoryNode behind a real server, a real
+ * file trail): which calls are recorded, with what, and that the answer waits for the record.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { decodeRecord, verifyAuditChain, type AuditEntry, type AuditRecord, type StoredAuditRecord } from '@caxton/core';
+import { readTokenFile } from '../../src/api/auth.js';
+import { tokenFingerprint } from '../../src/api/caller.js';
+import { sha256Hex } from '../../src/audit/audit-trail.js';
+import { FileAuditTrail } from '../../src/audit/file-audit-trail.js';
+import { safeFields } from '../../src/api/audit-interceptor.js';
+import type { CaxtonClient } from '../../src/api/client.js';
+import { startHarness, tempDir, type Harness } from './support/harness.js';
+import { eventually } from '../registry/helpers/tmp.js';
+
+async function list(client: CaxtonClient, query: { from?: number; limit?: number } = {}): Promise<StoredAuditRecord[]> {
+  const out: StoredAuditRecord[] = [];
+  await client.listAudit(query, (r) => out.push(r)).done;
+  return out;
+}
+
+function summary(r: AuditRecord): string {
+  return [r.method, r.role, r.result.code, r.result.error, r.args.fields.agent ?? ''].join(' ');
+}
+
+describe('audit trail through the API', () => {
+  let h: Harness;
+  let trail: FileAuditTrail;
+  let readToken: string;
+  before(async () => {
+    const dataDir = await tempDir();
+    trail = await FileAuditTrail.open({ dir: path.join(dataDir, 'audit') });
+    h = await startHarness({ dataDir, audit: { trail, nodeId: 'node-test' } });
+    readToken = await readTokenFile(path.join(h.dataDir, 'auth-token.read'));
+  });
+  after(async () => {
+    await h.close();
+    await trail.close();
+  });
+
+  it('records a scripted session exactly: changes, refused credentials; not reads', async () => {
+    const artifact = Buffer.from('component bytes');
+    await h.client.deploy({ name: 'echo' }, artifact);
+    await h.client.listAgents(); // a read: not recorded
+    await h.client.send({ structured: { performative: 'inform', receivers: [{ name: 'echo' }], content: 'hi' } });
+    const anonymous = await h.connect({ token: 'x'.repeat(40) });
+    await assert.rejects(anonymous.listAgents(), (e: { grpcCode?: number }) => e.grpcCode === status.UNAUTHENTICATED);
+    const viewer = await h.connect({ token: readToken });
+    await assert.rejects(viewer.stop('echo'), (e: { grpcCode?: number }) => e.grpcCode === status.PERMISSION_DENIED);
+    await h.client.stop('echo');
+
+    const stored = await list(h.client);
+    assert.equal(verifyAuditChain(stored, sha256Hex).fault, undefined);
+    const records = stored.map((s) => decodeRecord(s.bytes));
+    assert.deepEqual(records.map(summary), [
+      'DeployAgent admin OK  echo',
+      'SendMessage admin OK  ',
+      'ListAgents none UNAUTHENTICATED api.unauthenticated ',
+      'StopAgent read PERMISSION_DENIED api.permission-denied echo',
+      'StopAgent admin OK  echo',
+    ]);
+    const [deploy, send, failed, denied] = records;
+    assert.equal(deploy!.token, tokenFingerprint(h.token));
+    assert.equal(deploy!.args.fields.artifact, createHash('sha256').update(artifact).digest('hex'));
+    assert.ok(deploy!.args.bytes > artifact.length, 'the digest covers the header and the chunks');
+    assert.deepEqual([send!.args.fields.performative, send!.args.fields.receivers], ['inform', 'echo']);
+    assert.equal(failed!.token, tokenFingerprint('x'.repeat(40)));
+    assert.equal(denied!.token, tokenFingerprint(readToken));
+    assert.match(deploy!.peer, /^ipv4:127\.0\.0\.1:\d+$|^127\.0\.0\.1:\d+$/);
+    assert.equal(deploy!.node, 'node-test');
+    for (const r of records) assert.ok(!JSON.stringify(r).includes(h.token), 'the token itself is never stored');
+  });
+
+  it('lists a range and refuses the read-only token', async () => {
+    const all = await list(h.client);
+    const part = await list(h.client, { from: 1, limit: 2 });
+    assert.deepEqual(part.map((r) => r.position), [1, 2]);
+    assert.deepEqual(part.map((r) => Buffer.from(r.bytes).toString()), all.slice(1, 3).map((r) => Buffer.from(r.bytes).toString()));
+    const viewer = await h.connect({ token: readToken });
+    await assert.rejects(list(viewer), (e: { grpcCode?: number }) => e.grpcCode === status.PERMISSION_DENIED);
+    // …and that refusal is itself in the trail.
+    const last = decodeRecord((await list(h.client)).at(-1)!.bytes);
+    assert.equal(summary(last), 'ListAudit read PERMISSION_DENIED api.permission-denied ');
+  });
+
+  it('follows: new records arrive on an open stream', async () => {
+    const start = (await list(h.client)).length;
+    const seen: AuditRecord[] = [];
+    let got!: () => void;
+    const arrived = new Promise<void>((r) => { got = r; });
+    const stream = h.client.listAudit({ from: start, follow: true }, (r) => { seen.push(decodeRecord(r.bytes)); got(); });
+    await stream.ready;
+    await assert.rejects(h.client.stop('ghost'), (e: { grpcCode?: number }) => e.grpcCode === status.NOT_FOUND);
+    await arrived;
+    stream.cancel();
+    await stream.done;
+    assert.equal(summary(seen[0]!), 'StopAgent admin NOT_FOUND agent.not-found ghost');
+  });
+});
+
+describe('audit trail failures reach the caller', () => {
+  it('answers UNAVAILABLE audit.unavailable, saying the call took effect, when its record cannot be written', async () => {
+    const failing = {
+      location: 'nowhere',
+      append: async (_e: AuditEntry): Promise<AuditRecord> => { throw new Error('disk on fire'); },
+      read: async () => [],
+      follow: () => () => {},
+      close: async () => {},
+    };
+    const h = await startHarness({ audit: { trail: failing, nodeId: 'n' } });
+    try {
+      await h.client.deploy({ name: 'echo' }, Buffer.from('x')).then(
+        () => assert.fail('the deploy must not look recorded'),
+        (err: { grpcCode?: number; message: string }) => {
+          assert.equal(err.grpcCode, status.UNAVAILABLE);
+          assert.match(err.message, /DeployAgent call was not recorded in the audit trail \(it succeeded\): disk on fire/);
+        },
+      );
+      assert.equal((await h.client.listAgents()).length, 1, 'reads are not recorded, so they still work');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('recording reads too', () => {
+  it('records calls that only look when asked, and a call the client cancels', async () => {
+    const dataDir = await tempDir();
+    const trail = await FileAuditTrail.open({ dir: path.join(dataDir, 'audit') });
+    const h = await startHarness({ dataDir, audit: { trail, nodeId: 'n', recordReads: true } });
+    try {
+      await h.client.listAgents();
+      await h.client.status();
+      const tail = h.client.tail({}, () => {});
+      await tail.ready;
+      tail.cancel();
+      await tail.done;
+      // Cancelling is recorded as it happens, not before the client's next call: wait for it.
+      const records = await eventually(async () => {
+        const all = (await list(h.client)).map((s) => decodeRecord(s.bytes));
+        return all.some((r) => r.method === 'TailMessages') && all;
+      }, 10_000, 'the cancelled tail to be recorded');
+      assert.ok(records.some((r) => r.method === 'ListAudit'), 'listing the trail is a read, recorded too');
+      assert.deepEqual(records.filter((r) => r.method !== 'ListAudit').map(summary), [
+        'ListAgents admin OK  ',
+        'NodeStatus admin OK  ',
+        'TailMessages admin CANCELLED  ',
+      ]);
+    } finally {
+      await h.close();
+      await trail.close();
+    }
+  });
+});
+
+describe('a trail that failed for good', () => {
+  it('refuses changes before they run, and still serves reads', async () => {
+    const broken = {
+      location: 'nowhere',
+      failed: new Error('EIO: i/o error, write'),
+      append: async (_e: AuditEntry): Promise<AuditRecord> => { throw new Error('EIO: i/o error, write'); },
+      read: async () => [],
+      follow: () => () => {},
+      close: async () => {},
+    };
+    const h = await startHarness({ audit: { trail: broken, nodeId: 'n' } });
+    try {
+      const before = h.node.calls.length;
+      for (const call of [h.client.deploy({ name: 'echo' }, Buffer.from('x')), h.client.stop('echo')]) {
+        await assert.rejects(call, (err: { grpcCode?: number; code?: string; message: string }) =>
+          err.grpcCode === status.UNAVAILABLE && err.code === 'audit.unavailable' && /refused: the audit trail cannot record it \(EIO/.test(err.message));
+      }
+      assert.deepEqual(h.node.calls.slice(before), [], 'no change reached the node');
+      assert.deepEqual(await h.client.listAgents(), []);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('safe fields', () => {
+  it('names the agent, the artifact digest and a message\'s receivers, never config or content', () => {
+    assert.deepEqual(safeFields('StopAgent', { name: 'echo', force: true }), { agent: 'echo', force: 'true' });
+    assert.deepEqual(safeFields('DeployAgent', { header: { name: 'e', sha256: 'ab', config: { secret: 's' } } }), { agent: 'e', artifact: 'ab' });
+    assert.deepEqual(safeFields('SendMessage', { message: 'json', json: '{"performative":"request","receiver":[{"name":"a"},{"name":"b"}],"content":"secret"}' }),
+      { performative: 'request', receivers: 'a,b' });
+    assert.deepEqual(safeFields('ImportState', { agent: 'a', entries: [{ key: 'k', value: 'v' }] }), { agent: 'a' });
+  });
+});

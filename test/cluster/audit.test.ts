@@ -1,0 +1,86 @@
+/**
+ * The cluster audit trail (decision 1402): three `caxton serve` processes on one Kafka and one etcd.
+ * Calls made through node 1 are recorded in etcd, so after node 1 is killed (kill -9) node 2 lists
+ * them and `caxton audit verify` through node 2 passes; one byte of a record changed in etcd makes
+ * verify through node 3 fail naming that record.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { Etcd3 } from 'etcd3';
+import type { AuditRecord } from '@caxton/core';
+import { servers, uniqueCluster, type Servers } from './support/servers.js';
+import { NodeProcess, startAll } from './support/node-process.js';
+import { PROBE, waitFor } from './support/cluster.js';
+import { CAXTON_BIN } from './support/paths.js';
+
+const run = promisify(execFile);
+
+let infra: Servers;
+const nodes: NodeProcess[] = [];
+let clusterName = '';
+
+before(async () => {
+  infra = await servers();
+  clusterName = uniqueCluster('audit');
+  for (const id of ['n1', 'n2', 'n3']) nodes.push(NodeProcess.cli({ id, kafka: infra.kafka, etcd: infra.etcd, cluster: { name: clusterName } }));
+  await startAll(nodes);
+});
+
+after(async () => {
+  await Promise.allSettled(nodes.map((n) => n.stop(15_000)));
+  await Promise.allSettled(nodes.map((n) => rm(n.spec.dataDir, { recursive: true, force: true })));
+  await infra?.stop();
+});
+
+/** `caxton audit …` through one node (the nodes run --no-auth on loopback). */
+async function audit(node: NodeProcess, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CAXTON_BIN, 'audit', ...args, '--addr', node.address, '--data-dir', node.spec.dataDir], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+test('the trail written through node 1 is listed and verified through node 2 after node 1 is killed; a changed record is named', { timeout: 180_000 }, async () => {
+  const [n1, n2, n3] = nodes as [NodeProcess, NodeProcess, NodeProcess];
+  const c1 = await n1.client();
+  await c1.deploy({ name: 'audited' }, PROBE());
+  await waitFor('the probe to be placed', async () => (await c1.status()).nodes.some((n) => n.agents.includes('audited')), 30_000);
+  await c1.stop('audited');
+  await assert.rejects(c1.stop('ghost'));
+  await assert.rejects((await n2.client()).stop('ghost-2'));
+
+  await n1.kill();
+  const listed = await audit(n2, ['--json']);
+  assert.equal(listed.code, 0, listed.stderr);
+  const records = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
+  assert.deepEqual(records.map((r) => `${r.index} ${r.node} ${r.method} ${r.result.code} ${r.args.fields.agent}`), [
+    '0 n1 DeployAgent OK audited',
+    '1 n1 StopAgent OK audited',
+    '2 n1 StopAgent NOT_FOUND ghost',
+    '3 n2 StopAgent NOT_FOUND ghost-2',
+  ]);
+  const verified = await audit(n2, ['verify']);
+  assert.equal(verified.code, 0, verified.stderr + verified.stdout);
+  assert.match(verified.stdout, /intact: 4 records, head #3/);
+
+  // One byte of record 1's value, in etcd: "StopAgent" becomes "StopAgenu".
+  const etcd = new Etcd3({ hosts: infra.etcd });
+  try {
+    const key = `/caxton/${clusterName}/store/audit/records/${'1'.padStart(16, '0')}`;
+    const value = Buffer.from((await etcd.get(key).buffer())!);
+    const at = value.indexOf('"StopAgent"') + 'StopAgent'.length;
+    value[at] = value[at]! + 1;
+    await etcd.put(key).value(value);
+  } finally {
+    etcd.close();
+  }
+  const broken = await audit(n3, ['verify']);
+  assert.equal(broken.code, 1, broken.stderr + broken.stdout);
+  assert.match(broken.stdout, /BROKEN at record 1: hash mismatch/);
+});
