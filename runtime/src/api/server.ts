@@ -5,7 +5,7 @@
  * See docs/decisions/0800-api-authentication.md.
  */
 import { promises as fs } from 'node:fs';
-import { Server, ServerCredentials, type Metadata } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { CaxtonError } from '@caxton/core';
@@ -17,6 +17,7 @@ import { caxtonHandlers } from './handlers.js';
 import type { NodeControl } from '@caxton/core';
 import { CAXTON_SERVICE_NAME, caxtonService, reflectedPackage } from './proto.js';
 import { UploadSlots } from './upload.js';
+import { apiTelemetryInterceptor } from './telemetry-interceptor.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { auditInterceptor } from './audit-interceptor.js';
 import { callerIdentifier } from './caller.js';
@@ -158,14 +159,11 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
   const ctx: CallContext = { authenticate, report, streams: new Set(), maxStreamBuffer: options.maxStreamBuffer ?? 1024 };
   const slots = new UploadSlots(options.maxConcurrentUploads ?? 4);
 
-  const server = new Server({
-    'grpc.max_receive_message_length': options.maxMessageBytes,
-    // Find clients that vanished without closing (killed hosts, cut networks) so their uploads and
-    // streams are cleaned up in about a minute rather than at the next TCP timeout.
-    'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_timeout_ms': 10_000,
-    ...(options.audit ? {
-    interceptors: [auditInterceptor({
+  // Telemetry (decision 1301) first: it sees every call's final status, an audit refusal included.
+  const telemetry = apiTelemetryInterceptor();
+  const interceptors: ServerInterceptor[] = [
+    ...(telemetry ? [telemetry] : []),
+    ...(options.audit ? [auditInterceptor({
       append: (entry) => options.audit!.trail.append(entry),
       nodeId: options.audit.nodeId,
       service: CAXTON_SERVICE_NAME,
@@ -174,8 +172,15 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
       refuseChanges: () => options.audit!.trail.failed,
       recordReads: options.audit.recordReads ?? false,
       report,
-    })],
-    } : {}),
+    })] : []),
+  ];
+  const server = new Server({
+    ...(interceptors.length > 0 ? { interceptors } : {}),
+    'grpc.max_receive_message_length': options.maxMessageBytes,
+    // Find clients that vanished without closing (killed hosts, cut networks) so their uploads and
+    // streams are cleaned up in about a minute rather than at the next TCP timeout.
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
   });
   server.addService(caxtonService(), caxtonHandlers(ctx, {
     node: options.node,
