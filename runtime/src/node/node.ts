@@ -27,6 +27,9 @@ import { AgentEffects } from './agent-effects.js';
 import { NodeBusPort } from './bus-port.js';
 import { HttpGateway } from '../http/gateway.js';
 import { HttpEffects } from './http-effects.js';
+import { startNodeTelemetry } from '../telemetry/node-telemetry.js';
+import { printAgentLogsAsJson } from '../telemetry/agent-log-printer.js';
+import type { RunningTelemetry } from '../telemetry/start-telemetry.js';
 
 export const CAXTON_VERSION = '0.1.0';
 
@@ -36,6 +39,8 @@ export interface RunningNode {
   /** The node's control surface, for in-process use (the API serves the same object). */
   control: LocalNodeControl;
   events: BusEvents;
+  /** The OpenTelemetry SDK this node registered (options.telemetry), if any. */
+  telemetry?: RunningTelemetry;
   stop(): Promise<void>;
 }
 
@@ -50,12 +55,23 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   // Without a registered propagator @opentelemetry/api injects nothing; W3C is what we carry.
   if (propagation.fields().length === 0) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 
-  const topology = await openTopology(options, dataDir, nodeId);
+  // Before anything creates an instrument: a meter taken before the SDK is registered stays a no-op.
+  const telemetry = await startNodeTelemetry(options, nodeId, CAXTON_VERSION);
+  let topology: Topology;
+  try {
+    topology = await openTopology(options, dataDir, nodeId);
+  } catch (err) {
+    await telemetry?.shutdown();
+    throw err;
+  }
   // Whatever start-up opened is closed again if a later step fails: a half-started node must not
   // keep the process alive (a cluster topology holds Kafka and etcd connections, the host worker threads).
-  const undo: (() => Promise<unknown>)[] = [() => topology.close()];
+  const undo: (() => Promise<unknown>)[] = [async () => telemetry?.shutdown(), () => topology.close()];
   try {
-    return await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo);
+    const node = await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo);
+    if (!telemetry) return node;
+    // Stopping flushes what is buffered (bounded wait), after the node's last spans have ended.
+    return { ...node, telemetry, stop: async () => { await node.stop(); await telemetry.shutdown(); } };
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => {});
     throw err;
@@ -146,6 +162,8 @@ async function startOnTopology(
   });
   // Caxton's own lines about an agent (deployed, stopped, could not start, …) go to its log.
   agents.events.onType('agent-log', (e) => logs.append(e.agent, { level: e.level, message: `[caxton] ${e.message}`, at: Date.now() }));
+  // --log-format json: agent log lines also go to stdout, as JSON with the handling's trace ids.
+  if (options.telemetry?.logFormat === 'json') printAgentLogsAsJson(events, agents.events, nodeId);
   const protocols = topology.protocolGate(tracker, {
     platform, bus: () => bus, isLocal: (agent) => agents.isLocal(agent),
   });

@@ -8,6 +8,7 @@ import type { FsyncPolicy } from '../bus/embedded/index.js';
 import type { ClusterOptions } from '../topology/cluster/options.js';
 import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '@caxton/sandbox';
 import type { ComponentLimits } from '@caxton/sandbox';
+import type { TelemetryConfig } from '../telemetry/config.js';
 
 export interface StartNodeOptions {
   dataDir: string;
@@ -46,6 +47,11 @@ export interface StartNodeOptions {
   maxArtifactBytes?: number;
   /** Preparing a component (off the main thread): its wall-clock budget and its heap cap. */
   prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits> };
+  /**
+   * OpenTelemetry export (OTLP traces and metrics, the Prometheus endpoint), parsed from serve's
+   * flags and OTEL_* variables (telemetry/config.ts). Unset or disabled: no SDK is registered.
+   */
+  telemetry?: TelemetryConfig;
 }
 
 /** The sandbox's defaults, so an agent deployed without limits gets what docs/agent-contract.md says. */

@@ -11,12 +11,15 @@ export type TelemetryErrorCode =
   /** A valid OpenTelemetry choice this build does not implement (OTLP over gRPC or http/json). */
   | 'telemetry.unsupported'
   /** The Prometheus endpoint could not listen on --metrics-addr (in use, no such interface). */
-  | 'telemetry.listen-failed';
+  | 'telemetry.listen-failed'
+  /** Another OpenTelemetry SDK is registered in this process (an embedder's, or a second node's). */
+  | 'telemetry.already-registered';
 
 export const TELEMETRY_ERROR_KINDS: Readonly<Record<TelemetryErrorCode, ErrorKind>> = Object.freeze({
   'telemetry.invalid-config': 'invalid-argument',
   'telemetry.unsupported': 'unimplemented',
   'telemetry.listen-failed': 'failed-precondition',
+  'telemetry.already-registered': 'failed-precondition',
 });
 
 export class TelemetryError extends CaxtonError {

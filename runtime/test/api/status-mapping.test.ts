@@ -24,6 +24,7 @@ import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfigu
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
 import { REGISTRY_ERROR_KINDS, RegistryError, type RegistryErrorCode } from '../../src/registry/errors.js';
 import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } from '../../src/artifacts/artifact-store.js';
+import { TELEMETRY_ERROR_KINDS, TelemetryError, type TelemetryErrorCode } from '../../src/telemetry/errors.js';
 
 type StatusName = keyof typeof status;
 
@@ -159,6 +160,10 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   // Raised in the CLI only, with the status the suffix rules gave them; kinds in toolchain/src/errors.ts.
   ['node.cluster-config', 'INTERNAL'],
   ['node.cluster-wiring', 'INTERNAL'],
+  ['telemetry.invalid-config', 'INVALID_ARGUMENT'],
+  ['telemetry.unsupported', 'UNIMPLEMENTED'],
+  ['telemetry.listen-failed', 'FAILED_PRECONDITION'],
+  ['telemetry.already-registered', 'FAILED_PRECONDITION'],
 ]);
 
 function keysOf<K extends string>(table: Readonly<Record<K, unknown>>): K[] {
@@ -201,6 +206,7 @@ function everyRaisedError(): CaxtonError[] {
     ...keysOf(EMBEDDED_LOG_ERROR_KINDS).map((code: EmbeddedLogErrorCode) => new EmbeddedLogError(code, 'x')),
     ...keysOf(REGISTRY_ERROR_KINDS).map((code: RegistryErrorCode) => new RegistryError(code, 'x')),
     ...keysOf(ARTIFACT_STORE_ERROR_KINDS).map((code: ArtifactErrorCode) => new ArtifactError(code, 'x')),
+    ...keysOf(TELEMETRY_ERROR_KINDS).map((code: TelemetryErrorCode) => new TelemetryError(code, 'x')),
   ];
   try {
     aclLimits({ maxMessageBytes: -1 });
@@ -264,7 +270,7 @@ describe('error kind → gRPC status', () => {
 
 describe('every error code in the sources has its status pinned', () => {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-  const CODE_LITERAL = /['`]((?:acl|protocol|sandbox|build|bus|log|registry|df|cluster|api|agent|node|artifact)\.[a-z][a-z0-9.-]*[a-z])['`]/g;
+  const CODE_LITERAL = /['`]((?:acl|protocol|sandbox|build|bus|log|registry|df|cluster|api|agent|node|artifact|telemetry)\.[a-z][a-z0-9.-]*[a-z])['`]/g;
   // Literals that look like codes but are not error codes (file names, prefixes).
   // 'protocol.not-a-word' is an ACL validation rule id (AclValidationError.rule).
   const NOT_CODES = new Set(['protocol.not-a-word', 'agent.js', 'agent.wasm', 'agent.wit', 'api.token-file', 'sandbox.artifact', 'api.example.com']);
