@@ -16,6 +16,10 @@
  *   infinitely slow, and a percentile that falls among them is reported as LOST.
  * - fdatasync_p50_us / fdatasync_p99_us: this disk's write + fdatasync latency on the node's own
  *   data directory, in the same run; p99_us's target is fdatasync p99 + 2 ms.
+ * - telemetry_off_msgs_per_s / telemetry_on_msgs_per_s / telemetry_on_off_ratio: the persisted
+ *   ping-pong with telemetry off, then on (every span exported over OTLP to a real collector,
+ *   metrics over OTLP and scraped by a real Prometheus), alternated --telemetry-rounds times;
+ *   telemetry_sampled_msgs_per_s: on, with --trace-sample 0.01 (decision 1300).
  * - fanout_msgs_per_s: one sender (a conformance puppet) notifying 1,000 sink agents, one message
  *   per receiver, on the embedded log. fanout_multi_receiver_deliveries_per_s: the same sender
  *   with each message addressed to all 1,000 (one message, 1,000 deliveries).
@@ -28,6 +32,8 @@ import { percentile, report } from './lib-output.js';
 import { BenchNode, sleep } from './lib-bus-node.js';
 import { drainAndSettle } from './lib-drain.js';
 import { probeFdatasync, type FdatasyncProbe } from './lib-fdatasync.js';
+import { startTelemetryReceivers } from './lib-telemetry-variant.js';
+import type { TelemetryConfig } from '@caxton/runtime';
 import { RequestLedger, accountSummary, accountingResults, percentileResult, type LatencyAccount } from './lib-latency.js';
 
 function arg(name: string, fallback: string): string {
@@ -38,7 +44,8 @@ function arg(name: string, fallback: string): string {
 const SECONDS = Number(arg('seconds', '5'));
 const PAIRS = Number(arg('pairs', '64'));
 const CHAINS = Number(arg('chains', '8'));
-const ONLY = arg('only', 'persisted,memory,latency,fanout').split(',');
+const ONLY = arg('only', 'persisted,memory,latency,fanout,telemetry').split(',');
+const TELEMETRY_ROUNDS = Number(arg('telemetry-rounds', '2'));
 const FANOUT = Number(arg('fanout', '1000'));
 /** After a latency window, how long to wait for stragglers before counting them lost. */
 const DRAIN_MS = Number(arg('drain-ms', '5000'));
@@ -70,8 +77,8 @@ async function rate(node: BenchNode, seconds: number): Promise<Rate> {
   return { perSecond: n / ((performance.now() - t0) / 1000), cpuUs: (used.user + used.system) / Math.max(1, n), stealPct: stealPercent(host, readHostCpuTicks()) };
 }
 
-async function pingPong(persistence: 'disk' | 'memory'): Promise<Rate> {
-  const node = await BenchNode.start({ persistence, fsync: 'always' });
+async function pingPong(persistence: 'disk' | 'memory', telemetry?: TelemetryConfig, onRate?: (node: BenchNode) => void): Promise<Rate> {
+  const node = await BenchNode.start({ persistence, fsync: 'always', ...(telemetry ? { telemetry } : {}) });
   try {
     for (let i = 0; i < PAIRS; i++) {
       await node.deploy(`echo-${i}`, 'as-echo');
@@ -80,6 +87,7 @@ async function pingPong(persistence: 'disk' | 'memory'): Promise<Rate> {
     for (let i = 0; i < PAIRS; i++) await node.control.send({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
     const r = await rate(node, SECONDS);
     if (node.handledOther > 0) progress(`${node.handledOther} deliveries not ok`);
+    onRate?.(node);
     return r;
   } finally {
     await node.stop();
@@ -268,4 +276,38 @@ if (ONLY.includes('fanout')) {
   progress(`fanout: 1 sender, one message addressed to all ${FANOUT} receivers, ${SECONDS} s`);
   const m = await fanout(false);
   report({ bench: 'bus', metric: 'fanout_multi_receiver_deliveries_per_s', value: Math.round(m.perSecond), unit: 'deliveries/s', target: '>= 30000', note: `one sender, each message addressed to all ${FANOUT} sinks (the message is stored once; each delivery still lowers the ${FANOUT}-name receiver list into its agent, decision 1202), embedded log, fsync always${below(m.perSecond, 30_000) ? '; below target' : ''}` });
+}
+if (ONLY.includes('telemetry')) {
+  const receivers = await startTelemetryReceivers();
+  try {
+    const off: number[] = [];
+    const on: number[] = [];
+    const sampled: number[] = [];
+    let spans = 0;
+    let dropped = 0;
+    for (let round = 1; round <= TELEMETRY_ROUNDS; round++) {
+      progress(`telemetry round ${round}/${TELEMETRY_ROUNDS}: off`);
+      off.push((await pingPong('disk')).perSecond);
+      gc();
+      progress(`telemetry round ${round}/${TELEMETRY_ROUNDS}: on (every span exported, metrics over OTLP and scraped)`);
+      on.push((await pingPong('disk', receivers.config(1), (n) => {
+        spans += n.node.telemetry?.spansExported() ?? 0;
+        dropped += n.node.telemetry?.drops.total('traces') ?? 0;
+      })).perSecond);
+      gc();
+      progress(`telemetry round ${round}/${TELEMETRY_ROUNDS}: on, --trace-sample 0.01`);
+      sampled.push((await pingPong('disk', receivers.config(0.01))).perSecond);
+      gc();
+    }
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const scrapes = await receivers.scrapes();
+    const how = `${PAIRS} pinger/echo pairs x ${CHAINS} chains, embedded log, fsync always, ${TELEMETRY_ROUNDS} alternated rounds of ${SECONDS} s`;
+    report({ bench: 'bus', metric: 'telemetry_off_msgs_per_s', value: Math.round(mean(off)), unit: 'msg/s', note: `${how}; runs ${off.map(Math.round).join(', ')}` });
+    report({ bench: 'bus', metric: 'telemetry_on_msgs_per_s', value: Math.round(mean(on)), unit: 'msg/s', note: `every span exported over OTLP http/protobuf to a real collector (${spans} spans delivered, ${dropped} dropped by the bounded queue), metrics over OTLP every 1 s and scraped by a real Prometheus (${scrapes} scrapes); runs ${on.map(Math.round).join(', ')}` });
+    report({ bench: 'bus', metric: 'telemetry_sampled_msgs_per_s', value: Math.round(mean(sampled)), unit: 'msg/s', note: `as telemetry_on with --trace-sample 0.01 (parent-based); runs ${sampled.map(Math.round).join(', ')}` });
+    const ratio = mean(on) / mean(off);
+    report({ bench: 'bus', metric: 'telemetry_on_off_ratio', value: Number(ratio.toFixed(3)), unit: 'ratio', target: '>= 0.9', note: `telemetry_on / telemetry_off; sampled 0.01: ${(mean(sampled) / mean(off)).toFixed(3)}; collector and Prometheus share this machine's cores${ratio < 0.9 ? '; below target' : ''}` });
+  } finally {
+    await receivers.stop();
+  }
 }

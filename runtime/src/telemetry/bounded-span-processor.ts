@@ -25,6 +25,8 @@ export interface BoundedSpanProcessorOptions {
 
 export class BoundedSpanProcessor implements SpanProcessor {
   private waiting = 0;
+  /** Spans the exporter reported delivered (benchmarks print it: what telemetry-on really shipped). */
+  exported = 0;
   private readonly inner: BatchSpanProcessor;
   private readonly maxQueueSize: number;
 
@@ -36,6 +38,7 @@ export class BoundedSpanProcessor implements SpanProcessor {
         this.waiting -= spans.length;
         exporter.export(spans, (result: ExportResult) => {
           if (result.code !== ExportResultCode.SUCCESS) drops.add('traces', 'export_failed', spans.length);
+          else this.exported += spans.length;
           done(result);
         });
       },

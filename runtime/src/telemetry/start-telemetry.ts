@@ -34,6 +34,8 @@ export interface RunningTelemetry {
   /** Lines for `caxton serve` to print: where each signal goes. */
   describe(): string[];
   drops: DropCounter;
+  /** Spans delivered to the OTLP endpoint so far (0 when traces are not exported). */
+  spansExported(): number;
   /** Export what is buffered now (tests; the periodic reader does it on its own). */
   flush(): Promise<void>;
   /** Flush and stop, waiting at most `timeoutMs`; unregisters the global providers. */
@@ -82,12 +84,13 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
   }
 
   let tracerProvider: TracerProvider | undefined;
+  let spanProcessor: BoundedSpanProcessor | undefined;
   if (config.traces) {
     const exporter = new OTLPTraceExporter({ url: config.traces.url, headers: { ...config.traces.headers } });
     tracerProvider = new TracerProvider({
       resource,
       sampler: samplerOf(config.sampler),
-      spanProcessors: [new BoundedSpanProcessor(exporter, drops, { maxQueueSize: config.spanQueueSize })],
+      spanProcessors: [spanProcessor = new BoundedSpanProcessor(exporter, drops, { maxQueueSize: config.spanQueueSize })],
     });
   }
 
@@ -108,6 +111,7 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
     prometheusAddress: endpoint?.address,
     describe: () => describeTelemetry(config, endpoint?.address),
     drops,
+    spansExported: () => spanProcessor?.exported ?? 0,
     async flush() {
       await Promise.all([tracerProvider?.forceFlush(), meterProvider.forceFlush()]);
     },
