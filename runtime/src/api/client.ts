@@ -20,6 +20,9 @@ import { httpPolicyToWire } from './convert-http.js';
 import { dfFromWire, logFromWire, messageEventFromWire, nodeStatusFromWire, type NodeStatusView } from './convert-node.js';
 import { caxtonService } from './proto.js';
 import type * as W from './wire.js';
+import { context, propagation, type TextMapSetter } from '@opentelemetry/api';
+
+const metadataSetter: TextMapSetter<Metadata> = { set: (md, key, value) => md.set(key, value) };
 
 export interface ClientTlsOptions {
   /** CA that signed the server certificate; absent = the system roots. */
@@ -116,6 +119,9 @@ export class CaxtonClient {
   private metadata(): Metadata {
     const md = new Metadata();
     if (this.options.token) md.set('authorization', `Bearer ${this.options.token}`);
+    // The caller's trace continues in the node's call span (W3C traceparent in the metadata);
+    // with no SDK or no active span, nothing is added.
+    propagation.inject(context.active(), md, metadataSetter);
     return md;
   }
 

@@ -14,6 +14,7 @@ import { parseAgentName, parseDeployHeader, parseLogsRequest, parseSearchRequest
 import { receiveUpload, UploadCancelledError, type UploadSlots } from './upload.js';
 import type * as W from './wire.js';
 import { stateHandlers } from './state-handlers.js';
+import { continueCallTrace } from '../telemetry/api-spans.js';
 
 export interface HandlerOptions {
   node: NodeControl;
@@ -76,8 +77,10 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
       return { agent: agentToWire(agent) };
     }),
 
-    SendMessage: unary(ctx, 'SendMessage', async (req: W.WireSendMessageRequest): Promise<W.WireSendMessageResponse> => {
-      const result = await node.send(aclFromSendRequest(req));
+    SendMessage: unary(ctx, 'SendMessage', async (req: W.WireSendMessageRequest, call): Promise<W.WireSendMessageResponse> => {
+      const message = aclFromSendRequest(req);
+      continueCallTrace(call.metadata, message); // the call's span becomes the message's parent (decision 1301)
+      const result = await node.send(message);
       return { messageId: result.messageId, accepted: result.accepted, refused: result.refused };
     }),
 

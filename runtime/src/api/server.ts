@@ -15,6 +15,7 @@ import { caxtonHandlers } from './handlers.js';
 import type { NodeControl } from '@caxton/core';
 import { CAXTON_SERVICE_NAME, caxtonService, reflectedPackage } from './proto.js';
 import { UploadSlots } from './upload.js';
+import { apiTelemetryInterceptor } from './telemetry-interceptor.js';
 
 export interface ApiTlsOptions {
   certFile: string;
@@ -130,7 +131,9 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
   const ctx: CallContext = { authenticate, report, streams: new Set(), maxStreamBuffer: options.maxStreamBuffer ?? 1024 };
   const slots = new UploadSlots(options.maxConcurrentUploads ?? 4);
 
+  const telemetry = apiTelemetryInterceptor();
   const server = new Server({
+    ...(telemetry ? { interceptors: [telemetry] } : {}),
     'grpc.max_receive_message_length': options.maxMessageBytes,
     // Find clients that vanished without closing (killed hosts, cut networks) so their uploads and
     // streams are cleaned up in about a minute rather than at the next TCP timeout.

@@ -241,12 +241,13 @@ export class DispatchLoop {
       const outcome = result.outcome;
       if (handle) {
         handle.span.setAttribute('caxton.fuel_used', result.fuelUsed);
+        handle.span.setAttribute('caxton.fuel', result.fuelUsed);
         endSpan(handle.span, outcome.status === 'crashed' ? { kind: outcome.kind, message: outcome.message } : undefined);
       }
       if (item.kind === 'delivery') {
         this.opts.events.emit({
           type: 'handled', agent: item.agent, deliveryId: item.delivery.id, messageId: item.delivery.messageId,
-          outcome, fuelUsed: result.fuelUsed, attempt: item.attempt,
+          outcome, fuelUsed: result.fuelUsed, attempt: item.attempt, durationUs: result.durationUs,
         });
       }
       if (outcome.status === 'ok' || outcome.status === 'rejected') {

@@ -14,7 +14,7 @@ import type { AgentLogLine, ExecutionOutcome } from './executor.js';
 export type BusEvent =
   | { type: 'accepted'; messageId: string; message: AclMessage; receivers: string[]; refused: { receiver: string; reason: string }[] }
   | { type: 'external'; messageId: string; to: string; message: AclMessage }
-  | { type: 'handled'; agent: string; deliveryId: string; messageId: string; outcome: ExecutionOutcome; fuelUsed: number; attempt: number }
+  | { type: 'handled'; agent: string; deliveryId: string; messageId: string; outcome: ExecutionOutcome; fuelUsed: number; attempt: number; durationUs?: number | undefined }
   /** Completion of these deliveries is durable: they will never be handed to their agent again. */
   | { type: 'completed'; deliveryIds: string[] }
   | { type: 'dead-lettered'; agent: string; deliveryId: string; reason: string; attempts: number }

@@ -32,6 +32,8 @@ export interface ExecutionResult {
   workId: string;
   outcome: ExecutionOutcome;
   fuelUsed: number;
+  /** Wall time of the handling in the sandbox, microseconds (absent when the executor does not measure it). */
+  durationUs?: number | undefined;
   /** Messages the agent sent; applied only when the outcome is ok/rejected. */
   outbox: AclMessage[];
   timers: { delayMs: number; token: string }[];

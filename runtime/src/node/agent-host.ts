@@ -22,6 +22,14 @@ export interface AgentRunStats {
   lastError?: { message: string; code?: string; at: number };
 }
 
+/** One agent as the sandbox reports it for metrics: memory, restarts, refusals per quota. */
+export interface AgentRunSample {
+  agent: string;
+  memoryPages: number;
+  restarts: number;
+  refusals: Readonly<Record<string, number>>;
+}
+
 export interface AgentHost extends AgentExecutor {
   /** Validate and prepare a component (cached by digest); throws a typed error naming what is wrong. */
   prepare(bytes: Uint8Array): Promise<{ digest: string }>;
@@ -33,6 +41,8 @@ export interface AgentHost extends AgentExecutor {
   /** Release the agent's instance; `force` also abandons work in flight. */
   stop(name: string, force: boolean): Promise<void>;
   stats(name: string): Promise<AgentRunStats | undefined>;
+  /** Every agent at once (metrics collection). Optional: a host without it reports no per-agent gauges. */
+  runSamples?(): Promise<AgentRunSample[]>;
   /**
    * Replace a running agent's committed state view with `entries` (an operator's import, decision
    * 1600) without restarting it. Optional: without it the node restarts the instance instead.

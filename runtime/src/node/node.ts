@@ -19,6 +19,7 @@ import { ExternalIdentities } from './external-identities.js';
 import { LocalNodeControl } from './node-control.js';
 import { DirectorySync } from './directory-sync.js';
 import { AgentTimers } from './timers.js';
+import { installNodeMetrics } from '../telemetry/node-metrics.js';
 import { DEFAULT_LIMITS, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
 import { openTopology } from '../topology/open-topology.js';
 import type { Topology, TopologyStatus } from '../topology/topology.js';
@@ -176,6 +177,13 @@ async function startOnTopology(
     }
   }, ['log', 'dead-lettered', 'handled']); // only these: the bus skips building events nobody wants
 
+  // Metrics (decision 1301): nothing is installed unless the process registered a MeterProvider.
+  const removeMetrics = installNodeMetrics({
+    events, topology, runSamples: host.runSamples ? () => host.runSamples() : undefined,
+    mailboxDepth: (agent) => bus.mailboxDepth(agent), timersPending: (agent) => timers.pending(agent),
+  });
+  undo.push(async () => removeMetrics());
+
   await directory.start();
   undo.push(async () => directory.stop());
   // The log opens first (what agents' init sends must be accepted); the topology orders the rest.
@@ -239,6 +247,7 @@ async function startOnTopology(
       await bus.stop();
       tracker.close();
       await topology.close();
+      removeMetrics();
       logs.flush();
     },
   };

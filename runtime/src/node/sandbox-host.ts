@@ -7,7 +7,7 @@ import type { AgentId, Instrumentation } from '@caxton/core';
 import type { AgentLogLine, DirectoryEffect, ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { EngineOptions } from '@caxton/sandbox';
 import { ShardPool, type AgentSpec, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '@caxton/sandbox';
-import type { AgentHost, AgentRunStats, AgentStartSpec } from './agent-host.js';
+import type { AgentHost, AgentRunSample, AgentRunStats, AgentStartSpec } from './agent-host.js';
 import type { AgentStateStore } from '../storage/ports.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
 
@@ -126,6 +126,15 @@ export class SandboxAgentHost implements AgentHost {
     };
   }
 
+  /**
+   * What the sandbox knows of every agent it runs, in one round trip per shard: for metrics,
+   * read when a reader collects (decision 1301), never on the message path.
+   */
+  async runSamples(): Promise<AgentRunSample[]> {
+    const all = await this.pool.metrics();
+    return all.map((m) => ({ agent: this.locals.get(m.agent) ?? m.agent, memoryPages: m.memoryPages, restarts: m.restarts, refusals: { ...m.refusals } }));
+  }
+
   setDirectory(byServiceType: ReadonlyMap<string, AgentId[]>): void {
     this.directoryVersion += 1;
     const byType: Record<string, { name: string; addresses?: string[] }[]> = {};
@@ -155,7 +164,7 @@ export class SandboxAgentHost implements AgentHost {
     else if (r.status === 'crashed') outcome = { status: 'crashed', kind: r.kind, message: r.message };
     else if (r.status === 'skipped') outcome = { status: 'skipped', reason: r.reason };
     else outcome = { status: 'not-running', reason: r.reason };
-    return { agent, workId: r.workId, outcome, fuelUsed: r.fuelUsed, ...this.effects(r) };
+    return { agent, workId: r.workId, outcome, fuelUsed: r.fuelUsed, durationUs: r.durationUs, ...this.effects(r) };
   }
 
   private effects(e: Effects): Pick<ExecutionResult, 'outbox' | 'timers' | 'directory' | 'stateWrites' | 'http' | 'logs'> {

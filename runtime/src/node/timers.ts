@@ -96,6 +96,11 @@ export class AgentTimers {
     return armed;
   }
 
+  /** Timers of `agent` armed on this node and not fired yet (metrics). */
+  pending(agent: string): number {
+    return this.byAgent.get(agent)?.size ?? 0;
+  }
+
   /** The timer's on-timer handling finished (whatever its outcome): it is gone for good. */
   async done(agent: string, id: string): Promise<void> {
     const mine = this.byAgent.get(agent);

@@ -9,6 +9,7 @@ import type { Bus, ProtocolGate } from '../bus/bus.js';
 import type { ConversationGate } from '../node/tracker-persistence.js';
 import type { ResidencyFactory } from '../node/agent-residency.js';
 import type { StoragePorts } from '../storage/ports.js';
+import type { Meter } from '@opentelemetry/api';
 
 export interface Topology {
   readonly ports: StoragePorts;
@@ -35,6 +36,11 @@ export interface Topology {
   stopAgents(): Promise<void>;
   /** Nodes and storage backends for `caxton status`; `local` are the agents on this node. */
   status(local: { names(): string[] }): Promise<TopologyStatus>;
+  /**
+   * Instruments of this topology's storage (embedded log; Kafka and etcd), made on `meter`; returns
+   * their removal. Called only when a MeterProvider is registered (decision 1301).
+   */
+  installMetrics?(meter: Meter): () => void;
   close(): Promise<void>;
 }
 

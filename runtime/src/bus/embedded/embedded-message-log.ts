@@ -33,10 +33,14 @@ import { RetentionRunner } from './retention-runner.js';
 import { createLogFile } from './segment-files.js';
 import { recoverSegments } from './segment-recovery.js';
 import { SegmentWriter, newSegment, type Segment } from './segment-writer.js';
+import { tracerRegistered } from '../../telemetry/trace-context.js';
+import { recordAppendSpan } from '../../telemetry/log-spans.js';
 
 export interface EmbeddedLogStats {
   /** Segment files on disk, including the active one. */
   segments: number;
+  /** Bytes of the segment files (what retention keeps on disk). */
+  bytes: number;
   activeSegment: number;
   /** Accepted deliveries not yet completed or dead-lettered. */
   pending: number;
@@ -135,7 +139,11 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
         tail = next;
       }
       this.writer = new SegmentWriter(dir, tail, await fs.open(tail.path, 'r+'), this.options.segmentBytes, fsync, () => this.nextSeq, (segment) => this.segments.push(segment));
-      this.committer = new GroupCommitter<CommitGroup>(this.commitTarget, () => new CommitGroup(this.pool), fsync, this.options.fsyncIntervalMs);
+      this.committer = new GroupCommitter<CommitGroup>(this.commitTarget, () => new CommitGroup(this.pool), fsync, this.options.fsyncIntervalMs, (g) => {
+        // Once per group (never per record), and only for a listener or a tracer (decision 1301).
+        if (this.events.wants('group-committed')) this.events.emit({ type: 'group-committed', frames: g.frames, bytes: g.bytes, seconds: g.seconds });
+        if (tracerRegistered()) recordAppendSpan('embedded', g.frames, g.bytes, g.seconds);
+      });
 
       const deadLetters = await DeadLetterFile.open(dir, { fsync, onCorruption: this.options.onCorruption, warn: this.warn });
       this.deadLetterFile = deadLetters.file;
@@ -258,6 +266,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
   stats(): EmbeddedLogStats {
     return {
       segments: this.segments.length,
+      bytes: this.segments.reduce((sum, segment) => sum + segment.size, 0),
       activeSegment: this.writer?.active.no ?? 0,
       pending: this.pending.size,
       completedIdsRemembered: this.completedIds.size,

@@ -46,6 +46,14 @@ export interface CommitterStats {
   fsyncs: number;
 }
 
+/** One group made durable (as durable as the policy makes it): for metrics (decision 1301). */
+export interface GroupCommitted {
+  frames: number;
+  bytes: number;
+  /** From the start of the group's write to its acknowledgement (the fsync included under `always`). */
+  seconds: number;
+}
+
 export class GroupCommitter<G extends CommitGroupBase> {
   private open: G | undefined;
   private running = false;
@@ -63,6 +71,8 @@ export class GroupCommitter<G extends CommitGroupBase> {
     private readonly newGroup: () => G,
     readonly policy: FsyncPolicy,
     intervalMs: number,
+    /** Called once per group written; asked per group, never per record. */
+    private readonly committed?: (group: GroupCommitted) => void,
   ) {
     if (policy === 'interval') {
       this.timer = setInterval(() => {
@@ -130,12 +140,16 @@ export class GroupCommitter<G extends CommitGroupBase> {
         this.open = undefined;
         if (group !== undefined) {
           const wrote = group.frames.count > 0;
+          const started = this.committed === undefined ? 0 : performance.now();
           if (wrote) {
             await this.target.write(group);
             this.dirty = true;
             this.stats.groups++;
           }
           if (wrote && this.policy === 'always') await this.syncNow();
+          if (wrote && this.committed !== undefined) {
+            this.committed({ frames: group.frames.count, bytes: group.frames.byteLength, seconds: (performance.now() - started) / 1000 });
+          }
           this.target.applied(group);
           group.frames.release();
           group.settle();

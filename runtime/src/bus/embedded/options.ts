@@ -37,7 +37,10 @@ export interface EmbeddedMessageLogOptions {
  * and problems it handled by itself (torn tail cut, stale lock, …). With no listener for
  * 'warning', warnings go to console.warn.
  */
-export type EmbeddedLogEvent = { type: 'warning'; warning: EmbeddedLogWarning };
+export type EmbeddedLogEvent =
+  | { type: 'warning'; warning: EmbeddedLogWarning }
+  /** One commit group written and acknowledged (metrics, decision 1301): built only for a listener. */
+  | { type: 'group-committed'; frames: number; bytes: number; seconds: number };
 
 export type ResolvedOptions = Required<EmbeddedMessageLogOptions>;
 

@@ -15,6 +15,8 @@ import { decodeDelivery, deliveryIdOf } from './codec.js';
 import { backoff, consumerRetry, rootMessage, withTimeout } from './client.js';
 import { rendezvousAssigner } from './rendezvous-assigner.js';
 import type { CommitEntry } from './commit-queue.js';
+import { tracerRegistered } from '../../telemetry/trace-context.js';
+import { recordConsumeSpan } from '../../telemetry/log-spans.js';
 
 type Committed = Map<number, { offset: number; metadata: string | null }>;
 
@@ -262,6 +264,13 @@ export class DeliveryConsumer {
       }
     }
     if (commit) this.commits.schedule(p);
+    // Per batch, never per record, and only for a listener or a tracer (decision 1301).
+    const observed = this.d.events.wants('consumed');
+    if (observed || (out.length > 0 && tracerRegistered())) {
+      const lag = Number(batch.offsetLag());
+      if (observed) this.d.events.emit({ type: 'consumed', partition: p, records: out.length, lag });
+      if (out.length > 0 && tracerRegistered()) recordConsumeSpan(this.topic, p, out, lag);
+    }
     if (out.length > 0) {
       try {
         this.handler(out);

@@ -33,6 +33,8 @@ import { StateReader } from './state-reader.js';
 import { KafkaAgentState, lastOffsets, type ProducedOffsets } from './kafka-agent-state.js';
 import { KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError } from './errors.js';
 import { rootMessage as describeError } from './client.js';
+import { tracerRegistered } from '../../telemetry/trace-context.js';
+import { recordAppendSpan } from '../../telemetry/log-spans.js';
 
 interface Open {
   kafka: Kafka;
@@ -59,6 +61,24 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   constructor(options: KafkaMessageLogOptions) {
     this.o = resolveOptions(options);
     this.completed = new CompletedWindow(this.o.completedWindow);
+  }
+
+  /**
+   * Times each produce request of deliveries for a `produced` listener (metrics) and a tracer (the
+   * append span); with neither, the send is used as is.
+   */
+  private timed<T>(send: (messages: Message[]) => Promise<T>): (messages: Message[]) => Promise<T> {
+    return async (messages) => {
+      const observed = this.events.wants('produced');
+      const traced = tracerRegistered();
+      if (!observed && !traced) return send(messages);
+      const started = performance.now();
+      const result = await send(messages);
+      const seconds = (performance.now() - started) / 1000;
+      if (observed) this.events.emit({ type: 'produced', records: messages.length, seconds });
+      if (traced) recordAppendSpan('kafka', messages.length, undefined, seconds);
+      return result;
+    };
   }
 
   /** Partitions of the deliveries topic (known after open()). */
@@ -142,7 +162,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       agentState = new KafkaAgentState({ reader: reader!, writer: stateWrites, partitionOf: (a) => partitionOf.of(a) });
       this.state = {
         kafka, admin, producer, consumer: consumer!, layout, partitionOf,
-        deliveries: new AppendBatcher({ ...common, send: send(this.o.deliveriesTopic), maxBatch: this.o.maxAppendBatch, timeoutMs: this.o.appendTimeoutMs }),
+        deliveries: new AppendBatcher({ ...common, send: this.timed(send(this.o.deliveriesTopic)), maxBatch: this.o.maxAppendBatch, timeoutMs: this.o.appendTimeoutMs }),
         deadLetters: new AppendBatcher({ ...common, send: send(this.o.deadLetterTopic), maxBatch: 100, timeoutMs: this.o.commitTimeoutMs }),
         stateWrites, stateReader: reader!, agentState,
       };

@@ -20,7 +20,11 @@ export type KafkaLogEvent =
   | { type: 'append-retry'; attempt: number; error: string }
   | { type: 'commit-retry'; attempt: number; error: string }
   /** The agents' state of an assigned partition could not be read; its deliveries wait, it is retried. */
-  | { type: 'state-load-failed'; partition: number; error: string };
+  | { type: 'state-load-failed'; partition: number; error: string }
+  /** One produce request of deliveries acknowledged (metrics, decision 1301): built only for a listener. */
+  | { type: 'produced'; records: number; seconds: number }
+  /** A batch fetched from a partition: its deliveries handed to the bus and the partition's lag behind its end. */
+  | { type: 'consumed'; partition: number; records: number; lag: number };
 
 export interface KafkaMessageLogOptions {
   /** Bootstrap brokers, `host:port`. */

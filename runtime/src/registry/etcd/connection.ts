@@ -6,7 +6,11 @@
  */
 import { Etcd3, isRecoverableError, GRPCDeadlineExceededError, GRPCUnavailableError, EtcdLeaseInvalidError } from 'etcd3';
 import { type IBackoff, circuitBreaker, ConsecutiveBreaker, ConstantBackoff, ExponentialBackoff, handleWhen, isBrokenCircuitError, retry } from 'cockatiel';
+import { Instrumentation } from '@caxton/core';
 import { RegistryError } from '../errors.js';
+
+/** One etcd call answered or failed (`what` as the caller described it), for metrics (decision 1301). */
+export type EtcdEvent = { type: 'request'; what: string; seconds: number; ok: boolean };
 
 export interface EtcdConnectionOptions {
   /** etcd client URLs, e.g. `['http://127.0.0.1:2379']`. */
@@ -16,6 +20,8 @@ export interface EtcdConnectionOptions {
 }
 
 export class EtcdConnection {
+  /** Every unary call, timed, to a `request` listener (decision 1106: nothing is built without one). */
+  readonly events = new Instrumentation<EtcdEvent>();
   readonly client: Etcd3;
   readonly endpoints: readonly string[];
   readonly callTimeoutMs: number;
@@ -63,12 +69,18 @@ export class EtcdConnection {
     const backstop = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new GRPCDeadlineExceededError(`no answer within ${timeoutMs} ms`)), timeoutMs);
     });
+    // Timed only for a listener (metrics, decision 1301): one event per call, none otherwise.
+    const started = this.events.wants('request') ? performance.now() : undefined;
+    let ok = false;
     try {
-      return await Promise.race([op(), backstop]);
+      const result = await Promise.race([op(), backstop]);
+      ok = true;
+      return result;
     } catch (err) {
       throw this.failure(what, err);
     } finally {
       clearTimeout(timer);
+      if (started !== undefined) this.events.emit({ type: 'request', what, seconds: (performance.now() - started) / 1000, ok });
     }
   }
 

@@ -29,6 +29,8 @@ import { PlacedAgents } from './placed-agents.js';
 import { clusterNodes } from './status.js';
 import { ClusterProtocols } from './protocols.js';
 import { ScreenedLog } from './screened-log.js';
+import { installKafkaMetrics } from '../../telemetry/kafka-metrics.js';
+import { installEtcdMetrics } from '../../telemetry/etcd-metrics.js';
 
 /** stderr lines of the node's cluster machinery; repeats of one kind are shown at most every 5 s. */
 function clusterLog(): (kind: string, line: string) => void {
@@ -106,6 +108,8 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
   let address = `${options.apiHost}:${options.apiPort}`;
   let agents: PlacedAgents | undefined;
   let placement: PlacementController | undefined;
+  /** This node holds a live membership lease (the `caxton_etcd_lease_up` gauge). */
+  let leaseUp = false;
 
   return {
     // One etcd store backs the agent, directory and timer ports; consumed deliveries are screened.
@@ -141,6 +145,7 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
         placementKey: (agent) => placementKey(agent, log.partitionCount),
       });
       placement.events.on((e) => {
+        if (e.type === 'membership-lost' || e.type === 'membership-joined') leaseUp = e.type === 'membership-joined';
         if (e.type === 'membership-lost') say('membership-lost', describe(e.error));
         else if (e.type === 'membership-joined') say('membership-joined', `node ${e.membership.node.id} is a member (lease ${e.membership.leaseId}, ttl ${c.leaseTtlSeconds} s)`);
         else if (e.type === 'reconcile-failed') say('reconcile', `placement step failed, retrying: ${describe(e.error)}`);
@@ -148,9 +153,14 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
       placed.bind(placement);
       await placement.start(); // joins: rejects with cluster.node-id-taken / registry.unavailable
     },
+    installMetrics: (meter) => {
+      const removals = [installKafkaMetrics(meter, log), installEtcdMetrics(meter, registry.connection.events, () => leaseUp)];
+      return () => removals.forEach((remove) => remove());
+    },
     async stopAgents() {
       // Deactivates and drains every agent, then revokes the lease: peers take over at once.
       await placement?.stop();
+      leaseUp = false;
       agents?.unbind();
     },
     async status() {

@@ -10,6 +10,7 @@ import { EmbeddedRegistry } from '../../registry/embedded/embedded-registry.js';
 import { FileArtifactStore } from '../../artifacts/file-artifact-store.js';
 import type { Topology } from '../topology.js';
 import { EveryAgentLocal } from './every-agent-local.js';
+import { installEmbeddedLogMetrics } from '../../telemetry/bus-metrics.js';
 
 export async function openEmbeddedTopology(options: StartNodeOptions, dataDir: string, nodeId: string): Promise<Topology> {
   const logDir = path.join(dataDir, 'log');
@@ -42,6 +43,8 @@ export async function openEmbeddedTopology(options: StartNodeOptions, dataDir: s
         ],
       };
     },
+    // The in-memory log has no group commit nor bytes on disk: nothing to report.
+    installMetrics: (meter) => (log instanceof EmbeddedMessageLog ? installEmbeddedLogMetrics(meter, log) : () => {}),
     close: () => registry.close(),
   };
 }

@@ -1,0 +1,127 @@
+/**
+ * Per-agent metrics (decision 1301), from what the node already has: the bus's `handled` events
+ * (emitted for every handling whether anyone listens or not, so subscribing builds nothing new)
+ * and, at collection time only, a sample of every local agent (memory, restarts, refusals from
+ * the sandbox; mailbox depth; pending timers). Nothing here runs per message unless a
+ * MeterProvider is registered: `installAgentMetrics` is not called otherwise (meters.ts).
+ *
+ * Agent labels go through `boundedAgentLabel`; label objects are cached per agent so that a
+ * handling records with objects made once, not one per message.
+ */
+import type { Attributes, BatchObservableResult, Meter } from '@opentelemetry/api';
+import type { BusEvent, BusEvents } from '../bus/events.js';
+import { boundedAgentLabel } from './cardinality.js';
+import { SECONDS_BUCKETS } from './meters.js';
+
+/** What the node reports of one local agent at collection time. */
+export interface AgentSample {
+  agent: string;
+  memoryPages: number;
+  /** Restarts since the agent was deployed on this node (a counter: it only grows until redeploy). */
+  restarts: number;
+  /** Host calls refused per quota since the agent was deployed here (the sandbox's counters). */
+  refusals: Readonly<Record<string, number>>;
+  mailboxDepth: number;
+  timersPending: number;
+}
+
+export interface AgentMetricsSource {
+  events: BusEvents;
+  /** Every local agent, read when a reader collects (never on the message path). */
+  sample(): Promise<readonly AgentSample[]>;
+}
+
+/** A wasm page is 64 KiB. */
+export const WASM_PAGE_BYTES = 65_536;
+
+/**
+ * The sandbox's refusal counters that are quotas (an agent asking for more than its limits allow);
+ * `invalidMessage` and `badArgument` are malformed calls, not quotas, and are left out.
+ */
+export const QUOTA_LABELS = ['outboxFull', 'sendsPerSecond', 'sendBytesPerSecond', 'directoryChanges', 'timers', 'logLinesDropped', 'liftLimit', 'state', 'http'] as const;
+
+type Outcome = 'ok' | 'rejected' | 'crashed';
+
+/** Attribute sets of one agent, made once. */
+interface AgentLabels {
+  agent: Attributes;
+  outcome: Record<Outcome, Attributes>;
+  crash: Map<string, Attributes>;
+}
+
+export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): () => void {
+  const handled = meter.createCounter('caxton.agent.messages.handled', { description: 'Messages an agent handled, by outcome (ok, rejected: its handler returned an error, crashed)' });
+  const duration = meter.createHistogram('caxton.agent.handle.duration.seconds', {
+    description: 'Wall time of one handling in the sandbox (instantiation included when it happened)',
+    unit: 's',
+    advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
+  });
+  const fuel = meter.createCounter('caxton.agent.fuel.used', { description: 'Fuel (wasm instructions, host calls included) agents used handling messages', unit: '{fuel}' });
+  const crashes = meter.createCounter('caxton.agent.crashes', { description: 'Handlings that crashed the agent instance, by crash kind' });
+  const memory = meter.createObservableGauge('caxton.agent.memory.bytes', { description: 'Linear memory of the agent instance (pages × 64 KiB); 0 when it is failed', unit: 'By' });
+  const restarts = meter.createObservableCounter('caxton.agent.restarts', { description: 'Restarts of the agent instance after crashes, since it was deployed on this node' });
+  const refusals = meter.createObservableCounter('caxton.agent.quota.refusals', { description: 'Host calls refused because they exceeded a quota, since the agent was deployed on this node' });
+  const mailbox = meter.createObservableGauge('caxton.agent.mailbox.depth', { description: 'Deliveries accepted for the agent and not completed yet' });
+  const timers = meter.createObservableGauge('caxton.agent.timers.pending', { description: 'Timers the agent set that have not fired yet' });
+
+  const labels = new Map<string, AgentLabels>();
+  const labelsOf = (agent: string): AgentLabels => {
+    let l = labels.get(agent);
+    if (l === undefined) {
+      // Names beyond the bound share `other`; the cache itself is bounded the same way.
+      if (labels.size >= 4096) labels.clear();
+      const a = boundedAgentLabel(agent);
+      l = { agent: { agent: a }, outcome: { ok: { agent: a, outcome: 'ok' }, rejected: { agent: a, outcome: 'rejected' }, crashed: { agent: a, outcome: 'crashed' } }, crash: new Map() };
+      labels.set(agent, l);
+    }
+    return l;
+  };
+
+  const onHandled = (e: BusEvent): void => {
+    if (e.type !== 'handled') return;
+    const status = e.outcome.status;
+    // not-running: nothing ran (a failed agent, or one not placed here); skipped is never emitted.
+    if (status !== 'ok' && status !== 'rejected' && status !== 'crashed') return;
+    const l = labelsOf(e.agent);
+    handled.add(1, l.outcome[status]);
+    if (e.durationUs !== undefined) duration.record(e.durationUs / 1e6, l.agent);
+    if (e.fuelUsed > 0) fuel.add(e.fuelUsed, l.agent);
+    if (e.outcome.status === 'crashed') {
+      const kind = e.outcome.kind;
+      let attrs = l.crash.get(kind);
+      if (attrs === undefined) l.crash.set(kind, (attrs = { agent: l.agent['agent']!, kind }));
+      crashes.add(1, attrs);
+    }
+  };
+  const off = source.events.on(onHandled, ['handled']);
+
+  const observe = async (r: BatchObservableResult): Promise<void> => {
+    const samples = await source.sample();
+    // Several agents may fold into `other`: their values are summed, an observation per label set.
+    const sums = new Map<string, { attrs: Attributes; memory: number; restarts: number; mailbox: number; timers: number; quota: Map<string, number> }>();
+    for (const s of samples) {
+      const label = labelsOf(s.agent).agent;
+      const key = String(label['agent']);
+      let sum = sums.get(key);
+      if (sum === undefined) sums.set(key, (sum = { attrs: label, memory: 0, restarts: 0, mailbox: 0, timers: 0, quota: new Map() }));
+      sum.memory += s.memoryPages * WASM_PAGE_BYTES;
+      sum.restarts += s.restarts;
+      sum.mailbox += s.mailboxDepth;
+      sum.timers += s.timersPending;
+      for (const q of QUOTA_LABELS) sum.quota.set(q, (sum.quota.get(q) ?? 0) + (s.refusals[q] ?? 0));
+    }
+    for (const [agent, sum] of sums) {
+      r.observe(memory, sum.memory, sum.attrs);
+      r.observe(restarts, sum.restarts, sum.attrs);
+      r.observe(mailbox, sum.mailbox, sum.attrs);
+      r.observe(timers, sum.timers, sum.attrs);
+      for (const [quota, n] of sum.quota) if (n > 0) r.observe(refusals, n, { agent, quota });
+    }
+  };
+  const observables = [memory, restarts, refusals, mailbox, timers];
+  meter.addBatchObservableCallback(observe, observables);
+  return () => {
+    off();
+    meter.removeBatchObservableCallback(observe, observables);
+  };
+}

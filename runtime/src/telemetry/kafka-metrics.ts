@@ -1,0 +1,47 @@
+/**
+ * Kafka metrics (decision 1301): produce latency of the deliveries topic (also the bus's append
+ * latency and group size in a cluster: a produce request is what makes an append durable there),
+ * and the consumer lag of each partition this node consumes, as of its last fetched batch. Both
+ * come from the log's events, emitted once per request or batch and only to a listener.
+ */
+import type { Meter } from '@opentelemetry/api';
+import type { KafkaMessageLog } from '../bus/kafka/kafka-message-log.js';
+import { logInstruments } from './bus-metrics.js';
+import { SECONDS_BUCKETS } from './meters.js';
+
+export function installKafkaMetrics(meter: Meter, log: Pick<KafkaMessageLog, 'events'>): () => void {
+  const produce = meter.createHistogram('caxton.kafka.produce.duration.seconds', {
+    description: 'Time from a produce request of deliveries to its acknowledgement by all in-sync replicas',
+    unit: 's',
+    advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
+  });
+  const { append, groupSize } = logInstruments(meter);
+  const lagGauge = meter.createObservableGauge('caxton.kafka.consumer.lag', { description: 'Records of a partition not yet fetched by this node, as of its last fetched batch' });
+  /** Partition → lag and its label object (made once per partition). */
+  const lags = new Map<number, { lag: number; attrs: { partition: string } }>();
+  const offProduced = log.events.onType('produced', (e) => {
+    produce.record(e.seconds);
+    append.record(e.seconds);
+    groupSize.record(e.records);
+  });
+  const offConsumed = log.events.onType('consumed', (e) => {
+    const known = lags.get(e.partition);
+    if (known === undefined) lags.set(e.partition, { lag: e.lag, attrs: { partition: String(e.partition) } });
+    else known.lag = e.lag;
+  });
+  // A partition that moved to another node is no longer this node's to report.
+  const offAssigned = log.events.onType('assignment', (e) => {
+    const mine = new Set(e.partitions);
+    for (const p of lags.keys()) if (!mine.has(p)) lags.delete(p);
+  });
+  const observe = (r: { observe(value: number, attrs: { partition: string }): void }): void => {
+    for (const { lag, attrs } of lags.values()) r.observe(lag, attrs);
+  };
+  lagGauge.addCallback(observe);
+  return () => {
+    offProduced();
+    offConsumed();
+    offAssigned();
+    lagGauge.removeCallback(observe);
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * Every metric of one node, installed in one call from startNode (decision 1301): per-agent and
+ * bus instruments, and the topology's storage ones (embedded log; Kafka, etcd). When no
+ * MeterProvider is registered nothing is installed: the node runs exactly as without telemetry.
+ */
+import type { BusEvents } from '../bus/events.js';
+import type { AgentRunSample } from '../node/agent-host.js';
+import type { Topology } from '../topology/topology.js';
+import { installAgentMetrics, type AgentSample } from './agent-metrics.js';
+import { installBusMetrics } from './bus-metrics.js';
+import { metricsRegistered, runtimeMeter } from './meters.js';
+
+export interface NodeMetricsSources {
+  events: BusEvents;
+  topology: Pick<Topology, 'installMetrics'>;
+  /** The sandbox's view of every agent (memory, restarts, refusals); absent: no per-agent gauges. */
+  runSamples: (() => Promise<AgentRunSample[]>) | undefined;
+  mailboxDepth: (agent: string) => number;
+  timersPending: (agent: string) => number;
+}
+
+/** Installs the node's instruments; returns their removal (a no-op when none were installed). */
+export function installNodeMetrics(sources: NodeMetricsSources): () => void {
+  if (!metricsRegistered()) return () => {};
+  const meter = runtimeMeter();
+  const sample = async (): Promise<AgentSample[]> => {
+    const runs = (await sources.runSamples?.()) ?? [];
+    return runs.map((r) => ({ ...r, mailboxDepth: sources.mailboxDepth(r.agent), timersPending: sources.timersPending(r.agent) }));
+  };
+  const removals = [
+    installAgentMetrics(meter, { events: sources.events, sample }),
+    installBusMetrics(meter, sources.events),
+    sources.topology.installMetrics?.(meter) ?? (() => {}),
+  ];
+  return () => {
+    for (const remove of removals) remove();
+  };
+}
