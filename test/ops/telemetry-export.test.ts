@@ -97,9 +97,12 @@ describe('telemetry export from caxton serve (real collector and Prometheus)', {
     const cfpConversations = new Set(trace.filter((s) => s.span['name'] === 'handle cfp').map((s) => attrsOf(s.span)['caxton.conversation_id']));
     assert.equal(cfpConversations.size, 1);
     assert.notEqual([...cfpConversations][0], 'parcel-9');
-    // Parent links hold inside the trace: every span but the send has its parent in the trace.
+    // Parent links hold inside the trace: one root (the API call, or the send without one), and
+    // every other span hangs off a span of the same trace.
     const ids = new Set(trace.map((s) => s.span['spanId']));
-    const orphans = trace.filter((s) => s !== send && !ids.has(s.span['parentSpanId']));
+    const roots = trace.filter((s) => !s.span['parentSpanId']);
+    assert.equal(roots.length, 1, `one root: ${roots.map((s) => s.span['name']).join(', ')}`);
+    const orphans = trace.filter((s) => s.span['parentSpanId'] && !ids.has(s.span['parentSpanId']));
     assert.deepEqual(orphans.map((s) => s.span['name']), [], 'every span hangs off another span of the trace');
     for (const s of trace) {
       const r = attrsOf(s.resource);
@@ -113,13 +116,16 @@ describe('telemetry export from caxton serve (real collector and Prometheus)', {
   });
 
   it('the collector receives the node\'s metrics over OTLP', async () => {
-    const exports = await col.waitFor('metrics', (reqs) => lib.otlpMetrics(reqs).some((m) => m.metric['name'] === 'caxton.telemetry.dropped'), { timeoutMs: 30_000 });
+    const exports = await col.waitFor('metrics', (reqs) => lib.otlpMetrics(reqs).some((m) => m.metric['name'] === 'caxton.agent.messages.handled'), { timeoutMs: 30_000 });
     const found = lib.otlpMetrics(exports);
     const dropped = found.filter((m) => m.metric['name'] === 'caxton.telemetry.dropped');
     assert.ok(dropped.length > 0);
     assert.equal(attrsOf(dropped[0]!.resource)['service.instance.id'], NODE_ID);
     const names = new Set(found.map((m) => m.metric['name'] as string));
     process.stderr.write(`# metrics received by the collector: ${[...names].sort().join(', ')}\n`);
+    for (const want of ['caxton.agent.messages.handled', 'caxton.agent.handle.duration.seconds', 'caxton.api.calls']) {
+      assert.ok(names.has(want), `the collector received ${want}`);
+    }
   });
 
   it('a real Prometheus scrapes --metrics-addr and answers for a caxton_ metric', async () => {
@@ -129,6 +135,19 @@ describe('telemetry export from caxton serve (real collector and Prometheus)', {
     assert.ok(samples.some((s) => s.metric['signal'] === 'traces'), JSON.stringify(samples));
     // Nothing was dropped: the collector was up the whole time.
     assert.equal(samples.reduce((n, s) => n + Number(s.value[1]), 0), 0);
+    // The agents' own metrics (decision 1301): the handled count equals the deliveries the
+    // conversation made to the four agents (read from the node's tail), and the handle-duration
+    // histogram has its buckets.
+    const agents = new Set([...Object.keys(PRICES), 'broker']);
+    const delivered = seen.reduce((n, e) => n + e.message.receivers.filter((r) => agents.has(local(r.name))).length, 0);
+    assert.ok(delivered >= 1 + 3 + 3 + 3 + 1, `deliveries in the conversation: ${delivered}`);
+    const handled = await prom.waitFor('sum(caxton_agent_messages_handled_total)', (d) => Number((d.result as Infra.PromVectorSample[])[0]?.value[1] ?? -1) === delivered, { timeoutMs: 60_000 });
+    assert.equal(Number((handled.result as Infra.PromVectorSample[])[0]!.value[1]), delivered);
+    const perAgent = await prom.query('sum by (agent) (caxton_agent_messages_handled_total)');
+    assert.deepEqual(new Set((perAgent.result as Infra.PromVectorSample[]).map((s) => s.metric['agent'])), agents);
+    const buckets = await prom.query('caxton_agent_handle_duration_seconds_bucket{agent="broker",le="+Inf"}');
+    const brokerHandled = seen.filter((e) => e.message.receivers.some((r) => local(r.name) === 'broker')).length;
+    assert.equal(Number((buckets.result as Infra.PromVectorSample[])[0]?.value[1]), brokerHandled, 'the +Inf bucket counts every handling of the broker');
     const info = await prom.query('target_info');
     assert.equal((info.result as Infra.PromVectorSample[])[0]?.metric['caxton_node_id'], NODE_ID, 'target_info carries the resource');
   });
