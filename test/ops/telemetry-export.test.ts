@@ -143,7 +143,8 @@ describe('telemetry export from caxton serve (real collector and Prometheus)', {
     assert.ok(delivered >= 1 + 3 + 3 + 3 + 1, `deliveries in the conversation: ${delivered}`);
     const handled = await prom.waitFor('sum(caxton_agent_messages_handled_total)', (d) => Number((d.result as Infra.PromVectorSample[])[0]?.value[1] ?? -1) === delivered, { timeoutMs: 60_000 });
     assert.equal(Number((handled.result as Infra.PromVectorSample[])[0]!.value[1]), delivered);
-    const perAgent = await prom.query('sum by (agent) (caxton_agent_messages_handled_total)');
+    // Every series carries node and cluster (what deploy/grafana's dashboard filters by).
+    const perAgent = await prom.query(`sum by (agent) (caxton_agent_messages_handled_total{node="${NODE_ID}",cluster="embedded"})`);
     assert.deepEqual(new Set((perAgent.result as Infra.PromVectorSample[]).map((s) => s.metric['agent'])), agents);
     const buckets = await prom.query('caxton_agent_handle_duration_seconds_bucket{agent="broker",le="+Inf"}');
     const brokerHandled = seen.filter((e) => e.message.receivers.some((r) => local(r.name) === 'broker')).length;

@@ -7,8 +7,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { PrometheusSerializer, type PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { diag } from '@opentelemetry/api';
 import { TelemetryError } from './errors.js';
+import { withConstantLabels } from './constant-labels.js';
 
 export interface PrometheusEndpoint {
   /** host:port it listens on (the real port when 0 was asked for). */
@@ -16,11 +18,25 @@ export interface PrometheusEndpoint {
   close(): Promise<void>;
 }
 
-export async function servePrometheus(exporter: PrometheusExporter, host: string, port: number): Promise<PrometheusEndpoint> {
+/**
+ * Serve `exporter` (a reader with `preventServerStart`) at http://host:port/metrics, adding
+ * `constantLabels` (node, cluster) to every series.
+ */
+export async function servePrometheus(exporter: PrometheusExporter, host: string, port: number, constantLabels: Readonly<Record<string, string>> = {}): Promise<PrometheusEndpoint> {
+  // The exporter's own serializer settings: target_info and otel_scope_* labels kept (documented).
+  const serializer = new PrometheusSerializer();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'GET' && url.pathname === '/metrics') {
-      exporter.getMetricsRequestHandler(req, res);
+      exporter.collect().then(({ resourceMetrics, errors }) => {
+        if (errors.length > 0) diag.error('caxton: Prometheus collection errors', ...errors);
+        res.statusCode = 200;
+        res.setHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8');
+        res.end(serializer.serialize(withConstantLabels(resourceMetrics, constantLabels)));
+      }, (err: unknown) => {
+        res.statusCode = 500;
+        res.end(`# failed to collect metrics: ${String(err)}\n`);
+      });
       return;
     }
     res.statusCode = 404;

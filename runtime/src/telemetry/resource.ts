@@ -29,3 +29,8 @@ export function resourceAttributes(config: Pick<TelemetryConfig, 'serviceName' |
 export function nodeResource(config: TelemetryConfig, node: NodeIdentity): Resource {
   return resourceFromAttributes(resourceAttributes(config, node));
 }
+
+/** The labels every Prometheus series carries (see constant-labels.ts): the same identity, in the dashboard's words. */
+export function prometheusLabels(node: NodeIdentity): Record<string, string> {
+  return { node: node.nodeId, cluster: node.cluster ?? 'embedded' };
+}

@@ -16,7 +16,7 @@ import { BoundedSpanProcessor } from './bounded-span-processor.js';
 import { countingMetricExporter } from './counting-metric-exporter.js';
 import { DropCounter } from './drop-counter.js';
 import { servePrometheus, type PrometheusEndpoint } from './prometheus-endpoint.js';
-import { nodeResource, type NodeIdentity } from './resource.js';
+import { nodeResource, prometheusLabels, type NodeIdentity } from './resource.js';
 import { setMaxAgentLabels } from './cardinality.js';
 import { TelemetryError } from './errors.js';
 
@@ -77,7 +77,7 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
 
   let endpoint: PrometheusEndpoint | undefined;
   try {
-    if (prometheus && config.prometheus) endpoint = await servePrometheus(prometheus, config.prometheus.host, config.prometheus.port);
+    if (prometheus && config.prometheus) endpoint = await servePrometheus(prometheus, config.prometheus.host, config.prometheus.port, prometheusLabels(node));
   } catch (err) {
     await meterProvider.shutdown().catch(() => {});
     throw err;
