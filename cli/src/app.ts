@@ -22,6 +22,7 @@ import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
 import { tailCommand } from './commands/tail.js';
 import { stateCommand } from './commands/state.js';
+import { freezeCommand, resumeCommand, suspendCommand, thawCommand } from './commands/kill-switch.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -80,6 +81,10 @@ export function buildParser(env: AppEnv): Argv {
     .command(logsCommand(env))
     .command(stopCommand(env))
     .command(stateCommand(env))
+    .command(freezeCommand(env))
+    .command(thawCommand(env))
+    .command(suspendCommand(env))
+    .command(resumeCommand(env))
     .command(statusCommand(env))
     .command(sdkCommand(env))
     .command(toolchainCommand(env))

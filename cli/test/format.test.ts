@@ -81,6 +81,17 @@ describe('output formatting', () => {
     assert.match(out, /^n2\s+10\.0\.0\.2:50051\s+1m\s+2s ago\s+-$/m);
   });
 
+  it('shows the kill switch in the node status: thawed, or frozen with its scope and the suspended agents', () => {
+    const base = {
+      nodeId: 'n1', version: '0.1.0', startedAt: NOW - 1000, uptimeMs: 1000, agentsTotal: 2, agentsRunning: 1,
+      nodes: [], storage: [],
+    };
+    assert.match(formatStatus({ ...base, killSwitch: { frozen: false, nodeFrozen: false, clusterFrozen: false, suspended: [] } }, NOW), /^kill switch\s+thawed$/m);
+    const frozen = formatStatus({ ...base, killSwitch: { frozen: true, nodeFrozen: true, clusterFrozen: true, suspended: ['spammer'] } }, NOW);
+    assert.match(frozen, /^kill switch\s+FROZEN \(this node \+ cluster\): no agent code runs; suspended: spammer$/m);
+    assert.doesNotMatch(formatStatus(base, NOW), /kill switch/, 'a node without the switch shows no line');
+  });
+
   it('prints one line per message and log entry', () => {
     const line = formatMessageLine({
       messageId: 'm1', acceptedAt: NOW,

@@ -4,6 +4,7 @@
  * /health, and returns a handle to stop/restart it (same data dir ⇒ same keys after restart).
  */
 import fs from 'node:fs/promises';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './lib/ports.mjs';
@@ -48,7 +49,49 @@ export async function installEtcd() {
   });
 }
 
-async function waitHealthy({ endpoint, child, logFile, timeoutMs }) {
+/** GET /health over TLS with the test PKI (client certificate included when etcd requires one). */
+async function healthOverTls(endpoint, tls) {
+  const [ca, cert, key] = await Promise.all([fs.readFile(tls.caFile), fs.readFile(tls.certFile), fs.readFile(tls.keyFile)]);
+  return new Promise((resolve, reject) => {
+    const req = https.get(`${endpoint}/health`, { ca, cert, key, timeout: 1000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => { try { resolve(JSON.parse(body)); } catch (e) { reject(e); } });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+async function health(endpoint, tls) {
+  if (tls) return healthOverTls(endpoint, tls);
+  const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
+  return res.json();
+}
+
+/**
+ * Turn on etcd's authentication with a root user and the given users (each granted the root role:
+ * the node needs the whole key space of its prefix, and role design is the operator's, not the
+ * test's). Idempotent across restarts of the same data dir: an existing user or an enabled auth is fine.
+ */
+async function enableAuth({ endpoint, tls, users }) {
+  const { Etcd3 } = await import('etcd3');
+  const [ca, cert, key] = await Promise.all([fs.readFile(tls.caFile), fs.readFile(tls.certFile), fs.readFile(tls.keyFile)]);
+  const client = new Etcd3({ hosts: [endpoint], credentials: { rootCertificate: ca, certChain: cert, privateKey: key } });
+  try {
+    const existing = new Set((await client.getUsers()).map((u) => u.name));
+    for (const u of [{ name: 'root', password: users[0].password }, ...users]) {
+      if (!existing.has(u.name)) await client.user(u.name).create(u.password);
+      existing.add(u.name);
+      await client.user(u.name).addRole('root');
+    }
+    await client.auth.authEnable({});
+  } finally {
+    client.close();
+  }
+}
+
+async function waitHealthy({ endpoint, child, logFile, timeoutMs, tls }) {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
@@ -57,8 +100,7 @@ async function waitHealthy({ endpoint, child, logFile, timeoutMs }) {
         { context: { endpoint, log: logFile }, hint: `etcd log tail:\n${await tailFile(logFile)}` });
     }
     try {
-      const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
-      const body = await res.json();
+      const body = await health(endpoint, tls);
       if (body.health === 'true' || body.health === true) return;
       last = JSON.stringify(body);
     } catch (e) {
@@ -78,6 +120,9 @@ async function waitHealthy({ endpoint, child, logFile, timeoutMs }) {
  * @param {string} [opts.dataDir] holds `data/` and `etcd.log`; a temp dir (deleted on stop) if omitted
  * @param {boolean} [opts.detached] outlive this process (the CLI's `up`)
  * @param {number} [opts.startTimeoutMs] default 20000
+ * @param {object} [opts.security] TLS on the client port and authentication: `{ pki (from
+ *   makeTestPki), requireClientCert?: boolean, users?: [{ name, password }] }` — with users, auth is
+ *   enabled (a root user with the first user's password is made too). Peer traffic stays loopback.
  */
 export async function startEtcd(opts = {}) {
   const bin = await installEtcd();
@@ -87,7 +132,13 @@ export async function startEtcd(opts = {}) {
   const dataDir = opts.dataDir ?? await fs.mkdtemp(path.join(os.tmpdir(), 'caxton-etcd-'));
   await fs.mkdir(dataDir, { recursive: true });
   const logFile = path.join(dataDir, 'etcd.log');
-  const endpoint = `http://${HOST}:${clientPort}`;
+  const security = opts.security;
+  const endpoint = `${security ? 'https' : 'http'}://${HOST}:${clientPort}`;
+  const tls = security ? { caFile: security.pki.caFile, certFile: security.pki.client.certFile, keyFile: security.pki.client.keyFile } : undefined;
+  const tlsArgs = security ? [
+    '--cert-file', security.pki.server.certFile, '--key-file', security.pki.server.keyFile,
+    '--trusted-ca-file', security.pki.caFile, ...(security.requireClientCert ? ['--client-cert-auth'] : []),
+  ] : [];
   const peer = `http://${HOST}:${peerPort}`;
   const args = [
     '--name', 'caxton', '--data-dir', path.join(dataDir, 'data'),
@@ -97,13 +148,22 @@ export async function startEtcd(opts = {}) {
     '--initial-cluster', `caxton=${peer}`, '--initial-cluster-state', 'new',
     '--initial-cluster-token', `caxton-${clientPort}`,
     '--log-level', 'warn', '--logger', 'zap',
+    ...tlsArgs,
   ];
   return startServer({
     name: 'etcd', host: HOST, ports: [clientPort, peerPort], dataDir, ownsDataDir, logFile, graceMs: 10_000,
     // ETCD_UNSUPPORTED_ARCH is only read on non-amd64/arm64 hosts; harmless elsewhere.
     spawn: () => spawnServer(bin, args, { logFile, detached: opts.detached, env: { ETCD_UNSUPPORTED_ARCH: process.arch } }),
-    waitReady: (child) => waitHealthy({ endpoint, child, logFile, timeoutMs: opts.startTimeoutMs ?? 20_000 }),
-    describe: (pid, ms) => `etcd serving at ${endpoint} (pid ${pid}, healthy in ${ms} ms)`,
-    fields: { endpoint, host: HOST, clientPort, peerPort },
+    waitReady: async (child) => {
+      await waitHealthy({ endpoint, child, logFile, timeoutMs: opts.startTimeoutMs ?? 20_000, tls });
+      // Once per data dir: after that etcd refuses the unauthenticated calls that enable it.
+      const marker = path.join(dataDir, 'auth-enabled');
+      if (security?.users?.length && !(await fs.access(marker).then(() => true, () => false))) {
+        await enableAuth({ endpoint, tls, users: security.users });
+        await fs.writeFile(marker, '');
+      }
+    },
+    describe: (pid, ms) => `etcd serving at ${endpoint}${security ? ` (TLS${security.users?.length ? ', auth' : ''})` : ''} (pid ${pid}, healthy in ${ms} ms)`,
+    fields: { endpoint, host: HOST, clientPort, peerPort, security },
   });
 }

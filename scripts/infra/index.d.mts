@@ -32,7 +32,35 @@ export interface EtcdHandle extends ServerHandle {
   readonly peerPort: number;
 }
 
+/** A throw-away PKI made with openssl (scripts/infra/certs.mjs). */
+export interface TestPki {
+  dir: string;
+  caFile: string;
+  server: { certFile: string; keyFile: string; pemFile: string };
+  client: { certFile: string; keyFile: string; pemFile: string };
+  clients: Record<string, { certFile: string; keyFile: string; pemFile: string }>;
+}
+export declare function makeTestPki(dir: string, opts?: { clients?: string[] }): Promise<TestPki>;
+
+/** A broker whose client listener is SASL_SSL (inter-broker traffic on a loopback PLAINTEXT port). */
+export interface KafkaSecurity {
+  pki: TestPki;
+  scram: { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; users: Array<{ name: string; password: string }> };
+  requireClientCert?: boolean;
+}
+
+/** etcd serving TLS on its client port; with users, authentication is enabled (plus a root user). */
+export interface EtcdSecurity {
+  pki: TestPki;
+  requireClientCert?: boolean;
+  users?: Array<{ name: string; password: string }>;
+}
+
+/** kafkajs `ssl` and `sasl` settings that reach a broker started with `security`. */
+export declare function kafkaClientSecurity(security: KafkaSecurity, user?: { name: string; password: string }): Promise<{ ssl: object; sasl: object }>;
+
 export interface StartKafkaOptions {
+  security?: KafkaSecurity;
   port?: number;
   controllerPort?: number;
   dataDir?: string;
@@ -45,6 +73,7 @@ export interface StartKafkaOptions {
 }
 
 export interface StartEtcdOptions {
+  security?: EtcdSecurity;
   clientPort?: number;
   peerPort?: number;
   dataDir?: string;

@@ -23,10 +23,16 @@
  *   const kv = await installKubernetesValidate();   // path of `kubernetes-validate` (PyPI, in a venv)
  *     // kv --strict -k KUBERNETES_SCHEMA_VERSION deploy/k8s/*.yaml
  *
+ * Secured servers (issue 14): `const pki = await makeTestPki(dir)` (openssl: a CA, a server and a
+ * client certificate), then `startKafka({ security: { pki, scram: { mechanism: 'SCRAM-SHA-256', users },
+ * requireClientCert } })` (a SASL_SSL listener) and `startEtcd({ security: { pki, requireClientCert,
+ * users } })` (TLS on the client port, authentication enabled).
+ *
  * Every handle's stop() ends the process (SIGTERM, then SIGKILL) and deletes its temp dir; all of
  * them listen on 127.0.0.1 only. Errors are InfraError with a code and a hint.
  */
-export { startKafka, clusterId } from './kafka.mjs';
+export { startKafka, clusterId, kafkaClientSecurity } from './kafka.mjs';
+export { makeTestPki } from './certs.mjs';
 export { installKafka, kafkaVersion, kafkaHome, DEFAULT_KAFKA_VERSION } from './kafka-install.mjs';
 export { startEtcd, installEtcd } from './etcd.mjs';
 export { startEtcdAndKafka } from './both.mjs';

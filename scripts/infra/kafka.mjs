@@ -16,6 +16,41 @@ import { InfraError } from './lib/errors.mjs';
 
 const HOST = '127.0.0.1';
 
+/**
+ * Listener settings for a secured broker: clients reach a SASL_SSL listener (TLS with the test
+ * PKI's server certificate, client certificates required when asked, SCRAM users made at format
+ * time); the broker talks to itself over a PLAINTEXT listener on another loopback port, which no
+ * client is told about (advertised only as the inter-broker listener).
+ */
+function secureListenerProps({ port, internalPort, controllerPort, security }) {
+  const mechanism = security.scram.mechanism;
+  return {
+    'listeners': `SASL_SSL://${HOST}:${port},INTERNAL://${HOST}:${internalPort},CONTROLLER://${HOST}:${controllerPort}`,
+    'advertised.listeners': `SASL_SSL://${HOST}:${port},INTERNAL://${HOST}:${internalPort}`,
+    'inter.broker.listener.name': 'INTERNAL',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,SASL_SSL:SASL_SSL',
+    'sasl.enabled.mechanisms': mechanism,
+    [`listener.name.sasl_ssl.${mechanism.toLowerCase()}.sasl.jaas.config`]: 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'ssl.keystore.type': 'PEM',
+    'ssl.keystore.location': security.pki.server.pemFile,
+    'ssl.truststore.type': 'PEM',
+    'ssl.truststore.location': security.pki.caFile,
+    'ssl.client.auth': security.requireClientCert ? 'required' : 'none',
+    'ssl.endpoint.identification.algorithm': 'https',
+  };
+}
+
+/** kafkajs connection settings that reach a broker started with `security` (the probe's, and tests'). */
+export async function kafkaClientSecurity(security, user = security.scram.users[0]) {
+  const ca = await fs.readFile(security.pki.caFile, 'utf8');
+  const ssl = { ca: [ca], rejectUnauthorized: true };
+  if (security.requireClientCert) {
+    ssl.cert = await fs.readFile(security.pki.client.certFile, 'utf8');
+    ssl.key = await fs.readFile(security.pki.client.keyFile, 'utf8');
+  }
+  return { ssl, sasl: { mechanism: security.scram.mechanism.toLowerCase(), username: user.name, password: user.password } };
+}
+
 function serverProperties({ port, controllerPort, logDirs, overrides }) {
   const props = {
     'process.roles': 'broker,controller',
@@ -89,8 +124,9 @@ async function exists(p) {
 }
 
 /** Resolve once a metadata request succeeds; throw if the process dies or time runs out. */
-async function waitReady({ bootstrap, child, logFile, timeoutMs }) {
+async function waitReady({ bootstrap, child, logFile, timeoutMs, security }) {
   const { Kafka, logLevel } = (await import('kafkajs')).default;
+  const secured = security ? await kafkaClientSecurity(security) : {};
   const deadline = Date.now() + timeoutMs;
   let lastError;
   while (Date.now() < deadline) {
@@ -100,7 +136,7 @@ async function waitReady({ bootstrap, child, logFile, timeoutMs }) {
     }
     const admin = new Kafka({
       clientId: 'caxton-infra-probe', brokers: [bootstrap], logLevel: logLevel.NOTHING,
-      connectionTimeout: 1000, requestTimeout: 3000, retry: { retries: 0 },
+      connectionTimeout: 1000, requestTimeout: 3000, retry: { retries: 0 }, ...secured,
     }).admin();
     try {
       await admin.connect();
@@ -130,12 +166,18 @@ async function waitReady({ bootstrap, child, logFile, timeoutMs }) {
  * @param {boolean} [opts.detached] outlive this process (the CLI's `up`)
  * @param {number} [opts.startTimeoutMs] default 60000
  * @param {string} [opts.logLevel] broker log level, default INFO
+ * @param {object} [opts.security] a secured listener instead of PLAINTEXT: `{ pki (from makeTestPki),
+ *   scram: { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512', users: [{ name, password }] },
+ *   requireClientCert?: boolean }`; the broker's inter-broker traffic stays on a loopback PLAINTEXT port
  */
 export async function startKafka(opts = {}) {
   const install = await installKafka({ version: opts.version });
   const java = await requireJava();
   const port = opts.port ?? await freePort();
   const controllerPort = opts.controllerPort ?? await freePort();
+  const security = opts.security;
+  const internalPort = security ? await freePort() : undefined;
+  const listenerProps = security ? secureListenerProps({ port, internalPort, controllerPort, security }) : {};
   const ownsDataDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? await fs.mkdtemp(path.join(os.tmpdir(), 'caxton-kafka-'));
   await fs.mkdir(dataDir, { recursive: true });
@@ -151,15 +193,17 @@ export async function startKafka(opts = {}) {
   ];
 
   return startServer({
-    name: 'kafka', host: HOST, ports: [port, controllerPort], dataDir, ownsDataDir, logFile, graceMs: 20_000,
+    name: 'kafka', host: HOST, ports: [port, controllerPort, ...(internalPort ? [internalPort] : [])], dataDir, ownsDataDir, logFile, graceMs: 20_000,
     async prepare() {
       // Rewritten on every start so a restart after a config change takes effect; ports stay fixed
       // because the static controller quorum (controller.quorum.voters) names them.
-      await fs.writeFile(configFile, serverProperties({ port, controllerPort, logDirs, overrides: opts.brokerConfig ?? {} }));
+      await fs.writeFile(configFile, serverProperties({ port, controllerPort, logDirs, overrides: { ...listenerProps, ...opts.brokerConfig } }));
       await fs.writeFile(log4jFile, log4jProperties(opts.logLevel ?? 'INFO'));
       if (!(await exists(path.join(logDirs, 'meta.properties')))) {
         const id = clusterId();
-        const r = await run(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', configFile]);
+        // SCRAM credentials live in the cluster metadata: KRaft takes them at format time.
+        const scram = (security?.scram.users ?? []).flatMap((u) => ['--add-scram', `${security.scram.mechanism}=[name=${u.name},password=${u.password}]`]);
+        const r = await run(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', id, '-c', configFile, ...scram]);
         if (r.code !== 0) {
           const lines = r.output.split('\n').filter((l) => l.trim() !== '');
           throw new InfraError('infra.kafka.format-failed',
@@ -169,8 +213,8 @@ export async function startKafka(opts = {}) {
       }
     },
     spawn: () => spawnServer(java, [...jvm, 'kafka.Kafka', configFile], { logFile, detached: opts.detached }),
-    waitReady: (child) => waitReady({ bootstrap, child, logFile, timeoutMs: opts.startTimeoutMs ?? 60_000 }),
-    describe: (pid, ms) => `Kafka ${install.version} serving at ${bootstrap} (pid ${pid}, ready in ${ms} ms)`,
-    fields: { bootstrap, host: HOST, port, controllerPort, version: install.version },
+    waitReady: (child) => waitReady({ bootstrap, child, logFile, timeoutMs: opts.startTimeoutMs ?? 60_000, security }),
+    describe: (pid, ms) => `Kafka ${install.version} serving at ${bootstrap}${security ? ' (SASL_SSL)' : ''} (pid ${pid}, ready in ${ms} ms)`,
+    fields: { bootstrap, host: HOST, port, controllerPort, version: install.version, security },
   });
 }

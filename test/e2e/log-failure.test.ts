@@ -29,9 +29,11 @@ describe('a node whose message log fails', () => {
   let address = '';
   let client: CaxtonClient;
   let health: grpc.Client;
+  /** The plaintext health-only port (serve --health-addr), where the kubelet's probes go. */
+  let healthPort: grpc.Client;
 
-  const check = (): Promise<string> => new Promise((resolve, reject) =>
-    (health as unknown as { Check(r: object, cb: (e: grpc.ServiceError | null, r: { status: string }) => void): void })
+  const check = (on: grpc.Client = health): Promise<string> => new Promise((resolve, reject) =>
+    (on as unknown as { Check(r: object, cb: (e: grpc.ServiceError | null, r: { status: string }) => void): void })
       .Check({ service: 'caxton.v1.Caxton' }, (e, r) => (e ? reject(e) : resolve(r.status))));
 
   before(async () => {
@@ -40,20 +42,23 @@ describe('a node whose message log fails', () => {
     // bash: ignore SIGXFSZ (so a too-big write fails with EFBIG instead of killing the process;
     // ignored signals stay ignored across exec) and cap file sizes, then exec the real serve.
     proc = new Proc('bash', ['-c', `trap '' XFSZ; ulimit -f ${FILE_LIMIT_KIB}; exec "$@"`, 'serve-under-ulimit',
-      process.execPath, CAXTON_BIN, 'serve', '--json', '--data-dir', dataDir, '--api-port', '0'], { env: cleanEnv(), timeoutMs: 10 * 60_000 });
+      process.execPath, CAXTON_BIN, 'serve', '--json', '--data-dir', dataDir, '--api-port', '0', '--health-addr', '127.0.0.1:0'], { env: cleanEnv(), timeoutMs: 10 * 60_000 });
+    let healthAddress = '';
     await proc.waitFor((p) => {
       const line = p.stdout.split('\n').find((l) => l.includes('"serving"'));
-      if (line) address = (JSON.parse(line) as { address: string }).address;
+      if (line) ({ address, health: healthAddress } = JSON.parse(line) as { address: string; health: string });
       return address !== '';
     }, 'caxton serve: the serving event', 60_000);
     client = await CaxtonClient.connect({ address, token: readFileSync(path.join(dataDir, 'auth-token'), 'utf8').trim() });
     const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(healthProto, { keepCase: false, enums: String }));
     const Health = lookupService(pkg, 'grpc.health.v1.Health');
     health = new Health(address, grpc.credentials.createInsecure());
+    healthPort = new Health(healthAddress, grpc.credentials.createInsecure());
   });
   after(async () => {
     client?.close();
     health?.close();
+    healthPort?.close();
     await stopStragglers();
     if (proc?.running) await proc.stop();
     await rm(dir, { recursive: true, force: true });
@@ -63,6 +68,7 @@ describe('a node whose message log fails', () => {
     const bytes = readFileSync(builtExample('as-echo', 'as-echo.wasm'));
     await client.deploy({ name: 'echo', config: {} }, bytes);
     assert.equal(await check(), 'SERVING');
+    assert.equal(await check(healthPort), 'SERVING', 'the health-only port says the same');
     // Fill the log: every message and its completion are appended to the active segment.
     const content = 'x'.repeat(2_000);
     let refusal: (Error & { code?: string; grpcCode?: number; hint?: string }) | undefined;
@@ -81,6 +87,13 @@ describe('a node whose message log fails', () => {
       if (status !== 'NOT_SERVING') await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(status, 'NOT_SERVING');
+    // What a kubelet's probe sees: the health-only port follows within a poll (250 ms).
+    let probed = '';
+    for (let i = 0; i < 20 && probed !== 'NOT_SERVING'; i++) {
+      probed = await check(healthPort);
+      if (probed !== 'NOT_SERVING') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(probed, 'NOT_SERVING', 'the health-only port reports the stopped log too');
     const next = await client.send({ structured: { performative: 'inform', receivers: [{ name: 'echo' }], content: 'more' } })
       .then(() => undefined, (err: unknown) => err as Error & { grpcCode?: number; hint?: string });
     assert.ok(next, 'a send after the failure is refused');

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_LIMITS } from '@caxton/sandbox';
 import type * as Infra from '../../scripts/infra/index.d.mts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -228,6 +229,26 @@ describe('deploy/k8s', { timeout: 10 * 60_000 }, () => {
     assert.match(String(cm['data'].OTEL_EXPORTER_OTLP_ENDPOINT), /^https?:\/\/[^/\s]+:\d+$/);
     assert.equal(cm['data'].OTEL_EXPORTER_OTLP_PROTOCOL, 'http/protobuf');
     assert.ok((container()['envFrom'] as Doc[]).some((e) => e['configMapRef']?.name === 'caxton-config'));
+  });
+
+  it('gives the node the memory the sizing formula asks for its design point (docs/operations.md, "Sizing")', () => {
+    const c = container();
+    const mib = (q: string): number => {
+      const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(q);
+      assert.ok(m, `${q} is a memory quantity`);
+      const unit = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1000 / 2 ** 20, M: 1e6 / 2 ** 20, G: 1e9 / 2 ** 20 }[m[2] ?? ''] ?? 1 / 2 ** 20;
+      return Number(m[1]) * unit;
+    };
+    const limit = mib(String(c['resources'].limits.memory));
+    const request = mib(String(c['resources'].requests.memory));
+    // bench/sizing.ts: the node serving with no agent took 193-200 MiB; one small component
+    // 100-150 MiB once; preparation may take up to --prepare-heap-mib (default 1024) at a time.
+    const prepareHeap = Number(flag(c['args'] as string[], 'prepare-heap-mib') ?? 1024);
+    const capMiB = (DEFAULT_LIMITS.memoryPages * 64) / 1024;
+    const designPoint = 200 + prepareHeap + 5 * 150 + 100 * capMiB;
+    assert.ok(limit >= designPoint, `limit ${limit} MiB holds 100 agents at the default ${capMiB} MiB cap from 5 components (${designPoint} MiB)`);
+    assert.ok(limit <= designPoint * 1.25, `limit ${limit} MiB is not far above what the design point needs (${designPoint} MiB)`);
+    assert.ok(request >= 200 + 5 * 150 && request <= limit, `request ${request} MiB: at least the idle node with its components, at most the limit`);
   });
 
   it('sets resource requests and limits and keeps the securityContext strict', () => {

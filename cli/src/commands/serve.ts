@@ -12,6 +12,8 @@ import type { GlobalArgs } from '../context.js';
 import type { StartNodeOptions, RunningNode } from '@caxton/runtime';
 import { parseComponentLimit } from '@caxton/sandbox';
 import { EXIT } from '../exit-codes.js';
+import { clusterSecurityFlags, clusterSecurityOptions, type ClusterSecurityArgs } from './serve-cluster-security-options.js';
+import { k8sNodeOptions, k8sServeOptions, type K8sArgs } from './serve-k8s-options.js';
 import { telemetryFromArgs, telemetryOptions, type TelemetryArgs } from './serve-telemetry-options.js';
 import { installJsonLogs } from '@caxton/runtime';
 
@@ -37,7 +39,7 @@ async function loadStartNode(): Promise<StartNode> {
   return mod.startNode;
 }
 
-type Args = GlobalArgs & TelemetryArgs & {
+type Args = GlobalArgs & ClusterSecurityArgs & K8sArgs & TelemetryArgs & {
   shards?: number;
   prepareTimeoutS?: number;
   prepareHeapMib?: number;
@@ -87,9 +89,8 @@ export function nodeOptions(argv: Args, cwd: string, env: Readonly<Record<string
   };
   if (argv.nodeId) options.nodeId = argv.nodeId;
   const brokers = list(argv.kafka, '--kafka');
-  if (brokers) options.kafka = { brokers };
   const endpoints = list(argv.etcd, '--etcd');
-  if (endpoints) options.etcd = { endpoints };
+  Object.assign(options, clusterSecurityOptions(argv, env, cwd, brokers, endpoints));
   const cluster = clusterOptions(argv);
   if (cluster) {
     if (!brokers || !endpoints) throw new UsageError('--cluster, --lease-ttl, --kafka-session-timeout and --partitions need cluster mode', 'pass --kafka and --etcd too');
@@ -124,6 +125,7 @@ export function nodeOptions(argv: Args, cwd: string, env: Readonly<Record<string
     if (argv.clientCa) options.tls.caFile = path.resolve(cwd, argv.clientCa);
     if (argv.requireClientCert) options.tls.requireClientCert = true;
   }
+  Object.assign(options, k8sNodeOptions(argv, cwd));
   return options;
 }
 
@@ -165,7 +167,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
-    builder: (y) => telemetryOptions(y)
+    builder: (y) => telemetryOptions(clusterSecurityFlags(y))
       // For serve, --addr is where to listen (the global --addr is where a client connects): it
       // must not be accepted and ignored. No default here, so an explicit one can be told apart.
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })
@@ -187,6 +189,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       .option('prepare-timeout-s', { type: 'number', describe: 'Longest a component may take to be checked and prepared, seconds (default 120)' })
       .option('prepare-heap-mib', { type: 'number', describe: 'Memory the preparation of one component may use, MiB (default 1024)' })
       .option('component-limit', { type: 'string', array: true, describe: 'Raise a cap on what a component may define, <name>=<n> (repeatable): coreModules 64, components 64, instances 4096, coreInstances 4096, types 65536, functions 1000000' })
+      .options(k8sServeOptions(env.io.env))
       .option('shards', { type: 'number', describe: 'Worker threads running agents (default: 1 on up to 2 cores, else cores - 1); a stuck agent resets only its own shard' })
       .example('$0 serve', 'embedded storage in ./.caxton, API on 127.0.0.1:50051')
       .example('$0 serve --kafka k1:9092,k2:9092 --etcd e1:2379 --node-id n1 --api-host 0.0.0.0 --cert api.pem --key api.key', 'a cluster member') as unknown as Argv<Args>,
@@ -211,10 +214,12 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       const where = `${options.apiHost}:${node.apiPort}`;
       ctx.note(`caxton: ${node.nodeId ? `node ${node.nodeId}` : 'node'} serving the API on ${where}${options.tls ? ' (TLS)' : ''}`);
       if (options.auth.mode === 'token') {
-        ctx.note(`caxton: clients authenticate with the token in ${tokenFilePath(options.dataDir)} (read-only: ${readTokenFilePath(options.dataDir)})`);
+        ctx.note(`caxton: clients authenticate with the token in ${options.auth.tokenFile ?? tokenFilePath(options.dataDir)} (read-only: ${options.auth.readTokenFile ?? readTokenFilePath(options.dataDir)})`);
       }
       for (const line of node.telemetry?.describe() ?? ['telemetry: off (see --otlp-endpoint, --metrics-addr)']) ctx.note(`caxton: ${line}`);
-      if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null });
+      const health = options.health && node.healthPort !== undefined ? `${options.health.host}:${node.healthPort}` : undefined;
+      if (health) ctx.note(`caxton: grpc.health.v1 (plaintext, no token) on ${health}`);
+      if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null, ...(health ? { health } : {}) });
       const exitCode = await new Promise<number>((resolve) => {
         let interrupts = 0;
         const stopListening = ctx.io.onInterrupt(() => {

@@ -1,5 +1,6 @@
 /** `caxton status`: the node, its cluster and storage. */
 import type { NodeStatusView } from '@caxton/runtime';
+import type { KillSwitchStatus } from '@caxton/core';
 import { renderFields, renderTable, truncate } from './table.js';
 import { formatAge, formatDuration } from './units.js';
 
@@ -8,6 +9,7 @@ export function formatStatus(s: NodeStatusView, now: number): string {
     ['node', `${s.nodeId} (caxton ${s.version})`],
     ['uptime', formatDuration(s.uptimeMs)],
     ['agents', `${s.agentsTotal} deployed, ${s.agentsRunning} running`],
+    ...(s.killSwitch ? [killSwitchField(s.killSwitch)] : []),
     ...s.storage.map((b): [string, string] => [b.role, `${b.kind} ${b.location}`]),
   ];
   const nodes = renderTable(
@@ -21,4 +23,17 @@ export function formatStatus(s: NodeStatusView, now: number): string {
     s.nodes,
   );
   return `${renderFields(fields)}\ncluster (* = this node)\n${nodes}`;
+}
+
+/** One line for the kill switch (decision 1403): what holds, and who is suspended. */
+export function formatKillSwitch(k: KillSwitchStatus): string {
+  const [, value] = killSwitchField(k);
+  return `kill switch: ${value}`;
+}
+
+function killSwitchField(k: KillSwitchStatus): [string, string] {
+  const scopes = [k.nodeFrozen ? 'this node' : '', k.clusterFrozen ? 'cluster' : ''].filter(Boolean).join(' + ');
+  const frozen = k.frozen ? `FROZEN (${scopes}): no agent code runs` : 'thawed';
+  const suspended = k.suspended.length === 0 ? '' : `; suspended: ${truncate(k.suspended.join(', '), 80)}`;
+  return ['kill switch', `${frozen}${suspended}`];
 }

@@ -63,3 +63,28 @@ export class UnavailableError extends CaxtonError {
     super('node.unavailable', message, { ...opts, kind: 'unavailable' });
   }
 }
+
+/**
+ * The node (or its cluster) is frozen by the kill switch (decision 1403): no agent code runs, so
+ * nothing that would start agent code (deploy, upgrade, a state import) is accepted until a thaw.
+ */
+export class FrozenError extends CaxtonError {
+  constructor(action: string, scope: 'node' | 'cluster', opts: { context?: ErrorContext } = {}) {
+    super('node.frozen', `cannot ${action}: the ${scope} is frozen (no agent code runs)`, {
+      kind: 'failed-precondition',
+      context: { ...opts.context, scope },
+      hint: `run \`caxton thaw${scope === 'cluster' ? ' --cluster' : ''}\` first; messages sent meanwhile are kept and handled after the thaw`,
+    });
+  }
+}
+
+/** The agent is suspended (decision 1403): it runs no code until `caxton resume`. */
+export class AgentSuspendedError extends CaxtonError {
+  constructor(agent: string, action: string) {
+    super('agent.suspended', `cannot ${action} ${agent}: it is suspended`, {
+      kind: 'failed-precondition',
+      context: { agent },
+      hint: `run \`caxton resume ${agent}\` first; its mailbox keeps what was sent meanwhile`,
+    });
+  }
+}

@@ -16,10 +16,10 @@ import type { AgentLimitsSpec } from './limits.js';
 import type { StateWrite } from './state.js';
 
 /** Lifecycle of a deployed agent as operators see it. */
-export type AgentState = 'starting' | 'running' | 'upgrading' | 'restarting' | 'stopping' | 'stopped' | 'failed';
+export type AgentState = 'starting' | 'running' | 'upgrading' | 'restarting' | 'stopping' | 'stopped' | 'failed' | 'suspended';
 
 export const AGENT_STATES: readonly AgentState[] = [
-  'starting', 'running', 'upgrading', 'restarting', 'stopping', 'stopped', 'failed',
+  'starting', 'running', 'upgrading', 'restarting', 'stopping', 'stopped', 'failed', 'suspended',
 ];
 
 /**
@@ -186,6 +186,35 @@ export interface NodeStatus {
   agentsRunning: number;
   nodes: ClusterNodeStatus[];
   storage: StorageBackendStatus[];
+  /** The kill switch (decision 1403): absent from nodes that predate it. */
+  killSwitch?: KillSwitchStatus;
+}
+
+/** Where a freeze applies: this node only, or every node of its cluster (kept in etcd). */
+export type FreezeScope = 'node' | 'cluster';
+
+/** What the kill switch holds on the answering node (decision 1403). */
+export interface KillSwitchStatus {
+  /** No agent code runs on this node: frozen here, or its cluster is. */
+  frozen: boolean;
+  /** Frozen by `caxton freeze` for this node (kept in its data directory). */
+  nodeFrozen: boolean;
+  /** Frozen by `caxton freeze --cluster` (kept in etcd); always false on an embedded node. */
+  clusterFrozen: boolean;
+  /** Agents held by `caxton suspend`, wherever they run. */
+  suspended: string[];
+}
+
+/** What a freeze or thaw did. */
+export interface FreezeResult {
+  scope: FreezeScope;
+  /** The kill switch as it is now. */
+  status: KillSwitchStatus;
+  /**
+   * How long this node waited for the batches in flight to finish (freeze), so that once the call
+   * returns nothing runs here; 0 for a thaw.
+   */
+  drainedMs: number;
 }
 
 export interface NodeControl extends StateControl {
@@ -217,6 +246,16 @@ export interface NodeControl extends StateControl {
    * good. The API reports it on grpc.health.v1 (NOT_SERVING) and the node refuses new work.
    */
   health(): NodeHealth;
+  /**
+   * The kill switch (decision 1403). Freeze: no agent code runs on this node (scope `node`) or on
+   * every node (`cluster`) until a thaw; messages are still accepted and kept. Resolves once the
+   * batches in flight on this node finished.
+   */
+  freeze(scope: FreezeScope): Promise<FreezeResult>;
+  thaw(scope: FreezeScope): Promise<FreezeResult>;
+  /** Hold one agent (its mailbox keeps filling; nothing of it runs) until `resume`; survives restarts and moves. */
+  suspend(name: string): Promise<AgentStatus>;
+  resume(name: string): Promise<AgentStatus>;
 }
 
 export type NodeHealth = { serving: true } | { serving: false; reason: string };

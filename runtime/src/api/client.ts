@@ -11,13 +11,13 @@ import {
 } from '@grpc/grpc-js';
 import type {
   AclMessage, DeploySpec, LogEntry, LogQuery, MessageEvent, SendResult, TailFilter, DfAgentDescription, DfSearchTemplate,
-  HttpAllowRule, HttpPolicy, StateEntry, StateImportResult, StatePage, StateWrite,
+  HttpAllowRule, HttpPolicy, KillSwitchStatus, StateEntry, StateImportResult, StatePage, StateWrite,
 } from '@caxton/core';
 import { ApiCallError, toApiCallError } from './client-errors.js';
 import { aclToWire } from './convert-acl.js';
 import { agentFromWire, type AgentView } from './convert-agent.js';
 import { httpPolicyToWire } from './convert-http.js';
-import { dfFromWire, logFromWire, messageEventFromWire, nodeStatusFromWire, type NodeStatusView } from './convert-node.js';
+import { dfFromWire, killSwitchFromWire, logFromWire, messageEventFromWire, nodeStatusFromWire, type NodeStatusView } from './convert-node.js';
 import { caxtonService } from './proto.js';
 import type * as W from './wire.js';
 import { context, propagation, type TextMapSetter } from '@opentelemetry/api';
@@ -215,6 +215,27 @@ export class CaxtonClient {
     };
     const res = await this.unary<W.WireSearchDirectoryResponse>('SearchDirectory', { template: wire, limit });
     return res.results.map(dfFromWire);
+  }
+
+  /** Kill switch (decision 1403): this node, or with `cluster` every node. */
+  async freeze(cluster = false): Promise<{ status: KillSwitchStatus; drainedMs: number }> {
+    const res = await this.unary<W.WireFreezeResponse>('Freeze', { cluster } satisfies W.WireFreezeRequest);
+    return { status: killSwitchFromWire(res.status), drainedMs: res.drainedMs };
+  }
+
+  async thaw(cluster = false): Promise<{ status: KillSwitchStatus }> {
+    const res = await this.unary<W.WireThawResponse>('Thaw', { cluster } satisfies W.WireThawRequest);
+    return { status: killSwitchFromWire(res.status) };
+  }
+
+  async suspend(name: string): Promise<AgentView> {
+    const res = await this.unary<W.WireSuspendAgentResponse>('SuspendAgent', { name } satisfies W.WireSuspendAgentRequest);
+    return agentFromWire(res.agent);
+  }
+
+  async resume(name: string): Promise<AgentView> {
+    const res = await this.unary<W.WireSuspendAgentResponse>('ResumeAgent', { name } satisfies W.WireSuspendAgentRequest);
+    return agentFromWire(res.agent);
   }
 
   async status(): Promise<NodeStatusView> {

@@ -3,12 +3,12 @@
  * caxton.v1, in both directions (server: to wire, client: from wire).
  */
 import {
-  CaxtonError, LOG_LEVELS, type LogEntry, type LogLevel, type MessageEvent, type NodeStatus,
+  CaxtonError, LOG_LEVELS, type LogEntry, type LogLevel, type MessageEvent, type NodeStatus, type KillSwitchStatus,
 } from '@caxton/core';
 import type { DfAgentDescription, ServiceDescription } from '@caxton/core';
 import { aclFromWire, aclToWire, agentIdFromWire, agentIdToWire } from './convert-acl.js';
 import type {
-  WireDfAgentDescription, WireLogEntry, WireLogLevel, WireMessageEvent, WireNodeStatusResponse, WireServiceDescription,
+  WireDfAgentDescription, WireLogEntry, WireLogLevel, WireMessageEvent, WireNodeStatusResponse, WireServiceDescription, WireKillSwitchStatus,
 } from './wire.js';
 
 // ---- directory ----
@@ -70,6 +70,7 @@ export function nodeStatusToWire(s: NodeStatus, now: number): WireNodeStatusResp
       id: n.id, address: n.address, startedAtUnixMs: n.startedAt, lastSeenUnixMs: n.lastSeen, agents: n.agents, self: n.self,
     })),
     storage: s.storage.map((b) => ({ role: b.role, kind: b.kind, location: b.location })),
+    ...(s.killSwitch ? { killSwitch: s.killSwitch } : {}),
   };
 }
 
@@ -85,7 +86,13 @@ export function nodeStatusFromWire(w: WireNodeStatusResponse): NodeStatusView {
       id: n.id, address: n.address, startedAt: n.startedAtUnixMs, lastSeen: n.lastSeenUnixMs, agents: [...n.agents], self: n.self,
     })),
     storage: w.storage.map((b) => ({ role: b.role, kind: b.kind, location: b.location })),
+    ...(w.killSwitch ? { killSwitch: killSwitchFromWire(w.killSwitch) } : {}),
   };
+}
+
+/** The kill switch as the node reported it (a missing message: nothing held). */
+export function killSwitchFromWire(w: WireKillSwitchStatus | null | undefined): KillSwitchStatus {
+  return { frozen: w?.frozen ?? false, nodeFrozen: w?.nodeFrozen ?? false, clusterFrozen: w?.clusterFrozen ?? false, suspended: [...(w?.suspended ?? [])] };
 }
 
 // ---- logs ----

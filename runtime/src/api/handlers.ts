@@ -15,6 +15,7 @@ import { receiveUpload, UploadCancelledError, type UploadSlots } from './upload.
 import type * as W from './wire.js';
 import { stateHandlers } from './state-handlers.js';
 import { continueCallTrace } from '../telemetry/api-spans.js';
+import { killSwitchHandlers } from './kill-switch-handlers.js';
 
 export interface HandlerOptions {
   node: NodeControl;
@@ -102,5 +103,6 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
     NodeStatus: unary(ctx, 'NodeStatus', async (): Promise<W.WireNodeStatusResponse> => nodeStatusToWire(await node.status(), Date.now())),
 
     ...stateHandlers(ctx, node, opts.uploadIdleTimeoutMs),
+    ...killSwitchHandlers(ctx, node),
   };
 }

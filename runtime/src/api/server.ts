@@ -10,6 +10,8 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { CaxtonError } from '@caxton/core';
 import { bearerTokenChecker, ensureAuthToken, READ_TOKEN_FILE_NAME } from './auth.js';
+import { readProvidedTokenFile } from './provided-token.js';
+import { HealthFollower } from './health-follower.js';
 import { shutdownError, type CallContext } from './call-wrappers.js';
 import { caxtonHandlers } from './handlers.js';
 import type { NodeControl } from '@caxton/core';
@@ -26,6 +28,16 @@ export interface ApiTlsOptions {
   requireClientCert?: boolean;
 }
 
+export interface ApiAuthOptions {
+  mode: 'token' | 'none';
+  /**
+   * Operator-provided token files (a Secret shared by every node of a cluster): read and checked,
+   * never created or changed (provided-token.ts). Each one not given is `<dataDir>/auth-token(.read)`.
+   */
+  tokenFile?: string;
+  readTokenFile?: string;
+}
+
 export interface ApiServerOptions {
   node: NodeControl;
   host: string;
@@ -33,7 +45,7 @@ export interface ApiServerOptions {
   port: number;
   /** Where the auth token file lives (`<dataDir>/auth-token`). */
   dataDir: string;
-  auth: { mode: 'token' | 'none' };
+  auth: ApiAuthOptions;
   tls?: ApiTlsOptions;
   /** Largest artifact DeployAgent/UpgradeAgent accept. Default 64 MiB. */
   maxArtifactBytes?: number;
@@ -62,12 +74,13 @@ export interface ApiServer {
   readonly readTokenFile: string | undefined;
   /** Uploads currently being received. */
   uploadsInProgress(): number;
+  /** Report the node's health now rather than at the next poll (start-up just completed). */
+  refreshHealth(): void;
   /** Stop accepting calls, end open streams with UNAVAILABLE, wait up to `graceMs` (default 5 s) for the rest. */
   close(graceMs?: number): Promise<void>;
 }
 
-/** How often health follows the node's own state. */
-export const HEALTH_POLL_MS = 250;
+export { HEALTH_POLL_MS } from './health-follower.js';
 
 /** A StarlingMonkey JS agent is ~12.5 MB; 64 MiB leaves room without letting one upload eat the heap. */
 export const DEFAULT_MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
@@ -121,8 +134,13 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
   let readTokenFile: string | undefined;
   if (options.auth.mode === 'token') {
     const warn = options.onWarning ?? ((m: string) => console.error(`caxton api: ${m}`));
-    const admin = await ensureAuthToken(options.dataDir, warn);
-    const read = await ensureAuthToken(options.dataDir, warn, READ_TOKEN_FILE_NAME);
+    const { tokenFile: givenAdmin, readTokenFile: givenRead } = options.auth;
+    const admin = givenAdmin ? { token: await readProvidedTokenFile(givenAdmin), file: givenAdmin } : await ensureAuthToken(options.dataDir, warn);
+    const read = givenRead ? { token: await readProvidedTokenFile(givenRead), file: givenRead } : await ensureAuthToken(options.dataDir, warn, READ_TOKEN_FILE_NAME);
+    if (admin.token === read.token) {
+      throw configError(`the admin and read-only tokens are the same (${admin.file}, ${read.file})`,
+        'give the read-only token its own value, or anyone holding it could deploy');
+    }
     authenticate = bearerTokenChecker({ admin: admin.token, read: read.token });
     tokenFile = admin.file;
     readTokenFile = read.file;
@@ -147,20 +165,11 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     uploadIdleTimeoutMs: options.uploadIdleTimeoutMs ?? 60_000,
     searchDefaultLimit: options.searchDefaultLimit ?? 100,
   }));
-  const health = new HealthImplementation({ '': 'SERVING', [CAXTON_SERVICE_NAME]: 'SERVING' });
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [CAXTON_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
-  // Health follows the node (its message log may stop for good: ENOSPC, EIO): probes and load
-  // balancers then take the node out. Polled: the check is a field read, and probes are seconds apart.
-  let lastServing = true;
-  const healthPoll = setInterval(() => {
-    const serving = options.node.health().serving;
-    if (serving === lastServing || closing) return;
-    lastServing = serving;
-    const status = serving ? 'SERVING' : 'NOT_SERVING';
-    health.setStatus('', status);
-    health.setStatus(CAXTON_SERVICE_NAME, status);
-  }, HEALTH_POLL_MS);
-  healthPoll.unref();
+  // Health follows the node (starting, its message log stopped for good — ENOSPC, EIO —, cluster
+  // membership lost): probes and load balancers then take the node out (node/node-health.ts).
+  const healthFollower = new HealthFollower(health, ['', CAXTON_SERVICE_NAME], () => options.node.health());
   new ReflectionService(reflectedPackage()).addToServer(server);
 
   const creds = await credentials(options.tls);
@@ -182,11 +191,10 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     tokenFile,
     readTokenFile,
     uploadsInProgress: () => slots.inProgress,
+    refreshHealth: () => healthFollower.refresh(),
     close(graceMs = 5000) {
-      clearInterval(healthPoll);
       closing ??= new Promise<void>((resolve) => {
-        health.setStatus('', 'NOT_SERVING');
-        health.setStatus(CAXTON_SERVICE_NAME, 'NOT_SERVING');
+        healthFollower.stop();
         for (const finish of [...ctx.streams]) finish(shutdownError());
         const timer = setTimeout(() => {
           server.forceShutdown();

@@ -53,7 +53,7 @@ export type WireArtifactUpload =
 
 export type WireAgentState =
   | 'AGENT_STATE_UNSPECIFIED' | 'AGENT_STATE_STARTING' | 'AGENT_STATE_RUNNING' | 'AGENT_STATE_UPGRADING'
-  | 'AGENT_STATE_RESTARTING' | 'AGENT_STATE_STOPPING' | 'AGENT_STATE_STOPPED' | 'AGENT_STATE_FAILED';
+  | 'AGENT_STATE_RESTARTING' | 'AGENT_STATE_STOPPING' | 'AGENT_STATE_STOPPED' | 'AGENT_STATE_FAILED' | 'AGENT_STATE_SUSPENDED';
 
 export interface WireAgentLimits {
   fuelPerMessage: Wire64;
@@ -253,6 +253,40 @@ export interface WireNodeStatusResponse {
   agentsRunning: number;
   nodes: WireClusterNode[];
   storage: WireStorageBackend[];
+  /** Absent from nodes that predate the kill switch. */
+  killSwitch?: WireKillSwitchStatus | null;
+}
+
+// ---- Kill switch (decision 1403) ----
+
+export interface WireKillSwitchStatus {
+  frozen: boolean;
+  nodeFrozen: boolean;
+  clusterFrozen: boolean;
+  suspended: string[];
+}
+
+export interface WireFreezeRequest {
+  cluster: boolean;
+}
+
+export interface WireFreezeResponse {
+  status: WireKillSwitchStatus | null;
+  drainedMs: Wire64;
+}
+
+export type WireThawRequest = WireFreezeRequest;
+
+export interface WireThawResponse {
+  status: WireKillSwitchStatus | null;
+}
+
+export interface WireSuspendAgentRequest {
+  name: string;
+}
+
+export interface WireSuspendAgentResponse {
+  agent: WireAgentInfo;
 }
 
 // ---- Agent state (decision 1600) ----

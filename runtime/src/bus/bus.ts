@@ -55,6 +55,7 @@ export class Bus {
   private port: BusPort | undefined;
   /** Created by open(), with the port. */
   private loop: DispatchLoop | undefined;
+  private frozen = false;
   private readonly ids: MessageIdGenerator;
   private readonly now: () => number;
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -78,6 +79,7 @@ export class Bus {
     if (this.port === undefined) {
       this.port = port;
       this.loop = new DispatchLoop({ ...this.opts.dispatch, mailboxes: this.mailboxes, sender: this, port, log: this.opts.log, ...(this.opts.state ? { state: this.opts.state } : {}), events: this.opts.events });
+      if (this.frozen) void this.loop.freeze(); // nothing in flight yet: takes effect at once
     }
     this.opening ??= this.opts.log.open();
     await this.opening;
@@ -102,6 +104,20 @@ export class Bus {
   async stop(): Promise<void> {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     await this.opts.log.close();
+  }
+
+  /**
+   * Kill switch (decision 1403): no batch reaches the sandbox; resolves when none is in flight.
+   * Before `open` it is remembered, so a node restarted frozen never hands out a first batch.
+   */
+  async freezeDispatch(): Promise<void> {
+    this.frozen = true;
+    await this.loop?.freeze();
+  }
+
+  thawDispatch(): void {
+    this.frozen = false;
+    this.loop?.thaw();
   }
 
   /** An agent may have work (deployed, upgraded, activated here): schedule a pass. */

@@ -85,6 +85,11 @@ export class DispatchLoop {
   private readonly settlingAgents = new Map<string, number>();
   private scheduled = false;
   private stopped = false;
+  /**
+   * The kill switch (decision 1403): while frozen no batch is handed to the sandbox. Agents with
+   * work stay in `ready` and fired timers in `timers`, so a thaw picks up exactly where it stopped.
+   */
+  private frozen = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: DispatchLoopOptions) {}
@@ -111,6 +116,26 @@ export class DispatchLoop {
     this.stopped = true;
   }
 
+  /**
+   * Hand out no more batches; resolves once the batches in flight finished (their results applied),
+   * so when it resolves no agent code runs on this node.
+   */
+  async freeze(): Promise<void> {
+    this.frozen = true;
+    while (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Hand out work again: everything that waited (mail, fired timers) is scheduled at once. */
+  thaw(): void {
+    if (!this.frozen) return;
+    this.frozen = false;
+    this.schedule();
+  }
+
+  isFrozen(): boolean {
+    return this.frozen;
+  }
+
   isBusy(agent: string): boolean {
     return this.busy.has(agent);
   }
@@ -132,7 +157,7 @@ export class DispatchLoop {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.stopped) return;
+    if (this.scheduled || this.stopped || this.frozen) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -141,7 +166,9 @@ export class DispatchLoop {
   }
 
   private pump(): void {
-    while (!this.stopped && this.inFlight < this.opts.maxInFlight && this.ready.size > 0) {
+    // The freeze check sits here, before a batch is taken and handed to the sandbox: a freeze takes
+    // effect for the very next batch (decision 1403).
+    while (!this.stopped && !this.frozen && this.inFlight < this.opts.maxInFlight && this.ready.size > 0) {
       const batch = this.takeBatch();
       if (batch.length === 0) return;
       // Tokens are read when the work is taken: a completion must be fenced by the ownership the

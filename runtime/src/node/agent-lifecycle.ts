@@ -48,6 +48,8 @@ export interface AgentLifecycleOptions {
   residency: ResidencyFactory;
   /** Agents' durable state: a fresh deploy clears what an earlier deployment of the name left. */
   state?: AgentStateStore;
+  /** The kill switch (decision 1403); absent: nothing is ever held. */
+  killSwitch?: { isHeld(agent: string): boolean; untilRunnable(agent: string): Promise<void> };
 }
 
 export class AgentLifecycle {
@@ -61,6 +63,8 @@ export class AgentLifecycle {
     this.residency = o.residency({
       nodeId: o.nodeId, local: this.local, host: o.host, artifacts: o.artifacts, messaging: o.messaging, bus: o.bus, log: o.log,
       identity: (name) => o.messaging.agentId(name), events: this.events, onStopped: o.onStopped ?? (async () => {}),
+      held: (name) => o.killSwitch?.isHeld(name) ?? false,
+      untilRunnable: (name) => o.killSwitch?.untilRunnable(name) ?? Promise.resolve(),
     });
   }
 
@@ -74,9 +78,9 @@ export class AgentLifecycle {
     return this.local.has(name);
   }
 
-  /** Running here and allowed to take work now. */
+  /** Running here and allowed to take work now (not held by the kill switch, decision 1403). */
   isRunnable(name: string): boolean {
-    return this.local.isRunning(name) && this.residency.mayRun(name);
+    return this.local.isRunning(name) && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name) ?? false);
   }
 
   /** Agents on this node. */

@@ -66,6 +66,13 @@ export interface ResidencyContext {
    * moved or stopped here only (they stay for whichever node runs it next).
    */
   onStopped: (agent: string, undeployed: boolean) => Promise<void>;
+  /**
+   * The kill switch (decision 1403): true while no code of `agent` may run (the node is frozen or the
+   * agent suspended). A residency starts no instance (init is agent code) while it holds.
+   */
+  held: (agent: string) => boolean;
+  /** Resolves once `agent` may run code; rejects when the node shuts down. */
+  untilRunnable: (agent: string) => Promise<void>;
 }
 
 export type ResidencyFactory = (context: ResidencyContext) => AgentResidency;

@@ -3,6 +3,9 @@
  * the registry and the logs. Validation of wire input happened in the API layer; here requests
  * meet the node's state.
  */
+import type { FreezeResult, FreezeScope } from '@caxton/core';
+import { AgentSuspendedError, FrozenError } from '@caxton/core';
+import type { KillSwitch } from './kill-switch/kill-switch.js';
 import type { AclMessage, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 import { NotFoundError, UnavailableError } from '@caxton/core';
 import type { AgentStateStore, DirectoryStore } from '../storage/ports.js';
@@ -29,8 +32,12 @@ export interface NodeControlDeps {
   isStopping: () => boolean;
   /** Why the message log stopped for good, if it did. */
   logStoppedBy: () => Error | undefined;
+  /** Whether the node can take work (node-health.ts: phase, message log, cluster membership). */
+  health: () => NodeHealth;
   /** Agents' durable state (decision 1600). */
   state: AgentStateStore;
+  /** Freeze/thaw, suspend/resume (decision 1403). */
+  killSwitch: KillSwitch;
 }
 
 export class LocalNodeControl implements NodeControl {
@@ -53,7 +60,56 @@ export class LocalNodeControl implements NodeControl {
   }
 
   importState(spec: StateImport): Promise<StateImportResult> {
+    // An import restarts the agent's view (for some hosts, its instance: init runs).
+    this.notFrozen('import state');
+    if (this.d.killSwitch.isSuspended(spec.agent)) throw new AgentSuspendedError(spec.agent, 'import the state of');
     return this.stateControl.importState(spec);
+  }
+
+  async freeze(scope: FreezeScope): Promise<FreezeResult> {
+    this.live();
+    return this.d.killSwitch.freeze(scope);
+  }
+
+  async thaw(scope: FreezeScope): Promise<FreezeResult> {
+    this.live();
+    return this.d.killSwitch.thaw(scope);
+  }
+
+  async suspend(name: string): Promise<AgentStatus> {
+    this.live();
+    this.requireAgent(name);
+    await this.d.killSwitch.suspend(name);
+    return this.agentStatus(name);
+  }
+
+  async resume(name: string): Promise<AgentStatus> {
+    this.live();
+    this.requireAgent(name);
+    await this.d.killSwitch.resume(name);
+    return this.agentStatus(name);
+  }
+
+  private requireAgent(name: string): void {
+    if (!this.d.agents.has(name)) throw new NotFoundError('agent', name);
+  }
+
+  private async agentStatus(name: string): Promise<AgentStatus> {
+    const status = await this.getAgent(name);
+    if (!status) throw new NotFoundError('agent', name);
+    return status;
+  }
+
+  /** Nothing that runs agent code (deploy, upgrade, an import) is accepted while frozen. */
+  private notFrozen(action: string): void {
+    const scope = this.d.killSwitch.frozenScope();
+    if (scope !== undefined) throw new FrozenError(action, scope);
+  }
+
+  /** A suspended agent shows as `suspended` wherever it runs, unless it is failing or leaving. */
+  private shown(status: AgentStatus): AgentStatus {
+    const held = this.d.killSwitch.isSuspended(status.name) && (status.state === 'running' || status.state === 'starting' || status.state === 'restarting');
+    return held ? { ...status, state: 'suspended' } : status;
   }
 
   private live(): void {
@@ -67,31 +123,36 @@ export class LocalNodeControl implements NodeControl {
   }
 
   health(): NodeHealth {
-    const stopped = this.d.logStoppedBy();
-    return stopped ? { serving: false, reason: `message log stopped: ${stopped.message.slice(0, 300)}` } : { serving: true };
+    return this.d.health();
   }
 
   async deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
     this.live();
+    this.notFrozen(`deploy ${spec.name}`);
     return this.d.agents.deploy(spec, artifact);
   }
 
   async upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<UpgradeResult> {
     this.live();
+    this.notFrozen(`upgrade ${spec.name}`);
+    if (this.d.killSwitch.isSuspended(spec.name)) throw new AgentSuspendedError(spec.name, 'upgrade');
     return this.d.agents.upgrade(spec, artifact);
   }
 
   async stop(name: string, options: { force: boolean }): Promise<AgentStatus> {
     this.live();
-    return this.d.agents.stop(name, options.force);
+    const stopped = await this.d.agents.stop(name, options.force);
+    await this.d.killSwitch.forget(name); // a later deploy of the name starts unsuspended
+    return stopped;
   }
 
   async listAgents(): Promise<AgentStatus[]> {
-    return this.d.agents.list();
+    return (await this.d.agents.list()).map((a) => this.shown(a));
   }
 
   async getAgent(name: string): Promise<AgentStatus | undefined> {
-    return this.d.agents.status(name);
+    const status = await this.d.agents.status(name);
+    return status && this.shown(status);
   }
 
   async send(message: AclMessage): Promise<SendResult> {
@@ -132,7 +193,7 @@ export class LocalNodeControl implements NodeControl {
   }
 
   async status(): Promise<NodeStatus> {
-    const agents = await this.d.agents.list();
+    const agents = await this.listAgents();
     const rest = await this.d.status();
     return {
       nodeId: this.d.nodeId,
@@ -141,6 +202,7 @@ export class LocalNodeControl implements NodeControl {
       agentsTotal: agents.length,
       agentsRunning: agents.filter((a) => a.state === 'running').length,
       ...rest,
+      killSwitch: this.d.killSwitch.status(),
     };
   }
 }

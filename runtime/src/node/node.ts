@@ -11,6 +11,9 @@ import { Bus } from '../bus/bus.js';
 import { BusEvents } from '../bus/events.js';
 import { loadTracker, PersistedTracker } from './tracker-persistence.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
+import { startHealthServer } from '../api/health-server.js';
+import type { NodeHealth } from '@caxton/core';
+import { nodeHealth, type NodePhase } from './node-health.js';
 import { AgentLifecycle } from './agent-lifecycle.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import { AgentLogs } from './agent-logs.js';
@@ -31,12 +34,16 @@ import { HttpEffects } from './http-effects.js';
 import { startNodeTelemetry } from '../telemetry/node-telemetry.js';
 import { printAgentLogsAsJson } from '../telemetry/agent-log-printer.js';
 import type { RunningTelemetry } from '../telemetry/start-telemetry.js';
+import { KillSwitch } from './kill-switch/kill-switch.js';
+import { NodeSwitchFile } from './kill-switch/node-switch-file.js';
 
 export const CAXTON_VERSION = '0.1.0';
 
 export interface RunningNode {
   nodeId: string;
   apiPort: number;
+  /** Where `health` (serve --health-addr) listens, when asked for. */
+  healthPort?: number;
   /** The node's control surface, for in-process use (the API serves the same object). */
   control: LocalNodeControl;
   events: BusEvents;
@@ -58,30 +65,49 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
 
   // Before anything creates an instrument: a meter taken before the SDK is registered stays a no-op.
   const telemetry = await startNodeTelemetry(options, nodeId, CAXTON_VERSION);
-  let topology: Topology;
-  try {
-    topology = await openTopology(options, dataDir, nodeId);
-  } catch (err) {
-    await telemetry?.shutdown();
-    throw err;
-  }
+  // What health reports (node-health.ts): filled in as start-up proceeds.
+  const life: NodeLife = { phase: 'starting', topology: undefined };
+  const health = (): NodeHealth => nodeHealth({
+    phase: life.phase,
+    logStoppedBy: life.topology?.ports.log.stoppedBy?.(),
+    topology: life.topology?.health() ?? { serving: false, reason: 'the node is starting' },
+  });
   // Whatever start-up opened is closed again if a later step fails: a half-started node must not
   // keep the process alive (a cluster topology holds Kafka and etcd connections, the host worker threads).
-  const undo: (() => Promise<unknown>)[] = [async () => telemetry?.shutdown(), () => topology.close()];
+  // Telemetry is undone last, so spans of a failed start still leave.
+  const undo: (() => Promise<unknown>)[] = [async () => telemetry?.shutdown()];
   try {
-    const node = await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo);
-    if (!telemetry) return node;
-    // Stopping flushes what is buffered (bounded wait), after the node's last spans have ended.
-    return { ...node, telemetry, stop: async () => { await node.stop(); await telemetry.shutdown(); } };
+    // The health port listens first, so the kubelet's startup probe sees NOT_SERVING while we join.
+    const healthServer = options.health ? await startHealthServer({ ...options.health, health }) : undefined;
+    if (healthServer) undo.push(() => healthServer.close());
+    const topology = await openTopology(options, dataDir, nodeId);
+    life.topology = topology;
+    undo.push(() => topology.close());
+    const node = await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo, life, health);
+    healthServer?.refresh();
+    return {
+      ...node,
+      ...(healthServer ? { healthPort: healthServer.port } : {}),
+      ...(telemetry ? { telemetry } : {}),
+      async stop() {
+        await node.stop();
+        await healthServer?.close();
+        // Flushes what is buffered (bounded wait), after the node's last spans have ended.
+        await telemetry?.shutdown();
+      },
+    };
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => {});
     throw err;
   }
 }
 
+/** The node's phase and topology, as health needs them. */
+interface NodeLife { phase: NodePhase; topology: Topology | undefined }
+
 async function startOnTopology(
   options: StartNodeOptions, dataDir: string, nodeId: string, platform: string, startedAt: number,
-  topology: Topology, undo: (() => Promise<unknown>)[],
+  topology: Topology, undo: (() => Promise<unknown>)[], life: NodeLife, health: () => NodeHealth,
 ): Promise<RunningNode> {
   const storage = topology.ports;
   const events = new BusEvents();
@@ -112,6 +138,16 @@ async function startOnTopology(
     // half the time; 64 × 8 doubled throughput in memory mode, decision 1201).
     dispatch: { maxAttempts: options.maxAttempts ?? 3, maxBatch: 64, maxPerAgent: 16, maxInFlight: 8 },
   });
+  // The kill switch is read before any agent starts: a node that was frozen restarts frozen, and
+  // one joining a frozen cluster starts frozen (decision 1403).
+  const killSwitch = new KillSwitch({
+    node: new NodeSwitchFile(dataDir),
+    ...(topology.sharedSwitch ? { cluster: topology.sharedSwitch } : {}),
+    bus: { freezeDispatch: () => bus.freezeDispatch(), thawDispatch: () => bus.thawDispatch(), wake: (a) => bus.wake(a), idle: (a) => bus.idle(a) },
+    say: (line) => process.stderr.write(`caxton: kill switch: ${line}\n`),
+  });
+  await killSwitch.start();
+  undo.push(async () => killSwitch.close());
   const timers = new AgentTimers({
     store: storage.timers, maxPerAgent: 1000,
     fire: (agent, token, id) => bus.fireTimer(agent, token, id),
@@ -140,7 +176,7 @@ async function startOnTopology(
   const httpEffects = new HttpEffects(http, events, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
   const agents = new AgentLifecycle({
     nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency,
-    defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS,
+    defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
     onStarted: async (init) => {
       for (const line of init.logs) logs.append(init.agent, line);
       await Promise.all(init.outbox.map((msg) => bus.send(msg, { agent: init.agent })));
@@ -202,8 +238,10 @@ async function startOnTopology(
   const control = new LocalNodeControl({
     nodeId, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, logs,
     tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
-    logStoppedBy: () => storage.log.stoppedBy?.(), state: storage.state,
+    logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, killSwitch,
   });
+  // The log is open and consumed: from here health is the topology's (cluster: membership) and the log's.
+  life.phase = 'running';
 
   let api: ApiServer | undefined;
   // The topology knows only the configured port; with --api-port 0 that is `:0`, which nobody can
@@ -227,6 +265,7 @@ async function startOnTopology(
   // the real port, so after listen.
   undo.push(() => topology.stopAgents());
   await topology.afterApi({ apiAddress: `${options.apiHost}:${api?.port ?? options.apiPort}` });
+  api?.refreshHealth();
 
   return {
     nodeId,
@@ -236,8 +275,10 @@ async function startOnTopology(
     async stop(): Promise<void> {
       if (stopping) return;
       stopping = true;
+      life.phase = 'stopping';
       await api?.close(2000);
       await bus.stopDispatching();
+      killSwitch.close();
       httpEffects.close();
       await http.close(); // calls cut here keep their records: the next activation answers them
       timers.clearAll();
@@ -245,6 +286,7 @@ async function startOnTopology(
       await topology.stopAgents();
       await host.close();
       await bus.stop();
+      life.phase = 'stopped';
       tracker.close();
       await topology.close();
       removeMetrics();

@@ -2,10 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ApiTlsOptions } from '../api/server.js';
+import type { ApiAuthOptions, ApiTlsOptions } from '../api/server.js';
 import type { AgentLimitsSpec } from '@caxton/core';
 import type { FsyncPolicy } from '../bus/embedded/index.js';
 import type { ClusterOptions } from '../topology/cluster/options.js';
+import type { EtcdConnectionSpec, KafkaConnectionSpec } from '../topology/cluster/transport-security.js';
 import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '@caxton/sandbox';
 import type { ComponentLimits } from '@caxton/sandbox';
 import type { TelemetryConfig } from '../telemetry/config.js';
@@ -16,13 +17,19 @@ export interface StartNodeOptions {
   /** 0 = any free port. */
   apiPort: number;
   nodeId?: string;
-  /** Cluster mode: the bus on Kafka. */
-  kafka?: { brokers: string[] };
-  /** Cluster mode: the registry (and artifacts, placement) on etcd. */
-  etcd?: { endpoints: string[] };
+  /** Cluster mode: the bus on Kafka (TLS and SASL optional: decision 1404). */
+  kafka?: KafkaConnectionSpec;
+  /** Cluster mode: the registry (and artifacts, placement) on etcd (TLS and auth optional). */
+  etcd?: EtcdConnectionSpec;
+  /**
+   * Join a cluster whose Kafka or etcd lies beyond loopback without TLS or authentication. Refused
+   * by default (`node.insecure-cluster`); with this, allowed with a warning on every start.
+   */
+  insecureCluster?: boolean;
   /** Cluster mode: cluster name and tuning (lease TTL, Kafka session timeout…); see topology/cluster/options.ts. */
   cluster?: ClusterOptions;
-  auth: { mode: 'token' | 'none' };
+  /** Bearer tokens: the node's own files in the data dir, or ones the operator provides (a shared Secret). */
+  auth: ApiAuthOptions;
   tls?: ApiTlsOptions;
   /** Platform name; agent `echo` is `echo@<platform>`. Default `caxton`. */
   platform?: string;
@@ -41,6 +48,8 @@ export interface StartNodeOptions {
   shards?: number;
   /** Crashes of one message before it is dead-lettered. Default 3. */
   maxAttempts?: number;
+  /** grpc.health.v1 alone, plaintext, on its own address (serve --health-addr): for the kubelet's probes. */
+  health?: { host: string; port: number };
   /** Serve the gRPC API (default true); in-process embedders may turn it off. */
   api?: boolean;
   /** Largest component the API accepts for deploy/upgrade, bytes. Default 64 MiB. */

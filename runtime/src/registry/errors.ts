@@ -18,6 +18,12 @@ export type RegistryErrorCode =
   | 'registry.unavailable'
   /** An etcd call failed for a reason other than reachability. */
   | 'registry.etcd-failed'
+  /** etcd refused this node's user/password. */
+  | 'registry.auth-failed'
+  /** etcd has authentication on and this node's user (or no user) may not do this. */
+  | 'registry.permission-denied'
+  /** The TLS handshake with etcd failed (unknown CA, wrong host name, missing client certificate). */
+  | 'registry.tls-failed'
   /** The journal or snapshot on disk is damaged somewhere other than a torn tail. */
   | 'registry.corrupt'
   /** A write to local disk failed; the store refuses further writes (state may be ahead of disk). */
@@ -35,6 +41,10 @@ export const REGISTRY_ERROR_KINDS: Readonly<Record<RegistryErrorCode, ErrorKind>
   'registry.not-open': 'unavailable',
   'registry.unavailable': 'unavailable',
   'registry.etcd-failed': 'internal',
+  // The node's own configuration is wrong; no caller can fix it by retrying.
+  'registry.auth-failed': 'failed-precondition',
+  'registry.permission-denied': 'failed-precondition',
+  'registry.tls-failed': 'failed-precondition',
   'registry.corrupt': 'data-loss',
   'registry.io-failed': 'internal',
   // Another live member holds the id: the operator must pick another one (or stop that node).

@@ -4,15 +4,21 @@
  * placement). The node is composed from whichever `openTopology` returns and never asks which one it
  * got (docs/decisions/1103-topologies.md).
  */
-import type { ClusterNodeStatus, StorageBackendStatus } from '@caxton/core';
+import type { ClusterNodeStatus, NodeHealth, StorageBackendStatus } from '@caxton/core';
 import type { Bus, ProtocolGate } from '../bus/bus.js';
 import type { ConversationGate } from '../node/tracker-persistence.js';
 import type { ResidencyFactory } from '../node/agent-residency.js';
 import type { StoragePorts } from '../storage/ports.js';
 import type { Meter } from '@opentelemetry/api';
+import type { SwitchStore } from '../node/kill-switch/switch-store.js';
 
 export interface Topology {
   readonly ports: StoragePorts;
+  /**
+   * Cluster: the kill switch every node shares (cluster-wide freeze, suspended agents; decision
+   * 1403). Embedded: absent, the node's own file keeps both.
+   */
+  readonly sharedSwitch?: SwitchStore;
   /** Where deployed agents run; the agent lifecycle builds it with its context. */
   readonly residency: ResidencyFactory;
   /**
@@ -34,6 +40,11 @@ export interface Topology {
   afterApi(context: { apiAddress: string }): Promise<void>;
   /** Stop running agents as the topology requires (cluster: deactivate, drain, leave placement). */
   stopAgents(): Promise<void>;
+  /**
+   * Whether this topology lets the node take work, a field read (polled for grpc.health.v1). Cluster:
+   * only while it holds its membership lease; embedded: always.
+   */
+  health(): NodeHealth;
   /** Nodes and storage backends for `caxton status`; `local` are the agents on this node. */
   status(local: { names(): string[] }): Promise<TopologyStatus>;
   /**

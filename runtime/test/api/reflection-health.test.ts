@@ -100,6 +100,10 @@ describe('server reflection and health (no token)', () => {
       ListState: '.caxton.v1.ListStateRequest -> .caxton.v1.ListStateResponse',
       ExportState: '.caxton.v1.ExportStateRequest -> stream .caxton.v1.StateEntry',
       ImportState: 'stream .caxton.v1.ImportStateRequest -> .caxton.v1.ImportStateResponse',
+      Freeze: '.caxton.v1.FreezeRequest -> .caxton.v1.FreezeResponse',
+      Thaw: '.caxton.v1.ThawRequest -> .caxton.v1.ThawResponse',
+      SuspendAgent: '.caxton.v1.SuspendAgentRequest -> .caxton.v1.SuspendAgentResponse',
+      ResumeAgent: '.caxton.v1.ResumeAgentRequest -> .caxton.v1.ResumeAgentResponse',
     });
     assert.ok(caxton.messageType.some((m) => m.name === 'AgentInfo'));
   });

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import {
-  AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
+  AgentSuspendedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
 } from '@caxton/core';
 import { SANDBOX_ERROR_KINDS, SandboxError, OutOfFuel, type SandboxErrorCode } from '@caxton/sandbox';
 import { GRPC_STATUS_BY_KIND, errorKindForGrpcStatus, grpcStatusForKind, statusFromCaxtonError, toGrpcStatus } from '../../src/api/grpc-status.js';
@@ -20,9 +20,11 @@ import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, Up
 import { UploadCancelledError } from '../../src/api/upload.js';
 import { TokenFileError } from '../../src/api/auth.js';
 import { BusNotOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
-import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaStateKeyError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
+import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaSecurityError, KafkaStateKeyError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
+import { insecureClusterError } from '../../src/topology/cluster/transport-security.js';
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
 import { REGISTRY_ERROR_KINDS, RegistryError, type RegistryErrorCode } from '../../src/registry/errors.js';
+import { KillSwitchNotKeptError, KillSwitchUnreadableError, NotClusteredError } from '../../src/node/kill-switch/errors.js';
 import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } from '../../src/artifacts/artifact-store.js';
 import { TELEMETRY_ERROR_KINDS, TelemetryError, type TelemetryErrorCode } from '../../src/telemetry/errors.js';
 
@@ -77,6 +79,13 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['bus.kafka.state', 'INTERNAL'],
   ['bus.kafka.state-key', 'INVALID_ARGUMENT'], // new with Kafka state (decision 1602): its kind, invalid-argument
   ['bus.kafka.unreachable', 'INTERNAL'],
+  // New with encrypted, authenticated cluster traffic (decision 1404): the node's own configuration.
+  ['bus.kafka.auth-failed', 'INTERNAL'],
+  ['bus.kafka.tls-failed', 'INTERNAL'],
+  ['registry.auth-failed', 'FAILED_PRECONDITION'],
+  ['registry.permission-denied', 'FAILED_PRECONDITION'],
+  ['registry.tls-failed', 'FAILED_PRECONDITION'],
+  ['node.insecure-cluster', 'FAILED_PRECONDITION'],
   ['bus.mailbox-full', 'RESOURCE_EXHAUSTED'],
   ['bus.unknown-receiver', 'NOT_FOUND'],
   ['bus.not-open', 'UNAVAILABLE'], // added with the bus's own dispatch loop (decision 1101): the suffix rule gave UNAVAILABLE
@@ -164,6 +173,12 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['telemetry.unsupported', 'UNIMPLEMENTED'],
   ['telemetry.listen-failed', 'FAILED_PRECONDITION'],
   ['telemetry.already-registered', 'FAILED_PRECONDITION'],
+  // The kill switch (decision 1403).
+  ['node.frozen', 'FAILED_PRECONDITION'],
+  ['agent.suspended', 'FAILED_PRECONDITION'],
+  ['node.not-clustered', 'FAILED_PRECONDITION'],
+  ['node.kill-switch-not-kept', 'UNAVAILABLE'],
+  ['node.kill-switch-unreadable', 'INTERNAL'],
 ]);
 
 function keysOf<K extends string>(table: Readonly<Record<K, unknown>>): K[] {
@@ -200,7 +215,15 @@ function everyRaisedError(): CaxtonError[] {
     new KafkaNotOwnerError(['a']),
     new KafkaLogStateError('closed'),
     new KafkaStateKeyError('agent', '\u0000commit'),
+    new KafkaSecurityError(['localhost:9093'], 'auth', 'SASL SCRAM failed', { mechanism: 'scram-sha-512', username: 'caxton' }),
+    new KafkaSecurityError(['localhost:9093'], 'tls', 'unable to verify the first certificate'),
+    insecureClusterError([{ service: 'kafka', address: '10.0.0.1:9092', missing: ['tls'] }]),
     new OutOfFuel(10),
+    new FrozenError('deploy echo', 'node'),
+    new AgentSuspendedError('echo', 'upgrade'),
+    new NotClusteredError(),
+    new KillSwitchNotKeptError('frozen', 'this node', new Error('disk full')),
+    new KillSwitchUnreadableError('kill-switch.json', new Error('not JSON')),
     ...keysOf(PROTOCOL_ERROR_KINDS).map((code: ProtocolErrorCode) => new ProtocolViolation(code, 'x')),
     ...keysOf(SANDBOX_ERROR_KINDS).map((code: SandboxErrorCode) => new SandboxError(code, 'x')),
     ...keysOf(EMBEDDED_LOG_ERROR_KINDS).map((code: EmbeddedLogErrorCode) => new EmbeddedLogError(code, 'x')),

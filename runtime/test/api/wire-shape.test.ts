@@ -56,7 +56,13 @@ const requests: Record<string, unknown[]> = {
   ListState: [{ agent: 'a', prefix: 'p', pageSize: 5, pageToken: 'k1' } satisfies W.WireListStateRequest],
   ExportState: [{ agent: 'a' } satisfies W.WireExportStateRequest],
   ImportState: [{ agent: 'a', replace: true, entries: [{ key: 'k', value: 'v' }, { key: 'gone' }] } satisfies W.WireImportStateRequest],
+  Freeze: [{ cluster: true } satisfies W.WireFreezeRequest],
+  Thaw: [{ cluster: true } satisfies W.WireThawRequest],
+  SuspendAgent: [{ name: 'echo' } satisfies W.WireSuspendAgentRequest],
+  ResumeAgent: [{ name: 'echo' } satisfies W.WireSuspendAgentRequest],
 };
+
+const killSwitch: W.WireKillSwitchStatus = { frozen: true, nodeFrozen: true, clusterFrozen: true, suspended: ['a', 'b'] };
 
 const responses: Record<string, unknown> = {
   DeployAgent: { agent } satisfies W.WireDeployAgentResponse,
@@ -72,11 +78,16 @@ const responses: Record<string, unknown> = {
     nodeId: 'n', version: '1', startedAtUnixMs: 1, uptimeMs: 2, agentsTotal: 3, agentsRunning: 4,
     nodes: [{ id: 'n', address: 'h:1', startedAtUnixMs: 1, lastSeenUnixMs: 2, agents: ['a'], self: true }],
     storage: [{ role: 'bus', kind: 'kafka', location: 'b:9092' }],
+    killSwitch,
   } satisfies W.WireNodeStatusResponse,
   GetState: { entry: { key: 'k', value: 'v' } } satisfies W.WireGetStateResponse,
   ListState: { entries: [{ key: 'k', value: 'v' }], nextPageToken: 'k' } satisfies W.WireListStateResponse,
   ExportState: { key: 'k', value: 'v' } satisfies W.WireStateEntry,
   ImportState: { written: 3, deleted: 1 } satisfies W.WireImportStateResponse,
+  Freeze: { status: killSwitch, drainedMs: 12 } satisfies W.WireFreezeResponse,
+  Thaw: { status: killSwitch } satisfies W.WireThawResponse,
+  SuspendAgent: { agent: { ...agent, state: 'AGENT_STATE_SUSPENDED' } } satisfies W.WireSuspendAgentResponse,
+  ResumeAgent: { agent } satisfies W.WireSuspendAgentResponse,
 };
 
 /** proto-loader adds `_field` markers for proto3 optional fields; they are not part of wire.ts. */

@@ -305,3 +305,32 @@ test('state: on a log that keeps no state, work with state writes is not complet
   await bus.stopDispatching();
   await bus.stop();
 });
+
+test('freeze: the batch in flight finishes before freeze resolves, no batch is handed out while frozen, thaw hands out what waited (mail and fired timers) in order', async () => {
+  const { bus, port } = await openBus(['a', 'b']);
+  const slow = latch();
+  port.script = async (item) => {
+    if (content(item) === 'first') await slow.promise;
+    return {};
+  };
+  await bus.send(inform('a', 'first'), operator);
+  await until(() => port.items.length === 1, 'the first message is in flight');
+  let frozen = false;
+  const freezing = bus.freezeDispatch().then(() => (frozen = true));
+  await ticks();
+  assert.equal(frozen, false, 'freeze waits for the batch in flight');
+  for (const m of ['x1', 'x2']) await bus.send(inform('a', m), operator);
+  await bus.send(inform('b', 'y1'), operator);
+  bus.fireTimer('b', 'tick', 't-1');
+  slow.open();
+  await freezing;
+  await ticks(20);
+  assert.deepEqual(port.items.map(content), ['first'], 'nothing handed out while frozen');
+  assert.equal(bus.mailboxDepth('a'), 2);
+  bus.thawDispatch();
+  await until(() => port.items.length === 5, 'everything that waited is handled after the thaw');
+  assert.deepEqual(port.handledBy('a'), ['first', 'x1', 'x2']);
+  assert.deepEqual(port.items.filter((i) => i.agent === 'b').map(content), ['y1', 'timer:tick']);
+  await bus.stopDispatching();
+  await bus.stop();
+});

@@ -289,11 +289,14 @@ test('restore after reopening brings every deployed agent back; one that cannot 
     const first = await open(dir.path);
     let failAfter = 0;
     try {
+      const t0 = Date.now();
       await first.lifecycle.deploy({ name: 'echo', limits: {}, config: {} }, await example('as-echo'));
       await first.lifecycle.upgrade({ name: 'echo', limits: {} }, await example('as-counter'));
-      // Starts now, never again: its init fails once the host clock passes failAfter.
-      failAfter = Date.now() + 3000;
-      await first.lifecycle.deploy({ name: 'brittle', limits: {}, config: { 'fail-init-after': String(failAfter) } }, await example('conformance/puppet'));
+      // Starts now, never again: its init fails once the host clock passes failAfter. The window
+      // scales with how long two deploys just took, so a loaded machine does not fail it at once.
+      const puppet = await example('conformance/puppet');
+      failAfter = Date.now() + Math.max(3000, 3 * (Date.now() - t0));
+      await first.lifecycle.deploy({ name: 'brittle', limits: {}, config: { 'fail-init-after': String(failAfter) } }, puppet);
     } finally {
       await first.close();
     }

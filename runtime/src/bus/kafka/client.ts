@@ -3,7 +3,7 @@
  * touches it lives in this folder), plus the error classification the retry loops share.
  */
 import kafkajs from 'kafkajs';
-import type { Kafka, logCreator, RetryOptions } from 'kafkajs';
+import type { Kafka, logCreator, RetryOptions, SASLOptions } from 'kafkajs';
 import type { KafkaLogLevel, ResolvedKafkaOptions } from './options.js';
 import { partitionFor } from './partitioner.js';
 
@@ -30,7 +30,26 @@ export function createKafka(o: ResolvedKafkaOptions): Kafka {
     retry: { initialRetryTime: 200, maxRetryTime: 2000, retries: 3 },
     logLevel: logLevel.INFO,
     logCreator: bridge,
+    ...(o.tls ? { ssl: { rejectUnauthorized: true, ...o.tls } } : {}),
+    ...(o.sasl ? { sasl: { ...o.sasl } as SASLOptions } : {}),
   });
+}
+
+/** Why a connection was refused, when it was the credentials or the TLS handshake rather than the network. */
+export type SecurityFailure = 'auth' | 'tls';
+
+const TLS_FAILURE = /certificate|self[- ]signed|SSL|TLS|handshake|EPROTO|secure TLS connection|ERR_TLS/i;
+
+/**
+ * Classifies a connect failure: wrong SASL credentials, or a TLS problem (an unknown CA, a
+ * certificate that does not name the host, a broker that wanted a client certificate and hung up).
+ * Undefined means a plain network failure (or unknown).
+ */
+export function securityFailure(e: unknown): SecurityFailure | undefined {
+  const c = chain(e);
+  if (c.some((x) => (x as { name?: string }).name === 'KafkaJSSASLAuthenticationError' || (x as { type?: string }).type === 'SASL_AUTHENTICATION_FAILED')) return 'auth';
+  if (c.some((x) => TLS_FAILURE.test(String((x as { message?: string }).message ?? '')) || TLS_FAILURE.test(String((x as { code?: string }).code ?? '')))) return 'tls';
+  return undefined;
 }
 
 /**

@@ -19,6 +19,26 @@ export class KafkaUnreachableError extends CaxtonError {
   }
 }
 
+/**
+ * The brokers answered but refused this node: wrong SASL credentials, or a TLS handshake that failed
+ * (unknown CA, a certificate for another host, a client certificate the broker wanted and did not get).
+ */
+export class KafkaSecurityError extends CaxtonError {
+  constructor(brokers: readonly string[], failure: 'auth' | 'tls', detail: string, opts: { cause?: unknown; mechanism?: string; username?: string } = {}) {
+    const auth = failure === 'auth';
+    super(auth ? 'bus.kafka.auth-failed' : 'bus.kafka.tls-failed',
+      auth ? `Kafka at ${brokers.join(',')} refused the SASL credentials${opts.username ? ` of user ${opts.username}` : ''}: ${detail}`
+        : `TLS with Kafka at ${brokers.join(',')} failed: ${detail}`, {
+        kind: 'internal',
+        context: { brokers: brokers.join(','), ...(opts.mechanism ? { mechanism: opts.mechanism } : {}), ...(opts.username ? { username: opts.username } : {}) },
+        hint: auth
+          ? 'check --kafka-sasl-username and the password (--kafka-sasl-password-file or CAXTON_KAFKA_SASL_PASSWORD) against the broker\'s SCRAM users, and --kafka-sasl-mechanism'
+          : 'check --kafka-ca (the CA that signed the brokers\' certificates), that the certificates name the broker hosts, and --kafka-cert/--kafka-key if the brokers require client certificates',
+        cause: opts.cause,
+      });
+  }
+}
+
 /** The cluster answers but its topics or settings do not match what Caxton needs. */
 export class KafkaMisconfiguredError extends CaxtonError {
   constructor(message: string, hint: string, context: ErrorContext = {}) {

@@ -1,8 +1,8 @@
 /** Kafka MessageLog for clusters. Everything kafkajs-specific stays behind this folder. */
 export { KafkaMessageLog } from './kafka-message-log.js';
-export type { KafkaMessageLogOptions, KafkaLogEvent, KafkaLogSink, KafkaLogLevel } from './options.js';
+export type { KafkaMessageLogOptions, KafkaLogEvent, KafkaLogSink, KafkaLogLevel, KafkaTlsOptions, KafkaSaslOptions } from './options.js';
 export { partitionFor, murmur2 } from './partitioner.js';
 export { placementKey, partitionKey, partitionOwner, assignPartitions } from './partition-placement.js';
 export {
-  KafkaUnreachableError, KafkaMisconfiguredError, KafkaAppendError, KafkaCommitError, KafkaNotOwnerError, KafkaLogStateError,
+  KafkaUnreachableError, KafkaMisconfiguredError, KafkaAppendError, KafkaCommitError, KafkaNotOwnerError, KafkaLogStateError, KafkaSecurityError,
 } from './errors.js';

@@ -20,7 +20,7 @@ import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '
 import type { AgentStateStore } from '../../storage/ports.js';
 import { Instrumentation } from '@caxton/core';
 import { resolveOptions, type KafkaLogEvent, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
-import { createKafka, receiverPartitioner, rootMessage, withTimeout } from './client.js';
+import { createKafka, receiverPartitioner, rootMessage, securityFailure, withTimeout } from './client.js';
 import { ensureTopics, type TopicLayout } from './topics.js';
 import { encodeDeadLetter, encodeDelivery, encodeMessageBody } from './codec.js';
 import { PartitionCache } from './partitioner.js';
@@ -31,7 +31,7 @@ import { CompletedWindow } from './completed-window.js';
 import { readDeadLetters } from './dead-letter-reader.js';
 import { StateReader } from './state-reader.js';
 import { KafkaAgentState, lastOffsets, type ProducedOffsets } from './kafka-agent-state.js';
-import { KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError } from './errors.js';
+import { KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaSecurityError, KafkaUnreachableError } from './errors.js';
 import { rootMessage as describeError } from './client.js';
 import { tracerRegistered } from '../../telemetry/trace-context.js';
 import { recordAppendSpan } from '../../telemetry/log-spans.js';
@@ -173,6 +173,8 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       // The abandoned sequence stops at its next step; whatever it connected meanwhile goes too.
       void connecting.then(cleanup, cleanup);
       if (e instanceof KafkaMisconfiguredError) throw e;
+      const refused = securityFailure(e);
+      if (refused) throw new KafkaSecurityError(this.o.brokers, refused, rootMessage(e), { cause: e, mechanism: this.o.sasl?.mechanism, username: this.o.sasl?.username });
       throw new KafkaUnreachableError(this.o.brokers, rootMessage(e), { cause: e });
     } finally {
       clearTimeout(timer);

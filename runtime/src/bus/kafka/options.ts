@@ -26,6 +26,21 @@ export type KafkaLogEvent =
   /** A batch fetched from a partition: its deliveries handed to the bus and the partition's lag behind its end. */
   | { type: 'consumed'; partition: number; records: number; lag: number };
 
+/** TLS to the brokers: PEM text (the caller reads the files). No `ca` = the system's roots. */
+export interface KafkaTlsOptions {
+  ca?: string[];
+  /** Client certificate and key, for brokers that require them (`ssl.client.auth=required`). */
+  cert?: string;
+  key?: string;
+}
+
+/** SASL authentication; SCRAM keeps the password off the wire, PLAIN only makes sense over TLS. */
+export interface KafkaSaslOptions {
+  mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain';
+  username: string;
+  password: string;
+}
+
 export interface KafkaMessageLogOptions {
   /** Bootstrap brokers, `host:port`. */
   brokers: readonly string[];
@@ -72,10 +87,14 @@ export interface KafkaMessageLogOptions {
   /** Consumer session timeout: how long before a silent node's partitions move. Default 10000. */
   sessionTimeoutMs?: number;
   logger?: KafkaLogSink;
+  /** Encrypt the connections to the brokers (decision 1404). */
+  tls?: KafkaTlsOptions;
+  /** Authenticate to the brokers (decision 1404). */
+  sasl?: KafkaSaslOptions;
 }
 
-export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'logger'>> &
-  Pick<KafkaMessageLogOptions, 'partitions' | 'replicationFactor'> & {
+export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'logger' | 'tls' | 'sasl'>> &
+  Pick<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'tls' | 'sasl'> & {
     logger: KafkaLogSink;
     deliveriesTopic: string;
     deadLetterTopic: string;
@@ -113,6 +132,8 @@ export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions 
     completedWindow: o.completedWindow ?? 100_000,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
     logger: o.logger ?? stderrErrors,
+    tls: o.tls,
+    sasl: o.sasl,
     deliveriesTopic: `${topicPrefix}.deliveries`,
     deadLetterTopic: `${topicPrefix}.dead-letters`,
     stateTopic: `${topicPrefix}.state`,

@@ -4,7 +4,7 @@
  * and watch streams reconnect within a second once etcd is back. Every failure leaves here as a
  * RegistryError whose hint says what to do, never as a raw gRPC error.
  */
-import { Etcd3, isRecoverableError, GRPCDeadlineExceededError, GRPCUnavailableError, EtcdLeaseInvalidError } from 'etcd3';
+import { Etcd3, isRecoverableError, GRPCDeadlineExceededError, GRPCUnavailableError, EtcdLeaseInvalidError, EtcdAuthenticationFailedError, EtcdPermissionDeniedError, type IOptions } from 'etcd3';
 import { type IBackoff, circuitBreaker, ConsecutiveBreaker, ConstantBackoff, ExponentialBackoff, handleWhen, isBrokenCircuitError, retry } from 'cockatiel';
 import { Instrumentation } from '@caxton/core';
 import { RegistryError } from '../errors.js';
@@ -17,6 +17,13 @@ export interface EtcdConnectionOptions {
   endpoints: string[];
   /** Deadline of each unary call in ms (default 2000). Bounds how long an unreachable etcd blocks a caller. */
   callTimeoutMs?: number;
+  /**
+   * TLS to etcd (endpoints must be https://): PEM bytes, read by the caller. No `ca` = the system's
+   * roots; `cert`/`key` when etcd runs with --client-cert-auth.
+   */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /** etcd's user/password authentication (etcd with auth enabled). */
+  auth?: { username: string; password: string };
 }
 
 export class EtcdConnection {
@@ -25,6 +32,7 @@ export class EtcdConnection {
   readonly client: Etcd3;
   readonly endpoints: readonly string[];
   readonly callTimeoutMs: number;
+  private readonly username: string | undefined;
   private closed = false;
 
   constructor(opts: EtcdConnectionOptions) {
@@ -35,8 +43,13 @@ export class EtcdConnection {
     }
     this.endpoints = [...opts.endpoints];
     this.callTimeoutMs = opts.callTimeoutMs ?? 2000;
+    this.username = opts.auth?.username;
     const timeout = this.callTimeoutMs;
+    const secured: Pick<IOptions, 'credentials' | 'auth'> = {};
+    if (opts.tls) secured.credentials = { rootCertificate: opts.tls.ca ?? null, ...(opts.tls.cert && opts.tls.key ? { certChain: opts.tls.cert, privateKey: opts.tls.key } : {}) } as IOptions['credentials'];
+    if (opts.auth) secured.auth = { username: opts.auth.username, password: opts.auth.password };
     this.client = new Etcd3({
+      ...secured,
       hosts: [...opts.endpoints],
       dialTimeout: timeout,
       // Streams (watch, keepalive) live long; only unary calls get the deadline.
@@ -88,6 +101,27 @@ export class EtcdConnection {
   failure(what: string, err: unknown): RegistryError {
     if (err instanceof RegistryError) return err;
     const endpoints = this.endpoints.join(',');
+    if (err instanceof EtcdAuthenticationFailedError) {
+      return new RegistryError('registry.auth-failed', `etcd at ${endpoints} refused the credentials${this.username ? ` of user ${this.username}` : ''}`, {
+        context: { endpoints, operation: what, ...(this.username ? { username: this.username } : {}) },
+        hint: 'check --etcd-username and the password (--etcd-password-file or CAXTON_ETCD_PASSWORD) against etcd\'s users',
+        cause: err,
+      });
+    }
+    if (err instanceof EtcdPermissionDeniedError) {
+      return new RegistryError('registry.permission-denied', `etcd at ${endpoints} denied ${this.username ? `user ${this.username}` : 'an unauthenticated client'} permission to ${what}`, {
+        context: { endpoints, operation: what, ...(this.username ? { username: this.username } : {}) },
+        hint: this.username ? 'grant the user a role with read/write on the cluster prefix' : 'etcd has authentication enabled: pass --etcd-username with --etcd-password-file (or CAXTON_ETCD_PASSWORD)',
+        cause: err,
+      });
+    }
+    if (isTlsFailure(err)) {
+      return new RegistryError('registry.tls-failed', `TLS with etcd at ${endpoints} failed while trying to ${what}: ${(err as Error)?.message ?? String(err)}`, {
+        context: { endpoints, operation: what },
+        hint: 'check --etcd-ca (the CA that signed etcd\'s certificate), that the certificate names the etcd host, and --etcd-cert/--etcd-key if etcd requires client certificates',
+        cause: err,
+      });
+    }
     if (isUnreachable(err)) {
       return new RegistryError('registry.unavailable', `etcd at ${endpoints} unreachable while trying to ${what}`, {
         context: { endpoints, operation: what },
@@ -107,6 +141,16 @@ export class EtcdConnection {
     this.closed = true;
     this.client.close();
   }
+}
+
+const TLS_FAILURE = /certificate|self[- ]signed|SSL|TLS|handshake|ERR_TLS|EPROTO/i;
+
+/** A connect failure caused by the TLS handshake (grpc reports it as UNAVAILABLE, with the reason in the text). */
+export function isTlsFailure(err: unknown): boolean {
+  for (let e = err as { message?: string; details?: string; cause?: unknown } | undefined, n = 0; e && n < 8; e = e.cause as typeof e, n++) {
+    if (TLS_FAILURE.test(`${e.message ?? ''} ${e.details ?? ''}`)) return true;
+  }
+  return false;
 }
 
 /** Errors that mean "could not talk to etcd" rather than "etcd said no". */

@@ -76,7 +76,7 @@ export class EtcdRegistry implements RegistryStore {
     this.now = opts.now ?? Date.now;
     this.keys = new KeyLayout(opts.prefix);
     this.ownsConnection = opts.connection === undefined;
-    this.connection = opts.connection ?? new EtcdConnection({ endpoints: opts.endpoints ?? [], callTimeoutMs: opts.callTimeoutMs });
+    this.connection = opts.connection ?? new EtcdConnection({ endpoints: opts.endpoints ?? [], callTimeoutMs: opts.callTimeoutMs, tls: opts.tls, auth: opts.auth });
     this.mirror = new EtcdMirror(this.connection, this.keys.mirrorRange(), (changes) => this.onMirror(changes));
     this.timers = new EtcdTimers(this.connection, this.keys);
   }
@@ -262,6 +262,11 @@ export class EtcdRegistry implements RegistryStore {
   /** Mirrored entries of one section, raw; for placement (ownership claims). */
   entries(section: 'owners' | 'nodes' | 'agents' | 'df'): MirrorEntry[] {
     return [...this.mirror.withPrefix(this.keys.sectionPrefix(section))];
+  }
+
+  /** Mirrored entries under a raw key prefix (e.g. the kill switch's `control/`). */
+  entriesUnder(prefix: string): MirrorEntry[] {
+    return [...this.mirror.withPrefix(prefix)];
   }
 
   /**

@@ -12,6 +12,8 @@
  *   <prefix>owners/<agent>    { node, lease } (JSON); bound to the owning node's lease
  *   <prefix>store/artifacts/<sha256>/manifest, .../chunks/<n>
  *   <prefix>store/timers/<agent>/<id>   TimerRecord (JSON); no lease: a timer outlives the node that set it
+ *   <prefix>control/frozen              the cluster-wide freeze (decision 1403); inside the mirrored
+ *   <prefix>control/suspended/<agent>   range, so every node (and one joining later) sees both at once
  */
 import { invalid } from '../errors.js';
 
@@ -49,6 +51,11 @@ export class KeyLayout {
     const section = rest.slice(0, slash) as Section;
     const name = rest.slice(slash + 1);
     return SECTIONS.includes(section) && name !== '' ? { section, name } : undefined;
+  }
+
+  /** The kill switch's keys (decision 1403): `frozen`, `suspended/<agent>`. Mirrored, not a registry section. */
+  controlPrefix(): string {
+    return `${this.prefix}control/`;
   }
 
   artifactPrefix(digest: string): string {

@@ -17,6 +17,8 @@ import path from 'node:path';
 import { CaxtonError } from '@caxton/core';
 import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../../bus/kafka/index.js';
 import { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
+import { describeInsecureLink, etcdUrls, etcdUsesTls, insecureClusterError, insecureLinks } from './transport-security.js';
+import { etcdSecurity, kafkaSecurity } from './transport-credentials.js';
 import { PlacementController } from './placement/placement-controller.js';
 import { FileArtifactStore } from '../../artifacts/file-artifact-store.js';
 import { EtcdArtifactStore } from '../../artifacts/etcd-artifact-store.js';
@@ -31,6 +33,7 @@ import { ClusterProtocols } from './protocols.js';
 import { ScreenedLog } from './screened-log.js';
 import { installKafkaMetrics } from '../../telemetry/kafka-metrics.js';
 import { installEtcdMetrics } from '../../telemetry/etcd-metrics.js';
+import { EtcdSwitchStore } from './etcd-switch-store.js';
 
 /** stderr lines of the node's cluster machinery; repeats of one kind are shown at most every 5 s. */
 function clusterLog(): (kind: string, line: string) => void {
@@ -56,6 +59,11 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
   }
   const c = resolveClusterOptions(options.cluster);
   const say = clusterLog();
+  const insecure = insecureLinks(options.kafka, options.etcd);
+  if (insecure.length > 0) {
+    if (!options.insecureCluster) throw insecureClusterError(insecure);
+    for (const l of insecure) say('insecure', `--insecure-cluster: ${describeInsecureLink(l)}; anyone on that network can read and forge cluster traffic`);
+  }
   let onAssignment: (partitions: readonly number[]) => void = () => {};
   const onKafkaEvent = (e: KafkaLogEvent): void => {
     if (e.type === 'assignment') {
@@ -71,9 +79,10 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
     else if (e.type === 'state-load-failed') say(e.type, `agents' state of partition ${e.partition} not read yet, retrying (its deliveries and agents wait): ${e.error}`);
   };
 
-  const registry = new EtcdRegistry({ endpoints: options.etcd.endpoints, prefix: c.etcdPrefix });
+  const registry = new EtcdRegistry({ ...etcdSecurity(options.etcd), prefix: c.etcdPrefix });
   const log = new KafkaMessageLog({
     brokers: options.kafka.brokers,
+    ...kafkaSecurity(options.kafka),
     cluster: c.name,
     topicPrefix: c.topicPrefix,
     groupId: c.groupId,
@@ -114,6 +123,7 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
   return {
     // One etcd store backs the agent, directory and timer ports; consumed deliveries are screened.
     ports: { agents: registry, directory: registry, timers: registry, log: screened, artifacts, state: stateStoreOf(log) },
+    sharedSwitch: new EtcdSwitchStore(registry, nodeId),
     residency(context) {
       const placed = new PlacedAgents(context, {
         registry, deployments, partitionOf: (a) => log.partitionOf(a), completionWithinMs: c.completionWithinMs,
@@ -163,12 +173,17 @@ export async function openClusterTopology(options: StartNodeOptions, dataDir: st
       leaseUp = false;
       agents?.unbind();
     },
+    health() {
+      if (!placement) return { serving: false, reason: 'not a cluster member yet: joining placement' };
+      // Lost (etcd unreachable past the lease deadline) or left: no agents run here until it rejoins.
+      return placement.membership?.alive ? { serving: true } : { serving: false, reason: `node ${nodeId} does not hold its cluster membership lease (rejoining)` };
+    },
     async status() {
       return {
         nodes: await clusterNodes(registry, { id: nodeId, address, startedAt }),
         storage: [
-          { role: 'bus', kind: 'kafka', location: `${options.kafka!.brokers.join(',')} (topics ${c.topicPrefix}.*, group ${c.groupId}, ${log.partitionCount} partitions)` },
-          { role: 'registry', kind: 'etcd', location: `${options.etcd!.endpoints.join(',')} (prefix ${c.etcdPrefix}, lease ttl ${c.leaseTtlSeconds} s)` },
+          { role: 'bus', kind: 'kafka', location: `${options.kafka!.brokers.join(',')} (${options.kafka!.tls ? 'TLS' : 'plaintext'}${options.kafka!.sasl ? `, SASL ${options.kafka!.sasl.mechanism} as ${options.kafka!.sasl.username}` : ''}; topics ${c.topicPrefix}.*, group ${c.groupId}, ${log.partitionCount} partitions)` },
+          { role: 'registry', kind: 'etcd', location: `${etcdUrls(options.etcd!).join(',')} (${etcdUsesTls(options.etcd!) ? 'TLS' : 'plaintext'}${options.etcd!.auth ? `, user ${options.etcd!.auth.username}` : ''}; prefix ${c.etcdPrefix}, lease ttl ${c.leaseTtlSeconds} s)` },
           { role: 'artifacts', kind: 'etcd+file', location: `etcd ${c.etcdPrefix}store/, cache ${artifactDir}` },
         ],
       };

@@ -15,7 +15,7 @@
  * presents before recording a completion (decision 0702).
  */
 import type { AgentId, AgentStatus, AgentState } from '@caxton/core';
-import { AlreadyExistsError, NotFoundError, CaxtonError } from '@caxton/core';
+import { AlreadyExistsError, NotFoundError, CaxtonError, UnavailableError } from '@caxton/core';
 import type { DispatchOwnership } from '../../bus/port.js';
 import { partitionOwner } from '../../bus/kafka/index.js';
 import { ClaimStore } from './placement/claims.js';
@@ -248,8 +248,15 @@ export class PlacedAgents implements AgentResidency {
     return { ...this.opts.identity(name), addresses: [`caxton://${this.opts.nodeId}`] };
   }
 
-  private startInstance(record: AgentRecord): Promise<void> {
-    return this.agents.startInstance(record, this.identity(record.name));
+  private async startInstance(record: AgentRecord): Promise<void> {
+    // Init is agent code: held by the kill switch (decision 1403) it waits for the thaw or resume,
+    // unless the agent leaves this node first (then its next node starts it, under the same rule).
+    const agent = record.name;
+    while (this.opts.held(agent)) {
+      if (!this.tokens.has(agent) || this.leaving.has(agent)) throw new UnavailableError(`${agent} left this node while the kill switch held it`, { context: { agent }, hint: 'it starts where placement runs it next' });
+      await new Promise((r) => setTimeout(r, STATE_POLL_MS));
+    }
+    return this.agents.startInstance(record, this.identity(agent));
   }
 
   private fail(local: LocalAgent, err: unknown): void {

@@ -33,6 +33,7 @@ export async function openEmbeddedTopology(options: StartNodeOptions, dataDir: s
     },
     afterApi: async () => {},
     stopAgents: async () => {},
+    health: () => ({ serving: true }),
     async status(local) {
       return {
         nodes: [{ id: nodeId, address: `${options.apiHost}:${options.apiPort}`, startedAt, lastSeen: Date.now(), agents: local.names(), self: true }],

@@ -38,16 +38,34 @@ export class EveryAgentLocal implements AgentResidency {
     const locals = records.map((record): LocalAgent => ({ record, state: 'starting', artifactSize: 0 }));
     for (const local of locals) this.c.local.add(local);
     for (const local of locals) {
-      const record = local.record;
-      try {
-        const bytes = await this.c.artifacts.get(record.artifactDigest);
-        local.artifactSize = bytes.byteLength;
-        await this.c.host.prepare(bytes);
-        await this.c.local.startInstance(record, this.c.identity(record.name));
-        local.state = 'running';
-      } catch (err) {
-        this.c.local.fail(local, err);
-      }
+      // Held by the kill switch (decision 1403): its init is agent code, so it starts after the thaw
+      // or resume, without holding up the node's start (whose API is how the operator thaws it).
+      if (this.c.held(local.record.name)) void this.startWhenRunnable(local);
+      else await this.start(local);
+    }
+  }
+
+  private async startWhenRunnable(local: LocalAgent): Promise<void> {
+    try {
+      await this.c.untilRunnable(local.record.name);
+    } catch {
+      return; // the node shut down first
+    }
+    if (this.c.local.get(local.record.name) !== local) return; // stopped meanwhile
+    await this.start(local);
+    this.c.messaging.wake(local.record.name); // mail replayed meanwhile waits for it
+  }
+
+  private async start(local: LocalAgent): Promise<void> {
+    const record = local.record;
+    try {
+      const bytes = await this.c.artifacts.get(record.artifactDigest);
+      local.artifactSize = bytes.byteLength;
+      await this.c.host.prepare(bytes);
+      await this.c.local.startInstance(record, this.c.identity(record.name));
+      local.state = 'running';
+    } catch (err) {
+      this.c.local.fail(local, err);
     }
   }
 

@@ -6,8 +6,10 @@
  */
 import type { AclMessage, NodeHealth, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 import { AlreadyExistsError, NotFoundError, matchesTailFilter } from '@caxton/core';
+import type { FreezeResult, FreezeScope, KillSwitchStatus } from '@caxton/core';
 import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
 import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
+import { NotClusteredError } from '../../../src/node/kill-switch/errors.js';
 import { NodeStateControl } from '../../../src/node/state-control.js';
 
 export const DEFAULT_FUEL = 1_000_000;
@@ -54,6 +56,45 @@ export class MemoryNode implements NodeControl {
   importState(spec: StateImport): Promise<StateImportResult> {
     this.calls.push(`importState ${spec.agent} ${spec.writes.length}`);
     return this.stateControl.importState(spec);
+  }
+
+  /** The kill switch as the node keeps it (decision 1403); embedded-like: no cluster. */
+  private frozen = false;
+  private readonly suspended = new Set<string>();
+
+  async freeze(scope: FreezeScope): Promise<FreezeResult> {
+    this.calls.push(`freeze ${scope}`);
+    if (scope === 'cluster') throw new NotClusteredError();
+    this.frozen = true;
+    return { scope, status: this.killSwitch(), drainedMs: 0 };
+  }
+
+  async thaw(scope: FreezeScope): Promise<FreezeResult> {
+    this.calls.push(`thaw ${scope}`);
+    this.frozen = false;
+    return { scope, status: this.killSwitch(), drainedMs: 0 };
+  }
+
+  async suspend(name: string): Promise<AgentStatus> {
+    this.calls.push(`suspend ${name}`);
+    const a = this.agents.get(name);
+    if (!a) throw new NotFoundError('agent', name);
+    this.suspended.add(name);
+    a.status.state = 'suspended';
+    return structuredClone(a.status);
+  }
+
+  async resume(name: string): Promise<AgentStatus> {
+    this.calls.push(`resume ${name}`);
+    const a = this.agents.get(name);
+    if (!a) throw new NotFoundError('agent', name);
+    this.suspended.delete(name);
+    a.status.state = 'running';
+    return structuredClone(a.status);
+  }
+
+  killSwitch(): KillSwitchStatus {
+    return { frozen: this.frozen, nodeFrozen: this.frozen, clusterFrozen: false, suspended: [...this.suspended].sort() };
   }
 
   get activeSubscriptions(): number {
@@ -198,6 +239,7 @@ export class MemoryNode implements NodeControl {
         { role: 'bus', kind: 'embedded', location: '/tmp/test/bus' },
         { role: 'registry', kind: 'embedded', location: '/tmp/test/registry' },
       ],
+      killSwitch: this.killSwitch(),
     };
   }
 }

@@ -1,0 +1,40 @@
+/**
+ * The kill-switch RPCs of caxton.v1.Caxton (decision 1403): validate, call the node, convert.
+ * All four change what runs, so they need the admin token (access.ts lists only reads).
+ */
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { FreezeResult, NodeControl } from '@caxton/core';
+import { unary, type CallContext } from './call-wrappers.js';
+import { agentToWire } from './convert-agent.js';
+import { parseAgentName } from './request-parsing.js';
+import type * as W from './wire.js';
+
+function scopeOf(req: W.WireFreezeRequest): 'node' | 'cluster' {
+  return req.cluster === true ? 'cluster' : 'node';
+}
+
+function statusToWire(result: FreezeResult): W.WireKillSwitchStatus {
+  const s = result.status;
+  return { frozen: s.frozen, nodeFrozen: s.nodeFrozen, clusterFrozen: s.clusterFrozen, suspended: s.suspended };
+}
+
+export function killSwitchHandlers(ctx: CallContext, node: NodeControl): UntypedServiceImplementation {
+  return {
+    Freeze: unary(ctx, 'Freeze', async (req: W.WireFreezeRequest): Promise<W.WireFreezeResponse> => {
+      const result = await node.freeze(scopeOf(req));
+      return { status: statusToWire(result), drainedMs: result.drainedMs };
+    }),
+
+    Thaw: unary(ctx, 'Thaw', async (req: W.WireThawRequest): Promise<W.WireThawResponse> => ({
+      status: statusToWire(await node.thaw(scopeOf(req))),
+    })),
+
+    SuspendAgent: unary(ctx, 'SuspendAgent', async (req: W.WireSuspendAgentRequest): Promise<W.WireSuspendAgentResponse> => ({
+      agent: agentToWire(await node.suspend(parseAgentName(req.name))),
+    })),
+
+    ResumeAgent: unary(ctx, 'ResumeAgent', async (req: W.WireSuspendAgentRequest): Promise<W.WireSuspendAgentResponse> => ({
+      agent: agentToWire(await node.resume(parseAgentName(req.name))),
+    })),
+  };
+}

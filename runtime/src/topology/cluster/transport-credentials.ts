@@ -1,0 +1,55 @@
+/**
+ * Reads the PEM files named by a node's Kafka and etcd connection specs, once, when the cluster
+ * topology opens, into the options the Kafka log and the etcd connection take. A file that cannot
+ * be read is a typed error naming the flag's file, not a TLS failure later.
+ */
+import { readFileSync } from 'node:fs';
+import { CaxtonError } from '@caxton/core';
+import type { KafkaSaslOptions, KafkaTlsOptions } from '../../bus/kafka/index.js';
+import type { EtcdConnectionOptions } from '../../registry/etcd/connection.js';
+import { etcdUrls, type EtcdConnectionSpec, type KafkaConnectionSpec, type TlsFiles } from './transport-security.js';
+
+function read(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new CaxtonError('node.cluster-config', `cannot read ${what} ${file}: ${(err as Error).message}`, {
+      kind: 'internal', context: { file }, hint: 'check the path and that this user may read it', cause: err,
+    });
+  }
+}
+
+function pair(tls: TlsFiles, service: string): { cert?: Buffer; key?: Buffer } {
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    throw new CaxtonError('node.cluster-config', `${service}: a client certificate and its key go together`, {
+      kind: 'internal', hint: `pass both --${service}-cert and --${service}-key`,
+    });
+  }
+  if (!tls.certFile || !tls.keyFile) return {};
+  return { cert: read(tls.certFile, `${service} client certificate`), key: read(tls.keyFile, `${service} client key`) };
+}
+
+export function kafkaSecurity(spec: KafkaConnectionSpec): { tls?: KafkaTlsOptions; sasl?: KafkaSaslOptions } {
+  const out: { tls?: KafkaTlsOptions; sasl?: KafkaSaslOptions } = {};
+  if (spec.tls) {
+    const { cert, key } = pair(spec.tls, 'kafka');
+    out.tls = {
+      ...(spec.tls.caFile ? { ca: [read(spec.tls.caFile, 'Kafka CA').toString('utf8')] } : {}),
+      ...(cert && key ? { cert: cert.toString('utf8'), key: key.toString('utf8') } : {}),
+    };
+  }
+  if (spec.sasl) out.sasl = { ...spec.sasl };
+  return out;
+}
+
+export function etcdSecurity(spec: EtcdConnectionSpec): Pick<EtcdConnectionOptions, 'endpoints' | 'tls' | 'auth'> {
+  const endpoints = etcdUrls(spec);
+  const out: Pick<EtcdConnectionOptions, 'endpoints' | 'tls' | 'auth'> = { endpoints };
+  if (spec.tls || endpoints.some((u) => u.startsWith('https://'))) {
+    const tls = spec.tls ?? {};
+    const { cert, key } = pair(tls, 'etcd');
+    out.tls = { ...(tls.caFile ? { ca: read(tls.caFile, 'etcd CA') } : {}), ...(cert && key ? { cert, key } : {}) };
+  }
+  if (spec.auth) out.auth = { ...spec.auth };
+  return out;
+}
