@@ -284,12 +284,12 @@ async function startOnTopology(
       timers.clearAll();
       directory.stop();
       await topology.stopAgents();
+      removeMetrics(); // before the sandbox closes: a collection must not ask a closed pool
       await host.close();
       await bus.stop();
       life.phase = 'stopped';
       tracker.close();
       await topology.close();
-      removeMetrics();
       logs.flush();
     },
   };

@@ -125,3 +125,32 @@ describe('group commit', () => {
     for (const d of acknowledged) assert.ok(ids.includes(d.id), `acknowledged ${d.id} survived`);
   });
 });
+
+describe('group-committed events (metrics, decision 1301)', () => {
+  test('one event per group: its frames add up to the records appended, its bytes to the log\'s growth', async (t) => {
+    const dir = await tempDir(t);
+    const { log } = await openLog(dir, { fsync: 'always' });
+    const before = log.stats();
+    const groups: { frames: number; bytes: number; seconds: number }[] = [];
+    log.events.onType('group-committed', (g) => groups.push({ frames: g.frames, bytes: g.bytes, seconds: g.seconds }));
+    const batch = deliveries(0, 200);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => log.append(batch.slice(i * 10, i * 10 + 10))));
+    const after = log.stats();
+    assert.equal(groups.length, after.commitGroups - before.commitGroups, 'one event per written group');
+    assert.ok(groups.length < 20, `appends of one turn share groups (${groups.length} groups)`);
+    assert.equal(groups.reduce((n, g) => n + g.frames, 0), 200, 'every record in exactly one group');
+    assert.equal(groups.reduce((n, g) => n + g.bytes, 0), after.bytes - before.bytes, 'the groups\' bytes are what the segments grew by');
+    assert.ok(groups.every((g) => g.seconds > 0 && g.seconds < 60));
+    await log.close();
+  });
+
+  test('without a listener nothing is emitted, and bytes still counts the segments', async (t) => {
+    const dir = await tempDir(t);
+    const { log } = await openLog(dir, { fsync: 'never' });
+    assert.equal(log.events.wants('group-committed'), false);
+    await log.append(deliveries(0, 5));
+    const sizes = await Promise.all((await segmentFiles(dir)).map(async (f) => (await fs.stat(path.join(dir, f))).size));
+    assert.equal(log.stats().bytes, sizes.reduce((a, b) => a + b, 0));
+    await log.close();
+  });
+});

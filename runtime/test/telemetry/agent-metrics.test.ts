@@ -1,0 +1,79 @@
+/**
+ * installAgentMetrics with a real MeterProvider (decision 1301): agents beyond the label bound are
+ * folded into `other`, their counters and gauges summed, never split into new series; outcomes
+ * that ran nothing (not-running) are not handled messages; removal stops recording.
+ */
+import assert from 'node:assert/strict';
+import { after, beforeEach, describe, it } from 'node:test';
+import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { BusEvents } from '../../src/bus/events.js';
+import { installAgentMetrics, type AgentSample } from '../../src/telemetry/agent-metrics.js';
+import { agentLabels, setMaxAgentLabels, DEFAULT_MAX_AGENT_LABELS } from '../../src/telemetry/cardinality.js';
+
+class OnDemandReader extends MetricReader {
+  protected onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** name → [attributes, value] of every data point (sum/gauge value, histogram count). */
+function points(rm: ResourceMetrics, name: string): [Record<string, unknown>, number][] {
+  const metric = rm.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
+  return (metric?.dataPoints ?? []).map((p) => [p.attributes, typeof p.value === 'number' ? p.value : (p.value as { count: number }).count]);
+}
+
+const handled = (agent: string, status: 'ok' | 'crashed' | 'not-running', durationUs = 250) => ({
+  type: 'handled' as const, agent, deliveryId: `d-${agent}`, messageId: `m-${agent}`, fuelUsed: 1000, attempt: 1, durationUs,
+  outcome: status === 'ok' ? { status } : status === 'crashed' ? { status, kind: 'trap' as const, message: 'boom' } : { status, reason: 'failed' },
+});
+
+describe('installAgentMetrics', () => {
+  const reader = new OnDemandReader();
+  const provider = new MeterProvider({ readers: [reader] });
+  const meter = provider.getMeter('test');
+  beforeEach(() => {
+    agentLabels.reset();
+    setMaxAgentLabels(2);
+  });
+  after(async () => {
+    setMaxAgentLabels(DEFAULT_MAX_AGENT_LABELS);
+    agentLabels.reset();
+    await provider.shutdown();
+  });
+
+  it('folds agents beyond the bound into other and sums them', async () => {
+    const events = new BusEvents();
+    const samples: AgentSample[] = ['a', 'b', 'c', 'd'].map((agent, i) => ({
+      agent, memoryPages: i + 1, restarts: i, refusals: { sendsPerSecond: 1, invalidMessage: 5 }, mailboxDepth: 10 * i, timersPending: 1,
+    }));
+    const remove = installAgentMetrics(meter, { events, sample: async () => samples });
+    for (const agent of ['a', 'b', 'c', 'd']) events.emit(handled(agent, 'ok'));
+    events.emit(handled('c', 'crashed'));
+    events.emit(handled('a', 'not-running'));
+    const { resourceMetrics: rm } = await reader.collect();
+
+    const byAgent = (name: string) => Object.fromEntries(points(rm, name).map(([a, v]) => [`${String(a['agent'])}${a['outcome'] ? `/${String(a['outcome'])}` : ''}${a['quota'] ? `/${String(a['quota'])}` : ''}`, v]));
+    assert.deepEqual(byAgent('caxton.agent.messages.handled'), { 'a/ok': 1, 'b/ok': 1, 'other/ok': 2, 'other/crashed': 1 });
+    assert.deepEqual(byAgent('caxton.agent.handle.duration.seconds'), { a: 1, b: 1, other: 3 });
+    assert.deepEqual(byAgent('caxton.agent.crashes'), { other: 1 });
+    assert.deepEqual(byAgent('caxton.agent.memory.bytes'), { a: 65_536, b: 2 * 65_536, other: 7 * 65_536 });
+    assert.deepEqual(byAgent('caxton.agent.restarts'), { a: 0, b: 1, other: 5 });
+    assert.deepEqual(byAgent('caxton.agent.mailbox.depth'), { a: 0, b: 10, other: 50 });
+    assert.deepEqual(byAgent('caxton.agent.quota.refusals'), { 'a/sendsPerSecond': 1, 'b/sendsPerSecond': 1, 'other/sendsPerSecond': 2 });
+    remove();
+  });
+
+  it('records nothing once removed', async () => {
+    const events = new BusEvents();
+    const remove = installAgentMetrics(meter, { events, sample: async () => [] });
+    const before = points((await reader.collect()).resourceMetrics, 'caxton.agent.messages.handled').reduce((n, [, v]) => n + v, 0);
+    remove();
+    assert.equal(events.wants('handled'), false, 'the bus builds nothing for a removed listener');
+    events.emit(handled('a', 'ok'));
+    const later = points((await reader.collect()).resourceMetrics, 'caxton.agent.messages.handled').reduce((n, [, v]) => n + v, 0);
+    assert.equal(later, before);
+  });
+});
