@@ -20,6 +20,10 @@
  *   enabled, alternately with no browser connected and with one live stream (/api/stream, no
  *   filter: every message of the busy conversation passes the tail and the sampler) being read;
  *   two windows each, A B A B. Reports both medians and their ratio (target >= 0.9).
+ * - telemetry_off_msgs_per_s / telemetry_on_msgs_per_s / telemetry_on_off_ratio: the persisted
+ *   ping-pong with telemetry off, then on (every span exported over OTLP to a real collector,
+ *   metrics over OTLP and scraped by a real Prometheus), alternated --telemetry-rounds times;
+ *   telemetry_sampled_msgs_per_s: on, with --trace-sample 0.01 (decision 1300).
  * - fanout_msgs_per_s: one sender (a conformance puppet) notifying 1,000 sink agents, one message
  *   per receiver, on the embedded log. fanout_multi_receiver_deliveries_per_s: the same sender
  *   with each message addressed to all 1,000 (one message, 1,000 deliveries).
@@ -33,6 +37,8 @@ import { percentile, report } from './lib-output.js';
 import { BenchNode, sleep } from './lib-bus-node.js';
 import { drainAndSettle } from './lib-drain.js';
 import { probeFdatasync, type FdatasyncProbe } from './lib-fdatasync.js';
+import { startTelemetryReceivers } from './lib-telemetry-variant.js';
+import type { TelemetryConfig } from '@caxton/runtime';
 import { RequestLedger, accountSummary, accountingResults, percentileResult, type LatencyAccount } from './lib-latency.js';
 
 function arg(name: string, fallback: string): string {
@@ -43,7 +49,8 @@ function arg(name: string, fallback: string): string {
 const SECONDS = Number(arg('seconds', '5'));
 const PAIRS = Number(arg('pairs', '64'));
 const CHAINS = Number(arg('chains', '8'));
-const ONLY = arg('only', 'persisted,memory,latency,fanout').split(',');
+const ONLY = arg('only', 'persisted,memory,latency,fanout,telemetry').split(',');
+const TELEMETRY_ROUNDS = Number(arg('telemetry-rounds', '2'));
 const FANOUT = Number(arg('fanout', '1000'));
 /** After a latency window, how long to wait for stragglers before counting them lost. */
 const DRAIN_MS = Number(arg('drain-ms', '5000'));
@@ -75,8 +82,14 @@ async function rate(node: BenchNode, seconds: number): Promise<Rate> {
   return { perSecond: n / ((performance.now() - t0) / 1000), cpuUs: (used.user + used.system) / Math.max(1, n), stealPct: stealPercent(host, readHostCpuTicks()) };
 }
 
-async function pingPong(persistence: 'disk' | 'memory', during?: (node: BenchNode) => Promise<Rate>): Promise<Rate> {
-  const node = await BenchNode.start({ persistence, fsync: 'always', ...(during ? { console: { host: '127.0.0.1', port: 0 } } : {}) });
+/**
+ * The persisted or in-memory ping-pong. `during` replaces the plain measured window (the console
+ * variant reads a live stream meanwhile, so the node serves a console); `telemetry` registers the
+ * SDK; `onRate` reads the node after the window.
+ */
+async function pingPong(persistence: 'disk' | 'memory', o: { during?: (node: BenchNode) => Promise<Rate>; telemetry?: TelemetryConfig; onRate?: (node: BenchNode) => void } = {}): Promise<Rate> {
+  const { during, telemetry, onRate } = o;
+  const node = await BenchNode.start({ persistence, fsync: 'always', ...(during ? { console: { host: '127.0.0.1', port: 0 } } : {}), ...(telemetry ? { telemetry } : {}) });
   try {
     for (let i = 0; i < PAIRS; i++) {
       await node.deploy(`echo-${i}`, 'as-echo');
@@ -85,6 +98,7 @@ async function pingPong(persistence: 'disk' | 'memory', during?: (node: BenchNod
     for (let i = 0; i < PAIRS; i++) await node.control.send({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
     const r = during ? await during(node) : await rate(node, SECONDS);
     if (node.handledOther > 0) progress(`${node.handledOther} deliveries not ok`);
+    onRate?.(node);
     return r;
   } finally {
     await node.stop();
@@ -298,7 +312,7 @@ if (ONLY.includes('latency')) {
 if (ONLY.includes('console')) {
   progress(`console: ${PAIRS} pairs × ${CHAINS} chains, ${SECONDS} s windows, none / one live stream, alternating`);
   const windows: { streaming: boolean; rate: Rate; received: number; dropped: number }[] = [];
-  await pingPong('disk', async (node) => {
+  await pingPong('disk', { during: async (node) => {
     const url = node.node.consoleUrl!;
     for (const streaming of [false, true, false, true]) {
       const reader = streaming ? openStream(url) : undefined;
@@ -307,7 +321,7 @@ if (ONLY.includes('console')) {
       windows.push({ streaming, rate: r, ...counts });
     }
     return windows[0]!.rate;
-  });
+  } });
   const median = (xs: number[]): number => {
     const sorted = [...xs].sort((a, b) => a - b);
     return (sorted[(sorted.length - 1) >> 1]! + sorted[sorted.length >> 1]!) / 2;
@@ -330,4 +344,38 @@ if (ONLY.includes('fanout')) {
   progress(`fanout: 1 sender, one message addressed to all ${FANOUT} receivers, ${SECONDS} s`);
   const m = await fanout(false);
   report({ bench: 'bus', metric: 'fanout_multi_receiver_deliveries_per_s', value: Math.round(m.perSecond), unit: 'deliveries/s', target: '>= 30000', note: `one sender, each message addressed to all ${FANOUT} sinks (the message is stored once; each delivery still lowers the ${FANOUT}-name receiver list into its agent, decision 1202), embedded log, fsync always${below(m.perSecond, 30_000) ? '; below target' : ''}` });
+}
+if (ONLY.includes('telemetry')) {
+  const receivers = await startTelemetryReceivers();
+  try {
+    const off: number[] = [];
+    const on: number[] = [];
+    const sampled: number[] = [];
+    let spans = 0;
+    let dropped = 0;
+    for (let round = 1; round <= TELEMETRY_ROUNDS; round++) {
+      progress(`telemetry round ${round}/${TELEMETRY_ROUNDS}: off`);
+      off.push((await pingPong('disk')).perSecond);
+      gc();
+      progress(`telemetry round ${round}/${TELEMETRY_ROUNDS}: on (every span exported, metrics over OTLP and scraped)`);
+      on.push((await pingPong('disk', { telemetry: receivers.config(1), onRate: (n) => {
+        spans += n.node.telemetry?.spansExported() ?? 0;
+        dropped += n.node.telemetry?.drops.total('traces') ?? 0;
+      } })).perSecond);
+      gc();
+      progress(`telemetry round ${round}/${TELEMETRY_ROUNDS}: on, --trace-sample 0.01`);
+      sampled.push((await pingPong('disk', { telemetry: receivers.config(0.01) })).perSecond);
+      gc();
+    }
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const scrapes = await receivers.scrapes();
+    const how = `${PAIRS} pinger/echo pairs x ${CHAINS} chains, embedded log, fsync always, ${TELEMETRY_ROUNDS} alternated rounds of ${SECONDS} s`;
+    report({ bench: 'bus', metric: 'telemetry_off_msgs_per_s', value: Math.round(mean(off)), unit: 'msg/s', note: `${how}; runs ${off.map(Math.round).join(', ')}` });
+    report({ bench: 'bus', metric: 'telemetry_on_msgs_per_s', value: Math.round(mean(on)), unit: 'msg/s', note: `every span exported over OTLP http/protobuf to a real collector (${spans} spans delivered, ${dropped} dropped by the bounded queue), metrics over OTLP every 1 s and scraped by a real Prometheus (${scrapes} scrapes); runs ${on.map(Math.round).join(', ')}` });
+    report({ bench: 'bus', metric: 'telemetry_sampled_msgs_per_s', value: Math.round(mean(sampled)), unit: 'msg/s', note: `as telemetry_on with --trace-sample 0.01 (parent-based); runs ${sampled.map(Math.round).join(', ')}` });
+    const ratio = mean(on) / mean(off);
+    report({ bench: 'bus', metric: 'telemetry_on_off_ratio', value: Number(ratio.toFixed(3)), unit: 'ratio', target: '>= 0.9', note: `telemetry_on / telemetry_off; sampled 0.01: ${(mean(sampled) / mean(off)).toFixed(3)}; collector and Prometheus share this machine's cores${ratio < 0.9 ? '; below target' : ''}` });
+  } finally {
+    await receivers.stop();
+  }
 }

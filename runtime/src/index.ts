@@ -29,3 +29,4 @@ export { FileAuditTrail } from './audit/file-audit-trail.js';
 export { EtcdAuditTrail } from './audit/etcd-audit-trail.js';
 export { AuditError, AUDIT_ERROR_KINDS, type AuditErrorCode } from './audit/errors.js';
 export { EtcdConnection } from './registry/etcd/connection.js';
+export * from './telemetry/index.js';

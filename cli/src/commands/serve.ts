@@ -16,6 +16,8 @@ import { auditNodeOptions, serveAuditOptions, type ServeAuditArgs } from './serv
 import { clusterSecurityFlags, clusterSecurityOptions, type ClusterSecurityArgs } from './serve-cluster-security-options.js';
 import { k8sNodeOptions, k8sServeOptions, type K8sArgs } from './serve-k8s-options.js';
 import { consoleNodeOptions, withConsoleOptions, type ConsoleArgs } from './serve-console-options.js';
+import { telemetryFromArgs, telemetryOptions, type TelemetryArgs } from './serve-telemetry-options.js';
+import { installJsonLogs } from '@caxton/runtime';
 
 /** The node's own option and handle types: one definition, the node's (runtime/src/node/options.ts). */
 export type { StartNodeOptions, RunningNode };
@@ -39,7 +41,7 @@ async function loadStartNode(): Promise<StartNode> {
   return mod.startNode;
 }
 
-type Args = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & {
+type Args = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & TelemetryArgs & {
   shards?: number;
   prepareTimeoutS?: number;
   prepareHeapMib?: number;
@@ -118,6 +120,8 @@ export function nodeOptions(argv: Args, cwd: string, env: Readonly<Record<string
     if (!Number.isInteger(argv.shards) || argv.shards < 1 || argv.shards > 256) throw new UsageError(`--shards ${argv.shards} is not a whole number from 1 to 256`);
     options.shards = argv.shards;
   }
+  const telemetry = telemetryFromArgs(argv, env);
+  if (telemetry) options.telemetry = telemetry;
   if (argv.cert && argv.key) {
     options.tls = { certFile: path.resolve(cwd, argv.cert), keyFile: path.resolve(cwd, argv.key) };
     if (argv.clientCa) options.tls.caFile = path.resolve(cwd, argv.clientCa);
@@ -168,7 +172,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
-    builder: (y) => withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y)))
+    builder: (y) => telemetryOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y))))
       // For serve, --addr is where to listen (the global --addr is where a client connects): it
       // must not be accepted and ignored. No default here, so an explicit one can be told apart.
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })
@@ -196,6 +200,10 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       .example('$0 serve --kafka k1:9092,k2:9092 --etcd e1:2379 --node-id n1 --api-host 0.0.0.0 --cert api.pem --key api.key', 'a cluster member') as unknown as Argv<Args>,
     handler: action<Args>(env, async (ctx, argv) => {
       const options = nodeOptions(argv, ctx.io.cwd, ctx.io.env);
+      // JSON lines from here on: every later note, warning and library line is one object.
+      // The node id is known once the node has read (or made) it in its data dir; until then, --node-id.
+      let nodeIdForLogs = options.nodeId;
+      if (options.telemetry?.logFormat === 'json') installJsonLogs(() => nodeIdForLogs);
       if (options.auth.mode === 'none' && !isLoopback(options.apiHost)) {
         ctx.note(`caxton: WARNING: the API on ${options.apiHost} accepts calls from anyone who can reach it (--no-auth)`);
       }
@@ -207,11 +215,13 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
         setTimeout(() => process.exit(process.exitCode ?? EXIT.FAILURE), 1000).unref();
         throw err;
       });
+      nodeIdForLogs = node.nodeId;
       const where = `${options.apiHost}:${node.apiPort}`;
       ctx.note(`caxton: ${node.nodeId ? `node ${node.nodeId}` : 'node'} serving the API on ${where}${options.tls ? ' (TLS)' : ''}`);
       if (options.auth.mode === 'token') {
         ctx.note(`caxton: clients authenticate with the token in ${options.auth.tokenFile ?? tokenFilePath(options.dataDir)} (read-only: ${options.auth.readTokenFile ?? readTokenFilePath(options.dataDir)})`);
       }
+      for (const line of node.telemetry?.describe() ?? ['telemetry: off (see --otlp-endpoint, --metrics-addr)']) ctx.note(`caxton: ${line}`);
       const health = options.health && node.healthPort !== undefined ? `${options.health.host}:${node.healthPort}` : undefined;
       if (health) ctx.note(`caxton: grpc.health.v1 (plaintext, no token) on ${health}`);
       if (node.consoleUrl) ctx.note(`caxton: console on ${node.consoleUrl}`);

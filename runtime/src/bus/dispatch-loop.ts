@@ -263,7 +263,8 @@ export class DispatchLoop {
         if (handle) endSpan(handle.span, { kind: 'skipped', message: result.outcome.reason });
         continue;
       }
-      for (const line of result.logs) this.opts.events.emit({ type: 'log', agent: item.agent, line });
+      const trace = handle && result.logs.length > 0 ? handle.span.spanContext() : undefined;
+      for (const line of result.logs) this.opts.events.emit({ type: 'log', agent: item.agent, line, trace });
       const outcome = result.outcome;
       if (handle) {
         handle.span.setAttribute('caxton.fuel_used', result.fuelUsed);

@@ -19,7 +19,8 @@ export type BusEvent =
   | { type: 'completed'; deliveryIds: string[] }
   | { type: 'dead-lettered'; agent: string; deliveryId: string; reason: string; attempts: number }
   | { type: 'dropped'; message: AclMessage; reason: string }
-  | { type: 'log'; agent: string; line: AgentLogLine }
+  /** `trace`: the span of the handling that wrote the line, when it was traced (for --log-format json). */
+  | { type: 'log'; agent: string; line: AgentLogLine; trace?: { traceId: string; spanId: string } | undefined }
   /**
    * An agent's state changes could not be committed (decision 1600): the log failed or refused
    * them. Nothing is applied: the work is not completed (a delivery stays pending in the log, a

@@ -32,6 +32,9 @@ import { AgentEffects } from './agent-effects.js';
 import { NodeBusPort } from './bus-port.js';
 import { HttpGateway } from '../http/gateway.js';
 import { HttpEffects } from './http-effects.js';
+import { startNodeTelemetry } from '../telemetry/node-telemetry.js';
+import { printAgentLogsAsJson } from '../telemetry/agent-log-printer.js';
+import type { RunningTelemetry } from '../telemetry/start-telemetry.js';
 import { KillSwitch } from './kill-switch/kill-switch.js';
 import { NodeSwitchFile } from './kill-switch/node-switch-file.js';
 
@@ -47,6 +50,8 @@ export interface RunningNode {
   events: BusEvents;
   /** The web console's address (`http://127.0.0.1:8080/`), when it was asked for. */
   consoleUrl?: string;
+  /** The OpenTelemetry SDK this node registered (options.telemetry), if any. */
+  telemetry?: RunningTelemetry;
   stop(): Promise<void>;
 }
 
@@ -62,6 +67,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   // Without a registered propagator @opentelemetry/api injects nothing; W3C is what we carry.
   if (propagation.fields().length === 0) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 
+  // Before anything creates an instrument: a meter taken before the SDK is registered stays a no-op.
+  const telemetry = await startNodeTelemetry(options, nodeId, CAXTON_VERSION);
   // What health reports (node-health.ts): filled in as start-up proceeds.
   const life: NodeLife = { phase: 'starting', topology: undefined };
   const health = (): NodeHealth => nodeHealth({
@@ -69,12 +76,14 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     logStoppedBy: life.topology?.ports.log.stoppedBy?.(),
     topology: life.topology?.health() ?? { serving: false, reason: 'the node is starting' },
   });
-  // The health port listens first, so the kubelet's startup probe sees NOT_SERVING while we join.
-  const healthServer = options.health ? await startHealthServer({ ...options.health, health }) : undefined;
   // Whatever start-up opened is closed again if a later step fails: a half-started node must not
   // keep the process alive (a cluster topology holds Kafka and etcd connections, the host worker threads).
-  const undo: (() => Promise<unknown>)[] = healthServer ? [() => healthServer.close()] : [];
+  // Telemetry is undone last, so spans of a failed start still leave.
+  const undo: (() => Promise<unknown>)[] = [async () => telemetry?.shutdown()];
   try {
+    // The health port listens first, so the kubelet's startup probe sees NOT_SERVING while we join.
+    const healthServer = options.health ? await startHealthServer({ ...options.health, health }) : undefined;
+    if (healthServer) undo.push(() => healthServer.close());
     const topology = await openTopology(options, dataDir, nodeId);
     life.topology = topology;
     undo.push(() => topology.close());
@@ -83,9 +92,12 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     return {
       ...node,
       ...(healthServer ? { healthPort: healthServer.port } : {}),
+      ...(telemetry ? { telemetry } : {}),
       async stop() {
         await node.stop();
         await healthServer?.close();
+        // Flushes what is buffered (bounded wait), after the node's last spans have ended.
+        await telemetry?.shutdown();
       },
     };
   } catch (err) {
@@ -191,6 +203,8 @@ async function startOnTopology(
   });
   // Caxton's own lines about an agent (deployed, stopped, could not start, …) go to its log.
   agents.events.onType('agent-log', (e) => logs.append(e.agent, { level: e.level, message: `[caxton] ${e.message}`, at: Date.now() }));
+  // --log-format json: agent log lines also go to stdout, as JSON with the handling's trace ids.
+  if (options.telemetry?.logFormat === 'json') printAgentLogsAsJson(events, agents.events, nodeId);
   const protocols = topology.protocolGate(tracker, {
     platform, bus: () => bus, isLocal: (agent) => agents.isLocal(agent),
   });

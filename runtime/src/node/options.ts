@@ -10,6 +10,7 @@ import type { ClusterOptions } from '../topology/cluster/options.js';
 import type { EtcdConnectionSpec, KafkaConnectionSpec } from '../topology/cluster/transport-security.js';
 import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '@caxton/sandbox';
 import type { ComponentLimits } from '@caxton/sandbox';
+import type { TelemetryConfig } from '../telemetry/config.js';
 
 export interface StartNodeOptions {
   dataDir: string;
@@ -60,6 +61,11 @@ export interface StartNodeOptions {
   prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits> };
   /** Serve the web console over HTTP (issue 15); absent: no console. */
   console?: ConsoleNodeOptions;
+  /**
+   * OpenTelemetry export (OTLP traces and metrics, the Prometheus endpoint), parsed from serve's
+   * flags and OTEL_* variables (telemetry/config.ts). Unset or disabled: no SDK is registered.
+   */
+  telemetry?: TelemetryConfig;
 }
 
 /** The sandbox's defaults, so an agent deployed without limits gets what docs/agent-contract.md says. */

@@ -3,7 +3,7 @@
  * conversation across agents and nodes whatever transport carried the message (log, Kafka, gRPC).
  * Only @opentelemetry/api is used: with no SDK registered every call is a cheap no-op.
  */
-import { context, propagation, trace, SpanKind, SpanStatusCode, ProxyTracerProvider, type Context, type Span, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import { context, propagation, trace, SpanKind, SpanStatusCode, ProxyTracerProvider, type Context, type Span, type TextMapGetter, type TextMapSetter, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { TRACEPARENT_PARAM, TRACESTATE_PARAM, type AclMessage } from '@caxton/core';
 
 const CARRIER_KEYS: Record<string, string> = { traceparent: TRACEPARENT_PARAM, tracestate: TRACESTATE_PARAM };
@@ -24,7 +24,30 @@ const setter: TextMapSetter<AclMessage> = {
   },
 };
 
-export const tracer = trace.getTracer('caxton-runtime', '0.1.0');
+let current: { provider: TracerProvider; tracer: Tracer; resolved: boolean } | undefined;
+
+/**
+ * The runtime's tracer from the provider registered NOW. The API's own ProxyTracer keeps the first
+ * SDK tracer it resolves for good, so after a node's telemetry shut down (trace.disable()) and the
+ * next node in the same process (tests, benchmarks) registered its own, spans would still go to
+ * the first, shut-down provider. `trace.disable()` replaces the global proxy provider, so its
+ * identity tells when to ask again; once resolved, a span costs one identity check.
+ */
+function currentTracer(): Tracer {
+  const provider = trace.getTracerProvider();
+  if (current?.provider === provider && current.resolved) return current.tracer;
+  const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegateTracer('caxton-runtime', '0.1.0') : provider.getTracer('caxton-runtime', '0.1.0');
+  current = delegate ? { provider, tracer: delegate, resolved: true } : { provider, tracer: provider.getTracer('caxton-runtime', '0.1.0'), resolved: false };
+  return current.tracer;
+}
+
+export const tracer: Tracer = {
+  startSpan: (name, options, ctx) => currentTracer().startSpan(name, options, ctx),
+  startActiveSpan: ((...args: unknown[]) => {
+    const t = currentTracer();
+    return Reflect.apply(t.startActiveSpan, t, args) as unknown;
+  }) as Tracer['startActiveSpan'],
+};
 
 /**
  * Whether a tracer provider is registered, i.e. spans are recorded. Without one a span only

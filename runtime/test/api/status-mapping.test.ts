@@ -28,6 +28,7 @@ import { KillSwitchNotKeptError, KillSwitchUnreadableError, NotClusteredError } 
 import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } from '../../src/artifacts/artifact-store.js';
 import { AUDIT_ERROR_KINDS, AuditError, type AuditErrorCode } from '../../src/audit/errors.js';
 import { CONSOLE_ERROR_KINDS, ConsoleError, type ConsoleErrorCode } from '../../src/console/errors.js';
+import { TELEMETRY_ERROR_KINDS, TelemetryError, type TelemetryErrorCode } from '../../src/telemetry/errors.js';
 
 type StatusName = keyof typeof status;
 
@@ -181,6 +182,10 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   // Raised in the CLI only, with the status the suffix rules gave them; kinds in toolchain/src/errors.ts.
   ['node.cluster-config', 'INTERNAL'],
   ['node.cluster-wiring', 'INTERNAL'],
+  ['telemetry.invalid-config', 'INVALID_ARGUMENT'],
+  ['telemetry.unsupported', 'UNIMPLEMENTED'],
+  ['telemetry.listen-failed', 'FAILED_PRECONDITION'],
+  ['telemetry.already-registered', 'FAILED_PRECONDITION'],
   // The kill switch (decision 1403).
   ['node.frozen', 'FAILED_PRECONDITION'],
   ['agent.suspended', 'FAILED_PRECONDITION'],
@@ -239,6 +244,7 @@ function everyRaisedError(): CaxtonError[] {
     ...keysOf(ARTIFACT_STORE_ERROR_KINDS).map((code: ArtifactErrorCode) => new ArtifactError(code, 'x')),
     ...keysOf(AUDIT_ERROR_KINDS).map((code: AuditErrorCode) => new AuditError(code, 'x')),
     ...keysOf(CONSOLE_ERROR_KINDS).map((code: ConsoleErrorCode) => new ConsoleError(code, 'x', 'y')),
+    ...keysOf(TELEMETRY_ERROR_KINDS).map((code: TelemetryErrorCode) => new TelemetryError(code, 'x')),
   ];
   try {
     aclLimits({ maxMessageBytes: -1 });
@@ -302,7 +308,7 @@ describe('error kind → gRPC status', () => {
 
 describe('every error code in the sources has its status pinned', () => {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-  const CODE_LITERAL = /['`]((?:acl|protocol|sandbox|build|bus|log|registry|df|cluster|api|agent|node|artifact)\.[a-z][a-z0-9.-]*[a-z])['`]/g;
+  const CODE_LITERAL = /['`]((?:acl|protocol|sandbox|build|bus|log|registry|df|cluster|api|agent|node|artifact|telemetry)\.[a-z][a-z0-9.-]*[a-z])['`]/g;
   // Literals that look like codes but are not error codes (file names, prefixes).
   // 'protocol.not-a-word' is an ACL validation rule id (AclValidationError.rule).
   const NOT_CODES = new Set(['protocol.not-a-word', 'agent.js', 'agent.wasm', 'agent.wit', 'api.token-file', 'sandbox.artifact', 'api.example.com']);

@@ -1,0 +1,129 @@
+/**
+ * Registers the OpenTelemetry SDK of a node: a tracer provider exporting spans over OTLP through a
+ * bounded queue, and a meter provider read by an OTLP periodic exporter and/or the Prometheus
+ * endpoint. Everything else in the runtime records through `@opentelemetry/api` only; this is the
+ * one place that decides where it goes. Must run before any instrument is created: the metrics
+ * API has no proxy, so a meter taken before registration stays a no-op for good.
+ */
+import { metrics, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
+import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type Sampler } from '@opentelemetry/sdk-trace';
+import { describeTelemetry, type SamplerConfig, type TelemetryConfig } from './config.js';
+import { BoundedSpanProcessor } from './bounded-span-processor.js';
+import { countingMetricExporter } from './counting-metric-exporter.js';
+import { DropCounter } from './drop-counter.js';
+import { servePrometheus, type PrometheusEndpoint } from './prometheus-endpoint.js';
+import { nodeResource, prometheusLabels, type NodeIdentity } from './resource.js';
+import { setMaxAgentLabels } from './cardinality.js';
+import { TelemetryError } from './errors.js';
+
+/** How long stop waits for the last spans and metrics to leave (a dead collector must not hold it). */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 3000;
+
+export interface StartTelemetryOptions {
+  /** Extra metric readers (tests: an in-memory reader), added to the configured ones. */
+  metricReaders?: IMetricReader[];
+}
+
+export interface RunningTelemetry {
+  /** Where the Prometheus endpoint listens (host:port), if it does. */
+  prometheusAddress: string | undefined;
+  /** Lines for `caxton serve` to print: where each signal goes. */
+  describe(): string[];
+  drops: DropCounter;
+  /** Spans delivered to the OTLP endpoint so far (0 when traces are not exported). */
+  spansExported(): number;
+  /** Export what is buffered now (tests; the periodic reader does it on its own). */
+  flush(): Promise<void>;
+  /** Flush and stop, waiting at most `timeoutMs`; unregisters the global providers. */
+  shutdown(timeoutMs?: number): Promise<void>;
+}
+
+export function samplerOf(c: SamplerConfig): Sampler {
+  const root = c.root === 'always_on' ? new AlwaysOnSampler() : c.root === 'always_off' ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(c.ratio);
+  return c.parentBased ? new ParentBasedSampler({ root }) : root;
+}
+
+function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); timer.unref(); });
+  return Promise.race([work.then(() => {}, () => {}), deadline]).finally(() => clearTimeout(timer));
+}
+
+export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity, opts: StartTelemetryOptions = {}): Promise<RunningTelemetry> {
+  setMaxAgentLabels(config.maxAgentLabels);
+  const resource = nodeResource(config, node);
+
+  const readers: IMetricReader[] = [...(opts.metricReaders ?? [])];
+  // The drop counter records into this provider; it only needs a meter, taken after construction.
+  let drops: DropCounter | undefined;
+  const lateDrops = { add: (...a: Parameters<DropCounter['add']>) => drops?.add(...a) } as unknown as DropCounter;
+  if (config.metrics) {
+    const exporter = new OTLPMetricExporter({ url: config.metrics.url, headers: { ...config.metrics.headers } });
+    readers.push(new PeriodicExportingMetricReader({
+      exporter: countingMetricExporter(exporter, lateDrops),
+      exportIntervalMillis: config.metricExportIntervalMs,
+      exportTimeoutMillis: Math.min(30_000, config.metricExportIntervalMs),
+    }));
+  }
+  const prometheus = config.prometheus ? new PrometheusExporter({ preventServerStart: true }) : undefined;
+  if (prometheus) readers.push(prometheus);
+
+  const meterProvider = new MeterProvider({ resource, readers });
+  drops = new DropCounter(meterProvider.getMeter('caxton.telemetry'));
+
+  let endpoint: PrometheusEndpoint | undefined;
+  try {
+    if (prometheus && config.prometheus) endpoint = await servePrometheus(prometheus, config.prometheus.host, config.prometheus.port, prometheusLabels(node));
+  } catch (err) {
+    await meterProvider.shutdown().catch(() => {});
+    throw err;
+  }
+
+  let tracerProvider: TracerProvider | undefined;
+  let spanProcessor: BoundedSpanProcessor | undefined;
+  if (config.traces) {
+    const exporter = new OTLPTraceExporter({ url: config.traces.url, headers: { ...config.traces.headers } });
+    tracerProvider = new TracerProvider({
+      resource,
+      sampler: samplerOf(config.sampler),
+      spanProcessors: [spanProcessor = new BoundedSpanProcessor(exporter, drops, { maxQueueSize: config.spanQueueSize })],
+    });
+  }
+
+  const registered = metrics.setGlobalMeterProvider(meterProvider) && (tracerProvider === undefined || trace.setGlobalTracerProvider(tracerProvider));
+  if (!registered) {
+    metrics.disable();
+    trace.disable();
+    await endpoint?.close();
+    await meterProvider.shutdown().catch(() => {});
+    await tracerProvider?.shutdown().catch(() => {});
+    throw new TelemetryError('telemetry.already-registered', 'another OpenTelemetry SDK is already registered in this process', {
+      hint: 'a process runs one node with telemetry; embedders that register their own SDK leave the node\'s telemetry options unset',
+    });
+  }
+
+  let stopped = false;
+  return {
+    prometheusAddress: endpoint?.address,
+    describe: () => describeTelemetry(config, endpoint?.address),
+    drops,
+    spansExported: () => spanProcessor?.exported ?? 0,
+    async flush() {
+      await Promise.all([tracerProvider?.forceFlush(), meterProvider.forceFlush()]);
+    },
+    async shutdown(timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS) {
+      if (stopped) return;
+      stopped = true;
+      // Spans first: the meter provider's last export then includes drops counted while flushing.
+      await withDeadline(tracerProvider?.shutdown() ?? Promise.resolve(), timeoutMs);
+      await withDeadline(meterProvider.shutdown(), timeoutMs);
+      await endpoint?.close();
+      trace.disable();
+      metrics.disable();
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * startTelemetry with the Prometheus endpoint (a real node:http server on loopback, port 0): every
+ * series carries node and cluster, target_info carries the resource, the drop counter is there at
+ * zero, other paths are 404; a port in use is a typed error; shutdown unregisters the SDK so the
+ * next start in the same process works.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { metrics } from '@opentelemetry/api';
+import { parseTelemetryConfig } from '../../src/telemetry/config.js';
+import { startTelemetry } from '../../src/telemetry/start-telemetry.js';
+import { TelemetryError } from '../../src/telemetry/errors.js';
+import { withConstantLabels } from '../../src/telemetry/constant-labels.js';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+
+const node = { nodeId: 'n9', cluster: 'prod', version: '0.1.0' };
+
+test('the scrape: node and cluster on every series, target_info, the drop counter at 0, 404 elsewhere', async () => {
+  const t = await startTelemetry(parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, { OTEL_RESOURCE_ATTRIBUTES: 'region=eu' }), node);
+  try {
+    metrics.getMeter('t').createCounter('caxton.test.things').add(2, { agent: 'a' });
+    const res = await fetch(`http://${t.prometheusAddress}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    assert.match(text, /^caxton_test_things_total\{node="n9",cluster="prod",agent="a",otel_scope_name="t"\} 2$/m);
+    assert.match(text, /^caxton_telemetry_dropped_total\{node="n9",cluster="prod",signal="traces",reason="queue_full",otel_scope_name="caxton.telemetry"\} 0$/m);
+    assert.match(text, /^target_info\{region="eu",.*service_instance_id="n9",caxton_node_id="n9",caxton_cluster="prod"\} 1$/m);
+    assert.equal((await fetch(`http://${t.prometheusAddress}/other`)).status, 404);
+    assert.deepEqual(t.describe(), ['telemetry: traces not exported', `telemetry: metrics → Prometheus at http://${t.prometheusAddress}/metrics`]);
+  } finally {
+    await t.shutdown();
+  }
+  // Unregistered: a second start in the same process registers again.
+  const again = await startTelemetry(parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}), node);
+  await again.shutdown();
+});
+
+test('a port in use is a typed error with a hint, and nothing stays registered', async () => {
+  const busy = http.createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  const port = (busy.address() as AddressInfo).port;
+  try {
+    await assert.rejects(startTelemetry(parseTelemetryConfig({ metricsAddr: `127.0.0.1:${port}` }, {}), node), (err: unknown) =>
+      err instanceof TelemetryError && err.code === 'telemetry.listen-failed' && /EADDRINUSE/.test(err.message) && /--metrics-addr/.test(err.hint ?? ''));
+    const t = await startTelemetry(parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}), node);
+    await t.shutdown();
+  } finally {
+    busy.close();
+  }
+});
+
+test('a second SDK in the same process is refused while the first runs', async () => {
+  const t = await startTelemetry(parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}), node);
+  try {
+    await assert.rejects(startTelemetry(parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}), node), (err: unknown) =>
+      err instanceof TelemetryError && err.code === 'telemetry.already-registered');
+  } finally {
+    await t.shutdown();
+  }
+});
+
+test('shutdown with an unreachable collector returns within its bound', async () => {
+  // A port nothing listens on: exports fail (and are counted), shutdown does not hang.
+  const t = await startTelemetry(parseTelemetryConfig({ otlpEndpoint: 'http://127.0.0.1:9' }, { OTEL_METRIC_EXPORT_INTERVAL: '100' }), node);
+  const started = performance.now();
+  await t.shutdown(500);
+  assert.ok(performance.now() - started < 2500, `shutdown took ${(performance.now() - started).toFixed(0)} ms`);
+});
+
+test('withConstantLabels copies, and a data point keeps its own value of a label', () => {
+  const rm = {
+    resource: {} as ResourceMetrics['resource'],
+    scopeMetrics: [{ scope: { name: 's' }, metrics: [{ descriptor: { name: 'm' }, dataPoints: [{ attributes: { node: 'own', a: '1' }, value: 1 }, { attributes: {}, value: 2 }] }] }],
+  } as unknown as ResourceMetrics;
+  const out = withConstantLabels(rm, { node: 'n1', cluster: 'c' });
+  const points = out.scopeMetrics[0]!.metrics[0]!.dataPoints as Array<{ attributes: Record<string, string> }>;
+  assert.deepEqual(points.map((p) => p.attributes), [{ node: 'own', cluster: 'c', a: '1' }, { node: 'n1', cluster: 'c' }]);
+  assert.deepEqual((rm.scopeMetrics[0]!.metrics[0]!.dataPoints[1] as { attributes: object }).attributes, {}, 'the input is not changed');
+});
