@@ -212,10 +212,12 @@ describe('the StatefulSet as three local processes', { timeout: 8 * 60_000 }, ()
       pods.push({ name, proc, api: apiPort, health: healthPort, args });
     }
     if (dropped.length > 0) process.stderr.write(`# not in caxton serve yet, left out of the local run: ${dropped.join(' ')}\n`);
-    await Promise.all(pods.map((p) => p.proc.waitFor((x) => /serving the API on .* \(TLS\)/.test(x.stderr), `${p.name}: serving`, 120_000)));
+    // The token line follows the serving line on stderr (and may arrive in a later chunk): wait for it.
+    const tokenLine = /clients authenticate with the token in .*\/api-tokens\/auth-token \(read-only: .*\/api-tokens\/auth-token\.read\)/;
+    await Promise.all(pods.map((p) => p.proc.waitFor((x) => /serving the API on .* \(TLS\)/.test(x.stderr) && tokenLine.test(x.stderr), `${p.name}: serving`, 120_000)));
     for (const p of pods) {
       assert.equal(flagValue(p.args, 'node-id'), p.name, 'POD_NAME became the node id');
-      assert.match(p.proc.stderr, new RegExp(`clients authenticate with the token in .*/api-tokens/auth-token \\(read-only: .*/api-tokens/auth-token\\.read\\)`));
+      assert.match(p.proc.stderr, tokenLine);
     }
   });
 
