@@ -22,6 +22,8 @@ import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
 import { tailCommand } from './commands/tail.js';
 import { stateCommand } from './commands/state.js';
+import { keygenCommand } from './commands/keygen.js';
+import { signCommand } from './commands/sign.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -72,6 +74,8 @@ export function buildParser(env: AppEnv): Argv {
     .command(serveCommand(env))
     .command(newCommand(env))
     .command(buildCommand(env))
+    .command(keygenCommand(env))
+    .command(signCommand(env))
     .command(deployCommand(env))
     .command(upgradeCommand(env))
     .command(agentsCommand(env))

@@ -21,3 +21,4 @@ export * from './control/http-headers.js';
 export * from './control/errors.js';
 export { AGENT_NAME, AGENT_NAME_HINT } from './control/agent-name.js';
 export { matchesTailFilter } from './control/tail-filter.js';
+export * from './signing/index.js';

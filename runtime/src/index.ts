@@ -23,3 +23,4 @@ export { StateUnsupportedError, stateStoreOf } from './storage/state-store.js';
 export { EmbeddedRegistry } from './registry/embedded/embedded-registry.js';
 export { EtcdRegistry } from './registry/etcd/etcd-registry.js';
 export { HttpGateway, parseAllowHttpFlag, resolveHttpPolicy, nodeDefaultHttpPolicy, HTTP_POLICY_MAXIMA, type HttpPolicyInput, type HttpGatewayOptions } from './http/index.js';
+export * from './signing/index.js';

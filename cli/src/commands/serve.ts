@@ -12,6 +12,7 @@ import type { GlobalArgs } from '../context.js';
 import type { StartNodeOptions, RunningNode } from '@caxton/runtime';
 import { parseComponentLimit } from '@caxton/sandbox';
 import { EXIT } from '../exit-codes.js';
+import { trustNodeOptions, trustOptions, type TrustArgs } from './serve-trust-options.js';
 
 /** The node's own option and handle types: one definition, the node's (runtime/src/node/options.ts). */
 export type { StartNodeOptions, RunningNode };
@@ -35,7 +36,7 @@ async function loadStartNode(): Promise<StartNode> {
   return mod.startNode;
 }
 
-type Args = GlobalArgs & {
+type Args = GlobalArgs & TrustArgs & {
   shards?: number;
   prepareTimeoutS?: number;
   prepareHeapMib?: number;
@@ -111,6 +112,8 @@ export function nodeOptions(argv: Args, cwd: string): StartNodeOptions {
     }
   }
   if (Object.keys(prepare).length > 0) options.prepare = prepare;
+  const trust = trustNodeOptions(argv, cwd);
+  if (trust) options.trust = trust;
   if (argv.shards !== undefined) {
     if (!Number.isInteger(argv.shards) || argv.shards < 1 || argv.shards > 256) throw new UsageError(`--shards ${argv.shards} is not a whole number from 1 to 256`);
     options.shards = argv.shards;
@@ -161,7 +164,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
-    builder: (y) => y
+    builder: (y) => trustOptions(y)
       // For serve, --addr is where to listen (the global --addr is where a client connects): it
       // must not be accepted and ignored. No default here, so an explicit one can be told apart.
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })
@@ -201,6 +204,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       });
       const where = `${options.apiHost}:${node.apiPort}`;
       ctx.note(`caxton: ${node.nodeId ? `node ${node.nodeId}` : 'node'} serving the API on ${where}${options.tls ? ' (TLS)' : ''}`);
+      if (node.trust.mode !== 'off') ctx.note(`caxton: agent signatures: ${node.trust.mode}; trusted keys: ${node.trust.keyIds.join(', ') || '(none)'}`);
       if (options.auth.mode === 'token') {
         ctx.note(`caxton: clients authenticate with the token in ${tokenFilePath(options.dataDir)} (read-only: ${readTokenFilePath(options.dataDir)})`);
       }

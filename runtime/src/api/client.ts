@@ -55,6 +55,8 @@ export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, '
   replaceConfig?: boolean;
   /** Deploy only: keep the state an earlier deployment of the name left (decision 1600). */
   keepState?: boolean;
+  /** The artifact's detached signature, a DSSE envelope as JSON (decision 1400). */
+  signatureEnvelope?: string;
 };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
@@ -140,6 +142,7 @@ export class CaxtonClient {
       replaceConfig: header.replaceConfig ?? false,
       keepState: header.keepState ?? false,
       http: header.http ? httpPolicyToWire(header.http) : null,
+      signatureEnvelope: header.signatureEnvelope ?? '',
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {

@@ -25,6 +25,8 @@ export interface WireArtifactHeader {
   keepState?: boolean;
   /** Optional for senders: an absent policy means none (deploy) / keep (upgrade). */
   http?: WireHttpPolicy | null;
+  /** DSSE envelope JSON (decision 1400); optional when sending, '' when received without one. */
+  signatureEnvelope?: string;
 }
 
 export interface WireHttpAllowRule {
@@ -84,6 +86,8 @@ export interface WireAgentInfo {
   createdAtUnixMs: Wire64;
   updatedAtUnixMs: Wire64;
   http: WireHttpPolicy | null;
+  /** '' when no trusted signature was verified (decision 1400); optional for old senders. */
+  signerKeyId?: string;
 }
 
 export interface WireDeployAgentResponse {

@@ -27,6 +27,8 @@ import { AgentEffects } from './agent-effects.js';
 import { NodeBusPort } from './bus-port.js';
 import { HttpGateway } from '../http/gateway.js';
 import { HttpEffects } from './http-effects.js';
+import { trustPolicyFor } from './trust-option.js';
+import type { TrustPolicy, TrustMode } from '../signing/trust.js';
 
 export const CAXTON_VERSION = '0.1.0';
 
@@ -36,6 +38,8 @@ export interface RunningNode {
   /** The node's control surface, for in-process use (the API serves the same object). */
   control: LocalNodeControl;
   events: BusEvents;
+  /** Which signatures the node requires and whose it trusts (decision 1400). */
+  trust: { mode: TrustMode; keyIds: string[] };
   stop(): Promise<void>;
 }
 
@@ -47,6 +51,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const nodeId = resolveNodeId(dataDir, options.nodeId);
   const platform = options.platform ?? 'caxton';
   const startedAt = Date.now();
+  const trust = await trustPolicyFor(options);
   // Without a registered propagator @opentelemetry/api injects nothing; W3C is what we carry.
   if (propagation.fields().length === 0) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 
@@ -55,7 +60,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   // keep the process alive (a cluster topology holds Kafka and etcd connections, the host worker threads).
   const undo: (() => Promise<unknown>)[] = [() => topology.close()];
   try {
-    return await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo);
+    return await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo, trust);
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => {});
     throw err;
@@ -64,7 +69,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
 
 async function startOnTopology(
   options: StartNodeOptions, dataDir: string, nodeId: string, platform: string, startedAt: number,
-  topology: Topology, undo: (() => Promise<unknown>)[],
+  topology: Topology, undo: (() => Promise<unknown>)[], trust: TrustPolicy,
 ): Promise<RunningNode> {
   const storage = topology.ports;
   const events = new BusEvents();
@@ -122,7 +127,7 @@ async function startOnTopology(
   });
   const httpEffects = new HttpEffects(http, events, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
   const agents = new AgentLifecycle({
-    nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency,
+    nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency, trust,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS,
     onStarted: async (init) => {
       for (const line of init.logs) logs.append(init.agent, line);
@@ -207,6 +212,7 @@ async function startOnTopology(
     apiPort: api?.port ?? 0,
     control,
     events,
+    trust: { mode: trust.mode, keyIds: trust.keyIds },
     async stop(): Promise<void> {
       if (stopping) return;
       stopping = true;

@@ -8,6 +8,7 @@ import type { FsyncPolicy } from '../bus/embedded/index.js';
 import type { ClusterOptions } from '../topology/cluster/options.js';
 import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '@caxton/sandbox';
 import type { ComponentLimits } from '@caxton/sandbox';
+import type { TrustMode } from '../signing/trust.js';
 
 export interface StartNodeOptions {
   dataDir: string;
@@ -46,6 +47,12 @@ export interface StartNodeOptions {
   maxArtifactBytes?: number;
   /** Preparing a component (off the main thread): its wall-clock budget and its heap cap. */
   prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits> };
+  /**
+   * Signed agents (decision 1400): public key files (or directories of *.pub/*.pem) whose signatures
+   * the node trusts, and what it does with unsigned or untrusted artifacts. Mode default: `warn`
+   * when keys are given, else `off`.
+   */
+  trust?: { keyPaths?: string[]; mode?: TrustMode };
 }
 
 /** The sandbox's defaults, so an agent deployed without limits gets what docs/agent-contract.md says. */

@@ -24,6 +24,9 @@ import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfigu
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
 import { REGISTRY_ERROR_KINDS, RegistryError, type RegistryErrorCode } from '../../src/registry/errors.js';
 import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } from '../../src/artifacts/artifact-store.js';
+import { SignatureFormatError } from '@caxton/core';
+import { SigningKeyError } from '../../src/signing/keys.js';
+import { UntrustedArtifactError } from '../../src/signing/trust.js';
 
 type StatusName = keyof typeof status;
 
@@ -156,6 +159,10 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['sandbox.shard.closed', 'UNAVAILABLE'],
   ['sandbox.shard.internal', 'INTERNAL'],
   ['sandbox.shard.reset', 'INTERNAL'],
+  // Signed agents (decision 1400): a malformed envelope, a bad key file, an artifact the trust policy refuses.
+  ['signing.malformed', 'INVALID_ARGUMENT'],
+  ['signing.bad-key', 'INVALID_ARGUMENT'],
+  ['signing.untrusted', 'PERMISSION_DENIED'],
   // Raised in the CLI only, with the status the suffix rules gave them; kinds in toolchain/src/errors.ts.
   ['node.cluster-config', 'INTERNAL'],
   ['node.cluster-wiring', 'INTERNAL'],
@@ -196,6 +203,9 @@ function everyRaisedError(): CaxtonError[] {
     new KafkaLogStateError('closed'),
     new KafkaStateKeyError('agent', '\u0000commit'),
     new OutOfFuel(10),
+    new SignatureFormatError('not JSON', 'envelope'),
+    new SigningKeyError('not a key', 'k.pub', 'use keygen'),
+    new UntrustedArtifactError('unsigned', 'the artifact is not signed', 'echo', ['0123456789abcdef']),
     ...keysOf(PROTOCOL_ERROR_KINDS).map((code: ProtocolErrorCode) => new ProtocolViolation(code, 'x')),
     ...keysOf(SANDBOX_ERROR_KINDS).map((code: SandboxErrorCode) => new SandboxError(code, 'x')),
     ...keysOf(EMBEDDED_LOG_ERROR_KINDS).map((code: EmbeddedLogErrorCode) => new EmbeddedLogError(code, 'x')),
