@@ -13,6 +13,7 @@ import type { StartNodeOptions, RunningNode } from '@caxton/runtime';
 import { parseComponentLimit } from '@caxton/sandbox';
 import { EXIT } from '../exit-codes.js';
 import { trustNodeOptions, trustOptions, type TrustArgs } from './serve-trust-options.js';
+import { plaintextApiWarning } from './serve-plaintext-warning.js';
 
 /** The node's own option and handle types: one definition, the node's (runtime/src/node/options.ts). */
 export type { StartNodeOptions, RunningNode };
@@ -194,6 +195,8 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       if (options.auth.mode === 'none' && !isLoopback(options.apiHost)) {
         ctx.note(`caxton: WARNING: the API on ${options.apiHost} accepts calls from anyone who can reach it (--no-auth)`);
       }
+      const plaintext = plaintextApiWarning(options);
+      if (plaintext) ctx.note(plaintext);
       const startNode = await loadStartNode();
       const node = await startNode(options).catch((err: unknown) => {
         // The error is reported at once; a connection attempt a client library abandoned (e.g. to a

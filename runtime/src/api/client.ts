@@ -214,6 +214,12 @@ export class CaxtonClient {
     return res.results.map(dfFromWire);
   }
 
+  /** New admin and read tokens (decision 1401); the current ones keep working for `overlapMs`. */
+  async rotateTokens(overlapMs: number): Promise<{ adminToken: string; readToken: string; previousValidUntil: number }> {
+    const res = await this.unary<W.WireRotateTokensResponse>('RotateTokens', { overlapSeconds: Math.ceil(overlapMs / 1000) } satisfies W.WireRotateTokensRequest);
+    return { adminToken: res.adminToken, readToken: res.readToken, previousValidUntil: res.previousValidUntilUnixMs };
+  }
+
   async status(): Promise<NodeStatusView> {
     return nodeStatusFromWire(await this.unary<W.WireNodeStatusResponse>('NodeStatus', {}));
   }

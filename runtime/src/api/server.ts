@@ -10,6 +10,9 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { CaxtonError } from '@caxton/core';
 import { bearerTokenChecker, ensureAuthToken, READ_TOKEN_FILE_NAME } from './auth.js';
+import type { Role } from './access.js';
+import { TokenSet } from './token-set.js';
+import { dataDirRotator, refusingRotator, type TokenRotator } from './token-rotation.js';
 import { shutdownError, type CallContext } from './call-wrappers.js';
 import { caxtonHandlers } from './handlers.js';
 import type { NodeControl } from '@caxton/core';
@@ -32,7 +35,11 @@ export interface ApiServerOptions {
   port: number;
   /** Where the auth token file lives (`<dataDir>/auth-token`). */
   dataDir: string;
-  auth: { mode: 'token' | 'none' };
+  /**
+   * `providedTokens`: the token files are provided by an orchestrator (a Kubernetes Secret), so
+   * `RotateTokens` is refused (decision 1401): they are rotated where they come from.
+   */
+  auth: { mode: 'token' | 'none'; providedTokens?: boolean };
   tls?: ApiTlsOptions;
   /** Largest artifact DeployAgent/UpgradeAgent accept. Default 64 MiB. */
   maxArtifactBytes?: number;
@@ -115,14 +122,18 @@ function bindAddress(host: string, port: number): string {
 
 export async function startApiServer(requested: ApiServerOptions): Promise<ApiServer> {
   const options = checkOptions(requested);
-  let authenticate: (metadata: Metadata, method: string) => void = () => {};
+  // Without tokens every caller may do everything (--no-auth): the admin role.
+  let authenticate: (metadata: Metadata, method: string) => Role = () => 'admin';
+  let tokens: TokenRotator = refusingRotator('auth-disabled');
   let tokenFile: string | undefined;
   let readTokenFile: string | undefined;
   if (options.auth.mode === 'token') {
     const warn = options.onWarning ?? ((m: string) => console.error(`caxton api: ${m}`));
     const admin = await ensureAuthToken(options.dataDir, warn);
     const read = await ensureAuthToken(options.dataDir, warn, READ_TOKEN_FILE_NAME);
-    authenticate = bearerTokenChecker({ admin: admin.token, read: read.token });
+    const accepted = new TokenSet({ admin: admin.token, read: read.token });
+    authenticate = bearerTokenChecker(accepted);
+    tokens = options.auth.providedTokens ? refusingRotator('tokens-provided') : dataDirRotator(options.dataDir, accepted);
     tokenFile = admin.file;
     readTokenFile = read.file;
   }
@@ -143,6 +154,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     slots,
     uploadIdleTimeoutMs: options.uploadIdleTimeoutMs ?? 60_000,
     searchDefaultLimit: options.searchDefaultLimit ?? 100,
+    tokens,
   }));
   const health = new HealthImplementation({ '': 'SERVING', [CAXTON_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);

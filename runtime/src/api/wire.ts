@@ -307,3 +307,13 @@ export interface WireImportStateResponse {
   written: Wire64;
   deleted: Wire64;
 }
+
+export interface WireRotateTokensRequest {
+  overlapSeconds: Wire64;
+}
+
+export interface WireRotateTokensResponse {
+  adminToken: string;
+  readToken: string;
+  previousValidUntilUnixMs: Wire64;
+}

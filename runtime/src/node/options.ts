@@ -22,7 +22,8 @@ export interface StartNodeOptions {
   etcd?: { endpoints: string[] };
   /** Cluster mode: cluster name and tuning (lease TTL, Kafka session timeout…); see topology/cluster/options.ts. */
   cluster?: ClusterOptions;
-  auth: { mode: 'token' | 'none' };
+  /** `providedTokens`: see ApiServerOptions.auth (rotation is refused for provided token files). */
+  auth: { mode: 'token' | 'none'; providedTokens?: boolean };
   tls?: ApiTlsOptions;
   /** Platform name; agent `echo` is `echo@<platform>`. Default `caxton`. */
   platform?: string;

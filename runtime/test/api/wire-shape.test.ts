@@ -24,10 +24,10 @@ const http: W.WireHttpPolicy = {
 const agent: W.WireAgentInfo = {
   name: 'echo', state: 'AGENT_STATE_RUNNING', nodeId: 'n1', version: 3, artifactSha256: 'ab'.repeat(32), artifactSize: 1234,
   limits: { fuelPerMessage: 10_000_000_000, memoryPages: 16 }, config: { k: 'v' }, restarts: 2, fuelUsed: 99, memoryPages: 4,
-  mailboxDepth: 5, messagesHandled: 6, lastError: { message: 'boom', code: 'sandbox.trap', atUnixMs: 7 }, createdAtUnixMs: 8, updatedAtUnixMs: 9, http,
+  mailboxDepth: 5, messagesHandled: 6, lastError: { message: 'boom', code: 'sandbox.trap', atUnixMs: 7 }, createdAtUnixMs: 8, updatedAtUnixMs: 9, http, signerKeyId: '0123456789abcdef',
 };
 const header: W.WireArtifactHeader = {
-  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http,
+  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}',
 };
 const df: W.WireDfAgentDescription = {
   name: id, protocols: ['p'], ontologies: ['o'], languages: ['l'], leaseUntilUnixMs: 10,
@@ -56,6 +56,7 @@ const requests: Record<string, unknown[]> = {
   ListState: [{ agent: 'a', prefix: 'p', pageSize: 5, pageToken: 'k1' } satisfies W.WireListStateRequest],
   ExportState: [{ agent: 'a' } satisfies W.WireExportStateRequest],
   ImportState: [{ agent: 'a', replace: true, entries: [{ key: 'k', value: 'v' }, { key: 'gone' }] } satisfies W.WireImportStateRequest],
+  RotateTokens: [{ overlapSeconds: 600 } satisfies W.WireRotateTokensRequest],
 };
 
 const responses: Record<string, unknown> = {
@@ -77,6 +78,7 @@ const responses: Record<string, unknown> = {
   ListState: { entries: [{ key: 'k', value: 'v' }], nextPageToken: 'k' } satisfies W.WireListStateResponse,
   ExportState: { key: 'k', value: 'v' } satisfies W.WireStateEntry,
   ImportState: { written: 3, deleted: 1 } satisfies W.WireImportStateResponse,
+  RotateTokens: { adminToken: 'a'.repeat(43), readToken: 'r'.repeat(43), previousValidUntilUnixMs: 5 } satisfies W.WireRotateTokensResponse,
 };
 
 /** proto-loader adds `_field` markers for proto3 optional fields; they are not part of wire.ts. */
