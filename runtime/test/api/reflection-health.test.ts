@@ -100,6 +100,7 @@ describe('server reflection and health (no token)', () => {
       ListState: '.caxton.v1.ListStateRequest -> .caxton.v1.ListStateResponse',
       ExportState: '.caxton.v1.ExportStateRequest -> stream .caxton.v1.StateEntry',
       ImportState: 'stream .caxton.v1.ImportStateRequest -> .caxton.v1.ImportStateResponse',
+      RotateTokens: '.caxton.v1.RotateTokensRequest -> .caxton.v1.RotateTokensResponse',
     });
     assert.ok(caxton.messageType.some((m) => m.name === 'AgentInfo'));
   });
