@@ -24,6 +24,9 @@ import { tailCommand } from './commands/tail.js';
 import { stateCommand } from './commands/state.js';
 import { auditCommand } from './commands/audit.js';
 import { freezeCommand, resumeCommand, suspendCommand, thawCommand } from './commands/kill-switch.js';
+import { keygenCommand } from './commands/keygen.js';
+import { signCommand } from './commands/sign.js';
+import { tokenCommand } from './commands/token.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -52,8 +55,10 @@ export function globalOptions(y: Argv, io: Io): Argv<GlobalArgs> {
     })
     .option('token', {
       type: 'string', default: io.env.CAXTON_TOKEN, defaultDescription: '$CAXTON_TOKEN, else <data-dir>/auth-token',
-      describe: 'Bearer token for the API', global: true,
+      describe: 'Bearer token for the API (discouraged: visible in ps and shell history; use --token-file or CAXTON_TOKEN)', global: true,
     })
+    .option('token-file', { type: 'string', describe: 'Read the bearer token from this file (0600)', global: true })
+    .option('insecure', { type: 'boolean', default: false, describe: 'Allow sending the token without TLS to a non-loopback address', global: true })
     .option('data-dir', {
       type: 'string', default: io.env.CAXTON_DATA_DIR ?? DEFAULT_DATA_DIR, defaultDescription: `$CAXTON_DATA_DIR or ./${DEFAULT_DATA_DIR}`,
       describe: "The node's data directory (where serve keeps its state and auth-token)", global: true,
@@ -65,7 +70,7 @@ export function globalOptions(y: Argv, io: Io): Argv<GlobalArgs> {
     .option('tls-server-name', { type: 'string', describe: 'Expected name in the server certificate, if not the --addr host', global: true })
     .option('timeout', { type: 'number', default: 30, describe: 'Seconds to wait for an answer', global: true })
     .option('json', { type: 'boolean', default: false, describe: 'Print machine-readable JSON (NDJSON for streams)', global: true })
-    .group(['addr', 'token', 'data-dir', 'tls', 'tls-ca', 'tls-cert', 'tls-key', 'tls-server-name', 'timeout', 'json', 'help', 'version'], 'Global options:') as unknown as Argv<GlobalArgs>;
+    .group(['addr', 'token', 'token-file', 'insecure', 'data-dir', 'tls', 'tls-ca', 'tls-cert', 'tls-key', 'tls-server-name', 'timeout', 'json', 'help', 'version'], 'Global options:') as unknown as Argv<GlobalArgs>;
 }
 
 export function buildParser(env: AppEnv): Argv {
@@ -74,6 +79,8 @@ export function buildParser(env: AppEnv): Argv {
     .command(serveCommand(env))
     .command(newCommand(env))
     .command(buildCommand(env))
+    .command(keygenCommand(env))
+    .command(signCommand(env))
     .command(deployCommand(env))
     .command(upgradeCommand(env))
     .command(agentsCommand(env))
@@ -88,6 +95,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(resumeCommand(env))
     .command(statusCommand(env))
     .command(auditCommand(env))
+    .command(tokenCommand(env))
     .command(sdkCommand(env))
     .command(toolchainCommand(env))
     .completion('completion', 'Print a bash/zsh completion script (caxton completion >> ~/.bashrc)')

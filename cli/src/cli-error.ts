@@ -91,7 +91,7 @@ function apiAdvice(err: ApiCallError, facts: ConnectionFacts | undefined): { mes
     return facts.tokenSource
       ? {
         message: `the runtime at ${facts.address} rejected the token from ${facts.tokenSource}`,
-        hint: "use the token in the node's data directory (auth-token): --data-dir <dir>, --token or CAXTON_TOKEN; it changes when that file is deleted",
+        hint: "use the token in the node's data directory (auth-token): --data-dir <dir>, --token-file or CAXTON_TOKEN; it changes with `caxton token rotate` or when that file is deleted",
       }
       : {
         message: `the runtime at ${facts.address} requires a token and none was found (looked in ${facts.tokenFile})`,

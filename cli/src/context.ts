@@ -2,8 +2,10 @@
  * What every command gets: the global options, a lazily opened client with the token discovered
  * the documented way, and output helpers that respect --json.
  *
- * Token discovery, first match wins: --token, CAXTON_TOKEN, `<data-dir>/auth-token` (data dir from
- * --data-dir, CAXTON_DATA_DIR, or ./.caxton — where `caxton serve` puts it by default).
+ * Token discovery, first match wins: --token (warned about: it shows in `ps` and shell history),
+ * --token-file, CAXTON_TOKEN, `<data-dir>/auth-token` (data dir from --data-dir, CAXTON_DATA_DIR, or
+ * ./.caxton — where `caxton serve` puts it by default). A token is never sent in plaintext beyond
+ * loopback without --insecure (token-transport.ts, decision 1401).
  */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,6 +13,7 @@ import { readTokenFile, tokenFilePath, CaxtonClient } from '@caxton/runtime';
 import type { ConnectionFacts } from './cli-error.js';
 import type { Io } from './io.js';
 import { parseAddress } from './parse.js';
+import { checkTokenTransport } from './token-transport.js';
 
 export const DEFAULT_ADDR = '127.0.0.1:50051';
 export const DEFAULT_DATA_DIR = '.caxton';
@@ -18,6 +21,8 @@ export const DEFAULT_DATA_DIR = '.caxton';
 export interface GlobalArgs {
   addr: string;
   token?: string;
+  tokenFile?: string;
+  insecure?: boolean;
   dataDir: string;
   tls: boolean;
   tlsCa?: string;
@@ -41,8 +46,21 @@ export class CommandContext {
   }
 
   private async discoverToken(): Promise<string | undefined> {
+    const fromEnv = this.args.token !== undefined && this.io.env.CAXTON_TOKEN === this.args.token;
+    if (this.args.token && !fromEnv) {
+      this.note('caxton: warning: --token puts the token on the command line, where other users (ps) and shell history see it; use --token-file or CAXTON_TOKEN');
+      this.facts.tokenSource = '--token';
+      return this.args.token;
+    }
+    if (this.args.tokenFile !== undefined) {
+      const file = path.resolve(this.io.cwd, this.args.tokenFile);
+      this.facts.tokenFile = file;
+      const token = await readTokenFile(file, { onWarning: (m) => this.note(`caxton: warning: ${m}`) });
+      this.facts.tokenSource = '--token-file';
+      return token;
+    }
     if (this.args.token) {
-      this.facts.tokenSource = this.io.env.CAXTON_TOKEN === this.args.token ? 'CAXTON_TOKEN' : '--token';
+      this.facts.tokenSource = 'CAXTON_TOKEN';
       return this.args.token;
     }
     try {
@@ -61,6 +79,7 @@ export class CommandContext {
     const address = parseAddress(this.args.addr);
     const token = await this.discoverToken();
     const useTls = this.args.tls || this.args.tlsCa !== undefined || this.args.tlsCert !== undefined;
+    checkTokenTransport({ address, tls: useTls, hasToken: token !== undefined, insecure: this.args.insecure === true });
     const tls = useTls
       ? {
         ...(this.args.tlsCa ? { caFile: this.args.tlsCa } : {}),

@@ -24,3 +24,4 @@ export { matchesTailFilter } from './control/tail-filter.js';
 export * from './audit/record.js';
 export * from './audit/verify.js';
 export * from './console/contract.js';
+export * from './signing/index.js';

@@ -30,3 +30,4 @@ export { EtcdAuditTrail } from './audit/etcd-audit-trail.js';
 export { AuditError, AUDIT_ERROR_KINDS, type AuditErrorCode } from './audit/errors.js';
 export { EtcdConnection } from './registry/etcd/connection.js';
 export * from './telemetry/index.js';
+export * from './signing/index.js';

@@ -2,6 +2,7 @@
  * `caxton deploy <artifact|dir>` and `caxton upgrade <agent> <artifact|dir>`: build if given a
  * project, then stream the component to the runtime with a progress bar on stderr.
  */
+import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { UploadHeader } from '@caxton/runtime';
 import { action, type AppEnv } from '../app.js';
@@ -12,12 +13,22 @@ import { formatAgentDetail } from '../format/agents.js';
 import { parseConfigPairs, parseFuel, parseMemory } from '../parse.js';
 import { ProgressBar } from '../progress.js';
 import { httpPolicyFromArgs, httpPolicyOptions, type HttpPolicyArgs } from '../http-policy-flags.js';
+import { signatureToSend } from '../signing/signature-files.js';
+
+/** Sends the artifact's signature along (decision 1400), saying on stderr which file it came from. */
+async function attachSignature(ctx: CommandContext, h: UploadHeader, artifactPath: string, given: string | undefined): Promise<void> {
+  const found = await signatureToSend(artifactPath, given === undefined ? undefined : path.resolve(ctx.io.cwd, given));
+  if (!found) return;
+  h.signatureEnvelope = found.envelope;
+  ctx.note(`signature: ${displayPath(ctx.io.cwd, found.file)}`);
+}
 
 interface LimitArgs {
   fuel?: string;
   memory?: string;
   config: string[];
   quiet: boolean;
+  signature?: string;
 }
 
 type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean };
@@ -28,7 +39,8 @@ function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
     .option('fuel', { type: 'string', describe: 'Fuel per handled message (e.g. 10M); default: the node default' })
     .option('memory', { type: 'string', describe: 'Memory cap: 64 KiB pages (256) or a size (16MiB); default: the node default' })
     .option('config', { type: 'string', array: true, default: [] as string[], describe: 'key=value passed to the agent init (repeatable)' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bar' }) as Argv<T & LimitArgs & HttpPolicyArgs>;
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bar' })
+    .option('signature', { type: 'string', describe: 'Detached signature (DSSE) to send; default: <artifact>.dsse.json when it exists' }) as Argv<T & LimitArgs & HttpPolicyArgs>;
 }
 
 /** Flags are checked before anything is built or read, so a typo fails fast. */
@@ -71,6 +83,7 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       if (argv.keepState) h.keepState = true;
       const artifact = await loadArtifact(ctx, argv.source);
       h.name ||= artifact.suggestedName;
+      await attachSignature(ctx, h, artifact.path, argv.signature);
       const client = await ctx.client();
       const agent = await withProgress(ctx, `deploying ${h.name}`, artifact.bytes.length,
         (onProgress) => client.deploy(h, artifact.bytes, onProgress), argv.quiet);
@@ -97,6 +110,7 @@ export function upgradeCommand(env: AppEnv): CommandModule<GlobalArgs, UpgradeAr
       const http = await httpPolicyFromArgs(argv, ctx.io.cwd);
       if (http) h.http = http;
       const artifact = await loadArtifact(ctx, argv.source);
+      await attachSignature(ctx, h, artifact.path, argv.signature);
       const client = await ctx.client();
       const result = await withProgress(ctx, `upgrading ${h.name}`, artifact.bytes.length,
         (onProgress) => client.upgrade(h, artifact.bytes, onProgress), argv.quiet);

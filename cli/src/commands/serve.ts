@@ -18,6 +18,8 @@ import { k8sNodeOptions, k8sServeOptions, type K8sArgs } from './serve-k8s-optio
 import { consoleNodeOptions, withConsoleOptions, type ConsoleArgs } from './serve-console-options.js';
 import { telemetryFromArgs, telemetryOptions, type TelemetryArgs } from './serve-telemetry-options.js';
 import { installJsonLogs } from '@caxton/runtime';
+import { trustNodeOptions, trustOptions, type TrustArgs } from './serve-trust-options.js';
+import { plaintextApiWarning } from './serve-plaintext-warning.js';
 
 /** The node's own option and handle types: one definition, the node's (runtime/src/node/options.ts). */
 export type { StartNodeOptions, RunningNode };
@@ -41,7 +43,7 @@ async function loadStartNode(): Promise<StartNode> {
   return mod.startNode;
 }
 
-type Args = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & TelemetryArgs & {
+type Args = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & TelemetryArgs & TrustArgs & {
   shards?: number;
   prepareTimeoutS?: number;
   prepareHeapMib?: number;
@@ -116,6 +118,8 @@ export function nodeOptions(argv: Args, cwd: string, env: Readonly<Record<string
     }
   }
   if (Object.keys(prepare).length > 0) options.prepare = prepare;
+  const trust = trustNodeOptions(argv, cwd);
+  if (trust) options.trust = trust;
   if (argv.shards !== undefined) {
     if (!Number.isInteger(argv.shards) || argv.shards < 1 || argv.shards > 256) throw new UsageError(`--shards ${argv.shards} is not a whole number from 1 to 256`);
     options.shards = argv.shards;
@@ -172,7 +176,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
-    builder: (y) => telemetryOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y))))
+    builder: (y) => trustOptions(telemetryOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y)))))
       // For serve, --addr is where to listen (the global --addr is where a client connects): it
       // must not be accepted and ignored. No default here, so an explicit one can be told apart.
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })
@@ -207,6 +211,8 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       if (options.auth.mode === 'none' && !isLoopback(options.apiHost)) {
         ctx.note(`caxton: WARNING: the API on ${options.apiHost} accepts calls from anyone who can reach it (--no-auth)`);
       }
+      const plaintext = plaintextApiWarning(options);
+      if (plaintext) ctx.note(plaintext);
       const startNode = await loadStartNode();
       const node = await startNode(options).catch((err: unknown) => {
         // The error is reported at once; a connection attempt a client library abandoned (e.g. to a
@@ -218,6 +224,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       nodeIdForLogs = node.nodeId;
       const where = `${options.apiHost}:${node.apiPort}`;
       ctx.note(`caxton: ${node.nodeId ? `node ${node.nodeId}` : 'node'} serving the API on ${where}${options.tls ? ' (TLS)' : ''}`);
+      if (node.trust.mode !== 'off') ctx.note(`caxton: agent signatures: ${node.trust.mode}; trusted keys: ${node.trust.keyIds.join(', ') || '(none)'}`);
       if (options.auth.mode === 'token') {
         ctx.note(`caxton: clients authenticate with the token in ${options.auth.tokenFile ?? tokenFilePath(options.dataDir)} (read-only: ${options.auth.readTokenFile ?? readTokenFilePath(options.dataDir)})`);
       }

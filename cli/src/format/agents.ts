@@ -12,6 +12,7 @@ const COLUMNS: Column<AgentView>[] = [
   { header: 'HANDLED', value: (a) => formatCount(a.messagesHandled), right: true },
   { header: 'RESTARTS', value: (a) => String(a.restarts), right: true },
   { header: 'MEMORY', value: (a) => `${formatPages(a.memoryPages)}/${formatPages(a.limits.memoryPages)}` },
+  { header: 'SIGNER', value: (a) => a.signerKeyId ?? '-' },
   { header: 'LAST ERROR', value: (a) => (a.lastError ? truncate(a.lastError.message, 60) : '') },
 ];
 
@@ -38,6 +39,7 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['last error', a.lastError ? `${a.lastError.message}${a.lastError.code ? ` [${a.lastError.code}]` : ''} at ${formatTime(a.lastError.at)}` : 'none'],
     ['config', config || '(none)'],
     ['http', a.http ? formatHttpPolicy(a.http) : '(none)'],
+    ['signed by', a.signerKeyId ? `key ${a.signerKeyId}` : '(no trusted signature)'],
     ['deployed', `${formatTime(a.createdAt)} (${formatAge(a.createdAt, now)})`],
     ['updated', `${formatTime(a.updatedAt)} (${formatAge(a.updatedAt, now)})`],
   ];

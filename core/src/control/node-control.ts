@@ -56,6 +56,11 @@ export interface VerifiedArtifact {
   bytes: Uint8Array;
   /** sha256 of `bytes`, lowercase hex. */
   sha256: string;
+  /**
+   * The detached signature sent with the artifact: a DSSE envelope (JSON) over an agent statement
+   * (core/src/signing). Not checked by the API; the node's trust policy decides (decision 1400).
+   */
+  signature?: string;
 }
 
 export interface AgentFailure {
@@ -90,6 +95,8 @@ export interface AgentStatus {
   updatedAt: number;
   /** Outbound HTTP the deployment allows (decision 1601); absent: none. */
   http?: HttpPolicy;
+  /** Key id of the trusted key whose signature the deployed artifact carried (decision 1400); absent: none verified. */
+  signerKeyId?: string;
 }
 
 export interface UpgradeResult {

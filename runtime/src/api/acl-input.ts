@@ -31,8 +31,9 @@ function relabel(err: unknown, requestField: string, structured: boolean): unkno
 function checked(msg: AclMessage): AclMessage {
   validateAclMessage(msg);
   requireReceivers(msg);
-  // The sender of an operator message is stamped by the node; a client-supplied one is dropped.
-  delete msg.sender;
+  // A client-supplied sender goes to the node, which refuses platform identities and deployed
+  // agents' names with a typed error (decision 1401) instead of silently replacing them; without
+  // one the node stamps operator@<platform>.
   return msg;
 }
 

@@ -8,13 +8,14 @@
  * rw-rw---- into every file of a volume at each pod start, and refusing would make every restart
  * fail. See docs/decisions/0800-api-authentication.md.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { Metadata } from '@grpc/grpc-js';
 import { CaxtonError } from '@caxton/core';
 import { PermissionDeniedError, UnauthenticatedError } from './errors.js';
 import { mayCall, type Role } from './access.js';
+import { TokenSet } from './token-set.js';
 
 /** The admin token: everything. */
 export const TOKEN_FILE_NAME = 'auth-token';
@@ -113,18 +114,14 @@ export async function readTokenFile(file: string, opts: TokenFileOptions = {}): 
   return token;
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
-
 /**
  * Which role a bearer token has: the one check behind both the gRPC API (metadata) and the web
  * console (an HTTP header). `values` are the authorization entries the request carried. Compares
- * sha256 digests in constant time so neither a token's length nor its prefix leak through timing.
+ * sha256 digests in constant time so neither a token's length nor its prefix leak through timing
+ * (token-set.ts). Given a TokenSet, rotations made on it apply at once.
  */
-export function bearerRoleResolver(tokens: { admin: string; read?: string }): (values: readonly unknown[]) => Role {
-  const admin = digest(tokens.admin);
-  const read = tokens.read === undefined ? undefined : digest(tokens.read);
+export function bearerRoleResolver(tokens: { admin: string; read?: string } | TokenSet, now: () => number = Date.now): (values: readonly unknown[]) => Role {
+  const accepted = tokens instanceof TokenSet ? tokens : new TokenSet(tokens);
   return (values) => {
     if (values.length === 0) {
       throw new UnauthenticatedError('missing credentials: this node requires a bearer token',
@@ -135,15 +132,12 @@ export function bearerRoleResolver(tokens: { admin: string; read?: string }): (v
     if (values.length > 1 || !match?.[1]) {
       throw new UnauthenticatedError('malformed authorization metadata', 'send exactly one `authorization: Bearer <token>` entry');
     }
-    const given = digest(match[1]);
-    // Both comparisons always run: which token matched must not show in the timing either.
-    const isAdmin = timingSafeEqual(given, admin);
-    const isRead = read !== undefined && timingSafeEqual(given, read);
-    if (!isAdmin && !isRead) {
+    const role = accepted.roleOf(match[1], now());
+    if (role === undefined) {
       throw new UnauthenticatedError('invalid bearer token',
-        "use the token from the node's auth-token file (or auth-token.read to only look); they change when the file is deleted and the node restarted");
+        "use the token from the node's auth-token file (or auth-token.read to only look); they change with `caxton token rotate`, or when the file is deleted and the node restarted");
     }
-    return isAdmin ? 'admin' : 'read';
+    return role;
   };
 }
 
@@ -158,8 +152,8 @@ export function requireMayCall(role: Role, method: string): void {
 }
 
 /** A checker for `authorization: Bearer <token>` metadata: which token (role) is it, and may that role call `method`? */
-export function bearerTokenChecker(tokens: { admin: string; read?: string }): (metadata: Metadata, method: string) => Role {
-  const resolve = bearerRoleResolver(tokens);
+export function bearerTokenChecker(tokens: { admin: string; read?: string } | TokenSet, now: () => number = Date.now): (metadata: Metadata, method: string) => Role {
+  const resolve = bearerRoleResolver(tokens, now);
   return (metadata, method) => {
     const role = resolve(metadata.get('authorization'));
     requireMayCall(role, method);

@@ -9,13 +9,14 @@ import { ResourceExhaustedError } from './errors.js';
 import { UnavailableError } from '@caxton/core';
 import { toGrpcStatus } from './grpc-status.js';
 import type { Sink, Unsubscribe } from '@caxton/core';
+import type { Role } from './access.js';
 
 export interface CallContext {
   /**
    * Throws UnauthenticatedError when the metadata lacks valid credentials, PermissionDeniedError
    * when they do not allow `method` (a read-only token asking to change something).
    */
-  authenticate(metadata: Metadata, method: string): void;
+  authenticate(metadata: Metadata, method: string): Role;
   /** Where bugs (non-Caxton errors) are reported. */
   report(err: unknown, method: string): void;
   /** Open server streams, so shutdown can end them with UNAVAILABLE instead of cutting them. */
@@ -27,13 +28,13 @@ export interface CallContext {
 export function unary<Req, Res>(
   ctx: CallContext,
   method: string,
-  handler: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
+  handler: (request: Req, call: ServerUnaryCall<Req, Res>, role: Role) => Promise<Res>,
 ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
   return (call, callback) => {
     void (async () => {
       try {
-        ctx.authenticate(call.metadata, method);
-        callback(null, await handler(call.request, call));
+        const role = ctx.authenticate(call.metadata, method);
+        callback(null, await handler(call.request, call, role));
       } catch (err) {
         callback(toGrpcStatus(err, method, ctx.report));
       }

@@ -4,9 +4,10 @@
  * rotated tokens, the same wrong token tried again and again) without putting the token anywhere:
  * 16 hex digits of its sha256, which cannot be turned back into a 256-bit random token.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
 import type { AuditRole } from '@caxton/core';
+import type { TokenSet } from './token-set.js';
 
 export interface Caller {
   role: AuditRole;
@@ -25,22 +26,19 @@ export function tokenFingerprint(token: string): string {
 }
 
 /**
- * Identifies callers by the node's tokens; without tokens (auth off) every caller is `none`. A
+ * Identifies callers by the node's tokens — the same TokenSet the API checks, so a token still in
+ * its rotation overlap is recognised too; without tokens (auth off) every caller is `none`. A
  * malformed or repeated authorization entry is fingerprinted as sent, so the record still tells
  * attempts apart.
  */
-export function callerIdentifier(tokens: { admin: string; read?: string } | undefined): (metadata: Metadata) => Caller {
-  const admin = tokens ? digest(tokens.admin) : undefined;
-  const read = tokens?.read === undefined ? undefined : digest(tokens.read);
+export function callerIdentifier(tokens: TokenSet | undefined, now: () => number = Date.now): (metadata: Metadata) => Caller {
   return (metadata) => {
     const values = metadata.get('authorization');
     if (values.length === 0) return { role: 'none', token: '' };
     const header = typeof values[0] === 'string' ? values[0] : values[0]!.toString('utf8');
     const token = (values.length === 1 ? BEARER.exec(header)?.[1] : undefined) ?? header;
-    const given = digest(token);
-    const isAdmin = admin !== undefined && timingSafeEqual(given, admin);
-    const isRead = read !== undefined && timingSafeEqual(given, read);
     const matched = values.length === 1 && BEARER.test(header);
-    return { role: matched && isAdmin ? 'admin' : matched && isRead ? 'read' : 'none', token: given.toString('hex').slice(0, 16) };
+    const role = matched && tokens !== undefined ? tokens.roleOf(token, now()) : undefined;
+    return { role: role ?? 'none', token: digest(token).toString('hex').slice(0, 16) };
   };
 }

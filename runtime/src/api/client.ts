@@ -59,6 +59,8 @@ export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, '
   replaceConfig?: boolean;
   /** Deploy only: keep the state an earlier deployment of the name left (decision 1600). */
   keepState?: boolean;
+  /** The artifact's detached signature, a DSSE envelope as JSON (decision 1400). */
+  signatureEnvelope?: string;
 };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
@@ -147,6 +149,7 @@ export class CaxtonClient {
       replaceConfig: header.replaceConfig ?? false,
       keepState: header.keepState ?? false,
       http: header.http ? httpPolicyToWire(header.http) : null,
+      signatureEnvelope: header.signatureEnvelope ?? '',
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {
@@ -237,6 +240,12 @@ export class CaxtonClient {
   async resume(name: string): Promise<AgentView> {
     const res = await this.unary<W.WireSuspendAgentResponse>('ResumeAgent', { name } satisfies W.WireSuspendAgentRequest);
     return agentFromWire(res.agent);
+  }
+
+  /** New admin and read tokens (decision 1401); the current ones keep working for `overlapMs`. */
+  async rotateTokens(overlapMs: number): Promise<{ adminToken: string; readToken: string; previousValidUntil: number }> {
+    const res = await this.unary<W.WireRotateTokensResponse>('RotateTokens', { overlapSeconds: Math.ceil(overlapMs / 1000) } satisfies W.WireRotateTokensRequest);
+    return { adminToken: res.adminToken, readToken: res.readToken, previousValidUntil: res.previousValidUntilUnixMs };
   }
 
   async status(): Promise<NodeStatusView> {

@@ -37,6 +37,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     createdAtUnixMs: a.createdAt,
     updatedAtUnixMs: a.updatedAt,
     http: a.http ? httpPolicyToWire(a.http) : null,
+    signerKeyId: a.signerKeyId ?? '',
   };
 }
 
@@ -63,6 +64,7 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
     updatedAt: w.updatedAtUnixMs,
   };
   if (w.http) view.http = httpPolicyFromWire(w.http);
+  if (w.signerKeyId) view.signerKeyId = w.signerKeyId;
   if (w.lastError) {
     view.lastError = { message: w.lastError.message, at: w.lastError.atUnixMs };
     if (w.lastError.code) view.lastError.code = w.lastError.code;

@@ -18,6 +18,8 @@ import { continueCallTrace } from '../telemetry/api-spans.js';
 import { auditHandlers } from './audit-handlers.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { killSwitchHandlers } from './kill-switch-handlers.js';
+import { agentForRole } from './redaction.js';
+import type { TokenRotator } from './token-rotation.js';
 
 export interface HandlerOptions {
   node: NodeControl;
@@ -27,6 +29,8 @@ export interface HandlerOptions {
   searchDefaultLimit: number;
   /** The node's audit trail, for ListAudit (decision 1402). */
   audit?: AuditTrail;
+  /** RotateTokens (decision 1401): writes new tokens, or refuses (no auth, provided token files). */
+  tokens: TokenRotator;
 }
 
 function upload<S, Res>(
@@ -71,15 +75,21 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
       return { agent: agentToWire(await node.stop(name, { force: req.force })) };
     }),
 
-    ListAgents: unary(ctx, 'ListAgents', async (): Promise<W.WireListAgentsResponse> => ({
-      agents: (await node.listAgents()).map(agentToWire),
+    // Read RPCs answer the read-only role with config values redacted (decision 1401).
+    ListAgents: unary(ctx, 'ListAgents', async (_req: W.WireListAgentsRequest, _call, role): Promise<W.WireListAgentsResponse> => ({
+      agents: (await node.listAgents()).map((a) => agentToWire(agentForRole(a, role))),
     })),
 
-    GetAgent: unary(ctx, 'GetAgent', async (req: W.WireGetAgentRequest): Promise<W.WireGetAgentResponse> => {
+    GetAgent: unary(ctx, 'GetAgent', async (req: W.WireGetAgentRequest, _call, role): Promise<W.WireGetAgentResponse> => {
       const name = parseAgentName(req.name);
       const agent = await node.getAgent(name);
       if (!agent) throw new NotFoundError('agent', name);
-      return { agent: agentToWire(agent) };
+      return { agent: agentToWire(agentForRole(agent, role)) };
+    }),
+
+    RotateTokens: unary(ctx, 'RotateTokens', async (req: W.WireRotateTokensRequest): Promise<W.WireRotateTokensResponse> => {
+      const rotated = await opts.tokens.rotate(req.overlapSeconds * 1000);
+      return { adminToken: rotated.admin, readToken: rotated.read, previousValidUntilUnixMs: rotated.previousValidUntil };
     }),
 
     SendMessage: unary(ctx, 'SendMessage', async (req: W.WireSendMessageRequest, call): Promise<W.WireSendMessageResponse> => {

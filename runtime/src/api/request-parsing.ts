@@ -3,7 +3,7 @@
  * a client sends is checked here (types, ranges, sizes) and rejected with an InvalidArgumentError
  * naming the proto field, before the node sees it.
  */
-import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, isPerformative, type Performative } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, isPerformative, MAX_ENVELOPE_BYTES, type Performative } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { resolveHttpPolicy } from '../http/policy.js';
 import { httpPolicyInputFromWire } from './convert-http.js';
@@ -48,6 +48,18 @@ export interface ParsedHeader<S> {
   spec: S;
   sha256: string;
   totalSize: number;
+  /** The DSSE envelope sent with the artifact; the node's trust policy judges it (decision 1400). */
+  signature?: string;
+}
+
+/** Only the size is checked here: what the envelope says is the trust policy's business. */
+function parseSignature(h: WireArtifactHeader): { signature?: string } {
+  const envelope = h.signatureEnvelope ?? '';
+  if (envelope === '') return {};
+  if (envelope.length > MAX_ENVELOPE_BYTES) {
+    throw new InvalidArgumentError('header.signature_envelope', `is longer than ${MAX_ENVELOPE_BYTES} characters`, 'send the DSSE envelope `caxton sign` wrote, unchanged');
+  }
+  return { signature: envelope };
 }
 
 function parseHeaderCommon(h: WireArtifactHeader, maxArtifactBytes: number): { name: string; limits: DeploySpec['limits']; sha256: string; totalSize: number } {
@@ -88,7 +100,7 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
   const spec: DeploySpec = { name: c.name, limits: c.limits, config: parseConfig(h.config, 'header.config') };
   if (h.keepState) spec.keepState = true;
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
-  return { spec, sha256: c.sha256, totalSize: c.totalSize };
+  return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
 }
 
 export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<UpgradeSpec> {
@@ -97,7 +109,7 @@ export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: numb
   const spec: UpgradeSpec = { name: c.name, limits: c.limits };
   if (h.replaceConfig || Object.keys(h.config).length > 0) spec.config = parseConfig(h.config, 'header.config');
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
-  return { spec, sha256: c.sha256, totalSize: c.totalSize };
+  return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
 }
 
 function parseFilterText(value: string, field: string): string | undefined {

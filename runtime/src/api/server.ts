@@ -9,9 +9,12 @@ import { Server, ServerCredentials, type Metadata, type ServerInterceptor } from
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { CaxtonError } from '@caxton/core';
-import { bearerTokenChecker, ensureAuthToken, READ_TOKEN_FILE_NAME } from './auth.js';
+import { bearerRoleResolver, bearerTokenChecker, ensureAuthToken, READ_TOKEN_FILE_NAME } from './auth.js';
 import { readProvidedTokenFile } from './provided-token.js';
 import { HealthFollower } from './health-follower.js';
+import type { Role } from './access.js';
+import { TokenSet } from './token-set.js';
+import { dataDirRotator, refusingRotator, type TokenRotator } from './token-rotation.js';
 import { shutdownError, type CallContext } from './call-wrappers.js';
 import { caxtonHandlers } from './handlers.js';
 import type { NodeControl } from '@caxton/core';
@@ -39,6 +42,11 @@ export interface ApiAuthOptions {
    */
   tokenFile?: string;
   readTokenFile?: string;
+  /**
+   * The token files are provided by an orchestrator (a Kubernetes Secret), so `RotateTokens` is
+   * refused (decision 1401): they are rotated where they come from. Implied by tokenFile/readTokenFile.
+   */
+  providedTokens?: boolean;
 }
 
 export interface ApiServerOptions {
@@ -80,6 +88,11 @@ export interface ApiServer {
   readonly tokenFile: string | undefined;
   /** The read-only token file (list, get, logs, tail, directory, status), when auth is on. */
   readonly readTokenFile: string | undefined;
+  /**
+   * The role of a request's `authorization` values, by the same tokens the API checks (a rotation
+   * applies at once); throws UnauthenticatedError. The web console authenticates with it.
+   */
+  readonly resolveRole: (values: readonly unknown[]) => Role;
   /** Uploads currently being received. */
   uploadsInProgress(): number;
   /** Report the node's health now rather than at the next poll (start-up just completed). */
@@ -137,10 +150,12 @@ function bindAddress(host: string, port: number): string {
 
 export async function startApiServer(requested: ApiServerOptions): Promise<ApiServer> {
   const options = checkOptions(requested);
-  let authenticate: (metadata: Metadata, method: string) => void = () => {};
+  // Without tokens every caller may do everything (--no-auth): the admin role.
+  let authenticate: (metadata: Metadata, method: string) => Role = () => 'admin';
+  let tokens: TokenRotator = refusingRotator('auth-disabled');
   let tokenFile: string | undefined;
   let readTokenFile: string | undefined;
-  let tokens: { admin: string; read: string } | undefined;
+  let accepted: TokenSet | undefined;
   if (options.auth.mode === 'token') {
     const warn = options.onWarning ?? ((m: string) => console.error(`caxton api: ${m}`));
     const { tokenFile: givenAdmin, readTokenFile: givenRead } = options.auth;
@@ -150,8 +165,11 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
       throw configError(`the admin and read-only tokens are the same (${admin.file}, ${read.file})`,
         'give the read-only token its own value, or anyone holding it could deploy');
     }
-    tokens = { admin: admin.token, read: read.token };
-    authenticate = bearerTokenChecker(tokens);
+    accepted = new TokenSet({ admin: admin.token, read: read.token });
+    authenticate = bearerTokenChecker(accepted);
+    // Tokens an orchestrator provides (a Kubernetes Secret) are rotated where they come from.
+    const provided = options.auth.providedTokens === true || givenAdmin !== undefined || givenRead !== undefined;
+    tokens = provided ? refusingRotator('tokens-provided') : dataDirRotator(options.dataDir, accepted);
     tokenFile = admin.file;
     readTokenFile = read.file;
   }
@@ -168,7 +186,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
       nodeId: options.audit.nodeId,
       service: CAXTON_SERVICE_NAME,
       serializers: new Map(Object.values(caxtonService()).map((m) => [m.path, m.requestSerialize as (message: unknown) => Buffer])),
-      identify: callerIdentifier(tokens),
+      identify: callerIdentifier(accepted),
       refuseChanges: () => options.audit!.trail.failed,
       recordReads: options.audit.recordReads ?? false,
       report,
@@ -189,6 +207,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     uploadIdleTimeoutMs: options.uploadIdleTimeoutMs ?? 60_000,
     searchDefaultLimit: options.searchDefaultLimit ?? 100,
     ...(options.audit ? { audit: options.audit.trail } : {}),
+    tokens,
   }));
   const health = new HealthImplementation({ '': 'NOT_SERVING', [CAXTON_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
@@ -215,6 +234,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     port,
     tokenFile,
     readTokenFile,
+    resolveRole: accepted ? bearerRoleResolver(accepted) : () => 'admin',
     uploadsInProgress: () => slots.inProgress,
     refreshHealth: () => healthFollower.refresh(),
     close(graceMs = 5000) {

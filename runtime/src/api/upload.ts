@@ -124,7 +124,9 @@ export function receiveUpload<S>(
           throw new InvalidArgumentError('header.sha256', `the artifact's sha256 is ${digest}, the header says ${header.sha256}`,
             'the artifact changed or was corrupted in transit; retry the upload');
         }
-        settle(undefined, { spec: header.spec, artifact: { bytes: Buffer.concat(chunks, received), sha256: digest } });
+        const artifact: VerifiedArtifact = { bytes: Buffer.concat(chunks, received), sha256: digest };
+        if (header.signature !== undefined) artifact.signature = header.signature;
+        settle(undefined, { spec: header.spec, artifact });
       } catch (err) {
         settle(err as Error);
       }

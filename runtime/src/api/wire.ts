@@ -25,6 +25,8 @@ export interface WireArtifactHeader {
   keepState?: boolean;
   /** Optional for senders: an absent policy means none (deploy) / keep (upgrade). */
   http?: WireHttpPolicy | null;
+  /** DSSE envelope JSON (decision 1400); optional when sending, '' when received without one. */
+  signatureEnvelope?: string;
 }
 
 export interface WireHttpAllowRule {
@@ -84,6 +86,8 @@ export interface WireAgentInfo {
   createdAtUnixMs: Wire64;
   updatedAtUnixMs: Wire64;
   http: WireHttpPolicy | null;
+  /** '' when no trusted signature was verified (decision 1400); optional for old senders. */
+  signerKeyId?: string;
 }
 
 export interface WireDeployAgentResponse {
@@ -347,4 +351,14 @@ export interface WireListAuditRequest {
 export interface WireAuditRecordEntry {
   position: Wire64;
   record: Uint8Array;
+}
+
+export interface WireRotateTokensRequest {
+  overlapSeconds: Wire64;
+}
+
+export interface WireRotateTokensResponse {
+  adminToken: string;
+  readToken: string;
+  previousValidUntilUnixMs: Wire64;
 }

@@ -10,6 +10,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { CaxtonError, type ConsoleRole, type NodeControl } from '@caxton/core';
 import { bearerRoleResolver, ensureAuthToken, READ_TOKEN_FILE_NAME, requireMayCall } from '../api/auth.js';
+import { readProvidedTokenFile } from '../api/provided-token.js';
 import { UploadSlots } from '../api/upload.js';
 import type { BusEvents } from '../bus/events.js';
 import type { MessageLog } from '../bus/message-log.js';
@@ -30,7 +31,12 @@ export interface ConsoleServerOptions {
   /** 0 = any free port. */
   port: number;
   dataDir: string;
-  auth: { mode: 'token' | 'none' };
+  auth: { mode: 'token' | 'none'; tokenFile?: string; readTokenFile?: string };
+  /**
+   * The API server's token check (one definition: provided token files and rotations included).
+   * Without it (the node serves no gRPC API) the console reads the tokens itself.
+   */
+  resolveRole?: (values: readonly unknown[]) => ConsoleRole;
   /** Serve HTTPS with this certificate and key. */
   tls?: { certFile: string; keyFile: string };
   /** Allow plain HTTP on a non-loopback address (tokens then cross the network in clear). */
@@ -84,10 +90,11 @@ export function checkConsoleBinding(options: Pick<ConsoleServerOptions, 'host' |
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
   checkConsoleBinding(options);
   let resolveRole: (values: readonly unknown[]) => ConsoleRole = () => 'admin';
-  if (options.auth.mode === 'token') {
-    const admin = await ensureAuthToken(options.dataDir);
-    const read = await ensureAuthToken(options.dataDir, undefined, READ_TOKEN_FILE_NAME);
-    resolveRole = bearerRoleResolver({ admin: admin.token, read: read.token });
+  if (options.resolveRole) resolveRole = options.resolveRole;
+  else if (options.auth.mode === 'token') {
+    const admin = options.auth.tokenFile ? await readProvidedTokenFile(options.auth.tokenFile) : (await ensureAuthToken(options.dataDir)).token;
+    const read = options.auth.readTokenFile ? await readProvidedTokenFile(options.auth.readTokenFile) : (await ensureAuthToken(options.dataDir, undefined, READ_TOKEN_FILE_NAME)).token;
+    resolveRole = bearerRoleResolver({ admin, read });
   }
   const stats = new NodeStatsCollector(options.events);
   const api = new ConsoleApi({

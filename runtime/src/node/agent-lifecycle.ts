@@ -17,6 +17,7 @@ import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
 import { LocalAgents, agentLog, type AgentLifecycleEvent } from './local-agents.js';
 import type { AgentStateStore } from '../storage/ports.js';
+import type { TrustDecision, TrustPolicy } from '../signing/trust.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
 
 /**
@@ -50,6 +51,8 @@ export interface AgentLifecycleOptions {
   state?: AgentStateStore;
   /** The kill switch (decision 1403); absent: nothing is ever held. */
   killSwitch?: { isHeld(agent: string): boolean; untilRunnable(agent: string): Promise<void> };
+  /** Which signed artifacts this node accepts (decision 1400); absent: signatures are not looked at. */
+  trust?: TrustPolicy;
 }
 
 export class AgentLifecycle {
@@ -104,6 +107,7 @@ export class AgentLifecycle {
   async deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
     this.checkName(spec.name);
     await this.residency.refuseExisting(spec.name);
+    const trust = this.trust(spec.name, artifact); // before anything is prepared or stored
     const limits = this.limits(spec.limits, this.o.defaults);
     const { digest } = await this.o.host.prepare(artifact.bytes); // validates before anything is stored
     await this.o.artifacts.put(artifact.bytes); // cluster: etcd first, every node can fetch it once this resolves
@@ -111,15 +115,19 @@ export class AgentLifecycle {
     const record: AgentRecord = {
       name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now,
       ...(spec.http !== undefined ? { http: spec.http } : {}),
+      ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
     };
     // Undeploy keeps state so a redeploy can choose (decision 1600); cleared before the agent starts
     // and reads it. Upgrades never come here: they keep state.
     if (spec.keepState !== true) await this.clearState(spec.name);
-    return this.residency.deploy(record, artifact.bytes.byteLength);
+    const status = await this.residency.deploy(record, artifact.bytes.byteLength);
+    this.logTrust(spec.name, trust);
+    return status;
   }
 
   async upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
     const previous = await this.residency.upgradeBase(spec.name);
+    const trust = this.trust(spec.name, artifact);
     const limits = this.limits(spec.limits, previous.limits);
     const { digest } = await this.o.host.prepare(artifact.bytes); // a bad artifact leaves the old version running
     await this.o.artifacts.put(artifact.bytes);
@@ -127,7 +135,26 @@ export class AgentLifecycle {
       ...previous, artifactDigest: digest, limits, config: spec.config ?? previous.config, version: previous.version + 1, updatedAt: Date.now(),
       ...(spec.http !== undefined ? { http: spec.http } : {}),
     };
-    return { agent: await this.residency.upgrade(previous, next, artifact.bytes.byteLength), previousVersion: previous.version };
+    // The signer belongs to the artifact: a new version keeps none of the old one's.
+    delete next.signerKeyId;
+    if (trust.signerKeyId !== undefined) next.signerKeyId = trust.signerKeyId;
+    const agent = await this.residency.upgrade(previous, next, artifact.bytes.byteLength);
+    this.logTrust(spec.name, trust);
+    return { agent, previousVersion: previous.version };
+  }
+
+  /** The trust policy's verdict on an upload; throws (refuses) under `require`. */
+  private trust(name: string, artifact: VerifiedArtifact): TrustDecision {
+    return this.o.trust?.check(name, artifact.sha256, artifact.signature) ?? {};
+  }
+
+  /** Who vouched for the running version, or why nobody did, on the agent's own log. */
+  private logTrust(name: string, trust: TrustDecision): void {
+    if (trust.warning !== undefined) agentLog(this.events, name, 'warn', `untrusted artifact: ${trust.warning}`);
+    else if (trust.signerKeyId !== undefined) {
+      const what = trust.statement ? ` (${trust.statement.name}${trust.statement.version ? ` ${trust.statement.version}` : ''})` : '';
+      agentLog(this.events, name, 'info', `artifact signed by trusted key ${trust.signerKeyId}${what}`);
+    }
   }
 
   stop(name: string, force: boolean): Promise<AgentStatus> {

@@ -114,6 +114,7 @@ export class LocalAgents {
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
       ...(r.http !== undefined ? { http: r.http } : {}),
+      ...(r.signerKeyId !== undefined ? { signerKeyId: r.signerKeyId } : {}),
     };
   }
 }

@@ -6,6 +6,8 @@
 import type { FreezeResult, FreezeScope } from '@caxton/core';
 import { AgentSuspendedError, FrozenError } from '@caxton/core';
 import type { KillSwitch } from './kill-switch/kill-switch.js';
+import { ForbiddenSenderError, senderRefusal } from './sender-policy.js';
+import { RESERVED_AGENT_NAMES } from './agent-lifecycle.js';
 import type { AclMessage, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 import { NotFoundError, UnavailableError } from '@caxton/core';
 import type { AgentStateStore, DirectoryStore } from '../storage/ports.js';
@@ -160,6 +162,11 @@ export class LocalNodeControl implements NodeControl {
     // The operator speaks as `operator@<platform>` unless it names a sender; either way replies to
     // that identity are shown on the tail instead of failing as "unknown receiver".
     const sender = message.sender ?? { name: this.d.externals.operator };
+    if (message.sender !== undefined) {
+      const local = this.d.bus.agentName(sender);
+      const why = senderRefusal(sender.name, local, RESERVED_AGENT_NAMES, (name) => this.d.agents.has(name));
+      if (why !== undefined) throw new ForbiddenSenderError(sender.name, why);
+    }
     this.d.externals.remember(this.d.bus.agentName(sender));
     const msg: AclMessage = { ...message, sender };
     const { span, ctx } = startSendSpan(msg, 'api');

@@ -37,6 +37,8 @@ import { printAgentLogsAsJson } from '../telemetry/agent-log-printer.js';
 import type { RunningTelemetry } from '../telemetry/start-telemetry.js';
 import { KillSwitch } from './kill-switch/kill-switch.js';
 import { NodeSwitchFile } from './kill-switch/node-switch-file.js';
+import { trustPolicyFor } from './trust-option.js';
+import type { TrustPolicy, TrustMode } from '../signing/trust.js';
 
 export const CAXTON_VERSION = '0.1.0';
 
@@ -52,6 +54,8 @@ export interface RunningNode {
   consoleUrl?: string;
   /** The OpenTelemetry SDK this node registered (options.telemetry), if any. */
   telemetry?: RunningTelemetry;
+  /** Which signatures the node requires and whose it trusts (decision 1400). */
+  trust: { mode: TrustMode; keyIds: string[] };
   stop(): Promise<void>;
 }
 
@@ -64,6 +68,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const nodeId = resolveNodeId(dataDir, options.nodeId);
   const platform = options.platform ?? 'caxton';
   const startedAt = Date.now();
+  const trust = await trustPolicyFor(options);
   // Without a registered propagator @opentelemetry/api injects nothing; W3C is what we carry.
   if (propagation.fields().length === 0) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 
@@ -87,7 +92,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     const topology = await openTopology(options, dataDir, nodeId);
     life.topology = topology;
     undo.push(() => topology.close());
-    const node = await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo, life, health);
+    const node = await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo, life, health, trust);
     healthServer?.refresh();
     return {
       ...node,
@@ -111,7 +116,7 @@ interface NodeLife { phase: NodePhase; topology: Topology | undefined }
 
 async function startOnTopology(
   options: StartNodeOptions, dataDir: string, nodeId: string, platform: string, startedAt: number,
-  topology: Topology, undo: (() => Promise<unknown>)[], life: NodeLife, health: () => NodeHealth,
+  topology: Topology, undo: (() => Promise<unknown>)[], life: NodeLife, health: () => NodeHealth, trust: TrustPolicy,
 ): Promise<RunningNode> {
   const storage = topology.ports;
   const events = new BusEvents();
@@ -179,7 +184,7 @@ async function startOnTopology(
   });
   const httpEffects = new HttpEffects(http, events, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
   const agents = new AgentLifecycle({
-    nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency,
+    nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency, trust,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
     onStarted: async (init) => {
       for (const line of init.logs) logs.append(init.agent, line);
@@ -270,6 +275,7 @@ async function startOnTopology(
   if (options.console) {
     consoleServer = await startConsoleServer({
       ...options.console, control, events, log: storage.log, dataDir, auth: options.auth, platform,
+      ...(api ? { resolveRole: api.resolveRole } : {}),
       conversations: (initiator, conversationId) => tracker.inspect(initiator, conversationId),
       maxArtifactBytes: options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
       ...(options.kafka ? { cluster: options.cluster?.name ?? 'default' } : {}),
@@ -289,6 +295,7 @@ async function startOnTopology(
     control,
     events,
     ...(consoleServer ? { consoleUrl: consoleServer.url } : {}),
+    trust: { mode: trust.mode, keyIds: trust.keyIds },
     async stop(): Promise<void> {
       if (stopping) return;
       stopping = true;

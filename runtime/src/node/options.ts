@@ -11,6 +11,7 @@ import type { EtcdConnectionSpec, KafkaConnectionSpec } from '../topology/cluste
 import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '@caxton/sandbox';
 import type { ComponentLimits } from '@caxton/sandbox';
 import type { TelemetryConfig } from '../telemetry/config.js';
+import type { TrustMode } from '../signing/trust.js';
 
 export interface StartNodeOptions {
   dataDir: string;
@@ -66,6 +67,12 @@ export interface StartNodeOptions {
    * flags and OTEL_* variables (telemetry/config.ts). Unset or disabled: no SDK is registered.
    */
   telemetry?: TelemetryConfig;
+  /**
+   * Signed agents (decision 1400): public key files (or directories of *.pub/*.pem) whose signatures
+   * the node trusts, and what it does with unsigned or untrusted artifacts. Mode default: `warn`
+   * when keys are given, else `off`.
+   */
+  trust?: { keyPaths?: string[]; mode?: TrustMode };
 }
 
 /** The sandbox's defaults, so an agent deployed without limits gets what docs/agent-contract.md says. */

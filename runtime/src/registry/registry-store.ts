@@ -15,6 +15,8 @@ export interface AgentRecord extends DeploySpec<AgentLimitsSpec> {
   artifactDigest: string;
   /** Monotonic version, bumped by upgrades. */
   version: number;
+  /** The trusted key that signed this version's artifact (decision 1400); absent: none verified. */
+  signerKeyId?: string;
   createdAt: number;
   updatedAt: number;
 }

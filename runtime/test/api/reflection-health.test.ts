@@ -105,6 +105,7 @@ describe('server reflection and health (no token)', () => {
       Thaw: '.caxton.v1.ThawRequest -> .caxton.v1.ThawResponse',
       SuspendAgent: '.caxton.v1.SuspendAgentRequest -> .caxton.v1.SuspendAgentResponse',
       ResumeAgent: '.caxton.v1.ResumeAgentRequest -> .caxton.v1.ResumeAgentResponse',
+      RotateTokens: '.caxton.v1.RotateTokensRequest -> .caxton.v1.RotateTokensResponse',
     });
     assert.ok(caxton.messageType.some((m) => m.name === 'AgentInfo'));
   });

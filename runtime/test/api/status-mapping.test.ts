@@ -29,6 +29,11 @@ import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } fro
 import { AUDIT_ERROR_KINDS, AuditError, type AuditErrorCode } from '../../src/audit/errors.js';
 import { CONSOLE_ERROR_KINDS, ConsoleError, type ConsoleErrorCode } from '../../src/console/errors.js';
 import { TELEMETRY_ERROR_KINDS, TelemetryError, type TelemetryErrorCode } from '../../src/telemetry/errors.js';
+import { SignatureFormatError } from '@caxton/core';
+import { SigningKeyError } from '../../src/signing/keys.js';
+import { UntrustedArtifactError } from '../../src/signing/trust.js';
+import { TokenRotationRefusedError } from '../../src/api/token-rotation.js';
+import { ForbiddenSenderError } from '../../src/node/sender-policy.js';
 
 type StatusName = keyof typeof status;
 
@@ -179,6 +184,14 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['sandbox.shard.closed', 'UNAVAILABLE'],
   ['sandbox.shard.internal', 'INTERNAL'],
   ['sandbox.shard.reset', 'INTERNAL'],
+  // Signed agents (decision 1400): a malformed envelope, a bad key file, an artifact the trust policy refuses.
+  ['signing.malformed', 'INVALID_ARGUMENT'],
+  ['signing.bad-key', 'INVALID_ARGUMENT'],
+  ['signing.untrusted', 'PERMISSION_DENIED'],
+  // Tokens (decision 1401): rotation refused; an operator sender that is not the operator's to use.
+  ['api.auth-disabled', 'FAILED_PRECONDITION'],
+  ['api.tokens-provided', 'FAILED_PRECONDITION'],
+  ['node.sender-forbidden', 'PERMISSION_DENIED'],
   // Raised in the CLI only, with the status the suffix rules gave them; kinds in toolchain/src/errors.ts.
   ['node.cluster-config', 'INTERNAL'],
   ['node.cluster-wiring', 'INTERNAL'],
@@ -237,6 +250,12 @@ function everyRaisedError(): CaxtonError[] {
     new NotClusteredError(),
     new KillSwitchNotKeptError('frozen', 'this node', new Error('disk full')),
     new KillSwitchUnreadableError('kill-switch.json', new Error('not JSON')),
+    new SignatureFormatError('not JSON', 'envelope'),
+    new SigningKeyError('not a key', 'k.pub', 'use keygen'),
+    new UntrustedArtifactError('unsigned', 'the artifact is not signed', 'echo', ['0123456789abcdef']),
+    new TokenRotationRefusedError('api.auth-disabled', 'no tokens', 'restart with auth'),
+    new TokenRotationRefusedError('api.tokens-provided', 'provided', 'replace the Secret'),
+    new ForbiddenSenderError('ams@caxton', 'it is a platform identity'),
     ...keysOf(PROTOCOL_ERROR_KINDS).map((code: ProtocolErrorCode) => new ProtocolViolation(code, 'x')),
     ...keysOf(SANDBOX_ERROR_KINDS).map((code: SandboxErrorCode) => new SandboxError(code, 'x')),
     ...keysOf(EMBEDDED_LOG_ERROR_KINDS).map((code: EmbeddedLogErrorCode) => new EmbeddedLogError(code, 'x')),

@@ -24,10 +24,10 @@ const http: W.WireHttpPolicy = {
 const agent: W.WireAgentInfo = {
   name: 'echo', state: 'AGENT_STATE_RUNNING', nodeId: 'n1', version: 3, artifactSha256: 'ab'.repeat(32), artifactSize: 1234,
   limits: { fuelPerMessage: 10_000_000_000, memoryPages: 16 }, config: { k: 'v' }, restarts: 2, fuelUsed: 99, memoryPages: 4,
-  mailboxDepth: 5, messagesHandled: 6, lastError: { message: 'boom', code: 'sandbox.trap', atUnixMs: 7 }, createdAtUnixMs: 8, updatedAtUnixMs: 9, http,
+  mailboxDepth: 5, messagesHandled: 6, lastError: { message: 'boom', code: 'sandbox.trap', atUnixMs: 7 }, createdAtUnixMs: 8, updatedAtUnixMs: 9, http, signerKeyId: '0123456789abcdef',
 };
 const header: W.WireArtifactHeader = {
-  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http,
+  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}',
 };
 const df: W.WireDfAgentDescription = {
   name: id, protocols: ['p'], ontologies: ['o'], languages: ['l'], leaseUntilUnixMs: 10,
@@ -61,6 +61,7 @@ const requests: Record<string, unknown[]> = {
   Thaw: [{ cluster: true } satisfies W.WireThawRequest],
   SuspendAgent: [{ name: 'echo' } satisfies W.WireSuspendAgentRequest],
   ResumeAgent: [{ name: 'echo' } satisfies W.WireSuspendAgentRequest],
+  RotateTokens: [{ overlapSeconds: 600 } satisfies W.WireRotateTokensRequest],
 };
 
 const killSwitch: W.WireKillSwitchStatus = { frozen: true, nodeFrozen: true, clusterFrozen: true, suspended: ['a', 'b'] };
@@ -90,6 +91,7 @@ const responses: Record<string, unknown> = {
   Thaw: { status: killSwitch } satisfies W.WireThawResponse,
   SuspendAgent: { agent: { ...agent, state: 'AGENT_STATE_SUSPENDED' } } satisfies W.WireSuspendAgentResponse,
   ResumeAgent: { agent } satisfies W.WireSuspendAgentResponse,
+  RotateTokens: { adminToken: 'a'.repeat(43), readToken: 'r'.repeat(43), previousValidUntilUnixMs: 5 } satisfies W.WireRotateTokensResponse,
 };
 
 /** proto-loader adds `_field` markers for proto3 optional fields; they are not part of wire.ts. */

@@ -238,6 +238,7 @@ export class PlacedAgents implements AgentResidency {
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
       ...(record.http !== undefined ? { http: record.http } : {}),
+      ...(record.signerKeyId !== undefined ? { signerKeyId: record.signerKeyId } : {}),
     };
   }
 

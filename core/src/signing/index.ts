@@ -1,0 +1,2 @@
+export * from './dsse.js';
+export * from './agent-statement.js';
