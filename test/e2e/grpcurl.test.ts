@@ -16,7 +16,9 @@ import { startServe, type Serve } from './support/serve.js';
 interface InfraModule { installGrpcurl(): Promise<string> }
 const infra = (): Promise<InfraModule> => import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<InfraModule>;
 
-const RPCS = ['DeployAgent', 'UpgradeAgent', 'StopAgent', 'ListAgents', 'GetAgent', 'SendMessage', 'TailMessages', 'StreamLogs', 'SearchDirectory', 'NodeStatus'];
+/** Every RPC the .proto declares: the test must keep up with the service, not with a list. */
+const PROTO = new URL('../../../runtime/proto/caxton/v1/caxton.proto', import.meta.url);
+const RPCS = [...readFileSync(PROTO, 'utf8').matchAll(/^\s*rpc (\w+)\(/gm)].map((m) => m[1]!);
 
 describe('grpcurl through server reflection on a real caxton serve', () => {
   let serve: Serve;
@@ -24,8 +26,11 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
 
   const call = (args: string[], timeoutMs = 60_000): Promise<Finished> => new Proc(grpcurl, ['-plaintext', ...args], { timeoutMs }).done;
   // grpcurl's -d takes one JSON message, or several in a row for a client stream.
-  const authed = (method: string, body: string): Promise<Finished> =>
-    call(['-H', `authorization: Bearer ${serve.token()}`, '-d', body, serve.address, `caxton.v1.Caxton/${method}`]);
+  const called = new Set<string>();
+  const authed = (method: string, body: string): Promise<Finished> => {
+    called.add(method);
+    return call(['-H', `authorization: Bearer ${serve.token()}`, '-d', body, serve.address, `caxton.v1.Caxton/${method}`]);
+  };
   const json = (r: Finished): Record<string, unknown> => {
     assert.equal(r.code, 0, `grpcurl exit ${r.code}\n${r.stdout}\n${r.stderr}`);
     return JSON.parse(r.stdout) as Record<string, unknown>;
@@ -85,6 +90,7 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
     assert.equal((got['agent'] as Record<string, unknown>)['name'], 'grpcurl-echo');
 
     // Follow the bus while a message goes through: the tail shows the request and the echo's reply.
+    called.add('TailMessages');
     const tail = new Proc(grpcurl, ['-plaintext', '-H', `authorization: Bearer ${serve.token()}`, '-max-time', '20', '-d', '{}', serve.address, 'caxton.v1.Caxton/TailMessages'], { timeoutMs: 60_000 });
     let sent: Record<string, unknown> = {};
     // The stream has no "subscribed" signal: send until the tail shows one (500 ms apart).
@@ -100,9 +106,37 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
     assert.equal(logs.code, 0, logs.stderr);
     const search = json(await authed('SearchDirectory', JSON.stringify({ template: {} })));
     assert.ok(typeof search === 'object');
+    // State (decision 1600): import one entry (client stream), read it back three ways.
+    const imported = json(await authed('ImportState', JSON.stringify({ agent: 'grpcurl-echo', replace: true, entries: [{ key: 'greeting', value: 'hello' }] })));
+    assert.ok(typeof imported === 'object');
+    const entry = json(await authed('GetState', JSON.stringify({ agent: 'grpcurl-echo', key: 'greeting' })));
+    assert.equal((entry['entry'] as Record<string, unknown>)['key'], 'greeting');
+    assert.match(JSON.stringify(json(await authed('ListState', JSON.stringify({ agent: 'grpcurl-echo' })))), /greeting/);
+    const exported = await authed('ExportState', JSON.stringify({ agent: 'grpcurl-echo' }));
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stdout, /greeting/);
+
+    // The kill switch (decision 1403): suspend and resume the agent, freeze and thaw the node.
+    assert.match(JSON.stringify(json(await authed('SuspendAgent', JSON.stringify({ name: 'grpcurl-echo' })))), /SUSPENDED/);
+    assert.equal((json(await authed('ResumeAgent', JSON.stringify({ name: 'grpcurl-echo' })))['agent'] as Record<string, unknown>)['name'], 'grpcurl-echo');
+    const frozen = json(await authed('Freeze', '{}'));
+    assert.ok(frozen['status'], JSON.stringify(frozen));
+    json(await authed('Thaw', '{}'));
+
     const upgraded = json(await authed('UpgradeAgent', upload('grpcurl-echo')));
     assert.equal((upgraded['agent'] as Record<string, unknown>)['name'], 'grpcurl-echo');
     const stopped = json(await authed('StopAgent', JSON.stringify({ name: 'grpcurl-echo' })));
     assert.equal((stopped['agent'] as Record<string, unknown>)['name'], 'grpcurl-echo');
+
+    // The audit trail (decision 1402) recorded the changes above, oldest first.
+    const audit = await authed('ListAudit', JSON.stringify({ from: 0, limit: 100 }));
+    assert.equal(audit.code, 0, audit.stderr);
+    assert.match(audit.stdout, /"record"/);
+
+    // Last, as it replaces the token the calls above used (decision 1401): the old one keeps working
+    // for the overlap, so the test's own clean-up still authenticates.
+    const rotated = json(await authed('RotateTokens', JSON.stringify({ overlap_seconds: 600 })));
+    assert.match(String(rotated['admin_token'] ?? rotated['adminToken']), /^[A-Za-z0-9_-]{32,}$/);
+    assert.deepEqual(RPCS.filter((rpc) => !called.has(rpc)), [], 'every RPC of the .proto was called');
   });
 });
