@@ -24,6 +24,9 @@
  *   ping-pong with telemetry off, then on (every span exported over OTLP to a real collector,
  *   metrics over OTLP and scraped by a real Prometheus), alternated --telemetry-rounds times;
  *   telemetry_sampled_msgs_per_s: on, with --trace-sample 0.01 (decision 1300).
+ *   telemetry_{off,on,sampled}_cpu_us_per_msg / telemetry_cpu_off_on_ratio: the node process's own
+ *   CPU per handled message in the same runs (decision 1303): the collector and Prometheus share
+ *   the machine's cores, so the throughput ratio also charges their CPU to the node.
  * - fanout_msgs_per_s: one sender (a conformance puppet) notifying 1,000 sink agents, one message
  *   per receiver, on the embedded log. fanout_multi_receiver_deliveries_per_s: the same sender
  *   with each message addressed to all 1,000 (one message, 1,000 deliveries).
@@ -351,20 +354,26 @@ if (ONLY.includes('telemetry')) {
     const off: number[] = [];
     const on: number[] = [];
     const sampled: number[] = [];
+    /** This process's CPU (bus thread, sandbox shards, log I/O; not the collector's or Prometheus's) per message, µs. */
+    const cpu = { off: [] as number[], on: [] as number[], sampled: [] as number[] };
+    const keep = (r: Rate, rates: number[], cpuUs: number[]): void => {
+      rates.push(r.perSecond);
+      cpuUs.push(r.cpuUs);
+    };
     let spans = 0;
     let dropped = 0;
     for (let round = 1; round <= TELEMETRY_ROUNDS; round++) {
       progress(`telemetry round ${round}/${TELEMETRY_ROUNDS}: off`);
-      off.push((await pingPong('disk')).perSecond);
+      keep(await pingPong('disk'), off, cpu.off);
       gc();
       progress(`telemetry round ${round}/${TELEMETRY_ROUNDS}: on (every span exported, metrics over OTLP and scraped)`);
-      on.push((await pingPong('disk', { telemetry: receivers.config(1), onRate: (n) => {
+      keep(await pingPong('disk', { telemetry: receivers.config(1), onRate: (n) => {
         spans += n.node.telemetry?.spansExported() ?? 0;
         dropped += n.node.telemetry?.drops.total('traces') ?? 0;
-      } })).perSecond);
+      } }), on, cpu.on);
       gc();
       progress(`telemetry round ${round}/${TELEMETRY_ROUNDS}: on, --trace-sample 0.01`);
-      sampled.push((await pingPong('disk', { telemetry: receivers.config(0.01) })).perSecond);
+      keep(await pingPong('disk', { telemetry: receivers.config(0.01) }), sampled, cpu.sampled);
       gc();
     }
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -373,6 +382,12 @@ if (ONLY.includes('telemetry')) {
     report({ bench: 'bus', metric: 'telemetry_off_msgs_per_s', value: Math.round(mean(off)), unit: 'msg/s', note: `${how}; runs ${off.map(Math.round).join(', ')}` });
     report({ bench: 'bus', metric: 'telemetry_on_msgs_per_s', value: Math.round(mean(on)), unit: 'msg/s', note: `every span exported over OTLP http/protobuf to a real collector (${spans} spans delivered, ${dropped} dropped by the bounded queue), metrics over OTLP every 1 s and scraped by a real Prometheus (${scrapes} scrapes); runs ${on.map(Math.round).join(', ')}` });
     report({ bench: 'bus', metric: 'telemetry_sampled_msgs_per_s', value: Math.round(mean(sampled)), unit: 'msg/s', note: `as telemetry_on with --trace-sample 0.01 (parent-based); runs ${sampled.map(Math.round).join(', ')}` });
+    const cpuHow = 'CPU time of the node process (all its threads) per handled message; the collector and Prometheus are other processes and not counted';
+    report({ bench: 'bus', metric: 'telemetry_off_cpu_us_per_msg', value: Number(mean(cpu.off).toFixed(1)), unit: 'us', note: `${cpuHow}; runs ${cpu.off.map((c) => c.toFixed(1)).join(', ')}` });
+    report({ bench: 'bus', metric: 'telemetry_on_cpu_us_per_msg', value: Number(mean(cpu.on).toFixed(1)), unit: 'us', note: `${cpuHow}, every span exported; runs ${cpu.on.map((c) => c.toFixed(1)).join(', ')}` });
+    report({ bench: 'bus', metric: 'telemetry_sampled_cpu_us_per_msg', value: Number(mean(cpu.sampled).toFixed(1)), unit: 'us', note: `${cpuHow}, --trace-sample 0.01; runs ${cpu.sampled.map((c) => c.toFixed(1)).join(', ')}` });
+    const cpuRatio = mean(cpu.off) / mean(cpu.on);
+    report({ bench: 'bus', metric: 'telemetry_cpu_off_on_ratio', value: Number(cpuRatio.toFixed(3)), unit: 'ratio', target: '>= 0.9', note: `telemetry_off_cpu_us_per_msg / telemetry_on_cpu_us_per_msg (the node's own overhead, whatever the collector costs); sampled 0.01: ${(mean(cpu.off) / mean(cpu.sampled)).toFixed(3)}${cpuRatio < 0.9 ? '; below target' : ''}` });
     const ratio = mean(on) / mean(off);
     report({ bench: 'bus', metric: 'telemetry_on_off_ratio', value: Number(ratio.toFixed(3)), unit: 'ratio', target: '>= 0.9', note: `telemetry_on / telemetry_off; sampled 0.01: ${(mean(sampled) / mean(off)).toFixed(3)}; collector and Prometheus share this machine's cores${ratio < 0.9 ? '; below target' : ''}` });
   } finally {

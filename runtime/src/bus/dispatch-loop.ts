@@ -39,7 +39,7 @@ import type { Mailboxes } from './mailboxes.js';
 import type { BusPort } from './port.js';
 import type { BusEvents } from './events.js';
 import { derivedMessageId } from './ids.js';
-import { startHandleSpan, endSpan, injectMessageContext, tracerRegistered, carriesTraceContext } from '../telemetry/trace-context.js';
+import { startHandleSpan, endSpan, injectMessageContext, tracerRegistered, carriesTraceContext, unsampledContextPolicy, unsampledTraceparent, copyTraceContext, traceIdsOf } from '../telemetry/trace-context.js';
 import { CaxtonError, type AclMessage } from '@caxton/core';
 
 /** How the loop sends what handling produced: the bus's own send path. */
@@ -211,8 +211,11 @@ export class DispatchLoop {
 
   private async run(batch: WorkItem[], tokens: (number | undefined)[] | undefined): Promise<void> {
     const recording = tracerRegistered();
+    // An unsampled context is copied to what the handling sends rather than spanned (decision 1303).
+    const copyUnsampled = unsampledContextPolicy() === 'copy';
     const spans = batch.map((item) =>
       item.kind === 'delivery' && (recording || carriesTraceContext(item.delivery.message))
+        && !(copyUnsampled && unsampledTraceparent(item.delivery.message) !== undefined)
         ? startHandleSpan(item.delivery.message, {
             agent: item.agent,
             performative: item.delivery.message.performative,
@@ -263,7 +266,10 @@ export class DispatchLoop {
         if (handle) endSpan(handle.span, { kind: 'skipped', message: result.outcome.reason });
         continue;
       }
-      const trace = handle && result.logs.length > 0 ? handle.span.spanContext() : undefined;
+      // Log lines of a handling without a span (an unsampled context) still name its trace.
+      const trace = result.logs.length === 0 ? undefined
+        : handle ? handle.span.spanContext()
+          : item.kind === 'delivery' ? traceIdsOf(item.delivery.message) : undefined;
       for (const line of result.logs) this.opts.events.emit({ type: 'log', agent: item.agent, line, trace });
       const outcome = result.outcome;
       if (handle) {
@@ -281,11 +287,14 @@ export class DispatchLoop {
         // A durable timer fired again after a crash re-derives the same ids for what it sends.
         const parent = item.kind === 'delivery' ? item.delivery.id
           : item.timerId !== undefined ? `${item.agent}:timer:${item.timerId}` : `${item.agent}:timer:${item.token}:${Date.now()}`;
+        // No span but a received context (an unsampled one): the sends carry it on unchanged.
+        const carried = handle === undefined && item.kind === 'delivery' && carriesTraceContext(item.delivery.message) ? item.delivery.message : undefined;
         result.outbox.forEach((msg, index) => {
           // Injecting the trace context adds user parameters after the sandbox checked the
           // message: such a message is validated again, whole, by the bus.
           if (handle) injectMessageContext(msg, handle.ctx);
-          outboxSends.push(this.sendOutboxMessage(item, msg, derivedMessageId(parent, index), notDurable, handle === undefined));
+          else if (carried) copyTraceContext(carried, msg);
+          outboxSends.push(this.sendOutboxMessage(item, msg, derivedMessageId(parent, index), notDurable, handle === undefined && carried === undefined));
         });
         // A failed effect (e.g. the registry unreachable for a DF change) is reported, not thrown:
         // nobody awaits run(), so a throw here would leave the agent busy forever.

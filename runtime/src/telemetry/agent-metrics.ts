@@ -7,6 +7,12 @@
  *
  * Agent labels go through `boundedAgentLabel`; label objects are cached per agent so that a
  * handling records with objects made once, not one per message.
+ *
+ * Handled counts and fuel are plain per-label totals read by observable counters at collection
+ * (decision 1303): a synchronous `add` hashes its attribute set once per reader (JSON.stringify of
+ * the sorted keys) on every call, which with OTLP and Prometheus both reading cost ~9 % of the bus
+ * thread in the telemetry-on benchmark. The duration histogram still records per handling: its
+ * distribution cannot be pre-summed.
  */
 import type { Attributes, BatchObservableResult, Meter } from '@opentelemetry/api';
 import type { BusEvent, BusEvents } from '../bus/events.js';
@@ -42,21 +48,29 @@ export const QUOTA_LABELS = ['outboxFull', 'sendsPerSecond', 'sendBytesPerSecond
 
 type Outcome = 'ok' | 'rejected' | 'crashed';
 
-/** Attribute sets of one agent, made once. */
+/** Attribute sets of one agent, made once, and the totals of its (bounded) label. */
 interface AgentLabels {
   agent: Attributes;
   outcome: Record<Outcome, Attributes>;
   crash: Map<string, Attributes>;
+  totals: LabelTotals;
+}
+
+/** Cumulative handled counts and fuel of one bounded agent label (several agents may share `other`). */
+interface LabelTotals {
+  labels: { agent: Attributes; outcome: Record<Outcome, Attributes> };
+  handled: Record<Outcome, number>;
+  fuel: number;
 }
 
 export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): () => void {
-  const handled = meter.createCounter('caxton.agent.messages.handled', { description: 'Messages an agent handled, by outcome (ok, rejected: its handler returned an error, crashed)' });
+  const handled = meter.createObservableCounter('caxton.agent.messages.handled', { description: 'Messages an agent handled, by outcome (ok, rejected: its handler returned an error, crashed)' });
   const duration = meter.createHistogram('caxton.agent.handle.duration.seconds', {
     description: 'Wall time of one handling in the sandbox (instantiation included when it happened)',
     unit: 's',
     advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
   });
-  const fuel = meter.createCounter('caxton.agent.fuel.used', { description: 'Fuel (wasm instructions, host calls included) agents used handling messages', unit: '{fuel}' });
+  const fuel = meter.createObservableCounter('caxton.agent.fuel.used', { description: 'Fuel (wasm instructions, host calls included) agents used handling messages', unit: '{fuel}' });
   const crashes = meter.createCounter('caxton.agent.crashes', { description: 'Handlings that crashed the agent instance, by crash kind' });
   const memory = meter.createObservableGauge('caxton.agent.memory.bytes', { description: 'Linear memory of the agent instance (pages × 64 KiB); 0 when it is failed', unit: 'By' });
   const restarts = meter.createObservableCounter('caxton.agent.restarts', { description: 'Restarts of the agent instance after crashes, since it was deployed on this node' });
@@ -65,13 +79,23 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
   const timers = meter.createObservableGauge('caxton.agent.timers.pending', { description: 'Timers the agent set that have not fired yet' });
 
   const labels = new Map<string, AgentLabels>();
+  /** By bounded label value; kept when the per-agent cache is cleared (they are cumulative). */
+  const totals = new Map<string, LabelTotals>();
+  const totalsOf = (a: string): LabelTotals => {
+    let t = totals.get(a);
+    if (t === undefined) {
+      const outcome = { ok: { agent: a, outcome: 'ok' }, rejected: { agent: a, outcome: 'rejected' }, crashed: { agent: a, outcome: 'crashed' } };
+      totals.set(a, (t = { labels: { agent: { agent: a }, outcome }, handled: { ok: 0, rejected: 0, crashed: 0 }, fuel: 0 }));
+    }
+    return t;
+  };
   const labelsOf = (agent: string): AgentLabels => {
     let l = labels.get(agent);
     if (l === undefined) {
       // Names beyond the bound share `other`; the cache itself is bounded the same way.
       if (labels.size >= 4096) labels.clear();
-      const a = boundedAgentLabel(agent);
-      l = { agent: { agent: a }, outcome: { ok: { agent: a, outcome: 'ok' }, rejected: { agent: a, outcome: 'rejected' }, crashed: { agent: a, outcome: 'crashed' } }, crash: new Map() };
+      const t = totalsOf(boundedAgentLabel(agent));
+      l = { agent: t.labels.agent, outcome: t.labels.outcome, crash: new Map(), totals: t };
       labels.set(agent, l);
     }
     return l;
@@ -83,9 +107,9 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
     // not-running: nothing ran (a failed agent, or one not placed here); skipped is never emitted.
     if (status !== 'ok' && status !== 'rejected' && status !== 'crashed') return;
     const l = labelsOf(e.agent);
-    handled.add(1, l.outcome[status]);
+    l.totals.handled[status]++;
+    l.totals.fuel += e.fuelUsed;
     if (e.durationUs !== undefined) duration.record(e.durationUs / 1e6, l.agent);
-    if (e.fuelUsed > 0) fuel.add(e.fuelUsed, l.agent);
     if (e.outcome.status === 'crashed') {
       const kind = e.outcome.kind;
       let attrs = l.crash.get(kind);
@@ -96,6 +120,10 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
   const off = source.events.on(onHandled, ['handled']);
 
   const observe = async (r: BatchObservableResult): Promise<void> => {
+    for (const t of totals.values()) {
+      for (const o of ['ok', 'rejected', 'crashed'] as const) if (t.handled[o] > 0) r.observe(handled, t.handled[o], t.labels.outcome[o]);
+      if (t.fuel > 0) r.observe(fuel, t.fuel, t.labels.agent);
+    }
     const samples = await source.sample();
     // Several agents may fold into `other`: their values are summed, an observation per label set.
     const sums = new Map<string, { attrs: Attributes; memory: number; restarts: number; mailbox: number; timers: number; quota: Map<string, number> }>();
@@ -118,7 +146,7 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
       for (const [quota, n] of sum.quota) if (n > 0) r.observe(refusals, n, { agent, quota });
     }
   };
-  const observables = [memory, restarts, refusals, mailbox, timers];
+  const observables = [handled, fuel, memory, restarts, refusals, mailbox, timers];
   meter.addBatchObservableCallback(observe, observables);
   return () => {
     off();

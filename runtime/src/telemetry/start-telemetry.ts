@@ -19,6 +19,7 @@ import { servePrometheus, type PrometheusEndpoint } from './prometheus-endpoint.
 import { nodeResource, prometheusLabels, type NodeIdentity } from './resource.js';
 import { setMaxAgentLabels } from './cardinality.js';
 import { TelemetryError } from './errors.js';
+import { markParentBasedSampling } from './trace-context.js';
 
 /** How long stop waits for the last spans and metrics to leave (a dead collector must not hold it). */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 3000;
@@ -92,6 +93,8 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
       sampler: samplerOf(config.sampler),
       spanProcessors: [spanProcessor = new BoundedSpanProcessor(exporter, drops, { maxQueueSize: config.spanQueueSize })],
     });
+    // Lets the bus copy an unsampled context instead of building a span that records nothing (1303).
+    if (config.sampler.parentBased) markParentBasedSampling(tracerProvider);
   }
 
   const registered = metrics.setGlobalMeterProvider(meterProvider) && (tracerProvider === undefined || trace.setGlobalTracerProvider(tracerProvider));

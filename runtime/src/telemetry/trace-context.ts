@@ -61,6 +61,57 @@ export function tracerRegistered(): boolean {
   return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer('caxton-runtime') !== undefined;
 }
 
+/** Providers whose sampler is parent-based: a child of an unsampled parent is never recorded. */
+const parentBasedProviders = new WeakSet<TracerProvider>();
+
+/** Called by whoever registers `provider` (startTelemetry) when its sampler is parent-based. */
+export function markParentBasedSampling(provider: TracerProvider): void {
+  parentBasedProviders.add(provider);
+}
+
+/**
+ * How the bus treats messages whose trace context is not sampled, decided once per batch.
+ * `copy`: a span started under an unsampled parent would record nothing — with no SDK (the API's
+ * no-op tracer) or under a parent-based sampler — and would only hand the same trace id on, so
+ * the handling's sends carry the received X-traceparent/X-tracestate unchanged instead: no span,
+ * attribute object, context or traceparent parsing and formatting per message (decision 1303;
+ * at --trace-sample 0.01 those were ~16 % of the bus thread). `span`: another sampler (one that
+ * may record a child of an unsampled parent), so every handling gets its span.
+ */
+export function unsampledContextPolicy(): 'copy' | 'span' {
+  const provider = trace.getTracerProvider();
+  const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
+  if (provider instanceof ProxyTracerProvider && provider.getDelegateTracer('caxton-runtime') === undefined) return 'copy';
+  return parentBasedProviders.has(delegate) ? 'copy' : 'span';
+}
+
+/**
+ * The message's X-traceparent if it is a version-00 W3C context whose sampled flag is clear, else
+ * undefined (no context, a sampled one, or one this check does not understand: those take the span path).
+ */
+export function unsampledTraceparent(msg: AclMessage): string | undefined {
+  const tp = msg.userParams?.[TRACEPARENT_PARAM];
+  // 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>: bit 0 of the flags is "sampled".
+  if (tp === undefined || tp.length !== 55 || !tp.startsWith('00-')) return undefined;
+  const flags = Number.parseInt(tp.slice(53), 16);
+  return Number.isNaN(flags) || (flags & 1) === 1 ? undefined : tp;
+}
+
+/** Trace and span id of the message's X-traceparent (version 00), for log lines; undefined without one. */
+export function traceIdsOf(msg: AclMessage): { traceId: string; spanId: string } | undefined {
+  const tp = msg.userParams?.[TRACEPARENT_PARAM];
+  if (tp === undefined || tp.length !== 55 || !tp.startsWith('00-')) return undefined;
+  return { traceId: tp.slice(3, 35), spanId: tp.slice(36, 52) };
+}
+
+/** Give `to` the trace context `from` carries (X-traceparent and X-tracestate), unchanged. */
+export function copyTraceContext(from: AclMessage, to: AclMessage): void {
+  const tp = from.userParams?.[TRACEPARENT_PARAM];
+  if (tp === undefined) return;
+  const ts = from.userParams?.[TRACESTATE_PARAM];
+  to.userParams = { ...to.userParams, [TRACEPARENT_PARAM]: tp, ...(ts === undefined ? {} : { [TRACESTATE_PARAM]: ts }) };
+}
+
 /** Does the message carry a trace context (X-traceparent) to continue? */
 export function carriesTraceContext(msg: AclMessage): boolean {
   return msg.userParams?.[TRACEPARENT_PARAM] !== undefined;
