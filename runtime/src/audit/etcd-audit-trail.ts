@@ -19,6 +19,7 @@ import {
 import type { EtcdConnection } from '../registry/etcd/connection.js';
 import { sha256Hex, type AuditTrail } from './audit-trail.js';
 import { AuditError } from './errors.js';
+import { isRegistryError } from '../registry/errors.js';
 import { checkRange } from './file-audit-trail.js';
 import { followTrail } from './follow.js';
 
@@ -32,6 +33,12 @@ export interface EtcdAuditTrailOptions {
   pollMs?: number;
   /** Transactions lost to other nodes' appends before an append gives up. Default 100. */
   maxConflicts?: number;
+  /**
+   * How long an append waits out an unreachable etcd (a restart, a short outage) before the call
+   * it records is answered UNAVAILABLE (ms). The call's answer waits meanwhile: acknowledged still
+   * means recorded. Default 30000.
+   */
+  outagePatienceMs?: number;
 }
 
 interface Pending {
@@ -50,6 +57,12 @@ export class EtcdAuditTrail implements AuditTrail {
   private readonly maxBatch: number;
   private readonly pollMs: number;
   private readonly maxConflicts: number;
+  private readonly outagePatienceMs: number;
+  /**
+   * The records of a transaction whose outcome is unknown (it timed out or the connection broke):
+   * if the head turns out to be its last record it committed, and must not be appended again.
+   */
+  private inDoubt: AuditRecord[] | undefined;
   private head: AuditChainHead | undefined | null = null; // null: not read yet; undefined: empty trail
   private queue: Pending[] = [];
   private writing = false;
@@ -63,6 +76,7 @@ export class EtcdAuditTrail implements AuditTrail {
     this.maxBatch = Math.min(options.maxBatch ?? 64, 126);
     this.pollMs = options.pollMs ?? 500;
     this.maxConflicts = options.maxConflicts ?? 100;
+    this.outagePatienceMs = options.outagePatienceMs ?? 30_000;
     this.location = `etcd ${options.prefix}store/audit/`;
   }
 
@@ -84,7 +98,7 @@ export class EtcdAuditTrail implements AuditTrail {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
-        const records = await this.commit(batch.map((p) => p.entry));
+        const records = await this.commitPatiently(batch.map((p) => p.entry));
         for (const [i, pending] of batch.entries()) pending.resolve(records[i]!);
         for (const listener of this.listeners) listener();
       } catch (err) {
@@ -100,12 +114,34 @@ export class EtcdAuditTrail implements AuditTrail {
     this.writing = false;
   }
 
+  /** commit(), riding out an unreachable etcd for up to `outagePatienceMs` (backoff 100 ms … 2 s). */
+  private async commitPatiently(entries: AuditEntry[]): Promise<AuditRecord[]> {
+    const deadline = Date.now() + this.outagePatienceMs;
+    for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+      try {
+        const records = await this.commit(entries);
+        this.inDoubt = undefined;
+        return records;
+      } catch (err) {
+        this.head = null; // re-read: a timed-out transaction may have committed
+        if (this.closed || !isRegistryError(err, 'registry.unavailable') || Date.now() + wait > deadline) {
+          this.inDoubt = undefined;
+          throw err;
+        }
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
   /** Seals `entries` after the current head and commits them, re-sealing after a lost race. */
   private async commit(entries: AuditEntry[]): Promise<AuditRecord[]> {
     const client = this.conn.client;
     for (let attempt = 0; attempt <= this.maxConflicts; attempt += 1) {
       if (this.head === null) this.head = await this.readHead();
       const head = this.head;
+      // The last attempt's transaction did commit (its answer was lost): those are our records.
+      const doubtful = this.inDoubt;
+      if (doubtful !== undefined && head?.hash === doubtful[doubtful.length - 1]!.hash) return doubtful;
       const records: AuditRecord[] = [];
       let prev = head?.hash ?? GENESIS_HASH;
       let index = head ? head.index + 1 : 0;
@@ -123,7 +159,9 @@ export class EtcdAuditTrail implements AuditTrail {
       const txn = head
         ? client.if(this.headKey, 'Value', '==', JSON.stringify({ index: head.index, hash: head.hash }))
         : client.if(this.headKey, 'Create', '==', 0);
+      this.inDoubt = records;
       const res = await this.conn.call('append to the audit trail', () => txn.then(...writes).else(client.get(this.headKey)).commit());
+      this.inDoubt = undefined; // a definite answer: committed, or refused because the head moved
       if (res.succeeded) {
         this.head = { index: last.index, hash: last.hash };
         return records;
