@@ -77,6 +77,10 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     assert.equal(await page.$eval('[data-testid="role"]', (e) => e.textContent), 'admin');
     const names = await tableNames(page, AGENTS);
     assert.deepEqual(names.map(local).sort(), [...AGENTS].sort(), problems());
+    // Each row shows the source language its deployment stated (from the example's build.json).
+    const languages = await page.$$eval('[data-testid="agents-table"] tbody tr[data-agent]',
+      (rows) => rows.map((r) => [(r.getAttribute('data-agent') ?? '').split('@')[0], r.querySelector('td.col-language')?.textContent ?? '']));
+    assert.deepEqual(Object.fromEntries(languages), Object.fromEntries(AGENTS.map((a) => [a, a === 'broker' ? 'javascript' : 'assemblyscript'])));
     // The table starts sorted by name, ascending: one click on the header reverses it.
     await page.click('th button[aria-label="Sort by Name"]');
     const sorted = await page.$$eval('[data-testid="agents-table"] tbody tr[data-agent]', (rows) => rows.map((r) => r.getAttribute('data-agent') ?? ''));
