@@ -101,9 +101,11 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     const file = await page.$('#deploy-file');
     await (file as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(builtExample('contract-net/as-contractor', 'cnet-contractor.wasm'));
     await page.type('#deploy-name', 'courier-f');
+    await page.type('#deploy-language', 'assemblyscript');
     await page.click('[data-testid="deploy-form"] button[type="submit"]');
     await page.waitForSelector('[data-testid="deploy-form"] p.ok', { timeout: 30_000 });
     await tableNames(page, [...AGENTS, 'courier-f']);
+    assert.equal((await node.client.getAgent('courier-f')).language, 'assemblyscript', 'the form sent the language');
     await screenshot(page, '02-agents-admin');
     await node.client.stop('courier-f'); // the contract nets below are the main job's five couriers
     await page.close();

@@ -3,7 +3,7 @@
  * a client sends is checked here (types, ranges, sizes) and rejected with an InvalidArgumentError
  * naming the proto field, before the node sees it.
  */
-import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, isPerformative, MAX_ENVELOPE_BYTES, type Performative } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, LANGUAGE_LABEL, LANGUAGE_LABEL_HINT, isPerformative, MAX_ENVELOPE_BYTES, type Performative } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { resolveHttpPolicy } from '../http/policy.js';
 import { httpPolicyInputFromWire } from './convert-http.js';
@@ -66,13 +66,10 @@ function parseSignature(h: WireArtifactHeader): { signature?: string } {
  * The deployer's statement of the artifact's source language: a short lowercase token or nothing.
  * Only its shape is checked; it is a label for people, not evidence of anything.
  */
-export const LANGUAGE_LABEL = /^[a-z][a-z0-9+-]{0,31}$/;
-
 export function parseLanguage(value: string | undefined, field = 'header.language'): { language?: string } {
   if (value === undefined || value === '') return {};
   if (!LANGUAGE_LABEL.test(value)) {
-    throw new InvalidArgumentError(field, `"${value.slice(0, 40)}" is not a language label`,
-      'use a lowercase name of 1-32 characters of a-z, 0-9, + and -, starting with a letter (e.g. assemblyscript, rust, tinygo), or leave it empty');
+    throw new InvalidArgumentError(field, `"${value.slice(0, 40)}" is not a language label`, LANGUAGE_LABEL_HINT);
   }
   return { language: value };
 }
