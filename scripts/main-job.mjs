@@ -97,10 +97,22 @@ say(`runtime up: gRPC API on ${c('1', address)} (token in ${path.relative(root, 
 if (consoleUrl) say(`console: ${c('1', consoleUrl)} (token: ${path.relative(root, path.join(dataDir, 'auth-token'))})`);
 say(`try, in another terminal:  ${c('36', `${cli} agents`)}   ·   ${c('36', `${cli} tail`)}   ·   ${c('36', `${cli} status`)}`);
 
+// The language `caxton build` recorded beside each artifact (<name>.build.json), shown by the
+// console and `caxton agents`; a missing or unreadable manifest just leaves it unstated.
+function builtLanguage(file) {
+  try {
+    const { language } = JSON.parse(readFileSync(path.join(root, file.replace(/\.wasm$/, '.build.json')), 'utf8'));
+    return typeof language === 'string' && language !== '' ? language : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function deploy(name, file, config) {
   const bytes = readFileSync(path.join(root, file));
-  await client.deploy({ name, config }, bytes);
-  say(`deployed ${c('1', name.padEnd(10))} ${path.basename(file)} (${(bytes.byteLength / 1024).toFixed(0)} KiB) ${Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  const language = builtLanguage(file);
+  await client.deploy({ name, config, ...(language ? { language } : {}) }, bytes);
+  say(`deployed ${c('1', name.padEnd(10))} ${path.basename(file)} (${(bytes.byteLength / 1024).toFixed(0)} KiB${language ? `, ${language}` : ''}) ${Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 }
 
 const contractors = [

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { CliError, UsageError } from './cli-error.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './exit-codes.js';
+import { recordedLanguage } from './artifact-language.js';
 
 /** Relative to the working directory when inside it, absolute otherwise. */
 export function displayPath(cwd: string, file: string): string {
@@ -22,6 +23,8 @@ export interface LoadedArtifact {
   path: string;
   /** Deployment name suggested by the file name (`build/echo.wasm` → `echo`). */
   suggestedName: string;
+  /** Source language `caxton build` recorded for exactly these bytes; absent: unknown. */
+  language?: string;
 }
 
 type BuildModule = typeof import('@caxton/toolchain');
@@ -56,14 +59,17 @@ export async function loadArtifact(ctx: CommandContext, source: string): Promise
     throw new UsageError(`${source} does not exist`, 'give a .wasm component or an agent project directory');
   }
   let file = full;
+  let builtLanguage: string | undefined;
   if (info.isDirectory()) {
     const built = await buildProject(ctx, full);
     ctx.note(`built ${displayPath(ctx.io.cwd, built.artifactPath)} (${built.language}, ${built.bytes} bytes${built.reused ? ', up to date' : ''})`);
     file = built.artifactPath;
+    builtLanguage = built.language;
   }
   const bytes = await readFile(file);
   if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) {
     throw new CliError(EXIT.USAGE, `${source} is not a WebAssembly file`, 'build the agent first (`caxton build <dir>`) or pass its project directory');
   }
-  return { bytes, path: file, suggestedName: path.basename(file).replace(/\.wasm$/i, '') };
+  const language = builtLanguage ?? await recordedLanguage(file, bytes);
+  return { bytes, path: file, suggestedName: path.basename(file).replace(/\.wasm$/i, ''), ...(language ? { language } : {}) };
 }

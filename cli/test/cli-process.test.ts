@@ -57,7 +57,8 @@ describe('caxton CLI against a running API', () => {
     const r = await caxton(['deploy', project, '--name', 'as-echo', '--json', ...dataDirArg]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^build: /m, 'build steps are reported on stderr');
-    const deployed = JSON.parse(r.stdout) as { name: string; artifactDigest: string };
+    const deployed = JSON.parse(r.stdout) as { name: string; artifactDigest: string; language?: string };
+    assert.equal(deployed.language, 'assemblyscript', 'the language of the build goes along');
     const built = await readFile(path.join(project, 'build', 'as-echo.wasm'));
     assert.equal(deployed.artifactDigest, createHash('sha256').update(built).digest('hex'));
     assert.deepEqual([...built.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d]);
@@ -69,8 +70,8 @@ describe('caxton CLI against a running API', () => {
     const table = await caxton(['agents', ...dataDirArg]);
     assert.equal(table.code, 0, table.stderr);
     const [head, row] = table.stdout.split('\n');
-    assert.match(head!, /^NAME\s+STATE\s+VERSION\s+NODE\s+MAILBOX\s+HANDLED\s+RESTARTS\s+MEMORY\s+SIGNER\s+LAST ERROR$/);
-    assert.match(row!, /^echo\s+running\s+1\s+node-test\s+0\s+0\s+0\s+64 KiB\/2\.0 MiB\s+-$/);
+    assert.match(head!, /^NAME\s+STATE\s+LANG\s+VERSION\s+NODE\s+MAILBOX\s+HANDLED\s+RESTARTS\s+MEMORY\s+SIGNER\s+LAST ERROR$/);
+    assert.match(row!, /^echo\s+running\s+-\s+1\s+node-test\s+0\s+0\s+0\s+64 KiB\/2\.0 MiB\s+-$/);
     const json = await caxton(['agents', '--json', ...dataDirArg]);
     const agents = JSON.parse(json.stdout) as { name: string; limits: { fuelPerMessage: number } }[];
     assert.deepEqual(agents.map((a) => [a.name, a.limits.fuelPerMessage]), [['echo', 2_000_000]]);
@@ -208,6 +209,25 @@ describe('caxton CLI against a running API', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.ok(h.node.calls.includes('deploy keeper keep-state'));
     const stopped = await caxton(['stop', 'keeper', ...dataDirArg]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+  });
+
+  it('deploy/upgrade send the language build.json recorded for the artifact; --language overrides it', async () => {
+    const bytes = fakeComponent(700);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await writeFile(path.join(work, 'build', 'poly.wasm'), bytes);
+    await writeFile(path.join(work, 'build', 'poly.build.json'), JSON.stringify({ name: 'poly', language: 'tinygo', sha256 }));
+    const r = await caxton(['deploy', 'build/poly.wasm', ...dataDirArg], { cwd: work });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^language\s+tinygo$/m);
+    assert.equal(h.node.agents.get('poly')?.status.language, 'tinygo');
+    const up = await caxton(['upgrade', 'poly', 'build/poly.wasm', '--language', 'rust', '--json', ...dataDirArg], { cwd: work });
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal((JSON.parse(up.stdout) as { agent: { language?: string } }).agent.language, 'rust');
+    const bad = await caxton(['upgrade', 'poly', 'build/poly.wasm', '--language', 'Not A Label', ...dataDirArg], { cwd: work });
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /header\.language: "Not A Label" is not a language label/);
+    const stopped = await caxton(['stop', 'poly', ...dataDirArg]);
     assert.equal(stopped.code, 0, stopped.stderr);
   });
 

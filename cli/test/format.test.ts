@@ -55,9 +55,11 @@ describe('output formatting', () => {
     const table = formatAgentTable([agent(), agent({ name: 'counter', state: 'failed', restarts: 5, mailboxDepth: 1234, lastError: { message: 'out of fuel', at: NOW } })]);
     const lines = table.trimEnd().split('\n');
     assert.equal(lines.length, 3);
-    assert.match(lines[2]!, /^counter\s+failed\s+2\s+n1\s+1,234\s+0\s+5\s+64 KiB\/1\.0 MiB\s+-\s+out of fuel$/);
+    assert.match(lines[0]!, /^NAME\s+STATE\s+LANG\s+VERSION\s/);
+    assert.match(lines[2]!, /^counter\s+failed\s+-\s+2\s+n1\s+1,234\s+0\s+5\s+64 KiB\/1\.0 MiB\s+-\s+out of fuel$/);
     const signed = formatAgentTable([agent({ signerKeyId: '0123456789abcdef' })]);
     assert.match(signed.split('\n')[1]!, /\s0123456789abcdef\s*$/, 'the SIGNER column shows the key id');
+    assert.match(formatAgentTable([agent({ language: 'assemblyscript' })]).split('\n')[1]!, /^echo\s+running\s+assemblyscript\s+2\s/, 'the LANG column');
   });
 
   it('shows one agent in detail', () => {
@@ -66,6 +68,8 @@ describe('output formatting', () => {
     assert.match(out, /^last error\s+trap \[sandbox\.trap\] at 2026-11-21T11:59:59\.000Z$/m);
     assert.match(out, /^config\s+a=1, b=2$/m);
     assert.match(out, /^signed by\s+\(no trusted signature\)$/m);
+    assert.match(out, /^language\s+\(not stated\)$/m);
+    assert.match(formatAgentDetail(agent({ language: 'rust' }), NOW), /^language\s+rust$/m);
     assert.match(formatAgentDetail(agent({ signerKeyId: '0123456789abcdef' }), NOW), /^signed by\s+key 0123456789abcdef$/m);
     assert.match(out, /^deployed\s+2026-11-21T11:00:00\.000Z \(1h ago\)$/m);
   });

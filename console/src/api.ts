@@ -65,14 +65,16 @@ export class Api {
   stop(name: string): Promise<AgentResponse> {
     return this.call(`/api/agents/${encodeURIComponent(name)}/stop`, { method: 'POST' });
   }
-  deploy(component: ArrayBuffer, name: string, version: string, config: string[]): Promise<AgentResponse> {
+  deploy(component: ArrayBuffer, name: string, version: string, config: string[], language = ''): Promise<AgentResponse> {
     const q = new URLSearchParams({ name });
     if (version) q.set('version', version);
+    if (language) q.set('language', language);
     for (const kv of config) q.append('config', kv);
     return this.call(`/api/agents?${q}`, { method: 'POST', body: component, headers: { 'content-type': 'application/wasm' } });
   }
-  upgrade(name: string, component: ArrayBuffer, config: string[]): Promise<AgentResponse> {
+  upgrade(name: string, component: ArrayBuffer, config: string[], language = ''): Promise<AgentResponse> {
     const q = new URLSearchParams();
+    if (language) q.set('language', language);
     for (const kv of config) q.append('config', kv);
     const s = q.toString();
     return this.call(`/api/agents/${encodeURIComponent(name)}/upgrade${s ? `?${s}` : ''}`, { method: 'POST', body: component, headers: { 'content-type': 'application/wasm' } });

@@ -77,6 +77,10 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     assert.equal(await page.$eval('[data-testid="role"]', (e) => e.textContent), 'admin');
     const names = await tableNames(page, AGENTS);
     assert.deepEqual(names.map(local).sort(), [...AGENTS].sort(), problems());
+    // Each row shows the source language its deployment stated (from the example's build.json).
+    const languages = await page.$$eval('[data-testid="agents-table"] tbody tr[data-agent]',
+      (rows) => rows.map((r) => [(r.getAttribute('data-agent') ?? '').split('@')[0], r.querySelector('td.col-language')?.textContent ?? '']));
+    assert.deepEqual(Object.fromEntries(languages), Object.fromEntries(AGENTS.map((a) => [a, a === 'broker' ? 'javascript' : 'assemblyscript'])));
     // The table starts sorted by name, ascending: one click on the header reverses it.
     await page.click('th button[aria-label="Sort by Name"]');
     const sorted = await page.$$eval('[data-testid="agents-table"] tbody tr[data-agent]', (rows) => rows.map((r) => r.getAttribute('data-agent') ?? ''));
@@ -97,9 +101,11 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     const file = await page.$('#deploy-file');
     await (file as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(builtExample('contract-net/as-contractor', 'cnet-contractor.wasm'));
     await page.type('#deploy-name', 'courier-f');
+    await page.type('#deploy-language', 'assemblyscript');
     await page.click('[data-testid="deploy-form"] button[type="submit"]');
     await page.waitForSelector('[data-testid="deploy-form"] p.ok', { timeout: 30_000 });
     await tableNames(page, [...AGENTS, 'courier-f']);
+    assert.equal((await node.client.getAgent('courier-f')).language, 'assemblyscript', 'the form sent the language');
     await screenshot(page, '02-agents-admin');
     await node.client.stop('courier-f'); // the contract nets below are the main job's five couriers
     await page.close();

@@ -23,6 +23,9 @@ describe('the main job (npm start)', () => {
       '— conversation 2 finished (inform) —',
     ]);
     assert.match(r.stdout, /^done: 2 conversation\(s\) completed\.$/m);
+    // Each agent was deployed with the language its build recorded (shown by the console and `caxton agents`).
+    assert.match(r.stdout, /^deployed courier-a\s+cnet-contractor\.wasm \(\d+ KiB, assemblyscript\)/m);
+    assert.match(r.stdout, /^deployed broker\s+cnet-initiator\.wasm \(\d+ KiB, javascript\)/m);
     // The web console was served on loopback, and the job said where and with which token.
     assert.match(r.stdout, /^console: http:\/\/127\.0\.0\.1:\d+\/ \(token: \.caxton\/demo\/auth-token\)$/m);
     // Each conversation went through the whole contract net, as the live view shows it.

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { UploadHeader } from '@caxton/runtime';
 import { action, type AppEnv } from '../app.js';
-import { displayPath, loadArtifact } from '../artifact-source.js';
+import { displayPath, loadArtifact, type LoadedArtifact } from '../artifact-source.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatAgentDetail } from '../format/agents.js';
@@ -23,12 +23,19 @@ async function attachSignature(ctx: CommandContext, h: UploadHeader, artifactPat
   ctx.note(`signature: ${displayPath(ctx.io.cwd, found.file)}`);
 }
 
+/** `--language` wins over what the build recorded; the node checks the label's shape. */
+function attachLanguage(h: UploadHeader, artifact: LoadedArtifact, given: string | undefined): void {
+  const language = given ?? artifact.language;
+  if (language !== undefined && language !== '') h.language = language;
+}
+
 interface LimitArgs {
   fuel?: string;
   memory?: string;
   config: string[];
   quiet: boolean;
   signature?: string;
+  language?: string;
 }
 
 type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean };
@@ -40,7 +47,8 @@ function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
     .option('memory', { type: 'string', describe: 'Memory cap: 64 KiB pages (256) or a size (16MiB); default: the node default' })
     .option('config', { type: 'string', array: true, default: [] as string[], describe: 'key=value passed to the agent init (repeatable)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bar' })
-    .option('signature', { type: 'string', describe: 'Detached signature (DSSE) to send; default: <artifact>.dsse.json when it exists' }) as Argv<T & LimitArgs & HttpPolicyArgs>;
+    .option('signature', { type: 'string', describe: 'Detached signature (DSSE) to send; default: <artifact>.dsse.json when it exists' })
+    .option('language', { type: 'string', describe: 'Source language label shown by `caxton agents` and the console; default: the one in <artifact>.build.json' }) as Argv<T & LimitArgs & HttpPolicyArgs>;
 }
 
 /** Flags are checked before anything is built or read, so a typo fails fast. */
@@ -83,6 +91,7 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       if (argv.keepState) h.keepState = true;
       const artifact = await loadArtifact(ctx, argv.source);
       h.name ||= artifact.suggestedName;
+      attachLanguage(h, artifact, argv.language);
       await attachSignature(ctx, h, artifact.path, argv.signature);
       const client = await ctx.client();
       const agent = await withProgress(ctx, `deploying ${h.name}`, artifact.bytes.length,
@@ -110,6 +119,7 @@ export function upgradeCommand(env: AppEnv): CommandModule<GlobalArgs, UpgradeAr
       const http = await httpPolicyFromArgs(argv, ctx.io.cwd);
       if (http) h.http = http;
       const artifact = await loadArtifact(ctx, argv.source);
+      attachLanguage(h, artifact, argv.language);
       await attachSignature(ctx, h, artifact.path, argv.signature);
       const client = await ctx.client();
       const result = await withProgress(ctx, `upgrading ${h.name}`, artifact.bytes.length,

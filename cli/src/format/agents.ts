@@ -6,6 +6,7 @@ import { formatAge, formatBytes, formatCount, formatPages, formatTime } from './
 const COLUMNS: Column<AgentView>[] = [
   { header: 'NAME', value: (a) => a.name },
   { header: 'STATE', value: (a) => a.state },
+  { header: 'LANG', value: (a) => a.language ?? '-' },
   { header: 'VERSION', value: (a) => String(a.version), right: true },
   { header: 'NODE', value: (a) => a.nodeId },
   { header: 'MAILBOX', value: (a) => formatCount(a.mailboxDepth), right: true },
@@ -28,6 +29,7 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['state', a.state],
     ['node', a.nodeId],
     ['version', String(a.version)],
+    ['language', a.language ?? '(not stated)'],
     ['artifact', `sha256:${a.artifactDigest} (${formatBytes(a.artifactSize)})`],
     ['fuel/message', formatCount(a.limits.fuelPerMessage)],
     ['memory limit', `${formatPages(a.limits.memoryPages)} (${a.limits.memoryPages} pages)`],

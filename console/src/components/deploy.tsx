@@ -14,6 +14,7 @@ export function DeployForm(props: { api: Api; upgradeOf?: string }) {
   const [name, setName] = useState('');
   const [version, setVersion] = useState('');
   const [config, setConfig] = useState('');
+  const [language, setLanguage] = useState('');
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
   const upgrade = props.upgradeOf !== undefined;
@@ -27,8 +28,8 @@ export function DeployForm(props: { api: Api; upgradeOf?: string }) {
     try {
       const bytes = await file.arrayBuffer();
       const r = upgrade
-        ? await props.api.upgrade(props.upgradeOf!, bytes, configLines(config))
-        : await props.api.deploy(bytes, name.trim(), version.trim(), configLines(config));
+        ? await props.api.upgrade(props.upgradeOf!, bytes, configLines(config), language.trim())
+        : await props.api.deploy(bytes, name.trim(), version.trim(), configLines(config), language.trim());
       setOutcome({ ok: true, text: `${r.agent.name} ${upgrade ? 'upgraded to' : 'deployed,'} version ${r.agent.version} (${r.agent.state})` });
     } catch (err) {
       const text = err instanceof ApiError ? `${err.message}${err.hint ? ` — ${err.hint}` : ''} (${err.code})` : String(err);
@@ -52,6 +53,8 @@ export function DeployForm(props: { api: Api; upgradeOf?: string }) {
           <input id={`${id}-version`} value={version} onInput={(e) => setVersion((e.target as HTMLInputElement).value)} />
         </>
       )}
+      <label for={`${id}-language`}>Source language (optional, e.g. rust)</label>
+      <input id={`${id}-language`} value={language} onInput={(e) => setLanguage((e.target as HTMLInputElement).value)} />
       <label for={`${id}-config`}>Config, one key=value a line (optional)</label>
       <textarea id={`${id}-config`} rows={2} value={config} onInput={(e) => setConfig((e.target as HTMLTextAreaElement).value)} />
       <button type="submit" disabled={busy || !file}>{busy ? 'Working…' : upgrade ? 'Upgrade' : 'Deploy'}</button>

@@ -41,6 +41,11 @@ export interface DeploySpec<Limits extends Partial<AgentLimitsSpec> = Partial<Ag
    * deploy starts with empty state. Not stored: it only matters at deploy time.
    */
   keepState?: boolean;
+  /**
+   * The source language the deployer says the artifact was built from (`assemblyscript`, `rust`…),
+   * a label shown by the CLI and console; nothing trusts it. Stored with the deployment.
+   */
+  language?: string;
 }
 
 /** An upgrade. Absent limits/config/http mean "keep the current ones". State is always kept. */
@@ -49,6 +54,8 @@ export interface UpgradeSpec {
   limits: Partial<AgentLimitsSpec>;
   config?: Record<string, string>;
   http?: HttpPolicy;
+  /** The new artifact's source language label; absent: none (it belongs to the artifact, not kept). */
+  language?: string;
 }
 
 /** Component bytes whose size and sha256 the API has already checked against the client's header. */
@@ -97,6 +104,8 @@ export interface AgentStatus {
   http?: HttpPolicy;
   /** Key id of the trusted key whose signature the deployed artifact carried (decision 1400); absent: none verified. */
   signerKeyId?: string;
+  /** Source language the deployer stated for this version's artifact; absent: not stated. */
+  language?: string;
 }
 
 export interface UpgradeResult {

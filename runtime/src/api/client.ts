@@ -61,6 +61,8 @@ export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, '
   keepState?: boolean;
   /** The artifact's detached signature, a DSSE envelope as JSON (decision 1400). */
   signatureEnvelope?: string;
+  /** The artifact's source language label (from `<artifact>.build.json`); absent: not stated. */
+  language?: string;
 };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
@@ -150,6 +152,7 @@ export class CaxtonClient {
       keepState: header.keepState ?? false,
       http: header.http ? httpPolicyToWire(header.http) : null,
       signatureEnvelope: header.signatureEnvelope ?? '',
+      language: header.language ?? '',
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {

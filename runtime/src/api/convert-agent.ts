@@ -38,6 +38,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     updatedAtUnixMs: a.updatedAt,
     http: a.http ? httpPolicyToWire(a.http) : null,
     signerKeyId: a.signerKeyId ?? '',
+    language: a.language ?? '',
   };
 }
 
@@ -65,6 +66,7 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
   };
   if (w.http) view.http = httpPolicyFromWire(w.http);
   if (w.signerKeyId) view.signerKeyId = w.signerKeyId;
+  if (w.language) view.language = w.language;
   if (w.lastError) {
     view.lastError = { message: w.lastError.message, at: w.lastError.atUnixMs };
     if (w.lastError.code) view.lastError.code = w.lastError.code;

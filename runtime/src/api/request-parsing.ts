@@ -3,7 +3,7 @@
  * a client sends is checked here (types, ranges, sizes) and rejected with an InvalidArgumentError
  * naming the proto field, before the node sees it.
  */
-import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, isPerformative, MAX_ENVELOPE_BYTES, type Performative } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, LANGUAGE_LABEL, LANGUAGE_LABEL_HINT, isPerformative, MAX_ENVELOPE_BYTES, type Performative } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { resolveHttpPolicy } from '../http/policy.js';
 import { httpPolicyInputFromWire } from './convert-http.js';
@@ -62,6 +62,18 @@ function parseSignature(h: WireArtifactHeader): { signature?: string } {
   return { signature: envelope };
 }
 
+/**
+ * The deployer's statement of the artifact's source language: a short lowercase token or nothing.
+ * Only its shape is checked; it is a label for people, not evidence of anything.
+ */
+export function parseLanguage(value: string | undefined, field = 'header.language'): { language?: string } {
+  if (value === undefined || value === '') return {};
+  if (!LANGUAGE_LABEL.test(value)) {
+    throw new InvalidArgumentError(field, `"${value.slice(0, 40)}" is not a language label`, LANGUAGE_LABEL_HINT);
+  }
+  return { language: value };
+}
+
 function parseHeaderCommon(h: WireArtifactHeader, maxArtifactBytes: number): { name: string; limits: DeploySpec['limits']; sha256: string; totalSize: number } {
   const name = parseAgentName(h.name, 'header.name');
   const sha256 = h.sha256.toLowerCase();
@@ -99,6 +111,7 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
   if (h.replaceConfig) throw new InvalidArgumentError('header.replace_config', 'only applies to UpgradeAgent');
   const spec: DeploySpec = { name: c.name, limits: c.limits, config: parseConfig(h.config, 'header.config') };
   if (h.keepState) spec.keepState = true;
+  Object.assign(spec, parseLanguage(h.language));
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
 }
@@ -107,6 +120,7 @@ export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: numb
   const c = parseHeaderCommon(h, maxArtifactBytes);
   if (h.keepState) throw new InvalidArgumentError('header.keep_state', 'only applies to DeployAgent', 'an upgrade always keeps state');
   const spec: UpgradeSpec = { name: c.name, limits: c.limits };
+  Object.assign(spec, parseLanguage(h.language));
   if (h.replaceConfig || Object.keys(h.config).length > 0) spec.config = parseConfig(h.config, 'header.config');
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };

@@ -27,6 +27,8 @@ export interface WireArtifactHeader {
   http?: WireHttpPolicy | null;
   /** DSSE envelope JSON (decision 1400); optional when sending, '' when received without one. */
   signatureEnvelope?: string;
+  /** Source language label; optional when sending, '' when received without one. */
+  language?: string;
 }
 
 export interface WireHttpAllowRule {
@@ -88,6 +90,8 @@ export interface WireAgentInfo {
   http: WireHttpPolicy | null;
   /** '' when no trusted signature was verified (decision 1400); optional for old senders. */
   signerKeyId?: string;
+  /** '' when the deployer stated no language; optional for old senders. */
+  language?: string;
 }
 
 export interface WireDeployAgentResponse {

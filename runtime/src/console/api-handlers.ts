@@ -13,7 +13,7 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { UploadSlots } from '../api/upload.js';
 import { ConsoleError } from './errors.js';
 import type { NodeStatsCollector } from './node-stats.js';
-import { configParams, deployName, limitParam, messageFilter } from './query.js';
+import { configParams, deployName, languageParam, limitParam, messageFilter } from './query.js';
 import { readBody } from './request-body.js';
 import { agentDetail, agentRow, conversationSummaries, sniffed } from './views.js';
 
@@ -79,13 +79,13 @@ export class ConsoleApi {
     const name = deployName(params);
     const config = configParams(params) ?? {};
     const artifact = await this.upload(req);
-    return { agent: agentRow(await this.d.control.deploy({ name, limits: {}, config }, artifact)) };
+    return { agent: agentRow(await this.d.control.deploy({ name, limits: {}, config, ...languageParam(params) }, artifact)) };
   }
 
   async upgrade(name: string, req: IncomingMessage, params: URLSearchParams): Promise<AgentResponse> {
     const config = configParams(params);
     const artifact = await this.upload(req);
-    const result = await this.d.control.upgrade({ name, limits: {}, ...(config ? { config } : {}) }, artifact);
+    const result = await this.d.control.upgrade({ name, limits: {}, ...(config ? { config } : {}), ...languageParam(params) }, artifact);
     return { agent: agentRow(result.agent) };
   }
 

@@ -2,7 +2,7 @@
  * Query parameters of the console API, checked (pure). Each value is bounded; unknown filter
  * values are refused rather than silently matching nothing.
  */
-import { AGENT_NAME, CONSOLE_FILTER_PARAMS, isPerformative, type ConsoleMessageFilter, type MessageEvent, type TailFilter, type Performative } from '@caxton/core';
+import { AGENT_NAME, LANGUAGE_LABEL, LANGUAGE_LABEL_HINT, CONSOLE_FILTER_PARAMS, isPerformative, type ConsoleMessageFilter, type MessageEvent, type TailFilter, type Performative } from '@caxton/core';
 import { ConsoleError } from './errors.js';
 
 /** Longest accepted URL (path and query): more is refused before anything is parsed. */
@@ -59,6 +59,14 @@ export function deployName(params: URLSearchParams): string {
   const name = value(params, 'name');
   if (name === undefined || !AGENT_NAME.test(name)) throw new ConsoleError('console.bad-request', name === undefined ? 'name is missing' : `${JSON.stringify(name.slice(0, 80))} is not an agent name`, 'give ?name=<agent>: letters, digits, . _ -, starting with a letter or digit');
   return name;
+}
+
+/** `?language=` of an upload: the deployer's source language label; absent or empty: not stated. */
+export function languageParam(params: URLSearchParams): { language?: string } {
+  const language = value(params, 'language');
+  if (language === undefined || language === '') return {};
+  if (!LANGUAGE_LABEL.test(language)) throw new ConsoleError('console.bad-request', `${JSON.stringify(language.slice(0, 40))} is not a language label`, LANGUAGE_LABEL_HINT);
+  return { language };
 }
 
 /** Repeated `?config=k=v`; undefined when none is given. */

@@ -12,8 +12,8 @@ const WASM_PAGE_BYTES = 65_536;
 export function agentRow(status: AgentStatus): AgentRow {
   return {
     name: status.name,
-    // The node does not record a component's source language (yet): the console says so.
-    language: 'unknown',
+    // The deployer's label for the artifact's source language; older deployments have none.
+    language: status.language ?? 'unknown',
     state: status.state,
     node: status.nodeId,
     version: status.version,

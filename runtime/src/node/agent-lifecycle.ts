@@ -116,6 +116,7 @@ export class AgentLifecycle {
       name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now,
       ...(spec.http !== undefined ? { http: spec.http } : {}),
       ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
+      ...(spec.language !== undefined ? { language: spec.language } : {}),
     };
     // Undeploy keeps state so a redeploy can choose (decision 1600); cleared before the agent starts
     // and reads it. Upgrades never come here: they keep state.
@@ -138,6 +139,9 @@ export class AgentLifecycle {
     // The signer belongs to the artifact: a new version keeps none of the old one's.
     delete next.signerKeyId;
     if (trust.signerKeyId !== undefined) next.signerKeyId = trust.signerKeyId;
+    // So does the language: an upgrade that states none shows none rather than the old artifact's.
+    delete next.language;
+    if (spec.language !== undefined) next.language = spec.language;
     const agent = await this.residency.upgrade(previous, next, artifact.bytes.byteLength);
     this.logTrust(spec.name, trust);
     return { agent, previousVersion: previous.version };

@@ -115,6 +115,7 @@ export class LocalAgents {
       updatedAt: r.updatedAt,
       ...(r.http !== undefined ? { http: r.http } : {}),
       ...(r.signerKeyId !== undefined ? { signerKeyId: r.signerKeyId } : {}),
+      ...(r.language !== undefined ? { language: r.language } : {}),
     };
   }
 }

@@ -72,6 +72,17 @@ describe('agent lifecycle over the API', () => {
     assert.deepEqual(v3.agent.config, {});
   });
 
+  it('carries the stated source language through deploy, get and upgrade', async () => {
+    const deployed = await h.client.deploy({ name: 'polyglot', language: 'assemblyscript' }, Buffer.from('as build'));
+    assert.equal(deployed.language, 'assemblyscript');
+    assert.equal((await h.client.getAgent('polyglot')).language, 'assemblyscript');
+    const rust = await h.client.upgrade({ name: 'polyglot', language: 'rust' }, Buffer.from('rust build'));
+    assert.equal(rust.agent.language, 'rust');
+    const unstated = await h.client.upgrade({ name: 'polyglot' }, Buffer.from('someone else\'s build'));
+    assert.equal(unstated.agent.language, undefined, 'the new artifact states no language: none is shown');
+    await h.client.stop('polyglot', true);
+  });
+
   it('answers NOT_FOUND for unknown agents, naming the agent', async () => {
     const err = await expectStatus(h.client.getAgent('ghost'), status.NOT_FOUND);
     assert.equal(err.code, 'agent.not-found');
@@ -100,6 +111,8 @@ describe('agent lifecycle over the API', () => {
       ['a malformed sha256', [header('a', bytes, { sha256: 'abc' }), { chunk: bytes }], 'header.sha256'],
       ['a zero total_size', [header('a', bytes, { totalSize: 0 })], 'header.total_size'],
       ['too many memory pages', [header('a', bytes, { memoryPages: 70000 }), { chunk: bytes }], 'header.memory_pages'],
+      ['a language with capitals', [header('a', bytes, { language: 'Rust' }), { chunk: bytes }], 'header.language'],
+      ['a language with spaces', [header('a', bytes, { language: 'assembly script' }), { chunk: bytes }], 'header.language'],
       ['replace_config on deploy', [header('a', bytes, { replaceConfig: true }), { chunk: bytes }], 'header.replace_config'],
       ['a chunk before the header', [{ chunk: bytes }], 'header'],
       ['two headers', [header('a', bytes), header('a', bytes)], 'header'],

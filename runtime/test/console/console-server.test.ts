@@ -174,6 +174,7 @@ describe('console server: tokens and roles', () => {
     const broker = listed.agents.find((a) => a.name === 'broker')!;
     assert.ok(broker.memoryBytes > 0 && broker.memoryBytes % 65536 === 0);
     assert.equal(broker.node, node.nodeId);
+    assert.equal(broker.language, 'unknown', 'uploaded without a language: the console says so');
   });
 
   it('shows config values to admin only; the read role sees keys with redacted values', async () => {
@@ -302,11 +303,15 @@ describe('console server: live stream and history', () => {
   it('upgrades over HTTP for the admin (version bumps, config kept unless given); 403 for the read role', async () => {
     const body = await readFile(CONTRACTOR);
     assert.equal((await call('/api/agents/courier-b/upgrade', { method: 'POST', token: reader, body })).status, 403);
-    const res = await call('/api/agents/courier-b/upgrade?config=price=7', { method: 'POST', body });
+    const res = await call('/api/agents/courier-b/upgrade?config=price=7&language=assemblyscript', { method: 'POST', body });
     const text = await res.text();
     assert.equal(res.status, 200, text);
-    const upgraded = JSON.parse(text) as { agent: { version: number; state: string } };
+    const upgraded = JSON.parse(text) as { agent: { version: number; state: string; language: string } };
     assert.equal(upgraded.agent.version, 2);
+    assert.equal(upgraded.agent.language, 'assemblyscript', 'the language the upload stated');
+    const badLanguage = await call('/api/agents/courier-b/upgrade?language=Not%20A%20Label', { method: 'POST', body });
+    assert.equal(badLanguage.status, 400);
+    assert.equal(((await badLanguage.json()) as { error: { code: string } }).error.code, 'console.bad-request');
     assert.deepEqual((await json<AgentDetailResponse>('/api/agents/courier-b')).agent.config, { price: '7' });
     assert.equal((await call('/api/agents/nobody/upgrade', { method: 'POST', body })).status, 404);
   });

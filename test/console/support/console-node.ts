@@ -24,6 +24,11 @@ export const CONTRACTORS: readonly [string, Record<string, string>][] = [
   ['courier-a', {}], ['courier-b', {}], ['courier-c', { price: '42' }], ['courier-d', { decline: 'true' }], ['courier-e', {}],
 ];
 
+/** The language `caxton build` recorded for a built example, sent like scripts/main-job.mjs does. */
+function builtLanguage(wasm: string): string {
+  return (JSON.parse(readFileSync(wasm.replace(/\.wasm$/, '.build.json'), 'utf8')) as { language: string }).language;
+}
+
 /** The console's URL: `caxton serve --json` puts it in the `serving` event. */
 function consoleUrl(stdout: string): string | undefined {
   for (const line of stdout.split('\n')) {
@@ -44,10 +49,12 @@ export async function startConsoleNode(opts: { budget?: number } = {}): Promise<
     await serve.proc.waitFor((p) => consoleUrl(p.stdout) !== undefined, 'caxton serve: the console URL', 30_000);
     const url = consoleUrl(serve.proc.stdout)!;
     const client = await serve.client();
-    const initiator = readFileSync(builtExample('contract-net/js-initiator', 'cnet-initiator.wasm'));
-    const contractor = readFileSync(builtExample('contract-net/as-contractor', 'cnet-contractor.wasm'));
-    for (const [name, config] of CONTRACTORS) await client.deploy({ name, config }, contractor);
-    await client.deploy({ name: 'broker', config: { 'service-type': 'delivery', 'deadline-ms': '800', 'api-key': 'sk-console-test' } }, initiator);
+    const initiatorFile = builtExample('contract-net/js-initiator', 'cnet-initiator.wasm');
+    const contractorFile = builtExample('contract-net/as-contractor', 'cnet-contractor.wasm');
+    const initiator = readFileSync(initiatorFile);
+    const contractor = readFileSync(contractorFile);
+    for (const [name, config] of CONTRACTORS) await client.deploy({ name, config, language: builtLanguage(contractorFile) }, contractor);
+    await client.deploy({ name: 'broker', config: { 'service-type': 'delivery', 'deadline-ms': '800', 'api-key': 'sk-console-test' }, language: builtLanguage(initiatorFile) }, initiator);
     return {
       serve,
       client,

@@ -239,6 +239,7 @@ export class PlacedAgents implements AgentResidency {
       updatedAt: record.updatedAt,
       ...(record.http !== undefined ? { http: record.http } : {}),
       ...(record.signerKeyId !== undefined ? { signerKeyId: record.signerKeyId } : {}),
+      ...(record.language !== undefined ? { language: record.language } : {}),
     };
   }
 

@@ -112,6 +112,7 @@ export class MemoryNode implements NodeControl {
       config: { ...spec.config }, restarts: 0, fuelUsed: 0, memoryPages: 1, mailboxDepth: 0, messagesHandled: 0,
       createdAt: now, updatedAt: now,
       ...(spec.http ? { http: spec.http } : {}),
+      ...(spec.language !== undefined ? { language: spec.language } : {}),
     };
     this.agents.set(spec.name, { status, artifact: artifact.bytes });
     this.log(spec.name, 'info', `deployed version 1 (${artifact.sha256.slice(0, 12)})`);
@@ -130,6 +131,9 @@ export class MemoryNode implements NodeControl {
     s.limits = { fuelPerMessage: spec.limits.fuelPerMessage ?? s.limits.fuelPerMessage, memoryPages: spec.limits.memoryPages ?? s.limits.memoryPages };
     if (spec.config) s.config = { ...spec.config };
     if (spec.http) s.http = spec.http;
+    // Like the real node: the language belongs to the artifact, an upgrade without one clears it.
+    delete s.language;
+    if (spec.language !== undefined) s.language = spec.language;
     s.updatedAt = Date.now();
     agent.artifact = artifact.bytes;
     return { agent: structuredClone(s), previousVersion };
