@@ -15,7 +15,7 @@ import { startEtcdAndKafka } from './infra/index.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const selected = process.argv.slice(2);
-const defaultTargets = ['core/dist/test', 'toolchain/dist/test', 'sandbox/dist/test', 'runtime/dist/test', 'cli/dist/test', 'console/dist/tsc/test', 'test/dist'];
+const defaultTargets = ['core/dist/test', 'toolchain/dist/test', 'sandbox/dist/test', 'runtime/dist/test', 'cli/dist/test', 'console/out/test', 'test/dist'];
 const targets = (selected.length > 0 ? selected : defaultTargets).filter((t) => existsSync(path.join(root, t)));
 
 // Explicit *.test.js files: given a directory, node's runner would also execute every other .js
