@@ -4,7 +4,7 @@
  * the node and the bus never touch wasm directly.
  */
 import type { AgentExecutor, ExecutionResult } from '../bus/executor.js';
-import type { AgentRecord } from '../registry/registry-store.js';
+import type { AgentRecord } from '../storage/records.js';
 import type { AgentId } from '@caxton/core';
 
 /** The stored deployment, and the identity this instance runs under (cluster: names its node). */

@@ -9,7 +9,7 @@ import type { DispatchOwnership } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import type { AgentRecord } from '../registry/registry-store.js';
+import type { AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
 import { AGENT_NAME, AGENT_NAME_HINT, ConflictError, InvalidArgumentError, Instrumentation } from '@caxton/core';
 import type { AgentHost } from './agent-host.js';

@@ -14,7 +14,7 @@ import type { DispatchOwnership } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import type { AgentRecord } from '../registry/registry-store.js';
+import type { AgentRecord } from '../storage/records.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentLifecycleEvent, LocalAgents } from './local-agents.js';

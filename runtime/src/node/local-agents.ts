@@ -6,7 +6,7 @@
  */
 import type { AgentId, AgentState, AgentStatus } from '@caxton/core';
 import { CaxtonError, Instrumentation } from '@caxton/core';
-import type { AgentRecord } from '../registry/registry-store.js';
+import type { AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';

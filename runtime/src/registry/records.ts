@@ -2,7 +2,7 @@
  * Validation of the non-DF registry records (deployments, node announcements). Pure. Records are
  * checked on the way in so every node can trust what it reads back from disk or etcd.
  */
-import type { AgentRecord, NodeAnnouncement, TimerRecord } from './registry-store.js';
+import type { AgentRecord, NodeAnnouncement, TimerRecord } from '../storage/records.js';
 import { invalid } from './errors.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

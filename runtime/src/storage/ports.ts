@@ -3,18 +3,14 @@
  * one it uses (the DF sync sees only the directory, timers only the timer store…). An adapter may
  * implement several ports in one class when they share one store (EmbeddedRegistry and EtcdRegistry
  * implement all of them: the union is `RegistryStore`, which only adapters and topologies see).
- * The message log and the artifact store are ports too: `MessageLog` (bus/message-log.ts) and
- * `ArtifactStore` (artifacts/artifact-store.ts). See docs/decisions/1103-topologies.md.
+ * The message log, the artifact store and the audit trail are ports too: `MessageLog`
+ * (bus/message-log.ts), `ArtifactStore` (artifacts/artifact-store.ts) and `AuditTrail`
+ * (audit/audit-trail.ts); their adapters import this folder, so it imports none of them: the set a
+ * topology hands the node, `StoragePorts`, is in topology/topology.ts (decision 1702). See
+ * docs/decisions/1103-topologies.md.
  */
 import type { DfAgentDescription, DfSearchTemplate, StateWrite } from '@caxton/core';
-import type { MessageLog } from '../bus/message-log.js';
-import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import type { AuditTrail } from '../audit/audit-trail.js';
-import type { AgentRecord, Membership, NodeAnnouncement, NodeRecord, RegistryEvent, TimerRecord } from '../registry/registry-store.js';
-
-export type { MessageLog } from '../bus/message-log.js';
-export type { ArtifactStore } from '../artifacts/artifact-store.js';
-export type { AuditTrail } from '../audit/audit-trail.js';
+import type { AgentRecord, Membership, NodeAnnouncement, NodeRecord, RegistryEvent, TimerRecord } from './records.js';
 
 /** Deployments: which agents should run, with what component, limits and config. */
 export interface AgentStore {
@@ -87,16 +83,3 @@ export interface RegistryWatch {
 
 /** The directory and its change feed: what keeps the sandbox's directory snapshot current. */
 export type WatchedDirectory = DirectoryStore & RegistryWatch;
-
-/** The storage ports a topology hands to the node: each consumer takes the one it needs. */
-export interface StoragePorts {
-  agents: AgentStore;
-  directory: WatchedDirectory;
-  timers: TimerStore;
-  log: MessageLog;
-  artifacts: ArtifactStore;
-  /** Agents' durable state (decision 1600): the log itself where it keeps state (storage/state-store.ts). */
-  state: AgentStateStore;
-  /** The audit trail of management calls (decision 1402). */
-  audit: AuditTrail;
-}

@@ -5,7 +5,6 @@
  * pretend to have stored anything.
  */
 import { CaxtonError, type StateWrite } from '@caxton/core';
-import type { MessageLog } from '../bus/message-log.js';
 import type { AgentStateStore } from './ports.js';
 
 export const STATE_UNSUPPORTED = 'state.unsupported';
@@ -25,8 +24,11 @@ export function isAgentStateStore(value: unknown): value is AgentStateStore {
   return typeof candidate?.readState === 'function' && typeof candidate.commitState === 'function' && typeof candidate.clearState === 'function';
 }
 
-/** The log when it keeps state, else a store whose every call fails with `state.unsupported`. */
-export function stateStoreOf(log: MessageLog): AgentStateStore {
+/**
+ * The log when it keeps state, else a store whose every call fails with `state.unsupported`. Takes
+ * any object (the topology passes its `MessageLog`), so storage/ need not import the bus.
+ */
+export function stateStoreOf(log: object): AgentStateStore {
   return isAgentStateStore(log) ? log : new UnsupportedStateStore();
 }
 

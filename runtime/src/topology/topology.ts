@@ -8,9 +8,29 @@ import type { ClusterNodeStatus, NodeHealth, StorageBackendStatus } from '@caxto
 import type { Bus, ProtocolGate } from '../bus/bus.js';
 import type { ConversationGate } from '../node/tracker-persistence.js';
 import type { ResidencyFactory } from '../node/agent-residency.js';
-import type { StoragePorts } from '../storage/ports.js';
+import type { AgentStateStore, AgentStore, TimerStore, WatchedDirectory } from '../storage/ports.js';
+import type { MessageLog } from '../bus/message-log.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Meter } from '@opentelemetry/api';
 import type { SwitchStore } from '../node/kill-switch/switch-store.js';
+
+/**
+ * The storage ports a topology hands to the node: each consumer takes the one it needs. Here rather
+ * than in storage/ports.ts because it names the message log, the artifact store and the audit
+ * trail, whose adapters import storage/ (decision 1702).
+ */
+export interface StoragePorts {
+  agents: AgentStore;
+  directory: WatchedDirectory;
+  timers: TimerStore;
+  log: MessageLog;
+  artifacts: ArtifactStore;
+  /** Agents' durable state (decision 1600): the log itself where it keeps state (storage/state-store.ts). */
+  state: AgentStateStore;
+  /** The audit trail of management calls (decision 1402). */
+  audit: AuditTrail;
+}
 
 export interface Topology {
   readonly ports: StoragePorts;

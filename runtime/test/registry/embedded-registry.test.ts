@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
 import { encodeFrame } from '../../src/registry/embedded/framing.js';
 import { isRegistryError } from '../../src/registry/errors.js';
-import type { RegistryEvent } from '../../src/registry/registry-store.js';
+import type { RegistryEvent } from '../../src/storage/records.js';
 import { agentRecord, description, service } from './fixtures.js';
 import { eventually, sleep, tempDir } from './helpers/tmp.js';
 

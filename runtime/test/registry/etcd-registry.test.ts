@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
 import { isRegistryError } from '../../src/registry/errors.js';
-import type { RegistryEvent } from '../../src/registry/registry-store.js';
+import type { RegistryEvent } from '../../src/storage/records.js';
 import { agentRecord, description, service } from './fixtures.js';
 import { startEtcd, freePort, type EtcdHandle } from './helpers/etcd.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';

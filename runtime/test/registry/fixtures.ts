@@ -1,6 +1,6 @@
 /** Builders for registry records used across registry tests. */
 import { createHash } from 'node:crypto';
-import type { AgentRecord } from '../../src/registry/registry-store.js';
+import type { AgentRecord } from '../../src/storage/records.js';
 import type { DfAgentDescription, ServiceDescription } from '@caxton/core';
 
 export function agentRecord(name: string, version = 1): AgentRecord {

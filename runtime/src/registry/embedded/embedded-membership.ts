@@ -4,7 +4,7 @@
  * every ownership check pass, as it should with a single node.
  */
 import type { CaxtonError } from '@caxton/core';
-import type { Membership, NodeRecord } from '../registry-store.js';
+import type { Membership, NodeRecord } from '../../storage/records.js';
 import { RegistryError } from '../errors.js';
 import { Listeners } from '../listeners.js';
 

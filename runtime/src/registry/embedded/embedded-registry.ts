@@ -13,7 +13,8 @@
  */
 import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AgentRecord, Membership, NodeAnnouncement, NodeRecord, RegistryEvent, RegistryStore, TimerRecord } from '../registry-store.js';
+import type { RegistryStore } from '../registry-store.js';
+import type { AgentRecord, Membership, NodeAnnouncement, NodeRecord, RegistryEvent, TimerRecord } from '../../storage/records.js';
 import type { DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 import { isLive, normaliseDescription } from '../df-match.js';
 import { alreadyRegistered, notOpen, notRegistered, RegistryError } from '../errors.js';

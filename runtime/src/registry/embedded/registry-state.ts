@@ -5,7 +5,7 @@
  * mutation twice, or replaying journal records the snapshot already contains, yields the same state;
  * compaction relies on this (see docs/decisions/0700-embedded-registry-journal.md).
  */
-import type { AgentRecord, RegistryEvent, TimerRecord } from '../registry-store.js';
+import type { AgentRecord, RegistryEvent, TimerRecord } from '../../storage/records.js';
 import type { DfAgentDescription } from '@caxton/core';
 import { copyDescription, DfDirectory } from '../df-directory.js';
 

@@ -9,7 +9,8 @@
  * Agent timers are not mirrored: they are read from etcd when needed (timers.ts).
  * Consistency details and failure behaviour: docs/registry.md.
  */
-import type { AgentRecord, NodeAnnouncement, NodeRecord, RegistryEvent, RegistryStore, TimerRecord } from '../registry-store.js';
+import type { RegistryStore } from '../registry-store.js';
+import type { AgentRecord, NodeAnnouncement, NodeRecord, RegistryEvent, TimerRecord } from '../../storage/records.js';
 import type { DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 import { isLive, normaliseDescription } from '../df-match.js';
 import { copyDescription, DfDirectory } from '../df-directory.js';

@@ -11,7 +11,7 @@
  */
 import type { Lease } from 'etcd3';
 import type { CaxtonError } from '@caxton/core';
-import type { Membership, NodeAnnouncement, NodeRecord } from '../registry-store.js';
+import type { Membership, NodeAnnouncement, NodeRecord } from '../../storage/records.js';
 import { RegistryError } from '../errors.js';
 import { Listeners } from '../listeners.js';
 import type { EtcdConnection } from './connection.js';

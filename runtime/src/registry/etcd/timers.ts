@@ -4,7 +4,7 @@
  * takeover), so they are shared cluster state without flowing through every node's watch. Plain
  * puts, no lease: a timer must outlive the node that set it, so the next owner of the agent fires it.
  */
-import type { TimerRecord } from '../registry-store.js';
+import type { TimerRecord } from '../../storage/records.js';
 import { byDueTime, validateTimerRecord } from '../records.js';
 import type { EtcdConnection } from './connection.js';
 import type { KeyLayout } from './keys.js';

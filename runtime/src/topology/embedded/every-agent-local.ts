@@ -5,7 +5,7 @@
  */
 import type { AgentStatus } from '@caxton/core';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '@caxton/core';
-import type { AgentRecord } from '../../registry/registry-store.js';
+import type { AgentRecord } from '../../storage/records.js';
 import type { AgentStore, DirectoryStore } from '../../storage/ports.js';
 import type { AgentResidency, ResidencyContext } from '../../node/agent-residency.js';
 import { agentLog, type LocalAgent } from '../../node/local-agents.js';

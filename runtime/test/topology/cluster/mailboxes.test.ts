@@ -14,7 +14,7 @@ import type { BusPort } from '../../../src/bus/port.js';
 import { BusEvents } from '../../../src/bus/events.js';
 import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
 import { EmbeddedRegistry } from '../../../src/registry/embedded/embedded-registry.js';
-import type { AgentRecord } from '../../../src/registry/registry-store.js';
+import type { AgentRecord } from '../../../src/storage/records.js';
 import { ClusterDeployments } from '../../../src/topology/cluster/deployments.js';
 import { ClusterMailboxes } from '../../../src/topology/cluster/mailboxes.js';
 import type { AgentLifecycleEvent } from '../../../src/node/local-agents.js';

@@ -12,7 +12,7 @@ import type { PlacementController, PlacementEvent } from '../../../src/topology/
 import type { ResidencyContext } from '../../../src/node/agent-residency.js';
 import type { EtcdRegistry } from '../../../src/registry/etcd/etcd-registry.js';
 import type { ClusterDeployments } from '../../../src/topology/cluster/deployments.js';
-import type { AgentRecord } from '../../../src/registry/registry-store.js';
+import type { AgentRecord } from '../../../src/storage/records.js';
 import type { AgentLifecycleEvent, LocalAgent } from '../../../src/node/local-agents.js';
 
 const record: AgentRecord = {

@@ -12,7 +12,7 @@ import { Instrumentation, type CaxtonError } from '@caxton/core';
 import type { EtcdRegistry } from '../../../registry/etcd/etcd-registry.js';
 import type { EtcdMembership } from '../../../registry/etcd/membership.js';
 import type { MirrorChange } from '../../../registry/etcd/mirror.js';
-import type { NodeAnnouncement } from '../../../registry/registry-store.js';
+import type { NodeAnnouncement } from '../../../storage/records.js';
 import { RegistryError } from '../../../registry/errors.js';
 import { ClaimStore } from './claims.js';
 import { fencingVerdict, type FencingVerdict } from './fencing.js';

@@ -1,0 +1,81 @@
+/**
+ * The records the storage ports speak (decision 1702): deployed agents, cluster nodes and
+ * membership, timers, and the registry's change events. Defined here, below the ports that use them
+ * (storage/ports.ts) and the registry adapters that store them (registry/), so neither side imports
+ * the other's module for them.
+ */
+import type { AgentLimitsSpec, CaxtonError, DeploySpec, DfAgentDescription } from '@caxton/core';
+
+/**
+ * A deployment: the operator's DeploySpec with the node's default limits filled in, plus which
+ * artifact (in the artifact store) and which version. Stored as one flat JSON object.
+ */
+export interface AgentRecord extends DeploySpec<AgentLimitsSpec> {
+  /** sha256 hex of the component artifact. */
+  artifactDigest: string;
+  /** Monotonic version, bumped by upgrades. */
+  version: number;
+  /** The trusted key that signed this version's artifact (decision 1400); absent: none verified. */
+  signerKeyId?: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NodeRecord {
+  id: string;
+  /** gRPC address operators and peers reach this node at. */
+  address: string;
+  startedAt: number;
+  /** Last heartbeat seen (embedded) or lease state (etcd). */
+  lastSeen: number;
+}
+
+/**
+ * A pending agent timer (`set-timer`), kept durable so that it survives a restart of the node and,
+ * in a cluster, follows the agent to whichever node runs it next. Removed once the timer fired and
+ * its handling finished (at least once: a crash in between fires it again).
+ */
+export interface TimerRecord {
+  /** The agent's local name. */
+  agent: string;
+  /** Host-made id, unique per agent (the guest's token need not be). */
+  id: string;
+  /** What the agent gets back in on-timer. */
+  token: string;
+  /** When it is due, ms since epoch. */
+  dueAt: number;
+}
+
+export type RegistryEvent =
+  | { kind: 'agent-put'; agent: AgentRecord }
+  | { kind: 'agent-deleted'; name: string }
+  | { kind: 'service-changed'; agentName: string; description: DfAgentDescription | undefined }
+  | { kind: 'node-up'; node: NodeRecord }
+  | { kind: 'node-down'; id: string };
+
+/** What a node announces when it joins; the registry fills in the timestamps. */
+export interface NodeAnnouncement {
+  id: string;
+  address: string;
+}
+
+/**
+ * This node's membership of the cluster. Embedded: a single member that is only lost on leave/close.
+ * etcd: backed by a lease the node keeps alive; lost when the lease expires or cannot be renewed.
+ */
+export interface Membership {
+  readonly node: NodeRecord;
+  /** False once lost or left; never becomes true again (join anew for a new membership). */
+  readonly alive: boolean;
+  /**
+   * Local, conservative deadline (ms since epoch): until then the membership cannot have expired
+   * on the server. Fencing decisions use this (see docs/decisions/0702-placement-fencing.md).
+   */
+  readonly validUntil: number;
+  /** The same deadline as ms from now, measured on the monotonic clock (0 once lost or left). */
+  readonly remainingMs: number;
+  /** Called once when the membership is lost (not on a deliberate leave). Returns unsubscribe. */
+  onLost(listener: (error: CaxtonError) => void): () => void;
+  /** Leave deliberately: revoke the lease so peers see the node go at once. */
+  leave(): Promise<void>;
+}
