@@ -33,7 +33,7 @@ import { NodeBusPort } from './bus-port.js';
 import { HttpGateway } from '../http/gateway.js';
 import { HttpEffects } from './http-effects.js';
 import { startNodeTelemetry } from '../telemetry/node-telemetry.js';
-import { printAgentLogsAsJson } from '../telemetry/agent-log-printer.js';
+import { printAgentLogsAsJson } from './agent-log-printer.js';
 import type { RunningTelemetry } from '../telemetry/start-telemetry.js';
 import { KillSwitch } from './kill-switch/kill-switch.js';
 import { NodeSwitchFile } from './kill-switch/node-switch-file.js';

@@ -6,8 +6,8 @@
 import type { BusEvents } from '../bus/events.js';
 import type { AgentRunSample } from '../node/agent-host.js';
 import type { Topology } from '../topology/topology.js';
-import { installAgentMetrics, type AgentSample } from './agent-metrics.js';
-import { installBusMetrics } from './bus-metrics.js';
+import { installAgentMetrics, type AgentSample } from '../node/agent-metrics.js';
+import { installBusMetrics } from '../bus/bus-metrics.js';
 import { metricsRegistered, runtimeMeter } from './meters.js';
 
 export interface NodeMetricsSources {

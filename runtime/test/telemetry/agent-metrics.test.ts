@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BusEvents } from '../../src/bus/events.js';
-import { installAgentMetrics, type AgentSample } from '../../src/telemetry/agent-metrics.js';
+import { installAgentMetrics, type AgentSample } from '../../src/node/agent-metrics.js';
 import { agentLabels, setMaxAgentLabels, DEFAULT_MAX_AGENT_LABELS } from '../../src/telemetry/cardinality.js';
 
 class OnDemandReader extends MetricReader {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Instrumentation } from '@caxton/core';
 import { formatJsonLogLine, idsOfTraceparent, levelOf, wrapStreamAsJson, type JsonLogTarget } from '../../src/telemetry/json-log.js';
-import { printAgentLogsAsJson } from '../../src/telemetry/agent-log-printer.js';
+import { printAgentLogsAsJson } from '../../src/node/agent-log-printer.js';
 import type { BusEvent } from '../../src/bus/events.js';
 import type { AgentLifecycleEvent } from '../../src/node/local-agents.js';
 

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { etcdOp } from '../../src/telemetry/etcd-metrics.js';
+import { etcdOp } from '../../src/registry/etcd/etcd-metrics.js';
 import { caxtonMethod, codeName } from '../../src/api/telemetry-interceptor.js';
-import { QUOTA_LABELS, WASM_PAGE_BYTES } from '../../src/telemetry/agent-metrics.js';
+import { QUOTA_LABELS, WASM_PAGE_BYTES } from '../../src/node/agent-metrics.js';
 
 describe('etcdOp', () => {
   it('maps what a call does to the etcd operation', () => {

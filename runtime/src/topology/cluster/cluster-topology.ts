@@ -31,8 +31,8 @@ import { PlacedAgents } from './placed-agents.js';
 import { clusterNodes } from './status.js';
 import { ClusterProtocols } from './protocols.js';
 import { ScreenedLog } from './screened-log.js';
-import { installKafkaMetrics } from '../../telemetry/kafka-metrics.js';
-import { installEtcdMetrics } from '../../telemetry/etcd-metrics.js';
+import { installKafkaMetrics } from '../../bus/kafka/kafka-metrics.js';
+import { installEtcdMetrics } from '../../registry/etcd/etcd-metrics.js';
 import { EtcdAuditTrail } from '../../audit/etcd-audit-trail.js';
 import { EtcdSwitchStore } from './etcd-switch-store.js';
 

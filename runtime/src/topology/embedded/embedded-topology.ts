@@ -10,7 +10,7 @@ import { EmbeddedRegistry } from '../../registry/embedded/embedded-registry.js';
 import { FileArtifactStore } from '../../artifacts/file-artifact-store.js';
 import type { Topology } from '../topology.js';
 import { EveryAgentLocal } from './every-agent-local.js';
-import { installEmbeddedLogMetrics } from '../../telemetry/bus-metrics.js';
+import { installEmbeddedLogMetrics } from '../../bus/bus-metrics.js';
 import { FileAuditTrail } from '../../audit/file-audit-trail.js';
 
 export async function openEmbeddedTopology(options: StartNodeOptions, dataDir: string, nodeId: string): Promise<Topology> {

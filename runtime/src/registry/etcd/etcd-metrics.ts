@@ -5,8 +5,8 @@
  */
 import type { Meter } from '@opentelemetry/api';
 import type { Instrumentation } from '@caxton/core';
-import type { EtcdEvent } from '../registry/etcd/connection.js';
-import { SECONDS_BUCKETS } from './meters.js';
+import type { EtcdEvent } from './connection.js';
+import { SECONDS_BUCKETS } from '../../telemetry/meters.js';
 
 /** First word of what a call does (`EtcdConnection.call(what, …)`) → the etcd operation it is. */
 const OPS: Record<string, string> = {

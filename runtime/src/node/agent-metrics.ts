@@ -16,8 +16,8 @@
  */
 import type { Attributes, BatchObservableResult, Meter } from '@opentelemetry/api';
 import type { BusEvent, BusEvents } from '../bus/events.js';
-import { boundedAgentLabel } from './cardinality.js';
-import { SECONDS_BUCKETS } from './meters.js';
+import { boundedAgentLabel } from '../telemetry/cardinality.js';
+import { SECONDS_BUCKETS } from '../telemetry/meters.js';
 
 /** What the node reports of one local agent at collection time. */
 export interface AgentSample {

@@ -5,9 +5,9 @@
  * come from the log's events, emitted once per request or batch and only to a listener.
  */
 import type { Meter } from '@opentelemetry/api';
-import type { KafkaMessageLog } from '../bus/kafka/kafka-message-log.js';
-import { logInstruments } from './bus-metrics.js';
-import { SECONDS_BUCKETS } from './meters.js';
+import type { KafkaMessageLog } from './kafka-message-log.js';
+import { logInstruments } from '../bus-metrics.js';
+import { SECONDS_BUCKETS } from '../../telemetry/meters.js';
 
 export function installKafkaMetrics(meter: Meter, log: Pick<KafkaMessageLog, 'events'>): () => void {
   const produce = meter.createHistogram('caxton.kafka.produce.duration.seconds', {

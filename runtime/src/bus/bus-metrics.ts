@@ -5,9 +5,9 @@
  * MeterProvider is registered (meters.ts).
  */
 import type { Meter } from '@opentelemetry/api';
-import type { BusEvents } from '../bus/events.js';
-import type { EmbeddedMessageLog } from '../bus/embedded/embedded-message-log.js';
-import { COUNT_BUCKETS, SECONDS_BUCKETS } from './meters.js';
+import type { BusEvents } from './events.js';
+import type { EmbeddedMessageLog } from './embedded/embedded-message-log.js';
+import { COUNT_BUCKETS, SECONDS_BUCKETS } from '../telemetry/meters.js';
 
 /** Dead letters, and deliveries handed to their agent again after a crash. */
 export function installBusMetrics(meter: Meter, events: BusEvents): () => void {

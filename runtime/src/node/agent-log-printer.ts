@@ -6,8 +6,8 @@
  */
 import type { Instrumentation, LogLevel as CoreLogLevel } from '@caxton/core';
 import type { BusEvent } from '../bus/events.js';
-import type { AgentLifecycleEvent } from '../node/local-agents.js';
-import { formatJsonLogLine, type LogLevel } from './json-log.js';
+import type { AgentLifecycleEvent } from './local-agents.js';
+import { formatJsonLogLine, type LogLevel } from '../telemetry/json-log.js';
 
 function level(l: CoreLogLevel | string): LogLevel {
   return l === 'trace' ? 'debug' : (l === 'debug' || l === 'info' || l === 'warn' || l === 'error') ? l : 'info';
