@@ -3,8 +3,8 @@
  * (embedded, etcd), placement, and the gRPC API with its typed client. What a node offers is the
  * control model of @caxton/core; the sandbox is @caxton/sandbox.
  */
-export { startNode, CAXTON_VERSION, type RunningNode } from './node/node.js';
-export type { StartNodeOptions } from './node/options.js';
+export { startNode, CAXTON_VERSION, type RunningNode } from './start/start-node.js';
+export type { StartNodeOptions } from './start/options.js';
 export { defaultShards } from './node/sandbox-host.js';
 export type { ClusterOptions } from './topology/cluster/options.js';
 export { insecureLinks, describeInsecureLink, isLoopbackHost, type KafkaConnectionSpec, type EtcdConnectionSpec, type TlsFiles, type KafkaSaslMechanism, type InsecureLink } from './topology/cluster/transport-security.js';

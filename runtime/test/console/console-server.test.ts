@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { parseStreamEvents, type AgentDetailResponse, type AgentsResponse, type MessagesResponse, type NodesResponse, type SampledNotice, type SniffedMessage, type StreamEvent, type WhoAmI } from '@caxton/core';
-import { startNode, type RunningNode } from '../../src/node/node.js';
+import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, readTokenFilePath, tokenFilePath } from '../../src/api/auth.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { VerifiedArtifact } from '@caxton/core';
-import { startNode } from '../../src/node/node.js';
+import { startNode } from '../../src/start/start-node.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 

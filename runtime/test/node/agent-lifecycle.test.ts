@@ -14,7 +14,7 @@ import type { VerifiedArtifact } from '@caxton/core';
 import { AgentLifecycle, ReservedAgentNameError } from '../../src/node/agent-lifecycle.js';
 import type { AgentMessaging } from '../../src/node/agent-messaging.js';
 import { SandboxAgentHost } from '../../src/node/sandbox-host.js';
-import { DEFAULT_LIMITS, MAX_LIMITS } from '../../src/node/options.js';
+import { DEFAULT_LIMITS, MAX_LIMITS } from '../../src/start/options.js';
 import { EveryAgentLocal } from '../../src/topology/embedded/every-agent-local.js';
 import { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
 import { FileArtifactStore } from '../../src/artifacts/file-artifact-store.js';

@@ -23,7 +23,7 @@ import { PlacementController } from './placement/placement-controller.js';
 import { FileArtifactStore } from '../../artifacts/file-artifact-store.js';
 import { EtcdArtifactStore } from '../../artifacts/etcd-artifact-store.js';
 import { TieredArtifactStore } from '../../artifacts/tiered-artifact-store.js';
-import type { StartNodeOptions } from '../../node/options.js';
+import type { TopologyOptions } from '../topology-options.js';
 import type { Topology } from '../topology.js';
 import { resolveClusterOptions } from './options.js';
 import { ClusterDeployments } from './deployments.js';
@@ -51,7 +51,7 @@ function describe(err: unknown): string {
   return err instanceof CaxtonError ? err.describe() : String((err as Error)?.message ?? err);
 }
 
-export async function openClusterTopology(options: StartNodeOptions, dataDir: string, nodeId: string): Promise<Topology> {
+export async function openClusterTopology(options: TopologyOptions, dataDir: string, nodeId: string): Promise<Topology> {
   if (!options.kafka || !options.etcd) {
     throw new CaxtonError('node.cluster-config', 'cluster mode needs both --kafka and --etcd', {
       kind: 'internal',

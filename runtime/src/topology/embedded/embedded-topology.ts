@@ -3,7 +3,7 @@
  * artifacts under the data directory; every deployed agent runs here (EveryAgentLocal).
  */
 import path from 'node:path';
-import type { StartNodeOptions } from '../../node/options.js';
+import type { TopologyOptions } from '../topology-options.js';
 import { EmbeddedMessageLog } from '../../bus/embedded/index.js';
 import { MemoryMessageLog } from '../../bus/memory/memory-message-log.js';
 import { EmbeddedRegistry } from '../../registry/embedded/embedded-registry.js';
@@ -13,7 +13,7 @@ import { EveryAgentLocal } from './every-agent-local.js';
 import { installEmbeddedLogMetrics } from '../../bus/bus-metrics.js';
 import { FileAuditTrail } from '../../audit/file-audit-trail.js';
 
-export async function openEmbeddedTopology(options: StartNodeOptions, dataDir: string, nodeId: string): Promise<Topology> {
+export async function openEmbeddedTopology(options: TopologyOptions, dataDir: string, nodeId: string): Promise<Topology> {
   const logDir = path.join(dataDir, 'log');
   const registryDir = path.join(dataDir, 'registry');
   const artifactDir = path.join(dataDir, 'artifacts');
@@ -63,7 +63,7 @@ export async function openEmbeddedTopology(options: StartNodeOptions, dataDir: s
 }
 
 /** The on-disk log; its warnings (decision 1106: the log's `events`) go to stderr. */
-function embeddedLog(dir: string, options: StartNodeOptions): EmbeddedMessageLog {
+function embeddedLog(dir: string, options: TopologyOptions): EmbeddedMessageLog {
   const log = new EmbeddedMessageLog({ dir, ...(options.fsync ? { fsync: options.fsync } : {}) });
   log.events.onType('warning', ({ warning }) => process.stderr.write(`caxton: message log: ${warning.message}\n`));
   return log;

@@ -1,6 +1,6 @@
 /** The node's side of telemetry: its identity (node id, cluster name, version) joined to the config. */
-import type { StartNodeOptions } from '../node/options.js';
-import { startTelemetry, type RunningTelemetry } from './start-telemetry.js';
+import type { StartNodeOptions } from './options.js';
+import { startTelemetry, type RunningTelemetry } from '../telemetry/start-telemetry.js';
 
 /** Registers the SDK when `options.telemetry` asks for any export; undefined otherwise. */
 export async function startNodeTelemetry(options: StartNodeOptions, nodeId: string, version: string): Promise<RunningTelemetry | undefined> {

@@ -8,7 +8,7 @@ import type { AgentRunSample } from '../node/agent-host.js';
 import type { Topology } from '../topology/topology.js';
 import { installAgentMetrics, type AgentSample } from '../node/agent-metrics.js';
 import { installBusMetrics } from '../bus/bus-metrics.js';
-import { metricsRegistered, runtimeMeter } from './meters.js';
+import { metricsRegistered, runtimeMeter } from '../telemetry/meters.js';
 
 export interface NodeMetricsSources {
   events: BusEvents;

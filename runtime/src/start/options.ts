@@ -5,43 +5,21 @@ import path from 'node:path';
 import type { ApiAuthOptions, ApiTlsOptions } from '../api/server.js';
 import type { ConsoleNodeOptions } from '../console/server.js';
 import type { AgentLimitsSpec } from '@caxton/core';
-import type { FsyncPolicy } from '../bus/embedded/index.js';
-import type { ClusterOptions } from '../topology/cluster/options.js';
-import type { EtcdConnectionSpec, KafkaConnectionSpec } from '../topology/cluster/transport-security.js';
+import type { TopologyOptions } from '../topology/topology-options.js';
 import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '@caxton/sandbox';
 import type { ComponentLimits } from '@caxton/sandbox';
 import type { TelemetryConfig } from '../telemetry/config.js';
 import type { TrustMode } from '../signing/trust.js';
 
-export interface StartNodeOptions {
+/** The API address and storage choices (Kafka, etcd, cluster tuning, fsync, persistence) are in TopologyOptions. */
+export interface StartNodeOptions extends TopologyOptions {
   dataDir: string;
-  apiHost: string;
-  /** 0 = any free port. */
-  apiPort: number;
   nodeId?: string;
-  /** Cluster mode: the bus on Kafka (TLS and SASL optional: decision 1404). */
-  kafka?: KafkaConnectionSpec;
-  /** Cluster mode: the registry (and artifacts, placement) on etcd (TLS and auth optional). */
-  etcd?: EtcdConnectionSpec;
-  /**
-   * Join a cluster whose Kafka or etcd lies beyond loopback without TLS or authentication. Refused
-   * by default (`node.insecure-cluster`); with this, allowed with a warning on every start.
-   */
-  insecureCluster?: boolean;
-  /** Cluster mode: cluster name and tuning (lease TTL, Kafka session timeout…); see topology/cluster/options.ts. */
-  cluster?: ClusterOptions;
   /** Bearer tokens: the node's own files in the data dir, or ones the operator provides (a shared Secret). */
   auth: ApiAuthOptions;
   tls?: ApiTlsOptions;
   /** Platform name; agent `echo` is `echo@<platform>`. Default `caxton`. */
   platform?: string;
-  /** Embedded log fsync policy. Default `always` (group commit). */
-  fsync?: FsyncPolicy;
-  /**
-   * `memory` keeps the bus in this process only (a crash loses pending messages): for benchmarks
-   * and embedders who ask for it explicitly. Default `disk`. Ignored in cluster mode.
-   */
-  persistence?: 'disk' | 'memory';
   /** Pending deliveries per agent before senders see backpressure. Default 10,000. */
   mailboxCapacity?: number;
   /** Limits for agents deployed without their own. */

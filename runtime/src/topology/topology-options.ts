@@ -1,0 +1,32 @@
+/**
+ * What a topology reads of the node's options (decision 1702): where the node's API listens (the
+ * address it announces) and the storage it runs on. `StartNodeOptions` (start/options.ts) extends
+ * this, so the topology does not import the node's start-up code that opens it.
+ */
+import type { FsyncPolicy } from '../bus/embedded/index.js';
+import type { ClusterOptions } from './cluster/options.js';
+import type { EtcdConnectionSpec, KafkaConnectionSpec } from './cluster/transport-security.js';
+
+export interface TopologyOptions {
+  apiHost: string;
+  /** 0 = any free port. */
+  apiPort: number;
+  /** Cluster mode: the bus on Kafka (TLS and SASL optional: decision 1404). */
+  kafka?: KafkaConnectionSpec;
+  /** Cluster mode: the registry (and artifacts, placement) on etcd (TLS and auth optional). */
+  etcd?: EtcdConnectionSpec;
+  /**
+   * Join a cluster whose Kafka or etcd lies beyond loopback without TLS or authentication. Refused
+   * by default (`node.insecure-cluster`); with this, allowed with a warning on every start.
+   */
+  insecureCluster?: boolean;
+  /** Cluster mode: cluster name and tuning (lease TTL, Kafka session timeout…); see topology/cluster/options.ts. */
+  cluster?: ClusterOptions;
+  /** Embedded log fsync policy. Default `always` (group commit). */
+  fsync?: FsyncPolicy;
+  /**
+   * `memory` keeps the bus in this process only (a crash loses pending messages): for benchmarks
+   * and embedders who ask for it explicitly. Default `disk`. Ignored in cluster mode.
+   */
+  persistence?: 'disk' | 'memory';
+}
