@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { explain, UsageError } from './cli-error.js';
-import { CommandContext, DEFAULT_ADDR, DEFAULT_DATA_DIR, type GlobalArgs } from './context.js';
+import { DEFAULT_ADDR, DEFAULT_DATA_DIR, type GlobalArgs } from './context.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
+import type { AppEnv } from './action.js';
 import { agentsCommand } from './commands/agents.js';
 import { buildCommand } from './commands/build.js';
 import { deployCommand, upgradeCommand } from './commands/deploy.js';
@@ -29,23 +30,6 @@ import { signCommand } from './commands/sign.js';
 import { tokenCommand } from './commands/token.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-/** Shared by the commands of one invocation. */
-export interface AppEnv {
-  io: Io;
-  /** Set by the command that ran. */
-  exitCode: number;
-  ctx: CommandContext | undefined;
-}
-
-/** Wraps a command body: builds its context from the global options and records its exit code. */
-export function action<A extends GlobalArgs>(env: AppEnv, body: (ctx: CommandContext, argv: A) => Promise<number | void>): (argv: A) => Promise<void> {
-  return async (argv) => {
-    const ctx = new CommandContext(env.io, argv);
-    env.ctx = ctx;
-    env.exitCode = (await body(ctx, argv)) ?? EXIT.OK;
-  };
-}
 
 export function globalOptions(y: Argv, io: Io): Argv<GlobalArgs> {
   return y

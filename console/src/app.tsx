@@ -3,7 +3,7 @@
  * asks whoami, opens the live stream once for every page, and routes by the URL's hash.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { AgentRow, ConsoleMessageFilter, NodeStats, SampledNotice, SniffedMessage, WhoAmI } from '@caxton/core';
+import type { ConsoleMessageFilter, SniffedMessage, WhoAmI } from '@caxton/core';
 import { Api, ApiError, forgetToken, saveToken, savedToken } from './api.js';
 import { openStream } from './stream.js';
 import { addMessages, emptyHistory, type History } from './model/history.js';
@@ -13,18 +13,7 @@ import { AgentsPage } from './pages/agents.js';
 import { AgentPage } from './pages/agent.js';
 import { SnifferPage } from './pages/sniffer.js';
 import { NodesPage } from './pages/nodes.js';
-
-export type StreamStatus = 'connecting' | 'live' | 'retrying' | 'refused';
-
-export interface LiveState {
-  agents: AgentRow[];
-  nodes: Map<string, NodeStats>;
-  history: History;
-  /** Messages that arrived while the sniffer was paused. */
-  pending: number;
-  sampled?: SampledNotice & { at: number };
-  status: StreamStatus;
-}
+import type { LiveState } from './model/live-state.js';
 
 export function App() {
   const [token, setToken] = useState<string | null>(() => savedToken());

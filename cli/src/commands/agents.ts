@@ -1,6 +1,6 @@
 /** `caxton agents [name]`: list deployed agents, or show one in detail. */
 import type { CommandModule } from 'yargs';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import type { GlobalArgs } from '../context.js';
 import { formatAgentDetail, formatAgentTable } from '../format/agents.js';
 

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { CommandModule } from 'yargs';
 import { AuditChainVerifier, type StoredAuditRecord } from '@caxton/core';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';

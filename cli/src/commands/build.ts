@@ -1,7 +1,7 @@
 /** `caxton build [dir]`: compile an agent project into a component, without deploying it. */
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import { buildProject, displayPath } from '../artifact-source.js';
 import type { GlobalArgs } from '../context.js';
 import { renderFields } from '../format/table.js';

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { UploadHeader } from '@caxton/runtime';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import { displayPath, loadArtifact, type LoadedArtifact } from '../artifact-source.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';

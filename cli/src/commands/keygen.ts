@@ -8,7 +8,7 @@ import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { generateSigningKey } from '@caxton/runtime';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import { displayPath } from '../artifact-source.js';
 import { CliError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';

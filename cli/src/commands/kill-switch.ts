@@ -3,7 +3,7 @@
  * `--cluster`, every node; `caxton suspend <agent>` / `caxton resume <agent>` for one agent.
  */
 import type { CommandModule } from 'yargs';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import type { GlobalArgs } from '../context.js';
 import { formatKillSwitch } from '../format/status.js';
 

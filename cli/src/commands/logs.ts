@@ -1,7 +1,7 @@
 /** `caxton logs <agent> [-f]`: an agent's log lines. */
 import type { CommandModule } from 'yargs';
 
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
 import { formatLogLine } from '../format/messages.js';

@@ -1,7 +1,7 @@
 /** `caxton new <language> <dir>`: scaffold an agent project that builds and deploys as it is. */
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import { displayPath } from '../artifact-source.js';
 import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';

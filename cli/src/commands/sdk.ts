@@ -1,7 +1,7 @@
 /** `caxton sdk install [dir]`: put the SDK this caxton carries into an agent project. */
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import { displayPath } from '../artifact-source.js';
 import type { GlobalArgs } from '../context.js';
 import { renderFields } from '../format/table.js';

@@ -5,7 +5,7 @@
 import type { CommandModule } from 'yargs';
 import type { AclMessage } from '@caxton/core';
 import type { SendInput } from '@caxton/runtime';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';

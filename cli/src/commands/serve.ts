@@ -6,7 +6,7 @@ import path from 'node:path';
 // yargs camel-cases kebab-case flags at runtime; its types do not, hence the casts to Argv<Args>.
 import type { Argv, CommandModule } from 'yargs';
 import { readTokenFilePath, tokenFilePath } from '@caxton/runtime';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import { CliError, UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
 import type { StartNodeOptions, RunningNode } from '@caxton/runtime';

@@ -1,7 +1,7 @@
 /** `caxton sign <artifact> --key <key>`: write `<artifact>.dsse.json`, a detached signature (decision 1400). */
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import { displayPath } from '../artifact-source.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { renderFields } from '../format/table.js';

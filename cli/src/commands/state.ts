@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { StateEntry, StateWrite } from '@caxton/core';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import { CliError, UsageError } from '../cli-error.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';

@@ -1,6 +1,6 @@
 /** `caxton status`: is the runtime up, what runs where, which storage it uses. */
 import type { CommandModule } from 'yargs';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import type { GlobalArgs } from '../context.js';
 import { formatStatus } from '../format/status.js';
 

@@ -1,6 +1,6 @@
 /** `caxton stop <agent> [--force]`: stop an agent and remove its deployment. */
 import type { CommandModule } from 'yargs';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import type { GlobalArgs } from '../context.js';
 
 type Args = GlobalArgs & { agent: string; force: boolean };

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import type { Performative } from '@caxton/core';
 
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import type { GlobalArgs } from '../context.js';
 import { formatMessageLine } from '../format/messages.js';
 import { parsePerformative } from '../parse.js';

@@ -4,7 +4,7 @@
  * printed once, here (or as --json); clients on the node's machine find them in the files.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
 import { renderFields } from '../format/table.js';

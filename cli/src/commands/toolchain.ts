@@ -1,6 +1,6 @@
 /** `caxton toolchain list|install`: the compilers each agent language needs, installed on demand. */
 import type { CommandModule } from 'yargs';
-import { action, type AppEnv } from '../app.js';
+import { action, type AppEnv } from '../action.js';
 import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
 import { renderTable } from '../format/table.js';

@@ -8,7 +8,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/ho
 import { render } from 'preact';
 import { matchesConsoleFilter, type AgentRow, type ConsoleMessageFilter, type SniffedMessage } from '@caxton/core';
 import type { Api } from '../api.js';
-import type { LiveState } from '../app.js';
+import type { LiveState } from '../model/live-state.js';
 import { HEADER_HEIGHT, conversationsOf, layoutSequence, toJsonLines, visibleItems, type ArrowItem } from '../model/sequence.js';
 import { KIND_COLOUR, KIND_LABEL, type PerformativeKind } from '../model/kinds.js';
 import { SequenceSvg } from '../components/sequence.js';

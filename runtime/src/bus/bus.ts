@@ -20,8 +20,10 @@ import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
 import { BusNotOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from './errors.js';
 import type { BusEvents } from './events.js';
 import type { Mailbox } from './mailbox.js';
+import type { Origin, OutboxSender } from './outbox-sender.js';
 
 export type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind } from './port.js';
+export type { Origin } from './outbox-sender.js';
 
 export interface BusOptions {
   log: MessageLog;
@@ -40,15 +42,8 @@ export interface BusOptions {
   now?: () => number;
 }
 
-/**
- * Who is sending: a deployed agent (sender is stamped from it) or an outside client.
- * `checked`: the message was validated where it entered, against the bus's own limits (an agent's
- * outbox is checked by the sandbox's `send` host call); the bus then checks only the addresses it
- * rewrote, so a message is validated once, not once per hop (decision 1201).
- */
-export type Origin = { agent: string; checked?: boolean } | { external: AgentId };
 
-export class Bus {
+export class Bus implements OutboxSender {
   readonly platformId: AgentId;
   private readonly mailboxes: Mailboxes;
   /** Set by open(): the node's side of every decision the bus cannot take alone. */

@@ -1,9 +1,19 @@
 /** Reading canonical definitions (lift, lower and the built-ins), keeping the lift/lower options. */
 import type { ByteReader } from './reader.js';
-import type { CanonOptions } from './component-decoder.js';
 import type { Scope } from './component-scope.js';
 import { at } from './component-scope.js';
 import { readValType } from './component-type-reader.js';
+
+export type StringEncoding = 'utf8' | 'utf16' | 'latin1+utf16';
+
+export interface CanonOptions {
+  op: 'lift' | 'lower';
+  stringEncoding: StringEncoding;
+  memory: boolean;
+  realloc: boolean;
+  postReturn: boolean;
+  async: boolean;
+}
 
 export function readCanonOpts(r: ByteReader, op: 'lift' | 'lower'): CanonOptions {
   const o: CanonOptions = { op, stringEncoding: 'utf8', memory: false, realloc: false, postReturn: false, async: false };

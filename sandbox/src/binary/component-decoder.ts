@@ -12,20 +12,9 @@ import { ByteReader, BinaryFormatError, readSections } from './reader.js';
 import type { Scope } from './component-scope.js';
 import { addToIndexSpace, newScope, readAlias, readExternName, readInstance, readSortIdx } from './component-scope.js';
 import { readDefType, readExternType } from './component-type-reader.js';
-import { readCanon } from './canon-reader.js';
+import { readCanon, type CanonOptions } from './canon-reader.js';
 import type { Extern } from './component-types.js';
 import { ComponentCounts, type ComponentLimits } from '../artifact/component-limits.js';
-
-export type StringEncoding = 'utf8' | 'utf16' | 'latin1+utf16';
-
-export interface CanonOptions {
-  op: 'lift' | 'lower';
-  stringEncoding: StringEncoding;
-  memory: boolean;
-  realloc: boolean;
-  postReturn: boolean;
-  async: boolean;
-}
 
 export interface DecodedComponent {
   imports: Map<string, Extern>;

@@ -1,0 +1,28 @@
+/**
+ * How the dispatch loop sends what handling produced: the bus's own send path. The bus implements
+ * it (`Bus implements OutboxSender`) and hands itself to the loop it creates; the loop sees only
+ * this, so dispatch-loop.ts does not import bus.ts (decision 1702).
+ */
+import type { AclMessage, AgentId, Delivery, SendResult } from '@caxton/core';
+
+/**
+ * Who is sending: a deployed agent (sender is stamped from it) or an outside client.
+ * `checked`: the message was validated where it entered, against the bus's own limits (an agent's
+ * outbox is checked by the sandbox's `send` host call); the bus then checks only the addresses it
+ * rewrote, so a message is validated once, not once per hop (decision 1201).
+ */
+export type Origin = { agent: string; checked?: boolean } | { external: AgentId };
+
+export interface OutboxSender {
+  /**
+   * Send a message. Resolves once the deliveries are durable. An outside sender gets typed errors
+   * (unknown receiver, full mailbox); an agent gets `failure` messages back instead.
+   */
+  send(message: AclMessage, origin: Origin, messageId?: string): Promise<SendResult>;
+  /** Messages the platform sends (failures, not-understood, deadline failures). */
+  sendPlatformReplies(replies: AclMessage[]): Promise<void>;
+  /** The failure the platform sends when handling `delivery` failed for good. */
+  failureFor(delivery: Delivery, reason: string, kind: string): AclMessage;
+  /** The failure an agent gets when the bus refused a message from its outbox. */
+  refusalFor(agent: string, message: AclMessage, reason: string): AclMessage;
+}
