@@ -16,7 +16,7 @@ import { defaultContractWitPath } from './artifact/contract.js';
 import { DIRECT_BINDING_VERSION, INSTRUMENTATION_VERSION } from './artifact/versions.js';
 import { DEFAULT_PREPARE_LIMITS, PrepareQueue, prepareInWorker, type PrepareLimits } from './artifact/prepare-worker.js';
 import { SandboxError, artifactError } from './errors.js';
-import { DEFAULT_COMPONENT_LIMITS, type ComponentLimits } from './artifact/component-limits.js';
+import { DEFAULT_COMPONENT_LIMITS, type ComponentLimits } from './binary/component-limits.js';
 
 export interface EngineOptions {
   /** Where prepared artifacts are cached. Default: `.caxton/cache/sandbox` under the working directory. */

@@ -3,7 +3,7 @@
  * backstop); tests and benchmarks may use the in-thread Sandbox. See docs/sandbox.md.
  */
 export { Engine, DEFAULT_TABLE_CAP } from './engine.js';
-export { DEFAULT_COMPONENT_LIMITS, type ComponentLimits } from './artifact/component-limits.js';
+export { DEFAULT_COMPONENT_LIMITS, type ComponentLimits } from './binary/component-limits.js';
 export type { EngineOptions } from './engine.js';
 export type { Artifact, ArtifactManifest, BindingPath } from './artifact/artifact.js';
 export { ShardPool } from './shard/shard-pool.js';
@@ -24,7 +24,7 @@ export type {
 } from './results.js';
 export { messageIdOf, workIdOf } from './results.js';
 export { SandboxError, ArtifactError, OutOfFuel, SANDBOX_ERROR_KINDS, sandboxErrorKind, type SandboxErrorCode, type ArtifactErrorCode } from './errors.js';
-export { parseComponentLimit } from './artifact/component-limits.js';
+export { parseComponentLimit } from './binary/component-limits.js';
 // Lower-level pieces, public for tools and benchmarks that measure them on their own.
 export { instrumentFuel, moduleHasHandler, roundTripWithoutFuel } from './fuel/fuel-pass.js';
 export { FUEL_EXPORT } from './fuel/names.js';

@@ -15,7 +15,7 @@ import { readSections } from '../binary/reader.js';
 import {
   GUEST_EXPORT_SIGS, GUEST_PREFIX, IMPORT_SIGS, INITIALIZE, INITIALIZE_SIG, POST_PREFIX, POST_RETURN_SIG,
   REALLOC_SIG,
-} from '../direct/abi.js';
+} from '../abi.js';
 import { CONTRACT_WORLD } from './contract.js';
 
 export type DirectPlan =

@@ -13,7 +13,7 @@ import { HOST_INTERFACE, loadContract } from './contract.js';
 import { planDirect } from './direct-eligibility.js';
 import { InstrumentError, instrumentHere, instrumentInWorker } from './instrument-worker.js';
 import { checkWorld } from './world-check.js';
-import { ComponentLimitExceeded, type ComponentLimits } from './component-limits.js';
+import { ComponentLimitExceeded, type ComponentLimits } from '../binary/component-limits.js';
 
 /** The component binary version this runtime reads (component-model pre-standard 0x0d). */
 export const COMPONENT_VERSION = 0x0d;

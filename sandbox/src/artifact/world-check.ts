@@ -9,6 +9,7 @@
 import type { DecodedComponent } from '../binary/component-decoder.js';
 import type { ContractShape } from './contract.js';
 import { CONTRACT_PACKAGE, CONTRACT_VERSION, interfaceShape } from './contract.js';
+import type { WasiSupport } from '../wasi/support.js';
 
 export interface WorldIssue {
   /** The import/export (and member) concerned. */
@@ -22,13 +23,6 @@ export interface WorldReport {
   wasiImports: string[];
   /** Exports beyond the contract (never called). */
   extraExports: string[];
-}
-
-export interface WasiSupport {
-  /** e.g. `wasi:cli/environment` (unversioned). */
-  interfaces: ReadonlySet<string>;
-  /** Accepted major.minor, e.g. `0.2`. */
-  versionPrefix: string;
 }
 
 function splitVersion(name: string): { base: string; version: string | null } {

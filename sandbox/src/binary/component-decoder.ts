@@ -14,7 +14,7 @@ import { addToIndexSpace, newScope, readAlias, readExternName, readInstance, rea
 import { readDefType, readExternType } from './component-type-reader.js';
 import { readCanon, type CanonOptions } from './canon-reader.js';
 import type { Extern } from './component-types.js';
-import { ComponentCounts, type ComponentLimits } from '../artifact/component-limits.js';
+import { ComponentCounts, type ComponentLimits } from './component-limits.js';
 
 export interface DecodedComponent {
   imports: Map<string, Extern>;

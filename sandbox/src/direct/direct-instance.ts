@@ -18,7 +18,7 @@ import { AbiViolation } from '../errors.js';
 import type { WitFetchResult, WitStateResult } from '../host/wit-values.js';
 import {
   FETCH_FLAT, GUEST_PREFIX, HOST_MODULE, HTTP_ERROR_KINDS, HTTP_MODULE, INITIALIZE, LOG_LEVELS, POST_PREFIX, STATE_ERROR_KINDS, STATE_MODULE,
-} from './abi.js';
+} from '../abi.js';
 import { GuestMemory } from './guest-memory.js';
 
 type Fn = (...args: number[]) => number;

@@ -14,7 +14,7 @@ import { AbiViolation } from '../errors.js';
 import type { LiftBudget } from '../host/lift-budget.js';
 import type { WitAclMessage, WitAgentId, WitInitContext, WitServiceDescription } from '../host/wit-values.js';
 import type { WitHttpRequest } from '../host/http-request.js';
-import { AGENT_ID, FETCH_FLAT, KIND_RESULT, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, OPT_STRING, OPT_U64, PAIR, PERFORMATIVE_CASES, RESULT } from './abi.js';
+import { AGENT_ID, FETCH_FLAT, KIND_RESULT, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, OPT_STRING, OPT_U64, PAIR, PERFORMATIVE_CASES, RESULT } from '../abi.js';
 import type { Performative } from '@caxton/core';
 
 export type Realloc = (oldPtr: number, oldSize: number, align: number, newSize: number) => number;

@@ -17,7 +17,7 @@ import { InstanceMemories } from '../instance.js';
 import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
 import { hostCallFuel } from '../fuel/cost-model.js';
 import { createDenyWasi } from '../wasi/deny-wasi.js';
-import { HOST_MODULE } from '../direct/abi.js';
+import { HOST_MODULE } from '../abi.js';
 import { guardGuestExports, guardHostImports, guardHttpImports, guardStateImports } from './lift-guard.js';
 
 /** The host interfaces, as any core name mangling spells them. */

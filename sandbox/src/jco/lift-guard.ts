@@ -30,7 +30,7 @@ import { AbiViolation } from '../errors.js';
 import type { HostBridge } from '../host/bridge.js';
 import { LiftBudget } from '../host/lift-budget.js';
 import { HostArgumentRefused, LiftLimitExceeded } from '../host/refusals.js';
-import { AGENT_ID, FETCH_FLAT, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, PAIR, RESULT } from '../direct/abi.js';
+import { AGENT_ID, FETCH_FLAT, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, PAIR, RESULT } from '../abi.js';
 
 type CoreFn = (...args: number[]) => unknown;
 

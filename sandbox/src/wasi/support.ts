@@ -2,7 +2,13 @@
  * The WASI 0.2 interfaces the sandbox serves (all deny-by-default, see deny-wasi.ts). A component
  * importing any other WASI interface (wasi:http, …) is refused at load time.
  */
-import type { WasiSupport } from '../artifact/world-check.js';
+/** Which WASI imports a component may have (checked by artifact/world-check.ts). */
+export interface WasiSupport {
+  /** e.g. `wasi:cli/environment` (unversioned). */
+  interfaces: ReadonlySet<string>;
+  /** Accepted major.minor, e.g. `0.2`. */
+  versionPrefix: string;
+}
 
 export const WASI_INTERFACES: readonly string[] = [
   'wasi:cli/environment',

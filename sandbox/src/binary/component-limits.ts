@@ -5,7 +5,7 @@
  * a componentize-py component, has 7 core modules, ~20 core instances and ~40k functions in one
  * module); each cap is raised per node with `caxton serve --component-limit <name>=<n>`.
  */
-import { BinaryFormatError } from '../binary/reader.js';
+import { BinaryFormatError } from './reader.js';
 
 export interface ComponentLimits {
   /** Core modules, top level and nested. */
