@@ -2,8 +2,10 @@
  * The dependency rule (docs/architecture.md, written down in .dependency-cruiser.cjs) is checked by
  * dependency-cruiser on every `npm test`: a package that reaches into another's internals, a layer
  * that reaches up (the bus into the node, the sandbox into the runtime), I/O in core or a socket in
- * the sandbox fails the suite with the rule, the file and the import. The second test proves the
- * rules bite: a small tree of offending files in a temporary directory must be refused by name.
+ * the sandbox, or an import cycle (between modules or between folders, type-only imports included:
+ * docs/decisions/1702-no-import-cycles.md) fails the suite with the rule, the file and the import.
+ * The second test proves the rules bite: a small tree of offending files in a temporary directory
+ * must be refused by name.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -59,6 +61,13 @@ describe('the dependency rule', () => {
       file('sandbox/src/index.ts', "import { connect } from 'node:net';\nimport { bus } from '../../runtime/src/bus/bus.js';\nexport const s = [connect, bus];\n");
       file('cli/src/main.ts', "import { node } from '../../runtime/src/node/node.js';\nexport const m = node;\n");
       file('console/src/main.tsx', "import { readFileSync } from 'node:fs';\nimport { bus } from '../../runtime/src/bus/bus.js';\nexport const c = [readFileSync, bus];\n");
+      // A cycle of type-only imports between two folders (storage ↔ registry, as it was before decision 1702)…
+      file('runtime/src/storage/ports.ts', "import type { AgentRecord } from '../registry/registry-store.js';\nexport interface AgentStore { putAgent(agent: AgentRecord): void }\n");
+      file('runtime/src/registry/registry-store.ts', "import type { AgentStore } from '../storage/ports.js';\nexport interface AgentRecord { name: string }\nexport type RegistryStore = AgentStore;\n");
+      // …and one between folders only, through different files (telemetry → node → telemetry).
+      file('runtime/src/telemetry/meters.ts', 'export const meter = 1;\n');
+      file('runtime/src/telemetry/node-metrics.ts', "import type { AgentRunSample } from '../node/agent-host.js';\nexport type Sample = AgentRunSample;\n");
+      file('runtime/src/node/agent-host.ts', "import { meter } from '../telemetry/meters.js';\nexport interface AgentRunSample { pages: typeof meter }\n");
       const found = new Set(cruise(dir, ['core/src', 'sandbox/src', 'runtime/src', 'cli/src', 'console/src']).map((v) => `${v.rule.name} ${v.from}`));
       for (const expected of [
         'bus-knows-nothing-above-it runtime/src/bus/bus.ts',
@@ -70,7 +79,15 @@ describe('the dependency rule', () => {
         'no-deep-imports-across-packages cli/src/main.ts',
         'console-is-a-browser-bundle console/src/main.tsx',
         'console-uses-no-node-built-ins console/src/main.tsx',
+        'no-circular-folders runtime/src/storage',
+        'no-circular-folders runtime/src/registry',
+        'no-circular-folders runtime/src/telemetry',
+        'no-circular-folders runtime/src/node',
       ]) assert.ok(found.has(expected), `expected "${expected}" among:\n${[...found].join('\n')}`);
+      // A module cycle is reported once, from whichever of its modules the cruise met first.
+      assert.ok(found.has('no-circular runtime/src/storage/ports.ts') || found.has('no-circular runtime/src/registry/registry-store.ts'), [...found].join('\n'));
+      // The folder cycle runs through different files: no module is in a cycle.
+      assert.ok(![...found].some((f) => f.startsWith('no-circular runtime/src/telemetry/') || f.startsWith('no-circular runtime/src/node/')), [...found].join('\n'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
