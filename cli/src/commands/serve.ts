@@ -21,7 +21,7 @@ import { installJsonLogs } from '@caxton/runtime';
 import { trustNodeOptions, trustOptions, type TrustArgs } from './serve-trust-options.js';
 import { plaintextApiWarning } from './serve-plaintext-warning.js';
 
-/** The node's own option and handle types: one definition, the node's (runtime/src/node/options.ts). */
+/** The node's own option and handle types: one definition, the node's (runtime/src/start/options.ts). */
 export type { StartNodeOptions, RunningNode };
 
 export type StartNode = (options: StartNodeOptions) => Promise<RunningNode>;
