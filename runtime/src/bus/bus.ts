@@ -42,7 +42,6 @@ export interface BusOptions {
   now?: () => number;
 }
 
-
 export class Bus implements OutboxSender {
   readonly platformId: AgentId;
   private readonly mailboxes: Mailboxes;
