@@ -15,6 +15,7 @@ import type { MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
 import type { BusPort } from './port.js';
+import type { ExecutionResult } from './executor.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
 import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
 import { BusNotOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from './errors.js';
@@ -40,13 +41,9 @@ export interface BusOptions {
   now?: () => number;
 }
 
-/**
- * Who is sending: a deployed agent (sender is stamped from it) or an outside client.
- * `checked`: the message was validated where it entered, against the bus's own limits (an agent's
- * outbox is checked by the sandbox's `send` host call); the bus then checks only the addresses it
- * rewrote, so a message is validated once, not once per hop (decision 1201).
- */
-export type Origin = { agent: string; checked?: boolean } | { external: AgentId };
+import type { Origin } from './origin.js';
+
+export type { Origin } from './origin.js';
 
 export class Bus {
   readonly platformId: AgentId;
@@ -128,6 +125,12 @@ export class Bus {
   /** A timer of `agent` fell due: handed to it once its mailbox is empty. */
   fireTimer(agent: string, token: string, timerId?: string): void {
     this.loop?.fireTimer(agent, token, timerId);
+  }
+
+  /** What an agent's `init` produced: applied through the dispatch loop's applier (issue 24). */
+  async applyInit(init: ExecutionResult): Promise<void> {
+    if (this.loop === undefined) throw new BusNotOpenError('applyInit');
+    await this.loop.applyInit(init);
   }
 
   /** Drop fired timers not handed out yet (the agent stopped or moved; they stay persisted). */

@@ -96,13 +96,18 @@ test('a send the bus refuses becomes a failure to the agent; a not-durable outbo
 
   log.failAppend = (d) => d.receiver === 'c';
   await bus.send(inform('b', 'go'), operator, 'to-b');
-  await until(() => port.handledBy('b').length === 1, 'b handled');
-  await bus.idle();
+  // Not durable: not completed, and the agent is rewound and handles it again (issue 24).
+  await until(() => port.handledBy('b').length >= 2, 'b handled go again after its outbox was not durable');
   const toB = port.items.find((i) => i.agent === 'b')!;
   assert.ok(toB.kind === 'delivery');
-  assert.equal(log.completedIds.has(toB.delivery.id), false, 'not completed: its outbox is not durable');
-  assert.equal(bus.mailboxDepth('b'), 1, 'still pending on this node');
+  assert.equal(log.completedIds.has(toB.delivery.id), false, 'not completed while its outbox is not durable');
+  assert.ok(port.resets.includes('b'), 'its state view was reset to what is committed');
   assert.ok(events.some((e) => e.type === 'log' && e.agent === 'b' && e.line.message.includes('outbox not durable')));
+  log.failAppend = () => false;
+  await until(() => log.completedIds.has(toB.delivery.id), 'completed once its outbox is durable');
+  await until(() => port.handledBy('c').length === 1, 'c got what b sent');
+  await bus.idle();
+  assert.deepEqual(port.handledBy('c'), ['lost?'], 'exactly once, whatever the number of attempts');
   await bus.stopDispatching();
   await bus.stop();
 });
@@ -232,7 +237,7 @@ test('state: a timer\'s writes are committed before the timer is reported done',
   await bus.stop();
 });
 
-test('state: a refused commit leaves that delivery uncompleted with a typed warning; the batch\'s others complete', async () => {
+test('state: a refused commit rewinds the agent and counts as an attempt (dead-lettered after maxAttempts); the batch\'s others complete', async () => {
   const { bus, port, log, events } = await openBus(['a', 'b'], { port: (p) => { p.notRunnable.add('a'); p.notRunnable.add('b'); } });
   log.refuseState = (w) => w.value === 'huge';
   port.script = (item) => ({ stateWrites: [{ key: 'k', value: item.agent === 'a' ? 'huge' : 'fine' }] });
@@ -244,9 +249,12 @@ test('state: a refused commit leaves that delivery uncompleted with a typed warn
   bus.wake('b');
   await until(() => bus.mailboxDepth('a') === 0 && bus.mailboxDepth('b') === 0, 'both settled');
   await bus.idle();
-  assert.equal(port.batches.length, 1, 'one batch held both');
+  assert.equal(port.batches[0]!.length, 2, 'one batch held both');
   const idOf = (agent: string): string => { const i = port.items.find((x) => x.agent === agent)!; return i.kind === 'delivery' ? i.delivery.id : ''; };
-  assert.ok(!log.completedIds.has(idOf('a')), 'the refused one is not completed: the log hands it out again after a restart');
+  assert.equal(port.handledBy('a').length, 3, 'handled again after each refusal, on the committed state');
+  assert.deepEqual(port.resets, ['a', 'a', 'a']);
+  assert.ok(!log.completedIds.has(idOf('a')), 'the refused one is never completed');
+  assert.ok(log.ops.includes(`dead-letter:${idOf('a')}`), 'it ends in the dead letters, with why');
   assert.ok(log.completedIds.has(idOf('b')));
   assert.equal((await log.readState('b')).get('k'), 'fine');
   assert.equal((await log.readState('a')).size, 0);

@@ -79,12 +79,19 @@ export class ScriptedPort implements BusPort {
     return this.agents.has(agent) && !this.notRunnable.has(agent);
   }
 
-  async applyEffects(result: ExecutionResult): Promise<void> {
-    this.effects.push(result);
+  async applyEffects(result: Pick<ExecutionResult, 'agent' | 'timers' | 'directory'>): Promise<void> {
+    this.effects.push(result as ExecutionResult);
   }
 
-  timerDone(agent: string, timerId: string): void {
+  async forgetTimer(agent: string, timerId: string): Promise<void> {
     this.timersDone.push([agent, timerId]);
+  }
+
+  /** Agents whose state view the applier asked to reset (a rewind), in order. */
+  readonly resets: string[] = [];
+
+  async resetState(agent: string): Promise<void> {
+    this.resets.push(agent);
   }
 
   mailArrived(agent: string): void {
