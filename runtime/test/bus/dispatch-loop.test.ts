@@ -342,3 +342,62 @@ test('freeze: the batch in flight finishes before freeze resolves, no batch is h
   await bus.stopDispatching();
   await bus.stop();
 });
+
+test('two batches of one agent complete in handled order even when the first one\'s effect is slow (issue 24)', async () => {
+  const { bus, port, log } = await openBus(['a']);
+  let release!: () => void;
+  port.holdEffects = new Promise<void>((r) => (release = r));
+  port.script = (item) => (content(item) === 'first'
+    ? { timers: [{ delayMs: 60_000, token: 'later' }], stateWrites: [{ key: 'n', value: '1' }] }
+    : { stateWrites: [{ key: 'n', value: '2' }] });
+  await bus.send(inform('a', 'first'), operator);
+  await bus.send(inform('a', 'second'), operator);
+  await until(() => port.handledBy('a').length === 2, 'both handled (early release)');
+  await ticks(20);
+  assert.deepEqual(log.ops.filter((o) => o.startsWith('complete:')), [], 'the second waits for the first, whose effect is still being applied');
+  release();
+  await bus.idle();
+  const completes = log.ops.filter((o) => o.startsWith('complete:'));
+  assert.equal(completes.length, 2);
+  assert.ok(completes[0]!.includes('+state') && completes[0] !== completes[1]);
+  const ids = port.items.map((i) => (i.kind === 'delivery' ? i.delivery.id : ''));
+  assert.deepEqual(completes, [`complete:${ids[0]}+state`, `complete:${ids[1]}+state`]);
+  assert.equal((await log.readState('a')).get('n'), '2');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('a failed commit followed by more messages: the later handlings are rewound and handled again in order on the committed state', async () => {
+  const { bus, port, log, events } = await openBus(['a'], { dispatch: { maxPerAgent: 1 } });
+  let held!: () => void;
+  log.holdCompletions = new Promise<void>((r) => (held = r));
+  // The first completion fails (the log could not make it durable); later ones would succeed.
+  let failNext = true;
+  const complete = log.complete.bind(log);
+  log.complete = async (records) => {
+    if (failNext) {
+      failNext = false;
+      await log.holdCompletions;
+      throw Object.assign(new Error('state topic unreachable'), { code: 'kafka.unavailable' });
+    }
+    return complete(records);
+  };
+  const seen: string[] = [];
+  port.script = (item) => {
+    seen.push(content(item));
+    return { stateWrites: [{ key: `k-${content(item)}`, value: 'x' }] };
+  };
+  for (const m of ['m1', 'm2', 'm3']) await bus.send(inform('a', m), operator);
+  await until(() => seen.length >= 3, 'handled ahead of the first completion (early release)');
+  log.holdCompletions = undefined;
+  held();
+  await until(() => bus.mailboxDepth('a') === 0, 'all completed in the end');
+  await bus.idle();
+  assert.deepEqual(seen.slice(0, 3), ['m1', 'm2', 'm3']);
+  assert.deepEqual(seen.slice(3), ['m1', 'm2', 'm3'], 'handled again, in order, after the rewind');
+  assert.deepEqual(port.resets, ['a']);
+  assert.ok(events.some((e) => e.type === 'state-not-committed' && e.code === 'kafka.unavailable'));
+  assert.deepEqual([...(await log.readState('a')).keys()].sort(), ['k-m1', 'k-m2', 'k-m3']);
+  await bus.stopDispatching();
+  await bus.stop();
+});

@@ -79,7 +79,11 @@ export class ScriptedPort implements BusPort {
     return this.agents.has(agent) && !this.notRunnable.has(agent);
   }
 
+  /** While set, applyEffects waits for it (a slow registry write). */
+  holdEffects: Promise<void> | undefined;
+
   async applyEffects(result: Pick<ExecutionResult, 'agent' | 'timers' | 'directory'>): Promise<void> {
+    if (this.holdEffects) await this.holdEffects;
     this.effects.push(result as ExecutionResult);
   }
 
