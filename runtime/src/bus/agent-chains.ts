@@ -15,18 +15,23 @@ export class AgentChains {
   private total = 0;
 
   /**
-   * Run `settle` after the agent's previous settlement (it receives that one's outcome, as a
-   * promise, so it may start work that need not wait). Registered synchronously.
+   * Run `settle` after the agent's previous settlement. It receives that one's outcome as a promise
+   * (so it may start work that need not wait) and a `submitted` callback: once called, the next
+   * settlement of the agent may go on with that outcome (its commit is queued in a log that commits
+   * in call order); otherwise the next one waits for this one's end. Registered synchronously.
    */
-  extend(agent: string, settle: (previous: Promise<ChainOutcome>) => Promise<ChainOutcome>): Promise<ChainOutcome> {
+  extend(agent: string, settle: (previous: Promise<ChainOutcome>, submitted: (outcome: ChainOutcome) => void) => Promise<ChainOutcome>): Promise<ChainOutcome> {
     const entry = this.tails.get(agent) ?? { tail: COMMITTED, pending: 0 };
     const previous = entry.tail;
-    const next = settle(previous).catch((): ChainOutcome => 'failed');
-    entry.tail = next;
+    let signal!: (outcome: ChainOutcome) => void;
+    const tail = new Promise<ChainOutcome>((resolve) => (signal = resolve));
+    const done = settle(previous, signal).catch((): ChainOutcome => 'failed');
+    void done.then(signal);
+    entry.tail = tail;
     entry.pending += 1;
     this.total += 1;
     this.tails.set(agent, entry);
-    return next.finally(() => {
+    return done.finally(() => {
       this.total -= 1;
       entry.pending -= 1;
       if (entry.pending === 0 && this.tails.get(agent) === entry) this.tails.delete(agent);

@@ -94,13 +94,15 @@ export class PlanApplier {
   apply(plans: readonly WorkPlan[], opts: ApplyOptions): Promise<void> {
     const byAgent = new Map<string, WorkPlan[]>();
     for (const p of plans) {
+      // Counted now, not when the plan is applied: the loop may hand the delivery out again at once.
+      if (p.disposition === 'retry' && p.item.kind === 'delivery') this.d.attempts.set(p.item.delivery.id, p.item.attempt);
       const list = byAgent.get(p.agent);
       if (list === undefined) byAgent.set(p.agent, [p]);
       else list.push(p);
     }
     const runs: Promise<unknown>[] = [];
     for (const [agent, list] of byAgent) {
-      runs.push(this.chains.extend(agent, (previous) => this.applyAgent(agent, list, previous, opts)).finally(() => this.maybeFinishRewind(agent)));
+      runs.push(this.chains.extend(agent, (previous, submitted) => this.applyAgent(agent, list, previous, submitted, opts)).finally(() => this.maybeFinishRewind(agent)));
     }
     return Promise.all(runs).then(() => undefined);
   }
@@ -133,7 +135,7 @@ export class PlanApplier {
     this.maybeFinishRewind(agent);
   }
 
-  private async applyAgent(agent: string, plans: readonly WorkPlan[], previous: Promise<Settled>, opts: ApplyOptions): Promise<Settled> {
+  private async applyAgent(agent: string, plans: readonly WorkPlan[], previous: Promise<Settled>, submitted: (outcome: Settled) => void, opts: ApplyOptions): Promise<Settled> {
     // Before the commit point: sends (issued in handled order, so an agent's messages leave in
     // that order), failure replies, effects. Started at once: they do not wait for the previous
     // commit of the agent, only the commit does.
@@ -171,7 +173,8 @@ export class PlanApplier {
         while (end < plans.length && durable[end] && plans[end]!.disposition === 'commit' && plans[end]!.item.kind === 'delivery'
           && !plans[end]!.steps.some((s) => s.kind === 'fence')) end += 1;
         const run = plans.slice(k, end);
-        const committed = await this.completeRun(run);
+        // The last run of the batch may let the agent's next commit follow it into the log at once.
+        const committed = await this.completeRun(run, end === plans.length ? submitted : undefined);
         faultPoint('after-commit');
         for (let j = 0; j < committed; j++) await this.afterCommit(run[j]!);
         if (committed > 0 && this.d.events.wants('completed')) {
@@ -192,31 +195,43 @@ export class PlanApplier {
    * the first, are durable. A refused state commit is retried alone so it does not take earlier
    * ones with it; the first one that fails and every one after it are not committed.
    */
-  private async completeRun(run: readonly WorkPlan[]): Promise<number> {
+  private async completeRun(run: readonly WorkPlan[], submitted?: (outcome: Settled) => void): Promise<number> {
     const points = run.map((p) => p.steps.find((s): s is Extract<Step, { kind: 'complete' }> => s.kind === 'complete')!);
     // A log that keeps no state would drop the writes with the completion: such work stops the run.
     let limit = points.findIndex((pt) => pt.state.length > 0 && !this.keepsState());
     if (limit < 0) limit = run.length;
     const records: CompletionRecord[] = points.slice(0, limit).map((pt, j) =>
       pt.state.length === 0 ? { id: pt.deliveryId, receiver: run[j]!.agent } : { id: pt.deliveryId, receiver: run[j]!.agent, state: pt.state });
-    const committed = await this.completeRecords(run, records);
+    const committed = await this.completeRecords(run, records, limit === run.length ? submitted : undefined);
     if (committed === limit && limit < run.length) this.commitFailed(run[limit]!, new StateUnsupportedError('commit', run[limit]!.agent));
     const firstLost = committed === limit && limit < run.length ? limit + 1 : committed + 1;
     for (let i = firstLost; i < run.length; i++) this.abort(run[i]!);
     return committed;
   }
 
-  /** The log call itself: all of `records`, or (a refused state commit) one by one up to the first refusal. */
-  private async completeRecords(run: readonly WorkPlan[], records: readonly CompletionRecord[]): Promise<number> {
+  /**
+   * The log call itself: all of `records`, or (a refused state commit) one by one up to the first
+   * refusal. On a log that commits in call order, `submitted` is told as soon as the records are
+   * queued, so the agent's next commit need not wait for this one's fsync: if this one fails after
+   * all, that one fails too (decision 1703).
+   */
+  private async completeRecords(run: readonly WorkPlan[], records: readonly CompletionRecord[], submitted?: (outcome: Settled) => void): Promise<number> {
     if (records.length === 0) return 0;
+    const log = this.d.log;
     try {
-      await this.d.log.complete(records);
+      if (log.completeInOrder !== undefined) {
+        const durable = log.completeInOrder(records);
+        submitted?.('committed');
+        await durable;
+      } else {
+        await log.complete(records);
+      }
       return records.length;
     } catch (err) {
       if ((err as { code?: string }).code === 'log.invalid-state' && records.length > 1) {
         for (let j = 0; j < records.length; j++) {
           try {
-            await this.d.log.complete([records[j]!]);
+            await log.complete([records[j]!]);
           } catch (one) {
             this.commitFailed(run[j]!, one);
             return j;
@@ -269,8 +284,7 @@ export class PlanApplier {
         await this.deadLetter(plan);
         return 'committed';
       case 'retry':
-        if (plan.item.kind === 'delivery') this.d.attempts.set(plan.item.delivery.id, plan.item.attempt);
-        return 'committed';
+        return 'committed'; // its attempt was counted when the plan was handed over (apply)
       case 'forget':
         await this.afterCommit(plan);
         return 'committed';

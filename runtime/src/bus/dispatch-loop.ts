@@ -150,7 +150,8 @@ export class DispatchLoop {
    */
   async freeze(): Promise<void> {
     this.frozen = true;
-    while (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    // Handled work released early is still being applied: freeze means its effects are done too.
+    while (this.inFlight > 0 || this.applier.isSettling()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Hand out work again: everything that waited (mail, fired timers) is scheduled at once. */
