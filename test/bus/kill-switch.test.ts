@@ -158,8 +158,9 @@ test('suspend holds one agent while its neighbour keeps answering; it stays susp
     assertExactlyOnce(restarted, new Map([['counter-a', a]]));
     assert.equal(await storedCount(restarted, 'counter-a'), 50);
   } finally {
-    await first.dispose();
+    // The second node runs on the first one's directory: stop it before that directory goes.
     await second?.dispose();
+    await first.dispose();
   }
 });
 
@@ -188,7 +189,8 @@ test('a frozen node restarts frozen: no init, no handling until the thaw; deploy
     assertExactlyOnce(restarted, new Map([['counter-a', ids]]));
     assert.equal(await initLines(), initsBefore + 1, 'init ran once, after the thaw');
   } finally {
-    await first.dispose();
+    // The second node runs on the first one's directory: stop it before that directory goes.
     await second?.dispose();
+    await first.dispose();
   }
 });

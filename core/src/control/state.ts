@@ -49,6 +49,22 @@ export function httpPendingStateKey(callId: string): string {
   return `${RESERVED_STATE_KEY_PREFIX}http/${callId}`;
 }
 
+/**
+ * The reserved key that records a durable timer's firing as done (issue 24): committed in the same
+ * durable step as the on-timer handling's writes, so a firing seen again after a crash (its
+ * registry entry not deleted yet) is recognised and not handled twice. Removed once the timer is
+ * gone from the registry.
+ */
+export function timerDoneStateKey(timerId: string): string {
+  return `${RESERVED_STATE_KEY_PREFIX}timer/${timerId}`;
+}
+
+/** The timer id of a timer-done key, or undefined for any other key. */
+export function timerIdOfDoneKey(key: string): string | undefined {
+  const prefix = timerDoneStateKey('');
+  return key.startsWith(prefix) ? key.slice(prefix.length) : undefined;
+}
+
 /** In unicode mode a surrogate pair is one code point: this matches lone surrogates only. */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 

@@ -15,6 +15,7 @@ import type { MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
 import type { BusPort } from './port.js';
+import type { ExecutionResult } from './executor.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
 import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
 import { BusNotOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from './errors.js';
@@ -122,6 +123,12 @@ export class Bus implements OutboxSender {
   /** A timer of `agent` fell due: handed to it once its mailbox is empty. */
   fireTimer(agent: string, token: string, timerId?: string): void {
     this.loop?.fireTimer(agent, token, timerId);
+  }
+
+  /** What an agent's `init` produced: applied through the dispatch loop's applier (issue 24). */
+  async applyInit(init: ExecutionResult): Promise<void> {
+    if (this.loop === undefined) throw new BusNotOpenError('applyInit');
+    await this.loop.applyInit(init);
   }
 
   /** Drop fired timers not handed out yet (the agent stopped or moved; they stay persisted). */

@@ -89,4 +89,24 @@ export class Mailboxes {
     }
     this.pending.delete(d.id);
   }
+
+  /** Was the delivery handed off early (out of its queue, completion not recorded yet)? */
+  isHandedOff(deliveryId: string): boolean {
+    return this.handedOff.has(deliveryId);
+  }
+
+  /**
+   * A rewind (issue 24): deliveries handed off whose completion did not commit go back to the head
+   * of their mailbox, in the order given (their handled order), in front of what waits.
+   */
+  rewind(deliveries: readonly Delivery[]): void {
+    for (let i = deliveries.length - 1; i >= 0; i--) {
+      const d = deliveries[i]!;
+      const box = this.handedOff.get(d.id);
+      if (box === undefined) continue; // finished or forgotten meanwhile
+      this.handedOff.delete(d.id);
+      box.settle();
+      box.unshift(d);
+    }
+  }
 }

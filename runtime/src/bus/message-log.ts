@@ -43,6 +43,15 @@ export interface MessageLog {
   hasCompleted?(id: string): boolean;
   /** Durably record completion. */
   complete(records: readonly CompletionRecord[]): Promise<void>;
+  /**
+   * Optional, for logs that commit in call order (the embedded log's group commit): queue the
+   * completions now. Throws synchronously, queueing nothing, when it refuses the records (e.g.
+   * `log.invalid-state`); otherwise the promise settles when they are durable, calls become durable
+   * in call order, and if one call's promise rejects every later call's does too (the log stopped).
+   * With it an agent's next commit follows its previous one into the log without waiting for that
+   * one's fsync (issue 24, decision 1703); without it the next commit waits for durability.
+   */
+  completeInOrder?(records: readonly CompletionRecord[]): Promise<void>;
   /** Durably dead-letter a delivery (it is then complete). */
   deadLetter(letter: DeadLetter): Promise<void>;
   /** Read dead letters (newest last), for operators. */

@@ -42,9 +42,23 @@ export interface BusPort {
   /** Cluster: who may complete an agent's deliveries. Absent: every agent is local (early release). */
   readonly ownership?: DispatchOwnership | undefined;
   /** Apply the timer and directory effects of a handling that completed; a rejection is logged, not retried. */
-  applyEffects(result: ExecutionResult): Promise<void>;
-  /** A fired durable timer was handled (ok, rejected or crashed) and what it sent is durable: forget it. */
-  timerDone(agent: string, timerId: string): void;
+  applyEffects(result: Pick<ExecutionResult, 'agent' | 'timers' | 'directory'>): Promise<void>;
+  /**
+   * A fired durable timer's handling is settled (its commit point, if any, is durable): delete it
+   * from the registry, then its done marker. Resolves when the registry delete is durable.
+   */
+  forgetTimer(agent: string, timerId: string): Promise<void>;
+  /** Let the HTTP calls of a committed handling leave (decision 1601); absent: no outbound HTTP. */
+  releaseHttp?(workKey: string): void;
+  /** Drop the held HTTP calls of a handling that will not commit (it is handled again, anew). */
+  dropHttp?(workKey: string): void;
+  /**
+   * Reset the agent's in-sandbox state view to its committed state (a rewind after a commit that
+   * failed, issue 24). Absent: the node has no state to reset.
+   */
+  resetState?(agent: string): Promise<void>;
+  /** The agent (re)started here: re-arm its pending timers and recover its lost HTTP calls. */
+  resumeAgent?(agent: string): Promise<void>;
   /** The log handed out deliveries for `agent` (before the bus wakes it). */
   mailArrived(agent: string): void;
 }

@@ -216,6 +216,28 @@ export class AgentLifecycle {
     }
   }
 
+  /**
+   * Make the agent's running instance see its committed state again (a rewind after a commit that
+   * failed, issue 24): the bus calls this while the agent takes no work. Its sandbox view is
+   * swapped in place where the sandbox can, otherwise the instance is restarted on it.
+   */
+  async reloadState(name: string): Promise<void> {
+    const local = this.local.get(name);
+    if (local === undefined || local.state !== 'running' || this.o.state === undefined) return;
+    const entries = await this.o.state.readState(name);
+    if (this.o.host.resetState !== undefined) {
+      await this.o.host.resetState(name, entries);
+      return;
+    }
+    await this.o.host.stop(name, false);
+    try {
+      await this.local.startInstance(local.record, this.o.messaging.agentId(name));
+    } catch (err) {
+      this.local.fail(local, err);
+      throw err;
+    }
+  }
+
   private async clearState(name: string): Promise<void> {
     try {
       await this.o.state?.clearState(name);

@@ -21,6 +21,10 @@ export interface NodeBusPortParts {
   timers: AgentTimers;
   /** Outbound HTTP calls, held until their handling's completion is durable (decision 1601). */
   http?: HttpEffects;
+  /** Re-read an agent's committed state into its sandbox view (a rewind, issue 24). */
+  reloadState?: (agent: string) => Promise<void>;
+  /** The agent (re)started here: its pending timers re-armed, its lost HTTP calls recovered. */
+  resumeAgent?: (agent: string) => Promise<void>;
 }
 
 export class NodeBusPort implements BusPort {
@@ -49,13 +53,28 @@ export class NodeBusPort implements BusPort {
     return this.parts.agents.isRunnable(agent);
   }
 
-  applyEffects(result: ExecutionResult): Promise<void> {
+  applyEffects(result: Pick<ExecutionResult, 'agent' | 'timers' | 'directory'>): Promise<void> {
     return this.parts.effects.apply(result);
   }
 
-  timerDone(agent: string, timerId: string): void {
-    void this.parts.timers.done(agent, timerId);
-    this.parts.http?.timerDone(agent, timerId);
+  forgetTimer(agent: string, timerId: string): Promise<void> {
+    return this.parts.timers.done(agent, timerId);
+  }
+
+  releaseHttp(workKey: string): void {
+    this.parts.http?.release(workKey);
+  }
+
+  dropHttp(workKey: string): void {
+    this.parts.http?.drop(workKey);
+  }
+
+  async resetState(agent: string): Promise<void> {
+    await this.parts.reloadState?.(agent);
+  }
+
+  async resumeAgent(agent: string): Promise<void> {
+    await this.parts.resumeAgent?.(agent);
   }
 
   mailArrived(agent: string): void {

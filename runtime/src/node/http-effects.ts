@@ -1,16 +1,17 @@
 /**
  * When an agent's HTTP calls leave (decision 1601): only once the handling that made them is
- * durably complete. A delivery's calls are held from the moment the sandbox returns them until the
- * bus reports the delivery's completion durable (the `completed` event; the call's pending record
- * is committed in that same step); a durable timer's calls until the bus reports the timer done
- * (after its outbox and its state writes). A handling that never completes here (its outbox or
- * completion failed, the agent moved) is handled again, with new calls: its held calls are dropped
- * after `holdLimitMs`. The agent holds no shard meanwhile: nothing here runs in the sandbox.
+ * durably committed. A handling's calls are held from the moment the sandbox returns them until
+ * the bus's applier reaches the plan's `release-http` step, which comes after the commit point
+ * (the call's pending record is committed in that same step); a handling that will not commit
+ * (it is rewound and handled again, anew) has its calls dropped (`drop`). A handling that never
+ * settles here (the agent moved) has its held calls dropped after `holdLimitMs`. Nothing here is
+ * an event subscription (issue 24): the applier calls `release` and `drop` directly. The agent
+ * holds no shard meanwhile: nothing here runs in the sandbox.
  */
 import type { HttpCall, StateWrite } from '@caxton/core';
-import type { BusEvents } from '../bus/events.js';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { HttpGateway } from '../http/gateway.js';
+import { httpKeyOf } from '../bus/plan/handling-plan.js';
 
 interface Held {
   agent: string;
@@ -22,15 +23,9 @@ interface Held {
 export class HttpEffects {
   /** Work key (delivery id, or `<agent>\0<timer id>`) → the calls it made; insertion order = age. */
   private readonly held = new Map<string, Held>();
-  /**
-   * Subscribed to `completed` only while calls are held: the dispatch loop builds completion events
-   * only when someone listens, and most handlings make no call (the message path stays as it was).
-   */
-  private detach: (() => void) | undefined;
 
   constructor(
     private readonly gateway: HttpGateway,
-    private readonly events: BusEvents,
     private readonly warn: (agent: string, message: string) => void,
     private readonly holdLimitMs = 10 * 60_000,
     private readonly now: () => number = Date.now,
@@ -41,26 +36,24 @@ export class HttpEffects {
     for (let i = 0; i < results.length; i++) {
       const r = results[i]!;
       if (r.http.length === 0 || (r.outcome.status !== 'ok' && r.outcome.status !== 'rejected')) continue;
-      const item = batch[i]!;
-      const entry: Held = { agent: r.agent, http: r.http, stateWrites: r.stateWrites, at: this.now() };
-      if (item.kind === 'timer' && item.timerId === undefined) {
-        // A timer fired by hand (not durable) has no done report to wait for.
-        this.gateway.apply(entry);
-        continue;
-      }
-      this.held.set(item.kind === 'delivery' ? item.delivery.id : timerKey(item.agent, item.timerId!), entry);
+      const key = httpKeyOf(batch[i]!);
+      this.held.delete(key); // a re-handling replaces what an earlier attempt held (fresh age)
+      this.held.set(key, { agent: r.agent, http: r.http, stateWrites: r.stateWrites, at: this.now() });
     }
     this.sweep();
-    if (this.held.size > 0 && this.detach === undefined) {
-      this.detach = this.events.on((e) => {
-        if (e.type === 'completed') for (const id of e.deliveryIds) this.release(id);
-      }, ['completed']);
-    }
   }
 
-  /** A durable timer's handling is done (its outbox and state are durable). */
-  timerDone(agent: string, timerId: string): void {
-    this.release(timerKey(agent, timerId));
+  /** The handling's commit point is durable: its calls leave. */
+  release(key: string): void {
+    const entry = this.held.get(key);
+    if (entry === undefined) return;
+    this.held.delete(key);
+    this.gateway.apply(entry);
+  }
+
+  /** The handling will not commit: its calls never leave (the re-handling makes its own). */
+  drop(key: string): void {
+    this.held.delete(key);
   }
 
   /** Calls held, for tests and status. */
@@ -69,23 +62,7 @@ export class HttpEffects {
   }
 
   close(): void {
-    this.unsubscribeWhenEmpty(true);
     this.held.clear();
-  }
-
-  private release(key: string): void {
-    const entry = this.held.get(key);
-    if (entry === undefined) return;
-    this.held.delete(key);
-    this.gateway.apply(entry);
-    this.unsubscribeWhenEmpty(false);
-  }
-
-  private unsubscribeWhenEmpty(always: boolean): void {
-    if (this.detach !== undefined && (always || this.held.size === 0)) {
-      this.detach();
-      this.detach = undefined;
-    }
   }
 
   private sweep(): void {
@@ -95,10 +72,5 @@ export class HttpEffects {
       this.held.delete(key);
       this.warn(entry.agent, `[caxton] ${entry.http.length} http call(s) of ${key} not sent: the handling did not complete within ${this.holdLimitMs} ms (it is handled again)`);
     }
-    this.unsubscribeWhenEmpty(false);
   }
-}
-
-function timerKey(agent: string, timerId: string): string {
-  return `${agent}\u0000${timerId}`;
 }

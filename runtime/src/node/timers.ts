@@ -9,13 +9,19 @@
  * Bounded per agent so a guest cannot create unbounded host timers or registry entries.
  */
 import { randomUUID } from 'node:crypto';
-import type { TimerRecord } from '../registry/registry-store.js';
-import type { TimerStore } from '../storage/ports.js';
+import type { TimerRecord } from '../storage/records.js';
+import type { AgentStateStore, TimerStore } from '../storage/ports.js';
+import { timerDoneStateKey, timerIdOfDoneKey } from '@caxton/core';
 
 export type { TimerStore } from '../storage/ports.js';
 
 export interface AgentTimersOptions {
   store: TimerStore;
+  /**
+   * Where a fired timer's done marker lives (issue 24): the bus commits it with the on-timer
+   * handling's writes; `done` clears it after the registry delete, `resume` sweeps leftovers.
+   */
+  state?: AgentStateStore | undefined;
   /** Pending timers one agent may have; more are refused (and the agent's log says so). */
   maxPerAgent: number;
   /** A timer fell due: hand it to the dispatcher. `done(agent, id)` is expected once it was handled. */
@@ -84,6 +90,7 @@ export class AgentTimers {
    */
   async resume(agent: string): Promise<number> {
     const pending = await this.o.store.listTimers(agent);
+    await this.sweepMarkers(agent, pending);
     const mine = this.live(agent);
     let armed = 0;
     for (const record of pending) {
@@ -101,16 +108,46 @@ export class AgentTimers {
     return this.byAgent.get(agent)?.size ?? 0;
   }
 
-  /** The timer's on-timer handling finished (whatever its outcome): it is gone for good. */
+  /**
+   * The timer's on-timer handling is settled (its commit point, if any, is durable): it is gone for
+   * good. The registry delete is awaited (it is what keeps the timer from firing again after a
+   * restart); only then is the done marker cleared, so a crash in between leaves a marker that
+   * keeps a re-fired timer from being handled twice (the next `resume` sweeps it).
+   */
   async done(agent: string, id: string): Promise<void> {
     const mine = this.byAgent.get(agent);
     mine?.delete(id);
     if (mine?.size === 0) this.byAgent.delete(agent);
+    await this.o.store.deleteTimer(agent, id);
+    await this.clearMarkers(agent, [id]);
+  }
+
+  /** Clear done markers (best effort: a marker left behind only costs its bytes until the next sweep). */
+  private async clearMarkers(agent: string, ids: readonly string[]): Promise<void> {
+    if (this.o.state === undefined || ids.length === 0) return;
     try {
-      await this.o.store.deleteTimer(agent, id);
+      await this.o.state.commitState(agent, ids.map((id) => ({ key: timerDoneStateKey(id), value: null })));
     } catch (err) {
-      this.o.warn(agent, `timer ${id} fired but could not be removed from the registry (${(err as Error).message}): it may fire again after a restart`);
+      this.o.warn(agent, `done marker of timer(s) ${ids.join(', ')} not cleared (${(err as Error).message}); swept at the agent's next start`);
     }
+  }
+
+  /** Markers of timers no longer in the registry: their deletion completed, their marker did not. */
+  private async sweepMarkers(agent: string, pending: readonly TimerRecord[]): Promise<void> {
+    if (this.o.state === undefined) return;
+    let view: ReadonlyMap<string, string>;
+    try {
+      view = await this.o.state.readState(agent);
+    } catch {
+      return; // a log that keeps no state has no markers
+    }
+    const live = new Set(pending.map((t) => t.id));
+    const stale: string[] = [];
+    for (const key of view.keys()) {
+      const id = timerIdOfDoneKey(key);
+      if (id !== undefined && !live.has(id)) stale.push(id);
+    }
+    await this.clearMarkers(agent, stale);
   }
 
   /**

@@ -5,9 +5,6 @@
  */
 import type { AgentStore, DirectoryStore, MembershipStore, RegistryWatch, TimerStore } from '../storage/ports.js';
 
-// node/timers.ts still imports TimerRecord from here (it is being rewritten elsewhere); defined in storage/records.ts.
-export type { TimerRecord } from '../storage/records.js';
-
 /**
  * Everything one registry adapter (embedded, etcd) implements: the union of the storage ports it
  * backs with one store. Only adapters and topologies see it; the node's consumers take one port

@@ -158,7 +158,7 @@ async function startOnTopology(
   await killSwitch.start();
   undo.push(async () => killSwitch.close());
   const timers = new AgentTimers({
-    store: storage.timers, maxPerAgent: 1000,
+    store: storage.timers, state: storage.state, maxPerAgent: 1000,
     fire: (agent, token, id) => bus.fireTimer(agent, token, id),
     warn: (agent, message) => logs.append(agent, { level: 'warn', message: `[caxton] ${message}`, at: Date.now() }),
   });
@@ -182,24 +182,12 @@ async function startOnTopology(
     state: storage.state,
     log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),
   });
-  const httpEffects = new HttpEffects(http, events, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
+  const httpEffects = new HttpEffects(http, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
   const agents = new AgentLifecycle({
     nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency, trust,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
-    onStarted: async (init) => {
-      for (const line of init.logs) logs.append(init.agent, line);
-      await Promise.all(init.outbox.map((msg) => bus.send(msg, { agent: init.agent })));
-      // Timers set before a restart, an upgrade or a move to this node fire here from now on;
-      // resumed before init's own effects so a timer init sets again is rescheduled, not doubled.
-      await timers.resume(init.agent).catch((err: unknown) => {
-        logs.append(init.agent, { level: 'warn', message: `[caxton] pending timers could not be read: ${(err as Error).message}`, at: Date.now() });
-      });
-      await effects.apply(init);
-      // Calls this agent made where it ran before (a crash, a failover) lost their answers.
-      void http.recover(init.agent).catch((err: unknown) => {
-        logs.append(init.agent, { level: 'warn', message: `[caxton] pending http calls could not be read: ${(err as Error).message}`, at: Date.now() });
-      });
-    },
+    // What init produced goes through the bus's applier like any handling (issue 24).
+    onStarted: (init) => bus.applyInit(init),
     onStopped: async (agent, undeployed) => {
       bus.forgetTimers(agent);
       if (undeployed) await timers.drop(agent);
@@ -213,7 +201,18 @@ async function startOnTopology(
   const protocols = topology.protocolGate(tracker, {
     platform, bus: () => bus, isLocal: (agent) => agents.isLocal(agent),
   });
-  const port = new NodeBusPort({ agents, externals, gate: protocols, executor: host, effects, timers, http: httpEffects });
+  const port = new NodeBusPort({
+    agents, externals, gate: protocols, executor: host, effects, timers, http: httpEffects,
+    reloadState: (agent) => agents.reloadState(agent),
+    // Timers set before a restart, an upgrade or a move fire here from now on; calls this agent
+    // made where it ran before (a crash, a failover) lost their answers.
+    resumeAgent: async (agent) => {
+      await timers.resume(agent);
+      void http.recover(agent).catch((err: unknown) => {
+        logs.append(agent, { level: 'warn', message: `[caxton] pending http calls could not be read: ${(err as Error).message}`, at: Date.now() });
+      });
+    },
+  });
   events.on((e) => {
     if (e.type === 'log') logs.append(e.agent, e.line);
     else if (e.type === 'dead-lettered') logs.append(e.agent, { level: 'error', message: `[caxton] message ${e.deliveryId} dead-lettered: ${e.reason}`, at: Date.now() });

@@ -96,13 +96,18 @@ test('a send the bus refuses becomes a failure to the agent; a not-durable outbo
 
   log.failAppend = (d) => d.receiver === 'c';
   await bus.send(inform('b', 'go'), operator, 'to-b');
-  await until(() => port.handledBy('b').length === 1, 'b handled');
-  await bus.idle();
+  // Not durable: not completed, and the agent is rewound and handles it again (issue 24).
+  await until(() => port.handledBy('b').length >= 2, 'b handled go again after its outbox was not durable');
   const toB = port.items.find((i) => i.agent === 'b')!;
   assert.ok(toB.kind === 'delivery');
-  assert.equal(log.completedIds.has(toB.delivery.id), false, 'not completed: its outbox is not durable');
-  assert.equal(bus.mailboxDepth('b'), 1, 'still pending on this node');
+  assert.equal(log.completedIds.has(toB.delivery.id), false, 'not completed while its outbox is not durable');
+  assert.ok(port.resets.includes('b'), 'its state view was reset to what is committed');
   assert.ok(events.some((e) => e.type === 'log' && e.agent === 'b' && e.line.message.includes('outbox not durable')));
+  log.failAppend = () => false;
+  await until(() => log.completedIds.has(toB.delivery.id), 'completed once its outbox is durable');
+  await until(() => port.handledBy('c').length === 1, 'c got what b sent');
+  await bus.idle();
+  assert.deepEqual(port.handledBy('c'), ['lost?'], 'exactly once, whatever the number of attempts');
   await bus.stopDispatching();
   await bus.stop();
 });
@@ -232,7 +237,7 @@ test('state: a timer\'s writes are committed before the timer is reported done',
   await bus.stop();
 });
 
-test('state: a refused commit leaves that delivery uncompleted with a typed warning; the batch\'s others complete', async () => {
+test('state: a refused commit rewinds the agent and counts as an attempt (dead-lettered after maxAttempts); the batch\'s others complete', async () => {
   const { bus, port, log, events } = await openBus(['a', 'b'], { port: (p) => { p.notRunnable.add('a'); p.notRunnable.add('b'); } });
   log.refuseState = (w) => w.value === 'huge';
   port.script = (item) => ({ stateWrites: [{ key: 'k', value: item.agent === 'a' ? 'huge' : 'fine' }] });
@@ -244,9 +249,12 @@ test('state: a refused commit leaves that delivery uncompleted with a typed warn
   bus.wake('b');
   await until(() => bus.mailboxDepth('a') === 0 && bus.mailboxDepth('b') === 0, 'both settled');
   await bus.idle();
-  assert.equal(port.batches.length, 1, 'one batch held both');
+  assert.equal(port.batches[0]!.length, 2, 'one batch held both');
   const idOf = (agent: string): string => { const i = port.items.find((x) => x.agent === agent)!; return i.kind === 'delivery' ? i.delivery.id : ''; };
-  assert.ok(!log.completedIds.has(idOf('a')), 'the refused one is not completed: the log hands it out again after a restart');
+  assert.equal(port.handledBy('a').length, 3, 'handled again after each refusal, on the committed state');
+  assert.deepEqual(port.resets, ['a', 'a', 'a']);
+  assert.ok(!log.completedIds.has(idOf('a')), 'the refused one is never completed');
+  assert.ok(log.ops.includes(`dead-letter:${idOf('a')}`), 'it ends in the dead letters, with why');
   assert.ok(log.completedIds.has(idOf('b')));
   assert.equal((await log.readState('b')).get('k'), 'fine');
   assert.equal((await log.readState('a')).size, 0);
@@ -331,6 +339,65 @@ test('freeze: the batch in flight finishes before freeze resolves, no batch is h
   await until(() => port.items.length === 5, 'everything that waited is handled after the thaw');
   assert.deepEqual(port.handledBy('a'), ['first', 'x1', 'x2']);
   assert.deepEqual(port.items.filter((i) => i.agent === 'b').map(content), ['y1', 'timer:tick']);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('two batches of one agent complete in handled order even when the first one\'s effect is slow (issue 24)', async () => {
+  const { bus, port, log } = await openBus(['a']);
+  let release!: () => void;
+  port.holdEffects = new Promise<void>((r) => (release = r));
+  port.script = (item) => (content(item) === 'first'
+    ? { timers: [{ delayMs: 60_000, token: 'later' }], stateWrites: [{ key: 'n', value: '1' }] }
+    : { stateWrites: [{ key: 'n', value: '2' }] });
+  await bus.send(inform('a', 'first'), operator);
+  await bus.send(inform('a', 'second'), operator);
+  await until(() => port.handledBy('a').length === 2, 'both handled (early release)');
+  await ticks(20);
+  assert.deepEqual(log.ops.filter((o) => o.startsWith('complete:')), [], 'the second waits for the first, whose effect is still being applied');
+  release();
+  await bus.idle();
+  const completes = log.ops.filter((o) => o.startsWith('complete:'));
+  assert.equal(completes.length, 2);
+  assert.ok(completes[0]!.includes('+state') && completes[0] !== completes[1]);
+  const ids = port.items.map((i) => (i.kind === 'delivery' ? i.delivery.id : ''));
+  assert.deepEqual(completes, [`complete:${ids[0]}+state`, `complete:${ids[1]}+state`]);
+  assert.equal((await log.readState('a')).get('n'), '2');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('a failed commit followed by more messages: the later handlings are rewound and handled again in order on the committed state', async () => {
+  const { bus, port, log, events } = await openBus(['a'], { dispatch: { maxPerAgent: 1 } });
+  let held!: () => void;
+  log.holdCompletions = new Promise<void>((r) => (held = r));
+  // The first completion fails (the log could not make it durable); later ones would succeed.
+  let failNext = true;
+  const complete = log.complete.bind(log);
+  log.complete = async (records) => {
+    if (failNext) {
+      failNext = false;
+      await log.holdCompletions;
+      throw Object.assign(new Error('state topic unreachable'), { code: 'kafka.unavailable' });
+    }
+    return complete(records);
+  };
+  const seen: string[] = [];
+  port.script = (item) => {
+    seen.push(content(item));
+    return { stateWrites: [{ key: `k-${content(item)}`, value: 'x' }] };
+  };
+  for (const m of ['m1', 'm2', 'm3']) await bus.send(inform('a', m), operator);
+  await until(() => seen.length >= 3, 'handled ahead of the first completion (early release)');
+  log.holdCompletions = undefined;
+  held();
+  await until(() => bus.mailboxDepth('a') === 0, 'all completed in the end');
+  await bus.idle();
+  assert.deepEqual(seen.slice(0, 3), ['m1', 'm2', 'm3']);
+  assert.deepEqual(seen.slice(3), ['m1', 'm2', 'm3'], 'handled again, in order, after the rewind');
+  assert.deepEqual(port.resets, ['a']);
+  assert.ok(events.some((e) => e.type === 'state-not-committed' && e.code === 'kafka.unavailable'));
+  assert.deepEqual([...(await log.readState('a')).keys()].sort(), ['k-m1', 'k-m2', 'k-m3']);
   await bus.stopDispatching();
   await bus.stop();
 });

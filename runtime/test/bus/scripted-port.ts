@@ -79,12 +79,23 @@ export class ScriptedPort implements BusPort {
     return this.agents.has(agent) && !this.notRunnable.has(agent);
   }
 
-  async applyEffects(result: ExecutionResult): Promise<void> {
-    this.effects.push(result);
+  /** While set, applyEffects waits for it (a slow registry write). */
+  holdEffects: Promise<void> | undefined;
+
+  async applyEffects(result: Pick<ExecutionResult, 'agent' | 'timers' | 'directory'>): Promise<void> {
+    if (this.holdEffects) await this.holdEffects;
+    this.effects.push(result as ExecutionResult);
   }
 
-  timerDone(agent: string, timerId: string): void {
+  async forgetTimer(agent: string, timerId: string): Promise<void> {
     this.timersDone.push([agent, timerId]);
+  }
+
+  /** Agents whose state view the applier asked to reset (a rewind), in order. */
+  readonly resets: string[] = [];
+
+  async resetState(agent: string): Promise<void> {
+    this.resets.push(agent);
   }
 
   mailArrived(agent: string): void {

@@ -14,6 +14,7 @@ import { HttpGateway } from '../../src/http/gateway.js';
 import { nodeDefaultHttpPolicy } from '../../src/http/policy.js';
 import { pendingCallKey } from '../../src/http/pending-calls.js';
 import { HttpEffects } from '../../src/node/http-effects.js';
+import { httpKeyOf } from '../../src/bus/plan/handling-plan.js';
 import { RecordingLog, ScriptedPort, latch, operator, inform, until } from '../bus/scripted-port.js';
 import { InMemoryAgentStateStore, httpServer, type TestServer } from './support.js';
 
@@ -43,6 +44,14 @@ class CallingPort extends ScriptedPort {
     this.effectsOfHttp?.hold(batch, results);
     return results;
   }
+
+  releaseHttp(key: string): void {
+    this.effectsOfHttp?.release(key);
+  }
+
+  dropHttp(key: string): void {
+    this.effectsOfHttp?.drop(key);
+  }
 }
 
 test('the call leaves after the completion is durable; the answer is delivered to the agent from http@caxton', async () => {
@@ -57,7 +66,7 @@ test('the call leaves after the completion is durable; the answer is delivered t
     policyOf: () => ({ ...nodeDefaultHttpPolicy(), allow: [{ host: 'localhost', ports: [server.port], allowPrivate: true }] }),
     send: async (message, id) => { await bus.send(message, { external: { name: 'http@caxton' } }, id); },
   });
-  port.effectsOfHttp = new HttpEffects(gateway, events, () => {});
+  port.effectsOfHttp = new HttpEffects(gateway, () => {});
   port.calls = (item) => (item.kind === 'delivery' && item.delivery.message.content === 'go'
     ? [{ id: 'call-1', request: { method: 'GET', url: `http://localhost:${server.port}/ping`, headers: [] } }]
     : []);
@@ -89,31 +98,38 @@ test('the call leaves after the completion is durable; the answer is delivered t
   await bus.stop();
 });
 
-test('calls of a handling that never completes are dropped after the hold limit, with a line in its log', async () => {
-  const events = new BusEvents();
+test('calls leave only when released, are dropped when their handling will not commit, and are swept after the hold limit', async () => {
   let now = 0;
   const applied: string[] = [];
   const warnings: string[] = [];
   const fakeGateway = { apply: (e: { http: HttpCall[] }) => applied.push(...e.http.map((c) => c.id)) } as unknown as HttpGateway;
-  const effects = new HttpEffects(fakeGateway, events, (_a, m) => warnings.push(m), 1000, () => now);
+  const effects = new HttpEffects(fakeGateway, (_a, m) => warnings.push(m), 1000, () => now);
   const result = (id: string): ExecutionResult => ({
     agent: 'a', workId: id, outcome: { status: 'ok' }, fuelUsed: 0, outbox: [], timers: [], directory: [], stateWrites: [], logs: [],
     http: [{ id: `call-${id}`, request: { method: 'GET', url: 'https://api.example.com/', headers: [] } }],
   });
   const delivery = (id: string): WorkItem => ({ kind: 'delivery', agent: 'a', attempt: 1, delivery: { id, messageId: id, receiver: 'a', message: inform('a', 'x'), acceptedAt: 0 } });
+  const timer: WorkItem = { kind: 'timer', agent: 'a', token: 't', timerId: 'T1' };
+  const byHand: WorkItem = { kind: 'timer', agent: 'a', token: 'hand' };
   effects.hold([delivery('d1')], [result('d1')]);
-  effects.hold([{ kind: 'timer', agent: 'a', token: 't', timerId: 'T1' }], [result('t1')]);
-  effects.hold([{ kind: 'timer', agent: 'a', token: 'hand' }], [result('hand')]);
-  assert.deepEqual(applied, ['call-hand'], 'a timer fired by hand has nothing to wait for');
-  events.emit({ type: 'completed', deliveryIds: ['other'] });
+  effects.hold([timer], [result('t1')]);
+  effects.hold([byHand], [result('hand')]);
+  effects.hold([delivery('d3')], [result('d3')]);
+  assert.deepEqual(applied, [], 'nothing leaves before its release');
+  effects.release(httpKeyOf(byHand));
+  effects.release('other');
   assert.deepEqual(applied, ['call-hand']);
-  effects.timerDone('a', 'T1');
+  effects.release(httpKeyOf(timer));
   assert.deepEqual(applied, ['call-hand', 'call-t1']);
+  effects.drop('d3');
+  effects.release('d3');
+  assert.deepEqual(applied, ['call-hand', 'call-t1'], 'a dropped handling never sends');
   now = 5000;
   effects.hold([delivery('d2')], [result('d2')]);
   assert.equal(effects.holding, 1, 'd1 was swept');
   assert.match(warnings[0] ?? '', /not sent/);
-  events.emit({ type: 'completed', deliveryIds: ['d1', 'd2'] });
+  effects.release('d1');
+  effects.release('d2');
   assert.deepEqual(applied, ['call-hand', 'call-t1', 'call-d2']);
   effects.close();
 });

@@ -89,7 +89,7 @@ async function open(dir: string): Promise<Harness> {
     execute: () => Promise.reject(new Error('the lifecycle tests dispatch nothing')),
     isRunnable: () => false,
     applyEffects: async () => {},
-    timerDone: () => {},
+    forgetTimer: async () => {},
     mailArrived: () => {},
   };
   const messaging: AgentMessaging = {

@@ -214,20 +214,28 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
 
   complete(records: readonly CompletionRecord[]): Promise<void> {
     try {
-      const committer = this.writable();
-      // State is encoded (and refused) before anything is queued: all of the call, or none of it.
-      const encoded = records.map((r) => (r.state !== undefined && r.state.length > 0 ? this.stateCommits.encode(r.receiver, r.state, false, r.id) : undefined));
-      const group = committer.current();
-      for (let i = 0; i < records.length; i++) {
-        const state = encoded[i];
-        const id = records[i]!.id;
-        if (state === undefined) this.finish(group, RecordType.Completed, id);
-        else this.stateCommits.complete(group, id, this.pending.get(id), state);
-      }
-      return group.done;
+      return this.completeInOrder(records);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Queued into the current commit group now (groups are written in order, and a failed write stops
+   * the log, so later calls fail too); a refusal throws before anything is queued.
+   */
+  completeInOrder(records: readonly CompletionRecord[]): Promise<void> {
+    const committer = this.writable();
+    // State is encoded (and refused) before anything is queued: all of the call, or none of it.
+    const encoded = records.map((r) => (r.state !== undefined && r.state.length > 0 ? this.stateCommits.encode(r.receiver, r.state, false, r.id) : undefined));
+    const group = committer.current();
+    for (let i = 0; i < records.length; i++) {
+      const state = encoded[i];
+      const id = records[i]!.id;
+      if (state === undefined) this.finish(group, RecordType.Completed, id);
+      else this.stateCommits.complete(group, id, this.pending.get(id), state);
+    }
+    return group.done;
   }
 
   async readState(agent: string): Promise<ReadonlyMap<string, string>> {

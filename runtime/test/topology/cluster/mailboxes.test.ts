@@ -49,7 +49,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
     execute: () => Promise.reject(new Error('no agent runs in this test')),
     isRunnable: () => false,
     applyEffects: async () => {},
-    timerDone: () => {},
+    forgetTimer: async () => {},
     mailArrived: (agent) => mailboxes.notice(agent),
   };
   await bus.open(port);

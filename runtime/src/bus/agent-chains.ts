@@ -1,0 +1,45 @@
+/**
+ * Per-agent chains of settlements (issue 24): an agent's handlings settle (commit, dead-letter,
+ * retry…) strictly in the order they were handled, because each waits for the outcome of the one
+ * before. What the settlement returns ('committed' or 'failed') is what the next one sees, so a
+ * commit that failed is known to every later handling of the agent before it could commit on top
+ * of writes that never became durable. Different agents' chains are independent: their commits
+ * still share the log's group commit.
+ */
+export type ChainOutcome = 'committed' | 'failed';
+
+const COMMITTED: Promise<ChainOutcome> = Promise.resolve('committed');
+
+export class AgentChains {
+  private readonly tails = new Map<string, { tail: Promise<ChainOutcome>; pending: number }>();
+  private total = 0;
+
+  /**
+   * Run `settle` after the agent's previous settlement. It receives that one's outcome as a promise
+   * (so it may start work that need not wait) and a `submitted` callback: once called, the next
+   * settlement of the agent may go on with that outcome (its commit is queued in a log that commits
+   * in call order); otherwise the next one waits for this one's end. Registered synchronously.
+   */
+  extend(agent: string, settle: (previous: Promise<ChainOutcome>, submitted: (outcome: ChainOutcome) => void) => Promise<ChainOutcome>): Promise<ChainOutcome> {
+    const entry = this.tails.get(agent) ?? { tail: COMMITTED, pending: 0 };
+    const previous = entry.tail;
+    let signal!: (outcome: ChainOutcome) => void;
+    const tail = new Promise<ChainOutcome>((resolve) => (signal = resolve));
+    const done = settle(previous, signal).catch((): ChainOutcome => 'failed');
+    void done.then(signal);
+    entry.tail = tail;
+    entry.pending += 1;
+    this.total += 1;
+    this.tails.set(agent, entry);
+    return done.finally(() => {
+      this.total -= 1;
+      entry.pending -= 1;
+      if (entry.pending === 0 && this.tails.get(agent) === entry) this.tails.delete(agent);
+    });
+  }
+
+  /** Settlements not finished: of one agent, or of all. */
+  pending(agent?: string): number {
+    return agent === undefined ? this.total : this.tails.get(agent)?.pending ?? 0;
+  }
+}

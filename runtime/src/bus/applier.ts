@@ -1,0 +1,463 @@
+/**
+ * The applier (issue 24): the one place that executes handling plans (`plan/handling-plan.ts`)
+ * against the log, the registry and the HTTP gateway, and the only writer of completions.
+ *
+ * Per item it runs the plan's steps in order. Per agent, commit points are chained: an agent's
+ * commit waits for the outcome of its previous one (`AgentChains`), so two batches of one agent
+ * can never become durable out of order, and a commit that fails takes down every later handling
+ * of the agent that saw its writes. Such an agent is *rewound*: once nothing of it is in flight,
+ * its sandbox's state view is reset to what is committed, the handlings that did not commit go
+ * back to the head of its mailbox in their order (timers to the head of its fired timers), and it
+ * runs again — so the next handling sees exactly the committed state and messages stay in order.
+ *
+ * Nothing the durability path needs is an event subscription: HTTP release, timer deletion and
+ * mailbox bookkeeping are direct calls here; events are only told.
+ */
+import type { Delivery, StateWrite } from '@caxton/core';
+import { CaxtonError } from '@caxton/core';
+import type { CompletionRecord, MessageLog } from './message-log.js';
+import type { AgentStateStore } from '../storage/ports.js';
+import { StateUnsupportedError, UnsupportedStateStore } from '../storage/state-store.js';
+import type { Mailboxes } from './mailboxes.js';
+import type { BusPort } from './port.js';
+import type { BusEvents } from './events.js';
+import type { OutboxSender } from './outbox-sender.js';
+import { httpKeyOf, type Step, type WorkPlan } from './plan/handling-plan.js';
+import { AgentChains } from './agent-chains.js';
+import { faultPoint } from './fault-points.js';
+
+export interface ApplierDeps {
+  sender: OutboxSender;
+  log: MessageLog;
+  /** Commits timers' state writes (deliveries' ride in their completion). */
+  state?: AgentStateStore | undefined;
+  port: BusPort;
+  mailboxes: Mailboxes;
+  events: BusEvents;
+  /** Crashes counted per delivery id (shared with the loop, which reads them when taking work). */
+  attempts: Map<string, number>;
+  /** Attempts of one delivery (crashes, refused commits) before it is dead-lettered. */
+  maxAttempts: number;
+  /** The loop's side of a rewind. */
+  loop: {
+    /** Hand a fired timer out again, first in line for its agent. */
+    requeueTimer(agent: string, token: string, timerId: string | undefined): void;
+    isBusy(agent: string): boolean;
+    wake(agent: string): void;
+  };
+}
+
+/** How one batch is applied. */
+export interface ApplyOptions {
+  /** Ownership tokens the work was taken under (cluster), by batch index. */
+  tokens?: readonly (number | undefined)[] | undefined;
+  /** Items whose outbox was changed after the sandbox checked it (trace context added): validate again. */
+  unchecked: ReadonlySet<number>;
+}
+
+/** What a rewind puts back, and whether the agent runs again at once (not when it was fenced). */
+interface Rewind {
+  deliveries: Delivery[];
+  timers: { token: string; timerId: string | undefined }[];
+  failedWork: string;
+  park: boolean;
+}
+
+/** How long a rewound agent waits before it runs again (a failing log must not be hammered). */
+const REWIND_RETRY_MS = 25;
+
+/** A handling's outcome inside its agent's chain. */
+type Settled = 'committed' | 'failed';
+
+export class PlanApplier {
+  private readonly chains = new AgentChains();
+  /** Agents being rewound: what goes back, in handled order. */
+  private readonly rewinding = new Map<string, Rewind>();
+
+  constructor(private readonly d: ApplierDeps) {}
+
+  /** Is the agent being rewound (no new work for it until it is)? */
+  isRewinding(agent: string): boolean {
+    return this.rewinding.has(agent);
+  }
+
+  /** Does the agent have handlings whose plans are not fully applied? */
+  isSettling(agent?: string): boolean {
+    return this.chains.pending(agent) > 0;
+  }
+
+  /**
+   * Apply a batch's plans. Agents' chains are extended synchronously (before this returns its
+   * promise), so a loop that releases an agent right after calling this never lets a later batch
+   * of the agent overtake this one.
+   */
+  apply(plans: readonly WorkPlan[], opts: ApplyOptions): Promise<void> {
+    const byAgent = new Map<string, WorkPlan[]>();
+    for (const p of plans) {
+      // Counted now, not when the plan is applied: the loop may hand the delivery out again at once.
+      if (p.disposition === 'retry' && p.item.kind === 'delivery') this.d.attempts.set(p.item.delivery.id, p.item.attempt);
+      const list = byAgent.get(p.agent);
+      if (list === undefined) byAgent.set(p.agent, [p]);
+      else list.push(p);
+    }
+    const runs: Promise<unknown>[] = [];
+    for (const [agent, list] of byAgent) {
+      runs.push(this.chains.extend(agent, (previous, submitted) => this.applyAgent(agent, list, previous, submitted, opts)).finally(() => this.maybeFinishRewind(agent)));
+    }
+    return Promise.all(runs).then(() => undefined);
+  }
+
+  /**
+   * An agent's `init` plan: sends (new ids, not checked by the sandbox's send call), the agent's
+   * resumption, its effects — in that order. Refusals and failures are reported, not thrown:
+   * the agent runs either way.
+   */
+  async applyInit(plan: { agent: string; steps: readonly Step[] }): Promise<void> {
+    for (const step of plan.steps) {
+      if (step.kind === 'send') {
+        await Promise.all(step.messages.map(({ message, id }) => this.d.sender.send(message, { agent: plan.agent }, id).catch((err: unknown) => {
+          this.warn(plan.agent, `[caxton] init send not accepted: ${(err as Error).message}`);
+        })));
+      } else if (step.kind === 'resume') {
+        await this.d.port.resumeAgent?.(plan.agent).catch((err: unknown) => {
+          this.warn(plan.agent, `[caxton] pending timers or http calls could not be read: ${(err as Error).message}`);
+        });
+      } else if (step.kind === 'effects') {
+        await this.d.port.applyEffects({ agent: plan.agent, timers: [...step.timers], directory: [...step.directory] }).catch((err: unknown) => {
+          this.warn(plan.agent, `[caxton] effects not applied: ${(err as Error).message}`);
+        });
+      }
+    }
+  }
+
+  /** The loop released `agent` (its batch returned): a rewind waiting for it may finish now. */
+  released(agent: string): void {
+    this.maybeFinishRewind(agent);
+  }
+
+  private async applyAgent(agent: string, plans: readonly WorkPlan[], previous: Promise<Settled>, submitted: (outcome: Settled) => void, opts: ApplyOptions): Promise<Settled> {
+    // Before the commit point: sends (issued in handled order, so an agent's messages leave in
+    // that order), failure replies, effects. Started at once: they do not wait for the previous
+    // commit of the agent, only the commit does.
+    const durable = await Promise.all(plans.map((p) => this.beforeCommit(p, opts)));
+    faultPoint('before-commit');
+    let state: Settled = await previous;
+    if (this.rewinding.has(agent)) state = 'failed';
+    let k = 0;
+    while (k < plans.length) {
+      const plan = plans[k]!;
+      if (state === 'failed') {
+        this.abort(plan);
+        k += 1;
+        continue;
+      }
+      if (!durable[k]) {
+        // What it sent is not durable: it must not complete, and nothing it let its agent see may.
+        state = 'failed';
+        this.startRewind(agent, `outbox of ${workId(plan)} not durable`);
+        this.abort(plan);
+        k += 1;
+        continue;
+      }
+      if (plan.steps.some((s) => s.kind === 'fence') && !this.stillOwner(plan, opts)) {
+        // Fenced: left where it is, uncompleted; the agent's next owner hands it out again.
+        state = 'failed';
+        this.startRewind(agent, `${workId(plan)} fenced`, true);
+        this.abort(plan, { keepInPlace: true });
+        k += 1;
+        continue;
+      }
+      if (plan.disposition === 'commit' && plan.item.kind === 'delivery') {
+        // A run of the agent's completions goes to the log in one call (one group commit).
+        let end = k + 1;
+        while (end < plans.length && durable[end] && plans[end]!.disposition === 'commit' && plans[end]!.item.kind === 'delivery'
+          && !plans[end]!.steps.some((s) => s.kind === 'fence')) end += 1;
+        const run = plans.slice(k, end);
+        // The last run of the batch may let the agent's next commit follow it into the log at once.
+        const committed = await this.completeRun(run, end === plans.length ? submitted : undefined);
+        faultPoint('after-commit');
+        for (let j = 0; j < committed; j++) await this.afterCommit(run[j]!);
+        if (committed > 0 && this.d.events.wants('completed')) {
+          this.d.events.emit({ type: 'completed', deliveryIds: run.slice(0, committed).map((p) => (p.item as { delivery: Delivery }).delivery.id) });
+        }
+        if (committed < run.length) state = 'failed';
+        k = end;
+        continue;
+      }
+      state = await this.settle(plan);
+      k += 1;
+    }
+    return state;
+  }
+
+  /**
+   * Record a run of completions (with their state) in one log call; returns how many of them, from
+   * the first, are durable. A refused state commit is retried alone so it does not take earlier
+   * ones with it; the first one that fails and every one after it are not committed.
+   */
+  private async completeRun(run: readonly WorkPlan[], submitted?: (outcome: Settled) => void): Promise<number> {
+    const points = run.map((p) => p.steps.find((s): s is Extract<Step, { kind: 'complete' }> => s.kind === 'complete')!);
+    // A log that keeps no state would drop the writes with the completion: such work stops the run.
+    let limit = points.findIndex((pt) => pt.state.length > 0 && !this.keepsState());
+    if (limit < 0) limit = run.length;
+    const records: CompletionRecord[] = points.slice(0, limit).map((pt, j) =>
+      pt.state.length === 0 ? { id: pt.deliveryId, receiver: run[j]!.agent } : { id: pt.deliveryId, receiver: run[j]!.agent, state: pt.state });
+    const committed = await this.completeRecords(run, records, limit === run.length ? submitted : undefined);
+    if (committed === limit && limit < run.length) this.commitFailed(run[limit]!, new StateUnsupportedError('commit', run[limit]!.agent));
+    const firstLost = committed === limit && limit < run.length ? limit + 1 : committed + 1;
+    for (let i = firstLost; i < run.length; i++) this.abort(run[i]!);
+    return committed;
+  }
+
+  /**
+   * The log call itself: all of `records`, or (a refused state commit) one by one up to the first
+   * refusal. On a log that commits in call order, `submitted` is told as soon as the records are
+   * queued, so the agent's next commit need not wait for this one's fsync: if this one fails after
+   * all, that one fails too (decision 1703).
+   */
+  private async completeRecords(run: readonly WorkPlan[], records: readonly CompletionRecord[], submitted?: (outcome: Settled) => void): Promise<number> {
+    if (records.length === 0) return 0;
+    const log = this.d.log;
+    try {
+      if (log.completeInOrder !== undefined) {
+        const durable = log.completeInOrder(records);
+        submitted?.('committed');
+        await durable;
+      } else {
+        await log.complete(records);
+      }
+      return records.length;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'log.invalid-state' && records.length > 1) {
+        for (let j = 0; j < records.length; j++) {
+          try {
+            await log.complete([records[j]!]);
+          } catch (one) {
+            this.commitFailed(run[j]!, one);
+            return j;
+          }
+        }
+        return records.length;
+      }
+      this.commitFailed(run[0]!, err);
+      return 0;
+    }
+  }
+
+  /** Steps before the commit point. False when the outbox could not be made durable. */
+  private async beforeCommit(plan: WorkPlan, opts: ApplyOptions): Promise<boolean> {
+    let durable = true;
+    const pending: Promise<unknown>[] = [];
+    for (const step of plan.steps) {
+      if (step.kind === 'send') {
+        for (const { message, id } of step.messages) {
+          pending.push(this.d.sender.send(message, { agent: plan.agent, checked: !opts.unchecked.has(plan.index) }, id).catch((err: unknown) => {
+            const text = (err as Error).message;
+            if (isRefusal(err)) {
+              this.warn(plan.agent, `send refused: ${text}`);
+              return this.d.sender.sendPlatformReplies([this.d.sender.refusalFor(plan.agent, message, text)]);
+            }
+            durable = false;
+            this.warn(plan.agent, `[caxton] outbox not durable, the work will be handled again: ${text}`);
+            return undefined;
+          }));
+        }
+      } else if (step.kind === 'reply-failure' && plan.item.kind === 'delivery') {
+        pending.push(this.d.sender.sendPlatformReplies([this.d.sender.failureFor(plan.item.delivery, step.reason, 'rejected')]));
+      } else if (step.kind === 'effects') {
+        // A failed effect (e.g. the registry unreachable for a DF change) is reported, not retried.
+        pending.push(this.d.port.applyEffects({ agent: plan.agent, timers: [...step.timers], directory: [...step.directory] }).catch((err: unknown) => {
+          this.warn(plan.agent, `[caxton] effects not applied: ${(err as Error).message}`);
+        }));
+      }
+    }
+    await Promise.all(pending);
+    return durable;
+  }
+
+  /** The commit point (a timer's) or the other ways out, for one item that is not a delivery's completion. */
+  private async settle(plan: WorkPlan): Promise<Settled> {
+    switch (plan.disposition) {
+      case 'commit':
+        return this.commit(plan);
+      case 'dead-letter':
+        await this.deadLetter(plan);
+        return 'committed';
+      case 'retry':
+        return 'committed'; // its attempt was counted when the plan was handed over (apply)
+      case 'forget':
+        await this.afterCommit(plan);
+        return 'committed';
+      case 'requeue':
+      case 'park':
+        // Nothing to apply: the loop leaves it where it is (park: until something wakes the agent).
+        return 'committed';
+    }
+  }
+
+  /** A timer's commit point (its writes and done marker), then what follows it. */
+  private async commit(plan: WorkPlan): Promise<Settled> {
+    const point = plan.steps.find((s): s is Extract<Step, { kind: 'commit-timer' }> => s.kind === 'commit-timer');
+    if (point !== undefined) {
+      try {
+        await this.commitTimer(plan.agent, point.state);
+      } catch (err) {
+        this.commitFailed(plan, err);
+        return 'failed';
+      }
+      faultPoint('after-commit');
+    }
+    await this.afterCommit(plan);
+    return 'committed';
+  }
+
+  private async commitTimer(agent: string, writes: readonly StateWrite[]): Promise<void> {
+    if (this.d.state === undefined) throw new StateUnsupportedError('commit', agent);
+    await this.d.state.commitState(agent, writes);
+  }
+
+  /** After the commit point: HTTP release, timer deletion, the mailbox slot. */
+  private async afterCommit(plan: WorkPlan): Promise<void> {
+    for (const step of plan.steps) {
+      if (step.kind === 'release-http') this.d.port.releaseHttp?.(step.key);
+      else if (step.kind === 'forget-timer') await this.forgetTimer(plan.agent, step.timerId);
+    }
+    if (plan.item.kind === 'delivery' && plan.disposition === 'commit') this.finish(plan.item.delivery);
+  }
+
+  /** Delete a fired timer from the registry, then its done marker (a leftover marker is swept at resume). */
+  private async forgetTimer(agent: string, timerId: string): Promise<void> {
+    try {
+      await this.d.port.forgetTimer(agent, timerId);
+    } catch (err) {
+      this.warn(agent, `[caxton] timer ${timerId} fired but could not be removed (${(err as Error).message}): its done marker keeps it from being handled again`);
+    }
+  }
+
+  private async deadLetter(plan: WorkPlan): Promise<void> {
+    if (plan.item.kind !== 'delivery') return;
+    const d = plan.item.delivery;
+    const step = plan.steps.find((s): s is Extract<Step, { kind: 'dead-letter' }> => s.kind === 'dead-letter')!;
+    try {
+      await this.d.log.deadLetter({ delivery: d, reason: step.reason, attempts: step.attempts, at: Date.now() });
+    } catch (err) {
+      // It stays pending in the log (handed out again after a restart); here it gives its slot back.
+      this.finish(d);
+      this.warn(plan.agent, `[caxton] dead-lettering ${d.id} failed: ${(err as Error).message}`);
+      return;
+    }
+    this.finish(d);
+    this.d.events.emit({ type: 'dead-lettered', agent: d.receiver, deliveryId: d.id, reason: step.reason, attempts: step.attempts });
+    await this.d.sender.sendPlatformReplies([this.d.sender.failureFor(d, `message could not be handled: ${step.reason}`, 'dead-lettered')]);
+  }
+
+  /**
+   * A commit point failed (refused or not made). Nothing of it applied; the agent's view has its
+   * writes, so it is rewound. A refusal of the writes themselves (invalid, unsupported) would be
+   * refused again: for a delivery it counts as an attempt (so a poison handling ends dead-lettered),
+   * a timer is forgotten with a warning.
+   */
+  private commitFailed(plan: WorkPlan, err: unknown): void {
+    const e = err as { code?: string; message?: string; hint?: string };
+    const code = e.code ?? 'error';
+    const refused = code === 'log.invalid-state' || code === 'state.unsupported' || code === 'kafka.state-key';
+    const id = workId(plan);
+    const message = e.message ?? String(err);
+    this.d.events.emit({ type: 'state-not-committed', agent: plan.agent, workId: id, code, message, hint: e.hint ?? 'the work was not completed; the agent is rewound to its committed state and handles it again' });
+    this.startRewind(plan.agent, id);
+    if (plan.item.kind === 'delivery') {
+      const attempt = plan.item.attempt;
+      if (refused && attempt >= this.d.maxAttempts) {
+        // Refused every time: a poison handling. It leaves through the dead letters, with why.
+        this.warn(plan.agent, `[caxton] ${id} not committed (${code}: ${message}) ${attempt} times; dead-lettered`);
+        const reason = `its commit was refused ${attempt} times (${code}: ${message})`;
+        void this.deadLetter({ ...plan, steps: [{ kind: 'dead-letter', reason, attempts: attempt }], disposition: 'dead-letter' });
+        return;
+      }
+      if (refused) this.d.attempts.set(plan.item.delivery.id, attempt);
+      this.warn(plan.agent, `[caxton] ${id} not committed (${code}: ${message}); the agent is rewound to its committed state and handles it again`);
+      this.abort(plan);
+    } else if (refused) {
+      // The writes of this firing can never be stored here: the timer stays persisted (it fires
+      // again after a restart) and is not retried meanwhile.
+      this.d.port.dropHttp?.(httpKeyOf(plan.item));
+      this.warn(plan.agent, `[caxton] ${id} not committed (${code}: ${message}); the timer stays persisted and fires again after a restart`);
+    } else {
+      this.warn(plan.agent, `[caxton] ${id} not committed (${code}: ${message}); the agent is rewound to its committed state and handles it again`);
+      this.abort(plan);
+    }
+  }
+
+  /** The item did not commit: remember what must go back when the agent is rewound. */
+  private abort(plan: WorkPlan, o: { keepInPlace?: boolean } = {}): void {
+    const r = this.rewinding.get(plan.agent);
+    if (plan.item.kind === 'delivery') {
+      this.d.port.dropHttp?.(httpKeyOf(plan.item));
+      // Still at the head (not handed off): nothing to put back.
+      if (!o.keepInPlace && r !== undefined && this.d.mailboxes.isHandedOff(plan.item.delivery.id)) r.deliveries.push(plan.item.delivery);
+    } else if (r !== undefined && plan.disposition !== 'forget') {
+      this.d.port.dropHttp?.(httpKeyOf(plan.item));
+      r.timers.push({ token: plan.item.token, timerId: plan.item.timerId });
+    }
+  }
+
+  private startRewind(agent: string, failedWork: string, park = false): void {
+    const r = this.rewinding.get(agent);
+    if (r === undefined) this.rewinding.set(agent, { deliveries: [], timers: [], failedWork, park });
+    else if (park) r.park = true;
+  }
+
+  /** Once nothing of the agent is in flight: reset its view, put its work back, let it run. */
+  private maybeFinishRewind(agent: string): void {
+    const r = this.rewinding.get(agent);
+    if (r === undefined || this.chains.pending(agent) > 0 || this.d.loop.isBusy(agent)) return;
+    this.rewinding.delete(agent);
+    const stopped = this.d.log.stoppedBy?.();
+    void (async () => {
+      try {
+        await this.d.port.resetState?.(agent);
+      } catch (err) {
+        this.warn(agent, `[caxton] state view of ${agent} could not be reset (${(err as Error).message}); it is restarted on its committed state`);
+      }
+      // A log stopped for good takes nothing more: the work is handed out again after a restart.
+      if (stopped === undefined) {
+        this.d.mailboxes.rewind(r.deliveries);
+        for (let i = r.timers.length - 1; i >= 0; i--) this.d.loop.requeueTimer(agent, r.timers[i]!.token, r.timers[i]!.timerId);
+      }
+      // Fenced: it no longer runs here; whatever activates it here again wakes it.
+      if (!r.park) setTimeout(() => this.d.loop.wake(agent), REWIND_RETRY_MS).unref();
+    })();
+  }
+
+  private stillOwner(plan: WorkPlan, opts: ApplyOptions): boolean {
+    const own = this.d.port.ownership;
+    if (own === undefined) return true;
+    const token = opts.tokens?.[plan.index];
+    if (token !== undefined && own.isStillOwner(plan.agent, token, own.completionWithinMs)) return true;
+    this.warn(plan.agent, `[caxton] completion of ${workId(plan)} withheld: this node no longer owns ${plan.agent} (its next owner handles it again)`);
+    return false;
+  }
+
+  private keepsState(): boolean {
+    return this.d.state !== undefined && !(this.d.state instanceof UnsupportedStateStore);
+  }
+
+  private finish(d: Delivery): void {
+    this.d.attempts.delete(d.id);
+    this.d.mailboxes.finish(d);
+  }
+
+  private warn(agent: string, message: string): void {
+    this.d.events.emit({ type: 'log', agent, line: { level: 'warn', message, at: Date.now() } });
+  }
+}
+
+function workId(plan: WorkPlan): string {
+  const item = plan.item;
+  return item.kind === 'delivery' ? item.delivery.id : `timer:${item.timerId ?? item.token}`;
+}
+
+/** A send the bus refused for good (a rule it breaks), as opposed to one it could not persist. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof CaxtonError && (err.code.startsWith('bus.') || err.code.startsWith('acl.') || err.code.startsWith('protocol.'));
+}

@@ -1,0 +1,190 @@
+/**
+ * The handling plan (issue 24): a pure function from (the batch the sandbox ran, what it returned,
+ * the loop's settings) to the ordered steps of each work item. It decides everything about
+ * durability and ordering — which messages leave under which derived ids, which effects apply,
+ * where the one commit point is and what rides in it, what may only happen after it — and nothing
+ * here performs any of it: the applier (`../applier.ts`) is the one place that executes steps
+ * against the log, the registry and the HTTP gateway (Temporal's split: the workflow returns
+ * commands, the worker applies them).
+ *
+ * The guarantees are properties of plans, tested without a log or a clock (handling-plan.test.ts):
+ * - every outbox message and effect of an item comes before its commit point;
+ * - state is written only by a commit point (a delivery's completion, or a durable timer's commit
+ *   together with its done marker), never on its own;
+ * - HTTP calls are released, and a fired timer forgotten, only after the commit point;
+ * - per agent, once an item does not complete, nothing after it in the batch commits;
+ * - a crash the agent did not cause (its shard was reset for another agent) is no attempt.
+ */
+import { timerDoneStateKey, type AclMessage, type Delivery, type StateWrite } from '@caxton/core';
+import type { DirectoryEffect, ExecutionResult, WorkItem } from '../executor.js';
+import { derivedMessageId } from '../ids.js';
+
+/** One message of an outbox, with the id it is sent under (derived: a re-handling re-sends the same ids). */
+export interface PlannedSend {
+  message: AclMessage;
+  /** Undefined for an agent's `init`, which runs anew at every start: its sends are new messages. */
+  id: string | undefined;
+}
+
+export type Step =
+  /** Append the messages the handling sent; durable before any later step of the item. */
+  | { kind: 'send'; messages: readonly PlannedSend[] }
+  /** The handler rejected the message: the platform tells the sender (`failure`). */
+  | { kind: 'reply-failure'; reason: string }
+  /** The agent (re)started: re-arm its pending timers and recover its lost HTTP calls (before its own effects). */
+  | { kind: 'resume' }
+  /** Timers set and directory changes asked for (registry writes). */
+  | { kind: 'effects'; timers: readonly { delayMs: number; token: string }[]; directory: readonly DirectoryEffect[] }
+  /** Cluster: may this node still commit work taken under the ownership it held? */
+  | { kind: 'fence' }
+  /** THE commit point of a delivery: its completion, with the handling's state writes, in one durable step. */
+  | { kind: 'complete'; deliveryId: string; state: readonly StateWrite[] }
+  /**
+   * THE commit point of a durable timer's firing: its state writes and its done marker in one
+   * durable step (so a firing seen again after a crash is recognised), or just its writes when the
+   * log keeps no state (then the firing is at-least-once, as any effect without a commit record).
+   */
+  | { kind: 'commit-timer'; timerId: string | undefined; state: readonly StateWrite[] }
+  /** Let the HTTP calls the handling made leave (decision 1601): after the commit point only. */
+  | { kind: 'release-http'; key: string }
+  /** Delete the fired timer from the registry, then its done marker. */
+  | { kind: 'forget-timer'; timerId: string }
+  /** Move the delivery aside for good (poison message), then tell its sender. */
+  | { kind: 'dead-letter'; reason: string; attempts: number };
+
+/**
+ * How the item leaves the loop.
+ * - `commit`: it has a commit point; a delivery leaves its queue (early release hands it off first).
+ * - `dead-letter`: it leaves through its dead-letter step.
+ * - `retry`: it crashed; the attempt counts and it stays at the head of its mailbox.
+ * - `requeue`: not run, or run and lost to a shard reset it did not cause: it stays, no attempt.
+ * - `park`: the agent does not run here now; its work waits until something wakes it.
+ * - `forget`: a timer whose handling crashed: it is gone (a crashing timer is not retried).
+ */
+export type Disposition = 'commit' | 'dead-letter' | 'retry' | 'requeue' | 'park' | 'forget';
+
+export interface WorkPlan {
+  /** Position in the batch (and in the results). */
+  index: number;
+  agent: string;
+  item: WorkItem;
+  steps: readonly Step[];
+  disposition: Disposition;
+  /** A `requeue` because its shard was reset for another agent (retried shortly, not at once). */
+  lostToReset?: true;
+}
+
+export interface PlanSettings {
+  /** Crashes of one delivery before it is dead-lettered. */
+  maxAttempts: number;
+  /** Completions are fenced by ownership (a cluster). */
+  fenced: boolean;
+  /** The log keeps agents' state: a durable timer's commit carries its done marker. */
+  keepsState: boolean;
+  /** Only to name what a timer fired by hand (no timer id) sends; never read otherwise. */
+  now: number;
+}
+
+/** The work key under which a handling's HTTP calls are held (delivery id, or agent + timer). */
+export function httpKeyOf(item: WorkItem): string {
+  return item.kind === 'delivery' ? item.delivery.id : `${item.agent}\u0000${item.timerId ?? `token:${item.token}`}`;
+}
+
+/** The parent of the derived ids of what an item sends (stable across re-handlings of the same work). */
+export function sendParentOf(item: WorkItem, now: number): string {
+  if (item.kind === 'delivery') return item.delivery.id;
+  return item.timerId !== undefined ? `${item.agent}:timer:${item.timerId}` : `${item.agent}:timer:${item.token}:${now}`;
+}
+
+/** Plan a whole batch: one plan per item, in batch order. */
+export function planBatch(batch: readonly WorkItem[], results: readonly ExecutionResult[], settings: PlanSettings): WorkPlan[] {
+  // Agents whose run stopped at an item that did not complete: their later items stay queued.
+  const stopped = new Set<string>();
+  const plans: WorkPlan[] = [];
+  for (let index = 0; index < batch.length; index++) {
+    const item = batch[index]!;
+    const result = results[index]!;
+    if (stopped.has(item.agent)) {
+      plans.push({ index, agent: item.agent, item, steps: [], disposition: 'requeue' });
+      continue;
+    }
+    const plan = planItem(index, item, result, settings);
+    if (plan.disposition !== 'commit') stopped.add(item.agent);
+    plans.push(plan);
+  }
+  return plans;
+}
+
+function planItem(index: number, item: WorkItem, result: ExecutionResult, s: PlanSettings): WorkPlan {
+  const base = { index, agent: item.agent, item };
+  const outcome = result.outcome;
+  switch (outcome.status) {
+    case 'skipped':
+      return { ...base, steps: [], disposition: 'requeue' };
+    case 'not-running':
+      return { ...base, steps: [], disposition: 'park' };
+    case 'crashed':
+      return planCrash(base, item, outcome, s);
+    case 'ok':
+    case 'rejected':
+      return { ...base, steps: completedSteps(item, result, s), disposition: 'commit' };
+  }
+}
+
+function planCrash(base: Omit<WorkPlan, 'steps' | 'disposition'>, item: WorkItem, outcome: { kind: string; message: string }, s: PlanSettings): WorkPlan {
+  // Its shard was reset because of another agent: not this agent's fault, so not an attempt.
+  if (outcome.kind === 'unavailable') return { ...base, steps: [], disposition: 'requeue', lostToReset: true };
+  if (item.kind === 'timer') {
+    return { ...base, steps: item.timerId !== undefined ? [{ kind: 'forget-timer', timerId: item.timerId }] : [], disposition: 'forget' };
+  }
+  if (item.attempt < s.maxAttempts) return { ...base, steps: [], disposition: 'retry' };
+  const reason = `handler crashed ${item.attempt} times (${outcome.kind}: ${outcome.message})`;
+  const steps: Step[] = s.fenced ? [{ kind: 'fence' }] : [];
+  steps.push({ kind: 'dead-letter', reason, attempts: item.attempt });
+  return { ...base, steps, disposition: 'dead-letter' };
+}
+
+function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings): Step[] {
+  const steps: Step[] = [];
+  if (result.outbox.length > 0) {
+    const parent = sendParentOf(item, s.now);
+    steps.push({ kind: 'send', messages: result.outbox.map((message, i) => ({ message, id: derivedMessageId(parent, i) })) });
+  }
+  if (result.outcome.status === 'rejected') steps.push({ kind: 'reply-failure', reason: result.outcome.reason });
+  if (result.timers.length > 0 || result.directory.length > 0) steps.push({ kind: 'effects', timers: result.timers, directory: result.directory });
+  if (s.fenced) steps.push({ kind: 'fence' });
+  if (item.kind === 'delivery') {
+    steps.push({ kind: 'complete', deliveryId: item.delivery.id, state: result.stateWrites });
+  } else {
+    const marker = item.timerId !== undefined && s.keepsState ? [{ key: timerDoneStateKey(item.timerId), value: '1' }] : [];
+    if (marker.length > 0 || result.stateWrites.length > 0) {
+      steps.push({ kind: 'commit-timer', timerId: item.timerId, state: [...result.stateWrites, ...marker] });
+    }
+  }
+  if (result.http.length > 0) steps.push({ kind: 'release-http', key: httpKeyOf(item) });
+  if (item.kind === 'timer' && item.timerId !== undefined) steps.push({ kind: 'forget-timer', timerId: item.timerId });
+  return steps;
+}
+
+/**
+ * The plan of an agent's `init` (run at every start): its sends, then its pending timers re-armed
+ * (so a timer init sets again is rescheduled, not doubled), then its own effects. No commit point:
+ * init has no message to complete, and runs again at the next start.
+ */
+export function planInit(init: Pick<ExecutionResult, 'agent' | 'outbox' | 'timers' | 'directory'>): { agent: string; steps: Step[] } {
+  const steps: Step[] = [];
+  if (init.outbox.length > 0) steps.push({ kind: 'send', messages: init.outbox.map((message) => ({ message, id: undefined })) });
+  steps.push({ kind: 'resume' });
+  if (init.timers.length > 0 || init.directory.length > 0) steps.push({ kind: 'effects', timers: init.timers, directory: init.directory });
+  return { agent: init.agent, steps };
+}
+
+/** The delivery a plan is about, if any. */
+export function deliveryOf(plan: WorkPlan): Delivery | undefined {
+  return plan.item.kind === 'delivery' ? plan.item.delivery : undefined;
+}
+
+/** Whether a step is a commit point (the one durable step that makes the work done). */
+export function isCommitPoint(step: Step): boolean {
+  return step.kind === 'complete' || step.kind === 'commit-timer';
+}

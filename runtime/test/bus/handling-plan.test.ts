@@ -1,0 +1,160 @@
+/**
+ * The handling plan's guarantees as properties (issue 24), checked over generated batches without a
+ * log or a clock: no plan completes before its outbox, releases HTTP before its commit point, or
+ * writes state outside its commit point; per agent nothing commits after an item that did not
+ * complete; a crash the agent did not cause is no attempt.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { timerDoneStateKey, type AclMessage, type Delivery } from '@caxton/core';
+import { planBatch, planInit, isCommitPoint, type Step, type WorkPlan } from '../../src/bus/plan/handling-plan.js';
+import type { ExecutionOutcome, ExecutionResult, WorkItem } from '../../src/bus/executor.js';
+
+const AGENTS = ['a', 'b', 'c'];
+
+const message = (content: string): AclMessage => ({ performative: 'inform', receivers: [{ name: 'x' }], content });
+
+const outcomeArb: fc.Arbitrary<ExecutionOutcome> = fc.oneof(
+  { weight: 5, arbitrary: fc.constant<ExecutionOutcome>({ status: 'ok' }) },
+  { weight: 1, arbitrary: fc.constant<ExecutionOutcome>({ status: 'rejected', reason: 'no' }) },
+  { weight: 1, arbitrary: fc.constantFrom<ExecutionOutcome>({ status: 'crashed', kind: 'trap', message: 't' }, { status: 'crashed', kind: 'unavailable', message: 'reset' }) },
+  { weight: 1, arbitrary: fc.constant<ExecutionOutcome>({ status: 'not-running', reason: 'failed' }) },
+);
+
+interface GenItem {
+  agent: string;
+  timer: boolean;
+  timerId: boolean;
+  attempt: number;
+  outcome: ExecutionOutcome;
+  sends: number;
+  writes: number;
+  http: number;
+  timers: number;
+}
+
+const itemArb: fc.Arbitrary<GenItem> = fc.record({
+  agent: fc.constantFrom(...AGENTS),
+  timer: fc.boolean(),
+  timerId: fc.boolean(),
+  attempt: fc.integer({ min: 1, max: 4 }),
+  outcome: outcomeArb,
+  sends: fc.integer({ min: 0, max: 3 }),
+  writes: fc.integer({ min: 0, max: 2 }),
+  http: fc.integer({ min: 0, max: 2 }),
+  timers: fc.integer({ min: 0, max: 1 }),
+});
+
+/** A batch as the executor returns it: after an item of an agent that did not complete, its later items are skipped. */
+function build(gen: readonly GenItem[]): { batch: WorkItem[]; results: ExecutionResult[] } {
+  const batch: WorkItem[] = [];
+  const results: ExecutionResult[] = [];
+  const stopped = new Set<string>();
+  gen.forEach((g, i) => {
+    const delivery: Delivery = { id: `m${i}>${g.agent}`, messageId: `m${i}`, receiver: g.agent, message: message(`m${i}`), acceptedAt: 0 };
+    const item: WorkItem = g.timer
+      ? (g.timerId ? { kind: 'timer', agent: g.agent, token: `t${i}`, timerId: `T${i}` } : { kind: 'timer', agent: g.agent, token: `t${i}` })
+      : { kind: 'delivery', agent: g.agent, delivery, attempt: g.attempt };
+    const outcome: ExecutionOutcome = stopped.has(g.agent) ? { status: 'skipped', reason: 'earlier item' } : g.outcome;
+    if (outcome.status !== 'ok' && outcome.status !== 'rejected') stopped.add(g.agent);
+    const done = outcome.status === 'ok' || outcome.status === 'rejected';
+    batch.push(item);
+    results.push({
+      agent: g.agent, workId: String(i), outcome, fuelUsed: 1, logs: [],
+      outbox: done ? Array.from({ length: g.sends }, (_, k) => message(`s${i}.${k}`)) : [],
+      stateWrites: done ? Array.from({ length: g.writes }, (_, k) => ({ key: `k${k}`, value: `v${i}` })) : [],
+      http: done ? Array.from({ length: g.http }, (_, k) => ({ id: `h${i}.${k}`, request: { method: 'GET', url: 'https://x.example/', headers: [] } })) : [],
+      timers: done ? Array.from({ length: g.timers }, () => ({ delayMs: 5, token: `set${i}` })) : [],
+      directory: [],
+    });
+  });
+  return { batch, results };
+}
+
+const settingsArb = fc.record({ fenced: fc.boolean(), keepsState: fc.boolean() });
+const batchArb = fc.array(itemArb, { minLength: 1, maxLength: 24 });
+
+const indexOf = (steps: readonly Step[], pred: (s: Step) => boolean): number => steps.findIndex(pred);
+
+test('no plan completes before its outbox and effects, or releases HTTP or forgets its timer before its commit point', () => {
+  fc.assert(fc.property(batchArb, settingsArb, (gen, s) => {
+    const { batch, results } = build(gen);
+    for (const plan of planBatch(batch, results, { maxAttempts: 3, now: 0, ...s })) {
+      const commit = indexOf(plan.steps, isCommitPoint);
+      const lastBefore = Math.max(indexOf(plan.steps, (x) => x.kind === 'send'), indexOf(plan.steps, (x) => x.kind === 'effects'), indexOf(plan.steps, (x) => x.kind === 'reply-failure'));
+      if (commit >= 0) assert.ok(lastBefore < commit, 'outbox, replies and effects come before the commit point');
+      const release = indexOf(plan.steps, (x) => x.kind === 'release-http');
+      if (release >= 0 && commit >= 0) assert.ok(commit < release, 'HTTP leaves after the commit point');
+      if (release >= 0 && plan.item.kind === 'delivery') assert.ok(commit >= 0, 'a delivery\'s calls wait for its completion');
+      const forget = indexOf(plan.steps, (x) => x.kind === 'forget-timer');
+      if (forget >= 0 && commit >= 0) assert.ok(commit < forget, 'a timer is forgotten after its commit point');
+      if (s.fenced && commit >= 0) assert.ok(indexOf(plan.steps, (x) => x.kind === 'fence') < commit, 'fenced before the commit point');
+    }
+  }), { numRuns: 500 });
+});
+
+test('state is written only by a commit point, and a delivery that completes always has one (with exactly its writes)', () => {
+  fc.assert(fc.property(batchArb, settingsArb, (gen, s) => {
+    const { batch, results } = build(gen);
+    for (const plan of planBatch(batch, results, { maxAttempts: 3, now: 0, ...s })) {
+      const result = results[plan.index]!;
+      for (const step of plan.steps) {
+        if (!isCommitPoint(step)) assert.ok(!('state' in step), `${step.kind} carries no state`);
+      }
+      const points = plan.steps.filter(isCommitPoint);
+      assert.ok(points.length <= 1, 'one commit point at most');
+      if (plan.item.kind === 'delivery' && plan.disposition === 'commit') {
+        assert.equal(points.length, 1);
+        assert.deepEqual((points[0] as { state: unknown }).state, result.stateWrites);
+      }
+      if (plan.item.kind === 'timer' && plan.item.timerId !== undefined && plan.disposition === 'commit' && s.keepsState) {
+        const state = (points[0] as unknown as { state: { key: string }[] }).state;
+        assert.equal(state.at(-1)!.key, timerDoneStateKey(plan.item.timerId), 'a durable timer commits its done marker with its writes');
+      }
+    }
+  }), { numRuns: 500 });
+});
+
+test('per agent, nothing commits or sends after an item that did not complete; crashed, parked and skipped items have no effects', () => {
+  fc.assert(fc.property(batchArb, settingsArb, (gen, s) => {
+    const { batch, results } = build(gen);
+    const plans = planBatch(batch, results, { maxAttempts: 3, now: 0, ...s });
+    const stopped = new Set<string>();
+    for (const plan of plans) {
+      if (stopped.has(plan.agent)) assert.equal(plan.disposition, 'requeue', 'stays queued behind the item that did not complete');
+      if (plan.disposition !== 'commit') {
+        stopped.add(plan.agent);
+        assert.ok(!plan.steps.some((x) => x.kind === 'send' || x.kind === 'effects' || isCommitPoint(x) || x.kind === 'release-http'), `${plan.disposition}: no effects`);
+      }
+    }
+  }), { numRuns: 500 });
+});
+
+test('a crash is an attempt unless the agent did not cause it; the last attempt dead-letters (fenced first in a cluster)', () => {
+  const { batch, results } = build([
+    { agent: 'a', timer: false, timerId: false, attempt: 1, outcome: { status: 'crashed', kind: 'trap', message: 'x' }, sends: 0, writes: 0, http: 0, timers: 0 },
+    { agent: 'b', timer: false, timerId: false, attempt: 3, outcome: { status: 'crashed', kind: 'out-of-fuel', message: 'x' }, sends: 0, writes: 0, http: 0, timers: 0 },
+    { agent: 'c', timer: false, timerId: false, attempt: 3, outcome: { status: 'crashed', kind: 'unavailable', message: 'reset' }, sends: 0, writes: 0, http: 0, timers: 0 },
+  ]);
+  const plans = planBatch(batch, results, { maxAttempts: 3, fenced: true, keepsState: true, now: 0 });
+  assert.deepEqual(plans.map((p: WorkPlan) => p.disposition), ['retry', 'dead-letter', 'requeue']);
+  assert.deepEqual(plans[1]!.steps.map((x) => x.kind), ['fence', 'dead-letter']);
+  assert.equal(plans[2]!.lostToReset, true);
+});
+
+test('outbox ids are derived from the work, so a re-handling re-sends the same ids; a timer fired by hand names its time', () => {
+  const gen: GenItem[] = [{ agent: 'a', timer: false, timerId: false, attempt: 1, outcome: { status: 'ok' }, sends: 2, writes: 0, http: 0, timers: 0 }];
+  const one = build(gen);
+  const first = planBatch(one.batch, one.results, { maxAttempts: 3, fenced: false, keepsState: true, now: 1 });
+  const again = planBatch(one.batch, one.results, { maxAttempts: 3, fenced: false, keepsState: true, now: 2 });
+  const ids = (p: WorkPlan[]): (string | undefined)[] => (p[0]!.steps[0] as unknown as { messages: { id: string | undefined }[] }).messages.map((m) => m.id);
+  assert.deepEqual(ids(first), ids(again));
+  assert.equal(new Set(ids(first)).size, 2);
+});
+
+test('init: sends, then the agent resumes (timers re-armed), then its own effects; no commit point', () => {
+  const plan = planInit({ agent: 'a', outbox: [message('hello')], timers: [{ delayMs: 1, token: 't' }], directory: [] });
+  assert.deepEqual(plan.steps.map((s) => s.kind), ['send', 'resume', 'effects']);
+  assert.equal((plan.steps[0] as unknown as { messages: { id: unknown }[] }).messages[0]!.id, undefined);
+});
