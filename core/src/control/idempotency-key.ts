@@ -47,7 +47,7 @@ export function parseIdempotencyKey(text: string | undefined, field = 'idempoten
  */
 export class IdempotencyKeyReusedError extends CaxtonError {
   constructor(key: string, firstMessageId: string, windowMs: number) {
-    super('message.idempotency-key-reused', `idempotency key ${JSON.stringify(key)} was already used for a different message (${firstMessageId})`, {
+    super('node.idempotency-key-reused', `idempotency key ${JSON.stringify(key)} was already used for a different message (${firstMessageId})`, {
       kind: 'already-exists',
       context: { idempotencyKey: key, messageId: firstMessageId },
       hint: `a retry must repeat the same message (receivers, content, every parameter); give a new message a new key — a key is remembered for ${Math.round(windowMs / 60_000)} minutes`,
