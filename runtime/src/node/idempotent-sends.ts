@@ -12,7 +12,7 @@
  * completed window) keeps it from being accepted twice.
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson, IdempotencyKeyReusedError, TRACEPARENT_PARAM, TRACESTATE_PARAM, type AclMessage, type IdempotencyKey, type SendResult } from '@caxton/core';
+import { canonicalJson, IdempotencyKeyReusedError, InvalidArgumentError, TRACEPARENT_PARAM, TRACESTATE_PARAM, type AclMessage, type IdempotencyKey, type SendResult } from '@caxton/core';
 import { idempotentMessageId } from '../bus/ids.js';
 
 export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 15 * 60_000;
@@ -57,6 +57,8 @@ export class IdempotentSends {
     this.windowMs = opts.windowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS;
     this.maxKeys = opts.maxKeys ?? DEFAULT_IDEMPOTENCY_MAX_KEYS;
     this.now = opts.now ?? Date.now;
+    if (!(Number.isSafeInteger(this.windowMs) && this.windowMs > 0)) throw new InvalidArgumentError('idempotency.windowMs', `must be a positive integer (ms), got ${this.windowMs}`);
+    if (!(Number.isSafeInteger(this.maxKeys) && this.maxKeys > 0)) throw new InvalidArgumentError('idempotency.maxKeys', `must be a positive integer, got ${this.maxKeys}`);
   }
 
   get size(): number {

@@ -121,6 +121,11 @@ describe('IdempotentSends', () => {
     assert.notEqual(r.ids[0], r.ids[1]);
   });
 
+  it('refuses bounds that are not positive integers', () => {
+    assert.throws(() => new IdempotentSends({ windowMs: 0 }), /idempotency\.windowMs: must be a positive integer/);
+    assert.throws(() => new IdempotentSends({ maxKeys: 1.5 }), /idempotency\.maxKeys: must be a positive integer/);
+  });
+
   it('keeps at most maxKeys: the oldest key goes first', async () => {
     const sends = new IdempotentSends({ maxKeys: 3 });
     const r = recorder();
