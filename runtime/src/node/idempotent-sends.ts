@@ -74,8 +74,9 @@ export class IdempotentSends {
     const now = this.now();
     this.expire(now);
     const digest = requestDigest(message);
-    // Hashed: a caller's fingerprint and a 128-byte key need not both sit in memory per entry.
-    const slot = createHash('sha256').update(`${caller}\0${key}`, 'utf8').digest('base64');
+    // Hashed and truncated to 128 bits (collisions are moot): a caller's fingerprint and a
+    // 128-byte key need not both sit in memory per entry.
+    const slot = createHash('sha256').update(`${caller}\0${key}`, 'utf8').digest().subarray(0, 16).toString('base64');
     const known = this.entries.get(slot);
     if (known !== undefined) {
       if (known.digest !== digest) throw new IdempotencyKeyReusedError(key, known.messageId, this.windowMs);
