@@ -16,11 +16,13 @@ export const IDEMPOTENCY_KEY_HINT =
 
 // C0 controls, DEL and C1 controls.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+// TextEncoder rather than Buffer: core also runs in the console's browser bundle.
+const UTF8 = new TextEncoder();
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Why `text` is not a usable key, or undefined when it is. The empty string means "no key" and is not checked here. */
 export function idempotencyKeyProblem(text: string): string | undefined {
-  const bytes = Buffer.byteLength(text, 'utf8');
+  const bytes = UTF8.encode(text).length;
   if (bytes > IDEMPOTENCY_KEY_MAX_BYTES) return `is ${bytes} bytes of UTF-8; at most ${IDEMPOTENCY_KEY_MAX_BYTES} are allowed`;
   const control = CONTROL.exec(text);
   if (control) return `contains the control character U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at index ${control.index}`;
