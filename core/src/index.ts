@@ -21,6 +21,7 @@ export * from './control/http-headers.js';
 export * from './control/errors.js';
 export { AGENT_NAME, AGENT_NAME_HINT } from './control/agent-name.js';
 export { LANGUAGE_LABEL, LANGUAGE_LABEL_HINT } from './control/language-label.js';
+export * from './control/idempotency-key.js';
 export { matchesTailFilter } from './control/tail-filter.js';
 export * from './audit/record.js';
 export * from './audit/verify.js';

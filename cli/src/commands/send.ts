@@ -3,8 +3,8 @@
  * `--raw` sends a complete message written by hand (JSON or the FIPA string form) instead.
  */
 import type { CommandModule } from 'yargs';
-import type { AclMessage } from '@caxton/core';
-import type { SendInput } from '@caxton/runtime';
+import { IDEMPOTENCY_KEY_HINT, idempotencyKeyProblem, type AclMessage } from '@caxton/core';
+import type { SendCallOptions, SendInput } from '@caxton/runtime';
 import { action, type AppEnv } from '../action.js';
 import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
@@ -26,6 +26,7 @@ export type SendArgs = GlobalArgs & {
   param: string[];
   raw?: string;
   wait?: boolean;
+  idempotencyKey?: string;
 };
 
 /** The command line → what SendMessage gets. Exposed for unit tests. */
@@ -57,6 +58,16 @@ export function sendInput(argv: SendArgs, now: number): SendInput {
   return { structured: message };
 }
 
+/** `--idempotency-key` → the client's send options; a bad key is a usage error before dialling. */
+export function sendOptions(argv: Pick<SendArgs, 'idempotencyKey'>): SendCallOptions {
+  const key = argv.idempotencyKey;
+  if (key === undefined) return {};
+  if (key === '') throw new UsageError('--idempotency-key is empty', IDEMPOTENCY_KEY_HINT);
+  const problem = idempotencyKeyProblem(key);
+  if (problem !== undefined) throw new UsageError(`--idempotency-key ${problem}`, IDEMPOTENCY_KEY_HINT);
+  return { idempotencyKey: key };
+}
+
 export function sendCommand(env: AppEnv): CommandModule<GlobalArgs, SendArgs> {
   return {
     command: 'send [agent] [performative] [content]',
@@ -75,14 +86,17 @@ export function sendCommand(env: AppEnv): CommandModule<GlobalArgs, SendArgs> {
       .option('param', { type: 'string', array: true, default: [] as string[], describe: 'User parameter X-name=value (repeatable)' })
       .option('raw', { type: 'string', describe: 'A whole message instead: ACL JSON ({…}) or FIPA string ((inform …))' })
       .option('wait', { type: 'boolean', default: false, describe: 'Print the replies as they arrive and return when the conversation ends (or at --timeout, exit 8)' })
+      .option('idempotency-key', { type: 'string', describe: 'Run the same command again (same key, same message) after an error and it is still sent once; ≤ 128 bytes' })
       .example('$0 send echo request "hello" --wait', 'send, then show the answer')
       .example('$0 send echo request "hello"', 'ask echo to echo')
+      .example('$0 send counter request increment --idempotency-key order-1842', 'safe to repeat: counted once')
       .example('$0 send seller cfp "(price ?p)" -p fipa-contract-net -c deal-1 --reply-by 10s', 'open a contract net')
       .example(`$0 send --raw '{"performative":"inform","receiver":[{"name":"echo"}],"content":"hi"}'`, 'a message as JSON'),
     handler: action<SendArgs>(env, async (ctx, argv) => {
       const input = sendInput(argv, ctx.io.now());
-      if (argv.wait) return sendAndWait(ctx, input);
-      const result = await (await ctx.client()).send(input);
+      const options = sendOptions(argv);
+      if (argv.wait) return sendAndWait(ctx, input, options);
+      const result = await (await ctx.client()).send(input, options);
       if (ctx.args.json) ctx.printJson(result);
       else ctx.print(`${result.messageId}\n`);
       for (const r of result.refused) ctx.note(`caxton: not delivered to ${r.receiver}: ${r.reason}`);

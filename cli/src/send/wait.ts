@@ -3,9 +3,9 @@
  * (so no reply can slip past), send, print the conversation's messages as they arrive, and return
  * once the protocol has ended for every accepted receiver (ConversationWatch) or at --timeout.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { decodeAclJson, decodeAclString, type AclMessage, type MessageEvent, type SendResult } from '@caxton/core';
-import type { SendInput } from '@caxton/runtime';
+import type { SendCallOptions, SendInput } from '@caxton/runtime';
 
 import { UsageError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
@@ -34,8 +34,19 @@ export function withConversation(input: SendInput, random = () => randomBytes(6)
   return { input: { structured }, message: structured };
 }
 
-export async function sendAndWait(ctx: CommandContext, original: SendInput): Promise<ExitCode> {
-  const { input, message } = withConversation(original);
+/**
+ * The conversation id given to a message without one. With an idempotency key it is derived from
+ * the key: running the same command again must send the same message, or the node would refuse
+ * the key as reused for a different one (decision 1700).
+ */
+function conversationSuffix(options: SendCallOptions): () => string {
+  const key = options.idempotencyKey;
+  if (key === undefined) return () => randomBytes(6).toString('hex');
+  return () => createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 12);
+}
+
+export async function sendAndWait(ctx: CommandContext, original: SendInput, options: SendCallOptions = {}): Promise<ExitCode> {
+  const { input, message } = withConversation(original, conversationSuffix(options));
   const client = await ctx.client();
   const seen: MessageEvent[] = [];
   let watch: ConversationWatch | undefined;
@@ -50,7 +61,7 @@ export async function sendAndWait(ctx: CommandContext, original: SendInput): Pro
   const tail = client.tail({ conversationId: message.conversationId! }, (e) => (watch ? show(e) : seen.push(e)));
   try {
     await tail.ready;
-    const result: SendResult = await client.send(input);
+    const result: SendResult = await client.send(input, options);
     if (ctx.args.json) ctx.printJsonLine({ sent: result });
     else ctx.note(`sent ${result.messageId} (conversation ${message.conversationId}); waiting for the replies…`);
     for (const r of result.refused) ctx.note(`caxton: not delivered to ${r.receiver}: ${r.reason}`);

@@ -14,6 +14,7 @@ import type { DfAgentDescription, DfSearchTemplate } from './directory.js';
 import type { HttpPolicy } from './http.js';
 import type { AgentLimitsSpec } from './limits.js';
 import type { StateWrite } from './state.js';
+import type { IdempotencyKey } from './idempotency-key.js';
 
 /** Lifecycle of a deployed agent as operators see it. */
 export type AgentState = 'starting' | 'running' | 'upgrading' | 'restarting' | 'stopping' | 'stopped' | 'failed' | 'suspended';
@@ -111,6 +112,14 @@ export interface AgentStatus {
 export interface UpgradeResult {
   agent: AgentStatus;
   previousVersion: number;
+}
+
+export interface SendOptions {
+  /**
+   * `caller`: who sends, as the API identifies it (a fingerprint of the bearer token; '' without
+   * one). Keys are per caller: two callers' equal keys name two messages.
+   */
+  idempotency?: { caller: string; key: IdempotencyKey };
 }
 
 export interface SendResult {
@@ -246,8 +255,13 @@ export interface NodeControl extends StateControl {
   listAgents(): Promise<AgentStatus[]>;
   /** Undefined when no such agent is deployed (the API answers NOT_FOUND). */
   getAgent(name: string): Promise<AgentStatus | undefined>;
-  /** Put a message from the operator on the bus; resolves once accepted (durable). */
-  send(message: AclMessage): Promise<SendResult>;
+  /**
+   * Put a message from the operator on the bus; resolves once accepted (durable). With an
+   * idempotency key (decision 1700) a repeat of the same send is answered with the first one's
+   * result and never accepted twice; the key reused for a different message is refused with
+   * IdempotencyKeyReusedError.
+   */
+  send(message: AclMessage, options?: SendOptions): Promise<SendResult>;
   /** Push messages the bus accepts from now on that match `filter`, until unsubscribed. */
   tail(filter: TailFilter, sink: Sink<MessageEvent>): Unsubscribe;
   /**

@@ -67,6 +67,11 @@ export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, '
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
 
+export interface SendCallOptions {
+  /** Makes retries of this send safe (decision 1700); at most 128 bytes, no control characters. */
+  idempotencyKey?: string;
+}
+
 /** A running server stream. `done` settles when it ends: resolved on a normal end or cancel(). */
 export interface StreamHandle {
   cancel(): void;
@@ -208,8 +213,14 @@ export class CaxtonClient {
     return agentFromWire(res.agent);
   }
 
-  async send(input: SendInput): Promise<SendResult> {
-    const req = 'structured' in input ? { structured: aclToWire(input.structured) } : input;
+  /**
+   * `idempotencyKey` (decision 1700): repeat the call with the same key and message after any
+   * error and the message is still accepted once; the answer carries the first send's id. The node
+   * checks the key (ALREADY_EXISTS when it was used for a different message).
+   */
+  async send(input: SendInput, options: SendCallOptions = {}): Promise<SendResult> {
+    const message = 'structured' in input ? { structured: aclToWire(input.structured) } : input;
+    const req = options.idempotencyKey === undefined ? message : { ...message, idempotencyKey: options.idempotencyKey };
     const res = await this.unary<W.WireSendMessageResponse>('SendMessage', req);
     return { messageId: res.messageId, accepted: res.accepted, refused: res.refused.map((r) => ({ receiver: r.receiver, reason: r.reason })) };
   }

@@ -2,12 +2,13 @@
  * The caxton.v1.Caxton service: each RPC validates its request (request-parsing.ts), calls the
  * node, converts the answer. No business logic lives here; that is the node's.
  */
-import type { sendUnaryData, ServerReadableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Metadata, sendUnaryData, ServerReadableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { aclFromSendRequest } from './acl-input.js';
 import { serverStream, unary, type CallContext } from './call-wrappers.js';
 import { agentToWire } from './convert-agent.js';
 import { dfToWire, logToWire, messageEventToWire, nodeStatusToWire } from './convert-node.js';
-import { NotFoundError } from '@caxton/core';
+import { NotFoundError, parseIdempotencyKey } from '@caxton/core';
+import type { Caller } from './caller.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type { NodeControl } from '@caxton/core';
 import { parseAgentName, parseDeployHeader, parseLogsRequest, parseSearchRequest, parseTailRequest, parseUpgradeHeader, type ParsedHeader } from './request-parsing.js';
@@ -31,6 +32,8 @@ export interface HandlerOptions {
   audit?: AuditTrail;
   /** RotateTokens (decision 1401): writes new tokens, or refuses (no auth, provided token files). */
   tokens: TokenRotator;
+  /** Who a call comes from (caller.ts): idempotency keys of sends are per caller. */
+  identify: (metadata: Metadata) => Caller;
 }
 
 function upload<S, Res>(
@@ -94,8 +97,11 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
 
     SendMessage: unary(ctx, 'SendMessage', async (req: W.WireSendMessageRequest, call): Promise<W.WireSendMessageResponse> => {
       const message = aclFromSendRequest(req);
+      const key = parseIdempotencyKey(req.idempotencyKey);
       continueCallTrace(call.metadata, message); // the call's span becomes the message's parent (decision 1301)
-      const result = await node.send(message);
+      // Keys are per caller (decision 1700): the token's fingerprint, so equal keys of two callers
+      // never name one message.
+      const result = await node.send(message, key === undefined ? {} : { idempotency: { caller: opts.identify(call.metadata).token, key } });
       return { messageId: result.messageId, accepted: result.accepted, refused: result.refused };
     }),
 

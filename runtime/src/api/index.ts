@@ -4,7 +4,7 @@ export * from './errors.js';
 export {
   startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, DEFAULT_MAX_MESSAGE_BYTES, type ApiServer, type ApiServerOptions, type ApiTlsOptions,
 } from './server.js';
-export { CaxtonClient, type CaxtonClientOptions, type ClientTlsOptions, type SendInput, type StreamHandle, type UploadHeader } from './client.js';
+export { CaxtonClient, type CaxtonClientOptions, type ClientTlsOptions, type SendCallOptions, type SendInput, type StreamHandle, type UploadHeader } from './client.js';
 export { ApiCallError, toApiCallError } from './client-errors.js';
 export type { AgentView } from './convert-agent.js';
 export type { NodeStatusView } from './convert-node.js';

@@ -208,6 +208,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     searchDefaultLimit: options.searchDefaultLimit ?? 100,
     ...(options.audit ? { audit: options.audit.trail } : {}),
     tokens,
+    identify: callerIdentifier(accepted),
   }));
   const health = new HealthImplementation({ '': 'NOT_SERVING', [CAXTON_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);

@@ -150,11 +150,15 @@ export interface WireAclMessage {
   userParams: Record<string, string>;
 }
 
-export type WireSendMessageRequest =
+export type WireSendMessageRequest = (
   | { message?: 'json'; json: string }
   | { message?: 'fipa'; fipa: string }
   | { message?: 'structured'; structured: WireAclMessage | null }
-  | { message?: undefined };
+  | { message?: undefined }
+) & {
+  /** Optional when sending; '' (no key) when received without one (decision 1700). */
+  idempotencyKey?: string;
+};
 
 export interface WireRefusedReceiver {
   receiver: string;

@@ -198,6 +198,7 @@ export class Bus implements OutboxSender {
     }
 
     const deliveries: Delivery[] = [];
+    const duplicates: string[] = [];
     const reservations: Mailbox[] = [];
     const acceptedAt = this.now();
     for (const receiver of msg.receivers) {
@@ -219,13 +220,17 @@ export class Bus implements OutboxSender {
         continue;
       }
       const did = deliveryId(id, name);
-      if (this.mailboxes.isPending(did) || this.opts.log.hasCompleted?.(did) === true) continue; // duplicate
+      if (this.mailboxes.isPending(did) || this.opts.log.hasCompleted?.(did) === true) {
+        // A duplicate: accepted already, by the send this one repeats (a retried idempotent send).
+        duplicates.push(name);
+        continue;
+      }
       box.reserve(1);
       reservations.push(box);
       deliveries.push({ id: did, messageId: id, receiver: name, message: msg, acceptedAt });
     }
 
-    if (refused.length > 0 && !('agent' in origin) && deliveries.length === 0) {
+    if (refused.length > 0 && !('agent' in origin) && deliveries.length === 0 && duplicates.length === 0) {
       for (const box of reservations) box.release(1);
       const first = refused[0]!;
       if (first.reason === 'mailbox-full') throw new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id });
@@ -252,7 +257,7 @@ export class Bus implements OutboxSender {
       await this.sendPlatformReplies(replies);
     }
     this.scheduleDeadlines();
-    return { messageId: id, accepted, refused };
+    return { messageId: id, accepted: duplicates.length === 0 ? accepted : [...accepted, ...duplicates], refused };
   }
 
   /** Messages the platform sends (failures, not-understood, deadline failures). */

@@ -7,7 +7,7 @@
  * completion was recorded, the re-handled delivery produces the same ids and the duplicates are
  * dropped at append. Derivation hashes (rather than concatenates) so ids do not grow along a chain.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 export class MessageIdGenerator {
   private counter = 0;
@@ -22,6 +22,20 @@ export class MessageIdGenerator {
     this.counter += 1;
     return `${this.prefix}-${base36(Date.now())}-${this.counter.toString(36)}`;
   }
+}
+
+/**
+ * Id of an operator's message sent with an idempotency key (decision 1700): the same for every
+ * retry of that send — on any node of the cluster, before and after a restart — so the log's
+ * dedup by delivery id drops a retry that the key record no longer knows about. `caller` keeps two
+ * callers' keys apart; `requestDigest` makes the key reused for another message a different id,
+ * so where the node cannot refuse such a reuse (after a restart) it is a new message, never
+ * silently dropped as a "duplicate" of the first. sha256, truncated to 128 bits: ids from outside
+ * input must not be steerable into collisions, which cyrb53 below does not promise.
+ */
+export function idempotentMessageId(caller: string, key: string, requestDigest: string): string {
+  const hash = createHash('sha256').update(`caxton.idempotent-send.v1\0${caller}\0${key}\0${requestDigest}`, 'utf8').digest('hex');
+  return `i-${hash.slice(0, 32)}`;
 }
 
 /** The delivery of message `messageId` to agent `receiver`. */

@@ -7,8 +7,9 @@ import type { FreezeResult, FreezeScope } from '@caxton/core';
 import { AgentSuspendedError, FrozenError } from '@caxton/core';
 import type { KillSwitch } from './kill-switch/kill-switch.js';
 import { ForbiddenSenderError, senderRefusal } from './sender-policy.js';
+import { IdempotentSends, type IdempotentSendsOptions } from './idempotent-sends.js';
 import { RESERVED_AGENT_NAMES } from './agent-lifecycle.js';
-import type { AclMessage, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
+import type { AclMessage, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, SendOptions, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 import { NotFoundError, UnavailableError } from '@caxton/core';
 import type { AgentStateStore, DirectoryStore } from '../storage/ports.js';
 import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
@@ -40,12 +41,18 @@ export interface NodeControlDeps {
   state: AgentStateStore;
   /** Freeze/thaw, suspend/resume (decision 1403). */
   killSwitch: KillSwitch;
+  /** How long and how many idempotency keys of sends are remembered (decision 1700); defaults otherwise. */
+  idempotency?: IdempotentSendsOptions;
 }
 
 export class LocalNodeControl implements NodeControl {
   private readonly stateControl: NodeStateControl;
 
+  /** Recent idempotency keys of sends (decision 1700). */
+  private readonly idempotentSends: IdempotentSends;
+
   constructor(private readonly d: NodeControlDeps) {
+    this.idempotentSends = new IdempotentSends(d.idempotency);
     this.stateControl = new NodeStateControl({ state: d.state, changeState: (agent, commit) => d.agents.changeState(agent, commit), live: () => this.live() });
   }
 
@@ -157,7 +164,7 @@ export class LocalNodeControl implements NodeControl {
     return status && this.shown(status);
   }
 
-  async send(message: AclMessage): Promise<SendResult> {
+  async send(message: AclMessage, options: SendOptions = {}): Promise<SendResult> {
     this.live();
     // The operator speaks as `operator@<platform>` unless it names a sender; either way replies to
     // that identity are shown on the tail instead of failing as "unknown receiver".
@@ -168,11 +175,18 @@ export class LocalNodeControl implements NodeControl {
       if (why !== undefined) throw new ForbiddenSenderError(sender.name, why);
     }
     this.d.externals.remember(this.d.bus.agentName(sender));
-    const msg: AclMessage = { ...message, sender };
+    const idempotency = options.idempotency;
+    if (idempotency === undefined) return this.sendNow({ ...message, sender });
+    // The digest is taken over the message as the client gave it, before trace context is stamped
+    // into it: a retry carries a different traceparent but is the same message.
+    return this.idempotentSends.run(idempotency.caller, idempotency.key, message, (messageId) => this.sendNow({ ...message, sender }, messageId));
+  }
+
+  private async sendNow(msg: AclMessage, messageId?: string): Promise<SendResult> {
     const { span, ctx } = startSendSpan(msg, 'api');
     injectMessageContext(msg, ctx);
     try {
-      const result = await this.d.bus.send(msg, { external: sender });
+      const result = await this.d.bus.send(msg, { external: msg.sender! }, messageId);
       span.setAttribute('caxton.message_id', result.messageId);
       endSpan(span);
       return result;

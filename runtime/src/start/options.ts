@@ -28,6 +28,11 @@ export interface StartNodeOptions extends TopologyOptions {
   shards?: number;
   /** Crashes of one message before it is dead-lettered. Default 3. */
   maxAttempts?: number;
+  /**
+   * Idempotency keys of SendMessage (decision 1700): how long a key is remembered after its first
+   * send (default 15 min) and how many keys at most (default 100,000; the oldest go first).
+   */
+  idempotency?: { windowMs?: number; maxKeys?: number };
   /** grpc.health.v1 alone, plaintext, on its own address (serve --health-addr): for the kubelet's probes. */
   health?: { host: string; port: number };
   /** Serve the gRPC API (default true); in-process embedders may turn it off. */

@@ -247,6 +247,7 @@ async function startOnTopology(
     nodeId, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, logs,
     tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
     logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, killSwitch,
+    ...(options.idempotency ? { idempotency: options.idempotency } : {}),
   });
   // The log is open and consumed: from here health is the topology's (cluster: membership) and the log's.
   life.phase = 'running';

@@ -29,7 +29,7 @@ import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } fro
 import { AUDIT_ERROR_KINDS, AuditError, type AuditErrorCode } from '../../src/audit/errors.js';
 import { CONSOLE_ERROR_KINDS, ConsoleError, type ConsoleErrorCode } from '../../src/console/errors.js';
 import { TELEMETRY_ERROR_KINDS, TelemetryError, type TelemetryErrorCode } from '../../src/telemetry/errors.js';
-import { SignatureFormatError } from '@caxton/core';
+import { IdempotencyKeyReusedError, SignatureFormatError } from '@caxton/core';
 import { SigningKeyError } from '../../src/signing/keys.js';
 import { UntrustedArtifactError } from '../../src/signing/trust.js';
 import { TokenRotationRefusedError } from '../../src/api/token-rotation.js';
@@ -205,6 +205,8 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['node.not-clustered', 'FAILED_PRECONDITION'],
   ['node.kill-switch-not-kept', 'UNAVAILABLE'],
   ['node.kill-switch-unreadable', 'INTERNAL'],
+  // Idempotent sends (decision 1700): the key was used for a different message.
+  ['node.idempotency-key-reused', 'ALREADY_EXISTS'],
 ]);
 
 function keysOf<K extends string>(table: Readonly<Record<K, unknown>>): K[] {
@@ -256,6 +258,7 @@ function everyRaisedError(): CaxtonError[] {
     new TokenRotationRefusedError('api.auth-disabled', 'no tokens', 'restart with auth'),
     new TokenRotationRefusedError('api.tokens-provided', 'provided', 'replace the Secret'),
     new ForbiddenSenderError('ams@caxton', 'it is a platform identity'),
+    new IdempotencyKeyReusedError('order-7', 'i-0123', 900_000),
     ...keysOf(PROTOCOL_ERROR_KINDS).map((code: ProtocolErrorCode) => new ProtocolViolation(code, 'x')),
     ...keysOf(SANDBOX_ERROR_KINDS).map((code: SandboxErrorCode) => new SandboxError(code, 'x')),
     ...keysOf(EMBEDDED_LOG_ERROR_KINDS).map((code: EmbeddedLogErrorCode) => new EmbeddedLogError(code, 'x')),

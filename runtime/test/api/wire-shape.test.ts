@@ -41,9 +41,9 @@ const requests: Record<string, unknown[]> = {
   ListAgents: [{} satisfies W.WireListAgentsRequest],
   GetAgent: [{ name: 'echo' } satisfies W.WireGetAgentRequest],
   SendMessage: [
-    { message: 'json', json: '{}' } satisfies W.WireSendMessageRequest,
-    { message: 'fipa', fipa: '(inform)' } satisfies W.WireSendMessageRequest,
-    { message: 'structured', structured: acl } satisfies W.WireSendMessageRequest,
+    { message: 'json', json: '{}', idempotencyKey: '' } satisfies W.WireSendMessageRequest,
+    { message: 'fipa', fipa: '(inform)', idempotencyKey: 'k-1' } satisfies W.WireSendMessageRequest,
+    { message: 'structured', structured: acl, idempotencyKey: 'order-7 ü' } satisfies W.WireSendMessageRequest,
   ],
   TailMessages: [{ agent: 'a', conversationId: 'c', performatives: ['inform'] } satisfies W.WireTailMessagesRequest],
   StreamLogs: [{ agent: 'a', follow: true, sinceUnixMs: 5, limit: 6 } satisfies W.WireStreamLogsRequest],

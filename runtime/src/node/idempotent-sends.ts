@@ -1,0 +1,104 @@
+/**
+ * The node's record of recent idempotency keys (decision 1700): (caller, key) → the digest of the
+ * message first sent with it and that send's outcome. A repeat of the same send is answered with
+ * the first send's result without touching the bus again (so protocol gates do not see it twice);
+ * a repeat while the first is still being appended waits for it; the key reused for a different
+ * message is refused.
+ *
+ * Bounded two ways: an entry lives `windowMs` after its first send, and at most `maxKeys` entries
+ * are kept (the oldest go first, so a flood of keys shortens the window rather than growing the
+ * heap). In memory only: after a restart, or once an entry is gone, a repeat is sent to the bus
+ * again with the same derived message id, and the log's dedup by delivery id (pending, or in its
+ * completed window) keeps it from being accepted twice.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson, IdempotencyKeyReusedError, InvalidArgumentError, TRACEPARENT_PARAM, TRACESTATE_PARAM, type AclMessage, type IdempotencyKey, type SendResult } from '@caxton/core';
+import { idempotentMessageId } from '../bus/ids.js';
+
+export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 15 * 60_000;
+export const DEFAULT_IDEMPOTENCY_MAX_KEYS = 100_000;
+
+export interface IdempotentSendsOptions {
+  windowMs?: number;
+  maxKeys?: number;
+  now?: () => number;
+}
+
+interface Entry {
+  digest: string;
+  messageId: string;
+  at: number;
+  /** Settles with the first send's result; an entry whose send failed is removed. */
+  outcome: Promise<SendResult>;
+}
+
+/**
+ * sha256 over the canonical JSON of the message as the client gave it: equal requests, equal
+ * digests. Trace context (X-traceparent, X-tracestate) is left out: it describes the attempt, not
+ * the message — the API stamps each call's own span into the message before the node sees it, so
+ * a retry always carries a different one.
+ */
+export function requestDigest(message: AclMessage): string {
+  const { userParams, ...rest } = message;
+  const { [TRACEPARENT_PARAM]: _tp, [TRACESTATE_PARAM]: _ts, ...params } = userParams ?? {};
+  // No parameters left and none given are the same message.
+  const canonical: AclMessage = Object.keys(params).length === 0 ? rest : { ...rest, userParams: params };
+  return createHash('sha256').update(canonicalJson(canonical), 'utf8').digest('hex');
+}
+
+export class IdempotentSends {
+  readonly windowMs: number;
+  readonly maxKeys: number;
+  private readonly now: () => number;
+  /** Insertion order is first-send order, so expired and evicted entries are at the front. */
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(opts: IdempotentSendsOptions = {}) {
+    this.windowMs = opts.windowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS;
+    this.maxKeys = opts.maxKeys ?? DEFAULT_IDEMPOTENCY_MAX_KEYS;
+    this.now = opts.now ?? Date.now;
+    if (!(Number.isSafeInteger(this.windowMs) && this.windowMs > 0)) throw new InvalidArgumentError('idempotency.windowMs', `must be a positive integer (ms), got ${this.windowMs}`);
+    if (!(Number.isSafeInteger(this.maxKeys) && this.maxKeys > 0)) throw new InvalidArgumentError('idempotency.maxKeys', `must be a positive integer, got ${this.maxKeys}`);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * Send `message` (as given by the client, before the node stamps anything) once per
+   * (caller, key): `send` gets the derived message id and is called only for a first send, or
+   * again after a failed one (same id: a failure may have been a lost acknowledgement).
+   */
+  async run(caller: string, key: IdempotencyKey, message: AclMessage, send: (messageId: string) => Promise<SendResult>): Promise<SendResult> {
+    const now = this.now();
+    this.expire(now);
+    const digest = requestDigest(message);
+    // Hashed and truncated to 128 bits (collisions are moot): a caller's fingerprint and a
+    // 128-byte key need not both sit in memory per entry.
+    const slot = createHash('sha256').update(`${caller}\0${key}`, 'utf8').digest().subarray(0, 16).toString('base64');
+    const known = this.entries.get(slot);
+    if (known !== undefined) {
+      if (known.digest !== digest) throw new IdempotencyKeyReusedError(key, known.messageId, this.windowMs);
+      return known.outcome;
+    }
+    const messageId = idempotentMessageId(caller, key, digest);
+    const outcome = send(messageId);
+    const entry: Entry = { digest, messageId, at: now, outcome };
+    this.entries.set(slot, entry);
+    if (this.entries.size > this.maxKeys) this.entries.delete(this.entries.keys().next().value!);
+    // A failed send is forgotten, so a retry tries again (with the same id) instead of getting
+    // the stale error; a concurrent retry already waiting on `outcome` shares this attempt's error.
+    outcome.catch(() => {
+      if (this.entries.get(slot) === entry) this.entries.delete(slot);
+    });
+    return outcome;
+  }
+
+  private expire(now: number): void {
+    for (const [slot, entry] of this.entries) {
+      if (now - entry.at < this.windowMs) break;
+      this.entries.delete(slot);
+    }
+  }
+}
