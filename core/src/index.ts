@@ -24,5 +24,6 @@ export { LANGUAGE_LABEL, LANGUAGE_LABEL_HINT } from './control/language-label.js
 export { matchesTailFilter } from './control/tail-filter.js';
 export * from './audit/record.js';
 export * from './audit/verify.js';
+export * from './audit/changes.js';
 export * from './console/contract.js';
 export * from './signing/index.js';

@@ -1,18 +1,16 @@
 /**
- * Records management calls in the audit trail (decision 1402). A gRPC server interceptor: every
- * caxton.v1 call passes it whatever its handler is — RPCs added later are recorded without this
- * file knowing them — and it sees the caller's metadata, each request message and the final status.
+ * Records, in the audit trail, the calls that never reach the node's audited control surface
+ * (decisions 1402, 1701). A gRPC server interceptor: every caxton.v1 call passes it whatever its
+ * handler is, and it sees the caller's metadata, each request message and the final status.
  *
- * What is recorded: every call of an RPC that changes something (access.ts: anything not known to
- * only look), every call refused for its credentials (UNAUTHENTICATED, PERMISSION_DENIED), and reads
- * too when `recordReads` is on. A call the client cancels is recorded as CANCELLED at once, and
- * again with its real outcome if the handler still answers (a deploy may complete after the client
- * gave up).
+ * Changes are not recorded here: the handlers make them through AuditedControl, which writes each
+ * one ahead (intent, then outcome). What is recorded here, one `call` record each: every call
+ * refused for its credentials (UNAUTHENTICATED, PERMISSION_DENIED) — a refused change never reaches
+ * AuditedControl — and, when `recordReads` is on, calls that only look (a read the client cancels
+ * is recorded as CANCELLED at once).
  *
- * The status goes to the client only after its record is durable, so a caller that saw an answer
- * knows the call is in the trail. If the record cannot be written the caller gets UNAVAILABLE
- * `audit.unavailable` instead (saying what the call's own outcome was): never a silent success.
- * Once the trail has failed for good (a file write failed), changes are refused before they run.
+ * The status goes to the client only after its record is durable. If the record cannot be written
+ * the caller gets UNAVAILABLE `audit.unavailable` instead: never an answer the trail does not hold.
  */
 import { status as Status, ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type Metadata, type ServerInterceptor, type StatusObject } from '@grpc/grpc-js';
 import type { AuditEntry } from '@caxton/core';
@@ -34,8 +32,6 @@ export interface AuditInterceptorOptions {
   /** How each method's request message becomes bytes (the service definition's serializers). */
   serializers: ReadonlyMap<string, (message: unknown) => Buffer>;
   identify: (metadata: Metadata) => Caller;
-  /** Why changes must be refused before they run (the trail failed for good), if they must. */
-  refuseChanges?: () => Error | undefined;
   recordReads: boolean;
   report: (err: unknown, method: string) => void;
   now?: () => number;
@@ -110,7 +106,8 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
       args: { sha256: hash.copy().digest('hex'), bytes, fields: fields ?? {} },
       result: { code, error },
     });
-    const wanted = (code: number): boolean => !changesNothing(method) || o.recordReads || REFUSED_CREDENTIALS.has(code);
+    // A change that got past the credentials is AuditedControl's to record, whatever its outcome.
+    const wanted = (code: number): boolean => REFUSED_CREDENTIALS.has(code) || (o.recordReads && changesNothing(method));
 
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
@@ -118,16 +115,6 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
           caller = o.identify(metadata);
         } catch (err) {
           o.report(err, `${method} (audit: identify caller)`);
-        }
-        const failure = changesNothing(method) ? undefined : o.refuseChanges?.();
-        if (failure) {
-          // The handler never starts: a change that cannot be recorded is not made.
-          finished = true;
-          call.sendStatus(statusFromCaxtonError(new AuditError('audit.unavailable', `${method} refused: the audit trail cannot record it (${failure.message})`, {
-            context: { method },
-            hint: "nothing was changed; fix what the node's log reports about its audit trail (disk full, I/O error) and restart the node",
-          })));
-          return;
         }
         next(metadata);
       })
