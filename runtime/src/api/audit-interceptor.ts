@@ -6,8 +6,10 @@
  * Changes are not recorded here: the handlers make them through AuditedControl, which writes each
  * one ahead (intent, then outcome). What is recorded here, one `call` record each: every call
  * refused for its credentials (UNAUTHENTICATED, PERMISSION_DENIED) — a refused change never reaches
- * AuditedControl — and, when `recordReads` is on, calls that only look (a read the client cancels
- * is recorded as CANCELLED at once).
+ * AuditedControl —; every call of a changing RPC that did not go through AuditedControl (refused
+ * before it reached the node, e.g. INVALID_ARGUMENT, or an RPC added later that forgot to: the
+ * default stays "recorded"); and, when `recordReads` is on, calls that only look. A call the client
+ * cancels before it reached the node is recorded as CANCELLED at once.
  *
  * The status goes to the client only after its record is durable. If the record cannot be written
  * the caller gets UNAVAILABLE `audit.unavailable` instead: never an answer the trail does not hold.
@@ -32,6 +34,8 @@ export interface AuditInterceptorOptions {
   /** How each method's request message becomes bytes (the service definition's serializers). */
   serializers: ReadonlyMap<string, (message: unknown) => Buffer>;
   identify: (metadata: Metadata) => Caller;
+  /** Whether the call (known by its metadata) went through AuditedControl, which recorded it. */
+  recordedAhead: (metadata: Metadata) => boolean;
   recordReads: boolean;
   report: (err: unknown, method: string) => void;
   now?: () => number;
@@ -94,6 +98,7 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
     const method = descriptor.path.slice(prefix.length);
     const serialize = o.serializers.get(descriptor.path);
     let caller: Caller = { role: 'none', token: '' };
+    let seen: Metadata | undefined;
     const hash = createHash('sha256');
     let bytes = 0;
     let fields: Record<string, string> | undefined;
@@ -106,11 +111,13 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
       args: { sha256: hash.copy().digest('hex'), bytes, fields: fields ?? {} },
       result: { code, error },
     });
-    // A change that got past the credentials is AuditedControl's to record, whatever its outcome.
-    const wanted = (code: number): boolean => REFUSED_CREDENTIALS.has(code) || (o.recordReads && changesNothing(method));
+    // A change that reached AuditedControl is recorded there (intent, outcome), whatever its outcome.
+    const wanted = (code: number): boolean => REFUSED_CREDENTIALS.has(code)
+      || (changesNothing(method) ? o.recordReads : !(seen !== undefined && o.recordedAhead(seen)));
 
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
+        seen = metadata;
         try {
           caller = o.identify(metadata);
         } catch (err) {

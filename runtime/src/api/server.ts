@@ -180,7 +180,13 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
   const audited = options.audit
     ? options.audit.control ?? new AuditedControl({ control: options.node, trail: options.audit.trail, nodeId: options.audit.nodeId, report })
     : undefined;
-  const callerOf = (call: CallOrigin) => ({ ...identify(call.metadata), peer: call.getPeer() });
+  // Calls whose change went through `audited` (so the interceptor need not record them), by the
+  // metadata object the interceptor passed on to the handler.
+  const recordedAhead = new WeakSet<Metadata>();
+  const callerOf = (call: CallOrigin) => {
+    recordedAhead.add(call.metadata);
+    return { ...identify(call.metadata), peer: call.getPeer() };
+  };
   const ctx: CallContext = {
     authenticate, report, streams: new Set(), maxStreamBuffer: options.maxStreamBuffer ?? 1024,
     node: (call) => (audited ? audited.as(callerOf(call)) : options.node),
@@ -198,6 +204,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
       service: CAXTON_SERVICE_NAME,
       serializers: new Map(Object.values(caxtonService()).map((m) => [m.path, m.requestSerialize as (message: unknown) => Buffer])),
       identify,
+      recordedAhead: (metadata) => recordedAhead.has(metadata),
       recordReads: options.audit.recordReads ?? false,
       report,
     })] : []),

@@ -84,6 +84,14 @@ describe('audit trail through the API', () => {
     for (const r of records) assert.ok(!JSON.stringify(r).includes(h.token), 'the token itself is never stored');
   });
 
+  it('a change refused before it reaches the node (bad input) is still recorded, as one call record', async () => {
+    const start = (await list(h.client)).length;
+    await assert.rejects(h.client.stop('not/a name!'), (e: { grpcCode?: number }) => e.grpcCode === status.INVALID_ARGUMENT);
+    const added = (await list(h.client, { from: start })).map((s) => decodeRecord(s.bytes));
+    assert.equal(added.length, 1);
+    assert.match(summary(added[0]!), /^call StopAgent admin INVALID_ARGUMENT \S+ not\/a name!$/);
+  });
+
   it('lists a range and refuses the read-only token', async () => {
     const all = await list(h.client);
     const part = await list(h.client, { from: 1, limit: 2 });
