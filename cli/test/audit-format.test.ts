@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { encodeRecord, GENESIS_HASH, sealRecord, type AuditEntry } from '@caxton/core';
-import { formatAuditLine, formatVerdict } from '../src/format/audit.js';
+import { AuditChangeReader, encodeRecord, GENESIS_HASH, sealRecord, type AuditEntry } from '@caxton/core';
+import { formatAuditChange, formatAuditLine, formatVerdict } from '../src/format/audit.js';
 
 const sha256 = (d: Uint8Array): string => createHash('sha256').update(d).digest('hex');
 const entry: AuditEntry = {
@@ -25,5 +25,26 @@ describe('caxton audit output', () => {
     assert.equal(formatVerdict({ fault: undefined, verified: 3, head: { index: 2, hash: 'f'.repeat(64) } }), `audit trail intact: 3 records, head #2 ${'f'.repeat(64)}\n`);
     assert.equal(formatVerdict({ fault: { position: 2, reason: 'broken-link', detail: 'record 2 links to x' }, verified: 2, head: undefined }),
       'audit trail BROKEN at record 2: broken link — record 2 links to x (2 records before it are intact)\n');
+  });
+});
+
+describe('caxton audit output for write-ahead records (decision 1701)', () => {
+  const { time, node, role, token, peer } = entry;
+  const base = { time, node, role, token, peer };
+  const intent = sealRecord({ ...base, kind: 'intent', method: 'DeployAgent', args: { sha256: 'b'.repeat(64), bytes: 3, fields: { agent: 'echo' } } }, 5, GENESIS_HASH, sha256);
+  const outcome = sealRecord({ ...base, kind: 'outcome', method: 'DeployAgent', intent: { index: 5, hash: intent.hash }, result: { code: 'OK', error: '' } }, 6, intent.hash, sha256);
+
+  it('a change is one line with its outcome, or "outcome unknown"', () => {
+    const reader = new AuditChangeReader();
+    const lines = [...reader.push({ position: 5, bytes: encodeRecord(intent) }), ...reader.push({ position: 6, bytes: encodeRecord(outcome) }), ...reader.end()];
+    assert.deepEqual(lines.map(formatAuditChange), ['#5  2026-01-02T03:04:05.678Z  n1  DeployAgent  admin 01234567  127.0.0.1:5000  agent=echo  OK (#6)\n']);
+    const cut = new AuditChangeReader();
+    assert.deepEqual([...cut.push({ position: 5, bytes: encodeRecord(intent) }), ...cut.end()].map(formatAuditChange),
+      ['#5  2026-01-02T03:04:05.678Z  n1  DeployAgent  admin 01234567  127.0.0.1:5000  agent=echo  outcome unknown\n']);
+  });
+
+  it('--follow shows each record as it arrives', () => {
+    assert.equal(formatAuditLine({ position: 5, bytes: encodeRecord(intent) }), '#5  2026-01-02T03:04:05.678Z  n1  DeployAgent  admin 01234567  127.0.0.1:5000  agent=echo  started\n');
+    assert.equal(formatAuditLine({ position: 6, bytes: encodeRecord(outcome) }), '#6  2026-01-02T03:04:05.678Z  n1  DeployAgent  admin 01234567  127.0.0.1:5000  OK (of #5)\n');
   });
 });

@@ -59,20 +59,25 @@ test('the trail written through node 1 is listed and verified through node 2 aft
   const listed = await audit(n2, ['--json']);
   assert.equal(listed.code, 0, listed.stderr);
   const records = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
-  assert.deepEqual(records.map((r) => `${r.index} ${r.node} ${r.method} ${r.result.code} ${r.args.fields.agent}`), [
-    '0 n1 DeployAgent OK audited',
-    '1 n1 StopAgent OK audited',
-    '2 n1 StopAgent NOT_FOUND ghost',
-    '3 n2 StopAgent NOT_FOUND ghost-2',
+  // Each change is written ahead: its intent, then its outcome pointing back at it (decision 1701).
+  assert.deepEqual(records.map((r) => `${r.index} ${r.node} ${r.kind ?? 'call'} ${r.method} ${r.kind === 'intent' ? r.args.fields.agent : `${r.result.code} of ${r.kind === 'outcome' ? r.intent.index : '-'}`}`), [
+    '0 n1 intent DeployAgent audited',
+    '1 n1 outcome DeployAgent OK of 0',
+    '2 n1 intent StopAgent audited',
+    '3 n1 outcome StopAgent OK of 2',
+    '4 n1 intent StopAgent ghost',
+    '5 n1 outcome StopAgent NOT_FOUND of 4',
+    '6 n2 intent StopAgent ghost-2',
+    '7 n2 outcome StopAgent NOT_FOUND of 6',
   ]);
   const verified = await audit(n2, ['verify']);
   assert.equal(verified.code, 0, verified.stderr + verified.stdout);
-  assert.match(verified.stdout, /intact: 4 records, head #3/);
+  assert.match(verified.stdout, /intact: 8 records, head #7/);
 
-  // One byte of record 1's value, in etcd: "StopAgent" becomes "StopAgenu".
+  // One byte of record 2's value (the first stop's intent), in etcd: "StopAgent" becomes "StopAgenu".
   const etcd = new Etcd3({ hosts: infra.etcd });
   try {
-    const key = `/caxton/${clusterName}/store/audit/records/${'1'.padStart(16, '0')}`;
+    const key = `/caxton/${clusterName}/store/audit/records/${'2'.padStart(16, '0')}`;
     const value = Buffer.from((await etcd.get(key).buffer())!);
     const at = value.indexOf('"StopAgent"') + 'StopAgent'.length;
     value[at] = value[at]! + 1;
@@ -82,5 +87,5 @@ test('the trail written through node 1 is listed and verified through node 2 aft
   }
   const broken = await audit(n3, ['verify']);
   assert.equal(broken.code, 1, broken.stderr + broken.stdout);
-  assert.match(broken.stdout, /BROKEN at record 1: hash mismatch/);
+  assert.match(broken.stdout, /BROKEN at record 2: hash mismatch/);
 });

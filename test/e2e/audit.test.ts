@@ -1,8 +1,9 @@
 /**
- * The audit trail as operators meet it (decision 1402): a real `caxton serve`, real CLI processes.
- * A scripted session yields exactly its records; one flipped byte in the stored trail makes
- * `caxton audit verify` fail naming that record; records of calls acknowledged before a kill -9 are
- * all there after a restart.
+ * The audit trail as operators meet it (decisions 1402, 1701): a real `caxton serve`, real CLI
+ * processes. A scripted session yields exactly its records (each change an intent and an outcome);
+ * one flipped byte in the stored trail makes `caxton audit verify` fail naming that record; every
+ * call acknowledged before a kill -9 is there after a restart, and a change cut by the kill shows
+ * as "outcome unknown".
  */
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -17,6 +18,12 @@ import { startServe, type Serve } from './support/serve.js';
 
 function records(stdout: string): AuditRecord[] {
   return stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditRecord);
+}
+
+/** `index kind method role code error agent` (an intent has no result, an outcome no arguments). */
+function summary(r: AuditRecord): string {
+  const result = r.kind === 'intent' ? ' ' : `${r.result.code} ${r.result.error}`;
+  return `${r.index} ${r.kind ?? 'call'} ${r.method} ${r.role} ${result} ${r.kind === 'outcome' ? `of ${r.intent.index}` : r.args.fields.agent ?? ''}`.trimEnd();
 }
 
 function fingerprint(token: string): string {
@@ -51,25 +58,33 @@ describe('caxton audit, against a real caxton serve', () => {
     const listed = await caxton(['audit', '--json', ...serve.conn]);
     assert.equal(listed.code, 0, show(listed));
     const trail = records(listed.stdout);
-    assert.deepEqual(trail.map((r) => `${r.index} ${r.method} ${r.role} ${r.result.code} ${r.result.error} ${r.args.fields.agent ?? ''}`), [
-      '0 DeployAgent admin OK  echo',
-      '1 SendMessage admin OK  ',
-      '2 StopAgent admin OK  echo',
-      '3 ListAgents none UNAUTHENTICATED api.unauthenticated ',
-      '4 Freeze admin OK  ',
-      '5 Thaw admin OK  ',
+    assert.deepEqual(trail.map(summary), [
+      '0 intent DeployAgent admin   echo',
+      '1 outcome DeployAgent admin OK  of 0',
+      '2 intent SendMessage admin',
+      '3 outcome SendMessage admin OK  of 2',
+      '4 intent StopAgent admin   echo',
+      '5 outcome StopAgent admin OK  of 4',
+      '6 call ListAgents none UNAUTHENTICATED api.unauthenticated',
+      '7 intent Freeze admin',
+      '8 outcome Freeze admin OK  of 7',
+      '9 intent Thaw admin',
+      '10 outcome Thaw admin OK  of 9',
     ]);
-    assert.equal(trail[1]!.args.fields.receivers, 'echo');
-    assert.deepEqual(trail.map((r) => r.token), [...Array(3).fill(fingerprint(serve.token())), fingerprint('w'.repeat(43)), ...Array(2).fill(fingerprint(serve.token()))]);
+    assert.equal(trail[2]!.kind === 'intent' && trail[2]!.args.fields.receivers, 'echo');
+    const admin = fingerprint(serve.token());
+    assert.deepEqual(trail.map((r) => r.token), [...Array(6).fill(admin), fingerprint('w'.repeat(43)), ...Array(4).fill(admin)]);
     assert.ok(trail.every((r) => r.node === serve.nodeId && /127\.0\.0\.1:\d+$/.test(r.peer)));
 
+    // One line per change, with its outcome.
     const human = await caxton(['audit', ...serve.conn]);
-    assert.match(human.stdout, /^#2 {2}\S+Z {2}\S+ {2}StopAgent {2}admin [0-9a-f]{8} {2}\S+ {2}agent=echo force=false {2}OK$/m);
+    assert.match(human.stdout, /^#4 {2}\S+Z {2}\S+ {2}StopAgent {2}admin [0-9a-f]{8} {2}\S+ {2}agent=echo force=false {2}OK \(#5\)$/m);
+    assert.equal(human.stdout.trim().split('\n').length, 6, human.stdout);
     const good = await caxton(['audit', 'verify', ...serve.conn]);
     assert.equal(good.code, 0, show(good));
-    assert.match(good.stdout, /audit trail intact: 6 records, head #5 [0-9a-f]{64}/);
+    assert.match(good.stdout, /audit trail intact: 11 records, head #10 [0-9a-f]{64}/);
 
-    // One byte of record 2, as stored: "StopAgent" becomes "StopAgenu".
+    // One byte of record 4 (the stop's intent), as stored: "StopAgent" becomes "StopAgenu".
     const file = path.join(serve.dataDir, 'audit', 'trail.jsonl');
     const bytes = await readFile(file);
     const at = bytes.indexOf('"StopAgent"') + 'StopAgent'.length;
@@ -77,18 +92,18 @@ describe('caxton audit, against a real caxton serve', () => {
     await writeFile(file, bytes);
     const bad = await caxton(['audit', 'verify', ...serve.conn]);
     assert.equal(bad.code, 1, show(bad));
-    assert.match(bad.stdout, /audit trail BROKEN at record 2: hash mismatch — record 2 was altered/);
+    assert.match(bad.stdout, /audit trail BROKEN at record 4: hash mismatch — record 4 was altered/);
     const json = await caxton(['audit', 'verify', '--json', ...serve.conn]);
     const verdict = JSON.parse(json.stdout) as { ok: boolean; verified: number; fault: { position: number; reason: string } };
-    assert.deepEqual([json.code, verdict.ok, verdict.verified, verdict.fault.position, verdict.fault.reason], [1, false, 2, 2, 'hash-mismatch']);
+    assert.deepEqual([json.code, verdict.ok, verdict.verified, verdict.fault.position, verdict.fault.reason], [1, false, 4, 4, 'hash-mismatch']);
   });
 
   it('keeps every record acknowledged before a kill -9, and continues the chain after the restart', async () => {
     const serve = await startServe();
     started.push(serve);
     const client = await serve.client();
-    // Four callers keep the node busy (stops of agents that do not exist: answered NOT_FOUND, and
-    // recorded before the answer) until twenty answers are in; then kill -9 mid-stream.
+    // Four callers keep the node busy (stops of agents that do not exist: each written ahead, then
+    // answered NOT_FOUND once its outcome is recorded) until twenty answers are in; then kill -9.
     let acknowledged = 0;
     let stop = false;
     let enough!: () => void;
@@ -113,12 +128,19 @@ describe('caxton audit, against a real caxton serve', () => {
     started.push(again);
     const listed = await caxton(['audit', '--json', ...again.conn]);
     assert.equal(listed.code, 0, show(listed));
-    const stops = records(listed.stdout).filter((r) => r.method === 'StopAgent' && r.result.code === 'NOT_FOUND');
+    const all = records(listed.stdout);
+    const stops = all.filter((r) => r.kind === 'outcome' && r.method === 'StopAgent' && r.result.code === 'NOT_FOUND');
     assert.ok(stops.length >= acknowledged, `${acknowledged} calls were answered, ${stops.length} recorded`);
+    // Every outcome closes an intent; intents the kill cut short (at most one per caller) have none.
+    const intents = all.filter((r) => r.kind === 'intent');
+    const open = intents.length - stops.length;
+    assert.ok(open >= 0 && open <= 4, `${intents.length} intents, ${stops.length} outcomes`);
+    const human = await caxton(['audit', ...again.conn]);
+    assert.equal(human.stdout.split('\n').filter((l) => l.endsWith('outcome unknown')).length, open, human.stdout);
     const after = await caxton(['stop', 'ghost-after', ...again.conn]);
     assert.equal(after.code, 3, show(after));
     const verify = await caxton(['audit', 'verify', ...again.conn]);
     assert.equal(verify.code, 0, show(verify));
-    assert.match(verify.stdout, new RegExp(`intact: ${stops.length + 1} records`));
+    assert.match(verify.stdout, new RegExp(`intact: ${all.length + 2} records`));
   });
 });

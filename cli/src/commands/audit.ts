@@ -2,15 +2,20 @@
  * `caxton audit [--follow]`: the node's audit trail of management calls; `caxton audit verify`:
  * check its hash chain here, on the client, and name the first broken record (decision 1402).
  * Both need the admin token.
+ *
+ * A change is two records (decision 1701): its intent, written before it took effect, and its
+ * outcome. A listing shows one line per change with its outcome ("outcome unknown" when the trail
+ * holds none); `--follow` shows each record as it arrives, since an outcome may be seconds away;
+ * `--json` prints every record as stored, one per line (an outcome names its intent's index).
  */
 import { createHash } from 'node:crypto';
 import type { CommandModule } from 'yargs';
-import { AuditChainVerifier, type StoredAuditRecord } from '@caxton/core';
+import { AuditChainVerifier, AuditChangeReader, type StoredAuditRecord } from '@caxton/core';
 import { action, type AppEnv } from '../action.js';
 import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { formatAuditLine, formatVerdict, readStored } from '../format/audit.js';
+import { formatAuditChange, formatAuditLine, formatVerdict, readStored } from '../format/audit.js';
 import { follow } from './stream.js';
 
 type Args = GlobalArgs & { action?: 'verify'; follow: boolean; from: number; limit?: number };
@@ -51,11 +56,17 @@ export function auditCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
         return result.fault ? EXIT.FAILURE : EXIT.OK;
       }
       const query = { from: argv.from, follow: argv.follow, ...(argv.limit !== undefined ? { limit: argv.limit } : {}) };
+      const changes = ctx.args.json || argv.follow ? undefined : new AuditChangeReader();
       await follow<StoredAuditRecord>(ctx, (onValue) => client.listAudit(query, onValue), (stored) => {
+        if (changes) {
+          for (const line of changes.push(stored)) ctx.print(formatAuditChange(line));
+          return;
+        }
         if (!ctx.args.json) return ctx.print(formatAuditLine(stored));
         const read = readStored(stored);
         ctx.printJsonLine('record' in read ? read.record : { position: stored.position, unreadable: read.unreadable });
       });
+      for (const line of changes?.end() ?? []) ctx.print(formatAuditChange(line));
       return undefined;
     }),
   };

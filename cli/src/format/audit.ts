@@ -1,5 +1,8 @@
 /** How `caxton audit` shows records and what `caxton audit verify` found (pure). */
-import { decodeRecord, type AuditChainFault, type AuditChainHead, type AuditRecord, type StoredAuditRecord } from '@caxton/core';
+import {
+  decodeRecord, type AuditArgs, type AuditChainFault, type AuditChainHead, type AuditLine, type AuditRecord, type AuditResult,
+  type StoredAuditRecord,
+} from '@caxton/core';
 
 /** The record, or why its bytes are not one (verify says more). */
 export function readStored(stored: StoredAuditRecord): { record: AuditRecord } | { unreadable: string } {
@@ -10,15 +13,53 @@ export function readStored(stored: StoredAuditRecord): { record: AuditRecord } |
   }
 }
 
-/** One line: `#3  2026-…Z  node-a  StopAgent  admin a1b2c3d4  ipv4:127.0.0.1:5555  agent=echo  OK`. */
+function who(r: AuditRecord): string {
+  return r.token ? `${r.role} ${r.token.slice(0, 8)}` : r.role;
+}
+
+function fieldsOf(args: AuditArgs): string {
+  const fields = Object.entries(args.fields).map(([k, v]) => `${k}=${v}`).join(' ');
+  return fields ? `  ${fields}` : '';
+}
+
+function resultText(result: AuditResult): string {
+  return result.code === 'OK' ? 'OK' : `${result.code}${result.error ? ` ${result.error}` : ''}`;
+}
+
+function head(r: AuditRecord): string {
+  return `#${r.index}  ${r.time}  ${r.node}  ${r.method}  ${who(r)}  ${r.peer}`;
+}
+
+/**
+ * One record per line, as it arrives (`caxton audit --follow`):
+ *   `#3  2026-…Z  node-a  StopAgent  admin a1b2c3d4  ipv4:127.0.0.1:5555  agent=echo  OK` (a call)
+ *   `#4  …  DeployAgent  …  agent=echo artifact=…  started` (an intent)
+ *   `#5  …  DeployAgent  …  OK (of #4)` (its outcome)
+ */
 export function formatAuditLine(stored: StoredAuditRecord): string {
   const read = readStored(stored);
   if ('unreadable' in read) return `#${stored.position}  (unreadable: ${read.unreadable})\n`;
   const r = read.record;
-  const who = r.token ? `${r.role} ${r.token.slice(0, 8)}` : r.role;
-  const fields = Object.entries(r.args.fields).map(([k, v]) => `${k}=${v}`).join(' ');
-  const result = r.result.code === 'OK' ? 'OK' : `${r.result.code}${r.result.error ? ` ${r.result.error}` : ''}`;
-  return `#${r.index}  ${r.time}  ${r.node}  ${r.method}  ${who}  ${r.peer}${fields ? `  ${fields}` : ''}  ${result}\n`;
+  if (r.kind === 'intent') return `${head(r)}${fieldsOf(r.args)}  started\n`;
+  if (r.kind === 'outcome') return `${head(r)}  ${resultText(r.result)} (of #${r.intent.index})\n`;
+  return `${head(r)}${fieldsOf(r.args)}  ${resultText(r.result)}\n`;
+}
+
+/**
+ * One line per change (`caxton audit`): the intent's line with its outcome's result, and `outcome
+ * unknown` when the trail holds none (the node stopped between the two, or the change is running).
+ */
+export function formatAuditChange(line: AuditLine): string {
+  switch (line.type) {
+    case 'unreadable': return `#${line.position}  (unreadable: ${line.reason})\n`;
+    case 'call': return `${head(line.record)}${fieldsOf(line.record.args)}  ${resultText(line.record.result)}\n`;
+    case 'outcome': return `${head(line.outcome)}  ${resultText(line.outcome.result)} (outcome of #${line.outcome.intent.index})\n`;
+    case 'change': {
+      const { intent, outcome } = line;
+      const ended = outcome ? `${resultText(outcome.result)} (#${outcome.index})` : 'outcome unknown';
+      return `${head(intent)}${fieldsOf(intent.args)}  ${ended}\n`;
+    }
+  }
 }
 
 const REASONS: Record<AuditChainFault['reason'], string> = {

@@ -13,42 +13,87 @@ import { Buffer } from 'node:buffer';
 /** Who called: the role the token matched, or `none` (no token, a wrong one, or auth turned off). */
 export type AuditRole = 'admin' | 'read' | 'none';
 
-/** What the node knows about one call, before it is placed in the trail. */
-export interface AuditEntry {
-  /** When the call ended, ISO-8601 UTC with milliseconds. */
+/**
+ * The kinds of record (decision 1701). A change is written ahead: an `intent` record is durable
+ * before the change takes effect, and an `outcome` record, pointing at its intent, says how it
+ * ended. A `call` record (stored without a `kind`, as every record before decision 1701 was) is a
+ * whole call in one record: a call refused for its credentials, or a read when reads are recorded.
+ */
+export type AuditRecordKind = 'call' | 'intent' | 'outcome';
+
+/** What every record says: who asked what of which node, when. */
+interface AuditCommon {
+  /** ISO-8601 UTC with milliseconds: when the change was asked (intent), ended (outcome, call). */
   time: string;
   /** The node that served the call (in a cluster several nodes append to one trail). */
   node: string;
-  /** The RPC's name, e.g. `DeployAgent`. */
+  /** The operation, named as its RPC is (`DeployAgent`) whatever surface it came through. */
   method: string;
   role: AuditRole;
   /** A short sha256 of the bearer token presented ('' when none): which token, never the token. */
   token: string;
-  /** The client's address as the transport saw it, e.g. `127.0.0.1:53412`. */
+  /**
+   * Where the call came from: the client's address as the transport saw it (`ipv4:127.0.0.1:53412`),
+   * prefixed with the surface when it is not the gRPC API (`console 127.0.0.1:5555`, `in-process`).
+   */
   peer: string;
-  args: {
-    /** sha256 (hex) over the request messages' bytes, in order. */
-    sha256: string;
-    bytes: number;
-    /** A few fields that are safe to show (the agent's name…); never config, messages or state. */
-    fields: Record<string, string>;
-  };
-  result: {
-    /** `OK`, or the gRPC status name (`UNAUTHENTICATED`, `CANCELLED`…). */
-    code: string;
-    /** The Caxton error code (`api.unauthenticated`…) when the call failed with one, else ''. */
-    error: string;
-  };
 }
 
-/** A record as stored: the entry, its place in the chain and its hash. */
-export interface AuditRecord extends AuditEntry {
+export interface AuditArgs {
+  /** sha256 (hex) over the request (the request messages' bytes, or the change's canonical arguments). */
+  sha256: string;
+  bytes: number;
+  /** A few fields that are safe to show (the agent's name…); never config, messages or state. */
+  fields: Record<string, string>;
+}
+
+export interface AuditResult {
+  /** `OK`, or the gRPC status name (`UNAUTHENTICATED`, `NOT_FOUND`…) of the failure's kind. */
+  code: string;
+  /** The Caxton error code (`api.unauthenticated`…) when the call failed with one, else ''. */
+  error: string;
+}
+
+/** A whole call in one record (the only kind before decision 1701). */
+export interface AuditCallEntry extends AuditCommon {
+  kind?: undefined;
+  args: AuditArgs;
+  result: AuditResult;
+}
+
+/** A change about to be made: durable before it takes effect. */
+export interface AuditIntentEntry extends AuditCommon {
+  kind: 'intent';
+  args: AuditArgs;
+}
+
+/** How the change its intent announced ended. */
+export interface AuditOutcomeEntry extends AuditCommon {
+  kind: 'outcome';
+  /** The intent record this outcome closes: its index and hash. */
+  intent: { index: number; hash: string };
+  result: AuditResult;
+}
+
+/** What the node knows about one record, before it is placed in the trail. */
+export type AuditEntry = AuditCallEntry | AuditIntentEntry | AuditOutcomeEntry;
+
+/** A record's place in the chain. */
+export interface AuditSeal {
   /** 0 for the first record, then +1 each. */
   index: number;
   /** The previous record's `hash`; GENESIS_HASH for record 0. */
   prev: string;
   /** sha256 (hex) over the canonical encoding of every other field. */
   hash: string;
+}
+
+/** A record as stored: the entry, its place in the chain and its hash. */
+export type AuditRecord = AuditEntry & AuditSeal;
+
+/** The kind of a record (`call` when it carries none). */
+export function auditRecordKind(record: AuditEntry): AuditRecordKind {
+  return record.kind ?? 'call';
 }
 
 /** sha256 of bytes as 64 lowercase hex digits. */
@@ -76,19 +121,25 @@ export function canonicalJson(value: unknown): string {
   throw new TypeError(`canonical JSON cannot encode ${typeof value}`);
 }
 
-function unsealed(record: Omit<AuditRecord, 'hash'> | AuditRecord): Omit<AuditRecord, 'hash'> {
-  const { hash: _hash, ...rest } = record as AuditRecord;
+/** A record with or without its hash (any object: verification hashes whatever was stored). */
+type UnsealedRecord = object;
+
+function unsealed(record: UnsealedRecord): Record<string, unknown> {
+  const { hash: _hash, ...rest } = record as Record<string, unknown>;
   return rest;
 }
 
-/** The hash a record must carry: over the canonical encoding of all its fields but `hash`. */
-export function recordHash(record: Omit<AuditRecord, 'hash'> | AuditRecord, sha256: Sha256Hex): string {
+/**
+ * The hash a record must carry: over the canonical encoding of all its fields but `hash`. Every
+ * kind is hashed the same way, so one chain holds them all and old records verify unchanged.
+ */
+export function recordHash(record: UnsealedRecord, sha256: Sha256Hex): string {
   return sha256(Buffer.from(canonicalJson(unsealed(record)), 'utf8'));
 }
 
 /** Places an entry in the chain after `prev` (GENESIS_HASH for index 0). */
 export function sealRecord(entry: AuditEntry, index: number, prev: string, sha256: Sha256Hex): AuditRecord {
-  const body: Omit<AuditRecord, 'hash'> = { ...entry, index, prev };
+  const body = { ...entry, index, prev };
   return { ...body, hash: recordHash(body, sha256) };
 }
 
@@ -110,7 +161,7 @@ export function decodeRecord(bytes: Uint8Array): AuditRecord {
   } catch (err) {
     throw new TypeError(`not JSON: ${(err as Error).message}`);
   }
-  const r = value as Partial<AuditRecord> | null;
+  const r = value as Record<string, unknown> | null;
   const isText = (v: unknown): v is string => typeof v === 'string';
   if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new TypeError('not a JSON object');
   if (!Number.isSafeInteger(r.index) || (r.index as number) < 0) throw new TypeError('index is not a whole number ≥ 0');
@@ -119,9 +170,24 @@ export function decodeRecord(bytes: Uint8Array): AuditRecord {
   for (const field of ['time', 'node', 'method', 'role', 'token', 'peer'] as const) {
     if (!isText(r[field])) throw new TypeError(`${field} is not a string`);
   }
-  if (!r.args || !isText(r.args.sha256) || !Number.isSafeInteger(r.args.bytes) || typeof r.args.fields !== 'object' || r.args.fields === null) {
-    throw new TypeError('args is not {sha256, bytes, fields}');
+  const kind = r.kind;
+  if (kind !== undefined && kind !== 'intent' && kind !== 'outcome') throw new TypeError(`kind ${JSON.stringify(kind)} is not intent or outcome`);
+  if (kind !== 'outcome') {
+    const args = r.args as Partial<AuditArgs> | undefined;
+    if (!args || typeof args !== 'object' || !isText(args.sha256) || !Number.isSafeInteger(args.bytes) || typeof args.fields !== 'object' || args.fields === null) {
+      throw new TypeError('args is not {sha256, bytes, fields}');
+    }
   }
-  if (!r.result || !isText(r.result.code) || !isText(r.result.error)) throw new TypeError('result is not {code, error}');
-  return r as AuditRecord;
+  if (kind !== 'intent') {
+    const result = r.result as Partial<AuditResult> | undefined;
+    if (!result || typeof result !== 'object' || !isText(result.code) || !isText(result.error)) throw new TypeError('result is not {code, error}');
+  }
+  if (kind === 'outcome') {
+    const intent = r.intent as { index?: unknown; hash?: unknown } | undefined;
+    if (!intent || typeof intent !== 'object' || !Number.isSafeInteger(intent.index) || !isText(intent.hash) || !HEX64.test(intent.hash)) {
+      throw new TypeError('intent is not {index, hash}');
+    }
+    if ((intent.index as number) >= (r.index as number)) throw new TypeError('the outcome points at an intent that is not before it');
+  }
+  return r as unknown as AuditRecord;
 }

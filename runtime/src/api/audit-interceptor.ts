@@ -1,18 +1,18 @@
 /**
- * Records management calls in the audit trail (decision 1402). A gRPC server interceptor: every
- * caxton.v1 call passes it whatever its handler is — RPCs added later are recorded without this
- * file knowing them — and it sees the caller's metadata, each request message and the final status.
+ * Records, in the audit trail, the calls that never reach the node's audited control surface
+ * (decisions 1402, 1701). A gRPC server interceptor: every caxton.v1 call passes it whatever its
+ * handler is, and it sees the caller's metadata, each request message and the final status.
  *
- * What is recorded: every call of an RPC that changes something (access.ts: anything not known to
- * only look), every call refused for its credentials (UNAUTHENTICATED, PERMISSION_DENIED), and reads
- * too when `recordReads` is on. A call the client cancels is recorded as CANCELLED at once, and
- * again with its real outcome if the handler still answers (a deploy may complete after the client
- * gave up).
+ * Changes are not recorded here: the handlers make them through AuditedControl, which writes each
+ * one ahead (intent, then outcome). What is recorded here, one `call` record each: every call
+ * refused for its credentials (UNAUTHENTICATED, PERMISSION_DENIED) — a refused change never reaches
+ * AuditedControl —; every call of a changing RPC that did not go through AuditedControl (refused
+ * before it reached the node, e.g. INVALID_ARGUMENT, or an RPC added later that forgot to: the
+ * default stays "recorded"); and, when `recordReads` is on, calls that only look. A call the client
+ * cancels before it reached the node is recorded as CANCELLED at once.
  *
- * The status goes to the client only after its record is durable, so a caller that saw an answer
- * knows the call is in the trail. If the record cannot be written the caller gets UNAVAILABLE
- * `audit.unavailable` instead (saying what the call's own outcome was): never a silent success.
- * Once the trail has failed for good (a file write failed), changes are refused before they run.
+ * The status goes to the client only after its record is durable. If the record cannot be written
+ * the caller gets UNAVAILABLE `audit.unavailable` instead: never an answer the trail does not hold.
  */
 import { status as Status, ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type Metadata, type ServerInterceptor, type StatusObject } from '@grpc/grpc-js';
 import type { AuditEntry } from '@caxton/core';
@@ -34,8 +34,8 @@ export interface AuditInterceptorOptions {
   /** How each method's request message becomes bytes (the service definition's serializers). */
   serializers: ReadonlyMap<string, (message: unknown) => Buffer>;
   identify: (metadata: Metadata) => Caller;
-  /** Why changes must be refused before they run (the trail failed for good), if they must. */
-  refuseChanges?: () => Error | undefined;
+  /** Whether the call (known by its metadata) went through AuditedControl, which recorded it. */
+  recordedAhead: (metadata: Metadata) => boolean;
   recordReads: boolean;
   report: (err: unknown, method: string) => void;
   now?: () => number;
@@ -98,6 +98,7 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
     const method = descriptor.path.slice(prefix.length);
     const serialize = o.serializers.get(descriptor.path);
     let caller: Caller = { role: 'none', token: '' };
+    let seen: Metadata | undefined;
     const hash = createHash('sha256');
     let bytes = 0;
     let fields: Record<string, string> | undefined;
@@ -110,24 +111,17 @@ export function auditInterceptor(o: AuditInterceptorOptions): ServerInterceptor 
       args: { sha256: hash.copy().digest('hex'), bytes, fields: fields ?? {} },
       result: { code, error },
     });
-    const wanted = (code: number): boolean => !changesNothing(method) || o.recordReads || REFUSED_CREDENTIALS.has(code);
+    // A change that reached AuditedControl is recorded there (intent, outcome), whatever its outcome.
+    const wanted = (code: number): boolean => REFUSED_CREDENTIALS.has(code)
+      || (changesNothing(method) ? o.recordReads : !(seen !== undefined && o.recordedAhead(seen)));
 
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
+        seen = metadata;
         try {
           caller = o.identify(metadata);
         } catch (err) {
           o.report(err, `${method} (audit: identify caller)`);
-        }
-        const failure = changesNothing(method) ? undefined : o.refuseChanges?.();
-        if (failure) {
-          // The handler never starts: a change that cannot be recorded is not made.
-          finished = true;
-          call.sendStatus(statusFromCaxtonError(new AuditError('audit.unavailable', `${method} refused: the audit trail cannot record it (${failure.message})`, {
-            context: { method },
-            hint: "nothing was changed; fix what the node's log reports about its audit trail (disk full, I/O error) and restart the node",
-          })));
-          return;
         }
         next(metadata);
       })

@@ -8,8 +8,15 @@ import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritable
 import { ResourceExhaustedError } from './errors.js';
 import { UnavailableError } from '@caxton/core';
 import { toGrpcStatus } from './grpc-status.js';
-import type { Sink, Unsubscribe } from '@caxton/core';
+import type { NodeControl, Sink, Unsubscribe } from '@caxton/core';
+import type { AuditedCall } from '../audit/audited-control.js';
 import type { Role } from './access.js';
+
+/** What a handler knows of its call: enough to say who is calling from where. */
+export interface CallOrigin {
+  metadata: Metadata;
+  getPeer(): string;
+}
 
 export interface CallContext {
   /**
@@ -23,6 +30,13 @@ export interface CallContext {
   streams: Set<(err?: Error) => void>;
   /** Objects a server stream may queue for a slow reader before it is failed. */
   maxStreamBuffer: number;
+  /**
+   * The node as this call's caller may change it: every change written ahead to the audit trail
+   * (decision 1701). Handlers take the node from here for anything that changes it.
+   */
+  node(call: CallOrigin): NodeControl;
+  /** A change that is not the node's (RotateTokens), written ahead the same way. */
+  change<T>(call: CallOrigin, what: AuditedCall, effect: () => Promise<T>): Promise<T>;
 }
 
 export function unary<Req, Res>(

@@ -26,6 +26,18 @@ export function tokenFingerprint(token: string): string {
 }
 
 /**
+ * The token in `authorization` values as a caller presented them (gRPC metadata, an HTTP header),
+ * and whether it is a well-formed single bearer token. A malformed or repeated entry is returned
+ * whole, so its fingerprint still tells attempts apart.
+ */
+export function presentedToken(values: readonly (string | Buffer)[]): { token: string; bearer: boolean } | undefined {
+  if (values.length === 0) return undefined;
+  const header = typeof values[0] === 'string' ? values[0] : values[0]!.toString('utf8');
+  const bearer = values.length === 1 && BEARER.test(header);
+  return { token: (bearer ? BEARER.exec(header)?.[1] : undefined) ?? header, bearer };
+}
+
+/**
  * Identifies callers by the node's tokens — the same TokenSet the API checks, so a token still in
  * its rotation overlap is recognised too; without tokens (auth off) every caller is `none`. A
  * malformed or repeated authorization entry is fingerprinted as sent, so the record still tells
@@ -33,12 +45,9 @@ export function tokenFingerprint(token: string): string {
  */
 export function callerIdentifier(tokens: TokenSet | undefined, now: () => number = Date.now): (metadata: Metadata) => Caller {
   return (metadata) => {
-    const values = metadata.get('authorization');
-    if (values.length === 0) return { role: 'none', token: '' };
-    const header = typeof values[0] === 'string' ? values[0] : values[0]!.toString('utf8');
-    const token = (values.length === 1 ? BEARER.exec(header)?.[1] : undefined) ?? header;
-    const matched = values.length === 1 && BEARER.test(header);
-    const role = matched && tokens !== undefined ? tokens.roleOf(token, now()) : undefined;
-    return { role: role ?? 'none', token: digest(token).toString('hex').slice(0, 16) };
+    const presented = presentedToken(metadata.get('authorization'));
+    if (!presented) return { role: 'none', token: '' };
+    const role = presented.bearer && tokens !== undefined ? tokens.roleOf(presented.token, now()) : undefined;
+    return { role: role ?? 'none', token: tokenFingerprint(presented.token) };
   };
 }

@@ -18,6 +18,7 @@ import { stateHandlers } from './state-handlers.js';
 import { continueCallTrace } from '../telemetry/api-spans.js';
 import { auditHandlers } from './audit-handlers.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
+import { auditArgs } from '../audit/audited-control.js';
 import { killSwitchHandlers } from './kill-switch-handlers.js';
 import { agentForRole } from './redaction.js';
 import type { TokenRotator } from './token-rotation.js';
@@ -41,7 +42,7 @@ function upload<S, Res>(
   method: string,
   opts: HandlerOptions,
   parseHeader: (h: W.WireArtifactHeader, max: number) => ParsedHeader<S>,
-  apply: (spec: S, artifact: { bytes: Uint8Array; sha256: string }) => Promise<Res>,
+  apply: (spec: S, artifact: { bytes: Uint8Array; sha256: string }, node: NodeControl) => Promise<Res>,
 ): (call: ServerReadableStream<W.WireArtifactUpload, Res>, callback: sendUnaryData<Res>) => void {
   return (call, callback) => {
     void (async () => {
@@ -51,7 +52,7 @@ function upload<S, Res>(
           slots: opts.slots,
           idleTimeoutMs: opts.uploadIdleTimeoutMs,
         });
-        callback(null, await apply(spec, artifact));
+        callback(null, await apply(spec, artifact, ctx.node(call)));
       } catch (err) {
         // A vanished client gets no answer; answering would only log a grpc-js warning.
         if (err instanceof UploadCancelledError) return;
@@ -62,20 +63,21 @@ function upload<S, Res>(
 }
 
 export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedServiceImplementation {
+  // Reads only: every change takes the node from ctx.node(call), which records it (decision 1701).
   const { node } = opts;
   return {
     DeployAgent: upload(ctx, 'DeployAgent', opts, parseDeployHeader,
-      async (spec, artifact): Promise<W.WireDeployAgentResponse> => ({ agent: agentToWire(await node.deploy(spec, artifact)) })),
+      async (spec, artifact, audited): Promise<W.WireDeployAgentResponse> => ({ agent: agentToWire(await audited.deploy(spec, artifact)) })),
 
     UpgradeAgent: upload(ctx, 'UpgradeAgent', opts, parseUpgradeHeader,
-      async (spec, artifact): Promise<W.WireUpgradeAgentResponse> => {
-        const result = await node.upgrade(spec, artifact);
+      async (spec, artifact, audited): Promise<W.WireUpgradeAgentResponse> => {
+        const result = await audited.upgrade(spec, artifact);
         return { agent: agentToWire(result.agent), previousVersion: result.previousVersion };
       }),
 
-    StopAgent: unary(ctx, 'StopAgent', async (req: W.WireStopAgentRequest): Promise<W.WireStopAgentResponse> => {
+    StopAgent: unary(ctx, 'StopAgent', async (req: W.WireStopAgentRequest, call): Promise<W.WireStopAgentResponse> => {
       const name = parseAgentName(req.name);
-      return { agent: agentToWire(await node.stop(name, { force: req.force })) };
+      return { agent: agentToWire(await ctx.node(call).stop(name, { force: req.force })) };
     }),
 
     // Read RPCs answer the read-only role with config values redacted (decision 1401).
@@ -90,8 +92,9 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
       return { agent: agentToWire(agentForRole(agent, role)) };
     }),
 
-    RotateTokens: unary(ctx, 'RotateTokens', async (req: W.WireRotateTokensRequest): Promise<W.WireRotateTokensResponse> => {
-      const rotated = await opts.tokens.rotate(req.overlapSeconds * 1000);
+    RotateTokens: unary(ctx, 'RotateTokens', async (req: W.WireRotateTokensRequest, call): Promise<W.WireRotateTokensResponse> => {
+      const overlapMs = req.overlapSeconds * 1000;
+      const rotated = await ctx.change(call, { method: 'RotateTokens', args: auditArgs({ overlapMs }, {}) }, () => opts.tokens.rotate(overlapMs));
       return { adminToken: rotated.admin, readToken: rotated.read, previousValidUntilUnixMs: rotated.previousValidUntil };
     }),
 
@@ -101,7 +104,7 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
       continueCallTrace(call.metadata, message); // the call's span becomes the message's parent (decision 1301)
       // Keys are per caller (decision 1700): the token's fingerprint, so equal keys of two callers
       // never name one message.
-      const result = await node.send(message, key === undefined ? {} : { idempotency: { caller: opts.identify(call.metadata).token, key } });
+      const result = await ctx.node(call).send(message, key === undefined ? {} : { idempotency: { caller: opts.identify(call.metadata).token, key } });
       return { messageId: result.messageId, accepted: result.accepted, refused: result.refused };
     }),
 
@@ -124,6 +127,6 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
 
     ...stateHandlers(ctx, node, opts.uploadIdleTimeoutMs),
     ...auditHandlers(ctx, opts.audit),
-    ...killSwitchHandlers(ctx, node),
+    ...killSwitchHandlers(ctx),
   };
 }

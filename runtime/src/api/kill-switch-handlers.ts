@@ -3,7 +3,7 @@
  * All four change what runs, so they need the admin token (access.ts lists only reads).
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { FreezeResult, NodeControl } from '@caxton/core';
+import type { FreezeResult } from '@caxton/core';
 import { unary, type CallContext } from './call-wrappers.js';
 import { agentToWire } from './convert-agent.js';
 import { parseAgentName } from './request-parsing.js';
@@ -18,23 +18,24 @@ function statusToWire(result: FreezeResult): W.WireKillSwitchStatus {
   return { frozen: s.frozen, nodeFrozen: s.nodeFrozen, clusterFrozen: s.clusterFrozen, suspended: s.suspended };
 }
 
-export function killSwitchHandlers(ctx: CallContext, node: NodeControl): UntypedServiceImplementation {
+/** Each one changes the node, so each takes it from ctx.node(call): recorded (decision 1701). */
+export function killSwitchHandlers(ctx: CallContext): UntypedServiceImplementation {
   return {
-    Freeze: unary(ctx, 'Freeze', async (req: W.WireFreezeRequest): Promise<W.WireFreezeResponse> => {
-      const result = await node.freeze(scopeOf(req));
+    Freeze: unary(ctx, 'Freeze', async (req: W.WireFreezeRequest, call): Promise<W.WireFreezeResponse> => {
+      const result = await ctx.node(call).freeze(scopeOf(req));
       return { status: statusToWire(result), drainedMs: result.drainedMs };
     }),
 
-    Thaw: unary(ctx, 'Thaw', async (req: W.WireThawRequest): Promise<W.WireThawResponse> => ({
-      status: statusToWire(await node.thaw(scopeOf(req))),
+    Thaw: unary(ctx, 'Thaw', async (req: W.WireThawRequest, call): Promise<W.WireThawResponse> => ({
+      status: statusToWire(await ctx.node(call).thaw(scopeOf(req))),
     })),
 
-    SuspendAgent: unary(ctx, 'SuspendAgent', async (req: W.WireSuspendAgentRequest): Promise<W.WireSuspendAgentResponse> => ({
-      agent: agentToWire(await node.suspend(parseAgentName(req.name))),
+    SuspendAgent: unary(ctx, 'SuspendAgent', async (req: W.WireSuspendAgentRequest, call): Promise<W.WireSuspendAgentResponse> => ({
+      agent: agentToWire(await ctx.node(call).suspend(parseAgentName(req.name))),
     })),
 
-    ResumeAgent: unary(ctx, 'ResumeAgent', async (req: W.WireSuspendAgentRequest): Promise<W.WireSuspendAgentResponse> => ({
-      agent: agentToWire(await node.resume(parseAgentName(req.name))),
+    ResumeAgent: unary(ctx, 'ResumeAgent', async (req: W.WireSuspendAgentRequest, call): Promise<W.WireSuspendAgentResponse> => ({
+      agent: agentToWire(await ctx.node(call).resume(parseAgentName(req.name))),
     })),
   };
 }

@@ -15,13 +15,14 @@ import { HealthFollower } from './health-follower.js';
 import type { Role } from './access.js';
 import { TokenSet } from './token-set.js';
 import { dataDirRotator, refusingRotator, type TokenRotator } from './token-rotation.js';
-import { shutdownError, type CallContext } from './call-wrappers.js';
+import { shutdownError, type CallContext, type CallOrigin } from './call-wrappers.js';
 import { caxtonHandlers } from './handlers.js';
 import type { NodeControl } from '@caxton/core';
 import { CAXTON_SERVICE_NAME, caxtonService, reflectedPackage } from './proto.js';
 import { UploadSlots } from './upload.js';
 import { apiTelemetryInterceptor } from './telemetry-interceptor.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
+import { AuditedControl } from '../audit/audited-control.js';
 import { auditInterceptor } from './audit-interceptor.js';
 import { callerIdentifier } from './caller.js';
 
@@ -73,10 +74,11 @@ export interface ApiServerOptions {
   /** Bugs (non-Caxton errors thrown while serving). Default: console.error. */
   onInternalError?: (err: unknown, method: string) => void;
   /**
-   * The audit trail (decision 1402): every call that changes something, and every call refused
-   * for its credentials, is recorded there before its answer goes out; ListAudit reads it.
+   * The audit trail (decisions 1402, 1701): every change is written ahead there through `control`
+   * (built over `node` when not given: a node passes the one its console shares), every call
+   * refused for its credentials is recorded before its answer goes out; ListAudit reads it.
    */
-  audit?: { trail: AuditTrail; nodeId: string; recordReads?: boolean };
+  audit?: { trail: AuditTrail; nodeId: string; recordReads?: boolean; control?: AuditedControl };
   /** Things an operator should know about (e.g. token file permissions repaired). Default: console.error. */
   onWarning?: (message: string) => void;
 }
@@ -174,7 +176,22 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     readTokenFile = read.file;
   }
   const report = options.onInternalError ?? ((err: unknown, method: string) => console.error(`caxton api: internal error in ${method}:`, err));
-  const ctx: CallContext = { authenticate, report, streams: new Set(), maxStreamBuffer: options.maxStreamBuffer ?? 1024 };
+  const identify = callerIdentifier(accepted);
+  const audited = options.audit
+    ? options.audit.control ?? new AuditedControl({ control: options.node, trail: options.audit.trail, nodeId: options.audit.nodeId, report })
+    : undefined;
+  // Calls whose change went through `audited` (so the interceptor need not record them), by the
+  // metadata object the interceptor passed on to the handler.
+  const recordedAhead = new WeakSet<Metadata>();
+  const callerOf = (call: CallOrigin) => {
+    recordedAhead.add(call.metadata);
+    return { ...identify(call.metadata), peer: call.getPeer() };
+  };
+  const ctx: CallContext = {
+    authenticate, report, streams: new Set(), maxStreamBuffer: options.maxStreamBuffer ?? 1024,
+    node: (call) => (audited ? audited.as(callerOf(call)) : options.node),
+    change: (call, what, effect) => (audited ? audited.change(callerOf(call), what, effect) : effect()),
+  };
   const slots = new UploadSlots(options.maxConcurrentUploads ?? 4);
 
   // Telemetry (decision 1301) first: it sees every call's final status, an audit refusal included.
@@ -186,8 +203,8 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
       nodeId: options.audit.nodeId,
       service: CAXTON_SERVICE_NAME,
       serializers: new Map(Object.values(caxtonService()).map((m) => [m.path, m.requestSerialize as (message: unknown) => Buffer])),
-      identify: callerIdentifier(accepted),
-      refuseChanges: () => options.audit!.trail.failed,
+      identify,
+      recordedAhead: (metadata) => recordedAhead.has(metadata),
       recordReads: options.audit.recordReads ?? false,
       report,
     })] : []),

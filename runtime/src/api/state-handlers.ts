@@ -36,7 +36,7 @@ export function stateHandlers(ctx: CallContext, node: NodeControl, idleTimeoutMs
         try {
           ctx.authenticate(call.metadata, 'ImportState');
           const { agent, replace, writes } = await receiveImport(call, idleTimeoutMs);
-          const result = await node.importState({ agent, writes, replace });
+          const result = await ctx.node(call).importState({ agent, writes, replace }); // recorded (decision 1701)
           callback(null, { written: result.written, deleted: result.deleted });
         } catch (err) {
           if (call.cancelled) return;

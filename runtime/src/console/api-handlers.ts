@@ -2,6 +2,8 @@
  * The console API's handlers: each turns one checked request into calls on the node (NodeControl,
  * the message log's history) and returns the contract's JSON. Authentication and the role check
  * happened before (server.ts); the role is passed where it changes what is shown (config values).
+ * Changes are made on the node the caller's request was given (server.ts: the audited surface as
+ * that caller, decision 1701), never on `control`, which serves reads.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -75,22 +77,22 @@ export class ConsoleApi {
     });
   }
 
-  async deploy(req: IncomingMessage, params: URLSearchParams): Promise<AgentResponse> {
+  async deploy(node: NodeControl, req: IncomingMessage, params: URLSearchParams): Promise<AgentResponse> {
     const name = deployName(params);
     const config = configParams(params) ?? {};
     const artifact = await this.upload(req);
-    return { agent: agentRow(await this.d.control.deploy({ name, limits: {}, config, ...languageParam(params) }, artifact)) };
+    return { agent: agentRow(await node.deploy({ name, limits: {}, config, ...languageParam(params) }, artifact)) };
   }
 
-  async upgrade(name: string, req: IncomingMessage, params: URLSearchParams): Promise<AgentResponse> {
+  async upgrade(node: NodeControl, name: string, req: IncomingMessage, params: URLSearchParams): Promise<AgentResponse> {
     const config = configParams(params);
     const artifact = await this.upload(req);
-    const result = await this.d.control.upgrade({ name, limits: {}, ...(config ? { config } : {}), ...languageParam(params) }, artifact);
+    const result = await node.upgrade({ name, limits: {}, ...(config ? { config } : {}), ...languageParam(params) }, artifact);
     return { agent: agentRow(result.agent) };
   }
 
-  async stop(name: string): Promise<AgentResponse> {
-    return { agent: agentRow(await this.d.control.stop(name, { force: false })) };
+  async stop(node: NodeControl, name: string): Promise<AgentResponse> {
+    return { agent: agentRow(await node.stop(name, { force: false })) };
   }
 
   messages(params: URLSearchParams): Promise<MessagesResponse> {

@@ -3,6 +3,10 @@
  * live messages as server-sent events, and the single-page bundle. Same tokens and roles as the
  * gRPC API (api/auth.ts, api/access.ts): every /api/ request needs `Authorization: Bearer`, the
  * read token may only GET. Static files need no token and carry no data.
+ *
+ * Audit (decision 1701): deploy, upgrade and stop go through the node's AuditedControl as the
+ * request's caller (role, token fingerprint, `console <address>`), so they are written ahead to the
+ * audit trail like the API's; a request refused for its credentials is recorded as the API's are.
  */
 import { promises as fs } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -10,6 +14,8 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { CaxtonError, type ConsoleRole, type NodeControl } from '@caxton/core';
 import { bearerRoleResolver, ensureAuthToken, READ_TOKEN_FILE_NAME, requireMayCall } from '../api/auth.js';
+import { presentedToken, tokenFingerprint } from '../api/caller.js';
+import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { readProvidedTokenFile } from '../api/provided-token.js';
 import { UploadSlots } from '../api/upload.js';
 import type { BusEvents } from '../bus/events.js';
@@ -25,6 +31,11 @@ import { CONTENT_SECURITY_POLICY, MISSING_BUNDLE_PAGE, StaticFiles } from './sta
 
 export interface ConsoleServerOptions {
   control: NodeControl;
+  /**
+   * The node's audited control surface (decision 1701): changes are made through it, as the
+   * request's caller. Without it (a console over a node that keeps no audit trail) `control` is used.
+   */
+  audited?: AuditedControl;
   events: BusEvents;
   log: MessageLog;
   host: string;
@@ -126,19 +137,39 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     sendJson(res, httpStatusFor(e), errorBody(e), e.kind === 'unauthenticated' ? { 'www-authenticate': 'Bearer' } : {});
   };
 
+  // Who is calling, for the audit trail: the same fingerprint the API records for the same token.
+  const callerOf = (req: IncomingMessage, role: ConsoleRole | 'none'): AuditCaller => {
+    const header = req.headers.authorization;
+    const presented = presentedToken(header === undefined ? [] : [header]);
+    return { role, token: presented ? tokenFingerprint(presented.token) : '', peer: `console ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}` };
+  };
+  const audited = options.audited;
+
   const serveApi = async (req: IncomingMessage, res: ServerResponse, api_: ApiRoute, method: string, params: URLSearchParams): Promise<void> => {
     const header = req.headers.authorization;
-    const role = resolveRole(header === undefined ? [] : [header]);
-    requireMayCall(role, method);
+    let role: ConsoleRole | 'none' = 'none';
+    try {
+      role = resolveRole(header === undefined ? [] : [header]);
+      requireMayCall(role, method);
+    } catch (err) {
+      // Refused for its credentials: recorded (before the answer) as the API records such calls.
+      if (audited) {
+        const args = auditArgs({ route: api_ }, { agent: 'agent' in api_ ? api_.agent : undefined });
+        await audited.refused(callerOf(req, role), { method, args }, err).catch((auditErr: unknown) => report(auditErr));
+      }
+      throw err;
+    }
     stats.touch();
+    // Changes go through the audited surface as this caller: written ahead (decision 1701).
+    const changer = (): NodeControl => (audited ? audited.as(callerOf(req, role)) : options.control);
     switch (api_.name) {
       case 'whoami': return sendJson(res, 200, await api.whoami(role));
       case 'agents': return sendJson(res, 200, await api.agents());
       case 'agent': return sendJson(res, 200, await api.agent(api_.agent, role));
       case 'agent-logs': return sendJson(res, 200, await api.agentLogs(api_.agent, params));
-      case 'deploy': return sendJson(res, 200, await api.deploy(req, params));
-      case 'upgrade': return sendJson(res, 200, await api.upgrade(api_.agent, req, params));
-      case 'stop': return sendJson(res, 200, await api.stop(api_.agent));
+      case 'deploy': return sendJson(res, 200, await api.deploy(changer(), req, params));
+      case 'upgrade': return sendJson(res, 200, await api.upgrade(changer(), api_.agent, req, params));
+      case 'stop': return sendJson(res, 200, await api.stop(changer(), api_.agent));
       case 'messages': return sendJson(res, 200, await api.messages(params));
       case 'nodes': return sendJson(res, 200, await api.nodes());
       case 'stream': return live.start(res, messageFilter(params));

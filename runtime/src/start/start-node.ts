@@ -12,7 +12,8 @@ import { BusEvents } from '../bus/events.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
-import type { NodeHealth } from '@caxton/core';
+import type { NodeControl, NodeHealth } from '@caxton/core';
+import { AuditedControl, IN_PROCESS_CALLER } from '../audit/audited-control.js';
 import { nodeHealth, type NodePhase } from '../node/node-health.js';
 import { checkConsoleBinding, startConsoleServer, type ConsoleServer } from '../console/server.js';
 import { AgentLifecycle } from '../node/agent-lifecycle.js';
@@ -47,8 +48,11 @@ export interface RunningNode {
   apiPort: number;
   /** Where `health` (serve --health-addr) listens, when asked for. */
   healthPort?: number;
-  /** The node's control surface, for in-process use (the API serves the same object). */
-  control: LocalNodeControl;
+  /**
+   * The node's control surface for in-process use: the same audited surface the API and the console
+   * use (decision 1701), its changes recorded as `in-process` calls.
+   */
+  control: NodeControl;
   events: BusEvents;
   /** The web console's address (`http://127.0.0.1:8080/`), when it was asked for. */
   consoleUrl?: string;
@@ -249,6 +253,12 @@ async function startOnTopology(
     logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, killSwitch,
     ...(options.idempotency ? { idempotency: options.idempotency } : {}),
   });
+  // Every way in that changes the node goes through this one object, which writes each change
+  // ahead to the audit trail (decision 1701): the API, the console and `RunningNode.control`.
+  const audited = new AuditedControl({
+    control, trail: storage.audit, nodeId,
+    report: (err, what) => console.error(`caxton: audit trail: ${what}:`, err),
+  });
   // The log is open and consumed: from here health is the topology's (cluster: membership) and the log's.
   life.phase = 'running';
 
@@ -266,7 +276,7 @@ async function startOnTopology(
       node: control, host: options.apiHost, port: options.apiPort, dataDir, auth: options.auth,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.maxArtifactBytes !== undefined ? { maxArtifactBytes: options.maxArtifactBytes } : {}),
-      audit: { trail: storage.audit, nodeId, recordReads: options.audit?.recordReads ?? false },
+      audit: { trail: storage.audit, nodeId, recordReads: options.audit?.recordReads ?? false, control: audited },
     });
     const started = api;
     undo.push(() => started.close(2000));
@@ -274,7 +284,7 @@ async function startOnTopology(
   let consoleServer: ConsoleServer | undefined;
   if (options.console) {
     consoleServer = await startConsoleServer({
-      ...options.console, control, events, log: storage.log, dataDir, auth: options.auth, platform,
+      ...options.console, control, audited, events, log: storage.log, dataDir, auth: options.auth, platform,
       ...(api ? { resolveRole: api.resolveRole } : {}),
       conversations: (initiator, conversationId) => tracker.inspect(initiator, conversationId),
       maxArtifactBytes: options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
@@ -292,7 +302,7 @@ async function startOnTopology(
   return {
     nodeId,
     apiPort: api?.port ?? 0,
-    control,
+    control: audited.as(IN_PROCESS_CALLER),
     events,
     ...(consoleServer ? { consoleUrl: consoleServer.url } : {}),
     trust: { mode: trust.mode, keyIds: trust.keyIds },

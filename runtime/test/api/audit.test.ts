@@ -1,6 +1,7 @@
 /**
- * The audit interceptor and ListAudit over real gRPC (a MemoryNode behind a real server, a real
- * file trail): which calls are recorded, with what, and that the answer waits for the record.
+ * The audit trail over real gRPC (a MemoryNode behind a real server, a real file trail): changes
+ * written ahead through AuditedControl (intent, then outcome: decision 1701), refused credentials
+ * and asked-for reads recorded by the interceptor, ListAudit, and that the answer waits for the record.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -23,8 +24,11 @@ async function list(client: CaxtonClient, query: { from?: number; limit?: number
   return out;
 }
 
+/** `kind method role code error agent`: an intent has no result, an outcome no arguments. */
 function summary(r: AuditRecord): string {
-  return [r.method, r.role, r.result.code, r.result.error, r.args.fields.agent ?? ''].join(' ');
+  const result = r.kind === 'intent' ? ['', ''] : [r.result.code, r.result.error];
+  const agent = r.kind === 'outcome' ? '' : r.args.fields.agent ?? '';
+  return [r.kind ?? 'call', r.method, r.role, ...result, agent].join(' ');
 }
 
 describe('audit trail through the API', () => {
@@ -42,7 +46,7 @@ describe('audit trail through the API', () => {
     await trail.close();
   });
 
-  it('records a scripted session exactly: changes, refused credentials; not reads', async () => {
+  it('records a scripted session exactly: changes as intent + outcome, refused credentials; not reads', async () => {
     const artifact = Buffer.from('component bytes');
     await h.client.deploy({ name: 'echo' }, artifact);
     await h.client.listAgents(); // a read: not recorded
@@ -57,22 +61,35 @@ describe('audit trail through the API', () => {
     assert.equal(verifyAuditChain(stored, sha256Hex).fault, undefined);
     const records = stored.map((s) => decodeRecord(s.bytes));
     assert.deepEqual(records.map(summary), [
-      'DeployAgent admin OK  echo',
-      'SendMessage admin OK  ',
-      'ListAgents none UNAUTHENTICATED api.unauthenticated ',
-      'StopAgent read PERMISSION_DENIED api.permission-denied echo',
-      'StopAgent admin OK  echo',
+      'intent DeployAgent admin   echo',
+      'outcome DeployAgent admin OK  ',
+      'intent SendMessage admin   ',
+      'outcome SendMessage admin OK  ',
+      'call ListAgents none UNAUTHENTICATED api.unauthenticated ',
+      'call StopAgent read PERMISSION_DENIED api.permission-denied echo',
+      'intent StopAgent admin   echo',
+      'outcome StopAgent admin OK  ',
     ]);
-    const [deploy, send, failed, denied] = records;
-    assert.equal(deploy!.token, tokenFingerprint(h.token));
-    assert.equal(deploy!.args.fields.artifact, createHash('sha256').update(artifact).digest('hex'));
-    assert.ok(deploy!.args.bytes > artifact.length, 'the digest covers the header and the chunks');
-    assert.deepEqual([send!.args.fields.performative, send!.args.fields.receivers], ['inform', 'echo']);
+    const [deploy, deployed, send, , failed, denied] = records;
+    assert.ok(deploy?.kind === 'intent' && deployed?.kind === 'outcome' && send?.kind === 'intent');
+    assert.deepEqual(deployed.intent, { index: deploy.index, hash: deploy.hash }, 'the outcome points at its intent');
+    assert.equal(deploy.token, tokenFingerprint(h.token));
+    assert.equal(deploy.args.fields.artifact, createHash('sha256').update(artifact).digest('hex'));
+    assert.equal(deploy.args.bytes, artifact.length, 'a deploy counts the artifact\'s bytes');
+    assert.deepEqual([send.args.fields.performative, send.args.fields.receivers], ['inform', 'echo']);
     assert.equal(failed!.token, tokenFingerprint('x'.repeat(40)));
     assert.equal(denied!.token, tokenFingerprint(readToken));
     assert.match(deploy!.peer, /^ipv4:127\.0\.0\.1:\d+$|^127\.0\.0\.1:\d+$/);
     assert.equal(deploy!.node, 'node-test');
     for (const r of records) assert.ok(!JSON.stringify(r).includes(h.token), 'the token itself is never stored');
+  });
+
+  it('a change refused before it reaches the node (bad input) is still recorded, as one call record', async () => {
+    const start = (await list(h.client)).length;
+    await assert.rejects(h.client.stop('not/a name!'), (e: { grpcCode?: number }) => e.grpcCode === status.INVALID_ARGUMENT);
+    const added = (await list(h.client, { from: start })).map((s) => decodeRecord(s.bytes));
+    assert.equal(added.length, 1);
+    assert.match(summary(added[0]!), /^call StopAgent admin INVALID_ARGUMENT \S+ not\/a name!$/);
   });
 
   it('lists a range and refuses the read-only token', async () => {
@@ -84,7 +101,7 @@ describe('audit trail through the API', () => {
     await assert.rejects(list(viewer), (e: { grpcCode?: number }) => e.grpcCode === status.PERMISSION_DENIED);
     // …and that refusal is itself in the trail.
     const last = decodeRecord((await list(h.client)).at(-1)!.bytes);
-    assert.equal(summary(last), 'ListAudit read PERMISSION_DENIED api.permission-denied ');
+    assert.equal(summary(last), 'call ListAudit read PERMISSION_DENIED api.permission-denied ');
   });
 
   it('follows: new records arrive on an open stream', async () => {
@@ -92,18 +109,18 @@ describe('audit trail through the API', () => {
     const seen: AuditRecord[] = [];
     let got!: () => void;
     const arrived = new Promise<void>((r) => { got = r; });
-    const stream = h.client.listAudit({ from: start, follow: true }, (r) => { seen.push(decodeRecord(r.bytes)); got(); });
+    const stream = h.client.listAudit({ from: start, follow: true }, (r) => { seen.push(decodeRecord(r.bytes)); if (seen.length === 2) got(); });
     await stream.ready;
     await assert.rejects(h.client.stop('ghost'), (e: { grpcCode?: number }) => e.grpcCode === status.NOT_FOUND);
     await arrived;
     stream.cancel();
     await stream.done;
-    assert.equal(summary(seen[0]!), 'StopAgent admin NOT_FOUND agent.not-found ghost');
+    assert.deepEqual(seen.map(summary), ['intent StopAgent admin   ghost', 'outcome StopAgent admin NOT_FOUND agent.not-found ']);
   });
 });
 
 describe('audit trail failures reach the caller', () => {
-  it('answers UNAVAILABLE audit.unavailable, saying the call took effect, when its record cannot be written', async () => {
+  it('refuses a change whose intent cannot be written (UNAVAILABLE audit.unavailable): it never happens', async () => {
     const failing = {
       location: 'nowhere',
       append: async (_e: AuditEntry): Promise<AuditRecord> => { throw new Error('disk on fire'); },
@@ -113,16 +130,37 @@ describe('audit trail failures reach the caller', () => {
     };
     const h = await startHarness({ audit: { trail: failing, nodeId: 'n' } });
     try {
-      await h.client.deploy({ name: 'echo' }, Buffer.from('x')).then(
-        () => assert.fail('the deploy must not look recorded'),
-        (err: { grpcCode?: number; message: string }) => {
-          assert.equal(err.grpcCode, status.UNAVAILABLE);
-          assert.match(err.message, /DeployAgent call was not recorded in the audit trail \(it succeeded\): disk on fire/);
-        },
-      );
-      assert.equal((await h.client.listAgents()).length, 1, 'reads are not recorded, so they still work');
+      await assert.rejects(h.client.deploy({ name: 'echo' }, Buffer.from('x')), (err: { grpcCode?: number; code?: string; message: string }) =>
+        err.grpcCode === status.UNAVAILABLE && err.code === 'audit.unavailable' && /DeployAgent refused: the audit trail cannot record it \(disk on fire\)/.test(err.message));
+      assert.deepEqual(h.node.calls.filter((c) => c.startsWith('deploy')), [], 'the deploy never reached the node');
+      assert.equal((await h.client.listAgents()).length, 0, 'nothing was deployed; reads are not recorded, so they still work');
     } finally {
       await h.close();
+    }
+  });
+
+  it('answers with the change\'s own result when only its outcome cannot be written: the intent records it', async () => {
+    const dataDir = await tempDir();
+    const real = await FileAuditTrail.open({ dir: path.join(dataDir, 'audit') });
+    let appends = 0;
+    // The real trail, failing every second append (each outcome): a disk that fails mid-change.
+    const flaky = {
+      location: real.location,
+      append: (e: AuditEntry): Promise<AuditRecord> => (++appends % 2 === 0 ? Promise.reject(new Error('disk on fire')) : real.append(e)),
+      read: (from: number, limit: number) => real.read(from, limit),
+      follow: real.follow.bind(real),
+      close: async () => {},
+    };
+    const h = await startHarness({ dataDir, audit: { trail: flaky, nodeId: 'n' } });
+    try {
+      const agent = await h.client.deploy({ name: 'echo' }, Buffer.from('x'));
+      assert.equal(agent.name, 'echo');
+      const records = (await list(h.client)).map((s) => decodeRecord(s.bytes));
+      assert.deepEqual(records.map(summary), ['intent DeployAgent admin   echo'], 'the change is in the trail, its outcome unknown');
+      assert.ok(h.internalErrors.some((e) => /disk on fire/.test((e as Error).message)), 'the lost outcome is reported');
+    } finally {
+      await h.close();
+      await real.close();
     }
   });
 });
@@ -146,9 +184,9 @@ describe('recording reads too', () => {
       }, 10_000, 'the cancelled tail to be recorded');
       assert.ok(records.some((r) => r.method === 'ListAudit'), 'listing the trail is a read, recorded too');
       assert.deepEqual(records.filter((r) => r.method !== 'ListAudit').map(summary), [
-        'ListAgents admin OK  ',
-        'NodeStatus admin OK  ',
-        'TailMessages admin CANCELLED  ',
+        'call ListAgents admin OK  ',
+        'call NodeStatus admin OK  ',
+        'call TailMessages admin CANCELLED  ',
       ]);
     } finally {
       await h.close();
@@ -170,8 +208,8 @@ describe('a trail that failed for good', () => {
     const h = await startHarness({ audit: { trail: broken, nodeId: 'n' } });
     try {
       const before = h.node.calls.length;
-      for (const call of [h.client.deploy({ name: 'echo' }, Buffer.from('x')), h.client.stop('echo')]) {
-        await assert.rejects(call, (err: { grpcCode?: number; code?: string; message: string }) =>
+      for (const call of [() => h.client.deploy({ name: 'echo' }, Buffer.from('x')), () => h.client.stop('echo')]) {
+        await assert.rejects(call(), (err: { grpcCode?: number; code?: string; message: string }) =>
           err.grpcCode === status.UNAVAILABLE && err.code === 'audit.unavailable' && /refused: the audit trail cannot record it \(EIO/.test(err.message));
       }
       assert.deepEqual(h.node.calls.slice(before), [], 'no change reached the node');

@@ -1,14 +1,18 @@
 /**
  * EtcdAuditTrail against a real etcd: group-committed appends, two writers on one trail never fork
- * the chain, a record's value changed in etcd is named by verification, follow sees other writers.
+ * the chain, a record's value changed in etcd is named by verification, follow sees other writers;
+ * write-ahead changes (decision 1701) from two nodes interleave in one chain and pair up, and a
+ * node that cannot reach etcd refuses a change before it happens.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { verifyAuditChain, type AuditEntry, type StoredAuditRecord } from '@caxton/core';
+import { AuditChangeReader, decodeRecord, verifyAuditChain, type AuditEntry, type StoredAuditRecord } from '@caxton/core';
 import { EtcdConnection } from '../../src/registry/etcd/connection.js';
 import { sha256Hex } from '../../src/audit/audit-trail.js';
 import { EtcdAuditTrail } from '../../src/audit/etcd-audit-trail.js';
-import { startEtcd, type EtcdHandle } from '../registry/helpers/etcd.js';
+import { AuditedControl, type AuditCaller } from '../../src/audit/audited-control.js';
+import { freePort, startEtcd, type EtcdHandle } from '../registry/helpers/etcd.js';
+import { MemoryNode } from '../api/support/memory-node.js';
 
 let etcd: EtcdHandle;
 const connections: EtcdConnection[] = [];
@@ -90,5 +94,45 @@ describe('EtcdAuditTrail', () => {
     await three;
     stop();
     assert.deepEqual(seen, [0, 1, 2]);
+  });
+
+  it('write-ahead changes from two nodes share one chain: each outcome points at its intent, the listing pairs them', async () => {
+    const [a, b] = trails(2, { maxBatch: 4 });
+    const caller: AuditCaller = { role: 'admin', token: 'feedfacecafebeef', peer: 'ipv4:127.0.0.1:1' };
+    const nodes = [new MemoryNode(), new MemoryNode()];
+    const controls = [a!, b!].map((trail, i) => new AuditedControl({ control: nodes[i]!, trail, nodeId: `n${i}`, report: (err) => assert.fail(err as Error) }).as(caller));
+    const bytes = Buffer.from('component');
+    await Promise.all(controls.flatMap((c, i) => [
+      c.deploy({ name: `agent-${i}`, limits: {}, config: {} }, { bytes, sha256: sha256Hex(bytes) }),
+      ...Array.from({ length: 6 }, (_, j) => c.stop(`ghost-${i}-${j}`, { force: false }).catch(() => undefined)),
+    ]));
+    const stored = await all(b!);
+    const { fault, verified } = verifyAuditChain(stored, sha256Hex);
+    assert.equal(fault, undefined);
+    assert.equal(verified, 28);
+    const records = stored.map((r) => decodeRecord(r.bytes));
+    for (const r of records) {
+      if (r.kind !== 'outcome') continue;
+      const intent = records[r.intent.index]!;
+      assert.ok(intent.kind === 'intent' && intent.hash === r.intent.hash && intent.node === r.node && intent.index < r.index);
+    }
+    const reader = new AuditChangeReader();
+    const lines = [...stored.flatMap((s) => reader.push(s)), ...reader.end()];
+    assert.equal(lines.length, 14);
+    const codes = lines.map((l) => (l.type === 'change' ? `${l.intent.method} ${l.outcome?.result.code ?? 'unknown'}` : l.type)).sort();
+    assert.deepEqual(codes, [...Array(2).fill('DeployAgent OK'), ...Array(12).fill('StopAgent NOT_FOUND')]);
+  });
+
+  it('a node that cannot reach etcd refuses the change (audit.unavailable) and does not make it', async () => {
+    const connection = new EtcdConnection({ endpoints: [`http://127.0.0.1:${await freePort()}`], callTimeoutMs: 300 });
+    connections.push(connection);
+    const trail = new EtcdAuditTrail({ connection, prefix: `/audit-test-${process.pid}-dead/`, outagePatienceMs: 500 });
+    const node = new MemoryNode();
+    const audited = new AuditedControl({ control: node, trail, nodeId: 'n', report: () => {} });
+    const bytes = Buffer.from('component');
+    await assert.rejects(audited.as({ role: 'admin', token: '', peer: 'in-process' }).deploy({ name: 'echo', limits: {}, config: {} }, { bytes, sha256: sha256Hex(bytes) }),
+      (err: { code?: string; kind?: string }) => err.code === 'audit.unavailable' && err.kind === 'unavailable');
+    assert.deepEqual(node.calls, []);
+    assert.deepEqual(await node.listAgents(), []);
   });
 });

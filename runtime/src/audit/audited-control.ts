@@ -1,0 +1,200 @@
+/**
+ * The node's one audited control surface (decision 1701). Every way into the node that changes
+ * something — the gRPC API, the web console, an embedder holding the RunningNode, a later
+ * cluster-forwarding path — gets its NodeControl from `as(caller)`, so no path can change the node
+ * without its record.
+ *
+ * Write-ahead: a change's `intent` record is durable (fdatasync'd, or committed by etcd) before the
+ * change is attempted; its `outcome` record, pointing at the intent, follows once the change ended.
+ * A node that cannot write the intent refuses the change (`audit.unavailable`, UNAVAILABLE) and
+ * changes nothing. A crash between the two leaves an intent without outcome, which `caxton audit`
+ * shows as "outcome unknown": never a change the trail does not mention.
+ *
+ * If the outcome cannot be written the change has happened and its intent says so; the caller gets
+ * the change's real answer (answering UNAVAILABLE would invite a retry of something already done)
+ * and the failure goes to `report`, like the node's other internal failures.
+ */
+import { createHash } from 'node:crypto';
+import {
+  CaxtonError, type AclMessage, type AgentStatus, type AuditArgs, type AuditResult, type AuditRole, type DeploySpec, type FreezeResult,
+  type FreezeScope, type NodeControl, type SendOptions, type SendResult, type StateImport, type StateImportResult, type UpgradeResult, type UpgradeSpec,
+  type VerifiedArtifact,
+} from '@caxton/core';
+import type { AuditTrail } from './audit-trail.js';
+import { AuditError } from './errors.js';
+
+/** Who asks for a change, and from where. */
+export interface AuditCaller {
+  role: AuditRole;
+  /** A short fingerprint of the bearer token ('' when none): which token, never the token. */
+  token: string;
+  /** Where the call came from (`ipv4:10.0.0.7:53412`, `console 10.0.0.7:53412`, `in-process`). */
+  peer: string;
+}
+
+/** The caller of changes made through the RunningNode object itself (an embedder, a test). */
+export const IN_PROCESS_CALLER: AuditCaller = Object.freeze({ role: 'admin', token: '', peer: 'in-process' });
+
+/** What a change is, for its intent record: its operation and a fingerprint of its arguments. */
+export interface AuditedCall {
+  /** Named as the RPC is (`DeployAgent`), whatever surface the change came through. */
+  method: string;
+  args: AuditArgs;
+}
+
+export interface AuditedControlOptions {
+  control: NodeControl;
+  trail: AuditTrail;
+  nodeId: string;
+  /** Failures that must not change a call's answer (an outcome record that could not be written). */
+  report: (err: unknown, what: string) => void;
+  now?: () => number;
+}
+
+/** `OK`, or the status name of the failure's kind (`not-found` → `NOT_FOUND`), as the API sends it. */
+export function resultOf(err: unknown): AuditResult {
+  if (err === undefined) return { code: 'OK', error: '' };
+  if (err instanceof CaxtonError) return { code: err.kind.toUpperCase().replace(/-/g, '_'), error: err.code };
+  return { code: 'INTERNAL', error: '' };
+}
+
+/** Bytes in, or JSON of, the arguments; Uint8Arrays as base64 so payloads count as what they are. */
+function argsBytes(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)) ?? '', 'utf8');
+}
+
+/** The arguments' digest and size, and the few fields safe to show (names, never config or payloads). */
+export function auditArgs(args: unknown, fields: Record<string, string | boolean | undefined>): AuditArgs {
+  const bytes = argsBytes(args);
+  const shown: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== '') shown[k] = String(v).slice(0, 512);
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, fields: shown };
+}
+
+export class AuditedControl {
+  readonly trail: AuditTrail;
+  private readonly now: () => number;
+
+  constructor(private readonly o: AuditedControlOptions) {
+    this.trail = o.trail;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** The node's control, every change of it recorded as `caller`'s. */
+  as(caller: AuditCaller): NodeControl {
+    return new CallerControl(this, this.o.control, caller);
+  }
+
+  /**
+   * Write-ahead: the intent durable, then `effect`, then its outcome. Throws `audit.unavailable`
+   * without running `effect` when the intent cannot be written.
+   */
+  async change<T>(caller: AuditCaller, call: AuditedCall, effect: () => Promise<T>): Promise<T> {
+    const common = { node: this.o.nodeId, method: call.method, role: caller.role, token: caller.token, peer: caller.peer };
+    let intent;
+    try {
+      const refused = this.trail.failed;
+      if (refused) throw refused;
+      intent = await this.trail.append({ kind: 'intent', time: this.time(), ...common, args: call.args });
+    } catch (err) {
+      throw new AuditError('audit.unavailable', `${call.method} refused: the audit trail cannot record it (${(err as Error).message})`, {
+        context: { method: call.method, trail: this.trail.location },
+        hint: "nothing was changed; fix what the node's log reports about its audit trail (disk full, I/O error, etcd unreachable), then retry",
+        cause: err,
+      });
+    }
+    let failure: unknown;
+    let value: T | undefined;
+    try {
+      value = await effect();
+    } catch (err) {
+      failure = err ?? new Error('the change failed');
+    }
+    try {
+      await this.trail.append({ kind: 'outcome', time: this.time(), ...common, intent: { index: intent.index, hash: intent.hash }, result: resultOf(failure) });
+    } catch (err) {
+      this.o.report(err, `${call.method} (audit: outcome of record ${intent.index})`);
+    }
+    if (failure !== undefined) throw failure;
+    return value as T;
+  }
+
+  /**
+   * A call refused for its credentials: one `call` record, since nothing was attempted. Resolves
+   * once it is durable; rejects if it cannot be written (the caller is refused either way).
+   */
+  async refused(caller: AuditCaller, call: AuditedCall, err: unknown): Promise<void> {
+    await this.trail.append({
+      time: this.time(), node: this.o.nodeId, method: call.method, role: caller.role, token: caller.token, peer: caller.peer,
+      args: call.args, result: resultOf(err),
+    });
+  }
+
+  private time(): string {
+    return new Date(this.now()).toISOString();
+  }
+}
+
+/** NodeControl for one caller: reads pass through, each change goes through AuditedControl.change. */
+class CallerControl implements NodeControl {
+  constructor(private readonly audit: AuditedControl, private readonly inner: NodeControl, private readonly caller: AuditCaller) {}
+
+  private change<T>(method: string, args: AuditArgs, effect: () => Promise<T>): Promise<T> {
+    return this.audit.change(this.caller, { method, args }, effect);
+  }
+
+  deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
+    const args = auditArgs({ spec, artifact: { sha256: artifact.sha256, size: artifact.bytes.length, signed: artifact.signature !== undefined } },
+      { agent: spec.name, artifact: artifact.sha256 });
+    return this.change('DeployAgent', { ...args, bytes: artifact.bytes.length }, () => this.inner.deploy(spec, artifact));
+  }
+
+  upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<UpgradeResult> {
+    const args = auditArgs({ spec, artifact: { sha256: artifact.sha256, size: artifact.bytes.length, signed: artifact.signature !== undefined } },
+      { agent: spec.name, artifact: artifact.sha256 });
+    return this.change('UpgradeAgent', { ...args, bytes: artifact.bytes.length }, () => this.inner.upgrade(spec, artifact));
+  }
+
+  stop(name: string, options: { force: boolean }): Promise<AgentStatus> {
+    return this.change('StopAgent', auditArgs({ name, options }, { agent: name, force: options.force }), () => this.inner.stop(name, options));
+  }
+
+  send(message: AclMessage, options?: SendOptions): Promise<SendResult> {
+    const key = options?.idempotency?.key;
+    const fields = { performative: message.performative, receivers: message.receivers.map((r) => r.name).join(','), sender: message.sender?.name, ...(key !== undefined ? { idempotencyKey: key } : {}) };
+    return this.change('SendMessage', auditArgs(message, fields), () => this.inner.send(message, options));
+  }
+
+  importState(spec: StateImport): Promise<StateImportResult> {
+    const fields = { agent: spec.agent, replace: spec.replace, writes: String(spec.writes.length) };
+    return this.change('ImportState', auditArgs(spec, fields), () => this.inner.importState(spec));
+  }
+
+  freeze(scope: FreezeScope): Promise<FreezeResult> {
+    return this.change('Freeze', auditArgs({ scope }, { scope }), () => this.inner.freeze(scope));
+  }
+
+  thaw(scope: FreezeScope): Promise<FreezeResult> {
+    return this.change('Thaw', auditArgs({ scope }, { scope }), () => this.inner.thaw(scope));
+  }
+
+  suspend(name: string): Promise<AgentStatus> {
+    return this.change('SuspendAgent', auditArgs({ name }, { agent: name }), () => this.inner.suspend(name));
+  }
+
+  resume(name: string): Promise<AgentStatus> {
+    return this.change('ResumeAgent', auditArgs({ name }, { agent: name }), () => this.inner.resume(name));
+  }
+
+  // Reads: nothing changes, nothing is recorded here (the API records reads when asked to).
+  listAgents: NodeControl['listAgents'] = () => this.inner.listAgents();
+  getAgent: NodeControl['getAgent'] = (name) => this.inner.getAgent(name);
+  tail: NodeControl['tail'] = (filter, sink) => this.inner.tail(filter, sink);
+  logs: NodeControl['logs'] = (query, sink) => this.inner.logs(query, sink);
+  searchDirectory: NodeControl['searchDirectory'] = (template, limit) => this.inner.searchDirectory(template, limit);
+  status: NodeControl['status'] = () => this.inner.status();
+  health: NodeControl['health'] = () => this.inner.health();
+  getState: NodeControl['getState'] = (agent, key) => this.inner.getState(agent, key);
+  listState: NodeControl['listState'] = (agent, query) => this.inner.listState(agent, query);
+  exportState: NodeControl['exportState'] = (agent, sink) => this.inner.exportState(agent, sink);
+}
