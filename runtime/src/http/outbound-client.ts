@@ -5,7 +5,7 @@
  * whole call (all hops), the body capped while it streams. node:http/https directly: fetch() has
  * neither a per-request lookup hook nor a way to stop reading at a byte count.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { decideHttpAllow, parseHttpTarget, type HttpPolicy } from '@caxton/core';
@@ -98,7 +98,7 @@ async function sendHop(req: OutboundRequest, policy: HttpPolicy, deps: OutboundC
       const headers = rawHeaderPairs(res.rawHeaders);
       const location = res.headers.location;
       if (REDIRECT_STATUSES.has(status) && typeof location === 'string') {
-        res.resume(); // the redirect's body is not wanted; the connection can be reused once drained
+        discardBody(res, outgoing);
         resolve({ status, headers, body: Buffer.alloc(0), location });
         return;
       }
@@ -128,6 +128,24 @@ async function sendHop(req: OutboundRequest, policy: HttpPolicy, deps: OutboundC
     if (req.body !== undefined) outgoing.end(req.body, 'utf8');
     else outgoing.end();
   });
+}
+
+/**
+ * A redirect's body is not wanted. Draining it (`res.resume()`) would keep reading after the call
+ * returned, past its deadline and byte cap (the timer is cleared and the cap counts only the final
+ * response): a service could stream gigabytes into the node on the strength of one 302. So the
+ * connection is closed unless the body is known to be empty already; keep-alive reuse is lost for
+ * redirects with a body, which is cheap next to an unbounded read.
+ */
+function discardBody(res: IncomingMessage, outgoing: ClientRequest): void {
+  if (res.complete || res.headers['content-length'] === '0') {
+    res.resume(); // nothing (more) to read: the socket goes back to the pool
+    return;
+  }
+  // Destroying a response mid-body makes Node report `aborted` on it; nobody is listening any more.
+  res.on('error', () => {});
+  res.destroy();
+  outgoing.destroy();
 }
 
 /** Headers as Node wants them: one entry per name, repeated ones as an array. */
