@@ -37,6 +37,13 @@ export interface HttpResponseData {
 export interface OutboundClientDeps {
   pools: ConnectionPools;
   resolve?: Resolver;
+  /** Aborts the call from outside (the kill switch); its reason is what the call rejects with. */
+  signal?: AbortSignal;
+  /**
+   * A hop's request got a connected socket: from here on the service may have seen (and acted
+   * on) the request, so an aborted call must not be sent again (decision 1601).
+   */
+  onConnected?: () => void;
 }
 
 type HopResult = { status: number; headers: [string, string][]; body: Buffer; location?: string };
@@ -53,6 +60,10 @@ export async function performHttpCall(policy: HttpPolicy, call: OutboundCall, de
   const timeoutMs = Math.max(1, Math.min(call.timeoutMs ?? policy.timeoutMs, policy.timeoutMs));
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new HttpCallFailure('timeout', `no complete response within ${timeoutMs} ms`, { timeoutMs })), timeoutMs);
+  const outer = deps.signal;
+  const onOuterAbort = (): void => controller.abort(outer!.reason);
+  if (outer?.aborted === true) onOuterAbort();
+  else outer?.addEventListener('abort', onOuterAbort, { once: true });
   let current: OutboundRequest = { method, target: parsed.target, headers: call.headers, rule: allowed.rule, ...(call.body !== undefined ? { body: call.body } : {}) };
   try {
     for (let followed = 0; ; followed++) {
@@ -69,6 +80,7 @@ export async function performHttpCall(policy: HttpPolicy, call: OutboundCall, de
     throw failureOf(err, false);
   } finally {
     clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuterAbort);
   }
 }
 
@@ -125,6 +137,14 @@ async function sendHop(req: OutboundRequest, policy: HttpPolicy, deps: OutboundC
       res.on('error', (err) => reject(failureOf(err, true)));
     });
     outgoing.on('error', (err) => reject(failureOf(err, responded)));
+    if (deps.onConnected !== undefined) {
+      const connected = deps.onConnected;
+      // A pooled socket is connected already; a new one reports it (TCP, then TLS on top).
+      outgoing.once('socket', (socket) => {
+        if (!socket.connecting) connected();
+        else socket.once('connect', connected);
+      });
+    }
     if (req.body !== undefined) outgoing.end(req.body, 'utf8');
     else outgoing.end();
   });
