@@ -142,7 +142,11 @@ async function sendHop(req: OutboundRequest, policy: HttpPolicy, deps: OutboundC
       // A pooled socket is connected already; a new one reports it (TCP, then TLS on top).
       outgoing.once('socket', (socket) => {
         if (!socket.connecting) connected();
-        else socket.once('connect', connected);
+        else {
+          // Whichever comes first; a TLS socket's bytes follow its TCP connect either way.
+          socket.once('connect', connected);
+          socket.once('secureConnect', connected);
+        }
       });
     }
     if (req.body !== undefined) outgoing.end(req.body, 'utf8');
