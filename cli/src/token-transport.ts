@@ -4,6 +4,7 @@
  * refuses to send one without TLS to any other address unless the operator says `--insecure`.
  * Pure: the decision and the loopback test, unit-tested.
  */
+import { isLoopbackHost as isLoopbackAddress } from '@caxton/core';
 import { CliError } from './cli-error.js';
 import { EXIT } from './exit-codes.js';
 
@@ -16,9 +17,9 @@ export function addressHost(address: string): string {
   return bare.split(',')[0]!.replace(/:\d+$/, '').toLowerCase();
 }
 
-/** Traffic to these never leaves the machine (a unix socket neither). */
+/** Traffic to these never leaves the machine: core's one loopback test, and a unix socket. */
 export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === 'unix' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^::ffff:127\./.test(host);
+  return host === 'unix' || isLoopbackAddress(host);
 }
 
 export class PlaintextTokenError extends CliError {

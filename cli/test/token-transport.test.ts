@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addressHost, checkTokenTransport, isLoopbackHost, PlaintextTokenError } from '../src/token-transport.js';
-import { plaintextApiWarning } from '../src/commands/serve-plaintext-warning.js';
+import { noAuthApiWarning, plaintextApiWarning } from '../src/commands/serve-plaintext-warning.js';
 import { EXIT } from '../src/exit-codes.js';
 
 describe('token transport', () => {
@@ -40,5 +40,19 @@ describe('token transport', () => {
     assert.equal(plaintextApiWarning({ apiHost: '127.0.0.1' }), undefined);
     assert.equal(plaintextApiWarning({ apiHost: '::1' }), undefined);
     assert.equal(plaintextApiWarning({ apiHost: '0.0.0.0', tls: { certFile: 'c', keyFile: 'k' } }), undefined);
+  });
+
+  it('uses core\'s one loopback predicate: a DNS name starting with 127. is not loopback (issue 26)', () => {
+    for (const h of ['127.example.com', 'localhost.evil.com', '0x7f.1']) {
+      assert.equal(isLoopbackHost(h), false, h);
+      assert.match(plaintextApiWarning({ apiHost: h }) ?? '', /PLAINTEXT/, h);
+      assert.match(noAuthApiWarning({ apiHost: h, auth: { mode: 'none' } }) ?? '', /accepts calls from anyone/, h);
+      assert.throws(() => checkTokenTransport({ address: `${h}:50051`, tls: false, hasToken: true, insecure: false }), PlaintextTokenError, h);
+    }
+    for (const h of ['127.0.0.1', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) {
+      assert.equal(plaintextApiWarning({ apiHost: h }), undefined, h);
+      assert.equal(noAuthApiWarning({ apiHost: h, auth: { mode: 'none' } }), undefined, h);
+    }
+    assert.equal(noAuthApiWarning({ apiHost: '0.0.0.0', auth: { mode: 'token' } as never }), undefined);
   });
 });

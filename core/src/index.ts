@@ -17,6 +17,8 @@ export type * from './control/limits.js';
 export * from './control/state.js';
 export * from './control/http.js';
 export * from './control/http-allow.js';
+export * from './control/http-path.js';
+export * from './net/loopback-host.js';
 export * from './control/http-headers.js';
 export * from './control/errors.js';
 export { AGENT_NAME, AGENT_NAME_HINT } from './control/agent-name.js';

@@ -19,7 +19,7 @@ import { consoleNodeOptions, withConsoleOptions, type ConsoleArgs } from './serv
 import { telemetryFromArgs, telemetryOptions, type TelemetryArgs } from './serve-telemetry-options.js';
 import { installJsonLogs } from '@caxton/runtime';
 import { trustNodeOptions, trustOptions, type TrustArgs } from './serve-trust-options.js';
-import { plaintextApiWarning } from './serve-plaintext-warning.js';
+import { noAuthApiWarning, plaintextApiWarning } from './serve-plaintext-warning.js';
 
 /** The node's own option and handle types: one definition, the node's (runtime/src/start/options.ts). */
 export type { StartNodeOptions, RunningNode };
@@ -168,10 +168,6 @@ function clusterOptions(argv: Args): NonNullable<StartNodeOptions['cluster']> | 
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
 export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
   return {
     command: 'serve',
@@ -208,9 +204,8 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       // The node id is known once the node has read (or made) it in its data dir; until then, --node-id.
       let nodeIdForLogs = options.nodeId;
       if (options.telemetry?.logFormat === 'json') installJsonLogs(() => nodeIdForLogs);
-      if (options.auth.mode === 'none' && !isLoopback(options.apiHost)) {
-        ctx.note(`caxton: WARNING: the API on ${options.apiHost} accepts calls from anyone who can reach it (--no-auth)`);
-      }
+      const open = noAuthApiWarning(options);
+      if (open) ctx.note(open);
       const plaintext = plaintextApiWarning(options);
       if (plaintext) ctx.note(plaintext);
       const startNode = await loadStartNode();

@@ -5,6 +5,7 @@
  * gateway's question, asked at connect time; this file only reads the URL.
  */
 import type { HttpAllowRule, HttpPolicy } from './http.js';
+import { pathPrefixRefusal, pathUnderPrefix } from './http-path.js';
 
 export const HTTP_METHODS: readonly string[] = Object.freeze(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -53,9 +54,14 @@ export function decideHttpAllow(policy: Pick<HttpPolicy, 'allow'>, method: strin
     const ports = rule.ports ?? [target.scheme === 'https' ? 443 : 80];
     if (!ports.includes(target.port)) { nearest ??= `port ${target.port} of ${target.host} is not allowed (allowed: ${ports.join(', ')})`; continue; }
     if (rule.methods !== undefined && !rule.methods.includes(m)) { nearest ??= `${m} to ${target.host} is not allowed (allowed: ${rule.methods.join(', ')})`; continue; }
-    if (rule.pathPrefixes !== undefined && !rule.pathPrefixes.some((p) => target.path.startsWith(p))) {
-      nearest ??= `path ${clip(target.path)} on ${target.host} is not allowed (allowed prefixes: ${rule.pathPrefixes.join(', ')})`;
-      continue;
+    if (rule.pathPrefixes !== undefined) {
+      // Prefixes are matched on segment boundaries, and only on a path every server reads alike.
+      const refusal = pathPrefixRefusal(target.path);
+      if (refusal !== undefined) { nearest ??= `${refusal}; ${target.host} allows only the prefixes ${rule.pathPrefixes.join(', ')}`; continue; }
+      if (!rule.pathPrefixes.some((p) => pathUnderPrefix(target.path, p))) {
+        nearest ??= `path ${clip(target.path)} on ${target.host} is not allowed (allowed prefixes: ${rule.pathPrefixes.join(', ')})`;
+        continue;
+      }
     }
     return { allowed: true, rule };
   }

@@ -12,7 +12,7 @@ import { promises as fs } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { CaxtonError, type ConsoleRole, type NodeControl } from '@caxton/core';
+import { CaxtonError, isLoopbackHost, type ConsoleRole, type NodeControl } from '@caxton/core';
 import { bearerRoleResolver, ensureAuthToken, READ_TOKEN_FILE_NAME, requireMayCall } from '../api/auth.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
@@ -76,10 +76,6 @@ export interface ConsoleServer {
   /** Live streams open now. */
   streams(): number;
   close(): Promise<void>;
-}
-
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' } as const;

@@ -4,7 +4,7 @@
  * literal is written in brackets (`[2001:db8::1]:8443`).
  */
 import { InvalidArgumentError, type HttpAllowRule } from '@caxton/core';
-import { normaliseRuleHost } from './policy.js';
+import { normalisePathPrefix, normaliseRuleHost } from './policy.js';
 
 export function parseAllowHttpFlag(flag: string, field = '--allow-http'): HttpAllowRule {
   let rest = flag.trim();
@@ -29,6 +29,6 @@ export function parseAllowHttpFlag(flag: string, field = '--allow-http'): HttpAl
   }
   const rule: HttpAllowRule = { host: normaliseRuleHost(host, field) };
   if (port !== undefined) rule.ports = [port];
-  if (path !== undefined && path !== '/') rule.pathPrefixes = [path];
+  if (path !== undefined && path !== '/') rule.pathPrefixes = [normalisePathPrefix(path, field)];
   return rule;
 }

@@ -4,6 +4,9 @@
  * with an id derived from the call id, then removes the call's pending record. When an agent is
  * activated here it answers `interrupted` for every record it does not have in flight (the node
  * that ran the call stopped). The agent holds no shard meanwhile: its calls are just effects.
+ * The kill switch holds calls too (decision 1710): while the node is frozen or the agent suspended
+ * nothing of the agent's leaves; a call cut on the network by the hold is answered `interrupted`
+ * if it may have reached the service, and sent on release if it provably did not.
  */
 import type { AclMessage, AgentId, HttpCall, HttpCallEvent, HttpPolicy, StateWrite } from '@caxton/core';
 import { Instrumentation } from '@caxton/core';
@@ -14,8 +17,9 @@ import { failureAnswer, responseAnswer, type AnswerAddressing } from './answer-m
 import { HttpCallFailure } from './call-failure.js';
 import type { Resolver } from './checked-resolve.js';
 import { ConnectionPools } from './connection-pools.js';
+import { EgressGate, type EgressHold } from './egress-hold.js';
 import { HttpMetrics } from './http-metrics.js';
-import { performHttpCall } from './outbound-client.js';
+import { performHttpCall, type HttpResponseData } from './outbound-client.js';
 import { callIdOfKey, clearPendingCall, parsePendingCall, pendingCallsIn, type PendingCallRecord } from './pending-calls.js';
 import { sanitizeRequestHeaders } from './request-headers.js';
 
@@ -43,6 +47,8 @@ export interface HttpGatewayOptions {
   /** A line for the agent's log (dropped headers, an answer that could not be delivered). */
   log: (agent: string, level: 'info' | 'warn' | 'error', message: string) => void;
   resolve?: Resolver;
+  /** The kill switch: while it holds an agent, none of that agent's calls leaves (decision 1710). */
+  hold?: EgressHold;
   /** How long to keep retrying an answer the bus refuses (a full mailbox). */
   deliveryPatienceMs?: number;
   now?: () => number;
@@ -58,9 +64,11 @@ export class HttpGateway {
   private readonly running = new Set<Promise<void>>();
   private closed = false;
   private readonly now: () => number;
+  private readonly gate: EgressGate;
 
   constructor(private readonly o: HttpGatewayOptions) {
     this.now = o.now ?? Date.now;
+    this.gate = new EgressGate(o.hold);
   }
 
   get sender(): AgentId {
@@ -116,6 +124,7 @@ export class HttpGateway {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.gate.close(); // held calls stop waiting and return unanswered: their records stay
     this.pools.close();
     await Promise.allSettled([...this.running]);
   }
@@ -158,16 +167,48 @@ export class HttpGateway {
     }
     const { headers, dropped } = sanitizeRequestHeaders(call.request.headers);
     if (dropped.length > 0) this.o.log(agent, 'warn', `[caxton] http call ${call.id}: dropped request headers the node sets itself: ${dropped.join(', ')}`);
-    try {
-      const response = await performHttpCall(policy, {
-        method: call.request.method, url: call.request.url, headers,
-        ...(call.request.body !== undefined ? { body: call.request.body } : {}),
-        ...(call.request.timeoutMs !== undefined ? { timeoutMs: call.request.timeoutMs } : {}),
-      }, { pools: this.pools, ...(this.o.resolve ? { resolve: this.o.resolve } : {}) });
-      await this.finish(agent, call.id, record, started, { response });
-    } catch (err) {
-      const failure = err instanceof HttpCallFailure ? err : new HttpCallFailure('protocol', (err as Error).message);
-      await this.finish(agent, call.id, record, started, { failure });
+    for (;;) {
+      // Held (frozen node, suspended agent): the call keeps its slot and waits; nothing resolves or connects.
+      let waited = false;
+      while (this.gate.isHeld(agent)) { waited = true; await this.gate.released(agent); }
+      if (this.closed) return; // the record stays: the next activation answers it `interrupted`
+      if (waited) {
+        // The deployment may have changed while the call was held (an upgrade of a suspended agent).
+        const now = this.o.policyOf(agent);
+        if (now === undefined) {
+          await this.finish(agent, call.id, record, started, { failure: new HttpCallFailure('address-denied', `${agent}'s deployment allows no HTTP calls (any more)`) });
+          return;
+        }
+        policy = now;
+      }
+      const attempt = this.gate.attempt(agent);
+      let reached = false;
+      let outcome: { response: HttpResponseData } | { failure: HttpCallFailure };
+      try {
+        const response = await performHttpCall(policy, {
+          method: call.request.method, url: call.request.url, headers,
+          ...(call.request.body !== undefined ? { body: call.request.body } : {}),
+          ...(call.request.timeoutMs !== undefined ? { timeoutMs: call.request.timeoutMs } : {}),
+        }, { pools: this.pools, signal: attempt.signal, onConnected: () => { reached = true; }, ...(this.o.resolve ? { resolve: this.o.resolve } : {}) });
+        outcome = { response };
+      } catch (err) {
+        outcome = { failure: err instanceof HttpCallFailure ? err : new HttpCallFailure('protocol', (err as Error).message) };
+      } finally {
+        attempt.done();
+      }
+      if ('failure' in outcome && attempt.signal.aborted && !this.closed) {
+        if (!reached) {
+          // No connection was made: the service cannot have seen it, so sending it on release
+          // repeats nothing (the pending record stays meanwhile, as for any call in flight).
+          this.o.log(agent, 'info', `[caxton] http call ${call.id}: held by the kill switch before it reached the service; it is sent when released`);
+          continue;
+        }
+        // It may have reached the service, which may have acted: as after a node stop, answered
+        // `interrupted`, never repeated (decision 1601).
+        outcome = { failure: new HttpCallFailure('interrupted', `the node was frozen or ${agent} suspended while ${call.request.method} ${call.request.url.slice(0, 200)} was in flight; it was not repeated`) };
+      }
+      await this.finish(agent, call.id, record, started, outcome);
+      return;
     }
   }
 

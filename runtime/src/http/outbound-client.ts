@@ -5,7 +5,7 @@
  * whole call (all hops), the body capped while it streams. node:http/https directly: fetch() has
  * neither a per-request lookup hook nor a way to stop reading at a byte count.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { decideHttpAllow, parseHttpTarget, type HttpPolicy } from '@caxton/core';
@@ -37,6 +37,13 @@ export interface HttpResponseData {
 export interface OutboundClientDeps {
   pools: ConnectionPools;
   resolve?: Resolver;
+  /** Aborts the call from outside (the kill switch); its reason is what the call rejects with. */
+  signal?: AbortSignal;
+  /**
+   * A hop's request got a connected socket: from here on the service may have seen (and acted
+   * on) the request, so an aborted call must not be sent again (decision 1601).
+   */
+  onConnected?: () => void;
 }
 
 type HopResult = { status: number; headers: [string, string][]; body: Buffer; location?: string };
@@ -53,6 +60,10 @@ export async function performHttpCall(policy: HttpPolicy, call: OutboundCall, de
   const timeoutMs = Math.max(1, Math.min(call.timeoutMs ?? policy.timeoutMs, policy.timeoutMs));
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new HttpCallFailure('timeout', `no complete response within ${timeoutMs} ms`, { timeoutMs })), timeoutMs);
+  const outer = deps.signal;
+  const onOuterAbort = (): void => controller.abort(outer!.reason);
+  if (outer?.aborted === true) onOuterAbort();
+  else outer?.addEventListener('abort', onOuterAbort, { once: true });
   let current: OutboundRequest = { method, target: parsed.target, headers: call.headers, rule: allowed.rule, ...(call.body !== undefined ? { body: call.body } : {}) };
   try {
     for (let followed = 0; ; followed++) {
@@ -69,6 +80,7 @@ export async function performHttpCall(policy: HttpPolicy, call: OutboundCall, de
     throw failureOf(err, false);
   } finally {
     clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuterAbort);
   }
 }
 
@@ -98,7 +110,7 @@ async function sendHop(req: OutboundRequest, policy: HttpPolicy, deps: OutboundC
       const headers = rawHeaderPairs(res.rawHeaders);
       const location = res.headers.location;
       if (REDIRECT_STATUSES.has(status) && typeof location === 'string') {
-        res.resume(); // the redirect's body is not wanted; the connection can be reused once drained
+        discardBody(res, outgoing);
         resolve({ status, headers, body: Buffer.alloc(0), location });
         return;
       }
@@ -125,9 +137,39 @@ async function sendHop(req: OutboundRequest, policy: HttpPolicy, deps: OutboundC
       res.on('error', (err) => reject(failureOf(err, true)));
     });
     outgoing.on('error', (err) => reject(failureOf(err, responded)));
+    if (deps.onConnected !== undefined) {
+      const connected = deps.onConnected;
+      // A pooled socket is connected already; a new one reports it (TCP, then TLS on top).
+      outgoing.once('socket', (socket) => {
+        if (!socket.connecting) connected();
+        else {
+          // Whichever comes first; a TLS socket's bytes follow its TCP connect either way.
+          socket.once('connect', connected);
+          socket.once('secureConnect', connected);
+        }
+      });
+    }
     if (req.body !== undefined) outgoing.end(req.body, 'utf8');
     else outgoing.end();
   });
+}
+
+/**
+ * A redirect's body is not wanted. Draining it (`res.resume()`) would keep reading after the call
+ * returned, past its deadline and byte cap (the timer is cleared and the cap counts only the final
+ * response): a service could stream gigabytes into the node on the strength of one 302. So the
+ * connection is closed unless the body is known to be empty already; keep-alive reuse is lost for
+ * redirects with a body, which is cheap next to an unbounded read.
+ */
+function discardBody(res: IncomingMessage, outgoing: ClientRequest): void {
+  if (res.complete || res.headers['content-length'] === '0') {
+    res.resume(); // nothing (more) to read: the socket goes back to the pool
+    return;
+  }
+  // Destroying a response mid-body makes Node report `aborted` on it; nobody is listening any more.
+  res.on('error', () => {});
+  res.destroy();
+  outgoing.destroy();
 }
 
 /** Headers as Node wants them: one entry per name, repeated ones as an array. */

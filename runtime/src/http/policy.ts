@@ -6,7 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { DEFAULT_ACL_LIMITS, DEFAULT_HTTP_POLICY, HTTP_METHODS, InvalidArgumentError, type HttpAllowRule, type HttpPolicy } from '@caxton/core';
+import { DEFAULT_ACL_LIMITS, DEFAULT_HTTP_POLICY, HTTP_METHODS, InvalidArgumentError, pathPrefixRefusal, type HttpAllowRule, type HttpPolicy } from '@caxton/core';
 
 /**
  * The node's maxima. `maxResponseBytes`: the answer's content must fit one message
@@ -89,15 +89,32 @@ function resolveRule(r: Partial<HttpAllowRule>, field: string): HttpAllowRule {
   }
   if (r.pathPrefixes !== undefined && r.pathPrefixes.length > 0) {
     if (r.pathPrefixes.length > M.pathPrefixesPerRule) throw new InvalidArgumentError(`${field}.path_prefixes`, `lists more than ${M.pathPrefixesPerRule} prefixes`);
-    for (const p of r.pathPrefixes) {
-      if (!p.startsWith('/') || /\s/.test(p) || Buffer.byteLength(p) > M.pathPrefixBytes) {
-        throw new InvalidArgumentError(`${field}.path_prefixes`, `"${p.slice(0, 80)}" must start with / and have no spaces (at most ${M.pathPrefixBytes} bytes)`, 'e.g. /v1/');
-      }
-    }
-    rule.pathPrefixes = [...r.pathPrefixes];
+    rule.pathPrefixes = [...new Set(r.pathPrefixes.map((p) => normalisePathPrefix(p, `${field}.path_prefixes`)))];
   }
   if (r.allowPrivate === true) rule.allowPrivate = true;
   return rule;
+}
+
+/**
+ * A path prefix as the allow-list matches it (on segment boundaries, against the URL parser's
+ * path): percent-encoded the way the parser encodes a request's path, so `/über` matches what an
+ * agent's `https://h/über/x` becomes. A prefix the parser would rewrite otherwise (dot segments)
+ * or one no request path can be judged against (encoded separators, `//`, `..;`) is refused,
+ * with the spelling to use instead where there is one.
+ */
+export function normalisePathPrefix(raw: string, field: string): string {
+  const M = HTTP_POLICY_MAXIMA;
+  if (!raw.startsWith('/') || /\s/.test(raw) || Buffer.byteLength(raw) > M.pathPrefixBytes) {
+    throw new InvalidArgumentError(field, `"${raw.slice(0, 80)}" must start with / and have no spaces (at most ${M.pathPrefixBytes} bytes)`, 'e.g. /v1/');
+  }
+  if (/[?#]/.test(raw)) throw new InvalidArgumentError(field, `"${raw.slice(0, 80)}" has a query or fragment`, 'a prefix is a path only: /v1/items');
+  const normalised = new URL(raw, 'http://prefix.invalid').pathname;
+  if (raw.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
+    throw new InvalidArgumentError(field, `"${raw.slice(0, 80)}" has . or .. segments`, `write the path they lead to: ${normalised.slice(0, 80)}`);
+  }
+  const refusal = pathPrefixRefusal(normalised);
+  if (refusal !== undefined) throw new InvalidArgumentError(field, `"${raw.slice(0, 80)}" cannot be matched: ${refusal.replace(/^path \S+ /, '')}`, 'give a plain path of segments separated by single slashes: /v1/items');
+  return normalised;
 }
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;

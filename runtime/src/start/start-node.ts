@@ -185,6 +185,8 @@ async function startOnTopology(
     policyOf: (agent) => agents.local.get(agent)?.record.http,
     state: storage.state,
     log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),
+    // Freeze and suspend hold outbound calls too, not only the dispatch loop (decision 1710).
+    hold: killSwitch,
   });
   const httpEffects = new HttpEffects(http, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
   const agents = new AgentLifecycle({

@@ -57,3 +57,13 @@ test('--allow-http host[:port][/pathprefix]', () => {
   assert.throws(() => parseAllowHttpFlag('api.example.com:99999'), /not a port/);
   assert.throws(() => parseAllowHttpFlag('api.example.com:http'), /not a port/);
 });
+
+test('path prefixes are normalised like request paths; ones no path could be judged against are refused', () => {
+  const resolve = resolveHttpPolicy;
+  const ok = resolve({ allow: [{ host: 'a.example', pathPrefixes: ['/api', '/über/', '/api'] }] }, 'header.http');
+  assert.deepEqual(ok.allow[0]!.pathPrefixes, ['/api', '/%C3%BCber/']);
+  for (const [prefix, why] of [['/api/../admin', /\. or \.\. segments.*/], ['/a%2fb', /encoded/], ['/a//b', /empty segment/], ['/a?x=1', /query/], ['/a/..;/b', /dot segment/]] as const) {
+    assert.throws(() => resolve({ allow: [{ host: 'a.example', pathPrefixes: [prefix] }] }, 'header.http'), (err: Error & { hint?: string }) => why.test(err.message) && (err.hint ?? '') !== '', prefix);
+  }
+  assert.throws(() => parseAllowHttpFlag('api.example.com/api/../admin'), /--allow-http.*\. or \.\. segments/);
+});

@@ -4,7 +4,8 @@
  * and turns every change — made here, or by another node through the shared store's watch — into
  * the bus's dispatch flag: frozen, the dispatch loop hands no batch to the sandbox; a suspended
  * agent is not runnable, so its mailbox holds. Nothing is dropped either way: deliveries stay in
- * mailboxes and fired timers in the loop's queue until the thaw or resume.
+ * mailboxes and fired timers in the loop's queue until the thaw or resume. Other holders of work
+ * (the outbound HTTP gateway, decision 1710) follow the switch through `onChange`.
  */
 import type { FreezeResult, FreezeScope, KillSwitchStatus } from '@caxton/core';
 import { UnavailableError } from '@caxton/core';
@@ -40,6 +41,7 @@ export class KillSwitch {
   private unwatch: (() => void) | undefined;
   private waiters: { ready: () => boolean; resolve: () => void; reject: (err: Error) => void }[] = [];
   private closed = false;
+  private readonly listeners = new Set<() => void>();
   private readonly now: () => number;
 
   constructor(private readonly o: KillSwitchOptions) {
@@ -65,6 +67,16 @@ export class KillSwitch {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.reject(new UnavailableError('the node is shutting down', { hint: 'the agent starts where it runs next' }));
+  }
+
+  /**
+   * Call `listener` after every change of the freeze or of the suspended set (here or through the
+   * shared store), synchronously, right after the in-memory flag changed: a freeze reaches the
+   * listener before it is kept or drained. Returns the unsubscribe.
+   */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
   }
 
   isFrozen(): boolean {
@@ -107,6 +119,7 @@ export class KillSwitch {
     if (scope === 'cluster') this.clusterFrozen = true;
     else this.nodeFrozen = true;
     const drained = this.o.bus.freezeDispatch();
+    this.changed();
     try {
       await store.setFrozen(true);
     } catch (err) {
@@ -121,6 +134,7 @@ export class KillSwitch {
     await this.storeFor(scope).setFrozen(false);
     if (scope === 'cluster') this.clusterFrozen = false;
     else this.nodeFrozen = false;
+    this.changed();
     await this.applyFreeze();
     return { scope, status: this.status(), drainedMs: 0 };
   }
@@ -128,6 +142,7 @@ export class KillSwitch {
   /** Hold one agent: kept, then its in-flight handling (if any) finishes; nothing of it runs after. */
   async suspend(agent: string): Promise<void> {
     this.suspended.add(agent);
+    this.changed();
     try {
       await this.sharedStore().setSuspended(agent, true);
     } catch (err) {
@@ -139,6 +154,7 @@ export class KillSwitch {
   async resume(agent: string): Promise<void> {
     await this.sharedStore().setSuspended(agent, false);
     this.suspended.delete(agent);
+    this.changed();
     this.released();
     this.o.bus.wake(agent);
   }
@@ -148,6 +164,7 @@ export class KillSwitch {
     if (!this.suspended.has(agent)) return;
     await this.sharedStore().setSuspended(agent, false);
     this.suspended.delete(agent);
+    this.changed();
   }
 
   private storeFor(scope: FreezeScope): SwitchStore {
@@ -169,6 +186,7 @@ export class KillSwitch {
     const before = this.suspended;
     this.suspended = new Set(state.suspended);
     if (wasFrozen !== state.frozen) this.o.say?.(`cluster ${state.frozen ? 'frozen' : 'thawed'} (kill switch in etcd)`);
+    this.changed();
     void this.applyFreeze();
     for (const agent of before) if (!this.suspended.has(agent)) this.o.bus.wake(agent);
     this.released();
@@ -180,6 +198,16 @@ export class KillSwitch {
     } else {
       this.o.bus.thawDispatch();
       this.released();
+    }
+  }
+
+  private changed(): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener();
+      } catch (err) {
+        this.o.say?.(`a kill-switch listener failed: ${(err as Error).message}`);
+      }
     }
   }
 

@@ -8,7 +8,7 @@
  * reaches this machine, so a laptop or a test may stay plaintext; anything else must be encrypted
  * and authenticated, or the operator says `--insecure-cluster` and is warned on every start.
  */
-import { CaxtonError } from '@caxton/core';
+import { CaxtonError, isLoopbackHost } from '@caxton/core';
 
 /** PEM files; `{}` means TLS with the system's trusted roots and no client certificate. */
 export interface TlsFiles {
@@ -49,11 +49,8 @@ export function hostOf(address: string): string {
   return colon > 0 && hostPort.indexOf(':') === colon ? hostPort.slice(0, colon) : hostPort;
 }
 
-/** Addresses that only reach this machine. Names other than `localhost` are not trusted: DNS can point anywhere. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
-}
+/** Addresses that only reach this machine: core's one loopback test (names other than `localhost` are not trusted). */
+export { isLoopbackHost };
 
 /**
  * The etcd endpoints as URLs, with the scheme the TLS setting implies. An explicit `http://` with
