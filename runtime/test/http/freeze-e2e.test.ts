@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AclMessage, MessageEvent, VerifiedArtifact } from '@caxton/core';
-import { startNode, type RunningNode } from '../../src/node/node.js';
+import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { nodeDefaultHttpPolicy } from '../../src/http/policy.js';
 import { httpServer, type TestServer } from './support.js';
 
