@@ -36,7 +36,7 @@ const files = targets.flatMap(testFiles);
 // A hung test must fail the run with a clear message, not eat CI's whole time budget. Each test
 // file has its own per-test timeouts; this is the backstop for everything else (a hook that never
 // returns, a process that never exits). Raise it with CAXTON_TEST_DEADLINE_MIN on slow machines.
-const deadlineMin = Number(process.env['CAXTON_TEST_DEADLINE_MIN'] ?? 40);
+const deadlineMin = Number(process.env['CAXTON_TEST_DEADLINE_MIN'] ?? 60);
 
 /** Run a command in its own process group so that the whole tree can be stopped at the deadline. */
 function run(cmd, args, env = process.env, { deadlineMs } = {}) {
