@@ -62,7 +62,7 @@ export class Bus implements OutboxSender {
     this.platformId = { name: `ams@${opts.platform}` };
     this.ids = new MessageIdGenerator(opts.nodeId);
     this.now = opts.now ?? Date.now;
-    this.mailboxes = new Mailboxes(opts.mailboxCapacity);
+    this.mailboxes = new Mailboxes(opts.mailboxCapacity, (sender) => this.port?.route(this.agentName(sender)) === 'agent');
   }
 
   /**
@@ -200,6 +200,9 @@ export class Bus implements OutboxSender {
     const deliveries: Delivery[] = [];
     const duplicates: string[] = [];
     const reservations: Mailbox[] = [];
+    /** Receivers whose share this agent reserved for the append in flight. */
+    const shareReservations: string[] = [];
+    const senderName = msg.sender?.name ?? '';
     const acceptedAt = this.now();
     for (const receiver of msg.receivers) {
       const name = this.agentName(receiver);
@@ -219,6 +222,13 @@ export class Bus implements OutboxSender {
         refused.push({ receiver: receiver.name, reason: 'mailbox-full' });
         continue;
       }
+      // An agent takes at most its share of a mailbox, and agents together leave the operator's
+      // reserve free (issue 25): one agent's send storm cannot own a neighbour's mailbox.
+      const admitted = 'agent' in origin ? this.mailboxes.shares.admitAgent(name, senderName) : 'ok';
+      if (admitted !== 'ok') {
+        refused.push({ receiver: receiver.name, reason: admitted === 'sender-share' ? 'mailbox-share' : 'mailbox-full' });
+        continue;
+      }
       const did = deliveryId(id, name);
       if (this.mailboxes.isPending(did) || this.opts.log.hasCompleted?.(did) === true) {
         // A duplicate: accepted already, by the send this one repeats (a retried idempotent send).
@@ -227,6 +237,10 @@ export class Bus implements OutboxSender {
       }
       box.reserve(1);
       reservations.push(box);
+      if ('agent' in origin) {
+        this.mailboxes.shares.reserve(name, senderName);
+        shareReservations.push(name);
+      }
       deliveries.push({ id: did, messageId: id, receiver: name, message: msg, acceptedAt });
     }
 
@@ -241,6 +255,7 @@ export class Bus implements OutboxSender {
       if (deliveries.length > 0) await this.opts.log.append(deliveries);
     } finally {
       for (const box of reservations) box.release(1);
+      for (const receiver of shareReservations) this.mailboxes.shares.release(receiver, senderName);
     }
     const accepted = deliveries.map((d) => d.receiver);
     if (this.opts.events.wants('accepted')) this.opts.events.emit({ type: 'accepted', messageId: id, message: msg, receivers: accepted, refused });
@@ -249,6 +264,11 @@ export class Bus implements OutboxSender {
       // One failure per reason, to the sender alone, however many receivers were refused.
       const unknown = refused.filter((r) => r.reason === 'unknown-receiver').map((r) => r.receiver);
       const full = refused.filter((r) => r.reason === 'mailbox-full').map((r) => r.receiver);
+      const share = refused.filter((r) => r.reason === 'mailbox-share').map((r) => r.receiver);
+      if (share.length > 0) {
+        const why = `this agent already holds its share (${this.mailboxes.shares.limits.perSender} messages) of the mailbox of ${receiverList(share)}; retry once the receiver has handled some`;
+        replies.push(failureReply(msg, this.platformId, why, 'mailbox-share'));
+      }
       if (unknown.length > 0) replies.push(failureReply(msg, this.platformId, `no agent named ${receiverList(unknown)}`, 'unknown-receiver'));
       if (full.length > 0) {
         const why = full.length === 1 ? `mailbox of ${full[0]} is full; retry later` : `mailboxes of ${receiverList(full)} are full; retry later`;

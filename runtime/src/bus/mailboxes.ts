@@ -8,6 +8,7 @@
  */
 import type { Delivery } from '@caxton/core';
 import { Mailbox } from './mailbox.js';
+import { MailboxShares, shareLimits } from './mailbox-shares.js';
 
 export class Mailboxes {
   private readonly boxes = new Map<string, Mailbox>();
@@ -16,7 +17,16 @@ export class Mailboxes {
   /** Deliveries taken out of their queue before their completion was recorded, and their mailbox. */
   private readonly handedOff = new Map<string, Mailbox>();
 
-  constructor(readonly capacity: number) {}
+  /** Who holds how many slots of which mailbox (issue 25: per-sender shares). */
+  readonly shares: MailboxShares;
+
+  /**
+   * `isAgent`: is this (qualified) sender name a deployed agent? Its deliveries count against the
+   * agents' part of a mailbox; the rest (operator, platform) may use the reserve.
+   */
+  constructor(readonly capacity: number, private readonly isAgent: (sender: string) => boolean = () => false) {
+    this.shares = new MailboxShares(shareLimits(capacity));
+  }
 
   /** The agent's mailbox, created if missing (an idle agent must count reservations too). */
   of(agent: string): Mailbox {
@@ -49,6 +59,7 @@ export class Mailboxes {
       if (this.pending.has(d.id)) continue;
       this.pending.add(d.id);
       this.of(d.receiver).push(d);
+      this.takeSlot(d);
       touched.add(d.receiver);
     }
     return touched;
@@ -58,6 +69,7 @@ export class Mailboxes {
   putBack(delivery: Delivery): void {
     this.pending.add(delivery.id);
     this.of(delivery.receiver).push(delivery);
+    this.takeSlot(delivery);
   }
 
   /** Drop an agent's mailbox; returns what was waiting (it stays in the log until handled or dead-lettered). */
@@ -66,6 +78,7 @@ export class Mailboxes {
     this.boxes.delete(agent);
     const drained = box?.drain() ?? [];
     for (const d of drained) this.pending.delete(d.id);
+    this.shares.forget(agent);
     return drained;
   }
 
@@ -87,7 +100,12 @@ export class Mailboxes {
       const box = this.boxes.get(d.receiver);
       if (box?.peek()?.id === d.id) box.shift();
     }
-    this.pending.delete(d.id);
+    if (this.pending.delete(d.id)) this.shares.give(d.receiver, senderOf(d));
+  }
+
+  private takeSlot(d: Delivery): void {
+    const sender = senderOf(d);
+    this.shares.take(d.receiver, sender, this.isAgent(sender));
   }
 
   /** Was the delivery handed off early (out of its queue, completion not recorded yet)? */
@@ -109,4 +127,9 @@ export class Mailboxes {
       box.unshift(d);
     }
   }
+}
+
+/** The stamped sender of a delivery (the bus stamps every message's sender before it is appended). */
+function senderOf(d: Delivery): string {
+  return d.message.sender?.name ?? '';
 }

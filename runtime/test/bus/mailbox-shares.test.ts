@@ -1,0 +1,66 @@
+/**
+ * Per-sender shares of a mailbox (issue 25): one agent's send storm takes its own share of a
+ * neighbour's mailbox, never the room of other senders; agents together leave the operator's
+ * reserve free; slots come back as the receiver handles what it got.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MailboxShares, shareLimits } from '../../src/bus/mailbox-shares.js';
+import { MailboxFullError } from '../../src/bus/errors.js';
+import { inform, openBus, operator, until } from './scripted-port.js';
+
+test('share limits: a quarter per sender, a tenth kept for the operator, never below one', () => {
+  assert.deepEqual(shareLimits(10_000), { perSender: 2_500, agentsTotal: 9_000 });
+  assert.deepEqual(shareLimits(40), { perSender: 10, agentsTotal: 36 });
+  assert.deepEqual(shareLimits(2), { perSender: 1, agentsTotal: 1 });
+  const shares = new MailboxShares(shareLimits(40));
+  for (let i = 0; i < 10; i++) shares.take('v', 'h@p', true);
+  assert.equal(shares.admitAgent('v', 'h@p'), 'sender-share');
+  assert.equal(shares.admitAgent('v', 'f@p'), 'ok');
+  shares.give('v', 'h@p');
+  assert.equal(shares.admitAgent('v', 'h@p'), 'ok');
+  shares.reserve('v', 'h@p');
+  assert.equal(shares.admitAgent('v', 'h@p'), 'sender-share', 'an append in flight counts');
+  shares.release('v', 'h@p');
+  shares.forget('v');
+  assert.equal(shares.heldBy('v', 'h@p'), 0);
+});
+
+test('a send storm takes only its share of a neighbour\'s mailbox: the others, and the operator, still get in', async () => {
+  const { bus, port, events } = await openBus(['hostile', 'friend', 'victim'], { capacity: 40, port: (p) => p.notRunnable.add('victim') });
+  // The hostile agent's own failures are handled without sending anything.
+  const results = [];
+  for (let i = 0; i < 40; i++) results.push(await bus.send(inform('victim', `storm ${i}`), { agent: 'hostile' }));
+  assert.equal(results.filter((r) => r.accepted.length === 1).length, 10, 'its share: a quarter of 40');
+  assert.ok(results.slice(10).every((r) => r.refused[0]?.reason === 'mailbox-share'));
+  await until(() => port.handledBy('hostile').length === 30, 'a typed failure for every refused send');
+  const failure = port.items.find((i) => i.agent === 'hostile' && i.kind === 'delivery')!;
+  assert.ok(failure.kind === 'delivery');
+  assert.equal(failure.delivery.message.userParams?.['X-caxton-failure'], 'mailbox-share');
+  assert.match(failure.delivery.message.content ?? '', /share \(10 messages\)/);
+
+  for (let i = 0; i < 10; i++) assert.equal((await bus.send(inform('victim', `hello ${i}`), { agent: 'friend' })).accepted.length, 1, 'a neighbour still gets in');
+  for (let i = 0; i < 5; i++) assert.equal((await bus.send(inform('victim', `probe ${i}`), operator)).accepted.length, 1, 'the operator still gets in');
+  assert.equal(bus.mailboxDepth('victim'), 25);
+  assert.ok(!events.some((e) => e.type === 'dropped'));
+
+  // Handled messages give their slots back.
+  port.notRunnable.delete('victim');
+  bus.wake('victim');
+  await until(() => bus.mailboxDepth('victim') === 0, 'the victim handled what it got');
+  assert.equal((await bus.send(inform('victim', 'again'), { agent: 'hostile' })).accepted.length, 1);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('agents together leave the operator\'s reserve free; the operator is refused only at the full capacity', async () => {
+  const agents = ['a1', 'a2', 'a3', 'a4'];
+  const { bus } = await openBus([...agents, 'victim'], { capacity: 40, port: (p) => p.notRunnable.add('victim') });
+  let accepted = 0;
+  for (const a of agents) for (let i = 0; i < 10; i++) accepted += (await bus.send(inform('victim', `${a} ${i}`), { agent: a })).accepted.length;
+  assert.equal(accepted, 36, 'agents fill the mailbox up to capacity less the reserve');
+  for (let i = 0; i < 4; i++) assert.equal((await bus.send(inform('victim', `op ${i}`), operator)).accepted.length, 1);
+  await assert.rejects(bus.send(inform('victim', 'one too many'), operator), MailboxFullError);
+  await bus.stopDispatching();
+  await bus.stop();
+});
