@@ -3,7 +3,7 @@
  * sandbox results ↔ the bus's ExecutionResult. Nothing else: policy lives in the bus and the node.
  */
 import { availableParallelism } from 'node:os';
-import type { AgentId, Instrumentation } from '@caxton/core';
+import { DEPLOYABLE_LIMITS, type AgentId, type AgentLimits, type AgentLimitsSpec, type Instrumentation } from '@caxton/core';
 import type { AgentLogLine, DirectoryEffect, ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { EngineOptions } from '@caxton/sandbox';
 import { ShardPool, type AgentSpec, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '@caxton/sandbox';
@@ -70,7 +70,8 @@ export class SandboxAgentHost implements AgentHost {
     const spec: AgentSpec = {
       name: identity,
       artifact: { digest: deployment.artifactDigest },
-      limits: { fuelPerMessage: deployment.limits.fuelPerMessage, memoryPages: deployment.limits.memoryPages },
+      // Every limit the deployment carries (decision 1720); what it lacks is the sandbox default.
+      limits: deploymentLimits(deployment.limits),
       config: deployment.config,
       // The agent's transport addresses (init-context self.addresses); in a cluster they name the
       // node running this instance.
@@ -183,4 +184,11 @@ function toDirectoryEffect(op: DirectoryOp): DirectoryEffect {
   return op.kind === 'register-service'
     ? { kind: 'register', service: { ...op.service } }
     : { kind: 'deregister-service', serviceName: op.serviceName };
+}
+
+/** The deployment's limits as the sandbox takes them: only those it set (absent keeps the default). */
+function deploymentLimits(limits: AgentLimitsSpec): Partial<AgentLimits> {
+  const out: Partial<AgentLimits> = {};
+  for (const name of DEPLOYABLE_LIMITS) if (limits[name] !== undefined) out[name] = limits[name];
+  return out;
 }
