@@ -81,9 +81,13 @@ export class AgentLifecycle {
     return this.local.has(name);
   }
 
-  /** Running here and allowed to take work now (not held by the kill switch, decision 1403). */
+  /**
+   * Running here and allowed to take work now: not held by the kill switch (decision 1403), not
+   * waiting out a restart backoff after a crash (decision 1720; the node wakes it when that ends).
+   */
   isRunnable(name: string): boolean {
-    return this.local.isRunning(name) && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name) ?? false);
+    return this.local.isRunning(name) && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name) ?? false)
+      && !((this.o.host.restartDelay?.(name) ?? 0) > 0);
   }
 
   /** Agents on this node. */

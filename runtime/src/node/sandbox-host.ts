@@ -111,12 +111,24 @@ export class SandboxAgentHost implements AgentHost {
     this.locals.delete(identity);
   }
 
+  restartDelay(name: string): number {
+    const identity = this.identities.get(name);
+    return identity === undefined ? 0 : this.pool.restartDelay(identity);
+  }
+
+  onRestartDelayed(listener: (name: string, delayMs: number) => void): () => void {
+    return this.pool.events.on((e) => {
+      if (e.type === 'restart-delayed') listener(this.locals.get(e.agent) ?? e.agent, e.delayMs);
+    }, ['restart-delayed']);
+  }
+
   async stats(name: string): Promise<AgentRunStats | undefined> {
     const identity = this.identities.get(name);
     if (identity === undefined) return undefined;
     const [m] = await this.pool.metrics(identity);
     if (!m) return undefined;
-    const state = m.state === 'failed' ? 'failed' : m.state === 'stopped' ? 'stopped' : 'running';
+    // Waiting out its restart backoff after a crash: `restarting` (its messages wait).
+    const state = m.state === 'failed' ? 'failed' : m.state === 'stopped' ? 'stopped' : m.restartDelayMs > 0 ? 'restarting' : 'running';
     return {
       state,
       restarts: m.restarts,
