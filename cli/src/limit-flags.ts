@@ -21,7 +21,7 @@ export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
     const forms = d.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)' : `${d.unit}, e.g. ${number(d.default)} or 5k`;
     out = out.option(d.deploy.flag, {
       type: 'string',
-      describe: `${d.description} ${forms}; at most ${number(d.ceiling)}; default: the node default (${number(d.default)})`,
+      describe: `${d.description} Value: ${forms}; at most ${number(d.ceiling)}; default: the node default (${number(d.default)})`,
     }) as Argv<T & LimitFlagArgs>;
   }
   return out;
