@@ -2,11 +2,12 @@
  * Command-line values → typed values. Every flag a user types is checked here, with a message that
  * shows the accepted forms, before anything is sent to a runtime.
  */
-import { isPerformative, PERFORMATIVES, type Performative } from '@caxton/core';
+import { AGENT_LIMIT_TABLE, isPerformative, PERFORMATIVES, WASM_PAGE_BYTES, type Performative } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 
-export const WASM_PAGE_BYTES = 64 * 1024;
-export const MAX_MEMORY_PAGES = 65536;
+export { WASM_PAGE_BYTES };
+/** The memoryPages ceiling of the limits table (4 GiB of 64 KiB pages). */
+export const MAX_MEMORY_PAGES: number = AGENT_LIMIT_TABLE.memoryPages.ceiling;
 
 /** `--config a=1 --config b=x=y` → { a: '1', b: 'x=y' } (split at the first `=`). */
 export function parseConfigPairs(pairs: readonly string[], flag = '--config'): Record<string, string> {
@@ -45,11 +46,16 @@ export function parseMemory(text: string): number {
 
 /** `--fuel`: an integer, optionally with `_`/`,` separators or a k/M/G suffix (`5M` = 5,000,000). */
 export function parseFuel(text: string): number {
+  return parseCount(text, '--fuel', 'e.g. --fuel 10000000 or --fuel 10M');
+}
+
+/** A count flag (`--fuel`, `--max-sends-per-s`…): digits with `_`/`,` separators or a k/M/G suffix. */
+export function parseCount(text: string, flag: string, example = `e.g. ${flag} 1000 or ${flag} 5k`): number {
   const m = /^\s*(\d[\d_,]*(?:\.\d+)?)\s*([kmg]?)\s*$/i.exec(text);
-  if (!m) throw new UsageError(`--fuel "${text}" is not a number`, 'e.g. --fuel 10000000 or --fuel 10M');
+  if (!m) throw new UsageError(`${flag} "${text}" is not a number`, example);
   const scale = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
   const value = Number(m[1]!.replace(/[_,]/g, '')) * scale;
-  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`--fuel "${text}" must be a whole number ≥ 1`);
+  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`${flag} "${text}" must be a whole number ≥ 1`);
   return value;
 }
 

@@ -13,7 +13,7 @@ export * from './protocols/index.js';
 export * from './control/node-control.js';
 export type * from './control/execution.js';
 export type * from './control/directory.js';
-export type * from './control/limits.js';
+export * from './control/limits.js';
 export * from './control/state.js';
 export * from './control/http.js';
 export * from './control/http-allow.js';

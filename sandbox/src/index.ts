@@ -17,6 +17,8 @@ export { DEFAULT_LIMITS, resolveLimits } from './limits/limits.js';
 export type { AgentLimits } from './limits/limits.js';
 export { DEFAULT_RESTART_POLICY, RestartTracker } from './restart-policy.js';
 export type { RestartPolicy } from './restart-policy.js';
+export { DEFAULT_RESTART_BACKOFF, RestartBackoff } from './restart-backoff.js';
+export type { RestartBackoffPolicy } from './restart-backoff.js';
 export type { DirectorySnapshot } from './host/directory.js';
 // CrashKind, LogLevel, ServiceDescription and Delivery are @caxton/core's: one definition each.
 export type {

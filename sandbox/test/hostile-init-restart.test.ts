@@ -33,10 +33,10 @@ describe('an init that hangs only on restart', () => {
     const spinAfter = Date.now() + 1_000;
     await pool.deploy({
       name: 'brittle@test', artifact: puppet,
-      limits: { fuelPerInit: 1e15, wallClockMs: 100 }, config: { 'spin-init-after': String(spinAfter) },
+      limits: { fuelPerInit: 1e12, wallClockMs: 100 }, config: { 'spin-init-after': String(spinAfter) },
     });
     await pool.deploy({ name: 'neighbour@test', artifact: probe, limits: { wallClockMs: 200 } });
-    await pool.deploy({ name: 'looper@test', artifact: probe, limits: { fuelPerMessage: 1e15, wallClockMs: 200 } });
+    await pool.deploy({ name: 'looper@test', artifact: probe, limits: { fuelPerMessage: 1e11, wallClockMs: 200 } });
     await new Promise((r) => setTimeout(r, Math.max(0, spinAfter - Date.now()) + 50));
 
     // The looper spins past its wall clock: the watchdog resets the shard, which re-deploys all three.

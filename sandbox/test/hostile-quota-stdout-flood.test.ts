@@ -1,10 +1,13 @@
 /**
  * stdout floods from a JavaScript (QuickJS, jco path) agent: 500 writes of 64 KiB without a newline
  * cost linear work (each write is charged, scanned for a newline once and kept only up to one log
- * line), and what is kept is bounded by the log limits of the call, not by what was written.
+ * line), and what is kept is bounded by the log limits of the call, not by what was written. Every
+ * byte written is charged at the host's cost of it (OUTPUT_FUEL_PER_BYTE, decision 1720), so a flood
+ * runs out of fuel in proportion to what it writes.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { HOST_CALL_COST, OUTPUT_FUEL_PER_BYTE } from '../src/fuel/cost-model.js';
 import { DEFAULT_LIMITS } from '../src/limits/limits.js';
 import type { Sandbox } from '../src/sandbox.js';
 import { jsProbe } from './fixtures/build.js';
@@ -19,7 +22,7 @@ before(async () => {
 
 describe('stdout floods', () => {
   it('500 × 64 KiB without a newline keeps one truncated line, then the next lines', async () => {
-    await sandbox.deploy({ name: 'flood-1@test', artifact: bytes, limits: { fuelPerMessage: 200_000_000, memoryPages: 160 } });
+    await sandbox.deploy({ name: 'flood-1@test', artifact: bytes, limits: { fuelPerMessage: 1_000_000_000, memoryPages: 160 } });
     const r = sandbox.run(work('flood-1@test', 'flood:500'));
     assert.equal(r.status, 'ok', r.status === 'crashed' ? r.message : '');
     assert.deepEqual(r.logs.map((l) => [l.source, l.message.length]), [
@@ -27,8 +30,30 @@ describe('stdout floods', () => {
       ['stdout', 'after the flood'.length],
     ]);
     assert.ok(r.logs[0]!.message.endsWith('…') && /^a+…$/.test(r.logs[0]!.message));
-    // Every byte written was paid for (8 bytes per fuel): 500 × 64 KiB.
-    assert.ok(r.fuelUsed > (500 * 65536) / 8, `fuel ${r.fuelUsed}`);
+    // Every byte written was paid for at the output price: 500 × 64 KiB.
+    assert.ok(r.fuelUsed > 500 * 65536 * OUTPUT_FUEL_PER_BYTE, `fuel ${r.fuelUsed}`);
+  });
+
+  it('charges each byte written at the output price: fuel grows with the bytes, and bounds the flood', async () => {
+    await sandbox.deploy({ name: 'flood-4@test', artifact: bytes, limits: { fuelPerMessage: 1_000_000_000, memoryPages: 160 } });
+    const fuel = (chunks: number): number => {
+      const r = sandbox.run(work('flood-4@test', `flood:${chunks}`));
+      assert.equal(r.status, 'ok', r.status === 'crashed' ? r.message : '');
+      return r.fuelUsed;
+    };
+    fuel(1); // warm: the first call of an instance pays for things the next ones do not
+    const extraBytes = 40 * 65536;
+    const perByte = (fuel(60) - fuel(20)) / extraBytes;
+    // The host's price per byte, plus what the guest itself spends per byte (≈ 0.25 fuel) and the
+    // per-write host-call price (50 per 64 KiB).
+    assert.ok(perByte >= OUTPUT_FUEL_PER_BYTE && perByte < OUTPUT_FUEL_PER_BYTE + 1, `fuel per byte written: ${perByte}`);
+
+    // A budget of 100 chunks' worth: 50 chunks fit, 150 run out of fuel part way.
+    const budget = 100 * (65536 * OUTPUT_FUEL_PER_BYTE + HOST_CALL_COST);
+    await sandbox.deploy({ name: 'flood-5@test', artifact: bytes, limits: { fuelPerMessage: budget, memoryPages: 160 } });
+    assert.equal(sandbox.run(work('flood-5@test', 'flood:50')).status, 'ok');
+    const over = sandbox.run(work('flood-5@test', 'flood:150'));
+    assert.equal(over.status === 'crashed' && over.kind, 'out-of-fuel');
   });
 
   it('many short lines: the call keeps at most its line and byte budget, and counts the rest', async () => {

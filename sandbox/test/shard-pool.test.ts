@@ -94,7 +94,7 @@ describe('ShardPool', () => {
 
   it('terminates a spinning shard at the wall-clock limit; its other agents carry on', async () => {
     // Fuel cannot stop this one in time (a misconfigured budget): only the backstop can.
-    const spinner = await pool.deploy({ name: 'spinner@test', artifact: probe, limits: { ...limits, fuelPerMessage: 1e15 } });
+    const spinner = await pool.deploy({ name: 'spinner@test', artifact: probe, limits: { ...limits, fuelPerMessage: 1e11 } });
     const neighbour = ['p1@test', 'p2@test', 'p3@test'].find((n) => n !== 'spinner@test')!;
     const [m] = await pool.metrics(neighbour);
     const sameShard = (await pool.metrics()).filter((x) => x.shard === spinner.shard && x.agent !== 'spinner@test').map((x) => x.agent);
@@ -136,7 +136,7 @@ describe('ShardPool', () => {
     const victim = (await pool.metrics()).find((m) => m.state === 'running')!;
     const t0 = performance.now();
     await assert.rejects(
-      pool.deploy({ name: 'slow-init@test', artifact: probe, limits: { ...limits, fuelPerInit: 1e15, wallClockMs: 100 }, config: { 'spin-init': '1' } }),
+      pool.deploy({ name: 'slow-init@test', artifact: probe, limits: { ...limits, fuelPerInit: 1e12, wallClockMs: 100 }, config: { 'spin-init': '1' } }),
       (e: { code?: string }) => e.code === 'sandbox.agent.init-timeout',
     );
     assert.ok(performance.now() - t0 < 5_000);
@@ -146,7 +146,7 @@ describe('ShardPool', () => {
   });
 
   it('timeouts count against the restart policy: a looping agent ends failed and stops costing anything', async () => {
-    await pool.deploy({ name: 'looper@test', artifact: probe, limits: { ...limits, fuelPerMessage: 1e15, wallClockMs: 200 }, restartPolicy: { maxRestarts: 1, windowMs: 60_000 } });
+    await pool.deploy({ name: 'looper@test', artifact: probe, limits: { ...limits, fuelPerMessage: 1e11, wallClockMs: 200 }, restartPolicy: { maxRestarts: 1, windowMs: 60_000 } });
     const first = await pool.deliver([work('looper@test', 'spin')]);
     assert.equal(first[0]!.status === 'crashed' && first[0]!.kind, 'timeout');
     const second = await pool.deliver([work('looper@test', 'spin')]);

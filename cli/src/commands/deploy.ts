@@ -10,7 +10,8 @@ import { displayPath, loadArtifact, type LoadedArtifact } from '../artifact-sour
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatAgentDetail } from '../format/agents.js';
-import { parseConfigPairs, parseFuel, parseMemory } from '../parse.js';
+import { parseConfigPairs } from '../parse.js';
+import { limitFlagOptions, limitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
 import { ProgressBar } from '../progress.js';
 import { httpPolicyFromArgs, httpPolicyOptions, type HttpPolicyArgs } from '../http-policy-flags.js';
 import { signatureToSend } from '../signing/signature-files.js';
@@ -29,9 +30,7 @@ function attachLanguage(h: UploadHeader, artifact: LoadedArtifact, given: string
   if (language !== undefined && language !== '') h.language = language;
 }
 
-interface LimitArgs {
-  fuel?: string;
-  memory?: string;
+interface LimitArgs extends LimitFlagArgs {
   config: string[];
   quiet: boolean;
   signature?: string;
@@ -42,9 +41,7 @@ type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; na
 type UpgradeArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { agent: string; source: string; replaceConfig: boolean };
 
 function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
-  return httpPolicyOptions(y)
-    .option('fuel', { type: 'string', describe: 'Fuel per handled message (e.g. 10M); default: the node default' })
-    .option('memory', { type: 'string', describe: 'Memory cap: 64 KiB pages (256) or a size (16MiB); default: the node default' })
+  return limitFlagOptions(httpPolicyOptions(y))
     .option('config', { type: 'string', array: true, default: [] as string[], describe: 'key=value passed to the agent init (repeatable)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bar' })
     .option('signature', { type: 'string', describe: 'Detached signature (DSSE) to send; default: <artifact>.dsse.json when it exists' })
@@ -54,8 +51,8 @@ function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
 /** Flags are checked before anything is built or read, so a typo fails fast. */
 function header(name: string, argv: LimitArgs): UploadHeader {
   const h: UploadHeader = { name };
-  if (argv.fuel !== undefined) (h.limits ??= {}).fuelPerMessage = parseFuel(argv.fuel);
-  if (argv.memory !== undefined) (h.limits ??= {}).memoryPages = parseMemory(argv.memory);
+  const limits = limitsFromFlags(argv);
+  if (limits) h.limits = limits;
   const config = parseConfigPairs(argv.config);
   if (Object.keys(config).length > 0) h.config = config;
   return h;
@@ -82,6 +79,7 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       .example('$0 deploy build/echo.wasm', 'deploy as "echo"')
       .example('$0 deploy examples/as-counter --name counter --fuel 5M --memory 4MiB', 'build, then deploy with limits')
       .example('$0 deploy echo.wasm --config greeting=hello --config lang=en', 'config for the agent init')
+      .example('$0 deploy relay.wasm --max-sends-per-s 500 --max-sends-per-call 20', 'bind its send rate (see docs/sandbox.md, limits)')
       .example('$0 deploy weather.wasm --allow-http api.weather.example/v1/ --allow-http-method GET', 'outbound HTTP: GET under /v1/ of one host')
       .example('$0 deploy counter.wasm --keep-state', 'redeploy, keeping the state it had') as unknown as Argv<DeployArgs>,
     handler: action<DeployArgs>(env, async (ctx, argv) => {

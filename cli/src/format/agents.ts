@@ -33,6 +33,7 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['artifact', `sha256:${a.artifactDigest} (${formatBytes(a.artifactSize)})`],
     ['fuel/message', formatCount(a.limits.fuelPerMessage)],
     ['memory limit', `${formatPages(a.limits.memoryPages)} (${a.limits.memoryPages} pages)`],
+    ['sends', `${a.limits.sendsPerSecond !== undefined ? `${formatCount(a.limits.sendsPerSecond)}/s` : 'node default /s'}, ${a.limits.maxOutbox !== undefined ? formatCount(a.limits.maxOutbox) : 'node default'} per message`],
     ['memory now', `${formatPages(a.memoryPages)} (${a.memoryPages} pages)`],
     ['fuel used', formatCount(a.fuelUsed)],
     ['mailbox', `${formatCount(a.mailboxDepth)} pending`],

@@ -1,7 +1,217 @@
-/** The limits an operator deploys an agent under (the node resolves defaults and maxima). */
-export interface AgentLimitsSpec {
-  /** Fuel per handled message (and for init). */
-  fuelPerMessage: number;
-  /** Memory cap in 64 KiB wasm pages. */
-  memoryPages: number;
+/**
+ * Per-agent limits: the one table (decision 1720). Every limit an agent runs under is defined here
+ * once — name, unit, default, ceiling, description — and validated once, by `checkLimits`, into a
+ * typed value. The sandbox's defaults, the node's defaults and maxima, the API's parser, the CLI's
+ * flags and the limits table of docs/sandbox.md are all derived from this table.
+ *
+ * Fuel is in the units of sandbox/src/fuel/cost-model.ts (≈ one wasm operation); memory in 64 KiB
+ * wasm pages per memory of the agent; text sizes in UTF-16 code units.
+ */
+import { CaxtonError } from '../errors.js';
+
+/** How a limit's value reads and is typed (the CLI picks its parser by it). */
+export type LimitUnit = 'fuel' | 'pages' | 'ms' | 'count' | 'code units' | 'bytes' | 'per second' | 'code units per second';
+
+/** How an operator sets a limit for one deployment (absent: only the node's embedder can). */
+export interface LimitDeployment {
+  /** `caxton deploy --<flag>`. */
+  flag: string;
+  /** The ArtifactHeader / AgentLimits field in caxton.proto (snake_case). */
+  wire: string;
+}
+
+export interface LimitDefinition {
+  unit: LimitUnit;
+  default: number;
+  /** The largest value anyone may ask for (values are integers in 1..ceiling). */
+  ceiling: number;
+  /** What it bounds, and what happens past it. */
+  description: string;
+  deploy?: LimitDeployment;
+}
+
+/** wasm32: 65,536 pages of 64 KiB is the whole 4 GiB address space. */
+export const WASM_PAGE_BYTES = 65_536;
+export const MAX_MEMORY32_PAGES = 65_536;
+
+/**
+ * The table. Ceilings are what the node can honour at all, not what is wise: 10^11 fuel is minutes
+ * of CPU for one message; the per-second ceilings are above anything one node delivers.
+ * `sendsPerSecond` defaults to 10,000: see decision 1720 for why that number.
+ */
+export const AGENT_LIMIT_TABLE = {
+  fuelPerMessage: {
+    unit: 'fuel', default: 20_000_000, ceiling: 100_000_000_000,
+    description: 'Fuel for one handle() or on-timer() call, host calls included; past it the call ends out-of-fuel.',
+    deploy: { flag: 'fuel', wire: 'fuel_per_message' },
+  },
+  fuelPerInit: {
+    unit: 'fuel', default: 200_000_000, ceiling: 1_000_000_000_000,
+    description: 'Fuel for instantiating the agent and running its init().',
+  },
+  memoryPages: {
+    unit: 'pages', default: 256, ceiling: MAX_MEMORY32_PAGES,
+    description: 'One budget, in 64 KiB pages, for all the agent\'s memories together (256 = 16 MiB; 65,536 = 4 GiB); growth past it fails inside the guest.',
+    deploy: { flag: 'memory', wire: 'memory_pages' },
+  },
+  wallClockMs: {
+    unit: 'ms', default: 2_000, ceiling: 600_000,
+    description: 'Wall-clock backstop for one delivery (the shard watchdog resets a shard stuck past it).',
+  },
+  maxOutbox: {
+    unit: 'count', default: 1_000, ceiling: 100_000,
+    description: 'Messages one call may send; beyond, send returns `outbox full`.',
+    deploy: { flag: 'max-sends-per-call', wire: 'max_sends_per_call' },
+  },
+  sendsPerSecond: {
+    unit: 'per second', default: 10_000, ceiling: 1_000_000,
+    description: 'Sustained sends per second (token bucket, burst of one second\'s worth); beyond, send returns `quota exceeded`.',
+    deploy: { flag: 'max-sends-per-s', wire: 'max_sends_per_s' },
+  },
+  sendBytesPerSecond: {
+    unit: 'code units per second', default: 32 * 1024 * 1024, ceiling: 1024 * 1024 * 1024,
+    description: 'Sustained message text sent per second (token bucket).',
+  },
+  maxMessageBytes: {
+    unit: 'code units', default: 1 << 20, ceiling: 1 << 20,
+    description: 'Largest message one send may carry (sum of its strings); the bus refuses larger ones anyway.',
+  },
+  maxTimers: {
+    unit: 'count', default: 100, ceiling: 10_000,
+    description: 'Timers one call may set; one more ends the call as `sandbox.quota-exceeded`.',
+  },
+  minTimerDelayMs: {
+    unit: 'ms', default: 10, ceiling: 86_400_000,
+    description: 'Shortest timer delay; shorter requests are raised to it (a 0 ms timer storm cannot spin the node).',
+  },
+  maxLogLines: {
+    unit: 'count', default: 200, ceiling: 100_000,
+    description: 'Log lines (log, stdout, stderr) one call may keep; beyond: dropped and counted.',
+  },
+  maxLogLineLength: {
+    unit: 'code units', default: 4_096, ceiling: 1 << 20,
+    description: 'Longest log line kept; beyond: truncated.',
+  },
+  maxLogBytes: {
+    unit: 'code units', default: 256 * 1024, ceiling: 64 * 1024 * 1024,
+    description: 'Log text one call may keep; beyond: dropped and counted.',
+  },
+  maxDirectoryOps: {
+    unit: 'count', default: 100, ceiling: 10_000,
+    description: 'Directory registrations/deregistrations one call may make.',
+  },
+  directoryChangesPerSecond: {
+    unit: 'per second', default: 100, ceiling: 10_000,
+    description: 'Sustained directory changes per second (token bucket).',
+  },
+  maxServiceBytes: {
+    unit: 'code units', default: 64 * 1024, ceiling: 1 << 20,
+    description: 'Longest service description register-service accepts (sum of its strings).',
+  },
+} as const satisfies Record<string, LimitDefinition>;
+
+export type LimitName = keyof typeof AGENT_LIMIT_TABLE;
+
+/** Every per-agent limit, resolved. */
+export type AgentLimits = { [K in LimitName]: number };
+
+export const LIMIT_NAMES = Object.freeze(Object.keys(AGENT_LIMIT_TABLE) as LimitName[]);
+
+/** The limits an operator may set per deployment, in table order. */
+export type DeployableLimitName = {
+  [K in LimitName]: (typeof AGENT_LIMIT_TABLE)[K] extends { deploy: LimitDeployment } ? K : never
+}[LimitName];
+
+export const DEPLOYABLE_LIMITS = Object.freeze(
+  LIMIT_NAMES.filter((n) => 'deploy' in AGENT_LIMIT_TABLE[n]) as DeployableLimitName[],
+);
+
+export const limitDefinition = (name: LimitName): LimitDefinition => AGENT_LIMIT_TABLE[name];
+
+export const DEFAULT_AGENT_LIMITS: Readonly<AgentLimits> = Object.freeze(
+  Object.fromEntries(LIMIT_NAMES.map((n) => [n, AGENT_LIMIT_TABLE[n].default])) as AgentLimits,
+);
+
+/**
+ * The limits a deployment carries: fuel and memory always (every record has them), the send quotas
+ * when it was deployed with them (records written before they existed lack them: the sandbox
+ * default applies).
+ */
+export type AgentLimitsSpec = Pick<AgentLimits, 'fuelPerMessage' | 'memoryPages'> & Partial<Pick<AgentLimits, DeployableLimitName>>;
+
+/** A limit asked for outside 1..its ceiling (or not a whole number). */
+export class LimitOutOfRangeError extends CaxtonError {
+  constructor(readonly limit: LimitName, readonly value: unknown, readonly field: string, ceiling: number = AGENT_LIMIT_TABLE[limit].ceiling) {
+    const def = AGENT_LIMIT_TABLE[limit];
+    const d: LimitDefinition = def;
+    const how = d.deploy ? ` (\`caxton deploy --${d.deploy.flag}\`, ${d.deploy.wire})` : '';
+    super('limits.out-of-range', `${field}: ${describeValue(value)} is not a valid ${limit}; it must be a whole number in 1..${ceiling} (${def.unit})`, {
+      kind: 'invalid-argument',
+      context: { field, limit, value: typeof value === 'number' ? value : String(value).slice(0, 40), ceiling, unit: def.unit },
+      hint: `${limit}${how} accepts 1..${ceiling} ${def.unit}; omit it for the default, ${def.default}. ${def.description}`,
+    });
+  }
+}
+
+/** A number, or something that is not one, said briefly (values may come from anyone). */
+function describeValue(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  return JSON.stringify(String(value).slice(0, 40));
+}
+
+/**
+ * The one validation of limits: each given value must be a safe integer in 1..ceiling (`ceilings`
+ * may lower a ceiling, e.g. a node's own maxima, never raise it). Unknown names are refused too: a
+ * misspelt limit silently ignored is a limit not applied. `field` names where they came from (for
+ * the error: `header` → `header.fuel_per_message`, else `limits.fuelPerMessage`).
+ */
+export function checkLimits<T extends Partial<Record<LimitName, unknown>>>(
+  given: T,
+  opts: { field?: 'header' | 'limits' | string; ceilings?: Partial<AgentLimits> } = {},
+): { [K in keyof T]: number } {
+  const out: Partial<Record<LimitName, number>> = {};
+  for (const [key, value] of Object.entries(given)) {
+    if (value === undefined) continue;
+    if (!(key in AGENT_LIMIT_TABLE)) {
+      throw new CaxtonError('limits.unknown', `${opts.field ?? 'limits'}.${key}: no such limit`, {
+        kind: 'invalid-argument',
+        context: { field: `${opts.field ?? 'limits'}.${key}`, limit: key },
+        hint: `the limits are: ${LIMIT_NAMES.join(', ')}`,
+      });
+    }
+    const name = key as LimitName;
+    const def = AGENT_LIMIT_TABLE[name];
+    const ceiling = Math.min(def.ceiling, opts.ceilings?.[name] ?? def.ceiling);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > ceiling) {
+      throw new LimitOutOfRangeError(name, value, limitField(name, opts.field), ceiling);
+    }
+    out[name] = value;
+  }
+  return out as { [K in keyof T]: number };
+}
+
+/** Where a limit is named in an error: the proto field under `header`, else `<prefix>.<name>`. */
+export function limitField(name: LimitName, prefix = 'limits'): string {
+  const def: LimitDefinition = AGENT_LIMIT_TABLE[name];
+  return prefix === 'header' && def.deploy ? `header.${def.deploy.wire}` : `${prefix}.${name}`;
+}
+
+/** Every limit: the defaults, overridden by `given` (checked). */
+export function resolveAgentLimits(given: Partial<AgentLimits> = {}, field?: string): AgentLimits {
+  return { ...DEFAULT_AGENT_LIMITS, ...checkLimits(given, field === undefined ? {} : { field }) };
+}
+
+const number = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * The limits table of docs/sandbox.md, generated (a test keeps the doc equal to it): one row per
+ * limit, in table order.
+ */
+export function renderLimitsTable(): string {
+  const rows = LIMIT_NAMES.map((n) => {
+    const d: LimitDefinition = AGENT_LIMIT_TABLE[n];
+    const set = d.deploy ? `\`--${d.deploy.flag}\` / \`${d.deploy.wire}\`` : 'embedder only';
+    return `| \`${n}\` | ${d.unit} | ${number(d.default)} | ${number(d.ceiling)} | ${set} | ${d.description} |`;
+  });
+  return ['| Limit | Unit | Default | Ceiling | Set per deployment | What it bounds |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
 }

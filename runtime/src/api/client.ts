@@ -150,6 +150,8 @@ export class CaxtonClient {
       name: header.name,
       fuelPerMessage: header.limits?.fuelPerMessage ?? 0,
       memoryPages: header.limits?.memoryPages ?? 0,
+      maxSendsPerS: header.limits?.sendsPerSecond ?? 0,
+      maxSendsPerCall: header.limits?.maxOutbox ?? 0,
       config: header.config ?? {},
       sha256,
       totalSize: bytes.length,

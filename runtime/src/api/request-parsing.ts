@@ -3,6 +3,7 @@
  * a client sends is checked here (types, ranges, sizes) and rejected with an InvalidArgumentError
  * naming the proto field, before the node sees it.
  */
+import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, type DeployableLimitName } from '@caxton/core';
 import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, LANGUAGE_LABEL, LANGUAGE_LABEL_HINT, isPerformative, MAX_ENVELOPE_BYTES, type Performative } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { resolveHttpPolicy } from '../http/policy.js';
@@ -13,8 +14,6 @@ import type {
 } from './wire.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-/** A wasm32 memory has at most 65536 pages of 64 KiB (4 GiB). */
-export const MAX_MEMORY_PAGES = 65536;
 const MAX_CONFIG_ENTRIES = 256;
 const MAX_CONFIG_KEY = 256;
 const MAX_CONFIG_VALUE = 64 * 1024;
@@ -90,20 +89,25 @@ function parseHeaderCommon(h: WireArtifactHeader, maxArtifactBytes: number): { n
       hint: 'shrink the component (wasm-opt, strip debug info, a smaller JavaScript engine); or ask whoever runs the node to raise it (`caxton serve --max-artifact-mib`)',
     });
   }
-  const limits: DeploySpec['limits'] = {};
-  if (h.fuelPerMessage !== 0) {
-    if (!Number.isSafeInteger(h.fuelPerMessage) || h.fuelPerMessage < 0) {
-      throw new InvalidArgumentError('header.fuel_per_message', `must be at most ${Number.MAX_SAFE_INTEGER}`);
-    }
-    limits.fuelPerMessage = h.fuelPerMessage;
+  return { name, limits: parseHeaderLimits(h), sha256, totalSize: h.totalSize };
+}
+
+/** `fuel_per_message` → `fuelPerMessage`: how proto-loader names a field (proto.ts, keepCase off). */
+const camel = (snake: string): string => snake.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+/**
+ * The header's limits, one per deployable limit of the table (decision 1720): 0 or absent means
+ * "the default" (deploy) / "keep" (upgrade); anything else is checked against the limit's ceiling
+ * by the table's one validation (LimitOutOfRangeError, naming the header field).
+ */
+export function parseHeaderLimits(h: WireArtifactHeader): DeploySpec['limits'] {
+  const given: Partial<Record<DeployableLimitName, unknown>> = {};
+  const fields = h as unknown as Record<string, unknown>;
+  for (const name of DEPLOYABLE_LIMITS) {
+    const value = fields[camel(AGENT_LIMIT_TABLE[name].deploy.wire)];
+    if (value !== undefined && value !== 0) given[name] = value;
   }
-  if (h.memoryPages !== 0) {
-    if (h.memoryPages > MAX_MEMORY_PAGES) {
-      throw new InvalidArgumentError('header.memory_pages', `must be 1-${MAX_MEMORY_PAGES} (64 KiB pages; 65536 = 4 GiB)`);
-    }
-    limits.memoryPages = h.memoryPages;
-  }
-  return { name, limits, sha256, totalSize: h.totalSize };
+  return checkLimits(given, { field: 'header' });
 }
 
 export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<DeploySpec> {

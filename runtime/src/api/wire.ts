@@ -29,6 +29,9 @@ export interface WireArtifactHeader {
   signatureEnvelope?: string;
   /** Source language label; optional when sending, '' when received without one. */
   language?: string;
+  /** Send quotas (decision 1720); optional when sending, 0 (= default / keep) when received without. */
+  maxSendsPerS?: number;
+  maxSendsPerCall?: number;
 }
 
 export interface WireHttpAllowRule {
@@ -62,6 +65,9 @@ export type WireAgentState =
 export interface WireAgentLimits {
   fuelPerMessage: Wire64;
   memoryPages: number;
+  /** 0: not stored with the deployment (the sandbox default applies). Optional for old peers. */
+  maxSendsPerS?: number;
+  maxSendsPerCall?: number;
 }
 
 export interface WireAgentError {

@@ -4,10 +4,8 @@
  */
 import {
   encodeAclJson, encodeAclString, redactConfig, toSniffedMessage, type AgentDetail, type AgentRow, type AgentStatus, type AclMessage,
-  type ConsoleRole, type ConversationSummary, type DfAgentDescription, type SniffedMessage,
+  type ConsoleRole, type ConversationSummary, type DfAgentDescription, type SniffedMessage, WASM_PAGE_BYTES,
 } from '@caxton/core';
-
-const WASM_PAGE_BYTES = 65_536;
 
 export function agentRow(status: AgentStatus): AgentRow {
   return {

@@ -48,6 +48,13 @@ export interface AgentHost extends AgentExecutor {
    * 1600) without restarting it. Optional: without it the node restarts the instance instead.
    */
   resetState?(name: string, entries: ReadonlyMap<string, string>): Promise<void>;
+  /**
+   * Milliseconds until a crashed agent may restart (restart backoff, decision 1720); 0: it may run
+   * now. Synchronous: the dispatcher asks it for every agent it considers. Optional: no backoff.
+   */
+  restartDelay?(name: string): number;
+  /** Tells `listener` when an agent's restart is delayed (to wake it when the delay is over). */
+  onRestartDelayed?(listener: (name: string, delayMs: number) => void): () => void;
   /** The directory snapshot `search-services` answers from: service type → agent ids. */
   setDirectory(byServiceType: ReadonlyMap<string, AgentId[]>): void;
   close(): Promise<void>;

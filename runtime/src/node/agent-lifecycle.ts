@@ -11,7 +11,7 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, ConflictError, InvalidArgumentError, Instrumentation } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation } from '@caxton/core';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
@@ -39,7 +39,7 @@ export interface AgentLifecycleOptions {
   messaging: AgentMessaging;
   bus: Bus;
   log: MessageLog;
-  defaults: AgentLimitsSpec;
+  defaults: Required<AgentLimitsSpec>;
   maxLimits: AgentLimitsSpec;
   /** Apply what init() did (services registered, timers set, messages sent). */
   onStarted: (init: ExecutionResult) => Promise<void>;
@@ -81,9 +81,13 @@ export class AgentLifecycle {
     return this.local.has(name);
   }
 
-  /** Running here and allowed to take work now (not held by the kill switch, decision 1403). */
+  /**
+   * Running here and allowed to take work now: not held by the kill switch (decision 1403), not
+   * waiting out a restart backoff after a crash (decision 1720; the node wakes it when that ends).
+   */
   isRunnable(name: string): boolean {
-    return this.local.isRunning(name) && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name) ?? false);
+    return this.local.isRunning(name) && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name) ?? false)
+      && !((this.o.host.restartDelay?.(name) ?? 0) > 0);
   }
 
   /** Agents on this node. */
@@ -253,18 +257,14 @@ export class AgentLifecycle {
     if (RESERVED_AGENT_NAMES.has(name)) throw new ReservedAgentNameError(name);
   }
 
-  private limits(given: Partial<AgentLimitsSpec>, base: AgentLimitsSpec): AgentLimitsSpec {
-    const out: AgentLimitsSpec = {
-      fuelPerMessage: given.fuelPerMessage ?? base.fuelPerMessage,
-      memoryPages: given.memoryPages ?? base.memoryPages,
-    };
-    const max = this.o.maxLimits;
-    if (!Number.isSafeInteger(out.fuelPerMessage) || out.fuelPerMessage <= 0 || out.fuelPerMessage > max.fuelPerMessage) {
-      throw new InvalidArgumentError('header.fuel_per_message', `must be between 1 and ${max.fuelPerMessage}`, 'omit it to use the node default');
-    }
-    if (!Number.isInteger(out.memoryPages) || out.memoryPages <= 0 || out.memoryPages > max.memoryPages) {
-      throw new InvalidArgumentError('header.memory_pages', `must be between 1 and ${max.memoryPages} (64 KiB pages)`, 'omit it to use the node default');
-    }
-    return out;
+  /**
+   * Every deployable limit: given, else the base's (upgrade: the current record's), else the node
+   * default — so a record deployed before a limit existed gets the default on its next upgrade.
+   * Checked by the table's one validation, under this node's maxima.
+   */
+  private limits(given: Partial<AgentLimitsSpec>, base: AgentLimitsSpec): Required<AgentLimitsSpec> {
+    const out = {} as Required<AgentLimitsSpec>;
+    for (const name of DEPLOYABLE_LIMITS) out[name] = given[name] ?? base[name] ?? this.o.defaults[name];
+    return checkLimits(out, { field: 'header', ceilings: this.o.maxLimits });
   }
 }

@@ -18,6 +18,7 @@ import type { Attributes, BatchObservableResult, Meter } from '@opentelemetry/ap
 import type { BusEvent, BusEvents } from '../bus/events.js';
 import { boundedAgentLabel } from '../telemetry/cardinality.js';
 import { SECONDS_BUCKETS } from '../telemetry/meters.js';
+import { WASM_PAGE_BYTES } from '@caxton/core';
 
 /** What the node reports of one local agent at collection time. */
 export interface AgentSample {
@@ -37,8 +38,8 @@ export interface AgentMetricsSource {
   sample(): Promise<readonly AgentSample[]>;
 }
 
-/** A wasm page is 64 KiB. */
-export const WASM_PAGE_BYTES = 65_536;
+/** A wasm page is 64 KiB (defined once, with the limits table of @caxton/core). */
+export { WASM_PAGE_BYTES };
 
 /**
  * The sandbox's refusal counters that are quotas (an agent asking for more than its limits allow);

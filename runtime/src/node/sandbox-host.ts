@@ -3,7 +3,7 @@
  * sandbox results ↔ the bus's ExecutionResult. Nothing else: policy lives in the bus and the node.
  */
 import { availableParallelism } from 'node:os';
-import type { AgentId, Instrumentation } from '@caxton/core';
+import { DEPLOYABLE_LIMITS, type AgentId, type AgentLimits, type AgentLimitsSpec, type Instrumentation } from '@caxton/core';
 import type { AgentLogLine, DirectoryEffect, ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { EngineOptions } from '@caxton/sandbox';
 import { ShardPool, type AgentSpec, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '@caxton/sandbox';
@@ -70,7 +70,8 @@ export class SandboxAgentHost implements AgentHost {
     const spec: AgentSpec = {
       name: identity,
       artifact: { digest: deployment.artifactDigest },
-      limits: { fuelPerMessage: deployment.limits.fuelPerMessage, memoryPages: deployment.limits.memoryPages },
+      // Every limit the deployment carries (decision 1720); what it lacks is the sandbox default.
+      limits: deploymentLimits(deployment.limits),
       config: deployment.config,
       // The agent's transport addresses (init-context self.addresses); in a cluster they name the
       // node running this instance.
@@ -110,12 +111,24 @@ export class SandboxAgentHost implements AgentHost {
     this.locals.delete(identity);
   }
 
+  restartDelay(name: string): number {
+    const identity = this.identities.get(name);
+    return identity === undefined ? 0 : this.pool.restartDelay(identity);
+  }
+
+  onRestartDelayed(listener: (name: string, delayMs: number) => void): () => void {
+    return this.pool.events.on((e) => {
+      if (e.type === 'restart-delayed') listener(this.locals.get(e.agent) ?? e.agent, e.delayMs);
+    }, ['restart-delayed']);
+  }
+
   async stats(name: string): Promise<AgentRunStats | undefined> {
     const identity = this.identities.get(name);
     if (identity === undefined) return undefined;
     const [m] = await this.pool.metrics(identity);
     if (!m) return undefined;
-    const state = m.state === 'failed' ? 'failed' : m.state === 'stopped' ? 'stopped' : 'running';
+    // Waiting out its restart backoff after a crash: `restarting` (its messages wait).
+    const state = m.state === 'failed' ? 'failed' : m.state === 'stopped' ? 'stopped' : m.restartDelayMs > 0 ? 'restarting' : 'running';
     return {
       state,
       restarts: m.restarts,
@@ -183,4 +196,11 @@ function toDirectoryEffect(op: DirectoryOp): DirectoryEffect {
   return op.kind === 'register-service'
     ? { kind: 'register', service: { ...op.service } }
     : { kind: 'deregister-service', serviceName: op.serviceName };
+}
+
+/** The deployment's limits as the sandbox takes them: only those it set (absent keeps the default). */
+function deploymentLimits(limits: AgentLimitsSpec): Partial<AgentLimits> {
+  const out: Partial<AgentLimits> = {};
+  for (const name of DEPLOYABLE_LIMITS) if (limits[name] !== undefined) out[name] = limits[name];
+  return out;
 }

@@ -4,6 +4,7 @@
  */
 import type { AgentRecord, NodeAnnouncement, TimerRecord } from '../storage/records.js';
 import { invalid } from './errors.js';
+import { checkLimits, DEPLOYABLE_LIMITS, type DeployableLimitName } from '@caxton/core';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -13,11 +14,7 @@ export function validateAgentRecord(agent: AgentRecord): AgentRecord {
   if (typeof agent.artifactDigest !== 'string' || !SHA256_HEX.test(agent.artifactDigest)) {
     throw invalid('artifactDigest must be 64 lower-case hex characters (sha256)', ctx);
   }
-  const { fuelPerMessage, memoryPages } = agent.limits ?? {};
-  if (!Number.isSafeInteger(fuelPerMessage) || (fuelPerMessage as number) <= 0) throw invalid('limits.fuelPerMessage must be a positive integer', ctx);
-  if (!Number.isSafeInteger(memoryPages) || (memoryPages as number) <= 0 || (memoryPages as number) > 65536) {
-    throw invalid('limits.memoryPages must be an integer in 1..65536', ctx);
-  }
+  validateRecordLimits(agent.limits, ctx);
   for (const [k, v] of Object.entries(agent.config ?? {})) {
     if (typeof v !== 'string') throw invalid(`config.${k} must be a string`, ctx);
   }
@@ -25,6 +22,27 @@ export function validateAgentRecord(agent: AgentRecord): AgentRecord {
   if (!Number.isSafeInteger(agent.version) || agent.version < 0) throw invalid('version must be a non-negative integer', ctx);
   if (!Number.isFinite(agent.createdAt) || !Number.isFinite(agent.updatedAt)) throw invalid('createdAt/updatedAt must be timestamps', ctx);
   return structuredClone({ ...agent, config: agent.config ?? {} });
+}
+
+/**
+ * A record's limits, by the table's one validation (decision 1720): fuel and memory are required,
+ * the other deployable limits optional (records written before they existed lack them).
+ */
+function validateRecordLimits(limits: AgentRecord['limits'] | undefined, ctx: Record<string, string>): void {
+  const given = limits ?? ({} as Partial<AgentRecord['limits']>);
+  for (const name of ['fuelPerMessage', 'memoryPages'] as const) {
+    if (given[name] === undefined) throw invalid(`limits.${name} is required`, ctx);
+  }
+  const deployable: Partial<Record<DeployableLimitName, unknown>> = {};
+  for (const [key, value] of Object.entries(given)) {
+    if (!(DEPLOYABLE_LIMITS as readonly string[]).includes(key)) throw invalid(`limits.${key} is not a limit a deployment sets`, ctx);
+    deployable[key as DeployableLimitName] = value;
+  }
+  try {
+    checkLimits(deployable, { field: 'limits' });
+  } catch (err) {
+    throw invalid((err as Error).message, ctx);
+  }
 }
 
 export function validateNodeAnnouncement(node: NodeAnnouncement): void {

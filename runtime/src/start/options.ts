@@ -4,9 +4,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiAuthOptions, ApiTlsOptions } from '../api/server.js';
 import type { ConsoleNodeOptions } from '../console/server.js';
-import type { AgentLimitsSpec } from '@caxton/core';
+import { AGENT_LIMIT_TABLE, DEPLOYABLE_LIMITS, type AgentLimitsSpec } from '@caxton/core';
 import type { TopologyOptions } from '../topology/topology-options.js';
-import { DEFAULT_LIMITS as SANDBOX_DEFAULTS } from '@caxton/sandbox';
 import type { ComponentLimits } from '@caxton/sandbox';
 import type { TelemetryConfig } from '../telemetry/config.js';
 import type { TrustMode } from '../signing/trust.js';
@@ -58,10 +57,14 @@ export interface StartNodeOptions extends TopologyOptions {
   trust?: { keyPaths?: string[]; mode?: TrustMode };
 }
 
-/** The sandbox's defaults, so an agent deployed without limits gets what docs/agent-contract.md says. */
-export const DEFAULT_LIMITS: AgentLimitsSpec = { fuelPerMessage: SANDBOX_DEFAULTS.fuelPerMessage, memoryPages: SANDBOX_DEFAULTS.memoryPages };
-/** Upper bounds operators can ask for: 10^11 fuel is minutes of CPU, 4 GiB is wasm32's ceiling. */
-export const MAX_LIMITS: AgentLimitsSpec = { fuelPerMessage: 100_000_000_000, memoryPages: 65_536 };
+/** The limits a deployment may set, from the one table (decision 1720): its defaults… */
+export const DEFAULT_LIMITS: Required<AgentLimitsSpec> = Object.freeze(
+  Object.fromEntries(DEPLOYABLE_LIMITS.map((n) => [n, AGENT_LIMIT_TABLE[n].default])) as Required<AgentLimitsSpec>,
+);
+/** …and its ceilings (10^11 fuel is minutes of CPU, 4 GiB is wasm32's ceiling). */
+export const MAX_LIMITS: Required<AgentLimitsSpec> = Object.freeze(
+  Object.fromEntries(DEPLOYABLE_LIMITS.map((n) => [n, AGENT_LIMIT_TABLE[n].ceiling])) as Required<AgentLimitsSpec>,
+);
 
 /** The node id: given, or generated once and kept in `<dataDir>/node-id` so restarts keep it. */
 export function resolveNodeId(dataDir: string, given: string | undefined): string {

@@ -200,6 +200,23 @@ async function startOnTopology(
       else timers.forget(agent);
     },
   });
+  // Restart backoff (decision 1720): the dispatcher skips an agent waiting out its delay
+  // (isRunnable); this wakes it when the delay is over, so its waiting messages go on.
+  // Not unref'd: the waiting messages are work the node has to do; cleared when the node stops.
+  const backoffWakes = new Set<NodeJS.Timeout>();
+  const removeBackoffWake = host.onRestartDelayed?.((agent, delayMs) => {
+    const t = setTimeout(() => {
+      backoffWakes.delete(t);
+      bus.wake(agent);
+    }, delayMs + 1);
+    backoffWakes.add(t);
+  });
+  if (removeBackoffWake) {
+    undo.push(async () => {
+      removeBackoffWake();
+      for (const t of backoffWakes) clearTimeout(t);
+    });
+  }
   // Caxton's own lines about an agent (deployed, stopped, could not start, …) go to its log.
   agents.events.onType('agent-log', (e) => logs.append(e.agent, { level: e.level, message: `[caxton] ${e.message}`, at: Date.now() }));
   // --log-format json: agent log lines also go to stdout, as JSON with the handling's trace ids.

@@ -93,6 +93,21 @@ export function hostCallFuel(bytes: number): number {
   return HOST_CALL_COST + Math.ceil(Math.max(0, bytes) / HOST_BYTES_PER_FUEL);
 }
 
+/**
+ * Bytes a guest writes to stdout/stderr pay this much each (and HOST_CALL_COST per write), not the
+ * generic 1/8. Measured end to end (bench/stdout-cost.ts, decision 1720): a byte written costs the
+ * shard 4–15 fuel's worth of guest compute time (jco lowering the list, the copy out of guest
+ * memory, the newline scan, the garbage; median of 7 estimates on a shared machine: 8), of which
+ * the guest's own part is ≈ 0.25 fuel. At 1/8 a flood was charged ~30× under its cost (hostile
+ * bench: stdout_flood left its neighbours 0.58). A host price, not instrumentation: changing it
+ * leaves prepared artifacts valid, so FUEL_MODEL_VERSION (their cache key) is not bumped for it.
+ */
+export const OUTPUT_FUEL_PER_BYTE = 8;
+
+export function outputFuel(bytes: number): number {
+  return HOST_CALL_COST + Math.max(0, bytes) * OUTPUT_FUEL_PER_BYTE;
+}
+
 export function bulkMemoryFuel(bytes: number): number {
   return Math.floor(bytes / 2 ** BULK_BYTES_SHIFT);
 }

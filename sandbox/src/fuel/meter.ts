@@ -7,6 +7,7 @@
  * crash from other traps.
  */
 import '../webassembly-types.js';
+import { WASM_PAGE_BYTES } from '@caxton/core';
 import { OutOfFuel } from '../errors.js';
 import { DEBT_FLUSH } from './cost-model.js';
 
@@ -151,7 +152,7 @@ export class FuelMeter {
   growRefused(): GrowRequest | null {
     const g = this.lastGrow;
     if (!g || g.requestedPages === 0) return null;
-    const now = g.memory ? g.memory.buffer.byteLength / 65536 : g.pagesBefore;
+    const now = g.memory ? g.memory.buffer.byteLength / WASM_PAGE_BYTES : g.pagesBefore;
     return now < g.pagesBefore + g.requestedPages ? g : null;
   }
 

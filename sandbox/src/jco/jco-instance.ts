@@ -15,7 +15,7 @@ import type { WitAclMessage, WitInitContext } from '../host/wit-values.js';
 import type { GuestInstance, GuestReturn, InstanceEnv } from '../instance.js';
 import { InstanceMemories } from '../instance.js';
 import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
-import { hostCallFuel } from '../fuel/cost-model.js';
+import { hostCallFuel, outputFuel } from '../fuel/cost-model.js';
 import { createDenyWasi } from '../wasi/deny-wasi.js';
 import { HOST_MODULE } from '../abi.js';
 import { guardGuestExports, guardHostImports, guardHttpImports, guardStateImports } from './lift-guard.js';
@@ -63,6 +63,7 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
 
   const wasi = createDenyWasi({
     charge: (bytes) => meter.charge(hostCallFuel(bytes)),
+    chargeOutput: (bytes) => meter.charge(outputFuel(bytes)),
     output: (stream, line) => bridge.output(stream, line),
     maxLineBytes: bridge.liftCaps.logMessage,
   });

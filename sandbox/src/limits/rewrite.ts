@@ -16,9 +16,8 @@
 import { ByteReader, concatBytes, encodeName, encodeU32, readSections } from '../binary/reader.js';
 
 export const MEMORY_IMPORT_MODULE = 'caxton:memory';
-export const WASM_PAGE_BYTES = 65536;
-/** 4 GiB of 64 KiB pages: the most a 32-bit memory can declare. */
-export const MAX_MEMORY32_PAGES = 65536;
+/** Page size and the 4 GiB memory32 ceiling: defined once, with the limits table (@caxton/core). */
+export { WASM_PAGE_BYTES, MAX_MEMORY32_PAGES } from '@caxton/core';
 
 export class LimitRewriteError extends Error {
   constructor(message: string) {

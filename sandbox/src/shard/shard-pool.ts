@@ -30,6 +30,7 @@ import type { AgentLimits } from '../limits/limits.js';
 import { resolveLimits } from '../limits/limits.js';
 import type { CrashVerdict, RestartPolicy } from '../restart-policy.js';
 import { DEFAULT_RESTART_POLICY, RestartTracker } from '../restart-policy.js';
+import { DEFAULT_RESTART_BACKOFF, RestartBackoff, type RestartBackoffPolicy } from '../restart-backoff.js';
 import { Instrumentation, type CrashKind, type StateLimits } from '@caxton/core';
 import type { ErrorInfo, InstanceState, Work, WorkResult } from '../results.js';
 import { crashError, errorInfo } from '../traps.js';
@@ -51,12 +52,18 @@ export interface ShardPoolOptions {
    * its shard reset and fails with `sandbox.agent.init-timeout`. Default 10 s.
    */
   minInitDeadlineMs?: number;
+  /** Delays between restarts of a crashing agent (decision 1720). Default: 50 ms doubling to 5 s. */
+  restartBackoff?: Partial<RestartBackoffPolicy>;
+  /** Jitter's randomness (tests pin it). Default Math.random. */
+  random?: () => number;
 }
 
 /** What the pool tells observers (`pool.events`, docs/decisions/1106-instrumentation.md). */
 export type PoolEvent =
   | { type: 'shard-reset'; shard: number; reason: 'timeout' | 'worker-failure'; agent?: string; message: string }
-  | { type: 'agent-failed'; agent: string; reason: string };
+  | { type: 'agent-failed'; agent: string; reason: string }
+  /** A crashed agent restarts in `delayMs` (its work waits until then): the n-th crash in a row. */
+  | { type: 'restart-delayed'; agent: string; delayMs: number; consecutiveCrashes: number };
 
 export interface DeployReport extends StartReport {
   digest: string;
@@ -66,6 +73,10 @@ export interface DeployReport extends StartReport {
 
 export interface PoolAgentMetrics extends Omit<AgentMetrics, 'path'> {
   shard: number;
+  /** Milliseconds until a crashed agent may restart (0: it may run now). */
+  restartDelayMs: number;
+  /** Crashes in a row of the current streak (the backoff's exponent). */
+  consecutiveCrashes: number;
   path: 'direct' | 'jco' | null;
   /** Results seen by the pool. */
   completed: number;
@@ -88,6 +99,8 @@ interface PlacedAgent {
    * watchdog's timeout, a worker dying under it), the pool itself. Carried to the next shard on a reset.
    */
   ledger: RestartCarryOver;
+  /** When it may restart after a crash; its work is held until then. */
+  backoff: RestartBackoff;
   state: InstanceState;
   path: 'direct' | 'jco';
   lastError: ErrorInfo | null;
@@ -200,6 +213,8 @@ export class ShardPool {
         limits,
         policy: { ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy },
         ledger: NO_CRASHES,
+        // A new deployment (or version) starts without a streak.
+        backoff: this.newBackoff(),
         state: report.state,
         path: artifact.manifest.path,
         lastError: null,
@@ -257,22 +272,28 @@ export class ShardPool {
   async deliver(batch: readonly Work[]): Promise<WorkResult[]> {
     this.assertOpen();
     const results: WorkResult[] = new Array(batch.length);
-    const perShard = new Map<Shard, { indices: number[]; items: Work[] }>();
+    // One group per shard and start time: work of an agent in restart backoff waits for its
+    // restart (it is not run, so it is no attempt), without holding up its shard's other work.
+    const groups = new Map<string, { shard: Shard; at: number; indices: number[]; items: Work[] }>();
+    const now = this.clock();
     batch.forEach((w, i) => {
       const rec = this.agents.get(w.agent);
       if (!rec || rec.state === 'failed') {
         results[i] = notRunning(w, rec ? `agent ${w.agent} is failed` : `agent ${w.agent} is not deployed`, rec?.state ?? 'stopped', rec?.ledger.restarts ?? 0);
         return;
       }
-      let group = perShard.get(rec.shard);
-      if (!group) perShard.set(rec.shard, (group = { indices: [], items: [] }));
+      const at = rec.backoff.remaining(now) > 0 ? rec.backoff.restartAt : 0;
+      const key = `${rec.shard.id}:${at}`;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { shard: rec.shard, at, indices: [], items: [] }));
       group.indices.push(i);
       group.items.push(w);
     });
     await Promise.all(
-      [...perShard].map(async ([shard, group]) => {
+      [...groups.values()].map(async ({ shard, at, ...group }) => {
         let out: WorkResult[];
         try {
+          if (at > 0) await sleep(at - this.clock());
           await shard.ready;
           out = await shard.deliver(group.items);
         } catch (err) {
@@ -311,8 +332,25 @@ export class ShardPool {
       rec.lastError = r.error;
       // Read, not counted: the sandbox (or this pool, for its own synthetic results) already did.
       rec.ledger = { restartHistory: r.restartHistory, restarts: r.restarts };
+      // `unavailable` was not the agent's doing (its shard was reset under it): no backoff.
+      if (r.kind !== 'unavailable' && r.state !== 'failed') this.delayRestart(rec);
     }
     if (r.status !== 'not-running' || r.state === 'failed') this.setState(rec, r.state, r.status === 'crashed' ? r.message : '');
+  }
+
+  private newBackoff(): RestartBackoff {
+    return new RestartBackoff({ ...DEFAULT_RESTART_BACKOFF, ...this.opts.restartBackoff }, this.opts.random);
+  }
+
+  /** A crash the restart policy let through: the agent's next start waits (decision 1720). */
+  private delayRestart(rec: PlacedAgent): void {
+    const delayMs = rec.backoff.crashed(this.clock());
+    this.emit({ type: 'restart-delayed', agent: rec.spec.name, delayMs, consecutiveCrashes: rec.backoff.consecutiveCrashes });
+  }
+
+  /** Milliseconds until `name` may run again after a crash (0: now, or not deployed). */
+  restartDelay(name: string): number {
+    return this.agents.get(name)?.backoff.remaining(this.clock()) ?? 0;
   }
 
   private setState(rec: PlacedAgent, state: InstanceState, reason: string): void {
@@ -343,6 +381,7 @@ export class ShardPool {
       const verdict = this.chargeCrash(rec);
       rec.lastError = errorInfo(crashError('timeout', message, { agent: item.agent }));
       this.setState(rec, verdict === 'fail' ? 'failed' : 'idle', message);
+      if (verdict === 'restart') this.delayRestart(rec);
     }
     this.recover(shard, true, message);
   }
@@ -370,6 +409,7 @@ export class ShardPool {
         const verdict = this.chargeCrash(rec);
         rec.lastError = errorInfo(crashError('trap', blame, { agent: stuckWork.agent }));
         this.setState(rec, verdict === 'fail' ? 'failed' : 'idle', blame);
+        if (verdict === 'restart') this.delayRestart(rec);
       }
       answer.set(stuckWork, this.synthetic(stuckWork, 'trap', blame));
     } else if (stuckWork) answer.set(stuckWork, this.synthetic(stuckWork, 'timeout', message));
@@ -466,6 +506,8 @@ export class ShardPool {
             memoryPages: rec.state === 'failed' ? 0 : (m?.memoryPages ?? 0),
             lastError: rec.lastError ?? m?.lastError ?? null,
             restartHistory: [...rec.ledger.restartHistory],
+            restartDelayMs: rec.backoff.remaining(this.clock()),
+            consecutiveCrashes: rec.backoff.consecutiveCrashes,
             refusals: m?.refusals ?? zeroCounters(),
           });
         });
@@ -489,3 +531,5 @@ export class ShardPool {
     await Promise.all(this.shards.map((s) => s.close()));
   }
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));

@@ -20,6 +20,11 @@ import { GuestExit } from '../errors.js';
 export interface WasiSinks {
   /** Charge a host call moving `bytes` bytes. */
   charge(bytes: number): void;
+  /**
+   * Charge a write of `bytes` to stdout/stderr, at what the host spends on each byte written
+   * (cost-model.ts, outputFuel). Absent: charged like any host call.
+   */
+  chargeOutput?(bytes: number): void;
   /** A complete line (or flushed fragment) written to stdout or stderr. */
   output(stream: 'stdout' | 'stderr', line: string): void;
   /** Bytes of one line kept; the rest of the line is skipped (scanned for its newline only). Default 4 KiB. */
@@ -116,7 +121,9 @@ class OutputStream {
   }
 
   write(contents: Uint8Array): void {
-    this.sinks.charge(contents.byteLength);
+    // Every byte written is paid for, kept or not: the host scans and copies it either way.
+    if (this.sinks.chargeOutput) this.sinks.chargeOutput(contents.byteLength);
+    else this.sinks.charge(contents.byteLength);
     if (this.stream === 'void') return;
     let start = 0;
     for (;;) {

@@ -1,0 +1,50 @@
+/**
+ * The deploy/upgrade flags for per-agent limits, derived from the limits table of @caxton/core
+ * (decision 1720): one flag per deployable limit, its description and ceiling from the table, its
+ * value checked by the table's one validation before anything is built or sent.
+ */
+import type { Argv } from 'yargs';
+import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, LimitOutOfRangeError, type AgentLimitsSpec, type DeployableLimitName } from '@caxton/core';
+import { UsageError } from './cli-error.js';
+import { parseCount, parseMemory } from './parse.js';
+
+/** The flags' raw text, by flag name (yargs also sets the camelCase twins, not read here). */
+export type LimitFlagArgs = { [flag: string]: unknown };
+
+const number = (n: number): string => n.toLocaleString('en-US');
+
+/** Adds `--fuel`, `--memory`, `--max-sends-per-s`, `--max-sends-per-call` (whatever the table marks deployable). */
+export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  let out = y as Argv<T & LimitFlagArgs>;
+  for (const name of DEPLOYABLE_LIMITS) {
+    const d = AGENT_LIMIT_TABLE[name];
+    const forms = d.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)' : `${d.unit}, e.g. ${number(d.default)} or 5k`;
+    out = out.option(d.deploy.flag, {
+      type: 'string',
+      describe: `${d.description} Value: ${forms}; at most ${number(d.ceiling)}; default: the node default (${number(d.default)})`,
+    }) as Argv<T & LimitFlagArgs>;
+  }
+  return out;
+}
+
+function parseFlag(name: DeployableLimitName, text: string): number {
+  const flag = `--${AGENT_LIMIT_TABLE[name].deploy.flag}`;
+  return name === 'memoryPages' ? parseMemory(text) : parseCount(text, flag);
+}
+
+/** The limits the flags set (none given: undefined, i.e. the node's defaults / keep on upgrade). */
+export function limitsFromFlags(argv: LimitFlagArgs): Partial<AgentLimitsSpec> | undefined {
+  const given: Partial<Record<DeployableLimitName, number>> = {};
+  for (const name of DEPLOYABLE_LIMITS) {
+    const text = argv[AGENT_LIMIT_TABLE[name].deploy.flag];
+    if (typeof text === 'string') given[name] = parseFlag(name, text);
+  }
+  if (Object.keys(given).length === 0) return undefined;
+  try {
+    return checkLimits(given, { field: 'flags' });
+  } catch (err) {
+    if (!(err instanceof LimitOutOfRangeError)) throw err;
+    const d = AGENT_LIMIT_TABLE[err.limit as DeployableLimitName];
+    throw new UsageError(`--${d.deploy!.flag} ${String(err.value)} is over its ceiling: it must be 1..${number(d.ceiling)} (${d.unit})`, err.hint);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The deploy/upgrade limit flags come from the limits table (decision 1720): one flag per
+ * deployable limit, parsed and checked against the limit's ceiling before anything is sent.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import yargs from 'yargs';
+import { AGENT_LIMIT_TABLE, DEPLOYABLE_LIMITS } from '@caxton/core';
+import { UsageError } from '../src/cli-error.js';
+import { limitFlagOptions, limitsFromFlags } from '../src/limit-flags.js';
+
+describe('limit flags', () => {
+  it('map each flag to its limit', () => {
+    assert.deepEqual(limitsFromFlags({ 'max-sends-per-s': '500', 'max-sends-per-call': '2k', fuel: '5M', memory: '16MiB' }),
+      { sendsPerSecond: 500, maxOutbox: 2000, fuelPerMessage: 5_000_000, memoryPages: 256 });
+    assert.equal(limitsFromFlags({}), undefined, 'no flag: the node defaults (deploy) or keep (upgrade)');
+  });
+
+  it('refuse a value over the ceiling with a usage error naming the flag, the ceiling and the limit', () => {
+    const ceiling = AGENT_LIMIT_TABLE.sendsPerSecond.ceiling;
+    assert.throws(() => limitsFromFlags({ 'max-sends-per-s': String(ceiling + 1) }), (e: unknown) =>
+      e instanceof UsageError && /--max-sends-per-s 1000001 is over its ceiling: it must be 1\.\.1,000,000/.test(e.message)
+        && /^sendsPerSecond/.test(e.hint ?? ''));
+    assert.throws(() => limitsFromFlags({ 'max-sends-per-call': 'lots' }), (e: unknown) => e instanceof UsageError && /is not a number/.test(e.message));
+    assert.throws(() => limitsFromFlags({ 'max-sends-per-call': '0' }), (e: unknown) => e instanceof UsageError && /≥ 1/.test(e.message));
+  });
+
+  it('declare one option per deployable limit, described from the table', async () => {
+    const help = await limitFlagOptions(yargs([]).scriptName('caxton')).getHelp();
+    for (const name of DEPLOYABLE_LIMITS) {
+      const d = AGENT_LIMIT_TABLE[name];
+      assert.match(help, new RegExp(`--${d.deploy.flag}\\b`));
+      assert.ok(help.replace(/\s+/g, ' ').includes(d.ceiling.toLocaleString('en-US')), `${name}'s ceiling in the help`);
+    }
+  });
+});

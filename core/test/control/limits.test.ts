@@ -1,0 +1,75 @@
+/**
+ * The limits table drives validation (decision 1720): every limit's ceiling is accepted and one
+ * past it refused with the typed error naming the limit and its ceiling; defaults fill what is not
+ * given; docs/sandbox.md's limits table is the table, rendered.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import {
+  AGENT_LIMIT_TABLE, checkLimits, DEFAULT_AGENT_LIMITS, DEPLOYABLE_LIMITS, LIMIT_NAMES, LimitOutOfRangeError, limitField,
+  renderLimitsTable, resolveAgentLimits, CaxtonError,
+} from '../../src/index.js';
+
+const SANDBOX_DOC = fileURLToPath(new URL('../../../../docs/sandbox.md', import.meta.url));
+
+describe('the limits table', () => {
+  for (const name of LIMIT_NAMES) {
+    const def = AGENT_LIMIT_TABLE[name];
+    it(`${name}: accepts 1..${def.ceiling}, refuses ${def.ceiling + 1}, 0 and fractions with LimitOutOfRangeError`, () => {
+      assert.ok(def.default >= 1 && def.default <= def.ceiling, 'the default is within range');
+      assert.deepEqual(checkLimits({ [name]: def.ceiling }), { [name]: def.ceiling });
+      assert.deepEqual(checkLimits({ [name]: 1 }), { [name]: 1 });
+      for (const bad of [def.ceiling + 1, 0, -1, 1.5, Number.NaN, '5']) {
+        const err = (() => {
+          try {
+            checkLimits({ [name]: bad }, { field: 'header' });
+          } catch (e) {
+            return e;
+          }
+          return undefined;
+        })();
+        assert.ok(err instanceof LimitOutOfRangeError, `${String(bad)} must be refused`);
+        assert.equal(err.code, 'limits.out-of-range');
+        assert.equal(err.kind, 'invalid-argument');
+        assert.equal(err.limit, name);
+        assert.equal(err.context['field'], limitField(name, 'header'));
+        assert.equal(err.context['ceiling'], def.ceiling);
+        assert.match(err.hint ?? '', new RegExp(`^${name}\\b.*accepts 1\\.\\.${def.ceiling} `), 'the hint names the limit and its ceiling');
+      }
+    });
+  }
+
+  it('names the proto field of a deployable limit and the limit itself otherwise', () => {
+    assert.equal(limitField('sendsPerSecond', 'header'), 'header.max_sends_per_s');
+    assert.equal(limitField('maxOutbox', 'header'), 'header.max_sends_per_call');
+    assert.equal(limitField('maxTimers', 'header'), 'header.maxTimers');
+    assert.equal(limitField('memoryPages'), 'limits.memoryPages');
+  });
+
+  it('fills the defaults, and a lower ceiling (a node maximum) binds', () => {
+    assert.deepEqual(resolveAgentLimits(), DEFAULT_AGENT_LIMITS);
+    const r = resolveAgentLimits({ sendsPerSecond: 50 });
+    assert.equal(r.sendsPerSecond, 50);
+    assert.equal(r.maxOutbox, AGENT_LIMIT_TABLE.maxOutbox.default);
+    assert.throws(() => checkLimits({ sendsPerSecond: 600 }, { ceilings: { sendsPerSecond: 500 } }),
+      (e: unknown) => e instanceof LimitOutOfRangeError && e.context['ceiling'] === 500);
+  });
+
+  it('refuses a limit it does not know (a misspelt limit would silently not apply)', () => {
+    assert.throws(() => checkLimits({ sendsPerSec: 5 } as never), (e: unknown) => e instanceof CaxtonError && e.code === 'limits.unknown');
+  });
+
+  it('marks fuel, memory and the two send quotas as set per deployment, with a flag and a wire field each', () => {
+    assert.deepEqual([...DEPLOYABLE_LIMITS], ['fuelPerMessage', 'memoryPages', 'maxOutbox', 'sendsPerSecond']);
+    assert.deepEqual(DEPLOYABLE_LIMITS.map((n) => AGENT_LIMIT_TABLE[n].deploy.flag), ['fuel', 'memory', 'max-sends-per-call', 'max-sends-per-s']);
+  });
+
+  it('is what docs/sandbox.md shows (regenerate the table there from renderLimitsTable())', () => {
+    const doc = readFileSync(SANDBOX_DOC, 'utf8');
+    const m = /<!-- limits-table:start[^>]*-->\n([\s\S]*?)\n<!-- limits-table:end -->/.exec(doc);
+    assert.ok(m, 'docs/sandbox.md has the limits-table markers');
+    assert.equal(m[1], renderLimitsTable());
+  });
+});
