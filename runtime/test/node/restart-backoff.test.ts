@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { VerifiedArtifact } from '@caxton/core';
-import { startNode } from '../../src/node/node.js';
+import { startNode } from '../../src/start/start-node.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { AGENT_LIMIT_TABLE } from '@caxton/core';
 import { CaxtonClient } from '../../src/api/client.js';
 import { ApiCallError } from '../../src/api/client-errors.js';
-import { startNode, type RunningNode } from '../../src/node/node.js';
+import { startNode, type RunningNode } from '../../src/start/start-node.js';
 
 interface LiftBombs { liftBombComponent(): Promise<Uint8Array>; ATTACKS: Record<string, string>; MEMORY_CAP_PAGES: number }
 const liftBombs = (): Promise<LiftBombs> => import(new URL('../../../../sandbox/dist/test/fixtures/lift-bombs.js', import.meta.url).href) as Promise<LiftBombs>;
