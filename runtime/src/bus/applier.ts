@@ -139,7 +139,8 @@ export class PlanApplier {
     // Before the commit point: sends (issued in handled order, so an agent's messages leave in
     // that order), failure replies, effects. Started at once: they do not wait for the previous
     // commit of the agent, only the commit does.
-    const durable = await Promise.all(plans.map((p) => this.beforeCommit(p, opts)));
+    // Most handlings of a hot path send one message and nothing else: no promise for those without steps.
+    const durable = await this.allBeforeCommit(plans, opts);
     faultPoint('before-commit');
     let state: Settled = await previous;
     if (this.rewinding.has(agent)) state = 'failed';
@@ -242,6 +243,17 @@ export class PlanApplier {
       this.commitFailed(run[0]!, err);
       return 0;
     }
+  }
+
+  private allBeforeCommit(plans: readonly WorkPlan[], opts: ApplyOptions): boolean[] | Promise<boolean[]> {
+    let pending: Promise<boolean>[] | undefined;
+    const durable = new Array<boolean>(plans.length).fill(true);
+    for (let k = 0; k < plans.length; k++) {
+      const plan = plans[k]!;
+      if (!plan.steps.some(isBeforeCommitStep)) continue;
+      (pending ??= []).push(this.beforeCommit(plan, opts).then((ok) => (durable[k] = ok)));
+    }
+    return pending === undefined ? durable : Promise.all(pending).then(() => durable);
   }
 
   /** Steps before the commit point. False when the outbox could not be made durable. */
@@ -450,6 +462,10 @@ export class PlanApplier {
   private warn(agent: string, message: string): void {
     this.d.events.emit({ type: 'log', agent, line: { level: 'warn', message, at: Date.now() } });
   }
+}
+
+function isBeforeCommitStep(step: Step): boolean {
+  return step.kind === 'send' || step.kind === 'reply-failure' || step.kind === 'effects';
 }
 
 function workId(plan: WorkPlan): string {

@@ -35,21 +35,20 @@ export function shareLimits(capacity: number, share = DEFAULT_SENDER_SHARE, rese
 export type ShareVerdict = 'ok' | 'sender-share' | 'agents-full';
 
 export class MailboxShares {
-  /** `<receiver>\0<sender>` → slots held (queued, completing or being appended). */
-  private readonly held = new Map<string, number>();
+  /** receiver → sender → slots held (queued, completing or being appended). Nested: no key strings per message. */
+  private readonly held = new Map<string, Map<string, number>>();
   /** receiver → slots held by agent senders together. */
   private readonly agentsHeld = new Map<string, number>();
   /** Senders known to be agents (their deliveries count against `agentsTotal`). */
   private readonly agentSenders = new Set<string>();
-  /** `<receiver>\0<sender>` → an agent's appends in flight to that receiver (not consumed yet). */
-  private readonly appending = new Map<string, number>();
+  /** receiver → sender → an agent's appends in flight to that receiver (not consumed yet). */
+  private readonly appending = new Map<string, Map<string, number>>();
 
   constructor(readonly limits: ShareLimits) {}
 
   /** May the agent `sender` take `n` more slots of `receiver`'s mailbox? */
   admitAgent(receiver: string, sender: string, n = 1): ShareVerdict {
-    const k = key(receiver, sender);
-    if ((this.held.get(k) ?? 0) + (this.appending.get(k) ?? 0) + n > this.limits.perSender) return 'sender-share';
+    if (count(this.held, receiver, sender) + count(this.appending, receiver, sender) + n > this.limits.perSender) return 'sender-share';
     if ((this.agentsHeld.get(receiver) ?? 0) + n > this.limits.agentsTotal) return 'agents-full';
     return 'ok';
   }
@@ -57,41 +56,50 @@ export class MailboxShares {
   /** An agent's append to `receiver` is in flight (counted against its share until it is consumed or fails). */
   reserve(receiver: string, sender: string): void {
     this.agentSenders.add(sender);
-    bump(this.appending, key(receiver, sender), 1);
+    bump2(this.appending, receiver, sender, 1);
   }
 
   release(receiver: string, sender: string): void {
-    bump(this.appending, key(receiver, sender), -1);
+    bump2(this.appending, receiver, sender, -1);
   }
 
   /** `sender` (an agent or not) now holds one more slot of `receiver`'s mailbox. */
   take(receiver: string, sender: string, isAgent: boolean): void {
     if (isAgent) this.agentSenders.add(sender);
-    bump(this.held, key(receiver, sender), 1);
+    bump2(this.held, receiver, sender, 1);
     if (isAgent || this.agentSenders.has(sender)) bump(this.agentsHeld, receiver, 1);
   }
 
   /** `sender` gave one slot of `receiver`'s mailbox back. */
   give(receiver: string, sender: string): void {
-    bump(this.held, key(receiver, sender), -1);
+    bump2(this.held, receiver, sender, -1);
     if (this.agentSenders.has(sender)) bump(this.agentsHeld, receiver, -1);
   }
 
   /** The receiver's mailbox went away: its counts go with it. */
   forget(receiver: string): void {
     this.agentsHeld.delete(receiver);
-    const prefix = `${receiver}\u0000`;
-    for (const k of [...this.held.keys()]) if (k.startsWith(prefix)) this.held.delete(k);
+    this.held.delete(receiver);
   }
 
   /** Slots `sender` holds in `receiver`'s mailbox (tests, status). */
   heldBy(receiver: string, sender: string): number {
-    return this.held.get(key(receiver, sender)) ?? 0;
+    return count(this.held, receiver, sender);
   }
 }
 
-function key(receiver: string, sender: string): string {
-  return `${receiver}\u0000${sender}`;
+function count(map: Map<string, Map<string, number>>, receiver: string, sender: string): number {
+  return map.get(receiver)?.get(sender) ?? 0;
+}
+
+function bump2(map: Map<string, Map<string, number>>, receiver: string, sender: string, by: number): void {
+  let inner = map.get(receiver);
+  if (inner === undefined) {
+    if (by <= 0) return;
+    map.set(receiver, (inner = new Map()));
+  }
+  bump(inner, sender, by);
+  if (inner.size === 0) map.delete(receiver);
 }
 
 function bump(map: Map<string, number>, k: string, by: number): void {
