@@ -36,7 +36,7 @@ after(async () => {
   for (const s of servers) if (s.proc.running) await s.stop();
 });
 
-test(`${N} keyed increments, retried on every error, across three SIGKILLs: counted exactly once, and the audit trail matches`, { timeout: 120_000 }, async (t) => {
+test(`${N} keyed increments, retried on every error, across three SIGKILLs: counted exactly once, and the audit trail matches`, { timeout: 90_000 }, async (t) => {
   const started = Date.now();
   let serve = await startServe();
   servers.push(serve);
@@ -145,6 +145,5 @@ test(`${N} keyed increments, retried on every error, across three SIGKILLs: coun
       `${intents.length} SendMessage intents, ${unknown} outcome unknown, ${okTwice} keys recorded OK more than once; ` +
       `sending ${((sent - started) / 1000).toFixed(1)} s, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
-  assert.ok(Date.now() - started < 90_000, `the run took ${Date.now() - started} ms`);
   await serve.stop();
 });
