@@ -7,7 +7,8 @@
  * SIGKILL K times and restarted on the same data directory. Without keys a retry after a lost
  * acknowledgement is a new message (count > N); with a key per logical request it must be N.
  *
- *   node bench/dist/idempotent-retries.js [--requests N] [--workers W] [--kills K] [--mode none|keys|both]
+ *   npm run bench -- idempotent-retries [--requests N] [--workers W] [--kills K] [--mode none|keys|both]
+ *   (or node bench/dist/idempotent-retries.js with the same flags)
  *
  * Needs examples/as-state-counter built (`node scripts/build-examples.mjs as-state-counter`).
  */
@@ -18,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CaxtonClient } from '@caxton/runtime';
+import { report } from './lib-output.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CAXTON = path.join(root, 'cli', 'bin', 'caxton.js');
@@ -128,6 +130,10 @@ async function run(withKeys: boolean): Promise<{ count: number; retries: number;
 
 for (const withKeys of MODE === 'both' ? [false, true] : [MODE === 'keys']) {
   const r = await run(withKeys);
-  process.stdout.write(`${withKeys ? 'keys' : 'none'}: ${N} logical requests, ${W} at a time, ${K} SIGKILLs, ${r.retries} retried calls, ` +
-    `${r.seconds.toFixed(1)} s; counted ${r.count} (${r.count - N} twice)\n`);
+  const mode = withKeys ? 'keys' : 'none';
+  const note = `${N} logical requests, ${W} at a time, ${K} SIGKILLs, ${r.retries} retried calls, ${r.seconds.toFixed(1)} s; counted ${r.count}`;
+  // One JSON line per figure (scripts/bench.mjs collects them into docs/benchmarks.md).
+  report({ bench: 'idempotent-retries', metric: `${mode}_counted_twice`, value: r.count - N, unit: 'requests', ...(withKeys ? { target: '= 0' } : {}), note });
+  report({ bench: 'idempotent-retries', metric: `${mode}_retried_calls`, value: r.retries, unit: 'calls' });
+  report({ bench: 'idempotent-retries', metric: `${mode}_seconds`, value: r.seconds, unit: 's' });
 }
