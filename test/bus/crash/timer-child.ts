@@ -107,7 +107,10 @@ while (accepted.size < total) {
 const committedAtLeast = async (key: string, n: number): Promise<boolean> =>
   Number((await node.control.getState(AGENT, key)) ?? '0') >= n;
 const ticks = (): number => [...seen].filter((id) => id.endsWith('t')).length;
-while (unanswered.size > 0 || !(await committedAtLeast('armed', ticks())) || !(await committedAtLeast('count', ticks()))) {
+// In a chain every request leaves a note.
+const notesAtLeast = async (n: number): Promise<boolean> =>
+  plan !== 'chain' || ((await node.control.getState(AGENT, 'notes')) ?? '').split(';').length - 1 >= n;
+while (unanswered.size > 0 || !(await committedAtLeast('armed', ticks())) || !(await committedAtLeast('count', ticks())) || !(await notesAtLeast(seen.size))) {
   await Promise.race([changed(), pause(50)]);
 }
 // A timer re-fired at this start whose firing had committed is only forgotten (registry delete,
