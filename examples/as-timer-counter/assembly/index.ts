@@ -8,7 +8,7 @@
 //   request "note <note>"                  -> agree; <note> appended to `notes`
 //   request "big <n>"                      -> agree; `big` set to a value of n characters (a state
 //                                           write the node may refuse to commit: tests use it)
-//   query-ref "count" | "armed" | "notes"  -> inform "<value>"
+//   query-ref "count" | "armed" | "notes"  -> inform "<value>"; query-ref "big" -> inform its length
 //   anything else                          -> not-understood (or refuse, for a malformed request)
 //
 // State keys: `count` (timers fired), `armed` (timers armed), `notes` (each note followed by ";").
@@ -63,11 +63,15 @@ class TimerCounter extends Agent {
   onMessage(msg: AclMessage): void {
     if (msg.performative == Performative.QueryRef) {
       const what = msg.content !== null ? msg.content!.trim() : "";
-      if (what == COUNT || what == ARMED || what == NOTES) {
+      if (what == BIG) {
+        // Its length only (it is big): what this instance's view of the state holds.
+        const v = State.get(BIG);
+        reply(msg, Performative.Inform, v === null ? "0" : v!.length.toString());
+      } else if (what == COUNT || what == ARMED || what == NOTES) {
         const v = State.get(what);
         reply(msg, Performative.Inform, v === null ? (what == NOTES ? "" : "0") : v!);
       } else {
-        notUnderstood(msg, "query-ref count, armed or notes");
+        notUnderstood(msg, "query-ref count, armed, notes or big");
       }
       return;
     }
