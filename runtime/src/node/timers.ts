@@ -4,7 +4,9 @@
  * handling finished. So a timer survives a restart of the node, and in a cluster it follows its
  * agent: whichever node starts the agent next re-arms what is pending (`resume`), firing at once
  * what fell due meanwhile. A crash between a timer's firing and the end of its handling fires it
- * again: at least once, like a message.
+ * again; where the log keeps state, a firing whose commit was durable is recognised by its done
+ * marker and only forgotten, and a handling run again sets its timers under the same (derived) ids,
+ * so each timer is handled, and counted, once (issue 24).
  *
  * Bounded per agent so a guest cannot create unbounded host timers or registry entries.
  */
