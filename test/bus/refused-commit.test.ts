@@ -40,7 +40,7 @@ test('a commit refused by the log is retried, then dead-lettered; the messages a
     await t.waitFor('both timers to fire', () => answer('r1', 'inform') && answer('r4', 'inform'), 30_000);
     await t.settle();
     const big = t.external.filter((e) => e.message.inReplyTo === 'q-big').at(-1)!;
-    assert.equal(big.message.content, '0', 'the agent still sees the refused write (its view was not reset)');
+    assert.equal(big.message.content, '0', `the agent still sees the refused write (its view was not reset): ${JSON.stringify(t.external.map((e) => [e.message.inReplyTo, e.message.performative, (e.message.content ?? '').slice(0, 12)]))} ${JSON.stringify(t.handled.map((h) => [h.messageId.slice(-2), h.outcome.status, h.attempt]))}`);
     const handledBig = t.handled.filter((h) => h.messageId === ids[2]);
     assert.equal(handledBig.length, ATTEMPTS, `the refused request was handled ${handledBig.length} times`);
     assert.deepEqual(t.deadLettered.map((d) => d.deliveryId), [handledBig[0]!.deliveryId]);

@@ -44,6 +44,8 @@ export interface ApplierDeps {
     requeueTimer(agent: string, token: string, timerId: string | undefined): void;
     isBusy(agent: string): boolean;
     wake(agent: string): void;
+    /** The agent's rewind is done (it may run again): whoever waits for it to be idle looks again. */
+    rewound?(agent: string): void;
   };
 }
 
@@ -61,6 +63,8 @@ interface Rewind {
   timers: { token: string; timerId: string | undefined }[];
   failedWork: string;
   park: boolean;
+  /** Its view is being reset and its work put back: still rewinding until that is done. */
+  finishing?: true;
 }
 
 /** How long a rewound agent waits before it runs again (a failing log must not be hammered). */
@@ -396,8 +400,12 @@ export class PlanApplier {
   /** Once nothing of the agent is in flight: reset its view, put its work back, let it run. */
   private maybeFinishRewind(agent: string): void {
     const r = this.rewinding.get(agent);
-    if (r === undefined || this.chains.pending(agent) > 0 || this.d.loop.isBusy(agent)) return;
-    this.rewinding.delete(agent);
+    if (r === undefined || r.finishing || this.chains.pending(agent) > 0 || this.d.loop.isBusy(agent)) return;
+    // The agent stays rewinding (the loop hands it nothing) until its view is reset AND its work is
+    // back at the head of its mailbox: a delivery still queued behind the rewound ones, handed out
+    // in between, would run on the view with the failed writes, commit on top of them, and overtake
+    // the work put back.
+    r.finishing = true;
     const stopped = this.d.log.stoppedBy?.();
     void (async () => {
       try {
@@ -410,6 +418,8 @@ export class PlanApplier {
         this.d.mailboxes.rewind(r.deliveries);
         for (let i = r.timers.length - 1; i >= 0; i--) this.d.loop.requeueTimer(agent, r.timers[i]!.token, r.timers[i]!.timerId);
       }
+      this.rewinding.delete(agent);
+      this.d.loop.rewound?.(agent);
       // Fenced: it no longer runs here; whatever activates it here again wakes it.
       if (!r.park) setTimeout(() => this.d.loop.wake(agent), REWIND_RETRY_MS).unref();
     })();
