@@ -98,6 +98,10 @@ export class PlanApplier {
   apply(plans: readonly WorkPlan[], opts: ApplyOptions): Promise<void> {
     const byAgent = new Map<string, WorkPlan[]>();
     for (const p of plans) {
+      // A crash counts at once, not when the agent's chain reaches it: the loop lets the agent go
+      // right after this returns and hands the same delivery out again, possibly before an earlier
+      // commit of the agent settled — it must be taken as the next attempt, not the same one.
+      if (p.disposition === 'retry' && p.item.kind === 'delivery') this.d.attempts.set(p.item.delivery.id, p.item.attempt);
       const list = byAgent.get(p.agent);
       if (list === undefined) byAgent.set(p.agent, [p]);
       else list.push(p);
