@@ -44,6 +44,8 @@ export interface ApplierDeps {
     requeueTimer(agent: string, token: string, timerId: string | undefined): void;
     isBusy(agent: string): boolean;
     wake(agent: string): void;
+    /** The agent's rewind is done (it may run again): whoever waits for it to be idle looks again. */
+    rewound?(agent: string): void;
   };
 }
 
@@ -61,6 +63,8 @@ interface Rewind {
   timers: { token: string; timerId: string | undefined }[];
   failedWork: string;
   park: boolean;
+  /** Its view is being reset and its work put back: still rewinding until that is done. */
+  finishing?: true;
 }
 
 /** How long a rewound agent waits before it runs again (a failing log must not be hammered). */
@@ -94,7 +98,9 @@ export class PlanApplier {
   apply(plans: readonly WorkPlan[], opts: ApplyOptions): Promise<void> {
     const byAgent = new Map<string, WorkPlan[]>();
     for (const p of plans) {
-      // Counted now, not when the plan is applied: the loop may hand the delivery out again at once.
+      // A crash counts at once, not when the agent's chain reaches it: the loop lets the agent go
+      // right after this returns and hands the same delivery out again, possibly before an earlier
+      // commit of the agent settled — it must be taken as the next attempt, not the same one.
       if (p.disposition === 'retry' && p.item.kind === 'delivery') this.d.attempts.set(p.item.delivery.id, p.item.attempt);
       const list = byAgent.get(p.agent);
       if (list === undefined) byAgent.set(p.agent, [p]);
@@ -136,13 +142,21 @@ export class PlanApplier {
   }
 
   private async applyAgent(agent: string, plans: readonly WorkPlan[], previous: Promise<Settled>, submitted: (outcome: Settled) => void, opts: ApplyOptions): Promise<Settled> {
-    // Before the commit point: sends (issued in handled order, so an agent's messages leave in
-    // that order), failure replies, effects. Started at once: they do not wait for the previous
-    // commit of the agent, only the commit does.
-    // Most handlings of a hot path send one message and nothing else: no promise for those without steps.
+    // Nothing this batch produced leaves before the agent's previous commit is known to be in the
+    // log (queued, on a log that commits in call order; durable otherwise): it was computed on that
+    // commit's writes, and if that commit fails this batch is rewound and handled again — what it
+    // sent would already be out, under the same derived ids, computed on writes that never counted.
+    let state: Settled = await previous;
+    if (this.rewinding.has(agent)) state = 'failed';
+    if (state === 'failed') {
+      for (const plan of plans) this.abort(plan);
+      return 'failed';
+    }
+    // Before the commit point: sends (issued in handled order, so an agent's messages leave in that
+    // order), failure replies, effects. Most handlings of a hot path send one message and nothing
+    // else: no promise for those without steps.
     const durable = await this.allBeforeCommit(plans, opts);
     faultPoint('before-commit');
-    let state: Settled = await previous;
     if (this.rewinding.has(agent)) state = 'failed';
     let k = 0;
     while (k < plans.length) {
@@ -422,8 +436,12 @@ export class PlanApplier {
   /** Once nothing of the agent is in flight: reset its view, put its work back, let it run. */
   private maybeFinishRewind(agent: string): void {
     const r = this.rewinding.get(agent);
-    if (r === undefined || this.chains.pending(agent) > 0 || this.d.loop.isBusy(agent)) return;
-    this.rewinding.delete(agent);
+    if (r === undefined || r.finishing || this.chains.pending(agent) > 0 || this.d.loop.isBusy(agent)) return;
+    // The agent stays rewinding (the loop hands it nothing) until its view is reset AND its work is
+    // back at the head of its mailbox: a delivery still queued behind the rewound ones, handed out
+    // in between, would run on the view with the failed writes, commit on top of them, and overtake
+    // the work put back.
+    r.finishing = true;
     const stopped = this.d.log.stoppedBy?.();
     void (async () => {
       try {
@@ -436,6 +454,8 @@ export class PlanApplier {
         this.d.mailboxes.rewind(r.deliveries);
         for (let i = r.timers.length - 1; i >= 0; i--) this.d.loop.requeueTimer(agent, r.timers[i]!.token, r.timers[i]!.timerId);
       }
+      this.rewinding.delete(agent);
+      this.d.loop.rewound?.(agent);
       // Fenced: it no longer runs here; whatever activates it here again wakes it.
       if (!r.park) setTimeout(() => this.d.loop.wake(agent), REWIND_RETRY_MS).unref();
     })();

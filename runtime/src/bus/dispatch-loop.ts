@@ -89,6 +89,7 @@ export class DispatchLoop {
         requeueTimer: (agent, token, timerId) => this.requeueTimer(agent, token, timerId),
         isBusy: (agent) => this.busy.has(agent),
         wake: (agent) => this.wake(agent),
+        rewound: () => this.wakeIdle(),
       },
     });
   }

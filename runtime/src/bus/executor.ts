@@ -36,7 +36,11 @@ export interface ExecutionResult {
   durationUs?: number | undefined;
   /** Messages the agent sent; applied only when the outcome is ok/rejected. */
   outbox: AclMessage[];
-  timers: { delayMs: number; token: string }[];
+  /**
+   * Timers the handling set. `id`, when given, is the timer's id, derived from the work (the plan
+   * sets it): a re-handling of the same work sets the same timer, which is then already there.
+   */
+  timers: { delayMs: number; token: string; id?: string }[];
   directory: DirectoryEffect[];
   /**
    * State changes of this handling (last write per key), committed with its completion (decision

@@ -17,7 +17,7 @@ export class AgentEffects {
   ) {}
 
   async apply(result: Pick<ExecutionResult, 'agent' | 'timers' | 'directory'>): Promise<void> {
-    for (const t of result.timers) await this.timers.set(result.agent, t.delayMs, t.token);
+    for (const t of result.timers) await this.timers.set(result.agent, t.delayMs, t.token, t.id);
     if (result.directory.length > 0) await this.directory.apply(this.agentId(result.agent), result.directory);
   }
 }

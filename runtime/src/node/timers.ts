@@ -4,7 +4,9 @@
  * handling finished. So a timer survives a restart of the node, and in a cluster it follows its
  * agent: whichever node starts the agent next re-arms what is pending (`resume`), firing at once
  * what fell due meanwhile. A crash between a timer's firing and the end of its handling fires it
- * again: at least once, like a message.
+ * again; where the log keeps state, a firing whose commit was durable is recognised by its done
+ * marker and only forgotten, and a handling run again sets its timers under the same (derived) ids,
+ * so each timer is handled, and counted, once (issue 24).
  *
  * Bounded per agent so a guest cannot create unbounded host timers or registry entries.
  */
@@ -12,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { TimerRecord } from '../storage/records.js';
 import type { AgentStateStore, TimerStore } from '../storage/ports.js';
 import { timerDoneStateKey, timerIdOfDoneKey } from '@caxton/core';
+import { faultPoint } from '../bus/fault-points.js';
 
 export type { TimerStore } from '../storage/ports.js';
 
@@ -60,9 +63,16 @@ export class AgentTimers {
    * start without piling them up). False when the agent already has `maxPerAgent` pending (the
    * request is dropped and reported). A registry that refuses the write still gets the timer armed
    * in memory, with a warning that it will not survive a restart.
+   *
+   * `id` (issue 24): the id the bus derived from the handling that set the timer. A handling run
+   * again (its commit point was not reached before a crash, or it was rewound) sets the same ids;
+   * a timer with that id that this node knows of (waiting, or fired and being handled — its
+   * firing cannot commit before the handling that set it) is that same timer, already set:
+   * nothing changes. Without `id` (init) a new id is drawn.
    */
-  async set(agent: string, delayMs: number, token: string): Promise<boolean> {
+  async set(agent: string, delayMs: number, token: string, id?: string): Promise<boolean> {
     const mine = this.live(agent);
+    if (id !== undefined && mine.has(id)) return true;
     let waiting: Live | undefined;
     for (const e of mine.values()) if (!e.fired && e.record.token === token) waiting = e;
     if (!waiting && mine.size >= this.o.maxPerAgent) {
@@ -70,16 +80,16 @@ export class AgentTimers {
       return false;
     }
     if (waiting) clearTimeout(waiting.handle);
-    const id = waiting?.record.id ?? randomUUID();
-    const record: TimerRecord = { agent, id, token, dueAt: this.now() + Math.max(0, delayMs) };
+    const timerId = waiting?.record.id ?? id ?? randomUUID();
+    const record: TimerRecord = { agent, id: timerId, token, dueAt: this.now() + Math.max(0, delayMs) };
     const entry: Live = { record, fired: false, handle: undefined };
-    mine.set(id, entry); // counted against the bound (and found by a reschedule) while the write is in flight
+    mine.set(timerId, entry); // counted against the bound (and found by a reschedule) while the write is in flight
     try {
       await this.o.store.putTimer(record);
     } catch (err) {
-      this.o.warn(agent, `timer ${id} is armed but not persisted (${(err as Error).message}): a restart would lose it`);
+      this.o.warn(agent, `timer ${timerId} is armed but not persisted (${(err as Error).message}): a restart would lose it`);
     }
-    if (this.byAgent.get(agent)?.get(id) !== entry) return true; // forgotten or rescheduled meanwhile
+    if (this.byAgent.get(agent)?.get(timerId) !== entry) return true; // forgotten or rescheduled meanwhile
     this.arm(entry);
     return true;
   }
@@ -119,6 +129,7 @@ export class AgentTimers {
     mine?.delete(id);
     if (mine?.size === 0) this.byAgent.delete(agent);
     await this.o.store.deleteTimer(agent, id);
+    faultPoint('after-forget-timer');
     await this.clearMarkers(agent, [id]);
   }
 

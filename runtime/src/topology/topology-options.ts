@@ -25,6 +25,12 @@ export interface TopologyOptions {
   /** Embedded log fsync policy. Default `always` (group commit). */
   fsync?: FsyncPolicy;
   /**
+   * Embedded log tuning: `maxRecordBytes`, the largest record (a message, a state transaction's
+   * entry) the log stores; default 16 MiB. A state value the sandbox allows but the log cannot
+   * store is refused at commit (`log.invalid-state`): the handling is dead-lettered.
+   */
+  embeddedLog?: { maxRecordBytes?: number };
+  /**
    * `memory` keeps the bus in this process only (a crash loses pending messages): for benchmarks
    * and embedders who ask for it explicitly. Default `disk`. Ignored in cluster mode.
    */

@@ -174,3 +174,26 @@ test('before start(), a resumed timer is still waiting: setting its token again 
   timers.clearAll();
   await registry.close();
 });
+
+test('a timer set again under the id it was set with (its handling run again) is the same timer: not a second one (issue 24)', async () => {
+  const dir = join(root.path, `n${n++}`);
+  const a = await node(dir);
+  assert.equal(await a.timers.set('agent', 60_000, 'remind', 'd-work1'), true);
+  // The handling that set it runs again (rewound): same id, nothing changes, not even its time.
+  const [first] = await a.registry.listTimers('agent');
+  assert.equal(await a.timers.set('agent', 1, 'remind', 'd-work1'), true);
+  assert.deepEqual(await a.registry.listTimers('agent'), [first]);
+  // After a restart: the timer is resumed, fires, and the handling that set it is run again
+  // while its firing is being handled: still one timer, one firing.
+  await a.close();
+  const b = await node(dir);
+  assert.equal(await b.timers.resume('agent'), 1);
+  assert.equal(await b.timers.set('agent', 0, 'other', 'd-work2'), true);
+  const fired = await eventually(() => b.fired.find((f) => f.id === 'd-work2'), 5000, 'the second timer to fire');
+  assert.equal(await b.timers.set('agent', 0, 'other', 'd-work2'), true, 'set again while its firing is handled');
+  await sleep(100);
+  assert.equal(b.fired.filter((f) => f.id === 'd-work2').length, 1);
+  await b.timers.done('agent', fired.id);
+  assert.deepEqual((await b.registry.listTimers('agent')).map((t) => t.id), ['d-work1']);
+  await b.close();
+});

@@ -34,7 +34,7 @@ export type Step =
   /** The agent (re)started: re-arm its pending timers and recover its lost HTTP calls (before its own effects). */
   | { kind: 'resume' }
   /** Timers set and directory changes asked for (registry writes). */
-  | { kind: 'effects'; timers: readonly { delayMs: number; token: string }[]; directory: readonly DirectoryEffect[] }
+  | { kind: 'effects'; timers: readonly { delayMs: number; token: string; id?: string }[]; directory: readonly DirectoryEffect[] }
   /** Cluster: may this node still commit work taken under the ownership it held? */
   | { kind: 'fence' }
   /** THE commit point of a delivery: its completion, with the handling's state writes, in one durable step. */
@@ -151,7 +151,13 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
     steps.push({ kind: 'send', messages: result.outbox.map((message, i) => ({ message, id: derivedMessageId(parent, i) })) });
   }
   if (result.outcome.status === 'rejected') steps.push({ kind: 'reply-failure', reason: result.outcome.reason });
-  if (result.timers.length > 0 || result.directory.length > 0) steps.push({ kind: 'effects', timers: result.timers, directory: result.directory });
+  if (result.timers.length > 0 || result.directory.length > 0) {
+    // Timers get ids derived from the work, like sends: a handling run again (after a crash before
+    // its commit point, or a rewind) sets the same timers, not a second copy of each.
+    const parent = `${sendParentOf(item, s.now)}#timer`;
+    const timers = result.timers.map((t, i) => ({ ...t, id: derivedMessageId(parent, i) }));
+    steps.push({ kind: 'effects', timers, directory: result.directory });
+  }
   if (s.fenced) steps.push({ kind: 'fence' });
   if (item.kind === 'delivery') {
     steps.push({ kind: 'complete', deliveryId: item.delivery.id, state: result.stateWrites });

@@ -64,7 +64,10 @@ export async function openEmbeddedTopology(options: TopologyOptions, dataDir: st
 
 /** The on-disk log; its warnings (decision 1106: the log's `events`) go to stderr. */
 function embeddedLog(dir: string, options: TopologyOptions): EmbeddedMessageLog {
-  const log = new EmbeddedMessageLog({ dir, ...(options.fsync ? { fsync: options.fsync } : {}) });
+  const log = new EmbeddedMessageLog({
+    dir, ...(options.fsync ? { fsync: options.fsync } : {}),
+    ...(options.embeddedLog?.maxRecordBytes !== undefined ? { maxRecordBytes: options.embeddedLog.maxRecordBytes } : {}),
+  });
   log.events.onType('warning', ({ warning }) => process.stderr.write(`caxton: message log: ${warning.message}\n`));
   return log;
 }
