@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Delivery } from '@caxton/core';
-import type { ExecutionResult, WorkItem } from '../../../src/bus/executor.js';
-import { planBatch, type Step } from '../../../src/bus/plan/handling-plan.js';
+import type { ExecutionResult, WorkItem } from '../../src/bus/executor.js';
+import { planBatch, type Step } from '../../src/bus/plan/handling-plan.js';
 
 const settings = { maxAttempts: 3, fenced: false, keepsState: true, now: 1 };
 
