@@ -11,7 +11,7 @@ import { SECONDS_BUCKETS } from '../../telemetry/meters.js';
 /** First word of what a call does (`EtcdConnection.call(what, …)`) → the etcd operation it is. */
 const OPS: Record<string, string> = {
   store: 'put', delete: 'delete', read: 'range', list: 'range', load: 'range', look: 'range',
-  claim: 'txn', confirm: 'txn', release: 'txn', register: 'txn', write: 'txn',
+  claim: 'txn', confirm: 'txn', release: 'txn', register: 'txn', write: 'txn', append: 'txn',
   grant: 'lease-grant', revoke: 'lease-revoke', renew: 'lease-keepalive', inspect: 'lease-ttl',
 };
 
