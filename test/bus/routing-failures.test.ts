@@ -93,12 +93,14 @@ test('full mailbox, agent: an agent takes at most its share of a mailbox; the se
   await drained('slow');
   // One agent may hold a quarter of a receiver's slots (decision 1730): 5 of 20.
   const SHARE = CAPACITY / 4;
-  await t.puppet('sender', { performative: 'inform', to: 'slow', content: 'flood', count: 35, 'conversation-id': 'flood-1' });
-  const failures = await t.waitFor(`${35 - SHARE} failures to the sender`, () => {
+  // No more than the sender's own mailbox holds: the failures come back to it.
+  const FLOOD = CAPACITY;
+  await t.puppet('sender', { performative: 'inform', to: 'slow', content: 'flood', count: FLOOD, 'conversation-id': 'flood-1' });
+  const failures = await t.waitFor(`${FLOOD - SHARE} failures to the sender`, () => {
     const f = t.accepted.filter((a) => a.message.performative === 'failure' && a.receivers.includes('sender') && a.message.conversationId === 'flood-1');
-    return f.length >= 35 - SHARE ? f : undefined;
+    return f.length >= FLOOD - SHARE ? f : undefined;
   });
-  assert.equal(failures.length, 35 - SHARE);
+  assert.equal(failures.length, FLOOD - SHARE);
   for (const f of failures) {
     assert.equal(f.message.sender?.name, AMS);
     assert.equal(f.message.userParams?.['X-caxton-failure'], 'mailbox-share');
@@ -106,10 +108,10 @@ test('full mailbox, agent: an agent takes at most its share of a mailbox; the se
   }
   const floods = t.accepted.filter((a) => local(a.message.sender) === 'sender' && a.message.conversationId === 'flood-1');
   assert.equal(floods.filter((a) => a.receivers.includes('slow')).length, SHARE);
-  assert.equal(floods.filter((a) => a.refused.some((r) => r.reason === 'mailbox-share')).length, 35 - SHARE);
+  assert.equal(floods.filter((a) => a.refused.some((r) => r.reason === 'mailbox-share')).length, FLOOD - SHARE);
   await drained('slow');
   await t.waitFor('the sender to handle every failure', () =>
-    t.logs('sender').filter((l) => l.startsWith(`got failure from ${AMS} cid=flood-1`)).length === 35 - SHARE);
+    t.logs('sender').filter((l) => l.startsWith(`got failure from ${AMS} cid=flood-1`)).length === FLOOD - SHARE);
 });
 
 test('sustained overload: what the node holds for a slow agent never exceeds its mailbox', async () => {
