@@ -61,7 +61,6 @@ export interface ApplyOptions {
 interface Rewind {
   deliveries: Delivery[];
   timers: { token: string; timerId: string | undefined }[];
-  failedWork: string;
   park: boolean;
   /** Its view is being reset and its work put back: still rewinding until that is done. */
   finishing?: true;
@@ -169,7 +168,7 @@ export class PlanApplier {
       if (!durable[k]) {
         // What it sent is not durable: it must not complete, and nothing it let its agent see may.
         state = 'failed';
-        this.startRewind(agent, `outbox of ${workId(plan)} not durable`);
+        this.startRewind(agent);
         this.abort(plan);
         k += 1;
         continue;
@@ -177,7 +176,7 @@ export class PlanApplier {
       if (plan.steps.some((s) => s.kind === 'fence') && !this.stillOwner(plan, opts)) {
         // Fenced: left where it is, uncompleted; the agent's next owner hands it out again.
         state = 'failed';
-        this.startRewind(agent, `${workId(plan)} fenced`, true);
+        this.startRewind(agent, true);
         this.abort(plan, { keepInPlace: true });
         k += 1;
         continue;
@@ -390,7 +389,7 @@ export class PlanApplier {
     const id = workId(plan);
     const message = e.message ?? String(err);
     this.d.events.emit({ type: 'state-not-committed', agent: plan.agent, workId: id, code, message, hint: e.hint ?? 'the work was not completed; the agent is rewound to its committed state and handles it again' });
-    this.startRewind(plan.agent, id);
+    this.startRewind(plan.agent);
     if (plan.item.kind === 'delivery') {
       const attempt = plan.item.attempt;
       if (refused && attempt >= this.d.maxAttempts) {
@@ -427,9 +426,9 @@ export class PlanApplier {
     }
   }
 
-  private startRewind(agent: string, failedWork: string, park = false): void {
+  private startRewind(agent: string, park = false): void {
     const r = this.rewinding.get(agent);
-    if (r === undefined) this.rewinding.set(agent, { deliveries: [], timers: [], failedWork, park });
+    if (r === undefined) this.rewinding.set(agent, { deliveries: [], timers: [], park });
     else if (park) r.park = true;
   }
 

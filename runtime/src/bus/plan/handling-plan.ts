@@ -15,7 +15,7 @@
  * - per agent, once an item does not complete, nothing after it in the batch commits;
  * - a crash the agent did not cause (its shard was reset for another agent) is no attempt.
  */
-import { timerDoneStateKey, type AclMessage, type Delivery, type StateWrite } from '@caxton/core';
+import { timerDoneStateKey, type AclMessage, type StateWrite } from '@caxton/core';
 import type { DirectoryEffect, ExecutionResult, WorkItem } from '../executor.js';
 import { derivedMessageId } from '../ids.js';
 
@@ -183,11 +183,6 @@ export function planInit(init: Pick<ExecutionResult, 'agent' | 'outbox' | 'timer
   steps.push({ kind: 'resume' });
   if (init.timers.length > 0 || init.directory.length > 0) steps.push({ kind: 'effects', timers: init.timers, directory: init.directory });
   return { agent: init.agent, steps };
-}
-
-/** The delivery a plan is about, if any. */
-export function deliveryOf(plan: WorkPlan): Delivery | undefined {
-  return plan.item.kind === 'delivery' ? plan.item.delivery : undefined;
 }
 
 /** Whether a step is a commit point (the one durable step that makes the work done). */
