@@ -37,6 +37,11 @@ const files = targets.flatMap(testFiles);
 // file has its own per-test timeouts; this is the backstop for everything else (a hook that never
 // returns, a process that never exits). Raise it with CAXTON_TEST_DEADLINE_MIN on slow machines.
 const deadlineMin = Number(process.env['CAXTON_TEST_DEADLINE_MIN'] ?? 60);
+// Test files run side by side: most of a file's time is spent waiting (on Kafka, etcd, child
+// processes, timers), not computing, so two at a time on two cores nearly halves the run
+// (decision 1740). CAXTON_TEST_CONCURRENCY=1 runs them one after another, e.g. to read one
+// file's output undisturbed.
+const concurrency = Math.max(1, Number(process.env['CAXTON_TEST_CONCURRENCY'] ?? 2) || 1);
 
 /** Run a command in its own process group so that the whole tree can be stopped at the deadline. */
 function run(cmd, args, env = process.env, { deadlineMs } = {}) {
@@ -79,7 +84,7 @@ try {
   servers.push(etcd, kafka);
   process.stderr.write(`  etcd ${etcd.endpoint}, Kafka ${kafka.bootstrap}\n`);
 
-  step(`running ${files.length} test files from ${targets.join(' ')}`);
+  step(`running ${files.length} test files from ${targets.join(' ')}, ${concurrency} at a time`);
   const env = {
     ...process.env,
     CAXTON_TEST_KAFKA: kafka.bootstrap,
@@ -92,7 +97,7 @@ try {
   // caught by the deadline above instead, and servers are started as pairs that clean up.
   // Two reporters: the usual one on stdout and the summary one into a file, read back below.
   exitCode = await run(process.execPath,
-    ['--experimental-wasm-extended-const', '--test', '--test-concurrency=1',
+    ['--experimental-wasm-extended-const', '--test', `--test-concurrency=${concurrency}`,
       '--test-reporter=spec', '--test-reporter-destination=stdout',
       `--test-reporter=${path.join(root, 'scripts/test-run/summary-reporter.mjs')}`,
       `--test-reporter-destination=${summaryFile}`, ...files], env,
@@ -120,5 +125,10 @@ function printTotals() {
   const skipped = (totals.skipped ?? 0) + (totals.todo ?? 0);
   const failed = (totals.fail ?? 0) + (totals.cancelled ?? 0);
   console.log(`\n${totals.tests} tests in ${files.length} files`);
+  const slowest = (totals.files ?? []).slice(0, 12);
+  if (slowest.length > 0 && selected.length === 0) {
+    console.log('\nslowest test files (sum of their top-level tests):');
+    for (const f of slowest) console.log(`  ${(f.ms / 1000).toFixed(1).padStart(7)} s  ${path.relative(root, f.file)}`);
+  }
   console.log(`tests: ${totals.pass ?? 0} passed, ${failed} failed, ${skipped} skipped`);
 }

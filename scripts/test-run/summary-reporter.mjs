@@ -1,15 +1,22 @@
 // A node:test reporter that records the run's totals as JSON, so `npm test` can end with one
 // plain closing line ("tests: N passed, N failed, N skipped") after the servers are stopped.
 // The totals are the runner's own end-of-run diagnostics (tests, pass, fail, skipped, …), counted
-// once by the runner rather than re-derived here.
+// once by the runner rather than re-derived here. It also sums each file's top-level test times,
+// so the run can name its slowest files: CI time is a budget, and this is where it goes.
 const KEYS = new Set(['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo', 'duration_ms']);
 
 export default async function* summaryReporter(source) {
   const totals = {};
+  const perFile = new Map();
   for await (const event of source) {
+    if ((event.type === 'test:pass' || event.type === 'test:fail') && event.data.nesting === 0 && event.data.file) {
+      const ms = event.data.details?.duration_ms ?? 0;
+      perFile.set(event.data.file, (perFile.get(event.data.file) ?? 0) + ms);
+    }
     if (event.type !== 'test:diagnostic' || event.data.nesting !== 0) continue;
     const m = /^(\w+) ([\d.]+)$/.exec(event.data.message);
     if (m && KEYS.has(m[1])) totals[m[1]] = Number(m[2]);
   }
+  totals.files = [...perFile].map(([file, ms]) => ({ file, ms: Math.round(ms) })).sort((a, b) => b.ms - a.ms);
   yield `${JSON.stringify(totals)}\n`;
 }

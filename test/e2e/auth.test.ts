@@ -34,7 +34,7 @@ describe('API authentication through the CLI, against a real caxton serve', () =
     const info = await stat(path.join(serve.dataDir, 'auth-token'));
     assert.equal((info.mode & 0o777).toString(8), '600');
     assert.equal(info.uid, process.getuid!());
-    assert.match(token, /^[A-Za-z0-9_-]{43}$/, '256 random bits, base64url');
+    assert.match(token, /^cxt_[A-Za-z0-9_-]{43}$/, '256 random bits, base64url');
     assert.match(serve.proc.stderr, new RegExp(`clients authenticate with the token in ${path.join(serve.dataDir, 'auth-token').replace(/[.]/g, '\\.')}`));
   });
 

@@ -45,6 +45,18 @@ export interface TokenFileOptions {
   onWarning?: (message: string) => void;
 }
 
+/** What every minted token starts with: recognisable to secret scanners, and never a leading `-`. */
+export const TOKEN_PREFIX = 'cxt_';
+
+/**
+ * A new API token: 256 random bits, base64url, behind {@link TOKEN_PREFIX}. Bare base64url starts
+ * with `-` one time in 64, and `--token -Xyz…` then reads as a cluster of short flags on any
+ * command line (a CI run failed that way), so the prefix is part of the format, not decoration.
+ */
+export function mintToken(): string {
+  return `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+}
+
 /**
  * Reads one of the node's tokens (`auth-token` by default, or `auth-token.read`), creating it (and
  * the data directory) on first start.
@@ -54,7 +66,7 @@ export async function ensureAuthToken(
 ): Promise<{ token: string; file: string; created: boolean }> {
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, name);
-  const fresh = randomBytes(32).toString('base64url');
+  const fresh = mintToken();
   try {
     // O_EXCL: two nodes starting on one data dir cannot both "create" and disagree on the token.
     const handle = await fs.open(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);

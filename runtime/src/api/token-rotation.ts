@@ -5,11 +5,10 @@
  * Tokens an orchestrator provides as files (a Kubernetes Secret) are not the node's to rewrite:
  * rotation is refused with a hint to replace the Secret instead.
  */
-import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CaxtonError, InvalidArgumentError } from '@caxton/core';
-import { READ_TOKEN_FILE_NAME, TOKEN_FILE_NAME } from './auth.js';
+import { mintToken, READ_TOKEN_FILE_NAME, TOKEN_FILE_NAME } from './auth.js';
 import { MAX_TOKEN_OVERLAP_MS, type TokenSet } from './token-set.js';
 
 export interface RotatedTokens {
@@ -61,7 +60,7 @@ export function dataDirRotator(dataDir: string, tokens: TokenSet, now: () => num
     if (!Number.isSafeInteger(overlapMs) || overlapMs < 0 || overlapMs > MAX_TOKEN_OVERLAP_MS) {
       throw new InvalidArgumentError('overlap_seconds', `must be 0 to ${MAX_TOKEN_OVERLAP_MS / 1000} seconds (24 h)`, 'long enough for every client to re-read the token files, e.g. 10m');
     }
-    const next = { admin: randomBytes(32).toString('base64url'), read: randomBytes(32).toString('base64url') };
+    const next = { admin: mintToken(), read: mintToken() };
     await writeTokenAtomically(path.join(dataDir, TOKEN_FILE_NAME), next.admin);
     await writeTokenAtomically(path.join(dataDir, READ_TOKEN_FILE_NAME), next.read);
     const { previousValidUntil } = tokens.rotate(next, overlapMs, now());

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { ApiCallError } from '../../src/api/client-errors.js';
-import { ensureAuthToken, readTokenFile, TokenFileError } from '../../src/api/auth.js';
+import { ensureAuthToken, mintToken, readTokenFile, TokenFileError } from '../../src/api/auth.js';
 import { startApiServer } from '../../src/api/server.js';
 import { MemoryNode } from './support/memory-node.js';
 import { startHarness, tempDir, type Harness } from './support/harness.js';
@@ -31,7 +31,14 @@ describe('API authentication', () => {
   it('creates the token file with mode 0600 on first start', async () => {
     const st = await stat(path.join(h.dataDir, 'auth-token'));
     assert.equal(st.mode & 0o777, 0o600);
-    assert.match(h.token, /^[A-Za-z0-9_-]{43}$/);
+    assert.match(h.token, /^cxt_[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('mints tokens that can follow --token on a command line: never a leading dash, all distinct', () => {
+    // Bare base64url begins with "-" once in 64 tokens; 4,096 draws would show ~64 of them.
+    const minted = Array.from({ length: 4096 }, mintToken);
+    assert.equal(minted.filter((t) => t.startsWith('-')).length, 0);
+    assert.equal(new Set(minted).size, minted.length);
   });
 
   it('answers calls without a token with UNAUTHENTICATED', async () => {

@@ -62,7 +62,7 @@ describe('rotating the token files', () => {
     const set = new TokenSet({ admin: admin.token, read: read.token });
     let now = 5_000;
     const rotated = await dataDirRotator(dir, set, () => now).rotate(60_000);
-    assert.match(rotated.admin, /^[A-Za-z0-9_-]{43}$/);
+    assert.match(rotated.admin, /^cxt_[A-Za-z0-9_-]{43}$/);
     assert.notEqual(rotated.admin, admin.token);
     assert.notEqual(rotated.read, rotated.admin);
     assert.equal(rotated.previousValidUntil, 65_000);
