@@ -1,7 +1,9 @@
 /**
- * The cluster's audit anchor: one etcd key, `<prefix>store/audit/anchor`, next to the trail's keys
- * (decision 1750). Every node anchors the heads it appended, so a write is a compare-and-swap that
- * never moves the anchor back: a node whose head was overtaken by another's leaves the later one.
+ * A cluster node's audit anchor: one etcd key per node, `<prefix>store/audit/anchors/<node>`, next
+ * to the trail's keys (decision 1750). Each node anchors the heads it appended, signed with its own
+ * key, so a verifier asking any node can check that node's anchor with that node's key alone. A
+ * write is a compare-and-swap that never moves the anchor back (a node id is held by one process at
+ * a time, but a stopping and a starting process may overlap).
  */
 import { decodeSignedCheckpoint } from '@caxton/core';
 import type { EtcdConnection } from '../registry/etcd/connection.js';
@@ -11,8 +13,8 @@ import { AuditError } from './errors.js';
 export class EtcdAuditAnchorStore implements AuditAnchorStore {
   readonly key: string;
 
-  constructor(private readonly conn: EtcdConnection, prefix: string) {
-    this.key = `${prefix}store/audit/anchor`;
+  constructor(private readonly conn: EtcdConnection, prefix: string, nodeId: string) {
+    this.key = `${prefix}store/audit/anchors/${nodeId}`;
   }
 
   async readAuditAnchor(): Promise<string | undefined> {
