@@ -6,7 +6,7 @@
  * that may have leaked must be replaced, not quietly re-protected.
  *
  * Rotation: move the file aside and restart; the node makes a new key and records the change in the
- * trail (audit-anchoring.ts). Verifiers are given the new public key (`caxton audit key`).
+ * trail (anchored-audit-trail.ts). Verifiers are given the new public key (`caxton audit key`).
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { promises as fs, constants as fsConstants } from 'node:fs';
