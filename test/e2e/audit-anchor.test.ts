@@ -53,7 +53,22 @@ describe('the anchored audit trail, against a real caxton serve', () => {
     assert.equal(Buffer.from(publicKey, 'base64').length, 32);
     assert.ok(verified.stdout.includes(publicKey), verified.stdout);
     assert.equal((await stat(path.join(serve.dataDir, 'audit-key'))).mode & 0o777, 0o600);
+    // An export verifies later without the node, with the same checks and exit codes.
+    const exported = await caxton(['audit', 'export', ...serve.conn]);
+    assert.equal(exported.code, 0, show(exported));
+    const exportLines = exported.stdout.trim().split('\n');
+    assert.equal(exportLines.length, 5, exported.stdout);
+    assert.equal((JSON.parse(exportLines[0]!) as { publicKey: string }).publicKey, publicKey);
+    const exportFile = path.join(path.dirname(serve.dataDir), 'export.jsonl');
+    await writeFile(exportFile, exported.stdout);
     await serve.stop({ keepData: true });
+    const offline = await caxton(['audit', 'verify', '--input', exportFile, '--trust-key', publicKey]);
+    assert.equal(offline.code, 0, show(offline));
+    assert.match(offline.stdout, /intact: 4 records, head #3 .*\nanchor: #3 /);
+    await writeFile(exportFile, `${exportLines.slice(0, 3).join('\n')}\n`);
+    const offlineCut = await caxton(['audit', 'verify', '--input', exportFile, '--trust-key', publicKey]);
+    assert.equal(offlineCut.code, 9, show(offlineCut));
+    assert.match(offlineCut.stdout, /BROKEN at record 2: truncated/);
 
     // Cut the last two records (the thaw), as someone hiding it would.
     const lines = (await readFile(trailFile(serve.dataDir), 'utf8')).split('\n').filter(Boolean);

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import {
   AuditChainVerifier, checkSignedCheckpoint, decodeSignedCheckpoint, keyFingerprint, type AuditChainFault,
-  type AuditExpectedHead, type SignedAuditCheckpoint,
+  type AuditExpectedHead, type SignedAuditCheckpoint, type StoredAuditRecord,
 } from '@caxton/core';
 import { verifyEd25519, type CaxtonClient } from '@caxton/runtime';
 import { UsageError } from '../cli-error.js';
@@ -36,8 +36,29 @@ export function parseExpectHead(text: string): AuditExpectedHead {
   return { index: Number(m[1]), hash: m[2]!, source: 'operator' };
 }
 
-export async function verifyAudit(client: CaxtonClient, options: { trustKeys: readonly string[]; expect: readonly AuditExpectedHead[] }): Promise<AuditVerdict> {
-  const info = await client.getAuditAnchor();
+/** Where a verification reads from: a node (the API), or an export file (audit-export.ts). */
+export interface AuditSource {
+  /** The public key the source reports and the stored anchor; read before the records. */
+  anchor(): Promise<{ publicKey: string; anchor: string | undefined }>;
+  /** Calls `onRecord` with each stored record in order until it returns true (stop). */
+  records(onRecord: (stored: StoredAuditRecord) => boolean): Promise<void>;
+}
+
+/** A node, through its API: the anchor first (GetAuditAnchor), then ListAudit. */
+export function nodeSource(client: CaxtonClient): AuditSource {
+  return {
+    anchor: () => client.getAuditAnchor(),
+    async records(onRecord) {
+      const handle = client.listAudit({}, (stored) => {
+        if (onRecord(stored)) handle.cancel();
+      });
+      await handle.done;
+    },
+  };
+}
+
+export async function verifyAudit(source: AuditSource, options: { trustKeys: readonly string[]; expect: readonly AuditExpectedHead[] }): Promise<AuditVerdict> {
+  const info = await source.anchor();
   const trusted = options.trustKeys.length > 0 ? options.trustKeys : [info.publicKey];
   const expect = [...options.expect];
   let anchor: SignedAuditCheckpoint | undefined;
@@ -53,11 +74,8 @@ export async function verifyAudit(client: CaxtonClient, options: { trustKeys: re
     }
   }
   const verifier = new AuditChainVerifier(sha256, undefined, expect);
-  const handle = client.listAudit({}, (stored) => {
-    // The first fault ends the check: nothing after a broken record can be trusted.
-    if (verifier.push(stored)) handle.cancel();
-  });
-  await handle.done;
+  // The first fault ends the check: nothing after a broken record can be trusted.
+  await source.records((stored) => verifier.push(stored) !== undefined);
   let fault = verifier.fault ?? anchorFault ?? verifier.finish();
   // The node anchors any trail with records when it starts, so records without an anchor means the
   // anchor was removed from the registry.
@@ -90,7 +108,7 @@ export function verdictHint(fault: AuditChainFault): string {
 
 export function formatKeyLine(verdict: AuditVerdict): string {
   const keys = verdict.trusted.map(keyFingerprint).join(', ');
-  return verdict.keyFromNode ? `audit key (as the node reports it; pin it with --trust-key): ${verdict.trusted[0]}\n` : `trusted audit keys: ${keys}\n`;
+  return verdict.keyFromNode ? `audit key (as the node or export reports it; pin it with --trust-key): ${verdict.trusted[0]}\n` : `trusted audit keys: ${keys}\n`;
 }
 
 export function formatAnchorLine(anchor: SignedAuditCheckpoint | undefined): string {
