@@ -22,7 +22,7 @@ export function mayCall(role: Role, method: string): boolean {
  * RPCs that change nothing yet need `admin`: the audit trail shows who did what from where, with
  * token fingerprints, which is more than a dashboard's token should see (decision 1402).
  */
-export const ADMIN_ONLY_READS: ReadonlySet<string> = new Set(['ListAudit']);
+export const ADMIN_ONLY_READS: ReadonlySet<string> = new Set(['ListAudit', 'GetAuditAnchor']);
 
 /**
  * Whether an RPC only looks. Every other RPC — including one added later and not listed here —
