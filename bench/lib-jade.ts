@@ -24,9 +24,9 @@ export type JadeOutcome = { ran: true; run: JadeRun } | { ran: false; why: strin
 const SOURCE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'jade', 'JadePingPong.java');
 const HOW_TO_GET = 'set CAXTON_JADE_JAR to a JADE 4.6.x jade.jar (https://jade.tilab.com, LGPL; or built from github.com/EnFlexIT/JADE) and have Java 17 (java, javac) on PATH';
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
+function run(cmd: string, args: string[], timeoutMs: number, cwd?: string): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 << 20, ...(cwd ? { cwd } : {}) }, (err, stdout, stderr) => {
       if (err) reject(Object.assign(err, { stderr }));
       else resolve({ stdout, stderr });
     });
@@ -78,7 +78,8 @@ export async function runJadePingPong(o: { pairs: number; chains: number; second
   const args = ['-Xms1g', '-Xmx1g', '-XX:+UseG1GC', '-cp', `${jar}${path.delimiter}${classes}`, 'JadePingPong',
     `pairs=${o.pairs}`, `chains=${o.chains}`, 'warm=2', `seconds=${Math.max(1, Math.round(o.seconds))}`];
   try {
-    const { stdout, stderr } = await run('java', args, (o.seconds + 60) * 1000);
+    // In the classes directory: a JADE main container writes APDescription.txt into its cwd.
+    const { stdout, stderr } = await run('java', args, (o.seconds + 60) * 1000, classes);
     const parsed = parseJadeResult(stdout);
     if (!parsed) return { ran: false, why: `JADE ran but printed no RESULT line; its stderr ends: ${stderr.trim().split('\n').slice(-3).join(' | ')}` };
     return { ran: true, run: { ...parsed, jar } };
