@@ -315,15 +315,16 @@ export class Bus implements OutboxSender {
   }
 
   private prepare(message: AclMessage, origin: Origin): AclMessage {
+    // One copy per message, no temporary objects spread into it (this runs for every message sent).
     const stamped: AclMessage = {
       ...message,
       sender: this.qualify('agent' in origin ? this.agentId(origin.agent) : origin.external),
-      receivers: message.receivers.map((r) => this.qualify(r)),
-      ...(message.replyTo ? { replyTo: message.replyTo.map((r) => this.qualify(r)) } : {}),
+      receivers: qualifyAll(message.receivers, this),
     };
+    if (message.replyTo) stamped.replyTo = qualifyAll(message.replyTo, this);
     if ('agent' in origin && origin.checked === true) {
       // Qualifying names adds `@<platform>`: only those fields can have changed since the check.
-      validateAclMessage({ performative: stamped.performative, sender: stamped.sender, receivers: stamped.receivers, ...(stamped.replyTo ? { replyTo: stamped.replyTo } : {}) });
+      validateAclMessage({ performative: stamped.performative, sender: stamped.sender, receivers: stamped.receivers, replyTo: stamped.replyTo });
     } else {
       validateAclMessage(stamped);
     }
@@ -355,4 +356,10 @@ export class Bus implements OutboxSender {
     }, Math.max(0, next - this.now()));
     this.deadlineTimer.unref();
   }
+}
+
+function qualifyAll(ids: readonly AgentId[], bus: Bus): AgentId[] {
+  const out = new Array<AgentId>(ids.length);
+  for (let i = 0; i < ids.length; i++) out[i] = bus.qualify(ids[i]!);
+  return out;
 }
