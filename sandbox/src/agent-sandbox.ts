@@ -263,7 +263,10 @@ export class AgentSandbox {
     // Completed (ok or rejected): its state writes join the view and go back to be committed.
     const stateWrites = this.stateView.commit();
     const durationUs = Math.round((performance.now() - t0) * 1000);
+    // Built once, status first (no spread of a finished object into a second one: this runs per
+    // message, and the result's shape is the same for ok and rejected but for `reason`).
     const completed = {
+      status: value.ok ? 'ok' : 'rejected',
       agent: this.name,
       workId: workIdOf(work),
       messageId,
@@ -279,9 +282,10 @@ export class AgentSandbox {
       durationUs,
       state: this.state,
       restarts: this.tracker.restarts,
-    };
+    } as WorkResult;
     // A guest error (result err) completes the work like ok does: only the status differs.
-    return value.ok ? { ...completed, status: 'ok' } : { ...completed, status: 'rejected', reason: value.error };
+    if (!value.ok) (completed as Extract<WorkResult, { status: 'rejected' }>).reason = value.error;
+    return completed;
   }
 
   private crashed(work: Work, crash: Crash, t0: number, fuelUsed: number, initFuelUsed: number): WorkResult {

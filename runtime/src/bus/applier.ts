@@ -13,7 +13,7 @@
  * Nothing the durability path needs is an event subscription: HTTP release, timer deletion and
  * mailbox bookkeeping are direct calls here; events are only told.
  */
-import type { Delivery, StateWrite } from '@caxton/core';
+import type { AclMessage, Delivery, StateWrite } from '@caxton/core';
 import { CaxtonError } from '@caxton/core';
 import type { CompletionRecord, MessageLog } from './message-log.js';
 import type { AgentStateStore } from '../storage/ports.js';
@@ -154,7 +154,8 @@ export class PlanApplier {
     // Before the commit point: sends (issued in handled order, so an agent's messages leave in that
     // order), failure replies, effects. Most handlings of a hot path send one message and nothing
     // else: no promise for those without steps.
-    const durable = await this.allBeforeCommit(plans, opts);
+    const before = this.allBeforeCommit(plans, opts);
+    const durable = Array.isArray(before) ? before : await before;
     faultPoint('before-commit');
     if (this.rewinding.has(agent)) state = 'failed';
     let k = 0;
@@ -190,7 +191,10 @@ export class PlanApplier {
         // The last run of the batch may let the agent's next commit follow it into the log at once.
         const committed = await this.completeRun(run, end === plans.length ? submitted : undefined);
         faultPoint('after-commit');
-        for (let j = 0; j < committed; j++) await this.afterCommit(run[j]!);
+        for (let j = 0; j < committed; j++) {
+          const after = this.afterCommit(run[j]!);
+          if (after !== undefined) await after;
+        }
         if (committed > 0 && this.d.events.wants('completed')) {
           this.d.events.emit({ type: 'completed', deliveryIds: run.slice(0, committed).map((p) => (p.item as { delivery: Delivery }).delivery.id) });
         }
@@ -270,21 +274,26 @@ export class PlanApplier {
   }
 
   /** Steps before the commit point. False when the outbox could not be made durable. */
-  private async beforeCommit(plan: WorkPlan, opts: ApplyOptions): Promise<boolean> {
+  private beforeCommit(plan: WorkPlan, opts: ApplyOptions): Promise<boolean> {
+    const steps = plan.steps;
+    const first = steps[0]!;
+    // The hot path: a handling that sent one message and has nothing else to do before its commit
+    // point. One promise, no collection of pending work (this runs once per message handled).
+    if (first.kind === 'send' && first.messages.length === 1 && !steps.some((s, i) => i > 0 && isBeforeCommitStep(s))) {
+      const { message, id } = first.messages[0]!;
+      return this.sendFromOutbox(plan, message, id, opts);
+    }
+    return this.allStepsBeforeCommit(plan, opts);
+  }
+
+  private async allStepsBeforeCommit(plan: WorkPlan, opts: ApplyOptions): Promise<boolean> {
     let durable = true;
     const pending: Promise<unknown>[] = [];
     for (const step of plan.steps) {
       if (step.kind === 'send') {
         for (const { message, id } of step.messages) {
-          pending.push(this.d.sender.send(message, { agent: plan.agent, checked: !opts.unchecked.has(plan.index) }, id).catch((err: unknown) => {
-            const text = (err as Error).message;
-            if (isRefusal(err)) {
-              this.warn(plan.agent, `send refused: ${text}`);
-              return this.d.sender.sendPlatformReplies([this.d.sender.refusalFor(plan.agent, message, text)]);
-            }
-            durable = false;
-            this.warn(plan.agent, `[caxton] outbox not durable, the work will be handled again: ${text}`);
-            return undefined;
+          pending.push(this.sendFromOutbox(plan, message, id, opts).then((ok) => {
+            if (!ok) durable = false;
           }));
         }
       } else if (step.kind === 'reply-failure' && plan.item.kind === 'delivery') {
@@ -298,6 +307,23 @@ export class PlanApplier {
     }
     await Promise.all(pending);
     return durable;
+  }
+
+  /**
+   * One outbox message, under its derived id. True once it is durable, or refused for good (the
+   * agent is told with a failure: a refusal is an answer, the work completes); false when it could
+   * not be made durable (the work will be handled again).
+   */
+  private sendFromOutbox(plan: WorkPlan, message: AclMessage, id: string | undefined, opts: ApplyOptions): Promise<boolean> {
+    return this.d.sender.send(message, { agent: plan.agent, checked: !opts.unchecked.has(plan.index) }, id).then(() => true, (err: unknown) => {
+      const text = (err as Error).message;
+      if (isRefusal(err)) {
+        this.warn(plan.agent, `send refused: ${text}`);
+        return this.d.sender.sendPlatformReplies([this.d.sender.refusalFor(plan.agent, message, text)]).then(() => true);
+      }
+      this.warn(plan.agent, `[caxton] outbox not durable, the work will be handled again: ${text}`);
+      return false;
+    });
   }
 
   /** The commit point (a timer's) or the other ways out, for one item that is not a delivery's completion. */
@@ -341,8 +367,21 @@ export class PlanApplier {
     await this.d.state.commitState(agent, writes);
   }
 
-  /** After the commit point: HTTP release, timer deletion, the mailbox slot. */
-  private async afterCommit(plan: WorkPlan): Promise<void> {
+  /**
+   * After the commit point: HTTP release, timer deletion, the mailbox slot. Synchronous (undefined)
+   * unless a registry write must be awaited: a delivery's completion has none, and runs once per
+   * message.
+   */
+  private afterCommit(plan: WorkPlan): Promise<void> | undefined {
+    if (plan.steps.some((s) => s.kind === 'forget-timer')) return this.afterCommitAwaiting(plan);
+    for (const step of plan.steps) {
+      if (step.kind === 'release-http') this.d.port.releaseHttp?.(step.key);
+    }
+    if (plan.item.kind === 'delivery' && plan.disposition === 'commit') this.finish(plan.item.delivery);
+    return undefined;
+  }
+
+  private async afterCommitAwaiting(plan: WorkPlan): Promise<void> {
     for (const step of plan.steps) {
       if (step.kind === 'release-http') this.d.port.releaseHttp?.(step.key);
       else if (step.kind === 'forget-timer') await this.forgetTimer(plan.agent, step.timerId);

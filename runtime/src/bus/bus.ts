@@ -185,23 +185,21 @@ export class Bus implements OutboxSender {
     const msg = this.prepare(message, origin);
     const id = messageId ?? this.ids.next();
     const refused: { receiver: string; reason: string }[] = [];
-    const replies: AclMessage[] = [];
+    const fromAgent = 'agent' in origin;
 
     // Platform messages (failures on an agent's behalf) are not policed: they end conversations.
-    const isPlatform = 'external' in origin && origin.external.name === this.platformId.name;
+    const isPlatform = !fromAgent && origin.external.name === this.platformId.name;
     const verdict = isPlatform ? undefined : port.gate?.observe(msg, this.now());
     if (verdict?.kind === 'reject') {
-      if ('agent' in origin) replies.push(verdict.reply);
-      else throw new InvalidSendError(`protocol violation: ${verdict.reason}`, { messageId: id, conversationId: msg.conversationId });
-      await this.sendPlatformReplies(replies);
+      if (!fromAgent) throw new InvalidSendError(`protocol violation: ${verdict.reason}`, { messageId: id, conversationId: msg.conversationId });
+      await this.sendPlatformReplies([verdict.reply]);
       return { messageId: id, accepted: [], refused: [{ receiver: '*', reason: verdict.reason }] };
     }
 
     const deliveries: Delivery[] = [];
-    const duplicates: string[] = [];
+    /** The mailbox each delivery reserved a slot of (same index as `deliveries`). */
     const reservations: Mailbox[] = [];
-    /** Receivers whose share this agent reserved for the append in flight. */
-    const shareReservations: string[] = [];
+    let duplicates: string[] | undefined;
     const senderName = msg.sender?.name ?? '';
     const acceptedAt = this.now();
     for (const receiver of msg.receivers) {
@@ -224,7 +222,7 @@ export class Bus implements OutboxSender {
       }
       // An agent takes at most its share of a mailbox, and agents together leave the operator's
       // reserve free (issue 25): one agent's send storm cannot own a neighbour's mailbox.
-      const admitted = 'agent' in origin ? this.mailboxes.shares.admitAgent(name, senderName) : 'ok';
+      const admitted = fromAgent ? this.mailboxes.shares.admitAgent(name, senderName) : 'ok';
       if (admitted !== 'ok') {
         refused.push({ receiver: receiver.name, reason: admitted === 'sender-share' ? 'mailbox-share' : 'mailbox-full' });
         continue;
@@ -232,20 +230,16 @@ export class Bus implements OutboxSender {
       const did = deliveryId(id, name);
       if (this.mailboxes.isPending(did) || this.opts.log.hasCompleted?.(did) === true) {
         // A duplicate: accepted already, by the send this one repeats (a retried idempotent send).
-        duplicates.push(name);
+        (duplicates ??= []).push(name);
         continue;
       }
       box.reserve(1);
       reservations.push(box);
-      if ('agent' in origin) {
-        this.mailboxes.shares.reserve(name, senderName);
-        shareReservations.push(name);
-      }
+      if (fromAgent) this.mailboxes.shares.reserve(name, senderName);
       deliveries.push({ id: did, messageId: id, receiver: name, message: msg, acceptedAt });
     }
 
-    if (refused.length > 0 && !('agent' in origin) && deliveries.length === 0 && duplicates.length === 0) {
-      for (const box of reservations) box.release(1);
+    if (refused.length > 0 && !fromAgent && deliveries.length === 0 && duplicates === undefined) {
       const first = refused[0]!;
       if (first.reason === 'mailbox-full') throw new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id });
       throw new UnknownReceiverError(first.receiver, { messageId: id, conversationId: msg.conversationId });
@@ -254,13 +248,15 @@ export class Bus implements OutboxSender {
     try {
       if (deliveries.length > 0) await this.opts.log.append(deliveries);
     } finally {
+      // Every delivery reserved one slot of its receiver's mailbox (and, from an agent, its share).
       for (const box of reservations) box.release(1);
-      for (const receiver of shareReservations) this.mailboxes.shares.release(receiver, senderName);
+      if (fromAgent) for (const d of deliveries) this.mailboxes.shares.release(d.receiver, senderName);
     }
     const accepted = deliveries.map((d) => d.receiver);
     if (this.opts.events.wants('accepted')) this.opts.events.emit({ type: 'accepted', messageId: id, message: msg, receivers: accepted, refused });
 
-    if ('agent' in origin) {
+    if (fromAgent && refused.length > 0) {
+      const replies: AclMessage[] = [];
       // One failure per reason, to the sender alone, however many receivers were refused.
       const unknown = refused.filter((r) => r.reason === 'unknown-receiver').map((r) => r.receiver);
       const full = refused.filter((r) => r.reason === 'mailbox-full').map((r) => r.receiver);
@@ -277,7 +273,7 @@ export class Bus implements OutboxSender {
       await this.sendPlatformReplies(replies);
     }
     this.scheduleDeadlines();
-    return { messageId: id, accepted: duplicates.length === 0 ? accepted : [...accepted, ...duplicates], refused };
+    return { messageId: id, accepted: duplicates === undefined ? accepted : [...accepted, ...duplicates], refused };
   }
 
   /** Messages the platform sends (failures, not-understood, deadline failures). */
@@ -319,15 +315,16 @@ export class Bus implements OutboxSender {
   }
 
   private prepare(message: AclMessage, origin: Origin): AclMessage {
+    // One copy per message, no temporary objects spread into it (this runs for every message sent).
     const stamped: AclMessage = {
       ...message,
       sender: this.qualify('agent' in origin ? this.agentId(origin.agent) : origin.external),
-      receivers: message.receivers.map((r) => this.qualify(r)),
-      ...(message.replyTo ? { replyTo: message.replyTo.map((r) => this.qualify(r)) } : {}),
+      receivers: qualifyAll(message.receivers, this),
     };
+    if (message.replyTo) stamped.replyTo = qualifyAll(message.replyTo, this);
     if ('agent' in origin && origin.checked === true) {
       // Qualifying names adds `@<platform>`: only those fields can have changed since the check.
-      validateAclMessage({ performative: stamped.performative, sender: stamped.sender, receivers: stamped.receivers, ...(stamped.replyTo ? { replyTo: stamped.replyTo } : {}) });
+      validateAclMessage({ performative: stamped.performative, sender: stamped.sender, receivers: stamped.receivers, replyTo: stamped.replyTo });
     } else {
       validateAclMessage(stamped);
     }
@@ -359,4 +356,10 @@ export class Bus implements OutboxSender {
     }, Math.max(0, next - this.now()));
     this.deadlineTimer.unref();
   }
+}
+
+function qualifyAll(ids: readonly AgentId[], bus: Bus): AgentId[] {
+  const out = new Array<AgentId>(ids.length);
+  for (let i = 0; i < ids.length; i++) out[i] = bus.qualify(ids[i]!);
+  return out;
 }

@@ -84,7 +84,7 @@ export class SandboxAgentHost implements AgentHost {
     const report = this.identities.has(name) ? await this.pool.upgrade(spec) : await this.pool.deploy(spec);
     this.identities.set(name, identity);
     this.locals.set(identity, name);
-    return { agent: name, workId: 'init', outcome: { status: 'ok' }, fuelUsed: report.fuelUsed, ...this.effects(report) };
+    return { agent: name, workId: 'init', outcome: { status: 'ok' }, fuelUsed: report.fuelUsed, ...effectsOf(report) };
   }
 
   /**
@@ -172,20 +172,29 @@ export class SandboxAgentHost implements AgentHost {
 
   private toExecution(agent: string, r: WorkResult): ExecutionResult {
     let outcome: ExecutionResult['outcome'];
-    if (r.status === 'ok') outcome = { status: 'ok' };
+    if (r.status === 'ok') outcome = OK;
     else if (r.status === 'rejected') outcome = { status: 'rejected', reason: r.reason };
     else if (r.status === 'crashed') outcome = { status: 'crashed', kind: r.kind, message: r.message };
     else if (r.status === 'skipped') outcome = { status: 'skipped', reason: r.reason };
     else outcome = { status: 'not-running', reason: r.reason };
-    return { agent, workId: r.workId, outcome, fuelUsed: r.fuelUsed, durationUs: r.durationUs, ...this.effects(r) };
+    return { agent, workId: r.workId, outcome, fuelUsed: r.fuelUsed, durationUs: r.durationUs, ...effectsOf(r) };
   }
+}
 
-  private effects(e: Effects): Pick<ExecutionResult, 'outbox' | 'timers' | 'directory' | 'stateWrites' | 'http' | 'logs'> {
-    const logs: AgentLogLine[] = e.logs.map(toLogLine);
-    if (e.droppedLogLines > 0) logs.push({ level: 'warn', message: `[caxton] ${e.droppedLogLines} log lines dropped (per-call limit)`, at: Date.now() });
-    // The shards' result codec may not carry every newer effect yet (state, HTTP): absent is none.
-    return { outbox: e.outbox, timers: e.timers, directory: e.directory.map(toDirectoryEffect), stateWrites: e.stateWrites ?? [], http: e.http ?? [], logs };
-  }
+function effectsOf(e: Effects): Pick<ExecutionResult, 'outbox' | 'timers' | 'directory' | 'stateWrites' | 'http' | 'logs'> {
+  // The shards' result codec may not carry every newer effect yet (state, HTTP): absent is none.
+  // Most handlings have no directory change and no log line: no mapping of empty lists.
+  const directory = e.directory.length === 0 ? [] : e.directory.map(toDirectoryEffect);
+  return { outbox: e.outbox, timers: e.timers, directory, stateWrites: e.stateWrites ?? [], http: e.http ?? [], logs: logLines(e) };
+}
+
+/** The outcome of almost every handling, shared (frozen: listeners of `handled` see it too). */
+const OK: ExecutionResult['outcome'] = Object.freeze({ status: 'ok' });
+
+function logLines(e: Effects): AgentLogLine[] {
+  const logs: AgentLogLine[] = e.logs.length === 0 ? [] : e.logs.map(toLogLine);
+  if (e.droppedLogLines > 0) logs.push({ level: 'warn', message: `[caxton] ${e.droppedLogLines} log lines dropped (per-call limit)`, at: Date.now() });
+  return logs;
 }
 
 function toLogLine(line: LogLine): AgentLogLine {

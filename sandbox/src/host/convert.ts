@@ -30,6 +30,9 @@ const converted = new WeakMap<AclMessage, WitAclMessage>();
 
 /** An incoming message as the guest sees it. Resolvers and agent-id user slots do not cross. */
 export function messageToWit(m: AclMessage): WitAclMessage {
+  // One receiver, one delivery: nothing can share the conversion, and a WeakMap entry per message
+  // costs more than the conversion (an ephemeron the GC traces on every cycle).
+  if (m.receivers.length < 2) return convertMessage(m);
   let wit = converted.get(m);
   if (wit === undefined) converted.set(m, (wit = convertMessage(m)));
   return wit;

@@ -274,7 +274,7 @@ export class ShardPool {
     const results: WorkResult[] = new Array(batch.length);
     // One group per shard and start time: work of an agent in restart backoff waits for its
     // restart (it is not run, so it is no attempt), without holding up its shard's other work.
-    const groups = new Map<string, { shard: Shard; at: number; indices: number[]; items: Work[] }>();
+    const groups = new Map<number | string, { shard: Shard; at: number; indices: number[]; items: Work[] }>();
     const now = this.clock();
     batch.forEach((w, i) => {
       const rec = this.agents.get(w.agent);
@@ -283,7 +283,8 @@ export class ShardPool {
         return;
       }
       const at = rec.backoff.remaining(now) > 0 ? rec.backoff.restartAt : 0;
-      const key = `${rec.shard.id}:${at}`;
+      // Almost always no backoff: the shard's number alone, no key string built per item.
+      const key = at === 0 ? rec.shard.id : `${rec.shard.id}:${at}`;
       let group = groups.get(key);
       if (!group) groups.set(key, (group = { shard: rec.shard, at, indices: [], items: [] }));
       group.indices.push(i);

@@ -116,18 +116,18 @@ export function planBatch(batch: readonly WorkItem[], results: readonly Executio
 }
 
 function planItem(index: number, item: WorkItem, result: ExecutionResult, s: PlanSettings): WorkPlan {
-  const base = { index, agent: item.agent, item };
   const outcome = result.outcome;
   switch (outcome.status) {
     case 'skipped':
-      return { ...base, steps: [], disposition: 'requeue' };
+      return { index, agent: item.agent, item, steps: [], disposition: 'requeue' };
     case 'not-running':
-      return { ...base, steps: [], disposition: 'park' };
+      return { index, agent: item.agent, item, steps: [], disposition: 'park' };
     case 'crashed':
-      return planCrash(base, item, outcome, s);
+      return planCrash({ index, agent: item.agent, item }, item, outcome, s);
     case 'ok':
     case 'rejected':
-      return { ...base, steps: completedSteps(item, result, s), disposition: 'commit' };
+      // Built in place, not spread from a base: this is the plan of every message handled.
+      return { index, agent: item.agent, item, steps: completedSteps(item, result, s), disposition: 'commit' };
   }
 }
 
@@ -148,7 +148,9 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
   const steps: Step[] = [];
   if (result.outbox.length > 0) {
     const parent = sendParentOf(item, s.now);
-    steps.push({ kind: 'send', messages: result.outbox.map((message, i) => ({ message, id: derivedMessageId(parent, i) })) });
+    const messages = new Array<PlannedSend>(result.outbox.length);
+    for (let i = 0; i < messages.length; i++) messages[i] = { message: result.outbox[i]!, id: derivedMessageId(parent, i) };
+    steps.push({ kind: 'send', messages });
   }
   if (result.outcome.status === 'rejected') steps.push({ kind: 'reply-failure', reason: result.outcome.reason });
   if (result.timers.length > 0 || result.directory.length > 0) {
