@@ -30,3 +30,4 @@ export * from './audit/verify.js';
 export * from './audit/changes.js';
 export * from './console/contract.js';
 export * from './signing/index.js';
+export * from './access/index.js';
