@@ -25,7 +25,7 @@ export function permissionDenied(principal: Principal, denial: Denial): Permissi
       const holders = ROLE_NAMES.filter((r) => roleHas(r, denial.permission!)).join(', ');
       return new PermissionDeniedError(`${who(principal)} may not call ${denial.method}: it needs permission ${denial.permission}`, {
         context,
-        hint: `use a token whose role holds ${denial.permission} (${holders}): an admin issues one with \`caxton token issue --role <role>\`; the node's auth-token file is admin`,
+        hint: `use a token whose role holds ${denial.permission} (${holders}) — the admin token: the node's auth-token file — or one an admin issues with \`caxton token issue --role <role>\``,
       });
     }
     case 'agent-out-of-scope':
