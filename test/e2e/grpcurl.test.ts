@@ -133,6 +133,15 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
     assert.equal(audit.code, 0, audit.stderr);
     assert.match(audit.stdout, /"record"/);
 
+    // Issued tokens (decision 1760): one issued, listed without its value, revoked.
+    const issued = json(await authed('IssueToken', JSON.stringify({ role: 'observer', ttl_seconds: 600, label: 'grpcurl' })));
+    assert.match(String(issued['token']), /^cxt_[A-Za-z0-9_-]{43}$/);
+    const issuedId = (issued['issued'] as Record<string, unknown>)['id'];
+    const listedTokens = await authed('ListTokens', '{}');
+    assert.deepEqual((json(listedTokens)['tokens'] as Record<string, unknown>[]).map((t) => t['id']), [issuedId]);
+    assert.ok(!listedTokens.stdout.includes(String(issued['token'])), 'ListTokens never answers a token');
+    assert.equal((json(await authed('RevokeToken', JSON.stringify({ id: issuedId })))['token'] as Record<string, unknown>)['id'], issuedId);
+
     // Last, as it replaces the token the calls above used (decision 1401): the old one keeps working
     // for the overlap, so the test's own clean-up still authenticates.
     const rotated = json(await authed('RotateTokens', JSON.stringify({ overlap_seconds: 600 })));

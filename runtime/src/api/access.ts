@@ -23,9 +23,9 @@ export function permissionDenied(principal: Principal, denial: Denial): Permissi
   switch (denial.reason) {
     case 'permission-missing': {
       const holders = ROLE_NAMES.filter((r) => roleHas(r, denial.permission!)).join(', ');
-      return new PermissionDeniedError(`${who(principal)} may not call ${denial.method}: it needs permission ${denial.permission}`, {
+      return new PermissionDeniedError(`${who(principal)} may not call ${denial.method}`, {
         context,
-        hint: `use a token whose role holds ${denial.permission} (${holders}) — the admin token: the node's auth-token file — or one an admin issues with \`caxton token issue --role <role>\``,
+        hint: `it needs permission ${denial.permission}, which roles ${holders} hold: use the admin token: the node's auth-token file, or one an admin issues with \`caxton token issue --role <role>\``,
       });
     }
     case 'agent-out-of-scope':

@@ -46,20 +46,18 @@ export function presentedToken(values: readonly (string | Buffer)[]): { token: s
  * fingerprinted as sent, so the record still tells attempts apart.
  */
 export function callerIdentifier(tokens: TokenSet | undefined, issued?: IssuedTokens, now: () => number = Date.now): (metadata: Metadata) => Caller {
-  return (metadata) => identifyPresented(metadata.get('authorization'), tokens, issued, now());
-}
-
-/** The caller behind `authorization` values (gRPC metadata or an HTTP header), as callerIdentifier says. */
-export function identifyPresented(values: readonly (string | Buffer)[], tokens: TokenSet | undefined, issued: IssuedTokens | undefined, now: number): Caller {
-  const presented = presentedToken(values);
-  if (!presented) return { role: 'none', token: '' };
-  let role: AuditRole | undefined;
-  if (presented.bearer && tokens !== undefined) {
-    role = tokens.roleOf(presented.token, now);
-    if (role === undefined) {
-      const found = issued?.lookup(presented.token, now);
-      if (found?.status === 'valid') role = found.principal.role;
+  return (metadata) => {
+    const presented = presentedToken(metadata.get('authorization'));
+    if (!presented) return { role: 'none', token: '' };
+    let role: AuditRole | undefined;
+    if (presented.bearer && tokens !== undefined) {
+      const at = now();
+      role = tokens.roleOf(presented.token, at);
+      if (role === undefined) {
+        const found = issued?.lookup(presented.token, at);
+        if (found?.status === 'valid') role = found.principal.role;
+      }
     }
-  }
-  return { role: role ?? 'none', token: tokenFingerprint(presented.token) };
+    return { role: role ?? 'none', token: tokenFingerprint(presented.token) };
+  };
 }

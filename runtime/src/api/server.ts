@@ -26,7 +26,7 @@ import { apiTelemetryInterceptor } from './telemetry-interceptor.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { AuditedControl } from '../audit/audited-control.js';
 import { auditInterceptor } from './audit-interceptor.js';
-import { callerIdentifier, identifyPresented, type Caller } from './caller.js';
+import { callerIdentifier } from './caller.js';
 import type { IssuedTokens } from './issued-tokens.js';
 
 export interface ApiTlsOptions {
@@ -99,8 +99,6 @@ export interface ApiServer {
    * authenticates with it.
    */
   readonly resolvePrincipal: (values: readonly unknown[]) => Principal;
-  /** The caller an audit record names for those values (role, token fingerprint). */
-  readonly identifyPresented: (values: readonly (string | Buffer)[]) => Caller;
   /** Uploads currently being received. */
   uploadsInProgress(): number;
   /** Report the node's health now rather than at the next poll (start-up just completed). */
@@ -265,7 +263,6 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     tokenFile,
     readTokenFile,
     resolvePrincipal: accepted ? bearerPrincipalResolver(accepted, issued) : () => UNCHECKED_PRINCIPAL,
-    identifyPresented: (values) => identifyPresented(values, accepted, issued, Date.now()),
     uploadsInProgress: () => slots.inProgress,
     refreshHealth: () => healthFollower.refresh(),
     close(graceMs = 5000) {

@@ -143,12 +143,12 @@ describe('refusals', () => {
     assert.equal(e.code, 'api.permission-denied');
     assert.equal(e.kind, 'permission-denied');
     assert.deepEqual(e.context, { method: 'Freeze', reason: 'permission-missing', role: 'deployer', permission: 'node.freeze' });
-    assert.match(e.message, /token abcdef0123456789 \(role deployer\) may not call Freeze: it needs permission node\.freeze/);
-    assert.match(e.hint ?? '', /holds node\.freeze \(admin, operator\).*caxton token issue --role/);
+    assert.equal(e.message, 'token abcdef0123456789 (role deployer) may not call Freeze');
+    assert.match(e.hint ?? '', /^it needs permission node\.freeze, which roles admin, operator hold: .*caxton token issue --role/);
   });
 
   it('keep the read-only token\'s wording', () => {
-    assert.match(denied(() => requireAllowed({ role: 'read' }, 'SendMessage')).message, /^the read-only token may not call SendMessage: it needs permission messages\.send$/);
+    assert.match(denied(() => requireAllowed({ role: 'read' }, 'SendMessage')).message, /^the read-only token may not call SendMessage$/);
   });
 
   it('say which agent is outside a confined token\'s patterns', () => {
