@@ -7,6 +7,10 @@
  *   pinger) on the embedded log, fsync 'always' (group commit): every message is durable before
  *   it is delivered and its completion is durable before it is forgotten.
  * - memory_msgs_per_s: the same with persistence 'memory' (no disk).
+ * - jade_memory_msgs_per_s / jade_cpu_us_per_msg, memory_msgs_per_s_vs_jade,
+ *   persisted_msgs_per_s_vs_jade: the same ping-pong on JADE (bench/jade/JadePingPong.java, one
+ *   JVM) in the same run, when CAXTON_JADE_JAR names a jade.jar and Java is on PATH; without them
+ *   the bench says so and reports Caxton's figures alone.
  * - p50_us / p99_us / p999_us: request → reply latency on the embedded log at half the measured
  *   persisted maximum: the operator sends requests open-loop at a fixed rate to P echo agents, each
  *   with :reply-to its own sink agent; latency is from the send call to the reply's acceptance by
@@ -32,6 +36,7 @@
  *   with each message addressed to all 1,000 (one message, 1,000 deliveries).
  */
 import { cpus, loadavg } from 'node:os';
+import path from 'node:path';
 import { parseStreamEvents } from '@caxton/core';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -42,6 +47,7 @@ import { drainAndSettle } from './lib-drain.js';
 import { probeFdatasync, type FdatasyncProbe } from './lib-fdatasync.js';
 import { startTelemetryReceivers } from './lib-telemetry-variant.js';
 import type { TelemetryConfig } from '@caxton/runtime';
+import { runJadePingPong } from './lib-jade.js';
 import { RequestLedger, accountSummary, accountingResults, percentileResult, type LatencyAccount } from './lib-latency.js';
 
 function arg(name: string, fallback: string): string {
@@ -52,7 +58,7 @@ function arg(name: string, fallback: string): string {
 const SECONDS = Number(arg('seconds', '5'));
 const PAIRS = Number(arg('pairs', '64'));
 const CHAINS = Number(arg('chains', '8'));
-const ONLY = arg('only', 'persisted,memory,latency,fanout,telemetry').split(',');
+const ONLY = arg('only', 'persisted,memory,jade,latency,fanout,telemetry').split(',');
 const TELEMETRY_ROUNDS = Number(arg('telemetry-rounds', '2'));
 const FANOUT = Number(arg('fanout', '1000'));
 /** After a latency window, how long to wait for stragglers before counting them lost. */
@@ -281,6 +287,21 @@ if (ONLY.includes('memory') || ONLY.includes('latency')) {
     const how = `${PAIRS} pinger/echo pairs x ${CHAINS} chains, persistence memory; host CPU steal ${r.stealPct.toFixed(0)}% during the window`;
     report({ bench: 'bus', metric: 'memory_msgs_per_s', value: Math.round(memory), unit: 'msg/s', target: '>= 150000 (stretch 400000)', note: `${how}${below(memory, 150_000) ? '; below target' : ''}` });
     report({ bench: 'bus', metric: 'memory_cpu_us_per_msg', value: Number(r.cpuUs.toFixed(1)), unit: 'us', target: '<= 10', note: `process CPU (all threads) per handled message, same run${below(r.cpuUs, 10, false) ? '; above target' : ''}` });
+  }
+}
+if (ONLY.includes('jade')) {
+  // The peer in the same run (issue 25): JADE on the same cores, same shape, no sandbox, no disk.
+  progress(`jade: ${PAIRS} pairs × ${CHAINS} chains, ${SECONDS} s (CAXTON_JADE_JAR)`);
+  const j = await runJadePingPong({ pairs: PAIRS, chains: CHAINS, seconds: SECONDS });
+  if (!j.ran) {
+    progress(`jade: not run — ${j.why}; Caxton's figures are reported alone`);
+  } else {
+    const jade = j.run.msgsPerSecond;
+    const how = `JADE ${path.basename(j.run.jar)} in one JVM (bench/jade/JadePingPong.java): ${PAIRS} pinger/ponger pairs x ${CHAINS} chains, request + reply counted, no sandbox, no persistence; ${j.run.cores.toFixed(2)} cores`;
+    report({ bench: 'bus', metric: 'jade_memory_msgs_per_s', value: Math.round(jade), unit: 'msg/s', note: how });
+    report({ bench: 'bus', metric: 'jade_cpu_us_per_msg', value: Number(j.run.cpuUsPerMessage.toFixed(1)), unit: 'us', note: 'the JVM\'s process CPU (all threads) per received message, same window' });
+    if (Number.isFinite(memory)) report({ bench: 'bus', metric: 'memory_msgs_per_s_vs_jade', value: Number((memory / jade).toFixed(3)), unit: 'x', target: '>= 1.0', note: `memory_msgs_per_s / jade_memory_msgs_per_s, same run${memory / jade < 1 ? '; below target' : ''}` });
+    if (Number.isFinite(persisted)) report({ bench: 'bus', metric: 'persisted_msgs_per_s_vs_jade', value: Number((persisted / jade).toFixed(3)), unit: 'x', target: '>= 0.6', note: `persisted_msgs_per_s (fsync, group commit) / jade_memory_msgs_per_s, same run${persisted / jade < 0.6 ? '; below target' : ''}` });
   }
 }
 if (ONLY.includes('latency')) {

@@ -23,6 +23,12 @@ export const EXIT = {
   EXHAUSTED: 7,
   /** What the command waited for did not happen in time (`send --wait` past --timeout). */
   TIMEOUT: 8,
+  /** `audit verify`: the trail ends before its signed anchor (or the expected head): records were cut off (decision 1750). */
+  AUDIT_TRUNCATED: 9,
+  /** `audit verify`: the trail holds another record where the anchor (or expected head) says: rewritten and re-sealed. */
+  AUDIT_REWRITTEN: 10,
+  /** `audit verify`: the anchor is not genuine: signed by an untrusted key, forged, unreadable or missing. */
+  AUDIT_ANCHOR: 11,
   /** Interrupted (Ctrl-C) before finishing, e.g. during an upload. */
   INTERRUPTED: 130,
 } as const;

@@ -67,6 +67,10 @@ const REASONS: Record<AuditChainFault['reason'], string> = {
   'hash-mismatch': 'hash mismatch',
   gap: 'gap',
   'broken-link': 'broken link',
+  'not-canonical': 'not canonical',
+  rewritten: 'rewritten and re-sealed',
+  truncated: 'truncated',
+  'anchor-invalid': 'anchor not genuine',
 };
 
 export function formatVerdict(result: { fault: AuditChainFault | undefined; verified: number; head: AuditChainHead | undefined }): string {

@@ -29,7 +29,7 @@ export const PERMISSION_MEANING: Readonly<Record<Permission, string>> = {
   'node.freeze': 'freeze and thaw the node or the cluster (kill switch)',
   'state.read': 'read, list and export agent state',
   'state.write': 'import (replace) agent state',
-  'audit.read': 'read the audit trail',
+  'audit.read': 'read the audit trail and its anchor',
   'tokens.manage': 'rotate the node\'s tokens; issue, list and revoke issued tokens',
 };
 
@@ -75,6 +75,7 @@ export const RPC_ACCESS = {
   ExportState: { permission: 'state.read', target: agent('agent'), changes: false },
   ImportState: { permission: 'state.write', target: agent('agent'), changes: true },
   ListAudit: { permission: 'audit.read', target: NODE, changes: false },
+  GetAuditAnchor: { permission: 'audit.read', target: NODE, changes: false },
   Freeze: { permission: 'node.freeze', target: NODE, changes: true },
   Thaw: { permission: 'node.freeze', target: NODE, changes: true },
   RotateTokens: { permission: 'tokens.manage', target: NODE, changes: true },

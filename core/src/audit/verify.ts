@@ -5,15 +5,32 @@
  *
  * The checks, in this order, for the record at position p:
  *   unreadable     its bytes are not a record at all
+ *   not-canonical  its bytes are not the canonical encoding of what they parse to (a duplicated
+ *                  key, reordered keys, added whitespace: bytes the hash does not cover)
  *   hash-mismatch  its hash is not the hash of its fields (it was edited)
  *   gap            its index is not p (records were removed, inserted or reordered)
  *   broken-link    its prev is not the previous record's hash (genesis for record 0)
- * A chain cut short at the end passes: nothing in the chain can tell. Operators who need to detect
- * that keep the head (index and hash, which `caxton audit verify` prints) somewhere else.
+ *   rewritten      it is an expected head (the signed anchor, a head the operator kept) but its
+ *                  hash is not the expected one: the chain was rewritten and re-sealed
+ * and at the end (decision 1750):
+ *   truncated      the trail ends before an expected head: records were cut off its end
+ * A chain cut short at the end passes when nothing is expected of it: nothing in the chain can
+ * tell. The signed anchor (anchor.ts) and `--expect-head` are what is expected.
  */
-import { decodeRecord, GENESIS_HASH, recordHash, type AuditRecord, type Sha256Hex } from './record.js';
+import { Buffer } from 'node:buffer';
+import { canonicalJson, decodeRecord, GENESIS_HASH, recordHash, type AuditRecord, type Sha256Hex } from './record.js';
 
-export type AuditBreak = 'unreadable' | 'hash-mismatch' | 'gap' | 'broken-link';
+export type AuditBreak = 'unreadable' | 'not-canonical' | 'hash-mismatch' | 'gap' | 'broken-link' | 'rewritten' | 'truncated' | 'anchor-invalid';
+
+/** A head the trail must reach and hold: the signed anchor's, or one the operator kept. */
+export interface AuditExpectedHead {
+  index: number;
+  hash: string;
+  /** The trail's identity (hash of record 0), when the expectation carries one (an anchor does). */
+  trail?: string;
+  /** Where the expectation comes from, for messages. */
+  source: 'anchor' | 'operator';
+}
 
 export interface AuditChainFault {
   /** Position of the first record that is wrong. */
@@ -45,7 +62,7 @@ export class AuditChainVerifier {
    * `after`: the record before the first one given, when verifying from the middle of a trail;
    * without it the first record must be record 0 and link to the genesis hash.
    */
-  constructor(private readonly sha256: Sha256Hex, after?: AuditChainHead) {
+  constructor(private readonly sha256: Sha256Hex, after?: AuditChainHead, private readonly expectations: readonly AuditExpectedHead[] = []) {
     this.previous = after;
     this.expected = after ? after.index + 1 : 0;
   }
@@ -79,6 +96,10 @@ export class AuditChainVerifier {
     } catch (err) {
       return fail('unreadable', `record ${position} cannot be read: ${(err as Error).message}`);
     }
+    // The hash covers the parsed fields; only canonical bytes make it cover the stored bytes too.
+    if (!sameBytes(stored.bytes, canonicalJson(record))) {
+      return fail('not-canonical', `record ${position} is not stored in its canonical encoding (a duplicated or reordered key, or added whitespace): its bytes are not what its hash covers`);
+    }
     const computed = recordHash(record, this.sha256);
     if (computed !== record.hash) {
       return fail('hash-mismatch', `record ${position} was altered: it says hash ${record.hash.slice(0, 16)}…, its fields hash to ${computed.slice(0, 16)}…`);
@@ -90,18 +111,52 @@ export class AuditChainVerifier {
     if (record.prev !== prev) {
       return fail('broken-link', `record ${position} links to ${record.prev.slice(0, 16)}…, but record ${position - 1} hashes to ${prev.slice(0, 16)}…`);
     }
+    for (const e of this.expectations) {
+      const what = e.source === 'anchor' ? 'the signed anchor' : 'the head given with --expect-head';
+      if (e.index === record.index && e.hash !== record.hash) {
+        return fail('rewritten', `record ${position} hashes to ${record.hash.slice(0, 16)}…, but ${what} says ${e.hash.slice(0, 16)}…: the trail was rewritten and re-sealed up to or past it`);
+      }
+      if (record.index === 0 && e.trail !== undefined && e.trail !== record.hash) {
+        return fail('rewritten', `record 0 hashes to ${record.hash.slice(0, 16)}…, but ${what} is of trail ${e.trail.slice(0, 16)}…: the trail was rewritten from its start, or the anchor is another trail's`);
+      }
+    }
     this.previous = { index: record.index, hash: record.hash };
     this.expected = position + 1;
     this.count += 1;
     return undefined;
   }
+
+  /**
+   * Ends the check once every record was pushed: a trail that ends before an expected head was cut
+   * short. Returns the fault, if any (also in `fault`).
+   */
+  finish(): AuditChainFault | undefined {
+    if (this.faultFound) return this.faultFound;
+    const reached = this.previous ? this.previous.index : -1;
+    for (const e of this.expectations) {
+      if (e.index > reached) {
+        const what = e.source === 'anchor' ? 'the signed anchor' : 'the head given with --expect-head';
+        this.faultFound = {
+          position: reached + 1, reason: 'truncated',
+          detail: `the trail ends at record ${reached}, but ${what} covers records up to ${e.index} (${e.hash.slice(0, 16)}…): ${e.index - reached} records were cut off its end`,
+        };
+        break;
+      }
+    }
+    return this.faultFound;
+  }
+}
+
+function sameBytes(stored: Uint8Array, canonical: string): boolean {
+  return Buffer.from(canonical, 'utf8').equals(Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength));
 }
 
 /** Verifies a whole trail given in order. */
-export function verifyAuditChain(records: Iterable<StoredAuditRecord>, sha256: Sha256Hex, after?: AuditChainHead): {
+export function verifyAuditChain(records: Iterable<StoredAuditRecord>, sha256: Sha256Hex, after?: AuditChainHead, expect: readonly AuditExpectedHead[] = []): {
   fault: AuditChainFault | undefined; verified: number; head: AuditChainHead | undefined;
 } {
-  const verifier = new AuditChainVerifier(sha256, after);
+  const verifier = new AuditChainVerifier(sha256, after, expect);
   for (const stored of records) if (verifier.push(stored)) break;
+  verifier.finish();
   return { fault: verifier.fault, verified: verifier.verified, head: verifier.head };
 }

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import type { StoredAuditRecord } from '@caxton/core';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { AuditError } from '../audit/errors.js';
-import type { CallContext } from './call-wrappers.js';
+import { unary, type CallContext } from './call-wrappers.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type * as W from './wire.js';
 
@@ -32,6 +32,12 @@ function toWire(record: StoredAuditRecord): W.WireAuditRecordEntry {
 
 export function auditHandlers(ctx: CallContext, trail: AuditTrail | undefined): UntypedServiceImplementation {
   return {
+    GetAuditAnchor: unary(ctx, 'GetAuditAnchor', async (): Promise<W.WireGetAuditAnchorResponse> => {
+      if (!trail?.anchorInfo) throw new AuditError('audit.unavailable', 'this node keeps no anchored audit trail', { hint: 'the node was started without one (an embedder passed a bare trail)' });
+      const info = await trail.anchorInfo();
+      return { publicKey: info.key, anchor: info.anchor ?? '' };
+    }),
+
     ListAudit: (call: ServerWritableStream<W.WireListAuditRequest, W.WireAuditRecordEntry>) => {
       let done = false;
       let stopFollowing: (() => void) | undefined;

@@ -395,6 +395,12 @@ export class CaxtonClient {
     return this.stream('ListAudit', req, (w: W.WireAuditRecordEntry): StoredAuditRecord => ({ position: Number(w.position), bytes: w.record }), onRecord);
   }
 
+  /** The node's audit public key and the trail's signed anchor (decision 1750); read before listAudit. */
+  async getAuditAnchor(): Promise<{ publicKey: string; anchor: string | undefined }> {
+    const res = await this.unary<W.WireGetAuditAnchorResponse>('GetAuditAnchor', {} satisfies W.WireGetAuditAnchorRequest);
+    return { publicKey: res.publicKey, anchor: res.anchor === '' ? undefined : res.anchor };
+  }
+
   logs(query: LogQuery, onEntry: (entry: LogEntry) => void): StreamHandle {
     const req: W.WireStreamLogsRequest = { agent: query.agent, follow: query.follow, sinceUnixMs: query.since ?? 0, limit: query.limit ?? 0 };
     return this.stream('StreamLogs', req, logFromWire, onEntry);

@@ -367,6 +367,13 @@ export interface WireAuditRecordEntry {
   record: Uint8Array;
 }
 
+export type WireGetAuditAnchorRequest = Record<string, never>;
+
+export interface WireGetAuditAnchorResponse {
+  publicKey: string;
+  anchor: string;
+}
+
 export interface WireRotateTokensRequest {
   overlapSeconds: Wire64;
 }

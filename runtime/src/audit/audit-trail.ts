@@ -7,7 +7,7 @@
  * cluster another node may have appended since.
  */
 import { createHash } from 'node:crypto';
-import type { AuditEntry, AuditRecord, Sink, StoredAuditRecord, Unsubscribe } from '@caxton/core';
+import type { AuditChainHead, AuditEntry, AuditRecord, Sink, StoredAuditRecord, Unsubscribe } from '@caxton/core';
 
 export interface AuditTrail {
   /** Appends one record; resolves with it once it is durable (fsync'd, or committed by etcd). */
@@ -21,6 +21,10 @@ export interface AuditTrail {
    * changes are then refused before they happen rather than done unrecorded.
    */
   readonly failed?: Error | undefined;
+  /** The last stored record's index and hash (undefined: no records). */
+  currentHead(): Promise<AuditChainHead | undefined>;
+  /** The node's audit public key and the stored anchor, when the trail is anchored (decision 1750). */
+  anchorInfo?(): Promise<AuditAnchorInfo>;
   /** Where the trail is kept, for `caxton status` and error messages. */
   readonly location: string;
   close(): Promise<void>;
@@ -29,4 +33,12 @@ export interface AuditTrail {
 /** node:crypto's sha256, in the shape core's audit functions take. */
 export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/** What a verifier needs besides the records (decision 1750). */
+export interface AuditAnchorInfo {
+  /** The node's audit public key: raw Ed25519, base64. */
+  key: string;
+  /** The stored signed checkpoint (canonical JSON), undefined before the first. */
+  anchor: string | undefined;
 }

@@ -174,6 +174,11 @@ export class EtcdAuditTrail implements AuditTrail {
     });
   }
 
+  /** Read from etcd each time: other nodes append too. */
+  currentHead(): Promise<AuditChainHead | undefined> {
+    return this.readHead();
+  }
+
   private async readHead(): Promise<AuditChainHead | undefined> {
     const raw = await this.conn.call('read the audit trail head', () => this.conn.client.get(this.headKey).string());
     return raw === null ? undefined : parseHead(raw, this.headKey);

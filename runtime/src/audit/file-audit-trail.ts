@@ -15,7 +15,7 @@
  */
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { decodeRecord, encodeRecord, GENESIS_HASH, sealRecord, type AuditEntry, type AuditRecord, type Sink, type StoredAuditRecord, type Unsubscribe } from '@caxton/core';
+import { decodeRecord, encodeRecord, GENESIS_HASH, sealRecord, type AuditChainHead, type AuditEntry, type AuditRecord, type Sink, type StoredAuditRecord, type Unsubscribe } from '@caxton/core';
 import { sha256Hex, type AuditTrail } from './audit-trail.js';
 import { AuditError } from './errors.js';
 import { followTrail } from './follow.js';
@@ -175,6 +175,10 @@ export class FileAuditTrail implements AuditTrail {
       for (const listener of this.listeners) listener();
     }
     this.writing = false;
+  }
+
+  async currentHead(): Promise<AuditChainHead | undefined> {
+    return this.count === 0 ? undefined : { index: this.count - 1, hash: this.headHash };
   }
 
   /** Whether appends fail (a write failed): callers may refuse work that must be recorded. */

@@ -39,7 +39,14 @@ export interface StartNodeOptions extends TopologyOptions {
   /** Largest component the API accepts for deploy/upgrade, bytes. Default 64 MiB. */
   maxArtifactBytes?: number;
   /** The audit trail (decision 1402): also record calls that only look (default: changes and refused credentials). */
-  audit?: { recordReads?: boolean };
+  audit?: {
+    recordReads?: boolean;
+    /**
+     * Continue a trail that ends before its signed anchor (or differs from it), recording the
+     * acceptance in the trail (decision 1750). Without it such a node refuses to start.
+     */
+    acceptTruncation?: boolean;
+  };
   /** Preparing a component (off the main thread): its wall-clock budget and its heap cap. */
   prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits> };
   /** Serve the web console over HTTP (issue 15); absent: no console. */

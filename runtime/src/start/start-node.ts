@@ -14,6 +14,8 @@ import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../a
 import { startHealthServer } from '../api/health-server.js';
 import type { NodeControl, NodeHealth } from '@caxton/core';
 import { AuditedControl, IN_PROCESS_CALLER } from '../audit/audited-control.js';
+import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
+import { ensureAuditKey } from '../audit/audit-key.js';
 import { nodeHealth, type NodePhase } from '../node/node-health.js';
 import { checkConsoleBinding, startConsoleServer, type ConsoleServer } from '../console/server.js';
 import { AgentLifecycle } from '../node/agent-lifecycle.js';
@@ -123,6 +125,13 @@ async function startOnTopology(
   topology: Topology, undo: (() => Promise<unknown>)[], life: NodeLife, health: () => NodeHealth, trust: TrustPolicy,
 ): Promise<RunningNode> {
   const storage = topology.ports;
+  // Before anything runs: a trail that lost records since its anchor is not continued silently
+  // (decision 1750); every later record is anchored in the registry once durable.
+  const auditTrail = await AnchoredAuditTrail.open({
+    trail: storage.audit, anchors: storage.auditAnchors, key: await ensureAuditKey(dataDir), nodeId,
+    acceptTruncation: options.audit?.acceptTruncation ?? false,
+    report: (err, what) => console.error(`caxton: audit trail: ${what}:`, err),
+  });
   const events = new BusEvents();
   const logs = new AgentLogs({ nodeId, linesPerAgent: 1000, directory: path.join(dataDir, 'logs') });
   const host = await SandboxAgentHost.create({
@@ -275,7 +284,7 @@ async function startOnTopology(
   // Every way in that changes the node goes through this one object, which writes each change
   // ahead to the audit trail (decision 1701): the API, the console and `RunningNode.control`.
   const audited = new AuditedControl({
-    control, trail: storage.audit, nodeId,
+    control, trail: auditTrail, nodeId,
     report: (err, what) => console.error(`caxton: audit trail: ${what}:`, err),
   });
   // The log is open and consumed: from here health is the topology's (cluster: membership) and the log's.
@@ -295,7 +304,7 @@ async function startOnTopology(
       node: control, host: options.apiHost, port: options.apiPort, dataDir, auth: options.auth,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.maxArtifactBytes !== undefined ? { maxArtifactBytes: options.maxArtifactBytes } : {}),
-      audit: { trail: storage.audit, nodeId, recordReads: options.audit?.recordReads ?? false, control: audited },
+      audit: { trail: auditTrail, nodeId, recordReads: options.audit?.recordReads ?? false, control: audited },
     });
     const started = api;
     undo.push(() => started.close(2000));

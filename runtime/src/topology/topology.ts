@@ -12,6 +12,7 @@ import type { AgentStateStore, AgentStore, TimerStore, WatchedDirectory } from '
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
+import type { AuditAnchorStore } from '../audit/anchor-store.js';
 import type { Meter } from '@opentelemetry/api';
 import type { SwitchStore } from '../node/kill-switch/switch-store.js';
 
@@ -30,6 +31,8 @@ export interface StoragePorts {
   state: AgentStateStore;
   /** The audit trail of management calls (decision 1402). */
   audit: AuditTrail;
+  /** Where the trail's signed anchor is kept, outside the trail: the registry (decision 1750). */
+  auditAnchors: AuditAnchorStore;
 }
 
 export interface Topology {

@@ -125,6 +125,7 @@ describe('audit trail failures reach the caller', () => {
       location: 'nowhere',
       append: async (_e: AuditEntry): Promise<AuditRecord> => { throw new Error('disk on fire'); },
       read: async () => [],
+      currentHead: async () => undefined,
       follow: () => () => {},
       close: async () => {},
     };
@@ -148,6 +149,7 @@ describe('audit trail failures reach the caller', () => {
       location: real.location,
       append: (e: AuditEntry): Promise<AuditRecord> => (++appends % 2 === 0 ? Promise.reject(new Error('disk on fire')) : real.append(e)),
       read: (from: number, limit: number) => real.read(from, limit),
+      currentHead: () => real.currentHead(),
       follow: real.follow.bind(real),
       close: async () => {},
     };
@@ -202,6 +204,7 @@ describe('a trail that failed for good', () => {
       failed: new Error('EIO: i/o error, write'),
       append: async (_e: AuditEntry): Promise<AuditRecord> => { throw new Error('EIO: i/o error, write'); },
       read: async () => [],
+      currentHead: async () => undefined,
       follow: () => () => {},
       close: async () => {},
     };

@@ -101,6 +101,7 @@ describe('server reflection and health (no token)', () => {
       ExportState: '.caxton.v1.ExportStateRequest -> stream .caxton.v1.StateEntry',
       ImportState: 'stream .caxton.v1.ImportStateRequest -> .caxton.v1.ImportStateResponse',
       ListAudit: '.caxton.v1.ListAuditRequest -> stream .caxton.v1.AuditRecordEntry',
+      GetAuditAnchor: '.caxton.v1.GetAuditAnchorRequest -> .caxton.v1.GetAuditAnchorResponse',
       Freeze: '.caxton.v1.FreezeRequest -> .caxton.v1.FreezeResponse',
       Thaw: '.caxton.v1.ThawRequest -> .caxton.v1.ThawResponse',
       SuspendAgent: '.caxton.v1.SuspendAgentRequest -> .caxton.v1.SuspendAgentResponse',

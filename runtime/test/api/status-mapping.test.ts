@@ -61,6 +61,11 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['audit.corrupt', 'DATA_LOSS'],
   ['audit.invalid', 'INVALID_ARGUMENT'],
   ['audit.unavailable', 'UNAVAILABLE'],
+  // Decision 1750: raised at start-up, before any call; mapped for completeness.
+  ['audit.truncated', 'DATA_LOSS'],
+  ['audit.anchor-mismatch', 'DATA_LOSS'],
+  ['audit.key-exposed', 'INTERNAL'],
+  ['audit.key-invalid', 'INTERNAL'],
   ['artifact.invalid-digest', 'INVALID_ARGUMENT'],
   ['artifact.not-found', 'NOT_FOUND'],
   ['agent.not-found', 'NOT_FOUND'],

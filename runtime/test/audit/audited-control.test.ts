@@ -126,6 +126,7 @@ function failingDisk(real: FileAuditTrail, failFrom: number): AuditTrail & { app
       return real.append(entry);
     },
     read: (from: number, limit: number) => real.read(from, limit),
+    currentHead: () => real.currentHead(),
     follow: real.follow.bind(real),
     close: () => real.close(),
   };
@@ -162,6 +163,7 @@ describe('AuditedControl when the trail cannot record', () => {
       location: real.location,
       append: (e: AuditEntry) => { appended += 1; return real.append(e); },
       read: (from: number, limit: number) => real.read(from, limit),
+      currentHead: () => real.currentHead(),
       follow: real.follow.bind(real),
       close: () => real.close(),
     };

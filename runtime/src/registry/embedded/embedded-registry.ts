@@ -176,6 +176,18 @@ export class EmbeddedRegistry implements RegistryStore {
       .map((t) => ({ ...t }));
   }
 
+  // --- the audit trail's anchor (decision 1750) -----------------------------------------------
+
+  async readAuditAnchor(): Promise<string | undefined> {
+    this.requireOpen();
+    return this.state.auditAnchor;
+  }
+
+  /** One process anchors here, in order (audit-anchoring.ts), so the anchor only moves forward. */
+  async writeAuditAnchor(anchor: string): Promise<void> {
+    await this.commit([{ op: 'audit-anchor-put', anchor }]);
+  }
+
   // --- membership: one process, so a member is only lost by leaving or closing --------------
 
   async joinCluster(node: NodeAnnouncement, ttlSeconds: number): Promise<Membership> {

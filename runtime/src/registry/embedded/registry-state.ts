@@ -16,9 +16,11 @@ export type Mutation =
   | { op: 'df-del'; name: string }
   | { op: 'timer-put'; timer: TimerRecord }
   | { op: 'timer-del'; agent: string; id: string }
-  | { op: 'timers-del'; agent: string };
+  | { op: 'timers-del'; agent: string }
+  /** The audit trail's signed anchor (decision 1750): kept here, outside the trail it vouches for. */
+  | { op: 'audit-anchor-put'; anchor: string };
 
-const OPS = new Set<string>(['agent-put', 'agent-del', 'df-put', 'df-del', 'timer-put', 'timer-del', 'timers-del']);
+const OPS = new Set<string>(['agent-put', 'agent-del', 'df-put', 'df-del', 'timer-put', 'timer-del', 'timers-del', 'audit-anchor-put']);
 
 export interface SnapshotBody {
   format: 'caxton-registry-snapshot';
@@ -29,6 +31,8 @@ export interface SnapshotBody {
   df: DfAgentDescription[];
   /** Pending agent timers (absent in snapshots written before timers were durable). */
   timers?: TimerRecord[];
+  /** The audit trail's signed anchor (absent before decision 1750, or before the first record). */
+  auditAnchor?: string;
 }
 
 export class RegistryState {
@@ -36,6 +40,7 @@ export class RegistryState {
   readonly df = new DfDirectory();
   /** agent → timer id → timer */
   readonly timers = new Map<string, Map<string, TimerRecord>>();
+  auditAnchor: string | undefined;
 
   /** Applies one mutation; returns the event it implies (none when nothing changed). */
   apply(m: Mutation): RegistryEvent | undefined {
@@ -65,6 +70,9 @@ export class RegistryState {
       case 'timers-del':
         this.timers.delete(m.agent);
         return undefined;
+      case 'audit-anchor-put':
+        this.auditAnchor = m.anchor;
+        return undefined;
     }
   }
 
@@ -76,6 +84,7 @@ export class RegistryState {
       agents: [...this.agents.values()],
       df: [...this.df.values()],
       timers: [...this.timers.values()].flatMap((mine) => [...mine.values()]),
+      ...(this.auditAnchor !== undefined ? { auditAnchor: this.auditAnchor } : {}),
     };
   }
 
@@ -84,6 +93,7 @@ export class RegistryState {
     for (const a of body.agents) s.agents.set(a.name, a);
     for (const d of body.df) s.df.set(d);
     for (const t of body.timers ?? []) s.apply({ op: 'timer-put', timer: t });
+    if (typeof body.auditAnchor === 'string') s.auditAnchor = body.auditAnchor;
     return s;
   }
 }

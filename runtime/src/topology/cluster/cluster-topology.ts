@@ -34,6 +34,7 @@ import { ScreenedLog } from './screened-log.js';
 import { installKafkaMetrics } from '../../bus/kafka/kafka-metrics.js';
 import { installEtcdMetrics } from '../../registry/etcd/etcd-metrics.js';
 import { EtcdAuditTrail } from '../../audit/etcd-audit-trail.js';
+import { EtcdAuditAnchorStore } from '../../audit/etcd-anchor-store.js';
 import { EtcdSwitchStore } from './etcd-switch-store.js';
 
 /** stderr lines of the node's cluster machinery; repeats of one kind are shown at most every 5 s. */
@@ -125,7 +126,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
 
   return {
     // One etcd store backs the agent, directory and timer ports; consumed deliveries are screened.
-    ports: { agents: registry, directory: registry, timers: registry, log: screened, artifacts, state: stateStoreOf(log), audit },
+    ports: { agents: registry, directory: registry, timers: registry, log: screened, artifacts, state: stateStoreOf(log), audit, auditAnchors: new EtcdAuditAnchorStore(registry.connection, c.etcdPrefix, nodeId) },
     sharedSwitch: new EtcdSwitchStore(registry, nodeId),
     residency(context) {
       const placed = new PlacedAgents(context, {

@@ -1,0 +1,208 @@
+/**
+ * Anchoring (decision 1750), the one piece both trail adapters share: a trail wrapped so that after
+ * each append is durable the node signs the new head — {trail, index, hash, time, node} — with its
+ * audit key and stores it as the ANCHOR, outside the trail (the registry). Appends resolve once the
+ * anchor covers them, so every acknowledged record is vouched for by a signed head kept elsewhere:
+ * cutting records off the trail's end, or rewriting one and re-sealing the chain, no longer passes.
+ * Concurrent appends share anchor writes (the latest head wanted is the one written).
+ *
+ * At start (`open`) the trail is held against its anchor. A trail that ends before the anchored
+ * head, or holds another hash there, refuses to be continued (`audit.truncated`,
+ * `audit.anchor-mismatch`) — continuing would hide the loss — unless the operator accepts it
+ * explicitly (`--accept-audit-truncation`), which is itself recorded in the trail. A changed audit
+ * key (the file was moved aside) is recorded too.
+ */
+import { createHash } from 'node:crypto';
+import {
+  checkpointPayload, decodeRecord, decodeSignedCheckpoint, encodeSignedCheckpoint, keyFingerprint,
+  type AuditChainHead, type AuditEntry, type AuditRecord, type SignedAuditCheckpoint, type Sink, type StoredAuditRecord, type Unsubscribe,
+} from '@caxton/core';
+import type { AuditAnchorInfo, AuditTrail } from './audit-trail.js';
+import type { AuditAnchorStore } from './anchor-store.js';
+import type { AuditKey } from './audit-key.js';
+import { AuditError } from './errors.js';
+
+export interface AnchoredAuditTrailOptions {
+  trail: AuditTrail;
+  anchors: AuditAnchorStore;
+  key: AuditKey;
+  nodeId: string;
+  /** Continue a trail that ends before (or differs from) its anchor, recording that it was accepted. */
+  acceptTruncation?: boolean;
+  /** Told when an anchor could not be written (the record is durable; the anchor lags behind it). */
+  report: (err: unknown, what: string) => void;
+}
+
+/** What the trail's start found wrong with it against its anchor. */
+interface AnchorProblem {
+  code: 'audit.truncated' | 'audit.anchor-mismatch';
+  message: string;
+}
+
+export class AnchoredAuditTrail implements AuditTrail {
+  private trailId: string | undefined;
+  private wanted: AuditChainHead | undefined;
+  private anchoredIndex = -1;
+  private writing: Promise<void> | undefined;
+
+  private constructor(private readonly inner: AuditTrail, private readonly options: AnchoredAuditTrailOptions) {}
+
+  static async open(options: AnchoredAuditTrailOptions): Promise<AnchoredAuditTrail> {
+    const trail = new AnchoredAuditTrail(options.trail, options);
+    await trail.start();
+    return trail;
+  }
+
+  get location(): string {
+    return this.inner.location;
+  }
+
+  get failed(): Error | undefined {
+    return this.inner.failed;
+  }
+
+  private async start(): Promise<void> {
+    const { trail, anchors, key, nodeId } = this.options;
+    const head = await trail.currentHead();
+    if (head) this.trailId = await this.recordHashAt(0);
+    const stored = await anchors.readAuditAnchor();
+    let anchor: SignedAuditCheckpoint | undefined;
+    if (stored !== undefined) {
+      try {
+        anchor = decodeSignedCheckpoint(stored);
+      } catch (err) {
+        throw new AuditError('audit.anchor-mismatch', `the audit trail's anchor in the registry cannot be read: ${(err as Error).message}`, {
+          context: { trail: trail.location }, cause: err,
+          hint: 'the registry was damaged or tampered with; keep it as evidence, run `caxton audit verify` on a copy, and start with --accept-audit-truncation to re-anchor the trail as it is (recorded in the trail)',
+        });
+      }
+    }
+    const problem = anchor ? await this.holdAgainst(anchor, head) : undefined;
+    if (problem && anchor) {
+      if (!this.options.acceptTruncation) {
+        throw new AuditError(problem.code, problem.message, {
+          context: { trail: trail.location, anchoredIndex: anchor.checkpoint.index, trailEnd: head?.index ?? -1 },
+          hint: 'the node will not continue a trail that lost records silently. Keep a copy of the trail and the registry as evidence; '
+            + 'to continue anyway, start once with --accept-audit-truncation: the node records the acceptance (what was anchored, where the trail ends) as an audit record and re-anchors',
+        });
+      }
+      await this.append(acceptance(anchor, stored!, head, problem, nodeId));
+    }
+    if (anchor && anchor.checkpoint.node === nodeId && anchor.key !== key.publicKey) {
+      await this.append(keyChange(anchor.key, key.publicKey, nodeId));
+    }
+    // A trail written before anchoring existed (or whose last anchor was lost) is anchored now.
+    const now = await trail.currentHead();
+    if (now && (!anchor || anchor.checkpoint.index < now.index || problem)) await this.anchorUpTo(now, true);
+  }
+
+  /** What is wrong with the trail as it is against its anchor, if anything. */
+  private async holdAgainst(anchor: SignedAuditCheckpoint, head: AuditChainHead | undefined): Promise<AnchorProblem | undefined> {
+    const cp = anchor.checkpoint;
+    const end = head?.index ?? -1;
+    if (end < cp.index) {
+      return {
+        code: 'audit.truncated',
+        message: `the audit trail ${this.location} ends at record ${end}, but its anchor (signed ${cp.time} by node ${cp.node}) covers records up to ${cp.index}: ${cp.index - end} records were cut off its end`,
+      };
+    }
+    const hash = await this.recordHashAt(cp.index);
+    if (hash !== cp.hash || this.trailId !== cp.trail) {
+      return {
+        code: 'audit.anchor-mismatch',
+        message: `record ${cp.index} of the audit trail ${this.location} is not the record its anchor (signed ${cp.time} by node ${cp.node}) vouches for: the trail was rewritten, or replaced by another`,
+      };
+    }
+    return undefined;
+  }
+
+  private async recordHashAt(index: number): Promise<string | undefined> {
+    const [stored] = await this.inner.read(index, 1);
+    if (!stored) return undefined;
+    try {
+      return decodeRecord(stored.bytes).hash;
+    } catch {
+      return undefined; // unreadable: not the anchored record (verify names what is wrong with it)
+    }
+  }
+
+  async append(entry: AuditEntry): Promise<AuditRecord> {
+    const record = await this.inner.append(entry);
+    await this.anchorUpTo({ index: record.index, hash: record.hash }, false);
+    return record;
+  }
+
+  /**
+   * Resolves once an anchor at `head` or later is stored. A failed write is reported, not thrown,
+   * unless `strict`: the record is durable, and refusing the call would misstate what happened.
+   */
+  private async anchorUpTo(head: AuditChainHead, strict: boolean): Promise<void> {
+    if (!this.wanted || head.index > this.wanted.index) this.wanted = head;
+    try {
+      while (this.anchoredIndex < head.index) {
+        this.writing ??= this.writeWanted().finally(() => { this.writing = undefined; });
+        await this.writing;
+      }
+    } catch (err) {
+      if (strict) throw err;
+      this.options.report(err, `anchoring the audit trail at record ${head.index}`);
+    }
+  }
+
+  private async writeWanted(): Promise<void> {
+    const head = this.wanted!;
+    if (this.trailId === undefined) this.trailId = head.index === 0 ? head.hash : await this.recordHashAt(0);
+    if (this.trailId === undefined) throw new AuditError('audit.corrupt', `record 0 of the audit trail ${this.location} cannot be read`, { hint: 'run `caxton audit verify`' });
+    const checkpoint = { trail: this.trailId, index: head.index, hash: head.hash, time: new Date().toISOString(), node: this.options.nodeId };
+    const signed: SignedAuditCheckpoint = { checkpoint, key: this.options.key.publicKey, sig: this.options.key.sign(checkpointPayload(checkpoint)) };
+    await this.options.anchors.writeAuditAnchor(encodeSignedCheckpoint(signed), head.index);
+    this.anchoredIndex = Math.max(this.anchoredIndex, head.index);
+  }
+
+  async anchorInfo(): Promise<AuditAnchorInfo> {
+    return { key: this.options.key.publicKey, anchor: await this.options.anchors.readAuditAnchor() };
+  }
+
+  currentHead(): Promise<AuditChainHead | undefined> {
+    return this.inner.currentHead();
+  }
+
+  read(from: number, limit: number): Promise<StoredAuditRecord[]> {
+    return this.inner.read(from, limit);
+  }
+
+  follow(from: number, sink: Sink<StoredAuditRecord>, options?: { ready?: () => Promise<void> }): Unsubscribe {
+    return this.inner.follow(from, sink, options);
+  }
+
+  async close(): Promise<void> {
+    await this.writing?.catch(() => undefined);
+    await this.inner.close();
+  }
+}
+
+/** The record of an accepted truncation: what was anchored, where the trail ended. */
+function acceptance(anchor: SignedAuditCheckpoint, stored: string, head: AuditChainHead | undefined, problem: AnchorProblem, nodeId: string): AuditEntry {
+  return startUpRecord('AcceptAuditTruncation', nodeId, stored, {
+    problem: problem.code,
+    anchoredIndex: String(anchor.checkpoint.index),
+    anchoredHash: anchor.checkpoint.hash,
+    anchoredBy: anchor.checkpoint.node,
+    trailEnd: String(head?.index ?? -1),
+    trailEndHash: head?.hash ?? '',
+  });
+}
+
+/** The record of a new audit key: later anchors are signed by it. */
+function keyChange(previous: string, key: string, nodeId: string): AuditEntry {
+  return startUpRecord('ChangeAuditKey', nodeId, `${previous}\n${key}`, { previousKey: keyFingerprint(previous), key });
+}
+
+function startUpRecord(method: string, nodeId: string, args: string, fields: Record<string, string>): AuditEntry {
+  const bytes = Buffer.from(args, 'utf8');
+  return {
+    time: new Date().toISOString(), node: nodeId, method, role: 'admin', token: '', peer: 'in-process start-up',
+    args: { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, fields },
+    result: { code: 'OK', error: '' },
+  };
+}
