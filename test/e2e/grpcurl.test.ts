@@ -132,6 +132,10 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
     const audit = await authed('ListAudit', JSON.stringify({ from: 0, limit: 100 }));
     assert.equal(audit.code, 0, audit.stderr);
     assert.match(audit.stdout, /"record"/);
+    // Its anchor (decision 1750): the node's audit public key and the signed head covering the records above.
+    const anchor = json(await authed('GetAuditAnchor', '{}'));
+    assert.match(String(anchor['public_key'] ?? anchor['publicKey']), /^[A-Za-z0-9+/]{43}=$/);
+    assert.match(String(anchor['anchor']), /"checkpoint":\{.*"index":\d+/);
 
     // Issued tokens (decision 1760): one issued, listed without its value, revoked.
     const issued = json(await authed('IssueToken', JSON.stringify({ role: 'observer', ttl_seconds: 600, label: 'grpcurl' })));
