@@ -87,6 +87,10 @@ function apiAdvice(err: ApiCallError, facts: ConnectionFacts | undefined): { mes
       hint: 'it may be overloaded or stuck; check `caxton status`, or allow longer with --timeout',
     };
   }
+  if (facts && err.grpcCode === status.UNAUTHENTICATED && (err.code === 'api.token-expired' || err.code === 'api.token-revoked')) {
+    // An issued token that ended (decision 1760): the node says which and since when.
+    return { message: `the runtime at ${facts.address} rejected the token from ${facts.tokenSource ?? 'the command line'}: ${err.message}`, ...(err.hint ? { hint: err.hint } : {}) };
+  }
   if (facts && err.grpcCode === status.UNAUTHENTICATED) {
     return facts.tokenSource
       ? {

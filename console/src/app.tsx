@@ -138,8 +138,8 @@ export function App() {
         <button type="button" onClick={() => logOut()}>Log out</button>
       </header>
       <main id="content" tabIndex={-1}>
-        {route.page === 'agents' && <AgentsPage api={api} role={me.role} agents={live.agents} />}
-        {route.page === 'agent' && <AgentPage api={api} role={me.role} name={route.name} row={live.agents.find((a) => a.name === route.name)} />}
+        {route.page === 'agents' && <AgentsPage api={api} permissions={me.permissions} agents={live.agents} />}
+        {route.page === 'agent' && <AgentPage api={api} permissions={me.permissions} name={route.name} row={live.agents.find((a) => a.name === route.name)} />}
         {route.page === 'sniffer' && (
           <SnifferPage api={api} live={live} agents={live.agents} filter={filter} onFilter={changeFilter}
             paused={paused} onPause={setPaused} onOlder={addOlder} />

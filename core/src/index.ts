@@ -31,3 +31,4 @@ export * from './audit/anchor.js';
 export * from './audit/changes.js';
 export * from './console/contract.js';
 export * from './signing/index.js';
+export * from './access/index.js';

@@ -132,6 +132,19 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
     const audit = await authed('ListAudit', JSON.stringify({ from: 0, limit: 100 }));
     assert.equal(audit.code, 0, audit.stderr);
     assert.match(audit.stdout, /"record"/);
+    // Its anchor (decision 1750): the node's audit public key and the signed head covering the records above.
+    const anchor = json(await authed('GetAuditAnchor', '{}'));
+    assert.match(String(anchor['public_key'] ?? anchor['publicKey']), /^[A-Za-z0-9+/]{43}=$/);
+    assert.match(String(anchor['anchor']), /"checkpoint":\{.*"index":\d+/);
+
+    // Issued tokens (decision 1760): one issued, listed without its value, revoked.
+    const issued = json(await authed('IssueToken', JSON.stringify({ role: 'observer', ttl_seconds: 600, label: 'grpcurl' })));
+    assert.match(String(issued['token']), /^cxt_[A-Za-z0-9_-]{43}$/);
+    const issuedId = (issued['issued'] as Record<string, unknown>)['id'];
+    const listedTokens = await authed('ListTokens', '{}');
+    assert.deepEqual((json(listedTokens)['tokens'] as Record<string, unknown>[]).map((t) => t['id']), [issuedId]);
+    assert.ok(!listedTokens.stdout.includes(String(issued['token'])), 'ListTokens never answers a token');
+    assert.equal((json(await authed('RevokeToken', JSON.stringify({ id: issuedId })))['token'] as Record<string, unknown>)['id'], issuedId);
 
     // Last, as it replaces the token the calls above used (decision 1401): the old one keeps working
     // for the overlap, so the test's own clean-up still authenticates.

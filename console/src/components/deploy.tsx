@@ -1,6 +1,6 @@
 /**
- * Upload a component: deploy a new agent, or upgrade an existing one. Rendered for the admin role
- * only; the server refuses the read role's POSTs anyway (403).
+ * Upload a component: deploy a new agent, or upgrade an existing one. Rendered only for callers with
+ * agents.deploy; the server refuses the others' POSTs anyway (403).
  */
 import { useState } from 'preact/hooks';
 import { ApiError, type Api } from '../api.js';

@@ -1,11 +1,11 @@
-/** One agent: its numbers, recent logs, config (redacted for the read role), conversations; stop and upgrade for admin. */
+/** One agent: its numbers, recent logs, config (redacted without config.read), conversations; stop and upgrade for those who may. */
 import { useEffect, useState } from 'preact/hooks';
-import type { AgentDetailResponse, AgentLogLine, AgentRow, ConsoleRole } from '@caxton/core';
+import type { AgentDetailResponse, AgentLogLine, AgentRow, Permission } from '@caxton/core';
 import { ApiError, type Api } from '../api.js';
 import { formatBytes } from '../model/table.js';
 import { DeployForm } from '../components/deploy.js';
 
-export function AgentPage(props: { api: Api; role: ConsoleRole; name: string; row: AgentRow | undefined }) {
+export function AgentPage(props: { api: Api; permissions: readonly Permission[]; name: string; row: AgentRow | undefined }) {
   const [detail, setDetail] = useState<AgentDetailResponse | null>(null);
   const [logs, setLogs] = useState<AgentLogLine[]>([]);
   const [error, setError] = useState<string | undefined>();
@@ -57,13 +57,15 @@ export function AgentPage(props: { api: Api; role: ConsoleRole; name: string; ro
           <dt>Restarts</dt><dd>{row.restarts}</dd>
         </dl>
       )}
-      {props.role === 'admin' && (
+      {(props.permissions.includes('agents.stop') || props.permissions.includes('agents.deploy')) && (
         <div class="admin-actions" data-testid="admin-actions">
-          <button type="button" class="danger" onClick={() => void stop()} disabled={stopping || row?.state.toLowerCase() === 'stopped'} data-testid="stop">
-            {stopping ? 'Stopping…' : `Stop ${props.name}`}
-          </button>
+          {props.permissions.includes('agents.stop') && (
+            <button type="button" class="danger" onClick={() => void stop()} disabled={stopping || row?.state.toLowerCase() === 'stopped'} data-testid="stop">
+              {stopping ? 'Stopping…' : `Stop ${props.name}`}
+            </button>
+          )}
           {stopOutcome && <p class={stopOutcome.ok ? 'ok' : 'error'} role={stopOutcome.ok ? 'status' : 'alert'}>{stopOutcome.text}</p>}
-          <DeployForm api={props.api} upgradeOf={props.name} />
+          {props.permissions.includes('agents.deploy') && <DeployForm api={props.api} upgradeOf={props.name} />}
         </div>
       )}
       <h2>Config</h2>

@@ -1,6 +1,6 @@
-/** The live agents table: sortable by any column header, filtered by text; deploy for the admin role. */
+/** The live agents table: sortable by any column header, filtered by text; deploy for those with agents.deploy. */
 import { useState } from 'preact/hooks';
-import type { AgentRow, ConsoleRole } from '@caxton/core';
+import type { AgentRow, Permission } from '@caxton/core';
 import type { Api } from '../api.js';
 import { AGENT_COLUMNS, formatBytes, nextSort, visibleRows, type AgentColumn, type SortOrder } from '../model/table.js';
 import { hrefOf } from '../route.js';
@@ -14,7 +14,7 @@ function cell(row: AgentRow, column: AgentColumn): string {
   return typeof v === 'number' ? v.toLocaleString('en') : v;
 }
 
-export function AgentsPage(props: { api: Api; role: ConsoleRole; agents: AgentRow[] }) {
+export function AgentsPage(props: { api: Api; permissions: readonly Permission[]; agents: AgentRow[] }) {
   const [order, setOrder] = useState<SortOrder>({ column: 'name', descending: false });
   const [filter, setFilter] = useState('');
   const rows = visibleRows(props.agents, filter, order);
@@ -60,7 +60,7 @@ export function AgentsPage(props: { api: Api; role: ConsoleRole; agents: AgentRo
           {rows.length === 0 && <tr><td colSpan={AGENT_COLUMNS.length} class="muted">No agents{filter ? ' match the filter' : ' deployed'}.</td></tr>}
         </tbody>
       </table>
-      {props.role === 'admin' && <DeployForm api={props.api} />}
+      {props.permissions.includes('agents.deploy') && <DeployForm api={props.api} />}
     </section>
   );
 }

@@ -9,9 +9,10 @@
  * verifier hashes are the bytes on disk or in etcd, whatever language reads them.
  */
 import { Buffer } from 'node:buffer';
+import type { RoleName } from '../access/roles.js';
 
-/** Who called: the role the token matched, or `none` (no token, a wrong one, or auth turned off). */
-export type AuditRole = 'admin' | 'read' | 'none';
+/** Who called: the role the token matched (decision 1760), or `none` (no token, a wrong, expired or revoked one, or auth off). */
+export type AuditRole = RoleName | 'none';
 
 /**
  * The kinds of record (decision 1701). A change is written ahead: an `intent` record is durable

@@ -22,13 +22,19 @@
  * - `GET  /` and static assets: the single-page console, strict CSP, no data in the page.
  */
 import type { AclMessage } from '../acl/message.js';
+import type { Permission } from '../access/permissions.js';
+import type { RoleName } from '../access/roles.js';
 
-/** The two roles of the management API; admin may change things, read may only look. */
-export type ConsoleRole = 'admin' | 'read';
+/** The caller's role (decision 1760): what it may do is `WhoAmI.permissions`. */
+export type ConsoleRole = RoleName;
 
 /** `GET /api/whoami` */
 export interface WhoAmI {
   role: ConsoleRole;
+  /** What the caller may do: the console shows deploy, upgrade and stop only to those who may. */
+  permissions: Permission[];
+  /** Agent-name patterns the caller's token is confined to; absent: every agent. */
+  agents?: string;
   node: { id: string; cluster?: string };
   version: string;
 }

@@ -1,33 +1,53 @@
 /**
- * Who may call what (decision 0804). Two roles, one token each, both in the node's data dir:
- * `admin` (auth-token) may do everything; `read` (auth-token.read) may only look — list and get
- * agents, follow logs and the message tail, search the directory, read the node's status — so a
- * dashboard, an on-call engineer or a log shipper never holds a credential that deploys code or
- * speaks to agents. Pure: no I/O.
+ * The access check as the API and the console enforce it (decision 1760): core's pure `authorize`
+ * decides; this turns its denial into PERMISSION_DENIED with the reason, the permission needed and
+ * a hint saying how to get it. Both surfaces call `requireAllowed`, so they cannot disagree.
  */
-export type Role = 'admin' | 'read';
+import { authorize, ROLE_NAMES, roleHas, type Denial, type Principal, type RoleName } from '@caxton/core';
+import { PermissionDeniedError } from './errors.js';
 
-/** RPCs of caxton.v1.CaxtonService that change nothing. Everything else needs `admin`. */
-export const READ_ONLY_METHODS: ReadonlySet<string> = new Set([
-  'ListAgents', 'GetAgent', 'TailMessages', 'StreamLogs', 'SearchDirectory', 'NodeStatus',
-  // Agent state: reading it is looking; ImportState changes it and needs admin (decision 1600).
-  'GetState', 'ListState', 'ExportState',
-]);
+export { changesNothing } from '@caxton/core';
+export type { Principal } from '@caxton/core';
 
-export function mayCall(role: Role, method: string): boolean {
-  return role === 'admin' || READ_ONLY_METHODS.has(method);
+/** A token's role. */
+export type Role = RoleName;
+
+function who(principal: Principal): string {
+  if (principal.role === 'read') return 'the read-only token';
+  return principal.tokenId ? `token ${principal.tokenId} (role ${principal.role})` : `the ${principal.role} token`;
 }
 
-/**
- * RPCs that change nothing yet need `admin`: the audit trail shows who did what from where, with
- * token fingerprints, which is more than a dashboard's token should see (decision 1402).
- */
-export const ADMIN_ONLY_READS: ReadonlySet<string> = new Set(['ListAudit', 'GetAuditAnchor']);
+/** The refusal for `denial`: message, typed reason in the context, hint naming what is missing. */
+export function permissionDenied(principal: Principal, denial: Denial): PermissionDeniedError {
+  const context = { method: denial.method, reason: denial.reason, role: principal.role, ...(denial.permission ? { permission: denial.permission } : {}), ...(denial.agent ? { agent: denial.agent } : {}) };
+  switch (denial.reason) {
+    case 'permission-missing': {
+      const holders = ROLE_NAMES.filter((r) => roleHas(r, denial.permission!)).join(', ');
+      return new PermissionDeniedError(`${who(principal)} may not call ${denial.method}`, {
+        context,
+        hint: `it needs permission ${denial.permission}, which roles ${holders} hold: use the admin token: the node's auth-token file, or one an admin issues with \`caxton token issue --role <role>\``,
+      });
+    }
+    case 'agent-out-of-scope':
+      return new PermissionDeniedError(`${who(principal)} is confined to agents ${principal.agents}: ${denial.method} on ${denial.agent} is outside them`, {
+        context,
+        hint: `use a token whose --agents pattern covers ${denial.agent}, or one not confined to agents`,
+      });
+    case 'node-wide-call':
+      return new PermissionDeniedError(`${who(principal)} is confined to agents ${principal.agents}: ${denial.method} acts on the whole node`, {
+        context,
+        hint: `node-wide calls need a token not confined with --agents (permission ${denial.permission})`,
+      });
+    case 'unknown-method':
+      return new PermissionDeniedError(`${denial.method} is not in the node's permission table`, {
+        context,
+        hint: "only an unconfined admin token may call it: the node's auth-token file",
+      });
+  }
+}
 
-/**
- * Whether an RPC only looks. Every other RPC — including one added later and not listed here —
- * counts as a change: it needs `admin` and the audit trail records it.
- */
-export function changesNothing(method: string): boolean {
-  return READ_ONLY_METHODS.has(method) || ADMIN_ONLY_READS.has(method);
+/** Throws PERMISSION_DENIED unless `principal` may call `method` on `agents` (see core's authorize). */
+export function requireAllowed(principal: Principal, method: string, agents?: readonly string[]): void {
+  const denial = authorize(principal, method, agents);
+  if (denial) throw permissionDenied(principal, denial);
 }

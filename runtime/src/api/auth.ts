@@ -8,14 +8,15 @@
  * rw-rw---- into every file of a volume at each pod start, and refusing would make every restart
  * fail. See docs/decisions/0800-api-authentication.md.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { Metadata } from '@grpc/grpc-js';
 import { CaxtonError } from '@caxton/core';
-import { PermissionDeniedError, UnauthenticatedError } from './errors.js';
-import { mayCall, type Role } from './access.js';
+import { UnauthenticatedError } from './errors.js';
+import { requireAllowed, type Principal } from './access.js';
+import type { IssuedTokens } from './issued-tokens.js';
 import { TokenSet } from './token-set.js';
+import { mintToken } from './mint-token.js';
 
 /** The admin token: everything. */
 export const TOKEN_FILE_NAME = 'auth-token';
@@ -45,17 +46,7 @@ export interface TokenFileOptions {
   onWarning?: (message: string) => void;
 }
 
-/** What every minted token starts with: recognisable to secret scanners, and never a leading `-`. */
-export const TOKEN_PREFIX = 'cxt_';
-
-/**
- * A new API token: 256 random bits, base64url, behind {@link TOKEN_PREFIX}. Bare base64url starts
- * with `-` one time in 64, and `--token -Xyz…` then reads as a cluster of short flags on any
- * command line (a CI run failed that way), so the prefix is part of the format, not decoration.
- */
-export function mintToken(): string {
-  return `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-}
+export { mintToken, TOKEN_PREFIX } from './mint-token.js';
 
 /**
  * Reads one of the node's tokens (`auth-token` by default, or `auth-token.read`), creating it (and
@@ -127,12 +118,16 @@ export async function readTokenFile(file: string, opts: TokenFileOptions = {}): 
 }
 
 /**
- * Which role a bearer token has: the one check behind both the gRPC API (metadata) and the web
- * console (an HTTP header). `values` are the authorization entries the request carried. Compares
- * sha256 digests in constant time so neither a token's length nor its prefix leak through timing
- * (token-set.ts). Given a TokenSet, rotations made on it apply at once.
+ * Who a bearer token belongs to: the one check behind both the gRPC API (metadata) and the web
+ * console (an HTTP header). `values` are the authorization entries the request carried. The node's
+ * own tokens are compared as sha256 digests in constant time so neither a token's length nor its
+ * prefix leak through timing (token-set.ts); a token that is none of them is looked up among the
+ * issued ones (issued-tokens.ts), whose expiry and revocation are refused with their own code and
+ * hint. Given a TokenSet, rotations made on it apply at once; issued tokens likewise.
  */
-export function bearerRoleResolver(tokens: { admin: string; read?: string } | TokenSet, now: () => number = Date.now): (values: readonly unknown[]) => Role {
+export function bearerPrincipalResolver(
+  tokens: { admin: string; read?: string } | TokenSet, issued?: IssuedTokens, now: () => number = Date.now,
+): (values: readonly unknown[]) => Principal {
   const accepted = tokens instanceof TokenSet ? tokens : new TokenSet(tokens);
   return (values) => {
     if (values.length === 0) {
@@ -144,31 +139,32 @@ export function bearerRoleResolver(tokens: { admin: string; read?: string } | To
     if (values.length > 1 || !match?.[1]) {
       throw new UnauthenticatedError('malformed authorization metadata', 'send exactly one `authorization: Bearer <token>` entry');
     }
-    const role = accepted.roleOf(match[1], now());
-    if (role === undefined) {
-      throw new UnauthenticatedError('invalid bearer token',
-        "use the token from the node's auth-token file (or auth-token.read to only look); they change with `caxton token rotate`, or when the file is deleted and the node restarted");
+    const at = now();
+    const role = accepted.roleOf(match[1], at);
+    if (role !== undefined) return { role };
+    const found = issued?.lookup(match[1], at);
+    if (found?.status === 'valid') return found.principal;
+    if (found?.status === 'expired') {
+      throw new UnauthenticatedError(`token ${found.record.id}${found.record.label ? ` (${found.record.label})` : ''} expired at ${new Date(found.record.expiresAt).toISOString()}`,
+        'ask an admin for a new one: `caxton token issue --role <role> --ttl <duration>`', 'api.token-expired');
     }
-    return role;
+    if (found?.status === 'revoked') {
+      throw new UnauthenticatedError(`token ${found.record.id}${found.record.label ? ` (${found.record.label})` : ''} was revoked at ${new Date(found.record.revokedAt!).toISOString()}`,
+        'it no longer works: ask an admin for a new one (`caxton token issue`)', 'api.token-revoked');
+    }
+    throw new UnauthenticatedError('invalid bearer token',
+      "use the token from the node's auth-token file (or auth-token.read to only look), or one issued with `caxton token issue`; the files change with `caxton token rotate`, or when they are deleted and the node restarted");
   };
 }
 
-/** Throws PERMISSION_DENIED unless `role` may call `method` (access.ts). */
-export function requireMayCall(role: Role, method: string): void {
-  if (!mayCall(role, method)) {
-    throw new PermissionDeniedError(`the read-only token may not call ${method}`, {
-      context: { method },
-      hint: "deploying, upgrading, stopping and sending need the admin token: the node's auth-token file",
-    });
-  }
-}
-
-/** A checker for `authorization: Bearer <token>` metadata: which token (role) is it, and may that role call `method`? */
-export function bearerTokenChecker(tokens: { admin: string; read?: string } | TokenSet, now: () => number = Date.now): (metadata: Metadata, method: string) => Role {
-  const resolve = bearerRoleResolver(tokens, now);
+/** A checker for `authorization: Bearer <token>` metadata: whose token is it, and may they call `method` (access.ts)? */
+export function bearerTokenChecker(
+  tokens: { admin: string; read?: string } | TokenSet, issued?: IssuedTokens, now: () => number = Date.now,
+): (metadata: Metadata, method: string) => Principal {
+  const resolve = bearerPrincipalResolver(tokens, issued, now);
   return (metadata, method) => {
-    const role = resolve(metadata.get('authorization'));
-    requireMayCall(role, method);
-    return role;
+    const principal = resolve(metadata.get('authorization'));
+    requireAllowed(principal, method);
+    return principal;
   };
 }

@@ -10,7 +10,8 @@ import { UnavailableError } from '@caxton/core';
 import { toGrpcStatus } from './grpc-status.js';
 import type { NodeControl, Sink, Unsubscribe } from '@caxton/core';
 import type { AuditedCall } from '../audit/audited-control.js';
-import type { Role } from './access.js';
+import { requireAllowed, type Principal } from './access.js';
+import { requestAgents } from './request-agents.js';
 
 /** What a handler knows of its call: enough to say who is calling from where. */
 export interface CallOrigin {
@@ -21,9 +22,10 @@ export interface CallOrigin {
 export interface CallContext {
   /**
    * Throws UnauthenticatedError when the metadata lacks valid credentials, PermissionDeniedError
-   * when they do not allow `method` (a read-only token asking to change something).
+   * when they do not allow `method` (a role without its permission, a token confined to agents
+   * asking about the whole node). The agents a request names are checked by `authorize`.
    */
-  authenticate(metadata: Metadata, method: string): Role;
+  authenticate(metadata: Metadata, method: string): Principal;
   /** Where bugs (non-Caxton errors) are reported. */
   report(err: unknown, method: string): void;
   /** Open server streams, so shutdown can end them with UNAVAILABLE instead of cutting them. */
@@ -39,16 +41,26 @@ export interface CallContext {
   change<T>(call: CallOrigin, what: AuditedCall, effect: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * The access check of a call whose request is at hand (decision 1760): credentials and permission,
+ * then — for a token confined to some agents — the agents the request names (request-agents.ts).
+ */
+export function authorize(ctx: CallContext, metadata: Metadata, method: string, request: unknown): Principal {
+  const principal = ctx.authenticate(metadata, method);
+  if (principal.agents !== undefined) requireAllowed(principal, method, requestAgents(method, request));
+  return principal;
+}
+
 export function unary<Req, Res>(
   ctx: CallContext,
   method: string,
-  handler: (request: Req, call: ServerUnaryCall<Req, Res>, role: Role) => Promise<Res>,
+  handler: (request: Req, call: ServerUnaryCall<Req, Res>, principal: Principal) => Promise<Res>,
 ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
   return (call, callback) => {
     void (async () => {
       try {
-        const role = ctx.authenticate(call.metadata, method);
-        callback(null, await handler(call.request, call, role));
+        const principal = authorize(ctx, call.metadata, method, call.request);
+        callback(null, await handler(call.request, call, principal));
       } catch (err) {
         callback(toGrpcStatus(err, method, ctx.report));
       }
@@ -107,7 +119,7 @@ export function serverStream<Req, Res, T>(
     };
 
     try {
-      ctx.authenticate(call.metadata, method);
+      authorize(ctx, call.metadata, method, call.request);
       const subscribe = open(call.request);
       ctx.streams.add(finish);
       unsubscribe = subscribe(sink);

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
 import type { AuditRole } from '@caxton/core';
+import type { IssuedTokens } from './issued-tokens.js';
 import type { TokenSet } from './token-set.js';
 
 export interface Caller {
@@ -39,15 +40,24 @@ export function presentedToken(values: readonly (string | Buffer)[]): { token: s
 
 /**
  * Identifies callers by the node's tokens — the same TokenSet the API checks, so a token still in
- * its rotation overlap is recognised too; without tokens (auth off) every caller is `none`. A
- * malformed or repeated authorization entry is fingerprinted as sent, so the record still tells
- * attempts apart.
+ * its rotation overlap is recognised too, and the issued tokens (an expired or revoked one is
+ * `none`: it no longer has a role; its fingerprint, which is its id, still says which it was);
+ * without tokens (auth off) every caller is `none`. A malformed or repeated authorization entry is
+ * fingerprinted as sent, so the record still tells attempts apart.
  */
-export function callerIdentifier(tokens: TokenSet | undefined, now: () => number = Date.now): (metadata: Metadata) => Caller {
+export function callerIdentifier(tokens: TokenSet | undefined, issued?: IssuedTokens, now: () => number = Date.now): (metadata: Metadata) => Caller {
   return (metadata) => {
     const presented = presentedToken(metadata.get('authorization'));
     if (!presented) return { role: 'none', token: '' };
-    const role = presented.bearer && tokens !== undefined ? tokens.roleOf(presented.token, now()) : undefined;
+    let role: AuditRole | undefined;
+    if (presented.bearer && tokens !== undefined) {
+      const at = now();
+      role = tokens.roleOf(presented.token, at);
+      if (role === undefined) {
+        const found = issued?.lookup(presented.token, at);
+        if (found?.status === 'valid') role = found.principal.role;
+      }
+    }
     return { role: role ?? 'none', token: tokenFingerprint(presented.token) };
   };
 }

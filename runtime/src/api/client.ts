@@ -19,6 +19,7 @@ import { aclToWire } from './convert-acl.js';
 import { agentFromWire, type AgentView } from './convert-agent.js';
 import { httpPolicyToWire } from './convert-http.js';
 import { dfFromWire, killSwitchFromWire, logFromWire, messageEventFromWire, nodeStatusFromWire, type NodeStatusView } from './convert-node.js';
+import { issuedFromWire, type IssuedTokenView } from './convert-token.js';
 import { caxtonService } from './proto.js';
 import type * as W from './wire.js';
 import { context, propagation, type TextMapSetter } from '@opentelemetry/api';
@@ -262,6 +263,25 @@ export class CaxtonClient {
   async rotateTokens(overlapMs: number): Promise<{ adminToken: string; readToken: string; previousValidUntil: number }> {
     const res = await this.unary<W.WireRotateTokensResponse>('RotateTokens', { overlapSeconds: Math.ceil(overlapMs / 1000) } satisfies W.WireRotateTokensRequest);
     return { adminToken: res.adminToken, readToken: res.readToken, previousValidUntil: res.previousValidUntilUnixMs };
+  }
+
+  /** A new token with a role (decision 1760), shown this once; the node keeps its sha256. */
+  async issueToken(req: { role: string; agents?: string; ttlMs: number; label?: string }): Promise<{ token: string; issued: IssuedTokenView }> {
+    const res = await this.unary<W.WireIssueTokenResponse>('IssueToken', {
+      role: req.role, agents: req.agents ?? '', ttlSeconds: Math.ceil(req.ttlMs / 1000), label: req.label ?? '',
+    } satisfies W.WireIssueTokenRequest);
+    return { token: res.token, issued: issuedFromWire(res.issued) };
+  }
+
+  /** The issued tokens, newest first, never their values. */
+  async listTokens(): Promise<IssuedTokenView[]> {
+    const res = await this.unary<W.WireListTokensResponse>('ListTokens', {} satisfies W.WireListTokensRequest);
+    return res.tokens.map(issuedFromWire);
+  }
+
+  async revokeToken(id: string): Promise<IssuedTokenView> {
+    const res = await this.unary<W.WireRevokeTokenResponse>('RevokeToken', { id } satisfies W.WireRevokeTokenRequest);
+    return issuedFromWire(res.token);
   }
 
   async status(): Promise<NodeStatusView> {

@@ -11,13 +11,17 @@ export class ResourceExhaustedError extends CaxtonError {
   }
 }
 
+/** No valid credentials: none, a wrong token, or an issued one that expired or was revoked (decision 1760). */
 export class UnauthenticatedError extends CaxtonError {
-  constructor(message: string, hint: string) {
-    super('api.unauthenticated', message, { kind: 'unauthenticated', hint });
+  constructor(message: string, hint: string, code: 'api.unauthenticated' | 'api.token-expired' | 'api.token-revoked' = 'api.unauthenticated') {
+    super(code, message, { kind: 'unauthenticated', hint });
   }
 }
 
-/** Valid credentials that do not allow this call (a read-only token asking to change something). */
+/**
+ * Valid credentials that do not allow this call: the role lacks the permission, or the token is
+ * confined to other agents (access.ts; the typed reason is in the context's `reason`).
+ */
 export class PermissionDeniedError extends CaxtonError {
   constructor(message: string, opts: { context?: ErrorContext; hint?: string } = {}) {
     super('api.permission-denied', message, { ...opts, kind: 'permission-denied' });

@@ -7,7 +7,9 @@ import { aclFromSendRequest } from './acl-input.js';
 import { serverStream, unary, type CallContext } from './call-wrappers.js';
 import { agentToWire } from './convert-agent.js';
 import { dfToWire, logToWire, messageEventToWire, nodeStatusToWire } from './convert-node.js';
-import { NotFoundError, parseIdempotencyKey } from '@caxton/core';
+import { NotFoundError, parseIdempotencyKey, principalSees } from '@caxton/core';
+import { requireAllowed } from './access.js';
+import { requestAgents } from './request-agents.js';
 import type { Caller } from './caller.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type { NodeControl } from '@caxton/core';
@@ -18,10 +20,11 @@ import { stateHandlers } from './state-handlers.js';
 import { continueCallTrace } from '../telemetry/api-spans.js';
 import { auditHandlers } from './audit-handlers.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
-import { auditArgs } from '../audit/audited-control.js';
 import { killSwitchHandlers } from './kill-switch-handlers.js';
-import { agentForRole } from './redaction.js';
+import { agentForPrincipal } from './redaction.js';
 import type { TokenRotator } from './token-rotation.js';
+import type { TokenIssuer } from './issued-token-file.js';
+import { tokenHandlers } from './token-handlers.js';
 
 export interface HandlerOptions {
   node: NodeControl;
@@ -33,6 +36,8 @@ export interface HandlerOptions {
   audit?: AuditTrail;
   /** RotateTokens (decision 1401): writes new tokens, or refuses (no auth, provided token files). */
   tokens: TokenRotator;
+  /** IssueToken, ListTokens, RevokeToken (decision 1760); refuses on a node without auth. */
+  issuer: TokenIssuer;
   /** Who a call comes from (caller.ts): idempotency keys of sends are per caller. */
   identify: (metadata: Metadata) => Caller;
 }
@@ -47,8 +52,12 @@ function upload<S, Res>(
   return (call, callback) => {
     void (async () => {
       try {
-        ctx.authenticate(call.metadata, method);
-        const { spec, artifact } = await receiveUpload(call, (h) => parseHeader(h, opts.maxArtifactBytes), {
+        const principal = ctx.authenticate(call.metadata, method);
+        // A token confined to some agents is refused on the header, before the artifact is received.
+        const { spec, artifact } = await receiveUpload(call, (h) => {
+          if (principal.agents !== undefined) requireAllowed(principal, method, requestAgents(method, h));
+          return parseHeader(h, opts.maxArtifactBytes);
+        }, {
           slots: opts.slots,
           idleTimeoutMs: opts.uploadIdleTimeoutMs,
         });
@@ -80,22 +89,17 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
       return { agent: agentToWire(await ctx.node(call).stop(name, { force: req.force })) };
     }),
 
-    // Read RPCs answer the read-only role with config values redacted (decision 1401).
-    ListAgents: unary(ctx, 'ListAgents', async (_req: W.WireListAgentsRequest, _call, role): Promise<W.WireListAgentsResponse> => ({
-      agents: (await node.listAgents()).map((a) => agentToWire(agentForRole(a, role))),
+    // Read RPCs answer callers without config.read with config values redacted (decisions 1401,
+    // 1760); a token confined to some agents sees only those.
+    ListAgents: unary(ctx, 'ListAgents', async (_req: W.WireListAgentsRequest, _call, principal): Promise<W.WireListAgentsResponse> => ({
+      agents: (await node.listAgents()).filter((a) => principalSees(principal, a.name)).map((a) => agentToWire(agentForPrincipal(a, principal))),
     })),
 
-    GetAgent: unary(ctx, 'GetAgent', async (req: W.WireGetAgentRequest, _call, role): Promise<W.WireGetAgentResponse> => {
+    GetAgent: unary(ctx, 'GetAgent', async (req: W.WireGetAgentRequest, _call, principal): Promise<W.WireGetAgentResponse> => {
       const name = parseAgentName(req.name);
       const agent = await node.getAgent(name);
       if (!agent) throw new NotFoundError('agent', name);
-      return { agent: agentToWire(agentForRole(agent, role)) };
-    }),
-
-    RotateTokens: unary(ctx, 'RotateTokens', async (req: W.WireRotateTokensRequest, call): Promise<W.WireRotateTokensResponse> => {
-      const overlapMs = req.overlapSeconds * 1000;
-      const rotated = await ctx.change(call, { method: 'RotateTokens', args: auditArgs({ overlapMs }, {}) }, () => opts.tokens.rotate(overlapMs));
-      return { adminToken: rotated.admin, readToken: rotated.read, previousValidUntilUnixMs: rotated.previousValidUntil };
+      return { agent: agentToWire(agentForPrincipal(agent, principal)) };
     }),
 
     SendMessage: unary(ctx, 'SendMessage', async (req: W.WireSendMessageRequest, call): Promise<W.WireSendMessageResponse> => {
@@ -128,5 +132,6 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
     ...stateHandlers(ctx, node, opts.uploadIdleTimeoutMs),
     ...auditHandlers(ctx, opts.audit),
     ...killSwitchHandlers(ctx),
+    ...tokenHandlers(ctx, opts.tokens, opts.issuer),
   };
 }

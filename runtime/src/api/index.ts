@@ -6,6 +6,7 @@ export {
 } from './server.js';
 export { CaxtonClient, type CaxtonClientOptions, type ClientTlsOptions, type SendCallOptions, type SendInput, type StreamHandle, type UploadHeader } from './client.js';
 export { ApiCallError, toApiCallError } from './client-errors.js';
+export type { IssuedTokenView } from './convert-token.js';
 export type { AgentView } from './convert-agent.js';
 export type { NodeStatusView } from './convert-node.js';
 export { ensureAuthToken, readTokenFile, tokenFilePath, TOKEN_FILE_NAME, TokenFileError } from './auth.js';

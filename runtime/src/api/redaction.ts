@@ -1,11 +1,10 @@
 /**
- * What the read-only role may not see (decision 1401): agent config values, which often hold API
- * keys and passwords an operator passed with `--config`. Keys stay, so a dashboard still shows
- * what is configured; values are replaced. Applied in every RPC that returns an AgentInfo to a
- * read-only caller. Pure.
+ * What a caller without permission config.read may not see (decisions 1401, 1760): agent config
+ * values, which often hold API keys and passwords an operator passed with `--config`. Keys stay, so
+ * a dashboard still shows what is configured; values are replaced. Applied in every RPC and console
+ * route that returns an agent. Pure.
  */
-import type { AgentStatus } from '@caxton/core';
-import type { Role } from './access.js';
+import { principalMay, type AgentStatus, type Principal } from '@caxton/core';
 
 export const REDACTED = '<redacted>';
 
@@ -13,7 +12,7 @@ export function redactConfig(config: Record<string, string>): Record<string, str
   return Object.fromEntries(Object.keys(config).map((k) => [k, REDACTED]));
 }
 
-/** The agent as `role` may see it. */
-export function agentForRole(agent: AgentStatus, role: Role): AgentStatus {
-  return role === 'admin' ? agent : { ...agent, config: redactConfig(agent.config) };
+/** The agent as `principal` may see it. */
+export function agentForPrincipal(agent: AgentStatus, principal: Principal): AgentStatus {
+  return principalMay(principal, 'config.read') ? agent : { ...agent, config: redactConfig(agent.config) };
 }

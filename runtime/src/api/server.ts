@@ -5,14 +5,16 @@
  * See docs/decisions/0800-api-authentication.md.
  */
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { Server, ServerCredentials, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { CaxtonError } from '@caxton/core';
-import { bearerRoleResolver, bearerTokenChecker, ensureAuthToken, READ_TOKEN_FILE_NAME } from './auth.js';
+import { bearerPrincipalResolver, bearerTokenChecker, ensureAuthToken, READ_TOKEN_FILE_NAME } from './auth.js';
+import { fileTokenIssuer, ISSUED_TOKENS_FILE_NAME, loadIssuedTokens, refusingIssuer, type TokenIssuer } from './issued-token-file.js';
 import { readProvidedTokenFile } from './provided-token.js';
 import { HealthFollower } from './health-follower.js';
-import type { Role } from './access.js';
+import { UNCHECKED_PRINCIPAL, type Principal } from '@caxton/core';
 import { TokenSet } from './token-set.js';
 import { dataDirRotator, refusingRotator, type TokenRotator } from './token-rotation.js';
 import { shutdownError, type CallContext, type CallOrigin } from './call-wrappers.js';
@@ -25,6 +27,7 @@ import type { AuditTrail } from '../audit/audit-trail.js';
 import { AuditedControl } from '../audit/audited-control.js';
 import { auditInterceptor } from './audit-interceptor.js';
 import { callerIdentifier } from './caller.js';
+import type { IssuedTokens } from './issued-tokens.js';
 
 export interface ApiTlsOptions {
   certFile: string;
@@ -91,10 +94,11 @@ export interface ApiServer {
   /** The read-only token file (list, get, logs, tail, directory, status), when auth is on. */
   readonly readTokenFile: string | undefined;
   /**
-   * The role of a request's `authorization` values, by the same tokens the API checks (a rotation
-   * applies at once); throws UnauthenticatedError. The web console authenticates with it.
+   * Who sent a request's `authorization` values, by the same tokens the API checks (a rotation, an
+   * issue or a revocation applies at once); throws UnauthenticatedError. The web console
+   * authenticates with it.
    */
-  readonly resolveRole: (values: readonly unknown[]) => Role;
+  readonly resolvePrincipal: (values: readonly unknown[]) => Principal;
   /** Uploads currently being received. */
   uploadsInProgress(): number;
   /** Report the node's health now rather than at the next poll (start-up just completed). */
@@ -153,8 +157,10 @@ function bindAddress(host: string, port: number): string {
 export async function startApiServer(requested: ApiServerOptions): Promise<ApiServer> {
   const options = checkOptions(requested);
   // Without tokens every caller may do everything (--no-auth): the admin role.
-  let authenticate: (metadata: Metadata, method: string) => Role = () => 'admin';
+  let authenticate: (metadata: Metadata, method: string) => Principal = () => UNCHECKED_PRINCIPAL;
   let tokens: TokenRotator = refusingRotator('auth-disabled');
+  let issuer: TokenIssuer = refusingIssuer();
+  let issued: IssuedTokens | undefined;
   let tokenFile: string | undefined;
   let readTokenFile: string | undefined;
   let accepted: TokenSet | undefined;
@@ -168,7 +174,10 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
         'give the read-only token its own value, or anyone holding it could deploy');
     }
     accepted = new TokenSet({ admin: admin.token, read: read.token });
-    authenticate = bearerTokenChecker(accepted);
+    // Issued tokens live in the data directory whichever way the node's own tokens come (decision 1760).
+    issued = await loadIssuedTokens(path.join(options.dataDir, ISSUED_TOKENS_FILE_NAME));
+    issuer = fileTokenIssuer(options.dataDir, issued);
+    authenticate = bearerTokenChecker(accepted, issued);
     // Tokens an orchestrator provides (a Kubernetes Secret) are rotated where they come from.
     const provided = options.auth.providedTokens === true || givenAdmin !== undefined || givenRead !== undefined;
     tokens = provided ? refusingRotator('tokens-provided') : dataDirRotator(options.dataDir, accepted);
@@ -176,7 +185,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     readTokenFile = read.file;
   }
   const report = options.onInternalError ?? ((err: unknown, method: string) => console.error(`caxton api: internal error in ${method}:`, err));
-  const identify = callerIdentifier(accepted);
+  const identify = callerIdentifier(accepted, issued);
   const audited = options.audit
     ? options.audit.control ?? new AuditedControl({ control: options.node, trail: options.audit.trail, nodeId: options.audit.nodeId, report })
     : undefined;
@@ -225,7 +234,8 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     searchDefaultLimit: options.searchDefaultLimit ?? 100,
     ...(options.audit ? { audit: options.audit.trail } : {}),
     tokens,
-    identify: callerIdentifier(accepted),
+    issuer,
+    identify,
   }));
   const health = new HealthImplementation({ '': 'NOT_SERVING', [CAXTON_SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
@@ -252,7 +262,7 @@ export async function startApiServer(requested: ApiServerOptions): Promise<ApiSe
     port,
     tokenFile,
     readTokenFile,
-    resolveRole: accepted ? bearerRoleResolver(accepted) : () => 'admin',
+    resolvePrincipal: accepted ? bearerPrincipalResolver(accepted, issued) : () => UNCHECKED_PRINCIPAL,
     uploadsInProgress: () => slots.inProgress,
     refreshHealth: () => healthFollower.refresh(),
     close(graceMs = 5000) {

@@ -7,6 +7,7 @@ import type { sendUnaryData, ServerReadableStream, UntypedServiceImplementation 
 import { CaxtonError, InvalidArgumentError, NotFoundError, type NodeControl, type StateEntry } from '@caxton/core';
 import { serverStream, unary, type CallContext } from './call-wrappers.js';
 import { toGrpcStatus } from './grpc-status.js';
+import { requireAllowed } from './access.js';
 import { ImportAccumulator, parseListState, parseStateAgent, parseStateKey } from './state-requests.js';
 import type * as W from './wire.js';
 
@@ -34,8 +35,10 @@ export function stateHandlers(ctx: CallContext, node: NodeControl, idleTimeoutMs
     ImportState: (call: ServerReadableStream<W.WireImportStateRequest, W.WireImportStateResponse>, callback: sendUnaryData<W.WireImportStateResponse>) => {
       void (async () => {
         try {
-          ctx.authenticate(call.metadata, 'ImportState');
+          const principal = ctx.authenticate(call.metadata, 'ImportState');
           const { agent, replace, writes } = await receiveImport(call, idleTimeoutMs);
+          if (principal.agents !== undefined) requireAllowed(principal, 'ImportState', [agent]); // nothing is committed before this
+
           const result = await ctx.node(call).importState({ agent, writes, replace }); // recorded (decision 1701)
           callback(null, { written: result.written, deleted: result.deleted });
         } catch (err) {

@@ -5,11 +5,11 @@
  * Tokens an orchestrator provides as files (a Kubernetes Secret) are not the node's to rewrite:
  * rotation is refused with a hint to replace the Secret instead.
  */
-import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CaxtonError, InvalidArgumentError } from '@caxton/core';
 import { mintToken, READ_TOKEN_FILE_NAME, TOKEN_FILE_NAME } from './auth.js';
 import { MAX_TOKEN_OVERLAP_MS, type TokenSet } from './token-set.js';
+import { writeFileAtomically } from './atomic-file.js';
 
 export interface RotatedTokens {
   admin: string;
@@ -41,19 +41,6 @@ export function refusingRotator(why: 'auth-disabled' | 'tokens-provided'): Token
   };
 }
 
-async function writeTokenAtomically(file: string, token: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.rotate`;
-  await fs.rm(tmp, { force: true });
-  const handle = await fs.open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
-  try {
-    await handle.writeFile(`${token}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(tmp, file);
-}
-
 export function dataDirRotator(dataDir: string, tokens: TokenSet, now: () => number = Date.now): TokenRotator {
   let busy: Promise<unknown> = Promise.resolve();
   const rotate = async (overlapMs: number): Promise<RotatedTokens> => {
@@ -61,8 +48,8 @@ export function dataDirRotator(dataDir: string, tokens: TokenSet, now: () => num
       throw new InvalidArgumentError('overlap_seconds', `must be 0 to ${MAX_TOKEN_OVERLAP_MS / 1000} seconds (24 h)`, 'long enough for every client to re-read the token files, e.g. 10m');
     }
     const next = { admin: mintToken(), read: mintToken() };
-    await writeTokenAtomically(path.join(dataDir, TOKEN_FILE_NAME), next.admin);
-    await writeTokenAtomically(path.join(dataDir, READ_TOKEN_FILE_NAME), next.read);
+    await writeFileAtomically(path.join(dataDir, TOKEN_FILE_NAME), `${next.admin}\n`);
+    await writeFileAtomically(path.join(dataDir, READ_TOKEN_FILE_NAME), `${next.read}\n`);
     const { previousValidUntil } = tokens.rotate(next, overlapMs, now());
     return { ...next, previousValidUntil };
   };

@@ -383,3 +383,39 @@ export interface WireRotateTokensResponse {
   readToken: string;
   previousValidUntilUnixMs: Wire64;
 }
+
+export interface WireIssueTokenRequest {
+  role: string;
+  agents: string;
+  ttlSeconds: Wire64;
+  label: string;
+}
+
+export interface WireIssuedToken {
+  id: string;
+  label: string;
+  role: string;
+  agents: string;
+  createdUnixMs: Wire64;
+  expiresUnixMs: Wire64;
+  revokedUnixMs: Wire64;
+}
+
+export interface WireIssueTokenResponse {
+  token: string;
+  issued: WireIssuedToken;
+}
+
+export type WireListTokensRequest = Record<string, never>;
+
+export interface WireListTokensResponse {
+  tokens: WireIssuedToken[];
+}
+
+export interface WireRevokeTokenRequest {
+  id: string;
+}
+
+export interface WireRevokeTokenResponse {
+  token: WireIssuedToken;
+}

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import {
   NotFoundError, matchesConsoleFilter, type AclMessage, type FilterableMessage, type AgentDetailResponse, type AgentLogsResponse, type AgentResponse, type AgentsResponse,
-  type ConsoleMessageFilter, type ConsoleRole, type LogEntry, type MessagesResponse, type NodeControl, type NodeStats, type NodesResponse, type WhoAmI,
+  type ConsoleMessageFilter, PERMISSIONS, principalMay, principalSees, type Principal, type LogEntry, type MessagesResponse, type NodeControl, type NodeStats, type NodesResponse, type WhoAmI,
 } from '@caxton/core';
 import type { MessageLog } from '../bus/message-log.js';
 import type { UploadSlots } from '../api/upload.js';
@@ -45,16 +45,19 @@ const MAX_LOG_LINES = 1000;
 export class ConsoleApi {
   constructor(private readonly d: ConsoleApiDeps) {}
 
-  async whoami(role: ConsoleRole): Promise<WhoAmI> {
+  async whoami(principal: Principal): Promise<WhoAmI> {
     const status = await this.d.control.status();
-    return { role, node: { id: status.nodeId, ...(this.d.cluster !== undefined ? { cluster: this.d.cluster } : {}) }, version: status.version };
+    const permissions = PERMISSIONS.filter((p) => principalMay(principal, p));
+    return { role: principal.role, permissions, ...(principal.agents !== undefined ? { agents: principal.agents } : {}), node: { id: status.nodeId, ...(this.d.cluster !== undefined ? { cluster: this.d.cluster } : {}) }, version: status.version };
   }
 
-  async agents(): Promise<AgentsResponse> {
-    return { agents: (await this.d.control.listAgents()).map(agentRow) };
+  /** The agents `principal` may see (a token confined to some agents sees those); all without one (live stream). */
+  async agents(principal?: Principal): Promise<AgentsResponse> {
+    const all = await this.d.control.listAgents();
+    return { agents: (principal ? all.filter((a) => principalSees(principal, a.name)) : all).map(agentRow) };
   }
 
-  async agent(name: string, role: ConsoleRole): Promise<AgentDetailResponse> {
+  async agent(name: string, principal: Principal): Promise<AgentDetailResponse> {
     const status = await this.d.control.getAgent(name);
     if (!status) throw new NotFoundError('agent', name);
     const directory = await this.d.control.searchDirectory({ agentName: `${name}@${this.d.platform}` }, 1).catch(() => []);
@@ -63,7 +66,7 @@ export class ConsoleApi {
       const page = await this.history({ agent: name }, undefined, 200);
       conversations = conversationSummaries(page.messages);
     }
-    return { agent: agentDetail(status, role, directory), conversations };
+    return { agent: agentDetail(status, principal, directory), conversations };
   }
 
   agentLogs(name: string, params: URLSearchParams): Promise<AgentLogsResponse> {

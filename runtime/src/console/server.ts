@@ -1,8 +1,9 @@
 /**
  * The web console's HTTP server (issue 15, decision 1500): the contract's JSON API under /api/,
- * live messages as server-sent events, and the single-page bundle. Same tokens and roles as the
- * gRPC API (api/auth.ts, api/access.ts): every /api/ request needs `Authorization: Bearer`, the
- * read token may only GET. Static files need no token and carry no data.
+ * live messages as server-sent events, and the single-page bundle. Same tokens, roles and access
+ * check as the gRPC API (api/auth.ts, api/access.ts; decision 1760): every /api/ request needs
+ * `Authorization: Bearer` and the permission of the RPC its route stands for. Static files need
+ * no token and carry no data.
  *
  * Audit (decision 1701): deploy, upgrade and stop go through the node's AuditedControl as the
  * request's caller (role, token fingerprint, `console <address>`), so they are written ahead to the
@@ -12,8 +13,11 @@ import { promises as fs } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { CaxtonError, isLoopbackHost, type ConsoleRole, type NodeControl } from '@caxton/core';
-import { bearerRoleResolver, ensureAuthToken, READ_TOKEN_FILE_NAME, requireMayCall } from '../api/auth.js';
+import path from 'node:path';
+import { CaxtonError, isLoopbackHost, UNCHECKED_PRINCIPAL, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { bearerPrincipalResolver, ensureAuthToken, READ_TOKEN_FILE_NAME } from '../api/auth.js';
+import { requireAllowed } from '../api/access.js';
+import { ISSUED_TOKENS_FILE_NAME, loadIssuedTokens } from '../api/issued-token-file.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { readProvidedTokenFile } from '../api/provided-token.js';
@@ -44,10 +48,10 @@ export interface ConsoleServerOptions {
   dataDir: string;
   auth: { mode: 'token' | 'none'; tokenFile?: string; readTokenFile?: string };
   /**
-   * The API server's token check (one definition: provided token files and rotations included).
-   * Without it (the node serves no gRPC API) the console reads the tokens itself.
+   * The API server's token check (one definition: provided token files, rotations and issued tokens
+   * included). Without it (the node serves no gRPC API) the console reads the tokens itself.
    */
-  resolveRole?: (values: readonly unknown[]) => ConsoleRole;
+  resolvePrincipal?: (values: readonly unknown[]) => Principal;
   /** Serve HTTPS with this certificate and key. */
   tls?: { certFile: string; keyFile: string };
   /** Allow plain HTTP on a non-loopback address (tokens then cross the network in clear). */
@@ -96,12 +100,12 @@ export function checkConsoleBinding(options: Pick<ConsoleServerOptions, 'host' |
 
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
   checkConsoleBinding(options);
-  let resolveRole: (values: readonly unknown[]) => ConsoleRole = () => 'admin';
-  if (options.resolveRole) resolveRole = options.resolveRole;
+  let resolvePrincipal: (values: readonly unknown[]) => Principal = () => UNCHECKED_PRINCIPAL;
+  if (options.resolvePrincipal) resolvePrincipal = options.resolvePrincipal;
   else if (options.auth.mode === 'token') {
     const admin = options.auth.tokenFile ? await readProvidedTokenFile(options.auth.tokenFile) : (await ensureAuthToken(options.dataDir)).token;
     const read = options.auth.readTokenFile ? await readProvidedTokenFile(options.auth.readTokenFile) : (await ensureAuthToken(options.dataDir, undefined, READ_TOKEN_FILE_NAME)).token;
-    resolveRole = bearerRoleResolver({ admin, read });
+    resolvePrincipal = bearerPrincipalResolver({ admin, read }, await loadIssuedTokens(path.join(options.dataDir, ISSUED_TOKENS_FILE_NAME)));
   }
   const stats = new NodeStatsCollector(options.events);
   const api = new ConsoleApi({
@@ -134,7 +138,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   };
 
   // Who is calling, for the audit trail: the same fingerprint the API records for the same token.
-  const callerOf = (req: IncomingMessage, role: ConsoleRole | 'none'): AuditCaller => {
+  const callerOf = (req: IncomingMessage, role: AuditRole): AuditCaller => {
     const header = req.headers.authorization;
     const presented = presentedToken(header === undefined ? [] : [header]);
     return { role, token: presented ? tokenFingerprint(presented.token) : '', peer: `console ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}` };
@@ -143,25 +147,29 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
 
   const serveApi = async (req: IncomingMessage, res: ServerResponse, api_: ApiRoute, method: string, params: URLSearchParams): Promise<void> => {
     const header = req.headers.authorization;
-    let role: ConsoleRole | 'none' = 'none';
+    let principal: Principal | undefined;
+    // The agent a route names (the deploy form gives it as ?name=): a token confined to some agents is checked against it.
+    const named = 'agent' in api_ ? api_.agent : api_.name === 'deploy' ? params.get('name') ?? '' : undefined;
     try {
-      role = resolveRole(header === undefined ? [] : [header]);
-      requireMayCall(role, method);
+      principal = resolvePrincipal(header === undefined ? [] : [header]);
+      // The same check as the gRPC API's (api/access.ts): the route's RPC, on the agent it names.
+      requireAllowed(principal, method, named === undefined ? undefined : [named]);
     } catch (err) {
       // Refused for its credentials: recorded (before the answer) as the API records such calls.
       if (audited) {
         const args = auditArgs({ route: api_ }, { agent: 'agent' in api_ ? api_.agent : undefined });
-        await audited.refused(callerOf(req, role), { method, args }, err).catch((auditErr: unknown) => report(auditErr));
+        await audited.refused(callerOf(req, principal?.role ?? 'none'), { method, args }, err).catch((auditErr: unknown) => report(auditErr));
       }
       throw err;
     }
     stats.touch();
     // Changes go through the audited surface as this caller: written ahead (decision 1701).
+    const role = principal.role;
     const changer = (): NodeControl => (audited ? audited.as(callerOf(req, role)) : options.control);
     switch (api_.name) {
-      case 'whoami': return sendJson(res, 200, await api.whoami(role));
-      case 'agents': return sendJson(res, 200, await api.agents());
-      case 'agent': return sendJson(res, 200, await api.agent(api_.agent, role));
+      case 'whoami': return sendJson(res, 200, await api.whoami(principal));
+      case 'agents': return sendJson(res, 200, await api.agents(principal));
+      case 'agent': return sendJson(res, 200, await api.agent(api_.agent, principal));
       case 'agent-logs': return sendJson(res, 200, await api.agentLogs(api_.agent, params));
       case 'deploy': return sendJson(res, 200, await api.deploy(changer(), req, params));
       case 'upgrade': return sendJson(res, 200, await api.upgrade(changer(), api_.agent, req, params));

@@ -4,7 +4,7 @@
  */
 import {
   encodeAclJson, encodeAclString, redactConfig, toSniffedMessage, type AgentDetail, type AgentRow, type AgentStatus, type AclMessage,
-  type ConsoleRole, type ConversationSummary, type DfAgentDescription, type SniffedMessage, WASM_PAGE_BYTES,
+  principalMay, type Principal, type ConversationSummary, type DfAgentDescription, type SniffedMessage, WASM_PAGE_BYTES,
 } from '@caxton/core';
 
 export function agentRow(status: AgentStatus): AgentRow {
@@ -23,7 +23,7 @@ export function agentRow(status: AgentStatus): AgentRow {
   };
 }
 
-export function agentDetail(status: AgentStatus, role: ConsoleRole, directory: readonly DfAgentDescription[]): AgentDetail {
+export function agentDetail(status: AgentStatus, principal: Principal, directory: readonly DfAgentDescription[]): AgentDetail {
   const protocols = new Set<string>();
   for (const d of directory) {
     for (const p of d.protocols) protocols.add(p);
@@ -31,7 +31,7 @@ export function agentDetail(status: AgentStatus, role: ConsoleRole, directory: r
   }
   return {
     ...agentRow(status),
-    config: role === 'admin' ? { ...status.config } : redactConfig(status.config),
+    config: principalMay(principal, 'config.read') ? { ...status.config } : redactConfig(status.config),
     ...(protocols.size > 0 ? { protocols: [...protocols].sort() } : {}),
   };
 }

@@ -313,7 +313,7 @@ async function startOnTopology(
   if (options.console) {
     consoleServer = await startConsoleServer({
       ...options.console, control, audited, events, log: storage.log, dataDir, auth: options.auth, platform,
-      ...(api ? { resolveRole: api.resolveRole } : {}),
+      ...(api ? { resolvePrincipal: api.resolvePrincipal } : {}),
       conversations: (initiator, conversationId) => tracker.inspect(initiator, conversationId),
       maxArtifactBytes: options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES,
       ...(options.kafka ? { cluster: options.cluster?.name ?? 'default' } : {}),

@@ -107,6 +107,9 @@ describe('server reflection and health (no token)', () => {
       SuspendAgent: '.caxton.v1.SuspendAgentRequest -> .caxton.v1.SuspendAgentResponse',
       ResumeAgent: '.caxton.v1.ResumeAgentRequest -> .caxton.v1.ResumeAgentResponse',
       RotateTokens: '.caxton.v1.RotateTokensRequest -> .caxton.v1.RotateTokensResponse',
+      IssueToken: '.caxton.v1.IssueTokenRequest -> .caxton.v1.IssueTokenResponse',
+      ListTokens: '.caxton.v1.ListTokensRequest -> .caxton.v1.ListTokensResponse',
+      RevokeToken: '.caxton.v1.RevokeTokenRequest -> .caxton.v1.RevokeTokenResponse',
     });
     assert.ok(caxton.messageType.some((m) => m.name === 'AgentInfo'));
   });

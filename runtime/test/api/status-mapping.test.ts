@@ -53,6 +53,8 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['api.token-file-exposed', 'INTERNAL'],
   ['api.token-file-invalid', 'INTERNAL'],
   ['api.unauthenticated', 'UNAUTHENTICATED'],
+  ['api.token-expired', 'UNAUTHENTICATED'],
+  ['api.token-revoked', 'UNAUTHENTICATED'],
   ['api.unavailable', 'UNAVAILABLE'],
   ['api.upload-timeout', 'DEADLINE_EXCEEDED'],
   ['artifact.corrupt', 'INTERNAL'],
@@ -337,8 +339,9 @@ describe('every error code in the sources has its status pinned', () => {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
   const CODE_LITERAL = /['`]((?:acl|protocol|sandbox|build|bus|log|registry|df|cluster|api|agent|node|artifact|telemetry)\.[a-z][a-z0-9.-]*[a-z])['`]/g;
   // Literals that look like codes but are not error codes (file names, prefixes).
-  // 'protocol.not-a-word' is an ACL validation rule id (AclValidationError.rule).
-  const NOT_CODES = new Set(['protocol.not-a-word', 'agent.js', 'agent.wasm', 'agent.wit', 'api.token-file', 'sandbox.artifact', 'api.example.com']);
+  // 'protocol.not-a-word' is an ACL validation rule id (AclValidationError.rule); 'node.status' and
+  // 'node.freeze' are permission names (core/src/access/permissions.ts, decision 1760).
+  const NOT_CODES = new Set(['protocol.not-a-word', 'agent.js', 'agent.wasm', 'agent.wit', 'api.token-file', 'sandbox.artifact', 'api.example.com', 'node.status', 'node.freeze']);
 
   function* sources(dir: string): Generator<string> {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {

@@ -12,7 +12,7 @@ import type { AgentStatus } from '@caxton/core';
 import { ensureAuthToken, READ_TOKEN_FILE_NAME, TOKEN_FILE_NAME } from '../../src/api/auth.js';
 import { TokenSet } from '../../src/api/token-set.js';
 import { dataDirRotator, refusingRotator, TokenRotationRefusedError } from '../../src/api/token-rotation.js';
-import { agentForRole, REDACTED } from '../../src/api/redaction.js';
+import { agentForPrincipal, REDACTED } from '../../src/api/redaction.js';
 
 const OLD = { admin: 'A'.repeat(43), read: 'R'.repeat(43) };
 const NEW = { admin: 'B'.repeat(43), read: 'S'.repeat(43) };
@@ -84,10 +84,10 @@ describe('rotating the token files', () => {
 });
 
 describe('read-only redaction', () => {
-  it('keeps config keys and replaces values for the read role only', () => {
+  it('keeps config keys and replaces values for roles without config.read (read, observer) only', () => {
     const agent = { name: 'echo', config: { apiKey: 'sk-123', region: 'eu' } } as unknown as AgentStatus;
-    assert.deepEqual(agentForRole(agent, 'read').config, { apiKey: REDACTED, region: REDACTED });
-    assert.deepEqual(agentForRole(agent, 'admin').config, { apiKey: 'sk-123', region: 'eu' });
+    for (const role of ['read', 'observer'] as const) assert.deepEqual(agentForPrincipal(agent, { role }).config, { apiKey: REDACTED, region: REDACTED });
+    for (const role of ['admin', 'deployer', 'operator'] as const) assert.deepEqual(agentForPrincipal(agent, { role }).config, { apiKey: 'sk-123', region: 'eu' });
     assert.deepEqual(agent.config, { apiKey: 'sk-123', region: 'eu' }, 'the node\'s own value is untouched');
   });
 });

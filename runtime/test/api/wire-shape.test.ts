@@ -63,7 +63,12 @@ const requests: Record<string, unknown[]> = {
   SuspendAgent: [{ name: 'echo' } satisfies W.WireSuspendAgentRequest],
   ResumeAgent: [{ name: 'echo' } satisfies W.WireSuspendAgentRequest],
   RotateTokens: [{ overlapSeconds: 600 } satisfies W.WireRotateTokensRequest],
+  IssueToken: [{ role: 'deployer', agents: 'team-a-*', ttlSeconds: 86_400, label: 'ci' } satisfies W.WireIssueTokenRequest],
+  ListTokens: [{} satisfies W.WireListTokensRequest],
+  RevokeToken: [{ id: '0123456789abcdef' } satisfies W.WireRevokeTokenRequest],
 };
+
+const issued: W.WireIssuedToken = { id: '0123456789abcdef', label: 'ci', role: 'deployer', agents: 'team-a-*', createdUnixMs: 1, expiresUnixMs: 2, revokedUnixMs: 3 };
 
 const killSwitch: W.WireKillSwitchStatus = { frozen: true, nodeFrozen: true, clusterFrozen: true, suspended: ['a', 'b'] };
 
@@ -94,6 +99,9 @@ const responses: Record<string, unknown> = {
   SuspendAgent: { agent: { ...agent, state: 'AGENT_STATE_SUSPENDED' } } satisfies W.WireSuspendAgentResponse,
   ResumeAgent: { agent } satisfies W.WireSuspendAgentResponse,
   RotateTokens: { adminToken: 'a'.repeat(43), readToken: 'r'.repeat(43), previousValidUntilUnixMs: 5 } satisfies W.WireRotateTokensResponse,
+  IssueToken: { token: 'cxt_'.padEnd(47, 't'), issued } satisfies W.WireIssueTokenResponse,
+  ListTokens: { tokens: [issued, { ...issued, id: 'fedcba9876543210', agents: 'x', revokedUnixMs: 9 }] } satisfies W.WireListTokensResponse,
+  RevokeToken: { token: issued } satisfies W.WireRevokeTokenResponse,
 };
 
 /** proto-loader adds `_field` markers for proto3 optional fields; they are not part of wire.ts. */

@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseStreamEvents, type AgentDetailResponse, type AgentsResponse, type MessagesResponse, type NodesResponse, type SampledNotice, type SniffedMessage, type StreamEvent, type WhoAmI } from '@caxton/core';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, readTokenFilePath, tokenFilePath } from '../../src/api/auth.js';
+import { CaxtonClient } from '../../src/api/client.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const INITIATOR = path.join(ROOT, 'examples/contract-net/js-initiator/build/cnet-initiator.wasm');
@@ -184,6 +185,34 @@ describe('console server: tokens and roles', () => {
     assert.deepEqual(asReader.agent.config, { price: '••••' });
     assert.equal((await json<WhoAmI>('/api/whoami', { token: reader })).role, 'read');
     assert.equal((await json<WhoAmI>('/api/whoami')).role, 'admin');
+  });
+
+  it('checks issued tokens as the API does (decision 1760): whoami lists the permissions, refusals name the one missing, scoped tokens see their agents', async () => {
+    const client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: admin });
+    try {
+      const observer = (await client.issueToken({ role: 'observer', ttlMs: 3_600_000 })).token;
+      const couriers = (await client.issueToken({ role: 'operator', agents: 'courier-*', ttlMs: 3_600_000 })).token;
+      const me = await json<WhoAmI>('/api/whoami', { token: observer });
+      assert.equal(me.role, 'observer');
+      assert.deepEqual(me.permissions, ['agents.read', 'messages.read', 'logs.read', 'directory.read', 'node.status']);
+      assert.deepEqual((await json<AgentDetailResponse>('/api/agents/courier-c', { token: observer })).agent.config, { price: '••••' });
+      const stop = await call('/api/agents/courier-e/stop', { method: 'POST', token: observer });
+      assert.equal(stop.status, 403);
+      const refusal = ((await stop.json()) as { error: { code: string; message: string; hint: string } }).error;
+      assert.equal(refusal.code, 'api.permission-denied');
+      assert.match(refusal.message, /may not call StopAgent$/);
+      assert.match(refusal.hint, /^it needs permission agents\.stop, which roles admin, deployer, operator hold/);
+      const scoped = await json<WhoAmI>('/api/whoami', { token: couriers });
+      assert.equal(scoped.agents, 'courier-*');
+      assert.deepEqual((await json<AgentsResponse>('/api/agents', { token: couriers })).agents.map((a) => a.name).sort(), ['courier-a', 'courier-b', 'courier-c', 'courier-d', 'courier-e']);
+      assert.deepEqual((await json<AgentDetailResponse>('/api/agents/courier-c', { token: couriers })).agent.config, { price: '42' }, 'operator holds config.read');
+      const outside = await call('/api/agents/broker/stop', { method: 'POST', token: couriers });
+      assert.equal(outside.status, 403);
+      assert.match(((await outside.json()) as { error: { message: string } }).error.message, /confined to agents courier-\*: StopAgent on broker is outside them/);
+      assert.equal((await call('/api/stream', { token: couriers })).status, 403, 'the whole node\'s tail is not confined to its agents');
+    } finally {
+      client.close();
+    }
   });
 
   it('refuses an upload above the artifact limit from its Content-Length, before reading the body', async () => {

@@ -1,0 +1,39 @@
+/**
+ * Agent-name patterns that confine a token to some agents (`team-a-*`, `billing.*`, `echo`): agent
+ * names' own characters (A-Z a-z 0-9 . _ -) and `*` for any run of them. Several patterns may be
+ * given separated by commas; a name matches when it matches one. No other wildcard exists, so a
+ * pattern cannot be written to mean more than it shows. Pure.
+ */
+
+const PATTERN = /^[A-Za-z0-9._*-]{1,128}$/;
+
+export const AGENT_PATTERN_HINT = 'agent-name characters (A-Z a-z 0-9 . _ -) with * for any run of them, comma-separated: e.g. team-a-*,shared-echo';
+
+/** The patterns in `text`, or undefined when one is not a pattern. */
+export function parseAgentPatterns(text: string): string[] | undefined {
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.length > 32 || parts.some((p) => !PATTERN.test(p))) return undefined;
+  return parts;
+}
+
+function matchesOne(pattern: string, name: string): boolean {
+  // Split on `*`: the first piece is a prefix, the last a suffix, the others appear in order between.
+  const pieces = pattern.split('*');
+  if (pieces.length === 1) return pattern === name;
+  const first = pieces[0]!;
+  const last = pieces[pieces.length - 1]!;
+  if (name.length < first.length + last.length || !name.startsWith(first) || !name.endsWith(last)) return false;
+  let at = first.length;
+  const end = name.length - last.length;
+  for (const piece of pieces.slice(1, -1)) {
+    const found = name.indexOf(piece, at);
+    if (found < 0 || found + piece.length > end) return false;
+    at = found + piece.length;
+  }
+  return true;
+}
+
+/** Whether agent `name` matches one of `patterns` (comma-separated). */
+export function matchesAgentPattern(patterns: string, name: string): boolean {
+  return (parseAgentPatterns(patterns) ?? []).some((p) => matchesOne(p, name));
+}

@@ -1,0 +1,100 @@
+/**
+ * What a caller may be allowed to do (decision 1760): one permission per kind of management call,
+ * and the one table that says which permission each RPC of caxton.v1.Caxton needs. Every RPC is
+ * classified exactly once (a unit test compares this table with the service definition), so an RPC
+ * added later without an entry here is refused to every role but admin's catch-all — and the test
+ * fails first. Pure.
+ */
+
+export const PERMISSIONS = [
+  'agents.read', 'config.read', 'agents.deploy', 'agents.stop', 'agents.suspend',
+  'messages.send', 'messages.read', 'logs.read', 'directory.read', 'node.status', 'node.freeze',
+  'state.read', 'state.write', 'audit.read', 'tokens.manage',
+] as const;
+
+export type Permission = typeof PERMISSIONS[number];
+
+/** One line each, for `caxton token` help and docs/security.md. */
+export const PERMISSION_MEANING: Readonly<Record<Permission, string>> = {
+  'agents.read': 'list agents and read one agent\'s status (config values redacted without config.read)',
+  'config.read': 'see agent config values (API keys often live there) instead of `<redacted>`',
+  'agents.deploy': 'deploy and upgrade agents',
+  'agents.stop': 'stop agents',
+  'agents.suspend': 'suspend and resume single agents',
+  'messages.send': 'send ACL messages to agents as the operator',
+  'messages.read': 'follow the message tail',
+  'logs.read': 'read agents\' logs',
+  'directory.read': 'search the directory facilitator',
+  'node.status': 'read the node\'s status',
+  'node.freeze': 'freeze and thaw the node or the cluster (kill switch)',
+  'state.read': 'read, list and export agent state',
+  'state.write': 'import (replace) agent state',
+  'audit.read': 'read the audit trail and its anchor',
+  'tokens.manage': 'rotate the node\'s tokens; issue, list and revoke issued tokens',
+};
+
+/**
+ * What an RPC acts on, which decides how an agent-scoped token (`--agents team-a-*`) is checked:
+ * - `agent`: one named agent (the request's field `field`, or the upload header's `name`): it must
+ *   match the pattern;
+ * - `receivers`: every receiver of the message must match;
+ * - `list`: answers are filtered to the matching agents;
+ * - `node`: the whole node (its tail, its logs, the kill switch…): a scoped token is refused, since
+ *   the call is not confined to its agents;
+ * - `node-info`: facts about the node itself (its id, version, health), no agent's: a scoped token
+ *   may ask (the console needs it to start).
+ */
+export type RpcTarget = { kind: 'agent'; field: string } | { kind: 'receivers' } | { kind: 'list' } | { kind: 'node' } | { kind: 'node-info' };
+
+export interface RpcAccess {
+  permission: Permission;
+  target: RpcTarget;
+  /** Whether the call may change something: such calls are written ahead to the audit trail. */
+  changes: boolean;
+}
+
+const agent = (field: string): RpcTarget => ({ kind: 'agent', field });
+const NODE: RpcTarget = { kind: 'node' };
+
+/** Every RPC of caxton.v1.Caxton, by name. */
+export const RPC_ACCESS = {
+  DeployAgent: { permission: 'agents.deploy', target: agent('name'), changes: true },
+  UpgradeAgent: { permission: 'agents.deploy', target: agent('name'), changes: true },
+  StopAgent: { permission: 'agents.stop', target: agent('name'), changes: true },
+  SuspendAgent: { permission: 'agents.suspend', target: agent('name'), changes: true },
+  ResumeAgent: { permission: 'agents.suspend', target: agent('name'), changes: true },
+  ListAgents: { permission: 'agents.read', target: { kind: 'list' }, changes: false },
+  GetAgent: { permission: 'agents.read', target: agent('name'), changes: false },
+  SendMessage: { permission: 'messages.send', target: { kind: 'receivers' }, changes: true },
+  TailMessages: { permission: 'messages.read', target: NODE, changes: false },
+  StreamLogs: { permission: 'logs.read', target: NODE, changes: false },
+  SearchDirectory: { permission: 'directory.read', target: NODE, changes: false },
+  NodeStatus: { permission: 'node.status', target: { kind: 'node-info' }, changes: false },
+  GetState: { permission: 'state.read', target: agent('agent'), changes: false },
+  ListState: { permission: 'state.read', target: agent('agent'), changes: false },
+  ExportState: { permission: 'state.read', target: agent('agent'), changes: false },
+  ImportState: { permission: 'state.write', target: agent('agent'), changes: true },
+  ListAudit: { permission: 'audit.read', target: NODE, changes: false },
+  GetAuditAnchor: { permission: 'audit.read', target: NODE, changes: false },
+  Freeze: { permission: 'node.freeze', target: NODE, changes: true },
+  Thaw: { permission: 'node.freeze', target: NODE, changes: true },
+  RotateTokens: { permission: 'tokens.manage', target: NODE, changes: true },
+  IssueToken: { permission: 'tokens.manage', target: NODE, changes: true },
+  ListTokens: { permission: 'tokens.manage', target: NODE, changes: false },
+  RevokeToken: { permission: 'tokens.manage', target: NODE, changes: true },
+} as const satisfies Record<string, RpcAccess>;
+
+export type RpcName = keyof typeof RPC_ACCESS;
+
+/** The RPC's entry, or undefined for a name this table does not know (refused to all but admin). */
+export function rpcAccess(method: string): RpcAccess | undefined {
+  return Object.hasOwn(RPC_ACCESS, method) ? RPC_ACCESS[method as RpcName] : undefined;
+}
+
+/**
+ * Whether an RPC only looks. Every other one — an RPC this table does not know included — counts as
+ * a change: the audit trail records it.
+ */
+export function changesNothing(method: string): boolean {
+  return rpcAccess(method)?.changes === false;
+}
