@@ -33,6 +33,14 @@ function testFiles(target) {
 }
 const files = targets.flatMap(testFiles);
 
+// A file whose header says `@test-runs-alone` (a soak under SIGKILL, a three-node cluster under
+// load) needs the machine's cores to itself: it runs after the others, one such file at a time.
+// Everything else runs `concurrency` files side by side (decision 1740).
+const RUNS_ALONE = '@test-runs-alone';
+const runsAlone = (file) => readFileSync(path.join(root, file), 'utf8').slice(0, 4096).includes(RUNS_ALONE);
+const aloneFiles = files.filter(runsAlone);
+const sharedFiles = files.filter((f) => !aloneFiles.includes(f));
+
 // A hung test must fail the run with a clear message, not eat CI's whole time budget. Each test
 // file has its own per-test timeouts; this is the backstop for everything else (a hook that never
 // returns, a process that never exits). Raise it with CAXTON_TEST_DEADLINE_MIN on slow machines.
@@ -75,7 +83,6 @@ if ((await run(process.execPath, ['scripts/build-examples.mjs'])) !== 0) {
 }
 
 const summaryDir = mkdtempSync(path.join(tmpdir(), 'caxton-test-summary-'));
-const summaryFile = path.join(summaryDir, 'totals.json');
 const servers = [];
 let exitCode = 1;
 try {
@@ -84,24 +91,33 @@ try {
   servers.push(etcd, kafka);
   process.stderr.write(`  etcd ${etcd.endpoint}, Kafka ${kafka.bootstrap}\n`);
 
-  step(`running ${files.length} test files from ${targets.join(' ')}, ${concurrency} at a time`);
   const env = {
     ...process.env,
     CAXTON_TEST_KAFKA: kafka.bootstrap,
     CAXTON_TEST_ETCD: etcd.endpoint,
   };
-  // QuickJS-based components need extended-const on Node 20 (V8 refuses it in NODE_OPTIONS; the
-  // test runner passes its own flags on to each test file's process).
-  // Not --test-force-exit: on Node 20 it can end a file's process before its last results reach
-  // the runner (a clean-clone run lost 17 reported tests that way). A file that cannot exit is
-  // caught by the deadline above instead, and servers are started as pairs that clean up.
-  // Two reporters: the usual one on stdout and the summary one into a file, read back below.
-  exitCode = await run(process.execPath,
-    ['--experimental-wasm-extended-const', '--test', `--test-concurrency=${concurrency}`,
-      '--test-reporter=spec', '--test-reporter-destination=stdout',
-      `--test-reporter=${path.join(root, 'scripts/test-run/summary-reporter.mjs')}`,
-      `--test-reporter-destination=${summaryFile}`, ...files], env,
-    { deadlineMs: deadlineMin * 60_000 });
+  const deadlineAt = Date.now() + deadlineMin * 60_000;
+  const phases = [
+    { files: sharedFiles, concurrency, what: `${concurrency} at a time` },
+    { files: aloneFiles, concurrency: 1, what: `one at a time, each alone on the machine (${RUNS_ALONE})` },
+  ].filter((p) => p.files.length > 0);
+  exitCode = 0;
+  for (const [i, phase] of phases.entries()) {
+    step(`running ${phase.files.length} of ${files.length} test files from ${targets.join(' ')}, ${phase.what}`);
+    // QuickJS-based components need extended-const on Node 20 (V8 refuses it in NODE_OPTIONS; the
+    // test runner passes its own flags on to each test file's process).
+    // Not --test-force-exit: on Node 20 it can end a file's process before its last results reach
+    // the runner (a clean-clone run lost 17 reported tests that way). A file that cannot exit is
+    // caught by the deadline above instead, and servers are started as pairs that clean up.
+    // Two reporters: the usual one on stdout and the summary one into a file, read back below.
+    const code = await run(process.execPath,
+      ['--experimental-wasm-extended-const', '--test', `--test-concurrency=${phase.concurrency}`,
+        '--test-reporter=spec', '--test-reporter-destination=stdout',
+        `--test-reporter=${path.join(root, 'scripts/test-run/summary-reporter.mjs')}`,
+        `--test-reporter-destination=${path.join(summaryDir, `totals-${i}.json`)}`, ...phase.files], env,
+      { deadlineMs: Math.max(1000, deadlineAt - Date.now()) });
+    if (code !== 0) exitCode = code;
+  }
 } catch (err) {
   console.error(`test setup failed: ${err?.message ?? err}`);
   if (err?.hint) console.error(`hint: ${err.hint}`);
@@ -114,10 +130,13 @@ process.exit(exitCode);
 
 /** The run's closing line, the same whichever directory the clone is in (CI checks the count). */
 function printTotals() {
-  let totals;
-  try { totals = JSON.parse(readFileSync(summaryFile, 'utf8')); } catch { totals = undefined; }
+  const parts = [];
+  for (const name of existsSync(summaryDir) ? readdirSync(summaryDir) : []) {
+    try { parts.push(JSON.parse(readFileSync(path.join(summaryDir, name), 'utf8'))); } catch { /* a phase that never finished */ }
+  }
   rmSync(summaryDir, { recursive: true, force: true });
-  if (totals === undefined || totals.tests === undefined) {
+  const totals = parts.length === 0 || parts.some((p) => p.tests === undefined) ? undefined : sumTotals(parts);
+  if (totals === undefined) {
     console.log('\ntests: no totals were reported (the run stopped before the test runner finished)');
     if (exitCode === 0) exitCode = 1;
     return;
@@ -131,4 +150,17 @@ function printTotals() {
     for (const f of slowest) console.log(`  ${(f.ms / 1000).toFixed(1).padStart(7)} s  ${path.relative(root, f.file)}`);
   }
   console.log(`tests: ${totals.pass ?? 0} passed, ${failed} failed, ${skipped} skipped`);
+}
+
+/** One phase's totals added to another's; the per-file times merged, slowest first. */
+function sumTotals(parts) {
+  const sum = { files: [] };
+  for (const p of parts) {
+    for (const [k, v] of Object.entries(p)) {
+      if (k === 'files') sum.files.push(...v);
+      else if (typeof v === 'number') sum[k] = (sum[k] ?? 0) + v;
+    }
+  }
+  sum.files.sort((a, b) => b.ms - a.ms);
+  return sum;
 }

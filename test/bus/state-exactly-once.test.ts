@@ -1,4 +1,7 @@
 /**
+ * @test-runs-alone: a soak of 50,000 requests under SIGKILL; beside another file it runs past its
+ * timeout on two cores (decision 1740).
+ *
  * Exactly-once state under kill -9 (issue 16): the state counter (examples/as-state-counter)
  * keeps its count in durable state, committed with each message's completion. 50,000 requests are
  * sent while the node is killed with SIGKILL three times and restarted on the same data directory

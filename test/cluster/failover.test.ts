@@ -1,4 +1,7 @@
 /**
+ * @test-runs-alone: a soak of 50,000 requests under SIGKILL; beside another file it runs past its
+ * timeout on two cores (decision 1740).
+ *
  * Three nodes sharing one Kafka and one etcd; 48 probe agents spread over them; a sustained load of
  * 50,400 requests through two of the nodes; `kill -9` of the third in the middle of it.
  *

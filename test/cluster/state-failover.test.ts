@@ -1,4 +1,7 @@
 /**
+ * @test-runs-alone: a soak of 50,000 requests under SIGKILL; beside another file it runs past its
+ * timeout on two cores (decision 1740).
+ *
  * Exactly-once state in a cluster (issue 16): three nodes sharing one Kafka and one etcd, 48 probe
  * agents that count every request in durable state (examples/cluster/probe with state=1), 50,400
  * requests through two of the nodes, and `kill -9` of the third in the middle of it. The killed
