@@ -73,7 +73,7 @@ after(async () => {
 });
 
 /** `caxton serve` that is expected to refuse to start: its exit code and what it said. */
-async function serveRefused(extra: string[], kafkaAddr = kafka.bootstrap, etcdAddr = etcd.endpoint): Promise<{ code: number | null; stderr: string; ms: number }> {
+async function serveRefused(extra: string[], kafkaAddr = kafka.bootstrap, etcdAddr = etcd.endpoint): Promise<{ code: number | null; stderr: string }> {
   const t0 = Date.now();
   const child = spawn(process.execPath, [
     CAXTON_BIN, 'serve', '--no-auth', '--api-port', '0', '--data-dir', path.join(dir, `refused-${t0}`), '--node-id', 'r1',
@@ -84,7 +84,7 @@ async function serveRefused(extra: string[], kafkaAddr = kafka.bootstrap, etcdAd
   const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   clearTimeout(timer);
-  return { code, stderr, ms: Date.now() - t0 };
+  return { code, stderr };
 }
 
 test('three nodes over SASL_SSL Kafka and TLS etcd with auth form a cluster and carry a contract net across nodes', { timeout: 240_000 }, async (t) => {
@@ -160,5 +160,7 @@ test('plaintext cluster links beyond loopback are refused before anything is con
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /refusing to join a cluster in plaintext beyond this machine: kafka at 192\.0\.2\.10:9092 without tls or authentication; etcd at http:\/\/192\.0\.2\.11:2379 without tls or authentication/);
   assert.match(r.stderr, /--insecure-cluster/);
-  assert.ok(r.ms < 10_000, `refused in ${r.ms} ms, before any connection attempt`);
+  // Refused by the check, not by a failed connection: an attempt on TEST-NET would end in an
+  // unreachable/timeout error instead (no wall-clock bound here: a loaded machine starts slowly).
+  assert.doesNotMatch(r.stderr, /unreachable|timed out|ETIMEDOUT|ECONNREFUSED/i);
 });
