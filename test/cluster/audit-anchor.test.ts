@@ -9,16 +9,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { decodeRecord, encodeRecord, sealRecord, type AuditEntry, type AuditRecord } from '@caxton/core';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
-import { CAXTON_BIN } from './support/paths.js';
+import { auditThrough as audit } from './support/audit-cli.js';
 
-const run = promisify(execFile);
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 let infra: Servers;
@@ -37,17 +34,6 @@ after(async () => {
   await Promise.allSettled(nodes.map((n) => rm(n.spec.dataDir, { recursive: true, force: true })));
   await infra?.stop();
 });
-
-/** `caxton audit …` through one node (the nodes run --no-auth on loopback). */
-async function audit(node: NodeProcess, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CAXTON_BIN, 'audit', ...args, '--addr', node.address, '--data-dir', node.spec.dataDir], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 const show = (r: { code: number; stdout: string; stderr: string }): string => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
 

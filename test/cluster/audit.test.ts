@@ -6,17 +6,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import type { AuditRecord } from '@caxton/core';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
+import { auditThrough as audit } from './support/audit-cli.js';
 import { PROBE, waitFor } from './support/cluster.js';
-import { CAXTON_BIN } from './support/paths.js';
 
-const run = promisify(execFile);
 
 let infra: Servers;
 const nodes: NodeProcess[] = [];
@@ -34,17 +31,6 @@ after(async () => {
   await Promise.allSettled(nodes.map((n) => rm(n.spec.dataDir, { recursive: true, force: true })));
   await infra?.stop();
 });
-
-/** `caxton audit …` through one node (the nodes run --no-auth on loopback). */
-async function audit(node: NodeProcess, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CAXTON_BIN, 'audit', ...args, '--addr', node.address, '--data-dir', node.spec.dataDir], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 test('the trail written through node 1 is listed and verified through node 2 after node 1 is killed; a changed record is named', { timeout: 180_000 }, async () => {
   const [n1, n2, n3] = nodes as [NodeProcess, NodeProcess, NodeProcess];

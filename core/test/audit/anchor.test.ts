@@ -6,33 +6,14 @@
  * checkpoints are checked with a real Ed25519 key (node:crypto stands in for the runtime).
  */
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign, verify, createPublicKey } from 'node:crypto';
+import { generateKeyPairSync, sign, verify, createPublicKey } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   canonicalJson, checkpointPayload, checkSignedCheckpoint, decodeSignedCheckpoint, encodeRecord, encodeSignedCheckpoint,
-  GENESIS_HASH, sealRecord, verifyAuditChain, type AuditCheckpoint, type AuditEntry, type AuditExpectedHead, type AuditRecord,
-  type SignedAuditCheckpoint, type StoredAuditRecord,
+  verifyAuditChain, type AuditCheckpoint, type AuditExpectedHead, type AuditRecord,
+  type SignedAuditCheckpoint,
 } from '../../src/index.js';
-
-const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
-
-function entry(method: string): AuditEntry {
-  return {
-    time: '2026-01-02T03:04:05.678Z', node: 'node-a', method, role: 'admin', token: 'a1b2c3d4e5f60718', peer: '127.0.0.1:40000',
-    args: { sha256: sha256(Buffer.from(method)), bytes: method.length, fields: { agent: 'echo' } },
-    result: { code: 'OK', error: '' },
-  };
-}
-
-function chain(methods: string[]): AuditRecord[] {
-  const out: AuditRecord[] = [];
-  for (const [i, m] of methods.entries()) out.push(sealRecord(entry(m), i, out[i - 1]?.hash ?? GENESIS_HASH, sha256));
-  return out;
-}
-
-function stored(records: AuditRecord[]): StoredAuditRecord[] {
-  return records.map((r, position) => ({ position, bytes: encodeRecord(r) }));
-}
+import { chain, sha256, stored } from './records.js';
 
 const methods = ['DeployAgent', 'SendMessage', 'StopAgent', 'Freeze', 'Thaw'];
 

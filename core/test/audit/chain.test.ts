@@ -1,30 +1,9 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
-  AuditChainVerifier, canonicalJson, decodeRecord, encodeRecord, GENESIS_HASH, recordHash, sealRecord, verifyAuditChain,
-  type AuditEntry, type AuditRecord, type StoredAuditRecord,
+  AuditChainVerifier, canonicalJson, decodeRecord, encodeRecord, recordHash, sealRecord, verifyAuditChain,
 } from '../../src/index.js';
-
-const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
-
-function entry(method: string, agent = 'echo'): AuditEntry {
-  return {
-    time: '2026-01-02T03:04:05.678Z', node: 'node-a', method, role: 'admin', token: 'a1b2c3d4e5f60718', peer: '127.0.0.1:40000',
-    args: { sha256: sha256(Buffer.from(method)), bytes: method.length, fields: { agent } },
-    result: { code: 'OK', error: '' },
-  };
-}
-
-function chain(methods: string[]): AuditRecord[] {
-  const out: AuditRecord[] = [];
-  for (const [i, m] of methods.entries()) out.push(sealRecord(entry(m), i, out[i - 1]?.hash ?? GENESIS_HASH, sha256));
-  return out;
-}
-
-function stored(records: AuditRecord[]): StoredAuditRecord[] {
-  return records.map((r, position) => ({ position, bytes: encodeRecord(r) }));
-}
+import { chain, entry, sha256, stored } from './records.js';
 
 describe('canonical encoding', () => {
   it('sorts keys at every level and drops whitespace, so equal values give equal bytes', () => {
