@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEtcdAndKafka } from './infra/index.mjs';
+import { installNodeLts, NODE_LTS_VERSION, startEtcdAndKafka } from './infra/index.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const selected = process.argv.slice(2);
@@ -40,6 +40,15 @@ const RUNS_ALONE = '@test-runs-alone';
 const runsAlone = (file) => readFileSync(path.join(root, file), 'utf8').slice(0, 4096).includes(RUNS_ALONE);
 const aloneFiles = files.filter(runsAlone);
 const sharedFiles = files.filter((f) => !aloneFiles.includes(f));
+
+// The pure-logic unit suite runs a second time on the current Node LTS (issue 28): the machine's
+// Node 20 is past its end of life, and a V8 change can break what pure logic relies on (Node 24's
+// JSON.parse key bug did, decision 1820). On by default in a whole run; CAXTON_TEST_NODE_LTS=0 skips,
+// =1 adds it to a selected run. The sandbox suite is not in it yet (see decision 1820).
+const LTS_SUITES = ['core/dist/test'];
+const ltsWanted = (process.env['CAXTON_TEST_NODE_LTS'] ?? (selected.length === 0 ? '1' : '0')) !== '0';
+const ltsFiles = ltsWanted ? files.filter((f) => LTS_SUITES.some((s) => f.startsWith(s + path.sep)) && !aloneFiles.includes(f)) : [];
+let ltsRan = false;
 
 // A hung test must fail the run with a clear message, not eat CI's whole time budget. Each test
 // file has its own per-test timeouts; this is the backstop for everything else (a hook that never
@@ -97,21 +106,29 @@ try {
     CAXTON_TEST_ETCD: etcd.endpoint,
   };
   const deadlineAt = Date.now() + deadlineMin * 60_000;
+  const ltsNode = ltsFiles.length === 0 ? undefined : await installNodeLts().catch((err) => {
+    process.stderr.write(`  note: core's unit suite will not run on Node ${NODE_LTS_VERSION}: ${err?.message ?? err}${err?.hint ? `\n  hint: ${err.hint}` : ''}\n`);
+    return undefined;
+  });
+  // QuickJS-based components need extended-const on Node 20 (V8 refuses it in NODE_OPTIONS; the
+  // test runner passes its own flags on to each test file's process). Node 24 has it on by default
+  // and refuses the flag.
+  const machineNode = { node: process.execPath, flags: ['--experimental-wasm-extended-const'] };
   const phases = [
-    { files: sharedFiles, concurrency, what: `${concurrency} at a time` },
-    { files: aloneFiles, concurrency: 1, what: `one at a time, each alone on the machine (${RUNS_ALONE})` },
+    { files: sharedFiles, concurrency, what: `${concurrency} at a time`, ...machineNode },
+    { files: ltsNode === undefined ? [] : ltsFiles, concurrency, what: `core's unit suite again on Node ${NODE_LTS_VERSION}, ${concurrency} at a time`, node: ltsNode, flags: [], lts: true },
+    { files: aloneFiles, concurrency: 1, what: `one at a time, each alone on the machine (${RUNS_ALONE})`, ...machineNode },
   ].filter((p) => p.files.length > 0);
   exitCode = 0;
   for (const [i, phase] of phases.entries()) {
     step(`running ${phase.files.length} of ${files.length} test files from ${targets.join(' ')}, ${phase.what}`);
-    // QuickJS-based components need extended-const on Node 20 (V8 refuses it in NODE_OPTIONS; the
-    // test runner passes its own flags on to each test file's process).
+    if (phase.lts) ltsRan = true;
     // Not --test-force-exit: on Node 20 it can end a file's process before its last results reach
     // the runner (a clean-clone run lost 17 reported tests that way). A file that cannot exit is
     // caught by the deadline above instead, and servers are started as pairs that clean up.
     // Two reporters: the usual one on stdout and the summary one into a file, read back below.
-    const code = await run(process.execPath,
-      ['--experimental-wasm-extended-const', '--test', `--test-concurrency=${phase.concurrency}`,
+    const code = await run(phase.node,
+      [...phase.flags, '--test', `--test-concurrency=${phase.concurrency}`,
         '--test-reporter=spec', '--test-reporter-destination=stdout',
         `--test-reporter=${path.join(root, 'scripts/test-run/summary-reporter.mjs')}`,
         `--test-reporter-destination=${path.join(summaryDir, `totals-${i}.json`)}`, ...phase.files], env,
@@ -143,7 +160,8 @@ function printTotals() {
   }
   const skipped = (totals.skipped ?? 0) + (totals.todo ?? 0);
   const failed = (totals.fail ?? 0) + (totals.cancelled ?? 0);
-  console.log(`\n${totals.tests} tests in ${files.length} files`);
+  const lts = ltsRan ? ` (${ltsFiles.length} of them run again on Node ${NODE_LTS_VERSION})` : '';
+  console.log(`\n${totals.tests} tests in ${files.length} files${lts}`);
   const slowest = (totals.files ?? []).slice(0, 12);
   if (slowest.length > 0 && selected.length === 0) {
     console.log('\nslowest test files (sum of their top-level tests):');

@@ -14,11 +14,13 @@
  * - Unknown keys are rejected. Duplicate keys follow `JSON.parse` (last one wins).
  *
  * Hot path (100k+ messages/s): decoding is one native `JSON.parse` plus one walk that checks types
- * and builds the model object; encoding concatenates strings escaped by the native `JSON.stringify`.
+ * and builds the model object (a text with an escaped key is parsed again exactly: V8's key cache
+ * bug on Node 24+, see json/parse-json.ts); encoding concatenates strings escaped by the native `JSON.stringify`.
  */
 import { formatReplyBy, tryParseFipaDateTime } from './datetime.js';
 import { AclParseError, AclValidationError } from './errors.js';
 import { locateJsonSyntaxError } from './json-syntax-error.js';
+import { parseJson } from '../json/index.js';
 import { hasUserParamPrefix } from './lexical.js';
 import { DEFAULT_ACL_LIMITS, type AclLimits } from './limits.js';
 import { isPerformative, type AclMessage, type AgentId } from './message.js';
@@ -54,7 +56,7 @@ export function decodeAclJson(text: string, limits: AclLimits = DEFAULT_ACL_LIMI
   checkEncodedSize(text, limits);
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJson(text);
   } catch (e) {
     throw jsonParseError(text, e);
   }

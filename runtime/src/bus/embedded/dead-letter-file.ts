@@ -8,6 +8,7 @@
  * while losing the letter). A crash between the two leaves the letter here and the delivery still
  * pending in the segments; open() repairs that (see EmbeddedMessageLog.open).
  */
+import { parseJson } from '@caxton/core';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { DeadLetter } from '../message-log.js';
@@ -98,7 +99,7 @@ export class DeadLetterFile implements CommitTarget<DeadLetterGroup> {
     const reader = new FrameReader(buf, bytesRead);
     const letters: DeadLetter[] = [];
     for (let offset = 0; offset < bytesRead && reader.read(offset) === FrameStatus.Ok; offset = reader.next) {
-      letters.push(JSON.parse(readKeyedBody(buf, reader.payloadStart, reader.payloadEnd)) as DeadLetter);
+      letters.push(parseJson(readKeyedBody(buf, reader.payloadStart, reader.payloadEnd)) as DeadLetter);
     }
     return letters;
   }

@@ -6,6 +6,7 @@
  * that is mostly completed recovers at checksum speed.
  */
 import type { Delivery } from '@caxton/core';
+import { parseJson } from '@caxton/core';
 import * as fs from 'node:fs/promises';
 import type { DedupWindow } from './dedup-window.js';
 import { EmbeddedLogError } from './errors.js';
@@ -139,7 +140,7 @@ async function loadPendingBodies(segments: Segment[], pending: Map<string, Pendi
       }
       let delivery: Delivery;
       try {
-        delivery = JSON.parse(readKeyedBody(buf, reader.payloadStart, reader.payloadEnd)) as Delivery;
+        delivery = parseJson(readKeyedBody(buf, reader.payloadStart, reader.payloadEnd)) as Delivery;
       } catch (error) {
         throw unreadable(segment.path, id, offset, `delivery is not valid JSON (${(error as Error).message})`);
       }

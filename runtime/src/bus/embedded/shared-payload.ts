@@ -12,6 +12,7 @@
  * orders and completes deliveries exactly as before; compaction copies only the still-pending
  * entries forward, with the body bytes copied verbatim.
  */
+import { parseJson } from '@caxton/core';
 import { MAX_ID_BYTES } from './payload.js';
 
 export const SHARED_COUNT_BYTES = 4;
@@ -89,7 +90,7 @@ export function readSharedEntries(buf: Buffer, payloadStart: number, payloadEnd:
 
 /** Parse the shared body; throws (SyntaxError, TypeError) when it is not what a writer writes. */
 export function parseSharedBody(buf: Buffer, bodyStart: number, payloadEnd: number): SharedBody {
-  const body = JSON.parse(buf.toString('utf8', bodyStart, payloadEnd)) as SharedBody;
+  const body = parseJson(buf.toString('utf8', bodyStart, payloadEnd)) as SharedBody;
   if (body === null || typeof body !== 'object' || typeof body.messageId !== 'string' || typeof body.acceptedAt !== 'number' || body.message === null || typeof body.message !== 'object') {
     throw new TypeError('shared body lacks messageId, acceptedAt or message');
   }

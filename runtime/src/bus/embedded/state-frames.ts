@@ -16,6 +16,7 @@
  * completions, and it keeps the format readable with any tool.
  */
 import type { StateWrite } from '@caxton/core';
+import { parseJson } from '@caxton/core';
 import { EmbeddedLogError } from './errors.js';
 
 export interface StateTransaction {
@@ -117,7 +118,7 @@ function header(fields: Omit<Envelope, 'w'>): string {
 export function decodeStateFrame(text: string): StateFramePart | undefined {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJson(text);
   } catch {
     return undefined;
   }
