@@ -22,6 +22,7 @@ import { Instrumentation } from '@caxton/core';
 import { resolveOptions, type KafkaLogEvent, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
 import { createKafka, receiverPartitioner, rootMessage, securityFailure, withTimeout } from './client.js';
 import { ensureTopics, type TopicLayout } from './topics.js';
+import { isSettlingError } from './topic-readiness.js';
 import { encodeDeadLetter, encodeDelivery, encodeMessageBody } from './codec.js';
 import { PartitionCache } from './partitioner.js';
 import { AppendBatcher } from './append-batcher.js';
@@ -97,6 +98,23 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   }
 
   async open(): Promise<void> {
+    // Nodes of a new cluster start together, and topics another node created a moment ago answer
+    // "This server does not host this topic-partition" until their leaders are elected: two CLI
+    // nodes started side by side on a loaded machine refused to start that way. Each attempt
+    // cleans up after itself, so the whole sequence is simply tried again while the cluster
+    // settles, up to the open deadline (topic-readiness.ts).
+    const deadlineAt = Date.now() + this.o.openTimeoutMs;
+    for (let delay = 200; ; delay = Math.min(2000, delay * 2)) {
+      try {
+        return await this.openOnce();
+      } catch (e) {
+        if (this.closed || !isSettlingError(e) || Date.now() + delay >= deadlineAt) throw e;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private async openOnce(): Promise<void> {
     if (this.closed) throw new KafkaLogStateError('the Kafka message log is closed');
     if (this.state) return;
     const kafka = createKafka(this.o);

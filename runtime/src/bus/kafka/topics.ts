@@ -6,6 +6,7 @@ import kafkajs from 'kafkajs';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { KafkaMisconfiguredError } from './errors.js';
 import type { ResolvedKafkaOptions } from './options.js';
+import { settledTopicMetadata, whileSettling } from './topic-readiness.js';
 
 const { ConfigResourceTypes } = kafkajs;
 
@@ -49,6 +50,8 @@ async function brokerMetadataMax(admin: Admin, nodeId: number): Promise<number> 
 }
 
 export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promise<TopicLayout> {
+  // Another node of a new cluster may have created the topics a moment ago (topic-readiness.ts).
+  const deadlineAt = Date.now() + o.openTimeoutMs;
   const cluster = await admin.describeCluster();
   const brokers = cluster.brokers.length;
   const replicationFactor = o.replicationFactor ?? Math.min(3, brokers);
@@ -89,8 +92,8 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
     await admin.createTopics({ topics: create, waitForLeaders: true, timeout: o.requestTimeoutMs });
   }
 
-  const meta = await admin.fetchTopicMetadata({ topics: [o.deliveriesTopic, o.deadLetterTopic] });
-  const deliveries = meta.topics.find((t) => t.name === o.deliveriesTopic);
+  const meta = await settledTopicMetadata(admin, [o.deliveriesTopic, o.deadLetterTopic], deadlineAt);
+  const deliveries = meta.find((t) => t.name === o.deliveriesTopic);
   const partitions = deliveries?.partitions.length ?? 0;
   if (partitions === 0) {
     throw new KafkaMisconfiguredError(`topic ${o.deliveriesTopic} has no partitions`, 'delete and let Caxton recreate it', ctx);
@@ -101,13 +104,13 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
       'partitions decide which node owns which agent; changing them re-routes receivers and breaks per-receiver order — drop the option to use the existing count, or migrate to a new --kafka-topic-prefix',
       { ...ctx, partitions, configured: o.partitions });
   }
-  const policy = await topicConfig(admin, o.deliveriesTopic, 'cleanup.policy');
+  const policy = await whileSettling(deadlineAt, () => topicConfig(admin, o.deliveriesTopic, 'cleanup.policy'));
   if (policy !== undefined && policy.includes('compact')) {
     throw new KafkaMisconfiguredError(`topic ${o.deliveriesTopic} uses cleanup.policy=${policy}`,
       'compaction keeps only the newest record per receiver and would drop pending deliveries; set cleanup.policy=delete',
       { ...ctx, policy });
   }
-  await ensureStateTopic(admin, o, partitions, replicationFactor, minIsr);
+  await ensureStateTopic(admin, o, partitions, replicationFactor, minIsr, deadlineAt);
   const first = cluster.brokers[0];
   const metadataMaxBytes = first ? await brokerMetadataMax(admin, first.nodeId) : DEFAULT_METADATA_MAX;
   return { partitions, metadataMaxBytes, brokers };
@@ -118,20 +121,20 @@ export async function ensureTopics(admin: Admin, o: ResolvedKafkaOptions): Promi
  * tombstone deletes it), with exactly the deliveries topic's partition count, because an agent's
  * state must sit in the partition its node owns.
  */
-async function ensureStateTopic(admin: Admin, o: ResolvedKafkaOptions, partitions: number, replicationFactor: number, minIsr: string): Promise<void> {
+async function ensureStateTopic(admin: Admin, o: ResolvedKafkaOptions, partitions: number, replicationFactor: number, minIsr: string, deadlineAt: number): Promise<void> {
   const ctx = { brokers: o.brokers.join(','), topic: o.stateTopic };
   if (!(await admin.listTopics()).includes(o.stateTopic)) {
     // An existing deliveries topic (a cluster from before state): the count is known only now.
     await admin.createTopics({ topics: [stateTopicConfig(o, partitions, replicationFactor, minIsr)], waitForLeaders: true, timeout: o.requestTimeoutMs });
   }
-  const meta = await admin.fetchTopicMetadata({ topics: [o.stateTopic] });
-  const found = meta.topics.find((t) => t.name === o.stateTopic)?.partitions.length ?? 0;
+  const meta = await settledTopicMetadata(admin, [o.stateTopic], deadlineAt);
+  const found = meta.find((t) => t.name === o.stateTopic)?.partitions.length ?? 0;
   if (found !== partitions) {
     throw new KafkaMisconfiguredError(`topic ${o.stateTopic} has ${found} partitions, ${o.deliveriesTopic} has ${partitions}`,
       'an agent\'s state must sit in the partition of its deliveries: give both topics the same partition count (delete the state topic only if no agent keeps state)',
       { ...ctx, partitions: found, expected: partitions });
   }
-  const policy = await topicConfig(admin, o.stateTopic, 'cleanup.policy');
+  const policy = await whileSettling(deadlineAt, () => topicConfig(admin, o.stateTopic, 'cleanup.policy'));
   if (policy !== undefined && !policy.includes('compact')) {
     throw new KafkaMisconfiguredError(`topic ${o.stateTopic} uses cleanup.policy=${policy}`,
       'with delete, retention would drop agents\' state; set cleanup.policy=compact', { ...ctx, policy });

@@ -1,0 +1,52 @@
+/**
+ * Topics that another node has only just created are not usable at once: until the controller has
+ * elected their partitions' leaders and the broker has the new metadata, requests about them are
+ * answered UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE. Nodes of a new cluster start
+ * together, so one of them regularly sees the topics another just created in that state; kafkajs'
+ * own admin retries (a second or so) are not always enough on a loaded machine, and the node then
+ * refused to start ("Kafka … unreachable: This server does not host this topic-partition").
+ * These helpers wait that state out, up to the open() deadline, and let every other error through.
+ */
+import type { Admin, ITopicMetadata } from 'kafkajs';
+
+const SETTLING = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION', 'REPLICA_NOT_AVAILABLE']);
+
+/** Whether an error (or what it wraps: kafkajs nests the last attempt's error) says "not settled yet". */
+export function isSettlingError(e: unknown): boolean {
+  let cur: unknown = e;
+  for (let depth = 0; depth < 5 && typeof cur === 'object' && cur !== null; depth++) {
+    const err = cur as { type?: unknown; cause?: unknown; originalError?: unknown };
+    if (typeof err.type === 'string' && SETTLING.has(err.type)) return true;
+    cur = err.originalError ?? err.cause;
+  }
+  return false;
+}
+
+class NotSettled extends Error {
+  readonly type = 'LEADER_NOT_AVAILABLE';
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `what()`, retried with backoff while it fails with a settling error and the deadline allows. */
+export async function whileSettling<T>(deadlineAt: number, what: () => Promise<T>): Promise<T> {
+  for (let delay = 100; ; delay = Math.min(1000, delay * 2)) {
+    try {
+      return await what();
+    } catch (e) {
+      if (!isSettlingError(e) || Date.now() + delay > deadlineAt) throw e;
+      await sleep(delay);
+    }
+  }
+}
+
+/** The topics' metadata once every one of their partitions has a leader. */
+export function settledTopicMetadata(admin: Admin, topics: string[], deadlineAt: number): Promise<ITopicMetadata[]> {
+  return whileSettling(deadlineAt, async () => {
+    const meta = await admin.fetchTopicMetadata({ topics });
+    for (const t of meta.topics) {
+      if (t.partitions.some((p) => p.leader < 0)) throw new NotSettled(`topic ${t.name} has partitions without a leader yet`);
+    }
+    return meta.topics;
+  });
+}
