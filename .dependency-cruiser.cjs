@@ -4,15 +4,16 @@
  *
  *   core  ←  toolchain
  *   core  ←  sandbox  ←  runtime  ←  cli
+ *   core  ←  client   ←  runtime, cli   (the API client: no node inside, decision 1780)
  *
  * Packages import each other only through their entry point (`@caxton/<name>`, whose package.json
  * exports nothing but `.`); inside the runtime the bus, the registry and the storage adapters know
  * nothing of the node or the API that sit above them. Nothing imports itself back: no module cycle
  * and no cycle between folders (docs/decisions/1702-no-import-cycles.md).
  */
-const PKGS = '(core|sandbox|toolchain|runtime|cli)';
+const PKGS = '(core|client|sandbox|toolchain|runtime|cli)';
 /** Every package's sources and the console's, where cycles are refused. */
-const SOURCES = '^(core|sandbox|toolchain|runtime|cli|console)/src';
+const SOURCES = '^(core|client|sandbox|toolchain|runtime|cli|console)/src';
 const NETWORK = '^(net|http|https|http2|tls|dgram|dns|child_process|cluster)$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -38,6 +39,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^toolchain/src/' },
       to: { path: '^(sandbox|runtime|cli)/' },
+    },
+    {
+      name: 'client-knows-nothing-of-the-node',
+      comment: 'The API client is what every remote `caxton` command loads: it sees the contract (core) and the wire, never the node, the sandbox or the toolchain, so loading it stays cheap.',
+      severity: 'error',
+      from: { path: '^client/src/' },
+      to: { path: '^(sandbox|runtime|cli|toolchain)/' },
     },
     {
       name: 'sandbox-below-the-runtime',

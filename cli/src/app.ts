@@ -2,11 +2,14 @@
  * The `caxton` command line: global options, the command set, and `run()` which turns one
  * invocation into output and an exit code. yargs' own output (help, completion scripts) is
  * captured through the parse callback so `run()` works the same in-process (tests) and for real.
+ * Every command module imported here is its flags and a handler that imports what it needs when it
+ * runs: `caxton --help` loads yargs, core and the CLI, never the client, the node or the sandbox
+ * (decision 1780; test/cli/cli-startup.test.ts holds it).
  */
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { explain, UsageError } from './cli-error.js';
-import { DEFAULT_ADDR, DEFAULT_DATA_DIR, type GlobalArgs } from './context.js';
+import { DEFAULT_ADDR, DEFAULT_DATA_DIR, type GlobalArgs } from './global-args.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import type { AppEnv } from './action.js';
@@ -111,7 +114,7 @@ export async function run(args: readonly string[], io: Io): Promise<number> {
     });
     return env.exitCode;
   } catch (err) {
-    const explained = explain(err, env.ctx?.facts);
+    const explained = await explain(err, env.ctx?.facts);
     io.stderr.write(explained.text);
     return explained.exitCode;
   } finally {

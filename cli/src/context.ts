@@ -9,29 +9,14 @@
  */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { readTokenFile, tokenFilePath, CaxtonClient } from '@caxton/runtime';
-import type { ConnectionFacts } from './cli-error.js';
+import { readTokenFile, tokenFilePath, CaxtonClient } from '@caxton/client';
+import type { ConnectionFacts } from './connection-facts.js';
+import type { GlobalArgs } from './global-args.js';
 import type { Io } from './io.js';
 import { parseAddress } from './parse.js';
 import { checkTokenTransport } from './token-transport.js';
 
-export const DEFAULT_ADDR = '127.0.0.1:50051';
-export const DEFAULT_DATA_DIR = '.caxton';
-
-export interface GlobalArgs {
-  addr: string;
-  token?: string;
-  tokenFile?: string;
-  insecure?: boolean;
-  dataDir: string;
-  tls: boolean;
-  tlsCa?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  tlsServerName?: string;
-  timeout: number;
-  json: boolean;
-}
+export { DEFAULT_ADDR, DEFAULT_DATA_DIR, type GlobalArgs } from './global-args.js';
 
 export class CommandContext {
   private opened: CaxtonClient | undefined;

@@ -1,10 +1,9 @@
 /**
  * Exit codes of `caxton`, part of its interface (scripts branch on them); documented in docs/cli.md.
  * gRPC statuses are folded into a few classes a script can act on: fix the command (2), the thing
- * is not there (3), nothing is listening (4), credentials (5), state conflict (6), too big/busy (7).
+ * is not there (3), nothing is listening (4), credentials (5), state conflict (6), too big/busy (7)
+ * (that folding is api-error-advice.ts's, which loads gRPC; this table loads nothing).
  */
-import { status } from '@grpc/grpc-js';
-
 export const EXIT = {
   OK: 0,
   /** Anything not covered below: a failed build, a bug, an INTERNAL answer. */
@@ -34,22 +33,3 @@ export const EXIT = {
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
-
-export function exitCodeForStatus(code: status): ExitCode {
-  switch (code) {
-    case status.OK: return EXIT.OK;
-    case status.INVALID_ARGUMENT:
-    case status.OUT_OF_RANGE: return EXIT.USAGE;
-    case status.NOT_FOUND: return EXIT.NOT_FOUND;
-    case status.UNAVAILABLE:
-    case status.DEADLINE_EXCEEDED: return EXIT.UNAVAILABLE;
-    case status.UNAUTHENTICATED:
-    case status.PERMISSION_DENIED: return EXIT.AUTH;
-    case status.ALREADY_EXISTS:
-    case status.FAILED_PRECONDITION:
-    case status.ABORTED: return EXIT.CONFLICT;
-    case status.RESOURCE_EXHAUSTED: return EXIT.EXHAUSTED;
-    case status.CANCELLED: return EXIT.INTERRUPTED;
-    default: return EXIT.FAILURE;
-  }
-}

@@ -11,9 +11,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { CaxtonError, type HttpAllowRule } from '@caxton/core';
-import { parseAllowHttpFlag, type UploadHeader } from '@caxton/runtime';
+import type { UploadHeader } from '@caxton/client';
 import { UsageError } from './cli-error.js';
 import { parseDuration } from './parse.js';
+import { runtimeLibrary } from './runtime-library.js';
 
 export interface HttpPolicyArgs {
   allowHttp: string[];
@@ -68,6 +69,7 @@ export async function httpPolicyFromArgs(argv: HttpPolicyArgs, cwd: string): Pro
   }
   if (!flagsUsed) return undefined;
   if (argv.allowHttp.length === 0) throw new UsageError('HTTP options need at least one --allow-http host', 'e.g. --allow-http api.example.com');
+  const { parseAllowHttpFlag } = await runtimeLibrary();
   const rules: HttpAllowRule[] = argv.allowHttp.map((flag) => usage(() => parseAllowHttpFlag(flag)));
   if (argv.allowHttpMethod.length > 0) for (const r of rules) r.methods = argv.allowHttpMethod.map((m) => m.toUpperCase());
   for (const host of argv.allowPrivateHttp) {

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { run } from '../src/app.js';
 import { logQuery, type LogsArgs } from '../src/commands/logs.js';
 import { sendInput, type SendArgs } from '../src/commands/send.js';
-import { nodeOptions } from '../src/commands/serve.js';
+import { nodeOptions } from '../src/commands/serve-run.js';
 import { tailFilter, type TailArgs } from '../src/commands/tail.js';
 import { DEFAULT_ADDR, type GlobalArgs } from '../src/context.js';
 import type { Io } from '../src/io.js';

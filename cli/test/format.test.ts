@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { ApiCallError } from '@caxton/runtime';
-import type { AgentView } from '@caxton/runtime';
-import { CliError, explain, transportReason } from '../src/cli-error.js';
-import { EXIT, exitCodeForStatus } from '../src/exit-codes.js';
+import { ApiCallError, type AgentView } from '@caxton/client';
+import { exitCodeForStatus, transportReason } from '../src/api-error-advice.js';
+import { CliError, explain } from '../src/cli-error.js';
+import { EXIT } from '../src/exit-codes.js';
 import { formatAgentDetail, formatAgentTable } from '../src/format/agents.js';
 import { formatLogLine, formatMessageLine } from '../src/format/messages.js';
 import { formatStatus } from '../src/format/status.js';
@@ -138,41 +138,41 @@ describe('errors and exit codes', () => {
     assert.equal(exitCodeForStatus(status.INTERNAL), EXIT.FAILURE);
   });
 
-  it('explains an unreachable runtime with the next step', () => {
+  it('explains an unreachable runtime with the next step', async () => {
     const err = new ApiCallError(status.UNAVAILABLE, 'grpc.unavailable', 'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:50051. Resolution note: ', {});
-    const e = explain(err, facts);
+    const e = await explain(err, facts);
     assert.equal(e.exitCode, EXIT.UNAVAILABLE);
     assert.equal(e.text, 'caxton: no runtime at 127.0.0.1:50051 (connect ECONNREFUSED)\n  hint: start one with `caxton serve`, or point --addr / CAXTON_ADDR at a running node (add --tls-ca if it uses TLS)\n');
   });
 
-  it('keeps the node\'s own message for a Caxton UNAVAILABLE (e.g. shutting down)', () => {
+  it('keeps the node\'s own message for a Caxton UNAVAILABLE (e.g. shutting down)', async () => {
     const err = new ApiCallError(status.UNAVAILABLE, 'node.unavailable', 'the node is shutting down', { hint: 'reconnect later' });
-    assert.equal(explain(err, facts).text, 'caxton: the node is shutting down\n  hint: reconnect later\n');
+    assert.equal((await explain(err, facts)).text, 'caxton: the node is shutting down\n  hint: reconnect later\n');
   });
 
-  it('says where the token was looked for', () => {
+  it('says where the token was looked for', async () => {
     const err = new ApiCallError(status.UNAUTHENTICATED, 'api.unauthenticated', 'missing credentials', {});
-    assert.match(explain(err, facts).text, /none was found \(looked in \/w\/\.caxton\/auth-token\)/);
-    assert.match(explain(err, { ...facts, tokenSource: '--token' }).text, /rejected the token from --token/);
+    assert.match((await explain(err, facts)).text, /none was found \(looked in \/w\/\.caxton\/auth-token\)/);
+    assert.match((await explain(err, { ...facts, tokenSource: '--token' })).text, /rejected the token from --token/);
   });
 
-  it('names the flag behind a rejected field', () => {
+  it('names the flag behind a rejected field', async () => {
     const err = new ApiCallError(status.INVALID_ARGUMENT, 'api.invalid', 'header.memory_pages: must be 1-65536', {
       fieldViolations: [{ field: 'header.memory_pages', description: 'x' }],
     });
-    assert.equal(explain(err, facts).text, 'caxton: header.memory_pages: must be 1-65536 [header.memory_pages (--memory)]\n');
+    assert.equal((await explain(err, facts)).text, 'caxton: header.memory_pages: must be 1-65536 [header.memory_pages (--memory)]\n');
   });
 
-  it('points a domain field (the node limit check) at its flag too', () => {
+  it('points a domain field (the node limit check) at its flag too', async () => {
     const err = new ApiCallError(status.INVALID_ARGUMENT, 'api.invalid', 'limits.fuelPerMessage: must be between 1 and 1000', {
       fieldViolations: [{ field: 'limits.fuelPerMessage', description: 'x' }],
     });
-    assert.equal(explain(err, facts).text, 'caxton: limits.fuelPerMessage: must be between 1 and 1000 [limits.fuelPerMessage (--fuel)]\n');
+    assert.equal((await explain(err, facts)).text, 'caxton: limits.fuelPerMessage: must be between 1 and 1000 [limits.fuelPerMessage (--fuel)]\n');
   });
 
-  it('passes CLI errors through with their exit code', () => {
-    assert.deepEqual(explain(new CliError(EXIT.NOT_FOUND, 'gone', 'look elsewhere')), { exitCode: 3, text: 'caxton: gone\n  hint: look elsewhere\n' });
-    assert.equal(explain(new Error('boom')).exitCode, EXIT.FAILURE);
+  it('passes CLI errors through with their exit code', async () => {
+    assert.deepEqual(await explain(new CliError(EXIT.NOT_FOUND, 'gone', 'look elsewhere')), { exitCode: 3, text: 'caxton: gone\n  hint: look elsewhere\n' });
+    assert.equal((await explain(new Error('boom'))).exitCode, EXIT.FAILURE);
   });
 
   it('extracts the socket error from grpc-js prose', () => {

@@ -59,8 +59,8 @@ describe('reflection and health on a real caxton serve (what grpcurl uses)', () 
       assert.match(refused.details, /missing credentials/);
       // The rich error grpcurl prints: a google.rpc.Status in the grpc-status-details-bin trailer.
       const [bin] = refused.metadata.get('grpc-status-details-bin');
-      const rpc = await protobuf.load(path.join(ROOT, 'runtime/proto/google/rpc/error_details.proto'));
-      const Status = (await protobuf.load(path.join(ROOT, 'runtime/proto/google/rpc/status.proto'))).lookupType('google.rpc.Status');
+      const rpc = await protobuf.load(path.join(ROOT, 'client/proto/google/rpc/error_details.proto'));
+      const Status = (await protobuf.load(path.join(ROOT, 'client/proto/google/rpc/status.proto'))).lookupType('google.rpc.Status');
       const details = Status.decode(bin as Buffer) as unknown as { code: number; details: { type_url: string; value: Uint8Array }[] };
       assert.equal(details.code, grpc.status.UNAUTHENTICATED);
       const info = details.details.find((d) => d.type_url.endsWith('google.rpc.ErrorInfo'));

@@ -17,7 +17,7 @@ interface InfraModule { installGrpcurl(): Promise<string> }
 const infra = (): Promise<InfraModule> => import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<InfraModule>;
 
 /** Every RPC the .proto declares: the test must keep up with the service, not with a list. */
-const PROTO = new URL('../../../runtime/proto/caxton/v1/caxton.proto', import.meta.url);
+const PROTO = new URL('../../../client/proto/caxton/v1/caxton.proto', import.meta.url);
 const RPCS = [...readFileSync(PROTO, 'utf8').matchAll(/^\s*rpc (\w+)\(/gm)].map((m) => m[1]!);
 
 describe('grpcurl through server reflection on a real caxton serve', () => {

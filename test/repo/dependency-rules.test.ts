@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const depcruise = path.join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
 const config = path.join(root, '.dependency-cruiser.cjs');
-const SOURCES = ['core/src', 'sandbox/src', 'toolchain/src', 'runtime/src', 'cli/src', 'console/src'];
+const SOURCES = ['core/src', 'client/src', 'sandbox/src', 'toolchain/src', 'runtime/src', 'cli/src', 'console/src'];
 
 interface Violation { rule: { name: string }; from: string; to: string }
 

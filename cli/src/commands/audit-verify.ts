@@ -13,9 +13,10 @@ import {
   AuditChainVerifier, checkSignedCheckpoint, decodeSignedCheckpoint, keyFingerprint, type AuditChainFault,
   type AuditExpectedHead, type SignedAuditCheckpoint, type StoredAuditRecord,
 } from '@caxton/core';
-import { verifyEd25519, type CaxtonClient } from '@caxton/runtime';
+import type { CaxtonClient } from '@caxton/client';
 import { UsageError } from '../cli-error.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
+import { runtimeLibrary } from '../runtime-library.js';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -66,6 +67,7 @@ export async function verifyAudit(source: AuditSource, options: { trustKeys: rea
   if (info.anchor !== undefined) {
     try {
       anchor = decodeSignedCheckpoint(info.anchor);
+      const { verifyEd25519 } = await runtimeLibrary();
       const wrong = checkSignedCheckpoint(anchor, trusted, verifyEd25519);
       if (wrong) anchorFault = { position: anchor.checkpoint.index, reason: 'anchor-invalid', detail: `the anchor (record ${anchor.checkpoint.index}) cannot be trusted: ${wrong}` };
       else expect.push({ index: anchor.checkpoint.index, hash: anchor.checkpoint.hash, trail: anchor.checkpoint.trail, source: 'anchor' });

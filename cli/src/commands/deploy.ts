@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import type { UploadHeader } from '@caxton/runtime';
+import type { UploadHeader } from '@caxton/client';
 import { action, type AppEnv } from '../action.js';
 import { displayPath, loadArtifact, type LoadedArtifact } from '../artifact-source.js';
 import type { CommandContext, GlobalArgs } from '../context.js';

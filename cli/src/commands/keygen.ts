@@ -7,13 +7,13 @@ import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { generateSigningKey } from '@caxton/runtime';
 import { action, type AppEnv } from '../action.js';
 import { displayPath } from '../artifact-source.js';
 import { CliError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { renderFields } from '../format/table.js';
+import { runtimeLibrary } from '../runtime-library.js';
 
 type Args = GlobalArgs & { out: string; name: string };
 
@@ -31,6 +31,7 @@ export function keygenCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       await mkdir(dir, { recursive: true });
       const keyFile = path.join(dir, `${argv.name}.key`);
       const pubFile = path.join(dir, `${argv.name}.pub`);
+      const { generateSigningKey } = await runtimeLibrary();
       const pair = generateSigningKey();
       let handle;
       try {

@@ -4,7 +4,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { IDEMPOTENCY_KEY_HINT, idempotencyKeyProblem, type AclMessage } from '@caxton/core';
-import type { SendCallOptions, SendInput } from '@caxton/runtime';
+import type { SendCallOptions, SendInput } from '@caxton/client';
 import { action, type AppEnv } from '../action.js';
 import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';

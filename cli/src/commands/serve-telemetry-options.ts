@@ -1,11 +1,11 @@
 /**
  * `caxton serve` telemetry flags (issue 13, decision 1300): where spans and metrics go, how many
  * traces are kept, how logs are written. The same settings come from the standard OTEL_*
- * variables; a flag overrides its variable. Parsing and validation are the runtime's
- * (parseTelemetryConfig): one definition for serve, embedders and tests.
+ * variables; a flag overrides its variable. The flags only: parsing and validation are the
+ * runtime's (parseTelemetryConfig, one definition for serve, embedders and tests), called from
+ * serve-telemetry-config.ts when serve runs.
  */
 import type { Argv } from 'yargs';
-import { parseTelemetryConfig, type TelemetryConfig } from '@caxton/runtime';
 
 export interface TelemetryArgs {
   otlpEndpoint?: string;
@@ -24,10 +24,4 @@ export function telemetryOptions<T>(y: Argv<T>): Argv<T & TelemetryArgs> {
     .option('metrics-addr', { type: 'string', describe: 'Serve Prometheus metrics at http://host:port/metrics (default: not served)' })
     .option('metrics-max-agents', { type: 'number', describe: 'Agents with their own metric series; later ones are counted as agent="other" (default 200)' })
     .option('log-format', { type: 'string', choices: ['text', 'json'], describe: 'text, or json: one JSON object per line with time, level, msg, node and trace ids; agent log lines are printed too' }) as unknown as Argv<T & TelemetryArgs>;
-}
-
-/** The flags and the environment → the node's telemetry config; undefined when nothing is asked for. */
-export function telemetryFromArgs(argv: TelemetryArgs, env: Readonly<Record<string, string | undefined>>): TelemetryConfig | undefined {
-  const config = parseTelemetryConfig(argv, env);
-  return config.enabled || config.logFormat !== 'text' ? config : undefined;
 }

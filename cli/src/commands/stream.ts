@@ -2,7 +2,7 @@
  * Running a server stream from the CLI until it ends, the user presses Ctrl-C (a normal way to
  * stop following: exit 0), or `stopAfter` values arrived.
  */
-import type { StreamHandle } from '@caxton/runtime';
+import type { StreamHandle } from '@caxton/client';
 import type { CommandContext } from '../context.js';
 
 export async function follow<T>(

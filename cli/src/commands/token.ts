@@ -11,7 +11,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { ROLE_NAMES } from '@caxton/core';
-import type { IssuedTokenView } from '@caxton/runtime';
+import type { IssuedTokenView } from '@caxton/client';
 import { action, type AppEnv } from '../action.js';
 import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';

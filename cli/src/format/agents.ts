@@ -1,5 +1,5 @@
 /** `caxton agents`: the table of agents and the detail view of one. */
-import type { AgentView } from '@caxton/runtime';
+import type { AgentView } from '@caxton/client';
 import { renderFields, renderTable, truncate, type Column } from './table.js';
 import { formatAge, formatBytes, formatCount, formatPages, formatTime } from './units.js';
 

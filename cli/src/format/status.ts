@@ -1,5 +1,5 @@
 /** `caxton status`: the node, its cluster and storage. */
-import type { NodeStatusView } from '@caxton/runtime';
+import type { NodeStatusView } from '@caxton/client';
 import type { KillSwitchStatus } from '@caxton/core';
 import { renderFields, renderTable, truncate } from './table.js';
 import { formatAge, formatDuration } from './units.js';

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeAclJson, decodeAclString, type AclMessage, type MessageEvent, type SendResult } from '@caxton/core';
-import type { SendCallOptions, SendInput } from '@caxton/runtime';
+import type { SendCallOptions, SendInput } from '@caxton/client';
 
 import { UsageError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';

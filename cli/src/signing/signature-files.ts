@@ -7,10 +7,10 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parsePrivateKey, signStatement, keyIdOf } from '@caxton/runtime';
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { AgentStatement } from '@caxton/core';
 import { UsageError } from '../cli-error.js';
+import { runtimeLibrary } from '../runtime-library.js';
 
 export const SIGNATURE_SUFFIX = '.dsse.json';
 
@@ -31,13 +31,14 @@ async function buildFacts(artifactPath: string): Promise<{ name: string; languag
   }
 }
 
-export async function readPrivateKeyFile(keyFile: string): Promise<ReturnType<typeof parsePrivateKey>> {
+export async function readPrivateKeyFile(keyFile: string): Promise<KeyObject> {
   let pem: string;
   try {
     pem = await readFile(keyFile, 'utf8');
   } catch {
     throw new UsageError(`signing key ${keyFile} cannot be read`, 'make a key pair with `caxton keygen` and pass its .key file');
   }
+  const { parsePrivateKey } = await runtimeLibrary();
   return parsePrivateKey(pem, keyFile);
 }
 
@@ -61,6 +62,7 @@ export async function signArtifactFile(artifactPath: string, keyFile: string, op
     ...(await buildFacts(artifactPath)),
     ...(opts.version !== undefined ? { version: opts.version } : {}),
   };
+  const { keyIdOf, signStatement } = await runtimeLibrary();
   const envelope = signStatement(statement, key);
   const signaturePath = signatureFileFor(artifactPath);
   const tmp = `${signaturePath}.${process.pid}.tmp`;

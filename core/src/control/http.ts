@@ -57,6 +57,9 @@ export interface HttpPolicy {
   extraCaPem?: string;
 }
 
+/** A policy as a client sent it, unvalidated: any field may be missing (the node fills defaults and checks it). */
+export type HttpPolicyInput = Partial<Omit<HttpPolicy, 'allow'>> & { allow?: Partial<HttpAllowRule>[] };
+
 export const DEFAULT_HTTP_POLICY: HttpPolicy = Object.freeze({
   allow: [],
   timeoutMs: 10_000,

@@ -7,8 +7,8 @@
 import {
   AclError, AclParseError, AclValidationError, decodeAclJson, decodeAclString, requireReceivers, validateAclMessage, type AclMessage, InvalidArgumentError,
 } from '@caxton/core';
-import { aclFromWire } from './convert-acl.js';
-import type { WireSendMessageRequest } from './wire.js';
+import { aclFromWire } from '@caxton/client';
+import type { WireSendMessageRequest } from '@caxton/client';
 
 /** `replyTo[0].userParams.X-a` → `reply_to[0].user_params.X-a` (user parameter keys untouched). */
 export function modelPathToProto(path: string): string {

@@ -12,8 +12,8 @@ import type { StoredAuditRecord } from '@caxton/core';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { AuditError } from '../audit/errors.js';
 import { unary, type CallContext } from './call-wrappers.js';
-import { toGrpcStatus } from './grpc-status.js';
-import type * as W from './wire.js';
+import { toGrpcStatus } from '@caxton/client';
+import type * as W from '@caxton/client';
 
 const PAGE = 256;
 

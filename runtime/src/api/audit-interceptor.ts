@@ -19,9 +19,9 @@ import type { AuditEntry } from '@caxton/core';
 import { changesNothing } from './access.js';
 import { aclFromSendRequest } from './acl-input.js';
 import type { Caller } from './caller.js';
-import { statusFromCaxtonError } from './grpc-status.js';
-import { decodeStatusDetails, STATUS_DETAILS_KEY } from './status-details.js';
-import type { WireSendMessageRequest } from './wire.js';
+import { statusFromCaxtonError } from '@caxton/client';
+import { decodeStatusDetails, STATUS_DETAILS_KEY } from '@caxton/client';
+import type { WireSendMessageRequest } from '@caxton/client';
 import { createHash } from 'node:crypto';
 import { AuditError } from '../audit/errors.js';
 

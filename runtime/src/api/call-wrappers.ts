@@ -7,7 +7,7 @@
 import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { ResourceExhaustedError } from './errors.js';
 import { UnavailableError } from '@caxton/core';
-import { toGrpcStatus } from './grpc-status.js';
+import { toGrpcStatus } from '@caxton/client';
 import type { NodeControl, Sink, Unsubscribe } from '@caxton/core';
 import type { AuditedCall } from '../audit/audited-control.js';
 import { requireAllowed, type Principal } from './access.js';

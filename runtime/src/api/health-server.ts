@@ -9,7 +9,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { CaxtonError, type NodeHealth } from '@caxton/core';
 import { HealthFollower } from './health-follower.js';
-import { CAXTON_SERVICE_NAME } from './proto.js';
+import { CAXTON_SERVICE_NAME } from '@caxton/client';
 
 export interface HealthServer {
   readonly port: number;

@@ -5,9 +5,9 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { FreezeResult } from '@caxton/core';
 import { unary, type CallContext } from './call-wrappers.js';
-import { agentToWire } from './convert-agent.js';
+import { agentToWire } from '@caxton/client';
 import { parseAgentName } from './request-parsing.js';
-import type * as W from './wire.js';
+import type * as W from '@caxton/client';
 
 function scopeOf(req: W.WireFreezeRequest): 'node' | 'cluster' {
   return req.cluster === true ? 'cluster' : 'node';

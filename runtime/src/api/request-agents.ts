@@ -6,7 +6,7 @@
  */
 import { rpcAccess } from '@caxton/core';
 import { aclFromSendRequest } from './acl-input.js';
-import type { WireSendMessageRequest } from './wire.js';
+import type { WireSendMessageRequest } from '@caxton/client';
 
 /** Matches no agent-name pattern (agent names cannot contain `<`). */
 const UNREADABLE = '<unreadable>';

@@ -7,11 +7,11 @@ import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, type DeployableLimit
 import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, LANGUAGE_LABEL, LANGUAGE_LABEL_HINT, isPerformative, MAX_ENVELOPE_BYTES, type Performative } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { resolveHttpPolicy } from '../http/policy.js';
-import { httpPolicyInputFromWire } from './convert-http.js';
+import { httpPolicyInputFromWire } from '@caxton/client';
 import type { DeploySpec, LogQuery, TailFilter, UpgradeSpec, DfSearchTemplate } from '@caxton/core';
 import type {
   WireArtifactHeader, WireDfTemplate, WireSearchDirectoryRequest, WireStreamLogsRequest, WireTailMessagesRequest,
-} from './wire.js';
+} from '@caxton/client';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const MAX_CONFIG_ENTRIES = 256;

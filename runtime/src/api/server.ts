@@ -20,7 +20,8 @@ import { dataDirRotator, refusingRotator, type TokenRotator } from './token-rota
 import { shutdownError, type CallContext, type CallOrigin } from './call-wrappers.js';
 import { caxtonHandlers } from './handlers.js';
 import type { NodeControl } from '@caxton/core';
-import { CAXTON_SERVICE_NAME, caxtonService, reflectedPackage } from './proto.js';
+import { CAXTON_SERVICE_NAME, caxtonService } from '@caxton/client';
+import { reflectedPackage } from './reflected-proto.js';
 import { UploadSlots } from './upload.js';
 import { apiTelemetryInterceptor } from './telemetry-interceptor.js';
 import type { AuditTrail } from '../audit/audit-trail.js';

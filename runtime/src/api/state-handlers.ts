@@ -6,10 +6,10 @@
 import type { sendUnaryData, ServerReadableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { CaxtonError, InvalidArgumentError, NotFoundError, type NodeControl, type StateEntry } from '@caxton/core';
 import { serverStream, unary, type CallContext } from './call-wrappers.js';
-import { toGrpcStatus } from './grpc-status.js';
+import { toGrpcStatus } from '@caxton/client';
 import { requireAllowed } from './access.js';
 import { ImportAccumulator, parseListState, parseStateAgent, parseStateKey } from './state-requests.js';
-import type * as W from './wire.js';
+import type * as W from '@caxton/client';
 
 export function stateHandlers(ctx: CallContext, node: NodeControl, idleTimeoutMs: number): UntypedServiceImplementation {
   return {

@@ -8,7 +8,7 @@
 import { DEFAULT_STATE_LIMITS, InvalidArgumentError, type StateListQuery, type StateWrite } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { parseAgentName } from './request-parsing.js';
-import type { WireListStateRequest, WireStateImportEntry } from './wire.js';
+import type { WireListStateRequest, WireStateImportEntry } from '@caxton/client';
 
 export const DEFAULT_STATE_PAGE = 100;
 export const MAX_STATE_PAGE = 1000;

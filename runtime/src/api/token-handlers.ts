@@ -6,10 +6,10 @@
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { unary, type CallContext } from './call-wrappers.js';
-import { issuedToWire } from './convert-token.js';
+import { issuedToWire } from '@caxton/client';
 import type { TokenIssuer } from './issued-token-file.js';
 import type { TokenRotator } from './token-rotation.js';
-import type * as W from './wire.js';
+import type * as W from '@caxton/client';
 import { auditArgs } from '../audit/audited-control.js';
 
 export function tokenHandlers(ctx: CallContext, rotator: TokenRotator, issuer: TokenIssuer): UntypedServiceImplementation {

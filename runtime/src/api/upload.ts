@@ -13,7 +13,7 @@ import { CaxtonError, InvalidArgumentError } from '@caxton/core';
 import { ResourceExhaustedError, UploadTimeoutError } from './errors.js';
 import type { VerifiedArtifact } from '@caxton/core';
 import type { ParsedHeader } from './request-parsing.js';
-import type { WireArtifactUpload } from './wire.js';
+import type { WireArtifactUpload } from '@caxton/client';
 
 /** Bounds how many artifacts are buffered at once (each up to maxArtifactBytes of memory). */
 export class UploadSlots {

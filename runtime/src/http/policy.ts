@@ -6,7 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { DEFAULT_ACL_LIMITS, DEFAULT_HTTP_POLICY, HTTP_METHODS, InvalidArgumentError, pathPrefixRefusal, type HttpAllowRule, type HttpPolicy } from '@caxton/core';
+import { DEFAULT_ACL_LIMITS, DEFAULT_HTTP_POLICY, HTTP_METHODS, InvalidArgumentError, pathPrefixRefusal, type HttpAllowRule, type HttpPolicy, type HttpPolicyInput } from '@caxton/core';
 
 /**
  * The node's maxima. `maxResponseBytes`: the answer's content must fit one message
@@ -31,7 +31,8 @@ export function nodeDefaultHttpPolicy(): HttpPolicy {
   return { ...DEFAULT_HTTP_POLICY, allow: [], maxResponseBytes: Math.min(DEFAULT_HTTP_POLICY.maxResponseBytes, HTTP_POLICY_MAXIMA.maxResponseBytes) };
 }
 
-export type HttpPolicyInput = Partial<Omit<HttpPolicy, 'allow'>> & { allow?: Partial<HttpAllowRule>[] };
+// The input shape is core's: the API client builds it too (@caxton/client).
+export type { HttpPolicyInput };
 
 /** Validate and complete a policy; `field` prefixes error fields (`header.http`). */
 export function resolveHttpPolicy(input: HttpPolicyInput, field: string): HttpPolicy {

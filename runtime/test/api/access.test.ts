@@ -12,7 +12,7 @@ import {
   authorize, changesNothing, matchesAgentPattern, parseAgentPatterns, PERMISSIONS, permissionsTableMarkdown, principalSees, ROLE_NAMES, roleHas, ROLES, rolesTableMarkdown, RPC_ACCESS,
   type Principal, type RoleName,
 } from '@caxton/core';
-import { caxtonService } from '../../src/api/proto.js';
+import { caxtonService } from '@caxton/client';
 import { requireAllowed } from '../../src/api/access.js';
 import { PermissionDeniedError } from '../../src/api/errors.js';
 import { requestAgents } from '../../src/api/request-agents.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { ApiCallError } from '../../src/api/client-errors.js';
+import { ApiCallError } from '@caxton/client';
 import { DEFAULT_FUEL, DEFAULT_PAGES } from './support/memory-node.js';
 import { eventually, startHarness, type Harness } from './support/harness.js';
 import { rawClient, rawUnary, rawUpload, startUpload, type RawClient } from './support/raw-client.js';

@@ -14,7 +14,7 @@ import { tokenFingerprint } from '../../src/api/caller.js';
 import { sha256Hex } from '../../src/audit/audit-trail.js';
 import { FileAuditTrail } from '../../src/audit/file-audit-trail.js';
 import { safeFields } from '../../src/api/audit-interceptor.js';
-import type { CaxtonClient } from '../../src/api/client.js';
+import type { CaxtonClient } from '@caxton/client';
 import { startHarness, tempDir, type Harness } from './support/harness.js';
 import { eventually } from '../registry/helpers/tmp.js';
 

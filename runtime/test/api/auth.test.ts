@@ -3,7 +3,7 @@ import { chmod, stat, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { ApiCallError } from '../../src/api/client-errors.js';
+import { ApiCallError } from '@caxton/client';
 import { ensureAuthToken, mintToken, readTokenFile, TokenFileError } from '../../src/api/auth.js';
 import { startApiServer } from '../../src/api/server.js';
 import { MemoryNode } from './support/memory-node.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { ApiCallError } from '../../src/api/client-errors.js';
+import { ApiCallError } from '@caxton/client';
 import { nodeDefaultHttpPolicy } from '../../src/http/policy.js';
 import { startHarness, type Harness } from './support/harness.js';
 

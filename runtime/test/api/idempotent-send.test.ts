@@ -14,8 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import type { AclMessage } from '@caxton/core';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
-import { CaxtonClient } from '../../src/api/client.js';
-import { ApiCallError } from '../../src/api/client-errors.js';
+import { CaxtonClient } from '@caxton/client';
+import { ApiCallError } from '@caxton/client';
 import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
 import { eventually } from './support/harness.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { ApiCallError } from '../../src/api/client-errors.js';
+import { ApiCallError } from '@caxton/client';
 import type { LogEntry, MessageEvent } from '@caxton/core';
 import { eventually, startHarness, type Harness } from './support/harness.js';
 import { rawClient, rawUnary, type RawClient } from './support/raw-client.js';

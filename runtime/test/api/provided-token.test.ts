@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { TokenFileError } from '../../src/api/auth.js';
-import { ApiCallError } from '../../src/api/client-errors.js';
+import { ApiCallError } from '@caxton/client';
 import { providedFileProblem, readProvidedTokenFile } from '../../src/api/provided-token.js';
 import { startHarness, tempDir } from './support/harness.js';
 

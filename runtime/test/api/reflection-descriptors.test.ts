@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import descriptorModule from 'protobufjs/ext/descriptor/index.js';
-import { reflectedPackage } from '../../src/api/proto.js';
+import { reflectedPackage } from '../../src/api/reflected-proto.js';
 import { mapEntryName } from '../../src/api/reflection-descriptors.js';
 
 interface Msg { name: string; field: Array<{ name: string; typeName?: string; label?: number }>; nestedType: Msg[]; options?: { mapEntry?: boolean } }

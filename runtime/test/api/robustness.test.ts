@@ -7,7 +7,7 @@ import http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { CaxtonError } from '@caxton/core';
-import { ApiCallError } from '../../src/api/client-errors.js';
+import { ApiCallError } from '@caxton/client';
 import { MemoryNode } from './support/memory-node.js';
 import { startHarness, type Harness } from './support/harness.js';
 

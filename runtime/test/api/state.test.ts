@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import type { StateEntry } from '@caxton/core';
 import { readTokenFile } from '../../src/api/auth.js';
-import { ApiCallError } from '../../src/api/client.js';
+import { ApiCallError } from '@caxton/client';
 import { startHarness, type Harness } from './support/harness.js';
 
 async function rejectsWith(promise: Promise<unknown>, code: status, caxtonCode?: string): Promise<ApiCallError> {

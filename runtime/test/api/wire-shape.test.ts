@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { caxtonService } from '../../src/api/proto.js';
-import type * as W from '../../src/api/wire.js';
+import { caxtonService } from '@caxton/client';
+import type * as W from '@caxton/client';
 
 const id: W.WireAgentIdentifier = {
   name: 'a@p', addresses: ['http://h:7778/acc'], resolvers: [{ name: 'r@p', addresses: [], resolvers: [], userParams: {} }], userParams: { 'X-k': 'v' },

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseStreamEvents, type AgentDetailResponse, type AgentsResponse, type MessagesResponse, type NodesResponse, type SampledNotice, type SniffedMessage, type StreamEvent, type WhoAmI } from '@caxton/core';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, readTokenFilePath, tokenFilePath } from '../../src/api/auth.js';
-import { CaxtonClient } from '../../src/api/client.js';
+import { CaxtonClient } from '@caxton/client';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const INITIATOR = path.join(ROOT, 'examples/contract-net/js-initiator/build/cnet-initiator.wasm');

@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AGENT_LIMIT_TABLE } from '@caxton/core';
-import { CaxtonClient } from '../../src/api/client.js';
-import { ApiCallError } from '../../src/api/client-errors.js';
+import { CaxtonClient } from '@caxton/client';
+import { ApiCallError } from '@caxton/client';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 
 interface LiftBombs { liftBombComponent(): Promise<Uint8Array>; ATTACKS: Record<string, string>; MEMORY_CAP_PAGES: number }

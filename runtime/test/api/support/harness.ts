@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CaxtonClient, type CaxtonClientOptions } from '../../../src/api/client.js';
+import { CaxtonClient, type CaxtonClientOptions } from '@caxton/client';
 import { readTokenFile, tokenFilePath } from '../../../src/api/auth.js';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../../src/api/server.js';
 import { MemoryNode } from './memory-node.js';

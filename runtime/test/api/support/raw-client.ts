@@ -4,9 +4,9 @@
  * process that is killed mid-upload.
  */
 import { credentials, Metadata, makeGenericClientConstructor, type Client, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
-import { caxtonService } from '../../../src/api/proto.js';
-import { toApiCallError, type ApiCallError } from '../../../src/api/client-errors.js';
-import type { WireArtifactUpload } from '../../../src/api/wire.js';
+import { caxtonService } from '@caxton/client';
+import { toApiCallError, type ApiCallError } from '@caxton/client';
+import type { WireArtifactUpload } from '@caxton/client';
 
 const Raw = makeGenericClientConstructor(caxtonService(), 'Caxton');
 

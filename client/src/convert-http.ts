@@ -3,8 +3,7 @@
  * directions (server and CLI). proto3 has no "unset" for scalars: 0 means "node default", and
  * `no_redirects` says the one meaningful 0 (maxRedirects).
  */
-import type { HttpAllowRule, HttpPolicy } from '@caxton/core';
-import type { HttpPolicyInput } from '../http/policy.js';
+import type { HttpAllowRule, HttpPolicy, HttpPolicyInput } from '@caxton/core';
 import type { WireHttpPolicy } from './wire.js';
 
 export function httpPolicyToWire(p: Partial<HttpPolicy> & { allow: HttpAllowRule[] }): WireHttpPolicy {

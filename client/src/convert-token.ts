@@ -1,5 +1,4 @@
 /** Issued tokens (decision 1760) between the node's records and the wire, both ways; never a token value. */
-import type { IssuedTokenRecord } from './issued-tokens.js';
 import type * as W from './wire.js';
 
 /** An issued token as clients see it (`caxton token list --json`). */
@@ -15,7 +14,8 @@ export interface IssuedTokenView {
   revokedAt?: number;
 }
 
-export function issuedToWire(r: Omit<IssuedTokenRecord, 'sha256'>): W.WireIssuedToken {
+/** The node passes its own records (issued-tokens.ts); they carry everything a view does. */
+export function issuedToWire(r: IssuedTokenView): W.WireIssuedToken {
   return {
     id: r.id, label: r.label, role: r.role, agents: r.agents ?? '',
     createdUnixMs: r.createdAt, expiresUnixMs: r.expiresAt, revokedUnixMs: r.revokedAt ?? 0,

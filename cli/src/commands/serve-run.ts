@@ -1,0 +1,225 @@
+/**
+ * What `caxton serve` does once it runs (its flags are serve.ts's, loaded for --help without any
+ * of this): turn the flags into the node's options and run the node in the foreground until
+ * Ctrl-C / SIGTERM. The node itself is @caxton/runtime's startNode; this module is imported only
+ * when serve runs, so the node's library, the sandbox and their dependencies load only then.
+ */
+import path from 'node:path';
+import { readTokenFilePath, tokenFilePath } from '@caxton/client';
+import { CliError, UsageError } from '../cli-error.js';
+import type { CommandContext, GlobalArgs } from '../context.js';
+import type { StartNodeOptions, RunningNode } from '@caxton/runtime';
+import { parseComponentLimit } from '@caxton/sandbox';
+import { EXIT } from '../exit-codes.js';
+import { auditNodeOptions, type ServeAuditArgs } from './serve-audit-options.js';
+import { clusterSecurityOptions, type ClusterSecurityArgs } from './serve-cluster-security-options.js';
+import { k8sNodeOptions, type K8sArgs } from './serve-k8s-options.js';
+import { consoleNodeOptions, type ConsoleArgs } from './serve-console-options.js';
+import type { TelemetryArgs } from './serve-telemetry-options.js';
+import { telemetryFromArgs } from './serve-telemetry-config.js';
+import { installJsonLogs } from '@caxton/runtime';
+import type { TrustArgs } from './serve-trust-options.js';
+import { trustNodeOptions } from './serve-trust-policy.js';
+import { noAuthApiWarning, plaintextApiWarning } from './serve-plaintext-warning.js';
+
+/** The node's own option and handle types: one definition, the node's (runtime/src/start/options.ts). */
+export type { StartNodeOptions, RunningNode };
+
+export type StartNode = (options: StartNodeOptions) => Promise<RunningNode>;
+
+// A variable, not a literal: the node is built separately and may be absent from a checkout.
+const NODE_MODULE = '@caxton/runtime';
+
+async function loadStartNode(): Promise<StartNode> {
+  let mod: { startNode?: StartNode };
+  try {
+    mod = (await import(NODE_MODULE)) as { startNode?: StartNode };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new CliError(EXIT.FAILURE, `this Caxton build has no node (${NODE_MODULE} is missing)`, 'build everything with `npm run build` (tsc -b) and retry');
+    }
+    throw err;
+  }
+  if (typeof mod.startNode !== 'function') throw new CliError(EXIT.FAILURE, `${NODE_MODULE} does not export startNode()`);
+  return mod.startNode;
+}
+
+export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & TelemetryArgs & TrustArgs & {
+  shards?: number;
+  prepareTimeoutS?: number;
+  prepareHeapMib?: number;
+  componentLimit?: string[];
+  apiHost?: string;
+  apiPort?: number;
+  nodeId?: string;
+  kafka?: string;
+  etcd?: string;
+  cluster?: string;
+  leaseTtl?: number;
+  kafkaSessionTimeout?: number;
+  partitions?: number;
+  auth: boolean;
+  cert?: string;
+  key?: string;
+  clientCa?: string;
+  requireClientCert: boolean;
+  maxArtifactMib?: number;
+} & Partial<ServeAuditArgs>;
+
+/** A component is buffered whole in memory while it uploads (at most 4 at once): keep it sane. */
+const MAX_ARTIFACT_MIB = 1024;
+
+function list(text: string | undefined, flag: string): string[] | undefined {
+  if (text === undefined) return undefined;
+  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new UsageError(`${flag} needs at least one host:port`);
+  return items;
+}
+
+/** Flags → StartNodeOptions. Exposed for unit tests. */
+export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<string, string | undefined>> = {}): StartNodeOptions {
+  const { apiHost, apiPort } = listenAddress(argv);
+  if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError(`--api-port ${apiPort} is not a port`);
+  if ((argv.cert === undefined) !== (argv.key === undefined)) throw new UsageError('--cert and --key go together');
+  if (argv.requireClientCert && !argv.clientCa) throw new UsageError('--require-client-cert needs --client-ca');
+  const mib = argv.maxArtifactMib;
+  if (mib !== undefined && (!Number.isFinite(mib) || mib <= 0 || mib > MAX_ARTIFACT_MIB)) {
+    throw new UsageError(`--max-artifact-mib ${mib} is not a size in MiB above 0 and at most ${MAX_ARTIFACT_MIB}`, 'the default, 64, fits every example; uploads are held in memory while they arrive');
+  }
+  const options: StartNodeOptions = {
+    dataDir: path.resolve(cwd, argv.dataDir),
+    apiHost,
+    apiPort,
+    auth: { mode: argv.auth ? 'token' : 'none' },
+  };
+  if (argv.nodeId) options.nodeId = argv.nodeId;
+  const brokers = list(argv.kafka, '--kafka');
+  const endpoints = list(argv.etcd, '--etcd');
+  Object.assign(options, clusterSecurityOptions(argv, env, cwd, brokers, endpoints));
+  const cluster = clusterOptions(argv);
+  if (cluster) {
+    if (!brokers || !endpoints) throw new UsageError('--cluster, --lease-ttl, --kafka-session-timeout and --partitions need cluster mode', 'pass --kafka and --etcd too');
+    options.cluster = cluster;
+  }
+  if (mib !== undefined) options.maxArtifactBytes = Math.floor(mib * 1024 * 1024);
+  const prepare: NonNullable<StartNodeOptions['prepare']> = {};
+  if (argv.prepareTimeoutS !== undefined) {
+    if (!(argv.prepareTimeoutS > 0 && argv.prepareTimeoutS <= 3600)) throw new UsageError(`--prepare-timeout-s ${argv.prepareTimeoutS} is not a number of seconds above 0 and at most 3600`);
+    prepare.deadlineMs = Math.round(argv.prepareTimeoutS * 1000);
+  }
+  if (argv.prepareHeapMib !== undefined) {
+    if (!(Number.isInteger(argv.prepareHeapMib) && argv.prepareHeapMib >= 64 && argv.prepareHeapMib <= 16384)) throw new UsageError(`--prepare-heap-mib ${argv.prepareHeapMib} is not a whole number from 64 to 16384`);
+    prepare.maxHeapMb = argv.prepareHeapMib;
+  }
+  for (const text of argv.componentLimit ?? []) {
+    try {
+      prepare.componentLimits = { ...prepare.componentLimits, ...parseComponentLimit(text) };
+    } catch (err) {
+      throw new UsageError(`--component-limit ${(err as Error).message}`);
+    }
+  }
+  if (Object.keys(prepare).length > 0) options.prepare = prepare;
+  const trust = trustNodeOptions(argv, cwd);
+  if (trust) options.trust = trust;
+  if (argv.shards !== undefined) {
+    if (!Number.isInteger(argv.shards) || argv.shards < 1 || argv.shards > 256) throw new UsageError(`--shards ${argv.shards} is not a whole number from 1 to 256`);
+    options.shards = argv.shards;
+  }
+  const telemetry = telemetryFromArgs(argv, env);
+  if (telemetry) options.telemetry = telemetry;
+  if (argv.cert && argv.key) {
+    options.tls = { certFile: path.resolve(cwd, argv.cert), keyFile: path.resolve(cwd, argv.key) };
+    if (argv.clientCa) options.tls.caFile = path.resolve(cwd, argv.clientCa);
+    if (argv.requireClientCert) options.tls.requireClientCert = true;
+  }
+  Object.assign(options, auditNodeOptions(argv));
+  Object.assign(options, k8sNodeOptions(argv, cwd));
+  const webConsole = consoleNodeOptions(argv, cwd, options.tls);
+  if (webConsole) options.console = webConsole;
+  return options;
+}
+
+/** --addr host:port, or --api-host/--api-port (not both), or 127.0.0.1:50051. */
+function listenAddress(argv: ServeArgs): { apiHost: string; apiPort: number } {
+  const addr = (argv as { addr?: string }).addr;
+  if (addr === undefined) return { apiHost: argv.apiHost ?? '127.0.0.1', apiPort: argv.apiPort ?? 50051 };
+  if (argv.apiHost !== undefined || argv.apiPort !== undefined) {
+    throw new UsageError('give the listen address either as --addr host:port or as --api-host/--api-port, not both');
+  }
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(addr);
+  if (!m) throw new UsageError(`--addr ${addr} is not host:port`, 'e.g. --addr 127.0.0.1:50051 ([::1]:50051 for IPv6)');
+  return { apiHost: (m[1] ?? m[2])!, apiPort: Number(m[3]) };
+}
+
+function clusterOptions(argv: ServeArgs): NonNullable<StartNodeOptions['cluster']> | undefined {
+  const out: NonNullable<StartNodeOptions['cluster']> = {};
+  if (argv.cluster !== undefined) out.name = argv.cluster;
+  if (argv.leaseTtl !== undefined) {
+    if (!Number.isInteger(argv.leaseTtl) || argv.leaseTtl < 1) throw new UsageError(`--lease-ttl ${argv.leaseTtl} is not a whole number of seconds >= 1`);
+    out.leaseTtlSeconds = argv.leaseTtl;
+  }
+  if (argv.kafkaSessionTimeout !== undefined) {
+    if (!Number.isInteger(argv.kafkaSessionTimeout) || argv.kafkaSessionTimeout < 1000) throw new UsageError(`--kafka-session-timeout ${argv.kafkaSessionTimeout} is not a number of milliseconds >= 1000`);
+    out.sessionTimeoutMs = argv.kafkaSessionTimeout;
+  }
+  if (argv.partitions !== undefined) {
+    if (!Number.isInteger(argv.partitions) || argv.partitions < 1) throw new UsageError(`--partitions ${argv.partitions} is not a positive integer`);
+    out.partitions = argv.partitions;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** The body of `caxton serve` (serve.ts holds its flags): start the node, report where it serves, wait for Ctrl-C. */
+export async function runServe(ctx: CommandContext, argv: ServeArgs): Promise<number> {
+    const options = nodeOptions(argv, ctx.io.cwd, ctx.io.env);
+    // JSON lines from here on: every later note, warning and library line is one object.
+    // The node id is known once the node has read (or made) it in its data dir; until then, --node-id.
+    let nodeIdForLogs = options.nodeId;
+    if (options.telemetry?.logFormat === 'json') installJsonLogs(() => nodeIdForLogs);
+    const open = noAuthApiWarning(options);
+    if (open) ctx.note(open);
+    const plaintext = plaintextApiWarning(options);
+    if (plaintext) ctx.note(plaintext);
+    const startNode = await loadStartNode();
+    const node = await startNode(options).catch((err: unknown) => {
+      // The error is reported at once; a connection attempt a client library abandoned (e.g. to a
+      // Kafka broker that accepts and never answers) may keep the process alive until its own
+      // timeout. A node that failed to start has nothing to flush: do not wait for that.
+      setTimeout(() => process.exit(process.exitCode ?? EXIT.FAILURE), 1000).unref();
+      throw err;
+    });
+    nodeIdForLogs = node.nodeId;
+    const where = `${options.apiHost}:${node.apiPort}`;
+    ctx.note(`caxton: ${node.nodeId ? `node ${node.nodeId}` : 'node'} serving the API on ${where}${options.tls ? ' (TLS)' : ''}`);
+    if (node.trust.mode !== 'off') ctx.note(`caxton: agent signatures: ${node.trust.mode}; trusted keys: ${node.trust.keyIds.join(', ') || '(none)'}`);
+    if (options.auth.mode === 'token') {
+      ctx.note(`caxton: clients authenticate with the token in ${options.auth.tokenFile ?? tokenFilePath(options.dataDir)} (read-only: ${options.auth.readTokenFile ?? readTokenFilePath(options.dataDir)})`);
+    }
+    for (const line of node.telemetry?.describe() ?? ['telemetry: off (see --otlp-endpoint, --metrics-addr)']) ctx.note(`caxton: ${line}`);
+    const health = options.health && node.healthPort !== undefined ? `${options.health.host}:${node.healthPort}` : undefined;
+    if (health) ctx.note(`caxton: grpc.health.v1 (plaintext, no token) on ${health}`);
+    if (node.consoleUrl) ctx.note(`caxton: console on ${node.consoleUrl}`);
+    if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null, ...(health ? { health } : {}), ...(node.consoleUrl ? { console: node.consoleUrl } : {}) });
+    const exitCode = await new Promise<number>((resolve) => {
+      let interrupts = 0;
+      const stopListening = ctx.io.onInterrupt(() => {
+        interrupts++;
+        if (interrupts > 1) {
+          // The node did not stop in time and the user insists: leave without cleaning up.
+          ctx.note('caxton: stopping immediately');
+          process.exit(EXIT.INTERRUPTED);
+        }
+        ctx.note('caxton: stopping (Ctrl-C again to force)…');
+        node.stop().then(() => {
+          stopListening();
+          resolve(EXIT.OK);
+        }, (err: unknown) => {
+          ctx.note(`caxton: error while stopping: ${err instanceof Error ? err.message : String(err)}`);
+          stopListening();
+          resolve(EXIT.FAILURE);
+        });
+      });
+    });
+    ctx.note('caxton: stopped');
+    return exitCode;
+}

@@ -1,0 +1,99 @@
+/**
+ * `caxton` answers at once (issue 28, decision 1780): help, the version and every command's
+ * --help load the CLI, yargs and core only — never the node (@caxton/runtime, with Kafka, etcd and
+ * OpenTelemetry's SDK), the sandbox or the toolchain — and the top-level ones not even the API
+ * client. Held without timing: each run records the modules it loaded (support/record-imports.ts,
+ * a resolve hook plus the CommonJS cache) and the test names what must not be among them. The
+ * last case proves the recording sees the node when a command does load it.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { caxton, type CliResult } from './support/run-cli.js';
+
+// Compiled to cli/dist/test/, three levels below the repository root.
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const RECORDER = pathToFileURL(fileURLToPath(new URL('./support/record-imports.js', import.meta.url))).href;
+
+/** What no help or version output may load: the node, the sandbox, the toolchain and their heavy dependencies. */
+const NODE_SIDE: readonly { name: string; test: (p: string) => boolean }[] = [
+  { name: '@caxton/runtime', test: (p) => p.startsWith(path.join(ROOT, 'runtime') + path.sep) },
+  { name: '@caxton/sandbox', test: (p) => p.startsWith(path.join(ROOT, 'sandbox') + path.sep) },
+  { name: '@caxton/toolchain', test: (p) => p.startsWith(path.join(ROOT, 'toolchain') + path.sep) },
+  { name: 'kafkajs', test: (p) => p.includes(`${path.sep}node_modules${path.sep}kafkajs${path.sep}`) },
+  { name: 'etcd3', test: (p) => p.includes(`${path.sep}node_modules${path.sep}etcd3${path.sep}`) },
+  { name: 'the OpenTelemetry SDK', test: (p) => /[/\\]node_modules[/\\]@opentelemetry[/\\](sdk-|exporter-|resources)/.test(p) },
+];
+/** What top-level --help and --version do not need either: the API client and gRPC. */
+const CLIENT_SIDE: readonly { name: string; test: (p: string) => boolean }[] = [
+  { name: '@caxton/client', test: (p) => p.startsWith(path.join(ROOT, 'client') + path.sep) },
+  { name: '@grpc/grpc-js', test: (p) => p.includes(`${path.sep}node_modules${path.sep}@grpc${path.sep}`) },
+];
+
+let work: string;
+let runs = 0;
+
+/** Runs caxton with the recorder; returns its result and the files it loaded (as paths). */
+async function recorded(args: string[]): Promise<{ result: CliResult; loaded: string[] }> {
+  const log = path.join(work, `imports-${runs++}.log`);
+  const result = await caxton(args, { cwd: work, env: { NODE_OPTIONS: `--import=${RECORDER}`, CAXTON_TEST_IMPORT_LOG: log } });
+  const lines = (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '');
+  const loaded = [...new Set(lines.map((l) => (l.startsWith('file:') ? fileURLToPath(l) : l)))];
+  return { result, loaded };
+}
+
+function offenders(loaded: readonly string[], rules: readonly { name: string; test: (p: string) => boolean }[]): string[] {
+  return rules.flatMap((r) => {
+    const hit = loaded.find((p) => r.test(p));
+    return hit ? [`${r.name} (${path.relative(ROOT, hit)})`] : [];
+  });
+}
+
+/** The recorder saw the CLI start: its entry point and yargs are in the log (else the test would prove nothing). */
+function assertRecorded(loaded: readonly string[]): void {
+  assert.ok(loaded.some((p) => p === path.join(ROOT, 'cli', 'dist', 'src', 'app.js')), 'the recorder did not see cli/dist/src/app.js');
+  assert.ok(loaded.some((p) => p.includes(`${path.sep}node_modules${path.sep}yargs${path.sep}`)), 'the recorder did not see yargs');
+}
+
+describe('caxton start-up loads only what the command needs', () => {
+  before(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'caxton-startup-'));
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  for (const args of [['--help'], ['--version']]) {
+    it(`caxton ${args.join(' ')} loads neither the node nor the API client`, { timeout: 60_000 }, async () => {
+      const { result, loaded } = await recorded(args);
+      assert.equal(result.code, 0, result.stderr);
+      assertRecorded(loaded);
+      assert.deepEqual(offenders(loaded, [...NODE_SIDE, ...CLIENT_SIDE]), []);
+    });
+  }
+
+  it('caxton <command> --help, for every command --help lists, loads nothing of the node', { timeout: 600_000 }, async () => {
+    const help = (await caxton(['--help'], { cwd: work })).stdout;
+    // The command list: "  caxton <name> …" lines of the help text.
+    const commands = [...new Set([...help.matchAll(/^\s+caxton ([a-z][a-z-]*)/gm)].map((m) => m[1]!))];
+    for (const expected of ['serve', 'deploy', 'agents', 'send', 'audit', 'token', 'build', 'toolchain']) assert.ok(commands.includes(expected), `--help lists no ${expected}: ${commands.join(', ')}`);
+    const found: string[] = [];
+    for (const command of commands) {
+      const { result, loaded } = await recorded([command, '--help']);
+      assert.equal(result.code, 0, `${command} --help: ${result.stderr}`);
+      assertRecorded(loaded);
+      found.push(...offenders(loaded, NODE_SIDE).map((o) => `caxton ${command} --help loaded ${o}`));
+    }
+    assert.deepEqual(found, []);
+  });
+
+  it('a command that needs the node still loads it, and the recording sees that', { timeout: 120_000 }, async () => {
+    const { result, loaded } = await recorded(['keygen', '--out', path.join(work, 'keys')]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(loaded.includes(path.join(ROOT, 'runtime', 'dist', 'src', 'index.js')), 'keygen loads @caxton/runtime (its signing keys) and the recording must show it');
+    assert.ok(offenders(loaded, NODE_SIDE).includes('@caxton/runtime (runtime/dist/src/index.js)'));
+  });
+});
