@@ -28,6 +28,8 @@ export const EXIT = {
   AUDIT_REWRITTEN: 10,
   /** `audit verify`: the anchor is not genuine: signed by an untrusted key, forged, unreadable or missing. */
   AUDIT_ANCHOR: 11,
+  /** `audit verify`: records are missing from storage — a segment deleted in the middle, or the oldest outside retention (decision 1790). */
+  AUDIT_SEGMENT_MISSING: 12,
   /** Interrupted (Ctrl-C) before finishing, e.g. during an upload. */
   INTERRUPTED: 130,
 } as const;

@@ -26,6 +26,13 @@ describe('caxton audit output', () => {
     assert.equal(formatVerdict({ fault: { position: 2, reason: 'broken-link', detail: 'record 2 links to x' }, verified: 2, head: undefined }),
       'audit trail BROKEN at record 2: broken link — record 2 links to x (2 records before it are intact)\n');
   });
+
+  it('a trail pruned by retention says from which record it was checked, and a missing segment has its own reason (decision 1790)', () => {
+    assert.equal(formatVerdict({ fault: undefined, verified: 3, head: { index: 9, hash: 'f'.repeat(64) }, retained: { from: 7, prev: 'e'.repeat(64) } }),
+      `audit trail intact: 3 records from #7 (records before it deleted by retention, as the signed anchor says), head #9 ${'f'.repeat(64)}\n`);
+    assert.match(formatVerdict({ fault: { position: 8, reason: 'segment-missing', detail: 'records 4..7 are missing from storage' }, verified: 4, head: undefined }),
+      /^audit trail BROKEN at record 8: records missing — records 4\.\.7/);
+  });
 });
 
 describe('caxton audit output for write-ahead records (decision 1701)', () => {

@@ -29,6 +29,7 @@ export { matchesTailFilter } from './control/tail-filter.js';
 export * from './audit/record.js';
 export * from './audit/verify.js';
 export * from './audit/anchor.js';
+export * from './audit/segments.js';
 export * from './audit/changes.js';
 export * from './console/contract.js';
 export * from './signing/index.js';

@@ -169,6 +169,10 @@ describe('roles and issued tokens through the CLI, against a real caxton serve',
     const intents = trail.filter((r) => r.kind === 'intent' && (r.method === 'IssueToken' || r.method === 'RevokeToken'));
     assert.deepEqual(intents.filter((r) => r.method === 'IssueToken').map((r) => r.kind === 'intent' && r.args.fields.role),
       ['deployer', 'operator', 'observer', 'deployer', 'observer']);
+    // Each issue's intent names the new token by its id, written before the token existed (never the secret).
+    const issuedIds = intents.filter((r) => r.method === 'IssueToken').map((r) => r.kind === 'intent' && r.args.fields.tokenId);
+    assert.deepEqual(issuedIds.slice(0, 4), [deployer.issued.id, operator.issued.id, observer.issued.id, teamA.issued.id]);
+    assert.match(String(issuedIds[4]), /^[0-9a-f]{16}$/);
     assert.deepEqual(intents.filter((r) => r.method === 'RevokeToken').map((r) => r.kind === 'intent' && r.args.fields.tokenId), [observer.issued.id]);
     assert.ok(intents.every((r) => r.role === 'admin'));
     assert.ok(!listed.stdout.includes(deployer.token.slice(4)), 'no token in the trail');

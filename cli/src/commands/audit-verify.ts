@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import {
   AuditChainVerifier, checkSignedCheckpoint, decodeSignedCheckpoint, keyFingerprint, type AuditChainFault,
-  type AuditExpectedHead, type SignedAuditCheckpoint, type StoredAuditRecord,
+  type AuditExpectedHead, type AuditRetainedFrom, type SignedAuditCheckpoint, type StoredAuditRecord,
 } from '@caxton/core';
 import type { CaxtonClient } from '@caxton/client';
 import { UsageError } from '../cli-error.js';
@@ -25,6 +25,10 @@ export interface AuditVerdict {
   verified: number;
   head: { index: number; hash: string } | undefined;
   anchor: SignedAuditCheckpoint | undefined;
+  /** Where the trail starts by retention, as the (trusted) anchor says; records before it are not checked. */
+  retained: AuditRetainedFrom | undefined;
+  /** Records still stored before `retained.from` (a deletion not done yet), passed over. */
+  outsideRetention: number;
   /** The keys trusted, and whether they came from the node (not pinned). */
   trusted: readonly string[];
   keyFromNode: boolean;
@@ -75,7 +79,9 @@ export async function verifyAudit(source: AuditSource, options: { trustKeys: rea
       anchorFault = { position: 0, reason: 'anchor-invalid', detail: `the anchor stored in the registry cannot be read: ${(err as Error).message}` };
     }
   }
-  const verifier = new AuditChainVerifier(sha256, undefined, expect);
+  // Retention is believed only from a genuine anchor: an attacker cannot claim old records were pruned.
+  const retained = anchorFault ? undefined : anchor?.checkpoint.retained;
+  const verifier = new AuditChainVerifier(sha256, undefined, expect, retained);
   // The first fault ends the check: nothing after a broken record can be trusted.
   await source.records((stored) => verifier.push(stored) !== undefined);
   let fault = verifier.fault ?? anchorFault ?? verifier.finish();
@@ -84,7 +90,10 @@ export async function verifyAudit(source: AuditSource, options: { trustKeys: rea
   if (!fault && !anchor && verifier.verified > 0) {
     fault = { position: verifier.verified - 1, reason: 'anchor-invalid', detail: `the trail holds ${verifier.verified} records but the registry holds no anchor for it: the anchor was removed` };
   }
-  return { fault, verified: verifier.verified, head: verifier.head, anchor, trusted, keyFromNode: options.trustKeys.length === 0 };
+  return {
+    fault, verified: verifier.verified, head: verifier.head, anchor, retained, outsideRetention: verifier.outsideRetention,
+    trusted, keyFromNode: options.trustKeys.length === 0,
+  };
 }
 
 export function verdictExitCode(fault: AuditChainFault | undefined): ExitCode {
@@ -93,6 +102,7 @@ export function verdictExitCode(fault: AuditChainFault | undefined): ExitCode {
     case 'truncated': return EXIT.AUDIT_TRUNCATED;
     case 'rewritten': return EXIT.AUDIT_REWRITTEN;
     case 'anchor-invalid': return EXIT.AUDIT_ANCHOR;
+    case 'segment-missing': return EXIT.AUDIT_SEGMENT_MISSING;
     default: return EXIT.FAILURE;
   }
 }
@@ -103,6 +113,7 @@ export function verdictHint(fault: AuditChainFault): string {
     case 'truncated': return 'records acknowledged earlier are gone: restore the trail from a backup, or keep it as evidence; `caxton audit --json` lists what is left';
     case 'rewritten': return 'the records from this one on were rewritten and re-sealed: compare with a backup or an export; whoever did it could write the trail but not sign with the audit key';
     case 'anchor-invalid': return 'the registry\'s anchor was replaced, altered or removed: check who wrote the registry; pin the node\'s key with --trust-key (`caxton audit key`) on a machine you trust';
+    case 'segment-missing': return 'records the node did not delete by retention are gone (a segment file or keys deleted): restore them from a backup or an export; deletion by retention is signed in the anchor, so this was not it. If the node was pruning just now, run verify again';
     case 'not-canonical': return 'the stored bytes were edited in a way the record\'s hash does not cover (a duplicated or reordered key): treat the record as altered';
     default: return 'the record was altered, removed or inserted: compare with a backup or an export';
   }

@@ -35,7 +35,7 @@ export function auditCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
     builder: (y) => y
       .positional('action', {
         type: 'string', choices: ['verify', 'key', 'export'] as const,
-        describe: 'verify: check the chain and its signed anchor, naming the first fault (exit 1 broken record, 9 truncated, 10 rewritten, 11 anchor not genuine); key: the node\'s audit public key; export: the trail and its anchor as JSON lines, verifiable later with verify --input',
+        describe: 'verify: check the chain and its signed anchor, naming the first fault (exit 1 broken record, 9 truncated, 10 rewritten, 11 anchor not genuine, 12 records missing); key: the node\'s audit public key; export: the trail and its anchor as JSON lines, verifiable later with verify --input',
       })
       .option('input', { type: 'string', describe: 'verify: check this export file (`caxton audit export`) instead of asking a node' })
       .option('expect-head', { type: 'string', array: true, describe: 'verify: a head kept elsewhere, <index>:<hash>; the trail must reach it and hold that hash there' })

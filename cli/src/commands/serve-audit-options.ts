@@ -3,15 +3,23 @@
  *   --audit-reads   also record calls that only look (list, get, logs, tail, status, state reads)
  *   --accept-audit-truncation   continue a trail that ends before its signed anchor (decision 1750),
  *                   recording the acceptance in the trail; without it such a node refuses to start
+ *   --audit-segment-bytes   start a new segment of the trail file past this size (decision 1790)
+ *   --audit-retain-segments keep this many closed segments, deleting older ones (the signed anchor
+ *                   records where the trail then starts, so verification tells pruning from deletion)
  * Changes and calls refused for their credentials are always recorded.
  */
 import type { Argv } from 'yargs';
+import { AUDIT_SEGMENT_BOUNDS, checkAuditSegmentSettings } from '@caxton/core';
 import type { StartNodeOptions } from '@caxton/runtime';
 
 export interface ServeAuditArgs {
   auditReads: boolean;
   acceptAuditTruncation: boolean;
+  auditSegmentBytes?: number;
+  auditRetainSegments?: number;
 }
+
+const { segmentBytes: SEGMENT, retainSegments: RETAIN } = AUDIT_SEGMENT_BOUNDS;
 
 export function serveAuditOptions<T>(y: Argv<T>): Argv<T & ServeAuditArgs> {
   return y.option('audit-reads', {
@@ -20,13 +28,25 @@ export function serveAuditOptions<T>(y: Argv<T>): Argv<T & ServeAuditArgs> {
   }).option('accept-audit-truncation', {
     type: 'boolean', default: false,
     describe: 'Continue an audit trail that lost records since its signed anchor (recorded in the trail); without it the node refuses to start',
+  }).option(SEGMENT.flag, {
+    type: 'number',
+    describe: `Start a new segment of the embedded audit trail once the current one holds this many bytes (${SEGMENT.floor}..${SEGMENT.ceiling}; default ${SEGMENT.default})`,
+  }).option(RETAIN.flag, {
+    type: 'number',
+    describe: `Keep this many closed audit segments and delete older ones, recorded in the signed anchor (${RETAIN.floor}..${RETAIN.ceiling}; default: keep all)`,
   }) as unknown as Argv<T & ServeAuditArgs>;
 }
 
-export function auditNodeOptions(argv: Partial<ServeAuditArgs>): Pick<StartNodeOptions, 'audit'> {
+/** The node's audit options; the segment settings are checked here, before anything starts (a typed error naming the flag). */
+export function auditNodeOptions(argv: Partial<ServeAuditArgs>): Pick<StartNodeOptions, 'audit' | 'auditSegments'> {
   const audit = {
     ...(argv.auditReads ? { recordReads: true } : {}),
     ...(argv.acceptAuditTruncation ? { acceptTruncation: true } : {}),
   };
-  return Object.keys(audit).length > 0 ? { audit } : {};
+  const segmentsGiven = argv.auditSegmentBytes !== undefined || argv.auditRetainSegments !== undefined;
+  const segments = segmentsGiven ? checkAuditSegmentSettings({ segmentBytes: argv.auditSegmentBytes, retainSegments: argv.auditRetainSegments }) : undefined;
+  return {
+    ...(Object.keys(audit).length > 0 ? { audit } : {}),
+    ...(segments ? { auditSegments: segments } : {}),
+  };
 }

@@ -1,6 +1,6 @@
 /** How `caxton audit` shows records and what `caxton audit verify` found (pure). */
 import {
-  decodeRecord, type AuditArgs, type AuditChainFault, type AuditChainHead, type AuditLine, type AuditRecord, type AuditResult,
+  decodeRecord, type AuditArgs, type AuditChainFault, type AuditChainHead, type AuditLine, type AuditRecord, type AuditResult, type AuditRetainedFrom,
   type StoredAuditRecord,
 } from '@caxton/core';
 
@@ -65,6 +65,7 @@ export function formatAuditChange(line: AuditLine): string {
 const REASONS: Record<AuditChainFault['reason'], string> = {
   unreadable: 'unreadable record',
   'hash-mismatch': 'hash mismatch',
+  'segment-missing': 'records missing',
   gap: 'gap',
   'broken-link': 'broken link',
   'not-canonical': 'not canonical',
@@ -73,10 +74,12 @@ const REASONS: Record<AuditChainFault['reason'], string> = {
   'anchor-invalid': 'anchor not genuine',
 };
 
-export function formatVerdict(result: { fault: AuditChainFault | undefined; verified: number; head: AuditChainHead | undefined }): string {
+export function formatVerdict(result: { fault: AuditChainFault | undefined; verified: number; head: AuditChainHead | undefined; retained?: AuditRetainedFrom | undefined }): string {
   if (result.fault) {
     return `audit trail BROKEN at record ${result.fault.position}: ${REASONS[result.fault.reason]} — ${result.fault.detail} (${result.verified} records before it are intact)\n`;
   }
   if (!result.head) return 'audit trail intact: no records yet\n';
-  return `audit trail intact: ${result.verified} records, head #${result.head.index} ${result.head.hash}\n`;
+  // Pruned records are not vouched for by this check: say so, and by whom they were pruned.
+  const pruned = result.retained ? ` from #${result.retained.from} (records before it deleted by retention, as the signed anchor says)` : '';
+  return `audit trail intact: ${result.verified} records${pruned}, head #${result.head.index} ${result.head.hash}\n`;
 }

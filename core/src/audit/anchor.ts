@@ -23,6 +23,18 @@ export interface AuditCheckpoint {
   time: string;
   /** The node that signed it (in a cluster each node signs with its own key). */
   node: string;
+  /**
+   * Set once retention deleted the trail's oldest segments (decision 1790): the trail now starts at
+   * record `from`, whose `prev` is the hash of the last record deleted. Absent: the trail starts at
+   * record 0 (and an anchor without it encodes as before, so older anchors verify unchanged).
+   */
+  retained?: AuditRetainedFrom;
+}
+
+/** Where a trail pruned by retention starts, signed in the anchor: the first kept record and its predecessor's hash. */
+export interface AuditRetainedFrom {
+  from: number;
+  prev: string;
 }
 
 /** A checkpoint with the signer's public key and signature: the form stored as the anchor. */
@@ -71,7 +83,16 @@ export function decodeSignedCheckpoint(text: string): SignedAuditCheckpoint {
   if (typeof c.node !== 'string') throw new TypeError('checkpoint.node is not a string');
   if (typeof v.key !== 'string' || !BASE64.test(v.key)) throw new TypeError('key is not base64');
   if (typeof v.sig !== 'string' || !BASE64.test(v.sig)) throw new TypeError('sig is not base64');
-  return { checkpoint: { trail: c.trail, index: c.index as number, hash: c.hash, time: c.time, node: c.node }, key: v.key, sig: v.sig };
+  const checkpoint: AuditCheckpoint = { trail: c.trail, index: c.index as number, hash: c.hash, time: c.time, node: c.node };
+  if (c.retained !== undefined) {
+    const r = c.retained as Partial<AuditRetainedFrom> | null;
+    if (!r || typeof r !== 'object' || !Number.isSafeInteger(r.from) || (r.from as number) < 1 || typeof r.prev !== 'string' || !HEX64.test(r.prev)) {
+      throw new TypeError('checkpoint.retained is not {from ≥ 1, prev: sha256}');
+    }
+    if ((r.from as number) > (c.index as number)) throw new TypeError('checkpoint.retained.from is past the anchored record');
+    checkpoint.retained = { from: r.from as number, prev: r.prev };
+  }
+  return { checkpoint, key: v.key, sig: v.sig };
 }
 
 /**

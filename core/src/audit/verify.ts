@@ -8,6 +8,9 @@
  *   not-canonical  its bytes are not the canonical encoding of what they parse to (a duplicated
  *                  key, reordered keys, added whitespace: bytes the hash does not cover)
  *   hash-mismatch  its hash is not the hash of its fields (it was edited)
+ *   segment-missing  positions are absent from storage before p (decision 1790): a segment
+ *                  file (or etcd keys) deleted in the middle, or the oldest records gone while the
+ *                  signed anchor says retention kept them (or records no retention at all)
  *   gap            its index is not p (records were removed, inserted or reordered)
  *   broken-link    its prev is not the previous record's hash (genesis for record 0)
  *   rewritten      it is an expected head (the signed anchor, a head the operator kept) but its
@@ -16,11 +19,16 @@
  *   truncated      the trail ends before an expected head: records were cut off its end
  * A chain cut short at the end passes when nothing is expected of it: nothing in the chain can
  * tell. The signed anchor (anchor.ts) and `--expect-head` are what is expected.
+ *
+ * Retention (decision 1790): when the anchor says the trail was pruned to start at record `from`,
+ * records stored before `from` (a deletion not yet done) are passed over, and record `from` must
+ * link to the anchor's `prev` — so expected pruning verifies clean and anything else missing is named.
  */
 import { Buffer } from 'node:buffer';
+import type { AuditRetainedFrom } from './anchor.js';
 import { canonicalJson, decodeRecord, GENESIS_HASH, recordHash, type AuditRecord, type Sha256Hex } from './record.js';
 
-export type AuditBreak = 'unreadable' | 'not-canonical' | 'hash-mismatch' | 'gap' | 'broken-link' | 'rewritten' | 'truncated' | 'anchor-invalid';
+export type AuditBreak = 'unreadable' | 'not-canonical' | 'hash-mismatch' | 'segment-missing' | 'gap' | 'broken-link' | 'rewritten' | 'truncated' | 'anchor-invalid';
 
 /** A head the trail must reach and hold: the signed anchor's, or one the operator kept. */
 export interface AuditExpectedHead {
@@ -57,14 +65,25 @@ export class AuditChainVerifier {
   private expected: number;
   private faultFound: AuditChainFault | undefined;
   private count = 0;
+  private passedOver = 0;
+  /** Where the trail starts by (signed) retention; 0 when nothing was pruned. */
+  private readonly start: number;
 
   /**
    * `after`: the record before the first one given, when verifying from the middle of a trail;
-   * without it the first record must be record 0 and link to the genesis hash.
+   * without it the first record must be record 0 and link to the genesis hash — or, given the
+   * signed anchor's `retained`, record `retained.from` linking to `retained.prev`.
    */
-  constructor(private readonly sha256: Sha256Hex, after?: AuditChainHead, private readonly expectations: readonly AuditExpectedHead[] = []) {
+  constructor(private readonly sha256: Sha256Hex, after?: AuditChainHead, private readonly expectations: readonly AuditExpectedHead[] = [], private readonly retained?: AuditRetainedFrom) {
+    if (!after && retained) after = { index: retained.from - 1, hash: retained.prev };
     this.previous = after;
     this.expected = after ? after.index + 1 : 0;
+    this.start = this.expected;
+  }
+
+  /** Records stored before where retention says the trail starts (pruning not done yet): not checked. */
+  get outsideRetention(): number {
+    return this.passedOver;
   }
 
   /** The first fault, once one was found (later records are not checked). */
@@ -87,6 +106,11 @@ export class AuditChainVerifier {
     if (this.faultFound) return this.faultFound;
     const position = stored.position;
     const fail = (reason: AuditBreak, detail: string): AuditChainFault => (this.faultFound = { position, reason, detail });
+    if (this.retained && this.count === 0 && position < this.start) {
+      this.passedOver += 1;
+      return undefined;
+    }
+    if (position > this.expected) return fail('segment-missing', this.missing(position));
     if (position !== this.expected) {
       return fail('gap', `record ${this.expected} is missing: the next stored record is at position ${position}`);
     }
@@ -108,6 +132,9 @@ export class AuditChainVerifier {
       return fail('gap', `the record at position ${position} says it is record ${record.index}: records were removed, inserted or reordered`);
     }
     const prev = this.previous?.hash ?? GENESIS_HASH;
+    if (this.retained && this.count === 0 && record.prev !== prev) {
+      return fail('rewritten', `record ${position} links to ${record.prev.slice(0, 16)}…, but the signed anchor says retention kept the trail from record ${position} after a record hashing to ${prev.slice(0, 16)}…: the trail was rewritten from there`);
+    }
     if (record.prev !== prev) {
       return fail('broken-link', `record ${position} links to ${record.prev.slice(0, 16)}…, but record ${position - 1} hashes to ${prev.slice(0, 16)}…`);
     }
@@ -124,6 +151,16 @@ export class AuditChainVerifier {
     this.expected = position + 1;
     this.count += 1;
     return undefined;
+  }
+
+  /** What is missing when the next stored record is at `position`, past the one expected. */
+  private missing(position: number): string {
+    const run = `records ${this.expected}..${position - 1} are missing from storage`;
+    if (this.count > 0) return `${run}, between records that are there: a segment of the trail (or its keys) was deleted from the middle`;
+    if (this.retained) {
+      return `${run}: the signed anchor says retention kept the trail from record ${this.start}, so the oldest kept segment was deleted outside retention`;
+    }
+    return `${run}: the oldest records were deleted, and the signed anchor records no retention`;
   }
 
   /**
@@ -152,10 +189,10 @@ function sameBytes(stored: Uint8Array, canonical: string): boolean {
 }
 
 /** Verifies a whole trail given in order. */
-export function verifyAuditChain(records: Iterable<StoredAuditRecord>, sha256: Sha256Hex, after?: AuditChainHead, expect: readonly AuditExpectedHead[] = []): {
+export function verifyAuditChain(records: Iterable<StoredAuditRecord>, sha256: Sha256Hex, after?: AuditChainHead, expect: readonly AuditExpectedHead[] = [], retained?: AuditRetainedFrom): {
   fault: AuditChainFault | undefined; verified: number; head: AuditChainHead | undefined;
 } {
-  const verifier = new AuditChainVerifier(sha256, after, expect);
+  const verifier = new AuditChainVerifier(sha256, after, expect, retained);
   for (const stored of records) if (verifier.push(stored)) break;
   verifier.finish();
   return { fault: verifier.fault, verified: verifier.verified, head: verifier.head };

@@ -73,9 +73,9 @@ describe('chain verification', () => {
     assert.deepEqual([fault?.position, fault?.reason], [2, 'broken-link']);
   });
 
-  it('names a removed record: gap, whether the store skips a position or the records shift', () => {
+  it('names a removed record: segment-missing when the store skips a position (decision 1790), gap when the records shift', () => {
     const skipped = stored(good).filter((r) => r.position !== 1);
-    assert.deepEqual(verifyAuditChain(skipped, sha256).fault?.reason, 'gap');
+    assert.deepEqual(verifyAuditChain(skipped, sha256).fault?.reason, 'segment-missing');
     const shifted = [good[0]!, good[2]!, good[3]!].map((r, position) => ({ position, bytes: encodeRecord(r) }));
     const { fault } = verifyAuditChain(shifted, sha256);
     assert.deepEqual([fault?.position, fault?.reason], [1, 'gap']);

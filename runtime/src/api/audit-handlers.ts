@@ -74,7 +74,8 @@ export function auditHandlers(ctx: CallContext, trail: AuditTrail | undefined): 
             const asked = Math.min(PAGE, left);
             const page = await trail.read(next, asked);
             for (const record of page) if (!done) call.write(toWire(record));
-            next += page.length;
+            // From the last position read, not by counting: a trail may skip positions (pruned or deleted segments, decision 1790).
+            if (page.length > 0) next = page[page.length - 1]!.position + 1;
             left -= page.length;
             if (page.length < asked) break;
             await ready();

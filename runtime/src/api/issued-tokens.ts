@@ -32,6 +32,22 @@ export interface IssueRequest {
   agents?: string;
   ttlMs: number;
   label?: string;
+  /**
+   * The secret to issue, minted beforehand with `mintIssuedToken` so that its id can be written
+   * ahead to the audit trail before the token exists; minted here when absent. Never from the wire.
+   */
+  minted?: MintedToken;
+}
+
+/** A new token's secret and the id it will be known by (the first 16 hex digits of its sha256). */
+export interface MintedToken {
+  token: string;
+  id: string;
+}
+
+export function mintIssuedToken(): MintedToken {
+  const token = mintToken();
+  return { token, id: sha256Hex(token).slice(0, 16) };
 }
 
 /** The longest a token may live: an issued credential must end by itself, at most after a year. */
@@ -98,7 +114,7 @@ export class IssuedTokens {
     if (this.byHash.size >= MAX_ISSUED_TOKENS) {
       throw new InvalidArgumentError('role', `this node already keeps ${MAX_ISSUED_TOKENS} issued tokens`, 'revoke tokens no longer used (`caxton token list`, `caxton token revoke <id>`); ended ones are forgotten 30 days after they end');
     }
-    const token = mintToken();
+    const token = req.minted?.token ?? mintToken();
     const sha256 = sha256Hex(token);
     const record: IssuedTokenRecord = {
       id: sha256.slice(0, 16), label: checked.label, role: checked.role, ...(checked.agents !== undefined ? { agents: checked.agents } : {}),

@@ -11,6 +11,7 @@ import type { TokenIssuer } from './issued-token-file.js';
 import type { TokenRotator } from './token-rotation.js';
 import type * as W from '@caxton/client';
 import { auditArgs } from '../audit/audited-control.js';
+import { mintIssuedToken } from './issued-tokens.js';
 
 export function tokenHandlers(ctx: CallContext, rotator: TokenRotator, issuer: TokenIssuer): UntypedServiceImplementation {
   return {
@@ -22,8 +23,10 @@ export function tokenHandlers(ctx: CallContext, rotator: TokenRotator, issuer: T
 
     IssueToken: unary(ctx, 'IssueToken', async (req: W.WireIssueTokenRequest, call): Promise<W.WireIssueTokenResponse> => {
       const request = { role: req.role, agents: req.agents, ttlMs: req.ttlSeconds * 1000, label: req.label };
-      const args = auditArgs(request, { role: req.role.slice(0, 40), agents: req.agents.slice(0, 256), label: req.label.slice(0, 64), ttlSeconds: String(req.ttlSeconds) });
-      const { token, record } = await ctx.change(call, { method: 'IssueToken', args }, () => issuer.issue(request));
+      // Minted before the intent so the record can name the token by its id (never the secret).
+      const minted = mintIssuedToken();
+      const args = auditArgs(request, { role: req.role.slice(0, 40), agents: req.agents.slice(0, 256), label: req.label.slice(0, 64), ttlSeconds: String(req.ttlSeconds), tokenId: minted.id });
+      const { token, record } = await ctx.change(call, { method: 'IssueToken', args }, () => issuer.issue({ ...request, minted }));
       return { token, issued: issuedToWire(record) };
     }),
 

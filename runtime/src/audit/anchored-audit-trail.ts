@@ -11,11 +11,16 @@
  * `audit.anchor-mismatch`) — continuing would hide the loss — unless the operator accepts it
  * explicitly (`--accept-audit-truncation`), which is itself recorded in the trail. A changed audit
  * key (the file was moved aside) is recorded too.
+ *
+ * Retention (decision 1790): when the trail has segments past retention, the anchor is first
+ * re-signed saying where the trail now starts (`retained`: the first kept record and its
+ * predecessor's hash), and only then are the segments deleted — so a verifier can tell records
+ * pruned by the node from records an attacker deleted. Every later anchor carries it on.
  */
 import { createHash } from 'node:crypto';
 import {
   checkpointPayload, decodeRecord, decodeSignedCheckpoint, encodeSignedCheckpoint, keyFingerprint,
-  type AuditChainHead, type AuditEntry, type AuditRecord, type SignedAuditCheckpoint, type Sink, type StoredAuditRecord, type Unsubscribe,
+  type AuditChainHead, type AuditCheckpoint, type AuditEntry, type AuditRecord, type AuditRetainedFrom, type SignedAuditCheckpoint, type Sink, type StoredAuditRecord, type Unsubscribe,
 } from '@caxton/core';
 import type { AuditAnchorInfo, AuditTrail } from './audit-trail.js';
 import type { AuditAnchorStore } from './anchor-store.js';
@@ -44,6 +49,9 @@ export class AnchoredAuditTrail implements AuditTrail {
   private wanted: AuditChainHead | undefined;
   private anchoredIndex = -1;
   private writing: Promise<void> | undefined;
+  /** Where the trail starts by retention, as the anchor says (undefined: at record 0). */
+  private retained: AuditRetainedFrom | undefined;
+  private retaining: Promise<void> | undefined;
 
   private constructor(private readonly inner: AuditTrail, private readonly options: AnchoredAuditTrailOptions) {}
 
@@ -77,6 +85,9 @@ export class AnchoredAuditTrail implements AuditTrail {
         });
       }
     }
+    this.retained = anchor?.checkpoint.retained;
+    // Record 0 deleted by retention: the trail's identity is what the anchor signed.
+    if (head && this.trailId === undefined && this.retained) this.trailId = anchor!.checkpoint.trail;
     const problem = anchor ? await this.holdAgainst(anchor, head) : undefined;
     if (problem && anchor) {
       if (!this.options.acceptTruncation) {
@@ -94,6 +105,7 @@ export class AnchoredAuditTrail implements AuditTrail {
     // A trail written before anchoring existed (or whose last anchor was lost) is anchored now.
     const now = await trail.currentHead();
     if (now && (!anchor || anchor.checkpoint.index < now.index || problem)) await this.anchorUpTo(now, true);
+    await this.retain(); // a deletion a crash interrupted
   }
 
   /** What is wrong with the trail as it is against its anchor, if anything. */
@@ -118,7 +130,7 @@ export class AnchoredAuditTrail implements AuditTrail {
 
   private async recordHashAt(index: number): Promise<string | undefined> {
     const [stored] = await this.inner.read(index, 1);
-    if (!stored) return undefined;
+    if (stored?.position !== index) return undefined; // gone (a read goes on to the next stored record)
     try {
       return decodeRecord(stored.bytes).hash;
     } catch {
@@ -129,7 +141,32 @@ export class AnchoredAuditTrail implements AuditTrail {
   async append(entry: AuditEntry): Promise<AuditRecord> {
     const record = await this.inner.append(entry);
     await this.anchorUpTo({ index: record.index, hash: record.hash }, false);
+    if (this.inner.retention) await this.retain();
     return record;
+  }
+
+  /**
+   * Deletes the segments past retention, if any: first an anchor saying where the trail now starts
+   * is stored (a write begun after `retained` was set), then the deletion. A failure is reported
+   * and nothing is deleted; the next append tries again. Concurrent callers share one pass.
+   */
+  private async retain(): Promise<void> {
+    const retention = this.inner.retention;
+    if (!retention) return;
+    this.retaining ??= (async () => {
+      const due = await retention.due();
+      if (!due) return;
+      if (!this.retained || due.from > this.retained.from) {
+        this.retained = due;
+        const head = await this.inner.currentHead();
+        if (head && (!this.wanted || head.index > this.wanted.index)) this.wanted = head;
+        while (this.writing) await this.writing.catch(() => undefined);
+        this.writing = this.writeWanted().finally(() => { this.writing = undefined; });
+        await this.writing;
+      }
+      await retention.prune(due.from);
+    })().catch((err: unknown) => this.options.report(err, 'deleting audit segments past retention')).finally(() => { this.retaining = undefined; });
+    await this.retaining;
   }
 
   /**
@@ -153,7 +190,8 @@ export class AnchoredAuditTrail implements AuditTrail {
     const head = this.wanted!;
     if (this.trailId === undefined) this.trailId = head.index === 0 ? head.hash : await this.recordHashAt(0);
     if (this.trailId === undefined) throw new AuditError('audit.corrupt', `record 0 of the audit trail ${this.location} cannot be read`, { hint: 'run `caxton audit verify`' });
-    const checkpoint = { trail: this.trailId, index: head.index, hash: head.hash, time: new Date().toISOString(), node: this.options.nodeId };
+    const checkpoint: AuditCheckpoint = { trail: this.trailId, index: head.index, hash: head.hash, time: new Date().toISOString(), node: this.options.nodeId };
+    if (this.retained) checkpoint.retained = this.retained;
     const signed: SignedAuditCheckpoint = { checkpoint, key: this.options.key.publicKey, sig: this.options.key.sign(checkpointPayload(checkpoint)) };
     await this.options.anchors.writeAuditAnchor(encodeSignedCheckpoint(signed), head.index);
     this.anchoredIndex = Math.max(this.anchoredIndex, head.index);
@@ -176,6 +214,7 @@ export class AnchoredAuditTrail implements AuditTrail {
   }
 
   async close(): Promise<void> {
+    await this.retaining;
     await this.writing?.catch(() => undefined);
     await this.inner.close();
   }

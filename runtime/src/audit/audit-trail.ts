@@ -7,7 +7,7 @@
  * cluster another node may have appended since.
  */
 import { createHash } from 'node:crypto';
-import type { AuditChainHead, AuditEntry, AuditRecord, Sink, StoredAuditRecord, Unsubscribe } from '@caxton/core';
+import type { AuditChainHead, AuditEntry, AuditRecord, AuditRetainedFrom, Sink, StoredAuditRecord, Unsubscribe } from '@caxton/core';
 
 export interface AuditTrail {
   /** Appends one record; resolves with it once it is durable (fsync'd, or committed by etcd). */
@@ -25,6 +25,8 @@ export interface AuditTrail {
   currentHead(): Promise<AuditChainHead | undefined>;
   /** The node's audit public key and the stored anchor, when the trail is anchored (decision 1750). */
   anchorInfo?(): Promise<AuditAnchorInfo>;
+  /** Set when old records may be deleted (the file trail's segments, decision 1790). */
+  readonly retention?: AuditRetention | undefined;
   /** Where the trail is kept, for `caxton status` and error messages. */
   readonly location: string;
   close(): Promise<void>;
@@ -41,4 +43,14 @@ export interface AuditAnchorInfo {
   key: string;
   /** The stored signed checkpoint (canonical JSON), undefined before the first. */
   anchor: string | undefined;
+}
+
+/**
+ * Deleting a trail's oldest records by retention (decision 1790), in two steps so that the signed
+ * anchor says where the trail starts BEFORE anything is deleted: `due` tells where it would start
+ * (the first kept record and its predecessor's hash), the anchor is written with that, then `prune`.
+ */
+export interface AuditRetention {
+  due(): Promise<AuditRetainedFrom | undefined>;
+  prune(from: number): Promise<void>;
 }

@@ -1,30 +1,41 @@
 /**
- * The embedded audit trail: one append-only file, `<dataDir>/audit/trail.jsonl`, a record per line
- * in its canonical encoding (decision 1402).
+ * The embedded audit trail: a directory of segment files, `<dataDir>/audit/trail*.jsonl`, a record
+ * per line in its canonical encoding (decisions 1402, 1790). The chain runs across segments: the
+ * first record of a segment links to the last of the one before. A new segment starts when the
+ * current one holds `segmentBytes`; with `retainSegments`, the oldest closed segments can be
+ * deleted — only through `retention`, after the signed anchor says where the trail now starts
+ * (anchored-audit-trail.ts), so that verification tells pruning from a deleted segment.
+ *
+ * Opening reads the last segment only (streamed, not held), never the whole trail; a reader is
+ * served segment by segment (one closed segment's line positions cached).
  *
  * Durability: appends are group-committed — the records queued while one write+fdatasync is in
  * flight go out together in the next — and an append resolves only after the fdatasync that covers
- * it. A failed write or sync fails the trail for good (`audit.unavailable`): what reached the disk
- * is unknown, and the node's next start finds out.
+ * it; a new segment's directory entry is synced before a record in it is acknowledged. A failed
+ * write or sync fails the trail for good (`audit.unavailable`): what reached the disk is unknown,
+ * and the node's next start finds out.
  *
- * Recovery cuts a torn tail and nothing else: trailing bytes after the last newline, and trailing
- * lines holding NUL bytes that do not parse (a crash can persist a later page of an unsynced write
- * before an earlier one; canonical JSON never holds a raw NUL). Any other damage is kept for
- * `caxton audit verify` to name, and a last line that cannot be read stops the start
- * (`audit.corrupt`): the chain cannot be continued from it.
+ * Recovery cuts a torn tail of the last segment and nothing else: trailing bytes after the last
+ * newline, trailing lines holding NUL bytes that do not parse, and an empty last segment a crash
+ * left while rotating. Any other damage is kept for `caxton audit verify` to name, and a last line
+ * that cannot be read stops the start (`audit.corrupt`): the chain cannot be continued from it.
  */
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { decodeRecord, encodeRecord, GENESIS_HASH, sealRecord, type AuditChainHead, type AuditEntry, type AuditRecord, type Sink, type StoredAuditRecord, type Unsubscribe } from '@caxton/core';
-import { sha256Hex, type AuditTrail } from './audit-trail.js';
+import {
+  checkAuditSegmentSettings, decodeRecord, encodeRecord, GENESIS_HASH, sealRecord,
+  type AuditChainHead, type AuditEntry, type AuditRecord, type AuditRetainedFrom, type Sink, type StoredAuditRecord, type Unsubscribe,
+} from '@caxton/core';
+import { sha256Hex, type AuditRetention, type AuditTrail } from './audit-trail.js';
 import { AuditError } from './errors.js';
 import { followTrail } from './follow.js';
+import { indexSegment, parseSegmentFileName, readRange, segmentFileName } from './trail-segment.js';
 
-export const AUDIT_FILE_NAME = 'trail.jsonl';
+export { AUDIT_FILE_NAME, scanTrail, segmentFileName } from './trail-segment.js';
 const NEWLINE = 0x0a;
 
 export interface FileAuditTrailOptions {
-  /** The directory holding the trail file (created 0700). */
+  /** The directory holding the segments (created 0700). */
   dir: string;
   /** Records per write+fdatasync at most. Default 256. */
   maxBatch?: number;
@@ -32,6 +43,10 @@ export interface FileAuditTrailOptions {
   pollMs?: number;
   /** Told what recovery cut, if anything. */
   onWarning?: (message: string) => void;
+  /** A new segment starts once the current one holds this many bytes (bounds: core's AUDIT_SEGMENT_BOUNDS). */
+  segmentBytes?: number;
+  /** Closed segments kept besides the current one; unset: all are kept. */
+  retainSegments?: number | undefined;
 }
 
 interface Pending {
@@ -40,98 +55,92 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-/** Where the complete lines of `bytes` start, and where the good part ends (a torn tail cut off). */
-export function scanTrail(bytes: Uint8Array): { starts: number[]; end: number } {
-  const starts: number[] = [];
-  let start = 0;
-  for (let i = 0; i < bytes.length; i += 1) {
-    if (bytes[i] === NEWLINE) {
-      starts.push(start);
-      start = i + 1;
-    }
-  }
-  let end = start; // bytes after the last newline are torn
-  while (starts.length > 0) {
-    const last = starts[starts.length - 1]!;
-    const line = bytes.subarray(last, end - 1);
-    if (!line.includes(0) || parses(line)) break;
-    starts.pop();
-    end = last;
-  }
-  return { starts, end };
-}
-
-function parses(line: Uint8Array): boolean {
-  try {
-    decodeRecord(line);
-    return true;
-  } catch {
-    return false;
-  }
+/** A closed segment's line positions, with the size they were taken at (a changed file is indexed again). */
+interface IndexedSegment {
+  first: number;
+  size: number;
+  offsets: number[];
 }
 
 export class FileAuditTrail implements AuditTrail {
   readonly location: string;
+  readonly retention: AuditRetention | undefined;
   private readonly maxBatch: number;
   private readonly pollMs: number;
+  private readonly segmentBytes: number;
   private queue: Pending[] = [];
   private writing = false;
   private failure: AuditError | undefined;
   private closed = false;
   private readonly listeners = new Set<() => void>();
+  private cached: IndexedSegment | undefined;
 
   private constructor(
-    private readonly handle: fs.FileHandle,
-    readonly file: string,
-    /** offsets[p] is where record p starts; offsets[count] is the end of the last record. */
-    private readonly offsets: number[],
+    readonly dir: string,
+    /** The first record of each segment, ascending; the last is the one written to. */
+    private segments: number[],
+    private handle: fs.FileHandle,
+    /** offsets[k] is where line k of the current segment starts; the last entry is its end. */
+    private offsets: number[],
     private headHash: string,
     options: FileAuditTrailOptions,
   ) {
-    this.location = file;
+    this.location = dir;
     this.maxBatch = options.maxBatch ?? 256;
     this.pollMs = options.pollMs ?? 1000;
+    const settings = checkAuditSegmentSettings({ segmentBytes: options.segmentBytes, retainSegments: options.retainSegments });
+    this.segmentBytes = settings.segmentBytes;
+    const keep = settings.retainSegments;
+    this.retention = keep === undefined ? undefined : { due: () => this.pruneDue(keep), prune: (from) => this.prune(from) };
   }
 
   static async open(options: FileAuditTrailOptions): Promise<FileAuditTrail> {
-    await fs.mkdir(options.dir, { recursive: true, mode: 0o700 });
-    const file = path.join(options.dir, AUDIT_FILE_NAME);
-    const handle = await fs.open(file, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_APPEND, 0o600);
-    try {
-      const bytes = await handle.readFile();
-      if (bytes.length === 0) {
-        // The file's directory entry must be durable before the first record is acknowledged.
-        await syncDir(options.dir);
-      }
-      const { starts, end } = scanTrail(bytes);
-      if (end < bytes.length) {
-        await handle.truncate(end);
-        await handle.datasync();
-        options.onWarning?.(`audit trail ${file}: cut a torn tail of ${bytes.length - end} bytes (records never acknowledged)`);
-      }
-      let headHash = GENESIS_HASH;
-      if (starts.length > 0) {
-        const last = starts[starts.length - 1]!;
-        try {
-          headHash = decodeRecord(bytes.subarray(last, end - 1)).hash;
-        } catch (err) {
-          throw new AuditError('audit.corrupt', `the last record of the audit trail ${file} (record ${starts.length - 1}) cannot be read: ${(err as Error).message}`, {
-            context: { file, record: starts.length - 1 },
-            hint: 'the trail was damaged; keep the file as evidence (move it aside) and start the node with a fresh trail, then compare with `caxton audit verify` output',
-            cause: err,
-          });
+    checkAuditSegmentSettings({ segmentBytes: options.segmentBytes, retainSegments: options.retainSegments });
+    const dir = options.dir;
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const segments = (await fs.readdir(dir)).map(parseSegmentFileName).filter((f): f is number => f !== undefined).sort((a, b) => a - b);
+    if (segments.length === 0) segments.push(0);
+    for (;;) {
+      const first = segments[segments.length - 1]!;
+      const file = path.join(dir, segmentFileName(first));
+      const handle = await fs.open(file, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_APPEND, 0o600);
+      try {
+        const size = (await handle.stat()).size;
+        if (size === 0 && segments.length > 1) {
+          // Created by a rotation that crashed before its first record was durable: holds nothing.
+          await handle.close();
+          await fs.unlink(file);
+          await syncDir(dir);
+          segments.pop();
+          options.onWarning?.(`audit trail ${dir}: removed the empty segment ${path.basename(file)} a crash left while rotating`);
+          continue;
         }
+        // The file's directory entry must be durable before the first record is acknowledged.
+        if (size === 0) await syncDir(dir);
+        const offsets = await indexSegment(handle, size, true);
+        const end = offsets[offsets.length - 1]!;
+        if (end < size) {
+          await handle.truncate(end);
+          await handle.datasync();
+          options.onWarning?.(`audit trail ${file}: cut a torn tail of ${size - end} bytes (records never acknowledged)`);
+        }
+        const headHash = await lastHash(handle, file, first, offsets);
+        return new FileAuditTrail(dir, segments, handle, offsets, headHash, options);
+      } catch (err) {
+        await handle.close().catch(() => undefined);
+        throw err;
       }
-      return new FileAuditTrail(handle, file, [...starts, end], headHash, options);
-    } catch (err) {
-      await handle.close();
-      throw err;
     }
   }
 
-  /** Records stored. */
+  /** Records stored (the index the next one gets). */
   get count(): number {
-    return this.offsets.length - 1;
+    return this.segments[this.segments.length - 1]! + this.offsets.length - 1;
+  }
+
+  /** The first record of each segment present when last looked at (oldest first). */
+  get segmentFirsts(): readonly number[] {
+    return this.segments;
   }
 
   append(entry: AuditEntry): Promise<AuditRecord> {
@@ -147,6 +156,12 @@ export class FileAuditTrail implements AuditTrail {
     this.writing = true;
     while (this.queue.length > 0 && !this.failure) {
       const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        if (this.offsets[this.offsets.length - 1]! >= this.segmentBytes && this.offsets.length > 1) await this.rotate();
+      } catch (err) {
+        this.fail(err, batch);
+        break;
+      }
       const records: AuditRecord[] = [];
       let prev = this.headHash;
       for (const [i, pending] of batch.entries()) {
@@ -161,12 +176,7 @@ export class FileAuditTrail implements AuditTrail {
         while (written < buffer.length) written += (await this.handle.write(buffer, written)).bytesWritten;
         await this.handle.datasync();
       } catch (err) {
-        this.failure = new AuditError('audit.unavailable', `writing the audit trail ${this.file} failed: ${(err as Error).message}`, {
-          context: { file: this.file },
-          hint: 'free disk space or fix the disk, then restart the node (management calls are refused until then)',
-          cause: err,
-        });
-        for (const pending of [...batch, ...this.queue.splice(0)]) pending.reject(this.failure);
+        this.fail(err, batch);
         break;
       }
       for (const line of lines) this.offsets.push(this.offsets[this.offsets.length - 1]! + line.length);
@@ -175,6 +185,33 @@ export class FileAuditTrail implements AuditTrail {
       for (const listener of this.listeners) listener();
     }
     this.writing = false;
+  }
+
+  /** Starts the next segment: records from `count` on go to a new file, its entry synced first. */
+  private async rotate(): Promise<void> {
+    const first = this.count;
+    const file = path.join(this.dir, segmentFileName(first));
+    const handle = await fs.open(file, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_APPEND, 0o600);
+    try {
+      await syncDir(this.dir);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    const previous = this.handle;
+    this.handle = handle;
+    this.segments = [...this.segments, first];
+    this.offsets = [0];
+    await previous.close();
+  }
+
+  private fail(err: unknown, batch: Pending[]): void {
+    this.failure = new AuditError('audit.unavailable', `writing the audit trail ${this.dir} failed: ${(err as Error).message}`, {
+      context: { dir: this.dir },
+      hint: 'free disk space or fix the disk, then restart the node (management calls are refused until then)',
+      cause: err,
+    });
+    for (const pending of [...batch, ...this.queue.splice(0)]) pending.reject(this.failure);
   }
 
   async currentHead(): Promise<AuditChainHead | undefined> {
@@ -186,26 +223,87 @@ export class FileAuditTrail implements AuditTrail {
     return this.failure;
   }
 
+  /**
+   * Stored records from position `from`, segment by segment. A segment file that is gone, or holds
+   * fewer lines than its successor's name implies, leaves positions out: verification names it.
+   */
   async read(from: number, limit: number): Promise<StoredAuditRecord[]> {
     checkRange(from, limit);
-    const count = this.count;
-    if (from >= count) return [];
-    const to = Math.min(count, from + limit);
-    const start = this.offsets[from]!;
-    const length = this.offsets[to]! - start;
-    const buffer = Buffer.alloc(length);
-    let got = 0;
-    while (got < length) {
-      const { bytesRead } = await this.handle.read(buffer, got, length - got, start + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
+    const segments = this.segments;
     const out: StoredAuditRecord[] = [];
-    for (let p = from; p < to; p += 1) {
-      // Without the newline: the stored record is its canonical encoding.
-      out.push({ position: p, bytes: buffer.subarray(this.offsets[p]! - start, this.offsets[p + 1]! - start - 1) });
+    let si = 0;
+    while (si + 1 < segments.length && segments[si + 1]! <= from) si += 1;
+    let local = Math.max(0, from - segments[si]!);
+    for (; si < segments.length && out.length < limit; si += 1, local = 0) {
+      const first = segments[si]!;
+      const file = path.join(this.dir, segmentFileName(first));
+      // The current segment's positions only grow (rotation replaces the array): a reference will do.
+      const offsets = first === this.segments[this.segments.length - 1] ? this.offsets : await this.closedSegment(first, file);
+      const lines = offsets ? offsets.length - 1 : 0;
+      if (local >= lines) continue;
+      const to = Math.min(lines, local + limit - out.length);
+      const start = offsets![local]!;
+      let bytes: Buffer;
+      try {
+        const handle = await fs.open(file, fsConstants.O_RDONLY);
+        try {
+          bytes = await readRange(handle, start, offsets![to]! - start);
+        } finally {
+          await handle.close();
+        }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      for (let k = local; k < to; k += 1) {
+        // Without the newline: the stored record is its canonical encoding.
+        out.push({ position: first + k, bytes: bytes.subarray(offsets![k]! - start, Math.min(bytes.length, offsets![k + 1]! - start - 1)) });
+      }
     }
     return out;
+  }
+
+  /** A closed segment's line positions (undefined: the file is gone). */
+  private async closedSegment(first: number, file: string): Promise<number[] | undefined> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, fsConstants.O_RDONLY);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const size = (await handle.stat()).size;
+      if (this.cached?.first !== first || this.cached.size !== size) this.cached = { first, size, offsets: await indexSegment(handle, size, false) };
+      return this.cached.offsets;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Where the trail would start once the closed segments past `keep` are deleted, if any are. */
+  private async pruneDue(keep: number): Promise<AuditRetainedFrom | undefined> {
+    const closed = this.segments.length - 1;
+    if (closed <= keep) return undefined;
+    const from = this.segments[closed - keep]!;
+    const [stored] = await this.read(from, 1);
+    if (stored?.position !== from) return undefined; // that segment is damaged or gone: verify will say; prune nothing
+    try {
+      return { from, prev: decodeRecord(stored.bytes).prev };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Deletes the closed segments wholly before record `from` (the anchor already says the trail starts there). */
+  private async prune(from: number): Promise<void> {
+    const current = this.segments[this.segments.length - 1]!;
+    const doomed = this.segments.filter((f) => f < from && f < current);
+    if (doomed.length === 0) return;
+    for (const first of doomed) await fs.rm(path.join(this.dir, segmentFileName(first)), { force: true });
+    await syncDir(this.dir);
+    this.segments = this.segments.filter((f) => !doomed.includes(f));
+    if (this.cached && doomed.includes(this.cached.first)) this.cached = undefined;
   }
 
   follow(from: number, sink: Sink<StoredAuditRecord>, options: { ready?: () => Promise<void> } = {}): Unsubscribe {
@@ -225,6 +323,40 @@ export class FileAuditTrail implements AuditTrail {
     while (this.writing) await new Promise((r) => setTimeout(r, 5));
     await this.handle.close();
   }
+}
+
+/**
+ * The hash the chain continues from: the last record of the current segment (genesis for an empty
+ * trail). It must say it is the record its place in the segment makes it: a renamed or shortened
+ * segment would otherwise be continued with wrong indices.
+ */
+async function lastHash(handle: fs.FileHandle, file: string, first: number, offsets: number[]): Promise<string> {
+  const lines = offsets.length - 1;
+  if (lines === 0) {
+    if (first === 0) return GENESIS_HASH;
+    throw new AuditError('audit.corrupt', `the audit trail's last segment ${file} holds no record, and nothing before it to continue from`, {
+      context: { file }, hint: 'keep the directory as evidence (move it aside) and start the node with a fresh trail, then compare with `caxton audit verify` output',
+    });
+  }
+  const index = first + lines - 1;
+  const start = offsets[lines - 1]!;
+  let record: AuditRecord;
+  try {
+    record = decodeRecord(await readRange(handle, start, offsets[lines]! - 1 - start));
+  } catch (err) {
+    throw new AuditError('audit.corrupt', `the last record of the audit trail ${file} (record ${index}) cannot be read: ${(err as Error).message}`, {
+      context: { file, record: index },
+      hint: 'the trail was damaged; keep the file as evidence (move it aside) and start the node with a fresh trail, then compare with `caxton audit verify` output',
+      cause: err,
+    });
+  }
+  if (record.index !== index) {
+    throw new AuditError('audit.corrupt', `the last record of the audit trail ${file} says it is record ${record.index}, but its place in the segment makes it record ${index}`, {
+      context: { file, record: index },
+      hint: 'a segment was renamed, cut or extended; keep the directory as evidence and run `caxton audit verify` on it before starting with a fresh trail',
+    });
+  }
+  return record.hash;
 }
 
 export function checkRange(from: number, limit: number): void {

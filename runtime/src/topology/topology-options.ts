@@ -35,4 +35,11 @@ export interface TopologyOptions {
    * and embedders who ask for it explicitly. Default `disk`. Ignored in cluster mode.
    */
   persistence?: 'disk' | 'memory';
+  /**
+   * The embedded audit trail's segments (decision 1790): a new segment past `segmentBytes` (default
+   * 4 MiB), and with `retainSegments` the oldest closed segments beyond that many are deleted (the
+   * signed anchor records where the trail then starts). Bounds: core's AUDIT_SEGMENT_BOUNDS. Ignored
+   * in cluster mode (the trail is in etcd).
+   */
+  auditSegments?: { segmentBytes?: number; retainSegments?: number | undefined };
 }

@@ -12,7 +12,7 @@ import { bearerPrincipalResolver } from '../../src/api/auth.js';
 import { callerIdentifier, tokenFingerprint } from '../../src/api/caller.js';
 import { UnauthenticatedError } from '../../src/api/errors.js';
 import { fileTokenIssuer, ISSUED_TOKENS_FILE_NAME, loadIssuedTokens } from '../../src/api/issued-token-file.js';
-import { IssuedTokens, MAX_ISSUED_TTL_MS, sha256Hex } from '../../src/api/issued-tokens.js';
+import { IssuedTokens, MAX_ISSUED_TTL_MS, mintIssuedToken, sha256Hex } from '../../src/api/issued-tokens.js';
 import { TokenFileError } from '../../src/api/auth.js';
 import { TokenSet } from '../../src/api/token-set.js';
 import { tempDir } from './support/harness.js';
@@ -30,6 +30,16 @@ describe('issued tokens in memory', () => {
     assert.equal(record.expiresAt, T0 + HOUR);
     assert.doesNotMatch(JSON.stringify(tokens.records()), new RegExp(token.slice(4)));
     assert.deepEqual(tokens.list(), [{ id: record.id, label: 'ci', role: 'deployer', agents: 'team-a-*', createdAt: T0, expiresAt: T0 + HOUR }]);
+  });
+
+  it('issue a token minted beforehand (its id written ahead to the audit trail) as that token, under that id', () => {
+    const tokens = new IssuedTokens();
+    const minted = mintIssuedToken();
+    assert.equal(minted.id, sha256Hex(minted.token).slice(0, 16));
+    const { token, record } = tokens.issue({ role: 'observer', ttlMs: HOUR, minted }, T0);
+    assert.deepEqual([token, record.id], [minted.token, minted.id]);
+    assert.equal(tokens.lookup(minted.token, T0 + 1)?.status, 'valid');
+    assert.notEqual(mintIssuedToken().id, minted.id);
   });
 
   it('resolve to their principal while valid, and say expired or revoked after', () => {

@@ -79,7 +79,7 @@ describe('EtcdAuditTrail', () => {
     const { fault } = verifyAuditChain(await all(trail!), sha256Hex);
     assert.deepEqual([fault?.position, fault?.reason], [2, 'hash-mismatch']);
     await conn.client.delete().key(trail!.recordKey(1));
-    assert.deepEqual(verifyAuditChain(await all(trail!), sha256Hex).fault?.reason, 'gap');
+    assert.deepEqual(verifyAuditChain(await all(trail!), sha256Hex).fault?.reason, 'segment-missing');
   });
 
   it('follow on one node sees what another appends', async () => {

@@ -23,7 +23,7 @@ export async function openEmbeddedTopology(options: TopologyOptions, dataDir: st
   const artifacts = new FileArtifactStore({ dir: artifactDir });
   let audit: FileAuditTrail;
   try {
-    audit = await FileAuditTrail.open({ dir: path.join(dataDir, 'audit'), onWarning: (m) => process.stderr.write(`caxton: ${m}\n`) });
+    audit = await FileAuditTrail.open({ dir: path.join(dataDir, 'audit'), ...options.auditSegments, onWarning: (m) => process.stderr.write(`caxton: ${m}\n`) });
   } catch (err) {
     await registry.close();
     throw err;
