@@ -130,7 +130,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       });
       await step(reader.connect());
       consumer = new DeliveryConsumer({
-        kafka, admin, o: this.o, events: this.events, metadataMaxBytes: layout.metadataMaxBytes, completed: this.completed,
+        kafka, admin, o: this.o, events: this.events, metadataMaxBytes: layout.metadataMaxBytes, partitions: layout.partitions, completed: this.completed,
         assigned: (partitions) => agentState?.setOwned(partitions),
         stateLoaded: (partition) => agentState?.whenLoaded(partition) ?? Promise.resolve(false),
         quarantine: (partition, m, reason) => this.quarantine(partition, m, reason),

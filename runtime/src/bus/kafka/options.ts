@@ -84,6 +84,12 @@ export interface KafkaMessageLogOptions {
   maxAppendBatch?: number;
   /** How many completed ids hasCompleted() remembers. Default 100000. */
   completedWindow?: number;
+  /**
+   * Records read back below the committed offset when this node takes a partition, to put the
+   * completed deliveries' ids back in the window (decision 1801). Default: completedWindow divided
+   * by the partition count. 0 turns the read-back off.
+   */
+  windowRebuildRecords?: number;
   /** Consumer session timeout: how long before a silent node's partitions move. Default 10000. */
   sessionTimeoutMs?: number;
   logger?: KafkaLogSink;
@@ -93,8 +99,8 @@ export interface KafkaMessageLogOptions {
   sasl?: KafkaSaslOptions;
 }
 
-export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'logger' | 'tls' | 'sasl'>> &
-  Pick<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'tls' | 'sasl'> & {
+export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'logger' | 'tls' | 'sasl' | 'windowRebuildRecords'>> &
+  Pick<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'tls' | 'sasl' | 'windowRebuildRecords'> & {
     logger: KafkaLogSink;
     deliveriesTopic: string;
     deadLetterTopic: string;
@@ -130,6 +136,7 @@ export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions 
     maxPendingPerPartition: o.maxPendingPerPartition ?? 256,
     maxAppendBatch: o.maxAppendBatch ?? 500,
     completedWindow: o.completedWindow ?? 100_000,
+    windowRebuildRecords: o.windowRebuildRecords,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
     logger: o.logger ?? stderrErrors,
     tls: o.tls,
