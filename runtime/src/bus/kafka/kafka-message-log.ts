@@ -244,10 +244,16 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     }
     const failed = new Set<string>();
     let error: unknown;
-    await Promise.all([...byAgent].map(([agent, commits]) => s.agentState.commitDeliveries(agent, commits).catch((e: unknown) => {
-      error ??= e;
-      for (const c of commits) failed.add(c.id);
-    })));
+    const hook = this.o.beforeStateCommit;
+    await Promise.all([...byAgent].map(async ([agent, commits]) => {
+      try {
+        if (hook) await hook(agent, commits.map((c) => c.id));
+        await s.agentState.commitDeliveries(agent, commits);
+      } catch (e) {
+        error ??= e;
+        for (const c of commits) failed.add(c.id);
+      }
+    }));
     return { ids: failed, error };
   }
 
