@@ -1,8 +1,10 @@
 /**
  * The most recent delivery ids completed through this node, for `hasCompleted(id)` and to drop a
  * duplicate record of an already completed delivery (a producer retry that did land twice).
- * Bounded: a ring of ids beside a Set, oldest evicted first. It only knows this node's
- * completions — in a cluster, a delivery's completions all happen on the node owning its partition.
+ * Bounded: a ring of ids beside a Set, oldest evicted first. It knows this node's completions, the
+ * ids named by the state commit markers it read (decision 1602), and the done deliveries it read
+ * back below the committed offset of each partition it took (decision 1801) — in a cluster, a
+ * delivery's completions all happen on the node owning its partition.
  */
 export class CompletedWindow {
   private readonly ids = new Set<string>();

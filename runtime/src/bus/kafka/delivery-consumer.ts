@@ -27,6 +27,8 @@ export interface DeliveryConsumerDeps {
   /** The log's instrumentation (KafkaMessageLog.events). */
   events: Instrumentation<KafkaLogEvent>;
   metadataMaxBytes: number;
+  /** Partitions of the deliveries topic (bounds the read-back of a partition taken, decision 1801). */
+  partitions: number;
   completed: CompletedWindow;
   /** The group assigned these partitions to this node (all of them, after every join). */
   assigned: (partitions: readonly number[]) => void;
@@ -201,7 +203,7 @@ export class DeliveryConsumer {
     if (this.syncedAt.get(partition) === epoch) return this.trackers.get(partition);
     const committed = (await this.readCommitted(epoch)).get(partition);
     if (epoch !== this.joinEpoch || !this.assigned.has(partition)) return undefined; // rebalanced meanwhile
-    const fresh = PartitionTracker.fromCommit(partition, this.d.o.maxPendingPerPartition, committed?.offset, committed?.metadata);
+    const fresh = PartitionTracker.fromCommit(partition, this.d.o.maxPendingPerPartition, committed?.offset, committed?.metadata, this.rebuildRecords());
     const local = this.trackers.get(partition);
     if (local) {
       fresh.merge(local);
@@ -210,6 +212,15 @@ export class DeliveryConsumer {
     this.trackers.set(partition, fresh);
     this.syncedAt.set(partition, epoch);
     return fresh;
+  }
+
+  /**
+   * Records read back below the committed offset of a partition taken (decision 1801): the
+   * option, or the completed window's share of one partition, so taking every partition at open
+   * reads at most as many ids as the window holds.
+   */
+  private rebuildRecords(): number {
+    return this.d.o.windowRebuildRecords ?? Math.ceil(this.d.o.completedWindow / Math.max(1, this.d.partitions));
   }
 
   /** Wait for the partition's state, heartbeating meanwhile (a long load must not cost the membership). */
@@ -238,11 +249,21 @@ export class DeliveryConsumer {
     // Nothing of a partition is handed out before its agents' state is loaded: the state records
     // say which deliveries were completed by a state commit whose offset commit never happened.
     if (!(await this.stateReady(p, heartbeat))) return;
+    const first = batch.messages[0];
+    const rewind = first === undefined ? undefined : tracker.rewindTo(Number(first.offset), this.joinEpoch);
+    if (rewind !== undefined) {
+      // Nothing resolved: kafkajs fetches again from `rewind` (the seek is local, no commit).
+      this.consumer.seek({ topic: this.topic, partition: p, offset: String(rewind) });
+      return;
+    }
     const out: Delivery[] = [];
     let commit = false;
     for (const m of batch.messages) {
       if (!isRunning() || isStale() || this.closing) break;
       const id = deliveryIdOf(m) ?? `kafka:${this.topic}/${p}@${m.offset}`;
+      // A done offset read again (the read-back of a partition taken, a re-fetch after a
+      // rebalance): its id is a completed delivery, so a later copy of it is not handed out.
+      if (tracker.isDone(Number(m.offset))) this.d.completed.add(id);
       const verdict = tracker.admit(Number(m.offset), id, this.d.completed.has(id));
       if (verdict === 'full') {
         pause();

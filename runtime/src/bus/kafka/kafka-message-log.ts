@@ -148,7 +148,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       });
       await step(reader.connect());
       consumer = new DeliveryConsumer({
-        kafka, admin, o: this.o, events: this.events, metadataMaxBytes: layout.metadataMaxBytes, completed: this.completed,
+        kafka, admin, o: this.o, events: this.events, metadataMaxBytes: layout.metadataMaxBytes, partitions: layout.partitions, completed: this.completed,
         assigned: (partitions) => agentState?.setOwned(partitions),
         stateLoaded: (partition) => agentState?.whenLoaded(partition) ?? Promise.resolve(false),
         quarantine: (partition, m, reason) => this.quarantine(partition, m, reason),
@@ -262,10 +262,16 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     }
     const failed = new Set<string>();
     let error: unknown;
-    await Promise.all([...byAgent].map(([agent, commits]) => s.agentState.commitDeliveries(agent, commits).catch((e: unknown) => {
-      error ??= e;
-      for (const c of commits) failed.add(c.id);
-    })));
+    const hook = this.o.beforeStateCommit;
+    await Promise.all([...byAgent].map(async ([agent, commits]) => {
+      try {
+        if (hook) await hook(agent, commits.map((c) => c.id));
+        await s.agentState.commitDeliveries(agent, commits);
+      } catch (e) {
+        error ??= e;
+        for (const c of commits) failed.add(c.id);
+      }
+    }));
     return { ids: failed, error };
   }
 

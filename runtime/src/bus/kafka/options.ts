@@ -84,6 +84,17 @@ export interface KafkaMessageLogOptions {
   maxAppendBatch?: number;
   /** How many completed ids hasCompleted() remembers. Default 100000. */
   completedWindow?: number;
+  /**
+   * Records read back below the committed offset when this node takes a partition, to put the
+   * completed deliveries' ids back in the window (decision 1801). Default: completedWindow divided
+   * by the partition count. 0 turns the read-back off.
+   */
+  windowRebuildRecords?: number;
+  /**
+   * Test seam (decision 1800): awaited in complete() after the ownership check and before the
+   * state records are produced, so a test can hold a completion inside the rebalance window.
+   */
+  beforeStateCommit?: (agent: string, ids: readonly string[]) => Promise<void>;
   /** Consumer session timeout: how long before a silent node's partitions move. Default 10000. */
   sessionTimeoutMs?: number;
   logger?: KafkaLogSink;
@@ -93,8 +104,8 @@ export interface KafkaMessageLogOptions {
   sasl?: KafkaSaslOptions;
 }
 
-export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'logger' | 'tls' | 'sasl'>> &
-  Pick<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'tls' | 'sasl'> & {
+export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'logger' | 'tls' | 'sasl' | 'windowRebuildRecords' | 'beforeStateCommit'>> &
+  Pick<KafkaMessageLogOptions, 'partitions' | 'replicationFactor' | 'tls' | 'sasl' | 'windowRebuildRecords' | 'beforeStateCommit'> & {
     logger: KafkaLogSink;
     deliveriesTopic: string;
     deadLetterTopic: string;
@@ -130,6 +141,8 @@ export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions 
     maxPendingPerPartition: o.maxPendingPerPartition ?? 256,
     maxAppendBatch: o.maxAppendBatch ?? 500,
     completedWindow: o.completedWindow ?? 100_000,
+    windowRebuildRecords: o.windowRebuildRecords,
+    beforeStateCommit: o.beforeStateCommit,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
     logger: o.logger ?? stderrErrors,
     tls: o.tls,

@@ -30,11 +30,20 @@ export class PartitionTracker {
   private offsetsById = new Map<string, number[]>();
   /** The (offset, metadata) last committed or read; a commit that would not change it is skipped. */
   committed: { offset: number; metadata: string } | undefined;
+  /**
+   * Read back below the committed offset before handing anything out (decision 1801): set on a
+   * tracker built from a commit alone, whose done offsets have no delivery ids here yet.
+   * `soughtAt` is the join epoch the consumer last sought in (a rejoin or restart drops a seek).
+   */
+  private rewind: { from: number; soughtAt: number | undefined } | undefined;
 
   constructor(readonly partition: number, private readonly maxPending: number) {}
 
-  /** A tracker initialised from the group's committed offset (negative/undefined: no commit). */
-  static fromCommit(partition: number, maxPending: number, offset: number | undefined, metadata: string | null | undefined): PartitionTracker {
+  /**
+   * A tracker initialised from the group's committed offset (negative/undefined: no commit).
+   * `rebuildRecords`: how many records below the committed offset to read back (see `rewindTo`).
+   */
+  static fromCommit(partition: number, maxPending: number, offset: number | undefined, metadata: string | null | undefined, rebuildRecords = 0): PartitionTracker {
     const t = new PartitionTracker(partition, maxPending);
     if (offset === undefined || offset < 0) return t;
     const p = decodeCommit(offset, metadata);
@@ -42,7 +51,33 @@ export class PartitionTracker {
     t.end = p.end;
     for (const o of p.pending) t.pending.set(o, undefined);
     t.committed = { offset, metadata: metadata ?? '' };
+    if (offset > 0 && rebuildRecords > 0) t.rewind = { from: Math.max(0, offset - rebuildRecords), soughtAt: undefined };
     return t;
+  }
+
+  /**
+   * Where the consumer must seek before this batch is admitted, or undefined to go on. A commit
+   * says which offsets are done, not which delivery ids they held, so a copy of a completed
+   * delivery appended after this node took the partition would look new. Reading back the last
+   * `rebuildRecords` records below the commit (each done offset's id goes to the completed window,
+   * see `isDone`) closes that, once per partition taken. A batch starting past `from` after a seek
+   * made in this join epoch means the log starts later (retention): nothing more to read back.
+   */
+  rewindTo(firstFetched: number, epoch: number): number | undefined {
+    const r = this.rewind;
+    if (r === undefined) return undefined;
+    if (firstFetched > r.from && r.soughtAt !== epoch) {
+      r.soughtAt = epoch;
+      return r.from;
+    }
+    this.rewind = undefined;
+    return undefined;
+  }
+
+  /** Is this offset known done (completed, or a copy of a completed delivery)? */
+  isDone(offset: number): boolean {
+    if (this.base === undefined || this.end === undefined) return false;
+    return offset < this.base || (offset < this.end && !this.pending.has(offset));
   }
 
   get pendingCount(): number {
@@ -141,5 +176,7 @@ export class PartitionTracker {
     this.end = end;
     this.pending = pending;
     this.offsetsById = byId;
+    // The local tracker's read-back is the one under way (or finished: then none is needed).
+    this.rewind = local.rewind;
   }
 }

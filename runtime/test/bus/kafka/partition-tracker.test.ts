@@ -50,6 +50,42 @@ describe('partition tracker', () => {
     assert.deepEqual(t.progress(), { end: 2, pending: [0] });
   });
 
+  it('a tracker read from a commit asks once for the records below it and says which offsets were done', () => {
+    const t = new PartitionTracker(0, 10);
+    for (let o = 0; o < 6; o++) t.admit(o, `d${o}`, false);
+    for (const o of [0, 1, 2, 4]) t.complete(`d${o}`);
+    const r = restart(t, 10);
+    const taken = PartitionTracker.fromCommit(0, 10, 3, r.committed!.metadata, 2);
+    // The commit is at 3 (lowest pending); two records back is offset 1.
+    assert.equal(taken.rewindTo(3, 1), 1, 'seek back before handing anything out');
+    assert.equal(taken.rewindTo(1, 1), undefined, 'the re-fetch starts at the read-back: go on');
+    assert.equal(taken.rewindTo(3, 1), undefined, 'once per partition taken');
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map((o) => taken.isDone(o)), [true, true, true, false, true, false, false]);
+  });
+
+  it('the read-back never goes below offset 0, is skipped without a commit, and is sought again after a rejoin lost the seek', () => {
+    assert.equal(PartitionTracker.fromCommit(0, 10, 3, null, 100).rewindTo(3, 1), 0);
+    assert.equal(PartitionTracker.fromCommit(0, 10, undefined, null, 100).rewindTo(0, 1), undefined);
+    assert.equal(PartitionTracker.fromCommit(0, 10, 50, null, 0).rewindTo(50, 1), undefined, 'turned off');
+    const t = PartitionTracker.fromCommit(0, 10, 50, null, 10);
+    assert.equal(t.rewindTo(50, 1), 40);
+    assert.equal(t.rewindTo(50, 2), 40, 'a new join epoch: the seek may be gone, seek again');
+    assert.equal(t.rewindTo(45, 2), undefined, 'the log starts after 40 (retention): nothing more to read');
+  });
+
+  it('a merge keeps the local read-back: finished stays finished, under way stays under way', () => {
+    const local = PartitionTracker.fromCommit(0, 10, 20, null, 5);
+    local.rewindTo(20, 1);
+    local.rewindTo(15, 1); // finished
+    const fresh = PartitionTracker.fromCommit(0, 10, 20, null, 5);
+    fresh.merge(local);
+    assert.equal(fresh.rewindTo(20, 2), undefined);
+    const pendingLocal = PartitionTracker.fromCommit(0, 10, 20, null, 5);
+    const fresh2 = PartitionTracker.fromCommit(0, 10, 20, null, 5);
+    fresh2.merge(pendingLocal);
+    assert.equal(fresh2.rewindTo(20, 2), 15);
+  });
+
   it('skips re-fetched records that are pending here or done', () => {
     const t = new PartitionTracker(0, 10);
     t.admit(0, 'a', false);
