@@ -120,6 +120,12 @@ export interface SendOptions {
    * one). Keys are per caller: two callers' equal keys name two messages.
    */
   idempotency?: { caller: string; key: IdempotencyKey };
+  /**
+   * Edge admission lane (decision 1810): a `client` (the default) is refused `bus.overloaded` once
+   * outside work in flight reaches the node's limit; the `operator` may use a reserve above it, so
+   * its probes get in while clients flood.
+   */
+  lane?: 'client' | 'operator';
 }
 
 export interface SendResult {

@@ -18,7 +18,8 @@ import type { BusPort } from './port.js';
 import type { ExecutionResult } from './executor.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
 import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
-import { BusNotOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from './errors.js';
+import { BusNotOpenError, BusOverloadedError, InvalidSendError, MailboxFullError, UnknownReceiverError } from './errors.js';
+import type { EdgeAdmissionLimits, EdgeLane } from './edge-admission.js';
 import type { BusEvents } from './events.js';
 import type { Mailbox } from './mailbox.js';
 import type { Origin, OutboxSender } from './outbox-sender.js';
@@ -41,6 +42,8 @@ export interface BusOptions {
   dispatch: DispatchLimits;
   events: BusEvents;
   now?: () => number;
+  /** Edge admission of outside clients (decision 1810); defaults otherwise. */
+  edgeAdmission?: EdgeAdmissionLimits;
 }
 
 export class Bus implements OutboxSender {
@@ -62,7 +65,12 @@ export class Bus implements OutboxSender {
     this.platformId = { name: `ams@${opts.platform}` };
     this.ids = new MessageIdGenerator(opts.nodeId);
     this.now = opts.now ?? Date.now;
-    this.mailboxes = new Mailboxes(opts.mailboxCapacity, (sender) => this.port?.route(this.agentName(sender)) === 'agent');
+    this.mailboxes = new Mailboxes(opts.mailboxCapacity, {
+      isAgent: (sender) => this.port?.route(this.agentName(sender)) === 'agent',
+      platformSender: this.platformId.name,
+      now: this.now,
+      ...(opts.edgeAdmission ? { edge: opts.edgeAdmission } : {}),
+    });
   }
 
   /**
@@ -189,6 +197,14 @@ export class Bus implements OutboxSender {
 
     // Platform messages (failures on an agent's behalf) are not policed: they end conversations.
     const isPlatform = !fromAgent && origin.external.name === this.platformId.name;
+    // Outside clients are admitted at the edge first (decision 1810): a refusal must leave no
+    // trace — no protocol step observed, no slot reserved, nothing appended.
+    const edge = fromAgent || isPlatform ? undefined : this.mailboxes.edge;
+    if (edge !== undefined) {
+      const lane: EdgeLane = 'external' in origin ? origin.lane ?? 'client' : 'client';
+      const admitted = edge.admit(lane, msg.receivers.length, this.now());
+      if (!admitted.admitted) throw new BusOverloadedError(admitted, { messageId: id });
+    }
     const verdict = isPlatform ? undefined : port.gate?.observe(msg, this.now());
     if (verdict?.kind === 'reject') {
       if (!fromAgent) throw new InvalidSendError(`protocol violation: ${verdict.reason}`, { messageId: id, conversationId: msg.conversationId });
@@ -245,9 +261,11 @@ export class Bus implements OutboxSender {
       throw new UnknownReceiverError(first.receiver, { messageId: id, conversationId: msg.conversationId });
     }
 
+    edge?.appendStarted(deliveries.length);
     try {
       if (deliveries.length > 0) await this.opts.log.append(deliveries);
     } finally {
+      edge?.appendEnded(deliveries.length);
       // Every delivery reserved one slot of its receiver's mailbox (and, from an agent, its share).
       for (const box of reservations) box.release(1);
       if (fromAgent) for (const d of deliveries) this.mailboxes.shares.release(d.receiver, senderName);

@@ -176,17 +176,18 @@ export class LocalNodeControl implements NodeControl {
     }
     this.d.externals.remember(this.d.bus.agentName(sender));
     const idempotency = options.idempotency;
-    if (idempotency === undefined) return this.sendNow({ ...message, sender });
+    const lane = options.lane ?? 'client';
+    if (idempotency === undefined) return this.sendNow({ ...message, sender }, lane);
     // The digest is taken over the message as the client gave it, before trace context is stamped
     // into it: a retry carries a different traceparent but is the same message.
-    return this.idempotentSends.run(idempotency.caller, idempotency.key, message, (messageId) => this.sendNow({ ...message, sender }, messageId));
+    return this.idempotentSends.run(idempotency.caller, idempotency.key, message, (messageId) => this.sendNow({ ...message, sender }, lane, messageId));
   }
 
-  private async sendNow(msg: AclMessage, messageId?: string): Promise<SendResult> {
+  private async sendNow(msg: AclMessage, lane: 'client' | 'operator', messageId?: string): Promise<SendResult> {
     const { span, ctx } = startSendSpan(msg, 'api');
     injectMessageContext(msg, ctx);
     try {
-      const result = await this.d.bus.send(msg, { external: msg.sender! }, messageId);
+      const result = await this.d.bus.send(msg, { external: msg.sender!, lane }, messageId);
       span.setAttribute('caxton.message_id', result.messageId);
       endSpan(span);
       return result;
