@@ -1,8 +1,8 @@
 /**
  * Overload is a state, not a failure (issue 25, decision 1810), against a real `caxton serve` over
- * real gRPC: the node's edge limit is pinned at 32 outside messages in flight
- * (`--edge-max-in-flight 32`, the floor, so the limit cannot move and nothing here depends on
- * timing). The counter agent (examples/as-state-counter, its count committed with each handling)
+ * real gRPC: the node's edge limit starts at its ceiling of 32 outside messages in flight
+ * (`--edge-max-in-flight 32`) and, with a delay target of a minute (`--edge-target-ms 60000`),
+ * cannot drop while the test runs, so nothing here depends on timing. The counter agent (examples/as-state-counter, its count committed with each handling)
  * is suspended, so what is accepted stays in flight; a client token (role deployer) floods
  * SendMessage. Then:
  *   1. exactly the limit is accepted; every other send is refused RESOURCE_EXHAUSTED,
@@ -26,7 +26,8 @@ import { startServe, type Serve } from './support/serve.js';
 
 const LIMIT = 32;
 const FLOOD = 200;
-const RESERVE = Math.floor(LIMIT * 0.1);
+/** DEFAULT_EDGE_ADMISSION: a tenth of the limit, at least 16 slots. */
+const RESERVE = Math.max(16, Math.floor(LIMIT * 0.1));
 
 let serve: Serve | undefined;
 after(async () => {
@@ -43,7 +44,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 60_000): Pr
 }
 
 test('past its edge limit a node refuses clients typed with a retry-after, keeps every accepted message, lets the operator in, and recovers', { timeout: 180_000 }, async () => {
-  serve = await startServe({ args: ['--edge-max-in-flight', String(LIMIT)] });
+  serve = await startServe({ args: ['--edge-max-in-flight', String(LIMIT), '--edge-target-ms', '60000'] });
   const admin = await serve.client();
   await admin.deploy({ name: 'counter' }, new Uint8Array(await readFile(builtExample('as-state-counter', 'as-state-counter.wasm'))));
   const { token } = await admin.issueToken({ role: 'deployer', ttlMs: 3_600_000, label: 'load' });

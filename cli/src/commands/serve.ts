@@ -129,7 +129,7 @@ export function nodeOptions(argv: Args, cwd: string, env: Readonly<Record<string
   // Edge admission of outside clients (decision 1810): the ceiling and the delay target of the limit.
   const edge: NonNullable<StartNodeOptions['edgeAdmission']> = {};
   if (argv.edgeMaxInFlight !== undefined) {
-    if (!Number.isInteger(argv.edgeMaxInFlight) || argv.edgeMaxInFlight < 32 || argv.edgeMaxInFlight > 1_000_000) throw new UsageError(`--edge-max-in-flight ${argv.edgeMaxInFlight} is not a whole number from 32 to 1000000`);
+    if (!Number.isInteger(argv.edgeMaxInFlight) || argv.edgeMaxInFlight < 4 || argv.edgeMaxInFlight > 1_000_000) throw new UsageError(`--edge-max-in-flight ${argv.edgeMaxInFlight} is not a whole number from 4 to 1000000`);
     edge.maxLimit = argv.edgeMaxInFlight;
   }
   if (argv.edgeTargetMs !== undefined) {

@@ -10,7 +10,7 @@
  */
 import type { AgentStateStore } from '../storage/ports.js';
 import type { Delivery } from '@caxton/core';
-import { validateAclMessage, type AclMessage, type AgentId, type SendResult } from '@caxton/core';
+import { validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
 import type { MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
@@ -199,7 +199,9 @@ export class Bus implements OutboxSender {
     const isPlatform = !fromAgent && origin.external.name === this.platformId.name;
     // Outside clients are admitted at the edge first (decision 1810): a refusal must leave no
     // trace — no protocol step observed, no slot reserved, nothing appended.
-    const edge = fromAgent || isPlatform ? undefined : this.mailboxes.edge;
+    // A send admitted ahead of the bus (admitOutside) is held in flight by its ticket already.
+    const admittedAhead = 'external' in origin && origin.admitted === true;
+    const edge = fromAgent || isPlatform || admittedAhead ? undefined : this.mailboxes.edge;
     if (edge !== undefined) {
       const lane: EdgeLane = 'external' in origin ? origin.lane ?? 'client' : 'client';
       const admitted = edge.admit(lane, msg.receivers.length, this.now());
@@ -292,6 +294,18 @@ export class Bus implements OutboxSender {
     }
     this.scheduleDeadlines();
     return { messageId: id, accepted: duplicates === undefined ? accepted : [...accepted, ...duplicates], refused };
+  }
+
+  /**
+   * Edge admission at the node's very edge (decision 1810), for a send that does work before it
+   * reaches the bus (the audit trail's intent): refused `bus.overloaded` at once, cheaply, or
+   * admitted with a ticket that holds its place until the send releases it. The send then passes
+   * `{ external, admitted: true }` and is not admitted twice.
+   */
+  admitOutside(lane: EdgeLane, receivers: number): EdgeTicket {
+    const { verdict, ticket } = this.mailboxes.edge.acquire(lane, receivers, this.now(), this.now);
+    if (ticket === undefined) throw new BusOverloadedError(verdict as Extract<typeof verdict, { admitted: false }>);
+    return ticket;
   }
 
   /** Messages the platform sends (failures, not-understood, deadline failures). */

@@ -10,17 +10,19 @@
  * follows the delay those deliveries actually see, measured when each one finishes (its sojourn:
  * accepted → finished, which includes the append, the fsync, the wait and the handling):
  *
- * - every `intervalMs`, if even the shortest sojourn of the interval exceeded `targetDelayMs` (a
+ * - every `intervalMs`, if even the shortest sojourn of the interval exceeded the target (a
  *   standing queue, as CoDel reads it) — or nothing finished while work was in flight for a whole
  *   interval — the limit drops to what the target allows by Little's law:
- *   in-flight × target ÷ that sojourn (never below `minLimit`);
+ *   in-flight × target ÷ that sojourn (never below `minLimit`). The target is `targetDelayMs`, or
+ *   twice the path's own time when that is longer (learnt while almost nothing was in flight: on
+ *   a loaded disk two fsyncs can take longer than 20 ms, and that is service, not a queue);
  * - an interval whose deliveries met the target raises the limit by an eighth if the limit was
  *   actually in use (at least half of it reached), so it grows only where load is offered;
  * - with nothing in flight at all, the limit doubles every interval back to `maxLimit`: an idle
  *   node has no queue, and recovery needs no operator.
  *
- * Operators keep a reserve above the limit (`operatorReserve`, a share of it), so an operator's
- * probe still gets in while clients are refused. Refusals carry a retry-after: the current wait
+ * Operators keep a reserve above the limit (`operatorReserve`, a share of it, at least
+ * `operatorMinSlots`), so an operator's probe still gets in while clients are refused. Refusals carry a retry-after: the current wait
  * for what is in flight, in-flight ÷ the rate deliveries finished at in the last interval.
  *
  * Pure: no I/O, the caller passes the clock. The bus updates it around its appends and as its
@@ -39,14 +41,20 @@ export interface EdgeAdmissionLimits {
   maxLimit: number;
   /** Share of the limit operators may use beyond it. */
   operatorReserve: number;
+  /**
+   * Slots operators may use beyond the limit however low it fell: the reserve must not shrink
+   * with the limit, or a busy node would refuse the very probes that look into it.
+   */
+  operatorMinSlots: number;
 }
 
 export const DEFAULT_EDGE_ADMISSION: Readonly<EdgeAdmissionLimits> = Object.freeze({
   targetDelayMs: 20,
   intervalMs: 50,
-  minLimit: 32,
+  minLimit: 4,
   maxLimit: 10_000,
   operatorReserve: 0.1,
+  operatorMinSlots: 16,
 });
 
 /** Longest retry-after a refusal suggests, ms (past it, a client's own backoff knows better). */
@@ -69,8 +77,12 @@ export class EdgeAdmission {
   private limitNow: number;
   private intervalStart: number;
   private shortestSojourn = Number.POSITIVE_INFINITY;
+  /** Shortest time a ticket was held in the interval (edge → appended): the wait ahead of the bus. */
+  private shortestAhead = Number.POSITIVE_INFINITY;
   private finishedInInterval = 0;
   private peakInInterval = 0;
+  /** Shortest wait seen with (almost) nothing in flight: the path's own time, ms. */
+  private unqueued = Number.POSITIVE_INFINITY;
   /** Deliveries finished per ms over the last closed interval (for retry-after). */
   private finishRate = 0;
 
@@ -91,9 +103,33 @@ export class EdgeAdmission {
   /** May `n` more outside deliveries be accepted now? Refusal says when to retry. */
   admit(lane: EdgeLane, n: number, now: number): EdgeVerdict {
     this.roll(now);
-    const room = lane === 'operator' ? this.limitNow + Math.max(1, Math.floor(this.limitNow * this.limits.operatorReserve)) : this.limitNow;
+    const reserve = Math.max(this.limits.operatorMinSlots, Math.floor(this.limitNow * this.limits.operatorReserve));
+    const room = lane === 'operator' ? this.limitNow + reserve : this.limitNow;
     if (this.inFlight + n <= room) return ADMITTED;
     return { admitted: false, inFlight: this.inFlight, limit: this.limitNow, retryAfterMs: this.retryAfter() };
+  }
+
+  /**
+   * Admit `n` deliveries at the very edge, ahead of work done before the bus (the audit trail's
+   * intent): they count as in flight from now until the ticket is released, and the time the
+   * ticket was held counts towards the wait the limit steers (a queue in front of the bus is
+   * still a queue). Throws nothing: a refusal is the verdict.
+   */
+  acquire(lane: EdgeLane, n: number, now: number, clock: () => number): { verdict: EdgeVerdict; ticket?: { release(): void } } {
+    const verdict = this.admit(lane, n, now);
+    if (!verdict.admitted) return { verdict };
+    this.appendStarted(n);
+    let held = true;
+    const ticket = {
+      release: (): void => {
+        if (!held) return;
+        held = false;
+        this.appendEnded(n);
+        const t = clock() - now;
+        if (t < this.shortestAhead) this.shortestAhead = t;
+      },
+    };
+    return { verdict, ticket };
   }
 
   /** An admitted send's `n` deliveries are being appended. */
@@ -135,9 +171,17 @@ export class EdgeAdmission {
       this.limitNow = Math.min(maxLimit, this.limitNow * 2 ** Math.min(30, Math.floor(elapsed / this.limits.intervalMs)));
     } else {
       // Nothing finished for a whole interval with work in flight: its wait is at least that long.
-      const sojourn = this.finishedInInterval > 0 ? this.shortestSojourn : elapsed;
-      if (sojourn > targetDelayMs) {
-        const fits = Math.floor((Math.max(this.inFlight, this.peakInInterval) * targetDelayMs) / sojourn);
+      // Two stages in series (ahead of the bus, then the bus): their shortest waits add up.
+      const ahead = Number.isFinite(this.shortestAhead) ? this.shortestAhead : 0;
+      const sojourn = ahead + (this.finishedInInterval > 0 ? this.shortestSojourn : elapsed);
+      // What a message takes with no queue at all (the writes and fsyncs of its path), learnt in
+      // intervals with no more in flight than the floor: a target below it would read service
+      // time as queueing and pin the limit to the floor. It may creep up 1 % an interval, so a
+      // lucky fast sample does not hold for ever.
+      if (this.finishedInInterval > 0 && this.peakInInterval <= minLimit) this.unqueued = Math.min(this.unqueued * 1.01, sojourn);
+      const target = Math.max(targetDelayMs, Number.isFinite(this.unqueued) ? 2 * this.unqueued : 0);
+      if (sojourn > target) {
+        const fits = Math.floor((Math.max(this.inFlight, this.peakInInterval) * target) / sojourn);
         this.limitNow = Math.max(minLimit, Math.min(this.limitNow, fits));
       } else if (this.peakInInterval * 2 >= this.limitNow) {
         this.limitNow = Math.min(maxLimit, this.limitNow + Math.max(1, Math.floor(this.limitNow / 8)));
@@ -146,6 +190,7 @@ export class EdgeAdmission {
     this.finishRate = this.finishedInInterval / elapsed;
     this.intervalStart = now;
     this.shortestSojourn = Number.POSITIVE_INFINITY;
+    this.shortestAhead = Number.POSITIVE_INFINITY;
     this.finishedInInterval = 0;
     this.peakInInterval = this.inFlight;
   }
@@ -161,6 +206,7 @@ export class EdgeAdmission {
 
 function checkLimits(l: EdgeAdmissionLimits): void {
   const ok = l.targetDelayMs > 0 && l.intervalMs > 0 && Number.isSafeInteger(l.minLimit) && l.minLimit >= 1
-    && Number.isSafeInteger(l.maxLimit) && l.maxLimit >= l.minLimit && l.operatorReserve >= 0;
-  if (!ok) throw new InvalidArgumentError('edgeAdmission', `limits out of range: ${JSON.stringify(l)}`, 'targetDelayMs and intervalMs > 0, 1 <= minLimit <= maxLimit (integers), operatorReserve >= 0');
+    && Number.isSafeInteger(l.maxLimit) && l.maxLimit >= l.minLimit && l.operatorReserve >= 0
+    && Number.isSafeInteger(l.operatorMinSlots) && l.operatorMinSlots >= 0;
+  if (!ok) throw new InvalidArgumentError('edgeAdmission', `limits out of range: ${JSON.stringify(l)}`, 'targetDelayMs and intervalMs > 0, 1 <= minLimit <= maxLimit (integers), operatorReserve >= 0, operatorMinSlots a whole number >= 0');
 }

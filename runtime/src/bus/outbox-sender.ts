@@ -12,9 +12,10 @@ import type { EdgeLane } from './edge-admission.js';
  * outbox is checked by the sandbox's `send` host call); the bus then checks only the addresses it
  * rewrote, so a message is validated once, not once per hop (decision 1201).
  * `lane`: an outside sender is a client unless the API says it is the operator, whose probes may
- * use the reserve above the edge admission limit (decision 1810).
+ * use the reserve above the edge admission limit (decision 1810); `admitted`: the send was admitted
+ * at the edge already (`Bus.admitOutside`, ahead of the audit trail) and holds its ticket.
  */
-export type Origin = { agent: string; checked?: boolean } | { external: AgentId; lane?: EdgeLane };
+export type Origin = { agent: string; checked?: boolean } | { external: AgentId; lane?: EdgeLane; admitted?: boolean };
 
 export interface OutboxSender {
   /**

@@ -288,6 +288,8 @@ async function startOnTopology(
   const audited = new AuditedControl({
     control, trail: auditTrail, nodeId,
     report: (err, what) => console.error(`caxton: audit trail: ${what}:`, err),
+    // Outside sends are admitted before their intent is written (decision 1810).
+    admitSend: (message, lane) => control.admitSend(message, lane),
   });
   // The log is open and consumed: from here health is the topology's (cluster: membership) and the log's.
   life.phase = 'running';

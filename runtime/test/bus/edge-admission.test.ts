@@ -11,7 +11,7 @@ import { EdgeAdmission, MAX_RETRY_AFTER_MS, type EdgeAdmissionLimits, type EdgeV
 import { BusOverloadedError } from '../../src/bus/errors.js';
 import { inform, openBus, operator, until } from './scripted-port.js';
 
-const LIMITS: EdgeAdmissionLimits = { targetDelayMs: 20, intervalMs: 50, minLimit: 4, maxLimit: 100, operatorReserve: 0.1 };
+const LIMITS: EdgeAdmissionLimits = { targetDelayMs: 20, intervalMs: 50, minLimit: 4, maxLimit: 100, operatorReserve: 0.1, operatorMinSlots: 1 };
 
 /** Take `n` deliveries into flight the way the bus does: admitted, appended, consumed. */
 function accept(edge: EdgeAdmission, n: number, now: number): void {
@@ -103,12 +103,27 @@ test('limits out of range are refused, typed', () => {
   assert.throws(() => new EdgeAdmission({ ...LIMITS, minLimit: 0 }), InvalidArgumentError);
   assert.throws(() => new EdgeAdmission({ ...LIMITS, maxLimit: 3 }), InvalidArgumentError);
   assert.throws(() => new EdgeAdmission({ ...LIMITS, targetDelayMs: 0 }), InvalidArgumentError);
+  assert.throws(() => new EdgeAdmission({ ...LIMITS, operatorMinSlots: 0.5 }), InvalidArgumentError);
+});
+
+test('the operator\'s reserve does not shrink with the limit: a busy node still lets its probes in', () => {
+  const edge = new EdgeAdmission({ ...LIMITS, operatorMinSlots: 16 }, 0);
+  accept(edge, 40, 0);
+  edge.admit('client', 0, 200); // stuck for 200 ms: the limit falls to the floor
+  assert.equal(edge.limit, LIMITS.minLimit);
+  assert.equal(edge.admit('client', 1, 201).admitted, false);
+  // 40 in flight, limit 4: 16 slots above the limit are not enough…
+  assert.equal(edge.admit('operator', 1, 201).admitted, false);
+  // …until what clients hold drains below the limit plus the reserve.
+  for (let i = 0; i < 21; i++) edge.finish(5, 202);
+  assert.equal(edge.admit('operator', 1, 203).admitted, true);
+  assert.equal(edge.admit('client', 1, 203).admitted, false);
 });
 
 test('the bus refuses outside clients past the limit, typed, before anything is observed or appended; agents are not edge traffic', async () => {
   const { bus, port, log } = await openBus(['victim', 'friend'], {
     capacity: 1000,
-    edgeAdmission: { targetDelayMs: 10_000, intervalMs: 10_000, minLimit: 1, maxLimit: 10, operatorReserve: 0.2 },
+    edgeAdmission: { targetDelayMs: 10_000, intervalMs: 10_000, minLimit: 1, maxLimit: 10, operatorReserve: 0.2, operatorMinSlots: 1 },
     port: (p) => p.notRunnable.add('victim'),
   });
   for (let i = 0; i < 10; i++) assert.deepEqual((await bus.send(inform('victim', `c${i}`), operator)).accepted, ['victim']);
@@ -137,4 +152,21 @@ test('the bus refuses outside clients past the limit, typed, before anything is 
   assert.deepEqual((await bus.send(inform('victim', 'after'), operator)).accepted, ['victim']);
   await bus.stopDispatching();
   await bus.stop();
+});
+
+test('a path slower than the target by itself (two fsyncs on a busy disk) raises the target instead of pinning the limit to the floor', () => {
+  const edge = new EdgeAdmission(LIMITS, 0);
+  // Nearly nothing in flight, yet each message takes 60 ms: that is the path, not a queue.
+  accept(edge, 2, 0);
+  for (let i = 0; i < 2; i++) edge.finish(60, 10);
+  edge.admit('client', 0, 50);
+  assert.equal(edge.limit, 100, 'not read as a queue');
+  accept(edge, 100, 51);
+  for (let i = 0; i < 10; i++) edge.finish(100, 60);
+  edge.admit('client', 0, 101);
+  assert.equal(edge.limit, 100, '100 ms is within twice the path\'s 60 ms');
+  for (let i = 0; i < 10; i++) edge.finish(300, 110);
+  edge.admit('client', 0, 151);
+  // A queue now: 90 in flight at the peak × 120 ms (twice the path's 60 ms) ÷ 300 ms.
+  assert.equal(edge.limit, 36);
 });
