@@ -26,6 +26,8 @@ const CHAINS = 4;
 const WINDOW_S = Number(process.env['CAXTON_BENCH_HOSTILE_SECONDS'] ?? 4);
 /** Messages per second the hostile agent is fed during its window. */
 const FEED_PER_S = 20;
+/** Operator probes per second to each of send_storm's neighbour and bystander. */
+const STORM_PROBES_PER_S = Number(process.env['CAXTON_BENCH_STORM_PROBES_PER_S'] ?? 10);
 /** `--only send_storm,infinite_loop,…,preparing`: run only these cases (default: all). */
 const onlyAt = process.argv.indexOf('--only');
 const ONLY = onlyAt >= 0 ? new Set(process.argv[onlyAt + 1]?.split(',') ?? []) : undefined;
@@ -119,7 +121,7 @@ async function run(): Promise<BenchResult[]> {
 
     if (wanted('send_storm')) {
       progress('send_storm: operator probes to a neighbour and a bystander, without and with a storming agent');
-      out.push(...await sendStorm(node, { windowS: WINDOW_S, feedPerS: FEED_PER_S, probesPerS: 50, perCall: 1000 }, progress));
+      out.push(...await sendStorm(node, { windowS: WINDOW_S, feedPerS: FEED_PER_S, probesPerS: STORM_PROBES_PER_S, perCall: 1000 }, progress));
     }
 
     if (!wanted('preparing')) return finish(out);

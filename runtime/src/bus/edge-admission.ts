@@ -35,7 +35,7 @@ export interface EdgeAdmissionLimits {
   targetDelayMs: number;
   /** How often the limit is adjusted, ms. */
   intervalMs: number;
-  /** The limit never drops below this (a node always takes some outside work). */
+  /** The limit never drops below this (a node always takes some outside work); at most maxLimit. */
   minLimit: number;
   /** The limit never rises above this (and starts here: a fresh node takes bursts). */
   maxLimit: number;
@@ -51,11 +51,20 @@ export interface EdgeAdmissionLimits {
 export const DEFAULT_EDGE_ADMISSION: Readonly<EdgeAdmissionLimits> = Object.freeze({
   targetDelayMs: 20,
   intervalMs: 50,
-  minLimit: 4,
+  // Bursts up to a thousand outside messages are always taken (decision 1403: a frozen node keeps
+  // accepting; tests and clients send bursts of hundreds): only a backlog past that adapts.
+  minLimit: 1_000,
   maxLimit: 10_000,
   operatorReserve: 0.1,
   operatorMinSlots: 16,
 });
+
+/** The defaults with `given` over them; a ceiling set below the default floor lowers the floor to it. */
+export function edgeAdmissionLimits(given: Partial<EdgeAdmissionLimits> = {}): EdgeAdmissionLimits {
+  const merged = { ...DEFAULT_EDGE_ADMISSION, ...given };
+  if (given.minLimit === undefined && merged.minLimit > merged.maxLimit) merged.minLimit = merged.maxLimit;
+  return merged;
+}
 
 /** Longest retry-after a refusal suggests, ms (past it, a client's own backoff knows better). */
 export const MAX_RETRY_AFTER_MS = 5_000;
