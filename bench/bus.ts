@@ -31,6 +31,14 @@
  *   telemetry_{off,on,sampled}_cpu_us_per_msg / telemetry_cpu_off_on_ratio: the node process's own
  *   CPU per handled message in the same runs (decision 1303): the collector and Prometheus share
  *   the machine's cores, so the throughput ratio also charges their CPU to the node.
+ * - overload_* (issue 25, decision 1810): open-loop requests from the operator at 2× (--overload-factor)
+ *   the maximum of that traffic, measured first on the same node (closed loop, 2P outstanding),
+ *   for --overload-seconds (default 10) on the embedded log,
+ *   to P echo agents each answering to its own sink. overload_accepted_p99_ms: send → reply of the
+ *   accepted requests (target <= 50); overload_refused_fraction: refused at the edge; every refusal
+ *   must carry a retry-after (overload_refused_untyped = 0); overload_lost: accepted and never
+ *   answered (= 0); overload_recovery_s: after the load drops to the maximum, until the first
+ *   250 ms window with replies at >= 90 % of it (<= 2).
  * - fanout_msgs_per_s: one sender (a conformance puppet) notifying 1,000 sink agents, one message
  *   per receiver, on the embedded log. fanout_multi_receiver_deliveries_per_s: the same sender
  *   with each message addressed to all 1,000 (one message, 1,000 deliveries).
@@ -49,6 +57,7 @@ import { startTelemetryReceivers } from './lib-telemetry-variant.js';
 import type { TelemetryConfig } from '@caxton/runtime';
 import { runJadePingPong } from './lib-jade.js';
 import { RequestLedger, accountSummary, accountingResults, percentileResult, type LatencyAccount } from './lib-latency.js';
+import { acceptedPercentile, closedLoopMax, overloadRun, type OverloadRun } from './lib-overload.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,7 +67,15 @@ function arg(name: string, fallback: string): string {
 const SECONDS = Number(arg('seconds', '5'));
 const PAIRS = Number(arg('pairs', '64'));
 const CHAINS = Number(arg('chains', '8'));
-const ONLY = arg('only', 'persisted,memory,jade,latency,fanout,telemetry').split(',');
+const ONLY = arg('only', 'persisted,memory,jade,latency,overload,fanout,telemetry').split(',');
+const OVERLOAD_SECONDS = Number(arg('overload-seconds', '10'));
+const OVERLOAD_FACTOR = Number(arg('overload-factor', '2'));
+/** `--overload-edge off`: the same phase with edge admission out of the way (a limit no load reaches), for a before/after. */
+const OVERLOAD_EDGE = arg('overload-edge', 'on');
+/** `--overload-target-ms`: the edge's delay target for this phase (default: the node's own default). */
+const OVERLOAD_TARGET_MS = Number(arg('overload-target-ms', 'NaN'));
+/** `--overload-max <requests/s>`: take the maximum as given (e.g. from an `--overload-edge off` run) instead of measuring it. */
+const OVERLOAD_MAX = Number(arg('overload-max', 'NaN'));
 const TELEMETRY_ROUNDS = Number(arg('telemetry-rounds', '2'));
 const FANOUT = Number(arg('fanout', '1000'));
 /** After a latency window, how long to wait for stragglers before counting them lost. */
@@ -104,7 +121,7 @@ async function pingPong(persistence: 'disk' | 'memory', o: { during?: (node: Ben
       await node.deploy(`echo-${i}`, 'as-echo');
       await node.deploy(`ping-${i}`, 'conformance/pinger', { peer: `echo-${i}`, rounds: '1000000000' });
     }
-    for (let i = 0; i < PAIRS; i++) await node.control.send({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
+    for (let i = 0; i < PAIRS; i++) await node.sendRetrying({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
     const r = during ? await during(node) : await rate(node, SECONDS);
     if (node.handledOther > 0) progress(`${node.handledOther} deliveries not ok`);
     onRate?.(node);
@@ -209,7 +226,7 @@ async function fanout(split: boolean): Promise<Rate> {
       while (!stop) {
         if (commands * perCommand - node.handledOk < window * perCommand) {
           commands++;
-          await node.control.send({ performative: 'request', receivers: [{ name: 'sender' }], content, userParams: { 'X-puppet': 'do' } });
+          await node.sendRetrying({ performative: 'request', receivers: [{ name: 'sender' }], content, userParams: { 'X-puppet': 'do' } });
         } else {
           await sleep(1);
         }
@@ -332,6 +349,45 @@ if (ONLY.includes('latency')) {
     line(99.9, 'p999_us');
     for (const r of accountingResults('bus', prefix, l.account, `open-loop requests, ${persistence === 'disk' ? 'embedded log' : 'persistence memory'}, ${l.windowS.toFixed(1)} s window`)) report(r);
   }
+}
+if (ONLY.includes('overload')) {
+  const edgeOff = OVERLOAD_EDGE === 'off' ? { edgeAdmission: { minLimit: 1e9, maxLimit: 1e9 } }
+    : Number.isFinite(OVERLOAD_TARGET_MS) ? { edgeAdmission: { targetDelayMs: OVERLOAD_TARGET_MS } } : {};
+  const node = await BenchNode.start({ persistence: 'disk', fsync: 'always', ...edgeOff });
+  let o: OverloadRun;
+  let maxPerS = 0;
+  let overloadPerS = 0;
+  let recoveryPerS = 0;
+  try {
+    for (let i = 0; i < PAIRS; i++) {
+      await node.deploy(`echo-${i}`, 'as-echo');
+      await node.deploy(`sink-${i}`, 'conformance/sink');
+    }
+    // The maximum of this traffic (outside requests, each written ahead to the audit trail), measured
+    // on this node: the agents' ping-pong maximum (persisted_msgs_per_s) is not its maximum.
+    if (!Number.isFinite(OVERLOAD_MAX)) progress(`overload: measuring the maximum of outside requests (closed loop, ${2 * PAIRS} outstanding, ${SECONDS} s)`);
+    maxPerS = Number.isFinite(OVERLOAD_MAX) ? OVERLOAD_MAX : await closedLoopMax(node, PAIRS, 2 * PAIRS, SECONDS);
+    overloadPerS = OVERLOAD_FACTOR * maxPerS;
+    recoveryPerS = maxPerS;
+    progress(`overload: ${Math.round(overloadPerS)} requests/s (${OVERLOAD_FACTOR}x the measured ${Math.round(maxPerS)}) for ${OVERLOAD_SECONDS} s, then ${Math.round(recoveryPerS)} requests/s`);
+    o = await overloadRun(node, { overloadPerS, seconds: OVERLOAD_SECONDS, recoveryPerS, recoveryWindowMs: 250, recoveryMaxS: 10, pairs: PAIRS, drainMs: DRAIN_MS });
+  } finally {
+    await node.stop();
+  }
+  gc();
+  const refused = o.sent - o.accepted;
+  const p99 = acceptedPercentile(o, 99);
+  const sortedRetry = [...o.retryAfterMs].sort((a, b) => a - b);
+  const how = `embedded log, fsync always, edge admission ${OVERLOAD_EDGE}${Number.isFinite(OVERLOAD_TARGET_MS) ? ` (target ${OVERLOAD_TARGET_MS} ms)` : ''}; open loop at ${Math.round(overloadPerS)} requests/s (${OVERLOAD_FACTOR}x the maximum of outside requests, ${Math.round(maxPerS)}/s ${Number.isFinite(OVERLOAD_MAX) ? 'given by --overload-max' : 'measured closed loop'}) for ${o.windowS.toFixed(1)} s to ${PAIRS} echo agents; `
+    + `${o.sent} sent, ${o.accepted} accepted, ${refused} refused (${[...o.refusedBy].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}), ${o.lost} lost; replies ${Math.round(o.answeredPerS)}/s during the window`;
+  report({ bench: 'bus', metric: 'overload_accepted_p99_ms', value: Number.isFinite(p99) ? Number(p99.toFixed(1)) : -1, unit: 'ms', target: '<= 50',
+    note: `${Number.isFinite(p99) ? '' : 'LOST: more than 1 % of the accepted requests never answered; '}send -> reply of accepted requests; p50 ${acceptedPercentile(o, 50).toFixed(1)} ms, p99.9 ${acceptedPercentile(o, 99.9).toFixed(1)} ms; ${how}${below(p99, 50, false) ? '; above target' : ''}` });
+  report({ bench: 'bus', metric: 'overload_refused_fraction', value: Number((refused / Math.max(1, o.sent)).toFixed(3)), unit: 'ratio',
+    note: `refused at the edge; retry-after suggested: min ${sortedRetry[0] ?? '-'} ms, median ${sortedRetry[sortedRetry.length >> 1] ?? '-'} ms, max ${sortedRetry[sortedRetry.length - 1] ?? '-'} ms` });
+  report({ bench: 'bus', metric: 'overload_refused_untyped', value: o.refusedUntyped, unit: 'requests', target: '= 0', note: 'refusals without a retry-after' });
+  report({ bench: 'bus', metric: 'overload_lost', value: o.lost, unit: 'requests', target: '= 0', note: `accepted in the window and not answered within the ${DRAIN_MS} ms drain` });
+  report({ bench: 'bus', metric: 'overload_recovery_s', value: o.recoveryS === undefined ? -1 : Number(o.recoveryS.toFixed(2)), unit: 's', target: '<= 2',
+    note: `${o.recoveryS === undefined ? 'NOT RECOVERED within 10 s; ' : ''}after the drop to ${Math.round(recoveryPerS)} requests/s (the maximum): 250 ms windows [refused, replies/s]: ${o.recoveryWindows.map(([r, s]) => `[${r}, ${s}]`).join(' ')}${o.recoveryS !== undefined && o.recoveryS > 2 ? '; above target' : ''}` });
 }
 if (ONLY.includes('console')) {
   progress(`console: ${PAIRS} pairs × ${CHAINS} chains, ${SECONDS} s windows, none / one live stream, alternating`);

@@ -7,6 +7,9 @@
  * Also: the main thread's event-loop delay p99 while hostile components are being prepared
  * (target ≤ 50 ms), and the host's RSS growth during an aliasing bomb (target ≤ 2 × the agent's
  * memory cap). Hostile agents: the repository's hostile examples and the sandbox tests' WAT agents.
+ * `send_storm` (lib-send-storm.ts): a neighbour's and a bystander's probe p99 against idle while an
+ * agent sends its neighbour 1,000 messages per call, operator probes refused, stop --force time.
+ * `--only <kinds>` runs only those cases (`preparing`: the event-loop delay one).
  */
 import { createHash } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -15,6 +18,7 @@ import type { BenchResult } from './lib-output.js';
 import { report } from './lib-output.js';
 import { artifact } from './lib-artifacts.js';
 import { BenchNode, sleep } from './lib-bus-node.js';
+import { sendStorm } from './lib-send-storm.js';
 import { type VerifiedArtifact } from '@caxton/core';
 
 const PAIRS = 50;
@@ -22,6 +26,12 @@ const CHAINS = 4;
 const WINDOW_S = Number(process.env['CAXTON_BENCH_HOSTILE_SECONDS'] ?? 4);
 /** Messages per second the hostile agent is fed during its window. */
 const FEED_PER_S = 20;
+/** Operator probes per second to each of send_storm's neighbour and bystander. */
+const STORM_PROBES_PER_S = Number(process.env['CAXTON_BENCH_STORM_PROBES_PER_S'] ?? 10);
+/** `--only send_storm,infinite_loop,…,preparing`: run only these cases (default: all). */
+const onlyAt = process.argv.indexOf('--only');
+const ONLY = onlyAt >= 0 ? new Set(process.argv[onlyAt + 1]?.split(',') ?? []) : undefined;
+const wanted = (kind: string): boolean => ONLY === undefined || ONLY.has(kind);
 
 interface LiftBombs { liftBombComponent(): Promise<Uint8Array>; ATTACKS: Record<string, string>; MEMORY_CAP_PAGES: number }
 interface FuelCatchers { fuelCatcherComponent(name: string): Promise<Uint8Array> }
@@ -74,10 +84,10 @@ async function run(): Promise<BenchResult[]> {
       await node.deploy(`echo-${i}`, 'as-echo');
       await node.deploy(`ping-${i}`, 'conformance/pinger', { peer: `echo-${i}`, rounds: '1000000000' });
     }
-    for (let i = 0; i < PAIRS; i++) await node.control.send({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
+    for (let i = 0; i < PAIRS; i++) await node.sendRetrying({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
     await sleep(1500);
 
-    for (const h of await hostiles()) {
+    for (const h of (await hostiles()).filter((x) => wanted(x.kind))) {
       const without1 = await neighbourRate(node, neighbours, WINDOW_S);
       await node.control.deploy({ name: `hostile-${h.kind}`, config: {}, limits: h.limits ?? {} }, await h.artifact());
       let fed = 0;
@@ -109,6 +119,12 @@ async function run(): Promise<BenchResult[]> {
       }
     }
 
+    if (wanted('send_storm')) {
+      progress('send_storm: operator probes to a neighbour and a bystander, without and with a storming agent');
+      out.push(...await sendStorm(node, { windowS: WINDOW_S, feedPerS: FEED_PER_S, probesPerS: STORM_PROBES_PER_S, perCall: 1000 }, progress));
+    }
+
+    if (!wanted('preparing')) return finish(out);
     // Preparing hostile components while the node runs: the main thread's event-loop delay.
     const jco = await import('@bytecodealliance/jco');
     const delay = monitorEventLoopDelay({ resolution: 5 });
@@ -126,6 +142,10 @@ async function run(): Promise<BenchResult[]> {
   } finally {
     await node.stop();
   }
+  return finish(out);
+}
+
+function finish(out: BenchResult[]): BenchResult[] {
   for (const r of out) report(r);
   return out;
 }

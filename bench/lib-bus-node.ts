@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNode, type RunningNode } from '@caxton/runtime';
+import type { AclMessage, SendResult } from '@caxton/core';
 import type { StartNodeOptions, BusEventType, BusListener } from '@caxton/runtime';
 import { artifact } from './lib-artifacts.js';
 
@@ -37,6 +38,23 @@ export class BenchNode {
 
   on(listener: BusListener, types?: BusEventType[]): () => void {
     return this.node.events.on(listener, types);
+  }
+
+  /**
+   * Send as a well-behaved client does: refused `bus.overloaded` (the node's edge limit, decision
+   * 1810 — e.g. starting chains on a node its first chains already saturate), wait the retry-after
+   * the refusal names and send again. Any other refusal is thrown.
+   */
+  async sendRetrying(message: AclMessage): Promise<SendResult> {
+    for (;;) {
+      try {
+        return await this.control.send(message);
+      } catch (err) {
+        const e = err as { code?: string; context?: { retryAfterMs?: unknown } };
+        if (e.code !== 'bus.overloaded' || typeof e.context?.retryAfterMs !== 'number') throw err;
+        await sleep(e.context.retryAfterMs);
+      }
+    }
   }
 
   async deploy(name: string, example: string, config: Record<string, string> = {}): Promise<void> {

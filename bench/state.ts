@@ -57,7 +57,7 @@ async function throughput(variant: Variant): Promise<Rate> {
       await node.deploy(`echo-${i}`, AGENT, { write: writeFlag(variant) });
       await node.deploy(`ping-${i}`, 'conformance/pinger', { peer: `echo-${i}`, rounds: '1000000000' });
     }
-    for (let i = 0; i < PAIRS; i++) await node.control.send({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
+    for (let i = 0; i < PAIRS; i++) await node.sendRetrying({ performative: 'request', receivers: [{ name: `ping-${i}` }], content: String(CHAINS) });
     await sleep(1000);
     const before = node.handledOk;
     const cpu = process.cpuUsage();

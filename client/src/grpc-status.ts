@@ -41,6 +41,9 @@ export function errorKindForGrpcStatus(code: status): ErrorKind {
   return KIND_BY_GRPC_STATUS.get(code) ?? 'internal';
 }
 
+/** Trailer metadata of a refusal that says when to retry, in whole milliseconds. */
+export const RETRY_AFTER_KEY = 'retry-after-ms';
+
 // Trailers are size-limited (8 KiB by default in most clients): keep details comfortably small.
 const MAX_TEXT = 1000;
 const MAX_META_VALUE = 400;
@@ -72,6 +75,10 @@ export function statusFromCaxtonError(err: CaxtonError): Partial<StatusObject> &
   }
   const trailer = new Metadata();
   trailer.set(STATUS_DETAILS_KEY, encodeStatusDetails(details));
+  // A refusal that says when to come back says it where any gRPC client can read it without
+  // decoding the details (decision 1810), as well as in them.
+  const retryAfterMs = err.context.retryAfterMs;
+  if (typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs)) trailer.set(RETRY_AFTER_KEY, String(Math.ceil(retryAfterMs)));
   return { code, details: message, metadata: trailer };
 }
 

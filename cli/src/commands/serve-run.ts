@@ -46,6 +46,8 @@ async function loadStartNode(): Promise<StartNode> {
 
 export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & TelemetryArgs & TrustArgs & {
   shards?: number;
+  edgeMaxInFlight?: number;
+  edgeTargetMs?: number;
   prepareTimeoutS?: number;
   prepareHeapMib?: number;
   componentLimit?: string[];
@@ -125,6 +127,17 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
     if (!Number.isInteger(argv.shards) || argv.shards < 1 || argv.shards > 256) throw new UsageError(`--shards ${argv.shards} is not a whole number from 1 to 256`);
     options.shards = argv.shards;
   }
+  // Edge admission of outside clients (decision 1810): the ceiling and the delay target of the limit.
+  const edge: NonNullable<StartNodeOptions['edgeAdmission']> = {};
+  if (argv.edgeMaxInFlight !== undefined) {
+    if (!Number.isInteger(argv.edgeMaxInFlight) || argv.edgeMaxInFlight < 4 || argv.edgeMaxInFlight > 1_000_000) throw new UsageError(`--edge-max-in-flight ${argv.edgeMaxInFlight} is not a whole number from 4 to 1000000`);
+    edge.maxLimit = argv.edgeMaxInFlight;
+  }
+  if (argv.edgeTargetMs !== undefined) {
+    if (!Number.isInteger(argv.edgeTargetMs) || argv.edgeTargetMs < 1 || argv.edgeTargetMs > 60_000) throw new UsageError(`--edge-target-ms ${argv.edgeTargetMs} is not a whole number from 1 to 60000`);
+    edge.targetDelayMs = argv.edgeTargetMs;
+  }
+  if (Object.keys(edge).length > 0) options.edgeAdmission = edge;
   const telemetry = telemetryFromArgs(argv, env);
   if (telemetry) options.telemetry = telemetry;
   if (argv.cert && argv.key) {

@@ -120,6 +120,24 @@ export interface SendOptions {
    * one). Keys are per caller: two callers' equal keys name two messages.
    */
   idempotency?: { caller: string; key: IdempotencyKey };
+  /**
+   * Edge admission lane (decision 1810): a `client` (the default) is refused `bus.overloaded` once
+   * outside work in flight reaches the node's limit; the `operator` may use a reserve above it, so
+   * its probes get in while clients flood.
+   */
+  lane?: 'client' | 'operator';
+  /**
+   * Edge admission the caller already took for this send, ahead of work it does first (the audit
+   * trail's write-ahead intent, decision 1701): the send is not admitted again, and releases it
+   * once its deliveries are appended or refused (decision 1810).
+   */
+  admitted?: EdgeTicket;
+}
+
+/** A send's place within the node's edge limit, held from the edge until its deliveries are appended. */
+export interface EdgeTicket {
+  /** Idempotent. */
+  release(): void;
 }
 
 export interface SendResult {

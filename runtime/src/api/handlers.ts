@@ -108,7 +108,11 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
       continueCallTrace(call.metadata, message); // the call's span becomes the message's parent (decision 1301)
       // Keys are per caller (decision 1700): the token's fingerprint, so equal keys of two callers
       // never name one message.
-      const result = await ctx.node(call).send(message, key === undefined ? {} : { idempotency: { caller: opts.identify(call.metadata).token, key } });
+      const caller = opts.identify(call.metadata);
+      // The admin token is the operator's: its probes may use the reserve above the edge limit
+      // (decision 1810); every other caller — and every caller of a node without auth — is a client.
+      const lane = caller.role === 'admin' ? 'operator' : 'client';
+      const result = await ctx.node(call).send(message, key === undefined ? { lane } : { lane, idempotency: { caller: caller.token, key } });
       return { messageId: result.messageId, accepted: result.accepted, refused: result.refused };
     }),
 

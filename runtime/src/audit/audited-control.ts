@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import {
   CaxtonError, type AclMessage, type AgentStatus, type AuditArgs, type AuditResult, type AuditRole, type DeploySpec, type FreezeResult,
   type FreezeScope, type NodeControl, type SendOptions, type SendResult, type StateImport, type StateImportResult, type UpgradeResult, type UpgradeSpec,
-  type VerifiedArtifact,
+  type VerifiedArtifact, type EdgeTicket,
 } from '@caxton/core';
 import type { AuditTrail } from './audit-trail.js';
 import { AuditError } from './errors.js';
@@ -49,6 +49,11 @@ export interface AuditedControlOptions {
   /** Failures that must not change a call's answer (an outcome record that could not be written). */
   report: (err: unknown, what: string) => void;
   now?: () => number;
+  /**
+   * Edge admission of a send, before its intent is written (decision 1810): a node past its limit
+   * refuses at once, without an audit write per refused message; an admitted send holds a ticket.
+   */
+  admitSend?: (message: AclMessage, lane: 'client' | 'operator') => EdgeTicket;
 }
 
 /** `OK`, or the status name of the failure's kind (`not-found` → `NOT_FOUND`), as the API sends it. */
@@ -75,7 +80,10 @@ export class AuditedControl {
   readonly trail: AuditTrail;
   private readonly now: () => number;
 
+  readonly admitSend: AuditedControlOptions['admitSend'];
+
   constructor(private readonly o: AuditedControlOptions) {
+    this.admitSend = o.admitSend;
     this.trail = o.trail;
     this.now = o.now ?? Date.now;
   }
@@ -159,10 +167,19 @@ class CallerControl implements NodeControl {
     return this.change('StopAgent', auditArgs({ name, options }, { agent: name, force: options.force }), () => this.inner.stop(name, options));
   }
 
-  send(message: AclMessage, options?: SendOptions): Promise<SendResult> {
+  async send(message: AclMessage, options?: SendOptions): Promise<SendResult> {
     const key = options?.idempotency?.key;
     const fields = { performative: message.performative, receivers: message.receivers.map((r) => r.name).join(','), sender: message.sender?.name, ...(key !== undefined ? { idempotencyKey: key } : {}) };
-    return this.change('SendMessage', auditArgs(message, fields), () => this.inner.send(message, options));
+    const admit = this.audit.admitSend;
+    if (admit === undefined) return this.change('SendMessage', auditArgs(message, fields), () => this.inner.send(message, options));
+    // Refused at the edge: nothing was attempted and nothing changed, so nothing is recorded — an
+    // overloaded node must not spend an audit write on every message it turns away.
+    const admitted = admit(message, options?.lane ?? 'client');
+    try {
+      return await this.change('SendMessage', auditArgs(message, fields), () => this.inner.send(message, { ...options, admitted }));
+    } finally {
+      admitted.release();
+    }
   }
 
   importState(spec: StateImport): Promise<StateImportResult> {

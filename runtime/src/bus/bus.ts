@@ -10,7 +10,7 @@
  */
 import type { AgentStateStore } from '../storage/ports.js';
 import type { Delivery } from '@caxton/core';
-import { validateAclMessage, type AclMessage, type AgentId, type SendResult } from '@caxton/core';
+import { validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
 import type { MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
@@ -18,7 +18,8 @@ import type { BusPort } from './port.js';
 import type { ExecutionResult } from './executor.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
 import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
-import { BusNotOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from './errors.js';
+import { BusNotOpenError, BusOverloadedError, InvalidSendError, MailboxFullError, UnknownReceiverError } from './errors.js';
+import type { EdgeAdmissionLimits, EdgeLane } from './edge-admission.js';
 import type { BusEvents } from './events.js';
 import type { Mailbox } from './mailbox.js';
 import type { Origin, OutboxSender } from './outbox-sender.js';
@@ -41,6 +42,8 @@ export interface BusOptions {
   dispatch: DispatchLimits;
   events: BusEvents;
   now?: () => number;
+  /** Edge admission of outside clients (decision 1810); defaults otherwise. */
+  edgeAdmission?: EdgeAdmissionLimits;
 }
 
 export class Bus implements OutboxSender {
@@ -62,7 +65,12 @@ export class Bus implements OutboxSender {
     this.platformId = { name: `ams@${opts.platform}` };
     this.ids = new MessageIdGenerator(opts.nodeId);
     this.now = opts.now ?? Date.now;
-    this.mailboxes = new Mailboxes(opts.mailboxCapacity, (sender) => this.port?.route(this.agentName(sender)) === 'agent');
+    this.mailboxes = new Mailboxes(opts.mailboxCapacity, {
+      isAgent: (sender) => this.port?.route(this.agentName(sender)) === 'agent',
+      platformSender: this.platformId.name,
+      now: this.now,
+      ...(opts.edgeAdmission ? { edge: opts.edgeAdmission } : {}),
+    });
   }
 
   /**
@@ -189,6 +197,16 @@ export class Bus implements OutboxSender {
 
     // Platform messages (failures on an agent's behalf) are not policed: they end conversations.
     const isPlatform = !fromAgent && origin.external.name === this.platformId.name;
+    // Outside clients are admitted at the edge first (decision 1810): a refusal must leave no
+    // trace — no protocol step observed, no slot reserved, nothing appended.
+    // A send admitted ahead of the bus (admitOutside) is held in flight by its ticket already.
+    const admittedAhead = 'external' in origin && origin.admitted === true;
+    const edge = fromAgent || isPlatform || admittedAhead ? undefined : this.mailboxes.edge;
+    if (edge !== undefined) {
+      const lane: EdgeLane = 'external' in origin ? origin.lane ?? 'client' : 'client';
+      const admitted = edge.admit(lane, msg.receivers.length, this.now());
+      if (!admitted.admitted) throw new BusOverloadedError(admitted, { messageId: id });
+    }
     const verdict = isPlatform ? undefined : port.gate?.observe(msg, this.now());
     if (verdict?.kind === 'reject') {
       if (!fromAgent) throw new InvalidSendError(`protocol violation: ${verdict.reason}`, { messageId: id, conversationId: msg.conversationId });
@@ -245,9 +263,11 @@ export class Bus implements OutboxSender {
       throw new UnknownReceiverError(first.receiver, { messageId: id, conversationId: msg.conversationId });
     }
 
+    edge?.appendStarted(deliveries.length);
     try {
       if (deliveries.length > 0) await this.opts.log.append(deliveries);
     } finally {
+      edge?.appendEnded(deliveries.length);
       // Every delivery reserved one slot of its receiver's mailbox (and, from an agent, its share).
       for (const box of reservations) box.release(1);
       if (fromAgent) for (const d of deliveries) this.mailboxes.shares.release(d.receiver, senderName);
@@ -274,6 +294,18 @@ export class Bus implements OutboxSender {
     }
     this.scheduleDeadlines();
     return { messageId: id, accepted: duplicates === undefined ? accepted : [...accepted, ...duplicates], refused };
+  }
+
+  /**
+   * Edge admission at the node's very edge (decision 1810), for a send that does work before it
+   * reaches the bus (the audit trail's intent): refused `bus.overloaded` at once, cheaply, or
+   * admitted with a ticket that holds its place until the send releases it. The send then passes
+   * `{ external, admitted: true }` and is not admitted twice.
+   */
+  admitOutside(lane: EdgeLane, receivers: number): EdgeTicket {
+    const { verdict, ticket } = this.mailboxes.edge.acquire(lane, receivers, this.now(), this.now);
+    if (ticket === undefined) throw new BusOverloadedError(verdict as Extract<typeof verdict, { admitted: false }>);
+    return ticket;
   }
 
   /** Messages the platform sends (failures, not-understood, deadline failures). */

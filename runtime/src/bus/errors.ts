@@ -38,3 +38,17 @@ export class BusNotOpenError extends CaxtonError {
     });
   }
 }
+
+/**
+ * The node is past its capacity for outside clients (edge admission, decision 1810): nothing of
+ * this send was accepted. Overload is a state, not a failure: retry after `retryAfterMs`.
+ */
+export class BusOverloadedError extends CaxtonError {
+  constructor(details: { inFlight: number; limit: number; retryAfterMs: number }, context: ErrorContext = {}) {
+    super('bus.overloaded', `node is overloaded: ${details.inFlight} outside messages in flight, limit ${details.limit}; retry after ${details.retryAfterMs} ms`, {
+      kind: 'resource-exhausted',
+      context: { ...context, inFlight: details.inFlight, limit: details.limit, retryAfterMs: details.retryAfterMs },
+      hint: `nothing was accepted; retry after ${details.retryAfterMs} ms (the node refuses at the edge while what it accepted already waits longer than its delay target; it recovers by itself as that work is handled)`,
+    });
+  }
+}

@@ -9,6 +9,17 @@
 import type { Delivery } from '@caxton/core';
 import { Mailbox } from './mailbox.js';
 import { MailboxShares, shareLimits } from './mailbox-shares.js';
+import { EdgeAdmission, type EdgeAdmissionLimits } from './edge-admission.js';
+
+export interface MailboxesOptions {
+  /** Is this (qualified) sender name a deployed agent? */
+  isAgent?: (sender: string) => boolean;
+  /** The platform's own sender name (failures, deadline replies): neither an agent nor an outside client. */
+  platformSender?: string;
+  /** Edge admission of outside clients' deliveries (decision 1810); defaults otherwise. */
+  edge?: EdgeAdmissionLimits;
+  now?: () => number;
+}
 
 export class Mailboxes {
   private readonly boxes = new Map<string, Mailbox>();
@@ -19,13 +30,25 @@ export class Mailboxes {
 
   /** Who holds how many slots of which mailbox (issue 25: per-sender shares). */
   readonly shares: MailboxShares;
+  /** Outside clients' deliveries in flight node-wide, and the limit on them (decision 1810). */
+  readonly edge: EdgeAdmission;
+  /** Ids of the pending deliveries an outside client sent (they count against `edge`). */
+  private readonly outside = new Set<string>();
+  private readonly isAgent: (sender: string) => boolean;
+  private readonly platformSender: string | undefined;
+  readonly now: () => number;
 
   /**
    * `isAgent`: is this (qualified) sender name a deployed agent? Its deliveries count against the
-   * agents' part of a mailbox; the rest (operator, platform) may use the reserve.
+   * agents' part of a mailbox; the rest (operator, platform) may use the reserve. Deliveries from
+   * neither an agent nor the platform are outside clients' and count against edge admission.
    */
-  constructor(readonly capacity: number, private readonly isAgent: (sender: string) => boolean = () => false) {
+  constructor(readonly capacity: number, options: MailboxesOptions = {}) {
+    this.isAgent = options.isAgent ?? (() => false);
+    this.platformSender = options.platformSender;
+    this.now = options.now ?? Date.now;
     this.shares = new MailboxShares(shareLimits(capacity));
+    this.edge = new EdgeAdmission(options.edge, this.now());
   }
 
   /** The agent's mailbox, created if missing (an idle agent must count reservations too). */
@@ -77,7 +100,10 @@ export class Mailboxes {
     const box = this.boxes.get(agent);
     this.boxes.delete(agent);
     const drained = box?.drain() ?? [];
-    for (const d of drained) this.pending.delete(d.id);
+    for (const d of drained) {
+      this.pending.delete(d.id);
+      if (this.outside.delete(d.id)) this.edge.drop();
+    }
     this.shares.forget(agent);
     return drained;
   }
@@ -101,11 +127,20 @@ export class Mailboxes {
       if (box?.peek()?.id === d.id) box.shift();
     }
     if (this.pending.delete(d.id)) this.shares.give(d.receiver, senderOf(d));
+    if (this.outside.delete(d.id)) {
+      const now = this.now();
+      this.edge.finish(now - d.acceptedAt, now);
+    }
   }
 
   private takeSlot(d: Delivery): void {
     const sender = senderOf(d);
-    this.shares.take(d.receiver, sender, this.isAgent(sender));
+    const isAgent = this.isAgent(sender);
+    this.shares.take(d.receiver, sender, isAgent);
+    if (!isAgent && sender !== this.platformSender && !this.outside.has(d.id)) {
+      this.outside.add(d.id);
+      this.edge.take();
+    }
   }
 
   /** Was the delivery handed off early (out of its queue, completion not recorded yet)? */

@@ -4,14 +4,18 @@
  * this, so dispatch-loop.ts does not import bus.ts (decision 1702).
  */
 import type { AclMessage, AgentId, Delivery, SendResult } from '@caxton/core';
+import type { EdgeLane } from './edge-admission.js';
 
 /**
  * Who is sending: a deployed agent (sender is stamped from it) or an outside client.
  * `checked`: the message was validated where it entered, against the bus's own limits (an agent's
  * outbox is checked by the sandbox's `send` host call); the bus then checks only the addresses it
  * rewrote, so a message is validated once, not once per hop (decision 1201).
+ * `lane`: an outside sender is a client unless the API says it is the operator, whose probes may
+ * use the reserve above the edge admission limit (decision 1810); `admitted`: the send was admitted
+ * at the edge already (`Bus.admitOutside`, ahead of the audit trail) and holds its ticket.
  */
-export type Origin = { agent: string; checked?: boolean } | { external: AgentId };
+export type Origin = { agent: string; checked?: boolean } | { external: AgentId; lane?: EdgeLane; admitted?: boolean };
 
 export interface OutboxSender {
   /**

@@ -9,7 +9,7 @@ import type { KillSwitch } from './kill-switch/kill-switch.js';
 import { ForbiddenSenderError, senderRefusal } from './sender-policy.js';
 import { IdempotentSends, type IdempotentSendsOptions } from './idempotent-sends.js';
 import { RESERVED_AGENT_NAMES } from './agent-lifecycle.js';
-import type { AclMessage, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, SendOptions, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
+import type { AclMessage, AgentStatus, DeploySpec, EdgeTicket, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, SendOptions, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
 import { NotFoundError, UnavailableError } from '@caxton/core';
 import type { AgentStateStore, DirectoryStore } from '../storage/ports.js';
 import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
@@ -165,6 +165,23 @@ export class LocalNodeControl implements NodeControl {
   }
 
   async send(message: AclMessage, options: SendOptions = {}): Promise<SendResult> {
+    try {
+      return await this.sendAdmitted(message, options);
+    } finally {
+      // Appended or refused: the send's place at the edge is free (decision 1810).
+      options.admitted?.release();
+    }
+  }
+
+  /**
+   * Edge admission ahead of the work a caller does before the send (the audited control's intent
+   * record): refused `bus.overloaded` at once, or a ticket `send` takes in `options.admitted`.
+   */
+  admitSend(message: AclMessage, lane: 'client' | 'operator'): EdgeTicket {
+    return this.d.bus.admitOutside(lane, message.receivers.length);
+  }
+
+  private async sendAdmitted(message: AclMessage, options: SendOptions): Promise<SendResult> {
     this.live();
     // The operator speaks as `operator@<platform>` unless it names a sender; either way replies to
     // that identity are shown on the tail instead of failing as "unknown receiver".
@@ -176,17 +193,19 @@ export class LocalNodeControl implements NodeControl {
     }
     this.d.externals.remember(this.d.bus.agentName(sender));
     const idempotency = options.idempotency;
-    if (idempotency === undefined) return this.sendNow({ ...message, sender });
+    const lane = options.lane ?? 'client';
+    const admitted = options.admitted !== undefined;
+    if (idempotency === undefined) return this.sendNow({ ...message, sender }, lane, admitted);
     // The digest is taken over the message as the client gave it, before trace context is stamped
     // into it: a retry carries a different traceparent but is the same message.
-    return this.idempotentSends.run(idempotency.caller, idempotency.key, message, (messageId) => this.sendNow({ ...message, sender }, messageId));
+    return this.idempotentSends.run(idempotency.caller, idempotency.key, message, (messageId) => this.sendNow({ ...message, sender }, lane, admitted, messageId));
   }
 
-  private async sendNow(msg: AclMessage, messageId?: string): Promise<SendResult> {
+  private async sendNow(msg: AclMessage, lane: 'client' | 'operator', admitted: boolean, messageId?: string): Promise<SendResult> {
     const { span, ctx } = startSendSpan(msg, 'api');
     injectMessageContext(msg, ctx);
     try {
-      const result = await this.d.bus.send(msg, { external: msg.sender! }, messageId);
+      const result = await this.d.bus.send(msg, { external: msg.sender!, lane, admitted }, messageId);
       span.setAttribute('caxton.message_id', result.messageId);
       endSpan(span);
       return result;

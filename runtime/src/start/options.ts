@@ -8,6 +8,7 @@ import { AGENT_LIMIT_TABLE, DEPLOYABLE_LIMITS, type AgentLimitsSpec } from '@cax
 import type { TopologyOptions } from '../topology/topology-options.js';
 import type { ComponentLimits } from '@caxton/sandbox';
 import type { TelemetryConfig } from '../telemetry/config.js';
+import type { EdgeAdmissionLimits } from '../bus/edge-admission.js';
 import type { TrustMode } from '../signing/trust.js';
 
 /** The API address and storage choices (Kafka, etcd, cluster tuning, fsync, persistence) are in TopologyOptions. */
@@ -21,6 +22,11 @@ export interface StartNodeOptions extends TopologyOptions {
   platform?: string;
   /** Pending deliveries per agent before senders see backpressure. Default 10,000. */
   mailboxCapacity?: number;
+  /**
+   * Edge admission of outside clients' sends (decision 1810): the delay target and bounds of the
+   * node-wide limit past which SendMessage is refused `bus.overloaded`. Defaults otherwise.
+   */
+  edgeAdmission?: Partial<EdgeAdmissionLimits>;
   /** Limits for agents deployed without their own. */
   defaultLimits?: Partial<AgentLimitsSpec>;
   /** Worker-thread shards running agents. Default: 1 on ≤ 2 cores, else cores − 1. */

@@ -9,6 +9,7 @@ import { propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { Bus } from '../bus/bus.js';
 import { BusEvents } from '../bus/events.js';
+import { edgeAdmissionLimits } from '../bus/edge-admission.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
@@ -155,6 +156,7 @@ async function startOnTopology(
   // needs of them it gets through the port given to open() below (decision 1101).
   const bus = new Bus({
     log: storage.log, state: storage.state, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? 10_000, events,
+    edgeAdmission: edgeAdmissionLimits(options.edgeAdmission),
     // Small batches, several in flight: the bus thread applies one batch's results while the
     // shards run the next, instead of each waiting for the other (512 × 2 left both threads idle
     // half the time; 64 × 8 doubled throughput in memory mode, decision 1201).
@@ -286,6 +288,8 @@ async function startOnTopology(
   const audited = new AuditedControl({
     control, trail: auditTrail, nodeId,
     report: (err, what) => console.error(`caxton: audit trail: ${what}:`, err),
+    // Outside sends are admitted before their intent is written (decision 1810).
+    admitSend: (message, lane) => control.admitSend(message, lane),
   });
   // The log is open and consumed: from here health is the topology's (cluster: membership) and the log's.
   life.phase = 'running';

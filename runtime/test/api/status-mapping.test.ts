@@ -19,7 +19,7 @@ import { toApiCallError } from '@caxton/client';
 import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, UploadTimeoutError } from '../../src/api/errors.js';
 import { UploadCancelledError } from '../../src/api/upload.js';
 import { TokenFileError } from '../../src/api/auth.js';
-import { BusNotOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
+import { BusNotOpenError, BusOverloadedError, InvalidSendError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
 import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaSecurityError, KafkaStateKeyError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
 import { insecureClusterError } from '../../src/topology/cluster/transport-security.js';
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
@@ -104,6 +104,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['registry.tls-failed', 'FAILED_PRECONDITION'],
   ['node.insecure-cluster', 'FAILED_PRECONDITION'],
   ['bus.mailbox-full', 'RESOURCE_EXHAUSTED'],
+  ['bus.overloaded', 'RESOURCE_EXHAUSTED'],
   ['bus.unknown-receiver', 'NOT_FOUND'],
   ['bus.not-open', 'UNAVAILABLE'], // added with the bus's own dispatch loop (decision 1101): the suffix rule gave UNAVAILABLE
   ['cluster.membership-lost', 'UNAVAILABLE'],
@@ -240,6 +241,7 @@ function everyRaisedError(): CaxtonError[] {
     new TokenFileError('api.token-file-invalid', 'not a file', '/x', 'fix it'),
     new TokenFileError('api.token-file-exposed', 'not yours', '/x', 'fix it'),
     new MailboxFullError('echo', 10),
+    new BusOverloadedError({ inFlight: 40, limit: 32, retryAfterMs: 120 }),
     new UnknownReceiverError('nobody'),
     new InvalidSendError('no receivers'),
     new BusNotOpenError('send'),
@@ -332,6 +334,18 @@ describe('error kind → gRPC status', () => {
     assert.equal(back.kind, 'invalid-argument');
     assert.equal(back.code, 'api.invalid');
     assert.deepEqual(back.fieldViolations.map((v) => v.field), ['header.sha256']);
+  });
+
+  it('a refusal that says when to retry carries retry-after-ms as trailer metadata, and in the details (decision 1810)', () => {
+    const s = statusFromCaxtonError(new BusOverloadedError({ inFlight: 40, limit: 32, retryAfterMs: 119.2 }));
+    assert.equal(s.code, status.RESOURCE_EXHAUSTED);
+    assert.deepEqual((s.metadata as Metadata).get('retry-after-ms'), ['120']);
+    const back = toApiCallError(Object.assign(new Error(s.details), { code: s.code, details: s.details, metadata: s.metadata as Metadata }) as ServiceError);
+    assert.equal(back.code, 'bus.overloaded');
+    assert.equal(back.context.retryAfterMs, '119.2');
+    assert.match(back.hint ?? '', /retry after 119.2 ms/);
+    // Errors without one carry no such trailer.
+    assert.deepEqual((statusFromCaxtonError(new MailboxFullError('echo', 10)).metadata as Metadata).get('retry-after-ms'), []);
   });
 });
 

@@ -11,6 +11,7 @@ import type { CompletionRecord, DeadLetter } from '../../src/bus/message-log.js'
 import type { ExecutionOutcome, ExecutionResult, WorkItem } from '../../src/bus/executor.js';
 import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind } from '../../src/bus/port.js';
 import type { DispatchLimits } from '../../src/bus/dispatch-loop.js';
+import type { EdgeAdmissionLimits } from '../../src/bus/edge-admission.js';
 
 /** What the script says one item did; unspecified fields are empty, the outcome defaults to ok. */
 export interface ScriptedHandling {
@@ -152,7 +153,7 @@ export interface TestBus {
 }
 
 /** An open, consuming bus on a RecordingLog with a ScriptedPort for `agents`. */
-export async function openBus(agents: readonly string[], opts: { capacity?: number; dispatch?: Partial<DispatchLimits>; port?: (p: ScriptedPort) => void; noStateStore?: boolean } = {}): Promise<TestBus> {
+export async function openBus(agents: readonly string[], opts: { capacity?: number; dispatch?: Partial<DispatchLimits>; port?: (p: ScriptedPort) => void; noStateStore?: boolean; edgeAdmission?: EdgeAdmissionLimits } = {}): Promise<TestBus> {
   const log = new RecordingLog();
   const port = new ScriptedPort(agents);
   opts.port?.(port);
@@ -162,6 +163,7 @@ export async function openBus(agents: readonly string[], opts: { capacity?: numb
   const bus = new Bus({
     log, ...(opts.noStateStore ? {} : { state: log }), nodeId: 'n1', platform: 'caxton', mailboxCapacity: opts.capacity ?? 100, events,
     dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 1, maxInFlight: 2, ...opts.dispatch },
+    ...(opts.edgeAdmission ? { edgeAdmission: opts.edgeAdmission } : {}),
   });
   await bus.open(port);
   await bus.start();

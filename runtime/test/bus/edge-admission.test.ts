@@ -1,0 +1,172 @@
+/**
+ * Edge admission (decision 1810): outside clients are refused at the edge, typed and with a
+ * retry-after, once what they have in flight waits longer than the delay target; operators keep a
+ * reserve; nothing accepted is dropped; the limit comes back by itself when the load drops.
+ * The pure controller runs on a hand-driven clock; the bus tests use the real send path.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InvalidArgumentError } from '@caxton/core';
+import { EdgeAdmission, MAX_RETRY_AFTER_MS, type EdgeAdmissionLimits, type EdgeVerdict } from '../../src/bus/edge-admission.js';
+import { BusOverloadedError } from '../../src/bus/errors.js';
+import { inform, openBus, operator, until } from './scripted-port.js';
+
+const LIMITS: EdgeAdmissionLimits = { targetDelayMs: 20, intervalMs: 50, minLimit: 4, maxLimit: 100, operatorReserve: 0.1, operatorMinSlots: 1 };
+
+/** Take `n` deliveries into flight the way the bus does: admitted, appended, consumed. */
+function accept(edge: EdgeAdmission, n: number, now: number): void {
+  assert.equal(edge.admit('client', n, now).admitted, true);
+  edge.appendStarted(n);
+  edge.appendEnded(n);
+  for (let i = 0; i < n; i++) edge.take();
+}
+
+function refusal(v: EdgeVerdict): { inFlight: number; limit: number; retryAfterMs: number } {
+  assert.equal(v.admitted, false, 'refused');
+  return v as Extract<EdgeVerdict, { admitted: false }>;
+}
+
+test('a fresh node admits up to its maximum; past it clients are refused with a retry-after, the operator uses its reserve', () => {
+  const edge = new EdgeAdmission(LIMITS, 0);
+  accept(edge, 100, 0);
+  const r = refusal(edge.admit('client', 1, 1));
+  assert.deepEqual({ inFlight: r.inFlight, limit: r.limit }, { inFlight: 100, limit: 100 });
+  assert.ok(r.retryAfterMs >= LIMITS.intervalMs && r.retryAfterMs <= MAX_RETRY_AFTER_MS, `retry-after ${r.retryAfterMs} within bounds`);
+  assert.equal(edge.admit('operator', 10, 1).admitted, true, 'the operator\'s reserve: a tenth of the limit');
+  assert.equal(edge.admit('operator', 11, 1).admitted, false, 'and no more');
+  // An append that ended before its deliveries were consumed holds nothing.
+  edge.appendStarted(3);
+  assert.equal(edge.inFlight, 103);
+  edge.appendEnded(3);
+  assert.equal(edge.inFlight, 100);
+});
+
+test('a standing queue (even the shortest wait above target) lowers the limit by Little\'s law', () => {
+  const edge = new EdgeAdmission(LIMITS, 0);
+  accept(edge, 100, 0);
+  // Every delivery that finished in the interval waited 100 ms: five times the target.
+  for (let i = 0; i < 20; i++) edge.finish(100 + i, 10 + i);
+  assert.equal(edge.limit, 100, 'nothing changes before the interval ends');
+  edge.admit('client', 0, 50);
+  // 100 in flight at the peak × 20 ms ÷ 100 ms.
+  assert.equal(edge.limit, 20);
+  const r = refusal(edge.admit('client', 1, 51));
+  assert.equal(r.inFlight, 80);
+  // 20 finished in 50 ms: the 80 in flight (less half the limit) take 70 / 0.4 = 175 ms.
+  assert.equal(r.retryAfterMs, 175);
+});
+
+test('work in flight and nothing finished for a whole interval counts as a wait of that interval', () => {
+  const edge = new EdgeAdmission(LIMITS, 0);
+  accept(edge, 40, 0);
+  edge.admit('client', 0, 100); // 100 ms, nothing finished: 40 × 20 ÷ 100
+  assert.equal(edge.limit, 8);
+  const r = refusal(edge.admit('client', 1, 101));
+  assert.equal(r.retryAfterMs, 1000, 'no finish rate known: a second');
+  // The floor: still stuck for 300 ms gives 40 × 20 ÷ 300 = 2, but some outside work is always admitted.
+  edge.admit('client', 0, 400);
+  assert.equal(edge.limit, LIMITS.minLimit);
+});
+
+test('an interval that met the target raises the limit only if it was in use; an idle node returns to its maximum', () => {
+  const edge = new EdgeAdmission(LIMITS, 0);
+  accept(edge, 100, 0);
+  for (let i = 0; i < 100; i++) edge.finish(200, 1);
+  edge.admit('client', 0, 50);
+  assert.equal(edge.limit, 10, '100 at the peak × 20 ÷ 200');
+  // In use (the whole limit reached) and on target: up by an eighth (at least one).
+  accept(edge, 10, 51);
+  for (let i = 0; i < 10; i++) edge.finish(5, 60);
+  edge.admit('client', 0, 100);
+  assert.equal(edge.limit, 11);
+  // On target but barely used: a quiet client does not earn a larger limit.
+  accept(edge, 2, 101);
+  for (let i = 0; i < 2; i++) edge.finish(5, 110);
+  edge.admit('client', 0, 150);
+  assert.equal(edge.limit, 11);
+  // Nothing in flight for four intervals: 11 × 2^4 capped at the maximum.
+  edge.admit('client', 0, 350);
+  assert.equal(edge.limit, 100);
+  assert.equal(edge.admit('client', 100, 351).admitted, true, 'recovered without anyone touching it');
+});
+
+test('a dropped delivery (its agent removed) leaves flight without teaching a wait', () => {
+  const edge = new EdgeAdmission(LIMITS, 0);
+  accept(edge, 5, 0);
+  for (let i = 0; i < 5; i++) edge.drop();
+  assert.equal(edge.inFlight, 0);
+  edge.admit('client', 0, 50);
+  assert.equal(edge.limit, 100);
+});
+
+test('limits out of range are refused, typed', () => {
+  assert.throws(() => new EdgeAdmission({ ...LIMITS, minLimit: 0 }), InvalidArgumentError);
+  assert.throws(() => new EdgeAdmission({ ...LIMITS, maxLimit: 3 }), InvalidArgumentError);
+  assert.throws(() => new EdgeAdmission({ ...LIMITS, targetDelayMs: 0 }), InvalidArgumentError);
+  assert.throws(() => new EdgeAdmission({ ...LIMITS, operatorMinSlots: 0.5 }), InvalidArgumentError);
+});
+
+test('the operator\'s reserve does not shrink with the limit: a busy node still lets its probes in', () => {
+  const edge = new EdgeAdmission({ ...LIMITS, operatorMinSlots: 16 }, 0);
+  accept(edge, 40, 0);
+  edge.admit('client', 0, 200); // stuck for 200 ms: the limit falls to the floor
+  assert.equal(edge.limit, LIMITS.minLimit);
+  assert.equal(edge.admit('client', 1, 201).admitted, false);
+  // 40 in flight, limit 4: 16 slots above the limit are not enough…
+  assert.equal(edge.admit('operator', 1, 201).admitted, false);
+  // …until what clients hold drains below the limit plus the reserve.
+  for (let i = 0; i < 21; i++) edge.finish(5, 202);
+  assert.equal(edge.admit('operator', 1, 203).admitted, true);
+  assert.equal(edge.admit('client', 1, 203).admitted, false);
+});
+
+test('the bus refuses outside clients past the limit, typed, before anything is observed or appended; agents are not edge traffic', async () => {
+  const { bus, port, log } = await openBus(['victim', 'friend'], {
+    capacity: 1000,
+    edgeAdmission: { targetDelayMs: 10_000, intervalMs: 10_000, minLimit: 1, maxLimit: 10, operatorReserve: 0.2, operatorMinSlots: 1 },
+    port: (p) => p.notRunnable.add('victim'),
+  });
+  for (let i = 0; i < 10; i++) assert.deepEqual((await bus.send(inform('victim', `c${i}`), operator)).accepted, ['victim']);
+  const appended = log.ops.length;
+  const err = await bus.send(inform('victim', 'one too many'), operator).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof BusOverloadedError, `typed: ${String(err)}`);
+  assert.equal(err.code, 'bus.overloaded');
+  assert.equal(err.kind, 'resource-exhausted');
+  assert.equal(typeof err.context.retryAfterMs, 'number');
+  assert.match(err.hint ?? '', /retry after \d+ ms/);
+  assert.equal(log.ops.length, appended, 'the refused send appended nothing');
+  // The operator's probes use the reserve: 20 % of 10.
+  const probe = { external: operator.external, lane: 'operator' as const };
+  for (let i = 0; i < 2; i++) assert.deepEqual((await bus.send(inform('victim', `probe ${i}`), probe)).accepted, ['victim']);
+  await assert.rejects(bus.send(inform('victim', 'probe 3'), probe), BusOverloadedError);
+  // An agent's sends are bounded by the mailbox and its share, not by the edge.
+  assert.deepEqual((await bus.send(inform('victim', 'from a friend'), { agent: 'friend' })).accepted, ['victim']);
+  // Handling gives the room back: every accepted message is handled once, and clients get in again.
+  port.notRunnable.delete('victim');
+  bus.wake('victim');
+  await until(() => bus.mailboxDepth('victim') === 0, 'the victim handled what it got');
+  const handled = port.handledBy('victim');
+  assert.equal(handled.length, 13);
+  assert.equal(new Set(handled).size, 13, 'each once');
+  assert.ok(!handled.includes('one too many') && !handled.includes('probe 3'), 'refused sends were never accepted');
+  assert.deepEqual((await bus.send(inform('victim', 'after'), operator)).accepted, ['victim']);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('a path slower than the target by itself (two fsyncs on a busy disk) raises the target instead of pinning the limit to the floor', () => {
+  const edge = new EdgeAdmission(LIMITS, 0);
+  // Nearly nothing in flight, yet each message takes 60 ms: that is the path, not a queue.
+  accept(edge, 2, 0);
+  for (let i = 0; i < 2; i++) edge.finish(60, 10);
+  edge.admit('client', 0, 50);
+  assert.equal(edge.limit, 100, 'not read as a queue');
+  accept(edge, 100, 51);
+  for (let i = 0; i < 10; i++) edge.finish(100, 60);
+  edge.admit('client', 0, 101);
+  assert.equal(edge.limit, 100, '100 ms is within twice the path\'s 60 ms');
+  for (let i = 0; i < 10; i++) edge.finish(300, 110);
+  edge.admit('client', 0, 151);
+  // A queue now: 90 in flight at the peak × 120 ms (twice the path's 60 ms) ÷ 300 ms.
+  assert.equal(edge.limit, 36);
+});
