@@ -83,7 +83,7 @@ test('a Kafka broker restart, an etcd restart and an etcd outage longer than the
   await Promise.all(faults);
   for (const line of timeline) t.diagnostic(line);
   assert.equal(step, 3, 'all three faults happened during the load');
-  t.diagnostic(`load: ${load.accepted.length} accepted, ${load.refused.length} refused in ${((load.finishedAt - load.startedAt) / 1000).toFixed(1)} s`);
+  t.diagnostic(`load: ${load.accepted.length} accepted, ${load.refused.length} refused, ${load.overloadRetries} sent again after bus.overloaded, in ${((load.finishedAt - load.startedAt) / 1000).toFixed(1)} s`);
   // A send may fail while the broker is down (appends give up after 30 s); the broker restarts
   // faster than that, so none should — but what matters below is that the ACCEPTED ones survive.
   assert.equal(load.refused.length, 0, `sends during the restarts were accepted once the servers were back: ${JSON.stringify(load.refused.slice(0, 3))}`);

@@ -21,6 +21,8 @@ export interface LoadOptions {
 export class Load {
   readonly accepted: Accepted[] = [];
   readonly refused: { key: string; error: string }[] = [];
+  /** Sends turned away `bus.overloaded` and sent again after their retry-after. */
+  overloadRetries = 0;
   private clients: CaxtonClient[];
   private next = 0;
   startedAt = 0;
@@ -46,9 +48,8 @@ export class Load {
     for (let seq = 1; seq <= this.o.perAgent; seq++) {
       for (const agent of agents) {
         const key = `${agent}:${seq}`;
-        const client = this.clients[this.next++ % this.clients.length]!;
         try {
-          const r = await client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content: key } });
+          const r = await this.sendHonouringRetryAfter(agent, key);
           if (r.accepted.includes(agent)) {
             this.accepted.push({ key, agent, deliveryId: deliveryId(r.messageId, agent) });
             this.o.onAccepted?.(this.accepted.length);
@@ -58,6 +59,27 @@ export class Load {
         } catch (err) {
           this.refused.push({ key, error: (err as Error).message });
         }
+      }
+    }
+  }
+
+  /**
+   * One request, sent again after the retry-after of a `bus.overloaded` refusal, as decision 1810
+   * asks of clients: while Kafka or etcd restarts, the work a node has accepted waits, its edge
+   * limit on outside messages in flight fills, and it turns new sends away (nothing of a refused
+   * send was accepted, so sending it again cannot duplicate it). Any other error is a refusal.
+   */
+  private async sendHonouringRetryAfter(agent: string, key: string): Promise<Awaited<ReturnType<CaxtonClient['send']>>> {
+    for (;;) {
+      const client = this.clients[this.next++ % this.clients.length]!;
+      try {
+        return await client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content: key } });
+      } catch (err) {
+        const e = err as { code?: string; context?: { retryAfterMs?: unknown } };
+        if (e.code !== 'bus.overloaded') throw err;
+        this.overloadRetries++;
+        const wait = typeof e.context?.retryAfterMs === 'number' ? e.context.retryAfterMs : 1000;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, wait)));
       }
     }
   }
