@@ -11,16 +11,17 @@ export function skipJsonBlanks(text: string, i: number): number {
 
 /**
  * The index of the closing quote of the string literal that contains position `i` (an opening
- * quote, or any character inside the literal that is not the second half of an escape).
+ * quote, or any character inside the literal that is not the second half of an escape). Jumps from
+ * quote to quote with the native `indexOf` (a long escaped content value is on the message hot path):
+ * a quote is the closing one when an even number of backslashes precedes it.
  */
 export function stringEnd(text: string, i: number): number {
-  if (text.charCodeAt(i) === 0x22) i++;
+  let q = text.indexOf('"', text.charCodeAt(i) === 0x22 ? i + 1 : i);
   for (;;) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) return i;
-    // An escape: skip the backslash and the character after it (a \uXXXX's hex digits are never
-    // a quote or a backslash, so they are read as ordinary characters).
-    i += c === 0x5c ? 2 : 1;
+    let backslashes = 0;
+    while (text.charCodeAt(q - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return q;
+    q = text.indexOf('"', q + 1);
   }
 }
 
