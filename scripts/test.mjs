@@ -167,6 +167,14 @@ function printTotals() {
     console.log('\nslowest test files (sum of their top-level tests):');
     for (const f of slowest) console.log(`  ${(f.ms / 1000).toFixed(1).padStart(7)} s  ${path.relative(root, f.file)}`);
   }
+  const failures = totals.failures ?? [];
+  if (failures.length > 0) {
+    console.log(`\nfailed (${failures.length}):`);
+    for (const f of failures.slice(0, 20)) {
+      console.log(`  ✖ ${path.relative(root, f.file) || '(no file)'}: ${f.name}`);
+      if (f.error) console.log(`      ${f.error}`);
+    }
+  }
   console.log(`tests: ${totals.pass ?? 0} passed, ${failed} failed, ${skipped} skipped`);
 }
 
@@ -176,6 +184,7 @@ function sumTotals(parts) {
   for (const p of parts) {
     for (const [k, v] of Object.entries(p)) {
       if (k === 'files') sum.files.push(...v);
+      else if (k === 'failures') (sum.failures ??= []).push(...v);
       else if (typeof v === 'number') sum[k] = (sum[k] ?? 0) + v;
     }
   }
