@@ -131,6 +131,16 @@ test(`${N} keyed increments, retried on every error, across three SIGKILLs: coun
   // …and "outcome unknown" or a failure only where the client saw an error and retried.
   const unexplained = [...byKey].filter(([key, s]) => s.unknown + s.failed > 0 && !retried.has(Number(key.slice(4))));
   assert.deepEqual(unexplained.slice(0, 10), [], 'intents without an OK outcome for requests that were never retried');
+  // …and every OK outcome names the message the client was acknowledged with: a key recorded OK
+  // twice (a retry after a lost acknowledgement) is one message, not two.
+  const wrongIds: string[] = [];
+  for (const intent of intents) {
+    const outcome = outcomes.get(intent.index);
+    const key = intent.args.fields.idempotencyKey ?? '';
+    const ack = acks.get(Number(key.slice(4)));
+    if (outcome?.result.code === 'OK' && ack !== undefined && outcome.result.fields?.messageId !== ack.messageId) wrongIds.push(`${key}: ${outcome.result.fields?.messageId} ≠ ${ack.messageId}`);
+  }
+  assert.deepEqual(wrongIds.slice(0, 10), [], 'OK outcomes that do not name the acknowledged message id');
   // 3. No recorded change that did not happen: every done SendMessage is one of the N counted keys.
   const keys = new Set(Array.from({ length: N }, (_, i) => `inc-${i}`));
   const strangers = [...byKey].filter(([key, s]) => s.ok > 0 && !keys.has(key));

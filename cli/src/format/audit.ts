@@ -23,7 +23,8 @@ function fieldsOf(args: AuditArgs): string {
 }
 
 function resultText(result: AuditResult): string {
-  return result.code === 'OK' ? 'OK' : `${result.code}${result.error ? ` ${result.error}` : ''}`;
+  const produced = Object.entries(result.fields ?? {}).map(([k, v]) => ` ${k}=${v}`).join('');
+  return result.code === 'OK' ? `OK${produced}` : `${result.code}${result.error ? ` ${result.error}` : ''}`;
 }
 
 function head(r: AuditRecord): string {

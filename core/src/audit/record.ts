@@ -53,6 +53,12 @@ export interface AuditResult {
   code: string;
   /** The Caxton error code (`api.unauthenticated`…) when the call failed with one, else ''. */
   error: string;
+  /**
+   * What a change that succeeded produced, as far as it ties the record to its effect: a send's
+   * `messageId` (so a client's retry under one idempotency key, two changes in the trail, is seen
+   * to be one message). Absent on every other record, and on every record before this field.
+   */
+  fields?: Record<string, string>;
 }
 
 /** A whole call in one record (the only kind before decision 1701). */
@@ -155,6 +161,10 @@ const HEX64 = /^[0-9a-f]{64}$/;
  * Reads stored bytes back into a record, checking its shape (not its hash: that is verification's
  * job, which can then say which record is wrong and how). Throws a TypeError saying what is wrong.
  */
+function isTextRecord(value: unknown): value is Record<string, string> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
+}
+
 export function decodeRecord(bytes: Uint8Array): AuditRecord {
   let value: unknown;
   try {
@@ -182,6 +192,7 @@ export function decodeRecord(bytes: Uint8Array): AuditRecord {
   if (kind !== 'intent') {
     const result = r.result as Partial<AuditResult> | undefined;
     if (!result || typeof result !== 'object' || !isText(result.code) || !isText(result.error)) throw new TypeError('result is not {code, error}');
+    if (result.fields !== undefined && !isTextRecord(result.fields)) throw new TypeError('result.fields is not an object of strings');
   }
   if (kind === 'outcome') {
     const intent = r.intent as { index?: unknown; hash?: unknown } | undefined;

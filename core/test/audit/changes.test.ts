@@ -87,6 +87,11 @@ describe('write-ahead record kinds', () => {
     assert.throws(() => decodeRecord(bytes(mixed[4]!, (v) => { (v.intent as { index: number }).index = 9; })), /not before it/);
     assert.throws(() => decodeRecord(bytes(mixed[4]!, (v) => { delete v.result; })), /result is not/);
     assert.throws(() => decodeRecord(bytes(mixed[0]!, (v) => { delete v.result; })), /result is not/, 'a call record needs its result');
+    assert.throws(() => decodeRecord(bytes(mixed[4]!, (v) => { (v.result as Record<string, unknown>).fields = { messageId: 7 }; })), /result.fields is not an object of strings/);
+    assert.throws(() => decodeRecord(bytes(mixed[4]!, (v) => { (v.result as Record<string, unknown>).fields = ['m-1']; })), /result.fields is not/);
+    const named = decodeRecord(bytes(mixed[4]!, (v) => { (v.result as Record<string, unknown>).fields = { messageId: 'm-1' }; }));
+    assert.ok(named.kind === 'outcome');
+    assert.deepEqual(named.result.fields, { messageId: 'm-1' });
   });
 
   it('lists one line per change with its outcome, in the order changes began; an intent without outcome is unknown', () => {

@@ -36,10 +36,12 @@ export interface AuditCaller {
 export const IN_PROCESS_CALLER: AuditCaller = Object.freeze({ role: 'admin', token: '', peer: 'in-process' });
 
 /** What a change is, for its intent record: its operation and a fingerprint of its arguments. */
-export interface AuditedCall {
+export interface AuditedCall<T = unknown> {
   /** Named as the RPC is (`DeployAgent`), whatever surface the change came through. */
   method: string;
   args: AuditArgs;
+  /** What of a successful change's value the outcome record names (a send's message id). */
+  produced?: (value: T) => Record<string, string>;
 }
 
 export interface AuditedControlOptions {
@@ -97,7 +99,7 @@ export class AuditedControl {
    * Write-ahead: the intent durable, then `effect`, then its outcome. Throws `audit.unavailable`
    * without running `effect` when the intent cannot be written.
    */
-  async change<T>(caller: AuditCaller, call: AuditedCall, effect: () => Promise<T>): Promise<T> {
+  async change<T>(caller: AuditCaller, call: AuditedCall<T>, effect: () => Promise<T>): Promise<T> {
     const common = { node: this.o.nodeId, method: call.method, role: caller.role, token: caller.token, peer: caller.peer };
     let intent;
     try {
@@ -118,8 +120,10 @@ export class AuditedControl {
     } catch (err) {
       failure = err ?? new Error('the change failed');
     }
+    const result = resultOf(failure);
+    if (failure === undefined && call.produced !== undefined) result.fields = call.produced(value as T);
     try {
-      await this.trail.append({ kind: 'outcome', time: this.time(), ...common, intent: { index: intent.index, hash: intent.hash }, result: resultOf(failure) });
+      await this.trail.append({ kind: 'outcome', time: this.time(), ...common, intent: { index: intent.index, hash: intent.hash }, result });
     } catch (err) {
       this.o.report(err, `${call.method} (audit: outcome of record ${intent.index})`);
     }
@@ -143,12 +147,20 @@ export class AuditedControl {
   }
 }
 
+/**
+ * A send's outcome names its message: with an idempotency key, every retry's outcome names the
+ * first send's id, so the trail shows one message however often the client asked.
+ */
+function sentMessage(result: SendResult): Record<string, string> {
+  return { messageId: result.messageId, accepted: String(result.accepted.length) };
+}
+
 /** NodeControl for one caller: reads pass through, each change goes through AuditedControl.change. */
 class CallerControl implements NodeControl {
   constructor(private readonly audit: AuditedControl, private readonly inner: NodeControl, private readonly caller: AuditCaller) {}
 
-  private change<T>(method: string, args: AuditArgs, effect: () => Promise<T>): Promise<T> {
-    return this.audit.change(this.caller, { method, args }, effect);
+  private change<T>(method: string, args: AuditArgs, effect: () => Promise<T>, produced?: (value: T) => Record<string, string>): Promise<T> {
+    return this.audit.change(this.caller, { method, args, ...(produced !== undefined ? { produced } : {}) }, effect);
   }
 
   deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
@@ -171,12 +183,12 @@ class CallerControl implements NodeControl {
     const key = options?.idempotency?.key;
     const fields = { performative: message.performative, receivers: message.receivers.map((r) => r.name).join(','), sender: message.sender?.name, ...(key !== undefined ? { idempotencyKey: key } : {}) };
     const admit = this.audit.admitSend;
-    if (admit === undefined) return this.change('SendMessage', auditArgs(message, fields), () => this.inner.send(message, options));
+    if (admit === undefined) return this.change('SendMessage', auditArgs(message, fields), () => this.inner.send(message, options), sentMessage);
     // Refused at the edge: nothing was attempted and nothing changed, so nothing is recorded — an
     // overloaded node must not spend an audit write on every message it turns away.
     const admitted = admit(message, options?.lane ?? 'client');
     try {
-      return await this.change('SendMessage', auditArgs(message, fields), () => this.inner.send(message, { ...options, admitted }));
+      return await this.change('SendMessage', auditArgs(message, fields), () => this.inner.send(message, { ...options, admitted }), sentMessage);
     } finally {
       admitted.release();
     }

@@ -90,7 +90,7 @@ describe('AuditedControl over a file trail', () => {
     const control = audited.as(IN_PROCESS_CALLER);
     await control.listAgents();
     await control.getAgent('echo');
-    await control.send({ performative: 'inform', receivers: [{ name: 'echo' }], content: 'hi' });
+    const sent = await control.send({ performative: 'inform', receivers: [{ name: 'echo' }], content: 'hi' });
     await control.suspend('echo');
     await control.resume('echo');
     await control.importState({ agent: 'echo', writes: [{ key: 'k', value: 'v' }], replace: false });
@@ -100,6 +100,9 @@ describe('AuditedControl over a file trail', () => {
     assert.deepEqual(added.filter((r) => r.kind === 'intent').map((r) => r.method), ['SendMessage', 'SuspendAgent', 'ResumeAgent', 'ImportState', 'UpgradeAgent', 'StopAgent']);
     assert.ok(added.every((r) => r.peer === 'in-process' && r.role === 'admin'));
     assert.equal(added.filter((r) => r.kind === 'outcome' && r.result.code === 'OK').length, 6);
+    // A send's outcome names the message it sent; other outcomes name nothing.
+    const produced = added.filter((r) => r.kind === 'outcome').map((r) => r.result.fields);
+    assert.deepEqual(produced, [{ messageId: sent.messageId, accepted: String(sent.accepted.length) }, undefined, undefined, undefined, undefined, undefined]);
     const { fault, verified } = verifyAuditChain(await trail.read(0, 10_000), sha256Hex);
     assert.equal(fault, undefined);
     assert.equal(verified, before + 12);
