@@ -1,15 +1,22 @@
 #!/usr/bin/env node
-// `npm start`: the main job. Builds the example agents, starts `caxton serve` on the embedded
-// defaults (data in .caxton/demo, wiped at start: this is a demo), deploys a contract-net initiator
-// (JavaScript) and five contractors (AssemblyScript) through the gRPC API, then asks the initiator
-// for a delivery every few seconds and prints the conversation as the bus carries it.
+// `npm start`: the main job. Builds the contract-net example agents, starts `caxton serve` on the
+// embedded defaults (data in .caxton/demo, wiped at start but for its cache of prepared artifacts: this is a demo), deploys a contract-net
+// initiator (JavaScript) and one courier per language — AssemblyScript, Rust, C, Go, Python and
+// JavaScript, each its own WebAssembly component — through the gRPC API, then asks the initiator
+// for a delivery every few seconds and prints the conversation as the bus carries it, each line
+// with its sender's language.
 //
-//   npm start                      run until Ctrl-C
-//   npm start -- --rounds 3        stop after 3 completed conversations (exit 1 if they stall)
-//   npm start -- --port 50051      API port (default 50051; 0 = any free port)
-//   npm start -- --http-port 8080  web console port on 127.0.0.1 (default 8080; 0 = any free port)
+// A language whose toolchain fails or is slow to install or build is left out with a note saying
+// why and how to build it; the demo goes on with the others (it needs the initiator and at least
+// one courier).
+//
+//   npm start                        run until Ctrl-C
+//   npm start -- --rounds 3          stop after 3 completed conversations (exit 1 if they stall)
+//   npm start -- --port 50051        API port (default 50051; 0 = any free port)
+//   npm start -- --http-port 8080    web console port on 127.0.0.1 (default 8080; 0 = any free port)
+//   npm start -- --build-timeout 240 seconds one language's toolchain and build may take
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -21,7 +28,7 @@ const c = (code, text) => (tty ? `\x1b[${code}m${text}\x1b[0m` : text);
 const say = (text) => process.stdout.write(`${text}\n`);
 
 function parseArgs(argv) {
-  const out = { rounds: Infinity, port: 50051, httpPort: 8080, intervalMs: 2500 };
+  const out = { rounds: Infinity, port: 50051, httpPort: 8080, intervalMs: 2500, buildTimeoutS: 240 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -29,8 +36,9 @@ function parseArgs(argv) {
     else if (a === '--port') { out.port = Number(v); i++; }
     else if (a === '--http-port') { out.httpPort = Number(v); i++; }
     else if (a === '--interval-ms') { out.intervalMs = Number(v); i++; }
+    else if (a === '--build-timeout') { out.buildTimeoutS = Number(v); i++; }
     else if (a === '--help' || a === '-h') {
-      say('usage: npm start [-- --rounds N] [--port P] [--http-port P] [--interval-ms MS]');
+      say('usage: npm start [-- --rounds N] [--port P] [--http-port P] [--interval-ms MS] [--build-timeout S]');
       process.exit(0);
     } else {
       console.error(`unknown argument ${a} (try: npm start -- --help)`);
@@ -38,28 +46,76 @@ function parseArgs(argv) {
     }
   }
   const isPort = (p) => Number.isInteger(p) && p >= 0 && p <= 65535;
-  if (!(out.rounds > 0) || !isPort(out.port) || !isPort(out.httpPort)) {
-    console.error('--rounds takes a positive number, --port and --http-port a port number');
+  if (!(out.rounds > 0) || !isPort(out.port) || !isPort(out.httpPort) || !(out.buildTimeoutS > 0)) {
+    console.error('--rounds and --build-timeout take a positive number, --port and --http-port a port number');
     process.exit(64);
   }
   return out;
 }
 
-function runQuiet(cmd, argv) {
+/**
+ * Builds one example with scripts/build-examples.mjs in a child process (its toolchain installed
+ * first when missing), killed at the deadline. Resolves with its output; rejects with why it failed.
+ */
+function buildExample(example, timeoutMs) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(argv[0])} exited with ${code}`))));
+    const child = spawn(process.execPath, ['scripts/build-examples.mjs', example], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    const timer = setTimeout(() => {
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      reject(new Error(`did not finish within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(err);
+      else reject(new Error(err.split('\n').find((l) => l.startsWith('FAILED') || /failed|error/i.test(l))?.slice(0, 300) ?? `exited with ${code}`));
+    });
   });
 }
 
-say(c('1', 'Caxton main job') + ' — building example agents…');
-await runQuiet(process.execPath, ['scripts/build-examples.mjs', 'contract-net']);
-const index = {
-  initiator: 'examples/contract-net/js-initiator/build/cnet-initiator.wasm',
-  contractor: 'examples/contract-net/as-contractor/build/cnet-contractor.wasm',
-};
+// The initiator, and a courier per language: name, example, artifact, config. The configs make the
+// auction visible: one courier names a low price, one declines, the rest bid a price of their own.
+const initiator = { name: 'broker', example: 'contract-net/js-initiator', artifact: 'examples/contract-net/js-initiator/build/cnet-initiator.wasm', config: { 'service-type': 'delivery', 'deadline-ms': '1500' } };
+const couriers = [
+  { name: 'courier-as', example: 'contract-net/as-contractor', artifact: 'examples/contract-net/as-contractor/build/cnet-contractor.wasm', config: {} },
+  { name: 'courier-rs', example: 'contract-net/rust-contractor', artifact: 'examples/contract-net/rust-contractor/build/rust-contractor.wasm', config: { price: '42' } },
+  { name: 'courier-c', example: 'contract-net/c-contractor', artifact: 'examples/contract-net/c-contractor/build/c-contractor.wasm', config: { decline: 'true' } },
+  { name: 'courier-go', example: 'contract-net/go-contractor', artifact: 'examples/contract-net/go-contractor/build/go-contractor.wasm', config: {} },
+  { name: 'courier-py', example: 'contract-net/py-contractor', artifact: 'examples/contract-net/py-contractor/build/py-contractor.wasm', config: {} },
+  { name: 'courier-js', example: 'contract-net/js-contractor', artifact: 'examples/contract-net/js-contractor/build/cnet-js-contractor.wasm', config: {} },
+];
 
-rmSync(dataDir, { recursive: true, force: true });
+say(c('1', 'Caxton main job') + ` — building the contract net's agents in six languages (first run installs their toolchains)…`);
+const buildStarted = Date.now();
+const built = new Set();
+// Two builds at a time (two cores); each line says what it built, or why it left a language out.
+const queue = [initiator, ...couriers];
+await Promise.all([0, 1].map(async () => {
+  for (let agent = queue.shift(); agent !== undefined; agent = queue.shift()) {
+    const t0 = Date.now();
+    try {
+      await buildExample(agent.example, args.buildTimeoutS * 1000);
+      built.add(agent.name);
+      say(`built       ${agent.example.padEnd(30)} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    } catch (err) {
+      say(c('33', `left out    ${agent.example.padEnd(30)} ${err.message}`));
+      say(c('33', `            build it alone to see why: node scripts/build-examples.mjs ${agent.example}`));
+    }
+  }
+}));
+const deployable = couriers.filter((x) => built.has(x.name));
+if (!built.has(initiator.name) || deployable.length === 0) {
+  console.error(`the demo needs the initiator and at least one courier: ${!built.has(initiator.name) ? 'the initiator' : 'no courier'} could not be built (see above)`);
+  process.exit(1);
+}
+say(`${deployable.length + 1} agents ready in ${((Date.now() - buildStarted) / 1000).toFixed(1)} s`);
+
+// A fresh demo each start: everything in the data dir goes but its cache of prepared artifacts
+// (keyed by each artifact's digest), so a second start deploys without preparing them again.
+for (const entry of existsSync(dataDir) ? readdirSync(dataDir) : []) {
+  if (entry !== 'cache') rmSync(path.join(dataDir, entry), { recursive: true, force: true });
+}
 const serve = spawn(process.execPath, ['cli/bin/caxton.js', 'serve', '--json', '--data-dir', dataDir, '--api-port', String(args.port), '--http', `127.0.0.1:${args.httpPort}`], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'pipe'],
@@ -108,19 +164,18 @@ function builtLanguage(file) {
   }
 }
 
-async function deploy(name, file, config) {
-  const bytes = readFileSync(path.join(root, file));
-  const language = builtLanguage(file);
+const languages = new Map();
+async function deploy({ name, artifact, config }) {
+  const bytes = readFileSync(path.join(root, artifact));
+  const language = builtLanguage(artifact);
   await client.deploy({ name, config, ...(language ? { language } : {}) }, bytes);
-  say(`deployed ${c('1', name.padEnd(10))} ${path.basename(file)} (${(bytes.byteLength / 1024).toFixed(0)} KiB${language ? `, ${language}` : ''}) ${Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  if (language) languages.set(name, language);
+  say(`deployed ${c('1', name.padEnd(10))} ${path.basename(artifact).padEnd(24)} ${`${(bytes.byteLength / 1024).toFixed(0)} KiB`.padStart(9)}  ${(language ?? '').padEnd(14)} ${Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 }
 
-const contractors = [
-  ['courier-a', {}], ['courier-b', {}], ['courier-c', { price: '42' }], ['courier-d', { decline: 'true' }], ['courier-e', {}],
-];
 try {
-  for (const [name, config] of contractors) await deploy(name, index.contractor, config);
-  await deploy('broker', index.initiator, { 'service-type': 'delivery', 'deadline-ms': '800' });
+  for (const courier of deployable) await deploy(courier);
+  await deploy(initiator);
 } catch (err) {
   console.error(`deploy failed: ${err.message}${err.hint ? ` — ${err.hint}` : ''}`);
   await shutdown(1);
@@ -136,7 +191,9 @@ const tail = client.tail({}, (event) => {
   const time = new Date(event.acceptedAt).toISOString().slice(11, 23);
   const to = m.receivers.map(local).join(',');
   const content = (m.content ?? '').length > 60 ? `${m.content.slice(0, 57)}…` : (m.content ?? '');
-  say(`${c('90', time)} ${local(m.sender).padEnd(10)} → ${to.padEnd(10)} ${c(String(colours[m.performative] ?? 0), m.performative.padEnd(16))} ${JSON.stringify(content)} ${c('90', m.conversationId ?? '')}`);
+  const from = local(m.sender);
+  const language = c('90', (languages.has(from) ? `[${languages.get(from)}]` : '').padEnd(16));
+  say(`${c('90', time)} ${from.padEnd(10)} ${language} → ${to.padEnd(10)} ${c(String(colours[m.performative] ?? 0), m.performative.padEnd(16))} ${JSON.stringify(content)} ${c('90', m.conversationId ?? '')}`);
   if (to === 'operator' && (m.performative === 'inform' || m.performative === 'failure')) {
     completed += 1;
     waitingSince = Date.now();
@@ -177,7 +234,7 @@ async function shutdown(code) {
   clearInterval(ticker);
   tail?.cancel();
   if (code !== 0) {
-    for (const name of ['broker', 'courier-a']) {
+    for (const name of ['broker', deployable[0]?.name ?? 'courier-as']) {
       await new Promise((resolve) => {
         const h = client.logs({ agent: name, follow: false, limit: 20 }, (e) => say(`  ${name} ${e.level} ${e.message}`));
         h.done.then(resolve, resolve);
