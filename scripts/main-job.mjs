@@ -89,10 +89,13 @@ const couriers = [
 say(c('1', 'Caxton main job') + ` — building the contract net's agents in six languages (first run installs their toolchains)…`);
 const buildStarted = Date.now();
 const built = new Set();
-// Two builds at a time (two cores); each line says what it built, or why it left a language out.
-const queue = [initiator, ...couriers];
-await Promise.all([0, 1].map(async () => {
-  for (let agent = queue.shift(); agent !== undefined; agent = queue.shift()) {
+// Two builds at a time (two cores), in two fixed lanes: Rust's and C's toolchains both come from
+// apt, which takes one install at a time, so they share a lane. Each line says what was built, or
+// why a language was left out.
+const byName = new Map([initiator, ...couriers].map((a) => [a.name, a]));
+const lanes = [['broker', 'courier-rs', 'courier-c', 'courier-py'], ['courier-as', 'courier-go', 'courier-js']];
+await Promise.all(lanes.map(async (lane) => {
+  for (const agent of lane.map((name) => byName.get(name))) {
     const t0 = Date.now();
     try {
       await buildExample(agent.example, args.buildTimeoutS * 1000);
