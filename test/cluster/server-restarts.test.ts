@@ -17,7 +17,10 @@ import { Load } from './support/load.js';
 import { PROBE, allObservations, completionsByNode, deployAll, journals, placement, waitFor, warmUp } from './support/cluster.js';
 
 const AGENTS = Array.from({ length: 24 }, (_, i) => `probe-${i}`);
-const PER_AGENT = 600; // 14,400 requests
+// 7,200 requests: the load outlasts the three faults (each stalls it for seconds) with room to
+// spare; 14,400 made the file the suite's slowest (220 s on a quiet run) and, beside another file
+// on a slower CI machine, pushed it past its timeout.
+const PER_AGENT = 300;
 /** Longer than the 5 s membership lease: every node loses its membership. */
 const OUTAGE_MS = 8000;
 
@@ -34,7 +37,10 @@ after(async () => {
   await infra?.stop();
 });
 
-test('a Kafka broker restart, an etcd restart and an etcd outage longer than the lease, under load: nothing lost, nothing completed redone', { timeout: 240_000 }, async (t) => {
+test('a Kafka broker restart, an etcd restart and an etcd outage longer than the lease, under load: nothing lost, nothing completed redone', { timeout: 420_000 }, async (t) => {
+  const began = Date.now();
+  const phases: string[] = [];
+  const phase = (what: string): void => void phases.push(`${what} at ${((Date.now() - began) / 1000).toFixed(1)} s`);
   const cluster = { name: uniqueCluster('restarts') };
   for (const id of ['n1', 'n2', 'n3']) nodes.push(NodeProcess.instrumented({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }));
   await startAll(nodes);
@@ -42,6 +48,7 @@ test('a Kafka broker restart, an etcd restart and an etcd outage longer than the
   const js = journals(nodes);
   await deployAll(clients, AGENTS, PROBE());
   await warmUp(clients[0]!, AGENTS, js);
+  phase('nodes started, probes deployed and warm');
   t.diagnostic(`placement: ${[...(await placement(clients[0]!))].map(([a, n]) => `${a}@${n}`).join(' ')}`);
 
   const total = AGENTS.length * PER_AGENT;
@@ -81,6 +88,7 @@ test('a Kafka broker restart, an etcd restart and an etcd outage longer than the
   });
   await load.run();
   await Promise.all(faults);
+  phase('load sent, faults over');
   for (const line of timeline) t.diagnostic(line);
   assert.equal(step, 3, 'all three faults happened during the load');
   t.diagnostic(`load: ${load.accepted.length} accepted, ${load.refused.length} refused, ${load.overloadRetries} sent again after bus.overloaded, in ${((load.finishedAt - load.startedAt) / 1000).toFixed(1)} s`);
@@ -94,6 +102,8 @@ test('a Kafka broker restart, an etcd restart and an etcd outage longer than the
     for (const k of accepted) if (!seen.has(k)) return false;
     return true;
   }, 120_000, 500);
+  phase('every accepted request handled');
+  for (const line of phases) t.diagnostic(line);
 
   const report = check(load.accepted, allObservations(js), completionsByNode(js));
   for (const line of summary(report).split('\n')) t.diagnostic(line);
