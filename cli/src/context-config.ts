@@ -8,6 +8,7 @@
  * context-config-store.ts.
  */
 import path from 'node:path';
+import { parseJson } from '@caxton/core';
 import { CliError } from './cli-error.js';
 import { EXIT } from './exit-codes.js';
 import { isApiAddress } from './parse.js';
@@ -131,7 +132,8 @@ function parseContext(file: string, name: string, raw: unknown): NamedContext {
 export function parseContextConfig(text: string, file: string): ContextConfig {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // Context names are keys the operator writes, escapes included: read exactly (decision 1820).
+    raw = parseJson(text);
   } catch (err) {
     throw new ContextConfigError(file, undefined, `is not JSON (${(err as Error).message})`, REPAIR);
   }

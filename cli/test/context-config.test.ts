@@ -77,6 +77,11 @@ describe('contexts file', () => {
     rejects(configText({ s: { address: 'a:1', token: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA' } }), 'contexts.s.token', /a token is stored in the file itself/);
   });
 
+  it('reads a name written with escapes as what it says', () => {
+    const config = parseContextConfig('{"version":1,"contexts":{"a\\u002db":{"address":"x:1"},"st\\u0061ging":{"address":"s:1"}}}', FILE);
+    assert.deepEqual([...config.contexts.keys()], ['a-b', 'staging']);
+  });
+
   it('holds a context named like an Object property as a plain name', () => {
     const config = parseContextConfig(configText({ constructor: { address: 'a:1' } }, { current: 'constructor' }), FILE);
     assert.equal(lookupContext(config, 'constructor').address, 'a:1');
