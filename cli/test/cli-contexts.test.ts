@@ -147,6 +147,11 @@ describe('caxton context against a running API', () => {
     const current = await run(['context', 'current']);
     assert.equal(current.code, 3, show(current));
     assert.match(current.stderr, /no current context/);
+    const json = await run(['context', 'add', 'spare', '--address', deadAddress, '--json']);
+    assert.equal(json.code, 0, show(json));
+    assert.deepEqual(JSON.parse(json.stdout), { name: 'spare', current: false, address: deadAddress, tls: false });
+    const removed = await run(['context', 'remove', 'spare', '--json']);
+    assert.deepEqual(JSON.parse(removed.stdout), { removed: 'spare', current: null });
     const again = await run(['context', 'remove', 'dead']);
     assert.equal(again.code, 3, show(again));
     assert.match(again.stderr, /known contexts: live/);

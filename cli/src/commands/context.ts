@@ -98,6 +98,7 @@ async function runContext(ctx: CommandContext, argv: Args): Promise<number | voi
         const { access } = await import('node:fs/promises');
         await access(saved.tokenFile).catch(() => ctx.note(`caxton: warning: ${saved.tokenFile} does not exist (yet); commands using context ${name} will fail until it does`));
       }
+      if (ctx.args.json) ctx.printJson({ name, current: config.current === name, ...saved });
       ctx.print(`saved context ${name} (${saved.address}) in ${file}\n`);
       if (config.current !== name) ctx.note(`caxton: use it with \`caxton context use ${name}\`, or for one call with --context ${name}`);
       return;
@@ -133,6 +134,7 @@ async function runContext(ctx: CommandContext, argv: Args): Promise<number | voi
       const name = needName(argv);
       const saved = lookupContext(config, name);
       await save({ ...config, current: name });
+      if (ctx.args.json) ctx.printJson({ current: name });
       ctx.print(`now using context ${name} (${saved.address})\n`);
       return;
     }
@@ -151,6 +153,7 @@ async function runContext(ctx: CommandContext, argv: Args): Promise<number | voi
       contexts.delete(name);
       const wasCurrent = config.current === name;
       await save(wasCurrent ? { contexts } : { ...config, contexts });
+      if (ctx.args.json) ctx.printJson({ removed: name, current: wasCurrent ? null : config.current ?? null });
       ctx.print(`removed context ${name}\n`);
       if (wasCurrent) ctx.note(`caxton: ${name} was the current context; there is none now (\`caxton context use <name>\` picks one)`);
       return;
