@@ -8,7 +8,7 @@ import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { harnessModule, type Harness } from './support/runtime-harness.js';
+import { certificatesModule, harnessModule, type Harness } from './support/runtime-harness.js';
 import { caxton, type CliResult } from './support/run-cli.js';
 
 /** A loopback port nothing listens on: bound, then released. */
@@ -169,5 +169,36 @@ describe('caxton context against a running API', () => {
 
     const explicit = await run(['agents', '--json', '--addr', h.address, '--token-file', tokenFile]);
     assert.equal(explicit.code, 0, `an explicit address needs no contexts file: ${show(explicit)}`);
+  });
+
+  it('connects with the CA and server name a context saved; a flag beats the saved name', async (t) => {
+    const { hasOpenssl, makeCertificates } = await certificatesModule();
+    if (!hasOpenssl()) return t.skip('openssl is not installed');
+    const { startHarness } = await harnessModule();
+    const certDir = path.join(work, 'certs');
+    await mkdir(certDir);
+    const certs = await makeCertificates(certDir);
+    const tls = await startHarness({ tls: { certFile: certs.serverCert, keyFile: certs.serverKey } });
+    // The previous case left a broken file: moved away, as its hint says.
+    await rm(configFile, { force: true });
+    try {
+      const tlsToken = path.join(work, 'tls.token');
+      await writeFile(tlsToken, `${tls.token}\n`, { mode: 0o600 });
+      // Relative paths, as typed in the certificate directory: stored absolute.
+      const add = await caxton(['context', 'add', 'secure', '--address', tls.address, '--ca-file', 'ca.pem', '--server-name', 'localhost', '--token-file', tlsToken],
+        { cwd: certDir, env: { CAXTON_CONFIG: configFile } });
+      assert.equal(add.code, 0, show(add));
+      const saved = await run(['context', 'show', 'secure', '--json']);
+      assert.deepEqual(JSON.parse(saved.stdout), { name: 'secure', current: false, address: tls.address, tls: true, caFile: certs.ca, serverName: 'localhost', tokenFile: tlsToken });
+
+      const r = await run(['--context', 'secure', 'agents', '--json']);
+      assert.equal(r.code, 0, show(r));
+      assert.deepEqual(JSON.parse(r.stdout), []);
+      const wrongName = await run(['--context', 'secure', 'agents', '--tls-server-name', 'not-in-the.certificate', '--timeout', '10']);
+      assert.equal(wrongName.code, 4, show(wrongName));
+      assert.match(wrongName.stderr, /^caxton: could not reach secure \(/);
+    } finally {
+      await tls.close();
+    }
   });
 });
