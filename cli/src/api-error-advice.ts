@@ -64,35 +64,53 @@ export function transportReason(message: string): string {
   return (m?.[1] ?? message).replace(/[.:\s]+$/, '');
 }
 
+/** `host:port`, or `staging (host:port)` when a named context chose it: the name is what the operator typed. */
+function target(facts: ConnectionFacts): string {
+  return facts.contextName === undefined ? facts.address : `${facts.contextName} (${facts.address})`;
+}
+
 function apiAdvice(err: ApiCallError, facts: ConnectionFacts | undefined): { message: string; hint?: string } {
   // Errors from Caxton carry a code and hint; bare gRPC ones (grpc.*) come from the transport.
   const fromTransport = err.code.startsWith('grpc.');
   if (facts && fromTransport && err.grpcCode === status.UNAVAILABLE) {
-    return {
-      message: `no runtime at ${facts.address} (${transportReason(err.message)})`,
-      hint: 'start one with `caxton serve`, or point --addr / CAXTON_ADDR at a running node (add --tls-ca if it uses TLS)',
-    };
+    const reason = transportReason(err.message);
+    return facts.contextName === undefined
+      ? {
+        message: `no runtime at ${facts.address} (${reason})`,
+        hint: 'start one with `caxton serve`, or point --addr / CAXTON_ADDR at a running node (add --tls-ca if it uses TLS)',
+      }
+      : {
+        message: `could not reach ${target(facts)}: ${reason}`,
+        hint: `is the node running? \`caxton context show ${facts.contextName}\` shows the saved connection; fix it with \`caxton context add ${facts.contextName} … --force\`, or choose another with --context / \`caxton context use\``,
+      };
   }
   if (facts && fromTransport && err.grpcCode === status.DEADLINE_EXCEEDED) {
     return {
-      message: `the runtime at ${facts.address} did not answer within ${Math.round(facts.timeoutMs / 1000)} s`,
+      message: `the runtime at ${target(facts)} did not answer within ${Math.round(facts.timeoutMs / 1000)} s`,
       hint: 'it may be overloaded or stuck; check `caxton status`, or allow longer with --timeout',
     };
   }
   if (facts && err.grpcCode === status.UNAUTHENTICATED && (err.code === 'api.token-expired' || err.code === 'api.token-revoked')) {
     // An issued token that ended (decision 1760): the node says which and since when.
-    return { message: `the runtime at ${facts.address} rejected the token from ${facts.tokenSource ?? 'the command line'}: ${err.message}`, ...(err.hint ? { hint: err.hint } : {}) };
+    return { message: `the runtime at ${target(facts)} rejected the token from ${facts.tokenSource ?? 'the command line'}: ${err.message}`, ...(err.hint ? { hint: err.hint } : {}) };
   }
   if (facts && err.grpcCode === status.UNAUTHENTICATED) {
-    return facts.tokenSource
-      ? {
-        message: `the runtime at ${facts.address} rejected the token from ${facts.tokenSource}`,
+    if (facts.tokenSource) {
+      return {
+        message: `the runtime at ${target(facts)} rejected the token from ${facts.tokenSource}`,
         hint: "use the token in the node's data directory (auth-token): --data-dir <dir>, --token-file or CAXTON_TOKEN; it changes with `caxton token rotate` or when that file is deleted",
-      }
-      : {
-        message: `the runtime at ${facts.address} requires a token and none was found (looked in ${facts.tokenFile})`,
-        hint: "pass --token, set CAXTON_TOKEN, or point --data-dir / CAXTON_DATA_DIR at the node's data directory",
       };
+    }
+    if (facts.tokenFile === undefined) {
+      return {
+        message: `the runtime at ${target(facts)} requires a token and context ${facts.contextName} names no token file`,
+        hint: `save one with \`caxton context add ${facts.contextName} --address ${facts.address} --token-file <file> --force\`, or pass --token-file / CAXTON_TOKEN`,
+      };
+    }
+    return {
+      message: `the runtime at ${target(facts)} requires a token and none was found (looked in ${facts.tokenFile})`,
+      hint: "pass --token, set CAXTON_TOKEN, or point --data-dir / CAXTON_DATA_DIR at the node's data directory",
+    };
   }
   const violations = err.fieldViolations.map((v) => {
     const flag = flagFor(v.field);

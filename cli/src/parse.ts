@@ -118,10 +118,15 @@ export function parseRawMessage(text: string): { json: string } | { fipa: string
     `e.g. --raw '(inform :receiver (set (agent-identifier :name echo)) :content "hi")'`);
 }
 
-/** `host:port`, `[v6]:port` or `dns:`/`unix:` targets grpc-js understands. */
-export function parseAddress(text: string): string {
-  if (/^(dns|unix|ipv4|ipv6):/.test(text)) return text;
+/** `host:port`, `[v6]:port` or `dns:`/`unix:` targets grpc-js understands (also a saved context's address). */
+export function isApiAddress(text: string): boolean {
+  if (/^(dns|unix|ipv4|ipv6):/.test(text)) return true;
   const m = /^(\[[0-9a-f:.]+\]|[^\s:/[\]]+):(\d{1,5})$/i.exec(text);
-  if (!m || Number(m[2]) > 65535) throw new UsageError(`--addr "${text}" is not host:port`, 'e.g. --addr 127.0.0.1:50051');
+  return m !== null && Number(m[2]) <= 65535;
+}
+
+/** `--addr`, checked by isApiAddress. */
+export function parseAddress(text: string): string {
+  if (!isApiAddress(text)) throw new UsageError(`--addr "${text}" is not host:port`, 'e.g. --addr 127.0.0.1:50051');
   return text;
 }

@@ -1,7 +1,7 @@
 /** `caxton build [dir]`: compile an agent project into a component, without deploying it. */
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { action, type AppEnv } from '../action.js';
+import { localAction, type AppEnv } from '../action.js';
 import { buildProject, displayPath } from '../artifact-source.js';
 import type { GlobalArgs } from '../context.js';
 import { renderFields } from '../format/table.js';
@@ -24,7 +24,7 @@ export function buildCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       .option('agent-version', { type: 'string', describe: 'With --sign: a version label the signature vouches for' })
       .example('$0 build examples/as-echo', 'writes examples/as-echo/build/<name>.wasm and .sha256')
       .example('$0 build --json', 'artifact path and sha256 for scripts'),
-    handler: action<Args>(env, async (ctx, argv) => {
+    handler: localAction<Args>(env, async (ctx, argv) => {
       const result = await buildProject(ctx, path.resolve(ctx.io.cwd, argv.dir), {
         optimize: !argv.debug,
         ...(argv.lang ? { language: argv.lang } : {}),

@@ -7,7 +7,7 @@ import { constants as fsConstants } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { action, type AppEnv } from '../action.js';
+import { localAction, type AppEnv } from '../action.js';
 import { displayPath } from '../artifact-source.js';
 import { CliError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
@@ -26,7 +26,7 @@ export function keygenCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       .option('name', { type: 'string', default: 'agent-signing', describe: 'Base name of the files: <name>.key and <name>.pub' })
       .example('$0 keygen --out ~/.caxton-keys', 'writes agent-signing.key and agent-signing.pub')
       .example('$0 serve --trust ~/.caxton-keys/agent-signing.pub --trust-policy require', 'a node that runs only what that key signed') as unknown as Argv<Args>,
-    handler: action<Args>(env, async (ctx, argv) => {
+    handler: localAction<Args>(env, async (ctx, argv) => {
       const dir = path.resolve(ctx.io.cwd, argv.out);
       await mkdir(dir, { recursive: true });
       const keyFile = path.join(dir, `${argv.name}.key`);

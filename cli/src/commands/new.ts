@@ -1,7 +1,7 @@
 /** `caxton new <language> <dir>`: scaffold an agent project that builds and deploys as it is. */
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { action, type AppEnv } from '../action.js';
+import { localAction, type AppEnv } from '../action.js';
 import { displayPath } from '../artifact-source.js';
 import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
@@ -17,7 +17,7 @@ export function newCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       .positional('dir', { type: 'string', demandOption: true, describe: 'A new or empty directory, anywhere on disk' })
       .option('name', { type: 'string', describe: 'Agent name; default: the directory name' })
       .example('$0 new rust ~/agents/pricer', 'then: caxton deploy ~/agents/pricer --name pricer'),
-    handler: action<Args>(env, async (ctx, argv) => {
+    handler: localAction<Args>(env, async (ctx, argv) => {
       const { scaffoldAgent, scaffoldLanguages, AGENT_LANGUAGES } = await import('@caxton/toolchain');
       const language = AGENT_LANGUAGES.find((l) => l === argv.language);
       if (language === undefined) {

@@ -1,7 +1,7 @@
 /** `caxton sdk install [dir]`: put the SDK this caxton carries into an agent project. */
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { action, type AppEnv } from '../action.js';
+import { localAction, type AppEnv } from '../action.js';
 import { displayPath } from '../artifact-source.js';
 import type { GlobalArgs } from '../context.js';
 import { renderFields } from '../format/table.js';
@@ -25,7 +25,7 @@ function sdkInstallCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
     builder: (y) => y
       .positional('dir', { type: 'string', default: '.', describe: 'The agent project directory' })
       .example('$0 sdk install my-agent', 'copies @caxton/sdk-js (or -assemblyscript) into my-agent/node_modules'),
-    handler: action<Args>(env, async (ctx, argv) => {
+    handler: localAction<Args>(env, async (ctx, argv) => {
       const { installSdk } = await import('@caxton/toolchain');
       const r = await installSdk(path.resolve(ctx.io.cwd, argv.dir));
       if (ctx.args.json) {

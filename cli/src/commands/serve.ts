@@ -5,7 +5,7 @@
  */
 // yargs camel-cases kebab-case flags at runtime; its types do not, hence the casts to Argv<ServeArgs>.
 import type { Argv, CommandModule } from 'yargs';
-import { action, type AppEnv } from '../action.js';
+import { localAction, type AppEnv } from '../action.js';
 import type { GlobalArgs } from '../context.js';
 import { serveAuditOptions } from './serve-audit-options.js';
 import { clusterSecurityFlags } from './serve-cluster-security-options.js';
@@ -47,6 +47,6 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> 
       .option('shards', { type: 'number', describe: 'Worker threads running agents (default: 1 on up to 2 cores, else cores - 1); a stuck agent resets only its own shard' })
       .example('$0 serve', 'embedded storage in ./.caxton, API on 127.0.0.1:50051')
       .example('$0 serve --kafka k1:9092,k2:9092 --etcd e1:2379 --node-id n1 --api-host 0.0.0.0 --cert api.pem --key api.key', 'a cluster member') as unknown as Argv<ServeArgs>,
-    handler: action<ServeArgs>(env, async (ctx, argv) => (await import('./serve-run.js')).runServe(ctx, argv)),
+    handler: localAction<ServeArgs>(env, async (ctx, argv) => (await import('./serve-run.js')).runServe(ctx, argv)),
   };
 }

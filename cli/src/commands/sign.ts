@@ -1,7 +1,7 @@
 /** `caxton sign <artifact> --key <key>`: write `<artifact>.dsse.json`, a detached signature (decision 1400). */
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { action, type AppEnv } from '../action.js';
+import { localAction, type AppEnv } from '../action.js';
 import { displayPath } from '../artifact-source.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { renderFields } from '../format/table.js';
@@ -26,7 +26,7 @@ export function signCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
       .option('key', { type: 'string', demandOption: true, describe: 'Ed25519 private key (PEM), e.g. from `caxton keygen`' })
       .option('agent-version', { type: 'string', describe: 'A version label the signature vouches for (shown in the agent\'s log)' })
       .example('$0 sign build/echo.wasm --key agent-signing.key', 'writes build/echo.wasm.dsse.json') as unknown as Argv<Args>,
-    handler: action<Args>(env, async (ctx, argv) => {
+    handler: localAction<Args>(env, async (ctx, argv) => {
       const signed = await signArtifactFile(path.resolve(ctx.io.cwd, argv.artifact), path.resolve(ctx.io.cwd, argv.key),
         argv.agentVersion !== undefined ? { version: argv.agentVersion } : {});
       if (ctx.args.json) ctx.printJson(signed);

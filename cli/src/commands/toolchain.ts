@@ -1,6 +1,6 @@
 /** `caxton toolchain list|install`: the compilers each agent language needs, installed on demand. */
 import type { CommandModule } from 'yargs';
-import { action, type AppEnv } from '../action.js';
+import { localAction, type AppEnv } from '../action.js';
 import { UsageError } from '../cli-error.js';
 import type { GlobalArgs } from '../context.js';
 import { renderTable } from '../format/table.js';
@@ -23,7 +23,7 @@ function listCommand(env: AppEnv): CommandModule<GlobalArgs, GlobalArgs> {
   return {
     command: 'list',
     describe: 'Which language toolchains are ready here, with their versions',
-    handler: action<GlobalArgs>(env, async (ctx) => {
+    handler: localAction<GlobalArgs>(env, async (ctx) => {
       const { TOOLCHAINS } = await import('@caxton/toolchain');
       const rows = await Promise.all(Object.values(TOOLCHAINS).map(async (t) => ({ ...(await t!.status()), describe: t!.describe })));
       if (ctx.args.json) {
@@ -50,7 +50,7 @@ function installCommand(env: AppEnv): CommandModule<GlobalArgs, InstallArgs> {
       .option('all', { type: 'boolean', default: false, describe: 'Every language' })
       .example('$0 toolchain install rust', 'Debian rustc/cargo with the wasm32 standard library')
       .example('$0 toolchain install --all --json', 'everything, with a status per language'),
-    handler: action<InstallArgs>(env, async (ctx, argv) => {
+    handler: localAction<InstallArgs>(env, async (ctx, argv) => {
       const { TOOLCHAINS, ensureToolchain, AGENT_LANGUAGES } = await import('@caxton/toolchain');
       const wanted = argv.all ? Object.keys(TOOLCHAINS) : argv.languages;
       if (wanted.length === 0) throw new UsageError('name at least one language, or --all', 'e.g. caxton toolchain install rust');

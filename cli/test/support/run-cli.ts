@@ -1,8 +1,13 @@
 /** Runs `node cli/bin/caxton.js …` as a separate process, the way a user would. */
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CAXTON_BIN = fileURLToPath(new URL('../../../bin/caxton.js', import.meta.url));
+
+/** Never created: the CLI under test sees no saved contexts. */
+export const NO_CONTEXTS_FILE = path.join(tmpdir(), `caxton-test-no-contexts-${process.pid}`, 'config.json');
 
 export interface CliResult {
   code: number | null;
@@ -20,6 +25,8 @@ export function caxton(args: string[], opts: { cwd?: string; env?: Record<string
   // A clean environment: the developer's own CAXTON_* variables must not leak into tests.
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CAXTON_') && v !== undefined) env[k] = v;
+  // Nor their named contexts (decision 1840): unless a test gives its own, a contexts file that is not there.
+  env.CAXTON_CONFIG = NO_CONTEXTS_FILE;
   for (const [k, v] of Object.entries(opts.env ?? {})) if (v !== undefined) env[k] = v;
   const child = spawn(process.execPath, [CAXTON_BIN, ...args], { cwd: opts.cwd ?? process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

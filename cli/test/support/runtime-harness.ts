@@ -12,3 +12,10 @@ const url = new URL('../../../../runtime/dist/test/api/support/harness.js', impo
 export async function harnessModule(): Promise<HarnessModule> {
   return (await import(url.href)) as HarnessModule;
 }
+
+type CertificatesModule = typeof import('../../../runtime/test/api/support/test-certificates.js');
+
+/** Throwaway CA and server certificates made with openssl (runtime/test/api/support/test-certificates.ts). */
+export async function certificatesModule(): Promise<CertificatesModule> {
+  return (await import(new URL('../../../../runtime/dist/test/api/support/test-certificates.js', import.meta.url).href)) as CertificatesModule;
+}

@@ -1,11 +1,17 @@
 /** Running the `caxton` CLI as a separate process, as a user types it. */
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { CAXTON_BIN, ROOT } from './paths.js';
 import { Proc, type Finished, type SpawnOptions } from './processes.js';
 
-/** The environment of a new user: none of the developer's CAXTON_* settings leak in. */
+/**
+ * The environment of a new user: none of the developer's CAXTON_* settings leak in, nor their
+ * named contexts (decision 1840: CAXTON_CONFIG points at a file that is never created).
+ */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CAXTON_') && v !== undefined) env[k] = v;
+  env.CAXTON_CONFIG = path.join(tmpdir(), `caxton-e2e-no-contexts-${process.pid}`, 'config.json');
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   return env;
 }
