@@ -24,6 +24,7 @@ import { toolchainCommand } from './commands/toolchain.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
+import { rollbackCommand } from './commands/rollback.js';
 import { tailCommand } from './commands/tail.js';
 import { stateCommand } from './commands/state.js';
 import { auditCommand } from './commands/audit.js';
@@ -74,6 +75,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(signCommand(env))
     .command(deployCommand(env))
     .command(upgradeCommand(env))
+    .command(rollbackCommand(env))
     .command(agentsCommand(env))
     .command(sendCommand(env))
     .command(tailCommand(env))

@@ -210,6 +210,12 @@ export class CaxtonClient {
     return { agent: agentFromWire(res.agent), previousVersion: res.previousVersion };
   }
 
+  /** Back to the version the last upgrade replaced, as a new version (see NodeControl.rollback). */
+  async rollback(name: string): Promise<{ agent: AgentView; previousVersion: number }> {
+    const res = await this.unary<W.WireUpgradeAgentResponse>('RollbackAgent', { name } satisfies W.WireRollbackAgentRequest);
+    return { agent: agentFromWire(res.agent), previousVersion: res.previousVersion };
+  }
+
   async stop(name: string, force = false): Promise<AgentView> {
     const res = await this.unary<W.WireStopAgentResponse>('StopAgent', { name, force } satisfies W.WireStopAgentRequest);
     return agentFromWire(res.agent);

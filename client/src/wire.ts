@@ -104,6 +104,10 @@ export interface WireDeployAgentResponse {
   agent: WireAgentInfo | null;
 }
 
+export interface WireRollbackAgentRequest {
+  name: string;
+}
+
 export interface WireUpgradeAgentResponse {
   agent: WireAgentInfo | null;
   previousVersion: Wire64;

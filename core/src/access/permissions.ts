@@ -18,7 +18,7 @@ export type Permission = typeof PERMISSIONS[number];
 export const PERMISSION_MEANING: Readonly<Record<Permission, string>> = {
   'agents.read': 'list agents and read one agent\'s status (config values redacted without config.read)',
   'config.read': 'see agent config values (API keys often live there) instead of `<redacted>`',
-  'agents.deploy': 'deploy and upgrade agents',
+  'agents.deploy': 'deploy, upgrade and roll back agents',
   'agents.stop': 'stop agents',
   'agents.suspend': 'suspend and resume single agents',
   'messages.send': 'send ACL messages to agents as the operator',
@@ -60,6 +60,7 @@ const NODE: RpcTarget = { kind: 'node' };
 export const RPC_ACCESS = {
   DeployAgent: { permission: 'agents.deploy', target: agent('name'), changes: true },
   UpgradeAgent: { permission: 'agents.deploy', target: agent('name'), changes: true },
+  RollbackAgent: { permission: 'agents.deploy', target: agent('name'), changes: true },
   StopAgent: { permission: 'agents.stop', target: agent('name'), changes: true },
   SuspendAgent: { permission: 'agents.suspend', target: agent('name'), changes: true },
   ResumeAgent: { permission: 'agents.suspend', target: agent('name'), changes: true },

@@ -88,3 +88,14 @@ export class AgentSuspendedError extends CaxtonError {
     });
   }
 }
+
+/** A rollback of an agent no upgrade has replaced a version of: there is nothing to go back to. */
+export class NoPreviousVersionError extends CaxtonError {
+  constructor(agent: string, version: number) {
+    super('agent.no-previous-version', `cannot roll back ${agent}: version ${version} replaced no earlier version`, {
+      kind: 'failed-precondition',
+      context: { agent, version },
+      hint: `a rollback puts back what the last upgrade replaced; deploy or upgrade ${agent} with the artifact you want instead`,
+    });
+  }
+}

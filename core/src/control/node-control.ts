@@ -268,6 +268,13 @@ export interface NodeControl extends StateControl {
    * arriving meanwhile wait in the mailbox. Rejects with a `not-found` code for unknown agents.
    */
   upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<UpgradeResult>;
+  /**
+   * Put back the version an upgrade replaced — its artifact, limits, config and HTTP policy — as a
+   * new version (the replaced one becomes the previous, so a second rollback undoes the first),
+   * with the same drain-and-swap as an upgrade. Rejects `agent.no-previous-version` when the agent
+   * was never upgraded.
+   */
+  rollback(name: string): Promise<UpgradeResult>;
   /** Stop and undeploy; graceful lets the message in hand finish, force terminates at once. */
   stop(name: string, options: { force: boolean }): Promise<AgentStatus>;
   listAgents(): Promise<AgentStatus[]>;

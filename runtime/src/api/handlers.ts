@@ -84,6 +84,11 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
         return { agent: agentToWire(result.agent), previousVersion: result.previousVersion };
       }),
 
+    RollbackAgent: unary(ctx, 'RollbackAgent', async (req: W.WireRollbackAgentRequest, call): Promise<W.WireUpgradeAgentResponse> => {
+      const result = await ctx.node(call).rollback(parseAgentName(req.name));
+      return { agent: agentToWire(result.agent), previousVersion: result.previousVersion };
+    }),
+
     StopAgent: unary(ctx, 'StopAgent', async (req: W.WireStopAgentRequest, call): Promise<W.WireStopAgentResponse> => {
       const name = parseAgentName(req.name);
       return { agent: agentToWire(await ctx.node(call).stop(name, { force: req.force })) };

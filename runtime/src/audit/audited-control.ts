@@ -175,6 +175,11 @@ class CallerControl implements NodeControl {
     return this.change('UpgradeAgent', { ...args, bytes: artifact.bytes.length }, () => this.inner.upgrade(spec, artifact));
   }
 
+  rollback(name: string): Promise<UpgradeResult> {
+    return this.change('RollbackAgent', auditArgs({ name }, { agent: name }), () => this.inner.rollback(name),
+      (r) => ({ version: String(r.agent.version), previousVersion: String(r.previousVersion) }));
+  }
+
   stop(name: string, options: { force: boolean }): Promise<AgentStatus> {
     return this.change('StopAgent', auditArgs({ name, options }, { agent: name, force: options.force }), () => this.inner.stop(name, options));
   }

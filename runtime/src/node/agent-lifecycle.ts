@@ -9,9 +9,9 @@ import type { DispatchOwnership } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
-import type { AgentRecord } from '../storage/records.js';
+import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, NoPreviousVersionError } from '@caxton/core';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
@@ -139,6 +139,7 @@ export class AgentLifecycle {
     const next: AgentRecord = {
       ...previous, artifactDigest: digest, limits, config: spec.config ?? previous.config, version: previous.version + 1, updatedAt: Date.now(),
       ...(spec.http !== undefined ? { http: spec.http } : {}),
+      previous: previousVersionOf(previous),
     };
     // The signer belongs to the artifact: a new version keeps none of the old one's.
     delete next.signerKeyId;
@@ -149,6 +150,34 @@ export class AgentLifecycle {
     const agent = await this.residency.upgrade(previous, next, artifact.bytes.byteLength);
     this.logTrust(spec.name, trust);
     return { agent, previousVersion: previous.version };
+  }
+
+  /**
+   * Back to the version the last upgrade replaced: its artifact (read from the store, checked
+   * against its digest), limits, config, HTTP policy, signer and language, as version n+1, through
+   * the same drain-and-swap as an upgrade. The trust policy is asked again about the signer recorded
+   * for that version — a key no longer trusted, or an unsigned artifact under `require`, is refused
+   * as an upload would be. State is kept, as in an upgrade.
+   */
+  async rollback(name: string): Promise<{ agent: AgentStatus; previousVersion: number }> {
+    const current = await this.residency.upgradeBase(name);
+    const back = current.previous;
+    if (back === undefined) throw new NoPreviousVersionError(name, current.version);
+    const trust = this.o.trust?.recheck(name, back.artifactDigest, back.signerKeyId) ?? {};
+    const bytes = await this.o.artifacts.get(back.artifactDigest);
+    await this.o.host.prepare(bytes); // cached by digest: the version ran here before
+    const next: AgentRecord = {
+      name: current.name, createdAt: current.createdAt, version: current.version + 1, updatedAt: Date.now(),
+      artifactDigest: back.artifactDigest, limits: back.limits, config: back.config,
+      ...(back.http !== undefined ? { http: back.http } : {}),
+      ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
+      ...(back.language !== undefined ? { language: back.language } : {}),
+      previous: previousVersionOf(current),
+    };
+    const agent = await this.residency.upgrade(current, next, bytes.byteLength);
+    agentLog(this.events, name, 'info', `rolled back to the artifact of version ${back.version} (now version ${next.version})`);
+    this.logTrust(name, trust);
+    return { agent, previousVersion: current.version };
   }
 
   /** The trust policy's verdict on an upload; throws (refuses) under `require`. */

@@ -148,6 +148,13 @@ export class LocalNodeControl implements NodeControl {
     return this.d.agents.upgrade(spec, artifact);
   }
 
+  async rollback(name: string): Promise<UpgradeResult> {
+    this.live();
+    this.notFrozen(`roll back ${name}`);
+    if (this.d.killSwitch.isSuspended(name)) throw new AgentSuspendedError(name, 'roll back');
+    return this.d.agents.rollback(name);
+  }
+
   async stop(name: string, options: { force: boolean }): Promise<AgentStatus> {
     this.live();
     const stopped = await this.d.agents.stop(name, options.force);

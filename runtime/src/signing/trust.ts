@@ -64,6 +64,22 @@ export class TrustPolicy {
     return { warning: `${outcome.message} (trust policy warn: deployed anyway; under require it would be refused)` };
   }
 
+  /**
+   * Decides again about an artifact accepted earlier (a rollback to it): its signature is not kept,
+   * only the key that verified it then, so that key must still be trusted now. Throws under
+   * `require` when it is not (or when the artifact was never signed).
+   */
+  recheck(agent: string, sha256: string, signerKeyId: string | undefined): TrustDecision {
+    if (this.mode === 'off') return {};
+    if (signerKeyId !== undefined && this.keys.has(signerKeyId)) return { signerKeyId };
+    const reason: UntrustedReason = signerKeyId === undefined ? 'unsigned' : 'untrusted-key';
+    const message = signerKeyId === undefined
+      ? `the artifact ${sha256.slice(0, 12)}… was deployed unsigned`
+      : `the artifact ${sha256.slice(0, 12)}… was signed by ${signerKeyId}, a key this node no longer trusts`;
+    if (this.mode === 'require') throw new UntrustedArtifactError(reason, `${agent}: ${message}`, agent, this.keyIds);
+    return { warning: `${message} (trust policy warn: rolled back anyway; under require it would be refused)` };
+  }
+
   private evaluate(sha256: string, envelopeJson: string | undefined): { signerKeyId: string; statement: AgentStatement } | { reason: UntrustedReason; message: string } {
     if (envelopeJson === undefined || envelopeJson === '') return { reason: 'unsigned', message: 'the artifact is not signed' };
     let decoded;

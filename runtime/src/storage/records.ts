@@ -19,6 +19,23 @@ export interface AgentRecord extends DeploySpec<AgentLimitsSpec> {
   signerKeyId?: string;
   createdAt: number;
   updatedAt: number;
+  /**
+   * What the last upgrade (or rollback) replaced, for `rollback`: one level, so a second rollback
+   * undoes the first. Absent on a first deployment. Its artifact stays in the artifact store.
+   */
+  previous?: PreviousVersion;
+}
+
+/** The parts of a replaced version that a rollback puts back. */
+export type PreviousVersion = Pick<AgentRecord, 'artifactDigest' | 'version' | 'limits' | 'config' | 'http' | 'signerKeyId' | 'language'>;
+
+/** The version `record` describes, as the `previous` of the one that replaces it. */
+export function previousVersionOf(record: AgentRecord): PreviousVersion {
+  const { artifactDigest, version, limits, config, http, signerKeyId, language } = record;
+  return {
+    artifactDigest, version, limits, config,
+    ...(http !== undefined ? { http } : {}), ...(signerKeyId !== undefined ? { signerKeyId } : {}), ...(language !== undefined ? { language } : {}),
+  };
 }
 
 export interface NodeRecord {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import {
-  AgentSuspendedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
+  AgentSuspendedError, NoPreviousVersionError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
 } from '@caxton/core';
 import { SANDBOX_ERROR_KINDS, SandboxError, OutOfFuel, type SandboxErrorCode } from '@caxton/sandbox';
 import { GRPC_STATUS_BY_KIND, errorKindForGrpcStatus, grpcStatusForKind, statusFromCaxtonError, toGrpcStatus } from '@caxton/client';
@@ -70,6 +70,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['artifact.not-found', 'NOT_FOUND'],
   ['agent.not-found', 'NOT_FOUND'],
   ['agent.already-exists', 'ALREADY_EXISTS'],
+  ['agent.no-previous-version', 'FAILED_PRECONDITION'],
   ['build.bad-agent-name', 'INVALID_ARGUMENT'],
   ['build.bad-manifest', 'INVALID_ARGUMENT'],
   ['build.compile-failed', 'INTERNAL'],
@@ -258,6 +259,7 @@ function everyRaisedError(): CaxtonError[] {
     new OutOfFuel(10),
     new FrozenError('deploy echo', 'node'),
     new AgentSuspendedError('echo', 'upgrade'),
+    new NoPreviousVersionError('echo', 1),
     new NotClusteredError(),
     new KillSwitchNotKeptError('frozen', 'this node', new Error('disk full')),
     new KillSwitchUnreadableError('kill-switch.json', new Error('not JSON')),

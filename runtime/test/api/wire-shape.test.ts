@@ -37,6 +37,7 @@ const df: W.WireDfAgentDescription = {
 const requests: Record<string, unknown[]> = {
   DeployAgent: [{ part: 'header', header } satisfies W.WireArtifactUpload, { part: 'chunk', chunk: Buffer.from([1, 2, 3]) } satisfies W.WireArtifactUpload],
   UpgradeAgent: [{ part: 'header', header } satisfies W.WireArtifactUpload],
+  RollbackAgent: [{ name: 'echo' } satisfies W.WireRollbackAgentRequest],
   StopAgent: [{ name: 'echo', force: true } satisfies W.WireStopAgentRequest],
   ListAgents: [{} satisfies W.WireListAgentsRequest],
   GetAgent: [{ name: 'echo' } satisfies W.WireGetAgentRequest],
@@ -75,6 +76,7 @@ const killSwitch: W.WireKillSwitchStatus = { frozen: true, nodeFrozen: true, clu
 const responses: Record<string, unknown> = {
   DeployAgent: { agent } satisfies W.WireDeployAgentResponse,
   UpgradeAgent: { agent, previousVersion: 2 } satisfies W.WireUpgradeAgentResponse,
+  RollbackAgent: { agent, previousVersion: 3 } satisfies W.WireUpgradeAgentResponse,
   StopAgent: { agent } satisfies W.WireStopAgentResponse,
   ListAgents: { agents: [agent] } satisfies W.WireListAgentsResponse,
   GetAgent: { agent } satisfies W.WireGetAgentResponse,

@@ -5,7 +5,7 @@
  * same scenarios. Nothing here runs wasm; artifacts are stored as given.
  */
 import type { AclMessage, NodeHealth, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
-import { AlreadyExistsError, NotFoundError, matchesTailFilter } from '@caxton/core';
+import { AlreadyExistsError, NoPreviousVersionError, NotFoundError, matchesTailFilter } from '@caxton/core';
 import type { FreezeResult, FreezeScope, KillSwitchStatus } from '@caxton/core';
 import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
 import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
@@ -18,6 +18,8 @@ export const DEFAULT_PAGES = 16;
 interface Deployed {
   status: AgentStatus;
   artifact: Uint8Array;
+  /** What the last upgrade replaced, as the real node keeps it for a rollback. */
+  previous?: { status: AgentStatus; artifact: Uint8Array };
 }
 
 export class MemoryNode implements NodeControl {
@@ -124,6 +126,7 @@ export class MemoryNode implements NodeControl {
     const agent = this.agents.get(spec.name);
     if (!agent) throw new NotFoundError('agent', spec.name);
     const previousVersion = agent.status.version;
+    agent.previous = { status: structuredClone(agent.status), artifact: agent.artifact };
     const s = agent.status;
     s.version++;
     s.artifactDigest = artifact.sha256;
@@ -137,6 +140,19 @@ export class MemoryNode implements NodeControl {
     s.updatedAt = Date.now();
     agent.artifact = artifact.bytes;
     return { agent: structuredClone(s), previousVersion };
+  }
+
+  async rollback(name: string): Promise<UpgradeResult> {
+    this.calls.push(`rollback ${name}`);
+    const agent = this.agents.get(name);
+    if (!agent) throw new NotFoundError('agent', name);
+    if (!agent.previous) throw new NoPreviousVersionError(name, agent.status.version);
+    const current = { status: structuredClone(agent.status), artifact: agent.artifact };
+    const previousVersion = agent.status.version;
+    agent.status = { ...structuredClone(agent.previous.status), version: previousVersion + 1, updatedAt: Date.now() };
+    agent.artifact = agent.previous.artifact;
+    agent.previous = current;
+    return { agent: structuredClone(agent.status), previousVersion };
   }
 
   async stop(name: string, options: { force: boolean }): Promise<AgentStatus> {

@@ -1,0 +1,23 @@
+/** `caxton rollback <agent>`: put back the version the last upgrade replaced, as a new version. */
+import type { CommandModule } from 'yargs';
+import { action, type AppEnv } from '../action.js';
+import type { GlobalArgs } from '../context.js';
+import { formatAgentDetail } from '../format/agents.js';
+
+type Args = GlobalArgs & { agent: string };
+
+export function rollbackCommand(env: AppEnv): CommandModule<GlobalArgs, Args> {
+  return {
+    command: 'rollback <agent>',
+    describe: 'Put back the version the last upgrade replaced (artifact, limits, config), as a new version',
+    builder: (y) => y
+      .positional('agent', { type: 'string', demandOption: true, describe: 'Name of the agent' })
+      .example('$0 rollback pricing', 'undo the last upgrade of pricing; its state is kept')
+      .example('$0 rollback pricing && $0 rollback pricing', 'a second rollback undoes the first'),
+    handler: action<Args>(env, async (ctx, argv) => {
+      const result = await (await ctx.client()).rollback(argv.agent);
+      if (ctx.args.json) ctx.printJson(result);
+      else ctx.print(`rolled back ${result.agent.name}: version ${result.previousVersion} -> ${result.agent.version} (what the last upgrade replaced)\n${formatAgentDetail(result.agent, ctx.io.now())}`);
+    }),
+  };
+}
