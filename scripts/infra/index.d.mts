@@ -200,6 +200,8 @@ export interface StartPrometheusOptions {
 /** Debian's prometheus package unpacked into the cache with apt-get download + dpkg-deb -x (no service, no dpkg state). */
 export declare function installPrometheus(): Promise<PrometheusInstall>;
 export declare function startPrometheus(opts: StartPrometheusOptions): Promise<PrometheusHandle>;
+/** Run promtool from the same Debian package (unpacked first if needed); `output` is stdout and stderr together. */
+export declare function promtool(args: string[], opts?: { cwd?: string }): Promise<{ code: number | null; output: string }>;
 export declare const PROMETHEUS_DEB_VERSION: string;
 
 /** Path of the kubernetes-validate command (PyPI, pinned, in a venv in the cache). */

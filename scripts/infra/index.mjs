@@ -17,6 +17,7 @@
  *     //   waitFor('traces' | 'metrics' | 'logs', (requests) => boolean, { timeoutMs }) → requests,
  *     //   stop(), restart(), kill(), tail() }
  *   otlpSpans(requests) / otlpMetrics(requests) / otlpLogRecords(requests)   // flattened, with resource and scope
+ *   const { code, output } = await promtool(['test', 'rules', 'alerts.test.yaml'], { cwd });   // Debian's promtool
  *   const prom = await startPrometheus({ scrapeTargets: ['127.0.0.1:9464'], scrapeIntervalS: 1 });
  *     // Debian's prometheus, unpacked (no service): { url, query(promql) → { resultType, result },
  *     //   waitFor(promql, (data) => boolean, { timeoutMs }) → data, targets(), stop(), … }
@@ -40,7 +41,7 @@ export { installGrpcurl, GRPCURL_VERSION } from './grpcurl.mjs';
 export { installWasmTools, WASM_TOOLS_VERSION } from './wasm-tools.mjs';
 export { installNodeLts, NODE_LTS_VERSION } from './node-lts.mjs';
 export { installOtelCollector, startOtelCollector, otlpSpans, otlpMetrics, otlpLogRecords, OTELCOL_VERSION } from './otelcol.mjs';
-export { installPrometheus, startPrometheus, PROMETHEUS_DEB_VERSION } from './prometheus.mjs';
+export { installPrometheus, promtool, startPrometheus, PROMETHEUS_DEB_VERSION } from './prometheus.mjs';
 export { installKubernetesValidate, KUBERNETES_VALIDATE_VERSION, KUBERNETES_SCHEMA_VERSION } from './kubernetes-validate.mjs';
 export { freePort } from './lib/ports.mjs';
 export { cacheDir } from './lib/paths.mjs';

@@ -131,6 +131,18 @@ function prometheusYml({ scrapeTargets, scrapeIntervalS, metricsPath, jobName })
 }
 
 /**
+ * Run the `promtool` of the same Debian package (rule checks and rule unit tests), unpacking the
+ * package first if needed. Resolves `{ code, output }` (stdout and stderr together); a failing
+ * check is the caller's to judge, not an error here.
+ * @param {string[]} args e.g. ['check', 'rules', 'alerts.yaml']
+ * @param {{ cwd?: string }} [opts]
+ */
+export async function promtool(args, { cwd } = {}) {
+  const install = await installPrometheus();
+  return run(install.promtool, args, { cwd });
+}
+
+/**
  * Start Prometheus scraping `scrapeTargets`.
  * @param {object} opts
  * @param {string[]} opts.scrapeTargets host:port of each target (served at `metricsPath`)

@@ -16,12 +16,13 @@ import { TestNode } from './support/test-node.js';
 import { TestMetrics, metricNames, total, type Sample } from './support/metrics-reader.js';
 
 const ATTEMPTS = 2;
+const MAILBOX_CAPACITY = 12_000; // not the default: the gauge shows what the node was given
 const telemetry = new TestMetrics();
 let t: TestNode;
 
 before(async () => {
   telemetry.register();
-  t = await TestNode.start({ maxAttempts: ATTEMPTS });
+  t = await TestNode.start({ maxAttempts: ATTEMPTS, mailboxCapacity: MAILBOX_CAPACITY });
   await t.deploy('echo', 'as-echo');
   await t.deploy('fragile', 'hostile/as-poison');
   await t.deploy('alice', 'conformance/puppet');
@@ -111,6 +112,11 @@ test('the mailbox gauge follows a burst and goes back to zero', async () => {
   await t.settle();
   const after = await telemetry.samples();
   assert.equal(total(after, 'caxton_agent_mailbox_depth', { agent: 'echo' }), 0);
+  // The denominator of deploy/prometheus's saturation alert: the node's configured capacity.
+  assert.equal(total(after, 'caxton_bus_mailbox_capacity'), MAILBOX_CAPACITY);
+  // Nothing failed to commit, and the counter says so (a 0, not an absent series).
+  assert.ok(metricNames(after).has('caxton_bus_commit_failures_total'));
+  assert.equal(total(after, 'caxton_bus_commit_failures_total'), 0);
   assert.equal(total(after, 'caxton_agent_timers_pending', { agent: 'echo' }), 0);
 });
 
@@ -134,10 +140,11 @@ test('the names are exactly those of the dashboard for agents and the bus', asyn
   ]) assert.ok(names.has(name), `${name} is produced (got ${[...names].sort().join(', ')})`);
 });
 
-test('every metric the node produces is one the dashboard knows', async () => {
-  const dashboard = await readFile(path.join(repoRoot, 'deploy/grafana/caxton-dashboard.json'), 'utf8');
-  const known = new Set([...dashboard.matchAll(/caxton_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')));
+test('every metric the node produces is one the dashboard or the alert rules know', async () => {
+  // Some series exist for alerting only (commit failures, mailbox capacity: decision 1850).
+  const operatorFiles = await Promise.all(['deploy/grafana/caxton-dashboard.json', 'deploy/prometheus/alerts.yaml'].map((f) => readFile(path.join(repoRoot, f), 'utf8')));
+  const known = new Set(operatorFiles.flatMap((text) => [...text.matchAll(/caxton_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, ''))));
   const produced = [...metricNames(await telemetry.samples())].filter((n) => n.startsWith('caxton_'));
-  assert.ok(produced.length >= 14);
-  for (const name of produced) assert.ok(known.has(name), `${name} is not in deploy/grafana/caxton-dashboard.json`);
+  assert.ok(produced.length >= 16);
+  for (const name of produced) assert.ok(known.has(name), `${name} is in neither deploy/grafana/caxton-dashboard.json nor deploy/prometheus/alerts.yaml`);
 });

@@ -9,14 +9,28 @@ import type { BusEvents } from './events.js';
 import type { EmbeddedMessageLog } from './embedded/embedded-message-log.js';
 import { COUNT_BUCKETS, SECONDS_BUCKETS } from '../telemetry/meters.js';
 
-/** Dead letters, and deliveries handed to their agent again after a crash. */
-export function installBusMetrics(meter: Meter, events: BusEvents): () => void {
+/**
+ * Dead letters, deliveries handed to their agent again after a crash, state changes the log failed
+ * to commit, and the mailbox capacity (the denominator of deploy/prometheus's saturation alert).
+ */
+export function installBusMetrics(meter: Meter, events: BusEvents, mailboxCapacity: number): () => void {
   const deadLetters = meter.createCounter('caxton.bus.dead.letters', { description: 'Deliveries moved aside after crashing their handler maxAttempts times' });
   const redeliveries = meter.createCounter('caxton.bus.redeliveries', { description: 'Deliveries handed to their agent again after a crashed attempt' });
-  return events.on((e) => {
+  const notCommitted = meter.createCounter('caxton.bus.commit.failures', { description: 'Handlings whose state changes the message log failed or refused to commit (handled again later)' });
+  const capacity = meter.createObservableGauge('caxton.bus.mailbox.capacity', { description: 'Deliveries one agent\'s mailbox holds before sends to it are refused' });
+  // Created at zero: "no failures" is a visible 0 an alert's rate() can read, not an absent series.
+  notCommitted.add(0);
+  const observeCapacity = (r: { observe(value: number): void }): void => r.observe(mailboxCapacity);
+  capacity.addCallback(observeCapacity);
+  const off = events.on((e) => {
     if (e.type === 'dead-lettered') deadLetters.add(1);
     else if (e.type === 'handled' && e.attempt > 1) redeliveries.add(1);
-  }, ['dead-lettered', 'handled']);
+    else if (e.type === 'state-not-committed') notCommitted.add(1);
+  }, ['dead-lettered', 'handled', 'state-not-committed']);
+  return () => {
+    off();
+    capacity.removeCallback(observeCapacity);
+  };
 }
 
 /** The log-side histograms and gauge, shared by the embedded log and Kafka (same names, one per node). */

@@ -16,6 +16,8 @@ export interface NodeMetricsSources {
   /** The sandbox's view of every agent (memory, restarts, refusals); absent: no per-agent gauges. */
   runSamples: (() => Promise<AgentRunSample[]>) | undefined;
   mailboxDepth: (agent: string) => number;
+  /** Deliveries one mailbox holds (the bus's mailboxCapacity). */
+  mailboxCapacity: number;
   timersPending: (agent: string) => number;
 }
 
@@ -29,7 +31,7 @@ export function installNodeMetrics(sources: NodeMetricsSources): () => void {
   };
   const removals = [
     installAgentMetrics(meter, { events: sources.events, sample }),
-    installBusMetrics(meter, sources.events),
+    installBusMetrics(meter, sources.events, sources.mailboxCapacity),
     sources.topology.installMetrics?.(meter) ?? (() => {}),
   ];
   return () => {

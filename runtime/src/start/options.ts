@@ -11,6 +11,9 @@ import type { TelemetryConfig } from '../telemetry/config.js';
 import type { EdgeAdmissionLimits } from '../bus/edge-admission.js';
 import type { TrustMode } from '../signing/trust.js';
 
+/** Pending deliveries per agent before senders see backpressure, unless mailboxCapacity says otherwise. */
+export const DEFAULT_MAILBOX_CAPACITY = 10_000;
+
 /** The API address and storage choices (Kafka, etcd, cluster tuning, fsync, persistence) are in TopologyOptions. */
 export interface StartNodeOptions extends TopologyOptions {
   dataDir: string;
@@ -20,7 +23,7 @@ export interface StartNodeOptions extends TopologyOptions {
   tls?: ApiTlsOptions;
   /** Platform name; agent `echo` is `echo@<platform>`. Default `caxton`. */
   platform?: string;
-  /** Pending deliveries per agent before senders see backpressure. Default 10,000. */
+  /** Pending deliveries per agent before senders see backpressure. Default DEFAULT_MAILBOX_CAPACITY. */
   mailboxCapacity?: number;
   /**
    * Edge admission of outside clients' sends (decision 1810): the delay target and bounds of the

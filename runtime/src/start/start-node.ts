@@ -28,7 +28,7 @@ import { LocalNodeControl } from '../node/node-control.js';
 import { DirectorySync } from '../node/directory-sync.js';
 import { AgentTimers } from '../node/timers.js';
 import { installNodeMetrics } from './node-metrics.js';
-import { DEFAULT_LIMITS, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
+import { DEFAULT_LIMITS, DEFAULT_MAILBOX_CAPACITY, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
 import { openTopology } from '../topology/open-topology.js';
 import type { Topology, TopologyStatus } from '../topology/topology.js';
 import { SandboxAgentHost } from '../node/sandbox-host.js';
@@ -155,7 +155,7 @@ async function startOnTopology(
   // The bus comes first: the agent lifecycle and the timers only call it later, and what the bus
   // needs of them it gets through the port given to open() below (decision 1101).
   const bus = new Bus({
-    log: storage.log, state: storage.state, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? 10_000, events,
+    log: storage.log, state: storage.state, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY, events,
     edgeAdmission: edgeAdmissionLimits(options.edgeAdmission),
     // Small batches, several in flight: the bus thread applies one batch's results while the
     // shards run the next, instead of each waiting for the other (512 × 2 left both threads idle
@@ -258,7 +258,7 @@ async function startOnTopology(
   // Metrics (decision 1301): nothing is installed unless the process registered a MeterProvider.
   const removeMetrics = installNodeMetrics({
     events, topology, runSamples: host.runSamples ? () => host.runSamples() : undefined,
-    mailboxDepth: (agent) => bus.mailboxDepth(agent), timersPending: (agent) => timers.pending(agent),
+    mailboxDepth: (agent) => bus.mailboxDepth(agent), mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY, timersPending: (agent) => timers.pending(agent),
   });
   undo.push(async () => removeMetrics());
 
