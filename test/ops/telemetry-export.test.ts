@@ -10,7 +10,10 @@
  *  - Prometheus, scraping the node, answers a query for a caxton_ metric;
  *  - with --log-format json every line the node wrote is a JSON object naming the node, and the
  *    initiator's own log line (written while it handled a message of the conversation) carries
- *    that conversation's trace id.
+ *    that conversation's trace id;
+ *  - the collector holds that same line as an OTLP log record (decision 1850): the agent's name,
+ *    its severity and body, the node's resource, and the trace and span ids of the handle span
+ *    that wrote it — the span the collector received in the conversation's trace.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -70,6 +73,7 @@ describe('telemetry export from caxton serve (real collector and Prometheus)', {
     const notes = node.jsonLines('stderr').map((l) => String(l['msg']));
     assert.ok(notes.some((m) => m.includes(`traces → ${col.otlpHttpEndpoint}/v1/traces`)), notes.join('\n'));
     assert.ok(notes.some((m) => m.includes(`metrics → ${col.otlpHttpEndpoint}/v1/metrics`)), notes.join('\n'));
+    assert.ok(notes.some((m) => m.includes(`agent logs → ${col.otlpHttpEndpoint}/v1/logs`)), notes.join('\n'));
     assert.match(node.prometheusAddress(), /^127\.0\.0\.1:\d+$/);
   });
 
@@ -169,5 +173,35 @@ describe('telemetry export from caxton serve (real collector and Prometheus)', {
     assert.ok(sendTrace !== '', 'the trace test ran first');
     assert.equal(award['trace_id'], sendTrace, 'the line links to the conversation\'s trace');
     assert.match(String(award['span_id']), /^[\da-f]{16}$/);
+  });
+
+  it('the collector receives the agent\'s log line as an OTLP log record in the handling\'s trace', async () => {
+    assert.ok(sendTrace !== '', 'the trace test ran first');
+    const isAward = (r: Record<string, unknown>): boolean => String((r['body'] as { stringValue?: string } | undefined)?.stringValue ?? '').startsWith('awarding "parcel 9"');
+    const exports = await col.waitFor('logs', (reqs) => lib.otlpLogRecords(reqs).some((l) => isAward(l.record)), { timeoutMs: 30_000 });
+    const found = lib.otlpLogRecords(exports).filter((l) => isAward(l.record));
+    assert.equal(found.length, 1, 'the line is exported once');
+    const { record, resource, scope } = found[0]!;
+    assert.equal(attrsOf(record)['caxton.agent'], 'broker');
+    assert.equal(attrsOf(resource)['service.instance.id'], NODE_ID);
+    assert.equal(attrsOf(resource)['caxton.node.id'], NODE_ID);
+    assert.equal(scope['name'], 'caxton.agent.logs');
+    // The same line as --log-format json printed it: same level, same handling.
+    const printed = node.jsonLines('stdout').find((o) => o['agent'] === 'broker' && String(o['msg']).startsWith('awarding "parcel 9"'))!;
+    const severityNumbers: Record<string, number> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, ERROR: 17 };
+    const level = String(printed['level']).toUpperCase();
+    assert.equal(record['severityText'], level);
+    assert.equal(Number(record['severityNumber']), severityNumbers[level]);
+    assert.equal((record['body'] as { stringValue: string }).stringValue, printed['msg']);
+    // The ids are those of a span the collector received: the broker's handling in the conversation's trace.
+    assert.equal(record['traceId'], sendTrace, 'the record is in the conversation\'s trace');
+    assert.equal(record['spanId'], printed['span_id']);
+    const spans = lib.otlpSpans(await col.readTraces()) as FoundSpan[];
+    const handling = spansOfTrace(spans, sendTrace).find((sp) => sp.span['spanId'] === record['spanId']);
+    assert.ok(handling, `span ${String(record['spanId'])} was exported in the trace`);
+    assert.match(String(handling.span['name']), /^handle /);
+    assert.equal(attrsOf(handling.span)['caxton.agent'], 'broker');
+    // The record's time is the line's own (when the agent wrote it), not when it was exported.
+    assert.equal(Number(BigInt(String(record['timeUnixNano'])) / 1_000_000n), Date.parse(String(printed['time'])), 'the record keeps the line\'s time');
   });
 });

@@ -13,6 +13,11 @@ export interface AgentLogsOptions {
   /** Where to append log files; undefined = memory only. */
   directory?: string;
   maxFileBytes?: number;
+  /**
+   * Called with every line appended and the trace of the handling that wrote it, if any: the OTLP
+   * log export (decision 1850). Must not block or throw (it runs on the bus thread).
+   */
+  onAppend?: (entry: LogEntry, trace: { traceId: string; spanId: string } | undefined) => void;
 }
 
 class Ring {
@@ -43,8 +48,9 @@ export class AgentLogs {
     if (opts.directory) mkdirSync(opts.directory, { recursive: true });
   }
 
-  append(agent: string, line: { level: LogEntry['level']; message: string; at: number }): void {
+  append(agent: string, line: { level: LogEntry['level']; message: string; at: number }, trace?: { traceId: string; spanId: string }): void {
     const entry: LogEntry = { agent, at: line.at, level: line.level, message: line.message, nodeId: this.opts.nodeId };
+    this.opts.onAppend?.(entry, trace);
     let ring = this.rings.get(agent);
     if (!ring) {
       ring = new Ring(this.opts.linesPerAgent);

@@ -13,7 +13,7 @@ import { edgeAdmissionLimits } from '../bus/edge-admission.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
-import type { NodeControl, NodeHealth } from '@caxton/core';
+import type { LogEntry, NodeControl, NodeHealth } from '@caxton/core';
 import { AuditedControl, IN_PROCESS_CALLER } from '../audit/audited-control.js';
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
 import { ensureAuditKey } from '../audit/audit-key.js';
@@ -38,6 +38,8 @@ import { HttpGateway } from '../http/gateway.js';
 import { HttpEffects } from '../node/http-effects.js';
 import { startNodeTelemetry } from './node-telemetry.js';
 import { printAgentLogsAsJson } from '../node/agent-log-printer.js';
+import { emitLogRecord, type LogTraceIds } from '../telemetry/otlp-log-records.js';
+import type { Logger } from '@opentelemetry/api-logs';
 import type { RunningTelemetry } from '../telemetry/start-telemetry.js';
 import { KillSwitch } from '../node/kill-switch/kill-switch.js';
 import { NodeSwitchFile } from '../node/kill-switch/node-switch-file.js';
@@ -99,7 +101,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     const topology = await openTopology(options, dataDir, nodeId);
     life.topology = topology;
     undo.push(() => topology.close());
-    const node = await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo, life, health, trust);
+    const node = await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo, life, health, trust, telemetry?.logger);
     healthServer?.refresh();
     return {
       ...node,
@@ -124,6 +126,7 @@ interface NodeLife { phase: NodePhase; topology: Topology | undefined }
 async function startOnTopology(
   options: StartNodeOptions, dataDir: string, nodeId: string, platform: string, startedAt: number,
   topology: Topology, undo: (() => Promise<unknown>)[], life: NodeLife, health: () => NodeHealth, trust: TrustPolicy,
+  otlpLogger: Logger | undefined,
 ): Promise<RunningNode> {
   const storage = topology.ports;
   // Before anything runs: a trail that lost records since its anchor is not continued silently
@@ -134,7 +137,11 @@ async function startOnTopology(
     report: (err, what) => console.error(`caxton: audit trail: ${what}:`, err),
   });
   const events = new BusEvents();
-  const logs = new AgentLogs({ nodeId, linesPerAgent: 1000, directory: path.join(dataDir, 'logs') });
+  // With OTLP log export every line of the node's agent logs also leaves as a log record (decision 1850).
+  const logs = new AgentLogs({
+    nodeId, linesPerAgent: 1000, directory: path.join(dataDir, 'logs'),
+    ...(otlpLogger ? { onAppend: (entry: LogEntry, ids: LogTraceIds | undefined) => emitLogRecord(otlpLogger, entry, ids) } : {}),
+  });
   const host = await SandboxAgentHost.create({
     cacheDir: path.join(dataDir, 'cache'), shards: options.shards, state: storage.state,
     engine: {
@@ -248,7 +255,7 @@ async function startOnTopology(
     },
   });
   events.on((e) => {
-    if (e.type === 'log') logs.append(e.agent, e.line);
+    if (e.type === 'log') logs.append(e.agent, e.line, e.trace);
     else if (e.type === 'dead-lettered') logs.append(e.agent, { level: 'error', message: `[caxton] message ${e.deliveryId} dead-lettered: ${e.reason}`, at: Date.now() });
     else if (e.type === 'handled' && e.outcome.status === 'crashed') {
       logs.append(e.agent, { level: 'error', message: `[caxton] crashed handling ${e.messageId} (attempt ${e.attempt}): ${e.outcome.kind}: ${e.outcome.message}`, at: Date.now() });

@@ -41,6 +41,8 @@ export interface TelemetryConfig {
   traces: OtlpTarget | undefined;
   /** Undefined: no OTLP metric export (the Prometheus endpoint may still serve them). */
   metrics: OtlpTarget | undefined;
+  /** Undefined: agent log records are not exported over OTLP (they stay in the node's log store). */
+  logs: OtlpTarget | undefined;
   metricExportIntervalMs: number;
   sampler: SamplerConfig;
   /** --metrics-addr: where the Prometheus endpoint listens (port 0: any free port). */
@@ -49,6 +51,8 @@ export interface TelemetryConfig {
   maxAgentLabels: number;
   /** Ended spans waiting for export before new ones are dropped (and counted). */
   spanQueueSize: number;
+  /** Log records waiting for export before new ones are dropped (and counted). */
+  logQueueSize: number;
   logFormat: LogFormat;
 }
 
@@ -69,6 +73,8 @@ export const DEFAULT_SERVICE_NAME = 'caxton';
 export const DEFAULT_METRIC_EXPORT_INTERVAL_MS = 60_000;
 /** The BatchSpanProcessor's default queue (2048 spans, ~1 MB): the bound between the bus and export. */
 export const DEFAULT_SPAN_QUEUE_SIZE = 2048;
+/** The BatchLogRecordProcessor's default queue, bounded and counted the same way (decision 1850). */
+export const DEFAULT_LOG_QUEUE_SIZE = 2048;
 
 const ENV_HINT = 'see docs/operations.md, section Telemetry';
 
@@ -174,7 +180,7 @@ function parseInterval(value: string | undefined): number {
 }
 
 /** One signal's target: the signal's own variable (used as is), else the base endpoint + /v1/<signal>. */
-function otlpTarget(signal: 'traces' | 'metrics', flags: TelemetryFlags, env: Env, enabledByEnv: boolean): OtlpTarget | undefined {
+function otlpTarget(signal: 'traces' | 'metrics' | 'logs', flags: TelemetryFlags, env: Env, enabledByEnv: boolean): OtlpTarget | undefined {
   const upper = signal.toUpperCase();
   let url: string | undefined;
   if (flags.otlpEndpoint !== undefined) {
@@ -216,19 +222,23 @@ export function parseTelemetryConfig(flags: TelemetryFlags, env: Env): Telemetry
   const serviceName = nonEmpty(env['OTEL_SERVICE_NAME']) ?? resourceAttributes['service.name'] ?? DEFAULT_SERVICE_NAME;
   const traces = otlpTarget('traces', flags, env, !sdkDisabled);
   const metrics = otlpTarget('metrics', flags, env, !sdkDisabled);
+  // One switch: the endpoint that receives traces and metrics receives the logs too (decision 1850).
+  const logs = otlpTarget('logs', flags, env, !sdkDisabled);
   const prometheus = flags.metricsAddr === undefined ? undefined : parseListenAddress('--metrics-addr', flags.metricsAddr);
   return {
     // Flags are explicit: they export even when the environment disables the SDK.
-    enabled: traces !== undefined || metrics !== undefined || prometheus !== undefined,
+    enabled: traces !== undefined || metrics !== undefined || logs !== undefined || prometheus !== undefined,
     serviceName,
     resourceAttributes,
     traces,
     metrics,
+    logs,
     metricExportIntervalMs: parseInterval(nonEmpty(env['OTEL_METRIC_EXPORT_INTERVAL'])),
     sampler: parseSampler(flags, sdkDisabled ? {} : env),
     prometheus,
     maxAgentLabels,
     spanQueueSize: DEFAULT_SPAN_QUEUE_SIZE,
+    logQueueSize: DEFAULT_LOG_QUEUE_SIZE,
     logFormat,
   };
 }
@@ -243,5 +253,6 @@ export function describeTelemetry(config: TelemetryConfig, prometheusAddress?: s
   if (config.metrics) lines.push(`telemetry: metrics → ${config.metrics.url} (OTLP ${config.metrics.protocol}, every ${config.metricExportIntervalMs} ms)`);
   if (config.prometheus) lines.push(`telemetry: metrics → Prometheus at http://${prometheusAddress ?? `${config.prometheus.host}:${config.prometheus.port}`}/metrics`);
   if (!config.metrics && !config.prometheus) lines.push('telemetry: metrics not exported');
+  if (config.logs) lines.push(`telemetry: agent logs → ${config.logs.url} (OTLP ${config.logs.protocol}, with the trace ids of their handling)`);
   return lines;
 }

@@ -1,18 +1,23 @@
 /**
  * Registers the OpenTelemetry SDK of a node: a tracer provider exporting spans over OTLP through a
- * bounded queue, and a meter provider read by an OTLP periodic exporter and/or the Prometheus
- * endpoint. Everything else in the runtime records through `@opentelemetry/api` only; this is the
+ * bounded queue, a meter provider read by an OTLP periodic exporter and/or the Prometheus
+ * endpoint, and a logger provider exporting agent log records over OTLP through a bounded queue
+ * (decision 1850; the node's own, not registered globally: only the node emits log records). Everything else in the runtime records through `@opentelemetry/api` only; this is the
  * one place that decides where it goes. Must run before any instrument is created: the metrics
  * API has no proxy, so a meter taken before registration stays a no-op for good.
  */
 import { metrics, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import type { Logger } from '@opentelemetry/api-logs';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type Sampler } from '@opentelemetry/sdk-trace';
 import { describeTelemetry, type SamplerConfig, type TelemetryConfig } from './config.js';
 import { BoundedSpanProcessor } from './bounded-span-processor.js';
+import { BoundedLogProcessor } from './bounded-log-processor.js';
 import { countingMetricExporter } from './counting-metric-exporter.js';
 import { DropCounter } from './drop-counter.js';
 import { servePrometheus, type PrometheusEndpoint } from './prometheus-endpoint.js';
@@ -20,6 +25,9 @@ import { nodeResource, prometheusLabels, type NodeIdentity } from './resource.js
 import { setMaxAgentLabels } from './cardinality.js';
 import { TelemetryError } from './errors.js';
 import { markParentBasedSampling } from './trace-context.js';
+
+/** The instrumentation scope of the node's log records. */
+export const LOG_SCOPE = 'caxton.agent.logs';
 
 /** How long stop waits for the last spans and metrics to leave (a dead collector must not hold it). */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 3000;
@@ -37,6 +45,10 @@ export interface RunningTelemetry {
   drops: DropCounter;
   /** Spans delivered to the OTLP endpoint so far (0 when traces are not exported). */
   spansExported(): number;
+  /** Where log records go over OTLP; undefined when logs are not exported. */
+  logger: Logger | undefined;
+  /** Log records delivered to the OTLP endpoint so far (0 when logs are not exported). */
+  logsExported(): number;
   /** Export what is buffered now (tests; the periodic reader does it on its own). */
   flush(): Promise<void>;
   /** Flush and stop, waiting at most `timeoutMs`; unregisters the global providers. */
@@ -97,6 +109,16 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
     if (config.sampler.parentBased) markParentBasedSampling(tracerProvider);
   }
 
+  let loggerProvider: LoggerProvider | undefined;
+  let logProcessor: BoundedLogProcessor | undefined;
+  if (config.logs) {
+    const exporter = new OTLPLogExporter({ url: config.logs.url, headers: { ...config.logs.headers } });
+    loggerProvider = new LoggerProvider({
+      resource,
+      processors: [logProcessor = new BoundedLogProcessor(exporter, drops, { maxQueueSize: config.logQueueSize })],
+    });
+  }
+
   const registered = metrics.setGlobalMeterProvider(meterProvider) && (tracerProvider === undefined || trace.setGlobalTracerProvider(tracerProvider));
   if (!registered) {
     metrics.disable();
@@ -104,6 +126,7 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
     await endpoint?.close();
     await meterProvider.shutdown().catch(() => {});
     await tracerProvider?.shutdown().catch(() => {});
+    await loggerProvider?.shutdown().catch(() => {});
     throw new TelemetryError('telemetry.already-registered', 'another OpenTelemetry SDK is already registered in this process', {
       hint: 'a process runs one node with telemetry; embedders that register their own SDK leave the node\'s telemetry options unset',
     });
@@ -115,14 +138,16 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
     describe: () => describeTelemetry(config, endpoint?.address),
     drops,
     spansExported: () => spanProcessor?.exported ?? 0,
+    logger: loggerProvider?.getLogger(LOG_SCOPE),
+    logsExported: () => logProcessor?.exported ?? 0,
     async flush() {
-      await Promise.all([tracerProvider?.forceFlush(), meterProvider.forceFlush()]);
+      await Promise.all([tracerProvider?.forceFlush(), loggerProvider?.forceFlush(), meterProvider.forceFlush()]);
     },
     async shutdown(timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS) {
       if (stopped) return;
       stopped = true;
-      // Spans first: the meter provider's last export then includes drops counted while flushing.
-      await withDeadline(tracerProvider?.shutdown() ?? Promise.resolve(), timeoutMs);
+      // Spans and logs first: the meter provider's last export then includes drops counted while flushing.
+      await withDeadline(Promise.all([tracerProvider?.shutdown(), loggerProvider?.shutdown()]), timeoutMs);
       await withDeadline(meterProvider.shutdown(), timeoutMs);
       await endpoint?.close();
       trace.disable();

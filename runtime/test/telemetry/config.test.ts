@@ -12,6 +12,7 @@ test('nothing configured: telemetry off, defaults in place', () => {
   assert.equal(c.enabled, false);
   assert.equal(c.traces, undefined);
   assert.equal(c.metrics, undefined);
+  assert.equal(c.logs, undefined);
   assert.equal(c.prometheus, undefined);
   assert.equal(c.serviceName, 'caxton');
   assert.deepEqual(c.sampler, { root: 'always_on', ratio: 1, parentBased: true });
@@ -31,6 +32,8 @@ test('OTEL_EXPORTER_OTLP_ENDPOINT is a base: /v1/traces and /v1/metrics are appe
   assert.equal(c.enabled, true);
   assert.equal(c.traces?.url, 'http://col:4318/v1/traces');
   assert.equal(c.metrics?.url, 'https://metrics.example:4318/custom/path');
+  assert.equal(c.logs?.url, 'http://col:4318/v1/logs', 'the same switch exports agent logs (decision 1850)');
+  assert.deepEqual(c.logs?.headers, { authorization: 'Bearer abc', 'x-tenant': 't1' });
   assert.deepEqual(c.traces?.headers, { authorization: 'Bearer abc', 'x-tenant': 't1' });
   assert.deepEqual(c.metrics?.headers, { authorization: 'Bearer abc', 'x-tenant': 't2' }, 'the signal headers override the shared ones');
   assert.equal(c.traces?.protocol, 'http/protobuf');
@@ -43,6 +46,7 @@ test('flags override the environment', () => {
   );
   assert.equal(c.traces?.url, 'http://flag:4318/v1/traces');
   assert.equal(c.metrics?.url, 'http://flag:4318/v1/metrics');
+  assert.equal(c.logs?.url, 'http://flag:4318/v1/logs');
   assert.deepEqual(c.sampler, { root: 'ratio', ratio: 0.25, parentBased: true });
   assert.deepEqual(c.prometheus, { host: '127.0.0.1', port: 0 });
   assert.equal(c.maxAgentLabels, 7);
@@ -50,6 +54,7 @@ test('flags override the environment', () => {
   const lines = describeTelemetry(c, '127.0.0.1:9464').join('\n');
   assert.match(lines, /traces → http:\/\/flag:4318\/v1\/traces .*parent-based ratio 0.25/);
   assert.match(lines, /Prometheus at http:\/\/127\.0\.0\.1:9464\/metrics/);
+  assert.match(lines, /agent logs → http:\/\/flag:4318\/v1\/logs \(OTLP http\/protobuf/);
 });
 
 test('service name: OTEL_SERVICE_NAME over service.name in OTEL_RESOURCE_ATTRIBUTES over the default', () => {
