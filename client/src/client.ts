@@ -20,6 +20,7 @@ import { agentFromWire, type AgentView } from './convert-agent.js';
 import { httpPolicyToWire } from './convert-http.js';
 import { dfFromWire, killSwitchFromWire, logFromWire, messageEventFromWire, nodeStatusFromWire, type NodeStatusView } from './convert-node.js';
 import { issuedFromWire, type IssuedTokenView } from './convert-token.js';
+import { DEFAULT_OVERLOAD_RETRY_MS, nextOverloadRetry } from './overload-retry.js';
 import { caxtonService } from './proto.js';
 import type * as W from './wire.js';
 import { context, propagation, type TextMapSetter } from '@opentelemetry/api';
@@ -71,6 +72,14 @@ export type SendInput = { json: string } | { fipa: string } | { structured: AclM
 export interface SendCallOptions {
   /** Makes retries of this send safe (decision 1700); at most 128 bytes, no control characters. */
   idempotencyKey?: string;
+  /**
+   * How long, in all, the call may wait out `bus.overloaded` refusals, sending again after each
+   * refusal's retry-after (nothing of a refused send was accepted, so this cannot duplicate it).
+   * Default 10 s; 0 = give the first refusal back at once.
+   */
+  overloadRetryMs?: number;
+  /** Told before each wait: for progress output (`caxton send` prints it). */
+  onOverloadRetry?: (waitMs: number, attempt: number) => void;
 }
 
 /** A running server stream. `done` settles when it ends: resolved on a normal end or cancel(). */
@@ -224,8 +233,19 @@ export class CaxtonClient {
   async send(input: SendInput, options: SendCallOptions = {}): Promise<SendResult> {
     const message = 'structured' in input ? { structured: aclToWire(input.structured) } : input;
     const req = options.idempotencyKey === undefined ? message : { ...message, idempotencyKey: options.idempotencyKey };
-    const res = await this.unary<W.WireSendMessageResponse>('SendMessage', req);
-    return { messageId: res.messageId, accepted: res.accepted, refused: res.refused.map((r) => ({ receiver: r.receiver, reason: r.reason })) };
+    const budget = options.overloadRetryMs ?? DEFAULT_OVERLOAD_RETRY_MS;
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.unary<W.WireSendMessageResponse>('SendMessage', req);
+        return { messageId: res.messageId, accepted: res.accepted, refused: res.refused.map((r) => ({ receiver: r.receiver, reason: r.reason })) };
+      } catch (err) {
+        const delay = nextOverloadRetry(err, Date.now() - started, budget, Math.random());
+        if (delay === undefined) throw err;
+        options.onOverloadRetry?.(delay, attempt);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   async searchDirectory(template: DfSearchTemplate, limit = 0): Promise<DfAgentDescription[]> {

@@ -16,6 +16,7 @@ export * from './convert-http.js';
 export * from './convert-node.js';
 export * from './convert-token.js';
 export * from './grpc-status.js';
+export * from './overload-retry.js';
 export * from './status-details.js';
 export * from './token-file.js';
 export * from './proto.js';

@@ -58,7 +58,8 @@ test('past its edge limit a node refuses clients typed with a retry-after, keeps
   await admin.suspend('counter');
   const request = (key: string): { structured: { performative: 'request'; receivers: { name: string }[]; replyWith: string; content: string } } =>
     ({ structured: { performative: 'request', receivers: [{ name: 'counter' }], replyWith: key, content: key } });
-  const outcomes = await Promise.all(Array.from({ length: FLOOD }, (_, i) => client.send(request(`c${i}`)).then(
+  // overloadRetryMs 0: this client wants each refusal back at once (by default it would wait them out).
+  const outcomes = await Promise.all(Array.from({ length: FLOOD }, (_, i) => client.send(request(`c${i}`), { overloadRetryMs: 0 }).then(
     (r) => ({ key: `c${i}`, accepted: r.accepted }),
     (err: unknown) => ({ key: `c${i}`, err }),
   )));
@@ -78,18 +79,27 @@ test('past its edge limit a node refuses clients typed with a retry-after, keeps
     assert.match(err.hint ?? '', /retry after \d+ ms/);
   }
 
-  // The CLI says when to retry, and exits 7 (too busy).
-  const cli = await caxton(['send', '--addr', serve.address, '--token', token, 'counter', 'request', 'from-the-cli']);
+  // The CLI sends again after each retry-after for --retry-for seconds, saying so, then says when
+  // to retry and exits 7 (too busy).
+  const cli = await caxton(['send', '--addr', serve.address, '--token', token, '--retry-for', '3', 'counter', 'request', 'from-the-cli']);
   assert.equal(cli.code, 7, show(cli));
+  assert.match(cli.stderr, /the node is overloaded; sending again in \d+ ms \(attempt 2\)/);
   assert.match(cli.stderr, /overloaded.*retry after \d+ ms/);
 
   // The operator's probes use the reserve above the limit.
   for (let i = 0; i < RESERVE; i++) assert.deepEqual((await admin.send(request(`probe${i}`))).accepted, ['counter']);
-  await assert.rejects(admin.send(request('probe-past-reserve')), (err: unknown) => err instanceof ApiCallError && err.code === 'bus.overloaded');
+  await assert.rejects(admin.send(request('probe-past-reserve'), { overloadRetryMs: 0 }), (err: unknown) => err instanceof ApiCallError && err.code === 'bus.overloaded');
+
+  // A client left to its default waits the refusals out: refused while the agent is suspended,
+  // accepted once the resumed agent has worked off the backlog — and counted once.
+  let waits = 0;
+  const patient = client.send(request('patient'), { overloadRetryMs: 60_000, onOverloadRetry: () => { waits += 1; } });
+  await until(() => waits >= 2, 'the patient send to be refused and sent again');
 
   // Resume: every accepted message is handled exactly once; nothing refused ever is.
   await admin.resume('counter');
-  const expected = new Set([...accepted.map((o) => o.key), ...Array.from({ length: RESERVE }, (_, i) => `probe${i}`)]);
+  assert.deepEqual((await patient).accepted, ['counter']);
+  const expected = new Set([...accepted.map((o) => o.key), ...Array.from({ length: RESERVE }, (_, i) => `probe${i}`), 'patient']);
   await until(() => replies.length >= expected.size, `${expected.size} replies`);
   await new Promise((r) => setTimeout(r, 500)); // a duplicate would show up here
   const answered = replies.map((e) => e.message.inReplyTo);

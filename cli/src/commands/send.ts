@@ -27,6 +27,7 @@ export type SendArgs = GlobalArgs & {
   raw?: string;
   wait?: boolean;
   idempotencyKey?: string;
+  retryFor?: number;
 };
 
 /** The command line → what SendMessage gets. Exposed for unit tests. */
@@ -58,14 +59,27 @@ export function sendInput(argv: SendArgs, now: number): SendInput {
   return { structured: message };
 }
 
-/** `--idempotency-key` → the client's send options; a bad key is a usage error before dialling. */
-export function sendOptions(argv: Pick<SendArgs, 'idempotencyKey'>): SendCallOptions {
+/** Longest `--retry-for`: an hour. */
+const MAX_RETRY_FOR_S = 3600;
+
+/**
+ * `--idempotency-key` and `--retry-for` → the client's send options; a bad value is a usage error
+ * before dialling.
+ */
+export function sendOptions(argv: Pick<SendArgs, 'idempotencyKey' | 'retryFor'>): SendCallOptions {
+  const options: SendCallOptions = {};
+  if (argv.retryFor !== undefined) {
+    if (!(Number.isFinite(argv.retryFor) && argv.retryFor >= 0 && argv.retryFor <= MAX_RETRY_FOR_S)) {
+      throw new UsageError(`--retry-for takes seconds from 0 to ${MAX_RETRY_FOR_S}, got ${argv.retryFor}`, '0 gives an overload refusal back at once');
+    }
+    options.overloadRetryMs = Math.round(argv.retryFor * 1000);
+  }
   const key = argv.idempotencyKey;
-  if (key === undefined) return {};
+  if (key === undefined) return options;
   if (key === '') throw new UsageError('--idempotency-key is empty', IDEMPOTENCY_KEY_HINT);
   const problem = idempotencyKeyProblem(key);
   if (problem !== undefined) throw new UsageError(`--idempotency-key ${problem}`, IDEMPOTENCY_KEY_HINT);
-  return { idempotencyKey: key };
+  return { ...options, idempotencyKey: key };
 }
 
 export function sendCommand(env: AppEnv): CommandModule<GlobalArgs, SendArgs> {
@@ -87,6 +101,7 @@ export function sendCommand(env: AppEnv): CommandModule<GlobalArgs, SendArgs> {
       .option('raw', { type: 'string', describe: 'A whole message instead: ACL JSON ({…}) or FIPA string ((inform …))' })
       .option('wait', { type: 'boolean', default: false, describe: 'Print the replies as they arrive and return when the conversation ends (or at --timeout, exit 8)' })
       .option('idempotency-key', { type: 'string', describe: 'Run the same command again (same key, same message) after an error and it is still sent once; ≤ 128 bytes' })
+      .option('retry-for', { type: 'number', describe: 'Seconds to keep sending again, after each retry-after, while the node refuses as overloaded (default 10; 0 = not at all)' })
       .example('$0 send echo request "hello" --wait', 'send, then show the answer')
       .example('$0 send echo request "hello"', 'ask echo to echo')
       .example('$0 send counter request increment --idempotency-key order-1842', 'safe to repeat: counted once')
@@ -94,7 +109,10 @@ export function sendCommand(env: AppEnv): CommandModule<GlobalArgs, SendArgs> {
       .example(`$0 send --raw '{"performative":"inform","receiver":[{"name":"echo"}],"content":"hi"}'`, 'a message as JSON'),
     handler: action<SendArgs>(env, async (ctx, argv) => {
       const input = sendInput(argv, ctx.io.now());
-      const options = sendOptions(argv);
+      const options: SendCallOptions = {
+        ...sendOptions(argv),
+        onOverloadRetry: (waitMs, attempt) => ctx.note(`caxton: the node is overloaded; sending again in ${waitMs} ms (attempt ${attempt + 1})`),
+      };
       if (argv.wait) return sendAndWait(ctx, input, options);
       const result = await (await ctx.client()).send(input, options);
       if (ctx.args.json) ctx.printJson(result);

@@ -7,8 +7,8 @@
  *   R <in-reply-to> <count>    the counter's reply reached the operator
  *
  *   node state-child.js start|resume <dataDir> <records> <total> <window>
- * Sends requests (reply-with `q<life>-<n>`) until `total` were accepted over all lives, keeping at
- * most `window` unanswered; then waits until every accepted request was answered, stops the node
+ * Sends requests (reply-with `q<life>-<n>`, 16 at a time) until `total` were accepted over all
+ * lives, keeping at most `window` unanswered; then waits until every accepted request was answered, stops the node
  * and exits 0. Prints "progress <replies>" every 500 replies.
  */
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -40,34 +40,40 @@ write(`S ${mode} ${process.pid}`);
 
 const node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, fsync: 'always' });
 let progress = 0;
-let wake: () => void = () => {};
+let waiters: (() => void)[] = [];
 node.events.on((e) => {
   if (e.type !== 'external' || e.message.inReplyTo === undefined) return;
   write(`R ${e.message.inReplyTo} ${e.message.content ?? ''}`);
   answered.add(e.message.inReplyTo);
   unanswered.delete(e.message.inReplyTo);
   if (++progress % 500 === 0) process.stdout.write(`progress ${answered.size}\n`);
-  wake();
+  for (const w of waiters.splice(0)) w();
 });
-const changed = (): Promise<void> => new Promise((resolve) => (wake = resolve));
+const changed = (): Promise<void> => new Promise((resolve) => void waiters.push(resolve));
 
 if (mode === 'start') {
   await node.control.deploy({ name: 'counter', config: {}, limits: {} }, await agentArtifact('as-state-counter'));
 }
 process.stdout.write('running\n');
 
+// Several sends in flight at once, as many clients would have: their appends share group commits
+// (one send at a time waits a whole fdatasync each), and a kill lands among appends in flight.
+const SENDERS = 16;
 let n = 0;
-while (accepted.size < total) {
-  if (unanswered.size >= window) {
-    await Promise.race([changed(), new Promise((r) => setTimeout(r, 50))]);
-    continue;
+const sender = async (): Promise<void> => {
+  while (accepted.size < total) {
+    if (unanswered.size >= window) {
+      await Promise.race([changed(), new Promise((r) => setTimeout(r, 50))]);
+      continue;
+    }
+    const id = `q${life}-${n++}`;
+    await node.control.send({ performative: 'request', receivers: [{ name: 'counter' }], replyWith: id, content: 'count' });
+    accepted.add(id);
+    if (!answered.has(id)) unanswered.add(id);
+    write(`A ${id}`);
   }
-  const id = `q${life}-${n++}`;
-  await node.control.send({ performative: 'request', receivers: [{ name: 'counter' }], replyWith: id, content: 'count' });
-  accepted.add(id);
-  if (!answered.has(id)) unanswered.add(id);
-  write(`A ${id}`);
-}
+};
+await Promise.all(Array.from({ length: SENDERS }, sender));
 // Every accepted request is answered (those accepted in an earlier life were replayed at start).
 while (unanswered.size > 0) await Promise.race([changed(), new Promise((r) => setTimeout(r, 50))]);
 await node.stop();
