@@ -6,7 +6,7 @@
 import type { Delivery } from '@caxton/core';
 
 const INITIAL = 8;
-/** A ring that never grew past this is kept for reuse when its sender has nothing waiting. */
+/** A ring that never grew past this is kept while its sender has nothing waiting. */
 const REUSABLE = 64;
 
 export class DeliveryRing {
@@ -45,7 +45,7 @@ export class DeliveryRing {
     return d;
   }
 
-  /** Worth keeping for reuse once empty (a ring grown by a burst is left to the collector). */
+  /** Worth keeping once empty, for the next delivery of its sender (a ring grown by a burst is not). */
   small(): boolean {
     return this.items.length <= REUSABLE;
   }

@@ -25,15 +25,21 @@ class SenderQueue {
   next: SenderQueue | undefined;
   prev: SenderQueue | undefined;
   active = false;
-  constructor(public sender: string) {}
+  constructor(readonly sender: string) {}
 }
 
-/** Emptied sender queues kept for reuse: a sender sending one message at a time allocates nothing. */
-const SPARE_QUEUES = 16;
+/**
+ * Emptied sender queues stay in the map (a sender sending one message at a time then costs one map
+ * lookup, no allocation, no map churn) until more than this many are idle; then the idle ones are
+ * dropped at once (amortised O(1); many one-off senders cannot grow a mailbox without bound).
+ */
+const IDLE_KEPT = 64;
 
 export class Mailbox {
+  /** Every sender with a queue: the active ones, and up to IDLE_KEPT idle ones. */
   private readonly senders = new Map<string, SenderQueue>();
-  private readonly spare: SenderQueue[] = [];
+  /** Senders in the active ring. */
+  private active = 0;
   /** The active ring's head (served next); `head.prev` is its tail. */
   private head: SenderQueue | undefined;
   private count = 0;
@@ -59,7 +65,7 @@ export class Mailbox {
 
   /** Senders with something waiting. */
   get activeSenders(): number {
-    return this.senders.size;
+    return this.active;
   }
 
   /** Room for `n` more, counting reservations of appends in flight and completions in flight. */
@@ -143,6 +149,11 @@ export class Mailbox {
    * tail; otherwise it keeps its place. False when `d` is not there (taken or forgotten meanwhile).
    */
   take(d: Delivery): boolean {
+    // The common case, the head itself, needs no lookup.
+    if (this.head !== undefined && this.head.ring.peekAt(0) === d) {
+      this.shift();
+      return true;
+    }
     const q = this.senders.get(senderOf(d));
     if (q === undefined || q.ring.peekAt(0)?.id !== d.id) return false;
     if (q === this.head) {
@@ -177,22 +188,24 @@ export class Mailbox {
   private queueOf(sender: string): SenderQueue {
     let q = this.senders.get(sender);
     if (q === undefined) {
-      q = this.spare.pop() ?? new SenderQueue(sender);
-      q.sender = sender;
+      q = new SenderQueue(sender);
       this.senders.set(sender, q);
     }
     return q;
   }
 
-  /** An emptied sender queue leaves the ring and the map; kept for reuse if small. */
+  /** An emptied sender queue leaves the ring; idle queues are dropped once there are too many. */
   private retire(q: SenderQueue): void {
     this.unlink(q);
-    this.senders.delete(q.sender);
-    if (this.spare.length < SPARE_QUEUES && q.ring.small()) this.spare.push(q);
+    if (!q.ring.small()) this.senders.delete(q.sender); // a ring grown by a burst is left to the collector
+    if (this.senders.size - this.active > IDLE_KEPT) {
+      for (const [sender, idle] of this.senders) if (!idle.active) this.senders.delete(sender);
+    }
   }
 
   private link(q: SenderQueue, atHead: boolean): void {
     q.active = true;
+    this.active += 1;
     const head = this.head;
     if (head === undefined) {
       q.next = q.prev = q;
@@ -210,6 +223,7 @@ export class Mailbox {
   private unlink(q: SenderQueue): void {
     if (!q.active) return;
     q.active = false;
+    this.active -= 1;
     if (q.next === q) {
       this.head = undefined;
     } else {

@@ -141,7 +141,7 @@ test('capacity counts queued, completing and reserved; push goes past it (replay
   assert.equal(box.hasRoom(1), false);
 });
 
-test('growth: thousands per sender, unshift across the wrap, emptied senders reused', () => {
+test('growth: thousands per sender, unshift across the wrap, emptied senders kept', () => {
   const box = new Mailbox(100_000);
   for (let round = 0; round < 3; round++) {
     for (let i = 0; i < 3_000; i++) box.push(from(i % 3 === 0 ? 'x' : `y${i % 7}`, `m${i}`));
