@@ -7,7 +7,7 @@
  * runtime/src/bus sees a Mailbox.
  */
 import type { Delivery } from '@caxton/core';
-import { Mailbox } from './mailbox.js';
+import { Mailbox, senderOf } from './mailbox.js';
 import { MailboxShares, shareLimits } from './mailbox-shares.js';
 import { EdgeAdmission, type EdgeAdmissionLimits } from './edge-admission.js';
 
@@ -108,11 +108,11 @@ export class Mailboxes {
     return drained;
   }
 
-  /** Early release: the handled head leaves the queue but keeps its slot until `finish`. */
+  /** Early release: the handled delivery leaves the queue but keeps its slot until `finish`. */
   handOff(d: Delivery): void {
     const box = this.boxes.get(d.receiver);
-    if (box === undefined || box.peek()?.id !== d.id) return; // not at the head (the agent was removed meanwhile)
-    box.handOff();
+    // Not first of its sender's queue: the agent was removed meanwhile.
+    if (box === undefined || !box.handOff(d)) return;
     this.handedOff.set(d.id, box);
   }
 
@@ -123,8 +123,7 @@ export class Mailboxes {
       this.handedOff.delete(d.id);
       handed.settle();
     } else {
-      const box = this.boxes.get(d.receiver);
-      if (box?.peek()?.id === d.id) box.shift();
+      this.boxes.get(d.receiver)?.take(d);
     }
     if (this.pending.delete(d.id)) this.shares.give(d.receiver, senderOf(d));
     if (this.outside.delete(d.id)) {
@@ -150,7 +149,8 @@ export class Mailboxes {
 
   /**
    * A rewind (issue 24): deliveries handed off whose completion did not commit go back to the head
-   * of their mailbox, in the order given (their handled order), in front of what waits.
+   * of their mailbox, in the order given (their handled order), in front of what waits: each at the
+   * front of its sender's queue, and the senders at the ring's head in that order (decision 1830).
    */
   rewind(deliveries: readonly Delivery[]): void {
     for (let i = deliveries.length - 1; i >= 0; i--) {
@@ -162,9 +162,4 @@ export class Mailboxes {
       box.unshift(d);
     }
   }
-}
-
-/** The stamped sender of a delivery (the bus stamps every message's sender before it is appended). */
-function senderOf(d: Delivery): string {
-  return d.message.sender?.name ?? '';
 }
