@@ -125,6 +125,8 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
 
     const upgraded = json(await authed('UpgradeAgent', upload('grpcurl-echo')));
     assert.equal((upgraded['agent'] as Record<string, unknown>)['name'], 'grpcurl-echo');
+    const rolledBack = json(await authed('RollbackAgent', JSON.stringify({ name: 'grpcurl-echo' })));
+    assert.equal((rolledBack['agent'] as Record<string, unknown>)['version'], '3', JSON.stringify(rolledBack)); // uint64 as a string in proto JSON
     const stopped = json(await authed('StopAgent', JSON.stringify({ name: 'grpcurl-echo' })));
     assert.equal((stopped['agent'] as Record<string, unknown>)['name'], 'grpcurl-echo');
 
