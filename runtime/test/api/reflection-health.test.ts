@@ -88,6 +88,7 @@ describe('server reflection and health (no token)', () => {
     assert.deepEqual(shape, {
       DeployAgent: 'stream .caxton.v1.ArtifactUpload -> .caxton.v1.DeployAgentResponse',
       UpgradeAgent: 'stream .caxton.v1.ArtifactUpload -> .caxton.v1.UpgradeAgentResponse',
+      RollbackAgent: '.caxton.v1.RollbackAgentRequest -> .caxton.v1.UpgradeAgentResponse',
       StopAgent: '.caxton.v1.StopAgentRequest -> .caxton.v1.StopAgentResponse',
       ListAgents: '.caxton.v1.ListAgentsRequest -> .caxton.v1.ListAgentsResponse',
       GetAgent: '.caxton.v1.GetAgentRequest -> .caxton.v1.GetAgentResponse',
