@@ -27,6 +27,7 @@ import { stopCommand } from './commands/stop.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { tailCommand } from './commands/tail.js';
 import { stateCommand } from './commands/state.js';
+import { dlqCommand } from './commands/dlq.js';
 import { auditCommand } from './commands/audit.js';
 import { freezeCommand, resumeCommand, suspendCommand, thawCommand } from './commands/kill-switch.js';
 import { keygenCommand } from './commands/keygen.js';
@@ -82,6 +83,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(logsCommand(env))
     .command(stopCommand(env))
     .command(stateCommand(env))
+    .command(dlqCommand(env))
     .command(freezeCommand(env))
     .command(thawCommand(env))
     .command(suspendCommand(env))

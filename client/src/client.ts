@@ -13,7 +13,10 @@ import type {
   AclMessage, DeploySpec, LogEntry, LogQuery, MessageEvent, SendResult, TailFilter, DfAgentDescription, DfSearchTemplate,
   StoredAuditRecord,
   HttpAllowRule, HttpPolicy, KillSwitchStatus, StateEntry, StateImportResult, StatePage, StateWrite,
+  DeadLetterSelection, DeadLetterView, PurgeResult, RedriveResult,
 } from '@caxton/core';
+import { CaxtonError } from '@caxton/core';
+import { deadLetterFromWire } from './convert-dead-letter.js';
 import { ApiCallError, toApiCallError } from './client-errors.js';
 import { aclToWire } from './convert-acl.js';
 import { agentFromWire, type AgentView } from './convert-agent.js';
@@ -262,6 +265,29 @@ export class CaxtonClient {
     };
     const res = await this.unary<W.WireSearchDirectoryResponse>('SearchDirectory', { template: wire, limit });
     return res.results.map(dfFromWire);
+  }
+
+  /** Dead letters (decision 1860), newest last. */
+  async listDeadLetters(query: { agent?: string; includePurged?: boolean; limit?: number } = {}): Promise<DeadLetterView[]> {
+    const req: W.WireListDeadLettersRequest = { agent: query.agent ?? '', includePurged: query.includePurged ?? false, limit: query.limit ?? 0 };
+    return (await this.unary<W.WireListDeadLettersResponse>('ListDeadLetters', req)).letters.map(deadLetterFromWire);
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetterView> {
+    const res = await this.unary<W.WireGetDeadLetterResponse>('GetDeadLetter', { id } satisfies W.WireGetDeadLetterRequest);
+    if (!res.letter) throw new CaxtonError('api.bad-response', `the node answered GetDeadLetter ${id} without a letter`, { kind: 'invalid-argument', hint: 'the node and the CLI may be different Caxton versions' });
+    return deadLetterFromWire(res.letter);
+  }
+
+  /** Idempotent: a repeat names the same deliveries and sends nothing again. */
+  async redriveDeadLetters(select: DeadLetterSelection, to?: string): Promise<RedriveResult> {
+    const req: W.WireRedriveDeadLettersRequest = { ids: 'ids' in select ? [...select.ids] : [], agent: 'agent' in select ? select.agent : '', to: to ?? '' };
+    return { redriven: (await this.unary<W.WireRedriveDeadLettersResponse>('RedriveDeadLetters', req)).redriven };
+  }
+
+  async purgeDeadLetters(select: DeadLetterSelection): Promise<PurgeResult> {
+    const req: W.WirePurgeDeadLettersRequest = { ids: 'ids' in select ? [...select.ids] : [], agent: 'agent' in select ? select.agent : '' };
+    return { purged: (await this.unary<W.WirePurgeDeadLettersResponse>('PurgeDeadLetters', req)).purged };
   }
 
   /** Kill switch (decision 1403): this node, or with `cluster` every node. */

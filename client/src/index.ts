@@ -14,6 +14,7 @@ export * from './convert-acl.js';
 export * from './convert-agent.js';
 export * from './convert-http.js';
 export * from './convert-node.js';
+export * from './convert-dead-letter.js';
 export * from './convert-token.js';
 export * from './grpc-status.js';
 export * from './overload-retry.js';

@@ -423,3 +423,63 @@ export interface WireRevokeTokenRequest {
 export interface WireRevokeTokenResponse {
   token: WireIssuedToken;
 }
+
+// ---- Dead letters (decision 1860) ----
+
+export interface WireDeadLetter {
+  id: string;
+  receiver: string;
+  messageId: string;
+  message: WireAclMessage | null;
+  reason: string;
+  attempts: number;
+  deadLetteredUnixMs: Wire64;
+  state: string;
+  redriveDeliveryId: string;
+  redriveReceiver: string;
+  redrivenUnixMs: Wire64;
+  purgedUnixMs: Wire64;
+}
+
+export interface WireListDeadLettersRequest {
+  agent: string;
+  includePurged: boolean;
+  limit: number;
+}
+
+export interface WireListDeadLettersResponse {
+  letters: WireDeadLetter[];
+}
+
+export interface WireGetDeadLetterRequest {
+  id: string;
+}
+
+export interface WireGetDeadLetterResponse {
+  letter: WireDeadLetter | null;
+}
+
+export interface WireRedriveDeadLettersRequest {
+  ids: string[];
+  agent: string;
+  to: string;
+}
+
+export interface WireRedrivenLetter {
+  id: string;
+  deliveryId: string;
+  receiver: string;
+}
+
+export interface WireRedriveDeadLettersResponse {
+  redriven: WireRedrivenLetter[];
+}
+
+export interface WirePurgeDeadLettersRequest {
+  ids: string[];
+  agent: string;
+}
+
+export interface WirePurgeDeadLettersResponse {
+  purged: string[];
+}

@@ -16,6 +16,7 @@ export type * from './control/execution.js';
 export type * from './control/directory.js';
 export * from './control/limits.js';
 export * from './control/state.js';
+export * from './control/dead-letters.js';
 export * from './control/http.js';
 export * from './control/http-allow.js';
 export * from './control/http-path.js';

@@ -9,7 +9,7 @@
 export const PERMISSIONS = [
   'agents.read', 'config.read', 'agents.deploy', 'agents.stop', 'agents.suspend',
   'messages.send', 'messages.read', 'logs.read', 'directory.read', 'node.status', 'node.freeze',
-  'state.read', 'state.write', 'audit.read', 'tokens.manage',
+  'state.read', 'state.write', 'audit.read', 'tokens.manage', 'deadletters.read', 'deadletters.manage',
 ] as const;
 
 export type Permission = typeof PERMISSIONS[number];
@@ -31,6 +31,8 @@ export const PERMISSION_MEANING: Readonly<Record<Permission, string>> = {
   'state.write': 'import (replace) agent state',
   'audit.read': 'read the audit trail and its anchor',
   'tokens.manage': 'rotate the node\'s tokens; issue, list and revoke issued tokens',
+  'deadletters.read': 'list dead letters and read one, with its message and why it was dead-lettered',
+  'deadletters.manage': 'redrive dead letters (send them again, optionally to another agent) and purge them',
 };
 
 /**
@@ -83,6 +85,11 @@ export const RPC_ACCESS = {
   IssueToken: { permission: 'tokens.manage', target: NODE, changes: true },
   ListTokens: { permission: 'tokens.manage', target: NODE, changes: false },
   RevokeToken: { permission: 'tokens.manage', target: NODE, changes: true },
+  // Dead letters span agents (a redrive may move one to another): node-wide, no scoped token.
+  ListDeadLetters: { permission: 'deadletters.read', target: NODE, changes: false },
+  GetDeadLetter: { permission: 'deadletters.read', target: NODE, changes: false },
+  RedriveDeadLetters: { permission: 'deadletters.manage', target: NODE, changes: true },
+  PurgeDeadLetters: { permission: 'deadletters.manage', target: NODE, changes: true },
 } as const satisfies Record<string, RpcAccess>;
 
 export type RpcName = keyof typeof RPC_ACCESS;

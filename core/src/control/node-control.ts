@@ -15,6 +15,7 @@ import type { HttpPolicy } from './http.js';
 import type { AgentLimitsSpec } from './limits.js';
 import type { StateWrite } from './state.js';
 import type { IdempotencyKey } from './idempotency-key.js';
+import type { DeadLetterControl } from './dead-letters.js';
 
 /** Lifecycle of a deployed agent as operators see it. */
 export type AgentState = 'starting' | 'running' | 'upgrading' | 'restarting' | 'stopping' | 'stopped' | 'failed' | 'suspended';
@@ -260,7 +261,7 @@ export interface FreezeResult {
   drainedMs: number;
 }
 
-export interface NodeControl extends StateControl {
+export interface NodeControl extends StateControl, DeadLetterControl {
   /** Deploy a new agent; rejects with an `already-exists` code if the name is taken. */
   deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus>;
   /**

@@ -17,6 +17,7 @@ import { parseAgentName, parseDeployHeader, parseLogsRequest, parseSearchRequest
 import { receiveUpload, UploadCancelledError, type UploadSlots } from './upload.js';
 import type * as W from '@caxton/client';
 import { stateHandlers } from './state-handlers.js';
+import { deadLetterHandlers } from './dead-letter-handlers.js';
 import { continueCallTrace } from '../telemetry/api-spans.js';
 import { auditHandlers } from './audit-handlers.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
@@ -139,6 +140,7 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
     NodeStatus: unary(ctx, 'NodeStatus', async (): Promise<W.WireNodeStatusResponse> => nodeStatusToWire(await node.status(), Date.now())),
 
     ...stateHandlers(ctx, node, opts.uploadIdleTimeoutMs),
+    ...deadLetterHandlers(ctx, node),
     ...auditHandlers(ctx, opts.audit),
     ...killSwitchHandlers(ctx),
     ...tokenHandlers(ctx, opts.tokens, opts.issuer),

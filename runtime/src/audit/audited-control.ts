@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import {
   CaxtonError, type AclMessage, type AgentStatus, type AuditArgs, type AuditResult, type AuditRole, type DeploySpec, type FreezeResult,
   type FreezeScope, type NodeControl, type SendOptions, type SendResult, type StateImport, type StateImportResult, type UpgradeResult, type UpgradeSpec,
-  type VerifiedArtifact, type EdgeTicket,
+  type VerifiedArtifact, type EdgeTicket, type DeadLetterSelection, type PurgeResult, type RedriveRequest, type RedriveResult,
 } from '@caxton/core';
 import type { AuditTrail } from './audit-trail.js';
 import { AuditError } from './errors.js';
@@ -155,6 +155,23 @@ function sentMessage(result: SendResult): Record<string, string> {
   return { messageId: result.messageId, accepted: String(result.accepted.length) };
 }
 
+/** The fields a dead-letter selection shows: the agent, or the ids (capped, like every shown field). */
+function selectionFields(select: DeadLetterSelection): Record<string, string> {
+  return 'agent' in select ? { agent: select.agent } : { ids: select.ids.join(',') };
+}
+
+/**
+ * A redrive's outcome names what was sent again: each letter and the delivery it went as (the same
+ * for a repeated redrive, so the trail shows one delivery however often it was asked).
+ */
+function redrivenLetters(result: RedriveResult): Record<string, string> {
+  return { redriven: String(result.redriven.length), deliveries: result.redriven.map((r) => `${r.id}=>${r.deliveryId}`).join(',') };
+}
+
+function purgedLetters(result: PurgeResult): Record<string, string> {
+  return { purged: String(result.purged.length), ids: result.purged.join(',') };
+}
+
 /** NodeControl for one caller: reads pass through, each change goes through AuditedControl.change. */
 class CallerControl implements NodeControl {
   constructor(private readonly audit: AuditedControl, private readonly inner: NodeControl, private readonly caller: AuditCaller) {}
@@ -220,6 +237,15 @@ class CallerControl implements NodeControl {
     return this.change('ResumeAgent', auditArgs({ name }, { agent: name }), () => this.inner.resume(name));
   }
 
+  redriveDeadLetters(request: RedriveRequest): Promise<RedriveResult> {
+    const fields = { ...selectionFields(request.select), to: request.to };
+    return this.change('RedriveDeadLetters', auditArgs(request, fields), () => this.inner.redriveDeadLetters(request), redrivenLetters);
+  }
+
+  purgeDeadLetters(select: DeadLetterSelection): Promise<PurgeResult> {
+    return this.change('PurgeDeadLetters', auditArgs(select, selectionFields(select)), () => this.inner.purgeDeadLetters(select), purgedLetters);
+  }
+
   // Reads: nothing changes, nothing is recorded here (the API records reads when asked to).
   listAgents: NodeControl['listAgents'] = () => this.inner.listAgents();
   getAgent: NodeControl['getAgent'] = (name) => this.inner.getAgent(name);
@@ -231,4 +257,6 @@ class CallerControl implements NodeControl {
   getState: NodeControl['getState'] = (agent, key) => this.inner.getState(agent, key);
   listState: NodeControl['listState'] = (agent, query) => this.inner.listState(agent, query);
   exportState: NodeControl['exportState'] = (agent, sink) => this.inner.exportState(agent, sink);
+  listDeadLetters: NodeControl['listDeadLetters'] = (query) => this.inner.listDeadLetters(query);
+  getDeadLetter: NodeControl['getDeadLetter'] = (id) => this.inner.getDeadLetter(id);
 }

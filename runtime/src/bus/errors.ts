@@ -52,3 +52,24 @@ export class BusOverloadedError extends CaxtonError {
     });
   }
 }
+
+/** The message log keeps dead letters but cannot record what became of them (no marks). */
+export class DeadLettersUnsupportedError extends CaxtonError {
+  constructor() {
+    super('dead-letters.unsupported', 'this node\'s message log cannot redrive or purge dead letters', {
+      kind: 'unimplemented',
+      hint: 'the embedded and Kafka logs support it; list the letters with `caxton dlq list` and resend them by hand',
+    });
+  }
+}
+
+/** A purged dead letter is gone for operators: it cannot be sent again. */
+export class DeadLetterPurgedError extends CaxtonError {
+  constructor(id: string) {
+    super('dead-letters.purged', `dead letter ${id} was purged`, {
+      kind: 'failed-precondition',
+      context: { deadLetter: id },
+      hint: 'a purged letter cannot be redriven; `caxton dlq show <id>` still shows it',
+    });
+  }
+}

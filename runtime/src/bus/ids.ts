@@ -43,6 +43,17 @@ export function deliveryId(messageId: string, receiver: string): string {
   return `${messageId}>${receiver}`;
 }
 
+/**
+ * Id of the message that redrives dead letter `deadLetterId` to agent `target` (decision 1860):
+ * the same for every repeat of that redrive — a retry, two operators, a crash between the send
+ * and its mark — so the log's dedup by delivery id keeps one delivery, handled once. sha256 like
+ * `idempotentMessageId`: letter ids and targets come from outside input.
+ */
+export function redriveMessageId(deadLetterId: string, target: string): string {
+  const hash = createHash('sha256').update(`caxton.redrive.v1\0${deadLetterId}\0${target}`, 'utf8').digest('hex');
+  return `r-${hash.slice(0, 32)}`;
+}
+
 /** Id of the `index`-th message sent while handling `parentDeliveryId` (stable across re-handling). */
 export function derivedMessageId(parentDeliveryId: string, index: number): string {
   hashPair(`${parentDeliveryId}#${index}`);

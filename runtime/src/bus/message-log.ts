@@ -30,6 +30,14 @@ export interface DeadLetter {
   at: number;
 }
 
+/**
+ * What became of a dead letter after it was dead-lettered (decision 1860), stored append-only
+ * beside the letters: the newest mark of a letter wins.
+ */
+export type DeadLetterMark =
+  | { id: string; state: 'redriven'; deliveryId: string; receiver: string; at: number }
+  | { id: string; state: 'purged'; at: number };
+
 export type DeliveryHandler = (batch: readonly Delivery[]) => void;
 
 export interface MessageLog {
@@ -56,6 +64,13 @@ export interface MessageLog {
   deadLetter(letter: DeadLetter): Promise<void>;
   /** Read dead letters (newest last), for operators. */
   deadLetters(limit?: number): Promise<DeadLetter[]>;
+  /**
+   * Durably record what became of dead letters (redriven, purged). Optional: a log without it
+   * cannot offer redrive or purge, and the node refuses them with `dead-letters.unsupported`.
+   */
+  markDeadLetters?(marks: readonly DeadLetterMark[]): Promise<void>;
+  /** The newest mark of every dead letter that has one. */
+  deadLetterMarks?(): Promise<ReadonlyMap<string, DeadLetterMark>>;
   /**
    * Why the log stopped for good (a failed write or fsync: ENOSPC, EIO, EFBIG…), or undefined while
    * it works. A log that reconnects by itself (Kafka) never reports one. The node turns this into

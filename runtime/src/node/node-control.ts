@@ -14,6 +14,9 @@ import { NotFoundError, UnavailableError } from '@caxton/core';
 import type { AgentStateStore, DirectoryStore } from '../storage/ports.js';
 import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
 import { NodeStateControl } from './state-control.js';
+import { DeadLetterOperations } from './dead-letter-operations.js';
+import type { DeadLetterQuery, DeadLetterSelection, DeadLetterView, PurgeResult, RedriveRequest, RedriveResult } from '@caxton/core';
+import type { MessageLog } from '../bus/message-log.js';
 import type { Bus } from '../bus/bus.js';
 import { startSendSpan, endSpan, injectMessageContext } from '../telemetry/trace-context.js';
 import type { AgentLifecycle } from './agent-lifecycle.js';
@@ -39,6 +42,8 @@ export interface NodeControlDeps {
   health: () => NodeHealth;
   /** Agents' durable state (decision 1600). */
   state: AgentStateStore;
+  /** The bus's message log, for its dead letters (decision 1860). */
+  log: MessageLog;
   /** Freeze/thaw, suspend/resume (decision 1403). */
   killSwitch: KillSwitch;
   /** How long and how many idempotency keys of sends are remembered (decision 1700); defaults otherwise. */
@@ -47,12 +52,19 @@ export interface NodeControlDeps {
 
 export class LocalNodeControl implements NodeControl {
   private readonly stateControl: NodeStateControl;
+  private readonly deadLetterOps: DeadLetterOperations;
 
   /** Recent idempotency keys of sends (decision 1700). */
   private readonly idempotentSends: IdempotentSends;
 
   constructor(private readonly d: NodeControlDeps) {
     this.idempotentSends = new IdempotentSends(d.idempotency);
+    this.deadLetterOps = new DeadLetterOperations({
+      log: d.log,
+      agentName: (name) => d.bus.agentName(name),
+      // As its original sender (replies go where they went the first time), on the operator's lane.
+      send: (message, messageId) => this.sendNow({ ...message, sender: message.sender ?? { name: d.externals.operator } }, 'operator', false, messageId),
+    });
     this.stateControl = new NodeStateControl({ state: d.state, changeState: (agent, commit) => d.agents.changeState(agent, commit), live: () => this.live() });
   }
 
@@ -66,6 +78,24 @@ export class LocalNodeControl implements NodeControl {
 
   exportState(agent: string, sink: Sink<StateEntry>): Unsubscribe {
     return this.stateControl.exportState(agent, sink);
+  }
+
+  listDeadLetters(query: DeadLetterQuery): Promise<DeadLetterView[]> {
+    return this.deadLetterOps.listDeadLetters(query);
+  }
+
+  getDeadLetter(id: string): Promise<DeadLetterView> {
+    return this.deadLetterOps.getDeadLetter(id);
+  }
+
+  redriveDeadLetters(request: RedriveRequest): Promise<RedriveResult> {
+    this.live();
+    return this.deadLetterOps.redriveDeadLetters(request);
+  }
+
+  purgeDeadLetters(select: DeadLetterSelection): Promise<PurgeResult> {
+    this.live();
+    return this.deadLetterOps.purgeDeadLetters(select);
   }
 
   importState(spec: StateImport): Promise<StateImportResult> {

@@ -287,7 +287,7 @@ async function startOnTopology(
   const control = new LocalNodeControl({
     nodeId, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, logs,
     tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
-    logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, killSwitch,
+    logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, log: storage.log, killSwitch,
     ...(options.idempotency ? { idempotency: options.idempotency } : {}),
   });
   // Every way in that changes the node goes through this one object, which writes each change

@@ -34,7 +34,7 @@ describe('the permission table', () => {
 
   it('counts as a change (audited) exactly the RPCs that change something, and any RPC it does not know', () => {
     const changes = methods.filter((m) => !changesNothing(m));
-    assert.deepEqual(changes, ['DeployAgent', 'Freeze', 'ImportState', 'IssueToken', 'ResumeAgent', 'RevokeToken', 'RollbackAgent', 'RotateTokens', 'SendMessage', 'StopAgent', 'SuspendAgent', 'Thaw', 'UpgradeAgent']);
+    assert.deepEqual(changes, ['DeployAgent', 'Freeze', 'ImportState', 'IssueToken', 'PurgeDeadLetters', 'RedriveDeadLetters', 'ResumeAgent', 'RevokeToken', 'RollbackAgent', 'RotateTokens', 'SendMessage', 'StopAgent', 'SuspendAgent', 'Thaw', 'UpgradeAgent']);
     assert.equal(changesNothing('ShutdownNode'), false, 'an RPC this table has never heard of');
   });
 
@@ -65,14 +65,19 @@ describe('the roles', () => {
 
   it('an observer only looks: no config values, no state, no audit trail, no change', () => {
     const allowed = methods.filter((m) => may('observer', m));
-    assert.deepEqual(allowed, ['GetAgent', 'ListAgents', 'NodeStatus', 'SearchDirectory', 'StreamLogs', 'TailMessages']);
+    assert.deepEqual(allowed, ['GetAgent', 'GetDeadLetter', 'ListAgents', 'ListDeadLetters', 'NodeStatus', 'SearchDirectory', 'StreamLogs', 'TailMessages']);
     assert.ok(!roleHas('observer', 'config.read'));
   });
 
   it('read (auth-token.read) keeps what it could do before: look and read state, nothing else', () => {
     const allowed = methods.filter((m) => may('read', m));
-    assert.deepEqual(allowed, ['ExportState', 'GetAgent', 'GetState', 'ListAgents', 'ListState', 'NodeStatus', 'SearchDirectory', 'StreamLogs', 'TailMessages']);
+    assert.deepEqual(allowed, ['ExportState', 'GetAgent', 'GetDeadLetter', 'GetState', 'ListAgents', 'ListDeadLetters', 'ListState', 'NodeStatus', 'SearchDirectory', 'StreamLogs', 'TailMessages']);
     assert.ok(!roleHas('read', 'config.read'));
+  });
+
+  it('only operator and admin redrive or purge dead letters (decision 1860); every role may read them', () => {
+    assert.deepEqual(ROLE_NAMES.filter((r) => roleHas(r, 'deadletters.manage')), ['admin', 'operator']);
+    assert.deepEqual(ROLE_NAMES.filter((r) => roleHas(r, 'deadletters.read')), ROLE_NAMES);
   });
 
   it('only admin manages tokens', () => {

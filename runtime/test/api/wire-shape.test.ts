@@ -67,9 +67,18 @@ const requests: Record<string, unknown[]> = {
   IssueToken: [{ role: 'deployer', agents: 'team-a-*', ttlSeconds: 86_400, label: 'ci' } satisfies W.WireIssueTokenRequest],
   ListTokens: [{} satisfies W.WireListTokensRequest],
   RevokeToken: [{ id: '0123456789abcdef' } satisfies W.WireRevokeTokenRequest],
+  ListDeadLetters: [{ agent: 'echo', includePurged: true, limit: 50 } satisfies W.WireListDeadLettersRequest],
+  GetDeadLetter: [{ id: 'm1>echo' } satisfies W.WireGetDeadLetterRequest],
+  RedriveDeadLetters: [{ ids: ['m1>echo', 'm2>echo'], agent: '', to: 'echo2' } satisfies W.WireRedriveDeadLettersRequest, { ids: [], agent: 'echo', to: '' } satisfies W.WireRedriveDeadLettersRequest],
+  PurgeDeadLetters: [{ ids: ['m1>echo'], agent: '' } satisfies W.WirePurgeDeadLettersRequest],
 };
 
 const issued: W.WireIssuedToken = { id: '0123456789abcdef', label: 'ci', role: 'deployer', agents: 'team-a-*', createdUnixMs: 1, expiresUnixMs: 2, revokedUnixMs: 3 };
+
+const letter: W.WireDeadLetter = {
+  id: 'm1>echo', receiver: 'echo', messageId: 'm1', message: acl, reason: 'handler crashed 3 times (trap: unreachable)', attempts: 3,
+  deadLetteredUnixMs: 10, state: 'redriven', redriveDeliveryId: 'r-1>echo2', redriveReceiver: 'echo2', redrivenUnixMs: 11, purgedUnixMs: 0,
+};
 
 const killSwitch: W.WireKillSwitchStatus = { frozen: true, nodeFrozen: true, clusterFrozen: true, suspended: ['a', 'b'] };
 
@@ -104,6 +113,10 @@ const responses: Record<string, unknown> = {
   IssueToken: { token: 'cxt_'.padEnd(47, 't'), issued } satisfies W.WireIssueTokenResponse,
   ListTokens: { tokens: [issued, { ...issued, id: 'fedcba9876543210', agents: 'x', revokedUnixMs: 9 }] } satisfies W.WireListTokensResponse,
   RevokeToken: { token: issued } satisfies W.WireRevokeTokenResponse,
+  ListDeadLetters: { letters: [letter, { ...letter, state: 'purged', purgedUnixMs: 13 }] } satisfies W.WireListDeadLettersResponse,
+  GetDeadLetter: { letter } satisfies W.WireGetDeadLetterResponse,
+  RedriveDeadLetters: { redriven: [{ id: 'm1>echo', deliveryId: 'r-1>echo2', receiver: 'echo2' }] } satisfies W.WireRedriveDeadLettersResponse,
+  PurgeDeadLetters: { purged: ['m1>echo'] } satisfies W.WirePurgeDeadLettersResponse,
 };
 
 /** proto-loader adds `_field` markers for proto3 optional fields; they are not part of wire.ts. */

@@ -7,11 +7,15 @@
  * under `interval`: dead letters are rare, and a power loss must not keep the "dead-lettered" mark
  * while losing the letter). A crash between the two leaves the letter here and the delivery still
  * pending in the segments; open() repairs that (see EmbeddedMessageLog.open).
+ *
+ * The same class keeps the letters' marks (redriven / purged, decision 1860) in a sibling file of
+ * the same framing: a new record type inside the letters file would read as damage to a build
+ * that predates it (and its corruption policy could truncate letters); a build that predates the
+ * marks file simply never opens it.
  */
 import { parseJson } from '@caxton/core';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { DeadLetter } from '../message-log.js';
 import { failedError, type EmbeddedLogError } from './errors.js';
 import { recoverFile } from './file-recovery.js';
 import { ChunkPool } from './frame-batch.js';
@@ -20,7 +24,16 @@ import type { CorruptionPolicy } from './frame-scan.js';
 import { GroupCommitter, type CommitTarget, type FsyncPolicy } from './group-committer.js';
 import { isWellFormedKeyedPayload, readKeyedBody, readKeyedId } from './payload.js';
 import { FILE_HEADER_BYTES, FileKind, FrameReader, FrameStatus, RecordType } from './record-format.js';
-import { DEAD_LETTER_FILE, createLogFile, datasync, writeAll } from './segment-files.js';
+import { DEAD_LETTER_FILE, DEAD_LETTER_MARKS_FILE, createLogFile, datasync, writeAll } from './segment-files.js';
+
+/** Which file, and the one record type it holds (keyed by the letter's delivery id, body JSON). */
+export interface DeadLetterFileLayout {
+  name: string;
+  type: RecordType.DeadLetter | RecordType.DeadLetterMark;
+}
+
+export const LETTERS_LAYOUT: DeadLetterFileLayout = Object.freeze({ name: DEAD_LETTER_FILE, type: RecordType.DeadLetter });
+export const MARKS_LAYOUT: DeadLetterFileLayout = Object.freeze({ name: DEAD_LETTER_MARKS_FILE, type: RecordType.DeadLetterMark });
 
 /** Dead letters need nothing beyond the common group: frames, offsets, one shared promise. */
 class DeadLetterGroup extends FrameGroup {}
@@ -44,15 +57,16 @@ export class DeadLetterFile implements CommitTarget<DeadLetterGroup> {
     size: number,
     private readonly frameOffsets: number[],
     fsync: FsyncPolicy,
+    private readonly type: DeadLetterFileLayout['type'],
   ) {
     this.size = size;
     this.readableEnd = size;
     this.committer = new GroupCommitter<DeadLetterGroup>(this, () => new DeadLetterGroup(this.pool), fsync === 'never' ? 'never' : 'always', 1000);
   }
 
-  /** Open (or create) the file; also returns the delivery ids of every dead letter in it. */
-  static async open(dir: string, options: DeadLetterFileOptions): Promise<{ file: DeadLetterFile; ids: string[] }> {
-    const file = path.join(dir, DEAD_LETTER_FILE);
+  /** Open (or create) the file; also returns the delivery ids of every record in it, in order. */
+  static async open(dir: string, options: DeadLetterFileOptions, layout: DeadLetterFileLayout = LETTERS_LAYOUT): Promise<{ file: DeadLetterFile; ids: string[] }> {
+    const file = path.join(dir, layout.name);
     const durable = options.fsync !== 'never';
     const offsets: number[] = [];
     const ids: string[] = [];
@@ -63,7 +77,7 @@ export class DeadLetterFile implements CommitTarget<DeadLetterGroup> {
         file,
         { kind: FileKind.DeadLetters, isTail: true, policy: options.onCorruption, durable, baseSeqIfReset: 0, warn: options.warn },
         (reader, offset) => {
-          if (reader.type !== RecordType.DeadLetter || !isWellFormedKeyedPayload(reader.buf, reader.payloadStart, reader.payloadEnd)) return false;
+          if (reader.type !== layout.type || !isWellFormedKeyedPayload(reader.buf, reader.payloadStart, reader.payloadEnd)) return false;
           offsets.push(offset);
           ids.push(readKeyedId(reader.buf, reader.payloadStart));
           return true;
@@ -74,22 +88,22 @@ export class DeadLetterFile implements CommitTarget<DeadLetterGroup> {
       await (await createLogFile(file, FileKind.DeadLetters, 0, durable)).close();
     }
     const handle = await fs.open(file, 'r+');
-    return { file: new DeadLetterFile(file, handle, size, offsets, options.fsync), ids };
+    return { file: new DeadLetterFile(file, handle, size, offsets, options.fsync, layout.type), ids };
   }
 
   get count(): number {
     return this.frameOffsets.length;
   }
 
-  /** Durably append one dead letter (`json` is its JSON text, already size-checked). */
+  /** Durably append one record (`json` is its JSON text, already size-checked). */
   append(deliveryId: string, json: string): Promise<void> {
     const group = this.committer.current();
-    group.offsets.push(group.frames.addKeyed(RecordType.DeadLetter, 0, deliveryId, json));
+    group.offsets.push(group.frames.addKeyed(this.type, 0, deliveryId, json));
     return group.done;
   }
 
-  /** The newest `limit` dead letters, oldest first. */
-  async read(limit: number): Promise<DeadLetter[]> {
+  /** The newest `limit` records' JSON bodies, parsed, oldest first. */
+  async read<T>(limit: number): Promise<T[]> {
     const count = this.frameOffsets.length;
     if (count === 0 || limit <= 0) return [];
     const from = this.frameOffsets[Math.max(0, count - limit)]!;
@@ -97,11 +111,11 @@ export class DeadLetterFile implements CommitTarget<DeadLetterGroup> {
     const buf = Buffer.allocUnsafe(end - from);
     const { bytesRead } = await this.handle.read(buf, 0, buf.length, from);
     const reader = new FrameReader(buf, bytesRead);
-    const letters: DeadLetter[] = [];
+    const records: T[] = [];
     for (let offset = 0; offset < bytesRead && reader.read(offset) === FrameStatus.Ok; offset = reader.next) {
-      letters.push(parseJson(readKeyedBody(buf, reader.payloadStart, reader.payloadEnd)) as DeadLetter);
+      records.push(parseJson(readKeyedBody(buf, reader.payloadStart, reader.payloadEnd)) as T);
     }
-    return letters;
+    return records;
   }
 
   async close(): Promise<void> {

@@ -13,12 +13,12 @@
  */
 import type { Delivery, StateWrite } from '@caxton/core';
 import * as fs from 'node:fs/promises';
-import type { CompletionRecord, DeadLetter, DeliveryHandler, HistoryPage, HistoryQuery, MessageLog } from '../message-log.js';
+import type { CompletionRecord, DeadLetter, DeadLetterMark, DeliveryHandler, HistoryPage, HistoryQuery, MessageLog } from '../message-log.js';
 import { readSegmentHistory } from './history-reader.js';
 import type { AgentStateStore } from '../../storage/ports.js';
 import { StateCommits, stateDroppedWarning } from './state-commits.js';
 import { CommitGroup, Op } from './commit-group.js';
-import { DeadLetterFile } from './dead-letter-file.js';
+import { DeadLetterFile, MARKS_LAYOUT } from './dead-letter-file.js';
 import { DedupWindow } from './dedup-window.js';
 import { DirLock } from './dir-lock.js';
 import { EmbeddedLogError, closedError, failedError, notOpenError } from './errors.js';
@@ -73,6 +73,9 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
   private writer: SegmentWriter | undefined;
   private committer: GroupCommitter<CommitGroup> | undefined;
   private deadLetterFile: DeadLetterFile | undefined;
+  /** Marks of dead letters (decision 1860) and, in memory, the newest per letter (few: one per operator action). */
+  private deadLetterMarksFile: DeadLetterFile | undefined;
+  private readonly marks = new Map<string, DeadLetterMark>();
   private readonly pool = new ChunkPool();
   /** Accepted (or being accepted) deliveries not completed yet, in append order. */
   private pending = new Map<string, PendingEntry>();
@@ -149,6 +152,9 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       const deadLetters = await DeadLetterFile.open(dir, { fsync, onCorruption: this.options.onCorruption, warn: this.warn });
       this.deadLetterFile = deadLetters.file;
       const deadLettered = new Set(deadLetters.ids);
+      const marks = await DeadLetterFile.open(dir, { fsync, onCorruption: this.options.onCorruption, warn: this.warn }, MARKS_LAYOUT);
+      this.deadLetterMarksFile = marks.file;
+      for (const mark of await marks.file.read<DeadLetterMark>(marks.file.count)) this.marks.set(mark.id, mark);
 
       this.pending = recovered.pending;
       let replay: Delivery[] = [];
@@ -261,7 +267,24 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
 
   async deadLetters(limit = 100): Promise<DeadLetter[]> {
     this.writable();
-    return this.deadLetterFile!.read(limit);
+    return this.deadLetterFile!.read<DeadLetter>(limit);
+  }
+
+  async markDeadLetters(marks: readonly DeadLetterMark[]): Promise<void> {
+    this.writable();
+    const encoded = marks.map((mark) => {
+      const json = JSON.stringify(mark);
+      this.checkRecordSize(json, mark.id);
+      return { mark, json };
+    });
+    // Every mark of the call is queued in one commit group, so they become durable together.
+    await Promise.all(encoded.map(({ mark, json }) => this.deadLetterMarksFile!.append(mark.id, json)));
+    for (const { mark } of encoded) this.marks.set(mark.id, mark);
+  }
+
+  async deadLetterMarks(): Promise<ReadonlyMap<string, DeadLetterMark>> {
+    this.writable();
+    return new Map(this.marks);
   }
 
   /**
@@ -550,9 +573,12 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
     this.committer?.stop();
     await this.writer?.close().catch(() => {});
     await this.deadLetterFile?.close().catch(() => {});
+    await this.deadLetterMarksFile?.close().catch(() => {});
     await this.lock?.release().catch(() => {});
     this.writer = undefined;
     this.deadLetterFile = undefined;
+    this.deadLetterMarksFile = undefined;
+    this.marks.clear();
     this.lock = undefined;
   }
 }

@@ -56,9 +56,14 @@ export enum RecordType {
    * makes the state commit atomic with the completion. Payload: see state-frames.ts.
    */
   State = 6,
+  /**
+   * Dead-letter marks file only (decision 1860): what became of a dead letter. Payload: keyed
+   * (0, the letter's delivery id, DeadLetterMark JSON). Its own file, so no older build reads it.
+   */
+  DeadLetterMark = 7,
 }
 
-const MAX_RECORD_TYPE = RecordType.State;
+const MAX_RECORD_TYPE = RecordType.DeadLetterMark;
 
 export interface FileHeader {
   kind: FileKind;

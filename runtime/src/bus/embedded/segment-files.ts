@@ -10,6 +10,8 @@ import { FileKind, encodeFileHeader } from './record-format.js';
 const SEGMENT_SUFFIX = '.seg';
 const SEGMENT_DIGITS = 20;
 export const DEAD_LETTER_FILE = 'dead-letters.dlq';
+/** What became of the dead letters (redriven, purged; decision 1860), beside them. */
+export const DEAD_LETTER_MARKS_FILE = 'dead-letter-marks.dlq';
 export const LOCK_FILE = 'LOCK';
 
 export function segmentFileName(no: number): string {

@@ -14,8 +14,8 @@
  */
 import type { AclMessage, Delivery } from '@caxton/core';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { decodeAclJson, encodeAclJson } from '@caxton/core';
-import type { DeadLetter } from '../message-log.js';
+import { decodeAclJson, encodeAclJson, parseJson } from '@caxton/core';
+import type { DeadLetter, DeadLetterMark } from '../message-log.js';
 import { FieldReader, FieldWriter, RecordFormatError } from './binary-fields.js';
 import { readAclMessage, writeAclMessage } from './acl-binary.js';
 
@@ -27,6 +27,8 @@ const H = {
   reason: 'caxton-dl-reason',
   attempts: 'caxton-dl-attempts',
   at: 'caxton-dl-at',
+  /** Set on a dead letter's mark (decision 1860): the value is the mark's JSON, the key the letter's id. */
+  mark: 'caxton-dl-mark',
 } as const;
 
 const V1 = '1';
@@ -140,4 +142,23 @@ export function decodeDeadLetter(m: KafkaMessage): DeadLetter {
     attempts: num(m.headers, H.attempts),
     at: num(m.headers, H.at),
   };
+}
+
+/**
+ * A dead letter's mark (redriven, purged; decision 1860), written to the dead-letter topic keyed by
+ * the letter's id. A build that predates marks cannot decode it as a dead letter and skips it.
+ */
+export function encodeDeadLetterMark(mark: DeadLetterMark): Message {
+  return { key: mark.id, value: JSON.stringify(mark), headers: { [H.mark]: '1' } };
+}
+
+/** The mark in `m`, undefined when `m` is no mark (a dead letter); throws on a malformed mark. */
+export function decodeDeadLetterMark(m: KafkaMessage): DeadLetterMark | undefined {
+  if (header(m.headers, H.mark) === undefined) return undefined;
+  if (m.value === null) throw new Error('dead-letter mark without a value');
+  const mark = parseJson(m.value.toString('utf8')) as DeadLetterMark;
+  const valid = typeof mark === 'object' && mark !== null && typeof mark.id === 'string' && typeof mark.at === 'number'
+    && (mark.state === 'purged' || (mark.state === 'redriven' && typeof mark.deliveryId === 'string' && typeof mark.receiver === 'string'));
+  if (!valid) throw new Error('malformed dead-letter mark');
+  return mark;
 }

@@ -2,22 +2,38 @@
  * Reads the newest dead letters for operators. kafkajs can only read through a consumer group, so
  * this joins a throw-away group (no commits, deleted afterwards), seeks each partition to
  * `high - limit` and reads up to the high watermark seen at the start.
+ *
+ * The same topic holds the letters' marks (redriven, purged; decision 1860): a mark is always
+ * written after its letter, so a window that holds a letter holds its newest mark too.
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
-import type { DeadLetter } from '../message-log.js';
-import { decodeDeadLetter } from './codec.js';
+import type { DeadLetter, DeadLetterMark } from '../message-log.js';
+import { decodeDeadLetter, decodeDeadLetterMark } from './codec.js';
 import { KafkaUnreachableError } from './errors.js';
 import type { ResolvedKafkaOptions } from './options.js';
 
+export interface DeadLetterTopicRead {
+  /** Oldest first, at most `limit`. */
+  letters: DeadLetter[];
+  /** The newest mark of each letter marked within the window read. */
+  marks: Map<string, DeadLetterMark>;
+}
+
 export async function readDeadLetters(kafka: Kafka, admin: Admin, o: ResolvedKafkaOptions, limit: number): Promise<DeadLetter[]> {
-  if (limit <= 0) return [];
+  return (await readDeadLetterTopic(kafka, admin, o, limit)).letters;
+}
+
+/** The newest `limit` records of the dead-letter topic (per partition), as letters and marks. */
+export async function readDeadLetterTopic(kafka: Kafka, admin: Admin, o: ResolvedKafkaOptions, limit: number): Promise<DeadLetterTopicRead> {
+  const marks = new Map<string, DeadLetterMark>();
+  if (limit <= 0) return { letters: [], marks };
   const topic = o.deadLetterTopic;
   const ranges = (await admin.fetchTopicOffsets(topic))
     .map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }))
     .map((r) => ({ ...r, start: Math.max(r.low, r.high - limit) }))
     .filter((r) => r.high > r.start);
-  if (ranges.length === 0) return [];
+  if (ranges.length === 0) return { letters: [], marks };
 
   const groupId = `${o.groupId}.dead-letter-reader.${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
@@ -54,6 +70,11 @@ export async function readDeadLetters(kafka: Kafka, admin: Admin, o: ResolvedKaf
   for (const { m } of found) {
     let letter: DeadLetter;
     try {
+      const mark = decodeDeadLetterMark(m);
+      if (mark !== undefined) {
+        marks.set(mark.id, mark);
+        continue;
+      }
       letter = decodeDeadLetter(m);
     } catch {
       continue; // a quarantined undecodable record: visible with Kafka tools, not as a DeadLetter
@@ -61,5 +82,5 @@ export async function readDeadLetters(kafka: Kafka, admin: Admin, o: ResolvedKaf
     byId.delete(letter.delivery.id);
     byId.set(letter.delivery.id, { letter, order: letter.at });
   }
-  return [...byId.values()].sort((a, b) => a.order - b.order).map((x) => x.letter).slice(-limit);
+  return { letters: [...byId.values()].sort((a, b) => a.order - b.order).map((x) => x.letter).slice(-limit), marks };
 }

@@ -16,20 +16,20 @@
  */
 import type { Delivery, StateWrite } from '@caxton/core';
 import type { Admin, Kafka, KafkaMessage, Message, RecordMetadata } from 'kafkajs';
-import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../message-log.js';
+import type { CompletionRecord, DeadLetter, DeadLetterMark, DeliveryHandler, MessageLog } from '../message-log.js';
 import type { AgentStateStore } from '../../storage/ports.js';
 import { Instrumentation } from '@caxton/core';
 import { resolveOptions, type KafkaLogEvent, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
 import { createKafka, receiverPartitioner, rootMessage, securityFailure, withTimeout } from './client.js';
 import { ensureTopics, type TopicLayout } from './topics.js';
 import { isSettlingError } from './topic-readiness.js';
-import { encodeDeadLetter, encodeDelivery, encodeMessageBody } from './codec.js';
+import { encodeDeadLetter, encodeDeadLetterMark, encodeDelivery, encodeMessageBody } from './codec.js';
 import { PartitionCache } from './partitioner.js';
 import { AppendBatcher } from './append-batcher.js';
 import { ProducerSlot } from './producer-slot.js';
 import { DeliveryConsumer } from './delivery-consumer.js';
 import { CompletedWindow } from './completed-window.js';
-import { readDeadLetters } from './dead-letter-reader.js';
+import { readDeadLetterTopic, readDeadLetters } from './dead-letter-reader.js';
 import { StateReader } from './state-reader.js';
 import { KafkaAgentState, lastOffsets, type ProducedOffsets } from './kafka-agent-state.js';
 import { KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaSecurityError, KafkaUnreachableError } from './errors.js';
@@ -50,6 +50,12 @@ interface Open {
   stateReader: StateReader;
   agentState: KafkaAgentState;
 }
+
+/**
+ * How far back in the dead-letter topic marks are looked for: the node lists at most its newest
+ * 10,000 letters (dead-letter-operations.ts), and a letter's mark is newer than the letter.
+ */
+const DEAD_LETTER_MARKS_WINDOW = 20_000;
 
 export class KafkaMessageLog implements MessageLog, AgentStateStore {
   /** Assignments, consumer crashes, retries, undecodable records: `events.on(listener, types?)` (decision 1106). */
@@ -310,6 +316,18 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   async deadLetters(limit = 100): Promise<DeadLetter[]> {
     const s = this.live();
     return readDeadLetters(s.kafka, s.admin, this.o, limit);
+  }
+
+  /** Marks go to the dead-letter topic, keyed by the letter's id (decision 1860). */
+  async markDeadLetters(marks: readonly DeadLetterMark[]): Promise<void> {
+    const s = this.live();
+    await s.deadLetters.append(marks.map(encodeDeadLetterMark));
+  }
+
+  /** The marks among the newest `DEAD_LETTER_MARKS_WINDOW` records of the dead-letter topic. */
+  async deadLetterMarks(): Promise<ReadonlyMap<string, DeadLetterMark>> {
+    const s = this.live();
+    return (await readDeadLetterTopic(s.kafka, s.admin, this.o, DEAD_LETTER_MARKS_WINDOW)).marks;
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@
  * Memory stays bounded by the mailboxes (completed deliveries are forgotten at once, apart from a
  * bounded window of ids for dedup).
  */
-import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../message-log.js';
+import type { CompletionRecord, DeadLetter, DeadLetterMark, DeliveryHandler, MessageLog } from '../message-log.js';
 import type { AgentStateStore } from '../../storage/ports.js';
 import type { Delivery, StateWrite } from '@caxton/core';
 
@@ -23,6 +23,7 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
   private readonly completedOrder: (string | undefined)[];
   private oldest = 0;
   private readonly letters: DeadLetter[] = [];
+  private readonly marks = new Map<string, DeadLetterMark>();
   private readonly state = new Map<string, Map<string, string>>();
 
   constructor(private readonly dedupWindow = 100_000, private readonly maxDeadLetters = 10_000) {
@@ -74,6 +75,14 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
 
   async deadLetters(limit = 100): Promise<DeadLetter[]> {
     return this.letters.slice(-limit);
+  }
+
+  async markDeadLetters(marks: readonly DeadLetterMark[]): Promise<void> {
+    for (const mark of marks) this.marks.set(mark.id, mark);
+  }
+
+  async deadLetterMarks(): Promise<ReadonlyMap<string, DeadLetterMark>> {
+    return new Map(this.marks);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,8 @@
  * (cluster-protocols.ts) without the bus knowing where conversations are tracked. The agents'
  * state lives in the same log (a completion commits it), so the state port is delegated too.
  */
-import type { CompletionRecord, DeadLetter, DeliveryHandler, MessageLog } from '../../bus/message-log.js';
+import type { CompletionRecord, DeadLetter, DeadLetterMark, DeliveryHandler, MessageLog } from '../../bus/message-log.js';
+import { DeadLettersUnsupportedError } from '../../bus/errors.js';
 import type { AgentStateStore } from '../../storage/ports.js';
 import type { Delivery, StateWrite } from '@caxton/core';
 
@@ -52,6 +53,15 @@ export class ScreenedLog implements MessageLog, AgentStateStore {
 
   deadLetters(limit?: number): Promise<DeadLetter[]> {
     return this.inner.deadLetters(limit);
+  }
+
+  markDeadLetters(marks: readonly DeadLetterMark[]): Promise<void> {
+    if (this.inner.markDeadLetters === undefined) return Promise.reject(new DeadLettersUnsupportedError());
+    return this.inner.markDeadLetters(marks);
+  }
+
+  deadLetterMarks(): Promise<ReadonlyMap<string, DeadLetterMark>> {
+    return this.inner.deadLetterMarks?.() ?? Promise.resolve(new Map());
   }
 
   close(): Promise<void> {

@@ -11,6 +11,8 @@ import type { StateEntry, StateImport, StateImportResult, StateListQuery, StateP
 import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
 import { NotClusteredError } from '../../../src/node/kill-switch/errors.js';
 import { NodeStateControl } from '../../../src/node/state-control.js';
+import { DeadLetterOperations } from '../../../src/node/dead-letter-operations.js';
+import type { DeadLetterQuery, DeadLetterSelection, DeadLetterView, PurgeResult, RedriveRequest, RedriveResult } from '@caxton/core';
 
 export const DEFAULT_FUEL = 1_000_000;
 export const DEFAULT_PAGES = 16;
@@ -39,6 +41,33 @@ export class MemoryNode implements NodeControl {
   /** Agents' state: the memory log's real store, behind the node's real state control. */
   readonly stateStore = new MemoryMessageLog();
   private readonly stateControl = new NodeStateControl({ state: this.stateStore, changeState: (_agent, commit) => commit(), live: () => {} });
+
+  /** Dead letters: the same memory log's, behind the node's real dead-letter operations (decision 1860). */
+  private readonly deadLetterOps = new DeadLetterOperations({
+    log: this.stateStore,
+    agentName: (name) => name.split('@')[0] ?? name,
+    send: (message) => this.send(message),
+  });
+
+  listDeadLetters(query: DeadLetterQuery): Promise<DeadLetterView[]> {
+    this.calls.push('listDeadLetters');
+    return this.deadLetterOps.listDeadLetters(query);
+  }
+
+  getDeadLetter(id: string): Promise<DeadLetterView> {
+    this.calls.push(`getDeadLetter ${id}`);
+    return this.deadLetterOps.getDeadLetter(id);
+  }
+
+  redriveDeadLetters(request: RedriveRequest): Promise<RedriveResult> {
+    this.calls.push('redriveDeadLetters');
+    return this.deadLetterOps.redriveDeadLetters(request);
+  }
+
+  purgeDeadLetters(select: DeadLetterSelection): Promise<PurgeResult> {
+    this.calls.push('purgeDeadLetters');
+    return this.deadLetterOps.purgeDeadLetters(select);
+  }
 
   getState(agent: string, key: string): Promise<string | undefined> {
     this.calls.push(`getState ${agent} ${key}`);
