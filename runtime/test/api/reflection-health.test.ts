@@ -111,7 +111,6 @@ describe('server reflection and health (no token)', () => {
       IssueToken: '.caxton.v1.IssueTokenRequest -> .caxton.v1.IssueTokenResponse',
       ListTokens: '.caxton.v1.ListTokensRequest -> .caxton.v1.ListTokensResponse',
       RevokeToken: '.caxton.v1.RevokeTokenRequest -> .caxton.v1.RevokeTokenResponse',
-      RollbackAgent: '.caxton.v1.RollbackAgentRequest -> .caxton.v1.UpgradeAgentResponse',
       ListDeadLetters: '.caxton.v1.ListDeadLettersRequest -> .caxton.v1.ListDeadLettersResponse',
       GetDeadLetter: '.caxton.v1.GetDeadLetterRequest -> .caxton.v1.GetDeadLetterResponse',
       RedriveDeadLetters: '.caxton.v1.RedriveDeadLettersRequest -> .caxton.v1.RedriveDeadLettersResponse',
