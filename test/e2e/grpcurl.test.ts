@@ -106,6 +106,14 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
     assert.equal(logs.code, 0, logs.stderr);
     const search = json(await authed('SearchDirectory', JSON.stringify({ template: {} })));
     assert.ok(typeof search === 'object');
+    // Dead letters (decision 1860): none yet; an unknown id is NOT_FOUND; redrive and purge of an
+    // agent with none do nothing.
+    assert.deepEqual(json(await authed('ListDeadLetters', JSON.stringify({ agent: 'grpcurl-echo' })))['letters'] ?? [], []);
+    const unknownLetter = await authed('GetDeadLetter', JSON.stringify({ id: 'no-such-letter' }));
+    assert.notEqual(unknownLetter.code, 0);
+    assert.match(unknownLetter.stderr, /NotFound/, unknownLetter.stderr);
+    assert.ok(typeof json(await authed('RedriveDeadLetters', JSON.stringify({ agent: 'grpcurl-echo' }))) === 'object');
+    assert.deepEqual(json(await authed('PurgeDeadLetters', JSON.stringify({ agent: 'grpcurl-echo' })))['purged'] ?? [], []);
     // State (decision 1600): import one entry (client stream), read it back three ways.
     const imported = json(await authed('ImportState', JSON.stringify({ agent: 'grpcurl-echo', replace: true, entries: [{ key: 'greeting', value: 'hello' }] })));
     assert.ok(typeof imported === 'object');
