@@ -8,6 +8,12 @@
  * call) may write the same partition. Applying our own writes to the view directly would put them
  * out of offset order with such a write; keeping them aside until the reader passes the offset the
  * broker gave them, and laying them over the read view meanwhile, keeps one order: the topic's.
+ *
+ * The rebalance fence (decision 1800): the latest owner claim read decides. A record tagged with
+ * any other claim was written by a node that no longer owned the partition when it was appended
+ * (or by one whose claim a sweep retired): it is ignored — not applied, its marker not reported —
+ * by this and every other reader, at any later read from the start. Untagged (operator) records are
+ * applied as they come.
  */
 import type { StateWrite } from '@caxton/core';
 import type { StateRecord } from './state-records.js';
@@ -18,6 +24,8 @@ export interface PendingWrites {
   writes: readonly StateWrite[];
   /** The commit marker written with them: its delivery ids, null when cleared, absent when untouched. */
   marker?: readonly string[] | null;
+  /** The owner claim the records were tagged with (absent: untagged operator writes). */
+  claim?: string;
   lastOffset?: number;
 }
 
@@ -27,13 +35,29 @@ export class PartitionState {
   private pending: PendingWrites[] = [];
   /** Offset of the last record applied (-1: none yet). */
   private position = -1;
+  /** The latest owner claim read (undefined: none yet). */
+  private current: string | undefined;
+  /** Tagged records ignored so far (diagnostics and tests). */
+  private ignoredCount = 0;
 
   /** Apply the record at `offset`; returns the delivery ids a commit marker names (else []). */
   apply(offset: number, record: StateRecord): readonly string[] {
     if (offset <= this.position) return []; // re-read after a reconnect: already applied
     this.position = offset;
     let ids: readonly string[] = [];
-    if (record.kind === 'entry') {
+    if (record.kind === 'claim') {
+      this.current = record.claim;
+      // Pending writes under another claim were either read already (before this claim) or will be
+      // ignored when read (after it): either way they no longer belong on top of the view.
+      this.pending = this.pending.filter((p) => p.claim === undefined || p.claim === record.claim);
+    } else if (record.kind === 'claim-cleared') {
+      // A sweep retired an old claim; the current one is still the latest claim read.
+    } else if (record.kind !== 'marker-cleared' && record.claim !== undefined && record.claim !== this.current) {
+      // A stale owner's write (decision 1800). Our own pending writes under that claim are void too.
+      this.ignoredCount += 1;
+      const stale = record.claim;
+      this.pending = this.pending.filter((p) => p.claim !== stale);
+    } else if (record.kind === 'entry') {
       let view = this.entries.get(record.agent);
       if (record.value !== null) {
         if (!view) this.entries.set(record.agent, (view = new Map()));
@@ -57,8 +81,20 @@ export class PartitionState {
     return this.position;
   }
 
+  /** The latest owner claim read, undefined before the first. */
+  get claim(): string | undefined {
+    return this.current;
+  }
+
+  /** How many tagged records were ignored as stale. */
+  get ignored(): number {
+    return this.ignoredCount;
+  }
+
   /** Remember our own writes until the reader reaches them (see the file comment). */
   addPending(p: PendingWrites): void {
+    // Tagged with a claim that is no longer the latest: the reader will ignore them, so must we.
+    if (p.claim !== undefined && p.claim !== this.current) return;
     this.pending.push(p);
   }
 
