@@ -55,6 +55,8 @@ export interface KafkaAgentStateDeps {
   partitionOf: (agent: string) => number;
   /** This node's id, written into its claims (diagnostics: who claimed a partition when). */
   nodeId: string;
+  /** A repair (see repair()) could not be produced; it is tried again when the partition is next loaded. */
+  repairFailed?: (partition: number, error: unknown) => void;
 }
 
 /** A claim id: the node, then 128 random bits, so two tenures (even of one node) never share one. */
@@ -73,6 +75,7 @@ export class KafkaAgentState implements AgentStateStore {
    * it, and so ignored by every reader once another node claimed the partition.
    */
   private readonly claims = new Map<number, Promise<string>>();
+  private repaired = 0;
   /** Per agent: delivery ids committed by state whose offset commit is not confirmed yet. */
   private readonly unconfirmed = new Map<string, string[]>();
 
@@ -97,6 +100,7 @@ export class KafkaAgentState implements AgentStateStore {
     const load = claim.then(async ({ offset }) => {
       const state = await this.d.reader.hold(partition);
       await this.untilRead(partition, state, offset);
+      this.repair(partition); // stale records the load met (an old owner's, read after our claim)
       return state;
     });
     this.loads.set(partition, load);
@@ -141,6 +145,41 @@ export class KafkaAgentState implements AgentStateStore {
    */
   tenure(partition: number): Promise<string> | undefined {
     return this.claims.get(partition);
+  }
+
+  /**
+   * The owner's repair (decision 1800): keys of the owned, loaded partition whose newest record is
+   * an ignored (stale) one are written again from the view, under this node's claim, so the newest
+   * record of each is the owner's again and compaction keeps it. A node that is not the partition's
+   * current claimant repairs nothing (the list is dropped: the next owner's load finds it again).
+   * A failed produce is reported through `repairFailed`; its keys are found again at the next load.
+   */
+  repair(partition: number): void {
+    const state = this.d.reader.loaded(partition);
+    if (!state || !this.owned.has(partition) || !state.needsRepair) return;
+    const tenure = this.claims.get(partition);
+    const stale = state.takeStale();
+    if (!tenure) return;
+    void tenure.then(async (claim) => {
+      if (state.claim !== claim) return; // someone claimed since: theirs to repair
+      for (const { agent, keys, marker } of stale) {
+        // Only what the view holds: a key (or marker) the view lacks is lacking after compaction
+        // too (the stale record that survives is ignored), so it needs no record.
+        const view = state.view(agent);
+        const writes: StateWrite[] = keys.filter((key) => view.has(key)).map((key) => ({ key, value: view.get(key)! }));
+        const ids = marker ? state.marker(agent) : [];
+        const records = writes.map((w) => encodeEntry(agent, w, claim));
+        if (ids.length > 0) records.push(encodeMarker(agent, ids, claim));
+        if (records.length === 0) continue;
+        this.repaired += records.length;
+        await this.produce(agent, writes, records, ids.length > 0 ? ids : undefined, claim);
+      }
+    }).catch((e: unknown) => this.d.repairFailed?.(partition, e));
+  }
+
+  /** Records re-written by repair() so far (diagnostics and tests). */
+  get repairs(): number {
+    return this.repaired;
   }
 
   /** True once the partition is owned and read to the end it had at assignment. */

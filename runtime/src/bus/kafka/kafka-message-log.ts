@@ -145,6 +145,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       reader = new StateReader({
         kafka, admin, o: this.o, events: this.events, partitions: layout.partitions,
         committedByState: (ids) => { for (const id of ids) this.completed.add(id); },
+        staleRead: (partition) => agentState?.repair(partition),
       });
       await step(reader.connect());
       consumer = new DeliveryConsumer({
@@ -177,7 +178,9 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
         maxBatch: this.o.maxAppendBatch,
         timeoutMs: this.o.commitTimeoutMs,
       });
-      agentState = new KafkaAgentState({ reader: reader!, writer: stateWrites, partitionOf: (a) => partitionOf.of(a), nodeId: this.o.nodeId });
+      agentState = new KafkaAgentState({ reader: reader!, writer: stateWrites, partitionOf: (a) => partitionOf.of(a), nodeId: this.o.nodeId,
+        repairFailed: (partition, error) => this.events.emit({ type: 'state-repair-failed', partition, error: describeError(error) }),
+      });
       this.state = {
         kafka, admin, producer, consumer: consumer!, layout, partitionOf,
         deliveries: new AppendBatcher({ ...common, send: this.timed(send(this.o.deliveriesTopic)), maxBatch: this.o.maxAppendBatch, timeoutMs: this.o.appendTimeoutMs }),

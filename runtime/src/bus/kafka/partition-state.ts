@@ -29,6 +29,9 @@ export interface PendingWrites {
   lastOffset?: number;
 }
 
+/** Stands for an agent's commit marker in the stale list (state keys are strings). */
+const STALE_MARKER = Symbol('marker');
+
 export class PartitionState {
   private readonly entries = new Map<string, Map<string, string>>();
   private readonly markers = new Map<string, readonly string[]>();
@@ -39,6 +42,12 @@ export class PartitionState {
   private current: string | undefined;
   /** Tagged records ignored so far (diagnostics and tests). */
   private ignoredCount = 0;
+  /**
+   * Per agent: keys (MARKER for the marker) whose newest record read is an ignored one. Compaction
+   * keeps only a key's newest record, so it would drop the value the view holds: the owner re-writes
+   * these (kafka-agent-state.ts, repair). A later applied record of the key takes it off the list.
+   */
+  private readonly stale = new Map<string, Set<string | typeof STALE_MARKER>>();
 
   /** Apply the record at `offset`; returns the delivery ids a commit marker names (else []). */
   apply(offset: number, record: StateRecord): readonly string[] {
@@ -57,7 +66,9 @@ export class PartitionState {
       this.ignoredCount += 1;
       const stale = record.claim;
       this.pending = this.pending.filter((p) => p.claim !== stale);
+      this.markStale(record.agent, record.kind === 'marker' ? STALE_MARKER : record.key, true);
     } else if (record.kind === 'entry') {
+      this.markStale(record.agent, record.key, false);
       let view = this.entries.get(record.agent);
       if (record.value !== null) {
         if (!view) this.entries.set(record.agent, (view = new Map()));
@@ -67,13 +78,45 @@ export class PartitionState {
         if (view.size === 0) this.entries.delete(record.agent);
       }
     } else if (record.kind === 'marker') {
+      this.markStale(record.agent, STALE_MARKER, false);
       this.markers.set(record.agent, record.ids);
       ids = record.ids;
     } else {
+      this.markStale(record.agent, STALE_MARKER, false);
       this.markers.delete(record.agent);
     }
     if (this.pending.length > 0) this.pending = this.pending.filter((p) => p.lastOffset === undefined || p.lastOffset > offset);
     return ids;
+  }
+
+  private markStale(agent: string, key: string | typeof STALE_MARKER, stale: boolean): void {
+    let keys = this.stale.get(agent);
+    if (stale) {
+      if (!keys) this.stale.set(agent, (keys = new Set()));
+      keys.add(key);
+    } else if (keys?.delete(key) && keys.size === 0) {
+      this.stale.delete(agent);
+    }
+  }
+
+  /** True while some key's newest record read is an ignored one (see `stale`). */
+  get needsRepair(): boolean {
+    return this.stale.size > 0;
+  }
+
+  /**
+   * The keys to re-write and forget them: per agent, its state keys and whether its marker is one.
+   * The caller writes each under the current claim (a later read of those records clears nothing
+   * that is still listed, since the list is handed over here).
+   */
+  takeStale(): { agent: string; keys: string[]; marker: boolean }[] {
+    const out = [...this.stale].map(([agent, keys]) => ({
+      agent,
+      keys: [...keys].filter((k): k is string => k !== STALE_MARKER).sort(),
+      marker: keys.has(STALE_MARKER),
+    }));
+    this.stale.clear();
+    return out;
   }
 
   /** Offset of the last record applied, -1 before the first. */

@@ -11,6 +11,15 @@ import type { AppendBatcher } from '../../../src/bus/kafka/append-batcher.js';
 import type { StateReader } from '../../../src/bus/kafka/state-reader.js';
 import { RecordFormatError } from '../../../src/bus/kafka/binary-fields.js';
 
+/** Poll a condition the code under test reaches asynchronously (a produce after a resolved claim). */
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 2000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 const roundTrip = (m: { key: Buffer; value: Buffer | null }) => decodeStateRecord(m.key, m.value);
 
 describe('state records', () => {
@@ -272,6 +281,29 @@ describe('PartitionState: the rebalance fence (decision 1800)', () => {
   });
 });
 
+describe('PartitionState: keys a stale record would hide at compaction', () => {
+  const claim = (c: string) => ({ kind: 'claim' as const, claim: c, node: c.split('/')[0]! });
+
+  it('lists a key (or marker) while its newest record read is an ignored one', () => {
+    const s = new PartitionState();
+    s.apply(0, claim('a/1'));
+    s.apply(1, { kind: 'entry', agent: 'x', key: 'k', value: 'v', claim: 'a/1' });
+    s.apply(2, { kind: 'marker', agent: 'x', ids: ['d1'], claim: 'a/1' });
+    s.apply(3, claim('b/1'));
+    assert.equal(s.needsRepair, false);
+    s.apply(4, { kind: 'entry', agent: 'x', key: 'k', value: 'late', claim: 'a/1' });
+    s.apply(5, { kind: 'entry', agent: 'x', key: 'j', value: 'late', claim: 'a/1' });
+    s.apply(6, { kind: 'marker', agent: 'x', ids: ['d2'], claim: 'a/1' });
+    s.apply(7, { kind: 'entry', agent: 'y', key: 'k', value: 'late', claim: 'a/1' });
+    // A later applied record of the key makes it the newest again: nothing to repair for y/k.
+    s.apply(8, { kind: 'entry', agent: 'y', key: 'k', value: 'by-b', claim: 'b/1' });
+    assert.equal(s.needsRepair, true);
+    assert.deepEqual(s.takeStale(), [{ agent: 'x', keys: ['j', 'k'], marker: true }]);
+    assert.equal(s.needsRepair, false);
+    assert.deepEqual(s.takeStale(), []);
+  });
+});
+
 describe('lastOffsets', () => {
   it('gives the offset of the last record per partition of one produce', () => {
     const msgs = [{ partition: 1, value: 'a' }, { partition: 1, value: 'b' }, { partition: 3, value: 'c' }];
@@ -466,5 +498,45 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     const { produced, state } = parts();
     await assert.rejects(state.commitDeliveries('x', [{ id: 'd1', writes: [{ key: 'k', value: 'v' }] }]), (e: unknown) => (e as { code?: string }).code === 'bus.kafka.not-owner');
     assert.equal(produced.length, 0);
+  });
+
+  it('the owner re-writes, under its claim, the keys whose newest record is a stale owner\'s', async () => {
+    const { produced, partition, state, external } = parts();
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    const mine = await state.tenure(0)!;
+    await state.commitDeliveries('x', [{ id: 'd1', writes: [{ key: 'k', value: 'mine' }] }]);
+    // A former owner's late batch: a key we hold, a key we never had, and its marker.
+    external({ kind: 'entry', agent: 'x', key: 'k', value: 'late', claim: 'old/1' });
+    external({ kind: 'entry', agent: 'x', key: 'new', value: 'late', claim: 'old/1' });
+    external({ kind: 'marker', agent: 'x', ids: ['d0'], claim: 'old/1' });
+    const before = produced.length;
+    state.repair(0);
+    await waitFor('the repair is produced', () => produced.length > before);
+    assert.deepEqual(produced.at(-1), [
+      { kind: 'entry', agent: 'x', key: 'k', value: 'mine', claim: mine },
+      { kind: 'marker', agent: 'x', ids: ['d1'], claim: mine },
+    ]);
+    assert.equal(state.repairs, 2);
+    assert.equal(partition.needsRepair, false);
+    assert.deepEqual(Object.fromEntries(partition.view('x')), { k: 'mine' });
+    // Nothing stale any more: no further writes.
+    state.repair(0);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(produced.length, before + 1);
+  });
+
+  it('a node that is no longer the latest claimant repairs nothing', async () => {
+    const { produced, state, external } = parts();
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    await state.commitDeliveries('x', [{ id: 'd1', writes: [{ key: 'k', value: 'mine' }] }]);
+    external({ kind: 'claim', claim: 'node-b/1', node: 'node-b' });
+    external({ kind: 'entry', agent: 'x', key: 'k', value: 'late', claim: 'old/1' });
+    const before = produced.length;
+    state.repair(0);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(produced.length, before);
+    assert.equal(state.repairs, 0);
   });
 });
