@@ -89,6 +89,11 @@ export class FieldReader {
     return this.at >= this.buf.length;
   }
 
+  /** Bytes not read yet. */
+  get remaining(): number {
+    return Math.max(0, this.buf.length - this.at);
+  }
+
   byte(): number {
     if (this.at >= this.buf.length) throw new RecordFormatError('record truncated');
     return this.buf[this.at++]!;

@@ -52,6 +52,8 @@ export class DeliveryConsumer {
   private readonly syncedAt = new Map<number, number>();
   private committedRead: { epoch: number; result: Promise<Committed> } | undefined;
   private readonly paused = new Set<number>();
+  /** Partitions paused until their state load settles (see stateReady), with the wait that resumes them. */
+  private readonly loading = new Map<number, Promise<boolean>>();
   private handler: DeliveryHandler | undefined;
   private closing = false;
 
@@ -112,7 +114,8 @@ export class DeliveryConsumer {
     if (this.closing) return;
     setTimeout(() => {
       if (this.closing) return;
-      // kafkajs starts with fresh state (nothing paused): our paused set is stale now.
+      // kafkajs starts with fresh state (nothing paused): our paused set is stale now. (A partition
+      // still loading is paused again by its next batch; its pending load resumes it later.)
       this.paused.clear();
       this.consumer.connect().then(() => this.run()).catch((error: Error) => {
         this.d.events.emit({ type: 'consumer-crash', error, restart: false });
@@ -178,6 +181,11 @@ export class DeliveryConsumer {
     const resume = [...this.paused].filter((p) => this.trackers.get(p)?.hasRoom() ?? true);
     for (const p of resume) this.paused.delete(p);
     if (resume.length > 0) this.consumer.resume([{ topic: this.topic, partitions: resume }]);
+    // A partition paused while a load of an earlier assignment ran: its next batch waits for the
+    // load of this one (setOwned above started it), not for the old one to settle.
+    const waiting = [...this.loading.keys()];
+    this.loading.clear();
+    for (const p of waiting) this.resumeLoaded(p);
     this.d.events.emit({ type: 'assignment', partitions: this.ownedPartitions() });
   }
 
@@ -223,22 +231,45 @@ export class DeliveryConsumer {
     return this.d.o.windowRebuildRecords ?? Math.ceil(this.d.o.completedWindow / Math.max(1, this.d.partitions));
   }
 
-  /** Wait for the partition's state, heartbeating meanwhile (a long load must not cost the membership). */
-  private async stateReady(partition: number, heartbeat: () => Promise<void>): Promise<boolean> {
+  /**
+   * True if the partition's state is loaded now. If not, the partition is paused until its load
+   * settles and false is returned at once (nothing resolved: its records are fetched again after
+   * the resume). The wait is kept out of eachBatch on purpose: a load is an owner claim produced
+   * with acks=-1 and then a read of the state partition (decision 1800), which can take as long as
+   * a broker restart. Waited for inside eachBatch, it held up the runner — a rejoin, or kafkajs
+   * stopping the runner after a crash, waits for eachBatch to return — and every offset commit of
+   * this node failed meanwhile ("(re)joining its group", then "not initialized").
+   */
+  private async stateReady(partition: number, pause: () => void): Promise<boolean> {
     const loaded = this.d.stateLoaded(partition);
-    for (;;) {
-      let tick: NodeJS.Timeout | undefined;
-      try {
-        const r = await Promise.race([loaded, new Promise<'tick'>((res) => (tick = setTimeout(() => res('tick'), 1000)))]);
-        if (r !== 'tick') return r && this.assigned.has(partition);
-      } catch (error) {
-        this.d.events.emit({ type: 'state-load-failed', partition, error: rootMessage(error) });
-        return false; // nothing resolved: the batch is fetched again
-      } finally {
-        clearTimeout(tick);
-      }
-      if (this.closing || !this.assigned.has(partition)) return false;
-      await heartbeat();
+    // A load already done resolves within microtasks, so before this macrotask turn.
+    const now = await Promise.race([loaded, new Promise<'loading'>((r) => setImmediate(() => r('loading')))]).catch((error: unknown) => {
+      this.d.events.emit({ type: 'state-load-failed', partition, error: rootMessage(error) });
+      return false; // nothing resolved: the batch is fetched again, and starts another load
+    });
+    if (now !== 'loading') return now && this.assigned.has(partition);
+    pause();
+    if (this.loading.has(partition)) return false; // already waited for (a re-fetch after a restart)
+    this.loading.set(partition, loaded);
+    const resume = () => {
+      if (this.loading.get(partition) !== loaded) return; // a join already resumed it
+      this.loading.delete(partition);
+      this.resumeLoaded(partition);
+    };
+    loaded.then(resume, (error: unknown) => {
+      this.d.events.emit({ type: 'state-load-failed', partition, error: rootMessage(error) });
+      resume(); // the batch fetched again starts another load
+    });
+    return false;
+  }
+
+  /** Resume a partition paused while its state loaded; one paused for being full stays paused (released() resumes it). */
+  private resumeLoaded(partition: number): void {
+    if (this.closing || this.paused.has(partition) || !this.assigned.has(partition)) return;
+    try {
+      this.consumer.resume([{ topic: this.topic, partitions: [partition] }]);
+    } catch {
+      // the runner is restarting: kafkajs starts it with nothing paused
     }
   }
 
@@ -248,7 +279,7 @@ export class DeliveryConsumer {
     if (!tracker || !this.handler) return; // nothing resolved: kafkajs re-fetches after the rebalance
     // Nothing of a partition is handed out before its agents' state is loaded: the state records
     // say which deliveries were completed by a state commit whose offset commit never happened.
-    if (!(await this.stateReady(p, heartbeat))) return;
+    if (!(await this.stateReady(p, pause))) return;
     const first = batch.messages[0];
     const rewind = first === undefined ? undefined : tracker.rewindTo(Number(first.offset), this.joinEpoch);
     if (rewind !== undefined) {

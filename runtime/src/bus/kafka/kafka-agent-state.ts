@@ -11,18 +11,27 @@
  * - Views: partitions this node owns are held by the StateReader (read to the end at assignment,
  *   then followed). A read of an agent living elsewhere (an operator on this node) holds its
  *   partition just for that read.
+ * - Fence (decision 1800): on taking a partition the node first produces an owner claim to it
+ *   (acks=-1), and only then loads it, so the load reads up to and including its own claim. Every
+ *   record of a handling commit is tagged with the claim of the tenure it was checked in; readers
+ *   ignore records tagged with any claim but the partition's latest, so a commit that lands after
+ *   another node claimed the partition is void everywhere. Operator writes stay untagged.
  */
+import { randomBytes } from 'node:crypto';
 import type { StateWrite } from '@caxton/core';
 import type { Message, RecordMetadata } from 'kafkajs';
 import type { AgentStateStore } from '../../storage/ports.js';
 import type { AppendBatcher } from './append-batcher.js';
 import type { StateReader } from './state-reader.js';
-import type { PendingWrites } from './partition-state.js';
-import { KafkaStateKeyError } from './errors.js';
-import { MARKER_STATE_KEY, encodeEntry, encodeMarker, encodeMarkerTombstone, type StateMessage } from './state-records.js';
+import type { PartitionState, PendingWrites } from './partition-state.js';
+import { KafkaNotOwnerError, KafkaStateKeyError } from './errors.js';
+import { MARKER_STATE_KEY, encodeClaim, encodeEntry, encodeMarker, encodeMarkerTombstone, type StateMessage } from './state-records.js';
 
 /** Earlier ids a marker repeats at most (normally 0: the offset commit follows within milliseconds). */
 const MAX_UNCONFIRMED = 64;
+
+/** How often a load re-checks that the reader passed its claim (only when it joined an earlier hold). */
+const CLAIM_READ_POLL_MS = 20;
 
 /** Offsets the broker gave the last record of each partition in one produce request. */
 export type ProducedOffsets = Map<number, number>;
@@ -44,13 +53,29 @@ export interface KafkaAgentStateDeps {
   reader: StateReader;
   writer: AppendBatcher<ProducedOffsets>;
   partitionOf: (agent: string) => number;
+  /** This node's id, written into its claims (diagnostics: who claimed a partition when). */
+  nodeId: string;
+  /** A repair (see repair()) could not be produced; it is tried again when the partition is next loaded. */
+  repairFailed?: (partition: number, error: unknown) => void;
+}
+
+/** A claim id: the node, then 128 random bits, so two tenures (even of one node) never share one. */
+export function newClaimId(nodeId: string): string {
+  return `${nodeId}/${randomBytes(16).toString('base64url')}`;
 }
 
 export class KafkaAgentState implements AgentStateStore {
   /** Partitions of the deliveries topic this node owns (the consumer group's last assignment). */
   private owned = new Set<number>();
-  /** Their state loads (held in the reader), started at assignment; a failed one is forgotten. */
+  /** Their state loads (claim, then hold in the reader), started at assignment; a failed one is forgotten. */
   private readonly loads = new Map<number, Promise<unknown>>();
+  /**
+   * Per partition: the claim of this node's latest tenure (resolves once the broker has it). Kept
+   * after the partition is revoked: a commit checked in that tenure and produced late is tagged with
+   * it, and so ignored by every reader once another node claimed the partition.
+   */
+  private readonly claims = new Map<number, Promise<string>>();
+  private repaired = 0;
   /** Per agent: delivery ids committed by state whose offset commit is not confirmed yet. */
   private readonly unconfirmed = new Map<string, string[]>();
 
@@ -69,13 +94,92 @@ export class KafkaAgentState implements AgentStateStore {
   }
 
   private load(partition: number): Promise<unknown> {
-    const load = this.d.reader.hold(partition);
+    // Claim first: the load's high watermark is taken after the claim is acknowledged, so the load
+    // includes it and every record of an earlier owner that lands later is ignored (decision 1800).
+    const claim = this.claim(partition);
+    const load = claim.then(async ({ offset }) => {
+      const state = await this.d.reader.hold(partition);
+      await this.untilRead(partition, state, offset);
+      this.repair(partition); // stale records the load met (an old owner's, read after our claim)
+      return state;
+    });
     this.loads.set(partition, load);
     // Failed (broker unreachable): forget it, so the next wait starts another.
     load.catch(() => {
       if (this.loads.get(partition) === load) this.loads.delete(partition);
     });
     return load;
+  }
+
+  /** Produce a new owner claim to the state partition (acks=-1); resolves with its offset. */
+  private claim(partition: number): Promise<{ offset: number | undefined }> {
+    const id = newClaimId(this.d.nodeId);
+    const { key, value } = encodeClaim(id, this.d.nodeId);
+    const produced = this.d.writer.append([{ key, value, partition }]).then((offsets) => ({ offset: offsets.get(partition) }));
+    const claim = produced.then(() => id);
+    this.claims.set(partition, claim);
+    claim.catch(() => {
+      // Never acknowledged: commits cannot be tagged with it (the next load claims again).
+      if (this.claims.get(partition) === claim) this.claims.delete(partition);
+    });
+    return produced;
+  }
+
+  /**
+   * A hold that joined one already under way (an operator's read, or the release of a revoked
+   * tenure not done yet) counts as loaded at a high watermark taken before our claim: wait until
+   * the reader is past the claim, so nothing is handed out on a view that lacks an earlier owner's
+   * last batch. Rare and short (the reader follows held partitions), so a poll is enough.
+   */
+  private async untilRead(partition: number, state: PartitionState, offset: number | undefined): Promise<void> {
+    if (offset === undefined) return;
+    while (state.at < offset) {
+      if (this.d.reader.holding(partition) !== state || !this.owned.has(partition)) return; // released: nothing to wait for
+      await new Promise((r) => setTimeout(r, CLAIM_READ_POLL_MS));
+    }
+  }
+
+  /**
+   * The claim of this node's current (or last) tenure of the partition, to be captured when a
+   * commit's ownership is checked and handed to commitDeliveries; undefined if never claimed here.
+   */
+  tenure(partition: number): Promise<string> | undefined {
+    return this.claims.get(partition);
+  }
+
+  /**
+   * The owner's repair (decision 1800): keys of the owned, loaded partition whose newest record is
+   * an ignored (stale) one are written again from the view, under this node's claim, so the newest
+   * record of each is the owner's again and compaction keeps it. A node that is not the partition's
+   * current claimant repairs nothing (the list is dropped: the next owner's load finds it again).
+   * A failed produce is reported through `repairFailed`; its keys are found again at the next load.
+   */
+  repair(partition: number): void {
+    const state = this.d.reader.loaded(partition);
+    if (!state || !this.owned.has(partition) || !state.needsRepair) return;
+    const tenure = this.claims.get(partition);
+    const stale = state.takeStale();
+    if (!tenure) return;
+    void tenure.then(async (claim) => {
+      if (state.claim !== claim) return; // someone claimed since: theirs to repair
+      for (const { agent, keys, marker } of stale) {
+        // Only what the view holds: a key (or marker) the view lacks is lacking after compaction
+        // too (the stale record that survives is ignored), so it needs no record.
+        const view = state.view(agent);
+        const writes: StateWrite[] = keys.filter((key) => view.has(key)).map((key) => ({ key, value: view.get(key)! }));
+        const ids = marker ? state.marker(agent) : [];
+        const records = writes.map((w) => encodeEntry(agent, w, claim));
+        if (ids.length > 0) records.push(encodeMarker(agent, ids, claim));
+        if (records.length === 0) continue;
+        this.repaired += records.length;
+        await this.produce(agent, writes, records, ids.length > 0 ? ids : undefined, claim);
+      }
+    }).catch((e: unknown) => this.d.repairFailed?.(partition, e));
+  }
+
+  /** Records re-written by repair() so far (diagnostics and tests). */
+  get repairs(): number {
+    return this.repaired;
   }
 
   /** True once the partition is owned and read to the end it had at assignment. */
@@ -135,15 +239,24 @@ export class KafkaAgentState implements AgentStateStore {
   /**
    * Commit the state of deliveries' handlings of one agent (in handling order) with its marker, in
    * one record batch. Resolves when the broker has it (all in-sync replicas): the deliveries count
-   * as completed from then on, whatever happens to their offset commit.
+   * as completed from then on, whatever happens to their offset commit — unless another node claimed
+   * the partition first, in which case every reader ignores the batch (decision 1800).
+   *
+   * `tenure`: the claim captured when the deliveries' ownership was checked (tenure()); by default
+   * the partition's claim now. Waits for it to be acknowledged. Throws KafkaNotOwnerError if this
+   * node never claimed the partition.
    */
-  async commitDeliveries(agent: string, commits: readonly { id: string; writes: readonly StateWrite[] }[]): Promise<void> {
+  async commitDeliveries(agent: string, commits: readonly { id: string; writes: readonly StateWrite[] }[], tenure?: Promise<string>): Promise<void> {
     const writes = commits.flatMap((c) => c.writes);
     this.checkKeys(agent, writes);
+    const partition = this.d.partitionOf(agent);
+    const pending = tenure ?? this.claims.get(partition);
+    if (pending === undefined) throw new KafkaNotOwnerError(commits.map((c) => c.id), { partition, reason: 'no claim on the partition' });
+    const claim = await pending;
     const fresh = commits.map((c) => c.id).reverse();
     const earlier = (this.unconfirmed.get(agent) ?? []).filter((id) => !fresh.includes(id));
     const ids = [...fresh, ...earlier].slice(0, MAX_UNCONFIRMED);
-    await this.produce(agent, writes, [...writes.map((w) => encodeEntry(agent, w)), encodeMarker(agent, ids)], ids);
+    await this.produce(agent, writes, [...writes.map((w) => encodeEntry(agent, w, claim)), encodeMarker(agent, ids, claim)], ids, claim);
     // Re-read: another commit of the agent may have been confirmed meanwhile.
     const now = (this.unconfirmed.get(agent) ?? []).filter((id) => !fresh.includes(id));
     this.unconfirmed.set(agent, [...fresh, ...now].slice(0, MAX_UNCONFIRMED));
@@ -162,9 +275,11 @@ export class KafkaAgentState implements AgentStateStore {
     for (const w of writes) if (w.key === MARKER_STATE_KEY) throw new KafkaStateKeyError(agent, w.key);
   }
 
-  private async produce(agent: string, writes: readonly StateWrite[], records: StateMessage[], marker?: readonly string[] | null): Promise<void> {
+  private async produce(agent: string, writes: readonly StateWrite[], records: StateMessage[], marker?: readonly string[] | null, claim?: string): Promise<void> {
     const partition = this.d.partitionOf(agent);
-    const pending: PendingWrites = marker === undefined ? { agent, writes } : { agent, writes, marker };
+    const pending: PendingWrites = { agent, writes };
+    if (marker !== undefined) pending.marker = marker;
+    if (claim !== undefined) pending.claim = claim;
     // Our own commit is visible to the next read at once, before the reader reaches it.
     const view = this.d.reader.holding(partition);
     view?.addPending(pending);

@@ -151,6 +151,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       reader = new StateReader({
         kafka, admin, o: this.o, events: this.events, partitions: layout.partitions,
         committedByState: (ids) => { for (const id of ids) this.completed.add(id); },
+        staleRead: (partition) => agentState?.repair(partition),
       });
       await step(reader.connect());
       consumer = new DeliveryConsumer({
@@ -183,7 +184,9 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
         maxBatch: this.o.maxAppendBatch,
         timeoutMs: this.o.commitTimeoutMs,
       });
-      agentState = new KafkaAgentState({ reader: reader!, writer: stateWrites, partitionOf: (a) => partitionOf.of(a) });
+      agentState = new KafkaAgentState({ reader: reader!, writer: stateWrites, partitionOf: (a) => partitionOf.of(a), nodeId: this.o.nodeId,
+        repairFailed: (partition, error) => this.events.emit({ type: 'state-repair-failed', partition, error: describeError(error) }),
+      });
       this.state = {
         kafka, admin, producer, consumer: consumer!, layout, partitionOf,
         deliveries: new AppendBatcher({ ...common, send: this.timed(send(this.o.deliveriesTopic)), maxBatch: this.o.maxAppendBatch, timeoutMs: this.o.appendTimeoutMs }),
@@ -260,11 +263,15 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   /** Produce the state of the records that have some and are pending here; the ids that failed. */
   private async commitStates(s: Open, records: readonly CompletionRecord[]): Promise<{ ids: Set<string>; error?: unknown }> {
     const byAgent = new Map<string, { id: string; writes: readonly StateWrite[] }[]>();
+    // The claim of the tenure each check passed in: the commit is tagged with it (decision 1800).
+    const tenures = new Map<string, Promise<string> | undefined>();
     for (const r of records) {
       if (!r.state || r.state.length === 0) continue;
       // Only deliveries this node handed out and still owns: anything else is refused below.
-      if (!s.consumer.tracker(s.partitionOf.of(r.receiver))?.has(r.id)) continue;
+      const p = s.partitionOf.of(r.receiver);
+      if (!s.consumer.tracker(p)?.has(r.id)) continue;
       byAgent.set(r.receiver, [...(byAgent.get(r.receiver) ?? []), { id: r.id, writes: r.state }]);
+      tenures.set(r.receiver, s.agentState.tenure(p));
     }
     const failed = new Set<string>();
     let error: unknown;
@@ -272,7 +279,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     await Promise.all([...byAgent].map(async ([agent, commits]) => {
       try {
         if (hook) await hook(agent, commits.map((c) => c.id));
-        await s.agentState.commitDeliveries(agent, commits);
+        await s.agentState.commitDeliveries(agent, commits, tenures.get(agent));
       } catch (e) {
         error ??= e;
         for (const c of commits) failed.add(c.id);

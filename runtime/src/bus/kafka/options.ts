@@ -21,6 +21,8 @@ export type KafkaLogEvent =
   | { type: 'commit-retry'; attempt: number; error: string }
   /** The agents' state of an assigned partition could not be read; its deliveries wait, it is retried. */
   | { type: 'state-load-failed'; partition: number; error: string }
+  /** The owner could not re-write keys a stale owner's late records would hide at compaction (decision 1800); retried at the next load. */
+  | { type: 'state-repair-failed'; partition: number; error: string }
   /** One produce request of deliveries acknowledged (metrics, decision 1301): built only for a listener. */
   | { type: 'produced'; records: number; seconds: number }
   /** A batch fetched from a partition: its deliveries handed to the bus and the partition's lag behind its end. */

@@ -42,6 +42,8 @@ export interface StateReaderDeps {
   partitions: number;
   /** Delivery ids committed by state (commit markers read): the log's dedup window learns them. */
   committedByState: (ids: readonly string[]) => void;
+  /** A batch left keys whose newest record is a stale owner's (decision 1800): the owner repairs. */
+  staleRead?: (partition: number) => void;
 }
 
 export class StateReader {
@@ -235,6 +237,7 @@ export class StateReader {
       }
       if (offset >= h.target - 1) this.done(h);
     }
+    if (h.state.needsRepair) this.d.staleRead?.(batch.partition);
     await heartbeat();
   }
 }

@@ -11,6 +11,15 @@
  *   offset commit was not yet confirmed (so a later marker never hides one of them, see
  *   kafka-state-store.ts). Compaction keeps the newest marker per agent.
  *
+ * - An owner claim (decision 1800): key `\0claim\0<claim id>` (empty agent part: agent names are
+ *   never empty, so no agent key collides), value = 0x01 · the claiming node's id (UTF-8). Written
+ *   by a node that takes the partition, before it loads it; every key is unique, so compaction never
+ *   removes a claim and the order "claim before record" survives it.
+ * - Tagged (v2) entries and markers, written by an owner's handling commit: value = 0x02 · claim id
+ *   (length-prefixed string) · payload, where the payload is the v1 value (0x01 · …) or, for a
+ *   delete, the single byte 0x00 (a tombstone cannot carry a tag). Readers apply a tagged record only
+ *   when its claim is the partition's latest (partition-state.ts). Operator writes stay v1.
+ *
  * Agent names never contain U+0000 (they are FIPA names), so the first NUL splits the key. State
  * keys beginning with U+0000 are the runtime's own bookkeeping (decision 1600); the one key that
  * would collide with the marker, `\0commit`, is refused (KafkaStateKeyError).
@@ -19,14 +28,26 @@ import type { StateWrite } from '@caxton/core';
 import { FieldReader, FieldWriter, RecordFormatError } from './binary-fields.js';
 
 const V1 = 0x01;
+const V2_TAGGED = 0x02;
+/** The payload of a tagged record that deletes its key. */
+const DELETED = 0x00;
 /** The state key under which the marker would be stored: never a state key itself. */
 export const MARKER_STATE_KEY = '\u0000commit';
 const SEP = '\u0000';
+/** Prefix of claim record keys: the empty agent name, then a name no state key can have. */
+const CLAIM_PREFIX = `${SEP}claim${SEP}`;
 
+/**
+ * `claim` on an entry or marker: the owner claim it was written under (absent: an untagged v1
+ * record, an operator's write, applied whatever the current claim). A `claim-cleared` is a claim's
+ * tombstone (left by a sweep of old claims); it changes nothing.
+ */
 export type StateRecord =
-  | { kind: 'entry'; agent: string; key: string; value: string | null }
-  | { kind: 'marker'; agent: string; ids: string[] }
-  | { kind: 'marker-cleared'; agent: string };
+  | { kind: 'entry'; agent: string; key: string; value: string | null; claim?: string }
+  | { kind: 'marker'; agent: string; ids: string[]; claim?: string }
+  | { kind: 'marker-cleared'; agent: string }
+  | { kind: 'claim'; claim: string; node: string }
+  | { kind: 'claim-cleared'; claim: string };
 
 export interface StateMessage {
   key: Buffer;
@@ -41,21 +62,47 @@ export function markerRecordKey(agent: string): string {
   return `${agent}${SEP}${MARKER_STATE_KEY}`;
 }
 
-export function encodeEntry(agent: string, write: StateWrite): StateMessage {
-  const key = Buffer.from(entryRecordKey(agent, write.key), 'utf8');
-  if (write.value === null) return { key, value: null };
-  const value = Buffer.allocUnsafe(1 + Buffer.byteLength(write.value, 'utf8'));
-  value[0] = V1;
-  value.write(write.value, 1, 'utf8');
-  return { key, value };
+export function claimRecordKey(claim: string): string {
+  return `${CLAIM_PREFIX}${claim}`;
 }
 
-export function encodeMarker(agent: string, ids: readonly string[]): StateMessage {
+/** The claim a node writes when it takes a partition (decision 1800). */
+export function encodeClaim(claim: string, node: string): StateMessage {
+  const value = Buffer.allocUnsafe(1 + Buffer.byteLength(node, 'utf8'));
+  value[0] = V1;
+  value.write(node, 1, 'utf8');
+  return { key: Buffer.from(claimRecordKey(claim), 'utf8'), value };
+}
+
+/** Prefix a v1 payload (or the deleted flag when null) with the version byte 0x02 and the claim. */
+function tagged(claim: string, payload: Buffer | null): Buffer {
+  const w = new FieldWriter(8 + claim.length * 3 + (payload?.length ?? 1));
+  w.byte(V2_TAGGED);
+  w.string(claim);
+  if (payload === null) w.byte(DELETED);
+  else w.bytes(payload);
+  return w.finish();
+}
+
+/** An entry; with `claim`, tagged (a delete is then a tagged "deleted" value, not a tombstone). */
+export function encodeEntry(agent: string, write: StateWrite, claim?: string): StateMessage {
+  const key = Buffer.from(entryRecordKey(agent, write.key), 'utf8');
+  let value: Buffer | null = null;
+  if (write.value !== null) {
+    value = Buffer.allocUnsafe(1 + Buffer.byteLength(write.value, 'utf8'));
+    value[0] = V1;
+    value.write(write.value, 1, 'utf8');
+  }
+  return { key, value: claim === undefined ? value : tagged(claim, value) };
+}
+
+export function encodeMarker(agent: string, ids: readonly string[], claim?: string): StateMessage {
   const w = new FieldWriter(8 + ids.reduce((n, id) => n + id.length * 3 + 2, 0));
   w.byte(V1);
   w.varint(ids.length);
   for (const id of ids) w.string(id);
-  return { key: Buffer.from(markerRecordKey(agent), 'utf8'), value: w.finish() };
+  const value = w.finish();
+  return { key: Buffer.from(markerRecordKey(agent), 'utf8'), value: claim === undefined ? value : tagged(claim, value) };
 }
 
 export function encodeMarkerTombstone(agent: string): StateMessage {
@@ -66,21 +113,43 @@ export function encodeMarkerTombstone(agent: string): StateMessage {
 export function decodeStateRecord(key: Buffer | null, value: Buffer | null): StateRecord {
   if (key === null) throw new RecordFormatError('state record without a key');
   const k = key.toString('utf8');
+  if (k.startsWith(CLAIM_PREFIX)) return decodeClaim(k.slice(CLAIM_PREFIX.length), value);
   const cut = k.indexOf(SEP);
   if (cut <= 0) throw new RecordFormatError('state record key has no agent part');
   const agent = k.slice(0, cut);
   const stateKey = k.slice(cut + 1);
-  if (value !== null && (value.length === 0 || value[0] !== V1)) {
-    throw new RecordFormatError(`unknown state record version ${value.length === 0 ? '(empty)' : value[0]}`);
-  }
-  if (stateKey === MARKER_STATE_KEY) {
-    if (value === null) return { kind: 'marker-cleared', agent };
+  // A tagged value: the claim, then the v1 payload (or the deleted flag) at `start`.
+  let claim: string | undefined;
+  let start = 0;
+  if (value !== null && value.length > 0 && value[0] === V2_TAGGED) {
     const r = new FieldReader(value, 1);
+    claim = r.string();
+    start = value.length - r.remaining;
+    if (claim.length === 0) throw new RecordFormatError('tagged state record with an empty claim');
+    if (start >= value.length) throw new RecordFormatError('tagged state record without a payload');
+  }
+  const deleted = value === null || (claim !== undefined && value[start] === DELETED && value.length === start + 1);
+  if (!deleted && (value.length === start || value[start] !== V1)) {
+    throw new RecordFormatError(`unknown state record version ${value.length === start ? '(empty)' : value[start]}`);
+  }
+  const tag = claim === undefined ? {} : { claim };
+  if (stateKey === MARKER_STATE_KEY) {
+    // Handling commits never clear a marker: a tagged "deleted" marker is not ours.
+    if (deleted && claim !== undefined) throw new RecordFormatError('tagged commit marker without ids');
+    if (deleted) return { kind: 'marker-cleared', agent };
+    const r = new FieldReader(value, start + 1);
     const n = r.varint();
     const ids: string[] = [];
     for (let i = 0; i < n; i++) ids.push(r.string());
     if (!r.done) throw new RecordFormatError('bytes after the end of the commit marker');
-    return { kind: 'marker', agent, ids };
+    return { kind: 'marker', agent, ids, ...tag };
   }
-  return { kind: 'entry', agent, key: stateKey, value: value === null ? null : value.toString('utf8', 1) };
+  return { kind: 'entry', agent, key: stateKey, value: deleted ? null : value.toString('utf8', start + 1), ...tag };
+}
+
+function decodeClaim(claim: string, value: Buffer | null): StateRecord {
+  if (claim.length === 0) throw new RecordFormatError('claim record without a claim id');
+  if (value === null) return { kind: 'claim-cleared', claim };
+  if (value.length < 2 || value[0] !== V1) throw new RecordFormatError('claim record without a node id');
+  return { kind: 'claim', claim, node: value.toString('utf8', 1) };
 }

@@ -17,6 +17,15 @@ export const DEFAULT_PARTITIONS = 12;
  * default would refuse such a commit. Twice the limit leaves room for keys and record overhead.
  */
 const STATE_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+/**
+ * min.compaction.lag.ms of the state topic (decision 1800): a stale owner's late record of a key
+ * is ignored by readers, but compaction keeps only the newest record of a key, so it would remove
+ * the current owner's older value under it (and a tombstone of a node from before the fence carries
+ * no claim at all). The lag keeps every record readable for this long after it was written, the
+ * time a reader needs to meet the stale record before compaction acts on it. Ten minutes: well
+ * beyond a rebalance and a partition load; it only delays reclaiming overwritten values.
+ */
+export const STATE_MIN_COMPACTION_LAG_MS = 10 * 60 * 1000;
 /** Kafka's default offset.metadata.max.bytes, used when the broker config cannot be read. */
 const DEFAULT_METADATA_MAX = 4096;
 
@@ -148,6 +157,7 @@ function stateTopicConfig(o: ResolvedKafkaOptions, partitions: number, replicati
       { name: 'cleanup.policy', value: 'compact' },
       { name: 'min.insync.replicas', value: minIsr },
       { name: 'max.message.bytes', value: String(STATE_MAX_MESSAGE_BYTES) },
+      { name: 'min.compaction.lag.ms', value: String(STATE_MIN_COMPACTION_LAG_MS) },
     ],
   };
 }

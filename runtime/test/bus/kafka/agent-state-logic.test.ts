@@ -3,13 +3,22 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  decodeStateRecord, encodeEntry, encodeMarker, encodeMarkerTombstone, MARKER_STATE_KEY,
+  claimRecordKey, decodeStateRecord, encodeClaim, encodeEntry, encodeMarker, encodeMarkerTombstone, MARKER_STATE_KEY,
 } from '../../../src/bus/kafka/state-records.js';
 import { PartitionState } from '../../../src/bus/kafka/partition-state.js';
 import { KafkaAgentState, lastOffsets, type ProducedOffsets } from '../../../src/bus/kafka/kafka-agent-state.js';
 import type { AppendBatcher } from '../../../src/bus/kafka/append-batcher.js';
 import type { StateReader } from '../../../src/bus/kafka/state-reader.js';
 import { RecordFormatError } from '../../../src/bus/kafka/binary-fields.js';
+
+/** Poll a condition the code under test reaches asynchronously (a produce after a resolved claim). */
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 2000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 const roundTrip = (m: { key: Buffer; value: Buffer | null }) => decodeStateRecord(m.key, m.value);
 
@@ -42,6 +51,56 @@ describe('state records', () => {
     assert.throws(() => decodeStateRecord(Buffer.from('a\u0000k'), Buffer.from('{"json":1}')), RecordFormatError);
     const marker = encodeMarker('a', ['x']);
     assert.throws(() => decodeStateRecord(marker.key, Buffer.concat([marker.value!, Buffer.from([0])])), RecordFormatError);
+  });
+});
+
+describe('state records: owner claims and tagged records (decision 1800)', () => {
+  it('a claim round-trips, under a key no agent entry can have', () => {
+    const c = encodeClaim('node-a/Zx9', 'node-a');
+    assert.equal(c.key.toString('utf8'), '\u0000claim\u0000node-a/Zx9');
+    assert.equal(c.key.toString('utf8'), claimRecordKey('node-a/Zx9'));
+    assert.deepEqual(c.value, Buffer.concat([Buffer.from([0x01]), Buffer.from('node-a')]));
+    assert.deepEqual(roundTrip(c), { kind: 'claim', claim: 'node-a/Zx9', node: 'node-a' });
+    assert.deepEqual(decodeStateRecord(c.key, null), { kind: 'claim-cleared', claim: 'node-a/Zx9' });
+  });
+
+  it('tagged entries, deletes and markers carry their claim; untagged ones stay v1', () => {
+    assert.deepEqual(roundTrip(encodeEntry('counter', { key: 'n', value: '41' }, 'c1')), { kind: 'entry', agent: 'counter', key: 'n', value: '41', claim: 'c1' });
+    assert.deepEqual(roundTrip(encodeEntry('counter', { key: 'n', value: '' }, 'c1')), { kind: 'entry', agent: 'counter', key: 'n', value: '', claim: 'c1' });
+    // A delete under a claim is a value (0x02 · claim · 0x00), not a tombstone: it can be fenced.
+    const del = encodeEntry('counter', { key: 'n', value: null }, 'c1');
+    assert.notEqual(del.value, null);
+    assert.deepEqual(roundTrip(del), { kind: 'entry', agent: 'counter', key: 'n', value: null, claim: 'c1' });
+    assert.deepEqual(roundTrip(encodeMarker('a', ['m1/a', 'm0/a'], 'node-b/ü')), { kind: 'marker', agent: 'a', ids: ['m1/a', 'm0/a'], claim: 'node-b/ü' });
+    // v1 (operator writes, and records from before the fence) is unchanged, byte for byte.
+    assert.deepEqual(encodeEntry('counter', { key: 'n', value: '41' }).value, Buffer.from('\u000141'));
+    assert.equal(encodeEntry('counter', { key: 'n', value: null }).value, null);
+  });
+
+  it('a tag costs the claim id plus two bytes', () => {
+    const plain = encodeEntry('counter', { key: 'n', value: '12345' });
+    const tagged = encodeEntry('counter', { key: 'n', value: '12345' }, 'node-a/0123456789abcdefghijkl');
+    assert.equal(tagged.value!.length - plain.value!.length, 'node-a/0123456789abcdefghijkl'.length + 2);
+  });
+
+  it('every tagged string survives (property)', () => {
+    fc.assert(fc.property(fc.string({ minLength: 1 }).filter((s) => !s.includes('\u0000')), fc.string({ minLength: 1 }), fc.option(fc.string()), fc.string({ minLength: 1 }), (agent, key, value, claim) => {
+      fc.pre(key !== MARKER_STATE_KEY);
+      assert.deepEqual(roundTrip(encodeEntry(agent, { key, value }, claim)), { kind: 'entry', agent, key, value, claim });
+    }));
+  });
+
+  it('refuses malformed claims and tagged records', () => {
+    assert.throws(() => decodeStateRecord(Buffer.from('\u0000claim\u0000'), Buffer.from([1, 65])), RecordFormatError);
+    assert.throws(() => decodeStateRecord(Buffer.from('\u0000claim\u0000c1'), Buffer.from([1])), RecordFormatError);
+    assert.throws(() => decodeStateRecord(Buffer.from('\u0000claim\u0000c1'), Buffer.from([2, 65])), RecordFormatError);
+    const e = encodeEntry('a', { key: 'k', value: 'v' }, 'c1');
+    assert.throws(() => decodeStateRecord(e.key, e.value!.subarray(0, 4)), RecordFormatError); // no payload
+    assert.throws(() => decodeStateRecord(e.key, Buffer.from([2, 0, 1, 65])), RecordFormatError); // empty claim
+    assert.throws(() => decodeStateRecord(e.key, Buffer.concat([e.value!.subarray(0, 4), Buffer.from([7, 65])])), RecordFormatError); // unknown payload
+    assert.throws(() => decodeStateRecord(e.key, Buffer.concat([e.value!.subarray(0, 4), Buffer.from([0, 0])])), RecordFormatError); // deleted flag plus bytes
+    const m = encodeMarker('a', ['x'], 'c1');
+    assert.throws(() => decodeStateRecord(m.key, Buffer.concat([m.value!.subarray(0, 4), Buffer.from([0])])), RecordFormatError); // a "deleted" marker
   });
 });
 
@@ -98,6 +157,153 @@ describe('PartitionState', () => {
   });
 });
 
+describe('PartitionState: the rebalance fence (decision 1800)', () => {
+  const claim = (c: string) => ({ kind: 'claim' as const, claim: c, node: c.split('/')[0]! });
+  const entry = (agent: string, key: string, value: string | null, c?: string) => ({ kind: 'entry' as const, agent, key, value, ...(c === undefined ? {} : { claim: c }) });
+  const marker = (agent: string, ids: string[], c?: string) => ({ kind: 'marker' as const, agent, ids, ...(c === undefined ? {} : { claim: c }) });
+
+  it('ignores an entry tagged with a claim that is no longer the latest', () => {
+    const s = new PartitionState();
+    s.apply(0, claim('a/1'));
+    s.apply(1, entry('x', 'k', 'by-a', 'a/1'));
+    s.apply(2, claim('b/1'));
+    s.apply(3, entry('x', 'k', 'late-a', 'a/1'));
+    s.apply(4, entry('x', 'other', 'late-a', 'a/1'));
+    assert.deepEqual(Object.fromEntries(s.view('x')), { k: 'by-a' });
+    assert.equal(s.ignored, 2);
+    assert.equal(s.claim, 'b/1');
+    s.apply(5, entry('x', 'k', 'by-b', 'b/1'));
+    assert.deepEqual(Object.fromEntries(s.view('x')), { k: 'by-b' });
+    assert.equal(s.at, 5);
+  });
+
+  it('a stale marker is not reported, so its deliveries are not taken as completed', () => {
+    const s = new PartitionState();
+    s.apply(0, claim('a/1'));
+    assert.deepEqual(s.apply(1, marker('x', ['d1'], 'a/1')), ['d1']);
+    s.apply(2, claim('b/1'));
+    assert.deepEqual(s.apply(3, marker('x', ['d2', 'd1'], 'a/1')), []);
+    assert.deepEqual(s.marker('x'), ['d1']);
+    assert.deepEqual(s.apply(4, marker('x', ['d2'], 'b/1')), ['d2']);
+    assert.deepEqual(s.marker('x'), ['d2']);
+  });
+
+  it('a stale tagged delete leaves the value; a current one removes it', () => {
+    const s = new PartitionState();
+    s.apply(0, claim('a/1'));
+    s.apply(1, entry('x', 'k', 'v', 'a/1'));
+    s.apply(2, claim('b/1'));
+    s.apply(3, entry('x', 'k', null, 'a/1'));
+    assert.deepEqual(Object.fromEntries(s.view('x')), { k: 'v' });
+    s.apply(4, entry('x', 'k', null, 'b/1'));
+    assert.deepEqual(Object.fromEntries(s.view('x')), {});
+    assert.deepEqual(s.agents(), []);
+  });
+
+  it('untagged (operator) writes are applied whatever the latest claim', () => {
+    const s = new PartitionState();
+    s.apply(0, claim('a/1'));
+    s.apply(1, claim('b/1'));
+    s.apply(2, entry('x', 'k', 'imported'));
+    s.apply(3, entry('x', 'gone', 'soon'));
+    s.apply(4, entry('x', 'gone', null));
+    assert.deepEqual(Object.fromEntries(s.view('x')), { k: 'imported' });
+    assert.deepEqual(s.apply(5, marker('x', ['d9'])), ['d9']);
+    s.apply(6, { kind: 'marker-cleared', agent: 'x' });
+    assert.deepEqual(s.marker('x'), []);
+    assert.equal(s.ignored, 0);
+  });
+
+  it('claims count in offset order; a tagged record before any claim, and a retired claim, decide nothing', () => {
+    const s = new PartitionState();
+    s.apply(0, entry('x', 'k', 'orphan', 'a/0')); // its claim is not in the partition (swept): void
+    assert.deepEqual(Object.fromEntries(s.view('x')), {});
+    s.apply(1, claim('a/1'));
+    s.apply(2, claim('b/1'));
+    s.apply(3, entry('x', 'k', 'a', 'a/1'));
+    s.apply(4, entry('x', 'k', 'b', 'b/1'));
+    s.apply(5, claim('a/2')); // node a takes the partition back: a new tenure, a new claim
+    s.apply(6, entry('x', 'k', 'b-late', 'b/1'));
+    s.apply(7, entry('x', 'k', 'a-old-tenure', 'a/1'));
+    s.apply(8, { kind: 'claim-cleared', claim: 'b/1' });
+    assert.equal(s.claim, 'a/2');
+    assert.deepEqual(Object.fromEntries(s.view('x')), { k: 'b' });
+    s.apply(9, entry('x', 'k', 'a2', 'a/2'));
+    assert.deepEqual(Object.fromEntries(s.view('x')), { k: 'a2' });
+    assert.equal(s.ignored, 4);
+  });
+
+  it('every reader from the start agrees, whatever batches it reads the records in (property)', () => {
+    // Random interleavings of claims and tagged/untagged writes: a reader that re-reads part of the
+    // partition (a reconnect) ends with the same view as one that read it once.
+    const rec = fc.oneof(
+      fc.constantFrom('a/1', 'b/1', 'a/2').map(claim),
+      fc.tuple(fc.constantFrom('k1', 'k2'), fc.option(fc.constantFrom('u', 'v')), fc.option(fc.constantFrom('a/1', 'b/1', 'a/2'))).map(([k, v, c]) => entry('x', k, v, c ?? undefined)),
+    );
+    fc.assert(fc.property(fc.array(rec, { maxLength: 30 }), fc.nat(30), (records, replayFrom) => {
+      const once = new PartitionState();
+      records.forEach((r, i) => once.apply(i, r));
+      const twice = new PartitionState();
+      records.forEach((r, i) => twice.apply(i, r));
+      records.slice(Math.min(replayFrom, records.length)).forEach((r, i) => twice.apply(Math.min(replayFrom, records.length) + i, { ...r, ...(r.kind === 'entry' ? { value: 'replayed' } : {}) }));
+      assert.deepEqual([...twice.view('x')], [...once.view('x')]);
+      // The rule itself: the view holds exactly the newest applied value of each key.
+      let current: string | undefined;
+      const expected = new Map<string, string>();
+      for (const r of records) {
+        if (r.kind === 'claim') current = r.claim;
+        else if (r.claim === undefined || r.claim === current) {
+          if (r.value === null) expected.delete(r.key);
+          else expected.set(r.key, r.value);
+        }
+      }
+      assert.deepEqual(Object.fromEntries(once.view('x')), Object.fromEntries(expected));
+    }));
+  });
+
+  it('drops our pending writes once the reader meets another claim, and never overlays stale ones', () => {
+    const s = new PartitionState();
+    s.apply(0, claim('a/1'));
+    s.apply(1, entry('x', 'k', 'read', 'a/1'));
+    const mine = { agent: 'x', writes: [{ key: 'k', value: 'mine' }], marker: ['d1'], claim: 'a/1' };
+    s.addPending(mine);
+    const operator = { agent: 'x', writes: [{ key: 'op', value: 'imported' }] };
+    s.addPending(operator);
+    assert.deepEqual(Object.fromEntries(s.view('x')), { k: 'mine', op: 'imported' });
+    assert.deepEqual(s.marker('x'), ['d1']);
+    // node b claims the partition; our commit (not acknowledged yet) will land after it: void.
+    s.apply(2, claim('b/1'));
+    assert.deepEqual(Object.fromEntries(s.view('x')), { k: 'read', op: 'imported' });
+    assert.deepEqual(s.marker('x'), []);
+    // A later commit under the stale claim is not laid over the view either.
+    s.addPending({ agent: 'x', writes: [{ key: 'k', value: 'later' }], claim: 'a/1' });
+    assert.deepEqual(Object.fromEntries(s.view('x')), { k: 'read', op: 'imported' });
+  });
+});
+
+describe('PartitionState: keys a stale record would hide at compaction', () => {
+  const claim = (c: string) => ({ kind: 'claim' as const, claim: c, node: c.split('/')[0]! });
+
+  it('lists a key (or marker) while its newest record read is an ignored one', () => {
+    const s = new PartitionState();
+    s.apply(0, claim('a/1'));
+    s.apply(1, { kind: 'entry', agent: 'x', key: 'k', value: 'v', claim: 'a/1' });
+    s.apply(2, { kind: 'marker', agent: 'x', ids: ['d1'], claim: 'a/1' });
+    s.apply(3, claim('b/1'));
+    assert.equal(s.needsRepair, false);
+    s.apply(4, { kind: 'entry', agent: 'x', key: 'k', value: 'late', claim: 'a/1' });
+    s.apply(5, { kind: 'entry', agent: 'x', key: 'j', value: 'late', claim: 'a/1' });
+    s.apply(6, { kind: 'marker', agent: 'x', ids: ['d2'], claim: 'a/1' });
+    s.apply(7, { kind: 'entry', agent: 'y', key: 'k', value: 'late', claim: 'a/1' });
+    // A later applied record of the key makes it the newest again: nothing to repair for y/k.
+    s.apply(8, { kind: 'entry', agent: 'y', key: 'k', value: 'by-b', claim: 'b/1' });
+    assert.equal(s.needsRepair, true);
+    assert.deepEqual(s.takeStale(), [{ agent: 'x', keys: ['j', 'k'], marker: true }]);
+    assert.equal(s.needsRepair, false);
+    assert.deepEqual(s.takeStale(), []);
+  });
+});
+
 describe('lastOffsets', () => {
   it('gives the offset of the last record per partition of one produce', () => {
     const msgs = [{ partition: 1, value: 'a' }, { partition: 1, value: 'b' }, { partition: 3, value: 'c' }];
@@ -122,51 +328,215 @@ describe('PartitionState markers', () => {
 });
 
 describe('KafkaAgentState commit markers', () => {
-  /** The store over a writer that records what it was asked to produce (offsets as a broker would give). */
-  function store() {
+  /**
+   * The store over a writer that records what it was asked to produce and appends it to partition
+   * 0's state as a broker and the reader would (offsets in order); claims are kept apart. Partition
+   * 0 is owned (claimed and loaded) before the test commits.
+   */
+  async function store() {
     const produced: { key: string; value: ReturnType<typeof decodeStateRecord> }[][] = [];
+    const claims: ReturnType<typeof decodeStateRecord>[] = [];
+    const log: string[] = [];
+    const partition = new PartitionState();
     let next = 0;
     const writer = {
       append: async (messages: { key: Buffer; value: Buffer | null; partition: number }[]) => {
-        produced.push(messages.map((m) => ({ key: m.key.toString(), value: decodeStateRecord(m.key, m.value) })));
-        next += messages.length;
+        const records = messages.map((m) => ({ key: m.key.toString(), value: decodeStateRecord(m.key, m.value) }));
+        if (records.every((r) => r.value.kind === 'claim')) {
+          claims.push(...records.map((r) => r.value));
+          log.push('claim acknowledged');
+        } else produced.push(records);
+        for (const r of records) partition.apply(next++, r.value);
         return new Map([[messages[0]!.partition, next - 1]]);
       },
     } as unknown as AppendBatcher<ProducedOffsets>;
-    const reader = { holding: () => undefined } as unknown as StateReader;
-    return { produced, state: new KafkaAgentState({ reader, writer, partitionOf: () => 0 }) };
+    let held = false;
+    const reader = {
+      hold: async () => {
+        log.push('load');
+        held = true;
+        return partition;
+      },
+      release: () => {
+        held = false;
+      },
+      holding: () => (held ? partition : undefined),
+      loaded: () => (held ? partition : undefined),
+    } as unknown as StateReader;
+    const state = new KafkaAgentState({ reader, writer, partitionOf: () => 0, nodeId: 'node-a' });
+    state.setOwned([0]);
+    assert.equal(await state.whenLoaded(0), true);
+    return { produced, claims, log, partition, state };
   }
   const markerOf = (batch: { value: ReturnType<typeof decodeStateRecord> }[]) => batch.map((r) => r.value).find((v) => v.kind === 'marker');
+  const idsOf = (batch: { value: ReturnType<typeof decodeStateRecord> }[]) => {
+    const m = markerOf(batch);
+    return m?.kind === 'marker' ? m.ids : undefined;
+  };
 
   it('one batch per agent commit: the writes, then the marker naming the delivery', async () => {
-    const { produced, state } = store();
+    const { produced, claims, state } = await store();
     await state.commitDeliveries('counter', [{ id: 'd1', writes: [{ key: 'n', value: '1' }, { key: 'old', value: null }] }]);
     assert.equal(produced.length, 1);
+    const claim = (claims[0] as { claim: string }).claim;
     assert.deepEqual(produced[0]!.map((r) => r.value), [
-      { kind: 'entry', agent: 'counter', key: 'n', value: '1' },
-      { kind: 'entry', agent: 'counter', key: 'old', value: null },
-      { kind: 'marker', agent: 'counter', ids: ['d1'] },
+      { kind: 'entry', agent: 'counter', key: 'n', value: '1', claim },
+      { kind: 'entry', agent: 'counter', key: 'old', value: null, claim },
+      { kind: 'marker', agent: 'counter', ids: ['d1'], claim },
     ]);
   });
 
   it('a marker repeats the deliveries whose offset commit is not confirmed, newest first, until it is', async () => {
-    const { produced, state } = store();
+    const { produced, state } = await store();
     await state.commitDeliveries('counter', [{ id: 'd1', writes: [{ key: 'n', value: '1' }] }]);
     // d1's offset commit failed (not confirmed); d2 commits: its marker must still name d1.
     await state.commitDeliveries('counter', [{ id: 'd2', writes: [{ key: 'n', value: '2' }] }]);
-    assert.deepEqual(markerOf(produced[1]!), { kind: 'marker', agent: 'counter', ids: ['d2', 'd1'] });
+    assert.deepEqual(idsOf(produced[1]!), ['d2', 'd1']);
     state.offsetsCommitted('counter', ['d1', 'd2']);
     await state.commitDeliveries('counter', [{ id: 'd3', writes: [{ key: 'n', value: '3' }] }, { id: 'd4', writes: [{ key: 'n', value: '4' }] }]);
-    assert.deepEqual(markerOf(produced[2]!), { kind: 'marker', agent: 'counter', ids: ['d4', 'd3'] });
+    assert.deepEqual(idsOf(produced[2]!), ['d4', 'd3']);
     // Another agent's markers are its own.
     await state.commitDeliveries('other', [{ id: 'e1', writes: [{ key: 'x', value: '1' }] }]);
-    assert.deepEqual(markerOf(produced[3]!), { kind: 'marker', agent: 'other', ids: ['e1'] });
+    assert.deepEqual(markerOf(produced[3]!)?.agent, 'other');
+    assert.deepEqual(idsOf(produced[3]!), ['e1']);
   });
 
   it('refuses the one state key that would overwrite the marker, before producing anything', async () => {
-    const { produced, state } = store();
+    const { produced, state } = await store();
     await assert.rejects(state.commitDeliveries('a', [{ id: 'd', writes: [{ key: MARKER_STATE_KEY, value: 'x' }] }]), /reserved for the commit marker/);
     await assert.rejects(state.commitState('a', [{ key: MARKER_STATE_KEY, value: 'x' }]), (e: unknown) => (e as { code?: string }).code === 'bus.kafka.state-key');
     assert.equal(produced.length, 0);
+  });
+});
+
+describe('KafkaAgentState owner claims (decision 1800)', () => {
+  function parts() {
+    const produced: ReturnType<typeof decodeStateRecord>[][] = [];
+    const log: string[] = [];
+    const partition = new PartitionState();
+    let next = 0;
+    let gate: Promise<void> = Promise.resolve();
+    const writer = {
+      append: async (messages: { key: Buffer; value: Buffer | null; partition: number }[]) => {
+        await gate;
+        const records = messages.map((m) => decodeStateRecord(m.key, m.value));
+        produced.push(records);
+        log.push(records[0]!.kind === 'claim' ? 'claim acknowledged' : 'commit acknowledged');
+        for (const r of records) partition.apply(next++, r);
+        return new Map([[messages[0]!.partition, next - 1]]);
+      },
+    } as unknown as AppendBatcher<ProducedOffsets>;
+    let held = 0;
+    const reader = {
+      hold: async () => {
+        log.push(`load from ${partition.at + 1}`);
+        held += 1;
+        return partition;
+      },
+      release: () => {
+        held -= 1;
+      },
+      holding: () => (held > 0 ? partition : undefined),
+      loaded: () => (held > 0 ? partition : undefined),
+    } as unknown as StateReader;
+    const state = new KafkaAgentState({ reader, writer, partitionOf: () => 0, nodeId: 'node-a' });
+    /** A record another node produced, at the next offset. */
+    const external = (r: ReturnType<typeof decodeStateRecord>) => partition.apply(next++, r);
+    return { produced, log, partition, state, external, setGate: (g: Promise<void>) => (gate = g) };
+  }
+
+  it('claims a partition it takes before loading it, and tags its commits with that claim', async () => {
+    const { produced, log, partition, state } = parts();
+    state.setOwned([0]);
+    assert.equal(await state.whenLoaded(0), true);
+    assert.deepEqual(log, ['claim acknowledged', 'load from 1']);
+    const claim = produced[0]![0]!;
+    assert.equal(claim.kind, 'claim');
+    assert.match((claim as { claim: string }).claim, /^node-a\/[A-Za-z0-9_-]{22}$/);
+    assert.equal((claim as { node: string }).node, 'node-a');
+    assert.equal(partition.claim, (claim as { claim: string }).claim);
+    await state.commitDeliveries('x', [{ id: 'd1', writes: [{ key: 'k', value: 'v' }] }]);
+    assert.ok(produced[1]!.every((r) => r.kind !== 'claim' && 'claim' in r && r.claim === partition.claim));
+    assert.deepEqual(Object.fromEntries(await state.readState('x')), { k: 'v' });
+    // Operator writes stay untagged.
+    await state.commitState('x', [{ key: 'op', value: '1' }]);
+    assert.deepEqual(produced[2], [{ kind: 'entry', agent: 'x', key: 'op', value: '1' }]);
+  });
+
+  it('a commit waits for its partition\'s claim to be acknowledged', async () => {
+    const { log, state, setGate } = parts();
+    let open!: () => void;
+    setGate(new Promise<void>((r) => (open = r)));
+    state.setOwned([0]);
+    const commit = state.commitDeliveries('x', [{ id: 'd1', writes: [{ key: 'k', value: 'v' }] }]);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(log, []);
+    open();
+    await commit;
+    assert.deepEqual(log, ['claim acknowledged', 'load from 1', 'commit acknowledged']);
+  });
+
+  it('each tenure claims anew; a commit checked in an old tenure keeps its claim and is ignored', async () => {
+    const { produced, partition, state, external } = parts();
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    const first = state.tenure(0)!;
+    state.setOwned([]);
+    // Another node claims the partition (as its claim would reach our reader).
+    external({ kind: 'claim', claim: 'node-b/x', node: 'node-b' });
+    await state.commitDeliveries('x', [{ id: 'd1', writes: [{ key: 'k', value: 'late' }] }], first);
+    assert.equal(produced.at(-1)!.length, 2);
+    assert.deepEqual(Object.fromEntries(partition.view('x')), {});
+    assert.equal(partition.ignored, 2);
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    assert.notEqual(await state.tenure(0), await first);
+    assert.equal(partition.claim, await state.tenure(0));
+  });
+
+  it('refuses to commit for a partition it never claimed', async () => {
+    const { produced, state } = parts();
+    await assert.rejects(state.commitDeliveries('x', [{ id: 'd1', writes: [{ key: 'k', value: 'v' }] }]), (e: unknown) => (e as { code?: string }).code === 'bus.kafka.not-owner');
+    assert.equal(produced.length, 0);
+  });
+
+  it('the owner re-writes, under its claim, the keys whose newest record is a stale owner\'s', async () => {
+    const { produced, partition, state, external } = parts();
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    const mine = await state.tenure(0)!;
+    await state.commitDeliveries('x', [{ id: 'd1', writes: [{ key: 'k', value: 'mine' }] }]);
+    // A former owner's late batch: a key we hold, a key we never had, and its marker.
+    external({ kind: 'entry', agent: 'x', key: 'k', value: 'late', claim: 'old/1' });
+    external({ kind: 'entry', agent: 'x', key: 'new', value: 'late', claim: 'old/1' });
+    external({ kind: 'marker', agent: 'x', ids: ['d0'], claim: 'old/1' });
+    const before = produced.length;
+    state.repair(0);
+    await waitFor('the repair is produced', () => produced.length > before);
+    assert.deepEqual(produced.at(-1), [
+      { kind: 'entry', agent: 'x', key: 'k', value: 'mine', claim: mine },
+      { kind: 'marker', agent: 'x', ids: ['d1'], claim: mine },
+    ]);
+    assert.equal(state.repairs, 2);
+    assert.equal(partition.needsRepair, false);
+    assert.deepEqual(Object.fromEntries(partition.view('x')), { k: 'mine' });
+    // Nothing stale any more: no further writes.
+    state.repair(0);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(produced.length, before + 1);
+  });
+
+  it('a node that is no longer the latest claimant repairs nothing', async () => {
+    const { produced, state, external } = parts();
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    await state.commitDeliveries('x', [{ id: 'd1', writes: [{ key: 'k', value: 'mine' }] }]);
+    external({ kind: 'claim', claim: 'node-b/1', node: 'node-b' });
+    external({ kind: 'entry', agent: 'x', key: 'k', value: 'late', claim: 'old/1' });
+    const before = produced.length;
+    state.repair(0);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(produced.length, before);
+    assert.equal(state.repairs, 0);
   });
 });

@@ -3,8 +3,9 @@
  * check for a delivery and is held (the `beforeStateCommit` seam) just before it produces the
  * handling's state; node-b joins, the rebalance gives it the partition, it hands the delivery out
  * again and commits its own handling; then node-a goes on. The handling's effect must be applied
- * once. Today it is applied twice (node-a's late state commit lands after node-b's): the test is a
- * `todo` until the fence of decision 1800 is built, and asserts what that fence must give.
+ * once: node-b claimed the partition before loading it, so node-a's late commit (tagged with its
+ * older claim) is ignored by every reader (decision 1800). The mirror: node-a's commit goes through
+ * before node-b joins; node-b's load then finds the marker and never hands the delivery out.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -36,12 +37,24 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
     return { log, got };
   }
 
-  it('the handling\'s state is committed once: by the new owner, or by the old one before the move', { todo: 'the fence of decision 1800 is not built: the old owner\'s late state commit is applied too' }, async () => {
-    const names = uniqueNames('fence');
-    // A receiver whose partition node-b takes from node-a when it joins (rendezvous, decision 0600).
+  /** A receiver whose partition node-b takes from node-a when it joins (rendezvous, decision 0600). */
+  function movingReceiver(): string {
     const receiver = Array.from({ length: 64 }, (_, i) => `agent-${i}`)
       .find((r) => partitionOwner(partitionFor(r, PARTITIONS), ['node-a', 'node-b']) === 'node-b');
     assert.ok(receiver !== undefined, 'node-b owns a partition when both are members');
+    return receiver;
+  }
+
+  /** What a node that never took part (its own group, no consumer running) reads from the state topic. */
+  async function handlingsSeenBy(names: { topicPrefix: string; cluster: string }, receiver: string): Promise<string[]> {
+    const reader = await node({ topicPrefix: names.topicPrefix, cluster: `${names.cluster}-reader` }, { nodeId: 'reader' }, false);
+    const state = Object.fromEntries(await reader.log.readState(receiver));
+    return Object.keys(state).filter((k) => k.startsWith('handled-by-')).sort();
+  }
+
+  it('the old owner\'s state commit that lands after the move is ignored: only the new owner\'s counts', async () => {
+    const names = uniqueNames('fence');
+    const receiver = movingReceiver();
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     let holding = false;
@@ -64,13 +77,46 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
     const b = await node(names, { nodeId: 'node-b' });
     await waitFor('node-b hands the delivery out again', () => b.got.some((x) => x.id === d.id), 60_000);
     await b.log.complete([{ id: d.id, receiver, state: [{ key: 'handled-by-b', value: '1' }] }]);
-    // node-a goes on after the move.
+    // node-a goes on after the move: its state batch is produced (tagged with its older claim), and
+    // its completion is refused (the offset commit of an old generation is not accepted).
     release();
-    await completingOnA.then(() => {}, () => {});
-    // A reader that never took part (its own group, no consumer running) reads the state topic.
-    const reader = await node({ topicPrefix: names.topicPrefix, cluster: `${names.cluster}-reader` }, { nodeId: 'reader' }, false);
-    const state = Object.fromEntries(await reader.log.readState(receiver));
-    const handlings = Object.keys(state).filter((k) => k.startsWith('handled-by-'));
-    assert.equal(handlings.length, 1, `the delivery's state was committed by ${handlings.join(' and ')}`);
+    const outcome = await completingOnA.then(() => 'completed', (e: unknown) => (e as { code?: string }).code ?? String(e));
+    assert.notEqual(outcome, 'completed', 'node-a no longer owns the partition: its completion cannot succeed');
+    assert.deepEqual(await handlingsSeenBy(names, receiver), ['handled-by-b']);
+    // node-b, the owner, reads the same (its view follows the partition past node-a's late batch).
+    assert.deepEqual(Object.keys(Object.fromEntries(await b.log.readState(receiver))).filter((k) => k.startsWith('handled-by-')), ['handled-by-b']);
+  });
+
+  it('the old owner\'s state commit that lands before the move counts, and the new owner never hands the delivery out', async () => {
+    const names = uniqueNames('fence-mirror');
+    const receiver = movingReceiver();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let holding = false;
+    const a = await node(names, {
+      nodeId: 'node-a',
+      beforeStateCommit: async () => {
+        holding = true;
+        await held;
+      },
+    });
+    await waitFor('node-a owns every partition', () => a.log.ownedPartitions().length === PARTITIONS);
+    const d = delivery('fence-2', receiver);
+    await a.log.append([d]);
+    await waitFor('node-a hands the delivery out', () => a.got.some((x) => x.id === d.id));
+    const completingOnA = a.log.complete([{ id: d.id, receiver, state: [{ key: 'handled-by-a', value: '1' }] }]);
+    await waitFor('node-a held before its state commit', () => holding);
+    // Released before node-b joins: node-a still owns the partition, its commit is the handling's.
+    release();
+    await completingOnA;
+    const b = await node(names, { nodeId: 'node-b' });
+    await waitFor('node-b owns the receiver\'s partition', () => b.log.ownedPartitions().includes(partitionFor(receiver, PARTITIONS)), 60_000);
+    assert.equal(await b.log.stateLoaded(receiver), true);
+    // A later delivery to the same receiver reaches node-b: it consumes past the first one.
+    const later = delivery('fence-2-later', receiver);
+    await b.log.append([later]);
+    await waitFor('node-b hands the later delivery out', () => b.got.some((x) => x.id === later.id), 60_000);
+    assert.equal(b.got.some((x) => x.id === d.id), false, 'node-b handed out a delivery node-a completed');
+    assert.deepEqual(await handlingsSeenBy(names, receiver), ['handled-by-a']);
   });
 });
