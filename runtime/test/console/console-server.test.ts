@@ -194,7 +194,7 @@ describe('console server: tokens and roles', () => {
       const couriers = (await client.issueToken({ role: 'operator', agents: 'courier-*', ttlMs: 3_600_000 })).token;
       const me = await json<WhoAmI>('/api/whoami', { token: observer });
       assert.equal(me.role, 'observer');
-      assert.deepEqual(me.permissions, ['agents.read', 'messages.read', 'logs.read', 'directory.read', 'node.status']);
+      assert.deepEqual(me.permissions, ['agents.read', 'messages.read', 'logs.read', 'directory.read', 'node.status', 'deadletters.read']);
       assert.deepEqual((await json<AgentDetailResponse>('/api/agents/courier-c', { token: observer })).agent.config, { price: '••••' });
       const stop = await call('/api/agents/courier-e/stop', { method: 'POST', token: observer });
       assert.equal(stop.status, 403);
