@@ -130,8 +130,15 @@ const serve = spawn(process.execPath, ['cli/bin/caxton.js', 'serve', '--json', '
 process.on('exit', () => {
   if (serve.exitCode === null && serve.signalCode === null) serve.kill('SIGKILL');
 });
+// The runtime's stderr, kept (last 64 KiB) to show when something fails; how it exited, if it did.
 let serveErr = '';
-serve.stderr.on('data', (d) => { serveErr += d; });
+serve.stderr.on('data', (d) => { serveErr = (serveErr + d).slice(-65_536); });
+let serveExit;
+serve.on('exit', (code, signal) => { serveExit = signal ? `killed by ${signal}` : `exited with ${code}`; });
+// Declared before anything that may call shutdown(): a failure during deploy ends the job early.
+let shuttingDown = false;
+let ticker;
+let tail;
 let consoleUrl;
 const address = await new Promise((resolve, reject) => {
   let buf = '';
@@ -171,7 +178,21 @@ const languages = new Map();
 async function deploy({ name, artifact, config }) {
   const bytes = readFileSync(path.join(root, artifact));
   const language = builtLanguage(artifact);
-  await client.deploy({ name, config, ...(language ? { language } : {}) }, bytes);
+  // A dropped connection (UNAVAILABLE) while the runtime is still up is retried twice; a retry
+  // that finds the name taken means the lost answer's deploy did land. Anything else fails the job.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.deploy({ name, config, ...(language ? { language } : {}) }, bytes);
+      break;
+    } catch (err) {
+      if (attempt > 1 && err.grpcCode === 6 /* ALREADY_EXISTS */) break;
+      if (err.grpcCode !== 14 /* UNAVAILABLE */ || attempt >= 3) throw err;
+      // A runtime that died drops its connections just before its exit is seen: wait for that first.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (serveExit) throw err;
+      say(c('33', `deploy of ${name}: ${err.message}; the runtime is still up, trying again (${attempt} of 2)`));
+    }
+  }
   if (language) languages.set(name, language);
   say(`deployed ${c('1', name.padEnd(10))} ${path.basename(artifact).padEnd(24)} ${`${(bytes.byteLength / 1024).toFixed(0)} KiB`.padStart(9)}  ${(language ?? '').padEnd(14)} ${Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 }
@@ -181,6 +202,9 @@ try {
   await deploy(initiator);
 } catch (err) {
   console.error(`deploy failed: ${err.message}${err.hint ? ` — ${err.hint}` : ''}`);
+  // Give the runtime a moment to finish dying, if it is: its exit and last words say why.
+  if (!serveExit) await new Promise((resolve) => setTimeout(resolve, 500));
+  console.error(`the runtime ${serveExit ?? 'is still running'}; the last lines it wrote to stderr:\n${serveErr.trim().split('\n').slice(-40).join('\n') || '(none)'}`);
   await shutdown(1);
 }
 
@@ -189,7 +213,7 @@ const local = (id) => (id?.name ?? '?').replace(/@caxton$/, '');
 let completed = 0;
 let waitingSince = Date.now();
 say(`\n${c('1', 'conversation')} (one line per message the bus accepted):`);
-const tail = client.tail({}, (event) => {
+tail = client.tail({}, (event) => {
   const m = event.message;
   const time = new Date(event.acceptedAt).toISOString().slice(11, 23);
   const to = m.receivers.map(local).join(',');
@@ -218,7 +242,7 @@ async function ask() {
   }
 }
 await ask();
-const ticker = setInterval(() => {
+ticker = setInterval(() => {
   if (Date.now() - waitingSince > 30_000) {
     say(c('31', 'no conversation finished in 30 s: something is wrong (see the agents\' logs below)'));
     void shutdown(1);
@@ -230,13 +254,12 @@ const ticker = setInterval(() => {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
-let shuttingDown = false;
 async function shutdown(code) {
   if (shuttingDown) return;
   shuttingDown = true;
-  clearInterval(ticker);
+  if (ticker) clearInterval(ticker);
   tail?.cancel();
-  if (code !== 0) {
+  if (code !== 0 && !serveExit) {
     for (const name of ['broker', deployable[0]?.name ?? 'courier-as']) {
       await new Promise((resolve) => {
         const h = client.logs({ agent: name, follow: false, limit: 20 }, (e) => say(`  ${name} ${e.level} ${e.message}`));
@@ -246,8 +269,8 @@ async function shutdown(code) {
   }
   client.close();
   say('stopping the runtime…');
-  serve.kill('SIGINT');
-  const exited = await Promise.race([
+  if (!serveExit) serve.kill('SIGINT');
+  const exited = serveExit !== undefined || await Promise.race([
     new Promise((resolve) => serve.on('exit', () => resolve(true))),
     new Promise((resolve) => setTimeout(() => resolve(false), 15_000)),
   ]);
