@@ -114,6 +114,19 @@ export interface AgentResponse {
   agent: AgentRow;
 }
 
+/**
+ * `POST /api/messages`: the message sent as the operator (or as the token's holder), the body the
+ * ACL message as JSON (core's JSON codec: FIPA parameter names); an `Idempotency-Key` header makes
+ * a repeat answer with the first send's result (decision 1700). The gRPC SendMessage's answer.
+ */
+export interface SendResponse {
+  messageId: string;
+  /** Receivers the bus accepted the message for. */
+  accepted: string[];
+  /** Receivers refused, and why. */
+  refused: { receiver: string; reason: string }[];
+}
+
 /** The ACL message as JSON: the object form of core's JSON codec (FIPA parameter names). */
 export type AclJson = Record<string, unknown>;
 

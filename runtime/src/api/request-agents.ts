@@ -12,7 +12,7 @@ import type { WireSendMessageRequest } from '@caxton/client';
 const UNREADABLE = '<unreadable>';
 
 /** The local part of `name@platform`: scopes name agents of this node. */
-function localName(name: string): string {
+export function localName(name: string): string {
   const at = name.indexOf('@');
   return at < 0 ? name : name.slice(0, at);
 }

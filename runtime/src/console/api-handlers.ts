@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import {
+  AclError, DEFAULT_ACL_LIMITS, decodeAclJson, requireReceivers, validateAclMessage, type SendOptions, type SendResponse,
   NotFoundError, matchesConsoleFilter, type AclMessage, type FilterableMessage, type AgentDetailResponse, type AgentLogsResponse, type AgentResponse, type AgentsResponse,
   type ConsoleMessageFilter, PERMISSIONS, principalMay, principalSees, type Principal, type LogEntry, type MessagesResponse, type NodeControl, type NodeStats, type NodesResponse, type WhoAmI,
 } from '@caxton/core';
@@ -16,7 +17,7 @@ import type { UploadSlots } from '../api/upload.js';
 import { ConsoleError } from './errors.js';
 import type { NodeStatsCollector } from './node-stats.js';
 import { configParams, deployName, languageParam, limitParam, messageFilter } from './query.js';
-import { readBody } from './request-body.js';
+import { ARTIFACT_BODY, readBody, type BodyLimit } from './request-body.js';
 import { agentDetail, agentRow, conversationSummaries, sniffed } from './views.js';
 
 export interface ConsoleApiDeps {
@@ -38,6 +39,13 @@ function filterable(m: AclMessage): FilterableMessage {
   if (m.protocol !== undefined) out.protocol = m.protocol;
   return out;
 }
+
+/** A message to send is bounded as the ACL layer bounds a message (its JSON form a little looser than its bytes, never more). */
+const MESSAGE_BODY: BodyLimit = {
+  max: DEFAULT_ACL_LIMITS.maxMessageBytes,
+  name: 'the largest message the node accepts',
+  hint: 'send less content in one message (see docs/acl.md for the limits)',
+};
 
 export const MAX_HISTORY_PAGE = 1000;
 const MAX_LOG_LINES = 1000;
@@ -94,6 +102,39 @@ export class ConsoleApi {
     return { agent: agentRow(result.agent) };
   }
 
+  /**
+   * The body of `POST /api/messages`: one ACL message as JSON (core's JSON codec), read within the
+   * message limit, decoded and checked as the gRPC API checks SendMessage's `json` form.
+   */
+  async readMessage(req: IncomingMessage): Promise<AclMessage> {
+    const type = req.headers['content-type'];
+    if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
+      throw new ConsoleError('console.bad-request', `the message is sent as ${JSON.stringify(type.slice(0, 80))}`, 'send the ACL message as JSON with Content-Type: application/json');
+    }
+    const bytes = await readBody(req, MESSAGE_BODY, this.d.uploadIdleTimeoutMs);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new ConsoleError('console.bad-request', 'the body is not UTF-8', 'send the ACL message as UTF-8 JSON');
+    }
+    try {
+      const message = decodeAclJson(text);
+      validateAclMessage(message);
+      requireReceivers(message);
+      return message;
+    } catch (err) {
+      if (err instanceof AclError) throw new ConsoleError('console.bad-request', `the message: ${err.message}`, err.hint ?? 'see docs/acl.md for a message\'s JSON form');
+      throw err;
+    }
+  }
+
+  /** Puts the message on the bus as the caller (the audited surface when the node keeps a trail). */
+  async send(node: NodeControl, message: AclMessage, options: SendOptions): Promise<SendResponse> {
+    const result = await node.send(message, options);
+    return { messageId: result.messageId, accepted: result.accepted, refused: result.refused };
+  }
+
   async stop(node: NodeControl, name: string): Promise<AgentResponse> {
     return { agent: agentRow(await node.stop(name, { force: false })) };
   }
@@ -131,7 +172,7 @@ export class ConsoleApi {
   private async upload(req: IncomingMessage): Promise<{ bytes: Uint8Array; sha256: string }> {
     const release = this.d.slots.acquire();
     try {
-      const bytes = await readBody(req, this.d.maxArtifactBytes, this.d.uploadIdleTimeoutMs);
+      const bytes = await readBody(req, ARTIFACT_BODY(this.d.maxArtifactBytes), this.d.uploadIdleTimeoutMs);
       if (bytes.length === 0) throw new ConsoleError('console.bad-request', 'the request body is empty', 'send the component (.wasm) bytes as the body');
       return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
     } finally {

@@ -15,6 +15,7 @@ export type ApiRoute =
   | { name: 'upgrade'; agent: string }
   | { name: 'stop'; agent: string }
   | { name: 'messages' }
+  | { name: 'send' }
   | { name: 'stream' }
   | { name: 'nodes' };
 
@@ -30,11 +31,12 @@ export const ROUTE_METHOD: Readonly<Record<ApiRoute['name'], string>> = {
   upgrade: 'UpgradeAgent',
   stop: 'StopAgent',
   messages: 'TailMessages',
+  send: 'SendMessage',
   stream: 'TailMessages',
   nodes: 'NodeStatus',
 };
 
-const POST_ROUTES: ReadonlySet<ApiRoute['name']> = new Set(['deploy', 'upgrade', 'stop']);
+const POST_ROUTES: ReadonlySet<ApiRoute['name']> = new Set(['deploy', 'upgrade', 'stop', 'send']);
 
 function agentName(segment: string): string {
   let name: string;
@@ -69,8 +71,10 @@ export function route(method: string, pathname: string): Route {
     const parts = pathname.slice('/api/'.length).split('/').filter((p, i, all) => p !== '' || i < all.length - 1);
     const found = apiRoute(parts);
     if (!found) throw new ConsoleError('console.no-route', `no console API at ${pathname.slice(0, 200)}`, 'see docs/console.md for the routes');
-    // `POST /api/agents` deploys; `GET /api/agents` lists: same path, the method decides.
-    const api = method === 'POST' && found.name === 'agents' ? { name: 'deploy' as const } : found;
+    // `POST /api/agents` deploys, `GET` lists; `POST /api/messages` sends, `GET` pages back through
+    // history: same path, the method decides.
+    const api = method === 'POST' && found.name === 'agents' ? { name: 'deploy' as const }
+      : method === 'POST' && found.name === 'messages' ? { name: 'send' as const } : found;
     const wants = POST_ROUTES.has(api.name) ? 'POST' : 'GET';
     if (method !== wants && !(wants === 'GET' && method === 'HEAD')) {
       throw new ConsoleError('console.method-not-allowed', `${method} is not allowed on ${pathname.slice(0, 200)}`, `use ${wants}`);

@@ -14,9 +14,10 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { CaxtonError, isLoopbackHost, UNCHECKED_PRINCIPAL, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { CaxtonError, isLoopbackHost, parseIdempotencyKey, UNCHECKED_PRINCIPAL, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { bearerPrincipalResolver, ensureAuthToken, READ_TOKEN_FILE_NAME } from '../api/auth.js';
 import { requireAllowed } from '../api/access.js';
+import { localName } from '../api/request-agents.js';
 import { ISSUED_TOKENS_FILE_NAME, loadIssuedTokens } from '../api/issued-token-file.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
@@ -82,6 +83,14 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
+/** A header given at most once (a repeated one is refused: which would count is ambiguous). */
+function singleHeader(req: IncomingMessage, name: string): string | undefined {
+  const raw = req.headersDistinct[name];
+  if (raw === undefined) return undefined;
+  if (raw.length > 1) throw new ConsoleError('console.bad-request', `${name} is given ${raw.length} times`, `give ${name} once`);
+  return raw[0];
+}
+
 const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' } as const;
 
 function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
@@ -134,7 +143,11 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       const socket = res.req.socket;
       setTimeout(() => socket.destroy(), 2000).unref();
     }
-    sendJson(res, httpStatusFor(e), errorBody(e), e.kind === 'unauthenticated' ? { 'www-authenticate': 'Bearer' } : {});
+    const extra: Record<string, string> = e.kind === 'unauthenticated' ? { 'www-authenticate': 'Bearer' } : {};
+    // An overloaded node says when to come back (decision 1810): HTTP's Retry-After, in seconds.
+    const retryAfterMs = e.context?.['retryAfterMs'];
+    if (typeof retryAfterMs === 'number' && retryAfterMs >= 0) extra['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+    sendJson(res, httpStatusFor(e), errorBody(e), extra);
   };
 
   // Who is calling, for the audit trail: the same fingerprint the API records for the same token.
@@ -150,17 +163,20 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     let principal: Principal | undefined;
     // The agent a route names (the deploy form gives it as ?name=): a token confined to some agents is checked against it.
     const named = 'agent' in api_ ? api_.agent : api_.name === 'deploy' ? params.get('name') ?? '' : undefined;
-    try {
-      principal = resolvePrincipal(header === undefined ? [] : [header]);
-      // The same check as the gRPC API's (api/access.ts): the route's RPC, on the agent it names.
-      requireAllowed(principal, method, named === undefined ? undefined : [named]);
-    } catch (err) {
-      // Refused for its credentials: recorded (before the answer) as the API records such calls.
+    // Refused for its credentials: recorded (before the answer) as the API records such calls.
+    const refusedFor = async (err: unknown): Promise<never> => {
       if (audited) {
         const args = auditArgs({ route: api_ }, { agent: 'agent' in api_ ? api_.agent : undefined });
         await audited.refused(callerOf(req, principal?.role ?? 'none'), { method, args }, err).catch((auditErr: unknown) => report(auditErr));
       }
       throw err;
+    };
+    try {
+      principal = resolvePrincipal(header === undefined ? [] : [header]);
+      // The same check as the gRPC API's (api/access.ts): the route's RPC, on the agent it names.
+      requireAllowed(principal, method, named === undefined ? undefined : [named]);
+    } catch (err) {
+      return refusedFor(err);
     }
     stats.touch();
     // Changes go through the audited surface as this caller: written ahead (decision 1701).
@@ -174,6 +190,23 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       case 'deploy': return sendJson(res, 200, await api.deploy(changer(), req, params));
       case 'upgrade': return sendJson(res, 200, await api.upgrade(changer(), api_.agent, req, params));
       case 'stop': return sendJson(res, 200, await api.stop(changer(), api_.agent));
+      case 'send': {
+        // Read only once the caller may send at all; then, as the API does, a token confined to
+        // some agents may send to those only (api/request-agents.ts).
+        const key = parseIdempotencyKey(singleHeader(req, 'idempotency-key'), 'Idempotency-Key');
+        const message = await api.readMessage(req);
+        try {
+          requireAllowed(principal, method, message.receivers.map((r) => localName(r.name)));
+        } catch (err) {
+          return refusedFor(err);
+        }
+        // The admin token is the operator's (its probes may use the reserve above the edge limit,
+        // decision 1810); idempotency keys are per token, the same fingerprint the API uses, so a
+        // key is one message whichever of the two it came through.
+        const lane = role === 'admin' ? 'operator' : 'client';
+        const caller = callerOf(req, role).token;
+        return sendJson(res, 200, await api.send(changer(), message, key === undefined ? { lane } : { lane, idempotency: { caller, key } }));
+      }
       case 'messages': return sendJson(res, 200, await api.messages(params));
       case 'nodes': return sendJson(res, 200, await api.nodes());
       case 'stream': return live.start(res, messageFilter(params));

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { parseStreamEvents, type AgentDetailResponse, type AgentsResponse, type MessagesResponse, type NodesResponse, type SampledNotice, type SniffedMessage, type StreamEvent, type WhoAmI } from '@caxton/core';
+import { parseStreamEvents, type AgentDetailResponse, type AgentsResponse, type MessagesResponse, type NodesResponse, type SampledNotice, type SendResponse, type SniffedMessage, type StreamEvent, type WhoAmI } from '@caxton/core';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, readTokenFilePath, tokenFilePath } from '../../src/api/auth.js';
 import { CaxtonClient } from '@caxton/client';
@@ -353,6 +353,94 @@ describe('console server: live stream and history', () => {
     assert.ok(['stopped', 'stopping'].includes(stopped.agent.state), stopped.agent.state);
     const logs = await json<{ lines: { level: string; message: string }[] }>('/api/agents/broker/logs?limit=5', { token: reader });
     assert.ok(logs.lines.length > 0 && logs.lines.length <= 5);
+  });
+});
+
+describe('console server: sending over HTTP (POST /api/messages)', () => {
+  const send = (body: unknown, init: { token?: string | null; key?: string; type?: string } = {}): Promise<Response> => call('/api/messages', {
+    method: 'POST',
+    ...(init.token !== undefined ? { token: init.token } : {}),
+    headers: { 'content-type': init.type ?? 'application/json', ...(init.key ? { 'idempotency-key': init.key } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const request = (conversation: string): Record<string, unknown> => ({
+    performative: 'request', receiver: [{ name: 'broker' }], content: `deliver ${conversation}`, protocol: 'fipa-request', 'conversation-id': conversation,
+  });
+  const errorOf = async (res: Response): Promise<{ code: string; message: string; hint?: string }> => ((await res.json()) as { error: { code: string; message: string; hint?: string } }).error;
+
+  it('a plain client sends a request as JSON and follows its conversation to the inform over SSE', async () => {
+    const stream = new Stream('?conversation=http-1');
+    await stream.ready;
+    try {
+      const res = await send(request('http-1'));
+      const text = await res.text();
+      assert.equal(res.status, 200, text);
+      const sent = JSON.parse(text) as SendResponse;
+      assert.deepEqual(sent.accepted, ['broker']);
+      assert.deepEqual(sent.refused, []);
+      await stream.until(() => stream.messages().some((m) => m.performative === 'inform' && m.receivers.includes('operator@caxton')));
+      const acts = stream.messages().map((m) => `${m.sender}:${m.performative}`);
+      assert.deepEqual(acts, ['operator@caxton:request', 'broker@caxton:agree', 'broker@caxton:inform'], 'the conversation the client started, and only it');
+      assert.equal(stream.messages()[0]!.id, sent.messageId);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('an Idempotency-Key makes a repeat answer with the first send; the key for another message is a 409', async () => {
+    const first = (await (await send(request('http-2'), { key: 'http-retry-1' })).json()) as SendResponse;
+    const again = await send(request('http-2'), { key: 'http-retry-1' });
+    assert.equal(again.status, 200);
+    assert.equal(((await again.json()) as SendResponse).messageId, first.messageId, 'the repeat is the first message, not a second one');
+    const reused = await send(request('http-3'), { key: 'http-retry-1' });
+    assert.equal(reused.status, 409);
+    assert.ok((await errorOf(reused)).hint);
+    const badKey = await send(request('http-4'), { key: 'x'.repeat(300) });
+    assert.equal(badKey.status, 400);
+  });
+
+  it('checks who sends as the gRPC API does: 401 without a token, 403 for the read role, a confined token to its agents only', async () => {
+    assert.equal((await send(request('http-5'), { token: null })).status, 401);
+    const asReader = await send(request('http-5'), { token: reader });
+    assert.equal(asReader.status, 403);
+    assert.equal((await errorOf(asReader)).code, 'api.permission-denied');
+    const client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: admin });
+    try {
+      // The deployer role holds messages.send (the operator's does not: it runs agents, not conversations).
+      const couriers = (await client.issueToken({ role: 'deployer', agents: 'courier-*', ttlMs: 3_600_000 })).token;
+      const operator = await send(request('http-6'), { token: (await client.issueToken({ role: 'operator', ttlMs: 3_600_000 })).token });
+      assert.equal(operator.status, 403);
+      assert.match((await errorOf(operator)).hint ?? '', /messages\.send/);
+      const outside = await send(request('http-6'), { token: couriers });
+      assert.equal(outside.status, 403);
+      assert.match((await errorOf(outside)).message, /confined to agents courier-\*: SendMessage on broker is outside them/);
+      const inside = await send({ performative: 'inform', receiver: [{ name: 'courier-a@caxton' }], content: 'hello' }, { token: couriers });
+      assert.equal(inside.status, 200, await inside.clone().text());
+      assert.deepEqual(((await inside.json()) as SendResponse).accepted, ['courier-a']);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses what is not a message with a typed 400 and a hint; a message to no known agent is a typed 404', async () => {
+    for (const [body, type] of [['{"performative":', 'application/json'], [{ performative: 'shout', receiver: [{ name: 'broker' }] }, 'application/json'], [{ performative: 'inform' }, 'application/json'], [request('http-7'), 'text/plain']] as const) {
+      const res = await send(body, { type });
+      assert.equal(res.status, 400, JSON.stringify(body));
+      const error = await errorOf(res);
+      assert.equal(error.code, 'console.bad-request');
+      assert.ok(error.hint, error.message);
+    }
+    const unknown = await send({ performative: 'inform', receiver: [{ name: 'nobody-here' }], content: 'x' });
+    assert.equal(unknown.status, 404);
+    const refusal = await errorOf(unknown);
+    assert.match(refusal.message, /nobody-here/);
+    assert.ok(refusal.hint);
+  });
+
+  it('refuses a body above the message limit from its Content-Length, before reading it', async () => {
+    const declared = await raw({ method: 'POST', path: '/api/messages', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'content-length': String(8 * 1024 * 1024) } }, (req) => req.flushHeaders());
+    assert.equal(declared.status, 413);
+    assert.equal((JSON.parse(declared.body) as { error: { code: string } }).error.code, 'console.body-too-large');
   });
 });
 

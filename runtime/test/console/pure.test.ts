@@ -24,6 +24,9 @@ test('routes: each API route carries the gRPC method whose access rule it follow
   assert.deepEqual(route('POST', '/api/agents/echo/stop'), { api: { name: 'stop', agent: 'echo' }, method: 'StopAgent' });
   assert.deepEqual(route('GET', '/api/agents/echo/logs'), { api: { name: 'agent-logs', agent: 'echo' }, method: 'StreamLogs' });
   assert.deepEqual(route('GET', '/api/stream'), { api: { name: 'stream' }, method: 'TailMessages' });
+  assert.deepEqual(route('GET', '/api/messages'), { api: { name: 'messages' }, method: 'TailMessages' });
+  assert.deepEqual(route('POST', '/api/messages'), { api: { name: 'send' }, method: 'SendMessage' });
+  assert.deepEqual(refusal(() => route('PUT', '/api/messages')), { code: 'console.method-not-allowed', status: 405 });
   assert.deepEqual(route('GET', '/sniffer'), { static: '/sniffer' });
   assert.deepEqual(refusal(() => route('GET', '/api/agents/echo/stop')), { code: 'console.method-not-allowed', status: 405 });
   assert.deepEqual(refusal(() => route('DELETE', '/api/agents/echo')), { code: 'console.method-not-allowed', status: 405 });
