@@ -70,6 +70,9 @@ describe('output formatting', () => {
     assert.match(out, /^signed by\s+\(no trusted signature\)$/m);
     assert.match(out, /^language\s+\(not stated\)$/m);
     assert.match(formatAgentDetail(agent({ language: 'rust' }), NOW), /^language\s+rust$/m);
+    assert.match(formatAgentDetail(agent(), NOW), /^rollback to\s+\(none: never upgraded\)$/m);
+    assert.match(formatAgentDetail(agent({ version: 3, previous: { version: 2, artifactDigest: 'ab'.repeat(32), language: 'rust' } }), NOW), new RegExp(`^rollback to\\s+version 2, sha256:${'ab'.repeat(32)} \\(rust\\)$`, 'm'));
+    assert.match(formatAgentTable([agent({ version: 3, previous: { version: 2, artifactDigest: 'ab'.repeat(32) } })]).split('\n')[1]!, /\s3 \(2\)\s/, 'the VERSION column names the version a rollback restores');
     assert.match(formatAgentDetail(agent({ signerKeyId: '0123456789abcdef' }), NOW), /^signed by\s+key 0123456789abcdef$/m);
     assert.match(out, /^deployed\s+2026-11-21T11:00:00\.000Z \(1h ago\)$/m);
   });

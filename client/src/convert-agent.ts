@@ -42,6 +42,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     http: a.http ? httpPolicyToWire(a.http) : null,
     signerKeyId: a.signerKeyId ?? '',
     language: a.language ?? '',
+    previous: a.previous ? { version: a.previous.version, artifactSha256: a.previous.artifactDigest, language: a.previous.language ?? '' } : null,
   };
 }
 
@@ -74,6 +75,7 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
   if (w.http) view.http = httpPolicyFromWire(w.http);
   if (w.signerKeyId) view.signerKeyId = w.signerKeyId;
   if (w.language) view.language = w.language;
+  if (w.previous) view.previous = { version: w.previous.version, artifactDigest: w.previous.artifactSha256, ...(w.previous.language ? { language: w.previous.language } : {}) };
   if (w.lastError) {
     view.lastError = { message: w.lastError.message, at: w.lastError.atUnixMs };
     if (w.lastError.code) view.lastError.code = w.lastError.code;

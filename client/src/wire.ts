@@ -76,6 +76,12 @@ export interface WireAgentError {
   atUnixMs: Wire64;
 }
 
+export interface WirePreviousDeployment {
+  version: Wire64;
+  artifactSha256: string;
+  language: string;
+}
+
 export interface WireAgentInfo {
   name: string;
   state: WireAgentState;
@@ -98,6 +104,8 @@ export interface WireAgentInfo {
   signerKeyId?: string;
   /** '' when the deployer stated no language; optional for old senders. */
   language?: string;
+  /** What a rollback would put back; null (or absent, from old senders) when nothing. */
+  previous?: WirePreviousDeployment | null;
 }
 
 export interface WireDeployAgentResponse {

@@ -7,7 +7,8 @@ const COLUMNS: Column<AgentView>[] = [
   { header: 'NAME', value: (a) => a.name },
   { header: 'STATE', value: (a) => a.state },
   { header: 'LANG', value: (a) => a.language ?? '-' },
-  { header: 'VERSION', value: (a) => String(a.version), right: true },
+  // `3 (2)`: version 3 running, version 2 what `caxton rollback` would put back.
+  { header: 'VERSION', value: (a) => (a.previous ? `${a.version} (${a.previous.version})` : String(a.version)), right: true },
   { header: 'NODE', value: (a) => a.nodeId },
   { header: 'MAILBOX', value: (a) => formatCount(a.mailboxDepth), right: true },
   { header: 'HANDLED', value: (a) => formatCount(a.messagesHandled), right: true },
@@ -29,6 +30,7 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['state', a.state],
     ['node', a.nodeId],
     ['version', String(a.version)],
+    ['rollback to', a.previous ? `version ${a.previous.version}, sha256:${a.previous.artifactDigest}${a.previous.language ? ` (${a.previous.language})` : ''}` : '(none: never upgraded)'],
     ['language', a.language ?? '(not stated)'],
     ['artifact', `sha256:${a.artifactDigest} (${formatBytes(a.artifactSize)})`],
     ['fuel/message', formatCount(a.limits.fuelPerMessage)],

@@ -108,6 +108,15 @@ export interface AgentStatus {
   signerKeyId?: string;
   /** Source language the deployer stated for this version's artifact; absent: not stated. */
   language?: string;
+  /** The version `rollback` would put back (what the last upgrade or rollback replaced); absent: none. */
+  previous?: PreviousDeployment;
+}
+
+/** A replaced version as status shows it: enough to know what a rollback restores. */
+export interface PreviousDeployment {
+  version: number;
+  artifactDigest: string;
+  language?: string;
 }
 
 export interface UpgradeResult {

@@ -6,7 +6,7 @@
  */
 import type { AgentId, AgentState, AgentStatus } from '@caxton/core';
 import { CaxtonError, Instrumentation } from '@caxton/core';
-import type { AgentRecord } from '../storage/records.js';
+import { previousShown, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
@@ -116,6 +116,7 @@ export class LocalAgents {
       ...(r.http !== undefined ? { http: r.http } : {}),
       ...(r.signerKeyId !== undefined ? { signerKeyId: r.signerKeyId } : {}),
       ...(r.language !== undefined ? { language: r.language } : {}),
+      ...previousShown(r),
     };
   }
 }

@@ -4,7 +4,7 @@
  * (storage/ports.ts) and the registry adapters that store them (registry/), so neither side imports
  * the other's module for them.
  */
-import type { AgentLimitsSpec, CaxtonError, DeploySpec, DfAgentDescription } from '@caxton/core';
+import type { AgentLimitsSpec, AgentStatus, CaxtonError, DeploySpec, DfAgentDescription } from '@caxton/core';
 
 /**
  * A deployment: the operator's DeploySpec with the node's default limits filled in, plus which
@@ -28,6 +28,13 @@ export interface AgentRecord extends DeploySpec<AgentLimitsSpec> {
 
 /** The parts of a replaced version that a rollback puts back. */
 export type PreviousVersion = Pick<AgentRecord, 'artifactDigest' | 'version' | 'limits' | 'config' | 'http' | 'signerKeyId' | 'language'>;
+
+/** What an agent's status shows of its record's previous version (spread into AgentStatus). */
+export function previousShown(record: AgentRecord): Pick<AgentStatus, 'previous'> {
+  const p = record.previous;
+  if (p === undefined) return {};
+  return { previous: { version: p.version, artifactDigest: p.artifactDigest, ...(p.language !== undefined ? { language: p.language } : {}) } };
+}
 
 /** The version `record` describes, as the `previous` of the one that replaces it. */
 export function previousVersionOf(record: AgentRecord): PreviousVersion {

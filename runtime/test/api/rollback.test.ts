@@ -64,6 +64,8 @@ describe('RollbackAgent on a real node', () => {
 
     const up = await client.upgrade({ name: 'svc', limits: { fuelPerMessage: 3_000_000 }, config: { mode: 'count' } }, counter);
     assert.equal(up.agent.version, 2);
+    assert.deepEqual(up.agent.previous, { version: 1, artifactDigest: sha(echo) }, 'status names what a rollback would put back');
+    assert.deepEqual((await client.getAgent('svc')).previous, { version: 1, artifactDigest: sha(echo) });
     assert.equal(await ask('request', 'increment'), '1', 'the counter runs');
 
     const back = await client.rollback('svc');
@@ -73,6 +75,7 @@ describe('RollbackAgent on a real node', () => {
     assert.deepEqual(back.agent.config, { mode: 'echo' }, 'and its config');
     assert.equal(back.agent.limits.fuelPerMessage, 2_000_000, 'and its limits');
     assert.equal(back.agent.state, 'running');
+    assert.deepEqual(back.agent.previous, { version: 2, artifactDigest: sha(counter) }, 'the rolled-back version is now the one to go back to');
     assert.equal(await ask('request', 'hello again'), 'hello again', 'and it answers as the echo did');
 
     const forth = await client.rollback('svc');
@@ -83,7 +86,8 @@ describe('RollbackAgent on a real node', () => {
   });
 
   it('refuses an agent that was never upgraded, typed, with a hint', async () => {
-    await client.deploy({ name: 'fresh' }, await example('as-echo'));
+    const fresh = await client.deploy({ name: 'fresh' }, await example('as-echo'));
+    assert.equal(fresh.previous, undefined, 'a first deployment has nothing to roll back to');
     const err = await client.rollback('fresh').then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof ApiCallError, String(err));
     assert.equal(err.statusName, status[status.FAILED_PRECONDITION]);

@@ -25,6 +25,7 @@ const agent: W.WireAgentInfo = {
   name: 'echo', state: 'AGENT_STATE_RUNNING', nodeId: 'n1', version: 3, artifactSha256: 'ab'.repeat(32), artifactSize: 1234,
   limits: { fuelPerMessage: 10_000_000_000, memoryPages: 16, maxSendsPerS: 6, maxSendsPerCall: 7 }, config: { k: 'v' }, restarts: 2, fuelUsed: 99, memoryPages: 4,
   mailboxDepth: 5, messagesHandled: 6, lastError: { message: 'boom', code: 'sandbox.trap', atUnixMs: 7 }, createdAtUnixMs: 8, updatedAtUnixMs: 9, http, signerKeyId: '0123456789abcdef', language: 'assemblyscript',
+  previous: { version: 2, artifactSha256: 'cd'.repeat(32), language: 'rust' },
 };
 const header: W.WireArtifactHeader = {
   name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5,

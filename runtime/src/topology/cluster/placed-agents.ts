@@ -22,7 +22,7 @@ import { ClaimStore } from './placement/claims.js';
 import type { Claim } from './placement/plan.js';
 import type { DeactivateReason, PlacementController } from './placement/placement-controller.js';
 import type { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
-import type { AgentRecord } from '../../storage/records.js';
+import { previousShown, type AgentRecord } from '../../storage/records.js';
 import type { AgentResidency, ResidencyContext } from '../../node/agent-residency.js';
 import { agentLog, errorSummary, type LocalAgent } from '../../node/local-agents.js';
 import type { ClusterDeployments } from './deployments.js';
@@ -240,6 +240,7 @@ export class PlacedAgents implements AgentResidency {
       ...(record.http !== undefined ? { http: record.http } : {}),
       ...(record.signerKeyId !== undefined ? { signerKeyId: record.signerKeyId } : {}),
       ...(record.language !== undefined ? { language: record.language } : {}),
+      ...previousShown(record),
     };
   }
 
