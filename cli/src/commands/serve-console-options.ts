@@ -44,10 +44,11 @@ export function consoleBundleDir(): string | undefined {
   }
 }
 
-function parseAddress(text: string): { host: string; port: number } {
+/** `--<flag> host:port` → its parts; a typed usage error naming the flag otherwise. */
+export function parseListenFlag(flag: string, text: string, examplePort: number): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) throw new UsageError(`--http ${text} is not host:port`, 'e.g. --http 127.0.0.1:8080 ([::1]:8080 for IPv6; port 0 = any free port)');
+  if (!m || !(port >= 0 && port <= 65535)) throw new UsageError(`--${flag} ${text} is not host:port`, `e.g. --${flag} 127.0.0.1:${examplePort} ([::1]:${examplePort} for IPv6; port 0 = any free port)`);
   return { host: (m[1] ?? m[2])!, port };
 }
 
@@ -57,7 +58,7 @@ export function consoleNodeOptions(argv: ConsoleArgs, cwd: string, apiTls: Start
     if (argv.httpCert || argv.httpKey || argv.httpInsecure || argv.httpBudget !== undefined) throw new UsageError('--http-cert, --http-key, --http-insecure and --http-budget need --http host:port');
     return undefined;
   }
-  const { host, port } = parseAddress(argv.http);
+  const { host, port } = parseListenFlag('http', argv.http, 8080);
   if ((argv.httpCert === undefined) !== (argv.httpKey === undefined)) throw new UsageError('--http-cert and --http-key go together');
   const out: ConsoleNodeOptions = { host, port };
   if (argv.httpCert && argv.httpKey) out.tls = { certFile: path.resolve(cwd, argv.httpCert), keyFile: path.resolve(cwd, argv.httpKey) };

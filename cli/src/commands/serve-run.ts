@@ -15,6 +15,7 @@ import { auditNodeOptions, type ServeAuditArgs } from './serve-audit-options.js'
 import { clusterSecurityOptions, type ClusterSecurityArgs } from './serve-cluster-security-options.js';
 import { k8sNodeOptions, type K8sArgs } from './serve-k8s-options.js';
 import { consoleNodeOptions, type ConsoleArgs } from './serve-console-options.js';
+import { mcpNodeOptions, type McpArgs } from './serve-mcp-options.js';
 import type { TelemetryArgs } from './serve-telemetry-options.js';
 import { telemetryFromArgs } from './serve-telemetry-config.js';
 import { installJsonLogs } from '@caxton/runtime';
@@ -44,7 +45,7 @@ async function loadStartNode(): Promise<StartNode> {
   return mod.startNode;
 }
 
-export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & TelemetryArgs & TrustArgs & {
+export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & McpArgs & TelemetryArgs & TrustArgs & {
   shards?: number;
   edgeMaxInFlight?: number;
   edgeTargetMs?: number;
@@ -149,6 +150,8 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   Object.assign(options, k8sNodeOptions(argv, cwd));
   const webConsole = consoleNodeOptions(argv, cwd, options.tls);
   if (webConsole) options.console = webConsole;
+  const mcp = mcpNodeOptions(argv);
+  if (mcp) options.mcp = mcp;
   return options;
 }
 
@@ -212,7 +215,8 @@ export async function runServe(ctx: CommandContext, argv: ServeArgs): Promise<nu
     const health = options.health && node.healthPort !== undefined ? `${options.health.host}:${node.healthPort}` : undefined;
     if (health) ctx.note(`caxton: grpc.health.v1 (plaintext, no token) on ${health}`);
     if (node.consoleUrl) ctx.note(`caxton: console on ${node.consoleUrl}`);
-    if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null, ...(health ? { health } : {}), ...(node.consoleUrl ? { console: node.consoleUrl } : {}) });
+    if (node.mcpUrl) ctx.note(`caxton: MCP on ${node.mcpUrl}`);
+    if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null, ...(health ? { health } : {}), ...(node.consoleUrl ? { console: node.consoleUrl } : {}), ...(node.mcpUrl ? { mcp: node.mcpUrl } : {}) });
     const exitCode = await new Promise<number>((resolve) => {
       let interrupts = 0;
       const stopListening = ctx.io.onInterrupt(() => {

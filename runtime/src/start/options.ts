@@ -60,6 +60,8 @@ export interface StartNodeOptions extends TopologyOptions {
   prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits> };
   /** Serve the web console over HTTP (issue 15); absent: no console. */
   console?: ConsoleNodeOptions;
+  /** Serve MCP (streamable HTTP at /mcp, loopback only, decision 1900); absent: no MCP endpoint. Needs the API (its tokens). */
+  mcp?: { host: string; port: number; callTimeoutMs?: number };
   /**
    * OpenTelemetry export (OTLP traces and metrics, the Prometheus endpoint), parsed from serve's
    * flags and OTEL_* variables (telemetry/config.ts). Unset or disabled: no SDK is registered.

@@ -19,6 +19,7 @@ import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
 import { ensureAuditKey } from '../audit/audit-key.js';
 import { nodeHealth, type NodePhase } from '../node/node-health.js';
 import { checkConsoleBinding, startConsoleServer, type ConsoleServer } from '../console/server.js';
+import { checkMcpBinding, McpConfigError, startMcpServer, type McpEndpoint } from '../mcp/index.js';
 import { AgentLifecycle } from '../node/agent-lifecycle.js';
 import type { AgentMessaging } from '../node/agent-messaging.js';
 import { AgentLogs } from '../node/agent-logs.js';
@@ -61,6 +62,8 @@ export interface RunningNode {
   events: BusEvents;
   /** The web console's address (`http://127.0.0.1:8080/`), when it was asked for. */
   consoleUrl?: string;
+  /** http://host:port/mcp when started with `mcp` (decision 1900). */
+  mcpUrl?: string;
   /** The OpenTelemetry SDK this node registered (options.telemetry), if any. */
   telemetry?: RunningTelemetry;
   /** Which signatures the node requires and whose it trusts (decision 1400). */
@@ -71,6 +74,10 @@ export interface RunningNode {
 export async function startNode(options: StartNodeOptions): Promise<RunningNode> {
   const dataDir = path.resolve(options.dataDir);
   if (options.console) checkConsoleBinding(options.console);
+  if (options.mcp) {
+    checkMcpBinding(options.mcp);
+    if (options.api === false) throw new McpConfigError('the MCP endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --mcp');
+  }
   // 0700 as decision 0800 says: the message log, logs and artifacts in here are the node's alone
   // (creating it with the default mode first would defeat ensureAuthToken's 0700).
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -332,6 +339,15 @@ async function startOnTopology(
     const started = consoleServer;
     undo.push(() => started.close());
   }
+  let mcpEndpoint: McpEndpoint | undefined;
+  if (options.mcp) {
+    if (!api) throw new McpConfigError('the MCP endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --mcp');
+    mcpEndpoint = await startMcpServer({
+      ...options.mcp, control, audited, resolvePrincipal: api.resolvePrincipal, version: CAXTON_VERSION,
+    });
+    const started = mcpEndpoint;
+    undo.push(() => started.close());
+  }
   // A cluster joins placement here: it announces the API address peers show in `caxton status`,
   // the real port, so after listen.
   undo.push(() => topology.stopAgents());
@@ -344,12 +360,14 @@ async function startOnTopology(
     control: audited.as(IN_PROCESS_CALLER),
     events,
     ...(consoleServer ? { consoleUrl: consoleServer.url } : {}),
+    ...(mcpEndpoint ? { mcpUrl: mcpEndpoint.url } : {}),
     trust: { mode: trust.mode, keyIds: trust.keyIds },
     async stop(): Promise<void> {
       if (stopping) return;
       stopping = true;
       life.phase = 'stopping';
       await consoleServer?.close();
+      await mcpEndpoint?.close();
       await api?.close(2000);
       await bus.stopDispatching();
       killSwitch.close();

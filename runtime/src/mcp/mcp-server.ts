@@ -1,0 +1,242 @@
+/**
+ * `caxton serve --mcp host:port`: the node as an MCP server (streamable HTTP at `/mcp`, the
+ * official `@modelcontextprotocol/sdk`), so LLM clients reach Caxton agents (decision 1900):
+ * - tools: each service an agent advertises in the directory (tool-catalog.ts); a call is a FIPA
+ *   `request` to that agent and its result the agent's reply (reply-rule.ts);
+ * - resources: the agents the caller may see, each with its advertised services.
+ *
+ * Stateless: each HTTP request gets its own protocol server and transport, built with the
+ * caller's principal, so tools and resources always reflect the directory and the token now.
+ * Same tokens and roles as the gRPC API: every request needs `directory.read`, a tool call
+ * `messages.send` on the agent it names; refusals for credentials are audited, and calls go
+ * through the audited control surface as the caller (decision 1701). Bounded: the body's declared
+ * size, the content's size, calls in flight, and how long a call waits for its reply.
+ */
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  CallToolRequestSchema, ErrorCode, ListResourcesRequestSchema, ListToolsRequestSchema, McpError, ReadResourceRequestSchema,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
+import { CaxtonError, DEFAULT_ACL_LIMITS, isLoopbackHost, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { requireAllowed } from '../api/access.js';
+import { presentedToken, tokenFingerprint } from '../api/caller.js';
+import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
+import { replyVerdict } from './reply-rule.js';
+import { TOOL_INPUT_SCHEMA, toolsFromDirectory, type McpTool } from './tool-catalog.js';
+
+export interface McpServerOptions {
+  host: string;
+  port: number;
+  /** Reads: the directory, agents, the message tail. */
+  control: NodeControl;
+  /** Sends are made through it as the caller; without it (no audit trail) through `control`. */
+  audited?: AuditedControl;
+  resolvePrincipal: (values: readonly unknown[]) => Principal;
+  /** How long a tool call waits for the agent's answer. Default 30 s. */
+  callTimeoutMs?: number;
+  /** Tool calls waiting for answers at once; past it a call is refused. Default 64. */
+  maxCallsInFlight?: number;
+  version: string;
+  onInternalError?: (err: unknown) => void;
+}
+
+export interface McpEndpoint {
+  readonly port: number;
+  /** http://host:port/mcp */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The JSON-RPC body of one MCP request is small; this bounds what a client may declare. */
+const MAX_BODY_BYTES = DEFAULT_ACL_LIMITS.maxMessageBytes + 64 * 1024;
+const DIRECTORY_LIMIT = 1000;
+
+export class McpConfigError extends CaxtonError {
+  constructor(message: string, hint: string) {
+    super('mcp.bad-config', message, { kind: 'invalid-argument', hint });
+  }
+}
+
+function jsonError(res: ServerResponse, status: number, code: string, message: string, hint: string, extra: Record<string, string> = {}): void {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.InvalidRequest, message, data: { code, hint } } });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...extra });
+  res.end(body);
+}
+
+/** A Caxton refusal as a JSON-RPC error the client shows: its code and hint in `data`. */
+function mcpRefusal(err: unknown): McpError {
+  if (err instanceof McpError) return err;
+  if (err instanceof CaxtonError) return new McpError(ErrorCode.InvalidRequest, err.message, { code: err.code, hint: err.hint });
+  return new McpError(ErrorCode.InternalError, 'the node failed to answer', { hint: "see the node's output for the cause" });
+}
+
+/** Tokens must not cross a network in clear: plain HTTP is served on loopback only (checked before the node starts anything). */
+export function checkMcpBinding(o: { host: string; port: number }): void {
+  if (!isLoopbackHost(o.host)) {
+    throw new McpConfigError(`--mcp ${o.host}:${o.port} would serve plain HTTP beyond loopback: bearer tokens would cross the network in clear`,
+      'bind it to 127.0.0.1 (or ::1) and put a TLS-terminating proxy in front for remote clients');
+  }
+}
+
+export async function startMcpServer(o: McpServerOptions): Promise<McpEndpoint> {
+  checkMcpBinding(o);
+  const callTimeoutMs = o.callTimeoutMs ?? 30_000;
+  const maxCalls = o.maxCallsInFlight ?? 64;
+  const report = o.onInternalError ?? ((err: unknown) => console.error('caxton mcp: internal error:', err));
+  let callsInFlight = 0;
+
+  const callerOf = (req: IncomingMessage, role: AuditRole): AuditCaller => {
+    const header = req.headers.authorization;
+    const presented = presentedToken(header === undefined ? [] : [header]);
+    return { role, token: presented ? tokenFingerprint(presented.token) : '', peer: `mcp ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}` };
+  };
+
+  const catalog = async (principal: Principal): Promise<McpTool[]> =>
+    toolsFromDirectory(await o.control.searchDirectory({}, DIRECTORY_LIMIT)).filter((t) => principalSees(principal, t.agent));
+
+  /** Sends the request and waits for the answer; the tail is open before the send, so none is missed. */
+  const call = async (tool: McpTool, content: string, sender: NodeControl, lane: 'operator' | 'client'): Promise<CallToolResult> => {
+    const conversationId = `mcp-${randomUUID()}`;
+    let settle!: (r: CallToolResult) => void;
+    const answered = new Promise<CallToolResult>((resolve) => { settle = resolve; });
+    const stop = o.control.tail({ conversationId }, {
+      next: (e) => {
+        const verdict = replyVerdict(e.message, { conversationId, agent: tool.agent });
+        if (verdict === 'not-yet') return;
+        settle({
+          content: [{ type: 'text', text: e.message.content ?? '' }],
+          isError: verdict === 'error',
+          structuredContent: { performative: e.message.performative, conversationId, messageId: e.messageId },
+        });
+      },
+      end: (err) => settle({ content: [{ type: 'text', text: `the node stopped following the conversation: ${err?.message ?? 'ended'}` }], isError: true }),
+    });
+    const timer = setTimeout(() => settle({
+      content: [{ type: 'text', text: `${tool.agent} did not answer within ${callTimeoutMs / 1000} s (conversation ${conversationId}); it may still answer later: caxton tail --conversation ${conversationId}` }],
+      isError: true,
+    }), callTimeoutMs);
+    try {
+      const sent = await sender.send({
+        performative: 'request', receivers: [{ name: tool.agent }], content, protocol: 'fipa-request', conversationId, replyWith: `${conversationId}-req`,
+      }, { lane });
+      if (sent.accepted.length === 0) {
+        const why = sent.refused.map((r) => `${r.receiver}: ${r.reason}`).join('; ');
+        return { content: [{ type: 'text', text: `the request was not accepted: ${why}` }], isError: true };
+      }
+      return await answered;
+    } finally {
+      clearTimeout(timer);
+      stop();
+    }
+  };
+
+  const protocolServer = (req: IncomingMessage, principal: Principal): Server => {
+    const server = new Server({ name: 'caxton', version: o.version }, { capabilities: { tools: {}, resources: {} } });
+    server.setRequestHandler(ListToolsRequestSchema, async () => ({
+      tools: (await catalog(principal)).map((t) => ({ name: t.name, description: t.description, inputSchema: { ...TOOL_INPUT_SCHEMA, properties: { ...TOOL_INPUT_SCHEMA.properties }, required: [...TOOL_INPUT_SCHEMA.required] } })),
+    }));
+    server.setRequestHandler(CallToolRequestSchema, async (request) => {
+      try {
+        const tool = (await catalog(principal)).find((t) => t.name === request.params.name);
+        if (!tool) throw new McpError(ErrorCode.InvalidParams, `no tool ${JSON.stringify(request.params.name.slice(0, 128))}`, { hint: 'list the tools: each is a service an agent advertises in the directory' });
+        const content = request.params.arguments?.['content'];
+        if (typeof content !== 'string') throw new McpError(ErrorCode.InvalidParams, 'content is missing or not a string', { hint: 'give {"content": "…"}: the request\'s content' });
+        if (Buffer.byteLength(content) > DEFAULT_ACL_LIMITS.maxContentBytes) {
+          throw new McpError(ErrorCode.InvalidParams, `content is larger than ${DEFAULT_ACL_LIMITS.maxContentBytes} bytes`, { hint: 'send less in one call' });
+        }
+        // The same check as SendMessage's: messages.send, on the agent the tool names.
+        requireAllowed(principal, 'SendMessage', [tool.agent]);
+        if (callsInFlight >= maxCalls) {
+          throw new McpError(ErrorCode.InvalidRequest, `${callsInFlight} tool calls are waiting for answers, the most this node takes`, { code: 'mcp.busy', hint: 'retry in a moment' });
+        }
+        callsInFlight += 1;
+        try {
+          const sender = o.audited ? o.audited.as(callerOf(req, principal.role)) : o.control;
+          return await call(tool, content, sender, principal.role === 'admin' ? 'operator' : 'client');
+        } finally {
+          callsInFlight -= 1;
+        }
+      } catch (err) {
+        if (!(err instanceof McpError) && !(err instanceof CaxtonError)) report(err);
+        throw mcpRefusal(err);
+      }
+    });
+    server.setRequestHandler(ListResourcesRequestSchema, async () => ({
+      resources: (await o.control.listAgents()).filter((a) => principalSees(principal, a.name)).map((a) => ({
+        uri: `caxton://agents/${encodeURIComponent(a.name)}`, name: a.name, mimeType: 'application/json',
+        description: `Caxton agent ${a.name}: state, version and the services it advertises`,
+      })),
+    }));
+    server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
+      const m = /^caxton:\/\/agents\/([^/]+)$/.exec(request.params.uri);
+      const name = m ? decodeURIComponent(m[1]!) : undefined;
+      const agent = name !== undefined && principalSees(principal, name) ? await o.control.getAgent(name) : undefined;
+      if (!agent) throw new McpError(ErrorCode.InvalidParams, `no resource ${JSON.stringify(request.params.uri.slice(0, 200))}`, { hint: 'list the resources: caxton://agents/<name>' });
+      const services = (await catalog(principal)).filter((t) => t.agent === agent.name).map((t) => ({ tool: t.name, ...t.service }));
+      const view = { name: agent.name, state: agent.state, version: agent.version, ...(agent.language ? { language: agent.language } : {}), services };
+      return { contents: [{ uri: request.params.uri, mimeType: 'application/json', text: JSON.stringify(view) }] };
+    });
+    return server;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/mcp') return jsonError(res, 404, 'mcp.no-route', `no MCP endpoint at ${path!.slice(0, 200)}`, 'the endpoint is /mcp');
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (!Number.isSafeInteger(declared) || declared > MAX_BODY_BYTES) {
+      return jsonError(res, 413, 'mcp.body-too-large', `the request declares ${req.headers['content-length']} bytes, more than ${MAX_BODY_BYTES}`, 'send less in one request');
+    }
+    let principal: Principal | undefined;
+    try {
+      const header = req.headers.authorization;
+      principal = o.resolvePrincipal(header === undefined ? [] : [header]);
+      // Every MCP request reads the directory (tools, resources): directory.read, which every role holds.
+      requireAllowed(principal, 'SearchDirectory');
+    } catch (err) {
+      if (o.audited) await o.audited.refused(callerOf(req, principal?.role ?? 'none'), { method: 'Mcp', args: auditArgs({ path }, { path }) }, err).catch(report);
+      const e = err instanceof CaxtonError ? err : undefined;
+      const status = e?.kind === 'unauthenticated' ? 401 : 403;
+      return jsonError(res, status, e?.code ?? 'api.permission-denied', e?.message ?? 'refused', e?.hint ?? 'present a Caxton token: Authorization: Bearer <token>',
+        status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+    }
+    const server = protocolServer(req, principal);
+    // Stateless (no session id) with plain JSON answers: one request, one response.
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res);
+  };
+
+  const httpServer = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      report(err);
+      if (!res.headersSent) jsonError(res, 500, 'mcp.internal', 'the MCP endpoint failed to answer', "see the node's output for the cause");
+      else res.destroy();
+    });
+  });
+  httpServer.headersTimeout = 20_000;
+  httpServer.requestTimeout = callTimeoutMs + 30_000;
+  httpServer.maxHeadersCount = 64;
+  const port = await new Promise<number>((resolve, reject) => {
+    httpServer.once('error', (err) => reject(new McpConfigError(`cannot listen on ${o.host}:${o.port}: ${err.message}`, 'pick another port with --mcp host:port')));
+    httpServer.listen(o.port, o.host.replace(/^\[|\]$/g, ''), () => resolve((httpServer.address() as AddressInfo).port));
+  });
+  const hostPart = o.host.includes(':') && !o.host.startsWith('[') ? `[${o.host}]` : o.host;
+  return {
+    port,
+    url: `http://${hostPart}:${port}/mcp`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+    },
+  };
+}

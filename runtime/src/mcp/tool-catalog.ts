@@ -1,0 +1,61 @@
+/**
+ * The MCP tools a node offers (pure): one per service an agent advertises in the directory (DF),
+ * named `<agent>.<service type>` so a model reads what it calls. A call is a FIPA `request` to
+ * that agent; its answer is the agent's reply (reply-rule.ts).
+ *
+ * Names follow MCP's tool-name rule (1–128 of A–Z a–z 0–9 _ - .): other characters become `_`,
+ * and a name two services would share gets `-2`, `-3`… in directory order, so every tool has
+ * one name and every name one tool.
+ */
+import type { DfAgentDescription } from '@caxton/core';
+
+export interface McpTool {
+  name: string;
+  description: string;
+  /** The local name of the agent the call is sent to. */
+  agent: string;
+  service: { name: string; type: string };
+}
+
+/** What a tool call takes: the request's content (the agent's own language), nothing else. */
+export const TOOL_INPUT_SCHEMA = Object.freeze({
+  type: 'object',
+  properties: {
+    content: { type: 'string', description: "the request's content, as the agent's service expects it" },
+  },
+  required: ['content'],
+  additionalProperties: false,
+} as const);
+
+const MAX_NAME = 128;
+
+function localName(name: string): string {
+  const at = name.indexOf('@');
+  return at < 0 ? name : name.slice(0, at);
+}
+
+function toolName(agent: string, service: string): string {
+  return `${agent}.${service}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, MAX_NAME);
+}
+
+export function toolsFromDirectory(descriptions: readonly DfAgentDescription[]): McpTool[] {
+  const tools: McpTool[] = [];
+  const taken = new Map<string, number>();
+  for (const d of descriptions) {
+    const agent = localName(d.name.name);
+    for (const s of d.services) {
+      const base = toolName(agent, s.type !== '' ? s.type : s.name);
+      const seen = (taken.get(base) ?? 0) + 1;
+      taken.set(base, seen);
+      const name = seen === 1 ? base : `${base.slice(0, MAX_NAME - String(seen).length - 1)}-${seen}`;
+      const protocols = s.protocols.length > 0 ? ` It speaks ${s.protocols.join(', ')}.` : '';
+      tools.push({
+        name,
+        agent,
+        service: { name: s.name, type: s.type },
+        description: `Sends a FIPA request to the Caxton agent ${agent} for its service ${JSON.stringify(s.name)} (type ${JSON.stringify(s.type)}) and returns its reply.${protocols}`,
+      });
+    }
+  }
+  return tools;
+}
