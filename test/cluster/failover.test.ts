@@ -1,9 +1,10 @@
 /**
- * @test-runs-alone: a soak of 50,000 requests under SIGKILL; beside another file it runs past its
- * timeout on two cores (decision 1740).
+ * @test-runs-alone: a soak of 25,000 requests under SIGKILL; beside another file it runs past its
+ * timeout on two cores (decision 1740). It ran 50,400 until CI's 45 minutes grew tight; half keeps
+ * the kill in the middle of a sustained load and every invariant below, at half the time.
  *
  * Three nodes sharing one Kafka and one etcd; 48 probe agents spread over them; a sustained load of
- * 50,400 requests through two of the nodes; `kill -9` of the third in the middle of it.
+ * 25,200 requests through two of the nodes; `kill -9` of the third in the middle of it.
  *
  * What must hold, checked from the probes' own observations (each reply says which node the
  * instance ran on, its instance id, its own handled-count and its clock) and the nodes' journals of
@@ -26,7 +27,7 @@ import { Load } from './support/load.js';
 import { PROBE, allObservations, completionsByNode, deployAll, journals, placement, waitFor, warmUp } from './support/cluster.js';
 
 const AGENTS = Array.from({ length: 48 }, (_, i) => `probe-${i}`);
-const PER_AGENT = 1050; // 48 × 1050 = 50,400 requests
+const PER_AGENT = 525; // 48 × 525 = 25,200 requests
 const VICTIM = 'n3'; // with 12 partitions, rendezvous gives n3 five of them (25 of these probes)
 
 let infra: Servers;
@@ -42,7 +43,7 @@ after(async () => {
   await infra?.stop();
 });
 
-test('kill -9 of a node under 50,000 requests: all handled, nothing completed is redone, never two owners', { timeout: 240_000 }, async (t) => {
+test('kill -9 of a node under 25,000 requests: all handled, nothing completed is redone, never two owners', { timeout: 240_000 }, async (t) => {
   const cluster = { name: uniqueCluster('failover') };
   for (const id of ['n1', 'n2', 'n3']) nodes.push(NodeProcess.instrumented({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }));
   await startAll(nodes);
@@ -76,7 +77,7 @@ test('kill -9 of a node under 50,000 requests: all handled, nothing completed is
   assert.ok(killedAt > 0, 'the node was killed during the load');
   t.diagnostic(`load: ${load.accepted.length} accepted, ${load.refused.length} refused in ${((load.finishedAt - load.startedAt) / 1000).toFixed(1)} s`);
   assert.equal(load.refused.length, 0, `sends through the surviving nodes are accepted: ${JSON.stringify(load.refused.slice(0, 3))}`);
-  assert.ok(load.accepted.length >= 50_000);
+  assert.ok(load.accepted.length >= 25_000);
 
   const accepted = new Set(load.accepted.map((a) => a.key));
   await waitFor('every accepted request to be handled', () => {

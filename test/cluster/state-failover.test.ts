@@ -1,9 +1,10 @@
 /**
- * @test-runs-alone: a soak of 50,000 requests under SIGKILL; beside another file it runs past its
- * timeout on two cores (decision 1740).
+ * @test-runs-alone: a soak of 25,000 requests under SIGKILL; beside another file it runs past its
+ * timeout on two cores (decision 1740). It ran 50,400 until CI's 45 minutes grew tight; half keeps
+ * the kill in the middle of a sustained load and every invariant below, at half the time.
  *
  * Exactly-once state in a cluster (issue 16): three nodes sharing one Kafka and one etcd, 48 probe
- * agents that count every request in durable state (examples/cluster/probe with state=1), 50,400
+ * agents that count every request in durable state (examples/cluster/probe with state=1), 25,200
  * requests through two of the nodes, and `kill -9` of the third in the middle of it. The killed
  * node's agents move to the survivors and their state moves with them. What must hold, from the
  * probes' own reports (each carries the durable count after its request):
@@ -23,7 +24,7 @@ import { PROBE, allObservations, deployAll, journals, placement, waitFor, warmUp
 import { Load } from './support/load.js';
 
 const AGENTS = Array.from({ length: 48 }, (_, i) => `counter-${i}`);
-const PER_AGENT = 1050; // 48 × 1050 = 50,400 requests
+const PER_AGENT = 525; // 48 × 525 = 25,200 requests
 const VICTIM = 'n3';
 
 let infra: Servers;
@@ -51,7 +52,7 @@ async function storedCount(clients: CaxtonClient[], agent: string): Promise<numb
   return undefined;
 }
 
-test('kill -9 of a node under 50,000 counted requests: each agent counts exactly its accepted requests, and its state moves with it', { timeout: 300_000 }, async (t) => {
+test('kill -9 of a node under 25,000 counted requests: each agent counts exactly its accepted requests, and its state moves with it', { timeout: 300_000 }, async (t) => {
   const cluster = { name: uniqueCluster('state-failover') };
   for (const id of ['n1', 'n2', 'n3']) nodes.push(NodeProcess.instrumented({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }));
   await startAll(nodes);
