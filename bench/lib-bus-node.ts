@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNode, type RunningNode } from '@caxton/runtime';
-import type { AclMessage, SendResult } from '@caxton/core';
+import type { AclMessage, AgentLimitsSpec, SendResult } from '@caxton/core';
 import type { StartNodeOptions, BusEventType, BusListener } from '@caxton/runtime';
 import { artifact } from './lib-artifacts.js';
 
@@ -57,8 +57,9 @@ export class BenchNode {
     }
   }
 
-  async deploy(name: string, example: string, config: Record<string, string> = {}): Promise<void> {
-    await this.control.deploy({ name, config, limits: {} }, await artifact(example));
+  /** `limits`: what an operator would set for this deployment (`caxton deploy --max-sends-per-s …`). */
+  async deploy(name: string, example: string, config: Record<string, string> = {}, limits: Partial<AgentLimitsSpec> = {}): Promise<void> {
+    await this.control.deploy({ name, config, limits }, await artifact(example));
   }
 
   async stop(): Promise<void> {
