@@ -47,6 +47,25 @@ const MESSAGE_BODY: BodyLimit = {
   hint: 'send less content in one message (see docs/acl.md for the limits)',
 };
 
+/** The largest message (its JSON form) any console route accepts: POST /api/messages and a WebSocket send. */
+export const MAX_MESSAGE_JSON_BYTES = MESSAGE_BODY.max;
+
+/**
+ * An ACL message in its JSON form, as a plain client sends it (POST body or WebSocket frame): decoded,
+ * validated, with at least one receiver; anything else is a typed 400 with the ACL layer's hint.
+ */
+export function parseMessageToSend(text: string): AclMessage {
+  try {
+    const message = decodeAclJson(text);
+    validateAclMessage(message);
+    requireReceivers(message);
+    return message;
+  } catch (err) {
+    if (err instanceof AclError) throw new ConsoleError('console.bad-request', `the message: ${err.message}`, err.hint ?? 'see docs/acl.md for a message\'s JSON form');
+    throw err;
+  }
+}
+
 export const MAX_HISTORY_PAGE = 1000;
 const MAX_LOG_LINES = 1000;
 
@@ -118,18 +137,9 @@ export class ConsoleApi {
     } catch {
       throw new ConsoleError('console.bad-request', 'the body is not UTF-8', 'send the ACL message as UTF-8 JSON');
     }
-    try {
-      const message = decodeAclJson(text);
-      validateAclMessage(message);
-      requireReceivers(message);
-      return message;
-    } catch (err) {
-      if (err instanceof AclError) throw new ConsoleError('console.bad-request', `the message: ${err.message}`, err.hint ?? 'see docs/acl.md for a message\'s JSON form');
-      throw err;
-    }
+    return parseMessageToSend(text);
   }
 
-  /** Puts the message on the bus as the caller (the audited surface when the node keeps a trail). */
   async send(node: NodeControl, message: AclMessage, options: SendOptions): Promise<SendResponse> {
     const result = await node.send(message, options);
     return { messageId: result.messageId, accepted: result.accepted, refused: result.refused };

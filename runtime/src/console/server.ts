@@ -25,7 +25,7 @@ import { readProvidedTokenFile } from '../api/provided-token.js';
 import { UploadSlots } from '../api/upload.js';
 import type { BusEvents } from '../bus/events.js';
 import type { MessageLog } from '../bus/message-log.js';
-import { ConsoleApi } from './api-handlers.js';
+import { ConsoleApi, MAX_MESSAGE_JSON_BYTES } from './api-handlers.js';
 import { ConsoleError, errorBody, httpStatusFor } from './errors.js';
 import { LIVE_STREAM_DEFAULTS, LiveStreams, type LiveStreamOptions } from './live-streams.js';
 import { NodeStatsCollector } from './node-stats.js';
@@ -33,6 +33,7 @@ import type { ConversationLookup } from './protocol-state.js';
 import { messageFilter, MAX_URL_BYTES } from './query.js';
 import { route, type ApiRoute } from './router.js';
 import { CONTENT_SECURITY_POLICY, MISSING_BUNDLE_PAGE, StaticFiles } from './static-files.js';
+import { presentedAuthorization, WS_GATEWAY_DEFAULTS, WsGateway, type WsGatewayOptions } from './ws-gateway.js';
 
 export interface ConsoleServerOptions {
   control: NodeControl;
@@ -63,6 +64,8 @@ export interface ConsoleServerOptions {
   platform: string;
   cluster?: string;
   stream?: Partial<LiveStreamOptions>;
+  /** The WebSocket ingress on /api/ws (decision 1970): its bounds. */
+  ws?: Partial<Omit<WsGatewayOptions, 'maxFrameBytes'>>;
   /** The node's conversation tracker: the live stream shows each message's protocol state. */
   conversations?: ConversationLookup;
   /** Bytes of message log one history page may scan. Default 256 MiB. */
@@ -73,12 +76,12 @@ export interface ConsoleServerOptions {
 }
 
 /** What a node is told about its console (StartNodeOptions.console); the node adds the rest. */
-export type ConsoleNodeOptions = Pick<ConsoleServerOptions, 'host' | 'port' | 'tls' | 'insecure' | 'bundleDir' | 'stream' | 'historyScanBytes'>;
+export type ConsoleNodeOptions = Pick<ConsoleServerOptions, 'host' | 'port' | 'tls' | 'insecure' | 'bundleDir' | 'stream' | 'ws' | 'historyScanBytes'>;
 
 export interface ConsoleServer {
   readonly port: number;
   readonly url: string;
-  /** Live streams open now. */
+  /** Live streams open now (server-sent events and WebSockets). */
   streams(): number;
   close(): Promise<void>;
 }
@@ -239,6 +242,22 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     }
   };
 
+  // Plain clients send and follow over one WebSocket too (decision 1970): the same token check,
+  // roles, audited send and sampled tail as the routes above.
+  // A WebSocket's token may come as a subprotocol (browsers): its caller is that token's fingerprint.
+  const wsCallerOf = (req: IncomingMessage, role: AuditRole): AuditCaller => {
+    const presented = presentedToken(presentedAuthorization(req));
+    return { role, token: presented ? tokenFingerprint(presented.token) : '', peer: `console websocket ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}` };
+  };
+  const ws = new WsGateway({
+    control: options.control, api, resolvePrincipal, report, ...(options.conversations ? { conversations: options.conversations } : {}),
+    changer: (req, principal) => (audited ? audited.as(wsCallerOf(req, principal.role)) : options.control),
+    callerToken: (req) => wsCallerOf(req, 'none').token,
+    refused: async (req, principal, method, err) => {
+      if (audited) await audited.refused(wsCallerOf(req, principal?.role ?? 'none'), { method, args: auditArgs({ websocket: req.url ?? '' }, { via: 'websocket' }) }, err);
+    },
+  }, { ...WS_GATEWAY_DEFAULTS, ...options.ws, maxFrameBytes: MAX_MESSAGE_JSON_BYTES + 4096 });
+
   const listener = (req: IncomingMessage, res: ServerResponse): void => void handle(req, res);
   let server: http.Server;
   if (options.tls) {
@@ -247,6 +266,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     });
     server = https.createServer({ cert, key }, listener);
   } else server = http.createServer(listener);
+  server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
   // Headers must arrive promptly; a live stream's response may last hours (no requestTimeout on it).
   server.headersTimeout = 20_000;
   server.requestTimeout = 0;
@@ -259,9 +279,10 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   return {
     port,
     url: `${options.tls ? 'https' : 'http'}://${hostPart}:${port}/`,
-    streams: () => live.open,
+    streams: () => live.open + ws.open,
     async close() {
       live.closeAll();
+      ws.closeAll();
       stats.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

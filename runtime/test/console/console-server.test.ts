@@ -11,10 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { parseStreamEvents, type AgentDetailResponse, type AgentsResponse, type MessagesResponse, type NodesResponse, type SampledNotice, type SendResponse, type SniffedMessage, type StreamEvent, type WhoAmI } from '@caxton/core';
+import { decodeRecord, parseStreamEvents, type AgentDetailResponse, type AgentsResponse, type MessagesResponse, type NodesResponse, type SampledNotice, type SendResponse, type SniffedMessage, type StreamEvent, type WhoAmI } from '@caxton/core';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, readTokenFilePath, tokenFilePath } from '../../src/api/auth.js';
 import { CaxtonClient } from '@caxton/client';
+import WebSocket from 'ws';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const INITIATOR = path.join(ROOT, 'examples/contract-net/js-initiator/build/cnet-initiator.wasm');
@@ -441,6 +442,170 @@ describe('console server: sending over HTTP (POST /api/messages)', () => {
     const declared = await raw({ method: 'POST', path: '/api/messages', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'content-length': String(8 * 1024 * 1024) } }, (req) => req.flushHeaders());
     assert.equal(declared.status, 413);
     assert.equal((JSON.parse(declared.body) as { error: { code: string } }).error.code, 'console.body-too-large');
+  });
+});
+
+/** A client of /api/ws: every frame it received, and a way to wait for one. */
+class WsClient {
+  readonly frames: Record<string, unknown>[] = [];
+  readonly opened: Promise<void>;
+  closedWith: number | undefined;
+  private waiters: (() => void)[] = [];
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.frames.push(JSON.parse(String(data)) as Record<string, unknown>);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    ws.on('close', (code) => {
+      this.closedWith = code;
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.opened = new Promise((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+  }
+
+  static async connect(options: { token?: string | null; subprotocolToken?: string } = {}): Promise<WsClient> {
+    const url = base.replace(/^http/, 'ws') + 'api/ws';
+    const token = options.token === undefined ? admin : options.token;
+    const client = options.subprotocolToken !== undefined
+      ? new WsClient(new WebSocket(url, ['caxton.v1', `caxton.bearer.${options.subprotocolToken}`]))
+      : new WsClient(new WebSocket(url, token === null ? {} : { headers: { authorization: `Bearer ${token}` } }));
+    await client.opened;
+    return client;
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  async until<T extends Record<string, unknown>>(match: (f: Record<string, unknown>) => boolean, timeoutMs = 20_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.frames.find(match);
+      if (found) return found as T;
+      if (this.closedWith !== undefined) throw new Error(`socket closed (${this.closedWith}) before the frame came; got ${JSON.stringify(this.frames).slice(0, 500)}`);
+      if (Date.now() > deadline) throw new Error(`no such frame in ${timeoutMs} ms; got ${JSON.stringify(this.frames).slice(0, 500)}`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  }
+
+  messages(follow: string): SniffedMessage[] {
+    return this.frames.filter((f) => f['type'] === 'message' && f['follow'] === follow).map((f) => f['data'] as SniffedMessage);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+describe('console server: WebSocket ingress (/api/ws)', () => {
+  const request = (conversation: string): Record<string, unknown> => ({
+    performative: 'request', receiver: [{ name: 'broker' }], content: `deliver ${conversation}`, protocol: 'fipa-request', 'conversation-id': conversation,
+  });
+  type ErrorFrame = { id?: string; error: { code: string; message: string; hint?: string } };
+
+  it('sends a request and follows its conversation to the inform on one socket', async () => {
+    const c = await WsClient.connect();
+    try {
+      const ready = await c.until((f) => f['type'] === 'ready');
+      assert.equal(ready['role'], 'admin');
+      c.send({ op: 'follow', id: 'f1', filter: { conversation: 'ws-1' } });
+      await c.until((f) => f['type'] === 'following' && f['id'] === 'f1');
+      c.send({ op: 'send', id: 's1', message: request('ws-1') });
+      const sent = await c.until<{ messageId: string; accepted: string[]; refused: unknown[] }>((f) => f['type'] === 'sent' && f['id'] === 's1');
+      assert.deepEqual(sent.accepted, ['broker']);
+      assert.deepEqual(sent.refused, []);
+      await c.until((f) => f['type'] === 'message' && (f['data'] as SniffedMessage).performative === 'inform' && (f['data'] as SniffedMessage).receivers.includes('operator@caxton'));
+      assert.deepEqual(c.messages('f1').map((m) => `${m.sender}:${m.performative}`), ['operator@caxton:request', 'broker@caxton:agree', 'broker@caxton:inform']);
+      assert.equal(c.messages('f1')[0]!.id, sent.messageId);
+      c.send({ op: 'unfollow', id: 'f1' });
+      await c.until((f) => f['type'] === 'unfollowed' && f['id'] === 'f1');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('takes the token as a subprotocol (browsers), shares idempotency keys with the other routes, and answers a repeat with the first send', async () => {
+    const c = await WsClient.connect({ subprotocolToken: admin });
+    try {
+      assert.equal(c.ws.protocol, 'caxton.v1');
+      c.send({ op: 'send', id: 'k1', message: request('ws-2'), idempotencyKey: 'ws-retry-1' });
+      c.send({ op: 'send', id: 'k2', message: request('ws-2'), idempotencyKey: 'ws-retry-1' });
+      const first = await c.until<{ messageId: string }>((f) => f['type'] === 'sent' && f['id'] === 'k1');
+      const again = await c.until<{ messageId: string }>((f) => f['type'] === 'sent' && f['id'] === 'k2');
+      assert.equal(again.messageId, first.messageId, 'the repeat is the first message, not a second one');
+      c.send({ op: 'send', id: 'k3', message: request('ws-3'), idempotencyKey: 'ws-retry-1' });
+      const reused = await c.until<ErrorFrame>((f) => f['type'] === 'error' && f['id'] === 'k3');
+      assert.equal(reused.error.code, 'node.idempotency-key-reused');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('checks credentials at the upgrade and permissions per frame, as the other routes do', async () => {
+    await assert.rejects(WsClient.connect({ token: null }), /upgrade refused: 401/);
+    await assert.rejects(WsClient.connect({ token: 'cxt_not-a-token' }), /upgrade refused: 401/);
+    const r = await WsClient.connect({ token: reader });
+    try {
+      r.send({ op: 'follow', id: 'rf', filter: { conversation: 'ws-4' } });
+      await r.until((f) => f['type'] === 'following' && f['id'] === 'rf');
+      r.send({ op: 'send', id: 'rs', message: request('ws-4') });
+      const denied = await r.until<ErrorFrame>((f) => f['type'] === 'error' && f['id'] === 'rs');
+      assert.equal(denied.error.code, 'api.permission-denied');
+      assert.ok(denied.error.hint);
+    } finally {
+      r.close();
+    }
+    // Both refusals are in the audit trail, as the API's are, marked as the console's WebSocket.
+    const client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: admin });
+    try {
+      const records: { method: string; peer: string; result?: { error?: string } }[] = [];
+      await client.listAudit({}, (r) => records.push(decodeRecord(r.bytes) as unknown as (typeof records)[number])).done;
+      const ws = records.filter((r) => r.peer.startsWith('console websocket'));
+      assert.ok(ws.some((r) => r.method === 'ConnectWebSocket' && r.result?.error === 'api.unauthenticated'), JSON.stringify(ws).slice(0, 800));
+      assert.ok(ws.some((r) => r.method === 'SendMessage' && r.result?.error === 'api.permission-denied'), JSON.stringify(ws).slice(0, 800));
+    } finally {
+      client.close();
+    }
+  });
+
+  it('answers a malformed frame with a typed error naming it, and keeps the socket open', async () => {
+    const c = await WsClient.connect();
+    try {
+      c.send('{"op":');
+      c.send({ op: 'shout', id: 'x1' });
+      c.send({ op: 'send', id: 'x2', message: { performative: 'shout', receiver: [{ name: 'broker' }] } });
+      c.send({ op: 'send', id: 'x3', message: { performative: 'inform', receiver: [{ name: 'nobody-here' }], content: 'x' } });
+      c.send({ op: 'unfollow', id: 'x4' });
+      const errors = async (id: string | undefined): Promise<ErrorFrame> => c.until<ErrorFrame>((f) => f['type'] === 'error' && f['id'] === id);
+      assert.equal((await errors(undefined)).error.code, 'console.bad-request');
+      for (const id of ['x1', 'x2', 'x4']) {
+        const e = await errors(id);
+        assert.equal(e.error.code, 'console.bad-request', id);
+        assert.ok(e.error.hint, id);
+      }
+      assert.match((await errors('x3')).error.message, /nobody-here/);
+      c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+      await c.until((f) => f['type'] === 'error' && /binary/.test(JSON.stringify(f)));
+      c.send({ op: 'send', id: 'ok', message: request('ws-5') });
+      await c.until((f) => f['type'] === 'sent' && f['id'] === 'ok');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('closes a socket whose frame exceeds the message limit, before buffering it whole', async () => {
+    const c = await WsClient.connect();
+    c.send({ op: 'send', id: 'big', message: { performative: 'inform', receiver: [{ name: 'broker' }], content: 'x'.repeat(2 * 1024 * 1024) } });
+    await c.until(() => c.closedWith !== undefined).catch(() => undefined);
+    assert.equal(c.closedWith, 1009, 'message too big');
   });
 });
 
