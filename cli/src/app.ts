@@ -17,6 +17,7 @@ import { agentsCommand } from './commands/agents.js';
 import { buildCommand } from './commands/build.js';
 import { deployCommand, upgradeCommand } from './commands/deploy.js';
 import { devCommand } from './commands/dev.js';
+import { testCommand } from './commands/test.js';
 import { logsCommand } from './commands/logs.js';
 import { sendCommand } from './commands/send.js';
 import { newCommand } from './commands/new.js';
@@ -78,6 +79,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(deployCommand(env))
     .command(upgradeCommand(env))
     .command(devCommand(env))
+    .command(testCommand(env))
     .command(rollbackCommand(env))
     .command(agentsCommand(env))
     .command(sendCommand(env))

@@ -6,10 +6,9 @@
  * loop goes on with the running version; Ctrl-C ends the loop, and the node only if dev started it.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { CaxtonClient, readTokenFile, tokenFilePath, type StreamHandle, type UploadHeader } from '@caxton/client';
+import type { CaxtonClient, StreamHandle, UploadHeader } from '@caxton/client';
 import { UsageError } from '../cli-error.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -17,7 +16,7 @@ import { buildProject, displayPath } from '../artifact-source.js';
 import { parseConfigPairs } from '../parse.js';
 import { debounce, SerialRuns } from '../dev/debounce.js';
 import { formatDevEvent, shownError, type DevEvent } from '../dev/events.js';
-import { loadStartNode, type RunningNode } from './serve-run.js';
+import { startLocalNode } from '../local-node.js';
 
 export type DevArgs = GlobalArgs & { dir: string; name?: string; attach: boolean; apiPort: number; quietMs: number; config: string[] };
 
@@ -38,28 +37,11 @@ interface Target {
 }
 
 async function startOwnNode(ctx: CommandContext, argv: DevArgs, mode: DevMode): Promise<Target> {
-  if (!Number.isInteger(argv.apiPort) || argv.apiPort < 0 || argv.apiPort > 65535) throw new UsageError(`--api-port ${argv.apiPort} is not a port`);
-  const temporary = mode.dataDirGiven ? undefined : await mkdtemp(path.join(tmpdir(), 'caxton-dev-'));
-  const dataDir = temporary ?? path.resolve(ctx.io.cwd, argv.dataDir);
-  const startNode = await loadStartNode();
-  let node: RunningNode;
-  try {
-    node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: argv.apiPort, auth: { mode: 'token' } });
-  } catch (err) {
-    if (temporary) await rm(temporary, { recursive: true, force: true });
-    throw err;
-  }
-  const address = `127.0.0.1:${node.apiPort}`;
-  const client = await CaxtonClient.connect({ address, timeoutMs: ctx.facts.timeoutMs, token: await readTokenFile(tokenFilePath(dataDir)) });
-  return {
-    client, address, dataDir,
-    async release() {
-      client.close();
-      await node.stop();
-      if (temporary) await rm(temporary, { recursive: true, force: true });
-      return true;
-    },
-  };
+  const node = await startLocalNode({
+    apiPort: argv.apiPort, timeoutMs: ctx.facts.timeoutMs, prefix: 'caxton-dev-',
+    ...(mode.dataDirGiven ? { dataDir: path.resolve(ctx.io.cwd, argv.dataDir) } : {}),
+  });
+  return { client: node.client, address: node.address, dataDir: node.dataDir, release: async () => (await node.stop(), true) };
 }
 
 async function attachToNode(ctx: CommandContext): Promise<Target> {
