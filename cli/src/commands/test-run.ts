@@ -113,6 +113,6 @@ export async function runTest(ctx: CommandContext, argv: TestArgs): Promise<numb
   } finally {
     await node.stop();
   }
-  out(tapSummary(n - failed, failed, 0));
+  out(tapSummary(n - failed, failed));
   return failed === 0 ? EXIT.OK : EXIT.FAILURE;
 }
