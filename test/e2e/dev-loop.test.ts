@@ -37,7 +37,7 @@ describe('caxton dev: the edit-run loop', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('deploys, upgrades on each save keeping state, shows messages and logs, survives a build error, and stops its node on Ctrl-C', async () => {
+  it('deploys, upgrades on each save keeping state, shows messages and logs, survives a build error, and stops its node on Ctrl-C (not one it attached to)', async () => {
     work = await tempDir('caxton-dev-e2e-');
     assert.ok(path.relative(ROOT, work).startsWith('..'), 'the project lives outside the checkout');
     const dir = await copyExample('as-state-counter', work, 'counter');
@@ -83,10 +83,23 @@ describe('caxton dev: the edit-run loop', () => {
     assert.equal(await ask(), 'v3 4');
     assert.equal(events(dev).filter((e) => e.event === 'deployed').length, 1, 'deployed once, upgraded after');
 
+    // A second loop attached to that node (it did not start it): its agent is deployed there, and
+    // its Ctrl-C leaves the node and the agents running.
+    const attached = spawnCaxton(['dev', dir, '--name', 'counter2', '--json', ...conn], { cwd: work, timeoutMs: 60_000 });
+    assert.equal((await nth(attached, 'node', 1)).started, false);
+    await nth(attached, 'deployed', 1);
+    const left = await attached.stop();
+    assert.equal(left.code, 0, show(left));
+    assert.deepEqual(events(attached).at(-1), { event: 'stopped', nodeStopped: false });
+    const still = await caxton(['agents', '--json', ...conn]);
+    assert.equal(still.code, 0, show(still));
+    assert.deepEqual((JSON.parse(still.stdout) as Array<{ name: string }>).map((a) => a.name).sort(), ['counter', 'counter2']);
+
     const stopped = await dev.stop();
     assert.equal(stopped.code, 0, show(stopped));
     assert.deepEqual(events(dev).at(-1), { event: 'stopped', nodeStopped: true });
     const gone = await caxton(['agents', ...conn, '--timeout', '3']);
     assert.equal(gone.code, 4, `the node dev started is gone: ${show(gone)}`);
+
   });
 });

@@ -51,7 +51,7 @@ async function attachToNode(ctx: CommandContext): Promise<Target> {
   return { client, address: ctx.args.addr, release: async () => false };
 }
 
-/** The agent's name as deployed, and whether the node already runs a version of it. */
+/** Whether the node already runs an agent of this name (attached: the loop then upgrades it). */
 async function deployedAlready(client: CaxtonClient, name: string): Promise<boolean> {
   return (await client.listAgents()).some((a) => a.name === name);
 }
@@ -143,7 +143,7 @@ export async function runDev(ctx: CommandContext, argv: DevArgs, mode: DevMode):
     await target.release();
     throw err;
   }
-  watcher.on('error', (err) => emit({ event: 'stream-failed', stream: 'logs', ...shownError(err) }));
+  watcher.on('error', (err) => emit({ event: 'stream-failed', stream: 'watch', ...shownError(err) }));
   emit({ event: 'watching', dir: displayPath(ctx.io.cwd, dir), agent: name });
   runs.request();
 

@@ -26,7 +26,7 @@ export type DevEvent =
   | { event: 'unchanged'; agent: string; sha256: string }
   | ({ event: 'message' } & MessageEvent)
   | ({ event: 'log' } & LogEntry)
-  | ({ event: 'stream-failed'; stream: 'messages' | 'logs' } & ShownError)
+  | ({ event: 'stream-failed'; stream: 'messages' | 'logs' | 'watch' } & ShownError)
   | { event: 'stopped'; nodeStopped: boolean };
 
 export type DevEventName = DevEvent['event'];
@@ -43,6 +43,7 @@ export function shownError(err: unknown): ShownError {
 }
 
 const MARK_WIDTH = 9;
+const STREAM_MARKS = { messages: 'msg', logs: 'log', watch: 'watch' } as const;
 
 function marked(mark: string, text: string): string {
   const prefix = `[${mark}]`.padEnd(MARK_WIDTH);
@@ -80,7 +81,7 @@ export function formatDevEvent(e: DevEvent): string {
     case 'log':
       return marked('log', formatLogLine(e, false));
     case 'stream-failed':
-      return marked(e.stream === 'messages' ? 'msg' : 'log', `stream ended: ${errorLines(e)}`);
+      return marked(STREAM_MARKS[e.stream], `${e.stream === 'watch' ? 'watching the sources' : 'stream'} ended: ${errorLines(e)}`);
     case 'stopped':
       return marked('node', e.nodeStopped ? 'stopped the loop and the node' : 'stopped the loop; the node keeps running');
   }
