@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { run } from '../src/app.js';
 import { UsageError } from '../src/cli-error.js';
+import type { Io } from '../src/io.js';
 import { MAX_STEPS, parseScenario, stepProblems } from '../src/scenario/scenario.js';
 import { tapBailOut, tapPlan, tapStep, tapSummary } from '../src/scenario/tap.js';
 
@@ -68,5 +71,23 @@ describe('caxton test: TAP', () => {
       'not ok 2 - a.json \\#2 next\n  ---\n  problems:\n    - "content: expected \\"4\\", got \\"5\\""\n  expected: {"content":"4"}\n  actual: {"content":"5"}\n  ...\n');
     assert.equal(tapBailOut('the build failed: x'), 'Bail out! the build failed: x\n');
     assert.equal(tapSummary(3, 1), '# pass 3\n# fail 1\n');
+  });
+});
+
+describe('caxton test: the command line', () => {
+  it('refuses --json, a missing directory and a project without scenarios before building anything', async () => {
+    const io = (): Io & { err: string } => {
+      const o = { err: '', stdout: { write: () => true }, stderr: { write: (s: string) => (o.err += s) }, env: {}, cwd: fileURLToPath(new URL('../../src/', import.meta.url)), now: () => 0, onInterrupt: () => () => {} };
+      return o;
+    };
+    const json = io();
+    assert.equal(await run(['test', '.', '--json'], json), 2);
+    assert.match(json.err, /prints TAP/);
+    const missing = io();
+    assert.equal(await run(['test', 'no-such-project'], missing), 2);
+    assert.match(missing.err, /no-such-project is not a directory/);
+    const empty = io();
+    assert.equal(await run(['test', '.'], empty), 2, 'cli/src has no scenarios/');
+    assert.match(empty.err, /no scenarios in scenarios/);
   });
 });

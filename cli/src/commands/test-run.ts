@@ -69,6 +69,7 @@ function stepText(s: Scenario, i: number, step: ScenarioStep): string {
 }
 
 export async function runTest(ctx: CommandContext, argv: TestArgs): Promise<number> {
+  if (ctx.args.json) throw new UsageError('caxton test prints TAP, which CI systems read as it is; it has no --json form', 'drop --json; a TAP-to-JSON or TAP-to-JUnit converter reads the output');
   const dir = path.resolve(ctx.io.cwd, argv.dir);
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new UsageError(`${argv.dir} is not a directory`, 'give the agent project directory (default: the current one)');
   const scenarios: Scenario[] = [];
