@@ -91,8 +91,14 @@ export async function runTest(ctx: CommandContext, argv: TestArgs): Promise<numb
   const timeoutMs = ctx.facts.timeoutMs;
   let n = 0;
   let failed = 0;
+  // Ctrl-C ends the run between steps and still stops the node and removes its data directory.
+  let interrupted = false;
+  const stopListening = ctx.io.onInterrupt(() => {
+    interrupted = true;
+  });
   try {
     for (const s of scenarios) {
+      if (interrupted) break;
       let deployError: string | undefined;
       try {
         // A fresh deployment per scenario: no state or mailbox carried from the one before.
@@ -101,6 +107,7 @@ export async function runTest(ctx: CommandContext, argv: TestArgs): Promise<numb
         deployError = err instanceof Error ? err.message : String(err);
       }
       for (const [i, step] of s.steps.entries()) {
+        if (interrupted) break;
         const outcome: StepOutcome = deployError !== undefined ? { error: `deploy refused: ${deployError}` } : await runStep(node.client, agent, step, timeoutMs);
         const problems = stepProblems(step.expect, outcome);
         if (problems.length > 0) failed++;
@@ -112,7 +119,12 @@ export async function runTest(ctx: CommandContext, argv: TestArgs): Promise<numb
       if (deployError === undefined) await node.client.stop(agent, true);
     }
   } finally {
+    stopListening();
     await node.stop();
+  }
+  if (interrupted) {
+    out(tapBailOut('interrupted'));
+    return EXIT.INTERRUPTED;
   }
   out(tapSummary(n - failed, failed));
   return failed === 0 ? EXIT.OK : EXIT.FAILURE;
