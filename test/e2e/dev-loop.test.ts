@@ -47,7 +47,9 @@ describe('caxton dev: the edit-run loop', () => {
     const node = await nth(dev, 'node', 1);
     assert.equal(node.started, true);
     const conn = ['--addr', String(node.address), '--data-dir', String(node.dataDir)];
-    await nth(dev, 'deployed', 1);
+    // The first build is a cold AssemblyScript compile (Binaryen -O3): on a loaded 2-core CI
+    // machine it alone can take most of the default 30 s wait.
+    await nth(dev, 'deployed', 1, 60_000);
 
     const ask = async (): Promise<string> => {
       const r = await caxton(['send', 'counter', 'request', 'tick', '--wait', '--json', '--timeout', '20', ...conn]);
