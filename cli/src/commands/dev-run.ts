@@ -72,6 +72,27 @@ export async function runDev(ctx: CommandContext, argv: DevArgs, mode: DevMode):
   };
 
   const target = mode.attach ? await attachToNode(ctx) : await startOwnNode(ctx, argv, mode);
+  try {
+    return await loop(ctx, argv, mode, { dir, name, config, isSourcePath, emit, target });
+  } catch (err) {
+    // Failing before the loop runs (a stream refused, the watch impossible): a node dev started
+    // must not outlive the command, nor keep the process alive.
+    await target.release().catch(() => undefined);
+    throw err;
+  }
+}
+
+interface LoopSetup {
+  dir: string;
+  name: string;
+  config: Record<string, string>;
+  isSourcePath: (relPath: string) => boolean;
+  emit: (e: DevEvent) => void;
+  target: Target;
+}
+
+async function loop(ctx: CommandContext, argv: DevArgs, mode: DevMode, setup: LoopSetup): Promise<number> {
+  const { dir, name, config, isSourcePath, emit, target } = setup;
   const { client } = target;
   emit({ event: 'node', address: target.address, started: !mode.attach, ...(target.dataDir ? { dataDir: target.dataDir } : {}) });
 
@@ -133,16 +154,10 @@ export async function runDev(ctx: CommandContext, argv: DevArgs, mode: DevMode):
   const runs = new SerialRuns(turn, (err) => emit({ event: 'deploy-failed', agent: name, upgrade: deployed, ...shownError(err) }));
   const rebuild = debounce(() => runs.request(), argv.quietMs);
 
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(dir, { recursive: true }, (_kind, file) => {
-      // No name (some platforms drop it): rebuild anyway; an unchanged build is a cheap no-op.
-      if (file === null || isSourcePath(file.toString())) rebuild.trigger();
-    });
-  } catch (err) {
-    await target.release();
-    throw err;
-  }
+  const watcher: FSWatcher = watch(dir, { recursive: true }, (_kind, file) => {
+    // No name (some platforms drop it): rebuild anyway; an unchanged build is a cheap no-op.
+    if (file === null || isSourcePath(file.toString())) rebuild.trigger();
+  });
   watcher.on('error', (err) => emit({ event: 'stream-failed', stream: 'watch', ...shownError(err) }));
   emit({ event: 'watching', dir: displayPath(ctx.io.cwd, dir), agent: name });
   runs.request();
