@@ -16,6 +16,8 @@ import type { AppEnv } from './action.js';
 import { agentsCommand } from './commands/agents.js';
 import { buildCommand } from './commands/build.js';
 import { deployCommand, upgradeCommand } from './commands/deploy.js';
+import { devCommand } from './commands/dev.js';
+import { testCommand } from './commands/test.js';
 import { logsCommand } from './commands/logs.js';
 import { sendCommand } from './commands/send.js';
 import { newCommand } from './commands/new.js';
@@ -76,6 +78,8 @@ export function buildParser(env: AppEnv): Argv {
     .command(signCommand(env))
     .command(deployCommand(env))
     .command(upgradeCommand(env))
+    .command(devCommand(env))
+    .command(testCommand(env))
     .command(rollbackCommand(env))
     .command(agentsCommand(env))
     .command(sendCommand(env))
@@ -99,6 +103,7 @@ export function buildParser(env: AppEnv): Argv {
     .example('$0 deploy examples/as-echo --name echo', 'build and deploy an agent')
     .example('$0 send echo request "hello"', 'send it a message')
     .example('$0 tail --agent echo', 'watch its conversations')
+    .example('$0 dev examples/as-echo', 'edit-run loop: rebuild and upgrade on every save')
     .example('$0 --context staging agents', 'the agents of the node saved as context staging')
     .epilogue('Exit codes: 0 ok, 1 failure, 2 usage/invalid argument, 3 not found, 4 runtime unreachable, 5 authentication, 6 conflict, 7 too large/busy, 130 interrupted. See docs/cli.md.')
     .demandCommand(1, 'give a command (see caxton --help)')

@@ -22,6 +22,7 @@ export {
   LanguageNotBuildableError, BUILD_ERROR_KINDS, type BuildErrorCode,
 } from './errors.js';
 export { artifactPaths, sha256Hex } from './artifact.js';
+export { isSourcePath } from './source-hash.js';
 export type { BuildManifest } from './artifact.js';
 export { defaultWitPath } from './wit.js';
 export { installSdk } from './sdk-install.js';

@@ -13,6 +13,18 @@ import path from 'node:path';
  */
 const SKIP_DIRS = new Set(['node_modules', 'build', 'dist', '.git', 'target', '__pycache__']);
 
+/**
+ * Whether a path relative to a project (either separator) can change what the project builds:
+ * no part of it is hidden (a dot name) or one of the skipped directories — the rule of the source
+ * digest below, so `caxton dev` watches the files a build reads. The last part is checked too:
+ * a watcher reports the creation of `build/` itself, which is no source change.
+ */
+export function isSourcePath(relPath: string): boolean {
+  const parts = relPath.split(/[\\/]/).filter((p) => p !== '' && p !== '.');
+  if (parts.length === 0 || parts.includes('..')) return false;
+  return parts.every((p) => !p.startsWith('.') && !SKIP_DIRS.has(p));
+}
+
 function listFiles(root: string, skip: ReadonlySet<string>, rel = ''): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true })) {

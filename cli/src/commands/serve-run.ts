@@ -31,7 +31,7 @@ export type StartNode = (options: StartNodeOptions) => Promise<RunningNode>;
 // A variable, not a literal: the node is built separately and may be absent from a checkout.
 const NODE_MODULE = '@caxton/runtime';
 
-async function loadStartNode(): Promise<StartNode> {
+export async function loadStartNode(): Promise<StartNode> {
   let mod: { startNode?: StartNode };
   try {
     mod = (await import(NODE_MODULE)) as { startNode?: StartNode };
