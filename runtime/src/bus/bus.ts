@@ -38,6 +38,8 @@ export interface BusOptions {
   /** Platform name: agent `echo` is `echo@<platform>`. */
   platform: string;
   mailboxCapacity: number;
+  /** Dispatches a waiting priority may be passed over before it is served (decision 1920); default from TRAFFIC_LIMIT_TABLE. */
+  priorityAgingDispatches?: number;
   /** How the dispatch loop hands out work. */
   dispatch: DispatchLimits;
   events: BusEvents;
@@ -70,6 +72,7 @@ export class Bus implements OutboxSender {
       platformSender: this.platformId.name,
       now: this.now,
       ...(opts.edgeAdmission ? { edge: opts.edgeAdmission } : {}),
+      ...(opts.priorityAgingDispatches !== undefined ? { priorityAgingDispatches: opts.priorityAgingDispatches } : {}),
     });
   }
 

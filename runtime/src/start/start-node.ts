@@ -13,7 +13,7 @@ import { edgeAdmissionLimits } from '../bus/edge-admission.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
-import type { LogEntry, NodeControl, NodeHealth } from '@caxton/core';
+import { resolveTrafficLimits, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
 import { AuditedControl, IN_PROCESS_CALLER } from '../audit/audited-control.js';
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
 import { ensureAuditKey } from '../audit/audit-key.js';
@@ -74,6 +74,7 @@ export interface RunningNode {
 export async function startNode(options: StartNodeOptions): Promise<RunningNode> {
   const dataDir = path.resolve(options.dataDir);
   if (options.console) checkConsoleBinding(options.console);
+  resolveTrafficLimits(options.traffic); // refused before anything starts; read again where the bus is built
   if (options.mcp) {
     checkMcpBinding(options.mcp);
     if (options.api === false) throw new McpConfigError('the MCP endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --mcp');
@@ -171,6 +172,7 @@ async function startOnTopology(
   const bus = new Bus({
     log: storage.log, state: storage.state, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY, events,
     edgeAdmission: edgeAdmissionLimits(options.edgeAdmission),
+    priorityAgingDispatches: resolveTrafficLimits(options.traffic).priorityAgingDispatches,
     // Small batches, several in flight: the bus thread applies one batch's results while the
     // shards run the next, instead of each waiting for the other (512 × 2 left both threads idle
     // half the time; 64 × 8 doubled throughput in memory mode, decision 1201).
