@@ -226,6 +226,14 @@ export const TRAFFIC_LIMIT_TABLE = {
     unit: 'count', default: 16, ceiling: 1_000_000,
     description: 'A priority level passed over for this many dispatches in a row while it has messages waiting is served next, so higher priorities never starve lower ones (decision 1920).',
   },
+  breakerFailures: {
+    unit: 'count', default: 5, ceiling: 1_000_000,
+    description: 'Deliveries to one agent that fail in a row (crash, out of fuel or memory, wall-clock timeout) before its circuit breaker opens and new sends to it are refused fast (decision 1921).',
+  },
+  breakerCoolDownMs: {
+    unit: 'ms', default: 10_000, ceiling: 3_600_000,
+    description: 'How long an open circuit breaker refuses new sends before it lets one probe through (half-open); a probe that fails opens it again for as long (decision 1921).',
+  },
 } as const satisfies Record<string, LimitDefinition>;
 
 export type TrafficLimitName = keyof typeof TRAFFIC_LIMIT_TABLE;

@@ -169,10 +169,12 @@ async function startOnTopology(
   undo.push(async () => tracker.close());
   // The bus comes first: the agent lifecycle and the timers only call it later, and what the bus
   // needs of them it gets through the port given to open() below (decision 1101).
+  const traffic = resolveTrafficLimits(options.traffic);
   const bus = new Bus({
     log: storage.log, state: storage.state, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY, events,
     edgeAdmission: edgeAdmissionLimits(options.edgeAdmission),
-    priorityAgingDispatches: resolveTrafficLimits(options.traffic).priorityAgingDispatches,
+    priorityAgingDispatches: traffic.priorityAgingDispatches,
+    breaker: { failures: traffic.breakerFailures, coolDownMs: traffic.breakerCoolDownMs },
     // Small batches, several in flight: the bus thread applies one batch's results while the
     // shards run the next, instead of each waiting for the other (512 × 2 left both threads idle
     // half the time; 64 × 8 doubled throughput in memory mode, decision 1201).
@@ -203,6 +205,12 @@ async function startOnTopology(
     deadLetter: (letter) => storage.log.deadLetter(letter),
     agentId: (name) => bus.agentId(name),
     mailboxDepth: (name) => bus.mailboxDepth(name),
+    replaced: (name) => bus.resetBreaker(name),
+    breaker: (name) => {
+      const b = bus.breakerOf(name);
+      if (b.state === 'closed') return undefined;
+      return { state: b.state, failures: b.failures, ...(b.retryAfterMs !== undefined ? { retryAfterMs: b.retryAfterMs } : {}) };
+    },
   };
   // Outbound HTTP (decision 1601): answers enter the bus from `http@<platform>`; pending-call
   // records live in the agents' state store (decision 1600).
@@ -268,8 +276,10 @@ async function startOnTopology(
     else if (e.type === 'dead-lettered') logs.append(e.agent, { level: 'error', message: `[caxton] message ${e.deliveryId} dead-lettered: ${e.reason}`, at: Date.now() });
     else if (e.type === 'handled' && e.outcome.status === 'crashed') {
       logs.append(e.agent, { level: 'error', message: `[caxton] crashed handling ${e.messageId} (attempt ${e.attempt}): ${e.outcome.kind}: ${e.outcome.message}`, at: Date.now() });
+    } else if (e.type === 'breaker') {
+      logs.append(e.agent, { level: e.to === 'closed' ? 'info' : 'warn', message: `[caxton] circuit breaker ${e.from} -> ${e.to} (${breakerReason(e.reason, e.failures)})`, at: e.at });
     }
-  }, ['log', 'dead-lettered', 'handled']); // only these: the bus skips building events nobody wants
+  }, ['log', 'dead-lettered', 'handled', 'breaker']); // only these: the bus skips building events nobody wants
 
   // Metrics (decision 1301): nothing is installed unless the process registered a MeterProvider.
   const removeMetrics = installNodeMetrics({
@@ -387,4 +397,15 @@ async function startOnTopology(
       logs.flush();
     },
   };
+}
+
+/** Why a circuit breaker moved, for the agent's log (decision 1921). */
+function breakerReason(reason: string, failures: number): string {
+  switch (reason) {
+    case 'failures': return `${failures} deliveries failed in a row: new sends are refused for the cool-down`;
+    case 'cool-down': return 'cool-down over: the next message is let through as a probe';
+    case 'probe-failed': return 'the probe failed: refusing again for another cool-down';
+    case 'handled': return 'a delivery was handled: sends pass again';
+    default: return 'the agent was replaced: sends pass again';
+  }
 }
