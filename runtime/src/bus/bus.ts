@@ -201,6 +201,13 @@ export class Bus implements OutboxSender {
     this.breakers.reset(agent, this.now());
   }
 
+  /** Agents whose circuit breaker is open or half-open (the metric). */
+  breakersOpen(): number {
+    let n = 0;
+    for (const _ of this.breakers.notClosed()) n += 1;
+    return n;
+  }
+
   /** What `caxton agents` shows of an agent's circuit breaker. */
   breakerOf(agent: string): BreakerView {
     return this.breakers.view(agent, this.now());

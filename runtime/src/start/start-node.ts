@@ -285,6 +285,7 @@ async function startOnTopology(
   const removeMetrics = installNodeMetrics({
     events, topology, runSamples: host.runSamples ? () => host.runSamples() : undefined,
     mailboxDepth: (agent) => bus.mailboxDepth(agent), mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY, timersPending: (agent) => timers.pending(agent),
+    breakersOpen: () => bus.breakersOpen(),
   });
   undo.push(async () => removeMetrics());
 
