@@ -1,5 +1,5 @@
 /**
- * Mailbox micro-benchmark (`npm run bench -- mailbox [--ops 2000000] [--rounds 7]`), decision 1920:
+ * Mailbox micro-benchmark (`npm run bench -- mailbox [--ops 2000000] [--rounds 9]`), decision 1920:
  * what one delivery costs in an agent's mailbox on the dispatch loop's path — push, peekAt(0),
  * handOff, settle — in steady state with 64 waiting over 4 senders. Pure CPU, no I/O, no node.
  *
@@ -7,7 +7,7 @@
  * priorities). mixed: a tenth high, a tenth low. With CAXTON_MAILBOX_BASELINE naming another
  * build's compiled bus/mailbox.js (e.g. main's), that build's mailbox is measured in the same
  * process, interleaved round by round, for the normal-only case: the before/after of the change.
- * Medians of --rounds rounds of --ops deliveries each.
+ * Medians of --rounds rounds (default 9) of --ops deliveries each.
  */
 import { PRIORITY_PARAM, type Delivery } from '@caxton/core';
 import { report } from './lib-output.js';
@@ -28,7 +28,7 @@ function arg(name: string, fallback: number): number {
 }
 
 const OPS = arg('ops', 2_000_000);
-const ROUNDS = arg('rounds', 7);
+const ROUNDS = arg('rounds', 9);
 const SENDERS = ['a@caxton', 'b@caxton', 'c@caxton', 'd@caxton'];
 const WAITING = 64;
 
@@ -74,8 +74,11 @@ const samples = { normal: [] as number[], mixed: [] as number[], baseline: [] as
 // the same code make its property reads polymorphic, which would charge the mixed case's cost to
 // the normal one (a node sees both, but the before/after is about the code, not the shapes).
 for (let r = 0; r < ROUNDS + 1; r++) {
+  // Which goes first alternates: neither build always runs on a machine the other just warmed.
+  const first = r % 2 === 0;
+  const b0 = Baseline && !first ? run(Baseline, normal) : undefined;
   const n = run(Mailbox, normal);
-  const b = Baseline ? run(Baseline, normal) : undefined;
+  const b = Baseline && first ? run(Baseline, normal) : b0;
   if (r === 0) continue; // warm-up
   samples.normal.push(n);
   if (b !== undefined) samples.baseline.push(b);
