@@ -88,3 +88,15 @@ test('the registry keeps state only for failing agents and reports every transit
   assert.equal(heard.at(-1), 'bad:open>closed');
   assert.deepEqual(all.view('bad', 2_002), { state: 'closed', failures: 0 });
 });
+
+test('open: a queued delivery handled meanwhile closes it; one failing meanwhile does not extend the cool-down', () => {
+  const b = new CircuitBreaker('x', LIMITS);
+  for (let i = 0; i < 3; i++) b.record(false, 0);
+  assert.equal(b.record(false, 500), undefined, 'no transition while open');
+  assert.deepEqual(b.admit(600), { admitted: false, state: 'open', retryAfterMs: 400, failures: 4 });
+  const t = b.record(true, 700);
+  assert.equal(t?.from, 'open');
+  assert.equal(t?.to, 'closed');
+  assert.equal(t?.reason, 'handled');
+  assert.deepEqual(b.admit(701), { admitted: true, probe: false });
+});
