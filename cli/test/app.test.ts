@@ -88,6 +88,17 @@ describe('flags → requests', () => {
     });
   });
 
+  it('--priority sets X-caxton-priority, refuses what is not a priority, and does not fight --param or --raw', () => {
+    const base: SendArgs = { ...globals, agent: 'worker', performative: 'request', content: 'drain', param: [] };
+    assert.deepEqual(sendInput({ ...base, priority: 'high' }, NOW), {
+      structured: { performative: 'request', receivers: [{ name: 'worker' }], content: 'drain', userParams: { 'X-caxton-priority': 'high' } },
+    });
+    assert.deepEqual(sendInput({ ...base, priority: 'normal' }, NOW), { structured: { performative: 'request', receivers: [{ name: 'worker' }], content: 'drain' } });
+    assert.throws(() => sendInput({ ...base, priority: 'urgent' }, NOW), (e: unknown) => e instanceof UsageError && /--priority takes high, normal, low, got "urgent"/.test(e.message));
+    assert.throws(() => sendInput({ ...base, priority: 'low', param: ['X-caxton-priority=high'] }, NOW), (e: unknown) => e instanceof UsageError && /both set the priority/.test(e.message));
+    assert.throws(() => sendInput({ ...globals, param: [], raw: '{}', priority: 'high' }, NOW), (e: unknown) => e instanceof UsageError && /drop --priority/.test(e.message));
+  });
+
   it('keeps --raw and positional messages apart', () => {
     assert.deepEqual(sendInput({ ...globals, param: [], raw: '(inform :content "x")' }, NOW), { fipa: '(inform :content "x")' });
     assert.throws(() => sendInput({ ...globals, param: [], raw: '{}', agent: 'echo' }, NOW), (e: unknown) => e instanceof UsageError && /drop <agent>/.test(e.message));

@@ -77,6 +77,14 @@ describe('output formatting', () => {
     assert.match(out, /^deployed\s+2026-11-21T11:00:00\.000Z \(1h ago\)$/m);
   });
 
+  it('shows a circuit breaker that is not closed with the state, and in detail (decision 1921)', () => {
+    assert.match(formatAgentDetail(agent(), NOW), /^breaker\s+closed$/m);
+    const open = agent({ breaker: { state: 'open', failures: 5, retryAfterMs: 8_200 } });
+    assert.match(formatAgentTable([open]).split('\n')[1]!, /^echo\s+running \(breaker open\)\s/);
+    assert.match(formatAgentDetail(open, NOW), /^breaker\s+open: 5 failed in a row, new sends refused; probe in 8\.2 s$/m);
+    assert.match(formatAgentDetail(agent({ breaker: { state: 'half-open', failures: 5 } }), NOW), /^breaker\s+half-open: 5 failed in a row, a probe message is being handled/m);
+  });
+
   it('shows the node status with the cluster', () => {
     const out = formatStatus({
       nodeId: 'n1', version: '0.1.0', startedAt: NOW - 7_200_000, uptimeMs: 7_200_000, agentsTotal: 3, agentsRunning: 2,

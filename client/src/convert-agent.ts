@@ -43,6 +43,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     signerKeyId: a.signerKeyId ?? '',
     language: a.language ?? '',
     previous: a.previous ? { version: a.previous.version, artifactSha256: a.previous.artifactDigest, language: a.previous.language ?? '' } : null,
+    breaker: a.breaker ? { state: a.breaker.state, failures: a.breaker.failures, retryAfterMs: a.breaker.retryAfterMs ?? 0 } : null,
   };
 }
 
@@ -76,6 +77,9 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
   if (w.signerKeyId) view.signerKeyId = w.signerKeyId;
   if (w.language) view.language = w.language;
   if (w.previous) view.previous = { version: w.previous.version, artifactDigest: w.previous.artifactSha256, ...(w.previous.language ? { language: w.previous.language } : {}) };
+  if (w.breaker && (w.breaker.state === 'open' || w.breaker.state === 'half-open')) {
+    view.breaker = { state: w.breaker.state, failures: w.breaker.failures, ...(w.breaker.state === 'open' ? { retryAfterMs: Number(w.breaker.retryAfterMs) } : {}) };
+  }
   if (w.lastError) {
     view.lastError = { message: w.lastError.message, at: w.lastError.atUnixMs };
     if (w.lastError.code) view.lastError.code = w.lastError.code;

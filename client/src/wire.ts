@@ -106,6 +106,14 @@ export interface WireAgentInfo {
   language?: string;
   /** What a rollback would put back; null (or absent, from old senders) when nothing. */
   previous?: WirePreviousDeployment | null;
+  /** The agent's circuit breaker; null (or absent, from old senders) while closed. */
+  breaker?: WireAgentBreaker | null;
+}
+
+export interface WireAgentBreaker {
+  state: string;
+  failures: number;
+  retryAfterMs: Wire64;
 }
 
 export interface WireDeployAgentResponse {

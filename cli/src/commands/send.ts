@@ -3,7 +3,7 @@
  * `--raw` sends a complete message written by hand (JSON or the FIPA string form) instead.
  */
 import type { CommandModule } from 'yargs';
-import { IDEMPOTENCY_KEY_HINT, idempotencyKeyProblem, type AclMessage } from '@caxton/core';
+import { IDEMPOTENCY_KEY_HINT, idempotencyKeyProblem, isPriority, PRIORITIES, PRIORITY_PARAM, type AclMessage } from '@caxton/core';
 import type { SendCallOptions, SendInput } from '@caxton/client';
 import { action, type AppEnv } from '../action.js';
 import { UsageError } from '../cli-error.js';
@@ -28,6 +28,7 @@ export type SendArgs = GlobalArgs & {
   wait?: boolean;
   idempotencyKey?: string;
   retryFor?: number;
+  priority?: string;
 };
 
 /** The command line → what SendMessage gets. Exposed for unit tests. */
@@ -36,6 +37,7 @@ export function sendInput(argv: SendArgs, now: number): SendInput {
   if (argv.raw !== undefined) {
     const extra = fields.filter((f) => argv[f] !== undefined);
     if (extra.length > 0) throw new UsageError(`--raw carries the whole message; drop ${extra.map((f) => `<${f}>`).join(' ')}`);
+    if (argv.priority !== undefined) throw new UsageError('--raw carries the whole message; drop --priority', `put "userParams": {"${PRIORITY_PARAM}": "${argv.priority}"} (or :${PRIORITY_PARAM} in the FIPA form) in the message`);
     return parseRawMessage(argv.raw);
   }
   const missing = fields.filter((f) => argv[f] === undefined);
@@ -55,6 +57,14 @@ export function sendInput(argv: SendArgs, now: number): SendInput {
   if (argv.ontology !== undefined) message.ontology = argv.ontology;
   if (argv.replyBy !== undefined) message.replyBy = parseReplyBy(argv.replyBy, now);
   const params = parseUserParams(argv.param);
+  if (argv.priority !== undefined) {
+    if (!isPriority(argv.priority)) throw new UsageError(`--priority takes ${PRIORITIES.join(', ')}, got ${JSON.stringify(argv.priority.slice(0, 40))}`, 'leave it out for normal');
+    if (Object.keys(params).some((k) => k.toLowerCase() === PRIORITY_PARAM.toLowerCase())) {
+      throw new UsageError(`--priority and --param ${PRIORITY_PARAM}=… both set the priority; keep one`);
+    }
+    // Normal is what no parameter means: leave the message as it would be without the flag.
+    if (argv.priority !== 'normal') params[PRIORITY_PARAM] = argv.priority;
+  }
   if (Object.keys(params).length > 0) message.userParams = params;
   return { structured: message };
 }
@@ -98,6 +108,7 @@ export function sendCommand(env: AppEnv): CommandModule<GlobalArgs, SendArgs> {
       .option('ontology', { type: 'string', describe: 'Content ontology' })
       .option('reply-by', { type: 'string', describe: 'Deadline: a duration from now (30s) or a date' })
       .option('param', { type: 'string', array: true, default: [] as string[], describe: 'User parameter X-name=value (repeatable)' })
+      .option('priority', { type: 'string', describe: `Handling priority in the receiver's mailbox: ${PRIORITIES.join(', ')} (default normal; sets ${PRIORITY_PARAM})` })
       .option('raw', { type: 'string', describe: 'A whole message instead: ACL JSON ({…}) or FIPA string ((inform …))' })
       .option('wait', { type: 'boolean', default: false, describe: 'Print the replies as they arrive and return when the conversation ends (or at --timeout, exit 8)' })
       .option('idempotency-key', { type: 'string', describe: 'Run the same command again (same key, same message) after an error and it is still sent once; ≤ 128 bytes' })
@@ -105,6 +116,7 @@ export function sendCommand(env: AppEnv): CommandModule<GlobalArgs, SendArgs> {
       .example('$0 send echo request "hello" --wait', 'send, then show the answer')
       .example('$0 send echo request "hello"', 'ask echo to echo')
       .example('$0 send counter request increment --idempotency-key order-1842', 'safe to repeat: counted once')
+      .example('$0 send worker request drain --priority high', 'handled before the normal and low messages waiting')
       .example('$0 send seller cfp "(price ?p)" -p fipa-contract-net -c deal-1 --reply-by 10s', 'open a contract net')
       .example(`$0 send --raw '{"performative":"inform","receiver":[{"name":"echo"}],"content":"hi"}'`, 'a message as JSON'),
     handler: action<SendArgs>(env, async (ctx, argv) => {

@@ -5,7 +5,8 @@ import { formatAge, formatBytes, formatCount, formatPages, formatTime } from './
 
 const COLUMNS: Column<AgentView>[] = [
   { header: 'NAME', value: (a) => a.name },
-  { header: 'STATE', value: (a) => a.state },
+  // A breaker that is not closed shows with the state: `running (breaker open)`.
+  { header: 'STATE', value: (a) => (a.breaker ? `${a.state} (breaker ${a.breaker.state})` : a.state) },
   { header: 'LANG', value: (a) => a.language ?? '-' },
   // `3 (2)`: version 3 running, version 2 what `caxton rollback` would put back.
   { header: 'VERSION', value: (a) => (a.previous ? `${a.version} (${a.previous.version})` : String(a.version)), right: true },
@@ -39,6 +40,7 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['memory now', `${formatPages(a.memoryPages)} (${a.memoryPages} pages)`],
     ['fuel used', formatCount(a.fuelUsed)],
     ['mailbox', `${formatCount(a.mailboxDepth)} pending`],
+    ['breaker', formatBreaker(a.breaker)],
     ['handled', formatCount(a.messagesHandled)],
     ['restarts', String(a.restarts)],
     ['last error', a.lastError ? `${a.lastError.message}${a.lastError.code ? ` [${a.lastError.code}]` : ''} at ${formatTime(a.lastError.at)}` : 'none'],
@@ -61,4 +63,11 @@ function formatHttpPolicy(p: NonNullable<AgentView['http']>): string {
     return `${methods}${r.host}${ports}${paths}${r.allowPrivate ? ' (private)' : ''}`;
   });
   return `${rules.join(', ')}; timeout ${p.timeoutMs} ms, max ${formatBytes(p.maxResponseBytes)}${p.extraCaPem ? ', extra CA' : ''}`;
+}
+
+/** `open: 5 failed in a row, probe in 8.2 s` / `closed` (decision 1921). */
+function formatBreaker(b: AgentView['breaker']): string {
+  if (b === undefined) return 'closed';
+  if (b.state === 'half-open') return `half-open: ${b.failures} failed in a row, a probe message is being handled; new sends refused until it is`;
+  return `open: ${b.failures} failed in a row, new sends refused; probe in ${((b.retryAfterMs ?? 0) / 1000).toFixed(1)} s`;
 }

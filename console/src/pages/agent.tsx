@@ -54,6 +54,7 @@ export function AgentPage(props: { api: Api; permissions: readonly Permission[];
           <dt>Fuel / message</dt><dd>{Math.round(row.fuelPerMessage).toLocaleString('en')}</dd>
           <dt>Memory</dt><dd>{formatBytes(row.memoryBytes)}</dd>
           <dt>Mailbox</dt><dd>{row.mailboxDepth}</dd>
+          <dt>Breaker</dt><dd data-testid="agent-breaker">{row.breaker ? `${row.breaker}: new sends are refused until a probe message is handled` : 'closed'}</dd>
           <dt>Restarts</dt><dd>{row.restarts}</dd>
         </dl>
       )}

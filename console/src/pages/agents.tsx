@@ -52,7 +52,7 @@ export function AgentsPage(props: { api: Api; permissions: readonly Permission[]
                 <td key={c.column} class={`${c.numeric ? 'num' : ''} col-${c.column}`}>
                   {c.column === 'name'
                     ? <a href={hrefOf({ page: 'agent', name: r.name })} tabIndex={-1}>{r.name}</a>
-                    : c.column === 'state' ? <span class={`state state-${r.state.toLowerCase()}`}>{r.state}</span> : cell(r, c.column)}
+                    : c.column === 'state' ? <><span class={`state state-${r.state.toLowerCase()}`}>{r.state}</span>{r.breaker ? <span class="breaker" data-testid="breaker"> (breaker {r.breaker})</span> : null}</> : cell(r, c.column)}
                 </td>
               ))}
             </tr>

@@ -9,3 +9,7 @@ export {
   formatFipaDateTime, parseFipaDateTime, tryParseFipaDateTime, MAX_FIPA_EPOCH_MS, MIN_FIPA_EPOCH_MS,
   type FipaDateTimeOptions, type FipaDateTimeResult,
 } from './datetime.js';
+export {
+  checkPriorityParam, isPriority, parsePriority, priorityOf, priorityRank, NORMAL_RANK, PRIORITIES, PRIORITY_PARAM,
+  type Priority, type PriorityRank,
+} from './priority.js';

@@ -11,6 +11,7 @@
 import { MAX_FIPA_EPOCH_MS } from './datetime.js';
 import { AclValidationError } from './errors.js';
 import { excerpt } from './excerpt.js';
+import { checkPriorityParam } from './priority.js';
 import { hasSpaceOrControl, isProtocolWord, isWellFormedUnicode, utf8ByteLength } from './lexical.js';
 import { DEFAULT_ACL_LIMITS, type AclLimits } from './limits.js';
 import { isPerformative, type AclMessage, type AgentId } from './message.js';
@@ -230,6 +231,7 @@ function checkUserParams(value: unknown, field: string, limits: AclLimits): numb
   for (const key of keys) {
     checkUserParamKey(key, field);
     units += key.length + checkField(params[key], `${field}.${excerpt(key)}`, limits);
+    checkPriorityParam(key, params[key], field);
   }
   // Parameter names are case-insensitive on the FIPA string wire: X-a and x-A would collide there.
   if (keys.length > 1) {

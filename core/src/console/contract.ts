@@ -61,6 +61,8 @@ export interface AgentRow {
   /** Deliveries accepted and not yet completed. */
   mailboxDepth: number;
   restarts: number;
+  /** The agent's circuit breaker when it is not closed: sends to it are refused fast (decision 1921). */
+  breaker?: 'open' | 'half-open';
 }
 
 /** One conversation an agent took part in, as far as the console has seen it. */

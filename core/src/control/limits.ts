@@ -215,3 +215,54 @@ export function renderLimitsTable(): string {
   });
   return ['| Limit | Unit | Default | Ceiling | Set per deployment | What it bounds |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
+
+/**
+ * Node-wide traffic limits (issue 27): how a node orders and guards deliveries between agents. Not
+ * per deployment — they shape the bus, not one agent's sandbox — but defined here, in the one
+ * place limits live, with the same shape as the agents' table.
+ */
+export const TRAFFIC_LIMIT_TABLE = {
+  priorityAgingDispatches: {
+    unit: 'count', default: 16, ceiling: 1_000_000,
+    description: 'A priority level passed over for this many dispatches in a row while it has messages waiting is served next, so higher priorities never starve lower ones (decision 1920).',
+  },
+  breakerFailures: {
+    unit: 'count', default: 5, ceiling: 1_000_000,
+    description: 'Deliveries to one agent that fail in a row (crash, out of fuel or memory, wall-clock timeout) before its circuit breaker opens and new sends to it are refused fast (decision 1921).',
+  },
+  breakerCoolDownMs: {
+    unit: 'ms', default: 10_000, ceiling: 3_600_000,
+    description: 'How long an open circuit breaker refuses new sends before it lets one probe through (half-open); a probe that fails opens it again for as long (decision 1921).',
+  },
+} as const satisfies Record<string, LimitDefinition>;
+
+export type TrafficLimitName = keyof typeof TRAFFIC_LIMIT_TABLE;
+export type TrafficLimits = { [K in TrafficLimitName]: number };
+
+export const DEFAULT_TRAFFIC_LIMITS: Readonly<TrafficLimits> = Object.freeze(
+  Object.fromEntries(Object.entries(TRAFFIC_LIMIT_TABLE).map(([k, d]) => [k, d.default])) as TrafficLimits,
+);
+
+/** Node-wide traffic limits: the defaults, overridden by `given`, each a whole number in 1..its ceiling. */
+export function resolveTrafficLimits(given: Partial<Record<TrafficLimitName, unknown>> = {}, field = 'traffic'): TrafficLimits {
+  const out: TrafficLimits = { ...DEFAULT_TRAFFIC_LIMITS };
+  for (const [key, value] of Object.entries(given)) {
+    if (value === undefined) continue;
+    if (!(key in TRAFFIC_LIMIT_TABLE)) {
+      throw new CaxtonError('limits.unknown', `${field}.${key}: no such traffic limit`, {
+        kind: 'invalid-argument', context: { field: `${field}.${key}`, limit: key },
+        hint: `the traffic limits are: ${Object.keys(TRAFFIC_LIMIT_TABLE).join(', ')}`,
+      });
+    }
+    const name = key as TrafficLimitName;
+    const def: LimitDefinition = TRAFFIC_LIMIT_TABLE[name];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > def.ceiling) {
+      throw new CaxtonError('limits.out-of-range', `${field}.${name}: ${describeValue(value)} is not valid; it must be a whole number in 1..${def.ceiling} (${def.unit})`, {
+        kind: 'invalid-argument', context: { field: `${field}.${name}`, limit: name, ceiling: def.ceiling, unit: def.unit },
+        hint: `omit it for the default, ${def.default}. ${def.description}`,
+      });
+    }
+    out[name] = value;
+  }
+  return out;
+}

@@ -110,6 +110,17 @@ export interface AgentStatus {
   language?: string;
   /** The version `rollback` would put back (what the last upgrade or rollback replaced); absent: none. */
   previous?: PreviousDeployment;
+  /** The circuit breaker of deliveries to it (decision 1921); absent while closed. */
+  breaker?: AgentBreaker;
+}
+
+/** An agent's circuit breaker that is not closed: sends to it are refused fast (decision 1921). */
+export interface AgentBreaker {
+  state: 'open' | 'half-open';
+  /** Deliveries that failed in a row. */
+  failures: number;
+  /** Open: ms until a probe message is let through. */
+  retryAfterMs?: number;
 }
 
 /** A replaced version as status shows it: enough to know what a rollback restores. */

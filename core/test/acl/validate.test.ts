@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { CaxtonError } from '../../src/errors.js';
 import {
   aclLimits, AclValidationError, DEFAULT_ACL_LIMITS, MAX_FIPA_EPOCH_MS, messageUtf8Bytes, parseAclMessage, PERFORMATIVES,
-  requireReceivers, validateAclMessage, type AclMessage,
+  requireReceivers, validateAclMessage, type AclMessage, parsePriority, priorityOf, PRIORITIES, PRIORITY_PARAM,
 } from '../../src/acl/index.js';
 import { throwsInvalid } from './helpers.js';
 
@@ -183,5 +183,26 @@ describe('validateAclMessage / parseAclMessage', () => {
       assert.throws(() => aclLimits(bad), (e: unknown) => e instanceof CaxtonError && e.code === 'acl.bad-limits', JSON.stringify(bad));
     }
     assert.equal(aclLimits({ maxResolverDepth: 0 }).maxResolverDepth, 0);
+  });
+});
+
+describe('priority parameter (decision 1920)', () => {
+  const base = { performative: 'inform' as const, receivers: [{ name: 'b' }] };
+  it('accepts high, normal, low, and its absence', () => {
+    for (const p of PRIORITIES) validateAclMessage({ ...base, userParams: { [PRIORITY_PARAM]: p } });
+    validateAclMessage(base);
+    assert.equal(priorityOf({ ...base, userParams: { [PRIORITY_PARAM]: 'high' } }), 'high');
+    assert.equal(priorityOf(base), 'normal');
+  });
+  it('refuses any other value with a typed error naming the field', () => {
+    for (const bad of ['urgent', 'HIGH', '', ' high', '1']) {
+      assert.throws(() => validateAclMessage({ ...base, userParams: { [PRIORITY_PARAM]: bad } }),
+        (e: unknown) => e instanceof AclValidationError && e.rule === 'priority.invalid' && e.field === `userParams.${PRIORITY_PARAM}` && e.code === 'acl.invalid');
+    }
+    assert.throws(() => parsePriority(7), (e: unknown) => e instanceof AclValidationError && e.rule === 'priority.invalid');
+  });
+  it('refuses the parameter spelt in another letter case (it would be a priority nobody reads)', () => {
+    assert.throws(() => validateAclMessage({ ...base, userParams: { 'x-caxton-priority': 'high' } }),
+      (e: unknown) => e instanceof AclValidationError && e.rule === 'priority.spelling');
   });
 });

@@ -13,11 +13,14 @@ import { COUNT_BUCKETS, SECONDS_BUCKETS } from '../telemetry/meters.js';
  * Dead letters, deliveries handed to their agent again after a crash, state changes the log failed
  * to commit, and the mailbox capacity (the denominator of deploy/prometheus's saturation alert).
  */
-export function installBusMetrics(meter: Meter, events: BusEvents, mailboxCapacity: number): () => void {
+export function installBusMetrics(meter: Meter, events: BusEvents, mailboxCapacity: number, breakersOpen: () => number = () => 0): () => void {
   const deadLetters = meter.createCounter('caxton.bus.dead.letters', { description: 'Deliveries moved aside after crashing their handler maxAttempts times' });
   const redeliveries = meter.createCounter('caxton.bus.redeliveries', { description: 'Deliveries handed to their agent again after a crashed attempt' });
   const notCommitted = meter.createCounter('caxton.bus.commit.failures', { description: 'Handlings whose state changes the message log failed or refused to commit (handled again later)' });
   const capacity = meter.createObservableGauge('caxton.bus.mailbox.capacity', { description: 'Deliveries one agent\'s mailbox holds before sends to it are refused' });
+  const breakers = meter.createObservableGauge('caxton.bus.breakers.open', { description: 'Agents on this node whose circuit breaker is open or half-open: new sends to them are refused (decision 1921)' });
+  const observeBreakers = (r: { observe(value: number): void }): void => r.observe(breakersOpen());
+  breakers.addCallback(observeBreakers);
   // Created at zero: "no failures" is a visible 0 an alert's rate() can read, not an absent series.
   notCommitted.add(0);
   const observeCapacity = (r: { observe(value: number): void }): void => r.observe(mailboxCapacity);
@@ -30,6 +33,7 @@ export function installBusMetrics(meter: Meter, events: BusEvents, mailboxCapaci
   return () => {
     off();
     capacity.removeCallback(observeCapacity);
+    breakers.removeCallback(observeBreakers);
   };
 }
 

@@ -10,7 +10,7 @@
  */
 import type { AgentStateStore } from '../storage/ports.js';
 import type { Delivery } from '@caxton/core';
-import { validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
+import { DEFAULT_TRAFFIC_LIMITS, validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
 import type { MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
@@ -18,7 +18,8 @@ import type { BusPort } from './port.js';
 import type { ExecutionResult } from './executor.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
 import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
-import { BusNotOpenError, BusOverloadedError, InvalidSendError, MailboxFullError, UnknownReceiverError } from './errors.js';
+import { BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from './errors.js';
+import { CircuitBreakers, type BreakerLimits, type BreakerView } from './circuit-breaker.js';
 import type { EdgeAdmissionLimits, EdgeLane } from './edge-admission.js';
 import type { BusEvents } from './events.js';
 import type { Mailbox } from './mailbox.js';
@@ -38,6 +39,10 @@ export interface BusOptions {
   /** Platform name: agent `echo` is `echo@<platform>`. */
   platform: string;
   mailboxCapacity: number;
+  /** Dispatches a waiting priority may be passed over before it is served (decision 1920); default from TRAFFIC_LIMIT_TABLE. */
+  priorityAgingDispatches?: number;
+  /** Circuit breakers to failing receivers (decision 1921); defaults from TRAFFIC_LIMIT_TABLE. */
+  breaker?: BreakerLimits;
   /** How the dispatch loop hands out work. */
   dispatch: DispatchLimits;
   events: BusEvents;
@@ -60,16 +65,30 @@ export class Bus implements OutboxSender {
   /** When the deadline timer fires (meaningful while it is set). */
   private deadlineAt = Number.POSITIVE_INFINITY;
   private opening: Promise<void> | undefined;
+  /** Circuit breakers of the receivers whose deliveries fail (decision 1921). */
+  private readonly breakers: CircuitBreakers;
 
   constructor(private readonly opts: BusOptions) {
     this.platformId = { name: `ams@${opts.platform}` };
     this.ids = new MessageIdGenerator(opts.nodeId);
     this.now = opts.now ?? Date.now;
+    this.breakers = new CircuitBreakers(opts.breaker ?? {
+      failures: DEFAULT_TRAFFIC_LIMITS.breakerFailures, coolDownMs: DEFAULT_TRAFFIC_LIMITS.breakerCoolDownMs,
+    }, (t) => this.opts.events.emit({ type: 'breaker', ...t }));
+    // Every handled delivery is an outcome for its receiver's breaker: a crash of any kind (trap,
+    // fuel, memory, the wall-clock watchdog) a failure, a handling (ok or rejected) a success.
+    opts.events.on((e) => {
+      if (e.type !== 'handled') return;
+      const status = e.outcome.status;
+      if (status === 'crashed') this.breakers.record(e.agent, false, this.now());
+      else if (status === 'ok' || status === 'rejected') this.breakers.record(e.agent, true, this.now());
+    }, ['handled']);
     this.mailboxes = new Mailboxes(opts.mailboxCapacity, {
       isAgent: (sender) => this.port?.route(this.agentName(sender)) === 'agent',
       platformSender: this.platformId.name,
       now: this.now,
       ...(opts.edgeAdmission ? { edge: opts.edgeAdmission } : {}),
+      ...(opts.priorityAgingDispatches !== undefined ? { priorityAgingDispatches: opts.priorityAgingDispatches } : {}),
     });
   }
 
@@ -177,6 +196,23 @@ export class Bus implements OutboxSender {
     return this.mailboxes.forget(agent);
   }
 
+  /** The agent's code was replaced (deploy, upgrade, rollback): its circuit breaker starts closed. */
+  resetBreaker(agent: string): void {
+    this.breakers.reset(agent, this.now());
+  }
+
+  /** Agents whose circuit breaker is open or half-open (the metric). */
+  breakersOpen(): number {
+    let n = 0;
+    for (const _ of this.breakers.notClosed()) n += 1;
+    return n;
+  }
+
+  /** What `caxton agents` shows of an agent's circuit breaker. */
+  breakerOf(agent: string): BreakerView {
+    return this.breakers.view(agent, this.now());
+  }
+
   /** Put back a delivery `forget` returned (e.g. dead-lettering it failed): it waits in its mailbox again. */
   putBack(delivery: Delivery): void {
     this.mailboxes.putBack(delivery);
@@ -218,6 +254,7 @@ export class Bus implements OutboxSender {
     /** The mailbox each delivery reserved a slot of (same index as `deliveries`). */
     const reservations: Mailbox[] = [];
     let duplicates: string[] | undefined;
+    let circuitOpen: { agent: string; state: 'open' | 'half-open'; retryAfterMs: number; failures: number }[] | undefined;
     const senderName = msg.sender?.name ?? '';
     const acceptedAt = this.now();
     for (const receiver of msg.receivers) {
@@ -245,6 +282,16 @@ export class Bus implements OutboxSender {
         refused.push({ receiver: receiver.name, reason: admitted === 'sender-share' ? 'mailbox-share' : 'mailbox-full' });
         continue;
       }
+      // A receiver whose deliveries keep failing is refused fast for a cool-down (decision 1921).
+      // The platform's own messages (failures it owes a sender) are not: they end conversations.
+      if (!isPlatform) {
+        const breaker = this.breakers.admit(name, acceptedAt);
+        if (!breaker.admitted) {
+          refused.push({ receiver: receiver.name, reason: 'circuit-open' });
+          (circuitOpen ??= []).push({ agent: name, ...breaker });
+          continue;
+        }
+      }
       const did = deliveryId(id, name);
       if (this.mailboxes.isPending(did) || this.opts.log.hasCompleted?.(did) === true) {
         // A duplicate: accepted already, by the send this one repeats (a retried idempotent send).
@@ -260,6 +307,7 @@ export class Bus implements OutboxSender {
     if (refused.length > 0 && !fromAgent && deliveries.length === 0 && duplicates === undefined) {
       const first = refused[0]!;
       if (first.reason === 'mailbox-full') throw new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id });
+      if (first.reason === 'circuit-open') throw new CircuitOpenError(circuitOpen![0]!, { messageId: id });
       throw new UnknownReceiverError(first.receiver, { messageId: id, conversationId: msg.conversationId });
     }
 
@@ -284,6 +332,11 @@ export class Bus implements OutboxSender {
       if (share.length > 0) {
         const why = `this agent already holds its share (${this.mailboxes.shares.limits.perSender} messages) of the mailbox of ${receiverList(share)}; retry once the receiver has handled some`;
         replies.push(failureReply(msg, this.platformId, why, 'mailbox-share'));
+      }
+      if (circuitOpen !== undefined) {
+        const retry = Math.max(...circuitOpen.map((c) => c.retryAfterMs));
+        const why = `deliveries to ${receiverList(circuitOpen.map((c) => c.agent))} keep failing, so the node refuses new messages to ${circuitOpen.length === 1 ? 'it' : 'them'} for now; retry after ${retry} ms`;
+        replies.push(failureReply(msg, this.platformId, why, 'circuit-open'));
       }
       if (unknown.length > 0) replies.push(failureReply(msg, this.platformId, `no agent named ${receiverList(unknown)}`, 'unknown-receiver'));
       if (full.length > 0) {

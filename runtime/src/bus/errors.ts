@@ -11,6 +11,26 @@ export class MailboxFullError extends CaxtonError {
   }
 }
 
+/**
+ * The receiver's circuit breaker is open (decision 1921): its deliveries kept failing, so the node
+ * refuses new messages to it for a cool-down instead of queueing more work it will crash on.
+ * Nothing of this send was accepted; retry after `retryAfterMs`.
+ */
+export class CircuitOpenError extends CaxtonError {
+  constructor(details: { agent: string; state: 'open' | 'half-open'; retryAfterMs: number; failures: number }, context: ErrorContext = {}) {
+    const why = details.state === 'open'
+      ? `its last ${details.failures} deliveries failed`
+      : 'a probe message is being handled to see whether it recovered';
+    super('bus.circuit-open', `agent ${details.agent} is refusing new messages: ${why}; retry after ${details.retryAfterMs} ms`, {
+      // Backpressure with a retry-after, like a full mailbox (RESOURCE_EXHAUSTED, exit 7), not
+      // UNAVAILABLE: the node is there, this receiver is what refuses.
+      kind: 'resource-exhausted',
+      context: { ...context, agent: details.agent, breaker: details.state, failures: details.failures, retryAfterMs: details.retryAfterMs },
+      hint: `nothing was accepted; retry after ${details.retryAfterMs} ms. See why with \`caxton logs ${details.agent}\`; an upgrade or rollback of the agent closes the breaker at once`,
+    });
+  }
+}
+
 /** No agent of that name is deployed on this platform. */
 export class UnknownReceiverError extends CaxtonError {
   constructor(receiver: string, context: ErrorContext = {}) {

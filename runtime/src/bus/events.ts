@@ -10,6 +10,7 @@
  */
 import { Instrumentation, type AclMessage } from '@caxton/core';
 import type { AgentLogLine, ExecutionOutcome } from './executor.js';
+import type { BreakerTransition } from './circuit-breaker.js';
 
 export type BusEvent =
   | { type: 'accepted'; messageId: string; message: AclMessage; receivers: string[]; refused: { receiver: string; reason: string }[] }
@@ -19,6 +20,8 @@ export type BusEvent =
   | { type: 'completed'; deliveryIds: string[] }
   | { type: 'dead-lettered'; agent: string; deliveryId: string; reason: string; attempts: number }
   | { type: 'dropped'; message: AclMessage; reason: string }
+  /** A circuit breaker changed state (decision 1921). */
+  | ({ type: 'breaker' } & BreakerTransition)
   /** `trace`: the span of the handling that wrote the line, when it was traced (for --log-format json). */
   | { type: 'log'; agent: string; line: AgentLogLine; trace?: { traceId: string; spanId: string } | undefined }
   /**

@@ -19,6 +19,8 @@ export interface MailboxesOptions {
   /** Edge admission of outside clients' deliveries (decision 1810); defaults otherwise. */
   edge?: EdgeAdmissionLimits;
   now?: () => number;
+  /** Dispatches a waiting priority may be passed over before it is served (decision 1920). */
+  priorityAgingDispatches?: number;
 }
 
 export class Mailboxes {
@@ -37,6 +39,7 @@ export class Mailboxes {
   private readonly isAgent: (sender: string) => boolean;
   private readonly platformSender: string | undefined;
   readonly now: () => number;
+  private readonly aging: number | undefined;
 
   /**
    * `isAgent`: is this (qualified) sender name a deployed agent? Its deliveries count against the
@@ -47,6 +50,7 @@ export class Mailboxes {
     this.isAgent = options.isAgent ?? (() => false);
     this.platformSender = options.platformSender;
     this.now = options.now ?? Date.now;
+    this.aging = options.priorityAgingDispatches;
     this.shares = new MailboxShares(shareLimits(capacity));
     this.edge = new EdgeAdmission(options.edge, this.now());
   }
@@ -55,7 +59,7 @@ export class Mailboxes {
   of(agent: string): Mailbox {
     let box = this.boxes.get(agent);
     if (box === undefined) {
-      box = new Mailbox(this.capacity);
+      box = new Mailbox(this.capacity, this.aging);
       this.boxes.set(agent, box);
     }
     return box;

@@ -20,6 +20,7 @@ export function agentRow(status: AgentStatus): AgentRow {
     memoryBytes: status.memoryPages * WASM_PAGE_BYTES,
     mailboxDepth: status.mailboxDepth,
     restarts: status.restarts,
+    ...(status.breaker ? { breaker: status.breaker.state } : {}),
   };
 }
 

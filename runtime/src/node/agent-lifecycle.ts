@@ -126,6 +126,7 @@ export class AgentLifecycle {
     // and reads it. Upgrades never come here: they keep state.
     if (spec.keepState !== true) await this.clearState(spec.name);
     const status = await this.residency.deploy(record, artifact.bytes.byteLength);
+    this.o.messaging.replaced?.(spec.name);
     this.logTrust(spec.name, trust);
     return status;
   }
@@ -148,6 +149,7 @@ export class AgentLifecycle {
     delete next.language;
     if (spec.language !== undefined) next.language = spec.language;
     const agent = await this.residency.upgrade(previous, next, artifact.bytes.byteLength);
+    this.o.messaging.replaced?.(spec.name);
     this.logTrust(spec.name, trust);
     return { agent, previousVersion: previous.version };
   }
@@ -175,6 +177,7 @@ export class AgentLifecycle {
       previous: previousVersionOf(current),
     };
     const agent = await this.residency.upgrade(current, next, bytes.byteLength);
+    this.o.messaging.replaced?.(name);
     agentLog(this.events, name, 'info', `rolled back to the artifact of version ${back.version} (now version ${next.version})`);
     this.logTrust(name, trust);
     return { agent, previousVersion: current.version };

@@ -4,7 +4,7 @@
  * out. Keeping it this narrow lets the bus's wiring change (who owns the dispatch loop) without the
  * lifecycle noticing; node.ts builds the one implementation.
  */
-import type { AgentId, Delivery } from '@caxton/core';
+import type { AgentBreaker, AgentId, Delivery } from '@caxton/core';
 import type { DeadLetter } from '../bus/message-log.js';
 
 export interface AgentMessaging {
@@ -20,4 +20,8 @@ export interface AgentMessaging {
   agentId(name: string): AgentId;
   /** Deliveries waiting in the agent's mailbox on this node. */
   mailboxDepth(name: string): number;
+  /** The agent's code was replaced (deploy, upgrade, rollback): what failed before says nothing now (decision 1921). */
+  replaced?(name: string): void;
+  /** The agent's circuit breaker, when it is not closed (decision 1921). */
+  breaker?(name: string): AgentBreaker | undefined;
 }

@@ -4,7 +4,7 @@
  * is not `running` gets no new work (the dispatcher asks `isRunnable`), so its accepted messages
  * wait, durable, in its mailbox.
  */
-import type { AgentId, AgentState, AgentStatus } from '@caxton/core';
+import type { AgentBreaker, AgentId, AgentState, AgentStatus } from '@caxton/core';
 import { CaxtonError, Instrumentation } from '@caxton/core';
 import { previousShown, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
@@ -117,8 +117,13 @@ export class LocalAgents {
       ...(r.signerKeyId !== undefined ? { signerKeyId: r.signerKeyId } : {}),
       ...(r.language !== undefined ? { language: r.language } : {}),
       ...previousShown(r),
+      ...breakerShown(this.o.messaging.breaker?.(name)),
     };
   }
+}
+
+function breakerShown(breaker: AgentBreaker | undefined): { breaker?: AgentBreaker } {
+  return breaker === undefined ? {} : { breaker };
 }
 
 /** What an agent's status shows of an error. */

@@ -19,6 +19,8 @@ export interface NodeMetricsSources {
   /** Deliveries one mailbox holds (the bus's mailboxCapacity). */
   mailboxCapacity: number;
   timersPending: (agent: string) => number;
+  /** Agents whose circuit breaker is open or half-open (decision 1921). */
+  breakersOpen?: () => number;
 }
 
 /** Installs the node's instruments; returns their removal (a no-op when none were installed). */
@@ -31,7 +33,7 @@ export function installNodeMetrics(sources: NodeMetricsSources): () => void {
   };
   const removals = [
     installAgentMetrics(meter, { events: sources.events, sample }),
-    installBusMetrics(meter, sources.events, sources.mailboxCapacity),
+    installBusMetrics(meter, sources.events, sources.mailboxCapacity, sources.breakersOpen),
     sources.topology.installMetrics?.(meter) ?? (() => {}),
   ];
   return () => {

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiAuthOptions, ApiTlsOptions } from '../api/server.js';
 import type { ConsoleNodeOptions } from '../console/server.js';
-import { AGENT_LIMIT_TABLE, DEPLOYABLE_LIMITS, type AgentLimitsSpec } from '@caxton/core';
+import { AGENT_LIMIT_TABLE, DEPLOYABLE_LIMITS, type AgentLimitsSpec, type TrafficLimits } from '@caxton/core';
 import type { TopologyOptions } from '../topology/topology-options.js';
 import type { ComponentLimits } from '@caxton/sandbox';
 import type { TelemetryConfig } from '../telemetry/config.js';
@@ -25,6 +25,11 @@ export interface StartNodeOptions extends TopologyOptions {
   platform?: string;
   /** Pending deliveries per agent before senders see backpressure. Default DEFAULT_MAILBOX_CAPACITY. */
   mailboxCapacity?: number;
+  /**
+   * Node-wide traffic limits (core TRAFFIC_LIMIT_TABLE): how long a waiting priority may be passed
+   * over (decision 1920). Checked at start; defaults otherwise.
+   */
+  traffic?: Partial<TrafficLimits>;
   /**
    * Edge admission of outside clients' sends (decision 1810): the delay target and bounds of the
    * node-wide limit past which SendMessage is refused `bus.overloaded`. Defaults otherwise.

@@ -13,7 +13,7 @@ import { edgeAdmissionLimits } from '../bus/edge-admission.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
-import type { LogEntry, NodeControl, NodeHealth } from '@caxton/core';
+import { resolveTrafficLimits, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
 import { AuditedControl, IN_PROCESS_CALLER } from '../audit/audited-control.js';
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
 import { ensureAuditKey } from '../audit/audit-key.js';
@@ -74,6 +74,7 @@ export interface RunningNode {
 export async function startNode(options: StartNodeOptions): Promise<RunningNode> {
   const dataDir = path.resolve(options.dataDir);
   if (options.console) checkConsoleBinding(options.console);
+  resolveTrafficLimits(options.traffic); // refused before anything starts; read again where the bus is built
   if (options.mcp) {
     checkMcpBinding(options.mcp);
     if (options.api === false) throw new McpConfigError('the MCP endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --mcp');
@@ -168,9 +169,12 @@ async function startOnTopology(
   undo.push(async () => tracker.close());
   // The bus comes first: the agent lifecycle and the timers only call it later, and what the bus
   // needs of them it gets through the port given to open() below (decision 1101).
+  const traffic = resolveTrafficLimits(options.traffic);
   const bus = new Bus({
     log: storage.log, state: storage.state, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY, events,
     edgeAdmission: edgeAdmissionLimits(options.edgeAdmission),
+    priorityAgingDispatches: traffic.priorityAgingDispatches,
+    breaker: { failures: traffic.breakerFailures, coolDownMs: traffic.breakerCoolDownMs },
     // Small batches, several in flight: the bus thread applies one batch's results while the
     // shards run the next, instead of each waiting for the other (512 × 2 left both threads idle
     // half the time; 64 × 8 doubled throughput in memory mode, decision 1201).
@@ -201,6 +205,12 @@ async function startOnTopology(
     deadLetter: (letter) => storage.log.deadLetter(letter),
     agentId: (name) => bus.agentId(name),
     mailboxDepth: (name) => bus.mailboxDepth(name),
+    replaced: (name) => bus.resetBreaker(name),
+    breaker: (name) => {
+      const b = bus.breakerOf(name);
+      if (b.state === 'closed') return undefined;
+      return { state: b.state, failures: b.failures, ...(b.retryAfterMs !== undefined ? { retryAfterMs: b.retryAfterMs } : {}) };
+    },
   };
   // Outbound HTTP (decision 1601): answers enter the bus from `http@<platform>`; pending-call
   // records live in the agents' state store (decision 1600).
@@ -266,13 +276,16 @@ async function startOnTopology(
     else if (e.type === 'dead-lettered') logs.append(e.agent, { level: 'error', message: `[caxton] message ${e.deliveryId} dead-lettered: ${e.reason}`, at: Date.now() });
     else if (e.type === 'handled' && e.outcome.status === 'crashed') {
       logs.append(e.agent, { level: 'error', message: `[caxton] crashed handling ${e.messageId} (attempt ${e.attempt}): ${e.outcome.kind}: ${e.outcome.message}`, at: Date.now() });
+    } else if (e.type === 'breaker') {
+      logs.append(e.agent, { level: e.to === 'closed' ? 'info' : 'warn', message: `[caxton] circuit breaker ${e.from} -> ${e.to} (${breakerReason(e.reason, e.failures)})`, at: e.at });
     }
-  }, ['log', 'dead-lettered', 'handled']); // only these: the bus skips building events nobody wants
+  }, ['log', 'dead-lettered', 'handled', 'breaker']); // only these: the bus skips building events nobody wants
 
   // Metrics (decision 1301): nothing is installed unless the process registered a MeterProvider.
   const removeMetrics = installNodeMetrics({
     events, topology, runSamples: host.runSamples ? () => host.runSamples() : undefined,
     mailboxDepth: (agent) => bus.mailboxDepth(agent), mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY, timersPending: (agent) => timers.pending(agent),
+    breakersOpen: () => bus.breakersOpen(),
   });
   undo.push(async () => removeMetrics());
 
@@ -385,4 +398,15 @@ async function startOnTopology(
       logs.flush();
     },
   };
+}
+
+/** Why a circuit breaker moved, for the agent's log (decision 1921). */
+function breakerReason(reason: string, failures: number): string {
+  switch (reason) {
+    case 'failures': return `${failures} deliveries failed in a row: new sends are refused for the cool-down`;
+    case 'cool-down': return 'cool-down over: the next message is let through as a probe';
+    case 'probe-failed': return 'the probe failed: refusing again for another cool-down';
+    case 'handled': return 'a delivery was handled: sends pass again';
+    default: return 'the agent was replaced: sends pass again';
+  }
 }

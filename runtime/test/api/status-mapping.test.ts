@@ -19,7 +19,7 @@ import { toApiCallError } from '@caxton/client';
 import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, UploadTimeoutError } from '../../src/api/errors.js';
 import { UploadCancelledError } from '../../src/api/upload.js';
 import { TokenFileError } from '../../src/api/auth.js';
-import { BusNotOpenError, BusOverloadedError, InvalidSendError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
+import { BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
 import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaSecurityError, KafkaStateKeyError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
 import { insecureClusterError } from '../../src/topology/cluster/transport-security.js';
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
@@ -106,6 +106,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['node.insecure-cluster', 'FAILED_PRECONDITION'],
   ['bus.mailbox-full', 'RESOURCE_EXHAUSTED'],
   ['bus.overloaded', 'RESOURCE_EXHAUSTED'],
+  ['bus.circuit-open', 'RESOURCE_EXHAUSTED'],
   ['bus.unknown-receiver', 'NOT_FOUND'],
   ['bus.not-open', 'UNAVAILABLE'], // added with the bus's own dispatch loop (decision 1101): the suffix rule gave UNAVAILABLE
   ['cluster.membership-lost', 'UNAVAILABLE'],
@@ -243,6 +244,7 @@ function everyRaisedError(): CaxtonError[] {
     new TokenFileError('api.token-file-exposed', 'not yours', '/x', 'fix it'),
     new MailboxFullError('echo', 10),
     new BusOverloadedError({ inFlight: 40, limit: 32, retryAfterMs: 120 }),
+    new CircuitOpenError({ agent: 'echo', state: 'open', retryAfterMs: 900, failures: 5 }),
     new UnknownReceiverError('nobody'),
     new InvalidSendError('no receivers'),
     new BusNotOpenError('send'),

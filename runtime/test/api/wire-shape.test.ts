@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { caxtonService } from '@caxton/client';
+import { agentFromWire, agentToWire, caxtonService } from '@caxton/client';
+import type { AgentStatus } from '@caxton/core';
 import type * as W from '@caxton/client';
 
 const id: W.WireAgentIdentifier = {
@@ -26,6 +27,7 @@ const agent: W.WireAgentInfo = {
   limits: { fuelPerMessage: 10_000_000_000, memoryPages: 16, maxSendsPerS: 6, maxSendsPerCall: 7 }, config: { k: 'v' }, restarts: 2, fuelUsed: 99, memoryPages: 4,
   mailboxDepth: 5, messagesHandled: 6, lastError: { message: 'boom', code: 'sandbox.trap', atUnixMs: 7 }, createdAtUnixMs: 8, updatedAtUnixMs: 9, http, signerKeyId: '0123456789abcdef', language: 'assemblyscript',
   previous: { version: 2, artifactSha256: 'cd'.repeat(32), language: 'rust' },
+  breaker: { state: 'open', failures: 3, retryAfterMs: 4 },
 };
 const header: W.WireArtifactHeader = {
   name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5,
@@ -144,4 +146,18 @@ describe('wire.ts matches caxton.proto', () => {
       assert.deepEqual(withoutSyntheticOneofs(def.responseDeserialize(def.responseSerialize(response))), response);
     });
   }
+});
+
+describe('an agent\'s circuit breaker on the wire (decision 1921)', () => {
+  const base: AgentStatus = {
+    name: 'echo', state: 'running', nodeId: 'n1', version: 1, artifactDigest: 'ab'.repeat(32), artifactSize: 1, limits: { fuelPerMessage: 1, memoryPages: 1 },
+    config: {}, restarts: 0, fuelUsed: 0, memoryPages: 1, mailboxDepth: 0, messagesHandled: 0, createdAt: 1, updatedAt: 2,
+  };
+  const def = caxtonService().GetAgent!;
+  const trip = (a: AgentStatus) => agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
+  it('open and half-open travel; closed is absent', () => {
+    assert.deepEqual(trip({ ...base, breaker: { state: 'open', failures: 5, retryAfterMs: 900 } }).breaker, { state: 'open', failures: 5, retryAfterMs: 900 });
+    assert.deepEqual(trip({ ...base, breaker: { state: 'half-open', failures: 5 } }).breaker, { state: 'half-open', failures: 5 });
+    assert.equal(trip(base).breaker, undefined);
+  });
 });
