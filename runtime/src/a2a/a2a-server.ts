@@ -4,7 +4,8 @@
  * - `GET /a2a/<name>/.well-known/agent-card.json`: its Agent Card (agent-card.ts), skills from the
  *   services it advertises in the directory;
  * - `POST /a2a/<name>/jsonrpc`: the JSON-RPC binding (SendMessage, SendStreamingMessage over SSE,
- *   GetTask, CancelTask…); `/a2a/<name>/rest/…`: the HTTP+JSON binding;
+ *   GetTask, CancelTask…, and A2A 0.3's message/send, message/stream, tasks/get, tasks/cancel for
+ *   clients that send no `A2A-Version: 1.0`); `/a2a/<name>/rest/…`: the HTTP+JSON binding;
  * - a task is a FIPA request in a fresh conversation (fipa-task-executor.ts).
  *
  * Same tokens and roles as the gRPC API: every request needs `directory.read` and an agent the
@@ -189,7 +190,7 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
       next(err);
     }
   });
-  app.use(`${base}${JSONRPC_PATH}`, jsonRpcHandler({ requestHandler: handler, userBuilder }));
+  app.use(`${base}${JSONRPC_PATH}`, jsonRpcHandler({ requestHandler: handler, userBuilder, legacyCompat: { enabled: true } }));
   app.use(`${base}${REST_PATH}`, restHandler({ requestHandler: handler, userBuilder }));
   app.use((req: Request, res: Response) => refuse(req, res, 404, 'a2a.no-route', `no A2A route at ${req.method} ${req.path.slice(0, 200)}`,
     `an agent's card is at ${A2A_BASE_PATH}/<name>${CARD_PATH}; its bindings at ${A2A_BASE_PATH}/<name>${JSONRPC_PATH} and ${A2A_BASE_PATH}/<name>${REST_PATH}`));

@@ -13,6 +13,8 @@ export const CARD_PATH = '/.well-known/agent-card.json';
 export const JSONRPC_PATH = '/jsonrpc';
 export const REST_PATH = '/rest';
 export const A2A_PROTOCOL_VERSION = '1.0';
+/** Older clients' protocol, answered on the JSON-RPC binding through the SDK's compat layer. */
+export const A2A_LEGACY_VERSION = '0.3';
 const TEXT = 'text/plain';
 export const SECURITY_SCHEME = 'caxtonToken';
 
@@ -79,6 +81,8 @@ export function agentCard(c: CardInput): AgentCard {
     supportedInterfaces: [
       { url: `${base}${JSONRPC_PATH}`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION },
       { url: `${base}${REST_PATH}`, protocolBinding: 'HTTP+JSON', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION },
+      // The same JSON-RPC endpoint also answers A2A 0.3's method names (message/send, tasks/get…).
+      { url: `${base}${JSONRPC_PATH}`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: A2A_LEGACY_VERSION },
     ],
     provider: undefined,
     version: String(c.version),

@@ -98,6 +98,7 @@ describe('A2A endpoint: an agent is an A2A agent, a task a FIPA conversation', (
     assert.deepEqual(card.supportedInterfaces.map((i) => [i.protocolBinding, i.url, i.protocolVersion]), [
       ['JSONRPC', `${node.a2aUrl!}/a2a/shouter/jsonrpc`, '1.0'],
       ['HTTP+JSON', `${node.a2aUrl!}/a2a/shouter/rest`, '1.0'],
+      ['JSONRPC', `${node.a2aUrl!}/a2a/shouter/jsonrpc`, '0.3'],
     ]);
     assert.equal(card.capabilities?.streaming, true);
     assert.ok(card.securitySchemes['caxtonToken']);
@@ -124,6 +125,18 @@ describe('A2A endpoint: an agent is an A2A agent, a task a FIPA conversation', (
     const viaRest = await rest.sendMessage(send('over rest')) as Task;
     assert.equal(viaRest.status?.state, TaskState.TASK_STATE_COMPLETED);
     assert.equal(statusText(viaRest), 'OVER REST');
+  });
+
+  it("answers A2A 0.3's JSON-RPC names too: message/send from a client that names no version", async () => {
+    const res = await fetch(`${node.a2aUrl!}/a2a/shouter/jsonrpc`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'message/send', params: { message: { kind: 'message', role: 'user', messageId: randomUUID(), parts: [{ kind: 'text', text: 'old client' }] } } }),
+    });
+    const body = await res.json() as { id: number; result: { kind: string; status: { state: string }; artifacts: { parts: { kind: string; text: string }[] }[] } };
+    assert.equal(body.id, 7);
+    assert.equal(body.result.kind, 'task');
+    assert.equal(body.result.status.state, 'completed');
+    assert.deepEqual(body.result.artifacts[0]!.parts, [{ kind: 'text', text: 'OLD CLIENT' }]);
   });
 
   it('streams a task over SSE: submitted, working on agree, the artifact, completed on inform', async () => {
