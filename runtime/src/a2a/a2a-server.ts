@@ -18,13 +18,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { DefaultExecutionEventBusManager, DefaultRequestHandler, InMemoryTaskStore, type ServerCallContext } from '@a2a-js/sdk/server';
+import { DefaultExecutionEventBusManager, DefaultRequestHandler, type ServerCallContext } from '@a2a-js/sdk/server';
 import { jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
 import { CaxtonError, DEFAULT_ACL_LIMITS, isLoopbackHost, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { A2A_BASE_PATH, CARD_PATH, JSONRPC_PATH, REST_PATH, agentCard, servicesByAgent } from './agent-card.js';
+import { BoundedTaskStore } from './bounded-task-store.js';
 import { CaxtonA2aUser, FipaTaskExecutor } from './fipa-task-executor.js';
 
 export interface A2aServerOptions {
@@ -39,6 +40,8 @@ export interface A2aServerOptions {
   callTimeoutMs?: number;
   /** Tasks waiting for answers at once; past it a send is refused. Default 64. */
   maxTasksInFlight?: number;
+  /** Tasks kept for tasks/get; past it the oldest ended one is forgotten. Default 10,000. */
+  maxTasksKept?: number;
   onInternalError?: (err: unknown) => void;
 }
 
@@ -100,7 +103,7 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   // The handler reads only its card's capabilities; each agent's own card is served by the route below.
   const handler = new DefaultRequestHandler(
     agentCard({ agent: 'caxton', version: 0, services: [], origin: 'http://localhost' }),
-    new InMemoryTaskStore(owner), executor, new DefaultExecutionEventBusManager(owner),
+    new BoundedTaskStore(owner, o.maxTasksKept ?? 10_000), executor, new DefaultExecutionEventBusManager(owner),
   );
   const users = new WeakMap<Request, CaxtonA2aUser>();
   const userBuilder = async (req: Request): Promise<CaxtonA2aUser> => {

@@ -3,3 +3,4 @@ export { checkA2aBinding, startA2aServer, A2aConfigError, type A2aEndpoint, type
 export { agentCard, agentBaseUrl, servicesByAgent, A2A_BASE_PATH, CARD_PATH, JSONRPC_PATH, REST_PATH, type CardInput } from './agent-card.js';
 export { taskStateFor } from './task-state.js';
 export { messageText } from './fipa-task-executor.js';
+export { BoundedTaskStore } from './bounded-task-store.js';
