@@ -58,6 +58,17 @@ const DIRECTORY_LIMIT = 1000;
 /** JSON-RPC methods that only read (a task the token started); every other method needs messages.send. */
 const READING_METHODS = new Set(['GetTask', 'ListTasks', 'tasks/get', 'tasks/list']);
 
+/**
+ * Whether a send names an existing task (`message.taskId`, or `task_id` as proto JSON spells it),
+ * on JSON-RPC (`params.message`) or REST (`message`). A Caxton task is one FIPA request, and a
+ * second message would be published on the running task's event bus and end its stream: refused.
+ */
+export function namesATask(body: unknown): boolean {
+  const field = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>)[k] : undefined);
+  const named = (m: unknown): boolean => [field(m, 'taskId'), field(m, 'task_id')].some((v) => v !== undefined && v !== null && String(v) !== '');
+  return named(field(field(body, 'params'), 'message')) || named(field(body, 'message'));
+}
+
 export class A2aConfigError extends CaxtonError {
   constructor(message: string, hint: string) {
     super('a2a.bad-config', message, { kind: 'invalid-argument', hint });
@@ -159,6 +170,10 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
         await auditRefusal(req, principal, agent, err);
         const e = err as CaxtonError;
         return refuse(req, res, 403, e.code, e.message, e.hint ?? '');
+      }
+      if (namesATask(body)) {
+        return refuse(req, res, 400, 'a2a.one-request-per-task', 'the message names a task: each Caxton task is one FIPA request and takes no further message',
+          'send a new message without taskId; follow a task with GetTask or SubscribeToTask');
       }
       if (executor.inFlight >= maxTasks) {
         return refuse(req, res, 503, 'a2a.busy', `${executor.inFlight} tasks are waiting for their agents' answers, the most this node takes`, 'retry in a moment');

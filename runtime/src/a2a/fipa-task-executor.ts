@@ -82,7 +82,9 @@ export class FipaTaskExecutor implements AgentExecutor {
       status: { state, message: text === undefined ? undefined : agentMessage(taskId, contextId, text), timestamp: new Date().toISOString() },
     });
     if (ctx.task) {
-      // A Caxton task is one FIPA request: it takes no second message (its states never ask for input).
+      // A Caxton task is one FIPA request: it takes no second message (its states never ask for
+      // input). The endpoint refuses such a send before the SDK sees it (namesATask); this answers
+      // one that got here anyway, without touching the task.
       bus.publish(AgentEvent.message(agentMessage(taskId, contextId,
         `task ${taskId} is already ${ctx.task.status?.state === TaskState.TASK_STATE_WORKING ? 'working' : 'under way'}: each task is one FIPA request to ${user.agent}; send a new message without a taskId for another`)));
       return;

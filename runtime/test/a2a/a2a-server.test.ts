@@ -16,7 +16,7 @@ import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcT
 import { CaxtonClient } from '@caxton/client';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, readTokenFilePath, tokenFilePath } from '../../src/api/auth.js';
-import { agentCard, messageText, taskStateFor } from '../../src/a2a/index.js';
+import { agentCard, messageText, namesATask, taskStateFor } from '../../src/a2a/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const SERVICE = path.join(ROOT, 'examples/as-service/build/as-service.wasm');
@@ -137,6 +137,21 @@ describe('A2A endpoint: an agent is an A2A agent, a task a FIPA conversation', (
     assert.equal(body.result.kind, 'task');
     assert.equal(body.result.status.state, 'completed');
     assert.deepEqual(body.result.artifacts[0]!.parts, [{ kind: 'text', text: 'OLD CLIENT' }]);
+  });
+
+  it('refuses a second message to a task: each task is one FIPA request', async () => {
+    for (const message of [{ taskId: 'abc' }, { task_id: 'abc' }]) {
+      const res = await fetch(`${node.a2aUrl!}/a2a/shouter/jsonrpc`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}`, 'a2a-version': '1.0' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'SendMessage', params: { message: { ...message, messageId: 'm', role: 'ROLE_USER', parts: [{ text: 'again' }] } } }),
+      });
+      assert.equal(res.status, 400);
+      const body = await res.json() as { id: number; error: { data: { code: string } } };
+      assert.equal(body.id, 3);
+      assert.equal(body.error.data.code, 'a2a.one-request-per-task');
+    }
+    assert.equal(namesATask({ message: { taskId: '' } }), false);
+    assert.equal(namesATask({ message: { taskId: 'x' } }), true, 'REST');
   });
 
   it('streams a task over SSE: submitted, working on agree, the artifact, completed on inform', async () => {
