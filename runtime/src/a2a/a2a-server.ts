@@ -213,7 +213,8 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   app.use((req: Request, res: Response) => refuse(req, res, 404, 'a2a.no-route', `no A2A route at ${req.method} ${req.path.slice(0, 200)}`,
     `an agent's card is at ${A2A_BASE_PATH}/<name>${CARD_PATH}; its bindings at ${A2A_BASE_PATH}/<name>${JSONRPC_PATH} and ${A2A_BASE_PATH}/<name>${REST_PATH}`));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
+    const declared = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
+    const status = typeof declared === 'number' ? declared : 500;
     if (status === 413) return refuse(req, res, 413, 'a2a.body-too-large', `the request body is larger than ${MAX_BODY_BYTES} bytes`, 'send less in one request');
     if (status === 400) return refuse(req, res, 400, 'a2a.bad-body', 'the request body is not JSON', 'send application/json');
     report(err);
@@ -223,7 +224,8 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
 
   const httpServer = http.createServer(app);
   httpServer.headersTimeout = 20_000;
-  httpServer.requestTimeout = 0; // a stream lasts as long as its task; the task's own timeout bounds it
+  // Past the task's own timeout, so a stream (as long as its task) is never cut by the server.
+  httpServer.requestTimeout = timeoutMs + 30_000;
   httpServer.maxHeadersCount = 64;
   const port = await new Promise<number>((resolve, reject) => {
     httpServer.once('error', (err) => reject(new A2aConfigError(`cannot listen on ${o.host}:${o.port}: ${err.message}`, 'pick another port with --a2a host:port')));

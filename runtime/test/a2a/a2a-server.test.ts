@@ -198,6 +198,10 @@ describe('A2A endpoint: an agent is an A2A agent, a task a FIPA conversation', (
     assert.equal(body.error.data.code, 'api.unauthenticated');
     const readOnly = await clientFor('shouter', reader);
     await assert.rejects(readOnly.sendMessage(send('x')), /may not call SendMessage/);
+    const restReadOnly = await clientFor('shouter', reader, 'HTTP+JSON');
+    await assert.rejects(restReadOnly.sendMessage(send('x')), /may not call SendMessage|403/);
+    const big = await fetch(`${node.a2aUrl!}/a2a/shouter/jsonrpc`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}`, 'content-length': String(2 * 1024 * 1024) }, body: 'x'.repeat(2 * 1024 * 1024) });
+    assert.equal(big.status, 413, 'a declared body over the bound, before it is read');
     const mine = await (await clientFor('shouter', admin)).sendMessage(send('mine')) as Task;
     await assert.rejects(readOnly.getTask({ tenant: '', id: mine.id }), /not found/i);
   });
