@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { Role, TaskState, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, type Client } from '@a2a-js/sdk/client';
 import { CaxtonClient } from '@caxton/client';
+import { decodeRecord, type AuditRecord } from '@caxton/core';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, readTokenFilePath, tokenFilePath } from '../../src/api/auth.js';
 import { agentCard, messageText, namesATask, taskStateFor } from '../../src/a2a/index.js';
@@ -204,6 +205,22 @@ describe('A2A endpoint: an agent is an A2A agent, a task a FIPA conversation', (
     assert.equal(big.status, 413, 'a declared body over the bound, before it is read');
     const mine = await (await clientFor('shouter', admin)).sendMessage(send('mine')) as Task;
     await assert.rejects(readOnly.getTask({ tenant: '', id: mine.id }), /not found/i);
+  });
+
+  it('is in the audit trail: refusals for credentials as A2a, each message and cancel as the caller\'s SendMessage', async () => {
+    const api = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: admin });
+    try {
+      const records: AuditRecord[] = [];
+      await api.listAudit({}, (r) => records.push(decodeRecord(r.bytes))).done;
+      const a2a = records.filter((r) => r.peer.startsWith('a2a '));
+      const refusals = a2a.filter((r) => r.method === 'A2a' && r.kind === undefined).map((r) => (r as { result: { error: string } }).result.error);
+      assert.ok(refusals.includes('api.unauthenticated'), 'no token');
+      assert.ok(refusals.includes('api.permission-denied'), 'the read role sending');
+      const sends = a2a.filter((r) => r.method === 'SendMessage' && r.kind === 'intent');
+      assert.ok(sends.length >= 8, `the messages and the cancel are audited sends (${sends.length})`);
+    } finally {
+      api.close();
+    }
   });
 });
 
