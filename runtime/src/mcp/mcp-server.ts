@@ -2,7 +2,7 @@
  * `caxton serve --mcp host:port`: the node as an MCP server (streamable HTTP at `/mcp`, the
  * official `@modelcontextprotocol/sdk`), so LLM clients reach Caxton agents (decision 1900):
  * - tools: each service an agent advertises in the directory (tool-catalog.ts); a call is a FIPA
- *   `request` to that agent and its result the agent's reply (reply-rule.ts);
+ *   `request` to that agent and its result the agent's reply (../conversation);
  * - resources: the agents the caller may see, each with its advertised services.
  *
  * Stateless: each HTTP request gets its own protocol server and transport, built with the
@@ -25,7 +25,7 @@ import { CaxtonError, DEFAULT_ACL_LIMITS, isLoopbackHost, principalSees, type Au
 import { requireAllowed } from '../api/access.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
-import { replyVerdict } from './reply-rule.js';
+import { requestAndFollow, unansweredText } from '../conversation/index.js';
 import { TOOL_INPUT_SCHEMA, toolsFromDirectory, type McpTool } from './tool-catalog.js';
 
 export interface McpServerOptions {
@@ -98,40 +98,19 @@ export async function startMcpServer(o: McpServerOptions): Promise<McpEndpoint> 
   const catalog = async (principal: Principal): Promise<McpTool[]> =>
     toolsFromDirectory(await o.control.searchDirectory({}, DIRECTORY_LIMIT)).filter((t) => principalSees(principal, t.agent));
 
-  /** Sends the request and waits for the answer; the tail is open before the send, so none is missed. */
+  /** Sends the request and waits for the answer (the shared follower: tail open before the send). */
   const call = async (tool: McpTool, content: string, sender: NodeControl, lane: 'operator' | 'client'): Promise<CallToolResult> => {
     const conversationId = `mcp-${randomUUID()}`;
-    let settle!: (r: CallToolResult) => void;
-    const answered = new Promise<CallToolResult>((resolve) => { settle = resolve; });
-    const stop = o.control.tail({ conversationId }, {
-      next: (e) => {
-        const verdict = replyVerdict(e.message, { conversationId, agent: tool.agent });
-        if (verdict === 'not-yet') return;
-        settle({
-          content: [{ type: 'text', text: e.message.content ?? '' }],
-          isError: verdict === 'error',
-          structuredContent: { performative: e.message.performative, conversationId, messageId: e.messageId },
-        });
-      },
-      end: (err) => settle({ content: [{ type: 'text', text: `the node stopped following the conversation: ${err?.message ?? 'ended'}` }], isError: true }),
-    });
-    const timer = setTimeout(() => settle({
-      content: [{ type: 'text', text: `${tool.agent} did not answer within ${callTimeoutMs / 1000} s (conversation ${conversationId}); it may still answer later: caxton tail --conversation ${conversationId}` }],
-      isError: true,
-    }), callTimeoutMs);
-    try {
-      const sent = await sender.send({
-        performative: 'request', receivers: [{ name: tool.agent }], content, protocol: 'fipa-request', conversationId, replyWith: `${conversationId}-req`,
-      }, { lane });
-      if (sent.accepted.length === 0) {
-        const why = sent.refused.map((r) => `${r.receiver}: ${r.reason}`).join('; ');
-        return { content: [{ type: 'text', text: `the request was not accepted: ${why}` }], isError: true };
-      }
-      return await answered;
-    } finally {
-      clearTimeout(timer);
-      stop();
+    const outcome = await requestAndFollow({ control: o.control, sender, lane, agent: tool.agent, content, conversationId, timeoutMs: callTimeoutMs });
+    if (outcome.kind !== 'answered') {
+      return { content: [{ type: 'text', text: unansweredText(outcome, { agent: tool.agent, conversationId, timeoutMs: callTimeoutMs }) }], isError: true };
     }
+    const e = outcome.event;
+    return {
+      content: [{ type: 'text', text: e.message.content ?? '' }],
+      isError: outcome.verdict === 'error',
+      structuredContent: { performative: e.message.performative, conversationId, messageId: e.messageId },
+    };
   };
 
   const protocolServer = (req: IncomingMessage, principal: Principal): Server => {

@@ -1,7 +1,7 @@
 /**
  * The MCP tools a node offers (pure): one per service an agent advertises in the directory (DF),
  * named `<agent>.<service type>` so a model reads what it calls. A call is a FIPA `request` to
- * that agent; its answer is the agent's reply (reply-rule.ts).
+ * that agent; its answer is the agent's reply (../conversation/reply-rule.ts).
  *
  * Names follow MCP's tool-name rule (1–128 of A–Z a–z 0–9 _ - .): other characters become `_`,
  * and a name two services would share gets `-2`, `-3`… in directory order, so every tool has

@@ -67,6 +67,8 @@ export interface StartNodeOptions extends TopologyOptions {
   console?: ConsoleNodeOptions;
   /** Serve MCP (streamable HTTP at /mcp, loopback only, decision 1900); absent: no MCP endpoint. Needs the API (its tokens). */
   mcp?: { host: string; port: number; callTimeoutMs?: number };
+  /** Serve A2A 1.0 (each agent's card and JSON-RPC/REST bindings under /a2a/<name>, loopback only, decision 1950); absent: none. Needs the API (its tokens). */
+  a2a?: { host: string; port: number; callTimeoutMs?: number };
   /**
    * OpenTelemetry export (OTLP traces and metrics, the Prometheus endpoint), parsed from serve's
    * flags and OTEL_* variables (telemetry/config.ts). Unset or disabled: no SDK is registered.

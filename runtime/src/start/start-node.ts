@@ -20,6 +20,7 @@ import { ensureAuditKey } from '../audit/audit-key.js';
 import { nodeHealth, type NodePhase } from '../node/node-health.js';
 import { checkConsoleBinding, startConsoleServer, type ConsoleServer } from '../console/server.js';
 import { checkMcpBinding, McpConfigError, startMcpServer, type McpEndpoint } from '../mcp/index.js';
+import { A2aConfigError, checkA2aBinding, startA2aServer, type A2aEndpoint } from '../a2a/index.js';
 import { AgentLifecycle } from '../node/agent-lifecycle.js';
 import type { AgentMessaging } from '../node/agent-messaging.js';
 import { AgentLogs } from '../node/agent-logs.js';
@@ -64,6 +65,8 @@ export interface RunningNode {
   consoleUrl?: string;
   /** http://host:port/mcp when started with `mcp` (decision 1900). */
   mcpUrl?: string;
+  /** http://host:port when started with `a2a` (decision 1950); an agent is at `<a2aUrl>/a2a/<name>`. */
+  a2aUrl?: string;
   /** The OpenTelemetry SDK this node registered (options.telemetry), if any. */
   telemetry?: RunningTelemetry;
   /** Which signatures the node requires and whose it trusts (decision 1400). */
@@ -78,6 +81,10 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   if (options.mcp) {
     checkMcpBinding(options.mcp);
     if (options.api === false) throw new McpConfigError('the MCP endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --mcp');
+  }
+  if (options.a2a) {
+    checkA2aBinding(options.a2a);
+    if (options.api === false) throw new A2aConfigError('the A2A endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --a2a');
   }
   // 0700 as decision 0800 says: the message log, logs and artifacts in here are the node's alone
   // (creating it with the default mode first would defeat ensureAuthToken's 0700).
@@ -361,6 +368,13 @@ async function startOnTopology(
     const started = mcpEndpoint;
     undo.push(() => started.close());
   }
+  let a2aEndpoint: A2aEndpoint | undefined;
+  if (options.a2a) {
+    if (!api) throw new A2aConfigError('the A2A endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --a2a');
+    a2aEndpoint = await startA2aServer({ ...options.a2a, control, audited, resolvePrincipal: api.resolvePrincipal });
+    const started = a2aEndpoint;
+    undo.push(() => started.close());
+  }
   // A cluster joins placement here: it announces the API address peers show in `caxton status`,
   // the real port, so after listen.
   undo.push(() => topology.stopAgents());
@@ -374,6 +388,7 @@ async function startOnTopology(
     events,
     ...(consoleServer ? { consoleUrl: consoleServer.url } : {}),
     ...(mcpEndpoint ? { mcpUrl: mcpEndpoint.url } : {}),
+    ...(a2aEndpoint ? { a2aUrl: a2aEndpoint.origin } : {}),
     trust: { mode: trust.mode, keyIds: trust.keyIds },
     async stop(): Promise<void> {
       if (stopping) return;
@@ -381,6 +396,7 @@ async function startOnTopology(
       life.phase = 'stopping';
       await consoleServer?.close();
       await mcpEndpoint?.close();
+      await a2aEndpoint?.close();
       await api?.close(2000);
       await bus.stopDispatching();
       killSwitch.close();

@@ -1,0 +1,246 @@
+/**
+ * `caxton serve --a2a host:port`: the node's agents as A2A 1.0 agents, served with the official
+ * `@a2a-js/sdk` (decision 1950). Every agent the caller may see is exposed under `/a2a/<name>`:
+ * - `GET /a2a/<name>/.well-known/agent-card.json`: its Agent Card (agent-card.ts), skills from the
+ *   services it advertises in the directory;
+ * - `POST /a2a/<name>/jsonrpc`: the JSON-RPC binding (SendMessage, SendStreamingMessage over SSE,
+ *   GetTask, CancelTask…, and A2A 0.3's message/send, message/stream, tasks/get, tasks/cancel for
+ *   clients that send no `A2A-Version: 1.0`); `/a2a/<name>/rest/…`: the HTTP+JSON binding;
+ * - a task is a FIPA request in a fresh conversation (fipa-task-executor.ts).
+ *
+ * Same tokens and roles as the gRPC API: every request needs `directory.read` and an agent the
+ * token may see; a call that sends (a message, a cancel) needs `messages.send` on that agent, as
+ * SendMessage does, checked before the SDK reads the call. Refusals for credentials are audited;
+ * sends go through the audited control surface as the caller. Tasks are kept per agent and per
+ * token, so one token never reads another's. Bounded: the body (before it is read), the tasks
+ * waiting for answers, the time a task waits. Loopback only: plain HTTP must not carry tokens.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { DefaultExecutionEventBusManager, DefaultRequestHandler, type ServerCallContext } from '@a2a-js/sdk/server';
+import { jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
+import { CaxtonError, DEFAULT_ACL_LIMITS, isLoopbackHost, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { requireAllowed } from '../api/access.js';
+import { presentedToken, tokenFingerprint } from '../api/caller.js';
+import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
+import { A2A_BASE_PATH, CARD_PATH, JSONRPC_PATH, REST_PATH, agentCard, servicesByAgent } from './agent-card.js';
+import { BoundedTaskStore } from './bounded-task-store.js';
+import { CaxtonA2aUser, FipaTaskExecutor } from './fipa-task-executor.js';
+
+export interface A2aServerOptions {
+  host: string;
+  port: number;
+  /** Reads: the directory, agents, the message tail. */
+  control: NodeControl;
+  /** Sends are made through it as the caller; without it (no audit trail) through `control`. */
+  audited?: AuditedControl;
+  resolvePrincipal: (values: readonly unknown[]) => Principal;
+  /** How long a task waits for the agent's answer before it fails. Default 30 s. */
+  callTimeoutMs?: number;
+  /** Tasks waiting for answers at once; past it a send is refused. Default 64. */
+  maxTasksInFlight?: number;
+  /** Tasks kept for tasks/get; past it the oldest ended one is forgotten. Default 10,000. */
+  maxTasksKept?: number;
+  onInternalError?: (err: unknown) => void;
+}
+
+export interface A2aEndpoint {
+  readonly port: number;
+  /** http://host:port; an agent's base is `<origin>/a2a/<name>`. */
+  readonly origin: string;
+  close(): Promise<void>;
+}
+
+/** One A2A call carries one message: its content is bounded by the ACL content limit; this bounds what a client may send. */
+const MAX_BODY_BYTES = DEFAULT_ACL_LIMITS.maxMessageBytes + 64 * 1024;
+const DIRECTORY_LIMIT = 1000;
+/** JSON-RPC methods that only read (a task the token started); every other method needs messages.send. */
+const READING_METHODS = new Set(['GetTask', 'ListTasks', 'tasks/get', 'tasks/list']);
+
+/**
+ * Whether a send names an existing task (`message.taskId`, or `task_id` as proto JSON spells it),
+ * on JSON-RPC (`params.message`) or REST (`message`). A Caxton task is one FIPA request, and a
+ * second message would be published on the running task's event bus and end its stream: refused.
+ */
+export function namesATask(body: unknown): boolean {
+  const field = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>)[k] : undefined);
+  const named = (m: unknown): boolean => [field(m, 'taskId'), field(m, 'task_id')].some((v) => v !== undefined && v !== null && String(v) !== '');
+  return named(field(field(body, 'params'), 'message')) || named(field(body, 'message'));
+}
+
+export class A2aConfigError extends CaxtonError {
+  constructor(message: string, hint: string) {
+    super('a2a.bad-config', message, { kind: 'invalid-argument', hint });
+  }
+}
+
+/** Tokens must not cross a network in clear: plain HTTP is served on loopback only (checked before the node starts anything). */
+export function checkA2aBinding(o: { host: string; port: number }): void {
+  if (!isLoopbackHost(o.host)) {
+    throw new A2aConfigError(`--a2a ${o.host}:${o.port} would serve plain HTTP beyond loopback: bearer tokens would cross the network in clear`,
+      'bind it to 127.0.0.1 (or ::1) and put a TLS-terminating proxy in front for remote clients');
+  }
+}
+
+/** A refusal in the shape the binding's clients read: JSON-RPC's error object, or a plain JSON body; Caxton's code and hint in `data`. */
+function refuse(req: Request, res: Response, status: number, code: string, message: string, hint: string, extra: Record<string, string> = {}): void {
+  res.status(status).set({ 'cache-control': 'no-store', ...extra });
+  const data = { code, hint };
+  if (req.method === 'POST' && req.path.endsWith(JSONRPC_PATH)) {
+    const id = typeof req.body === 'object' && req.body !== null && 'id' in req.body ? (req.body as { id: unknown }).id : null;
+    res.json({ jsonrpc: '2.0', id: id ?? null, error: { code: status === 503 ? -32000 : -32600, message, data } });
+  } else {
+    res.json({ error: { code: status, status: code, message, details: [data] } });
+  }
+}
+
+export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> {
+  checkA2aBinding(o);
+  const timeoutMs = o.callTimeoutMs ?? 30_000;
+  const maxTasks = o.maxTasksInFlight ?? 64;
+  const report = o.onInternalError ?? ((err: unknown) => console.error('caxton a2a: internal error:', err));
+  let origin = '';
+
+  const callerOf = (req: Request, role: AuditRole): AuditCaller => {
+    const header = req.headers.authorization;
+    const presented = presentedToken(header === undefined ? [] : [header]);
+    return { role, token: presented ? tokenFingerprint(presented.token) : '', peer: `a2a ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}` };
+  };
+
+  // Tasks and their event buses are kept per agent and per token (CaxtonA2aUser.userName).
+  const owner = (ctx: ServerCallContext): string => ctx.user?.userName ?? '';
+  const executor = new FipaTaskExecutor({ control: o.control, timeoutMs });
+  // The handler reads only its card's capabilities; each agent's own card is served by the route below.
+  const handler = new DefaultRequestHandler(
+    agentCard({ agent: 'caxton', version: 0, services: [], origin: 'http://localhost' }),
+    new BoundedTaskStore(owner, o.maxTasksKept ?? 10_000), executor, new DefaultExecutionEventBusManager(owner),
+  );
+  const users = new WeakMap<Request, CaxtonA2aUser>();
+  const userBuilder = async (req: Request): Promise<CaxtonA2aUser> => {
+    const user = users.get(req);
+    if (!user) throw new Error('an A2A request reached the SDK without passing the guard');
+    return user;
+  };
+
+  const principals = new WeakMap<Request, { principal: Principal; agent: string }>();
+  const auditRefusal = async (req: Request, principal: Principal | undefined, agent: string, err: unknown): Promise<void> => {
+    const path = req.path.slice(0, 200);
+    if (o.audited) await o.audited.refused(callerOf(req, principal?.role ?? 'none'), { method: 'A2a', args: auditArgs({ agent, path }, { agent, path }) }, err).catch(report);
+  };
+
+  /** Who calls, and which agent: before a byte of the body is read. */
+  const authenticate = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const param = req.params['agent'];
+    const agent = typeof param === 'string' ? param : '';
+    let principal: Principal | undefined;
+    try {
+      const header = req.headers.authorization;
+      principal = o.resolvePrincipal(header === undefined ? [] : [header]);
+      // Every A2A request reads the directory (the card) or the agent's tasks: directory.read, which every role holds.
+      requireAllowed(principal, 'SearchDirectory');
+    } catch (err) {
+      await auditRefusal(req, principal, agent, err);
+      const e = err instanceof CaxtonError ? err : undefined;
+      const status = e?.kind === 'unauthenticated' ? 401 : 403;
+      return refuse(req, res, status, e?.code ?? 'api.permission-denied', e?.message ?? 'refused', e?.hint ?? 'present a Caxton token: Authorization: Bearer <token>',
+        status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+    }
+    if (!principalSees(principal, agent) || !(await o.control.getAgent(agent))) {
+      return refuse(req, res, 404, 'a2a.no-agent', `no agent ${JSON.stringify(agent.slice(0, 128))} here`, `each deployed agent the token may see is at ${A2A_BASE_PATH}/<name>: caxton agents lists them`);
+    }
+    principals.set(req, { principal, agent });
+    next();
+  };
+
+  /** The permission the call needs, once its JSON-RPC method is known, before the SDK acts on it. */
+  const authorize = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const { principal, agent } = principals.get(req)!;
+    const sub = req.path;
+    const body: unknown = req.body;
+    const rpcMethod = typeof body === 'object' && body !== null && !Array.isArray(body) && typeof (body as { method?: unknown }).method === 'string' ? (body as { method: string }).method : '';
+    // Strict by default: anything but a read (GET, or a reading JSON-RPC method at the exact path) may send.
+    const reads = req.method === 'GET' || req.method === 'HEAD' || (sub === JSONRPC_PATH && READING_METHODS.has(rpcMethod));
+    const sends = !reads;
+    if (sends) {
+      try {
+        // The same check as SendMessage's: messages.send, on the agent the URL names.
+        requireAllowed(principal, 'SendMessage', [agent]);
+      } catch (err) {
+        await auditRefusal(req, principal, agent, err);
+        const e = err as CaxtonError;
+        return refuse(req, res, 403, e.code, e.message, e.hint ?? '');
+      }
+      if (namesATask(body)) {
+        return refuse(req, res, 400, 'a2a.one-request-per-task', 'the message names a task: each Caxton task is one FIPA request and takes no further message',
+          'send a new message without taskId; follow a task with GetTask or SubscribeToTask');
+      }
+      if (executor.inFlight >= maxTasks) {
+        return refuse(req, res, 503, 'a2a.busy', `${executor.inFlight} tasks are waiting for their agents' answers, the most this node takes`, 'retry in a moment');
+      }
+    }
+    const sender = o.audited ? o.audited.as(callerOf(req, principal.role)) : o.control;
+    const presented = presentedToken(req.headers.authorization === undefined ? [] : [req.headers.authorization]);
+    users.set(req, new CaxtonA2aUser(principal, agent, sender, principal.role === 'admin' ? 'operator' : 'client', presented ? tokenFingerprint(presented.token) : ''));
+    next();
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  const base = `${A2A_BASE_PATH}/:agent`;
+  // The body's declared size is checked before a byte of it is read; the parser's limit bounds a chunked one.
+  app.use(base, (req, res, next) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (!Number.isSafeInteger(declared) || declared > MAX_BODY_BYTES) {
+      return refuse(req, res, 413, 'a2a.body-too-large', `the request declares ${String(req.headers['content-length']).slice(0, 32)} bytes, more than ${MAX_BODY_BYTES}`, 'send less in one request');
+    }
+    next();
+  }, (req, res, next) => { authenticate(req, res, next).catch(next); },
+  express.json({ limit: MAX_BODY_BYTES }), (req, res, next) => { authorize(req, res, next).catch(next); });
+  app.get(`${base}${CARD_PATH}`, async (req, res, next) => {
+    try {
+      const user = users.get(req)!;
+      const [status, directory] = await Promise.all([o.control.getAgent(user.agent), o.control.searchDirectory({}, DIRECTORY_LIMIT)]);
+      const card = agentCard({ agent: user.agent, version: status?.version ?? 0, services: servicesByAgent(directory).get(user.agent) ?? [], origin });
+      // As the SDK's agentCardHandler writes it, but per agent and never cached: the directory changes.
+      res.set({ 'cache-control': 'no-store', 'content-type': 'application/json' }).status(200).send(JSON.stringify(card));
+    } catch (err) {
+      next(err);
+    }
+  });
+  app.use(`${base}${JSONRPC_PATH}`, jsonRpcHandler({ requestHandler: handler, userBuilder, legacyCompat: { enabled: true } }));
+  app.use(`${base}${REST_PATH}`, restHandler({ requestHandler: handler, userBuilder }));
+  app.use((req: Request, res: Response) => refuse(req, res, 404, 'a2a.no-route', `no A2A route at ${req.method} ${req.path.slice(0, 200)}`,
+    `an agent's card is at ${A2A_BASE_PATH}/<name>${CARD_PATH}; its bindings at ${A2A_BASE_PATH}/<name>${JSONRPC_PATH} and ${A2A_BASE_PATH}/<name>${REST_PATH}`));
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const declared = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
+    const status = typeof declared === 'number' ? declared : 500;
+    if (status === 413) return refuse(req, res, 413, 'a2a.body-too-large', `the request body is larger than ${MAX_BODY_BYTES} bytes`, 'send less in one request');
+    if (status === 400) return refuse(req, res, 400, 'a2a.bad-body', 'the request body is not JSON', 'send application/json');
+    report(err);
+    if (res.headersSent) return void res.destroy();
+    refuse(req, res, 500, 'a2a.internal', 'the A2A endpoint failed to answer', "see the node's output for the cause");
+  });
+
+  const httpServer = http.createServer(app);
+  httpServer.headersTimeout = 20_000;
+  // Past the task's own timeout, so a stream (as long as its task) is never cut by the server.
+  httpServer.requestTimeout = timeoutMs + 30_000;
+  httpServer.maxHeadersCount = 64;
+  const port = await new Promise<number>((resolve, reject) => {
+    httpServer.once('error', (err) => reject(new A2aConfigError(`cannot listen on ${o.host}:${o.port}: ${err.message}`, 'pick another port with --a2a host:port')));
+    httpServer.listen(o.port, o.host.replace(/^\[|\]$/g, ''), () => resolve((httpServer.address() as AddressInfo).port));
+  });
+  const hostPart = o.host.includes(':') && !o.host.startsWith('[') ? `[${o.host}]` : o.host;
+  origin = `http://${hostPart}:${port}`;
+  return {
+    port,
+    origin,
+    async close() {
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+    },
+  };
+}

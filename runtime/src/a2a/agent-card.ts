@@ -1,0 +1,99 @@
+/**
+ * An exposed agent's A2A Agent Card (pure, decision 1950): its name, its skills — the services it
+ * advertises in the directory (DF), or one plain `fipa-request` skill when it advertises none — and
+ * the node's bindings for it (JSON-RPC and HTTP+JSON under the agent's own base path). The card
+ * declares the one way in: a Caxton bearer token.
+ */
+import type { AgentCard, AgentSkill } from '@a2a-js/sdk';
+import type { DfAgentDescription, ServiceDescription } from '@caxton/core';
+
+/** Where the node serves an agent: `/a2a/<name>`; its card, JSON-RPC and REST bindings sit under it. */
+export const A2A_BASE_PATH = '/a2a';
+export const CARD_PATH = '/.well-known/agent-card.json';
+export const JSONRPC_PATH = '/jsonrpc';
+export const REST_PATH = '/rest';
+export const A2A_PROTOCOL_VERSION = '1.0';
+/** Older clients' protocol, answered on the JSON-RPC binding through the SDK's compat layer. */
+export const A2A_LEGACY_VERSION = '0.3';
+const TEXT = 'text/plain';
+export const SECURITY_SCHEME = 'caxtonToken';
+
+export function agentBaseUrl(origin: string, agent: string): string {
+  return `${origin}${A2A_BASE_PATH}/${encodeURIComponent(agent)}`;
+}
+
+function localName(name: string): string {
+  const at = name.indexOf('@');
+  return at < 0 ? name : name.slice(0, at);
+}
+
+/** The services each agent advertises, by local name, from a directory search. */
+export function servicesByAgent(descriptions: readonly DfAgentDescription[]): Map<string, ServiceDescription[]> {
+  const out = new Map<string, ServiceDescription[]>();
+  for (const d of descriptions) {
+    const name = localName(d.name.name);
+    out.set(name, [...(out.get(name) ?? []), ...d.services]);
+  }
+  return out;
+}
+
+function skill(s: ServiceDescription): AgentSkill {
+  const protocols = s.protocols.length > 0 ? ` It speaks ${s.protocols.join(', ')}.` : '';
+  return {
+    id: s.type !== '' ? s.type : s.name,
+    name: s.name,
+    description: `The service ${JSON.stringify(s.name)} (type ${JSON.stringify(s.type)}) the agent advertises in Caxton's directory: the message text is the FIPA request's content.${protocols}`,
+    tags: [...new Set([s.type, ...s.protocols, ...s.ontologies].filter((t) => t !== ''))],
+    examples: [],
+    inputModes: [TEXT],
+    outputModes: [TEXT],
+    securityRequirements: [],
+  };
+}
+
+const PLAIN_REQUEST: AgentSkill = {
+  id: 'fipa-request',
+  name: 'FIPA request',
+  description: 'The agent advertises no service in the directory: the message text is sent as a FIPA request\'s content and its answer comes back.',
+  tags: ['fipa-request'],
+  examples: [],
+  inputModes: [TEXT],
+  outputModes: [TEXT],
+  securityRequirements: [],
+};
+
+export interface CardInput {
+  agent: string;
+  /** The agent's deployment version (bumped by every upgrade). */
+  version: number;
+  services: readonly ServiceDescription[];
+  /** http://host:port of the A2A endpoint. */
+  origin: string;
+}
+
+export function agentCard(c: CardInput): AgentCard {
+  const base = agentBaseUrl(c.origin, c.agent);
+  const seen = new Set<string>();
+  const skills = c.services.map(skill).filter((s) => (seen.has(s.id) ? false : (seen.add(s.id), true)));
+  return {
+    name: c.agent,
+    description: `The Caxton agent ${c.agent}: an A2A task is a FIPA request to it in a fresh conversation (agree: working; inform: completed; failure: failed; refuse or not-understood: rejected; cancel: FIPA cancel).`,
+    supportedInterfaces: [
+      { url: `${base}${JSONRPC_PATH}`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION },
+      { url: `${base}${REST_PATH}`, protocolBinding: 'HTTP+JSON', tenant: '', protocolVersion: A2A_PROTOCOL_VERSION },
+      // The same JSON-RPC endpoint also answers A2A 0.3's method names (message/send, tasks/get…).
+      { url: `${base}${JSONRPC_PATH}`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: A2A_LEGACY_VERSION },
+    ],
+    provider: undefined,
+    version: String(c.version),
+    capabilities: { streaming: true, pushNotifications: false, extensions: [], extendedAgentCard: false },
+    securitySchemes: {
+      [SECURITY_SCHEME]: { scheme: { $case: 'httpAuthSecurityScheme', value: { scheme: 'Bearer', bearerFormat: 'Caxton API token', description: 'A Caxton token (caxton token issue): the same tokens, roles and scopes as the gRPC API.' } } },
+    },
+    securityRequirements: [{ schemes: { [SECURITY_SCHEME]: { list: [] } } }],
+    defaultInputModes: [TEXT],
+    defaultOutputModes: [TEXT],
+    skills: skills.length > 0 ? skills : [PLAIN_REQUEST],
+    signatures: [],
+  };
+}
