@@ -34,6 +34,7 @@ import { openTopology } from '../topology/open-topology.js';
 import type { Topology, TopologyStatus } from '../topology/topology.js';
 import { SandboxAgentHost } from '../node/sandbox-host.js';
 import { AgentEffects } from '../node/agent-effects.js';
+import { NodeTopics } from '../node/topics.js';
 import { NodeBusPort } from '../node/bus-port.js';
 import { HttpGateway } from '../http/gateway.js';
 import { HttpEffects } from '../node/http-effects.js';
@@ -59,6 +60,8 @@ export interface RunningNode {
    * use (decision 1701), its changes recorded as `in-process` calls.
    */
   control: NodeControl;
+  /** Topic subscriptions (decision 1960): what agents subscribe to, for embedders and tests. */
+  topics: NodeTopics;
   events: BusEvents;
   /** The web console's address (`http://127.0.0.1:8080/`), when it was asked for. */
   consoleUrl?: string;
@@ -214,6 +217,8 @@ async function startOnTopology(
     hold: killSwitch,
   });
   const httpEffects = new HttpEffects(http, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
+  // Subscriptions are the registry's; `agents` is read only when an agent subscribes.
+  const topics: NodeTopics = new NodeTopics({ store: storage.topics, isAgent: (agent) => agents.has(agent) });
   const agents = new AgentLifecycle({
     nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency, trust,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
@@ -221,7 +226,7 @@ async function startOnTopology(
     onStarted: (init) => bus.applyInit(init),
     onStopped: async (agent, undeployed) => {
       bus.forgetTimers(agent);
-      if (undeployed) await timers.drop(agent);
+      if (undeployed) await Promise.all([timers.drop(agent), topics.drop(agent)]);
       else timers.forget(agent);
     },
   });
@@ -250,7 +255,7 @@ async function startOnTopology(
     platform, bus: () => bus, isLocal: (agent) => agents.isLocal(agent),
   });
   const port = new NodeBusPort({
-    agents, externals, gate: protocols, executor: host, effects, timers, http: httpEffects,
+    agents, externals, gate: protocols, executor: host, effects, timers, http: httpEffects, topics: storage.topics,
     reloadState: (agent) => agents.reloadState(agent),
     // Timers set before a restart, an upgrade or a move fire here from now on; calls this agent
     // made where it ran before (a crash, a failover) lost their answers.
@@ -358,6 +363,7 @@ async function startOnTopology(
     nodeId,
     apiPort: api?.port ?? 0,
     control: audited.as(IN_PROCESS_CALLER),
+    topics,
     events,
     ...(consoleServer ? { consoleUrl: consoleServer.url } : {}),
     ...(mcpEndpoint ? { mcpUrl: mcpEndpoint.url } : {}),
