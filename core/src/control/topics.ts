@@ -9,26 +9,11 @@
  */
 import type { AclMessage } from '../acl/message.js';
 import { CaxtonError } from '../errors.js';
+import { TOPIC_LIMITS } from './limits.js';
 
 /** The receiver prefix that addresses a topic instead of an agent. */
 export const TOPIC_PREFIX = 'topic:';
 
-/**
- * The bounds of topics and filters. A filter is checked against them when it is parsed, so that
- * evaluating it costs at most `maxFilterClauses × maxFilterValues` string comparisons per message.
- */
-export const TOPIC_LIMITS = Object.freeze({
-  /** Longest topic name, in UTF-16 code units. */
-  maxTopicNameLength: 200,
-  /** Clauses one filter may have (each one ACL field). */
-  maxFilterClauses: 16,
-  /** Values one set (`in`) clause may list. */
-  maxFilterValues: 64,
-  /** Longest value or prefix a clause may compare with, in code units. */
-  maxFilterValueLength: 256,
-  /** Topics one agent may be subscribed to at once. */
-  maxSubscriptionsPerAgent: 100,
-});
 
 /** Topic names: letters, digits and `.-_/`, starting with a letter or digit. No `@`, no spaces. */
 const TOPIC_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/]*$/;
