@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { rm } from 'node:fs/promises';
 import assert from 'node:assert/strict';
 import { CaxtonError } from '@caxton/core';
+import { CaxtonClient } from '@caxton/runtime';
 import { TestNode, type Accepted } from './support/test-node.js';
 
 let t: TestNode | undefined;
@@ -93,12 +94,21 @@ test('a topic nobody subscribes to is accepted with no deliveries; a malformed t
 
 test('subscriptions survive a node restart on the embedded registry; unsubscribe and undeploy end them', async () => {
   await t!.stop();
-  t = await TestNode.start({ dataDir });
+  t = await TestNode.start({ dataDir, api: true, auth: { mode: 'none' } });
   const node = t;
   assert.deepEqual((await node.node.topics.list()).map((s) => `${s.topic} ${s.agent} ${s.filter ? 'filtered' : 'all'}`), [
     'market.prices all-news all',
     'market.prices eu-prices filtered',
   ]);
+  // The same through the gRPC API (ListTopics, what `caxton topics` shows), filters intact.
+  const client = await CaxtonClient.connect({ address: `127.0.0.1:${node.node.apiPort}` });
+  try {
+    assert.deepEqual(await client.listSubscriptions('market.prices'), await node.node.topics.list());
+    assert.deepEqual(await client.listSubscriptions('other'), []);
+    await assert.rejects(client.listSubscriptions('not a topic'), /topic/);
+  } finally {
+    client.close();
+  }
   await node.send({ performative: 'propose', receivers: [{ name: 'topic:market.prices' }], content: 'after-restart', userParams: { 'X-region': 'eu-south' } });
   await node.waitFor('both subscribers to handle after-restart', () => handledContent(node, 'all-news', 'after-restart') === 1 && handledContent(node, 'eu-prices', 'after-restart') === 1);
 

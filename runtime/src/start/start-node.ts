@@ -297,7 +297,7 @@ async function startOnTopology(
 
   let stopping = false;
   const control = new LocalNodeControl({
-    nodeId, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, logs,
+    nodeId, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, topics, logs,
     tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
     logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, log: storage.log, killSwitch,
     ...(options.idempotency ? { idempotency: options.idempotency } : {}),
