@@ -40,7 +40,8 @@
  *   answered (= 0); overload_recovery_s: after the load drops to the maximum, until the first
  *   250 ms window with replies at >= 90 % of it (<= 2).
  * - fanout_msgs_per_s: one sender (a conformance puppet) notifying 1,000 sink agents, one message
- *   per receiver, on the embedded log. fanout_multi_receiver_deliveries_per_s: the same sender
+ *   per receiver, on the embedded log. topic_fanout_deliveries_per_s: the sender publishes to one
+ *   topic all sinks subscribe to (decision 1960). fanout_multi_receiver_deliveries_per_s: the same sender
  *   with each message addressed to all 1,000 (one message, 1,000 deliveries).
  */
 import { cpus, loadavg } from 'node:os';
@@ -207,7 +208,7 @@ async function latency(persistence: 'disk' | 'memory', messagesPerSecond: number
  * notifies subscribers) or one message addressed to all of them. A new command goes out whenever
  * fewer than `window` commands' worth of deliveries are outstanding.
  */
-async function fanout(split: boolean): Promise<Rate> {
+async function fanout(split: boolean, topic?: string): Promise<Rate> {
   const node = await BenchNode.start({ persistence: 'disk', fsync: 'always' });
   try {
     // A publisher sends far more than the default 10,000 sends/s quota (decision 1720) allows one
@@ -218,13 +219,15 @@ async function fanout(split: boolean): Promise<Rate> {
     for (let i = 0; i < FANOUT; i++) {
       names.push(`sink-${i}`);
       await node.deploy(`sink-${i}`, 'conformance/sink');
+      // Topic mode (decision 1960): every sink subscribes; the sender publishes to the topic.
+      if (topic !== undefined) await node.node.topics.subscribe(`sink-${i}`, topic);
     }
     const count = split ? 1 : 4;
     const window = split ? 4 : 2;
     const perCommand = count * FANOUT;
     let commands = 0;
     let stop = false;
-    const content = [`to=${names.join(',')}`, 'performative=inform', 'content=news', `count=${count}`, `split=${split}`].join('\n');
+    const content = [`to=${topic === undefined ? names.join(',') : `topic:${topic}`}`, 'performative=inform', 'content=news', `count=${count}`, `split=${split}`].join('\n');
     const feeder = (async () => {
       while (!stop) {
         // A command the sender could not carry out (its handling rejected) delivers nothing: count
@@ -429,6 +432,9 @@ if (ONLY.includes('fanout')) {
   progress(`fanout: 1 sender, one message addressed to all ${FANOUT} receivers, ${SECONDS} s`);
   const m = await fanout(false);
   report({ bench: 'bus', metric: 'fanout_multi_receiver_deliveries_per_s', value: Math.round(m.perSecond), unit: 'deliveries/s', target: '>= 30000', note: `one sender, each message addressed to all ${FANOUT} sinks (the message is stored once; each delivery still lowers the ${FANOUT}-name receiver list into its agent, decision 1202), embedded log, fsync always${below(m.perSecond, 30_000) ? '; below target' : ''}` });
+  progress(`fanout: 1 sender publishing to one topic ${FANOUT} sinks subscribe to, ${SECONDS} s`);
+  const tp = await fanout(false, 'bench.news');
+  report({ bench: 'bus', metric: 'topic_fanout_deliveries_per_s', value: Math.round(tp.perSecond), unit: 'deliveries/s', target: '>= 100000', note: `one sender, each message published to topic:bench.news with ${FANOUT} subscribed sinks (resolved at send time, stored once as one multi-receiver send, decision 1960), embedded log, fsync always${below(tp.perSecond, 100_000) ? '; below target' : ''}` });
 }
 if (ONLY.includes('telemetry')) {
   const receivers = await startTelemetryReceivers();

@@ -30,6 +30,7 @@ import { rollbackCommand } from './commands/rollback.js';
 import { tailCommand } from './commands/tail.js';
 import { stateCommand } from './commands/state.js';
 import { dlqCommand } from './commands/dlq.js';
+import { topicsCommand } from './commands/topics.js';
 import { auditCommand } from './commands/audit.js';
 import { freezeCommand, resumeCommand, suspendCommand, thawCommand } from './commands/kill-switch.js';
 import { keygenCommand } from './commands/keygen.js';
@@ -88,6 +89,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(stopCommand(env))
     .command(stateCommand(env))
     .command(dlqCommand(env))
+    .command(topicsCommand(env))
     .command(freezeCommand(env))
     .command(thawCommand(env))
     .command(suspendCommand(env))

@@ -8,6 +8,7 @@ import { EXIT } from '../src/exit-codes.js';
 import { formatAgentDetail, formatAgentTable } from '../src/format/agents.js';
 import { formatLogLine, formatMessageLine } from '../src/format/messages.js';
 import { formatStatus } from '../src/format/status.js';
+import { formatTopicTable } from '../src/format/topics.js';
 import { renderTable, truncate } from '../src/format/table.js';
 import { formatBytes, formatDuration, formatPages } from '../src/format/units.js';
 import { ProgressBar } from '../src/progress.js';
@@ -189,5 +190,19 @@ describe('errors and exit codes', () => {
   it('extracts the socket error from grpc-js prose', () => {
     assert.equal(transportReason('No connection established. Last error: Error: connect ECONNREFUSED 1.2.3.4:5.'), 'connect ECONNREFUSED');
     assert.equal(transportReason('something else entirely'), 'something else entirely');
+  });
+});
+
+describe('topic subscriptions (caxton topics)', () => {
+  it('shows topic, agent and the filter in one line; "-" for none; a note when empty', () => {
+    const table = formatTopicTable([
+      { topic: 'market.prices', agent: 'all-news' },
+      { topic: 'market.prices', agent: 'eu-prices', filter: { all: [{ field: 'performative', match: { in: ['inform', 'propose'] } }, { field: 'X-region', match: { prefix: 'eu-' } }, { field: 'ontology', match: { equals: 'fx' } }] } },
+    ]);
+    const lines = table.trimEnd().split('\n');
+    assert.match(lines[0]!, /^TOPIC\s+AGENT\s+FILTER$/);
+    assert.match(lines[1]!, /^market\.prices\s+all-news\s+-$/);
+    assert.match(lines[2]!, /^market\.prices\s+eu-prices\s+performative in \{inform,propose\} & X-region\^=eu- & ontology=fx$/);
+    assert.equal(formatTopicTable([]), 'no subscriptions\n');
   });
 });

@@ -15,7 +15,7 @@ import type {
   HttpAllowRule, HttpPolicy, KillSwitchStatus, StateEntry, StateImportResult, StatePage, StateWrite,
   DeadLetterSelection, DeadLetterView, PurgeResult, RedriveResult,
 } from '@caxton/core';
-import { CaxtonError } from '@caxton/core';
+import { CaxtonError, parseTopicSubscription, type TopicSubscription } from '@caxton/core';
 import { deadLetterFromWire } from './convert-dead-letter.js';
 import { ApiCallError, toApiCallError } from './client-errors.js';
 import { aclToWire } from './convert-acl.js';
@@ -265,6 +265,12 @@ export class CaxtonClient {
     };
     const res = await this.unary<W.WireSearchDirectoryResponse>('SearchDirectory', { template: wire, limit });
     return res.results.map(dfFromWire);
+  }
+
+  /** Topic subscriptions (decision 1960), by topic then agent; only `topic`'s when given. */
+  async listSubscriptions(topic?: string): Promise<TopicSubscription[]> {
+    const res = await this.unary<W.WireListTopicsResponse>('ListTopics', { topic: topic ?? '' } satisfies W.WireListTopicsRequest);
+    return res.subscriptions.map((s, i) => parseTopicSubscription({ agent: s.agent, topic: s.topic, ...(s.filterJson === '' ? {} : { filter: JSON.parse(s.filterJson) as unknown }) }, `subscriptions[${i}]`));
   }
 
   /** Dead letters (decision 1860), newest last. */

@@ -265,6 +265,20 @@ export interface WireSearchDirectoryResponse {
   results: WireDfAgentDescription[];
 }
 
+export interface WireListTopicsRequest {
+  topic: string;
+}
+
+export interface WireTopicSubscription {
+  topic: string;
+  agent: string;
+  filterJson: string;
+}
+
+export interface WireListTopicsResponse {
+  subscriptions: WireTopicSubscription[];
+}
+
 export type WireNodeStatusRequest = Record<string, never>;
 
 export interface WireClusterNode {

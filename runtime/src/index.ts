@@ -20,7 +20,8 @@ export { partitionFor, partitionOwner, KafkaMessageLog } from './bus/kafka/index
 export type { KafkaMessageLogOptions } from './bus/kafka/index.js';
 export type { RegistryStore } from './registry/registry-store.js';
 export type { TimerRecord, AgentRecord } from './storage/records.js';
-export type { AgentStateStore, AgentStore, DirectoryStore, MembershipStore, RegistryWatch, TimerStore } from './storage/ports.js';
+export type { AgentStateStore, AgentStore, DirectoryStore, MembershipStore, RegistryWatch, TimerStore, TopicStore } from './storage/ports.js';
+export type { NodeTopics } from './node/topics.js';
 export type { StoragePorts } from './topology/topology.js';
 export { StateUnsupportedError, stateStoreOf } from './storage/state-store.js';
 export { EmbeddedRegistry } from './registry/embedded/embedded-registry.js';

@@ -106,6 +106,8 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
     assert.equal(logs.code, 0, logs.stderr);
     const search = json(await authed('SearchDirectory', JSON.stringify({ template: {} })));
     assert.ok(typeof search === 'object');
+    // Topic subscriptions (decision 1960): none made here.
+    assert.deepEqual(json(await authed('ListTopics', JSON.stringify({})))['subscriptions'] ?? [], []);
     // Dead letters (decision 1860): none yet; an unknown id is NOT_FOUND; redrive and purge of an
     // agent with none do nothing.
     assert.deepEqual(json(await authed('ListDeadLetters', JSON.stringify({ agent: 'grpcurl-echo' })))['letters'] ?? [], []);

@@ -112,6 +112,24 @@ export const AGENT_LIMIT_TABLE = {
 
 export type LimitName = keyof typeof AGENT_LIMIT_TABLE;
 
+/**
+ * The bounds of topics and subscription filters (decision 1960): node-wide rules on the data, not
+ * per-deployment agent limits, so not rows of the table above. A filter is checked against them when it is parsed, so that
+ * evaluating it costs at most `maxFilterClauses × maxFilterValues` string comparisons per message.
+ */
+export const TOPIC_LIMITS = Object.freeze({
+  /** Longest topic name, in UTF-16 code units. */
+  maxTopicNameLength: 200,
+  /** Clauses one filter may have (each one ACL field). */
+  maxFilterClauses: 16,
+  /** Values one set (`in`) clause may list. */
+  maxFilterValues: 64,
+  /** Longest value or prefix a clause may compare with, in code units. */
+  maxFilterValueLength: 256,
+  /** Topics one agent may be subscribed to at once. */
+  maxSubscriptionsPerAgent: 100,
+});
+
 /** Every per-agent limit, resolved. */
 export type AgentLimits = { [K in LimitName]: number };
 

@@ -11,6 +11,7 @@
  */
 import type { AclMessage, Performative } from '../acl/message.js';
 import type { DfAgentDescription, DfSearchTemplate } from './directory.js';
+import type { TopicSubscription } from './topics.js';
 import type { HttpPolicy } from './http.js';
 import type { AgentLimitsSpec } from './limits.js';
 import type { StateWrite } from './state.js';
@@ -316,6 +317,8 @@ export interface NodeControl extends StateControl, DeadLetterControl {
    */
   logs(query: LogQuery, sink: Sink<LogEntry>): Unsubscribe;
   searchDirectory(template: DfSearchTemplate, limit: number): Promise<DfAgentDescription[]>;
+  /** Topic subscriptions (decision 1960), by topic then agent; only `topic`'s when given. */
+  listSubscriptions(topic?: string): Promise<TopicSubscription[]>;
   status(): Promise<NodeStatus>;
   /**
    * Whether the node can take work: false (with the reason) once its message log has stopped for

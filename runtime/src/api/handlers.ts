@@ -137,6 +137,11 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
       return { results: (await node.searchDirectory(template, limit)).map(dfToWire) };
     }),
 
+    ListTopics: unary(ctx, 'ListTopics', async (req: W.WireListTopicsRequest): Promise<W.WireListTopicsResponse> => {
+      const subs = await node.listSubscriptions(req.topic === '' ? undefined : req.topic);
+      return { subscriptions: subs.map((s) => ({ topic: s.topic, agent: s.agent, filterJson: s.filter === undefined ? '' : JSON.stringify(s.filter) })) };
+    }),
+
     NodeStatus: unary(ctx, 'NodeStatus', async (): Promise<W.WireNodeStatusResponse> => nodeStatusToWire(await node.status(), Date.now())),
 
     ...stateHandlers(ctx, node, opts.uploadIdleTimeoutMs),

@@ -252,6 +252,7 @@ class CallerControl implements NodeControl {
   tail: NodeControl['tail'] = (filter, sink) => this.inner.tail(filter, sink);
   logs: NodeControl['logs'] = (query, sink) => this.inner.logs(query, sink);
   searchDirectory: NodeControl['searchDirectory'] = (template, limit) => this.inner.searchDirectory(template, limit);
+  listSubscriptions: NodeControl['listSubscriptions'] = (topic) => this.inner.listSubscriptions(topic);
   status: NodeControl['status'] = () => this.inner.status();
   health: NodeControl['health'] = () => this.inner.health();
   getState: NodeControl['getState'] = (agent, key) => this.inner.getState(agent, key);

@@ -10,7 +10,7 @@
  */
 import type { AgentStateStore } from '../storage/ports.js';
 import type { Delivery } from '@caxton/core';
-import { DEFAULT_TRAFFIC_LIMITS, validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
+import { CaxtonError, DEFAULT_TRAFFIC_LIMITS, TOPIC_PREFIX, matchesTopicFilter, topicOfReceiver, validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
 import type { MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
@@ -18,7 +18,7 @@ import type { BusPort } from './port.js';
 import type { ExecutionResult } from './executor.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
 import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
-import { BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from './errors.js';
+import { BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from './errors.js';
 import { CircuitBreakers, type BreakerLimits, type BreakerView } from './circuit-breaker.js';
 import type { EdgeAdmissionLimits, EdgeLane } from './edge-admission.js';
 import type { BusEvents } from './events.js';
@@ -257,7 +257,8 @@ export class Bus implements OutboxSender {
     let circuitOpen: { agent: string; state: 'open' | 'half-open'; retryAfterMs: number; failures: number }[] | undefined;
     const senderName = msg.sender?.name ?? '';
     const acceptedAt = this.now();
-    for (const receiver of msg.receivers) {
+    const receivers = msg.receivers.some((r) => r.name.startsWith(TOPIC_PREFIX)) ? await this.resolveTopics(msg, port) : msg.receivers;
+    for (const receiver of receivers) {
       const name = this.agentName(receiver);
       const kind = port.route(name);
       if (kind === 'external') {
@@ -394,9 +395,42 @@ export class Bus implements OutboxSender {
     }
   }
 
-  /** `echo` → `echo@<platform>`: one spelling per agent, so protocols and tails correlate names. */
+  /**
+   * `echo` → `echo@<platform>`: one spelling per agent, so protocols and tails correlate names. A
+   * topic address (`topic:<name>`) is platform-wide and kept as it is.
+   */
   qualify(id: AgentId): AgentId {
-    return id.name.includes('@') ? id : { ...id, name: `${id.name}@${this.opts.platform}` };
+    return id.name.includes('@') || id.name.startsWith(TOPIC_PREFIX) ? id : { ...id, name: `${id.name}@${this.opts.platform}` };
+  }
+
+  /**
+   * The receivers a send reaches (decision 1960): each `topic:<name>` is replaced by the agents
+   * subscribed to it now whose filter the message passes (each filter evaluated once), the rest are
+   * kept; every agent once, however many of its topics or names the message carries, so the send
+   * stays one multi-receiver append with one delivery per agent (decision 1202).
+   */
+  private async resolveTopics(msg: AclMessage, port: BusPort): Promise<AgentId[]> {
+    const out: AgentId[] = [];
+    const seen = new Set<string>();
+    const add = (id: AgentId): void => {
+      const name = this.agentName(id);
+      if (seen.has(name)) return;
+      seen.add(name);
+      out.push(id);
+    };
+    const topics: string[] = [];
+    for (const receiver of msg.receivers) {
+      const topic = topicOfReceiver(receiver.name);
+      if (topic === undefined) add(receiver);
+      else if (!topics.includes(topic)) topics.push(topic);
+    }
+    for (const topic of topics) {
+      for (const sub of (await port.subscriptions?.(topic)) ?? []) {
+        if (seen.has(sub.agent) || !matchesTopicFilter(sub.filter, msg)) continue;
+        add(this.agentId(sub.agent));
+      }
+    }
+    return out;
   }
 
   private prepare(message: AclMessage, origin: Origin): AclMessage {
@@ -414,6 +448,13 @@ export class Bus implements OutboxSender {
       validateAclMessage(stamped);
     }
     const msg = stamped;
+    for (const receiver of msg.receivers) {
+      try {
+        topicOfReceiver(receiver.name, 'receivers');
+      } catch (err) {
+        throw err instanceof CaxtonError ? new InvalidTopicAddressError(err, { agent: 'agent' in origin ? origin.agent : undefined }) : err;
+      }
+    }
     if (msg.receivers.length === 0) throw new InvalidSendError('message has no receivers', { agent: 'agent' in origin ? origin.agent : undefined });
     return msg;
   }

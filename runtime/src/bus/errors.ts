@@ -48,6 +48,16 @@ export class InvalidSendError extends CaxtonError {
   }
 }
 
+/**
+ * A receiver `topic:<…>` that is not a valid topic address (decision 1960). A `bus.` code, so an
+ * agent that sent it is answered with a failure like any other refused send.
+ */
+export class InvalidTopicAddressError extends CaxtonError {
+  constructor(cause: CaxtonError, context: ErrorContext = {}) {
+    super('bus.invalid-topic', cause.message, { kind: 'invalid-argument', context, ...(cause.hint !== undefined ? { hint: cause.hint } : {}), cause });
+  }
+}
+
 /** The bus was used before `open(port)`: it cannot route without the node's port. */
 export class BusNotOpenError extends CaxtonError {
   constructor(operation: string) {

@@ -4,7 +4,7 @@
  * handling. The node implements it (runtime/src/node/bus-port.ts) and hands it to `Bus.open`; the
  * bus owns everything else (mailboxes, the dispatch loop, ordering, completions, dead letters).
  */
-import type { AclMessage } from '@caxton/core';
+import type { AclMessage, TopicSubscription } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from './executor.js';
 
 /** Where a receiver lives, as far as this node knows. */
@@ -30,6 +30,11 @@ export interface DispatchOwnership {
 export interface BusPort {
   /** Which names are agents (cluster: on any node), known outside clients, or unknown. */
   route(localName: string): ReceiverKind;
+  /**
+   * A topic's current subscriptions, read from the registry at send time (decision 1960). Absent:
+   * the node has no topics, and a send to `topic:<name>` reaches nobody.
+   */
+  subscriptions?(topic: string): Promise<TopicSubscription[]>;
   /** Protocol checks on every send (absent: none). */
   readonly gate?: ProtocolGate | undefined;
   /**

@@ -10,6 +10,8 @@ import type { AgentEffects } from './agent-effects.js';
 import type { AgentTimers } from './timers.js';
 import type { ExternalIdentities } from './external-identities.js';
 import type { HttpEffects } from './http-effects.js';
+import type { TopicStore } from '../storage/ports.js';
+import type { TopicSubscription } from '@caxton/core';
 
 export interface NodeBusPortParts {
   /** The agent lifecycle: which agents exist (here or, in a cluster, anywhere) and which may run here. */
@@ -21,6 +23,8 @@ export interface NodeBusPortParts {
   timers: AgentTimers;
   /** Outbound HTTP calls, held until their handling's completion is durable (decision 1601). */
   http?: HttpEffects;
+  /** Topic subscriptions (decision 1960), read at send time. */
+  topics?: TopicStore;
   /** Re-read an agent's committed state into its sandbox view (a rewind, issue 24). */
   reloadState?: (agent: string) => Promise<void>;
   /** The agent (re)started here: its pending timers re-armed, its lost HTTP calls recovered. */
@@ -34,6 +38,10 @@ export class NodeBusPort implements BusPort {
   constructor(private readonly parts: NodeBusPortParts) {
     this.gate = parts.gate;
     this.ownership = parts.agents.ownership();
+  }
+
+  async subscriptions(topic: string): Promise<TopicSubscription[]> {
+    return (await this.parts.topics?.listSubscriptions(topic)) ?? [];
   }
 
   route(name: string): ReceiverKind {

@@ -9,7 +9,7 @@ import type { KillSwitch } from './kill-switch/kill-switch.js';
 import { ForbiddenSenderError, senderRefusal } from './sender-policy.js';
 import { IdempotentSends, type IdempotentSendsOptions } from './idempotent-sends.js';
 import { RESERVED_AGENT_NAMES } from './agent-lifecycle.js';
-import type { AclMessage, AgentStatus, DeploySpec, EdgeTicket, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, SendOptions, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
+import type { AclMessage, AgentStatus, DeploySpec, EdgeTicket, LogEntry, LogQuery, MessageEvent, NodeControl, NodeHealth, SendOptions, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate, TopicSubscription } from '@caxton/core';
 import { NotFoundError, UnavailableError } from '@caxton/core';
 import type { AgentStateStore, DirectoryStore } from '../storage/ports.js';
 import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
@@ -31,6 +31,8 @@ export interface NodeControlDeps {
   agents: AgentLifecycle;
   bus: Bus;
   directory: DirectoryStore;
+  /** Topic subscriptions (decision 1960). */
+  topics: { list(topic?: string): Promise<TopicSubscription[]> };
   logs: AgentLogs;
   tail: TailHub;
   externals: ExternalIdentities;
@@ -267,6 +269,10 @@ export class LocalNodeControl implements NodeControl {
 
   searchDirectory(template: DfSearchTemplate, limit: number): Promise<DfAgentDescription[]> {
     return this.d.directory.searchDf(template, limit);
+  }
+
+  listSubscriptions(topic?: string): Promise<TopicSubscription[]> {
+    return this.d.topics.list(topic);
   }
 
   async status(): Promise<NodeStatus> {

@@ -4,7 +4,7 @@
  */
 import type { AgentRecord, NodeAnnouncement, TimerRecord } from '../storage/records.js';
 import { invalid } from './errors.js';
-import { checkLimits, DEPLOYABLE_LIMITS, type DeployableLimitName } from '@caxton/core';
+import { checkLimits, DEPLOYABLE_LIMITS, parseTopicSubscription, type DeployableLimitName, type TopicSubscription } from '@caxton/core';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -71,4 +71,13 @@ export function validateTimerRecord(timer: TimerRecord): TimerRecord {
 /** The order `listTimers` answers in: soonest first, ties by id (both registries). */
 export function byDueTime(a: TimerRecord, b: TimerRecord): number {
   return a.dueAt - b.dueAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * A subscription on its way into (or back out of) a registry: the topic and filter by core's one
+ * parser (a `topic.invalid-*` error passes through as it is), the agent a key segment.
+ */
+export function validateTopicSubscription(sub: TopicSubscription): TopicSubscription {
+  if (typeof sub?.agent !== 'string' || !KEY_SEGMENT.test(sub.agent)) throw invalid('subscription needs an agent name without "/"', { agent: sub?.agent });
+  return parseTopicSubscription(sub);
 }

@@ -35,6 +35,7 @@ import { openTopology } from '../topology/open-topology.js';
 import type { Topology, TopologyStatus } from '../topology/topology.js';
 import { SandboxAgentHost } from '../node/sandbox-host.js';
 import { AgentEffects } from '../node/agent-effects.js';
+import { NodeTopics } from '../node/topics.js';
 import { NodeBusPort } from '../node/bus-port.js';
 import { HttpGateway } from '../http/gateway.js';
 import { HttpEffects } from '../node/http-effects.js';
@@ -60,6 +61,8 @@ export interface RunningNode {
    * use (decision 1701), its changes recorded as `in-process` calls.
    */
   control: NodeControl;
+  /** Topic subscriptions (decision 1960): what agents subscribe to, for embedders and tests. */
+  topics: NodeTopics;
   events: BusEvents;
   /** The web console's address (`http://127.0.0.1:8080/`), when it was asked for. */
   consoleUrl?: string;
@@ -231,6 +234,8 @@ async function startOnTopology(
     hold: killSwitch,
   });
   const httpEffects = new HttpEffects(http, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
+  // Subscriptions are the registry's; `agents` is read only when an agent subscribes.
+  const topics: NodeTopics = new NodeTopics({ store: storage.topics, isAgent: (agent) => agents.has(agent) });
   const agents = new AgentLifecycle({
     nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency, trust,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
@@ -238,7 +243,7 @@ async function startOnTopology(
     onStarted: (init) => bus.applyInit(init),
     onStopped: async (agent, undeployed) => {
       bus.forgetTimers(agent);
-      if (undeployed) await timers.drop(agent);
+      if (undeployed) await Promise.all([timers.drop(agent), topics.drop(agent)]);
       else timers.forget(agent);
     },
   });
@@ -267,7 +272,7 @@ async function startOnTopology(
     platform, bus: () => bus, isLocal: (agent) => agents.isLocal(agent),
   });
   const port = new NodeBusPort({
-    agents, externals, gate: protocols, executor: host, effects, timers, http: httpEffects,
+    agents, externals, gate: protocols, executor: host, effects, timers, http: httpEffects, topics: storage.topics,
     reloadState: (agent) => agents.reloadState(agent),
     // Timers set before a restart, an upgrade or a move fire here from now on; calls this agent
     // made where it ran before (a crash, a failover) lost their answers.
@@ -312,7 +317,7 @@ async function startOnTopology(
 
   let stopping = false;
   const control = new LocalNodeControl({
-    nodeId, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, logs,
+    nodeId, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, topics, logs,
     tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
     logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, log: storage.log, killSwitch,
     ...(options.idempotency ? { idempotency: options.idempotency } : {}),
@@ -385,6 +390,7 @@ async function startOnTopology(
     nodeId,
     apiPort: api?.port ?? 0,
     control: audited.as(IN_PROCESS_CALLER),
+    topics,
     events,
     ...(consoleServer ? { consoleUrl: consoleServer.url } : {}),
     ...(mcpEndpoint ? { mcpUrl: mcpEndpoint.url } : {}),

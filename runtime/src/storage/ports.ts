@@ -9,7 +9,7 @@
  * topology hands the node, `StoragePorts`, is in topology/topology.ts (decision 1702). See
  * docs/decisions/1103-topologies.md.
  */
-import type { DfAgentDescription, DfSearchTemplate, StateWrite } from '@caxton/core';
+import type { DfAgentDescription, DfSearchTemplate, StateWrite, TopicSubscription } from '@caxton/core';
 import type { AgentRecord, Membership, NodeAnnouncement, NodeRecord, RegistryEvent, TimerRecord } from './records.js';
 
 /** Deployments: which agents should run, with what component, limits and config. */
@@ -33,6 +33,21 @@ export interface DirectoryStore {
   deregisterDf(agentName: string): Promise<void>;
   /** DF search: live descriptions matching the template, ordered by agent name. */
   searchDf(template: DfSearchTemplate, limit?: number): Promise<DfAgentDescription[]>;
+}
+
+/**
+ * Agents' topic subscriptions (decision 1960), keyed by agent and topic: in the registry so they
+ * survive restarts, upgrades and failover like deployments do.
+ */
+export interface TopicStore {
+  /** Subscribe (replaces the agent's subscription to the same topic, filter included). */
+  putSubscription(subscription: TopicSubscription): Promise<void>;
+  /** Unsubscribe; an absent subscription is not an error (retries). */
+  deleteSubscription(agent: string, topic: string): Promise<void>;
+  /** Forget every subscription of an agent (it was undeployed). */
+  deleteSubscriptions(agent: string): Promise<void>;
+  /** The topic's subscriptions, by agent name; without a topic, every subscription (by topic, agent). */
+  listSubscriptions(topic?: string): Promise<TopicSubscription[]>;
 }
 
 /** Durable agent timers (decision 0960). */

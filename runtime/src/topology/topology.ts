@@ -8,7 +8,7 @@ import type { ClusterNodeStatus, NodeHealth, StorageBackendStatus } from '@caxto
 import type { Bus, ProtocolGate } from '../bus/bus.js';
 import type { ConversationGate } from '../node/tracker-persistence.js';
 import type { ResidencyFactory } from '../node/agent-residency.js';
-import type { AgentStateStore, AgentStore, TimerStore, WatchedDirectory } from '../storage/ports.js';
+import type { AgentStateStore, AgentStore, TimerStore, TopicStore, WatchedDirectory } from '../storage/ports.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
@@ -25,6 +25,8 @@ export interface StoragePorts {
   agents: AgentStore;
   directory: WatchedDirectory;
   timers: TimerStore;
+  /** Topic subscriptions (decision 1960): the registry, so they outlive nodes. */
+  topics: TopicStore;
   log: MessageLog;
   artifacts: ArtifactStore;
   /** Agents' durable state (decision 1600): the log itself where it keeps state (storage/state-store.ts). */

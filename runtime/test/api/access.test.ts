@@ -65,13 +65,13 @@ describe('the roles', () => {
 
   it('an observer only looks: no config values, no state, no audit trail, no change', () => {
     const allowed = methods.filter((m) => may('observer', m));
-    assert.deepEqual(allowed, ['GetAgent', 'GetDeadLetter', 'ListAgents', 'ListDeadLetters', 'NodeStatus', 'SearchDirectory', 'StreamLogs', 'TailMessages']);
+    assert.deepEqual(allowed, ['GetAgent', 'GetDeadLetter', 'ListAgents', 'ListDeadLetters', 'ListTopics', 'NodeStatus', 'SearchDirectory', 'StreamLogs', 'TailMessages']);
     assert.ok(!roleHas('observer', 'config.read'));
   });
 
   it('read (auth-token.read) keeps what it could do before: look and read state, nothing else', () => {
     const allowed = methods.filter((m) => may('read', m));
-    assert.deepEqual(allowed, ['ExportState', 'GetAgent', 'GetDeadLetter', 'GetState', 'ListAgents', 'ListDeadLetters', 'ListState', 'NodeStatus', 'SearchDirectory', 'StreamLogs', 'TailMessages']);
+    assert.deepEqual(allowed, ['ExportState', 'GetAgent', 'GetDeadLetter', 'GetState', 'ListAgents', 'ListDeadLetters', 'ListState', 'ListTopics', 'NodeStatus', 'SearchDirectory', 'StreamLogs', 'TailMessages']);
     assert.ok(!roleHas('read', 'config.read'));
   });
 

@@ -96,6 +96,7 @@ describe('server reflection and health (no token)', () => {
       TailMessages: '.caxton.v1.TailMessagesRequest -> stream .caxton.v1.MessageEvent',
       StreamLogs: '.caxton.v1.StreamLogsRequest -> stream .caxton.v1.LogEntry',
       SearchDirectory: '.caxton.v1.SearchDirectoryRequest -> .caxton.v1.SearchDirectoryResponse',
+      ListTopics: '.caxton.v1.ListTopicsRequest -> .caxton.v1.ListTopicsResponse',
       NodeStatus: '.caxton.v1.NodeStatusRequest -> .caxton.v1.NodeStatusResponse',
       GetState: '.caxton.v1.GetStateRequest -> .caxton.v1.GetStateResponse',
       ListState: '.caxton.v1.ListStateRequest -> .caxton.v1.ListStateResponse',

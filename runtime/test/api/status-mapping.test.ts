@@ -19,7 +19,7 @@ import { toApiCallError } from '@caxton/client';
 import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, UploadTimeoutError } from '../../src/api/errors.js';
 import { UploadCancelledError } from '../../src/api/upload.js';
 import { TokenFileError } from '../../src/api/auth.js';
-import { BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
+import { BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
 import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaSecurityError, KafkaStateKeyError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
 import { insecureClusterError } from '../../src/topology/cluster/transport-security.js';
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
@@ -29,7 +29,7 @@ import { ARTIFACT_STORE_ERROR_KINDS, ArtifactError, type ArtifactErrorCode } fro
 import { AUDIT_ERROR_KINDS, AuditError, type AuditErrorCode } from '../../src/audit/errors.js';
 import { CONSOLE_ERROR_KINDS, ConsoleError, type ConsoleErrorCode } from '../../src/console/errors.js';
 import { TELEMETRY_ERROR_KINDS, TelemetryError, type TelemetryErrorCode } from '../../src/telemetry/errors.js';
-import { IdempotencyKeyReusedError, SignatureFormatError } from '@caxton/core';
+import { IdempotencyKeyReusedError, SignatureFormatError, TopicError } from '@caxton/core';
 import { SigningKeyError } from '../../src/signing/keys.js';
 import { UntrustedArtifactError } from '../../src/signing/trust.js';
 import { TokenRotationRefusedError } from '../../src/api/token-rotation.js';
@@ -90,6 +90,10 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['build.unknown-layout', 'NOT_FOUND'],
   ['build.wit-missing', 'INTERNAL'],
   ['bus.invalid-send', 'INVALID_ARGUMENT'],
+  ['bus.invalid-topic', 'INVALID_ARGUMENT'],
+  ['topic.invalid-name', 'INVALID_ARGUMENT'],
+  ['topic.invalid-filter', 'INVALID_ARGUMENT'],
+  ['topic.too-many-subscriptions', 'RESOURCE_EXHAUSTED'],
   ['bus.kafka.append-failed', 'INTERNAL'],
   ['bus.kafka.commit-failed', 'INTERNAL'],
   ['bus.kafka.misconfigured', 'INTERNAL'],
@@ -247,6 +251,10 @@ function everyRaisedError(): CaxtonError[] {
     new CircuitOpenError({ agent: 'echo', state: 'open', retryAfterMs: 900, failures: 5 }),
     new UnknownReceiverError('nobody'),
     new InvalidSendError('no receivers'),
+    new InvalidTopicAddressError(new TopicError('topic.invalid-name', 'receivers', '"" is not a valid topic name', 'name a topic')),
+    new TopicError('topic.invalid-name', 'topic', 'bad', 'name a topic'),
+    new TopicError('topic.invalid-filter', 'filter.all', 'bad', 'fix the filter'),
+    new TopicError('topic.too-many-subscriptions', 'topic', 'too many', 'unsubscribe first'),
     new BusNotOpenError('send'),
     new KafkaUnreachableError(['localhost:9092'], 'timeout'),
     new KafkaMisconfiguredError('bad topic', 'fix it'),

@@ -55,6 +55,7 @@ const requests: Record<string, unknown[]> = {
     template: { agentName: 'a', serviceName: 's', serviceType: 't', protocols: ['p'], ontologies: ['o'], languages: ['l'], properties: { k: 'v' } },
     limit: 3,
   } satisfies W.WireSearchDirectoryRequest],
+  ListTopics: [{ topic: 'market.prices' } satisfies W.WireListTopicsRequest],
   NodeStatus: [{} satisfies W.WireNodeStatusRequest],
   GetState: [{ agent: 'a', key: 'k' } satisfies W.WireGetStateRequest],
   ListState: [{ agent: 'a', prefix: 'p', pageSize: 5, pageToken: 'k1' } satisfies W.WireListStateRequest],
@@ -96,6 +97,7 @@ const responses: Record<string, unknown> = {
   TailMessages: { messageId: 'm1', acceptedAtUnixMs: 4, message: acl } satisfies W.WireMessageEvent,
   StreamLogs: { agent: 'a', atUnixMs: 1, level: 'LOG_LEVEL_WARN', message: 'm', nodeId: 'n' } satisfies W.WireLogEntry,
   SearchDirectory: { results: [df] } satisfies W.WireSearchDirectoryResponse,
+  ListTopics: { subscriptions: [{ topic: 't', agent: 'a', filterJson: '{"all":[]}' }] } satisfies W.WireListTopicsResponse,
   NodeStatus: {
     nodeId: 'n', version: '1', startedAtUnixMs: 1, uptimeMs: 2, agentsTotal: 3, agentsRunning: 4,
     nodes: [{ id: 'n', address: 'h:1', startedAtUnixMs: 1, lastSeenUnixMs: 2, agents: ['a'], self: true }],

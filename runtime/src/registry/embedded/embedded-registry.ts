@@ -15,11 +15,12 @@ import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RegistryStore } from '../registry-store.js';
 import type { AgentRecord, Membership, NodeAnnouncement, NodeRecord, RegistryEvent, TimerRecord } from '../../storage/records.js';
-import type { DfAgentDescription, DfSearchTemplate } from '@caxton/core';
+import { TOPIC_LIMITS, type DfAgentDescription, type DfSearchTemplate, type TopicSubscription } from '@caxton/core';
 import { isLive, normaliseDescription } from '../df-match.js';
 import { alreadyRegistered, notOpen, notRegistered, RegistryError } from '../errors.js';
 import { Listeners } from '../listeners.js';
-import { byDueTime, validateAgentRecord, validateNodeAnnouncement, validateTimerRecord, validateTtl } from '../records.js';
+import { byDueTime, validateAgentRecord, validateNodeAnnouncement, validateTimerRecord, validateTopicSubscription, validateTtl } from '../records.js';
+import { tooManySubscriptions } from '../topic-table.js';
 import { encodeFrame, scanFrames } from './framing.js';
 import { JournalWriter, recoverJournal } from './journal.js';
 import { isTempFile, syncDir, writeFileAtomic } from './durable-fs.js';
@@ -174,6 +175,32 @@ export class EmbeddedRegistry implements RegistryStore {
     return [...(this.state.timers.get(agent)?.values() ?? [])]
       .sort(byDueTime)
       .map((t) => ({ ...t }));
+  }
+
+  // --- topic subscriptions (decision 1960) ----------------------------------------------------
+
+  async putSubscription(subscription: TopicSubscription): Promise<void> {
+    this.requireOpen();
+    const sub = validateTopicSubscription(subscription);
+    if (!this.state.topics.has(sub.agent, sub.topic) && this.state.topics.count(sub.agent) >= TOPIC_LIMITS.maxSubscriptionsPerAgent) throw tooManySubscriptions(sub.agent);
+    await this.commit([{ op: 'topic-put', subscription: sub }]);
+  }
+
+  async deleteSubscription(agent: string, topic: string): Promise<void> {
+    this.requireOpen();
+    if (!this.state.topics.has(agent, topic)) return;
+    await this.commit([{ op: 'topic-del', agent, topic }]);
+  }
+
+  async deleteSubscriptions(agent: string): Promise<void> {
+    this.requireOpen();
+    if (this.state.topics.count(agent) === 0) return;
+    await this.commit([{ op: 'topics-del', agent }]);
+  }
+
+  async listSubscriptions(topic?: string): Promise<TopicSubscription[]> {
+    this.requireOpen();
+    return this.state.topics.list(topic);
   }
 
   // --- the audit trail's anchor (decision 1750) -----------------------------------------------

@@ -6,8 +6,9 @@
  * compaction relies on this (see docs/decisions/0700-embedded-registry-journal.md).
  */
 import type { AgentRecord, RegistryEvent, TimerRecord } from '../../storage/records.js';
-import type { DfAgentDescription } from '@caxton/core';
+import type { DfAgentDescription, TopicSubscription } from '@caxton/core';
 import { copyDescription, DfDirectory } from '../df-directory.js';
+import { TopicTable } from '../topic-table.js';
 
 export type Mutation =
   | { op: 'agent-put'; agent: AgentRecord }
@@ -17,10 +18,14 @@ export type Mutation =
   | { op: 'timer-put'; timer: TimerRecord }
   | { op: 'timer-del'; agent: string; id: string }
   | { op: 'timers-del'; agent: string }
+  /** Topic subscriptions (decision 1960). */
+  | { op: 'topic-put'; subscription: TopicSubscription }
+  | { op: 'topic-del'; agent: string; topic: string }
+  | { op: 'topics-del'; agent: string }
   /** The audit trail's signed anchor (decision 1750): kept here, outside the trail it vouches for. */
   | { op: 'audit-anchor-put'; anchor: string };
 
-const OPS = new Set<string>(['agent-put', 'agent-del', 'df-put', 'df-del', 'timer-put', 'timer-del', 'timers-del', 'audit-anchor-put']);
+const OPS = new Set<string>(['agent-put', 'agent-del', 'df-put', 'df-del', 'timer-put', 'timer-del', 'timers-del', 'topic-put', 'topic-del', 'topics-del', 'audit-anchor-put']);
 
 export interface SnapshotBody {
   format: 'caxton-registry-snapshot';
@@ -31,6 +36,8 @@ export interface SnapshotBody {
   df: DfAgentDescription[];
   /** Pending agent timers (absent in snapshots written before timers were durable). */
   timers?: TimerRecord[];
+  /** Topic subscriptions (absent in snapshots written before topics, decision 1960). */
+  topics?: TopicSubscription[];
   /** The audit trail's signed anchor (absent before decision 1750, or before the first record). */
   auditAnchor?: string;
 }
@@ -40,6 +47,7 @@ export class RegistryState {
   readonly df = new DfDirectory();
   /** agent → timer id → timer */
   readonly timers = new Map<string, Map<string, TimerRecord>>();
+  readonly topics = new TopicTable();
   auditAnchor: string | undefined;
 
   /** Applies one mutation; returns the event it implies (none when nothing changed). */
@@ -70,6 +78,16 @@ export class RegistryState {
       case 'timers-del':
         this.timers.delete(m.agent);
         return undefined;
+      // Subscriptions are read at send time by whichever node publishes, never watched.
+      case 'topic-put':
+        this.topics.set(m.subscription);
+        return undefined;
+      case 'topic-del':
+        this.topics.delete(m.agent, m.topic);
+        return undefined;
+      case 'topics-del':
+        this.topics.deleteAgent(m.agent);
+        return undefined;
       case 'audit-anchor-put':
         this.auditAnchor = m.anchor;
         return undefined;
@@ -84,6 +102,7 @@ export class RegistryState {
       agents: [...this.agents.values()],
       df: [...this.df.values()],
       timers: [...this.timers.values()].flatMap((mine) => [...mine.values()]),
+      topics: this.topics.list(),
       ...(this.auditAnchor !== undefined ? { auditAnchor: this.auditAnchor } : {}),
     };
   }
@@ -93,6 +112,7 @@ export class RegistryState {
     for (const a of body.agents) s.agents.set(a.name, a);
     for (const d of body.df) s.df.set(d);
     for (const t of body.timers ?? []) s.apply({ op: 'timer-put', timer: t });
+    for (const sub of body.topics ?? []) s.topics.set(sub);
     if (typeof body.auditAnchor === 'string') s.auditAnchor = body.auditAnchor;
     return s;
   }
@@ -116,7 +136,7 @@ export function parseSnapshot(payload: Buffer): SnapshotBody {
   if (body.format !== 'caxton-registry-snapshot' || body.version !== 1) {
     throw new TypeError(`not a version-1 registry snapshot (format=${String(body.format)}, version=${String(body.version)})`);
   }
-  if (!Number.isInteger(body.generation) || !Array.isArray(body.agents) || !Array.isArray(body.df) || (body.timers !== undefined && !Array.isArray(body.timers))) {
+  if (!Number.isInteger(body.generation) || !Array.isArray(body.agents) || !Array.isArray(body.df) || (body.timers !== undefined && !Array.isArray(body.timers)) || (body.topics !== undefined && !Array.isArray(body.topics))) {
     throw new TypeError('registry snapshot is missing generation, agents or df');
   }
   return body as SnapshotBody;

@@ -11,7 +11,7 @@
  */
 import type { RegistryStore } from '../registry-store.js';
 import type { AgentRecord, NodeAnnouncement, NodeRecord, RegistryEvent, TimerRecord } from '../../storage/records.js';
-import type { DfAgentDescription, DfSearchTemplate } from '@caxton/core';
+import type { DfAgentDescription, DfSearchTemplate, TopicSubscription } from '@caxton/core';
 import { isLive, normaliseDescription } from '../df-match.js';
 import { copyDescription, DfDirectory } from '../df-directory.js';
 import { alreadyRegistered, notOpen, notRegistered } from '../errors.js';
@@ -22,6 +22,7 @@ import { KeyLayout } from './keys.js';
 import { EtcdMirror, type MirrorChange, type MirrorEntry } from './mirror.js';
 import { EtcdMembership, type EtcdMembershipOptions, type StoredNode } from './membership.js';
 import { EtcdTimers } from './timers.js';
+import { EtcdTopics } from './topics.js';
 
 export interface EtcdRegistryOptions extends Partial<EtcdConnectionOptions> {
   /** Key prefix, ending in '/'. Default '/caxton/'. Clusters sharing an etcd use different prefixes. */
@@ -64,6 +65,7 @@ export class EtcdRegistry implements RegistryStore {
   private readonly ownsConnection: boolean;
   private readonly mirror: EtcdMirror;
   private readonly timers: EtcdTimers;
+  private readonly topics: EtcdTopics;
   private readonly now: () => number;
   private readonly listeners = new Listeners<RegistryEvent>();
   private readonly rawListeners = new Listeners<readonly MirrorChange[]>();
@@ -80,6 +82,7 @@ export class EtcdRegistry implements RegistryStore {
     this.connection = opts.connection ?? new EtcdConnection({ endpoints: opts.endpoints ?? [], callTimeoutMs: opts.callTimeoutMs, tls: opts.tls, auth: opts.auth });
     this.mirror = new EtcdMirror(this.connection, this.keys.mirrorRange(), (changes) => this.onMirror(changes));
     this.timers = new EtcdTimers(this.connection, this.keys);
+    this.topics = new EtcdTopics(this.connection, this.keys);
   }
 
   async open(): Promise<void> {
@@ -233,6 +236,28 @@ export class EtcdRegistry implements RegistryStore {
   async listTimers(agent: string): Promise<TimerRecord[]> {
     this.requireOpen();
     return this.timers.list(agent);
+  }
+
+  // --- topic subscriptions: shared cluster state, read from etcd at send time (decision 1960) ---
+
+  async putSubscription(subscription: TopicSubscription): Promise<void> {
+    this.requireOpen();
+    await this.topics.put(subscription);
+  }
+
+  async deleteSubscription(agent: string, topic: string): Promise<void> {
+    this.requireOpen();
+    await this.topics.delete(agent, topic);
+  }
+
+  async deleteSubscriptions(agent: string): Promise<void> {
+    this.requireOpen();
+    await this.topics.deleteAll(agent);
+  }
+
+  async listSubscriptions(topic?: string): Promise<TopicSubscription[]> {
+    this.requireOpen();
+    return this.topics.list(topic);
   }
 
   // --- membership ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@
  *   <prefix>owners/<agent>    { node, lease } (JSON); bound to the owning node's lease
  *   <prefix>store/artifacts/<sha256>/manifest, .../chunks/<n>
  *   <prefix>store/timers/<agent>/<id>   TimerRecord (JSON); no lease: a timer outlives the node that set it
+ *   <prefix>store/topics/<topic, URI-encoded>/<agent>   TopicSubscription (JSON); no lease (decision 1960)
  *   <prefix>control/frozen              the cluster-wide freeze (decision 1403); inside the mirrored
  *   <prefix>control/suspended/<agent>   range, so every node (and one joining later) sees both at once
  */
@@ -78,6 +79,21 @@ export class KeyLayout {
     if (!isSegment(agent)) throw invalid('timer agent name must be non-empty and without "/"', { agent });
     return `${this.prefix}store/timers/${agent}/`;
   }
+}
+
+/** Topic subscriptions: read at send time by the publishing node, straight from etcd (decision 1960). */
+export function topicsRoot(keys: KeyLayout): string {
+  return `${keys.prefix}store/topics/`;
+}
+
+/** One topic's subscriptions. Topic names may hold '/', so the topic segment is URI-encoded. */
+export function topicPrefix(keys: KeyLayout, topic: string): string {
+  return `${topicsRoot(keys)}${encodeURIComponent(topic)}/`;
+}
+
+export function subscriptionKey(keys: KeyLayout, topic: string, agent: string): string {
+  if (!isSegment(agent)) throw invalid('subscription agent name must be non-empty and without "/"', { agent });
+  return `${topicPrefix(keys, topic)}${agent}`;
 }
 
 function isSegment(value: string): boolean {

@@ -127,7 +127,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
 
   return {
     // One etcd store backs the agent, directory and timer ports; consumed deliveries are screened.
-    ports: { agents: registry, directory: registry, timers: registry, log: screened, artifacts, state: stateStoreOf(log), audit, auditAnchors: new EtcdAuditAnchorStore(registry.connection, c.etcdPrefix, nodeId) },
+    ports: { agents: registry, directory: registry, timers: registry, topics: registry, log: screened, artifacts, state: stateStoreOf(log), audit, auditAnchors: new EtcdAuditAnchorStore(registry.connection, c.etcdPrefix, nodeId) },
     sharedSwitch: new EtcdSwitchStore(registry, nodeId),
     residency(context) {
       const placed = new PlacedAgents(context, {

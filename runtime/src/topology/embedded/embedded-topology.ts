@@ -31,7 +31,7 @@ export async function openEmbeddedTopology(options: TopologyOptions, dataDir: st
   const startedAt = Date.now();
   return {
     // One store backs the agent, directory and timer ports.
-    ports: { agents: registry, directory: registry, timers: registry, log, artifacts, state: log, audit, auditAnchors: registry },
+    ports: { agents: registry, directory: registry, timers: registry, topics: registry, log, artifacts, state: log, audit, auditAnchors: registry },
     residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
     protocolGate: (tracker) => tracker,
     async beforeApi(steps) {

@@ -4,7 +4,7 @@
  * so the tests exercise what the API promises the node will do — and the real node must pass the
  * same scenarios. Nothing here runs wasm; artifacts are stored as given.
  */
-import type { AclMessage, NodeHealth, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate } from '@caxton/core';
+import type { AclMessage, NodeHealth, AgentStatus, DeploySpec, LogEntry, LogQuery, MessageEvent, NodeControl, NodeStatus, SendResult, Sink, TailFilter, Unsubscribe, UpgradeResult, UpgradeSpec, VerifiedArtifact, DfAgentDescription, DfSearchTemplate, TopicSubscription } from '@caxton/core';
 import { AlreadyExistsError, NoPreviousVersionError, NotFoundError, matchesTailFilter } from '@caxton/core';
 import type { FreezeResult, FreezeScope, KillSwitchStatus } from '@caxton/core';
 import type { StateEntry, StateImport, StateImportResult, StateListQuery, StatePage } from '@caxton/core';
@@ -32,6 +32,7 @@ export class MemoryNode implements NodeControl {
   readonly accepted: MessageEvent[] = [];
   readonly logLines: LogEntry[] = [];
   readonly directory: DfAgentDescription[] = [];
+  readonly subscriptions: TopicSubscription[] = [];
   private readonly tails = new Set<{ filter: TailFilter; sink: Sink<MessageEvent> }>();
   private readonly followers = new Set<{ query: LogQuery; sink: Sink<LogEntry> }>();
   private nextId = 1;
@@ -255,6 +256,11 @@ export class MemoryNode implements NodeControl {
     for (const f of [...this.followers]) f.sink.end(error);
     this.tails.clear();
     this.followers.clear();
+  }
+
+  async listSubscriptions(topic?: string): Promise<TopicSubscription[]> {
+    this.calls.push('listSubscriptions');
+    return this.subscriptions.filter((s) => topic === undefined || s.topic === topic);
   }
 
   async searchDirectory(template: DfSearchTemplate, limit: number): Promise<DfAgentDescription[]> {

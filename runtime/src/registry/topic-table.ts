@@ -1,0 +1,55 @@
+/**
+ * The embedded registry's subscriptions in memory: topic → agent → subscription, plus a count per
+ * agent so the per-agent bound (TOPIC_LIMITS.maxSubscriptionsPerAgent) is checked in O(1). Pure.
+ */
+import { TOPIC_LIMITS, TopicError, type TopicSubscription } from '@caxton/core';
+
+export const byTopicThenAgent = (a: TopicSubscription, b: TopicSubscription): number =>
+  a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.agent < b.agent ? -1 : a.agent > b.agent ? 1 : 0;
+
+/** The refusal when an agent already holds its bound of subscriptions. */
+export function tooManySubscriptions(agent: string): TopicError {
+  return new TopicError('topic.too-many-subscriptions', 'topic', `${agent} already has ${TOPIC_LIMITS.maxSubscriptionsPerAgent} subscriptions`,
+    `unsubscribe from a topic first; an agent may hold at most ${TOPIC_LIMITS.maxSubscriptionsPerAgent}`);
+}
+
+export class TopicTable {
+  private readonly byTopic = new Map<string, Map<string, TopicSubscription>>();
+  private readonly perAgent = new Map<string, number>();
+
+  has(agent: string, topic: string): boolean {
+    return this.byTopic.get(topic)?.has(agent) ?? false;
+  }
+
+  count(agent: string): number {
+    return this.perAgent.get(agent) ?? 0;
+  }
+
+  set(s: TopicSubscription): void {
+    let subs = this.byTopic.get(s.topic);
+    if (!subs) this.byTopic.set(s.topic, (subs = new Map()));
+    if (!subs.has(s.agent)) this.perAgent.set(s.agent, this.count(s.agent) + 1);
+    subs.set(s.agent, s);
+  }
+
+  delete(agent: string, topic: string): boolean {
+    const subs = this.byTopic.get(topic);
+    if (!subs?.delete(agent)) return false;
+    if (subs.size === 0) this.byTopic.delete(topic);
+    const n = this.count(agent) - 1;
+    if (n === 0) this.perAgent.delete(agent);
+    else this.perAgent.set(agent, n);
+    return true;
+  }
+
+  deleteAgent(agent: string): void {
+    if (this.count(agent) === 0) return;
+    for (const topic of [...this.byTopic.keys()]) this.delete(agent, topic);
+  }
+
+  /** Copies, ordered by topic then agent. */
+  list(topic?: string): TopicSubscription[] {
+    const subs = topic === undefined ? [...this.byTopic.values()].flatMap((m) => [...m.values()]) : [...(this.byTopic.get(topic)?.values() ?? [])];
+    return subs.sort(byTopicThenAgent).map((s) => structuredClone(s));
+  }
+}
