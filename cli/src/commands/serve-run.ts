@@ -16,6 +16,7 @@ import { clusterSecurityOptions, type ClusterSecurityArgs } from './serve-cluste
 import { k8sNodeOptions, type K8sArgs } from './serve-k8s-options.js';
 import { consoleNodeOptions, type ConsoleArgs } from './serve-console-options.js';
 import { mcpNodeOptions, type McpArgs } from './serve-mcp-options.js';
+import { mtpNodeOptions, type MtpArgs } from './serve-mtp-options.js';
 import type { TelemetryArgs } from './serve-telemetry-options.js';
 import { telemetryFromArgs } from './serve-telemetry-config.js';
 import { installJsonLogs } from '@caxton/runtime';
@@ -45,7 +46,7 @@ async function loadStartNode(): Promise<StartNode> {
   return mod.startNode;
 }
 
-export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & McpArgs & TelemetryArgs & TrustArgs & {
+export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & McpArgs & MtpArgs & TelemetryArgs & TrustArgs & {
   shards?: number;
   edgeMaxInFlight?: number;
   edgeTargetMs?: number;
@@ -152,6 +153,8 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   if (webConsole) options.console = webConsole;
   const mcp = mcpNodeOptions(argv);
   if (mcp) options.mcp = mcp;
+  const mtp = mtpNodeOptions(argv, cwd);
+  if (mtp) options.mtp = mtp;
   return options;
 }
 
@@ -216,7 +219,8 @@ export async function runServe(ctx: CommandContext, argv: ServeArgs): Promise<nu
     if (health) ctx.note(`caxton: grpc.health.v1 (plaintext, no token) on ${health}`);
     if (node.consoleUrl) ctx.note(`caxton: console on ${node.consoleUrl}`);
     if (node.mcpUrl) ctx.note(`caxton: MCP on ${node.mcpUrl}`);
-    if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null, ...(health ? { health } : {}), ...(node.consoleUrl ? { console: node.consoleUrl } : {}), ...(node.mcpUrl ? { mcp: node.mcpUrl } : {}) });
+    if (node.mtpUrl) ctx.note(`caxton: FIPA HTTP MTP (ACC) on ${node.mtpUrl}/<peer secret>, platform caxton`);
+    if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null, ...(health ? { health } : {}), ...(node.consoleUrl ? { console: node.consoleUrl } : {}), ...(node.mcpUrl ? { mcp: node.mcpUrl } : {}), ...(node.mtpUrl ? { mtp: node.mtpUrl } : {}) });
     const exitCode = await new Promise<number>((resolve) => {
       let interrupts = 0;
       const stopListening = ctx.io.onInterrupt(() => {

@@ -24,7 +24,7 @@ import type { BusEvents } from './events.js';
 import type { Mailbox } from './mailbox.js';
 import type { Origin, OutboxSender } from './outbox-sender.js';
 
-export type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind } from './port.js';
+export type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from './port.js';
 export type { Origin } from './outbox-sender.js';
 
 export interface BusOptions {
@@ -220,7 +220,13 @@ export class Bus implements OutboxSender {
     let duplicates: string[] | undefined;
     const senderName = msg.sender?.name ?? '';
     const acceptedAt = this.now();
+    /** Agents of other platforms, forwarded once the local deliveries are durable (decision 1910). */
+    let remote: AgentId[] | undefined;
     for (const receiver of msg.receivers) {
+      if (fromAgent && port.transport?.reaches(receiver) === true) {
+        (remote ??= []).push(receiver);
+        continue;
+      }
       const name = this.agentName(receiver);
       const kind = port.route(name);
       if (kind === 'external') {
@@ -273,6 +279,7 @@ export class Bus implements OutboxSender {
       if (fromAgent) for (const d of deliveries) this.mailboxes.shares.release(d.receiver, senderName);
     }
     const accepted = deliveries.map((d) => d.receiver);
+    if (remote !== undefined && 'agent' in origin) port.transport!.forward({ messageId: id, message: msg, receivers: remote, agent: origin.agent });
     if (this.opts.events.wants('accepted')) this.opts.events.emit({ type: 'accepted', messageId: id, message: msg, receivers: accepted, refused });
 
     if (fromAgent && refused.length > 0) {
