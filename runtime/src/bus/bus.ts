@@ -292,7 +292,11 @@ export class Bus implements OutboxSender {
         const why = `this agent already holds its share (${this.mailboxes.shares.limits.perSender} messages) of the mailbox of ${receiverList(share)}; retry once the receiver has handled some`;
         replies.push(failureReply(msg, this.platformId, why, 'mailbox-share'));
       }
-      if (unknown.length > 0) replies.push(failureReply(msg, this.platformId, `no agent named ${receiverList(unknown)}`, 'unknown-receiver'));
+      // An agent answering one of the platform's own messages (an echo answering a failure) is not
+      // told that `ams@<platform>` is no agent: that failure would be answered again, for ever.
+      const unknownAgents = unknown.filter((name) => name !== this.platformId.name);
+      if (unknownAgents.length < unknown.length) this.opts.events.emit({ type: 'dropped', message: msg, reason: `${this.platformId.name} takes no messages` });
+      if (unknownAgents.length > 0) replies.push(failureReply(msg, this.platformId, `no agent named ${receiverList(unknownAgents)}`, 'unknown-receiver'));
       if (full.length > 0) {
         const why = full.length === 1 ? `mailbox of ${full[0]} is full; retry later` : `mailboxes of ${receiverList(full)} are full; retry later`;
         replies.push(failureReply(msg, this.platformId, why, 'mailbox-full'));
