@@ -11,10 +11,11 @@
  * parsed strictly (400), the sender on the peer's own platform and the receivers on this one
  * (403: no impersonation, no relaying). Every refusal is a typed JSON error and an audit record.
  */
+import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  CaxtonError, DEFAULT_ACL_LIMITS, decodeAclString, isLoopbackHost, multipartBoundary, parseMtpEnvelope, parseMultipart, STRING_REPRESENTATION,
+  CaxtonError, DEFAULT_ACL_LIMITS, decodeAclString, parseIdempotencyKey, type IdempotencyKey, isLoopbackHost, multipartBoundary, parseMtpEnvelope, parseMultipart, STRING_REPRESENTATION,
   type AclMessage, type AgentId, type NodeControl, type SendResult,
 } from '@caxton/core';
 import { tokenFingerprint } from '../api/caller.js';
@@ -79,7 +80,8 @@ function statusOf(err: CaxtonError): number {
     case 'unauthenticated': return 401;
     case 'permission-denied': return 403;
     case 'not-found': return 404;
-    case 'failed-precondition': return 409;
+    case 'failed-precondition':
+    case 'already-exists': return 409;
     case 'resource-exhausted':
     case 'unavailable': return 503;
     default: return 500;
@@ -91,19 +93,30 @@ function answer(res: ServerResponse, status: number, body: Record<string, unknow
   res.end(JSON.stringify(body));
 }
 
-function localReceivers(env: { to: AgentId[]; intendedReceivers?: AgentId[] }, platform: string): AgentId[] {
+/**
+ * Whom the message is delivered to here. JADE posts a message with several receivers once per
+ * receiver, each envelope naming one, each payload the same message with the whole `:receiver`
+ * set. Delivering each post to its envelope's receivers alone would show the protocol tracker a
+ * contract net's one cfp as several openings of one conversation, and refuse all but the first.
+ * So the message goes at once to every receiver of this platform it names (envelope and
+ * `:receiver`), and the later posts of the same payload are recognised as the same send
+ * (`sameSendKey`). This gives the peer no receiver it could not have named in its envelope.
+ */
+function localReceivers(env: { to: AgentId[]; intendedReceivers?: AgentId[] }, msg: AclMessage, platform: string): AgentId[] {
   const named = env.intendedReceivers && env.intendedReceivers.length > 0 ? env.intendedReceivers : env.to;
   const foreign = named.filter((r) => platformOf(r.name) !== platform);
   if (foreign.length > 0) {
     throw refusal.forbidden(`the envelope names ${foreign.slice(0, 4).map((r) => r.name).join(', ')}, not agents of platform ${platform}; this ACC relays nothing`,
       `address this node's agents as <name>@${platform}`);
   }
-  // Names only: the addresses an envelope gives this node's own agents are the peer's to know.
-  return named.map((r) => ({ name: r.name }));
+  // Names only: the addresses given for this node's own agents are the peer's business.
+  const names = new Set([...named, ...msg.receivers.filter((r) => platformOf(r.name) === platform)].map((r) => r.name));
+  // Sorted: every post of one payload then makes the same message (the same send's digest).
+  return [...names].sort().map((name) => ({ name }));
 }
 
 /** The post as a message for the bus: parsed, then checked against the peer it came from. */
-export function messageFromPost(body: Buffer, contentType: string | undefined, peer: MtpPeer, platform: string): AclMessage {
+export function messageFromPost(body: Buffer, contentType: string | undefined, peer: MtpPeer, platform: string): { message: AclMessage; payload: Buffer } {
   const parts = parseMultipart(body, multipartBoundary(contentType));
   if (parts.length !== 2) throw refusal.bad(`the post has ${parts.length} parts`, 'send two: the XML envelope, then the ACL message');
   const [envPart, payload] = parts as [typeof parts[0], typeof parts[0]];
@@ -131,7 +144,17 @@ export function messageFromPost(body: Buffer, contentType: string | undefined, p
         `a peer speaks for its own agents only: name them <name>@${peer.platform}`);
     }
   }
-  return { ...msg, receivers: localReceivers(env, platform) };
+  return { message: { ...msg, receivers: localReceivers(env, msg, platform) }, payload: payload.body };
+}
+
+/**
+ * The idempotency key (decision 1700) that makes JADE's posts of one message to several of this
+ * node's agents one send: the payload's digest, when it names more than one receiver here. A
+ * message to one receiver gets none, so a peer sending the same words twice is heard twice.
+ */
+export function sameSendKey(message: AclMessage, payload: Buffer): IdempotencyKey | undefined {
+  if (message.receivers.length < 2) return undefined;
+  return parseIdempotencyKey(`mtp:${createHash('sha256').update(payload).digest('hex')}`);
 }
 
 export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> {
@@ -159,10 +182,11 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
       if (err instanceof CaxtonError) throw refusal.bad(err.message, err.hint ?? 'send the post again');
       throw err;
     }
-    const message = messageFromPost(body, req.headers['content-type'], peer, o.platform);
+    const { message, payload } = messageFromPost(body, req.headers['content-type'], peer, o.platform);
+    const key = sameSendKey(message, payload);
     const sender = o.audited ? o.audited.as(callerOf(req, peer)) : o.control;
     state.sending = true;
-    return sender.send(message, { lane: 'client' });
+    return sender.send(message, { lane: 'client', ...(key ? { idempotency: { caller: `mtp ${peer.platform}`, key } } : {}) });
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -24,6 +24,8 @@ import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const ECHO = path.join(ROOT, 'examples/as-echo/build/as-echo.wasm');
+const AS_CONTRACTOR = path.join(ROOT, 'examples/contract-net/as-contractor/build/cnet-contractor.wasm');
+const JS_CONTRACTOR = path.join(ROOT, 'examples/contract-net/js-contractor/build/cnet-js-contractor.wasm');
 const JADE_JAR = process.env['CAXTON_JADE_JAR'];
 const SKIP = JADE_JAR === undefined || !existsSync(JADE_JAR)
   ? 'CAXTON_JADE_JAR is not set to a jade.jar: get JADE 4.6.5 (docs/interop.md, "Testing against JADE") and set CAXTON_JADE_JAR to its jade.jar'
@@ -84,6 +86,73 @@ public class Pong extends Agent {
 }
 `;
 
+/**
+ * A JADE contract-net initiator: one cfp to all the Caxton contractors its arguments name, the
+ * cheapest proposal accepted and the others rejected once all have answered, each step printed.
+ * One cfp to all, not jade.proto.ContractNetInitiator, which sends each contractor its own cfp
+ * (its own reply-with) in one conversation: Caxton's protocol tracker takes the first as the
+ * conversation's opening and refuses the others (decision 1910, "Left").
+ */
+const CNET_INITIATOR = `
+import jade.core.AID;
+import jade.core.Agent;
+import jade.core.behaviours.CyclicBehaviour;
+import jade.domain.FIPANames;
+import jade.lang.acl.ACLMessage;
+import jade.lang.acl.MessageTemplate;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+public class CnetInitiator extends Agent {
+  private final List<ACLMessage> proposals = new ArrayList<>();
+  private int answers = 0;
+  private int expected = 0;
+  protected void setup() {
+    Object[] a = getArguments();
+    String acc = (String) a[a.length - 1];
+    ACLMessage cfp = new ACLMessage(ACLMessage.CFP);
+    for (int i = 0; i < a.length - 1; i++) {
+      AID r = new AID((String) a[i], AID.ISGUID);
+      r.addAddresses(acc);
+      cfp.addReceiver(r);
+      expected++;
+    }
+    cfp.setProtocol(FIPANames.InteractionProtocol.FIPA_CONTRACT_NET);
+    cfp.setConversationId("jade-cnet-1");
+    cfp.setReplyWith("jade-cfp-1");
+    cfp.setReplyByDate(new Date(System.currentTimeMillis() + 15000));
+    cfp.setContent("parcel-42");
+    send(cfp);
+    final MessageTemplate mine = MessageTemplate.MatchConversationId("jade-cnet-1");
+    addBehaviour(new CyclicBehaviour(this) {
+      public void action() {
+        ACLMessage in = receive(mine);
+        if (in == null) { block(); return; }
+        int p = in.getPerformative();
+        if (p == ACLMessage.PROPOSE || p == ACLMessage.REFUSE) {
+          System.out.println("CNET-RESPONSE " + ACLMessage.getPerformative(p) + " " + in.getSender().getName() + " " + in.getContent());
+          if (p == ACLMessage.PROPOSE) proposals.add(in);
+          if (++answers < expected) return;
+          ACLMessage best = null;
+          for (ACLMessage m : proposals) if (best == null || Double.parseDouble(m.getContent()) < Double.parseDouble(best.getContent())) best = m;
+          for (ACLMessage m : proposals) {
+            ACLMessage reply = m.createReply();
+            reply.setPerformative(m == best ? ACLMessage.ACCEPT_PROPOSAL : ACLMessage.REJECT_PROPOSAL);
+            reply.setContent("parcel-42");
+            send(reply);
+          }
+        } else if (p == ACLMessage.INFORM) {
+          System.out.println("CNET-INFORM " + in.getSender().getName() + " " + in.getContent());
+          System.out.println("CNET-DONE 1");
+        } else {
+          System.out.println("CNET-" + ACLMessage.getPerformative(p) + " " + in.getSender().getName() + " " + in.getContent());
+        }
+      }
+    });
+  }
+}
+`;
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -138,8 +207,9 @@ describe('FIPA HTTP MTP with a real JADE platform', { skip: SKIP }, () => {
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-mtp-'));
-    for (const [name, source] of [['CaxtonPinger', PINGER], ['Pong', PONG]] as const) await writeFile(path.join(dir, `${name}.java`), source);
-    const javac = spawnSync('javac', ['-cp', JADE_JAR!, '-d', dir, path.join(dir, 'CaxtonPinger.java'), path.join(dir, 'Pong.java')], { encoding: 'utf8' });
+    const sources = [['CaxtonPinger', PINGER], ['Pong', PONG], ['CnetInitiator', CNET_INITIATOR]] as const;
+    for (const [name, source] of sources) await writeFile(path.join(dir, `${name}.java`), source);
+    const javac = spawnSync('javac', ['-cp', JADE_JAR!, '-d', dir, ...sources.map(([name]) => path.join(dir, `${name}.java`))], { encoding: 'utf8' });
     assert.equal(javac.status, 0, `javac failed: ${javac.stderr}`);
     const [jadeMtpPort, jadeIntraPort] = [await freePort(), await freePort()];
     jadeAcc = `http://127.0.0.1:${jadeMtpPort}/acc`;
@@ -154,13 +224,17 @@ describe('FIPA HTTP MTP with a real JADE platform', { skip: SKIP }, () => {
     // The echo may post to the JADE ACC only: its egress rules are the allow-list of its HTTP calls.
     await api.deploy({ name: 'echo', http: { allow: [{ host: '127.0.0.1', ports: [jadeMtpPort], allowPrivate: true }] } }, echo);
     await api.deploy({ name: 'sealed' }, echo);
+    // Contractors in two languages, each with a fixed price, each allowed to answer the JADE ACC.
+    const toJade = { allow: [{ host: '127.0.0.1', ports: [jadeMtpPort], allowPrivate: true }] };
+    await api.deploy({ name: 'cx-as', config: { price: '40' }, http: toJade }, await readFile(AS_CONTRACTOR));
+    await api.deploy({ name: 'cx-js', config: { price: '25' }, http: toJade }, await readFile(JS_CONTRACTOR));
     stopTail = node.control.tail({}, { next: (e) => seen.push(e), end: () => {} });
 
     jade = spawn('java', [
       '-cp', `${JADE_JAR!}${path.delimiter}${dir}`, 'jade.Boot',
       '-mtps', `jade.mtp.http.MessageTransportProtocol(${jadeAcc})`, '-port', String(jadeIntraPort), '-local-host', '127.0.0.1', '-platform-id', JADE_PLATFORM,
-      '-agents', `ping:CaxtonPinger(echo@caxton,${capability});pong:Pong`,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '-agents', `ping:CaxtonPinger(echo@caxton,${capability});pong:Pong;cnet:CnetInitiator(cx-as@caxton,cx-js@caxton,${capability})`,
+    ], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }); // JADE writes APDescription.txt and MTPs-*.txt into its working directory
     const take = (chunk: Buffer): void => {
       jadeOut.text += chunk.toString('utf8');
       for (const w of [...jadeOut.wake]) w();
@@ -250,6 +324,17 @@ describe('FIPA HTTP MTP with a real JADE platform', { skip: SKIP }, () => {
     assert.equal(records[0]!.token, '');
     assert.match(records[1]!.peer, new RegExp(`^mtp ${JADE_PLATFORM} 127\\.0\\.0\\.1:`));
     assert.ok(records.every((r) => !JSON.stringify(r).includes(secret)), 'the secret is never written to the trail');
+  });
+
+  it('(4) a contract net whose initiator is a JADE agent and whose contractors are Caxton agents in two languages completes', async () => {
+    await lineFrom(jadeOut, /^CNET-DONE /, 20_000);
+    const lines = jadeOut.text.split('\n').filter((l) => l.startsWith('CNET-')).map((l) => l.trim());
+    assert.deepEqual(lines.filter((l) => l.startsWith('CNET-RESPONSE')).sort(), ['CNET-RESPONSE PROPOSE cx-as@caxton 40', 'CNET-RESPONSE PROPOSE cx-js@caxton 25']);
+    assert.ok(lines.includes('CNET-INFORM cx-js@caxton done: parcel-42 by cx-js@caxton for 25'), lines.join('\n'));
+    assert.ok(lines.includes('CNET-DONE 1'));
+    assert.ok(!lines.some((l) => l.startsWith('CNET-FAILURE')), lines.join('\n'));
+    const rejected = await until('the rejection', (e) => e.message.performative === 'reject-proposal' && e.message.sender?.name === `cnet@${JADE_PLATFORM}`);
+    assert.deepEqual(rejected.message.receivers.map((r) => r.name), ['cx-as@caxton']);
   });
 
   async function audit(): Promise<AuditRecord[]> {
