@@ -17,7 +17,7 @@ export interface MtpArgs {
 export function withMtpOptions<T>(y: Argv<T>): Argv<T> {
   return y
     .option('mtp-http', { type: 'string', describe: 'Serve a FIPA ACC (HTTP MTP, SC00084) on host:port, loopback only, so JADE and other FIPA platforms exchange messages with agents here (off by default; needs --mtp-peers; e.g. 127.0.0.1:7780)' })
-    .option('mtp-peers', { type: 'string', describe: 'JSON file of the peer platforms: {"peers":[{"platform":"jade-1","secret":"…","acc":"http://…/acc"}]}; each posts to <acc>/<its secret> (docs/interop.md)' }) as unknown as Argv<T>;
+    .option('mtp-peers', { type: 'string', describe: 'JSON file of the peer platforms allowed to post: {"peers":[{"platform":"jade-1","secret":"…","acc":"<its ACC URL>"}]}; each posts to http://<mtp-http>/acc/<its secret> (docs/interop.md)' }) as unknown as Argv<T>;
 }
 
 /** Flags → the node's MTP options; undefined without --mtp-http. */
