@@ -18,7 +18,8 @@ import { CaxtonClient } from '@caxton/client';
 import { decodeAclString, decodeRecord, multipartBoundary, parseMtpEnvelope, parseMultipart, type AuditRecord, type MessageEvent } from '@caxton/core';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
-import { MtpConfigError, MtpPeerTable, parseMtpPeers, TokenBuckets } from '../../src/mtp/index.js';
+import { encodeMultipart } from '@caxton/core';
+import { messageFromPost, MtpConfigError, MtpPeerTable, parseMtpPeers, sameSendKey, TokenBuckets } from '../../src/mtp/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const ECHO = path.join(ROOT, 'examples/as-echo/build/as-echo.wasm');
@@ -39,6 +40,24 @@ describe('MTP peers and rates (pure)', () => {
     refused({ peers: [{ platform: 'a', secret: s }, { platform: 'b', secret: s }] }, /secret of another peer/);
     refused({ peers: [{ platform: 'a', secret: s, acc: 'ftp://x' }] }, /acc is not an http/);
     assert.throws(() => parseMtpPeers('{', 'caxton'), /not JSON/);
+  });
+
+  it("JADE's posts of one message, one per receiver, make one send to all this platform's receivers; a message to one has no key", () => {
+    const peer = { platform: 'jade-1', secret: secretOf(), ratePerSecond: 10 };
+    const acl = '(cfp :sender (agent-identifier :name init@jade-1) :receiver (set (agent-identifier :name b@caxton) (agent-identifier :name a@caxton) (agent-identifier :name x@other)) :content "job")';
+    const post = (receiver: string, payload = acl): Buffer => encodeMultipart([
+      { contentType: 'application/xml', body: Buffer.from(`<envelope><params index="1"><to><agent-identifier><name>${receiver}</name></agent-identifier></to><acl-representation>fipa.acl.rep.string.std</acl-representation></params></envelope>`) },
+      { contentType: 'application/text', body: Buffer.from(payload) },
+    ], 'bb');
+    const first = messageFromPost(post('b@caxton'), 'multipart/mixed; boundary=bb', peer, 'caxton');
+    const second = messageFromPost(post('a@caxton'), 'multipart/mixed; boundary=bb', peer, 'caxton');
+    assert.deepEqual(first.message.receivers, [{ name: 'a@caxton' }, { name: 'b@caxton' }]);
+    assert.deepEqual(second.message, first.message);
+    assert.equal(sameSendKey(second.message, second.payload), sameSendKey(first.message, first.payload));
+    assert.match(sameSendKey(first.message, first.payload) ?? '', /^mtp:[0-9a-f]{64}$/);
+    const single = messageFromPost(post('a@caxton', '(inform :sender (agent-identifier :name p@jade-1) :receiver (set (agent-identifier :name a@caxton)) :content "hi")'), 'multipart/mixed; boundary=bb', peer, 'caxton');
+    assert.equal(sameSendKey(single.message, single.payload), undefined);
+    assert.throws(() => messageFromPost(post('a@elsewhere'), 'multipart/mixed; boundary=bb', peer, 'caxton'), /relays nothing/);
   });
 
   it('a token bucket lets a burst of twice the rate through, then asks to wait', () => {
