@@ -163,7 +163,10 @@ export class MtpSender implements RemoteTransport {
       try {
         const res = await performHttpCall(policy, {
           method: 'POST', url, body,
-          headers: [['content-type', `multipart/mixed ; boundary="${boundary}"`], ['mime-version', '1.0'], ['cache-control', 'no-cache']],
+          // One connection per post: JADE 4.6.5's HTTP MTP delivers a post that arrives on a
+          // keep-alive connection but holds its answer until the connection closes (measured), so
+          // a kept-alive post would time out after being delivered, and be retried: a duplicate.
+          headers: [['content-type', `multipart/mixed ; boundary="${boundary}"`], ['mime-version', '1.0'], ['cache-control', 'no-cache'], ['connection', 'close']],
         }, { pools: this.pools, signal: held.signal });
         outcome = { status: res.status };
       } catch (err) {
