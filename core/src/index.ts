@@ -7,6 +7,7 @@
 export * from './errors.js';
 export * from './instrumentation.js';
 export * from './acl/index.js';
+export * from './mtp/index.js';
 export * from './json/index.js';
 export { excerpt } from './acl/excerpt.js';
 export { utf8ByteLength } from './acl/lexical.js';

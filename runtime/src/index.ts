@@ -38,3 +38,4 @@ export { AuditError, AUDIT_ERROR_KINDS, type AuditErrorCode } from './audit/erro
 export { EtcdConnection } from './registry/etcd/connection.js';
 export * from './telemetry/index.js';
 export * from './signing/index.js';
+export { parseMtpPeers, MtpConfigError, type MtpPeer, type MtpRetry } from './mtp/index.js';

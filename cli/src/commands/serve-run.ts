@@ -17,6 +17,7 @@ import { k8sNodeOptions, type K8sArgs } from './serve-k8s-options.js';
 import { consoleNodeOptions, type ConsoleArgs } from './serve-console-options.js';
 import { mcpNodeOptions, type McpArgs } from './serve-mcp-options.js';
 import { a2aNodeOptions, type A2aArgs } from './serve-a2a-options.js';
+import { mtpNodeOptions, type MtpArgs } from './serve-mtp-options.js';
 import type { TelemetryArgs } from './serve-telemetry-options.js';
 import { telemetryFromArgs } from './serve-telemetry-config.js';
 import { installJsonLogs } from '@caxton/runtime';
@@ -46,7 +47,7 @@ export async function loadStartNode(): Promise<StartNode> {
   return mod.startNode;
 }
 
-export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & McpArgs & A2aArgs & TelemetryArgs & TrustArgs & {
+export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & McpArgs & A2aArgs & MtpArgs & TelemetryArgs & TrustArgs & {
   shards?: number;
   edgeMaxInFlight?: number;
   edgeTargetMs?: number;
@@ -155,6 +156,8 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   if (mcp) options.mcp = mcp;
   const a2a = a2aNodeOptions(argv);
   if (a2a) options.a2a = a2a;
+  const mtp = mtpNodeOptions(argv, cwd);
+  if (mtp) options.mtp = mtp;
   return options;
 }
 
@@ -220,7 +223,8 @@ export async function runServe(ctx: CommandContext, argv: ServeArgs): Promise<nu
     if (node.consoleUrl) ctx.note(`caxton: console on ${node.consoleUrl}`);
     if (node.mcpUrl) ctx.note(`caxton: MCP on ${node.mcpUrl}`);
     if (node.a2aUrl) ctx.note(`caxton: A2A on ${node.a2aUrl}/a2a/<agent> (card: ${node.a2aUrl}/a2a/<agent>/.well-known/agent-card.json)`);
-    if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null, ...(health ? { health } : {}), ...(node.consoleUrl ? { console: node.consoleUrl } : {}), ...(node.mcpUrl ? { mcp: node.mcpUrl } : {}), ...(node.a2aUrl ? { a2a: node.a2aUrl } : {}) });
+    if (node.mtpUrl) ctx.note(`caxton: FIPA HTTP MTP (ACC) on ${node.mtpUrl}/<peer secret>, platform caxton`);
+    if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null, ...(health ? { health } : {}), ...(node.consoleUrl ? { console: node.consoleUrl } : {}), ...(node.mcpUrl ? { mcp: node.mcpUrl } : {}), ...(node.a2aUrl ? { a2a: node.a2aUrl } : {}), ...(node.mtpUrl ? { mtp: node.mtpUrl } : {}) });
     const exitCode = await new Promise<number>((resolve) => {
       let interrupts = 0;
       const stopListening = ctx.io.onInterrupt(() => {

@@ -25,7 +25,7 @@ import type { BusEvents } from './events.js';
 import type { Mailbox } from './mailbox.js';
 import type { Origin, OutboxSender } from './outbox-sender.js';
 
-export type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind } from './port.js';
+export type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from './port.js';
 export type { Origin } from './outbox-sender.js';
 
 export interface BusOptions {
@@ -258,7 +258,13 @@ export class Bus implements OutboxSender {
     const senderName = msg.sender?.name ?? '';
     const acceptedAt = this.now();
     const receivers = msg.receivers.some((r) => r.name.startsWith(TOPIC_PREFIX)) ? await this.resolveTopics(msg, port) : msg.receivers;
+    /** Agents of other platforms, forwarded once the local deliveries are durable (decision 1910). */
+    let remote: AgentId[] | undefined;
     for (const receiver of receivers) {
+      if (fromAgent && port.transport?.reaches(receiver) === true) {
+        (remote ??= []).push(receiver);
+        continue;
+      }
       const name = this.agentName(receiver);
       const kind = port.route(name);
       if (kind === 'external') {
@@ -322,6 +328,7 @@ export class Bus implements OutboxSender {
       if (fromAgent) for (const d of deliveries) this.mailboxes.shares.release(d.receiver, senderName);
     }
     const accepted = deliveries.map((d) => d.receiver);
+    if (remote !== undefined && 'agent' in origin) port.transport!.forward({ messageId: id, message: msg, receivers: remote, agent: origin.agent });
     if (this.opts.events.wants('accepted')) this.opts.events.emit({ type: 'accepted', messageId: id, message: msg, receivers: accepted, refused });
 
     if (fromAgent && refused.length > 0) {
@@ -339,7 +346,11 @@ export class Bus implements OutboxSender {
         const why = `deliveries to ${receiverList(circuitOpen.map((c) => c.agent))} keep failing, so the node refuses new messages to ${circuitOpen.length === 1 ? 'it' : 'them'} for now; retry after ${retry} ms`;
         replies.push(failureReply(msg, this.platformId, why, 'circuit-open'));
       }
-      if (unknown.length > 0) replies.push(failureReply(msg, this.platformId, `no agent named ${receiverList(unknown)}`, 'unknown-receiver'));
+      // An agent answering one of the platform's own messages (an echo answering a failure) is not
+      // told that `ams@<platform>` is no agent: that failure would be answered again, for ever.
+      const unknownAgents = unknown.filter((name) => name !== this.platformId.name);
+      if (unknownAgents.length < unknown.length) this.opts.events.emit({ type: 'dropped', message: msg, reason: `${this.platformId.name} takes no messages` });
+      if (unknownAgents.length > 0) replies.push(failureReply(msg, this.platformId, `no agent named ${receiverList(unknownAgents)}`, 'unknown-receiver'));
       if (full.length > 0) {
         const why = full.length === 1 ? `mailbox of ${full[0]} is full; retry later` : `mailboxes of ${receiverList(full)} are full; retry later`;
         replies.push(failureReply(msg, this.platformId, why, 'mailbox-full'));

@@ -4,7 +4,7 @@
  * handling. The node implements it (runtime/src/node/bus-port.ts) and hands it to `Bus.open`; the
  * bus owns everything else (mailboxes, the dispatch loop, ordering, completions, dead letters).
  */
-import type { AclMessage, TopicSubscription } from '@caxton/core';
+import type { AclMessage, AgentId, TopicSubscription } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from './executor.js';
 
 /** Where a receiver lives, as far as this node knows. */
@@ -27,6 +27,20 @@ export interface DispatchOwnership {
   completionWithinMs: number;
 }
 
+/**
+ * Receivers on other agent platforms, reached over a message transport (the FIPA HTTP MTP,
+ * decision 1910). Only agents' sends are forwarded: their deployment's egress rules apply.
+ */
+export interface RemoteTransport {
+  /** Is `receiver` an agent of another platform this node forwards to? Cheap, no I/O. */
+  reaches(receiver: AgentId): boolean;
+  /**
+   * Take a message `agent` sent to `receivers` (all `reaches`), after its local deliveries are
+   * durable. Returns at once; a delivery that finally fails comes back to the agent as `failure`.
+   */
+  forward(send: { messageId: string; message: AclMessage; receivers: AgentId[]; agent: string }): void;
+}
+
 export interface BusPort {
   /** Which names are agents (cluster: on any node), known outside clients, or unknown. */
   route(localName: string): ReceiverKind;
@@ -35,6 +49,8 @@ export interface BusPort {
    * the node has no topics, and a send to `topic:<name>` reaches nobody.
    */
   subscriptions?(topic: string): Promise<TopicSubscription[]>;
+  /** Other platforms' agents (absent: every receiver is a name on this platform). */
+  readonly transport?: RemoteTransport | undefined;
   /** Protocol checks on every send (absent: none). */
   readonly gate?: ProtocolGate | undefined;
   /**

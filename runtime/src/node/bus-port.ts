@@ -3,7 +3,7 @@
  * `Bus.open`, so the bus is created before the agents without any forward reference between them.
  * Each answer delegates to the object that owns it; nothing here keeps state.
  */
-import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind } from '../bus/port.js';
+import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from '../bus/port.js';
 import type { ExecutionResult, WorkItem, AgentExecutor } from '../bus/executor.js';
 import type { AgentLifecycle } from './agent-lifecycle.js';
 import type { AgentEffects } from './agent-effects.js';
@@ -25,6 +25,8 @@ export interface NodeBusPortParts {
   http?: HttpEffects;
   /** Topic subscriptions (decision 1960), read at send time. */
   topics?: TopicStore;
+  /** Agents of other platforms (the FIPA HTTP MTP, decision 1910); absent: none. */
+  transport?: RemoteTransport;
   /** Re-read an agent's committed state into its sandbox view (a rewind, issue 24). */
   reloadState?: (agent: string) => Promise<void>;
   /** The agent (re)started here: its pending timers re-armed, its lost HTTP calls recovered. */
@@ -34,9 +36,11 @@ export interface NodeBusPortParts {
 export class NodeBusPort implements BusPort {
   readonly gate: ProtocolGate;
   readonly ownership: DispatchOwnership | undefined;
+  readonly transport: RemoteTransport | undefined;
 
   constructor(private readonly parts: NodeBusPortParts) {
     this.gate = parts.gate;
+    this.transport = parts.transport;
     this.ownership = parts.agents.ownership();
   }
 

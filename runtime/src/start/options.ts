@@ -1,4 +1,5 @@
 /** Options of one Caxton node, their defaults, and the node id kept in the data directory. */
+import type { MtpPeer, MtpRetry } from '../mtp/index.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -69,6 +70,12 @@ export interface StartNodeOptions extends TopologyOptions {
   mcp?: { host: string; port: number; callTimeoutMs?: number };
   /** Serve A2A 1.0 (each agent's card and JSON-RPC/REST bindings under /a2a/<name>, loopback only, decision 1950); absent: none. Needs the API (its tokens). */
   a2a?: { host: string; port: number; callTimeoutMs?: number };
+  /**
+   * The FIPA HTTP MTP (decision 1910): an ACC for peer platforms at http://host:port/acc/<secret>
+   * (loopback only), and agents' messages to those platforms' agents posted to their ACCs.
+   * `peers`: parsed with `parseMtpPeers`. Absent: no other platform is reached or heard.
+   */
+  mtp?: { host: string; port: number; peers: MtpPeer[]; retry?: MtpRetry; maxBodyBytes?: number };
   /**
    * OpenTelemetry export (OTLP traces and metrics, the Prometheus endpoint), parsed from serve's
    * flags and OTEL_* variables (telemetry/config.ts). Unset or disabled: no SDK is registered.

@@ -10,6 +10,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { Bus } from '../bus/bus.js';
 import { BusEvents } from '../bus/events.js';
 import { edgeAdmissionLimits } from '../bus/edge-admission.js';
+import { failureReply } from '../bus/replies.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
@@ -21,6 +22,7 @@ import { nodeHealth, type NodePhase } from '../node/node-health.js';
 import { checkConsoleBinding, startConsoleServer, type ConsoleServer } from '../console/server.js';
 import { checkMcpBinding, McpConfigError, startMcpServer, type McpEndpoint } from '../mcp/index.js';
 import { A2aConfigError, checkA2aBinding, startA2aServer, type A2aEndpoint } from '../a2a/index.js';
+import { checkAccBinding, MtpPeerTable, MtpSender, startAccServer, type AccEndpoint } from '../mtp/index.js';
 import { AgentLifecycle } from '../node/agent-lifecycle.js';
 import type { AgentMessaging } from '../node/agent-messaging.js';
 import { AgentLogs } from '../node/agent-logs.js';
@@ -70,6 +72,8 @@ export interface RunningNode {
   mcpUrl?: string;
   /** http://host:port when started with `a2a` (decision 1950); an agent is at `<a2aUrl>/a2a/<name>`. */
   a2aUrl?: string;
+  /** http://host:port/acc when started with `mtp` (decision 1910): a peer posts to `<mtpUrl>/<its secret>`. */
+  mtpUrl?: string;
   /** The OpenTelemetry SDK this node registered (options.telemetry), if any. */
   telemetry?: RunningTelemetry;
   /** Which signatures the node requires and whose it trusts (decision 1400). */
@@ -93,6 +97,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   // (creating it with the default mode first would defeat ensureAuthToken's 0700).
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const nodeId = resolveNodeId(dataDir, options.nodeId);
+  if (options.mtp) checkAccBinding(options.mtp);
   const platform = options.platform ?? 'caxton';
   const startedAt = Date.now();
   const trust = await trustPolicyFor(options);
@@ -233,6 +238,18 @@ async function startOnTopology(
     // Freeze and suspend hold outbound calls too, not only the dispatch loop (decision 1710).
     hold: killSwitch,
   });
+  // The FIPA HTTP MTP (decision 1910): agents' messages to peer platforms leave under the same
+  // egress rules as their HTTP calls; the return address is known once the ACC listens (below).
+  let accEndpoint: AccEndpoint | undefined;
+  const mtpPeers = options.mtp ? new MtpPeerTable(options.mtp.peers) : undefined;
+  const mtpSender = options.mtp && mtpPeers ? new MtpSender({
+    platform, peers: mtpPeers, accUrl: () => accEndpoint?.url,
+    policyOf: (agent) => agents.local.get(agent)?.record.http,
+    fail: (original, reason) => bus.sendPlatformReplies([failureReply(original, bus.platformId, reason, 'mtp-delivery')]),
+    log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),
+    hold: killSwitch,
+    ...(options.mtp.retry ? { retry: options.mtp.retry } : {}),
+  }) : undefined;
   const httpEffects = new HttpEffects(http, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
   // Subscriptions are the registry's; `agents` is read only when an agent subscribes.
   const topics: NodeTopics = new NodeTopics({ store: storage.topics, isAgent: (agent) => agents.has(agent) });
@@ -273,6 +290,7 @@ async function startOnTopology(
   });
   const port = new NodeBusPort({
     agents, externals, gate: protocols, executor: host, effects, timers, http: httpEffects, topics: storage.topics,
+    ...(mtpSender ? { transport: mtpSender } : {}),
     reloadState: (agent) => agents.reloadState(agent),
     // Timers set before a restart, an upgrade or a move fire here from now on; calls this agent
     // made where it ran before (a crash, a failover) lost their answers.
@@ -380,6 +398,14 @@ async function startOnTopology(
     const started = a2aEndpoint;
     undo.push(() => started.close());
   }
+  if (options.mtp && mtpPeers) {
+    accEndpoint = await startAccServer({
+      host: options.mtp.host, port: options.mtp.port, platform, peers: mtpPeers, control, audited,
+      ...(options.mtp.maxBodyBytes !== undefined ? { maxBodyBytes: options.mtp.maxBodyBytes } : {}),
+    });
+    const started = accEndpoint;
+    undo.push(() => started.close());
+  }
   // A cluster joins placement here: it announces the API address peers show in `caxton status`,
   // the real port, so after listen.
   undo.push(() => topology.stopAgents());
@@ -395,6 +421,7 @@ async function startOnTopology(
     ...(consoleServer ? { consoleUrl: consoleServer.url } : {}),
     ...(mcpEndpoint ? { mcpUrl: mcpEndpoint.url } : {}),
     ...(a2aEndpoint ? { a2aUrl: a2aEndpoint.origin } : {}),
+    ...(accEndpoint ? { mtpUrl: accEndpoint.url } : {}),
     trust: { mode: trust.mode, keyIds: trust.keyIds },
     async stop(): Promise<void> {
       if (stopping) return;
@@ -403,10 +430,12 @@ async function startOnTopology(
       await consoleServer?.close();
       await mcpEndpoint?.close();
       await a2aEndpoint?.close();
+      await accEndpoint?.close();
       await api?.close(2000);
       await bus.stopDispatching();
       killSwitch.close();
       httpEffects.close();
+      await mtpSender?.close();
       await http.close(); // calls cut here keep their records: the next activation answers them
       timers.clearAll();
       directory.stop();

@@ -56,6 +56,38 @@ test('an unknown receiver: a typed error for an outside sender, a failure reply 
   await bus.stop();
 });
 
+test("an agent's message to the platform identity is dropped, not failed: an echo of a failure must not loop", async () => {
+  const { bus, port, events } = await openBus(['a']);
+  const result = await bus.send(inform('ams@caxton', 'your failure, echoed'), { agent: 'a' });
+  assert.deepEqual(result.refused, [{ receiver: 'ams@caxton', reason: 'unknown-receiver' }]);
+  await until(() => events.some((e) => e.type === 'dropped' && e.reason === 'ams@caxton takes no messages'), 'the drop is reported');
+  await ticks(20);
+  assert.deepEqual(deliveriesOf(port.items, 'a'), [], 'no failure comes back to a');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test("receivers the port's transport reaches are forwarded after the local deliveries, from agents only (decision 1910)", async () => {
+  const forwarded: { messageId: string; receivers: string[]; agent: string }[] = [];
+  const { bus, port } = await openBus(['a', 'b'], {
+    port: (p) => {
+      p.transport = {
+        reaches: (r) => r.name.endsWith('@jade'),
+        forward: (s) => { forwarded.push({ messageId: s.messageId, receivers: s.receivers.map((r) => r.name), agent: s.agent }); },
+      };
+    },
+  });
+  const sent = await bus.send(inform(['b', 'pong@jade'], 'hi'), { agent: 'a' });
+  assert.deepEqual(sent.accepted, ['b']);
+  assert.deepEqual(forwarded, [{ messageId: sent.messageId, receivers: ['pong@jade'], agent: 'a' }]);
+  await until(() => port.handledBy('b').length === 1, 'b got its copy');
+  // An outside sender is not an agent with egress rules: nothing is forwarded for it.
+  await assert.rejects(bus.send(inform('pong@jade', 'x'), operator), UnknownReceiverError);
+  assert.equal(forwarded.length, 1);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
 test('a full mailbox refuses, counting appends still in flight (reservations)', async () => {
   const { bus, port } = await openBus(['slow'], { capacity: 2, port: (p) => p.notRunnable.add('slow') });
   // Three concurrent sends: each reserves its slot before its append resolves, so only two fit.

@@ -9,7 +9,7 @@ import { BusEvents, type BusEvent } from '../../src/bus/events.js';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
 import type { CompletionRecord, DeadLetter } from '../../src/bus/message-log.js';
 import type { ExecutionOutcome, ExecutionResult, WorkItem } from '../../src/bus/executor.js';
-import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind } from '../../src/bus/port.js';
+import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind , RemoteTransport } from '../../src/bus/port.js';
 import type { DispatchLimits } from '../../src/bus/dispatch-loop.js';
 import type { EdgeAdmissionLimits } from '../../src/bus/edge-admission.js';
 
@@ -29,6 +29,7 @@ export class ScriptedPort implements BusPort {
   /** Agents `isRunnable` refuses (deployed but not running here). */
   readonly notRunnable = new Set<string>();
   gate: ProtocolGate | undefined;
+  transport: RemoteTransport | undefined;
   ownership: DispatchOwnership | undefined;
   script: Script = () => ({});
   /** Every batch `execute` got, in order. */

@@ -1,0 +1,245 @@
+/**
+ * `caxton serve --mtp-http host:port`: the node's Agent Communication Channel for other FIPA
+ * platforms (SC00067, SC00084 HTTP MTP; decision 1910). A peer POSTs `multipart/mixed` — the XML
+ * envelope (SC00085), then the ACL message in the string encoding (SC00070) — to
+ * `/acc/<its secret>`; the message enters the bus to the local agents the envelope names, through
+ * the audited control surface like the console's `POST /api/messages` and MCP's calls (same
+ * sender rules, edge admission, audit record), and the answer is `200 OK` once it is durable.
+ *
+ * Hostile by default, in this order, each step before the work it bounds: the secret (401), the
+ * peer's rate (429), the declared and the counted body size (413), the multipart and envelope
+ * parsed strictly (400), the sender on the peer's own platform and the receivers on this one
+ * (403: no impersonation, no relaying). Every refusal is a typed JSON error and an audit record.
+ */
+import { createHash } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  CaxtonError, DEFAULT_ACL_LIMITS, decodeAclString, parseIdempotencyKey, type IdempotencyKey, isLoopbackHost, multipartBoundary, parseMtpEnvelope, parseMultipart, STRING_REPRESENTATION,
+  type AclMessage, type AgentId, type NodeControl, type SendResult,
+} from '@caxton/core';
+import { tokenFingerprint } from '../api/caller.js';
+import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
+import { readBody } from '../console/request-body.js';
+import { MtpConfigError, MtpRefusal } from './errors.js';
+import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
+import { TokenBuckets } from './rate-limit.js';
+
+export interface AccServerOptions {
+  host: string;
+  port: number;
+  /** This node's platform name: local agents are `<name>@<platform>`. */
+  platform: string;
+  peers: MtpPeerTable;
+  /** Sends go through it as the peer (decision 1701); without it (no audit trail) through `control`. */
+  audited?: AuditedControl;
+  control: NodeControl;
+  /** The largest post read. Default: the ACL message limit plus 64 KiB of envelope. */
+  maxBodyBytes?: number;
+  /** Silence while a body arrives before the post is abandoned. Default 10 s. */
+  idleMs?: number;
+  now?: () => number;
+  onInternalError?: (err: unknown) => void;
+}
+
+export interface AccEndpoint {
+  readonly port: number;
+  /** `http://host:port/acc`: a peer posts to `<url>/<its secret>`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The envelope is small; a larger one is refused before it is parsed. */
+const MAX_ENVELOPE_BYTES = 64 * 1024;
+export const DEFAULT_MAX_MTP_BODY_BYTES = DEFAULT_ACL_LIMITS.maxMessageBytes + MAX_ENVELOPE_BYTES;
+
+/** Plain HTTP carries the capability in its path: loopback only, checked before the node starts anything. */
+export function checkAccBinding(o: { host: string; port: number }): void {
+  if (!isLoopbackHost(o.host)) {
+    throw new MtpConfigError(`--mtp-http ${o.host}:${o.port} would serve plain HTTP beyond loopback: the peers' secrets (in the URL path) would cross the network in clear`,
+      'bind it to 127.0.0.1 (or ::1) and put a TLS-terminating proxy in front for remote platforms (docs/interop.md)');
+  }
+}
+
+const refusal = {
+  unauthenticated: () => new MtpRefusal('mtp.unauthenticated', 401, 'the ACC path names no peer platform of this node',
+    "post to the URL this node gave your platform: http://<host>:<port>/acc/<your peer secret> (the node's --mtp-peers file)", 'unauthenticated'),
+  method: (m: string) => new MtpRefusal('mtp.method', 405, `${m.slice(0, 16)} is not how messages are delivered`, 'POST the message (SC00084)', 'invalid-argument'),
+  rate: (peer: string, ms: number) => new MtpRefusal('mtp.rate-limited', 429, `platform ${peer} posts faster than its rate`, `retry in ${ms} ms, or raise its ratePerSecond in --mtp-peers`, 'resource-exhausted', { retryAfterMs: ms }),
+  tooLarge: (declared: string, max: number) => new MtpRefusal('mtp.body-too-large', 413, `the post ${declared === '' ? 'is' : `declares ${declared} bytes,`} more than the ${max} bytes this ACC reads`,
+    'send a smaller message (docs/acl.md for the limits)', 'resource-exhausted', { limit: max }),
+  forbidden: (message: string, hint: string) => new MtpRefusal('mtp.forbidden', 403, message, hint, 'permission-denied'),
+  bad: (message: string, hint: string) => new MtpRefusal('mtp.bad-request', 400, message, hint, 'invalid-argument'),
+};
+
+/** HTTP status for a refusal the bus or the control surface raised. */
+function statusOf(err: CaxtonError): number {
+  if (err instanceof MtpRefusal) return err.status;
+  switch (err.kind) {
+    case 'invalid-argument': return 400;
+    case 'unauthenticated': return 401;
+    case 'permission-denied': return 403;
+    case 'not-found': return 404;
+    case 'failed-precondition':
+    case 'already-exists': return 409;
+    case 'resource-exhausted':
+    case 'unavailable': return 503;
+    default: return 500;
+  }
+}
+
+function answer(res: ServerResponse, status: number, body: Record<string, unknown>, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...extra });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * Whom the message is delivered to here. JADE posts a message with several receivers once per
+ * receiver, each envelope naming one, each payload the same message with the whole `:receiver`
+ * set. Delivering each post to its envelope's receivers alone would show the protocol tracker a
+ * contract net's one cfp as several openings of one conversation, and refuse all but the first.
+ * So the message goes at once to every receiver of this platform it names (envelope and
+ * `:receiver`), and the later posts of the same payload are recognised as the same send
+ * (`sameSendKey`). This gives the peer no receiver it could not have named in its envelope.
+ */
+function localReceivers(env: { to: AgentId[]; intendedReceivers?: AgentId[] }, msg: AclMessage, platform: string): AgentId[] {
+  const named = env.intendedReceivers && env.intendedReceivers.length > 0 ? env.intendedReceivers : env.to;
+  const foreign = named.filter((r) => platformOf(r.name) !== platform);
+  if (foreign.length > 0) {
+    throw refusal.forbidden(`the envelope names ${foreign.slice(0, 4).map((r) => r.name).join(', ')}, not agents of platform ${platform}; this ACC relays nothing`,
+      `address this node's agents as <name>@${platform}`);
+  }
+  // Names only: the addresses given for this node's own agents are the peer's business.
+  const names = new Set([...named, ...msg.receivers.filter((r) => platformOf(r.name) === platform)].map((r) => r.name));
+  // Sorted: every post of one payload then makes the same message (the same send's digest).
+  return [...names].sort().map((name) => ({ name }));
+}
+
+/** The post as a message for the bus: parsed, then checked against the peer it came from. */
+export function messageFromPost(body: Buffer, contentType: string | undefined, peer: MtpPeer, platform: string): { message: AclMessage; payload: Buffer } {
+  const parts = parseMultipart(body, multipartBoundary(contentType));
+  if (parts.length !== 2) throw refusal.bad(`the post has ${parts.length} parts`, 'send two: the XML envelope, then the ACL message');
+  const [envPart, payload] = parts as [typeof parts[0], typeof parts[0]];
+  if (envPart.body.length > MAX_ENVELOPE_BYTES) throw refusal.bad(`the envelope is larger than ${MAX_ENVELOPE_BYTES} bytes`, 'send a smaller envelope');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  let envText: string;
+  let aclText: string;
+  try {
+    envText = utf8.decode(envPart.body);
+    aclText = utf8.decode(payload.body);
+  } catch {
+    throw refusal.bad('the envelope or the message is not UTF-8', 'write both parts in UTF-8');
+  }
+  const env = parseMtpEnvelope(envText);
+  if (env.aclRepresentation !== STRING_REPRESENTATION) {
+    throw refusal.bad(`acl-representation ${env.aclRepresentation.slice(0, 60)} is not read here`, `write the message in the string encoding: ${STRING_REPRESENTATION}`);
+  }
+  // JADE writes a little outside SC00070 (decision 1910): read it as JADE's own parser would.
+  const msg = decodeAclString(aclText, { lenient: true });
+  const sender = msg.sender;
+  if (sender === undefined) throw refusal.bad('the message has no :sender', 'name the sending agent: <name>@<your platform>');
+  for (const [what, id] of [['the message\'s :sender', sender], ['the envelope\'s from', env.from]] as const) {
+    if (id !== undefined && platformOf(id.name) !== peer.platform) {
+      throw refusal.forbidden(`${what} ${id.name.slice(0, 200)} is not an agent of platform ${peer.platform}, whose secret this post carries`,
+        `a peer speaks for its own agents only: name them <name>@${peer.platform}`);
+    }
+  }
+  return { message: { ...msg, receivers: localReceivers(env, msg, platform) }, payload: payload.body };
+}
+
+/**
+ * The idempotency key (decision 1700) that makes JADE's posts of one message to several of this
+ * node's agents one send: the payload's digest, when it names more than one receiver here. A
+ * message to one receiver gets none, so a peer sending the same words twice is heard twice.
+ */
+export function sameSendKey(message: AclMessage, payload: Buffer): IdempotencyKey | undefined {
+  if (message.receivers.length < 2) return undefined;
+  return parseIdempotencyKey(`mtp:${createHash('sha256').update(payload).digest('hex')}`);
+}
+
+export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> {
+  checkAccBinding(o);
+  const maxBody = o.maxBodyBytes ?? DEFAULT_MAX_MTP_BODY_BYTES;
+  const idleMs = o.idleMs ?? 10_000;
+  const now = o.now ?? Date.now;
+  const report = o.onInternalError ?? ((err: unknown) => console.error('caxton mtp: internal error:', err));
+  const buckets = new TokenBuckets();
+
+  const callerOf = (req: IncomingMessage, peer: MtpPeer | undefined): AuditCaller => ({
+    role: 'none',
+    token: peer ? tokenFingerprint(peer.secret) : '',
+    peer: `mtp${peer ? ` ${peer.platform}` : ''} ${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`,
+  });
+
+  const deliver = async (req: IncomingMessage, peer: MtpPeer, state: { sending: boolean }): Promise<SendResult> => {
+    const declared = req.headers['content-length'] ?? '';
+    if (declared !== '' && (!/^\d{1,15}$/.test(declared) || Number(declared) > maxBody)) throw refusal.tooLarge(declared, maxBody);
+    let body: Buffer;
+    try {
+      body = await readBody(req, { max: maxBody, name: 'the ACC limit', hint: 'send a smaller message' }, idleMs);
+    } catch (err) {
+      if (err instanceof CaxtonError && err.code === 'console.body-too-large') throw refusal.tooLarge('', maxBody);
+      if (err instanceof CaxtonError) throw refusal.bad(err.message, err.hint ?? 'send the post again');
+      throw err;
+    }
+    const { message, payload } = messageFromPost(body, req.headers['content-type'], peer, o.platform);
+    const key = sameSendKey(message, payload);
+    const sender = o.audited ? o.audited.as(callerOf(req, peer)) : o.control;
+    state.sending = true;
+    return sender.send(message, { lane: 'client', ...(key ? { idempotency: { caller: `mtp ${peer.platform}`, key } } : {}) });
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let peer: MtpPeer | undefined;
+    const state = { sending: false };
+    const path = new URL(req.url ?? '/', 'http://acc.invalid').pathname;
+    try {
+      const m = /^\/acc\/([^/]{1,300})$/.exec(path);
+      peer = m ? o.peers.bySecret(m[1]!) : undefined;
+      if (peer === undefined) throw refusal.unauthenticated();
+      if (req.method !== 'POST') throw refusal.method(req.method ?? '?');
+      const rated = buckets.take(peer.platform, peer.ratePerSecond, now());
+      if (!rated.ok) throw refusal.rate(peer.platform, rated.retryAfterMs);
+      const sent = await deliver(req, peer, state);
+      answer(res, 200, { messageId: sent.messageId, accepted: sent.accepted, refused: sent.refused });
+    } catch (err) {
+      if (!(err instanceof CaxtonError)) throw err;
+      // The path carries the secret: it is never shown, only which peer it named.
+      const shown = { path: path.startsWith('/acc/') ? '/acc/<secret>' : path.slice(0, 200), ...(peer ? { platform: peer.platform } : {}) };
+      // Sends refused by the bus were recorded by the audited surface already; the rest are recorded here.
+      if (o.audited && !state.sending) await o.audited.refused(callerOf(req, peer), { method: 'MtpPost', args: auditArgs(shown, shown) }, err).catch(report);
+      const retry = (err.context as { retryAfterMs?: number } | undefined)?.retryAfterMs;
+      answer(res, statusOf(err), { code: err.code, message: err.message, hint: err.hint ?? '' }, {
+        ...(retry !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(retry / 1000))) } : {}),
+        // An unread body is not drained: the connection closes instead.
+        ...(req.complete ? {} : { connection: 'close' }),
+      });
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      report(err);
+      if (!res.headersSent) answer(res, 500, { code: 'mtp.internal', message: 'the ACC failed to take the message', hint: "see the node's output for the cause" });
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
+  server.maxHeadersCount = 64;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', (err) => reject(new MtpConfigError(`cannot listen on ${o.host}:${o.port}: ${err.message}`, 'pick another port with --mtp-http host:port')));
+    server.listen(o.port, o.host.replace(/^\[|\]$/g, ''), () => resolve((server.address() as AddressInfo).port));
+  });
+  const hostPart = o.host.includes(':') && !o.host.startsWith('[') ? `[${o.host}]` : o.host;
+  return {
+    port,
+    url: `http://${hostPart}:${port}/acc`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * The outbound half of the FIPA HTTP MTP (decision 1910): what an agent sends to an agent of a
+ * peer platform leaves as an SC00084 post to the receiver's ACC — the first `http(s)` address of
+ * its AID, or the peer's configured `acc` — with an SC00085 envelope carrying this node's
+ * `received` stamp. The post goes through the sending agent's egress rules exactly as its own HTTP
+ * calls do (`performHttpCall`: its deployment's allow-list, the address guard, timeouts, the
+ * request size cap) and waits while the kill switch holds the agent. Connection failures, timeouts,
+ * 429 and 5xx are retried with backoff a bounded number of times; a delivery that finally fails
+ * comes back to the sender as a FIPA `failure` from `ams@<platform>` with the reason.
+ *
+ * The sender's AID leaves with this node's ACC address for that peer (`…/acc/<the peer's
+ * secret>`), so the peer's agents can answer, and only to a configured peer: no other platform
+ * ever learns a secret.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  encodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, STRING_REPRESENTATION, type AclMessage, type AgentId, type HttpPolicy,
+} from '@caxton/core';
+import type { RemoteTransport } from '../bus/port.js';
+import { HttpCallFailure } from '../http/call-failure.js';
+import { ConnectionPools } from '../http/connection-pools.js';
+import { EgressGate, type EgressHold } from '../http/egress-hold.js';
+import { performHttpCall } from '../http/outbound-client.js';
+import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
+
+export interface MtpRetry {
+  /** Attempts in all (the first included). */
+  attempts: number;
+  /** Wait before the second attempt; each later wait is four times the one before. */
+  firstDelayMs: number;
+}
+
+export const DEFAULT_MTP_RETRY: MtpRetry = Object.freeze({ attempts: 4, firstDelayMs: 250 });
+
+export interface MtpSenderOptions {
+  platform: string;
+  peers: MtpPeerTable;
+  /** This node's ACC (`http://host:port/acc`), once it listens: the return address given to peers. */
+  accUrl: () => string | undefined;
+  /** The sending agent's HTTP policy (its deployment's egress rules); undefined: it may reach nothing. */
+  policyOf: (agent: string) => HttpPolicy | undefined;
+  /** The platform's `failure` to the sender, carrying `reason` (the bus builds and sends it). */
+  fail: (original: AclMessage, reason: string) => Promise<void>;
+  log: (agent: string, level: 'info' | 'warn' | 'error', message: string) => void;
+  hold?: EgressHold;
+  retry?: MtpRetry;
+  /** Posts waiting or on the network at once, node-wide; past it a send fails at once. */
+  maxInFlight?: number;
+  now?: () => number;
+}
+
+/** The ACC URL of `receiver`: its first http(s) address, else its peer's configured one. */
+export function destinationOf(receiver: AgentId, peer: MtpPeer): string | undefined {
+  return receiver.addresses?.find((a) => /^https?:\/\//i.test(a)) ?? peer.acc;
+}
+
+/** Is an HTTP answer or failure worth another attempt? Refusals by policy or by the peer are final. */
+function retryable(outcome: { status: number } | { failure: HttpCallFailure }): boolean {
+  if ('status' in outcome) return outcome.status === 429 || outcome.status >= 500;
+  return outcome.failure.failure === 'connect-failed' || outcome.failure.failure === 'timeout' || outcome.failure.failure === 'protocol';
+}
+
+export class MtpSender implements RemoteTransport {
+  private readonly pools = new ConnectionPools();
+  private readonly gate: EgressGate;
+  private readonly running = new Set<Promise<void>>();
+  private readonly retry: MtpRetry;
+  private readonly maxInFlight: number;
+  private closed = false;
+
+  constructor(private readonly o: MtpSenderOptions) {
+    this.gate = new EgressGate(o.hold);
+    this.retry = o.retry ?? DEFAULT_MTP_RETRY;
+    this.maxInFlight = o.maxInFlight ?? 256;
+  }
+
+  reaches(receiver: AgentId): boolean {
+    const platform = platformOf(receiver.name);
+    return platform !== undefined && platform !== this.o.platform && this.o.peers.byName(platform) !== undefined;
+  }
+
+  forward(send: { messageId: string; message: AclMessage; receivers: AgentId[]; agent: string }): void {
+    // One post per destination ACC, naming the receivers it serves.
+    const groups = new Map<string, { peer: MtpPeer; receivers: AgentId[] }>();
+    const unaddressed: string[] = [];
+    for (const r of send.receivers) {
+      const peer = this.o.peers.byName(platformOf(r.name)!)!;
+      const url = destinationOf(r, peer);
+      if (url === undefined) {
+        unaddressed.push(r.name);
+        continue;
+      }
+      const g = groups.get(url) ?? { peer, receivers: [] };
+      g.receivers.push(r);
+      groups.set(url, g);
+    }
+    if (unaddressed.length > 0) {
+      this.track(this.failed(send, `${unaddressed.join(', ')} has no http address (:addresses) and its platform no configured acc`));
+    }
+    for (const [url, g] of groups) {
+      if (this.running.size >= this.maxInFlight || this.closed) {
+        this.track(this.failed(send, `the node has ${this.running.size} MTP posts in flight, the most it takes; ${g.receivers.map((r) => r.name).join(', ')} not reached`));
+        continue;
+      }
+      this.track(this.deliver(send, url, g.peer, g.receivers));
+    }
+  }
+
+  /** Stop: posts not yet on the network are not sent (their senders get no failure: the node is going away). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.gate.close();
+    this.pools.close();
+    await Promise.allSettled([...this.running]);
+  }
+
+  private track(p: Promise<void>): void {
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+
+  private failed(send: { message: AclMessage; agent: string }, reason: string): Promise<void> {
+    this.o.log(send.agent, 'warn', `[caxton] mtp: ${reason}`);
+    return this.o.fail(send.message, reason).catch((err: unknown) => {
+      this.o.log(send.agent, 'error', `[caxton] mtp: the failure could not be returned: ${(err as Error).message}`);
+    });
+  }
+
+  /** The post's body: envelope and ACL message, the sender (and this platform's reply-to) given this node's ACC for `peer`. */
+  private post(send: { messageId: string; message: AclMessage; agent: string }, peer: MtpPeer, receivers: AgentId[], accBase: string): { body: string; boundary: string } {
+    const returnAddress = `${accBase}/${peer.secret}`;
+    const withAddress = (id: AgentId): AgentId => (platformOf(id.name) === this.o.platform ? { ...id, addresses: [returnAddress] } : id);
+    const message: AclMessage = { ...send.message, sender: withAddress(send.message.sender ?? { name: `${send.agent}@${this.o.platform}` }) };
+    if (message.replyTo) message.replyTo = message.replyTo.map(withAddress);
+    const payload = Buffer.from(encodeAclString(message), 'utf8');
+    const now = this.o.now?.() ?? Date.now();
+    const envelope = encodeMtpEnvelope({
+      to: receivers, from: message.sender!, aclRepresentation: STRING_REPRESENTATION, payloadLength: payload.length, payloadEncoding: 'UTF-8',
+      date: envelopeDate(now), intendedReceivers: receivers,
+      received: [{ by: accBase, date: envelopeDate(now), id: send.messageId }],
+    });
+    let boundary = randomBytes(16).toString('hex');
+    while (payload.includes(boundary)) boundary = randomBytes(16).toString('hex');
+    const body = encodeMultipart([{ contentType: 'application/xml', body: Buffer.from(envelope, 'utf8') }, { contentType: 'application/text', body: payload }], boundary);
+    return { body: body.toString('utf8'), boundary };
+  }
+
+  private async deliver(send: { messageId: string; message: AclMessage; agent: string }, url: string, peer: MtpPeer, receivers: AgentId[]): Promise<void> {
+    const names = receivers.map((r) => r.name).join(', ');
+    const accBase = this.o.accUrl();
+    if (accBase === undefined) return this.failed(send, `the node's ACC is not listening, so ${names} could not answer; not sent`);
+    const { body, boundary } = this.post(send, peer, receivers, accBase);
+    let last = '';
+    for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
+      if (attempt > 1) await new Promise((r) => setTimeout(r, this.retry.firstDelayMs * 4 ** (attempt - 2)));
+      while (this.gate.isHeld(send.agent)) await this.gate.released(send.agent);
+      if (this.closed) return;
+      // Read each attempt: an upgrade may have narrowed the agent's egress rules meanwhile.
+      const policy = this.o.policyOf(send.agent);
+      if (policy === undefined) return this.failed(send, `${send.agent}'s deployment allows no HTTP, so no MTP post to ${url} (deploy it with --allow-http for that ACC)`);
+      const held = this.gate.attempt(send.agent);
+      let outcome: { status: number } | { failure: HttpCallFailure };
+      try {
+        const res = await performHttpCall(policy, {
+          method: 'POST', url, body,
+          // One connection per post: JADE 4.6.5's HTTP MTP delivers a post that arrives on a
+          // keep-alive connection but holds its answer until the connection closes (measured), so
+          // a kept-alive post would time out after being delivered, and be retried: a duplicate.
+          headers: [['content-type', `multipart/mixed ; boundary="${boundary}"`], ['mime-version', '1.0'], ['cache-control', 'no-cache'], ['connection', 'close']],
+        }, { pools: this.pools, signal: held.signal });
+        outcome = { status: res.status };
+      } catch (err) {
+        outcome = { failure: err instanceof HttpCallFailure ? err : new HttpCallFailure('protocol', (err as Error).message) };
+      } finally {
+        held.done();
+      }
+      if ('status' in outcome && outcome.status === 200) return;
+      last = 'status' in outcome ? `${url} answered HTTP ${outcome.status}` : `${outcome.failure.failure}: ${outcome.failure.message}`;
+      if (!retryable(outcome)) break;
+      if (attempt < this.retry.attempts) this.o.log(send.agent, 'info', `[caxton] mtp: post ${attempt} of message ${send.messageId} to ${names} failed (${last}); retrying`);
+    }
+    return this.failed(send, `message ${send.messageId} could not be delivered to ${names} over the FIPA HTTP MTP: ${last}`);
+  }
+}
