@@ -317,11 +317,18 @@ describe('caller-paid entries (decision 1940)', () => {
   it('leaves functions the host or a table can enter charging their own entry', async () => {
     const core = await parse(`(module (table 1 funcref) (elem (i32.const 0) $t)
       (func $t (result i32) (i32.const 1))
-      (func $internal (result i32) (i32.const 2))
+      (func $internal (export "i") (result i32) (i32.const 2))
+      (func $dead (result i32) (i32.const 3))
       (func (export "e") (result i32) (i32.add (call $t) (call $internal))))`);
     const { bytes, stats } = instrumentFuel(core, 1);
-    assert.equal(stats.exportWrappers, 1, 'the export is wrapped');
+    // Only "i" is caller-paid: "e" is called by no one but the host, $t sits in a table, and $dead
+    // is entered by nothing (it keeps its own charge).
+    assert.equal(stats.exportWrappers, 1, 'the export of the caller-paid function is wrapped');
+    assert.equal(stats.chargePoints, 4, 'e, $t and $dead charge at entry; the wrapper of i charges');
     const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name).sort();
-    assert.deepEqual(names, [FUEL_EXPORT, 'e'].sort(), 'exports keep their names');
+    assert.deepEqual(names, [FUEL_EXPORT, 'e', 'i'].sort(), 'exports keep their names');
+    const m = meterModule(core);
+    assert.ok(spend(m, () => m.exports['i']!()) > 0n, 'the host entering i pays its entry');
+    assert.equal(m.exports['e']!(), 3);
   });
 });

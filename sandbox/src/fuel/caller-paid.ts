@@ -15,15 +15,26 @@ import { getId } from './binaryen-api.js';
 import type { Kind } from './expression-kinds.js';
 import { childrenOf } from './catch-scan.js';
 
-/** Names of the defined functions entered only by direct calls (and by the export wrappers). */
+/**
+ * Only functions whose entry segment costs at most this much are caller-paid (fuel-pass.ts,
+ * callerPaidSet): the most a skipped call is overcharged, like a coalesced `if` arm.
+ */
+export const CALLER_PAID_ENTRY_LIMIT = 16;
+
+/**
+ * Names of the defined functions that are called directly and entered no other way than by
+ * direct calls (and by the export wrappers).
+ */
 export function callerPaidFunctions(m: binaryen.Module, kinds: Map<number, Kind>): Set<string> {
   const open = new Set<string>();
+  const called = new Set<string>();
   const scan = (root: Ref): void => {
     const stack: Ref[] = [root];
     while (stack.length > 0) {
       const e = stack.pop()!;
       const id = getId(e);
       if (id === binaryen.RefFuncId) open.add((binaryen.getExpressionInfo(e as binaryen.ExpressionRef) as unknown as { func: string }).func);
+      else if (id === binaryen.CallId) called.add((binaryen.getExpressionInfo(e as binaryen.ExpressionRef) as binaryen.CallInfo).target);
       childrenOf(e, id, kinds, stack);
     }
   };
@@ -44,5 +55,7 @@ export function callerPaidFunctions(m: binaryen.Module, kinds: Map<number, Kind>
     defined.push(info.name);
     if (info.body) scan(info.body as unknown as Ref);
   }
-  return new Set(defined.filter((name) => !open.has(name)));
+  // Only functions something calls directly: one only the host calls (an export) would gain nothing
+  // but a wrapper's extra call, and one nothing enters is dead code that keeps its own charge.
+  return new Set(defined.filter((name) => called.has(name) && !open.has(name)));
 }

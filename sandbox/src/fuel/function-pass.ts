@@ -94,11 +94,12 @@ export class FunctionPass {
   }
 
   /** `fuel -= amount` for a constant amount (a charge point). */
-  charge(amount: number): Ref {
+  charge(amount: number, check = false): Ref {
     this.charges++;
     // A segment that calls a caller-paid function carries that function's entry check: every call
-    // cycle must pass a check (decision 1940). Segments charged after such a call check.
-    if (this.paidCalls > 0) return this.m.block(null, this.chargeAndCheck(i64c(this.m, amount)), binaryen.none);
+    // cycle must pass a check (decision 1940). Only those segments check: a check's cold refill
+    // call inside a loop costs the loop's registers.
+    if (check) return this.m.block(null, this.chargeAndCheck(i64c(this.m, amount)), binaryen.none);
     return this.chargeBy(i64c(this.m, amount));
   }
 
@@ -169,7 +170,9 @@ export class FunctionPass {
     if (this.paid?.functions.has(name)) {
       // The callers paid for this entry segment; what is left is what it owes for its own calls'
       // callees (their entry segments), with the check those calls carry.
+      // (The measured cost is never above this run's own part: see fuel-pass.ts, callerPaidSet.)
       const owed = this.paid.entryCost ? cost - (this.paid.entryCost.get(name) ?? 0) : 0;
+      if (owed < 0) throw new UnsupportedInstruction(`caller-paid entry of ${name}: measured ${this.paid.entryCost?.get(name)}, found ${cost}`);
       prefix = owed > 0 ? this.chargeAndCheck(i64c(this.m, owed)) : [];
       if (owed > 0) this.charges++;
     } else {
@@ -378,20 +381,23 @@ export class FunctionPass {
   private visitBlock(e: Ref): number {
     const n = c('BlockGetNumChildren')(e);
     let acc = 0;
-    const splits: { at: number; cost: number }[] = [];
+    const splits: { at: number; cost: number; paidCalls: boolean }[] = [];
     for (let i = 0; i < n; i++) {
       const child = c('BlockGetChildAt')(e, i);
+      const calls = this.paidCalls;
       const cost = this.visit(child);
       const open = splits[splits.length - 1];
-      if (open) open.cost += cost;
-      else acc += cost;
+      if (open) {
+        open.cost += cost;
+        open.paidCalls ||= this.paidCalls !== calls;
+      } else acc += cost;
       if (i < n - 1 && getId(child) === binaryen.BlockId && c('BlockGetName')(child)) {
-        splits.push({ at: i + 1, cost: 0 });
+        splits.push({ at: i + 1, cost: 0, paidCalls: false });
       }
     }
     for (let i = splits.length - 1; i >= 0; i--) {
       const s = splits[i]!;
-      if (s.cost > 0) c('BlockInsertChildAt')(e, s.at, this.charge(siteCharge('branch-target', s.cost)));
+      if (s.cost > 0) c('BlockInsertChildAt')(e, s.at, this.charge(siteCharge('branch-target', s.cost), s.paidCalls));
     }
     return acc;
   }
@@ -404,14 +410,15 @@ export class FunctionPass {
     return 0;
   }
 
-  private arm(e: Ref): { cost: number; hasChargePoints: boolean } {
+  private arm(e: Ref): { cost: number; hasChargePoints: boolean; paidCalls: boolean } {
     const before = this.charges;
     const calls = this.paidCalls;
     const cost = this.visit(e);
+    const paidCalls = this.paidCalls !== calls;
     // An arm that calls a caller-paid function is charged in place (with a check), not coalesced:
     // then a path that makes no such call — the base case of a recursion — pays nothing at all
     // itself, its caller having paid its entry (decision 1940).
-    return { cost, hasChargePoints: this.charges !== before || this.paidCalls !== calls };
+    return { cost, hasChargePoints: this.charges !== before || paidCalls, paidCalls };
   }
 
   private visitIf(e: Ref): number {
@@ -422,9 +429,9 @@ export class FunctionPass {
     const elseArm = elseRef ? this.arm(elseRef) : null;
     const plan = planIf(thenArm, elseArm);
     if (!plan.coalesce) {
-      if (thenArm.cost > 0) c('IfSetIfTrue')(e, this.wrap([this.charge(siteCharge('if-arm', thenArm.cost))], thenRef));
+      if (thenArm.cost > 0) c('IfSetIfTrue')(e, this.wrap([this.charge(siteCharge('if-arm', thenArm.cost), thenArm.paidCalls)], thenRef));
       if (elseArm && elseArm.cost > 0) {
-        c('IfSetIfFalse')(e, this.wrap([this.charge(siteCharge('if-arm', elseArm.cost))], elseRef));
+        c('IfSetIfFalse')(e, this.wrap([this.charge(siteCharge('if-arm', elseArm.cost), elseArm.paidCalls)], elseRef));
       }
     }
     return cond + plan.parentCost;
@@ -435,8 +442,9 @@ export class FunctionPass {
     const n = c('TryGetNumCatchBodies')(e);
     for (let i = 0; i < n; i++) {
       const body = c('TryGetCatchBodyAt')(e, i);
+      const calls = this.paidCalls;
       const armCost = this.visit(body);
-      if (armCost > 0) c('TrySetCatchBodyAt')(e, i, this.wrap([this.charge(siteCharge('if-arm', armCost))], body));
+      if (armCost > 0) c('TrySetCatchBodyAt')(e, i, this.wrap([this.charge(siteCharge('if-arm', armCost), this.paidCalls !== calls)], body));
     }
     return cost;
   }
