@@ -71,7 +71,7 @@ export class FunctionPass {
   private readonly loops: LoopSite[] = [];
   private tailCalls = 0;
   private throws = 0;
-  /** Direct calls to caller-paid functions seen so far (their segments' charges check). */
+  /** Direct calls to caller-paid functions seen so far (an arm that makes one is not coalesced). */
   private paidCalls = 0;
   /** The cost of the entry segment (set by run): a caller-paid function's callers pay it. */
   entryCost = 0;
@@ -94,13 +94,18 @@ export class FunctionPass {
   }
 
   /** `fuel -= amount` for a constant amount (a charge point). */
-  charge(amount: number, check = false): Ref {
+  charge(amount: number): Ref {
     this.charges++;
-    // A segment that calls a caller-paid function carries that function's entry check: every call
-    // cycle must pass a check (decision 1940). Only those segments check: a check's cold refill
-    // call inside a loop costs the loop's registers.
-    if (check) return this.m.block(null, this.chargeAndCheck(i64c(this.m, amount)), binaryen.none);
     return this.chargeBy(i64c(this.m, amount));
+  }
+
+  /**
+   * `if (fuel < 0) refill-or-trap`: the entry check of a function whose callers paid its entry —
+   * a load and a test, no store (the store is what costs on call-heavy code, decision 1940).
+   */
+  private checkOnly(): Ref {
+    this.checks++;
+    return this.m.if(this.m.i64.lt_s(this.fuel(), i64c(this.m, 0)), this.refillOrTrap());
   }
 
   /** `fuel -= <i64 expression>` (run-time charges of bulk memory and memory.grow). */
@@ -173,8 +178,13 @@ export class FunctionPass {
       // (The measured cost is never above this run's own part: see fuel-pass.ts, callerPaidSet.)
       const owed = this.paid.entryCost ? cost - (this.paid.entryCost.get(name) ?? 0) : 0;
       if (owed < 0) throw new UnsupportedInstruction(`caller-paid entry of ${name}: measured ${this.paid.entryCost?.get(name)}, found ${cost}`);
-      prefix = owed > 0 ? this.chargeAndCheck(i64c(this.m, owed)) : [];
-      if (owed > 0) this.charges++;
+      // The entry still checks where it did (functions that can run unboundedly: every call cycle
+      // passes a check); with nothing owed, the check reads the counter without writing it.
+      const checks = siteChecks('function-entry', facts);
+      if (owed > 0) {
+        prefix = checks ? this.chargeAndCheck(i64c(this.m, owed)) : [this.chargeBy(i64c(this.m, owed))];
+        this.charges++;
+      } else prefix = checks ? [this.checkOnly()] : [];
     } else {
       const entry = siteCharge('function-entry', cost);
       prefix = siteChecks('function-entry', facts) ? this.chargeAndCheck(i64c(this.m, entry)) : [this.chargeBy(i64c(this.m, entry))];
@@ -381,23 +391,20 @@ export class FunctionPass {
   private visitBlock(e: Ref): number {
     const n = c('BlockGetNumChildren')(e);
     let acc = 0;
-    const splits: { at: number; cost: number; paidCalls: boolean }[] = [];
+    const splits: { at: number; cost: number }[] = [];
     for (let i = 0; i < n; i++) {
       const child = c('BlockGetChildAt')(e, i);
-      const calls = this.paidCalls;
       const cost = this.visit(child);
       const open = splits[splits.length - 1];
-      if (open) {
-        open.cost += cost;
-        open.paidCalls ||= this.paidCalls !== calls;
-      } else acc += cost;
+      if (open) open.cost += cost;
+      else acc += cost;
       if (i < n - 1 && getId(child) === binaryen.BlockId && c('BlockGetName')(child)) {
-        splits.push({ at: i + 1, cost: 0, paidCalls: false });
+        splits.push({ at: i + 1, cost: 0 });
       }
     }
     for (let i = splits.length - 1; i >= 0; i--) {
       const s = splits[i]!;
-      if (s.cost > 0) c('BlockInsertChildAt')(e, s.at, this.charge(siteCharge('branch-target', s.cost), s.paidCalls));
+      if (s.cost > 0) c('BlockInsertChildAt')(e, s.at, this.charge(siteCharge('branch-target', s.cost)));
     }
     return acc;
   }
@@ -410,15 +417,14 @@ export class FunctionPass {
     return 0;
   }
 
-  private arm(e: Ref): { cost: number; hasChargePoints: boolean; paidCalls: boolean } {
+  private arm(e: Ref): { cost: number; hasChargePoints: boolean } {
     const before = this.charges;
     const calls = this.paidCalls;
     const cost = this.visit(e);
-    const paidCalls = this.paidCalls !== calls;
-    // An arm that calls a caller-paid function is charged in place (with a check), not coalesced:
-    // then a path that makes no such call — the base case of a recursion — pays nothing at all
-    // itself, its caller having paid its entry (decision 1940).
-    return { cost, hasChargePoints: this.charges !== before || paidCalls, paidCalls };
+    // An arm that calls a caller-paid function is charged in place, not coalesced: then a path
+    // that makes no such call — the base case of a recursion — writes nothing to the counter, its
+    // caller having paid its entry (decision 1940).
+    return { cost, hasChargePoints: this.charges !== before || this.paidCalls !== calls };
   }
 
   private visitIf(e: Ref): number {
@@ -429,9 +435,9 @@ export class FunctionPass {
     const elseArm = elseRef ? this.arm(elseRef) : null;
     const plan = planIf(thenArm, elseArm);
     if (!plan.coalesce) {
-      if (thenArm.cost > 0) c('IfSetIfTrue')(e, this.wrap([this.charge(siteCharge('if-arm', thenArm.cost), thenArm.paidCalls)], thenRef));
+      if (thenArm.cost > 0) c('IfSetIfTrue')(e, this.wrap([this.charge(siteCharge('if-arm', thenArm.cost))], thenRef));
       if (elseArm && elseArm.cost > 0) {
-        c('IfSetIfFalse')(e, this.wrap([this.charge(siteCharge('if-arm', elseArm.cost), elseArm.paidCalls)], elseRef));
+        c('IfSetIfFalse')(e, this.wrap([this.charge(siteCharge('if-arm', elseArm.cost))], elseRef));
       }
     }
     return cond + plan.parentCost;
@@ -442,9 +448,8 @@ export class FunctionPass {
     const n = c('TryGetNumCatchBodies')(e);
     for (let i = 0; i < n; i++) {
       const body = c('TryGetCatchBodyAt')(e, i);
-      const calls = this.paidCalls;
       const armCost = this.visit(body);
-      if (armCost > 0) c('TrySetCatchBodyAt')(e, i, this.wrap([this.charge(siteCharge('if-arm', armCost), this.paidCalls !== calls)], body));
+      if (armCost > 0) c('TrySetCatchBodyAt')(e, i, this.wrap([this.charge(siteCharge('if-arm', armCost))], body));
     }
     return cost;
   }
