@@ -17,9 +17,10 @@
  *   costlier arm: fewer charges, still deterministic, at most COALESCE_ARM_LIMIT overcharge.
  * - caller-paid entries (decision 1940): a function entered only by direct calls (caller-paid.ts;
  *   exports get a wrapper) has its entry segment paid by the segment of each caller that calls
- *   it; that segment checks, and an arm that makes such a call is never coalesced. One
- *   read-modify-write of the counter then pays for a caller and its callees' entries, and the
- *   base case of a recursion charges nothing itself.
+ *   it, and an arm that makes such a call is never coalesced. One read-modify-write of the counter
+ *   then pays for a caller and its callees' entries; the callee's entry still checks where any
+ *   entry would (reading the counter, not writing it), and the base case of a recursion writes
+ *   nothing.
  * Each charge pays for the straight-line code up to the next charge point in advance, so a branch
  * that leaves early overcharges slightly; the same input always pays the same.
  */
