@@ -173,9 +173,9 @@ export class FunctionPass {
     const name = binaryen.getFunctionInfo(this.fn as unknown as binaryen.FunctionRef).name;
     let prefix: Ref[];
     if (this.paid?.functions.has(name)) {
-      // The callers paid for this entry segment; what is left is what it owes for its own calls'
-      // callees (their entry segments), with the check those calls carry.
-      // (The measured cost is never above this run's own part: see fuel-pass.ts, callerPaidSet.)
+      // The callers paid for this entry segment as measured; what is left is what the segment owes
+      // for its own calls' callees (their entry segments), plus any arm that coalesces in this run
+      // only (the measured cost is never above this run's own part: fuel-pass.ts, callerPaidSet).
       const owed = this.paid.entryCost ? cost - (this.paid.entryCost.get(name) ?? 0) : 0;
       if (owed < 0) throw new UnsupportedInstruction(`caller-paid entry of ${name}: measured ${this.paid.entryCost?.get(name)}, found ${cost}`);
       // The entry still checks where it did (functions that can run unboundedly: every call cycle
