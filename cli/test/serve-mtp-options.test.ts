@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mtpNodeOptions } from '../src/commands/serve-mtp-options.js';
+import { mtpNodeOptions } from '../src/commands/serve-mtp-node-options.js';
 
 test('--mtp-http is off by default, needs --mtp-peers, and reads the peers file relative to the working directory', () => {
   assert.equal(mtpNodeOptions({}, '/'), undefined);

@@ -1,0 +1,27 @@
+/**
+ * `--mtp-http`/`--mtp-peers` → the node's MTP options (decision 1910). Apart from the flags
+ * (serve-mtp-options.ts) because it needs the node's peers parser: loaded only when serve runs.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseMtpPeers, type StartNodeOptions } from '@caxton/runtime';
+import { UsageError } from '../cli-error.js';
+import { parseListenFlag } from './serve-console-options.js';
+import type { MtpArgs } from './serve-mtp-options.js';
+
+/** Flags → the node's MTP options; undefined without --mtp-http. */
+export function mtpNodeOptions(argv: MtpArgs, cwd: string, platform = 'caxton'): StartNodeOptions['mtp'] {
+  if (argv.mtpHttp === undefined) {
+    if (argv.mtpPeers !== undefined) throw new UsageError('--mtp-peers needs --mtp-http host:port');
+    return undefined;
+  }
+  if (argv.mtpPeers === undefined) throw new UsageError('--mtp-http needs --mtp-peers <file>: the platforms allowed to post, each with its secret (docs/interop.md)');
+  const file = path.resolve(cwd, argv.mtpPeers);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--mtp-peers ${argv.mtpPeers}: ${(err as Error).message}`);
+  }
+  return { ...parseListenFlag('mtp-http', argv.mtpHttp, 7780), peers: parseMtpPeers(text, platform) };
+}
