@@ -11,8 +11,7 @@ import type { Ref } from './binaryen-api.js';
 import { c, getId } from './binaryen-api.js';
 import type { Kind } from './expression-kinds.js';
 
-/** Pushes the children of `e` (an expression with id `id`) onto `out`. */
-export function childrenOf(e: Ref, id: number, kinds: Map<number, Kind>, out: Ref[]): void {
+function children(e: Ref, id: number, kinds: Map<number, Kind>, out: Ref[]): void {
   if (id === binaryen.BlockId) {
     const n = c('BlockGetNumChildren')(e);
     for (let i = 0; i < n; i++) out.push(c('BlockGetChildAt')(e, i));
@@ -39,7 +38,7 @@ export function moduleCatches(m: binaryen.Module, kinds: Map<number, Kind>): boo
       const e = stack.pop()!;
       const id = getId(e);
       if (id === binaryen.TryId) return true;
-      childrenOf(e, id, kinds, stack);
+      children(e, id, kinds, stack);
     }
   }
   return false;

@@ -15,16 +15,10 @@
  *   dispatch (an interpreter loop) pays for the case it runs, not for every case;
  * - small branch-free `if` arms are coalesced into the enclosing charge, which then pays the
  *   costlier arm: fewer charges, still deterministic, at most COALESCE_ARM_LIMIT overcharge.
- * - caller-paid entries (decision 1940): a function entered only by direct calls (caller-paid.ts;
- *   exports get a wrapper) has its entry segment paid by the segment of each caller that calls
- *   it, and an arm that makes such a call is never coalesced. One read-modify-write of the counter
- *   then pays for a caller and its callees' entries; the callee's entry still checks where any
- *   entry would (reading the counter, not writing it), and the base case of a recursion writes
- *   nothing.
  * Each charge pays for the straight-line code up to the next charge point in advance, so a branch
  * that leaves early overcharges slightly; the same input always pays the same.
  */
-export const FUEL_MODEL_VERSION = 12;
+export const FUEL_MODEL_VERSION = 8;
 
 export type CostClass =
   /** block, loop, nop, pop: no work of their own. */
