@@ -33,7 +33,15 @@ function matchesOne(pattern: string, name: string): boolean {
   return true;
 }
 
-/** Whether agent `name` matches one of `patterns` (comma-separated). */
+/** The characters of an agent's local name: anything else (`topic:…`, `x@other-platform`) is no agent here. */
+const AGENT_NAME_CHARS = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * Whether agent `name` matches one of `patterns` (comma-separated). A name with other characters
+ * than an agent name's never matches: `*` must not stretch over a topic address (`topic:alerts-bot`
+ * against `*-bot`) or another platform's agent, which a confined token may not reach.
+ */
 export function matchesAgentPattern(patterns: string, name: string): boolean {
+  if (!AGENT_NAME_CHARS.test(name)) return false;
   return (parseAgentPatterns(patterns) ?? []).some((p) => matchesOne(p, name));
 }

@@ -75,8 +75,13 @@ interface Session {
   principal: Principal;
   follows: Map<string, Follow>;
   sendsInFlight: number;
+  /** Refusals being written to the audit trail: bounded, or refused frames could queue writes without end. */
+  auditsPending: number;
   alive: boolean;
 }
+
+/** Audit writes one socket may have pending before it is closed (a client hammering refused frames). */
+const MAX_AUDITS_PENDING = 8;
 
 export class WsGateway {
   private readonly server: WebSocketServer;
@@ -124,7 +129,7 @@ export class WsGateway {
   }
 
   private open_(ws: WebSocket, req: IncomingMessage, principal: Principal): void {
-    const session: Session = { ws, req, principal, follows: new Map(), sendsInFlight: 0, alive: true };
+    const session: Session = { ws, req, principal, follows: new Map(), sendsInFlight: 0, auditsPending: 0, alive: true };
     this.sessions.add(session);
     ws.on('message', (data, isBinary) => this.frame(session, data, isBinary));
     ws.on('pong', () => (session.alive = true));
@@ -142,6 +147,16 @@ export class WsGateway {
       text = rawText(data);
     } catch (err) {
       this.fail(session, undefined, err);
+      return;
+    }
+    // The token is checked again on every frame: a socket must not outlive its token's revocation,
+    // expiry or rotation. A refused token ends the socket.
+    try {
+      session.principal = this.deps.resolvePrincipal(presentedAuthorization(session.req));
+    } catch (err) {
+      this.audit(session, undefined, 'ConnectWebSocket', err);
+      this.fail(session, frameId(text), err);
+      session.ws.close(1008, 'token no longer valid');
       return;
     }
     let request: WsRequest;
@@ -168,7 +183,7 @@ export class WsGateway {
       try {
         requireAllowed(principal, 'SendMessage', message.receivers.map((r) => localName(r.name)));
       } catch (err) {
-        await this.deps.refused(req, principal, 'SendMessage', err).catch((e: unknown) => this.deps.report(e));
+        this.audit(session, principal, 'SendMessage', err);
         throw err;
       }
       session.sendsInFlight++;
@@ -191,7 +206,7 @@ export class WsGateway {
       try {
         requireAllowed(session.principal, 'TailMessages');
       } catch (err) {
-        void this.deps.refused(session.req, session.principal, 'TailMessages', err).catch((e: unknown) => this.deps.report(e));
+        this.audit(session, session.principal, 'TailMessages', err);
         throw err;
       }
       if (session.follows.has(id)) throw new ConsoleError('console.bad-request', `a follow named ${id} is open already`, 'give each follow its own id, or unfollow it first');
@@ -205,7 +220,7 @@ export class WsGateway {
         next: (event) => {
           if (!protocolMatches(filter, event)) return;
           const verdict = follow.sampler.offer(Date.now());
-          if (verdict.notice) this.reply(session, { type: 'sampled', follow: id, data: verdict.notice });
+          if (verdict.notice && !this.reply(session, { type: 'sampled', follow: id, data: verdict.notice }, true)) follow.queueDrops += verdict.notice.dropped;
           if (!verdict.send) return;
           // A reader that does not keep up loses messages (counted in the next notice), not memory.
           if (session.ws.bufferedAmount > this.options.maxBufferedBytes) {
@@ -213,7 +228,7 @@ export class WsGateway {
             return;
           }
           const state = this.deps.conversations ? protocolStateOf(this.deps.conversations, event.message) : undefined;
-          this.reply(session, { type: 'message', follow: id, data: sniffed(event.messageId, event.acceptedAt, event.message, state) });
+          if (!this.reply(session, { type: 'message', follow: id, data: sniffed(event.messageId, event.acceptedAt, event.message, state) }, true)) follow.queueDrops++;
         },
         end: () => this.unfollow(session, id, true),
       });
@@ -241,6 +256,18 @@ export class WsGateway {
     if (this.sessions.size === 0) this.stopTimer();
   }
 
+  /** Record a refusal in the audit trail, as the API does; a socket with too many pending is closed. */
+  private audit(session: Session, principal: Principal | undefined, method: string, err: unknown): void {
+    if (session.auditsPending >= MAX_AUDITS_PENDING) {
+      session.ws.close(1008, 'too many refused frames');
+      return;
+    }
+    session.auditsPending++;
+    void this.deps.refused(session.req, principal, method, err)
+      .catch((e: unknown) => this.deps.report(e))
+      .finally(() => session.auditsPending--);
+  }
+
   private fail(session: Session, id: string | undefined, err: unknown): void {
     const known = err instanceof CaxtonError ? err : undefined;
     if (!known) this.deps.report(err);
@@ -249,9 +276,19 @@ export class WsGateway {
     this.reply(session, { type: 'error', ...(id !== undefined ? { id } : {}), ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}), ...errorBody(e) });
   }
 
-  private reply(session: Session, reply: WsReply): void {
-    if (session.ws.readyState !== session.ws.OPEN) return;
+  /**
+   * Send a frame unless the client has left more than the bound unread. What a follow produces
+   * (`droppable`) is then not sent — the caller counts it for a later notice; anything else (answers
+   * to frames the client keeps sending) ends the socket instead of queueing without end.
+   */
+  private reply(session: Session, reply: WsReply, droppable = false): boolean {
+    if (session.ws.readyState !== session.ws.OPEN) return false;
+    if (session.ws.bufferedAmount > this.options.maxBufferedBytes) {
+      if (!droppable) session.ws.terminate();
+      return false;
+    }
     session.ws.send(formatWsReply(reply));
+    return true;
   }
 
   private ensureTimer(): void {
@@ -276,7 +313,8 @@ export class WsGateway {
         if (notice === undefined && drops === 0) continue;
         follow.queueDrops = 0;
         const data = notice ? { ...notice, dropped: notice.dropped + drops } : { shown: 0, dropped: drops, windowMs: this.options.windowMs };
-        this.reply(session, { type: 'sampled', follow: id, data });
+        // Still unread: the count waits for the next tick rather than being lost.
+        if (!this.reply(session, { type: 'sampled', follow: id, data }, true)) follow.queueDrops = data.dropped;
       }
     }
     if (now - this.lastPing < this.options.pingMs) return;

@@ -5,21 +5,24 @@
  */
 export class ExternalIdentities {
   private readonly names = new Map<string, true>();
+  /** The operator is always known, and kept outside the LRU: evicting around it let the map grow. */
+  private readonly operatorLocal: string;
 
   constructor(readonly operator: string, private readonly capacity = 1024) {
-    this.remember(operator.split('@')[0]!);
+    this.operatorLocal = operator.split('@')[0]!;
   }
 
   remember(localName: string): void {
+    if (localName === this.operatorLocal) return;
     this.names.delete(localName);
     this.names.set(localName, true);
     if (this.names.size > this.capacity) {
       const oldest = this.names.keys().next().value;
-      if (oldest !== undefined && oldest !== this.operator.split('@')[0]) this.names.delete(oldest);
+      if (oldest !== undefined) this.names.delete(oldest);
     }
   }
 
   has(localName: string): boolean {
-    return this.names.has(localName);
+    return localName === this.operatorLocal || this.names.has(localName);
   }
 }

@@ -101,6 +101,14 @@ describe('tokens confined to agents', () => {
     assert.ok(!matchesAgentPattern('echo', 'echo2'));
   });
 
+  it('never stretch * over what is no local agent name: a topic address or another platform\'s agent', () => {
+    assert.ok(!matchesAgentPattern('*-bot', 'topic:alerts-bot'));
+    assert.ok(!matchesAgentPattern('*', 'topic:alerts'));
+    assert.ok(!matchesAgentPattern('*', 'pong@jade-1'));
+    assert.ok(matchesAgentPattern('*', 'any-agent'));
+    assert.equal(authorize({ role: 'deployer', agents: '*-bot' }, 'SendMessage', ['topic:alerts-bot'])?.reason, 'agent-out-of-scope');
+  });
+
   it('refuse patterns with other characters (no regex, no path syntax)', () => {
     for (const bad of ['', 'team/a', 'a?', '[ab]', 'a,,b', 'x'.repeat(129), '.*|admin']) assert.equal(parseAgentPatterns(bad), undefined, bad);
     assert.deepEqual(parseAgentPatterns('team-a-*, echo'), ['team-a-*', 'echo']);

@@ -601,6 +601,38 @@ describe('console server: WebSocket ingress (/api/ws)', () => {
     }
   });
 
+  it('checks the token again on every frame: a revoked token ends its socket', async () => {
+    const client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: admin });
+    try {
+      const issued = await client.issueToken({ role: 'deployer', ttlMs: 3_600_000 });
+      const c = await WsClient.connect({ token: issued.token });
+      c.send({ op: 'send', id: 'before', message: request('ws-6') });
+      await c.until((f) => f['type'] === 'sent' && f['id'] === 'before');
+      await client.revokeToken(issued.issued.id);
+      c.send({ op: 'send', id: 'after', message: request('ws-7') });
+      const refused = await c.until<ErrorFrame>((f) => f['type'] === 'error' && f['id'] === 'after');
+      assert.equal(refused.error.code, 'api.token-revoked');
+      await c.until(() => c.closedWith !== undefined).catch(() => undefined);
+      assert.equal(c.closedWith, 1008);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('ends a socket that leaves its answers unread instead of queueing them without end', async () => {
+    const c = await WsClient.connect();
+    c.ws.pause(); // reads nothing from here on
+    const frame = JSON.stringify({ op: 'shout', id: 'x' });
+    for (let i = 0; i < 60_000 && c.ws.readyState === c.ws.OPEN; i++) c.ws.send(frame);
+    // Give the node time to answer into the full buffers, then read what it sent: it must have
+    // stopped answering (and closed) well before answering every frame.
+    await new Promise((r) => setTimeout(r, 3000));
+    c.ws.resume();
+    await c.until(() => c.closedWith !== undefined).catch(() => undefined);
+    assert.ok(c.closedWith !== undefined, 'the node closed the socket');
+    assert.ok(c.frames.length < 60_000, `answers stopped at the bound (${c.frames.length} of 60000 read)`);
+  });
+
   it('closes a socket whose frame exceeds the message limit, before buffering it whole', async () => {
     const c = await WsClient.connect();
     c.send({ op: 'send', id: 'big', message: { performative: 'inform', receiver: [{ name: 'broker' }], content: 'x'.repeat(2 * 1024 * 1024) } });
