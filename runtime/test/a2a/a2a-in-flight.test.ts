@@ -3,8 +3,10 @@
  * than the bound, all at once, against a real node with a real WASM agent that answers after a
  * delay (examples/as-reminder). The slot is taken when the send is authorized, before the SDK
  * reads it, so exactly the bound's number run and the rest are refused `a2a.busy`; the slots come
- * back when the tasks end. The slot's own rules (released once, by the request or by the
- * execution that claimed it) are pure and tested here too.
+ * back when the tasks end. With today's in-memory task store the SDK's awaits between the check
+ * and the executor are microtasks only, so the burst pins the bound rather than reproducing the
+ * race (an I/O-backed store opens it); the slot's own rules (released once, by the request or by
+ * the execution that claimed it), which close it, are pure and tested here too.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
