@@ -27,6 +27,7 @@ import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audit
 import { A2A_BASE_PATH, CARD_PATH, JSONRPC_PATH, REST_PATH, agentCard, servicesByAgent } from './agent-card.js';
 import { BoundedTaskStore } from './bounded-task-store.js';
 import { CaxtonA2aUser, FipaTaskExecutor } from './fipa-task-executor.js';
+import { InFlightSlots, type InFlightSlot } from './in-flight-slots.js';
 
 export interface A2aServerOptions {
   host: string;
@@ -98,7 +99,7 @@ function refuse(req: Request, res: Response, status: number, code: string, messa
 export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> {
   checkA2aBinding(o);
   const timeoutMs = o.callTimeoutMs ?? 30_000;
-  const maxTasks = o.maxTasksInFlight ?? 64;
+  const slots = new InFlightSlots(o.maxTasksInFlight ?? 64);
   const report = o.onInternalError ?? ((err: unknown) => console.error('caxton a2a: internal error:', err));
   let origin = '';
 
@@ -162,6 +163,7 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
     // Strict by default: anything but a read (GET, or a reading JSON-RPC method at the exact path) may send.
     const reads = req.method === 'GET' || req.method === 'HEAD' || (sub === JSONRPC_PATH && READING_METHODS.has(rpcMethod));
     const sends = !reads;
+    let slot: InFlightSlot | undefined;
     if (sends) {
       try {
         // The same check as SendMessage's: messages.send, on the agent the URL names.
@@ -175,13 +177,19 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
         return refuse(req, res, 400, 'a2a.one-request-per-task', 'the message names a task: each Caxton task is one FIPA request and takes no further message',
           'send a new message without taskId; follow a task with GetTask or SubscribeToTask');
       }
-      if (executor.inFlight >= maxTasks) {
-        return refuse(req, res, 503, 'a2a.busy', `${executor.inFlight} tasks are waiting for their agents' answers, the most this node takes`, 'retry in a moment');
+      // Taken here, before the SDK reads the call (it awaits before the executor runs): a burst cannot pass a count of running tasks.
+      slot = slots.tryReserve();
+      if (!slot) {
+        return refuse(req, res, 503, 'a2a.busy', `${slots.inUse} tasks are waiting for their agents' answers, the most this node takes`, 'retry in a moment');
       }
+      // Back when the request fails or its response ends or is cut, unless the task's execution claimed it (then at its end).
+      const reserved = slot;
+      res.once('finish', () => reserved.requestEnded());
+      res.once('close', () => reserved.requestEnded());
     }
     const sender = o.audited ? o.audited.as(callerOf(req, principal.role)) : o.control;
     const presented = presentedToken(req.headers.authorization === undefined ? [] : [req.headers.authorization]);
-    users.set(req, new CaxtonA2aUser(principal, agent, sender, principal.role === 'admin' ? 'operator' : 'client', presented ? tokenFingerprint(presented.token) : ''));
+    users.set(req, new CaxtonA2aUser(principal, agent, sender, principal.role === 'admin' ? 'operator' : 'client', presented ? tokenFingerprint(presented.token) : '', slot));
     next();
   };
 

@@ -14,6 +14,7 @@ import { TaskNotCancelableError } from '@a2a-js/sdk/errors';
 import { CaxtonError, DEFAULT_ACL_LIMITS, type NodeControl, type Principal } from '@caxton/core';
 import { requestAndFollow, unansweredText } from '../conversation/index.js';
 import { taskStateFor } from './task-state.js';
+import type { InFlightSlot } from './in-flight-slots.js';
 
 /** Who calls, as the SDK carries it to the executor: the principal, the agent its URL names, and how to send as the caller. */
 export class CaxtonA2aUser implements User {
@@ -26,6 +27,8 @@ export class CaxtonA2aUser implements User {
     readonly lane: 'operator' | 'client',
     /** The token's fingerprint: tasks are kept per agent and per token. */
     readonly tokenFingerprint: string,
+    /** A send's in-flight slot, taken when it was authorized; its execution claims it and releases it at its end. */
+    readonly slot?: InFlightSlot,
   ) {}
   get isAuthenticated(): boolean { return true; }
   get userName(): string { return `${this.agent} ${this.tokenFingerprint}`; }
@@ -68,14 +71,25 @@ export class FipaTaskExecutor implements AgentExecutor {
 
   constructor(private readonly o: FipaTaskExecutorOptions) {}
 
-  /** Tasks waiting for their agents' answers now (the endpoint bounds it). */
-  get inFlight(): number {
-    return this.running.size;
-  }
-
   execute = async (ctx: RequestContext, bus: ExecutionEventBus): Promise<void> => {
     const user = ctx.context.user;
     if (!(user instanceof CaxtonA2aUser)) throw new Error('an A2A call reached the executor without its Caxton caller');
+    const { taskId, contextId } = ctx;
+    // The slot the endpoint took for this send: held until this execution ends, whatever way it ends.
+    const slot = user.slot;
+    if (slot && !slot.claim()) {
+      // The request failed or was cut while the SDK prepared it: its slot is back, so nothing is sent.
+      bus.publish(AgentEvent.message(agentMessage(taskId, contextId, `the request ended before its task began: nothing was sent to ${user.agent}`)));
+      return;
+    }
+    try {
+      await this.run(ctx, bus, user);
+    } finally {
+      slot?.release();
+    }
+  };
+
+  private async run(ctx: RequestContext, bus: ExecutionEventBus, user: CaxtonA2aUser): Promise<void> {
     const { taskId, contextId } = ctx;
     const status = (state: TaskState, text?: string) => AgentEvent.statusUpdate({
       taskId, contextId, metadata: undefined,
@@ -142,7 +156,7 @@ export class FipaTaskExecutor implements AgentExecutor {
     } finally {
       this.running.delete(taskId);
     }
-  };
+  }
 
   cancelTask = async (taskId: string, bus: ExecutionEventBus): Promise<void> => {
     const run = this.running.get(taskId);

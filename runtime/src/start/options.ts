@@ -69,7 +69,7 @@ export interface StartNodeOptions extends TopologyOptions {
   /** Serve MCP (streamable HTTP at /mcp, loopback only, decision 1900); absent: no MCP endpoint. Needs the API (its tokens). */
   mcp?: { host: string; port: number; callTimeoutMs?: number };
   /** Serve A2A 1.0 (each agent's card and JSON-RPC/REST bindings under /a2a/<name>, loopback only, decision 1950); absent: none. Needs the API (its tokens). */
-  a2a?: { host: string; port: number; callTimeoutMs?: number };
+  a2a?: { host: string; port: number; callTimeoutMs?: number; maxTasksInFlight?: number };
   /**
    * The FIPA HTTP MTP (decision 1910): an ACC for peer platforms at http://host:port/acc/<secret>
    * (loopback only), and agents' messages to those platforms' agents posted to their ACCs.
