@@ -154,6 +154,12 @@ export interface SendOptions {
    * once its deliveries are appended or refused (decision 1810).
    */
   admitted?: EdgeTicket;
+  /**
+   * The peer platform whose ACC took this message (decision 1910). Set only by the node's ACC: a
+   * sender on a configured peer platform is accepted only with it, so no other way in (console,
+   * WebSocket, gRPC) speaks as a peer's agents.
+   */
+  viaAcc?: string;
 }
 
 /** A send's place within the node's edge limit, held from the edge until its deliveries are appended. */

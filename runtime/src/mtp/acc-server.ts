@@ -7,8 +7,8 @@
  * sender rules, edge admission, audit record), and the answer is `200 OK` once it is durable.
  *
  * Hostile by default, in this order, each step before the work it bounds: the secret (401), the
- * peer's rate (429), the declared and the counted body size (413), the multipart and envelope
- * parsed strictly (400), the sender on the peer's own platform and the receivers on this one
+ * peer's rate and its posts in flight, per peer and node-wide (429), the declared and the counted body size (413), the multipart and envelope
+ * parsed strictly (400), the sender and the :reply-to on the peer's own platform and the receivers on this one
  * (403: no impersonation, no relaying). Every refusal is a typed JSON error and an audit record.
  */
 import { createHash } from 'node:crypto';
@@ -23,7 +23,7 @@ import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audit
 import { readBody } from '../console/request-body.js';
 import { MtpConfigError, MtpRefusal } from './errors.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
-import { TokenBuckets } from './rate-limit.js';
+import { InFlight, TokenBuckets } from './rate-limit.js';
 
 export interface AccServerOptions {
   host: string;
@@ -52,6 +52,14 @@ export interface AccEndpoint {
 /** The envelope is small; a larger one is refused before it is parsed. */
 const MAX_ENVELOPE_BYTES = 64 * 1024;
 export const DEFAULT_MAX_MTP_BODY_BYTES = DEFAULT_ACL_LIMITS.maxMessageBytes + MAX_ENVELOPE_BYTES;
+/** Posts one peer may have in flight (each may buffer a body); more are refused 429 before they are read. */
+export const MAX_MTP_POSTS_IN_FLIGHT_PER_PEER = 16;
+/** Posts in flight node-wide, all peers together. */
+export const MAX_MTP_POSTS_IN_FLIGHT = 64;
+/** Open connections to the ACC: room for the posts in flight and for refusing the rest. */
+export const MAX_MTP_CONNECTIONS = 2 * MAX_MTP_POSTS_IN_FLIGHT;
+/** The whole of a request (headers and body) must arrive within this. */
+export const MTP_REQUEST_TIMEOUT_MS = 20_000;
 
 /** Plain HTTP carries the capability in its path: loopback only, checked before the node starts anything. */
 export function checkAccBinding(o: { host: string; port: number }): void {
@@ -65,6 +73,8 @@ const refusal = {
   unauthenticated: () => new MtpRefusal('mtp.unauthenticated', 401, 'the ACC path names no peer platform of this node',
     "post to the URL this node gave your platform: http://<host>:<port>/acc/<your peer secret> (the node's --mtp-peers file)", 'unauthenticated'),
   method: (m: string) => new MtpRefusal('mtp.method', 405, `${m.slice(0, 16)} is not how messages are delivered`, 'POST the message (SC00084)', 'invalid-argument'),
+  busy: (peer: string) => new MtpRefusal('mtp.busy', 429, `platform ${peer} (or all peers together) has as many posts in flight as this ACC takes (${MAX_MTP_POSTS_IN_FLIGHT_PER_PEER} per peer, ${MAX_MTP_POSTS_IN_FLIGHT} in all)`,
+    'retry after a post in flight is answered', 'resource-exhausted', { retryAfterMs: 1000 }),
   rate: (peer: string, ms: number) => new MtpRefusal('mtp.rate-limited', 429, `platform ${peer} posts faster than its rate`, `retry in ${ms} ms, or raise its ratePerSecond in --mtp-peers`, 'resource-exhausted', { retryAfterMs: ms }),
   tooLarge: (declared: string, max: number) => new MtpRefusal('mtp.body-too-large', 413, `the post ${declared === '' ? 'is' : `declares ${declared} bytes,`} more than the ${max} bytes this ACC reads`,
     'send a smaller message (docs/acl.md for the limits)', 'resource-exhausted', { limit: max }),
@@ -144,6 +154,14 @@ export function messageFromPost(body: Buffer, contentType: string | undefined, p
         `a peer speaks for its own agents only: name them <name>@${peer.platform}`);
     }
   }
+  // A reply goes to the :reply-to and carries the secret of its platform: a peer may name only its
+  // own agents there, or it could have another peer's secret posted to an address it controls.
+  for (const r of msg.replyTo ?? []) {
+    if (platformOf(r.name) !== peer.platform) {
+      throw refusal.forbidden(`the message's :reply-to ${r.name.slice(0, 200)} is not an agent of platform ${peer.platform}, whose secret this post carries`,
+        `name only your own agents in :reply-to: <name>@${peer.platform}`);
+    }
+  }
   return { message: { ...msg, receivers: localReceivers(env, msg, platform) }, payload: payload.body };
 }
 
@@ -164,6 +182,7 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
   const now = o.now ?? Date.now;
   const report = o.onInternalError ?? ((err: unknown) => console.error('caxton mtp: internal error:', err));
   const buckets = new TokenBuckets();
+  const inFlight = new InFlight(MAX_MTP_POSTS_IN_FLIGHT_PER_PEER, MAX_MTP_POSTS_IN_FLIGHT);
 
   const callerOf = (req: IncomingMessage, peer: MtpPeer | undefined): AuditCaller => ({
     role: 'none',
@@ -186,7 +205,7 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
     const key = sameSendKey(message, payload);
     const sender = o.audited ? o.audited.as(callerOf(req, peer)) : o.control;
     state.sending = true;
-    return sender.send(message, { lane: 'client', ...(key ? { idempotency: { caller: `mtp ${peer.platform}`, key } } : {}) });
+    return sender.send(message, { lane: 'client', viaAcc: peer.platform, ...(key ? { idempotency: { caller: `mtp ${peer.platform}`, key } } : {}) });
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -200,7 +219,13 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
       if (req.method !== 'POST') throw refusal.method(req.method ?? '?');
       const rated = buckets.take(peer.platform, peer.ratePerSecond, now());
       if (!rated.ok) throw refusal.rate(peer.platform, rated.retryAfterMs);
-      const sent = await deliver(req, peer, state);
+      if (!inFlight.enter(peer.platform)) throw refusal.busy(peer.platform);
+      let sent: SendResult;
+      try {
+        sent = await deliver(req, peer, state);
+      } finally {
+        inFlight.leave(peer.platform);
+      }
       answer(res, 200, { messageId: sent.messageId, accepted: sent.accepted, refused: sent.refused });
     } catch (err) {
       if (!(err instanceof CaxtonError)) throw err;
@@ -225,7 +250,8 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
     });
   });
   server.headersTimeout = 10_000;
-  server.requestTimeout = 60_000;
+  server.requestTimeout = MTP_REQUEST_TIMEOUT_MS;
+  server.maxConnections = MAX_MTP_CONNECTIONS;
   server.maxHeadersCount = 64;
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', (err) => reject(new MtpConfigError(`cannot listen on ${o.host}:${o.port}: ${err.message}`, 'pick another port with --mtp-http host:port')));

@@ -1,7 +1,7 @@
 /**
  * The outbound half of the FIPA HTTP MTP (decision 1910): what an agent sends to an agent of a
- * peer platform leaves as an SC00084 post to the receiver's ACC — the first `http(s)` address of
- * its AID, or the peer's configured `acc` — with an SC00085 envelope carrying this node's
+ * peer platform leaves as an SC00084 post to the peer's configured `acc` (or an address of the
+ * receiver's AID with exactly that origin; never anywhere else: the post carries the peer's secret) — with an SC00085 envelope carrying this node's
  * `received` stamp. The post goes through the sending agent's egress rules exactly as its own HTTP
  * calls do (`performHttpCall`: its deployment's allow-list, the address guard, timeouts, the
  * request size cap) and waits while the kill switch holds the agent. Connection failures, timeouts,
@@ -49,9 +49,22 @@ export interface MtpSenderOptions {
   now?: () => number;
 }
 
-/** The ACC URL of `receiver`: its first http(s) address, else its peer's configured one. */
-export function destinationOf(receiver: AgentId, peer: MtpPeer): string | undefined {
-  return receiver.addresses?.find((a) => /^https?:\/\//i.test(a)) ?? peer.acc;
+/**
+ * Where a post to `receiver` goes: its peer's configured `acc`, or the receiver's first http(s)
+ * address with exactly that origin. Every post carries the peer's secret (in the sender's return
+ * address), so an address elsewhere — which any other peer could have put in a `:reply-to` — is
+ * never posted to, and a peer without a configured `acc` is not posted to at all.
+ */
+export function destinationOf(receiver: AgentId, peer: MtpPeer): { url: string } | { refused: string } {
+  if (peer.acc === undefined) {
+    return { refused: `${receiver.name} is on platform ${peer.platform}, which has no acc in the MTP peers file (posts go only to a peer's configured ACC)` };
+  }
+  const origin = new URL(peer.acc).origin;
+  const http = (receiver.addresses ?? []).filter((a) => /^https?:\/\//i.test(a));
+  if (http.length === 0) return { url: peer.acc };
+  const same = http.find((a) => URL.canParse(a) && new URL(a).origin === origin);
+  if (same !== undefined) return { url: same };
+  return { refused: `${receiver.name}'s addresses (${http.join(' ').slice(0, 200)}) are not at ${origin}, platform ${peer.platform}'s configured acc; not sent there (it would carry the platform's secret)` };
 }
 
 /** Is an HTTP answer or failure worth another attempt? Refusals by policy or by the peer are final. */
@@ -82,21 +95,20 @@ export class MtpSender implements RemoteTransport {
   forward(send: { messageId: string; message: AclMessage; receivers: AgentId[]; agent: string }): void {
     // One post per destination ACC, naming the receivers it serves.
     const groups = new Map<string, { peer: MtpPeer; receivers: AgentId[] }>();
-    const unaddressed: string[] = [];
+    const refused: string[] = [];
     for (const r of send.receivers) {
       const peer = this.o.peers.byName(platformOf(r.name)!)!;
-      const url = destinationOf(r, peer);
-      if (url === undefined) {
-        unaddressed.push(r.name);
+      const dest = destinationOf(r, peer);
+      if ('refused' in dest) {
+        refused.push(dest.refused);
         continue;
       }
+      const url = dest.url;
       const g = groups.get(url) ?? { peer, receivers: [] };
       g.receivers.push(r);
       groups.set(url, g);
     }
-    if (unaddressed.length > 0) {
-      this.track(this.failed(send, `${unaddressed.join(', ')} has no http address (:addresses) and its platform no configured acc`));
-    }
+    if (refused.length > 0) this.track(this.failed(send, refused.join('; ')));
     for (const [url, g] of groups) {
       if (this.running.size >= this.maxInFlight || this.closed) {
         this.track(this.failed(send, `the node has ${this.running.size} MTP posts in flight, the most it takes; ${g.receivers.map((r) => r.name).join(', ')} not reached`));

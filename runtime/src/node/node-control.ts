@@ -50,6 +50,8 @@ export interface NodeControlDeps {
   killSwitch: KillSwitch;
   /** How long and how many idempotency keys of sends are remembered (decision 1700); defaults otherwise. */
   idempotency?: IdempotentSendsOptions;
+  /** Is this a configured FIPA MTP peer platform (decision 1910)? Its agents are sent as only through the ACC. */
+  isPeerPlatform?: (platform: string) => boolean;
 }
 
 export class LocalNodeControl implements NodeControl {
@@ -227,7 +229,8 @@ export class LocalNodeControl implements NodeControl {
     const sender = message.sender ?? { name: this.d.externals.operator };
     if (message.sender !== undefined) {
       const local = this.d.bus.agentName(sender);
-      const why = senderRefusal(sender.name, local, RESERVED_AGENT_NAMES, (name) => this.d.agents.has(name));
+      const why = senderRefusal(sender.name, local, RESERVED_AGENT_NAMES, (name) => this.d.agents.has(name),
+        { isPeer: this.d.isPeerPlatform ?? (() => false), ...(options.viaAcc !== undefined ? { viaAcc: options.viaAcc } : {}) });
       if (why !== undefined) throw new ForbiddenSenderError(sender.name, why);
     }
     this.d.externals.remember(this.d.bus.agentName(sender));

@@ -339,6 +339,7 @@ async function startOnTopology(
     tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
     logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, log: storage.log, killSwitch,
     ...(options.idempotency ? { idempotency: options.idempotency } : {}),
+    ...(mtpPeers ? { isPeerPlatform: (p: string) => mtpPeers.byName(p) !== undefined } : {}),
   });
   // Every way in that changes the node goes through this one object, which writes each change
   // ahead to the audit trail (decision 1701): the API, the console and `RunningNode.control`.

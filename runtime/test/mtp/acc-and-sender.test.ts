@@ -19,7 +19,8 @@ import { decodeAclString, decodeRecord, multipartBoundary, parseMtpEnvelope, par
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
 import { encodeMultipart } from '@caxton/core';
-import { messageFromPost, MtpConfigError, MtpPeerTable, parseMtpPeers, sameSendKey, TokenBuckets } from '../../src/mtp/index.js';
+import { destinationOf, InFlight, MAX_MTP_POSTS_IN_FLIGHT_PER_PEER, messageFromPost, MtpConfigError, MtpPeerTable, MtpRefusal, parseMtpPeers, sameSendKey, TokenBuckets } from '../../src/mtp/index.js';
+import { senderRefusal } from '../../src/node/sender-policy.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const ECHO = path.join(ROOT, 'examples/as-echo/build/as-echo.wasm');
@@ -58,6 +59,48 @@ describe('MTP peers and rates (pure)', () => {
     const single = messageFromPost(post('a@caxton', '(inform :sender (agent-identifier :name p@jade-1) :receiver (set (agent-identifier :name a@caxton)) :content "hi")'), 'multipart/mixed; boundary=bb', peer, 'caxton');
     assert.equal(sameSendKey(single.message, single.payload), undefined);
     assert.throws(() => messageFromPost(post('a@elsewhere'), 'multipart/mixed; boundary=bb', peer, 'caxton'), /relays nothing/);
+  });
+
+  it('posts only to the peer\'s configured acc origin: never to an address a message named elsewhere, never without an acc', () => {
+    const peer = { platform: 'jade-1', secret: secretOf(), acc: 'http://127.0.0.1:7778/acc', ratePerSecond: 10 };
+    assert.deepEqual(destinationOf({ name: 'p@jade-1' }, peer), { url: 'http://127.0.0.1:7778/acc' });
+    assert.deepEqual(destinationOf({ name: 'p@jade-1', addresses: ['iiop://x', 'http://127.0.0.1:7778/acc2'] }, peer), { url: 'http://127.0.0.1:7778/acc2' });
+    const elsewhere = destinationOf({ name: 'p@jade-1', addresses: ['http://127.0.0.1:7779/grab', 'https://127.0.0.1:7778/acc'] }, peer);
+    assert.ok('refused' in elsewhere && /not at http:\/\/127\.0\.0\.1:7778/.test(elsewhere.refused));
+    const { acc: _, ...noAcc } = peer;
+    const none = destinationOf({ name: 'p@jade-1', addresses: ['http://127.0.0.1:7778/acc'] }, noAcc);
+    assert.ok('refused' in none && /has no acc in the MTP peers file/.test(none.refused));
+  });
+
+  it("refuses (403) a post whose :reply-to names an agent of another platform, so no other peer's secret is posted to it", () => {
+    const peer = { platform: 'jade-1', secret: secretOf(), ratePerSecond: 10 };
+    const post = (replyTo: string): Buffer => encodeMultipart([
+      { contentType: 'application/xml', body: Buffer.from('<envelope><params index="1"><to><agent-identifier><name>a@caxton</name></agent-identifier></to><acl-representation>fipa.acl.rep.string.std</acl-representation></params></envelope>') },
+      { contentType: 'application/text', body: Buffer.from(`(request :sender (agent-identifier :name p@jade-1) :receiver (set (agent-identifier :name a@caxton)) :reply-to (set (agent-identifier :name ${replyTo} :addresses (sequence http://127.0.0.1:9/grab))) :content "hi")`) },
+    ], 'bb');
+    assert.throws(() => messageFromPost(post('x@jade-2'), 'multipart/mixed; boundary=bb', peer, 'caxton'),
+      (e: unknown) => e instanceof MtpRefusal && e.status === 403 && e.code === 'mtp.forbidden' && /:reply-to x@jade-2/.test(e.message));
+    assert.throws(() => messageFromPost(post('a@caxton'), 'multipart/mixed; boundary=bb', peer, 'caxton'), (e: unknown) => e instanceof MtpRefusal && e.status === 403);
+    assert.deepEqual(messageFromPost(post('q@jade-1'), 'multipart/mixed; boundary=bb', peer, 'caxton').message.replyTo?.map((r) => r.name), ['q@jade-1']);
+  });
+
+  it('caps posts in flight per peer and in all', () => {
+    const f = new InFlight(2, 3);
+    assert.ok(f.enter('a') && f.enter('a'));
+    assert.equal(f.enter('a'), false, 'per peer');
+    assert.ok(f.enter('b'));
+    assert.equal(f.enter('c'), false, 'node-wide');
+    f.leave('a');
+    assert.ok(f.enter('c'));
+    assert.equal(f.enter('a'), false);
+  });
+
+  it("refuses a peer platform's agent as sender except through that peer's ACC", () => {
+    const peer = { isPeer: (p: string) => p === 'jade-1' };
+    assert.match(senderRefusal('x@jade-1', 'x@jade-1', new Set(), () => false, peer) ?? '', /peer platform jade-1/);
+    assert.match(senderRefusal('x@jade-1', 'x@jade-1', new Set(), () => false, { ...peer, viaAcc: 'jade-2' }) ?? '', /peer platform jade-1/);
+    assert.equal(senderRefusal('x@jade-1', 'x@jade-1', new Set(), () => false, { ...peer, viaAcc: 'jade-1' }), undefined);
+    assert.equal(senderRefusal('ops@elsewhere', 'ops@elsewhere', new Set(), () => false, peer), undefined);
   });
 
   it('a token bucket lets a burst of twice the rate through, then asks to wait', () => {
@@ -194,5 +237,71 @@ describe('the ACC and the MTP sender on a real node', () => {
     await node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'to nobody', conversationId: 'cx-down', replyTo: [{ name: 'pong@down' }] });
     const down = await until('the failure', (e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-down');
     assert.match(down.message.content ?? '', /connect-failed/);
+  });
+
+  it("refuses (403, audited) a post whose :reply-to is on another platform, and an operator's send as a peer's agent", async () => {
+    const acl = '(request :sender (agent-identifier :name p@down) :receiver (set (agent-identifier :name echo@caxton)) :reply-to (set (agent-identifier :name x@failing :addresses (sequence http://127.0.0.1:9/grab))) :content "steal")';
+    const body = encodeMultipart([
+      { contentType: 'application/xml', body: Buffer.from('<envelope><params index="1"><to><agent-identifier><name>echo@caxton</name></agent-identifier></to><acl-representation>fipa.acl.rep.string.std</acl-representation></params></envelope>') },
+      { contentType: 'application/text', body: Buffer.from(acl) },
+    ], 'bb');
+    const res = await fetch(`${node.mtpUrl!}/${downSecret}`, { method: 'POST', headers: { 'content-type': 'multipart/mixed; boundary=bb' }, body });
+    assert.equal(res.status, 403);
+    assert.equal(((await res.json()) as { code: string }).code, 'mtp.forbidden');
+    const last = (await audit()).at(-1);
+    assert.equal(last?.error, 'mtp.forbidden');
+    assert.match(last?.peer ?? '', /^mtp down /);
+    await assert.rejects(node.control.send({ performative: 'inform', sender: { name: 'pong@failing' }, receivers: [{ name: 'echo' }], content: 'as a peer' }),
+      (e: unknown) => (e as { code?: string }).code === 'node.sender-forbidden' && /peer platform failing/.test((e as Error).message));
+  });
+
+  it("does not post a peer's secret to an address other than its acc, nor to a peer without an acc: the sender gets the failure", async () => {
+    const before = posts.length;
+    await node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'elsewhere', conversationId: 'cx-elsewhere', replyTo: [{ name: 'pong@failing', addresses: [`http://127.0.0.1:${downPort}/grab`] }] });
+    const elsewhere = await until('the failure', (e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-elsewhere');
+    assert.match(elsewhere.message.content ?? '', /pong@failing's addresses .* are not at http:\/\/127\.0\.0\.1:\d+, platform failing's configured acc/);
+    await node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'no acc', conversationId: 'cx-noacc', replyTo: [{ name: 'pong@slow' }] });
+    const noAcc = await until('the failure', (e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-noacc');
+    assert.match(noAcc.message.content ?? '', /platform slow, which has no acc in the MTP peers file/);
+    assert.equal(posts.length, before, 'nothing posted');
+  });
+
+  it(`refuses a peer's post past ${MAX_MTP_POSTS_IN_FLIGHT_PER_PEER} in flight (429, Retry-After) before reading it`, async () => {
+    const url = `${node.mtpUrl!}/${downSecret}`;
+    const open: http.ClientRequest[] = [];
+    const answered: Promise<number>[] = [];
+    try {
+      // Posts whose bodies never finish arriving: each holds its place until it is abandoned.
+      for (let i = 0; i < MAX_MTP_POSTS_IN_FLIGHT_PER_PEER; i++) {
+        const req = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': 'multipart/mixed; boundary=b', 'content-length': '1000' } });
+        answered.push(new Promise((resolve) => { req.on('response', (r) => { r.resume(); resolve(r.statusCode ?? 0); }); req.on('error', () => resolve(-1)); }));
+        req.write('--b\r\n');
+        open.push(req);
+      }
+      // The server has taken them all once a later post on its own connection is answered.
+      let status = 0;
+      let retryAfter: string | null = null;
+      for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+        status = res.status;
+        retryAfter = res.headers.get('retry-after');
+        const { code } = (await res.json()) as { code: string };
+        if (status === 429) {
+          assert.equal(code, 'mtp.busy');
+          break;
+        }
+      }
+      assert.equal(status, 429);
+      assert.ok(Number(retryAfter) >= 1);
+    } finally {
+      for (const req of open) req.destroy();
+      await Promise.all(answered);
+    }
+    // Places are given back once the abandoned posts are: a post is read again.
+    let status = 0;
+    for (const deadline = Date.now() + 5000; status !== 400 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+      status = (await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })).status;
+    }
+    assert.equal(status, 400);
   });
 });
