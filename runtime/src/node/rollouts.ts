@@ -190,6 +190,10 @@ export class Rollouts {
       // Not completed on the new version: counted, its effects dropped, the running version handles it.
       if (outcome === 'crashed') this.judge(r, r.controller.observe({ outcome: 'crashed', durationMs: ms(result.durationUs) }, this.now()));
       if (wroteState) this.judge(r, r.controller.fail('the new version wrote durable state, which the two versions cannot share'));
+      // Crash-looped past its restart policy, the new instance will never run again.
+      if (outcome === 'not-running' && (await this.o.host.stats(r.key))?.state === 'failed') {
+        this.judge(r, r.controller.fail('the new version is failed (it crashed past its restart policy)'));
+      }
       for (const line of result.logs) agentLog(this.o.events, item.agent, line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'info', `[version ${r.candidate.version}] ${line.message}`);
       if (outcome === 'crashed') agentLog(this.o.events, item.agent, 'warn', `[version ${r.candidate.version}] crashed (${result.outcome.kind}): the running version handles the message instead`);
     }
