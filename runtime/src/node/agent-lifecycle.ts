@@ -132,6 +132,7 @@ export class AgentLifecycle {
     // Undeploy keeps state so a redeploy can choose (decision 1600); cleared before the agent starts
     // and reads it. Upgrades never come here: they keep state.
     if (spec.keepState !== true) await this.clearState(spec.name);
+    this.rollouts.forget(spec.name); // an earlier deployment's last rollout says nothing about this one
     const status = await this.residency.deploy(record, artifact.bytes.byteLength);
     this.o.messaging.replaced?.(spec.name);
     this.logTrust(spec.name, trust);
@@ -253,6 +254,8 @@ export class AgentLifecycle {
    * drain and swap, recorded as version n+1 with the replaced one as its previous (decision 1870).
    */
   private async promote(candidate: AgentRecord, artifactSize: number): Promise<void> {
+    // The swap runs the new version's init: not while the node is frozen or the agent suspended (decision 1403).
+    await this.o.killSwitch?.untilRunnable(candidate.name);
     const current = await this.residency.upgradeBase(candidate.name);
     const next: AgentRecord = { ...candidate, version: current.version + 1, updatedAt: Date.now(), previous: previousVersionOf(current) };
     await this.residency.upgrade(current, next, artifactSize);

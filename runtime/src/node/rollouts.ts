@@ -162,6 +162,12 @@ export class Rollouts {
     return results;
   }
 
+  /** Drops what is shown of an ended rollout (the name is deployed anew). */
+  forget(name: string): void {
+    const r = this.rollouts.get(name);
+    if (r !== undefined && isEnded(r)) this.rollouts.delete(name);
+  }
+
   /** Stops every timer (node shutdown); the new instances go with the sandbox. */
   close(): void {
     for (const r of this.rollouts.values()) clearTimeout(r.timer);
