@@ -190,7 +190,9 @@ export class Rollouts {
       const wroteState = result.stateWrites.length > 0;
       if ((outcome === 'ok' || outcome === 'rejected') && !wroteState) {
         this.pinSends(r, result, 'candidate');
-        this.judge(r, r.controller.observe({ outcome: outcome === 'ok' ? 'ok' : 'failure', durationMs: ms(result.durationUs) }, this.now()));
+        // A failure reply: the handler returned an error (the bus answers `failure`), or the agent sent one itself.
+        const failed = outcome === 'rejected' || result.outbox.some((sent) => sent.performative === 'failure');
+        this.judge(r, r.controller.observe({ outcome: failed ? 'failure' : 'ok', durationMs: ms(result.durationUs) }, this.now()));
         return result;
       }
       // Not completed on the new version: counted, its effects dropped, the running version handles it.
