@@ -145,6 +145,10 @@ export class AgentLifecycle {
       throw new RolloutUnsupportedError(spec.name, 'this node is part of a cluster, where rollouts are not built yet (decision 1871)');
     }
     const previous = await this.residency.upgradeBase(spec.name);
+    if (spec.strategy !== undefined && !this.local.isRunning(spec.name)) {
+      // Nothing would compare the new version with a running one, and the mailbox would wait for the bake.
+      throw new RolloutUnsupportedError(spec.name, `it is ${this.local.get(spec.name)?.state ?? 'not running here'}`);
+    }
     const trust = this.trust(spec.name, artifact);
     const limits = this.limits(spec.limits, previous.limits);
     const { digest } = await this.o.host.prepare(artifact.bytes); // a bad artifact leaves the old version running
