@@ -14,7 +14,7 @@
  * leaves the record as it was. Both are audited like an operator's change (decision 1701).
  */
 import {
-  ConversationSplit, formatStrategy, resolveRolloutThresholds, RolloutController, RolloutStatefulError, strategyPercent,
+  ConversationSplit, formatStrategy, resolveRolloutThresholds, RolloutController, RolloutInProgressError, RolloutStatefulError, strategyPercent,
   type Instrumentation, type RolloutSide, type RolloutStrategy, type RolloutThresholds, type RolloutVerdict, type RolloutView,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
@@ -62,6 +62,8 @@ export function candidateKey(name: string, version: number): string {
 export class Rollouts {
   /** In progress, and the last one of each agent once it ended (shown until the next). */
   private readonly rollouts = new Map<string, Rollout>();
+  /** Agents whose rollout is starting (its new instance not yet running). */
+  private readonly starting = new Set<string>();
   private audit: RolloutAudit | undefined;
   private readonly now: () => number;
 
@@ -95,6 +97,19 @@ export class Rollouts {
   async start(candidate: AgentRecord, artifactSize: number, strategy: RolloutStrategy, given: Partial<RolloutThresholds> | undefined): Promise<RolloutView> {
     const name = candidate.name;
     const thresholds = resolveRolloutThresholds(given ?? {}, 'thresholds');
+    // Two rollouts of one agent asked at once: the second is refused here, before anything starts.
+    const running = this.inProgress(name);
+    if (running !== undefined || this.starting.has(name)) throw new RolloutInProgressError(name, running?.candidateVersion ?? candidate.version);
+    this.starting.add(name);
+    try {
+      return await this.startReserved(candidate, artifactSize, strategy, thresholds);
+    } finally {
+      this.starting.delete(name);
+    }
+  }
+
+  private async startReserved(candidate: AgentRecord, artifactSize: number, strategy: RolloutStrategy, thresholds: RolloutThresholds): Promise<RolloutView> {
+    const name = candidate.name;
     await this.refuseStateful(name);
     const key = candidateKey(name, candidate.version);
     const init = await this.o.host.start({ deployment: { ...candidate, name: key }, identity: this.o.messaging.agentId(key) });

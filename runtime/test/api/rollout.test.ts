@@ -87,7 +87,7 @@ describe('blue-green and canary rollouts on a real node', () => {
     assert.notEqual(await node.ask('bg', 'bg-2', 'increment'), 'increment', 'the promoted version answers');
   });
 
-  it('refuses a rollout of an agent that keeps durable state, and an upgrade while one runs', async () => {
+  it('refuses a rollout of an agent that keeps durable state, a second rollout and an upgrade while one runs', async () => {
     await client.deploy({ name: 'stateful' }, await artifact('as-state-counter', 'as-state-counter'));
     await node.ask('stateful', 's-1', 'increment');
     const err = await client.upgrade({ name: 'stateful', rollout: { strategy: { kind: 'blue-green' } } }, echo).then(() => undefined, (e: unknown) => e);
@@ -95,7 +95,10 @@ describe('blue-green and canary rollouts on a real node', () => {
     assert.match(err.hint ?? '', /without --strategy/);
 
     await client.deploy({ name: 'busy' }, echo);
-    await client.upgrade({ name: 'busy', rollout: { strategy: { kind: 'canary', percent: 10 }, thresholds: { bakeMs: 120_000 } } }, counter);
+    const both = await Promise.allSettled([1, 2].map(() => client.upgrade({ name: 'busy', rollout: { strategy: { kind: 'canary', percent: 10 }, thresholds: { bakeMs: 120_000 } } }, counter)));
+    assert.equal(both.filter((r) => r.status === 'fulfilled').length, 1, 'of two rollouts asked at once, one starts');
+    const second = both.find((r) => r.status === 'rejected')?.reason as unknown;
+    assert.ok(second instanceof ApiCallError && second.code === 'rollout.in-progress', String(second));
     const twice = await client.upgrade({ name: 'busy' }, counter).then(() => undefined, (e: unknown) => e);
     assert.ok(twice instanceof ApiCallError && twice.code === 'rollout.in-progress', String(twice));
     await client.rollback('busy');
