@@ -57,7 +57,7 @@ describe('output formatting', () => {
     const lines = table.trimEnd().split('\n');
     assert.equal(lines.length, 3);
     assert.match(lines[0]!, /^NAME\s+STATE\s+LANG\s+VERSION\s/);
-    assert.match(lines[2]!, /^counter\s+failed\s+-\s+2\s+n1\s+1,234\s+0\s+5\s+64 KiB\/1\.0 MiB\s+-\s+out of fuel$/);
+    assert.match(lines[2]!, /^counter\s+failed\s+-\s+2\s+-\s+n1\s+1,234\s+0\s+5\s+64 KiB\/1\.0 MiB\s+-\s+out of fuel$/);
     const signed = formatAgentTable([agent({ signerKeyId: '0123456789abcdef' })]);
     assert.match(signed.split('\n')[1]!, /\s0123456789abcdef\s*$/, 'the SIGNER column shows the key id');
     assert.match(formatAgentTable([agent({ language: 'assemblyscript' })]).split('\n')[1]!, /^echo\s+running\s+assemblyscript\s+2\s/, 'the LANG column');
@@ -76,6 +76,19 @@ describe('output formatting', () => {
     assert.match(formatAgentTable([agent({ version: 3, previous: { version: 2, artifactDigest: 'ab'.repeat(32) } })]).split('\n')[1]!, /\s3 \(2\)\s/, 'the VERSION column names the version a rollback restores');
     assert.match(formatAgentDetail(agent({ signerKeyId: '0123456789abcdef' }), NOW), /^signed by\s+key 0123456789abcdef$/m);
     assert.match(out, /^deployed\s+2026-11-21T11:00:00\.000Z \(1h ago\)$/m);
+  });
+
+  it('shows a rollout in the table and in detail (decision 1871)', () => {
+    const rollout = {
+      strategy: { kind: 'canary', percent: 10 } as const, phase: 'baking' as const, candidateVersion: 3, candidateDigest: 'cd'.repeat(32),
+      startedAt: NOW - 60_000, bakeUntil: NOW + 240_000, thresholds: { maxCrashRatePercent: 1, maxFailureRatePercent: 5, maxP99Ms: 1000, bakeMs: 300_000 },
+      counts: { handled: 120, crashes: 0, failures: 1, p99Ms: 3.2 },
+    };
+    assert.match(formatAgentTable([agent({ rollout })]).split('\n')[1]!, /\s2\s+canary:10 baking v3\s+n1\s/, 'the ROLLOUT column');
+    assert.match(formatAgentDetail(agent({ rollout }), NOW), /^rollout\s+canary:10, baking version 3 \(sha256:cdcdcdcdcdcd…\) until 2026-11-21T12:04:00\.000Z \(in 240 s\); 120 handled, 0 crashed, 1 failed, p99 3\.2 ms; thresholds crash 1%, failure 5%, p99 1000 ms, bake 300 s$/m);
+    const ended = { ...rollout, phase: 'rolled-back' as const, reason: 'crash rate 2/5 above 1%' };
+    assert.match(formatAgentDetail(agent({ rollout: ended }), NOW), /^rollout\s+canary:10, rolled-back version 3 .*; crash rate 2\/5 above 1%$/m);
+    assert.match(formatAgentDetail(agent(), NOW), /^rollout\s+\(none\)$/m);
   });
 
   it('shows a circuit breaker that is not closed with the state, and in detail (decision 1921)', () => {

@@ -15,7 +15,7 @@ import type {
   HttpAllowRule, HttpPolicy, KillSwitchStatus, StateEntry, StateImportResult, StatePage, StateWrite,
   DeadLetterSelection, DeadLetterView, PurgeResult, RedriveResult,
 } from '@caxton/core';
-import { CaxtonError, parseTopicSubscription, type TopicSubscription } from '@caxton/core';
+import { CaxtonError, formatStrategy, parseTopicSubscription, type RolloutStrategy, type RolloutThresholds, type TopicSubscription } from '@caxton/core';
 import { deadLetterFromWire } from './convert-dead-letter.js';
 import { ApiCallError, toApiCallError } from './client-errors.js';
 import { aclToWire } from './convert-acl.js';
@@ -68,6 +68,8 @@ export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, '
   signatureEnvelope?: string;
   /** The artifact's source language label (from `<artifact>.build.json`); absent: not stated. */
   language?: string;
+  /** Upgrade only: roll out beside the running version (decision 1871); absent thresholds take the defaults. */
+  rollout?: { strategy: RolloutStrategy; thresholds?: Partial<RolloutThresholds> };
 };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
@@ -173,6 +175,7 @@ export class CaxtonClient {
       http: header.http ? httpPolicyToWire(header.http) : null,
       signatureEnvelope: header.signatureEnvelope ?? '',
       language: header.language ?? '',
+      rollout: header.rollout ? rolloutRequestToWire(header.rollout) : null,
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {
@@ -466,3 +469,15 @@ export class CaxtonClient {
 }
 
 export { ApiCallError };
+
+/** An upgrade's rollout as the header carries it: unset thresholds absent (the node's defaults). */
+function rolloutRequestToWire(r: NonNullable<UploadHeader['rollout']>): W.WireRolloutRequest {
+  const t = r.thresholds ?? {};
+  return {
+    strategy: formatStrategy(r.strategy),
+    ...(t.maxCrashRatePercent !== undefined ? { maxCrashRatePercent: t.maxCrashRatePercent } : {}),
+    ...(t.maxFailureRatePercent !== undefined ? { maxFailureRatePercent: t.maxFailureRatePercent } : {}),
+    maxP99Ms: t.maxP99Ms ?? 0,
+    bakeMs: t.bakeMs ?? 0,
+  };
+}

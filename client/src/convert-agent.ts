@@ -2,8 +2,8 @@
  * Agent status between the NodeControl model and caxton.v1 `AgentInfo`. The server uses the `to`
  * direction, the client (CLI) the `from` direction; keeping both here keeps them symmetric.
  */
-import { CaxtonError, AGENT_STATES, type AgentState, type AgentStatus } from '@caxton/core';
-import type { WireAgentInfo, WireAgentState } from './wire.js';
+import { CaxtonError, AGENT_STATES, formatStrategy, parseStrategy, type AgentState, type AgentStatus, type RolloutPhase, type RolloutView } from '@caxton/core';
+import type { WireAgentInfo, WireAgentRollout, WireAgentState } from './wire.js';
 import { httpPolicyFromWire, httpPolicyToWire } from './convert-http.js';
 
 const STATE_PREFIX = 'AGENT_STATE_';
@@ -44,6 +44,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     language: a.language ?? '',
     previous: a.previous ? { version: a.previous.version, artifactSha256: a.previous.artifactDigest, language: a.previous.language ?? '' } : null,
     breaker: a.breaker ? { state: a.breaker.state, failures: a.breaker.failures, retryAfterMs: a.breaker.retryAfterMs ?? 0 } : null,
+    rollout: a.rollout ? rolloutToWire(a.rollout) : null,
   };
 }
 
@@ -80,9 +81,40 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
   if (w.breaker && (w.breaker.state === 'open' || w.breaker.state === 'half-open')) {
     view.breaker = { state: w.breaker.state, failures: w.breaker.failures, ...(w.breaker.state === 'open' ? { retryAfterMs: Number(w.breaker.retryAfterMs) } : {}) };
   }
+  if (w.rollout) view.rollout = rolloutFromWire(w.rollout);
   if (w.lastError) {
     view.lastError = { message: w.lastError.message, at: w.lastError.atUnixMs };
     if (w.lastError.code) view.lastError.code = w.lastError.code;
   }
   return view;
+}
+
+export function rolloutToWire(r: RolloutView): WireAgentRollout {
+  const t = r.thresholds;
+  return {
+    strategy: formatStrategy(r.strategy), phase: r.phase, candidateVersion: r.candidateVersion, candidateSha256: r.candidateDigest,
+    startedAtUnixMs: r.startedAt, bakeUntilUnixMs: r.bakeUntil,
+    maxCrashRatePercent: t.maxCrashRatePercent, maxFailureRatePercent: t.maxFailureRatePercent, maxP99Ms: t.maxP99Ms, bakeMs: t.bakeMs,
+    handled: r.counts.handled, crashes: r.counts.crashes, failures: r.counts.failures, p99Ms: r.counts.p99Ms ?? 0, reason: r.reason ?? '',
+  };
+}
+
+const PHASES: readonly RolloutPhase[] = ['baking', 'promoting', 'rolling-back', 'promoted', 'rolled-back', 'aborted'];
+
+/** A phase this client does not know (a newer server) reads as `aborted`'s neighbour: shown as sent. */
+export function rolloutFromWire(w: WireAgentRollout): RolloutView {
+  let strategy: RolloutView['strategy'];
+  try {
+    strategy = parseStrategy(w.strategy);
+  } catch {
+    strategy = { kind: 'blue-green' };
+  }
+  return {
+    strategy, phase: (PHASES as readonly string[]).includes(w.phase) ? (w.phase as RolloutPhase) : 'aborted',
+    candidateVersion: Number(w.candidateVersion), candidateDigest: w.candidateSha256,
+    startedAt: Number(w.startedAtUnixMs), bakeUntil: Number(w.bakeUntilUnixMs),
+    thresholds: { maxCrashRatePercent: w.maxCrashRatePercent, maxFailureRatePercent: w.maxFailureRatePercent, maxP99Ms: w.maxP99Ms, bakeMs: Number(w.bakeMs) },
+    counts: { handled: Number(w.handled), crashes: Number(w.crashes), failures: Number(w.failures), ...(w.p99Ms > 0 ? { p99Ms: w.p99Ms } : {}) },
+    ...(w.reason ? { reason: w.reason } : {}),
+  };
 }

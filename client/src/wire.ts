@@ -32,6 +32,17 @@ export interface WireArtifactHeader {
   /** Send quotas (decision 1720); optional when sending, 0 (= default / keep) when received without. */
   maxSendsPerS?: number;
   maxSendsPerCall?: number;
+  /** Upgrade with a strategy (decision 1871); absent/null: drain and swap. */
+  rollout?: WireRolloutRequest | null;
+}
+
+export interface WireRolloutRequest {
+  strategy: string;
+  /** proto3 optional: absent = default. */
+  maxCrashRatePercent?: number;
+  maxFailureRatePercent?: number;
+  maxP99Ms: number;
+  bakeMs: Wire64;
 }
 
 export interface WireHttpAllowRule {
@@ -108,6 +119,8 @@ export interface WireAgentInfo {
   previous?: WirePreviousDeployment | null;
   /** The agent's circuit breaker; null (or absent, from old senders) while closed. */
   breaker?: WireAgentBreaker | null;
+  /** A rollout (decision 1871); null (or absent, from old senders) when none. */
+  rollout?: WireAgentRollout | null;
 }
 
 export interface WireAgentBreaker {
@@ -512,4 +525,22 @@ export interface WirePurgeDeadLettersRequest {
 
 export interface WirePurgeDeadLettersResponse {
   purged: string[];
+}
+
+export interface WireAgentRollout {
+  strategy: string;
+  phase: string;
+  candidateVersion: Wire64;
+  candidateSha256: string;
+  startedAtUnixMs: Wire64;
+  bakeUntilUnixMs: Wire64;
+  maxCrashRatePercent: number;
+  maxFailureRatePercent: number;
+  maxP99Ms: number;
+  bakeMs: Wire64;
+  handled: Wire64;
+  crashes: Wire64;
+  failures: Wire64;
+  p99Ms: number;
+  reason: string;
 }

@@ -15,6 +15,8 @@ import { limitFlagOptions, limitsFromFlags, type LimitFlagArgs } from '../limit-
 import { ProgressBar } from '../progress.js';
 import { httpPolicyFromArgs, httpPolicyOptions, type HttpPolicyArgs } from '../http-policy-flags.js';
 import { signatureToSend } from '../signing/signature-files.js';
+import { rolloutFlagOptions, rolloutFromFlags, type RolloutFlagArgs } from '../rollout-flags.js';
+import { formatRollout } from '../format/agents.js';
 
 /** Sends the artifact's signature along (decision 1400), saying on stderr which file it came from. */
 async function attachSignature(ctx: CommandContext, h: UploadHeader, artifactPath: string, given: string | undefined): Promise<void> {
@@ -38,7 +40,7 @@ interface LimitArgs extends LimitFlagArgs {
 }
 
 type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean };
-type UpgradeArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { agent: string; source: string; replaceConfig: boolean };
+type UpgradeArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & RolloutFlagArgs & { agent: string; source: string; replaceConfig: boolean };
 
 function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
   return limitFlagOptions(httpPolicyOptions(y))
@@ -104,16 +106,20 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
 export function upgradeCommand(env: AppEnv): CommandModule<GlobalArgs, UpgradeArgs> {
   return {
     command: 'upgrade <agent> <source>',
-    describe: 'Replace a running agent with a new build: drain, swap, resume; no accepted message is lost',
-    builder: (y) => limitOptions(y
+    describe: 'Replace a running agent with a new build: drain, swap, resume (or roll it out beside the old with --strategy); no accepted message is lost',
+    builder: (y) => rolloutFlagOptions(limitOptions(y
       .positional('agent', { type: 'string', demandOption: true, describe: 'Name of the deployed agent' })
       .positional('source', { type: 'string', demandOption: true, describe: 'A .wasm component, or an agent project directory' })
-      .option('replace-config', { type: 'boolean', default: false, describe: 'Replace the config even with an empty one (default: keep it unless --config is given)' }))
+      .option('replace-config', { type: 'boolean', default: false, describe: 'Replace the config even with an empty one (default: keep it unless --config is given)' })))
       .example('$0 upgrade echo examples/as-echo', 'rebuild and swap in the new version')
+      .example('$0 upgrade pricing pricing-v2.wasm --strategy canary:10 --bake 15m', '10% of new conversations to v2 for 15 min, then all, unless it misbehaves')
+      .example('$0 upgrade pricing pricing-v2.wasm --strategy blue-green --max-p99-ms 200', 'new conversations to v2 at once; rolled back if its p99 passes 200 ms')
       .example('$0 upgrade echo echo-v2.wasm --memory 32MiB', 'new version with a larger memory cap') as unknown as Argv<UpgradeArgs>,
     handler: action<UpgradeArgs>(env, async (ctx, argv) => {
       const h = header(argv.agent, argv);
       if (argv.replaceConfig) h.replaceConfig = true;
+      const rollout = rolloutFromFlags(argv);
+      if (rollout) h.rollout = rollout;
       const http = await httpPolicyFromArgs(argv, ctx.io.cwd);
       if (http) h.http = http;
       const artifact = await loadArtifact(ctx, argv.source);
@@ -123,7 +129,10 @@ export function upgradeCommand(env: AppEnv): CommandModule<GlobalArgs, UpgradeAr
       const result = await withProgress(ctx, `upgrading ${h.name}`, artifact.bytes.length,
         (onProgress) => client.upgrade(h, artifact.bytes, onProgress), argv.quiet);
       if (ctx.args.json) ctx.printJson(result);
-      else ctx.print(`upgraded ${result.agent.name}: version ${result.previousVersion} -> ${result.agent.version}\n${formatAgentDetail(result.agent, ctx.io.now())}`);
+      else if (rollout && result.agent.rollout) {
+        ctx.print(`rolling out ${result.agent.name}: version ${result.agent.rollout.candidateVersion} beside version ${result.agent.version}, ${formatRollout(result.agent.rollout, ctx.io.now())}\n`
+          + `watch it with \`caxton agents ${result.agent.name}\`; abort it with \`caxton rollback ${result.agent.name}\`\n`);
+      } else ctx.print(`upgraded ${result.agent.name}: version ${result.previousVersion} -> ${result.agent.version}\n${formatAgentDetail(result.agent, ctx.io.now())}`);
     }),
   };
 }

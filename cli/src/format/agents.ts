@@ -1,5 +1,6 @@
 /** `caxton agents`: the table of agents and the detail view of one. */
 import type { AgentView } from '@caxton/client';
+import { formatStrategy, type RolloutView } from '@caxton/core';
 import { renderFields, renderTable, truncate, type Column } from './table.js';
 import { formatAge, formatBytes, formatCount, formatPages, formatTime } from './units.js';
 
@@ -10,6 +11,8 @@ const COLUMNS: Column<AgentView>[] = [
   { header: 'LANG', value: (a) => a.language ?? '-' },
   // `3 (2)`: version 3 running, version 2 what `caxton rollback` would put back.
   { header: 'VERSION', value: (a) => (a.previous ? `${a.version} (${a.previous.version})` : String(a.version)), right: true },
+  // `canary:10 baking v4`: a rollout in progress (or the last one, with how it ended).
+  { header: 'ROLLOUT', value: (a) => (a.rollout ? `${formatStrategy(a.rollout.strategy)} ${a.rollout.phase} v${a.rollout.candidateVersion}` : '-') },
   { header: 'NODE', value: (a) => a.nodeId },
   { header: 'MAILBOX', value: (a) => formatCount(a.mailboxDepth), right: true },
   { header: 'HANDLED', value: (a) => formatCount(a.messagesHandled), right: true },
@@ -31,6 +34,7 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['state', a.state],
     ['node', a.nodeId],
     ['version', String(a.version)],
+    ['rollout', a.rollout ? formatRollout(a.rollout, now) : '(none)'],
     ['rollback to', a.previous ? `version ${a.previous.version}, sha256:${a.previous.artifactDigest}${a.previous.language ? ` (${a.previous.language})` : ''}` : '(none: never upgraded)'],
     ['language', a.language ?? '(not stated)'],
     ['artifact', `sha256:${a.artifactDigest} (${formatBytes(a.artifactSize)})`],
@@ -70,4 +74,18 @@ function formatBreaker(b: AgentView['breaker']): string {
   if (b === undefined) return 'closed';
   if (b.state === 'half-open') return `half-open: ${b.failures} failed in a row, a probe message is being handled; new sends refused until it is`;
   return `open: ${b.failures} failed in a row, new sends refused; probe in ${((b.retryAfterMs ?? 0) / 1000).toFixed(1)} s`;
+}
+
+/**
+ * `canary:10, baking version 4 (sha256:ab12…) until 10:15:00 (in 4m); 120 handled, 0 crashed, 1 failed, p99 3.2 ms;
+ * thresholds crash 1%, failure 5%, p99 1000 ms` — and why it ended, when it was rolled back or aborted.
+ */
+export function formatRollout(r: RolloutView, now: number): string {
+  const c = r.counts;
+  const t = r.thresholds;
+  const when = r.phase === 'baking' ? ` until ${formatTime(r.bakeUntil)} (${r.bakeUntil > now ? `in ${Math.ceil((r.bakeUntil - now) / 1000)} s` : 'now'})` : '';
+  return `${formatStrategy(r.strategy)}, ${r.phase} version ${r.candidateVersion} (sha256:${r.candidateDigest.slice(0, 12)}…)${when}; `
+    + `${c.handled} handled, ${c.crashes} crashed, ${c.failures} failed${c.p99Ms !== undefined ? `, p99 ${c.p99Ms} ms` : ''}; `
+    + `thresholds crash ${t.maxCrashRatePercent}%, failure ${t.maxFailureRatePercent}%, p99 ${t.maxP99Ms} ms, bake ${t.bakeMs / 1000} s`
+    + (r.reason ? `; ${r.reason}` : '');
 }

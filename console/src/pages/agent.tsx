@@ -56,6 +56,7 @@ export function AgentPage(props: { api: Api; permissions: readonly Permission[];
           <dt>Mailbox</dt><dd>{row.mailboxDepth}</dd>
           <dt>Breaker</dt><dd data-testid="agent-breaker">{row.breaker ? `${row.breaker}: new sends are refused until a probe message is handled` : 'closed'}</dd>
           <dt>Restarts</dt><dd>{row.restarts}</dd>
+          {row.rollout ? <><dt>Rollout</dt><dd data-testid="agent-rollout">{row.rollout}</dd></> : null}
         </dl>
       )}
       {(props.permissions.includes('agents.stop') || props.permissions.includes('agents.deploy')) && (

@@ -63,6 +63,8 @@ export interface AgentRow {
   restarts: number;
   /** The agent's circuit breaker when it is not closed: sends to it are refused fast (decision 1921). */
   breaker?: 'open' | 'half-open';
+  /** A blue-green or canary rollout, in progress or the last one (decision 1871): `canary:10 baking v3`. */
+  rollout?: string;
 }
 
 /** One conversation an agent took part in, as far as the console has seen it. */

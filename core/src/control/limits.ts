@@ -130,6 +130,75 @@ export const TOPIC_LIMITS = Object.freeze({
   maxSubscriptionsPerAgent: 100,
 });
 
+/**
+ * The thresholds of a blue-green or canary rollout (decision 1871): what the operator may set per
+ * upgrade (`caxton upgrade --strategy …`), their defaults and bounds, and the rollout's own bounds.
+ * Rates are whole percents of the new version's handlings (0 = any one rolls it back).
+ */
+export const ROLLOUT_LIMIT_TABLE = {
+  maxCrashRatePercent: {
+    unit: 'percent', default: 1, min: 0, ceiling: 100,
+    description: 'Crashes (trap, out of fuel or memory, wall-clock) of the new version above this share of its handlings roll the rollout back.',
+    flag: 'max-crash-rate', wire: 'max_crash_rate_percent',
+  },
+  maxFailureRatePercent: {
+    unit: 'percent', default: 5, min: 0, ceiling: 100,
+    description: 'Handlings of the new version that end in a `failure` reply (its handler returned an error) above this share roll it back.',
+    flag: 'max-failure-rate', wire: 'max_failure_rate_percent',
+  },
+  maxP99Ms: {
+    unit: 'ms', default: 1_000, min: 1, ceiling: 600_000,
+    description: 'The 99th percentile of the new version\'s handle time above this rolls it back.',
+    flag: 'max-p99-ms', wire: 'max_p99_ms',
+  },
+  bakeMs: {
+    unit: 'ms', default: 300_000, min: 1, ceiling: 604_800_000,
+    description: 'How long the new version runs beside the old one, within the thresholds, before it is promoted.',
+    flag: 'bake', wire: 'bake_ms',
+  },
+} as const;
+
+export type RolloutThresholdName = keyof typeof ROLLOUT_LIMIT_TABLE;
+export type RolloutThresholds = { [K in RolloutThresholdName]: number };
+
+export const DEFAULT_ROLLOUT_THRESHOLDS: Readonly<RolloutThresholds> = Object.freeze(
+  Object.fromEntries(Object.entries(ROLLOUT_LIMIT_TABLE).map(([k, d]) => [k, d.default])) as RolloutThresholds,
+);
+
+/** A rollout's fixed bounds: not per upgrade. */
+export const ROLLOUT_BOUNDS = Object.freeze({
+  /** Handlings of the new version before a rate or the p99 is judged (fewer: judged only when the bake ends). */
+  minSamples: 5,
+  /** Handle times kept for the p99 (the most recent). */
+  latencySamples: 1_000,
+  /** Conversations whose version is remembered; past it the oldest is forgotten (decision 1871). */
+  maxPinnedConversations: 100_000,
+});
+
+/** The thresholds of a rollout: the defaults, overridden by `given`, each a whole number in its bounds. */
+export function resolveRolloutThresholds(given: Partial<Record<RolloutThresholdName, unknown>> = {}, field = 'rollout'): RolloutThresholds {
+  const out: RolloutThresholds = { ...DEFAULT_ROLLOUT_THRESHOLDS };
+  for (const [key, value] of Object.entries(given)) {
+    if (value === undefined) continue;
+    if (!(key in ROLLOUT_LIMIT_TABLE)) {
+      throw new CaxtonError('limits.unknown', `${field}.${key}: no such rollout threshold`, {
+        kind: 'invalid-argument', context: { field: `${field}.${key}`, limit: key },
+        hint: `the rollout thresholds are: ${Object.keys(ROLLOUT_LIMIT_TABLE).join(', ')}`,
+      });
+    }
+    const name = key as RolloutThresholdName;
+    const def = ROLLOUT_LIMIT_TABLE[name];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < def.min || value > def.ceiling) {
+      throw new CaxtonError('limits.out-of-range', `${field}.${name}: ${describeValue(value)} is not valid; it must be a whole number in ${def.min}..${def.ceiling} (${def.unit})`, {
+        kind: 'invalid-argument', context: { field: `${field}.${name}`, limit: name, ceiling: def.ceiling, unit: def.unit },
+        hint: `omit it (--${def.flag}) for the default, ${def.default}. ${def.description}`,
+      });
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
 /** Every per-agent limit, resolved. */
 export type AgentLimits = { [K in LimitName]: number };
 

@@ -13,7 +13,8 @@ import type { AclMessage, Performative } from '../acl/message.js';
 import type { DfAgentDescription, DfSearchTemplate } from './directory.js';
 import type { TopicSubscription } from './topics.js';
 import type { HttpPolicy } from './http.js';
-import type { AgentLimitsSpec } from './limits.js';
+import type { AgentLimitsSpec, RolloutThresholds } from './limits.js';
+import type { RolloutStrategy, RolloutView } from './rollout.js';
 import type { StateWrite } from './state.js';
 import type { IdempotencyKey } from './idempotency-key.js';
 import type { DeadLetterControl } from './dead-letters.js';
@@ -59,6 +60,12 @@ export interface UpgradeSpec {
   http?: HttpPolicy;
   /** The new artifact's source language label; absent: none (it belongs to the artifact, not kept). */
   language?: string;
+  /**
+   * Run the new version beside the old and shift conversations to it (decision 1871); absent: drain
+   * and swap at once. `thresholds` (validated by resolveRolloutThresholds) decide promote or roll back.
+   */
+  strategy?: RolloutStrategy;
+  thresholds?: Partial<RolloutThresholds>;
 }
 
 /** Component bytes whose size and sha256 the API has already checked against the client's header. */
@@ -113,6 +120,8 @@ export interface AgentStatus {
   previous?: PreviousDeployment;
   /** The circuit breaker of deliveries to it (decision 1921); absent while closed. */
   breaker?: AgentBreaker;
+  /** A blue-green or canary rollout of a new version beside this one (decision 1871), while it runs and after it ended. */
+  rollout?: RolloutView;
 }
 
 /** An agent's circuit breaker that is not closed: sends to it are refused fast (decision 1921). */

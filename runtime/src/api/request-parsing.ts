@@ -3,14 +3,14 @@
  * a client sends is checked here (types, ranges, sizes) and rejected with an InvalidArgumentError
  * naming the proto field, before the node sees it.
  */
-import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, type DeployableLimitName } from '@caxton/core';
+import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, parseStrategy, resolveRolloutThresholds, type DeployableLimitName, type RolloutThresholds } from '@caxton/core';
 import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, LANGUAGE_LABEL, LANGUAGE_LABEL_HINT, isPerformative, MAX_ENVELOPE_BYTES, type Performative } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { resolveHttpPolicy } from '../http/policy.js';
 import { httpPolicyInputFromWire } from '@caxton/client';
 import type { DeploySpec, LogQuery, TailFilter, UpgradeSpec, DfSearchTemplate } from '@caxton/core';
 import type {
-  WireArtifactHeader, WireDfTemplate, WireSearchDirectoryRequest, WireStreamLogsRequest, WireTailMessagesRequest,
+  WireArtifactHeader, WireDfTemplate, WireRolloutRequest, WireSearchDirectoryRequest, WireStreamLogsRequest, WireTailMessagesRequest,
 } from '@caxton/client';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -110,11 +110,26 @@ export function parseHeaderLimits(h: WireArtifactHeader): DeploySpec['limits'] {
   return checkLimits(given, { field: 'header' });
 }
 
+/**
+ * An upgrade's rollout (decision 1871): the strategy, and the thresholds given (0 / absent: the
+ * default), each checked against the rollout table before anything is uploaded.
+ */
+export function parseRollout(r: WireRolloutRequest): Pick<UpgradeSpec, 'strategy' | 'thresholds'> {
+  const strategy = parseStrategy(r.strategy, 'header.rollout.strategy');
+  const given: Partial<RolloutThresholds> = {};
+  if (r.maxCrashRatePercent !== undefined) given.maxCrashRatePercent = r.maxCrashRatePercent;
+  if (r.maxFailureRatePercent !== undefined) given.maxFailureRatePercent = r.maxFailureRatePercent;
+  if (r.maxP99Ms) given.maxP99Ms = r.maxP99Ms;
+  if (r.bakeMs) given.bakeMs = Number(r.bakeMs);
+  return { strategy, thresholds: resolveRolloutThresholds(given, 'header.rollout') };
+}
+
 export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<DeploySpec> {
   const c = parseHeaderCommon(h, maxArtifactBytes);
   if (h.replaceConfig) throw new InvalidArgumentError('header.replace_config', 'only applies to UpgradeAgent');
   const spec: DeploySpec = { name: c.name, limits: c.limits, config: parseConfig(h.config, 'header.config') };
   if (h.keepState) spec.keepState = true;
+  if (h.rollout) throw new InvalidArgumentError('header.rollout', 'only applies to UpgradeAgent', 'deploy first, then `caxton upgrade --strategy`');
   Object.assign(spec, parseLanguage(h.language));
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
@@ -124,6 +139,7 @@ export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: numb
   const c = parseHeaderCommon(h, maxArtifactBytes);
   if (h.keepState) throw new InvalidArgumentError('header.keep_state', 'only applies to DeployAgent', 'an upgrade always keeps state');
   const spec: UpgradeSpec = { name: c.name, limits: c.limits };
+  if (h.rollout) Object.assign(spec, parseRollout(h.rollout));
   Object.assign(spec, parseLanguage(h.language));
   if (h.replaceConfig || Object.keys(h.config).length > 0) spec.config = parseConfig(h.config, 'header.config');
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');

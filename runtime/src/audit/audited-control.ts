@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  CaxtonError, type AclMessage, type AgentStatus, type AuditArgs, type AuditResult, type AuditRole, type DeploySpec, type FreezeResult,
+  CaxtonError, formatStrategy, type AclMessage, type AgentStatus, type AuditArgs, type AuditResult, type AuditRole, type DeploySpec, type FreezeResult,
   type FreezeScope, type NodeControl, type SendOptions, type SendResult, type StateImport, type StateImportResult, type UpgradeResult, type UpgradeSpec,
   type VerifiedArtifact, type EdgeTicket, type DeadLetterSelection, type PurgeResult, type RedriveRequest, type RedriveResult,
 } from '@caxton/core';
@@ -188,7 +188,7 @@ class CallerControl implements NodeControl {
 
   upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<UpgradeResult> {
     const args = auditArgs({ spec, artifact: { sha256: artifact.sha256, size: artifact.bytes.length, signed: artifact.signature !== undefined } },
-      { agent: spec.name, artifact: artifact.sha256 });
+      { agent: spec.name, artifact: artifact.sha256, ...(spec.strategy !== undefined ? { strategy: formatStrategy(spec.strategy) } : {}) });
     return this.change('UpgradeAgent', { ...args, bytes: artifact.bytes.length }, () => this.inner.upgrade(spec, artifact));
   }
 

@@ -4,7 +4,7 @@
  */
 import {
   encodeAclJson, encodeAclString, redactConfig, toSniffedMessage, type AgentDetail, type AgentRow, type AgentStatus, type AclMessage,
-  principalMay, type Principal, type ConversationSummary, type DfAgentDescription, type SniffedMessage, WASM_PAGE_BYTES,
+  principalMay, type Principal, type ConversationSummary, type DfAgentDescription, type SniffedMessage, WASM_PAGE_BYTES, formatStrategy, type RolloutView,
 } from '@caxton/core';
 
 export function agentRow(status: AgentStatus): AgentRow {
@@ -21,6 +21,7 @@ export function agentRow(status: AgentStatus): AgentRow {
     mailboxDepth: status.mailboxDepth,
     restarts: status.restarts,
     ...(status.breaker ? { breaker: status.breaker.state } : {}),
+    ...(status.rollout ? { rollout: rolloutLine(status.rollout) } : {}),
   };
 }
 
@@ -66,4 +67,10 @@ export function conversationSummaries(messages: readonly SniffedMessage[]): Conv
   return [...byId.values()]
     .map(({ seen: _seen, ...summary }) => summary)
     .sort((a, b) => (a.lastAt < b.lastAt ? 1 : a.lastAt > b.lastAt ? -1 : 0));
+}
+
+/** `canary:10 baking v3: 120 handled, 0 crashed, 1 failed` (and why it ended, once it did). */
+export function rolloutLine(r: RolloutView): string {
+  const c = r.counts;
+  return `${formatStrategy(r.strategy)} ${r.phase} v${r.candidateVersion}: ${c.handled} handled, ${c.crashes} crashed, ${c.failures} failed${r.reason ? ` (${r.reason})` : ''}`;
 }

@@ -11,7 +11,8 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, NoPreviousVersionError } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, NoPreviousVersionError, RolloutInProgressError, RolloutUnsupportedError } from '@caxton/core';
+import { Rollouts } from './rollouts.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
@@ -60,6 +61,8 @@ export class AgentLifecycle {
   readonly events = new Instrumentation<AgentLifecycleEvent>();
   readonly local: LocalAgents;
   private readonly residency: AgentResidency;
+  /** Blue-green and canary upgrades in progress on this node (decision 1871). */
+  readonly rollouts: Rollouts;
 
   constructor(private readonly o: AgentLifecycleOptions) {
     this.local = new LocalAgents({ nodeId: o.nodeId, host: o.host, messaging: o.messaging, events: this.events, onStarted: o.onStarted });
@@ -68,6 +71,10 @@ export class AgentLifecycle {
       identity: (name) => o.messaging.agentId(name), events: this.events, onStopped: o.onStopped ?? (async () => {}),
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
       untilRunnable: (name) => o.killSwitch?.untilRunnable(name) ?? Promise.resolve(),
+    });
+    this.rollouts = new Rollouts({
+      host: o.host, messaging: o.messaging, events: this.events, state: o.state,
+      promote: (candidate, size) => this.promote(candidate, size),
     });
   }
 
@@ -125,6 +132,7 @@ export class AgentLifecycle {
     // Undeploy keeps state so a redeploy can choose (decision 1600); cleared before the agent starts
     // and reads it. Upgrades never come here: they keep state.
     if (spec.keepState !== true) await this.clearState(spec.name);
+    this.rollouts.forget(spec.name); // an earlier deployment's last rollout says nothing about this one
     const status = await this.residency.deploy(record, artifact.bytes.byteLength);
     this.o.messaging.replaced?.(spec.name);
     this.logTrust(spec.name, trust);
@@ -132,7 +140,15 @@ export class AgentLifecycle {
   }
 
   async upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
+    this.refuseDuringRollout(spec.name);
+    if (spec.strategy !== undefined && this.residency.ownership() !== undefined) {
+      throw new RolloutUnsupportedError(spec.name, 'this node is part of a cluster, where rollouts are not built yet (decision 1871)');
+    }
     const previous = await this.residency.upgradeBase(spec.name);
+    if (spec.strategy !== undefined && !this.local.isRunning(spec.name)) {
+      // Nothing would compare the new version with a running one, and the mailbox would wait for the bake.
+      throw new RolloutUnsupportedError(spec.name, `it is ${this.local.get(spec.name)?.state ?? 'not running here'}`);
+    }
     const trust = this.trust(spec.name, artifact);
     const limits = this.limits(spec.limits, previous.limits);
     const { digest } = await this.o.host.prepare(artifact.bytes); // a bad artifact leaves the old version running
@@ -148,6 +164,12 @@ export class AgentLifecycle {
     // So does the language: an upgrade that states none shows none rather than the old artifact's.
     delete next.language;
     if (spec.language !== undefined) next.language = spec.language;
+    if (spec.strategy !== undefined) {
+      // Beside the running version: the record changes only if and when the rollout promotes it.
+      await this.rollouts.start(next, artifact.bytes.byteLength, spec.strategy, spec.thresholds);
+      this.logTrust(spec.name, trust);
+      return { agent: (await this.status(spec.name))!, previousVersion: previous.version };
+    }
     const agent = await this.residency.upgrade(previous, next, artifact.bytes.byteLength);
     this.o.messaging.replaced?.(spec.name);
     this.logTrust(spec.name, trust);
@@ -162,6 +184,14 @@ export class AgentLifecycle {
    * as an upload would be. State is kept, as in an upgrade.
    */
   async rollback(name: string): Promise<{ agent: AgentStatus; previousVersion: number }> {
+    // During a rollout, a rollback is its abort: the new version goes, the running one stays as it is.
+    const rollout = this.rollouts.inProgress(name);
+    if (rollout !== undefined && rollout.phase !== 'promoting') {
+      await this.rollouts.abort(name, 'rolled back by the operator');
+      const agent = (await this.status(name))!;
+      return { agent, previousVersion: rollout.candidateVersion };
+    }
+    if (rollout !== undefined) await this.rollouts.abort(name, 'rolled back by the operator'); // waits for the promotion, then undoes it below
     const current = await this.residency.upgradeBase(name);
     const back = current.previous;
     if (back === undefined) throw new NoPreviousVersionError(name, current.version);
@@ -197,16 +227,43 @@ export class AgentLifecycle {
     }
   }
 
-  stop(name: string, force: boolean): Promise<AgentStatus> {
-    return this.residency.stop(name, force);
+  async stop(name: string, force: boolean): Promise<AgentStatus> {
+    if (this.rollouts.inProgress(name) !== undefined) await this.rollouts.abort(name, 'the agent was stopped');
+    return this.withRollout(await this.residency.stop(name, force));
   }
 
-  status(name: string): Promise<AgentStatus | undefined> {
-    return this.residency.status(name);
+  async status(name: string): Promise<AgentStatus | undefined> {
+    const status = await this.residency.status(name);
+    return status && this.withRollout(status);
   }
 
-  list(): Promise<AgentStatus[]> {
-    return this.residency.list();
+  async list(): Promise<AgentStatus[]> {
+    return (await this.residency.list()).map((s) => this.withRollout(s));
+  }
+
+  /** A rollout of the agent, in progress or the last that ended, shown in its status. */
+  private withRollout(status: AgentStatus): AgentStatus {
+    const rollout = this.rollouts.shown(status.name);
+    return rollout === undefined ? status : { ...status, rollout };
+  }
+
+  /** Another upgrade or a second rollout while one runs would swap the version the rollout compares with. */
+  private refuseDuringRollout(name: string): void {
+    const rollout = this.rollouts.inProgress(name);
+    if (rollout !== undefined) throw new RolloutInProgressError(name, rollout.candidateVersion);
+  }
+
+  /**
+   * A rollout's verdict was promote: the new version becomes the agent's through the ordinary
+   * drain and swap, recorded as version n+1 with the replaced one as its previous (decision 1870).
+   */
+  private async promote(candidate: AgentRecord, artifactSize: number): Promise<void> {
+    // The swap runs the new version's init: not while the node is frozen or the agent suspended (decision 1403).
+    await this.o.killSwitch?.untilRunnable(candidate.name);
+    const current = await this.residency.upgradeBase(candidate.name);
+    const next: AgentRecord = { ...candidate, version: current.version + 1, updatedAt: Date.now(), previous: previousVersionOf(current) };
+    await this.residency.upgrade(current, next, artifactSize);
+    this.o.messaging.replaced?.(candidate.name);
   }
 
   /**
@@ -215,6 +272,7 @@ export class AgentLifecycle {
    * agent deployed but running on another node is refused: its view lives there.
    */
   async changeState(name: string, commit: () => Promise<void>): Promise<void> {
+    this.refuseDuringRollout(name); // a rollout runs only while the agent keeps no state (decision 1871)
     const local = this.local.get(name);
     if (local === undefined) {
       if (this.residency.isDeployedAnywhere(name)) {

@@ -54,7 +54,8 @@ export class NodeBusPort implements BusPort {
   }
 
   async execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]> {
-    const results = await this.parts.executor.execute(batch);
+    // Agents in a blue-green or canary rollout have each item run on the version its conversation goes to (decision 1871).
+    const results = await this.parts.agents.rollouts.execute(batch, (items) => this.parts.executor.execute(items));
     // Calls are taken here, not in applyEffects: they must wait for the completion (durable
     // after applyEffects ran), and the bus reports that by delivery id (http-effects.ts).
     this.parts.http?.hold(batch, results);

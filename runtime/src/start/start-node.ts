@@ -15,7 +15,7 @@ import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
 import { resolveTrafficLimits, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
-import { AuditedControl, IN_PROCESS_CALLER } from '../audit/audited-control.js';
+import { AuditedControl, IN_PROCESS_CALLER, auditArgs } from '../audit/audited-control.js';
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
 import { ensureAuditKey } from '../audit/audit-key.js';
 import { nodeHealth, type NodePhase } from '../node/node-health.js';
@@ -349,6 +349,10 @@ async function startOnTopology(
     // Outside sends are admitted before their intent is written (decision 1810).
     admitSend: (message, lane) => control.admitSend(message, lane),
   });
+  // A rollout's automatic steps (promote, roll back) are recorded like an operator's change (decision 1871).
+  agents.rollouts.auditWith((method, agent, fields, effect) => audited.change(
+    { ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
+    { method, args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
   // The log is open and consumed: from here health is the topology's (cluster: membership) and the log's.
   life.phase = 'running';
 
@@ -428,6 +432,7 @@ async function startOnTopology(
       if (stopping) return;
       stopping = true;
       life.phase = 'stopping';
+      agents.rollouts.close(); // a rollout ends with the node: the registry record names the running version (decision 1871)
       await consoleServer?.close();
       await mcpEndpoint?.close();
       await a2aEndpoint?.close();

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import {
-  AgentSuspendedError, NoPreviousVersionError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
+  AgentSuspendedError, NoPreviousVersionError, RolloutInProgressError, RolloutStatefulError, RolloutUnsupportedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
 } from '@caxton/core';
 import { SANDBOX_ERROR_KINDS, SandboxError, OutOfFuel, type SandboxErrorCode } from '@caxton/sandbox';
 import { GRPC_STATUS_BY_KIND, errorKindForGrpcStatus, grpcStatusForKind, statusFromCaxtonError, toGrpcStatus } from '@caxton/client';
@@ -105,6 +105,9 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['bus.kafka.auth-failed', 'INTERNAL'],
   ['bus.kafka.tls-failed', 'INTERNAL'],
   ['registry.auth-failed', 'FAILED_PRECONDITION'],
+  ['rollout.stateful-agent', 'FAILED_PRECONDITION'],
+  ['rollout.in-progress', 'FAILED_PRECONDITION'],
+  ['rollout.unsupported', 'FAILED_PRECONDITION'],
   ['registry.permission-denied', 'FAILED_PRECONDITION'],
   ['registry.tls-failed', 'FAILED_PRECONDITION'],
   ['node.insecure-cluster', 'FAILED_PRECONDITION'],
@@ -270,6 +273,9 @@ function everyRaisedError(): CaxtonError[] {
     new FrozenError('deploy echo', 'node'),
     new AgentSuspendedError('echo', 'upgrade'),
     new NoPreviousVersionError('echo', 1),
+    new RolloutStatefulError('echo', 3),
+    new RolloutInProgressError('echo', 2),
+    new RolloutUnsupportedError('echo', 'why'),
     new NotClusteredError(),
     new KillSwitchNotKeptError('frozen', 'this node', new Error('disk full')),
     new KillSwitchUnreadableError('kill-switch.json', new Error('not JSON')),

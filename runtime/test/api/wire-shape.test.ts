@@ -28,9 +28,14 @@ const agent: W.WireAgentInfo = {
   mailboxDepth: 5, messagesHandled: 6, lastError: { message: 'boom', code: 'sandbox.trap', atUnixMs: 7 }, createdAtUnixMs: 8, updatedAtUnixMs: 9, http, signerKeyId: '0123456789abcdef', language: 'assemblyscript',
   previous: { version: 2, artifactSha256: 'cd'.repeat(32), language: 'rust' },
   breaker: { state: 'open', failures: 3, retryAfterMs: 4 },
+  rollout: {
+    strategy: 'canary:10', phase: 'baking', candidateVersion: 4, candidateSha256: 'ef'.repeat(32), startedAtUnixMs: 10, bakeUntilUnixMs: 11,
+    maxCrashRatePercent: 1, maxFailureRatePercent: 5, maxP99Ms: 250, bakeMs: 600_000, handled: 12, crashes: 1, failures: 2, p99Ms: 3.5, reason: 'r',
+  },
 };
 const header: W.WireArtifactHeader = {
   name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5,
+  rollout: { strategy: 'canary:10', maxCrashRatePercent: 0, maxFailureRatePercent: 3, maxP99Ms: 250, bakeMs: 600_000 },
 };
 const df: W.WireDfAgentDescription = {
   name: id, protocols: ['p'], ontologies: ['o'], languages: ['l'], leaseUntilUnixMs: 10,
@@ -161,5 +166,30 @@ describe('an agent\'s circuit breaker on the wire (decision 1921)', () => {
     assert.deepEqual(trip({ ...base, breaker: { state: 'open', failures: 5, retryAfterMs: 900 } }).breaker, { state: 'open', failures: 5, retryAfterMs: 900 });
     assert.deepEqual(trip({ ...base, breaker: { state: 'half-open', failures: 5 } }).breaker, { state: 'half-open', failures: 5 });
     assert.equal(trip(base).breaker, undefined);
+  });
+});
+
+describe('a rollout on the wire (decision 1871)', () => {
+  const base: AgentStatus = {
+    name: 'echo', state: 'running', nodeId: 'n1', version: 1, artifactDigest: 'ab'.repeat(32), artifactSize: 1, limits: { fuelPerMessage: 1, memoryPages: 1 },
+    config: {}, restarts: 0, fuelUsed: 0, memoryPages: 1, mailboxDepth: 0, messagesHandled: 0, createdAt: 1, updatedAt: 2,
+  };
+  const def = caxtonService().GetAgent!;
+  const trip = (a: AgentStatus) => agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
+  it('travels whole, and is absent when none ran', () => {
+    const rollout: NonNullable<AgentStatus['rollout']> = {
+      strategy: { kind: 'canary', percent: 25 }, phase: 'rolled-back', candidateVersion: 2, candidateDigest: 'cd'.repeat(32), startedAt: 5, bakeUntil: 6,
+      thresholds: { maxCrashRatePercent: 0, maxFailureRatePercent: 5, maxP99Ms: 100, bakeMs: 60_000 },
+      counts: { handled: 7, crashes: 1, failures: 0, p99Ms: 1.25 }, reason: 'crash rate 1/7 above 0%',
+    };
+    assert.deepEqual(trip({ ...base, rollout }).rollout, rollout);
+    assert.equal(trip(base).rollout, undefined);
+  });
+  it('an upgrade header carries the strategy, and a crash rate of 0 is told from none given', () => {
+    const up = caxtonService().UpgradeAgent!;
+    const back = up.requestDeserialize(up.requestSerialize({ header: { ...header, rollout: { strategy: 'blue-green', maxCrashRatePercent: 0, maxP99Ms: 0, bakeMs: 0 } } })) as W.WireArtifactUpload;
+    assert.equal(back.header?.rollout?.strategy, 'blue-green');
+    assert.equal(back.header?.rollout?.maxCrashRatePercent, 0);
+    assert.equal(back.header?.rollout?.maxFailureRatePercent, undefined);
   });
 });

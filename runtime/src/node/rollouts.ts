@@ -1,0 +1,342 @@
+/**
+ * Blue-green and canary rollouts on this node (decision 1871), the I/O edge around the pure split
+ * and controller in @caxton/core: the new version runs as a second sandbox instance of the agent
+ * (`<name>#<version>`, a key no deployable name can take) beside the running one; the agent keeps
+ * ONE mailbox, one ordering and one registry record, and each piece of work taken from that
+ * mailbox is handed to one of the two instances by its conversation. What the new instance did is
+ * reported under the agent's own name, so the bus commits, replies and sends exactly as for the
+ * running version.
+ *
+ * No accepted message is lost to the new version: a handling of it that does not complete (a
+ * crash, an instance waiting out its restart, a write to durable state) is counted, its effects
+ * dropped, and the same work is handed to the running version at once. Promotion is an ordinary
+ * upgrade (drain, swap, registry record written once); a rollback removes the new instance and
+ * leaves the record as it was. Both are audited like an operator's change (decision 1701).
+ */
+import {
+  ConversationSplit, formatStrategy, resolveRolloutThresholds, RolloutController, RolloutInProgressError, RolloutStatefulError, strategyPercent,
+  type Instrumentation, type RolloutSide, type RolloutStrategy, type RolloutThresholds, type RolloutVerdict, type RolloutView,
+} from '@caxton/core';
+import type { ExecutionResult, WorkItem } from '../bus/executor.js';
+import type { AgentRecord } from '../storage/records.js';
+import type { AgentStateStore } from '../storage/ports.js';
+import { STATE_UNSUPPORTED } from '../storage/state-store.js';
+import type { AgentHost } from './agent-host.js';
+import type { AgentMessaging } from './agent-messaging.js';
+import { agentLog, type AgentLifecycleEvent } from './local-agents.js';
+
+/** Runs an automatic step of a rollout as an audited change (decision 1701); absent: unaudited. */
+export type RolloutAudit = <T>(method: 'PromoteRollout' | 'RollBackRollout', agent: string, fields: Record<string, string>, effect: () => Promise<T>) => Promise<T>;
+
+export interface RolloutsOptions {
+  host: AgentHost;
+  messaging: AgentMessaging;
+  events: Instrumentation<AgentLifecycleEvent>;
+  state?: AgentStateStore | undefined;
+  /** Makes the new version the agent's version: drain, swap, record (the lifecycle's upgrade path). */
+  promote: (candidate: AgentRecord, artifactSize: number) => Promise<void>;
+  now?: () => number;
+}
+
+interface Rollout {
+  name: string;
+  /** The sandbox key of the new instance. */
+  key: string;
+  strategy: RolloutStrategy;
+  candidate: AgentRecord;
+  artifactSize: number;
+  split: ConversationSplit;
+  controller: RolloutController;
+  timer?: NodeJS.Timeout | undefined;
+  /** The verdict being carried out. */
+  ending?: Promise<void> | undefined;
+  /** The new instance is gone (or never started): nothing is routed to it. */
+  removed: boolean;
+}
+
+/** The sandbox key of a rollout's new instance: `#` is not allowed in agent names (AGENT_NAME). */
+export function candidateKey(name: string, version: number): string {
+  return `${name}#${version}`;
+}
+
+export class Rollouts {
+  /** In progress, and the last one of each agent once it ended (shown until the next). */
+  private readonly rollouts = new Map<string, Rollout>();
+  /** Agents whose rollout is starting (its new instance not yet running). */
+  private readonly starting = new Set<string>();
+  private audit: RolloutAudit | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly o: RolloutsOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** The node's audited control is built after the lifecycle: it hands its recorder in here. */
+  auditWith(audit: RolloutAudit): void {
+    this.audit = audit;
+  }
+
+  /** The rollout of `name` in progress (phase baking, promoting or rolling back), if any. */
+  inProgress(name: string): RolloutView | undefined {
+    const r = this.rollouts.get(name);
+    return r !== undefined && !isEnded(r) ? this.view(r) : undefined;
+  }
+
+  /** The rollout of `name`, in progress or the last one that ended. */
+  shown(name: string): RolloutView | undefined {
+    const r = this.rollouts.get(name);
+    return r === undefined ? undefined : this.view(r);
+  }
+
+  /**
+   * Starts `candidate` beside the running version and begins routing. Refused for an agent whose
+   * durable state holds entries (decision 1871). The new instance's init runs now; what it did
+   * (services, timers, sends) is not applied — those are the running version's — and runs again
+   * at promotion, when it takes effect.
+   */
+  async start(candidate: AgentRecord, artifactSize: number, strategy: RolloutStrategy, given: Partial<RolloutThresholds> | undefined): Promise<RolloutView> {
+    const name = candidate.name;
+    const thresholds = resolveRolloutThresholds(given ?? {}, 'thresholds');
+    // Two rollouts of one agent asked at once: the second is refused here, before anything starts.
+    const running = this.inProgress(name);
+    if (running !== undefined || this.starting.has(name)) throw new RolloutInProgressError(name, running?.candidateVersion ?? candidate.version);
+    this.starting.add(name);
+    try {
+      return await this.startReserved(candidate, artifactSize, strategy, thresholds);
+    } finally {
+      this.starting.delete(name);
+    }
+  }
+
+  private async startReserved(candidate: AgentRecord, artifactSize: number, strategy: RolloutStrategy, thresholds: RolloutThresholds): Promise<RolloutView> {
+    const name = candidate.name;
+    await this.refuseStateful(name);
+    const key = candidateKey(name, candidate.version);
+    const init = await this.o.host.start({ deployment: { ...candidate, name: key }, identity: this.o.messaging.agentId(key) });
+    for (const line of init.logs) agentLog(this.o.events, name, line.level === 'debug' ? 'info' : line.level === 'warn' || line.level === 'error' ? line.level : 'info', `[version ${candidate.version}] ${line.message}`);
+    const rollout: Rollout = {
+      name, key, strategy, candidate, artifactSize, removed: false,
+      split: new ConversationSplit(key, strategyPercent(strategy)),
+      controller: new RolloutController(thresholds, this.now()),
+    };
+    this.rollouts.set(name, rollout);
+    this.arm(rollout);
+    agentLog(this.o.events, name, 'info', `rollout of version ${candidate.version} (${candidate.artifactDigest.slice(0, 12)}) started beside version ${candidate.version - 1}: ${formatStrategy(strategy)}, bake ${thresholds.bakeMs} ms`);
+    this.o.messaging.wake(name);
+    return this.view(rollout);
+  }
+
+  /**
+   * An operator's rollback (or stop) during a rollout: the new instance is drained and removed,
+   * nothing promoted. A verdict already being carried out is waited for; resolves with what ended.
+   */
+  async abort(name: string, reason: string): Promise<RolloutView | undefined> {
+    const r = this.rollouts.get(name);
+    if (r === undefined || isEnded(r)) return undefined;
+    if (r.ending !== undefined) {
+      await r.ending;
+      return this.view(r);
+    }
+    r.controller.abort(reason);
+    clearTimeout(r.timer);
+    await this.removeCandidate(r);
+    agentLog(this.o.events, name, 'warn', `rollout of version ${r.candidate.version} aborted: ${reason}`);
+    return this.view(r);
+  }
+
+  /**
+   * The bus's execute for a batch: work of agents without a rollout runs as one batch as before;
+   * each agent with one has its items run one by one, in order, each on the version its
+   * conversation goes to. Once an item of an agent does not complete, its later items come back
+   * `skipped` (the executor's contract).
+   */
+  async execute(batch: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
+    if (this.rollouts.size === 0 || !batch.some((item) => this.routing(item.agent))) return run(batch);
+    const results: ExecutionResult[] = new Array<ExecutionResult>(batch.length);
+    const plain: number[] = [];
+    const routed = new Map<string, number[]>();
+    batch.forEach((item, i) => {
+      if (!this.routing(item.agent)) plain.push(i);
+      else routed.set(item.agent, [...(routed.get(item.agent) ?? []), i]);
+    });
+    const plainRun = plain.length === 0 ? Promise.resolve() : run(plain.map((i) => batch[i]!)).then((rs) => rs.forEach((r, k) => { results[plain[k]!] = r; }));
+    const routedRuns = [...routed.values()].map(async (indexes) => {
+      let stopped: string | undefined;
+      for (const i of indexes) {
+        const item = batch[i]!;
+        if (stopped !== undefined) {
+          results[i] = skipped(item, stopped);
+          continue;
+        }
+        const result = await this.runOne(item, run);
+        results[i] = result;
+        if (result.outcome.status !== 'ok' && result.outcome.status !== 'rejected') stopped = 'not run: an earlier message of the agent did not complete';
+      }
+    });
+    await Promise.all([plainRun, ...routedRuns]);
+    return results;
+  }
+
+  /** Drops what is shown of an ended rollout (the name is deployed anew). */
+  forget(name: string): void {
+    const r = this.rollouts.get(name);
+    if (r !== undefined && isEnded(r)) this.rollouts.delete(name);
+  }
+
+  /** Stops every timer (node shutdown); the new instances go with the sandbox. */
+  close(): void {
+    for (const r of this.rollouts.values()) clearTimeout(r.timer);
+  }
+
+  private routing(agent: string): boolean {
+    const r = this.rollouts.get(agent);
+    return r !== undefined && !r.removed;
+  }
+
+  private async runOne(item: WorkItem, run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult> {
+    const r = this.rollouts.get(item.agent)!;
+    const side: RolloutSide = r.controller.phase !== 'baking' || r.removed ? 'current'
+      : item.kind === 'timer' ? 'current' // timers were set by the running version
+        : r.split.route({ conversationId: item.delivery.message.conversationId, inReplyTo: item.delivery.message.inReplyTo, messageId: item.delivery.messageId });
+    if (side === 'candidate') {
+      const [tried] = await run([{ ...item, agent: r.key }]);
+      const result = { ...tried!, agent: item.agent };
+      const outcome = result.outcome.status;
+      const wroteState = result.stateWrites.length > 0;
+      if ((outcome === 'ok' || outcome === 'rejected') && !wroteState) {
+        this.pinSends(r, result, 'candidate');
+        // A failure reply: the handler returned an error (the bus answers `failure`), or the agent sent one itself.
+        const failed = outcome === 'rejected' || result.outbox.some((sent) => sent.performative === 'failure');
+        this.judge(r, r.controller.observe({ outcome: failed ? 'failure' : 'ok', durationMs: ms(result.durationUs) }, this.now()));
+        return result;
+      }
+      // Not completed on the new version: counted, its effects dropped, the running version handles it.
+      if (outcome === 'crashed') this.judge(r, r.controller.observe({ outcome: 'crashed', durationMs: ms(result.durationUs) }, this.now()));
+      if (wroteState) this.judge(r, r.controller.fail('the new version wrote durable state, which the two versions cannot share'));
+      // Crash-looped past its restart policy, the new instance will never run again.
+      if (outcome === 'not-running' && (await this.o.host.stats(r.key))?.state === 'failed') {
+        this.judge(r, r.controller.fail('the new version is failed (it crashed past its restart policy)'));
+      }
+      for (const line of result.logs) agentLog(this.o.events, item.agent, line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'info', `[version ${r.candidate.version}] ${line.message}`);
+      if (outcome === 'crashed') agentLog(this.o.events, item.agent, 'warn', `[version ${r.candidate.version}] crashed (${result.outcome.kind}): the running version handles the message instead`);
+    }
+    const [result] = await run([item]);
+    this.pinSends(r, result!, 'current');
+    return result!;
+  }
+
+  /** Conversations a version started by sending: their answers come back to it. */
+  private pinSends(r: Rollout, result: ExecutionResult, side: RolloutSide): void {
+    for (const sent of result.outbox) r.split.started(sent.conversationId, side);
+  }
+
+  /** Sets the timer that ends the bake (a verdict may also come earlier, from a handling). */
+  private arm(r: Rollout): void {
+    clearTimeout(r.timer);
+    const wait = Math.max(0, r.controller.bakeUntil - this.now());
+    r.timer = setTimeout(() => this.judge(r, r.controller.verdict(this.now())), wait + 1);
+    r.timer.unref();
+  }
+
+  private judge(r: Rollout, verdict: RolloutVerdict): void {
+    if (verdict.kind === 'wait') {
+      if (this.now() >= verdict.until) this.arm(r);
+      return;
+    }
+    if (r.ending !== undefined || r.controller.phase === 'aborted') return;
+    clearTimeout(r.timer);
+    // Not awaited here: carrying it out drains the agent, whose handling may be what called.
+    r.ending = (verdict.kind === 'promote' ? this.promote(r) : this.rollBack(r, verdict.reason)).catch((err: unknown) => {
+      agentLog(this.o.events, r.name, 'error', `rollout of version ${r.candidate.version}: ${(err as Error).message}`);
+    });
+  }
+
+  private async promote(r: Rollout): Promise<void> {
+    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), ...countsFields(r) };
+    try {
+      await this.audited('PromoteRollout', r.name, fields, () => this.o.promote(r.candidate, r.artifactSize));
+    } catch (err) {
+      // Not promoted (the new version did not start as the agent, or the trail refused): the running one stays.
+      r.controller.abort(`promotion failed: ${(err as Error).message}`);
+      await this.removeCandidate(r);
+      throw err;
+    }
+    await this.removeCandidate(r);
+    r.controller.settle();
+    agentLog(this.o.events, r.name, 'info', `rollout promoted version ${r.candidate.version} (${countsText(r)})`);
+  }
+
+  private async rollBack(r: Rollout, reason: string): Promise<void> {
+    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), reason, ...countsFields(r) };
+    const remove = async (): Promise<void> => { await this.removeCandidate(r); };
+    try {
+      await this.audited('RollBackRollout', r.name, fields, remove);
+    } catch (err) {
+      // The trail could not record it: roll back all the same — keeping a failing version is worse.
+      await remove();
+      agentLog(this.o.events, r.name, 'error', `rollout rollback not audited: ${(err as Error).message}`);
+    }
+    r.controller.settle();
+    agentLog(this.o.events, r.name, 'warn', `rollout of version ${r.candidate.version} rolled back: ${reason}`);
+  }
+
+  private audited<T>(method: 'PromoteRollout' | 'RollBackRollout', agent: string, fields: Record<string, string>, effect: () => Promise<T>): Promise<T> {
+    return this.audit === undefined ? effect() : this.audit(method, agent, fields, effect);
+  }
+
+  /** Nothing more goes to the new instance; once the agent is idle it is released. */
+  private async removeCandidate(r: Rollout): Promise<void> {
+    if (r.removed) return;
+    r.removed = true;
+    await this.o.messaging.idle(r.name);
+    await this.o.host.stop(r.key, false);
+    this.o.messaging.wake(r.name);
+  }
+
+  private async refuseStateful(name: string): Promise<void> {
+    if (this.o.state === undefined) return;
+    let entries: number;
+    try {
+      entries = (await this.o.state.readState(name)).size;
+    } catch (error) {
+      if ((error as { code?: string }).code === STATE_UNSUPPORTED) return;
+      throw error;
+    }
+    if (entries > 0) throw new RolloutStatefulError(name, entries);
+  }
+
+  private view(r: Rollout): RolloutView {
+    const c = r.controller;
+    return {
+      strategy: r.strategy, phase: c.phase, candidateVersion: r.candidate.version, candidateDigest: r.candidate.artifactDigest,
+      startedAt: c.startedAt, bakeUntil: c.bakeUntil, thresholds: c.thresholds, counts: c.counts(),
+      ...(c.reason !== undefined ? { reason: c.reason } : {}),
+    };
+  }
+}
+
+function isEnded(r: Rollout): boolean {
+  const p = r.controller.phase;
+  return p === 'promoted' || p === 'rolled-back' || p === 'aborted';
+}
+
+function ms(durationUs: number | undefined): number | undefined {
+  return durationUs === undefined ? undefined : durationUs / 1000;
+}
+
+function skipped(item: WorkItem, reason: string): ExecutionResult {
+  return {
+    agent: item.agent, workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`, outcome: { status: 'skipped', reason },
+    fuelUsed: 0, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [],
+  };
+}
+
+function countsFields(r: Rollout): Record<string, string> {
+  const c = r.controller.counts();
+  return { handled: String(c.handled), crashes: String(c.crashes), failures: String(c.failures), ...(c.p99Ms !== undefined ? { p99Ms: String(c.p99Ms) } : {}) };
+}
+
+function countsText(r: Rollout): string {
+  const c = r.controller.counts();
+  return `${c.handled} handled, ${c.crashes} crashed, ${c.failures} failed${c.p99Ms !== undefined ? `, p99 ${c.p99Ms} ms` : ''}`;
+}

@@ -1,0 +1,57 @@
+/**
+ * A real node for the rollout tests (decision 1871): embedded log, token auth, one shard, the
+ * example agents they roll out, and `ask`, which sends a request in a conversation and returns
+ * the content of the agent's answer in it (answers are matched by conversation, so several
+ * conversations may be asked side by side).
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MessageEvent } from '@caxton/core';
+import { CaxtonClient } from '@caxton/client';
+import { startNode, type RunningNode } from '../../../src/start/start-node.js';
+import { readTokenFile, tokenFilePath } from '../../../src/api/auth.js';
+import { eventually } from './harness.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
+
+/** A built example's component: `artifact('hostile/as-abort', 'hostile-as-abort')`. */
+export const artifact = async (dir: string, name: string): Promise<Uint8Array> =>
+  new Uint8Array(await readFile(path.join(repoRoot, 'examples', dir, 'build', `${name}.wasm`)));
+
+export const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+export interface RolloutNode {
+  client: CaxtonClient;
+  ask(agent: string, conversation: string, content: string, inReplyTo?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startRolloutNode(prefix: string): Promise<RolloutNode> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const node: RunningNode = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1 });
+  const client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(dir)) });
+  const replies: MessageEvent[] = [];
+  const used = new Set<MessageEvent>();
+  const tail = client.tail({}, (e) => { if (e.message.receivers.some((r) => r.name.startsWith('operator@'))) replies.push(e); });
+  await tail.ready;
+  return {
+    client,
+    async ask(agent, conversation, content, inReplyTo) {
+      const seen = (): MessageEvent | undefined => replies.find((e) => e.message.conversationId === conversation && e.message.sender?.name.startsWith(`${agent}@`) && !used.has(e));
+      await client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content, conversationId: conversation, ...(inReplyTo ? { inReplyTo } : {}) } });
+      await eventually(() => seen() !== undefined, `an answer from ${agent} in ${conversation}`, 15_000);
+      const e = seen()!;
+      used.add(e);
+      return e.message.content ?? '';
+    },
+    async stop() {
+      tail.cancel();
+      client.close();
+      await node.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
