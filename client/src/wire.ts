@@ -32,6 +32,9 @@ export interface WireArtifactHeader {
   /** Send quotas (decision 1720); optional when sending, 0 (= default / keep) when received without. */
   maxSendsPerS?: number;
   maxSendsPerCall?: number;
+  /** Absent queue (decision 1990); optional when sending, 0 (= default / keep) when received without. */
+  absentQueue?: number;
+  absentTtlMs?: Wire64;
 }
 
 export interface WireHttpAllowRule {
@@ -68,6 +71,9 @@ export interface WireAgentLimits {
   /** 0: not stored with the deployment (the sandbox default applies). Optional for old peers. */
   maxSendsPerS?: number;
   maxSendsPerCall?: number;
+  /** Absent queue (decision 1990); optional when sending, 0 (= default / keep) when received without. */
+  absentQueue?: number;
+  absentTtlMs?: Wire64;
 }
 
 export interface WireAgentError {
@@ -108,6 +114,14 @@ export interface WireAgentInfo {
   previous?: WirePreviousDeployment | null;
   /** The agent's circuit breaker; null (or absent, from old senders) while closed. */
   breaker?: WireAgentBreaker | null;
+  /** Messages waiting for the absent agent (decision 1990); null (or absent) while it is present. */
+  absentQueue?: WireAbsentQueue | null;
+}
+
+export interface WireAbsentQueue {
+  queued: number;
+  limit: number;
+  ttlMs: Wire64;
 }
 
 export interface WireAgentBreaker {
@@ -132,6 +146,8 @@ export interface WireUpgradeAgentResponse {
 export interface WireStopAgentRequest {
   name: string;
   force: boolean;
+  /** Optional for old senders (decision 1990). */
+  keepQueue?: boolean;
 }
 
 export interface WireStopAgentResponse {

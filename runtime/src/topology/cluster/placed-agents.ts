@@ -184,7 +184,15 @@ export class PlacedAgents implements AgentResidency {
     return this.remote(next, 'upgrading', artifactSize);
   }
 
-  async stop(name: string, force: boolean): Promise<AgentStatus> {
+  async stop(name: string, force: boolean, keepQueue = false): Promise<AgentStatus> {
+    if (keepQueue) {
+      // Decision 1990: the queue of an absent agent is the embedded node's mailbox over its log; a
+      // cluster would need it held across placement moves, which is not built.
+      throw new CaxtonError('agent.keep-queue-unsupported', `cannot stop ${name} with its queue kept: a cluster node does not keep queues for stopped agents`, {
+        kind: 'failed-precondition', context: { agent: name },
+        hint: 'stop it without --keep-queue (its waiting messages are dead-lettered), or suspend it (`caxton suspend`): a suspended agent\'s messages wait for `caxton resume`',
+      });
+    }
     const record = await this.c.registry.getAgent(name);
     if (!record) throw new NotFoundError('agent', name);
     const status = (await this.status(name))!;
