@@ -54,3 +54,28 @@ export function limitsFromFlags(argv: LimitFlagArgs): Partial<AgentLimitsSpec> |
     throw new UsageError(`--${d.deploy!.flag} ${String(err.value)} is over its ceiling: it must be 1..${number(d.ceiling)} (${d.unit})`, err.hint);
   }
 }
+
+/**
+ * `caxton serve --absent-queue / --absent-ttl` (decision 1990): the node's defaults of the absent
+ * queue's limits for agents deployed without their own, parsed and checked like the deploy flags.
+ */
+export const NODE_DEFAULT_LIMIT_FLAGS = ['absentQueue', 'absentTtlMs'] as const satisfies readonly DeployableLimitName[];
+
+export function nodeDefaultLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  let out = y as Argv<T & LimitFlagArgs>;
+  for (const name of NODE_DEFAULT_LIMIT_FLAGS) {
+    const d = AGENT_LIMIT_TABLE[name];
+    const forms = d.unit === 'ms' ? 'a duration, e.g. 90s, 10m, 1h, 2d' : `${d.unit}, e.g. ${number(d.default)}`;
+    out = out.option(d.deploy.flag, {
+      type: 'string',
+      describe: `Node default for agents deployed without --${d.deploy.flag}: ${d.description} Value: ${forms}; at most ${number(d.ceiling)}; default ${number(d.default)}`,
+    }) as Argv<T & LimitFlagArgs>;
+  }
+  return out;
+}
+
+export function nodeDefaultLimitsFromFlags(argv: LimitFlagArgs): Partial<AgentLimitsSpec> | undefined {
+  const only: LimitFlagArgs = {};
+  for (const name of NODE_DEFAULT_LIMIT_FLAGS) only[AGENT_LIMIT_TABLE[name].deploy.flag] = argv[AGENT_LIMIT_TABLE[name].deploy.flag];
+  return limitsFromFlags(only);
+}
