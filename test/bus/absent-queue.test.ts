@@ -8,7 +8,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CaxtonError, type AgentLimitsSpec } from '@caxton/core';
+import { CaxtonError, parseIdempotencyKey, type AgentLimitsSpec } from '@caxton/core';
 import { TestNode } from './support/test-node.js';
 import { agentArtifact } from './support/artifacts.js';
 
@@ -41,9 +41,13 @@ test('a stopped agent keeps its queue: bounded, durable across a restart, delive
 
   const sent: string[] = [];
   for (const content of ['one', 'two', 'three']) {
-    const r = await t.send({ performative: 'request', receivers: [{ name: 'echo' }], content });
+    const idempotency = { caller: 'test', key: parseIdempotencyKey(`key-${content}`)! };
+    const r = await t.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content }, { idempotency });
     assert.deepEqual(r.accepted, ['echo']);
     sent.push(`${r.messageId}>echo`);
+    // A retry of the same send is that message again, not one more in the queue.
+    const retry = await t.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content }, { idempotency });
+    assert.equal(retry.messageId, r.messageId);
   }
   // The fourth is past its absent queue: refused, typed, with a hint; nothing of it accepted.
   await assert.rejects(t.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'four' }), (err) => {

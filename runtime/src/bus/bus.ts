@@ -311,13 +311,6 @@ export class Bus implements OutboxSender {
       // Created if missing: an agent with nothing delivered yet (e.g. idle since a restart) must
       // count reservations too, or a burst of concurrent sends would all pass the capacity check.
       const box = this.mailboxes.of(name);
-      // An absent agent (decision 1990) keeps at most its absent queue; the rest is refused, typed.
-      const absent = port.absence?.(name);
-      if (absent !== undefined && box.occupied >= absent.queue) {
-        refused.push({ receiver: receiver.name, reason: 'absent-queue-full' });
-        (absentFull ??= []).push({ agent: name, limit: absent.queue });
-        continue;
-      }
       if (!box.hasRoom()) {
         refused.push({ receiver: receiver.name, reason: 'mailbox-full' });
         continue;
@@ -343,6 +336,14 @@ export class Bus implements OutboxSender {
       if (this.mailboxes.isPending(did) || this.opts.log.hasCompleted?.(did) === true) {
         // A duplicate: accepted already, by the send this one repeats (a retried idempotent send).
         (duplicates ??= []).push(name);
+        continue;
+      }
+      // An absent agent (decision 1990) keeps at most its absent queue; the rest is refused, typed
+      // (after the duplicate check: a repeat of a message it keeps is that message, not one more).
+      const absent = port.absence?.(name);
+      if (absent !== undefined && box.occupied >= absent.queue) {
+        refused.push({ receiver: receiver.name, reason: 'absent-queue-full' });
+        (absentFull ??= []).push({ agent: name, limit: absent.queue });
         continue;
       }
       box.reserve(1);
