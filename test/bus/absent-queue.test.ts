@@ -121,3 +121,27 @@ test('messages past the TTL are dead-lettered absent-ttl (stopped or suspended);
   assert.equal(await t.control.getAgent('late'), undefined);
   await assert.rejects(t.send({ performative: 'request', receivers: [{ name: 'late' }], content: 'gone' }), (err) => codeOf(err) === 'bus.unknown-receiver');
 });
+
+test('a message waits an hour of (injected) time for a redeploy and is handled; one past the TTL is dead-lettered', async () => {
+  let skew = 0;
+  const t = await start({ busClock: () => Date.now() + skew });
+  await deploy(t, 'slow-return', { absentTtlMs: 2 * 3_600_000 });
+  await deploy(t, 'never-back', { absentTtlMs: 2 * 3_600_000 });
+  await t.control.stop('slow-return', { force: false, keepQueue: true });
+  await t.control.stop('never-back', { force: false, keepQueue: true });
+  const waits = await t.send({ performative: 'request', receivers: [{ name: 'slow-return' }], content: 'an hour later' });
+  const expires = await t.send({ performative: 'request', receivers: [{ name: 'never-back' }], content: 'three hours later' });
+
+  skew = 3_600_000; // an hour passes: inside the two-hour TTL
+  await new Promise((r) => setTimeout(r, 150)); // several sweeps run (every 25 ms here)
+  assert.equal(t.deadLettered.length, 0, 'nothing expired within the TTL');
+  await deploy(t, 'slow-return');
+  await t.waitFor('the hour-old message handled', () => t.completed.has(`${waits.messageId}>slow-return`));
+
+  skew = 3 * 3_600_000; // past the TTL of what still waits
+  await t.waitFor('the three-hour-old message dead-lettered', () => t.deadLettered.some((d) => d.deliveryId === `${expires.messageId}>never-back`));
+  await t.settle();
+  assert.deepEqual(t.handled.filter((h) => h.agent === 'slow-return').map((h) => h.deliveryId), [`${waits.messageId}>slow-return`], 'handled once');
+  assert.equal(t.deadLettered.length, 1);
+  assert.match((await t.control.getDeadLetter(`${expires.messageId}>never-back`)).reason, /^absent-ttl: never-back was absent/);
+});

@@ -43,6 +43,12 @@ export interface StartNodeOptions extends TopologyOptions {
   defaultLimits?: Partial<AgentLimitsSpec>;
   /** How often absent agents' queues are swept for expired messages, ms (decision 1990). Default 1 s. */
   absentSweepMs?: number;
+  /**
+   * The bus's clock (ms since epoch): when a message is accepted, how long it waited (absent TTLs,
+   * decision 1990), circuit-breaker cool-downs, edge admission delays. Default `Date.now`; tests
+   * inject one to let an hour pass in a moment.
+   */
+  busClock?: () => number;
   /** Worker-thread shards running agents. Default: 1 on ≤ 2 cores, else cores − 1. */
   shards?: number;
   /** Crashes of one message before it is dead-lettered. Default 3. */

@@ -189,6 +189,7 @@ async function startOnTopology(
   const bus = new Bus({
     log: storage.log, state: storage.state, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY, events,
     edgeAdmission: edgeAdmissionLimits(options.edgeAdmission),
+    ...(options.busClock ? { now: options.busClock } : {}),
     priorityAgingDispatches: traffic.priorityAgingDispatches,
     breaker: { failures: traffic.breakerFailures, coolDownMs: traffic.breakerCoolDownMs },
     // Small batches, several in flight: the bus thread applies one batch's results while the
