@@ -1,7 +1,8 @@
 /**
  * Queues for absent agents (decision 1990) on a real node with the embedded log and real
  * AssemblyScript echo agents: messages to an agent stopped with its queue kept are accepted and
- * wait, bounded (the one past its `absentQueue` refused, typed), through a restart of the node;
+ * wait, bounded (the one past its `absentQueue` refused, typed; an agent sender gets a failure),
+ * through a restart of the node;
  * the next deploy of the name handles each once, in the order sent. Messages that wait past the
  * TTL — for a stopped or a suspended agent — are dead-lettered with reason `absent-ttl` and listed
  * by `dlq list`. A name never deployed, or stopped without keeping its queue, is still refused.
@@ -32,6 +33,7 @@ const codeOf = (err: unknown): string => (err instanceof CaxtonError ? err.code 
 test('a stopped agent keeps its queue: bounded, durable across a restart, delivered once and in order on redeploy', async () => {
   const t = await start();
   await deploy(t, 'echo', { absentQueue: 3 });
+  await t.deploy('asker', 'conformance/puppet');
   // A name never deployed has no queue: anyone could otherwise fill the disk with queues for made-up names.
   await assert.rejects(t.send({ performative: 'inform', receivers: [{ name: 'nobody' }], content: 'x' }), (err) => codeOf(err) === 'bus.unknown-receiver');
 
@@ -57,6 +59,9 @@ test('a stopped agent keeps its queue: bounded, durable across a restart, delive
     assert.match(err.hint ?? '', /--absent-queue/);
     return true;
   });
+  // An agent cannot catch a refusal: it gets a failure saying why.
+  await t.puppet('asker', { performative: 'request', to: 'echo', content: 'from-asker', count: 1 });
+  await t.waitFor('the asker told its send was refused', () => t.logs('asker').some((l) => l.startsWith('got failure from ams@caxton') && l.includes('is absent (stopped or suspended)')));
   const shown = await t.control.getAgent('echo');
   assert.equal(shown?.state, 'stopped');
   assert.deepEqual(shown?.absentQueue, { queued: 3, limit: 3, ttlMs: 86_400_000 });
