@@ -15,7 +15,7 @@
  * presents before recording a completion (decision 0702).
  */
 import type { AgentId, AgentStatus, AgentState } from '@caxton/core';
-import { AlreadyExistsError, NotFoundError, CaxtonError, UnavailableError } from '@caxton/core';
+import { AlreadyExistsError, NotFoundError, CaxtonError, KeepQueueUnsupportedError, UnavailableError } from '@caxton/core';
 import type { DispatchOwnership } from '../../bus/port.js';
 import { partitionOwner } from '../../bus/kafka/index.js';
 import { ClaimStore } from './placement/claims.js';
@@ -188,10 +188,7 @@ export class PlacedAgents implements AgentResidency {
     if (keepQueue) {
       // Decision 1990: the queue of an absent agent is the embedded node's mailbox over its log; a
       // cluster would need it held across placement moves, which is not built.
-      throw new CaxtonError('agent.keep-queue-unsupported', `cannot stop ${name} with its queue kept: a cluster node does not keep queues for stopped agents`, {
-        kind: 'failed-precondition', context: { agent: name },
-        hint: 'stop it without --keep-queue (its waiting messages are dead-lettered), or suspend it (`caxton suspend`): a suspended agent\'s messages wait for `caxton resume`',
-      });
+      throw new KeepQueueUnsupportedError(name);
     }
     const record = await this.c.registry.getAgent(name);
     if (!record) throw new NotFoundError('agent', name);
