@@ -6,7 +6,7 @@
 import type { Argv } from 'yargs';
 import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, LimitOutOfRangeError, type AgentLimitsSpec, type DeployableLimitName } from '@caxton/core';
 import { UsageError } from './cli-error.js';
-import { parseCount, parseMemory } from './parse.js';
+import { parseCount, parseDuration, parseMemory } from './parse.js';
 
 /** The flags' raw text, by flag name (yargs also sets the camelCase twins, not read here). */
 export type LimitFlagArgs = { [flag: string]: unknown };
@@ -18,7 +18,7 @@ export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
   let out = y as Argv<T & LimitFlagArgs>;
   for (const name of DEPLOYABLE_LIMITS) {
     const d = AGENT_LIMIT_TABLE[name];
-    const forms = d.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)' : `${d.unit}, e.g. ${number(d.default)} or 5k`;
+    const forms = d.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)' : d.unit === 'ms' ? 'a duration, e.g. 90s, 10m, 1h, 2d' : `${d.unit}, e.g. ${number(d.default)} or 5k`;
     out = out.option(d.deploy.flag, {
       type: 'string',
       describe: `${d.description} Value: ${forms}; at most ${number(d.ceiling)}; default: the node default (${number(d.default)})`,
@@ -29,7 +29,13 @@ export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 
 function parseFlag(name: DeployableLimitName, text: string): number {
   const flag = `--${AGENT_LIMIT_TABLE[name].deploy.flag}`;
-  return name === 'memoryPages' ? parseMemory(text) : parseCount(text, flag);
+  if (name === 'memoryPages') return parseMemory(text);
+  if (AGENT_LIMIT_TABLE[name].unit === 'ms') {
+    const ms = parseDuration(text);
+    if (ms === undefined || !Number.isSafeInteger(ms) || ms < 1) throw new UsageError(`${flag} "${text}" is not a duration`, `e.g. ${flag} 90s, ${flag} 10m or ${flag} 1h30m`);
+    return ms;
+  }
+  return parseCount(text, flag);
 }
 
 /** The limits the flags set (none given: undefined, i.e. the node's defaults / keep on upgrade). */
@@ -47,4 +53,29 @@ export function limitsFromFlags(argv: LimitFlagArgs): Partial<AgentLimitsSpec> |
     const d = AGENT_LIMIT_TABLE[err.limit as DeployableLimitName];
     throw new UsageError(`--${d.deploy!.flag} ${String(err.value)} is over its ceiling: it must be 1..${number(d.ceiling)} (${d.unit})`, err.hint);
   }
+}
+
+/**
+ * `caxton serve --absent-queue / --absent-ttl` (decision 1990): the node's defaults of the absent
+ * queue's limits for agents deployed without their own, parsed and checked like the deploy flags.
+ */
+export const NODE_DEFAULT_LIMIT_FLAGS = ['absentQueue', 'absentTtlMs'] as const satisfies readonly DeployableLimitName[];
+
+export function nodeDefaultLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  let out = y as Argv<T & LimitFlagArgs>;
+  for (const name of NODE_DEFAULT_LIMIT_FLAGS) {
+    const d = AGENT_LIMIT_TABLE[name];
+    const forms = d.unit === 'ms' ? 'a duration, e.g. 90s, 10m, 1h, 2d' : `${d.unit}, e.g. ${number(d.default)}`;
+    out = out.option(d.deploy.flag, {
+      type: 'string',
+      describe: `Node default for agents deployed without --${d.deploy.flag}: ${d.description} Value: ${forms}; at most ${number(d.ceiling)}; default ${number(d.default)}`,
+    }) as Argv<T & LimitFlagArgs>;
+  }
+  return out;
+}
+
+export function nodeDefaultLimitsFromFlags(argv: LimitFlagArgs): Partial<AgentLimitsSpec> | undefined {
+  const only: LimitFlagArgs = {};
+  for (const name of NODE_DEFAULT_LIMIT_FLAGS) only[AGENT_LIMIT_TABLE[name].deploy.flag] = argv[AGENT_LIMIT_TABLE[name].deploy.flag];
+  return limitsFromFlags(only);
 }

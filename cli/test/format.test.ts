@@ -99,6 +99,13 @@ describe('output formatting', () => {
     assert.match(formatAgentDetail(agent({ breaker: { state: 'half-open', failures: 5 } }), NOW), /^breaker\s+half-open: 5 failed in a row, a probe message is being handled/m);
   });
 
+  it('shows an absent agent\'s queue with the state, and in detail (decision 1990)', () => {
+    assert.match(formatAgentDetail(agent(), NOW), /^absent queue\s+\(present\) keeps node default messages for node default while stopped/m);
+    const stopped = agent({ state: 'stopped', absentQueue: { queued: 3, limit: 1_000, ttlMs: 86_400_000 } });
+    assert.match(formatAgentTable([stopped]).split('\n')[1]!, /^echo\s+stopped \(3 queued\)\s/);
+    assert.match(formatAgentDetail(stopped, NOW), /^absent queue\s+3 of 1,000 waiting, each kept 1d before it is dead-lettered \(absent-ttl\)$/m);
+  });
+
   it('shows the node status with the cluster', () => {
     const out = formatStatus({
       nodeId: 'n1', version: '0.1.0', startedAt: NOW - 7_200_000, uptimeMs: 7_200_000, agentsTotal: 3, agentsRunning: 2,

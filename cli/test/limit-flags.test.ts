@@ -7,13 +7,20 @@ import { describe, it } from 'node:test';
 import yargs from 'yargs';
 import { AGENT_LIMIT_TABLE, DEPLOYABLE_LIMITS } from '@caxton/core';
 import { UsageError } from '../src/cli-error.js';
-import { limitFlagOptions, limitsFromFlags } from '../src/limit-flags.js';
+import { limitFlagOptions, limitsFromFlags, nodeDefaultLimitsFromFlags } from '../src/limit-flags.js';
 
 describe('limit flags', () => {
   it('map each flag to its limit', () => {
     assert.deepEqual(limitsFromFlags({ 'max-sends-per-s': '500', 'max-sends-per-call': '2k', fuel: '5M', memory: '16MiB' }),
       { sendsPerSecond: 500, maxOutbox: 2000, fuelPerMessage: 5_000_000, memoryPages: 256 });
     assert.equal(limitsFromFlags({}), undefined, 'no flag: the node defaults (deploy) or keep (upgrade)');
+  });
+
+  it('read the absent TTL as a duration and the absent queue as a count (decision 1990)', () => {
+    assert.deepEqual(limitsFromFlags({ 'absent-ttl': '1h30m', 'absent-queue': '2k' }), { absentTtlMs: 5_400_000, absentQueue: 2000 });
+    assert.throws(() => limitsFromFlags({ 'absent-ttl': '3600' }), (e: unknown) => e instanceof UsageError && /is not a duration/.test(e.message) && /1h30m/.test(e.hint ?? ''));
+    assert.throws(() => limitsFromFlags({ 'absent-ttl': '31d' }), (e: unknown) => e instanceof UsageError && /--absent-ttl 2678400000 is over its ceiling/.test(e.message));
+    assert.deepEqual(nodeDefaultLimitsFromFlags({ 'absent-ttl': '10m', fuel: '5M' }), { absentTtlMs: 600_000 }, 'serve takes only the absent-queue defaults');
   });
 
   it('refuse a value over the ceiling with a usage error naming the flag, the ceiling and the limit', () => {

@@ -167,6 +167,8 @@ export class CaxtonClient {
       memoryPages: header.limits?.memoryPages ?? 0,
       maxSendsPerS: header.limits?.sendsPerSecond ?? 0,
       maxSendsPerCall: header.limits?.maxOutbox ?? 0,
+      absentQueue: header.limits?.absentQueue ?? 0,
+      absentTtlMs: header.limits?.absentTtlMs ?? 0,
       config: header.config ?? {},
       sha256,
       totalSize: bytes.length,
@@ -222,8 +224,9 @@ export class CaxtonClient {
     return { agent: agentFromWire(res.agent), previousVersion: res.previousVersion };
   }
 
-  async stop(name: string, force = false): Promise<AgentView> {
-    const res = await this.unary<W.WireStopAgentResponse>('StopAgent', { name, force } satisfies W.WireStopAgentRequest);
+  /** `keepQueue`: keep the name and its queue until it is deployed again (decision 1990). */
+  async stop(name: string, force = false, keepQueue = false): Promise<AgentView> {
+    const res = await this.unary<W.WireStopAgentResponse>('StopAgent', { name, force, keepQueue } satisfies W.WireStopAgentRequest);
     return agentFromWire(res.agent);
   }
 

@@ -29,6 +29,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     limits: {
       fuelPerMessage: a.limits.fuelPerMessage, memoryPages: a.limits.memoryPages,
       maxSendsPerS: a.limits.sendsPerSecond ?? 0, maxSendsPerCall: a.limits.maxOutbox ?? 0,
+      absentQueue: a.limits.absentQueue ?? 0, absentTtlMs: a.limits.absentTtlMs ?? 0,
     },
     config: a.config,
     restarts: a.restarts,
@@ -45,6 +46,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     previous: a.previous ? { version: a.previous.version, artifactSha256: a.previous.artifactDigest, language: a.previous.language ?? '' } : null,
     breaker: a.breaker ? { state: a.breaker.state, failures: a.breaker.failures, retryAfterMs: a.breaker.retryAfterMs ?? 0 } : null,
     rollout: a.rollout ? rolloutToWire(a.rollout) : null,
+    absentQueue: a.absentQueue ? { queued: a.absentQueue.queued, limit: a.absentQueue.limit, ttlMs: a.absentQueue.ttlMs } : null,
   };
 }
 
@@ -64,6 +66,8 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
       fuelPerMessage: w.limits?.fuelPerMessage ?? 0, memoryPages: w.limits?.memoryPages ?? 0,
       ...(w.limits?.maxSendsPerS ? { sendsPerSecond: w.limits.maxSendsPerS } : {}),
       ...(w.limits?.maxSendsPerCall ? { maxOutbox: w.limits.maxSendsPerCall } : {}),
+      ...(w.limits?.absentQueue ? { absentQueue: w.limits.absentQueue } : {}),
+      ...(w.limits?.absentTtlMs ? { absentTtlMs: Number(w.limits.absentTtlMs) } : {}),
     },
     config: { ...w.config },
     restarts: w.restarts,
@@ -82,6 +86,7 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
     view.breaker = { state: w.breaker.state, failures: w.breaker.failures, ...(w.breaker.state === 'open' ? { retryAfterMs: Number(w.breaker.retryAfterMs) } : {}) };
   }
   if (w.rollout) view.rollout = rolloutFromWire(w.rollout);
+  if (w.absentQueue) view.absentQueue = { queued: w.absentQueue.queued, limit: w.absentQueue.limit, ttlMs: Number(w.absentQueue.ttlMs) };
   if (w.lastError) {
     view.lastError = { message: w.lastError.message, at: w.lastError.atUnixMs };
     if (w.lastError.code) view.lastError.code = w.lastError.code;

@@ -34,6 +34,9 @@ export interface WireArtifactHeader {
   maxSendsPerCall?: number;
   /** Upgrade with a strategy (decision 1871); absent/null: drain and swap. */
   rollout?: WireRolloutRequest | null;
+  /** Absent queue (decision 1990); optional when sending, 0 (= default / keep) when received without. */
+  absentQueue?: number;
+  absentTtlMs?: Wire64;
 }
 
 export interface WireRolloutRequest {
@@ -79,6 +82,9 @@ export interface WireAgentLimits {
   /** 0: not stored with the deployment (the sandbox default applies). Optional for old peers. */
   maxSendsPerS?: number;
   maxSendsPerCall?: number;
+  /** Absent queue (decision 1990); optional when sending, 0 (= default / keep) when received without. */
+  absentQueue?: number;
+  absentTtlMs?: Wire64;
 }
 
 export interface WireAgentError {
@@ -121,6 +127,14 @@ export interface WireAgentInfo {
   breaker?: WireAgentBreaker | null;
   /** A rollout (decision 1871); null (or absent, from old senders) when none. */
   rollout?: WireAgentRollout | null;
+  /** Messages waiting for the absent agent (decision 1990); null (or absent) while it is present. */
+  absentQueue?: WireAbsentQueue | null;
+}
+
+export interface WireAbsentQueue {
+  queued: number;
+  limit: number;
+  ttlMs: Wire64;
 }
 
 export interface WireAgentBreaker {
@@ -145,6 +159,8 @@ export interface WireUpgradeAgentResponse {
 export interface WireStopAgentRequest {
   name: string;
   force: boolean;
+  /** Optional for old senders (decision 1990). */
+  keepQueue?: boolean;
 }
 
 export interface WireStopAgentResponse {

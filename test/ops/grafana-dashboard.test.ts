@@ -35,6 +35,7 @@ const METRICS: Array<[string, Kind, Record<string, string[]>]> = [
   ['caxton_bus_log_bytes', 'gauge', {}],
   ['caxton_bus_dead_letters_total', 'counter', {}],
   ['caxton_bus_redeliveries_total', 'counter', {}],
+  ['caxton_bus_absent_queued', 'gauge', {}],
   ['caxton_kafka_produce_duration_seconds', 'histogram', {}],
   ['caxton_kafka_consumer_lag', 'gauge', { partition: ['0', '1'] }],
   ['caxton_etcd_request_duration_seconds', 'histogram', { op: ['put', 'range', 'lease-keepalive'] }],

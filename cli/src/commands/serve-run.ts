@@ -4,6 +4,7 @@
  * Ctrl-C / SIGTERM. The node itself is @caxton/runtime's startNode; this module is imported only
  * when serve runs, so the node's library, the sandbox and their dependencies load only then.
  */
+import { nodeDefaultLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
 import path from 'node:path';
 import { readTokenFilePath, tokenFilePath } from '@caxton/client';
 import { CliError, UsageError } from '../cli-error.js';
@@ -131,6 +132,9 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
     if (!Number.isInteger(argv.shards) || argv.shards < 1 || argv.shards > 256) throw new UsageError(`--shards ${argv.shards} is not a whole number from 1 to 256`);
     options.shards = argv.shards;
   }
+  // Absent agents' queues (decision 1990): the node's defaults for deployments without their own.
+  const absentDefaults = nodeDefaultLimitsFromFlags(argv as unknown as LimitFlagArgs);
+  if (absentDefaults) options.defaultLimits = { ...options.defaultLimits, ...absentDefaults };
   // Edge admission of outside clients (decision 1810): the ceiling and the delay target of the limit.
   const edge: NonNullable<StartNodeOptions['edgeAdmission']> = {};
   if (argv.edgeMaxInFlight !== undefined) {

@@ -2,12 +2,13 @@
 import type { AgentView } from '@caxton/client';
 import { formatStrategy, type RolloutView } from '@caxton/core';
 import { renderFields, renderTable, truncate, type Column } from './table.js';
-import { formatAge, formatBytes, formatCount, formatPages, formatTime } from './units.js';
+import { formatAge, formatBytes, formatCount, formatDuration, formatPages, formatTime } from './units.js';
 
 const COLUMNS: Column<AgentView>[] = [
   { header: 'NAME', value: (a) => a.name },
-  // A breaker that is not closed shows with the state: `running (breaker open)`.
-  { header: 'STATE', value: (a) => (a.breaker ? `${a.state} (breaker ${a.breaker.state})` : a.state) },
+  // A breaker that is not closed shows with the state: `running (breaker open)`; an absent agent
+  // with what waits for it: `stopped (3 queued)` (decision 1990).
+  { header: 'STATE', value: (a) => (a.breaker ? `${a.state} (breaker ${a.breaker.state})` : a.absentQueue ? `${a.state} (${formatCount(a.absentQueue.queued)} queued)` : a.state) },
   { header: 'LANG', value: (a) => a.language ?? '-' },
   // `3 (2)`: version 3 running, version 2 what `caxton rollback` would put back.
   { header: 'VERSION', value: (a) => (a.previous ? `${a.version} (${a.previous.version})` : String(a.version)), right: true },
@@ -45,6 +46,7 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['fuel used', formatCount(a.fuelUsed)],
     ['mailbox', `${formatCount(a.mailboxDepth)} pending`],
     ['breaker', formatBreaker(a.breaker)],
+    ['absent queue', formatAbsentQueue(a)],
     ['handled', formatCount(a.messagesHandled)],
     ['restarts', String(a.restarts)],
     ['last error', a.lastError ? `${a.lastError.message}${a.lastError.code ? ` [${a.lastError.code}]` : ''} at ${formatTime(a.lastError.at)}` : 'none'],
@@ -89,3 +91,13 @@ export function formatRollout(r: RolloutView, now: number): string {
     + `thresholds crash ${t.maxCrashRatePercent}%, failure ${t.maxFailureRatePercent}%, p99 ${t.maxP99Ms} ms, bake ${t.bakeMs / 1000} s`
     + (r.reason ? `; ${r.reason}` : '');
 }
+
+/** `3 of 1,000 waiting, each kept 1d` while absent; the deployment's limits otherwise (decision 1990). */
+function formatAbsentQueue(a: AgentView): string {
+  const q = a.absentQueue;
+  if (q !== undefined) return `${formatCount(q.queued)} of ${formatCount(q.limit)} waiting, each kept ${formatDuration(q.ttlMs)} before it is dead-lettered (absent-ttl)`;
+  const limit = a.limits.absentQueue !== undefined ? formatCount(a.limits.absentQueue) : 'node default';
+  const ttl = a.limits.absentTtlMs !== undefined ? formatDuration(a.limits.absentTtlMs) : 'node default';
+  return `(present) keeps ${limit} messages for ${ttl} while stopped with --keep-queue or suspended`;
+}
+

@@ -89,6 +89,20 @@ export class AgentSuspendedError extends CaxtonError {
   }
 }
 
+/**
+ * `stop --keep-queue` on a node that cannot keep an absent agent's queue (a cluster: its mailboxes
+ * follow placement, decision 1990). Nothing was stopped.
+ */
+export class KeepQueueUnsupportedError extends CaxtonError {
+  constructor(agent: string) {
+    super('agent.keep-queue-unsupported', `cannot stop ${agent} with its queue kept: a cluster node does not keep queues for stopped agents`, {
+      kind: 'failed-precondition',
+      context: { agent },
+      hint: `stop it without --keep-queue (its waiting messages are dead-lettered), or \`caxton suspend ${agent}\`: a suspended agent's messages wait for \`caxton resume\``,
+    });
+  }
+}
+
 /** A rollback of an agent no upgrade has replaced a version of: there is nothing to go back to. */
 export class NoPreviousVersionError extends CaxtonError {
   constructor(agent: string, version: number) {

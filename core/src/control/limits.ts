@@ -108,6 +108,16 @@ export const AGENT_LIMIT_TABLE = {
     unit: 'code units', default: 64 * 1024, ceiling: 1 << 20,
     description: 'Longest service description register-service accepts (sum of its strings).',
   },
+  absentQueue: {
+    unit: 'count', default: 1_000, ceiling: 10_000,
+    description: 'Messages kept for the agent while it is absent (stopped with `--keep-queue`, or suspended); one more is refused `bus.absent-queue-full`. Kept by the bus, not the sandbox; the node\'s mailbox capacity bounds it too (decision 1990).',
+    deploy: { flag: 'absent-queue', wire: 'absent_queue' },
+  },
+  absentTtlMs: {
+    unit: 'ms', default: 86_400_000, ceiling: 2_592_000_000,
+    description: 'How long a message waits for an absent agent (from its acceptance) before it is dead-lettered with reason `absent-ttl` (decision 1990).',
+    deploy: { flag: 'absent-ttl', wire: 'absent_ttl_ms' },
+  },
 } as const satisfies Record<string, LimitDefinition>;
 
 export type LimitName = keyof typeof AGENT_LIMIT_TABLE;

@@ -122,6 +122,18 @@ export interface AgentStatus {
   breaker?: AgentBreaker;
   /** A blue-green or canary rollout of a new version beside this one (decision 1871), while it runs and after it ended. */
   rollout?: RolloutView;
+  /** Stopped with `keepQueue` or suspended: what waits for it (decision 1990); absent while present. */
+  absentQueue?: AbsentQueueView;
+}
+
+/** Messages kept for an absent agent (decision 1990). */
+export interface AbsentQueueView {
+  /** Waiting now. */
+  queued: number;
+  /** Most it keeps (its `absentQueue` limit). */
+  limit: number;
+  /** How long each waits before it is dead-lettered with reason `absent-ttl`. */
+  ttlMs: number;
 }
 
 /** An agent's circuit breaker that is not closed: sends to it are refused fast (decision 1921). */
@@ -313,7 +325,8 @@ export interface NodeControl extends StateControl, DeadLetterControl {
    */
   rollback(name: string): Promise<UpgradeResult>;
   /** Stop and undeploy; graceful lets the message in hand finish, force terminates at once. */
-  stop(name: string, options: { force: boolean }): Promise<AgentStatus>;
+  /** `keepQueue`: keep the name and its queue until it is deployed again (decision 1990). */
+  stop(name: string, options: { force: boolean; keepQueue?: boolean }): Promise<AgentStatus>;
   listAgents(): Promise<AgentStatus[]>;
   /** Undefined when no such agent is deployed (the API answers NOT_FOUND). */
   getAgent(name: string): Promise<AgentStatus | undefined>;

@@ -61,9 +61,9 @@ describe('the limits table', () => {
     assert.throws(() => checkLimits({ sendsPerSec: 5 } as never), (e: unknown) => e instanceof CaxtonError && e.code === 'limits.unknown');
   });
 
-  it('marks fuel, memory and the two send quotas as set per deployment, with a flag and a wire field each', () => {
-    assert.deepEqual([...DEPLOYABLE_LIMITS], ['fuelPerMessage', 'memoryPages', 'maxOutbox', 'sendsPerSecond']);
-    assert.deepEqual(DEPLOYABLE_LIMITS.map((n) => AGENT_LIMIT_TABLE[n].deploy.flag), ['fuel', 'memory', 'max-sends-per-call', 'max-sends-per-s']);
+  it('marks fuel, memory, the two send quotas and the absent queue as set per deployment, with a flag and a wire field each', () => {
+    assert.deepEqual([...DEPLOYABLE_LIMITS], ['fuelPerMessage', 'memoryPages', 'maxOutbox', 'sendsPerSecond', 'absentQueue', 'absentTtlMs']);
+    assert.deepEqual(DEPLOYABLE_LIMITS.map((n) => AGENT_LIMIT_TABLE[n].deploy.flag), ['fuel', 'memory', 'max-sends-per-call', 'max-sends-per-s', 'absent-queue', 'absent-ttl']);
   });
 
   it('is what docs/sandbox.md shows (regenerate the table there from renderLimitsTable())', () => {

@@ -92,7 +92,7 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
 
     StopAgent: unary(ctx, 'StopAgent', async (req: W.WireStopAgentRequest, call): Promise<W.WireStopAgentResponse> => {
       const name = parseAgentName(req.name);
-      return { agent: agentToWire(await ctx.node(call).stop(name, { force: req.force })) };
+      return { agent: agentToWire(await ctx.node(call).stop(name, { force: req.force, keepQueue: req.keepQueue === true })) };
     }),
 
     // Read RPCs answer callers without config.read with config values redacted (decisions 1401,

@@ -197,8 +197,8 @@ class CallerControl implements NodeControl {
       (r) => ({ version: String(r.agent.version), previousVersion: String(r.previousVersion) }));
   }
 
-  stop(name: string, options: { force: boolean }): Promise<AgentStatus> {
-    return this.change('StopAgent', auditArgs({ name, options }, { agent: name, force: options.force }), () => this.inner.stop(name, options));
+  stop(name: string, options: { force: boolean; keepQueue?: boolean }): Promise<AgentStatus> {
+    return this.change('StopAgent', auditArgs({ name, options }, { agent: name, force: options.force, ...(options.keepQueue === true ? { keepQueue: true } : {}) }), () => this.inner.stop(name, options));
   }
 
   async send(message: AclMessage, options?: SendOptions): Promise<SendResult> {

@@ -13,7 +13,7 @@ import { COUNT_BUCKETS, SECONDS_BUCKETS } from '../telemetry/meters.js';
  * Dead letters, deliveries handed to their agent again after a crash, state changes the log failed
  * to commit, and the mailbox capacity (the denominator of deploy/prometheus's saturation alert).
  */
-export function installBusMetrics(meter: Meter, events: BusEvents, mailboxCapacity: number, breakersOpen: () => number = () => 0): () => void {
+export function installBusMetrics(meter: Meter, events: BusEvents, mailboxCapacity: number, breakersOpen: () => number = () => 0, absentQueued: () => number = () => 0): () => void {
   const deadLetters = meter.createCounter('caxton.bus.dead.letters', { description: 'Deliveries moved aside after crashing their handler maxAttempts times' });
   const redeliveries = meter.createCounter('caxton.bus.redeliveries', { description: 'Deliveries handed to their agent again after a crashed attempt' });
   const notCommitted = meter.createCounter('caxton.bus.commit.failures', { description: 'Handlings whose state changes the message log failed or refused to commit (handled again later)' });
@@ -21,6 +21,9 @@ export function installBusMetrics(meter: Meter, events: BusEvents, mailboxCapaci
   const breakers = meter.createObservableGauge('caxton.bus.breakers.open', { description: 'Agents on this node whose circuit breaker is open or half-open: new sends to them are refused (decision 1921)' });
   const observeBreakers = (r: { observe(value: number): void }): void => r.observe(breakersOpen());
   breakers.addCallback(observeBreakers);
+  const absent = meter.createObservableGauge('caxton.bus.absent.queued', { description: 'Messages waiting for absent agents (stopped with their queue kept, or suspended) on this node (decision 1990)' });
+  const observeAbsent = (r: { observe(value: number): void }): void => r.observe(absentQueued());
+  absent.addCallback(observeAbsent);
   // Created at zero: "no failures" is a visible 0 an alert's rate() can read, not an absent series.
   notCommitted.add(0);
   const observeCapacity = (r: { observe(value: number): void }): void => r.observe(mailboxCapacity);
@@ -34,6 +37,7 @@ export function installBusMetrics(meter: Meter, events: BusEvents, mailboxCapaci
     off();
     capacity.removeCallback(observeCapacity);
     breakers.removeCallback(observeBreakers);
+    absent.removeCallback(observeAbsent);
   };
 }
 

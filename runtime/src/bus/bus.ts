@@ -18,14 +18,14 @@ import type { BusPort } from './port.js';
 import type { ExecutionResult } from './executor.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
 import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
-import { BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from './errors.js';
+import { AbsentQueueFullError, BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from './errors.js';
 import { CircuitBreakers, type BreakerLimits, type BreakerView } from './circuit-breaker.js';
 import type { EdgeAdmissionLimits, EdgeLane } from './edge-admission.js';
 import type { BusEvents } from './events.js';
 import type { Mailbox } from './mailbox.js';
 import type { Origin, OutboxSender } from './outbox-sender.js';
 
-export type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from './port.js';
+export type { AbsentQueueLimits, BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from './port.js';
 export type { Origin } from './outbox-sender.js';
 
 export interface BusOptions {
@@ -50,6 +50,9 @@ export interface BusOptions {
   /** Edge admission of outside clients (decision 1810); defaults otherwise. */
   edgeAdmission?: EdgeAdmissionLimits;
 }
+
+/** The first word of the reason of a message dead-lettered because its receiver stayed absent (decision 1990). */
+export const ABSENT_TTL_REASON = 'absent-ttl';
 
 export class Bus implements OutboxSender {
   readonly platformId: AgentId;
@@ -213,6 +216,35 @@ export class Bus implements OutboxSender {
     return this.breakers.view(agent, this.now());
   }
 
+  /**
+   * Dead-letter what waited longer than `ttlMs` for the absent `agent` (decision 1990), with reason
+   * `absent-ttl`; the rest keeps its order. A letter that cannot be written goes back to the
+   * mailbox (tried again on the next sweep; it stays pending in the log). Returns how many went.
+   */
+  async expireAbsent(agent: string, ttlMs: number): Promise<number> {
+    const expired = this.mailboxes.expire(agent, this.now() - ttlMs);
+    let n = 0;
+    for (const d of expired) {
+      const reason = `${ABSENT_TTL_REASON}: ${agent} was absent (stopped or suspended) for longer than its absent TTL (${ttlMs} ms) after the message was accepted`;
+      try {
+        await this.opts.log.deadLetter({ delivery: d, reason, attempts: 0, at: this.now() });
+      } catch {
+        this.mailboxes.putBack(d);
+        continue;
+      }
+      n += 1;
+      this.opts.events.emit({ type: 'dead-lettered', agent, deliveryId: d.id, reason, attempts: 0 });
+      // Its sender is told, as for any dead letter: the conversation will get no answer.
+      await this.sendPlatformReplies([this.failureFor(d, `message could not be handled: ${reason}`, 'dead-lettered')]);
+    }
+    return n;
+  }
+
+  /** Deliveries waiting in `agent`'s mailbox (not handed out). */
+  queued(agent: string): number {
+    return this.mailboxes.queued(agent);
+  }
+
   /** Put back a delivery `forget` returned (e.g. dead-lettering it failed): it waits in its mailbox again. */
   putBack(delivery: Delivery): void {
     this.mailboxes.putBack(delivery);
@@ -254,6 +286,7 @@ export class Bus implements OutboxSender {
     /** The mailbox each delivery reserved a slot of (same index as `deliveries`). */
     const reservations: Mailbox[] = [];
     let duplicates: string[] | undefined;
+    let absentFull: { agent: string; limit: number }[] | undefined;
     let circuitOpen: { agent: string; state: 'open' | 'half-open'; retryAfterMs: number; failures: number }[] | undefined;
     const senderName = msg.sender?.name ?? '';
     const acceptedAt = this.now();
@@ -305,6 +338,14 @@ export class Bus implements OutboxSender {
         (duplicates ??= []).push(name);
         continue;
       }
+      // An absent agent (decision 1990) keeps at most its absent queue; the rest is refused, typed
+      // (after the duplicate check: a repeat of a message it keeps is that message, not one more).
+      const absent = port.absence?.(name);
+      if (absent !== undefined && box.occupied >= absent.queue) {
+        refused.push({ receiver: receiver.name, reason: 'absent-queue-full' });
+        (absentFull ??= []).push({ agent: name, limit: absent.queue });
+        continue;
+      }
       box.reserve(1);
       reservations.push(box);
       if (fromAgent) this.mailboxes.shares.reserve(name, senderName);
@@ -315,6 +356,7 @@ export class Bus implements OutboxSender {
       const first = refused[0]!;
       if (first.reason === 'mailbox-full') throw new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id });
       if (first.reason === 'circuit-open') throw new CircuitOpenError(circuitOpen![0]!, { messageId: id });
+      if (first.reason === 'absent-queue-full') throw new AbsentQueueFullError(absentFull![0]!.agent, absentFull![0]!.limit, { messageId: id });
       throw new UnknownReceiverError(first.receiver, { messageId: id, conversationId: msg.conversationId });
     }
 
@@ -345,6 +387,10 @@ export class Bus implements OutboxSender {
         const retry = Math.max(...circuitOpen.map((c) => c.retryAfterMs));
         const why = `deliveries to ${receiverList(circuitOpen.map((c) => c.agent))} keep failing, so the node refuses new messages to ${circuitOpen.length === 1 ? 'it' : 'them'} for now; retry after ${retry} ms`;
         replies.push(failureReply(msg, this.platformId, why, 'circuit-open'));
+      }
+      if (absentFull !== undefined) {
+        const why = `${receiverList(absentFull.map((a) => a.agent))} ${absentFull.length === 1 ? 'is' : 'are'} absent (stopped or suspended) and already ${absentFull.length === 1 ? 'has' : 'have'} as many messages waiting as ${absentFull.length === 1 ? 'it keeps' : 'they keep'}; retry once ${absentFull.length === 1 ? 'it is' : 'they are'} back`;
+        replies.push(failureReply(msg, this.platformId, why, 'absent-queue-full'));
       }
       // An agent answering one of the platform's own messages (an echo answering a failure) is not
       // told that `ams@<platform>` is no agent: that failure would be answered again, for ever.

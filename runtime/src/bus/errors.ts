@@ -31,6 +31,20 @@ export class CircuitOpenError extends CaxtonError {
   }
 }
 
+/**
+ * The receiver is absent (stopped with its queue kept, or suspended) and the messages kept for it
+ * reached its `absentQueue` limit (decision 1990). Nothing of this send was accepted.
+ */
+export class AbsentQueueFullError extends CaxtonError {
+  constructor(agent: string, limit: number, context: ErrorContext = {}) {
+    super('bus.absent-queue-full', `agent ${agent} is absent and already has ${limit} messages waiting for it (its absent queue is full)`, {
+      kind: 'resource-exhausted',
+      context: { agent, limit, ...context },
+      hint: `nothing was accepted; retry once ${agent} is deployed or resumed again (\`caxton agents ${agent}\` shows its queue), or deploy it with a larger --absent-queue`,
+    });
+  }
+}
+
 /** No agent of that name is deployed on this platform. */
 export class UnknownReceiverError extends CaxtonError {
   constructor(receiver: string, context: ErrorContext = {}) {

@@ -209,6 +209,11 @@ export class Mailbox {
     return this.lanes[0].active + this.lanes[1].active + this.lanes[2].active;
   }
 
+  /** Slots taken: waiting, completing, and reserved by appends in flight. */
+  get occupied(): number {
+    return this.count + this.completing + this.reserved;
+  }
+
   /** Room for `n` more, counting reservations of appends in flight and completions in flight. */
   hasRoom(n = 1): boolean {
     return this.count + this.completing + this.reserved + n <= this.capacity;

@@ -112,6 +112,28 @@ export class Mailboxes {
     return drained;
   }
 
+  /**
+   * Take out of `agent`'s queue the deliveries accepted at or before `cutoff` (an absent agent's
+   * expired ones, decision 1990); the rest keep their order. Like `forget`, what is returned stays
+   * pending in the log until it is dead-lettered.
+   */
+  expire(agent: string, cutoff: number): Delivery[] {
+    const box = this.boxes.get(agent);
+    if (box === undefined || box.queued === 0) return [];
+    const waiting = box.drain();
+    const expired: Delivery[] = [];
+    for (const d of waiting) {
+      if (d.acceptedAt > cutoff) {
+        box.push(d); // drained in handing-out order: pushed back, each sender's FIFO is unchanged
+        continue;
+      }
+      expired.push(d);
+      if (this.pending.delete(d.id)) this.shares.give(d.receiver, senderOf(d));
+      if (this.outside.delete(d.id)) this.edge.drop();
+    }
+    return expired;
+  }
+
   /** Early release: the handled delivery leaves the queue but keeps its slot until `finish`. */
   handOff(d: Delivery): void {
     const box = this.boxes.get(d.receiver);

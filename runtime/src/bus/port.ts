@@ -7,6 +7,14 @@
 import type { AclMessage, AgentId, TopicSubscription } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from './executor.js';
 
+/** What an absent agent's queue keeps (its deployment's limits, decision 1990). */
+export interface AbsentQueueLimits {
+  /** Deliveries kept at most (waiting, completing and being appended). */
+  queue: number;
+  /** How long each waits from its acceptance before it is dead-lettered (`absent-ttl`). */
+  ttlMs: number;
+}
+
 /** Where a receiver lives, as far as this node knows. */
 export type ReceiverKind = 'agent' | 'external' | 'unknown';
 
@@ -58,6 +66,12 @@ export interface BusPort {
    * one of them does not complete the agent's later items come back `skipped`.
    */
   execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]>;
+  /**
+   * The agent is absent — stopped with its queue kept, or suspended — and its messages wait for it
+   * (decision 1990): how many it keeps and for how long. Undefined: present (or not this node's to
+   * say). Absent from the port: no agent is ever absent.
+   */
+  absence?(agent: string): AbsentQueueLimits | undefined;
   /** Is the agent runnable here now? (deployed, not failed, owned by this node) */
   isRunnable(agent: string): boolean;
   /** Cluster: who may complete an agent's deliveries. Absent: every agent is local (early release). */

@@ -5,7 +5,7 @@
  * (agent-residency.ts). The agents running on this node are `local` (local-agents.ts).
  */
 import type { AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec } from '@caxton/core';
-import type { DispatchOwnership } from '../bus/port.js';
+import type { AbsentQueueLimits, DispatchOwnership } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
@@ -51,7 +51,7 @@ export interface AgentLifecycleOptions {
   /** Agents' durable state: a fresh deploy clears what an earlier deployment of the name left. */
   state?: AgentStateStore;
   /** The kill switch (decision 1403); absent: nothing is ever held. */
-  killSwitch?: { isHeld(agent: string): boolean; untilRunnable(agent: string): Promise<void> };
+  killSwitch?: { isHeld(agent: string): boolean; isSuspended?(agent: string): boolean; untilRunnable(agent: string): Promise<void> };
   /** Which signed artifacts this node accepts (decision 1400); absent: signatures are not looked at. */
   trust?: TrustPolicy;
 }
@@ -95,6 +95,20 @@ export class AgentLifecycle {
   isRunnable(name: string): boolean {
     return this.local.isRunning(name) && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name) ?? false)
       && !((this.o.host.restartDelay?.(name) ?? 0) > 0);
+  }
+
+  /**
+   * Absent (decision 1990): stopped with its queue kept, or suspended, on a node whose agents are
+   * all local (a cluster keeps no absent queues: its mailboxes follow placement). Its messages wait,
+   * bounded by its deployment's `absentQueue` and `absentTtlMs` (else the node's defaults).
+   */
+  absence(name: string): AbsentQueueLimits | undefined {
+    const local = this.local.get(name);
+    if (local === undefined || this.residency.ownership() !== undefined) return undefined;
+    const stopped = local.state === 'stopped' && local.record.absentSince !== undefined;
+    if (!stopped && !(this.o.killSwitch?.isSuspended?.(name) ?? false)) return undefined;
+    const limits = local.record.limits;
+    return { queue: limits.absentQueue ?? this.o.defaults.absentQueue, ttlMs: limits.absentTtlMs ?? this.o.defaults.absentTtlMs };
   }
 
   /** Agents on this node. */
@@ -227,24 +241,31 @@ export class AgentLifecycle {
     }
   }
 
-  async stop(name: string, force: boolean): Promise<AgentStatus> {
+  async stop(name: string, force: boolean, keepQueue = false): Promise<AgentStatus> {
     if (this.rollouts.inProgress(name) !== undefined) await this.rollouts.abort(name, 'the agent was stopped');
-    return this.withRollout(await this.residency.stop(name, force));
+    return this.withAbsentQueue(this.withRollout(await this.residency.stop(name, force, keepQueue)));
   }
 
   async status(name: string): Promise<AgentStatus | undefined> {
     const status = await this.residency.status(name);
-    return status && this.withRollout(status);
+    return status && this.withAbsentQueue(this.withRollout(status));
   }
 
   async list(): Promise<AgentStatus[]> {
-    return (await this.residency.list()).map((s) => this.withRollout(s));
+    return (await this.residency.list()).map((s) => this.withAbsentQueue(this.withRollout(s)));
   }
 
   /** A rollout of the agent, in progress or the last that ended, shown in its status. */
   private withRollout(status: AgentStatus): AgentStatus {
     const rollout = this.rollouts.shown(status.name);
     return rollout === undefined ? status : { ...status, rollout };
+  }
+
+  /** An absent agent's status shows what waits for it (decision 1990). */
+  private withAbsentQueue(status: AgentStatus): AgentStatus {
+    const absent = this.absence(status.name);
+    if (absent === undefined) return status;
+    return { ...status, absentQueue: { queued: this.o.messaging.mailboxDepth(status.name), limit: absent.queue, ttlMs: absent.ttlMs } };
   }
 
   /** Another upgrade or a second rollout while one runs would swap the version the rollout compares with. */

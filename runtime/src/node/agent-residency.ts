@@ -41,7 +41,11 @@ export interface AgentResidency {
   deploy(record: AgentRecord, artifactSize: number): Promise<AgentStatus>;
   /** Puts a new version into effect (its component is prepared and stored already). */
   upgrade(previous: AgentRecord, next: AgentRecord, artifactSize: number): Promise<AgentStatus>;
-  stop(name: string, force: boolean): Promise<AgentStatus>;
+  /**
+   * `keepQueue` (decision 1990): the name stays taken and its messages wait for the next deploy of
+   * it; a residency that cannot keep them refuses it.
+   */
+  stop(name: string, force: boolean, keepQueue?: boolean): Promise<AgentStatus>;
   status(name: string): Promise<AgentStatus | undefined>;
   list(): Promise<AgentStatus[]>;
 }

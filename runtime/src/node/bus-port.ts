@@ -3,7 +3,7 @@
  * `Bus.open`, so the bus is created before the agents without any forward reference between them.
  * Each answer delegates to the object that owns it; nothing here keeps state.
  */
-import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from '../bus/port.js';
+import type { AbsentQueueLimits, BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from '../bus/port.js';
 import type { ExecutionResult, WorkItem, AgentExecutor } from '../bus/executor.js';
 import type { AgentLifecycle } from './agent-lifecycle.js';
 import type { AgentEffects } from './agent-effects.js';
@@ -60,6 +60,10 @@ export class NodeBusPort implements BusPort {
     // after applyEffects ran), and the bus reports that by delivery id (http-effects.ts).
     this.parts.http?.hold(batch, results);
     return results;
+  }
+
+  absence(agent: string): AbsentQueueLimits | undefined {
+    return this.parts.agents.absence(agent);
   }
 
   isRunnable(agent: string): boolean {

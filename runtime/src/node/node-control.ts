@@ -189,9 +189,9 @@ export class LocalNodeControl implements NodeControl {
     return this.d.agents.rollback(name);
   }
 
-  async stop(name: string, options: { force: boolean }): Promise<AgentStatus> {
+  async stop(name: string, options: { force: boolean; keepQueue?: boolean }): Promise<AgentStatus> {
     this.live();
-    const stopped = await this.d.agents.stop(name, options.force);
+    const stopped = await this.d.agents.stop(name, options.force, options.keepQueue === true);
     await this.d.killSwitch.forget(name); // a later deploy of the name starts unsuspended
     return stopped;
   }

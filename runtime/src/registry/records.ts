@@ -21,6 +21,7 @@ export function validateAgentRecord(agent: AgentRecord): AgentRecord {
   if (agent.language !== undefined && typeof agent.language !== 'string') throw invalid('language must be a string when present', ctx);
   if (!Number.isSafeInteger(agent.version) || agent.version < 0) throw invalid('version must be a non-negative integer', ctx);
   if (!Number.isFinite(agent.createdAt) || !Number.isFinite(agent.updatedAt)) throw invalid('createdAt/updatedAt must be timestamps', ctx);
+  if (agent.absentSince !== undefined && !Number.isFinite(agent.absentSince)) throw invalid('absentSince must be a timestamp when present', ctx);
   return structuredClone({ ...agent, config: agent.config ?? {} });
 }
 

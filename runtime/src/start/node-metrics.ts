@@ -21,6 +21,8 @@ export interface NodeMetricsSources {
   timersPending: (agent: string) => number;
   /** Agents whose circuit breaker is open or half-open (decision 1921). */
   breakersOpen?: () => number;
+  /** Messages waiting for absent agents (decision 1990). */
+  absentQueued?: () => number;
 }
 
 /** Installs the node's instruments; returns their removal (a no-op when none were installed). */
@@ -33,7 +35,7 @@ export function installNodeMetrics(sources: NodeMetricsSources): () => void {
   };
   const removals = [
     installAgentMetrics(meter, { events: sources.events, sample }),
-    installBusMetrics(meter, sources.events, sources.mailboxCapacity, sources.breakersOpen),
+    installBusMetrics(meter, sources.events, sources.mailboxCapacity, sources.breakersOpen, sources.absentQueued),
     sources.topology.installMetrics?.(meter) ?? (() => {}),
   ];
   return () => {

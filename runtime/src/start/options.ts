@@ -15,6 +15,9 @@ import type { TrustMode } from '../signing/trust.js';
 /** Pending deliveries per agent before senders see backpressure, unless mailboxCapacity says otherwise. */
 export const DEFAULT_MAILBOX_CAPACITY = 10_000;
 
+/** How often absent agents' queues are swept for messages past their TTL (decision 1990). */
+export const DEFAULT_ABSENT_SWEEP_MS = 1_000;
+
 /** The API address and storage choices (Kafka, etcd, cluster tuning, fsync, persistence) are in TopologyOptions. */
 export interface StartNodeOptions extends TopologyOptions {
   dataDir: string;
@@ -36,8 +39,16 @@ export interface StartNodeOptions extends TopologyOptions {
    * node-wide limit past which SendMessage is refused `bus.overloaded`. Defaults otherwise.
    */
   edgeAdmission?: Partial<EdgeAdmissionLimits>;
-  /** Limits for agents deployed without their own. */
+  /** Limits for agents deployed without their own (serve's --absent-queue and --absent-ttl among them). */
   defaultLimits?: Partial<AgentLimitsSpec>;
+  /** How often absent agents' queues are swept for expired messages, ms (decision 1990). Default 1 s. */
+  absentSweepMs?: number;
+  /**
+   * The bus's clock (ms since epoch): when a message is accepted, how long it waited (absent TTLs,
+   * decision 1990), circuit-breaker cool-downs, edge admission delays. Default `Date.now`; tests
+   * inject one to let an hour pass in a moment.
+   */
+  busClock?: () => number;
   /** Worker-thread shards running agents. Default: 1 on ≤ 2 cores, else cores − 1. */
   shards?: number;
   /** Crashes of one message before it is dead-lettered. Default 3. */

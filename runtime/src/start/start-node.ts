@@ -32,7 +32,8 @@ import { LocalNodeControl } from '../node/node-control.js';
 import { DirectorySync } from '../node/directory-sync.js';
 import { AgentTimers } from '../node/timers.js';
 import { installNodeMetrics } from './node-metrics.js';
-import { DEFAULT_LIMITS, DEFAULT_MAILBOX_CAPACITY, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
+import { AbsentQueueSweeper } from '../node/absent-queues.js';
+import { DEFAULT_ABSENT_SWEEP_MS, DEFAULT_LIMITS, DEFAULT_MAILBOX_CAPACITY, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
 import { openTopology } from '../topology/open-topology.js';
 import type { Topology, TopologyStatus } from '../topology/topology.js';
 import { SandboxAgentHost } from '../node/sandbox-host.js';
@@ -188,6 +189,7 @@ async function startOnTopology(
   const bus = new Bus({
     log: storage.log, state: storage.state, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY, events,
     edgeAdmission: edgeAdmissionLimits(options.edgeAdmission),
+    ...(options.busClock ? { now: options.busClock } : {}),
     priorityAgingDispatches: traffic.priorityAgingDispatches,
     breaker: { failures: traffic.breakerFailures, coolDownMs: traffic.breakerCoolDownMs },
     // Small batches, several in flight: the bus thread applies one batch's results while the
@@ -316,6 +318,7 @@ async function startOnTopology(
     events, topology, runSamples: host.runSamples ? () => host.runSamples() : undefined,
     mailboxDepth: (agent) => bus.mailboxDepth(agent), mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY, timersPending: (agent) => timers.pending(agent),
     breakersOpen: () => bus.breakersOpen(),
+    absentQueued: () => agents.names().reduce((n, agent) => (agents.absence(agent) === undefined ? n : n + bus.mailboxDepth(agent)), 0),
   });
   undo.push(async () => removeMetrics());
 
@@ -331,6 +334,13 @@ async function startOnTopology(
     },
   });
   timers.start(); // only now can what a timer's handling sends be accepted
+  // Absent agents' queues (decision 1990): messages past their TTL are dead-lettered `absent-ttl`.
+  const absentSweeper = new AbsentQueueSweeper({
+    agents, expire: (agent, ttlMs) => bus.expireAbsent(agent, ttlMs), intervalMs: options.absentSweepMs ?? DEFAULT_ABSENT_SWEEP_MS,
+    warn: (agent, message) => logs.append(agent, { level: 'warn', message: `[caxton] ${message}`, at: Date.now() }),
+  });
+  absentSweeper.start();
+  undo.push(() => absentSweeper.stop());
   undo.push(() => bus.stop());
 
   let stopping = false;
@@ -439,6 +449,7 @@ async function startOnTopology(
       await accEndpoint?.close();
       await api?.close(2000);
       await bus.stopDispatching();
+      await absentSweeper.stop();
       killSwitch.close();
       httpEffects.close();
       await mtpSender?.close();

@@ -24,6 +24,11 @@ export interface AgentRecord extends DeploySpec<AgentLimitsSpec> {
    * undoes the first. Absent on a first deployment. Its artifact stays in the artifact store.
    */
   previous?: PreviousVersion;
+  /**
+   * Stopped with its queue kept (decision 1990), since when (ms): the name stays taken, messages to
+   * it wait in the log, and the next deploy of the name takes it over. Absent: deployed.
+   */
+  absentSince?: number;
 }
 
 /** The parts of a replaced version that a rollback puts back. */

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import {
-  AgentSuspendedError, NoPreviousVersionError, RolloutInProgressError, RolloutStatefulError, RolloutUnsupportedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
+  AgentSuspendedError, KeepQueueUnsupportedError, NoPreviousVersionError, RolloutInProgressError, RolloutStatefulError, RolloutUnsupportedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
 } from '@caxton/core';
 import { SANDBOX_ERROR_KINDS, SandboxError, OutOfFuel, type SandboxErrorCode } from '@caxton/sandbox';
 import { GRPC_STATUS_BY_KIND, errorKindForGrpcStatus, grpcStatusForKind, statusFromCaxtonError, toGrpcStatus } from '@caxton/client';
@@ -19,7 +19,7 @@ import { toApiCallError } from '@caxton/client';
 import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, UploadTimeoutError } from '../../src/api/errors.js';
 import { UploadCancelledError } from '../../src/api/upload.js';
 import { TokenFileError } from '../../src/api/auth.js';
-import { BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
+import { AbsentQueueFullError, BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
 import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaSecurityError, KafkaStateKeyError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
 import { insecureClusterError } from '../../src/topology/cluster/transport-security.js';
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
@@ -42,6 +42,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['acl.invalid', 'INVALID_ARGUMENT'],
   ['acl.malformed', 'INVALID_ARGUMENT'],
   ['agent.conflict', 'FAILED_PRECONDITION'],
+  ['agent.keep-queue-unsupported', 'FAILED_PRECONDITION'], // added with absent queues (decision 1990)
   ['api.bad-config', 'INVALID_ARGUMENT'],
   ['api.bad-response', 'INVALID_ARGUMENT'],
   ['api.cancelled', 'CANCELLED'],
@@ -114,6 +115,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['bus.mailbox-full', 'RESOURCE_EXHAUSTED'],
   ['bus.overloaded', 'RESOURCE_EXHAUSTED'],
   ['bus.circuit-open', 'RESOURCE_EXHAUSTED'],
+  ['bus.absent-queue-full', 'RESOURCE_EXHAUSTED'], // added with absent queues (decision 1990)
   ['bus.unknown-receiver', 'NOT_FOUND'],
   ['bus.not-open', 'UNAVAILABLE'], // added with the bus's own dispatch loop (decision 1101): the suffix rule gave UNAVAILABLE
   ['cluster.membership-lost', 'UNAVAILABLE'],
@@ -252,6 +254,8 @@ function everyRaisedError(): CaxtonError[] {
     new MailboxFullError('echo', 10),
     new BusOverloadedError({ inFlight: 40, limit: 32, retryAfterMs: 120 }),
     new CircuitOpenError({ agent: 'echo', state: 'open', retryAfterMs: 900, failures: 5 }),
+    new AbsentQueueFullError('echo', 3),
+    new KeepQueueUnsupportedError('echo'),
     new UnknownReceiverError('nobody'),
     new InvalidSendError('no receivers'),
     new InvalidTopicAddressError(new TopicError('topic.invalid-name', 'receivers', '"" is not a valid topic name', 'name a topic')),

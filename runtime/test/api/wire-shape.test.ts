@@ -24,7 +24,7 @@ const http: W.WireHttpPolicy = {
 };
 const agent: W.WireAgentInfo = {
   name: 'echo', state: 'AGENT_STATE_RUNNING', nodeId: 'n1', version: 3, artifactSha256: 'ab'.repeat(32), artifactSize: 1234,
-  limits: { fuelPerMessage: 10_000_000_000, memoryPages: 16, maxSendsPerS: 6, maxSendsPerCall: 7 }, config: { k: 'v' }, restarts: 2, fuelUsed: 99, memoryPages: 4,
+  limits: { fuelPerMessage: 10_000_000_000, memoryPages: 16, maxSendsPerS: 6, maxSendsPerCall: 7, absentQueue: 8, absentTtlMs: 9 }, config: { k: 'v' }, restarts: 2, fuelUsed: 99, memoryPages: 4,
   mailboxDepth: 5, messagesHandled: 6, lastError: { message: 'boom', code: 'sandbox.trap', atUnixMs: 7 }, createdAtUnixMs: 8, updatedAtUnixMs: 9, http, signerKeyId: '0123456789abcdef', language: 'assemblyscript',
   previous: { version: 2, artifactSha256: 'cd'.repeat(32), language: 'rust' },
   breaker: { state: 'open', failures: 3, retryAfterMs: 4 },
@@ -32,9 +32,10 @@ const agent: W.WireAgentInfo = {
     strategy: 'canary:10', phase: 'baking', candidateVersion: 4, candidateSha256: 'ef'.repeat(32), startedAtUnixMs: 10, bakeUntilUnixMs: 11,
     maxCrashRatePercent: 1, maxFailureRatePercent: 5, maxP99Ms: 250, bakeMs: 600_000, handled: 12, crashes: 1, failures: 2, p99Ms: 3.5, reason: 'r',
   },
+  absentQueue: { queued: 1, limit: 2, ttlMs: 3 },
 };
 const header: W.WireArtifactHeader = {
-  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5,
+  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5, absentQueue: 6, absentTtlMs: 7,
   rollout: { strategy: 'canary:10', maxCrashRatePercent: 0, maxFailureRatePercent: 3, maxP99Ms: 250, bakeMs: 600_000 },
 };
 const df: W.WireDfAgentDescription = {
@@ -46,7 +47,7 @@ const requests: Record<string, unknown[]> = {
   DeployAgent: [{ part: 'header', header } satisfies W.WireArtifactUpload, { part: 'chunk', chunk: Buffer.from([1, 2, 3]) } satisfies W.WireArtifactUpload],
   UpgradeAgent: [{ part: 'header', header } satisfies W.WireArtifactUpload],
   RollbackAgent: [{ name: 'echo' } satisfies W.WireRollbackAgentRequest],
-  StopAgent: [{ name: 'echo', force: true } satisfies W.WireStopAgentRequest],
+  StopAgent: [{ name: 'echo', force: true, keepQueue: true } satisfies W.WireStopAgentRequest],
   ListAgents: [{} satisfies W.WireListAgentsRequest],
   GetAgent: [{ name: 'echo' } satisfies W.WireGetAgentRequest],
   SendMessage: [

@@ -15,7 +15,7 @@
  * presents before recording a completion (decision 0702).
  */
 import type { AgentId, AgentStatus, AgentState } from '@caxton/core';
-import { AlreadyExistsError, NotFoundError, CaxtonError, UnavailableError } from '@caxton/core';
+import { AlreadyExistsError, NotFoundError, CaxtonError, KeepQueueUnsupportedError, UnavailableError } from '@caxton/core';
 import type { DispatchOwnership } from '../../bus/port.js';
 import { partitionOwner } from '../../bus/kafka/index.js';
 import { ClaimStore } from './placement/claims.js';
@@ -184,7 +184,12 @@ export class PlacedAgents implements AgentResidency {
     return this.remote(next, 'upgrading', artifactSize);
   }
 
-  async stop(name: string, force: boolean): Promise<AgentStatus> {
+  async stop(name: string, force: boolean, keepQueue = false): Promise<AgentStatus> {
+    if (keepQueue) {
+      // Decision 1990: the queue of an absent agent is the embedded node's mailbox over its log; a
+      // cluster would need it held across placement moves, which is not built.
+      throw new KeepQueueUnsupportedError(name);
+    }
     const record = await this.c.registry.getAgent(name);
     if (!record) throw new NotFoundError('agent', name);
     const status = (await this.status(name))!;

@@ -1,7 +1,9 @@
 /**
  * The embedded residency: every deployed agent runs on this node. A deploy starts the instance at
  * once and records it; an upgrade drains the message in hand, swaps, and rolls back to the previous
- * version when the new one does not start; a stop drains, stops and dead-letters what is left.
+ * version when the new one does not start; a stop drains, stops and dead-letters what is left —
+ * or, stopped with its queue kept (decision 1990), leaves the name `stopped` (its record marked
+ * `absentSince`) with its messages waiting in the log for the next deploy of the name.
  */
 import type { AgentStatus } from '@caxton/core';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '@caxton/core';
@@ -35,9 +37,10 @@ export class EveryAgentLocal implements AgentResidency {
     const records = await this.store.agents.listAgents();
     // Every agent is known before any init runs: what one init sends to another is routed, not
     // refused as addressed to an unknown agent (it waits in the mailbox until that one runs).
-    const locals = records.map((record): LocalAgent => ({ record, state: 'starting', artifactSize: 0 }));
+    const locals = records.map((record): LocalAgent => ({ record, state: record.absentSince === undefined ? 'starting' : 'stopped', artifactSize: 0 }));
     for (const local of locals) this.c.local.add(local);
     for (const local of locals) {
+      if (local.state === 'stopped') continue; // absent (decision 1990): its queue waits for a deploy
       // Held by the kill switch (decision 1403): its init is agent code, so it starts after the thaw
       // or resume, without holding up the node's start (whose API is how the operator thaws it).
       if (this.c.held(local.record.name)) void this.startWhenRunnable(local);
@@ -69,12 +72,17 @@ export class EveryAgentLocal implements AgentResidency {
     }
   }
 
+  /** A name stopped with its queue kept (decision 1990) is free to deploy: the deploy takes its queue. */
   async refuseExisting(name: string): Promise<void> {
-    if (this.c.local.has(name)) throw new AlreadyExistsError('agent', name);
+    const local = this.c.local.get(name);
+    if (local !== undefined && !isAbsent(local)) throw new AlreadyExistsError('agent', name);
   }
 
   async upgradeBase(name: string): Promise<AgentRecord> {
     const local = this.require(name);
+    if (isAbsent(local)) {
+      throw new ConflictError(`agent ${name} is stopped (its queue is kept)`, { context: { agent: name, state: 'stopped' }, hint: `deploy it again (\`caxton deploy ${name} …\`): the deploy takes over its queue` });
+    }
     if (local.state !== 'running' && local.state !== 'failed') {
       throw new ConflictError(`agent ${name} is ${local.state}`, { context: { agent: name }, hint: 'wait for the current operation to finish, then retry' });
     }
@@ -83,16 +91,21 @@ export class EveryAgentLocal implements AgentResidency {
 
   async deploy(record: AgentRecord, artifactSize: number): Promise<AgentStatus> {
     const name = record.name;
+    // Stopped with its queue kept (decision 1990): this deploy returns it; its queue is delivered
+    // first, in order, once it runs. If it does not start, the name stays absent as it was.
+    const absent = this.c.local.get(name);
     const local: LocalAgent = { record, state: 'starting', artifactSize };
     this.c.local.add(local);
     try {
       await this.c.local.startInstance(record, this.c.identity(name));
     } catch (err) {
-      this.c.local.remove(name);
+      if (absent !== undefined) this.c.local.add(absent);
+      else this.c.local.remove(name);
       throw err;
     }
     await this.store.agents.putAgent(record);
     local.state = 'running';
+    if (absent !== undefined) agentLog(this.c.events, name, 'info', `deployed again after a stop with its queue kept: ${this.c.messaging.mailboxDepth(name)} waiting messages are delivered first`);
     agentLog(this.c.events, name, 'info', `deployed version 1 (${record.artifactDigest.slice(0, 12)}, fuel ${record.limits.fuelPerMessage}/message, ${record.limits.memoryPages} pages)`);
     this.c.messaging.wake(name);
     return (await this.c.local.status(name))!;
@@ -132,14 +145,40 @@ export class EveryAgentLocal implements AgentResidency {
     return (await this.c.local.status(name))!;
   }
 
-  async stop(name: string, force: boolean): Promise<AgentStatus> {
+  async stop(name: string, force: boolean, keepQueue = false): Promise<AgentStatus> {
     const local = this.require(name);
     if (local.state === 'stopping') throw new ConflictError(`agent ${name} is already stopping`, { context: { agent: name } });
+    const wasAbsent = isAbsent(local);
+    if (wasAbsent && keepQueue) {
+      throw new ConflictError(`agent ${name} is stopped already, with its queue kept`, { context: { agent: name, state: 'stopped' }, hint: `deploy it again to deliver its queue, or \`caxton stop ${name}\` (without --keep-queue) to dead-letter it and free the name` });
+    }
+    const before = local.state;
     local.state = 'stopping';
-    if (!force) await this.c.messaging.idle(name);
-    await this.c.host.stop(name, force);
-    await this.store.agents.deleteAgent(name);
-    await this.store.directory.deregisterDf(this.c.messaging.agentId(name).name).catch(() => {}); // not registered: fine
+    try {
+      if (!wasAbsent) {
+        if (!force) await this.c.messaging.idle(name);
+        await this.c.host.stop(name, force);
+      }
+      if (keepQueue) {
+        const now = Date.now();
+        local.record = { ...local.record, absentSince: now, updatedAt: now };
+        await this.store.agents.putAgent(local.record);
+      } else {
+        await this.store.agents.deleteAgent(name);
+      }
+    } catch (err) {
+      if (wasAbsent) local.state = before;
+      throw err;
+    }
+    if (!wasAbsent) await this.store.directory.deregisterDf(this.c.messaging.agentId(name).name).catch(() => {}); // not registered: fine
+    if (keepQueue) {
+      // Its messages stay pending in the log and in its mailbox; nothing runs them while it is absent.
+      // Its timers go, as on any stop: they belonged to the instance's work in progress.
+      await this.c.onStopped(name, true).catch((err: unknown) => agentLog(this.c.events, name, 'warn', `pending timers not removed: ${(err as Error).message}`));
+      local.state = 'stopped';
+      agentLog(this.c.events, name, 'info', `${force ? 'stopped (forced)' : 'stopped'}, queue kept: ${this.c.messaging.mailboxDepth(name)} messages wait for its next deploy`);
+      return (await this.c.local.status(name))!;
+    }
     // Accepted messages nobody will handle are dead-lettered, not silently dropped.
     for (const d of this.c.messaging.forget(name)) {
       await this.c.messaging.deadLetter({ delivery: d, reason: `agent ${name} was stopped before handling it`, attempts: 0, at: Date.now() });
@@ -166,4 +205,9 @@ export class EveryAgentLocal implements AgentResidency {
     if (!local) throw new NotFoundError('agent', name);
     return local;
   }
+}
+
+/** Stopped with its queue kept (decision 1990): the name is taken, nothing runs. */
+function isAbsent(local: LocalAgent): boolean {
+  return local.state === 'stopped' && local.record.absentSince !== undefined;
 }
