@@ -128,6 +128,14 @@ export const TOPIC_LIMITS = Object.freeze({
   maxFilterValueLength: 256,
   /** Topics one agent may be subscribed to at once. */
   maxSubscriptionsPerAgent: 100,
+  /**
+   * Longest filter an agent may pass as JSON text to `caxton:agent/topics` `subscribe`, in code
+   * units (decision 1961): checked before the text is read or parsed. Every filter at the clause,
+   * value and length bounds fits when its values are written plainly (16 × 64 × 256 = 262,144
+   * characters of values, plus the JSON around them); one that escapes every character as
+   * `\uXXXX` may not.
+   */
+  maxFilterTextLength: 300_000,
 });
 
 /** Every per-agent limit, resolved. */
