@@ -98,11 +98,11 @@ export const AGENT_LIMIT_TABLE = {
   },
   maxDirectoryOps: {
     unit: 'count', default: 100, ceiling: 10_000,
-    description: 'Directory registrations/deregistrations one call may make.',
+    description: 'Directory registrations/deregistrations and topic subscribe/unsubscribe calls one call may make.',
   },
   directoryChangesPerSecond: {
     unit: 'per second', default: 100, ceiling: 10_000,
-    description: 'Sustained directory changes per second (token bucket).',
+    description: 'Sustained directory and topic changes per second (token bucket).',
   },
   maxServiceBytes: {
     unit: 'code units', default: 64 * 1024, ceiling: 1 << 20,
