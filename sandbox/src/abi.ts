@@ -11,6 +11,7 @@
 export const HOST_MODULE = 'caxton:agent/host@0.1.0';
 export const STATE_MODULE = 'caxton:agent/state@0.1.0';
 export const HTTP_MODULE = 'caxton:agent/http@0.1.0';
+export const TOPICS_MODULE = 'caxton:agent/topics@0.1.0';
 export const GUEST_PREFIX = 'caxton:agent/guest@0.1.0#';
 export const POST_PREFIX = 'cabi_post_caxton:agent/guest@0.1.0#';
 
@@ -43,11 +44,18 @@ export const HTTP_IMPORT_SIGS: Readonly<Record<string, Sig>> = {
   fetch: { params: i32s(15), results: [] },
 };
 
+/** The topics functions as the guest module imports them (decision 1961). */
+export const TOPICS_IMPORT_SIGS: Readonly<Record<string, Sig>> = {
+  subscribe: { params: i32s(6), results: [] }, // (topic ×2, option<string> ×3, ret*) → result<_, topic-error>
+  unsubscribe: { params: i32s(3), results: [] }, // (topic ×2, ret*)
+};
+
 /** Every host-provided core import the direct path binds, by module. */
 export const IMPORT_SIGS: Readonly<Record<string, Readonly<Record<string, Sig>>>> = {
   [HOST_MODULE]: HOST_IMPORT_SIGS,
   [STATE_MODULE]: STATE_IMPORT_SIGS,
   [HTTP_MODULE]: HTTP_IMPORT_SIGS,
+  [TOPICS_MODULE]: TOPICS_IMPORT_SIGS,
 };
 
 /** Flat positions of fetch's request: method, url, headers (ptr, len), body/timeout-ms/context options (disc, payload…), ret*. */
@@ -125,6 +133,7 @@ export const KIND_RESULT = { payload: 4, kind: 4, message: 8, size: 16, align: 4
 
 export const STATE_ERROR_KINDS = ['invalid-key', 'value-too-large', 'quota-exceeded', 'read-only'] as const;
 export const HTTP_ERROR_KINDS = ['denied', 'invalid-request', 'quota-exceeded'] as const;
+export const TOPIC_ERROR_KINDS = ['invalid-name', 'invalid-filter', 'quota-exceeded'] as const;
 
 export const PERFORMATIVE_CASES = [
   'accept-proposal', 'agree', 'cancel', 'cfp', 'confirm', 'disconfirm', 'failure', 'inform',

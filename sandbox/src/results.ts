@@ -4,7 +4,7 @@
  * applies outbox, timers and directory changes only for `ok` and `rejected` (a transactional
  * outbox); for `crashed` they are already empty: a crash discards them with the instance.
  */
-import type { AclMessage, CrashKind, Delivery, HttpCall, LogLevel, ServiceDescription, StateWrite } from '@caxton/core';
+import type { AclMessage, CrashKind, Delivery, HttpCall, LogLevel, ServiceDescription, StateWrite, TopicFilter } from '@caxton/core';
 
 /**
  * An agent instance's state in the sandbox (not the operator's AgentState of @caxton/core, which
@@ -26,9 +26,15 @@ export interface TimerRequest {
   token: string;
 }
 
+/**
+ * A registry change the agent asked for: its directory entry, or its topic subscriptions (decision
+ * 1961; the filter already parsed by core's parser). Applied in order once the call completes.
+ */
 export type DirectoryOp =
   | { kind: 'register-service'; service: ServiceDescription }
-  | { kind: 'deregister-service'; serviceName: string };
+  | { kind: 'deregister-service'; serviceName: string }
+  | { kind: 'subscribe-topic'; topic: string; filter?: TopicFilter }
+  | { kind: 'unsubscribe-topic'; topic: string };
 
 export interface Effects {
   outbox: AclMessage[];

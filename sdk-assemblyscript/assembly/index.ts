@@ -21,6 +21,7 @@ export {
   registerService, deregisterService, searchServices,
 } from "./host";
 export { State, StateError, StateErrorKind, stateErrorKindName } from "./state";
+export { Topics, TopicError, TopicErrorKind, topicErrorKindName } from "./topics";
 export {
   Http, HttpRequest, HttpError, HttpErrorKind, httpErrorKindName, FetchResult, HttpResponse,
   httpResponse, isHttpResponse, httpAgentName,

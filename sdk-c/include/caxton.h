@@ -284,6 +284,37 @@ int caxton_state_delete(caxton_str key, caxton_state_error *error);
     at most `limit` (capped by the host). Valid until the handler returns. */
 caxton_str_list caxton_state_keys(caxton_str prefix, caxton_str start_after, uint32_t limit);
 
+/* ---- topic subscriptions (caxton:agent/topics, decision 1961) ---------------------------------- */
+/*
+ * A message sent to the receiver "topic:<name>" is delivered to every agent subscribed to <name>
+ * (its receiver stays "topic:<name>"). Like a send, a change made in caxton_on_init, a handler or
+ * a timer is applied only if that call completes, and lasts (restarts, upgrades) until
+ * unsubscribed or the agent is undeployed. The per-agent bound (100 topics) is checked when the
+ * change is applied (a refusal is written to the agent's log). An agent that calls none of these
+ * functions does not import the interface.
+ */
+
+typedef enum caxton_topic_error_kind {
+  CAXTON_TOPIC_INVALID_NAME = 0, /* 1..200 of letters, digits and ". - _ /", no "topic:" prefix */
+  CAXTON_TOPIC_INVALID_FILTER = 1, /* not the filter form as JSON, or over its bounds */
+  CAXTON_TOPIC_QUOTA_EXCEEDED = 2, /* directory changes per call or per second */
+} caxton_topic_error_kind;
+
+/** The WIT topic-error record (12 bytes); `message` lives until the handler returns. */
+typedef struct caxton_topic_error {
+  uint8_t kind; /* a caxton_topic_error_kind */
+  caxton_str message;
+} caxton_topic_error;
+
+/** "invalid-name", …; "unknown" out of range. */
+const char *caxton_topic_error_kind_name(uint8_t kind);
+
+/** Subscribes to `topic` with a filter as JSON text ({"all":[{"field":…,"match":{…}}]}), or
+    CAXTON_NONE for every message; again: replaces the filter. 0, or -1 with *error (if given). */
+int caxton_topics_subscribe(caxton_str topic, caxton_str filter, caxton_topic_error *error);
+/** Unsubscribes (not subscribed is fine): 0, or -1 with *error (if given). */
+int caxton_topics_unsubscribe(caxton_str topic, caxton_topic_error *error);
+
 /* ---- outbound HTTP (caxton:agent/http, decision 1601) ------------------------------------------ */
 /*
  * caxton_http_fetch never blocks: it checks the request and returns its id; the request leaves

@@ -144,6 +144,27 @@ def state_keys(prefix: str, start_after: Optional[str], limit: int) -> List[str]
     return list(_state.keys(prefix, start_after, limit))
 
 
+# ---- caxton:agent/topics (decision 1961) ----------------------------------------------------------
+from wit_world.imports import topics as _topics  # noqa: E402
+
+
+def topics_subscribe(topic: str, filter_text: Optional[str]):
+    """None, or (kind, message) when refused."""
+    try:
+        _topics.subscribe(topic, filter_text)
+        return None
+    except Exception as e:
+        return _kind_error(e)
+
+
+def topics_unsubscribe(topic: str):
+    try:
+        _topics.unsubscribe(topic)
+        return None
+    except Exception as e:
+        return _kind_error(e)
+
+
 def http_fetch(method: str, url: str, headers, body, timeout_ms, context):
     """(id, None), or (None, (kind, message)) when refused."""
     try:

@@ -104,6 +104,7 @@ class Host:
 StateErrorKind = Enum("StateErrorKind", [(n, i) for i, n in enumerate(
     ["INVALID_KEY", "VALUE_TOO_LARGE", "QUOTA_EXCEEDED", "READ_ONLY"])])
 HttpErrorKind = Enum("HttpErrorKind", [(n, i) for i, n in enumerate(["DENIED", "INVALID_REQUEST", "QUOTA_EXCEEDED"])])
+TopicErrorKind = Enum("TopicErrorKind", [(n, i) for i, n in enumerate(["INVALID_NAME", "INVALID_FILTER", "QUOTA_EXCEEDED"])])
 
 
 @dataclass
@@ -115,6 +116,12 @@ class StateError:
 @dataclass
 class HttpError:
     kind: HttpErrorKind
+    message: str
+
+
+@dataclass
+class TopicError:
+    kind: TopicErrorKind
     message: str
 
 
@@ -172,9 +179,31 @@ class Http:
         return f"call-{len(self.calls)}"
 
 
+class Topics:
+    """caxton:agent/topics as componentize-py binds it: refusals raise Err(TopicError(...))."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.calls: List[Tuple[str, str, Optional[str]]] = []
+        self.refuse: Optional[TopicError] = None
+
+    def subscribe(self, topic: str, filter_text: Optional[str]) -> None:
+        if self.refuse is not None:
+            raise Err(self.refuse)
+        self.calls.append(("subscribe", topic, filter_text))
+
+    def unsubscribe(self, topic: str) -> None:
+        if self.refuse is not None:
+            raise Err(self.refuse)
+        self.calls.append(("unsubscribe", topic, None))
+
+
 HOST = Host()
 STATE = State()
 HTTP = Http()
+TOPICS = Topics()
 
 
 def install() -> Host:
@@ -196,6 +225,8 @@ def install() -> Host:
     st.StateError, st.StateErrorKind = StateError, StateErrorKind
     ht = _pytypes.ModuleType("wit_world.imports.http")
     ht.fetch, ht.Request, ht.HttpError, ht.HttpErrorKind = HTTP.fetch, Request, HttpError, HttpErrorKind
+    tp = _pytypes.ModuleType("wit_world.imports.topics")
+    tp.subscribe, tp.unsubscribe, tp.TopicError, tp.TopicErrorKind = TOPICS.subscribe, TOPICS.unsubscribe, TopicError, TopicErrorKind
     exports = _pytypes.ModuleType("wit_world.exports")
 
     class Guest:
@@ -203,7 +234,9 @@ def install() -> Host:
 
     exports.Guest = Guest
     imports.types, imports.host, imports.state, imports.http, ww.imports, ww.exports = t, h, st, ht, imports, exports
+    imports.topics = tp
     sys.modules.update({"componentize_py_types": cpt, "wit_world": ww, "wit_world.imports": imports,
                         "wit_world.imports.types": t, "wit_world.imports.host": h,
-                        "wit_world.imports.state": st, "wit_world.imports.http": ht, "wit_world.exports": exports})
+                        "wit_world.imports.state": st, "wit_world.imports.http": ht, "wit_world.imports.topics": tp,
+                        "wit_world.exports": exports})
     return HOST

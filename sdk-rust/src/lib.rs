@@ -23,6 +23,7 @@ pub mod performative;
 pub mod protocols;
 pub mod reply;
 pub mod state;
+pub mod topics;
 pub mod types;
 
 pub use guest::{self_id, Agent};
@@ -40,4 +41,5 @@ pub use protocols::subscribe::{subscribe, unsubscribe, Subscribers, FIPA_SUBSCRI
 pub use reply::*;
 pub use http::{HttpError, HttpErrorKind, HttpResponse};
 pub use state::{StateError, StateErrorKind};
+pub use topics::{TopicError, TopicErrorKind};
 pub use types::{AclMessage, AgentId, InitContext, ServiceDescription};

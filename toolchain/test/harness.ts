@@ -71,6 +71,8 @@ export class TestHost {
   readonly fetches: WitHttpRequest[] = [];
   /** When set, `fetch` refuses the requests it matches with this error. */
   rejectFetch: ((r: WitHttpRequest) => WitKindError | undefined) | undefined;
+  /** caxton:agent/topics: every subscribe/unsubscribe call, in order (the node would apply them with the call). */
+  readonly topicCalls: Array<{ op: 'subscribe' | 'unsubscribe'; topic: string; filter?: string | undefined }> = [];
 
   constructor(opts: { directory?: Map<string, WitAgentId[]>; self?: WitAgentId } = {}) {
     this.directory = opts.directory ?? new Map();
@@ -119,6 +121,10 @@ export class TestHost {
           this.fetches.push(r);
           return `http-${this.fetches.length}`;
         },
+      },
+      'caxton:agent/topics': {
+        subscribe: (topic: string, filter: string | undefined) => void this.topicCalls.push({ op: 'subscribe', topic, filter }),
+        unsubscribe: (topic: string) => void this.topicCalls.push({ op: 'unsubscribe', topic }),
       },
     };
   }

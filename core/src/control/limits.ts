@@ -98,11 +98,11 @@ export const AGENT_LIMIT_TABLE = {
   },
   maxDirectoryOps: {
     unit: 'count', default: 100, ceiling: 10_000,
-    description: 'Directory registrations/deregistrations one call may make.',
+    description: 'Directory registrations/deregistrations and topic subscribe/unsubscribe calls one call may make.',
   },
   directoryChangesPerSecond: {
     unit: 'per second', default: 100, ceiling: 10_000,
-    description: 'Sustained directory changes per second (token bucket).',
+    description: 'Sustained directory and topic changes per second (token bucket).',
   },
   maxServiceBytes: {
     unit: 'code units', default: 64 * 1024, ceiling: 1 << 20,
@@ -138,6 +138,14 @@ export const TOPIC_LIMITS = Object.freeze({
   maxFilterValueLength: 256,
   /** Topics one agent may be subscribed to at once. */
   maxSubscriptionsPerAgent: 100,
+  /**
+   * Longest filter an agent may pass as JSON text to `caxton:agent/topics` `subscribe`, in code
+   * units (decision 1961): checked before the text is read or parsed. Every filter at the clause,
+   * value and length bounds fits when its values are written plainly (16 × 64 × 256 = 262,144
+   * characters of values, plus the JSON around them); one that escapes every character as
+   * `\uXXXX` may not.
+   */
+  maxFilterTextLength: 300_000,
 });
 
 /**

@@ -4,7 +4,9 @@
 // refuses (config `decline` = "true", or the cfp's reply-by already passed) or proposes its price:
 // config `price`, else a stable per-agent price derived from its name, so several copies of this
 // one artifact bid differently. On accept-proposal it performs the task and answers inform-result
-// (or failure when config `fail-on-award` = "true"); reject-proposal is logged.
+// (or failure when config `fail-on-award` = "true"); reject-proposal is logged. With config
+// `topic` it also subscribes to that topic at init, taking only cfps (a content filter; decision
+// 1961), so an initiator can call for proposals with the receiver `topic:<topic>`.
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"strconv"
 
 	"caxton.dev/caxton"
+	"caxton.dev/caxton/topics"
 )
 
 type contractor struct {
@@ -68,6 +71,11 @@ func (c *contractor) Init(ctx *caxton.InitContext) error {
 	})
 	if err != nil {
 		return errors.New("cannot register service: " + err.Error())
+	}
+	if topic, ok := ctx.Get("topic"); ok {
+		if err := topics.SubscribeFiltered(topic, `{"all":[{"field":"performative","match":{"in":["cfp"]}}]}`); err != nil {
+			return errors.New("cannot subscribe: " + err.Error())
+		}
 	}
 	return nil
 }

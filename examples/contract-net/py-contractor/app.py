@@ -4,13 +4,15 @@ On init it registers a service of type `service-type` (default "delivery"). On a
 refuses (config `decline` = "true") or proposes its price: config `price`, else a stable
 per-agent price derived from its name, so several copies of this one artifact bid differently (a
 cfp whose reply-by has passed is ignored). On accept-proposal it performs the task and answers
-inform (or failure when config `fail-on-award` = "true"); reject-proposal is logged.
+inform (or failure when config `fail-on-award` = "true"); reject-proposal is logged. With config
+`topic` it also subscribes to that topic at init, taking only cfps in fipa-contract-net (a content
+filter; decision 1961), so an initiator can call for proposals with the receiver `topic:<topic>`.
 """
 import math
 
 from caxton import (CONTRACT_NET, AclMessage, Agent, InitContext, Performative, ServiceDescription, fail,
                     failure, info, inform_result, not_understood, propose, refuse, register,
-                    register_service, self_id)
+                    register_service, self_id, topics)
 
 
 def stable_price(name: str) -> float:
@@ -55,6 +57,13 @@ class Contractor(Agent):
             properties=[("price", format_price(self.price))]))
         if err is not None:
             fail(f"cannot register service: {err}")
+        topic = ctx.get("topic")
+        if topic is not None:
+            try:
+                topics.subscribe(topic, {"all": [{"field": "protocol", "match": {"equals": CONTRACT_NET}},
+                                                 {"field": "performative", "match": {"in": ["cfp"]}}]})
+            except topics.TopicError as e:
+                fail(f"cannot subscribe: {e}")
 
     def on_message(self, msg: AclMessage) -> None:
         task = msg.content or ""

@@ -275,7 +275,11 @@ export class Bus implements OutboxSender {
       const admitted = edge.admit(lane, msg.receivers.length, this.now());
       if (!admitted.admitted) throw new BusOverloadedError(admitted, { messageId: id });
     }
-    const verdict = isPlatform ? undefined : port.gate?.observe(msg, this.now());
+    // A topic is resolved to its subscribers before the protocol gate sees the message (decision
+    // 1961): a cfp to `topic:jobs` opens a conversation whose participants are the subscribers it
+    // reaches, so their proposals are in sequence; the delivered message keeps the topic address.
+    const receivers = msg.receivers.some((r) => r.name.startsWith(TOPIC_PREFIX)) ? await this.resolveTopics(msg, port) : msg.receivers;
+    const verdict = isPlatform ? undefined : port.gate?.observe(receivers === msg.receivers ? msg : { ...msg, receivers }, this.now());
     if (verdict?.kind === 'reject') {
       if (!fromAgent) throw new InvalidSendError(`protocol violation: ${verdict.reason}`, { messageId: id, conversationId: msg.conversationId });
       await this.sendPlatformReplies([verdict.reply]);
@@ -290,7 +294,6 @@ export class Bus implements OutboxSender {
     let circuitOpen: { agent: string; state: 'open' | 'half-open'; retryAfterMs: number; failures: number }[] | undefined;
     const senderName = msg.sender?.name ?? '';
     const acceptedAt = this.now();
-    const receivers = msg.receivers.some((r) => r.name.startsWith(TOPIC_PREFIX)) ? await this.resolveTopics(msg, port) : msg.receivers;
     /** Agents of other platforms, forwarded once the local deliveries are durable (decision 1910). */
     let remote: AgentId[] | undefined;
     for (const receiver of receivers) {

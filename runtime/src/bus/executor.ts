@@ -2,7 +2,7 @@
  * What the bus needs from whatever runs agents: hand it deliveries, get back what happened.
  * The sandbox's shard pool implements this (node/ adapts it); the bus knows nothing of wasm.
  */
-import type { AclMessage, CrashKind, Delivery, HttpCall, LogLevel, ServiceDescription, StateWrite } from '@caxton/core';
+import type { AclMessage, CrashKind, Delivery, HttpCall, LogLevel, ServiceDescription, StateWrite, TopicFilter } from '@caxton/core';
 
 export type ExecutionOutcome =
   | { status: 'ok' }
@@ -24,7 +24,15 @@ export interface AgentLogLine {
 /** A directory change an agent asked for, applied on its behalf once handling completed. */
 export type DirectoryEffect =
   | { kind: 'register'; service: ServiceDescription }
-  | { kind: 'deregister-service'; serviceName: string };
+  | { kind: 'deregister-service'; serviceName: string }
+  /** Topic subscriptions (decision 1961): applied through the node's NodeTopics, like the embedder's. */
+  | { kind: 'subscribe-topic'; topic: string; filter?: TopicFilter }
+  | { kind: 'unsubscribe-topic'; topic: string };
+
+/** A change of the agent's directory entry (its services). */
+export type ServiceEffect = Extract<DirectoryEffect, { kind: 'register' | 'deregister-service' }>;
+/** A change of the agent's topic subscriptions. */
+export type TopicEffect = Extract<DirectoryEffect, { kind: 'subscribe-topic' | 'unsubscribe-topic' }>;
 
 export interface ExecutionResult {
   agent: string;

@@ -3,7 +3,7 @@
  * (what `search-services` answers from, synchronously, inside a guest) current with the registry.
  */
 import type { AgentId, DfAgentDescription, ServiceDescription } from '@caxton/core';
-import type { DirectoryEffect } from '../bus/executor.js';
+import type { ServiceEffect } from '../bus/executor.js';
 import type { WatchedDirectory } from '../storage/ports.js';
 import type { AgentHost } from './agent-host.js';
 
@@ -25,7 +25,7 @@ export class DirectorySync {
   }
 
   /** Register/modify or withdraw services on behalf of `agent` (its full AgentId). */
-  async apply(agent: AgentId, effects: readonly DirectoryEffect[]): Promise<void> {
+  async apply(agent: AgentId, effects: readonly ServiceEffect[]): Promise<void> {
     for (const effect of effects) {
       const existing = (await this.registry.searchDf({ agentName: agent.name }, 1))[0];
       if (effect.kind === 'register') {

@@ -202,9 +202,12 @@ function toLogLine(line: LogLine): AgentLogLine {
 }
 
 function toDirectoryEffect(op: DirectoryOp): DirectoryEffect {
-  return op.kind === 'register-service'
-    ? { kind: 'register', service: { ...op.service } }
-    : { kind: 'deregister-service', serviceName: op.serviceName };
+  switch (op.kind) {
+    case 'register-service': return { kind: 'register', service: { ...op.service } };
+    case 'deregister-service': return { kind: 'deregister-service', serviceName: op.serviceName };
+    case 'subscribe-topic': return op.filter === undefined ? { kind: 'subscribe-topic', topic: op.topic } : { kind: 'subscribe-topic', topic: op.topic, filter: op.filter };
+    case 'unsubscribe-topic': return { kind: 'unsubscribe-topic', topic: op.topic };
+  }
 }
 
 /** The deployment's limits as the sandbox takes them: only those it set (absent keeps the default). */

@@ -213,7 +213,7 @@ async function startOnTopology(
     warn: (agent, message) => logs.append(agent, { level: 'warn', message: `[caxton] ${message}`, at: Date.now() }),
   });
   const directory = new DirectorySync(storage.directory, host);
-  const effects = new AgentEffects(timers, directory, (name) => bus.agentId(name));
+  const effects = new AgentEffects(timers, directory, (name) => bus.agentId(name), () => topics);
   // What the agent lifecycle needs of the bus (decision 1103): one small interface.
   const messaging: AgentMessaging = {
     wake: (agent) => bus.wake(agent),

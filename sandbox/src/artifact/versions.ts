@@ -9,7 +9,7 @@ export const INSTRUMENTATION_VERSION = `fuel${FUEL_MODEL_VERSION}-trap-on-empty-
 
 /**
  * Version of the direct binding's coverage, part of the artifact cache key: an artifact prepared
- * when the direct path could not bind its imports (state, http before decision 1600/1601) was
- * cached for the jco path; a new version prepares it again.
+ * when the direct path could not bind its imports (state, http before decision 1600/1601; topics
+ * before 1961) was cached for the jco path; a new version prepares it again.
  */
-export const DIRECT_BINDING_VERSION = 'state-http-1';
+export const DIRECT_BINDING_VERSION = 'state-http-topics-1';

@@ -15,10 +15,13 @@ import type { GuestInstance, GuestReturn, InstanceEnv } from '../instance.js';
 import { InstanceMemories } from '../instance.js';
 import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
 import { AbiViolation } from '../errors.js';
-import type { WitFetchResult, WitStateResult } from '../host/wit-values.js';
+import type { WitFetchResult, WitStateResult, WitTopicResult } from '../host/wit-values.js';
 import {
   FETCH_FLAT, GUEST_PREFIX, HOST_MODULE, HTTP_ERROR_KINDS, HTTP_MODULE, INITIALIZE, LOG_LEVELS, POST_PREFIX, STATE_ERROR_KINDS, STATE_MODULE,
+  TOPIC_ERROR_KINDS, TOPICS_MODULE,
 } from '../abi.js';
+import { TOPIC_LIMITS } from '@caxton/core';
+import { filterTooLong, topicTooLong } from '../host/topic-request.js';
 import { GuestMemory } from './guest-memory.js';
 
 type Fn = (...args: number[]) => number;
@@ -99,9 +102,10 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
 
   const state = stateImports(gm, env);
   const http = httpImports(gm, env);
+  const topics = topicsImports(gm, env);
 
   // Whatever a host function throws ends the call, even if the guest catches it (afterCall).
-  for (const table of [state, http]) {
+  for (const table of [state, http, topics]) {
     for (const [name, fn] of Object.entries(table)) {
       const f = fn as (...args: number[]) => unknown;
       table[name] = (...args: number[]) => {
@@ -141,6 +145,7 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
     [HOST_MODULE]: host,
     [STATE_MODULE]: state,
     [HTTP_MODULE]: http,
+    [TOPICS_MODULE]: topics,
     [FUEL_IMPORT_MODULE]: meter.importsFor(() => memory, (pages) => memories.admits(pages)) as Record<string, WebAssembly.ImportValue>,
     [MEMORY_IMPORT_MODULE]: Object.fromEntries(plan.memories.map((m, i) => [m.field, own[i]!])),
   };
@@ -234,6 +239,43 @@ function stateImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAsse
       }
       const startAfter = gm.optStringFlat(sDisc, sPtr, sLen, 'start-after');
       gm.storeStringListResult(ret, bridge.stateKeys(prefix, startAfter, limit >>> 0));
+    },
+  };
+}
+
+/**
+ * caxton:agent/topics on the direct path (decision 1961): a topic or filter longer than its cap is
+ * refused from its length alone, before a byte of it is read.
+ */
+function topicsImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssembly.ImportValue> {
+  const { bridge } = env;
+  const store = (ret: number, r: WitTopicResult): void =>
+    gm.storeKindResult(ret, r === undefined ? { ok: null } : { kind: TOPIC_ERROR_KINDS.indexOf(r.val.kind), message: r.val.message });
+  const nameOver = (len: number): boolean => len >>> 0 > TOPIC_LIMITS.maxTopicNameLength;
+  return {
+    subscribe: (tPtr: number, tLen: number, fDisc: number, fPtr: number, fLen: number, ret: number) => {
+      gm.sync();
+      if (nameOver(tLen)) {
+        bridge.refuseNext(bridge.topicLiftRefusal(topicTooLong(tLen >>> 0)));
+        store(ret, bridge.subscribe('', undefined));
+        return;
+      }
+      if (fDisc >>> 0 === 1 && fLen >>> 0 > TOPIC_LIMITS.maxFilterTextLength) {
+        bridge.refuseNext(bridge.topicLiftRefusal(filterTooLong(fLen >>> 0)));
+        store(ret, bridge.subscribe('', undefined));
+        return;
+      }
+      const topic = gm.string(tPtr, tLen, 'topic');
+      store(ret, bridge.subscribe(topic, gm.optStringFlat(fDisc, fPtr, fLen, 'filter')));
+    },
+    unsubscribe: (tPtr: number, tLen: number, ret: number) => {
+      gm.sync();
+      if (nameOver(tLen)) {
+        bridge.refuseNext(bridge.topicLiftRefusal(topicTooLong(tLen >>> 0)));
+        store(ret, bridge.unsubscribe(''));
+        return;
+      }
+      store(ret, bridge.unsubscribe(gm.string(tPtr, tLen, 'topic')));
     },
   };
 }

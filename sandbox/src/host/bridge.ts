@@ -23,6 +23,10 @@
  * discards the call's writes. `fetch` (decision 1601) checks the request (http-request.ts) and
  * buffers an HttpCall plus the reserved state write of its pending-call record, so the record
  * commits atomically with the handling that made the call.
+ *
+ * Topics (decision 1961): `subscribe`/`unsubscribe` check the name and the filter with core's
+ * parser and queue a directory change, applied by the node only if the call completes (like a
+ * service registration, under the same directory-change quotas).
  */
 import {
   AclError, excerpt, DEFAULT_ACL_LIMITS, utf8ByteLength, requireReceivers, validateAclMessage, httpPendingStateKey,
@@ -47,7 +51,9 @@ import { HostArgumentRefused, LiftLimitExceeded, QuotaExceeded } from './refusal
 import type { WitHttpRequest } from './http-request.js';
 import { checkHttpRequest } from './http-request.js';
 import { StateView } from './state-view.js';
-import type { WitAclMessage, WitAgentId, WitFetchResult, WitKindError, WitLogLevel, WitResult, WitServiceDescription, WitStateResult } from './wit-values.js';
+import type { TopicRefusal } from './topic-request.js';
+import { checkGuestTopic, checkSubscribe } from './topic-request.js';
+import type { WitAclMessage, WitAgentId, WitFetchResult, WitKindError, WitLogLevel, WitResult, WitServiceDescription, WitStateResult, WitTopicResult } from './wit-values.js';
 
 export type { RefusalCounters } from './quotas.js';
 export { MAX_SERVICE_ENTRIES, MAX_TIMER_TOKEN } from './lift-budget.js';
@@ -505,6 +511,62 @@ export class HostBridge {
     record.at = this.env.clock();
     this.state.putReserved(httpPendingKey(id), JSON.stringify(record));
     return { tag: 'ok', val: id };
+  }
+
+  // ---------- caxton:agent/topics ----------
+
+  /** A topic call whose name or filter is over its lift cap (nothing was lifted). */
+  topicLiftRefusal(refusal: TopicRefusal): TopicRefusal {
+    this.counters.badArgument++;
+    this.charge(0);
+    return refusal;
+  }
+
+  private topicRefused(refusal: TopicRefusal): WitTopicResult {
+    this.counters.badArgument++;
+    return { tag: 'err', val: refusal };
+  }
+
+  subscribe(topic: string, filter: string | undefined): WitTopicResult {
+    this.checkGuard('topics.subscribe');
+    const refused = this.takeRefusal<TopicRefusal>();
+    if (refused) return refused;
+    this.chargeCall(topic.length + (filter?.length ?? 0));
+    const checked = checkSubscribe(topic, filter);
+    if (!checked.ok) return this.topicRefused(checked.refusal);
+    const quota = this.directoryQuota();
+    if (quota !== null) {
+      this.counters.directoryChanges++;
+      return { tag: 'err', val: { kind: 'quota-exceeded', message: `quota exceeded: ${quota}` } };
+    }
+    this.effects.directory.push(checked.filter === undefined
+      ? { kind: 'subscribe-topic', topic: checked.topic }
+      : { kind: 'subscribe-topic', topic: checked.topic, filter: checked.filter });
+    return undefined;
+  }
+
+  unsubscribe(topic: string): WitTopicResult {
+    this.checkGuard('topics.unsubscribe');
+    const refused = this.takeRefusal<TopicRefusal>();
+    if (refused) return refused;
+    this.chargeCall(topic.length);
+    const bad = checkGuestTopic(topic);
+    if (bad !== null) return this.topicRefused(bad);
+    const quota = this.directoryQuota();
+    if (quota !== null) {
+      this.counters.directoryChanges++;
+      return { tag: 'err', val: { kind: 'quota-exceeded', message: `quota exceeded: ${quota}` } };
+    }
+    this.effects.directory.push({ kind: 'unsubscribe-topic', topic });
+    return undefined;
+  }
+
+  /** The topics functions as jco's glue imports them (`imports['caxton:agent/topics']`). */
+  jcoTopicsImports(): Record<string, unknown> {
+    return {
+      subscribe: (topic: string, filter: string | undefined) => this.subscribe(topic, filter ?? undefined),
+      unsubscribe: (topic: string) => this.unsubscribe(topic),
+    };
   }
 
   /** The state functions as jco's glue imports them (`imports['caxton:agent/state']`). */

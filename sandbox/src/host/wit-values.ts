@@ -55,5 +55,8 @@ export interface WitKindError<K extends string> {
 /** jco's representation of `result<_, state-error>` returned by a host function. */
 export type WitStateResult = undefined | { tag: 'err'; val: WitKindError<import('@caxton/core').StateErrorKind> };
 
+/** jco's representation of `result<_, topic-error>` returned by a host function. */
+export type WitTopicResult = undefined | { tag: 'err'; val: WitKindError<'invalid-name' | 'invalid-filter' | 'quota-exceeded'> };
+
 /** jco's representation of `result<string, http-error>` returned by a host function. */
 export type WitFetchResult = { tag: 'ok'; val: string } | { tag: 'err'; val: WitKindError<import('@caxton/core').HttpErrorKind> };

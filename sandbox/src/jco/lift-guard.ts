@@ -30,6 +30,8 @@ import { AbiViolation } from '../errors.js';
 import type { HostBridge } from '../host/bridge.js';
 import { LiftBudget } from '../host/lift-budget.js';
 import { HostArgumentRefused, LiftLimitExceeded } from '../host/refusals.js';
+import { filterTooLong, topicTooLong } from '../host/topic-request.js';
+import { TOPIC_LIMITS } from '@caxton/core';
 import { AGENT_ID, FETCH_FLAT, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, PAIR, RESULT } from '../abi.js';
 
 type CoreFn = (...args: number[]) => unknown;
@@ -308,6 +310,38 @@ export function guardStateImports(state: Record<string, unknown>, bridge: HostBr
     bridge.refuseNext(null);
     return orig(0, 0, 0, 0, 0, limit!, ret!);
   });
+  return keepFaults(out, bridge);
+}
+
+/**
+ * caxton:agent/topics as a core module imports it, guarded (decision 1961): the topic and the
+ * filter are flat (ptr, len) pairs, so their lengths are checked before jco decodes them; over the
+ * cap jco gets empty strings and the bridge answers `invalid-name` / `invalid-filter`, unread.
+ */
+export function guardTopicsImports(topics: Record<string, unknown>, bridge: HostBridge): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...topics };
+  const nameOver = (len: number): boolean => units(len) > TOPIC_LIMITS.maxTopicNameLength;
+  const sub = topics['subscribe'];
+  if (typeof sub === 'function') {
+    const orig = sub as CoreFn;
+    out['subscribe'] = ((tPtr, tLen, fDisc, fPtr, fLen, ret) => {
+      bridge.passGuard();
+      if (nameOver(tLen!)) bridge.refuseNext(bridge.topicLiftRefusal(topicTooLong(units(tLen!))));
+      else if (fDisc === 1 && units(fLen!) > TOPIC_LIMITS.maxFilterTextLength) bridge.refuseNext(bridge.topicLiftRefusal(filterTooLong(units(fLen!))));
+      else return orig(tPtr!, tLen!, fDisc!, fPtr!, fLen!, ret!);
+      return orig(0, 0, 0, 0, 0, ret!);
+    }) as CoreFn;
+  }
+  const unsub = topics['unsubscribe'];
+  if (typeof unsub === 'function') {
+    const orig = unsub as CoreFn;
+    out['unsubscribe'] = ((tPtr, tLen, ret) => {
+      bridge.passGuard();
+      if (!nameOver(tLen!)) return orig(tPtr!, tLen!, ret!);
+      bridge.refuseNext(bridge.topicLiftRefusal(topicTooLong(units(tLen!))));
+      return orig(0, 0, ret!);
+    }) as CoreFn;
+  }
   return keepFaults(out, bridge);
 }
 

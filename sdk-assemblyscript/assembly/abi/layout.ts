@@ -71,3 +71,5 @@ export const RESULT_RECORD_SIZE: usize = 16;
 
 export const STATE_ERROR_KIND_CASES: u32 = 4;
 export const HTTP_ERROR_KIND_CASES: u32 = 3;
+/** Cases of `topic-error-kind` (an agent traps on any other discriminant: a broken host). */
+export const TOPIC_ERROR_KIND_CASES: u32 = 3;

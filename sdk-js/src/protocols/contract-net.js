@@ -26,7 +26,9 @@ export class ContractNetInitiator {
   }
 
   /**
-   * Calls for proposals. `contractors` are agent ids (or names). Returns the round:
+   * Calls for proposals. `contractors` are agent ids (or names); a `topic:<name>` receiver calls
+   * every subscriber of the topic (decision 1961): such a round is open — any agent may answer, and
+   * it is ready at its deadline, since nobody knows in advance how many will. Returns the round:
    * { conversationId, task, deadline, invited, proposals, refusals, state, winner, result, data }.
    * state: 'collecting' -> 'ready' (all answered / deadline) -> 'awarded' -> 'done' | 'failed';
    * or 'no-bids' when nobody proposed.
@@ -39,6 +41,7 @@ export class ContractNetInitiator {
       task,
       deadline,
       invited: cfp.receivers.map((r) => r.name),
+      open: cfp.receivers.some((r) => r.name.startsWith('topic:')),
       proposals: [],
       refusals: [],
       state: 'collecting',
@@ -63,7 +66,7 @@ export class ContractNetInitiator {
    */
   handle(msg) {
     const round = msg.conversationId ? this.rounds.get(msg.conversationId) : undefined;
-    if (!round || !msg.sender || !round.invited.includes(msg.sender.name)) return undefined;
+    if (!round || !msg.sender || (!round.open && !round.invited.includes(msg.sender.name))) return undefined;
     switch (msg.performative) {
       case 'propose':
       case 'refuse':
@@ -72,7 +75,7 @@ export class ContractNetInitiator {
           return { round, event: 'late' };
         }
         (msg.performative === 'propose' ? round.proposals : round.refusals).push(msg);
-        if (round.proposals.length + round.refusals.length === round.invited.length) {
+        if (!round.open && round.proposals.length + round.refusals.length === round.invited.length) {
           this.#close(round);
           return { round, event: 'ready' };
         }

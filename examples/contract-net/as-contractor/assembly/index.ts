@@ -4,11 +4,13 @@
 // refuses (config `decline` = "true", or the cfp's reply-by already passed) or proposes its price:
 // config `price`, else a stable per-agent price derived from its name, so several copies of this
 // one artifact bid differently. On accept-proposal it performs the task and answers inform-result
-// (or failure when config `fail-on-award` = "true"); reject-proposal is logged.
+// (or failure when config `fail-on-award` = "true"); reject-proposal is logged. With config `topic`
+// it also subscribes to that topic at init (decision 1961), so an initiator can call for proposals
+// with the receiver `topic:<topic>`.
 import {
   Agent, AclMessage, InitContext, Performative, ServiceDescription, KeyValue, register, self,
   registerService, propose, refuse, informResult, failure, notUnderstood, info, fail,
-  CONTRACT_NET,
+  CONTRACT_NET, Topics,
 } from "@caxton/sdk-assemblyscript";
 
 /** FNV-1a over UTF-16 code units: the same name always gives the same price. */
@@ -50,7 +52,15 @@ class Contractor extends Agent {
       [new KeyValue("price", formatPrice(this.price))],
     );
     const err = registerService(service);
-    if (err !== null) fail("cannot register service: " + err);
+    if (err !== null) {
+      fail("cannot register service: " + err);
+      return;
+    }
+    const topic = ctx.get("topic");
+    if (topic !== null) {
+      const refused = Topics.subscribe(topic!);
+      if (refused !== null) fail("cannot subscribe: " + refused.toString());
+    }
   }
 
   onMessage(msg: AclMessage): void {

@@ -4,7 +4,9 @@
 // refuses (config `decline` = "true") or proposes its price: config `price`, else a stable
 // per-agent price derived from its name, so several copies of this one artifact bid differently
 // (an expired cfp is ignored). On accept-proposal it performs the task and answers inform-result
-// (or failure when config `fail-on-award` = "true"); reject-proposal is logged.
+// (or failure when config `fail-on-award` = "true"); reject-proposal is logged. With config
+// `topic` it also subscribes to that topic at init, taking only cfps (a content filter; decision
+// 1961), so an initiator can call for proposals with the receiver `topic:<topic>`.
 #include <caxton.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +66,14 @@ void caxton_on_init(const caxton_init_context *ctx) {
   if (caxton_register_service(&service, &err) != 0) {
     caxton_logf(CAXTON_LOG_ERROR, "cannot register service: %.*s", (int)err.len, err.ptr);
     caxton_fail("cannot register service");
+  }
+  caxton_str topic = caxton_config_get(ctx, "topic");
+  if (topic.ptr) {
+    caxton_topic_error terr;
+    if (caxton_topics_subscribe(topic, CAXTON_STR("{\"all\":[{\"field\":\"performative\",\"match\":{\"equals\":\"cfp\"}}]}"), &terr) != 0) {
+      caxton_logf(CAXTON_LOG_ERROR, "cannot subscribe: %s: %.*s", caxton_topic_error_kind_name(terr.kind), (int)terr.message.len, terr.message.ptr);
+      caxton_fail("cannot subscribe");
+    }
   }
 }
 

@@ -5,6 +5,9 @@
 // refuses (config `decline` = "true") or proposes its price: config `price`, else a stable
 // per-agent price derived from its name. On accept-proposal it performs the task and answers
 // inform-result (or failure when config `fail-on-award` = "true"); reject-proposal is logged.
+// With config `topic` it also subscribes to that topic at init (decision 1961), taking only its
+// cfps (a content filter), so an initiator can call for proposals with the receiver `topic:<topic>`.
+import { topics } from '@caxton/sdk-js/topics';
 import {
   defineAgent, self, configValue, registerService, propose, refuse, informResult, failure,
   notUnderstood, log, CONTRACT_NET,
@@ -38,6 +41,8 @@ export const guest = defineAgent({
       name: `${ctx.self.name}/${type}`, type, protocols: [CONTRACT_NET],
       properties: [['price', formatPrice(price)]],
     });
+    const topic = configValue('topic');
+    if (topic !== undefined) topics.subscribe(topic, { all: [{ field: 'performative', match: { equals: 'cfp' } }] });
   },
   onMessage(msg) {
     const task = msg.content ?? '';

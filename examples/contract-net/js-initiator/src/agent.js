@@ -9,7 +9,9 @@
 //       else            -> accept-proposal to the cheapest, reject-proposal to the rest
 //     winner's inform-result -> inform (result) to the requester; winner's failure -> failure
 //
-// Config: service-type (default "delivery"), deadline-ms (default 1000).
+// Config: service-type (default "delivery"), deadline-ms (default 1000); topic (optional): call
+// for proposals from the subscribers of that topic (receiver `topic:<topic>`, decision 1961)
+// instead of the agents the directory names, and decide at the deadline.
 import {
   defineAgent, configValue, searchServices, agree, refuse, failure, informResult, notUnderstood,
   ContractNetInitiator, bestProposal, log,
@@ -18,6 +20,7 @@ import {
 const cnet = new ContractNetInitiator();
 let serviceType = 'delivery';
 let deadlineMs = 1000;
+let topic;
 
 function decide(round) {
   const requester = round.data;
@@ -39,6 +42,7 @@ function decide(round) {
 export const guest = defineAgent({
   init() {
     serviceType = configValue('service-type') ?? serviceType;
+    topic = configValue('topic');
     const d = configValue('deadline-ms');
     if (d !== undefined) {
       deadlineMs = Number(d);
@@ -57,6 +61,11 @@ export const guest = defineAgent({
     }
     if (msg.performative === 'request') {
       const task = msg.content ?? '';
+      if (topic !== undefined) {
+        agree(msg, `calling for proposals on topic ${topic}`);
+        cnet.start({ task, contractors: [`topic:${topic}`], timeoutMs: deadlineMs, data: msg });
+        return;
+      }
       const contractors = searchServices(serviceType);
       if (contractors.length === 0) return refuse(msg, `no ${serviceType} contractors registered`);
       agree(msg, `calling for proposals from ${contractors.length} contractors`);

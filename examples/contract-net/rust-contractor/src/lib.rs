@@ -3,6 +3,9 @@
 //!   decline        "true": refuses every cfp
 //!   fail-on-award  "true": answers an accept-proposal with failure
 //!   service-type   the directory type it registers under (default "delivery")
+//!   topic          also subscribe to this topic at init, taking only fipa-contract-net messages
+//!                  (a content filter; decision 1961): an initiator may call for proposals with
+//!                  the receiver `topic:<topic>`
 use caxton_sdk::*;
 
 /// FNV-1a over the name's bytes: the same name always gives the same price.
@@ -45,6 +48,10 @@ impl Agent for Contractor {
             ..Default::default()
         })
         .map_err(|e| format!("cannot register service: {}", e))?;
+        if let Some(topic) = ctx.get("topic") {
+            topics::subscribe(topic, Some(r#"{"all":[{"field":"protocol","match":{"prefix":"fipa-contract"}}]}"#))
+                .map_err(|e| format!("cannot subscribe: {}", e))?;
+        }
         Ok(Contractor {
             price,
             decline: ctx.get("decline") == Some("true"),
