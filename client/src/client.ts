@@ -68,6 +68,8 @@ export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, '
   signatureEnvelope?: string;
   /** The artifact's source language label (from `<artifact>.build.json`); absent: not stated. */
   language?: string;
+  /** The operator's A2A Agent Card as JSON text (decision 1951); the node validates it. Absent: none (deploy) / keep (upgrade). */
+  a2aCard?: string;
 };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
@@ -173,6 +175,7 @@ export class CaxtonClient {
       http: header.http ? httpPolicyToWire(header.http) : null,
       signatureEnvelope: header.signatureEnvelope ?? '',
       language: header.language ?? '',
+      a2aCard: header.a2aCard ?? '',
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {

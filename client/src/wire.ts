@@ -32,6 +32,8 @@ export interface WireArtifactHeader {
   /** Send quotas (decision 1720); optional when sending, 0 (= default / keep) when received without. */
   maxSendsPerS?: number;
   maxSendsPerCall?: number;
+  /** The operator's A2A Agent Card, JSON (decision 1951); optional when sending, '' when received without one. */
+  a2aCard?: string;
 }
 
 export interface WireHttpAllowRule {

@@ -30,7 +30,7 @@ const agent: W.WireAgentInfo = {
   breaker: { state: 'open', failures: 3, retryAfterMs: 4 },
 };
 const header: W.WireArtifactHeader = {
-  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5,
+  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5, a2aCard: '{"name":"n"}',
 };
 const df: W.WireDfAgentDescription = {
   name: id, protocols: ['p'], ontologies: ['o'], languages: ['l'], leaseUntilUnixMs: 10,
