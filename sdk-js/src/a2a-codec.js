@@ -55,6 +55,26 @@ export function a2aSendRequest({ url, text, token, version = '1.0', messageId, c
   };
 }
 
+/** How deep an answer may nest (objects and arrays); A2A answers nest about ten deep. */
+const MAX_DEPTH = 64;
+
+/** Whether `text` opens more than `max` objects/arrays at once, brackets inside strings aside. */
+function nestingExceeds(text, max) {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // the escaped character, whatever it is
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The text parts of a message or artifact, joined by newlines (1.0: `{text}`; 0.3: `{kind:'text', text}`). */
@@ -77,6 +97,9 @@ const FINAL = new Set(['completed', 'failed', 'canceled', 'rejected']);
  * state: null, final: true, text }. Throws A2aError (`rpc-error`, `malformed`).
  */
 export function a2aResultFromBody(body) {
+  // JSON.parse recurses: an answer nested thousands deep would exhaust the engine's stack and
+  // trap the handler (a hostile server could crash the caller), so nesting is bounded first.
+  if (nestingExceeds(String(body), MAX_DEPTH)) throw new A2aError('malformed', `the answer nests deeper than ${MAX_DEPTH} levels`);
   let doc;
   try {
     doc = JSON.parse(body);
