@@ -13,8 +13,10 @@
  * AssemblyScript echo answering a JADE agent's requests over the FIPA HTTP MTP both ways (decision
  * 1910), request → inform one at a time, timed by the JADE agent (System.nanoTime).
  * mtp_jade_msgs_per_s: requests + informs per second with `--window` requests outstanding.
+ * grpc_p50_ms / grpc_p99_ms: the gRPC path beside them, as `caxton send --wait` takes it (a tail
+ * on a fresh conversation, ready, SendMessage to the AssemblyScript echo, its inform on the tail).
  * Without CAXTON_JADE_JAR the MTP part says why and how to get JADE, and the rest still runs.
- * The gRPC path beside these is `npm run bench -- api` (send_rpc_*).
+ * SendMessage alone under load is `npm run bench -- api` (send_rpc_*).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { readTokenFile, tokenFilePath } from '@caxton/client';
 import { resolveHttpPolicy, startNode, type RunningNode } from '@caxton/runtime';
 import { artifact } from './lib-artifacts.js';
-import { a2aRoundTrips, mcpRoundTrips, type RoundTrips } from './lib-interop-clients.js';
+import { a2aRoundTrips, grpcRoundTrips, mcpRoundTrips, type RoundTrips } from './lib-interop-clients.js';
 import { percentile, report } from './lib-output.js';
 
 function arg(name: string, fallback: string): string {
@@ -72,6 +74,8 @@ async function measureClients(node: RunningNode, token: string): Promise<void> {
   reportLatencies('mcp', await mcpRoundTrips(node.mcpUrl!, token, 'shouter.shout', upper),
     `@modelcontextprotocol/sdk client, tools/call (streamable HTTP) → FIPA request to as-service → inform → tool result, ${tail}`);
   reportLatencies('mcp_js', await mcpRoundTrips(node.mcpUrl!, token, 'js-shouter.shout', upper), `the same to js-service (JavaScript), ${tail}`);
+  reportLatencies('grpc', await grpcRoundTrips(`127.0.0.1:${node.apiPort}`, token, 'echo', same),
+    `beside them, the gRPC API as caxton send --wait uses it: TailMessages on a fresh conversation, ready, SendMessage (fipa-request) to as-echo, its inform on the tail, ${tail}`);
 }
 
 /** A JADE agent's requests to the AssemblyScript echo over the FIPA HTTP MTP, timed by JADE. */

@@ -1,7 +1,8 @@
 /**
  * Request → reply round trips through the official clients of the ecosystems Caxton speaks to
  * (issue 29): `@a2a-js/sdk`'s client against the node's A2A endpoint (decision 1950), and
- * `@modelcontextprotocol/sdk`'s client against its MCP endpoint (decision 1900). Each function
+ * `@modelcontextprotocol/sdk`'s client against its MCP endpoint (decision 1900), and beside them
+ * the gRPC path as `caxton send --wait` takes it (decision 0805). Each function
  * times `samples` sequential calls after `warmUp` untimed ones and returns the latencies in ms;
  * a call that does not come back with the agent's answer throws (the benchmark then reports
  * nothing rather than a flattering figure).
@@ -11,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { Role, TaskState, type Message, type Task } from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { CaxtonClient } from '@caxton/client';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 export interface RoundTrips {
@@ -84,5 +86,34 @@ export async function mcpRoundTrips(url: string, token: string, tool: string, r:
     });
   } finally {
     await client.close();
+  }
+}
+
+/**
+ * The gRPC path beside them, as `caxton send --wait` walks it: a tail on a fresh conversation,
+ * ready (the node subscribed) before the SendMessage, then the agent's inform on the tail — the
+ * same steps the A2A and MCP endpoints take inside the node for each call.
+ */
+export async function grpcRoundTrips(address: string, token: string, agent: string, r: RoundTrips): Promise<number[]> {
+  const client = await CaxtonClient.connect({ address, token });
+  try {
+    return await timed(r, async (text) => {
+      const conversationId = `bench-${randomUUID()}`;
+      let answered: (content: string) => void = () => undefined;
+      const answer = new Promise<string>((resolve) => (answered = resolve));
+      const tail = client.tail({ conversationId }, (e) => {
+        if (e.message.performative === 'inform' && e.message.sender?.name.startsWith(`${agent}@`)) answered(e.message.content ?? '');
+      });
+      try {
+        await tail.ready;
+        const sent = await client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content: text, conversationId, protocol: 'fipa-request' } });
+        if (sent.accepted.length !== 1) throw new Error(`the node did not accept the request: ${JSON.stringify(sent.refused)}`);
+        return await answer;
+      } finally {
+        tail.cancel();
+      }
+    });
+  } finally {
+    client.close();
   }
 }
