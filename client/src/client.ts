@@ -70,6 +70,8 @@ export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, '
   language?: string;
   /** Upgrade only: roll out beside the running version (decision 1871); absent thresholds take the defaults. */
   rollout?: { strategy: RolloutStrategy; thresholds?: Partial<RolloutThresholds> };
+  /** The operator's A2A Agent Card as JSON text (decision 1951); the node validates it. Absent: none (deploy) / keep (upgrade). */
+  a2aCard?: string;
 };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
@@ -178,6 +180,7 @@ export class CaxtonClient {
       signatureEnvelope: header.signatureEnvelope ?? '',
       language: header.language ?? '',
       rollout: header.rollout ? rolloutRequestToWire(header.rollout) : null,
+      a2aCard: header.a2aCard ?? '',
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {

@@ -37,6 +37,8 @@ export interface WireArtifactHeader {
   /** Absent queue (decision 1990); optional when sending, 0 (= default / keep) when received without. */
   absentQueue?: number;
   absentTtlMs?: Wire64;
+  /** The operator's A2A Agent Card, JSON (decision 1951); optional when sending, '' when received without one. */
+  a2aCard?: string;
 }
 
 export interface WireRolloutRequest {

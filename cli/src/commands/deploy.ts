@@ -17,6 +17,7 @@ import { httpPolicyFromArgs, httpPolicyOptions, type HttpPolicyArgs } from '../h
 import { signatureToSend } from '../signing/signature-files.js';
 import { rolloutFlagOptions, rolloutFromFlags, type RolloutFlagArgs } from '../rollout-flags.js';
 import { formatRollout } from '../format/agents.js';
+import { a2aCardFromFlag } from '../a2a-card-flag.js';
 
 /** Sends the artifact's signature along (decision 1400), saying on stderr which file it came from. */
 async function attachSignature(ctx: CommandContext, h: UploadHeader, artifactPath: string, given: string | undefined): Promise<void> {
@@ -37,6 +38,7 @@ interface LimitArgs extends LimitFlagArgs {
   quiet: boolean;
   signature?: string;
   language?: string;
+  a2aCard?: string;
 }
 
 type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean };
@@ -47,7 +49,8 @@ function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
     .option('config', { type: 'string', array: true, default: [] as string[], describe: 'key=value passed to the agent init (repeatable)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bar' })
     .option('signature', { type: 'string', describe: 'Detached signature (DSSE) to send; default: <artifact>.dsse.json when it exists' })
-    .option('language', { type: 'string', describe: 'Source language label shown by `caxton agents` and the console; default: the one in <artifact>.build.json' }) as Argv<T & LimitArgs & HttpPolicyArgs>;
+    .option('language', { type: 'string', describe: 'Source language label shown by `caxton agents` and the console; default: the one in <artifact>.build.json' })
+    .option('a2a-card', { type: 'string', describe: 'The A2A Agent Card (JSON) `caxton serve --a2a` serves for the agent, in place of the one built from its directory services; upgrade: default keep' }) as unknown as Argv<T & LimitArgs & HttpPolicyArgs>;
 }
 
 /** Flags are checked before anything is built or read, so a typo fails fast. */
@@ -83,12 +86,15 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       .example('$0 deploy echo.wasm --config greeting=hello --config lang=en', 'config for the agent init')
       .example('$0 deploy relay.wasm --max-sends-per-s 500 --max-sends-per-call 20', 'bind its send rate (see docs/sandbox.md, limits)')
       .example('$0 deploy weather.wasm --allow-http api.weather.example/v1/ --allow-http-method GET', 'outbound HTTP: GET under /v1/ of one host')
-      .example('$0 deploy counter.wasm --keep-state', 'redeploy, keeping the state it had') as unknown as Argv<DeployArgs>,
+      .example('$0 deploy counter.wasm --keep-state', 'redeploy, keeping the state it had')
+      .example('$0 deploy weather.wasm --a2a-card weather-card.json', 'the A2A Agent Card it is served with (docs/interop.md)') as unknown as Argv<DeployArgs>,
     handler: action<DeployArgs>(env, async (ctx, argv) => {
       const h = header(argv.name ?? '', argv);
       const http = await httpPolicyFromArgs(argv, ctx.io.cwd);
       if (http) h.http = http;
       if (argv.keepState) h.keepState = true;
+      const card = await a2aCardFromFlag(argv.a2aCard, ctx.io.cwd);
+      if (card !== undefined) h.a2aCard = card;
       const artifact = await loadArtifact(ctx, argv.source);
       h.name ||= artifact.suggestedName;
       attachLanguage(h, artifact, argv.language);
@@ -122,6 +128,8 @@ export function upgradeCommand(env: AppEnv): CommandModule<GlobalArgs, UpgradeAr
       if (rollout) h.rollout = rollout;
       const http = await httpPolicyFromArgs(argv, ctx.io.cwd);
       if (http) h.http = http;
+      const card = await a2aCardFromFlag(argv.a2aCard, ctx.io.cwd);
+      if (card !== undefined) h.a2aCard = card;
       const artifact = await loadArtifact(ctx, argv.source);
       attachLanguage(h, artifact, argv.language);
       await attachSignature(ctx, h, artifact.path, argv.signature);

@@ -217,6 +217,24 @@ export function resolveRolloutThresholds(given: Partial<Record<RolloutThresholdN
   return out;
 }
 
+/**
+ * The bounds of an operator's A2A Agent Card (`caxton deploy --a2a-card`, decision 1951): node-wide
+ * rules on the data, checked when the card is parsed at the API boundary (and by the CLI before it
+ * uploads), before it is stored with the deployment and served to every A2A client.
+ */
+export const A2A_CARD_LIMITS = Object.freeze({
+  /** The card's JSON text, in UTF-8 bytes. */
+  maxCardBytes: 16 * 1024,
+  /** Skills one card may list. */
+  maxSkills: 32,
+  /** Entries in one list (tags, examples, input or output modes). */
+  maxListEntries: 16,
+  /** A name, id, version, mode, tag or URL, in UTF-16 code units. */
+  maxShortText: 256,
+  /** A description or an example, in UTF-16 code units. */
+  maxLongText: 2_000,
+});
+
 /** Every per-agent limit, resolved. */
 export type AgentLimits = { [K in LimitName]: number };
 

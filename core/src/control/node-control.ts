@@ -15,6 +15,7 @@ import type { TopicSubscription } from './topics.js';
 import type { HttpPolicy } from './http.js';
 import type { AgentLimitsSpec, RolloutThresholds } from './limits.js';
 import type { RolloutStrategy, RolloutView } from './rollout.js';
+import type { A2aCardSpec } from './a2a-card.js';
 import type { StateWrite } from './state.js';
 import type { IdempotencyKey } from './idempotency-key.js';
 import type { DeadLetterControl } from './dead-letters.js';
@@ -50,6 +51,12 @@ export interface DeploySpec<Limits extends Partial<AgentLimitsSpec> = Partial<Ag
    * a label shown by the CLI and console; nothing trusts it. Stored with the deployment.
    */
   language?: string;
+  /**
+   * The operator's A2A Agent Card (decision 1951), served by the A2A endpoint in place of the card
+   * built from the agent's directory services. Stored with the deployment; an upgrade keeps it
+   * unless it names a new one.
+   */
+  a2aCard?: A2aCardSpec;
 }
 
 /** An upgrade. Absent limits/config/http mean "keep the current ones". State is always kept. */
@@ -66,6 +73,8 @@ export interface UpgradeSpec {
    */
   strategy?: RolloutStrategy;
   thresholds?: Partial<RolloutThresholds>;
+  /** A new A2A Agent Card (decision 1951); absent: keep the current one. */
+  a2aCard?: A2aCardSpec;
 }
 
 /** Component bytes whose size and sha256 the API has already checked against the client's header. */
@@ -116,6 +125,8 @@ export interface AgentStatus {
   signerKeyId?: string;
   /** Source language the deployer stated for this version's artifact; absent: not stated. */
   language?: string;
+  /** The operator's A2A Agent Card (decision 1951); absent: the A2A endpoint builds one from the directory. */
+  a2aCard?: A2aCardSpec;
   /** The version `rollback` would put back (what the last upgrade or rollback replaced); absent: none. */
   previous?: PreviousDeployment;
   /** The circuit breaker of deliveries to it (decision 1921); absent while closed. */

@@ -53,9 +53,10 @@ function answersPendingCancel(branch: Branch, message: AclMessage): boolean | un
   return message.inReplyTo === branch.cancelReplyWith;
 }
 
-export function commit(conversation: Conversation, steps: readonly BranchStep[], role: Role, message: AclMessage, now: number): void {
+/** `joinCall`: a cfp to new participants joins the open call with the same reply-by, if any. */
+export function commit(conversation: Conversation, steps: readonly BranchStep[], role: Role, message: AclMessage, now: number, how: { joinCall?: boolean } = {}): void {
   const origin = originOf(message);
-  let round: number | undefined;
+  let round: number | undefined = how.joinCall === true ? conversation.callClosingAt(message.replyBy) : undefined;
   for (const { branch, next, arms } of steps) {
     if (next === branch.state) continue; // informational act (e.g. the initiator's not-understood)
     branch.state = next;

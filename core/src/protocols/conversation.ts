@@ -90,16 +90,7 @@ export class Conversation {
     this.initiator = init.initiator;
     this.replyTargets = init.replyTargets;
     this.initiatorSide = new Set([init.initiator.name, ...init.replyTargets.map((a) => a.name)]);
-    for (const participant of init.participants) {
-      this.branches.set(participant.name, {
-        participant,
-        state: INITIAL_STATE,
-        replyDeadline: undefined,
-        armedBy: undefined,
-        round: undefined,
-        cancelReplyWith: undefined,
-      });
-    }
+    this.addParticipants(init.participants);
     this.lastActivity = init.now;
     this.endedAt = undefined;
   }
@@ -111,6 +102,28 @@ export class Conversation {
     // still go to the initiator alone (replies.ts: no sending on a guest-chosen list).
     const replyTargets = opener.replyTo !== undefined && opener.replyTo.length > 0 ? opener.replyTo : [initiator];
     return new Conversation({ key, machine, conversationId: opener.conversationId, initiator, replyTargets, participants, now });
+  }
+
+  /** New branches, each at the protocol's start, for participants not yet in the conversation. */
+  addParticipants(participants: readonly AgentId[]): void {
+    for (const participant of participants) {
+      if (this.branches.has(participant.name)) continue;
+      this.branches.set(participant.name, {
+        participant,
+        state: INITIAL_STATE,
+        replyDeadline: undefined,
+        armedBy: undefined,
+        round: undefined,
+        cancelReplyWith: undefined,
+      });
+    }
+  }
+
+  /** The open call that closes at `closesAt`, for a cfp that joins it. */
+  callClosingAt(closesAt: number | undefined): number | undefined {
+    if (closesAt === undefined) return undefined;
+    for (const round of this.rounds.values()) if (round.closesAt === closesAt) return round.number;
+    return undefined;
   }
 
   get ended(): boolean {

@@ -29,6 +29,12 @@ export interface TrackerOptions {
   /** Most ended conversations remembered; the oldest is forgotten first. Default 10 000. */
   readonly maxEndedRetained?: number;
   /**
+   * Most participants one conversation may have. An initiator adds participants by sending the
+   * protocol's opener to more agents in the same conversation (one cfp per contractor, as JADE's
+   * initiators do); past this the opener is refused with failure. Default 1 000.
+   */
+  readonly maxParticipants?: number;
+  /**
    * What to do with a `:protocol` the runtime does not implement (fipa-english-auction, a private
    * protocol…). `deliver` (default) lets it through unpoliced; `reject` answers not-understood.
    */
@@ -43,6 +49,7 @@ export const TRACKER_DEFAULTS = {
   idleTimeoutMs: 60 * 60 * 1000,
   endedRetentionMs: 60 * 1000,
   maxEndedRetained: 10_000,
+  maxParticipants: 1_000,
   unknownProtocol: 'deliver',
 } as const satisfies Omit<ResolvedTrackerOptions, 'platformAgent'>;
 
@@ -54,6 +61,7 @@ export function resolveTrackerOptions(options: TrackerOptions): ResolvedTrackerO
   requireCount('maxConversations', resolved.maxConversations);
   requireCount('maxConversationsPerInitiator', resolved.maxConversationsPerInitiator);
   requireCount('maxEndedRetained', resolved.maxEndedRetained);
+  requireCount('maxParticipants', resolved.maxParticipants);
   requireDuration('idleTimeoutMs', resolved.idleTimeoutMs, true);
   requireDuration('endedRetentionMs', resolved.endedRetentionMs, false);
   if (resolved.unknownProtocol !== 'deliver' && resolved.unknownProtocol !== 'reject') {

@@ -71,6 +71,8 @@ export class ConversationTracker {
     const correlation = this.index.correlate(message, sender.name);
     if (correlation.kind === 'member') return this.continueConversation(correlation.conversation, correlation.role, message, now);
     if (correlation.kind === 'outsiders' && message.protocol !== undefined) {
+      const joined = this.join(correlation.conversation, correlation.outsiders, message, now);
+      if (joined !== undefined) return joined;
       return this.reject(message, PROTOCOL_ERROR_CODES.notParticipant,
         `${correlation.outsiders.join(', ')} ${correlation.outsiders.length === 1 ? 'is not a participant' : 'are not participants'} of ${correlation.conversation.machine.name} conversation ${describeId(message)}; only the agents addressed by the opening ${[...correlation.conversation.machine.openers].join('/')} take part`,
         'start a new conversation (with a fresh conversation-id) to involve other agents', status(correlation.conversation));
@@ -195,6 +197,39 @@ export class ConversationTracker {
       return { kind: 'reject', reply, reason: evaluation.answer.reason, error, conversation: status(conversation) };
     }
     commit(conversation, evaluation.steps, role, message, now);
+    if (message.replyWith !== undefined) this.index.link(conversation, message.sender!.name, message.replyWith);
+    this.afterChange(conversation, now);
+    return { kind: 'deliver', conversation: status(conversation) };
+  }
+
+  /**
+   * The initiator opening the conversation towards more participants: the protocol's opening act,
+   * in the same conversation, to agents all new to it. FIPA's protocols open one branch per
+   * participant and do not say the openings must be one message; JADE's ContractNetInitiator and
+   * AchieveREInitiator send each responder its own cfp/request (own reply-with) in one
+   * conversation. Each new participant gets its own branch, as if it had been a receiver of the
+   * first opener; a contract-net cfp with the reply-by of an open call joins that call (one
+   * call-closed summary). Anything else towards outsiders stays refused (undefined here).
+   */
+  private join(conversation: Conversation, outsiders: readonly string[], message: AclMessage, now: number): ProtocolVerdict | undefined {
+    const receivers = uniqueAgents(message.receivers);
+    const named = toProtocolName(message.protocol!);
+    if (named !== conversation.machine.name || !conversation.machine.openers.has(message.performative)) return undefined;
+    if (outsiders.length !== receivers.length || receivers.some((r) => conversation.initiatorSide.has(r.name))) return undefined;
+    this.settle(conversation, now);
+    if (conversation.ended) return undefined;
+    if (conversation.branches.size + receivers.length > this.options.maxParticipants) {
+      const reason = `${conversation.machine.name} conversation ${describeId(message)} of ${conversation.initiator.name} already has ${conversation.branches.size} participants; ${receivers.length} more would pass the ${this.options.maxParticipants} one conversation may have`;
+      const code = PROTOCOL_ERROR_CODES.capacity;
+      const reply = answerTo(message, this.options.platformAgent, 'failure', reason, { [CAXTON_EVENT_PARAM]: 'capacity', [CAXTON_CODE_PARAM]: code });
+      const error = new ProtocolViolation(code, reason, { context: conversationContext(message), hint: 'open a new conversation for the other participants' });
+      return { kind: 'reject', reply, reason, error, conversation: status(conversation) };
+    }
+    conversation.addParticipants(receivers);
+    this.index.add(conversation);
+    const evaluation = evaluate(conversation, 'initiator', message, message.sender!.name);
+    if (evaluation.kind !== 'advance') return undefined; // unreachable: a fresh branch takes its protocol's opener
+    commit(conversation, evaluation.steps, 'initiator', message, now, { joinCall: true });
     if (message.replyWith !== undefined) this.index.link(conversation, message.sender!.name, message.replyWith);
     this.afterChange(conversation, now);
     return { kind: 'deliver', conversation: status(conversation) };

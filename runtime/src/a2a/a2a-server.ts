@@ -2,7 +2,7 @@
  * `caxton serve --a2a host:port`: the node's agents as A2A 1.0 agents, served with the official
  * `@a2a-js/sdk` (decision 1950). Every agent the caller may see is exposed under `/a2a/<name>`:
  * - `GET /a2a/<name>/.well-known/agent-card.json`: its Agent Card (agent-card.ts), skills from the
- *   services it advertises in the directory;
+ *   services it advertises in the directory, or the deployment's own card (`deploy --a2a-card`);
  * - `POST /a2a/<name>/jsonrpc`: the JSON-RPC binding (SendMessage, SendStreamingMessage over SSE,
  *   GetTask, CancelTask…, and A2A 0.3's message/send, message/stream, tasks/get, tasks/cancel for
  *   clients that send no `A2A-Version: 1.0`); `/a2a/<name>/rest/…`: the HTTP+JSON binding;
@@ -209,7 +209,10 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
     try {
       const user = users.get(req)!;
       const [status, directory] = await Promise.all([o.control.getAgent(user.agent), o.control.searchDirectory({}, DIRECTORY_LIMIT)]);
-      const card = agentCard({ agent: user.agent, version: status?.version ?? 0, services: servicesByAgent(directory).get(user.agent) ?? [], origin });
+      const card = agentCard({
+        agent: user.agent, version: status?.version ?? 0, services: servicesByAgent(directory).get(user.agent) ?? [], origin,
+        ...(status?.a2aCard !== undefined ? { operator: status.a2aCard } : {}),
+      });
       // As the SDK's agentCardHandler writes it, but per agent and never cached: the directory changes.
       res.set({ 'cache-control': 'no-store', 'content-type': 'application/json' }).status(200).send(JSON.stringify(card));
     } catch (err) {

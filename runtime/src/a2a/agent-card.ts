@@ -2,10 +2,12 @@
  * An exposed agent's A2A Agent Card (pure, decision 1950): its name, its skills — the services it
  * advertises in the directory (DF), or one plain `fipa-request` skill when it advertises none — and
  * the node's bindings for it (JSON-RPC and HTTP+JSON under the agent's own base path). The card
- * declares the one way in: a Caxton bearer token.
+ * declares the one way in: a Caxton bearer token. A deployment's own card (`deploy --a2a-card`,
+ * decision 1951) replaces what the agent is said to be and do (name, description, version,
+ * provider, links, modes, skills); the bindings, capabilities and security stay the node's.
  */
 import type { AgentCard, AgentSkill } from '@a2a-js/sdk';
-import type { DfAgentDescription, ServiceDescription } from '@caxton/core';
+import type { A2aCardSkill, A2aCardSpec, DfAgentDescription, ServiceDescription } from '@caxton/core';
 
 /** Where the node serves an agent: `/a2a/<name>`; its card, JSON-RPC and REST bindings sit under it. */
 export const A2A_BASE_PATH = '/a2a';
@@ -69,9 +71,36 @@ export interface CardInput {
   services: readonly ServiceDescription[];
   /** http://host:port of the A2A endpoint. */
   origin: string;
+  /** The deployment's own card (decision 1951): when present, its descriptive fields replace the built ones. */
+  operator?: A2aCardSpec;
+}
+
+function operatorSkill(s: A2aCardSkill): AgentSkill {
+  return { id: s.id, name: s.name, description: s.description, tags: s.tags, examples: s.examples, inputModes: s.inputModes, outputModes: s.outputModes, securityRequirements: [] };
+}
+
+/** The operator's words over the built card; what the node serves and how it is reached are never theirs. */
+function withOperatorCard(built: AgentCard, op: A2aCardSpec): AgentCard {
+  return {
+    ...built,
+    name: op.name,
+    description: op.description,
+    version: op.version ?? built.version,
+    provider: op.provider,
+    ...(op.documentationUrl !== undefined ? { documentationUrl: op.documentationUrl } : {}),
+    ...(op.iconUrl !== undefined ? { iconUrl: op.iconUrl } : {}),
+    defaultInputModes: op.defaultInputModes ?? built.defaultInputModes,
+    defaultOutputModes: op.defaultOutputModes ?? built.defaultOutputModes,
+    skills: op.skills.map(operatorSkill),
+  };
 }
 
 export function agentCard(c: CardInput): AgentCard {
+  const built = builtCard(c);
+  return c.operator !== undefined ? withOperatorCard(built, c.operator) : built;
+}
+
+function builtCard(c: CardInput): AgentCard {
   const base = agentBaseUrl(c.origin, c.agent);
   const seen = new Set<string>();
   const skills = c.services.map(skill).filter((s) => (seen.has(s.id) ? false : (seen.add(s.id), true)));

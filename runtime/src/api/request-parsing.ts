@@ -3,7 +3,7 @@
  * a client sends is checked here (types, ranges, sizes) and rejected with an InvalidArgumentError
  * naming the proto field, before the node sees it.
  */
-import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, parseStrategy, resolveRolloutThresholds, type DeployableLimitName, type RolloutThresholds } from '@caxton/core';
+import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, parseA2aCard, parseStrategy, resolveRolloutThresholds, type DeployableLimitName, type RolloutThresholds } from '@caxton/core';
 import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, LANGUAGE_LABEL, LANGUAGE_LABEL_HINT, isPerformative, MAX_ENVELOPE_BYTES, type Performative } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { resolveHttpPolicy } from '../http/policy.js';
@@ -132,6 +132,7 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
   if (h.rollout) throw new InvalidArgumentError('header.rollout', 'only applies to UpgradeAgent', 'deploy first, then `caxton upgrade --strategy`');
   Object.assign(spec, parseLanguage(h.language));
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
+  if (h.a2aCard) spec.a2aCard = parseA2aCard(h.a2aCard, 'header.a2a_card');
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
 }
 
@@ -143,6 +144,7 @@ export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: numb
   Object.assign(spec, parseLanguage(h.language));
   if (h.replaceConfig || Object.keys(h.config).length > 0) spec.config = parseConfig(h.config, 'header.config');
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
+  if (h.a2aCard) spec.a2aCard = parseA2aCard(h.a2aCard, 'header.a2a_card');
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
 }
 

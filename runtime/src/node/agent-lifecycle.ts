@@ -142,6 +142,7 @@ export class AgentLifecycle {
       ...(spec.http !== undefined ? { http: spec.http } : {}),
       ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
       ...(spec.language !== undefined ? { language: spec.language } : {}),
+      ...(spec.a2aCard !== undefined ? { a2aCard: spec.a2aCard } : {}),
     };
     // Undeploy keeps state so a redeploy can choose (decision 1600); cleared before the agent starts
     // and reads it. Upgrades never come here: they keep state.
@@ -170,6 +171,8 @@ export class AgentLifecycle {
     const next: AgentRecord = {
       ...previous, artifactDigest: digest, limits, config: spec.config ?? previous.config, version: previous.version + 1, updatedAt: Date.now(),
       ...(spec.http !== undefined ? { http: spec.http } : {}),
+      // The card describes the deployment, not the artifact: kept unless the upgrade names a new one.
+      ...(spec.a2aCard !== undefined ? { a2aCard: spec.a2aCard } : {}),
       previous: previousVersionOf(previous),
     };
     // The signer belongs to the artifact: a new version keeps none of the old one's.
@@ -218,6 +221,8 @@ export class AgentLifecycle {
       ...(back.http !== undefined ? { http: back.http } : {}),
       ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
       ...(back.language !== undefined ? { language: back.language } : {}),
+      // The card describes the deployment, not a version: a rollback keeps the current one.
+      ...(current.a2aCard !== undefined ? { a2aCard: current.a2aCard } : {}),
       previous: previousVersionOf(current),
     };
     const agent = await this.residency.upgrade(current, next, bytes.byteLength);

@@ -116,6 +116,7 @@ export class LocalAgents {
       ...(r.http !== undefined ? { http: r.http } : {}),
       ...(r.signerKeyId !== undefined ? { signerKeyId: r.signerKeyId } : {}),
       ...(r.language !== undefined ? { language: r.language } : {}),
+      ...(r.a2aCard !== undefined ? { a2aCard: r.a2aCard } : {}),
       ...previousShown(r),
       ...breakerShown(this.o.messaging.breaker?.(name)),
     };

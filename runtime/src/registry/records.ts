@@ -4,7 +4,7 @@
  */
 import type { AgentRecord, NodeAnnouncement, TimerRecord } from '../storage/records.js';
 import { invalid } from './errors.js';
-import { checkLimits, DEPLOYABLE_LIMITS, parseTopicSubscription, type DeployableLimitName, type TopicSubscription } from '@caxton/core';
+import { checkA2aCard, checkLimits, DEPLOYABLE_LIMITS, parseTopicSubscription, type DeployableLimitName, type TopicSubscription } from '@caxton/core';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -19,6 +19,13 @@ export function validateAgentRecord(agent: AgentRecord): AgentRecord {
     if (typeof v !== 'string') throw invalid(`config.${k} must be a string`, ctx);
   }
   if (agent.language !== undefined && typeof agent.language !== 'string') throw invalid('language must be a string when present', ctx);
+  if (agent.a2aCard !== undefined) {
+    try {
+      checkA2aCard(agent.a2aCard, 'a2aCard');
+    } catch (err) {
+      throw invalid((err as Error).message, ctx);
+    }
+  }
   if (!Number.isSafeInteger(agent.version) || agent.version < 0) throw invalid('version must be a non-negative integer', ctx);
   if (!Number.isFinite(agent.createdAt) || !Number.isFinite(agent.updatedAt)) throw invalid('createdAt/updatedAt must be timestamps', ctx);
   if (agent.absentSince !== undefined && !Number.isFinite(agent.absentSince)) throw invalid('absentSince must be a timestamp when present', ctx);

@@ -35,7 +35,7 @@ const agent: W.WireAgentInfo = {
   absentQueue: { queued: 1, limit: 2, ttlMs: 3 },
 };
 const header: W.WireArtifactHeader = {
-  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5, absentQueue: 6, absentTtlMs: 7,
+  name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5, absentQueue: 6, absentTtlMs: 7, a2aCard: '{"name":"n"}',
   rollout: { strategy: 'canary:10', maxCrashRatePercent: 0, maxFailureRatePercent: 3, maxP99Ms: 250, bakeMs: 600_000 },
 };
 const df: W.WireDfAgentDescription = {

@@ -89,9 +89,8 @@ public class Pong extends Agent {
 /**
  * A JADE contract-net initiator: one cfp to all the Caxton contractors its arguments name, the
  * cheapest proposal accepted and the others rejected once all have answered, each step printed.
- * One cfp to all, not jade.proto.ContractNetInitiator, which sends each contractor its own cfp
- * (its own reply-with) in one conversation: Caxton's protocol tracker takes the first as the
- * conversation's opening and refuses the others (decision 1910, "Left").
+ * One cfp to all; jade.proto.ContractNetInitiator, which sends each contractor its own cfp (its
+ * own reply-with) in one conversation, is jade-initiators.test.ts's (decision 1951).
  */
 const CNET_INITIATOR = `
 import jade.core.AID;

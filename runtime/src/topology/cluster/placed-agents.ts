@@ -245,6 +245,7 @@ export class PlacedAgents implements AgentResidency {
       ...(record.http !== undefined ? { http: record.http } : {}),
       ...(record.signerKeyId !== undefined ? { signerKeyId: record.signerKeyId } : {}),
       ...(record.language !== undefined ? { language: record.language } : {}),
+      ...(record.a2aCard !== undefined ? { a2aCard: record.a2aCard } : {}),
       ...previousShown(record),
     };
   }

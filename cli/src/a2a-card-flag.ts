@@ -1,0 +1,36 @@
+/**
+ * `caxton deploy|upgrade --a2a-card card.json` (decision 1951): the operator's A2A Agent Card,
+ * read with its size checked before it is read and validated here by the same parser the node
+ * runs, so a wrong card fails before the artifact is built or uploaded. The node checks it again:
+ * the CLI is not the only client.
+ */
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { A2A_CARD_LIMITS, CaxtonError, parseA2aCard } from '@caxton/core';
+import { UsageError } from './cli-error.js';
+
+/** The card file's text, checked; undefined without the flag. */
+export async function a2aCardFromFlag(file: string | undefined, cwd: string): Promise<string | undefined> {
+  if (file === undefined) return undefined;
+  const flag = `--a2a-card ${file}`;
+  const handle = await open(path.resolve(cwd, file), 'r').catch((err: Error) => {
+    throw new UsageError(`${flag}: ${err.message}`);
+  });
+  let text: string;
+  try {
+    const { size } = await handle.stat();
+    if (size > A2A_CARD_LIMITS.maxCardBytes) {
+      throw new UsageError(`${flag} is ${size} bytes, more than the ${A2A_CARD_LIMITS.maxCardBytes} a card may have`, 'shorten descriptions and examples');
+    }
+    text = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+  try {
+    parseA2aCard(text, 'a2a card');
+  } catch (err) {
+    if (err instanceof CaxtonError) throw new UsageError(`${flag}: ${err.message}`, err.hint);
+    throw err;
+  }
+  return text;
+}
