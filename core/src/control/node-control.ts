@@ -49,6 +49,30 @@ export interface DeploySpec<Limits extends Partial<AgentLimitsSpec> = Partial<Ag
    * a label shown by the CLI and console; nothing trusts it. Stored with the deployment.
    */
   language?: string;
+  /**
+   * Deploy an agent kind instead of one named agent (decision 1980): nothing starts now; a message
+   * to `<name>/<key>` activates the instance for that key. Stored with the deployment.
+   */
+  kind?: KindSpec;
+}
+
+/** What makes a deployment a kind (decision 1980). */
+export interface KindSpec {
+  /** An instance idle this long (ms) is passivated once its last handling is durable; absent: the node's default. */
+  idleMs?: number;
+}
+
+/** What `caxton agents <kind>` shows of a kind's instances on this node (decision 1980). */
+export interface KindCounts {
+  idleMs: number;
+  /** Instances in memory now (activating, running or passivating). */
+  active: number;
+  /** Instances passivated since the node started (each passivation counts). */
+  passivated: number;
+  /** Activations since the node started (a key activated, passivated and activated again counts twice). */
+  activations: number;
+  /** Activations that failed (init trapped, artifact missing) since the node started. */
+  failed: number;
 }
 
 /** An upgrade. Absent limits/config/http mean "keep the current ones". State is always kept. */
@@ -113,6 +137,8 @@ export interface AgentStatus {
   previous?: PreviousDeployment;
   /** The circuit breaker of deliveries to it (decision 1921); absent while closed. */
   breaker?: AgentBreaker;
+  /** A kind (decision 1980): its instances' counts; absent for a named agent and for an instance. */
+  kind?: KindCounts;
 }
 
 /** An agent's circuit breaker that is not closed: sends to it are refused fast (decision 1921). */

@@ -18,7 +18,7 @@ import type { BusPort } from './port.js';
 import type { ExecutionResult } from './executor.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
 import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
-import { BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from './errors.js';
+import { ActivationLimitError, BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from './errors.js';
 import { CircuitBreakers, type BreakerLimits, type BreakerView } from './circuit-breaker.js';
 import type { EdgeAdmissionLimits, EdgeLane } from './edge-admission.js';
 import type { BusEvents } from './events.js';
@@ -275,6 +275,10 @@ export class Bus implements OutboxSender {
         refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
         continue;
       }
+      if (kind === 'activation-limit') {
+        refused.push({ receiver: receiver.name, reason: 'activation-limit' });
+        continue;
+      }
       // Created if missing: an agent with nothing delivered yet (e.g. idle since a restart) must
       // count reservations too, or a burst of concurrent sends would all pass the capacity check.
       const box = this.mailboxes.of(name);
@@ -315,6 +319,9 @@ export class Bus implements OutboxSender {
       const first = refused[0]!;
       if (first.reason === 'mailbox-full') throw new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id });
       if (first.reason === 'circuit-open') throw new CircuitOpenError(circuitOpen![0]!, { messageId: id });
+      if (first.reason === 'activation-limit') {
+        throw new ActivationLimitError({ agent: first.receiver, limit: port.activationLimit?.() ?? 0, retryAfterMs: port.activationRetryAfterMs?.() ?? 1000 }, { messageId: id });
+      }
       throw new UnknownReceiverError(first.receiver, { messageId: id, conversationId: msg.conversationId });
     }
 
@@ -337,6 +344,11 @@ export class Bus implements OutboxSender {
       const unknown = refused.filter((r) => r.reason === 'unknown-receiver').map((r) => r.receiver);
       const full = refused.filter((r) => r.reason === 'mailbox-full').map((r) => r.receiver);
       const share = refused.filter((r) => r.reason === 'mailbox-share').map((r) => r.receiver);
+      const activation = refused.filter((r) => r.reason === 'activation-limit').map((r) => r.receiver);
+      if (activation.length > 0) {
+        const why = `${receiverList(activation)} cannot be activated now (the shard holds all the instances it may); retry after ${port.activationRetryAfterMs?.() ?? 1000} ms`;
+        replies.push(failureReply(msg, this.platformId, why, 'activation-limit'));
+      }
       if (share.length > 0) {
         const why = `this agent already holds its share (${this.mailboxes.shares.limits.perSender} messages) of the mailbox of ${receiverList(share)}; retry once the receiver has handled some`;
         replies.push(failureReply(msg, this.platformId, why, 'mailbox-share'));

@@ -256,6 +256,8 @@ async function startOnTopology(
   const agents = new AgentLifecycle({
     nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency, trust,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
+    ...(topology.kinds !== undefined ? { kindStore: topology.kinds } : {}),
+    ...(options.kinds !== undefined ? { kindLimits: options.kinds } : {}),
     // What init produced goes through the bus's applier like any handling (issue 24).
     onStarted: (init) => bus.applyInit(init),
     onStopped: async (agent, undeployed) => {
@@ -332,6 +334,7 @@ async function startOnTopology(
   });
   timers.start(); // only now can what a timer's handling sends be accepted
   undo.push(() => bus.stop());
+  undo.push(async () => agents.close()); // runs before the bus stops: no passivation starts on a stopping node
 
   let stopping = false;
   const control = new LocalNodeControl({
