@@ -15,7 +15,7 @@ import type {
   HttpAllowRule, HttpPolicy, KillSwitchStatus, StateEntry, StateImportResult, StatePage, StateWrite,
   DeadLetterSelection, DeadLetterView, PurgeResult, RedriveResult,
 } from '@caxton/core';
-import { CaxtonError, parseTopicSubscription, type TopicSubscription } from '@caxton/core';
+import { CaxtonError, parseTopicSubscription, type KindSpec, type TopicSubscription } from '@caxton/core';
 import { deadLetterFromWire } from './convert-dead-letter.js';
 import { ApiCallError, toApiCallError } from './client-errors.js';
 import { aclToWire } from './convert-acl.js';
@@ -68,6 +68,8 @@ export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, '
   signatureEnvelope?: string;
   /** The artifact's source language label (from `<artifact>.build.json`); absent: not stated. */
   language?: string;
+  /** Deploy only: an agent kind (decision 1980); idleMs absent = the node's default. */
+  kind?: KindSpec;
 };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
@@ -173,6 +175,7 @@ export class CaxtonClient {
       http: header.http ? httpPolicyToWire(header.http) : null,
       signatureEnvelope: header.signatureEnvelope ?? '',
       language: header.language ?? '',
+      kind: header.kind ? { idleMs: header.kind.idleMs ?? 0 } : null,
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {

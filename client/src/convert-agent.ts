@@ -44,6 +44,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     language: a.language ?? '',
     previous: a.previous ? { version: a.previous.version, artifactSha256: a.previous.artifactDigest, language: a.previous.language ?? '' } : null,
     breaker: a.breaker ? { state: a.breaker.state, failures: a.breaker.failures, retryAfterMs: a.breaker.retryAfterMs ?? 0 } : null,
+    kind: a.kind ? { ...a.kind } : null,
   };
 }
 
@@ -79,6 +80,9 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
   if (w.previous) view.previous = { version: w.previous.version, artifactDigest: w.previous.artifactSha256, ...(w.previous.language ? { language: w.previous.language } : {}) };
   if (w.breaker && (w.breaker.state === 'open' || w.breaker.state === 'half-open')) {
     view.breaker = { state: w.breaker.state, failures: w.breaker.failures, ...(w.breaker.state === 'open' ? { retryAfterMs: Number(w.breaker.retryAfterMs) } : {}) };
+  }
+  if (w.kind) {
+    view.kind = { idleMs: w.kind.idleMs, active: Number(w.kind.active), passivated: Number(w.kind.passivated), activations: Number(w.kind.activations), failed: Number(w.kind.failed) };
   }
   if (w.lastError) {
     view.lastError = { message: w.lastError.message, at: w.lastError.atUnixMs };

@@ -32,6 +32,8 @@ export interface WireArtifactHeader {
   /** Send quotas (decision 1720); optional when sending, 0 (= default / keep) when received without. */
   maxSendsPerS?: number;
   maxSendsPerCall?: number;
+  /** An agent kind (decision 1980); null or absent: a named agent. */
+  kind?: { idleMs: number } | null;
 }
 
 export interface WireHttpAllowRule {
@@ -108,6 +110,8 @@ export interface WireAgentInfo {
   previous?: WirePreviousDeployment | null;
   /** The agent's circuit breaker; null (or absent, from old senders) while closed. */
   breaker?: WireAgentBreaker | null;
+  /** A kind's instances' counts (decision 1980); null or absent for an agent or an instance. */
+  kind?: { idleMs: number; active: Wire64; passivated: Wire64; activations: Wire64; failed: Wire64 } | null;
 }
 
 export interface WireAgentBreaker {

@@ -6,7 +6,8 @@ import { formatAge, formatBytes, formatCount, formatPages, formatTime } from './
 const COLUMNS: Column<AgentView>[] = [
   { header: 'NAME', value: (a) => a.name },
   // A breaker that is not closed shows with the state: `running (breaker open)`.
-  { header: 'STATE', value: (a) => (a.breaker ? `${a.state} (breaker ${a.breaker.state})` : a.state) },
+  // A kind (decision 1980) shows its instances: `kind (3 active, 12 passivated)`.
+  { header: 'STATE', value: (a) => (a.kind ? `kind (${formatInstances(a.kind)})` : a.breaker ? `${a.state} (breaker ${a.breaker.state})` : a.state) },
   { header: 'LANG', value: (a) => a.language ?? '-' },
   // `3 (2)`: version 3 running, version 2 what `caxton rollback` would put back.
   { header: 'VERSION', value: (a) => (a.previous ? `${a.version} (${a.previous.version})` : String(a.version)), right: true },
@@ -28,7 +29,8 @@ export function formatAgentDetail(a: AgentView, now: number): string {
   const config = Object.entries(a.config).map(([k, v]) => `${k}=${v}`).join(', ');
   const fields: [string, string][] = [
     ['name', a.name],
-    ['state', a.state],
+    ['state', a.kind ? 'kind' : a.state],
+    ...(a.kind ? [['instances', `${formatInstances(a.kind)}, ${formatCount(a.kind.activations)} activations, ${formatCount(a.kind.failed)} failed; passivated after ${a.kind.idleMs} ms idle`] as [string, string]] : []),
     ['node', a.nodeId],
     ['version', String(a.version)],
     ['rollback to', a.previous ? `version ${a.previous.version}, sha256:${a.previous.artifactDigest}${a.previous.language ? ` (${a.previous.language})` : ''}` : '(none: never upgraded)'],
@@ -70,4 +72,9 @@ function formatBreaker(b: AgentView['breaker']): string {
   if (b === undefined) return 'closed';
   if (b.state === 'half-open') return `half-open: ${b.failures} failed in a row, a probe message is being handled; new sends refused until it is`;
   return `open: ${b.failures} failed in a row, new sends refused; probe in ${((b.retryAfterMs ?? 0) / 1000).toFixed(1)} s`;
+}
+
+/** `3 active, 12 passivated`: a kind's instances on the node (decision 1980). */
+function formatInstances(k: NonNullable<AgentView['kind']>): string {
+  return `${formatCount(k.active)} active, ${formatCount(k.passivated)} passivated`;
 }

@@ -116,6 +116,8 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
   const spec: DeploySpec = { name: c.name, limits: c.limits, config: parseConfig(h.config, 'header.config') };
   if (h.keepState) spec.keepState = true;
   Object.assign(spec, parseLanguage(h.language));
+  // An agent kind (decision 1980): 0 = the node's default idle period; the lifecycle checks the range.
+  if (h.kind) spec.kind = h.kind.idleMs ? { idleMs: h.kind.idleMs } : {};
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
 }
@@ -123,6 +125,7 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
 export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<UpgradeSpec> {
   const c = parseHeaderCommon(h, maxArtifactBytes);
   if (h.keepState) throw new InvalidArgumentError('header.keep_state', 'only applies to DeployAgent', 'an upgrade always keeps state');
+  if (h.kind) throw new InvalidArgumentError('header.kind', 'only applies to DeployAgent', 'an upgrade of a kind names the kind; its idle period is kept');
   const spec: UpgradeSpec = { name: c.name, limits: c.limits };
   Object.assign(spec, parseLanguage(h.language));
   if (h.replaceConfig || Object.keys(h.config).length > 0) spec.config = parseConfig(h.config, 'header.config');

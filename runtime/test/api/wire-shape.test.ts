@@ -28,9 +28,11 @@ const agent: W.WireAgentInfo = {
   mailboxDepth: 5, messagesHandled: 6, lastError: { message: 'boom', code: 'sandbox.trap', atUnixMs: 7 }, createdAtUnixMs: 8, updatedAtUnixMs: 9, http, signerKeyId: '0123456789abcdef', language: 'assemblyscript',
   previous: { version: 2, artifactSha256: 'cd'.repeat(32), language: 'rust' },
   breaker: { state: 'open', failures: 3, retryAfterMs: 4 },
+  kind: { idleMs: 500, active: 1, passivated: 2, activations: 3, failed: 4 },
 };
 const header: W.WireArtifactHeader = {
   name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5,
+  kind: { idleMs: 500 },
 };
 const df: W.WireDfAgentDescription = {
   name: id, protocols: ['p'], ontologies: ['o'], languages: ['l'], leaseUntilUnixMs: 10,
