@@ -3,7 +3,7 @@
  * a client sends is checked here (types, ranges, sizes) and rejected with an InvalidArgumentError
  * naming the proto field, before the node sees it.
  */
-import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, type DeployableLimitName } from '@caxton/core';
+import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, parseInstanceName, type DeployableLimitName } from '@caxton/core';
 import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, LANGUAGE_LABEL, LANGUAGE_LABEL_HINT, isPerformative, MAX_ENVELOPE_BYTES, type Performative } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { resolveHttpPolicy } from '../http/policy.js';
@@ -28,6 +28,15 @@ export function parseAgentName(value: unknown, field = 'name'): string {
       AGENT_NAME_HINT);
   }
   return value;
+}
+
+/** An agent's name, or an instance of a kind (`counter/alice`, decision 1980): what reads (status, logs, state) may name. */
+export function parseAgentOrInstanceName(value: unknown, field = 'name'): string {
+  if (typeof value === 'string' && value.includes('/')) {
+    parseInstanceName(value, field);
+    return value;
+  }
+  return parseAgentName(value, field);
 }
 
 function parseConfig(config: Record<string, string>, field: string): Record<string, string> {
@@ -163,7 +172,7 @@ export function parseTailRequest(req: WireTailMessagesRequest): TailFilter {
 }
 
 export function parseLogsRequest(req: WireStreamLogsRequest): LogQuery {
-  const query: LogQuery = { agent: parseAgentName(req.agent, 'agent'), follow: req.follow };
+  const query: LogQuery = { agent: parseAgentOrInstanceName(req.agent, 'agent'), follow: req.follow };
   if (req.sinceUnixMs !== 0) {
     if (!Number.isSafeInteger(req.sinceUnixMs) || req.sinceUnixMs < 0) throw new InvalidArgumentError('since_unix_ms', 'is out of range');
     query.since = req.sinceUnixMs;
