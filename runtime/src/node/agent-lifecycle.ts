@@ -5,8 +5,7 @@
  * (agent-residency.ts). The agents running on this node are `local` (local-agents.ts).
  */
 import type { AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec } from '@caxton/core';
-import type { ReceiverKind } from '../bus/port.js';
-import type { DispatchOwnership } from '../bus/port.js';
+import type { DispatchOwnership, ReceiverKind } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
