@@ -56,9 +56,8 @@ test('three keys of one kind each count their own, see their key, passivate when
 
   assert.deepEqual([await ask(t, 'counter/alice'), await ask(t, 'counter/bob'), await ask(t, 'counter/alice'), await ask(t, 'counter/carol@caxton'), await ask(t, 'counter/alice')],
     ['1', '1', '2', '1', '3'], 'one count per key');
-  const live = await counts(t);
-  assert.equal(live.activations, 3);
-  assert.ok(live.active >= 1, JSON.stringify(live));
+  // At least one activation per key (a loaded machine may passivate one between its messages).
+  assert.ok((await counts(t)).activations >= 3);
   assert.equal(await t.control.getState('counter/alice', 'count'), '3', 'state keyed by the instance name');
   assert.equal(await t.control.getState('counter/bob', 'count'), '1');
   const init = (await t.storedLogs('counter/bob')).filter((l) => l.includes('resuming at count'));
@@ -69,7 +68,7 @@ test('three keys of one kind each count their own, see their key, passivate when
   assert.equal(idle?.state, 'stopped', 'a passivated instance shows stopped');
   assert.equal(await ask(t, 'counter/alice'), '4', 'reactivated on its committed count');
   assert.equal(await ask(t, 'counter/bob'), '2');
-  assert.equal((await counts(t)).activations, 5);
+  assert.ok((await counts(t)).activations >= 5);
   assert.ok((await t.storedLogs('counter/alice')).includes('[alice] resuming at count 3 (key alice)'));
   await passivated(t, 5);
 
@@ -94,7 +93,8 @@ test('three keys of one kind each count their own, see their key, passivate when
 test('a shard at its activation bound refuses a new key typed (nothing accepted), and takes it once an instance passivates', async () => {
   const t = await TestNode.start({ shards: 1, kinds: { maxActivePerShard: 2 } });
   nodes.push(t);
-  await t.control.deploy({ name: 'counter', config: {}, limits: {}, kind: { idleMs: 300 } }, await agentArtifact('as-state-counter'));
+  // Idle long enough that neither a nor b can passivate before c is refused, however loaded the machine.
+  await t.control.deploy({ name: 'counter', config: {}, limits: {}, kind: { idleMs: 2_000 } }, await agentArtifact('as-state-counter'));
   assert.equal(await ask(t, 'counter/a'), '1');
   assert.equal(await ask(t, 'counter/b'), '1');
   const before = t.accepted.length;
