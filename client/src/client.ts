@@ -15,7 +15,7 @@ import type {
   HttpAllowRule, HttpPolicy, KillSwitchStatus, StateEntry, StateImportResult, StatePage, StateWrite,
   DeadLetterSelection, DeadLetterView, PurgeResult, RedriveResult,
 } from '@caxton/core';
-import { CaxtonError, formatStrategy, parseTopicSubscription, type RolloutStrategy, type RolloutThresholds, type TopicSubscription } from '@caxton/core';
+import { CaxtonError, formatStrategy, parseTopicSubscription, type KindSpec, type RolloutStrategy, type RolloutThresholds, type TopicSubscription } from '@caxton/core';
 import { deadLetterFromWire } from './convert-dead-letter.js';
 import { ApiCallError, toApiCallError } from './client-errors.js';
 import { aclToWire } from './convert-acl.js';
@@ -72,6 +72,8 @@ export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, '
   rollout?: { strategy: RolloutStrategy; thresholds?: Partial<RolloutThresholds> };
   /** The operator's A2A Agent Card as JSON text (decision 1951); the node validates it. Absent: none (deploy) / keep (upgrade). */
   a2aCard?: string;
+  /** Deploy only: an agent kind (decision 1980); idleMs absent = the node's default. */
+  kind?: KindSpec;
 };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
@@ -181,6 +183,7 @@ export class CaxtonClient {
       language: header.language ?? '',
       rollout: header.rollout ? rolloutRequestToWire(header.rollout) : null,
       a2aCard: header.a2aCard ?? '',
+      kind: header.kind ? { idleMs: header.kind.idleMs ?? 0 } : null,
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {

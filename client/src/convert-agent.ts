@@ -47,6 +47,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     breaker: a.breaker ? { state: a.breaker.state, failures: a.breaker.failures, retryAfterMs: a.breaker.retryAfterMs ?? 0 } : null,
     rollout: a.rollout ? rolloutToWire(a.rollout) : null,
     absentQueue: a.absentQueue ? { queued: a.absentQueue.queued, limit: a.absentQueue.limit, ttlMs: a.absentQueue.ttlMs } : null,
+    kind: a.kind ? { ...a.kind } : null,
   };
 }
 
@@ -87,6 +88,9 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
   }
   if (w.rollout) view.rollout = rolloutFromWire(w.rollout);
   if (w.absentQueue) view.absentQueue = { queued: w.absentQueue.queued, limit: w.absentQueue.limit, ttlMs: Number(w.absentQueue.ttlMs) };
+  if (w.kind) {
+    view.kind = { idleMs: w.kind.idleMs, active: Number(w.kind.active), passivated: Number(w.kind.passivated), activations: Number(w.kind.activations), failed: Number(w.kind.failed) };
+  }
   if (w.lastError) {
     view.lastError = { message: w.lastError.message, at: w.lastError.atUnixMs };
     if (w.lastError.code) view.lastError.code = w.lastError.code;

@@ -13,7 +13,7 @@ export { readTokenFilePath } from './api/auth.js';
 export { BusEvents, type BusEvent, type BusEventType, type BusListener } from './bus/events.js';
 export { base36, derivedMessageId, deliveryId, MessageIdGenerator } from './bus/ids.js';
 export type { MessageLog } from './bus/message-log.js';
-export { MailboxFullError, UnknownReceiverError } from './bus/errors.js';
+export { ActivationLimitError, MailboxFullError, UnknownReceiverError } from './bus/errors.js';
 export { EmbeddedMessageLog } from './bus/embedded/index.js';
 export { MemoryMessageLog } from './bus/memory/memory-message-log.js';
 export { partitionFor, partitionOwner, KafkaMessageLog } from './bus/kafka/index.js';

@@ -27,6 +27,11 @@ export interface AgentSpec<A extends ArtifactRef = ArtifactRef> {
   state?: { entries: readonly (readonly [string, string])[]; limits?: Partial<StateLimits> };
   /** What the agent may call over HTTP (decision 1601). Absent: nothing (fetch is `denied`). */
   http?: HttpPolicy;
+  /**
+   * The shard to place it on (taken modulo the shard count), instead of the least loaded one: the
+   * instances of an agent kind go where their key hashes to (decision 1980). Absent: least loaded.
+   */
+  shard?: number;
 }
 
 /** A spec whose artifact the engine has prepared: what crosses to a shard worker (no bytes). */

@@ -10,7 +10,8 @@ import { displayPath, loadArtifact, type LoadedArtifact } from '../artifact-sour
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatAgentDetail } from '../format/agents.js';
-import { parseConfigPairs } from '../parse.js';
+import { parseConfigPairs, parseDuration } from '../parse.js';
+import { UsageError } from '../cli-error.js';
 import { limitFlagOptions, limitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
 import { ProgressBar } from '../progress.js';
 import { httpPolicyFromArgs, httpPolicyOptions, type HttpPolicyArgs } from '../http-policy-flags.js';
@@ -41,7 +42,7 @@ interface LimitArgs extends LimitFlagArgs {
   a2aCard?: string;
 }
 
-type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean };
+type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean; kind?: string; idle?: string };
 type UpgradeArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & RolloutFlagArgs & { agent: string; source: string; replaceConfig: boolean };
 
 function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
@@ -80,7 +81,10 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
     builder: (y) => limitOptions(y
       .positional('source', { type: 'string', demandOption: true, describe: 'A .wasm component, or an agent project directory' })
       .option('name', { type: 'string', describe: 'Agent name; default: the artifact file name without .wasm' })
-      .option('keep-state', { type: 'boolean', default: false, describe: 'Keep the state an earlier deployment of this name left (default: start empty)' }))
+      .option('keep-state', { type: 'boolean', default: false, describe: 'Keep the state an earlier deployment of this name left (default: start empty)' })
+      .option('kind', { type: 'string', describe: 'Deploy an agent kind of this name: a message to <kind>/<key> activates the instance for that key (decision 1980)' })
+      .option('idle', { type: 'string', describe: 'With --kind: passivate an instance idle this long (100ms..24h; default 30s)' }))
+      .example('$0 deploy examples/as-state-counter --kind counter --idle 10s', 'a kind: `caxton send counter/alice request hi` activates alice\'s counter')
       .example('$0 deploy build/echo.wasm', 'deploy as "echo"')
       .example('$0 deploy examples/as-counter --name counter --fuel 5M --memory 4MiB', 'build, then deploy with limits')
       .example('$0 deploy echo.wasm --config greeting=hello --config lang=en', 'config for the agent init')
@@ -89,7 +93,14 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       .example('$0 deploy counter.wasm --keep-state', 'redeploy, keeping the state it had')
       .example('$0 deploy weather.wasm --a2a-card weather-card.json', 'the A2A Agent Card it is served with (docs/interop.md)') as unknown as Argv<DeployArgs>,
     handler: action<DeployArgs>(env, async (ctx, argv) => {
-      const h = header(argv.name ?? '', argv);
+      if (argv.kind !== undefined && argv.name !== undefined) throw new UsageError('--kind names the kind: give --kind or --name, not both', 'caxton deploy <source> --kind counter');
+      if (argv.idle !== undefined && argv.kind === undefined) throw new UsageError('--idle applies to a kind: give --kind <name> too', 'caxton deploy <source> --kind counter --idle 30s');
+      const h = header(argv.kind ?? argv.name ?? '', argv);
+      if (argv.kind !== undefined) {
+        const idleMs = argv.idle === undefined ? undefined : parseDuration(argv.idle);
+        if (argv.idle !== undefined && idleMs === undefined) throw new UsageError(`--idle: "${argv.idle}" is not a duration`, 'e.g. 500ms, 30s, 5m');
+        h.kind = idleMs === undefined ? {} : { idleMs };
+      }
       const http = await httpPolicyFromArgs(argv, ctx.io.cwd);
       if (http) h.http = http;
       if (argv.keepState) h.keepState = true;

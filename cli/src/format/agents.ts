@@ -8,7 +8,8 @@ const COLUMNS: Column<AgentView>[] = [
   { header: 'NAME', value: (a) => a.name },
   // A breaker that is not closed shows with the state: `running (breaker open)`; an absent agent
   // with what waits for it: `stopped (3 queued)` (decision 1990).
-  { header: 'STATE', value: (a) => (a.breaker ? `${a.state} (breaker ${a.breaker.state})` : a.absentQueue ? `${a.state} (${formatCount(a.absentQueue.queued)} queued)` : a.state) },
+  // A kind (decision 1980) shows its instances: `kind (3 active, 12 passivated)`.
+  { header: 'STATE', value: (a) => (a.kind ? `kind (${formatInstances(a.kind)})` : a.breaker ? `${a.state} (breaker ${a.breaker.state})` : a.absentQueue ? `${a.state} (${formatCount(a.absentQueue.queued)} queued)` : a.state) },
   { header: 'LANG', value: (a) => a.language ?? '-' },
   // `3 (2)`: version 3 running, version 2 what `caxton rollback` would put back.
   { header: 'VERSION', value: (a) => (a.previous ? `${a.version} (${a.previous.version})` : String(a.version)), right: true },
@@ -32,7 +33,8 @@ export function formatAgentDetail(a: AgentView, now: number): string {
   const config = Object.entries(a.config).map(([k, v]) => `${k}=${v}`).join(', ');
   const fields: [string, string][] = [
     ['name', a.name],
-    ['state', a.state],
+    ['state', a.kind ? 'kind' : a.state],
+    ...(a.kind ? [['instances', `${formatInstances(a.kind)}, ${formatCount(a.kind.activations)} activations, ${formatCount(a.kind.failed)} failed; passivated after ${a.kind.idleMs} ms idle`] as [string, string]] : []),
     ['node', a.nodeId],
     ['version', String(a.version)],
     ['rollout', a.rollout ? formatRollout(a.rollout, now) : '(none)'],
@@ -101,3 +103,7 @@ function formatAbsentQueue(a: AgentView): string {
   return `(present) keeps ${limit} messages for ${ttl} while stopped with --keep-queue or suspended`;
 }
 
+/** `3 active, 12 passivated`: a kind's instances on the node (decision 1980). */
+function formatInstances(k: NonNullable<AgentView['kind']>): string {
+  return `${formatCount(k.active)} active, ${formatCount(k.passivated)} passivated`;
+}

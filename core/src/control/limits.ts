@@ -235,6 +235,24 @@ export const A2A_CARD_LIMITS = Object.freeze({
   maxLongText: 2_000,
 });
 
+/**
+ * The bounds of agent kinds (decision 1980): node-wide, not per-deployment agent limits. V8 reserves
+ * ~10 GiB of address space per WebAssembly memory, and one process stopped at ~12,900 instances
+ * (issue 30), so the node holds at most `maxActiveInstances` instances in memory, split evenly over
+ * its shards; an activation past its shard's share is refused (`bus.activation-limit`, retried).
+ */
+export const KIND_LIMITS = Object.freeze({
+  /** Instances in memory at once on one node, over all kinds and shards. */
+  maxActiveInstances: 12_000,
+  /** An instance idle this long is passivated, unless its kind says otherwise (`--idle`); see decision 1980 for the measurement. */
+  defaultIdleMs: 30_000,
+  /** The shortest and longest idle period a kind may ask for. */
+  minIdleMs: 100,
+  maxIdleMs: 86_400_000,
+  /** What a sender refused `bus.activation-limit` is told to wait. */
+  activationRetryAfterMs: 1_000,
+});
+
 /** Every per-agent limit, resolved. */
 export type AgentLimits = { [K in LimitName]: number };
 

@@ -57,6 +57,30 @@ export interface DeploySpec<Limits extends Partial<AgentLimitsSpec> = Partial<Ag
    * unless it names a new one.
    */
   a2aCard?: A2aCardSpec;
+  /**
+   * Deploy an agent kind instead of one named agent (decision 1980): nothing starts now; a message
+   * to `<name>/<key>` activates the instance for that key. Stored with the deployment.
+   */
+  kind?: KindSpec;
+}
+
+/** What makes a deployment a kind (decision 1980). */
+export interface KindSpec {
+  /** An instance idle this long (ms) is passivated once its last handling is durable; absent: the node's default. */
+  idleMs?: number;
+}
+
+/** What `caxton agents <kind>` shows of a kind's instances on this node (decision 1980). */
+export interface KindCounts {
+  idleMs: number;
+  /** Instances in memory now (activating, running or passivating). */
+  active: number;
+  /** Instances passivated since the node started (each passivation counts). */
+  passivated: number;
+  /** Activations since the node started (a key activated, passivated and activated again counts twice). */
+  activations: number;
+  /** Activations that failed (init trapped, artifact missing) since the node started. */
+  failed: number;
 }
 
 /** An upgrade. Absent limits/config/http mean "keep the current ones". State is always kept. */
@@ -135,6 +159,8 @@ export interface AgentStatus {
   rollout?: RolloutView;
   /** Stopped with `keepQueue` or suspended: what waits for it (decision 1990); absent while present. */
   absentQueue?: AbsentQueueView;
+  /** A kind (decision 1980): its instances' counts; absent for a named agent and for an instance. */
+  kind?: KindCounts;
 }
 
 /** Messages kept for an absent agent (decision 1990). */

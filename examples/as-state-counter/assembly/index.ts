@@ -12,8 +12,10 @@ const COUNT = "count";
 
 class StateCounter extends Agent {
   onInit(ctx: InitContext): void {
-    // init may read state (not write it): say where we resume from.
-    info("resuming at count " + State.getI64(COUNT).toString());
+    // init may read state (not write it): say where we resume from. Deployed as a kind
+    // (`caxton deploy --kind counter`), each instance is told its key in its config (decision 1980).
+    const key = ctx.get("caxton.key");
+    info("resuming at count " + State.getI64(COUNT).toString() + (key !== null ? " (key " + key! + ")" : ""));
   }
 
   onMessage(msg: AclMessage): void {

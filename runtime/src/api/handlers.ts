@@ -13,7 +13,7 @@ import { requestAgents } from './request-agents.js';
 import type { Caller } from './caller.js';
 import { toGrpcStatus } from '@caxton/client';
 import type { NodeControl } from '@caxton/core';
-import { parseAgentName, parseDeployHeader, parseLogsRequest, parseSearchRequest, parseTailRequest, parseUpgradeHeader, type ParsedHeader } from './request-parsing.js';
+import { parseAgentName, parseAgentOrInstanceName, parseDeployHeader, parseLogsRequest, parseSearchRequest, parseTailRequest, parseUpgradeHeader, type ParsedHeader } from './request-parsing.js';
 import { receiveUpload, UploadCancelledError, type UploadSlots } from './upload.js';
 import type * as W from '@caxton/client';
 import { stateHandlers } from './state-handlers.js';
@@ -102,7 +102,7 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
     })),
 
     GetAgent: unary(ctx, 'GetAgent', async (req: W.WireGetAgentRequest, _call, principal): Promise<W.WireGetAgentResponse> => {
-      const name = parseAgentName(req.name);
+      const name = parseAgentOrInstanceName(req.name);
       const agent = await node.getAgent(name);
       if (!agent) throw new NotFoundError('agent', name);
       return { agent: agentToWire(agentForPrincipal(agent, principal)) };

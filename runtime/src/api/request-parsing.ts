@@ -3,7 +3,7 @@
  * a client sends is checked here (types, ranges, sizes) and rejected with an InvalidArgumentError
  * naming the proto field, before the node sees it.
  */
-import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, parseA2aCard, parseStrategy, resolveRolloutThresholds, type DeployableLimitName, type RolloutThresholds } from '@caxton/core';
+import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, parseA2aCard, parseInstanceName, parseStrategy, resolveRolloutThresholds, type DeployableLimitName, type RolloutThresholds } from '@caxton/core';
 import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, LANGUAGE_LABEL, LANGUAGE_LABEL_HINT, isPerformative, MAX_ENVELOPE_BYTES, type Performative } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { resolveHttpPolicy } from '../http/policy.js';
@@ -28,6 +28,15 @@ export function parseAgentName(value: unknown, field = 'name'): string {
       AGENT_NAME_HINT);
   }
   return value;
+}
+
+/** An agent's name, or an instance of a kind (`counter/alice`, decision 1980): what reads (status, logs, state) may name. */
+export function parseAgentOrInstanceName(value: unknown, field = 'name'): string {
+  if (typeof value === 'string' && value.includes('/')) {
+    parseInstanceName(value, field);
+    return value;
+  }
+  return parseAgentName(value, field);
 }
 
 function parseConfig(config: Record<string, string>, field: string): Record<string, string> {
@@ -131,6 +140,8 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
   if (h.keepState) spec.keepState = true;
   if (h.rollout) throw new InvalidArgumentError('header.rollout', 'only applies to UpgradeAgent', 'deploy first, then `caxton upgrade --strategy`');
   Object.assign(spec, parseLanguage(h.language));
+  // An agent kind (decision 1980): 0 = the node's default idle period; the lifecycle checks the range.
+  if (h.kind) spec.kind = h.kind.idleMs ? { idleMs: h.kind.idleMs } : {};
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   if (h.a2aCard) spec.a2aCard = parseA2aCard(h.a2aCard, 'header.a2a_card');
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
@@ -139,6 +150,7 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
 export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: number): ParsedHeader<UpgradeSpec> {
   const c = parseHeaderCommon(h, maxArtifactBytes);
   if (h.keepState) throw new InvalidArgumentError('header.keep_state', 'only applies to DeployAgent', 'an upgrade always keeps state');
+  if (h.kind) throw new InvalidArgumentError('header.kind', 'only applies to DeployAgent', 'an upgrade of a kind names the kind; its idle period is kept');
   const spec: UpgradeSpec = { name: c.name, limits: c.limits };
   if (h.rollout) Object.assign(spec, parseRollout(h.rollout));
   Object.assign(spec, parseLanguage(h.language));
@@ -178,7 +190,7 @@ export function parseTailRequest(req: WireTailMessagesRequest): TailFilter {
 }
 
 export function parseLogsRequest(req: WireStreamLogsRequest): LogQuery {
-  const query: LogQuery = { agent: parseAgentName(req.agent, 'agent'), follow: req.follow };
+  const query: LogQuery = { agent: parseAgentOrInstanceName(req.agent, 'agent'), follow: req.follow };
   if (req.sinceUnixMs !== 0) {
     if (!Number.isSafeInteger(req.sinceUnixMs) || req.sinceUnixMs < 0) throw new InvalidArgumentError('since_unix_ms', 'is out of range');
     query.since = req.sinceUnixMs;

@@ -7,7 +7,7 @@
  */
 import { DEFAULT_STATE_LIMITS, InvalidArgumentError, type StateListQuery, type StateWrite } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
-import { parseAgentName } from './request-parsing.js';
+import { parseAgentOrInstanceName } from './request-parsing.js';
 import type { WireListStateRequest, WireStateImportEntry } from '@caxton/client';
 
 export const DEFAULT_STATE_PAGE = 100;
@@ -17,7 +17,7 @@ export const MAX_IMPORT_BYTES = 2 * DEFAULT_STATE_LIMITS.maxTotalBytes;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function parseStateAgent(value: unknown): string {
-  return parseAgentName(value, 'agent');
+  return parseAgentOrInstanceName(value, 'agent');
 }
 
 export function parseStateKey(value: unknown, field = 'key'): string {

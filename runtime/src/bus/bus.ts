@@ -18,7 +18,7 @@ import type { BusPort } from './port.js';
 import type { ExecutionResult } from './executor.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
 import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
-import { AbsentQueueFullError, BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from './errors.js';
+import { AbsentQueueFullError, ActivationLimitError, BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from './errors.js';
 import { CircuitBreakers, type BreakerLimits, type BreakerView } from './circuit-breaker.js';
 import type { EdgeAdmissionLimits, EdgeLane } from './edge-admission.js';
 import type { BusEvents } from './events.js';
@@ -311,6 +311,10 @@ export class Bus implements OutboxSender {
         refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
         continue;
       }
+      if (kind === 'activation-limit') {
+        refused.push({ receiver: receiver.name, reason: 'activation-limit' });
+        continue;
+      }
       // Created if missing: an agent with nothing delivered yet (e.g. idle since a restart) must
       // count reservations too, or a burst of concurrent sends would all pass the capacity check.
       const box = this.mailboxes.of(name);
@@ -360,6 +364,9 @@ export class Bus implements OutboxSender {
       if (first.reason === 'mailbox-full') throw new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id });
       if (first.reason === 'circuit-open') throw new CircuitOpenError(circuitOpen![0]!, { messageId: id });
       if (first.reason === 'absent-queue-full') throw new AbsentQueueFullError(absentFull![0]!.agent, absentFull![0]!.limit, { messageId: id });
+      if (first.reason === 'activation-limit') {
+        throw new ActivationLimitError({ agent: first.receiver, limit: port.activationLimit?.() ?? 0, retryAfterMs: port.activationRetryAfterMs?.() ?? 1000 }, { messageId: id });
+      }
       throw new UnknownReceiverError(first.receiver, { messageId: id, conversationId: msg.conversationId });
     }
 
@@ -382,6 +389,11 @@ export class Bus implements OutboxSender {
       const unknown = refused.filter((r) => r.reason === 'unknown-receiver').map((r) => r.receiver);
       const full = refused.filter((r) => r.reason === 'mailbox-full').map((r) => r.receiver);
       const share = refused.filter((r) => r.reason === 'mailbox-share').map((r) => r.receiver);
+      const activation = refused.filter((r) => r.reason === 'activation-limit').map((r) => r.receiver);
+      if (activation.length > 0) {
+        const why = `${receiverList(activation)} cannot be activated now (the shard holds all the instances it may); retry after ${port.activationRetryAfterMs?.() ?? 1000} ms`;
+        replies.push(failureReply(msg, this.platformId, why, 'activation-limit'));
+      }
       if (share.length > 0) {
         const why = `this agent already holds its share (${this.mailboxes.shares.limits.perSender} messages) of the mailbox of ${receiverList(share)}; retry once the receiver has handled some`;
         replies.push(failureReply(msg, this.platformId, why, 'mailbox-share'));

@@ -71,6 +71,12 @@ export class DispatchLoop {
   private readonly applier: PlanApplier;
   /** Bumped by forgetTimers: a timer fired before that must not be queued after it. */
   private readonly timerGeneration = new Map<string, number>();
+  /**
+   * Done-marker reads in flight per agent: the generation matters only while one is, so both maps
+   * hold an agent only meanwhile (a node passivating a million instances must not keep one entry
+   * each, decision 1980).
+   */
+  private readonly markerReads = new Map<string, number>();
   private inFlight = 0;
   private scheduled = false;
   private stopped = false;
@@ -112,16 +118,27 @@ export class DispatchLoop {
     }
     // forgetTimers() while the marker is read must win: the read is tagged with the agent's generation.
     const generation = this.timerGeneration.get(agent) ?? 0;
+    this.markerReads.set(agent, (this.markerReads.get(agent) ?? 0) + 1);
+    const current = (): boolean => {
+      const same = (this.timerGeneration.get(agent) ?? 0) === generation;
+      const left = (this.markerReads.get(agent) ?? 1) - 1;
+      if (left > 0) this.markerReads.set(agent, left);
+      else {
+        this.markerReads.delete(agent);
+        this.timerGeneration.delete(agent);
+      }
+      return same;
+    };
     void this.opts.state!.readState(agent).then(
       (view) => {
-        if ((this.timerGeneration.get(agent) ?? 0) !== generation) return undefined;
+        if (!current()) return undefined;
         if (!view.has(timerDoneStateKey(timerId))) return this.queueTimer(agent, token, timerId);
         return this.opts.port.forgetTimer(agent, timerId).catch((err: unknown) => {
           this.warn(agent, `[caxton] timer ${timerId} already handled but could not be removed: ${(err as Error).message}`);
         });
       },
       () => {
-        if ((this.timerGeneration.get(agent) ?? 0) === generation) this.queueTimer(agent, token, timerId);
+        if (current()) this.queueTimer(agent, token, timerId);
       },
     );
   }
@@ -129,7 +146,8 @@ export class DispatchLoop {
   /** Drop fired timers not handed out yet (the agent stopped or moved; they stay persisted). */
   forgetTimers(agent: string): void {
     this.timers.delete(agent);
-    this.timerGeneration.set(agent, (this.timerGeneration.get(agent) ?? 0) + 1);
+    // A generation only has to outlive the marker reads in flight; with none, there is nothing to invalidate.
+    if ((this.markerReads.get(agent) ?? 0) > 0) this.timerGeneration.set(agent, (this.timerGeneration.get(agent) ?? 0) + 1);
   }
 
   /**

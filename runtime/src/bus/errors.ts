@@ -45,6 +45,22 @@ export class AbsentQueueFullError extends CaxtonError {
   }
 }
 
+/**
+ * The receiver is an instance of an agent kind that is not in memory, and the shard its key hashes
+ * to holds as many instances as it may (decision 1980): activating one more would grow the node
+ * without bound. Nothing of this send was accepted; retry after `retryAfterMs`, by which time idle
+ * instances have been passivated.
+ */
+export class ActivationLimitError extends CaxtonError {
+  constructor(details: { agent: string; limit: number; retryAfterMs: number }, context: ErrorContext = {}) {
+    super('bus.activation-limit', `instance ${details.agent} cannot be activated now: its shard holds ${details.limit} active instances; retry after ${details.retryAfterMs} ms`, {
+      kind: 'resource-exhausted',
+      context: { ...context, agent: details.agent, limit: details.limit, retryAfterMs: details.retryAfterMs },
+      hint: `nothing was accepted; retry after ${details.retryAfterMs} ms (idle instances are passivated after the kind's idle period; a shorter --idle or a node with more shards holds more keys at once)`,
+    });
+  }
+}
+
 /** No agent of that name is deployed on this platform. */
 export class UnknownReceiverError extends CaxtonError {
   constructor(receiver: string, context: ErrorContext = {}) {

@@ -15,8 +15,11 @@ export interface AbsentQueueLimits {
   ttlMs: number;
 }
 
-/** Where a receiver lives, as far as this node knows. */
-export type ReceiverKind = 'agent' | 'external' | 'unknown';
+/**
+ * Where a receiver lives, as far as this node knows. `activation-limit`: an agent kind's instance
+ * that is not in memory and cannot be activated now (its shard is full, decision 1980).
+ */
+export type ReceiverKind = 'agent' | 'external' | 'unknown' | 'activation-limit';
 
 /** Conversation protocols as the bus sees them: a verdict per send, and deadlines that expire. */
 export interface ProtocolGate {
@@ -94,6 +97,10 @@ export interface BusPort {
   resetState?(agent: string): Promise<void>;
   /** The agent (re)started here: re-arm its pending timers and recover its lost HTTP calls. */
   resumeAgent?(agent: string): Promise<void>;
+  /** Milliseconds a sender refused `activation-limit` is told to wait (decision 1980); absent: 1000. */
+  activationRetryAfterMs?(): number;
+  /** Active instances a shard may hold (decision 1980), for the refusal's text; absent: none. */
+  activationLimit?(): number;
   /** The log handed out deliveries for `agent` (before the bus wakes it). */
   mailArrived(agent: string): void;
 }

@@ -11,6 +11,8 @@ import type { AgentId } from '@caxton/core';
 export interface AgentStartSpec {
   deployment: AgentRecord;
   identity: AgentId;
+  /** The shard to start it on (an agent kind's instance, decision 1980); absent: the host chooses. */
+  shard?: number;
 }
 
 export interface AgentRunStats {
@@ -31,6 +33,8 @@ export interface AgentRunSample {
 }
 
 export interface AgentHost extends AgentExecutor {
+  /** How many shards instances are spread over (AgentStartSpec.shard is taken modulo it); absent: one. */
+  readonly shardCount?: number;
   /** Validate and prepare a component (cached by digest); throws a typed error naming what is wrong. */
   prepare(bytes: Uint8Array): Promise<{ digest: string }>;
   /**

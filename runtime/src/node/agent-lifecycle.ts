@@ -5,19 +5,20 @@
  * (agent-residency.ts). The agents running on this node are `local` (local-agents.ts).
  */
 import type { AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec } from '@caxton/core';
-import type { AbsentQueueLimits, DispatchOwnership } from '../bus/port.js';
+import type { AbsentQueueLimits, DispatchOwnership, ReceiverKind } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, NoPreviousVersionError, RolloutInProgressError, RolloutUnsupportedError } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, parseInstanceName, RolloutInProgressError, RolloutUnsupportedError } from '@caxton/core';
 import { Rollouts } from './rollouts.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
 import { LocalAgents, agentLog, type AgentLifecycleEvent } from './local-agents.js';
-import type { AgentStateStore } from '../storage/ports.js';
+import type { AgentStateStore, AgentStore } from '../storage/ports.js';
+import { AgentKinds, KindUnsupportedError } from './agent-kinds.js';
 import type { TrustDecision, TrustPolicy } from '../signing/trust.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
 
@@ -54,6 +55,10 @@ export interface AgentLifecycleOptions {
   killSwitch?: { isHeld(agent: string): boolean; isSuspended?(agent: string): boolean; untilRunnable(agent: string): Promise<void> };
   /** Which signed artifacts this node accepts (decision 1400); absent: signatures are not looked at. */
   trust?: TrustPolicy;
+  /** Where agent kinds are stored (decision 1980); absent: kinds are refused (a cluster, for now). */
+  kindStore?: AgentStore;
+  /** Bounds of kinds' instances (decision 1980); absent: KIND_LIMITS. */
+  kindLimits?: { maxActivePerShard?: number; defaultIdleMs?: number };
 }
 
 export class AgentLifecycle {
@@ -63,9 +68,19 @@ export class AgentLifecycle {
   private readonly residency: AgentResidency;
   /** Blue-green and canary upgrades in progress on this node (decision 1871). */
   readonly rollouts: Rollouts;
+  /** Agent kinds and their keyed instances (decision 1980). */
+  readonly kinds: AgentKinds;
 
   constructor(private readonly o: AgentLifecycleOptions) {
     this.local = new LocalAgents({ nodeId: o.nodeId, host: o.host, messaging: o.messaging, events: this.events, onStarted: o.onStarted });
+    this.kinds = new AgentKinds({
+      local: this.local, host: o.host, messaging: o.messaging, store: o.kindStore, events: this.events,
+      held: (name) => o.killSwitch?.isHeld(name) ?? false,
+      untilRunnable: (name) => o.killSwitch?.untilRunnable(name) ?? Promise.resolve(),
+      onDropped: o.onStopped ?? (async () => {}),
+      ...(o.kindLimits?.maxActivePerShard !== undefined ? { maxActivePerShard: o.kindLimits.maxActivePerShard } : {}),
+      ...(o.kindLimits?.defaultIdleMs !== undefined ? { defaultIdleMs: o.kindLimits.defaultIdleMs } : {}),
+    });
     this.residency = o.residency({
       nodeId: o.nodeId, local: this.local, host: o.host, artifacts: o.artifacts, messaging: o.messaging, bus: o.bus, log: o.log,
       identity: (name) => o.messaging.agentId(name), events: this.events, onStopped: o.onStopped ?? (async () => {}),
@@ -78,14 +93,34 @@ export class AgentLifecycle {
     });
   }
 
-  /** Deployed: running here, or (cluster) anywhere. The bus routes to it. */
+  /** Deployed: running here, or (cluster) anywhere; or a kind, or an instance of one (decision 1980). */
   has(name: string): boolean {
-    return this.local.has(name) || this.residency.isDeployedAnywhere(name);
+    return this.local.has(name) || this.residency.isDeployedAnywhere(name) || this.kinds.isKind(name) || this.isInstanceOfKind(name);
+  }
+
+  private isInstanceOfKind(name: string): boolean {
+    if (!name.includes('/')) return false;
+    try {
+      const parsed = parseInstanceName(name);
+      return parsed !== undefined && this.kinds.isKind(parsed.kind);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Where the bus routes `name`: an instance of a kind is activated here (or refused at its shard's
+   * bound); a kind itself takes no mail; an agent deployed here or anywhere is `agent`.
+   */
+  route(name: string): ReceiverKind {
+    const kind = this.kinds.route(name);
+    if (kind !== undefined) return kind;
+    return this.local.has(name) || this.residency.isDeployedAnywhere(name) ? 'agent' : 'unknown';
   }
 
   /** Runs (or starts, or stops) on this node. */
   isLocal(name: string): boolean {
-    return this.local.has(name);
+    return this.local.has(name) || this.kinds.isActive(name);
   }
 
   /**
@@ -93,6 +128,7 @@ export class AgentLifecycle {
    * waiting out a restart backoff after a crash (decision 1720; the node wakes it when that ends).
    */
   isRunnable(name: string): boolean {
+    if (name.includes('/')) return this.kinds.isRunnable(name);
     return this.local.isRunning(name) && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name) ?? false)
       && !((this.o.host.restartDelay?.(name) ?? 0) > 0);
   }
@@ -121,17 +157,31 @@ export class AgentLifecycle {
   }
 
   noticeMail(agent: string): void {
-    this.residency.noticeMail(agent);
+    if (agent.includes('/')) this.kinds.noticeMail(agent);
+    else this.residency.noticeMail(agent);
   }
 
-  /** Start-up: brings up the agents this node runs by itself; failures are reported, not fatal. */
-  restore(): Promise<void> {
+  /**
+   * Start-up: the kinds first (an agent's init may send to an instance), then the agents this node
+   * runs by itself; failures are reported, not fatal.
+   */
+  async restore(): Promise<void> {
+    if (this.o.kindStore !== undefined) {
+      for (const record of await this.o.kindStore.listAgents()) if (record.kind !== undefined) this.kinds.add(record);
+    }
     return this.residency.restore();
+  }
+
+  /** The node stops: no more passivation sweeps. */
+  close(): void {
+    this.kinds.close();
   }
 
   async deploy(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
     this.checkName(spec.name);
+    if (this.kinds.isKind(spec.name)) throw new AlreadyExistsError('agent', spec.name);
     await this.residency.refuseExisting(spec.name);
+    if (spec.kind !== undefined) return this.deployKind(spec, artifact);
     const trust = this.trust(spec.name, artifact); // before anything is prepared or stored
     const limits = this.limits(spec.limits, this.o.defaults);
     const { digest } = await this.o.host.prepare(artifact.bytes); // validates before anything is stored
@@ -154,7 +204,60 @@ export class AgentLifecycle {
     return status;
   }
 
+  /**
+   * A kind (decision 1980): validated, prepared and stored like an agent, then ONE registry record;
+   * no instance starts. A fresh kind keeps what instances of an earlier kind of the name left in
+   * state (clearing every key would need a walk of the state store): `--keep-state` is implied.
+   */
+  private async deployKind(spec: DeploySpec, artifact: VerifiedArtifact): Promise<AgentStatus> {
+    if (this.o.kindStore === undefined) {
+      throw new KindUnsupportedError('agent kinds are not available in cluster mode yet (decision 1980)', 'deploy the kind on a node of the embedded topology, or deploy named agents');
+    }
+    const idleMs = spec.kind?.idleMs ?? this.kinds.defaultIdleMs;
+    if (!Number.isInteger(idleMs) || idleMs < KIND_LIMITS.minIdleMs || idleMs > KIND_LIMITS.maxIdleMs) {
+      throw new InvalidArgumentError('header.kind.idle_ms', `${idleMs} is out of range`, `the idle period is ${KIND_LIMITS.minIdleMs}..${KIND_LIMITS.maxIdleMs} ms`);
+    }
+    const trust = this.trust(spec.name, artifact);
+    const limits = this.limits(spec.limits, this.o.defaults);
+    const { digest } = await this.o.host.prepare(artifact.bytes); // every instance instantiates this prepared artifact
+    await this.o.artifacts.put(artifact.bytes);
+    const now = Date.now();
+    const record: AgentRecord = {
+      name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now, kind: { idleMs },
+      ...(spec.http !== undefined ? { http: spec.http } : {}),
+      ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
+      ...(spec.language !== undefined ? { language: spec.language } : {}),
+    };
+    await this.kinds.deploy(record);
+    this.logTrust(spec.name, trust);
+    return this.kinds.status(spec.name)!;
+  }
+
+  private async upgradeKind(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
+    const previous = this.kinds.record(spec.name)!;
+    const trust = this.trust(spec.name, artifact);
+    const limits = this.limits(spec.limits, previous.limits);
+    const { digest } = await this.o.host.prepare(artifact.bytes);
+    await this.o.artifacts.put(artifact.bytes);
+    const next: AgentRecord = {
+      ...previous, artifactDigest: digest, limits, config: spec.config ?? previous.config, version: previous.version + 1, updatedAt: Date.now(),
+      ...(spec.http !== undefined ? { http: spec.http } : {}),
+      previous: previousVersionOf(previous),
+    };
+    delete next.signerKeyId;
+    if (trust.signerKeyId !== undefined) next.signerKeyId = trust.signerKeyId;
+    delete next.language;
+    if (spec.language !== undefined) next.language = spec.language;
+    await this.kinds.upgrade(next);
+    this.logTrust(spec.name, trust);
+    return { agent: this.kinds.status(spec.name)!, previousVersion: previous.version };
+  }
+
   async upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
+    if (this.kinds.isKind(spec.name)) {
+      if (spec.strategy !== undefined) throw new RolloutUnsupportedError(spec.name, 'an agent kind is upgraded whole: its instances take the new version at their next activation (decision 1980)');
+      return this.upgradeKind(spec, artifact);
+    }
     this.refuseDuringRollout(spec.name);
     if (spec.strategy !== undefined && this.residency.ownership() !== undefined) {
       throw new RolloutUnsupportedError(spec.name, 'this node is part of a cluster, where rollouts are not built yet (decision 1871)');
@@ -201,6 +304,7 @@ export class AgentLifecycle {
    * as an upload would be. State is kept, as in an upgrade.
    */
   async rollback(name: string): Promise<{ agent: AgentStatus; previousVersion: number }> {
+    if (this.kinds.isKind(name)) throw new KindUnsupportedError(`rollback of kind ${name} is not available yet (decision 1980)`, 'upgrade the kind to the previous artifact instead');
     // During a rollout, a rollback is its abort: the new version goes, the running one stays as it is.
     const rollout = this.rollouts.inProgress(name);
     if (rollout !== undefined && rollout.phase !== 'promoting') {
@@ -247,17 +351,30 @@ export class AgentLifecycle {
   }
 
   async stop(name: string, force: boolean, keepQueue = false): Promise<AgentStatus> {
+    if (this.kinds.isKind(name)) {
+      if (keepQueue) throw new InvalidArgumentError('keep_queue', `${name} is an agent kind: its instances keep no absent queue`, 'stop the kind without --keep-queue; messages to its keys are refused while it is gone (decision 1990)');
+      return this.kinds.stop(name, force);
+    }
+    if (name.includes('/')) {
+      throw new InvalidArgumentError('name', `${name} is an instance of a kind: it is stopped with its kind`, 'stop the kind (caxton stop <kind>); an idle instance is passivated by itself');
+    }
     if (this.rollouts.inProgress(name) !== undefined) await this.rollouts.abort(name, 'the agent was stopped');
     return this.withAbsentQueue(this.withRollout(await this.residency.stop(name, force, keepQueue)));
   }
 
+  /** An agent, a kind (with its instances' counts) or one instance of a kind (decision 1980). */
   async status(name: string): Promise<AgentStatus | undefined> {
+    if (this.kinds.isKind(name)) return this.kinds.status(name);
+    if (name.includes('/')) return this.kinds.instanceStatus(name);
     const status = await this.residency.status(name);
     return status && this.withAbsentQueue(this.withRollout(status));
   }
 
+  /** Agents and kinds (not instances: a kind's status counts them). */
   async list(): Promise<AgentStatus[]> {
-    return (await this.residency.list()).map((s) => this.withAbsentQueue(this.withRollout(s)));
+    const agents = (await this.residency.list()).map((s) => this.withAbsentQueue(this.withRollout(s)));
+    const kinds = this.kinds.names().map((n) => this.kinds.status(n)!);
+    return kinds.length === 0 ? agents : [...agents, ...kinds].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** A rollout of the agent, in progress or the last that ended, shown in its status. */
@@ -300,6 +417,9 @@ export class AgentLifecycle {
   async changeState(name: string, commit: () => Promise<void>): Promise<void> {
     this.refuseDuringRollout(name); // a rollout runs only while the agent keeps no state (decision 1871)
     const local = this.local.get(name);
+    if (local === undefined && this.kinds.isActive(name)) {
+      throw new ConflictError(`instance ${name} is active`, { context: { agent: name }, hint: 'retry once it is passivated (after its kind\'s idle period); a passivated instance reads its state when next activated' });
+    }
     if (local === undefined) {
       if (this.residency.isDeployedAnywhere(name)) {
         throw new ConflictError(`agent ${name} runs on another node`, { context: { agent: name }, hint: 'import through the API of the node that runs it (`caxton status` names it)' });
@@ -342,6 +462,13 @@ export class AgentLifecycle {
    * swapped in place where the sandbox can, otherwise the instance is restarted on it.
    */
   async reloadState(name: string): Promise<void> {
+    if (this.kinds.isActive(name) && this.o.state !== undefined) {
+      // An instance of a kind: swapped in place where the sandbox can; otherwise a passivation and
+      // a fresh activation on the committed state do the same (its mail waits meanwhile).
+      const entries = await this.o.state.readState(name);
+      if (this.o.host.resetState !== undefined) await this.o.host.resetState(name, entries);
+      return;
+    }
     const local = this.local.get(name);
     if (local === undefined || local.state !== 'running' || this.o.state === undefined) return;
     const entries = await this.o.state.readState(name);

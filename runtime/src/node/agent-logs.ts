@@ -48,8 +48,13 @@ export class AgentLogs {
     if (opts.directory) mkdirSync(opts.directory, { recursive: true });
   }
 
-  append(agent: string, line: { level: LogEntry['level']; message: string; at: number }, trace?: { traceId: string; spanId: string }): void {
-    const entry: LogEntry = { agent, at: line.at, level: line.level, message: line.message, nodeId: this.opts.nodeId };
+  append(name: string, line: { level: LogEntry['level']; message: string; at: number }, trace?: { traceId: string; spanId: string }): void {
+    // An instance of a kind (`counter/alice`, decision 1980) writes to its kind's log, its lines
+    // marked with its key: a million keys must not mean a million rings and files.
+    const slash = name.indexOf('/');
+    const agent = slash > 0 ? name.slice(0, slash) : name;
+    const message = slash > 0 ? `${instanceMark(name.slice(slash + 1))}${line.message}` : line.message;
+    const entry: LogEntry = { agent, at: line.at, level: line.level, message, nodeId: this.opts.nodeId };
     this.opts.onAppend?.(entry, trace);
     let ring = this.rings.get(agent);
     if (!ring) {
@@ -61,7 +66,19 @@ export class AgentLogs {
     if (this.opts.directory) this.queueWrite(agent, entry);
   }
 
-  query(query: LogQuery, sink: Sink<LogEntry>): Unsubscribe {
+  query(given: LogQuery, sink: Sink<LogEntry>): Unsubscribe {
+    const slash = given.agent.indexOf('/');
+    if (slash > 0) {
+      // One instance: its kind's lines marked with its key.
+      const mark = instanceMark(given.agent.slice(slash + 1));
+      const { limit: _limit, ...rest } = given; // the limit counts this instance's lines, not the kind's: applied by the caller's view
+      const inner = this.query({ ...rest, agent: given.agent.slice(0, slash) }, {
+        next: (e) => { if (e.message.startsWith(mark)) sink.next(e); },
+        end: (error) => sink.end(error),
+      });
+      return inner;
+    }
+    const query = given;
     let stored = this.rings.get(query.agent)?.toArray() ?? [];
     if (query.since !== undefined) stored = stored.filter((e) => e.at >= query.since!);
     if (query.limit !== undefined) stored = stored.slice(-query.limit);
@@ -115,4 +132,9 @@ export class AgentLogs {
     }
     this.pendingWrites.clear();
   }
+}
+
+/** How an instance's lines are marked in its kind's log. */
+function instanceMark(key: string): string {
+  return `[${key}] `;
 }

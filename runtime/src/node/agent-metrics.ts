@@ -90,7 +90,10 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
     }
     return t;
   };
-  const labelsOf = (agent: string): AgentLabels => {
+  const labelsOf = (name: string): AgentLabels => {
+    // An instance of a kind is counted under its kind (decision 1980): one label set per kind, not per key.
+    const slash = name.indexOf('/');
+    const agent = slash > 0 ? name.slice(0, slash) : name;
     let l = labels.get(agent);
     if (l === undefined) {
       // Names beyond the bound share `other`; the cache itself is bounded the same way.

@@ -11,7 +11,7 @@ import type { AgentTimers } from './timers.js';
 import type { ExternalIdentities } from './external-identities.js';
 import type { HttpEffects } from './http-effects.js';
 import type { TopicStore } from '../storage/ports.js';
-import type { TopicSubscription } from '@caxton/core';
+import { KIND_LIMITS, type TopicSubscription } from '@caxton/core';
 
 export interface NodeBusPortParts {
   /** The agent lifecycle: which agents exist (here or, in a cluster, anywhere) and which may run here. */
@@ -49,8 +49,17 @@ export class NodeBusPort implements BusPort {
   }
 
   route(name: string): ReceiverKind {
-    if (this.parts.agents.has(name)) return 'agent';
+    const kind = this.parts.agents.route(name);
+    if (kind !== 'unknown') return kind;
     return this.parts.externals.has(name) ? 'external' : 'unknown';
+  }
+
+  activationRetryAfterMs(): number {
+    return KIND_LIMITS.activationRetryAfterMs;
+  }
+
+  activationLimit(): number {
+    return this.parts.agents.kinds.activationLimit;
   }
 
   async execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]> {

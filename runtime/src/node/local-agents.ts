@@ -73,8 +73,8 @@ export class LocalAgents {
   }
 
   /** Starts an instance of `record` in the sandbox and applies what its init did. */
-  async startInstance(record: AgentRecord, identity: AgentId): Promise<void> {
-    const init = await this.o.host.start({ deployment: record, identity });
+  async startInstance(record: AgentRecord, identity: AgentId, shard?: number): Promise<void> {
+    const init = await this.o.host.start({ deployment: record, identity, ...(shard !== undefined ? { shard } : {}) });
     await this.o.onStarted(init);
   }
 

@@ -4,7 +4,7 @@
  * meet the node's state.
  */
 import type { FreezeResult, FreezeScope } from '@caxton/core';
-import { AgentSuspendedError, FrozenError } from '@caxton/core';
+import { AgentSuspendedError, FrozenError, parseInstanceName } from '@caxton/core';
 import type { KillSwitch } from './kill-switch/kill-switch.js';
 import { ForbiddenSenderError, senderRefusal } from './sender-policy.js';
 import { IdempotentSends, type IdempotentSendsOptions } from './idempotent-sends.js';
@@ -224,6 +224,12 @@ export class LocalNodeControl implements NodeControl {
 
   private async sendAdmitted(message: AclMessage, options: SendOptions): Promise<SendResult> {
     this.live();
+    // An instance of a kind (`counter/alice`, decision 1980) is parsed at this boundary: a bad key is
+    // refused with the rule, not as an unknown agent.
+    for (const r of message.receivers) {
+      const local = this.d.bus.agentName(r);
+      if (!local.includes('@') && !local.startsWith('topic:')) parseInstanceName(local, 'message.receivers');
+    }
     // The operator speaks as `operator@<platform>` unless it names a sender; either way replies to
     // that identity are shown on the tail instead of failing as "unknown receiver".
     const sender = message.sender ?? { name: this.d.externals.operator };

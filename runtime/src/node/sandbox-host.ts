@@ -62,7 +62,11 @@ export class SandboxAgentHost implements AgentHost {
     return { digest: artifact.digest };
   }
 
-  async start({ deployment, identity: id }: AgentStartSpec): Promise<ExecutionResult> {
+  get shardCount(): number {
+    return this.pool.shardCount;
+  }
+
+  async start({ deployment, identity: id, shard }: AgentStartSpec): Promise<ExecutionResult> {
     const identity = id.name;
     const { name } = deployment;
     // The third and last shape of a deploy spec (docs/walks.md): the stored deployment, addressed
@@ -80,6 +84,7 @@ export class SandboxAgentHost implements AgentHost {
       ...(await this.initialState(name)),
       // What its `fetch` may call (decision 1601); without it every call is `denied`.
       ...(deployment.http !== undefined ? { http: deployment.http } : {}),
+      ...(shard !== undefined ? { shard } : {}),
     };
     const report = this.identities.has(name) ? await this.pool.upgrade(spec) : await this.pool.deploy(spec);
     this.identities.set(name, identity);

@@ -258,6 +258,8 @@ async function startOnTopology(
   const agents = new AgentLifecycle({
     nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency, trust,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
+    ...(topology.kinds !== undefined ? { kindStore: topology.kinds } : {}),
+    ...(options.kinds !== undefined ? { kindLimits: options.kinds } : {}),
     // What init produced goes through the bus's applier like any handling (issue 24).
     onStarted: (init) => bus.applyInit(init),
     onStopped: async (agent, undeployed) => {
@@ -342,6 +344,7 @@ async function startOnTopology(
   absentSweeper.start();
   undo.push(() => absentSweeper.stop());
   undo.push(() => bus.stop());
+  undo.push(async () => agents.close()); // runs before the bus stops: no passivation starts on a stopping node
 
   let stopping = false;
   const control = new LocalNodeControl({

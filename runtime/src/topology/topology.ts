@@ -44,6 +44,11 @@ export interface Topology {
    * 1403). Embedded: absent, the node's own file keeps both.
    */
   readonly sharedSwitch?: SwitchStore;
+  /**
+   * Where agent kinds are stored (decision 1980); absent: this topology runs no kinds (a cluster,
+   * until kinds are placed by consistent hashing there), and a kind deploy is refused.
+   */
+  readonly kinds?: AgentStore;
   /** Where deployed agents run; the agent lifecycle builds it with its context. */
   readonly residency: ResidencyFactory;
   /**

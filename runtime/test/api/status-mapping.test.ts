@@ -19,7 +19,7 @@ import { toApiCallError } from '@caxton/client';
 import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, UploadTimeoutError } from '../../src/api/errors.js';
 import { UploadCancelledError } from '../../src/api/upload.js';
 import { TokenFileError } from '../../src/api/auth.js';
-import { AbsentQueueFullError, BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
+import { AbsentQueueFullError, ActivationLimitError, BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
 import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaSecurityError, KafkaStateKeyError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
 import { insecureClusterError } from '../../src/topology/cluster/transport-security.js';
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
@@ -34,6 +34,7 @@ import { SigningKeyError } from '../../src/signing/keys.js';
 import { UntrustedArtifactError } from '../../src/signing/trust.js';
 import { TokenRotationRefusedError } from '../../src/api/token-rotation.js';
 import { ForbiddenSenderError } from '../../src/node/sender-policy.js';
+import { KindUnsupportedError } from '../../src/node/agent-kinds.js';
 
 type StatusName = keyof typeof status;
 
@@ -116,6 +117,8 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['bus.overloaded', 'RESOURCE_EXHAUSTED'],
   ['bus.circuit-open', 'RESOURCE_EXHAUSTED'],
   ['bus.absent-queue-full', 'RESOURCE_EXHAUSTED'], // added with absent queues (decision 1990)
+  ['bus.activation-limit', 'RESOURCE_EXHAUSTED'],
+  ['agent.kind-unsupported', 'FAILED_PRECONDITION'],
   ['bus.unknown-receiver', 'NOT_FOUND'],
   ['bus.not-open', 'UNAVAILABLE'], // added with the bus's own dispatch loop (decision 1101): the suffix rule gave UNAVAILABLE
   ['cluster.membership-lost', 'UNAVAILABLE'],
@@ -256,6 +259,8 @@ function everyRaisedError(): CaxtonError[] {
     new CircuitOpenError({ agent: 'echo', state: 'open', retryAfterMs: 900, failures: 5 }),
     new AbsentQueueFullError('echo', 3),
     new KeepQueueUnsupportedError('echo'),
+    new ActivationLimitError({ agent: 'counter/alice', limit: 12_000, retryAfterMs: 1000 }),
+    new KindUnsupportedError('agent kinds are not available in cluster mode yet', 'deploy the kind on an embedded node'),
     new UnknownReceiverError('nobody'),
     new InvalidSendError('no receivers'),
     new InvalidTopicAddressError(new TopicError('topic.invalid-name', 'receivers', '"" is not a valid topic name', 'name a topic')),

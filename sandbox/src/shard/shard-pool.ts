@@ -186,7 +186,7 @@ export class ShardPool {
     this.assertOpen();
     const limits = resolveLimits(spec.limits);
     const artifact = spec.artifact instanceof Uint8Array ? await this.engine.loadArtifact(spec.artifact) : await this.engine.loadCached(spec.artifact.digest);
-    const shard = existing ?? this.leastLoaded();
+    const shard = existing ?? (spec.shard !== undefined ? this.shards[Math.abs(Math.trunc(spec.shard)) % this.shards.length]! : this.leastLoaded());
     const old = existing ? this.agents.get(spec.name) : undefined;
     const prepared: PreparedAgentSpec = { ...spec, artifact: { digest: artifact.digest } };
     if (!existing) shard.agents.set(spec.name, prepared); // reserve the slot (load) while deploying

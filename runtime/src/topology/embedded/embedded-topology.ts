@@ -32,6 +32,7 @@ export async function openEmbeddedTopology(options: TopologyOptions, dataDir: st
   return {
     // One store backs the agent, directory and timer ports.
     ports: { agents: registry, directory: registry, timers: registry, topics: registry, log, artifacts, state: log, audit, auditAnchors: registry },
+    kinds: registry,
     residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
     protocolGate: (tracker) => tracker,
     async beforeApi(steps) {

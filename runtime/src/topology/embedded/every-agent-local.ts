@@ -34,7 +34,8 @@ export class EveryAgentLocal implements AgentResidency {
 
   /** Starts every agent the registry says should run. Failures are reported, not fatal. */
   async restore(): Promise<void> {
-    const records = await this.store.agents.listAgents();
+    // Kinds (decision 1980) are the lifecycle's: nothing of theirs starts until a message comes.
+    const records = (await this.store.agents.listAgents()).filter((r) => r.kind === undefined);
     // Every agent is known before any init runs: what one init sends to another is routed, not
     // refused as addressed to an unknown agent (it waits in the mailbox until that one runs).
     const locals = records.map((record): LocalAgent => ({ record, state: record.absentSince === undefined ? 'starting' : 'stopped', artifactSize: 0 }));

@@ -1,0 +1,429 @@
+/**
+ * Agent kinds (decision 1980): one deployment, many keyed instances. A kind is stored as ONE
+ * registry record; its instances (`<kind>/<key>`) have none. A message to an instance that is not
+ * in memory activates it on the shard its key hashes to (the kind's prepared artifact, instantiated
+ * only; its own limits, its own durable state keyed by the instance name, its key in the init
+ * config); an instance idle for the kind's idle period is passivated once its last handling is
+ * durable, and leaves nothing per key in memory behind. Activations are bounded per shard: past the
+ * bound a send is refused (`activation-limit`, retried by the sender), and mail replayed for an
+ * instance that cannot be activated yet waits, durable, in its mailbox until a slot frees.
+ */
+import type { AgentStatus, KindCounts } from '@caxton/core';
+import { CaxtonError, KIND_LIMITS, NotFoundError, parseInstanceName } from '@caxton/core';
+import type { ReceiverKind } from '../bus/port.js';
+import type { AgentRecord } from '../storage/records.js';
+import type { AgentStore } from '../storage/ports.js';
+import type { AgentHost } from './agent-host.js';
+import type { AgentMessaging } from './agent-messaging.js';
+import { agentLog, errorSummary, type LocalAgents, type AgentLifecycleEvent } from './local-agents.js';
+import type { Instrumentation } from '@caxton/core';
+
+/** Config keys the node sets in every instance's init config (decision 1980); a deployer's values for them are replaced. */
+export const KIND_CONFIG_KEY = 'caxton.kind';
+export const INSTANCE_CONFIG_KEY = 'caxton.key';
+
+export interface AgentKindsOptions {
+  /** How an instance starts (host.start, then its init's effects applied). */
+  local: LocalAgents;
+  host: AgentHost;
+  messaging: AgentMessaging;
+  /** Where kind records are kept (the registry); absent: kinds live only in memory (tests of the node without one). */
+  store: AgentStore | undefined;
+  events: Instrumentation<AgentLifecycleEvent>;
+  /** The kill switch: a held kind (suspended, or the node frozen) activates nothing and runs nothing. */
+  held: (agent: string) => boolean;
+  untilRunnable: (agent: string) => Promise<void>;
+  /** The instance no longer runs here (passivated or stopped): drop what the node keeps per name. */
+  onDropped: (name: string, undeployed: boolean) => Promise<void>;
+  /** Instances one shard may hold in memory; default KIND_LIMITS.maxActiveInstances split over the shards. */
+  maxActivePerShard?: number;
+  /** The idle period of a kind deployed without one. */
+  defaultIdleMs?: number;
+  now?: () => number;
+}
+
+type InstanceState = 'activating' | 'running' | 'passivating';
+
+interface Instance {
+  readonly name: string;
+  readonly key: string;
+  readonly shard: number;
+  state: InstanceState;
+  /** When it last took work (or was activated): passivated once idle this long past the kind's period. */
+  lastActive: number;
+  /** The kind version it runs. */
+  version: number;
+}
+
+interface Kind {
+  record: AgentRecord;
+  readonly instances: Map<string, Instance>;
+  passivated: number;
+  activations: number;
+  failed: number;
+  /** Set while the kind is being stopped: nothing new activates. */
+  stopping: boolean;
+}
+
+/** An operation agent kinds do not have (yet): typed, with what to do instead (decision 1980). */
+export class KindUnsupportedError extends CaxtonError {
+  constructor(message: string, hint: string) {
+    super('agent.kind-unsupported', message, { kind: 'failed-precondition', hint });
+  }
+}
+
+export class AgentKinds {
+  private readonly kinds = new Map<string, Kind>();
+  /** Instances in memory per shard (activating, running or passivating): the bound's count. */
+  private readonly perShard: number[];
+  private readonly limitPerShard: number;
+  /** Instances with mail that found their shard full: activated as slots free (their mail is durable). */
+  private readonly waiting = new Set<string>();
+  private sweep: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly now: () => number;
+
+  constructor(private readonly o: AgentKindsOptions) {
+    const shards = Math.max(1, o.host.shardCount ?? 1);
+    this.perShard = new Array<number>(shards).fill(0);
+    this.limitPerShard = o.maxActivePerShard ?? Math.max(1, Math.floor(KIND_LIMITS.maxActiveInstances / shards));
+    this.now = o.now ?? Date.now;
+  }
+
+  /** The idle period a kind deployed without `--idle` gets. */
+  get defaultIdleMs(): number {
+    return this.o.defaultIdleMs ?? KIND_LIMITS.defaultIdleMs;
+  }
+
+  get activationLimit(): number {
+    return this.limitPerShard;
+  }
+
+  isKind(name: string): boolean {
+    return this.kinds.has(name);
+  }
+
+  record(kind: string): AgentRecord | undefined {
+    return this.kinds.get(kind)?.record;
+  }
+
+  /** A kind record read from the registry at start-up, or just deployed (and stored already). */
+  add(record: AgentRecord): void {
+    this.kinds.set(record.name, { record, instances: new Map(), passivated: 0, activations: 0, failed: 0, stopping: false });
+    this.armSweep();
+  }
+
+  /** Stores a new kind record and makes its instances addressable. */
+  async deploy(record: AgentRecord): Promise<void> {
+    await this.o.store?.putAgent(record);
+    this.add(record);
+    agentLog(this.o.events, record.name, 'info', `deployed kind version ${record.version} (${record.artifactDigest.slice(0, 12)}, idle ${record.kind?.idleMs} ms, fuel ${record.limits.fuelPerMessage}/message, ${record.limits.memoryPages} pages per instance)`);
+  }
+
+  /**
+   * Stores the kind's next version. Instances in memory are passivated now (each after the message
+   * in hand, durable); every instance, passivated before or now, runs the new version from its next
+   * activation, which for one with mail waiting is at once.
+   */
+  async upgrade(next: AgentRecord): Promise<void> {
+    const kind = this.require(next.name);
+    await this.o.store?.putAgent(next);
+    kind.record = next;
+    await Promise.all([...kind.instances.values()].map((i) => this.passivate(kind, i, true)));
+    agentLog(this.o.events, next.name, 'info', `kind upgraded to version ${next.version} (${next.artifactDigest.slice(0, 12)}); instances run it from their next activation`);
+  }
+
+  /**
+   * Undeploys the kind: every instance is passivated (forced: nothing waits for new mail), what is
+   * left in their mailboxes is dead-lettered, and the record is deleted. Instances' state is kept,
+   * as an undeployed agent's is (decision 1600).
+   */
+  async stop(name: string, force: boolean): Promise<AgentStatus> {
+    const kind = this.require(name);
+    kind.stopping = true;
+    for (const i of [...kind.instances.values()]) {
+      i.state = 'passivating';
+      if (!force) await this.o.messaging.idle(i.name);
+      await this.o.host.stop(i.name, force);
+      for (const d of this.o.messaging.forget(i.name)) {
+        await this.o.messaging.deadLetter({ delivery: d, reason: `kind ${name} was stopped before instance ${i.name} handled it`, attempts: 0, at: this.now() });
+      }
+      this.drop(kind, i);
+      await this.o.onDropped(i.name, true).catch(() => {});
+    }
+    for (const w of [...this.waiting]) {
+      if (parseInstanceName(w)?.kind !== name) continue;
+      this.waiting.delete(w);
+      for (const d of this.o.messaging.forget(w)) {
+        await this.o.messaging.deadLetter({ delivery: d, reason: `kind ${name} was stopped before instance ${w} was activated`, attempts: 0, at: this.now() });
+      }
+    }
+    await this.o.store?.deleteAgent(name);
+    const status = { ...this.status(name)!, state: 'stopped' as const };
+    this.kinds.delete(name);
+    agentLog(this.o.events, name, 'info', force ? 'kind stopped (forced)' : 'kind stopped');
+    return status;
+  }
+
+  /**
+   * The bus asks where a receiver lives. An instance in memory: `agent`. One that is not: its
+   * activation starts now (a slot of its shard is taken), or `activation-limit` when the shard is
+   * full. A name of no kind: undefined (not ours to answer).
+   */
+  route(name: string): ReceiverKind | undefined {
+    let parsed;
+    try {
+      parsed = parseInstanceName(name);
+    } catch {
+      return 'unknown'; // the API refuses these with a hint before they get here
+    }
+    if (parsed === undefined) return this.kinds.has(name) ? 'unknown' : undefined; // a kind takes no mail itself
+    const kind = this.kinds.get(parsed.kind);
+    if (kind === undefined || kind.stopping) return 'unknown';
+    const instance = kind.instances.get(name);
+    if (instance !== undefined) {
+      instance.lastActive = this.now();
+      return 'agent';
+    }
+    if (this.waiting.has(name)) return 'agent'; // its mail waits for a slot already: one more joins it
+    return this.activate(kind, name, parsed.key) ? 'agent' : 'activation-limit';
+  }
+
+  /** The bus handed out deliveries for `name`: an instance not in memory (mail replayed at start-up) is activated, or waits for a slot. */
+  noticeMail(name: string): void {
+    let parsed;
+    try {
+      parsed = parseInstanceName(name);
+    } catch {
+      return;
+    }
+    if (parsed === undefined) return;
+    const kind = this.kinds.get(parsed.kind);
+    if (kind === undefined || kind.stopping) return;
+    const instance = kind.instances.get(name);
+    if (instance !== undefined) {
+      instance.lastActive = this.now();
+      return;
+    }
+    if (!this.activate(kind, name, parsed.key)) this.waiting.add(name);
+  }
+
+  /** May the dispatcher hand the instance work now? (in memory and running, its kind not held, not in a restart backoff) */
+  isRunnable(name: string): boolean {
+    const slash = name.indexOf('/');
+    const kind = this.kinds.get(name.slice(0, slash));
+    const instance = kind?.instances.get(name);
+    if (instance === undefined || instance.state !== 'running') return false;
+    if (this.o.held(kind!.record.name) || this.o.held(name)) return false;
+    instance.lastActive = this.now();
+    return !((this.o.host.restartDelay?.(name) ?? 0) > 0);
+  }
+
+  /** Is `name` an instance in memory (running here)? */
+  isActive(name: string): boolean {
+    const slash = name.indexOf('/');
+    return slash > 0 && this.kinds.get(name.slice(0, slash))?.instances.has(name) === true;
+  }
+
+  /** Takes a slot of the instance's shard and starts it; false when the shard is full. */
+  private activate(kind: Kind, name: string, key: string): boolean {
+    const shard = shardOf(name, this.perShard.length);
+    if (this.perShard[shard]! >= this.limitPerShard) return false;
+    this.perShard[shard]! += 1;
+    const instance: Instance = { name, key, shard, state: 'activating', lastActive: this.now(), version: kind.record.version };
+    kind.instances.set(name, instance);
+    kind.activations += 1;
+    void this.start(kind, instance);
+    return true;
+  }
+
+  private async start(kind: Kind, instance: Instance): Promise<void> {
+    try {
+      if (this.o.held(kind.record.name)) await this.o.untilRunnable(kind.record.name); // init is agent code
+      instance.version = kind.record.version;
+      await this.o.local.startInstance(instanceRecord(kind.record, instance.name, instance.key), this.o.messaging.agentId(instance.name), instance.shard);
+      instance.state = 'running';
+      instance.lastActive = this.now();
+      this.o.messaging.wake(instance.name);
+    } catch (err) {
+      if (this.closed) return;
+      kind.failed += 1;
+      const why = errorSummary(err);
+      agentLog(this.o.events, kind.record.name, 'error', `instance ${instance.name} could not be activated: ${why.message}`);
+      // Its mail would otherwise wait for an activation that keeps failing: dead-lettered, with why.
+      for (const d of this.o.messaging.forget(instance.name)) {
+        await this.o.messaging.deadLetter({ delivery: d, reason: `instance ${instance.name} could not be activated: ${why.message}`, attempts: 1, at: this.now() });
+      }
+      await this.o.host.stop(instance.name, true).catch(() => {});
+      this.drop(kind, instance);
+      await this.o.onDropped(instance.name, false).catch(() => {});
+    }
+  }
+
+  /**
+   * Drops an idle instance from memory once its last handling is durable (the bus's `idle` waits
+   * for the commit). Mail that arrived meanwhile keeps it (unless `swap`: an upgrade, which
+   * activates it again at once on the new version). Its state stays where it is: the state store.
+   */
+  private async passivate(kind: Kind, instance: Instance, swap: boolean): Promise<void> {
+    if (instance.state !== 'running') return;
+    instance.state = 'passivating';
+    await this.o.messaging.idle(instance.name);
+    if (!swap && this.o.messaging.mailboxDepth(instance.name) > 0) {
+      instance.state = 'running';
+      this.o.messaging.wake(instance.name);
+      return;
+    }
+    await this.o.host.stop(instance.name, false);
+    if (this.o.messaging.mailboxDepth(instance.name) > 0) {
+      // Mail came while it stopped: start again (on the kind's current version), keeping the slot.
+      instance.state = 'activating';
+      kind.activations += 1;
+      void this.start(kind, instance);
+      return;
+    }
+    this.o.messaging.forget(instance.name); // empty: the mailbox itself goes
+    kind.passivated += 1;
+    this.drop(kind, instance);
+    await this.o.onDropped(instance.name, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: ${(err as Error).message}`));
+  }
+
+  /** Forgets an instance and frees its slot; an instance waiting for one is activated in its place. */
+  private drop(kind: Kind, instance: Instance): void {
+    if (kind.instances.get(instance.name) !== instance) return;
+    kind.instances.delete(instance.name);
+    this.perShard[instance.shard]! -= 1;
+    this.activateWaiting(instance.shard);
+  }
+
+  private activateWaiting(shard: number): void {
+    for (const name of this.waiting) {
+      if (this.perShard[shard]! >= this.limitPerShard) return;
+      if (shardOf(name, this.perShard.length) !== shard) continue;
+      this.waiting.delete(name);
+      this.noticeMail(name);
+    }
+  }
+
+  /** Every sweep passivates the instances idle past their kind's period. */
+  private armSweep(): void {
+    if (this.sweep !== undefined || this.closed) return;
+    const every = Math.max(25, Math.min(1_000, Math.floor(this.shortestIdleMs() / 4)));
+    this.sweep = setInterval(() => this.passivateIdle(), every);
+    this.sweep.unref();
+  }
+
+  private shortestIdleMs(): number {
+    let min = this.defaultIdleMs;
+    for (const k of this.kinds.values()) min = Math.min(min, k.record.kind?.idleMs ?? min);
+    return min;
+  }
+
+  /** One sweep (also called by tests and the bench through `passivateIdleNow`). */
+  private passivateIdle(): void {
+    const now = this.now();
+    for (const kind of this.kinds.values()) {
+      const idleMs = kind.record.kind?.idleMs ?? this.defaultIdleMs;
+      for (const i of kind.instances.values()) {
+        if (i.state === 'running' && now - i.lastActive >= idleMs && this.o.messaging.mailboxDepth(i.name) === 0) {
+          void this.passivate(kind, i, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not passivated: ${(err as Error).message}`));
+        }
+      }
+    }
+  }
+
+  /** Counts of every kind's instances (a kind's status). */
+  counts(name: string): KindCounts | undefined {
+    const kind = this.kinds.get(name);
+    if (kind === undefined) return undefined;
+    return { idleMs: kind.record.kind?.idleMs ?? this.defaultIdleMs, active: kind.instances.size, passivated: kind.passivated, activations: kind.activations, failed: kind.failed };
+  }
+
+  /** Instances in memory over all kinds (the bench's `active_concurrent`, a gauge). */
+  activeCount(): number {
+    let n = 0;
+    for (const k of this.kinds.values()) n += k.instances.size;
+    return n;
+  }
+
+  /** A kind's status: its record and its instances' counts. */
+  status(name: string): AgentStatus | undefined {
+    const kind = this.kinds.get(name);
+    if (kind === undefined) return undefined;
+    const r = kind.record;
+    return {
+      name: r.name, state: 'running', nodeId: '', version: r.version, artifactDigest: r.artifactDigest, artifactSize: 0,
+      limits: r.limits, config: r.config, restarts: 0, fuelUsed: 0, memoryPages: 0, mailboxDepth: 0, messagesHandled: 0,
+      createdAt: r.createdAt, updatedAt: r.updatedAt,
+      ...(r.http !== undefined ? { http: r.http } : {}),
+      ...(r.signerKeyId !== undefined ? { signerKeyId: r.signerKeyId } : {}),
+      ...(r.language !== undefined ? { language: r.language } : {}),
+      kind: this.counts(name)!,
+    };
+  }
+
+  /**
+   * One instance: in memory, with the sandbox's figures; passivated (or never activated), as
+   * `stopped` with its mailbox depth. Undefined for a name of no kind.
+   */
+  async instanceStatus(name: string): Promise<AgentStatus | undefined> {
+    const parsed = parseInstanceName(name, 'name');
+    if (parsed === undefined) return undefined;
+    const kind = this.kinds.get(parsed.kind);
+    if (kind === undefined) return undefined;
+    const instance = kind.instances.get(name);
+    const stats = instance === undefined ? undefined : await this.o.host.stats(name);
+    const r = kind.record;
+    const state = instance === undefined ? 'stopped' : instance.state === 'running' ? (stats?.state === 'failed' ? 'failed' : stats?.state === 'restarting' ? 'restarting' : 'running') : instance.state === 'activating' ? 'starting' : 'stopping';
+    return {
+      name, state, nodeId: '', version: instance?.version ?? r.version, artifactDigest: r.artifactDigest, artifactSize: 0,
+      limits: r.limits, config: instanceRecord(r, name, parsed.key).config,
+      restarts: stats?.restarts ?? 0, fuelUsed: stats?.fuelUsed ?? 0, memoryPages: stats?.memoryPages ?? 0,
+      mailboxDepth: this.o.messaging.mailboxDepth(name), messagesHandled: stats?.messagesHandled ?? 0,
+      ...(stats?.lastError ? { lastError: stats.lastError } : {}),
+      createdAt: r.createdAt, updatedAt: r.updatedAt,
+    };
+  }
+
+  names(): string[] {
+    return [...this.kinds.keys()].sort();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.sweep !== undefined) clearInterval(this.sweep);
+    this.sweep = undefined;
+  }
+
+  /** Passivates, now, every instance idle past its kind's period (tests, the bench). */
+  passivateIdleNow(): void {
+    this.passivateIdle();
+  }
+
+  private require(name: string): Kind {
+    const kind = this.kinds.get(name);
+    if (kind === undefined) throw new NotFoundError('agent', name);
+    return kind;
+  }
+}
+
+/**
+ * What one instance starts from: the kind's record under the instance's name (so its state, logs
+ * and stats are its own), with its kind and key in its init config. No `kind` (it is no kind) and
+ * no `previous` (rollback is the kind's).
+ */
+export function instanceRecord(kind: AgentRecord, name: string, key: string): AgentRecord {
+  const { kind: _kind, previous: _previous, ...rest } = kind;
+  return { ...rest, name, config: { ...kind.config, [KIND_CONFIG_KEY]: kind.name, [INSTANCE_CONFIG_KEY]: key } };
+}
+
+/** The shard an instance goes to: FNV-1a of its name, so a key always lands on the same shard. */
+export function shardOf(name: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % shards;
+}
+

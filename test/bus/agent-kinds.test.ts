@@ -1,0 +1,140 @@
+/**
+ * Agent kinds on a real node (decision 1980), with the AssemblyScript state counter
+ * (examples/as-state-counter) deployed once as the kind `counter`: messages to `counter/<key>`
+ * activate one instance per key, each with its own durable count and its key in its init config;
+ * an idle instance is passivated and the next message reactivates it on its count; SIGKILL right
+ * after a passivation loses no write; an upgrade of the kind reaches a passivated instance at its
+ * next activation; a shard at its activation bound refuses typed, and takes the key once a slot frees.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CaxtonError, type KindCounts } from '@caxton/core';
+import { agentArtifact } from './support/artifacts.js';
+import { TestNode } from './support/test-node.js';
+
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash', 'kinds-child.js');
+const nodes: TestNode[] = [];
+after(async () => {
+  for (const n of nodes) await n.dispose();
+});
+
+let ids = 0;
+/** One `request` to `receiver`; resolves with the answer's content. */
+async function ask(t: TestNode, receiver: string, content = 'count'): Promise<string | undefined> {
+  const id = `r${++ids}`;
+  await t.send({ performative: 'request', receivers: [{ name: receiver }], content, replyWith: id });
+  return (await t.waitFor(`the answer to ${id} from ${receiver}`, () => t.external.find((e) => e.message.inReplyTo === id))).message.content;
+}
+
+async function counts(t: TestNode, kind = 'counter'): Promise<KindCounts> {
+  const status = await t.control.getAgent(kind);
+  assert.ok(status?.kind, `${kind} is a kind`);
+  return status.kind;
+}
+
+async function passivated(t: TestNode, n: number): Promise<void> {
+  let last: KindCounts | undefined;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    last = await counts(t);
+    if (last.active === 0 && last.passivated >= n) return;
+    if (Date.now() > deadline) assert.fail(`not passivated: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('three keys of one kind each count their own, see their key, passivate when idle and reactivate on their count; an upgrade reaches a passivated instance', async () => {
+  const t = await TestNode.start();
+  nodes.push(t);
+  const deployed = await t.control.deploy({ name: 'counter', config: {}, limits: {}, kind: { idleMs: 200 } }, await agentArtifact('as-state-counter'));
+  assert.deepEqual(deployed.kind, { idleMs: 200, active: 0, passivated: 0, activations: 0, failed: 0 }, 'a kind starts nothing');
+
+  assert.deepEqual([await ask(t, 'counter/alice'), await ask(t, 'counter/bob'), await ask(t, 'counter/alice'), await ask(t, 'counter/carol@caxton'), await ask(t, 'counter/alice')],
+    ['1', '1', '2', '1', '3'], 'one count per key');
+  // At least one activation per key (a loaded machine may passivate one between its messages).
+  assert.ok((await counts(t)).activations >= 3);
+  assert.equal(await t.control.getState('counter/alice', 'count'), '3', 'state keyed by the instance name');
+  assert.equal(await t.control.getState('counter/bob', 'count'), '1');
+  const init = (await t.storedLogs('counter/bob')).filter((l) => l.includes('resuming at count'));
+  assert.deepEqual(init, ['[bob] resuming at count 0 (key bob)'], 'the key is in the init config; the line is in the kind\'s log, marked with it');
+
+  await passivated(t, 3);
+  const idle = await t.control.getAgent('counter/alice');
+  assert.equal(idle?.state, 'stopped', 'a passivated instance shows stopped');
+  assert.equal(await ask(t, 'counter/alice'), '4', 'reactivated on its committed count');
+  assert.equal(await ask(t, 'counter/bob'), '2');
+  assert.ok((await counts(t)).activations >= 5);
+  assert.ok((await t.storedLogs('counter/alice')).includes('[alice] resuming at count 3 (key alice)'));
+  await passivated(t, 5);
+
+  // The upgrade stores version 2; carol was passivated on version 1 and runs 2 when next activated.
+  const upgraded = await t.control.upgrade({ name: 'counter', limits: {} }, await agentArtifact('as-echo'));
+  assert.equal(upgraded.agent.version, 2);
+  assert.equal(await ask(t, 'counter/carol', 'echoed'), 'echoed', 'the new version answers');
+  assert.equal((await t.control.getAgent('counter/carol'))?.version, 2);
+  assert.equal(await t.control.getState('counter/carol', 'count'), '1', 'its state is kept');
+
+  // A kind takes no mail itself; a kind that does not exist is an unknown receiver; a bad key is refused with the rule.
+  await assert.rejects(t.send({ performative: 'request', receivers: [{ name: 'counter' }] }), (e: CaxtonError) => e.code === 'bus.unknown-receiver');
+  await assert.rejects(t.send({ performative: 'request', receivers: [{ name: 'nokind/alice' }] }), (e: CaxtonError) => e.code === 'bus.unknown-receiver');
+  await assert.rejects(t.send({ performative: 'request', receivers: [{ name: 'counter/bad key' }] }), (e: CaxtonError) => e.code === 'api.invalid' && /<kind>\/<key>/.test(e.hint ?? ''));
+
+  const stopped = await t.control.stop('counter', { force: false });
+  assert.equal(stopped.state, 'stopped');
+  assert.equal(await t.control.getAgent('counter'), undefined);
+  await assert.rejects(t.send({ performative: 'request', receivers: [{ name: 'counter/alice' }] }), (e: CaxtonError) => e.code === 'bus.unknown-receiver');
+});
+
+test('a shard at its activation bound refuses a new key typed (nothing accepted), and takes it once an instance passivates', async () => {
+  const t = await TestNode.start({ shards: 1, kinds: { maxActivePerShard: 2 } });
+  nodes.push(t);
+  // Idle long enough that neither a nor b can passivate before c is refused, however loaded the machine.
+  await t.control.deploy({ name: 'counter', config: {}, limits: {}, kind: { idleMs: 2_000 } }, await agentArtifact('as-state-counter'));
+  assert.equal(await ask(t, 'counter/a'), '1');
+  assert.equal(await ask(t, 'counter/b'), '1');
+  const before = t.accepted.length;
+  await assert.rejects(t.send({ performative: 'request', receivers: [{ name: 'counter/c' }] }), (e: CaxtonError) => {
+    assert.equal(e.code, 'bus.activation-limit');
+    assert.equal(e.kind, 'resource-exhausted');
+    assert.match(e.hint ?? '', /retry after/);
+    return true;
+  });
+  assert.equal(t.accepted.length, before, 'nothing of the refused send was accepted');
+  assert.equal(await ask(t, 'counter/a'), '2', 'keys in memory still answer at the bound');
+  await passivated(t, 1);
+  assert.equal(await ask(t, 'counter/c'), '1', 'a slot freed: the key activates');
+});
+
+test('SIGKILL right after a passivation loses no write: a new node on the same data dir reactivates every key on its count', async () => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-kinds-'));
+  try {
+    const keys = ['k1', 'k2', 'k3'];
+    const child = spawn(process.execPath, ['--experimental-wasm-extended-const', CHILD, dataDir, 'deploy', ...keys], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('passivated\n')) resolve();
+      });
+      void exited.then(() => reject(new Error(`the child exited early:\n${out}\n${err}`)));
+    });
+    assert.match(out, /answers k1=1 k2=1 k3=1/);
+    child.kill('SIGKILL');
+    assert.equal(await exited, 'SIGKILL');
+
+    const t = await TestNode.start({ dataDir });
+    nodes.push(t);
+    assert.deepEqual((await counts(t)).active, 0, 'the kind is back from the registry, nothing activated');
+    for (const key of keys) assert.equal(await ask(t, `counter/${key}`), '2', `${key} kept its write`);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
