@@ -153,7 +153,7 @@ describe('a new user with the caxton CLI and a real caxton serve', () => {
     assert.match(one.stdout, /^handled\s+\d+$/m);
 
     const table = await caxton(['agents', ...serve.conn]);
-    assert.match(table.stdout, /^NAME\s+STATE\s+LANG\s+VERSION\s+NODE\s+MAILBOX\s+HANDLED\s+RESTARTS\s+MEMORY\s+SIGNER\s+LAST ERROR$/m);
+    assert.match(table.stdout, /^NAME\s+STATE\s+LANG\s+VERSION\s+ROLLOUT\s+NODE\s+MAILBOX\s+HANDLED\s+RESTARTS\s+MEMORY\s+SIGNER\s+LAST ERROR$/m);
     assert.match(table.stdout, /^js-echo\s+running\s+javascript\s+1\s/m);
 
     const status = await caxton(['status', '--json', ...serve.conn]);
