@@ -18,7 +18,7 @@
  * Each charge pays for the straight-line code up to the next charge point in advance, so a branch
  * that leaves early overcharges slightly; the same input always pays the same.
  */
-export const FUEL_MODEL_VERSION = 8;
+export const FUEL_MODEL_VERSION = 13;
 
 export type CostClass =
   /** block, loop, nop, pop: no work of their own. */

@@ -121,7 +121,7 @@ export interface FuelPassResult {
 export function moduleHasHandler(bytes: Uint8Array): boolean {
   const m = readForPass(bytes);
   try {
-    return moduleCatches(m, kinds());
+    return moduleCatches(m);
   } finally {
     m.dispose();
   }
