@@ -206,9 +206,14 @@ describe('fuel bounds (decision 1941)', () => {
         (try (do (table.set (i32.const 0) (ref.func $spin))) (catch_all))
         (return_call_indirect (type $t) (i32.const 0)))
       (func (export "self") (return_call $self))
+      ;; $spin is also called directly, so only its ref.func (inside the try) keeps it from being
+      ;; caller-paid (decision 1941): missed, nothing would pay its entry on the indirect path.
+      (func (export "direct")
+        (try (do (table.set (i32.const 0) (ref.func $spin))) (catch_all))
+        (call $spin))
       (func (export "loopy") (return_call $loopy)))`;
 
-    for (const f of ['indirect', 'self', 'loopy']) {
+    for (const f of ['indirect', 'direct', 'self', 'loopy']) {
       for (const catches of [true, false]) {
         it(`stops an endless ${f} tail-call loop (ref.func inside try/catch; artifact ${catches ? 'catches' : 'does not catch'})`, () => {
           const g = load(fromText(TAILS), catches);

@@ -25,6 +25,21 @@ function isReturnCall(id: number, e: Ref): boolean {
 }
 
 
+/**
+ * Caller-paid entries (caller-paid.ts, decision 1941): the functions whose entry segment their
+ * direct callers pay for, and each one's own entry-segment cost. `entryCost` is null in the
+ * measuring run that computes those costs (no amounts are folded then; every decision is the same).
+ */
+export interface CallerPaid {
+  functions: ReadonlySet<string>;
+  entryCost: ReadonlyMap<string, number> | null;
+}
+
+/** What a caller pays at a direct call for the callee's entry segment (entries cost at least 1). */
+export function callerPays(entryCost: ReadonlyMap<string, number>, callee: string): number {
+  return siteCharge('function-entry', entryCost.get(callee) ?? 0);
+}
+
 interface LoopSite {
   loop: Ref;
   body: Ref;
@@ -75,6 +90,10 @@ export class FunctionPass {
   private readonly holds = new Map<number, number>();
   private tailCalls = 0;
   private throws = 0;
+  /** Direct calls to caller-paid functions seen so far (an arm that makes one is not coalesced). */
+  private paidCalls = 0;
+  /** The cost of the entry segment (set by run): a caller-paid function's callers pay it. */
+  entryCost = 0;
 
   constructor(
     private readonly m: binaryen.Module,
@@ -86,6 +105,7 @@ export class FunctionPass {
      * module of the same component. Defaults to the safe answer.
      */
     private readonly catches = true,
+    private readonly paid: CallerPaid | null = null,
   ) {}
 
   private fuel(): Ref {
@@ -118,6 +138,26 @@ export class FunctionPass {
       this.m.global.set(FUEL_GLOBAL, this.m.local.tee(t, this.m.i64.sub(this.fuel(), amount), binaryen.i64)),
       this.m.if(this.m.i64.lt_s(this.m.local.get(t, binaryen.i64), i64c(this.m, 0)), this.refillOrTrap()),
     ];
+  }
+
+  /**
+   * `if (fuel < 0) refill-or-trap`: the entry check of a function whose callers paid its entry —
+   * a load and a test, no store (the store is what costs on call-heavy code, decision 1941).
+   */
+  private checkOnly(): Ref {
+    this.checks++;
+    return this.m.if(this.m.i64.lt_s(this.fuel(), i64c(this.m, 0)), this.refillOrTrap());
+  }
+
+  /**
+   * The body of the export wrapper of caller-paid `target` (fuel-pass.ts): pays the target's entry
+   * segment as a caller would, with the check, then calls it with the wrapper's parameters.
+   */
+  exportWrapperBody(target: string, params: number, results: number, amount: number): Ref {
+    const types = binaryen.expandType(params);
+    const args = types.map((t, i) => this.m.local.get(i, t));
+    this.temp64 = types.length; // the wrapper's one declared local
+    return this.m.block(null, [...this.chargeAndCheck(i64c(this.m, amount)), this.m.call(target, args, results)], results);
   }
 
   /**
@@ -157,11 +197,29 @@ export class FunctionPass {
     let body = c('FunctionGetBody')(this.fn);
     if (!body) return;
     const cost = this.visit(body);
+    this.entryCost = cost;
     body = this.instrumentLoops(body);
     const facts: FunctionFacts = { leaf: this.leaf, hasLoop: this.hasLoop };
-    const entry = siteCharge('function-entry', cost);
-    const prefix = siteChecks('function-entry', facts) ? this.chargeAndCheck(i64c(this.m, entry)) : [this.chargeBy(i64c(this.m, entry))];
-    this.charges++;
+    const name = binaryen.getFunctionInfo(this.fn as unknown as binaryen.FunctionRef).name;
+    let prefix: Ref[];
+    if (this.paid?.functions.has(name)) {
+      // The callers paid for this entry segment as measured; what is left is what the segment owes
+      // for its own calls' callees (their entry segments), plus any arm that coalesces in this run
+      // only (the measured cost is never above this run's own part: fuel-pass.ts, callerPaidSet).
+      const owed = this.paid.entryCost ? cost - (this.paid.entryCost.get(name) ?? 0) : 0;
+      if (owed < 0) throw new UnsupportedInstruction(`caller-paid entry of ${name}: measured ${this.paid.entryCost?.get(name)}, found ${cost}`);
+      // The entry still checks where any entry would (functions that can run unboundedly: every
+      // call cycle passes a check); with nothing owed, the check reads the counter, no store.
+      const checks = siteChecks('function-entry', facts);
+      if (owed > 0) {
+        prefix = checks ? this.chargeAndCheck(i64c(this.m, owed)) : [this.chargeBy(i64c(this.m, owed))];
+        this.charges++;
+      } else prefix = checks ? [this.checkOnly()] : [];
+    } else {
+      const entry = siteCharge('function-entry', cost);
+      prefix = siteChecks('function-entry', facts) ? this.chargeAndCheck(i64c(this.m, entry)) : [this.chargeBy(i64c(this.m, entry))];
+      this.charges++;
+    }
     if (this.debtMode) prefix.push(this.m.local.set(this.roomLocal(), i64c(this.m, debtRoom.initial)));
     c('FunctionSetBody')(this.fn, this.wrap(prefix, body));
   }
@@ -444,6 +502,13 @@ export class FunctionPass {
       this.leaf = false;
       this.calls.push(e);
       if (isReturnCall(id, e)) this.tailCalls++;
+      if (id === binaryen.CallId && this.paid) {
+        const target = (binaryen.getExpressionInfo(e as binaryen.ExpressionRef) as binaryen.CallInfo).target;
+        if (this.paid.functions.has(target)) {
+          this.paidCalls++;
+          if (this.paid.entryCost) cost += callerPays(this.paid.entryCost, target);
+        }
+      }
     } else if (id === binaryen.ThrowId || id === binaryen.RethrowId) this.throws++;
     else if (kind.cls === 'bulk-memory') this.instrumentBulk(e, id);
     else if (kind.cls === 'memory-grow') this.instrumentGrow(e);
@@ -481,8 +546,12 @@ export class FunctionPass {
 
   private arm(e: Ref): { cost: number; hasChargePoints: boolean } {
     const before = this.charges;
+    const calls = this.paidCalls;
     const cost = this.visit(e);
-    return { cost, hasChargePoints: this.charges !== before };
+    // An arm that calls a caller-paid function is charged in place, not coalesced: then a path
+    // that makes no such call — the base case of a recursion — writes nothing to the counter, its
+    // caller having paid its entry (decision 1941).
+    return { cost, hasChargePoints: this.charges !== before || this.paidCalls !== calls };
   }
 
   private visitIf(e: Ref): number {
