@@ -14,7 +14,14 @@
  *   code there may be reached by a jump that skipped the code before it), so a big `br_table`
  *   dispatch (an interpreter loop) pays for the case it runs, not for every case;
  * - small branch-free `if` arms are coalesced into the enclosing charge, which then pays the
- *   costlier arm: fewer charges, still deterministic, at most COALESCE_ARM_LIMIT overcharge.
+ *   costlier arm: fewer charges, still deterministic, at most COALESCE_ARM_LIMIT overcharge;
+ * - in functions that call, every charge checks (code a callee returns into is checked before it
+ *   charges more); in debt-mode functions every charge after the entry takes from the room, which
+ *   is settled with the check before every call and at every exit (decision 1941);
+ * - caller-paid entries (decision 1941): a function entered only by direct calls (caller-paid.ts;
+ *   exports get a wrapper) has its entry segment paid by the segment of each caller that calls
+ *   it, and an arm that makes such a call is never coalesced; its entry still checks (a load and
+ *   a test, no store), and the base case of a recursion writes nothing.
  * Each charge pays for the straight-line code up to the next charge point in advance, so a branch
  * that leaves early overcharges slightly; the same input always pays the same.
  */
