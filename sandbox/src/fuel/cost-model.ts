@@ -17,7 +17,8 @@
  *   costlier arm: fewer charges, still deterministic, at most COALESCE_ARM_LIMIT overcharge;
  * - in functions that call, every charge checks (code a callee returns into is checked before it
  *   charges more); in debt-mode functions every charge after the entry takes from the room, which
- *   is settled with the check before every call and at every exit (decision 1941);
+ *   is settled before every call (the callee checks) and with the check at every exit
+ *   (decision 1941);
  * - caller-paid entries (decision 1941): a function entered only by direct calls (caller-paid.ts;
  *   exports get a wrapper) has its entry segment paid by the segment of each caller that calls
  *   it, and an arm that makes such a call is never coalesced; its entry still checks (a load and

@@ -82,6 +82,13 @@ export class FunctionPass {
   private temp = -1;
   private temp64 = -1;
   private room = -1;
+  /**
+   * The room at the last settlement before a call (DEBT_FLUSH after a checked one): the debt is
+   * `base - room`. Settling before a call moves the debt without resetting the room, so the room
+   * still runs out — and the header checks — after one room of the function's own charges,
+   * however many calls it settled before (decision 1941).
+   */
+  private base = -1;
   private readonly loops: LoopSite[] = [];
   private readonly placed: PlacedCharge[] = [];
   /** Every call the walk met (not the pass's own calls to its imports). */
@@ -220,7 +227,10 @@ export class FunctionPass {
       prefix = siteChecks('function-entry', facts) ? this.chargeAndCheck(i64c(this.m, entry)) : [this.chargeBy(i64c(this.m, entry))];
       this.charges++;
     }
-    if (this.debtMode) prefix.push(this.m.local.set(this.roomLocal(), i64c(this.m, debtRoom.initial)));
+    if (this.debtMode) {
+      prefix.push(this.m.local.set(this.roomLocal(), i64c(this.m, debtRoom.initial)));
+      prefix.push(this.m.local.set(this.baseLocal(), i64c(this.m, debtRoom.initial)));
+    }
     c('FunctionSetBody')(this.fn, this.wrap(prefix, body));
   }
 
@@ -229,11 +239,14 @@ export class FunctionPass {
    * loop-carried dependency through memory that doubles the time of tight loops, so where it is
    * safe the function keeps its charges in a local instead (a register): the debt, kept as a
    * countdown `room` (cost-model.ts, debtRoom). Headers, `if` arms and branch targets then take
-   * from the room; the room is settled to the global *with the budget check* when it runs out at
-   * a header (every DEBT_FLUSH fuel), before every call, and at every exit (falling off the end,
-   * every `return`). Settling before calls is what bounds a recursion: no frame below the running
-   * one holds a debt, so at most one frame's room of work (decision 1941) is ever unpaid, however
-   * deep the stack. Checking at exits bounds what an unwinding stack can do between checks.
+   * from the room; the debt is settled to the global *with the budget check* when the room runs
+   * out at a header (every DEBT_FLUSH fuel) and at every exit (falling off the end, every
+   * `return`), and without a check, and without refilling the room, right before every call.
+   * Settling before calls is what bounds a recursion: no frame below the running one holds a
+   * debt, so at most one frame's room of work (decision 1941) is ever unpaid, however deep the
+   * stack; the callee checks at entry if it calls or loops, and the room still runs out after one
+   * room of this function's own charges. Checking at exits bounds what an unwinding stack can do
+   * between checks.
    * Safe = every `return` and every operand-less call can be given a settlement in front of it,
    * no tail calls, a body of zero or one value, and no exception can leave the function to be
    * caught (no handler in the artifact, or the function neither throws nor calls). Otherwise the
@@ -320,7 +333,7 @@ export class FunctionPass {
   }
 
   /**
-   * Settles the debt, with the check, right before `call` runs: after its last operand (or its
+   * Settles the debt (settleOnly) right before `call` runs: after its last operand (or its
    * target) is evaluated, so nothing charges the room between the settlement and the call.
    */
   private settleBeforeCall(call: Ref, bare: Map<Ref, Slot>): void {
@@ -329,7 +342,7 @@ export class FunctionPass {
     const last = children[children.length - 1];
     if (last === undefined) {
       const slot = bare.get(call)!;
-      slot.replace(this.m.block(null, [...this.settleAndCheck(), call], binaryen.auto));
+      slot.replace(this.m.block(null, [...this.settleOnly(), call], binaryen.auto));
       return;
     }
     const type = getType(last);
@@ -337,8 +350,8 @@ export class FunctionPass {
     const id = getId(last);
     const settled =
       id === binaryen.LocalGetId || id === binaryen.ConstId
-        ? this.m.block(null, [...this.settleAndCheck(), last], type)
-        : this.m.block(null, [this.m.local.set(this.hold(type), last), ...this.settleAndCheck(), this.m.local.get(this.hold(type), type)], type);
+        ? this.m.block(null, [...this.settleOnly(), last], type)
+        : this.m.block(null, [this.m.local.set(this.hold(type), last), ...this.settleOnly(), this.m.local.get(this.hold(type), type)], type);
     const callId = getId(call);
     if (callId === binaryen.CallId) c('CallSetOperandAt')(call, children.length - 1, settled);
     else if (callId === binaryen.CallIndirectId) c('CallIndirectSetTarget')(call, settled);
@@ -360,22 +373,46 @@ export class FunctionPass {
     r.replace(settled);
   }
 
+  private baseLocal(): number {
+    if (this.base < 0) this.base = c('FunctionAddVar')(this.fn, binaryen.i64);
+    return this.base;
+  }
+
   private roomLocal(): number {
     if (this.room < 0) this.room = c('FunctionAddVar')(this.fn, binaryen.i64);
     return this.room;
   }
 
   /**
-   * `fuel -= DEBT_FLUSH - room; room = DEBT_FLUSH`, with the check: the debt moves to the counter
-   * (before calls and at exits).
+   * `fuel -= base - room; room = base = DEBT_FLUSH`, with the check: the debt moves to the counter
+   * (at exits).
    */
   private settleAndCheck(): Ref[] {
-    return [...this.chargeAndCheck(this.owed()), this.m.local.set(this.roomLocal(), i64c(this.m, debtRoom.initial))];
+    return [...this.chargeAndCheck(this.owed()), ...this.emptyRoom(debtRoom.initial)];
   }
 
-  /** `DEBT_FLUSH - room` (debtRoom.owed). */
+  /**
+   * `fuel -= base - room; base = room`: the debt moves to the counter before a call, so no frame
+   * waiting on a callee holds any; no check here (a check, a cold call inside the call's operands,
+   * cost the QuickJS echo ~15 %), and the room is not refilled, so the loop header still finds it
+   * empty — and checks — after one room of this function's charges. The callee checks at entry if
+   * it calls or loops.
+   */
+  private settleOnly(): Ref[] {
+    return [
+      this.m.global.set(FUEL_GLOBAL, this.m.i64.sub(this.fuel(), this.owed())),
+      this.m.local.set(this.baseLocal(), this.m.local.get(this.roomLocal(), binaryen.i64)),
+    ];
+  }
+
+  /** After a checked settlement: `room = roomAfter; base = DEBT_FLUSH`. */
+  private emptyRoom(roomAfter: number): Ref[] {
+    return [this.m.local.set(this.roomLocal(), i64c(this.m, roomAfter)), this.m.local.set(this.baseLocal(), i64c(this.m, debtRoom.initial))];
+  }
+
+  /** `base - room`: debtRoom.owed (base is DEBT_FLUSH but after a settlement before a call). */
   private owed(): Ref {
-    return this.m.i64.sub(i64c(this.m, DEBT_FLUSH), this.m.local.get(this.roomLocal(), binaryen.i64));
+    return this.m.i64.sub(this.m.local.get(this.baseLocal(), binaryen.i64), this.m.local.get(this.roomLocal(), binaryen.i64));
   }
 
   /**
@@ -419,7 +456,7 @@ export class FunctionPass {
           : this.m.br(exitLabel, 0, inner);
     const settlement = [
       ...this.chargeAndCheck(this.owed()),
-      this.m.local.set(room, i64c(this.m, debtRoom.afterSettle(charge))),
+      ...this.emptyRoom(debtRoom.afterSettle(charge)),
       this.m.br(retryLabel),
     ];
     setLoopName(e, retryLabel);
