@@ -261,3 +261,78 @@ describe('fuel pass', () => {
     await assert.rejects(async () => instrumentFuel(await parse('(module (memory 1) (memory 1))'), 2), /more than one memory/);
   });
 });
+
+describe('caller-paid entries (decision 1941)', () => {
+  /** Runs `f` on a fresh budget; returns whether it ran dry (the refill import was reached). */
+  function exhausts(m: Metered, f: () => unknown, budget: bigint): boolean {
+    m.fuel.value = budget;
+    try {
+      f();
+      return false;
+    } catch (err) {
+      if (err instanceof Exhausted) return true;
+      throw err; // a stack overflow here would mean a recursion ran past every check
+    }
+  }
+
+  it('stops endless recursion through functions only called directly, before the stack runs out', async () => {
+    const m = await meter(`(module
+      (func $self (call $self))
+      (func $a (param $n i32) (if (local.get $n) (then (call $b (local.get $n)))))
+      (func $b (param $n i32) (if (local.get $n) (then (call $a (local.get $n)))))
+      (func $looping (param $n i32) (loop $l (call $looping (local.get $n)) (br_if $l (local.get $n))))
+      (func (export "self") (call $self))
+      (func (export "mutual") (call $a (i32.const 1)))
+      (func (export "looping") (call $looping (i32.const 1))))`);
+    // "looping" recurses from inside a loop whose header charges a debt the frame never settles:
+    // only the entry check of the function stops it.
+    for (const f of ['self', 'mutual', 'looping']) {
+      for (let run = 0; run < 3; run++) assert.ok(exhausts(m, () => m.exports[f]!(), 5_000n), `${f} ran dry`);
+      assert.ok(m.fuel.value < 0n && m.fuel.value > -100n, `${f}: stopped at the first check past the budget (${m.fuel.value})`);
+    }
+  });
+
+  it('stops endless recursion through a table (those functions pay their own entry)', async () => {
+    const m = await meter(`(module (type $t (func)) (table 1 funcref) (elem (i32.const 0) $r)
+      (func $r (call_indirect (type $t) (i32.const 0)))
+      (func (export "go") (call $r)))`);
+    assert.ok(exhausts(m, () => m.exports["go"]!(), 5_000n));
+  });
+
+  it('charges a recursion the same on every run, its base case nothing itself, and an export its entry', async () => {
+    const m = await meter(`(module
+      (func $fib (param $n i32) (result i32)
+        (if (result i32) (i32.lt_s (local.get $n) (i32.const 2)) (then (local.get $n))
+          (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1))) (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+      (func (export "fib") (param $n i32) (result i32) (call $fib (local.get $n)))
+      (func (export "leaf") (param $n i32) (result i32) (i32.add (local.get $n) (i32.const 1))))`);
+    const charged = [15, 20].map((n) => {
+      const runs = new Set([0, 1, 2].map(() => spend(m, () => m.exports['fib']!(n))));
+      assert.equal(runs.size, 1, `fib(${n}) charged identically on every run`);
+      return [...runs][0]!;
+    });
+    // fib(20) makes 21,891 calls and fib(15) 1,973: the charge grows with the calls made.
+    assert.ok(charged[1]! > charged[0]! * 10n, `fib(20) ${charged[1]} vs fib(15) ${charged[0]}`);
+    assert.ok(charged[1]! >= 21_891n * 2n, 'every call pays at least its entry');
+    assert.ok(spend(m, () => m.exports['leaf']!(1)) > 0n, 'an exported leaf pays through its wrapper');
+    assert.equal(spend(m, () => m.exports['fib']!(0)), spend(m, () => m.exports['fib']!(1)), 'both base cases cost the same');
+  });
+
+  it('leaves functions the host or a table can enter charging their own entry', async () => {
+    const core = await parse(`(module (table 1 funcref) (elem (i32.const 0) $t)
+      (func $t (result i32) (i32.const 1))
+      (func $internal (export "i") (result i32) (i32.const 2))
+      (func $dead (result i32) (i32.const 3))
+      (func (export "e") (result i32) (i32.add (call $t) (call $internal))))`);
+    const { bytes, stats } = instrumentFuel(core, 1);
+    // Only "i" is caller-paid: "e" is called by no one but the host, $t sits in a table, and $dead
+    // is entered by nothing (it keeps its own charge).
+    assert.equal(stats.exportWrappers, 1, 'the export of the caller-paid function is wrapped');
+    assert.equal(stats.chargePoints, 4, 'e, $t and $dead charge at entry; the wrapper of i charges');
+    const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name).sort();
+    assert.deepEqual(names, [FUEL_EXPORT, 'e', 'i'].sort(), 'exports keep their names');
+    const m = meterModule(core);
+    assert.ok(spend(m, () => m.exports['i']!()) > 0n, 'the host entering i pays its entry');
+    assert.equal(m.exports['e']!(), 3);
+  });
+});

@@ -9,25 +9,13 @@
 import binaryen from 'binaryen';
 import type { Ref } from './binaryen-api.js';
 import { c, getId } from './binaryen-api.js';
-import type { Kind } from './expression-kinds.js';
+import { childrenOf } from './expression-kinds.js';
 
-function children(e: Ref, id: number, kinds: Map<number, Kind>, out: Ref[]): void {
-  if (id === binaryen.BlockId) {
-    const n = c('BlockGetNumChildren')(e);
-    for (let i = 0; i < n; i++) out.push(c('BlockGetChildAt')(e, i));
-  } else if (id === binaryen.IfId) {
-    out.push(c('IfGetCondition')(e), c('IfGetIfTrue')(e));
-    const f = c('IfGetIfFalse')(e);
-    if (f) out.push(f);
-  } else if (id === binaryen.LoopId) {
-    out.push(c('LoopGetBody')(e));
-  } else {
-    kinds.get(id)?.children(e, out);
-  }
-}
-
-/** True when any defined function contains a `try` (walked iteratively: bodies can nest deeply). */
-export function moduleCatches(m: binaryen.Module, kinds: Map<number, Kind>): boolean {
+/**
+ * True when any defined function contains a `try` (walked iteratively: bodies can nest deeply). A
+ * kind the walker does not know throws (the pass would refuse the module anyway).
+ */
+export function moduleCatches(m: binaryen.Module): boolean {
   const n = m.getNumFunctions();
   for (let i = 0; i < n; i++) {
     const fn = m.getFunctionByIndex(i) as unknown as number;
@@ -36,9 +24,8 @@ export function moduleCatches(m: binaryen.Module, kinds: Map<number, Kind>): boo
     const stack: Ref[] = [body];
     while (stack.length > 0) {
       const e = stack.pop()!;
-      const id = getId(e);
-      if (id === binaryen.TryId) return true;
-      children(e, id, kinds, stack);
+      if (getId(e) === binaryen.TryId) return true;
+      childrenOf(e, stack);
     }
   }
   return false;

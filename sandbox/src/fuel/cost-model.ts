@@ -14,11 +14,19 @@
  *   code there may be reached by a jump that skipped the code before it), so a big `br_table`
  *   dispatch (an interpreter loop) pays for the case it runs, not for every case;
  * - small branch-free `if` arms are coalesced into the enclosing charge, which then pays the
- *   costlier arm: fewer charges, still deterministic, at most COALESCE_ARM_LIMIT overcharge.
+ *   costlier arm: fewer charges, still deterministic, at most COALESCE_ARM_LIMIT overcharge;
+ * - in functions that call, every charge checks (code a callee returns into is checked before it
+ *   charges more); in debt-mode functions every charge after the entry takes from the room, which
+ *   is settled before every call (the callee checks) and with the check at every exit
+ *   (decision 1941);
+ * - caller-paid entries (decision 1941): a function entered only by direct calls (caller-paid.ts;
+ *   exports get a wrapper) has its entry segment paid by the segment of each caller that calls
+ *   it, and an arm that makes such a call is never coalesced; its entry still checks (a load and
+ *   a test, no store), and the base case of a recursion writes nothing.
  * Each charge pays for the straight-line code up to the next charge point in advance, so a branch
  * that leaves early overcharges slightly; the same input always pays the same.
  */
-export const FUEL_MODEL_VERSION = 8;
+export const FUEL_MODEL_VERSION = 13;
 
 export type CostClass =
   /** block, loop, nop, pop: no work of their own. */

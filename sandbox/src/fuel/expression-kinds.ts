@@ -150,3 +150,39 @@ export function kinds(): Map<number, Kind> {
   return kindsCache;
 }
 
+
+/**
+ * Pushes the children of `e` onto `out`, structured instructions included (block, if, loop, legacy
+ * try with its catch bodies), for every scan over a function body. A kind the pass does not know
+ * throws: a scan that stepped over it could miss a loop, a call, a `ref.func` or a handler inside
+ * (a first scan for caller-paid entries skipped `try` bodies and missed a `ref.func` there).
+ */
+export function childrenOf(e: Ref, out: Ref[]): void {
+  const id = c('ExpressionGetId')(e);
+  if (id === binaryen.BlockId) {
+    const n = c('BlockGetNumChildren')(e);
+    for (let i = 0; i < n; i++) out.push(c('BlockGetChildAt')(e, i));
+  } else if (id === binaryen.IfId) {
+    out.push(c('IfGetCondition')(e), c('IfGetIfTrue')(e));
+    const f = c('IfGetIfFalse')(e);
+    if (f) out.push(f);
+  } else if (id === binaryen.LoopId) {
+    out.push(c('LoopGetBody')(e));
+  } else if (id === binaryen.TryId) {
+    out.push(c('TryGetBody')(e));
+    const n = c('TryGetNumCatchBodies')(e);
+    for (let i = 0; i < n; i++) out.push(c('TryGetCatchBodyAt')(e, i));
+  } else {
+    const kind = kinds().get(id);
+    if (!kind) throw new UnsupportedInstruction(`instruction ${idNames.get(id) ?? id} is not supported by the fuel pass`);
+    kind.children(e, out);
+  }
+}
+
+/** Something in a module the fuel pass cannot meter (refused, never stepped over). */
+export class UnsupportedInstruction extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FuelPassError';
+  }
+}

@@ -16,7 +16,9 @@
 import binaryen from 'binaryen';
 import { ByteReader, concatBytes, readSections } from '../binary/reader.js';
 import { kinds } from './expression-kinds.js';
-import { FUEL_GLOBAL, FunctionPass, GROW_FN, REFILL_FN } from './function-pass.js';
+import type { CallerPaid } from './function-pass.js';
+import { FUEL_GLOBAL, FunctionPass, GROW_FN, REFILL_FN, callerPays } from './function-pass.js';
+import { CALLER_PAID_ENTRY_LIMIT, callerPaidFunctions } from './caller-paid.js';
 import { i64c } from './binaryen-api.js';
 import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from './names.js';
 import { moduleCatches } from './catch-scan.js';
@@ -59,6 +61,77 @@ export interface FuelPassStats {
   growSites: number;
   /** Functions whose loops charge through the debt local. */
   debtModeFunctions: number;
+  /** Exported caller-paid functions given a charging wrapper (decision 1941). */
+  exportWrappers?: number;
+}
+
+/**
+ * The measuring run (decision 1941): every function's own entry-segment cost, computed on a
+ * separate copy of the module with the same placement decisions and nothing folded, so the real
+ * run can charge each direct call for its callee's entry before any callee is instrumented.
+ */
+function measureEntryCosts(bytes: Uint8Array, table: ReturnType<typeof kinds>, artifactCatches: boolean): Map<string, number> {
+  const m = readForPass(bytes);
+  try {
+    const paid: CallerPaid = { functions: callerPaidFunctions(m), entryCost: null };
+    m.addFunctionImport(REFILL_FN, FUEL_IMPORT_MODULE, 'refill', binaryen.i64, binaryen.i64);
+    m.addFunctionImport(GROW_FN, FUEL_IMPORT_MODULE, 'grow', binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.i32);
+    m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, i64c(m, 0));
+    const costs = new Map<string, number>();
+    const n = m.getNumFunctions();
+    for (let i = 0; i < n; i++) {
+      const fn = m.getFunctionByIndex(i);
+      const info = binaryen.getFunctionInfo(fn);
+      if (info.module) continue;
+      const pass = new FunctionPass(m, fn as unknown as number, table, artifactCatches, paid);
+      try {
+        pass.run();
+      } catch (err) {
+        if (err instanceof RangeError) throw new FuelPassError(`function ${info.name} is nested too deeply to instrument`);
+        throw err;
+      }
+      costs.set(info.name, pass.entryCost);
+    }
+    return costs;
+  } finally {
+    m.dispose();
+  }
+}
+
+/**
+ * Functions whose callers pay their entry: of those only called directly, the ones whose entry
+ * segment costs at most CALLER_PAID_ENTRY_LIMIT. A caller pays in advance, with the rest of its
+ * segment, and a branch out of that segment before the call pays for a call never made; a small
+ * limit bounds that overcharge (measured on QuickJS: without it a message cost 28 % more fuel),
+ * and a big entry segment gains little from saving one store. The costs were measured with every
+ * candidate caller-paid; a function left out here can only make its callers' arms coalesce again,
+ * which adds to a caller's own entry cost and never takes from it, so what the callers pay stays
+ * covered (the rest is charged at the callee's entry: function-pass.ts, run).
+ */
+function callerPaidSet(candidates: ReadonlySet<string>, entryCost: ReadonlyMap<string, number>): Set<string> {
+  return new Set([...candidates].filter((name) => (entryCost.get(name) ?? 0) <= CALLER_PAID_ENTRY_LIMIT));
+}
+
+/**
+ * Exported caller-paid functions are entered by the host too: their exports now name a wrapper
+ * that pays the entry as a direct caller would (with the check) and calls the function.
+ */
+function wrapExports(m: binaryen.Module, table: ReturnType<typeof kinds>, functions: ReadonlySet<string>, entryCost: ReadonlyMap<string, number>): number {
+  const wrapped: { exportName: string; target: string }[] = [];
+  for (let i = 0; i < m.getNumExports(); i++) {
+    const info = binaryen.getExportInfo(m.getExportByIndex(i));
+    if (info.kind === binaryen.ExternalFunction && functions.has(info.value)) wrapped.push({ exportName: info.name, target: info.value });
+  }
+  wrapped.forEach(({ exportName, target }, i) => {
+    const fn = binaryen.getFunctionInfo(m.getFunction(target));
+    const name = `caxton$fuel_entry${i}`;
+    // The body uses one scratch local, declared here (the pass never adds locals to it).
+    const body = new FunctionPass(m, 0, table).exportWrapperBody(target, fn.params, fn.results, callerPays(entryCost, target));
+    m.addFunction(name, fn.params, fn.results, [binaryen.i64], body);
+    m.removeExport(exportName);
+    m.addFunctionExport(name, exportName);
+  });
+  return wrapped.length;
 }
 
 /**
@@ -121,7 +194,7 @@ export interface FuelPassResult {
 export function moduleHasHandler(bytes: Uint8Array): boolean {
   const m = readForPass(bytes);
   try {
-    return moduleCatches(m, kinds());
+    return moduleCatches(m);
   } finally {
     m.dispose();
   }
@@ -137,6 +210,7 @@ export function moduleHasHandler(bytes: Uint8Array): boolean {
 export function instrumentFuel(bytes: Uint8Array, memories: number, artifactCatches = true): FuelPassResult {
   if (memories > 1) throw new FuelPassError('modules with more than one memory are not supported');
   const table = kinds();
+  const entryCost = measureEntryCosts(bytes, table, artifactCatches);
   const m = readForPass(bytes);
   try {
     m.addFunctionImport(REFILL_FN, FUEL_IMPORT_MODULE, 'refill', binaryen.i64, binaryen.i64);
@@ -145,12 +219,13 @@ export function instrumentFuel(bytes: Uint8Array, memories: number, artifactCatc
     if (m.getExport(FUEL_EXPORT)) throw new FuelPassError(`the module already exports "${FUEL_EXPORT}", a name reserved for the sandbox`);
     m.addGlobalExport(FUEL_GLOBAL, FUEL_EXPORT);
     const stats: FuelPassStats = { functions: 0, expressions: 0, chargePoints: 0, checks: 0, bulkMemorySites: 0, growSites: 0, debtModeFunctions: 0 };
+    const paid: CallerPaid = { functions: callerPaidSet(callerPaidFunctions(m), entryCost), entryCost };
     const n = m.getNumFunctions();
     for (let i = 0; i < n; i++) {
       const fn = m.getFunctionByIndex(i);
       const info = binaryen.getFunctionInfo(fn);
       if (info.module) continue; // an import
-      const pass = new FunctionPass(m, fn as unknown as number, table, artifactCatches);
+      const pass = new FunctionPass(m, fn as unknown as number, table, artifactCatches, paid);
       try {
         pass.run();
       } catch (err) {
@@ -165,6 +240,10 @@ export function instrumentFuel(bytes: Uint8Array, memories: number, artifactCatc
       stats.growSites += pass.grows;
       if (pass.debtMode) stats.debtModeFunctions++;
     }
+    stats.exportWrappers = wrapExports(m, table, paid.functions, entryCost);
+    // Each wrapper charges and checks once.
+    stats.chargePoints += stats.exportWrappers;
+    stats.checks += stats.exportWrappers;
     return { bytes: m.emitBinary(), stats };
   } finally {
     m.dispose();

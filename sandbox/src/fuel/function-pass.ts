@@ -1,6 +1,8 @@
 /**
- * The fuel pass for one function: walks its body once, placing charges and checks per the cost
- * model (cost-model.ts), then loop headers (debt or direct) and the entry charge.
+ * The fuel pass for one function: walks its body once, placing charges per the cost model
+ * (cost-model.ts); then, knowing the whole function, decides how each charge is paid (to the
+ * counter, with or without a check, or to the debt local), places the loop headers (debt or
+ * direct), the debt settlements (before calls and at exits) and the entry charge.
  */
 import binaryen from 'binaryen';
 import type { FunctionFacts } from './cost-model.js';
@@ -8,18 +10,13 @@ import { BULK_BYTES_SHIFT, CLASS_COST, DEBT_FLUSH, GROW_PAGE_COST, debtRoom, pla
 import type { Ref } from './binaryen-api.js';
 import { c, getId, getType, i64c, loopName, setLoopName } from './binaryen-api.js';
 import type { Kind } from './expression-kinds.js';
-import { idNames } from './expression-kinds.js';
+import { UnsupportedInstruction, idNames } from './expression-kinds.js';
+
+export { UnsupportedInstruction };
 
 export const FUEL_GLOBAL = 'caxton$fuel';
 export const REFILL_FN = 'caxton$fuel_refill';
 export const GROW_FN = 'caxton$fuel_grow';
-
-export class UnsupportedInstruction extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FuelPassError';
-  }
-}
 
 function isReturnCall(id: number, e: Ref): boolean {
   if (id === binaryen.CallId) return c('CallIsReturn')(e) !== 0;
@@ -28,16 +25,48 @@ function isReturnCall(id: number, e: Ref): boolean {
 }
 
 
+/**
+ * Caller-paid entries (caller-paid.ts, decision 1941): the functions whose entry segment their
+ * direct callers pay for, and each one's own entry-segment cost. `entryCost` is null in the
+ * measuring run that computes those costs (no amounts are folded then; every decision is the same).
+ */
+export interface CallerPaid {
+  functions: ReadonlySet<string>;
+  entryCost: ReadonlyMap<string, number> | null;
+}
+
+/** What a caller pays at a direct call for the callee's entry segment (entries cost at least 1). */
+export function callerPays(entryCost: ReadonlyMap<string, number>, callee: string): number {
+  return siteCharge('function-entry', entryCost.get(callee) ?? 0);
+}
+
 interface LoopSite {
   loop: Ref;
   body: Ref;
   cost: number;
 }
 
-/** A `return` whose parent can take a replacement (so a settlement can be put in front of it). */
-interface ReturnSlot {
-  ret: Ref;
+/** An expression whose parent can take a replacement (so a settlement can be put in front of it). */
+interface Slot {
+  at: Ref;
   replace(next: Ref): void;
+}
+
+/**
+ * A constant charge placed while walking (`ref`, a child of block `parent`), in its provisional
+ * form `fuel -= amount`; rewritten once the function is known (FunctionPass.payCharges).
+ */
+interface PlacedCharge {
+  parent: Ref;
+  ref: Ref;
+  amount: number;
+}
+
+/** Where in a function a settlement or check may have to go. */
+interface Slots {
+  returns: Slot[];
+  /** Direct calls without operands (a settlement cannot go inside them), by expression. */
+  bareCalls: Map<Ref, Slot>;
 }
 
 export class FunctionPass {
@@ -53,9 +82,25 @@ export class FunctionPass {
   private temp = -1;
   private temp64 = -1;
   private room = -1;
+  /**
+   * The room at the last settlement before a call (DEBT_FLUSH after a checked one): the debt is
+   * `base - room`. Settling before a call moves the debt without resetting the room, so the room
+   * still runs out — and the header checks — after one room of the function's own charges,
+   * however many calls it settled before (decision 1941).
+   */
+  private base = -1;
   private readonly loops: LoopSite[] = [];
+  private readonly placed: PlacedCharge[] = [];
+  /** Every call the walk met (not the pass's own calls to its imports). */
+  private readonly calls: Ref[] = [];
+  /** Scratch locals by value type, for values held across a settlement. */
+  private readonly holds = new Map<number, number>();
   private tailCalls = 0;
   private throws = 0;
+  /** Direct calls to caller-paid functions seen so far (an arm that makes one is not coalesced). */
+  private paidCalls = 0;
+  /** The cost of the entry segment (set by run): a caller-paid function's callers pay it. */
+  entryCost = 0;
 
   constructor(
     private readonly m: binaryen.Module,
@@ -67,16 +112,21 @@ export class FunctionPass {
      * module of the same component. Defaults to the safe answer.
      */
     private readonly catches = true,
+    private readonly paid: CallerPaid | null = null,
   ) {}
 
   private fuel(): Ref {
     return this.m.global.get(FUEL_GLOBAL, binaryen.i64);
   }
 
-  /** `fuel -= amount` for a constant amount (a charge point). */
-  charge(amount: number): Ref {
+  /**
+   * A charge point of a constant amount, placed as child of `parent` by the caller: provisionally
+   * `fuel -= amount`, rewritten by payCharges once the function is known.
+   */
+  private charge(amount: number, place: (ref: Ref) => Ref): void {
     this.charges++;
-    return this.chargeBy(i64c(this.m, amount));
+    const ref = this.chargeBy(i64c(this.m, amount));
+    this.placed.push({ parent: place(ref), ref, amount });
   }
 
   /** `fuel -= <i64 expression>` (run-time charges of bulk memory and memory.grow). */
@@ -98,6 +148,26 @@ export class FunctionPass {
   }
 
   /**
+   * `if (fuel < 0) refill-or-trap`: the entry check of a function whose callers paid its entry —
+   * a load and a test, no store (the store is what costs on call-heavy code, decision 1941).
+   */
+  private checkOnly(): Ref {
+    this.checks++;
+    return this.m.if(this.m.i64.lt_s(this.fuel(), i64c(this.m, 0)), this.refillOrTrap());
+  }
+
+  /**
+   * The body of the export wrapper of caller-paid `target` (fuel-pass.ts): pays the target's entry
+   * segment as a caller would, with the check, then calls it with the wrapper's parameters.
+   */
+  exportWrapperBody(target: string, params: number, results: number, amount: number): Ref {
+    const types = binaryen.expandType(params);
+    const args = types.map((t, i) => this.m.local.get(i, t));
+    this.temp64 = types.length; // the wrapper's one declared local
+    return this.m.block(null, [...this.chargeAndCheck(i64c(this.m, amount)), this.m.call(target, args, results)], results);
+  }
+
+  /**
    * The counter went negative: `fuel = refill(fuel); if (fuel < 0) unreachable`. The host never
    * throws into the guest (a JS exception is catchable by wasm `catch_all`/`try_table`); it answers
    * with the deficit and the guest's own code traps, and a trap is not catchable by wasm handlers.
@@ -107,6 +177,13 @@ export class FunctionPass {
       this.m.global.set(FUEL_GLOBAL, this.m.call(REFILL_FN, [this.fuel()], binaryen.i64)),
       this.m.if(this.m.i64.lt_s(this.fuel(), i64c(this.m, 0)), this.m.unreachable()),
     ], binaryen.none);
+  }
+
+  /** Sets a child of `e` through setter `setter` (with an index for list children); returns the child. */
+  private set(e: Ref, setter: string, child: Ref, index?: number): Ref {
+    if (index === undefined) c(setter)(e, child);
+    else c(setter)(e, index, child);
+    return child;
   }
 
   private wrap(prefix: Ref[], body: Ref): Ref {
@@ -127,44 +204,63 @@ export class FunctionPass {
     let body = c('FunctionGetBody')(this.fn);
     if (!body) return;
     const cost = this.visit(body);
+    this.entryCost = cost;
     body = this.instrumentLoops(body);
     const facts: FunctionFacts = { leaf: this.leaf, hasLoop: this.hasLoop };
-    const entry = siteCharge('function-entry', cost);
-    const prefix = siteChecks('function-entry', facts) ? this.chargeAndCheck(i64c(this.m, entry)) : [this.chargeBy(i64c(this.m, entry))];
-    this.charges++;
-    if (this.debtMode) prefix.push(this.m.local.set(this.roomLocal(), i64c(this.m, debtRoom.initial)));
+    const name = binaryen.getFunctionInfo(this.fn as unknown as binaryen.FunctionRef).name;
+    let prefix: Ref[];
+    if (this.paid?.functions.has(name)) {
+      // The callers paid for this entry segment as measured; what is left is what the segment owes
+      // for its own calls' callees (their entry segments), plus any arm that coalesces in this run
+      // only (the measured cost is never above this run's own part: fuel-pass.ts, callerPaidSet).
+      const owed = this.paid.entryCost ? cost - (this.paid.entryCost.get(name) ?? 0) : 0;
+      if (owed < 0) throw new UnsupportedInstruction(`caller-paid entry of ${name}: measured ${this.paid.entryCost?.get(name)}, found ${cost}`);
+      // The entry still checks where any entry would (functions that can run unboundedly: every
+      // call cycle passes a check); with nothing owed, the check reads the counter, no store.
+      const checks = siteChecks('function-entry', facts);
+      if (owed > 0) {
+        prefix = checks ? this.chargeAndCheck(i64c(this.m, owed)) : [this.chargeBy(i64c(this.m, owed))];
+        this.charges++;
+      } else prefix = checks ? [this.checkOnly()] : [];
+    } else {
+      const entry = siteCharge('function-entry', cost);
+      prefix = siteChecks('function-entry', facts) ? this.chargeAndCheck(i64c(this.m, entry)) : [this.chargeBy(i64c(this.m, entry))];
+      this.charges++;
+    }
+    if (this.debtMode) {
+      prefix.push(this.m.local.set(this.roomLocal(), i64c(this.m, debtRoom.initial)));
+      prefix.push(this.m.local.set(this.baseLocal(), i64c(this.m, debtRoom.initial)));
+    }
     c('FunctionSetBody')(this.fn, this.wrap(prefix, body));
   }
 
   /**
    * Loop headers charge every iteration. A read-modify-write of the fuel global per iteration is a
    * loop-carried dependency through memory that doubles the time of tight loops, so where it is
-   * safe the header charges a local instead (a register): the function's debt, kept as a
-   * countdown `room` (cost-model.ts, debtRoom), settled to the global with the budget check when
-   * the room runs out (every DEBT_FLUSH fuel) and at every exit of the function (falling off its
-   * end, every `return`). Safe = every `return` of the function can be given a settlement in front
-   * of it, no tail calls, a body of zero or one value, and no exception can leave the function to be
-   * caught (no handler in the module, or the function neither throws nor calls). Otherwise headers
-   * charge the global directly.
-   * Debt mode delays out-of-fuel by at most DEBT_FLUSH and loses at most that much of a call that
+   * safe the function keeps its charges in a local instead (a register): the debt, kept as a
+   * countdown `room` (cost-model.ts, debtRoom). Headers, `if` arms and branch targets then take
+   * from the room; the debt is settled to the global *with the budget check* when the room runs
+   * out at a header (every DEBT_FLUSH fuel) and at every exit (falling off the end, every
+   * `return`), and without a check, and without refilling the room, right before every call.
+   * Settling before calls is what bounds a recursion: no frame below the running one holds a
+   * debt, so at most one frame's room of work (decision 1941) is ever unpaid, however deep the
+   * stack; the callee checks at entry if it calls or loops, and the room still runs out after one
+   * room of this function's own charges. Checking at exits bounds what an unwinding stack can do
+   * between checks.
+   * Safe = every `return` and every operand-less call can be given a settlement in front of it,
+   * no tail calls, a body of zero or one value, and no exception can leave the function to be
+   * caught (no handler in the artifact, or the function neither throws nor calls). Otherwise the
+   * headers charge and check the global directly.
+   * Debt mode delays out-of-fuel by at most one room and loses at most that much of a call that
    * traps; the same input is still always charged the same.
    */
   private instrumentLoops(body: Ref): Ref {
-    if (this.loops.length === 0) return body;
-    const bodyType = getType(body);
-    const returns: ReturnSlot[] = [];
-    // An exception leaving the function would skip its settlement, and a handler further up could
-    // repeat the round for free. Where any module of the artifact can catch (the handler may sit in
-    // another core module of the component), a function that can be unwound (it throws or calls)
-    // pays at its headers.
-    const mayUnwind = this.catches && (!this.leaf || this.throws > 0);
-    const eligible =
-      !mayUnwind &&
-      this.tailCalls === 0 &&
-      (bodyType === binaryen.none || bodyType === binaryen.unreachable || binaryen.expandType(bodyType).length === 1) &&
-      this.collectReturns(body, returns);
-    this.debtMode = eligible;
-    if (!eligible) {
+    // In a block every expression that may need a settlement in front of it has a parent.
+    if (this.loops.length > 0 && getId(body) !== binaryen.BlockId) body = this.m.block(null, [body], getType(body));
+    const slots = this.loops.length > 0 ? this.debtSlots(body) : null;
+    this.debtMode = slots !== null;
+    this.payCharges();
+    if (!slots) {
       for (const site of this.loops) {
         this.charges++;
         const header = this.chargeAndCheck(i64c(this.m, siteCharge('loop-header', site.cost)));
@@ -172,15 +268,114 @@ export class FunctionPass {
       }
       return body;
     }
-    // Settlements in front of the returns first: a loop whose body is a `return` then gets its
-    // header around the settled return (debtHeader reads loop bodies again).
-    for (const r of returns) r.replace(this.m.block(null, [this.settle(), r.ret], binaryen.auto));
+    // Settlements in front of calls and returns first: a loop whose body is a `return` or a call
+    // then gets its header around the settled expression (debtHeader reads loop bodies again).
+    for (const call of this.calls) this.settleBeforeCall(call, slots.bareCalls);
+    for (const r of slots.returns) this.settleBeforeReturn(r);
     this.loops.forEach((site, i) => this.debtHeader(site, i));
+    const bodyType = getType(body);
     if (bodyType === binaryen.none || bodyType === binaryen.unreachable) {
-      return this.m.block(null, [body, this.settle()], binaryen.none);
+      return this.m.block(null, [body, ...this.settleAndCheck()], binaryen.none);
     }
-    const t = c('FunctionAddVar')(this.fn, bodyType);
-    return this.m.block(null, [this.m.local.set(t, body), this.settle(), this.m.local.get(t, bodyType)], bodyType);
+    const t = this.hold(bodyType);
+    return this.m.block(null, [this.m.local.set(t, body), ...this.settleAndCheck(), this.m.local.get(t, bodyType)], bodyType);
+  }
+
+  /** Where debt mode would put its settlements, or null when the function cannot keep a debt. */
+  private debtSlots(body: Ref): Slots | null {
+    const bodyType = getType(body);
+    // An exception leaving the function would skip its settlement, and a handler further up could
+    // repeat the round for free. Where any module of the artifact can catch (the handler may sit in
+    // another core module of the component), a function that can be unwound (it throws or calls)
+    // pays at its headers.
+    const mayUnwind = this.catches && (!this.leaf || this.throws > 0);
+    if (mayUnwind || this.tailCalls > 0) return null;
+    if (!(bodyType === binaryen.none || bodyType === binaryen.unreachable || binaryen.expandType(bodyType).length === 1)) return null;
+    return this.collectSlots(body);
+  }
+
+  /**
+   * Rewrites every provisional charge (`fuel -= amount`) now that the function is known:
+   * - in debt mode, `room -= amount` — the settlements check it later;
+   * - in a function that calls, `fuel -= amount` with the check: code a callee returned into runs
+   *   no further than its next charge before a check, so a deep stack unwinding cannot run one
+   *   unchecked stretch per frame;
+   * - in a leaf, left as it is (bounded straight-line work; its loops' headers check).
+   */
+  private payCharges(): void {
+    if (this.leaf && !this.debtMode) return;
+    for (const p of this.placed) {
+      const n = c('BlockGetNumChildren')(p.parent);
+      let i = 0;
+      while (i < n && c('BlockGetChildAt')(p.parent, i) !== p.ref) i++;
+      if (i === n) throw new Error('fuel pass: a charge point lost its place');
+      const paid = this.debtMode
+        ? this.take(p.amount)
+        : this.m.block(null, this.chargeAndCheck(i64c(this.m, p.amount)), binaryen.none);
+      c('BlockSetChildAt')(p.parent, i, paid);
+    }
+  }
+
+  /** `room -= amount`. */
+  private take(amount: number): Ref {
+    const room = this.roomLocal();
+    return this.m.local.set(room, this.m.i64.sub(this.m.local.get(room, binaryen.i64), i64c(this.m, amount)));
+  }
+
+  /** A scratch local of `type`, one per type, to hold a value across a settlement. */
+  private hold(type: number): number {
+    let t = this.holds.get(type);
+    if (t === undefined) {
+      t = c('FunctionAddVar')(this.fn, type);
+      this.holds.set(type, t);
+    }
+    return t;
+  }
+
+  /**
+   * Settles the debt (settleOnly) right before `call` runs: after its last operand (or its
+   * target) is evaluated, so nothing charges the room between the settlement and the call.
+   */
+  private settleBeforeCall(call: Ref, bare: Map<Ref, Slot>): void {
+    const children: Ref[] = [];
+    this.kinds.get(getId(call))!.children(call, children);
+    const last = children[children.length - 1];
+    if (last === undefined) {
+      const slot = bare.get(call)!;
+      slot.replace(this.m.block(null, [...this.settleOnly(), call], binaryen.auto));
+      return;
+    }
+    const type = getType(last);
+    if (type === binaryen.unreachable) return; // the call never runs
+    const id = getId(last);
+    const settled =
+      id === binaryen.LocalGetId || id === binaryen.ConstId
+        ? this.m.block(null, [...this.settleOnly(), last], type)
+        : this.m.block(null, [this.m.local.set(this.hold(type), last), ...this.settleOnly(), this.m.local.get(this.hold(type), type)], type);
+    const callId = getId(call);
+    if (callId === binaryen.CallId) c('CallSetOperandAt')(call, children.length - 1, settled);
+    else if (callId === binaryen.CallIndirectId) c('CallIndirectSetTarget')(call, settled);
+    else c('CallRefSetTarget')(call, settled);
+  }
+
+  /** Settles the debt, with the check, after the returned value is computed and before `return`. */
+  private settleBeforeReturn(r: Slot): void {
+    const value = c('ReturnGetValue')(r.at);
+    const type = value ? getType(value) : binaryen.none;
+    if (type === binaryen.unreachable) return; // the return never runs
+    let settled: Ref;
+    if (!value) settled = this.m.block(null, [...this.settleAndCheck(), r.at], binaryen.auto);
+    else {
+      const t = this.hold(type);
+      c('ReturnSetValue')(r.at, this.m.local.get(t, type));
+      settled = this.m.block(null, [this.m.local.set(t, value), ...this.settleAndCheck(), r.at], binaryen.auto);
+    }
+    r.replace(settled);
+  }
+
+  private baseLocal(): number {
+    if (this.base < 0) this.base = c('FunctionAddVar')(this.fn, binaryen.i64);
+    return this.base;
   }
 
   private roomLocal(): number {
@@ -188,14 +383,36 @@ export class FunctionPass {
     return this.room;
   }
 
-  /** `fuel -= DEBT_FLUSH - room`: the debt moves to the counter (at exits: no check needed). */
-  private settle(): Ref {
-    return this.m.global.set(FUEL_GLOBAL, this.m.i64.sub(this.fuel(), this.owed()));
+  /**
+   * `fuel -= base - room; room = base = DEBT_FLUSH`, with the check: the debt moves to the counter
+   * (at exits).
+   */
+  private settleAndCheck(): Ref[] {
+    return [...this.chargeAndCheck(this.owed()), ...this.emptyRoom(debtRoom.initial)];
   }
 
-  /** `DEBT_FLUSH - room` (debtRoom.owed). */
+  /**
+   * `fuel -= base - room; base = room`: the debt moves to the counter before a call, so no frame
+   * waiting on a callee holds any; no check here (a check, a cold call inside the call's operands,
+   * cost the QuickJS echo ~15 %), and the room is not refilled, so the loop header still finds it
+   * empty — and checks — after one room of this function's charges. The callee checks at entry if
+   * it calls or loops.
+   */
+  private settleOnly(): Ref[] {
+    return [
+      this.m.global.set(FUEL_GLOBAL, this.m.i64.sub(this.fuel(), this.owed())),
+      this.m.local.set(this.baseLocal(), this.m.local.get(this.roomLocal(), binaryen.i64)),
+    ];
+  }
+
+  /** After a checked settlement: `room = roomAfter; base = DEBT_FLUSH`. */
+  private emptyRoom(roomAfter: number): Ref[] {
+    return [this.m.local.set(this.roomLocal(), i64c(this.m, roomAfter)), this.m.local.set(this.baseLocal(), i64c(this.m, debtRoom.initial))];
+  }
+
+  /** `base - room`: debtRoom.owed (base is DEBT_FLUSH but after a settlement before a call). */
   private owed(): Ref {
-    return this.m.i64.sub(i64c(this.m, DEBT_FLUSH), this.m.local.get(this.roomLocal(), binaryen.i64));
+    return this.m.i64.sub(this.m.local.get(this.baseLocal(), binaryen.i64), this.m.local.get(this.roomLocal(), binaryen.i64));
   }
 
   /**
@@ -239,7 +456,7 @@ export class FunctionPass {
           : this.m.br(exitLabel, 0, inner);
     const settlement = [
       ...this.chargeAndCheck(this.owed()),
-      this.m.local.set(room, i64c(this.m, debtRoom.afterSettle(charge))),
+      ...this.emptyRoom(debtRoom.afterSettle(charge)),
       this.m.br(retryLabel),
     ];
     setLoopName(e, retryLabel);
@@ -247,23 +464,28 @@ export class FunctionPass {
   }
 
   /**
-   * Finds every `return` in the (instrumented) body. False if one sits where it cannot be given a
-   * settlement in front of it (an operand position), which rules debt mode out.
+   * Finds every `return` and every call without operands in the (block) body, each with a way to
+   * put something in front of it. Null if one sits where it cannot be given a settlement (an
+   * operand position other than a few common ones), which rules debt mode out.
    */
-  private collectReturns(root: Ref, out: ReturnSlot[]): boolean {
+  private collectSlots(root: Ref): Slots | null {
+    const slots: Slots = { returns: [], bareCalls: new Map() };
+    const bare = new Set(this.calls.filter((call) => getId(call) === binaryen.CallId && c('CallGetNumOperands')(call) === 0));
     let ok = true;
-    const walk = (e: Ref, slot: ((next: Ref) => void) | null): void => {
+    const walk = (e: Ref, replace: ((next: Ref) => void) | null): void => {
       const id = getId(e);
-      if (id === binaryen.ReturnId) {
-        if (slot) out.push({ ret: e, replace: slot });
-        else ok = false;
+      if (id === binaryen.ReturnId || bare.has(e)) {
+        if (!replace) ok = false;
+        else if (id === binaryen.ReturnId) slots.returns.push({ at: e, replace });
+        else slots.bareCalls.set(e, { at: e, replace });
       }
+      const value = (get: string, set: string): void => {
+        const v = c(get)(e);
+        if (v) walk(v, (next) => c(set)(e, next));
+      };
       if (id === binaryen.BlockId) {
         const n = c('BlockGetNumChildren')(e);
-        for (let i = 0; i < n; i++) {
-          const child = c('BlockGetChildAt')(e, i);
-          walk(child, (next) => c('BlockSetChildAt')(e, i, next));
-        }
+        for (let i = 0; i < n; i++) walk(c('BlockGetChildAt')(e, i), (next) => c('BlockSetChildAt')(e, i, next));
       } else if (id === binaryen.IfId) {
         walk(c('IfGetCondition')(e), null);
         walk(c('IfGetIfTrue')(e), (next) => c('IfSetIfTrue')(e, next));
@@ -275,19 +497,18 @@ export class FunctionPass {
         walk(c('TryGetBody')(e), (next) => c('TrySetBody')(e, next));
         const n = c('TryGetNumCatchBodies')(e);
         for (let i = 0; i < n; i++) walk(c('TryGetCatchBodyAt')(e, i), (next) => c('TrySetCatchBodyAt')(e, i, next));
-      } else {
-        const kind = this.kinds.get(id);
+      } else if (id === binaryen.ReturnId) value('ReturnGetValue', 'ReturnSetValue');
+      else if (id === binaryen.DropId) value('DropGetValue', 'DropSetValue');
+      else if (id === binaryen.LocalSetId) value('LocalSetGetValue', 'LocalSetSetValue');
+      else if (id === binaryen.GlobalSetId) value('GlobalSetGetValue', 'GlobalSetSetValue');
+      else {
         const children: Ref[] = [];
-        kind?.children(e, children);
+        this.kinds.get(id)?.children(e, children);
         for (const child of children) walk(child, null);
       }
     };
-    walk(root, (next) => {
-      // The function body itself being a `return`: replaced through the caller's wrapping.
-      void next;
-      ok = false;
-    });
-    return ok;
+    walk(root, null); // the root is a block (instrumentLoops): never replaced itself
+    return ok ? slots : null;
   }
 
   /** Visits `e`, instruments inside it, returns the cost it adds to the enclosing segment. */
@@ -316,7 +537,15 @@ export class FunctionPass {
     for (const child of children) cost += this.visit(child);
     if (kind.cls === 'call' || kind.cls === 'call-indirect') {
       this.leaf = false;
+      this.calls.push(e);
       if (isReturnCall(id, e)) this.tailCalls++;
+      if (id === binaryen.CallId && this.paid) {
+        const target = (binaryen.getExpressionInfo(e as binaryen.ExpressionRef) as binaryen.CallInfo).target;
+        if (this.paid.functions.has(target)) {
+          this.paidCalls++;
+          if (this.paid.entryCost) cost += callerPays(this.paid.entryCost, target);
+        }
+      }
     } else if (id === binaryen.ThrowId || id === binaryen.RethrowId) this.throws++;
     else if (kind.cls === 'bulk-memory') this.instrumentBulk(e, id);
     else if (kind.cls === 'memory-grow') this.instrumentGrow(e);
@@ -339,7 +568,7 @@ export class FunctionPass {
     }
     for (let i = splits.length - 1; i >= 0; i--) {
       const s = splits[i]!;
-      if (s.cost > 0) c('BlockInsertChildAt')(e, s.at, this.charge(siteCharge('branch-target', s.cost)));
+      if (s.cost > 0) this.charge(siteCharge('branch-target', s.cost), (ref) => (c('BlockInsertChildAt')(e, s.at, ref), e));
     }
     return acc;
   }
@@ -354,8 +583,12 @@ export class FunctionPass {
 
   private arm(e: Ref): { cost: number; hasChargePoints: boolean } {
     const before = this.charges;
+    const calls = this.paidCalls;
     const cost = this.visit(e);
-    return { cost, hasChargePoints: this.charges !== before };
+    // An arm that calls a caller-paid function is charged in place, not coalesced: then a path
+    // that makes no such call — the base case of a recursion — writes nothing to the counter, its
+    // caller having paid its entry (decision 1941).
+    return { cost, hasChargePoints: this.charges !== before || this.paidCalls !== calls };
   }
 
   private visitIf(e: Ref): number {
@@ -366,10 +599,8 @@ export class FunctionPass {
     const elseArm = elseRef ? this.arm(elseRef) : null;
     const plan = planIf(thenArm, elseArm);
     if (!plan.coalesce) {
-      if (thenArm.cost > 0) c('IfSetIfTrue')(e, this.wrap([this.charge(siteCharge('if-arm', thenArm.cost))], thenRef));
-      if (elseArm && elseArm.cost > 0) {
-        c('IfSetIfFalse')(e, this.wrap([this.charge(siteCharge('if-arm', elseArm.cost))], elseRef));
-      }
+      if (thenArm.cost > 0) this.charge(siteCharge('if-arm', thenArm.cost), (ref) => this.set(e, 'IfSetIfTrue', this.wrap([ref], thenRef)));
+      if (elseArm && elseArm.cost > 0) this.charge(siteCharge('if-arm', elseArm.cost), (ref) => this.set(e, 'IfSetIfFalse', this.wrap([ref], elseRef)));
     }
     return cond + plan.parentCost;
   }
@@ -380,7 +611,7 @@ export class FunctionPass {
     for (let i = 0; i < n; i++) {
       const body = c('TryGetCatchBodyAt')(e, i);
       const armCost = this.visit(body);
-      if (armCost > 0) c('TrySetCatchBodyAt')(e, i, this.wrap([this.charge(siteCharge('if-arm', armCost))], body));
+      if (armCost > 0) this.charge(siteCharge('if-arm', armCost), (ref) => this.set(e, 'TrySetCatchBodyAt', this.wrap([ref], body), i));
     }
     return cost;
   }
