@@ -23,7 +23,9 @@ for (const binding of ['auto', 'jco'] as const) {
     let sandbox: Sandbox;
     let n = 0;
     before(() => {
-      sandbox = new Sandbox({ engine: new Engine({ cacheDir: TEST_ENGINE_CACHE, binding }), newId: () => 'id' });
+      // A clock that stands still: the per-second buckets refill by the sandbox's clock, so on a
+      // loaded machine a real one lets a 50-per-second bucket take a 51st send mid-flood.
+      sandbox = new Sandbox({ engine: new Engine({ cacheDir: TEST_ENGINE_CACHE, binding }), newId: () => 'id', clock: () => 1_700_000_000_000 });
     });
     const deploy = async (limits: Partial<AgentLimits> = {}): Promise<string> => {
       const agent = `storm-${binding}-${++n}@test`;
