@@ -164,7 +164,8 @@ export type RolloutVerdict =
  * The rollout's state machine: fed the new version's handlings and the time, it answers wait,
  * promote or roll back. Rates and the p99 are judged once `minSamples` handlings were seen (a
  * first crash among two handlings is not yet a rate); when the bake ends they are judged on
- * whatever was seen, and the new version is promoted if within every threshold. Once it has
+ * whatever was seen, and the new version is promoted if within every threshold and at least
+ * `minSamples` handlings were seen (fewer: rolled back, never promoted blindly). Once it has
  * answered promote or roll back it answers the same for ever (`settle` records the end).
  */
 export class RolloutController {
@@ -221,6 +222,10 @@ export class RolloutController {
     if (this.handled >= this.bounds.minSamples || (baked && this.handled > 0)) {
       const breach = this.breach();
       if (breach !== undefined) return this.decide({ kind: 'rollback', reason: breach });
+    }
+    // Too little seen to judge: never promoted blindly (an idle bake says nothing about the new version).
+    if (baked && this.handled < this.bounds.minSamples) {
+      return this.decide({ kind: 'rollback', reason: `only ${this.handled} handling(s) of the new version during the bake, fewer than the ${this.bounds.minSamples} needed to judge it` });
     }
     if (baked && !held) return this.decide({ kind: 'promote' });
     return { kind: 'wait', until: Math.max(this.bakeUntil, now) };

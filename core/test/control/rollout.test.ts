@@ -122,9 +122,12 @@ describe('rollout controller', () => {
     assert.equal(bad.verdict(5_000, true).kind, 'rollback', 'a breach rolls back while held');
   });
 
-  it('promotes after the bake even when nothing reached the new version', () => {
+  it('rolls back, never promotes, a bake that ended with fewer than minSamples handlings', () => {
     const c = new RolloutController(thresholds, 0, bounds);
-    assert.deepEqual(c.verdict(1_000), { kind: 'promote' });
+    assert.deepEqual(c.verdict(1_000), { kind: 'rollback', reason: 'only 0 handling(s) of the new version during the bake, fewer than the 5 needed to judge it' });
+    const few = new RolloutController(thresholds, 0, bounds);
+    for (let i = 0; i < 4; i++) few.observe({ outcome: 'ok', durationMs: 1 }, 1);
+    assert.equal(few.verdict(1_000).kind, 'rollback');
   });
 
   it('rolls back on the crash rate once enough handlings were seen, not on the first crash', () => {
