@@ -223,11 +223,13 @@ export class RolloutController {
       const breach = this.breach();
       if (breach !== undefined) return this.decide({ kind: 'rollback', reason: breach });
     }
-    // Too little seen to judge: never promoted blindly (an idle bake says nothing about the new version).
-    if (baked && this.handled < this.bounds.minSamples) {
-      return this.decide({ kind: 'rollback', reason: `only ${this.handled} handling(s) of the new version during the bake, fewer than the ${this.bounds.minSamples} needed to judge it` });
+    if (baked && !held) {
+      // Too little seen to judge: never promoted blindly (an idle bake says nothing about the new version).
+      if (this.handled < this.bounds.minSamples) {
+        return this.decide({ kind: 'rollback', reason: `only ${this.handled} handling(s) of the new version during the bake, fewer than the ${this.bounds.minSamples} needed to judge it` });
+      }
+      return this.decide({ kind: 'promote' });
     }
-    if (baked && !held) return this.decide({ kind: 'promote' });
     return { kind: 'wait', until: Math.max(this.bakeUntil, now) };
   }
 

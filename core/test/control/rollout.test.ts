@@ -127,6 +127,7 @@ describe('rollout controller', () => {
     assert.deepEqual(c.verdict(1_000), { kind: 'rollback', reason: 'only 0 handling(s) of the new version during the bake, fewer than the 5 needed to judge it' });
     const few = new RolloutController(thresholds, 0, bounds);
     for (let i = 0; i < 4; i++) few.observe({ outcome: 'ok', durationMs: 1 }, 1);
+    assert.equal(few.verdict(1_000, true).kind, 'wait', 'held (the agent got no work): the bake\'s end waits for the brake');
     assert.equal(few.verdict(1_000).kind, 'rollback');
   });
 
