@@ -99,7 +99,7 @@ export interface SplitMessage {
  * Which version each conversation goes to during a rollout. A conversation keeps the version it
  * started on: the first message of one the rollout sees decides it — an opener (no `in-reply-to`)
  * by the hash, an answer to a conversation started before the rollout goes to the current version
- * — and the answer is remembered (bounded, oldest forgotten first). Conversations a version itself
+ * — and the answer is remembered (bounded, least recently used forgotten first). Conversations a version itself
  * starts (its sends) are remembered for that version, so their answers come back to it. Timers and
  * messages without a conversation id: a timer to the current version, a message alone is its own
  * conversation (its id is hashed).
@@ -115,7 +115,12 @@ export class ConversationSplit {
       return conversationToCandidate(message.messageId, this.salt, this.percent) ? 'candidate' : 'current';
     }
     const known = this.pinned.get(conversation);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      // Least recently used is forgotten first: a conversation in use keeps its version.
+      this.pinned.delete(conversation);
+      this.pinned.set(conversation, known);
+      return known;
+    }
     const answersEarlier = message.inReplyTo !== undefined && message.inReplyTo !== '';
     const side: RolloutSide = !answersEarlier && conversationToCandidate(conversation, this.salt, this.percent) ? 'candidate' : 'current';
     this.pin(conversation, side);
@@ -159,7 +164,8 @@ export type RolloutVerdict =
  * The rollout's state machine: fed the new version's handlings and the time, it answers wait,
  * promote or roll back. Rates and the p99 are judged once `minSamples` handlings were seen (a
  * first crash among two handlings is not yet a rate); when the bake ends they are judged on
- * whatever was seen, and the new version is promoted if within every threshold. Once it has
+ * whatever was seen, and the new version is promoted if within every threshold and at least
+ * `minSamples` handlings were seen (fewer: rolled back, never promoted blindly). Once it has
  * answered promote or roll back it answers the same for ever (`settle` records the end).
  */
 export class RolloutController {
@@ -190,7 +196,8 @@ export class RolloutController {
     return this.why;
   }
 
-  observe(sample: RolloutSample, now: number): RolloutVerdict {
+  /** `held`: the agent is held by the kill switch, so the bake's end is not a promotion (yet). */
+  observe(sample: RolloutSample, now: number, held = false): RolloutVerdict {
     if (this.decided === undefined) {
       this.handled += 1;
       if (sample.outcome === 'crashed') this.crashes += 1;
@@ -201,19 +208,29 @@ export class RolloutController {
         this.nextDuration = (this.nextDuration + 1) % this.bounds.latencySamples;
       }
     }
-    return this.verdict(now);
+    return this.verdict(now, held);
   }
 
-  /** The verdict at `now` (the time alone can end the bake). */
-  verdict(now: number): RolloutVerdict {
+  /**
+   * The verdict at `now` (the time alone can end the bake). While `held` (frozen, suspended: the
+   * operator's emergency brake) a breach still rolls back, but the bake's end waits: a version is
+   * never promoted while the brake is on.
+   */
+  verdict(now: number, held = false): RolloutVerdict {
     if (this.decided !== undefined) return this.decided;
     const baked = now >= this.bakeUntil;
     if (this.handled >= this.bounds.minSamples || (baked && this.handled > 0)) {
       const breach = this.breach();
       if (breach !== undefined) return this.decide({ kind: 'rollback', reason: breach });
     }
-    if (baked) return this.decide({ kind: 'promote' });
-    return { kind: 'wait', until: this.bakeUntil };
+    if (baked && !held) {
+      // Too little seen to judge: never promoted blindly (an idle bake says nothing about the new version).
+      if (this.handled < this.bounds.minSamples) {
+        return this.decide({ kind: 'rollback', reason: `only ${this.handled} handling(s) of the new version during the bake, fewer than the ${this.bounds.minSamples} needed to judge it` });
+      }
+      return this.decide({ kind: 'promote' });
+    }
+    return { kind: 'wait', until: Math.max(this.bakeUntil, now) };
   }
 
   /** Stop here, whatever the numbers say (the new version could not start, wrote state, …). */

@@ -84,6 +84,16 @@ describe('conversation split', () => {
     for (let i = 0; i < 100; i++) split.route({ conversationId: `c${i}`, messageId: `m${i}` });
     assert.equal(split.size, 10);
   });
+
+  it('forgets the least recently used conversation first: one in use keeps its version', () => {
+    const split = new ConversationSplit('svc#2', 100, 3);
+    split.started('mine', 'current');
+    split.route({ conversationId: 'a', messageId: 'm1' });
+    split.route({ conversationId: 'b', messageId: 'm2' });
+    assert.equal(split.route({ conversationId: 'mine', messageId: 'm3', inReplyTo: 'x' }), 'current', 'used again: now the most recent');
+    split.route({ conversationId: 'c', messageId: 'm4' }); // evicts a, not mine
+    assert.equal(split.route({ conversationId: 'mine', messageId: 'm5', inReplyTo: 'x' }), 'current', 'still on the version it started on');
+  });
 });
 
 describe('rollout controller', () => {
@@ -101,9 +111,24 @@ describe('rollout controller', () => {
     assert.deepEqual(c.counts(), { handled: 20, crashes: 0, failures: 0, p99Ms: 2 });
   });
 
-  it('promotes after the bake even when nothing reached the new version', () => {
+  it('never promotes while the agent is held (kill switch), but still rolls back on a breach', () => {
     const c = new RolloutController(thresholds, 0, bounds);
-    assert.deepEqual(c.verdict(1_000), { kind: 'promote' });
+    for (let i = 0; i < 10; i++) c.observe({ outcome: 'ok', durationMs: 1 }, 100);
+    assert.deepEqual(c.verdict(5_000, true), { kind: 'wait', until: 5_000 }, 'baked, but held: waits');
+    assert.equal(c.phase, 'baking');
+    assert.deepEqual(c.verdict(5_001), { kind: 'promote' }, 'released: promoted');
+    const bad = new RolloutController(thresholds, 0, bounds);
+    for (let i = 0; i < 5; i++) bad.observe({ outcome: 'crashed' }, 100, true);
+    assert.equal(bad.verdict(5_000, true).kind, 'rollback', 'a breach rolls back while held');
+  });
+
+  it('rolls back, never promotes, a bake that ended with fewer than minSamples handlings', () => {
+    const c = new RolloutController(thresholds, 0, bounds);
+    assert.deepEqual(c.verdict(1_000), { kind: 'rollback', reason: 'only 0 handling(s) of the new version during the bake, fewer than the 5 needed to judge it' });
+    const few = new RolloutController(thresholds, 0, bounds);
+    for (let i = 0; i < 4; i++) few.observe({ outcome: 'ok', durationMs: 1 }, 1);
+    assert.equal(few.verdict(1_000, true).kind, 'wait', 'held (the agent got no work): the bake\'s end waits for the brake');
+    assert.equal(few.verdict(1_000).kind, 'rollback');
   });
 
   it('rolls back on the crash rate once enough handlings were seen, not on the first crash', () => {

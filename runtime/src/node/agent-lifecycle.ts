@@ -12,7 +12,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
 import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, parseInstanceName, RolloutInProgressError, RolloutUnsupportedError } from '@caxton/core';
-import { Rollouts } from './rollouts.js';
+import { Rollouts, type RolloutBeside } from './rollouts.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
@@ -89,7 +89,12 @@ export class AgentLifecycle {
     });
     this.rollouts = new Rollouts({
       host: o.host, messaging: o.messaging, events: this.events, state: o.state,
-      promote: (candidate, size) => this.promote(candidate, size),
+      promote: (candidate, size, beside, cancel) => this.promote(candidate, size, beside, cancel),
+      current: (name) => {
+        const local = this.local.get(name);
+        return local?.state === 'running' ? local.record : undefined;
+      },
+      held: (name) => o.killSwitch?.isHeld(name) ?? false,
     });
   }
 
@@ -197,7 +202,9 @@ export class AgentLifecycle {
     // Undeploy keeps state so a redeploy can choose (decision 1600); cleared before the agent starts
     // and reads it. Upgrades never come here: they keep state.
     if (spec.keepState !== true) await this.clearState(spec.name);
-    this.rollouts.forget(spec.name); // an earlier deployment's last rollout says nothing about this one
+    // An earlier deployment's rollout says nothing about this one; one not yet ended is ended first.
+    await this.rollouts.abort(spec.name, 'the agent was deployed anew');
+    this.rollouts.forget(spec.name);
     const status = await this.residency.deploy(record, artifact.bytes.byteLength);
     this.o.messaging.replaced?.(spec.name);
     this.logTrust(spec.name, trust);
@@ -305,14 +312,8 @@ export class AgentLifecycle {
    */
   async rollback(name: string): Promise<{ agent: AgentStatus; previousVersion: number }> {
     if (this.kinds.isKind(name)) throw new KindUnsupportedError(`rollback of kind ${name} is not available yet (decision 1980)`, 'upgrade the kind to the previous artifact instead');
-    // During a rollout, a rollback is its abort: the new version goes, the running one stays as it is.
-    const rollout = this.rollouts.inProgress(name);
-    if (rollout !== undefined && rollout.phase !== 'promoting') {
-      await this.rollouts.abort(name, 'rolled back by the operator');
-      const agent = (await this.status(name))!;
-      return { agent, previousVersion: rollout.candidateVersion };
-    }
-    if (rollout !== undefined) await this.rollouts.abort(name, 'rolled back by the operator'); // waits for the promotion, then undoes it below
+    const aborted = await this.abortRollout(name);
+    if (aborted !== undefined) return aborted;
     const current = await this.residency.upgradeBase(name);
     const back = current.previous;
     if (back === undefined) throw new NoPreviousVersionError(name, current.version);
@@ -334,6 +335,22 @@ export class AgentLifecycle {
     agentLog(this.events, name, 'info', `rolled back to the artifact of version ${back.version} (now version ${next.version})`);
     this.logTrust(name, trust);
     return { agent, previousVersion: current.version };
+  }
+
+  /**
+   * During a rollout, a rollback is its abort: the new version goes, the running one stays as it
+   * is (a promotion still waiting for a held agent is cancelled). Only a promotion whose swap had
+   * begun is not undone here (undefined: the caller rolls the promoted version back). Runs no agent
+   * code, so the kill switch allows it. Undefined too when no rollout is in progress.
+   */
+  async abortRollout(name: string): Promise<{ agent: AgentStatus; previousVersion: number } | undefined> {
+    const starting = this.rollouts.isStarting(name) ? this.rollouts.busy(name) : undefined;
+    if (starting !== undefined) throw new RolloutInProgressError(name, starting);
+    const rollout = this.rollouts.inProgress(name);
+    if (rollout === undefined) return undefined;
+    const ended = await this.rollouts.abort(name, 'rolled back by the operator');
+    if (ended?.phase === 'promoted') return undefined;
+    return { agent: (await this.status(name))!, previousVersion: rollout.candidateVersion };
   }
 
   /** The trust policy's verdict on an upload; throws (refuses) under `require`. */
@@ -358,7 +375,9 @@ export class AgentLifecycle {
     if (name.includes('/')) {
       throw new InvalidArgumentError('name', `${name} is an instance of a kind: it is stopped with its kind`, 'stop the kind (caxton stop <kind>); an idle instance is passivated by itself');
     }
-    if (this.rollouts.inProgress(name) !== undefined) await this.rollouts.abort(name, 'the agent was stopped');
+    const starting = this.rollouts.isStarting(name) ? this.rollouts.busy(name) : undefined;
+    if (starting !== undefined) throw new RolloutInProgressError(name, starting); // its init is running; stop once it is baking
+    if (this.rollouts.inProgress(name) !== undefined) await this.rollouts.abort(name, 'the agent was stopped', force);
     return this.withAbsentQueue(this.withRollout(await this.residency.stop(name, force, keepQueue)));
   }
 
@@ -392,18 +411,26 @@ export class AgentLifecycle {
 
   /** Another upgrade or a second rollout while one runs would swap the version the rollout compares with. */
   private refuseDuringRollout(name: string): void {
-    const rollout = this.rollouts.inProgress(name);
-    if (rollout !== undefined) throw new RolloutInProgressError(name, rollout.candidateVersion);
+    const busy = this.rollouts.busy(name); // starting included: its new instance is compiling or in init
+    if (busy !== undefined) throw new RolloutInProgressError(name, busy);
   }
 
   /**
    * A rollout's verdict was promote: the new version becomes the agent's through the ordinary
    * drain and swap, recorded as version n+1 with the replaced one as its previous (decision 1870).
    */
-  private async promote(candidate: AgentRecord, artifactSize: number): Promise<void> {
-    // The swap runs the new version's init: not while the node is frozen or the agent suspended (decision 1403).
-    await this.o.killSwitch?.untilRunnable(candidate.name);
+  private async promote(candidate: AgentRecord, artifactSize: number, beside: RolloutBeside, cancel: AbortSignal): Promise<void> {
+    // The swap runs the new version's init: not while the node is frozen or the agent suspended
+    // (decision 1403); an operator's abort meanwhile cancels it.
+    await untilOrCancelled(this.o.killSwitch?.untilRunnable(candidate.name) ?? Promise.resolve(), cancel);
+    cancel.throwIfAborted();
     const current = await this.residency.upgradeBase(candidate.name);
+    if (current.version !== beside.version || current.artifactDigest !== beside.digest) {
+      throw new ConflictError(`agent ${candidate.name} is no longer the version ${beside.version} the rollout started beside`, {
+        context: { agent: candidate.name, version: current.version, candidateVersion: candidate.version },
+        hint: 'the agent was changed during the rollout; upgrade it again if the new version is still wanted',
+      });
+    }
     const next: AgentRecord = { ...candidate, version: current.version + 1, updatedAt: Date.now(), previous: previousVersionOf(current) };
     await this.residency.upgrade(current, next, artifactSize);
     this.o.messaging.replaced?.(candidate.name);
@@ -510,4 +537,14 @@ export class AgentLifecycle {
     for (const name of DEPLOYABLE_LIMITS) out[name] = given[name] ?? base[name] ?? this.o.defaults[name];
     return checkLimits(out, { field: 'header', ceilings: this.o.maxLimits });
   }
+}
+
+/** Resolves when `wait` does, or rejects as soon as `cancel` is aborted. */
+function untilOrCancelled(wait: Promise<void>, cancel: AbortSignal): Promise<void> {
+  if (cancel.aborted) return Promise.reject(cancel.reason as Error);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(cancel.reason as Error);
+    cancel.addEventListener('abort', onAbort, { once: true });
+    wait.then(resolve, reject).finally(() => cancel.removeEventListener('abort', onAbort));
+  });
 }

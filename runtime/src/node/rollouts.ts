@@ -14,7 +14,7 @@
  * leaves the record as it was. Both are audited like an operator's change (decision 1701).
  */
 import {
-  ConversationSplit, formatStrategy, resolveRolloutThresholds, RolloutController, RolloutInProgressError, RolloutStatefulError, strategyPercent,
+  ConflictError, ConversationSplit, formatStrategy, resolveRolloutThresholds, RolloutController, RolloutInProgressError, RolloutStatefulError, strategyPercent,
   type Instrumentation, type RolloutSide, type RolloutStrategy, type RolloutThresholds, type RolloutVerdict, type RolloutView,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
@@ -33,13 +33,33 @@ export interface RolloutsOptions {
   messaging: AgentMessaging;
   events: Instrumentation<AgentLifecycleEvent>;
   state?: AgentStateStore | undefined;
-  /** Makes the new version the agent's version: drain, swap, record (the lifecycle's upgrade path). */
-  promote: (candidate: AgentRecord, artifactSize: number) => Promise<void>;
+  /**
+   * Makes the new version the agent's version: drain, swap, record (the lifecycle's upgrade path).
+   * Refused unless the running version is still `beside` (the one the rollout started beside);
+   * `cancel` ends a promotion still waiting for a held agent (an operator's abort).
+   */
+  promote: (candidate: AgentRecord, artifactSize: number, beside: RolloutBeside, cancel: AbortSignal) => Promise<void>;
+  /** The record of the version running here, if it is running (what a rollout starts beside). */
+  current: (name: string) => AgentRecord | undefined;
+  /** Held by the kill switch (decision 1403): the bake does not end in a promotion meanwhile. */
+  held: (name: string) => boolean;
   now?: () => number;
 }
 
+/** The running version a rollout started beside: promotion replaces that one and no other. */
+export interface RolloutBeside {
+  version: number;
+  digest: string;
+}
+
+/** While the agent is held at the bake's end, how often the node looks again (ms). */
+const HELD_RECHECK_MS = 500;
+/** Delivery ids a rollout remembers as counted (a redelivered message counts once). */
+const MAX_COUNTED_DELIVERIES = 10_000;
+
 interface Rollout {
   name: string;
+  beside: RolloutBeside;
   /** The sandbox key of the new instance. */
   key: string;
   strategy: RolloutStrategy;
@@ -48,10 +68,16 @@ interface Rollout {
   split: ConversationSplit;
   controller: RolloutController;
   timer?: NodeJS.Timeout | undefined;
-  /** The verdict being carried out. */
+  /** The verdict (or the operator's abort) being carried out. */
   ending?: Promise<void> | undefined;
+  /** Ends a promotion still waiting for a held agent. */
+  cancel: AbortController;
   /** The new instance is gone (or never started): nothing is routed to it. */
   removed: boolean;
+  /** The end was carried out (the new instance removed): no longer in progress. */
+  finished: boolean;
+  /** Deliveries already counted against the new version (a poison message counts once). */
+  counted: Set<string>;
 }
 
 /** The sandbox key of a rollout's new instance: `#` is not allowed in agent names (AGENT_NAME). */
@@ -62,8 +88,10 @@ export function candidateKey(name: string, version: number): string {
 export class Rollouts {
   /** In progress, and the last one of each agent once it ended (shown until the next). */
   private readonly rollouts = new Map<string, Rollout>();
-  /** Agents whose rollout is starting (its new instance not yet running). */
-  private readonly starting = new Set<string>();
+  /** Agents whose rollout is starting (its new instance not yet running), with the version. */
+  private readonly starting = new Map<string, number>();
+  /** The node is shutting down: no verdict is carried out any more. */
+  private closed = false;
   private audit: RolloutAudit | undefined;
   private readonly now: () => number;
 
@@ -76,10 +104,23 @@ export class Rollouts {
     this.audit = audit;
   }
 
-  /** The rollout of `name` in progress (phase baking, promoting or rolling back), if any. */
+  /** The rollout of `name` in progress (phase baking, promoting or rolling back, or an abort still removing its instance), if any. */
   inProgress(name: string): RolloutView | undefined {
     const r = this.rollouts.get(name);
-    return r !== undefined && !isEnded(r) ? this.view(r) : undefined;
+    return r !== undefined && !r.finished ? this.view(r) : undefined;
+  }
+
+  /** Whether a rollout of `name` is starting (its new instance compiling or running init). */
+  isStarting(name: string): boolean {
+    return this.starting.has(name);
+  }
+
+  /**
+   * The new version of a rollout of `name` starting or in progress: every change to the agent
+   * (upgrade, stop, rollback, state import) checks this, the starting window included.
+   */
+  busy(name: string): number | undefined {
+    return this.starting.get(name) ?? this.inProgress(name)?.candidateVersion;
   }
 
   /** The rollout of `name`, in progress or the last one that ended. */
@@ -98,9 +139,9 @@ export class Rollouts {
     const name = candidate.name;
     const thresholds = resolveRolloutThresholds(given ?? {}, 'thresholds');
     // Two rollouts of one agent asked at once: the second is refused here, before anything starts.
-    const running = this.inProgress(name);
-    if (running !== undefined || this.starting.has(name)) throw new RolloutInProgressError(name, running?.candidateVersion ?? candidate.version);
-    this.starting.add(name);
+    const busy = this.busy(name);
+    if (busy !== undefined) throw new RolloutInProgressError(name, busy);
+    this.starting.set(name, candidate.version);
     try {
       return await this.startReserved(candidate, artifactSize, strategy, thresholds);
     } finally {
@@ -110,12 +151,21 @@ export class Rollouts {
 
   private async startReserved(candidate: AgentRecord, artifactSize: number, strategy: RolloutStrategy, thresholds: RolloutThresholds): Promise<RolloutView> {
     const name = candidate.name;
+    const running = this.o.current(name);
+    if (running === undefined || running.version !== candidate.version - 1) throw notBeside(name, candidate.version);
+    const beside: RolloutBeside = { version: running.version, digest: running.artifactDigest };
     await this.refuseStateful(name);
     const key = candidateKey(name, candidate.version);
     const init = await this.o.host.start({ deployment: { ...candidate, name: key }, identity: this.o.messaging.agentId(key) });
+    // The new instance's compile and init take time: the agent must still be the one it started beside.
+    const still = this.o.current(name);
+    if (this.closed || still === undefined || still.version !== beside.version || still.artifactDigest !== beside.digest) {
+      await this.o.host.stop(key, true).catch(() => undefined);
+      throw notBeside(name, candidate.version);
+    }
     for (const line of init.logs) agentLog(this.o.events, name, line.level === 'debug' ? 'info' : line.level === 'warn' || line.level === 'error' ? line.level : 'info', `[version ${candidate.version}] ${line.message}`);
     const rollout: Rollout = {
-      name, key, strategy, candidate, artifactSize, removed: false,
+      name, key, beside, strategy, candidate, artifactSize, removed: false, finished: false, cancel: new AbortController(), counted: new Set(),
       split: new ConversationSplit(key, strategyPercent(strategy)),
       controller: new RolloutController(thresholds, this.now()),
     };
@@ -128,19 +178,24 @@ export class Rollouts {
 
   /**
    * An operator's rollback (or stop) during a rollout: the new instance is drained and removed,
-   * nothing promoted. A verdict already being carried out is waited for; resolves with what ended.
+   * nothing promoted. A promotion still waiting for a held agent is cancelled; a verdict already
+   * being carried out is waited for. Resolves with what ended (phase `promoted` only if the swap
+   * had begun). `force` (a forced stop): the instance is not drained first.
    */
-  async abort(name: string, reason: string): Promise<RolloutView | undefined> {
+  async abort(name: string, reason: string, force = false): Promise<RolloutView | undefined> {
     const r = this.rollouts.get(name);
-    if (r === undefined || isEnded(r)) return undefined;
-    if (r.ending !== undefined) {
-      await r.ending;
-      return this.view(r);
+    if (r === undefined || r.finished) return undefined;
+    if (r.ending === undefined) {
+      r.controller.abort(reason);
+      clearTimeout(r.timer);
+      r.ending = this.removeCandidate(r, force).finally(() => {
+        r.finished = true;
+        agentLog(this.o.events, name, 'warn', `rollout of version ${r.candidate.version} aborted: ${reason}`);
+      });
+    } else {
+      r.cancel.abort(new Error(reason));
     }
-    r.controller.abort(reason);
-    clearTimeout(r.timer);
-    await this.removeCandidate(r);
-    agentLog(this.o.events, name, 'warn', `rollout of version ${r.candidate.version} aborted: ${reason}`);
+    await r.ending;
     return this.view(r);
   }
 
@@ -159,7 +214,11 @@ export class Rollouts {
       if (!this.routing(item.agent)) plain.push(i);
       else routed.set(item.agent, [...(routed.get(item.agent) ?? []), i]);
     });
-    const plainRun = plain.length === 0 ? Promise.resolve() : run(plain.map((i) => batch[i]!)).then((rs) => rs.forEach((r, k) => { results[plain[k]!] = r; }));
+    // Nothing here rejects: a failure is the crash of its own items, and every run has ended
+    // before the batch is answered (the agent is released only once nothing of it executes).
+    const plainRun = plain.length === 0 ? Promise.resolve() : run(plain.map((i) => batch[i]!)).then(
+      (rs) => rs.forEach((r, k) => { results[plain[k]!] = r; }),
+      (err: unknown) => plain.forEach((i) => { results[i] = crashed(batch[i]!, err); }));
     const routedRuns = [...routed.values()].map(async (indexes) => {
       let stopped: string | undefined;
       for (const i of indexes) {
@@ -168,23 +227,24 @@ export class Rollouts {
           results[i] = skipped(item, stopped);
           continue;
         }
-        const result = await this.runOne(item, run);
+        const result = await this.runOne(item, run).catch((err: unknown) => crashed(item, err));
         results[i] = result;
         if (result.outcome.status !== 'ok' && result.outcome.status !== 'rejected') stopped = 'not run: an earlier message of the agent did not complete';
       }
     });
-    await Promise.all([plainRun, ...routedRuns]);
+    await Promise.allSettled([plainRun, ...routedRuns]);
     return results;
   }
 
   /** Drops what is shown of an ended rollout (the name is deployed anew). */
   forget(name: string): void {
     const r = this.rollouts.get(name);
-    if (r !== undefined && isEnded(r)) this.rollouts.delete(name);
+    if (r !== undefined && r.finished) this.rollouts.delete(name);
   }
 
-  /** Stops every timer (node shutdown); the new instances go with the sandbox. */
+  /** Stops every timer and every later verdict (node shutdown); the new instances go with the sandbox. */
   close(): void {
+    this.closed = true;
     for (const r of this.rollouts.values()) clearTimeout(r.timer);
   }
 
@@ -197,52 +257,76 @@ export class Rollouts {
     const r = this.rollouts.get(item.agent)!;
     const side: RolloutSide = r.controller.phase !== 'baking' || r.removed ? 'current'
       : item.kind === 'timer' ? 'current' // timers were set by the running version
-        : r.split.route({ conversationId: item.delivery.message.conversationId, inReplyTo: item.delivery.message.inReplyTo, messageId: item.delivery.messageId });
+        : (this.o.host.restartDelay?.(r.key) ?? 0) > 0 ? 'current' // backing off: the mailbox does not wait for it
+          : r.split.route({ conversationId: item.delivery.message.conversationId, inReplyTo: item.delivery.message.inReplyTo, messageId: item.delivery.messageId });
     if (side === 'candidate') {
-      const [tried] = await run([{ ...item, agent: r.key }]);
-      const result = { ...tried!, agent: item.agent };
+      // A run that rejects (the pool closing, a shard error) is a crash of the new version: the running one handles the item.
+      const tried = await run([{ ...item, agent: r.key }]).then(([t]) => t!, (err: unknown) => crashed(item, err));
+      const result = { ...tried, agent: item.agent };
       const outcome = result.outcome.status;
       const wroteState = result.stateWrites.length > 0;
+      const held = this.o.held(r.name);
+      // A redelivery of a message already counted (a poison message retried) is not counted again.
+      const firstCount = this.countOnce(r, item);
       if ((outcome === 'ok' || outcome === 'rejected') && !wroteState) {
         this.pinSends(r, result, 'candidate');
         // A failure reply: the handler returned an error (the bus answers `failure`), or the agent sent one itself.
         const failed = outcome === 'rejected' || result.outbox.some((sent) => sent.performative === 'failure');
-        this.judge(r, r.controller.observe({ outcome: failed ? 'failure' : 'ok', durationMs: ms(result.durationUs) }, this.now()));
+        if (firstCount) this.judge(r, r.controller.observe({ outcome: failed ? 'failure' : 'ok', durationMs: ms(result.durationUs) }, this.now(), held));
         return result;
       }
       // Not completed on the new version: counted, its effects dropped, the running version handles it.
-      if (outcome === 'crashed') this.judge(r, r.controller.observe({ outcome: 'crashed', durationMs: ms(result.durationUs) }, this.now()));
+      if (outcome === 'crashed' && firstCount) this.judge(r, r.controller.observe({ outcome: 'crashed', durationMs: ms(result.durationUs) }, this.now(), held));
       if (wroteState) this.judge(r, r.controller.fail('the new version wrote durable state, which the two versions cannot share'));
       // Crash-looped past its restart policy, the new instance will never run again.
-      if (outcome === 'not-running' && (await this.o.host.stats(r.key))?.state === 'failed') {
+      if (outcome === 'not-running' && (await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed') {
         this.judge(r, r.controller.fail('the new version is failed (it crashed past its restart policy)'));
       }
       for (const line of result.logs) agentLog(this.o.events, item.agent, line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'info', `[version ${r.candidate.version}] ${line.message}`);
       if (outcome === 'crashed') agentLog(this.o.events, item.agent, 'warn', `[version ${r.candidate.version}] crashed (${result.outcome.kind}): the running version handles the message instead`);
     }
     const [result] = await run([item]);
-    this.pinSends(r, result!, 'current');
+    // The two versions share no state (decision 1871): the running version writing some ends the rollout.
+    if (result!.stateWrites.length > 0 && r.controller.phase === 'baking' && !r.removed) {
+      this.judge(r, r.controller.fail('the running version wrote durable state, which the two versions cannot share'));
+    }
     return result!;
   }
 
-  /** Conversations a version started by sending: their answers come back to it. */
+  /** Conversations the new version started by sending: their answers come back to it (the running version's need no pin). */
   private pinSends(r: Rollout, result: ExecutionResult, side: RolloutSide): void {
     for (const sent of result.outbox) r.split.started(sent.conversationId, side);
   }
 
-  /** Sets the timer that ends the bake (a verdict may also come earlier, from a handling). */
-  private arm(r: Rollout): void {
+  /** True the first time a delivery is counted against the new version (bounded, oldest forgotten). */
+  private countOnce(r: Rollout, item: WorkItem): boolean {
+    if (item.kind !== 'delivery') return true;
+    const id = item.delivery.id;
+    if (r.counted.has(id)) return false;
+    if (r.counted.size >= MAX_COUNTED_DELIVERIES) r.counted.delete(r.counted.values().next().value!);
+    r.counted.add(id);
+    return true;
+  }
+
+  /**
+   * Sets the timer that ends the bake (a verdict may also come earlier, from a handling). A `wait`
+   * when it fires (the clock stepped back, or the agent is held) always sets it again.
+   */
+  private arm(r: Rollout, after?: number): void {
     clearTimeout(r.timer);
-    const wait = Math.max(0, r.controller.bakeUntil - this.now());
-    r.timer = setTimeout(() => this.judge(r, r.controller.verdict(this.now())), wait + 1);
+    const wait = after ?? Math.max(0, r.controller.bakeUntil - this.now()) + 1;
+    r.timer = setTimeout(() => {
+      if (this.closed || r.ending !== undefined) return;
+      const held = this.o.held(r.name);
+      const verdict = r.controller.verdict(this.now(), held);
+      if (verdict.kind === 'wait') this.arm(r, held ? HELD_RECHECK_MS : undefined);
+      else this.judge(r, verdict);
+    }, wait);
     r.timer.unref();
   }
 
   private judge(r: Rollout, verdict: RolloutVerdict): void {
-    if (verdict.kind === 'wait') {
-      if (this.now() >= verdict.until) this.arm(r);
-      return;
-    }
+    if (verdict.kind === 'wait' || this.closed) return;
     if (r.ending !== undefined || r.controller.phase === 'aborted') return;
     clearTimeout(r.timer);
     // Not awaited here: carrying it out drains the agent, whose handling may be what called.
@@ -254,42 +338,56 @@ export class Rollouts {
   private async promote(r: Rollout): Promise<void> {
     const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), ...countsFields(r) };
     try {
-      await this.audited('PromoteRollout', r.name, fields, () => this.o.promote(r.candidate, r.artifactSize));
+      await this.audited('PromoteRollout', r.name, fields, () => this.o.promote(r.candidate, r.artifactSize, r.beside, r.cancel.signal));
+      agentLog(this.o.events, r.name, 'info', `rollout promoted version ${r.candidate.version} (${countsText(r)})`);
     } catch (err) {
-      // Not promoted (the new version did not start as the agent, or the trail refused): the running one stays.
-      r.controller.abort(`promotion failed: ${(err as Error).message}`);
-      await this.removeCandidate(r);
-      throw err;
+      // Not promoted (cancelled by an operator, the running version changed, the new one did not
+      // start as the agent, or the trail refused): the running one stays.
+      const cancelled = r.cancel.signal.aborted;
+      r.controller.abort(cancelled ? (r.cancel.signal.reason as Error).message : `promotion failed: ${(err as Error).message}`);
+      if (!cancelled) throw err;
+      agentLog(this.o.events, r.name, 'warn', `rollout of version ${r.candidate.version} aborted before its promotion: ${r.controller.reason ?? ''}`);
+    } finally {
+      await this.finish(r);
     }
-    await this.removeCandidate(r);
-    r.controller.settle();
-    agentLog(this.o.events, r.name, 'info', `rollout promoted version ${r.candidate.version} (${countsText(r)})`);
   }
 
   private async rollBack(r: Rollout, reason: string): Promise<void> {
     const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), reason, ...countsFields(r) };
-    const remove = async (): Promise<void> => { await this.removeCandidate(r); };
     try {
-      await this.audited('RollBackRollout', r.name, fields, remove);
+      await this.audited('RollBackRollout', r.name, fields, () => this.removeCandidate(r));
     } catch (err) {
       // The trail could not record it: roll back all the same — keeping a failing version is worse.
-      await remove();
       agentLog(this.o.events, r.name, 'error', `rollout rollback not audited: ${(err as Error).message}`);
+    } finally {
+      await this.finish(r);
     }
-    r.controller.settle();
     agentLog(this.o.events, r.name, 'warn', `rollout of version ${r.candidate.version} rolled back: ${reason}`);
+  }
+
+  /** The end, whatever happened on the way: the new instance removed, the phase settled, never left in progress. */
+  private async finish(r: Rollout): Promise<void> {
+    try {
+      await this.removeCandidate(r);
+    } catch (err) {
+      r.controller.abort(`the new instance could not be removed: ${(err as Error).message}`);
+      throw err;
+    } finally {
+      r.controller.settle();
+      r.finished = true;
+    }
   }
 
   private audited<T>(method: 'PromoteRollout' | 'RollBackRollout', agent: string, fields: Record<string, string>, effect: () => Promise<T>): Promise<T> {
     return this.audit === undefined ? effect() : this.audit(method, agent, fields, effect);
   }
 
-  /** Nothing more goes to the new instance; once the agent is idle it is released. */
-  private async removeCandidate(r: Rollout): Promise<void> {
+  /** Nothing more goes to the new instance; once the agent is idle it is released (`force`: at once). */
+  private async removeCandidate(r: Rollout, force = false): Promise<void> {
     if (r.removed) return;
     r.removed = true;
-    await this.o.messaging.idle(r.name);
-    await this.o.host.stop(r.key, false);
+    if (!force) await this.o.messaging.idle(r.name);
+    await this.o.host.stop(r.key, force);
     this.o.messaging.wake(r.name);
   }
 
@@ -315,9 +413,21 @@ export class Rollouts {
   }
 }
 
-function isEnded(r: Rollout): boolean {
-  const p = r.controller.phase;
-  return p === 'promoted' || p === 'rolled-back' || p === 'aborted';
+/** The agent is not (or no longer) the running version a rollout of `version` starts beside. */
+function notBeside(name: string, version: number): ConflictError {
+  return new ConflictError(`agent ${name} is no longer running version ${version - 1}: the rollout of version ${version} did not start`, {
+    context: { agent: name, candidateVersion: version },
+    hint: `the agent was stopped, changed or failed meanwhile; check \`caxton status ${name}\` and upgrade again`,
+  });
+}
+
+/** An item the executor could not run: a crash of no fault of the agent's (`unavailable`). */
+function crashed(item: WorkItem, err: unknown): ExecutionResult {
+  return {
+    agent: item.agent, workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
+    outcome: { status: 'crashed', kind: 'unavailable', message: String((err as Error)?.message ?? err) },
+    fuelUsed: 0, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [],
+  };
 }
 
 function ms(durationUs: number | undefined): number | undefined {

@@ -76,9 +76,10 @@ describe('blue-green and canary rollouts on a real node', () => {
 
   it('blue-green: a healthy new version is promoted after its bake, as a new version', async () => {
     await client.deploy({ name: 'bg' }, echo);
-    await client.upgrade({ name: 'bg', rollout: { strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 1_500 } } }, counter);
-    const answer = await node.ask('bg', 'bg-1', 'increment');
-    assert.notEqual(answer, 'increment', 'blue-green: a new conversation goes to the new version at once');
+    await client.upgrade({ name: 'bg', rollout: { strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 3_000 } } }, counter);
+    // Five handlings (ROLLOUT_BOUNDS.minSamples): fewer at the bake's end would be a rollback, not a blind promotion.
+    const answers = await Promise.all([1, 2, 3, 4, 5].map((i) => node.ask('bg', `bg-1-${i}`, 'increment')));
+    for (const answer of answers) assert.notEqual(answer, 'increment', 'blue-green: a new conversation goes to the new version at once');
     await eventually(async () => (await client.getAgent('bg')).rollout?.phase === 'promoted', 'promotion after the bake', 10_000);
     const agent = await client.getAgent('bg');
     assert.equal(agent.version, 2);
