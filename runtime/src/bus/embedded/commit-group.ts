@@ -26,8 +26,8 @@ export class CommitGroup extends FrameGroup {
   readonly handOut: Delivery[] = [];
   /** Set by the writer: the segment the group landed in. */
   segment: SegmentRef | undefined;
-  /** State transactions in this group (agent, reset?), for the state view's segment bookkeeping. */
-  readonly stateTransactions: { agent: string; reset: boolean }[] = [];
+  /** State transactions in this group (agent, reset?, frame bytes), for the state view's segment bookkeeping. */
+  readonly stateTransactions: { agent: string; reset: boolean; bytes: number }[] = [];
 
   append(delivery: Delivery, json: string, entry: PendingEntry): void {
     this.push(Op.Append, delivery.id, entry, this.frames.addKeyed(RecordType.Appended, entry.seq, delivery.id, json));
@@ -66,8 +66,9 @@ export class CommitGroup extends FrameGroup {
    */
   state(agent: string, reset: boolean, payloads: readonly string[], finish?: { id: string; entry: PendingEntry }): void {
     let offset = 0;
+    const before = this.frames.byteLength;
     for (const payload of payloads) offset = this.frames.addText(RecordType.State, payload);
-    this.stateTransactions.push({ agent, reset });
+    this.stateTransactions.push({ agent, reset, bytes: this.frames.byteLength - before });
     if (finish !== undefined) this.push(Op.Finish, finish.id, finish.entry, offset);
   }
 

@@ -1,6 +1,13 @@
 /**
  * Which segments can go, and which one is worth compacting (pure).
  *
+ * A segment's live data is its pending deliveries AND the state of the agents based in it
+ * (state-view.ts): both must be copied forward before the segment can go. A segment is "dead" only
+ * when it holds neither. Decisions are made in bytes (decision 1991): an agent's state snapshot
+ * may be far larger or smaller than the frames it replaces, and only bytes say whether copying
+ * frees anything. Before decision 1991 state was not counted as live, every closed segment looked
+ * dead, and once the state outgrew a segment retention rewrote it for ever.
+ *
  * Segments are deleted strictly OLDEST FIRST. A completion record usually lives in a later segment
  * than the append it completes; if a later segment could be deleted while an older one stays, a
  * restart would find the append without its completion and hand a finished delivery out again.
@@ -9,12 +16,18 @@
  * A few long-pending deliveries ("stragglers", e.g. for a stopped agent) would pin the oldest
  * segment, and with it every later one, forever. So the oldest closed segment is COMPACTED (its
  * pending deliveries copied to the active segment, after which it is deletable) when either
- * - it is mostly garbage: live <= appended * compactionRatio (cheap: little to copy), or
- * - the closed segments as a whole are more than half garbage. This second rule matters because
+ * - it is mostly garbage: live bytes <= its bytes * compactionRatio (cheap: little to copy), or
+ * - the closed segments as a whole are more than half garbage (in bytes). This second rule matters because
  *   compaction concentrates stragglers: copied ones gather in newer segments, which become dense
  *   with live data and would fail the first rule forever, pinning all the garbage behind them.
- *   With it the closed segments hold at most about twice the pending deliveries (plus the active
+ *   With it the closed segments hold at most about twice the live data (plus the active
  *   segment), and over a pass of compactions no more is copied than is freed.
+ * Closed segments that are all live (state that is only ever written once, a consumer backlog) are
+ * never compacted: copying them would free nothing.
+ *
+ * A segment's pending deliveries are weighed as their share of its non-state bytes
+ * (live / appended × (bytes − stateBytes)): exact when nothing in it completed, an over-estimate
+ * otherwise (completion frames count as live), which errs toward keeping, never toward copying.
  */
 
 /** Compact when more than this share of the append frames in closed segments is garbage. */
@@ -26,6 +39,12 @@ export interface SegmentUsage {
   live: number;
   /** Append frames the segment holds (originals and compaction copies). */
   appended: number;
+  /** Frame bytes of the segment (file header excluded). Without it, one unit per append frame. */
+  bytes?: number;
+  /** Bytes of its state frames. */
+  stateBytes?: number;
+  /** Snapshot bytes of the agents whose state is based in it (its live state). */
+  basedBytes?: number;
 }
 
 export interface RetentionPlan {
@@ -42,17 +61,25 @@ export interface RetentionPlan {
 export function planRetention(closed: readonly SegmentUsage[], compactionRatio: number): RetentionPlan {
   const plan: RetentionPlan = { delete: [], compact: undefined };
   let i = 0;
-  while (i < closed.length && closed[i]!.live === 0) plan.delete.push(closed[i++]!.no);
+  while (i < closed.length && closed[i]!.live === 0 && (closed[i]!.basedBytes ?? 0) === 0) plan.delete.push(closed[i++]!.no);
   const head = closed[i];
   if (head === undefined) return plan;
   let live = 0;
-  let appended = 0;
+  let bytes = 0;
   for (let j = i; j < closed.length; j++) {
-    live += closed[j]!.live;
-    appended += closed[j]!.appended;
+    live += liveBytes(closed[j]!);
+    bytes += closed[j]!.bytes ?? closed[j]!.appended;
   }
-  const headMostlyGarbage = head.live <= head.appended * compactionRatio;
-  const closedMostlyGarbage = appended - live > appended * MAX_GARBAGE_SHARE;
+  const headMostlyGarbage = liveBytes(head) <= (head.bytes ?? head.appended) * compactionRatio;
+  const closedMostlyGarbage = bytes - live > bytes * MAX_GARBAGE_SHARE;
   if (headMostlyGarbage || closedMostlyGarbage) plan.compact = head.no;
   return plan;
+}
+
+/** A segment's live bytes (estimated for deliveries, see above), at most its bytes. */
+export function liveBytes(segment: SegmentUsage): number {
+  const bytes = segment.bytes ?? segment.appended;
+  const stateBytes = segment.stateBytes ?? 0;
+  const deliveries = segment.appended === 0 ? 0 : (segment.live / segment.appended) * Math.max(0, bytes - stateBytes);
+  return Math.min(bytes, deliveries + (segment.basedBytes ?? 0));
 }

@@ -1,6 +1,7 @@
 /**
  * Carries out retention (retention-plan.ts decides): deletes dead segments oldest first and
- * compacts the oldest closed segment by copying its pending append frames into the active one.
+ * compacts the oldest closed segment by copying its pending append frames into the active one and
+ * snapshotting the state of the agents based in it (decision 1991).
  * At most one step runs at a time; each step triggers the next.
  *
  * `run()` must only be called when everything the log has applied is durable under its fsync
@@ -13,8 +14,8 @@ import { EmbeddedLogError } from './errors.js';
 import type { FsyncPolicy } from './group-committer.js';
 import { readKeyedId } from './payload.js';
 import type { PendingEntry } from './pending-entry.js';
-import { FrameReader, FrameStatus, RecordType } from './record-format.js';
-import { planRetention } from './retention-plan.js';
+import { FILE_HEADER_BYTES, FrameReader, FrameStatus, RecordType } from './record-format.js';
+import { planRetention, type SegmentUsage } from './retention-plan.js';
 import { SHARED_COUNT_BYTES, readSharedEntries, sharedEntryBytes } from './shared-payload.js';
 import { fsyncDir } from './segment-files.js';
 import type { Segment } from './segment-writer.js';
@@ -34,7 +35,8 @@ export interface RetentionHost {
   requestSync(): void;
   /**
    * Agents' state built from frames in `deleting` is snapshotted into the current group first
-   * (decision 1600). Returns the group's promise if it queued any, else undefined.
+   * (decision 1600): before a deletion, and when compacting (decision 1991). Returns the group's
+   * promise if it queued any, else undefined.
    */
   carryState(deleting: ReadonlySet<Segment>): Promise<void> | undefined;
   warn(warning: EmbeddedLogError): void;
@@ -61,7 +63,7 @@ export class RetentionRunner {
   run(): void {
     const host = this.host;
     if (this.running !== undefined || !host.isOpen()) return;
-    const plan = planRetention(host.segments().slice(0, -1), host.compactionRatio);
+    const plan = planRetention(host.segments().slice(0, -1).map(usage), host.compactionRatio);
     let step: Promise<void>;
     if (plan.delete.length > 0) step = this.deleteOldest(plan.delete.length);
     else if (plan.compact !== undefined) step = this.compactOldest();
@@ -101,9 +103,22 @@ export class RetentionRunner {
     }
   }
 
-  /** Copy the oldest closed segment's pending append frames, verbatim, into the active segment. */
+  /**
+   * Copy the oldest closed segment's live data into the active segment: its pending append frames
+   * verbatim, and snapshots of the agents whose state is based in it. Once durable, the segment
+   * holds nothing live and the next step deletes it.
+   */
   private async compactOldest(): Promise<void> {
     const segment = this.host.segments()[0]!;
+    const copied = await this.copyStragglers(segment);
+    const carrying = this.host.isOpen() ? this.host.carryState(new Set([segment])) : undefined;
+    if (copied || carrying !== undefined) this.stats.compactions++;
+    await carrying;
+  }
+
+  /** Copy the segment's pending append frames and wait until durable; false if there were none. */
+  private async copyStragglers(segment: Segment): Promise<boolean> {
+    if (segment.live === 0) return false;
     const pending = this.host.pending();
     const stragglers: [string, PendingEntry][] = [];
     let seen = 0;
@@ -113,10 +128,9 @@ export class RetentionRunner {
       if (!entry.completing) stragglers.push([id, entry]);
       if (++seen === segment.live) break;
     }
-    if (stragglers.length === 0) return; // only completions in flight: deletion follows once durable
-    this.stats.compactions++;
+    if (stragglers.length === 0) return false; // only completions in flight: deletion follows once durable
     const buf = await fs.readFile(segment.path);
-    if (!this.host.isOpen()) return;
+    if (!this.host.isOpen()) return false;
     const reader = new FrameReader(buf, segment.size);
     // Decided synchronously against the current state: a completion queued from here on is
     // written AFTER the copy, so recovery can never see a copy following its completion.
@@ -150,5 +164,11 @@ export class RetentionRunner {
       group.moveShared(entries, entries.map((e) => still.get(e.id)!), body, payloadBytes);
     }
     await group.done;
+    return true;
   }
+}
+
+function usage(segment: Segment): SegmentUsage {
+  const { no, live, appended, stateBytes, basedBytes } = segment;
+  return { no, live, appended, stateBytes, basedBytes, bytes: segment.size - FILE_HEADER_BYTES };
 }

@@ -79,6 +79,7 @@ export async function recoverSegments(options: SegmentRecoveryOptions): Promise<
           case RecordType.State: {
             const part = decodeStateFrame(buf.toString('utf8', payloadStart, payloadEnd));
             if (part === undefined) return false;
+            segment.stateBytes += reader.next - offset;
             const tx = transactions.part(part);
             if (tx !== undefined) {
               options.state.apply(tx);

@@ -22,7 +22,7 @@ export interface Segment extends SegmentRef {
 }
 
 export function newSegment(dir: string, no: number, size: number): Segment {
-  return { no, path: path.join(dir, segmentFileName(no)), live: 0, appended: 0, size };
+  return { no, path: path.join(dir, segmentFileName(no)), live: 0, appended: 0, stateBytes: 0, basedBytes: 0, size };
 }
 
 export class SegmentWriter {

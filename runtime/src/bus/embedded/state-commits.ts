@@ -67,7 +67,11 @@ export class StateCommits {
 
   /** The group is written to its segment: the agents' state now depends on that segment too. */
   placed(group: CommitGroup): void {
-    for (const { agent, reset } of group.stateTransactions) this.view.placed(agent, reset, group.segment!);
+    const segment = group.segment!;
+    for (const { agent, reset, bytes } of group.stateTransactions) {
+      segment.stateBytes += bytes;
+      this.view.placed(agent, reset, segment);
+    }
   }
 
   /**

@@ -79,7 +79,7 @@ describe('scanFrames', () => {
 });
 
 describe('RecoveryPlanner', () => {
-  const segment = (no: number): SegmentRef => ({ no, live: 0, appended: 0 });
+  const segment = (no: number): SegmentRef => ({ no, live: 0, appended: 0, stateBytes: 0, basedBytes: 0 });
   const summary = (state: ReturnType<RecoveryPlanner['finish']>): [string, number, number][] =>
     [...state.pending].map(([id, e]) => [id, e.seq, e.segment!.no]);
 

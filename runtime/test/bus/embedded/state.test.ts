@@ -84,8 +84,8 @@ describe('state frames (pure)', () => {
 
   test('the view tracks the segment each agent depends on; an emptied agent needs no snapshot', () => {
     const view = new StateView();
-    const s1 = { no: 1, live: 0, appended: 0 };
-    const s2 = { no: 2, live: 0, appended: 0 };
+    const s1 = { no: 1, live: 0, appended: 0, stateBytes: 0, basedBytes: 0 };
+    const s2 = { no: 2, live: 0, appended: 0, stateBytes: 0, basedBytes: 0 };
     view.apply({ agent: 'a', reset: false, writes: [set('k', 'v')] });
     view.placed('a', false, s1);
     view.apply({ agent: 'b', reset: false, writes: [set('k', 'v')] });
