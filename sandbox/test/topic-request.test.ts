@@ -23,7 +23,7 @@ describe('checkSubscribe', () => {
 
   it('refuses a filter that is too long, not JSON, or not the filter form, saying where', () => {
     const cases: Array<[string, RegExp]> = [
-      ['x'.repeat(TOPIC_LIMITS.maxFilterTextLength + 1), /at most 300000/],
+      ['x'.repeat(TOPIC_LIMITS.maxFilterTextLength + 1), /at most 32768/],
       ['{"all":', /^the filter is not JSON: /],
       ['[]', /^filter: must be an object with an "all" list/],
       ['{"all":[{"field":"performative","match":{"regex":".*"}}]}', /filter\.all\[0\]\.match: "regex" is not a match/],

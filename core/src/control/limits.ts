@@ -104,6 +104,10 @@ export const AGENT_LIMIT_TABLE = {
     unit: 'per second', default: 100, ceiling: 10_000,
     description: 'Sustained directory and topic changes per second (token bucket).',
   },
+  directoryBytesPerSecond: {
+    unit: 'code units per second', default: 64 * 1024, ceiling: 64 * 1024 * 1024,
+    description: 'Sustained text of directory and topic changes per second (service descriptions, topic names and filters; token bucket): what one agent may write to the registry.',
+  },
   maxServiceBytes: {
     unit: 'code units', default: 64 * 1024, ceiling: 1 << 20,
     description: 'Longest service description register-service accepts (sum of its strings).',
@@ -136,16 +140,22 @@ export const TOPIC_LIMITS = Object.freeze({
   maxFilterValues: 64,
   /** Longest value or prefix a clause may compare with, in code units. */
   maxFilterValueLength: 256,
+  /**
+   * Longest filter in all, in code units: every value and prefix it compares with, summed
+   * (decision 1960, review fix). A subscription is a registry record: the clause and value
+   * bounds alone let one reach 262,144 code units of values.
+   */
+  maxFilterTotalLength: 16_384,
   /** Topics one agent may be subscribed to at once. */
   maxSubscriptionsPerAgent: 100,
   /**
    * Longest filter an agent may pass as JSON text to `caxton:agent/topics` `subscribe`, in code
-   * units (decision 1961): checked before the text is read or parsed. Every filter at the clause,
-   * value and length bounds fits when its values are written plainly (16 × 64 × 256 = 262,144
-   * characters of values, plus the JSON around them); one that escapes every character as
-   * `\uXXXX` may not.
+   * units (decision 1961): checked before the text is read or parsed. Every filter within
+   * `maxFilterTotalLength` and the clause and value bounds fits when its values are written
+   * plainly (16,384 code units of values plus the JSON around 16 × 64 of them); one that escapes
+   * every character as `\uXXXX` may not.
    */
-  maxFilterTextLength: 300_000,
+  maxFilterTextLength: 32_768,
 });
 
 /**

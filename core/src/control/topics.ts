@@ -104,7 +104,23 @@ export function parseTopicFilter(input: unknown, field = 'filter'): TopicFilter 
   const all = input.all;
   if (!Array.isArray(all)) throw badFilter(`${field}.all`, 'must be a list of clauses');
   if (all.length > TOPIC_LIMITS.maxFilterClauses) throw badFilter(`${field}.all`, `has ${all.length} clauses; at most ${TOPIC_LIMITS.maxFilterClauses}`);
-  return { all: all.map((c, i) => parseClause(c, `${field}.all[${i}]`)) };
+  const filter = { all: all.map((c, i) => parseClause(c, `${field}.all[${i}]`)) };
+  const total = filterLength(filter);
+  if (total > TOPIC_LIMITS.maxFilterTotalLength) {
+    throw badFilter(field, `compares with ${total} code units of values in all; at most ${TOPIC_LIMITS.maxFilterTotalLength}`);
+  }
+  return filter;
+}
+
+/** The code units of values and prefixes a filter compares with (what `maxFilterTotalLength` bounds). */
+function filterLength(filter: TopicFilter): number {
+  let n = 0;
+  for (const { match } of filter.all) {
+    if ('equals' in match) n += match.equals.length;
+    else if ('prefix' in match) n += match.prefix.length;
+    else for (const v of match.in) n += v.length;
+  }
+  return n;
 }
 
 function parseClause(input: unknown, at: string): FilterClause {

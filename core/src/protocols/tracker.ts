@@ -80,6 +80,24 @@ export class ConversationTracker {
     return this.startOrPass(message, sender, now);
   }
 
+  /**
+   * Of `message`'s receivers, those that are not participants of the active conversation its
+   * sender initiated and the message continues; empty when it continues none, when it is the
+   * protocol's opening act (which is how more participants join, see `join`) or when every
+   * receiver takes part. Pure: changes nothing. The bus asks this for receivers a topic reached
+   * (decision 1960): an agent that subscribed mid-conversation is left out of a follow-up sent to
+   * the topic instead of the whole follow-up being refused.
+   */
+  nonParticipants(message: AclMessage): readonly string[] {
+    const sender = message.sender;
+    if (sender === undefined || message.protocol === undefined || message.receivers.length === 0) return [];
+    const correlation = this.index.correlate(message, sender.name);
+    if (correlation.kind !== 'outsiders' || correlation.conversation.ended) return [];
+    const machine = correlation.conversation.machine;
+    if (toProtocolName(message.protocol) === machine.name && machine.openers.has(message.performative)) return [];
+    return correlation.outsiders;
+  }
+
   /** Messages the runtime must inject because deadlines passed; clears them from the engine. */
   expire(now: number): AclMessage[] {
     this.forgetExpiredEnded(now);

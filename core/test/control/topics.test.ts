@@ -86,6 +86,18 @@ test('filters are bounded in clauses, set sizes and value lengths (so evaluation
   refused(() => parseTopicFilter({ all: [{ field: 'ontology', match: { prefix: 'p'.repeat(TOPIC_LIMITS.maxFilterValueLength + 1) } }] }), 'topic.invalid-filter', /^filter\.all\[0\]\.match\.prefix$/);
 });
 
+test('a filter is bounded in all: its values summed stay within maxFilterTotalLength (a subscription is a registry record)', () => {
+  const value = 'v'.repeat(TOPIC_LIMITS.maxFilterValueLength);
+  const perClause = TOPIC_LIMITS.maxFilterTotalLength / TOPIC_LIMITS.maxFilterClauses / TOPIC_LIMITS.maxFilterValueLength;
+  const atCap = { all: Array.from({ length: TOPIC_LIMITS.maxFilterClauses }, () => ({ field: 'ontology', match: { in: Array(perClause).fill(value) } })) };
+  assert.equal(parseTopicFilter(atCap).all.length, TOPIC_LIMITS.maxFilterClauses);
+  // Written plainly, a filter at the cap fits in the text a guest may pass.
+  assert.ok(JSON.stringify(atCap).length <= TOPIC_LIMITS.maxFilterTextLength);
+  const over = { all: [{ field: 'ontology', match: { in: [...Array(perClause).fill(value), 'x'] } }, ...atCap.all.slice(1)] };
+  refused(() => parseTopicFilter(over), 'topic.invalid-filter', /^filter$/);
+  assert.throws(() => parseTopicFilter(over), /compares with 16385 code units of values in all; at most 16384/);
+});
+
 test('a subscription record round-trips through JSON and is re-validated on the way in', () => {
   const sub = { agent: 'buyer', topic: 'market.prices', filter: { all: [{ field: 'performative', match: { in: ['inform', 'propose'] } }] } };
   assert.deepEqual(parseTopicSubscription(JSON.parse(JSON.stringify(sub))), sub);

@@ -92,3 +92,29 @@ describe('tracker: one opener per participant in one conversation', () => {
     assert.equal(restored.expire(1_000).length, 1);
   });
 });
+
+describe('tracker: nonParticipants (what a topic-addressed follow-up leaves out, decision 1960)', () => {
+  const cn = (performative: Performative, from: string, to: string | string[], extra = {}) =>
+    msg(performative, from, to, { protocol: 'fipa-contract-net', conversationId: 'jobs-1', ...extra });
+
+  it('names the receivers of a follow-up that are not participants; pure, and the trimmed follow-up is in sequence', () => {
+    const tracker = newTracker();
+    assertDelivered(tracker.observe(cn('cfp', 'boss@caxton', ['a@caxton', 'b@caxton'], { replyBy: 1_000 }), 0));
+    assertDelivered(tracker.observe(cn('propose', 'a@caxton', 'boss@caxton'), 1));
+    const followUp = cn('reject-proposal', 'boss@caxton', ['a@caxton', 'late@caxton']);
+    assert.deepEqual(tracker.nonParticipants(followUp), ['late@caxton']);
+    assert.deepEqual(tracker.nonParticipants(followUp), ['late@caxton'], 'asking changes nothing');
+    assertRejected(tracker.observe(followUp, 2), 'not-understood', PROTOCOL_ERROR_CODES.notParticipant, 'sent whole, it is refused');
+    assertDelivered(tracker.observe(cn('reject-proposal', 'boss@caxton', ['a@caxton']), 3), 'without the newcomer it is in sequence');
+  });
+
+  it('names nobody for an opening act (new participants join), a message of no conversation, or a participant', () => {
+    const tracker = newTracker();
+    assert.deepEqual(tracker.nonParticipants(cn('cfp', 'boss@caxton', ['a@caxton'])), [], 'no conversation yet');
+    assertDelivered(tracker.observe(cn('cfp', 'boss@caxton', ['a@caxton'], { replyBy: 1_000 }), 0));
+    assert.deepEqual(tracker.nonParticipants(cn('cfp', 'boss@caxton', ['late@caxton'], { replyBy: 1_000 })), [], 'a cfp may add participants');
+    assert.deepEqual(tracker.nonParticipants(cn('reject-proposal', 'boss@caxton', ['a@caxton'])), []);
+    assert.deepEqual(tracker.nonParticipants(cn('propose', 'late@caxton', ['boss@caxton'])), [], 'not its initiator: nothing to trim');
+    assert.deepEqual(tracker.nonParticipants(msg('inform', 'boss@caxton', ['late@caxton'])), [], 'no protocol');
+  });
+});

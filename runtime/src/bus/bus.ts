@@ -270,15 +270,20 @@ export class Bus implements OutboxSender {
     // A send admitted ahead of the bus (admitOutside) is held in flight by its ticket already.
     const admittedAhead = 'external' in origin && origin.admitted === true;
     const edge = fromAgent || isPlatform || admittedAhead ? undefined : this.mailboxes.edge;
-    if (edge !== undefined) {
-      const lane: EdgeLane = 'external' in origin ? origin.lane ?? 'client' : 'client';
-      const admitted = edge.admit(lane, msg.receivers.length, this.now());
-      if (!admitted.admitted) throw new BusOverloadedError(admitted, { messageId: id });
-    }
     // A topic is resolved to its subscribers before the protocol gate sees the message (decision
     // 1961): a cfp to `topic:jobs` opens a conversation whose participants are the subscribers it
     // reaches, so their proposals are in sequence; the delivered message keeps the topic address.
+    // Resolving is a registry read only: a refusal below still leaves no trace.
     const receivers = msg.receivers.some((r) => r.name.startsWith(TOPIC_PREFIX)) ? await this.resolveTopics(msg, port) : msg.receivers;
+    // Admitted with the deliveries the send makes, not the names it carries: a topic with N
+    // subscribers is N deliveries in flight. A send admitted ahead holds a ticket for its names;
+    // the subscribers beyond them must fit as well.
+    const beyondTicket = admittedAhead ? receivers.length - msg.receivers.length : 0;
+    if (edge !== undefined || beyondTicket > 0) {
+      const lane: EdgeLane = 'external' in origin ? origin.lane ?? 'client' : 'client';
+      const admitted = this.mailboxes.edge.admit(lane, edge !== undefined ? receivers.length : beyondTicket, this.now());
+      if (!admitted.admitted) throw new BusOverloadedError(admitted, { messageId: id });
+    }
     const verdict = isPlatform ? undefined : port.gate?.observe(receivers === msg.receivers ? msg : { ...msg, receivers }, this.now());
     if (verdict?.kind === 'reject') {
       if (!fromAgent) throw new InvalidSendError(`protocol violation: ${verdict.reason}`, { messageId: id, conversationId: msg.conversationId });
@@ -490,19 +495,31 @@ export class Bus implements OutboxSender {
       seen.add(name);
       out.push(id);
     };
+    // A message never comes back to its sender (or its reply-to) through a topic it subscribes
+    // to: with the initiator among the receivers the protocol gate would let the conversation
+    // pass unpoliced, and every answer to it would then be refused as out of sequence.
+    const initiatorSide = new Set<string>();
+    if (msg.sender !== undefined) initiatorSide.add(this.agentName(msg.sender));
+    for (const r of msg.replyTo ?? []) initiatorSide.add(this.agentName(r));
     const topics: string[] = [];
     for (const receiver of msg.receivers) {
       const topic = topicOfReceiver(receiver.name);
       if (topic === undefined) add(receiver);
       else if (!topics.includes(topic)) topics.push(topic);
     }
+    const named = out.length;
     for (const topic of topics) {
       for (const sub of (await port.subscriptions?.(topic)) ?? []) {
-        if (seen.has(sub.agent) || !matchesTopicFilter(sub.filter, msg)) continue;
+        if (seen.has(sub.agent) || initiatorSide.has(sub.agent) || !matchesTopicFilter(sub.filter, msg)) continue;
         add(this.agentId(sub.agent));
       }
     }
-    return out;
+    if (out.length === named || port.gate?.nonParticipants === undefined) return out;
+    // A follow-up sent to the topic goes to the conversation's participants among the
+    // subscribers: one who subscribed since the conversation opened is left out, rather than the
+    // whole follow-up being refused (a receiver named outright is still judged by the gate).
+    const strangers = new Set(port.gate.nonParticipants({ ...msg, receivers: out }));
+    return strangers.size === 0 ? out : out.filter((id, i) => i < named || !strangers.has(id.name));
   }
 
   private prepare(message: AclMessage, origin: Origin): AclMessage {

@@ -24,6 +24,12 @@ export type ReceiverKind = 'agent' | 'external' | 'unknown' | 'activation-limit'
 /** Conversation protocols as the bus sees them: a verdict per send, and deadlines that expire. */
 export interface ProtocolGate {
   observe(msg: AclMessage, now: number): { kind: 'deliver' } | { kind: 'reject'; reply: AclMessage; reason: string };
+  /**
+   * Receivers of `msg` that are not participants of the conversation it continues (empty when it
+   * continues none or is an opening act). Pure. The bus leaves such receivers out when a topic
+   * reached them (decision 1960) rather than have the whole message refused.
+   */
+  nonParticipants?(msg: AclMessage): readonly string[];
   expire(now: number): AclMessage[];
   nextDeadline(): number | undefined;
 }

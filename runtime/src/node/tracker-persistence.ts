@@ -12,7 +12,7 @@ import type { AclMessage } from '@caxton/core';
 type Snapshot = ReturnType<ConversationTracker['snapshot']>;
 
 /** What the node's protocol gates use of a tracker (a PersistedTracker or the tracker itself). */
-export type ConversationGate = Pick<ConversationTracker, 'observe' | 'expire' | 'nextDeadline' | 'inspect'>;
+export type ConversationGate = Pick<ConversationTracker, 'observe' | 'expire' | 'nextDeadline' | 'inspect' | 'nonParticipants'>;
 
 export function loadTracker(file: string, options: TrackerOptions, warn: (message: string) => void): ConversationTracker {
   let text: string;
@@ -48,6 +48,10 @@ export class PersistedTracker implements ConversationGate {
   observe(msg: AclMessage, now: number): ReturnType<ConversationTracker['observe']> {
     this.dirty = true;
     return this.tracker.observe(msg, now);
+  }
+
+  nonParticipants(msg: AclMessage): readonly string[] {
+    return this.tracker.nonParticipants(msg);
   }
 
   expire(now: number): AclMessage[] {

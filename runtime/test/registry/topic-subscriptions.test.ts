@@ -86,3 +86,27 @@ test('etcd: every node reads the same subscriptions at once, and they outlive th
   await b.connection.client.put(`${prefix}store/topics/news/y`).value(JSON.stringify({ agent: 'z', topic: 'news' })).exec();
   assert.deepEqual(await b.listSubscriptions('news'), []);
 });
+
+test('etcd: the per-agent bound holds when two nodes subscribe one agent at once (one transaction on the agent\'s own keys)', async () => {
+  const prefix = `/topics${n++}/`;
+  const a = new EtcdRegistry({ endpoints: [etcd.endpoint], prefix });
+  const b = new EtcdRegistry({ endpoints: [etcd.endpoint], prefix });
+  await a.open();
+  await b.open();
+  toClose.push(a, b);
+  // Another agent's subscriptions are not counted (nor read) for this one.
+  await a.putSubscription({ agent: 'other', topic: 'shared' });
+  for (let i = 0; i < TOPIC_LIMITS.maxSubscriptionsPerAgent - 1; i++) await (i % 2 === 0 ? a : b).putSubscription({ agent: 'race', topic: `t${i}` });
+  assert.equal((await a.listSubscriptions()).filter((s) => s.agent === 'race').length, TOPIC_LIMITS.maxSubscriptionsPerAgent - 1);
+  const outcomes = await Promise.allSettled([a.putSubscription({ agent: 'race', topic: 'last-a' }), b.putSubscription({ agent: 'race', topic: 'last-b' })]);
+  assert.deepEqual(outcomes.map((o) => o.status).sort(), ['fulfilled', 'rejected'], 'one place left: exactly one of two racing subscribes gets it');
+  const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')!;
+  assert.equal((refused.reason as { code?: string }).code, 'topic.too-many-subscriptions');
+  assert.equal((await b.listSubscriptions()).filter((s) => s.agent === 'race').length, TOPIC_LIMITS.maxSubscriptionsPerAgent);
+  // An unsubscribe frees a place; undeploying drops the subscriptions and their index.
+  await b.deleteSubscription('race', 't0');
+  await a.putSubscription({ agent: 'race', topic: 'again' });
+  await a.deleteSubscriptions('race');
+  assert.deepEqual(await b.listSubscriptions(), [{ agent: 'other', topic: 'shared' }]);
+  assert.deepEqual(Object.keys(await b.connection.client.getAll().prefix(`${prefix}store/topic-agents/race`).strings()), [], 'no index left behind');
+});

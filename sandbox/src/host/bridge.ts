@@ -346,11 +346,16 @@ export class HostBridge {
     timers.push({ delayMs: Math.max(delayMs >>> 0, limits.minTimerDelayMs), token });
   }
 
-  /** Why a directory change is refused now (per call, per second), or null (and the change is counted). */
-  private directoryQuota(): string | null {
+  /**
+   * Why a directory change of `units` code units is refused now (per call, per second, text per
+   * second), or null (and the change is counted).
+   */
+  private directoryQuota(units: number): string | null {
     const { limits } = this.env;
     if (this.effects.directory.length >= limits.maxDirectoryOps) return `at most ${limits.maxDirectoryOps} directory changes per call`;
-    if (!this.rates.takeDirectoryChange(this.env.clock())) return `at most ${limits.directoryChangesPerSecond} directory changes per second`;
+    const refused = this.rates.takeDirectoryChange(units, this.env.clock());
+    if (refused === 'directoryChangesPerSecond') return `at most ${limits.directoryChangesPerSecond} directory changes per second`;
+    if (refused === 'directoryBytesPerSecond') return `at most ${limits.directoryBytesPerSecond} code units of directory changes per second (this one is ${units})`;
     return null;
   }
 
@@ -371,7 +376,7 @@ export class HostBridge {
       this.counters.badArgument++;
       return { tag: 'err', val: `the service description is too large (${size} > ${this.env.limits.maxServiceBytes})` };
     }
-    const quota = this.directoryQuota();
+    const quota = this.directoryQuota(size);
     if (quota !== null) {
       this.counters.directoryChanges++;
       return { tag: 'err', val: `quota exceeded: ${quota}` };
@@ -397,7 +402,7 @@ export class HostBridge {
       this.counters.badArgument++;
       this.fail(new HostArgumentRefused('deregister-service', `service names are limited to ${this.liftCaps.serviceField} code units`));
     }
-    const quota = this.directoryQuota();
+    const quota = this.directoryQuota(name.length);
     if (quota !== null) {
       this.counters.directoryChanges++;
       this.fail(new QuotaExceeded('directory changes', `deregister-service: ${quota}`));
@@ -534,7 +539,7 @@ export class HostBridge {
     this.chargeCall(topic.length + (filter?.length ?? 0));
     const checked = checkSubscribe(topic, filter);
     if (!checked.ok) return this.topicRefused(checked.refusal);
-    const quota = this.directoryQuota();
+    const quota = this.directoryQuota(topic.length + (filter?.length ?? 0));
     if (quota !== null) {
       this.counters.directoryChanges++;
       return { tag: 'err', val: { kind: 'quota-exceeded', message: `quota exceeded: ${quota}` } };
@@ -552,7 +557,7 @@ export class HostBridge {
     this.chargeCall(topic.length);
     const bad = checkGuestTopic(topic);
     if (bad !== null) return this.topicRefused(bad);
-    const quota = this.directoryQuota();
+    const quota = this.directoryQuota(topic.length);
     if (quota !== null) {
       this.counters.directoryChanges++;
       return { tag: 'err', val: { kind: 'quota-exceeded', message: `quota exceeded: ${quota}` } };

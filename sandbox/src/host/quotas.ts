@@ -14,7 +14,7 @@ export interface RefusalCounters {
   outboxFull: number;
   sendsPerSecond: number;
   sendBytesPerSecond: number;
-  /** register/deregister-service refused: per call or per second. */
+  /** register/deregister-service and topic changes refused: per call, per second or bytes per second. */
   directoryChanges: number;
   /** set-timer past the per-call count. */
   timers: number;
@@ -37,11 +37,13 @@ export class RateQuotas {
   private readonly sends: TokenBucket;
   private readonly sendBytes: TokenBucket;
   private readonly directoryChanges: TokenBucket;
+  private readonly directoryBytes: TokenBucket;
 
-  constructor(limits: Pick<AgentLimits, 'sendsPerSecond' | 'sendBytesPerSecond' | 'directoryChangesPerSecond'>) {
+  constructor(limits: Pick<AgentLimits, 'sendsPerSecond' | 'sendBytesPerSecond' | 'directoryChangesPerSecond' | 'directoryBytesPerSecond'>) {
     this.sends = new TokenBucket(limits.sendsPerSecond);
     this.sendBytes = new TokenBucket(limits.sendBytesPerSecond);
     this.directoryChanges = new TokenBucket(limits.directoryChangesPerSecond);
+    this.directoryBytes = new TokenBucket(limits.directoryBytesPerSecond);
   }
 
   /** Takes one send of `bytes`, or names the quota that refuses it (and takes nothing). */
@@ -52,7 +54,14 @@ export class RateQuotas {
     return null;
   }
 
-  takeDirectoryChange(nowMs: number): boolean {
-    return this.directoryChanges.take(1, nowMs);
+  /**
+   * Takes one directory change of `units` code units (what it writes to the registry), or names
+   * the quota that refuses it (and takes nothing).
+   */
+  takeDirectoryChange(units: number, nowMs: number): 'directoryChangesPerSecond' | 'directoryBytesPerSecond' | null {
+    if (!this.directoryChanges.has(1, nowMs)) return 'directoryChangesPerSecond';
+    if (!this.directoryBytes.take(units, nowMs)) return 'directoryBytesPerSecond';
+    this.directoryChanges.take(1, nowMs);
+    return null;
   }
 }

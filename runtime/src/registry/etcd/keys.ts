@@ -13,6 +13,8 @@
  *   <prefix>store/artifacts/<sha256>/manifest, .../chunks/<n>
  *   <prefix>store/timers/<agent>/<id>   TimerRecord (JSON); no lease: a timer outlives the node that set it
  *   <prefix>store/topics/<topic, URI-encoded>/<agent>   TopicSubscription (JSON); no lease (decision 1960)
+ *   <prefix>store/topic-agents/<agent>/<topic, URI-encoded>   '' : the per-agent index of the above
+ *   <prefix>store/topic-agents/<agent>  the agent's subscription count, the guard of its changes
  *   <prefix>control/frozen              the cluster-wide freeze (decision 1403); inside the mirrored
  *   <prefix>control/suspended/<agent>   range, so every node (and one joining later) sees both at once
  */
@@ -94,6 +96,23 @@ export function topicPrefix(keys: KeyLayout, topic: string): string {
 export function subscriptionKey(keys: KeyLayout, topic: string, agent: string): string {
   if (!isSegment(agent)) throw invalid('subscription agent name must be non-empty and without "/"', { agent });
   return `${topicPrefix(keys, topic)}${agent}`;
+}
+
+/**
+ * The per-agent index of subscriptions (decision 1960, review fix): the per-agent bound is
+ * checked on the agent's own keys, and the count key guards each change in one transaction.
+ */
+export function agentTopicsGuard(keys: KeyLayout, agent: string): string {
+  if (!isSegment(agent)) throw invalid('subscription agent name must be non-empty and without "/"', { agent });
+  return `${keys.prefix}store/topic-agents/${agent}`;
+}
+
+export function agentTopicsPrefix(keys: KeyLayout, agent: string): string {
+  return `${agentTopicsGuard(keys, agent)}/`;
+}
+
+export function agentTopicKey(keys: KeyLayout, agent: string, topic: string): string {
+  return `${agentTopicsPrefix(keys, agent)}${encodeURIComponent(topic)}`;
 }
 
 function isSegment(value: string): boolean {

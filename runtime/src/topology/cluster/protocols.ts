@@ -67,6 +67,11 @@ export class ClusterProtocols implements ProtocolGate {
     return verdict;
   }
 
+  nonParticipants(msg: AclMessage): readonly string[] {
+    // Only a local agent's conversations are tracked on its sending side (see above).
+    return this.isAgentName(msg.sender?.name) ? this.tracker.nonParticipants(msg) : [];
+  }
+
   expire(now: number): AclMessage[] {
     return this.tracker.expire(now);
   }
