@@ -250,6 +250,7 @@ export class AgentKinds {
 
   /** The bus handed out deliveries for `name`: an instance not in memory (mail replayed at start-up) is activated, or waits for a slot. */
   noticeMail(name: string): void {
+    if (this.closed) return; // a stopping node starts nothing: the mail stays in the log for the next start
     let parsed;
     try {
       parsed = parseInstanceName(name);
@@ -258,7 +259,13 @@ export class AgentKinds {
     }
     if (parsed === undefined) return;
     const kind = this.kinds.get(parsed.kind);
-    if (kind === undefined || kind.stopping) return;
+    if (kind === undefined) {
+      // Mail for an instance of no kind (replayed after its kind was stopped): it would sit in a
+      // mailbox for ever; it is dead-lettered, with why. (A stopping kind dead-letters its own.)
+      if (!this.closed) void this.deadLetterAll(name, `kind ${parsed.kind} is not deployed: instance ${name} cannot take it`);
+      return;
+    }
+    if (kind.stopping) return;
     const instance = kind.instances.get(name);
     if (instance !== undefined) {
       instance.lastActive = this.now();
@@ -268,6 +275,14 @@ export class AgentKinds {
     const reserved = this.reserve(kind, name, parsed.key);
     if (reserved === undefined) this.waiting.add(name);
     else this.begin(kind, reserved);
+  }
+
+  private async deadLetterAll(name: string, reason: string): Promise<void> {
+    for (const d of this.o.messaging.forget(name)) {
+      await this.o.messaging.deadLetter({ delivery: d, reason, attempts: 0, at: this.now() }).catch((err: unknown) => {
+        agentLog(this.o.events, name, 'warn', `a delivery for ${name} could not be dead-lettered: ${(err as Error).message}`);
+      });
+    }
   }
 
   /** May the dispatcher hand the instance work now? (in memory and running, its kind not held, not in a restart backoff) */
@@ -352,13 +367,13 @@ export class AgentKinds {
   }
 
   /** An instance whose activation failed for a passing reason waits, its mail durable, and is tried again. */
-  private retryLater(name: string): void {
+  private retryLater(name: string, afterMs = this.o.retryAfterMs ?? KIND_LIMITS.activationRetryAfterMs): void {
     this.waiting.add(name);
     const timer = setTimeout(() => {
       this.retries.delete(timer);
       if (this.closed || !this.waiting.delete(name)) return;
       this.noticeMail(name);
-    }, this.o.retryAfterMs ?? KIND_LIMITS.activationRetryAfterMs);
+    }, afterMs);
     timer.unref();
     this.retries.add(timer);
   }
@@ -394,9 +409,30 @@ export class AgentKinds {
       return;
     }
     this.o.messaging.forget(instance.name); // empty: the mailbox itself goes
+    // A closed breaker keeps nothing worth keeping past the instance; an open one keeps its cool-down.
+    if (this.o.messaging.breaker?.(instance.name) === undefined) this.o.messaging.replaced?.(instance.name);
     kind.passivated += 1;
     this.drop(kind, instance);
     await this.o.onDropped(instance.name, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: ${(err as Error).message}`));
+  }
+
+  /**
+   * An instance the sandbox marked failed (it crashed past its restart budget) would keep its slot
+   * and its mail for ever, and many such keys would take every slot from the other kinds. It is
+   * dropped, its slot freed, its mail kept (in the log and its mailbox), and it is activated
+   * afresh after another idle period: the mail is retried, slowly, never lost.
+   */
+  private async evictIfFailed(kind: Kind, instance: Instance, idleMs: number): Promise<void> {
+    if ((await this.o.host.stats(instance.name))?.state !== 'failed') return;
+    if (instance.state !== 'running' || kind.instances.get(instance.name) !== instance || this.closed) return;
+    instance.state = 'passivating';
+    await this.o.host.stop(instance.name, true).catch(() => {});
+    if (kind.instances.get(instance.name) !== instance) return;
+    kind.failed += 1;
+    agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} failed (crashed past its restart budget): dropped from memory; its ${this.o.messaging.mailboxDepth(instance.name)} waiting message(s) are kept and retried in ${idleMs} ms`);
+    this.drop(kind, instance);
+    await this.o.onDropped(instance.name, false).catch(() => {});
+    this.retryLater(instance.name, idleMs);
   }
 
   /** Forgets an instance and frees its slot; an instance waiting for one is activated in its place. */
@@ -438,6 +474,11 @@ export class AgentKinds {
       for (const i of kind.instances.values()) {
         if (i.state === 'running' && i.version !== kind.record.version) {
           void this.passivate(kind, i, true).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not moved to version ${kind.record.version}: ${(err as Error).message}`));
+          continue;
+        }
+        if (i.state === 'running' && now - i.lastActive >= idleMs && this.o.messaging.mailboxDepth(i.name) > 0) {
+          // Mail, yet no work taken for a whole idle period: perhaps failed (a crash loop).
+          void this.evictIfFailed(kind, i, idleMs).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not checked: ${(err as Error).message}`));
           continue;
         }
         if (i.state === 'running' && now - i.lastActive >= idleMs && this.o.messaging.mailboxDepth(i.name) === 0) {
