@@ -4,7 +4,8 @@
  * activate one instance per key, each with its own durable count and its key in its init config;
  * an idle instance is passivated and the next message reactivates it on its count; SIGKILL right
  * after a passivation loses no write; an upgrade of the kind reaches a passivated instance at its
- * next activation; a shard at its activation bound refuses typed, and takes the key once a slot frees.
+ * next activation; a shard at its activation bound refuses typed, and takes the key once a slot frees;
+ * a kind's resume wakes its instances; a node stopped while an activation waits keeps that mail.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';

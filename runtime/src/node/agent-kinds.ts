@@ -472,6 +472,11 @@ export class AgentKinds {
     for (const kind of this.kinds.values()) {
       const idleMs = kind.record.kind?.idleMs ?? this.defaultIdleMs;
       for (const i of kind.instances.values()) {
+        if (i.state === 'reserved' && now - i.lastActive >= idleMs && this.o.messaging.mailboxDepth(i.name) === 0) {
+          // A reservation no mail ever reached (a race the bus could not report): its slot goes back.
+          this.drop(kind, i);
+          continue;
+        }
         if (i.state === 'running' && i.version !== kind.record.version) {
           void this.passivate(kind, i, true).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not moved to version ${kind.record.version}: ${(err as Error).message}`));
           continue;
