@@ -4,7 +4,8 @@
  * activate one instance per key, each with its own durable count and its key in its init config;
  * an idle instance is passivated and the next message reactivates it on its count; SIGKILL right
  * after a passivation loses no write; an upgrade of the kind reaches a passivated instance at its
- * next activation; a shard at its activation bound refuses typed, and takes the key once a slot frees.
+ * next activation; a shard at its activation bound refuses typed, and takes the key once a slot frees;
+ * a kind's resume wakes its instances; a node stopped while an activation waits keeps that mail.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -134,6 +135,57 @@ test('SIGKILL right after a passivation loses no write: a new node on the same d
     nodes.push(t);
     assert.deepEqual((await counts(t)).active, 0, 'the kind is back from the registry, nothing activated');
     for (const key of keys) assert.equal(await ask(t, `counter/${key}`), '2', `${key} kept its write`);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+/** Resolves once `name`'s mailbox holds at least `n` deliveries (its mail reached the bus). */
+async function mailWaiting(t: TestNode, name: string, n = 1): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (((await t.control.getAgent(name))?.mailboxDepth ?? 0) < n) {
+    if (Date.now() > deadline) assert.fail(`no mail waiting for ${name}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('resuming a suspended kind wakes its instances in memory; stopping the node while an activation waits dead-letters nothing, and the next start handles that mail', async () => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-kinds-'));
+  try {
+    const t = await TestNode.start({ dataDir });
+    nodes.push(t);
+    await t.control.deploy({ name: 'counter', config: {}, limits: {}, kind: { idleMs: 10_000 } }, await agentArtifact('as-state-counter'));
+    assert.equal(await ask(t, 'counter/a'), '1');
+
+    // Suspended: `a` (in memory) is parked by its own name, `b` waits to be activated.
+    await t.control.suspend('counter');
+    const idA = `r${++ids}`;
+    const idB = `r${++ids}`;
+    await t.send({ performative: 'request', receivers: [{ name: 'counter/a' }], content: 'count', replyWith: idA });
+    await t.send({ performative: 'request', receivers: [{ name: 'counter/b' }], content: 'count', replyWith: idB });
+    await mailWaiting(t, 'counter/a');
+    await mailWaiting(t, 'counter/b');
+    assert.equal(t.external.find((e) => e.message.inReplyTo === idA), undefined, 'nothing runs while the kind is suspended');
+    await t.control.resume('counter');
+    const answerA = await t.waitFor('a\'s answer after the resume', () => t.external.find((e) => e.message.inReplyTo === idA));
+    assert.equal(answerA.message.content, '2', 'the instance in memory was woken by the kind\'s resume');
+    assert.equal((await t.waitFor('b\'s answer after the resume', () => t.external.find((e) => e.message.inReplyTo === idB))).message.content, '1');
+
+    // Suspended again, mail for `c` waits on its activation when the node stops: kept in the log.
+    await t.control.suspend('counter');
+    await t.send({ performative: 'request', receivers: [{ name: 'counter/c' }], content: 'count' });
+    await mailWaiting(t, 'counter/c');
+    await t.stop();
+
+    const again = await TestNode.start({ dataDir });
+    nodes.push(again);
+    assert.deepEqual(await again.control.listDeadLetters({ agent: 'counter/c', includePurged: true, limit: 10 }), [], 'a stopping node dead-letters no mail of a kind');
+    await again.control.resume('counter');
+    const deadline = Date.now() + 15_000;
+    while ((await again.control.getState('counter/c', 'count')) !== '1') {
+      if (Date.now() > deadline) assert.fail('c\'s mail was not handled after the restart');
+      await new Promise((r) => setTimeout(r, 10));
+    }
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }

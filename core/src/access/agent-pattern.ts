@@ -3,11 +3,15 @@
  * names' own characters (A-Z a-z 0-9 . _ -) and `*` for any run of them. Several patterns may be
  * given separated by commas; a name matches when it matches one. No other wildcard exists, so a
  * pattern cannot be written to mean more than it shows. Pure.
+ *
+ * Instances of a kind (`<kind>/<key>`, decision 1980) are matched by patterns with one `/`
+ * (`counter/*`, `counter/alice`), each side on its own: `*` never stretches across the
+ * `/`, so `*` or `counter*` covers no instance, and `counter` covers the kind's own operations only.
  */
 
-const PATTERN = /^[A-Za-z0-9._*-]{1,128}$/;
+const PATTERN = /^[A-Za-z0-9._*-]{1,128}(\/[A-Za-z0-9._*-]{1,128})?$/;
 
-export const AGENT_PATTERN_HINT = 'agent-name characters (A-Z a-z 0-9 . _ -) with * for any run of them, comma-separated: e.g. team-a-*,shared-echo';
+export const AGENT_PATTERN_HINT = 'agent-name characters (A-Z a-z 0-9 . _ -) with * for any run of them, comma-separated, and <kind>/<key> for instances of a kind: e.g. team-a-*,shared-echo,counter/*';
 
 /** The patterns in `text`, or undefined when one is not a pattern. */
 export function parseAgentPatterns(text: string): string[] | undefined {
@@ -17,6 +21,14 @@ export function parseAgentPatterns(text: string): string[] | undefined {
 }
 
 function matchesOne(pattern: string, name: string): boolean {
+  const slash = pattern.indexOf('/');
+  const nameSlash = name.indexOf('/');
+  if ((slash < 0) !== (nameSlash < 0)) return false; // an instance pattern matches instances only, and only those
+  if (slash < 0) return matchesSegment(pattern, name);
+  return matchesSegment(pattern.slice(0, slash), name.slice(0, nameSlash)) && matchesSegment(pattern.slice(slash + 1), name.slice(nameSlash + 1));
+}
+
+function matchesSegment(pattern: string, name: string): boolean {
   // Split on `*`: the first piece is a prefix, the last a suffix, the others appear in order between.
   const pieces = pattern.split('*');
   if (pieces.length === 1) return pattern === name;
@@ -33,8 +45,8 @@ function matchesOne(pattern: string, name: string): boolean {
   return true;
 }
 
-/** The characters of an agent's local name: anything else (`topic:…`, `x@other-platform`) is no agent here. */
-const AGENT_NAME_CHARS = /^[A-Za-z0-9._-]+$/;
+/** The characters of an agent's local name (or an instance's, `<kind>/<key>`): anything else (`topic:…`, `x@other-platform`) is no agent here. */
+const AGENT_NAME_CHARS = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?$/;
 
 /**
  * Whether agent `name` matches one of `patterns` (comma-separated). A name with other characters

@@ -87,7 +87,12 @@ export class Bus implements OutboxSender {
       else if (status === 'ok' || status === 'rejected') this.breakers.record(e.agent, true, this.now());
     }, ['handled']);
     this.mailboxes = new Mailboxes(opts.mailboxCapacity, {
-      isAgent: (sender) => this.port?.route(this.agentName(sender)) === 'agent',
+      isAgent: (sender) => {
+        const port = this.port;
+        if (port === undefined) return false;
+        const name = this.agentName(sender);
+        return port.isAgent !== undefined ? port.isAgent(name) : port.route(name) === 'agent';
+      },
       platformSender: this.platformId.name,
       now: this.now,
       ...(opts.edgeAdmission ? { edge: opts.edgeAdmission } : {}),
@@ -301,6 +306,13 @@ export class Bus implements OutboxSender {
     const acceptedAt = this.now();
     /** Agents of other platforms, forwarded once the local deliveries are durable (decision 1910). */
     let remote: AgentId[] | undefined;
+    /** Receivers routed as agents: those that end with nothing appended give back what routing reserved. */
+    const routed: string[] = [];
+    const unroute = (appended: readonly Delivery[]): void => {
+      if (port.unrouted === undefined) return;
+      const kept = new Set(appended.map((d) => d.receiver));
+      for (const name of routed) if (!kept.has(name)) port.unrouted(name);
+    };
     for (const receiver of receivers) {
       if (fromAgent && port.transport?.reaches(receiver) === true) {
         (remote ??= []).push(receiver);
@@ -308,6 +320,7 @@ export class Bus implements OutboxSender {
       }
       const name = this.agentName(receiver);
       const kind = port.route(name);
+      if (kind === 'agent') routed.push(name);
       if (kind === 'external') {
         this.opts.events.emit({ type: 'external', messageId: id, to: receiver.name, message: msg });
         continue;
@@ -365,6 +378,7 @@ export class Bus implements OutboxSender {
     }
 
     if (refused.length > 0 && !fromAgent && deliveries.length === 0 && duplicates === undefined) {
+      unroute([]);
       const first = refused[0]!;
       if (first.reason === 'mailbox-full') throw new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id });
       if (first.reason === 'circuit-open') throw new CircuitOpenError(circuitOpen![0]!, { messageId: id });
@@ -376,9 +390,12 @@ export class Bus implements OutboxSender {
     }
 
     edge?.appendStarted(deliveries.length);
+    let appended = false;
     try {
       if (deliveries.length > 0) await this.opts.log.append(deliveries);
+      appended = true;
     } finally {
+      unroute(appended ? deliveries : []);
       edge?.appendEnded(deliveries.length);
       // Every delivery reserved one slot of its receiver's mailbox (and, from an agent, its share).
       for (const box of reservations) box.release(1);

@@ -39,8 +39,14 @@ export class MailboxShares {
   private readonly held = new Map<string, Map<string, number>>();
   /** receiver → slots held by agent senders together. */
   private readonly agentsHeld = new Map<string, number>();
-  /** Senders known to be agents (their deliveries count against `agentsTotal`). */
+  /**
+   * Senders known to be agents (their deliveries count against `agentsTotal`), while they hold or
+   * append something: one holding nothing is forgotten, so a node whose instances of kinds come
+   * and go (decision 1980) keeps no entry per instance that ever sent.
+   */
   private readonly agentSenders = new Set<string>();
+  /** agent sender → slots it holds or is appending, over all receivers. */
+  private readonly agentSlots = new Map<string, number>();
   /** receiver → sender → an agent's appends in flight to that receiver (not consumed yet). */
   private readonly appending = new Map<string, Map<string, number>>();
 
@@ -56,30 +62,55 @@ export class MailboxShares {
   /** An agent's append to `receiver` is in flight (counted against its share until it is consumed or fails). */
   reserve(receiver: string, sender: string): void {
     this.agentSenders.add(sender);
+    this.slots(sender, 1);
     bump2(this.appending, receiver, sender, 1);
   }
 
   release(receiver: string, sender: string): void {
     bump2(this.appending, receiver, sender, -1);
+    this.slots(sender, -1);
   }
 
   /** `sender` (an agent or not) now holds one more slot of `receiver`'s mailbox. */
   take(receiver: string, sender: string, isAgent: boolean): void {
     if (isAgent) this.agentSenders.add(sender);
     bump2(this.held, receiver, sender, 1);
-    if (isAgent || this.agentSenders.has(sender)) bump(this.agentsHeld, receiver, 1);
+    if (this.agentSenders.has(sender)) {
+      bump(this.agentsHeld, receiver, 1);
+      this.slots(sender, 1);
+    }
   }
 
   /** `sender` gave one slot of `receiver`'s mailbox back. */
   give(receiver: string, sender: string): void {
     bump2(this.held, receiver, sender, -1);
-    if (this.agentSenders.has(sender)) bump(this.agentsHeld, receiver, -1);
+    if (this.agentSenders.has(sender)) {
+      bump(this.agentsHeld, receiver, -1);
+      this.slots(sender, -1);
+    }
   }
 
   /** The receiver's mailbox went away: its counts go with it. */
   forget(receiver: string): void {
+    for (const [sender, n] of this.held.get(receiver) ?? []) this.slots(sender, -n);
     this.agentsHeld.delete(receiver);
     this.held.delete(receiver);
+  }
+
+  /** Agent senders remembered now (tests: one holding nothing is not). */
+  get agentSenderCount(): number {
+    return this.agentSenders.size;
+  }
+
+  private slots(sender: string, by: number): void {
+    if (!this.agentSenders.has(sender)) return;
+    const n = (this.agentSlots.get(sender) ?? 0) + by;
+    if (n > 0) {
+      this.agentSlots.set(sender, n);
+      return;
+    }
+    this.agentSlots.delete(sender);
+    this.agentSenders.delete(sender);
   }
 
   /** Slots `sender` holds in `receiver`'s mailbox (tests, status). */

@@ -62,6 +62,16 @@ export interface BusPort {
   /** Which names are agents (cluster: on any node), known outside clients, or unknown. */
   route(localName: string): ReceiverKind;
   /**
+   * Is this name an agent's (cluster: on any node)? Asked of every delivery's sender, so it must
+   * have no side effect: `route` activates an instance of a kind (decision 1980). Absent: `route`.
+   */
+  isAgent?(localName: string): boolean;
+  /**
+   * `route` answered `agent` for this name but the send appended nothing for it (refused after,
+   * a duplicate, or the append failed): what routing reserved for it is given back. Absent: nothing is.
+   */
+  unrouted?(localName: string): void;
+  /**
    * A topic's current subscriptions, read from the registry at send time (decision 1960). Absent:
    * the node has no topics, and a send to `topic:<name>` reaches nobody.
    */

@@ -33,6 +33,10 @@ export interface AgentKindsOptions {
   /** The kill switch: a held kind (suspended, or the node frozen) activates nothing and runs nothing. */
   held: (agent: string) => boolean;
   untilRunnable: (agent: string) => Promise<void>;
+  /** Subscribes to every change of the kill switch (returns the unsubscribe): a resumed or thawed kind's instances are woken. */
+  onHoldChange?: (listener: () => void) => () => void;
+  /** How long an instance whose activation failed for a passing reason waits before it is tried again. */
+  retryAfterMs?: number;
   /** The instance no longer runs here (passivated or stopped): drop what the node keeps per name. */
   onDropped: (name: string, undeployed: boolean) => Promise<void>;
   /** Instances one shard may hold in memory; default KIND_LIMITS.maxActiveInstances split over the shards. */
@@ -42,7 +46,8 @@ export interface AgentKindsOptions {
   now?: () => number;
 }
 
-type InstanceState = 'activating' | 'running' | 'passivating';
+/** `reserved`: a send routed to it holds a slot of its shard, and it starts once mail for it was appended (decision 1980). */
+type InstanceState = 'reserved' | 'activating' | 'running' | 'passivating';
 
 interface Instance {
   readonly name: string;
@@ -53,6 +58,8 @@ interface Instance {
   lastActive: number;
   /** The kind version it runs. */
   version: number;
+  /** Its activation, while one is under way: a kind's stop waits for it. */
+  starting?: Promise<void>;
 }
 
 interface Kind {
@@ -82,12 +89,26 @@ export class AgentKinds {
   private sweep: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly now: () => number;
+  private readonly unsubscribe: () => void;
+  /** Retries of activations that failed for a passing reason (cleared on close). */
+  private readonly retries = new Set<NodeJS.Timeout>();
 
   constructor(private readonly o: AgentKindsOptions) {
     const shards = Math.max(1, o.host.shardCount ?? 1);
     this.perShard = new Array<number>(shards).fill(0);
     this.limitPerShard = o.maxActivePerShard ?? Math.max(1, Math.floor(KIND_LIMITS.maxActiveInstances / shards));
     this.now = o.now ?? Date.now;
+    // The kill switch holds a kind by its name, but the dispatcher parks its instances by theirs:
+    // a resume or thaw of the kind must wake each of them, or they stay parked for ever.
+    this.unsubscribe = o.onHoldChange?.(() => this.wakeUnheld()) ?? (() => {});
+  }
+
+  private wakeUnheld(): void {
+    if (this.closed) return;
+    for (const kind of this.kinds.values()) {
+      if (this.o.held(kind.record.name)) continue;
+      for (const i of kind.instances.values()) if (i.state === 'running' && !this.o.held(i.name)) this.o.messaging.wake(i.name);
+    }
   }
 
   /** The idle period a kind deployed without `--idle` gets. */
@@ -129,6 +150,8 @@ export class AgentKinds {
     const kind = this.require(next.name);
     await this.o.store?.putAgent(next);
     kind.record = next;
+    // A new version starts with fresh breakers, as an upgraded agent's do (decision 1921).
+    for (const i of kind.instances.values()) this.o.messaging.replaced?.(i.name);
     await Promise.all([...kind.instances.values()].map((i) => this.passivate(kind, i, true)));
     agentLog(this.o.events, next.name, 'info', `kind upgraded to version ${next.version} (${next.artifactDigest.slice(0, 12)}); instances run it from their next activation`);
   }
@@ -142,9 +165,17 @@ export class AgentKinds {
     const kind = this.require(name);
     kind.stopping = true;
     for (const i of [...kind.instances.values()]) {
+      // An activation under way ends first: otherwise it would leave a sandbox running that no one tracks.
+      // (Not one held by the kill switch: it returns on its own once released, seeing its kind gone.)
+      if (i.starting !== undefined && !this.o.held(name)) await i.starting;
       i.state = 'passivating';
       if (!force) await this.o.messaging.idle(i.name);
-      await this.o.host.stop(i.name, force);
+      try {
+        await this.o.host.stop(i.name, force);
+      } catch (err) {
+        agentLog(this.o.events, name, 'warn', `instance ${i.name} did not stop cleanly (${(err as Error).message}); dropped anyway`);
+        await this.o.host.stop(i.name, true).catch(() => {});
+      }
       for (const d of this.o.messaging.forget(i.name)) {
         await this.o.messaging.deadLetter({ delivery: d, reason: `kind ${name} was stopped before instance ${i.name} handled it`, attempts: 0, at: this.now() });
       }
@@ -166,9 +197,10 @@ export class AgentKinds {
   }
 
   /**
-   * The bus asks where a receiver lives. An instance in memory: `agent`. One that is not: its
-   * activation starts now (a slot of its shard is taken), or `activation-limit` when the shard is
-   * full. A name of no kind: undefined (not ours to answer).
+   * The bus asks where a receiver lives. An instance in memory: `agent`. One that is not: a slot
+   * of its shard is reserved for it (it starts once mail for it was appended, `noticeMail`; the bus
+   * gives the slot back through `unrouted` when it appended none), or `activation-limit` when the
+   * shard is full. A name of no kind: undefined (not ours to answer).
    */
   route(name: string): ReceiverKind | undefined {
     let parsed;
@@ -186,11 +218,39 @@ export class AgentKinds {
       return 'agent';
     }
     if (this.waiting.has(name)) return 'agent'; // its mail waits for a slot already: one more joins it
-    return this.activate(kind, name, parsed.key) ? 'agent' : 'activation-limit';
+    return this.reserve(kind, name, parsed.key) !== undefined ? 'agent' : 'activation-limit';
+  }
+
+  /** The bus appended nothing for `name` after routing it (the send was refused later, or its append failed): a reservation is given back. */
+  unrouted(name: string): void {
+    const slash = name.indexOf('/');
+    if (slash <= 0) return;
+    const kind = this.kinds.get(name.slice(0, slash));
+    const instance = kind?.instances.get(name);
+    if (instance?.state === 'reserved' && this.o.messaging.mailboxDepth(name) === 0) this.drop(kind!, instance);
+  }
+
+  /**
+   * Is `name` an instance of a kind deployed here (in memory or not)? Undefined for a name that is
+   * no instance. Side-effect free, unlike `route`: the bus asks it of every delivery's sender, and
+   * mail replayed from a passivated instance must not activate it (nor count as an outside client's).
+   */
+  isInstanceName(name: string): boolean | undefined {
+    if (!name.includes('/')) return undefined;
+    let parsed;
+    try {
+      parsed = parseInstanceName(name);
+    } catch {
+      return false;
+    }
+    if (parsed === undefined) return undefined;
+    const kind = this.kinds.get(parsed.kind);
+    return kind !== undefined && !kind.stopping;
   }
 
   /** The bus handed out deliveries for `name`: an instance not in memory (mail replayed at start-up) is activated, or waits for a slot. */
   noticeMail(name: string): void {
+    if (this.closed) return; // a stopping node starts nothing: the mail stays in the log for the next start
     let parsed;
     try {
       parsed = parseInstanceName(name);
@@ -199,13 +259,30 @@ export class AgentKinds {
     }
     if (parsed === undefined) return;
     const kind = this.kinds.get(parsed.kind);
-    if (kind === undefined || kind.stopping) return;
+    if (kind === undefined) {
+      // Mail for an instance of no kind (replayed after its kind was stopped): it would sit in a
+      // mailbox for ever; it is dead-lettered, with why. (A stopping kind dead-letters its own.)
+      if (!this.closed) void this.deadLetterAll(name, `kind ${parsed.kind} is not deployed: instance ${name} cannot take it`);
+      return;
+    }
+    if (kind.stopping) return;
     const instance = kind.instances.get(name);
     if (instance !== undefined) {
       instance.lastActive = this.now();
+      if (instance.state === 'reserved') this.begin(kind, instance);
       return;
     }
-    if (!this.activate(kind, name, parsed.key)) this.waiting.add(name);
+    const reserved = this.reserve(kind, name, parsed.key);
+    if (reserved === undefined) this.waiting.add(name);
+    else this.begin(kind, reserved);
+  }
+
+  private async deadLetterAll(name: string, reason: string): Promise<void> {
+    for (const d of this.o.messaging.forget(name)) {
+      await this.o.messaging.deadLetter({ delivery: d, reason, attempts: 0, at: this.now() }).catch((err: unknown) => {
+        agentLog(this.o.events, name, 'warn', `a delivery for ${name} could not be dead-lettered: ${(err as Error).message}`);
+      });
+    }
   }
 
   /** May the dispatcher hand the instance work now? (in memory and running, its kind not held, not in a restart backoff) */
@@ -225,28 +302,57 @@ export class AgentKinds {
     return slash > 0 && this.kinds.get(name.slice(0, slash))?.instances.has(name) === true;
   }
 
-  /** Takes a slot of the instance's shard and starts it; false when the shard is full. */
-  private activate(kind: Kind, name: string, key: string): boolean {
+  /** Takes a slot of the instance's shard (nothing starts yet); undefined when the shard is full. */
+  private reserve(kind: Kind, name: string, key: string): Instance | undefined {
     const shard = shardOf(name, this.perShard.length);
-    if (this.perShard[shard]! >= this.limitPerShard) return false;
+    if (this.perShard[shard]! >= this.limitPerShard) return undefined;
     this.perShard[shard]! += 1;
-    const instance: Instance = { name, key, shard, state: 'activating', lastActive: this.now(), version: kind.record.version };
+    const instance: Instance = { name, key, shard, state: 'reserved', lastActive: this.now(), version: kind.record.version };
     kind.instances.set(name, instance);
+    return instance;
+  }
+
+  /** Starts a reserved (or passivating, mail having come) instance in its slot. */
+  private begin(kind: Kind, instance: Instance): void {
+    instance.state = 'activating';
     kind.activations += 1;
-    void this.start(kind, instance);
-    return true;
+    const starting = this.start(kind, instance).finally(() => {
+      if (instance.starting === starting) delete instance.starting;
+    });
+    instance.starting = starting;
   }
 
   private async start(kind: Kind, instance: Instance): Promise<void> {
     try {
-      if (this.o.held(kind.record.name)) await this.o.untilRunnable(kind.record.name); // init is agent code
+      if (this.o.held(kind.record.name)) {
+        await this.o.untilRunnable(kind.record.name); // init is agent code
+        if (kind.instances.get(instance.name) !== instance || kind.stopping) return; // its kind was stopped while held
+      }
       instance.version = kind.record.version;
       await this.o.local.startInstance(instanceRecord(kind.record, instance.name, instance.key), this.o.messaging.agentId(instance.name), instance.shard);
+      if (kind.instances.get(instance.name) !== instance || kind.stopping || this.kinds.get(kind.record.name) !== kind) {
+        // Dropped while it started (its kind stopped): the sandbox must not run on, untracked.
+        await this.o.host.stop(instance.name, true).catch(() => {});
+        return;
+      }
       instance.state = 'running';
       instance.lastActive = this.now();
       this.o.messaging.wake(instance.name);
+      // Upgraded while it started: it ran the version read before, and moves to the new one now.
+      if (instance.version !== kind.record.version) void this.passivate(kind, instance, true).catch(() => {});
     } catch (err) {
-      if (this.closed) return;
+      if (this.closed || isPassingActivationError(err)) {
+        // The node is stopping, or something of the node (not the instance's code) failed for now:
+        // its mail stays in the log and in its mailbox, and only the slot is given back. A stopping
+        // node replays the mail at its next start; a running one tries the activation again.
+        await this.o.host.stop(instance.name, true).catch(() => {});
+        this.drop(kind, instance);
+        if (!this.closed) {
+          agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} could not be activated now (${errorSummary(err).message}); its mail waits and the activation is retried`);
+          this.retryLater(instance.name);
+        }
+        return;
+      }
       kind.failed += 1;
       const why = errorSummary(err);
       agentLog(this.o.events, kind.record.name, 'error', `instance ${instance.name} could not be activated: ${why.message}`);
@@ -258,6 +364,18 @@ export class AgentKinds {
       this.drop(kind, instance);
       await this.o.onDropped(instance.name, false).catch(() => {});
     }
+  }
+
+  /** An instance whose activation failed for a passing reason waits, its mail durable, and is tried again. */
+  private retryLater(name: string, afterMs = this.o.retryAfterMs ?? KIND_LIMITS.activationRetryAfterMs): void {
+    this.waiting.add(name);
+    const timer = setTimeout(() => {
+      this.retries.delete(timer);
+      if (this.closed || !this.waiting.delete(name)) return;
+      this.noticeMail(name);
+    }, afterMs);
+    timer.unref();
+    this.retries.add(timer);
   }
 
   /**
@@ -274,18 +392,47 @@ export class AgentKinds {
       this.o.messaging.wake(instance.name);
       return;
     }
-    await this.o.host.stop(instance.name, false);
+    try {
+      await this.o.host.stop(instance.name, false);
+    } catch (err) {
+      // It did not stop: it stays in memory, running, and takes its mail (a later sweep tries again).
+      agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} not passivated: ${(err as Error).message}`);
+      instance.state = 'running';
+      instance.lastActive = this.now();
+      this.o.messaging.wake(instance.name);
+      return;
+    }
+    if (kind.instances.get(instance.name) !== instance) return; // its kind was stopped meanwhile
     if (this.o.messaging.mailboxDepth(instance.name) > 0) {
       // Mail came while it stopped: start again (on the kind's current version), keeping the slot.
-      instance.state = 'activating';
-      kind.activations += 1;
-      void this.start(kind, instance);
+      this.begin(kind, instance);
       return;
     }
     this.o.messaging.forget(instance.name); // empty: the mailbox itself goes
+    // A closed breaker keeps nothing worth keeping past the instance; an open one keeps its cool-down.
+    if (this.o.messaging.breaker?.(instance.name) === undefined) this.o.messaging.replaced?.(instance.name);
     kind.passivated += 1;
     this.drop(kind, instance);
     await this.o.onDropped(instance.name, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: ${(err as Error).message}`));
+  }
+
+  /**
+   * An instance the sandbox marked failed (it crashed past its restart budget) would keep its slot
+   * and its mail for ever, and many such keys would take every slot from the other kinds. It is
+   * dropped, its slot freed, its mail kept (in the log and its mailbox), and it is activated
+   * afresh after another idle period: the mail is retried, slowly, never lost.
+   */
+  private async evictIfFailed(kind: Kind, instance: Instance, idleMs: number): Promise<void> {
+    if ((await this.o.host.stats(instance.name))?.state !== 'failed') return;
+    if (instance.state !== 'running' || kind.instances.get(instance.name) !== instance || this.closed) return;
+    instance.state = 'passivating';
+    await this.o.host.stop(instance.name, true).catch(() => {});
+    if (kind.instances.get(instance.name) !== instance) return;
+    kind.failed += 1;
+    agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} failed (crashed past its restart budget): dropped from memory; its ${this.o.messaging.mailboxDepth(instance.name)} waiting message(s) are kept and retried in ${idleMs} ms`);
+    this.drop(kind, instance);
+    await this.o.onDropped(instance.name, false).catch(() => {});
+    this.retryLater(instance.name, idleMs);
   }
 
   /** Forgets an instance and frees its slot; an instance waiting for one is activated in its place. */
@@ -325,6 +472,20 @@ export class AgentKinds {
     for (const kind of this.kinds.values()) {
       const idleMs = kind.record.kind?.idleMs ?? this.defaultIdleMs;
       for (const i of kind.instances.values()) {
+        if (i.state === 'reserved' && now - i.lastActive >= idleMs && this.o.messaging.mailboxDepth(i.name) === 0) {
+          // A reservation no mail ever reached (a race the bus could not report): its slot goes back.
+          this.drop(kind, i);
+          continue;
+        }
+        if (i.state === 'running' && i.version !== kind.record.version) {
+          void this.passivate(kind, i, true).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not moved to version ${kind.record.version}: ${(err as Error).message}`));
+          continue;
+        }
+        if (i.state === 'running' && now - i.lastActive >= idleMs && this.o.messaging.mailboxDepth(i.name) > 0) {
+          // Mail, yet no work taken for a whole idle period: perhaps failed (a crash loop).
+          void this.evictIfFailed(kind, i, idleMs).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not checked: ${(err as Error).message}`));
+          continue;
+        }
         if (i.state === 'running' && now - i.lastActive >= idleMs && this.o.messaging.mailboxDepth(i.name) === 0) {
           void this.passivate(kind, i, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not passivated: ${(err as Error).message}`));
         }
@@ -374,7 +535,7 @@ export class AgentKinds {
     const instance = kind.instances.get(name);
     const stats = instance === undefined ? undefined : await this.o.host.stats(name);
     const r = kind.record;
-    const state = instance === undefined ? 'stopped' : instance.state === 'running' ? (stats?.state === 'failed' ? 'failed' : stats?.state === 'restarting' ? 'restarting' : 'running') : instance.state === 'activating' ? 'starting' : 'stopping';
+    const state = instance === undefined ? 'stopped' : instance.state === 'running' ? (stats?.state === 'failed' ? 'failed' : stats?.state === 'restarting' ? 'restarting' : 'running') : instance.state === 'activating' || instance.state === 'reserved' ? 'starting' : 'stopping';
     return {
       name, state, nodeId: '', version: instance?.version ?? r.version, artifactDigest: r.artifactDigest, artifactSize: 0,
       limits: r.limits, config: instanceRecord(r, name, parsed.key).config,
@@ -389,10 +550,14 @@ export class AgentKinds {
     return [...this.kinds.keys()].sort();
   }
 
+  /** The node stops: nothing activates, passivates or is dead-lettered from here on (the log keeps the mail). */
   close(): void {
     this.closed = true;
+    this.unsubscribe();
     if (this.sweep !== undefined) clearInterval(this.sweep);
     this.sweep = undefined;
+    for (const t of this.retries) clearTimeout(t);
+    this.retries.clear();
   }
 
   /** Passivates, now, every instance idle past its kind's period (tests, the bench). */
@@ -405,6 +570,16 @@ export class AgentKinds {
     if (kind === undefined) throw new NotFoundError('agent', name);
     return kind;
   }
+}
+
+/**
+ * Did an activation fail for a reason that passes (the node unavailable or shutting down, a pool
+ * or shard closed, a state read or a memory reservation failing)? Such mail is not the instance's
+ * fault: it must wait, durable, not be dead-lettered as if the instance could never start.
+ */
+export function isPassingActivationError(err: unknown): boolean {
+  if (err instanceof CaxtonError) return err.kind === 'unavailable' || err.kind === 'resource-exhausted';
+  return false;
 }
 
 /**

@@ -52,7 +52,7 @@ export interface AgentLifecycleOptions {
   /** Agents' durable state: a fresh deploy clears what an earlier deployment of the name left. */
   state?: AgentStateStore;
   /** The kill switch (decision 1403); absent: nothing is ever held. */
-  killSwitch?: { isHeld(agent: string): boolean; isSuspended?(agent: string): boolean; untilRunnable(agent: string): Promise<void> };
+  killSwitch?: { isHeld(agent: string): boolean; isSuspended?(agent: string): boolean; untilRunnable(agent: string): Promise<void>; onChange?(listener: () => void): () => void };
   /** Which signed artifacts this node accepts (decision 1400); absent: signatures are not looked at. */
   trust?: TrustPolicy;
   /** Where agent kinds are stored (decision 1980); absent: kinds are refused (a cluster, for now). */
@@ -77,6 +77,7 @@ export class AgentLifecycle {
       local: this.local, host: o.host, messaging: o.messaging, store: o.kindStore, events: this.events,
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
       untilRunnable: (name) => o.killSwitch?.untilRunnable(name) ?? Promise.resolve(),
+      onHoldChange: (listener) => o.killSwitch?.onChange?.(listener) ?? (() => {}),
       onDropped: o.onStopped ?? (async () => {}),
       ...(o.kindLimits?.maxActivePerShard !== undefined ? { maxActivePerShard: o.kindLimits.maxActivePerShard } : {}),
       ...(o.kindLimits?.defaultIdleMs !== undefined ? { defaultIdleMs: o.kindLimits.defaultIdleMs } : {}),
@@ -121,6 +122,27 @@ export class AgentLifecycle {
     const kind = this.kinds.route(name);
     if (kind !== undefined) return kind;
     return this.local.has(name) || this.residency.isDeployedAnywhere(name) ? 'agent' : 'unknown';
+  }
+
+  /**
+   * Is `name` an agent (deployed here or anywhere, or an instance of a kind in memory or not)?
+   * Side-effect free: what the bus asks of a delivery's sender, where `route` would activate it.
+   */
+  isAgent(name: string): boolean {
+    return this.kinds.isInstanceName(name) ?? (this.local.has(name) || this.residency.isDeployedAnywhere(name));
+  }
+
+  /** The HTTP egress rules `name` calls under: an agent's own, or an instance's kind's (decision 1980). */
+  httpPolicyOf(name: string): AgentRecord['http'] {
+    const local = this.local.get(name);
+    if (local !== undefined) return local.record.http;
+    const slash = name.indexOf('/');
+    return slash > 0 && this.kinds.isActive(name) ? this.kinds.record(name.slice(0, slash))?.http : undefined;
+  }
+
+  /** A routed send appended nothing for `name`: an instance's reserved slot is given back (decision 1980). */
+  unrouted(name: string): void {
+    if (name.includes('/')) this.kinds.unrouted(name);
   }
 
   /** Runs (or starts, or stops) on this node. */

@@ -54,6 +54,14 @@ export class NodeBusPort implements BusPort {
     return this.parts.externals.has(name) ? 'external' : 'unknown';
   }
 
+  isAgent(name: string): boolean {
+    return this.parts.agents.isAgent(name);
+  }
+
+  unrouted(name: string): void {
+    this.parts.agents.unrouted(name);
+  }
+
   activationRetryAfterMs(): number {
     return KIND_LIMITS.activationRetryAfterMs;
   }

@@ -41,6 +41,7 @@ import { AgentEffects } from '../node/agent-effects.js';
 import { NodeTopics } from '../node/topics.js';
 import { NodeBusPort } from '../node/bus-port.js';
 import { HttpGateway } from '../http/gateway.js';
+import type { EgressHold } from '../http/egress-hold.js';
 import { HttpEffects } from '../node/http-effects.js';
 import { startNodeTelemetry } from './node-telemetry.js';
 import { printAgentLogsAsJson } from '../node/agent-log-printer.js';
@@ -229,16 +230,21 @@ async function startOnTopology(
       return { state: b.state, failures: b.failures, ...(b.retryAfterMs !== undefined ? { retryAfterMs: b.retryAfterMs } : {}) };
     },
   };
+  // Egress is held per agent; an instance of a kind (decision 1980) is held by its kind's suspension too.
+  const egressHold: EgressHold = {
+    isHeld: (agent) => killSwitch.isHeld(agent) || (agent.includes('/') && killSwitch.isHeld(agent.slice(0, agent.indexOf('/')))),
+    onChange: (listener) => killSwitch.onChange(listener),
+  };
   // Outbound HTTP (decision 1601): answers enter the bus from `http@<platform>`; pending-call
   // records live in the agents' state store (decision 1600).
   const http = new HttpGateway({
     platform,
     send: async (message, messageId) => { await bus.send(message, { external: { name: `http@${platform}` } }, messageId); },
-    policyOf: (agent) => agents.local.get(agent)?.record.http,
+    policyOf: (agent) => agents.httpPolicyOf(agent),
     state: storage.state,
     log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),
     // Freeze and suspend hold outbound calls too, not only the dispatch loop (decision 1710).
-    hold: killSwitch,
+    hold: egressHold,
   });
   // The FIPA HTTP MTP (decision 1910): agents' messages to peer platforms leave under the same
   // egress rules as their HTTP calls; the return address is known once the ACC listens (below).
@@ -246,10 +252,10 @@ async function startOnTopology(
   const mtpPeers = options.mtp ? new MtpPeerTable(options.mtp.peers) : undefined;
   const mtpSender = options.mtp && mtpPeers ? new MtpSender({
     platform, peers: mtpPeers, accUrl: () => accEndpoint?.url,
-    policyOf: (agent) => agents.local.get(agent)?.record.http,
+    policyOf: (agent) => agents.httpPolicyOf(agent),
     fail: (original, reason) => bus.sendPlatformReplies([failureReply(original, bus.platformId, reason, 'mtp-delivery')]),
     log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),
-    hold: killSwitch,
+    hold: egressHold,
     ...(options.mtp.retry ? { retry: options.mtp.retry } : {}),
   }) : undefined;
   const httpEffects = new HttpEffects(http, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
@@ -445,6 +451,9 @@ async function startOnTopology(
       if (stopping) return;
       stopping = true;
       life.phase = 'stopping';
+      // First: no instance activates, passivates or dead-letters its mail on a stopping node (the
+      // kill switch and the sandbox close below fail what is in flight; the log keeps the mail).
+      agents.close();
       agents.rollouts.close(); // a rollout ends with the node: the registry record names the running version (decision 1871)
       await consoleServer?.close();
       await mcpEndpoint?.close();

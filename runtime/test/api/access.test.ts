@@ -110,8 +110,23 @@ describe('tokens confined to agents', () => {
   });
 
   it('refuse patterns with other characters (no regex, no path syntax)', () => {
-    for (const bad of ['', 'team/a', 'a?', '[ab]', 'a,,b', 'x'.repeat(129), '.*|admin']) assert.equal(parseAgentPatterns(bad), undefined, bad);
+    for (const bad of ['', 'a/b/c', '/a', 'a/', 'a?', '[ab]', 'a,,b', 'x'.repeat(129), '.*|admin']) assert.equal(parseAgentPatterns(bad), undefined, bad);
     assert.deepEqual(parseAgentPatterns('team-a-*, echo'), ['team-a-*', 'echo']);
+  });
+
+  it('reach instances of a kind only through a <kind>/<key> pattern: * never stretches across the /', () => {
+    assert.ok(matchesAgentPattern('counter/*', 'counter/alice'));
+    assert.ok(matchesAgentPattern('counter/alice', 'counter/alice'));
+    assert.ok(!matchesAgentPattern('counter/alice', 'counter/bob'));
+    assert.ok(matchesAgentPattern('*/alice', 'ledger/alice'));
+    assert.ok(!matchesAgentPattern('counter/*', 'counter'), 'the kind itself is not one of its instances');
+    assert.ok(matchesAgentPattern('counter', 'counter'), 'the kind\'s own operations');
+    assert.ok(!matchesAgentPattern('counter', 'counter/alice'), 'a kind\'s name covers none of its instances');
+    assert.ok(!matchesAgentPattern('*', 'counter/alice'), '* does not stretch across the /');
+    assert.ok(!matchesAgentPattern('counter*', 'counter/alice'));
+    assert.ok(!matchesAgentPattern('counter/*', 'counter/a/b'));
+    assert.equal(authorize({ role: 'deployer', agents: 'counter/*' }, 'SendMessage', ['counter/alice', 'counter/bob']), undefined);
+    assert.equal(authorize({ role: 'deployer', agents: 'counter/*' }, 'SendMessage', ['other/alice'])?.reason, 'agent-out-of-scope');
   });
 
   it('may act on their agents only', () => {

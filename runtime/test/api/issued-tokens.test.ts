@@ -64,7 +64,7 @@ describe('issued tokens in memory', () => {
       return 'issued';
     };
     assert.equal(field({ role: 'root', ttlMs: HOUR }), 'role');
-    assert.equal(field({ role: 'observer', agents: 'team/a', ttlMs: HOUR }), 'agents');
+    assert.equal(field({ role: 'observer', agents: 'team/a/b', ttlMs: HOUR }), 'agents');
     assert.equal(field({ role: 'observer', ttlMs: 0 }), 'ttl_seconds');
     assert.equal(field({ role: 'observer', ttlMs: MAX_ISSUED_TTL_MS + 1 }), 'ttl_seconds');
     assert.equal(field({ role: 'observer', ttlMs: HOUR, label: 'tab\there' }), 'label');

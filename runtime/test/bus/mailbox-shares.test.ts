@@ -64,3 +64,23 @@ test('agents together leave the operator\'s reserve free; the operator is refuse
   await bus.stopDispatching();
   await bus.stop();
 });
+
+test('an agent sender is forgotten once it holds and appends nothing (instances of kinds come and go, decision 1980)', () => {
+  const shares = new MailboxShares(shareLimits(40));
+  shares.reserve('v', 'counter/a@p');
+  shares.release('v', 'counter/a@p');
+  assert.equal(shares.agentSenderCount, 0, 'an append that ended leaves nothing');
+  shares.take('v', 'counter/a@p', true);
+  shares.take('w', 'counter/a@p', true);
+  assert.equal(shares.agentSenderCount, 1);
+  shares.give('v', 'counter/a@p');
+  assert.equal(shares.agentSenderCount, 1, 'still holds a slot of w');
+  shares.forget('w');
+  assert.equal(shares.agentSenderCount, 0, 'w\'s mailbox went: the sender holds nothing');
+  // Its counts stay right when it sends again.
+  for (let i = 0; i < 10; i++) shares.take('v', 'counter/a@p', true);
+  assert.equal(shares.admitAgent('v', 'counter/a@p'), 'sender-share');
+  for (let i = 0; i < 10; i++) shares.give('v', 'counter/a@p');
+  assert.equal(shares.agentSenderCount, 0);
+  assert.equal(shares.admitAgent('v', 'counter/a@p'), 'ok');
+});
