@@ -90,6 +90,7 @@ export class Bus implements OutboxSender {
       isAgent: (sender) => this.port?.route(this.agentName(sender)) === 'agent',
       platformSender: this.platformId.name,
       now: this.now,
+      isAbsent: (agent) => this.port?.absence?.(agent) !== undefined,
       ...(opts.edgeAdmission ? { edge: opts.edgeAdmission } : {}),
       ...(opts.priorityAgingDispatches !== undefined ? { priorityAgingDispatches: opts.priorityAgingDispatches } : {}),
     });
@@ -222,15 +223,23 @@ export class Bus implements OutboxSender {
    * mailbox (tried again on the next sweep; it stays pending in the log). Returns how many went.
    */
   async expireAbsent(agent: string, ttlMs: number): Promise<number> {
+    this.mailboxes.noteAbsence(agent);
+    // Nothing expires while the node is frozen (decision 1403), nor while the agent is handling a
+    // batch: a batch's deliveries stay in its queue until handled, and an agent is suspended (or
+    // force-stopped) before its batch ends — expiring them would both handle and dead-letter them.
+    if (this.frozen || this.isBusy(agent)) return 0;
     const expired = this.mailboxes.expire(agent, this.now() - ttlMs);
     let n = 0;
-    for (const d of expired) {
+    for (let i = 0; i < expired.length; i++) {
+      const d = expired[i]!;
       const reason = `${ABSENT_TTL_REASON}: ${agent} was absent (stopped or suspended) for longer than its absent TTL (${ttlMs} ms) after the message was accepted`;
       try {
         await this.opts.log.deadLetter({ delivery: d, reason, attempts: 0, at: this.now() });
       } catch {
-        this.mailboxes.putBack(d);
-        continue;
+        // The log refused (stopped): this one and the rest go back to the front of their senders'
+        // queues, in order, pending in the log still; the next sweep tries again.
+        this.mailboxes.restore(expired.slice(i));
+        break;
       }
       n += 1;
       this.opts.events.emit({ type: 'dead-lettered', agent, deliveryId: d.id, reason, attempts: 0 });
@@ -238,6 +247,14 @@ export class Bus implements OutboxSender {
       await this.sendPlatformReplies([this.failureFor(d, `message could not be handled: ${reason}`, 'dead-lettered')]);
     }
     return n;
+  }
+
+  /**
+   * Look again at whether `agent` is absent (decision 1990): outside clients' deliveries waiting
+   * for an absent agent do not count against edge admission. The sweeper calls it for every agent.
+   */
+  noteAbsence(agent: string): void {
+    this.mailboxes.noteAbsence(agent);
   }
 
   /** Deliveries waiting in `agent`'s mailbox (not handed out). */

@@ -11,6 +11,8 @@ export interface AbsentQueueSweeperParts {
   agents: { names(): string[]; absence(name: string): AbsentQueueLimits | undefined };
   /** Dead-letters `agent`'s messages older than `ttlMs`; resolves to how many. */
   expire(agent: string, ttlMs: number): Promise<number>;
+  /** Looks again at whether `agent` is absent (its outside deliveries then leave edge admission). */
+  noteAbsence?(agent: string): void;
   intervalMs: number;
   /** A sweep that failed (the log stopped): said on the agent's log, tried again next time. */
   warn(agent: string, message: string): void;
@@ -44,6 +46,7 @@ export class AbsentQueueSweeper {
   private async pass(): Promise<number> {
     let n = 0;
     for (const agent of this.p.agents.names()) {
+      this.p.noteAbsence?.(agent);
       const absent = this.p.agents.absence(agent);
       if (absent === undefined) continue;
       try {
