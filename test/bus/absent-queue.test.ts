@@ -197,3 +197,16 @@ test('a batch running when its agent is suspended is handled, never also dead-le
   assert.equal(t.handled.filter((h) => h.agent === 'slowpoke').length, 1);
   await t.control.resume('slowpoke');
 });
+
+test('while its receiver is absent an agent sender gets a share of the absent queue, not of the mailbox', async () => {
+  const t = await start();
+  await deploy(t, 'echo', { absentQueue: 8 }); // a quarter of 8: two slots per agent sender
+  await t.deploy('asker', 'conformance/puppet');
+  await t.control.stop('echo', { force: false, keepQueue: true });
+  await t.puppet('asker', { performative: 'request', to: 'echo', content: 'storm', count: 5 });
+  await t.waitFor('three sends refused to the asker', () => t.logs('asker').filter((l) => l.startsWith('got failure from ams@caxton')).length === 3);
+  assert.equal((await t.control.getAgent('echo'))?.absentQueue?.queued, 2);
+  // The operator still gets in.
+  const r = await t.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'operator' });
+  assert.deepEqual(r.accepted, ['echo']);
+});

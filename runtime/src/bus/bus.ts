@@ -13,6 +13,7 @@ import type { Delivery } from '@caxton/core';
 import { CaxtonError, DEFAULT_TRAFFIC_LIMITS, TOPIC_PREFIX, matchesTopicFilter, topicOfReceiver, validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
 import type { MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
+import { shareLimits } from './mailbox-shares.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
 import type { BusPort } from './port.js';
 import type { ExecutionResult } from './executor.js';
@@ -340,10 +341,13 @@ export class Bus implements OutboxSender {
         continue;
       }
       // An agent takes at most its share of a mailbox, and agents together leave the operator's
-      // reserve free (issue 25): one agent's send storm cannot own a neighbour's mailbox.
-      const admitted = fromAgent ? this.mailboxes.shares.admitAgent(name, senderName) : 'ok';
+      // reserve free (issue 25): one agent's send storm cannot own a neighbour's mailbox. While the
+      // receiver is absent (decision 1990) the shares and the reserve are of its absent queue.
+      const absent = port.absence?.(name);
+      const admitted = fromAgent ? this.mailboxes.shares.admitAgent(name, senderName, 1, absent === undefined ? undefined : shareLimits(absent.queue)) : 'ok';
       if (admitted !== 'ok') {
-        refused.push({ receiver: receiver.name, reason: admitted === 'sender-share' ? 'mailbox-share' : 'mailbox-full' });
+        const full = absent === undefined ? 'mailbox-full' : 'absent-queue-full';
+        refused.push({ receiver: receiver.name, reason: admitted === 'sender-share' ? 'mailbox-share' : full });
         continue;
       }
       // A receiver whose deliveries keep failing is refused fast for a cool-down (decision 1921).
@@ -364,7 +368,6 @@ export class Bus implements OutboxSender {
       }
       // An absent agent (decision 1990) keeps at most its absent queue; the rest is refused, typed
       // (after the duplicate check: a repeat of a message it keeps is that message, not one more).
-      const absent = port.absence?.(name);
       if (absent !== undefined && box.occupied >= absent.queue) {
         refused.push({ receiver: receiver.name, reason: 'absent-queue-full' });
         (absentFull ??= []).push({ agent: name, limit: absent.queue });
