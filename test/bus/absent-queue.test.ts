@@ -210,3 +210,37 @@ test('while its receiver is absent an agent sender gets a share of the absent qu
   const r = await t.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'operator' });
   assert.deepEqual(r.accepted, ['echo']);
 });
+
+test('nothing of a suspended agent expires during a node freeze', async () => {
+  const t = await start();
+  await deploy(t, 'backlog', { absentTtlMs: 300 });
+  // A frozen node keeps accepting: a message waits past the agent's TTL before it is suspended.
+  await t.control.freeze('node');
+  const old = await t.send({ performative: 'request', receivers: [{ name: 'backlog' }], content: 'older than the TTL' });
+  // Real time must pass (the TTL counts on the clock); sweeps run every 25 ms meanwhile.
+  await new Promise((r) => setTimeout(r, 400));
+  const suspendedAt = Date.now();
+  await t.control.suspend('backlog');
+  await new Promise((r) => setTimeout(r, 400)); // past the TTL from the suspension too, still frozen
+  assert.equal(t.deadLettered.length, 0, 'nothing expires during a freeze');
+  await t.control.thaw('node');
+  await t.waitFor('the message dead-lettered once thawed', () => t.deadLettered.length === 1, 10_000);
+  assert.equal(t.deadLettered[0]!.deliveryId, `${old.messageId}>backlog`);
+  assert.ok(Date.now() - suspendedAt >= 300, 'not before its TTL from the suspension');
+  await t.control.resume('backlog');
+});
+
+test('suspending an agent with a backlog older than its TTL keeps the backlog for the TTL from the suspension', async () => {
+  const t = await start();
+  await deploy(t, 'backlog', { absentTtlMs: 300 });
+  await t.control.freeze('node'); // the backlog builds up: accepted, not handled
+  const old = await t.send({ performative: 'request', receivers: [{ name: 'backlog' }], content: 'older than the TTL' });
+  await new Promise((r) => setTimeout(r, 400)); // the message is now older than the TTL
+  const suspendedAt = Date.now();
+  await t.control.suspend('backlog');
+  await t.control.thaw('node');
+  await t.waitFor('the TTL from the suspension', () => t.deadLettered.length === 1, 10_000);
+  assert.ok(Date.now() - suspendedAt >= 300, 'kept for its TTL from the suspension, not dropped at once');
+  assert.equal(t.deadLettered[0]!.deliveryId, `${old.messageId}>backlog`);
+  await t.control.resume('backlog');
+});

@@ -223,13 +223,17 @@ export class Bus implements OutboxSender {
    * `absent-ttl`; the rest keeps its order. A letter that cannot be written goes back to the
    * mailbox (tried again on the next sweep; it stays pending in the log). Returns how many went.
    */
-  async expireAbsent(agent: string, ttlMs: number): Promise<number> {
+  async expireAbsent(agent: string, ttlMs: number, since?: number): Promise<number> {
     this.mailboxes.noteAbsence(agent);
     // Nothing expires while the node is frozen (decision 1403), nor while the agent is handling a
     // batch: a batch's deliveries stay in its queue until handled, and an agent is suspended (or
     // force-stopped) before its batch ends — expiring them would both handle and dead-letter them.
     if (this.frozen || this.isBusy(agent)) return 0;
-    const expired = this.mailboxes.expire(agent, this.now() - ttlMs);
+    // Each waits its TTL from max(accepted, became absent): until the agent has been absent that
+    // long nothing of its queue is due, whatever its age (decision 1990).
+    const cutoff = this.now() - ttlMs;
+    if (since !== undefined && since > cutoff) return 0;
+    const expired = this.mailboxes.expire(agent, cutoff);
     let n = 0;
     for (let i = 0; i < expired.length; i++) {
       const d = expired[i]!;
