@@ -150,3 +150,97 @@ test('a message waits an hour of (injected) time for a redeploy and is handled; 
   assert.equal(t.deadLettered.length, 1);
   assert.match((await t.control.getDeadLetter(`${expires.messageId}>never-back`)).reason, /^absent-ttl: never-back was absent/);
 });
+
+test('an absent queue does not hold outside clients off the node: its deliveries leave edge admission until the agent is back', async () => {
+  // Edge admission fixed at three outside deliveries in flight (review of issue 27, finding 2).
+  const t = await start({ edgeAdmission: { minLimit: 3, maxLimit: 3, operatorReserve: 0, operatorMinSlots: 0 } });
+  await deploy(t, 'away', { absentQueue: 10 });
+  await deploy(t, 'here');
+  await t.control.stop('away', { force: false, keepQueue: true });
+  const waiting: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const r = await t.send({ performative: 'request', receivers: [{ name: 'away' }], content: `waits ${i}` });
+    assert.deepEqual(r.accepted, ['away']);
+    waiting.push(`${r.messageId}>away`);
+  }
+  // Six wait for an absent agent, past the edge limit of three: a client is still admitted.
+  const through = await t.send({ performative: 'request', receivers: [{ name: 'here' }], content: 'not locked out' });
+  await t.waitFor('the present agent answers', () => t.completed.has(`${through.messageId}>here`));
+
+  // Suspended with a backlog: it stops counting once the sweeper looks (every 25 ms here).
+  await t.control.suspend('here');
+  for (let i = 0; i < 4; i++) await t.send({ performative: 'request', receivers: [{ name: 'here' }], content: `held ${i}` });
+  await t.control.resume('here');
+  await deploy(t, 'away');
+  await t.waitFor('the kept queue handled', () => waiting.every((id) => t.completed.has(id)));
+  await t.waitFor('the suspended backlog handled', () => t.handled.filter((h) => h.agent === 'here').length === 5);
+  await t.settle();
+  // Everything finished: the edge holds nothing, three more are admitted at once.
+  const again = await Promise.all([0, 1, 2].map((i) => t.send({ performative: 'request', receivers: [{ name: 'here' }], content: `after ${i}` })));
+  assert.equal(again.length, 3);
+  assert.equal(t.deadLettered.length, 0);
+});
+
+test('a batch running when its agent is suspended is handled, never also dead-lettered by the absent TTL', async () => {
+  const t = await start();
+  // A slow agent with a TTL far shorter than one handling (review of issue 27, finding 1).
+  await t.control.deploy({ name: 'slowpoke', config: { 'spin-ms': '800' }, limits: { absentTtlMs: 100, fuelPerMessage: 50_000_000_000 } }, await agentArtifact('conformance/puppet'));
+  const running = await t.send({ performative: 'inform', receivers: [{ name: 'slowpoke' }], content: 'takes a while' });
+  // No event marks the start of a handling: 150 ms is well inside the 800 ms spin and well past
+  // the dispatch of an idle agent's only message.
+  await new Promise((r) => setTimeout(r, 150));
+  await t.control.suspend('slowpoke'); // returns once the running handling is done: sweeps ran meanwhile
+  await t.waitFor('the running handling completed', () => t.completed.has(`${running.messageId}>slowpoke`) || t.deadLettered.length > 0);
+  await t.settle();
+  assert.ok(t.completed.has(`${running.messageId}>slowpoke`), `handled: ${JSON.stringify(t.handled.map((h) => h.outcome.status))}`);
+  assert.deepEqual(t.deadLettered, [], 'not dead-lettered too');
+  assert.equal(t.handled.filter((h) => h.agent === 'slowpoke').length, 1);
+  await t.control.resume('slowpoke');
+});
+
+test('while its receiver is absent an agent sender gets a share of the absent queue, not of the mailbox', async () => {
+  const t = await start();
+  await deploy(t, 'echo', { absentQueue: 8 }); // a quarter of 8: two slots per agent sender
+  await t.deploy('asker', 'conformance/puppet');
+  await t.control.stop('echo', { force: false, keepQueue: true });
+  await t.puppet('asker', { performative: 'request', to: 'echo', content: 'storm', count: 5 });
+  await t.waitFor('three sends refused to the asker', () => t.logs('asker').filter((l) => l.startsWith('got failure from ams@caxton')).length === 3);
+  assert.equal((await t.control.getAgent('echo'))?.absentQueue?.queued, 2);
+  // The operator still gets in.
+  const r = await t.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'operator' });
+  assert.deepEqual(r.accepted, ['echo']);
+});
+
+test('nothing of a suspended agent expires during a node freeze', async () => {
+  const t = await start();
+  await deploy(t, 'backlog', { absentTtlMs: 300 });
+  // A frozen node keeps accepting: a message waits past the agent's TTL before it is suspended.
+  await t.control.freeze('node');
+  const old = await t.send({ performative: 'request', receivers: [{ name: 'backlog' }], content: 'older than the TTL' });
+  // Real time must pass (the TTL counts on the clock); sweeps run every 25 ms meanwhile.
+  await new Promise((r) => setTimeout(r, 400));
+  const suspendedAt = Date.now();
+  await t.control.suspend('backlog');
+  await new Promise((r) => setTimeout(r, 400)); // past the TTL from the suspension too, still frozen
+  assert.equal(t.deadLettered.length, 0, 'nothing expires during a freeze');
+  await t.control.thaw('node');
+  await t.waitFor('the message dead-lettered once thawed', () => t.deadLettered.length === 1, 10_000);
+  assert.equal(t.deadLettered[0]!.deliveryId, `${old.messageId}>backlog`);
+  assert.ok(Date.now() - suspendedAt >= 300, 'not before its TTL from the suspension');
+  await t.control.resume('backlog');
+});
+
+test('suspending an agent with a backlog older than its TTL keeps the backlog for the TTL from the suspension', async () => {
+  const t = await start();
+  await deploy(t, 'backlog', { absentTtlMs: 300 });
+  await t.control.freeze('node'); // the backlog builds up: accepted, not handled
+  const old = await t.send({ performative: 'request', receivers: [{ name: 'backlog' }], content: 'older than the TTL' });
+  await new Promise((r) => setTimeout(r, 400)); // the message is now older than the TTL
+  const suspendedAt = Date.now();
+  await t.control.suspend('backlog');
+  await t.control.thaw('node');
+  await t.waitFor('the TTL from the suspension', () => t.deadLettered.length === 1, 10_000);
+  assert.ok(Date.now() - suspendedAt >= 300, 'kept for its TTL from the suspension, not dropped at once');
+  assert.equal(t.deadLettered[0]!.deliveryId, `${old.messageId}>backlog`);
+  await t.control.resume('backlog');
+});

@@ -13,6 +13,7 @@ import type { Delivery } from '@caxton/core';
 import { CaxtonError, DEFAULT_TRAFFIC_LIMITS, TOPIC_PREFIX, matchesTopicFilter, topicOfReceiver, validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
 import type { MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
+import { shareLimits } from './mailbox-shares.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
 import type { BusPort } from './port.js';
 import type { ExecutionResult } from './executor.js';
@@ -95,6 +96,7 @@ export class Bus implements OutboxSender {
       },
       platformSender: this.platformId.name,
       now: this.now,
+      isAbsent: (agent) => this.port?.absence?.(agent) !== undefined,
       ...(opts.edgeAdmission ? { edge: opts.edgeAdmission } : {}),
       ...(opts.priorityAgingDispatches !== undefined ? { priorityAgingDispatches: opts.priorityAgingDispatches } : {}),
     });
@@ -226,16 +228,28 @@ export class Bus implements OutboxSender {
    * `absent-ttl`; the rest keeps its order. A letter that cannot be written goes back to the
    * mailbox (tried again on the next sweep; it stays pending in the log). Returns how many went.
    */
-  async expireAbsent(agent: string, ttlMs: number): Promise<number> {
-    const expired = this.mailboxes.expire(agent, this.now() - ttlMs);
+  async expireAbsent(agent: string, ttlMs: number, since?: number): Promise<number> {
+    this.mailboxes.noteAbsence(agent);
+    // Nothing expires while the node is frozen (decision 1403), nor while the agent is handling a
+    // batch: a batch's deliveries stay in its queue until handled, and an agent is suspended (or
+    // force-stopped) before its batch ends — expiring them would both handle and dead-letter them.
+    if (this.frozen || this.isBusy(agent)) return 0;
+    // Each waits its TTL from max(accepted, became absent): until the agent has been absent that
+    // long nothing of its queue is due, whatever its age (decision 1990).
+    const cutoff = this.now() - ttlMs;
+    if (since !== undefined && since > cutoff) return 0;
+    const expired = this.mailboxes.expire(agent, cutoff);
     let n = 0;
-    for (const d of expired) {
+    for (let i = 0; i < expired.length; i++) {
+      const d = expired[i]!;
       const reason = `${ABSENT_TTL_REASON}: ${agent} was absent (stopped or suspended) for longer than its absent TTL (${ttlMs} ms) after the message was accepted`;
       try {
         await this.opts.log.deadLetter({ delivery: d, reason, attempts: 0, at: this.now() });
       } catch {
-        this.mailboxes.putBack(d);
-        continue;
+        // The log refused (stopped): this one and the rest go back to the front of their senders'
+        // queues, in order, pending in the log still; the next sweep tries again.
+        this.mailboxes.restore(expired.slice(i));
+        break;
       }
       n += 1;
       this.opts.events.emit({ type: 'dead-lettered', agent, deliveryId: d.id, reason, attempts: 0 });
@@ -243,6 +257,14 @@ export class Bus implements OutboxSender {
       await this.sendPlatformReplies([this.failureFor(d, `message could not be handled: ${reason}`, 'dead-lettered')]);
     }
     return n;
+  }
+
+  /**
+   * Look again at whether `agent` is absent (decision 1990): outside clients' deliveries waiting
+   * for an absent agent do not count against edge admission. The sweeper calls it for every agent.
+   */
+  noteAbsence(agent: string): void {
+    this.mailboxes.noteAbsence(agent);
   }
 
   /** Deliveries waiting in `agent`'s mailbox (not handed out). */
@@ -341,10 +363,13 @@ export class Bus implements OutboxSender {
         continue;
       }
       // An agent takes at most its share of a mailbox, and agents together leave the operator's
-      // reserve free (issue 25): one agent's send storm cannot own a neighbour's mailbox.
-      const admitted = fromAgent ? this.mailboxes.shares.admitAgent(name, senderName) : 'ok';
+      // reserve free (issue 25): one agent's send storm cannot own a neighbour's mailbox. While the
+      // receiver is absent (decision 1990) the shares and the reserve are of its absent queue.
+      const absent = port.absence?.(name);
+      const admitted = fromAgent ? this.mailboxes.shares.admitAgent(name, senderName, 1, absent === undefined ? undefined : shareLimits(absent.queue)) : 'ok';
       if (admitted !== 'ok') {
-        refused.push({ receiver: receiver.name, reason: admitted === 'sender-share' ? 'mailbox-share' : 'mailbox-full' });
+        const full = absent === undefined ? 'mailbox-full' : 'absent-queue-full';
+        refused.push({ receiver: receiver.name, reason: admitted === 'sender-share' ? 'mailbox-share' : full });
         continue;
       }
       // A receiver whose deliveries keep failing is refused fast for a cool-down (decision 1921).
@@ -365,7 +390,6 @@ export class Bus implements OutboxSender {
       }
       // An absent agent (decision 1990) keeps at most its absent queue; the rest is refused, typed
       // (after the duplicate check: a repeat of a message it keeps is that message, not one more).
-      const absent = port.absence?.(name);
       if (absent !== undefined && box.occupied >= absent.queue) {
         refused.push({ receiver: receiver.name, reason: 'absent-queue-full' });
         (absentFull ??= []).push({ agent: name, limit: absent.queue });

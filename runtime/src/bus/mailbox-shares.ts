@@ -52,10 +52,13 @@ export class MailboxShares {
 
   constructor(readonly limits: ShareLimits) {}
 
-  /** May the agent `sender` take `n` more slots of `receiver`'s mailbox? */
-  admitAgent(receiver: string, sender: string, n = 1): ShareVerdict {
-    if (count(this.held, receiver, sender) + count(this.appending, receiver, sender) + n > this.limits.perSender) return 'sender-share';
-    if ((this.agentsHeld.get(receiver) ?? 0) + n > this.limits.agentsTotal) return 'agents-full';
+  /**
+   * May the agent `sender` take `n` more slots of `receiver`'s mailbox? `limits`: those to apply
+   * instead of the mailbox's (an absent receiver's shares are of its absent queue, decision 1990).
+   */
+  admitAgent(receiver: string, sender: string, n = 1, limits: ShareLimits = this.limits): ShareVerdict {
+    if (count(this.held, receiver, sender) + count(this.appending, receiver, sender) + n > limits.perSender) return 'sender-share';
+    if ((this.agentsHeld.get(receiver) ?? 0) + n > limits.agentsTotal) return 'agents-full';
     return 'ok';
   }
 

@@ -21,6 +21,12 @@ export interface MailboxesOptions {
   now?: () => number;
   /** Dispatches a waiting priority may be passed over before it is served (decision 1920). */
   priorityAgingDispatches?: number;
+  /**
+   * Is this agent absent (decision 1990: stopped with its queue kept, or suspended)? Outside
+   * clients' deliveries waiting for an absent agent do not count against edge admission: nothing
+   * finishes them while it is away, and they are bounded by its absent queue instead.
+   */
+  isAbsent?: (agent: string) => boolean;
 }
 
 export class Mailboxes {
@@ -34,8 +40,16 @@ export class Mailboxes {
   readonly shares: MailboxShares;
   /** Outside clients' deliveries in flight node-wide, and the limit on them (decision 1810). */
   readonly edge: EdgeAdmission;
-  /** Ids of the pending deliveries an outside client sent (they count against `edge`). */
-  private readonly outside = new Set<string>();
+  /** The pending deliveries an outside client sent (id → receiver): they count against `edge`. */
+  private readonly outside = new Map<string, string>();
+  /**
+   * Outside clients' pending deliveries waiting for an absent agent (id → receiver): not counted
+   * against `edge` until their receiver is back (one absent queue must not lock every client out).
+   */
+  private readonly parked = new Map<string, string>();
+  /** Agents whose outside deliveries are parked (absent when last looked at). */
+  private readonly parkedAgents = new Set<string>();
+  private readonly isAbsent: (agent: string) => boolean;
   private readonly isAgent: (sender: string) => boolean;
   private readonly platformSender: string | undefined;
   readonly now: () => number;
@@ -51,6 +65,7 @@ export class Mailboxes {
     this.platformSender = options.platformSender;
     this.now = options.now ?? Date.now;
     this.aging = options.priorityAgingDispatches;
+    this.isAbsent = options.isAbsent ?? (() => false);
     this.shares = new MailboxShares(shareLimits(capacity));
     this.edge = new EdgeAdmission(options.edge, this.now());
   }
@@ -99,6 +114,19 @@ export class Mailboxes {
     this.takeSlot(delivery);
   }
 
+  /**
+   * Put deliveries `expire` returned back where they were: each at the front of its sender's queue,
+   * in the order given (dead-lettering them failed; a sender's FIFO must not change).
+   */
+  restore(deliveries: readonly Delivery[]): void {
+    for (let i = deliveries.length - 1; i >= 0; i--) {
+      const d = deliveries[i]!;
+      this.pending.add(d.id);
+      this.of(d.receiver).unshift(d);
+      this.takeSlot(d);
+    }
+  }
+
   /** Drop an agent's mailbox; returns what was waiting (it stays in the log until handled or dead-lettered). */
   forget(agent: string): Delivery[] {
     const box = this.boxes.get(agent);
@@ -106,9 +134,10 @@ export class Mailboxes {
     const drained = box?.drain() ?? [];
     for (const d of drained) {
       this.pending.delete(d.id);
-      if (this.outside.delete(d.id)) this.edge.drop();
+      this.release(d);
     }
     this.shares.forget(agent);
+    this.parkedAgents.delete(agent);
     return drained;
   }
 
@@ -129,7 +158,7 @@ export class Mailboxes {
       }
       expired.push(d);
       if (this.pending.delete(d.id)) this.shares.give(d.receiver, senderOf(d));
-      if (this.outside.delete(d.id)) this.edge.drop();
+      this.release(d);
     }
     return expired;
   }
@@ -152,9 +181,44 @@ export class Mailboxes {
       this.boxes.get(d.receiver)?.take(d);
     }
     if (this.pending.delete(d.id)) this.shares.give(d.receiver, senderOf(d));
+    this.parked.delete(d.id);
     if (this.outside.delete(d.id)) {
       const now = this.now();
       this.edge.finish(now - d.acceptedAt, now);
+    }
+  }
+
+  /** A delivery left without being handled (forgotten, expired): it no longer counts at the edge. */
+  private release(d: Delivery): void {
+    this.parked.delete(d.id);
+    if (this.outside.delete(d.id)) this.edge.drop();
+  }
+
+  /**
+   * Bring the edge count in line with whether `agent` is absent now (decision 1990): when it becomes
+   * absent, the outside deliveries waiting for it stop counting against edge admission (those handed
+   * off and completing still count: they finish); when it is back, they count again. O(1) unless
+   * the agent's absence changed since the last look.
+   */
+  noteAbsence(agent: string): void {
+    const absent = this.isAbsent(agent);
+    if (absent === this.parkedAgents.has(agent)) return;
+    if (absent) {
+      this.parkedAgents.add(agent);
+      for (const [id, receiver] of this.outside) {
+        if (receiver !== agent || this.handedOff.has(id)) continue;
+        this.outside.delete(id);
+        this.parked.set(id, receiver);
+        this.edge.drop();
+      }
+    } else {
+      this.parkedAgents.delete(agent);
+      for (const [id, receiver] of this.parked) {
+        if (receiver !== agent) continue;
+        this.parked.delete(id);
+        this.outside.set(id, receiver);
+        this.edge.take();
+      }
     }
   }
 
@@ -162,9 +226,14 @@ export class Mailboxes {
     const sender = senderOf(d);
     const isAgent = this.isAgent(sender);
     this.shares.take(d.receiver, sender, isAgent);
-    if (!isAgent && sender !== this.platformSender && !this.outside.has(d.id)) {
-      this.outside.add(d.id);
-      this.edge.take();
+    if (!isAgent && sender !== this.platformSender && !this.outside.has(d.id) && !this.parked.has(d.id)) {
+      this.noteAbsence(d.receiver);
+      if (this.parkedAgents.has(d.receiver)) {
+        this.parked.set(d.id, d.receiver);
+      } else {
+        this.outside.set(d.id, d.receiver);
+        this.edge.take();
+      }
     }
   }
 

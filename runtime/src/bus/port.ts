@@ -11,8 +11,13 @@ import type { ExecutionResult, WorkItem } from './executor.js';
 export interface AbsentQueueLimits {
   /** Deliveries kept at most (waiting, completing and being appended). */
   queue: number;
-  /** How long each waits from its acceptance before it is dead-lettered (`absent-ttl`). */
+  /**
+   * How long each waits before it is dead-lettered (`absent-ttl`): from its acceptance, or from
+   * when the agent became absent if that is later (a backlog is not dropped on suspend, decision 1403).
+   */
   ttlMs: number;
+  /** When the agent became absent (ms since the epoch), if known. */
+  since?: number;
 }
 
 /**

@@ -9,8 +9,10 @@ import type { AbsentQueueLimits } from '../bus/port.js';
 export interface AbsentQueueSweeperParts {
   /** The agents on this node and whether each is absent. */
   agents: { names(): string[]; absence(name: string): AbsentQueueLimits | undefined };
-  /** Dead-letters `agent`'s messages older than `ttlMs`; resolves to how many. */
-  expire(agent: string, ttlMs: number): Promise<number>;
+  /** Dead-letters `agent`'s messages that waited past `ttlMs` (counted from `since` at the earliest); resolves to how many. */
+  expire(agent: string, ttlMs: number, since?: number): Promise<number>;
+  /** Looks again at whether `agent` is absent (its outside deliveries then leave edge admission). */
+  noteAbsence?(agent: string): void;
   intervalMs: number;
   /** A sweep that failed (the log stopped): said on the agent's log, tried again next time. */
   warn(agent: string, message: string): void;
@@ -44,10 +46,11 @@ export class AbsentQueueSweeper {
   private async pass(): Promise<number> {
     let n = 0;
     for (const agent of this.p.agents.names()) {
+      this.p.noteAbsence?.(agent);
       const absent = this.p.agents.absence(agent);
       if (absent === undefined) continue;
       try {
-        n += await this.p.expire(agent, absent.ttlMs);
+        n += await this.p.expire(agent, absent.ttlMs, absent.since);
       } catch (err) {
         this.p.warn(agent, `expired messages of its absent queue could not be dead-lettered: ${(err as Error).message}`);
       }

@@ -52,7 +52,7 @@ export interface AgentLifecycleOptions {
   /** Agents' durable state: a fresh deploy clears what an earlier deployment of the name left. */
   state?: AgentStateStore;
   /** The kill switch (decision 1403); absent: nothing is ever held. */
-  killSwitch?: { isHeld(agent: string): boolean; isSuspended?(agent: string): boolean; untilRunnable(agent: string): Promise<void>; onChange?(listener: () => void): () => void };
+  killSwitch?: { isHeld(agent: string): boolean; isSuspended?(agent: string): boolean; suspendedSince?(agent: string): number | undefined; untilRunnable(agent: string): Promise<void>; onChange?(listener: () => void): () => void };
   /** Which signed artifacts this node accepts (decision 1400); absent: signatures are not looked at. */
   trust?: TrustPolicy;
   /** Where agent kinds are stored (decision 1980); absent: kinds are refused (a cluster, for now). */
@@ -171,7 +171,11 @@ export class AgentLifecycle {
     const stopped = local.state === 'stopped' && local.record.absentSince !== undefined;
     if (!stopped && !(this.o.killSwitch?.isSuspended?.(name) ?? false)) return undefined;
     const limits = local.record.limits;
-    return { queue: limits.absentQueue ?? this.o.defaults.absentQueue, ttlMs: limits.absentTtlMs ?? this.o.defaults.absentTtlMs };
+    const since = stopped ? local.record.absentSince : this.o.killSwitch?.suspendedSince?.(name);
+    return {
+      queue: limits.absentQueue ?? this.o.defaults.absentQueue, ttlMs: limits.absentTtlMs ?? this.o.defaults.absentTtlMs,
+      ...(since !== undefined ? { since } : {}),
+    };
   }
 
   /** Agents on this node. */

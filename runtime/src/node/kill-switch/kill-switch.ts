@@ -38,6 +38,8 @@ export class KillSwitch {
   private nodeFrozen = false;
   private clusterFrozen = false;
   private suspended = new Set<string>();
+  /** When each suspension started here (an absent queue's TTL counts from then, decision 1990). */
+  private readonly suspendedAt = new Map<string, number>();
   private unwatch: (() => void) | undefined;
   private waiters: { ready: () => boolean; resolve: () => void; reject: (err: Error) => void }[] = [];
   private closed = false;
@@ -85,6 +87,24 @@ export class KillSwitch {
 
   isSuspended(agent: string): boolean {
     return this.suspended.has(agent);
+  }
+
+  /**
+   * When `agent`'s suspension started (ms since the epoch); undefined if it is not suspended. A
+   * suspension this node did not see start (restored at start-up, or set by another node) counts
+   * from when it was first asked about: its messages never expire sooner than their TTL from here.
+   */
+  suspendedSince(agent: string): number | undefined {
+    if (!this.suspended.has(agent)) {
+      this.suspendedAt.delete(agent);
+      return undefined;
+    }
+    let at = this.suspendedAt.get(agent);
+    if (at === undefined) {
+      at = Date.now();
+      this.suspendedAt.set(agent, at);
+    }
+    return at;
   }
 
   /** No code of `agent` may run now: the node is frozen or the agent suspended. */
@@ -141,6 +161,7 @@ export class KillSwitch {
 
   /** Hold one agent: kept, then its in-flight handling (if any) finishes; nothing of it runs after. */
   async suspend(agent: string): Promise<void> {
+    if (!this.suspended.has(agent)) this.suspendedAt.set(agent, Date.now());
     this.suspended.add(agent);
     this.changed();
     try {
