@@ -71,7 +71,7 @@ describe('caxton CLI against a running API', () => {
     assert.equal(table.code, 0, table.stderr);
     const [head, row] = table.stdout.split('\n');
     assert.match(head!, /^NAME\s+STATE\s+LANG\s+VERSION\s+ROLLOUT\s+NODE\s+MAILBOX\s+HANDLED\s+RESTARTS\s+MEMORY\s+SIGNER\s+LAST ERROR$/);
-    assert.match(row!, /^echo\s+running\s+-\s+1\s+node-test\s+0\s+0\s+0\s+64 KiB\/2\.0 MiB\s+-$/);
+    assert.match(row!, /^echo\s+running\s+-\s+1\s+-\s+node-test\s+0\s+0\s+0\s+64 KiB\/2\.0 MiB\s+-$/);
     const json = await caxton(['agents', '--json', ...dataDirArg]);
     const agents = JSON.parse(json.stdout) as { name: string; limits: { fuelPerMessage: number } }[];
     assert.deepEqual(agents.map((a) => [a.name, a.limits.fuelPerMessage]), [['echo', 2_000_000]]);
