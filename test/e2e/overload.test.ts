@@ -3,13 +3,14 @@
  * real gRPC: the node's edge limit starts at its ceiling of 32 outside messages in flight
  * (`--edge-max-in-flight 32`) and, with a delay target of a minute (`--edge-target-ms 60000`),
  * cannot drop while the test runs, so nothing here depends on timing. The counter agent (examples/as-state-counter, its count committed with each handling)
- * is suspended, so what is accepted stays in flight; a client token (role deployer) floods
- * SendMessage. Then:
+ * is held by a node freeze, so what is accepted stays in flight; a client token (role deployer)
+ * floods SendMessage. (Not a suspension: what waits for a suspended agent is bounded by its absent
+ * queue and does not hold the node's edge limit, decision 1990.) Then:
  *   1. exactly the limit is accepted; every other send is refused RESOURCE_EXHAUSTED,
  *      `bus.overloaded`, with a `retry-after-ms` trailer and the same figure in the details;
  *      `caxton send` prints it and exits 7;
  *   2. the operator (the admin token) still gets its probes in, from the reserve above the limit;
- *   3. after resume every accepted message is handled exactly once — one reply each, counts 1..n
+ *   3. after the thaw every accepted message is handled exactly once — one reply each, counts 1..n
  *     with no gap and no repeat — and no refused one is;
  *   4. once that work is done the client's sends are accepted again, with no operator action.
  */
@@ -55,7 +56,7 @@ test('past its edge limit a node refuses clients typed with a retry-after, keeps
   const tail = admin.tail({ agent: 'counter', performatives: ['inform'] }, (e) => replies.push(e));
   await tail.ready;
 
-  await admin.suspend('counter');
+  await admin.freeze();
   const request = (key: string): { structured: { performative: 'request'; receivers: { name: string }[]; replyWith: string; content: string } } =>
     ({ structured: { performative: 'request', receivers: [{ name: 'counter' }], replyWith: key, content: key } });
   // overloadRetryMs 0: this client wants each refusal back at once (by default it would wait them out).
@@ -90,14 +91,14 @@ test('past its edge limit a node refuses clients typed with a retry-after, keeps
   for (let i = 0; i < RESERVE; i++) assert.deepEqual((await admin.send(request(`probe${i}`))).accepted, ['counter']);
   await assert.rejects(admin.send(request('probe-past-reserve'), { overloadRetryMs: 0 }), (err: unknown) => err instanceof ApiCallError && err.code === 'bus.overloaded');
 
-  // A client left to its default waits the refusals out: refused while the agent is suspended,
-  // accepted once the resumed agent has worked off the backlog — and counted once.
+  // A client left to its default waits the refusals out: refused while the node is frozen,
+  // accepted once the thawed agent has worked off the backlog — and counted once.
   let waits = 0;
   const patient = client.send(request('patient'), { overloadRetryMs: 60_000, onOverloadRetry: () => { waits += 1; } });
   await until(() => waits >= 2, 'the patient send to be refused and sent again');
 
-  // Resume: every accepted message is handled exactly once; nothing refused ever is.
-  await admin.resume('counter');
+  // Thaw: every accepted message is handled exactly once; nothing refused ever is.
+  await admin.thaw();
   assert.deepEqual((await patient).accepted, ['counter']);
   const expected = new Set([...accepted.map((o) => o.key), ...Array.from({ length: RESERVE }, (_, i) => `probe${i}`), 'patient']);
   await until(() => replies.length >= expected.size, `${expected.size} replies`);
