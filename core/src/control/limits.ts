@@ -205,26 +205,9 @@ export const ROLLOUT_BOUNDS = Object.freeze({
 
 /** The thresholds of a rollout: the defaults, overridden by `given`, each a whole number in its bounds. */
 export function resolveRolloutThresholds(given: Partial<Record<RolloutThresholdName, unknown>> = {}, field = 'rollout'): RolloutThresholds {
-  const out: RolloutThresholds = { ...DEFAULT_ROLLOUT_THRESHOLDS };
-  for (const [key, value] of Object.entries(given)) {
-    if (value === undefined) continue;
-    if (!(key in ROLLOUT_LIMIT_TABLE)) {
-      throw new CaxtonError('limits.unknown', `${field}.${key}: no such rollout threshold`, {
-        kind: 'invalid-argument', context: { field: `${field}.${key}`, limit: key },
-        hint: `the rollout thresholds are: ${Object.keys(ROLLOUT_LIMIT_TABLE).join(', ')}`,
-      });
-    }
-    const name = key as RolloutThresholdName;
-    const def = ROLLOUT_LIMIT_TABLE[name];
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < def.min || value > def.ceiling) {
-      throw new CaxtonError('limits.out-of-range', `${field}.${name}: ${describeValue(value)} is not valid; it must be a whole number in ${def.min}..${def.ceiling} (${def.unit})`, {
-        kind: 'invalid-argument', context: { field: `${field}.${name}`, limit: name, ceiling: def.ceiling, unit: def.unit },
-        hint: `omit it (--${def.flag}) for the default, ${def.default}. ${def.description}`,
-      });
-    }
-    out[name] = value;
-  }
-  return out;
+  return resolveFromTable(ROLLOUT_LIMIT_TABLE, DEFAULT_ROLLOUT_THRESHOLDS, given, field, {
+    one: 'rollout threshold', all: 'the rollout thresholds', omit: (d) => `omit it (--${d.flag}) for the default, ${d.default}`,
+  });
 }
 
 /**
@@ -396,24 +379,42 @@ export const DEFAULT_TRAFFIC_LIMITS: Readonly<TrafficLimits> = Object.freeze(
 
 /** Node-wide traffic limits: the defaults, overridden by `given`, each a whole number in 1..its ceiling. */
 export function resolveTrafficLimits(given: Partial<Record<TrafficLimitName, unknown>> = {}, field = 'traffic'): TrafficLimits {
-  const out: TrafficLimits = { ...DEFAULT_TRAFFIC_LIMITS };
+  return resolveFromTable(TRAFFIC_LIMIT_TABLE, DEFAULT_TRAFFIC_LIMITS, given, field, {
+    one: 'traffic limit', all: 'the traffic limits', omit: (d) => `omit it for the default, ${d.default}`,
+  });
+}
+
+/** A table row as resolveFromTable reads it: values are whole numbers in min (default 1)..ceiling. */
+interface TableRow { unit: string; default: number; min?: number; ceiling: number; description: string }
+
+/**
+ * The one resolver of a node-wide table (traffic limits, rollout thresholds): its defaults,
+ * overridden by `given`, each checked against its row; an unknown name or a value out of range is a
+ * typed invalid-argument naming the field, with the row's default and description as the hint.
+ */
+function resolveFromTable<T extends Record<string, TableRow>>(
+  table: T, defaults: Readonly<{ [K in keyof T]: number }>, given: Partial<Record<keyof T, unknown>>, field: string,
+  words: { one: string; all: string; omit: (row: T[keyof T]) => string },
+): { [K in keyof T]: number } {
+  const out = { ...defaults } as { [K in keyof T]: number };
   for (const [key, value] of Object.entries(given)) {
     if (value === undefined) continue;
-    if (!(key in TRAFFIC_LIMIT_TABLE)) {
-      throw new CaxtonError('limits.unknown', `${field}.${key}: no such traffic limit`, {
+    if (!Object.hasOwn(table, key)) {
+      throw new CaxtonError('limits.unknown', `${field}.${key}: no such ${words.one}`, {
         kind: 'invalid-argument', context: { field: `${field}.${key}`, limit: key },
-        hint: `the traffic limits are: ${Object.keys(TRAFFIC_LIMIT_TABLE).join(', ')}`,
+        hint: `${words.all} are: ${Object.keys(table).join(', ')}`,
       });
     }
-    const name = key as TrafficLimitName;
-    const def: LimitDefinition = TRAFFIC_LIMIT_TABLE[name];
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > def.ceiling) {
-      throw new CaxtonError('limits.out-of-range', `${field}.${name}: ${describeValue(value)} is not valid; it must be a whole number in 1..${def.ceiling} (${def.unit})`, {
-        kind: 'invalid-argument', context: { field: `${field}.${name}`, limit: name, ceiling: def.ceiling, unit: def.unit },
-        hint: `omit it for the default, ${def.default}. ${def.description}`,
+    const name = key as keyof T & string;
+    const row = table[name]!;
+    const min = row.min ?? 1;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > row.ceiling) {
+      throw new CaxtonError('limits.out-of-range', `${field}.${name}: ${describeValue(value)} is not valid; it must be a whole number in ${min}..${row.ceiling} (${row.unit})`, {
+        kind: 'invalid-argument', context: { field: `${field}.${name}`, limit: name, ceiling: row.ceiling, unit: row.unit },
+        hint: `${words.omit(row)}. ${row.description}`,
       });
     }
-    out[name] = value;
+    out[name] = value as never;
   }
   return out;
 }
