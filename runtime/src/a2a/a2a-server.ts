@@ -18,12 +18,13 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { DefaultExecutionEventBusManager, DefaultRequestHandler, type ServerCallContext } from '@a2a-js/sdk/server';
 import { jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
-import { CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { A2A_TASK_LIMITS, CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { A2A_BASE_PATH, CARD_PATH, JSONRPC_PATH, REST_PATH, agentCard, servicesByAgent } from './agent-card.js';
 import { BoundedTaskStore } from './bounded-task-store.js';
+import { TaskFile } from './task-file.js';
 import { CaxtonA2aUser, FipaTaskExecutor } from './fipa-task-executor.js';
 import { InFlightSlots, type InFlightSlot } from './in-flight-slots.js';
 import { LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, listenHttp, plaintextHint, plaintextRefused, type ListenerSecurity } from '../listener/index.js';
@@ -40,8 +41,14 @@ export interface A2aServerOptions extends ListenerSecurity {
   callTimeoutMs?: number;
   /** Tasks waiting for answers at once; past it a send is refused. Default 64. */
   maxTasksInFlight?: number;
-  /** Tasks kept for tasks/get; past it the oldest ended one is forgotten. Default 10,000. */
+  /** Tasks kept for tasks/get; past it the oldest ended one is forgotten. Default A2A_TASK_LIMITS.maxTasks. */
   maxTasksKept?: number;
+  /** An ended task is forgotten this long after its last change. Default A2A_TASK_LIMITS.ttlMs. */
+  taskTtlMs?: number;
+  /** The file that keeps the tasks across restarts (decision 2040); absent: in memory only. */
+  taskFile?: string;
+  /** Where a task file that cannot be read or written is reported. Default: stderr. */
+  warn?: (message: string) => void;
   onInternalError?: (err: unknown) => void;
 }
 
@@ -112,9 +119,12 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   const owner = (ctx: ServerCallContext): string => ctx.user?.userName ?? '';
   const executor = new FipaTaskExecutor({ control: o.control, timeoutMs });
   // The handler reads only its card's capabilities; each agent's own card is served by the route below.
+  const store = new BoundedTaskStore(owner, o.maxTasksKept ?? A2A_TASK_LIMITS.maxTasks, o.taskTtlMs !== undefined ? { ttlMs: o.taskTtlMs } : {});
+  // Filled from the file before the first request, so tasks/get after a restart answers with the task's last state.
+  const taskFile = o.taskFile !== undefined ? await TaskFile.open(o.taskFile, store, o.warn ?? ((m) => process.stderr.write(`caxton a2a: ${m}\n`))) : undefined;
   const handler = new DefaultRequestHandler(
     agentCard({ agent: 'caxton', version: 0, services: [], origin: 'http://localhost' }),
-    new BoundedTaskStore(owner, o.maxTasksKept ?? 10_000), executor, new DefaultExecutionEventBusManager(owner),
+    store, executor, new DefaultExecutionEventBusManager(owner),
   );
   const users = new WeakMap<Request, CaxtonA2aUser>();
   const userBuilder = async (req: Request): Promise<CaxtonA2aUser> => {
@@ -244,5 +254,12 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
     },
   });
   origin = listener.origin;
-  return { port: listener.port, origin, close: () => listener.close() };
+  return {
+    port: listener.port,
+    origin,
+    async close() {
+      await listener.close();
+      await taskFile?.close();
+    },
+  };
 }

@@ -21,7 +21,7 @@ import { ensureAuditKey } from '../audit/audit-key.js';
 import { nodeHealth, type NodePhase } from '../node/node-health.js';
 import { checkConsoleBinding, startConsoleServer, type ConsoleServer } from '../console/server.js';
 import { checkMcpBinding, McpConfigError, startMcpServer, type McpEndpoint } from '../mcp/index.js';
-import { A2aConfigError, checkA2aBinding, startA2aServer, type A2aEndpoint } from '../a2a/index.js';
+import { A2A_TASK_FILE_NAME, A2aConfigError, checkA2aBinding, startA2aServer, type A2aEndpoint } from '../a2a/index.js';
 import { checkAccBinding, MtpPeerTable, MtpSender, startAccServer, type AccEndpoint } from '../mtp/index.js';
 import { AgentLifecycle } from '../node/agent-lifecycle.js';
 import type { AgentMessaging } from '../node/agent-messaging.js';
@@ -423,7 +423,11 @@ async function startOnTopology(
   let a2aEndpoint: A2aEndpoint | undefined;
   if (options.a2a) {
     if (!api) throw new A2aConfigError('the A2A endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --a2a');
-    a2aEndpoint = await startA2aServer({ ...options.a2a, control, audited, resolvePrincipal: api.resolvePrincipal });
+    a2aEndpoint = await startA2aServer({
+      ...options.a2a, control, audited, resolvePrincipal: api.resolvePrincipal,
+      // Tasks outlive a restart (decision 2040): the node's own data directory, like its protocol state.
+      taskFile: path.join(dataDir, A2A_TASK_FILE_NAME), warn: (m) => process.stderr.write(`caxton: ${m}\n`),
+    });
     const started = a2aEndpoint;
     undo.push(() => started.close());
   }
