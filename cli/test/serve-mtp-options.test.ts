@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mtpNodeOptions } from '../src/commands/serve-mtp-node-options.js';
+import { listenerSecurity } from '../src/commands/serve-listener-options.js';
 
 test('--mtp-http is off by default, needs --mtp-peers, and reads the peers file relative to the working directory', () => {
   assert.equal(mtpNodeOptions({}, '/'), undefined);
@@ -21,4 +22,29 @@ test('--mtp-http is off by default, needs --mtp-peers, and reads the peers file 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('--mtp-ca is read relative to the working directory, bounded before it is read, and needs --mtp-http', () => {
+  assert.throws(() => mtpNodeOptions({ mtpCa: 'ca.pem' }, '/'), /--mtp-ca needs --mtp-http/);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'caxton-mtp-ca-'));
+  try {
+    writeFileSync(path.join(dir, 'peers.json'), JSON.stringify({ peers: [{ platform: 'jade-1', secret: 'b'.repeat(40) }] }));
+    writeFileSync(path.join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    assert.equal(mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: 'ca.pem' }, dir)?.caPem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    writeFileSync(path.join(dir, 'huge.pem'), Buffer.alloc(300 * 1024, 0x41));
+    assert.throws(() => mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: 'huge.pem' }, dir), /--mtp-ca huge\.pem is 307200 bytes, more than/);
+    assert.throws(() => mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: 'missing.pem' }, dir), /--mtp-ca missing\.pem/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--listener-cert/--listener-key protect the MCP, A2A and MTP listeners together; half a pair or no listener is a usage error', () => {
+  assert.deepEqual(listenerSecurity({}, '/'), {});
+  assert.deepEqual(listenerSecurity({ mcp: '0.0.0.0:8090', listenerCert: 'c.pem', listenerKey: 'k.pem' }, '/etc/caxton'), {
+    tls: { certFile: '/etc/caxton/c.pem', keyFile: '/etc/caxton/k.pem' },
+  });
+  assert.deepEqual(listenerSecurity({ a2a: '0.0.0.0:8091', listenerInsecure: true }, '/'), { insecure: true });
+  assert.throws(() => listenerSecurity({ mtpHttp: '0.0.0.0:7780', listenerCert: 'c.pem' }, '/'), /--listener-cert and --listener-key go together/);
+  assert.throws(() => listenerSecurity({ listenerInsecure: true }, '/'), /need --mcp, --a2a or --mtp-http/);
 });

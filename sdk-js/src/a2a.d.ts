@@ -32,8 +32,22 @@ export interface A2aSend {
 /** TaskState in lower case with dashes: submitted, working, input-required, completed, canceled, failed, rejected, auth-required. */
 export type A2aTaskState = string;
 export type A2aResult =
-  | { kind: 'task'; taskId: string; contextId: string | null; state: A2aTaskState; final: boolean; text: string }
-  | { kind: 'message'; messageId: string | null; contextId: string | null; state: null; final: true; text: string };
+  | { kind: 'task'; taskId: string; contextId: string | null; state: A2aTaskState; final: boolean; text: string; /** a2a.stream only: each state passed through, in order. */ states?: A2aTaskState[] }
+  | { kind: 'message'; messageId: string | null; contextId: string | null; state: null; final: true; text: string; states?: A2aTaskState[] };
+
+export interface A2aTaskCall {
+  /** The agent's JSON-RPC endpoint; its host must be allow-listed. */
+  url: string;
+  taskId: string;
+  token?: string | null;
+  version?: '1.0' | '0.3';
+  /** tasks/get only: how much of the task's history to return. */
+  historyLength?: number | null;
+  timeoutMs?: number | null;
+  context?: string | null;
+}
+
+type A2aRequest = { method: 'POST'; url: string; headers: [string, string][]; body: string; timeoutMs?: number | null; context?: string | null };
 
 export type A2aResponse =
   | { requestId: string; context: string; ok: true; result: A2aResult }
@@ -42,7 +56,17 @@ export type A2aResponse =
 export const a2a: {
   /** Returns the HTTP request id; throws A2aError `refused` when the call cannot leave. */
   send(call: A2aSend): string;
+  /** `message/stream`, read whole: the result carries `states`. */
+  stream(call: A2aSend): string;
+  /** `tasks/get`. */
+  get(call: A2aTaskCall): string;
+  /** `tasks/cancel`. */
+  cancel(call: A2aTaskCall): string;
 };
 export function a2aResponse(msg: AclMessage): A2aResponse | null;
-export function a2aSendRequest(call: A2aSend): { method: 'POST'; url: string; headers: [string, string][]; body: string; timeoutMs?: number | null; context?: string | null };
+export function a2aSendRequest(call: A2aSend): A2aRequest;
+export function a2aStreamRequest(call: A2aSend): A2aRequest;
+export function a2aGetTaskRequest(call: A2aTaskCall): A2aRequest;
+export function a2aCancelTaskRequest(call: A2aTaskCall): A2aRequest;
 export function a2aResultFromBody(body: string): A2aResult;
+export function a2aResultFromSse(body: string): A2aResult;

@@ -1,6 +1,7 @@
 /**
  * `caxton serve --a2a <host:port>`: the node's A2A 1.0 endpoint (decision 1950), off by default.
- * Loopback only: it speaks plain HTTP and takes the API's bearer tokens.
+ * It takes the API's bearer tokens: off loopback it needs TLS (--listener-cert/--listener-key) or
+ * --listener-insecure (decision 2040).
  */
 import type { Argv } from 'yargs';
 import type { StartNodeOptions } from '@caxton/runtime';
@@ -14,7 +15,7 @@ export interface A2aArgs {
 
 export function withA2aOptions<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('a2a', { type: 'string', describe: 'Serve A2A 1.0 on host:port, loopback only: each agent\'s Agent Card and JSON-RPC/REST bindings under /a2a/<name>, a task a FIPA request (off by default; e.g. 127.0.0.1:8091)' })
+    .option('a2a', { type: 'string', describe: 'Serve A2A 1.0 on host:port (HTTPS with --listener-cert): each agent\'s Agent Card and JSON-RPC/REST bindings under /a2a/<name>, a task a FIPA request (off by default; e.g. 127.0.0.1:8091)' })
     .option('a2a-task-timeout', { type: 'number', describe: 'Seconds an A2A task waits for the agent\'s answer before it fails (default 30)' }) as unknown as Argv<T>;
 }
 

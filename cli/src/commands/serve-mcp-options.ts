@@ -1,6 +1,7 @@
 /**
  * `caxton serve --mcp <host:port>`: the node's MCP endpoint (decision 1900), off by default.
- * Loopback only: it speaks plain HTTP and takes the API's bearer tokens.
+ * It takes the API's bearer tokens: off loopback it needs TLS (--listener-cert/--listener-key) or
+ * --listener-insecure (decision 2040).
  */
 import type { Argv } from 'yargs';
 import type { StartNodeOptions } from '@caxton/runtime';
@@ -14,7 +15,7 @@ export interface McpArgs {
 
 export function withMcpOptions<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('mcp', { type: 'string', describe: 'Serve MCP (streamable HTTP at /mcp) on host:port, loopback only: agents\' advertised services as tools (off by default; e.g. 127.0.0.1:8090)' })
+    .option('mcp', { type: 'string', describe: 'Serve MCP (streamable HTTP at /mcp) on host:port (HTTPS with --listener-cert): agents\' advertised services as tools (off by default; e.g. 127.0.0.1:8090)' })
     .option('mcp-call-timeout', { type: 'number', describe: 'Seconds an MCP tool call waits for the agent\'s answer (default 30)' }) as unknown as Argv<T>;
 }
 

@@ -2,9 +2,9 @@
  * `--mtp-http`/`--mtp-peers` → the node's MTP options (decision 1910). Apart from the flags
  * (serve-mtp-options.ts) because it needs the node's peers parser: loaded only when serve runs.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseMtpPeers, type StartNodeOptions } from '@caxton/runtime';
+import { HTTP_POLICY_MAXIMA, parseMtpPeers, type StartNodeOptions } from '@caxton/runtime';
 import { UsageError } from '../cli-error.js';
 import { parseListenFlag } from './serve-console-options.js';
 import type { MtpArgs } from './serve-mtp-options.js';
@@ -13,6 +13,7 @@ import type { MtpArgs } from './serve-mtp-options.js';
 export function mtpNodeOptions(argv: MtpArgs, cwd: string, platform = 'caxton'): StartNodeOptions['mtp'] {
   if (argv.mtpHttp === undefined) {
     if (argv.mtpPeers !== undefined) throw new UsageError('--mtp-peers needs --mtp-http host:port');
+    if (argv.mtpCa !== undefined) throw new UsageError('--mtp-ca needs --mtp-http host:port');
     return undefined;
   }
   if (argv.mtpPeers === undefined) throw new UsageError('--mtp-http needs --mtp-peers <file>: the platforms allowed to post, each with its secret (docs/interop.md)');
@@ -23,5 +24,19 @@ export function mtpNodeOptions(argv: MtpArgs, cwd: string, platform = 'caxton'):
   } catch (err) {
     throw new UsageError(`--mtp-peers ${argv.mtpPeers}: ${(err as Error).message}`);
   }
-  return { ...parseListenFlag('mtp-http', argv.mtpHttp, 7780), peers: parseMtpPeers(text, platform) };
+  const out: NonNullable<StartNodeOptions['mtp']> = { ...parseListenFlag('mtp-http', argv.mtpHttp, 7780), peers: parseMtpPeers(text, platform) };
+  if (argv.mtpCa !== undefined) out.caPem = readCaFile(path.resolve(cwd, argv.mtpCa), argv.mtpCa);
+  return out;
+}
+
+/** The CA file's text, its size checked before it is read; the node checks each certificate parses. */
+function readCaFile(file: string, given: string): string {
+  try {
+    const size = statSync(file).size;
+    if (size > HTTP_POLICY_MAXIMA.extraCaPemBytes) throw new UsageError(`--mtp-ca ${given} is ${size} bytes, more than ${HTTP_POLICY_MAXIMA.extraCaPemBytes}`, 'give only the CA certificates of the peer platforms');
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`--mtp-ca ${given}: ${(err as Error).message}`);
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * `caxton serve --mtp-http <host:port> --mtp-peers <file>`: the FIPA HTTP MTP (decision 1910), off
- * by default. Loopback only: a peer's secret travels in its ACC URL's path. The flags only: what
+ * by default. A peer's secret travels in its ACC URL's path: off loopback it needs TLS
+ * (--listener-cert/--listener-key) or --listener-insecure (decision 2040). The flags only: what
  * they become (the peers file read and parsed) is serve-mtp-node-options.ts, loaded when serve runs,
  * so `caxton --help` never loads the node (decision 1780).
  */
@@ -9,11 +10,13 @@ import type { Argv } from 'yargs';
 export interface MtpArgs {
   mtpHttp?: string;
   mtpPeers?: string;
+  mtpCa?: string;
 }
 
 export function withMtpOptions<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('mtp-http', { type: 'string', describe: 'Serve a FIPA ACC (HTTP MTP, SC00084) on host:port, loopback only, so JADE and other FIPA platforms exchange messages with agents here (off by default; needs --mtp-peers; e.g. 127.0.0.1:7780)' })
-    .option('mtp-peers', { type: 'string', describe: 'JSON file of the peer platforms allowed to post: {"peers":[{"platform":"jade-1","secret":"…","acc":"<its ACC URL>"}]}; each posts to http://<mtp-http>/acc/<its secret> (docs/interop.md)' }) as unknown as Argv<T>;
+    .option('mtp-http', { type: 'string', describe: 'Serve a FIPA ACC (HTTP MTP, SC00084) on host:port (HTTPS with --listener-cert), so JADE and other FIPA platforms exchange messages with agents here (off by default; needs --mtp-peers; e.g. 127.0.0.1:7780)' })
+    .option('mtp-peers', { type: 'string', describe: 'JSON file of the peer platforms allowed to post: {"peers":[{"platform":"jade-1","secret":"…","acc":"<its ACC URL>"}]}; each posts to http(s)://<mtp-http>/acc/<its secret> (docs/interop.md)' })
+    .option('mtp-ca', { type: 'string', describe: 'PEM file of CA certificates trusted, besides the system\'s, for posts to peers\' https:// ACCs' }) as unknown as Argv<T>;
 }
 

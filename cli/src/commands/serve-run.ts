@@ -20,6 +20,7 @@ import { mcpNodeOptions, type McpArgs } from './serve-mcp-options.js';
 import { a2aNodeOptions, type A2aArgs } from './serve-a2a-options.js';
 import { mtpNodeOptions } from './serve-mtp-node-options.js';
 import type { MtpArgs } from './serve-mtp-options.js';
+import { listenerSecurity, type ListenerArgs } from './serve-listener-options.js';
 import type { TelemetryArgs } from './serve-telemetry-options.js';
 import { telemetryFromArgs } from './serve-telemetry-config.js';
 import { installJsonLogs } from '@caxton/runtime';
@@ -49,7 +50,7 @@ export async function loadStartNode(): Promise<StartNode> {
   return mod.startNode;
 }
 
-export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & McpArgs & A2aArgs & MtpArgs & TelemetryArgs & TrustArgs & {
+export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & McpArgs & A2aArgs & MtpArgs & ListenerArgs & TelemetryArgs & TrustArgs & {
   shards?: number;
   edgeMaxInFlight?: number;
   edgeTargetMs?: number;
@@ -157,12 +158,14 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   Object.assign(options, k8sNodeOptions(argv, cwd));
   const webConsole = consoleNodeOptions(argv, cwd, options.tls);
   if (webConsole) options.console = webConsole;
+  // One certificate (or one explicit --listener-insecure) for the MCP, A2A and MTP listeners (decision 2040).
+  const listeners = listenerSecurity(argv, cwd);
   const mcp = mcpNodeOptions(argv);
-  if (mcp) options.mcp = mcp;
+  if (mcp) options.mcp = { ...mcp, ...listeners };
   const a2a = a2aNodeOptions(argv);
-  if (a2a) options.a2a = a2a;
+  if (a2a) options.a2a = { ...a2a, ...listeners };
   const mtp = mtpNodeOptions(argv, cwd);
-  if (mtp) options.mtp = mtp;
+  if (mtp) options.mtp = { ...mtp, ...listeners };
   return options;
 }
 

@@ -11,6 +11,7 @@ import { serveAuditOptions } from './serve-audit-options.js';
 import { clusterSecurityFlags } from './serve-cluster-security-options.js';
 import { k8sServeOptions } from './serve-k8s-options.js';
 import { withConsoleOptions } from './serve-console-options.js';
+import { withListenerOptions } from './serve-listener-options.js';
 import { withMcpOptions } from './serve-mcp-options.js';
 import { withA2aOptions } from './serve-a2a-options.js';
 import { withMtpOptions } from './serve-mtp-options.js';
@@ -23,7 +24,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> 
   return {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
-    builder: (y) => nodeDefaultLimitOptions(trustOptions(telemetryOptions(withMtpOptions(withA2aOptions(withMcpOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y)))))))))
+    builder: (y) => nodeDefaultLimitOptions(trustOptions(telemetryOptions(withListenerOptions(withMtpOptions(withA2aOptions(withMcpOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y))))))))))
       // For serve, --addr is where to listen (the global --addr is where a client connects): it
       // must not be accepted and ignored. No default here, so an explicit one can be told apart.
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })

@@ -229,6 +229,20 @@ export const A2A_CARD_LIMITS = Object.freeze({
 });
 
 /**
+ * The A2A tasks a node keeps for `tasks/get` and `tasks/list` (decision 2040): in memory and in a
+ * file in the node's data directory, so a task's final state outlives a restart. Node-wide; a
+ * bound reached forgets the oldest *ended* task first, never one still waiting for its agent.
+ */
+export const A2A_TASK_LIMITS = Object.freeze({
+  /** Tasks kept, over all agents and tokens. */
+  maxTasks: 10_000,
+  /** An ended task is forgotten this long after its last change. */
+  ttlMs: 24 * 3_600_000,
+  /** The kept tasks' JSON, summed (what the file holds and memory keeps): a task may carry an agent's whole answer. */
+  maxBytes: 64 * 1024 * 1024,
+});
+
+/**
  * The bounds of agent kinds (decision 1980): node-wide, not per-deployment agent limits. V8 reserves
  * ~10 GiB of address space per WebAssembly memory, and one process stopped at ~12,900 instances
  * (issue 30), so the node holds at most `maxActiveInstances` instances in memory, split evenly over

@@ -15,21 +15,21 @@
  * token, so one token never reads another's. Bounded: the body (before it is read), the tasks
  * waiting for answers, the time a task waits. Loopback only: plain HTTP must not carry tokens.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { DefaultExecutionEventBusManager, DefaultRequestHandler, type ServerCallContext } from '@a2a-js/sdk/server';
 import { jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
-import { CaxtonError, DEFAULT_ACL_LIMITS, isLoopbackHost, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { A2A_TASK_LIMITS, CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { A2A_BASE_PATH, CARD_PATH, JSONRPC_PATH, REST_PATH, agentCard, servicesByAgent } from './agent-card.js';
 import { BoundedTaskStore } from './bounded-task-store.js';
+import { TaskFile } from './task-file.js';
 import { CaxtonA2aUser, FipaTaskExecutor } from './fipa-task-executor.js';
 import { InFlightSlots, type InFlightSlot } from './in-flight-slots.js';
+import { LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, listenHttp, plaintextHint, plaintextRefused, type ListenerSecurity } from '../listener/index.js';
 
-export interface A2aServerOptions {
+export interface A2aServerOptions extends ListenerSecurity {
   host: string;
   port: number;
   /** Reads: the directory, agents, the message tail. */
@@ -41,14 +41,20 @@ export interface A2aServerOptions {
   callTimeoutMs?: number;
   /** Tasks waiting for answers at once; past it a send is refused. Default 64. */
   maxTasksInFlight?: number;
-  /** Tasks kept for tasks/get; past it the oldest ended one is forgotten. Default 10,000. */
+  /** Tasks kept for tasks/get; past it the oldest ended one is forgotten. Default A2A_TASK_LIMITS.maxTasks. */
   maxTasksKept?: number;
+  /** An ended task is forgotten this long after its last change. Default A2A_TASK_LIMITS.ttlMs. */
+  taskTtlMs?: number;
+  /** The file that keeps the tasks across restarts (decision 2040); absent: in memory only. */
+  taskFile?: string;
+  /** Where a task file that cannot be read or written is reported. Default: stderr. */
+  warn?: (message: string) => void;
   onInternalError?: (err: unknown) => void;
 }
 
 export interface A2aEndpoint {
   readonly port: number;
-  /** http://host:port; an agent's base is `<origin>/a2a/<name>`. */
+  /** http(s)://host:port; an agent's base is `<origin>/a2a/<name>`. */
   readonly origin: string;
   close(): Promise<void>;
 }
@@ -76,11 +82,11 @@ export class A2aConfigError extends CaxtonError {
   }
 }
 
-/** Tokens must not cross a network in clear: plain HTTP is served on loopback only (checked before the node starts anything). */
-export function checkA2aBinding(o: { host: string; port: number }): void {
-  if (!isLoopbackHost(o.host)) {
+/** Tokens must not cross a network in clear: plain HTTP off loopback only by the operator's explicit choice (checked before the node starts anything). */
+export function checkA2aBinding(o: { host: string; port: number } & ListenerSecurity): void {
+  if (plaintextRefused(o.host, o)) {
     throw new A2aConfigError(`--a2a ${o.host}:${o.port} would serve plain HTTP beyond loopback: bearer tokens would cross the network in clear`,
-      'bind it to 127.0.0.1 (or ::1) and put a TLS-terminating proxy in front for remote clients');
+      plaintextHint(LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG));
   }
 }
 
@@ -113,9 +119,12 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   const owner = (ctx: ServerCallContext): string => ctx.user?.userName ?? '';
   const executor = new FipaTaskExecutor({ control: o.control, timeoutMs });
   // The handler reads only its card's capabilities; each agent's own card is served by the route below.
+  const store = new BoundedTaskStore(owner, o.maxTasksKept ?? A2A_TASK_LIMITS.maxTasks, o.taskTtlMs !== undefined ? { ttlMs: o.taskTtlMs } : {});
+  // Filled from the file before the first request, so tasks/get after a restart answers with the task's last state.
+  const taskFile = o.taskFile !== undefined ? await TaskFile.open(o.taskFile, store, o.warn ?? ((m) => process.stderr.write(`caxton a2a: ${m}\n`))) : undefined;
   const handler = new DefaultRequestHandler(
     agentCard({ agent: 'caxton', version: 0, services: [], origin: 'http://localhost' }),
-    new BoundedTaskStore(owner, o.maxTasksKept ?? 10_000), executor, new DefaultExecutionEventBusManager(owner),
+    store, executor, new DefaultExecutionEventBusManager(owner),
   );
   const users = new WeakMap<Request, CaxtonA2aUser>();
   const userBuilder = async (req: Request): Promise<CaxtonA2aUser> => {
@@ -233,25 +242,24 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
     refuse(req, res, 500, 'a2a.internal', 'the A2A endpoint failed to answer', "see the node's output for the cause");
   });
 
-  const httpServer = http.createServer(app);
-  httpServer.headersTimeout = 20_000;
-  // Past the task's own timeout, so a stream (as long as its task) is never cut by the server.
-  httpServer.requestTimeout = timeoutMs + 30_000;
-  httpServer.maxHeadersCount = 64;
-  const port = await new Promise<number>((resolve, reject) => {
-    httpServer.once('error', (err) => reject(new A2aConfigError(`cannot listen on ${o.host}:${o.port}: ${err.message}`, 'pick another port with --a2a host:port')));
-    httpServer.listen(o.port, o.host.replace(/^\[|\]$/g, ''), () => resolve((httpServer.address() as AddressInfo).port));
+  const listener = await listenHttp({
+    host: o.host, port: o.port, ...(o.tls ? { tls: o.tls } : {}), listenFlag: '--a2a', certFlags: LISTENER_CERT_FLAGS,
+    fail: (message, hint) => new A2aConfigError(message, hint),
+    handler: app,
+    tune: (server) => {
+      server.headersTimeout = 20_000;
+      // Past the task's own timeout, so a stream (as long as its task) is never cut by the server.
+      server.requestTimeout = timeoutMs + 30_000;
+      server.maxHeadersCount = 64;
+    },
   });
-  const hostPart = o.host.includes(':') && !o.host.startsWith('[') ? `[${o.host}]` : o.host;
-  origin = `http://${hostPart}:${port}`;
+  origin = listener.origin;
   return {
-    port,
+    port: listener.port,
     origin,
     async close() {
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
-        httpServer.closeAllConnections();
-      });
+      await listener.close();
+      await taskFile?.close();
     },
   };
 }

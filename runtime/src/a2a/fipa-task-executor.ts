@@ -49,7 +49,7 @@ function textPart(text: string): Part {
   return { content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: 'text/plain' };
 }
 
-function agentMessage(taskId: string, contextId: string, text: string): Message {
+export function agentMessage(taskId: string, contextId: string, text: string): Message {
   return { messageId: randomUUID(), contextId, taskId, role: 2 /* ROLE_AGENT */, parts: [textPart(text)], metadata: undefined, extensions: [], referenceTaskIds: [] };
 }
 

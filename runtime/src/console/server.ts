@@ -9,12 +9,11 @@
  * request's caller (role, token fingerprint, `console <address>`), so they are written ahead to the
  * audit trail like the API's; a request refused for its credentials is recorded as the API's are.
  */
-import { promises as fs } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { CaxtonError, isLoopbackHost, parseIdempotencyKey, UNCHECKED_PRINCIPAL, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { CaxtonError, parseIdempotencyKey, UNCHECKED_PRINCIPAL, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { bearerPrincipalResolver, ensureAuthToken, READ_TOKEN_FILE_NAME } from '../api/auth.js';
 import { requireAllowed } from '../api/access.js';
 import { localName } from '../api/request-agents.js';
@@ -25,6 +24,7 @@ import { readProvidedTokenFile } from '../api/provided-token.js';
 import { UploadSlots } from '../api/upload.js';
 import type { BusEvents } from '../bus/events.js';
 import type { MessageLog } from '../bus/message-log.js';
+import { plaintextRefused, readListenerTls } from '../listener/index.js';
 import { ConsoleApi, MAX_MESSAGE_JSON_BYTES } from './api-handlers.js';
 import { ConsoleError, errorBody, httpStatusFor } from './errors.js';
 import { LIVE_STREAM_DEFAULTS, LiveStreams, type LiveStreamOptions } from './live-streams.js';
@@ -104,7 +104,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, extra: Rec
 
 /** Refuse plain HTTP off loopback (tokens in clear) unless told; the node checks this before it starts anything. */
 export function checkConsoleBinding(options: Pick<ConsoleServerOptions, 'host' | 'tls' | 'insecure'>): void {
-  if (!options.tls && !options.insecure && !isLoopbackHost(options.host)) {
+  if (plaintextRefused(options.host, options)) {
     throw new ConsoleError('console.bad-config', `the console would serve plain HTTP on ${options.host}: bearer tokens would cross the network in clear`,
       'give it a certificate (--http-cert/--http-key, or the API\'s --cert/--key), bind it to 127.0.0.1, or accept the risk with --http-insecure');
   }
@@ -261,10 +261,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const listener = (req: IncomingMessage, res: ServerResponse): void => void handle(req, res);
   let server: http.Server;
   if (options.tls) {
-    const [cert, key] = await Promise.all([fs.readFile(options.tls.certFile), fs.readFile(options.tls.keyFile)]).catch((err: unknown) => {
-      throw new ConsoleError('console.bad-config', `cannot read the console's TLS certificate or key: ${(err as Error).message}`, 'check --http-cert/--http-key (or --cert/--key) and their permissions');
-    });
-    server = https.createServer({ cert, key }, listener);
+    const pair = await readListenerTls(options.tls, (message, hint) => new ConsoleError('console.bad-config', `the console: ${message}`, hint), '--http-cert/--http-key (or --cert/--key)');
+    server = https.createServer(pair, listener);
   } else server = http.createServer(listener);
   server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
   // Headers must arrive promptly; a live stream's response may last hours (no requestTimeout on it).

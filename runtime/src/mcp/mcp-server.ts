@@ -13,22 +13,22 @@
  * size, the content's size, calls in flight, and how long a call waits for its reply.
  */
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
   CallToolRequestSchema, ErrorCode, ListResourcesRequestSchema, ListToolsRequestSchema, McpError, ReadResourceRequestSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import { CaxtonError, DEFAULT_ACL_LIMITS, isLoopbackHost, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { requestAndFollow, unansweredText } from '../conversation/index.js';
+import { LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, listenHttp, plaintextHint, plaintextRefused, type ListenerSecurity } from '../listener/index.js';
 import { TOOL_INPUT_SCHEMA, toolsFromDirectory, type McpTool } from './tool-catalog.js';
 
-export interface McpServerOptions {
+export interface McpServerOptions extends ListenerSecurity {
   host: string;
   port: number;
   /** Reads: the directory, agents, the message tail. */
@@ -46,7 +46,7 @@ export interface McpServerOptions {
 
 export interface McpEndpoint {
   readonly port: number;
-  /** http://host:port/mcp */
+  /** http(s)://host:port/mcp */
   readonly url: string;
   close(): Promise<void>;
 }
@@ -74,11 +74,11 @@ function mcpRefusal(err: unknown): McpError {
   return new McpError(ErrorCode.InternalError, 'the node failed to answer', { hint: "see the node's output for the cause" });
 }
 
-/** Tokens must not cross a network in clear: plain HTTP is served on loopback only (checked before the node starts anything). */
-export function checkMcpBinding(o: { host: string; port: number }): void {
-  if (!isLoopbackHost(o.host)) {
+/** Tokens must not cross a network in clear: plain HTTP off loopback only by the operator's explicit choice (checked before the node starts anything). */
+export function checkMcpBinding(o: { host: string; port: number } & ListenerSecurity): void {
+  if (plaintextRefused(o.host, o)) {
     throw new McpConfigError(`--mcp ${o.host}:${o.port} would serve plain HTTP beyond loopback: bearer tokens would cross the network in clear`,
-      'bind it to 127.0.0.1 (or ::1) and put a TLS-terminating proxy in front for remote clients');
+      plaintextHint(LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG));
   }
 }
 
@@ -193,29 +193,21 @@ export async function startMcpServer(o: McpServerOptions): Promise<McpEndpoint> 
     await transport.handleRequest(req, res);
   };
 
-  const httpServer = http.createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      report(err);
-      if (!res.headersSent) jsonError(res, 500, 'mcp.internal', 'the MCP endpoint failed to answer', "see the node's output for the cause");
-      else res.destroy();
-    });
-  });
-  httpServer.headersTimeout = 20_000;
-  httpServer.requestTimeout = callTimeoutMs + 30_000;
-  httpServer.maxHeadersCount = 64;
-  const port = await new Promise<number>((resolve, reject) => {
-    httpServer.once('error', (err) => reject(new McpConfigError(`cannot listen on ${o.host}:${o.port}: ${err.message}`, 'pick another port with --mcp host:port')));
-    httpServer.listen(o.port, o.host.replace(/^\[|\]$/g, ''), () => resolve((httpServer.address() as AddressInfo).port));
-  });
-  const hostPart = o.host.includes(':') && !o.host.startsWith('[') ? `[${o.host}]` : o.host;
-  return {
-    port,
-    url: `http://${hostPart}:${port}/mcp`,
-    async close() {
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
-        httpServer.closeAllConnections();
+  const listener = await listenHttp({
+    host: o.host, port: o.port, ...(o.tls ? { tls: o.tls } : {}), listenFlag: '--mcp', certFlags: LISTENER_CERT_FLAGS,
+    fail: (message, hint) => new McpConfigError(message, hint),
+    handler: (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        report(err);
+        if (!res.headersSent) jsonError(res, 500, 'mcp.internal', 'the MCP endpoint failed to answer', "see the node's output for the cause");
+        else res.destroy();
       });
     },
-  };
+    tune: (server) => {
+      server.headersTimeout = 20_000;
+      server.requestTimeout = callTimeoutMs + 30_000;
+      server.maxHeadersCount = 64;
+    },
+  });
+  return { port: listener.port, url: `${listener.origin}/mcp`, close: () => listener.close() };
 }

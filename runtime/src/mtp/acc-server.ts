@@ -12,20 +12,20 @@
  * (403: no impersonation, no relaying). Every refusal is a typed JSON error and an audit record.
  */
 import { createHash } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  CaxtonError, DEFAULT_ACL_LIMITS, decodeAclString, parseIdempotencyKey, type IdempotencyKey, isLoopbackHost, multipartBoundary, parseMtpEnvelope, parseMultipart, STRING_REPRESENTATION,
+  CaxtonError, DEFAULT_ACL_LIMITS, decodeAclString, parseIdempotencyKey, type IdempotencyKey, multipartBoundary, parseMtpEnvelope, parseMultipart, STRING_REPRESENTATION,
   type AclMessage, type AgentId, type NodeControl, type SendResult,
 } from '@caxton/core';
 import { tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { readBody } from '../console/request-body.js';
+import { LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, listenHttp, plaintextHint, plaintextRefused, type ListenerSecurity } from '../listener/index.js';
 import { MtpConfigError, MtpRefusal } from './errors.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
 import { InFlight, TokenBuckets } from './rate-limit.js';
 
-export interface AccServerOptions {
+export interface AccServerOptions extends ListenerSecurity {
   host: string;
   port: number;
   /** This node's platform name: local agents are `<name>@<platform>`. */
@@ -44,7 +44,7 @@ export interface AccServerOptions {
 
 export interface AccEndpoint {
   readonly port: number;
-  /** `http://host:port/acc`: a peer posts to `<url>/<its secret>`. */
+  /** `http(s)://host:port/acc`: a peer posts to `<url>/<its secret>`. */
   readonly url: string;
   close(): Promise<void>;
 }
@@ -61,17 +61,17 @@ export const MAX_MTP_CONNECTIONS = 2 * MAX_MTP_POSTS_IN_FLIGHT;
 /** The whole of a request (headers and body) must arrive within this. */
 export const MTP_REQUEST_TIMEOUT_MS = 20_000;
 
-/** Plain HTTP carries the capability in its path: loopback only, checked before the node starts anything. */
-export function checkAccBinding(o: { host: string; port: number }): void {
-  if (!isLoopbackHost(o.host)) {
+/** Plain HTTP carries the capability in its path: off loopback only with TLS or by the operator's explicit choice; checked before the node starts anything. */
+export function checkAccBinding(o: { host: string; port: number } & ListenerSecurity): void {
+  if (plaintextRefused(o.host, o)) {
     throw new MtpConfigError(`--mtp-http ${o.host}:${o.port} would serve plain HTTP beyond loopback: the peers' secrets (in the URL path) would cross the network in clear`,
-      'bind it to 127.0.0.1 (or ::1) and put a TLS-terminating proxy in front for remote platforms (docs/interop.md)');
+      `${plaintextHint(LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG)} (docs/interop.md)`);
   }
 }
 
 const refusal = {
   unauthenticated: () => new MtpRefusal('mtp.unauthenticated', 401, 'the ACC path names no peer platform of this node',
-    "post to the URL this node gave your platform: http://<host>:<port>/acc/<your peer secret> (the node's --mtp-peers file)", 'unauthenticated'),
+    "post to the URL this node gave your platform: http(s)://<host>:<port>/acc/<your peer secret> (the node's --mtp-peers file)", 'unauthenticated'),
   method: (m: string) => new MtpRefusal('mtp.method', 405, `${m.slice(0, 16)} is not how messages are delivered`, 'POST the message (SC00084)', 'invalid-argument'),
   busy: (peer: string) => new MtpRefusal('mtp.busy', 429, `platform ${peer} (or all peers together) has as many posts in flight as this ACC takes (${MAX_MTP_POSTS_IN_FLIGHT_PER_PEER} per peer, ${MAX_MTP_POSTS_IN_FLIGHT} in all)`,
     'retry after a post in flight is answered', 'resource-exhausted', { retryAfterMs: 1000 }),
@@ -242,30 +242,22 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
     }
   };
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      report(err);
-      if (!res.headersSent) answer(res, 500, { code: 'mtp.internal', message: 'the ACC failed to take the message', hint: "see the node's output for the cause" });
-      else res.destroy();
-    });
-  });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = MTP_REQUEST_TIMEOUT_MS;
-  server.maxConnections = MAX_MTP_CONNECTIONS;
-  server.maxHeadersCount = 64;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', (err) => reject(new MtpConfigError(`cannot listen on ${o.host}:${o.port}: ${err.message}`, 'pick another port with --mtp-http host:port')));
-    server.listen(o.port, o.host.replace(/^\[|\]$/g, ''), () => resolve((server.address() as AddressInfo).port));
-  });
-  const hostPart = o.host.includes(':') && !o.host.startsWith('[') ? `[${o.host}]` : o.host;
-  return {
-    port,
-    url: `http://${hostPart}:${port}/acc`,
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+  const listener = await listenHttp({
+    host: o.host, port: o.port, ...(o.tls ? { tls: o.tls } : {}), listenFlag: '--mtp-http', certFlags: LISTENER_CERT_FLAGS,
+    fail: (message, hint) => new MtpConfigError(message, hint),
+    handler: (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        report(err);
+        if (!res.headersSent) answer(res, 500, { code: 'mtp.internal', message: 'the ACC failed to take the message', hint: "see the node's output for the cause" });
+        else res.destroy();
       });
     },
-  };
+    tune: (server) => {
+      server.headersTimeout = 10_000;
+      server.requestTimeout = MTP_REQUEST_TIMEOUT_MS;
+      server.maxConnections = MAX_MTP_CONNECTIONS;
+      server.maxHeadersCount = 64;
+    },
+  });
+  return { port: listener.port, url: `${listener.origin}/acc`, close: () => listener.close() };
 }

@@ -46,6 +46,11 @@ export interface MtpSenderOptions {
   retry?: MtpRetry;
   /** Posts waiting or on the network at once, node-wide; past it a send fails at once. */
   maxInFlight?: number;
+  /**
+   * CA certificates (PEM) trusted, besides the system's and the agent's own `--http-ca`, for posts
+   * to peers' `https://` ACCs (`--mtp-ca`, decision 2040): a peer platform with a private CA.
+   */
+  caPem?: string;
   now?: () => number;
 }
 
@@ -65,6 +70,12 @@ export function destinationOf(receiver: AgentId, peer: MtpPeer): { url: string }
   const same = http.find((a) => URL.canParse(a) && new URL(a).origin === origin);
   if (same !== undefined) return { url: same };
   return { refused: `${receiver.name}'s addresses (${http.join(' ').slice(0, 200)}) are not at ${origin}, platform ${peer.platform}'s configured acc; not sent there (it would carry the platform's secret)` };
+}
+
+/** The agent's egress rules, trusting the MTP's CA as well: the rules decide where a post may go, the CA only whom it believes there. */
+function withMtpCa(policy: HttpPolicy | undefined, caPem: string | undefined): HttpPolicy | undefined {
+  if (policy === undefined || caPem === undefined) return policy;
+  return { ...policy, extraCaPem: policy.extraCaPem === undefined ? caPem : `${policy.extraCaPem}\n${caPem}` };
 }
 
 /** Is an HTTP answer or failure worth another attempt? Refusals by policy or by the peer are final. */
@@ -168,7 +179,7 @@ export class MtpSender implements RemoteTransport {
       while (this.gate.isHeld(send.agent)) await this.gate.released(send.agent);
       if (this.closed) return;
       // Read each attempt: an upgrade may have narrowed the agent's egress rules meanwhile.
-      const policy = this.o.policyOf(send.agent);
+      const policy = withMtpCa(this.o.policyOf(send.agent), this.o.caPem);
       if (policy === undefined) return this.failed(send, `${send.agent}'s deployment allows no HTTP, so no MTP post to ${url} (deploy it with --allow-http for that ACC)`);
       const held = this.gate.attempt(send.agent);
       let outcome: { status: number } | { failure: HttpCallFailure };

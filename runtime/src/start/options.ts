@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiAuthOptions, ApiTlsOptions } from '../api/server.js';
 import type { ConsoleNodeOptions } from '../console/server.js';
+import type { ListenerSecurity } from '../listener/index.js';
 import { AGENT_LIMIT_TABLE, DEPLOYABLE_LIMITS, type AgentLimitsSpec, type TrafficLimits } from '@caxton/core';
 import type { TopologyOptions } from '../topology/topology-options.js';
 import type { ComponentLimits } from '@caxton/sandbox';
@@ -82,16 +83,23 @@ export interface StartNodeOptions extends TopologyOptions {
   prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits> };
   /** Serve the web console over HTTP (issue 15); absent: no console. */
   console?: ConsoleNodeOptions;
-  /** Serve MCP (streamable HTTP at /mcp, loopback only, decision 1900); absent: no MCP endpoint. Needs the API (its tokens). */
-  mcp?: { host: string; port: number; callTimeoutMs?: number };
-  /** Serve A2A 1.0 (each agent's card and JSON-RPC/REST bindings under /a2a/<name>, loopback only, decision 1950); absent: none. Needs the API (its tokens). */
-  a2a?: { host: string; port: number; callTimeoutMs?: number; maxTasksInFlight?: number };
   /**
-   * The FIPA HTTP MTP (decision 1910): an ACC for peer platforms at http://host:port/acc/<secret>
-   * (loopback only), and agents' messages to those platforms' agents posted to their ACCs.
-   * `peers`: parsed with `parseMtpPeers`. Absent: no other platform is reached or heard.
+   * Serve MCP (streamable HTTP at /mcp, decision 1900); absent: no MCP endpoint. Needs the API (its
+   * tokens). Plain HTTP off loopback is refused unless `insecure`; with `tls` it serves HTTPS (decision 2040).
    */
-  mtp?: { host: string; port: number; peers: MtpPeer[]; retry?: MtpRetry; maxBodyBytes?: number };
+  mcp?: { host: string; port: number; callTimeoutMs?: number } & ListenerSecurity;
+  /**
+   * Serve A2A 1.0 (each agent's card and JSON-RPC/REST bindings under /a2a/<name>, decision 1950);
+   * absent: none. Needs the API (its tokens). TLS and the plaintext rule as for `mcp`.
+   */
+  a2a?: { host: string; port: number; callTimeoutMs?: number; maxTasksInFlight?: number; maxTasksKept?: number; taskTtlMs?: number } & ListenerSecurity;
+  /**
+   * The FIPA HTTP MTP (decision 1910): an ACC for peer platforms at http(s)://host:port/acc/<secret>
+   * (TLS and the plaintext rule as for `mcp`), and agents' messages to those platforms' agents posted
+   * to their ACCs. `peers`: parsed with `parseMtpPeers`. `caPem`: certificates trusted, besides the
+   * system's, for posts to peers' `https://` ACCs. Absent: no other platform is reached or heard.
+   */
+  mtp?: { host: string; port: number; peers: MtpPeer[]; retry?: MtpRetry; maxBodyBytes?: number; caPem?: string } & ListenerSecurity;
   /**
    * OpenTelemetry export (OTLP traces and metrics, the Prometheus endpoint), parsed from serve's
    * flags and OTEL_* variables (telemetry/config.ts). Unset or disabled: no SDK is registered.

@@ -21,7 +21,7 @@ import { ensureAuditKey } from '../audit/audit-key.js';
 import { nodeHealth, type NodePhase } from '../node/node-health.js';
 import { checkConsoleBinding, startConsoleServer, type ConsoleServer } from '../console/server.js';
 import { checkMcpBinding, McpConfigError, startMcpServer, type McpEndpoint } from '../mcp/index.js';
-import { A2aConfigError, checkA2aBinding, startA2aServer, type A2aEndpoint } from '../a2a/index.js';
+import { A2A_TASK_FILE_NAME, A2aConfigError, checkA2aBinding, startA2aServer, type A2aEndpoint } from '../a2a/index.js';
 import { checkAccBinding, MtpPeerTable, MtpSender, startAccServer, type AccEndpoint } from '../mtp/index.js';
 import { AgentLifecycle } from '../node/agent-lifecycle.js';
 import type { AgentMessaging } from '../node/agent-messaging.js';
@@ -41,6 +41,7 @@ import { AgentEffects } from '../node/agent-effects.js';
 import { NodeTopics } from '../node/topics.js';
 import { NodeBusPort } from '../node/bus-port.js';
 import { HttpGateway } from '../http/gateway.js';
+import { checkPem } from '../http/policy.js';
 import type { EgressHold } from '../http/egress-hold.js';
 import { HttpEffects } from '../node/http-effects.js';
 import { startNodeTelemetry } from './node-telemetry.js';
@@ -99,7 +100,10 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   // (creating it with the default mode first would defeat ensureAuthToken's 0700).
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const nodeId = resolveNodeId(dataDir, options.nodeId);
-  if (options.mtp) checkAccBinding(options.mtp);
+  if (options.mtp) {
+    checkAccBinding(options.mtp);
+    if (options.mtp.caPem !== undefined) checkPem(options.mtp.caPem, 'mtp.caPem');
+  }
   const platform = options.platform ?? 'caxton';
   const startedAt = Date.now();
   const trust = await trustPolicyFor(options);
@@ -257,6 +261,7 @@ async function startOnTopology(
     log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),
     hold: egressHold,
     ...(options.mtp.retry ? { retry: options.mtp.retry } : {}),
+    ...(options.mtp.caPem !== undefined ? { caPem: options.mtp.caPem } : {}),
   }) : undefined;
   const httpEffects = new HttpEffects(http, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
   // Subscriptions are the registry's; `agents` is read only when an agent subscribes.
@@ -418,13 +423,18 @@ async function startOnTopology(
   let a2aEndpoint: A2aEndpoint | undefined;
   if (options.a2a) {
     if (!api) throw new A2aConfigError('the A2A endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --a2a');
-    a2aEndpoint = await startA2aServer({ ...options.a2a, control, audited, resolvePrincipal: api.resolvePrincipal });
+    a2aEndpoint = await startA2aServer({
+      ...options.a2a, control, audited, resolvePrincipal: api.resolvePrincipal,
+      // Tasks outlive a restart (decision 2040): the node's own data directory, like its protocol state.
+      taskFile: path.join(dataDir, A2A_TASK_FILE_NAME), warn: (m) => process.stderr.write(`caxton: ${m}\n`),
+    });
     const started = a2aEndpoint;
     undo.push(() => started.close());
   }
   if (options.mtp && mtpPeers) {
     accEndpoint = await startAccServer({
       host: options.mtp.host, port: options.mtp.port, platform, peers: mtpPeers, control, audited,
+      ...(options.mtp.tls ? { tls: options.mtp.tls } : {}), ...(options.mtp.insecure ? { insecure: true } : {}),
       ...(options.mtp.maxBodyBytes !== undefined ? { maxBodyBytes: options.mtp.maxBodyBytes } : {}),
     });
     const started = accEndpoint;
