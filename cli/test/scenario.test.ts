@@ -58,7 +58,7 @@ describe('caxton test: scenario files', () => {
     ]);
     assert.deepEqual(stepProblems({ contentIncludes: 'ok' }, reply('inform', 'all ok')), []);
     assert.deepEqual(stepProblems({ contentIncludes: 'ok' }, reply('inform', 'no')), ['content: expected to include "ok", got "no"']);
-    assert.deepEqual(stepProblems({ content: '1' }, { noReply: { waitedMs: 500 } }), ['no reply within 500 ms']);
+    assert.deepEqual(stepProblems({ content: '1' }, { noReply: { waitedMs: 500, from: 'counter' } }), ['no message from counter within 500 ms']);
     assert.deepEqual(stepProblems({ content: '1' }, { error: 'refused' }), ['the send failed: refused']);
   });
 });
