@@ -181,7 +181,7 @@ class Checker {
 
 /** One scenario file's text → a Scenario, or a UsageError naming `file:line`, what is wrong and where. */
 export function parseScenario(file: string, source: string): Scenario {
-  if (Buffer.byteLength(source, 'utf8') > MAX_SCENARIO_BYTES) throw new UsageError(`${file}: is larger than ${MAX_SCENARIO_BYTES} bytes`, 'a scenario is a list of messages; split it');
+  if (Buffer.byteLength(source, 'utf8') > MAX_SCENARIO_BYTES) throw new UsageError(`${file}: is larger than ${MAX_SCENARIO_BYTES} bytes`, `a scenario is a list of messages; split it (${HINT})`);
   let located;
   try {
     located = parseLocatedJson(source);
