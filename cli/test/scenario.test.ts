@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { run } from '../src/app.js';
 import { UsageError } from '../src/cli-error.js';
 import type { Io } from '../src/io.js';
-import { addressing, checkNames, firstFitting, MAX_STEPS, parseScenario, stateProblems, stepProblems } from '../src/scenario/scenario.js';
+import { addressing, assignMessages, checkNames, MAX_STEPS, parseScenario, stateProblems, stepProblems } from '../src/scenario/scenario.js';
 import { JsonSyntaxError, parseLocatedJson } from '../src/scenario/located-json.js';
 import { junitReport } from '../src/scenario/junit.js';
 import { tapBailOut, tapPlan, tapStep, tapSummary } from '../src/scenario/tap.js';
@@ -121,9 +121,11 @@ describe('caxton test: scenario files', () => {
       { from: 'counter', to: ['tester'], conversationId: 'c0', performative: 'inform', content: 'old' },
       { from: 'counter', to: ['tester'], conversationId: 'c1', performative: 'inform', content: 'new' },
     ];
-    const [toMe, toLedger] = send.expect.map((e) => addressing(send, e, 'counter', 'tester', 'c1'));
-    assert.equal(firstFitting(seen, toMe!)?.content, 'new', 'the reply in the step\'s conversation, not an older one');
-    assert.equal(firstFitting(seen, toLedger!)?.content, 'add');
+    const wanted = send.expect.map((e) => addressing(send, e, 'counter', 'tester', 'c1'));
+    assert.deepEqual(assignMessages(seen, wanted).map((m) => m?.content), ['new', 'add'], 'the reply in the step\'s conversation, not an older one');
+    const twice = [wanted[0]!, wanted[0]!];
+    assert.deepEqual(assignMessages(seen, twice).map((m) => m?.content), ['new', undefined], 'two expectations are two messages');
+    assert.deepEqual(assignMessages([...seen, { ...seen[3]!, content: 'newer' }], twice).map((m) => m?.content), ['new', 'newer'], 'in the order seen');
     const advance = parseScenario('s.json', JSON.stringify({ steps: [{ advance: '1s', expect: { content: 'a' } }] })).steps[0]!;
     assert.deepEqual(addressing(advance, advance.expect[0]!, 'counter', 'tester', 'c1'), { from: 'counter', to: undefined });
   });

@@ -10,7 +10,7 @@ import type { CaxtonClient } from '@caxton/client';
 import type { MessageEvent } from '@caxton/core';
 import { localName } from '../send/conversation-watch.js';
 import {
-  addressing, firstFitting, stateProblems, stepProblems,
+  addressing, assignMessages, stateProblems, stepProblems,
   type Addressing, type Scenario, type ScenarioStep, type SeenMessage,
 } from '../scenario/scenario.js';
 
@@ -93,7 +93,7 @@ async function runStep(node: ScenarioNode, agent: string, step: ScenarioStep, ti
     const wanted = (t: string): Addressing[] => step.expect.map((e) => addressing(step, e, agent, t, conversationId));
     for (;;) {
       const t = tester();
-      if (t !== undefined && wanted(t).every((a) => firstFitting(seen, a) !== undefined)) break;
+      if (t !== undefined && assignMessages(seen, wanted(t)).every((m) => m !== undefined)) break;
       const left = deadline - Date.now();
       if (left <= 0) break;
       let timer: NodeJS.Timeout | undefined;
@@ -106,8 +106,10 @@ async function runStep(node: ScenarioNode, agent: string, step: ScenarioStep, ti
     const problems: string[] = [];
     const actual: unknown[] = [];
     const t = tester() ?? '';
-    for (const [i, a] of wanted(t).entries()) {
-      const found = firstFitting(seen, a);
+    const addressed = wanted(t);
+    const assigned = assignMessages(seen, addressed);
+    for (const [i, a] of addressed.entries()) {
+      const found = assigned[i];
       const who = { from: a.from, ...(a.to === undefined ? {} : { to: a.to === t && t !== '' ? '(the scenario)' : a.to }) };
       const outcome = found ? { reply: { performative: found.performative, content: found.content } } : { noReply: { waitedMs: timeoutMs, ...who } };
       const mine = stepProblems(step.expect[i]!, outcome);

@@ -17,9 +17,9 @@
  *
  * A step sends a message (to the agent under test unless `to` names another) or advances the
  * node's virtual clock. Its `expect` (one object or a list) each match the first message seen
- * during the step that fits `from` (default: whom the step sent to, or for `advance` the agent
- * under test) and `to` (default: the scenario itself, in the step's conversation; for `advance`:
- * anyone), then check `performative`, `content` (exact) and `contentIncludes`. `expect.state`
+ * during the step (and not taken by an earlier expectation of the step) that fits `from` (default:
+ * whom the step sent to, or for `advance` the agent under test) and `to` (default: the scenario
+ * itself, in the step's conversation; for `advance`: anyone), then check `performative`, `content` (exact) and `contentIncludes`. `expect.state`
  * checks the agent's durable state after the last step: each key's value, `null` for absent.
  */
 import { PERFORMATIVES, type Performative } from '@caxton/core';
@@ -271,9 +271,19 @@ export function addressing(step: ScenarioStep, e: MessageExpectation, agent: str
   return { from, to: tester, conversationId };
 }
 
-/** The first message that fits the addressing, if any was seen. */
-export function firstFitting(seen: readonly SeenMessage[], a: Addressing): SeenMessage | undefined {
-  return seen.find((m) => m.from === a.from && (a.to === undefined || m.to.includes(a.to)) && (a.conversationId === undefined || m.conversationId === a.conversationId));
+/**
+ * The message each expectation is about, in order: the first seen that fits its addressing and
+ * was not taken by an earlier expectation of the step (so `[{"performative": "agree"},
+ * {"performative": "inform"}]` are two replies, in that order). Undefined: none seen yet.
+ */
+export function assignMessages(seen: readonly SeenMessage[], wanted: readonly Addressing[]): Array<SeenMessage | undefined> {
+  const taken = new Set<number>();
+  return wanted.map((a) => {
+    const i = seen.findIndex((m, j) => !taken.has(j) && m.from === a.from && (a.to === undefined || m.to.includes(a.to)) && (a.conversationId === undefined || m.conversationId === a.conversationId));
+    if (i < 0) return undefined;
+    taken.add(i);
+    return seen[i];
+  });
 }
 
 /** What came back for one expectation: the message that fits it, nothing, or the step failed. */
