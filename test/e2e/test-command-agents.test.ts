@@ -59,6 +59,6 @@ describe('caxton test: agents beside the one under test', () => {
     const refused = await caxton(['test', dir, '--name', 'broker', '--scenario', typo], { cwd: work, timeoutMs: 60_000 });
     assert.equal(refused.code, 2, show(refused));
     assert.match(refused.stderr, /typo\.json:12: step 1 expects a message of courier-z, which the scenario does not deploy/);
-    assert.equal(refused.stdout, 'TAP version 13\n1..1\n', 'nothing run');
+    assert.equal(refused.stdout, '', 'nothing run');
   });
 });

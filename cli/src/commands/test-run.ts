@@ -56,6 +56,7 @@ async function loadCompanions(ctx: CommandContext, loaded: readonly LoadedScenar
           const a = await loadArtifact(ctx, where);
           artifact = { bytes: a.bytes, ...(a.language ? { language: a.language } : {}) };
         } catch (err) {
+          if (err instanceof Error && err.message.includes('\n')) ctx.note(err.message); // a compiler's whole output
           throw new UsageError(`${scenario.file}:${c.line}: agent ${c.name} (${c.path}): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, 'agents[].path is a project directory or a built .wasm, relative to the scenario file');
         }
         byPath.set(where, artifact);
@@ -88,14 +89,14 @@ export async function runTest(ctx: CommandContext, argv: TestArgs): Promise<numb
   const out = (text: string): void => void ctx.io.stdout.write(text);
   const suite = path.basename(dir);
   const startedAt = new Date(ctx.io.now()).toISOString();
-  if (!junit) out(tapPlan(scenarios.reduce((n, s) => n + pointCount(s), 0)));
+  const plan = tapPlan(scenarios.reduce((n, s) => n + pointCount(s), 0));
 
   let built;
   try {
     built = await buildProject(ctx, dir);
   } catch (err) {
     const reason = `the build failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-    out(junit ? junitReport(suite, [], { timestamp: startedAt, error: reason }) : tapBailOut(reason));
+    out(junit ? junitReport(suite, [], { timestamp: startedAt, error: reason }) : `${plan}${tapBailOut(reason)}`);
     ctx.note(err instanceof Error ? err.message : String(err));
     return EXIT.FAILURE;
   }
@@ -103,6 +104,8 @@ export async function runTest(ctx: CommandContext, argv: TestArgs): Promise<numb
   // Names and the other agents' builds are checked before the node starts: a typo is a refusal, not a failed run.
   for (const s of scenarios) checkNames(s, agent);
   const companions = await loadCompanions(ctx, loaded);
+  // The plan once nothing can be refused any more: a refusal (exit 2) leaves stdout empty.
+  if (!junit) out(plan);
   const artifact: Deployable = { bytes: await readFile(built.artifactPath), language: built.language };
   const node = await startLocalNode({ apiPort: 0, timeoutMs: ctx.facts.timeoutMs, prefix: 'caxton-test-', virtualClock: true });
   const advance = node.advance!;
