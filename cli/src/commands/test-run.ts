@@ -15,10 +15,10 @@ import { startLocalNode } from '../local-node.js';
 import { checkNames, MAX_SCENARIO_BYTES, parseScenario, type Scenario } from '../scenario/scenario.js';
 import { tapBailOut, tapPlan, tapStep, tapSummary } from '../scenario/tap.js';
 import { junitReport, type JUnitCase } from '../scenario/junit.js';
-import type { REPORTERS } from './test.js';
+import type { Reporter } from '../scenario/reporters.js';
 import { pointCount, runScenario, type Deployable, type ScenarioResult } from './test-scenario.js';
 
-export type TestArgs = GlobalArgs & { dir: string; scenario?: string[]; name?: string; reporter: (typeof REPORTERS)[number] };
+export type TestArgs = GlobalArgs & { dir: string; scenario?: string[]; name?: string; reporter: Reporter };
 
 interface LoadedScenario {
   scenario: Scenario;

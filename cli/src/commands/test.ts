@@ -6,10 +6,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { localAction, type AppEnv } from '../action.js';
 import type { GlobalArgs } from '../context.js';
+import { REPORTERS } from '../scenario/reporters.js';
 import type { TestArgs } from './test-run.js';
-
-/** Output formats; the default first. */
-export const REPORTERS = ['tap', 'junit'] as const;
 
 export function testCommand(env: AppEnv): CommandModule<GlobalArgs, TestArgs> {
   return {
