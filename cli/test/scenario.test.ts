@@ -140,6 +140,7 @@ describe('caxton test: located JSON', () => {
     assert.equal(located.lineOf('b.d'), 4);
     assert.equal(located.lineOf('b.nothing.deeper'), 3, 'a path not there: its nearest parent');
     assert.equal((parseLocatedJson('{"__proto__": {"x": 1}}').value as Record<string, unknown>).__proto__ !== Object.prototype, true, 'an own key, no prototype change');
+    assert.deepEqual(parseLocatedJson('\uFEFF{"a": 1}').value, { a: 1 }, 'a byte-order mark is skipped');
     for (const bad of ['', '{"a": 1,}', '[1 2]', '{"a": "b\n"}', '01', '{"a": tru}', '"x" y']) assert.throws(() => parseLocatedJson(bad), JsonSyntaxError, bad);
   });
 });

@@ -10,7 +10,7 @@ import type { CaxtonClient } from '@caxton/client';
 import type { MessageEvent } from '@caxton/core';
 import { localName } from '../send/conversation-watch.js';
 import {
-  addressing, assignMessages, stateProblems, stepProblems,
+  addressing, assignMessages, MAX_SEEN_PER_STEP, stateProblems, stepProblems,
   type Addressing, type Scenario, type ScenarioStep, type SeenMessage,
 } from '../scenario/scenario.js';
 
@@ -64,10 +64,16 @@ function stepTitle(s: Scenario, i: number, step: ScenarioStep): string {
 /** Runs one step: watch, act, then wait until every expectation found its message or time is up. */
 async function runStep(node: ScenarioNode, agent: string, step: ScenarioStep, timeoutMs: number): Promise<{ problems: string[]; actual: unknown[] }> {
   const seen: SeenMessage[] = [];
-  const events: MessageEvent[] = [];
+  const ids: string[] = [];
+  let overflow = false;
   let wake: () => void = () => undefined;
   const tail = node.client.tail({}, (e) => {
-    events.push(e);
+    // An agent sending in a loop must not grow this without end: past the bound, nothing more is kept.
+    if (seen.length >= MAX_SEEN_PER_STEP) {
+      overflow = true;
+      return;
+    }
+    ids.push(e.messageId);
     seen.push(seenOf(e));
     wake();
   });
@@ -89,7 +95,7 @@ async function runStep(node: ScenarioNode, agent: string, step: ScenarioStep, ti
       if (moved === 'late') return { problems: [`the timers due after advance ${step.advance.text} were not handled within ${timeoutMs} ms`], actual: [] };
     }
     // Who "the scenario" is on the node: the sender the node gave the message just sent.
-    const tester = (): string | undefined => (sentId === undefined ? '' : seen[events.findIndex((e) => e.messageId === sentId)]?.from);
+    const tester = (): string | undefined => (sentId === undefined ? '' : seen[ids.indexOf(sentId)]?.from);
     const wanted = (t: string): Addressing[] => step.expect.map((e) => addressing(step, e, agent, t, conversationId));
     for (;;) {
       const t = tester();
@@ -116,6 +122,7 @@ async function runStep(node: ScenarioNode, agent: string, step: ScenarioStep, ti
       problems.push(...mine.map((p) => (step.expect.length > 1 ? `expect[${i + 1}] ${p}` : p)));
       actual.push(found ? { performative: found.performative, content: found.content } : null);
     }
+    if (overflow && problems.length > 0) problems.push(`more than ${MAX_SEEN_PER_STEP} messages during the step: only the first ${MAX_SEEN_PER_STEP} were looked at`);
     return { problems, actual };
   } catch (err) {
     return { problems: [`the step failed: ${errorText(err)}`], actual: [] };

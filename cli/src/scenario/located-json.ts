@@ -24,7 +24,8 @@ const MAX_DEPTH = 64;
 
 export function parseLocatedJson(text: string): LocatedJson {
   const lines = new Map<string, number>();
-  let pos = 0;
+  // A byte-order mark some editors write first is not part of the JSON.
+  let pos = text.startsWith('\uFEFF') ? 1 : 0;
   let line = 1;
 
   const fail = (what: string): never => {

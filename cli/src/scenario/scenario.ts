@@ -34,6 +34,11 @@ export const MAX_STEPS = 1000;
 export const MAX_COMPANIONS = 16;
 /** Expectations per step, and keys `expect.state` names. */
 export const MAX_EXPECTATIONS = 100;
+/**
+ * Messages one step keeps to match its expectations against; more are not looked at (said when a
+ * step fails). Bounds the memory and the matching (expectations × messages, on every arrival).
+ */
+export const MAX_SEEN_PER_STEP = 1000;
 /** One `advance` moves the virtual clock at most this far (a year). */
 export const MAX_ADVANCE_MS = 366 * 86_400_000;
 
