@@ -1,8 +1,9 @@
 /**
  * Every `caxton new` template carries a scenario (decision 2030); here the AssemblyScript and
  * JavaScript scaffolds, fresh in a directory outside the checkout, pass their own `caxton test`
- * as they are. (The other languages' scenarios are checked against the format by
- * cli/test/scenario-templates.test.ts; building them here would cost minutes of CI.)
+ * as they are. (The C and Rust scaffolds run theirs in outside-c.test.ts and outside-rust.test.ts,
+ * which build them anyway; every language's is checked against the format by
+ * cli/test/scenario-templates.test.ts; Go and Python would cost minutes of CI here.)
  */
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
