@@ -14,11 +14,18 @@ export interface LocalNode {
   client: CaxtonClient;
   address: string;
   dataDir: string;
+  /** Only with `virtualClock`: moves the node's clock forward; resolves once the timers now due were handled. */
+  advance?(ms: number): Promise<void>;
   /** Closes the client, stops the node, removes a temporary data directory. */
   stop(): Promise<void>;
 }
 
-export async function startLocalNode(opts: { apiPort: number; dataDir?: string; timeoutMs: number; prefix: string }): Promise<LocalNode> {
+/**
+ * `virtualClock` (`caxton test`, decision 2030): the node's clock stands still from its start and
+ * moves only by `advance`, so a timer fires when a scenario says, never by the real time a slow
+ * machine took.
+ */
+export async function startLocalNode(opts: { apiPort: number; dataDir?: string; timeoutMs: number; prefix: string; virtualClock?: boolean }): Promise<LocalNode> {
   if (!Number.isInteger(opts.apiPort) || opts.apiPort < 0 || opts.apiPort > 65535) throw new UsageError(`--api-port ${opts.apiPort} is not a port`);
   const temporary = opts.dataDir === undefined ? await mkdtemp(path.join(tmpdir(), opts.prefix)) : undefined;
   const dataDir = temporary ?? opts.dataDir!;
@@ -27,8 +34,9 @@ export async function startLocalNode(opts: { apiPort: number; dataDir?: string; 
   };
   const startNode = await loadStartNode();
   let node: RunningNode;
+  let now = Date.now();
   try {
-    node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: opts.apiPort, auth: { mode: 'token' } });
+    node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: opts.apiPort, auth: { mode: 'token' }, ...(opts.virtualClock ? { busClock: () => now } : {}) });
   } catch (err) {
     await removeTemporary();
     throw err;
@@ -42,8 +50,15 @@ export async function startLocalNode(opts: { apiPort: number; dataDir?: string; 
     await removeTemporary();
     throw err;
   }
+  const running = node;
   return {
     client, address, dataDir,
+    ...(opts.virtualClock ? {
+      async advance(ms: number) {
+        now += ms;
+        await running.clockMoved();
+      },
+    } : {}),
     async stop() {
       client.close();
       await node.stop();

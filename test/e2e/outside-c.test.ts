@@ -61,6 +61,10 @@ describe('C agent projects outside the repository', () => {
     const deployed = await caxton(['deploy', dir, '--name', 'new-c-agent', ...serve.conn]);
     assert.equal(deployed.code, 0, show(deployed));
     await expectEcho(tail, serve, 'new-c-agent', 'hello from C');
+    // Its own scenario passes as scaffolded (decision 2030), on the build just made.
+    const tested = await caxton(['test', dir, '--timeout', '60'], { timeoutMs: 120_000 });
+    assert.equal(tested.code, 0, show(tested));
+    assert.match(tested.stdout, /^# pass 2\n# fail 0$/m);
   });
 
   it('a compile error fails the build with clang\'s own message (file, line, diagnostic)', async () => {

@@ -63,6 +63,10 @@ describe('Rust agent projects outside the repository', { timeout: 4 * BUILD_TIME
     const deployed = await caxton(['deploy', dir, '--name', 'new-rust-agent', ...serve.conn]);
     assert.equal(deployed.code, 0, show(deployed));
     await expectEcho(tail, serve, 'new-rust-agent');
+    // Its own scenario passes as scaffolded (decision 2030), on the build just made.
+    const tested = await caxton(['test', dir, '--timeout', '60'], { timeoutMs: 120_000 });
+    assert.equal(tested.code, 0, show(tested));
+    assert.match(tested.stdout, /^# pass 2\n# fail 0$/m);
   });
 
   it('a Rust compile error fails the build with rustc\'s own message', { timeout: BUILD_TIMEOUT }, async () => {

@@ -46,14 +46,14 @@ describe('caxton test: scenario files', () => {
     assert.equal(bad.code, 1, show(bad));
     assert.match(bad.stdout, /^ok 1 - /m);
     assert.match(bad.stdout, /^not ok 2 - wrong\.json: step 2: request "tick"\n {2}---\n {2}problems:\n {4}- "content: expected \\"5\\", got \\"2\\""$/m, bad.stdout);
-    assert.match(bad.stdout, /^ {2}actual: \{"performative":"inform","content":"2"\}$/m);
+    assert.match(bad.stdout, /^ {2}at: "wrong\.json:1"\n {2}expected: \[\{"performative":"inform","content":"5"\}\]\n {2}actual: \[\{"performative":"inform","content":"2"\}\]$/m);
     assert.match(bad.stdout, /^# pass 1\n# fail 1$/m);
 
     const invalid = path.join(work, 'invalid.json');
     await writeFile(invalid, JSON.stringify({ steps: [{ send: { performative: 'shout', content: 'x' }, expect: { content: 'y' } }] }));
     const refused = await caxton(['test', dir, '--scenario', invalid], { cwd: work });
     assert.equal(refused.code, 2, show(refused));
-    assert.match(refused.stderr, /invalid\.json: step 1 send\.performative is not a FIPA performative: "shout"/);
+    assert.match(refused.stderr, /invalid\.json:1: step 1 send\.performative is not a FIPA performative: "shout"/);
     assert.equal(refused.stdout, '', 'nothing run for a bad scenario file');
   });
 });

@@ -45,6 +45,8 @@ interface Live {
   record: TimerRecord;
   fired: boolean;
   handle: NodeJS.Timeout | undefined;
+  /** Who waits for this timer to be gone (handled, or no longer tracked here): clockMoved. */
+  waiters?: Array<() => void>;
 }
 
 export class AgentTimers {
@@ -126,11 +128,34 @@ export class AgentTimers {
    */
   async done(agent: string, id: string): Promise<void> {
     const mine = this.byAgent.get(agent);
+    const entry = mine?.get(id);
     mine?.delete(id);
     if (mine?.size === 0) this.byAgent.delete(agent);
-    await this.o.store.deleteTimer(agent, id);
-    faultPoint('after-forget-timer');
-    await this.clearMarkers(agent, [id]);
+    try {
+      await this.o.store.deleteTimer(agent, id);
+      faultPoint('after-forget-timer');
+      await this.clearMarkers(agent, [id]);
+    } finally {
+      release(entry);
+    }
+  }
+
+  /**
+   * The injected clock jumped forward (a test's virtual clock: `caxton test`'s `advance`): every
+   * waiting timer is armed again against the new time, so one now due fires at once instead of
+   * after its real-time wait. Resolves once every timer due at the new time is gone (its handling
+   * done, or the agent stopped here), so what those handlings wrote can be read right after.
+   */
+  async clockMoved(): Promise<void> {
+    const now = this.now();
+    const gone: Promise<void>[] = [];
+    for (const mine of this.byAgent.values()) {
+      for (const entry of mine.values()) {
+        if (entry.record.dueAt <= now) gone.push(new Promise<void>((resolve) => (entry.waiters ??= []).push(resolve)));
+        if (!entry.fired) this.arm(entry);
+      }
+    }
+    await Promise.all(gone);
   }
 
   /** Clear done markers (best effort: a marker left behind only costs its bytes until the next sweep). */
@@ -174,8 +199,12 @@ export class AgentTimers {
 
   /** Stop tracking the agent's timers here (it stopped on this node or moved); they stay persisted. */
   forget(agent: string): void {
-    for (const entry of this.byAgent.get(agent)?.values() ?? []) clearTimeout(entry.handle);
+    const entries = [...(this.byAgent.get(agent)?.values() ?? [])];
     this.byAgent.delete(agent);
+    for (const entry of entries) {
+      clearTimeout(entry.handle);
+      release(entry);
+    }
   }
 
   /** The agent was undeployed: its timers go, here and in the registry. */
@@ -213,4 +242,10 @@ export class AgentTimers {
     }, Math.min(Math.max(0, wait), MAX_TIMEOUT_MS));
     entry.handle.unref();
   }
+}
+
+/** Whoever waits for this timer to be gone (clockMoved) goes on. */
+function release(entry: Live | undefined): void {
+  for (const resolve of entry?.waiters ?? []) resolve();
+  if (entry) entry.waiters = [];
 }

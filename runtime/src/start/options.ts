@@ -46,8 +46,9 @@ export interface StartNodeOptions extends TopologyOptions {
   absentSweepMs?: number;
   /**
    * The bus's clock (ms since epoch): when a message is accepted, how long it waited (absent TTLs,
-   * decision 1990), circuit-breaker cool-downs, edge admission delays. Default `Date.now`; tests
-   * inject one to let an hour pass in a moment.
+   * decision 1990), circuit-breaker cool-downs, edge admission delays, agent timers' due times.
+   * Default `Date.now`; tests inject one to let an hour pass in a moment (after moving it, call the
+   * node's `clockMoved` so timers now due fire).
    */
   busClock?: () => number;
   /**

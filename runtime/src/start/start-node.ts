@@ -81,6 +81,11 @@ export interface RunningNode {
   telemetry?: RunningTelemetry;
   /** Which signatures the node requires and whose it trusts (decision 1400). */
   trust: { mode: TrustMode; keyIds: string[] };
+  /**
+   * The injected clock (`busClock`) jumped forward: agent timers now due fire at once instead of
+   * after their real-time wait. Resolves when their handlings are done (`caxton test`'s `advance`).
+   */
+  clockMoved(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -214,6 +219,8 @@ async function startOnTopology(
   undo.push(async () => killSwitch.close());
   const timers = new AgentTimers({
     store: storage.timers, state: storage.state, maxPerAgent: 1000,
+    // Due times read the node's clock: a test that moves it (clockMoved) moves the timers with it.
+    ...(options.busClock ? { now: options.busClock } : {}),
     fire: (agent, token, id) => bus.fireTimer(agent, token, id),
     warn: (agent, message) => logs.append(agent, { level: 'warn', message: `[caxton] ${message}`, at: Date.now() }),
   });
@@ -457,6 +464,7 @@ async function startOnTopology(
     ...(a2aEndpoint ? { a2aUrl: a2aEndpoint.origin } : {}),
     ...(accEndpoint ? { mtpUrl: accEndpoint.url } : {}),
     trust: { mode: trust.mode, keyIds: trust.keyIds },
+    clockMoved: () => timers.clockMoved(),
     async stop(): Promise<void> {
       if (stopping) return;
       stopping = true;

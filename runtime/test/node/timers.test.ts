@@ -197,3 +197,30 @@ test('a timer set again under the id it was set with (its handling run again) is
   assert.deepEqual((await b.registry.listTimers('agent')).map((t) => t.id), ['d-work1']);
   await b.close();
 });
+
+test('on an injected clock, a timer waits for the clock, not for real time: clockMoved fires what fell due and resolves once it is handled', async () => {
+  const registry = new EmbeddedRegistry({ dir: join(root.path, `n${n++}`) });
+  await registry.open();
+  let clock = 1_000_000;
+  const fired: { token: string; id: string }[] = [];
+  const timers = new AgentTimers({ store: registry, maxPerAgent: 10, now: () => clock, fire: (_a, token, id) => fired.push({ token, id }), warn: () => {} });
+  timers.start();
+  await timers.set('agent', 30_000, 'in 30 s');
+  await timers.set('agent', 90_000, 'in 90 s');
+  await timers.set('agent', 20, 'in 20 ms');
+  await sleep(100);
+  assert.equal(fired.length, 0, 'real time passing moves nothing while the clock stands still');
+  clock += 30_000;
+  let settled = false;
+  const moved = timers.clockMoved().then(() => (settled = true));
+  await eventually(() => fired.length === 2, 2000, 'the two timers now due');
+  assert.deepEqual(fired.map((f) => f.token).sort(), ['in 20 ms', 'in 30 s']);
+  await sleep(20);
+  assert.equal(settled, false, 'not settled while their handlings are not done');
+  for (const f of fired) await timers.done('agent', f.id);
+  await moved;
+  assert.deepEqual((await registry.listTimers('agent')).map((t) => t.token), ['in 90 s'], 'the later one still waits');
+  assert.equal(fired.length, 2);
+  timers.clearAll();
+  await registry.close();
+});

@@ -1,0 +1,151 @@
+/**
+ * Strict JSON (RFC 8259) that remembers where each value starts, so a scenario file's refusal can
+ * name `file:line` (JSON.parse gives values without positions). Also refuses what JSON.parse lets
+ * through silently: a key given twice in one object (the later would win unseen). Pure: no I/O.
+ *
+ * A value's place is its path: `steps.2.send.performative` (object keys and array indexes joined
+ * by dots); `lineOf(path)` gives the line its value starts on (1-based), or its parent's.
+ */
+
+export interface LocatedJson {
+  value: unknown;
+  /** The line (1-based) where the value at `path` starts; the nearest located parent's otherwise. */
+  lineOf(path: string): number;
+}
+
+export class JsonSyntaxError extends Error {
+  constructor(message: string, readonly line: number) {
+    super(message);
+  }
+}
+
+/** Nesting deeper than this is refused before the parser's own stack could be. */
+const MAX_DEPTH = 64;
+
+export function parseLocatedJson(text: string): LocatedJson {
+  const lines = new Map<string, number>();
+  // A byte-order mark some editors write first is not part of the JSON.
+  let pos = text.startsWith('\uFEFF') ? 1 : 0;
+  let line = 1;
+
+  const fail = (what: string): never => {
+    const near = pos < text.length ? `near ${JSON.stringify(text.slice(pos, pos + 12))}` : 'at the end';
+    throw new JsonSyntaxError(`${what} ${near}`, line);
+  };
+  const skipSpace = (): void => {
+    while (pos < text.length) {
+      const c = text[pos]!;
+      if (c === '\n') line++;
+      else if (c !== ' ' && c !== '\t' && c !== '\r') return;
+      pos++;
+    }
+  };
+  const expectChar = (c: string): void => {
+    if (text[pos] !== c) fail(`expected ${JSON.stringify(c)}`);
+    pos++;
+  };
+
+  const string = (): string => {
+    const start = pos;
+    expectChar('"');
+    for (;;) {
+      const c = text[pos];
+      if (c === undefined) fail('unterminated string');
+      if (c === '"') break;
+      if (c === '\\') pos += text[pos + 1] === 'u' ? 6 : 2;
+      else if (c! < ' ') fail('a control character (a raw newline or tab) inside a string; write it as \\n or \\t');
+      else pos++;
+    }
+    pos++;
+    try {
+      return JSON.parse(text.slice(start, pos)) as string;
+    } catch {
+      return fail('a bad escape in a string');
+    }
+  };
+
+  const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+  const value = (path: string, depth: number): unknown => {
+    skipSpace();
+    lines.set(path, line);
+    if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`);
+    const c = text[pos];
+    if (c === '{') {
+      pos++;
+      const out: Record<string, unknown> = {};
+      skipSpace();
+      if (text[pos] === '}') {
+        pos++;
+        return out;
+      }
+      for (;;) {
+        skipSpace();
+        const keyLine = line;
+        const key = string();
+        if (Object.prototype.hasOwnProperty.call(out, key)) {
+          line = keyLine;
+          fail(`the key ${JSON.stringify(key)} is given twice`);
+        }
+        skipSpace();
+        expectChar(':');
+        const child = path === '' ? key : `${path}.${key}`;
+        Object.defineProperty(out, key, { value: value(child, depth + 1), enumerable: true, writable: true, configurable: true });
+        skipSpace();
+        if (text[pos] === ',') {
+          pos++;
+          continue;
+        }
+        expectChar('}');
+        return out;
+      }
+    }
+    if (c === '[') {
+      pos++;
+      const out: unknown[] = [];
+      skipSpace();
+      if (text[pos] === ']') {
+        pos++;
+        return out;
+      }
+      for (;;) {
+        out.push(value(path === '' ? String(out.length) : `${path}.${out.length}`, depth + 1));
+        skipSpace();
+        if (text[pos] === ',') {
+          pos++;
+          continue;
+        }
+        expectChar(']');
+        return out;
+      }
+    }
+    if (c === '"') return string();
+    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (text.startsWith(word, pos)) {
+        pos += word.length;
+        return v;
+      }
+    }
+    NUMBER.lastIndex = pos;
+    const m = NUMBER.exec(text);
+    if (m) {
+      pos += m[0].length;
+      return Number(m[0]);
+    }
+    return fail('expected a JSON value');
+  };
+
+  const result = value('', 0);
+  skipSpace();
+  if (pos < text.length) fail('more text after the JSON value');
+  return {
+    value: result,
+    lineOf(path: string): number {
+      for (let p = path; ; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
+        const found = lines.get(p);
+        if (found !== undefined) return found;
+        if (p === '') return 1;
+      }
+    },
+  };
+}
