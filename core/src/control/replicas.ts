@@ -77,10 +77,17 @@ export class ReplicaBalancer {
     this.pin(conversation, replica);
   }
 
-  /** A handling of `conversation` crashed on `replica`: its retry goes to the least loaded other one. */
-  moveOff(conversation: string | undefined, replica: number): void {
+  /**
+   * A handling of `conversation` crashed on `replica`: the conversation moves to the least loaded
+   * other replica now, so its retry goes there even once `replica` is back (with no other replica
+   * that can take work, it is only unpinned).
+   */
+  moveOff(conversation: string | undefined, replica: number, load: ReplicaLoad): void {
     if (conversation === undefined || conversation === '') return;
-    if (this.pinned.get(conversation) === replica) this.unpin(conversation, replica);
+    if (this.pinned.get(conversation) !== replica) return;
+    this.unpin(conversation, replica);
+    const other = this.leastLoaded({ inHand: load.inHand, available: (n) => n !== replica && load.available(n) });
+    if (other !== undefined) this.pin(conversation, other);
   }
 
   /** Conversations pinned to `replica` now. */

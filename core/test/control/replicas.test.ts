@@ -56,10 +56,16 @@ describe('the replica balancer', () => {
     const b = new ReplicaBalancer();
     b.setActive([1, 2]);
     assert.equal(b.choose({ conversationId: 'p' }, idle), 1);
-    b.moveOff('p', 2);
+    b.moveOff('p', 2, idle);
     assert.equal(b.choose({ conversationId: 'p' }, idle), 1, 'a crash elsewhere changes nothing');
-    b.moveOff('p', 1);
-    assert.equal(b.choose({ conversationId: 'p' }, { inHand: (n) => (n === 1 ? 1 : 0), available: () => true }), 2, 'the retry goes to the least loaded replica');
+    b.moveOff('p', 1, idle);
+    assert.equal(b.choose({ conversationId: 'p' }, idle), 2, 'the retry goes to another replica, even with the crashed one idle again');
+    assert.equal(b.choose({ conversationId: 'p' }, idle), 2, 'and stays there');
+    const alone = new ReplicaBalancer();
+    alone.setActive([1]);
+    alone.choose({ conversationId: 'q' }, idle);
+    alone.moveOff('q', 1, idle);
+    assert.equal(alone.size, 0, 'no other replica: only unpinned');
   });
 
   it('keeps the answers of a conversation a replica started on that replica', () => {

@@ -16,7 +16,7 @@
  */
 import {
   parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicasStatefulError,
-  type Instrumentation, type ReplicasView,
+  type Instrumentation, type ReplicaLoad, type ReplicasView,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { AgentRecord } from '../storage/records.js';
@@ -196,10 +196,7 @@ export class AgentReplicas {
     for (const i of indexes) {
       const item = batch[i]!;
       // Timers were set by the agent's own instance (its init and its handlings' effects run there first).
-      const n = item.kind === 'timer' ? 1 : s.balancer.choose({ conversationId: item.delivery.message.conversationId }, {
-        inHand: (r) => s.inHand.get(r) ?? 0,
-        available: (r) => this.available(s, r),
-      }) ?? 1;
+      const n = item.kind === 'timer' ? 1 : s.balancer.choose({ conversationId: item.delivery.message.conversationId }, this.load(s)) ?? 1;
       chosen.set(i, n);
       byReplica.set(n, [...(byReplica.get(n) ?? []), i]);
       s.inHand.set(n, (s.inHand.get(n) ?? 0) + 1);
@@ -244,11 +241,15 @@ export class AgentReplicas {
       stopped = 'not run: an earlier message of the agent did not complete';
       if (status === 'crashed' || status === 'not-running') {
         // The retry goes to another replica: one crash of a replica does not hold a conversation.
-        if (item.kind === 'delivery') s.balancer.moveOff(item.delivery.message.conversationId, n);
+        if (item.kind === 'delivery') s.balancer.moveOff(item.delivery.message.conversationId, n, this.load(s));
         if (n !== 1) agentLog(this.o.events, s.name, 'warn', `replica ${n} ${status === 'crashed' ? `crashed (${result.outcome.kind})` : 'is not running'}: the message is retried on another replica`);
       }
     }
     if (wroteState) this.scaleBackToOne(s);
+  }
+
+  private load(s: Scaled): ReplicaLoad {
+    return { inHand: (r) => s.inHand.get(r) ?? 0, available: (r) => this.available(s, r) };
   }
 
   /** Replica `n` may take work now: not draining, not waiting out a restart, not failed past its policy. */
