@@ -16,7 +16,7 @@
  */
 import {
   parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicasStatefulError,
-  type Instrumentation, type ReplicaLoad, type ReplicasView,
+  type Instrumentation, type ReplicaLoad, type ReplicasView, type StateWrite,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { AgentRecord } from '../storage/records.js';
@@ -216,11 +216,16 @@ export class AgentReplicas {
     // complete, nothing counts (the dispatcher retries it before anything behind it).
     let stopped: string | undefined;
     let wroteState = false;
+    /** Replica 1's writes that will commit, in batch order, and whether a write of it was dropped. */
+    const kept: StateWrite[] = [];
+    let dropped = false;
     for (const i of indexes) {
       const item = batch[i]!;
       const n = chosen.get(i)!;
       const result = results[i]!;
       if (stopped !== undefined) {
+        const ran = result.outcome.status === 'ok' || result.outcome.status === 'rejected';
+        if (ran && n === 1 && result.stateWrites.length > 0) dropped = true;
         if (result.outcome.status !== 'skipped') results[i] = skipped(item, stopped);
         continue;
       }
@@ -235,6 +240,7 @@ export class AgentReplicas {
             continue;
           }
         }
+        if (n === 1) kept.push(...result.stateWrites);
         for (const sent of result.outbox) s.balancer.started(sent.conversationId, n);
         continue;
       }
@@ -245,7 +251,26 @@ export class AgentReplicas {
         if (n !== 1) agentLog(this.o.events, s.name, 'warn', `replica ${n} ${status === 'crashed' ? `crashed (${result.outcome.kind})` : 'is not running'}: the message is retried on another replica`);
       }
     }
+    // Replica 1 ran a handling that wrote state and is now not committed (another replica did not
+    // complete before it): its view must be the committed state plus what commits from this batch,
+    // before it handles anything else (the agent is still in this batch, so nothing else runs).
+    if (dropped) await this.rewindView(s.name, kept);
     if (wroteState) this.scaleBackToOne(s);
+  }
+
+  /** Replica 1's state view := committed state + `pending` (the writes of this batch that commit). */
+  private async rewindView(name: string, pending: readonly StateWrite[]): Promise<void> {
+    try {
+      if (this.o.state === undefined || this.o.host.resetState === undefined) throw new Error('this node cannot reset a state view in place');
+      const entries = new Map(await this.o.state.readState(name));
+      for (const w of pending) {
+        if (w.value === null) entries.delete(w.key);
+        else entries.set(w.key, w.value);
+      }
+      await this.o.host.resetState(name, entries);
+    } catch (err) {
+      agentLog(this.o.events, name, 'error', `replica 1's state view could not be rewound after a dropped write: ${(err as Error).message}`);
+    }
   }
 
   private load(s: Scaled): ReplicaLoad {

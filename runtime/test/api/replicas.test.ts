@@ -115,6 +115,24 @@ describe('replicas behind one name on a real node', () => {
     for (const c of ['d-0', 'c-1', 'fresh']) assert.equal(await ask('svc', c, `after-${c}`), 1);
   });
 
+  it('an agent that starts writing durable state while scaled is scaled back to one, every write counted once', async () => {
+    // No state yet, so the scale is allowed; the state counter writes on every request.
+    await client.deploy({ name: 'late-state' }, await artifact('as-state-counter', 'as-state-counter'));
+    await client.scale('late-state', 3);
+    const conversations = Array.from({ length: 6 }, (_, i) => `ls-${i}`);
+    await Promise.all(conversations.map((c) => send('late-state', c, 'increment')));
+    const counts = (): string[] => replies.filter((e) => conversations.includes(e.message.conversationId ?? '') && e.message.sender?.name.startsWith('late-state@'))
+      .map((e) => e.message.content ?? '');
+    await eventually(() => counts().length >= conversations.length, 'every increment answered', 15_000);
+    // One state, written only by replica 1: the six increments are 1..6, none lost or doubled.
+    assert.deepEqual(counts().map(Number).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6], `answers ${JSON.stringify(counts())}`);
+    await eventually(async () => (await client.getAgent('late-state')).replicas === undefined, 'scaled back to one', 10_000);
+    const records: AuditRecord[] = [];
+    await client.listAudit({}, (r) => records.push(decodeRecord(r.bytes))).done;
+    const back = records.find((r) => r.kind === 'intent' && r.method === 'ScaleAgent' && r.peer === 'replicas');
+    assert.equal((back as { args?: { fields: Record<string, string> } } | undefined)?.args?.fields.agent, 'late-state', 'the node\'s own scale-down is audited');
+  });
+
   it('refuses a stateful agent, a kind, an upgrade while scaled and a count out of bounds; audits every scale', async () => {
     await client.deploy({ name: 'stateful' }, await artifact('as-state-counter', 'as-state-counter'));
     await send('stateful', 's-1', 'increment');
