@@ -100,7 +100,19 @@ export class AgentLifecycle {
       },
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
     });
-    this.replicas = new AgentReplicas({ host: o.host, messaging: o.messaging, events: this.events, state: o.state });
+    this.replicas = new AgentReplicas({
+      host: o.host, messaging: o.messaging, events: this.events, state: o.state,
+      // The count goes into the agent's record (embedded: the store kinds use), so a restart restores it.
+      persist: async (name, n) => {
+        const local = this.local.get(name);
+        if (local === undefined || o.kindStore === undefined || (local.record.replicas ?? 1) === n) return;
+        const record: AgentRecord = { ...local.record };
+        if (n > 1) record.replicas = n;
+        else delete record.replicas;
+        await o.kindStore.putAgent(record);
+        local.record = record;
+      },
+    });
   }
 
   /**
@@ -231,7 +243,32 @@ export class AgentLifecycle {
     if (this.o.kindStore !== undefined) {
       for (const record of await this.o.kindStore.listAgents()) if (record.kind !== undefined) this.kinds.add(record);
     }
-    return this.residency.restore();
+    await this.residency.restore();
+    await this.restoreReplicas();
+  }
+
+  /**
+   * Agents that ran as several replicas run so again (decision 2010), once they run; one that can
+   * no longer be scaled (it holds state now, it failed to start) runs as one, and its record says so.
+   */
+  private async restoreReplicas(): Promise<void> {
+    for (const name of this.local.names()) {
+      const local = this.local.get(name);
+      const n = local?.record.replicas ?? 1;
+      if (local === undefined || n <= 1) continue;
+      if (this.o.killSwitch?.isHeld(name) ?? false) {
+        // Starting replicas runs agent code: not while held. The count stays in the record for the next start.
+        agentLog(this.events, name, 'warn', `held by the kill switch at start-up: runs as one replica, not ${n}, until scaled again`);
+        continue;
+      }
+      try {
+        if (local.state !== 'running') throw new ConflictError(`agent ${name} is ${local.state}`);
+        await this.replicas.scale(local.record, n);
+      } catch (err) {
+        agentLog(this.events, name, 'warn', `not restored as ${n} replicas, runs as one: ${(err as Error).message}`);
+        await this.replicas.scale(local.record, 1).catch(() => undefined);
+      }
+    }
   }
 
   /** The node stops: no more passivation sweeps. */

@@ -34,6 +34,8 @@ export interface AgentReplicasOptions {
   messaging: AgentMessaging;
   events: Instrumentation<AgentLifecycleEvent>;
   state?: AgentStateStore | undefined;
+  /** Records the count in the agent's registry record (restored at the next start); absent: not kept. */
+  persist?: (name: string, replicas: number) => Promise<void>;
 }
 
 /** The init config key a replica reads its number from (1 for the agent's own instance, which has none). */
@@ -112,6 +114,11 @@ export class AgentReplicas {
   }
 
   private async scaleNow(record: AgentRecord, n: number): Promise<void> {
+    await this.scaleInMemory(record, n);
+    await this.o.persist?.(record.name, n);
+  }
+
+  private async scaleInMemory(record: AgentRecord, n: number): Promise<void> {
     const name = record.name;
     if (n > 1) await this.refuseStateful(name);
     let s = this.agents.get(name);
@@ -300,7 +307,10 @@ export class AgentReplicas {
   private scaleBackToOne(s: Scaled): void {
     if ([...s.replicas.values()].every((r) => r.draining || r.n === 1)) return;
     const fields = { replicas: '1', reason: 'the agent wrote durable state, which replicas cannot share' };
-    const effect = (): Promise<void> => this.drainTo(s, 1, 'the agent wrote durable state, which replicas cannot share: scaled back to one');
+    const effect = async (): Promise<void> => {
+      await this.drainTo(s, 1, 'the agent wrote durable state, which replicas cannot share: scaled back to one');
+      await this.o.persist?.(s.name, 1);
+    };
     void (this.audit === undefined ? effect() : this.audit(s.name, fields, effect)).catch((err: unknown) => {
       agentLog(this.o.events, s.name, 'error', `scaling back to one replica: ${(err as Error).message}`);
     });
