@@ -129,14 +129,19 @@ export class AgentReplicas {
         s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map() };
         this.agents.set(name, s);
       }
-      // A replica still draining from an earlier scale-down is not taken back: new numbers go above it.
-      for (let i = 2; this.count(name) < n; i++) {
-        if (s.replicas.has(i)) continue;
-        await this.startReplica(s, record, i);
+      try {
+        // A replica still draining from an earlier scale-down is not taken back: new numbers go above it.
+        for (let i = 2; this.count(name) < n; i++) {
+          if (s.replicas.has(i)) continue;
+          await this.startReplica(s, record, i);
+        }
+        agentLog(this.o.events, name, 'info', `scaled to ${n} replicas`);
+      } finally {
+        // A replica that failed to start leaves the ones that did start taking work (the call is refused with why).
+        s.balancer.setActive(this.activeNumbers(s));
+        if (s.replicas.size <= 1 && this.agents.get(name) === s) this.agents.delete(name);
+        this.o.messaging.wake(name);
       }
-      s.balancer.setActive(this.activeNumbers(s));
-      agentLog(this.o.events, name, 'info', `scaled to ${n} replicas`);
-      this.o.messaging.wake(name);
       return;
     }
     await this.drainTo(s!, n, `scaled to ${n} replica${n === 1 ? '' : 's'}`);
@@ -167,6 +172,8 @@ export class AgentReplicas {
    * (`force`: without waiting for the handling in hand).
    */
   async removeAll(name: string, force: boolean): Promise<void> {
+    // A scale under way ends first: a replica it is starting must not outlive the agent.
+    await this.changing.get(name)?.catch(() => undefined);
     const s = this.agents.get(name);
     if (s === undefined) return;
     await this.drainTo(s, 1, 'the agent is stopping', force);
