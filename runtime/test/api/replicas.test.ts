@@ -100,7 +100,10 @@ describe('replicas behind one name on a real node', () => {
   it('a scale-down to 1 during load drains: every message answered once, the removed replicas gone', async () => {
     const conversations = Array.from({ length: 10 }, (_, i) => `d-${i}`);
     const contents = ['m0', 'm1', 'm2'];
-    const sends = conversations.flatMap((c) => contents.map((m) => send('svc', c, m)));
+    // The conversations start on all three replicas, then more of their messages arrive during the scale-down.
+    const opened = await Promise.all(conversations.map((c) => ask('svc', c, 'm0')));
+    assert.ok(new Set(opened).size > 1, `the conversations were spread before the scale-down: ${JSON.stringify(opened)}`);
+    const sends = conversations.flatMap((c) => contents.slice(1).map((m) => send('svc', c, m)));
     // Scaled down while the sends are still arriving and being handled.
     const down = client.scale('svc', 1);
     await Promise.all(sends);
