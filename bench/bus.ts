@@ -43,6 +43,11 @@
  *   per receiver, on the embedded log. topic_fanout_deliveries_per_s: the sender publishes to one
  *   topic all sinks subscribe to (decision 1960). fanout_multi_receiver_deliveries_per_s: the same sender
  *   with each message addressed to all 1,000 (one message, 1,000 deliveries).
+ * - replicas_{1,2,4}_msgs_per_s / replicas_scaling (decision 2010): a CPU-bound agent (the
+ *   conformance puppet busy-waiting --replica-spin-ms, default 2, per message) on a node with as
+ *   many shards as replicas, scaled to 1, 2 and 4 (`caxton scale`), fed closed loop by the
+ *   operator (32 messages outstanding over 64 conversations), persistence 'memory' so the log's
+ *   fsyncs do not bound it; replicas_scaling is the 4-replica rate over the 1-replica rate.
  */
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -68,7 +73,9 @@ function arg(name: string, fallback: string): string {
 const SECONDS = Number(arg('seconds', '5'));
 const PAIRS = Number(arg('pairs', '64'));
 const CHAINS = Number(arg('chains', '8'));
-const ONLY = arg('only', 'persisted,memory,jade,latency,overload,fanout,telemetry').split(',');
+const ONLY = arg('only', 'persisted,memory,jade,latency,overload,fanout,replicas,telemetry').split(',');
+/** Busy-wait per message of the CPU-bound agent in the replicas runs, ms. */
+const REPLICA_SPIN_MS = Number(arg('replica-spin-ms', '2'));
 const OVERLOAD_SECONDS = Number(arg('overload-seconds', '10'));
 const OVERLOAD_FACTOR = Number(arg('overload-factor', '2'));
 /** `--overload-edge off`: the same phase with edge admission out of the way (a limit no load reaches), for a before/after. */
@@ -235,6 +242,37 @@ async function fanout(split: boolean, topic?: string): Promise<Rate> {
         if (commands * perCommand - node.handledOk - node.handledOther * perCommand < window * perCommand) {
           commands++;
           await node.sendRetrying({ performative: 'request', receivers: [{ name: 'sender' }], content, userParams: { 'X-puppet': 'do' } });
+        } else {
+          await sleep(1);
+        }
+      }
+    })();
+    const r = await rate(node, SECONDS);
+    stop = true;
+    await feeder;
+    return r;
+  } finally {
+    await node.stop();
+  }
+}
+
+/**
+ * Handled messages per second of one CPU-bound agent scaled to `replicas` on a node with as many
+ * shards (decision 2010): the operator keeps 32 messages outstanding over 64 conversations.
+ */
+async function replicaRate(replicas: number): Promise<Rate> {
+  const node = await BenchNode.start({ persistence: 'memory', shards: replicas });
+  try {
+    await node.deploy('cpu', 'conformance/puppet', { 'spin-ms': String(REPLICA_SPIN_MS) });
+    if (replicas > 1) await node.control.scale('cpu', replicas);
+    let sent = 0;
+    let stop = false;
+    const feeder = (async () => {
+      while (!stop) {
+        if (sent - node.handledOk - node.handledOther < 32) {
+          const conversationId = `c-${sent % 64}`;
+          sent++;
+          await node.sendRetrying({ performative: 'inform', receivers: [{ name: 'cpu' }], content: 'work', conversationId });
         } else {
           await sleep(1);
         }
@@ -435,6 +473,20 @@ if (ONLY.includes('fanout')) {
   progress(`fanout: 1 sender publishing to one topic ${FANOUT} sinks subscribe to, ${SECONDS} s`);
   const tp = await fanout(false, 'bench.news');
   report({ bench: 'bus', metric: 'topic_fanout_deliveries_per_s', value: Math.round(tp.perSecond), unit: 'deliveries/s', target: '>= 100000', note: `one sender, each message published to topic:bench.news with ${FANOUT} subscribed sinks (resolved at send time, stored once as one multi-receiver send, decision 1960), embedded log, fsync always${below(tp.perSecond, 100_000) ? '; below target' : ''}` });
+}
+if (ONLY.includes('replicas')) {
+  const rates = new Map<number, Rate>();
+  for (const n of [1, 2, 4]) {
+    progress(`replicas: a CPU-bound agent (${REPLICA_SPIN_MS} ms per message) as ${n} replica${n === 1 ? '' : 's'} on ${n} shard${n === 1 ? '' : 's'}, ${SECONDS} s`);
+    rates.set(n, await replicaRate(n));
+    gc();
+  }
+  for (const [n, r] of rates) {
+    report({ bench: 'bus', metric: `replicas_${n}_msgs_per_s`, value: Math.round(r.perSecond), unit: 'msg/s', note: `conformance puppet busy-waiting ${REPLICA_SPIN_MS} ms per message, ${n} replica(s) on ${n} shard(s), 32 outstanding over 64 conversations, persistence memory; ${r.cpuUs.toFixed(0)} us CPU per message, steal ${r.stealPct.toFixed(1)} %; this machine has ${cpus().length} cores` });
+  }
+  const one = rates.get(1)!.perSecond;
+  report({ bench: 'bus', metric: 'replicas_scaling', value: Number((rates.get(4)!.perSecond / Math.max(1, one)).toFixed(2)), unit: 'x',
+    note: `msg/s with 1, 2, 4 replicas: ${[1, 2, 4].map((n) => Math.round(rates.get(n)!.perSecond)).join(', ')} (4 over 1; bounded by the cores the shards get: ${cpus().length} here, shared)` });
 }
 if (ONLY.includes('telemetry')) {
   const receivers = await startTelemetryReceivers();

@@ -27,6 +27,7 @@ import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { stopCommand } from './commands/stop.js';
 import { rollbackCommand } from './commands/rollback.js';
+import { scaleCommand } from './commands/scale.js';
 import { tailCommand } from './commands/tail.js';
 import { stateCommand } from './commands/state.js';
 import { dlqCommand } from './commands/dlq.js';
@@ -82,6 +83,7 @@ export function buildParser(env: AppEnv): Argv {
     .command(devCommand(env))
     .command(testCommand(env))
     .command(rollbackCommand(env))
+    .command(scaleCommand(env))
     .command(agentsCommand(env))
     .command(sendCommand(env))
     .command(tailCommand(env))

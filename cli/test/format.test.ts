@@ -106,6 +106,15 @@ describe('output formatting', () => {
     assert.match(formatAgentDetail(stopped, NOW), /^absent queue\s+3 of 1,000 waiting, each kept 1d before it is dead-lettered \(absent-ttl\)$/m);
   });
 
+  it('shows replicas behind the name with the state, and in detail (decision 2010)', () => {
+    assert.doesNotMatch(formatAgentDetail(agent(), NOW), /^replicas/m, 'one instance: no replicas line');
+    const scaled = agent({ replicas: { replicas: 3, draining: 0 } });
+    assert.match(formatAgentTable([scaled]).split('\n')[1]!, /^echo\s+running \(3 replicas\)\s/);
+    assert.match(formatAgentDetail(scaled, NOW), /^replicas\s+3 replicas \(conversations stay on one replica; decision 2010\)$/m);
+    const draining = agent({ replicas: { replicas: 1, draining: 2 }, breaker: { state: 'open', failures: 5, retryAfterMs: 100 } });
+    assert.match(formatAgentTable([draining]).split('\n')[1]!, /^echo\s+running \(1 replica, 2 draining, breaker open\)\s/);
+  });
+
   it('shows the node status with the cluster', () => {
     const out = formatStatus({
       nodeId: 'n1', version: '0.1.0', startedAt: NOW - 7_200_000, uptimeMs: 7_200_000, agentsTotal: 3, agentsRunning: 2,

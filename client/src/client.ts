@@ -324,6 +324,12 @@ export class CaxtonClient {
     return agentFromWire(res.agent);
   }
 
+  /** Run the agent as `replicas` instances behind its name (decision 2010); resolves once they run or drained. */
+  async scale(name: string, replicas: number): Promise<AgentView> {
+    const res = await this.unary<W.WireScaleAgentResponse>('ScaleAgent', { name, replicas } satisfies W.WireScaleAgentRequest);
+    return agentFromWire(res.agent);
+  }
+
   async resume(name: string): Promise<AgentView> {
     const res = await this.unary<W.WireSuspendAgentResponse>('ResumeAgent', { name } satisfies W.WireSuspendAgentRequest);
     return agentFromWire(res.agent);

@@ -135,6 +135,8 @@ export interface WireAgentInfo {
   absentQueue?: WireAbsentQueue | null;
   /** A kind's instances' counts (decision 1980); null or absent for an agent or an instance. */
   kind?: { idleMs: number; active: Wire64; passivated: Wire64; activations: Wire64; failed: Wire64 } | null;
+  /** Replicas behind the name (decision 2010); null or absent while the agent runs as one. */
+  replicas?: { replicas: number; draining: number } | null;
 }
 
 export interface WireAbsentQueue {
@@ -373,6 +375,16 @@ export interface WireSuspendAgentRequest {
 }
 
 export interface WireSuspendAgentResponse {
+  agent: WireAgentInfo;
+}
+
+/** Replicas behind one name (decision 2010). */
+export interface WireScaleAgentRequest {
+  name: string;
+  replicas: number;
+}
+
+export interface WireScaleAgentResponse {
   agent: WireAgentInfo;
 }
 

@@ -173,6 +173,24 @@ describe('a new user with the caxton CLI and a real caxton serve', () => {
     for (const s of node.storage) assert.ok(s.location.startsWith(serve.dataDir), s.location);
   });
 
+  it('scales an agent to replicas behind its name and back (decision 2010)', async () => {
+    const up = await caxton(['scale', 'js-echo', '--replicas', '2', ...serve.conn]);
+    assert.equal(up.code, 0, show(up));
+    assert.match(up.stdout, /^scaled js-echo to 2 replicas$/m);
+    assert.match(up.stdout, /^replicas\s+2 replicas \(conversations stay on one replica/m);
+    const table = await caxton(['agents', ...serve.conn]);
+    assert.match(table.stdout, /^js-echo\s+running \(2 replicas\)\s+javascript\s+1\s/m, show(table));
+    const json = await caxton(['agents', '--json', ...serve.conn]);
+    assert.deepEqual((JSON.parse(json.stdout) as (AgentJson & { replicas?: unknown })[]).find((a) => a.name === 'js-echo')?.replicas, { replicas: 2, draining: 0 });
+    const bad = await caxton(['scale', 'js-echo', '--replicas', '0', ...serve.conn]);
+    assert.equal(bad.code, 2, show(bad));
+    assert.match(bad.stderr, /--replicas/);
+    const down = await caxton(['scale', 'js-echo', '--replicas', '1', ...serve.conn]);
+    assert.equal(down.code, 0, show(down));
+    assert.match(down.stdout, /^scaled js-echo to 1 replica$/m);
+    assert.doesNotMatch(down.stdout, /^replicas/m);
+  });
+
   it("prints an agent's log, as text and as NDJSON", async () => {
     const text = await caxton(['logs', 'echo', ...serve.conn]);
     assert.equal(text.code, 0, show(text));

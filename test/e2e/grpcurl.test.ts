@@ -129,6 +129,8 @@ describe('grpcurl through server reflection on a real caxton serve', () => {
     // The kill switch (decision 1403): suspend and resume the agent, freeze and thaw the node.
     assert.match(JSON.stringify(json(await authed('SuspendAgent', JSON.stringify({ name: 'grpcurl-echo' })))), /SUSPENDED/);
     assert.equal((json(await authed('ResumeAgent', JSON.stringify({ name: 'grpcurl-echo' })))['agent'] as Record<string, unknown>)['name'], 'grpcurl-echo');
+    // Replicas (decision 2010): the agent holds state now (imported above), so only one replica is allowed.
+    assert.equal((json(await authed('ScaleAgent', JSON.stringify({ name: 'grpcurl-echo', replicas: 1 })))['agent'] as Record<string, unknown>)['name'], 'grpcurl-echo');
     const frozen = json(await authed('Freeze', '{}'));
     assert.ok(frozen['status'], JSON.stringify(frozen));
     json(await authed('Thaw', '{}'));

@@ -9,7 +9,8 @@ const COLUMNS: Column<AgentView>[] = [
   // A breaker that is not closed shows with the state: `running (breaker open)`; an absent agent
   // with what waits for it: `stopped (3 queued)` (decision 1990).
   // A kind (decision 1980) shows its instances: `kind (3 active, 12 passivated)`.
-  { header: 'STATE', value: (a) => (a.kind ? `kind (${formatInstances(a.kind)})` : a.breaker ? `${a.state} (breaker ${a.breaker.state})` : a.absentQueue ? `${a.state} (${formatCount(a.absentQueue.queued)} queued)` : a.state) },
+  // Replicas behind the name (decision 2010): `running (3 replicas)`, `running (1 replica, 2 draining)`.
+  { header: 'STATE', value: (a) => (a.kind ? `kind (${formatInstances(a.kind)})` : stateCell(a)) },
   { header: 'LANG', value: (a) => a.language ?? '-' },
   // `3 (2)`: version 3 running, version 2 what `caxton rollback` would put back.
   { header: 'VERSION', value: (a) => (a.previous ? `${a.version} (${a.previous.version})` : String(a.version)), right: true },
@@ -24,6 +25,19 @@ const COLUMNS: Column<AgentView>[] = [
   { header: 'LAST ERROR', value: (a) => (a.lastError ? truncate(a.lastError.message, 60) : '') },
 ];
 
+/** The state with what qualifies it now: replicas, a breaker that is not closed, an absent queue. */
+function stateCell(a: AgentView): string {
+  const notes = [
+    ...(a.replicas ? [formatReplicas(a.replicas)] : []),
+    ...(a.breaker ? [`breaker ${a.breaker.state}`] : a.absentQueue ? [`${formatCount(a.absentQueue.queued)} queued`] : []),
+  ];
+  return notes.length === 0 ? a.state : `${a.state} (${notes.join(', ')})`;
+}
+
+function formatReplicas(r: NonNullable<AgentView['replicas']>): string {
+  return `${r.replicas} replica${r.replicas === 1 ? '' : 's'}${r.draining > 0 ? `, ${r.draining} draining` : ''}`;
+}
+
 export function formatAgentTable(agents: readonly AgentView[]): string {
   if (agents.length === 0) return 'No agents deployed. Deploy one with `caxton deploy <artifact|dir>`.\n';
   return renderTable(COLUMNS, agents);
@@ -35,6 +49,7 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['name', a.name],
     ['state', a.kind ? 'kind' : a.state],
     ...(a.kind ? [['instances', `${formatInstances(a.kind)}, ${formatCount(a.kind.activations)} activations, ${formatCount(a.kind.failed)} failed; passivated after ${a.kind.idleMs} ms idle`] as [string, string]] : []),
+    ...(a.replicas ? [['replicas', `${formatReplicas(a.replicas)} (conversations stay on one replica; decision 2010)`] as [string, string]] : []),
     ['node', a.nodeId],
     ['version', String(a.version)],
     ['rollout', a.rollout ? formatRollout(a.rollout, now) : '(none)'],

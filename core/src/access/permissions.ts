@@ -18,7 +18,7 @@ export type Permission = typeof PERMISSIONS[number];
 export const PERMISSION_MEANING: Readonly<Record<Permission, string>> = {
   'agents.read': 'list agents and read one agent\'s status (config values redacted without config.read)',
   'config.read': 'see agent config values (API keys often live there) instead of `<redacted>`',
-  'agents.deploy': 'deploy, upgrade and roll back agents',
+  'agents.deploy': 'deploy, upgrade, roll back and scale agents',
   'agents.stop': 'stop agents',
   'agents.suspend': 'suspend and resume single agents',
   'messages.send': 'send ACL messages to agents as the operator',
@@ -65,6 +65,7 @@ export const RPC_ACCESS = {
   RollbackAgent: { permission: 'agents.deploy', target: agent('name'), changes: true },
   StopAgent: { permission: 'agents.stop', target: agent('name'), changes: true },
   SuspendAgent: { permission: 'agents.suspend', target: agent('name'), changes: true },
+  ScaleAgent: { permission: 'agents.deploy', target: agent('name'), changes: true },
   ResumeAgent: { permission: 'agents.suspend', target: agent('name'), changes: true },
   ListAgents: { permission: 'agents.read', target: { kind: 'list' }, changes: false },
   GetAgent: { permission: 'agents.read', target: agent('name'), changes: false },

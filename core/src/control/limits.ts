@@ -260,6 +260,18 @@ export const KIND_LIMITS = Object.freeze({
   activationRetryAfterMs: 1_000,
 });
 
+/**
+ * The bounds of replicas behind one name (`caxton scale`, decision 2010): node-wide, not a
+ * per-deployment limit. Each replica is a whole sandbox instance (its own linear memory and ~10 GiB
+ * of reserved address space, decision 1980), and replicas only add throughput up to the shard count.
+ */
+export const REPLICA_LIMITS = Object.freeze({
+  /** Replicas one agent may run as on one node (1 = the agent alone). */
+  maxReplicas: 16,
+  /** Conversations whose replica is remembered per agent; past it the least recently used is forgotten. */
+  maxPinnedConversations: 100_000,
+});
+
 /** Every per-agent limit, resolved. */
 export type AgentLimits = { [K in LimitName]: number };
 

@@ -15,6 +15,7 @@ import type { TopicSubscription } from './topics.js';
 import type { HttpPolicy } from './http.js';
 import type { AgentLimitsSpec, RolloutThresholds } from './limits.js';
 import type { RolloutStrategy, RolloutView } from './rollout.js';
+import type { ReplicasView } from './replicas.js';
 import type { A2aCardSpec } from './a2a-card.js';
 import type { StateWrite } from './state.js';
 import type { IdempotencyKey } from './idempotency-key.js';
@@ -161,6 +162,8 @@ export interface AgentStatus {
   absentQueue?: AbsentQueueView;
   /** A kind (decision 1980): its instances' counts; absent for a named agent and for an instance. */
   kind?: KindCounts;
+  /** Replicas behind the name (decision 2010); absent while the agent runs as one. */
+  replicas?: ReplicasView;
 }
 
 /** Messages kept for an absent agent (decision 1990). */
@@ -400,6 +403,13 @@ export interface NodeControl extends StateControl, DeadLetterControl {
   /** Hold one agent (its mailbox keeps filling; nothing of it runs) until `resume`; survives restarts and moves. */
   suspend(name: string): Promise<AgentStatus>;
   resume(name: string): Promise<AgentStatus>;
+  /**
+   * Run the agent as `replicas` instances of its version behind its one name (decision 2010):
+   * conversations stay on one replica, others go to the least loaded. Scaling down drains the
+   * replicas removed. Refused for stateful agents (`agent.replicas-stateful`), kinds and cluster
+   * nodes (`agent.replicas-unsupported`).
+   */
+  scale(name: string, replicas: number): Promise<AgentStatus>;
 }
 
 export type NodeHealth = { serving: true } | { serving: false; reason: string };

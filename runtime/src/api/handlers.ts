@@ -7,7 +7,7 @@ import { aclFromSendRequest } from './acl-input.js';
 import { serverStream, unary, type CallContext } from './call-wrappers.js';
 import { agentToWire } from '@caxton/client';
 import { dfToWire, logToWire, messageEventToWire, nodeStatusToWire } from '@caxton/client';
-import { NotFoundError, parseIdempotencyKey, principalSees } from '@caxton/core';
+import { NotFoundError, parseIdempotencyKey, parseReplicaCount, principalSees } from '@caxton/core';
 import { requireAllowed } from './access.js';
 import { requestAgents } from './request-agents.js';
 import type { Caller } from './caller.js';
@@ -88,6 +88,12 @@ export function caxtonHandlers(ctx: CallContext, opts: HandlerOptions): UntypedS
     RollbackAgent: unary(ctx, 'RollbackAgent', async (req: W.WireRollbackAgentRequest, call): Promise<W.WireUpgradeAgentResponse> => {
       const result = await ctx.node(call).rollback(parseAgentName(req.name));
       return { agent: agentToWire(result.agent), previousVersion: result.previousVersion };
+    }),
+
+    // Replicas behind one name (decision 2010): the count is checked here, at the boundary.
+    ScaleAgent: unary(ctx, 'ScaleAgent', async (req: W.WireScaleAgentRequest, call): Promise<W.WireScaleAgentResponse> => {
+      const name = parseAgentName(req.name);
+      return { agent: agentToWire(await ctx.node(call).scale(name, parseReplicaCount(req.replicas ?? 0))) };
     }),
 
     StopAgent: unary(ctx, 'StopAgent', async (req: W.WireStopAgentRequest, call): Promise<W.WireStopAgentResponse> => {

@@ -237,6 +237,10 @@ class CallerControl implements NodeControl {
     return this.change('ResumeAgent', auditArgs({ name }, { agent: name }), () => this.inner.resume(name));
   }
 
+  scale(name: string, replicas: number): Promise<AgentStatus> {
+    return this.change('ScaleAgent', auditArgs({ name, replicas }, { agent: name, replicas: String(replicas) }), () => this.inner.scale(name, replicas));
+  }
+
   redriveDeadLetters(request: RedriveRequest): Promise<RedriveResult> {
     const fields = { ...selectionFields(request.select), to: request.to };
     return this.change('RedriveDeadLetters', auditArgs(request, fields), () => this.inner.redriveDeadLetters(request), redrivenLetters);

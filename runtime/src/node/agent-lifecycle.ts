@@ -11,8 +11,9 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, parseInstanceName, RolloutInProgressError, RolloutUnsupportedError } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, parseInstanceName, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError } from '@caxton/core';
 import { Rollouts, type RolloutBeside } from './rollouts.js';
+import { AgentReplicas } from './replicas.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
@@ -70,6 +71,8 @@ export class AgentLifecycle {
   readonly rollouts: Rollouts;
   /** Agent kinds and their keyed instances (decision 1980). */
   readonly kinds: AgentKinds;
+  /** Replicas behind one name (decision 2010). */
+  readonly replicas: AgentReplicas;
 
   constructor(private readonly o: AgentLifecycleOptions) {
     this.local = new LocalAgents({ nodeId: o.nodeId, host: o.host, messaging: o.messaging, events: this.events, onStarted: o.onStarted });
@@ -97,6 +100,46 @@ export class AgentLifecycle {
       },
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
     });
+    this.replicas = new AgentReplicas({
+      host: o.host, messaging: o.messaging, events: this.events, state: o.state,
+      // The count goes into the agent's record (embedded: the store kinds use), so a restart restores it.
+      persist: async (name, n) => {
+        const local = this.local.get(name);
+        if (local === undefined || o.kindStore === undefined || (local.record.replicas ?? 1) === n) return;
+        const record: AgentRecord = { ...local.record };
+        if (n > 1) record.replicas = n;
+        else delete record.replicas;
+        await o.kindStore.putAgent(record);
+        local.record = record;
+      },
+    });
+  }
+
+  /**
+   * Run the agent as `replicas` instances of its running version (decision 2010). Only a named
+   * agent running on this node of the embedded topology; not during a rollout.
+   */
+  async scale(name: string, replicas: number): Promise<AgentStatus> {
+    if (this.kinds.isKind(name) || name.includes('/')) {
+      throw new ReplicasUnsupportedError(name, 'it is an agent kind (or an instance of one), whose keys are its instances already (decision 1980)', 'a kind spreads its keys over the shards by itself; scale named agents only');
+    }
+    if (this.residency.ownership() !== undefined) {
+      throw new ReplicasUnsupportedError(name, 'this node is part of a cluster, where replicas are not built yet (decision 2010)', 'run the agent on a node of the embedded topology to scale it, or deploy more agents under different names');
+    }
+    const local = this.local.get(name);
+    if (local === undefined) throw new NotFoundError('agent', name);
+    if (local.state !== 'running') {
+      throw new ConflictError(`agent ${name} is ${local.state}`, { context: { agent: name, state: local.state }, hint: 'scale it once it is running (caxton agents shows its state)' });
+    }
+    this.refuseDuringRollout(name);
+    await this.replicas.scale(local.record, replicas);
+    return (await this.status(name))!;
+  }
+
+  /** Upgrades, rollbacks and state imports swap one instance: not while the agent runs as several (decision 2010). */
+  private refuseWhileScaled(name: string, operation: string): void {
+    const n = this.replicas.count(name);
+    if (n > 1) throw new ReplicasScaledError(name, n, operation);
   }
 
   /** Deployed: running here, or (cluster) anywhere; or a kind, or an instance of one (decision 1980). */
@@ -200,7 +243,32 @@ export class AgentLifecycle {
     if (this.o.kindStore !== undefined) {
       for (const record of await this.o.kindStore.listAgents()) if (record.kind !== undefined) this.kinds.add(record);
     }
-    return this.residency.restore();
+    await this.residency.restore();
+    await this.restoreReplicas();
+  }
+
+  /**
+   * Agents that ran as several replicas run so again (decision 2010), once they run; one that can
+   * no longer be scaled (it holds state now, it failed to start) runs as one, and its record says so.
+   */
+  private async restoreReplicas(): Promise<void> {
+    for (const name of this.local.names()) {
+      const local = this.local.get(name);
+      const n = local?.record.replicas ?? 1;
+      if (local === undefined || n <= 1) continue;
+      if (this.o.killSwitch?.isHeld(name) ?? false) {
+        // Starting replicas runs agent code: not while held. The count stays in the record for the next start.
+        agentLog(this.events, name, 'warn', `held by the kill switch at start-up: runs as one replica, not ${n}, until scaled again`);
+        continue;
+      }
+      try {
+        if (local.state !== 'running') throw new ConflictError(`agent ${name} is ${local.state}`);
+        await this.replicas.scale(local.record, n);
+      } catch (err) {
+        agentLog(this.events, name, 'warn', `not restored as ${n} replicas, runs as one: ${(err as Error).message}`);
+        await this.replicas.scale(local.record, 1).catch(() => undefined);
+      }
+    }
   }
 
   /** The node stops: no more passivation sweeps. */
@@ -292,6 +360,7 @@ export class AgentLifecycle {
       return this.upgradeKind(spec, artifact);
     }
     this.refuseDuringRollout(spec.name);
+    this.refuseWhileScaled(spec.name, 'upgrade');
     if (spec.strategy !== undefined && this.residency.ownership() !== undefined) {
       throw new RolloutUnsupportedError(spec.name, 'this node is part of a cluster, where rollouts are not built yet (decision 1871)');
     }
@@ -340,6 +409,7 @@ export class AgentLifecycle {
     if (this.kinds.isKind(name)) throw new KindUnsupportedError(`rollback of kind ${name} is not available yet (decision 1980)`, 'upgrade the kind to the previous artifact instead');
     const aborted = await this.abortRollout(name);
     if (aborted !== undefined) return aborted;
+    this.refuseWhileScaled(name, 'roll back');
     const current = await this.residency.upgradeBase(name);
     const back = current.previous;
     if (back === undefined) throw new NoPreviousVersionError(name, current.version);
@@ -404,6 +474,8 @@ export class AgentLifecycle {
     const starting = this.rollouts.isStarting(name) ? this.rollouts.busy(name) : undefined;
     if (starting !== undefined) throw new RolloutInProgressError(name, starting); // its init is running; stop once it is baking
     if (this.rollouts.inProgress(name) !== undefined) await this.rollouts.abort(name, 'the agent was stopped', force);
+    // Its replicas go first (drained unless forced); its own instance then stops as before.
+    await this.replicas.removeAll(name, force);
     return this.withAbsentQueue(this.withRollout(await this.residency.stop(name, force, keepQueue)));
   }
 
@@ -412,12 +484,12 @@ export class AgentLifecycle {
     if (this.kinds.isKind(name)) return this.kinds.status(name);
     if (name.includes('/')) return this.kinds.instanceStatus(name);
     const status = await this.residency.status(name);
-    return status && this.withAbsentQueue(this.withRollout(status));
+    return status && this.withReplicas(this.withAbsentQueue(this.withRollout(status)));
   }
 
   /** Agents and kinds (not instances: a kind's status counts them). */
   async list(): Promise<AgentStatus[]> {
-    const agents = (await this.residency.list()).map((s) => this.withAbsentQueue(this.withRollout(s)));
+    const agents = await Promise.all((await this.residency.list()).map((s) => this.withReplicas(this.withAbsentQueue(this.withRollout(s)))));
     const kinds = this.kinds.names().map((n) => this.kinds.status(n)!);
     return kinds.length === 0 ? agents : [...agents, ...kinds].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
@@ -426,6 +498,18 @@ export class AgentLifecycle {
   private withRollout(status: AgentStatus): AgentStatus {
     const rollout = this.rollouts.shown(status.name);
     return rollout === undefined ? status : { ...status, rollout };
+  }
+
+  /**
+   * An agent running as several replicas shows how many (decision 2010), and what it handled
+   * counts every replica's handlings.
+   */
+  private async withReplicas(status: AgentStatus): Promise<AgentStatus> {
+    const replicas = this.replicas.view(status.name);
+    if (replicas === undefined) return status;
+    let handled = status.messagesHandled;
+    for (const key of this.replicas.extraKeys(status.name)) handled += (await this.o.host.stats(key).catch(() => undefined))?.messagesHandled ?? 0;
+    return { ...status, replicas, messagesHandled: handled };
   }
 
   /** An absent agent's status shows what waits for it (decision 1990). */
@@ -469,6 +553,7 @@ export class AgentLifecycle {
    */
   async changeState(name: string, commit: () => Promise<void>): Promise<void> {
     this.refuseDuringRollout(name); // a rollout runs only while the agent keeps no state (decision 1871)
+    this.refuseWhileScaled(name, 'import the state of'); // replicas keep no state (decision 2010)
     const local = this.local.get(name);
     if (local === undefined && this.kinds.isActive(name)) {
       throw new ConflictError(`instance ${name} is active`, { context: { agent: name }, hint: 'retry once it is passivated (after its kind\'s idle period); a passivated instance reads its state when next activated' });

@@ -72,7 +72,9 @@ export class NodeBusPort implements BusPort {
 
   async execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]> {
     // Agents in a blue-green or canary rollout have each item run on the version its conversation goes to (decision 1871).
-    const results = await this.parts.agents.rollouts.execute(batch, (items) => this.parts.executor.execute(items));
+    // Agents running as several replicas have their items split over them by conversation (decision 2010).
+    const results = await this.parts.agents.rollouts.execute(batch,
+      (items) => this.parts.agents.replicas.execute(items, (run) => this.parts.executor.execute(run)));
     // Calls are taken here, not in applyEffects: they must wait for the completion (durable
     // after applyEffects ran), and the bus reports that by delivery id (http-effects.ts).
     this.parts.http?.hold(batch, results);

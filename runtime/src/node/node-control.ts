@@ -133,6 +133,16 @@ export class LocalNodeControl implements NodeControl {
     return this.agentStatus(name);
   }
 
+  async scale(name: string, replicas: number): Promise<AgentStatus> {
+    this.live();
+    // A new replica runs its init (agent code): not while held. Draining runs none, so a scale-down may.
+    if (replicas > this.d.agents.replicas.count(name)) {
+      this.notFrozen(`scale ${name} up`);
+      if (this.d.killSwitch.isSuspended(name)) throw new AgentSuspendedError(name, 'scale up');
+    }
+    return this.shown(await this.d.agents.scale(name, replicas));
+  }
+
   private requireAgent(name: string): void {
     if (!this.d.agents.has(name)) throw new NotFoundError('agent', name);
   }

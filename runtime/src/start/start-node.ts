@@ -384,6 +384,10 @@ async function startOnTopology(
   agents.rollouts.auditWith((method, agent, fields, effect) => audited.change(
     { ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
     { method, args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
+  // Scaling an agent back to one replica by itself (it wrote durable state) is recorded the same way (decision 2010).
+  agents.replicas.auditWith((agent, fields, effect) => audited.change(
+    { ...IN_PROCESS_CALLER, peer: 'replicas' },
+    { method: 'ScaleAgent', args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
   // The log is open and consumed: from here health is the topology's (cluster: membership) and the log's.
   life.phase = 'running';
 

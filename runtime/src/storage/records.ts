@@ -29,6 +29,11 @@ export interface AgentRecord extends DeploySpec<AgentLimitsSpec> {
    * it wait in the log, and the next deploy of the name takes it over. Absent: deployed.
    */
   absentSince?: number;
+  /**
+   * Replicas behind the name (decision 2010), when more than one: restored when the node restarts.
+   * Absent: one. Not carried into a new deployment or a rollback (upgrades are refused while scaled).
+   */
+  replicas?: number;
 }
 
 /** The parts of a replaced version that a rollback puts back. */

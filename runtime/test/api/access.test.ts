@@ -34,7 +34,7 @@ describe('the permission table', () => {
 
   it('counts as a change (audited) exactly the RPCs that change something, and any RPC it does not know', () => {
     const changes = methods.filter((m) => !changesNothing(m));
-    assert.deepEqual(changes, ['DeployAgent', 'Freeze', 'ImportState', 'IssueToken', 'PurgeDeadLetters', 'RedriveDeadLetters', 'ResumeAgent', 'RevokeToken', 'RollbackAgent', 'RotateTokens', 'SendMessage', 'StopAgent', 'SuspendAgent', 'Thaw', 'UpgradeAgent']);
+    assert.deepEqual(changes, ['DeployAgent', 'Freeze', 'ImportState', 'IssueToken', 'PurgeDeadLetters', 'RedriveDeadLetters', 'ResumeAgent', 'RevokeToken', 'RollbackAgent', 'RotateTokens', 'ScaleAgent', 'SendMessage', 'StopAgent', 'SuspendAgent', 'Thaw', 'UpgradeAgent']);
     assert.equal(changesNothing('ShutdownNode'), false, 'an RPC this table has never heard of');
   });
 

@@ -108,6 +108,7 @@ describe('server reflection and health (no token)', () => {
       Thaw: '.caxton.v1.ThawRequest -> .caxton.v1.ThawResponse',
       SuspendAgent: '.caxton.v1.SuspendAgentRequest -> .caxton.v1.SuspendAgentResponse',
       ResumeAgent: '.caxton.v1.ResumeAgentRequest -> .caxton.v1.ResumeAgentResponse',
+      ScaleAgent: '.caxton.v1.ScaleAgentRequest -> .caxton.v1.ScaleAgentResponse',
       RotateTokens: '.caxton.v1.RotateTokensRequest -> .caxton.v1.RotateTokensResponse',
       IssueToken: '.caxton.v1.IssueTokenRequest -> .caxton.v1.IssueTokenResponse',
       ListTokens: '.caxton.v1.ListTokensRequest -> .caxton.v1.ListTokensResponse',

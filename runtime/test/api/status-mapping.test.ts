@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import {
-  AgentSuspendedError, KeepQueueUnsupportedError, NoPreviousVersionError, RolloutInProgressError, RolloutStatefulError, RolloutUnsupportedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
+  AgentSuspendedError, KeepQueueUnsupportedError, NoPreviousVersionError, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, RolloutInProgressError, RolloutStatefulError, RolloutUnsupportedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
 } from '@caxton/core';
 import { SANDBOX_ERROR_KINDS, SandboxError, OutOfFuel, type SandboxErrorCode } from '@caxton/sandbox';
 import { GRPC_STATUS_BY_KIND, errorKindForGrpcStatus, grpcStatusForKind, statusFromCaxtonError, toGrpcStatus } from '@caxton/client';
@@ -110,6 +110,10 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['rollout.stateful-agent', 'FAILED_PRECONDITION'],
   ['rollout.in-progress', 'FAILED_PRECONDITION'],
   ['rollout.unsupported', 'FAILED_PRECONDITION'],
+  // Replicas behind one name (decision 2010).
+  ['agent.replicas-stateful', 'FAILED_PRECONDITION'],
+  ['agent.replicas-unsupported', 'FAILED_PRECONDITION'],
+  ['agent.replicas-scaled', 'FAILED_PRECONDITION'],
   ['registry.permission-denied', 'FAILED_PRECONDITION'],
   ['registry.tls-failed', 'FAILED_PRECONDITION'],
   ['node.insecure-cluster', 'FAILED_PRECONDITION'],
@@ -285,6 +289,9 @@ function everyRaisedError(): CaxtonError[] {
     new RolloutStatefulError('echo', 3),
     new RolloutInProgressError('echo', 2),
     new RolloutUnsupportedError('echo', 'why'),
+    new ReplicasStatefulError('echo', 'why'),
+    new ReplicasUnsupportedError('echo', 'why', 'hint'),
+    new ReplicasScaledError('echo', 3, 'upgrade'),
     new NotClusteredError(),
     new KillSwitchNotKeptError('frozen', 'this node', new Error('disk full')),
     new KillSwitchUnreadableError('kill-switch.json', new Error('not JSON')),

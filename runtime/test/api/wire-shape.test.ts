@@ -34,6 +34,7 @@ const agent: W.WireAgentInfo = {
   },
   absentQueue: { queued: 1, limit: 2, ttlMs: 3 },
   kind: { idleMs: 500, active: 1, passivated: 2, activations: 3, failed: 4 },
+  replicas: { replicas: 3, draining: 1 },
 };
 const header: W.WireArtifactHeader = {
   name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5, absentQueue: 6, absentTtlMs: 7, a2aCard: '{"name":"n"}',
@@ -75,6 +76,7 @@ const requests: Record<string, unknown[]> = {
   Thaw: [{ cluster: true } satisfies W.WireThawRequest],
   SuspendAgent: [{ name: 'echo' } satisfies W.WireSuspendAgentRequest],
   ResumeAgent: [{ name: 'echo' } satisfies W.WireSuspendAgentRequest],
+  ScaleAgent: [{ name: 'echo', replicas: 3 } satisfies W.WireScaleAgentRequest],
   RotateTokens: [{ overlapSeconds: 600 } satisfies W.WireRotateTokensRequest],
   IssueToken: [{ role: 'deployer', agents: 'team-a-*', ttlSeconds: 86_400, label: 'ci' } satisfies W.WireIssueTokenRequest],
   ListTokens: [{} satisfies W.WireListTokensRequest],
@@ -122,6 +124,7 @@ const responses: Record<string, unknown> = {
   Thaw: { status: killSwitch } satisfies W.WireThawResponse,
   SuspendAgent: { agent: { ...agent, state: 'AGENT_STATE_SUSPENDED' } } satisfies W.WireSuspendAgentResponse,
   ResumeAgent: { agent } satisfies W.WireSuspendAgentResponse,
+  ScaleAgent: { agent: { ...agent, replicas: { replicas: 3, draining: 1 } } } satisfies W.WireScaleAgentResponse,
   RotateTokens: { adminToken: 'a'.repeat(43), readToken: 'r'.repeat(43), previousValidUntilUnixMs: 5 } satisfies W.WireRotateTokensResponse,
   IssueToken: { token: 'cxt_'.padEnd(47, 't'), issued } satisfies W.WireIssueTokenResponse,
   ListTokens: { tokens: [issued, { ...issued, id: 'fedcba9876543210', agents: 'x', revokedUnixMs: 9 }] } satisfies W.WireListTokensResponse,

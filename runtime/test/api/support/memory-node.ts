@@ -125,6 +125,15 @@ export class MemoryNode implements NodeControl {
     return structuredClone(a.status);
   }
 
+  async scale(name: string, replicas: number): Promise<AgentStatus> {
+    this.calls.push(`scale ${name} ${replicas}`);
+    const a = this.agents.get(name);
+    if (!a) throw new NotFoundError('agent', name);
+    if (replicas > 1) a.status.replicas = { replicas, draining: 0 };
+    else delete a.status.replicas;
+    return structuredClone(a.status);
+  }
+
   killSwitch(): KillSwitchStatus {
     return { frozen: this.frozen, nodeFrozen: this.frozen, clusterFrozen: false, suspended: [...this.suspended].sort() };
   }

@@ -1,0 +1,171 @@
+/**
+ * Replicas behind one name (decision 2010): which replica of an agent takes a message. Pure: no
+ * I/O, no clock. The node (runtime/src/node/replicas.ts) asks it once per work item and tells it
+ * what each replica sent and which replica crashed.
+ *
+ * - A conversation stays on one replica: the first message of a conversation pins it to the least
+ *   loaded replica taking new conversations; later messages of it go there while it can take work.
+ * - A message without a conversation id goes to the least loaded replica and pins nothing.
+ * - Least loaded: fewest items in hand now (what the node counts), then fewest conversations
+ *   pinned, then the lowest replica number (deterministic for the same history).
+ * - A replica being removed (draining) takes no new conversation; one that cannot take work now
+ *   (restart backoff, failed) takes nothing, and a conversation pinned to it moves to another.
+ */
+import { CaxtonError } from '../errors.js';
+import { InvalidArgumentError } from './errors.js';
+import { REPLICA_LIMITS } from './limits.js';
+
+/** What the balancer reads of a message. */
+export interface ReplicaMessage {
+  conversationId?: string | undefined;
+}
+
+/** How the node sees one replica at the moment of a choice. */
+export interface ReplicaLoad {
+  /** Items handed to it and not yet finished. */
+  inHand: (replica: number) => number;
+  /** May take work now (not restarting, not failed). */
+  available: (replica: number) => boolean;
+}
+
+/** One agent's replicas as `caxton agents` shows them. */
+export interface ReplicasView {
+  /** Replicas taking new conversations (the operator's `--replicas`). */
+  replicas: number;
+  /** Replicas being removed: no new conversations, finishing what they hold. */
+  draining: number;
+}
+
+export class ReplicaBalancer {
+  /** Replica numbers taking new conversations, ascending. */
+  private active: number[] = [1];
+  /** Conversation → replica, least recently used first. */
+  private readonly pinned = new Map<string, number>();
+  /** Conversations pinned per replica (the tie-break after load). */
+  private readonly held = new Map<number, number>();
+
+  constructor(private readonly maxPinned: number = REPLICA_LIMITS.maxPinnedConversations) {}
+
+  /** The replicas taking new conversations from now on (others keep nothing: their conversations move). */
+  setActive(replicas: readonly number[]): void {
+    if (replicas.length === 0) throw new InvalidArgumentError('replicas', 'an agent runs as at least one replica', 'scale to 1 or more');
+    this.active = [...new Set(replicas)].sort((a, b) => a - b);
+    for (const [conversation, replica] of this.pinned) if (!this.active.includes(replica)) this.unpin(conversation, replica);
+  }
+
+  /** The replica that takes `message`; undefined when no replica can take work now. */
+  choose(message: ReplicaMessage, load: ReplicaLoad): number | undefined {
+    const conversation = message.conversationId;
+    if (conversation === undefined || conversation === '') return this.leastLoaded(load);
+    const known = this.pinned.get(conversation);
+    if (known !== undefined && load.available(known)) {
+      // Least recently used is forgotten first: a conversation in use keeps its replica.
+      this.pinned.delete(conversation);
+      this.pinned.set(conversation, known);
+      return known;
+    }
+    const chosen = this.leastLoaded(load);
+    if (chosen === undefined) return undefined;
+    if (known !== undefined) this.unpin(conversation, known);
+    this.pin(conversation, chosen);
+    return chosen;
+  }
+
+  /** A replica sent in `conversation`: the answers come back to it (unless the conversation is known). */
+  started(conversation: string | undefined, replica: number): void {
+    if (conversation === undefined || conversation === '' || this.pinned.has(conversation) || !this.active.includes(replica)) return;
+    this.pin(conversation, replica);
+  }
+
+  /**
+   * A handling of `conversation` crashed on `replica`: the conversation moves to the least loaded
+   * other replica now, so its retry goes there even once `replica` is back (with no other replica
+   * that can take work, it is only unpinned).
+   */
+  moveOff(conversation: string | undefined, replica: number, load: ReplicaLoad): void {
+    if (conversation === undefined || conversation === '') return;
+    if (this.pinned.get(conversation) !== replica) return;
+    this.unpin(conversation, replica);
+    const other = this.leastLoaded({ inHand: load.inHand, available: (n) => n !== replica && load.available(n) });
+    if (other !== undefined) this.pin(conversation, other);
+  }
+
+  /** Conversations pinned to `replica` now. */
+  conversationsOf(replica: number): number {
+    return this.held.get(replica) ?? 0;
+  }
+
+  /** Conversations remembered (bounded by `maxPinned`). */
+  get size(): number {
+    return this.pinned.size;
+  }
+
+  private leastLoaded(load: ReplicaLoad): number | undefined {
+    let best: number | undefined;
+    for (const replica of this.active) {
+      if (!load.available(replica)) continue;
+      if (best === undefined) {
+        best = replica;
+        continue;
+      }
+      const a = load.inHand(replica);
+      const b = load.inHand(best);
+      if (a < b || (a === b && this.conversationsOf(replica) < this.conversationsOf(best))) best = replica;
+    }
+    return best;
+  }
+
+  private pin(conversation: string, replica: number): void {
+    if (this.pinned.size >= this.maxPinned) {
+      const oldest = this.pinned.entries().next().value;
+      if (oldest !== undefined) this.unpin(oldest[0], oldest[1]);
+    }
+    this.pinned.set(conversation, replica);
+    this.held.set(replica, (this.held.get(replica) ?? 0) + 1);
+  }
+
+  private unpin(conversation: string, replica: number): void {
+    if (!this.pinned.delete(conversation)) return;
+    const left = (this.held.get(replica) ?? 1) - 1;
+    if (left <= 0) this.held.delete(replica);
+    else this.held.set(replica, left);
+  }
+}
+
+/** `--replicas N`: a whole number in 1..REPLICA_LIMITS.maxReplicas (checked at the API boundary). */
+export function parseReplicaCount(value: unknown, field = 'replicas'): number {
+  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > REPLICA_LIMITS.maxReplicas) {
+    throw new InvalidArgumentError(field, `${JSON.stringify(value)} is not a replica count`, `a whole number from 1 to ${REPLICA_LIMITS.maxReplicas} (REPLICA_LIMITS.maxReplicas)`);
+  }
+  return n;
+}
+
+/** An agent keeping durable state cannot run as several replicas: each would see its own copy. */
+export class ReplicasStatefulError extends CaxtonError {
+  constructor(agent: string, why: string) {
+    super('agent.replicas-stateful', `cannot run ${agent} as several replicas: ${why}`, {
+      kind: 'failed-precondition',
+      context: { agent },
+      hint: `replicas share no durable state (decision 2010): keep ${agent} at one replica, or deploy it as an agent kind (one instance per key, each with its own state)`,
+    });
+  }
+}
+
+/** Replicas where the node cannot run them (a cluster, an agent kind, an agent not running here). */
+export class ReplicasUnsupportedError extends CaxtonError {
+  constructor(agent: string, why: string, hint: string) {
+    super('agent.replicas-unsupported', `cannot scale ${agent}: ${why}`, { kind: 'failed-precondition', context: { agent }, hint });
+  }
+}
+
+/** An upgrade, rollback, rollout or state import while the agent runs as several replicas. */
+export class ReplicasScaledError extends CaxtonError {
+  constructor(agent: string, replicas: number, operation: string) {
+    super('agent.replicas-scaled', `cannot ${operation} ${agent} while it runs as ${replicas} replicas`, {
+      kind: 'failed-precondition',
+      context: { agent, replicas },
+      hint: `scale it to one first (caxton scale ${agent} --replicas 1; it drains), ${operation} it, then scale it up again`,
+    });
+  }
+}

@@ -1,0 +1,353 @@
+/**
+ * Replicas behind one name on this node (decision 2010), the I/O edge around core's pure
+ * `ReplicaBalancer`. Replica 1 is the agent's own sandbox instance; replicas 2..N are further
+ * instances of the same version keyed `<name>#r<n>` (`#` is not allowed in agent names, so the key
+ * is never a deployment), each placed on the least loaded shard. The agent keeps ONE mailbox, one
+ * registry record and one identity on the bus: each work item the dispatcher hands out for the
+ * agent goes to one replica, and its result is reported under the agent's own name, so commits,
+ * replies, sends, attempts and dead letters are those of an agent without replicas.
+ *
+ * Within one batch the items of an agent are split by replica and the replicas run at once (that is
+ * the throughput); each replica runs its items in batch order. The results are then read in batch
+ * order and, as the executor's contract says, every item after the first that did not complete comes
+ * back `skipped` (its effects dropped: the dispatcher hands it out again after the retry). Replicas
+ * share no durable state, so an agent with state is refused and one that writes state while scaled
+ * is scaled back to one.
+ */
+import {
+  parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicasStatefulError,
+  type Instrumentation, type ReplicaLoad, type ReplicasView, type StateWrite,
+} from '@caxton/core';
+import type { ExecutionResult, WorkItem } from '../bus/executor.js';
+import type { AgentRecord } from '../storage/records.js';
+import type { AgentStateStore } from '../storage/ports.js';
+import { STATE_UNSUPPORTED } from '../storage/state-store.js';
+import type { AgentHost } from './agent-host.js';
+import type { AgentMessaging } from './agent-messaging.js';
+import { agentLog, type AgentLifecycleEvent } from './local-agents.js';
+
+/** Runs a scale the node decided by itself (back to one after a state write) as an audited change (decision 1701). */
+export type ReplicasAudit = <T>(agent: string, fields: Record<string, string>, effect: () => Promise<T>) => Promise<T>;
+
+export interface AgentReplicasOptions {
+  host: AgentHost;
+  messaging: AgentMessaging;
+  events: Instrumentation<AgentLifecycleEvent>;
+  state?: AgentStateStore | undefined;
+  /** Records the count in the agent's registry record (restored at the next start); absent: not kept. */
+  persist?: (name: string, replicas: number) => Promise<void>;
+}
+
+/** The init config key a replica reads its number from (1 for the agent's own instance, which has none). */
+export const REPLICA_CONFIG_KEY = 'caxton.replica';
+
+/** The sandbox key of replica `n` (n ≥ 2) of `name`. */
+export function replicaKey(name: string, n: number): string {
+  return n === 1 ? name : `${name}#r${n}`;
+}
+
+interface Replica {
+  n: number;
+  key: string;
+  /** Being removed: takes no new work, stops once the agent's handling in hand finished. */
+  draining: boolean;
+}
+
+interface Scaled {
+  name: string;
+  replicas: Map<number, Replica>;
+  balancer: ReplicaBalancer;
+  /** Items handed to each replica and not yet finished. */
+  inHand: Map<number, number>;
+}
+
+export class AgentReplicas {
+  private readonly agents = new Map<string, Scaled>();
+  /** One scale at a time per agent: a second waits for the first (each sees the other's outcome). */
+  private readonly changing = new Map<string, Promise<unknown>>();
+  private audit: ReplicasAudit | undefined;
+
+  constructor(private readonly o: AgentReplicasOptions) {}
+
+  /** The node's audited control is built after the lifecycle: it hands its recorder in here. */
+  auditWith(audit: ReplicasAudit): void {
+    this.audit = audit;
+  }
+
+  /** Replicas taking new conversations (1 for an agent not scaled). */
+  count(name: string): number {
+    const s = this.agents.get(name);
+    return s === undefined ? 1 : [...s.replicas.values()].filter((r) => !r.draining).length;
+  }
+
+  /** What `caxton agents` shows; undefined while the agent runs as one. */
+  view(name: string): ReplicasView | undefined {
+    const s = this.agents.get(name);
+    if (s === undefined) return undefined;
+    const draining = [...s.replicas.values()].filter((r) => r.draining).length;
+    return { replicas: s.replicas.size - draining, draining };
+  }
+
+  /** The sandbox keys of the replicas beyond the agent's own instance (for their figures). */
+  extraKeys(name: string): string[] {
+    const s = this.agents.get(name);
+    return s === undefined ? [] : [...s.replicas.values()].filter((r) => r.n !== 1).map((r) => r.key);
+  }
+
+  /**
+   * Runs `record` (the version running here) as `wanted` replicas. Up: the new replicas are started
+   * (their init runs; what it did — services, timers, sends — is the agent's own instance's and is
+   * not applied again). Down: the highest-numbered replicas drain (no new work; the handling in hand
+   * finishes) and stop. Refused for an agent whose durable state holds entries.
+   */
+  async scale(record: AgentRecord, wanted: number): Promise<void> {
+    const n = parseReplicaCount(wanted);
+    const name = record.name;
+    const before = this.changing.get(name) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(() => this.scaleNow(record, n));
+    this.changing.set(name, run);
+    try {
+      await run;
+    } finally {
+      if (this.changing.get(name) === run) this.changing.delete(name);
+    }
+  }
+
+  private async scaleNow(record: AgentRecord, n: number): Promise<void> {
+    await this.scaleInMemory(record, n);
+    await this.o.persist?.(record.name, n);
+  }
+
+  private async scaleInMemory(record: AgentRecord, n: number): Promise<void> {
+    const name = record.name;
+    if (n > 1) await this.refuseStateful(name);
+    let s = this.agents.get(name);
+    const current = this.count(name);
+    if (n === current) return;
+    if (n > current) {
+      if (s === undefined) {
+        s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map() };
+        this.agents.set(name, s);
+      }
+      try {
+        // A replica still draining from an earlier scale-down is not taken back: new numbers go above it.
+        for (let i = 2; this.count(name) < n; i++) {
+          if (s.replicas.has(i)) continue;
+          await this.startReplica(s, record, i);
+        }
+        agentLog(this.o.events, name, 'info', `scaled to ${n} replicas`);
+      } finally {
+        // A replica that failed to start leaves the ones that did start taking work (the call is refused with why).
+        s.balancer.setActive(this.activeNumbers(s));
+        if (s.replicas.size <= 1 && this.agents.get(name) === s) this.agents.delete(name);
+        this.o.messaging.wake(name);
+      }
+      return;
+    }
+    await this.drainTo(s!, n, `scaled to ${n} replica${n === 1 ? '' : 's'}`);
+  }
+
+  /** Replicas above `n` take nothing new, then stop once the agent's handling in hand finished. */
+  private async drainTo(s: Scaled, n: number, why: string, force = false): Promise<void> {
+    const leaving = [...s.replicas.values()].filter((r) => !r.draining).sort((a, b) => a.n - b.n).slice(n);
+    for (const r of leaving) r.draining = true;
+    s.balancer.setActive(this.activeNumbers(s));
+    // The dispatcher hands the agent out in one batch at a time: once it is idle, nothing is in
+    // hand on a draining replica, and no later batch gives it anything (the balancer skips it).
+    if (!force) await this.o.messaging.idle(s.name);
+    for (const r of leaving) {
+      await this.o.host.stop(r.key, force).catch((err: unknown) => {
+        agentLog(this.o.events, s.name, 'warn', `replica ${r.n} did not stop cleanly: ${(err as Error).message}`);
+      });
+      s.replicas.delete(r.n);
+      s.inHand.delete(r.n);
+    }
+    if (s.replicas.size <= 1 && this.agents.get(s.name) === s) this.agents.delete(s.name);
+    agentLog(this.o.events, s.name, 'info', `${why}: ${leaving.length} replica${leaving.length === 1 ? '' : 's'} drained and stopped`);
+    this.o.messaging.wake(s.name);
+  }
+
+  /**
+   * The agent stops, is upgraded away or is deployed anew: every replica but its own instance goes
+   * (`force`: without waiting for the handling in hand).
+   */
+  async removeAll(name: string, force: boolean): Promise<void> {
+    // A scale under way ends first: a replica it is starting must not outlive the agent.
+    await this.changing.get(name)?.catch(() => undefined);
+    const s = this.agents.get(name);
+    if (s === undefined) return;
+    await this.drainTo(s, 1, 'the agent is stopping', force);
+  }
+
+  /**
+   * The bus's execute for a batch: work of agents without replicas runs as one batch as before;
+   * each scaled agent has its items split over its replicas, which run at once.
+   */
+  async execute(batch: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
+    if (this.agents.size === 0 || !batch.some((item) => this.agents.has(item.agent))) return run(batch);
+    const results: ExecutionResult[] = new Array<ExecutionResult>(batch.length);
+    const plain: number[] = [];
+    const scaled = new Map<string, number[]>();
+    batch.forEach((item, i) => {
+      if (!this.agents.has(item.agent)) plain.push(i);
+      else scaled.set(item.agent, [...(scaled.get(item.agent) ?? []), i]);
+    });
+    const runs: Promise<void>[] = [];
+    if (plain.length > 0) {
+      runs.push(run(plain.map((i) => batch[i]!)).then(
+        (rs) => rs.forEach((r, k) => { results[plain[k]!] = r; }),
+        (err: unknown) => plain.forEach((i) => { results[i] = crashed(batch[i]!, err); })));
+    }
+    for (const [agent, indexes] of scaled) runs.push(this.runScaled(this.agents.get(agent)!, batch, indexes, results, run));
+    // Nothing here rejects: every run has ended before the batch is answered.
+    await Promise.allSettled(runs);
+    return results;
+  }
+
+  private async runScaled(s: Scaled, batch: readonly WorkItem[], indexes: number[], results: ExecutionResult[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<void> {
+    const byReplica = new Map<number, number[]>();
+    const chosen = new Map<number, number>();
+    for (const i of indexes) {
+      const item = batch[i]!;
+      // Timers were set by the agent's own instance (its init and its handlings' effects run there first).
+      const n = item.kind === 'timer' ? 1 : s.balancer.choose({ conversationId: item.delivery.message.conversationId }, this.load(s)) ?? 1;
+      chosen.set(i, n);
+      byReplica.set(n, [...(byReplica.get(n) ?? []), i]);
+      s.inHand.set(n, (s.inHand.get(n) ?? 0) + 1);
+    }
+    await Promise.allSettled([...byReplica].map(async ([n, group]) => {
+      const key = s.replicas.get(n)?.key ?? s.name;
+      try {
+        const rs = await run(group.map((i) => (key === s.name ? batch[i]! : { ...batch[i]!, agent: key })));
+        rs.forEach((r, k) => { results[group[k]!] = { ...r, agent: s.name }; });
+      } catch (err) {
+        for (const i of group) results[i] = crashed(batch[i]!, err);
+      } finally {
+        s.inHand.set(n, Math.max(0, (s.inHand.get(n) ?? 0) - group.length));
+      }
+    }));
+    // The executor's contract, over the agent's items in batch order: after the first that did not
+    // complete, nothing counts (the dispatcher retries it before anything behind it).
+    let stopped: string | undefined;
+    let wroteState = false;
+    /** Replica 1's writes that will commit, in batch order, and whether a write of it was dropped. */
+    const kept: StateWrite[] = [];
+    let dropped = false;
+    for (const i of indexes) {
+      const item = batch[i]!;
+      const n = chosen.get(i)!;
+      const result = results[i]!;
+      if (stopped !== undefined) {
+        const ran = result.outcome.status === 'ok' || result.outcome.status === 'rejected';
+        if (ran && n === 1 && result.stateWrites.length > 0) dropped = true;
+        if (result.outcome.status !== 'skipped') results[i] = skipped(item, stopped);
+        continue;
+      }
+      const status = result.outcome.status;
+      if (status === 'ok' || status === 'rejected') {
+        if (result.stateWrites.length > 0) {
+          wroteState = true;
+          if (n !== 1) {
+            // Only the agent's own instance holds the agent's state view: the write is done there.
+            results[i] = skipped(item, 'not run: a replica wrote durable state; the agent is scaled back to one');
+            stopped = 'not run: an earlier message of the agent did not complete';
+            continue;
+          }
+        }
+        if (n === 1) kept.push(...result.stateWrites);
+        for (const sent of result.outbox) s.balancer.started(sent.conversationId, n);
+        continue;
+      }
+      stopped = 'not run: an earlier message of the agent did not complete';
+      if (status === 'crashed' || status === 'not-running') {
+        // The retry goes to another replica: one crash of a replica does not hold a conversation.
+        if (item.kind === 'delivery') s.balancer.moveOff(item.delivery.message.conversationId, n, this.load(s));
+        if (n !== 1) agentLog(this.o.events, s.name, 'warn', `replica ${n} ${status === 'crashed' ? `crashed (${result.outcome.kind})` : 'is not running'}: the message is retried on another replica`);
+      }
+    }
+    // Replica 1 ran a handling that wrote state and is now not committed (another replica did not
+    // complete before it): its view must be the committed state plus what commits from this batch,
+    // before it handles anything else (the agent is still in this batch, so nothing else runs).
+    if (dropped) await this.rewindView(s.name, kept);
+    if (wroteState) this.scaleBackToOne(s);
+  }
+
+  /** Replica 1's state view := committed state + `pending` (the writes of this batch that commit). */
+  private async rewindView(name: string, pending: readonly StateWrite[]): Promise<void> {
+    try {
+      if (this.o.state === undefined || this.o.host.resetState === undefined) throw new Error('this node cannot reset a state view in place');
+      const entries = new Map(await this.o.state.readState(name));
+      for (const w of pending) {
+        if (w.value === null) entries.delete(w.key);
+        else entries.set(w.key, w.value);
+      }
+      await this.o.host.resetState(name, entries);
+    } catch (err) {
+      agentLog(this.o.events, name, 'error', `replica 1's state view could not be rewound after a dropped write: ${(err as Error).message}`);
+    }
+  }
+
+  private load(s: Scaled): ReplicaLoad {
+    return { inHand: (r) => s.inHand.get(r) ?? 0, available: (r) => this.available(s, r) };
+  }
+
+  /** Replica `n` may take work now: not draining, not waiting out a restart, not failed past its policy. */
+  private available(s: Scaled, n: number): boolean {
+    const r = s.replicas.get(n);
+    if (r === undefined || r.draining) return false;
+    return (this.o.host.restartDelay?.(r.key) ?? 0) <= 0;
+  }
+
+  private activeNumbers(s: Scaled): number[] {
+    return [...s.replicas.values()].filter((r) => !r.draining).map((r) => r.n);
+  }
+
+  private async startReplica(s: Scaled, record: AgentRecord, n: number): Promise<void> {
+    const key = replicaKey(s.name, n);
+    const deployment: AgentRecord = { ...record, name: key, config: { ...record.config, [REPLICA_CONFIG_KEY]: String(n) } };
+    const init = await this.o.host.start({ deployment, identity: this.o.messaging.agentId(key) });
+    for (const line of init.logs) agentLog(this.o.events, s.name, line.level === 'warn' || line.level === 'error' ? line.level : 'info', `[replica ${n}] ${line.message}`);
+    s.replicas.set(n, { n, key, draining: false });
+  }
+
+  /** The agent wrote durable state while scaled: replicas share none, so it runs as one again (not awaited: it drains). */
+  private scaleBackToOne(s: Scaled): void {
+    if ([...s.replicas.values()].every((r) => r.draining || r.n === 1)) return;
+    const fields = { replicas: '1', reason: 'the agent wrote durable state, which replicas cannot share' };
+    const effect = async (): Promise<void> => {
+      await this.drainTo(s, 1, 'the agent wrote durable state, which replicas cannot share: scaled back to one');
+      await this.o.persist?.(s.name, 1);
+    };
+    void (this.audit === undefined ? effect() : this.audit(s.name, fields, effect)).catch((err: unknown) => {
+      agentLog(this.o.events, s.name, 'error', `scaling back to one replica: ${(err as Error).message}`);
+    });
+  }
+
+  private async refuseStateful(name: string): Promise<void> {
+    if (this.o.state === undefined) return;
+    let entries: number;
+    try {
+      entries = (await this.o.state.readState(name)).size;
+    } catch (error) {
+      if ((error as { code?: string }).code === STATE_UNSUPPORTED) return;
+      throw error;
+    }
+    if (entries > 0) throw new ReplicasStatefulError(name, `it keeps durable state (${entries}+ entries), and each replica would see its own copy`);
+  }
+}
+
+/** An item the executor could not run: a crash of no fault of the agent's (`unavailable`). */
+function crashed(item: WorkItem, err: unknown): ExecutionResult {
+  return {
+    agent: item.agent, workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`,
+    outcome: { status: 'crashed', kind: 'unavailable', message: String((err as Error)?.message ?? err) },
+    fuelUsed: 0, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [],
+  };
+}
+
+function skipped(item: WorkItem, reason: string): ExecutionResult {
+  return {
+    agent: item.agent, workId: item.kind === 'delivery' ? item.delivery.id : `timer:${item.token}`, outcome: { status: 'skipped', reason },
+    fuelUsed: 0, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [],
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * Replicas behind one name (decision 2010) on a real node: embedded log, three sandbox shards, real
+ * AssemblyScript agents, real gRPC with token auth. The replica echo answers with the number of the
+ * replica that handled the message (its init config `caxton.replica`) and that replica's own count,
+ * so the test sees where each message went. Scaled to 3, conversations spread over the replicas and
+ * each stays on one; one replica crashing on a message has it retried and answered by another
+ * (nothing dead-lettered); a scale-down to 1 during load drains with every message answered once.
+ * An agent that starts writing state while scaled is scaled back to one with every write counted
+ * once; a restarted node brings the replicas back. A stateful agent, a kind, an upgrade while
+ * scaled and a count out of bounds are refused, typed. Every scale is audited.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { decodeRecord, REPLICA_LIMITS, type AuditRecord, type MessageEvent } from '@caxton/core';
+import { ApiCallError, CaxtonClient } from '@caxton/client';
+import { startNode, type RunningNode } from '../../src/start/start-node.js';
+import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
+import { artifact } from './support/rollout-node.js';
+import { eventually } from './support/harness.js';
+
+/** `replica=<n> count=<k> <content>` → n and the content. */
+function parse(answer: string): { replica: number; content: string } {
+  const m = /^replica=(\d+) count=\d+ (.*)$/s.exec(answer);
+  assert.ok(m, `an answer of the replica echo: ${answer}`);
+  return { replica: Number(m[1]), content: m[2]! };
+}
+
+describe('replicas behind one name on a real node', () => {
+  let dir: string;
+  let node: RunningNode;
+  let client: CaxtonClient;
+  let probe: Uint8Array;
+  const replies: MessageEvent[] = [];
+  let tail: { cancel(): void };
+
+  /** Sends `content` in `conversation` (no wait for the answer). */
+  const send = (agent: string, conversation: string, content: string): Promise<unknown> =>
+    client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content, conversationId: conversation } });
+  /** The answers of `agent` in `conversation` so far, as [replica, content]. */
+  const answers = (agent: string, conversation: string): { replica: number; content: string }[] =>
+    replies.filter((e) => e.message.conversationId === conversation && e.message.sender?.name.startsWith(`${agent}@`) && e.message.performative === 'inform')
+      .map((e) => parse(e.message.content ?? ''));
+  /** Sends and waits for the answer to this content in this conversation. */
+  const ask = async (agent: string, conversation: string, content: string): Promise<number> => {
+    await send(agent, conversation, content);
+    await eventually(() => answers(agent, conversation).some((a) => a.content === content), `${agent} answering ${content} in ${conversation}`, 15_000);
+    return answers(agent, conversation).find((a) => a.content === content)!.replica;
+  };
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-replicas-'));
+    node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 3 });
+    client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(dir)) });
+    const t = client.tail({}, (e) => { if (e.message.receivers.some((r) => r.name.startsWith('operator@'))) replies.push(e); });
+    await t.ready;
+    tail = t;
+    probe = await artifact('as-replica-echo', 'as-replica-echo');
+  });
+  after(async () => {
+    tail?.cancel();
+    client?.close();
+    await node?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('scaled to 3: conversations spread over the replicas, each stays on one; a crash of one replica is answered by another', async () => {
+    await client.deploy({ name: 'svc' }, probe);
+    const scaled = await client.scale('svc', 3);
+    assert.deepEqual(scaled.replicas, { replicas: 3, draining: 0 }, 'the status shows the replicas');
+    assert.deepEqual((await client.listAgents()).find((a) => a.name === 'svc')?.replicas, { replicas: 3, draining: 0 });
+
+    const conversations = Array.from({ length: 12 }, (_, i) => `c-${i}`);
+    // Opened side by side: the least loaded replica takes each new conversation.
+    const first = new Map<string, number>();
+    await Promise.all(conversations.map(async (c) => first.set(c, await ask('svc', c, 'one'))));
+    const used = new Set(first.values());
+    assert.deepEqual([...used].sort(), [1, 2, 3], `every replica took conversations: ${JSON.stringify([...first])}`);
+    for (const n of [1, 2, 3]) {
+      const share = [...first.values()].filter((r) => r === n).length;
+      assert.ok(share >= 2, `replica ${n} took ${share} of 12 conversations (balanced: ties go to the one holding fewest)`);
+    }
+    // Every later message of a conversation goes to the replica that holds it.
+    for (const step of ['two']) {
+      await Promise.all(conversations.map(async (c) => assert.equal(await ask('svc', c, step), first.get(c), `${c} stays on replica ${first.get(c)}`)));
+    }
+
+    // Replica 2 traps on this message: the retry goes to another replica, which answers it.
+    const onTwo = conversations.find((c) => first.get(c) === 2)!;
+    const answeredBy = await ask('svc', onTwo, 'crash-on-2');
+    assert.notEqual(answeredBy, 2, 'the message that crashed replica 2 was answered by another replica');
+    assert.equal(answers('svc', onTwo).filter((a) => a.content === 'crash-on-2').length, 1, 'answered once');
+    assert.deepEqual(await client.listDeadLetters({ agent: 'svc' }), [], 'nothing dead-lettered');
+    const status = await client.getAgent('svc');
+    assert.ok(status.messagesHandled >= 12 * 2 + 1, `handled counts every replica (${status.messagesHandled})`);
+  });
+
+  it('a scale-down to 1 during load drains: every message answered once, the removed replicas gone', async () => {
+    const conversations = Array.from({ length: 10 }, (_, i) => `d-${i}`);
+    const contents = ['m0', 'm1', 'm2'];
+    // The conversations start on all three replicas, then more of their messages arrive during the scale-down.
+    const opened = await Promise.all(conversations.map((c) => ask('svc', c, 'm0')));
+    assert.ok(new Set(opened).size > 1, `the conversations were spread before the scale-down: ${JSON.stringify(opened)}`);
+    const sends = conversations.flatMap((c) => contents.slice(1).map((m) => send('svc', c, m)));
+    // Scaled down while the sends are still arriving and being handled.
+    const down = client.scale('svc', 1);
+    await Promise.all(sends);
+    const after = await down;
+    assert.equal(after.replicas, undefined, 'one replica again: no replicas shown');
+    await eventually(() => conversations.every((c) => answers('svc', c).length >= contents.length), 'every message answered', 15_000);
+    for (const c of conversations) {
+      const got = answers('svc', c).map((a) => a.content).sort();
+      assert.deepEqual(got, contents, `${c}: each message answered exactly once`);
+    }
+    assert.deepEqual(await client.listDeadLetters({ agent: 'svc' }), [], 'nothing dead-lettered');
+    // From now on replica 1 answers everything, old conversations included.
+    for (const c of ['d-0', 'c-1', 'fresh']) assert.equal(await ask('svc', c, `after-${c}`), 1);
+  });
+
+  it('an agent that starts writing durable state while scaled is scaled back to one, every write counted once', async () => {
+    // No state yet, so the scale is allowed; the state counter writes on every request.
+    await client.deploy({ name: 'late-state' }, await artifact('as-state-counter', 'as-state-counter'));
+    await client.scale('late-state', 3);
+    const conversations = Array.from({ length: 6 }, (_, i) => `ls-${i}`);
+    await Promise.all(conversations.map((c) => send('late-state', c, 'increment')));
+    const counts = (): string[] => replies.filter((e) => conversations.includes(e.message.conversationId ?? '') && e.message.sender?.name.startsWith('late-state@'))
+      .map((e) => e.message.content ?? '');
+    await eventually(() => counts().length >= conversations.length, 'every increment answered', 15_000);
+    // One state, written only by replica 1: the six increments are 1..6, none lost or doubled.
+    assert.deepEqual(counts().map(Number).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6], `answers ${JSON.stringify(counts())}`);
+    await eventually(async () => (await client.getAgent('late-state')).replicas === undefined, 'scaled back to one', 10_000);
+    const records: AuditRecord[] = [];
+    await client.listAudit({}, (r) => records.push(decodeRecord(r.bytes))).done;
+    const back = records.find((r) => r.kind === 'intent' && r.method === 'ScaleAgent' && r.peer === 'replicas');
+    assert.equal((back as { args?: { fields: Record<string, string> } } | undefined)?.args?.fields.agent, 'late-state', 'the node\'s own scale-down is audited');
+  });
+
+  it('a restarted node runs the agent as the replicas it was scaled to', async () => {
+    await client.deploy({ name: 'kept' }, probe);
+    await client.scale('kept', 2);
+    tail.cancel();
+    client.close();
+    await node.stop();
+    node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 3 });
+    client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(dir)) });
+    const t = client.tail({}, (e) => { if (e.message.receivers.some((r) => r.name.startsWith('operator@'))) replies.push(e); });
+    await t.ready;
+    tail = t;
+    assert.deepEqual((await client.getAgent('kept')).replicas, { replicas: 2, draining: 0 }, 'the count was in the record');
+    const spread = new Set(await Promise.all(['k-0', 'k-1'].map((c) => ask('kept', c, 'hi'))));
+    assert.deepEqual([...spread].sort(), [1, 2], 'both replicas take conversations after the restart');
+    await client.scale('kept', 1);
+  });
+
+  it('refuses a stateful agent, a kind, an upgrade while scaled and a count out of bounds; audits every scale', async () => {
+    await client.deploy({ name: 'stateful' }, await artifact('as-state-counter', 'as-state-counter'));
+    await send('stateful', 's-1', 'increment');
+    await eventually(() => replies.some((e) => e.message.conversationId === 's-1'), 'the state counter answering', 15_000);
+    const stateful = await client.scale('stateful', 2).then(() => undefined, (e: unknown) => e);
+    assert.ok(stateful instanceof ApiCallError && stateful.code === 'agent.replicas-stateful' && stateful.statusName === 'FAILED_PRECONDITION', String(stateful));
+    assert.match(stateful.hint ?? '', /share no durable state/);
+
+    await client.deploy({ name: 'keyed', kind: { idleMs: 1_000 } }, probe);
+    const kind = await client.scale('keyed', 2).then(() => undefined, (e: unknown) => e);
+    assert.ok(kind instanceof ApiCallError && kind.code === 'agent.replicas-unsupported', String(kind));
+
+    await client.scale('svc', 2);
+    const upgrade = await client.upgrade({ name: 'svc' }, probe).then(() => undefined, (e: unknown) => e);
+    assert.ok(upgrade instanceof ApiCallError && upgrade.code === 'agent.replicas-scaled', String(upgrade));
+    assert.match(upgrade.hint ?? '', /--replicas 1/);
+
+    for (const bad of [0, REPLICA_LIMITS.maxReplicas + 1]) {
+      const err = await client.scale('svc', bad).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof ApiCallError && err.statusName === 'INVALID_ARGUMENT', `${bad}: ${String(err)}`);
+    }
+    const missing = await client.scale('nobody', 2).then(() => undefined, (e: unknown) => e);
+    assert.ok(missing instanceof ApiCallError && missing.statusName === 'NOT_FOUND', String(missing));
+
+    // A stop takes the replicas with it.
+    await client.stop('svc');
+    const records: AuditRecord[] = [];
+    await client.listAudit({}, (r) => records.push(decodeRecord(r.bytes))).done;
+    const scales = records.filter((r) => r.kind === 'intent' && r.method === 'ScaleAgent')
+      .map((r) => (r as { args?: { fields: Record<string, string> } }).args?.fields);
+    assert.deepEqual(scales.filter((f) => f?.agent === 'svc').map((f) => f?.replicas), ['3', '1', '2'], 'each scale of svc was recorded (counts out of bounds are refused at the API boundary, before the node)');
+  });
+});
