@@ -74,6 +74,8 @@ export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, '
   a2aCard?: string;
   /** Deploy only: an agent kind (decision 1980); idleMs absent = the node's default. */
   kind?: KindSpec;
+  /** The topic patterns the agent may subscribe to (decision 2050); the node validates them. Absent: every topic (deploy) / keep (upgrade). */
+  topics?: readonly string[];
 };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
@@ -184,6 +186,7 @@ export class CaxtonClient {
       rollout: header.rollout ? rolloutRequestToWire(header.rollout) : null,
       a2aCard: header.a2aCard ?? '',
       kind: header.kind ? { idleMs: header.kind.idleMs ?? 0 } : null,
+      topics: header.topics !== undefined ? { patterns: [...header.topics] } : null,
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {
