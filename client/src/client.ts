@@ -26,9 +26,7 @@ import { issuedFromWire, type IssuedTokenView } from './convert-token.js';
 import { DEFAULT_OVERLOAD_RETRY_MS, nextOverloadRetry } from './overload-retry.js';
 import { caxtonService } from './proto.js';
 import type * as W from './wire.js';
-import { context, propagation, type TextMapSetter } from '@opentelemetry/api';
-
-const metadataSetter: TextMapSetter<Metadata> = { set: (md, key, value) => md.set(key, value) };
+import { injectTraceContext } from './trace-propagation.js';
 
 export interface ClientTlsOptions {
   /** CA that signed the server certificate; absent = the system roots. */
@@ -152,7 +150,7 @@ export class CaxtonClient {
     if (this.options.token) md.set('authorization', `Bearer ${this.options.token}`);
     // The caller's trace continues in the node's call span (W3C traceparent in the metadata);
     // with no SDK or no active span, nothing is added.
-    propagation.inject(context.active(), md, metadataSetter);
+    injectTraceContext(md);
     return md;
   }
 
