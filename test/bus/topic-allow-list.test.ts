@@ -77,8 +77,14 @@ test('an upgrade keeps the list unless it names one; an empty list allows no top
   assert.equal(line('worker', 'sub jobs.more:'), 'sub jobs.more: ok');
   assert.match(line('worker', 'sub payments:'), /may not subscribe/);
 
+  assert.deepEqual(await topicsOf('worker'), ['alerts', 'jobs.delivery', 'jobs.more']);
+  const narrower = await t.control.upgrade({ name: 'worker', limits: {}, topics: parseTopicPatterns(['jobs.*']) }, artifact);
+  assert.deepEqual(narrower.agent.topics, ['jobs.*']);
+  assert.deepEqual(await topicsOf('worker'), ['jobs.delivery', 'jobs.more'], 'a subscription outside the new list went with the upgrade');
   const none = await t.control.upgrade({ name: 'worker', limits: {}, topics: parseTopicPatterns([]) }, artifact);
   assert.deepEqual(none.agent.topics, []);
+  assert.deepEqual(await topicsOf('worker'), []);
+  assert.ok((await t.storedLogs('worker')).some((l) => l.includes('2 topic subscriptions outside its allowed topics removed')));
   await script('worker', ['sub alerts']);
   assert.match(line('worker', 'sub alerts:'), /^sub alerts: invalid-name: .*its deployment allows no topic/);
 });
@@ -112,6 +118,15 @@ test('stop --keep-queue keeps the subscriptions: a publish while it is absent wa
   assert.deepEqual(await topicsOf('away'), [], 'a plain stop drops them');
   const after = await t.send({ performative: 'inform', receivers: [{ name: 'topic:news' }], content: 'gone' });
   assert.deepEqual(after.accepted, []);
+});
+
+test('a redeploy over a name stopped with its queue kept, with a narrower list, drops the kept subscriptions outside it', async () => {
+  await t.control.deploy({ name: 'away3', config: {}, limits: FUEL }, await agentArtifact('conformance/topic-probe'));
+  await t.node.topics.subscribe('away3', 'news3');
+  await t.node.topics.subscribe('away3', 'jobs.3');
+  await t.control.stop('away3', { force: false, keepQueue: true });
+  await t.control.deploy({ name: 'away3', config: {}, limits: FUEL, topics: parseTopicPatterns(['jobs.*']) }, await agentArtifact('conformance/topic-probe'));
+  assert.deepEqual(await topicsOf('away3'), ['jobs.3']);
 });
 
 test('a plain stop of an agent stopped with its queue kept drops its subscriptions with the queue', async () => {

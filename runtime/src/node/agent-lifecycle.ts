@@ -47,6 +47,12 @@ export interface AgentLifecycleOptions {
   onStarted: (init: ExecutionResult) => Promise<void>;
   /** See ResidencyContext.onStopped. */
   onStopped?: (agent: string, undeployed: boolean, keepsQueue?: boolean) => Promise<void>;
+  /**
+   * A deploy or upgrade gave the agent a topic allow-list (decision 2050): its subscriptions
+   * outside it go (ones kept from before a narrower list, or from a deployment stopped with its
+   * queue kept). Absent: nothing is removed.
+   */
+  pruneTopics?: (agent: string, patterns: TopicPatterns) => Promise<number>;
   /** Where agents run: given by the topology. */
   residency: ResidencyFactory;
   /** Agents' durable state: a fresh deploy clears what an earlier deployment of the name left. */
@@ -247,6 +253,7 @@ export class AgentLifecycle {
     const status = await this.residency.deploy(record, artifact.bytes.byteLength);
     this.o.messaging.replaced?.(spec.name);
     this.logTrust(spec.name, trust);
+    if (spec.topics !== undefined) await this.pruneTopics(spec.name, spec.topics);
     return status;
   }
 
@@ -344,6 +351,7 @@ export class AgentLifecycle {
     const agent = await this.residency.upgrade(previous, next, artifact.bytes.byteLength);
     this.o.messaging.replaced?.(spec.name);
     this.logTrust(spec.name, trust);
+    if (spec.topics !== undefined) await this.pruneTopics(spec.name, spec.topics);
     return { agent, previousVersion: previous.version };
   }
 
@@ -397,6 +405,20 @@ export class AgentLifecycle {
     const ended = await this.rollouts.abort(name, 'rolled back by the operator');
     if (ended?.phase === 'promoted') return undefined;
     return { agent: (await this.status(name))!, previousVersion: rollout.candidateVersion };
+  }
+
+  /**
+   * Subscriptions outside a new allow-list go (decision 2050). The deployment is in place already:
+   * a registry that fails here is reported on the agent's log, not as a failed deploy.
+   */
+  private async pruneTopics(name: string, patterns: TopicPatterns): Promise<void> {
+    if (this.o.pruneTopics === undefined) return;
+    try {
+      const removed = await this.o.pruneTopics(name, patterns);
+      if (removed > 0) agentLog(this.events, name, 'info', `${removed} topic subscription${removed === 1 ? '' : 's'} outside its allowed topics removed`);
+    } catch (err) {
+      agentLog(this.events, name, 'warn', `subscriptions outside its allowed topics not removed: ${(err as Error).message}`);
+    }
   }
 
   /** The trust policy's verdict on an upload; throws (refuses) under `require`. */

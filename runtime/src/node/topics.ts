@@ -44,6 +44,14 @@ export class NodeTopics {
     return this.parts.store.listSubscriptions(topic === undefined ? undefined : checkTopicName(topic));
   }
 
+  /** Removes `agent`'s subscriptions outside `patterns` (its deployment's new allow-list); how many went. */
+  async prune(agent: string, patterns: TopicPatterns): Promise<number> {
+    // Every subscription is read: a registry has no per-agent listing; deploys and upgrades are rare.
+    const outside = (await this.parts.store.listSubscriptions()).filter((s) => s.agent === agent && !topicAllowed(patterns, s.topic));
+    for (const s of outside) await this.parts.store.deleteSubscription(agent, s.topic);
+    return outside.length;
+  }
+
   /** The agent was undeployed: its subscriptions go with it. */
   async drop(agent: string): Promise<void> {
     await this.parts.store.deleteSubscriptions(agent);

@@ -268,6 +268,7 @@ async function startOnTopology(
     ...(options.kinds !== undefined ? { kindLimits: options.kinds } : {}),
     // What init produced goes through the bus's applier like any handling (issue 24).
     onStarted: (init) => bus.applyInit(init),
+    pruneTopics: (agent, patterns) => topics.prune(agent, patterns),
     onStopped: async (agent, undeployed, keepsQueue) => {
       bus.forgetTimers(agent);
       // Stopped with its queue kept, it keeps its subscriptions: a publish while it is absent waits
