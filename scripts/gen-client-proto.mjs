@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { parseClientProtos, CLIENT_PROTO_JSON } = await import(path.join(root, 'client', 'dist', 'src', 'proto-root.js'));
+const { parseClientProtos, CLIENT_PROTO_JSON } = await import(path.join(root, 'client', 'dist', 'src', 'index.js'));
 const out = fileURLToPath(CLIENT_PROTO_JSON);
 mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(parseClientProtos().toJSON())}\n`);

@@ -3,9 +3,10 @@
  * 2051). Read from the JSON descriptor `npm run build` generates from client/proto
  * (scripts/gen-client-proto.mjs), with protobufjs' light build: no .proto parser, no
  * @grpc/proto-loader, which cost a remote `caxton` command most of its start-up. A build that ran
- * only tsc has no JSON: then the .proto files are parsed here, to the same types.
+ * only tsc has no JSON, or an older one than a .proto edited since: then the .proto files are
+ * parsed here, to the same types (never a stale descriptor).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,11 +31,18 @@ export function parseClientProtos(): protobuf.Root {
 
 let root: protobuf.Root | undefined;
 
+/** The generated JSON exists and is no older than any .proto it was made from (four stats). */
+function descriptorIsCurrent(file: string): boolean {
+  const made = statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+  if (made === undefined) return false;
+  return CLIENT_PROTO_FILES.every((f) => (statSync(path.join(PROTO_ROOT, f), { throwIfNoEntry: false })?.mtimeMs ?? Infinity) <= made);
+}
+
 /** The Root (read once). */
 export function clientProtoRoot(): protobuf.Root {
   if (root !== undefined) return root;
   const file = fileURLToPath(CLIENT_PROTO_JSON);
-  root = existsSync(file) ? protobuf.Root.fromJSON(JSON.parse(readFileSync(file, 'utf8')) as protobuf.INamespace) : parseClientProtos();
+  root = descriptorIsCurrent(file) ? protobuf.Root.fromJSON(JSON.parse(readFileSync(file, 'utf8')) as protobuf.INamespace) : parseClientProtos();
   root.resolveAll();
   return root;
 }
