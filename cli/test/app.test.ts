@@ -67,6 +67,18 @@ describe('caxton command line', () => {
     assert.match(addr.err, /--addr "nonsense" is not host:port/);
   });
 
+  it('checks --topics before anything is built or sent (decision 2050)', async () => {
+    for (const [bad, why] of [['or*ders', /"or\*ders" is not a topic pattern/], ['a,,b', /--topics\[1\]: "" is not a topic pattern/]] as const) {
+      const io = captureIo();
+      assert.equal(await run(['deploy', 'missing.wasm', '--topics', bad, '--addr', '127.0.0.1:1'], io), 2, bad);
+      assert.match(io.err, why);
+      assert.match(io.err, /hint: a topic pattern is a topic name/);
+    }
+    const up = captureIo();
+    assert.equal(await run(['upgrade', 'echo', 'missing.wasm', '--topics', '**', '--addr', '127.0.0.1:1'], up), 2);
+    assert.match(up.err, /"\*\*" is not a topic pattern/);
+  });
+
   it('defaults the address from CAXTON_ADDR', async () => {
     const io = captureIo({ CAXTON_ADDR: '127.0.0.1:1' });
     assert.equal(await run(['status', '--timeout', '5'], io), 4);

@@ -76,6 +76,10 @@ describe('output formatting', () => {
     assert.match(formatAgentTable([agent({ version: 3, previous: { version: 2, artifactDigest: 'ab'.repeat(32) } })]).split('\n')[1]!, /\s3 \(2\)\s/, 'the VERSION column names the version a rollback restores');
     assert.match(formatAgentDetail(agent({ signerKeyId: '0123456789abcdef' }), NOW), /^signed by\s+key 0123456789abcdef$/m);
     assert.match(out, /^deployed\s+2026-11-21T11:00:00\.000Z \(1h ago\)$/m);
+    // The topic allow-list (decision 2050): none given is every topic; an empty list is none.
+    assert.match(out, /^topics\s+\(any\)$/m);
+    assert.match(formatAgentDetail(agent({ topics: [] }), NOW), /^topics\s+\(none\)$/m);
+    assert.match(formatAgentDetail(agent({ topics: ['orders.*', 'alerts'] }), NOW), /^topics\s+orders\.\*,alerts$/m);
   });
 
   it('shows a rollout in the table and in detail (decision 1871)', () => {

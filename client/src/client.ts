@@ -26,9 +26,7 @@ import { issuedFromWire, type IssuedTokenView } from './convert-token.js';
 import { DEFAULT_OVERLOAD_RETRY_MS, nextOverloadRetry } from './overload-retry.js';
 import { caxtonService } from './proto.js';
 import type * as W from './wire.js';
-import { context, propagation, type TextMapSetter } from '@opentelemetry/api';
-
-const metadataSetter: TextMapSetter<Metadata> = { set: (md, key, value) => md.set(key, value) };
+import { injectTraceContext } from './trace-propagation.js';
 
 export interface ClientTlsOptions {
   /** CA that signed the server certificate; absent = the system roots. */
@@ -74,6 +72,8 @@ export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, '
   a2aCard?: string;
   /** Deploy only: an agent kind (decision 1980); idleMs absent = the node's default. */
   kind?: KindSpec;
+  /** The topic patterns the agent may subscribe to (decision 2050); the node validates them. Absent: every topic (deploy) / keep (upgrade). */
+  topics?: readonly string[];
 };
 
 export type SendInput = { json: string } | { fipa: string } | { structured: AclMessage };
@@ -150,7 +150,7 @@ export class CaxtonClient {
     if (this.options.token) md.set('authorization', `Bearer ${this.options.token}`);
     // The caller's trace continues in the node's call span (W3C traceparent in the metadata);
     // with no SDK or no active span, nothing is added.
-    propagation.inject(context.active(), md, metadataSetter);
+    injectTraceContext(md);
     return md;
   }
 
@@ -184,6 +184,7 @@ export class CaxtonClient {
       rollout: header.rollout ? rolloutRequestToWire(header.rollout) : null,
       a2aCard: header.a2aCard ?? '',
       kind: header.kind ? { idleMs: header.kind.idleMs ?? 0 } : null,
+      topics: header.topics !== undefined ? { patterns: [...header.topics] } : null,
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;
     return new Promise<Res>((resolve, reject) => {

@@ -49,6 +49,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     absentQueue: a.absentQueue ? { queued: a.absentQueue.queued, limit: a.absentQueue.limit, ttlMs: a.absentQueue.ttlMs } : null,
     kind: a.kind ? { ...a.kind } : null,
     replicas: a.replicas ? { replicas: a.replicas.replicas, draining: a.replicas.draining } : null,
+    topics: a.topics !== undefined ? { patterns: [...a.topics] } : null,
   };
 }
 
@@ -93,6 +94,8 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
     view.kind = { idleMs: w.kind.idleMs, active: Number(w.kind.active), passivated: Number(w.kind.passivated), activations: Number(w.kind.activations), failed: Number(w.kind.failed) };
   }
   if (w.replicas && w.replicas.replicas > 0) view.replicas = { replicas: w.replicas.replicas, draining: w.replicas.draining };
+  // Shown as the node holds it; a client only displays the list, the node is what enforces it.
+  if (w.topics) view.topics = [...w.topics.patterns];
   if (w.lastError) {
     view.lastError = { message: w.lastError.message, at: w.lastError.atUnixMs };
     if (w.lastError.code) view.lastError.code = w.lastError.code;

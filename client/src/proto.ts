@@ -1,18 +1,23 @@
 /**
- * Loads the caxton.v1 proto at runtime (no code generation step) and hands out the definitions the
- * server and the client need (server reflection's copy is the runtime's: reflected-proto.ts). The
- * .proto files ship in client/proto, two levels above dist/src/ where this module runs from.
- * Nothing is parsed at import: `caxton --help` never pays for it, a call does, once.
+ * The caxton.v1 service as gRPC needs it (method paths, serializers), built from the protobufjs
+ * types of proto-root.ts (decision 2051: a JSON descriptor generated at build time, read with
+ * protobufjs' light build). Server reflection's copy is the runtime's (reflected-proto.ts, which
+ * still uses @grpc/proto-loader: it needs the descriptors this does not build). Nothing is read at
+ * import: `caxton --help` never pays for it, a call does, once.
  */
-import { fileURLToPath } from 'node:url';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as protoLoader from '@grpc/proto-loader';
+import type protobuf from 'protobufjs/light.js';
+import { clientProtoRoot, PROTO_ROOT } from './proto-root.js';
 
-export const PROTO_ROOT = fileURLToPath(new URL('../../proto/', import.meta.url));
+export { PROTO_ROOT };
 export const CAXTON_PROTO_FILE = 'caxton/v1/caxton.proto';
 export const CAXTON_SERVICE_NAME = 'caxton.v1.Caxton';
 
-/** Must match what wire.ts declares: camelCase, numbers for 64-bit, enum names, defaults, oneofs. */
+/**
+ * How messages become objects, as wire.ts declares them: camelCase, numbers for 64-bit, enum names,
+ * defaults, oneofs. The serializers below read with these; reflected-proto.ts loads with them.
+ */
 export const LOADER_OPTIONS: protoLoader.Options = Object.freeze({
   keepCase: false,
   longs: Number,
@@ -22,14 +27,41 @@ export const LOADER_OPTIONS: protoLoader.Options = Object.freeze({
   includeDirs: [PROTO_ROOT],
 });
 
-let caxtonDefinition: protoLoader.PackageDefinition | undefined;
+const TO_OBJECT: protobuf.IConversionOptions = Object.freeze({ longs: Number, enums: String, defaults: true, oneofs: true });
 
-/** The caxton.v1 package (loaded once; loading parses the .proto, which takes a few ms). */
-export function caxtonPackage(): protoLoader.PackageDefinition {
-  caxtonDefinition ??= protoLoader.loadSync(CAXTON_PROTO_FILE, LOADER_OPTIONS);
-  return caxtonDefinition;
+/** Objects to bytes and back, as @grpc/proto-loader makes them (fromObject + encode; decode + toObject). */
+function serializer(type: protobuf.Type): (value: object) => Buffer {
+  return (value) => {
+    if (Array.isArray(value)) throw new Error(`${type.name}: a message must be an object, not an array`);
+    return Buffer.from(type.encode(type.fromObject(value)).finish());
+  };
 }
 
+function deserializer(type: protobuf.Type): (bytes: Buffer) => object {
+  return (bytes) => type.toObject(type.decode(bytes), TO_OBJECT);
+}
+
+let service: ServiceDefinition | undefined;
+
 export function caxtonService(): ServiceDefinition {
-  return caxtonPackage()[CAXTON_SERVICE_NAME] as ServiceDefinition;
+  if (service !== undefined) return service;
+  const svc = clientProtoRoot().lookupService(CAXTON_SERVICE_NAME);
+  const def: Record<string, unknown> = {};
+  for (const m of svc.methodsArray) {
+    const request = m.resolvedRequestType!;
+    const response = m.resolvedResponseType!;
+    def[m.name] = {
+      path: `/${CAXTON_SERVICE_NAME}/${m.name}`,
+      requestStream: m.requestStream === true,
+      responseStream: m.responseStream === true,
+      requestSerialize: serializer(request),
+      requestDeserialize: deserializer(request),
+      responseSerialize: serializer(response),
+      responseDeserialize: deserializer(response),
+      // grpc-js also names each method in lowerCamelCase on a generated client (proto-loader's originalName).
+      originalName: `${m.name[0]!.toLowerCase()}${m.name.slice(1)}`,
+    };
+  }
+  service = def as ServiceDefinition;
+  return service;
 }

@@ -3,11 +3,10 @@
  * convention every gRPC implementation and grpcurl understand. We send three detail types:
  * `ErrorInfo` (Caxton error code, context, hint), `BadRequest` (the offending field) and
  * `ResourceInfo` (which agent was not found). Encoding uses protobufjs with the vendored
- * google/rpc protos, so the bytes are exactly what other languages' decoders expect.
+ * google/rpc protos (the client's Root, proto-root.ts), so the bytes are exactly what other languages' decoders expect.
  */
-import path from 'node:path';
-import protobuf from 'protobufjs';
-import { PROTO_ROOT } from './proto.js';
+import type protobuf from 'protobufjs/light.js';
+import { clientProtoRoot } from './proto-root.js';
 
 export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 export const ERROR_DOMAIN = 'caxton.dev';
@@ -41,10 +40,8 @@ let types: RpcTypes | undefined;
 
 function rpcTypes(): RpcTypes {
   if (types) return types;
-  const root = new protobuf.Root();
-  // google/protobuf/any.proto is one of protobufjs's bundled common files; everything else is ours.
-  root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : path.join(PROTO_ROOT, target));
-  root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto'], { keepCase: false });
+  // The client's one Root (decision 2051): google/rpc/*.proto are among the files it holds.
+  const root = clientProtoRoot();
   types = {
     status: root.lookupType('google.rpc.Status'),
     errorInfo: root.lookupType(ERROR_INFO),

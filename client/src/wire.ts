@@ -41,6 +41,13 @@ export interface WireArtifactHeader {
   a2aCard?: string;
   /** An agent kind (decision 1980); null or absent: a named agent. */
   kind?: { idleMs: number } | null;
+  /** The topic allow-list (decision 2050); null or absent: every topic (deploy) / keep (upgrade). */
+  topics?: WireTopicAllowList | null;
+}
+
+/** A deployment's topic patterns (decision 2050). */
+export interface WireTopicAllowList {
+  patterns: string[];
 }
 
 export interface WireRolloutRequest {
@@ -137,6 +144,8 @@ export interface WireAgentInfo {
   kind?: { idleMs: number; active: Wire64; passivated: Wire64; activations: Wire64; failed: Wire64 } | null;
   /** Replicas behind the name (decision 2010); null or absent while the agent runs as one. */
   replicas?: { replicas: number; draining: number } | null;
+  /** The topic allow-list (decision 2050); null (or absent, from old senders): every topic. */
+  topics?: WireTopicAllowList | null;
 }
 
 export interface WireAbsentQueue {

@@ -28,6 +28,7 @@ export { AGENT_NAME, AGENT_NAME_HINT, INSTANCE_KEY, INSTANCE_NAME_HINT, parseIns
 export { LANGUAGE_LABEL, LANGUAGE_LABEL_HINT } from './control/language-label.js';
 export * from './control/idempotency-key.js';
 export * from './control/topics.js';
+export * from './control/topic-patterns.js';
 export * from './control/rollout.js';
 export * from './control/replicas.js';
 export { parseA2aCard, checkA2aCard, type A2aCardSpec, type A2aCardSkill } from './control/a2a-card.js';

@@ -113,6 +113,7 @@ export class AgentSandbox {
       newId: env.newId,
       state: this.stateView,
       ...(spec.http === undefined ? {} : { http: { ...DEFAULT_HTTP_POLICY, ...spec.http } }),
+      ...(spec.topics === undefined ? {} : { topics: spec.topics }),
     });
   }
 

@@ -4,7 +4,7 @@
  * PoolDeploySpec, AgentDeployment and AgentSpec; see docs/walks.md). The runtime builds it from the
  * core DeploySpec the operator sent (runtime/src/node/sandbox-host.ts).
  */
-import type { HttpPolicy, StateLimits } from '@caxton/core';
+import type { HttpPolicy, StateLimits, TopicPatterns } from '@caxton/core';
 import type { AgentLimits } from './limits/limits.js';
 import type { RestartPolicy } from './restart-policy.js';
 
@@ -27,6 +27,11 @@ export interface AgentSpec<A extends ArtifactRef = ArtifactRef> {
   state?: { entries: readonly (readonly [string, string])[]; limits?: Partial<StateLimits> };
   /** What the agent may call over HTTP (decision 1601). Absent: nothing (fetch is `denied`). */
   http?: HttpPolicy;
+  /**
+   * The topics it may subscribe to (decision 2050): checked patterns. Absent: every topic. A
+   * `subscribe` outside them is refused at the call (the node checks again when it applies it).
+   */
+  topics?: TopicPatterns;
   /**
    * The shard to place it on (taken modulo the shard count), instead of the least loaded one: the
    * instances of an agent kind go where their key hashes to (decision 1980). Absent: least loaded.

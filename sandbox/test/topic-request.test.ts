@@ -1,7 +1,7 @@
 /** The pure check of a guest's topics call (src/host/topic-request.ts, decision 1961). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TOPIC_LIMITS } from '@caxton/core';
+import { parseTopicPatterns, TOPIC_LIMITS } from '@caxton/core';
 import { checkGuestTopic, checkSubscribe } from '../src/host/topic-request.js';
 
 describe('checkSubscribe', () => {
@@ -11,6 +11,24 @@ describe('checkSubscribe', () => {
       ok: true, topic: 'alerts/eu', filter: { all: [{ field: 'X-region', match: { prefix: 'eu-' } }] },
     });
     assert.deepEqual(checkSubscribe('t', '{"all":[]}'), { ok: true, topic: 't', filter: { all: [] } });
+  });
+
+  it('refuses a topic outside the deployment\'s allow-list before reading the filter, marked as such (decision 2050)', () => {
+    const allowed = parseTopicPatterns(['jobs.*', 'alerts']);
+    assert.deepEqual(checkSubscribe('jobs.eu', undefined, allowed), { ok: true, topic: 'jobs.eu' });
+    assert.deepEqual(checkSubscribe('alerts', undefined, allowed), { ok: true, topic: 'alerts' });
+    const r = checkSubscribe('payments', 'not json', allowed);
+    assert.equal(r.ok, false);
+    if (!r.ok) {
+      assert.equal(r.refusal.kind, 'invalid-name');
+      assert.equal(r.refusal.notAllowed, true);
+      assert.match(r.refusal.message, /^topic: this agent may not subscribe to "payments": its deployment allows jobs\.\*,alerts \(.*--topics/);
+    }
+    const none = checkSubscribe('alerts', undefined, parseTopicPatterns([]));
+    assert.ok(!none.ok && /allows no topic/.test(none.refusal.message));
+    // A bad name is still a bad name, not "not allowed".
+    const bad = checkSubscribe('a b', undefined, allowed);
+    assert.ok(!bad.ok && bad.refusal.notAllowed === undefined);
   });
 
   it('refuses a bad name before looking at the filter', () => {

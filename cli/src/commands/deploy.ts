@@ -19,6 +19,7 @@ import { signatureToSend } from '../signing/signature-files.js';
 import { rolloutFlagOptions, rolloutFromFlags, type RolloutFlagArgs } from '../rollout-flags.js';
 import { formatRollout } from '../format/agents.js';
 import { a2aCardFromFlag } from '../a2a-card-flag.js';
+import { parseTopicPatternText, TopicError } from '@caxton/core';
 
 /** Sends the artifact's signature along (decision 1400), saying on stderr which file it came from. */
 async function attachSignature(ctx: CommandContext, h: UploadHeader, artifactPath: string, given: string | undefined): Promise<void> {
@@ -40,6 +41,7 @@ interface LimitArgs extends LimitFlagArgs {
   signature?: string;
   language?: string;
   a2aCard?: string;
+  topics?: string;
 }
 
 type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean; kind?: string; idle?: string };
@@ -51,7 +53,8 @@ function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress bar' })
     .option('signature', { type: 'string', describe: 'Detached signature (DSSE) to send; default: <artifact>.dsse.json when it exists' })
     .option('language', { type: 'string', describe: 'Source language label shown by `caxton agents` and the console; default: the one in <artifact>.build.json' })
-    .option('a2a-card', { type: 'string', describe: 'The A2A Agent Card (JSON) `caxton serve --a2a` serves for the agent, in place of the one built from its directory services; upgrade: default keep' }) as unknown as Argv<T & LimitArgs & HttpPolicyArgs>;
+    .option('a2a-card', { type: 'string', describe: 'The A2A Agent Card (JSON) `caxton serve --a2a` serves for the agent, in place of the one built from its directory services; upgrade: default keep' })
+    .option('topics', { type: 'string', describe: 'Topics the agent may subscribe to, comma-separated: names or prefixes ending in * ("orders.*,alerts"; "" = none); default: every topic (deploy) / keep (upgrade)' }) as unknown as Argv<T & LimitArgs & HttpPolicyArgs>;
 }
 
 /** Flags are checked before anything is built or read, so a typo fails fast. */
@@ -61,7 +64,18 @@ function header(name: string, argv: LimitArgs): UploadHeader {
   if (limits) h.limits = limits;
   const config = parseConfigPairs(argv.config);
   if (Object.keys(config).length > 0) h.config = config;
+  if (argv.topics !== undefined) h.topics = topicsFromFlag(argv.topics);
   return h;
+}
+
+/** `--topics 'orders.*,alerts'`, checked by core's parser here so a typo fails before the upload (decision 2050). */
+function topicsFromFlag(text: string): readonly string[] {
+  try {
+    return parseTopicPatternText(text, '--topics');
+  } catch (err) {
+    if (err instanceof TopicError) throw new UsageError(err.message, err.hint ?? 'e.g. --topics \'orders.*,alerts\'');
+    throw err;
+  }
 }
 
 /** Runs an upload with a progress bar. (Ctrl-C kills the process; the runtime discards the partial upload.) */
@@ -91,6 +105,7 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       .example('$0 deploy relay.wasm --max-sends-per-s 500 --max-sends-per-call 20', 'bind its send rate (see docs/sandbox.md, limits)')
       .example('$0 deploy weather.wasm --allow-http api.weather.example/v1/ --allow-http-method GET', 'outbound HTTP: GET under /v1/ of one host')
       .example('$0 deploy counter.wasm --keep-state', 'redeploy, keeping the state it had')
+      .example('$0 deploy worker.wasm --topics \'jobs.*,alerts\'', 'it may subscribe to alerts and to topics under jobs. only')
       .example('$0 deploy weather.wasm --a2a-card weather-card.json', 'the A2A Agent Card it is served with (docs/interop.md)') as unknown as Argv<DeployArgs>,
     handler: action<DeployArgs>(env, async (ctx, argv) => {
       if (argv.kind !== undefined && argv.name !== undefined) throw new UsageError('--kind names the kind: give --kind or --name, not both', 'caxton deploy <source> --kind counter');

@@ -69,6 +69,7 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['last error', a.lastError ? `${a.lastError.message}${a.lastError.code ? ` [${a.lastError.code}]` : ''} at ${formatTime(a.lastError.at)}` : 'none'],
     ['config', config || '(none)'],
     ['http', a.http ? formatHttpPolicy(a.http) : '(none)'],
+    ['topics', a.topics === undefined ? '(any)' : a.topics.length === 0 ? '(none)' : a.topics.join(',')],
     ['signed by', a.signerKeyId ? `key ${a.signerKeyId}` : '(no trusted signature)'],
     ['deployed', `${formatTime(a.createdAt)} (${formatAge(a.createdAt, now)})`],
     ['updated', `${formatTime(a.updatedAt)} (${formatAge(a.updatedAt, now)})`],

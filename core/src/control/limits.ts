@@ -156,6 +156,12 @@ export const TOPIC_LIMITS = Object.freeze({
    * every character as `\uXXXX` may not.
    */
   maxFilterTextLength: 32_768,
+  /**
+   * Patterns one deployment's topic allow-list may hold (`caxton deploy --topics`, decision 2050).
+   * Each is at most `maxTopicNameLength` code units, so checking a topic against a list is at most
+   * 32 prefix comparisons of 200 code units.
+   */
+  maxTopicPatterns: 32,
 });
 
 /**

@@ -12,6 +12,7 @@
 import type { AclMessage, Performative } from '../acl/message.js';
 import type { DfAgentDescription, DfSearchTemplate } from './directory.js';
 import type { TopicSubscription } from './topics.js';
+import type { TopicPatterns } from './topic-patterns.js';
 import type { HttpPolicy } from './http.js';
 import type { AgentLimitsSpec, RolloutThresholds } from './limits.js';
 import type { RolloutStrategy, RolloutView } from './rollout.js';
@@ -59,6 +60,12 @@ export interface DeploySpec<Limits extends Partial<AgentLimitsSpec> = Partial<Ag
    */
   a2aCard?: A2aCardSpec;
   /**
+   * The topics the agent may subscribe to (decision 2050), checked patterns. Absent: every topic.
+   * Stored with the deployment; an upgrade keeps it unless it names a new list; a kind's instances
+   * use the kind's.
+   */
+  topics?: TopicPatterns;
+  /**
    * Deploy an agent kind instead of one named agent (decision 1980): nothing starts now; a message
    * to `<name>/<key>` activates the instance for that key. Stored with the deployment.
    */
@@ -100,6 +107,8 @@ export interface UpgradeSpec {
   thresholds?: Partial<RolloutThresholds>;
   /** A new A2A Agent Card (decision 1951); absent: keep the current one. */
   a2aCard?: A2aCardSpec;
+  /** A new topic allow-list (decision 2050); absent: keep the current one. */
+  topics?: TopicPatterns;
 }
 
 /** Component bytes whose size and sha256 the API has already checked against the client's header. */
@@ -152,6 +161,8 @@ export interface AgentStatus {
   language?: string;
   /** The operator's A2A Agent Card (decision 1951); absent: the A2A endpoint builds one from the directory. */
   a2aCard?: A2aCardSpec;
+  /** The topics it may subscribe to (decision 2050); absent: every topic. */
+  topics?: TopicPatterns;
   /** The version `rollback` would put back (what the last upgrade or rollback replaced); absent: none. */
   previous?: PreviousDeployment;
   /** The circuit breaker of deliveries to it (decision 1921); absent while closed. */

@@ -8,7 +8,7 @@
  * send time and appends one multi-receiver send (decision 1202).
  */
 import type { AclMessage } from '../acl/message.js';
-import { CaxtonError } from '../errors.js';
+import { CaxtonError, type ErrorKind } from '../errors.js';
 import { TOPIC_LIMITS } from './limits.js';
 
 /** The receiver prefix that addresses a topic instead of an agent. */
@@ -19,12 +19,24 @@ export const TOPIC_PREFIX = 'topic:';
 const TOPIC_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/]*$/;
 const TOPIC_NAME_HINT = 'a topic name is 1..200 characters of letters, digits and ". - _ /", starting with a letter or digit (e.g. "market.prices")';
 
-/** A topic name or a filter was refused. */
+export type TopicErrorCode = 'topic.invalid-name' | 'topic.invalid-filter' | 'topic.too-many-subscriptions' | 'topic.invalid-pattern' | 'topic.not-allowed';
+
+/** What sort of failure each refusal is for a caller (decision 1105). */
+const TOPIC_ERROR_KINDS: Readonly<Record<TopicErrorCode, ErrorKind>> = Object.freeze({
+  'topic.invalid-name': 'invalid-argument',
+  'topic.invalid-filter': 'invalid-argument',
+  'topic.too-many-subscriptions': 'resource-exhausted',
+  // A deployment's allow-list (decision 2050): a malformed pattern, and a topic outside the list.
+  'topic.invalid-pattern': 'invalid-argument',
+  'topic.not-allowed': 'permission-denied',
+});
+
+/** A topic name, a filter or a topic pattern was refused, or a topic is outside an allow-list. */
 export class TopicError extends CaxtonError {
   readonly field: string;
 
-  constructor(code: 'topic.invalid-name' | 'topic.invalid-filter' | 'topic.too-many-subscriptions', field: string, message: string, hint: string) {
-    super(code, `${field}: ${message}`, { kind: code === 'topic.too-many-subscriptions' ? 'resource-exhausted' : 'invalid-argument', context: { field }, hint });
+  constructor(code: TopicErrorCode, field: string, message: string, hint: string) {
+    super(code, `${field}: ${message}`, { kind: TOPIC_ERROR_KINDS[code], context: { field }, hint });
     this.field = field;
   }
 }

@@ -3,7 +3,7 @@
  * a client sends is checked here (types, ranges, sizes) and rejected with an InvalidArgumentError
  * naming the proto field, before the node sees it.
  */
-import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, parseA2aCard, parseInstanceName, parseStrategy, resolveRolloutThresholds, type DeployableLimitName, type RolloutThresholds } from '@caxton/core';
+import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, parseA2aCard, parseTopicPatterns, parseInstanceName, parseStrategy, resolveRolloutThresholds, type DeployableLimitName, type RolloutThresholds } from '@caxton/core';
 import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, LANGUAGE_LABEL, LANGUAGE_LABEL_HINT, isPerformative, MAX_ENVELOPE_BYTES, type Performative } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { resolveHttpPolicy } from '../http/policy.js';
@@ -144,6 +144,7 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
   if (h.kind) spec.kind = h.kind.idleMs ? { idleMs: h.kind.idleMs } : {};
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   if (h.a2aCard) spec.a2aCard = parseA2aCard(h.a2aCard, 'header.a2a_card');
+  if (h.topics) spec.topics = parseTopicPatterns(h.topics.patterns, 'header.topics.patterns');
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
 }
 
@@ -157,6 +158,7 @@ export function parseUpgradeHeader(h: WireArtifactHeader, maxArtifactBytes: numb
   if (h.replaceConfig || Object.keys(h.config).length > 0) spec.config = parseConfig(h.config, 'header.config');
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   if (h.a2aCard) spec.a2aCard = parseA2aCard(h.a2aCard, 'header.a2a_card');
+  if (h.topics) spec.topics = parseTopicPatterns(h.topics.patterns, 'header.topics.patterns');
   return { spec, sha256: c.sha256, totalSize: c.totalSize, ...parseSignature(h) };
 }
 

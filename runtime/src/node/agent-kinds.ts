@@ -519,6 +519,7 @@ export class AgentKinds {
       ...(r.http !== undefined ? { http: r.http } : {}),
       ...(r.signerKeyId !== undefined ? { signerKeyId: r.signerKeyId } : {}),
       ...(r.language !== undefined ? { language: r.language } : {}),
+      ...(r.topics !== undefined ? { topics: r.topics } : {}),
       kind: this.counts(name)!,
     };
   }

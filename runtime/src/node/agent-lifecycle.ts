@@ -4,7 +4,7 @@
  * the registry record, and leaves where the agent runs to the residency the topology gave it
  * (agent-residency.ts). The agents running on this node are `local` (local-agents.ts).
  */
-import type { AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec } from '@caxton/core';
+import type { AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec, TopicPatterns } from '@caxton/core';
 import type { AbsentQueueLimits, DispatchOwnership, ReceiverKind } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../bus/message-log.js';
@@ -47,7 +47,13 @@ export interface AgentLifecycleOptions {
   /** Apply what init() did (services registered, timers set, messages sent). */
   onStarted: (init: ExecutionResult) => Promise<void>;
   /** See ResidencyContext.onStopped. */
-  onStopped?: (agent: string, undeployed: boolean) => Promise<void>;
+  onStopped?: (agent: string, undeployed: boolean, keepsQueue?: boolean) => Promise<void>;
+  /**
+   * A deploy or upgrade gave the agent a topic allow-list (decision 2050): its subscriptions
+   * outside it go (ones kept from before a narrower list, or from a deployment stopped with its
+   * queue kept). Absent: nothing is removed.
+   */
+  pruneTopics?: (agent: string, patterns: TopicPatterns) => Promise<number>;
   /** Where agents run: given by the topology. */
   residency: ResidencyFactory;
   /** Agents' durable state: a fresh deploy clears what an earlier deployment of the name left. */
@@ -183,6 +189,18 @@ export class AgentLifecycle {
     return slash > 0 && this.kinds.isActive(name) ? this.kinds.record(name.slice(0, slash))?.http : undefined;
   }
 
+  /**
+   * The topic allow-list `name` subscribes under (decision 2050): an agent's own, or an instance's
+   * kind's; undefined when the deployment has none (every topic). Read from the record this node
+   * holds: a subscription is checked where the agent runs, which is where its record is.
+   */
+  topicPatternsOf(name: string): TopicPatterns | undefined {
+    const local = this.local.get(name);
+    if (local !== undefined) return local.record.topics;
+    const slash = name.indexOf('/');
+    return slash > 0 ? this.kinds.record(name.slice(0, slash))?.topics : undefined;
+  }
+
   /** A routed send appended nothing for `name`: an instance's reserved slot is given back (decision 1980). */
   unrouted(name: string): void {
     if (name.includes('/')) this.kinds.unrouted(name);
@@ -292,6 +310,7 @@ export class AgentLifecycle {
       ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
       ...(spec.language !== undefined ? { language: spec.language } : {}),
       ...(spec.a2aCard !== undefined ? { a2aCard: spec.a2aCard } : {}),
+      ...(spec.topics !== undefined ? { topics: spec.topics } : {}),
     };
     // Undeploy keeps state so a redeploy can choose (decision 1600); cleared before the agent starts
     // and reads it. Upgrades never come here: they keep state.
@@ -302,6 +321,7 @@ export class AgentLifecycle {
     const status = await this.residency.deploy(record, artifact.bytes.byteLength);
     this.o.messaging.replaced?.(spec.name);
     this.logTrust(spec.name, trust);
+    if (spec.topics !== undefined) await this.pruneTopics(spec.name, spec.topics);
     return status;
   }
 
@@ -328,6 +348,8 @@ export class AgentLifecycle {
       ...(spec.http !== undefined ? { http: spec.http } : {}),
       ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
       ...(spec.language !== undefined ? { language: spec.language } : {}),
+      // Every instance subscribes under the kind's allow-list (decision 2050).
+      ...(spec.topics !== undefined ? { topics: spec.topics } : {}),
     };
     await this.kinds.deploy(record);
     this.logTrust(spec.name, trust);
@@ -343,6 +365,7 @@ export class AgentLifecycle {
     const next: AgentRecord = {
       ...previous, artifactDigest: digest, limits, config: spec.config ?? previous.config, version: previous.version + 1, updatedAt: Date.now(),
       ...(spec.http !== undefined ? { http: spec.http } : {}),
+      ...(spec.topics !== undefined ? { topics: spec.topics } : {}),
       previous: previousVersionOf(previous),
     };
     delete next.signerKeyId;
@@ -378,6 +401,8 @@ export class AgentLifecycle {
       ...(spec.http !== undefined ? { http: spec.http } : {}),
       // The card describes the deployment, not the artifact: kept unless the upgrade names a new one.
       ...(spec.a2aCard !== undefined ? { a2aCard: spec.a2aCard } : {}),
+      // So does the topic allow-list (decision 2050).
+      ...(spec.topics !== undefined ? { topics: spec.topics } : {}),
       previous: previousVersionOf(previous),
     };
     // The signer belongs to the artifact: a new version keeps none of the old one's.
@@ -395,6 +420,7 @@ export class AgentLifecycle {
     const agent = await this.residency.upgrade(previous, next, artifact.bytes.byteLength);
     this.o.messaging.replaced?.(spec.name);
     this.logTrust(spec.name, trust);
+    if (spec.topics !== undefined) await this.pruneTopics(spec.name, spec.topics);
     return { agent, previousVersion: previous.version };
   }
 
@@ -424,6 +450,8 @@ export class AgentLifecycle {
       ...(back.language !== undefined ? { language: back.language } : {}),
       // The card describes the deployment, not a version: a rollback keeps the current one.
       ...(current.a2aCard !== undefined ? { a2aCard: current.a2aCard } : {}),
+      // And the topic allow-list: it is the operator's grant to the deployment (decision 2050).
+      ...(current.topics !== undefined ? { topics: current.topics } : {}),
       previous: previousVersionOf(current),
     };
     const agent = await this.residency.upgrade(current, next, bytes.byteLength);
@@ -447,6 +475,20 @@ export class AgentLifecycle {
     const ended = await this.rollouts.abort(name, 'rolled back by the operator');
     if (ended?.phase === 'promoted') return undefined;
     return { agent: (await this.status(name))!, previousVersion: rollout.candidateVersion };
+  }
+
+  /**
+   * Subscriptions outside a new allow-list go (decision 2050). The deployment is in place already:
+   * a registry that fails here is reported on the agent's log, not as a failed deploy.
+   */
+  private async pruneTopics(name: string, patterns: TopicPatterns): Promise<void> {
+    if (this.o.pruneTopics === undefined) return;
+    try {
+      const removed = await this.o.pruneTopics(name, patterns);
+      if (removed > 0) agentLog(this.events, name, 'info', `${removed} topic subscription${removed === 1 ? '' : 's'} outside its allowed topics removed`);
+    } catch (err) {
+      agentLog(this.events, name, 'warn', `subscriptions outside its allowed topics not removed: ${(err as Error).message}`);
+    }
   }
 
   /** The trust policy's verdict on an upload; throws (refuses) under `require`. */

@@ -45,7 +45,7 @@ export { WASM_PAGE_BYTES };
  * The sandbox's refusal counters that are quotas (an agent asking for more than its limits allow);
  * `invalidMessage` and `badArgument` are malformed calls, not quotas, and are left out.
  */
-export const QUOTA_LABELS = ['outboxFull', 'sendsPerSecond', 'sendBytesPerSecond', 'directoryChanges', 'timers', 'logLinesDropped', 'liftLimit', 'state', 'http'] as const;
+export const QUOTA_LABELS = ['outboxFull', 'sendsPerSecond', 'sendBytesPerSecond', 'directoryChanges', 'timers', 'logLinesDropped', 'liftLimit', 'state', 'http', 'topics'] as const;
 
 type Outcome = 'ok' | 'rejected' | 'crashed';
 

@@ -67,9 +67,10 @@ export interface ResidencyContext {
   events: Instrumentation<AgentLifecycleEvent>;
   /**
    * The agent no longer runs on this node: undeployed (its pending timers go), or, in a cluster,
-   * moved or stopped here only (they stay for whichever node runs it next).
+   * moved or stopped here only (they stay for whichever node runs it next). `keepsQueue`: stopped
+   * with its queue kept (decision 1990): its topic subscriptions stay with the queue (decision 2050).
    */
-  onStopped: (agent: string, undeployed: boolean) => Promise<void>;
+  onStopped: (agent: string, undeployed: boolean, keepsQueue?: boolean) => Promise<void>;
   /**
    * The kill switch (decision 1403): true while no code of `agent` may run (the node is frozen or the
    * agent suspended). A residency starts no instance (init is agent code) while it holds.

@@ -117,6 +117,7 @@ export class LocalAgents {
       ...(r.signerKeyId !== undefined ? { signerKeyId: r.signerKeyId } : {}),
       ...(r.language !== undefined ? { language: r.language } : {}),
       ...(r.a2aCard !== undefined ? { a2aCard: r.a2aCard } : {}),
+      ...(r.topics !== undefined ? { topics: r.topics } : {}),
       ...previousShown(r),
       ...breakerShown(this.o.messaging.breaker?.(name)),
     };

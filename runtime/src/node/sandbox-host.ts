@@ -84,6 +84,8 @@ export class SandboxAgentHost implements AgentHost {
       ...(await this.initialState(name)),
       // What its `fetch` may call (decision 1601); without it every call is `denied`.
       ...(deployment.http !== undefined ? { http: deployment.http } : {}),
+      // The topics it may subscribe to (decision 2050); checked again by NodeTopics when applied.
+      ...(deployment.topics !== undefined ? { topics: deployment.topics } : {}),
       ...(shard !== undefined ? { shard } : {}),
     };
     const report = this.identities.has(name) ? await this.pool.upgrade(spec) : await this.pool.deploy(spec);

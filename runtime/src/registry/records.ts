@@ -4,7 +4,7 @@
  */
 import type { AgentRecord, NodeAnnouncement, TimerRecord } from '../storage/records.js';
 import { invalid } from './errors.js';
-import { checkA2aCard, checkLimits, DEPLOYABLE_LIMITS, parseTopicSubscription, type DeployableLimitName, type TopicSubscription } from '@caxton/core';
+import { checkA2aCard, checkLimits, parseTopicPatterns, DEPLOYABLE_LIMITS, parseTopicSubscription, type DeployableLimitName, type TopicSubscription } from '@caxton/core';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -22,6 +22,13 @@ export function validateAgentRecord(agent: AgentRecord): AgentRecord {
   if (agent.a2aCard !== undefined) {
     try {
       checkA2aCard(agent.a2aCard, 'a2aCard');
+    } catch (err) {
+      throw invalid((err as Error).message, ctx);
+    }
+  }
+  if (agent.topics !== undefined) {
+    try {
+      parseTopicPatterns(agent.topics, 'topics');
     } catch (err) {
       throw invalid((err as Error).message, ctx);
     }

@@ -272,7 +272,7 @@ async function startOnTopology(
   }) : undefined;
   const httpEffects = new HttpEffects(http, (agent, message) => logs.append(agent, { level: 'warn', message, at: Date.now() }));
   // Subscriptions are the registry's; `agents` is read only when an agent subscribes.
-  const topics: NodeTopics = new NodeTopics({ store: storage.topics, isAgent: (agent) => agents.has(agent) });
+  const topics: NodeTopics = new NodeTopics({ store: storage.topics, isAgent: (agent) => agents.has(agent), patternsOf: (agent) => agents.topicPatternsOf(agent) });
   const agents = new AgentLifecycle({
     nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency, trust,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
@@ -280,9 +280,12 @@ async function startOnTopology(
     ...(options.kinds !== undefined ? { kindLimits: options.kinds } : {}),
     // What init produced goes through the bus's applier like any handling (issue 24).
     onStarted: (init) => bus.applyInit(init),
-    onStopped: async (agent, undeployed) => {
+    pruneTopics: (agent, patterns) => topics.prune(agent, patterns),
+    onStopped: async (agent, undeployed, keepsQueue) => {
       bus.forgetTimers(agent);
-      if (undeployed) await Promise.all([timers.drop(agent), topics.drop(agent)]);
+      // Stopped with its queue kept, it keeps its subscriptions: a publish while it is absent waits
+      // for it in its queue like a named send (decision 2050). A plain stop, later, drops them.
+      if (undeployed) await Promise.all([timers.drop(agent), keepsQueue === true ? Promise.resolve() : topics.drop(agent)]);
       else timers.forget(agent);
     },
   });

@@ -35,11 +35,13 @@ const agent: W.WireAgentInfo = {
   absentQueue: { queued: 1, limit: 2, ttlMs: 3 },
   kind: { idleMs: 500, active: 1, passivated: 2, activations: 3, failed: 4 },
   replicas: { replicas: 3, draining: 1 },
+  topics: { patterns: ['orders.*', 'alerts'] },
 };
 const header: W.WireArtifactHeader = {
   name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5, absentQueue: 6, absentTtlMs: 7, a2aCard: '{"name":"n"}',
   rollout: { strategy: 'canary:10', maxCrashRatePercent: 0, maxFailureRatePercent: 3, maxP99Ms: 250, bakeMs: 600_000 },
   kind: { idleMs: 500 },
+  topics: { patterns: ['jobs.*'] },
 };
 const df: W.WireDfAgentDescription = {
   name: id, protocols: ['p'], ontologies: ['o'], languages: ['l'], leaseUntilUnixMs: 10,
@@ -197,5 +199,26 @@ describe('a rollout on the wire (decision 1871)', () => {
     assert.equal(back.header?.rollout?.strategy, 'blue-green');
     assert.equal(back.header?.rollout?.maxCrashRatePercent, 0);
     assert.equal(back.header?.rollout?.maxFailureRatePercent, undefined);
+  });
+});
+
+describe('a topic allow-list on the wire (decision 2050)', () => {
+  const base: AgentStatus = {
+    name: 'echo', state: 'running', nodeId: 'n1', version: 1, artifactDigest: 'ab'.repeat(32), artifactSize: 1, limits: { fuelPerMessage: 1, memoryPages: 1 },
+    config: {}, restarts: 0, fuelUsed: 0, memoryPages: 1, mailboxDepth: 0, messagesHandled: 0, createdAt: 1, updatedAt: 2,
+  };
+  const def = caxtonService().GetAgent!;
+  const trip = (a: AgentStatus) => agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
+  it('a list travels, an empty list (no topic) is told from none (every topic)', () => {
+    assert.deepEqual(trip({ ...base, topics: ['orders.*', 'alerts'] }).topics, ['orders.*', 'alerts']);
+    assert.deepEqual(trip({ ...base, topics: [] }).topics, []);
+    assert.equal(trip(base).topics, undefined);
+  });
+  it('a deploy header with an empty list keeps it present; without one it is null', () => {
+    const dep = caxtonService().DeployAgent!;
+    const empty = dep.requestDeserialize(dep.requestSerialize({ header: { ...header, topics: { patterns: [] } } })) as W.WireArtifactUpload;
+    assert.deepEqual(empty.header?.topics, { patterns: [] });
+    const none = dep.requestDeserialize(dep.requestSerialize({ header: { ...header, topics: null } })) as W.WireArtifactUpload;
+    assert.equal(none.header?.topics, null);
   });
 });

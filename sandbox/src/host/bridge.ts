@@ -31,7 +31,7 @@
 import {
   AclError, excerpt, DEFAULT_ACL_LIMITS, utf8ByteLength, requireReceivers, validateAclMessage, httpPendingStateKey,
 } from '@caxton/core';
-import type { AclLimits, HttpErrorKind, HttpPolicy, StateErrorKind } from '@caxton/core';
+import type { AclLimits, HttpErrorKind, HttpPolicy, StateErrorKind, TopicPatterns } from '@caxton/core';
 import { hostCallFuel } from '../fuel/cost-model.js';
 import type { FuelMeter } from '../fuel/meter.js';
 import type { AgentLimits } from '../limits/limits.js';
@@ -70,6 +70,8 @@ export interface BridgeEnv {
   state?: StateView;
   /** What the agent may call over HTTP; absent: nothing. */
   http?: HttpPolicy;
+  /** The topics it may subscribe to (decision 2050); absent: every topic. */
+  topics?: TopicPatterns;
 }
 
 /** The reserved state key of a pending HTTP call's record (decision 1601; core's, shared with the gateway). */
@@ -537,8 +539,14 @@ export class HostBridge {
     const refused = this.takeRefusal<TopicRefusal>();
     if (refused) return refused;
     this.chargeCall(topic.length + (filter?.length ?? 0));
-    const checked = checkSubscribe(topic, filter);
-    if (!checked.ok) return this.topicRefused(checked.refusal);
+    const checked = checkSubscribe(topic, filter, this.env.topics);
+    if (!checked.ok) {
+      if (checked.refusal.notAllowed === true) {
+        this.counters.topics++;
+        return { tag: 'err', val: { kind: checked.refusal.kind, message: checked.refusal.message } };
+      }
+      return this.topicRefused(checked.refusal);
+    }
     const quota = this.directoryQuota(topic.length + (filter?.length ?? 0));
     if (quota !== null) {
       this.counters.directoryChanges++;

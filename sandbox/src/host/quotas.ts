@@ -26,11 +26,13 @@ export interface RefusalCounters {
   state: number;
   /** fetch calls refused (denied, invalid request, quota). */
   http: number;
+  /** subscribe calls refused: the topic is outside the deployment's allow-list (decision 2050). */
+  topics: number;
 }
 
 export const zeroCounters = (): RefusalCounters => ({
   liftLimit: 0, invalidMessage: 0, outboxFull: 0, sendsPerSecond: 0, sendBytesPerSecond: 0,
-  directoryChanges: 0, timers: 0, badArgument: 0, logLinesDropped: 0, state: 0, http: 0,
+  directoryChanges: 0, timers: 0, badArgument: 0, logLinesDropped: 0, state: 0, http: 0, topics: 0,
 });
 
 export class RateQuotas {

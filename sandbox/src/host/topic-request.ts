@@ -4,14 +4,16 @@
  * (`checkTopicName`, `parseTopicFilter`), so a subscription the sandbox accepts is one the
  * registry accepts too, except for the per-agent bound only the registry can see.
  */
-import { checkTopicName, parseTopicFilter, TOPIC_LIMITS, TopicError, excerpt } from '@caxton/core';
-import type { TopicFilter } from '@caxton/core';
+import { checkTopicName, parseTopicFilter, TOPIC_LIMITS, TopicError, excerpt, topicAllowed, topicNotAllowed } from '@caxton/core';
+import type { TopicFilter, TopicPatterns } from '@caxton/core';
 
 export type TopicErrorKind = 'invalid-name' | 'invalid-filter' | 'quota-exceeded';
 
 export interface TopicRefusal {
   kind: TopicErrorKind;
   message: string;
+  /** The topic is outside the deployment's allow-list (decision 2050): counted apart from malformed calls. */
+  notAllowed?: true;
 }
 
 export type CheckedSubscribe =
@@ -35,10 +37,19 @@ export function checkGuestTopic(topic: string): TopicRefusal | null {
   }
 }
 
-/** Checks `subscribe(topic, filter)`: the name, then the filter's length, JSON and form. */
-export function checkSubscribe(topic: string, filterText: string | undefined): CheckedSubscribe {
+/**
+ * Checks `subscribe(topic, filter)`: the name, then the deployment's allow-list, then the filter's
+ * length, JSON and form. A topic outside the allow-list is `invalid-name` for the guest (the WIT's
+ * `topic-error` has no other kind that fits, and a new case would break every built agent; decision
+ * 2050), its message naming the allow-list.
+ */
+export function checkSubscribe(topic: string, filterText: string | undefined, allowed?: TopicPatterns): CheckedSubscribe {
   const badName = checkGuestTopic(topic);
   if (badName !== null) return { ok: false, refusal: badName };
+  if (!topicAllowed(allowed, topic)) {
+    const err = topicNotAllowed('this agent', topic, allowed ?? []);
+    return { ok: false, refusal: { kind: 'invalid-name', message: excerpt(`${err.message} (${err.hint})`, 1024), notAllowed: true } };
+  }
   if (filterText === undefined) return { ok: true, topic };
   if (filterText.length > TOPIC_LIMITS.maxFilterTextLength) {
     return { ok: false, refusal: filterTooLong(filterText.length) };

@@ -246,6 +246,7 @@ export class PlacedAgents implements AgentResidency {
       ...(record.signerKeyId !== undefined ? { signerKeyId: record.signerKeyId } : {}),
       ...(record.language !== undefined ? { language: record.language } : {}),
       ...(record.a2aCard !== undefined ? { a2aCard: record.a2aCard } : {}),
+      ...(record.topics !== undefined ? { topics: record.topics } : {}),
       ...previousShown(record),
     };
   }

@@ -174,8 +174,9 @@ export class EveryAgentLocal implements AgentResidency {
     if (!wasAbsent) await this.store.directory.deregisterDf(this.c.messaging.agentId(name).name).catch(() => {}); // not registered: fine
     if (keepQueue) {
       // Its messages stay pending in the log and in its mailbox; nothing runs them while it is absent.
-      // Its timers go, as on any stop: they belonged to the instance's work in progress.
-      await this.c.onStopped(name, true).catch((err: unknown) => agentLog(this.c.events, name, 'warn', `pending timers not removed: ${(err as Error).message}`));
+      // Its timers go, as on any stop: they belonged to the instance's work in progress. Its topic
+      // subscriptions stay, so what is published while it is absent waits for it too (decision 2050).
+      await this.c.onStopped(name, true, true).catch((err: unknown) => agentLog(this.c.events, name, 'warn', `pending timers not removed: ${(err as Error).message}`));
       local.state = 'stopped';
       agentLog(this.c.events, name, 'info', `${force ? 'stopped (forced)' : 'stopped'}, queue kept: ${this.c.messaging.mailboxDepth(name)} messages wait for its next deploy`);
       return (await this.c.local.status(name))!;

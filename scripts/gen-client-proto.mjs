@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+/**
+ * The caxton.v1 proto and the google.rpc status types, parsed once at build time into protobufjs'
+ * JSON form (client/dist/proto/caxton.v1.json), so a `caxton` command that talks to a node reads a
+ * JSON descriptor with protobufjs' light build instead of loading the .proto parser and
+ * @grpc/proto-loader (decision 2051). Generated from client/proto on every `npm run build` (after
+ * tsc: it uses the client's own parse), never edited or committed: the .proto files stay the one
+ * definition. Without it (a build that ran only tsc) the client parses the .proto files itself.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { parseClientProtos, CLIENT_PROTO_JSON } = await import(path.join(root, 'client', 'dist', 'src', 'index.js'));
+const out = fileURLToPath(CLIENT_PROTO_JSON);
+mkdirSync(path.dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(parseClientProtos().toJSON())}\n`);
