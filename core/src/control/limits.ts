@@ -244,6 +244,11 @@ export const KIND_LIMITS = Object.freeze({
   maxIdleMs: 86_400_000,
   /** What a sender refused `bus.activation-limit` is told to wait. */
   activationRetryAfterMs: 1_000,
+  /**
+   * Passivated instances with a pending timer the node remembers the next due time of (one heap
+   * entry each, ~100 bytes): past it, wakes are re-read from the registry when due, never lost.
+   */
+  maxTimerWakes: 1_000_000,
 });
 
 /** Every per-agent limit, resolved. */

@@ -18,7 +18,7 @@ import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
 import { LocalAgents, agentLog, type AgentLifecycleEvent } from './local-agents.js';
 import type { AgentStateStore, AgentStore } from '../storage/ports.js';
-import { AgentKinds, KindUnsupportedError } from './agent-kinds.js';
+import { AgentKinds, KindUnsupportedError, type AgentKindsOptions } from './agent-kinds.js';
 import type { TrustDecision, TrustPolicy } from '../signing/trust.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
 
@@ -58,7 +58,9 @@ export interface AgentLifecycleOptions {
   /** Where agent kinds are stored (decision 1980); absent: kinds are refused (a cluster, for now). */
   kindStore?: AgentStore;
   /** Bounds of kinds' instances (decision 1980); absent: KIND_LIMITS. */
-  kindLimits?: { maxActivePerShard?: number; defaultIdleMs?: number };
+  kindLimits?: { maxActivePerShard?: number; defaultIdleMs?: number; maxTimerWakes?: number };
+  /** Timers of passivated instances (decision 1980): what wakes them when due. */
+  kindTimers?: AgentKindsOptions['timers'];
 }
 
 export class AgentLifecycle {
@@ -81,6 +83,8 @@ export class AgentLifecycle {
       onDropped: o.onStopped ?? (async () => {}),
       ...(o.kindLimits?.maxActivePerShard !== undefined ? { maxActivePerShard: o.kindLimits.maxActivePerShard } : {}),
       ...(o.kindLimits?.defaultIdleMs !== undefined ? { defaultIdleMs: o.kindLimits.defaultIdleMs } : {}),
+      ...(o.kindLimits?.maxTimerWakes !== undefined ? { maxTimerWakes: o.kindLimits.maxTimerWakes } : {}),
+      ...(o.kindTimers !== undefined ? { timers: o.kindTimers } : {}),
     });
     this.residency = o.residency({
       nodeId: o.nodeId, local: this.local, host: o.host, artifacts: o.artifacts, messaging: o.messaging, bus: o.bus, log: o.log,
@@ -201,6 +205,11 @@ export class AgentLifecycle {
       for (const record of await this.o.kindStore.listAgents()) if (record.kind !== undefined) this.kinds.add(record);
     }
     return this.residency.restore();
+  }
+
+  /** The bus takes sends now: passivated instances are woken when their timers fall due (decision 1980). */
+  startTimerWakes(): Promise<void> {
+    return this.kinds.startTimerWakes();
   }
 
   /** The node stops: no more passivation sweeps. */

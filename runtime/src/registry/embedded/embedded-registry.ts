@@ -177,6 +177,18 @@ export class EmbeddedRegistry implements RegistryStore {
       .map((t) => ({ ...t }));
   }
 
+  async nextDuePerAgent(matches: (agent: string) => boolean): Promise<Array<{ name: string; dueAt: number }>> {
+    this.requireOpen();
+    const out: Array<{ name: string; dueAt: number }> = [];
+    for (const [agent, mine] of this.state.timers) {
+      if (!matches(agent)) continue;
+      let dueAt = Infinity;
+      for (const t of mine.values()) dueAt = Math.min(dueAt, t.dueAt);
+      if (dueAt !== Infinity) out.push({ name: agent, dueAt });
+    }
+    return out;
+  }
+
   // --- topic subscriptions (decision 1960) ----------------------------------------------------
 
   async putSubscription(subscription: TopicSubscription): Promise<void> {
