@@ -78,6 +78,8 @@ interface Kind {
   passivated: number;
   activations: number;
   failed: number;
+  /** Instances passivated early to make room under the kind's own cap (`maxActive`). */
+  evicted: number;
   /** Set while the kind is being stopped: nothing new activates. */
   stopping: boolean;
 }
@@ -146,7 +148,7 @@ export class AgentKinds {
 
   /** A kind record read from the registry at start-up, or just deployed (and stored already). */
   add(record: AgentRecord): void {
-    this.kinds.set(record.name, { record, instances: new Map(), passivated: 0, activations: 0, failed: 0, stopping: false });
+    this.kinds.set(record.name, { record, instances: new Map(), passivated: 0, activations: 0, failed: 0, evicted: 0, stopping: false });
     this.armSweep();
   }
 
@@ -319,15 +321,43 @@ export class AgentKinds {
     return slash > 0 && this.kinds.get(name.slice(0, slash))?.instances.has(name) === true;
   }
 
-  /** Takes a slot of the instance's shard (nothing starts yet); undefined when the shard is full. */
+  /**
+   * Takes a slot of the instance's shard (nothing starts yet); undefined when the shard is full, or
+   * when the kind is at its own cap with no idle instance to passivate early.
+   */
   private reserve(kind: Kind, name: string, key: string): Instance | undefined {
     const shard = shardOf(name, this.perShard.length);
     if (this.perShard[shard]! >= this.limitPerShard) return undefined;
+    if (!this.roomUnderCap(kind)) return undefined;
     this.perShard[shard]! += 1;
     this.wakes.remove(name); // in memory: its timers are armed again by its activation
     const instance: Instance = { name, key, shard, state: 'reserved', lastActive: this.now(), version: kind.record.version };
     kind.instances.set(name, instance);
     return instance;
+  }
+
+  /**
+   * A kind with its own cap (`maxActive`): is there room for one more instance in memory? At the
+   * cap, the least recently used idle instance (running, empty mailbox) is passivated early — it
+   * counts as leaving at once, its passivation still waits for its last commit — and there is room;
+   * with none idle, there is not (the send is refused `activation-limit`, retried by the sender).
+   * The scan over the kind's instances happens only at the cap (the cap is at most 12,000).
+   * A passivation that mail cancels puts its instance back: the cap can then be passed by those.
+   */
+  private roomUnderCap(kind: Kind): boolean {
+    const cap = kind.record.kind?.maxActive;
+    if (cap === undefined || kind.instances.size < cap) return true;
+    let leaving = 0;
+    let lru: Instance | undefined;
+    for (const i of kind.instances.values()) {
+      if (i.state === 'passivating') leaving += 1;
+      else if (i.state === 'running' && (lru === undefined || i.lastActive < lru.lastActive) && this.o.messaging.mailboxDepth(i.name) === 0) lru = i;
+    }
+    if (kind.instances.size - leaving < cap) return true;
+    if (lru === undefined) return false;
+    kind.evicted += 1;
+    void this.passivate(kind, lru, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${lru.name} not passivated: ${(err as Error).message}`));
+    return true;
   }
 
   /** Starts a reserved (or passivating, mail having come) instance in its slot. */
@@ -518,7 +548,11 @@ export class AgentKinds {
   counts(name: string): KindCounts | undefined {
     const kind = this.kinds.get(name);
     if (kind === undefined) return undefined;
-    return { idleMs: kind.record.kind?.idleMs ?? this.defaultIdleMs, active: kind.instances.size, passivated: kind.passivated, activations: kind.activations, failed: kind.failed };
+    const cap = kind.record.kind?.maxActive;
+    return {
+      idleMs: kind.record.kind?.idleMs ?? this.defaultIdleMs, active: kind.instances.size, passivated: kind.passivated, activations: kind.activations, failed: kind.failed,
+      ...(cap !== undefined ? { maxActive: cap, evicted: kind.evicted } : {}),
+    };
   }
 
   /** Instances in memory over all kinds (the bench's `active_concurrent`, a gauge). */

@@ -259,13 +259,17 @@ export class AgentLifecycle {
     if (!Number.isInteger(idleMs) || idleMs < KIND_LIMITS.minIdleMs || idleMs > KIND_LIMITS.maxIdleMs) {
       throw new InvalidArgumentError('header.kind.idle_ms', `${idleMs} is out of range`, `the idle period is ${KIND_LIMITS.minIdleMs}..${KIND_LIMITS.maxIdleMs} ms`);
     }
+    const maxActive = spec.kind?.maxActive;
+    if (maxActive !== undefined && (!Number.isInteger(maxActive) || maxActive < KIND_LIMITS.minMaxActive || maxActive > KIND_LIMITS.maxActiveInstances)) {
+      throw new InvalidArgumentError('header.kind.max_active', `${maxActive} is out of range`, `a kind's cap of active instances is ${KIND_LIMITS.minMaxActive}..${KIND_LIMITS.maxActiveInstances} (0 or absent: none of its own)`);
+    }
     const trust = this.trust(spec.name, artifact);
     const limits = this.limits(spec.limits, this.o.defaults);
     const { digest } = await this.o.host.prepare(artifact.bytes); // every instance instantiates this prepared artifact
     await this.o.artifacts.put(artifact.bytes);
     const now = Date.now();
     const record: AgentRecord = {
-      name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now, kind: { idleMs },
+      name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now, kind: { idleMs, ...(maxActive !== undefined ? { maxActive } : {}) },
       ...(spec.http !== undefined ? { http: spec.http } : {}),
       ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
       ...(spec.language !== undefined ? { language: spec.language } : {}),
