@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { UploadHeader } from '@caxton/client';
+import { KIND_LIMITS } from '@caxton/core';
 import { action, type AppEnv } from '../action.js';
 import { displayPath, loadArtifact, type LoadedArtifact } from '../artifact-source.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
@@ -97,7 +98,9 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       if (argv.kind !== undefined && argv.name !== undefined) throw new UsageError('--kind names the kind: give --kind or --name, not both', 'caxton deploy <source> --kind counter');
       if (argv.idle !== undefined && argv.kind === undefined) throw new UsageError('--idle applies to a kind: give --kind <name> too', 'caxton deploy <source> --kind counter --idle 30s');
       if (argv.maxActive !== undefined && argv.kind === undefined) throw new UsageError('--max-active applies to a kind: give --kind <name> too', 'caxton deploy <source> --kind counter --max-active 1000');
-      if (argv.maxActive !== undefined && !(Number.isInteger(argv.maxActive) && argv.maxActive >= 1)) throw new UsageError(`--max-active: "${argv.maxActive}" is not a whole number >= 1`, 'e.g. --max-active 1000');
+      if (argv.maxActive !== undefined && !(Number.isInteger(argv.maxActive) && argv.maxActive >= KIND_LIMITS.minMaxActive && argv.maxActive <= KIND_LIMITS.maxActiveInstances)) {
+        throw new UsageError(`--max-active: "${argv.maxActive}" is not a whole number in ${KIND_LIMITS.minMaxActive}..${KIND_LIMITS.maxActiveInstances}`, 'e.g. --max-active 1000 (the node holds at most 12,000 instances in memory)');
+      }
       const h = header(argv.kind ?? argv.name ?? '', argv);
       if (argv.kind !== undefined) {
         const idleMs = argv.idle === undefined ? undefined : parseDuration(argv.idle);
