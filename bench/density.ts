@@ -177,7 +177,7 @@ try {
   out('msgs_per_s', KEYS / first.seconds, 'msg/s', 'first requests answered per second over phase 1 (each one an activation)');
   out('activation_p50_us', percentile(first.us, 50), 'us', 'request -> answer of a key\'s first message: activation + handling + durable commit');
   out('activation_p99_us', percentile(first.us, 99), 'us');
-  out('node_rss_peak_mib', rssPeak / 2 ** 20, 'MiB', 'process RSS, sampled every 100 ms over both phases', '<= 4096');
+  out('node_rss_peak_mib', rssPeak / 2 ** 20, 'MiB', 'process RSS, sampled every 100 ms over every phase', '<= 4096');
   out('disk_bytes_per_key', diskBytes / KEYS, 'B', 'data directory over keys after phase 1: log (request, answer, state frames) + registry');
   out('reactivation_p50_us', percentile(again.us, 50), 'us', `${again.answers.length} passivated keys, a second request each`);
   out('reactivation_p99_us', percentile(again.us, 99), 'us');
