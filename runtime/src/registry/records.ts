@@ -68,9 +68,10 @@ export function validateTtl(ttlSeconds: number): void {
 const KEY_SEGMENT = /^[^/]{1,200}$/;
 
 /**
- * An instance of a kind (`<kind>/<key>`, decision 1980) sets timers too: its one `/` is allowed,
- * with each side valid, so the timer is durable and wakes the instance once it is passivated. Only
- * the embedded registry holds instances' timers (kinds are refused on an etcd cluster).
+ * An instance of a kind (`<kind>/<key>`, decision 1980) sets timers too: where the registry holds
+ * instances' timers (`allowInstances`: the embedded one; kinds are refused on an etcd cluster, whose
+ * keys `timers/<agent>/<id>` take no `/`), its one `/` is allowed, each side valid, so the timer is
+ * durable and wakes the instance once it is passivated.
  */
 function isInstanceName(name: string): boolean {
   try {
@@ -80,9 +81,9 @@ function isInstanceName(name: string): boolean {
   }
 }
 
-export function validateTimerRecord(timer: TimerRecord): TimerRecord {
-  if (typeof timer?.agent !== 'string' || !(KEY_SEGMENT.test(timer.agent) || isInstanceName(timer.agent))) {
-    throw invalid('timer needs an agent name without "/" (or an instance name <kind>/<key>)', { agent: timer?.agent });
+export function validateTimerRecord(timer: TimerRecord, allowInstances = false): TimerRecord {
+  if (typeof timer?.agent !== 'string' || !(KEY_SEGMENT.test(timer.agent) || (allowInstances && isInstanceName(timer.agent)))) {
+    throw invalid(allowInstances ? 'timer needs an agent name without "/", or an instance name <kind>/<key>' : 'timer needs an agent name without "/"', { agent: timer?.agent });
   }
   const ctx = { agent: timer.agent, timer: timer.id };
   if (typeof timer.id !== 'string' || !KEY_SEGMENT.test(timer.id)) throw invalid('timer id must be 1..200 characters without "/"', ctx);

@@ -155,7 +155,7 @@ export class EmbeddedRegistry implements RegistryStore {
   // --- agent timers --------------------------------------------------------------------------
 
   async putTimer(timer: TimerRecord): Promise<void> {
-    await this.commit([{ op: 'timer-put', timer: validateTimerRecord(timer) }]);
+    await this.commit([{ op: 'timer-put', timer: validateTimerRecord(timer, true) }]);
   }
 
   async deleteTimer(agent: string, id: string): Promise<void> {
