@@ -1,5 +1,6 @@
 /**
- * Density benchmark (`npm run bench -- density [--keys N] [--again M] [--concurrency C] [--idle MS]`),
+ * Density benchmark (`npm run bench -- density [--keys N] [--again M] [--concurrency C] [--idle MS]
+ * [--active A] [--bystander R]`),
  * issue 30, decision 1980. One node in this process (embedded log on disk, default fsync), the
  * AssemblyScript state counter (examples/as-state-counter) deployed once as the kind `counter`.
  *
@@ -17,6 +18,12 @@
  * - `node_rss_peak_mib`: the process's RSS sampled every 100 ms over both phases (the node, its
  *   shard workers and the bench's own bookkeeping); `active_concurrent`: most instances in memory
  *   at one sample.
+ * - Phase 3 (`--active`, default 10,000; 0 skips it): a resident bystander agent (examples/as-echo,
+ *   deployed by name) answers R sequential requests (`--bystander`, default 1,000) on the node with
+ *   no instance in memory; then A keys of a second kind (`resident`, idle 1 h: none passivates)
+ *   are activated and kept in memory, and the bystander answers R requests again.
+ *   `bystander_p99_vs_idle` is the second p99 over the first (issue 30: within 2x);
+ *   `active_concurrent` the most instances in memory at one sample, over all phases.
  * A send refused `bus.activation-limit` or `bus.overloaded` waits the retry-after and is sent
  * again (counted in `refusals_retried`).
  */
@@ -36,6 +43,8 @@ const KEYS = Number(arg('keys', '20000'));
 const AGAIN = Number(arg('again', String(Math.max(1, Math.floor(KEYS / 10)))));
 const CONCURRENCY = Number(arg('concurrency', '64'));
 const IDLE_MS = Number(arg('idle', '1000'));
+const ACTIVE = Number(arg('active', '10000'));
+const BYSTANDER = Number(arg('bystander', '1000'));
 const BENCH = 'density';
 const progress = (text: string): void => void process.stderr.write(`density bench: ${text}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -74,16 +83,18 @@ let rssPeak = 0;
 let activePeak = 0;
 const sampler = setInterval(() => {
   rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
-  void node.control.getAgent('counter').then((s) => { activePeak = Math.max(activePeak, s?.kind?.active ?? 0); });
+  void Promise.all([node.control.getAgent('counter'), node.control.getAgent('resident')]).then(([c, r]) => {
+    activePeak = Math.max(activePeak, (c?.kind?.active ?? 0) + (r?.kind?.active ?? 0));
+  });
 }, 100);
 
-/** One request to `counter/<key>`; resolves with [answer, µs from send to answer]. */
-async function ask(key: string, id: string): Promise<[string, number]> {
+/** One request to `counter/<key>` (or another receiver); resolves with [answer, µs from send to answer]. */
+async function ask(key: string, id: string, receiver = `counter/${key}`): Promise<[string, number]> {
   for (;;) {
     const t0 = performance.now();
     const answer = answers.expect(id);
     try {
-      await node.control.send({ performative: 'request', receivers: [{ name: `counter/${key}` }], replyWith: id, content: 'count' });
+      await node.control.send({ performative: 'request', receivers: [{ name: receiver }], replyWith: id, content: 'count' });
     } catch (err) {
       const e = err as { code?: string; context?: { retryAfterMs?: unknown } };
       if ((e.code !== 'bus.activation-limit' && e.code !== 'bus.overloaded') || typeof e.context?.retryAfterMs !== 'number') throw err;
@@ -96,8 +107,8 @@ async function ask(key: string, id: string): Promise<[string, number]> {
   }
 }
 
-/** Keys `from`..`to`-1, CONCURRENCY at a time; the latencies and answers in key order. */
-async function phase(label: string, count: number, round: number): Promise<{ us: number[]; answers: string[]; seconds: number }> {
+/** Keys 0..count-1 (of `kind`), CONCURRENCY at a time; the latencies and answers in key order. */
+async function phase(label: string, count: number, round: number, kind = 'counter'): Promise<{ us: number[]; answers: string[]; seconds: number }> {
   const us = new Array<number>(count);
   const got = new Array<string>(count);
   let next = 0;
@@ -107,7 +118,7 @@ async function phase(label: string, count: number, round: number): Promise<{ us:
     for (;;) {
       const i = next++;
       if (i >= count) return;
-      const [content, micros] = await ask(`k${i}`, `${round}-${i}`);
+      const [content, micros] = await ask(`k${i}`, `${round}-${i}`, `${kind}/k${i}`);
       us[i] = micros;
       got[i] = content;
       if (++done % 10_000 === 0) progress(`${label}: ${done}/${count}`);
@@ -115,6 +126,13 @@ async function phase(label: string, count: number, round: number): Promise<{ us:
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, worker));
   return { us, answers: got, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** R requests to the resident bystander, one at a time; their request -> answer µs. */
+async function bystander(round: number): Promise<number[]> {
+  const us: number[] = [];
+  for (let i = 0; i < BYSTANDER; i++) us.push((await ask('', `b${round}-${i}`, 'bystander'))[1]);
+  return us;
 }
 
 try {
@@ -133,6 +151,23 @@ try {
   const diskBytes = dirBytes(dataDir);
   const again = await phase('second requests', Math.min(AGAIN, KEYS), 2);
   const exact = again.answers.every((a) => a === '2') ? 1 : 0;
+  let active: { idleP99: number; busyP99: number; idleP50: number; busyP50: number; inMemory: number; seconds: number } | undefined;
+  if (ACTIVE > 0) {
+    await node.control.deploy({ name: 'bystander', config: {}, limits: {} }, await artifact('as-echo'));
+    await node.control.deploy({ name: 'resident', config: {}, limits: {}, kind: { idleMs: 3_600_000 } }, await artifact('as-state-counter'));
+    for (;;) { // the phase 2 instances passivate first: the idle figure is taken with none in memory
+      if (((await node.control.getAgent('counter'))?.kind?.active ?? 0) === 0) break;
+      await sleep(50);
+    }
+    await bystander(0); // warm-up (its first activation, JIT)
+    const idle = await bystander(1);
+    progress(`bystander on an idle node: p99 ${(percentile(idle, 99) / 1000).toFixed(2)} ms; activating ${ACTIVE} resident instances`);
+    const activated = await phase('resident activations', ACTIVE, 3, 'resident');
+    const inMemory = (await node.control.getAgent('resident'))?.kind?.active ?? 0;
+    const busy = await bystander(2);
+    active = { idleP99: percentile(idle, 99), busyP99: percentile(busy, 99), idleP50: percentile(idle, 50), busyP50: percentile(busy, 50), inMemory, seconds: activated.seconds };
+    progress(`bystander with ${inMemory} instances in memory: p99 ${(active.busyP99 / 1000).toFixed(2)} ms`);
+  }
   clearInterval(sampler);
   const counts = (await node.control.getAgent('counter'))?.kind;
   const setup = `${KEYS} keys of the AssemblyScript state counter kind, ${CONCURRENCY} requests in flight (closed loop), embedded log on disk, idle ${IDLE_MS} ms`;
@@ -142,12 +177,15 @@ try {
   out('msgs_per_s', KEYS / first.seconds, 'msg/s', 'first requests answered per second over phase 1 (each one an activation)');
   out('activation_p50_us', percentile(first.us, 50), 'us', 'request -> answer of a key\'s first message: activation + handling + durable commit');
   out('activation_p99_us', percentile(first.us, 99), 'us');
-  out('node_rss_peak_mib', rssPeak / 2 ** 20, 'MiB', 'process RSS, sampled every 100 ms over both phases', '<= 4096');
+  out('node_rss_peak_mib', rssPeak / 2 ** 20, 'MiB', 'process RSS, sampled every 100 ms over every phase', '<= 4096');
   out('disk_bytes_per_key', diskBytes / KEYS, 'B', 'data directory over keys after phase 1: log (request, answer, state frames) + registry');
   out('reactivation_p50_us', percentile(again.us, 50), 'us', `${again.answers.length} passivated keys, a second request each`);
   out('reactivation_p99_us', percentile(again.us, 99), 'us');
   out('reactivated_counts_exact', exact, 'bool', 'every second answer is exactly 2', '= 1');
-  out('active_concurrent', activePeak, 'instances', `most instances in memory at one 100 ms sample; ${counts?.activations ?? 0} activations, ${counts?.passivated ?? 0} passivations, ${counts?.failed ?? 0} failed`);
+  out('active_concurrent', activePeak, 'instances', `most instances in memory at one 100 ms sample (phase 3 holds --active ${ACTIVE}); counter: ${counts?.activations ?? 0} activations, ${counts?.passivated ?? 0} passivations, ${counts?.failed ?? 0} failed`, ACTIVE > 0 ? '>= 10000' : undefined);
+  if (active !== undefined) {
+    out('bystander_p99_vs_idle', active.busyP99 / active.idleP99, 'ratio', `a resident agent's request -> answer p99 with ${active.inMemory} instances in memory (${(active.busyP99 / 1000).toFixed(2)} ms, p50 ${(active.busyP50 / 1000).toFixed(2)} ms) over the same with none (${(active.idleP99 / 1000).toFixed(2)} ms, p50 ${(active.idleP50 / 1000).toFixed(2)} ms); ${BYSTANDER} sequential requests each; ${ACTIVE} activations took ${active.seconds.toFixed(1)} s`, '<= 2');
+  }
   out('refusals_retried', refusalsRetried, 'sends', 'activation-limit or overloaded refusals, each retried after its retry-after');
 } finally {
   clearInterval(sampler);

@@ -49,6 +49,8 @@ const FIELD_FLAGS: Record<string, string> = {
   page_size: '--limit',
   prefix: '--prefix',
   'header.keep_state': '--keep-state',
+  'header.kind.idle_ms': '--idle',
+  'header.kind.max_active': '--max-active',
 };
 
 function flagFor(field: string): string | undefined {

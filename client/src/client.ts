@@ -70,7 +70,7 @@ export type UploadHeader = Pick<DeploySpec, 'name'> & Partial<Pick<DeploySpec, '
   rollout?: { strategy: RolloutStrategy; thresholds?: Partial<RolloutThresholds> };
   /** The operator's A2A Agent Card as JSON text (decision 1951); the node validates it. Absent: none (deploy) / keep (upgrade). */
   a2aCard?: string;
-  /** Deploy only: an agent kind (decision 1980); idleMs absent = the node's default. */
+  /** Deploy only: an agent kind (decision 1980); idleMs absent = the node's default; maxActive absent = no cap of its own. */
   kind?: KindSpec;
   /** The topic patterns the agent may subscribe to (decision 2050); the node validates them. Absent: every topic (deploy) / keep (upgrade). */
   topics?: readonly string[];
@@ -183,7 +183,7 @@ export class CaxtonClient {
       language: header.language ?? '',
       rollout: header.rollout ? rolloutRequestToWire(header.rollout) : null,
       a2aCard: header.a2aCard ?? '',
-      kind: header.kind ? { idleMs: header.kind.idleMs ?? 0 } : null,
+      kind: header.kind ? { idleMs: header.kind.idleMs ?? 0, maxActive: header.kind.maxActive ?? 0 } : null,
       topics: header.topics !== undefined ? { patterns: [...header.topics] } : null,
     };
     const chunkBytes = this.options.chunkBytes ?? 128 * 1024;

@@ -91,7 +91,10 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
   if (w.rollout) view.rollout = rolloutFromWire(w.rollout);
   if (w.absentQueue) view.absentQueue = { queued: w.absentQueue.queued, limit: w.absentQueue.limit, ttlMs: Number(w.absentQueue.ttlMs) };
   if (w.kind) {
-    view.kind = { idleMs: w.kind.idleMs, active: Number(w.kind.active), passivated: Number(w.kind.passivated), activations: Number(w.kind.activations), failed: Number(w.kind.failed) };
+    view.kind = {
+      idleMs: w.kind.idleMs, active: Number(w.kind.active), passivated: Number(w.kind.passivated), activations: Number(w.kind.activations), failed: Number(w.kind.failed),
+      ...(w.kind.maxActive ? { maxActive: w.kind.maxActive, evicted: Number(w.kind.evicted ?? 0) } : {}),
+    };
   }
   if (w.replicas && w.replicas.replicas > 0) view.replicas = { replicas: w.replicas.replicas, draining: w.replicas.draining };
   // Shown as the node holds it; a client only displays the list, the node is what enforces it.

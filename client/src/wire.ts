@@ -40,7 +40,7 @@ export interface WireArtifactHeader {
   /** The operator's A2A Agent Card, JSON (decision 1951); optional when sending, '' when received without one. */
   a2aCard?: string;
   /** An agent kind (decision 1980); null or absent: a named agent. */
-  kind?: { idleMs: number } | null;
+  kind?: { idleMs: number; maxActive?: number } | null;
   /** The topic allow-list (decision 2050); null or absent: every topic (deploy) / keep (upgrade). */
   topics?: WireTopicAllowList | null;
 }
@@ -141,7 +141,7 @@ export interface WireAgentInfo {
   /** Messages waiting for the absent agent (decision 1990); null (or absent) while it is present. */
   absentQueue?: WireAbsentQueue | null;
   /** A kind's instances' counts (decision 1980); null or absent for an agent or an instance. */
-  kind?: { idleMs: number; active: Wire64; passivated: Wire64; activations: Wire64; failed: Wire64 } | null;
+  kind?: { idleMs: number; active: Wire64; passivated: Wire64; activations: Wire64; failed: Wire64; maxActive?: number; evicted?: Wire64 } | null;
   /** Replicas behind the name (decision 2010); null or absent while the agent runs as one. */
   replicas?: { replicas: number; draining: number } | null;
   /** The topic allow-list (decision 2050); null (or absent, from old senders): every topic. */

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { UploadHeader } from '@caxton/client';
+import { KIND_LIMITS } from '@caxton/core';
 import { action, type AppEnv } from '../action.js';
 import { displayPath, loadArtifact, type LoadedArtifact } from '../artifact-source.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
@@ -44,7 +45,7 @@ interface LimitArgs extends LimitFlagArgs {
   topics?: string;
 }
 
-type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean; kind?: string; idle?: string };
+type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean; kind?: string; idle?: string; maxActive?: number };
 type UpgradeArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & RolloutFlagArgs & { agent: string; source: string; replaceConfig: boolean };
 
 function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
@@ -97,7 +98,8 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       .option('name', { type: 'string', describe: 'Agent name; default: the artifact file name without .wasm' })
       .option('keep-state', { type: 'boolean', default: false, describe: 'Keep the state an earlier deployment of this name left (default: start empty)' })
       .option('kind', { type: 'string', describe: 'Deploy an agent kind of this name: a message to <kind>/<key> activates the instance for that key (decision 1980)' })
-      .option('idle', { type: 'string', describe: 'With --kind: passivate an instance idle this long (100ms..24h; default 30s)' }))
+      .option('idle', { type: 'string', describe: 'With --kind: passivate an instance idle this long (100ms..24h; default 30s)' })
+      .option('max-active', { type: 'number', describe: 'With --kind: at most this many instances in memory at once (1..12000); past it the least recently used idle one is passivated early (default: the node\'s bound only)' }))
       .example('$0 deploy examples/as-state-counter --kind counter --idle 10s', 'a kind: `caxton send counter/alice request hi` activates alice\'s counter')
       .example('$0 deploy build/echo.wasm', 'deploy as "echo"')
       .example('$0 deploy examples/as-counter --name counter --fuel 5M --memory 4MiB', 'build, then deploy with limits')
@@ -110,11 +112,15 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
     handler: action<DeployArgs>(env, async (ctx, argv) => {
       if (argv.kind !== undefined && argv.name !== undefined) throw new UsageError('--kind names the kind: give --kind or --name, not both', 'caxton deploy <source> --kind counter');
       if (argv.idle !== undefined && argv.kind === undefined) throw new UsageError('--idle applies to a kind: give --kind <name> too', 'caxton deploy <source> --kind counter --idle 30s');
+      if (argv.maxActive !== undefined && argv.kind === undefined) throw new UsageError('--max-active applies to a kind: give --kind <name> too', 'caxton deploy <source> --kind counter --max-active 1000');
+      if (argv.maxActive !== undefined && !(Number.isInteger(argv.maxActive) && argv.maxActive >= KIND_LIMITS.minMaxActive && argv.maxActive <= KIND_LIMITS.maxActiveInstances)) {
+        throw new UsageError(`--max-active: "${argv.maxActive}" is not a whole number in ${KIND_LIMITS.minMaxActive}..${KIND_LIMITS.maxActiveInstances}`, 'e.g. --max-active 1000 (the node holds at most 12,000 instances in memory)');
+      }
       const h = header(argv.kind ?? argv.name ?? '', argv);
       if (argv.kind !== undefined) {
         const idleMs = argv.idle === undefined ? undefined : parseDuration(argv.idle);
         if (argv.idle !== undefined && idleMs === undefined) throw new UsageError(`--idle: "${argv.idle}" is not a duration`, 'e.g. 500ms, 30s, 5m');
-        h.kind = idleMs === undefined ? {} : { idleMs };
+        h.kind = { ...(idleMs !== undefined ? { idleMs } : {}), ...(argv.maxActive !== undefined ? { maxActive: argv.maxActive } : {}) };
       }
       const http = await httpPolicyFromArgs(argv, ctx.io.cwd);
       if (http) h.http = http;

@@ -48,7 +48,7 @@ export function formatAgentDetail(a: AgentView, now: number): string {
   const fields: [string, string][] = [
     ['name', a.name],
     ['state', a.kind ? 'kind' : a.state],
-    ...(a.kind ? [['instances', `${formatInstances(a.kind)}, ${formatCount(a.kind.activations)} activations, ${formatCount(a.kind.failed)} failed; passivated after ${a.kind.idleMs} ms idle`] as [string, string]] : []),
+    ...(a.kind ? [['instances', `${formatInstances(a.kind)}, ${formatCount(a.kind.activations)} activations, ${formatCount(a.kind.failed)} failed; passivated after ${a.kind.idleMs} ms idle${a.kind.maxActive !== undefined ? `; at most ${formatCount(a.kind.maxActive)} active (${formatCount(a.kind.evicted ?? 0)} passivated early)` : ''}`] as [string, string]] : []),
     ...(a.replicas ? [['replicas', `${formatReplicas(a.replicas)} (conversations stay on one replica; decision 2010)`] as [string, string]] : []),
     ['node', a.nodeId],
     ['version', String(a.version)],

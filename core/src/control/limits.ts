@@ -255,8 +255,10 @@ export const A2A_TASK_LIMITS = Object.freeze({
  * its shards; an activation past its shard's share is refused (`bus.activation-limit`, retried).
  */
 export const KIND_LIMITS = Object.freeze({
-  /** Instances in memory at once on one node, over all kinds and shards. */
+  /** Instances in memory at once on one node, over all kinds and shards; also the ceiling of a kind's own cap (`--max-active`). */
   maxActiveInstances: 12_000,
+  /** A kind's own cap of instances in memory (`--max-active`): the least a kind may ask for (default: none, the node's bound). */
+  minMaxActive: 1,
   /** An instance idle this long is passivated, unless its kind says otherwise (`--idle`); see decision 1980 for the measurement. */
   defaultIdleMs: 30_000,
   /** The shortest and longest idle period a kind may ask for. */
@@ -264,6 +266,11 @@ export const KIND_LIMITS = Object.freeze({
   maxIdleMs: 86_400_000,
   /** What a sender refused `bus.activation-limit` is told to wait. */
   activationRetryAfterMs: 1_000,
+  /**
+   * Passivated instances with a pending timer the node remembers the next due time of (one heap
+   * entry each, ~100 bytes): past it, wakes are re-read from the registry when due, never lost.
+   */
+  maxTimerWakes: 1_000_000,
 });
 
 /**

@@ -76,6 +76,12 @@ export interface DeploySpec<Limits extends Partial<AgentLimitsSpec> = Partial<Ag
 export interface KindSpec {
   /** An instance idle this long (ms) is passivated once its last handling is durable; absent: the node's default. */
   idleMs?: number;
+  /**
+   * Instances of the kind in memory at once on a node (1..KIND_LIMITS.maxActiveInstances); past it
+   * the least recently used idle one is passivated early, or the send is refused
+   * `bus.activation-limit`. Absent: no cap of its own (the node's per-shard bound only).
+   */
+  maxActive?: number;
 }
 
 /** What `caxton agents <kind>` shows of a kind's instances on this node (decision 1980). */
@@ -89,6 +95,10 @@ export interface KindCounts {
   activations: number;
   /** Activations that failed (init trapped, artifact missing) since the node started. */
   failed: number;
+  /** The kind's cap of instances in memory (`--max-active`); absent: none of its own. */
+  maxActive?: number;
+  /** With a cap: instances passivated early, before their idle period, to make room under it. */
+  evicted?: number;
 }
 
 /** An upgrade. Absent limits/config/http mean "keep the current ones". State is always kept. */

@@ -140,8 +140,8 @@ export function parseDeployHeader(h: WireArtifactHeader, maxArtifactBytes: numbe
   if (h.keepState) spec.keepState = true;
   if (h.rollout) throw new InvalidArgumentError('header.rollout', 'only applies to UpgradeAgent', 'deploy first, then `caxton upgrade --strategy`');
   Object.assign(spec, parseLanguage(h.language));
-  // An agent kind (decision 1980): 0 = the node's default idle period; the lifecycle checks the range.
-  if (h.kind) spec.kind = h.kind.idleMs ? { idleMs: h.kind.idleMs } : {};
+  // An agent kind (decision 1980): 0 = the node's default idle period / no cap of its own; the lifecycle checks the ranges.
+  if (h.kind) spec.kind = { ...(h.kind.idleMs ? { idleMs: h.kind.idleMs } : {}), ...(h.kind.maxActive ? { maxActive: h.kind.maxActive } : {}) };
   if (h.http) spec.http = resolveHttpPolicy(httpPolicyInputFromWire(h.http), 'header.http');
   if (h.a2aCard) spec.a2aCard = parseA2aCard(h.a2aCard, 'header.a2a_card');
   if (h.topics) spec.topics = parseTopicPatterns(h.topics.patterns, 'header.topics.patterns');

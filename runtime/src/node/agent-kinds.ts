@@ -17,6 +17,7 @@ import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import { agentLog, errorSummary, type LocalAgents, type AgentLifecycleEvent } from './local-agents.js';
 import type { Instrumentation } from '@caxton/core';
+import { TimerWakes, type DueEntry } from './timer-wakes.js';
 
 /** Config keys the node sets in every instance's init config (decision 1980); a deployer's values for them are replaced. */
 export const KIND_CONFIG_KEY = 'caxton.kind';
@@ -43,6 +44,15 @@ export interface AgentKindsOptions {
   maxActivePerShard?: number;
   /** The idle period of a kind deployed without one. */
   defaultIdleMs?: number;
+  /**
+   * Timers of passivated instances (decision 1980): `nextDue` is the earliest due time of the timers
+   * the node holds for an instance (read as it is passivated, before they are forgotten);
+   * `pending` the registry's earliest due time per instance (read at start and when the bounded
+   * wake index spilled). Absent: a passivated instance's timers wait for its next activation.
+   */
+  timers?: { nextDue(name: string): number | undefined; pending?(matches: (name: string) => boolean): Promise<DueEntry[]> };
+  /** Passivated instances whose next timer the node remembers; default KIND_LIMITS.maxTimerWakes. */
+  maxTimerWakes?: number;
   now?: () => number;
 }
 
@@ -68,6 +78,8 @@ interface Kind {
   passivated: number;
   activations: number;
   failed: number;
+  /** Instances passivated early to make room under the kind's own cap (`maxActive`). */
+  evicted: number;
   /** Set while the kind is being stopped: nothing new activates. */
   stopping: boolean;
 }
@@ -92,12 +104,18 @@ export class AgentKinds {
   private readonly unsubscribe: () => void;
   /** Retries of activations that failed for a passing reason (cleared on close). */
   private readonly retries = new Set<NodeJS.Timeout>();
+  /** When passivated instances' timers fall due: one JS timer for all of them, armed at the soonest. */
+  private readonly wakes: TimerWakes;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakesStarted = false;
+  private refilling = false;
 
   constructor(private readonly o: AgentKindsOptions) {
     const shards = Math.max(1, o.host.shardCount ?? 1);
     this.perShard = new Array<number>(shards).fill(0);
     this.limitPerShard = o.maxActivePerShard ?? Math.max(1, Math.floor(KIND_LIMITS.maxActiveInstances / shards));
     this.now = o.now ?? Date.now;
+    this.wakes = new TimerWakes(o.maxTimerWakes ?? KIND_LIMITS.maxTimerWakes);
     // The kill switch holds a kind by its name, but the dispatcher parks its instances by theirs:
     // a resume or thaw of the kind must wake each of them, or they stay parked for ever.
     this.unsubscribe = o.onHoldChange?.(() => this.wakeUnheld()) ?? (() => {});
@@ -130,7 +148,7 @@ export class AgentKinds {
 
   /** A kind record read from the registry at start-up, or just deployed (and stored already). */
   add(record: AgentRecord): void {
-    this.kinds.set(record.name, { record, instances: new Map(), passivated: 0, activations: 0, failed: 0, stopping: false });
+    this.kinds.set(record.name, { record, instances: new Map(), passivated: 0, activations: 0, failed: 0, evicted: 0, stopping: false });
     this.armSweep();
   }
 
@@ -189,6 +207,7 @@ export class AgentKinds {
         await this.o.messaging.deadLetter({ delivery: d, reason: `kind ${name} was stopped before instance ${w} was activated`, attempts: 0, at: this.now() });
       }
     }
+    this.wakes.removeWhere((n) => n.startsWith(`${name}/`)); // their timers are deleted with them
     await this.o.store?.deleteAgent(name);
     const status = { ...this.status(name)!, state: 'stopped' as const };
     this.kinds.delete(name);
@@ -302,14 +321,43 @@ export class AgentKinds {
     return slash > 0 && this.kinds.get(name.slice(0, slash))?.instances.has(name) === true;
   }
 
-  /** Takes a slot of the instance's shard (nothing starts yet); undefined when the shard is full. */
+  /**
+   * Takes a slot of the instance's shard (nothing starts yet); undefined when the shard is full, or
+   * when the kind is at its own cap with no idle instance to passivate early.
+   */
   private reserve(kind: Kind, name: string, key: string): Instance | undefined {
     const shard = shardOf(name, this.perShard.length);
     if (this.perShard[shard]! >= this.limitPerShard) return undefined;
+    if (!this.roomUnderCap(kind)) return undefined;
     this.perShard[shard]! += 1;
+    this.wakes.remove(name); // in memory: its timers are armed again by its activation
     const instance: Instance = { name, key, shard, state: 'reserved', lastActive: this.now(), version: kind.record.version };
     kind.instances.set(name, instance);
     return instance;
+  }
+
+  /**
+   * A kind with its own cap (`maxActive`): is there room for one more instance in memory? At the
+   * cap, the least recently used idle instance (running, empty mailbox) is passivated early — it
+   * counts as leaving at once, its passivation still waits for its last commit — and there is room;
+   * with none idle, there is not (the send is refused `activation-limit`, retried by the sender).
+   * The scan over the kind's instances happens only at the cap (the cap is at most 12,000).
+   * A passivation that mail cancels puts its instance back: the cap can then be passed by those.
+   */
+  private roomUnderCap(kind: Kind): boolean {
+    const cap = kind.record.kind?.maxActive;
+    if (cap === undefined || kind.instances.size < cap) return true;
+    let leaving = 0;
+    let lru: Instance | undefined;
+    for (const i of kind.instances.values()) {
+      if (i.state === 'passivating') leaving += 1;
+      else if (i.state === 'running' && (lru === undefined || i.lastActive < lru.lastActive) && this.o.messaging.mailboxDepth(i.name) === 0) lru = i;
+    }
+    if (kind.instances.size - leaving < cap) return true;
+    if (lru === undefined) return false;
+    kind.evicted += 1;
+    void this.passivate(kind, lru, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${lru.name} not passivated: ${(err as Error).message}`));
+    return true;
   }
 
   /** Starts a reserved (or passivating, mail having come) instance in its slot. */
@@ -412,7 +460,10 @@ export class AgentKinds {
     // A closed breaker keeps nothing worth keeping past the instance; an open one keeps its cool-down.
     if (this.o.messaging.breaker?.(instance.name) === undefined) this.o.messaging.replaced?.(instance.name);
     kind.passivated += 1;
+    // Its timers stay in the registry; the node wakes it when the soonest is due (read before onDropped forgets them).
+    const due = this.o.timers?.nextDue(instance.name);
     this.drop(kind, instance);
+    if (due !== undefined) this.addWake(instance.name, due);
     await this.o.onDropped(instance.name, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: ${(err as Error).message}`));
   }
 
@@ -497,7 +548,11 @@ export class AgentKinds {
   counts(name: string): KindCounts | undefined {
     const kind = this.kinds.get(name);
     if (kind === undefined) return undefined;
-    return { idleMs: kind.record.kind?.idleMs ?? this.defaultIdleMs, active: kind.instances.size, passivated: kind.passivated, activations: kind.activations, failed: kind.failed };
+    const cap = kind.record.kind?.maxActive;
+    return {
+      idleMs: kind.record.kind?.idleMs ?? this.defaultIdleMs, active: kind.instances.size, passivated: kind.passivated, activations: kind.activations, failed: kind.failed,
+      ...(cap !== undefined ? { maxActive: cap, evicted: kind.evicted } : {}),
+    };
   }
 
   /** Instances in memory over all kinds (the bench's `active_concurrent`, a gauge). */
@@ -551,10 +606,88 @@ export class AgentKinds {
     return [...this.kinds.keys()].sort();
   }
 
+  /**
+   * The node can take what a timer's handling sends (its bus started): passivated instances with
+   * pending timers (read from the registry: a restart forgot which) are woken when these fall due.
+   */
+  async startTimerWakes(): Promise<void> {
+    if (this.wakesStarted || this.closed) return;
+    await this.refillWakes();
+    this.wakesStarted = true;
+    this.armWake();
+  }
+
+  /** Passivated instances the node will wake for a timer (tests, the bench). */
+  get timerWakes(): number {
+    return this.wakes.size;
+  }
+
+  private addWake(name: string, dueAt: number): void {
+    const before = this.wakes.nextAt();
+    this.wakes.add(name, dueAt);
+    if (this.wakes.nextAt() !== before) this.armWake();
+  }
+
+  /** Rebuilds the wake index from the registry: every instance of a kind here with a timer, not in memory. */
+  private async refillWakes(): Promise<void> {
+    const pending = this.o.timers?.pending;
+    if (pending === undefined) return;
+    const entries = await pending((name) => {
+      const slash = name.indexOf('/');
+      return slash > 0 && this.kinds.has(name.slice(0, slash)) && !this.isActive(name) && !this.waiting.has(name);
+    });
+    this.wakes.refill(entries);
+  }
+
+  private armWake(): void {
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    if (!this.wakesStarted || this.closed) return;
+    const at = this.wakes.nextAt();
+    if (at === Infinity) return;
+    this.wakeTimer = setTimeout(() => void this.fireWakes(), Math.min(Math.max(0, at - this.now()), 2 ** 31 - 1));
+    this.wakeTimer.unref();
+  }
+
+  /** Wakes the instances whose timer is due, through the same bounded activation as mail (a full shard: they wait for a slot). */
+  private async fireWakes(): Promise<void> {
+    this.wakeTimer = undefined;
+    if (this.closed || this.refilling) return;
+    const now = this.now();
+    if (this.wakes.needsRefill(now)) {
+      this.refilling = true;
+      try {
+        await this.refillWakes();
+      } catch (err) {
+        for (const k of this.kinds.keys()) agentLog(this.o.events, k, 'warn', `pending timers of passivated instances could not be read (${(err as Error).message}); tried again in ${KIND_LIMITS.activationRetryAfterMs} ms`);
+        this.refilling = false;
+        this.wakeTimer = setTimeout(() => void this.fireWakes(), KIND_LIMITS.activationRetryAfterMs);
+        this.wakeTimer.unref();
+        return;
+      }
+      this.refilling = false;
+      if (this.closed) return;
+    }
+    for (const name of this.wakes.takeDue(now)) this.wakeForTimer(name);
+    this.armWake();
+  }
+
+  /** A passivated instance's timer is due: activate it (its activation re-arms its timers, firing the due ones). */
+  private wakeForTimer(name: string): void {
+    const slash = name.indexOf('/');
+    const kind = this.kinds.get(name.slice(0, slash));
+    if (kind === undefined || kind.stopping || kind.instances.has(name) || this.waiting.has(name)) return;
+    const reserved = this.reserve(kind, name, name.slice(slash + 1));
+    if (reserved === undefined) this.waiting.add(name); // activated as a slot of its shard frees
+    else this.begin(kind, reserved);
+  }
+
   /** The node stops: nothing activates, passivates or is dead-lettered from here on (the log keeps the mail). */
   close(): void {
     this.closed = true;
     this.unsubscribe();
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
     if (this.sweep !== undefined) clearInterval(this.sweep);
     this.sweep = undefined;
     for (const t of this.retries) clearTimeout(t);

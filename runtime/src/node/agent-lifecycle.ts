@@ -19,7 +19,7 @@ import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
 import { LocalAgents, agentLog, type AgentLifecycleEvent } from './local-agents.js';
 import type { AgentStateStore, AgentStore } from '../storage/ports.js';
-import { AgentKinds, KindUnsupportedError } from './agent-kinds.js';
+import { AgentKinds, KindUnsupportedError, type AgentKindsOptions } from './agent-kinds.js';
 import type { TrustDecision, TrustPolicy } from '../signing/trust.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
 
@@ -65,7 +65,9 @@ export interface AgentLifecycleOptions {
   /** Where agent kinds are stored (decision 1980); absent: kinds are refused (a cluster, for now). */
   kindStore?: AgentStore;
   /** Bounds of kinds' instances (decision 1980); absent: KIND_LIMITS. */
-  kindLimits?: { maxActivePerShard?: number; defaultIdleMs?: number };
+  kindLimits?: { maxActivePerShard?: number; defaultIdleMs?: number; maxTimerWakes?: number };
+  /** Timers of passivated instances (decision 1980): what wakes them when due. */
+  kindTimers?: AgentKindsOptions['timers'];
 }
 
 export class AgentLifecycle {
@@ -90,6 +92,8 @@ export class AgentLifecycle {
       onDropped: o.onStopped ?? (async () => {}),
       ...(o.kindLimits?.maxActivePerShard !== undefined ? { maxActivePerShard: o.kindLimits.maxActivePerShard } : {}),
       ...(o.kindLimits?.defaultIdleMs !== undefined ? { defaultIdleMs: o.kindLimits.defaultIdleMs } : {}),
+      ...(o.kindLimits?.maxTimerWakes !== undefined ? { maxTimerWakes: o.kindLimits.maxTimerWakes } : {}),
+      ...(o.kindTimers !== undefined ? { timers: o.kindTimers } : {}),
     });
     this.residency = o.residency({
       nodeId: o.nodeId, local: this.local, host: o.host, artifacts: o.artifacts, messaging: o.messaging, bus: o.bus, log: o.log,
@@ -289,6 +293,11 @@ export class AgentLifecycle {
     }
   }
 
+  /** The bus takes sends now: passivated instances are woken when their timers fall due (decision 1980). */
+  startTimerWakes(): Promise<void> {
+    return this.kinds.startTimerWakes();
+  }
+
   /** The node stops: no more passivation sweeps. */
   close(): void {
     this.kinds.close();
@@ -338,13 +347,17 @@ export class AgentLifecycle {
     if (!Number.isInteger(idleMs) || idleMs < KIND_LIMITS.minIdleMs || idleMs > KIND_LIMITS.maxIdleMs) {
       throw new InvalidArgumentError('header.kind.idle_ms', `${idleMs} is out of range`, `the idle period is ${KIND_LIMITS.minIdleMs}..${KIND_LIMITS.maxIdleMs} ms`);
     }
+    const maxActive = spec.kind?.maxActive;
+    if (maxActive !== undefined && (!Number.isInteger(maxActive) || maxActive < KIND_LIMITS.minMaxActive || maxActive > KIND_LIMITS.maxActiveInstances)) {
+      throw new InvalidArgumentError('header.kind.max_active', `${maxActive} is out of range`, `a kind's cap of active instances is ${KIND_LIMITS.minMaxActive}..${KIND_LIMITS.maxActiveInstances} (0 or absent: none of its own)`);
+    }
     const trust = this.trust(spec.name, artifact);
     const limits = this.limits(spec.limits, this.o.defaults);
     const { digest } = await this.o.host.prepare(artifact.bytes); // every instance instantiates this prepared artifact
     await this.o.artifacts.put(artifact.bytes);
     const now = Date.now();
     const record: AgentRecord = {
-      name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now, kind: { idleMs },
+      name: spec.name, artifactDigest: digest, limits, config: spec.config, version: 1, createdAt: now, updatedAt: now, kind: { idleMs, ...(maxActive !== undefined ? { maxActive } : {}) },
       ...(spec.http !== undefined ? { http: spec.http } : {}),
       ...(trust.signerKeyId !== undefined ? { signerKeyId: trust.signerKeyId } : {}),
       ...(spec.language !== undefined ? { language: spec.language } : {}),

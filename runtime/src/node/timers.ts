@@ -115,6 +115,17 @@ export class AgentTimers {
     return armed;
   }
 
+  /**
+   * The earliest due time of the timers this node holds for `agent` (fired ones not yet done
+   * included: their handling may not have run), or undefined. Read when an instance is passivated,
+   * just before `forget`, so the node can wake it when the timer is due (decision 1980).
+   */
+  nextDue(agent: string): number | undefined {
+    let due: number | undefined;
+    for (const e of this.byAgent.get(agent)?.values() ?? []) if (due === undefined || e.record.dueAt < due) due = e.record.dueAt;
+    return due;
+  }
+
   /** Timers of `agent` armed on this node and not fired yet (metrics). */
   pending(agent: string): number {
     return this.byAgent.get(agent)?.size ?? 0;

@@ -4,7 +4,7 @@
  */
 import type { AgentRecord, NodeAnnouncement, TimerRecord } from '../storage/records.js';
 import { invalid } from './errors.js';
-import { checkA2aCard, checkLimits, parseTopicPatterns, DEPLOYABLE_LIMITS, parseTopicSubscription, type DeployableLimitName, type TopicSubscription } from '@caxton/core';
+import { checkA2aCard, checkLimits, parseTopicPatterns, DEPLOYABLE_LIMITS, parseInstanceName, parseTopicSubscription, type DeployableLimitName, type TopicSubscription } from '@caxton/core';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -74,8 +74,24 @@ export function validateTtl(ttlSeconds: number): void {
 /** Timer ids and agent names become key segments (etcd `timers/<agent>/<id>`): no '/'. */
 const KEY_SEGMENT = /^[^/]{1,200}$/;
 
-export function validateTimerRecord(timer: TimerRecord): TimerRecord {
-  if (typeof timer?.agent !== 'string' || !KEY_SEGMENT.test(timer.agent)) throw invalid('timer needs an agent name without "/"', { agent: timer?.agent });
+/**
+ * An instance of a kind (`<kind>/<key>`, decision 1980) sets timers too: where the registry holds
+ * instances' timers (`allowInstances`: the embedded one; kinds are refused on an etcd cluster, whose
+ * keys `timers/<agent>/<id>` take no `/`), its one `/` is allowed, each side valid, so the timer is
+ * durable and wakes the instance once it is passivated.
+ */
+function isInstanceName(name: string): boolean {
+  try {
+    return parseInstanceName(name) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+export function validateTimerRecord(timer: TimerRecord, allowInstances = false): TimerRecord {
+  if (typeof timer?.agent !== 'string' || !(KEY_SEGMENT.test(timer.agent) || (allowInstances && isInstanceName(timer.agent)))) {
+    throw invalid(allowInstances ? 'timer needs an agent name without "/", or an instance name <kind>/<key>' : 'timer needs an agent name without "/"', { agent: timer?.agent });
+  }
   const ctx = { agent: timer.agent, timer: timer.id };
   if (typeof timer.id !== 'string' || !KEY_SEGMENT.test(timer.id)) throw invalid('timer id must be 1..200 characters without "/"', ctx);
   if (typeof timer.token !== 'string') throw invalid('timer token must be a string', ctx);

@@ -278,6 +278,10 @@ async function startOnTopology(
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
     ...(topology.kinds !== undefined ? { kindStore: topology.kinds } : {}),
     ...(options.kinds !== undefined ? { kindLimits: options.kinds } : {}),
+    kindTimers: {
+      nextDue: (name) => timers.nextDue(name),
+      ...(storage.timers.nextDuePerAgent !== undefined ? { pending: (matches: (name: string) => boolean) => storage.timers.nextDuePerAgent!(matches) } : {}),
+    },
     // What init produced goes through the bus's applier like any handling (issue 24).
     onStarted: (init) => bus.applyInit(init),
     pruneTopics: (agent, patterns) => topics.prune(agent, patterns),
@@ -357,6 +361,7 @@ async function startOnTopology(
     },
   });
   timers.start(); // only now can what a timer's handling sends be accepted
+  await agents.startTimerWakes(); // and passivated instances be woken for theirs
   // Absent agents' queues (decision 1990): messages past their TTL are dead-lettered `absent-ttl`.
   const absentSweeper = new AbsentQueueSweeper({
     agents, expire: (agent, ttlMs, since) => bus.expireAbsent(agent, ttlMs, since), noteAbsence: (agent) => bus.noteAbsence(agent), intervalMs: options.absentSweepMs ?? DEFAULT_ABSENT_SWEEP_MS,

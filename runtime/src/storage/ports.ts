@@ -60,6 +60,12 @@ export interface TimerStore {
   deleteTimers(agent: string): Promise<void>;
   /** The agent's pending timers, soonest first. */
   listTimers(agent: string): Promise<TimerRecord[]>;
+  /**
+   * The earliest due time of every agent with a pending timer whose name `matches` (the embedded
+   * registry: a node finds which passivated instances of its kinds must wake, decision 1980).
+   * Absent where kinds do not run (etcd).
+   */
+  nextDuePerAgent?(matches: (agent: string) => boolean): Promise<Array<{ name: string; dueAt: number }>>;
 }
 
 /**

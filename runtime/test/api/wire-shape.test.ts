@@ -33,14 +33,14 @@ const agent: W.WireAgentInfo = {
     maxCrashRatePercent: 1, maxFailureRatePercent: 5, maxP99Ms: 250, bakeMs: 600_000, handled: 12, crashes: 1, failures: 2, p99Ms: 3.5, reason: 'r',
   },
   absentQueue: { queued: 1, limit: 2, ttlMs: 3 },
-  kind: { idleMs: 500, active: 1, passivated: 2, activations: 3, failed: 4 },
+  kind: { idleMs: 500, active: 1, passivated: 2, activations: 3, failed: 4, maxActive: 5, evicted: 6 },
   replicas: { replicas: 3, draining: 1 },
   topics: { patterns: ['orders.*', 'alerts'] },
 };
 const header: W.WireArtifactHeader = {
   name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5, absentQueue: 6, absentTtlMs: 7, a2aCard: '{"name":"n"}',
   rollout: { strategy: 'canary:10', maxCrashRatePercent: 0, maxFailureRatePercent: 3, maxP99Ms: 250, bakeMs: 600_000 },
-  kind: { idleMs: 500 },
+  kind: { idleMs: 500, maxActive: 7 },
   topics: { patterns: ['jobs.*'] },
 };
 const df: W.WireDfAgentDescription = {

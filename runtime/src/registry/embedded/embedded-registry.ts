@@ -155,7 +155,7 @@ export class EmbeddedRegistry implements RegistryStore {
   // --- agent timers --------------------------------------------------------------------------
 
   async putTimer(timer: TimerRecord): Promise<void> {
-    await this.commit([{ op: 'timer-put', timer: validateTimerRecord(timer) }]);
+    await this.commit([{ op: 'timer-put', timer: validateTimerRecord(timer, true) }]);
   }
 
   async deleteTimer(agent: string, id: string): Promise<void> {
@@ -175,6 +175,18 @@ export class EmbeddedRegistry implements RegistryStore {
     return [...(this.state.timers.get(agent)?.values() ?? [])]
       .sort(byDueTime)
       .map((t) => ({ ...t }));
+  }
+
+  async nextDuePerAgent(matches: (agent: string) => boolean): Promise<Array<{ name: string; dueAt: number }>> {
+    this.requireOpen();
+    const out: Array<{ name: string; dueAt: number }> = [];
+    for (const [agent, mine] of this.state.timers) {
+      if (!matches(agent)) continue;
+      let dueAt = Infinity;
+      for (const t of mine.values()) dueAt = Math.min(dueAt, t.dueAt);
+      if (dueAt !== Infinity) out.push({ name: agent, dueAt });
+    }
+    return out;
   }
 
   // --- topic subscriptions (decision 1960) ----------------------------------------------------
