@@ -529,7 +529,8 @@ export class PlanApplier {
   }
 
   private finish(d: Delivery): void {
-    this.d.attempts.delete(d.id);
+    // Attempts are recorded only after a crash or a refused commit: usually there is nothing to look up.
+    if (this.d.attempts.size > 0) this.d.attempts.delete(d.id);
     this.d.mailboxes.finish(d);
   }
 
