@@ -78,7 +78,6 @@ export class MailboxShares {
   private readonly agentSlots = new Map<string, AgentSlots>();
   private knownAgents = 0;
   private idleAgents = 0;
-  private idleReceivers = 0;
 
   constructor(readonly limits: ShareLimits) {}
 
