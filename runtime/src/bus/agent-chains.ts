@@ -25,17 +25,21 @@ export class AgentChains {
     const previous = entry.tail;
     let signal!: (outcome: ChainOutcome) => void;
     const tail = new Promise<ChainOutcome>((resolve) => (signal = resolve));
-    const done = settle(previous, signal).catch((): ChainOutcome => 'failed');
-    void done.then(signal);
+    // One reaction settles the link: the next link is signalled first, then the bookkeeping (this
+    // runs once per handled message; a catch, a then and a finally were three promises more).
+    const settled = (outcome: ChainOutcome): ChainOutcome => {
+      signal(outcome);
+      this.total -= 1;
+      entry.pending -= 1;
+      if (entry.pending === 0 && this.tails.get(agent) === entry) this.tails.delete(agent);
+      return outcome;
+    };
+    const running = settle(previous, signal);
     entry.tail = tail;
     entry.pending += 1;
     this.total += 1;
     this.tails.set(agent, entry);
-    return done.finally(() => {
-      this.total -= 1;
-      entry.pending -= 1;
-      if (entry.pending === 0 && this.tails.get(agent) === entry) this.tails.delete(agent);
-    });
+    return running.then(settled, () => settled('failed'));
   }
 
   /** Settlements not finished: of one agent, or of all. */

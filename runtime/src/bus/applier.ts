@@ -263,14 +263,30 @@ export class PlanApplier {
   }
 
   private allBeforeCommit(plans: readonly WorkPlan[], opts: ApplyOptions): boolean[] | Promise<boolean[]> {
-    let pending: Promise<boolean>[] | undefined;
     const durable = new Array<boolean>(plans.length).fill(true);
+    // The usual case is one handling with something to send: its promise alone, no Promise.all.
+    let only = -1;
+    let pending: Promise<boolean>[] | undefined;
     for (let k = 0; k < plans.length; k++) {
-      const plan = plans[k]!;
-      if (!plan.steps.some(isBeforeCommitStep)) continue;
-      (pending ??= []).push(this.beforeCommit(plan, opts).then((ok) => (durable[k] = ok)));
+      if (!plans[k]!.steps.some(isBeforeCommitStep)) continue;
+      if (only < 0 && pending === undefined) {
+        only = k;
+        continue;
+      }
+      if (pending === undefined) {
+        const first = only;
+        pending = [this.beforeCommit(plans[first]!, opts).then((ok) => (durable[first] = ok))];
+        only = -1;
+      }
+      pending.push(this.beforeCommit(plans[k]!, opts).then((ok) => (durable[k] = ok)));
     }
-    return pending === undefined ? durable : Promise.all(pending).then(() => durable);
+    if (pending !== undefined) return Promise.all(pending).then(() => durable);
+    if (only < 0) return durable;
+    const k = only;
+    return this.beforeCommit(plans[k]!, opts).then((ok) => {
+      durable[k] = ok;
+      return durable;
+    });
   }
 
   /** Steps before the commit point. False when the outbox could not be made durable. */
@@ -513,7 +529,8 @@ export class PlanApplier {
   }
 
   private finish(d: Delivery): void {
-    this.d.attempts.delete(d.id);
+    // Attempts are recorded only after a crash or a refused commit: usually there is nothing to look up.
+    if (this.d.attempts.size > 0) this.d.attempts.delete(d.id);
     this.d.mailboxes.finish(d);
   }
 

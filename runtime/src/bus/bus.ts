@@ -331,7 +331,12 @@ export class Bus implements OutboxSender {
     /** Receivers routed as agents: those that end with nothing appended give back what routing reserved. */
     const routed: string[] = [];
     const unroute = (appended: readonly Delivery[]): void => {
-      if (port.unrouted === undefined) return;
+      if (port.unrouted === undefined || routed.length === 0) return;
+      // Usually every routed receiver got its delivery: a pass over the two short lists, no Set.
+      if (appended.length <= 8) {
+        for (const name of routed) if (!appended.some((d) => d.receiver === name)) port.unrouted(name);
+        return;
+      }
       const kept = new Set(appended.map((d) => d.receiver));
       for (const name of routed) if (!kept.has(name)) port.unrouted(name);
     };

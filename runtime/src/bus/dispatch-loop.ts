@@ -249,7 +249,7 @@ export class DispatchLoop {
         const n = Math.min(perAgent, queued, Math.max(1, this.opts.maxBatch - batch.length));
         for (let k = 0; k < n; k++) {
           const delivery = box.peekAt(k)!;
-          batch.push({ kind: 'delivery', agent, delivery, attempt: (this.attempts.get(delivery.id) ?? 0) + 1 });
+          batch.push({ kind: 'delivery', agent, delivery, attempt: (this.attempts.size === 0 ? 0 : this.attempts.get(delivery.id) ?? 0) + 1 });
         }
       } else {
         const fired = this.timers.get(agent)?.shift();

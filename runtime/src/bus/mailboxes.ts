@@ -181,8 +181,9 @@ export class Mailboxes {
       this.boxes.get(d.receiver)?.take(d);
     }
     if (this.pending.delete(d.id)) this.shares.give(d.receiver, senderOf(d));
-    this.parked.delete(d.id);
-    if (this.outside.delete(d.id)) {
+    // Both hold outside clients' deliveries only: agents' messages (nearly all) skip the lookups.
+    if (this.parked.size > 0) this.parked.delete(d.id);
+    if (this.outside.size > 0 && this.outside.delete(d.id)) {
       const now = this.now();
       this.edge.finish(now - d.acceptedAt, now);
     }
