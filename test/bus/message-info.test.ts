@@ -1,10 +1,13 @@
 /**
  * A message to many receivers, as AssemblyScript and JavaScript agents see it (decision 2001), on a
  * real in-process node with real sandboxed agents (examples/conformance/receivers-probe and
- * js-receivers-probe, beside conformance/sink agents): above 16 receivers each delivery carries only
- * its agent's own id and the count in `X-caxton-receivers`, and the full list, in the order sent, is
- * paged through caxton:agent/message-info; at 16 nothing changes; hostile paging arguments and a
- * call outside `handle` are refused with the WIT's typed error.
+ * js-receivers-probe, beside 14 conformance/sink agents): above 16 receivers each delivery carries
+ * only its agent's own id and the count in `X-caxton-receivers`, and the full list, in the order
+ * sent, is paged through caxton:agent/message-info; at 16 nothing changes; hostile paging arguments
+ * and a call outside `handle` are refused with the WIT's typed error. The 100-receiver message
+ * also names 84 agents that are not deployed (refused `unknown-receiver` at the send): the count
+ * and the list are the message as sent, whoever of its receivers accepted it, and the test deploys
+ * 16 agents instead of 100.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +16,8 @@ import { TestNode } from './support/test-node.js';
 
 let t: TestNode;
 const PROBES = ['as-probe', 'js-probe'];
-const SINKS = Array.from({ length: 98 }, (_, i) => `sink-${i}`);
+const SINKS = Array.from({ length: 14 }, (_, i) => `sink-${i}`);
+const ABSENT = Array.from({ length: 84 }, (_, i) => `absent-${i}`);
 
 before(async () => {
   t = await TestNode.start();
@@ -33,7 +37,10 @@ after(async () => {
 async function deliver(receivers: string[], content: string): Promise<Map<string, string[]>> {
   const before = new Map(PROBES.map((p) => [p, t.logs(p).length]));
   const sent = await t.send({ performative: 'inform', receivers: receivers.map((name) => ({ name })), content });
-  assert.equal(sent.accepted.length, receivers.length);
+  const deployed = receivers.filter((r) => !r.startsWith('absent-'));
+  assert.deepEqual([...sent.accepted].sort(), [...deployed].sort());
+  assert.equal(sent.refused.length, receivers.length - deployed.length);
+  for (const r of sent.refused) assert.equal(r.reason, 'unknown-receiver');
   const out = new Map<string, string[]>();
   for (const p of PROBES) {
     out.set(p, await t.waitFor(`${p} to page the list`, () => {
@@ -51,7 +58,7 @@ test('init: no message is being handled, the count is 0 and a page is refused no
 });
 
 test('100 receivers: each agent sees only itself and the count, and pages the whole list in the order sent', async () => {
-  const receivers = [...PROBES.slice(0, 1), ...SINKS, ...PROBES.slice(1)];
+  const receivers = [...PROBES.slice(0, 1), ...SINKS, ...ABSENT, ...PROBES.slice(1)];
   assert.equal(receivers.length, 100);
   const seen = await deliver(receivers, 'wide');
   for (const p of PROBES) {
@@ -82,7 +89,7 @@ test(`${MESSAGE_INFO_LIMITS.inlineReceivers} receivers: the delivery carries the
 
 test('a sender cannot forge the count: its own X-caxton-receivers is replaced on a narrowed delivery and kept below the threshold', async () => {
   const before = new Map(PROBES.map((p) => [p, t.logs(p).length]));
-  const receivers = [...PROBES, ...SINKS.slice(0, 20)];
+  const receivers = [...PROBES, ...SINKS, ...ABSENT.slice(0, 6)];
   await t.send({ performative: 'inform', receivers: receivers.map((name) => ({ name })), content: 'forged', userParams: { [RECEIVER_COUNT_PARAM]: '7' } });
   for (const p of PROBES) {
     const got = await t.waitFor(`${p} to log it`, () => t.logs(p).slice(before.get(p)).find((l) => l.startsWith('got ')));
