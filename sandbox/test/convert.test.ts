@@ -59,12 +59,16 @@ describe('narrowed deliveries (decision 2001)', () => {
     assert.deepEqual(messageToWit(m).receivers.length, 17, 'without self (tools): the whole message');
   });
 
-  it('at the threshold nothing changes; a forged count parameter is replaced above it', () => {
+  it('at the threshold nothing changes; a forged count parameter (any case) is dropped at any size and replaced above it', () => {
     const at = messageToWit(message(MESSAGE_INFO_LIMITS.inlineReceivers), self);
     assert.equal(at.receivers.length, 16);
     assert.deepEqual(at.userParams, [['X-a', 'b']]);
     const forged = { ...message(40), userParams: { [RECEIVER_COUNT_PARAM]: '7' } };
     assert.deepEqual(messageToWit(forged, self).userParams, [[RECEIVER_COUNT_PARAM, '40']]);
+    for (const n of [1, 3]) {
+      const small = { ...message(n), userParams: { 'x-CAXTON-receivers': '1000', 'X-b': 'c' } };
+      assert.deepEqual(messageToWit(small, self).userParams, [['X-b', 'c']], `${n} receivers`);
+    }
   });
 
   it('the bridge pages the message being handled and refuses bad ranges and calls outside handle, typed', () => {

@@ -66,10 +66,26 @@ export function isNarrowed(m: AclMessage): boolean {
  * sender's own parameter of that name is replaced: the count is the runtime's word).
  */
 function convertNarrowed(m: AclMessage): WitAclMessage {
-  const count: [string, string] = [RECEIVER_COUNT_PARAM, String(m.receivers.length)];
-  const params = m.userParams ? Object.entries(m.userParams).filter(([k]) => k !== RECEIVER_COUNT_PARAM) : [];
-  params.push(count);
+  const params = m.userParams ? userParamsOf(m.userParams) : [];
+  params.push([RECEIVER_COUNT_PARAM, String(m.receivers.length)]);
   return { ...convertMessage({ ...m, receivers: [] }), userParams: params };
+}
+
+const COUNT_PARAM_LOWER = RECEIVER_COUNT_PARAM.toLowerCase();
+
+/**
+ * The user parameters as the guest sees them: without a sender's own `X-caxton-receivers` (in any
+ * case: SDKs compare keys case-insensitively, as FIPA does), at any receiver count, so the
+ * parameter an agent reads is only ever the runtime's count (decision 2001).
+ */
+function userParamsOf(params: Record<string, string>): [string, string][] {
+  const out = Object.entries(params);
+  for (const [k] of out) {
+    if (k.length === COUNT_PARAM_LOWER.length && k.toLowerCase() === COUNT_PARAM_LOWER) {
+      return out.filter(([key]) => key.toLowerCase() !== COUNT_PARAM_LOWER);
+    }
+  }
+  return out;
 }
 
 function convertMessage(m: AclMessage): WitAclMessage {
@@ -87,7 +103,7 @@ function convertMessage(m: AclMessage): WitAclMessage {
     replyWith: m.replyWith,
     inReplyTo: m.inReplyTo,
     replyBy: m.replyBy === undefined ? undefined : BigInt(Math.max(0, Math.trunc(m.replyBy))),
-    userParams: m.userParams ? Object.entries(m.userParams) : NONE,
+    userParams: m.userParams ? userParamsOf(m.userParams) : NONE,
   };
 }
 
