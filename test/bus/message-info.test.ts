@@ -1,7 +1,7 @@
 /**
  * A message to many receivers, as AssemblyScript and JavaScript agents see it (decision 2001), on a
  * real in-process node with real sandboxed agents (examples/conformance/receivers-probe,
- * js-receivers-probe and c-receivers-probe, beside 13 conformance/sink agents): above 16 receivers each delivery carries
+ * js-receivers-probe, c-receivers-probe and rust-receivers-probe, beside 12 conformance/sink agents): above 16 receivers each delivery carries
  * only its agent's own id and the count in `X-caxton-receivers`, and the full list, in the order
  * sent, is paged through caxton:agent/message-info; at 16 nothing changes; hostile paging arguments
  * and a call outside `handle` are refused with the WIT's typed error. The 100-receiver message
@@ -15,8 +15,8 @@ import { MESSAGE_INFO_LIMITS, RECEIVER_COUNT_PARAM } from '@caxton/core';
 import { TestNode } from './support/test-node.js';
 
 let t: TestNode;
-const PROBES = ['as-probe', 'js-probe', 'c-probe'];
-const SINKS = Array.from({ length: 13 }, (_, i) => `sink-${i}`);
+const PROBES = ['as-probe', 'js-probe', 'c-probe', 'rust-probe'];
+const SINKS = Array.from({ length: 12 }, (_, i) => `sink-${i}`);
 const ABSENT = Array.from({ length: 100 - PROBES.length - SINKS.length }, (_, i) => `absent-${i}`);
 
 before(async () => {
@@ -26,6 +26,7 @@ before(async () => {
     t.deploy('as-probe', 'conformance/receivers-probe', {}, { fuelPerMessage: 50_000_000 }),
     t.deploy('js-probe', 'conformance/js-receivers-probe', {}, { fuelPerMessage: 500_000_000 }),
     t.deploy('c-probe', 'conformance/c-receivers-probe', {}, { fuelPerMessage: 50_000_000 }),
+    t.deploy('rust-probe', 'conformance/rust-receivers-probe', {}, { fuelPerMessage: 50_000_000 }),
     ...SINKS.map((s) => t.deploy(s, 'conformance/sink')),
   ]);
 });
@@ -66,7 +67,7 @@ test('100 receivers: each agent sees only itself and the count, and pages the wh
     const lines = seen.get(p)!;
     // (The C probe has no SDK helper for the count without a host call: no countOf.)
     assert.match(line(lines, 'got '), new RegExp(`^got self=${p}(@\\S+)? param=100 count=100( countOf=100)?$`), p);
-    assert.match(line(lines, 'all='), /^all=100 first=as-probe(@\S+)? last=c-probe(@\S+)?$/, p);
+    assert.match(line(lines, 'all='), /^all=100 first=as-probe(@\S+)? last=rust-probe(@\S+)?$/, p);
     assert.match(line(lines, 'page 0 0:'), /^page 0 0: invalid-range: limit 0 is not within 1\.\.256/, p);
     assert.match(line(lines, 'page 0 257:'), /^page 0 257: invalid-range: limit 257 is not within 1\.\.256/, p);
     assert.match(line(lines, 'page 101 1:'), /^page 101 1: invalid-range: offset 101 is past the 100 receivers/, p);
@@ -84,7 +85,7 @@ test(`${MESSAGE_INFO_LIMITS.inlineReceivers} receivers: the delivery carries the
     const lines = seen.get(p)!;
     const got = line(lines, 'got ');
     assert.equal(got.replace(/@[^,\s]+/g, '').replace(/ countOf=16$/, ''), `got self=${names} param=- count=16`, p);
-    assert.match(line(lines, 'all='), /^all=16 first=as-probe(@\S+)? last=sink-12(@\S+)?$/, p);
+    assert.match(line(lines, 'all='), /^all=16 first=as-probe(@\S+)? last=sink-11(@\S+)?$/, p);
     assert.equal(line(lines, 'page 15 256:'), 'page 15 256: ok 1', p);
   }
 });
@@ -92,7 +93,7 @@ test(`${MESSAGE_INFO_LIMITS.inlineReceivers} receivers: the delivery carries the
 test('a sender cannot forge the count: its own X-caxton-receivers is replaced on a narrowed delivery and dropped below the threshold', async () => {
   for (const [receivers, expected] of [
     [[...PROBES, ...SINKS, ...ABSENT.slice(0, 6)], /param=22 count=22( countOf=22)?$/],
-    [PROBES, /^got self=as-probe(@\S+)?,js-probe(@\S+)?,c-probe(@\S+)? param=- count=3( countOf=3)?$/],
+    [PROBES, /^got self=as-probe(@\S+)?,js-probe(@\S+)?,c-probe(@\S+)?,rust-probe(@\S+)? param=- count=4( countOf=4)?$/],
   ] as const) {
     const before = new Map(PROBES.map((p) => [p, t.logs(p).length]));
     await t.send({ performative: 'inform', receivers: receivers.map((name) => ({ name })), content: 'forged', userParams: { [RECEIVER_COUNT_PARAM]: '7' } });
