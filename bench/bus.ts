@@ -469,10 +469,10 @@ if (ONLY.includes('fanout')) {
   report({ bench: 'bus', metric: 'fanout_msgs_per_s', value: Math.round(f.perSecond), unit: 'msg/s', target: '>= 30000', note: `one sender, one message per receiver (one delivery each) to ${FANOUT} sink agents (publisher style), embedded log, fsync always; ${f.cpuUs.toFixed(1)} us CPU per message${below(f.perSecond, 30_000) ? '; below target' : ''}` });
   progress(`fanout: 1 sender, one message addressed to all ${FANOUT} receivers, ${SECONDS} s`);
   const m = await fanout(false);
-  report({ bench: 'bus', metric: 'fanout_multi_receiver_deliveries_per_s', value: Math.round(m.perSecond), unit: 'deliveries/s', target: '>= 30000', note: `one sender, each message addressed to all ${FANOUT} sinks (the message is stored once; each delivery still lowers the ${FANOUT}-name receiver list into its agent, decision 1202), embedded log, fsync always${below(m.perSecond, 30_000) ? '; below target' : ''}` });
+  report({ bench: 'bus', metric: 'fanout_multi_receiver_deliveries_per_s', value: Math.round(m.perSecond), unit: 'deliveries/s', target: '>= 30000', note: `one sender, each message addressed to all ${FANOUT} sinks (the message is stored once, decision 1202; each delivery carries only its agent's id and the count, the list is paged on demand through caxton:agent/message-info, decision 2001), embedded log, fsync always; ${m.cpuUs.toFixed(1)} us CPU per delivery${below(m.perSecond, 30_000) ? '; below target' : ''}` });
   progress(`fanout: 1 sender publishing to one topic ${FANOUT} sinks subscribe to, ${SECONDS} s`);
   const tp = await fanout(false, 'bench.news');
-  report({ bench: 'bus', metric: 'topic_fanout_deliveries_per_s', value: Math.round(tp.perSecond), unit: 'deliveries/s', target: '>= 100000', note: `one sender, each message published to topic:bench.news with ${FANOUT} subscribed sinks (resolved at send time, stored once as one multi-receiver send, decision 1960), embedded log, fsync always${below(tp.perSecond, 100_000) ? '; below target' : ''}` });
+  report({ bench: 'bus', metric: 'topic_fanout_deliveries_per_s', value: Math.round(tp.perSecond), unit: 'deliveries/s', target: '>= 100000', note: `one sender, each message published to topic:bench.news with ${FANOUT} subscribed sinks (resolved at send time, stored once as one multi-receiver send, decision 1960), embedded log, fsync always; ${tp.cpuUs.toFixed(1)} us CPU per delivery${below(tp.perSecond, 100_000) ? '; below target' : ''}` });
 }
 if (ONLY.includes('replicas')) {
   const rates = new Map<number, Rate>();

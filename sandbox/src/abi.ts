@@ -12,6 +12,7 @@ export const HOST_MODULE = 'caxton:agent/host@0.1.0';
 export const STATE_MODULE = 'caxton:agent/state@0.1.0';
 export const HTTP_MODULE = 'caxton:agent/http@0.1.0';
 export const TOPICS_MODULE = 'caxton:agent/topics@0.1.0';
+export const MESSAGE_INFO_MODULE = 'caxton:agent/message-info@0.1.0';
 export const GUEST_PREFIX = 'caxton:agent/guest@0.1.0#';
 export const POST_PREFIX = 'cabi_post_caxton:agent/guest@0.1.0#';
 
@@ -50,12 +51,19 @@ export const TOPICS_IMPORT_SIGS: Readonly<Record<string, Sig>> = {
   unsubscribe: { params: i32s(3), results: [] }, // (topic ×2, ret*)
 };
 
+/** The message-info functions as the guest module imports them (decision 2001). */
+export const MESSAGE_INFO_IMPORT_SIGS: Readonly<Record<string, Sig>> = {
+  'receiver-count': { params: [], results: [i32] },
+  receivers: { params: i32s(3), results: [] }, // (offset, limit, ret*) → result<list<agent-id>, message-info-error>
+};
+
 /** Every host-provided core import the direct path binds, by module. */
 export const IMPORT_SIGS: Readonly<Record<string, Readonly<Record<string, Sig>>>> = {
   [HOST_MODULE]: HOST_IMPORT_SIGS,
   [STATE_MODULE]: STATE_IMPORT_SIGS,
   [HTTP_MODULE]: HTTP_IMPORT_SIGS,
   [TOPICS_MODULE]: TOPICS_IMPORT_SIGS,
+  [MESSAGE_INFO_MODULE]: MESSAGE_INFO_IMPORT_SIGS,
 };
 
 /** Flat positions of fetch's request: method, url, headers (ptr, len), body/timeout-ms/context options (disc, payload…), ret*. */
@@ -134,6 +142,7 @@ export const KIND_RESULT = { payload: 4, kind: 4, message: 8, size: 16, align: 4
 export const STATE_ERROR_KINDS = ['invalid-key', 'value-too-large', 'quota-exceeded', 'read-only'] as const;
 export const HTTP_ERROR_KINDS = ['denied', 'invalid-request', 'quota-exceeded'] as const;
 export const TOPIC_ERROR_KINDS = ['invalid-name', 'invalid-filter', 'quota-exceeded'] as const;
+export const MESSAGE_INFO_ERROR_KINDS = ['no-message', 'invalid-range'] as const;
 
 export const PERFORMATIVE_CASES = [
   'accept-proposal', 'agree', 'cancel', 'cfp', 'confirm', 'disconfirm', 'failure', 'inform',

@@ -21,7 +21,7 @@ import { StateView } from './host/state-view.js';
 import type { StateEntries } from './host/state-view.js';
 import { messageToWit } from './host/convert.js';
 import type { DirectorySnapshot } from './host/directory.js';
-import type { WitInitContext } from './host/wit-values.js';
+import type { WitAgentId, WitInitContext } from './host/wit-values.js';
 import type { GuestInstance, GuestReturn } from './instance.js';
 import { instantiateWithJco } from './jco/jco-instance.js';
 import type { AgentLimits } from './limits/limits.js';
@@ -72,6 +72,8 @@ export class AgentSandbox {
   readonly artifact: Artifact;
   readonly limits: AgentLimits;
   private readonly ctx: WitInitContext;
+  /** `receivers` of a narrowed delivery (decision 2001): this agent's own id, one array shared by all. */
+  private readonly selfReceivers: readonly WitAgentId[];
   private readonly bridge: HostBridge;
   private readonly stateView: StateView;
   private readonly tracker: RestartTracker;
@@ -103,6 +105,7 @@ export class AgentSandbox {
       self: { name: spec.name, addresses: spec.addresses ?? [] },
       config: Object.entries(spec.config ?? {}),
     };
+    this.selfReceivers = Object.freeze([this.ctx.self]);
     this.tracker = new RestartTracker({ ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy }, carried?.restartHistory ?? [], carried?.restarts);
     this.stateView = new StateView(spec.state?.entries ?? [], spec.state?.limits);
     this.bridge = new HostBridge({
@@ -239,10 +242,10 @@ export class AgentSandbox {
     const instance = this.instance!;
     const meter = this.meter!;
     meter.begin(this.limits.fuelPerMessage);
-    this.bridge.setConversation(work.kind === 'message' ? work.delivery.message.conversationId : undefined);
+    this.bridge.setMessage(work.kind === 'message' ? work.delivery.message : null);
     let value: GuestReturn;
     try {
-      value = work.kind === 'message' ? instance.handle(messageToWit(work.delivery.message)) : instance.onTimer(work.token);
+      value = work.kind === 'message' ? instance.handle(messageToWit(work.delivery.message, this.selfReceivers)) : instance.onTimer(work.token);
       instance.afterCall();
       meter.assertNotExhausted();
     } catch (err) {

@@ -1,8 +1,15 @@
-/** messageToWit: the world value of a message, converted once per message object (decision 1202). */
+/**
+ * messageToWit: the world value of a message, converted once per message object (decision 1202),
+ * narrowed to the receiving agent above 16 receivers (decision 2001); and the bridge's paging of
+ * the full list (`caxton:agent/message-info`).
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AclMessage } from '@caxton/core';
+import { MESSAGE_INFO_LIMITS, RECEIVER_COUNT_PARAM } from '@caxton/core';
 import { messageToWit } from '../src/host/convert.js';
+import { HostBridge } from '../src/host/bridge.js';
+import { resolveLimits } from '../src/limits/limits.js';
 
 const message = (receivers: number): AclMessage => ({
   performative: 'inform',
@@ -33,5 +40,57 @@ describe('messageToWit', () => {
     const other = messageToWit(copy);
     assert.notEqual(other, first);
     assert.deepEqual(other, first, 'an equal message converts to an equal value');
+  });
+});
+
+describe('narrowed deliveries (decision 2001)', () => {
+  const self = Object.freeze([{ name: 'sink-7@p', addresses: [] }]);
+
+  it('above the threshold: only the receiving agent and the count; each delivery its own value over one shared conversion', () => {
+    const m = message(MESSAGE_INFO_LIMITS.inlineReceivers + 1);
+    const a = messageToWit(m, self);
+    assert.deepEqual(a.receivers, [{ name: 'sink-7@p', addresses: [] }]);
+    assert.deepEqual(a.userParams, [['X-a', 'b'], [RECEIVER_COUNT_PARAM, '17']]);
+    assert.equal(a.content, 'news');
+    const other = Object.freeze([{ name: 'sink-3@p', addresses: [] }]);
+    const b = messageToWit(m, other);
+    assert.deepEqual(b.receivers, other);
+    assert.equal(b.userParams, a.userParams, 'the shared part is converted once per message');
+    assert.deepEqual(messageToWit(m).receivers.length, 17, 'without self (tools): the whole message');
+  });
+
+  it('at the threshold nothing changes; a forged count parameter (any case) is dropped at any size and replaced above it', () => {
+    const at = messageToWit(message(MESSAGE_INFO_LIMITS.inlineReceivers), self);
+    assert.equal(at.receivers.length, 16);
+    assert.deepEqual(at.userParams, [['X-a', 'b']]);
+    const forged = { ...message(40), userParams: { [RECEIVER_COUNT_PARAM]: '7' } };
+    assert.deepEqual(messageToWit(forged, self).userParams, [[RECEIVER_COUNT_PARAM, '40']]);
+    for (const n of [1, 3]) {
+      const small = { ...message(n), userParams: { 'x-CAXTON-receivers': '1000', 'X-b': 'c' } };
+      assert.deepEqual(messageToWit(small, self).userParams, [['X-b', 'c']], `${n} receivers`);
+    }
+  });
+
+  it('the bridge pages the message being handled and refuses bad ranges and calls outside handle, typed', () => {
+    const b = new HostBridge({ agent: 'sink-7@p', limits: resolveLimits({}), directory: () => ({ version: 0, byType: {} }), clock: () => 0, newId: () => 'id' });
+    b.begin();
+    assert.equal(b.receiverCount(), 0);
+    assert.equal((b.receiversPage(0, 1) as { val: { kind: string } }).val.kind, 'no-message');
+    b.setMessage(message(600));
+    assert.equal(b.receiverCount(), 600);
+    const page = b.receiversPage(256, 256);
+    assert.equal(page.tag, 'ok');
+    assert.equal((page.val as { name: string }[])[0]!.name, 'sink-256@p');
+    assert.equal((page.val as unknown[]).length, 256);
+    assert.equal((b.receiversPage(512, 256).val as unknown[]).length, 88, 'the last page is short');
+    assert.deepEqual(b.receiversPage(600, 1), { tag: 'ok', val: [] }, 'offset = count: an empty page');
+    for (const [o, l] of [[0, 0], [0, MESSAGE_INFO_LIMITS.maxReceiversPage + 1], [601, 1], [2 ** 32 - 1, 2 ** 32 - 1]] as const) {
+      const r = b.receiversPage(o, l);
+      assert.equal(r.tag, 'err', `${o} ${l}`);
+      assert.equal((r.val as { kind: string }).kind, 'invalid-range');
+    }
+    assert.ok(b.counters.badArgument >= 5, 'every refusal is counted');
+    b.begin();
+    assert.equal(b.receiverCount(), 0, 'begin forgets the message');
   });
 });

@@ -23,6 +23,10 @@ export {
 export { State, StateError, StateErrorKind, stateErrorKindName } from "./state";
 export { Topics, TopicError, TopicErrorKind, topicErrorKindName } from "./topics";
 export {
+  MessageInfo, MessageInfoError, MessageInfoErrorKind, messageInfoErrorKindName, ReceiversPage,
+  RECEIVER_COUNT_PARAM, MAX_RECEIVERS_PAGE,
+} from "./message-info";
+export {
   Http, HttpRequest, HttpError, HttpErrorKind, httpErrorKindName, FetchResult, HttpResponse,
   httpResponse, isHttpResponse, httpAgentName,
 } from "./http";

@@ -315,6 +315,34 @@ int caxton_topics_subscribe(caxton_str topic, caxton_str filter, caxton_topic_er
 /** Unsubscribes (not subscribed is fine): 0, or -1 with *error (if given). */
 int caxton_topics_unsubscribe(caxton_str topic, caxton_topic_error *error);
 
+/* ---- the message being handled (caxton:agent/message-info, decision 2001) --------------------- */
+/*
+ * A message with more than 16 receivers is delivered with only this agent's own id in `receivers`
+ * and the count in the user parameter "X-caxton-receivers"; the whole list, as sent, is paged here
+ * (below the threshold the message carries its list and these answer the same).
+ */
+typedef enum caxton_message_info_error_kind {
+  CAXTON_MESSAGE_INFO_NO_MESSAGE = 0,    /* not in a handler (caxton_on_init, a timer) */
+  CAXTON_MESSAGE_INFO_INVALID_RANGE = 1, /* limit 0 or over 256, or offset past the end */
+} caxton_message_info_error_kind;
+
+/** The WIT message-info-error record (12 bytes); `message` lives until the handler returns. */
+typedef struct caxton_message_info_error {
+  uint8_t kind; /* a caxton_message_info_error_kind */
+  caxton_str message;
+} caxton_message_info_error;
+
+/** Most receivers one caxton_receivers call returns. */
+#define CAXTON_MAX_RECEIVERS_PAGE 256u
+
+/** "no-message", "invalid-range"; "unknown" out of range. */
+const char *caxton_message_info_error_kind_name(uint8_t kind);
+/** How many receivers the message being handled has (0 outside a handler). */
+uint32_t caxton_receiver_count(void);
+/** Receivers offset .. offset + limit (limit 1..256) in the order sent, into *out (memory that lives
+    until the handler returns): 0, or -1 with *error (if given). */
+int caxton_receivers(uint32_t offset, uint32_t limit, caxton_agent_id_list *out, caxton_message_info_error *error);
+
 /* ---- outbound HTTP (caxton:agent/http, decision 1601) ------------------------------------------ */
 /*
  * caxton_http_fetch never blocks: it checks the request and returns its id; the request leaves

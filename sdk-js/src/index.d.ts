@@ -69,6 +69,8 @@ export const PERFORMATIVES: readonly Performative[];
 export function agentId(id: AgentRef): AgentId;
 export function message(fields: MessageFields): AclMessage;
 export function param(m: { userParams?: Array<[string, string]> }, key: string): string | undefined;
+/** How many receivers `m` was sent to: `X-caxton-receivers` on a narrowed delivery (decision 2001), else its list's length. */
+export function receiverCount(m: { receivers: AgentId[]; userParams?: Array<[string, string]> }): number;
 export function setParam<T extends { userParams?: Array<[string, string]> }>(m: T, key: string, value: string): T;
 export function isExpired(m: { replyBy?: number | bigint | null }, nowMs: number): boolean;
 

@@ -6,7 +6,7 @@ export {
 // Reading HTTP responses needs no WIT import; making calls does: '@caxton/sdk-js/http' (and state:
 // '@caxton/sdk-js/state'), so an agent imports only the interfaces it uses.
 export { httpResponse, isHttpResponse, httpAgentName } from './http-response.js';
-export { PERFORMATIVES, agentId, message, param, setParam, isExpired } from './message.js';
+export { PERFORMATIVES, agentId, message, param, setParam, isExpired, receiverCount } from './message.js';
 export {
   createReply, reply, initiate, agree, refuse, informDone, informResult, failure, notUnderstood,
 } from './reply.js';

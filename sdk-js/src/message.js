@@ -51,6 +51,15 @@ export function param(m, key) {
   return m.userParams?.find(([name]) => name.toLowerCase() === k)?.[1];
 }
 
+/**
+ * How many receivers `m` was sent to: its `X-caxton-receivers` when the delivery carries only this
+ * agent's id (more than 16 receivers, decision 2001), else the length of its list. No host call.
+ */
+export function receiverCount(m) {
+  const n = param(m, 'X-caxton-receivers');
+  return n === undefined ? m.receivers.length : Number(n);
+}
+
 /** Sets (or replaces) a user parameter; the `X-` prefix FIPA requires is added if missing. */
 export function setParam(m, key, value) {
   const k = /^x-/i.test(key) ? key : `X-${key}`;

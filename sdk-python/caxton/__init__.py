@@ -23,7 +23,7 @@ from .protocols.contract_net import (CONTRACT_NET, CfpRound, CnetEvent, Contract
                                      best_proposal, propose)
 from .protocols.request import QUERY, REQUEST, query_if, query_ref, request
 from .protocols.subscribe import SUBSCRIBE, SubscriptionTable, subscribe, unsubscribe
-from . import http, state, topics  # noqa: E402 - caxton.state.get(...), caxton.http.fetch(...), caxton.topics.subscribe(...)
+from . import http, message_info, state, topics  # noqa: E402 - caxton.state.get(...), caxton.http.fetch(...), caxton.topics.subscribe(...)
 
 __all__ = [
     "AclMessage", "AgentId", "InitContext", "LogLevel", "Performative", "ServiceDescription", "aid",
@@ -36,5 +36,5 @@ __all__ = [
     "CONTRACT_NET", "CfpRound", "CnetEvent", "ContractNetInitiator", "RoundState", "best_proposal", "propose",
     "QUERY", "REQUEST", "query_if", "query_ref", "request",
     "SUBSCRIBE", "SubscriptionTable", "subscribe", "unsubscribe",
-    "http", "state", "topics",
+    "http", "message_info", "state", "topics",
 ]

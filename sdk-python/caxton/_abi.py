@@ -165,6 +165,22 @@ def topics_unsubscribe(topic: str):
         return _kind_error(e)
 
 
+# ---- caxton:agent/message-info (decision 2001) ----------------------------------------------------
+from wit_world.imports import message_info as _message_info  # noqa: E402
+
+
+def message_info_receiver_count() -> int:
+    return int(_message_info.receiver_count())
+
+
+def message_info_receivers(offset: int, limit: int):
+    """(list of AgentId, None), or (None, (kind, message)) when refused."""
+    try:
+        return [_aid_in(a) for a in _message_info.receivers(offset, limit)], None
+    except Exception as e:
+        return None, _kind_error(e)
+
+
 def http_fetch(method: str, url: str, headers, body, timeout_ms, context):
     """(id, None), or (None, (kind, message)) when refused."""
     try:

@@ -125,6 +125,15 @@ class TopicError:
     message: str
 
 
+MessageInfoErrorKind = Enum("MessageInfoErrorKind", [(n, i) for i, n in enumerate(["NO_MESSAGE", "INVALID_RANGE"])])
+
+
+@dataclass
+class MessageInfoError:
+    kind: MessageInfoErrorKind
+    message: str
+
+
 @dataclass
 class Request:
     method: str
@@ -200,10 +209,34 @@ class Topics:
         self.calls.append(("unsubscribe", topic, None))
 
 
+class MessageInfo:
+    """caxton:agent/message-info as componentize-py binds it: refusals raise Err(MessageInfoError(...)).
+    ``receivers`` is the list of the message being handled (None: no message)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.message_receivers: Optional[List[AgentId]] = None
+        self.calls: List[Tuple[int, int]] = []
+
+    def receiver_count(self) -> int:
+        return 0 if self.message_receivers is None else len(self.message_receivers)
+
+    def receivers(self, offset: int, limit: int) -> List[AgentId]:
+        self.calls.append((offset, limit))
+        if self.message_receivers is None:
+            raise Err(MessageInfoError(MessageInfoErrorKind.NO_MESSAGE, "no message is being handled"))
+        if limit < 1 or limit > 256 or offset > len(self.message_receivers):
+            raise Err(MessageInfoError(MessageInfoErrorKind.INVALID_RANGE, f"offset {offset} limit {limit}"))
+        return self.message_receivers[offset:offset + limit]
+
+
 HOST = Host()
 STATE = State()
 HTTP = Http()
 TOPICS = Topics()
+MESSAGE_INFO = MessageInfo()
 
 
 def install() -> Host:
@@ -227,6 +260,9 @@ def install() -> Host:
     ht.fetch, ht.Request, ht.HttpError, ht.HttpErrorKind = HTTP.fetch, Request, HttpError, HttpErrorKind
     tp = _pytypes.ModuleType("wit_world.imports.topics")
     tp.subscribe, tp.unsubscribe, tp.TopicError, tp.TopicErrorKind = TOPICS.subscribe, TOPICS.unsubscribe, TopicError, TopicErrorKind
+    mi = _pytypes.ModuleType("wit_world.imports.message_info")
+    mi.receiver_count, mi.receivers = MESSAGE_INFO.receiver_count, MESSAGE_INFO.receivers
+    mi.MessageInfoError, mi.MessageInfoErrorKind = MessageInfoError, MessageInfoErrorKind
     exports = _pytypes.ModuleType("wit_world.exports")
 
     class Guest:
@@ -235,8 +271,10 @@ def install() -> Host:
     exports.Guest = Guest
     imports.types, imports.host, imports.state, imports.http, ww.imports, ww.exports = t, h, st, ht, imports, exports
     imports.topics = tp
+    imports.message_info = mi
     sys.modules.update({"componentize_py_types": cpt, "wit_world": ww, "wit_world.imports": imports,
                         "wit_world.imports.types": t, "wit_world.imports.host": h,
                         "wit_world.imports.state": st, "wit_world.imports.http": ht, "wit_world.imports.topics": tp,
+                        "wit_world.imports.message_info": mi,
                         "wit_world.exports": exports})
     return HOST

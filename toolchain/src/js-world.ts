@@ -13,7 +13,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Interfaces of caxton:agent that an agent imports only when it uses them. */
-export const OPTIONAL_AGENT_INTERFACES = ['state', 'http', 'topics'] as const;
+export const OPTIONAL_AGENT_INTERFACES = ['state', 'http', 'topics', 'message-info'] as const;
 export type OptionalAgentInterface = (typeof OPTIONAL_AGENT_INTERFACES)[number];
 
 /** The world the build generates; any name not in agent.wit would do. */

@@ -126,6 +126,12 @@ export class TestHost {
         subscribe: (topic: string, filter: string | undefined) => void this.topicCalls.push({ op: 'subscribe', topic, filter }),
         unsubscribe: (topic: string) => void this.topicCalls.push({ op: 'unsubscribe', topic }),
       },
+      // Python components import every interface of the world (decision 2001); the harness hands
+      // messages to `handle` directly, so it has no message whose receivers could be paged.
+      'caxton:agent/message-info': {
+        receiverCount: () => 0,
+        receivers: () => ({ tag: 'err', val: { kind: 'no-message', message: 'the test harness keeps no message to page' } }),
+      },
     };
   }
 }

@@ -9,10 +9,10 @@ import { NARROWED_WORLD, planWorldNarrowing, unresolvedAgentInterface } from '..
 import { defaultWitPath } from '../src/wit.js';
 
 describe('JavaScript agent world narrowing', () => {
-  it('offers state, http and topics of the agent world and writes a world importing host plus what is used', async () => {
+  it('offers state, http, topics and message-info of the agent world and writes a world importing host plus what is used', async () => {
     const plan = planWorldNarrowing(defaultWitPath(), 'agent');
     assert.ok(plan);
-    assert.deepEqual(plan.optional, ['state', 'http', 'topics']);
+    assert.deepEqual(plan.optional, ['state', 'http', 'topics', 'message-info']);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'caxton-js-world-'));
     const { witPath, world } = await plan.write(dir, ['http']);
     assert.equal(world, NARROWED_WORLD);

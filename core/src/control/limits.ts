@@ -165,6 +165,24 @@ export const TOPIC_LIMITS = Object.freeze({
 });
 
 /**
+ * How a delivered message's receiver list reaches the agent (decision 2001). A message with at
+ * most `inlineReceivers` receivers is delivered as sent. Above that, each delivery carries only the
+ * receiving agent's own id in `receivers` and the whole count in the user parameter
+ * `RECEIVER_COUNT_PARAM`; the agent pages the full list through `caxton:agent/message-info`
+ * `receivers(offset, limit)`, at most `maxReceiversPage` ids per call. So a message to N receivers
+ * costs O(N) per message, not O(N) per delivery.
+ */
+export const MESSAGE_INFO_LIMITS = Object.freeze({
+  /** Receivers a delivery still carries in full (16: a typical contract net stays as it was). */
+  inlineReceivers: 16,
+  /** Most receiver ids one `receivers` call returns. */
+  maxReceiversPage: 256,
+});
+
+/** The user parameter a narrowed delivery carries with its message's receiver count (decimal). */
+export const RECEIVER_COUNT_PARAM = 'X-caxton-receivers';
+
+/**
  * The thresholds of a blue-green or canary rollout (decision 1871): what the operator may set per
  * upgrade (`caxton upgrade --strategy …`), their defaults and bounds, and the rollout's own bounds.
  * Rates are whole percents of the new version's handlings (0 = any one rolls it back).

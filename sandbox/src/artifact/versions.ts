@@ -10,6 +10,6 @@ export const INSTRUMENTATION_VERSION = `fuel${FUEL_MODEL_VERSION}-trap-on-empty-
 /**
  * Version of the direct binding's coverage, part of the artifact cache key: an artifact prepared
  * when the direct path could not bind its imports (state, http before decision 1600/1601; topics
- * before 1961) was cached for the jco path; a new version prepares it again.
+ * before 1961; message-info before 2001) was cached for the jco path; a new version prepares it again.
  */
-export const DIRECT_BINDING_VERSION = 'state-http-topics-1';
+export const DIRECT_BINDING_VERSION = 'state-http-topics-message-info-1';

@@ -18,7 +18,7 @@ import { AbiViolation } from '../errors.js';
 import type { WitFetchResult, WitStateResult, WitTopicResult } from '../host/wit-values.js';
 import {
   FETCH_FLAT, GUEST_PREFIX, HOST_MODULE, HTTP_ERROR_KINDS, HTTP_MODULE, INITIALIZE, LOG_LEVELS, POST_PREFIX, STATE_ERROR_KINDS, STATE_MODULE,
-  TOPIC_ERROR_KINDS, TOPICS_MODULE,
+  TOPIC_ERROR_KINDS, TOPICS_MODULE, MESSAGE_INFO_ERROR_KINDS, MESSAGE_INFO_MODULE,
 } from '../abi.js';
 import { TOPIC_LIMITS } from '@caxton/core';
 import { filterTooLong, topicTooLong } from '../host/topic-request.js';
@@ -103,9 +103,10 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
   const state = stateImports(gm, env);
   const http = httpImports(gm, env);
   const topics = topicsImports(gm, env);
+  const messageInfo = messageInfoImports(gm, env);
 
   // Whatever a host function throws ends the call, even if the guest catches it (afterCall).
-  for (const table of [state, http, topics]) {
+  for (const table of [state, http, topics, messageInfo]) {
     for (const [name, fn] of Object.entries(table)) {
       const f = fn as (...args: number[]) => unknown;
       table[name] = (...args: number[]) => {
@@ -146,6 +147,7 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
     [STATE_MODULE]: state,
     [HTTP_MODULE]: http,
     [TOPICS_MODULE]: topics,
+    [MESSAGE_INFO_MODULE]: messageInfo,
     [FUEL_IMPORT_MODULE]: meter.importsFor(() => memory, (pages) => memories.admits(pages)) as Record<string, WebAssembly.ImportValue>,
     [MEMORY_IMPORT_MODULE]: Object.fromEntries(plan.memories.map((m, i) => [m.field, own[i]!])),
   };
@@ -276,6 +278,22 @@ function topicsImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAss
         return;
       }
       store(ret, bridge.unsubscribe(gm.string(tPtr, tLen, 'topic')));
+    },
+  };
+}
+
+/**
+ * caxton:agent/message-info on the direct path (decision 2001): two u32 arguments, nothing to lift;
+ * the page is lowered as `result<list<agent-id>, message-info-error>`.
+ */
+function messageInfoImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssembly.ImportValue> {
+  const { bridge } = env;
+  return {
+    'receiver-count': () => bridge.receiverCount(),
+    receivers: (offset: number, limit: number, ret: number) => {
+      gm.sync();
+      const r = bridge.receiversPage(offset >>> 0, limit >>> 0);
+      gm.storeAgentIdsKindResult(ret, r.tag === 'ok' ? { ok: r.val } : { kind: MESSAGE_INFO_ERROR_KINDS.indexOf(r.val.kind), message: r.val.message });
     },
   };
 }

@@ -468,6 +468,22 @@ export class GuestMemory {
     this.dv.setUint32(ret + 4, items.length, true);
   }
 
+  /**
+   * Writes `result<list<agent-id>, message-info-error>` at a guest-provided return pointer: the ids'
+   * (ptr, len) as the ok payload, or the error's kind index and message (decision 2001).
+   */
+  storeAgentIdsKindResult(ret: number, result: { ok: readonly WitAgentId[] } | { kind: number; message: string }): void {
+    ret >>>= 0;
+    if (!('ok' in result)) {
+      this.storeKindResult(ret, result);
+      return;
+    }
+    this.check(ret, KIND_RESULT.size, KIND_RESULT.align, 'return area');
+    this.storeAgentIds(ret + KIND_RESULT.payload, result.ok, 'receivers');
+    this.check(ret, KIND_RESULT.size, KIND_RESULT.align, 'return area');
+    this.dv.setUint8(ret, 0);
+  }
+
   /** Writes list<agent-id> as (ptr, len) at a guest-provided return pointer. */
   storeAgentIdsResult(ret: number, ids: readonly WitAgentId[]): void {
     ret >>>= 0;

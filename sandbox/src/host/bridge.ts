@@ -30,8 +30,9 @@
  */
 import {
   AclError, excerpt, DEFAULT_ACL_LIMITS, utf8ByteLength, requireReceivers, validateAclMessage, httpPendingStateKey,
+  MESSAGE_INFO_LIMITS,
 } from '@caxton/core';
-import type { AclLimits, HttpErrorKind, HttpPolicy, StateErrorKind, TopicPatterns } from '@caxton/core';
+import type { AclMessage, AclLimits, HttpErrorKind, HttpPolicy, StateErrorKind, TopicPatterns } from '@caxton/core';
 import { hostCallFuel } from '../fuel/cost-model.js';
 import type { FuelMeter } from '../fuel/meter.js';
 import type { AgentLimits } from '../limits/limits.js';
@@ -40,7 +41,7 @@ import type { SandboxError } from '../errors.js';
 import type { LogLevel } from '@caxton/core';
 import type { Effects } from '../results.js';
 import { emptyEffects } from '../results.js';
-import { messageFromWit, witMessageSize, witServiceSize } from './convert.js';
+import { agentIdToWit, messageFromWit, witMessageSize, witServiceSize } from './convert.js';
 import type { DirectorySnapshot } from './directory.js';
 import { searchDirectory } from './directory.js';
 import type { HostLiftCaps } from './lift-budget.js';
@@ -53,7 +54,7 @@ import { checkHttpRequest } from './http-request.js';
 import { StateView } from './state-view.js';
 import type { TopicRefusal } from './topic-request.js';
 import { checkGuestTopic, checkSubscribe } from './topic-request.js';
-import type { WitAclMessage, WitAgentId, WitFetchResult, WitKindError, WitLogLevel, WitResult, WitServiceDescription, WitStateResult, WitTopicResult } from './wit-values.js';
+import type { WitAclMessage, WitAgentId, WitFetchResult, WitKindError, WitLogLevel, WitReceiversResult, WitResult, WitServiceDescription, WitStateResult, WitTopicResult } from './wit-values.js';
 
 export type { RefusalCounters } from './quotas.js';
 export { MAX_SERVICE_ENTRIES, MAX_TIMER_TOKEN } from './lift-budget.js';
@@ -103,6 +104,8 @@ export class HostBridge {
   private inInit = false;
   /** The conversation of the message being handled (recorded with each HTTP call it starts). */
   private conversationId: string | undefined = undefined;
+  /** The message being handled, for `caxton:agent/message-info` (decision 2001); null outside `handle`. */
+  private message: AclMessage | null = null;
   /**
    * Set by a binding whose lifting happens outside our code (jco): every host function with lifted
    * arguments must then have been reached through the lift guard (`guardPassed`), or the call ends.
@@ -140,6 +143,7 @@ export class HostBridge {
     }
     this.inInit = false;
     this.conversationId = undefined;
+    this.message = null;
     this.state.begin(false);
     this.logBytes = 0;
     this.fault = null;
@@ -154,9 +158,13 @@ export class HostBridge {
     this.state.begin(inInit);
   }
 
-  /** The message being handled (its conversation is recorded with the HTTP calls it starts). */
-  setConversation(conversationId: string | undefined): void {
-    this.conversationId = conversationId;
+  /**
+   * The message being handled, or null for a timer: its conversation is recorded with the HTTP
+   * calls it starts, and its receivers are paged by `message-info`.
+   */
+  setMessage(message: AclMessage | null): void {
+    this.message = message;
+    this.conversationId = message?.conversationId;
   }
 
   /** The effects collected since `begin`. */
@@ -572,6 +580,56 @@ export class HostBridge {
     }
     this.effects.directory.push({ kind: 'unsubscribe-topic', topic });
     return undefined;
+  }
+
+  // ---------- caxton:agent/message-info ----------
+
+  /** How many receivers the message being handled has (0 outside `handle`). */
+  receiverCount(): number {
+    this.charge(0);
+    return this.message?.receivers.length ?? 0;
+  }
+
+  /**
+   * Receivers `offset .. offset + limit` of the message being handled (decision 2001). Both
+   * arguments are u32 as the guest passed them; a limit of 0 or over the page size, or an offset
+   * past the end, is refused typed (`invalid-range`), and so is a call with no message (`no-message`).
+   * Fuel is paid for the ids handed over, like `search-services`.
+   */
+  receiversPage(offset: number, limit: number): WitReceiversResult {
+    const m = this.message;
+    if (m === null) {
+      this.counters.badArgument++;
+      this.charge(0);
+      return { tag: 'err', val: { kind: 'no-message', message: 'no message is being handled (receivers is for handle, not init or on-timer)' } };
+    }
+    const count = m.receivers.length;
+    const max = MESSAGE_INFO_LIMITS.maxReceiversPage;
+    if (!Number.isInteger(limit) || limit < 1 || limit > max || !Number.isInteger(offset) || offset < 0 || offset > count) {
+      this.counters.badArgument++;
+      this.charge(0);
+      const why = !Number.isInteger(limit) || limit < 1 || limit > max ? `limit ${limit} is not within 1..${max}` : `offset ${offset} is past the ${count} receivers`;
+      return { tag: 'err', val: { kind: 'invalid-range', message: `${why} (page with offset 0, ${max}, ${2 * max}… up to the count)` } };
+    }
+    const end = Math.min(count, offset + limit);
+    const page: WitAgentId[] = new Array(end - offset);
+    let size = 0;
+    for (let i = offset; i < end; i++) {
+      const id = agentIdToWit(m.receivers[i]!);
+      size += id.name.length;
+      for (const a of id.addresses) size += a.length;
+      page[i - offset] = id;
+    }
+    this.charge(size);
+    return { tag: 'ok', val: page };
+  }
+
+  /** The message-info functions as jco's glue imports them (`imports['caxton:agent/message-info']`). */
+  jcoMessageInfoImports(): Record<string, unknown> {
+    return {
+      receiverCount: () => this.receiverCount(),
+      receivers: (offset: number, limit: number) => this.receiversPage(offset, limit),
+    };
   }
 
   /** The topics functions as jco's glue imports them (`imports['caxton:agent/topics']`). */

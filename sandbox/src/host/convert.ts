@@ -3,6 +3,7 @@
  * size measure used for message limits and host-call fuel. Pure.
  */
 import type { AclMessage, AgentId } from '@caxton/core';
+import { MESSAGE_INFO_LIMITS, RECEIVER_COUNT_PARAM } from '@caxton/core';
 import type { WitAclMessage, WitAgentId, WitServiceDescription } from './wit-values.js';
 
 export function agentIdToWit(id: AgentId): WitAgentId {
@@ -27,15 +28,64 @@ const NONE: never[] = [];
  * alive. The world value is only read (lowering, jco glue), never changed.
  */
 const converted = new WeakMap<AclMessage, WitAclMessage>();
+/** The same for narrowed messages (decision 2001), receivers left out. */
+const narrowed = new WeakMap<AclMessage, WitAclMessage>();
 
-/** An incoming message as the guest sees it. Resolvers and agent-id user slots do not cross. */
-export function messageToWit(m: AclMessage): WitAclMessage {
+/**
+ * An incoming message as the guest sees it. Resolvers and agent-id user slots do not cross.
+ *
+ * A message with more than `MESSAGE_INFO_LIMITS.inlineReceivers` receivers is narrowed (decision
+ * 2001): `receivers` is only `self` (the receiving agent's id, one shared array per agent) and the
+ * count rides in `RECEIVER_COUNT_PARAM`; the full list stays host-side, paged by
+ * `caxton:agent/message-info`. Lowering N names into each of N receivers was the O(N²) of a
+ * multi-receiver message (decision 1202). Without `self` (tests, tools) the message is converted whole.
+ */
+export function messageToWit(m: AclMessage, self?: readonly WitAgentId[]): WitAclMessage {
   // One receiver, one delivery: nothing can share the conversion, and a WeakMap entry per message
   // costs more than the conversion (an ephemeron the GC traces on every cycle).
   if (m.receivers.length < 2) return convertMessage(m);
+  if (self !== undefined && isNarrowed(m)) {
+    let shared = narrowed.get(m);
+    if (shared === undefined) narrowed.set(m, (shared = convertNarrowed(m)));
+    // The shared value has no receivers; each delivery gets its own shallow copy (14 fields) with
+    // its agent's id, which costs far less than one agent id lowered per receiver.
+    return { ...shared, receivers: self as WitAgentId[] };
+  }
   let wit = converted.get(m);
   if (wit === undefined) converted.set(m, (wit = convertMessage(m)));
   return wit;
+}
+
+/** Is `m` delivered with its receiver list narrowed to the receiving agent (decision 2001)? */
+export function isNarrowed(m: AclMessage): boolean {
+  return m.receivers.length > MESSAGE_INFO_LIMITS.inlineReceivers;
+}
+
+/**
+ * The shared part of a narrowed message: no receivers, and the count as a user parameter (a
+ * sender's own parameter of that name is replaced: the count is the runtime's word).
+ */
+function convertNarrowed(m: AclMessage): WitAclMessage {
+  const params = m.userParams ? userParamsOf(m.userParams) : [];
+  params.push([RECEIVER_COUNT_PARAM, String(m.receivers.length)]);
+  return { ...convertMessage({ ...m, receivers: [] }), userParams: params };
+}
+
+const COUNT_PARAM_LOWER = RECEIVER_COUNT_PARAM.toLowerCase();
+
+/**
+ * The user parameters as the guest sees them: without a sender's own `X-caxton-receivers` (in any
+ * case: SDKs compare keys case-insensitively, as FIPA does), at any receiver count, so the
+ * parameter an agent reads is only ever the runtime's count (decision 2001).
+ */
+function userParamsOf(params: Record<string, string>): [string, string][] {
+  const out = Object.entries(params);
+  for (const [k] of out) {
+    if (k.length === COUNT_PARAM_LOWER.length && k.toLowerCase() === COUNT_PARAM_LOWER) {
+      return out.filter(([key]) => key.toLowerCase() !== COUNT_PARAM_LOWER);
+    }
+  }
+  return out;
 }
 
 function convertMessage(m: AclMessage): WitAclMessage {
@@ -53,7 +103,7 @@ function convertMessage(m: AclMessage): WitAclMessage {
     replyWith: m.replyWith,
     inReplyTo: m.inReplyTo,
     replyBy: m.replyBy === undefined ? undefined : BigInt(Math.max(0, Math.trunc(m.replyBy))),
-    userParams: m.userParams ? Object.entries(m.userParams) : NONE,
+    userParams: m.userParams ? userParamsOf(m.userParams) : NONE,
   };
 }
 

@@ -58,5 +58,8 @@ export type WitStateResult = undefined | { tag: 'err'; val: WitKindError<import(
 /** jco's representation of `result<_, topic-error>` returned by a host function. */
 export type WitTopicResult = undefined | { tag: 'err'; val: WitKindError<'invalid-name' | 'invalid-filter' | 'quota-exceeded'> };
 
+/** jco's representation of `result<list<agent-id>, message-info-error>` returned by a host function. */
+export type WitReceiversResult = { tag: 'ok'; val: WitAgentId[] } | { tag: 'err'; val: WitKindError<'no-message' | 'invalid-range'> };
+
 /** jco's representation of `result<string, http-error>` returned by a host function. */
 export type WitFetchResult = { tag: 'ok'; val: string } | { tag: 'err'; val: WitKindError<import('@caxton/core').HttpErrorKind> };

@@ -18,13 +18,14 @@ import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
 import { hostCallFuel, outputFuel } from '../fuel/cost-model.js';
 import { createDenyWasi } from '../wasi/deny-wasi.js';
 import { HOST_MODULE } from '../abi.js';
-import { guardGuestExports, guardHostImports, guardHttpImports, guardStateImports, guardTopicsImports } from './lift-guard.js';
+import { guardGuestExports, guardHostImports, guardHttpImports, guardMessageInfoImports, guardStateImports, guardTopicsImports } from './lift-guard.js';
 
 /** The host interfaces, as any core name mangling spells them. */
 const HOST_INTERFACE = 'caxton:agent/host';
 const STATE_INTERFACE = 'caxton:agent/state';
 const HTTP_INTERFACE = 'caxton:agent/http';
 const TOPICS_INTERFACE = 'caxton:agent/topics';
+const MESSAGE_INFO_INTERFACE = 'caxton:agent/message-info';
 
 type GuestExports = {
   init(ctx: WitInitContext): void;
@@ -91,6 +92,8 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
         io[name] = guardHttpImports(host as Record<string, unknown>, lowerMemories, bridge) as Record<string, WebAssembly.ImportValue>;
       } else if (name.includes(TOPICS_INTERFACE)) {
         io[name] = guardTopicsImports(host as Record<string, unknown>, bridge) as Record<string, WebAssembly.ImportValue>;
+      } else if (name.includes(MESSAGE_INFO_INTERFACE)) {
+        io[name] = guardMessageInfoImports(host as Record<string, unknown>, bridge) as Record<string, WebAssembly.ImportValue>;
       }
     }
     const instance = new WebAssembly.Instance(module, io);
@@ -109,7 +112,7 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
       if (!m) throw new Error(`jco asked for unknown core module ${name}`);
       return m;
     },
-    { 'caxton:agent/host': bridge.jcoImports(), 'caxton:agent/state': bridge.jcoStateImports(), 'caxton:agent/http': bridge.jcoHttpImports(), 'caxton:agent/topics': bridge.jcoTopicsImports(), ...wasi.imports },
+    { 'caxton:agent/host': bridge.jcoImports(), 'caxton:agent/state': bridge.jcoStateImports(), 'caxton:agent/http': bridge.jcoHttpImports(), 'caxton:agent/topics': bridge.jcoTopicsImports(), 'caxton:agent/message-info': bridge.jcoMessageInfoImports(), ...wasi.imports },
     instantiateCore,
   );
   const guest = (exports[GUEST_INTERFACE] ?? exports['guest']) as GuestExports | undefined;

@@ -345,6 +345,14 @@ export function guardTopicsImports(topics: Record<string, unknown>, bridge: Host
   return keepFaults(out, bridge);
 }
 
+/**
+ * caxton:agent/message-info as a core module imports it (decision 2001): its arguments are two
+ * u32s, so nothing is lifted and nothing needs a cap; the functions only keep their faults.
+ */
+export function guardMessageInfoImports(messageInfo: Record<string, unknown>, bridge: HostBridge): Record<string, unknown> {
+  return keepFaults({ ...messageInfo }, bridge);
+}
+
 /** Everything jco would lift for `fetch(request)` from its 14 flat values, counted. */
 export function scanRequestFlat(memory: WebAssembly.Memory, flat: number[], b: LiftBudget): void {
   const r = new Reader(memory);

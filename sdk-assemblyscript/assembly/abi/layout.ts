@@ -73,3 +73,5 @@ export const STATE_ERROR_KIND_CASES: u32 = 4;
 export const HTTP_ERROR_KIND_CASES: u32 = 3;
 /** Cases of `topic-error-kind` (an agent traps on any other discriminant: a broken host). */
 export const TOPIC_ERROR_KIND_CASES: u32 = 3;
+/** Cases of `message-info-error-kind` (decision 2001; any other discriminant is a broken host). */
+export const MESSAGE_INFO_ERROR_KIND_CASES: u32 = 2;

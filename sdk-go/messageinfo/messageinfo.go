@@ -1,0 +1,121 @@
+// Package messageinfo reads the receivers of the message being handled (caxton:agent/message-info,
+// decision 2001). A message with more than 16 receivers is delivered with only this agent's own id
+// in Receivers and the count in the user parameter X-caxton-receivers; the whole list, as sent, is
+// paged here. Below the threshold the message carries its list and these calls answer the same.
+//
+//	everyone := messageinfo.AllReceivers()
+//	page, err := messageinfo.Receivers(0, 16) // *messageinfo.Error when refused
+//
+// Only an agent that calls these functions imports the interface. Outside WebAssembly (go test)
+// the answers come from a replaceable Source (Use), by default a Memory with no message.
+package messageinfo
+
+import (
+	"strconv"
+
+	"caxton.dev/caxton"
+	"caxton.dev/caxton/internal/cabi"
+)
+
+// ReceiverCountParam is the user parameter a narrowed delivery carries with the receiver count.
+const ReceiverCountParam = "X-caxton-receivers"
+
+// MaxReceiversPage is the most receivers one Receivers call returns.
+const MaxReceiversPage = 256
+
+// ErrorKind is why a page was refused (the WIT message-info-error-kind, same order).
+type ErrorKind uint8
+
+const (
+	// NoMessage: no message is being handled (Init, a timer).
+	NoMessage ErrorKind = iota
+	// InvalidRange: limit 0 or over 256, or offset past the end of the list.
+	InvalidRange
+)
+
+var kindNames = [...]string{"no-message", "invalid-range"}
+
+func (k ErrorKind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "message-info-error-kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Error is a refused page.
+type Error struct {
+	Kind    ErrorKind
+	Message string
+}
+
+func (e *Error) Error() string { return "message-info " + e.Kind.String() + ": " + e.Message }
+
+// Source answers the calls (the host in an agent; a Memory in tests).
+type Source interface {
+	ReceiverCount() uint32
+	Receivers(offset, limit uint32) ([]caxton.AgentID, error)
+}
+
+var source Source = defaultSource
+
+// Use replaces the Source (tests) and returns the previous one.
+func Use(s Source) Source {
+	prev := source
+	source = s
+	return prev
+}
+
+// ReceiverCount is how many receivers the message being handled has (0 outside a handler).
+func ReceiverCount() uint32 { return source.ReceiverCount() }
+
+// Receivers returns receivers offset .. offset+limit (limit 1..256) in the order sent.
+func Receivers(offset, limit uint32) ([]caxton.AgentID, error) {
+	return source.Receivers(offset, limit)
+}
+
+// AllReceivers pages the whole list (empty outside a handler).
+func AllReceivers() []caxton.AgentID {
+	count := ReceiverCount()
+	var out []caxton.AgentID
+	for uint32(len(out)) < count {
+		page, err := Receivers(uint32(len(out)), MaxReceiversPage)
+		if err != nil || len(page) == 0 {
+			break
+		}
+		out = append(out, page...)
+	}
+	return out
+}
+
+// CountOf is the receiver count of m without a host call: X-caxton-receivers on a narrowed
+// delivery, else the length of its list.
+func CountOf(m *caxton.Message) int {
+	if v, ok := m.Param(ReceiverCountParam); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return len(m.Receivers)
+}
+
+// liftReceivers reads a result<list<agent-id>, message-info-error> at addr.
+func liftReceivers(m cabi.Memory, addr uint32) ([]caxton.AgentID, error) {
+	switch d := m.Load8(addr); d {
+	case 0:
+		ptr, n := m.Load32(addr+4), m.Load32(addr+8)
+		out := make([]caxton.AgentID, n)
+		for i := range n {
+			at := ptr + 16*i
+			out[i] = caxton.AgentID{Name: cabi.LiftStringAt(m, at), Addresses: cabi.LiftStringList(m, at+8)}
+		}
+		return out, nil
+	case 1:
+		k := m.Load8(addr + 4)
+		if int(k) >= len(kindNames) {
+			panic("canonical ABI: invalid message-info-error-kind " + strconv.Itoa(int(k)))
+		}
+		return nil, &Error{Kind: ErrorKind(k), Message: cabi.LiftStringAt(m, addr+8)}
+	default:
+		panic("canonical ABI: invalid result discriminant " + strconv.Itoa(int(d)))
+	}
+}

@@ -1,0 +1,105 @@
+/**
+ * A message to many receivers, as AssemblyScript and JavaScript agents see it (decision 2001), on a
+ * real in-process node with real sandboxed agents (examples/conformance/receivers-probe,
+ * js-receivers-probe, c-receivers-probe and rust-receivers-probe, beside 12 conformance/sink agents): above 16 receivers each delivery carries
+ * only its agent's own id and the count in `X-caxton-receivers`, and the full list, in the order
+ * sent, is paged through caxton:agent/message-info; at 16 nothing changes; hostile paging arguments
+ * and a call outside `handle` are refused with the WIT's typed error. The 100-receiver message
+ * also names 84 agents that are not deployed (refused `unknown-receiver` at the send): the count
+ * and the list are the message as sent, whoever of its receivers accepted it, and the test deploys
+ * 16 agents instead of 100.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MESSAGE_INFO_LIMITS, RECEIVER_COUNT_PARAM } from '@caxton/core';
+import { TestNode } from './support/test-node.js';
+
+let t: TestNode;
+const PROBES = ['as-probe', 'js-probe', 'c-probe', 'rust-probe'];
+const SINKS = Array.from({ length: 12 }, (_, i) => `sink-${i}`);
+const ABSENT = Array.from({ length: 100 - PROBES.length - SINKS.length }, (_, i) => `absent-${i}`);
+
+before(async () => {
+  t = await TestNode.start();
+  // Deployed concurrently: most of a deployment is waiting on the registry and the shard.
+  await Promise.all([
+    t.deploy('as-probe', 'conformance/receivers-probe', {}, { fuelPerMessage: 50_000_000 }),
+    t.deploy('js-probe', 'conformance/js-receivers-probe', {}, { fuelPerMessage: 500_000_000 }),
+    t.deploy('c-probe', 'conformance/c-receivers-probe', {}, { fuelPerMessage: 50_000_000 }),
+    t.deploy('rust-probe', 'conformance/rust-receivers-probe', {}, { fuelPerMessage: 50_000_000 }),
+    ...SINKS.map((s) => t.deploy(s, 'conformance/sink')),
+  ]);
+});
+
+after(async () => {
+  await t?.dispose();
+});
+
+/** Sends one inform to `receivers` and waits until both probes have logged their last page line. */
+async function deliver(receivers: string[], content: string): Promise<Map<string, string[]>> {
+  const before = new Map(PROBES.map((p) => [p, t.logs(p).length]));
+  const sent = await t.send({ performative: 'inform', receivers: receivers.map((name) => ({ name })), content });
+  const deployed = receivers.filter((r) => !r.startsWith('absent-'));
+  assert.deepEqual([...sent.accepted].sort(), [...deployed].sort());
+  assert.equal(sent.refused.length, receivers.length - deployed.length);
+  for (const r of sent.refused) assert.equal(r.reason, 'unknown-receiver');
+  const out = new Map<string, string[]>();
+  for (const p of PROBES) {
+    out.set(p, await t.waitFor(`${p} to page the list`, () => {
+      const lines = t.logs(p).slice(before.get(p));
+      return lines.filter((l) => l.startsWith('page ')).length >= 6 ? lines : undefined;
+    }));
+  }
+  return out;
+}
+
+const line = (lines: string[], prefix: string): string => lines.find((l) => l.startsWith(prefix)) ?? `(no line ${prefix})`;
+
+test('init: no message is being handled, the count is 0 and a page is refused no-message', async () => {
+  for (const p of PROBES) assert.equal(line(t.logs(p), 'init '), 'init count=0 page: no-message', p);
+});
+
+test('100 receivers: each agent sees only itself and the count, and pages the whole list in the order sent', async () => {
+  const receivers = [...PROBES.slice(0, 1), ...SINKS, ...ABSENT, ...PROBES.slice(1)];
+  assert.equal(receivers.length, 100);
+  const seen = await deliver(receivers, 'wide');
+  for (const p of PROBES) {
+    const lines = seen.get(p)!;
+    // (The C probe has no SDK helper for the count without a host call: no countOf.)
+    assert.match(line(lines, 'got '), new RegExp(`^got self=${p}(@\\S+)? param=100 count=100( countOf=100)?$`), p);
+    assert.match(line(lines, 'all='), /^all=100 first=as-probe(@\S+)? last=rust-probe(@\S+)?$/, p);
+    assert.match(line(lines, 'page 0 0:'), /^page 0 0: invalid-range: limit 0 is not within 1\.\.256/, p);
+    assert.match(line(lines, 'page 0 257:'), /^page 0 257: invalid-range: limit 257 is not within 1\.\.256/, p);
+    assert.match(line(lines, 'page 101 1:'), /^page 101 1: invalid-range: offset 101 is past the 100 receivers/, p);
+    assert.match(line(lines, 'page 4294967295 4294967295:'), /^page 4294967295 4294967295: invalid-range: /, p);
+    assert.equal(line(lines, 'page 100 1:'), 'page 100 1: ok 0', `${p}: the end of the list is an empty page`);
+    assert.equal(line(lines, 'page 99 256:'), 'page 99 256: ok 1', `${p}: the last page is short`);
+  }
+});
+
+test(`${MESSAGE_INFO_LIMITS.inlineReceivers} receivers: the delivery carries the whole list, no count parameter, and paging answers the same`, async () => {
+  const receivers = [...PROBES, ...SINKS.slice(0, MESSAGE_INFO_LIMITS.inlineReceivers - PROBES.length)];
+  const seen = await deliver(receivers, 'narrow');
+  const names = receivers.join(',');
+  for (const p of PROBES) {
+    const lines = seen.get(p)!;
+    const got = line(lines, 'got ');
+    assert.equal(got.replace(/@[^,\s]+/g, '').replace(/ countOf=16$/, ''), `got self=${names} param=- count=16`, p);
+    assert.match(line(lines, 'all='), /^all=16 first=as-probe(@\S+)? last=sink-11(@\S+)?$/, p);
+    assert.equal(line(lines, 'page 15 256:'), 'page 15 256: ok 1', p);
+  }
+});
+
+test('a sender cannot forge the count: its own X-caxton-receivers is replaced on a narrowed delivery and dropped below the threshold', async () => {
+  for (const [receivers, expected] of [
+    [[...PROBES, ...SINKS, ...ABSENT.slice(0, 6)], /param=22 count=22( countOf=22)?$/],
+    [PROBES, /^got self=as-probe(@\S+)?,js-probe(@\S+)?,c-probe(@\S+)?,rust-probe(@\S+)? param=- count=4( countOf=4)?$/],
+  ] as const) {
+    const before = new Map(PROBES.map((p) => [p, t.logs(p).length]));
+    await t.send({ performative: 'inform', receivers: receivers.map((name) => ({ name })), content: 'forged', userParams: { [RECEIVER_COUNT_PARAM]: '7' } });
+    for (const p of PROBES) {
+      const got = await t.waitFor(`${p} to log it`, () => t.logs(p).slice(before.get(p)).find((l) => l.startsWith('got ')));
+      assert.match(got, expected, p);
+    }
+  }
+});
