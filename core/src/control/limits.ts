@@ -271,6 +271,16 @@ export const KIND_LIMITS = Object.freeze({
    * entry each, ~100 bytes): past it, wakes are re-read from the registry when due, never lost.
    */
   maxTimerWakes: 1_000_000,
+  /** Due wakes one firing activates at most (the rest stay in the index, tried at the next drop or after `wakeRetryMs`). */
+  maxWakesPerFiring: 256,
+  /** How long due wakes that found no slot wait before they are tried again (a drop tries them sooner). */
+  wakeRetryMs: 250,
+  /** The shortest time between two rebuilds of a spilled wake index from the registry. */
+  minWakeRefillIntervalMs: 1_000,
+  /** A shard's slots kept free of timer wakes: this fraction of the shard's bound stays for mail (a wake burst cannot take every slot). */
+  wakeHeadroom: 0.125,
+  /** Pending timers one kind instance may have (a named agent may have 1,000): their records outlive the instance in the registry. */
+  maxTimersPerInstance: 16,
 });
 
 /**

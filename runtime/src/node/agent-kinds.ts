@@ -50,7 +50,12 @@ export interface AgentKindsOptions {
    * `pending` the registry's earliest due time per instance (read at start and when the bounded
    * wake index spilled). Absent: a passivated instance's timers wait for its next activation.
    */
-  timers?: { nextDue(name: string): number | undefined; pending?(matches: (name: string) => boolean): Promise<DueEntry[]> };
+  timers?: {
+    nextDue(name: string): number | undefined;
+    pending?(matches: (name: string) => boolean): Promise<DueEntry[]>;
+    /** Deletes from the registry the timers of every agent `matches` says yes to (a kind's stop: its passivated instances' timers). */
+    deleteWhere?(matches: (name: string) => boolean): Promise<void>;
+  };
   /** Passivated instances whose next timer the node remembers; default KIND_LIMITS.maxTimerWakes. */
   maxTimerWakes?: number;
   now?: () => number;
@@ -109,6 +114,10 @@ export class AgentKinds {
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakesStarted = false;
   private refilling = false;
+  /** When the wake index was last rebuilt from the registry (rebuilds are spaced, never back to back). */
+  private lastRefill = -Infinity;
+  /** Due wakes found no slot: a drop tries them again (coalesced into one firing). */
+  private wakesDeferred = false;
 
   constructor(private readonly o: AgentKindsOptions) {
     const shards = Math.max(1, o.host.shardCount ?? 1);
@@ -170,7 +179,7 @@ export class AgentKinds {
     kind.record = next;
     // A new version starts with fresh breakers, as an upgraded agent's do (decision 1921).
     for (const i of kind.instances.values()) this.o.messaging.replaced?.(i.name);
-    await Promise.all([...kind.instances.values()].map((i) => this.passivate(kind, i, true)));
+    await Promise.all([...kind.instances.values()].map((i) => this.passivate(kind, i, 'swap')));
     agentLog(this.o.events, next.name, 'info', `kind upgraded to version ${next.version} (${next.artifactDigest.slice(0, 12)}); instances run it from their next activation`);
   }
 
@@ -207,7 +216,10 @@ export class AgentKinds {
         await this.o.messaging.deadLetter({ delivery: d, reason: `kind ${name} was stopped before instance ${w} was activated`, attempts: 0, at: this.now() });
       }
     }
-    this.wakes.removeWhere((n) => n.startsWith(`${name}/`)); // their timers are deleted with them
+    // Passivated instances' timers are deleted with them: a kind deployed later under the same name must not get them.
+    const mine = (n: string): boolean => n.startsWith(`${name}/`);
+    this.wakes.removeWhere(mine);
+    await this.o.timers?.deleteWhere?.(mine).catch((err: unknown) => agentLog(this.o.events, name, 'warn', `timers of passivated instances not deleted: ${(err as Error).message}`));
     await this.o.store?.deleteAgent(name);
     const status = { ...this.status(name)!, state: 'stopped' as const };
     this.kinds.delete(name);
@@ -237,7 +249,13 @@ export class AgentKinds {
       return 'agent';
     }
     if (this.waiting.has(name)) return 'agent'; // its mail waits for a slot already: one more joins it
-    return this.reserve(kind, name, parsed.key) !== undefined ? 'agent' : 'activation-limit';
+    const reserved = this.reserve(kind, name, parsed.key);
+    if (reserved === 'evicting') {
+      // At the kind's cap, an idle instance is being passivated for it: its mail waits for that slot.
+      this.waiting.add(name);
+      return 'agent';
+    }
+    return reserved !== undefined ? 'agent' : 'activation-limit';
   }
 
   /** The bus appended nothing for `name` after routing it (the send was refused later, or its append failed): a reservation is given back. */
@@ -247,6 +265,7 @@ export class AgentKinds {
     const kind = this.kinds.get(name.slice(0, slash));
     const instance = kind?.instances.get(name);
     if (instance?.state === 'reserved' && this.o.messaging.mailboxDepth(name) === 0) this.drop(kind!, instance);
+    else if (instance === undefined && this.o.messaging.mailboxDepth(name) === 0) this.waiting.delete(name); // it waited for a cap slot with no mail
   }
 
   /**
@@ -269,6 +288,15 @@ export class AgentKinds {
 
   /** The bus handed out deliveries for `name`: an instance not in memory (mail replayed at start-up) is activated, or waits for a slot. */
   noticeMail(name: string): void {
+    this.activate(name, true);
+  }
+
+  /**
+   * `mayEvict`: at its kind's cap, may an idle instance be passivated early for this one? Not for
+   * one taken from `waiting` (it had its eviction already, or waits for its shard): otherwise each
+   * freed slot would evict once more for every instance still waiting.
+   */
+  private activate(name: string, mayEvict: boolean): void {
     if (this.closed) return; // a stopping node starts nothing: the mail stays in the log for the next start
     let parsed;
     try {
@@ -291,9 +319,10 @@ export class AgentKinds {
       if (instance.state === 'reserved') this.begin(kind, instance);
       return;
     }
-    const reserved = this.reserve(kind, name, parsed.key);
-    if (reserved === undefined) this.waiting.add(name);
-    else this.begin(kind, reserved);
+    if (this.waiting.has(name)) return; // it waits for a slot already (its mail with it)
+    const reserved = this.reserve(kind, name, parsed.key, false, mayEvict);
+    if (typeof reserved === 'object') this.begin(kind, reserved);
+    else this.waiting.add(name); // activated as a slot of its shard, or of its kind, frees
   }
 
   private async deadLetterAll(name: string, reason: string): Promise<void> {
@@ -323,12 +352,16 @@ export class AgentKinds {
 
   /**
    * Takes a slot of the instance's shard (nothing starts yet); undefined when the shard is full, or
-   * when the kind is at its own cap with no idle instance to passivate early.
+   * when the kind is at its own cap with no idle instance to passivate early; `evicting` when the
+   * kind is at its cap and an idle instance is being passivated early to make room (the caller waits
+   * for it). A timer wake (`forWake`) leaves a share of the shard's slots to mail.
    */
-  private reserve(kind: Kind, name: string, key: string): Instance | undefined {
+  private reserve(kind: Kind, name: string, key: string, forWake = false, mayEvict = !forWake): Instance | 'evicting' | undefined {
     const shard = shardOf(name, this.perShard.length);
-    if (this.perShard[shard]! >= this.limitPerShard) return undefined;
-    if (!this.roomUnderCap(kind)) return undefined;
+    const limit = forWake ? this.limitPerShard - Math.floor(this.limitPerShard * KIND_LIMITS.wakeHeadroom) : this.limitPerShard;
+    if (this.perShard[shard]! >= limit) return undefined;
+    const room = this.roomUnderCap(kind, mayEvict);
+    if (room !== true) return room;
     this.perShard[shard]! += 1;
     this.wakes.remove(name); // in memory: its timers are armed again by its activation
     const instance: Instance = { name, key, shard, state: 'reserved', lastActive: this.now(), version: kind.record.version };
@@ -337,27 +370,26 @@ export class AgentKinds {
   }
 
   /**
-   * A kind with its own cap (`maxActive`): is there room for one more instance in memory? At the
-   * cap, the least recently used idle instance (running, empty mailbox) is passivated early — it
-   * counts as leaving at once, its passivation still waits for its last commit — and there is room;
-   * with none idle, there is not (the send is refused `activation-limit`, retried by the sender).
-   * The scan over the kind's instances happens only at the cap (the cap is at most 12,000).
-   * A passivation that mail cancels puts its instance back: the cap can then be passed by those.
+   * A kind with its own cap (`maxActive`): is there room for one more instance in memory? Every
+   * instance in memory counts — reserved, activating, running, and passivating until it is gone —
+   * so the cap holds at every moment. At the cap, the least recently used idle instance (running,
+   * empty mailbox) is passivated early (`evicting`: the caller's mail waits for its slot, taken
+   * when it drops); with none idle, undefined (the send is refused `activation-limit`, retried by
+   * the sender). An early passivation is not cancelled by mail (see `passivate`). The scan over
+   * the kind's instances happens only at the cap (the cap is at most 12,000).
    */
-  private roomUnderCap(kind: Kind): boolean {
+  private roomUnderCap(kind: Kind, mayEvict: boolean): true | 'evicting' | undefined {
     const cap = kind.record.kind?.maxActive;
     if (cap === undefined || kind.instances.size < cap) return true;
-    let leaving = 0;
+    if (!mayEvict) return undefined;
     let lru: Instance | undefined;
     for (const i of kind.instances.values()) {
-      if (i.state === 'passivating') leaving += 1;
-      else if (i.state === 'running' && (lru === undefined || i.lastActive < lru.lastActive) && this.o.messaging.mailboxDepth(i.name) === 0) lru = i;
+      if (i.state === 'running' && (lru === undefined || i.lastActive < lru.lastActive) && this.o.messaging.mailboxDepth(i.name) === 0) lru = i;
     }
-    if (kind.instances.size - leaving < cap) return true;
-    if (lru === undefined) return false;
+    if (lru === undefined) return undefined;
     kind.evicted += 1;
-    void this.passivate(kind, lru, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${lru.name} not passivated: ${(err as Error).message}`));
-    return true;
+    void this.passivate(kind, lru, 'evict').catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${lru.name} not passivated: ${(err as Error).message}`));
+    return 'evicting';
   }
 
   /** Starts a reserved (or passivating, mail having come) instance in its slot. */
@@ -387,7 +419,7 @@ export class AgentKinds {
       instance.lastActive = this.now();
       this.o.messaging.wake(instance.name);
       // Upgraded while it started: it ran the version read before, and moves to the new one now.
-      if (instance.version !== kind.record.version) void this.passivate(kind, instance, true).catch(() => {});
+      if (instance.version !== kind.record.version) void this.passivate(kind, instance, 'swap').catch(() => {});
     } catch (err) {
       if (this.closed || isPassingActivationError(err)) {
         // The node is stopping, or something of the node (not the instance's code) failed for now:
@@ -428,14 +460,17 @@ export class AgentKinds {
 
   /**
    * Drops an idle instance from memory once its last handling is durable (the bus's `idle` waits
-   * for the commit). Mail that arrived meanwhile keeps it (unless `swap`: an upgrade, which
-   * activates it again at once on the new version). Its state stays where it is: the state store.
+   * for the commit). Mail that arrived meanwhile keeps it (`idle`), unless `swap` (an upgrade,
+   * which activates it again at once on the new version) or `evict` (passivated early at its
+   * kind's cap: its slot is promised to another key, and mail that came for it meanwhile waits,
+   * durable, for a slot of its own — otherwise a sender pinging evicted instances would pass the
+   * cap). Its state stays where it is: the state store.
    */
-  private async passivate(kind: Kind, instance: Instance, swap: boolean): Promise<void> {
+  private async passivate(kind: Kind, instance: Instance, why: 'idle' | 'swap' | 'evict'): Promise<void> {
     if (instance.state !== 'running') return;
     instance.state = 'passivating';
     await this.o.messaging.idle(instance.name);
-    if (!swap && this.o.messaging.mailboxDepth(instance.name) > 0) {
+    if (why === 'idle' && this.o.messaging.mailboxDepth(instance.name) > 0) {
       instance.state = 'running';
       this.o.messaging.wake(instance.name);
       return;
@@ -452,6 +487,12 @@ export class AgentKinds {
     }
     if (kind.instances.get(instance.name) !== instance) return; // its kind was stopped meanwhile
     if (this.o.messaging.mailboxDepth(instance.name) > 0) {
+      if (why === 'evict') {
+        // Its slot goes to the key it was evicted for; its own mail waits for the next free one.
+        this.drop(kind, instance);
+        this.noticeMail(instance.name);
+        return;
+      }
       // Mail came while it stopped: start again (on the kind's current version), keeping the slot.
       this.begin(kind, instance);
       return;
@@ -491,15 +532,25 @@ export class AgentKinds {
     if (kind.instances.get(instance.name) !== instance) return;
     kind.instances.delete(instance.name);
     this.perShard[instance.shard]! -= 1;
-    this.activateWaiting(instance.shard);
+    this.activateWaiting(instance.shard, kind.record.name);
+    if (this.wakesDeferred) this.fireWakesSoon();
   }
 
-  private activateWaiting(shard: number): void {
-    for (const name of this.waiting) {
-      if (this.perShard[shard]! >= this.limitPerShard) return;
-      if (shardOf(name, this.perShard.length) !== shard) continue;
+  /**
+   * A slot of `shard` and one of `kind`'s freed: instances waiting on that shard, or of that kind
+   * (its cap), are activated in order. A snapshot is walked: one that still cannot be activated
+   * (its kind at its cap) goes back to the set and is not visited again in this pass.
+   */
+  private activateWaiting(shard: number, kind: string): void {
+    if (this.waiting.size === 0) return;
+    const prefix = `${kind}/`;
+    for (const name of [...this.waiting]) {
+      if (!this.waiting.has(name)) continue;
+      const at = shardOf(name, this.perShard.length);
+      if (at !== shard && !name.startsWith(prefix)) continue;
+      if (this.perShard[at]! >= this.limitPerShard) continue;
       this.waiting.delete(name);
-      this.noticeMail(name);
+      this.activate(name, false);
     }
   }
 
@@ -529,7 +580,7 @@ export class AgentKinds {
           continue;
         }
         if (i.state === 'running' && i.version !== kind.record.version) {
-          void this.passivate(kind, i, true).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not moved to version ${kind.record.version}: ${(err as Error).message}`));
+          void this.passivate(kind, i, 'swap').catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not moved to version ${kind.record.version}: ${(err as Error).message}`));
           continue;
         }
         if (i.state === 'running' && now - i.lastActive >= idleMs && this.o.messaging.mailboxDepth(i.name) > 0) {
@@ -538,7 +589,7 @@ export class AgentKinds {
           continue;
         }
         if (i.state === 'running' && now - i.lastActive >= idleMs && this.o.messaging.mailboxDepth(i.name) === 0) {
-          void this.passivate(kind, i, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not passivated: ${(err as Error).message}`));
+          void this.passivate(kind, i, 'idle').catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not passivated: ${(err as Error).message}`));
         }
       }
     }
@@ -632,6 +683,7 @@ export class AgentKinds {
   private async refillWakes(): Promise<void> {
     const pending = this.o.timers?.pending;
     if (pending === undefined) return;
+    this.lastRefill = this.now();
     const entries = await pending((name) => {
       const slash = name.indexOf('/');
       return slash > 0 && this.kinds.has(name.slice(0, slash)) && !this.isActive(name) && !this.waiting.has(name);
@@ -643,10 +695,24 @@ export class AgentKinds {
     if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
     if (!this.wakesStarted || this.closed) return;
-    const at = this.wakes.nextAt();
+    let at = this.wakes.nextAt();
     if (at === Infinity) return;
-    this.wakeTimer = setTimeout(() => void this.fireWakes(), Math.min(Math.max(0, at - this.now()), 2 ** 31 - 1));
+    // A spilled index is rebuilt from the registry no sooner than the minimum interval after the last rebuild.
+    if (this.wakes.needsRefill(at)) at = Math.max(at, this.lastRefill + KIND_LIMITS.minWakeRefillIntervalMs);
+    this.armWakeIn(at - this.now());
+  }
+
+  private armWakeIn(ms: number): void {
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeTimer = setTimeout(() => void this.fireWakes(), Math.min(Math.max(0, ms), 2 ** 31 - 1));
     this.wakeTimer.unref();
+  }
+
+  /** A slot freed while due wakes wait: they are tried once the current call stack is done (coalesced). */
+  private fireWakesSoon(): void {
+    this.wakesDeferred = false;
+    if (!this.wakesStarted || this.closed || this.refilling) return;
+    this.armWakeIn(0);
   }
 
   /** Wakes the instances whose timer is due, through the same bounded activation as mail (a full shard: they wait for a slot). */
@@ -654,7 +720,7 @@ export class AgentKinds {
     this.wakeTimer = undefined;
     if (this.closed || this.refilling) return;
     const now = this.now();
-    if (this.wakes.needsRefill(now)) {
+    if (this.wakes.needsRefill(now) && now - this.lastRefill >= KIND_LIMITS.minWakeRefillIntervalMs) {
       this.refilling = true;
       try {
         await this.refillWakes();
@@ -668,18 +734,37 @@ export class AgentKinds {
       this.refilling = false;
       if (this.closed) return;
     }
-    for (const name of this.wakes.takeDue(now)) this.wakeForTimer(name);
+    // At most a bounded batch per firing; a wake that finds no slot stays in the index (never in
+    // `waiting`, which is unbounded), tried again when a slot frees or after a short backoff.
+    const deferred: DueEntry[] = [];
+    for (const e of this.wakes.takeDue(now, KIND_LIMITS.maxWakesPerFiring)) if (!this.wakeForTimer(e.name)) deferred.push(e);
+    for (const e of deferred) this.wakes.add(e.name, e.dueAt);
+    if (deferred.length > 0) {
+      this.wakesDeferred = true;
+      const next = this.wakes.nextAt();
+      let delay = next <= now ? KIND_LIMITS.wakeRetryMs : next - now;
+      if (this.wakes.needsRefill(now)) delay = Math.max(delay, this.lastRefill + KIND_LIMITS.minWakeRefillIntervalMs - now);
+      this.armWakeIn(delay);
+      return;
+    }
     this.armWake();
   }
 
-  /** A passivated instance's timer is due: activate it (its activation re-arms its timers, firing the due ones). */
-  private wakeForTimer(name: string): void {
+  /**
+   * A passivated instance's timer is due: activate it (its activation re-arms its timers, firing
+   * the due ones). False when it must wait (no slot for a wake, its kind at its cap, or its kind
+   * held: a suspended kind's instances would hold slots running nothing); true when it was
+   * activated or needs no wake (in memory already, or its kind is gone).
+   */
+  private wakeForTimer(name: string): boolean {
     const slash = name.indexOf('/');
     const kind = this.kinds.get(name.slice(0, slash));
-    if (kind === undefined || kind.stopping || kind.instances.has(name) || this.waiting.has(name)) return;
-    const reserved = this.reserve(kind, name, name.slice(slash + 1));
-    if (reserved === undefined) this.waiting.add(name); // activated as a slot of its shard frees
-    else this.begin(kind, reserved);
+    if (kind === undefined || kind.stopping || kind.instances.has(name) || this.waiting.has(name)) return true;
+    if (this.o.held(kind.record.name)) return false;
+    const reserved = this.reserve(kind, name, name.slice(slash + 1), true);
+    if (typeof reserved !== 'object') return false;
+    this.begin(kind, reserved);
+    return true;
   }
 
   /** The node stops: nothing activates, passivates or is dead-lettered from here on (the log keeps the mail). */
