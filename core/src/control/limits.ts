@@ -267,8 +267,10 @@ export const KIND_LIMITS = Object.freeze({
   /** What a sender refused `bus.activation-limit` is told to wait. */
   activationRetryAfterMs: 1_000,
   /**
-   * Passivated instances with a pending timer the node remembers the next due time of (one heap
-   * entry each, ~100 bytes): past it, wakes are re-read from the registry when due, never lost.
+   * Passivated instances with a pending timer the node remembers the next due time of: past it,
+   * wakes are re-read from the registry when due, never lost. Measured ~350 bytes per entry with
+   * 40-character names (map entry, heap entry, name), more for longer names, plus up to twice the
+   * live entries in stale heap entries: the default costs up to ~350 MB–1 GB at its bound.
    */
   maxTimerWakes: 1_000_000,
   /** Due wakes one firing activates at most (the rest stay in the index, tried at the next drop or after `wakeRetryMs`). */

@@ -55,6 +55,8 @@ export interface AgentKindsOptions {
     pending?(matches: (name: string) => boolean): Promise<DueEntry[]>;
     /** Deletes from the registry the timers of every agent `matches` says yes to (a kind's stop: its passivated instances' timers). */
     deleteWhere?(matches: (name: string) => boolean): Promise<void>;
+    /** Deletes from the registry one instance's timers (its activation failed for good). */
+    deleteOf?(name: string): Promise<void>;
   };
   /** Passivated instances whose next timer the node remembers; default KIND_LIMITS.maxTimerWakes. */
   maxTimerWakes?: number;
@@ -118,6 +120,8 @@ export class AgentKinds {
   private lastRefill = -Infinity;
   /** Due wakes found no slot: a drop tries them again (coalesced into one firing). */
   private wakesDeferred = false;
+  /** Wakes added while a rebuild read the registry (its snapshot may miss them): added again after it. */
+  private addedDuringRefill: DueEntry[] | undefined;
 
   constructor(private readonly o: AgentKindsOptions) {
     const shards = Math.max(1, o.host.shardCount ?? 1);
@@ -134,7 +138,8 @@ export class AgentKinds {
     if (this.closed) return;
     for (const kind of this.kinds.values()) {
       if (this.o.held(kind.record.name)) continue;
-      for (const i of kind.instances.values()) if (i.state === 'running' && !this.o.held(i.name)) this.o.messaging.wake(i.name);
+      // A snapshot: a wake may hand work at once, and `touch` re-inserts the instance into the map.
+      for (const i of [...kind.instances.values()]) if (i.state === 'running' && !this.o.held(i.name)) this.o.messaging.wake(i.name);
     }
   }
 
@@ -245,7 +250,7 @@ export class AgentKinds {
     if (kind === undefined || kind.stopping) return 'unknown';
     const instance = kind.instances.get(name);
     if (instance !== undefined) {
-      instance.lastActive = this.now();
+      this.touch(kind, instance);
       return 'agent';
     }
     if (this.waiting.has(name)) return 'agent'; // its mail waits for a slot already: one more joins it
@@ -315,7 +320,7 @@ export class AgentKinds {
     if (kind.stopping) return;
     const instance = kind.instances.get(name);
     if (instance !== undefined) {
-      instance.lastActive = this.now();
+      this.touch(kind, instance);
       if (instance.state === 'reserved') this.begin(kind, instance);
       return;
     }
@@ -340,7 +345,7 @@ export class AgentKinds {
     const instance = kind?.instances.get(name);
     if (instance === undefined || instance.state !== 'running') return false;
     if (this.o.held(kind!.record.name) || this.o.held(name)) return false;
-    instance.lastActive = this.now();
+    this.touch(kind!, instance);
     return !((this.o.host.restartDelay?.(name) ?? 0) > 0);
   }
 
@@ -375,16 +380,21 @@ export class AgentKinds {
    * so the cap holds at every moment. At the cap, the least recently used idle instance (running,
    * empty mailbox) is passivated early (`evicting`: the caller's mail waits for its slot, taken
    * when it drops); with none idle, undefined (the send is refused `activation-limit`, retried by
-   * the sender). An early passivation is not cancelled by mail (see `passivate`). The scan over
-   * the kind's instances happens only at the cap (the cap is at most 12,000).
+   * the sender). An early passivation is not cancelled by mail (see `passivate`). The kind's map
+   * is kept in least recently used order, so the walk stops at the first idle instance (it passes
+   * only instances with mail or not running).
    */
   private roomUnderCap(kind: Kind, mayEvict: boolean): true | 'evicting' | undefined {
     const cap = kind.record.kind?.maxActive;
     if (cap === undefined || kind.instances.size < cap) return true;
     if (!mayEvict) return undefined;
+    // The map is in least recently used order (`touch`): the first idle one is the one to go.
     let lru: Instance | undefined;
     for (const i of kind.instances.values()) {
-      if (i.state === 'running' && (lru === undefined || i.lastActive < lru.lastActive) && this.o.messaging.mailboxDepth(i.name) === 0) lru = i;
+      if (i.state === 'running' && this.o.messaging.mailboxDepth(i.name) === 0) {
+        lru = i;
+        break;
+      }
     }
     if (lru === undefined) return undefined;
     kind.evicted += 1;
@@ -416,7 +426,7 @@ export class AgentKinds {
         return;
       }
       instance.state = 'running';
-      instance.lastActive = this.now();
+      this.touch(kind, instance);
       this.o.messaging.wake(instance.name);
       // Upgraded while it started: it ran the version read before, and moves to the new one now.
       if (instance.version !== kind.record.version) void this.passivate(kind, instance, 'swap').catch(() => {});
@@ -443,6 +453,14 @@ export class AgentKinds {
       await this.o.host.stop(instance.name, true).catch(() => {});
       this.drop(kind, instance);
       await this.o.onDropped(instance.name, false).catch(() => {});
+      // Its timers would wake it (after every rebuild of the wake index) into the same failure:
+      // they go, as its mail did, with why in its kind's log.
+      const del = this.o.timers?.deleteOf;
+      if (del !== undefined) {
+        await del(instance.name).then(
+          () => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: its pending timers were deleted (its activation failed)`),
+          (e: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: pending timers not deleted: ${(e as Error).message}`));
+      }
     }
   }
 
@@ -481,7 +499,7 @@ export class AgentKinds {
       // It did not stop: it stays in memory, running, and takes its mail (a later sweep tries again).
       agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} not passivated: ${(err as Error).message}`);
       instance.state = 'running';
-      instance.lastActive = this.now();
+      this.touch(kind, instance);
       this.o.messaging.wake(instance.name);
       return;
     }
@@ -525,6 +543,14 @@ export class AgentKinds {
     this.drop(kind, instance);
     await this.o.onDropped(instance.name, false).catch(() => {});
     this.retryLater(instance.name, idleMs);
+  }
+
+  /** It took work (or was activated): now its kind's most recently used (its map's last entry, see `roomUnderCap`). */
+  private touch(kind: Kind, instance: Instance): void {
+    instance.lastActive = this.now();
+    if (kind.instances.get(instance.name) !== instance) return;
+    kind.instances.delete(instance.name);
+    kind.instances.set(instance.name, instance);
   }
 
   /** Forgets an instance and frees its slot; an instance waiting for one is activated in its place. */
@@ -675,6 +701,7 @@ export class AgentKinds {
 
   private addWake(name: string, dueAt: number): void {
     const before = this.wakes.nextAt();
+    this.addedDuringRefill?.push({ name, dueAt });
     this.wakes.add(name, dueAt);
     if (this.wakes.nextAt() !== before) this.armWake();
   }
@@ -684,11 +711,20 @@ export class AgentKinds {
     const pending = this.o.timers?.pending;
     if (pending === undefined) return;
     this.lastRefill = this.now();
-    const entries = await pending((name) => {
-      const slash = name.indexOf('/');
-      return slash > 0 && this.kinds.has(name.slice(0, slash)) && !this.isActive(name) && !this.waiting.has(name);
-    });
+    const added: DueEntry[] = [];
+    this.addedDuringRefill = added;
+    let entries: DueEntry[];
+    try {
+      entries = await pending((name) => {
+        const slash = name.indexOf('/');
+        return slash > 0 && this.kinds.has(name.slice(0, slash)) && !this.isActive(name) && !this.waiting.has(name);
+      });
+    } finally {
+      this.addedDuringRefill = undefined;
+    }
     this.wakes.refill(entries);
+    // An instance passivated while the registry was read is not in that snapshot: its wake is kept.
+    for (const e of added) if (!this.isActive(e.name)) this.wakes.add(e.name, e.dueAt);
   }
 
   private armWake(): void {

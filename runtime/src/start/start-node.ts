@@ -287,6 +287,7 @@ async function startOnTopology(
           for (const e of await storage.timers.nextDuePerAgent!(matches)) await storage.timers.deleteTimers(e.name);
         },
       } : {}),
+      deleteOf: (name: string) => storage.timers.deleteTimers(name),
     },
     // What init produced goes through the bus's applier like any handling (issue 24).
     onStarted: (init) => bus.applyInit(init),

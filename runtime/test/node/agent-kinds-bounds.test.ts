@@ -144,3 +144,22 @@ test('stopping a kind deletes its passivated instances\' timers and forgets thei
   assert.equal(k.timerWakes, 1, 'only the other kind\'s wake is left');
   k.close();
 });
+
+test('at the cap the least recently used idle instance is the one passivated early; one with mail is passed over', async () => {
+  const { k, mail } = kinds({ maxActivePerShard: 100 });
+  k.add(record('c', { idleMs: 60_000, maxActive: 3 }));
+  for (const n of ['c/a', 'c/b', 'c/x']) {
+    k.route(n);
+    k.noticeMail(n);
+  }
+  await until('three running', () => k.activeCount() === 3);
+  mail.set('c/b', 1); // b has mail: not idle
+  assert.equal(k.isRunnable('c/a'), true); // a takes work: now the most recently used
+  assert.equal(k.route('c/new'), 'agent');
+  k.noticeMail('c/new');
+  await until('x passivated for the new key', () => !k.isActive('c/x'));
+  await until('the new key activated', () => k.isActive('c/new'));
+  assert.ok(k.isActive('c/a') && k.isActive('c/b'));
+  assert.equal(k.counts('c')!.evicted, 1);
+  k.close();
+});
