@@ -506,8 +506,12 @@ export class AgentKinds {
     if (kind.instances.get(instance.name) !== instance) return; // its kind was stopped meanwhile
     if (this.o.messaging.mailboxDepth(instance.name) > 0) {
       if (why === 'evict') {
-        // Its slot goes to the key it was evicted for; its own mail waits for the next free one.
+        // Its slot goes to the key it was evicted for; its own mail (durable) waits for the next free one.
+        kind.passivated += 1;
+        const due = this.o.timers?.nextDue(instance.name);
         this.drop(kind, instance);
+        if (due !== undefined) this.addWake(instance.name, due);
+        await this.o.onDropped(instance.name, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: ${(err as Error).message}`));
         this.noticeMail(instance.name);
         return;
       }
@@ -563,17 +567,25 @@ export class AgentKinds {
   }
 
   /**
-   * A slot of `shard` and one of `kind`'s freed: instances waiting on that shard, or of that kind
-   * (its cap), are activated in order. A snapshot is walked: one that still cannot be activated
-   * (its kind at its cap) goes back to the set and is not visited again in this pass.
+   * A slot of `shard` and one of `kindName`'s freed: instances waiting on that shard, or of that
+   * kind when it has a cap (on any shard), are activated in order. One that still cannot be
+   * activated (its kind at its cap) goes back to the end of the set; the walk visits at most as
+   * many names as the set held when it began, so it ends (a JS Set visits an entry re-added
+   * during iteration), and it stops once neither the shard nor the kind has room.
    */
-  private activateWaiting(shard: number, kind: string): void {
+  private activateWaiting(shard: number, kindName: string): void {
     if (this.waiting.size === 0) return;
-    const prefix = `${kind}/`;
-    for (const name of [...this.waiting]) {
-      if (!this.waiting.has(name)) continue;
+    const kind = this.kinds.get(kindName);
+    const cap = kind?.record.kind?.maxActive;
+    const prefix = `${kindName}/`;
+    let visits = this.waiting.size;
+    for (const name of this.waiting) {
+      if (visits-- <= 0) return;
+      const shardFree = this.perShard[shard]! < this.limitPerShard;
+      const kindFree = cap !== undefined && !kind!.stopping && kind!.instances.size < cap;
+      if (!shardFree && !kindFree) return;
       const at = shardOf(name, this.perShard.length);
-      if (at !== shard && !name.startsWith(prefix)) continue;
+      if (!(shardFree && at === shard) && !(kindFree && name.startsWith(prefix))) continue;
       if (this.perShard[at]! >= this.limitPerShard) continue;
       this.waiting.delete(name);
       this.activate(name, false);
