@@ -88,3 +88,27 @@ test('after a restart, the registry\'s timers wake passivated instances when due
     await rm(dataDir, { recursive: true, force: true });
   }
 });
+
+test('stopping a kind deletes its passivated instances\' timers: a kind redeployed under its name is not woken for them, after a restart either', async () => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-kind-timers-'));
+  try {
+    const first = await TestNode.start({ dataDir });
+    await first.control.deploy({ name: 'ticker', config: {}, limits: {}, kind: { idleMs: 150 } }, await agentArtifact('as-timer-counter'));
+    const id = await tick(first, 'carol', 1_500);
+    await until('ticker/carol to passivate', async () => (await counts(first)).active === 0);
+    await first.control.stop('ticker', { force: false });
+    await first.control.deploy({ name: 'ticker', config: {}, limits: {}, kind: { idleMs: 150 } }, await agentArtifact('as-timer-counter'));
+    await first.stop();
+
+    const t = await TestNode.start({ dataDir });
+    nodes.push(t);
+    // Past the old timer's due time (and a refill): nothing of the stopped deployment fires.
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.equal(informOf(t, id), undefined, 'the stopped kind\'s timer did not fire');
+    assert.equal(informOf(first, id), undefined);
+    assert.equal((await counts(t)).activations, 0, 'no instance of the new deployment was woken');
+    assert.equal(await t.control.getState('ticker/carol', 'count'), undefined, 'nothing counted');
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});

@@ -285,10 +285,22 @@ export const KIND_LIMITS = Object.freeze({
   /** What a sender refused `bus.activation-limit` is told to wait. */
   activationRetryAfterMs: 1_000,
   /**
-   * Passivated instances with a pending timer the node remembers the next due time of (one heap
-   * entry each, ~100 bytes): past it, wakes are re-read from the registry when due, never lost.
+   * Passivated instances with a pending timer the node remembers the next due time of: past it,
+   * wakes are re-read from the registry when due, never lost. Measured ~350 bytes per entry with
+   * 40-character names (map entry, heap entry, name), more for longer names, plus up to twice the
+   * live entries in stale heap entries: the default costs up to ~350 MB–1 GB at its bound.
    */
   maxTimerWakes: 1_000_000,
+  /** Due wakes one firing activates at most (the rest stay in the index, tried at the next drop or after `wakeRetryMs`). */
+  maxWakesPerFiring: 256,
+  /** How long due wakes that found no slot wait before they are tried again (a drop tries them sooner). */
+  wakeRetryMs: 250,
+  /** The shortest time between two rebuilds of a spilled wake index from the registry. */
+  minWakeRefillIntervalMs: 1_000,
+  /** A shard's slots kept free of timer wakes: this fraction of the shard's bound stays for mail (a wake burst cannot take every slot). */
+  wakeHeadroom: 0.125,
+  /** Pending timers one kind instance may have (a named agent may have 1,000): their records outlive the instance in the registry. */
+  maxTimersPerInstance: 16,
 });
 
 /**

@@ -50,7 +50,14 @@ export interface AgentKindsOptions {
    * `pending` the registry's earliest due time per instance (read at start and when the bounded
    * wake index spilled). Absent: a passivated instance's timers wait for its next activation.
    */
-  timers?: { nextDue(name: string): number | undefined; pending?(matches: (name: string) => boolean): Promise<DueEntry[]> };
+  timers?: {
+    nextDue(name: string): number | undefined;
+    pending?(matches: (name: string) => boolean): Promise<DueEntry[]>;
+    /** Deletes from the registry the timers of every agent `matches` says yes to (a kind's stop: its passivated instances' timers). */
+    deleteWhere?(matches: (name: string) => boolean): Promise<void>;
+    /** Deletes from the registry one instance's timers (its activation failed for good). */
+    deleteOf?(name: string): Promise<void>;
+  };
   /** Passivated instances whose next timer the node remembers; default KIND_LIMITS.maxTimerWakes. */
   maxTimerWakes?: number;
   now?: () => number;
@@ -109,6 +116,12 @@ export class AgentKinds {
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakesStarted = false;
   private refilling = false;
+  /** When the wake index was last rebuilt from the registry (rebuilds are spaced, never back to back). */
+  private lastRefill = -Infinity;
+  /** Due wakes found no slot: a drop tries them again (coalesced into one firing). */
+  private wakesDeferred = false;
+  /** Wakes added while a rebuild read the registry (its snapshot may miss them): added again after it. */
+  private addedDuringRefill: DueEntry[] | undefined;
 
   constructor(private readonly o: AgentKindsOptions) {
     const shards = Math.max(1, o.host.shardCount ?? 1);
@@ -125,7 +138,8 @@ export class AgentKinds {
     if (this.closed) return;
     for (const kind of this.kinds.values()) {
       if (this.o.held(kind.record.name)) continue;
-      for (const i of kind.instances.values()) if (i.state === 'running' && !this.o.held(i.name)) this.o.messaging.wake(i.name);
+      // A snapshot: a wake may hand work at once, and `touch` re-inserts the instance into the map.
+      for (const i of [...kind.instances.values()]) if (i.state === 'running' && !this.o.held(i.name)) this.o.messaging.wake(i.name);
     }
   }
 
@@ -170,7 +184,7 @@ export class AgentKinds {
     kind.record = next;
     // A new version starts with fresh breakers, as an upgraded agent's do (decision 1921).
     for (const i of kind.instances.values()) this.o.messaging.replaced?.(i.name);
-    await Promise.all([...kind.instances.values()].map((i) => this.passivate(kind, i, true)));
+    await Promise.all([...kind.instances.values()].map((i) => this.passivate(kind, i, 'swap')));
     agentLog(this.o.events, next.name, 'info', `kind upgraded to version ${next.version} (${next.artifactDigest.slice(0, 12)}); instances run it from their next activation`);
   }
 
@@ -207,7 +221,10 @@ export class AgentKinds {
         await this.o.messaging.deadLetter({ delivery: d, reason: `kind ${name} was stopped before instance ${w} was activated`, attempts: 0, at: this.now() });
       }
     }
-    this.wakes.removeWhere((n) => n.startsWith(`${name}/`)); // their timers are deleted with them
+    // Passivated instances' timers are deleted with them: a kind deployed later under the same name must not get them.
+    const mine = (n: string): boolean => n.startsWith(`${name}/`);
+    this.wakes.removeWhere(mine);
+    await this.o.timers?.deleteWhere?.(mine).catch((err: unknown) => agentLog(this.o.events, name, 'warn', `timers of passivated instances not deleted: ${(err as Error).message}`));
     await this.o.store?.deleteAgent(name);
     const status = { ...this.status(name)!, state: 'stopped' as const };
     this.kinds.delete(name);
@@ -233,11 +250,17 @@ export class AgentKinds {
     if (kind === undefined || kind.stopping) return 'unknown';
     const instance = kind.instances.get(name);
     if (instance !== undefined) {
-      instance.lastActive = this.now();
+      this.touch(kind, instance);
       return 'agent';
     }
     if (this.waiting.has(name)) return 'agent'; // its mail waits for a slot already: one more joins it
-    return this.reserve(kind, name, parsed.key) !== undefined ? 'agent' : 'activation-limit';
+    const reserved = this.reserve(kind, name, parsed.key);
+    if (reserved === 'evicting') {
+      // At the kind's cap, an idle instance is being passivated for it: its mail waits for that slot.
+      this.waiting.add(name);
+      return 'agent';
+    }
+    return reserved !== undefined ? 'agent' : 'activation-limit';
   }
 
   /** The bus appended nothing for `name` after routing it (the send was refused later, or its append failed): a reservation is given back. */
@@ -247,6 +270,7 @@ export class AgentKinds {
     const kind = this.kinds.get(name.slice(0, slash));
     const instance = kind?.instances.get(name);
     if (instance?.state === 'reserved' && this.o.messaging.mailboxDepth(name) === 0) this.drop(kind!, instance);
+    else if (instance === undefined && this.o.messaging.mailboxDepth(name) === 0) this.waiting.delete(name); // it waited for a cap slot with no mail
   }
 
   /**
@@ -269,6 +293,15 @@ export class AgentKinds {
 
   /** The bus handed out deliveries for `name`: an instance not in memory (mail replayed at start-up) is activated, or waits for a slot. */
   noticeMail(name: string): void {
+    this.activate(name, true);
+  }
+
+  /**
+   * `mayEvict`: at its kind's cap, may an idle instance be passivated early for this one? Not for
+   * one taken from `waiting` (it had its eviction already, or waits for its shard): otherwise each
+   * freed slot would evict once more for every instance still waiting.
+   */
+  private activate(name: string, mayEvict: boolean): void {
     if (this.closed) return; // a stopping node starts nothing: the mail stays in the log for the next start
     let parsed;
     try {
@@ -287,13 +320,14 @@ export class AgentKinds {
     if (kind.stopping) return;
     const instance = kind.instances.get(name);
     if (instance !== undefined) {
-      instance.lastActive = this.now();
+      this.touch(kind, instance);
       if (instance.state === 'reserved') this.begin(kind, instance);
       return;
     }
-    const reserved = this.reserve(kind, name, parsed.key);
-    if (reserved === undefined) this.waiting.add(name);
-    else this.begin(kind, reserved);
+    if (this.waiting.has(name)) return; // it waits for a slot already (its mail with it)
+    const reserved = this.reserve(kind, name, parsed.key, false, mayEvict);
+    if (typeof reserved === 'object') this.begin(kind, reserved);
+    else this.waiting.add(name); // activated as a slot of its shard, or of its kind, frees
   }
 
   private async deadLetterAll(name: string, reason: string): Promise<void> {
@@ -311,7 +345,7 @@ export class AgentKinds {
     const instance = kind?.instances.get(name);
     if (instance === undefined || instance.state !== 'running') return false;
     if (this.o.held(kind!.record.name) || this.o.held(name)) return false;
-    instance.lastActive = this.now();
+    this.touch(kind!, instance);
     return !((this.o.host.restartDelay?.(name) ?? 0) > 0);
   }
 
@@ -323,12 +357,16 @@ export class AgentKinds {
 
   /**
    * Takes a slot of the instance's shard (nothing starts yet); undefined when the shard is full, or
-   * when the kind is at its own cap with no idle instance to passivate early.
+   * when the kind is at its own cap with no idle instance to passivate early; `evicting` when the
+   * kind is at its cap and an idle instance is being passivated early to make room (the caller waits
+   * for it). A timer wake (`forWake`) leaves a share of the shard's slots to mail.
    */
-  private reserve(kind: Kind, name: string, key: string): Instance | undefined {
+  private reserve(kind: Kind, name: string, key: string, forWake = false, mayEvict = !forWake): Instance | 'evicting' | undefined {
     const shard = shardOf(name, this.perShard.length);
-    if (this.perShard[shard]! >= this.limitPerShard) return undefined;
-    if (!this.roomUnderCap(kind)) return undefined;
+    const limit = forWake ? this.limitPerShard - Math.floor(this.limitPerShard * KIND_LIMITS.wakeHeadroom) : this.limitPerShard;
+    if (this.perShard[shard]! >= limit) return undefined;
+    const room = this.roomUnderCap(kind, mayEvict);
+    if (room !== true) return room;
     this.perShard[shard]! += 1;
     this.wakes.remove(name); // in memory: its timers are armed again by its activation
     const instance: Instance = { name, key, shard, state: 'reserved', lastActive: this.now(), version: kind.record.version };
@@ -337,27 +375,31 @@ export class AgentKinds {
   }
 
   /**
-   * A kind with its own cap (`maxActive`): is there room for one more instance in memory? At the
-   * cap, the least recently used idle instance (running, empty mailbox) is passivated early — it
-   * counts as leaving at once, its passivation still waits for its last commit — and there is room;
-   * with none idle, there is not (the send is refused `activation-limit`, retried by the sender).
-   * The scan over the kind's instances happens only at the cap (the cap is at most 12,000).
-   * A passivation that mail cancels puts its instance back: the cap can then be passed by those.
+   * A kind with its own cap (`maxActive`): is there room for one more instance in memory? Every
+   * instance in memory counts — reserved, activating, running, and passivating until it is gone —
+   * so the cap holds at every moment. At the cap, the least recently used idle instance (running,
+   * empty mailbox) is passivated early (`evicting`: the caller's mail waits for its slot, taken
+   * when it drops); with none idle, undefined (the send is refused `activation-limit`, retried by
+   * the sender). An early passivation is not cancelled by mail (see `passivate`). The kind's map
+   * is kept in least recently used order, so the walk stops at the first idle instance (it passes
+   * only instances with mail or not running).
    */
-  private roomUnderCap(kind: Kind): boolean {
+  private roomUnderCap(kind: Kind, mayEvict: boolean): true | 'evicting' | undefined {
     const cap = kind.record.kind?.maxActive;
     if (cap === undefined || kind.instances.size < cap) return true;
-    let leaving = 0;
+    if (!mayEvict) return undefined;
+    // The map is in least recently used order (`touch`): the first idle one is the one to go.
     let lru: Instance | undefined;
     for (const i of kind.instances.values()) {
-      if (i.state === 'passivating') leaving += 1;
-      else if (i.state === 'running' && (lru === undefined || i.lastActive < lru.lastActive) && this.o.messaging.mailboxDepth(i.name) === 0) lru = i;
+      if (i.state === 'running' && this.o.messaging.mailboxDepth(i.name) === 0) {
+        lru = i;
+        break;
+      }
     }
-    if (kind.instances.size - leaving < cap) return true;
-    if (lru === undefined) return false;
+    if (lru === undefined) return undefined;
     kind.evicted += 1;
-    void this.passivate(kind, lru, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${lru.name} not passivated: ${(err as Error).message}`));
-    return true;
+    void this.passivate(kind, lru, 'evict').catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${lru.name} not passivated: ${(err as Error).message}`));
+    return 'evicting';
   }
 
   /** Starts a reserved (or passivating, mail having come) instance in its slot. */
@@ -384,10 +426,10 @@ export class AgentKinds {
         return;
       }
       instance.state = 'running';
-      instance.lastActive = this.now();
+      this.touch(kind, instance);
       this.o.messaging.wake(instance.name);
       // Upgraded while it started: it ran the version read before, and moves to the new one now.
-      if (instance.version !== kind.record.version) void this.passivate(kind, instance, true).catch(() => {});
+      if (instance.version !== kind.record.version) void this.passivate(kind, instance, 'swap').catch(() => {});
     } catch (err) {
       if (this.closed || isPassingActivationError(err)) {
         // The node is stopping, or something of the node (not the instance's code) failed for now:
@@ -411,6 +453,14 @@ export class AgentKinds {
       await this.o.host.stop(instance.name, true).catch(() => {});
       this.drop(kind, instance);
       await this.o.onDropped(instance.name, false).catch(() => {});
+      // Its timers would wake it (after every rebuild of the wake index) into the same failure:
+      // they go, as its mail did, with why in its kind's log.
+      const del = this.o.timers?.deleteOf;
+      if (del !== undefined) {
+        await del(instance.name).then(
+          () => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: its pending timers were deleted (its activation failed)`),
+          (e: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: pending timers not deleted: ${(e as Error).message}`));
+      }
     }
   }
 
@@ -428,14 +478,17 @@ export class AgentKinds {
 
   /**
    * Drops an idle instance from memory once its last handling is durable (the bus's `idle` waits
-   * for the commit). Mail that arrived meanwhile keeps it (unless `swap`: an upgrade, which
-   * activates it again at once on the new version). Its state stays where it is: the state store.
+   * for the commit). Mail that arrived meanwhile keeps it (`idle`), unless `swap` (an upgrade,
+   * which activates it again at once on the new version) or `evict` (passivated early at its
+   * kind's cap: its slot is promised to another key, and mail that came for it meanwhile waits,
+   * durable, for a slot of its own — otherwise a sender pinging evicted instances would pass the
+   * cap). Its state stays where it is: the state store.
    */
-  private async passivate(kind: Kind, instance: Instance, swap: boolean): Promise<void> {
+  private async passivate(kind: Kind, instance: Instance, why: 'idle' | 'swap' | 'evict'): Promise<void> {
     if (instance.state !== 'running') return;
     instance.state = 'passivating';
     await this.o.messaging.idle(instance.name);
-    if (!swap && this.o.messaging.mailboxDepth(instance.name) > 0) {
+    if (why === 'idle' && this.o.messaging.mailboxDepth(instance.name) > 0) {
       instance.state = 'running';
       this.o.messaging.wake(instance.name);
       return;
@@ -446,12 +499,22 @@ export class AgentKinds {
       // It did not stop: it stays in memory, running, and takes its mail (a later sweep tries again).
       agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} not passivated: ${(err as Error).message}`);
       instance.state = 'running';
-      instance.lastActive = this.now();
+      this.touch(kind, instance);
       this.o.messaging.wake(instance.name);
       return;
     }
     if (kind.instances.get(instance.name) !== instance) return; // its kind was stopped meanwhile
     if (this.o.messaging.mailboxDepth(instance.name) > 0) {
+      if (why === 'evict') {
+        // Its slot goes to the key it was evicted for; its own mail (durable) waits for the next free one.
+        kind.passivated += 1;
+        const due = this.o.timers?.nextDue(instance.name);
+        this.drop(kind, instance);
+        if (due !== undefined) this.addWake(instance.name, due);
+        await this.o.onDropped(instance.name, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name}: ${(err as Error).message}`));
+        this.noticeMail(instance.name);
+        return;
+      }
       // Mail came while it stopped: start again (on the kind's current version), keeping the slot.
       this.begin(kind, instance);
       return;
@@ -486,20 +549,46 @@ export class AgentKinds {
     this.retryLater(instance.name, idleMs);
   }
 
+  /** It took work (or was activated): now its kind's most recently used (its map's last entry, see `roomUnderCap`). */
+  private touch(kind: Kind, instance: Instance): void {
+    instance.lastActive = this.now();
+    if (kind.instances.get(instance.name) !== instance) return;
+    kind.instances.delete(instance.name);
+    kind.instances.set(instance.name, instance);
+  }
+
   /** Forgets an instance and frees its slot; an instance waiting for one is activated in its place. */
   private drop(kind: Kind, instance: Instance): void {
     if (kind.instances.get(instance.name) !== instance) return;
     kind.instances.delete(instance.name);
     this.perShard[instance.shard]! -= 1;
-    this.activateWaiting(instance.shard);
+    this.activateWaiting(instance.shard, kind.record.name);
+    if (this.wakesDeferred) this.fireWakesSoon();
   }
 
-  private activateWaiting(shard: number): void {
+  /**
+   * A slot of `shard` and one of `kindName`'s freed: instances waiting on that shard, or of that
+   * kind when it has a cap (on any shard), are activated in order. One that still cannot be
+   * activated (its kind at its cap) goes back to the end of the set; the walk visits at most as
+   * many names as the set held when it began, so it ends (a JS Set visits an entry re-added
+   * during iteration), and it stops once neither the shard nor the kind has room.
+   */
+  private activateWaiting(shard: number, kindName: string): void {
+    if (this.waiting.size === 0) return;
+    const kind = this.kinds.get(kindName);
+    const cap = kind?.record.kind?.maxActive;
+    const prefix = `${kindName}/`;
+    let visits = this.waiting.size;
     for (const name of this.waiting) {
-      if (this.perShard[shard]! >= this.limitPerShard) return;
-      if (shardOf(name, this.perShard.length) !== shard) continue;
+      if (visits-- <= 0) return;
+      const shardFree = this.perShard[shard]! < this.limitPerShard;
+      const kindFree = cap !== undefined && !kind!.stopping && kind!.instances.size < cap;
+      if (!shardFree && !kindFree) return;
+      const at = shardOf(name, this.perShard.length);
+      if (!(shardFree && at === shard) && !(kindFree && name.startsWith(prefix))) continue;
+      if (this.perShard[at]! >= this.limitPerShard) continue;
       this.waiting.delete(name);
-      this.noticeMail(name);
+      this.activate(name, false);
     }
   }
 
@@ -529,7 +618,7 @@ export class AgentKinds {
           continue;
         }
         if (i.state === 'running' && i.version !== kind.record.version) {
-          void this.passivate(kind, i, true).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not moved to version ${kind.record.version}: ${(err as Error).message}`));
+          void this.passivate(kind, i, 'swap').catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not moved to version ${kind.record.version}: ${(err as Error).message}`));
           continue;
         }
         if (i.state === 'running' && now - i.lastActive >= idleMs && this.o.messaging.mailboxDepth(i.name) > 0) {
@@ -538,7 +627,7 @@ export class AgentKinds {
           continue;
         }
         if (i.state === 'running' && now - i.lastActive >= idleMs && this.o.messaging.mailboxDepth(i.name) === 0) {
-          void this.passivate(kind, i, false).catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not passivated: ${(err as Error).message}`));
+          void this.passivate(kind, i, 'idle').catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${i.name} not passivated: ${(err as Error).message}`));
         }
       }
     }
@@ -624,6 +713,7 @@ export class AgentKinds {
 
   private addWake(name: string, dueAt: number): void {
     const before = this.wakes.nextAt();
+    this.addedDuringRefill?.push({ name, dueAt });
     this.wakes.add(name, dueAt);
     if (this.wakes.nextAt() !== before) this.armWake();
   }
@@ -632,21 +722,45 @@ export class AgentKinds {
   private async refillWakes(): Promise<void> {
     const pending = this.o.timers?.pending;
     if (pending === undefined) return;
-    const entries = await pending((name) => {
-      const slash = name.indexOf('/');
-      return slash > 0 && this.kinds.has(name.slice(0, slash)) && !this.isActive(name) && !this.waiting.has(name);
-    });
+    this.lastRefill = this.now();
+    const added: DueEntry[] = [];
+    this.addedDuringRefill = added;
+    let entries: DueEntry[];
+    try {
+      entries = await pending((name) => {
+        const slash = name.indexOf('/');
+        return slash > 0 && this.kinds.has(name.slice(0, slash)) && !this.isActive(name) && !this.waiting.has(name);
+      });
+    } finally {
+      this.addedDuringRefill = undefined;
+    }
     this.wakes.refill(entries);
+    // An instance passivated while the registry was read is not in that snapshot: its wake is kept.
+    for (const e of added) if (!this.isActive(e.name)) this.wakes.add(e.name, e.dueAt);
   }
 
   private armWake(): void {
     if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
     if (!this.wakesStarted || this.closed) return;
-    const at = this.wakes.nextAt();
+    let at = this.wakes.nextAt();
     if (at === Infinity) return;
-    this.wakeTimer = setTimeout(() => void this.fireWakes(), Math.min(Math.max(0, at - this.now()), 2 ** 31 - 1));
+    // A spilled index is rebuilt from the registry no sooner than the minimum interval after the last rebuild.
+    if (this.wakes.needsRefill(at)) at = Math.max(at, this.lastRefill + KIND_LIMITS.minWakeRefillIntervalMs);
+    this.armWakeIn(at - this.now());
+  }
+
+  private armWakeIn(ms: number): void {
+    if (this.wakeTimer !== undefined) clearTimeout(this.wakeTimer);
+    this.wakeTimer = setTimeout(() => void this.fireWakes(), Math.min(Math.max(0, ms), 2 ** 31 - 1));
     this.wakeTimer.unref();
+  }
+
+  /** A slot freed while due wakes wait: they are tried once the current call stack is done (coalesced). */
+  private fireWakesSoon(): void {
+    this.wakesDeferred = false;
+    if (!this.wakesStarted || this.closed || this.refilling) return;
+    this.armWakeIn(0);
   }
 
   /** Wakes the instances whose timer is due, through the same bounded activation as mail (a full shard: they wait for a slot). */
@@ -654,7 +768,7 @@ export class AgentKinds {
     this.wakeTimer = undefined;
     if (this.closed || this.refilling) return;
     const now = this.now();
-    if (this.wakes.needsRefill(now)) {
+    if (this.wakes.needsRefill(now) && now - this.lastRefill >= KIND_LIMITS.minWakeRefillIntervalMs) {
       this.refilling = true;
       try {
         await this.refillWakes();
@@ -668,18 +782,37 @@ export class AgentKinds {
       this.refilling = false;
       if (this.closed) return;
     }
-    for (const name of this.wakes.takeDue(now)) this.wakeForTimer(name);
+    // At most a bounded batch per firing; a wake that finds no slot stays in the index (never in
+    // `waiting`, which is unbounded), tried again when a slot frees or after a short backoff.
+    const deferred: DueEntry[] = [];
+    for (const e of this.wakes.takeDue(now, KIND_LIMITS.maxWakesPerFiring)) if (!this.wakeForTimer(e.name)) deferred.push(e);
+    for (const e of deferred) this.wakes.add(e.name, e.dueAt);
+    if (deferred.length > 0) {
+      this.wakesDeferred = true;
+      const next = this.wakes.nextAt();
+      let delay = next <= now ? KIND_LIMITS.wakeRetryMs : next - now;
+      if (this.wakes.needsRefill(now)) delay = Math.max(delay, this.lastRefill + KIND_LIMITS.minWakeRefillIntervalMs - now);
+      this.armWakeIn(delay);
+      return;
+    }
     this.armWake();
   }
 
-  /** A passivated instance's timer is due: activate it (its activation re-arms its timers, firing the due ones). */
-  private wakeForTimer(name: string): void {
+  /**
+   * A passivated instance's timer is due: activate it (its activation re-arms its timers, firing
+   * the due ones). False when it must wait (no slot for a wake, its kind at its cap, or its kind
+   * held: a suspended kind's instances would hold slots running nothing); true when it was
+   * activated or needs no wake (in memory already, or its kind is gone).
+   */
+  private wakeForTimer(name: string): boolean {
     const slash = name.indexOf('/');
     const kind = this.kinds.get(name.slice(0, slash));
-    if (kind === undefined || kind.stopping || kind.instances.has(name) || this.waiting.has(name)) return;
-    const reserved = this.reserve(kind, name, name.slice(slash + 1));
-    if (reserved === undefined) this.waiting.add(name); // activated as a slot of its shard frees
-    else this.begin(kind, reserved);
+    if (kind === undefined || kind.stopping || kind.instances.has(name) || this.waiting.has(name)) return true;
+    if (this.o.held(kind.record.name)) return false;
+    const reserved = this.reserve(kind, name, name.slice(slash + 1), true);
+    if (typeof reserved !== 'object') return false;
+    this.begin(kind, reserved);
+    return true;
   }
 
   /** The node stops: nothing activates, passivates or is dead-lettered from here on (the log keeps the mail). */

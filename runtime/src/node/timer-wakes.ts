@@ -64,17 +64,18 @@ export class TimerWakes {
     return this.spillFloor <= now;
   }
 
-  /** Takes every instance due at `now` (soonest first). */
-  takeDue(now: number): string[] {
-    const out: string[] = [];
-    for (;;) {
+  /** Takes the instances due at `now`, soonest first, at most `max` of them (the rest stay for the next call). */
+  takeDue(now: number, max = Infinity): DueEntry[] {
+    const out: DueEntry[] = [];
+    while (out.length < max) {
       this.dropStaleTop();
       const top = this.heap[0];
       if (top === undefined || top.dueAt > now) return out;
       this.pop();
       this.due.delete(top.name);
-      out.push(top.name);
+      out.push(top);
     }
+    return out;
   }
 
   /**

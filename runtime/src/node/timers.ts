@@ -27,6 +27,11 @@ export interface AgentTimersOptions {
   state?: AgentStateStore | undefined;
   /** Pending timers one agent may have; more are refused (and the agent's log says so). */
   maxPerAgent: number;
+  /**
+   * Pending timers one kind instance (`<kind>/<key>`) may have: their records outlive the instance
+   * in the registry (decision 1980), and a kind can create keys, so far fewer than `maxPerAgent`.
+   */
+  maxPerInstance?: number;
   /** A timer fell due: hand it to the dispatcher. `done(agent, id)` is expected once it was handled. */
   fire: (agent: string, token: string, id: string) => void;
   /** Something about an agent's timers its operator should know (refused, not persisted…). */
@@ -77,8 +82,9 @@ export class AgentTimers {
     if (id !== undefined && mine.has(id)) return true;
     let waiting: Live | undefined;
     for (const e of mine.values()) if (!e.fired && e.record.token === token) waiting = e;
-    if (!waiting && mine.size >= this.o.maxPerAgent) {
-      this.o.warn(agent, `timer dropped: ${this.o.maxPerAgent} timers already pending`);
+    const max = agent.includes('/') ? (this.o.maxPerInstance ?? this.o.maxPerAgent) : this.o.maxPerAgent;
+    if (!waiting && mine.size >= max) {
+      this.o.warn(agent, `timer dropped: ${max} timers already pending${max < this.o.maxPerAgent ? ' (the bound of a kind instance)' : ''}`);
       return false;
     }
     if (waiting) clearTimeout(waiting.handle);

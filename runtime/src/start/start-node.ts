@@ -14,7 +14,7 @@ import { failureReply } from '../bus/replies.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
-import { resolveTrafficLimits, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
+import { KIND_LIMITS, resolveTrafficLimits, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
 import { AuditedControl, IN_PROCESS_CALLER, auditArgs } from '../audit/audited-control.js';
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
 import { ensureAuditKey } from '../audit/audit-key.js';
@@ -218,7 +218,7 @@ async function startOnTopology(
   await killSwitch.start();
   undo.push(async () => killSwitch.close());
   const timers = new AgentTimers({
-    store: storage.timers, state: storage.state, maxPerAgent: 1000,
+    store: storage.timers, state: storage.state, maxPerAgent: 1000, maxPerInstance: KIND_LIMITS.maxTimersPerInstance,
     // Due times read the node's clock: a test that moves it (clockMoved) moves the timers with it.
     ...(options.busClock ? { now: options.busClock } : {}),
     fire: (agent, token, id) => bus.fireTimer(agent, token, id),
@@ -281,6 +281,13 @@ async function startOnTopology(
     kindTimers: {
       nextDue: (name) => timers.nextDue(name),
       ...(storage.timers.nextDuePerAgent !== undefined ? { pending: (matches: (name: string) => boolean) => storage.timers.nextDuePerAgent!(matches) } : {}),
+      // A stopped kind's passivated instances: their timers go with them (found by the same walk).
+      ...(storage.timers.nextDuePerAgent !== undefined ? {
+        deleteWhere: async (matches: (name: string) => boolean) => {
+          for (const e of await storage.timers.nextDuePerAgent!(matches)) await storage.timers.deleteTimers(e.name);
+        },
+      } : {}),
+      deleteOf: (name: string) => storage.timers.deleteTimers(name),
     },
     // What init produced goes through the bus's applier like any handling (issue 24).
     onStarted: (init) => bus.applyInit(init),

@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TimerWakes } from '../../src/node/timer-wakes.js';
+import { TimerWakes, type DueEntry } from '../../src/node/timer-wakes.js';
+
+const names = (due: DueEntry[]): string[] => due.map((e) => e.name);
 
 test('wakes come out soonest first, each instance once, with its latest due time', () => {
   const w = new TimerWakes(10);
@@ -15,12 +17,12 @@ test('wakes come out soonest first, each instance once, with its latest due time
   w.add('k/a', 150); // rescheduled: the 300 entry is stale
   assert.equal(w.size, 3);
   assert.equal(w.nextAt(), 100);
-  assert.deepEqual(w.takeDue(99), []);
-  assert.deepEqual(w.takeDue(160), ['k/b', 'k/a']);
+  assert.deepEqual(names(w.takeDue(99)), []);
+  assert.deepEqual(names(w.takeDue(160)), ['k/b', 'k/a']);
   assert.equal(w.nextAt(), 200);
   w.remove('k/c'); // activated by mail: no wake
   assert.equal(w.nextAt(), Infinity);
-  assert.deepEqual(w.takeDue(1_000), [], 'the stale 300 entry of k/a is not a wake');
+  assert.deepEqual(names(w.takeDue(1_000)), [], 'the stale 300 entry of k/a is not a wake');
   assert.equal(w.size, 0);
 });
 
@@ -30,7 +32,7 @@ test('removeWhere forgets a stopped kind\'s instances only', () => {
   w.add('b/1', 20);
   w.add('a/2', 30);
   w.removeWhere((n) => n.startsWith('a/'));
-  assert.deepEqual(w.takeDue(100), ['b/1']);
+  assert.deepEqual(names(w.takeDue(100)), ['b/1']);
 });
 
 test('a full index spills: nothing is lost, the floor says when to refill, and a refill keeps the soonest', () => {
@@ -47,12 +49,12 @@ test('a full index spills: nothing is lost, the floor says when to refill, and a
   w.refill([{ name: 'k/a', dueAt: 500 }, { name: 'k/b', dueAt: 400 }, { name: 'k/c', dueAt: 100 }]);
   assert.equal(w.size, 2);
   assert.equal(w.nextAt(), 100);
-  assert.deepEqual(w.takeDue(450), ['k/c', 'k/b']);
+  assert.deepEqual(names(w.takeDue(450)), ['k/c', 'k/b']);
   assert.ok(w.spilled, 'k/a is still left out');
   assert.ok(w.needsRefill(500));
   w.refill([{ name: 'k/a', dueAt: 500 }]);
   assert.ok(!w.spilled);
-  assert.deepEqual(w.takeDue(500), ['k/a']);
+  assert.deepEqual(names(w.takeDue(500)), ['k/a']);
 });
 
 test('stale entries are bounded: rescheduling one instance many times keeps the heap small', () => {
@@ -60,5 +62,13 @@ test('stale entries are bounded: rescheduling one instance many times keeps the 
   for (let i = 0; i < 10_000; i++) w.add('k/a', 1_000_000 - i);
   assert.equal(w.size, 1);
   assert.ok((w as unknown as { heap: unknown[] }).heap.length <= 2 + 64 + 1);
-  assert.deepEqual(w.takeDue(2_000_000), ['k/a']);
+  assert.deepEqual(names(w.takeDue(2_000_000)), ['k/a']);
+});
+
+test('takeDue takes at most `max` due wakes; the rest stay, soonest first', () => {
+  const w = new TimerWakes(10);
+  for (let i = 0; i < 5; i++) w.add(`k/${i}`, 100 + i);
+  assert.deepEqual(names(w.takeDue(1_000, 2)), ['k/0', 'k/1']);
+  assert.equal(w.size, 3);
+  assert.deepEqual(names(w.takeDue(1_000, 10)), ['k/2', 'k/3', 'k/4']);
 });

@@ -19,13 +19,14 @@ after(async () => {
   await root.remove();
 });
 
-async function node(dir: string, opts: { maxPerAgent?: number } = {}) {
+async function node(dir: string, opts: { maxPerAgent?: number; maxPerInstance?: number } = {}) {
   const registry = new EmbeddedRegistry({ dir });
   await registry.open();
   const fired: { agent: string; token: string; id: string; at: number }[] = [];
   const warnings: string[] = [];
   const timers = new AgentTimers({
     store: registry, maxPerAgent: opts.maxPerAgent ?? 100,
+    ...(opts.maxPerInstance !== undefined ? { maxPerInstance: opts.maxPerInstance } : {}),
     fire: (agent, token, id) => fired.push({ agent, token, id, at: Date.now() }),
     warn: (agent, message) => warnings.push(`${agent}: ${message}`),
   });
@@ -223,4 +224,15 @@ test('on an injected clock, a timer waits for the clock, not for real time: cloc
   assert.equal(fired.length, 2);
   timers.clearAll();
   await registry.close();
+});
+
+test('a kind instance has the far lower per-instance bound; past it a timer is refused with a warning and not persisted', async () => {
+  const a = await node(join(root.path, `n${n++}`), { maxPerAgent: 100, maxPerInstance: 3 });
+  for (let i = 0; i < 3; i++) assert.equal(await a.timers.set('kind/key', 60_000, `t${i}`), true);
+  assert.equal(await a.timers.set('kind/key', 60_000, 't3'), false, 'the fourth is refused');
+  assert.equal(await a.timers.set('kind/key', 30_000, 't0'), true, 'rescheduling a pending token is not a new timer');
+  assert.equal((await a.registry.listTimers('kind/key')).length, 3, 'nothing past the bound reached the registry');
+  assert.match(a.warnings.join('\n'), /kind\/key: timer dropped: 3 timers already pending \(the bound of a kind instance\)/);
+  for (let i = 0; i < 5; i++) assert.equal(await a.timers.set('named', 60_000, `t${i}`), true, 'a named agent keeps its own bound');
+  await a.close();
 });
