@@ -172,6 +172,12 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
     // Strict by default: anything but a read (GET, or a reading JSON-RPC method at the exact path) may send.
     const reads = req.method === 'GET' || req.method === 'HEAD' || (sub === JSONRPC_PATH && READING_METHODS.has(rpcMethod));
     const sends = !reads;
+    // The cards advertise no tenant; the SDK would copy any truthy params.tenant (a string of any length, a number, an object) into the call's context.
+    const params = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { params?: unknown }).params : undefined;
+    const tenant = typeof params === 'object' && params !== null ? (params as { tenant?: unknown }).tenant : undefined;
+    if (tenant !== undefined && tenant !== null && tenant !== '') {
+      return refuse(req, res, 400, 'a2a.no-tenant', 'the call names a tenant: this node serves none', "leave params.tenant out or empty, as the agent's card says");
+    }
     let slot: InFlightSlot | undefined;
     if (sends) {
       try {
