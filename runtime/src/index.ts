@@ -40,4 +40,4 @@ export * from './telemetry/index.js';
 export * from './signing/index.js';
 export { parseMtpPeers, MtpConfigError, type MtpPeer, type MtpRetry } from './mtp/index.js';
 export { BoundedTaskStore, TaskFile, A2A_TASK_FILE_NAME, type TaskStoreBounds } from './a2a/index.js';
-export { readBoundedFile, BoundedFileError } from './listener/index.js';
+export { readBoundedFile, readBoundedFileSync, BoundedFileError } from './listener/index.js';

@@ -6,7 +6,7 @@
  * between the check and the read. `/dev/zero`, a FIFO or a file swapped after a stat cannot make
  * the node read without end or hang at start.
  */
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /** Why a file was refused; `code` `ENOENT` etc. is kept from the system's error when it is one. */
@@ -40,5 +40,31 @@ export async function readBoundedFile(file: string, maxBytes: number, opts: { no
     return at === st.size ? buf : buf.subarray(0, at);
   } finally {
     await handle.close();
+  }
+}
+
+/** `readBoundedFile` for start-up code that is synchronous (the CLI's flag parsing): the same checks on the same handle. */
+export function readBoundedFileSync(file: string, maxBytes: number, opts: { noFollow?: boolean } = {}): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | (opts.noFollow === true ? constants.O_NOFOLLOW : 0));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new BoundedFileError(e.code === 'ELOOP' ? `${file} is a symbolic link` : e.message, e.code);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new BoundedFileError(`${file} is not a regular file`);
+    if (st.size > maxBytes) throw new BoundedFileError(`${file} is ${st.size} bytes, more than the ${maxBytes} allowed`);
+    const buf = Buffer.alloc(st.size);
+    let at = 0;
+    while (at < st.size) {
+      const n = readSync(fd, buf, at, st.size - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    return at === st.size ? buf : buf.subarray(0, at);
+  } finally {
+    closeSync(fd);
   }
 }
