@@ -4,6 +4,7 @@
  * runs, so a wrong card fails before the artifact is built or uploaded. The node checks it again:
  * the CLI is not the only client.
  */
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { A2A_CARD_LIMITS, CaxtonError, parseA2aCard } from '@caxton/core';
@@ -13,12 +14,15 @@ import { UsageError } from './cli-error.js';
 export async function a2aCardFromFlag(file: string | undefined, cwd: string): Promise<string | undefined> {
   if (file === undefined) return undefined;
   const flag = `--a2a-card ${file}`;
-  const handle = await open(path.resolve(cwd, file), 'r').catch((err: Error) => {
+  const handle = await open(path.resolve(cwd, file), constants.O_RDONLY | constants.O_NONBLOCK).catch((err: Error) => {
     throw new UsageError(`${flag}: ${err.message}`);
   });
   let text: string;
   try {
-    const { size } = await handle.stat();
+    const st = await handle.stat();
+    // A device or FIFO has no size to check (0): refused, not read without end.
+    if (!st.isFile()) throw new UsageError(`${flag} is not a regular file`, 'give the path of the card\'s JSON file');
+    const { size } = st;
     if (size > A2A_CARD_LIMITS.maxCardBytes) {
       throw new UsageError(`${flag} is ${size} bytes, more than the ${A2A_CARD_LIMITS.maxCardBytes} a card may have`, 'shorten descriptions and examples');
     }

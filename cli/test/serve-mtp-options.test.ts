@@ -32,7 +32,9 @@ test('--mtp-ca is read relative to the working directory, bounded before it is r
     writeFileSync(path.join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     assert.equal(mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: 'ca.pem' }, dir)?.caPem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     writeFileSync(path.join(dir, 'huge.pem'), Buffer.alloc(300 * 1024, 0x41));
-    assert.throws(() => mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: 'huge.pem' }, dir), /--mtp-ca huge\.pem is 307200 bytes, more than/);
+    assert.throws(() => mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: 'huge.pem' }, dir), /--mtp-ca huge\.pem: .*is 307200 bytes, more than/);
+    // A device passes a size check by path (size 0) and reads without end: refused as not a regular file.
+    assert.throws(() => mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: '/dev/zero' }, dir), /--mtp-ca \/dev\/zero: .*not a regular file/);
     assert.throws(() => mtpNodeOptions({ mtpHttp: '127.0.0.1:7780', mtpPeers: 'peers.json', mtpCa: 'missing.pem' }, dir), /--mtp-ca missing\.pem/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -39,3 +39,5 @@ export { EtcdConnection } from './registry/etcd/connection.js';
 export * from './telemetry/index.js';
 export * from './signing/index.js';
 export { parseMtpPeers, MtpConfigError, type MtpPeer, type MtpRetry } from './mtp/index.js';
+export { BoundedTaskStore, TaskFile, A2A_TASK_FILE_NAME, type TaskStoreBounds } from './a2a/index.js';
+export { readBoundedFile, readBoundedFileSync, BoundedFileError } from './listener/index.js';

@@ -2,9 +2,9 @@
  * `--mtp-http`/`--mtp-peers` → the node's MTP options (decision 1910). Apart from the flags
  * (serve-mtp-options.ts) because it needs the node's peers parser: loaded only when serve runs.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { HTTP_POLICY_MAXIMA, parseMtpPeers, type StartNodeOptions } from '@caxton/runtime';
+import { HTTP_POLICY_MAXIMA, parseMtpPeers, readBoundedFileSync, type StartNodeOptions } from '@caxton/runtime';
 import { UsageError } from '../cli-error.js';
 import { parseListenFlag } from './serve-console-options.js';
 import type { MtpArgs } from './serve-mtp-options.js';
@@ -29,14 +29,12 @@ export function mtpNodeOptions(argv: MtpArgs, cwd: string, platform = 'caxton'):
   return out;
 }
 
-/** The CA file's text, its size checked before it is read; the node checks each certificate parses. */
+/** The CA file's text: a regular file, its size checked on the handle it is read from; the node checks each certificate parses. */
 function readCaFile(file: string, given: string): string {
   try {
-    const size = statSync(file).size;
-    if (size > HTTP_POLICY_MAXIMA.extraCaPemBytes) throw new UsageError(`--mtp-ca ${given} is ${size} bytes, more than ${HTTP_POLICY_MAXIMA.extraCaPemBytes}`, 'give only the CA certificates of the peer platforms');
-    return readFileSync(file, 'utf8');
+    return readBoundedFileSync(file, HTTP_POLICY_MAXIMA.extraCaPemBytes).toString('utf8');
   } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`--mtp-ca ${given}: ${(err as Error).message}`);
+    const tooBig = /more than the \d+ allowed/.test((err as Error).message);
+    throw new UsageError(`--mtp-ca ${given}: ${(err as Error).message}`, tooBig ? 'give only the CA certificates of the peer platforms' : undefined);
   }
 }

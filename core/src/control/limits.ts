@@ -264,6 +264,10 @@ export const A2A_TASK_LIMITS = Object.freeze({
   ttlMs: 24 * 3_600_000,
   /** The kept tasks' JSON, summed (what the file holds and memory keeps): a task may carry an agent's whole answer. */
   maxBytes: 64 * 1024 * 1024,
+  /** One owner's (agent and token) share of `maxTasks`: one token cannot evict every other token's tasks. */
+  maxTasksPerOwner: 1_000,
+  /** One owner's share of `maxBytes`. */
+  maxBytesPerOwner: 8 * 1024 * 1024,
 });
 
 /**

@@ -76,6 +76,26 @@ export function namesATask(body: unknown): boolean {
   return named(field(field(body, 'params'), 'message')) || named(field(body, 'message'));
 }
 
+/** The first path segments of the SDK's REST routes; any other first segment is a tenant (`/<tenant>/message:send`). */
+const REST_ROUTE_HEADS = ['/extendedAgentCard', '/message:', '/tasks'];
+
+/**
+ * Whether a call names a tenant: JSON-RPC's `params.tenant`, REST's `/<tenant>/…` path segment,
+ * `tenant` query or body field. The cards advertise none, and the SDK copies any truthy value (a
+ * string of any length, a number, an object) into the call's context unchecked: refused before
+ * the SDK reads the call, so a task is never started for a call whose task could not be kept.
+ */
+export function namesATenant(subPath: string, body: unknown, query: unknown): boolean {
+  const field = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as Record<string, unknown>)[k] : undefined);
+  const given = (v: unknown): boolean => v !== undefined && v !== null && v !== '';
+  if (subPath.startsWith(`${REST_PATH}/`)) {
+    const rest = subPath.slice(REST_PATH.length);
+    if (!REST_ROUTE_HEADS.some((h) => rest.startsWith(h))) return true;
+    return given(field(body, 'tenant')) || given(field(query, 'tenant'));
+  }
+  return given(field(field(body, 'params'), 'tenant'));
+}
+
 export class A2aConfigError extends CaxtonError {
   constructor(message: string, hint: string) {
     super('a2a.bad-config', message, { kind: 'invalid-argument', hint });
@@ -172,6 +192,9 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
     // Strict by default: anything but a read (GET, or a reading JSON-RPC method at the exact path) may send.
     const reads = req.method === 'GET' || req.method === 'HEAD' || (sub === JSONRPC_PATH && READING_METHODS.has(rpcMethod));
     const sends = !reads;
+    if (namesATenant(sub, body, req.query)) {
+      return refuse(req, res, 400, 'a2a.no-tenant', 'the call names a tenant: this node serves none', "leave params.tenant out or empty, as the agent's card says");
+    }
     let slot: InFlightSlot | undefined;
     if (sends) {
       try {

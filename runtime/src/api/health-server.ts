@@ -10,6 +10,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { CaxtonError, type NodeHealth } from '@caxton/core';
 import { HealthFollower } from './health-follower.js';
 import { CAXTON_SERVICE_NAME } from '@caxton/client';
+import { urlHost } from '../listener/http-listener.js';
 
 export interface HealthServer {
   readonly port: number;
@@ -26,7 +27,7 @@ export async function startHealthServer(o: { host: string; port: number; health:
   const impl = new HealthImplementation({ '': 'NOT_SERVING', [CAXTON_SERVICE_NAME]: 'NOT_SERVING' });
   impl.addToServer(server);
   const follower = new HealthFollower(impl, ['', CAXTON_SERVICE_NAME], o.health);
-  const address = o.host.includes(':') && !o.host.startsWith('[') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
+  const address = `${urlHost(o.host)}:${o.port}`;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
       if (err) {

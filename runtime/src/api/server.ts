@@ -29,6 +29,7 @@ import { AuditedControl } from '../audit/audited-control.js';
 import { auditInterceptor } from './audit-interceptor.js';
 import { callerIdentifier } from './caller.js';
 import type { IssuedTokens } from './issued-tokens.js';
+import { urlHost } from '../listener/http-listener.js';
 
 export interface ApiTlsOptions {
   certFile: string;
@@ -152,7 +153,7 @@ async function credentials(tls: ApiTlsOptions | undefined): Promise<ServerCreden
 }
 
 function bindAddress(host: string, port: number): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+  return `${urlHost(host)}:${port}`;
 }
 
 export async function startApiServer(requested: ApiServerOptions): Promise<ApiServer> {

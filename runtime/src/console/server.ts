@@ -9,9 +9,7 @@
  * request's caller (role, token fingerprint, `console <address>`), so they are written ahead to the
  * audit trail like the API's; a request refused for its credentials is recorded as the API's are.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { CaxtonError, parseIdempotencyKey, UNCHECKED_PRINCIPAL, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { bearerPrincipalResolver, ensureAuthToken, READ_TOKEN_FILE_NAME } from '../api/auth.js';
@@ -24,7 +22,7 @@ import { readProvidedTokenFile } from '../api/provided-token.js';
 import { UploadSlots } from '../api/upload.js';
 import type { BusEvents } from '../bus/events.js';
 import type { MessageLog } from '../bus/message-log.js';
-import { plaintextRefused, readListenerTls } from '../listener/index.js';
+import { listenHttp, plaintextRefused, type ListenerFailure } from '../listener/index.js';
 import { ConsoleApi, MAX_MESSAGE_JSON_BYTES } from './api-handlers.js';
 import { ConsoleError, errorBody, httpStatusFor } from './errors.js';
 import { LIVE_STREAM_DEFAULTS, LiveStreams, type LiveStreamOptions } from './live-streams.js';
@@ -101,6 +99,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown, extra: Rec
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extra });
   res.end(text);
 }
+
+/** The console's certificate flags (the API's pair is its default), for the hints. */
+export const CONSOLE_CERT_FLAGS = '--http-cert/--http-key (or --cert/--key)';
+/** The console's typed configuration error, as the shared listener code raises it. */
+export const consoleFailure: ListenerFailure = (message, hint) => new ConsoleError('console.bad-config', `the console: ${message}`, hint);
 
 /** Refuse plain HTTP off loopback (tokens in clear) unless told; the node checks this before it starts anything. */
 export function checkConsoleBinding(options: Pick<ConsoleServerOptions, 'host' | 'tls' | 'insecure'>): void {
@@ -258,34 +261,28 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     },
   }, { ...WS_GATEWAY_DEFAULTS, ...options.ws, maxFrameBytes: MAX_MESSAGE_JSON_BYTES + 4096 });
 
-  const listener = (req: IncomingMessage, res: ServerResponse): void => void handle(req, res);
-  let server: http.Server;
-  if (options.tls) {
-    const pair = await readListenerTls(options.tls, (message, hint) => new ConsoleError('console.bad-config', `the console: ${message}`, hint), '--http-cert/--http-key (or --cert/--key)');
-    server = https.createServer(pair, listener);
-  } else server = http.createServer(listener);
-  server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
-  // Headers must arrive promptly; a live stream's response may last hours (no requestTimeout on it).
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 0;
-  server.maxHeadersCount = 64;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', (err) => reject(new ConsoleError('console.bad-config', `cannot listen on ${options.host}:${options.port}: ${err.message}`, 'pick another port with --http host:port')));
-    server.listen(options.port, options.host.replace(/^\[|\]$/g, ''), () => resolve((server.address() as AddressInfo).port));
+  const listener = await listenHttp({
+    host: options.host, port: options.port, ...(options.tls ? { tls: options.tls } : {}), listenFlag: '--http', certFlags: CONSOLE_CERT_FLAGS,
+    fail: consoleFailure,
+    handler: (req, res) => void handle(req, res),
+    tune: (server) => {
+      server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
+      // Headers must arrive promptly; a live stream's response may last hours (no requestTimeout on it).
+      server.headersTimeout = 20_000;
+      server.requestTimeout = 0;
+      server.maxHeadersCount = 64;
+    },
+    onError: (err) => report(err),
   });
-  const hostPart = options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host;
   return {
-    port,
-    url: `${options.tls ? 'https' : 'http'}://${hostPart}:${port}/`,
+    port: listener.port,
+    url: `${listener.origin}/`,
     streams: () => live.open + ws.open,
     async close() {
       live.closeAll();
       ws.closeAll();
       stats.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await listener.close();
     },
   };
 }

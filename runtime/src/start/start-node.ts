@@ -19,10 +19,11 @@ import { AuditedControl, IN_PROCESS_CALLER, auditArgs } from '../audit/audited-c
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
 import { ensureAuditKey } from '../audit/audit-key.js';
 import { nodeHealth, type NodePhase } from '../node/node-health.js';
-import { checkConsoleBinding, startConsoleServer, type ConsoleServer } from '../console/server.js';
+import { checkConsoleBinding, CONSOLE_CERT_FLAGS, consoleFailure, startConsoleServer, type ConsoleServer } from '../console/server.js';
+import { LISTENER_CERT_FLAGS, readListenerTls } from '../listener/index.js';
 import { checkMcpBinding, McpConfigError, startMcpServer, type McpEndpoint } from '../mcp/index.js';
 import { A2A_TASK_FILE_NAME, A2aConfigError, checkA2aBinding, startA2aServer, type A2aEndpoint } from '../a2a/index.js';
-import { checkAccBinding, MtpPeerTable, MtpSender, startAccServer, type AccEndpoint } from '../mtp/index.js';
+import { checkAccBinding, MtpConfigError, MtpPeerTable, MtpSender, startAccServer, type AccEndpoint } from '../mtp/index.js';
 import { AgentLifecycle } from '../node/agent-lifecycle.js';
 import type { AgentMessaging } from '../node/agent-messaging.js';
 import { AgentLogs } from '../node/agent-logs.js';
@@ -101,14 +102,25 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     checkA2aBinding(options.a2a);
     if (options.api === false) throw new A2aConfigError('the A2A endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --a2a');
   }
+  if (options.mtp) {
+    checkAccBinding(options.mtp);
+    if (options.mtp.caPem !== undefined) {
+      try {
+        checkPem(options.mtp.caPem, 'mtp.caPem');
+      } catch (err) {
+        throw new MtpConfigError(`--mtp-ca: ${(err as Error).message}`, 'give --mtp-ca a file of PEM certificates (-----BEGIN CERTIFICATE-----)');
+      }
+    }
+  }
+  // Each listener's certificate and key read and checked as a pair now: a bad one is its typed error, not a node half started.
+  if (options.mcp?.tls) await readListenerTls(options.mcp.tls, (m, h) => new McpConfigError(m, h), LISTENER_CERT_FLAGS);
+  if (options.a2a?.tls) await readListenerTls(options.a2a.tls, (m, h) => new A2aConfigError(m, h), LISTENER_CERT_FLAGS);
+  if (options.mtp?.tls) await readListenerTls(options.mtp.tls, (m, h) => new MtpConfigError(m, h), LISTENER_CERT_FLAGS);
+  if (options.console?.tls) await readListenerTls(options.console.tls, consoleFailure, CONSOLE_CERT_FLAGS);
   // 0700 as decision 0800 says: the message log, logs and artifacts in here are the node's alone
   // (creating it with the default mode first would defeat ensureAuthToken's 0700).
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const nodeId = resolveNodeId(dataDir, options.nodeId);
-  if (options.mtp) {
-    checkAccBinding(options.mtp);
-    if (options.mtp.caPem !== undefined) checkPem(options.mtp.caPem, 'mtp.caPem');
-  }
   const platform = options.platform ?? 'caxton';
   const startedAt = Date.now();
   const trust = await trustPolicyFor(options);

@@ -17,7 +17,7 @@ import { CaxtonClient } from '@caxton/client';
 import { decodeRecord, type AuditRecord } from '@caxton/core';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, readTokenFilePath, tokenFilePath } from '../../src/api/auth.js';
-import { agentCard, messageText, namesATask, taskStateFor } from '../../src/a2a/index.js';
+import { agentCard, messageText, namesATask, namesATenant, taskStateFor } from '../../src/a2a/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const SERVICE = path.join(ROOT, 'examples/as-service/build/as-service.wasm');
@@ -153,6 +153,32 @@ describe('A2A endpoint: an agent is an A2A agent, a task a FIPA conversation', (
     }
     assert.equal(namesATask({ message: { taskId: '' } }), false);
     assert.equal(namesATask({ message: { taskId: 'x' } }), true, 'REST');
+  });
+
+  it('refuses a tenant (review of issue 29 #1): the cards advertise none, and a long one would be kept unchecked', async () => {
+    for (const [method, tenant] of [['SendMessage', 'x'.repeat(300)], ['SendMessage', 42], ['SendMessage', { a: 1 }], ['GetTask', 'tenant']] as const) {
+      const params = method === 'GetTask' ? { id: 'abc', tenant } : { tenant, message: { messageId: 'm', role: 'ROLE_USER', parts: [{ text: 'hi' }] } };
+      const res = await fetch(`${node.a2aUrl!}/a2a/shouter/jsonrpc`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}`, 'a2a-version': '1.0' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 4, method, params }),
+      });
+      assert.equal(res.status, 400, `${method} ${JSON.stringify(tenant).slice(0, 20)}`);
+      const body = await res.json() as { id: number; error: { data: { code: string; hint: string } } };
+      assert.equal(body.error.data.code, 'a2a.no-tenant');
+      assert.match(body.error.data.hint, /tenant/);
+    }
+    // REST names a tenant in the path (or the query): refused the same way, before the SDK starts a task.
+    for (const url of [`rest/${'t'.repeat(300)}/message:send`, 'rest/message:send?tenant=x']) {
+      const res = await fetch(`${node.a2aUrl!}/a2a/shouter/${url}`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}`, 'a2a-version': '1.0' },
+        body: JSON.stringify({ message: { messageId: 'm2', role: 'ROLE_USER', parts: [{ text: 'hi' }] } }),
+      });
+      assert.equal(res.status, 400, url.slice(0, 30));
+      assert.equal((await res.json() as { error: { status: string } }).error.status, 'a2a.no-tenant');
+    }
+    assert.equal(namesATenant('/rest/tasks/abc', undefined, {}), false);
+    assert.equal(namesATenant('/rest/message:send', { tenant: '' }, {}), false);
+    assert.equal(namesATenant('/jsonrpc', { params: { tenant: '' } }, {}), false);
   });
 
   it('streams a task over SSE: submitted, working on agree, the artifact, completed on inform', async () => {

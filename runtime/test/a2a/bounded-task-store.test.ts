@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TaskState, type Task } from '@a2a-js/sdk';
 import { ServerCallContext, type User } from '@a2a-js/sdk/server';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { A2A_TASK_FILE_NAME, BoundedTaskStore, restoreTasks, TaskFile } from '../../src/a2a/index.js';
+import { A2A_TASK_FILE_NAME, A2aTaskRefusedError, BoundedTaskStore, readTaskFile, taskFileHeader, TaskFile } from '../../src/a2a/index.js';
+
+const journal = (store: BoundedTaskStore): string => `${taskFileHeader()}\n${store.lines().join('\n')}\n`;
 
 const as = (name: string) => new ServerCallContext({ user: { isAuthenticated: true, userName: name } satisfies User });
 const task = (id: string, state: TaskState): Task => ({
@@ -86,7 +88,7 @@ describe('BoundedTaskStore across restarts (decision 2040)', () => {
     await store.save(task('t2', TaskState.TASK_STATE_WORKING), as('a t'));
     await store.save(task('t3', TaskState.TASK_STATE_REJECTED), as('a u'));
     const again = new BoundedTaskStore(owner, 10);
-    again.restore(restoreTasks(store.snapshotText(), 10));
+    again.restore(readTaskFile(journal(store)).tasks);
     assert.deepEqual(await again.load('t1', as('a t')), withArtifact);
     assert.equal(await again.load('t3', as('a t')), undefined, "another token's task stays its own");
     assert.equal((await again.load('t3', as('a u')))?.status?.state, TaskState.TASK_STATE_REJECTED);
@@ -95,15 +97,114 @@ describe('BoundedTaskStore across restarts (decision 2040)', () => {
     assert.match(JSON.stringify(waited?.status?.message?.parts), /the node stopped before the agent answered this task.*a2a-t2/);
   });
 
-  it('reads a task file strictly: another version, a bad entry or a bad task id is refused', () => {
-    assert.throws(() => restoreTasks('{"version":2,"tasks":[]}', 10), /not a version 1 task file/);
-    assert.throws(() => restoreTasks('{"version":1}', 10), /lists no tasks/);
-    assert.throws(() => restoreTasks('{"version":1,"tasks":[{"tenant":"","owner":7,"savedAt":1,"task":{}}]}', 10), /tasks\[0\]\.owner/);
-    assert.throws(() => restoreTasks('{"version":1,"tasks":[{"tenant":"","owner":"o","savedAt":-1,"task":{}}]}', 10), /savedAt/);
-    assert.throws(() => restoreTasks('{"version":1,"tasks":[{"tenant":"","owner":"o","savedAt":1,"task":{"id":""}}]}', 10), /task\.id/);
-    assert.throws(() => restoreTasks('{', 10), SyntaxError);
-    const three = `{"version":1,"tasks":[${['a', 'b', 'c'].map((id) => `{"tenant":"","owner":"o","savedAt":1,"task":{"id":"${id}"}}`).join(',')}]}`;
-    assert.deepEqual(restoreTasks(three, 2).map((t) => t.task.id), ['b', 'c'], 'the newest within the bound');
+  it('reads a task file line by line: another version is refused; a bad line is skipped and counted, the others kept', () => {
+    assert.throws(() => readTaskFile('{"version":1,"tasks":[]}'), /not a version 2 task file/);
+    assert.throws(() => readTaskFile('{'), /not a version 2 task file/);
+    const good = (id: string, owner = 'o') => JSON.stringify({ tenant: '', owner, savedAt: 1, task: { id } });
+    const text = [taskFileHeader(), good('a'), '{"tenant":"","owner":7,"savedAt":1,"task":{"id":"x"}}', '{"tenant":"","owner":"o","savedAt":-1,"task":{"id":"y"}}',
+      '{"tenant":"","owner":"o","savedAt":1,"task":{"id":""}}', JSON.stringify({ tenant: 'x'.repeat(300), owner: 'o', savedAt: 1, task: { id: 'z' } }), good('b', 'p'), '{"tenant":"","ow'].join('\n');
+    const read = readTaskFile(text);
+    assert.deepEqual(read.tasks.map((t) => t.task.id), ['a', 'b']);
+    assert.equal(read.skipped, 5);
+    assert.match(read.firstProblem ?? '', /line 3: owner/);
+  });
+
+  it('refuses to keep a tenant the file could not read back (review 29 #1): a client cannot discard the others\' tasks', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-a2a-tasks-'));
+    try {
+      const file = path.join(dir, A2A_TASK_FILE_NAME);
+      const store = new BoundedTaskStore(owner, 10);
+      const tf = await TaskFile.open(file, store, () => undefined, 10);
+      await store.save(task('t1', TaskState.TASK_STATE_COMPLETED), as('a other'));
+      // As the SDK does with a JSON-RPC params.tenant: copied into the context as it came.
+      const hostile = (tenant: unknown) => { const c = as('a evil'); c.setTenant(tenant as string); return c; };
+      for (const tenant of ['x'.repeat(300), 42, { a: 1 }, 'a\u0000b']) {
+        await assert.rejects(store.save(task('t2', TaskState.TASK_STATE_COMPLETED), hostile(tenant)), A2aTaskRefusedError);
+      }
+      await tf.close();
+      const warnings: string[] = [];
+      const again = new BoundedTaskStore(owner, 10);
+      await (await TaskFile.open(file, again, (m) => warnings.push(m))).close();
+      assert.equal((await again.load('t1', as('a other')))?.status?.state, TaskState.TASK_STATE_COMPLETED);
+      assert.deepEqual(warnings, []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('counts bytes as written (review 29 #2): a store of CJK text within its bound reads back whole', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-a2a-tasks-'));
+    try {
+      const file = path.join(dir, A2A_TASK_FILE_NAME);
+      const cjk = (id: string): Task => ({ ...task(id, TaskState.TASK_STATE_COMPLETED), artifacts: [{ artifactId: 'x', name: '', description: '', metadata: undefined, extensions: [], parts: [{ content: { $case: 'text', value: '漢字かな'.repeat(2500) }, metadata: undefined, filename: '', mediaType: 'text/plain' }] }] });
+      const maxBytes = 200_000;
+      const store = new BoundedTaskStore(owner, 100, { maxBytes });
+      const tf = await TaskFile.open(file, store, () => undefined, 10);
+      for (let i = 1; i <= 12; i++) await store.save(cjk(`t${i}`), as('a t'));
+      assert.ok(store.sizeBytes <= maxBytes, String(store.sizeBytes));
+      assert.ok(store.size >= 5 && store.size < 12, `kept ${store.size}`);
+      await tf.close();
+      const onDisk = (await stat(file)).size;
+      assert.ok(onDisk <= tf.readLimit, `${onDisk} > ${tf.readLimit}`);
+      const warnings: string[] = [];
+      const again = new BoundedTaskStore(owner, 100, { maxBytes });
+      await (await TaskFile.open(file, again, (m) => warnings.push(m))).close();
+      assert.deepEqual(warnings, []);
+      assert.equal(again.size, store.size);
+      assert.deepEqual(await again.load('t12', as('a t')), cjk('t12'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('appends what changed rather than rewriting the store (review 29 #3); compacts once the journal passes the store', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-a2a-tasks-'));
+    try {
+      const file = path.join(dir, A2A_TASK_FILE_NAME);
+      const big = (id: string): Task => ({ ...task(id, TaskState.TASK_STATE_COMPLETED), artifacts: [{ artifactId: 'x', name: '', description: '', metadata: undefined, extensions: [], parts: [{ content: { $case: 'text', value: 'y'.repeat(100_000) }, metadata: undefined, filename: '', mediaType: 'text/plain' }] }] });
+      const store = new BoundedTaskStore(owner, 1000, { maxBytes: 4_000_000 });
+      const tf = await TaskFile.open(file, store, () => undefined, 5);
+      for (let i = 0; i < 20; i++) await store.save(big(`b${i}`), as('a t'));
+      await tf.flush();
+      const held = store.sizeBytes;
+      const before = tf.bytesWritten;
+      const compactionsBefore = tf.compactions;
+      // 200 tiny saves, each flushed on its own: appended, not the 2 MB store rewritten each time.
+      for (let i = 0; i < 200; i++) {
+        await store.save(task(`s${i}`, TaskState.TASK_STATE_COMPLETED), as('a t'));
+        await tf.flush();
+      }
+      const perChange = (tf.bytesWritten - before) / 200;
+      assert.ok(perChange < 1000, `${perChange} bytes written per tiny change with ${held} held`);
+      assert.equal(tf.compactions, compactionsBefore, 'no compaction for a journal far below the store');
+      // The timer writes without close(): the file has the last save after the interval.
+      await store.save(task('late', TaskState.TASK_STATE_FAILED), as('a t'));
+      for (let i = 0; i < 200 && !(await readFile(file, 'utf8')).includes('"late"'); i++) await new Promise((r) => setTimeout(r, 5));
+      assert.match(await readFile(file, 'utf8'), /"late"/);
+      // Re-saving the big tasks: the journal passes the store, one compaction, the file stays under its limit.
+      for (let i = 0; i < 40; i++) {
+        await store.save(big(`b${i % 20}`), as('a t'));
+        await tf.flush();
+      }
+      assert.ok(tf.compactions > compactionsBefore, 'compacted');
+      assert.ok((await stat(file)).size <= tf.readLimit);
+      await tf.close();
+      const again = new BoundedTaskStore(owner, 1000, { maxBytes: 4_000_000 });
+      await (await TaskFile.open(file, again, () => undefined)).close();
+      assert.equal(again.size, store.size);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("gives each owner a share: one token's tasks evict its own oldest, not another's", async () => {
+    const store = new BoundedTaskStore(owner, 100, { maxTasksPerOwner: 3 });
+    await store.save(task('o1', TaskState.TASK_STATE_COMPLETED), as('a other'));
+    for (let i = 1; i <= 10; i++) await store.save(task(`t${i}`, TaskState.TASK_STATE_COMPLETED), as('a evil'));
+    assert.ok(await store.load('o1', as('a other')), "the other token's task stayed");
+    assert.equal(store.size, 4);
+    assert.equal(await store.load('t7', as('a evil')), undefined);
+    assert.ok(await store.load('t10', as('a evil')));
   });
 
   it('the file: written after a change, read back by the next store; an unreadable one set aside with a warning', async () => {
@@ -119,12 +220,29 @@ describe('BoundedTaskStore across restarts (decision 2040)', () => {
       const second = new BoundedTaskStore(owner, 10);
       await (await TaskFile.open(file, second, (m) => warnings.push(m))).close();
       assert.equal((await second.load('t1', as('a t')))?.status?.state, TaskState.TASK_STATE_COMPLETED);
-      await writeFile(file, '{"version":1,"tasks":[oops');
-      const third = new BoundedTaskStore(owner, 10);
-      await (await TaskFile.open(file, third, (m) => warnings.push(m))).close();
-      assert.equal(third.size, 0);
-      assert.match(warnings.join('\n'), /could not be read .*moved it to .*corrupt-/);
-      assert.ok((await readdir(dir)).some((f) => f.startsWith(`${A2A_TASK_FILE_NAME}.corrupt-`)));
+      for (let i = 0; i < 2; i++) {
+        await writeFile(file, '{"version":1,"tasks":[oops');
+        const third = new BoundedTaskStore(owner, 10);
+        await (await TaskFile.open(file, third, (m) => warnings.push(m))).close();
+        assert.equal(third.size, 0);
+      }
+      assert.match(warnings.join('\n'), /could not be read .*moved it to .*\.corrupt\)/);
+      assert.deepEqual((await readdir(dir)).filter((f) => f.includes('corrupt')), [`${A2A_TASK_FILE_NAME}.corrupt`], 'one set-aside file, replaced');
+      // A file over the bound is set aside before it is read; a symlink in the journal's place is not followed.
+      const small = new BoundedTaskStore(owner, 10, { maxBytes: 1000 });
+      const limit = 2 * 1000 + 1024 * 1024;
+      await writeFile(file, `${taskFileHeader()}\n${' '.repeat(limit)}`);
+      await (await TaskFile.open(file, small, (m) => warnings.push(m))).close();
+      assert.match(warnings.at(-1) ?? '', /more than the \d+ allowed/);
+      await rm(file);
+      await writeFile(path.join(dir, 'elsewhere'), 'keep me');
+      await symlink(path.join(dir, 'elsewhere'), `${file}.tmp`);
+      const fourth = new BoundedTaskStore(owner, 10);
+      const tf4 = await TaskFile.open(file, fourth, (m) => warnings.push(m));
+      await fourth.save(task('t9', TaskState.TASK_STATE_COMPLETED), as('a t'));
+      await tf4.close();
+      assert.equal(await readFile(path.join(dir, 'elsewhere'), 'utf8'), 'keep me', 'the planted .tmp link was removed, not written through');
+      assert.equal((await stat(file)).mode & 0o777, 0o600);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -8,7 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
@@ -77,6 +78,7 @@ describe('the MCP, A2A and MTP listeners over TLS', { skip }, () => {
   let beta: RunningNode;
   let betaToken: string;
   let ca: Buffer;
+  let alphaPeerAcc: string | undefined;
   const seenAtAlpha: MessageEvent[] = [];
   const seenAtBeta: MessageEvent[] = [];
 
@@ -90,6 +92,7 @@ describe('the MCP, A2A and MTP listeners over TLS', { skip }, () => {
     // Each platform posts to the other's ACC with the secret the other gave it.
     const alphaAtBeta = randomBytes(32).toString('base64url');
     const betaAtAlpha = randomBytes(32).toString('base64url');
+    alphaPeerAcc = `https://127.0.0.1:${betaPort}/acc/${alphaAtBeta}`;
     alpha = await startNode({
       dataDir: path.join(dir, 'alpha'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1, platform: 'alpha',
       mtp: { host: '127.0.0.1', port: alphaPort, tls, caPem, retry: { attempts: 2, firstDelayMs: 20 }, peers: [{ platform: 'beta', secret: betaAtAlpha, acc: `https://127.0.0.1:${betaPort}/acc/${alphaAtBeta}`, ratePerSecond: 50 }] },
@@ -155,6 +158,32 @@ describe('the MCP, A2A and MTP listeners over TLS', { skip }, () => {
     assert.ok(!seenAtAlpha.some((e) => e.message.conversationId === 'cx-tls' && e.message.performative === 'failure'), 'no delivery failed');
   });
 
+  it("without the MTP's CA a post to the peer's HTTPS ACC fails TLS, and the failure comes back to the sender", async () => {
+    // gamma names beta's ACC (with the secret alpha uses: were TLS skipped, beta would take it) but not the CA.
+    const betaPort = Number(new URL(beta.mtpUrl!).port);
+    const alphaAtBeta = (alphaPeerAcc ?? '').split('/acc/')[1]!;
+    const gamma = await startNode({
+      dataDir: path.join(dir, 'gamma'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1, platform: 'alpha',
+      mtp: { host: '127.0.0.1', port: 0, retry: { attempts: 1, firstDelayMs: 20 }, peers: [{ platform: 'beta', secret: randomBytes(32).toString('base64url'), acc: `https://127.0.0.1:${betaPort}/acc/${alphaAtBeta}`, ratePerSecond: 50 }] },
+    });
+    const seenAtGamma: MessageEvent[] = [];
+    try {
+      const api = await CaxtonClient.connect({ address: `127.0.0.1:${gamma.apiPort}`, token: await readTokenFile(tokenFilePath(path.join(dir, 'gamma'))) });
+      try {
+        await api.deploy({ name: 'counter', http: { allow: [{ host: '127.0.0.1', ports: [betaPort], allowPrivate: true }] } }, await readFile(COUNTER));
+      } finally {
+        api.close();
+      }
+      gamma.control.tail({}, { next: (e) => seenAtGamma.push(e), end: () => {} });
+      await gamma.control.send({ performative: 'query-ref', receivers: [{ name: 'counter' }], content: 'value', conversationId: 'cx-no-ca', replyTo: [{ name: 'counter@beta' }] });
+      const failure = await until(seenAtGamma, 'the failure at gamma', (e) => e.message.conversationId === 'cx-no-ca' && e.message.performative === 'failure');
+      assert.match(String(failure.message.content), /certificate|self-signed|unable to verify/i);
+      assert.ok(!seenAtBeta.some((e) => e.message.conversationId === 'cx-no-ca'), 'nothing reached beta');
+    } finally {
+      await gamma.stop();
+    }
+  });
+
   it("A2A's SDK client resolves the card (https bindings) and completes a task over HTTPS", async () => {
     const fetchImpl = fetchTrusting(ca, betaToken);
     const cardUrl = `${beta.a2aUrl!}/a2a/shouter/.well-known/agent-card.json`;
@@ -202,7 +231,7 @@ describe('plain HTTP off loopback', () => {
     for (const [flag, check, type] of cases) {
       assert.throws(() => check({ host: '0.0.0.0', port: 1 }), (e: unknown) => e instanceof type
         && e.message.startsWith(`${flag} 0.0.0.0:1 would serve plain HTTP beyond loopback`) && /--listener-cert\/--listener-key.*--listener-insecure/.test((e as { hint?: string }).hint ?? ''));
-      assert.throws(() => check({ host: '10.1.2.3', port: 1 }), type);
+      for (const host of ['10.1.2.3', '::', '[::]', '::ffff:10.0.0.1', 'example.com']) assert.throws(() => check({ host, port: 1 }), type, host);
       check({ host: '0.0.0.0', port: 1, tls });
       check({ host: '0.0.0.0', port: 1, insecure: true });
       check({ host: '127.0.0.1', port: 1 });
@@ -219,6 +248,38 @@ describe('plain HTTP off loopback', () => {
         dataDir: path.join(dir, 'b'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
         mcp: { host: '127.0.0.1', port: 0, tls: { certFile: path.join(dir, 'missing.pem'), keyFile: path.join(dir, 'missing.key') } },
       }), (e: unknown) => e instanceof McpConfigError && /cannot read the TLS certificate or key/.test(e.message) && /--listener-cert/.test((e as { hint?: string }).hint ?? ''));
+      assert.ok(!existsSync(path.join(dir, 'a')) && !existsSync(path.join(dir, 'b')), 'refused before the data directory was made');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a malformed or mismatched certificate, a device or an over-long file is the listener\'s typed error before the node starts (review of issue 29 #4, #5)', { skip }, async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-listener-pem-'));
+    try {
+      const certs = await makeCertificates(dir);
+      const garbage = path.join(dir, 'garbage.pem');
+      await writeFile(garbage, '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n');
+      const big = path.join(dir, 'big.pem');
+      await writeFile(big, 'x'.repeat(300 * 1024));
+      const start = (name: string, tls: { certFile: string; keyFile: string }, where: 'mcp' | 'a2a' | 'mtp') => startNode({
+        dataDir: path.join(dir, name), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
+        ...(where === 'mtp' ? { mtp: { host: '127.0.0.1', port: 0, tls, peers: [] } } : { [where]: { host: '127.0.0.1', port: 0, tls } }),
+      });
+      const cases: [string, { certFile: string; keyFile: string }, 'mcp' | 'a2a' | 'mtp', new (...a: never[]) => Error, RegExp][] = [
+        ['garbage', { certFile: garbage, keyFile: certs.serverKey }, 'mcp', McpConfigError, /not a usable pair/],
+        // The CA's certificate with the server's key: a pair that does not match.
+        ['mismatch', { certFile: certs.ca, keyFile: certs.serverKey }, 'a2a', A2aConfigError, /not a usable pair/],
+        ['device', { certFile: '/dev/zero', keyFile: certs.serverKey }, 'mtp', MtpConfigError, /not a regular file/],
+        ['big', { certFile: big, keyFile: certs.serverKey }, 'mcp', McpConfigError, /more than the 262144 allowed/],
+      ];
+      for (const [name, tls, where, type, words] of cases) {
+        await assert.rejects(start(name, tls, where), (e: unknown) => e instanceof type && words.test(e.message) && /--listener-cert/.test((e as { hint?: string }).hint ?? ''), name);
+        assert.ok(!existsSync(path.join(dir, name)), `${name}: refused before the data directory was made`);
+      }
+      await assert.rejects(startNode({ dataDir: path.join(dir, 'ca'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1, mtp: { host: '127.0.0.1', port: 0, caPem: 'not a pem', peers: [] } }),
+        (e: unknown) => e instanceof MtpConfigError && /--mtp-ca/.test(e.message));
+      assert.ok(!existsSync(path.join(dir, 'ca')));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
