@@ -144,7 +144,7 @@ export class ReplicaBalancer {
  * the id's length. A collision (2^-64 at 10^9 conversations) only shares a replica choice.
  */
 export function conversationDigest(conversationId: string): string {
-  return createHash('sha256').update(conversationId).digest().subarray(0, 16).toString('base64');
+  return createHash('sha256').update(conversationId).digest().subarray(0, 16).toString('base64url'); // 22 characters, no padding
 }
 
 /** `--replicas N`: a whole number in 1..REPLICA_LIMITS.maxReplicas (checked at the API boundary). */
