@@ -63,6 +63,8 @@ interface Scaled {
   balancer: ReplicaBalancer;
   /** Items handed to each replica and not yet finished. */
   inHand: Map<number, number>;
+  /** Told whenever a replica's items in hand are finished (a drain waits for its leaving replicas only). */
+  settled: Set<() => void>;
   /** A handling wrote the agent's own state since the scaling began (a scale-up under way is refused by it). */
   wrote: boolean;
 }
@@ -153,7 +155,7 @@ export class AgentReplicas {
     if (n === current) return;
     if (n > current) {
       if (s === undefined) {
-        s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), wrote: false };
+        s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), settled: new Set(), wrote: false };
         this.agents.set(name, s);
       }
       try {
@@ -192,7 +194,7 @@ export class AgentReplicas {
     await this.drainTo(s!, n, `scaled to ${n} replica${n === 1 ? '' : 's'}`);
   }
 
-  /** Replicas above `n` take nothing new, then stop once the agent's handling in hand finished. */
+  /** Replicas above `n` take nothing new, then stop once what they hold is finished. */
   private async drainTo(s: Scaled, n: number, why: string, force = false): Promise<void> {
     const leaving = [...s.replicas.values()].filter((r) => !r.draining).sort((a, b) => a.n - b.n).slice(n);
     for (const r of leaving) r.draining = true;
@@ -202,9 +204,10 @@ export class AgentReplicas {
 
   /** Stops `leaving` (already marked draining and out of the balancer) once their handling in hand finished. */
   private async stopDraining(s: Scaled, leaving: readonly Replica[], why: string, force: boolean): Promise<void> {
-    // The dispatcher hands the agent out in one batch at a time: once it is idle, nothing is in
-    // hand on a draining replica, and no later batch gives it anything (the balancer skips it).
-    if (!force) await this.o.messaging.idle(s.name);
+    // Draining replicas get nothing new (the balancer skips them): once what they hold is finished
+    // they can go. Only they are waited for, not the whole agent, which under sustained traffic is
+    // nearly never idle. Their results are in the batch by then; the completion needs no instance.
+    if (!force) await this.finished(s, leaving);
     for (const r of leaving) {
       await this.o.host.stop(r.key, force).catch((err: unknown) => {
         agentLog(this.o.events, s.name, 'warn', `replica ${r.n} did not stop cleanly: ${(err as Error).message}`);
@@ -274,6 +277,7 @@ export class AgentReplicas {
         for (const i of group) results[i] = crashed(batch[i]!, err);
       } finally {
         s.inHand.set(n, Math.max(0, (s.inHand.get(n) ?? 0) - group.length));
+        for (const tell of [...s.settled]) tell();
       }
     }));
     // The executor's contract, over the agent's items in batch order: after the first that did not
@@ -350,6 +354,20 @@ export class AgentReplicas {
     } catch (err) {
       agentLog(this.o.events, name, 'error', `replica 1's state view could not be rewound after a dropped write: ${(err as Error).message}`);
     }
+  }
+
+  /** Resolves once none of `replicas` holds an item. */
+  private finished(s: Scaled, replicas: readonly Replica[]): Promise<void> {
+    const done = (): boolean => replicas.every((r) => (s.inHand.get(r.n) ?? 0) === 0);
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!done()) return;
+        s.settled.delete(check);
+        resolve();
+      };
+      s.settled.add(check);
+    });
   }
 
   private load(s: Scaled): ReplicaLoad {
