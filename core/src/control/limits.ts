@@ -315,8 +315,11 @@ export const KIND_LIMITS = Object.freeze({
 export const REPLICA_LIMITS = Object.freeze({
   /** Replicas one agent may run as on one node (1 = the agent alone). */
   maxReplicas: 16,
-  /** Conversations whose replica is remembered per agent; past it the least recently used is forgotten. */
-  maxPinnedConversations: 100_000,
+  /**
+   * Conversations whose replica is remembered per agent; past it the least recently used is
+   * forgotten. Each is kept as a 16-byte digest (not its id), so this bounds bytes too (~1 MB).
+   */
+  maxPinnedConversations: 10_000,
 });
 
 /** Every per-agent limit, resolved. */

@@ -10,7 +10,12 @@
  *   pinned, then the lowest replica number (deterministic for the same history).
  * - A replica being removed (draining) takes no new conversation; one that cannot take work now
  *   (restart backoff, failed) takes nothing, and a conversation pinned to it moves to another.
+ * - Memory is bounded by count AND bytes: a conversation is remembered by a fixed-size digest of
+ *   its id (16 bytes, whatever the id's length, up to ACL's 8 KiB), never by the id itself, so a
+ *   sender of unique long ids holds at most `maxPinned` × a few dozen bytes. Least recently used
+ *   is forgotten first; a forgotten conversation just picks a replica again.
  */
+import { createHash } from 'node:crypto';
 import { CaxtonError } from '../errors.js';
 import { InvalidArgumentError } from './errors.js';
 import { REPLICA_LIMITS } from './limits.js';
@@ -39,7 +44,7 @@ export interface ReplicasView {
 export class ReplicaBalancer {
   /** Replica numbers taking new conversations, ascending. */
   private active: number[] = [1];
-  /** Conversation → replica, least recently used first. */
+  /** Digest of a conversation id → replica, least recently used first. */
   private readonly pinned = new Map<string, number>();
   /** Conversations pinned per replica (the tie-break after load). */
   private readonly held = new Map<number, number>();
@@ -55,8 +60,8 @@ export class ReplicaBalancer {
 
   /** The replica that takes `message`; undefined when no replica can take work now. */
   choose(message: ReplicaMessage, load: ReplicaLoad): number | undefined {
-    const conversation = message.conversationId;
-    if (conversation === undefined || conversation === '') return this.leastLoaded(load);
+    if (message.conversationId === undefined || message.conversationId === '') return this.leastLoaded(load);
+    const conversation = conversationDigest(message.conversationId);
     const known = this.pinned.get(conversation);
     if (known !== undefined && load.available(known)) {
       // Least recently used is forgotten first: a conversation in use keeps its replica.
@@ -73,8 +78,9 @@ export class ReplicaBalancer {
 
   /** A replica sent in `conversation`: the answers come back to it (unless the conversation is known). */
   started(conversation: string | undefined, replica: number): void {
-    if (conversation === undefined || conversation === '' || this.pinned.has(conversation) || !this.active.includes(replica)) return;
-    this.pin(conversation, replica);
+    if (conversation === undefined || conversation === '' || !this.active.includes(replica)) return;
+    const digest = conversationDigest(conversation);
+    if (!this.pinned.has(digest)) this.pin(digest, replica);
   }
 
   /**
@@ -84,10 +90,11 @@ export class ReplicaBalancer {
    */
   moveOff(conversation: string | undefined, replica: number, load: ReplicaLoad): void {
     if (conversation === undefined || conversation === '') return;
-    if (this.pinned.get(conversation) !== replica) return;
-    this.unpin(conversation, replica);
+    const digest = conversationDigest(conversation);
+    if (this.pinned.get(digest) !== replica) return;
+    this.unpin(digest, replica);
     const other = this.leastLoaded({ inHand: load.inHand, available: (n) => n !== replica && load.available(n) });
-    if (other !== undefined) this.pin(conversation, other);
+    if (other !== undefined) this.pin(digest, other);
   }
 
   /** Conversations pinned to `replica` now. */
@@ -130,6 +137,14 @@ export class ReplicaBalancer {
     if (left <= 0) this.held.delete(replica);
     else this.held.set(replica, left);
   }
+}
+
+/**
+ * The key a conversation is remembered by: 16 bytes of SHA-256 as base64 (22 characters) whatever
+ * the id's length. A collision (2^-64 at 10^9 conversations) only shares a replica choice.
+ */
+export function conversationDigest(conversationId: string): string {
+  return createHash('sha256').update(conversationId).digest().subarray(0, 16).toString('base64url'); // 22 characters, no padding
 }
 
 /** `--replicas N`: a whole number in 1..REPLICA_LIMITS.maxReplicas (checked at the API boundary). */

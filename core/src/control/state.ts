@@ -44,6 +44,22 @@ export function isReservedStateKey(key: string): boolean {
   return key.charCodeAt(0) === 0;
 }
 
+/**
+ * The writes that are the agent's own durable state, not the runtime's bookkeeping (pending HTTP
+ * calls, timer-done markers): what "the agent keeps state" means for replicas (decision 2010) and
+ * rollouts (decision 1871).
+ */
+export function ownStateWrites<W extends { key: string }>(writes: readonly W[]): W[] {
+  return writes.filter((w) => !isReservedStateKey(w.key));
+}
+
+/** How many of `keys` are the agent's own (not reserved bookkeeping). */
+export function countOwnStateKeys(keys: Iterable<string>): number {
+  let n = 0;
+  for (const key of keys) if (!isReservedStateKey(key)) n++;
+  return n;
+}
+
 /** The reserved key of a pending HTTP call's record (decision 1601): written by the sandbox, removed by the gateway. */
 export function httpPendingStateKey(callId: string): string {
   return `${RESERVED_STATE_KEY_PREFIX}http/${callId}`;

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, type ReplicaLoad,
+  conversationDigest, countOwnStateKeys, httpPendingStateKey, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, timerDoneStateKey, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, type ReplicaLoad,
 } from '../../src/index.js';
 
 const idle: ReplicaLoad = { inHand: () => 0, available: () => true };
@@ -87,6 +87,32 @@ describe('the replica balancer', () => {
     b.choose({ conversationId: 'd' }, idle);
     assert.equal(b.size, 3);
     assert.equal(b.conversationsOf(1) + b.conversationsOf(2), 3, 'the per-replica counts follow');
+  });
+
+  it('remembers a conversation by a fixed-size digest, whatever the length of its id, bounded by count', () => {
+    const long = (i: number): string => `${i}:`.padEnd(8 * 1024, 'x'); // ACL's largest field (8 KiB)
+    assert.equal(conversationDigest(long(1)).length, 22, '16 bytes, base64');
+    assert.equal(conversationDigest('a').length, 22);
+    assert.notEqual(conversationDigest(long(1)), conversationDigest(long(2)));
+    assert.ok(REPLICA_LIMITS.maxPinnedConversations <= 10_000, 'the default bound keeps a scaled agent\'s pins near 1 MB');
+    const b = new ReplicaBalancer(50);
+    b.setActive([1, 2]);
+    const first = new Map<number, number>();
+    for (let i = 0; i < 500; i++) first.set(i, b.choose({ conversationId: long(i) }, idle)!);
+    assert.equal(b.size, 50, 'unique long ids past the bound: the least recently used are forgotten');
+    assert.equal(b.conversationsOf(1) + b.conversationsOf(2), 50);
+    for (let i = 450; i < 500; i++) assert.equal(b.choose({ conversationId: long(i) }, idle), first.get(i), 'a remembered long id keeps its replica');
+    b.started(long(9999), 2);
+    b.moveOff(long(9999), 2, idle);
+    assert.equal(b.choose({ conversationId: long(9999) }, idle), 1, 'sends and crashes find the conversation by the same digest');
+  });
+
+  it('counts only the agent\'s own state keys, not the runtime\'s records (pending HTTP calls, timer-done markers)', () => {
+    const writes = [{ key: httpPendingStateKey('c1'), value: '{}' }, { key: timerDoneStateKey('t1'), value: '1' }, { key: 'count', value: '3' }];
+    assert.deepEqual(ownStateWrites(writes), [{ key: 'count', value: '3' }]);
+    assert.deepEqual(ownStateWrites(writes.slice(0, 2)), [], 'an HTTP call and a timer firing write no state of the agent');
+    assert.equal(countOwnStateKeys([httpPendingStateKey('c2'), timerDoneStateKey('t2')]), 0);
+    assert.equal(countOwnStateKeys(new Map([['a', '1'], [httpPendingStateKey('c3'), '{}']]).keys()), 1);
   });
 
   it('refuses an empty set of replicas', () => {

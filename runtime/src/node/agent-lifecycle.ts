@@ -112,6 +112,7 @@ export class AgentLifecycle {
     });
     this.replicas = new AgentReplicas({
       host: o.host, messaging: o.messaging, events: this.events, state: o.state,
+      current: (name) => this.local.get(name)?.record,
       // The count goes into the agent's record (embedded: the store kinds use), so a restart restores it.
       persist: async (name, n) => {
         const local = this.local.get(name);
@@ -136,13 +137,17 @@ export class AgentLifecycle {
     if (this.residency.ownership() !== undefined) {
       throw new ReplicasUnsupportedError(name, 'this node is part of a cluster, where replicas are not built yet (decision 2010)', 'run the agent on a node of the embedded topology to scale it, or deploy more agents under different names');
     }
-    const local = this.local.get(name);
-    if (local === undefined) throw new NotFoundError('agent', name);
-    if (local.state !== 'running') {
-      throw new ConflictError(`agent ${name} is ${local.state}`, { context: { agent: name, state: local.state }, hint: 'scale it once it is running (caxton agents shows its state)' });
-    }
-    this.refuseDuringRollout(name);
-    await this.replicas.scale(local.record, replicas);
+    // In the agent's operation lock (with upgrade, rollback, rollout start, state import and the
+    // node's own scale-back): the checks and the version read see no change half done.
+    await this.replicas.exclusive(name, async () => {
+      const local = this.local.get(name);
+      if (local === undefined) throw new NotFoundError('agent', name);
+      if (local.state !== 'running') {
+        throw new ConflictError(`agent ${name} is ${local.state}`, { context: { agent: name, state: local.state }, hint: 'scale it once it is running (caxton agents shows its state)' });
+      }
+      this.refuseDuringRollout(name);
+      await this.replicas.scaleNow(local.record, replicas);
+    });
     return (await this.status(name))!;
   }
 
@@ -395,6 +400,11 @@ export class AgentLifecycle {
       if (spec.strategy !== undefined) throw new RolloutUnsupportedError(spec.name, 'an agent kind is upgraded whole: its instances take the new version at their next activation (decision 1980)');
       return this.upgradeKind(spec, artifact);
     }
+    // The agent's operation lock: no scale starts replicas of the old version meanwhile (decision 2010).
+    return this.replicas.exclusive(spec.name, () => this.upgradeNamed(spec, artifact));
+  }
+
+  private async upgradeNamed(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<{ agent: AgentStatus; previousVersion: number }> {
     this.refuseDuringRollout(spec.name);
     this.refuseWhileScaled(spec.name, 'upgrade');
     if (spec.strategy !== undefined && this.residency.ownership() !== undefined) {
@@ -446,6 +456,10 @@ export class AgentLifecycle {
    */
   async rollback(name: string): Promise<{ agent: AgentStatus; previousVersion: number }> {
     if (this.kinds.isKind(name)) throw new KindUnsupportedError(`rollback of kind ${name} is not available yet (decision 1980)`, 'upgrade the kind to the previous artifact instead');
+    return this.replicas.exclusive(name, () => this.rollbackNamed(name));
+  }
+
+  private async rollbackNamed(name: string): Promise<{ agent: AgentStatus; previousVersion: number }> {
     const aborted = await this.abortRollout(name);
     if (aborted !== undefined) return aborted;
     this.refuseWhileScaled(name, 'roll back');
@@ -607,6 +621,11 @@ export class AgentLifecycle {
    * agent deployed but running on another node is refused: its view lives there.
    */
   async changeState(name: string, commit: () => Promise<void>): Promise<void> {
+    // The agent's operation lock: no scale-up passes its stateless check while the import commits.
+    return this.replicas.exclusive(name, () => this.changeStateNow(name, commit));
+  }
+
+  private async changeStateNow(name: string, commit: () => Promise<void>): Promise<void> {
     this.refuseDuringRollout(name); // a rollout runs only while the agent keeps no state (decision 1871)
     this.refuseWhileScaled(name, 'import the state of'); // replicas keep no state (decision 2010)
     const local = this.local.get(name);

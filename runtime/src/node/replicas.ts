@@ -15,7 +15,7 @@
  * is scaled back to one.
  */
 import {
-  parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicasStatefulError,
+  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicasStatefulError,
   type Instrumentation, type ReplicaLoad, type ReplicasView, type StateWrite,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
@@ -36,6 +36,8 @@ export interface AgentReplicasOptions {
   state?: AgentStateStore | undefined;
   /** Records the count in the agent's registry record (restored at the next start); absent: not kept. */
   persist?: (name: string, replicas: number) => Promise<void>;
+  /** The version running here now (re-read once new replicas have started: an upgrade meanwhile refuses the scale). */
+  current?: (name: string) => AgentRecord | undefined;
 }
 
 /** The init config key a replica reads its number from (1 for the agent's own instance, which has none). */
@@ -51,6 +53,8 @@ interface Replica {
   key: string;
   /** Being removed: takes no new work, stops once the agent's handling in hand finished. */
   draining: boolean;
+  /** Crash-looped past its restart policy: takes nothing, and is removed. */
+  failed?: boolean;
 }
 
 interface Scaled {
@@ -59,12 +63,23 @@ interface Scaled {
   balancer: ReplicaBalancer;
   /** Items handed to each replica and not yet finished. */
   inHand: Map<number, number>;
+  /** Told whenever a replica's items in hand are finished (a drain waits for its leaving replicas only). */
+  settled: Set<() => void>;
+  /** A handling wrote the agent's own state since the scaling began (a scale-up under way is refused by it). */
+  wrote: boolean;
 }
 
 export class AgentReplicas {
   private readonly agents = new Map<string, Scaled>();
-  /** One scale at a time per agent: a second waits for the first (each sees the other's outcome). */
+  /**
+   * One change at a time per agent (scale, the node's scale-back, removing a failed replica, and —
+   * through `exclusive` — upgrade, rollback, rollout start, state import): a second waits for the
+   * first and sees its outcome, so versions never mix and no replica is started into a scaling
+   * that another change is removing.
+   */
   private readonly changing = new Map<string, Promise<unknown>>();
+  /** Agents with a scale-back or removal queued and not yet run (repeated triggers collapse into it). */
+  private readonly pendingRemoval = new Set<string>();
   private audit: ReplicasAudit | undefined;
 
   constructor(private readonly o: AgentReplicasOptions) {}
@@ -102,18 +117,32 @@ export class AgentReplicas {
    */
   async scale(record: AgentRecord, wanted: number): Promise<void> {
     const n = parseReplicaCount(wanted);
-    const name = record.name;
+    await this.exclusive(record.name, () => this.scaleNow(record, n));
+  }
+
+  /**
+   * Runs `change` once every earlier change of `name` has ended, and before any later one: the
+   * per-agent operation lock. `scaleNow` must be called inside it.
+   */
+  async exclusive<T>(name: string, change: () => Promise<T>): Promise<T> {
     const before = this.changing.get(name) ?? Promise.resolve();
-    const run = before.catch(() => undefined).then(() => this.scaleNow(record, n));
+    const run = before.catch(() => undefined).then(change);
     this.changing.set(name, run);
     try {
-      await run;
+      return await run;
     } finally {
       if (this.changing.get(name) === run) this.changing.delete(name);
     }
   }
 
-  private async scaleNow(record: AgentRecord, n: number): Promise<void> {
+  /** A change of `name` is running or queued (a scale under way counts as scaled for upgrades and imports). */
+  busy(name: string): boolean {
+    return this.changing.has(name);
+  }
+
+  /** The scale itself; the caller holds `exclusive(record.name)`. */
+  async scaleNow(record: AgentRecord, wanted: number): Promise<void> {
+    const n = parseReplicaCount(wanted);
     await this.scaleInMemory(record, n);
     await this.o.persist?.(record.name, n);
   }
@@ -126,14 +155,32 @@ export class AgentReplicas {
     if (n === current) return;
     if (n > current) {
       if (s === undefined) {
-        s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map() };
+        s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), settled: new Set(), wrote: false };
         this.agents.set(name, s);
       }
       try {
         // A replica still draining from an earlier scale-down is not taken back: new numbers go above it.
+        const started: number[] = [];
         for (let i = 2; this.count(name) < n; i++) {
           if (s.replicas.has(i)) continue;
           await this.startReplica(s, record, i);
+          started.push(i);
+        }
+        // Init of each replica is slow: what was checked before it may no longer hold. A state write
+        // or import, or a new version, meanwhile: the new replicas go before they take any work.
+        try {
+          const now = this.o.current?.(name);
+          if (now !== undefined && now.version !== record.version) {
+            throw new ConflictError(`agent ${name} changed to version ${now.version} while its replicas started`, { context: { agent: name }, hint: 'scale it again: the replicas run the version running now' });
+          }
+          if (s.wrote) throw new ReplicasStatefulError(name, 'it wrote durable state while its replicas started');
+          await this.refuseStateful(name);
+        } catch (err) {
+          const leaving = started.map((i) => s!.replicas.get(i)!);
+          for (const r of leaving) r.draining = true;
+          s.balancer.setActive(this.activeNumbers(s));
+          await this.stopDraining(s, leaving, 'the scale was refused after its replicas started', true);
+          throw err;
         }
         agentLog(this.o.events, name, 'info', `scaled to ${n} replicas`);
       } finally {
@@ -147,14 +194,20 @@ export class AgentReplicas {
     await this.drainTo(s!, n, `scaled to ${n} replica${n === 1 ? '' : 's'}`);
   }
 
-  /** Replicas above `n` take nothing new, then stop once the agent's handling in hand finished. */
+  /** Replicas above `n` take nothing new, then stop once what they hold is finished. */
   private async drainTo(s: Scaled, n: number, why: string, force = false): Promise<void> {
     const leaving = [...s.replicas.values()].filter((r) => !r.draining).sort((a, b) => a.n - b.n).slice(n);
     for (const r of leaving) r.draining = true;
     s.balancer.setActive(this.activeNumbers(s));
-    // The dispatcher hands the agent out in one batch at a time: once it is idle, nothing is in
-    // hand on a draining replica, and no later batch gives it anything (the balancer skips it).
-    if (!force) await this.o.messaging.idle(s.name);
+    await this.stopDraining(s, leaving, why, force);
+  }
+
+  /** Stops `leaving` (already marked draining and out of the balancer) once their handling in hand finished. */
+  private async stopDraining(s: Scaled, leaving: readonly Replica[], why: string, force: boolean): Promise<void> {
+    // Draining replicas get nothing new (the balancer skips them): once what they hold is finished
+    // they can go. Only they are waited for, not the whole agent, which under sustained traffic is
+    // nearly never idle. Their results are in the batch by then; the completion needs no instance.
+    if (!force) await this.finished(s, leaving);
     for (const r of leaving) {
       await this.o.host.stop(r.key, force).catch((err: unknown) => {
         agentLog(this.o.events, s.name, 'warn', `replica ${r.n} did not stop cleanly: ${(err as Error).message}`);
@@ -173,10 +226,10 @@ export class AgentReplicas {
    */
   async removeAll(name: string, force: boolean): Promise<void> {
     // A scale under way ends first: a replica it is starting must not outlive the agent.
-    await this.changing.get(name)?.catch(() => undefined);
-    const s = this.agents.get(name);
-    if (s === undefined) return;
-    await this.drainTo(s, 1, 'the agent is stopping', force);
+    await this.exclusive(name, async () => {
+      const s = this.agents.get(name);
+      if (s !== undefined) await this.drainTo(s, 1, 'the agent is stopping', force);
+    }).catch((err: unknown) => agentLog(this.o.events, name, 'error', `removing its replicas: ${(err as Error).message}`));
   }
 
   /**
@@ -224,6 +277,7 @@ export class AgentReplicas {
         for (const i of group) results[i] = crashed(batch[i]!, err);
       } finally {
         s.inHand.set(n, Math.max(0, (s.inHand.get(n) ?? 0) - group.length));
+        for (const tell of [...s.settled]) tell();
       }
     }));
     // The executor's contract, over the agent's items in batch order: after the first that did not
@@ -233,20 +287,24 @@ export class AgentReplicas {
     /** Replica 1's writes that will commit, in batch order, and whether a write of it was dropped. */
     const kept: StateWrite[] = [];
     let dropped = false;
+    const notRunning = new Set<number>();
     for (const i of indexes) {
       const item = batch[i]!;
       const n = chosen.get(i)!;
       const result = results[i]!;
       if (stopped !== undefined) {
         const ran = result.outcome.status === 'ok' || result.outcome.status === 'rejected';
-        if (ran && n === 1 && result.stateWrites.length > 0) dropped = true;
+        if (ran && n === 1 && result.stateWrites.length > 0) dropped = true; // reserved records too: the view holds them
         if (result.outcome.status !== 'skipped') results[i] = skipped(item, stopped);
         continue;
       }
       const status = result.outcome.status;
       if (status === 'ok' || status === 'rejected') {
-        if (result.stateWrites.length > 0) {
+        // The runtime's own records (a pending HTTP call, keyed by its call id) commit from any
+        // replica: only the agent's own keys are state that replicas cannot share.
+        if (ownStateWrites(result.stateWrites).length > 0) {
           wroteState = true;
+          s.wrote = true;
           if (n !== 1) {
             // Only the agent's own instance holds the agent's state view: the write is done there.
             results[i] = skipped(item, 'not run: a replica wrote durable state; the agent is scaled back to one');
@@ -263,13 +321,24 @@ export class AgentReplicas {
         // The retry goes to another replica: one crash of a replica does not hold a conversation.
         if (item.kind === 'delivery') s.balancer.moveOff(item.delivery.message.conversationId, n, this.load(s));
         if (n !== 1) agentLog(this.o.events, s.name, 'warn', `replica ${n} ${status === 'crashed' ? `crashed (${result.outcome.kind})` : 'is not running'}: the message is retried on another replica`);
+        if (status === 'not-running' && n !== 1) notRunning.add(n);
       }
+    }
+    // The safety action first, synchronously, before this batch is answered: replicas 2..N take
+    // nothing from the next batch on. Stopping them, the record and the audit follow (async).
+    if (wroteState) this.scaleBackToOne(s);
+    // Crash-looped past its restart policy: a failed replica is never available again; it is
+    // removed, and its conversations move to the others (all of them failed: the agent's own
+    // instance is replica 1, whose failure is the agent's).
+    for (const n of notRunning) {
+      const r = s.replicas.get(n);
+      if (r === undefined || r.draining) continue;
+      if ((await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed') this.removeFailed(s, r);
     }
     // Replica 1 ran a handling that wrote state and is now not committed (another replica did not
     // complete before it): its view must be the committed state plus what commits from this batch,
     // before it handles anything else (the agent is still in this batch, so nothing else runs).
     if (dropped) await this.rewindView(s.name, kept);
-    if (wroteState) this.scaleBackToOne(s);
   }
 
   /** Replica 1's state view := committed state + `pending` (the writes of this batch that commit). */
@@ -287,6 +356,20 @@ export class AgentReplicas {
     }
   }
 
+  /** Resolves once none of `replicas` holds an item. */
+  private finished(s: Scaled, replicas: readonly Replica[]): Promise<void> {
+    const done = (): boolean => replicas.every((r) => (s.inHand.get(r.n) ?? 0) === 0);
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!done()) return;
+        s.settled.delete(check);
+        resolve();
+      };
+      s.settled.add(check);
+    });
+  }
+
   private load(s: Scaled): ReplicaLoad {
     return { inHand: (r) => s.inHand.get(r) ?? 0, available: (r) => this.available(s, r) };
   }
@@ -294,7 +377,7 @@ export class AgentReplicas {
   /** Replica `n` may take work now: not draining, not waiting out a restart, not failed past its policy. */
   private available(s: Scaled, n: number): boolean {
     const r = s.replicas.get(n);
-    if (r === undefined || r.draining) return false;
+    if (r === undefined || r.draining || r.failed === true) return false;
     return (this.o.host.restartDelay?.(r.key) ?? 0) <= 0;
   }
 
@@ -310,16 +393,59 @@ export class AgentReplicas {
     s.replicas.set(n, { n, key, draining: false });
   }
 
-  /** The agent wrote durable state while scaled: replicas share none, so it runs as one again (not awaited: it drains). */
+  /**
+   * The agent wrote durable state while scaled: replicas share none, so it runs as one again. The
+   * routing change is synchronous (replicas 2..N are out of the balancer before the batch is
+   * answered, so a skipped item reruns on replica 1, not on the replica that wrote); stopping them,
+   * the record and the audit follow in the agent's operation lock. Repeated triggers collapse.
+   */
   private scaleBackToOne(s: Scaled): void {
-    if ([...s.replicas.values()].every((r) => r.draining || r.n === 1)) return;
-    const fields = { replicas: '1', reason: 'the agent wrote durable state, which replicas cannot share' };
-    const effect = async (): Promise<void> => {
-      await this.drainTo(s, 1, 'the agent wrote durable state, which replicas cannot share: scaled back to one');
-      await this.o.persist?.(s.name, 1);
-    };
-    void (this.audit === undefined ? effect() : this.audit(s.name, fields, effect)).catch((err: unknown) => {
-      agentLog(this.o.events, s.name, 'error', `scaling back to one replica: ${(err as Error).message}`);
+    const leaving = [...s.replicas.values()].filter((r) => r.n !== 1 && !r.draining);
+    if (leaving.length === 0) return;
+    for (const r of leaving) r.draining = true;
+    s.balancer.setActive(this.activeNumbers(s));
+    this.queueRemoval(s, { replicas: '1', reason: 'the agent wrote durable state, which replicas cannot share' },
+      'the agent wrote durable state, which replicas cannot share: scaled back to one');
+  }
+
+  /** Replica `r` crash-looped past its restart policy: out of the balancer now, then stopped and the lower count recorded. */
+  private removeFailed(s: Scaled, r: Replica): void {
+    r.failed = true;
+    r.draining = true;
+    s.balancer.setActive(this.activeNumbers(s));
+    agentLog(this.o.events, s.name, 'error', `replica ${r.n} is failed (it crashed past its restart policy): it takes no more work and is removed`);
+    this.queueRemoval(s, { replicas: String(this.count(s.name)), reason: `replica ${r.n} failed (crashed past its restart policy)` },
+      `replica ${r.n} failed: removed`);
+  }
+
+  /**
+   * Stops every draining replica of `s` and records the count that runs, in the agent's operation
+   * lock, once (a second trigger before it ran joins it). Audited: if the audit trail cannot record
+   * the intent, the removal still happens (the routing already changed; leaving replicas running
+   * helps no one) and the failure is logged.
+   */
+  private queueRemoval(s: Scaled, fields: Record<string, string>, why: string): void {
+    if (this.pendingRemoval.has(s.name)) return;
+    this.pendingRemoval.add(s.name);
+    void this.exclusive(s.name, async () => {
+      this.pendingRemoval.delete(s.name);
+      if (this.agents.get(s.name) !== s) return; // stopped or redeployed meanwhile: removeAll took them
+      let ran = false;
+      const effect = async (): Promise<void> => {
+        ran = true;
+        const leaving = [...s.replicas.values()].filter((r) => r.draining);
+        await this.stopDraining(s, leaving, why, false);
+        await this.o.persist?.(s.name, this.count(s.name));
+      };
+      try {
+        await (this.audit === undefined ? effect() : this.audit(s.name, { ...fields, replicas: String(this.count(s.name)) }, effect));
+      } catch (err) {
+        if (ran) throw err;
+        agentLog(this.o.events, s.name, 'error', `not audited (${(err as Error).message}): ${why}`);
+        await effect();
+      }
+    }).catch((err: unknown) => {
+      agentLog(this.o.events, s.name, 'error', `removing replicas: ${(err as Error).message}`);
     });
   }
 
@@ -327,7 +453,8 @@ export class AgentReplicas {
     if (this.o.state === undefined) return;
     let entries: number;
     try {
-      entries = (await this.o.state.readState(name)).size;
+      // The runtime's own records (pending HTTP calls, timer-done markers) are not the agent's state.
+      entries = countOwnStateKeys((await this.o.state.readState(name)).keys());
     } catch (error) {
       if ((error as { code?: string }).code === STATE_UNSUPPORTED) return;
       throw error;

@@ -14,7 +14,7 @@
  * leaves the record as it was. Both are audited like an operator's change (decision 1701).
  */
 import {
-  ConflictError, ConversationSplit, formatStrategy, resolveRolloutThresholds, RolloutController, RolloutInProgressError, RolloutStatefulError, strategyPercent,
+  ConflictError, ConversationSplit, countOwnStateKeys, formatStrategy, ownStateWrites, resolveRolloutThresholds, RolloutController, RolloutInProgressError, RolloutStatefulError, strategyPercent,
   type Instrumentation, type RolloutSide, type RolloutStrategy, type RolloutThresholds, type RolloutVerdict, type RolloutView,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
@@ -264,7 +264,7 @@ export class Rollouts {
       const tried = await run([{ ...item, agent: r.key }]).then(([t]) => t!, (err: unknown) => crashed(item, err));
       const result = { ...tried, agent: item.agent };
       const outcome = result.outcome.status;
-      const wroteState = result.stateWrites.length > 0;
+      const wroteState = ownStateWrites(result.stateWrites).length > 0; // a pending HTTP call's record is the runtime's, not state
       const held = this.o.held(r.name);
       // A redelivery of a message already counted (a poison message retried) is not counted again.
       const firstCount = this.countOnce(r, item);
@@ -287,7 +287,7 @@ export class Rollouts {
     }
     const [result] = await run([item]);
     // The two versions share no state (decision 1871): the running version writing some ends the rollout.
-    if (result!.stateWrites.length > 0 && r.controller.phase === 'baking' && !r.removed) {
+    if (ownStateWrites(result!.stateWrites).length > 0 && r.controller.phase === 'baking' && !r.removed) {
       this.judge(r, r.controller.fail('the running version wrote durable state, which the two versions cannot share'));
     }
     return result!;
@@ -395,7 +395,7 @@ export class Rollouts {
     if (this.o.state === undefined) return;
     let entries: number;
     try {
-      entries = (await this.o.state.readState(name)).size;
+      entries = countOwnStateKeys((await this.o.state.readState(name)).keys());
     } catch (error) {
       if ((error as { code?: string }).code === STATE_UNSUPPORTED) return;
       throw error;

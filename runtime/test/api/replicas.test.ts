@@ -97,6 +97,38 @@ describe('replicas behind one name on a real node', () => {
     assert.ok(status.messagesHandled >= 12 * 2 + 1, `handled counts every replica (${status.messagesHandled})`);
   });
 
+  it('a replica that crash-loops past its restart policy is removed: its work goes to the others, messages without a conversation all answered', async () => {
+    await client.deploy({ name: 'loopy' }, probe);
+    await client.scale('loopy', 2);
+    // Each new conversation goes to the replica holding fewest; replica 2 traps on `crash-on-2`
+    // every time, its conversations move to replica 1 (which answers), until its restart policy
+    // (5 restarts a minute) fails it. Before the fix a failed replica, holding fewest, took every
+    // new conversation and stalled the agent.
+    // Replica 2 waits out a growing restart backoff between crashes (about 1.5 s over the five),
+    // during which new conversations go to replica 1: the messages are paced, not counted.
+    let i = 0;
+    const deadline = Date.now() + 15_000;
+    for (; Date.now() < deadline && (await client.getAgent('loopy')).replicas !== undefined; i++) {
+      assert.equal(await ask('loopy', `loop-${i}`, 'crash-on-2'), 1, 'answered by replica 1');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.equal((await client.getAgent('loopy')).replicas, undefined, `the failed replica was removed (after ${i} crashing messages)`);
+    // Messages without a conversation id: all answered, by replica 1.
+    const ids = Array.from({ length: 8 }, (_, k) => `plain-${k}`);
+    await Promise.all(ids.map((content) => client.send({ structured: { performative: 'request', receivers: [{ name: 'loopy' }], content } })));
+    const plain = (): string[] => replies.filter((e) => e.message.sender?.name.startsWith('loopy@') && e.message.performative === 'inform')
+      .map((e) => parse(e.message.content ?? '')).filter((a) => ids.includes(a.content)).map((a) => a.content);
+    await eventually(() => plain().length >= ids.length, 'every message without a conversation answered', 15_000);
+    assert.deepEqual(plain().sort(), [...ids].sort(), 'each answered once');
+    assert.deepEqual(await client.listDeadLetters({ agent: 'loopy' }), [], 'nothing dead-lettered');
+    const records: AuditRecord[] = [];
+    await client.listAudit({}, (r) => records.push(decodeRecord(r.bytes))).done;
+    const removed = records.find((r) => r.kind === 'intent' && r.method === 'ScaleAgent' && r.peer === 'replicas'
+      && (r as { args?: { fields: Record<string, string> } }).args?.fields.agent === 'loopy');
+    assert.ok(removed !== undefined, 'the removal is audited, with the lower count');
+    await client.stop('loopy');
+  });
+
   it('a scale-down to 1 during load drains: every message answered once, the removed replicas gone', async () => {
     const conversations = Array.from({ length: 10 }, (_, i) => `d-${i}`);
     const contents = ['m0', 'm1', 'm2'];
@@ -133,7 +165,8 @@ describe('replicas behind one name on a real node', () => {
     await eventually(async () => (await client.getAgent('late-state')).replicas === undefined, 'scaled back to one', 10_000);
     const records: AuditRecord[] = [];
     await client.listAudit({}, (r) => records.push(decodeRecord(r.bytes))).done;
-    const back = records.find((r) => r.kind === 'intent' && r.method === 'ScaleAgent' && r.peer === 'replicas');
+    const back = records.find((r) => r.kind === 'intent' && r.method === 'ScaleAgent' && r.peer === 'replicas'
+      && (r as { args?: { fields: Record<string, string> } }).args?.fields.agent === 'late-state');
     assert.equal((back as { args?: { fields: Record<string, string> } } | undefined)?.args?.fields.agent, 'late-state', 'the node\'s own scale-down is audited');
   });
 
