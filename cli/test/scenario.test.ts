@@ -73,6 +73,8 @@ describe('caxton test: scenario files', () => {
     assert.match(refusal({ steps: [{ send: { performative: 'request', content: 'x' }, expect: { content: 5 } }] }), /step 1 expect\.content must be a string/);
     assert.match(refusal({ steps: [{ send: { performative: 'request', content: 'x' }, expect: [{ content: 'a' }, { size: 1 }] }] }), /step 1 expect\[2\] has unknown field size/);
     assert.match(refusal({ steps: [{ send: { performative: 'request', content: 'x' }, expect: { from: 'Bad Name', content: 'a' } }] }), /step 1 expect\.from is not an agent name/);
+    assert.match(refusal({ steps: [{ send: { to: 'http', performative: 'request', content: 'x' }, expect: { content: 'a' } }] }), /step 1 send\.to names the node's own http service/);
+    assert.match(refusal({ agents: [{ name: 'x'.repeat(129), path: 'p' }], steps: [valid.steps[0]] }), /agents\[1\]\.name is not an agent name: .*1-128 characters/);
     assert.match(refusal({ steps: [{ advance: 'soon' }] }), /step 1 advance is not a duration: "soon"/);
     assert.match(refusal({ steps: [{ advance: '400d' }] }), /step 1 advance moves the clock more than a year/);
     assert.match(refusal({ steps: [{ wait: '1s' }] }), /step 1 has unknown field wait/);
@@ -86,6 +88,14 @@ describe('caxton test: scenario files', () => {
     assert.match(refusal({ steps: Array.from({ length: MAX_STEPS + 1 }, () => valid.steps[0]) }), new RegExp(`more than ${MAX_STEPS}`));
     assert.match(refusal(`{"steps": [], "pad": "${'x'.repeat(1024 * 1024)}"}`), /larger than/);
     assert.match(refusal('{"steps": [' + '['.repeat(100) + ']'.repeat(100) + ']}'), /nesting deeper than 64/);
+  });
+
+  it('takes every agent name the node takes (core\'s rule): upper case, dots, underscores, 128 characters', () => {
+    const long = `A${'b'.repeat(127)}`;
+    const s = parseScenario('s.json', '{"agents": [{"name": "ledger.v2", "path": "l"},\n {"name": "' + long + '", "path": "m"}],\n "steps": [{"send": {"to": "ledger.v2", "performative": "request", "content": "x"},\n "expect": {"from": "My_Agent", "content": "y"}}]}');
+    assert.deepEqual(s.agents.map((a) => a.name), ['ledger.v2', long]);
+    checkNames(s, 'My_Agent');
+    assert.match(refusal('{"agents": [{"name": "ledger.v2", "path": "l"}],\n "steps": [{"send": {"to": "ledger.v2",\n "performative": "shout", "content": "x"}, "expect": {"content": "y"}}]}'), /^s\.json:3: step 1 send\.performative/, 'a dotted name does not confuse the lines');
   });
 
   it('checks the names a scenario uses once the agent under test has one', () => {
@@ -136,12 +146,30 @@ describe('caxton test: located JSON', () => {
     const text = '{\n "a": [1, -2.5e3, "x\\n\\u00e9"],\n "b": {\n  "c": true, "d": null\n }\n}';
     const located = parseLocatedJson(text);
     assert.deepEqual(located.value, JSON.parse(text));
-    assert.equal(located.lineOf('a.1'), 2);
-    assert.equal(located.lineOf('b.d'), 4);
-    assert.equal(located.lineOf('b.nothing.deeper'), 3, 'a path not there: its nearest parent');
+    assert.equal(located.lineOf(['a', 1]), 2);
+    assert.equal(located.lineOf(['b', 'd']), 4);
+    assert.equal(located.lineOf(['b', 'nothing', 'deeper']), 3, 'a path not there: its nearest parent');
+    const dotted = parseLocatedJson('{"a.b": 1,\n "a": {\n "b": 2}, "": [\n 3]}');
+    assert.equal(dotted.lineOf(['a.b']), 1, 'a key with a dot is one segment');
+    assert.equal(dotted.lineOf(['a', 'b']), 3, 'not the key "a.b"');
+    assert.equal(dotted.lineOf(['', 0]), 4, 'an empty key is a key, not the root');
     assert.equal((parseLocatedJson('{"__proto__": {"x": 1}}').value as Record<string, unknown>).__proto__ !== Object.prototype, true, 'an own key, no prototype change');
     assert.deepEqual(parseLocatedJson('\uFEFF{"a": 1}').value, { a: 1 }, 'a byte-order mark is skipped');
     for (const bad of ['', '{"a": 1,}', '[1 2]', '{"a": "b\n"}', '01', '{"a": tru}', '"x" y']) assert.throws(() => parseLocatedJson(bad), JsonSyntaxError, bad);
+  });
+
+  it('parses a worst case for paths, a long key over a big array in a 1 MiB file, keeping each line', () => {
+    // Paths built as strings cost key length × elements: this file (500 K-char key, 260 K elements)
+    // did not finish in 100 s that way, and grew without bound. A location tree costs one node per value.
+    const elements = 260_000;
+    const key = 'k'.repeat(1024 * 1024 - elements * 2 - 16);
+    const text = `{"${key}":\n[${'0,'.repeat(elements - 1)}\n0]}`;
+    assert.ok(Buffer.byteLength(text) <= 1024 * 1024, `${Buffer.byteLength(text)} bytes: within MAX_SCENARIO_BYTES`);
+    const located = parseLocatedJson(text);
+    assert.equal(((located.value as Record<string, unknown[]>)[key])!.length, elements);
+    assert.equal(located.lineOf([key]), 2);
+    assert.equal(located.lineOf([key, 0]), 2);
+    assert.equal(located.lineOf([key, elements - 1]), 3);
   });
 });
 

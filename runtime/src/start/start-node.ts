@@ -86,6 +86,8 @@ export interface RunningNode {
    * after their real-time wait. Resolves when their handlings are done (`caxton test`'s `advance`).
    */
   clockMoved(): Promise<void>;
+  /** The earliest due time of the agent timers waiting on this node (the injected clock's time), if any. */
+  nextTimerDue(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -477,6 +479,7 @@ async function startOnTopology(
     ...(accEndpoint ? { mtpUrl: accEndpoint.url } : {}),
     trust: { mode: trust.mode, keyIds: trust.keyIds },
     clockMoved: () => timers.clockMoved(),
+    nextTimerDue: () => timers.nextWaitingDue(),
     async stop(): Promise<void> {
       if (stopping) return;
       stopping = true;
