@@ -178,11 +178,11 @@ describe('caxton test: JUnit', () => {
     const xml = junitReport('counter', [
       { name: 'scenarios/a.json', classname: 'counter', timeMs: 1250, failures: [] },
       { name: 'scenarios/b.json (<wrong> & "odd")', classname: 'counter', timeMs: 500, failures: ['step 2: content: expected "5", got "2"'], details: 'step 2\n  expected: {"content":"5"}\u0001' },
-    ], { timestamp: '2026-11-24T12:00:00.000Z' });
+    ], { timestamp: '2026-11-24T12:00:00' });
     assert.equal(xml, [
       '<?xml version="1.0" encoding="UTF-8"?>',
       '<testsuites name="caxton test" tests="2" failures="1" errors="0" time="1.750">',
-      '  <testsuite name="counter" tests="2" failures="1" errors="0" skipped="0" time="1.750" timestamp="2026-11-24T12:00:00.000Z">',
+      '  <testsuite name="counter" tests="2" failures="1" errors="0" skipped="0" time="1.750" timestamp="2026-11-24T12:00:00">',
       '    <testcase name="scenarios/a.json" classname="counter" time="1.250"/>',
       '    <testcase name="scenarios/b.json (&lt;wrong&gt; &amp; &quot;odd&quot;)" classname="counter" time="0.500">',
       '      <failure message="step 2: content: expected &quot;5&quot;, got &quot;2&quot;" type="caxton.scenario">step 2\n  expected: {&quot;content&quot;:&quot;5&quot;}\ufffd</failure>',
@@ -191,7 +191,23 @@ describe('caxton test: JUnit', () => {
       '</testsuites>',
       '',
     ].join('\n'));
-    assert.match(junitReport('x', [], { timestamp: 't', error: 'the build failed: <x>' }), /errors="1"[^]*<error message="the build failed: &lt;x&gt;" type="caxton.run"\/>/);
+    assert.equal(junitReport('proj', [{ name: 'build', classname: 'proj', timeMs: 0, failures: [], error: 'the build failed: <x>\n  at line 3\r' }], { timestamp: 't' }), [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      '<testsuites name="caxton test" tests="1" failures="0" errors="1" time="0.000">',
+      '  <testsuite name="proj" tests="1" failures="0" errors="1" skipped="0" time="0.000" timestamp="t">',
+      '    <testcase name="build" classname="proj" time="0.000">',
+      '      <error message="the build failed: &lt;x&gt;" type="caxton.run">the build failed: &lt;x&gt;\n  at line 3&#13;</error>',
+      '    </testcase>',
+      '  </testsuite>',
+      '</testsuites>',
+      '',
+    ].join('\n'), 'a build failure is an error inside a testcase, where CI systems show it');
+    const interrupted = junitReport('c', [
+      { name: 'a.json', classname: 'c', timeMs: 10, failures: [] },
+      { name: 'b.json (two\nlines\tand a tab)', classname: 'c', timeMs: 0, failures: [], skipped: 'interrupted' },
+    ], { timestamp: 't' });
+    assert.match(interrupted, /<testsuite name="c" tests="2" failures="0" errors="0" skipped="1" /);
+    assert.match(interrupted, /<testcase name="b\.json \(two&#10;lines&#9;and a tab\)" classname="c" time="0\.000">\n {6}<skipped message="interrupted"\/>\n {4}<\/testcase>/, 'not run: skipped; newlines and tabs in attributes kept as references');
   });
 });
 

@@ -10,7 +10,7 @@ import type { CaxtonClient } from '@caxton/client';
 import { CaxtonError, type MessageEvent } from '@caxton/core';
 import { localName } from '../send/conversation-watch.js';
 import {
-  addressing, assignMessages, MAX_SEEN_PER_STEP, stateProblems, stepProblems,
+  addressing, assignMessages, MAX_SEEN_PER_STEP, scenarioTitle, stateProblems, stepProblems,
   type Addressing, type Scenario, type ScenarioStep, type SeenMessage,
 } from '../scenario/scenario.js';
 
@@ -58,7 +58,7 @@ function seenOf(e: MessageEvent): SeenMessage {
 }
 
 function stepTitle(s: Scenario, i: number, step: ScenarioStep): string {
-  const title = s.description ? `${s.file} (${s.description})` : s.file;
+  const title = scenarioTitle(s);
   const what = step.kind === 'send'
     ? `${step.send.performative} ${JSON.stringify(step.send.content)}${step.send.to ? ` to ${step.send.to}` : ''}`
     : `advance ${step.advance.text}`;
@@ -188,7 +188,7 @@ export async function runScenario(node: ScenarioNode, s: Scenario, agent: { name
         }
       }
       points.push({
-        description: `${s.description ? `${s.file} (${s.description})` : s.file}: expect.state`, problems,
+        description: `${scenarioTitle(s)}: expect.state`, problems,
         details: [['at', `${s.file}:${s.state.line}`], ['expected', s.state.entries], ['actual', actual]],
       });
     }

@@ -237,6 +237,11 @@ export function parseScenario(file: string, source: string): Scenario {
   return scenario;
 }
 
+/** How a scenario is named in the output: its file, and its description if it has one. */
+export function scenarioTitle(s: Pick<Scenario, 'file' | 'description'>): string {
+  return s.description ? `${s.file} (${s.description})` : s.file;
+}
+
 /**
  * Once the agent under test has a name (after its build): every name a scenario uses must be that
  * agent or one of its `agents`, and no companion may take the agent's own name. Checked for every
