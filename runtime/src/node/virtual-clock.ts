@@ -3,8 +3,8 @@
  * its `busClock`, so agent timers fall due when a scenario says and never by the real time a slow
  * machine took.
  *
- * `advance(ms)` is "ms pass": it steps through the due times of the timers waiting on the node, in
- * due order, and lets each round's handlings finish before the next, so a timer due at +10 s fires
+ * `advance(ms)` is "ms pass": it steps through the due times of the timers waiting on the node
+ * (and the protocol deadlines pending on its bus), in due order, and lets each round's handlings finish before the next, so a timer due at +10 s fires
  * before one due at +20 s whatever order they were set in, and a 10 s timer re-armed by its
  * handling fires 6 times in `advance(60_000)`. The rounds are bounded (`maxRounds`): a 1 ms timer
  * re-armed every time, over a year, is refused before it starts looping, not run for hours.
