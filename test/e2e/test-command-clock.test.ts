@@ -1,8 +1,8 @@
 /**
  * `caxton test`'s virtual clock, state expectations and JUnit output (decision 2030), as an author
- * runs them: the AssemblyScript timer counter copied outside the checkout. A 1 ms timer does not
- * fire by real time (the steps after it take far longer than 1 ms: still 0), only when the clock is
- * advanced 1 ms; a 30 s timer does not fire while 29 s are advanced, fires on the last second, and
+ * runs them: the AssemblyScript timer counter copied outside the checkout. A 10 ms timer (the
+ * node's shortest) does not fire by real time (the step after it takes longer: still 0), only when
+ * the clock is advanced 10 ms; a 30 s timer does not fire while 29 s are advanced, fires on the last second, and
  * the state after the steps is what the scenario expects; a scenario whose reply and state are
  * wrong fails with what differed, as a JUnit testcase with its failure.
  */
@@ -31,9 +31,9 @@ describe('caxton test: a virtual clock, expect.state and JUnit', () => {
       description: 'a 30 s timer',
       steps: [
         // On a real clock this timer would fire before the next step's reply: on the virtual one it waits.
-        ask('request', 'tick 1', { performative: 'agree' }),
+        ask('request', 'tick 10', { performative: 'agree' }),
         ask('query-ref', 'count', { performative: 'inform', content: '0' }),
-        { advance: '1ms', expect: { from: 'ticker', performative: 'inform', content: '1' } },
+        { advance: '10ms', expect: { from: 'ticker', performative: 'inform', content: '1' } },
         ask('request', 'tick 30000', { performative: 'agree' }),
         { advance: '29s' },
         ask('query-ref', 'count', { performative: 'inform', content: '1' }),
