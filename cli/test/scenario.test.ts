@@ -75,6 +75,7 @@ describe('caxton test: scenario files', () => {
     assert.match(refusal({ steps: [{ send: { performative: 'request', content: 'x' }, expect: { from: 'Bad Name', content: 'a' } }] }), /step 1 expect\.from is not an agent name/);
     assert.match(refusal({ steps: [{ send: { to: 'http', performative: 'request', content: 'x' }, expect: { content: 'a' } }] }), /step 1 send\.to names the node's own http service/);
     assert.match(refusal({ agents: [{ name: 'x'.repeat(129), path: 'p' }], steps: [valid.steps[0]] }), /agents\[1\]\.name is not an agent name: .*1-128 characters/);
+    assert.match(refusal({ steps: [{ send: { performative: 'request', content: null }, expect: { content: 'a' } }] }), /step 1 send\.content must be a string/);
     assert.match(refusal({ steps: [{ advance: 'soon' }] }), /step 1 advance is not a duration: "soon"/);
     assert.match(refusal({ steps: [{ advance: '400d' }] }), /step 1 advance moves the clock more than a year/);
     assert.match(refusal({ steps: [{ wait: '1s' }] }), /step 1 has unknown field wait/);
@@ -155,6 +156,11 @@ describe('caxton test: located JSON', () => {
     assert.equal(dotted.lineOf(['', 0]), 4, 'an empty key is a key, not the root');
     assert.equal((parseLocatedJson('{"__proto__": {"x": 1}}').value as Record<string, unknown>).__proto__ !== Object.prototype, true, 'an own key, no prototype change');
     assert.deepEqual(parseLocatedJson('\uFEFF{"a": 1}').value, { a: 1 }, 'a byte-order mark is skipped');
+    assert.equal(parseLocatedJson('{"a": 1,\r "b":\r\n 2}').lineOf(['b']), 3, 'a lone CR ends a line, CR LF once');
+    for (const [bad, line] of [['{"a":\n "x\\u12"\n}', 2], ['{"a":\n "x\\q"}', 2], ['{"a": "\\u00e9\\uD83D\\uDE00\\/"}', 0]] as const) {
+      if (line === 0) assert.equal((parseLocatedJson(bad).value as { a: string }).a, JSON.parse(bad).a, bad);
+      else assert.throws(() => parseLocatedJson(bad), (err: unknown) => err instanceof JsonSyntaxError && err.line === line, bad);
+    }
     for (const bad of ['', '{"a": 1,}', '[1 2]', '{"a": "b\n"}', '01', '{"a": tru}', '"x" y']) assert.throws(() => parseLocatedJson(bad), JsonSyntaxError, bad);
   });
 

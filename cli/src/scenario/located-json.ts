@@ -46,7 +46,8 @@ export function parseLocatedJson(text: string): LocatedJson {
   const skipSpace = (): void => {
     while (pos < text.length) {
       const c = text[pos]!;
-      if (c === '\n') line++;
+      // A line ends with LF, CR LF or a lone CR (old Mac files): each counts once.
+      if (c === '\n' || (c === '\r' && text[pos + 1] !== '\n')) line++;
       else if (c !== ' ' && c !== '\t' && c !== '\r') return;
       pos++;
     }
@@ -63,8 +64,15 @@ export function parseLocatedJson(text: string): LocatedJson {
       const c = text[pos];
       if (c === undefined) fail('unterminated string');
       if (c === '"') break;
-      if (c === '\\') pos += text[pos + 1] === 'u' ? 6 : 2;
-      else if (c! < ' ') fail('a control character (a raw newline or tab) inside a string; write it as \\n or \\t');
+      if (c === '\\') {
+        // Read the escape exactly, so a bad one is refused where it is, not lines later.
+        const e = text[pos + 1];
+        if (e === 'u') {
+          if (!/^[0-9A-Fa-f]{4}$/.test(text.slice(pos + 2, pos + 6))) fail('a \\u escape without 4 hex digits');
+          pos += 6;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) pos += 2;
+        else fail('a bad escape in a string');
+      } else if (c! < ' ') fail('a control character (a raw newline or tab) inside a string; write it as \\n or \\t');
       else pos++;
     }
     pos++;

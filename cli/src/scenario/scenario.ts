@@ -171,7 +171,7 @@ class Checker {
     if (raw.expect === undefined) this.refuse(path, at, 'sends without expect: say what must come back, so the step knows when it is over');
     const send: { to?: string; performative: Performative; content: string } = {
       performative: this.performative([...path, 'send', 'performative'], `${at} send.performative`, raw.send.performative),
-      content: this.text([...path, 'send', 'content'], `${at} send.content`, raw.send.content ?? ''),
+      content: raw.send.content === undefined ? '' : this.text([...path, 'send', 'content'], `${at} send.content`, raw.send.content),
     };
     if (raw.send.to !== undefined) send.to = this.agentName([...path, 'send', 'to'], `${at} send.to`, raw.send.to);
     return { kind: 'send', line, send, expect: this.expectations([...path, 'expect'], `${at} expect`, raw.expect) };
