@@ -9,21 +9,22 @@ import path from 'node:path';
 import { CaxtonClient, readTokenFile, tokenFilePath } from '@caxton/client';
 import { UsageError } from './cli-error.js';
 import { loadStartNode, type RunningNode } from './commands/serve-run.js';
+import type { ScenarioNode } from './commands/test-scenario.js';
 
 export interface LocalNode {
   client: CaxtonClient;
   address: string;
   dataDir: string;
-  /** Only with `virtualClock`: moves the node's clock forward; resolves once the timers now due were handled. */
-  advance?(ms: number): Promise<void>;
+  /** Only with `virtualClock`: see ScenarioNode.advance (the one statement of its contract). */
+  advance?: ScenarioNode['advance'];
   /** Closes the client, stops the node, removes a temporary data directory. */
   stop(): Promise<void>;
 }
 
 /**
  * `virtualClock` (`caxton test`, decision 2030): the node's clock stands still from its start and
- * moves only by `advance`, so a timer fires when a scenario says, never by the real time a slow
- * machine took.
+ * moves only by `advance` (runtime's VirtualClock: through the due timers in due order), so a timer
+ * fires when a scenario says, never by the real time a slow machine took.
  */
 export async function startLocalNode(opts: { apiPort: number; dataDir?: string; timeoutMs: number; prefix: string; virtualClock?: boolean }): Promise<LocalNode> {
   if (!Number.isInteger(opts.apiPort) || opts.apiPort < 0 || opts.apiPort > 65535) throw new UsageError(`--api-port ${opts.apiPort} is not a port`);
@@ -34,9 +35,10 @@ export async function startLocalNode(opts: { apiPort: number; dataDir?: string; 
   };
   const startNode = await loadStartNode();
   let node: RunningNode;
-  let now = Date.now();
+  // Loaded once startNode was: the same package, present.
+  const clock = opts.virtualClock ? new (await import('@caxton/runtime')).VirtualClock(Date.now()) : undefined;
   try {
-    node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: opts.apiPort, auth: { mode: 'token' }, ...(opts.virtualClock ? { busClock: () => now } : {}) });
+    node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: opts.apiPort, auth: { mode: 'token' }, ...(clock ? { busClock: clock.now } : {}) });
   } catch (err) {
     await removeTemporary();
     throw err;
@@ -53,12 +55,7 @@ export async function startLocalNode(opts: { apiPort: number; dataDir?: string; 
   const running = node;
   return {
     client, address, dataDir,
-    ...(opts.virtualClock ? {
-      async advance(ms: number) {
-        now += ms;
-        await running.clockMoved();
-      },
-    } : {}),
+    ...(clock ? { advance: (ms: number) => clock.advance(ms, running) } : {}),
     async stop() {
       client.close();
       await node.stop();

@@ -2,7 +2,7 @@
  * Every `caxton new` template carries a scenario that `caxton test` accepts (decision 2030): each
  * language's project is scaffolded into a temporary directory and its scenarios/*.json parsed and
  * name-checked as the command does before it starts a node. The AssemblyScript and JavaScript
- * scaffolds also run theirs end to end (test/e2e/test-command-templates.test.ts).
+ * scaffolds also run theirs end to end (test/e2e/test-command-template-assemblyscript.test.ts and -javascript.test.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';

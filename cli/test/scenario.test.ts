@@ -73,6 +73,9 @@ describe('caxton test: scenario files', () => {
     assert.match(refusal({ steps: [{ send: { performative: 'request', content: 'x' }, expect: { content: 5 } }] }), /step 1 expect\.content must be a string/);
     assert.match(refusal({ steps: [{ send: { performative: 'request', content: 'x' }, expect: [{ content: 'a' }, { size: 1 }] }] }), /step 1 expect\[2\] has unknown field size/);
     assert.match(refusal({ steps: [{ send: { performative: 'request', content: 'x' }, expect: { from: 'Bad Name', content: 'a' } }] }), /step 1 expect\.from is not an agent name/);
+    assert.match(refusal({ steps: [{ send: { to: 'http', performative: 'request', content: 'x' }, expect: { content: 'a' } }] }), /step 1 send\.to names the node's own http service/);
+    assert.match(refusal({ agents: [{ name: 'x'.repeat(129), path: 'p' }], steps: [valid.steps[0]] }), /agents\[1\]\.name is not an agent name: .*1-128 characters/);
+    assert.match(refusal({ steps: [{ send: { performative: 'request', content: null }, expect: { content: 'a' } }] }), /step 1 send\.content must be a string/);
     assert.match(refusal({ steps: [{ advance: 'soon' }] }), /step 1 advance is not a duration: "soon"/);
     assert.match(refusal({ steps: [{ advance: '400d' }] }), /step 1 advance moves the clock more than a year/);
     assert.match(refusal({ steps: [{ wait: '1s' }] }), /step 1 has unknown field wait/);
@@ -86,6 +89,14 @@ describe('caxton test: scenario files', () => {
     assert.match(refusal({ steps: Array.from({ length: MAX_STEPS + 1 }, () => valid.steps[0]) }), new RegExp(`more than ${MAX_STEPS}`));
     assert.match(refusal(`{"steps": [], "pad": "${'x'.repeat(1024 * 1024)}"}`), /larger than/);
     assert.match(refusal('{"steps": [' + '['.repeat(100) + ']'.repeat(100) + ']}'), /nesting deeper than 64/);
+  });
+
+  it('takes every agent name the node takes (core\'s rule): upper case, dots, underscores, 128 characters', () => {
+    const long = `A${'b'.repeat(127)}`;
+    const s = parseScenario('s.json', '{"agents": [{"name": "ledger.v2", "path": "l"},\n {"name": "' + long + '", "path": "m"}],\n "steps": [{"send": {"to": "ledger.v2", "performative": "request", "content": "x"},\n "expect": {"from": "My_Agent", "content": "y"}}]}');
+    assert.deepEqual(s.agents.map((a) => a.name), ['ledger.v2', long]);
+    checkNames(s, 'My_Agent');
+    assert.match(refusal('{"agents": [{"name": "ledger.v2", "path": "l"}],\n "steps": [{"send": {"to": "ledger.v2",\n "performative": "shout", "content": "x"}, "expect": {"content": "y"}}]}'), /^s\.json:3: step 1 send\.performative/, 'a dotted name does not confuse the lines');
   });
 
   it('checks the names a scenario uses once the agent under test has one', () => {
@@ -136,12 +147,35 @@ describe('caxton test: located JSON', () => {
     const text = '{\n "a": [1, -2.5e3, "x\\n\\u00e9"],\n "b": {\n  "c": true, "d": null\n }\n}';
     const located = parseLocatedJson(text);
     assert.deepEqual(located.value, JSON.parse(text));
-    assert.equal(located.lineOf('a.1'), 2);
-    assert.equal(located.lineOf('b.d'), 4);
-    assert.equal(located.lineOf('b.nothing.deeper'), 3, 'a path not there: its nearest parent');
+    assert.equal(located.lineOf(['a', 1]), 2);
+    assert.equal(located.lineOf(['b', 'd']), 4);
+    assert.equal(located.lineOf(['b', 'nothing', 'deeper']), 3, 'a path not there: its nearest parent');
+    const dotted = parseLocatedJson('{"a.b": 1,\n "a": {\n "b": 2}, "": [\n 3]}');
+    assert.equal(dotted.lineOf(['a.b']), 1, 'a key with a dot is one segment');
+    assert.equal(dotted.lineOf(['a', 'b']), 3, 'not the key "a.b"');
+    assert.equal(dotted.lineOf(['', 0]), 4, 'an empty key is a key, not the root');
     assert.equal((parseLocatedJson('{"__proto__": {"x": 1}}').value as Record<string, unknown>).__proto__ !== Object.prototype, true, 'an own key, no prototype change');
     assert.deepEqual(parseLocatedJson('\uFEFF{"a": 1}').value, { a: 1 }, 'a byte-order mark is skipped');
+    assert.equal(parseLocatedJson('{"a": 1,\r "b":\r\n 2}').lineOf(['b']), 3, 'a lone CR ends a line, CR LF once');
+    for (const [bad, line] of [['{"a":\n "x\\u12"\n}', 2], ['{"a":\n "x\\q"}', 2], ['{"a": "\\u00e9\\uD83D\\uDE00\\/"}', 0]] as const) {
+      if (line === 0) assert.equal((parseLocatedJson(bad).value as { a: string }).a, JSON.parse(bad).a, bad);
+      else assert.throws(() => parseLocatedJson(bad), (err: unknown) => err instanceof JsonSyntaxError && err.line === line, bad);
+    }
     for (const bad of ['', '{"a": 1,}', '[1 2]', '{"a": "b\n"}', '01', '{"a": tru}', '"x" y']) assert.throws(() => parseLocatedJson(bad), JsonSyntaxError, bad);
+  });
+
+  it('parses a worst case for paths, a long key over a big array in a 1 MiB file, keeping each line', () => {
+    // Paths built as strings cost key length × elements: this file (500 K-char key, 260 K elements)
+    // did not finish in 100 s that way, and grew without bound. A location tree costs one node per value.
+    const elements = 260_000;
+    const key = 'k'.repeat(1024 * 1024 - elements * 2 - 16);
+    const text = `{"${key}":\n[${'0,'.repeat(elements - 1)}\n0]}`;
+    assert.ok(Buffer.byteLength(text) <= 1024 * 1024, `${Buffer.byteLength(text)} bytes: within MAX_SCENARIO_BYTES`);
+    const located = parseLocatedJson(text);
+    assert.equal(((located.value as Record<string, unknown[]>)[key])!.length, elements);
+    assert.equal(located.lineOf([key]), 2);
+    assert.equal(located.lineOf([key, 0]), 2);
+    assert.equal(located.lineOf([key, elements - 1]), 3);
   });
 });
 
@@ -150,11 +184,11 @@ describe('caxton test: JUnit', () => {
     const xml = junitReport('counter', [
       { name: 'scenarios/a.json', classname: 'counter', timeMs: 1250, failures: [] },
       { name: 'scenarios/b.json (<wrong> & "odd")', classname: 'counter', timeMs: 500, failures: ['step 2: content: expected "5", got "2"'], details: 'step 2\n  expected: {"content":"5"}\u0001' },
-    ], { timestamp: '2026-11-24T12:00:00.000Z' });
+    ], { timestamp: '2026-11-24T12:00:00' });
     assert.equal(xml, [
       '<?xml version="1.0" encoding="UTF-8"?>',
       '<testsuites name="caxton test" tests="2" failures="1" errors="0" time="1.750">',
-      '  <testsuite name="counter" tests="2" failures="1" errors="0" skipped="0" time="1.750" timestamp="2026-11-24T12:00:00.000Z">',
+      '  <testsuite name="counter" tests="2" failures="1" errors="0" skipped="0" time="1.750" timestamp="2026-11-24T12:00:00">',
       '    <testcase name="scenarios/a.json" classname="counter" time="1.250"/>',
       '    <testcase name="scenarios/b.json (&lt;wrong&gt; &amp; &quot;odd&quot;)" classname="counter" time="0.500">',
       '      <failure message="step 2: content: expected &quot;5&quot;, got &quot;2&quot;" type="caxton.scenario">step 2\n  expected: {&quot;content&quot;:&quot;5&quot;}\ufffd</failure>',
@@ -163,7 +197,23 @@ describe('caxton test: JUnit', () => {
       '</testsuites>',
       '',
     ].join('\n'));
-    assert.match(junitReport('x', [], { timestamp: 't', error: 'the build failed: <x>' }), /errors="1"[^]*<error message="the build failed: &lt;x&gt;" type="caxton.run"\/>/);
+    assert.equal(junitReport('proj', [{ name: 'build', classname: 'proj', timeMs: 0, failures: [], error: 'the build failed: <x>\n  at line 3\r' }], { timestamp: 't' }), [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      '<testsuites name="caxton test" tests="1" failures="0" errors="1" time="0.000">',
+      '  <testsuite name="proj" tests="1" failures="0" errors="1" skipped="0" time="0.000" timestamp="t">',
+      '    <testcase name="build" classname="proj" time="0.000">',
+      '      <error message="the build failed: &lt;x&gt;" type="caxton.run">the build failed: &lt;x&gt;\n  at line 3&#13;</error>',
+      '    </testcase>',
+      '  </testsuite>',
+      '</testsuites>',
+      '',
+    ].join('\n'), 'a build failure is an error inside a testcase, where CI systems show it');
+    const interrupted = junitReport('c', [
+      { name: 'a.json', classname: 'c', timeMs: 10, failures: [] },
+      { name: 'b.json (two\nlines\tand a tab)', classname: 'c', timeMs: 0, failures: [], skipped: 'interrupted' },
+    ], { timestamp: 't' });
+    assert.match(interrupted, /<testsuite name="c" tests="2" failures="0" errors="0" skipped="1" /);
+    assert.match(interrupted, /<testcase name="b\.json \(two&#10;lines&#9;and a tab\)" classname="c" time="0\.000">\n {6}<skipped message="interrupted"\/>\n {4}<\/testcase>/, 'not run: skipped; newlines and tabs in attributes kept as references');
   });
 });
 

@@ -6,6 +6,7 @@
 export { startNode, CAXTON_VERSION, type RunningNode } from './start/start-node.js';
 export type { StartNodeOptions } from './start/options.js';
 export { defaultShards } from './node/sandbox-host.js';
+export { VirtualClock, AdvanceTooLongError, MAX_ADVANCE_ROUNDS, type ClockedTimers } from './node/virtual-clock.js';
 export type { ClusterOptions } from './topology/cluster/options.js';
 export { insecureLinks, describeInsecureLink, isLoopbackHost, type KafkaConnectionSpec, type EtcdConnectionSpec, type TlsFiles, type KafkaSaslMechanism, type InsecureLink } from './topology/cluster/transport-security.js';
 export * from './api/index.js';

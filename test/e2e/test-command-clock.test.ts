@@ -1,9 +1,10 @@
 /**
  * `caxton test`'s virtual clock, state expectations and JUnit output (decision 2030), as an author
- * runs them: the AssemblyScript timer counter copied outside the checkout. A 30 s timer does not
- * fire while the scenario's clock stands still (29 s advanced: still 0), fires on the last second
- * advanced, and the state after the steps is what the scenario expects; a scenario whose reply and
- * state are wrong fails with what differed, as a JUnit testcase with its failure.
+ * runs them: the AssemblyScript timer counter copied outside the checkout. A 10 ms timer (the
+ * node's shortest) does not fire by real time (the step after it takes longer: still 0), only when
+ * the clock is advanced 10 ms; a 30 s timer does not fire while 29 s are advanced, fires on the last second, and
+ * the state after the steps is what the scenario expects; a scenario whose reply and state are
+ * wrong fails with what differed, as a JUnit testcase with its failure.
  */
 import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -29,13 +30,17 @@ describe('caxton test: a virtual clock, expect.state and JUnit', () => {
     await writeFile(path.join(dir, 'scenarios', 'timer.json'), JSON.stringify({
       description: 'a 30 s timer',
       steps: [
+        // On a real clock this timer would fire before the next step's reply: on the virtual one it waits.
+        ask('request', 'tick 10', { performative: 'agree' }),
+        ask('query-ref', 'count', { performative: 'inform', content: '0' }),
+        { advance: '10ms', expect: { from: 'ticker', performative: 'inform', content: '1' } },
         ask('request', 'tick 30000', { performative: 'agree' }),
         { advance: '29s' },
-        ask('query-ref', 'count', { performative: 'inform', content: '0' }),
-        { advance: '1s', expect: { from: 'ticker', performative: 'inform', content: '1' } },
-        ask('query-ref', 'count', { content: '1' }),
+        ask('query-ref', 'count', { performative: 'inform', content: '1' }),
+        { advance: '1s', expect: { from: 'ticker', performative: 'inform', content: '2' } },
+        ask('query-ref', 'count', { content: '2' }),
       ],
-      expect: { state: { count: '1', armed: '1', notes: null } },
+      expect: { state: { count: '2', armed: '2', notes: null } },
     }, null, 2));
     await writeFile(path.join(dir, 'scenarios', 'wrong.json'), JSON.stringify({
       steps: [

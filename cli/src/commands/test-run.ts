@@ -12,7 +12,7 @@ import type { CommandContext, GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { buildProject, displayPath, loadArtifact } from '../artifact-source.js';
 import { startLocalNode } from '../local-node.js';
-import { checkNames, MAX_SCENARIO_BYTES, parseScenario, type Scenario } from '../scenario/scenario.js';
+import { checkNames, MAX_SCENARIO_BYTES, parseScenario, scenarioTitle, type Scenario } from '../scenario/scenario.js';
 import { tapBailOut, tapPlan, tapStep, tapSummary } from '../scenario/tap.js';
 import { junitReport, type JUnitCase } from '../scenario/junit.js';
 import type { Reporter } from '../scenario/reporters.js';
@@ -70,7 +70,7 @@ async function loadCompanions(ctx: CommandContext, loaded: readonly LoadedScenar
 function junitCase(s: Scenario, agent: string, r: ScenarioResult): JUnitCase {
   const failed = r.points.filter((p) => p.problems.length > 0);
   return {
-    name: s.description ? `${s.file} (${s.description})` : s.file,
+    name: scenarioTitle(s),
     classname: agent,
     timeMs: r.timeMs,
     failures: failed.map((p) => `${p.description}: ${p.problems.join('; ')}`),
@@ -88,7 +88,7 @@ export async function runTest(ctx: CommandContext, argv: TestArgs): Promise<numb
   const junit = argv.reporter === 'junit';
   const out = (text: string): void => void ctx.io.stdout.write(text);
   const suite = path.basename(dir);
-  const startedAt = new Date(ctx.io.now()).toISOString();
+  const startedAt = new Date(ctx.io.now()).toISOString().slice(0, 19);
   const plan = tapPlan(scenarios.reduce((n, s) => n + pointCount(s), 0));
 
   let built;
@@ -96,7 +96,7 @@ export async function runTest(ctx: CommandContext, argv: TestArgs): Promise<numb
     built = await buildProject(ctx, dir);
   } catch (err) {
     const reason = `the build failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-    out(junit ? junitReport(suite, [], { timestamp: startedAt, error: reason }) : `${plan}${tapBailOut(reason)}`);
+    out(junit ? junitReport(suite, [{ name: 'build', classname: suite, timeMs: 0, failures: [], error: `the build failed: ${err instanceof Error ? err.message : String(err)}` }], { timestamp: startedAt }) : `${plan}${tapBailOut(reason)}`);
     ctx.note(err instanceof Error ? err.message : String(err));
     return EXIT.FAILURE;
   }
@@ -136,7 +136,9 @@ export async function runTest(ctx: CommandContext, argv: TestArgs): Promise<numb
     await node.stop();
   }
   if (interrupted) {
-    out(junit ? junitReport(suite, cases, { timestamp: startedAt, error: 'interrupted' }) : tapBailOut('interrupted'));
+    // The scenarios not run show as skipped, so the report says the run was cut short and where.
+    const notRun = scenarios.slice(cases.length).map((s): JUnitCase => ({ name: scenarioTitle(s), classname: agent, timeMs: 0, failures: [], skipped: 'interrupted' }));
+    out(junit ? junitReport(suite, [...cases, ...notRun], { timestamp: startedAt }) : tapBailOut('interrupted'));
     return EXIT.INTERRUPTED;
   }
   out(junit ? junitReport(suite, cases, { timestamp: startedAt }) : tapSummary(n - failed, failed));

@@ -7,10 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CaxtonClient } from '@caxton/client';
-import type { MessageEvent } from '@caxton/core';
+import { CaxtonError, type MessageEvent } from '@caxton/core';
 import { localName } from '../send/conversation-watch.js';
 import {
-  addressing, assignMessages, MAX_SEEN_PER_STEP, stateProblems, stepProblems,
+  addressing, assignMessages, MAX_SEEN_PER_STEP, scenarioTitle, stateProblems, stepProblems,
   type Addressing, type Scenario, type ScenarioStep, type SeenMessage,
 } from '../scenario/scenario.js';
 
@@ -23,7 +23,11 @@ export interface Deployable {
 /** What `caxton test` needs of its node: the API and the virtual clock. */
 export interface ScenarioNode {
   client: CaxtonClient;
-  /** Moves the node's clock forward; resolves once the timers now due were handled. */
+  /**
+   * Moves the node's virtual clock `ms` forward, through the due times of the timers waiting on the
+   * way in due order (a periodic timer fires once per period); resolves once the timers due at each
+   * of them were handled. Rejects (a CaxtonError) when the timers would not stop firing.
+   */
   advance(ms: number): Promise<void>;
 }
 
@@ -54,7 +58,7 @@ function seenOf(e: MessageEvent): SeenMessage {
 }
 
 function stepTitle(s: Scenario, i: number, step: ScenarioStep): string {
-  const title = s.description ? `${s.file} (${s.description})` : s.file;
+  const title = scenarioTitle(s);
   const what = step.kind === 'send'
     ? `${step.send.performative} ${JSON.stringify(step.send.content)}${step.send.to ? ` to ${step.send.to}` : ''}`
     : `advance ${step.advance.text}`;
@@ -91,7 +95,8 @@ async function runStep(node: ScenarioNode, agent: string, step: ScenarioStep, ti
     } else {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
-      const moved = await Promise.race([node.advance(step.advance.ms).then(() => 'done' as const), late]).finally(() => clearTimeout(timer));
+      const moved = await Promise.race([node.advance(step.advance.ms).then(() => 'done' as const, (err: unknown) => err as Error), late]).finally(() => clearTimeout(timer));
+      if (moved instanceof Error) return { problems: [`advance ${step.advance.text} failed: ${moved instanceof CaxtonError ? moved.describe() : moved.message}`], actual: [] };
       if (moved === 'late') return { problems: [`the timers due after advance ${step.advance.text} were not handled within ${timeoutMs} ms`], actual: [] };
     }
     // Who "the scenario" is on the node: the sender the node gave the message just sent.
@@ -183,7 +188,7 @@ export async function runScenario(node: ScenarioNode, s: Scenario, agent: { name
         }
       }
       points.push({
-        description: `${s.description ? `${s.file} (${s.description})` : s.file}: expect.state`, problems,
+        description: `${scenarioTitle(s)}: expect.state`, problems,
         details: [['at', `${s.file}:${s.state.line}`], ['expected', s.state.entries], ['actual', actual]],
       });
     }

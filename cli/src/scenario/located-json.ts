@@ -3,14 +3,26 @@
  * name `file:line` (JSON.parse gives values without positions). Also refuses what JSON.parse lets
  * through silently: a key given twice in one object (the later would win unseen). Pure: no I/O.
  *
- * A value's place is its path: `steps.2.send.performative` (object keys and array indexes joined
- * by dots); `lineOf(path)` gives the line its value starts on (1-based), or its parent's.
+ * A value's place is its path as segments: `['steps', 2, 'send', 'performative']` (object keys and
+ * array indexes); `lineOf(path)` gives the line its value starts on (1-based), or its parent's.
+ * Lines are kept in a tree beside the value (one node per value, its children by key or index), not
+ * as joined path strings: those cost key length × elements (a long key over a big array made a 1 MiB
+ * file take minutes), and `{"a.b": …}` would collide with `{"a": {"b": …}}`.
  */
+
+/** A value's place: object keys and array indexes from the root. */
+export type JsonPath = readonly (string | number)[];
 
 export interface LocatedJson {
   value: unknown;
   /** The line (1-based) where the value at `path` starts; the nearest located parent's otherwise. */
-  lineOf(path: string): number;
+  lineOf(path: JsonPath): number;
+}
+
+/** Where one value starts, and where its members do (absent for a scalar or an empty container). */
+interface Location {
+  line: number;
+  children?: Map<string | number, Location>;
 }
 
 export class JsonSyntaxError extends Error {
@@ -23,7 +35,6 @@ export class JsonSyntaxError extends Error {
 const MAX_DEPTH = 64;
 
 export function parseLocatedJson(text: string): LocatedJson {
-  const lines = new Map<string, number>();
   // A byte-order mark some editors write first is not part of the JSON.
   let pos = text.startsWith('\uFEFF') ? 1 : 0;
   let line = 1;
@@ -35,7 +46,8 @@ export function parseLocatedJson(text: string): LocatedJson {
   const skipSpace = (): void => {
     while (pos < text.length) {
       const c = text[pos]!;
-      if (c === '\n') line++;
+      // A line ends with LF, CR LF or a lone CR (old Mac files): each counts once.
+      if (c === '\n' || (c === '\r' && text[pos + 1] !== '\n')) line++;
       else if (c !== ' ' && c !== '\t' && c !== '\r') return;
       pos++;
     }
@@ -52,8 +64,15 @@ export function parseLocatedJson(text: string): LocatedJson {
       const c = text[pos];
       if (c === undefined) fail('unterminated string');
       if (c === '"') break;
-      if (c === '\\') pos += text[pos + 1] === 'u' ? 6 : 2;
-      else if (c! < ' ') fail('a control character (a raw newline or tab) inside a string; write it as \\n or \\t');
+      if (c === '\\') {
+        // Read the escape exactly, so a bad one is refused where it is, not lines later.
+        const e = text[pos + 1];
+        if (e === 'u') {
+          if (!/^[0-9A-Fa-f]{4}$/.test(text.slice(pos + 2, pos + 6))) fail('a \\u escape without 4 hex digits');
+          pos += 6;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) pos += 2;
+        else fail('a bad escape in a string');
+      } else if (c! < ' ') fail('a control character (a raw newline or tab) inside a string; write it as \\n or \\t');
       else pos++;
     }
     pos++;
@@ -66,9 +85,10 @@ export function parseLocatedJson(text: string): LocatedJson {
 
   const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
-  const value = (path: string, depth: number): unknown => {
+  /** Parses the value at `pos`, recording where it (and what it holds) starts in `here`. */
+  const value = (here: Location, depth: number): unknown => {
     skipSpace();
-    lines.set(path, line);
+    here.line = line;
     if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH}`);
     const c = text[pos];
     if (c === '{') {
@@ -89,8 +109,7 @@ export function parseLocatedJson(text: string): LocatedJson {
         }
         skipSpace();
         expectChar(':');
-        const child = path === '' ? key : `${path}.${key}`;
-        Object.defineProperty(out, key, { value: value(child, depth + 1), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, key, { value: value(childOf(here, key), depth + 1), enumerable: true, writable: true, configurable: true });
         skipSpace();
         if (text[pos] === ',') {
           pos++;
@@ -109,7 +128,7 @@ export function parseLocatedJson(text: string): LocatedJson {
         return out;
       }
       for (;;) {
-        out.push(value(path === '' ? String(out.length) : `${path}.${out.length}`, depth + 1));
+        out.push(value(childOf(here, out.length), depth + 1));
         skipSpace();
         if (text[pos] === ',') {
           pos++;
@@ -135,17 +154,26 @@ export function parseLocatedJson(text: string): LocatedJson {
     return fail('expected a JSON value');
   };
 
-  const result = value('', 0);
+  const root: Location = { line: 1 };
+  const result = value(root, 0);
   skipSpace();
   if (pos < text.length) fail('more text after the JSON value');
   return {
     value: result,
-    lineOf(path: string): number {
-      for (let p = path; ; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
-        const found = lines.get(p);
-        if (found !== undefined) return found;
-        if (p === '') return 1;
+    lineOf(path: JsonPath): number {
+      let at = root;
+      for (const segment of path) {
+        const next = at.children?.get(segment);
+        if (next === undefined) break;
+        at = next;
       }
+      return at.line;
     },
   };
+}
+
+function childOf(parent: Location, segment: string | number): Location {
+  const child: Location = { line: parent.line };
+  (parent.children ??= new Map()).set(segment, child);
+  return child;
 }

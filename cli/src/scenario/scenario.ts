@@ -22,10 +22,10 @@
  * itself, in the step's conversation; for `advance`: anyone), then check `performative`, `content` (exact) and `contentIncludes`. `expect.state`
  * checks the agent's durable state after the last step: each key's value, `null` for absent.
  */
-import { PERFORMATIVES, type Performative } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, PERFORMATIVES, type Performative } from '@caxton/core';
 import { UsageError } from '../cli-error.js';
 import { parseDuration } from '../parse.js';
-import { JsonSyntaxError, parseLocatedJson } from './located-json.js';
+import { JsonSyntaxError, parseLocatedJson, type JsonPath } from './located-json.js';
 
 /** A scenario file is read whole: bound it before reading (a test file, not a data set). */
 export const MAX_SCENARIO_BYTES = 1024 * 1024;
@@ -77,8 +77,11 @@ export interface Scenario {
   state?: { entries: Record<string, string | null>; line: number };
 }
 
-/** Agent names as the node takes them (the same rule as `caxton new`'s). */
-const AGENT_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+/**
+ * Names the node keeps for its own platform services (runtime's sender-policy): no agent is
+ * deployed under them, so a scenario naming one is refused here, with its line, not by the node.
+ */
+const PLATFORM_NAMES: ReadonlySet<string> = new Set(['ams', 'df', 'http']);
 
 const HINT = 'see docs/writing-agents.md, "Scenario tests": {"steps": [{"send": {"performative": "request", "content": "…"}, "expect": {"performative": "inform", "content": "…"}}]}';
 
@@ -88,99 +91,101 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** One file's checks: every refusal names `file:line` of the value at fault. */
 class Checker {
-  constructor(readonly file: string, private readonly lineOf: (path: string) => number) {}
+  constructor(readonly file: string, private readonly lineOf: (path: JsonPath) => number) {}
 
-  line(path: string): number {
+  line(path: JsonPath): number {
     return this.lineOf(path);
   }
 
-  refuse(path: string, where: string, problem: string): never {
+  refuse(path: JsonPath, where: string, problem: string): never {
     throw new UsageError(`${this.file}:${this.lineOf(path)}: ${where}${where ? ' ' : ''}${problem}`, HINT);
   }
 
-  onlyKeys(path: string, where: string, v: Record<string, unknown>, allowed: readonly string[]): void {
+  onlyKeys(path: JsonPath, where: string, v: Record<string, unknown>, allowed: readonly string[]): void {
     const extra = Object.keys(v).filter((k) => !allowed.includes(k));
-    if (extra.length > 0) this.refuse(`${path}${path ? '.' : ''}${extra[0]}`, where, `has unknown field${extra.length > 1 ? 's' : ''} ${extra.join(', ')} (allowed: ${allowed.join(', ')})`);
+    if (extra.length > 0) this.refuse([...path, extra[0]!], where, `has unknown field${extra.length > 1 ? 's' : ''} ${extra.join(', ')} (allowed: ${allowed.join(', ')})`);
   }
 
-  text(path: string, where: string, v: unknown): string {
+  text(path: JsonPath, where: string, v: unknown): string {
     if (typeof v !== 'string') this.refuse(path, where, 'must be a string');
     return v;
   }
 
-  performative(path: string, where: string, v: unknown): Performative {
+  performative(path: JsonPath, where: string, v: unknown): Performative {
     if (typeof v !== 'string' || !(PERFORMATIVES as readonly string[]).includes(v)) this.refuse(path, where, `is not a FIPA performative: ${JSON.stringify(v)?.slice(0, 40)}`);
     return v as Performative;
   }
 
-  agentName(path: string, where: string, v: unknown): string {
+  /** An agent name as the node takes them: core's one rule, less the platform's own names. */
+  agentName(path: JsonPath, where: string, v: unknown): string {
     const name = this.text(path, where, v);
-    if (!AGENT_NAME.test(name)) this.refuse(path, where, `is not an agent name: ${JSON.stringify(name.slice(0, 70))} (lower-case letters, digits and dashes, starting with a letter)`);
+    if (!AGENT_NAME.test(name)) this.refuse(path, where, `is not an agent name: ${JSON.stringify(name.slice(0, 140))} (${AGENT_NAME_HINT})`);
+    if (PLATFORM_NAMES.has(name.toLowerCase())) this.refuse(path, where, `names the node's own ${name} service, which no agent can be deployed as`);
     return name;
   }
 
-  strings(path: string, where: string, v: unknown): Record<string, string> {
+  strings(path: JsonPath, where: string, v: unknown): Record<string, string> {
     if (!isObject(v)) this.refuse(path, where, 'must be an object of strings');
     const out: Record<string, string> = {};
-    for (const [k, value] of Object.entries(v)) Object.defineProperty(out, k, { value: this.text(`${path}.${k}`, `${where}.${k}`, value), enumerable: true, writable: true, configurable: true });
+    for (const [k, value] of Object.entries(v)) Object.defineProperty(out, k, { value: this.text([...path, k], `${where}.${k}`, value), enumerable: true, writable: true, configurable: true });
     return out;
   }
 
-  expectations(path: string, where: string, v: unknown): MessageExpectation[] {
+  expectations(path: JsonPath, where: string, v: unknown): MessageExpectation[] {
     const list = Array.isArray(v) ? v : [v];
     if (list.length === 0) this.refuse(path, where, 'is an empty list');
     if (list.length > MAX_EXPECTATIONS) this.refuse(path, where, `has ${list.length} expectations, more than ${MAX_EXPECTATIONS}`);
     return list.map((raw: unknown, i) => {
-      const p = Array.isArray(v) ? `${path}.${i}` : path;
+      const p = Array.isArray(v) ? [...path, i] : path;
       const w = Array.isArray(v) ? `${where}[${i + 1}]` : where;
       if (!isObject(raw)) this.refuse(p, w, 'must be an object');
       this.onlyKeys(p, w, raw, ['from', 'to', 'performative', 'content', 'contentIncludes']);
       const e: MessageExpectation = { line: this.line(p) };
-      if (raw.from !== undefined) e.from = this.agentName(`${p}.from`, `${w}.from`, raw.from);
-      if (raw.to !== undefined) e.to = this.agentName(`${p}.to`, `${w}.to`, raw.to);
-      if (raw.performative !== undefined) e.performative = this.performative(`${p}.performative`, `${w}.performative`, raw.performative);
-      if (raw.content !== undefined) e.content = this.text(`${p}.content`, `${w}.content`, raw.content);
-      if (raw.contentIncludes !== undefined) e.contentIncludes = this.text(`${p}.contentIncludes`, `${w}.contentIncludes`, raw.contentIncludes);
+      if (raw.from !== undefined) e.from = this.agentName([...p, 'from'], `${w}.from`, raw.from);
+      if (raw.to !== undefined) e.to = this.agentName([...p, 'to'], `${w}.to`, raw.to);
+      if (raw.performative !== undefined) e.performative = this.performative([...p, 'performative'], `${w}.performative`, raw.performative);
+      if (raw.content !== undefined) e.content = this.text([...p, 'content'], `${w}.content`, raw.content);
+      if (raw.contentIncludes !== undefined) e.contentIncludes = this.text([...p, 'contentIncludes'], `${w}.contentIncludes`, raw.contentIncludes);
       if (e.performative === undefined && e.content === undefined && e.contentIncludes === undefined) this.refuse(p, w, 'names nothing to check (performative, content or contentIncludes)');
       return e;
     });
   }
 
   step(i: number, raw: unknown): ScenarioStep {
-    const path = `steps.${i}`;
+    const path = ['steps', i];
     const at = `step ${i + 1}`;
     if (!isObject(raw)) this.refuse(path, at, 'must be an object with send or advance, and expect');
     const line = this.line(path);
     if (raw.advance !== undefined) {
       this.onlyKeys(path, at, raw, ['advance', 'expect']);
-      const text = this.text(`${path}.advance`, `${at} advance`, raw.advance);
+      const text = this.text([...path, 'advance'], `${at} advance`, raw.advance);
       const ms = parseDuration(text);
-      if (ms === undefined || ms <= 0) this.refuse(`${path}.advance`, `${at} advance`, `is not a duration: ${JSON.stringify(text.slice(0, 40))} (e.g. "30s", "500ms", "2m", "1h30m")`);
-      if (ms > MAX_ADVANCE_MS) this.refuse(`${path}.advance`, `${at} advance`, `moves the clock more than a year (${text})`);
-      const expect = raw.expect === undefined ? [] : this.expectations(`${path}.expect`, `${at} expect`, raw.expect);
+      if (ms === undefined || ms <= 0) this.refuse([...path, 'advance'], `${at} advance`, `is not a duration: ${JSON.stringify(text.slice(0, 40))} (e.g. "30s", "500ms", "2m", "1h30m")`);
+      if (ms > MAX_ADVANCE_MS) this.refuse([...path, 'advance'], `${at} advance`, `moves the clock more than a year (${text})`);
+      const expect = raw.expect === undefined ? [] : this.expectations([...path, 'expect'], `${at} expect`, raw.expect);
       return { kind: 'advance', line, advance: { ms, text }, expect };
     }
     this.onlyKeys(path, at, raw, ['send', 'expect']);
-    if (!isObject(raw.send)) this.refuse(raw.send === undefined ? path : `${path}.send`, `${at}${raw.send === undefined ? '' : ' send'}`, raw.send === undefined ? 'has neither send nor advance' : 'must be an object {performative, content, to?}');
-    this.onlyKeys(`${path}.send`, `${at} send`, raw.send, ['to', 'performative', 'content']);
+    if (!isObject(raw.send)) this.refuse(raw.send === undefined ? path : [...path, 'send'], `${at}${raw.send === undefined ? '' : ' send'}`, raw.send === undefined ? 'has neither send nor advance' : 'must be an object {performative, content, to?}');
+    this.onlyKeys([...path, 'send'], `${at} send`, raw.send, ['to', 'performative', 'content']);
     if (raw.expect === undefined) this.refuse(path, at, 'sends without expect: say what must come back, so the step knows when it is over');
     const send: { to?: string; performative: Performative; content: string } = {
-      performative: this.performative(`${path}.send.performative`, `${at} send.performative`, raw.send.performative),
-      content: this.text(`${path}.send.content`, `${at} send.content`, raw.send.content ?? ''),
+      performative: this.performative([...path, 'send', 'performative'], `${at} send.performative`, raw.send.performative),
+      content: raw.send.content === undefined ? '' : this.text([...path, 'send', 'content'], `${at} send.content`, raw.send.content),
     };
-    if (raw.send.to !== undefined) send.to = this.agentName(`${path}.send.to`, `${at} send.to`, raw.send.to);
-    return { kind: 'send', line, send, expect: this.expectations(`${path}.expect`, `${at} expect`, raw.expect) };
+    if (raw.send.to !== undefined) send.to = this.agentName([...path, 'send', 'to'], `${at} send.to`, raw.send.to);
+    return { kind: 'send', line, send, expect: this.expectations([...path, 'expect'], `${at} expect`, raw.expect) };
   }
 
   companion(i: number, raw: unknown): CompanionAgent {
-    const path = `agents.${i}`;
+    const path = ['agents', i];
     const at = `agents[${i + 1}]`;
     if (!isObject(raw)) this.refuse(path, at, 'must be an object {name, path, config?}');
     this.onlyKeys(path, at, raw, ['name', 'path', 'config']);
-    const name = this.agentName(`${path}.name`, `${at}.name`, raw.name);
-    const where = this.text(`${path}.path`, `${at}.path`, raw.path);
-    if (where === '') this.refuse(`${path}.path`, `${at}.path`, 'is empty');
-    return { name, path: where, config: raw.config === undefined ? {} : this.strings(`${path}.config`, `${at}.config`, raw.config), line: this.line(path) };
+    const name = this.agentName([...path, 'name'], `${at}.name`, raw.name);
+    const where = this.text([...path, 'path'], `${at}.path`, raw.path);
+    if (where === '') this.refuse([...path, 'path'], `${at}.path`, 'is empty');
+    return { name, path: where, config: raw.config === undefined ? {} : this.strings([...path, 'config'], `${at}.config`, raw.config), line: this.line(path) };
   }
 }
 
@@ -196,40 +201,45 @@ export function parseScenario(file: string, source: string): Scenario {
   }
   const c: Checker = new Checker(file, located.lineOf);
   const raw = located.value;
-  if (!isObject(raw)) c.refuse('', '', 'must hold a JSON object');
-  c.onlyKeys('', '', raw, ['description', 'config', 'agents', 'steps', 'expect']);
+  if (!isObject(raw)) c.refuse([], '', 'must hold a JSON object');
+  c.onlyKeys([], '', raw, ['description', 'config', 'agents', 'steps', 'expect']);
   const scenario: Scenario = { file, config: {}, agents: [], steps: [] };
-  if (raw.description !== undefined) scenario.description = c.text('description', 'description', raw.description);
-  if (raw.config !== undefined) scenario.config = c.strings('config', 'config', raw.config);
+  if (raw.description !== undefined) scenario.description = c.text(['description'], 'description', raw.description);
+  if (raw.config !== undefined) scenario.config = c.strings(['config'], 'config', raw.config);
   if (raw.agents !== undefined) {
-    if (!Array.isArray(raw.agents)) c.refuse('agents', 'agents', 'must be a list of {name, path, config?}');
-    if (raw.agents.length > MAX_COMPANIONS) c.refuse('agents', 'agents', `has ${raw.agents.length} agents, more than ${MAX_COMPANIONS}`);
+    if (!Array.isArray(raw.agents)) c.refuse(['agents'], 'agents', 'must be a list of {name, path, config?}');
+    if (raw.agents.length > MAX_COMPANIONS) c.refuse(['agents'], 'agents', `has ${raw.agents.length} agents, more than ${MAX_COMPANIONS}`);
     raw.agents.forEach((a: unknown, i: number) => {
       const agent = c.companion(i, a);
-      if (scenario.agents.some((b) => b.name === agent.name)) c.refuse(`agents.${i}.name`, `agents[${i + 1}].name`, `${agent.name} is deployed twice`);
+      if (scenario.agents.some((b) => b.name === agent.name)) c.refuse(['agents', i, 'name'], `agents[${i + 1}].name`, `${agent.name} is deployed twice`);
       scenario.agents.push(agent);
     });
   }
-  if (!Array.isArray(raw.steps) || raw.steps.length === 0) c.refuse('steps', 'steps', 'must be a non-empty list');
-  if (raw.steps.length > MAX_STEPS) c.refuse('steps', 'steps', `has ${raw.steps.length} steps, more than ${MAX_STEPS}`);
+  if (!Array.isArray(raw.steps) || raw.steps.length === 0) c.refuse(['steps'], 'steps', 'must be a non-empty list');
+  if (raw.steps.length > MAX_STEPS) c.refuse(['steps'], 'steps', `has ${raw.steps.length} steps, more than ${MAX_STEPS}`);
   raw.steps.forEach((step: unknown, i: number) => scenario.steps.push(c.step(i, step)));
   if (raw.expect !== undefined) {
-    if (!isObject(raw.expect)) c.refuse('expect', 'expect', 'must be an object {state}');
-    c.onlyKeys('expect', 'expect', raw.expect, ['state']);
+    if (!isObject(raw.expect)) c.refuse(['expect'], 'expect', 'must be an object {state}');
+    c.onlyKeys(['expect'], 'expect', raw.expect, ['state']);
     const state = raw.expect.state;
-    if (!isObject(state)) c.refuse('expect.state', 'expect.state', 'must be an object of keys to values (null: the key is absent)');
+    if (!isObject(state)) c.refuse(['expect', 'state'], 'expect.state', 'must be an object of keys to values (null: the key is absent)');
     const keys = Object.keys(state);
-    if (keys.length === 0) c.refuse('expect.state', 'expect.state', 'names no key');
-    if (keys.length > MAX_EXPECTATIONS) c.refuse('expect.state', 'expect.state', `names ${keys.length} keys, more than ${MAX_EXPECTATIONS}`);
+    if (keys.length === 0) c.refuse(['expect', 'state'], 'expect.state', 'names no key');
+    if (keys.length > MAX_EXPECTATIONS) c.refuse(['expect', 'state'], 'expect.state', `names ${keys.length} keys, more than ${MAX_EXPECTATIONS}`);
     const entries: Record<string, string | null> = {};
     for (const k of keys) {
       const v = state[k];
-      if (v !== null && typeof v !== 'string') c.refuse(`expect.state.${k}`, `expect.state.${k}`, 'must be a string, or null for a key that must be absent');
+      if (v !== null && typeof v !== 'string') c.refuse(['expect', 'state', k], `expect.state.${k}`, 'must be a string, or null for a key that must be absent');
       Object.defineProperty(entries, k, { value: v, enumerable: true, writable: true, configurable: true });
     }
-    scenario.state = { entries, line: c.line('expect.state') };
+    scenario.state = { entries, line: c.line(['expect', 'state']) };
   }
   return scenario;
+}
+
+/** How a scenario is named in the output: its file, and its description if it has one. */
+export function scenarioTitle(s: Pick<Scenario, 'file' | 'description'>): string {
+  return s.description ? `${s.file} (${s.description})` : s.file;
 }
 
 /**

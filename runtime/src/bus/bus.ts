@@ -595,6 +595,28 @@ export class Bus implements OutboxSender {
   }
 
   /**
+   * The injected clock (`busClock`) jumped forward (`caxton test`'s `advance`): the protocol
+   * deadlines it passed expire now, not at their timer's next real-time wake, and the messages they
+   * ask for (failure to the initiator, the call closed) are injected before this resolves.
+   */
+  async clockMoved(): Promise<void> {
+    const gate = this.port?.gate;
+    if (gate === undefined) return;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    try {
+      await this.sendPlatformReplies(gate.expire(this.now()));
+    } finally {
+      this.scheduleDeadlines();
+    }
+  }
+
+  /** The earliest pending protocol deadline (reply-by, idle timeout) on the bus's clock, if any. */
+  nextDeadline(): number | undefined {
+    return this.port?.gate?.nextDeadline();
+  }
+
+  /**
    * One timer for the earliest protocol deadline; expiry injects the messages the protocols ask for.
    * Runs after every send, so the timer is only replaced when the earliest deadline moved earlier
    * (replacing it on every message cost a clearTimeout + setTimeout per message whenever any

@@ -89,8 +89,15 @@ export class AgentTimers {
     }
     if (waiting) clearTimeout(waiting.handle);
     const timerId = waiting?.record.id ?? id ?? randomUUID();
-    const record: TimerRecord = { agent, id: timerId, token, dueAt: this.now() + Math.max(0, delayMs) };
+    const now = this.now();
+    const record: TimerRecord = { agent, id: timerId, token, dueAt: now + Math.max(0, delayMs) };
     const entry: Live = { record, fired: false, handle: undefined };
+    if (waiting?.waiters?.length) {
+      // A clockMoved waits for the timer this one replaces: still due, it waits for this one;
+      // moved past the clock, it is no longer due and that wait is over (else it never would be).
+      if (record.dueAt <= now) entry.waiters = waiting.waiters;
+      else release(waiting);
+    }
     mine.set(timerId, entry); // counted against the bound (and found by a reschedule) while the write is in flight
     try {
       await this.o.store.putTimer(record);
@@ -129,6 +136,17 @@ export class AgentTimers {
   nextDue(agent: string): number | undefined {
     let due: number | undefined;
     for (const e of this.byAgent.get(agent)?.values() ?? []) if (due === undefined || e.record.dueAt < due) due = e.record.dueAt;
+    return due;
+  }
+
+  /**
+   * The earliest due time of the timers waiting on this node (not fired yet), any agent: how far
+   * a moved clock may jump before one of them must fire (`caxton test`'s `advance` steps through
+   * them in due order).
+   */
+  nextWaitingDue(): number | undefined {
+    let due: number | undefined;
+    for (const mine of this.byAgent.values()) for (const e of mine.values()) if (!e.fired && (due === undefined || e.record.dueAt < due)) due = e.record.dueAt;
     return due;
   }
 
@@ -246,11 +264,17 @@ export class AgentTimers {
     clearTimeout(entry.handle);
     entry.handle = undefined;
     if (!this.started) return;
-    const wait = entry.record.dueAt - this.now();
+    const armedAt = this.now();
+    const wait = entry.record.dueAt - armedAt;
     entry.handle = setTimeout(() => {
       if (this.byAgent.get(entry.record.agent)?.get(entry.record.id) !== entry) return;
-      if (entry.record.dueAt - this.now() > 0) {
-        this.arm(entry); // a wait longer than setTimeout allows, in steps
+      const now = this.now();
+      if (entry.record.dueAt - now > 0) {
+        // A wait longer than setTimeout allows, in steps. A clock that did not move while we waited
+        // is an injected one standing still (`caxton test`): waiting again would poll it every
+        // few ms for as long as it stands; clockMoved arms the timer when it moves.
+        entry.handle = undefined;
+        if (now !== armedAt) this.arm(entry);
         return;
       }
       entry.handle = undefined;

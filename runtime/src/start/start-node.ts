@@ -83,10 +83,13 @@ export interface RunningNode {
   /** Which signatures the node requires and whose it trusts (decision 1400). */
   trust: { mode: TrustMode; keyIds: string[] };
   /**
-   * The injected clock (`busClock`) jumped forward: agent timers now due fire at once instead of
-   * after their real-time wait. Resolves when their handlings are done (`caxton test`'s `advance`).
+   * The injected clock (`busClock`) jumped forward: protocol deadlines it passed expire (their
+   * messages injected), and agent timers now due fire at once instead of after their real-time
+   * wait. Resolves when those timers' handlings are done (`caxton test`'s `advance`).
    */
   clockMoved(): Promise<void>;
+  /** The earliest time on the injected clock when something waits to happen: an agent timer or a protocol deadline. */
+  nextTimerDue(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -495,7 +498,15 @@ async function startOnTopology(
     ...(a2aEndpoint ? { a2aUrl: a2aEndpoint.origin } : {}),
     ...(accEndpoint ? { mtpUrl: accEndpoint.url } : {}),
     trust: { mode: trust.mode, keyIds: trust.keyIds },
-    clockMoved: () => timers.clockMoved(),
+    clockMoved: async () => {
+      await bus.clockMoved();
+      await timers.clockMoved();
+    },
+    nextTimerDue: () => {
+      const timer = timers.nextWaitingDue();
+      const deadline = bus.nextDeadline();
+      return timer === undefined ? deadline : deadline === undefined ? timer : Math.min(timer, deadline);
+    },
     async stop(): Promise<void> {
       if (stopping) return;
       stopping = true;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
 import { AgentTimers } from '../../src/node/timers.js';
+import { AdvanceTooLongError, VirtualClock } from '../../src/node/virtual-clock.js';
 import { eventually, sleep, tempDir } from '../registry/helpers/tmp.js';
 
 let root: { path: string; remove: () => Promise<void> };
@@ -235,4 +236,127 @@ test('a kind instance has the far lower per-instance bound; past it a timer is r
   assert.match(a.warnings.join('\n'), /kind\/key: timer dropped: 3 timers already pending \(the bound of a kind instance\)/);
   for (let i = 0; i < 5; i++) assert.equal(await a.timers.set('named', 60_000, `t${i}`), true, 'a named agent keeps its own bound');
   await a.close();
+});
+
+/**
+ * AgentTimers on an injected clock, as `caxton test` runs them (a variable moved by hand, or a
+ * VirtualClock). `onFire` is the agent's handling (it calls `done` when it is over).
+ */
+async function clocked(clock: { now(): number }, onFire: (f: { token: string; id: string }, t: AgentTimers) => void | Promise<void> = () => {}) {
+  const registry = new EmbeddedRegistry({ dir: join(root.path, `n${n++}`) });
+  await registry.open();
+  let reads = 0;
+  const fired: { token: string; id: string; at: number }[] = [];
+  const timers: AgentTimers = new AgentTimers({
+    store: registry, maxPerAgent: 10,
+    now: () => (reads++, clock.now()),
+    fire: (_a, token, id) => {
+      fired.push({ token, id, at: clock.now() });
+      void onFire({ token, id }, timers);
+    },
+    warn: () => {},
+  });
+  timers.start();
+  const node = { clockMoved: () => timers.clockMoved(), nextTimerDue: () => timers.nextWaitingDue() };
+  return {
+    registry, timers, fired, node,
+    reads: () => reads,
+    async close() {
+      timers.clearAll();
+      await registry.close();
+    },
+  };
+}
+
+/** Settles within a while, or not: whether `p` is over (false: still pending). */
+async function settles(p: Promise<unknown>, within = 200): Promise<boolean> {
+  let over = false;
+  void p.then(() => (over = true));
+  await eventually(() => over, within, 'settled').catch(() => undefined);
+  return over;
+}
+
+test('clockMoved: a due timer re-armed with its token before it fired is waited for while still due, let go once moved past the clock', async () => {
+  let time = 1_000_000;
+  const c = await clocked({ now: () => time });
+  await c.timers.set('agent', 10_000, 'tick');
+  await c.timers.set('agent', 10_000, 'tock');
+  // The clock jumps past both; before they fire (a setTimeout(0) away) the agent re-arms them.
+  time += 20_000;
+  const moved = c.timers.clockMoved();
+  await c.timers.set('agent', 10_000, 'tick'); // due again in 10 s: no longer due, nothing to wait for
+  await c.timers.set('agent', 0, 'tock'); // due now: the wait goes on with it
+  await eventually(() => c.fired.length === 1, 2000, 'the re-armed tock fires');
+  assert.equal(c.fired[0]!.token, 'tock');
+  assert.equal(await settles(moved, 100), false, 'tock is being handled: not over');
+  await c.timers.done('agent', c.fired[0]!.id);
+  assert.equal(await settles(moved, 2000), true, 'over once tock was handled; tick no longer holds it');
+  await c.close();
+});
+
+test('clockMoved: an agent stopped here (forget, as after a crash) lets the wait go; clearAll too', async () => {
+  let time = 1_000_000;
+  const c = await clocked({ now: () => time });
+  await c.timers.set('crashing', 1_000, 'a');
+  await c.timers.set('stopped', 1_000, 'b');
+  time += 5_000;
+  const moved = c.timers.clockMoved();
+  await eventually(() => c.fired.length === 2, 2000, 'both fire');
+  c.timers.forget('crashing'); // its handling crashed: the node stops tracking its timers
+  assert.equal(await settles(moved, 100), false, 'stopped still being handled');
+  c.timers.forget('stopped');
+  assert.equal(await settles(moved, 2000), true);
+  assert.deepEqual((await c.registry.listTimers('crashing')).map((t) => t.token), ['a'], 'still persisted: fired again at the next start');
+  await c.timers.set('again', 1_000, 'c');
+  time += 5_000;
+  const moved2 = c.timers.clockMoved();
+  c.timers.clearAll();
+  assert.equal(await settles(moved2, 2000), true, 'node shutdown lets it go');
+  await c.close();
+});
+
+test('a clock that stands still is not polled: a timer whose real-time wait ran out waits for clockMoved', async () => {
+  let time = 1_000_000;
+  const c = await clocked({ now: () => time });
+  await c.timers.set('agent', 1, 'in 1 ms');
+  await sleep(50);
+  const before = c.reads();
+  await sleep(200);
+  assert.ok(c.reads() - before <= 1, `${c.reads() - before} clock reads in 200 ms with the clock standing (was one a ms)`);
+  assert.equal(c.fired.length, 0);
+  time += 1;
+  const moved = c.timers.clockMoved();
+  await eventually(() => c.fired.length === 1, 2000, 'fires once the clock moved');
+  await c.timers.done('agent', c.fired[0]!.id);
+  await moved;
+  await c.close();
+});
+
+test('VirtualClock.advance fires due timers in due order, a periodic one once per period, and bounds the rounds', async () => {
+  const alive = setInterval(() => {}, 1000); // armed timers are unref'd: on a node, its server keeps the process up
+  const clock = new VirtualClock(1_000_000);
+  const c = await clocked(clock, async (f, t) => {
+    if (f.token === 'every 10 s') await t.set('agent', 10_000, 'every 10 s'); // re-armed by its handling
+    await t.done('agent', f.id);
+  });
+  const start = clock.now();
+  await c.timers.set('agent', 20_000, 'B at +20 s');
+  await c.timers.set('agent', 10_000, 'A at +10 s');
+  await c.timers.set('agent', 10_000, 'every 10 s');
+  await clock.advance(60_000, c.node);
+  assert.equal(clock.now(), start + 60_000);
+  assert.deepEqual(c.fired.filter((f) => f.token !== 'every 10 s').map((f) => [f.token, f.at - start]), [['A at +10 s', 10_000], ['B at +20 s', 20_000]], 'in due order, each at its time');
+  assert.deepEqual(c.fired.filter((f) => f.token === 'every 10 s').map((f) => f.at - start), [10_000, 20_000, 30_000, 40_000, 50_000, 60_000], 'a minute of a 10 s timer: 6 firings');
+  await c.close();
+
+  const small = new VirtualClock(1_000_000, 50);
+  const fast = await clocked(small, async (f, t) => {
+    await t.set('agent', 1, f.token);
+    await t.done('agent', f.id);
+  });
+  await fast.timers.set('agent', 1, 'every ms');
+  await assert.rejects(small.advance(3_600_000, fast.node), (err: unknown) => err instanceof AdvanceTooLongError && /more than 50 rounds/.test(err.message) && err.hint !== undefined);
+  assert.equal(fast.fired.length, 50, 'stopped at the bound');
+  await fast.close();
+  clearInterval(alive);
 });
