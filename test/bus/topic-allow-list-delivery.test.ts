@@ -8,7 +8,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { parseTopicPatterns } from '@caxton/core';
+import { CaxtonError, parseTopicPatterns } from '@caxton/core';
 import { EmbeddedRegistry } from '@caxton/runtime';
 import { TestNode } from './support/test-node.js';
 import { agentArtifact } from './support/artifacts.js';
@@ -79,4 +79,29 @@ test('a rollout that promotes a narrower list removes the subscriptions outside 
   assert.deepEqual((await t.control.getAgent('ro'))?.topics, ['jobs.*']);
   await eventually('the prune', async () => (await topicsOf(t, 'ro')).join() === 'jobs.x', 5_000);
   assert.ok((await t.storedLogs('ro')).some((l) => l.includes('1 topic subscription outside its allowed topics removed')));
+});
+
+test('a publish is not refused for one absent subscriber whose queue is full: it misses it, listed; a send naming it is refused', async () => {
+  const t = await TestNode.start();
+  nodes.push(t);
+  const artifact = await agentArtifact('conformance/topic-probe');
+  await t.control.deploy({ name: 'away', config: {}, limits: { ...FUEL, absentQueue: 1 } }, artifact);
+  await t.control.deploy({ name: 'here', config: {}, limits: FUEL }, artifact);
+  await t.node.topics.subscribe('away', 'news');
+  await t.control.stop('away', { force: false, keepQueue: true });
+
+  const first = await t.send({ performative: 'inform', receivers: [{ name: 'topic:news' }], content: '1' });
+  assert.deepEqual(first.accepted, ['away'], 'queued while there is room');
+  const second = await t.send({ performative: 'inform', receivers: [{ name: 'topic:news' }], content: '2' });
+  assert.deepEqual(second.accepted, [], 'not thrown: the publish reached no one with room');
+  assert.deepEqual(second.refused, [{ receiver: 'away@caxton', reason: 'absent-queue-full' }]);
+  assert.ok(t.dropped.some((d) => d.message.content === '2' && /away is absent and its queue is full/.test(d.reason)), 'reported as dropped');
+
+  await t.node.topics.subscribe('here', 'news');
+  const third = await t.send({ performative: 'inform', receivers: [{ name: 'topic:news' }], content: '3' });
+  assert.deepEqual(third.accepted, ['here'], 'the other subscriber gets it');
+  assert.deepEqual(third.refused.map((r) => r.receiver), ['away@caxton']);
+  // Named outright, the full absent queue is still a refusal (decision 1990).
+  await assert.rejects(t.send({ performative: 'inform', receivers: [{ name: 'away' }], content: '4' }), (err) => err instanceof CaxtonError && err.code === 'bus.absent-queue-full');
+  assert.equal((await t.control.getAgent('away'))?.absentQueue?.queued, 1);
 });
