@@ -118,8 +118,10 @@ export function buildParser(env: AppEnv): Argv {
     .wrap(Math.min(110, env.io.stdout.columns ?? 100))
     .exitProcess(false)
     .fail((message, error) => {
-      // yargs reports its own validation problems as a message, and re-throws ours.
-      throw error ?? new UsageError(message, 'see `caxton --help`, or `caxton <command> --help`');
+      // yargs reports its own validation problems as a message (a missing flag value as a YError),
+      // and re-throws ours.
+      if (error !== undefined && error !== null && error.name !== 'YError') throw error;
+      throw new UsageError(message ?? error?.message ?? 'invalid arguments', 'see `caxton --help`, or `caxton <command> --help`');
     });
   return y;
 }

@@ -77,6 +77,15 @@ describe('caxton command line', () => {
     const up = captureIo();
     assert.equal(await run(['upgrade', 'echo', 'missing.wasm', '--topics', '**', '--addr', '127.0.0.1:1'], up), 2);
     assert.match(up.err, /"\*\*" is not a topic pattern/);
+    const twice = captureIo();
+    assert.equal(await run(['deploy', 'missing.wasm', '--topics', 'a', '--topics', 'b', '--addr', '127.0.0.1:1'], twice), 2);
+    assert.match(twice.err, /--topics is given more than once/);
+    assert.match(twice.err, /hint: give one comma-separated list/);
+    for (const args of [['--topics'], ['--topics', '--quiet']]) {
+      const bare = captureIo();
+      assert.equal(await run(['deploy', 'missing.wasm', ...args, '--addr', '127.0.0.1:1'], bare), 2, args.join(' '));
+      assert.match(bare.err, /Not enough arguments following: topics/);
+    }
   });
 
   it('defaults the address from CAXTON_ADDR', async () => {

@@ -21,5 +21,5 @@ export * from './overload-retry.js';
 export * from './status-details.js';
 export * from './token-file.js';
 export * from './proto.js';
-export { CLIENT_PROTO_FILES, CLIENT_PROTO_JSON, clientProtoRoot, parseClientProtos } from './proto-root.js';
+export { CLIENT_PROTO_FILES, CLIENT_PROTO_JSON, clientProtoRoot, loadClientProtoRoot, parseClientProtos, protoSourcesSha256, writeClientProtoDescriptor } from './proto-root.js';
 export type * from './wire.js';

@@ -89,6 +89,16 @@ test('an upgrade keeps the list unless it names one; an empty list allows no top
   assert.match(line('worker', 'sub alerts:'), /^sub alerts: invalid-name: .*its deployment allows no topic/);
 });
 
+test('an upgrade that widens the list lets the new version\'s init subscribe to the newly allowed topics', async () => {
+  const artifact = await agentArtifact('conformance/topic-probe');
+  await t.control.deploy({ name: 'widen', config: { subscribe: 'a' }, limits: FUEL, topics: parseTopicPatterns(['a']) }, artifact);
+  assert.deepEqual(await topicsOf('widen'), ['a']);
+  // The init runs before the upgrade returns: it is judged by the new record, not the replaced one.
+  await t.control.upgrade({ name: 'widen', limits: {}, config: { subscribe: 'a,b' }, topics: parseTopicPatterns(['a', 'b']) }, artifact);
+  assert.deepEqual(await topicsOf('widen'), ['a', 'b']);
+  assert.ok(!(await t.storedLogs('widen')).some((l) => l.includes('refused')), 'no refused effect on its log');
+});
+
 test('a kind\'s instances subscribe under the kind\'s list', async () => {
   await t.control.deploy({ name: 'pk', config: {}, limits: FUEL, kind: {}, topics: parseTopicPatterns(['k.*']) }, await agentArtifact('conformance/topic-probe'));
   assert.deepEqual((await t.control.getAgent('pk'))?.topics, ['k.*']);

@@ -42,7 +42,8 @@ interface LimitArgs extends LimitFlagArgs {
   signature?: string;
   language?: string;
   a2aCard?: string;
-  topics?: string;
+  /** An array when the flag is repeated (refused). */
+  topics?: string | string[];
 }
 
 type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean; kind?: string; idle?: string; maxActive?: number };
@@ -55,7 +56,8 @@ function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
     .option('signature', { type: 'string', describe: 'Detached signature (DSSE) to send; default: <artifact>.dsse.json when it exists' })
     .option('language', { type: 'string', describe: 'Source language label shown by `caxton agents` and the console; default: the one in <artifact>.build.json' })
     .option('a2a-card', { type: 'string', describe: 'The A2A Agent Card (JSON) `caxton serve --a2a` serves for the agent, in place of the one built from its directory services; upgrade: default keep' })
-    .option('topics', { type: 'string', describe: 'Topics the agent may subscribe to, comma-separated: names or prefixes ending in * ("orders.*,alerts"; "" = none); default: every topic (deploy) / keep (upgrade)' }) as unknown as Argv<T & LimitArgs & HttpPolicyArgs>;
+    // nargs 1: a bare `--topics` is a usage error, not "" (= no topic); none is said `--topics ''`.
+    .option('topics', { type: 'string', nargs: 1, describe: 'Topics the agent may subscribe to, comma-separated: names or prefixes ending in * ("orders.*,alerts"; "" = none); default: every topic (deploy) / keep (upgrade)' }) as unknown as Argv<T & LimitArgs & HttpPolicyArgs>;
 }
 
 /** Flags are checked before anything is built or read, so a typo fails fast. */
@@ -70,7 +72,9 @@ function header(name: string, argv: LimitArgs): UploadHeader {
 }
 
 /** `--topics 'orders.*,alerts'`, checked by core's parser here so a typo fails before the upload (decision 2050). */
-function topicsFromFlag(text: string): readonly string[] {
+function topicsFromFlag(text: string | readonly string[]): readonly string[] {
+  // Repeated, yargs hands over an array: one list is asked for, so a second flag is not a silent merge or override.
+  if (typeof text !== 'string') throw new UsageError('--topics is given more than once', 'give one comma-separated list, e.g. --topics \'orders.*,alerts\'');
   try {
     return parseTopicPatternText(text, '--topics');
   } catch (err) {

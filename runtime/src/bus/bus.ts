@@ -301,7 +301,9 @@ export class Bus implements OutboxSender {
     // 1961): a cfp to `topic:jobs` opens a conversation whose participants are the subscribers it
     // reaches, so their proposals are in sequence; the delivered message keeps the topic address.
     // Resolving is a registry read only: a refusal below still leaves no trace.
-    const receivers = msg.receivers.some((r) => r.name.startsWith(TOPIC_PREFIX)) ? await this.resolveTopics(msg, port) : msg.receivers;
+    /** Receivers a topic reached (not named outright): an absent one that is full is passed over, below. */
+    const subscribers = new Set<string>();
+    const receivers = msg.receivers.some((r) => r.name.startsWith(TOPIC_PREFIX)) ? await this.resolveTopics(msg, port, subscribers) : msg.receivers;
     // Admitted with the deliveries the send makes, not the names it carries: a topic with N
     // subscribers is N deliveries in flight. A send admitted ahead holds a ticket for its names;
     // the subscribers beyond them must fit as well.
@@ -323,6 +325,7 @@ export class Bus implements OutboxSender {
     const reservations: Mailbox[] = [];
     let duplicates: string[] | undefined;
     let absentFull: { agent: string; limit: number }[] | undefined;
+    let passedOver: { receiver: string; reason: string }[] | undefined;
     let circuitOpen: { agent: string; state: 'open' | 'half-open'; retryAfterMs: number; failures: number }[] | undefined;
     const senderName = msg.sender?.name ?? '';
     const acceptedAt = this.now();
@@ -396,6 +399,13 @@ export class Bus implements OutboxSender {
       // An absent agent (decision 1990) keeps at most its absent queue; the rest is refused, typed
       // (after the duplicate check: a repeat of a message it keeps is that message, not one more).
       if (absent !== undefined && box.occupied >= absent.queue) {
+        if (subscribers.has(name)) {
+          // A publish is not refused for one absent subscriber (decision 2050): that subscriber
+          // misses it — listed in the result, typed, and reported as dropped — and the rest get it.
+          (passedOver ??= []).push({ receiver: receiver.name, reason: 'absent-queue-full' });
+          this.opts.events.emit({ type: 'dropped', message: msg, reason: `${name} is absent and its queue is full (${absent.queue} messages): this publish is not queued for it` });
+          continue;
+        }
         refused.push({ receiver: receiver.name, reason: 'absent-queue-full' });
         (absentFull ??= []).push({ agent: name, limit: absent.queue });
         continue;
@@ -470,7 +480,7 @@ export class Bus implements OutboxSender {
       await this.sendPlatformReplies(replies);
     }
     this.scheduleDeadlines();
-    return { messageId: id, accepted: duplicates === undefined ? accepted : [...accepted, ...duplicates], refused };
+    return { messageId: id, accepted: duplicates === undefined ? accepted : [...accepted, ...duplicates], refused: passedOver === undefined ? refused : [...refused, ...passedOver] };
   }
 
   /**
@@ -532,7 +542,7 @@ export class Bus implements OutboxSender {
    * kept; every agent once, however many of its topics or names the message carries, so the send
    * stays one multi-receiver append with one delivery per agent (decision 1202).
    */
-  private async resolveTopics(msg: AclMessage, port: BusPort): Promise<AgentId[]> {
+  private async resolveTopics(msg: AclMessage, port: BusPort, subscribers: Set<string>): Promise<AgentId[]> {
     const out: AgentId[] = [];
     const seen = new Set<string>();
     const add = (id: AgentId): void => {
@@ -558,6 +568,7 @@ export class Bus implements OutboxSender {
       for (const sub of (await port.subscriptions?.(topic)) ?? []) {
         if (seen.has(sub.agent) || initiatorSide.has(sub.agent) || !matchesTopicFilter(sub.filter, msg)) continue;
         add(this.agentId(sub.agent));
+        subscribers.add(sub.agent);
       }
     }
     if (out.length === named || port.gate?.nonParticipants === undefined) return out;

@@ -201,13 +201,16 @@ export class AgentLifecycle {
   /**
    * The topic allow-list `name` subscribes under (decision 2050): an agent's own, or an instance's
    * kind's; undefined when the deployment has none (every topic). Read from the record this node
-   * holds: a subscription is checked where the agent runs, which is where its record is.
+   * holds (during an upgrade, the new version's: its init subscribes under it), or, for an agent
+   * running on another node, from the registry's watched mirror. Asked for every subscriber of a
+   * topic at delivery too, so it does no I/O.
    */
   topicPatternsOf(name: string): TopicPatterns | undefined {
     const local = this.local.get(name);
     if (local !== undefined) return local.record.topics;
     const slash = name.indexOf('/');
-    return slash > 0 ? this.kinds.record(name.slice(0, slash))?.topics : undefined;
+    if (slash > 0) return this.kinds.record(name.slice(0, slash))?.topics;
+    return this.residency.deployedTopics?.(name);
   }
 
   /** A routed send appended nothing for `name`: an instance's reserved slot is given back (decision 1980). */
@@ -613,6 +616,8 @@ export class AgentLifecycle {
     const next: AgentRecord = { ...candidate, version: current.version + 1, updatedAt: Date.now(), previous: previousVersionOf(current) };
     await this.residency.upgrade(current, next, artifactSize);
     this.o.messaging.replaced?.(candidate.name);
+    // A promoted narrower list removes what it no longer allows, as an upgrade does (decision 2050).
+    if (next.topics !== undefined) await this.pruneTopics(candidate.name, next.topics);
   }
 
   /**

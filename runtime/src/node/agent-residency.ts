@@ -9,7 +9,7 @@
  *   activates and deactivates agents on this node under fencing tokens, status of agents elsewhere
  *   comes from the registry and the claims.
  */
-import type { AgentId, AgentStatus, Instrumentation } from '@caxton/core';
+import type { AgentId, AgentStatus, Instrumentation, TopicPatterns } from '@caxton/core';
 import type { DispatchOwnership } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../bus/message-log.js';
@@ -25,6 +25,11 @@ export interface AgentResidency {
    * bus routes to it. Embedded: false, the agents on this node are the whole truth.
    */
   isDeployedAnywhere(name: string): boolean;
+  /**
+   * The topic allow-list (decision 2050) of an agent deployed elsewhere in the cluster, from the
+   * registry's watched mirror; undefined: every topic, or not known. Absent: every agent is local.
+   */
+  deployedTopics?(name: string): TopicPatterns | undefined;
   /** Asked only of an agent running here: may it take work now (cluster: is its claim still safe)? */
   mayRun(name: string): boolean;
   /** The fencing the dispatcher applies before recording a completion (embedded: none). */

@@ -11,7 +11,7 @@ import type { AgentTimers } from './timers.js';
 import type { ExternalIdentities } from './external-identities.js';
 import type { HttpEffects } from './http-effects.js';
 import type { TopicStore } from '../storage/ports.js';
-import { KIND_LIMITS, type TopicSubscription } from '@caxton/core';
+import { KIND_LIMITS, topicAllowed, type TopicSubscription } from '@caxton/core';
 
 export interface NodeBusPortParts {
   /** The agent lifecycle: which agents exist (here or, in a cluster, anywhere) and which may run here. */
@@ -44,8 +44,14 @@ export class NodeBusPort implements BusPort {
     this.ownership = parts.agents.ownership();
   }
 
+  /**
+   * A topic's subscribers, without those whose deployment's current allow-list no longer admits
+   * the topic (decision 2050): a subscription left by a narrowing rollout, a prune that failed, or
+   * a registry snapshot delivers nothing. The lists are in memory: at most 32 prefix tests each.
+   */
   async subscriptions(topic: string): Promise<TopicSubscription[]> {
-    return (await this.parts.topics?.listSubscriptions(topic)) ?? [];
+    const subs = (await this.parts.topics?.listSubscriptions(topic)) ?? [];
+    return subs.filter((s) => topicAllowed(this.parts.agents.topicPatternsOf(s.agent), topic));
   }
 
   route(name: string): ReceiverKind {

@@ -3,10 +3,12 @@
  * send), kept from the registry's watched mirror. Also remembers which names were undeployed, so a
  * delivery for one of them can be dead-lettered at once instead of after a grace period.
  */
+import type { TopicPatterns } from '@caxton/core';
 import type { AgentStore, RegistryWatch } from '../../storage/ports.js';
 
 export class ClusterDeployments {
-  private readonly names = new Set<string>();
+  /** Each deployed name with its topic allow-list (decision 2050; undefined: every topic), for delivery. */
+  private readonly names = new Map<string, TopicPatterns | undefined>();
   private readonly undeployed = new Map<string, number>();
   private unwatch: (() => void) | undefined;
 
@@ -16,7 +18,7 @@ export class ClusterDeployments {
     // Watch first, then list: a change between the two is applied twice, never missed.
     this.unwatch = this.registry.watch((e) => {
       if (e.kind === 'agent-put') {
-        this.names.add(e.agent.name);
+        this.names.set(e.agent.name, e.agent.topics);
         this.undeployed.delete(e.agent.name);
       } else if (e.kind === 'agent-deleted') {
         this.names.delete(e.name);
@@ -25,7 +27,7 @@ export class ClusterDeployments {
         if (this.undeployed.size > 10_000) this.undeployed.delete(this.undeployed.keys().next().value!);
       }
     });
-    for (const a of await this.registry.listAgents()) this.names.add(a.name);
+    for (const a of await this.registry.listAgents()) if (!this.names.has(a.name)) this.names.set(a.name, a.topics);
   }
 
   stop(): void {
@@ -34,6 +36,11 @@ export class ClusterDeployments {
 
   has(name: string): boolean {
     return this.names.has(name);
+  }
+
+  /** The allow-list of a deployed agent's current record; undefined for every topic or an unknown name. */
+  topicsOf(name: string): TopicPatterns | undefined {
+    return this.names.get(name);
   }
 
   /** Seen undeployed by this node (and not deployed again since). */

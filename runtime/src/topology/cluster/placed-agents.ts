@@ -14,7 +14,7 @@
  * deactivation never interleave. The fencing token of the current activation is what the dispatcher
  * presents before recording a completion (decision 0702).
  */
-import type { AgentId, AgentStatus, AgentState } from '@caxton/core';
+import type { AgentId, AgentStatus, AgentState, TopicPatterns } from '@caxton/core';
 import { AlreadyExistsError, NotFoundError, CaxtonError, KeepQueueUnsupportedError, UnavailableError } from '@caxton/core';
 import type { DispatchOwnership } from '../../bus/port.js';
 import { partitionOwner } from '../../bus/kafka/index.js';
@@ -150,6 +150,10 @@ export class PlacedAgents implements AgentResidency {
   /** Deployed anywhere in the cluster (the lifecycle adds the ones still known here, stopping). */
   isDeployedAnywhere(name: string): boolean {
     return this.c.deployments.has(name);
+  }
+
+  deployedTopics(name: string): TopicPatterns | undefined {
+    return this.c.deployments.topicsOf(name);
   }
 
   /** Nothing to restore at start-up: placement activates this node's agents once it joins. */
@@ -377,9 +381,12 @@ export class PlacedAgents implements AgentResidency {
       await this.opts.host.prepare(bytes);
       await this.opts.messaging.idle(agent); // the message in hand finishes on the old version
       await this.opts.host.stop(agent, false);
+      // The new version's init subscribes under the new record's allow-list (decision 2050).
+      local.record = next;
       try {
         await this.startInstance(next);
       } catch (err) {
+        local.record = previous;
         if (wasRunning) {
           try {
             await this.startInstance(previous);
@@ -403,7 +410,12 @@ export class PlacedAgents implements AgentResidency {
         if (local.state === 'upgrading') this.fail(local, err);
         return;
       }
-      const rolledBack: AgentRecord = { ...previous, version: next.version + 1, updatedAt: Date.now() };
+      // The allow-list and card are the deployment's, not the artifact's (decision 2050): a narrowing
+      // upgrade whose artifact fails to start keeps its narrower list.
+      const { topics: _t, a2aCard: _c, ...previousArtifact } = previous;
+      const rolledBack: AgentRecord = { ...previousArtifact, version: next.version + 1, updatedAt: Date.now() };
+      if (next.topics !== undefined) rolledBack.topics = next.topics;
+      if (next.a2aCard !== undefined) rolledBack.a2aCard = next.a2aCard;
       local.record = rolledBack;
       local.lastError = errorSummary(err);
       agentLog(this.opts.events, agent, 'error', `upgrade to version ${next.version} failed (${err instanceof CaxtonError ? err.describe() : (err as Error).message}); version ${previous.version}'s component keeps running, recorded as version ${rolledBack.version}`);

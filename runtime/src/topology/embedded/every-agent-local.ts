@@ -122,9 +122,13 @@ export class EveryAgentLocal implements AgentResidency {
     try {
       await this.c.messaging.idle(name); // drain: the message in hand finishes on the old version
       await this.c.host.stop(name, false);
+      // The new version's init subscribes under the new record's allow-list (decision 2050): it is
+      // the record the node checks from before the instance starts, and the old one again on failure.
+      local.record = next;
       try {
         await this.c.local.startInstance(next, this.c.identity(name));
       } catch (err) {
+        local.record = previous;
         try {
           await this.c.local.startInstance(previous, this.c.identity(name)); // roll back; the error below says why the upgrade failed
         } catch (rollbackError) {
@@ -135,7 +139,6 @@ export class EveryAgentLocal implements AgentResidency {
         throw err;
       }
       await this.store.agents.putAgent(next);
-      local.record = next;
       local.artifactSize = artifactSize;
       delete local.lastError;
       agentLog(this.c.events, name, 'info', `upgraded to version ${next.version} (${next.artifactDigest.slice(0, 12)})`);
