@@ -50,7 +50,7 @@ describe('narrowed deliveries (decision 2001)', () => {
     const m = message(MESSAGE_INFO_LIMITS.inlineReceivers + 1);
     const a = messageToWit(m, self);
     assert.deepEqual(a.receivers, [{ name: 'sink-7@p', addresses: [] }]);
-    assert.deepEqual(a.userParams, [['X-a', 'b'], [RECEIVER_COUNT_PARAM, '17']]);
+    assert.deepEqual(a.userParams, [[RECEIVER_COUNT_PARAM, '17'], ['X-a', 'b']], 'the runtime pair first');
     assert.equal(a.content, 'news');
     const other = Object.freeze([{ name: 'sink-3@p', addresses: [] }]);
     const b = messageToWit(m, other);
@@ -69,6 +69,10 @@ describe('narrowed deliveries (decision 2001)', () => {
       const small = { ...message(n), userParams: { 'x-CAXTON-receivers': '1000', 'X-b': 'c' } };
       assert.deepEqual(messageToWit(small, self).userParams, [['X-b', 'c']], `${n} receivers`);
     }
+    // Look-alike keys: long s (U+017F, Go's strings.EqualFold takes it for s), dotless i (U+0131).
+    const folded = { 'X-caxton-receiver\u017f': '7', 'X-caxton-rece\u0131vers': '8', 'X-b': 'c' };
+    assert.deepEqual(messageToWit({ ...message(40), userParams: folded }, self).userParams, [[RECEIVER_COUNT_PARAM, '40'], ['X-b', 'c']], 'runtime pair first, look-alikes dropped');
+    assert.deepEqual(messageToWit({ ...message(3), userParams: folded }, self).userParams, [['X-b', 'c']]);
   });
 
   it('the bridge pages the message being handled and refuses bad ranges and calls outside handle, typed', () => {

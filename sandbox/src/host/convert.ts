@@ -66,24 +66,33 @@ export function isNarrowed(m: AclMessage): boolean {
  * sender's own parameter of that name is replaced: the count is the runtime's word).
  */
 function convertNarrowed(m: AclMessage): WitAclMessage {
-  const params = m.userParams ? userParamsOf(m.userParams) : [];
-  params.push([RECEIVER_COUNT_PARAM, String(m.receivers.length)]);
+  // The runtime's pair first: an SDK that returns the first match reads it whatever else is there.
+  const params: [string, string][] = [[RECEIVER_COUNT_PARAM, String(m.receivers.length)]];
+  if (m.userParams) params.push(...userParamsOf(m.userParams));
   return { ...convertMessage({ ...m, receivers: [] }), userParams: params };
 }
 
 const COUNT_PARAM_LOWER = RECEIVER_COUNT_PARAM.toLowerCase();
 
 /**
+ * Does `key` name the count under any SDK's comparison? ASCII case-insensitively (Rust, AS, JS,
+ * Python) and under Unicode case folding (Go's `strings.EqualFold` takes `ſ` for `s`): upper-casing
+ * first maps such letters (`ſ`, dotless `ı`) onto their ASCII ones, so a sender cannot slip a
+ * forged count past the filter with a look-alike key (review of decision 2001).
+ */
+function isCountKey(key: string): boolean {
+  return key.toLowerCase() === COUNT_PARAM_LOWER || key.toUpperCase().toLowerCase() === COUNT_PARAM_LOWER;
+}
+
+/**
  * The user parameters as the guest sees them: without a sender's own `X-caxton-receivers` (in any
- * case: SDKs compare keys case-insensitively, as FIPA does), at any receiver count, so the
- * parameter an agent reads is only ever the runtime's count (decision 2001).
+ * case or case folding: SDKs compare keys case-insensitively, as FIPA does), at any receiver count,
+ * so the parameter an agent reads is only ever the runtime's count (decision 2001).
  */
 function userParamsOf(params: Record<string, string>): [string, string][] {
   const out = Object.entries(params);
   for (const [k] of out) {
-    if (k.length === COUNT_PARAM_LOWER.length && k.toLowerCase() === COUNT_PARAM_LOWER) {
-      return out.filter(([key]) => key.toLowerCase() !== COUNT_PARAM_LOWER);
-    }
+    if (isCountKey(k)) return out.filter(([key]) => !isCountKey(key));
   }
   return out;
 }
