@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AclMessage } from '@caxton/core';
 import { MESSAGE_INFO_LIMITS, RECEIVER_COUNT_PARAM } from '@caxton/core';
-import { messageToWit } from '../src/host/convert.js';
+import { messageToWit, narrowedReceiver } from '../src/host/convert.js';
 import { HostBridge } from '../src/host/bridge.js';
 import { resolveLimits } from '../src/limits/limits.js';
 
@@ -73,6 +73,16 @@ describe('narrowed deliveries (decision 2001)', () => {
     const folded = { 'X-caxton-receiver\u017f': '7', 'X-caxton-rece\u0131vers': '8', 'X-b': 'c' };
     assert.deepEqual(messageToWit({ ...message(40), userParams: folded }, self).userParams, [[RECEIVER_COUNT_PARAM, '40'], ['X-b', 'c']], 'runtime pair first, look-alikes dropped');
     assert.deepEqual(messageToWit({ ...message(3), userParams: folded }, self).userParams, [['X-b', 'c']]);
+  });
+
+  it('a delivery is narrowed to its own receiver entry, found by mailbox name (a replica reads what replica 1 reads)', () => {
+    const m = message(40);
+    const seven = narrowedReceiver(m, 'sink-7', 'p');
+    assert.deepEqual(seven, [{ name: 'sink-7@p', addresses: [] }]);
+    assert.equal(narrowedReceiver(m, 'sink-7', 'p'), seven, 'one entry per receiver, shared by its deliveries');
+    assert.deepEqual(narrowedReceiver(m, 'sink-1', 'p'), [{ name: 'sink-1@p', addresses: ['mtp://x'] }], 'the stored entry, addresses and all');
+    assert.equal(narrowedReceiver(m, 'sink-7#r2', 'p'), undefined, 'no entry names a replica key');
+    assert.equal(narrowedReceiver(message(40), 'sink-7', undefined), undefined, 'without the platform only exact names match');
   });
 
   it('the bridge pages the message being handled and refuses bad ranges and calls outside handle, typed', () => {

@@ -53,6 +53,9 @@ async function deliver(receivers: string[], content: string): Promise<Map<string
   return out;
 }
 
+/** What a probe's SDK says the count is without a host call: required of all but the C probe, which has no such helper. */
+const countOf = (p: string, n: number): string => (p === 'c-probe' ? '' : ` countOf=${n}`);
+
 const line = (lines: string[], prefix: string): string => lines.find((l) => l.startsWith(prefix)) ?? `(no line ${prefix})`;
 
 test('init: no message is being handled, the count is 0 and a page is refused no-message', async () => {
@@ -65,8 +68,8 @@ test('100 receivers: each agent sees only itself and the count, and pages the wh
   const seen = await deliver(receivers, 'wide');
   for (const p of PROBES) {
     const lines = seen.get(p)!;
-    // (The C probe has no SDK helper for the count without a host call: no countOf.)
-    assert.match(line(lines, 'got '), new RegExp(`^got self=${p}(@\\S+)? param=100 count=100( countOf=100)?$`), p);
+    // Its own receiver entry as sent (no platform added, not an instance identity), and the count three ways.
+    assert.equal(line(lines, 'got ').replace(/@[^,\s]+/g, ''), `got self=${p} param=100 count=100${countOf(p, 100)}`, p);
     assert.match(line(lines, 'all='), /^all=100 first=as-probe(@\S+)? last=rust-probe(@\S+)?$/, p);
     assert.match(line(lines, 'page 0 0:'), /^page 0 0: invalid-range: limit 0 is not within 1\.\.256/, p);
     assert.match(line(lines, 'page 0 257:'), /^page 0 257: invalid-range: limit 257 is not within 1\.\.256/, p);
@@ -84,22 +87,24 @@ test(`${MESSAGE_INFO_LIMITS.inlineReceivers} receivers: the delivery carries the
   for (const p of PROBES) {
     const lines = seen.get(p)!;
     const got = line(lines, 'got ');
-    assert.equal(got.replace(/@[^,\s]+/g, '').replace(/ countOf=16$/, ''), `got self=${names} param=- count=16`, p);
+    assert.equal(got.replace(/@[^,\s]+/g, ''), `got self=${names} param=- count=16${countOf(p, 16)}`, p);
     assert.match(line(lines, 'all='), /^all=16 first=as-probe(@\S+)? last=sink-11(@\S+)?$/, p);
     assert.equal(line(lines, 'page 15 256:'), 'page 15 256: ok 1', p);
   }
 });
 
 test('a sender cannot forge the count: its own X-caxton-receivers is replaced on a narrowed delivery and dropped below the threshold', async () => {
+  // Also under a key only Unicode case folding matches (ſ, U+017F: Go's strings.EqualFold takes it for s).
+  const forged = { [RECEIVER_COUNT_PARAM]: '7', 'X-caxton-receiver\u017f': '8' };
   for (const [receivers, expected] of [
-    [[...PROBES, ...SINKS, ...ABSENT.slice(0, 6)], /param=22 count=22( countOf=22)?$/],
-    [PROBES, /^got self=as-probe(@\S+)?,js-probe(@\S+)?,c-probe(@\S+)?,rust-probe(@\S+)? param=- count=4( countOf=4)?$/],
+    [[...PROBES, ...SINKS, ...ABSENT.slice(0, 6)], (p: string) => `param=22 count=22${countOf(p, 22)}`],
+    [PROBES, (p: string) => `got self=${PROBES.join(',')} param=- count=4${countOf(p, 4)}`],
   ] as const) {
     const before = new Map(PROBES.map((p) => [p, t.logs(p).length]));
-    await t.send({ performative: 'inform', receivers: receivers.map((name) => ({ name })), content: 'forged', userParams: { [RECEIVER_COUNT_PARAM]: '7' } });
+    await t.send({ performative: 'inform', receivers: receivers.map((name) => ({ name })), content: 'forged', userParams: forged });
     for (const p of PROBES) {
       const got = await t.waitFor(`${p} to log it`, () => t.logs(p).slice(before.get(p)).find((l) => l.startsWith('got ')));
-      assert.match(got, expected, p);
+      assert.ok(got.replace(/@[^,\s]+/g, '').endsWith(expected(p)), `${p}: ${got}`);
     }
   }
 });

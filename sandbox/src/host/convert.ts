@@ -35,7 +35,7 @@ const narrowed = new WeakMap<AclMessage, WitAclMessage>();
  * An incoming message as the guest sees it. Resolvers and agent-id user slots do not cross.
  *
  * A message with more than `MESSAGE_INFO_LIMITS.inlineReceivers` receivers is narrowed (decision
- * 2001): `receivers` is only `self` (the receiving agent's id, one shared array per agent) and the
+ * 2001): `receivers` is only `self` (the delivery's own receiver entry, `narrowedReceiver`) and the
  * count rides in `RECEIVER_COUNT_PARAM`; the full list stays host-side, paged by
  * `caxton:agent/message-info`. Lowering N names into each of N receivers was the O(N²) of a
  * multi-receiver message (decision 1202). Without `self` (tests, tools) the message is converted whole.
@@ -54,6 +54,31 @@ export function messageToWit(m: AclMessage, self?: readonly WitAgentId[]): WitAc
   let wit = converted.get(m);
   if (wit === undefined) converted.set(m, (wit = convertMessage(m)));
   return wit;
+}
+
+/** Each narrowed message's receiver entries by local agent name, built once per message (weak). */
+const entriesByName = new WeakMap<AclMessage, Map<string, readonly WitAgentId[]>>();
+
+/**
+ * The entry of a narrowed message's receivers that the delivery to `receiver` (a local agent name,
+ * the mailbox's) came through, as a one-element list: what the agent reads as `receivers`. Its own
+ * entry, not the instance's identity: a replica runs as `name#r2@p` (not addressable, decision 2010)
+ * and a node's identity carries its transport addresses, so neither equals the entry the paged list
+ * shows. One map per message (O(N) once) keeps each delivery O(1). `undefined` when no entry names
+ * the agent (it was reached through a topic, decision 1961).
+ */
+export function narrowedReceiver(m: AclMessage, receiver: string, platform: string | undefined): readonly WitAgentId[] | undefined {
+  let byName = entriesByName.get(m);
+  if (byName === undefined) {
+    byName = new Map();
+    const suffix = platform === undefined ? undefined : `@${platform}`;
+    for (const r of m.receivers) {
+      const local = suffix !== undefined && r.name.endsWith(suffix) ? r.name.slice(0, -suffix.length) : r.name;
+      if (!byName.has(local)) byName.set(local, Object.freeze([agentIdToWit(r)]));
+    }
+    entriesByName.set(m, byName);
+  }
+  return byName.get(receiver);
 }
 
 /** Is `m` delivered with its receiver list narrowed to the receiving agent (decision 2001)? */
