@@ -78,6 +78,11 @@ test('100 receivers: each agent sees only itself and the count, and pages the wh
     assert.equal(line(lines, 'page 100 1:'), 'page 100 1: ok 0', `${p}: the end of the list is an empty page`);
     assert.equal(line(lines, 'page 99 256:'), 'page 99 256: ok 1', `${p}: the last page is short`);
   }
+  // The JS SDK: allReceivers works detached; arguments outside u32 are refused typed, not coerced.
+  const js = seen.get('js-probe')!;
+  assert.equal(line(js, 'detached '), 'detached all=100');
+  assert.equal(line(js, 'page -1 1:'), 'page -1 1: invalid-range: offset -1 is not a u32');
+  assert.equal(line(js, 'page 0 1.5:'), 'page 0 1.5: invalid-range: limit 1.5 is not a u32');
 });
 
 test(`${MESSAGE_INFO_LIMITS.inlineReceivers} receivers: the delivery carries the whole list, no count parameter, and paging answers the same`, async () => {
