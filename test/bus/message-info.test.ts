@@ -113,3 +113,28 @@ test('a sender cannot forge the count: its own X-caxton-receivers is replaced on
     }
   }
 });
+
+test('every replica of a scaled agent sees its receiver entry, not its instance key (decision 2010)', async () => {
+  await t.control.scale('js-probe', 2);
+  try {
+    const receivers = [...PROBES, ...SINKS, ...ABSENT.slice(0, 6)];
+    const before = t.logs('js-probe').length;
+    const SENDS = 8;
+    // Concurrent, each its own conversation: the least loaded replica takes each, so both work.
+    await Promise.all(Array.from({ length: SENDS }, (_, i) =>
+      t.send({ performative: 'inform', receivers: receivers.map((name) => ({ name })), content: 'scaled', conversationId: `scaled-${i}` })));
+    // Replica 1 is the agent as deployed (no replica number in its config): it logs `got `, the others `replica <n>`.
+    const seen = await t.waitFor('the replicas to log every delivery', () => {
+      const lines = t.logs('js-probe').slice(before).filter((l) => l.startsWith('got '));
+      return lines.length >= SENDS ? t.logs('js-probe').slice(before) : undefined;
+    });
+    const self = (l: string): string => /self=(\S+)/.exec(l)?.[1] ?? l;
+    for (const l of seen.filter((x) => x.startsWith('got ') || x.startsWith('replica '))) {
+      assert.equal(self(l).replace(/@[^,\s]+$/, ''), 'js-probe', `the entry as sent, never js-probe#r2: ${l}`);
+    }
+    assert.ok(seen.some((l) => l.startsWith('replica 2 ')), `replica 2 handled one: ${seen.join(' | ')}`);
+  } finally {
+    await t.control.scale('js-probe', 1);
+  }
+});
+
