@@ -19,7 +19,7 @@ import { HostBridge } from './host/bridge.js';
 import type { RefusalCounters } from './host/quotas.js';
 import { StateView } from './host/state-view.js';
 import type { StateEntries } from './host/state-view.js';
-import { messageToWit } from './host/convert.js';
+import { isNarrowed, messageToWit, narrowedReceiver } from './host/convert.js';
 import type { DirectorySnapshot } from './host/directory.js';
 import type { WitAgentId, WitInitContext } from './host/wit-values.js';
 import type { GuestInstance, GuestReturn } from './instance.js';
@@ -27,7 +27,10 @@ import { instantiateWithJco } from './jco/jco-instance.js';
 import type { AgentLimits } from './limits/limits.js';
 import { resolveLimits } from './limits/limits.js';
 import { DEFAULT_RESTART_POLICY, RestartTracker } from './restart-policy.js';
-import { DEFAULT_HTTP_POLICY, type CrashKind, type StateLimits } from '@caxton/core';
+import { DEFAULT_HTTP_POLICY, type CrashKind, type Delivery, type StateLimits } from '@caxton/core';
+
+/** Passed for a message that is not narrowed: `messageToWit` converts it whole and ignores it. */
+const NOT_NARROWED: readonly WitAgentId[] = Object.freeze([]);
 import type { AgentSpec, RestartCarryOver } from './agent-spec.js';
 import type { Effects, ErrorInfo, InstanceState, Work, WorkResult } from './results.js';
 import { emptyEffects, messageIdOf, workIdOf } from './results.js';
@@ -73,7 +76,10 @@ export class AgentSandbox {
   readonly limits: AgentLimits;
   private readonly ctx: WitInitContext;
   /** `receivers` of a narrowed delivery (decision 2001): this agent's own id, one array shared by all. */
-  private readonly selfReceivers: readonly WitAgentId[];
+  /** The platform of this agent's identity (`name@platform`): receiver entries name mailboxes with it. */
+  private readonly platform: string | undefined;
+  /** What a narrowed delivery no receiver entry names (a topic's) reads as `receivers`: the agent's bus id. */
+  private busSelf: { receiver: string; ids: readonly WitAgentId[] } | undefined;
   private readonly bridge: HostBridge;
   private readonly stateView: StateView;
   private readonly tracker: RestartTracker;
@@ -105,7 +111,8 @@ export class AgentSandbox {
       self: { name: spec.name, addresses: spec.addresses ?? [] },
       config: Object.entries(spec.config ?? {}),
     };
-    this.selfReceivers = Object.freeze([this.ctx.self]);
+    const at = this.ctx.self.name.lastIndexOf('@');
+    this.platform = at < 0 ? undefined : this.ctx.self.name.slice(at + 1);
     this.tracker = new RestartTracker({ ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy }, carried?.restartHistory ?? [], carried?.restarts);
     this.stateView = new StateView(spec.state?.entries ?? [], spec.state?.limits);
     this.bridge = new HostBridge({
@@ -118,6 +125,21 @@ export class AgentSandbox {
       ...(spec.http === undefined ? {} : { http: { ...DEFAULT_HTTP_POLICY, ...spec.http } }),
       ...(spec.topics === undefined ? {} : { topics: spec.topics }),
     });
+  }
+
+  /**
+   * The `receivers` a delivery is narrowed to (decision 2001): the message's own entry for this
+   * delivery's receiver, never the instance's identity (a replica's `name#r2@p`, a node's addresses).
+   */
+  private receiversSeen(d: Delivery): readonly WitAgentId[] {
+    if (!isNarrowed(d.message)) return NOT_NARROWED;
+    const entry = narrowedReceiver(d.message, d.receiver, this.platform);
+    if (entry !== undefined) return entry;
+    if (this.busSelf?.receiver !== d.receiver) {
+      const name = this.platform === undefined ? d.receiver : `${d.receiver}@${this.platform}`;
+      this.busSelf = { receiver: d.receiver, ids: Object.freeze([{ name, addresses: [] }]) };
+    }
+    return this.busSelf.ids;
   }
 
   /** Replaces the committed state view (the node knows this one is stale). */
@@ -245,7 +267,7 @@ export class AgentSandbox {
     this.bridge.setMessage(work.kind === 'message' ? work.delivery.message : null);
     let value: GuestReturn;
     try {
-      value = work.kind === 'message' ? instance.handle(messageToWit(work.delivery.message, this.selfReceivers)) : instance.onTimer(work.token);
+      value = work.kind === 'message' ? instance.handle(messageToWit(work.delivery.message, this.receiversSeen(work.delivery))) : instance.onTimer(work.token);
       instance.afterCall();
       meter.assertNotExhausted();
     } catch (err) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AclMessage } from '@caxton/core';
 import { MESSAGE_INFO_LIMITS, RECEIVER_COUNT_PARAM } from '@caxton/core';
-import { messageToWit } from '../src/host/convert.js';
+import { messageToWit, narrowedReceiver } from '../src/host/convert.js';
 import { HostBridge } from '../src/host/bridge.js';
 import { resolveLimits } from '../src/limits/limits.js';
 
@@ -50,7 +50,7 @@ describe('narrowed deliveries (decision 2001)', () => {
     const m = message(MESSAGE_INFO_LIMITS.inlineReceivers + 1);
     const a = messageToWit(m, self);
     assert.deepEqual(a.receivers, [{ name: 'sink-7@p', addresses: [] }]);
-    assert.deepEqual(a.userParams, [['X-a', 'b'], [RECEIVER_COUNT_PARAM, '17']]);
+    assert.deepEqual(a.userParams, [[RECEIVER_COUNT_PARAM, '17'], ['X-a', 'b']], 'the runtime pair first');
     assert.equal(a.content, 'news');
     const other = Object.freeze([{ name: 'sink-3@p', addresses: [] }]);
     const b = messageToWit(m, other);
@@ -69,6 +69,20 @@ describe('narrowed deliveries (decision 2001)', () => {
       const small = { ...message(n), userParams: { 'x-CAXTON-receivers': '1000', 'X-b': 'c' } };
       assert.deepEqual(messageToWit(small, self).userParams, [['X-b', 'c']], `${n} receivers`);
     }
+    // Look-alike keys: long s (U+017F, Go's strings.EqualFold takes it for s), dotless i (U+0131).
+    const folded = { 'X-caxton-receiver\u017f': '7', 'X-caxton-rece\u0131vers': '8', 'X-b': 'c' };
+    assert.deepEqual(messageToWit({ ...message(40), userParams: folded }, self).userParams, [[RECEIVER_COUNT_PARAM, '40'], ['X-b', 'c']], 'runtime pair first, look-alikes dropped');
+    assert.deepEqual(messageToWit({ ...message(3), userParams: folded }, self).userParams, [['X-b', 'c']]);
+  });
+
+  it('a delivery is narrowed to its own receiver entry, found by mailbox name (a replica reads what replica 1 reads)', () => {
+    const m = message(40);
+    const seven = narrowedReceiver(m, 'sink-7', 'p');
+    assert.deepEqual(seven, [{ name: 'sink-7@p', addresses: [] }]);
+    assert.equal(narrowedReceiver(m, 'sink-7', 'p'), seven, 'one entry per receiver, shared by its deliveries');
+    assert.deepEqual(narrowedReceiver(m, 'sink-1', 'p'), [{ name: 'sink-1@p', addresses: ['mtp://x'] }], 'the stored entry, addresses and all');
+    assert.equal(narrowedReceiver(m, 'sink-7#r2', 'p'), undefined, 'no entry names a replica key');
+    assert.equal(narrowedReceiver(message(40), 'sink-7', undefined), undefined, 'without the platform only exact names match');
   });
 
   it('the bridge pages the message being handled and refuses bad ranges and calls outside handle, typed', () => {

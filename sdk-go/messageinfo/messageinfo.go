@@ -88,14 +88,40 @@ func AllReceivers() []caxton.AgentID {
 }
 
 // CountOf is the receiver count of m without a host call: X-caxton-receivers on a narrowed
-// delivery, else the length of its list.
+// delivery, else the length of its list. The key compares ASCII-only (like Rust's
+// eq_ignore_ascii_case), not with Message.Param's Unicode folding, so a look-alike key such as
+// "X-caxton-receiverſ" never reads as the count; the host puts its own pair first besides.
 func CountOf(m *caxton.Message) int {
-	if v, ok := m.Param(ReceiverCountParam); ok {
-		if n, err := strconv.Atoi(v); err == nil {
+	for _, kv := range m.UserParams {
+		if !asciiEqualFold(kv.Key, ReceiverCountParam) {
+			continue
+		}
+		if n, err := strconv.Atoi(kv.Value); err == nil {
 			return n
 		}
+		break
 	}
 	return len(m.Receivers)
+}
+
+// asciiEqualFold compares a and b ignoring the case of ASCII letters only.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // liftReceivers reads a result<list<agent-id>, message-info-error> at addr.

@@ -67,3 +67,21 @@ func TestMemoryPagesAndRefusesLikeTheHost(t *testing.T) {
 		t.Fatal(CountOf(m))
 	}
 }
+
+func TestCountOfIgnoresKeysThatOnlyUnicodeFoldingMatches(t *testing.T) {
+	receivers := make([]caxton.AgentID, 3)
+	m := caxton.NewMessage(caxton.Inform, "", receivers...)
+	// The forged pair first, as a pre-fix host would have placed it: EqualFold takes ſ for s.
+	m.UserParams = append(m.UserParams, caxton.KeyValue{Key: "X-caxton-receiverſ", Value: "7"}, caxton.KeyValue{Key: "X-caxton-receivers", Value: "40"})
+	if got := CountOf(m); got != 40 {
+		t.Fatal(got)
+	}
+	m.UserParams = m.UserParams[:1]
+	if got := CountOf(m); got != 3 {
+		t.Fatal("a look-alike key alone is not the count:", got)
+	}
+	m.UserParams = []caxton.KeyValue{{Key: "x-CAXTON-receivers", Value: "17"}}
+	if got := CountOf(m); got != 17 {
+		t.Fatal("ASCII case still folds:", got)
+	}
+}

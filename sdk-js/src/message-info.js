@@ -40,6 +40,10 @@ export const messageInfo = {
 
   /** Receivers `offset .. offset + limit` (limit 1..256), in the order sent. Throws MessageInfoError. */
   receivers(offset, limit) {
+    // Outside u32 the import's own coercion would decide (wrap, truncate or throw untyped): refuse typed.
+    for (const [name, x] of [['offset', offset], ['limit', limit]]) {
+      if (!Number.isInteger(x) || x < 0 || x >= 2 ** 32) throw new MessageInfoError('invalid-range', `${name} ${x} is not a u32`);
+    }
     try {
       return mi.receivers(offset, limit);
     } catch (e) {
@@ -47,12 +51,12 @@ export const messageInfo = {
     }
   },
 
-  /** Every receiver of the message being handled, paged (empty outside a handler). */
+  /** Every receiver of the message being handled, paged (empty outside a handler). Works detached. */
   allReceivers() {
     const count = mi.receiverCount();
     const out = [];
     while (out.length < count) {
-      const page = this.receivers(out.length, MAX_RECEIVERS_PAGE);
+      const page = messageInfo.receivers(out.length, MAX_RECEIVERS_PAGE);
       if (page.length === 0) break;
       for (const id of page) out.push(id);
     }

@@ -46,6 +46,10 @@ def receiver_count() -> int:
 
 def receivers(offset: int, limit: int) -> List[AgentId]:
     """Receivers ``offset .. offset + limit`` (limit 1..256) in the order sent; fewer at the end."""
+    # Outside u32 componentize-py raises OverflowError, not a MessageInfoError: refuse typed first.
+    for name, x in (("offset", offset), ("limit", limit)):
+        if isinstance(x, bool) or not isinstance(x, int) or not 0 <= x < 2**32:
+            raise MessageInfoError(MessageInfoErrorKind.INVALID_RANGE, f"{name} {x!r} is not a u32")
     page, refusal = _abi.message_info_receivers(offset, limit)
     if refusal is not None:
         kind, message = refusal

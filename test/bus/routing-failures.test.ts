@@ -70,23 +70,31 @@ test('unknown receiver: the API gets UnknownReceiverError, an agent gets failure
   assert.deepEqual(sent.refused, [{ receiver: 'nobody@caxton', reason: 'unknown-receiver' }]);
 });
 
-test('full mailbox, API: exactly the free slots are accepted, the rest get MailboxFullError', async () => {
+test('full mailbox, API: the free slots are accepted, the rest get MailboxFullError', async () => {
   await drained('slow');
+  /** Deliveries of `slow` completed so far: each frees a slot, which a later send may take. */
+  const completedBySlow = (): number => t.deliveredTo('slow').filter((a) => t.completed.has(`${a.messageId}>slow`)).length;
+  const completedBefore = completedBySlow();
   const results = await Promise.allSettled(
     Array.from({ length: 50 }, (_, i) => t.send({ performative: 'inform', receivers: [{ name: 'slow' }], content: `api ${i}` })),
   );
+  // The sends reach the capacity check one by one (the audited control appends its intent first),
+  // while `slow` keeps handling: a delivery it completed during the burst frees a slot that a later
+  // send rightly takes. So: at least the capacity, and beyond it no more than what was freed.
+  const freed = completedBySlow() - completedBefore;
   const accepted = results.filter((r) => r.status === 'fulfilled');
   const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  assert.equal(accepted.length, CAPACITY);
-  assert.equal(refused.length, 50 - CAPACITY);
+  assert.ok(accepted.length >= CAPACITY, `accepted ${accepted.length} of a free mailbox of ${CAPACITY}`);
+  assert.ok(accepted.length - CAPACITY <= freed, `accepted ${accepted.length}: more than ${CAPACITY} + ${freed} freed during the burst`);
+  assert.equal(refused.length, 50 - accepted.length);
   for (const r of refused) {
     assert.ok(r.reason instanceof MailboxFullError, String(r.reason));
     assert.equal((r.reason as MailboxFullError).code, 'bus.mailbox-full');
   }
-  // First come, first served: the accepted ones are the first CAPACITY sends.
-  assert.deepEqual(results.map((r) => r.status === 'fulfilled'), Array.from({ length: 50 }, (_, i) => i < CAPACITY));
+  // First come, first served: the first CAPACITY sends are accepted whatever else is.
+  assert.deepEqual(results.slice(0, CAPACITY).map((r) => r.status), Array.from({ length: CAPACITY }, () => 'fulfilled'));
   await drained('slow');
-  assert.equal(t.logs('slow').filter((l) => l.includes('content=api ')).length, CAPACITY, 'every accepted message was handled');
+  assert.equal(t.logs('slow').filter((l) => l.includes('content=api ')).length, accepted.length, 'every accepted message was handled');
 });
 
 test('full mailbox, agent: an agent takes at most its share of a mailbox; the sender gets one failure per refused message', async () => {

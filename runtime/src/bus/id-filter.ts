@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * A counting filter in front of a large set of ids (the logs' dedup windows of completed delivery
  * ids): `mayHave(id) === false` means the id is certainly not in the set, without touching it.
@@ -44,9 +46,17 @@ export class IdFilter {
   }
 }
 
-/** FNV-1a over the UTF-16 code units, mixed down to the table's bits. */
+/**
+ * A per-process random offset basis: ids are chosen by peers (forwarded message ids) and by
+ * clients (idempotency keys), and with a fixed hash they could be ground offline onto one slot to
+ * saturate it for the life of the process (performance only: the filter stays exact). Safe to
+ * randomise because the filter is never persisted (review of decision 2000).
+ */
+const SEED = (0x811c9dc5 ^ randomBytes(4).readUInt32LE(0)) >>> 0;
+
+/** FNV-1a (seeded) over the UTF-16 code units, mixed down to the table's bits. */
 function slotOf(id: string, mask: number): number {
-  let h = 0x811c9dc5;
+  let h = SEED;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
   return (h ^ (h >>> 15)) & mask;
 }

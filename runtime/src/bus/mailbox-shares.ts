@@ -49,6 +49,11 @@ interface ReceiverSlots {
   senders: Map<string, SenderSlots>;
   /** Entries of `senders` at zero, kept for the sender's next message (dropped all at once when many). */
   idle: number;
+  /**
+   * The mailbox went away while appends to it were in flight: the record is kept only until the
+   * last of them is settled, then dropped (else every removal mid-send leaked one record).
+   */
+  gone: boolean;
 }
 
 /** One agent sender's slots over all receivers. */
@@ -105,12 +110,14 @@ export class MailboxShares {
     const c = r?.senders.get(sender);
     if (c !== undefined && c.appending > 0) this.change(r!, c, 0, -1);
     this.slots(this.agentSlots.get(sender), -1);
+    if (r !== undefined) this.dropIfGone(receiver, r);
   }
 
   /** `sender` (an agent or not) now holds one more slot of `receiver`'s mailbox. */
   take(receiver: string, sender: string, isAgent: boolean): void {
     const agent = isAgent ? this.knownAgent(sender) : this.agentSlots.get(sender);
     const { r, c } = this.counts(receiver, sender);
+    r.gone = false; // a delivery arrived: the mailbox is back
     this.change(r, c, 1, 0);
     if (agent !== undefined && agent.known) {
       r.agents += 1;
@@ -128,6 +135,7 @@ export class MailboxShares {
       if (r !== undefined && r.agents > 0) r.agents -= 1;
       this.slots(agent, -1);
     }
+    if (r !== undefined) this.dropIfGone(receiver, r);
   }
 
   /** The receiver's mailbox went away: its counts go with it (appends in flight stay counted). */
@@ -143,6 +151,17 @@ export class MailboxShares {
       this.change(r, c, -c.held, 0);
     }
     if (!appending) this.receivers.delete(receiver);
+    else r.gone = true;
+  }
+
+  /** Receivers with a record now (tests: a removed mailbox keeps none once its appends settle). */
+  get receiverCount(): number {
+    return this.receivers.size;
+  }
+
+  /** A gone receiver's record goes once every sender entry in it is idle (O(1): idle counts them). */
+  private dropIfGone(receiver: string, r: ReceiverSlots): void {
+    if (r.gone && r.idle === r.senders.size) this.receivers.delete(receiver);
   }
 
   /** Agent senders remembered now (tests: one holding nothing is not). */
@@ -187,7 +206,7 @@ export class MailboxShares {
   private counts(receiver: string, sender: string): { r: ReceiverSlots; c: SenderSlots } {
     let r = this.receivers.get(receiver);
     if (r === undefined) {
-      r = { agents: 0, senders: new Map(), idle: 0 };
+      r = { agents: 0, senders: new Map(), idle: 0, gone: false };
       this.receivers.set(receiver, r);
     }
     let c = r.senders.get(sender);

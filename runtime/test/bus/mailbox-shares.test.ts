@@ -84,3 +84,30 @@ test('an agent sender is forgotten once it holds and appends nothing (instances 
   assert.equal(shares.agentSenderCount, 0);
   assert.equal(shares.admitAgent('v', 'counter/a@p'), 'ok');
 });
+
+test('a mailbox removed with sends in flight keeps no record once they settle (review of decision 2000)', () => {
+  const shares = new MailboxShares(shareLimits(40));
+  const ROUNDS = 1000;
+  for (let i = 0; i < ROUNDS; i++) {
+    const receiver = `kind/instance-${i}@p`;
+    shares.take(receiver, 'client', false);
+    shares.reserve(receiver, 'counter/a@p');
+    shares.reserve(receiver, 'counter/b@p');
+    shares.forget(receiver); // removed mid-send
+    shares.release(receiver, 'counter/a@p');
+    if (i % 2 === 0) shares.release(receiver, 'counter/b@p');
+    else shares.give(receiver, 'client'); // a give that finds nothing held changes nothing...
+    if (i % 2 === 1) shares.release(receiver, 'counter/b@p'); // ...the last release drops it
+  }
+  assert.equal(shares.receiverCount, 0, 'no record per removed mailbox');
+  assert.equal(shares.agentSenderCount, 0);
+  // A mailbox that comes back while an append is in flight keeps its counts.
+  shares.reserve('v', 'counter/a@p');
+  shares.forget('v');
+  shares.take('v', 'counter/b@p', true);
+  shares.release('v', 'counter/a@p');
+  assert.equal(shares.receiverCount, 1, 'the mailbox is back: its record stays');
+  assert.equal(shares.heldBy('v', 'counter/b@p'), 1);
+  shares.give('v', 'counter/b@p');
+  assert.equal(shares.admitAgent('v', 'counter/b@p'), 'ok');
+});

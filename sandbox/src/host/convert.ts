@@ -35,7 +35,7 @@ const narrowed = new WeakMap<AclMessage, WitAclMessage>();
  * An incoming message as the guest sees it. Resolvers and agent-id user slots do not cross.
  *
  * A message with more than `MESSAGE_INFO_LIMITS.inlineReceivers` receivers is narrowed (decision
- * 2001): `receivers` is only `self` (the receiving agent's id, one shared array per agent) and the
+ * 2001): `receivers` is only `self` (the delivery's own receiver entry, `narrowedReceiver`) and the
  * count rides in `RECEIVER_COUNT_PARAM`; the full list stays host-side, paged by
  * `caxton:agent/message-info`. Lowering N names into each of N receivers was the O(N²) of a
  * multi-receiver message (decision 1202). Without `self` (tests, tools) the message is converted whole.
@@ -56,6 +56,31 @@ export function messageToWit(m: AclMessage, self?: readonly WitAgentId[]): WitAc
   return wit;
 }
 
+/** Each narrowed message's receiver entries by local agent name, built once per message (weak). */
+const entriesByName = new WeakMap<AclMessage, Map<string, readonly WitAgentId[]>>();
+
+/**
+ * The entry of a narrowed message's receivers that the delivery to `receiver` (a local agent name,
+ * the mailbox's) came through, as a one-element list: what the agent reads as `receivers`. Its own
+ * entry, not the instance's identity: a replica runs as `name#r2@p` (not addressable, decision 2010)
+ * and a node's identity carries its transport addresses, so neither equals the entry the paged list
+ * shows. One map per message (O(N) once) keeps each delivery O(1). `undefined` when no entry names
+ * the agent (it was reached through a topic, decision 1961).
+ */
+export function narrowedReceiver(m: AclMessage, receiver: string, platform: string | undefined): readonly WitAgentId[] | undefined {
+  let byName = entriesByName.get(m);
+  if (byName === undefined) {
+    byName = new Map();
+    const suffix = platform === undefined ? undefined : `@${platform}`;
+    for (const r of m.receivers) {
+      const local = suffix !== undefined && r.name.endsWith(suffix) ? r.name.slice(0, -suffix.length) : r.name;
+      if (!byName.has(local)) byName.set(local, Object.freeze([agentIdToWit(r)]));
+    }
+    entriesByName.set(m, byName);
+  }
+  return byName.get(receiver);
+}
+
 /** Is `m` delivered with its receiver list narrowed to the receiving agent (decision 2001)? */
 export function isNarrowed(m: AclMessage): boolean {
   return m.receivers.length > MESSAGE_INFO_LIMITS.inlineReceivers;
@@ -66,24 +91,33 @@ export function isNarrowed(m: AclMessage): boolean {
  * sender's own parameter of that name is replaced: the count is the runtime's word).
  */
 function convertNarrowed(m: AclMessage): WitAclMessage {
-  const params = m.userParams ? userParamsOf(m.userParams) : [];
-  params.push([RECEIVER_COUNT_PARAM, String(m.receivers.length)]);
+  // The runtime's pair first: an SDK that returns the first match reads it whatever else is there.
+  const params: [string, string][] = [[RECEIVER_COUNT_PARAM, String(m.receivers.length)]];
+  if (m.userParams) params.push(...userParamsOf(m.userParams));
   return { ...convertMessage({ ...m, receivers: [] }), userParams: params };
 }
 
 const COUNT_PARAM_LOWER = RECEIVER_COUNT_PARAM.toLowerCase();
 
 /**
+ * Does `key` name the count under any SDK's comparison? ASCII case-insensitively (Rust, AS, JS,
+ * Python) and under Unicode case folding (Go's `strings.EqualFold` takes `ſ` for `s`): upper-casing
+ * first maps such letters (`ſ`, dotless `ı`) onto their ASCII ones, so a sender cannot slip a
+ * forged count past the filter with a look-alike key (review of decision 2001).
+ */
+function isCountKey(key: string): boolean {
+  return key.toLowerCase() === COUNT_PARAM_LOWER || key.toUpperCase().toLowerCase() === COUNT_PARAM_LOWER;
+}
+
+/**
  * The user parameters as the guest sees them: without a sender's own `X-caxton-receivers` (in any
- * case: SDKs compare keys case-insensitively, as FIPA does), at any receiver count, so the
- * parameter an agent reads is only ever the runtime's count (decision 2001).
+ * case or case folding: SDKs compare keys case-insensitively, as FIPA does), at any receiver count,
+ * so the parameter an agent reads is only ever the runtime's count (decision 2001).
  */
 function userParamsOf(params: Record<string, string>): [string, string][] {
   const out = Object.entries(params);
   for (const [k] of out) {
-    if (k.length === COUNT_PARAM_LOWER.length && k.toLowerCase() === COUNT_PARAM_LOWER) {
-      return out.filter(([key]) => key.toLowerCase() !== COUNT_PARAM_LOWER);
-    }
+    if (isCountKey(k)) return out.filter(([key]) => !isCountKey(key));
   }
   return out;
 }
