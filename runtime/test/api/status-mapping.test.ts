@@ -235,6 +235,8 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['node.kill-switch-unreadable', 'INTERNAL'],
   // Idempotent sends (decision 1700): the key was used for a different message.
   ['node.idempotency-key-reused', 'ALREADY_EXISTS'],
+  // `caxton test`'s virtual clock (decision 2030): an advance that would fire timers without end.
+  ['node.advance-too-long', 'RESOURCE_EXHAUSTED'],
 ]);
 
 function keysOf<K extends string>(table: Readonly<Record<K, unknown>>): K[] {
