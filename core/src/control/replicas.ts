@@ -15,7 +15,7 @@
  *   sender of unique long ids holds at most `maxPinned` × a few dozen bytes. Least recently used
  *   is forgotten first; a forgotten conversation just picks a replica again.
  */
-import { createHash } from 'node:crypto';
+import { Buffer } from 'node:buffer';
 import { CaxtonError } from '../errors.js';
 import { InvalidArgumentError } from './errors.js';
 import { REPLICA_LIMITS } from './limits.js';
@@ -139,12 +139,37 @@ export class ReplicaBalancer {
   }
 }
 
+/** Start values and multipliers of the four lanes (odd, distinct): each lane sees every code unit. */
+const DIGEST_SEEDS = [0x811c9dc5, 0x9e3779b9, 0x85ebca6b, 0xc2b2ae35] as const;
+const DIGEST_PRIMES = [0x01000193, 0x2545f491, 0x6c8e9cf5, 0x7feb352d] as const;
+
+/** Murmur's 32-bit finaliser: every input bit moves about half the output bits. */
+function avalanche(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /**
- * The key a conversation is remembered by: 16 bytes of SHA-256 as base64 (22 characters) whatever
- * the id's length. A collision (2^-64 at 10^9 conversations) only shares a replica choice.
+ * The key a conversation is remembered by: 16 bytes as base64url (22 characters) whatever the id's
+ * length, so the pin map is bounded in bytes as well as in count. Pure (core imports no crypto): four
+ * FNV-style lanes over the UTF-16 code units, each finished with the others and the length mixed in.
+ * Not a cryptographic hash, and it need not be: a collision — even one a sender chose — only makes
+ * two conversations share a replica choice; it never moves a message to another agent.
  */
 export function conversationDigest(conversationId: string): string {
-  return createHash('sha256').update(conversationId).digest().subarray(0, 16).toString('base64url'); // 22 characters, no padding
+  const lanes = [...DIGEST_SEEDS] as number[];
+  for (let i = 0; i < conversationId.length; i++) {
+    const c = conversationId.charCodeAt(i);
+    for (let l = 0; l < 4; l++) lanes[l] = Math.imul(lanes[l]! ^ c, DIGEST_PRIMES[l]!);
+  }
+  const out = Buffer.alloc(16);
+  for (let l = 0; l < 4; l++) {
+    out.writeUInt32BE(avalanche(lanes[l]! ^ Math.imul(lanes[(l + 1) % 4]!, 0x27d4eb2f) ^ conversationId.length), l * 4);
+  }
+  return out.toString('base64url'); // 22 characters, no padding
 }
 
 /** `--replicas N`: a whole number in 1..REPLICA_LIMITS.maxReplicas (checked at the API boundary). */
