@@ -28,15 +28,14 @@ import type { AgentLimits } from './limits/limits.js';
 import { resolveLimits } from './limits/limits.js';
 import { DEFAULT_RESTART_POLICY, RestartTracker } from './restart-policy.js';
 import { DEFAULT_HTTP_POLICY, type CrashKind, type Delivery, type StateLimits } from '@caxton/core';
-
-/** Passed for a message that is not narrowed: `messageToWit` converts it whole and ignores it. */
-const NOT_NARROWED: readonly WitAgentId[] = Object.freeze([]);
 import type { AgentSpec, RestartCarryOver } from './agent-spec.js';
 import type { Effects, ErrorInfo, InstanceState, Work, WorkResult } from './results.js';
 import { emptyEffects, messageIdOf, workIdOf } from './results.js';
 import type { Crash } from './traps.js';
 import { classifyCrash, crashError, errorInfo } from './traps.js';
 
+/** Passed for a message that is not narrowed: `messageToWit` converts it whole and ignores it. */
+const NOT_NARROWED: readonly WitAgentId[] = Object.freeze([]);
 
 export interface AgentEnv {
   directory: () => DirectorySnapshot;
@@ -75,7 +74,6 @@ export class AgentSandbox {
   readonly artifact: Artifact;
   readonly limits: AgentLimits;
   private readonly ctx: WitInitContext;
-  /** `receivers` of a narrowed delivery (decision 2001): this agent's own id, one array shared by all. */
   /** The platform of this agent's identity (`name@platform`): receiver entries name mailboxes with it. */
   private readonly platform: string | undefined;
   /** What a narrowed delivery no receiver entry names (a topic's) reads as `receivers`: the agent's bus id. */
