@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { updateBenchSection } from './bench-doc.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [name, ...args] = process.argv.slice(2);
@@ -63,18 +64,8 @@ process.exit(code ?? 1);
 
 function updateDoc(bench, rows) {
   const file = path.join(root, 'docs', 'benchmarks.md');
-  let doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures written by `npm run bench -- <name>`; each section is rewritten by its latest run.\n';
+  const doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures written by `npm run bench -- <name>`; each section is rewritten by its latest run.\n';
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   const machine = `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.versions.node}`;
-  const table = ['| metric | value | unit | target | note |', '|---|---|---|---|---|']
-    .concat(rows.map((r) => `| ${r.metric} | ${formatValue(r.value)} | ${r.unit ?? ''} | ${r.target ?? ''} | ${r.note ?? ''} |`))
-    .join('\n');
-  const section = `<!-- bench:${bench}:start -->\n## ${bench}\n\nRun ${new Date().toISOString()} on ${machine}.\n\n${table}\n<!-- bench:${bench}:end -->`;
-  const re = new RegExp(`<!-- bench:${bench}:start -->[\\s\\S]*?<!-- bench:${bench}:end -->`);
-  doc = re.test(doc) ? doc.replace(re, section) : `${doc.trimEnd()}\n\n${section}\n`;
-  writeFileSync(file, doc);
-}
-
-function formatValue(v) {
-  return Number.isInteger(v) ? String(v) : v.toPrecision(4);
+  writeFileSync(file, updateBenchSection(doc, bench, rows, { machine, now: new Date().toISOString(), partial: args.some((a) => a === '--only' || a.startsWith('--only=')) }));
 }
