@@ -409,8 +409,7 @@ fn rpc_error(err: &Json) -> A2aError {
 
 /// The text parts of a message or artifact joined by newlines (1.0: `{text}`; 0.3: `{kind:'text', text}`).
 fn parts_text(parts: Option<&Json>) -> String {
-    let Some(parts) = parts.and_then(Json::as_array) else { return String::new() };
-    parts.iter().filter(|p| p.is_object()).filter_map(|p| p.str("text")).collect::<Vec<_>>().join("\n")
+    parts.and_then(Json::as_array).unwrap_or(&[]).iter().filter(|p| p.is_object()).filter_map(|p| p.str("text")).collect::<Vec<_>>().join("\n")
 }
 
 /// `TASK_STATE_INPUT_REQUIRED` (1.0) and `input-required` (0.3) alike: `input-required`.
