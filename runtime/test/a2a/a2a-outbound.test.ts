@@ -2,7 +2,7 @@
  * Outbound A2A from agents (decision 1951): a Caxton agent calls an A2A agent through its SDK's
  * helper over the deployment's allow-listed outbound HTTP — here Caxton's own A2A endpoint, served
  * by the same node on loopback: the caller (examples/js-a2a-caller, JavaScript; examples/
- * as-a2a-caller, AssemblyScript; examples/rust-a2a-caller, Rust) sends A2A 1.0 `SendMessage` (or 0.3 `message/send`) to the
+ * as-a2a-caller, AssemblyScript; examples/rust-a2a-caller, Rust; examples/c-a2a-caller, C) sends A2A 1.0 `SendMessage` (or 0.3 `message/send`) to the
  * AssemblyScript shout service (examples/as-service) and answers its requester with the task's
  * text. Refused tasks, missing tokens and hosts off the allow-list come back as typed failures.
  * Then a hostile A2A server (a local HTTP server answering what an attacker or a broken peer
@@ -103,8 +103,9 @@ const CALLERS = [
   ['JavaScript', built('js-a2a-caller', 'js-a2a-caller.wasm')],
   ['AssemblyScript', built('as-a2a-caller', 'as-a2a-caller.wasm')],
   ['Rust', built('rust-a2a-caller', 'rust-a2a-caller.wasm')],
+  ['C', built('c-a2a-caller', 'c-a2a-caller.wasm')],
 ] as const;
-const PREFIX: Record<(typeof CALLERS)[number][0], string> = { JavaScript: 'js', AssemblyScript: 'as', Rust: 'rust' };
+const PREFIX: Record<(typeof CALLERS)[number][0], string> = { JavaScript: 'js', AssemblyScript: 'as', Rust: 'rust', C: 'c' };
 
 for (const [language, file] of CALLERS) {
   describe(`outbound A2A from the ${language} caller, to the node's own A2A endpoint`, () => {
