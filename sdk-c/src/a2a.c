@@ -62,10 +62,12 @@ static int rpc_request(caxton_str url, caxton_str token, bool v1, caxton_opt_u32
                        const char *method, const char *accept, char *params, caxton_a2a_request *out, caxton_a2a_error *err) {
   *out = (caxton_a2a_request){ 0 };
   size_t ctx_len = strlen(mark) + context.len;
-  out->context = malloc(ctx_len + 1);
-  size_t body_len = strlen(params) + strlen(method) + 64;
-  out->body = malloc(body_len);
-  if (token.ptr) out->authorization = malloc(token.len + 8);
+  size_t body_len = params ? strlen(params) + strlen(method) + 64 : 0;
+  if (params) {
+    out->context = malloc(ctx_len + 1);
+    out->body = malloc(body_len);
+    if (token.ptr) out->authorization = malloc(token.len + 8);
+  }
   if (!params || !out->context || !out->body || (token.ptr && !out->authorization)) {
     free(params);
     caxton_a2a_request_free(out);
