@@ -398,6 +398,133 @@ bool caxton_http_response_of(const caxton_message *m, caxton_http_response *out)
 /** A response header by lower-case name (X-caxton-http-header-<name>), or CAXTON_NONE. */
 caxton_str caxton_http_response_header(const caxton_message *m, const char *name);
 
+/* ---- calling A2A agents (decisions 1951, 2040) ----------------------------------------------- */
+/*
+ * A2A 1.0 JSON-RPC SendMessage (or 0.3's message/send), SendStreamingMessage, GetTask and
+ * CancelTask over caxton_http_fetch: the deployment's allow-list, timeouts and sizes apply. Like
+ * any HTTP call it never blocks: caxton_a2a_send returns the request id and the answer comes
+ * later as a message, read with caxton_a2a_response_of; `context` travels with it.
+ *
+ *     caxton_a2a_call call = { .url = url, .text = caxton_opt(msg->content), .token = token,
+ *                              .context = whom_to_answer };
+ *     caxton_a2a_error err;
+ *     if (caxton_a2a_send(&call, NULL, &err)) … err.kind == CAXTON_A2A_REFUSED, err.reason
+ *     … later, in caxton_on_message:
+ *     caxton_a2a_response r;
+ *     if (caxton_a2a_response_of(msg, &r)) {
+ *       if (r.ok) … r.result.state, r.result.text; else … r.error.kind, r.error.reason
+ *       caxton_a2a_response_free(&r);
+ *     }
+ *
+ * An agent's HTTP call answers once, with the whole body: caxton_a2a_stream's answer is the
+ * stream read whole when it ends (result.states lists each state the task passed through).
+ * Answers are read by a strict JSON reader that refuses nesting deeper than 64 levels (a hostile
+ * server's deep answer is `malformed`, never a crash) and streams of more than 1000 events.
+ */
+
+#define CAXTON_JSON_MAX_DEPTH 64
+#define CAXTON_A2A_MAX_EVENTS 1000
+
+typedef enum caxton_a2a_error_kind {
+  CAXTON_A2A_REFUSED = 0, /* the call never left: not allow-listed, invalid, quota */
+  CAXTON_A2A_NO_RESPONSE = 1, /* timeout, connect-failed, too-large… (failure) */
+  CAXTON_A2A_HTTP_STATUS = 2, /* not 2xx (status) */
+  CAXTON_A2A_RPC_ERROR = 3, /* a JSON-RPC error (code) */
+  CAXTON_A2A_MALFORMED = 4, /* not a JSON-RPC answer with a Task or a Message */
+} caxton_a2a_error_kind;
+
+/** Why an A2A call has no usable result; print it as "a2a: <kind name>: <reason>". */
+typedef struct caxton_a2a_error {
+  uint8_t kind; /* a caxton_a2a_error_kind */
+  int status; /* the HTTP status (HTTP_STATUS), else 0 */
+  bool has_code;
+  long long code; /* the JSON-RPC error code (RPC_ERROR, when has_code) */
+  char failure[64]; /* why there was no response (NO_RESPONSE) */
+  char reason[512]; /* NUL-terminated; a long reason is cut */
+} caxton_a2a_error;
+
+const char *caxton_a2a_error_kind_name(uint8_t kind);
+
+/** One message to send. Strings may be CAXTON_NONE where optional (all but url and text). */
+typedef struct caxton_a2a_call {
+  caxton_str url; /* the agent's JSON-RPC endpoint (its card's JSONRPC interface); allow-listed */
+  caxton_str text; /* the message's one text part */
+  caxton_str token; /* sent as Authorization: Bearer <token> */
+  caxton_str version; /* "1.0" (default: SendMessage, A2A-Version: 1.0) or "0.3" (message/send) */
+  caxton_str context_id;
+  caxton_str message_id; /* made with caxton_new_id when none */
+  caxton_opt_u32 timeout_ms;
+  caxton_str context; /* echoed back with the answer (e.g. whom to answer) */
+} caxton_a2a_call;
+
+/** One call about a task (get, cancel). */
+typedef struct caxton_a2a_task_call {
+  caxton_str url;
+  caxton_str task_id;
+  caxton_str token;
+  caxton_str version;
+  caxton_opt_u32 history_length; /* get only */
+  caxton_opt_u32 timeout_ms;
+  caxton_str context;
+} caxton_a2a_task_call;
+
+/** Send the message / its streaming variant / get a task / cancel a task: 0 with *id (if given;
+    the answer's in-reply-to), or -1 with a CAXTON_A2A_REFUSED error: nothing is sent. */
+int caxton_a2a_send(const caxton_a2a_call *call, caxton_str *id, caxton_a2a_error *error);
+int caxton_a2a_stream(const caxton_a2a_call *call, caxton_str *id, caxton_a2a_error *error);
+int caxton_a2a_get(const caxton_a2a_task_call *call, caxton_str *id, caxton_a2a_error *error);
+int caxton_a2a_cancel(const caxton_a2a_task_call *call, caxton_str *id, caxton_a2a_error *error);
+
+/** A built request (what caxton_a2a_send passes to caxton_http_fetch); free it with caxton_a2a_request_free. */
+typedef struct caxton_a2a_request {
+  caxton_http_request http;
+  caxton_pair headers[4];
+  char *body, *context, *authorization;
+} caxton_a2a_request;
+
+/** The requests, built without sending (pure but for caxton_new_id): 0, or -1 (bad version, out of memory). */
+int caxton_a2a_send_request(const caxton_a2a_call *call, caxton_a2a_request *out, caxton_a2a_error *error);
+int caxton_a2a_stream_request(const caxton_a2a_call *call, caxton_a2a_request *out, caxton_a2a_error *error);
+int caxton_a2a_get_task_request(const caxton_a2a_task_call *call, caxton_a2a_request *out, caxton_a2a_error *error);
+int caxton_a2a_cancel_task_request(const caxton_a2a_task_call *call, caxton_a2a_request *out, caxton_a2a_error *error);
+void caxton_a2a_request_free(caxton_a2a_request *r);
+
+/** A Task or a Message, in either version's JSON, read into one shape. Strings are malloc'd and
+    NUL-terminated (NULL when absent); free with caxton_a2a_result_free. */
+typedef struct caxton_a2a_result {
+  bool is_task;
+  char *task_id; /* a Task */
+  char *message_id; /* a Message */
+  char *context_id;
+  char *state; /* lower case with dashes: completed, failed, input-required…; NULL for a Message */
+  bool is_final; /* completed, failed, canceled, rejected; true for a Message */
+  char *text; /* the artifacts' text, else the status message's; parts joined by newlines */
+  char **states; /* a stream only: each state passed through, in order */
+  size_t states_len;
+} caxton_a2a_result;
+
+void caxton_a2a_result_free(caxton_a2a_result *r);
+
+/** Pure readers: 0 with *out, or -1 with *error (RPC_ERROR, MALFORMED; from_http also
+    NO_RESPONSE and HTTP_STATUS). `stream`: the body is server-sent events. */
+int caxton_a2a_result_from_body(caxton_str body, caxton_a2a_result *out, caxton_a2a_error *error);
+int caxton_a2a_result_from_sse(caxton_str body, caxton_a2a_result *out, caxton_a2a_error *error);
+int caxton_a2a_result_from_http(const caxton_http_response *r, bool stream, caxton_a2a_result *out, caxton_a2a_error *error);
+
+/** The answer to an A2A call: the result (ok) or the error; request_id and context point into the message. */
+typedef struct caxton_a2a_response {
+  caxton_str request_id;
+  caxton_str context; /* the caller's own context */
+  bool ok;
+  caxton_a2a_result result;
+  caxton_a2a_error error;
+} caxton_a2a_response;
+
+/** True (filling *out; free it with caxton_a2a_response_free) when `m` answers an A2A call;
+    false for any other message, including the answer to a plain caxton_http_fetch. */
+bool caxton_a2a_response_of(const caxton_message *m, caxton_a2a_response *out);
+void caxton_a2a_response_free(caxton_a2a_response *r);
+
 /* ---- replies (FIPA conversation bookkeeping) -------------------------------------------------- */
 
 /**

@@ -2,7 +2,7 @@
  * Outbound A2A from agents (decision 1951): a Caxton agent calls an A2A agent through its SDK's
  * helper over the deployment's allow-listed outbound HTTP — here Caxton's own A2A endpoint, served
  * by the same node on loopback: the caller (examples/js-a2a-caller, JavaScript; examples/
- * as-a2a-caller, AssemblyScript) sends A2A 1.0 `SendMessage` (or 0.3 `message/send`) to the
+ * as-a2a-caller, AssemblyScript; examples/rust-a2a-caller, Rust; examples/c-a2a-caller, C) sends A2A 1.0 `SendMessage` (or 0.3 `message/send`) to the
  * AssemblyScript shout service (examples/as-service) and answers its requester with the task's
  * text. Refused tasks, missing tokens and hosts off the allow-list come back as typed failures.
  * Then a hostile A2A server (a local HTTP server answering what an attacker or a broken peer
@@ -40,7 +40,7 @@ const HOSTILE: Record<string, { status: number; body: string; answer: [string, s
   garbage: { status: 200, body: 'not json at all', answer: ['failure', /^a2a call failed: a2a: malformed: the answer is not JSON/] },
   'not-rpc': { status: 200, body: '{"result":{"task":{"id":"t"}}}', answer: ['failure', 'a2a call failed: a2a: malformed: the answer is not a JSON-RPC 2.0 response'] },
   neither: { status: 200, body: '{"jsonrpc":"2.0","id":1,"result":{"artifact":{}}}', answer: ['failure', 'a2a call failed: a2a: malformed: the result is neither a Task nor a Message'] },
-  // Nested far past the AssemblyScript reader's depth bound (64), within the response limit.
+  // Nested far past the SDKs' depth bound (64), within the response limit.
   deep: { status: 200, body: `{"jsonrpc":"2.0","id":1,"result":${'['.repeat(20_000)}${']'.repeat(20_000)}}`, answer: ['failure', /^a2a call failed: a2a: malformed: /] },
   // Past the deployment's response limit: the gateway cuts it, the helper says so.
   huge: { status: 200, body: `{"jsonrpc":"2.0","id":1,"result":{"message":{"parts":[{"text":"${'x'.repeat(300_000)}"}]}}}`, answer: ['failure', 'a2a call failed: a2a: no-response: no response: too-large'] },
@@ -102,11 +102,14 @@ after(async () => {
 const CALLERS = [
   ['JavaScript', built('js-a2a-caller', 'js-a2a-caller.wasm')],
   ['AssemblyScript', built('as-a2a-caller', 'as-a2a-caller.wasm')],
+  ['Rust', built('rust-a2a-caller', 'rust-a2a-caller.wasm')],
+  ['C', built('c-a2a-caller', 'c-a2a-caller.wasm')],
 ] as const;
+const PREFIX: Record<(typeof CALLERS)[number][0], string> = { JavaScript: 'js', AssemblyScript: 'as', Rust: 'rust', C: 'c' };
 
 for (const [language, file] of CALLERS) {
   describe(`outbound A2A from the ${language} caller, to the node's own A2A endpoint`, () => {
-    const prefix = language === 'JavaScript' ? 'js' : 'as';
+    const prefix = PREFIX[language];
     const url = (): string => `${node.a2aUrl!}/a2a/shouter/jsonrpc`;
     const port = (): number => Number(new URL(node.a2aUrl!).port);
 

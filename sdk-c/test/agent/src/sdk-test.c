@@ -231,6 +231,9 @@ static void http_responses(void) {
   CHECK(strcmp(caxton_http_error_kind_name(CAXTON_HTTP_QUOTA_EXCEEDED), "quota-exceeded") == 0);
 }
 
+/* a2a-test.c: the outbound A2A helper's requests and readers. */
+int caxton_sdk_test_a2a(int *check_count, char *first_failure, size_t cap);
+
 void caxton_on_message(const caxton_message *msg) {
   if (!caxton_str_eq_c(caxton_opt(msg->content), "run")) return;
   strings();
@@ -240,6 +243,7 @@ void caxton_on_message(const caxton_message *msg) {
   subscriptions(msg);
   contract_net();
   http_responses();
+  caxton_sdk_test_a2a(&checks, failed, sizeof failed);
   CHECK(caxton_str_eq(caxton_self()->name, init_name));
   char report[320];
   int n = failed[0] ? snprintf(report, sizeof report, "sdk-test FAIL: %s", failed)
