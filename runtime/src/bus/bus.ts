@@ -227,8 +227,9 @@ export class Bus implements OutboxSender {
    * Dead-letter what waited longer than `ttlMs` for the absent `agent` (decision 1990), with reason
    * `absent-ttl`; the rest keeps its order. A letter that cannot be written goes back to the
    * mailbox (tried again on the next sweep; it stays pending in the log). Returns how many went.
+   * `stillHeld` (a cluster): asked before each letter; false puts the rest back untouched.
    */
-  async expireAbsent(agent: string, ttlMs: number, since?: number): Promise<number> {
+  async expireAbsent(agent: string, ttlMs: number, since?: number, stillHeld?: () => boolean): Promise<number> {
     this.mailboxes.noteAbsence(agent);
     // Nothing expires while the node is frozen (decision 1403), nor while the agent is handling a
     // batch: a batch's deliveries stay in its queue until handled, and an agent is suspended (or
@@ -243,6 +244,12 @@ export class Bus implements OutboxSender {
     for (let i = 0; i < expired.length; i++) {
       const d = expired[i]!;
       const reason = `${ABSENT_TTL_REASON}: ${agent} was absent (stopped or suspended) for longer than its absent TTL (${ttlMs} ms) after the message was accepted`;
+      // A cluster fences each letter like a completion (decision 1990, *Cluster*): once this node
+      // may no longer hold the agent's queue, what is left is its next holder's to expire.
+      if (stillHeld !== undefined && !stillHeld()) {
+        this.mailboxes.restore(expired.slice(i));
+        break;
+      }
       try {
         await this.opts.log.deadLetter({ delivery: d, reason, attempts: 0, at: this.now() });
       } catch {

@@ -386,7 +386,7 @@ async function startOnTopology(
   await agents.startTimerWakes(); // and passivated instances be woken for theirs
   // Absent agents' queues (decision 1990): messages past their TTL are dead-lettered `absent-ttl`.
   const absentSweeper = new AbsentQueueSweeper({
-    agents, expire: (agent, ttlMs, since) => bus.expireAbsent(agent, ttlMs, since), noteAbsence: (agent) => bus.noteAbsence(agent), intervalMs: options.absentSweepMs ?? DEFAULT_ABSENT_SWEEP_MS,
+    agents, expire: (agent, ttlMs, since) => bus.expireAbsent(agent, ttlMs, since, () => agents.holdsQueue(agent)), noteAbsence: (agent) => bus.noteAbsence(agent), intervalMs: options.absentSweepMs ?? DEFAULT_ABSENT_SWEEP_MS,
     warn: (agent, message) => logs.append(agent, { level: 'warn', message: `[caxton] ${message}`, at: Date.now() }),
   });
   absentSweeper.start();
