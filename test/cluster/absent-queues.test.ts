@@ -8,7 +8,8 @@
  *   see the queue) is dead-lettered `absent-queue-full` by the holder, once;
  * - the holder is killed (-9): a survivor takes the claim and the partition, and holds the same
  *   five; a deploy of the name on any node delivers each of them exactly once;
- * - an agent with a 1.5 s absent TTL has its waiting message dead-lettered `absent-ttl`, once.
+ * - an agent with a 1.5 s absent TTL has its waiting message dead-lettered `absent-ttl`, once;
+ * - a suspended agent is absent on its holder too: its queue bounded there, refused typed.
  * The TTL runs on the nodes' real clock (they are separate processes); the injected clock of the
  * single-node test (test/bus/absent-queue.test.ts) covers the hour-long wait.
  */
@@ -22,6 +23,7 @@ import { PROBE, allObservations, journals, placement, waitFor, warmUp } from './
 
 const KEEPER = 'keeper';
 const FLEETING = 'fleeting';
+const DOZING = 'dozing';
 const QUEUE = 5;
 
 let infra: Servers;
@@ -50,7 +52,8 @@ test('stop --keep-queue in a cluster: bounded, expired once, kept across the hol
   const probe = PROBE();
   await c1.deploy({ name: KEEPER, config: { state: '1' }, limits: { absentQueue: QUEUE } }, probe);
   await c1.deploy({ name: FLEETING, config: {}, limits: { absentTtlMs: 1500 } }, probe);
-  await warmUp(c1, [KEEPER, FLEETING], js);
+  await c1.deploy({ name: DOZING, config: {}, limits: { absentQueue: 2 } }, probe);
+  await warmUp(c1, [KEEPER, FLEETING, DOZING], js);
 
   const holder = (await placement(c1)).get(KEEPER)!;
   const others = ['n1', 'n2', 'n3'].filter((id) => id !== holder);
@@ -85,6 +88,14 @@ test('stop --keep-queue in a cluster: bounded, expired once, kept across the hol
   const ttlLetter = await waitFor('the expired message dead-lettered', async () =>
     (await c1.listDeadLetters({ agent: FLEETING })).find((l) => l.delivery.messageId === late.messageId), 20_000, 200);
   assert.match(ttlLetter.reason, /^absent-ttl: fleeting was absent/);
+
+  // Suspended: absent on the node holding it, with the same bound.
+  const dozingAt = clients.get((await placement(c1)).get(DOZING)!)!;
+  await away.suspend(DOZING);
+  await waitFor('the suspended agent to be absent on its holder', async () => (await dozingAt.getAgent(DOZING)).absentQueue !== undefined, 15_000, 100);
+  for (let seq = 1; seq <= 2; seq++) await away.send(request(DOZING, seq));
+  await waitFor('two queued for the suspended agent', async () => (await dozingAt.getAgent(DOZING)).absentQueue?.queued === 2, 15_000, 100);
+  await assert.rejects(dozingAt.send(request(DOZING, 3)), (err: { code?: string }) => err.code === 'bus.absent-queue-full');
 
   // The holder dies while the agent is absent: a survivor holds the same queue.
   const killedAt = Date.now();

@@ -396,7 +396,8 @@ export class PlacedAgents implements AgentResidency {
     if (local) {
       local.state = 'stopping';
       if (!force) await this.opts.messaging.idle(agent); // in-flight work completes while the claim is still ours
-      await this.opts.host.stop(agent, force).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
+      // An absent agent (decision 1990: its record says so once its instance stopped) has none to stop.
+      if (local.record.absentSince === undefined) await this.opts.host.stop(agent, force).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
       if (this.agents.get(agent) === local) this.agents.remove(agent);
     }
     if (this.tokens.get(agent) === token) this.tokens.delete(agent);
