@@ -50,10 +50,15 @@ test('stop --keep-queue in a cluster: bounded, expired once, kept across the hol
   const c1 = clients.get('n1')!;
   const js = journals(nodes);
   const probe = PROBE();
-  await c1.deploy({ name: KEEPER, config: { state: '1' }, limits: { absentQueue: QUEUE } }, probe);
-  await c1.deploy({ name: FLEETING, config: {}, limits: { absentTtlMs: 1500 } }, probe);
-  await c1.deploy({ name: DOZING, config: {}, limits: { absentQueue: 2 } }, probe);
+  await Promise.all([
+    c1.deploy({ name: KEEPER, config: { state: '1' }, limits: { absentQueue: QUEUE } }, probe),
+    c1.deploy({ name: FLEETING, config: {}, limits: { absentTtlMs: 1500 } }, probe),
+    c1.deploy({ name: DOZING, config: {}, limits: { absentQueue: 2 } }, probe),
+  ]);
   await warmUp(c1, [KEEPER, FLEETING, DOZING], js);
+  // The TTL runs while the rest goes on: dead-lettered absent-ttl by the node holding it, once (checked below).
+  await c1.stop(FLEETING, false, true);
+  const late = await c1.send(request(FLEETING, 1));
 
   const holder = (await placement(c1)).get(KEEPER)!;
   const others = ['n1', 'n2', 'n3'].filter((id) => id !== holder);
@@ -82,9 +87,6 @@ test('stop --keep-queue in a cluster: bounded, expired once, kept across the hol
   assert.match(overLetter.reason, /^absent-queue-full: keeper was absent/);
   assert.equal((await atHolder.getAgent(KEEPER)).absentQueue?.queued, QUEUE, 'the five kept');
 
-  // The TTL: dead-lettered absent-ttl by the node holding it, once.
-  await away.stop(FLEETING, false, true);
-  const late = await away.send(request(FLEETING, 1));
   const ttlLetter = await waitFor('the expired message dead-lettered', async () =>
     (await c1.listDeadLetters({ agent: FLEETING })).find((l) => l.delivery.messageId === late.messageId), 20_000, 200);
   assert.match(ttlLetter.reason, /^absent-ttl: fleeting was absent/);
