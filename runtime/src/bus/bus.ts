@@ -54,6 +54,8 @@ export interface BusOptions {
 
 /** The first word of the reason of a message dead-lettered because its receiver stayed absent (decision 1990). */
 export const ABSENT_TTL_REASON = 'absent-ttl';
+/** The first word of the reason of a message dead-lettered past its absent receiver's bound, in a cluster (decision 1990). */
+export const ABSENT_QUEUE_FULL_REASON = 'absent-queue-full';
 
 export class Bus implements OutboxSender {
   readonly platformId: AgentId;
@@ -227,8 +229,9 @@ export class Bus implements OutboxSender {
    * Dead-letter what waited longer than `ttlMs` for the absent `agent` (decision 1990), with reason
    * `absent-ttl`; the rest keeps its order. A letter that cannot be written goes back to the
    * mailbox (tried again on the next sweep; it stays pending in the log). Returns how many went.
+   * `stillHeld` (a cluster): asked before each letter; false puts the rest back untouched.
    */
-  async expireAbsent(agent: string, ttlMs: number, since?: number): Promise<number> {
+  async expireAbsent(agent: string, ttlMs: number, since?: number, stillHeld?: () => boolean): Promise<number> {
     this.mailboxes.noteAbsence(agent);
     // Nothing expires while the node is frozen (decision 1403), nor while the agent is handling a
     // batch: a batch's deliveries stay in its queue until handled, and an agent is suspended (or
@@ -238,23 +241,46 @@ export class Bus implements OutboxSender {
     // long nothing of its queue is due, whatever its age (decision 1990).
     const cutoff = this.now() - ttlMs;
     if (since !== undefined && since > cutoff) return 0;
-    const expired = this.mailboxes.expire(agent, cutoff);
+    const reason = `${ABSENT_TTL_REASON}: ${agent} was absent (stopped or suspended) for longer than its absent TTL (${ttlMs} ms) after the message was accepted`;
+    return this.deadLetterAbsent(agent, this.mailboxes.expire(agent, cutoff), reason, 'dead-lettered', stillHeld);
+  }
+
+  /**
+   * An absent queue over its bound (decision 1990, *Cluster*): a send through another cluster node
+   * is appended without this node's count, so the holder of the queue dead-letters what came past
+   * `limit` — the latest accepted — with reason `absent-queue-full`, and tells each sender. Not
+   * while frozen or busy (as expiry). Returns how many went.
+   */
+  async trimAbsent(agent: string, limit: number, stillHeld?: () => boolean): Promise<number> {
+    if (this.frozen || this.isBusy(agent)) return 0;
+    const reason = `${ABSENT_QUEUE_FULL_REASON}: ${agent} was absent (stopped or suspended) and already kept as many messages as its absent queue holds (${limit}) when this one reached the node holding it`;
+    return this.deadLetterAbsent(agent, this.mailboxes.overflow(agent, limit), reason, 'absent-queue-full', stillHeld);
+  }
+
+  /**
+   * Dead-letters `taken` (out of `agent`'s absent queue) with `reason`, its senders told. A letter
+   * that cannot be written, or one this node may no longer write (`stillHeld` false: a cluster
+   * fences each letter like a completion), goes back with the rest to the front of their senders'
+   * queues, in order, pending in the log still; the next sweep tries again (or the next holder).
+   */
+  private async deadLetterAbsent(agent: string, taken: Delivery[], reason: string, kind: string, stillHeld?: () => boolean): Promise<number> {
     let n = 0;
-    for (let i = 0; i < expired.length; i++) {
-      const d = expired[i]!;
-      const reason = `${ABSENT_TTL_REASON}: ${agent} was absent (stopped or suspended) for longer than its absent TTL (${ttlMs} ms) after the message was accepted`;
+    for (let i = 0; i < taken.length; i++) {
+      const d = taken[i]!;
+      if (stillHeld !== undefined && !stillHeld()) {
+        this.mailboxes.restore(taken.slice(i));
+        break;
+      }
       try {
         await this.opts.log.deadLetter({ delivery: d, reason, attempts: 0, at: this.now() });
       } catch {
-        // The log refused (stopped): this one and the rest go back to the front of their senders'
-        // queues, in order, pending in the log still; the next sweep tries again.
-        this.mailboxes.restore(expired.slice(i));
+        this.mailboxes.restore(taken.slice(i));
         break;
       }
       n += 1;
       this.opts.events.emit({ type: 'dead-lettered', agent, deliveryId: d.id, reason, attempts: 0 });
       // Its sender is told, as for any dead letter: the conversation will get no answer.
-      await this.sendPlatformReplies([this.failureFor(d, `message could not be handled: ${reason}`, 'dead-lettered')]);
+      await this.sendPlatformReplies([this.failureFor(d, `message could not be handled: ${reason}`, kind)]);
     }
     return n;
   }

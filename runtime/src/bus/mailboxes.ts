@@ -163,6 +163,30 @@ export class Mailboxes {
     return expired;
   }
 
+  /**
+   * Take out of `agent`'s queue the most recently accepted deliveries past the first `keep` (an
+   * absent queue over its bound: sent through another cluster node, which cannot see this mailbox,
+   * decision 1990). The rest keep their order; what is returned stays pending in the log.
+   */
+  overflow(agent: string, keep: number): Delivery[] {
+    const box = this.boxes.get(agent);
+    if (box === undefined || box.queued <= keep) return [];
+    const waiting = box.drain();
+    const byAge = waiting.map((d, i) => ({ d, i })).sort((a, b) => a.d.acceptedAt - b.d.acceptedAt || a.i - b.i);
+    const over = new Set(byAge.slice(keep).map((x) => x.d));
+    const taken: Delivery[] = [];
+    for (const d of waiting) {
+      if (!over.has(d)) {
+        box.push(d);
+        continue;
+      }
+      taken.push(d);
+      if (this.pending.delete(d.id)) this.shares.give(d.receiver, senderOf(d));
+      this.release(d);
+    }
+    return taken;
+  }
+
   /** Early release: the handled delivery leaves the queue but keeps its slot until `finish`. */
   handOff(d: Delivery): void {
     const box = this.boxes.get(d.receiver);

@@ -234,13 +234,14 @@ export class AgentLifecycle {
   }
 
   /**
-   * Absent (decision 1990): stopped with its queue kept, or suspended, on a node whose agents are
-   * all local (a cluster keeps no absent queues: its mailboxes follow placement). Its messages wait,
+   * Absent (decision 1990): stopped with its queue kept, or suspended, on the node that holds its
+   * queue — every node for its agents (embedded), the agent's claim holder (cluster: the queue
+   * follows placement, and a node whose claim is about to lapse holds nothing). Its messages wait,
    * bounded by its deployment's `absentQueue` and `absentTtlMs` (else the node's defaults).
    */
   absence(name: string): AbsentQueueLimits | undefined {
     const local = this.local.get(name);
-    if (local === undefined || this.residency.ownership() !== undefined) return undefined;
+    if (local === undefined || !this.holdsQueue(name)) return undefined;
     const stopped = local.state === 'stopped' && local.record.absentSince !== undefined;
     if (!stopped && !(this.o.killSwitch?.isSuspended?.(name) ?? false)) return undefined;
     const limits = local.record.limits;
@@ -249,6 +250,15 @@ export class AgentLifecycle {
       queue: limits.absentQueue ?? this.o.defaults.absentQueue, ttlMs: limits.absentTtlMs ?? this.o.defaults.absentTtlMs,
       ...(since !== undefined ? { since } : {}),
     };
+  }
+
+  /**
+   * May this node keep, bound and expire `name`'s absent queue now (decision 1990)? Embedded:
+   * always. Cluster: while it holds the agent's claim with the completion margin (the fence of
+   * an expiry, as of a completion).
+   */
+  holdsQueue(name: string): boolean {
+    return this.residency.holdsQueue?.(name) ?? true;
   }
 
   /** Agents on this node. */

@@ -32,6 +32,11 @@ export interface AgentResidency {
   deployedTopics?(name: string): TopicPatterns | undefined;
   /** Asked only of an agent running here: may it take work now (cluster: is its claim still safe)? */
   mayRun(name: string): boolean;
+  /**
+   * May this node keep, bound and expire `name`'s absent queue now (decision 1990)? Absent: always
+   * (every agent is local). Cluster: it holds the agent's claim, with the completion margin.
+   */
+  holdsQueue?(name: string): boolean;
   /** The fencing the dispatcher applies before recording a completion (embedded: none). */
   ownership(): DispatchOwnership | undefined;
   /** Deliveries arrived for `agent` (called by the bus's consumer). */

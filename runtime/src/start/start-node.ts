@@ -386,7 +386,13 @@ async function startOnTopology(
   await agents.startTimerWakes(); // and passivated instances be woken for theirs
   // Absent agents' queues (decision 1990): messages past their TTL are dead-lettered `absent-ttl`.
   const absentSweeper = new AbsentQueueSweeper({
-    agents, expire: (agent, ttlMs, since) => bus.expireAbsent(agent, ttlMs, since), noteAbsence: (agent) => bus.noteAbsence(agent), intervalMs: options.absentSweepMs ?? DEFAULT_ABSENT_SWEEP_MS,
+    agents, expire: async (agent, ttlMs, since) => {
+      // In a cluster, sends through other nodes reach this (the holding) node's queue unbounded: trimmed here first.
+      const held = (): boolean => agents.holdsQueue(agent);
+      const limit = agents.absence(agent)?.queue;
+      const trimmed = limit === undefined || agents.ownership() === undefined ? 0 : await bus.trimAbsent(agent, limit, held);
+      return trimmed + await bus.expireAbsent(agent, ttlMs, since, held);
+    }, noteAbsence: (agent) => bus.noteAbsence(agent), intervalMs: options.absentSweepMs ?? DEFAULT_ABSENT_SWEEP_MS,
     warn: (agent, message) => logs.append(agent, { level: 'warn', message: `[caxton] ${message}`, at: Date.now() }),
   });
   absentSweeper.start();

@@ -53,3 +53,23 @@ test('an expired delivery frees its sender\'s share of the mailbox', () => {
   assert.equal(boxes.expire('absent', perSender).length, perSender);
   assert.equal(boxes.shares.admitAgent('absent', 'agent@p'), 'ok', 'its share is free again');
 });
+
+test('overflow takes the latest accepted past the bound, keeps the rest in each sender\'s order and frees what they held', () => {
+  // In a cluster a send through another node lands past the bound; the holder trims (decision 1990).
+  const boxes = new Mailboxes(100);
+  boxes.accept([
+    delivery('a@p', 'a0', 10), delivery('b@p', 'b0', 20), delivery('a@p', 'a1', 30),
+    delivery('b@p', 'b1', 40), delivery('a@p', 'a2', 50),
+  ]);
+  assert.deepEqual(boxes.overflow('absent', 5), [], 'at the bound: nothing taken');
+  const over = boxes.overflow('absent', 3);
+  assert.deepEqual(over.map((d) => d.messageId).sort(), ['a2', 'b1']);
+  for (const d of over) assert.equal(boxes.isPending(d.id), false, `${d.id} no longer pending`);
+  assert.equal(boxes.depth('absent'), 3);
+  const box = boxes.of('absent');
+  const rest: string[] = [];
+  for (let d = box.shift(); d !== undefined; d = box.shift()) rest.push(d.messageId);
+  assert.deepEqual(rest.filter((m) => m.startsWith('a')), ['a0', 'a1'], 'a sender\'s FIFO is unchanged');
+  assert.deepEqual(rest.filter((m) => m.startsWith('b')), ['b0']);
+  assert.deepEqual(boxes.overflow('nobody', 0), []);
+});

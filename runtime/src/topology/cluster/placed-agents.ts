@@ -10,12 +10,18 @@
  *   instance; its mailbox is left to ClusterMailboxes (dropped when the partition moves, dead-lettered
  *   when the agent was undeployed). A registry version bump of an agent running here → drain, swap.
  *
+ * An agent stopped with its queue kept (decision 1990, *Cluster*) stays in the registry with
+ * `absentSince`: placement still claims it, and its claim holder keeps it as a `stopped` local agent
+ * without an instance, so its partition's deliveries wait in that node's mailbox, bounded and
+ * expired there under the claim's fence. A deploy of the name rewrites the record without
+ * `absentSince`; the holder then starts an instance, which takes the queue first.
+ *
  * Every step for one agent runs in order on a per-agent chain, so an activation, an upgrade and a
  * deactivation never interleave. The fencing token of the current activation is what the dispatcher
  * presents before recording a completion (decision 0702).
  */
 import type { AgentId, AgentStatus, AgentState, TopicPatterns } from '@caxton/core';
-import { AlreadyExistsError, NotFoundError, CaxtonError, KeepQueueUnsupportedError, UnavailableError } from '@caxton/core';
+import { AlreadyExistsError, ConflictError, NotFoundError, CaxtonError, UnavailableError } from '@caxton/core';
 import type { DispatchOwnership } from '../../bus/port.js';
 import { partitionOwner } from '../../bus/kafka/index.js';
 import { ClaimStore } from './placement/claims.js';
@@ -100,7 +106,12 @@ export class PlacedAgents implements AgentResidency {
       else if (e.type === 'deactivate') guarded(e.agent, e.type, () => this.onDeactivate(e.agent, e.reason));
     }, ['activate', 'deactivate']);
     this.unwatch = this.c.registry.watch((e) => {
-      if (e.kind === 'agent-put' && this.agents.has(e.agent.name)) void this.serial(e.agent.name, () => this.swap(e.agent.name));
+      if (e.kind !== 'agent-put' || !this.agents.has(e.agent.name)) return;
+      const name = e.agent.name;
+      const wasAbsent = isAbsent(this.agents.get(name));
+      if (e.agent.absentSince !== undefined && !wasAbsent) void this.serial(name, () => this.leaveQueue(name));
+      else if (e.agent.absentSince === undefined && wasAbsent) void this.serial(name, () => this.returnFromAbsence(name));
+      else void this.serial(name, () => this.swap(name));
     });
     this.mailboxes.start();
   }
@@ -114,6 +125,15 @@ export class PlacedAgents implements AgentResidency {
   drain(agent: string): Promise<void> {
     const leaving = this.leaving.get(agent) ?? { reason: 'stopped' as const, token: this.tokens.get(agent) };
     return this.serial(agent, () => this.tearDown(agent, leaving.reason, leaving.token));
+  }
+
+  /**
+   * This node holds `name`'s claim and may still act on it for a completion's margin: it may keep,
+   * bound and expire the agent's absent queue (decision 1990). Not while the agent leaves here.
+   */
+  holdsQueue(name: string): boolean {
+    const token = this.tokens.get(name);
+    return token !== undefined && !this.leaving.has(name) && (this.placement?.isStillOwner(name, token, this.c.completionWithinMs) ?? false);
   }
 
   ownership(): DispatchOwnership {
@@ -164,12 +184,17 @@ export class PlacedAgents implements AgentResidency {
   async refuseExisting(name: string): Promise<void> {
     // The mirror may be milliseconds behind another node's deploy of the same name; then the later
     // write wins (etcd has no create-if-absent for agents in the registry interface yet).
-    if (this.c.deployments.has(name) || (await this.c.registry.getAgent(name))) throw new AlreadyExistsError('agent', name);
+    // A name stopped with its queue kept (decision 1990) is free to deploy: the deploy takes its queue.
+    const record = await this.c.registry.getAgent(name);
+    if (record !== undefined ? record.absentSince === undefined : this.c.deployments.has(name)) throw new AlreadyExistsError('agent', name);
   }
 
   async upgradeBase(name: string): Promise<AgentRecord> {
     const previous = await this.c.registry.getAgent(name);
     if (!previous) throw new NotFoundError('agent', name);
+    if (previous.absentSince !== undefined) {
+      throw new ConflictError(`agent ${name} is stopped (its queue is kept)`, { context: { agent: name, state: 'stopped' }, hint: `deploy it again (\`caxton deploy ${name} …\`): the deploy takes over its queue` });
+    }
     return previous;
   }
 
@@ -189,13 +214,9 @@ export class PlacedAgents implements AgentResidency {
   }
 
   async stop(name: string, force: boolean, keepQueue = false): Promise<AgentStatus> {
-    if (keepQueue) {
-      // Decision 1990: the queue of an absent agent is the embedded node's mailbox over its log; a
-      // cluster would need it held across placement moves, which is not built.
-      throw new KeepQueueUnsupportedError(name);
-    }
     const record = await this.c.registry.getAgent(name);
     if (!record) throw new NotFoundError('agent', name);
+    if (keepQueue) return this.stopKeepingQueue(record, force);
     const status = (await this.status(name))!;
     if (force && this.agents.has(name)) this.forced.add(name);
     await this.c.registry.deleteAgent(name);
@@ -203,6 +224,25 @@ export class PlacedAgents implements AgentResidency {
     await this.c.registry.deregisterDf(this.opts.messaging.agentId(name).name).catch(() => {});
     agentLog(this.opts.events, name, 'info', 'undeployed from the cluster; its node drains and stops it');
     return { ...status, state: 'stopping' };
+  }
+
+  /**
+   * `stop --keep-queue` (decision 1990): the record stays, marked absent; its claim holder stops the
+   * instance and keeps the mailbox (see leaveQueue). The name stays taken and placed, so whichever
+   * node owns the agent's partition and claim holds its queue, after a node's loss too.
+   */
+  private async stopKeepingQueue(record: AgentRecord, force: boolean): Promise<AgentStatus> {
+    const name = record.name;
+    if (record.absentSince !== undefined) {
+      throw new ConflictError(`agent ${name} is stopped already, with its queue kept`, { context: { agent: name, state: 'stopped' }, hint: `deploy it again to deliver its queue, or \`caxton stop ${name}\` (without --keep-queue) to dead-letter it and free the name` });
+    }
+    if (force && this.agents.has(name)) this.forced.add(name);
+    const now = Date.now();
+    const absent: AgentRecord = { ...record, absentSince: now, updatedAt: now };
+    await this.c.registry.putAgent(absent);
+    agentLog(this.opts.events, name, 'info', 'stopped in the cluster with its queue kept: its messages wait on the node that holds it until it is deployed again');
+    const status = (await this.status(name))!;
+    return { ...status, state: this.agents.has(name) ? status.state : 'stopped' };
   }
 
   async status(name: string): Promise<AgentStatus | undefined> {
@@ -232,7 +272,7 @@ export class PlacedAgents implements AgentResidency {
     const live = nodes ?? (await this.c.registry.listNodes()).map((n) => n.id);
     return {
       name: record.name,
-      state: state ?? (claim ? 'running' : 'starting'),
+      state: state ?? (record.absentSince !== undefined ? 'stopped' : claim ? 'running' : 'starting'),
       nodeId: claim?.node ?? partitionOwner(this.c.partitionOf(record.name), live) ?? '',
       version: record.version,
       artifactDigest: record.artifactDigest,
@@ -300,6 +340,13 @@ export class PlacedAgents implements AgentResidency {
     if (!this.owns(agent, token)) return; // deactivated before we got here
     const record = await this.c.registry.getAgent(agent);
     if (!record) return; // undeployed meanwhile: placement releases the claim
+    if (record.absentSince !== undefined) {
+      // Stopped with its queue kept (decision 1990): held here without an instance; the consumer
+      // hands this node the partition's pending deliveries and they wait in its mailbox.
+      this.agents.add({ record, state: 'stopped', artifactSize: 0 });
+      agentLog(this.opts.events, agent, 'info', `its absent queue is held on node ${this.opts.nodeId} (claim ${token})`);
+      return;
+    }
     const local: LocalAgent = { record, state: 'starting', artifactSize: 0 };
     this.agents.add(local);
     try {
@@ -349,7 +396,8 @@ export class PlacedAgents implements AgentResidency {
     if (local) {
       local.state = 'stopping';
       if (!force) await this.opts.messaging.idle(agent); // in-flight work completes while the claim is still ours
-      await this.opts.host.stop(agent, force).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
+      // An absent agent (decision 1990: its record says so once its instance stopped) has none to stop.
+      if (local.record.absentSince === undefined) await this.opts.host.stop(agent, force).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
       if (this.agents.get(agent) === local) this.agents.remove(agent);
     }
     if (this.tokens.get(agent) === token) this.tokens.delete(agent);
@@ -360,6 +408,53 @@ export class PlacedAgents implements AgentResidency {
       await this.c.registry.deregisterDf(this.opts.messaging.agentId(agent).name).catch(() => {});
     }
     if (local) agentLog(this.opts.events, agent, 'info', `stopped on node ${this.opts.nodeId}: ${WHY[reason]}`);
+  }
+
+  /**
+   * Stopped with its queue kept, on the node that holds it: the message in hand finishes (unless
+   * forced), the instance stops, the mailbox stays — the queue. Its pending timers stay for the
+   * next instance (onStopped, not undeployed), its subscriptions with the queue (decision 2050).
+   */
+  private async leaveQueue(agent: string): Promise<void> {
+    const local = this.agents.get(agent);
+    const next = await this.c.registry.getAgent(agent);
+    if (!local || !next || next.absentSince === undefined || isAbsent(local)) return;
+    const force = this.forced.delete(agent);
+    local.state = 'stopping';
+    if (!force) await this.opts.messaging.idle(agent);
+    await this.opts.host.stop(agent, force).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
+    local.record = next;
+    local.state = 'stopped';
+    await this.opts.onStopped(agent, false, true).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `after the stop: ${(err as Error).message}`));
+    agentLog(this.opts.events, agent, 'info', `stopped on node ${this.opts.nodeId} with its queue kept (${this.opts.messaging.mailboxDepth(agent)} waiting)`);
+  }
+
+  /**
+   * Deployed again while its queue is held here: the new record's instance starts (after the
+   * partition's state is read here) and takes the queue first. One that does not start is failed,
+   * with its queue still in its mailbox.
+   */
+  private async returnFromAbsence(agent: string): Promise<void> {
+    const local = this.agents.get(agent);
+    const token = this.tokens.get(agent);
+    const record = await this.c.registry.getAgent(agent);
+    if (!local || !isAbsent(local) || !record || record.absentSince !== undefined || token === undefined) return;
+    local.record = record;
+    local.state = 'starting';
+    try {
+      const bytes = await this.fetchArtifact(agent, token, record.artifactDigest);
+      local.artifactSize = bytes.byteLength;
+      await this.opts.host.prepare(bytes);
+      if (!(await this.awaitState(agent, token))) return;
+      await this.startInstance(record);
+    } catch (err) {
+      if (local.state === 'starting') this.fail(local, err);
+      return;
+    }
+    if (local.state !== 'starting') return;
+    local.state = 'running';
+    agentLog(this.opts.events, agent, 'info', `deployed again after a stop with its queue kept: ${this.opts.messaging.mailboxDepth(agent)} waiting messages are delivered first (node ${this.opts.nodeId}, claim ${token})`);
+    this.opts.messaging.wake(agent);
   }
 
   /**
@@ -451,4 +546,9 @@ export class PlacedAgents implements AgentResidency {
     });
     return next;
   }
+}
+
+/** Held here as stopped with its queue kept (decision 1990): no instance, its mailbox is the queue. */
+function isAbsent(local: LocalAgent | undefined): boolean {
+  return local !== undefined && local.state === 'stopped' && local.record.absentSince !== undefined;
 }
