@@ -39,8 +39,6 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
   if (!memory) throw new Error('direct-path module has no memory');
   const gm = new GuestMemory(memory, encoding);
   const caps = bridge.liftCaps;
-  const sendBudget = new LiftBudget('send', caps.send);
-  const serviceBudget = new LiftBudget('register-service', caps.service);
 
   /**
    * Lifts with `budget` and hands the value on, or — over the cap — answers with the refusal as
@@ -66,91 +64,66 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
     return gm.string(ptr, len, what);
   };
 
-  const host: Record<string, WebAssembly.ImportValue> = {
-    send: (msgPtr: number, ret: number) => {
-      gm.sync();
-      liftOrRefuse(sendBudget, () => gm.message(msgPtr), ret, (m) => bridge.send(m));
-    },
-    log: (level: number, ptr: number, len: number) => {
-      gm.sync();
-      const name = LOG_LEVELS[level >>> 0];
-      if (name === undefined) throw new AbiViolation(`log: level ${level} out of range`);
-      bridge.log(name as WitLogLevel, gm.stringPrefix(ptr, len, caps.logMessage, 'log message'));
-    },
-    now: () => bridge.now(),
-    'new-id': (ret: number) => {
-      gm.sync();
-      gm.storeStringResult(ret, bridge.newId());
-    },
-    'set-timer': (delay: number, ptr: number, len: number) => {
-      gm.sync();
-      bridge.setTimer(delay >>> 0, boundedString(ptr, len, caps.timerToken, 'timer token', 'set-timer'));
-    },
-    'register-service': (...args: number[]) => {
-      gm.sync();
-      liftOrRefuse(serviceBudget, () => gm.serviceFlat(args.slice(0, 12)), args[12]!, (s) => bridge.registerService(s));
-    },
-    'deregister-service': (ptr: number, len: number) => {
-      gm.sync();
-      bridge.deregisterService(boundedString(ptr, len, caps.serviceField, 'service name', 'deregister-service'));
-    },
-    'search-services': (ptr: number, len: number, ret: number) => {
-      gm.sync();
-      gm.storeAgentIdsResult(ret, bridge.searchServices(boundedString(ptr, len, caps.serviceField, 'service type', 'search-services')));
-    },
+  /** caxton:agent/host (built only if the module imports it, like the other tables). */
+  const hostImports = (): Record<string, WebAssembly.ImportValue> => {
+    const sendBudget = new LiftBudget('send', caps.send);
+    const serviceBudget = new LiftBudget('register-service', caps.service);
+    return {
+      send: (msgPtr: number, ret: number) => {
+        gm.sync();
+        liftOrRefuse(sendBudget, () => gm.message(msgPtr), ret, (m) => bridge.send(m));
+      },
+      log: (level: number, ptr: number, len: number) => {
+        gm.sync();
+        const name = LOG_LEVELS[level >>> 0];
+        if (name === undefined) throw new AbiViolation(`log: level ${level} out of range`);
+        bridge.log(name as WitLogLevel, gm.stringPrefix(ptr, len, caps.logMessage, 'log message'));
+      },
+      now: () => bridge.now(),
+      'new-id': (ret: number) => {
+        gm.sync();
+        gm.storeStringResult(ret, bridge.newId());
+      },
+      'set-timer': (delay: number, ptr: number, len: number) => {
+        gm.sync();
+        bridge.setTimer(delay >>> 0, boundedString(ptr, len, caps.timerToken, 'timer token', 'set-timer'));
+      },
+      'register-service': (...args: number[]) => {
+        gm.sync();
+        liftOrRefuse(serviceBudget, () => gm.serviceFlat(args.slice(0, 12)), args[12]!, (s) => bridge.registerService(s));
+      },
+      'deregister-service': (ptr: number, len: number) => {
+        gm.sync();
+        bridge.deregisterService(boundedString(ptr, len, caps.serviceField, 'service name', 'deregister-service'));
+      },
+      'search-services': (ptr: number, len: number, ret: number) => {
+        gm.sync();
+        gm.storeAgentIdsResult(ret, bridge.searchServices(boundedString(ptr, len, caps.serviceField, 'service type', 'search-services')));
+      },
+    };
   };
 
-  const state = stateImports(gm, env);
-  const http = httpImports(gm, env);
-  const topics = topicsImports(gm, env);
-  const messageInfo = messageInfoImports(gm, env);
-
-  // Whatever a host function throws ends the call, even if the guest catches it (afterCall).
-  for (const table of [state, http, topics, messageInfo]) {
-    for (const [name, fn] of Object.entries(table)) {
-      const f = fn as (...args: number[]) => unknown;
-      table[name] = (...args: number[]) => {
-        try {
-          return f(...args);
-        } catch (err) {
-          bridge.noteFault(err);
-          throw err;
-        }
-      };
-    }
-  }
-  for (const [name, fn] of Object.entries(host)) {
-    const f = fn as (...args: number[]) => unknown;
-    host[name] =
-      name === 'register-service'
-        ? (...args: number[]) => {
-            try {
-              return f(...args);
-            } catch (err) {
-              bridge.noteFault(err);
-              throw err;
-            }
-          }
-        : // Fixed arity (at most 3 parameters): no rest array on the hot path.
-          (a: number, b: number, c: number) => {
-            try {
-              return f(a, b, c);
-            } catch (err) {
-              bridge.noteFault(err);
-              throw err;
-            }
-          };
-  }
-
+  // Only what the module imports is built and wrapped (the list is read once per compiled module):
+  // an echo agent importing two host functions does not pay for the state, http, topics and
+  // message-info tables, nor for a closure per function it never calls.
+  const wanted = importedFunctions(module);
   const imports: WebAssembly.Imports = {
-    [HOST_MODULE]: host,
-    [STATE_MODULE]: state,
-    [HTTP_MODULE]: http,
-    [TOPICS_MODULE]: topics,
-    [MESSAGE_INFO_MODULE]: messageInfo,
     [FUEL_IMPORT_MODULE]: meter.importsFor(() => memory, (pages) => memories.admits(pages)) as Record<string, WebAssembly.ImportValue>,
     [MEMORY_IMPORT_MODULE]: Object.fromEntries(plan.memories.map((m, i) => [m.field, own[i]!])),
   };
+  const tables: [string, () => Record<string, WebAssembly.ImportValue>][] = [
+    [HOST_MODULE, hostImports],
+    [STATE_MODULE, () => stateImports(gm, env)],
+    [HTTP_MODULE, () => httpImports(gm, env)],
+    [TOPICS_MODULE, () => topicsImports(gm, env)],
+    [MESSAGE_INFO_MODULE, () => messageInfoImports(gm, env)],
+  ];
+  for (const [moduleName, build] of tables) {
+    const names = wanted.get(moduleName);
+    if (names === undefined) continue;
+    imports[moduleName] = faultNoting(build(), names, bridge);
+  }
+
   const instance = new WebAssembly.Instance(module, imports);
   meter.attach(instance.exports[FUEL_EXPORT] as WebAssembly.Global | undefined);
   const ex = instance.exports as Record<string, Fn>;
@@ -322,4 +295,56 @@ function httpImports(gm: GuestMemory, env: InstanceEnv): Record<string, WebAssem
       store(ret, bridge.fetch(request));
     },
   };
+}
+
+/** The functions each imported module provides to a compiled module, read once per module. */
+const importLists = new WeakMap<WebAssembly.Module, ReadonlyMap<string, readonly string[]>>();
+
+function importedFunctions(module: WebAssembly.Module): ReadonlyMap<string, readonly string[]> {
+  let list = importLists.get(module);
+  if (list === undefined) {
+    const byModule = new Map<string, string[]>();
+    for (const i of WebAssembly.Module.imports(module)) {
+      if (i.kind !== 'function') continue;
+      const names = byModule.get(i.module);
+      if (names === undefined) byModule.set(i.module, [i.name]);
+      else names.push(i.name);
+    }
+    list = byModule;
+    importLists.set(module, list);
+  }
+  return list;
+}
+
+/**
+ * The host functions of `table` the module imports (`names`), each wrapped so whatever it throws
+ * ends the call even if the guest catches it (the instance's afterCall re-throws the fault). A
+ * name the table lacks is left out: instantiation then fails with V8's link error, as before.
+ */
+function faultNoting(table: Record<string, WebAssembly.ImportValue>, names: readonly string[], bridge: InstanceEnv['bridge']): Record<string, WebAssembly.ImportValue> {
+  const out: Record<string, WebAssembly.ImportValue> = {};
+  for (const name of names) {
+    const f = table[name] as ((...args: number[]) => unknown) | undefined;
+    if (f === undefined) continue;
+    out[name] =
+      f.length > 0 && f.length <= 3
+        ? // Fixed arity (1 to 3 declared parameters): no rest array on the hot path.
+          (a: number, b: number, c: number) => {
+            try {
+              return f(a, b, c);
+            } catch (err) {
+              bridge.noteFault(err);
+              throw err;
+            }
+          }
+        : (...args: number[]) => {
+            try {
+              return f(...args);
+            } catch (err) {
+              bridge.noteFault(err);
+              throw err;
+            }
+          };
+  }
+  return out;
 }
