@@ -19,7 +19,7 @@ import type { AgentStateStore } from '../../storage/ports.js';
 import { StateCommits, stateDroppedWarning } from './state-commits.js';
 import { CommitGroup, Op } from './commit-group.js';
 import { DeadLetterFile, MARKS_LAYOUT } from './dead-letter-file.js';
-import { DedupWindow } from './dedup-window.js';
+import { IdWindow } from '../id-window.js';
 import { DirLock } from './dir-lock.js';
 import { EmbeddedLogError, closedError, failedError, notOpenError } from './errors.js';
 import { ChunkPool } from './frame-batch.js';
@@ -79,7 +79,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
   private readonly pool = new ChunkPool();
   /** Accepted (or being accepted) deliveries not completed yet, in append order. */
   private pending = new Map<string, PendingEntry>();
-  private readonly completedIds: DedupWindow;
+  private readonly completedIds: IdWindow;
   /** Segments on disk, oldest first; the last one is the active segment. */
   private segments: Segment[] = [];
   private nextSeq = 0;
@@ -94,7 +94,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
 
   constructor(options: EmbeddedMessageLogOptions) {
     this.options = resolveOptions(options);
-    this.completedIds = new DedupWindow(this.options.dedupWindow);
+    this.completedIds = new IdWindow(this.options.dedupWindow);
     this.stateCommits = new StateCommits(this.options.maxRecordBytes);
     this.retention = new RetentionRunner({
       dir: this.options.dir,

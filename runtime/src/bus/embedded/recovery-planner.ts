@@ -8,7 +8,7 @@
  * It runs once per record at open (millions of times), so it updates the segments' counters and
  * builds the live log's PendingEntry objects directly: no per-record map of counters, no copy.
  */
-import type { DedupWindow } from './dedup-window.js';
+import type { IdWindow } from '../id-window.js';
 import type { PendingEntry, SegmentRef } from './pending-entry.js';
 
 export interface RecoveredState {
@@ -25,7 +25,7 @@ export class RecoveryPlanner {
   private inSeqOrder = true;
 
   /** @param completedIds receives every completed id seen, for the dedup window. */
-  constructor(private readonly completedIds: DedupWindow) {}
+  constructor(private readonly completedIds: IdWindow) {}
 
   /** An Appended frame at `offset` of `segment` (whose counters are updated in place). */
   appended(id: string, seq: number, segment: SegmentRef, offset: number): void {

@@ -8,7 +8,7 @@
 import type { Delivery } from '@caxton/core';
 import { parseJson } from '@caxton/core';
 import * as fs from 'node:fs/promises';
-import type { DedupWindow } from './dedup-window.js';
+import type { IdWindow } from '../id-window.js';
 import { EmbeddedLogError } from './errors.js';
 import { recoverFile } from './file-recovery.js';
 import type { CorruptionPolicy } from './frame-scan.js';
@@ -42,7 +42,7 @@ export interface SegmentRecoveryOptions {
   durable: boolean;
   warn: (warning: EmbeddedLogError) => void;
   /** Filled with completed ids found on disk (the dedup window). */
-  completedIds: DedupWindow;
+  completedIds: IdWindow;
   /** Filled with the agents' state found on disk (decision 1600). */
   state: StateView;
 }

@@ -8,7 +8,7 @@
 import type { CompletionRecord, DeadLetter, DeadLetterMark, DeliveryHandler, MessageLog } from '../message-log.js';
 import type { AgentStateStore } from '../../storage/ports.js';
 import type { Delivery, StateWrite } from '@caxton/core';
-import { IdFilter } from '../id-filter.js';
+import { IdWindow } from '../id-window.js';
 
 /**
  * Agent state lives in memory too (decision 1600): committed with each completion, gone with the
@@ -16,15 +16,8 @@ import { IdFilter } from '../id-filter.js';
  */
 export class MemoryMessageLog implements MessageLog, AgentStateStore {
   private handler: DeliveryHandler | undefined;
-  private readonly completed = new Set<string>();
-  /** Answers most `hasCompleted` misses without the Set (decision 2000): every send asks one. */
-  private readonly completedFilter: IdFilter;
-  /**
-   * The window's ids in completion order, a ring: `Array#shift` on a 100,000-entry array copied it
-   * on every completion once the window was full (profiled at a quarter of the bus thread's time).
-   */
-  private readonly completedOrder: (string | undefined)[];
-  private oldest = 0;
+  /** The last `dedupWindow` completed ids, exactly (numbers-only index, decision 2002): every send asks it. */
+  private readonly completed: IdWindow;
   private readonly letters: DeadLetter[] = [];
   private readonly marks = new Map<string, DeadLetterMark>();
   private readonly state = new Map<string, Map<string, string>>();
@@ -36,8 +29,7 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
   private unhanded: Delivery[] = [];
 
   constructor(private readonly dedupWindow = 100_000, private readonly maxDeadLetters = 10_000) {
-    this.completedOrder = new Array<string | undefined>(Math.max(1, dedupWindow));
-    this.completedFilter = new IdFilter(this.completedOrder.length);
+    this.completed = new IdWindow(Math.max(1, dedupWindow));
   }
 
   async open(): Promise<void> {}
@@ -61,7 +53,7 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
   }
 
   hasCompleted(id: string): boolean {
-    return this.completedFilter.mayHave(id) && this.completed.has(id);
+    return this.completed.has(id);
   }
 
   async complete(records: readonly CompletionRecord[]): Promise<void> {
@@ -115,16 +107,8 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
     if (entries?.size === 0) this.state.delete(agent);
   }
 
-  /** False when the id was remembered already. One lookup in the window, not two: this runs per completion. */
+  /** False when the id was remembered already. */
   private remember(id: string): boolean {
-    const before = this.completed.size;
-    this.completed.add(id);
-    if (this.completed.size === before) return false;
-    this.completedFilter.added(id);
-    const evicted = this.completedOrder[this.oldest];
-    if (evicted !== undefined && this.completed.delete(evicted)) this.completedFilter.removed(evicted);
-    this.completedOrder[this.oldest] = id;
-    this.oldest = (this.oldest + 1) % this.completedOrder.length;
-    return true;
+    return this.completed.add(id);
   }
 }

@@ -1,7 +1,7 @@
 /** The pure parts of recovery: damage verdicts, state rebuild, retention planning, dedup window. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DedupWindow } from '../../../src/bus/embedded/dedup-window.js';
+import { IdWindow } from '../../../src/bus/id-window.js';
 import { scanFrames, type ScanOptions } from '../../../src/bus/embedded/frame-scan.js';
 import { encodeKeyedPayload, readIdPayload } from '../../../src/bus/embedded/payload.js';
 import { RecordType, encodeFrame } from '../../../src/bus/embedded/record-format.js';
@@ -84,7 +84,7 @@ describe('RecoveryPlanner', () => {
     [...state.pending].map(([id, e]) => [id, e.seq, e.segment!.no]);
 
   test('pending = appended − completed, in append order, with live counts per segment', () => {
-    const done = new DedupWindow(10);
+    const done = new IdWindow(10);
     const planner = new RecoveryPlanner(done);
     const [s1, s2] = [segment(1), segment(2)];
     planner.appended('x', 0, s1, 24);
@@ -100,7 +100,7 @@ describe('RecoveryPlanner', () => {
   });
 
   test('a compaction copy moves the entry but keeps its place in append order', () => {
-    const planner = new RecoveryPlanner(new DedupWindow(0));
+    const planner = new RecoveryPlanner(new IdWindow(0));
     const [s1, s2, s3] = [segment(1), segment(2), segment(3)];
     planner.appended('old', 0, s1, 24);
     planner.appended('newer', 1, s2, 24);
@@ -112,7 +112,7 @@ describe('RecoveryPlanner', () => {
   });
 
   test('copies whose original segment is gone are sorted back by sequence number', () => {
-    const planner = new RecoveryPlanner(new DedupWindow(0));
+    const planner = new RecoveryPlanner(new IdWindow(0));
     const [s4, s5] = [segment(4), segment(5)];
     planner.appended('b', 5, s4, 24);
     planner.appended('c', 6, s4, 90);
@@ -122,7 +122,7 @@ describe('RecoveryPlanner', () => {
   });
 
   test('segment headers keep the sequence going when every append was deleted', () => {
-    const planner = new RecoveryPlanner(new DedupWindow(0));
+    const planner = new RecoveryPlanner(new IdWindow(0));
     planner.sawBaseSeq(1234);
     assert.equal(planner.finish().nextSeq, 1234);
   });
@@ -154,9 +154,9 @@ describe('planRetention', () => {
   });
 });
 
-describe('DedupWindow', () => {
+describe('IdWindow (the dedup window)', () => {
   test('remembers the last N ids and forgets the oldest first', () => {
-    const window = new DedupWindow(3);
+    const window = new IdWindow(3);
     for (const id of ['a', 'b', 'c', 'a', 'd']) window.add(id);
     assert.equal(window.size, 3);
     assert.equal(window.has('a'), false);
@@ -164,7 +164,7 @@ describe('DedupWindow', () => {
   });
 
   test('capacity 0 remembers nothing', () => {
-    const window = new DedupWindow(0);
+    const window = new IdWindow(0);
     window.add('a');
     assert.equal(window.has('a'), false);
   });
