@@ -121,7 +121,7 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
   for (const [moduleName, build] of tables) {
     const names = wanted.get(moduleName);
     if (names === undefined) continue;
-    imports[moduleName] = faultNoting(build(), names, bridge);
+    imports[moduleName] = faultNoting(build(), names, IMPORT_SIGS[moduleName] ?? {}, bridge);
   }
 
   const instance = new WebAssembly.Instance(module, imports);
@@ -321,13 +321,22 @@ function importedFunctions(module: WebAssembly.Module): ReadonlyMap<string, read
  * ends the call even if the guest catches it (the instance's afterCall re-throws the fault). A
  * name the table lacks is left out: instantiation then fails with V8's link error, as before.
  */
-function faultNoting(table: Record<string, WebAssembly.ImportValue>, names: readonly string[], bridge: InstanceEnv['bridge']): Record<string, WebAssembly.ImportValue> {
-  const out: Record<string, WebAssembly.ImportValue> = {};
+function faultNoting(
+  table: Record<string, WebAssembly.ImportValue>,
+  names: readonly string[],
+  sigs: Readonly<Record<string, { params: readonly string[] }>>,
+  bridge: InstanceEnv['bridge'],
+): Record<string, WebAssembly.ImportValue> {
+  const out: Record<string, WebAssembly.ImportValue> = Object.create(null) as Record<string, WebAssembly.ImportValue>;
   for (const name of names) {
-    const f = table[name] as ((...args: number[]) => unknown) | undefined;
-    if (f === undefined) continue;
+    // Own names only: `constructor` or `toString` must not link to Object.prototype's functions.
+    if (!Object.hasOwn(table, name)) continue;
+    const f = table[name] as (...args: number[]) => unknown;
+    // The arity comes from the ABI (abi.ts), not from `f.length`, which a default or rest
+    // parameter would understate and so silently drop arguments.
+    const arity = Object.hasOwn(sigs, name) ? sigs[name]!.params.length : -1;
     out[name] =
-      f.length > 0 && f.length <= 3
+      arity > 0 && arity <= 3
         ? // Fixed arity (1 to 3 declared parameters): no rest array on the hot path.
           (a: number, b: number, c: number) => {
             try {
