@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { AclMessage, AgentId, HttpCall, StateWrite } from '@caxton/core';
 import { decodeResults, decodeWork, encodeResults, encodeWork } from '../src/shard/hand-off-codec.js';
+import { WideMessagesKept, WideMessagesSent } from '../src/shard/wide-messages.js';
 import type { Work, WorkResult } from '../src/results.js';
 
 const text = fc.string({ maxLength: 12 });
@@ -114,12 +115,105 @@ describe('hand-off codec', () => {
     assert.throws(() => decodeWork(flat.slice(0, -2)), RangeError);
     assert.throws(() => decodeWork([...flat, 'extra']), RangeError);
     const badIndex = [...flat];
-    badIndex[badIndex.length - 1] = 7;
+    badIndex[badIndex.length - 2] = 7; // the last delivery's message index (the forget count follows)
     assert.throws(() => decodeWork(badIndex), /does not hold/);
     const results = encodeResults([result({ status: 'ok' })]);
     assert.throws(() => decodeResults(results.slice(0, -1)), RangeError);
     const badStatus = [...results];
     badStatus[1] = 9;
     assert.throws(() => decodeResults(badStatus), RangeError);
+  });
+
+  describe('wide messages kept across batches (decision 2003)', () => {
+    const wide = (tag: string, n = 1000): AclMessage => ({
+      performative: 'inform', sender: { name: 'boss@caxton' }, receivers: Array.from({ length: n }, (_, i) => ({ name: `sink-${i}@caxton` })), content: tag,
+    });
+    const slice = (m: AclMessage, from: number, to: number, tag = m.content!): Work[] => m.receivers.slice(from, to).map((r, i): Work => ({
+      kind: 'message', agent: r.name, delivery: { id: `${tag}>${from + i}`, messageId: tag, receiver: r.name, message: m, acceptedAt: 1 },
+    }));
+
+    it('sends a wide message to a shard once: later batches carry its key and decode to the same object', () => {
+      const sent = new WideMessagesSent();
+      const kept = new WideMessagesKept();
+      const m = wide('news');
+      const first = encodeWork(slice(m, 0, 10), sent);
+      const second = encodeWork(slice(m, 10, 20), sent);
+      assert.ok(first.length > 1000, `the first batch carries the list (${first.length})`);
+      assert.ok(second.length < 100, `a later batch carries the key only (${second.length})`);
+      const a = decodeWork(first, kept);
+      const b = decodeWork(second, kept);
+      assert.deepStrictEqual(a, slice(m, 0, 10));
+      assert.deepStrictEqual(b, slice(m, 10, 20));
+      assert.ok(a[0]!.kind === 'message' && b[0]!.kind === 'message' && a[0]!.delivery.message === b[0]!.delivery.message);
+      assert.equal(kept.size, 1);
+    });
+
+    it('keeps a message with at most 16 receivers inline, with or without the store', () => {
+      const sent = new WideMessagesSent();
+      const kept = new WideMessagesKept();
+      const m = wide('small', 16);
+      for (let k = 0; k < 3; k++) assert.deepStrictEqual(decodeWork(encodeWork(slice(m, k, k + 1), sent), kept), slice(m, k, k + 1));
+      assert.equal(sent.size, 0);
+      assert.equal(kept.size, 0);
+    });
+
+    it('stays within its bound: the least recently sent is forgotten on both sides, and comes back in full when sent again', () => {
+      const sent = new WideMessagesSent(3);
+      const kept = new WideMessagesKept(3);
+      const ms = ['a', 'b', 'c', 'd'].map((t) => wide(t, 40));
+      for (const m of ms) assert.deepStrictEqual(decodeWork(encodeWork(slice(m, 0, 2), sent), kept), slice(m, 0, 2));
+      assert.equal(sent.size, 3);
+      assert.equal(kept.size, 3);
+      // 'a' was evicted: sent again in full (a new key), decoded equal.
+      const again = encodeWork(slice(ms[0]!, 2, 4), sent);
+      assert.ok(again.length > 40);
+      assert.deepStrictEqual(decodeWork(again, kept), slice(ms[0]!, 2, 4));
+      assert.equal(kept.size, 3);
+      // One batch with more distinct wide messages than the bound: whole, and the bound holds after it.
+      const many = Array.from({ length: 8 }, (_, i) => wide(`x${i}`, 20));
+      const batch = many.flatMap((m) => slice(m, 0, 2));
+      assert.deepStrictEqual(decodeWork(encodeWork(batch, sent), kept), batch);
+      assert.equal(sent.size, 3);
+      assert.ok(kept.size <= 3, `kept ${kept.size}`);
+    });
+
+    it('agrees with the worker over any sequence of batches (model check against the messages sent)', () => {
+      const pool = Array.from({ length: 6 }, (_, i) => wide(`p${i}`, 17 + i));
+      fc.assert(fc.property(fc.array(fc.array(fc.nat({ max: 5 }), { minLength: 1, maxLength: 5 }), { maxLength: 20 }), fc.integer({ min: 1, max: 4 }), (batches, cap) => {
+        const sent = new WideMessagesSent(cap);
+        const kept = new WideMessagesKept(cap);
+        for (const picks of batches) {
+          const batch = picks.flatMap((p, j) => slice(pool[p]!, j, j + 1));
+          assert.deepStrictEqual(decodeWork(encodeWork(batch, sent), kept), batch);
+          assert.ok(kept.size <= cap && sent.size <= cap);
+        }
+      }), { numRuns: 200 });
+    });
+
+    it('after a failed batch both sides start over: the next batch tells the worker to forget all and carries the list again', () => {
+      const sent = new WideMessagesSent();
+      const kept = new WideMessagesKept();
+      const m = wide('news');
+      decodeWork(encodeWork(slice(m, 0, 5), sent), kept);
+      sent.resynchronise();
+      const next = encodeWork(slice(m, 5, 10), sent);
+      assert.equal(next[0], 1);
+      assert.ok(next.length > 1000);
+      assert.deepStrictEqual(decodeWork(next, kept), slice(m, 5, 10));
+      assert.equal(kept.size, 1);
+      assert.equal(encodeWork(slice(m, 10, 11), sent)[0], 0);
+    });
+
+    it('refuses a key the worker does not keep, a kept entry without a store, and a bad header', () => {
+      const sent = new WideMessagesSent();
+      const m = wide('news');
+      encodeWork(slice(m, 0, 1), sent);
+      const later = encodeWork(slice(m, 1, 2), sent);
+      assert.throws(() => decodeWork(later, new WideMessagesKept()), /does not keep/);
+      assert.throws(() => decodeWork(later), /neither inline nor kept/);
+      const bad = [...later];
+      bad[0] = 2;
+      assert.throws(() => decodeWork(bad, new WideMessagesKept()), /bad header/);
+    });
   });
 });

@@ -177,6 +177,13 @@ export const MESSAGE_INFO_LIMITS = Object.freeze({
   inlineReceivers: 16,
   /** Most receiver ids one `receivers` call returns. */
   maxReceiversPage: 256,
+  /**
+   * Messages with more than `inlineReceivers` receivers a shard worker keeps between batches, so the
+   * bus sends such a message's receiver list to a shard once, not once per batch (decision 2003).
+   * 64 × at most 1,024 names bounds a shard's copy to ~64k ids; a closed loop of a few wide messages
+   * in flight per sender stays far inside it.
+   */
+  keptWideMessages: 64,
 });
 
 /** The user parameter a narrowed delivery carries with its message's receiver count (decimal). */

@@ -8,10 +8,13 @@
  * directory operations) travel as they are: the structured clone still carries them.
  *
  * A message shared by several deliveries of a batch (one message to many receivers) is encoded once
- * and referenced by index, so a batch stays O(receivers), not O(receivers²).
+ * and referenced by index, so a batch stays O(receivers), not O(receivers²). A wide message (more
+ * than `inlineReceivers` receivers) is moreover sent to a shard once for all its batches: the worker
+ * keeps it by key (wide-messages.ts, decision 2003).
  */
 import type { AclMessage, AgentId, Delivery, HttpCall, HttpRequestSpec, StateWrite } from '@caxton/core';
 import type { LogLine, Outcome, Work, WorkResult } from '../results.js';
+import { isWide, type WideMessagesKept, type WideMessagesSent } from './wide-messages.js';
 
 export type Flat = unknown[];
 
@@ -168,11 +171,23 @@ function decodeHttpCall(r: FlatReader): HttpCall {
 const MESSAGE_WORK = 0;
 const TIMER_WORK = 1;
 
-/** [messageCount, ...messages, itemCount, ...items]; deliveries refer to their message by index. */
-export function encodeWork(batch: readonly Work[]): Flat {
+// How a batch's message table carries each message (wide-messages.ts, decision 2003).
+const INLINE = 0; // encoded here, for this batch only
+const KEEP = 1; // encoded here with a key; the worker keeps it for later batches
+const KEPT = 2; // only the key: the worker already holds it
+
+/**
+ * [forgetAll, messageCount, ...messages, itemCount, ...items, forgetCount, ...forgetKeys];
+ * deliveries refer to their message by index in the table. With `sent` (the shard's record of what
+ * its worker keeps), a wide message crosses to a shard once, not once per batch; without it every
+ * message is inline.
+ */
+export function encodeWork(batch: readonly Work[], sent?: WideMessagesSent): Flat {
   const index = new Map<AclMessage, number>();
   const messages: Flat = [];
   const items: Flat = [batch.length];
+  const defined: Array<readonly [AclMessage, number]> = [];
+  const used: AclMessage[] = [];
   for (const w of batch) {
     if (w.kind === 'timer') {
       items.push(TIMER_WORK, w.agent, w.id, w.token);
@@ -183,20 +198,56 @@ export function encodeWork(batch: readonly Work[]): Flat {
     if (i === undefined) {
       i = index.size;
       index.set(d.message, i);
-      encodeMessage(messages, d.message);
+      const key = sent !== undefined && isWide(d.message) ? sent.keyOf(d.message) : undefined;
+      if (key !== undefined) {
+        messages.push(KEPT, key);
+        used.push(d.message);
+      } else if (sent !== undefined && isWide(d.message) && defined.length < sent.capacity) {
+        // At most `capacity` new ones per batch, so the worker never holds more than twice the bound.
+        const fresh = sent.reserve();
+        defined.push([d.message, fresh]);
+        messages.push(KEEP, fresh);
+        encodeMessage(messages, d.message);
+      } else {
+        messages.push(INLINE);
+        encodeMessage(messages, d.message);
+      }
     }
     items.push(MESSAGE_WORK, w.agent, d.id, d.messageId, d.receiver, d.acceptedAt, i);
   }
-  const out: Flat = [index.size];
+  // Only a completely encoded batch changes what the bus side believes the worker keeps.
+  const changes = sent?.commit(defined, used) ?? { forgetAll: false, forget: [] };
+  const out: Flat = [changes.forgetAll ? 1 : 0, index.size];
   for (const v of messages) out.push(v);
   for (const v of items) out.push(v);
+  out.push(changes.forget.length);
+  for (const k of changes.forget) out.push(k);
   return out;
 }
 
-export function decodeWork(flat: Flat): Work[] {
+/** Reads a batch; `kept` is the worker's store of wide messages, updated as the batch says. */
+export function decodeWork(flat: Flat, kept?: WideMessagesKept): Work[] {
   const r = new FlatReader(flat);
+  const forgetAll = r.number();
+  if (forgetAll !== 0 && forgetAll !== 1) throw new RangeError('hand-off work record has a bad header');
+  if (forgetAll === 1) kept?.clear();
   const messages: AclMessage[] = new Array<AclMessage>(r.number());
-  for (let i = 0; i < messages.length; i++) messages[i] = decodeMessage(r);
+  for (let i = 0; i < messages.length; i++) {
+    const how = r.number();
+    if (how === INLINE) {
+      messages[i] = decodeMessage(r);
+      continue;
+    }
+    if (kept === undefined || (how !== KEEP && how !== KEPT)) throw new RangeError(`hand-off message entry ${i} is neither inline nor kept by this reader`);
+    const key = r.number();
+    if (how === KEPT) {
+      messages[i] = kept.get(key);
+      continue;
+    }
+    const m = decodeMessage(r);
+    kept.keep(key, m);
+    messages[i] = m;
+  }
   const n = r.number();
   const batch: Work[] = new Array<Work>(n);
   for (let i = 0; i < n; i++) {
@@ -214,6 +265,11 @@ export function decodeWork(flat: Flat): Work[] {
     if (message === undefined) throw new RangeError('hand-off work record refers to a message it does not hold');
     const delivery: Delivery = { id, messageId, receiver, acceptedAt, message };
     batch[i] = { kind: 'message', agent, delivery };
+  }
+  const forget = r.number();
+  for (let i = 0; i < forget; i++) {
+    const key = r.number();
+    kept?.forget(key);
   }
   if (!r.done) throw new RangeError('hand-off work record has trailing data');
   return batch;

@@ -13,6 +13,7 @@ import { errorInfo } from '../traps.js';
 import type { FromWorker, ShardInit, ToWorker } from './protocol.js';
 import { PROGRESS } from './protocol.js';
 import { decodeWork, encodeResults } from './hand-off-codec.js';
+import { WideMessagesKept } from './wide-messages.js';
 
 function toErrorInfo(err: unknown): ErrorInfo {
   if (err instanceof SandboxError) return errorInfo(err);
@@ -24,6 +25,9 @@ function main(port: NonNullable<typeof parentPort>, init: ShardInit): void {
   const engine = new Engine(init.engine);
   const sandbox = new Sandbox({ engine });
   const progress = new Int32Array(init.progress);
+  // Wide messages the bus sent once for all their batches (decision 2003); decoding happens in
+  // arrival order (the chain below), which is the order the bus encoded in.
+  const kept = new WideMessagesKept();
 
   const handle = async (msg: ToWorker): Promise<unknown> => {
     switch (msg.op) {
@@ -39,7 +43,7 @@ function main(port: NonNullable<typeof parentPort>, init: ShardInit): void {
         return sandbox.resetState(msg.name, msg.entries);
       case 'deliver': {
         Atomics.store(progress, PROGRESS.BATCH, msg.batchId);
-        const results = sandbox.deliver(decodeWork(msg.batch), (i) => {
+        const results = sandbox.deliver(decodeWork(msg.batch, kept), (i) => {
           Atomics.store(progress, PROGRESS.ITEM, i + 1);
           Atomics.add(progress, PROGRESS.SEQ, 1);
         });

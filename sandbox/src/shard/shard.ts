@@ -14,6 +14,7 @@ import type { PreparedAgentSpec } from '../agent-spec.js';
 import type { EngineSettings, FromWorker, Request, ShardInit } from './protocol.js';
 import { PROGRESS } from './protocol.js';
 import { decodeResults, encodeWork, type Flat } from './hand-off-codec.js';
+import { WideMessagesSent } from './wide-messages.js';
 
 export interface StuckItem {
   agent: string;
@@ -70,6 +71,8 @@ export class Shard {
   private watchSeq = -1;
   private watchSince = 0;
   private closed = false;
+  /** The wide messages this shard's worker keeps between batches (decision 2003). */
+  private readonly sent = new WideMessagesSent();
 
   constructor(
     readonly id: number,
@@ -87,6 +90,8 @@ export class Shard {
     const init: ShardInit = { kind: 'caxton-shard', shardId: this.id, engine: this.settings, progress: sab };
     const worker = new Worker(WORKER_URL, { workerData: init, resourceLimits: this.resourceLimits, name: `caxton-shard-${this.id}` });
     this.worker = worker;
+    // A new worker keeps nothing yet.
+    this.sent.clear();
     worker.unref();
     worker.on('message', (msg: FromWorker) => this.onMessage(msg));
     worker.on('error', (err) => {
@@ -141,7 +146,7 @@ export class Shard {
     const batchId = this.nextBatch++;
     let encoded: Flat;
     try {
-      encoded = encodeWork(batch);
+      encoded = encodeWork(batch, this.sent);
     } catch (err) {
       return Promise.reject(err as Error);
     }
@@ -161,7 +166,11 @@ export class Shard {
         },
         (err: Error) => {
           // A reset resolves the batch itself (with timeout/unavailable results); other errors surface.
-          if (this.batches.delete(batchId)) reject(err);
+          // After a failed batch the worker's kept wide messages are in doubt: both sides start over.
+          if (this.batches.delete(batchId)) {
+            this.sent.resynchronise();
+            reject(err);
+          }
           this.refresh();
         },
       );

@@ -89,6 +89,11 @@ export class FieldReader {
     return this.at >= this.buf.length;
   }
 
+  /** Where the next read starts. */
+  get position(): number {
+    return this.at;
+  }
+
   /** Bytes not read yet. */
   get remaining(): number {
     return Math.max(0, this.buf.length - this.at);

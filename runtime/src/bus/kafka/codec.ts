@@ -108,22 +108,64 @@ export function deliveryIdOf(m: KafkaMessage): string | undefined {
   }
 }
 
-function decodeV2(key: Buffer, value: Buffer): Delivery {
+/**
+ * Messages recently decoded from multi-receiver records, by message id (decision 2003). Such a
+ * message is one record per receiver, each carrying the same body (decision 1202); a consumer that
+ * keeps the decoded message reads the body once instead of once per receiver — 1,000 receiver names
+ * each time for a message to 1,000 — and its deliveries share one message object, as they do on the
+ * embedded log (which the shard hand-off relies on to send a wide message to a shard once). A body
+ * is reused only when its bytes equal the kept ones, so a record is never read as another message.
+ */
+export class DecodedBodies {
+  /** In insertion order: the first is dropped first. */
+  private readonly byId = new Map<string, { body: Buffer; message: AclMessage }>();
+
+  constructor(readonly capacity = 64) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  lookup(messageId: string, body: Buffer): AclMessage | undefined {
+    const kept = this.byId.get(messageId);
+    return kept !== undefined && kept.body.equals(body) ? kept.message : undefined;
+  }
+
+  remember(messageId: string, body: Buffer, message: AclMessage): void {
+    // Only a message with several receivers comes back in other records.
+    if (message.receivers.length < 2) return;
+    if (!this.byId.has(messageId) && this.byId.size >= this.capacity) {
+      const oldest = this.byId.keys().next().value as string;
+      this.byId.delete(oldest);
+    }
+    // A copy: the record's buffer may be a slice of a whole fetch, which must not be kept alive.
+    this.byId.set(messageId, { body: Buffer.from(body), message });
+  }
+}
+
+function decodeV2(key: Buffer, value: Buffer, bodies?: DecodedBodies): Delivery {
   const r = new FieldReader(value, 1);
   const id = r.string();
   const messageId = r.string();
   const acceptedAt = r.float64();
   if (!Number.isFinite(acceptedAt)) throw new RecordFormatError('accepted-at is not a finite time');
+  if (id.length === 0 || messageId.length === 0) throw new RecordFormatError('delivery id or message id empty');
+  const body = value.subarray(r.position);
+  const seen = bodies?.lookup(messageId, body);
+  if (seen !== undefined) return { id, messageId, receiver: key.toString(), message: seen, acceptedAt };
   const message = readAclMessage(r);
   if (!r.done) throw new RecordFormatError('bytes after the end of the message');
-  if (id.length === 0 || messageId.length === 0) throw new RecordFormatError('delivery id or message id empty');
+  bodies?.remember(messageId, body, message);
   return { id, messageId, receiver: key.toString(), message, acceptedAt };
 }
 
-/** Decode a delivery record; throws (a plain Error, or an ACL error) if it is not one of ours. */
-export function decodeDelivery(m: KafkaMessage): Delivery {
+/**
+ * Decode a delivery record; throws (a plain Error, or an ACL error) if it is not one of ours. With
+ * `bodies`, a multi-receiver message's body is decoded once for all its records.
+ */
+export function decodeDelivery(m: KafkaMessage, bodies?: DecodedBodies): Delivery {
   if (m.key === null || m.value === null) throw new Error('record without key or value');
-  if (isV2(m)) return decodeV2(m.key, m.value);
+  if (isV2(m)) return decodeV2(m.key, m.value, bodies);
   const version = header(m.headers, H.version);
   if (version !== V1) throw new Error(`unknown record version ${version ?? '(none)'}`);
   return {

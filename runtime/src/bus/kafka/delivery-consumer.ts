@@ -11,7 +11,7 @@ import type { KafkaLogEvent, ResolvedKafkaOptions } from './options.js';
 import { PartitionTracker } from './partition-tracker.js';
 import { CommitQueue } from './commit-queue.js';
 import type { CompletedWindow } from './completed-window.js';
-import { decodeDelivery, deliveryIdOf } from './codec.js';
+import { DecodedBodies, decodeDelivery, deliveryIdOf } from './codec.js';
 import { backoff, consumerRetry, rootMessage, withTimeout } from './client.js';
 import { rendezvousAssigner } from './rendezvous-assigner.js';
 import type { CommitEntry } from './commit-queue.js';
@@ -56,6 +56,8 @@ export class DeliveryConsumer {
   private readonly loading = new Map<number, Promise<boolean>>();
   private handler: DeliveryHandler | undefined;
   private closing = false;
+  /** A multi-receiver message's records decode its body once and share one message (decision 2003). */
+  private readonly bodies = new DecodedBodies();
 
   constructor(private readonly d: DeliveryConsumerDeps) {
     const { o } = d;
@@ -305,7 +307,7 @@ export class DeliveryConsumer {
       if (verdict === 'done') commit = true;
       if (verdict !== 'deliver') continue;
       try {
-        out.push(decodeDelivery(m));
+        out.push(decodeDelivery(m, this.bodies));
       } catch (e) {
         const reason = `undecodable record: ${(e as Error).message}`;
         this.d.events.emit({ type: 'undecodable', partition: p, offset: m.offset, error: reason });

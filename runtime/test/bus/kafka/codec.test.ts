@@ -5,7 +5,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { AclMessage, AgentId, Delivery } from '@caxton/core';
 import { PERFORMATIVES, validateAclMessage } from '@caxton/core';
 import {
-  decodeDeadLetter, decodeDelivery, deliveryIdOf, encodeDeadLetter, encodeDelivery, encodeDeliveryV1, encodeMessageBody,
+  DecodedBodies, decodeDeadLetter, decodeDelivery, deliveryIdOf, encodeDeadLetter, encodeDelivery, encodeDeliveryV1, encodeMessageBody,
 } from '../../../src/bus/kafka/codec.js';
 
 /** What kafkajs hands the consumer for a record we produced (key, value and headers as Buffers). */
@@ -64,6 +64,25 @@ describe('Kafka record codec', () => {
       assert.deepEqual(shared.value, encodeDelivery(d, 1).value); // the same bytes as encoding alone
       assert.deepEqual(decodeDelivery(asFetched(shared)), d);
     }
+  });
+
+  it('decodes a multi-receiver message once for all its records: one shared object, only for equal bytes (decision 2003)', () => {
+    const bodies = new DecodedBodies(2);
+    const wide: Delivery = { ...full, message: { ...full.message, receivers: [{ name: 'bob' }, { name: 'dave' }, { name: 'erin' }] } };
+    const body = encodeMessageBody(wide.message);
+    const [a, b] = ['bob', 'dave'].map((r) => decodeDelivery(asFetched(encodeDelivery({ ...wide, id: `m2/${r}`, receiver: r }, 1, body)), bodies));
+    assert.deepEqual(a, { ...wide, id: 'm2/bob', receiver: 'bob' });
+    assert.deepEqual(b, { ...wide, id: 'm2/dave', receiver: 'dave' });
+    assert.equal(a!.message, b!.message);
+    // The same id with other bytes (never written by a node, but read as an attacker would): decoded as itself.
+    const other: Delivery = { ...wide, id: 'm2/erin', receiver: 'erin', message: { ...wide.message, content: 'something else' } };
+    const c = decodeDelivery(asFetched(encodeDelivery(other, 1)), bodies);
+    assert.deepEqual(c, other);
+    assert.notEqual(c.message, a!.message);
+    // A one-receiver message is not kept; the store stays within its bound.
+    decodeDelivery(asFetched(encodeDelivery(delivery, 1)), bodies);
+    for (const id of ['m3', 'm4', 'm5']) decodeDelivery(asFetched(encodeDelivery({ ...wide, messageId: id, id: `${id}/bob` }, 1)), bodies);
+    assert.equal(bodies.size, 2);
   });
 
   it('still reads version 1 records (written before the upgrade)', () => {

@@ -8,7 +8,7 @@ import {
   KafkaMessageLog, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError, partitionOwner,
   type KafkaLogEvent, type KafkaMessageLogOptions,
 } from '../../../src/bus/kafka/index.js';
-import type { Delivery } from '@caxton/core';
+import type { AclMessage, Delivery } from '@caxton/core';
 import { collectingLogger, infra, startTestKafka, uniqueNames, waitFor, type TestKafka } from './support/broker.js';
 import { deliveries, delivery } from './support/deliveries.js';
 
@@ -67,6 +67,21 @@ describe('KafkaMessageLog (real broker)', () => {
     await log.complete(done(got));
     assert.ok(got.every((d) => log.hasCompleted(d.id)));
     assert.equal(log.hasCompleted('never-seen'), false);
+  });
+
+  it('a message to 40 receivers is one record each; consumed, their deliveries share one decoded message (decision 2003)', async () => {
+    const { log, got } = await node(uniqueNames('wide'));
+    const receivers = Array.from({ length: 40 }, (_, i) => `sink-${i}`);
+    const message: AclMessage = { performative: 'inform', sender: { name: 'boss' }, receivers: receivers.map((name) => ({ name })), content: 'news' };
+    const sent: Delivery[] = receivers.map((r) => ({ id: `w1/${r}`, messageId: 'w1', receiver: r, message, acceptedAt: 1_700_000_000_000 }));
+    await log.append(sent);
+    await waitFor('40 deliveries', () => got.length >= 40);
+    assert.equal(got.length, 40);
+    const byId = new Map(sent.map((d) => [d.id, d]));
+    for (const d of got) assert.deepEqual(d, byId.get(d.id));
+    // One object for all 40 (one consumer, recent records of one message): the shard hand-off can send it once.
+    assert.equal(new Set(got.map((d) => d.message)).size, 1);
+    await log.complete(done(got));
   });
 
   it('after a restart, completed deliveries stay completed and the rest are redelivered in order', async () => {
