@@ -18,7 +18,7 @@ import { AbiViolation } from '../errors.js';
 import type { WitFetchResult, WitStateResult, WitTopicResult } from '../host/wit-values.js';
 import {
   FETCH_FLAT, GUEST_PREFIX, HOST_MODULE, HTTP_ERROR_KINDS, HTTP_MODULE, INITIALIZE, LOG_LEVELS, POST_PREFIX, STATE_ERROR_KINDS, STATE_MODULE,
-  TOPIC_ERROR_KINDS, TOPICS_MODULE, MESSAGE_INFO_ERROR_KINDS, MESSAGE_INFO_MODULE,
+  TOPIC_ERROR_KINDS, TOPICS_MODULE, MESSAGE_INFO_ERROR_KINDS, MESSAGE_INFO_MODULE, IMPORT_SIGS,
 } from '../abi.js';
 import { TOPIC_LIMITS } from '@caxton/core';
 import { filterTooLong, topicTooLong } from '../host/topic-request.js';
