@@ -90,6 +90,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     legalComments: 'none',
     logLevel: 'warning',
     metafile: true,
+    absWorkingDir: root,
   });
   await writeFile(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
   // Written last: a bundle without its stamp is never run.
