@@ -16,7 +16,9 @@
  *   URL of its own compiled file, relative to the bundle, so it reads what it read unbundled.
  * - string-width (yargs' help layout measures every cell with it: Intl.Segmenter and an emoji
  *   regex per character, the largest single cost of `--help`) answers printable ASCII by its
- *   length, which is exact there, and asks the real module for anything else.
+ *   length, which is exact there, and asks the real module for anything else; wrap-ansi (cliui
+ *   wraps every cell with it) returns a printable ASCII result as it is instead of walking it
+ *   character by character for escape codes it cannot hold.
  * - meta.json (esbuild's metafile) maps each chunk to the files it holds: the start-up test reads
  *   it to say which compiled modules a run loaded.
  */
@@ -31,6 +33,7 @@ const outdir = path.join(root, 'cli', 'dist', 'bundle');
 export const BUNDLED_WORKSPACES = ['core', 'client', 'sandbox', 'toolchain', 'runtime', 'cli'];
 const BUNDLED_PACKAGES = /^(@caxton\/|yargs(-parser)?(\/|$)|cliui(\/|$)|y18n(\/|$)|escalade(\/|$)|get-caller-file(\/|$)|string-width(\/|$)|strip-ansi(\/|$)|ansi-regex(\/|$)|wrap-ansi(\/|$)|emoji-regex(\/|$)|get-east-asian-width(\/|$)|ansi-styles(\/|$)|@grpc\/grpc-js(\/|$)|@js-sdsl\/ordered-map(\/|$))/;
 const FAST_WIDTH = 'caxton-fast-string-width';
+const WRAP_ANSI_ANCHOR = "const preString = rows.join('\\n');";
 
 const cliBundle = {
   name: 'caxton-cli-bundle',
@@ -54,6 +57,13 @@ export default function stringWidth(text, options) {
       if (args.namespace === FAST_WIDTH && args.path === 'string-width') return undefined;
       if (args.path.startsWith('node:') || !BUNDLED_PACKAGES.test(args.path)) return { path: args.path, external: true };
       return undefined;
+    });
+    b.onLoad({ filter: /[/\\]node_modules[/\\]wrap-ansi[/\\]index\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes(WRAP_ANSI_ANCHOR)) throw new Error(`${args.path}: no "${WRAP_ANSI_ANCHOR}" to put the ASCII fast path after; see scripts/bundle-cli.mjs`);
+      // What follows the anchor only copies each character and re-opens escape codes and links
+      // across line breaks: with no escape character (\x1b, \x9b) in the text, it returns the text.
+      return { contents: text.replace(WRAP_ANSI_ANCHOR, `${WRAP_ANSI_ANCHOR}\n\tif (/^[\\x20-\\x7e\\n]*$/.test(preString)) return preString;`), loader: 'js', resolveDir: path.dirname(args.path) };
     });
     b.onLoad({ filter: /\.js$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
