@@ -23,7 +23,7 @@
  *   it to say which compiled modules a run loaded.
  */
 import { build } from 'esbuild';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -84,8 +84,23 @@ export async function buildInfoStamp() {
   return stamp;
 }
 
+/**
+ * Chunks are named by their content, and a running caxton (a `serve` for days) imports some only
+ * when it needs them: the chunks of earlier builds are kept for a day, so a rebuild under a
+ * running process does not take away what it will import, then removed.
+ */
+async function pruneOldChunks(current) {
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const name of await readdir(outdir)) {
+    const file = path.join(outdir, name);
+    if (!name.endsWith('.js') || current.has(file)) continue;
+    if ((await stat(file)).mtimeMs < dayAgo) await rm(file, { force: true });
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await rm(outdir, { recursive: true, force: true });
+  // The stamp goes first: a caxton started while the files are rewritten runs the compiled modules.
+  await rm(path.join(outdir, 'stamp.json'), { force: true });
   const result = await build({
     entryPoints: [path.join(root, 'cli', 'dist', 'src', 'main.js')],
     outdir,
@@ -103,6 +118,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     absWorkingDir: root,
   });
   await writeFile(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+  await pruneOldChunks(new Set(Object.keys(result.metafile.outputs).map((o) => path.join(root, o))));
   // Written last: a bundle without its stamp is never run.
   await writeFile(path.join(outdir, 'stamp.json'), JSON.stringify(await buildInfoStamp()));
 }
