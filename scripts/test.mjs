@@ -44,10 +44,15 @@ const sharedFiles = files.filter((f) => !aloneFiles.includes(f));
 // The pure-logic unit suite runs a second time on the current Node LTS (issue 28): the machine's
 // Node 20 is past its end of life, and a V8 change can break what pure logic relies on (Node 24's
 // JSON.parse key bug did, decision 1820). On by default in a whole run; CAXTON_TEST_NODE_LTS=0 skips,
-// =1 adds it to a selected run. The sandbox suite is not in it yet (see decision 1820).
-const LTS_SUITES = ['core/dist/test'];
+// =1 adds it to a selected run. The sandbox suite runs there too: V8 is what it sandboxes with
+// (memory reservation, traps, wasm feature flags all changed in V8 13.6) — all of it but the
+// CPython file, whose 18 MB components alone would cost the phase minutes (decision 1820).
+const LTS_SUITES = ['core/dist/test', 'sandbox/dist/test'];
+const LTS_LEFT_OUT = [path.join('sandbox', 'dist', 'test', 'python-agents.test.js')];
 const ltsWanted = (process.env['CAXTON_TEST_NODE_LTS'] ?? (selected.length === 0 ? '1' : '0')) !== '0';
-const ltsFiles = ltsWanted ? files.filter((f) => LTS_SUITES.some((s) => f.startsWith(s + path.sep)) && !aloneFiles.includes(f)) : [];
+const ltsFiles = ltsWanted
+  ? files.filter((f) => LTS_SUITES.some((s) => f.startsWith(s + path.sep)) && !LTS_LEFT_OUT.includes(f) && !aloneFiles.includes(f))
+  : [];
 let ltsRan = false;
 
 // A hung test must fail the run with a clear message, not eat CI's whole time budget. Each test
@@ -107,7 +112,7 @@ try {
   };
   const deadlineAt = Date.now() + deadlineMin * 60_000;
   const ltsNode = ltsFiles.length === 0 ? undefined : await installNodeLts().catch((err) => {
-    process.stderr.write(`  note: core's unit suite will not run on Node ${NODE_LTS_VERSION}: ${err?.message ?? err}${err?.hint ? `\n  hint: ${err.hint}` : ''}\n`);
+    process.stderr.write(`  note: the unit and sandbox suites will not run on Node ${NODE_LTS_VERSION}: ${err?.message ?? err}${err?.hint ? `\n  hint: ${err.hint}` : ''}\n`);
     return undefined;
   });
   // QuickJS-based components need extended-const on Node 20 (V8 refuses it in NODE_OPTIONS; the
@@ -116,7 +121,7 @@ try {
   const machineNode = { node: process.execPath, flags: ['--experimental-wasm-extended-const'] };
   const phases = [
     { files: sharedFiles, concurrency, what: `${concurrency} at a time`, ...machineNode },
-    { files: ltsNode === undefined ? [] : ltsFiles, concurrency, what: `core's unit suite again on Node ${NODE_LTS_VERSION}, ${concurrency} at a time`, node: ltsNode, flags: [], lts: true },
+    { files: ltsNode === undefined ? [] : ltsFiles, concurrency, what: `the unit and sandbox suites again on Node ${NODE_LTS_VERSION}, ${concurrency} at a time`, node: ltsNode, flags: [], lts: true },
     { files: aloneFiles, concurrency: 1, what: `one at a time, each alone on the machine (${RUNS_ALONE})`, ...machineNode },
   ].filter((p) => p.files.length > 0);
   exitCode = 0;

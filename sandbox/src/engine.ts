@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 import './webassembly-types.js';
 import type { Artifact, ArtifactManifest, GlueInstantiate, ModuleManifest } from './artifact/artifact.js';
 import { ArtifactCache } from './artifact/cache.js';
@@ -16,6 +15,7 @@ import { defaultContractWitPath } from './artifact/contract.js';
 import { DIRECT_BINDING_VERSION, INSTRUMENTATION_VERSION } from './artifact/versions.js';
 import { DEFAULT_PREPARE_LIMITS, PrepareQueue, prepareInWorker, type PrepareLimits } from './artifact/prepare-worker.js';
 import { SandboxError, artifactError } from './errors.js';
+import { enableWasmFeatures } from './wasm-features.js';
 import { DEFAULT_COMPONENT_LIMITS, type ComponentLimits } from './binary/component-limits.js';
 
 export interface EngineOptions {
@@ -43,13 +43,6 @@ export const DEFAULT_MAX_COMPONENT_BYTES = 64 * 1024 * 1024;
 
 export const DEFAULT_TABLE_CAP = 100_000;
 
-let flagsSet = false;
-/** QuickJS-based components use extended-const, which Node 20 gates behind a flag. */
-function enableWasmFeatures(): void {
-  if (flagsSet) return;
-  setFlagsFromString('--experimental-wasm-extended-const');
-  flagsSet = true;
-}
 
 function jcoVersion(): string {
   try {

@@ -3,6 +3,7 @@
  * backstop); tests and benchmarks may use the in-thread Sandbox. See docs/sandbox.md.
  */
 export { Engine, DEFAULT_TABLE_CAP } from './engine.js';
+export { wasmFeatureNodeFlags } from './wasm-features.js';
 export { DEFAULT_COMPONENT_LIMITS, type ComponentLimits } from './binary/component-limits.js';
 export type { EngineOptions } from './engine.js';
 export type { Artifact, ArtifactManifest, BindingPath } from './artifact/artifact.js';

@@ -30,13 +30,16 @@ describe('an init that hangs only on restart', () => {
     // instrumenting could otherwise use up the second and make the first init spin already.
     await pool.engine.loadArtifact(puppet);
     await pool.engine.loadArtifact(probe);
+    await pool.deploy({ name: 'neighbour@test', artifact: probe, limits: { wallClockMs: 200 } });
+    await pool.deploy({ name: 'looper@test', artifact: probe, limits: { fuelPerMessage: 1e11, wallClockMs: 200 } });
+    // The puppet's first init must end before it starts spinning: deployed last, the second it is
+    // given covers its own deploy only, not its neighbours' (a loaded CI machine can take most of
+    // a second for three deploys).
     const spinAfter = Date.now() + 1_000;
     await pool.deploy({
       name: 'brittle@test', artifact: puppet,
       limits: { fuelPerInit: 1e12, wallClockMs: 100 }, config: { 'spin-init-after': String(spinAfter) },
     });
-    await pool.deploy({ name: 'neighbour@test', artifact: probe, limits: { wallClockMs: 200 } });
-    await pool.deploy({ name: 'looper@test', artifact: probe, limits: { fuelPerMessage: 1e11, wallClockMs: 200 } });
     await new Promise((r) => setTimeout(r, Math.max(0, spinAfter - Date.now()) + 50));
 
     // The looper spins past its wall clock: the watchdog resets the shard, which re-deploys all three.

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Engine } from '../src/engine.js';
+import { wasmFeatureNodeFlags } from '../src/wasm-features.js';
 import type { WorkResult } from '../src/results.js';
 import { Sandbox } from '../src/sandbox.js';
 import { DEFAULT_LIMITS } from '../src/limits/limits.js';
@@ -134,7 +135,7 @@ const CHILD = fileURLToPath(new URL('./fixtures/lift-bomb-child.js', import.meta
 describe('host memory during an aliasing bomb (fresh process)', () => {
   for (const binding of ['auto', 'jco'] as const) {
     it(`64 receivers × one 4 MiB string (${binding === 'auto' ? 'direct' : 'jco'} path): peak RSS grows by less than 2 × the agent's memory cap`, async () => {
-      const { stdout } = await promisify(execFile)(process.execPath, ['--experimental-wasm-extended-const', CHILD, binding, ATTACKS.aliasHugeReceivers], { maxBuffer: 1 << 20 });
+      const { stdout } = await promisify(execFile)(process.execPath, [...wasmFeatureNodeFlags(), CHILD, binding, ATTACKS.aliasHugeReceivers], { maxBuffer: 1 << 20 });
       const out = JSON.parse(stdout) as { status: string; reason: string; path: string; beforeKb: number; afterKb: number };
       assert.equal(out.path, binding === 'auto' ? 'direct' : 'jco');
       const growth = (out.afterKb - out.beforeKb) * 1024;
