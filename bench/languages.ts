@@ -22,6 +22,7 @@ import type { Work } from '@caxton/sandbox';
 import { AgentSandbox, Engine, Sandbox } from '@caxton/sandbox';
 import type { BenchResult } from './lib-output.js';
 import { percentile, report } from './lib-output.js';
+import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -89,7 +90,7 @@ async function rssChild(artifactPath: string, count: number): Promise<void> {
 
 function child(args: string[], timeoutMs: number): Promise<Record<string, number | string>> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--expose-gc', '--experimental-wasm-extended-const', SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, ['--expose-gc', ...wasmFeatureNodeFlags(), SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let buf = '';
     p.stdout.on('data', (d) => (buf += d));
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CaxtonClient, partitionFor, partitionOwner } from '@caxton/runtime';
+import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CAXTON = path.join(ROOT, 'cli', 'bin', 'caxton.js');
@@ -56,7 +57,7 @@ export class ServeNode {
     // CAXTON_BENCH_NODE_ARGS: extra node flags for the nodes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     const extra = (process.env['CAXTON_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
     const args = [
-      ...extra, '--experimental-wasm-extended-const', CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dataDir,
+      ...extra, ...wasmFeatureNodeFlags(), CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dataDir,
       '--node-id', id, '--kafka', kafka, '--etcd', etcd, '--cluster', flags.cluster,
       ...(flags.leaseTtl ? ['--lease-ttl', String(flags.leaseTtl)] : []),
       ...(flags.sessionTimeoutMs ? ['--kafka-session-timeout', String(flags.sessionTimeoutMs)] : []),

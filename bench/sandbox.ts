@@ -29,6 +29,7 @@ import {
 import type { BenchResult } from './lib-output.js';
 import { percentile, report } from './lib-output.js';
 import { measureFuelOverhead } from './lib-fuel-overhead.js';
+import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CACHE = join(tmpdir(), `caxton-bench-sandbox-${process.getuid?.() ?? 0}`);
@@ -201,7 +202,7 @@ async function poolThroughput(out: BenchResult[], asBytes: Uint8Array): Promise<
 
 function child(args: string[], timeoutMs: number): Promise<Record<string, number | string>> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--expose-gc', '--experimental-wasm-extended-const', SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, ['--expose-gc', ...wasmFeatureNodeFlags(), SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let buf = '';
     p.stdout.on('data', (d) => (buf += d));
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { CaxtonClient } from '@caxton/runtime';
 import { report } from './lib-output.js';
 import { ROOT, startServers } from './lib-cluster.js';
+import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
 const CAXTON = path.join(ROOT, 'cli', 'bin', 'caxton.js');
 /** N per language: small agents need many for a clean slope; Python's 14 MiB ones few. */
@@ -56,7 +57,7 @@ class Node {
   private err = '';
 
   constructor(cluster: { kafka: string; etcd: string; name: string } | undefined) {
-    const args = ['--experimental-wasm-extended-const', CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dir,
+    const args = [...wasmFeatureNodeFlags(), CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dir,
       ...(cluster ? ['--kafka', cluster.kafka, '--etcd', cluster.etcd, '--cluster', cluster.name, '--node-id', 'sizing'] : [])];
     this.child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));

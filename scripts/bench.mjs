@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { updateBenchSection } from './bench-doc.mjs';
+// Built by `npm run bench`'s build step before this script runs: the flag only where V8 needs it.
+const { wasmFeatureNodeFlags } = await import('../sandbox/dist/src/wasm-features.js');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [name, ...args] = process.argv.slice(2);
@@ -37,7 +39,7 @@ if (built !== 0) {
   process.exit(1);
 }
 
-const child = spawn(process.execPath, ['--expose-gc', '--experimental-wasm-extended-const', script, ...args], {
+const child = spawn(process.execPath, ['--expose-gc', ...wasmFeatureNodeFlags(), script, ...args], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
 });

@@ -118,7 +118,8 @@ try {
   // QuickJS-based components need extended-const on Node 20 (V8 refuses it in NODE_OPTIONS; the
   // test runner passes its own flags on to each test file's process). Node 24 has it on by default
   // and refuses the flag.
-  const machineNode = { node: process.execPath, flags: ['--experimental-wasm-extended-const'] };
+  const { wasmFeatureNodeFlags } = await import('../sandbox/dist/src/wasm-features.js');
+  const machineNode = { node: process.execPath, flags: wasmFeatureNodeFlags() };
   const phases = [
     { files: sharedFiles, concurrency, what: `${concurrency} at a time`, ...machineNode },
     { files: ltsNode === undefined ? [] : ltsFiles, concurrency, what: `the unit and sandbox suites again on Node ${NODE_LTS_VERSION}, ${concurrency} at a time`, node: ltsNode, flags: [], lts: true },

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { CaxtonError, type KindCounts } from '@caxton/core';
 import { agentArtifact } from './support/artifacts.js';
 import { TestNode } from './support/test-node.js';
+import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash', 'kinds-child.js');
 const nodes: TestNode[] = [];
@@ -115,7 +116,7 @@ test('SIGKILL right after a passivation loses no write: a new node on the same d
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-kinds-'));
   try {
     const keys = ['k1', 'k2', 'k3'];
-    const child = spawn(process.execPath, ['--experimental-wasm-extended-const', CHILD, dataDir, 'deploy', ...keys], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...wasmFeatureNodeFlags(), CHILD, dataDir, 'deploy', ...keys], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));

@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedMessageLog } from '@caxton/runtime';
+import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
 const TOTAL = 50_000;
 const WINDOW = 256;
@@ -35,7 +36,7 @@ interface Child {
 }
 
 function runChild(mode: 'start' | 'resume', dataDir: string, records: string): Child {
-  const proc = spawn(process.execPath, ['--experimental-wasm-extended-const', CHILD, mode, dataDir, records, String(TOTAL), String(WINDOW)], {
+  const proc = spawn(process.execPath, [...wasmFeatureNodeFlags(), CHILD, mode, dataDir, records, String(TOTAL), String(WINDOW)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const child: Child = {

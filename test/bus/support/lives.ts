@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
 const CRASH_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'crash');
 
@@ -53,7 +54,7 @@ function runLife(o: LivesOptions, mode: 'start' | 'resume', fault: string | unde
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
   delete env['CAXTON_FAULT_POINT'];
   if (fault !== undefined) env['CAXTON_FAULT_POINT'] = fault;
-  const proc = spawn(process.execPath, ['--experimental-wasm-extended-const', path.join(CRASH_DIR, o.child), ...o.args(mode)], {
+  const proc = spawn(process.execPath, [...wasmFeatureNodeFlags(), path.join(CRASH_DIR, o.child), ...o.args(mode)], {
     stdio: ['ignore', 'pipe', 'pipe'], env,
   });
   let output = '';

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { CaxtonClient } from '@caxton/runtime';
 import type { ClusterOptions } from '@caxton/runtime';
 import { CAXTON_BIN, NODE_CHILD, ROOT } from './paths.js';
+import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
 export interface NodeSpec {
   id: string;
@@ -61,7 +62,7 @@ export class NodeProcess {
       CAXTON_BIN, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', s.dataDir, '--node-id', s.id,
       '--kafka', s.kafka, '--etcd', s.etcd, '--cluster', s.cluster.name, ...clusterFlags(s.cluster), ...extra,
     ];
-    return new NodeProcess(s, spawn(process.execPath, ['--experimental-wasm-extended-const', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }), undefined);
+    return new NodeProcess(s, spawn(process.execPath, [...wasmFeatureNodeFlags(), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }), undefined);
   }
 
   /** The instrumented node: startNode with these options, writing its journal (node-child.ts). */
@@ -72,7 +73,7 @@ export class NodeProcess {
       dataDir: s.dataDir, apiHost: '127.0.0.1', apiPort: 0, nodeId: s.id, auth: { mode: 'none' },
       kafka: { brokers: [s.kafka] }, etcd: { endpoints: [s.etcd] }, cluster: s.cluster,
     };
-    const child = spawn(process.execPath, ['--experimental-wasm-extended-const', NODE_CHILD, JSON.stringify(options), journal], {
+    const child = spawn(process.execPath, [...wasmFeatureNodeFlags(), NODE_CHILD, JSON.stringify(options), journal], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new NodeProcess(s, child, journal);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CaxtonClient } from '@caxton/runtime';
 import { CAXTON_BIN, ROOT } from '../../cluster/support/paths.js';
+import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
 export class ServeProcess {
   private out = '';
@@ -25,7 +26,7 @@ export class ServeProcess {
 
   static start(flags: string[], env: Record<string, string> = {}, dataDir?: string): ServeProcess {
     const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'caxton-ops-'));
-    const args = ['--experimental-wasm-extended-const', CAXTON_BIN, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', dir, ...flags];
+    const args = [...wasmFeatureNodeFlags(), CAXTON_BIN, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', dir, ...flags];
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     return new ServeProcess(child, dir, dataDir === undefined);
   }
