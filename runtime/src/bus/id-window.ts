@@ -79,7 +79,12 @@ export class IdWindow {
   private unindex(r: number): void {
     const mask = this.mask;
     let hole = home(this.hashes[r]!, mask);
-    while (this.slots[hole] !== r + 1) hole = (hole + 1) & mask;
+    while (this.slots[hole] !== r + 1) {
+      // Every held position is indexed on its probe run; an empty slot first means the index is
+      // broken — fail loudly rather than spin the bus thread forever.
+      if (this.slots[hole] === 0) throw new Error(`IdWindow: ring position ${r} is not indexed (internal invariant broken)`);
+      hole = (hole + 1) & mask;
+    }
     // Entries after the hole whose probe path crosses it move back into it, so every lookup
     // still reaches its entry before an empty slot.
     for (let j = (hole + 1) & mask; ; j = (j + 1) & mask) {

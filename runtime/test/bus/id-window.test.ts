@@ -78,3 +78,35 @@ test('id window: capacity 0 keeps nothing', () => {
   assert.equal(window.has('a'), false);
   assert.equal(window.size, 0);
 });
+
+/** Occupied index slots: must always equal the ids held (a leaked slot would fill the table and hang). */
+function occupied(window: IdWindow): number {
+  const slots = (window as unknown as { slots: Int32Array }).slots;
+  let n = 0;
+  for (const s of slots) if (s !== 0) n += 1;
+  return n;
+}
+
+test('id window: runs that wrap past the table end stay exact (hashes forced onto the last slots)', () => {
+  // 16 slots for capacities up to 8; every id's home is slot 14 or 15, so each run wraps to slot 0
+  // and every eviction shifts entries back across the end of the table.
+  fc.assert(fc.property(fc.array(fc.nat(30), { maxLength: 300 }), fc.integer({ min: 1, max: 8 }), (ns, capacity) => {
+    const window = new IdWindow(capacity, (id) => (id.length & 1 ? 15 : 14));
+    const order: string[] = [];
+    for (const n of ns) {
+      const id = `w-${n}`;
+      assert.equal(window.add(id), modelAdd(order, id, capacity));
+      assert.equal(occupied(window), window.size, 'one index slot per id held');
+      for (let k = 0; k <= 30; k++) assert.equal(window.has(`w-${k}`), order.includes(`w-${k}`), `w-${k}`);
+    }
+  }), { seed: 2002, numRuns: 200 });
+});
+
+test('id window: 100,000 distinct adds at small capacities leak no index slot', { timeout: 30_000 }, () => {
+  for (const capacity of [1, 2, 3, 7, 8, 9]) {
+    const window = new IdWindow(capacity);
+    for (let i = 0; i < 100_000; i++) assert.equal(window.add(`x-${i}`), true);
+    assert.equal(window.size, capacity);
+    assert.equal(occupied(window), capacity, `capacity ${capacity}`);
+  }
+});

@@ -7,6 +7,9 @@ import type { CorruptionPolicy } from './frame-scan.js';
 import type { FsyncPolicy } from './group-committer.js';
 import { FORMAT_MAX_PAYLOAD_BYTES } from './record-format.js';
 
+/** The largest dedup window: 10 million ids, ~220 MiB of index and ring allocated when the log opens. */
+export const MAX_DEDUP_WINDOW = 10_000_000;
+
 export interface EmbeddedMessageLogOptions {
   /** Data directory; created if missing. One log (one process) per directory. */
   dir: string;
@@ -22,7 +25,10 @@ export interface EmbeddedMessageLogOptions {
    * compaction never rewrites more than a quarter of what it frees.
    */
   compactionRatio?: number;
-  /** How many completed ids `hasCompleted` remembers. Default 100,000. */
+  /**
+   * How many completed ids `hasCompleted` remembers. Default 100,000; at most `MAX_DEDUP_WINDOW`
+   * (the window's index is allocated up front, ~22 bytes per id: decision 2002).
+   */
   dedupWindow?: number;
   /** Largest encoded delivery or dead letter accepted. Default 16 MiB. */
   maxRecordBytes?: number;
@@ -72,7 +78,9 @@ export function resolveOptions(options: EmbeddedMessageLogOptions): ResolvedOpti
   if (!(Number.isInteger(resolved.fsyncIntervalMs) && resolved.fsyncIntervalMs >= 1)) invalid('fsyncIntervalMs must be an integer >= 1');
   if (!(Number.isInteger(resolved.segmentBytes) && resolved.segmentBytes >= 1024)) invalid('segmentBytes must be an integer >= 1024');
   if (!(resolved.compactionRatio >= 0 && resolved.compactionRatio <= 1)) invalid('compactionRatio must be within [0, 1]');
-  if (!(Number.isInteger(resolved.dedupWindow) && resolved.dedupWindow >= 0)) invalid('dedupWindow must be an integer >= 0');
+  if (!(Number.isInteger(resolved.dedupWindow) && resolved.dedupWindow >= 0 && resolved.dedupWindow <= MAX_DEDUP_WINDOW)) {
+    invalid(`dedupWindow must be an integer within [0, ${MAX_DEDUP_WINDOW}]`);
+  }
   if (!(Number.isInteger(resolved.maxRecordBytes) && resolved.maxRecordBytes >= 256 && resolved.maxRecordBytes <= FORMAT_MAX_PAYLOAD_BYTES)) {
     invalid(`maxRecordBytes must be an integer within [256, ${FORMAT_MAX_PAYLOAD_BYTES}]`);
   }

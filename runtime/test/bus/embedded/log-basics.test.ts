@@ -238,5 +238,7 @@ describe('misuse and errors', () => {
   test('options are validated', () => {
     assert.throws(() => new EmbeddedMessageLog({ dir: '/tmp/x', fsync: 'sometimes' as never }), (e: EmbeddedLogError) => e.code === 'log.invalid-options');
     assert.throws(() => new EmbeddedMessageLog({ dir: '/tmp/x', segmentBytes: 10 }), (e: EmbeddedLogError) => e.code === 'log.invalid-options');
+    // The dedup window's index is allocated up front: a huge window is refused typed, not a RangeError.
+    assert.throws(() => new EmbeddedMessageLog({ dir: '/tmp/x', dedupWindow: 3_000_000_000 }), (e: EmbeddedLogError) => e.code === 'log.invalid-options' && /dedupWindow/.test(e.message));
   });
 });
