@@ -100,10 +100,23 @@ test('kill -9 of one of three Kafka nodes while 300 keys of a kind take requests
   });
   assert.ok(killedAt !== undefined, 'n3 was killed mid-run');
   const survivors = () => [read(n1), read(n2), read(n3, killedAt)];
-  await waitFor('every key to answer its first request', () => KEYS.every((k) => answersOf(survivors(), `r1:${k}`).length > 0), 60_000, 250);
+  const explain = (round: string): string => {
+    const js = survivors();
+    const missing = KEYS.filter((k) => answersOf(js, `${round}:${k}`).length === 0);
+    const active = js.map((j, i) => `${nodes[i]!.id}: ${j.residency.size} keys activated, ${[...j.answers.keys()].length} answers`).join('; ');
+    return `${missing.length} keys unanswered (${missing.slice(0, 5).join(' ')}); ${active}\n${nodes.map((n) => `${n.id} stderr: ${n.stderr.slice(-1500)}`).join('\n')}`;
+  };
+  const answered = async (round: string): Promise<void> => {
+    try {
+      await waitFor(`every key to answer its ${round} request`, () => KEYS.every((k) => answersOf(survivors(), `${round}:${k}`).length > 0), 60_000, 250);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}: ${explain(round)}`);
+    }
+  };
+  await answered('r1');
 
   await sendAll([c1, c2], 'r2');
-  await waitFor('every key to answer its second request', () => KEYS.every((k) => answersOf(survivors(), `r2:${k}`).length > 0), 60_000, 250);
+  await answered('r2');
 
   const js = survivors();
   const wrong: string[] = [];

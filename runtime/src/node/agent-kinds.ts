@@ -68,7 +68,11 @@ export interface AgentKindsOptions {
    * (`noticeMail`) activates, and a timer wakes an instance only while `isHere` says its partition
    * is consumed on this node. Absent: the embedded node, where every instance is this node's.
    */
-  placed?: { isHere(name: string): boolean };
+  placed?: {
+    isHere(name: string): boolean;
+    /** The kind's component ready to instantiate on this node (deployed through another node, it is fetched and prepared once per digest). */
+    prepare(kind: AgentRecord): Promise<void>;
+  };
   /** An instance came into memory here or left it (tests observe where keys are active; decision 2060). */
   onResidency?: (name: string, change: 'activated' | 'dropped') => void;
 }
@@ -441,6 +445,7 @@ export class AgentKinds {
         if (kind.instances.get(instance.name) !== instance || kind.stopping) return; // its kind was stopped while held
       }
       instance.version = kind.record.version;
+      await this.placed?.prepare(kind.record);
       await this.o.local.startInstance(instanceRecord(kind.record, instance.name, instance.key), this.o.messaging.agentId(instance.name), instance.shard);
       if (kind.instances.get(instance.name) !== instance || kind.stopping || this.kinds.get(kind.record.name) !== kind) {
         // Dropped while it started (its kind stopped): the sandbox must not run on, untracked.

@@ -79,6 +79,8 @@ export class PlacedAgents implements AgentResidency {
    */
   private readonly tenures = new Map<number, number>();
   private lastTenure = 0;
+  /** Kinds' components prepared here, by digest (decision 2060). */
+  private readonly preparedKinds = new Map<string, Promise<void>>();
 
   /** The agents running on this node: the ones placement activated here. */
   private readonly agents: ResidencyContext['local'];
@@ -93,7 +95,7 @@ export class PlacedAgents implements AgentResidency {
     // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
     // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.
     const kinds = opts.kinds;
-    kinds.placeBy({ isHere: (name) => this.tenures.has(c.partitionOf(name)) });
+    kinds.placeBy({ isHere: (name) => this.tenures.has(c.partitionOf(name)), prepare: (record) => this.prepareKind(record) });
     this.unwatchKinds = c.registry.watch((e) => {
       if (e.kind === 'agent-put' && e.agent.kind !== undefined) void kinds.adopt(e.agent).catch((err: unknown) => agentLog(opts.events, e.agent.name, 'warn', `kind version ${e.agent.version} not taken up here: ${(err as Error).message}`));
       else if (e.kind === 'agent-deleted' && kinds.isKind(e.name)) void kinds.removed(e.name).catch((err: unknown) => agentLog(opts.events, e.name, 'warn', `kind not stopped here: ${(err as Error).message}`));
@@ -111,6 +113,23 @@ export class PlacedAgents implements AgentResidency {
     for (const p of [...this.tenures.keys()]) if (!owned.has(p)) this.tenures.delete(p);
     for (const p of owned) if (!this.tenures.has(p)) this.tenures.set(p, ++this.lastTenure);
     void this.opts.kinds.leave((name) => !this.tenures.has(this.c.partitionOf(name)));
+  }
+
+  /**
+   * A kind's component, prepared on this node once per digest before its first instance here
+   * starts (deployed or upgraded through another node, it is fetched from the artifact store). A
+   * failure is not remembered: the activation fails for a passing reason or not, and is retried.
+   */
+  private prepareKind(record: AgentRecord): Promise<void> {
+    let ready = this.preparedKinds.get(record.artifactDigest);
+    if (ready === undefined) {
+      ready = this.fetchArtifact(record.name, undefined, record.artifactDigest).then(async (bytes) => {
+        await this.opts.host.prepare(bytes);
+      });
+      ready.catch(() => this.preparedKinds.delete(record.artifactDigest));
+      this.preparedKinds.set(record.artifactDigest, ready);
+    }
+    return ready;
   }
 
   /** The fencing token of an instance's work: its partition's tenure here (undefined: not consumed here). */
