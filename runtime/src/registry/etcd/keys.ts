@@ -122,12 +122,17 @@ export function agentTopicKey(keys: KeyLayout, agent: string, topic: string): st
   return `${agentTopicsPrefix(keys, agent)}${encodeURIComponent(topic)}`;
 }
 
-/** An agent's timer segment: a kind instance's single `/` (and any `%`) percent-encoded; more than one `/` stays and is refused. */
+/**
+ * An agent's timer segment: any `%` written `%25` (so the mapping is one-to-one; valid names have
+ * none, so their keys are unchanged) and a kind instance's single `/` written `%2F`. A name that is
+ * not `<kind>/<key>` keeps its `/` and is refused by the caller.
+ */
 export function timerSegment(agent: string): string {
   if (typeof agent !== 'string') return '';
-  const slash = agent.indexOf('/');
-  if (slash <= 0 || agent.indexOf('/', slash + 1) !== -1) return agent;
-  return agent.replaceAll('%', '%25').replace('/', '%2F');
+  const escaped = agent.replaceAll('%', '%25');
+  const slash = escaped.indexOf('/');
+  if (slash <= 0 || slash === escaped.length - 1 || escaped.indexOf('/', slash + 1) !== -1) return escaped;
+  return escaped.replace('/', '%2F');
 }
 
 function isSegment(value: string): boolean {
