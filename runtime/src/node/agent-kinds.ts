@@ -112,8 +112,14 @@ export class KindUnsupportedError extends CaxtonError {
   }
 }
 
+/** A cluster: how long mail for an instance of a kind not (yet) known here waits for the kind's record, and how often it looks again (decision 2060). */
+const KIND_RECORD_GRACE_MS = 10_000;
+const KIND_RECORD_RETRY_MS = 250;
+
 export class AgentKinds {
   private readonly kinds = new Map<string, Kind>();
+  /** A cluster: instances with mail whose kind's record this node has not seen yet, since when (decision 2060). */
+  private readonly unknownKindSince = new Map<string, number>();
   /** Instances in memory per shard (activating, running or passivating): the bound's count. */
   private readonly perShard: number[];
   private readonly limitPerShard: number;
@@ -338,11 +344,16 @@ export class AgentKinds {
     if (parsed === undefined) return;
     const kind = this.kinds.get(parsed.kind);
     if (kind === undefined) {
+      // A cluster: the kind may be deployed through another node a moment ago, its record not yet
+      // seen here though its mail is (the registry's watch and Kafka race). The mail waits, durable,
+      // for a grace period before it counts as mail for no kind (decision 2060).
+      if (this.placed !== undefined && this.awaitKind(name)) return;
       // Mail for an instance of no kind (replayed after its kind was stopped): it would sit in a
       // mailbox for ever; it is dead-lettered, with why. (A stopping kind dead-letters its own.)
       if (!this.closed) void this.deadLetterAll(name, `kind ${parsed.kind} is not deployed: instance ${name} cannot take it`);
       return;
     }
+    this.unknownKindSince.delete(name);
     if (kind.stopping) return;
     const instance = kind.instances.get(name);
     if (instance !== undefined) {
@@ -354,6 +365,31 @@ export class AgentKinds {
     const reserved = this.reserve(kind, name, parsed.key, false, mayEvict);
     if (typeof reserved === 'object') this.begin(kind, reserved);
     else this.waiting.add(name); // activated as a slot of its shard, or of its kind, frees
+  }
+
+  /** True while mail for an instance of a kind not known here waits for the kind's record (looked at again shortly). */
+  private awaitKind(name: string): boolean {
+    const now = this.now();
+    const since = this.unknownKindSince.get(name);
+    if (since !== undefined && now - since >= KIND_RECORD_GRACE_MS) {
+      this.unknownKindSince.delete(name);
+      return false;
+    }
+    if (since === undefined) {
+      this.unknownKindSince.set(name, now);
+      const retry = (): void => {
+        const timer = setTimeout(() => {
+          this.retries.delete(timer);
+          if (this.closed || !this.unknownKindSince.has(name)) return;
+          this.activate(name, true); // known now: activated (and forgotten here); else waits on, or is dead-lettered past the grace
+          if (this.unknownKindSince.has(name)) retry();
+        }, KIND_RECORD_RETRY_MS);
+        timer.unref();
+        this.retries.add(timer);
+      };
+      retry();
+    }
+    return true;
   }
 
   private async deadLetterAll(name: string, reason: string): Promise<void> {
@@ -445,7 +481,7 @@ export class AgentKinds {
         if (kind.instances.get(instance.name) !== instance || kind.stopping) return; // its kind was stopped while held
       }
       instance.version = kind.record.version;
-      await this.placed?.prepare(kind.record);
+      if (this.placed !== undefined) await this.placed.prepare(kind.record); // (no extra turn on one node)
       await this.o.local.startInstance(instanceRecord(kind.record, instance.name, instance.key), this.o.messaging.agentId(instance.name), instance.shard);
       if (kind.instances.get(instance.name) !== instance || kind.stopping || this.kinds.get(kind.record.name) !== kind) {
         // Dropped while it started (its kind stopped): the sandbox must not run on, untracked.
