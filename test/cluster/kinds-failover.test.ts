@@ -98,7 +98,7 @@ test('kill -9 of one of three Kafka nodes while 300 keys of a kind take requests
   await sendAll([c1, c2], 'r1', async (sent) => {
     if (sent === KEYS.length / 2 && killedAt === undefined) {
       // Killed while it holds keys: its consumer may join the group after the first sends.
-      await waitFor('n3 to have keys in memory', () => read(n3).residency.size > 0, 30_000, 50);
+      await waitFor('n3 to have keys in memory', () => read(n3).residency.size >= 10, 30_000, 50);
       await n3.kill();
       killedAt = Date.now(); // after its exit: nothing of n3 ran past this
     }
