@@ -61,6 +61,20 @@ export interface AgentKindsOptions {
   /** Passivated instances whose next timer the node remembers; default KIND_LIMITS.maxTimerWakes. */
   maxTimerWakes?: number;
   now?: () => number;
+  /**
+   * A cluster (decision 2060): which node runs an instance is decided by where its mail is consumed
+   * (its deliveries' partition), not by the node a send passes through. `route` then reserves
+   * nothing (the sending node is usually not the instance's); only mail consumed here
+   * (`noticeMail`) activates, and a timer wakes an instance only while `isHere` says its partition
+   * is consumed on this node. Absent: the embedded node, where every instance is this node's.
+   */
+  placed?: {
+    isHere(name: string): boolean;
+    /** The kind's component ready to instantiate on this node (deployed through another node, it is fetched and prepared once per digest). */
+    prepare(kind: AgentRecord): Promise<void>;
+  };
+  /** An instance came into memory here or left it (tests observe where keys are active; decision 2060). */
+  onResidency?: (name: string, change: 'activated' | 'dropped') => void;
 }
 
 /** `reserved`: a send routed to it holds a slot of its shard, and it starts once mail for it was appended (decision 1980). */
@@ -98,8 +112,14 @@ export class KindUnsupportedError extends CaxtonError {
   }
 }
 
+/** A cluster: how long mail for an instance of a kind not (yet) known here waits for the kind's record, and how often it looks again (decision 2060). */
+const KIND_RECORD_GRACE_MS = 10_000;
+const KIND_RECORD_RETRY_MS = 250;
+
 export class AgentKinds {
   private readonly kinds = new Map<string, Kind>();
+  /** A cluster: instances with mail whose kind's record this node has not seen yet, since when (decision 2060). */
+  private readonly unknownKindSince = new Map<string, number>();
   /** Instances in memory per shard (activating, running or passivating): the bound's count. */
   private readonly perShard: number[];
   private readonly limitPerShard: number;
@@ -122,8 +142,11 @@ export class AgentKinds {
   private wakesDeferred = false;
   /** Wakes added while a rebuild read the registry (its snapshot may miss them): added again after it. */
   private addedDuringRefill: DueEntry[] | undefined;
+  /** A cluster's placement of instances (decision 2060), given by the residency once it exists. */
+  private placed: AgentKindsOptions['placed'];
 
   constructor(private readonly o: AgentKindsOptions) {
+    this.placed = o.placed;
     const shards = Math.max(1, o.host.shardCount ?? 1);
     this.perShard = new Array<number>(shards).fill(0);
     this.limitPerShard = o.maxActivePerShard ?? Math.max(1, Math.floor(KIND_LIMITS.maxActiveInstances / shards));
@@ -141,6 +164,11 @@ export class AgentKinds {
       // A snapshot: a wake may hand work at once, and `touch` re-inserts the instance into the map.
       for (const i of [...kind.instances.values()]) if (i.state === 'running' && !this.o.held(i.name)) this.o.messaging.wake(i.name);
     }
+  }
+
+  /** A cluster (decision 2060): instances are placed where their mail is consumed (see `AgentKindsOptions.placed`). */
+  placeBy(placed: NonNullable<AgentKindsOptions['placed']>): void {
+    this.placed = placed;
   }
 
   /** The idle period a kind deployed without `--idle` gets. */
@@ -193,7 +221,7 @@ export class AgentKinds {
    * left in their mailboxes is dead-lettered, and the record is deleted. Instances' state is kept,
    * as an undeployed agent's is (decision 1600).
    */
-  async stop(name: string, force: boolean): Promise<AgentStatus> {
+  async stop(name: string, force: boolean, deleteRecord = true): Promise<AgentStatus> {
     const kind = this.require(name);
     kind.stopping = true;
     for (const i of [...kind.instances.values()]) {
@@ -224,8 +252,10 @@ export class AgentKinds {
     // Passivated instances' timers are deleted with them: a kind deployed later under the same name must not get them.
     const mine = (n: string): boolean => n.startsWith(`${name}/`);
     this.wakes.removeWhere(mine);
-    await this.o.timers?.deleteWhere?.(mine).catch((err: unknown) => agentLog(this.o.events, name, 'warn', `timers of passivated instances not deleted: ${(err as Error).message}`));
-    await this.o.store?.deleteAgent(name);
+    if (deleteRecord) {
+      await this.o.timers?.deleteWhere?.(mine).catch((err: unknown) => agentLog(this.o.events, name, 'warn', `timers of passivated instances not deleted: ${(err as Error).message}`));
+      await this.o.store?.deleteAgent(name);
+    }
     const status = { ...this.status(name)!, state: 'stopped' as const };
     this.kinds.delete(name);
     agentLog(this.o.events, name, 'info', force ? 'kind stopped (forced)' : 'kind stopped');
@@ -254,6 +284,8 @@ export class AgentKinds {
       return 'agent';
     }
     if (this.waiting.has(name)) return 'agent'; // its mail waits for a slot already: one more joins it
+    // A cluster: the node consuming the instance's partition activates it when its mail arrives there.
+    if (this.placed !== undefined) return 'agent';
     const reserved = this.reserve(kind, name, parsed.key);
     if (reserved === 'evicting') {
       // At the kind's cap, an idle instance is being passivated for it: its mail waits for that slot.
@@ -312,11 +344,16 @@ export class AgentKinds {
     if (parsed === undefined) return;
     const kind = this.kinds.get(parsed.kind);
     if (kind === undefined) {
+      // A cluster: the kind may be deployed through another node a moment ago, its record not yet
+      // seen here though its mail is (the registry's watch and Kafka race). The mail waits, durable,
+      // for a grace period before it counts as mail for no kind (decision 2060).
+      if (this.placed !== undefined && this.awaitKind(name)) return;
       // Mail for an instance of no kind (replayed after its kind was stopped): it would sit in a
       // mailbox for ever; it is dead-lettered, with why. (A stopping kind dead-letters its own.)
       if (!this.closed) void this.deadLetterAll(name, `kind ${parsed.kind} is not deployed: instance ${name} cannot take it`);
       return;
     }
+    this.unknownKindSince.delete(name);
     if (kind.stopping) return;
     const instance = kind.instances.get(name);
     if (instance !== undefined) {
@@ -328,6 +365,31 @@ export class AgentKinds {
     const reserved = this.reserve(kind, name, parsed.key, false, mayEvict);
     if (typeof reserved === 'object') this.begin(kind, reserved);
     else this.waiting.add(name); // activated as a slot of its shard, or of its kind, frees
+  }
+
+  /** True while mail for an instance of a kind not known here waits for the kind's record (looked at again shortly). */
+  private awaitKind(name: string): boolean {
+    const now = this.now();
+    const since = this.unknownKindSince.get(name);
+    if (since !== undefined && now - since >= KIND_RECORD_GRACE_MS) {
+      this.unknownKindSince.delete(name);
+      return false;
+    }
+    if (since === undefined) {
+      this.unknownKindSince.set(name, now);
+      const retry = (): void => {
+        const timer = setTimeout(() => {
+          this.retries.delete(timer);
+          if (this.closed || !this.unknownKindSince.has(name)) return;
+          this.activate(name, true); // known now: activated (and forgotten here); else waits on, or is dead-lettered past the grace
+          if (this.unknownKindSince.has(name)) retry();
+        }, KIND_RECORD_RETRY_MS);
+        timer.unref();
+        this.retries.add(timer);
+      };
+      retry();
+    }
+    return true;
   }
 
   private async deadLetterAll(name: string, reason: string): Promise<void> {
@@ -419,6 +481,7 @@ export class AgentKinds {
         if (kind.instances.get(instance.name) !== instance || kind.stopping) return; // its kind was stopped while held
       }
       instance.version = kind.record.version;
+      if (this.placed !== undefined) await this.placed.prepare(kind.record); // (no extra turn on one node)
       await this.o.local.startInstance(instanceRecord(kind.record, instance.name, instance.key), this.o.messaging.agentId(instance.name), instance.shard);
       if (kind.instances.get(instance.name) !== instance || kind.stopping || this.kinds.get(kind.record.name) !== kind) {
         // Dropped while it started (its kind stopped): the sandbox must not run on, untracked.
@@ -427,6 +490,7 @@ export class AgentKinds {
       }
       instance.state = 'running';
       this.touch(kind, instance);
+      this.o.onResidency?.(instance.name, 'activated');
       this.o.messaging.wake(instance.name);
       // Upgraded while it started: it ran the version read before, and moves to the new one now.
       if (instance.version !== kind.record.version) void this.passivate(kind, instance, 'swap').catch(() => {});
@@ -562,6 +626,7 @@ export class AgentKinds {
     if (kind.instances.get(instance.name) !== instance) return;
     kind.instances.delete(instance.name);
     this.perShard[instance.shard]! -= 1;
+    if (instance.state !== 'reserved') this.o.onResidency?.(instance.name, 'dropped');
     this.activateWaiting(instance.shard, kind.record.name);
     if (this.wakesDeferred) this.fireWakesSoon();
   }
@@ -808,11 +873,72 @@ export class AgentKinds {
     const slash = name.indexOf('/');
     const kind = this.kinds.get(name.slice(0, slash));
     if (kind === undefined || kind.stopping || kind.instances.has(name) || this.waiting.has(name)) return true;
+    // A cluster: the instance moved with its partition; its new node wakes it (decision 2060).
+    if (this.placed !== undefined && !this.placed.isHere(name)) return true;
     if (this.o.held(kind.record.name)) return false;
     const reserved = this.reserve(kind, name, name.slice(slash + 1), true);
     if (typeof reserved !== 'object') return false;
     this.begin(kind, reserved);
     return true;
+  }
+
+  /**
+   * A cluster (decision 2060): a kind record written through another node, seen in the registry's
+   * watch. A new kind becomes addressable here; a new version of a known one moves this node's
+   * instances to it as an upgrade here does (each after its message in hand). Nothing is stored:
+   * the writing node stored it.
+   */
+  async adopt(record: AgentRecord): Promise<void> {
+    if (this.closed || record.kind === undefined) return;
+    const kind = this.kinds.get(record.name);
+    if (kind === undefined) {
+      this.add(record);
+      return;
+    }
+    if (record.version === kind.record.version && record.updatedAt === kind.record.updatedAt) return; // our own write, or seen already
+    kind.record = record;
+    for (const i of kind.instances.values()) this.o.messaging.replaced?.(i.name);
+    await Promise.all([...kind.instances.values()].map((i) => this.passivate(kind, i, 'swap')));
+  }
+
+  /**
+   * A cluster (decision 2060): the kind's record was deleted through another node. Its instances
+   * here stop as in `stop` (their mailboxes dead-lettered); the record is gone already.
+   */
+  async removed(name: string): Promise<void> {
+    if (this.closed || !this.kinds.has(name)) return;
+    const kind = this.kinds.get(name)!;
+    if (kind.stopping) return; // stopped through this node: `stop` does it
+    await this.stop(name, false, false);
+  }
+
+  /**
+   * A cluster (decision 2060): the partitions holding these instances' mail are consumed by another
+   * node now. Each one in memory here is dropped at once (forced: its completions would be fenced
+   * anyway, and the next node activates it on its committed state), and its mailbox is forgotten,
+   * not dead-lettered: the mail is the next node's, in the log. Instances waiting for a slot go too.
+   */
+  async leave(matches: (name: string) => boolean): Promise<number> {
+    let left = 0;
+    // Waiting ones first: a slot freed below would otherwise activate one of them here.
+    for (const w of [...this.waiting]) {
+      if (!matches(w)) continue;
+      this.waiting.delete(w);
+      this.o.messaging.forget(w);
+    }
+    for (const kind of this.kinds.values()) {
+      for (const i of [...kind.instances.values()]) {
+        if (!matches(i.name)) continue;
+        left += 1;
+        i.state = 'passivating';
+        await this.o.host.stop(i.name, true).catch(() => {});
+        this.o.messaging.forget(i.name);
+        this.drop(kind, i);
+        await this.o.onDropped(i.name, false).catch(() => {});
+      }
+    }
+    this.wakes.removeWhere(matches);
+    return left;
   }
 
   /** The node stops: nothing activates, passivates or is dead-lettered from here on (the log keeps the mail). */

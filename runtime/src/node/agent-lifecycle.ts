@@ -68,6 +68,8 @@ export interface AgentLifecycleOptions {
   kindLimits?: { maxActivePerShard?: number; defaultIdleMs?: number; maxTimerWakes?: number };
   /** Timers of passivated instances (decision 1980): what wakes them when due. */
   kindTimers?: AgentKindsOptions['timers'];
+  /** An instance came into memory on this node or left it (decision 2060: tests observe where keys are active). */
+  onKindResidency?: AgentKindsOptions['onResidency'];
 }
 
 export class AgentLifecycle {
@@ -94,10 +96,11 @@ export class AgentLifecycle {
       ...(o.kindLimits?.defaultIdleMs !== undefined ? { defaultIdleMs: o.kindLimits.defaultIdleMs } : {}),
       ...(o.kindLimits?.maxTimerWakes !== undefined ? { maxTimerWakes: o.kindLimits.maxTimerWakes } : {}),
       ...(o.kindTimers !== undefined ? { timers: o.kindTimers } : {}),
+      ...(o.onKindResidency !== undefined ? { onResidency: o.onKindResidency } : {}),
     });
     this.residency = o.residency({
       nodeId: o.nodeId, local: this.local, host: o.host, artifacts: o.artifacts, messaging: o.messaging, bus: o.bus, log: o.log,
-      identity: (name) => o.messaging.agentId(name), events: this.events, onStopped: o.onStopped ?? (async () => {}),
+      identity: (name) => o.messaging.agentId(name), events: this.events, onStopped: o.onStopped ?? (async () => {}), kinds: this.kinds,
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
       untilRunnable: (name) => o.killSwitch?.untilRunnable(name) ?? Promise.resolve(),
     });
@@ -228,7 +231,8 @@ export class AgentLifecycle {
    * waiting out a restart backoff after a crash (decision 1720; the node wakes it when that ends).
    */
   isRunnable(name: string): boolean {
-    if (name.includes('/')) return this.kinds.isRunnable(name);
+    // In a cluster an instance also needs its partition's fence to hold (decision 2060).
+    if (name.includes('/')) return this.kinds.isRunnable(name) && this.residency.mayRun(name);
     return this.local.isRunning(name) && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name) ?? false)
       && !((this.o.host.restartDelay?.(name) ?? 0) > 0);
   }

@@ -18,6 +18,7 @@ import type { AgentRecord } from '../storage/records.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentLifecycleEvent, LocalAgents } from './local-agents.js';
+import type { AgentKinds } from './agent-kinds.js';
 
 export interface AgentResidency {
   /**
@@ -88,6 +89,8 @@ export interface ResidencyContext {
   held: (agent: string) => boolean;
   /** Resolves once `agent` may run code; rejects when the node shuts down. */
   untilRunnable: (agent: string) => Promise<void>;
+  /** Agent kinds and their instances (decision 1980): a cluster places the instances (decision 2060). */
+  kinds: AgentKinds;
 }
 
 export type ResidencyFactory = (context: ResidencyContext) => AgentResidency;

@@ -55,7 +55,11 @@ export interface StartNodeOptions extends TopologyOptions {
    * Agent kinds (decision 1980): instances one shard may hold in memory (default KIND_LIMITS's
    * node-wide bound split over the shards) and the idle period of a kind deployed without one.
    */
-  kinds?: { maxActivePerShard?: number; defaultIdleMs?: number; maxTimerWakes?: number };
+  kinds?: {
+    maxActivePerShard?: number; defaultIdleMs?: number; maxTimerWakes?: number;
+    /** Told each time an instance comes into memory on this node or leaves it (tests observe where keys run, decision 2060). */
+    onResidency?: (name: string, change: 'activated' | 'dropped') => void;
+  };
   /** Worker-thread shards running agents. Default: 1 on ≤ 2 cores, else cores − 1. */
   shards?: number;
   /** Crashes of one message before it is dead-lettered. Default 3. */

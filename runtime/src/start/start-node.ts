@@ -293,6 +293,7 @@ async function startOnTopology(
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
     ...(topology.kinds !== undefined ? { kindStore: topology.kinds } : {}),
     ...(options.kinds !== undefined ? { kindLimits: options.kinds } : {}),
+    ...(options.kinds?.onResidency !== undefined ? { onKindResidency: options.kinds.onResidency } : {}),
     kindTimers: {
       nextDue: (name) => timers.nextDue(name),
       ...(storage.timers.nextDuePerAgent !== undefined ? { pending: (matches: (name: string) => boolean) => storage.timers.nextDuePerAgent!(matches) } : {}),

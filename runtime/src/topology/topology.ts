@@ -45,8 +45,8 @@ export interface Topology {
    */
   readonly sharedSwitch?: SwitchStore;
   /**
-   * Where agent kinds are stored (decision 1980); absent: this topology runs no kinds (a cluster,
-   * until kinds are placed by consistent hashing there), and a kind deploy is refused.
+   * Where agent kinds are stored (decision 1980; a cluster: the etcd registry, decision 2060);
+   * absent: this topology runs no kinds, and a kind deploy is refused.
    */
   readonly kinds?: AgentStore;
   /** Where deployed agents run; the agent lifecycle builds it with its context. */

@@ -277,6 +277,17 @@ test('timers: shared cluster state, no lease (outlive the node that set them), m
   assert.deepEqual(left, [], 'deleteTimers removed the malformed entries too');
 });
 
+test('timers of an instance of a kind (decision 2060): stored under one key segment, kept apart from a look-alike name', async () => {
+  const [a, b] = await pair();
+  await a.putTimer({ agent: 'counter/alice', id: 't1', token: 'x', dueAt: 5 });
+  await a.putTimer({ agent: 'counter', id: 't2', token: 'y', dueAt: 6 });
+  assert.deepEqual((await b.listTimers('counter/alice')).map((t) => `${t.agent}#${t.id}`), ['counter/alice#t1']);
+  assert.deepEqual((await b.listTimers('counter')).map((t) => `${t.agent}#${t.id}`), ['counter#t2'], 'the kind\'s own timers are not its instances\'');
+  await b.deleteTimers('counter/alice');
+  assert.deepEqual(await a.listTimers('counter/alice'), []);
+  assert.equal((await a.listTimers('counter')).length, 1);
+});
+
 test('timers: invalid records and names are refused with registry.invalid; a closed registry with registry.not-open', async () => {
   const [a] = await pair();
   const refused = (p: Promise<unknown>) => assert.rejects(p, (e) => isRegistryError(e, 'registry.invalid'));
@@ -284,11 +295,12 @@ test('timers: invalid records and names are refused with registry.invalid; a clo
   await refused(a.putTimer({ agent: 'x@p', id: 'ok', token: 't', dueAt: -1 }));
   await refused(a.putTimer({ agent: 'x@p', id: 'ok', token: 't', dueAt: 1.5 }));
   await refused(a.putTimer({ agent: 'x@p', id: '', token: 't', dueAt: 1 }));
-  await refused(a.putTimer({ agent: 'x/p', id: 'ok', token: 't', dueAt: 1 }));
+  await refused(a.putTimer({ agent: 'x/p/q', id: 'ok', token: 't', dueAt: 1 }));
+  await refused(a.putTimer({ agent: 'x/', id: 'ok', token: 't', dueAt: 1 }));
   await refused(a.putTimer({ agent: 'x@p', id: 'ok', token: 7 as unknown as string, dueAt: 1 }));
   await refused(a.deleteTimer('x@p', 'a/b'));
   await refused(a.deleteTimers(''));
-  await refused(a.listTimers('x/p'));
+  await refused(a.listTimers('x/p/q'));
   assert.deepEqual(await a.listTimers('x@p'), [], 'nothing was stored');
   await a.close();
   await assert.rejects(a.putTimer({ agent: 'x@p', id: 'ok', token: 't', dueAt: 1 }), (e) => isRegistryError(e, 'registry.not-open'));

@@ -65,15 +65,15 @@ export class NodeProcess {
     return new NodeProcess(s, spawn(process.execPath, [...wasmFeatureNodeFlags(), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }), undefined);
   }
 
-  /** The instrumented node: startNode with these options, writing its journal (node-child.ts). */
-  static instrumented(spec: NodeSpec): NodeProcess {
+  /** The instrumented node: startNode with these options, writing its journal (node-child.ts, or another child such as kinds-node-child.ts). */
+  static instrumented(spec: NodeSpec, childScript: string = NODE_CHILD): NodeProcess {
     const s = withDir(spec);
     const journal = path.join(s.dataDir, 'journal.log');
     const options = {
       dataDir: s.dataDir, apiHost: '127.0.0.1', apiPort: 0, nodeId: s.id, auth: { mode: 'none' },
       kafka: { brokers: [s.kafka] }, etcd: { endpoints: [s.etcd] }, cluster: s.cluster,
     };
-    const child = spawn(process.execPath, [...wasmFeatureNodeFlags(), NODE_CHILD, JSON.stringify(options), journal], {
+    const child = spawn(process.execPath, [...wasmFeatureNodeFlags(), childScript, JSON.stringify(options), journal], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new NodeProcess(s, child, journal);

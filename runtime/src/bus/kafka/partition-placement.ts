@@ -23,6 +23,17 @@ export function partitionOwner(partition: number, nodes: readonly string[]): str
   return ownerOf(partitionKey(partition), nodes);
 }
 
+/**
+ * The node a keyed instance of an agent kind runs on in a Kafka cluster (decision 2060): key →
+ * partition by Kafka's keyed hash of the instance name (`counter/alice`), partition → node by
+ * rendezvous over the live nodes. Two steps of consistent hashing and no per-key record anywhere:
+ * every node computes it alike. Losing a node moves exactly the instances of its partitions, each
+ * partition to its runner-up; a joining node takes only the partitions it now wins.
+ */
+export function instanceNode(instance: string, partitions: number, nodes: readonly string[]): string | undefined {
+  return ownerOf(placementKey(instance, partitions), nodes);
+}
+
 export interface GroupMember {
   memberId: string;
   nodeId: string;

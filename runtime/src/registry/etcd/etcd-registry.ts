@@ -125,6 +125,11 @@ export class EtcdRegistry implements RegistryStore {
     return a && structuredClone(a);
   }
 
+  /** Is the stored record of `name` a kind (decision 2060)? Synchronous, from the mirror: placement asks while it plans. */
+  isKindRecord(name: string): boolean {
+    return this.agents.get(name)?.kind !== undefined;
+  }
+
   async listAgents(): Promise<AgentRecord[]> {
     this.requireOpen();
     return [...this.agents.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((a) => structuredClone(a));

@@ -11,7 +11,8 @@
  *   <prefix>nodes/<id>        NodeRecord + lease id (JSON); bound to the node's membership lease
  *   <prefix>owners/<agent>    { node, lease } (JSON); bound to the owning node's lease
  *   <prefix>store/artifacts/<sha256>/manifest, .../chunks/<n>
- *   <prefix>store/timers/<agent>/<id>   TimerRecord (JSON); no lease: a timer outlives the node that set it
+ *   <prefix>store/timers/<agent>/<id>   TimerRecord (JSON); no lease: a timer outlives the node that set it;
+ *                                       an instance's `/` is written `%2F` (`counter%2Falice`, decision 2060)
  *   <prefix>store/topics/<topic, URI-encoded>/<agent>   TopicSubscription (JSON); no lease (decision 1960)
  *   <prefix>store/topic-agents/<agent>/<topic, URI-encoded>   '' : the per-agent index of the above
  *   <prefix>store/topic-agents/<agent>  the agent's subscription count, the guard of its changes
@@ -76,10 +77,16 @@ export class KeyLayout {
     return `${prefix}${id}`;
   }
 
-  /** Every timer of one agent; the trailing '/' keeps agent `a` clear of agent `ab`. */
+  /**
+   * Every timer of one agent; the trailing '/' keeps agent `a` clear of agent `ab`. An instance of a
+   * kind (`counter/alice`, decision 2060) is one segment with its `/` as `%2F`: agent names and
+   * keys have no `%` (core's name rules), so no two names share a segment and a named agent's keys
+   * are what they always were.
+   */
   timersPrefix(agent: string): string {
-    if (!isSegment(agent)) throw invalid('timer agent name must be non-empty and without "/"', { agent });
-    return `${this.prefix}store/timers/${agent}/`;
+    const segment = timerSegment(agent);
+    if (!isSegment(segment)) throw invalid('timer agent name must be non-empty and without "/" (an instance `<kind>/<key>` has one)', { agent });
+    return `${this.prefix}store/timers/${segment}/`;
   }
 }
 
@@ -113,6 +120,19 @@ export function agentTopicsPrefix(keys: KeyLayout, agent: string): string {
 
 export function agentTopicKey(keys: KeyLayout, agent: string, topic: string): string {
   return `${agentTopicsPrefix(keys, agent)}${encodeURIComponent(topic)}`;
+}
+
+/**
+ * An agent's timer segment: any `%` written `%25` (so the mapping is one-to-one; valid names have
+ * none, so their keys are unchanged) and a kind instance's single `/` written `%2F`. A name that is
+ * not `<kind>/<key>` keeps its `/` and is refused by the caller.
+ */
+export function timerSegment(agent: string): string {
+  if (typeof agent !== 'string') return '';
+  const escaped = agent.replaceAll('%', '%25');
+  const slash = escaped.indexOf('/');
+  if (slash <= 0 || slash === escaped.length - 1 || escaped.indexOf('/', slash + 1) !== -1) return escaped;
+  return escaped.replace('/', '%2F');
 }
 
 function isSegment(value: string): boolean {

@@ -13,7 +13,7 @@ export class EtcdTimers {
   constructor(private readonly connection: EtcdConnection, private readonly keys: KeyLayout) {}
 
   async put(timer: TimerRecord): Promise<void> {
-    const record = validateTimerRecord(timer);
+    const record = validateTimerRecord(timer, true); // instances of kinds too (decision 2060)
     const key = this.keys.timerKey(record.agent, record.id);
     await this.connection.call('store a timer', () => this.connection.client.put(key).value(JSON.stringify(record)).exec());
   }
@@ -45,7 +45,7 @@ export class EtcdTimers {
 /** A foreign or damaged value (or one whose content disagrees with its key) counts as absent. */
 function parseTimer(value: string, agent: string, id: string): TimerRecord | undefined {
   try {
-    const timer = validateTimerRecord(JSON.parse(value) as TimerRecord);
+    const timer = validateTimerRecord(JSON.parse(value) as TimerRecord, true);
     return timer.agent === agent && timer.id === id ? timer : undefined;
   } catch {
     return undefined;

@@ -127,6 +127,8 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
 
   return {
     // One etcd store backs the agent, directory and timer ports; consumed deliveries are screened.
+    // Kinds are records of the same registry (decision 2060): every node sees each one.
+    kinds: registry,
     ports: { agents: registry, directory: registry, timers: registry, topics: registry, log: screened, artifacts, state: stateStoreOf(log), audit, auditAnchors: new EtcdAuditAnchorStore(registry.connection, c.etcdPrefix, nodeId) },
     sharedSwitch: new EtcdSwitchStore(registry, nodeId),
     residency(context) {
@@ -135,12 +137,12 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
         stateLoaded: (a) => log.stateLoaded(a),
       });
       agents = placed;
-      onAssignment = (partitions) => placed.mailboxes.assigned(partitions);
+      onAssignment = (partitions) => placed.assigned(partitions);
       return placed;
     },
     protocolGate(tracker, context) {
       gate = new ClusterProtocols({
-        tracker, platform: context.platform, bus: context.bus, isLocal: context.isLocal, isAgent: (name) => deployments.has(name),
+        tracker, platform: context.platform, bus: context.bus, isLocal: context.isLocal, isAgent: (name) => deployments.has(name) || deployments.isInstanceOfKind(name),
         complete: (d) => log.complete([{ id: d.id, receiver: d.receiver }]),
       });
       return gate;
@@ -158,6 +160,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
         drain: (agent) => placed.drain(agent),
         drainTimeoutMs: c.drainTimeoutMs,
         placementKey: (agent) => placementKey(agent, log.partitionCount),
+        isUnplaced: (agent) => registry.isKindRecord(agent) || deployments.isKind(agent),
       });
       placement.events.on((e) => {
         if (e.type === 'membership-lost' || e.type === 'membership-joined') leaseUp = e.type === 'membership-joined';

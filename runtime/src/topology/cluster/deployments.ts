@@ -10,6 +10,8 @@ export class ClusterDeployments {
   /** Each deployed name with its topic allow-list (decision 2050; undefined: every topic), for delivery. */
   private readonly names = new Map<string, TopicPatterns | undefined>();
   private readonly undeployed = new Map<string, number>();
+  /** Kinds (decision 2060): records in the same registry section, but no agents. */
+  private readonly kinds = new Set<string>();
   private unwatch: (() => void) | undefined;
 
   constructor(private readonly registry: AgentStore & RegistryWatch, private readonly now: () => number = Date.now) {}
@@ -17,9 +19,13 @@ export class ClusterDeployments {
   async start(): Promise<void> {
     // Watch first, then list: a change between the two is applied twice, never missed.
     this.unwatch = this.registry.watch((e) => {
-      if (e.kind === 'agent-put') {
+      if (e.kind === 'agent-put' && e.agent.kind !== undefined) {
+        this.kinds.add(e.agent.name); // a kind takes no mail itself and is placed by no claim (decision 2060)
+      } else if (e.kind === 'agent-put') {
         this.names.set(e.agent.name, e.agent.topics);
         this.undeployed.delete(e.agent.name);
+      } else if (e.kind === 'agent-deleted' && this.kinds.delete(e.name)) {
+        // a kind: its nodes stop their instances (AgentKinds.removed)
       } else if (e.kind === 'agent-deleted') {
         this.names.delete(e.name);
         this.undeployed.set(e.name, this.now());
@@ -27,7 +33,10 @@ export class ClusterDeployments {
         if (this.undeployed.size > 10_000) this.undeployed.delete(this.undeployed.keys().next().value!);
       }
     });
-    for (const a of await this.registry.listAgents()) if (!this.names.has(a.name)) this.names.set(a.name, a.topics);
+    for (const a of await this.registry.listAgents()) {
+      if (a.kind !== undefined) this.kinds.add(a.name);
+      else if (!this.names.has(a.name)) this.names.set(a.name, a.topics);
+    }
   }
 
   stop(): void {
@@ -41,6 +50,17 @@ export class ClusterDeployments {
   /** The allow-list of a deployed agent's current record; undefined for every topic or an unknown name. */
   topicsOf(name: string): TopicPatterns | undefined {
     return this.names.get(name);
+  }
+
+  /** A deployed kind (decision 2060)? */
+  isKind(name: string): boolean {
+    return this.kinds.has(name);
+  }
+
+  /** An instance name (`<kind>/<key>`) of a deployed kind? (The key's rule is checked where mail enters.) */
+  isInstanceOfKind(name: string): boolean {
+    const slash = name.indexOf('/');
+    return slash > 0 && this.kinds.has(name.slice(0, slash));
   }
 
   /** Seen undeployed by this node (and not deployed again since). */

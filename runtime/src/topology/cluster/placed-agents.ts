@@ -76,6 +76,17 @@ export class PlacedAgents implements AgentResidency {
   /** Agents to look at again (see mayRun). */
   private readonly rechecks = new Set<string>();
   private unwatch: (() => void) | undefined;
+  private readonly unwatchKinds: () => void;
+  /**
+   * Keyed instances of kinds (decision 2060) have no claim of their own: their fence is their
+   * partition's. Each partition assigned here gets a fresh tenure number (never reused on this
+   * node), the token its instances' work is taken under; a revoked partition has none, so work
+   * taken in an earlier tenure never completes in a later one.
+   */
+  private readonly tenures = new Map<number, number>();
+  private lastTenure = 0;
+  /** Kinds' components prepared here, by digest (decision 2060). */
+  private readonly preparedKinds = new Map<string, Promise<void>>();
 
   /** The agents running on this node: the ones placement activated here. */
   private readonly agents: ResidencyContext['local'];
@@ -87,6 +98,54 @@ export class PlacedAgents implements AgentResidency {
       bus: opts.bus, log: opts.log, deployments: c.deployments, partitionOf: c.partitionOf,
       isLocal: (agent) => this.agents.has(agent), events: opts.events,
     });
+    // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
+    // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.
+    const kinds = opts.kinds;
+    kinds.placeBy({ isHere: (name) => this.tenures.has(c.partitionOf(name)), prepare: (record) => this.prepareKind(record) });
+    this.unwatchKinds = c.registry.watch((e) => {
+      if (e.kind === 'agent-put' && e.agent.kind !== undefined) void kinds.adopt(e.agent).catch((err: unknown) => agentLog(opts.events, e.agent.name, 'warn', `kind version ${e.agent.version} not taken up here: ${(err as Error).message}`));
+      else if (e.kind === 'agent-deleted' && kinds.isKind(e.name)) void kinds.removed(e.name).catch((err: unknown) => agentLog(opts.events, e.name, 'warn', `kind not stopped here: ${(err as Error).message}`));
+    });
+  }
+
+  /**
+   * The consumer group gave this node `partitions` (all others moved away): mailboxes of agents
+   * elsewhere now are dropped, and instances of kinds whose partition left are dropped from memory
+   * (their next node activates them on their committed state, decision 2060).
+   */
+  assigned(partitions: readonly number[]): void {
+    this.mailboxes.assigned(partitions);
+    const owned = new Set(partitions);
+    for (const p of [...this.tenures.keys()]) if (!owned.has(p)) this.tenures.delete(p);
+    for (const p of owned) if (!this.tenures.has(p)) this.tenures.set(p, ++this.lastTenure);
+    void this.opts.kinds.leave((name) => !this.tenures.has(this.c.partitionOf(name)));
+  }
+
+  /**
+   * A kind's component, prepared on this node once per digest before its first instance here
+   * starts (deployed or upgraded through another node, it is fetched from the artifact store). A
+   * failure is not remembered: the activation fails for a passing reason or not, and is retried.
+   */
+  private prepareKind(record: AgentRecord): Promise<void> {
+    let ready = this.preparedKinds.get(record.artifactDigest);
+    if (ready === undefined) {
+      ready = this.fetchArtifact(record.name, undefined, record.artifactDigest).then(async (bytes) => {
+        await this.opts.host.prepare(bytes);
+      });
+      ready.catch(() => this.preparedKinds.delete(record.artifactDigest));
+      this.preparedKinds.set(record.artifactDigest, ready);
+    }
+    return ready;
+  }
+
+  /** The fencing token of an instance's work: its partition's tenure here (undefined: not consumed here). */
+  private instanceToken(name: string): number | undefined {
+    return this.tenures.get(this.c.partitionOf(name));
+  }
+
+  private instanceStillHere(name: string, token: number, withinMs: number): boolean {
+    const m = this.placement?.membership;
+    return this.instanceToken(name) === token && m !== undefined && m.alive && m.remainingMs > withinMs;
   }
 
   /** Start following placement: its activations and deactivations are carried out here. */
@@ -118,6 +177,7 @@ export class PlacedAgents implements AgentResidency {
 
   unbind(): void {
     this.unwatch?.();
+    this.unwatchKinds();
     this.mailboxes.stop();
   }
 
@@ -138,8 +198,8 @@ export class PlacedAgents implements AgentResidency {
 
   ownership(): DispatchOwnership {
     return {
-      token: (agent) => (this.agents.get(agent)?.state === 'running' ? this.tokens.get(agent) : undefined),
-      isStillOwner: (agent, token, withinMs) => this.placement?.isStillOwner(agent, token, withinMs) ?? false,
+      token: (agent) => (agent.includes('/') ? this.instanceToken(agent) : this.agents.get(agent)?.state === 'running' ? this.tokens.get(agent) : undefined),
+      isStillOwner: (agent, token, withinMs) => (agent.includes('/') ? this.instanceStillHere(agent, token, withinMs ?? 0) : this.placement?.isStillOwner(agent, token, withinMs) ?? false),
       completionWithinMs: this.c.completionWithinMs,
     };
   }
@@ -151,6 +211,10 @@ export class PlacedAgents implements AgentResidency {
    * shortly: a renewed lease makes it runnable, a lost one deactivates it.
    */
   mayRun(name: string): boolean {
+    if (name.includes('/')) {
+      const t = this.instanceToken(name);
+      if (t !== undefined && this.instanceStillHere(name, t, this.c.completionWithinMs)) return true;
+    }
     const token = this.tokens.get(name);
     if (token !== undefined && this.placement?.isStillOwner(name, token, this.c.completionWithinMs)) return true;
     if (!this.rechecks.has(name)) {
@@ -254,7 +318,8 @@ export class PlacedAgents implements AgentResidency {
   async list(): Promise<AgentStatus[]> {
     const claims = this.claims.claims();
     const nodes = (await this.c.registry.listNodes()).map((n) => n.id);
-    const names = new Set([...(await this.c.registry.listAgents()).map((r) => r.name), ...this.agents.names()]);
+    // Kinds are listed by the lifecycle (decision 2060): not agents placed here or elsewhere.
+    const names = new Set([...(await this.c.registry.listAgents()).filter((r) => r.kind === undefined).map((r) => r.name), ...this.agents.names()]);
     const all = await Promise.all([...names].sort().map(async (name) => {
       if (this.agents.has(name)) return this.agents.status(name);
       const record = await this.c.registry.getAgent(name);
@@ -340,6 +405,7 @@ export class PlacedAgents implements AgentResidency {
     if (!this.owns(agent, token)) return; // deactivated before we got here
     const record = await this.c.registry.getAgent(agent);
     if (!record) return; // undeployed meanwhile: placement releases the claim
+    if (record.kind !== undefined) return; // a kind is not an agent: placement does not claim it (decision 2060)
     if (record.absentSince !== undefined) {
       // Stopped with its queue kept (decision 1990): held here without an instance; the consumer
       // hands this node the partition's pending deliveries and they wait in its mailbox.

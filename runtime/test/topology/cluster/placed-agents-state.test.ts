@@ -46,6 +46,8 @@ function setup() {
     bus: {}, log: {}, identity: (n: string) => ({ name: `${n}@p` }), events, onStopped: async () => {},
     // The kill switch holds nothing here (decision 1403).
     held: () => false,
+    // No kinds here (decision 2060): what PlacedAgents asks of them, inert.
+    kinds: { placeBy: () => {}, adopt: async () => {}, removed: async () => {}, isKind: () => false, leave: async () => 0 },
   } as unknown as ResidencyContext;
   const placed = new PlacedAgents(context, {
     registry: { getAgent: async () => record, watch: () => () => {} } as unknown as EtcdRegistry,

@@ -67,6 +67,11 @@ export interface PlacementControllerOptions {
    * consumed (decision 0600). All nodes of a cluster must agree on it.
    */
   placementKey?: (agent: string) => string;
+  /**
+   * Records in the agents section that are no agent to place (decision 2060: kinds, whose keyed
+   * instances follow their partitions and have no claim). Read from the registry's mirror.
+   */
+  isUnplaced?: (agent: string) => boolean;
 }
 
 const RELEVANT = ['agents', 'nodes', 'owners'];
@@ -204,7 +209,7 @@ export class PlacementController {
       self: this.opts.node.id,
       selfLease: m.leaseId,
       liveNodes: this.registry.entries('nodes').map((e) => e.key.slice(this.registry.keys.sectionPrefix('nodes').length)),
-      agents: this.registry.entries('agents').map((e) => e.key.slice(this.registry.keys.sectionPrefix('agents').length)),
+      agents: this.registry.entries('agents').map((e) => e.key.slice(this.registry.keys.sectionPrefix('agents').length)).filter((a) => !(this.opts.isUnplaced?.(a) ?? false)),
       claims: this.claims.claims(),
       active: new Map(this.active),
       ...(this.opts.placementKey ? { keyOf: this.opts.placementKey } : {}),
