@@ -45,6 +45,16 @@ const HOSTILE: Record<string, { status: number; body: string; answer: [string, s
   // Past the deployment's response limit: the gateway cuts it, the helper says so.
   huge: { status: 200, body: `{"jsonrpc":"2.0","id":1,"result":{"message":{"parts":[{"text":"${'x'.repeat(300_000)}"}]}}}`, answer: ['failure', 'a2a call failed: a2a: no-response: no response: too-large'] },
   truncated: { status: 200, body: '{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMP', answer: ['failure', /^a2a call failed: a2a: malformed: /] },
+  // Reasons quoting long server text: C cuts its reason at 511 bytes, between characters (the
+  // host reads the failure's content as strict UTF-8, so a split "é" would trap the caller).
+  'long-status': { status: 502, body: 'é'.repeat(300), answer: ['failure', /^a2a call failed: a2a: http-status: HTTP 502: é+$/] },
+  'long-rpc-error': { status: 200, body: `{"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"${'é'.repeat(300)}"}}`, answer: ['failure', /^a2a call failed: a2a: rpc-error: é+$/] },
+  // 60,000 artifacts (180 KB, within the response limit): refused before they are read, in every SDK.
+  'many-artifacts': {
+    status: 200,
+    body: `{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMPLETED"},"artifacts":[${Array(60_000).fill('{}').join(',')}]}}}`,
+    answer: ['failure', 'a2a call failed: a2a: malformed: the task has more than 1000 artifacts'],
+  },
 };
 
 let dir: string;
