@@ -280,7 +280,11 @@ static char *task_with_artifacts(size_t n, const char *before, const char *after
   char *s = malloc(strlen(before) + strlen(head) + 3 * n + strlen(after) + 8);
   if (!s) return NULL;
   size_t at = (size_t)sprintf(s, "%s%s", before, head);
-  for (size_t i = 0; i < n; i++) at += (size_t)sprintf(s + at, i ? ",{}" : "{}");
+  /* memcpy, not sprintf per item: this runs on the test agent's fuel. */
+  for (size_t i = 0; i < n; i++) {
+    memcpy(s + at, ",{}" + !i, 3 - !i);
+    at += 3 - !i;
+  }
   sprintf(s + at, "]}}}%s", after);
   return s;
 }
