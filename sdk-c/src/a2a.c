@@ -5,6 +5,7 @@
  * are built and answers read here, purely; only caxton_a2a_send … call the host.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,7 +218,13 @@ typedef struct buf {
 static void buf_reserve(buf *b, size_t more) {
   if (b->oom || b->len + more + 1 <= b->cap) return;
   size_t cap = b->cap ? b->cap : 64;
-  while (cap < b->len + more + 1) cap *= 2;
+  while (cap < b->len + more + 1) {
+    if (cap > SIZE_MAX / 2) { /* unreachable within the response limit; never wrap and loop */
+      b->oom = true;
+      return;
+    }
+    cap *= 2;
+  }
   char *p = realloc(b->p, cap);
   if (!p) {
     b->oom = true;
