@@ -170,6 +170,9 @@ function stateName(s: string): string {
   return n.toLowerCase().replaceAll("_", "-");
 }
 
+/** Artifacts one task may carry (the same limit and reason in every SDK): a task has a few. */
+export const MAX_ARTIFACTS = 1000;
+
 function malformed(reason: string): A2aOutcome {
   return new A2aOutcome(null, new A2aError(A2aErrorKind.Malformed, reason));
 }
@@ -216,6 +219,7 @@ export function a2aResultFromBody(body: string): A2aOutcome {
     const texts: string[] = [];
     const artifacts = task.get("artifacts");
     if (artifacts !== null && artifacts.isArray) {
+      if (artifacts.items.length > MAX_ARTIFACTS) return malformed("the task has more than " + MAX_ARTIFACTS.toString() + " artifacts");
       for (let i = 0; i < artifacts.items.length; i++) {
         const t = partsText(artifacts.items[i].get("parts"));
         if (t.length > 0) texts.push(t);

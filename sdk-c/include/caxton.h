@@ -424,6 +424,8 @@ caxton_str caxton_http_response_header(const caxton_message *m, const char *name
 
 #define CAXTON_JSON_MAX_DEPTH 64
 #define CAXTON_A2A_MAX_EVENTS 1000
+/* Artifacts one task may carry (an answer's, or folded from a stream); more is CAXTON_A2A_MALFORMED. */
+#define CAXTON_A2A_MAX_ARTIFACTS 1000
 
 typedef enum caxton_a2a_error_kind {
   CAXTON_A2A_REFUSED = 0, /* the call never left: not allow-listed, invalid, quota */
@@ -439,8 +441,8 @@ typedef struct caxton_a2a_error {
   int status; /* the HTTP status (HTTP_STATUS), else 0 */
   bool has_code;
   long long code; /* the JSON-RPC error code (RPC_ERROR, when has_code) */
-  char failure[64]; /* why there was no response (NO_RESPONSE) */
-  char reason[512]; /* NUL-terminated; a long reason is cut */
+  char failure[64]; /* why there was no response (NO_RESPONSE); cut as reason is */
+  char reason[512]; /* NUL-terminated, valid UTF-8; a long reason is cut at 511 bytes (before a character it would split) */
 } caxton_a2a_error;
 
 const char *caxton_a2a_error_kind_name(uint8_t kind);
@@ -475,7 +477,9 @@ int caxton_a2a_stream(const caxton_a2a_call *call, caxton_str *id, caxton_a2a_er
 int caxton_a2a_get(const caxton_a2a_task_call *call, caxton_str *id, caxton_a2a_error *error);
 int caxton_a2a_cancel(const caxton_a2a_task_call *call, caxton_str *id, caxton_a2a_error *error);
 
-/** A built request (what caxton_a2a_send passes to caxton_http_fetch); free it with caxton_a2a_request_free. */
+/** A built request (what caxton_a2a_send passes to caxton_http_fetch); free it with caxton_a2a_request_free.
+    Do not copy it (by assignment or by returning it): http.headers points into the struct's own
+    `headers`, so a copy's would point into the original. Keep it in place and pass its address. */
 typedef struct caxton_a2a_request {
   caxton_http_request http;
   caxton_pair headers[4];
@@ -499,6 +503,7 @@ typedef struct caxton_a2a_result {
   char *state; /* lower case with dashes: completed, failed, input-required…; NULL for a Message */
   bool is_final; /* completed, failed, canceled, rejected; true for a Message */
   char *text; /* the artifacts' text, else the status message's; parts joined by newlines */
+  size_t text_len; /* text's length in bytes: the text may hold NULs (a "\u0000"), where strlen would stop */
   char **states; /* a stream only: each state passed through, in order */
   size_t states_len;
 } caxton_a2a_result;

@@ -5,12 +5,14 @@
  * are built and answers read here, purely; only caxton_a2a_send … call the host.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "caxton.h"
 #include "json.h"
+#include "utf8.h"
 
 #define MARK "caxton-a2a:"
 #define STREAM_MARK "caxton-a2a-sse:"
@@ -27,8 +29,10 @@ static int fail(caxton_a2a_error *err, uint8_t kind, const char *fmt, ...) {
     *err = (caxton_a2a_error){ .kind = kind };
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->reason, sizeof err->reason, fmt, ap);
+    int n = vsnprintf(err->reason, sizeof err->reason, fmt, ap);
     va_end(ap);
+    /* Server text (a body, an error's message) can run past the buffer: never end mid-character. */
+    cx_utf8_end_cut(err->reason, sizeof err->reason, n);
   }
   return -1;
 }
@@ -214,7 +218,13 @@ typedef struct buf {
 static void buf_reserve(buf *b, size_t more) {
   if (b->oom || b->len + more + 1 <= b->cap) return;
   size_t cap = b->cap ? b->cap : 64;
-  while (cap < b->len + more + 1) cap *= 2;
+  while (cap < b->len + more + 1) {
+    if (cap > SIZE_MAX / 2) { /* unreachable within the response limit; never wrap and loop */
+      b->oom = true;
+      return;
+    }
+    cap *= 2;
+  }
   char *p = realloc(b->p, cap);
   if (!p) {
     b->oom = true;
@@ -240,7 +250,9 @@ static void buf_add_tok(buf *b, const cx_json *d, int t) {
   b->p[b->len] = 0;
 }
 
-static char *buf_take(buf *b) {
+/* The text, malloc'd and NUL-terminated, its length (NULs inside it included) in *len; NULL when out of memory. */
+static char *buf_take(buf *b, size_t *len) {
+  *len = b->len;
   if (b->oom) {
     free(b->p);
     return NULL;
@@ -299,20 +311,34 @@ static int message_result(const cx_json *d, int m, caxton_a2a_result *out, caxto
   out->context_id = opt_string(d, m, "contextId");
   buf b = { 0 };
   parts_text(&b, d, cx_json_get(d, m, "parts"));
-  if (!(out->text = buf_take(&b))) return oom(out, err);
+  if (!(out->text = buf_take(&b, &out->text_len))) return oom(out, err);
   return 0;
+}
+
+#define TOO_MANY_ARTIFACTS "the task has more than 1000 artifacts"
+_Static_assert(CAXTON_A2A_MAX_ARTIFACTS == 1000, "TOO_MANY_ARTIFACTS names the limit");
+
+/* Whether array token `list` (-1: none) holds more than CAXTON_A2A_MAX_ARTIFACTS items. */
+static bool too_many_artifacts(const cx_json *d, int list) {
+  if (list < 0) return false;
+  size_t n = 0;
+  for (uint32_t i = (uint32_t)list + 1; i < d->toks[list].next; i = d->toks[i].next) {
+    if (++n > CAXTON_A2A_MAX_ARTIFACTS) return true;
+  }
+  return false;
 }
 
 static int task_result(const cx_json *d, int task, caxton_a2a_result *out, caxton_a2a_error *err) {
   *out = (caxton_a2a_result){ .is_task = true };
   if (cx_json_typed(d, task, "id", CX_JSON_STRING) < 0) return fail(err, CAXTON_A2A_MALFORMED, "the task has no id");
+  int arts = cx_json_typed(d, task, "artifacts", CX_JSON_ARRAY);
+  if (too_many_artifacts(d, arts)) return fail(err, CAXTON_A2A_MALFORMED, TOO_MANY_ARTIFACTS);
   out->task_id = opt_string(d, task, "id");
   out->context_id = opt_string(d, task, "contextId");
   int status = cx_json_typed(d, task, "status", CX_JSON_OBJECT);
   out->state = state_name(d, cx_json_get(d, status, "state"));
   out->is_final = is_final(out->state);
   buf b = { 0 };
-  int arts = cx_json_typed(d, task, "artifacts", CX_JSON_ARRAY);
   if (arts >= 0) {
     for (uint32_t i = (uint32_t)arts + 1; i < d->toks[arts].next; i = d->toks[i].next) {
       buf one = { 0 };
@@ -325,7 +351,7 @@ static int task_result(const cx_json *d, int task, caxton_a2a_result *out, caxto
     }
   }
   if (!b.len) parts_text(&b, d, status_message_parts(d, status));
-  if (!(out->text = buf_take(&b)) || !out->task_id || !out->state) return oom(out, err);
+  if (!(out->text = buf_take(&b, &out->text_len)) || !out->task_id || !out->state) return oom(out, err);
   return 0;
 }
 
@@ -392,11 +418,37 @@ int caxton_a2a_result_from_body(caxton_str body, caxton_a2a_result *out, caxton_
   return rc;
 }
 
-/* A stream's artifacts, by id, in the order first seen. */
+/* A stream's artifacts, in the order first seen, found by id through an open-addressed hash
+   table (at most CAXTON_A2A_MAX_ARTIFACTS of them, so it never fills past half). */
 typedef struct artifact {
   char *id;
   buf text;
 } artifact;
+
+#define ARTIFACT_SLOTS 2048 /* a power of two, more than twice CAXTON_A2A_MAX_ARTIFACTS */
+_Static_assert(ARTIFACT_SLOTS >= 2 * CAXTON_A2A_MAX_ARTIFACTS, "the table stays at most half full");
+
+typedef struct artifacts {
+  artifact *list;
+  size_t len, cap;
+  uint16_t *slots; /* ARTIFACT_SLOTS of: 0 empty, else index + 1 into list */
+} artifacts;
+
+static void artifacts_free(artifacts *a) {
+  for (size_t i = 0; i < a->len; i++) {
+    free(a->list[i].id);
+    free(a->list[i].text.p);
+  }
+  free(a->list);
+  free(a->slots);
+  *a = (artifacts){ 0 };
+}
+
+static uint32_t hash(const char *s) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
 
 static int push_state(caxton_a2a_result *out, char *state) {
   if (!state) return -1;
@@ -414,30 +466,50 @@ static int push_state(caxton_a2a_result *out, char *state) {
   return 0;
 }
 
-static int set_artifact(artifact **arts, size_t *n, const cx_json *d, int a, bool append) {
+/* Sets (or with `append` extends) artifact object token `a`'s text: 0, -1 out of memory, 1 past
+   CAXTON_A2A_MAX_ARTIFACTS. */
+static int set_artifact(artifacts *arts, const cx_json *d, int a, bool append) {
+  if (!arts->slots && !(arts->slots = calloc(ARTIFACT_SLOTS, sizeof *arts->slots))) return -1;
   char *id = opt_string(d, a, "artifactId");
   if (!id) {
     id = malloc(24);
     if (!id) return -1;
-    snprintf(id, 24, "%zu", *n);
+    snprintf(id, 24, "%zu", arts->len);
   }
-  size_t i = 0;
-  while (i < *n && strcmp((*arts)[i].id, id)) i++;
-  if (i == *n) {
-    artifact *grown = realloc(*arts, (*n + 1) * sizeof *grown);
-    if (!grown) {
-      free(id);
-      return -1;
-    }
-    *arts = grown;
-    grown[*n] = (artifact){ id, { 0 } };
-    (*n)++;
-  } else {
+  uint32_t slot = hash(id) & (ARTIFACT_SLOTS - 1);
+  while (arts->slots[slot] && strcmp(arts->list[arts->slots[slot] - 1].id, id)) slot = (slot + 1) & (ARTIFACT_SLOTS - 1);
+  size_t i;
+  if (arts->slots[slot]) {
+    i = arts->slots[slot] - 1u;
     free(id);
-    if (!append) (*arts)[i].text.len = 0;
+    if (!append) arts->list[i].text.len = 0;
+  } else {
+    if (arts->len >= CAXTON_A2A_MAX_ARTIFACTS) {
+      free(id);
+      return 1;
+    }
+    if (arts->len == arts->cap) {
+      size_t cap = arts->cap ? arts->cap * 2 : 8;
+      artifact *grown = realloc(arts->list, cap * sizeof *grown);
+      if (!grown) {
+        free(id);
+        return -1;
+      }
+      arts->list = grown;
+      arts->cap = cap;
+    }
+    i = arts->len++;
+    arts->list[i] = (artifact){ id, { 0 } };
+    arts->slots[slot] = (uint16_t)(i + 1);
   }
-  parts_text(&(*arts)[i].text, d, cx_json_get(d, a, "parts"));
-  return (*arts)[i].text.oom ? -1 : 0;
+  parts_text(&arts->list[i].text, d, cx_json_get(d, a, "parts"));
+  return arts->list[i].text.oom ? -1 : 0;
+}
+
+/* set_artifact's outcome as the fold's: 0, or -1 with the error (the task freed when out of memory). */
+static int artifact_set(int set, caxton_a2a_result *task, caxton_a2a_error *err) {
+  if (set > 0) return fail(err, CAXTON_A2A_MALFORMED, TOO_MANY_ARTIFACTS);
+  return set < 0 ? oom(task, err) : 0;
 }
 
 /* The next server-sent event's data (its data: lines joined by newlines) into *ev; false at the end. */
@@ -475,8 +547,7 @@ int caxton_a2a_result_from_sse(caxton_str body, caxton_a2a_result *out, caxton_a
   }
   caxton_a2a_result task = { .is_task = true }, message = { 0 };
   bool have_task = false, have_message = false;
-  artifact *arts = NULL;
-  size_t n_arts = 0;
+  artifacts arts = { 0 };
   buf status_text = { 0 };
   int rc = 0;
   at = 0;
@@ -512,9 +583,10 @@ int caxton_a2a_result_from_sse(caxton_str body, caxton_a2a_result *out, caxton_a
         task.task_id = id >= 0 ? cx_json_string(&d, id) : calloc(1, 1);
         task.context_id = opt_string(&d, t, "contextId");
         int list = cx_json_typed(&d, t, "artifacts", CX_JSON_ARRAY);
-        if (list >= 0) {
+        if (too_many_artifacts(&d, list)) rc = fail(err, CAXTON_A2A_MALFORMED, TOO_MANY_ARTIFACTS);
+        else if (list >= 0) {
           for (uint32_t i = (uint32_t)list + 1; i < d.toks[list].next && rc == 0; i = d.toks[i].next) {
-            if (d.toks[i].type == CX_JSON_OBJECT && set_artifact(&arts, &n_arts, &d, (int)i, false)) rc = oom(&task, err);
+            if (d.toks[i].type == CX_JSON_OBJECT) rc = artifact_set(set_artifact(&arts, &d, (int)i, false), &task, err);
           }
         }
         int status = cx_json_typed(&d, t, "status", CX_JSON_OBJECT);
@@ -541,7 +613,7 @@ int caxton_a2a_result_from_sse(caxton_str body, caxton_a2a_result *out, caxton_a
       } else if (au >= 0) {
         int a = cx_json_typed(&d, au, "artifact", CX_JSON_OBJECT);
         int append = cx_json_get(&d, au, "append");
-        if (a >= 0 && set_artifact(&arts, &n_arts, &d, a, append >= 0 && d.toks[append].type == CX_JSON_TRUE)) rc = oom(&task, err);
+        if (a >= 0) rc = artifact_set(set_artifact(&arts, &d, a, append >= 0 && d.toks[append].type == CX_JSON_TRUE), &task, err);
       }
     }
     cx_json_free(&d);
@@ -549,17 +621,17 @@ int caxton_a2a_result_from_sse(caxton_str body, caxton_a2a_result *out, caxton_a
   free(ev.p);
   if (rc == 0 && have_task) {
     buf text = { 0 };
-    for (size_t i = 0; i < n_arts; i++) {
-      if (!arts[i].text.len) continue;
+    for (size_t i = 0; i < arts.len; i++) {
+      if (!arts.list[i].text.len) continue;
       if (text.len) buf_add(&text, "\n", 1);
-      buf_add(&text, arts[i].text.p, arts[i].text.len);
+      buf_add(&text, arts.list[i].text.p, arts.list[i].text.len);
     }
     if (!text.len && status_text.len) buf_add(&text, status_text.p, status_text.len);
     *out = task;
     task = (caxton_a2a_result){ 0 };
     out->state = strdup(out->states_len ? out->states[out->states_len - 1] : "unknown");
     out->is_final = is_final(out->state);
-    out->text = buf_take(&text);
+    out->text = buf_take(&text, &out->text_len);
     if (!out->text || !out->state || !out->task_id) rc = oom(out, err);
   } else if (rc == 0 && have_message) {
     *out = message;
@@ -569,11 +641,7 @@ int caxton_a2a_result_from_sse(caxton_str body, caxton_a2a_result *out, caxton_a
   }
   caxton_a2a_result_free(&task);
   caxton_a2a_result_free(&message);
-  for (size_t i = 0; i < n_arts; i++) {
-    free(arts[i].id);
-    free(arts[i].text.p);
-  }
-  free(arts);
+  artifacts_free(&arts);
   free(status_text.p);
   return rc;
 }
@@ -583,7 +651,7 @@ int caxton_a2a_result_from_http(const caxton_http_response *r, bool stream, caxt
   if (r->status == 0) {
     caxton_str f = r->failure.ptr ? r->failure : CAXTON_STR("unknown");
     fail(err, CAXTON_A2A_NO_RESPONSE, "no response: %.*s", prefix_len(f, 120), f.ptr);
-    if (err) snprintf(err->failure, sizeof err->failure, "%.*s", prefix_len(f, 60), f.ptr);
+    if (err) cx_utf8_end_cut(err->failure, sizeof err->failure, snprintf(err->failure, sizeof err->failure, "%.*s", prefix_len(f, 60), f.ptr));
     return -1;
   }
   if (r->body_base64) return fail(err, CAXTON_A2A_MALFORMED, "the answer is not text");

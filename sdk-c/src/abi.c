@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "caxton.h"
+#include "utf8.h"
 
 /* ---- layouts: the numbers of the canonical ABI (see sdk-assemblyscript/assembly/abi/layout.ts) - */
 #define CHECK(cond) _Static_assert(cond, #cond)
@@ -143,9 +144,8 @@ void caxton_logf(caxton_log_level level, const char *fmt, ...) {
   va_start(ap, fmt);
   int n = vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  if (n < 0) n = 0;
-  if ((size_t)n >= sizeof buf) n = sizeof buf - 1;
-  host_log((int32_t)level, buf, (size_t)n);
+  /* A long line is cut, never in the middle of a character (the host reads strict UTF-8). */
+  host_log((int32_t)level, buf, cx_utf8_end_cut(buf, sizeof buf, n));
 }
 
 void caxton_trace(const char *m) { caxton_log(CAXTON_LOG_TRACE, caxton_str_c(m)); }

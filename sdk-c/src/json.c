@@ -8,6 +8,7 @@
  * exhausting the agent's stack (a trap). The text is already bounded by the deployment's HTTP
  * response limit, and so is the token list (at most one token per byte).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ static void ws(reader *r) {
 static int push(reader *r, uint8_t type, size_t start) {
   cx_json *d = r->doc;
   if (d->len == d->cap) {
+    if (d->cap > SIZE_MAX / 2 / sizeof *d->toks) return -1; /* unreachable within the response limit */
     size_t cap = d->cap ? d->cap * 2 : 64;
     cx_json_tok *t = realloc(d->toks, cap * sizeof *t);
     if (!t) return -1;

@@ -216,3 +216,41 @@ func TestAStreamReadWholeFoldsIntoTheTaskWithEveryStateItPassed(t *testing.T) {
 		t.Fatalf("too many events: %v", e)
 	}
 }
+
+// taskWithArtifacts: {"jsonrpc":"2.0","result":{"task":{…,"artifacts":[{},{},…]}}} with n empty
+// artifacts (each gets its index as id); 60,000 of them are 180 KB, under the response limit.
+func taskWithArtifacts(n int) string {
+	items := strings.TrimSuffix(strings.Repeat("{},", n), ",")
+	return `{"jsonrpc":"2.0","result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMPLETED"},"artifacts":[` + items + `]}}}`
+}
+
+func TestMoreThan1000ArtifactsAreRefusedBeforeTheyAreFolded(t *testing.T) {
+	many := taskWithArtifacts(60_000)
+	if len(many) < 180_000 || len(many) > 192*1024 {
+		t.Fatalf("the event is %d bytes", len(many))
+	}
+	const tooMany = "the task has more than 1000 artifacts"
+	if _, e := ResultFromSSE("data: " + many + "\n\n"); e == nil || e.Kind != Malformed || e.Reason != tooMany {
+		t.Fatalf("60,000 artifacts in a stream: %v", e)
+	}
+	if _, e := ResultFromBody(many); e == nil || e.Kind != Malformed || e.Reason != tooMany {
+		t.Fatalf("60,000 artifacts in an answer: %v", e)
+	}
+	if r, e := ResultFromSSE("data: " + taskWithArtifacts(1000) + "\n\n"); e != nil || r.State != "completed" {
+		t.Fatalf("1,000 artifacts: %+v %v", r, e)
+	}
+	update := func(id, text string, appendText bool) string {
+		a := "false"
+		if appendText {
+			a = "true"
+		}
+		return `data: {"jsonrpc":"2.0","result":{"artifactUpdate":{"append":` + a + `,"artifact":{"artifactId":"` + id + `","parts":[{"text":"` + text + `"}]}}}}` + "\n\n"
+	}
+	if _, e := ResultFromSSE("data: " + taskWithArtifacts(1000) + "\n\n" + update("new", "n", false)); e == nil || e.Reason != tooMany {
+		t.Fatalf("the 1,001st by an update: %v", e)
+	}
+	folded := "data: " + taskWithArtifacts(0) + "\n\n" + update("a", "x", false) + update("b", "y", false) + update("a", "z", true)
+	if r, e := ResultFromSSE(folded); e != nil || r.Text != "xz\ny" {
+		t.Fatalf("folded by id: %+v %v", r, e)
+	}
+}

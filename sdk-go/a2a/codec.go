@@ -17,6 +17,14 @@ const MaxDepth = 64
 // MaxEvents is how many events one stream may carry before it is refused as Malformed.
 const MaxEvents = 1000
 
+// MaxArtifacts is how many artifacts one task may carry (an answer's, or folded from a stream)
+// before it is refused as Malformed: the same limit and reason in every SDK, bounding the fold's work.
+const MaxArtifacts = 1000
+
+func tooManyArtifacts() *Error {
+	return malformed("the task has more than " + strconv.Itoa(MaxArtifacts) + " artifacts")
+}
+
 // Result is a Task or a Message, in either version's JSON, read into one shape.
 type Result struct {
 	// IsTask: a Task (TaskID); else a Message (MessageID).
@@ -163,6 +171,9 @@ func taskResult(task object) (*Result, *Error) {
 	state := stateName(status["state"])
 	var texts []string
 	artifacts, _ := task["artifacts"].([]any)
+	if len(artifacts) > MaxArtifacts {
+		return nil, tooManyArtifacts()
+	}
 	for _, a := range artifacts {
 		if t := partsText(obj(a)["parts"]); t != "" {
 			texts = append(texts, t)
@@ -254,12 +265,15 @@ func ResultFromSSE(body string) (*Result, *Error) {
 	var artifactIDs []string
 	artifacts := map[string]string{}
 	status := ""
-	setArtifact := func(a object, appendText bool) {
+	setArtifact := func(a object, appendText bool) *Error {
 		id, ok := str(a, "artifactId")
 		if !ok {
 			id = strconv.Itoa(len(artifactIDs))
 		}
 		if _, seen := artifacts[id]; !seen {
+			if len(artifactIDs) >= MaxArtifacts {
+				return tooManyArtifacts()
+			}
 			artifactIDs = append(artifactIDs, id)
 		}
 		if appendText {
@@ -267,6 +281,7 @@ func ResultFromSSE(body string) (*Result, *Error) {
 		} else {
 			artifacts[id] = partsText(a["parts"])
 		}
+		return nil
 	}
 	pick := func(r object, wrapper, kind string) object {
 		if o := obj(r[wrapper]); o != nil {
@@ -296,9 +311,14 @@ func ResultFromSSE(body string) (*Result, *Error) {
 		if t := pick(r, "task", "task"); t != nil {
 			task = t
 			list, _ := t["artifacts"].([]any)
+			if len(list) > MaxArtifacts {
+				return nil, tooManyArtifacts()
+			}
 			for _, a := range list {
 				if o := obj(a); o != nil {
-					setArtifact(o, false)
+					if err := setArtifact(o, false); err != nil {
+						return nil, err
+					}
 				}
 			}
 			if s := obj(t["status"]); s != nil {
@@ -315,7 +335,9 @@ func ResultFromSSE(body string) (*Result, *Error) {
 			}
 		} else if u := pick(r, "artifactUpdate", "artifact-update"); u != nil && obj(u["artifact"]) != nil {
 			appendText, _ := u["append"].(bool)
-			setArtifact(obj(u["artifact"]), appendText)
+			if err := setArtifact(obj(u["artifact"]), appendText); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if task != nil {

@@ -158,8 +158,16 @@ export function a2aResultFromBody(body) {
   throw new A2aError('malformed', 'the result is neither a Task nor a Message');
 }
 
+/**
+ * Artifacts one task may carry, in an answer or folded from a stream: a task has a few. Bounds the
+ * work of the fold in every SDK (the same limit and reason in each), whatever the server sends.
+ */
+const MAX_ARTIFACTS = 1000;
+const tooManyArtifacts = () => new A2aError('malformed', `the task has more than ${MAX_ARTIFACTS} artifacts`);
+
 function taskResult(task) {
   if (typeof task.id !== 'string') throw new A2aError('malformed', 'the task has no id');
+  if (Array.isArray(task.artifacts) && task.artifacts.length > MAX_ARTIFACTS) throw tooManyArtifacts();
   const state = stateName(task.status?.state);
   const artifacts = Array.isArray(task.artifacts) ? task.artifacts.map((a) => partsText(a?.parts)).filter((t) => t !== '') : [];
   const text = artifacts.length > 0 ? artifacts.join('\n') : partsText(task.status?.message?.parts);
@@ -174,7 +182,7 @@ const MAX_EVENTS = 1000;
  * task as its events left it — the last status's state, the artifacts' text, else the last status
  * message's — with `states`, every state it passed through in order; or the Message if the agent
  * answered with one. A JSON-RPC error event throws `rpc-error`; a stream with no task or message,
- * too many events or an event that is no JSON-RPC answer throws `malformed`.
+ * too many events or artifacts or an event that is no JSON-RPC answer throws `malformed`.
  */
 export function a2aResultFromSse(body) {
   const events = String(body).split(/\r?\n\r?\n/).map((block) => block.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n')).filter((d) => d !== '');
@@ -183,6 +191,10 @@ export function a2aResultFromSse(body) {
   let message = null;
   const states = [];
   const artifacts = new Map();
+  const setArtifact = (id, text) => {
+    if (!artifacts.has(id) && artifacts.size >= MAX_ARTIFACTS) throw tooManyArtifacts();
+    artifacts.set(id, text);
+  };
   let statusText = '';
   for (const data of events) {
     if (nestingExceeds(data, MAX_DEPTH)) throw new A2aError('malformed', `an event nests deeper than ${MAX_DEPTH} levels`);
@@ -203,7 +215,10 @@ export function a2aResultFromSse(body) {
     const artifact = isObject(r.artifactUpdate) ? r.artifactUpdate : r.kind === 'artifact-update' ? r : null;
     if (t) {
       task = t;
-      if (Array.isArray(t.artifacts)) for (const a of t.artifacts) if (isObject(a)) artifacts.set(String(a.artifactId ?? artifacts.size), partsText(a.parts));
+      if (Array.isArray(t.artifacts)) {
+        if (t.artifacts.length > MAX_ARTIFACTS) throw tooManyArtifacts();
+        for (const a of t.artifacts) if (isObject(a)) setArtifact(String(a.artifactId ?? artifacts.size), partsText(a.parts));
+      }
       if (isObject(t.status)) {
         states.push(stateName(t.status.state));
         statusText = partsText(t.status.message?.parts);
@@ -217,7 +232,7 @@ export function a2aResultFromSse(body) {
     } else if (artifact && isObject(artifact.artifact)) {
       const id = String(artifact.artifact.artifactId ?? artifacts.size);
       const text = partsText(artifact.artifact.parts);
-      artifacts.set(id, artifact.append === true ? `${artifacts.get(id) ?? ''}${text}` : text);
+      setArtifact(id, artifact.append === true ? `${artifacts.get(id) ?? ''}${text}` : text);
     }
   }
   if (task) {

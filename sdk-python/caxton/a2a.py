@@ -35,6 +35,9 @@ from .types import AclMessage
 MAX_DEPTH = 64
 #: Events one stream may carry before it is refused as malformed.
 MAX_EVENTS = 1000
+#: Artifacts one task may carry (an answer's, or folded from a stream) before it is refused as
+#: malformed: the same limit and reason in every SDK, bounding the fold's work.
+MAX_ARTIFACTS = 1000
 #: The marks of an A2A call's HTTP context (the same as the other SDKs').
 MARK = "caxton-a2a:"
 STREAM_MARK = "caxton-a2a-sse:"
@@ -220,13 +223,50 @@ def _nesting_exceeds(text: str, limit: int) -> bool:
     return False
 
 
+def _not_json(constant: str) -> Any:
+    # json.loads takes NaN, Infinity and -Infinity, which JSON (and the other SDKs) do not.
+    raise ValueError(f"{constant} is not JSON")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _whole(v: Any) -> Any:
+    """``v`` with every lone surrogate (a ``\\ud800`` json.loads keeps) as U+FFFD, as the other
+    SDKs read them: a str holding one cannot be encoded as UTF-8, so an agent passing it on
+    would fail at the WIT boundary. A valid pair is one character by then and stays."""
+    if isinstance(v, str):
+        return _SURROGATE.sub("\ufffd", v)
+    if isinstance(v, list):
+        return [_whole(x) for x in v]
+    if isinstance(v, dict):
+        return {_whole(k): _whole(x) for k, x in v.items()}
+    return v
+
+
 def _decode(text: str, what: str) -> Any:
     if _nesting_exceeds(text, MAX_DEPTH):
         raise A2aError(A2aErrorKind.MALFORMED, f"{what} nests deeper than {MAX_DEPTH} levels")
     try:
-        return json.loads(text)
+        doc = json.loads(text, parse_constant=_not_json)
     except ValueError:
         raise A2aError(A2aErrorKind.MALFORMED, f"{what} is not JSON: {text[:120]}") from None
+    # Only a surrogate escape makes one (the text itself is a str from the host: no surrogates);
+    # the walk is bounded by MAX_DEPTH.
+    return _whole(doc) if _SURROGATE_ESCAPE.search(text) else doc
+
+
+def _too_many_artifacts() -> A2aError:
+    return A2aError(A2aErrorKind.MALFORMED, f"the task has more than {MAX_ARTIFACTS} artifacts")
+
+
+def _artifacts_of(task: Dict[str, Any]) -> List[Any]:
+    """The task's artifacts (none when not a list), refused past MAX_ARTIFACTS."""
+    artifacts = task.get("artifacts") if isinstance(task.get("artifacts"), list) else []
+    if len(artifacts) > MAX_ARTIFACTS:
+        raise _too_many_artifacts()
+    return artifacts
 
 
 def _obj(v: Any) -> Optional[Dict[str, Any]]:
@@ -278,8 +318,7 @@ def _task_result(task: Dict[str, Any]) -> A2aResult:
         raise A2aError(A2aErrorKind.MALFORMED, "the task has no id")
     status = _obj(task.get("status"))
     state = _state_name(status.get("state") if status is not None else None)
-    artifacts = task.get("artifacts") if isinstance(task.get("artifacts"), list) else []
-    texts = [t for t in (_parts_text((_obj(a) or {}).get("parts")) for a in artifacts) if t != ""]
+    texts = [t for t in (_parts_text((_obj(a) or {}).get("parts")) for a in _artifacts_of(task)) if t != ""]
     return A2aResult(is_task=True, task_id=tid, context_id=_str(task, "contextId"), state=state, final=state in _FINAL,
                      text="\n".join(texts) if texts else _status_text(status))
 
@@ -336,8 +375,14 @@ def result_from_sse(body: str) -> A2aResult:
     task: Optional[Dict[str, Any]] = None
     message: Optional[Dict[str, Any]] = None
     states: List[str] = []
-    artifacts: Dict[str, str] = {}
+    artifacts: Dict[str, str] = {}  # by id, in the order first seen
     status_text = ""
+
+    def set_artifact(aid: str, text: str) -> None:
+        if aid not in artifacts and len(artifacts) >= MAX_ARTIFACTS:
+            raise _too_many_artifacts()
+        artifacts[aid] = text
+
     for data in events:
         doc = _decode(data, "an event")
         if not _is_rpc(doc):
@@ -351,9 +396,9 @@ def result_from_sse(body: str) -> A2aResult:
         su, au = _pick(r, "statusUpdate", "status-update"), _pick(r, "artifactUpdate", "artifact-update")
         if t is not None:
             task = t
-            for a in t.get("artifacts") if isinstance(t.get("artifacts"), list) else []:
+            for a in _artifacts_of(t):
                 if isinstance(a, dict):
-                    artifacts[str(a.get("artifactId", len(artifacts)))] = _parts_text(a.get("parts"))
+                    set_artifact(str(a.get("artifactId", len(artifacts))), _parts_text(a.get("parts")))
             status = _obj(t.get("status"))
             if status is not None:
                 states.append(_state_name(status.get("state")))
@@ -369,7 +414,7 @@ def result_from_sse(body: str) -> A2aResult:
             a = au["artifact"]
             aid = str(a.get("artifactId", len(artifacts)))
             text = _parts_text(a.get("parts"))
-            artifacts[aid] = artifacts.get(aid, "") + text if au.get("append") is True else text
+            set_artifact(aid, artifacts.get(aid, "") + text if au.get("append") is True else text)
     if task is not None:
         state = states[-1] if states else "unknown"
         texts = [t for t in artifacts.values() if t != ""]

@@ -157,6 +157,46 @@ class ResultsTest(unittest.TestCase):
                 a2a.result_from_sse(body)
             self.assertEqual(cm.exception.reason, want)
 
+    def test_more_than_1000_artifacts_are_refused_before_they_are_folded(self) -> None:
+        def task(n: int) -> str:
+            return '{"jsonrpc":"2.0","result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMPLETED"},"artifacts":[' + ",".join(["{}"] * n) + "]}}}"
+
+        def update(aid: str, text: str, append: bool = False) -> str:
+            return 'data: {"jsonrpc":"2.0","result":{"artifactUpdate":{"append":%s,"artifact":{"artifactId":"%s","parts":[{"text":"%s"}]}}}}\n\n' % (
+                "true" if append else "false", aid, text)
+
+        many = task(60_000)
+        self.assertTrue(180_000 < len(many) < 192 * 1024)
+        for read in (lambda: a2a.result_from_sse("data: " + many + "\n\n"), lambda: a2a.result_from_body(many),
+                     lambda: a2a.result_from_sse("data: " + task(1000) + "\n\n" + update("new", "n"))):
+            with self.assertRaises(a2a.A2aError) as cm:
+                read()
+            self.assertEqual((cm.exception.kind, cm.exception.reason), (A2aErrorKind.MALFORMED, "the task has more than 1000 artifacts"))
+        self.assertEqual(a2a.result_from_sse("data: " + task(1000) + "\n\n").state, "completed")
+        folded = "data: " + task(0) + "\n\n" + update("a", "x") + update("b", "y") + update("a", "z", append=True)
+        self.assertEqual(a2a.result_from_sse(folded).text, "xz\ny")
+
+    def test_nan_and_infinity_are_not_json(self) -> None:
+        for constant in ("NaN", "Infinity", "-Infinity"):
+            body = '{"jsonrpc":"2.0","id":1,"result":{"message":{"parts":[{"text":"hi"}]},"x":%s}}' % constant
+            with self.assertRaises(a2a.A2aError) as cm:
+                a2a.result_from_body(body)
+            self.assertEqual((cm.exception.kind, cm.exception.reason), (A2aErrorKind.MALFORMED, "the answer is not JSON: " + body))
+            with self.assertRaises(a2a.A2aError) as cm:
+                a2a.result_from_sse("data: " + body + "\n\n")
+            self.assertEqual(cm.exception.reason, "an event is not JSON: " + body)
+
+    def test_lone_surrogates_become_u_fffd_and_pairs_stay(self) -> None:
+        r = a2a.result_from_body('{"jsonrpc":"2.0","id":1,"result":{"task":{"id":"\\udc00t","status":{"state":"TASK_STATE_COMPLETED",'
+                                 '"message":{"parts":[{"text":"\\ud800x \\ud83d\\ude00"}]}}}}}')
+        self.assertEqual((r.text, r.task_id), ("\ufffdx \U0001F600", "\ufffdt"))
+        r.text.encode("utf-8")  # what crossing the WIT boundary does
+        with self.assertRaises(a2a.A2aError) as cm:
+            a2a.result_from_body('{"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"bad \\udfff"}}')
+        self.assertEqual(cm.exception.reason, "bad \ufffd")
+        s = a2a.result_from_sse('data: {"jsonrpc":"2.0","result":{"message":{"parts":[{"text":"\\ud800x"}]}}}\n\n')
+        self.assertEqual(s.text, "\ufffdx")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -19,6 +19,7 @@
 use crate::http::{self, HttpResponse, Request};
 use crate::json::{self, Json, JsonError, MAX_DEPTH};
 use crate::types::AclMessage;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -441,14 +442,28 @@ fn message_result(m: &Json) -> A2aResult {
     }
 }
 
+/// Artifacts one task may carry, in an answer or folded from a stream: a task has a few. Bounds
+/// the fold's work whatever the server sends (the same limit and reason in every SDK).
+pub const MAX_ARTIFACTS: usize = 1000;
+
+fn too_many_artifacts() -> A2aError {
+    A2aError::malformed(format!("the task has more than {} artifacts", MAX_ARTIFACTS))
+}
+
+/// A task's `artifacts` (none when it is not an array), refused past `MAX_ARTIFACTS`.
+fn artifacts_of(task: &Json) -> Result<&[Json], A2aError> {
+    let artifacts = task.get("artifacts").and_then(Json::as_array).unwrap_or(&[]);
+    if artifacts.len() > MAX_ARTIFACTS {
+        return Err(too_many_artifacts());
+    }
+    Ok(artifacts)
+}
+
 fn task_result(task: &Json) -> Result<A2aResult, A2aError> {
     let id = task.str("id").ok_or_else(|| A2aError::malformed("the task has no id"))?;
     let status = task.object("status");
     let state = state_name(status.and_then(|s| s.get("state")));
-    let artifacts: Vec<String> = task
-        .get("artifacts")
-        .and_then(Json::as_array)
-        .unwrap_or(&[])
+    let artifacts: Vec<String> = artifacts_of(task)?
         .iter()
         .map(|a| parts_text(a.get("parts")))
         .filter(|t| !t.is_empty())
@@ -521,19 +536,26 @@ pub fn result_from_sse(body: &str) -> Result<A2aResult, A2aError> {
     let mut task: Option<(String, Option<String>)> = None;
     let mut message: Option<A2aResult> = None;
     let mut states: Vec<String> = Vec::new();
-    let mut artifacts: Vec<(String, String)> = Vec::new();
+    // The artifacts' texts in the order first seen, and where each id's text is in it.
+    let mut artifacts: Vec<String> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     let mut status_text = String::new();
-    let set_artifact = |artifacts: &mut Vec<(String, String)>, a: &Json, append: bool| {
+    let set_artifact = |artifacts: &mut Vec<String>, index: &mut HashMap<String, usize>, a: &Json, append: bool| {
         let id = match a.get("artifactId") {
             Some(Json::String(s)) => s.clone(),
             _ => artifacts.len().to_string(),
         };
         let text = parts_text(a.get("parts"));
-        match artifacts.iter_mut().find(|(k, _)| *k == id) {
-            Some((_, t)) if append => t.push_str(&text),
-            Some((_, t)) => *t = text,
-            None => artifacts.push((id, text)),
+        match index.get(&id) {
+            Some(&i) if append => artifacts[i].push_str(&text),
+            Some(&i) => artifacts[i] = text,
+            None if artifacts.len() >= MAX_ARTIFACTS => return Err(too_many_artifacts()),
+            None => {
+                index.insert(id, artifacts.len());
+                artifacts.push(text);
+            }
         }
+        Ok(())
     };
     for data in &events {
         let doc = parse_json(data, "an event")?;
@@ -555,8 +577,8 @@ pub fn result_from_sse(body: &str) -> Result<A2aResult, A2aError> {
                 _ => String::new(),
             };
             task = Some((id, t.str("contextId").map(String::from)));
-            for a in t.get("artifacts").and_then(Json::as_array).unwrap_or(&[]).iter().filter(|a| a.is_object()) {
-                set_artifact(&mut artifacts, a, false);
+            for a in artifacts_of(t)?.iter().filter(|a| a.is_object()) {
+                set_artifact(&mut artifacts, &mut index, a, false)?;
             }
             if let Some(s) = t.object("status") {
                 states.push(state_name(s.get("state")));
@@ -572,13 +594,13 @@ pub fn result_from_sse(body: &str) -> Result<A2aResult, A2aError> {
             }
         } else if let Some(u) = artifact {
             if let Some(a) = u.object("artifact") {
-                set_artifact(&mut artifacts, a, u.get("append").and_then(Json::as_bool) == Some(true));
+                set_artifact(&mut artifacts, &mut index, a, u.get("append").and_then(Json::as_bool) == Some(true))?;
             }
         }
     }
     if let Some((id, context_id)) = task {
         let state = states.last().cloned().unwrap_or_else(|| "unknown".into());
-        let texts: Vec<&str> = artifacts.iter().map(|(_, t)| t.as_str()).filter(|t| !t.is_empty()).collect();
+        let texts: Vec<&str> = artifacts.iter().map(String::as_str).filter(|t| !t.is_empty()).collect();
         let mut passed = states.clone();
         passed.dedup();
         return Ok(A2aResult {

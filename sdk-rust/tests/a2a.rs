@@ -183,6 +183,34 @@ fn a_stream_read_whole_folds_into_the_task_with_every_state_it_passed() {
     assert_eq!(a2a::result_from_sse(&many).unwrap_err().reason, "the stream has 1001 events, more than 1000");
 }
 
+/// `{"jsonrpc":"2.0","result":{"task":{"id":"t","artifacts":[{},{},…]}}}` with `n` empty artifacts
+/// (each gets its index as id): 60,000 of them are 180 KB, under the deployment's response limit.
+fn task_with_artifacts(n: usize) -> String {
+    format!("{{\"jsonrpc\":\"2.0\",\"result\":{{\"task\":{{\"id\":\"t\",\"status\":{{\"state\":\"TASK_STATE_COMPLETED\"}},\"artifacts\":[{}]}}}}}}", vec!["{}"; n].join(","))
+}
+
+#[test]
+fn more_than_1000_artifacts_are_refused_before_they_are_folded() {
+    let many = task_with_artifacts(60_000);
+    assert!(many.len() > 180_000 && many.len() < 192 * 1024);
+    let started = std::time::Instant::now();
+    let e = a2a::result_from_sse(&format!("data: {}\n\n", many)).unwrap_err();
+    assert_eq!((e.kind, e.reason.as_str()), (A2aErrorKind::Malformed, "the task has more than 1000 artifacts"));
+    assert_eq!(a2a::result_from_body(&many).unwrap_err().reason, "the task has more than 1000 artifacts");
+    assert!(started.elapsed().as_secs() < 5, "the refusal took {:?}", started.elapsed());
+    // 1,000 still fold, in the order first seen, and an id seen again is updated in place.
+    let at_bound = a2a::result_from_sse(&format!("data: {}\n\n", task_with_artifacts(1000))).unwrap();
+    assert_eq!(at_bound.state.as_deref(), Some("completed"));
+    assert!(a2a::result_from_body(&task_with_artifacts(1000)).is_ok());
+    let update = |id: &str, text: &str, append: bool| format!("data: {{\"jsonrpc\":\"2.0\",\"result\":{{\"artifactUpdate\":{{\"append\":{},\"artifact\":{{\"artifactId\":\"{}\",\"parts\":[{{\"text\":\"{}\"}}]}}}}}}}}\n\n", append, id, text);
+    let folded = format!("data: {}\n\n{}{}{}", task_with_artifacts(0), update("a", "x", false), update("b", "y", false), update("a", "z", true));
+    assert_eq!(a2a::result_from_sse(&folded).unwrap().text, "xz\ny");
+    // A stream that adds the 1,001st artifact by updates is refused too.
+    let mut growing = format!("data: {}\n\n", task_with_artifacts(1000));
+    growing.push_str(&update("new", "n", false));
+    assert_eq!(a2a::result_from_sse(&growing).unwrap_err().reason, "the task has more than 1000 artifacts");
+}
+
 #[test]
 fn the_json_reader_is_strict_and_bounded() {
     assert_eq!(json::parse(" [1, -2.5e1, true, null, \"a\\/b\"] ").unwrap(), Json::Array(vec![Json::Number(1.0), Json::Number(-25.0), Json::Bool(true), Json::Null, Json::String("a/b".into())]));

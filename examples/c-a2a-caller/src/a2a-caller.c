@@ -77,11 +77,11 @@ static bool read_context(caxton_str ctx, caxton_str f[FIELDS]) {
   return at == ctx.len && f[TO].ptr;
 }
 
-static void answer(caxton_str ctx[FIELDS], caxton_performative p, const char *content) {
+static void answer(caxton_str ctx[FIELDS], caxton_performative p, caxton_str content) {
   caxton_agent_id to = { ctx[TO], { NULL, 0 } };
   caxton_message m = caxton_message_new(p);
   m.receivers = caxton_one(&to);
-  m.content = caxton_some(caxton_str_c(content));
+  m.content = caxton_some(content);
   m.in_reply_to = caxton_some(ctx[REPLY_WITH]);
   m.conversation_id = caxton_some(ctx[CONVERSATION]);
   m.protocol = caxton_some(ctx[PROTOCOL]);
@@ -95,7 +95,9 @@ static void on_a2a_response(caxton_a2a_response *r) {
     return;
   }
   const caxton_a2a_result *res = &r->result;
-  size_t cap = sizeof r->error.reason + 64 + (r->ok ? strlen(res->text) + (res->state ? strlen(res->state) : 0) : 0);
+  /* The text by its length: it may hold NULs ("\u0000"), which strlen would stop at. */
+  caxton_str result_text = r->ok ? (caxton_str){ res->text, res->text_len } : CAXTON_STR("");
+  size_t cap = sizeof r->error.reason + 64 + result_text.len + (r->ok && res->state ? strlen(res->state) : 0);
   char *text = malloc(cap);
   if (!text) {
     caxton_fail("out of memory"); /* ends the handling once it returns */
@@ -103,12 +105,13 @@ static void on_a2a_response(caxton_a2a_response *r) {
   }
   if (!r->ok) {
     snprintf(text, cap, "a2a call failed: a2a: %s: %s", caxton_a2a_error_kind_name(r->error.kind), r->error.reason);
-    answer(ctx, CAXTON_FAILURE, text);
+    answer(ctx, CAXTON_FAILURE, caxton_str_c(text));
   } else if (!res->is_task || strcmp(res->state, "completed") == 0) {
-    answer(ctx, CAXTON_INFORM, res->text);
+    answer(ctx, CAXTON_INFORM, result_text);
   } else {
-    snprintf(text, cap, "a2a task %s: %s", res->state, res->text);
-    answer(ctx, CAXTON_FAILURE, text);
+    int n = snprintf(text, cap, "a2a task %s: ", res->state);
+    memcpy(text + n, result_text.ptr, result_text.len);
+    answer(ctx, CAXTON_FAILURE, (caxton_str){ text, (size_t)n + result_text.len });
   }
   free(text);
 }

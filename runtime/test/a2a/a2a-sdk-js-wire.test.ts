@@ -120,4 +120,14 @@ describe("@caxton/sdk-js/a2a's stream, get and cancel against a real A2A endpoin
     assert.throws(() => codec.a2aResultFromSse('data: {"jsonrpc":"2.0","id":1,"error":{"code":-32001,"message":"Task not found"}}\n\n'), /rpc-error: Task not found/);
     assert.throws(() => codec.a2aResultFromSse(`data: ${'['.repeat(100)}\n\n`), /nests deeper/);
   });
+
+  it('refuses more than 1,000 artifacts (one event of 60,000, 180 KB) and folds 1,000', () => {
+    const task = (n: number): string => `{"jsonrpc":"2.0","result":{"task":{"id":"t","status":{"state":"TASK_STATE_COMPLETED"},"artifacts":[${Array(n).fill('{}').join(',')}]}}}`;
+    const tooMany = { kind: 'malformed', reason: 'the task has more than 1000 artifacts' };
+    assert.throws(() => codec.a2aResultFromSse(`data: ${task(60_000)}\n\n`), tooMany);
+    assert.throws(() => codec.a2aResultFromHttp({ answered: true, status: 200, body: task(60_000), bodyIsBase64: false }), tooMany);
+    assert.equal(codec.a2aResultFromSse(`data: ${task(1000)}\n\n`).state, 'completed');
+    const added = `data: {"jsonrpc":"2.0","result":{"artifactUpdate":{"artifact":{"artifactId":"new","parts":[{"text":"n"}]}}}}\n\n`;
+    assert.throws(() => codec.a2aResultFromSse(`data: ${task(1000)}\n\n${added}`), tooMany);
+  });
 });

@@ -224,6 +224,97 @@ static void streams(void) {
   free(deep);
 }
 
+/* Whether s is whole, valid UTF-8 (no truncated, overlong or surrogate sequence): what the host's strict decoder accepts. */
+static bool valid_utf8(const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    size_t n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+    if (!n || (n == 2 && *p < 0xC2) || (n == 3 && *p == 0xE0 && p[1] < 0xA0) || (n == 3 && *p == 0xED && p[1] >= 0xA0) ||
+        (n == 4 && ((*p == 0xF0 && p[1] < 0x90) || *p > 0xF4 || (*p == 0xF4 && p[1] >= 0x90)))) return false;
+    for (size_t i = 1; i < n; i++) if ((p[i] & 0xC0) != 0x80) return false;
+    p += n;
+  }
+  return true;
+}
+
+/* 300 "é" (600 bytes) as a server's text: every reason that quotes it is cut at 511 bytes, between characters. */
+static void long_reasons(void) {
+  char accents[601] = { 0 };
+  for (int i = 0; i < 300; i++) memcpy(accents + 2 * i, "\xc3\xa9", 2);
+  char rpc[800];
+  snprintf(rpc, sizeof rpc, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32000,\"message\":\"%s\"}}", accents);
+  caxton_a2a_result r;
+  caxton_a2a_error e;
+  CHECK(caxton_a2a_result_from_body(caxton_str_c(rpc), &r, &e) == -1 && e.kind == CAXTON_A2A_RPC_ERROR);
+  CHECK(strlen(e.reason) == 510 && valid_utf8(e.reason)); /* 255 whole "é"; the 256th would end at byte 512 */
+  caxton_pair params[] = { { CAXTON_STR("X-caxton-http-status"), CAXTON_STR("502") }, { CAXTON_STR("X-caxton-http-context"), CAXTON_STR("caxton-a2a:x") } };
+  caxton_agent_id gw = { CAXTON_STR("http@platform"), { NULL, 0 } };
+  caxton_message m = caxton_message_new(CAXTON_INFORM);
+  m.sender = (caxton_opt_agent_id){ true, gw };
+  m.content = caxton_some(caxton_str_c(accents));
+  m.user_params = (caxton_pair_list){ params, 2 };
+  caxton_a2a_response a;
+  CHECK(caxton_a2a_response_of(&m, &a) && !a.ok && a.error.kind == CAXTON_A2A_HTTP_STATUS);
+  CHECK(strncmp(a.error.reason, "HTTP 502: \xc3\xa9", 12) == 0 && strlen(a.error.reason) == 410 && valid_utf8(a.error.reason)); /* the body's first 200 characters */
+  caxton_a2a_response_free(&a);
+  char faces[801] = { 0 }; /* 200 four-byte characters: "HTTP 502: " and 800 bytes is past the buffer */
+  for (int i = 0; i < 200; i++) memcpy(faces + 4 * i, "\xf0\x9f\x98\x80", 4);
+  m.content = caxton_some(caxton_str_c(faces));
+  CHECK(caxton_a2a_response_of(&m, &a) && !a.ok && strlen(a.error.reason) == 510 && valid_utf8(a.error.reason));
+  caxton_a2a_response_free(&a);
+  caxton_pair why[] = { { CAXTON_STR("X-caxton-failure"), caxton_str_c(accents) }, { CAXTON_STR("X-caxton-http-context"), CAXTON_STR("caxton-a2a:x") } };
+  m.performative = CAXTON_FAILURE;
+  m.user_params = (caxton_pair_list){ why, 2 };
+  CHECK(caxton_a2a_response_of(&m, &a) && !a.ok && a.error.kind == CAXTON_A2A_NO_RESPONSE);
+  CHECK(strlen(a.error.failure) == 62 && valid_utf8(a.error.failure) && valid_utf8(a.error.reason));
+  caxton_a2a_response_free(&a);
+  /* A NUL inside the text is kept: text_len counts it. */
+  CHECK(caxton_a2a_result_from_body(CAXTON_STR("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"message\":{\"parts\":[{\"text\":\"a\\u0000b\"}]}}}"), &r, &e) == 0 &&
+        r.text_len == 3 && memcmp(r.text, "a\0b", 4) == 0);
+  caxton_a2a_result_free(&r);
+}
+
+/* {"jsonrpc":"2.0","result":{"task":{"id":"t","status":{…COMPLETED},"artifacts":[{},{},…]}}} with n empty artifacts, malloc'd. */
+static char *task_with_artifacts(size_t n, const char *before, const char *after) {
+  const char *head = "{\"jsonrpc\":\"2.0\",\"result\":{\"task\":{\"id\":\"t\",\"status\":{\"state\":\"TASK_STATE_COMPLETED\"},\"artifacts\":[";
+  char *s = malloc(strlen(before) + strlen(head) + 3 * n + strlen(after) + 8);
+  if (!s) return NULL;
+  size_t at = (size_t)sprintf(s, "%s%s", before, head);
+  /* memcpy, not sprintf per item: this runs on the test agent's fuel. */
+  for (size_t i = 0; i < n; i++) {
+    memcpy(s + at, ",{}" + !i, 3 - !i);
+    at += 3 - !i;
+  }
+  sprintf(s + at, "]}}}%s", after);
+  return s;
+}
+
+/* A hostile 180 KB stream event of 60,000 artifacts is refused before it is folded; 1,000 fold. */
+static void many_artifacts(void) {
+  caxton_a2a_result r;
+  caxton_a2a_error e;
+  char *many = task_with_artifacts(60000, "data: ", "\n\n");
+  CHECK(many && strlen(many) > 180000 && strlen(many) < 192 * 1024);
+  CHECK(caxton_a2a_result_from_sse(caxton_str_c(many), &r, &e) == -1 && e.kind == CAXTON_A2A_MALFORMED && eq(e.reason, "the task has more than 1000 artifacts"));
+  CHECK(caxton_a2a_result_from_body((caxton_str){ many + 6, strlen(many) - 8 }, &r, &e) == -1 && eq(e.reason, "the task has more than 1000 artifacts"));
+  free(many);
+  char *bound = task_with_artifacts(1000, "data: ", "\n\n");
+  CHECK(caxton_a2a_result_from_sse(caxton_str_c(bound), &r, &e) == 0 && eq(r.state, "completed"));
+  caxton_a2a_result_free(&r);
+  free(bound);
+  /* The 1,001st artifact, added by an update, is refused too; an id seen again is updated in place. */
+  char *grown = task_with_artifacts(1000, "data: ", "\n\ndata: {\"jsonrpc\":\"2.0\",\"result\":{\"artifactUpdate\":{\"artifact\":{\"artifactId\":\"new\"}}}}\n\n");
+  CHECK(caxton_a2a_result_from_sse(caxton_str_c(grown), &r, &e) == -1 && eq(e.reason, "the task has more than 1000 artifacts"));
+  free(grown);
+  char *folded = task_with_artifacts(0, "data: ",
+                                     "\n\ndata: {\"jsonrpc\":\"2.0\",\"result\":{\"artifactUpdate\":{\"artifact\":{\"artifactId\":\"a\",\"parts\":[{\"text\":\"x\"}]}}}}\n\n"
+                                     "data: {\"jsonrpc\":\"2.0\",\"result\":{\"artifactUpdate\":{\"artifact\":{\"artifactId\":\"b\",\"parts\":[{\"text\":\"y\"}]}}}}\n\n"
+                                     "data: {\"jsonrpc\":\"2.0\",\"result\":{\"artifactUpdate\":{\"append\":true,\"artifact\":{\"artifactId\":\"a\",\"parts\":[{\"text\":\"z\"}]}}}}\n\n");
+  CHECK(caxton_a2a_result_from_sse(caxton_str_c(folded), &r, &e) == 0 && eq(r.text, "xz\ny") && r.text_len == 4);
+  caxton_a2a_result_free(&r);
+  free(folded);
+}
+
 int caxton_sdk_test_a2a(int *check_count, char *first_failure, size_t cap) {
   checks = check_count;
   failed = first_failure;
@@ -232,6 +323,8 @@ int caxton_sdk_test_a2a(int *check_count, char *first_failure, size_t cap) {
   results();
   http_answers();
   streams();
+  long_reasons();
+  many_artifacts();
   CHECK(strcmp(caxton_a2a_error_kind_name(CAXTON_A2A_MALFORMED), "malformed") == 0 && strcmp(caxton_a2a_error_kind_name(9), "unknown") == 0);
   return failed[0] ? -1 : 0;
 }
