@@ -236,12 +236,36 @@ export class AgentLifecycle {
   /**
    * Absent (decision 1990): stopped with its queue kept, or suspended, on the node that holds its
    * queue — every node for its agents (embedded), the agent's claim holder (cluster: the queue
-   * follows placement, and a node whose claim is about to lapse holds nothing). Its messages wait,
-   * bounded by its deployment's `absentQueue` and `absentTtlMs` (else the node's defaults).
+   * follows placement). Its messages wait, bounded by its deployment's `absentQueue` and
+   * `absentTtlMs` (else the node's defaults) and, in a cluster, by its partition's absent budget.
    */
   absence(name: string): AbsentQueueLimits | undefined {
+    const own = this.ownAbsence(name);
+    if (own === undefined) return undefined;
+    const budget = this.residency.absentBudget?.(name);
+    if (budget === undefined) return own;
+    // A cluster (decision 1990, *Cluster*): the absent deliveries of one partition stay within its
+    // budget, below the consumer's window, or one absent agent would stall its partition's others.
+    // The budget is shared first come: what the partition's other absent agents hold (each within
+    // its own bound) is not this agent's.
+    let others = 0;
+    for (const other of this.local.names()) {
+      if (other === name || this.residency.absentBudget?.(other)?.partition !== budget.partition) continue;
+      const limits = this.ownAbsence(other);
+      if (limits !== undefined) others += Math.min(limits.queue, this.o.messaging.mailboxDepth(other));
+    }
+    const room = Math.max(0, budget.budget - others);
+    return room < own.queue ? { ...own, queue: room, partitionBudget: budget.budget } : own;
+  }
+
+  /**
+   * Absent here, with the agent's own bound (its deployment's, else the node's defaults). Not
+   * fenced by the claim (a cluster): admission, the display and edge admission follow the local
+   * agent; only what ends messages (trim, expiry) asks `holdsQueue` first, letter by letter.
+   */
+  private ownAbsence(name: string): AbsentQueueLimits | undefined {
     const local = this.local.get(name);
-    if (local === undefined || !this.holdsQueue(name)) return undefined;
+    if (local === undefined) return undefined;
     const stopped = local.state === 'stopped' && local.record.absentSince !== undefined;
     if (!stopped && !(this.o.killSwitch?.isSuspended?.(name) ?? false)) return undefined;
     const limits = local.record.limits;

@@ -41,6 +41,8 @@ export interface PlacedAgentsOptions {
   partitionOf: (agent: string) => number;
   /** Margin a completion asks of the membership lease (ms), see ClusterOptions.completionWithinMs. */
   completionWithinMs: number;
+  /** Absent deliveries one partition may hold (decision 1990, *Cluster*): see ClusterOptions.maxPendingPerPartition. */
+  absentPerPartition: number;
   /**
    * True once this node consumes the agent's partition and has read the agents' state in it
    * (KafkaMessageLog.stateLoaded); false while the partition is not assigned here yet.
@@ -134,6 +136,10 @@ export class PlacedAgents implements AgentResidency {
   holdsQueue(name: string): boolean {
     const token = this.tokens.get(name);
     return token !== undefined && !this.leaving.has(name) && (this.placement?.isStillOwner(name, token, this.c.completionWithinMs) ?? false);
+  }
+
+  absentBudget(name: string): { partition: number; budget: number } {
+    return { partition: this.c.partitionOf(name), budget: this.c.absentPerPartition };
   }
 
   ownership(): DispatchOwnership {

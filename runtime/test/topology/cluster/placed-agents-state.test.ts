@@ -52,6 +52,7 @@ function setup() {
     deployments: { has: () => true } as unknown as ClusterDeployments,
     partitionOf: () => 3,
     completionWithinMs: 0,
+    absentPerPartition: 128,
     stateLoaded: async () => {
       world.asked += 1;
       return world.loaded;
