@@ -108,12 +108,9 @@ export class PlacedAgents implements AgentResidency {
       else if (e.type === 'deactivate') guarded(e.agent, e.type, () => this.onDeactivate(e.agent, e.reason));
     }, ['activate', 'deactivate']);
     this.unwatch = this.c.registry.watch((e) => {
-      if (e.kind !== 'agent-put' || !this.agents.has(e.agent.name)) return;
-      const name = e.agent.name;
-      const wasAbsent = isAbsent(this.agents.get(name));
-      if (e.agent.absentSince !== undefined && !wasAbsent) void this.serial(name, () => this.leaveQueue(name));
-      else if (e.agent.absentSince === undefined && wasAbsent) void this.serial(name, () => this.returnFromAbsence(name));
-      else void this.serial(name, () => this.swap(name));
+      // One step per put, deciding when it runs (after the steps queued before it), from the record
+      // then: a deploy right after a `stop --keep-queue` is seen as what it is, whatever ran meanwhile.
+      if (e.kind === 'agent-put' && this.agents.has(e.agent.name)) void this.serial(e.agent.name, () => this.reconcile(e.agent.name));
     });
     this.mailboxes.start();
   }
@@ -417,6 +414,24 @@ export class PlacedAgents implements AgentResidency {
   }
 
   /**
+   * The registry record of an agent held here changed: compare it, read now, with the local agent.
+   * Absent record, local not absent → leave the queue; record deployed again, local absent →
+   * return; otherwise an upgrade or a new deployment of the name (swap).
+   */
+  private async reconcile(agent: string): Promise<void> {
+    const local = this.agents.get(agent);
+    const record = await this.c.registry.getAgent(agent);
+    if (!local || !record) return; // undeployed: the deactivation tears it down
+    if (record.absentSince !== undefined) {
+      if (!isAbsent(local)) await this.leaveQueue(agent);
+    } else if (isAbsent(local)) {
+      await this.returnFromAbsence(agent);
+    } else {
+      await this.swap(agent);
+    }
+  }
+
+  /**
    * Stopped with its queue kept, on the node that holds it: the message in hand finishes (unless
    * forced), the instance stops, the mailbox stays — the queue. Its pending timers stay for the
    * next instance (onStopped, not undeployed), its subscriptions with the queue (decision 2050).
@@ -472,7 +487,9 @@ export class PlacedAgents implements AgentResidency {
     const local = this.agents.get(agent);
     if (!local || (local.state !== 'running' && local.state !== 'failed')) return;
     const next = await this.c.registry.getAgent(agent);
-    if (!next || next.version <= local.record.version) return;
+    // A newer version, or another deployment of the name (its own `createdAt`, from version 1 again:
+    // a deploy over a name stopped with its queue kept, decision 1990).
+    if (!next || next.absentSince !== undefined || (next.version <= local.record.version && next.createdAt === local.record.createdAt)) return;
     const token = this.tokens.get(agent);
     const previous = local.record;
     const wasRunning = local.state === 'running';
