@@ -12,6 +12,7 @@
  * - a flood for one absent agent (queue 20) is held to its partition's budget, the rest
  *   dead-lettered once, and another agent on the same partition still gets its messages;
  * - a deploy right after `stop --keep-queue`, without waiting: the new deployment runs;
+ * - an absent TTL longer than the deliveries topic keeps a message is refused at deploy;
  * - the holder killed (-9): a survivor holds the same queue; a deploy delivers each once.
  * The TTL runs on the nodes' real clock (they are separate processes); the injected clock of the
  * single-node test (test/bus/absent-queue.test.ts) covers the hour-long wait.
@@ -173,6 +174,16 @@ test('a deploy right after stop --keep-queue, without waiting: the new deploymen
   await waitFor('the new deployment to handle a message', () => allObservations(js).some((o) => o.key === `${SWAPPER}:2` && o.count !== undefined), 30_000, 100);
   await waitFor('the first message handled', () => allObservations(js).some((o) => o.key === `${SWAPPER}:1`), 30_000, 100);
   assert.equal((await holder.client.getAgent(SWAPPER)).state, 'running');
+});
+
+test('an absent TTL past the deliveries topic\'s retention is refused typed', { timeout: 30_000 }, async () => {
+  // Kafka would delete such a message before it expires: lost at a failover, without a dead letter.
+  await assert.rejects(c1.deploy({ name: 'long-wait', config: {}, limits: { absentTtlMs: 7 * 24 * 3_600_000 } }, PROBE()), (err: { code?: string; message?: string; hint?: string }) => {
+    assert.equal(err.code, 'api.invalid');
+    assert.match(err.message ?? '', /absent_ttl_ms.*retention/);
+    assert.match(err.hint ?? '', /--absent-ttl of at most 167h/);
+    return true;
+  });
 });
 
 test('the holder killed while the agent is absent: a survivor holds the same queue, a deploy delivers each once', { timeout: 90_000 }, async (t) => {

@@ -259,6 +259,17 @@ export class AgentLifecycle {
   }
 
   /**
+   * A cluster's log deletes records after its retention (decision 1990, *Cluster*): a message
+   * waiting longer for an absent agent would be lost without a dead letter at a failover.
+   */
+  private refuseAbsentTtlPastRetention(ttlMs: number): void {
+    const max = this.residency.maxAbsentTtlMs;
+    if (max === undefined || ttlMs <= max) return;
+    throw new InvalidArgumentError('limits.absent_ttl_ms', `an absent TTL of ${ttlMs} ms is longer than this cluster keeps a message (${max} ms: the deliveries topic's retention less an hour)`,
+      `deploy with --absent-ttl of at most ${Math.floor(max / 3_600_000)}h (a node's default --absent-ttl counts when the deploy gives none)`);
+  }
+
+  /**
    * Absent here, with the agent's own bound (its deployment's, else the node's defaults). Not
    * fenced by the claim (a cluster): admission, the display and edge admission follow the local
    * agent; only what ends messages (trim, expiry) asks `holdsQueue` first, letter by letter.
@@ -271,7 +282,9 @@ export class AgentLifecycle {
     const limits = local.record.limits;
     const since = stopped ? local.record.absentSince : this.o.killSwitch?.suspendedSince?.(name);
     return {
-      queue: limits.absentQueue ?? this.o.defaults.absentQueue, ttlMs: limits.absentTtlMs ?? this.o.defaults.absentTtlMs,
+      queue: limits.absentQueue ?? this.o.defaults.absentQueue,
+      // A node's default (or an older deployment) past a cluster's retention expires at its edge.
+      ttlMs: Math.min(limits.absentTtlMs ?? this.o.defaults.absentTtlMs, this.residency.maxAbsentTtlMs ?? Number.POSITIVE_INFINITY),
       ...(since !== undefined ? { since } : {}),
     };
   }
@@ -352,6 +365,7 @@ export class AgentLifecycle {
     if (spec.kind !== undefined) return this.deployKind(spec, artifact);
     const trust = this.trust(spec.name, artifact); // before anything is prepared or stored
     const limits = this.limits(spec.limits, this.o.defaults);
+    this.refuseAbsentTtlPastRetention(limits.absentTtlMs ?? this.o.defaults.absentTtlMs);
     const { digest } = await this.o.host.prepare(artifact.bytes); // validates before anything is stored
     await this.o.artifacts.put(artifact.bytes); // cluster: etcd first, every node can fetch it once this resolves
     const now = Date.now();
@@ -454,6 +468,7 @@ export class AgentLifecycle {
     }
     const trust = this.trust(spec.name, artifact);
     const limits = this.limits(spec.limits, previous.limits);
+    this.refuseAbsentTtlPastRetention(limits.absentTtlMs ?? this.o.defaults.absentTtlMs);
     const { digest } = await this.o.host.prepare(artifact.bytes); // a bad artifact leaves the old version running
     await this.o.artifacts.put(artifact.bytes);
     const next: AgentRecord = {

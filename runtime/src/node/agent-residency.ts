@@ -44,6 +44,11 @@ export interface AgentResidency {
    * Absent (embedded): no such bound.
    */
   absentBudget?(name: string): { partition: number; budget: number } | undefined;
+  /**
+   * Cluster: the longest absent TTL a message may wait (decision 1990): below the log's retention,
+   * so Kafka never deletes a waiting message before the holder expires it with a dead letter.
+   */
+  readonly maxAbsentTtlMs?: number;
   /** The fencing the dispatcher applies before recording a completion (embedded: none). */
   ownership(): DispatchOwnership | undefined;
   /** Deliveries arrived for `agent` (called by the bus's consumer). */

@@ -89,6 +89,11 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   }
 
   /** Partitions of the deliveries topic (known after open()). */
+  /** How long the deliveries topic keeps a record (its `retention.ms`, as created). */
+  get retentionMs(): number {
+    return this.o.retentionMs;
+  }
+
   get partitionCount(): number {
     return this.live().layout.partitions;
   }

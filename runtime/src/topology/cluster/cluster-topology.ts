@@ -133,7 +133,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     residency(context) {
       const placed = new PlacedAgents(context, {
         registry, deployments, partitionOf: (a) => log.partitionOf(a), completionWithinMs: c.completionWithinMs,
-        absentPerPartition: c.absentPerPartition,
+        absentPerPartition: c.absentPerPartition, retentionMs: log.retentionMs,
         stateLoaded: (a) => log.stateLoaded(a),
       });
       agents = placed;

@@ -43,6 +43,8 @@ export interface PlacedAgentsOptions {
   completionWithinMs: number;
   /** Absent deliveries one partition may hold (decision 1990, *Cluster*): see ClusterOptions.maxPendingPerPartition. */
   absentPerPartition: number;
+  /** The deliveries topic's retention (ms): an absent TTL stays an hour below it (decision 1990). */
+  retentionMs: number;
   /**
    * True once this node consumes the agent's partition and has read the agents' state in it
    * (KafkaMessageLog.stateLoaded); false while the partition is not assigned here yet.
@@ -133,6 +135,10 @@ export class PlacedAgents implements AgentResidency {
   holdsQueue(name: string): boolean {
     const token = this.tokens.get(name);
     return token !== undefined && !this.leaving.has(name) && (this.placement?.isStillOwner(name, token, this.c.completionWithinMs) ?? false);
+  }
+
+  get maxAbsentTtlMs(): number {
+    return Math.max(0, this.c.retentionMs - ABSENT_TTL_RETENTION_MARGIN_MS);
   }
 
   absentBudget(name: string): { partition: number; budget: number } {
@@ -433,8 +439,8 @@ export class PlacedAgents implements AgentResidency {
 
   /**
    * Stopped with its queue kept, on the node that holds it: the message in hand finishes (unless
-   * forced), the instance stops, the mailbox stays — the queue. Its pending timers stay for the
-   * next instance (onStopped, not undeployed), its subscriptions with the queue (decision 2050).
+   * forced), the instance stops, the mailbox stays — the queue. Its pending timers and directory
+   * entry go, as on one node; its subscriptions stay with the queue (decision 2050).
    */
   private async leaveQueue(agent: string): Promise<void> {
     const local = this.agents.get(agent);
@@ -446,7 +452,11 @@ export class PlacedAgents implements AgentResidency {
     await this.opts.host.stop(agent, force).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
     local.record = next;
     local.state = 'stopped';
-    await this.opts.onStopped(agent, false, true).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `after the stop: ${(err as Error).message}`));
+    // As on one node (decision 1990): its timers go with the instance's work in progress (they would
+    // otherwise fire into whatever is deployed next under the name), its directory entry goes, its
+    // subscriptions stay with the queue.
+    await this.opts.onStopped(agent, true, true).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `pending timers not removed: ${(err as Error).message}`));
+    await this.c.registry.deregisterDf(this.opts.messaging.agentId(agent).name).catch(() => {}); // not registered: fine
     agentLog(this.opts.events, agent, 'info', `stopped on node ${this.opts.nodeId} with its queue kept (${this.opts.messaging.mailboxDepth(agent)} waiting)`);
   }
 
@@ -570,6 +580,9 @@ export class PlacedAgents implements AgentResidency {
     return next;
   }
 }
+
+/** An absent TTL stays this far below the log's retention: the sweep has time to dead-letter it first. */
+const ABSENT_TTL_RETENTION_MARGIN_MS = 3_600_000;
 
 /** Held here as stopped with its queue kept (decision 1990): no instance, its mailbox is the queue. */
 function isAbsent(local: LocalAgent | undefined): boolean {

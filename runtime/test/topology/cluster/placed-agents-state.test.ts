@@ -53,6 +53,7 @@ function setup() {
     partitionOf: () => 3,
     completionWithinMs: 0,
     absentPerPartition: 128,
+    retentionMs: 7 * 24 * 3_600_000,
     stateLoaded: async () => {
       world.asked += 1;
       return world.loaded;
