@@ -263,7 +263,7 @@ export class Bus implements OutboxSender {
    * Dead-letters `taken` (out of `agent`'s absent queue) with `reason`, its senders told. Fenced
    * like a completion (decision 1990, *Cluster*): `stillHeld` false (this node's claim is lapsing)
    * puts it and the rest back, in order, to the front of their senders' queues; a delivery whose
-   * partition is no longer this node's (`log.holds` false, or the log refusing `bus.kafka.not-owner`)
+   * partition is no longer this node's (the log's `holds` false, or the log refusing `bus.kafka.not-owner`)
    * is dropped from this mailbox — the next owner hands it out again — and nothing is written for
    * it. A letter that cannot be written for another reason goes back with the rest (pending in the
    * log still; the next sweep tries again).
