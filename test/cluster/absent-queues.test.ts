@@ -74,13 +74,15 @@ before(async () => {
   c1 = clients.get('n1')!;
   js = journals(nodes);
   const probe = PROBE();
+  // Two uploads per node at once (a node takes at most four).
+  const [a, b, c] = [...clients.values()] as [CaxtonClient, CaxtonClient, CaxtonClient];
   await Promise.all([
-    c1.deploy({ name: KEEPER, config: { state: '1' }, limits: { absentQueue: QUEUE } }, probe),
-    c1.deploy({ name: FLEETING, config: {}, limits: { absentTtlMs: 1500 } }, probe),
-    c1.deploy({ name: DOZING, config: {}, limits: { absentQueue: 2 } }, probe),
-    c1.deploy({ name: FLOOD, config: {}, limits: { absentQueue: FLOOD_QUEUE } }, probe),
-    c1.deploy({ name: NEIGHBOUR, config: {}, limits: {} }, probe),
-    c1.deploy({ name: SWAPPER, config: {}, limits: {} }, probe),
+    a.deploy({ name: KEEPER, config: { state: '1' }, limits: { absentQueue: QUEUE } }, probe),
+    a.deploy({ name: FLEETING, config: {}, limits: { absentTtlMs: 1500 } }, probe),
+    b.deploy({ name: DOZING, config: {}, limits: { absentQueue: 2 } }, probe),
+    b.deploy({ name: FLOOD, config: {}, limits: { absentQueue: FLOOD_QUEUE } }, probe),
+    c.deploy({ name: NEIGHBOUR, config: {}, limits: {} }, probe),
+    c.deploy({ name: SWAPPER, config: {}, limits: {} }, probe),
   ]);
   await warmUp(c1, [KEEPER, FLEETING, DOZING, FLOOD, NEIGHBOUR, SWAPPER], js);
 });
