@@ -56,6 +56,8 @@ export interface BusOptions {
 export const ABSENT_TTL_REASON = 'absent-ttl';
 /** The first word of the reason of a message dead-lettered past its absent receiver's bound, in a cluster (decision 1990). */
 export const ABSENT_QUEUE_FULL_REASON = 'absent-queue-full';
+/** A shared log's refusal of a delivery whose partition moved to another node (KafkaNotOwnerError). */
+const NOT_OWNER = 'bus.kafka.not-owner';
 
 export class Bus implements OutboxSender {
   readonly platformId: AgentId;
@@ -258,10 +260,13 @@ export class Bus implements OutboxSender {
   }
 
   /**
-   * Dead-letters `taken` (out of `agent`'s absent queue) with `reason`, its senders told. A letter
-   * that cannot be written, or one this node may no longer write (`stillHeld` false: a cluster
-   * fences each letter like a completion), goes back with the rest to the front of their senders'
-   * queues, in order, pending in the log still; the next sweep tries again (or the next holder).
+   * Dead-letters `taken` (out of `agent`'s absent queue) with `reason`, its senders told. Fenced
+   * like a completion (decision 1990, *Cluster*): `stillHeld` false (this node's claim is lapsing)
+   * puts it and the rest back, in order, to the front of their senders' queues; a delivery whose
+   * partition is no longer this node's (the log's `holds` false, or the log refusing `bus.kafka.not-owner`)
+   * is dropped from this mailbox — the next owner hands it out again — and nothing is written for
+   * it. A letter that cannot be written for another reason goes back with the rest (pending in the
+   * log still; the next sweep tries again).
    */
   private async deadLetterAbsent(agent: string, taken: Delivery[], reason: string, kind: string, stillHeld?: () => boolean): Promise<number> {
     let n = 0;
@@ -271,9 +276,11 @@ export class Bus implements OutboxSender {
         this.mailboxes.restore(taken.slice(i));
         break;
       }
+      if (this.opts.log.holds?.(d) === false) continue; // another node's now: dropped here
       try {
         await this.opts.log.deadLetter({ delivery: d, reason, attempts: 0, at: this.now() });
-      } catch {
+      } catch (err) {
+        if ((err as { code?: string }).code === NOT_OWNER) continue; // as above: refused before it was written
         this.mailboxes.restore(taken.slice(i));
         break;
       }
@@ -350,7 +357,7 @@ export class Bus implements OutboxSender {
     /** The mailbox each delivery reserved a slot of (same index as `deliveries`). */
     const reservations: Mailbox[] = [];
     let duplicates: string[] | undefined;
-    let absentFull: { agent: string; limit: number }[] | undefined;
+    let absentFull: { agent: string; limit: number; partitionBudget?: number }[] | undefined;
     let passedOver: { receiver: string; reason: string }[] | undefined;
     let circuitOpen: { agent: string; state: 'open' | 'half-open'; retryAfterMs: number; failures: number }[] | undefined;
     const senderName = msg.sender?.name ?? '';
@@ -433,7 +440,7 @@ export class Bus implements OutboxSender {
           continue;
         }
         refused.push({ receiver: receiver.name, reason: 'absent-queue-full' });
-        (absentFull ??= []).push({ agent: name, limit: absent.queue });
+        (absentFull ??= []).push({ agent: name, limit: absent.queue, ...(absent.partitionBudget !== undefined ? { partitionBudget: absent.partitionBudget } : {}) });
         continue;
       }
       box.reserve(1);
@@ -447,7 +454,7 @@ export class Bus implements OutboxSender {
       const first = refused[0]!;
       if (first.reason === 'mailbox-full') throw new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id });
       if (first.reason === 'circuit-open') throw new CircuitOpenError(circuitOpen![0]!, { messageId: id });
-      if (first.reason === 'absent-queue-full') throw new AbsentQueueFullError(absentFull![0]!.agent, absentFull![0]!.limit, { messageId: id });
+      if (first.reason === 'absent-queue-full') throw new AbsentQueueFullError(absentFull![0]!.agent, absentFull![0]!.limit, { messageId: id }, absentFull![0]!.partitionBudget);
       if (first.reason === 'activation-limit') {
         throw new ActivationLimitError({ agent: first.receiver, limit: port.activationLimit?.() ?? 0, retryAfterMs: port.activationRetryAfterMs?.() ?? 1000 }, { messageId: id });
       }

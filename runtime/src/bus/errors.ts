@@ -36,11 +36,14 @@ export class CircuitOpenError extends CaxtonError {
  * reached its `absentQueue` limit (decision 1990). Nothing of this send was accepted.
  */
 export class AbsentQueueFullError extends CaxtonError {
-  constructor(agent: string, limit: number, context: ErrorContext = {}) {
+  /** `partitionBudget`: a cluster's absent deliveries per partition held the queue below its own bound. */
+  constructor(agent: string, limit: number, context: ErrorContext = {}, partitionBudget?: number) {
     super('bus.absent-queue-full', `agent ${agent} is absent and already has ${limit} messages waiting for it (its absent queue is full)`, {
       kind: 'resource-exhausted',
-      context: { agent, limit, ...context },
-      hint: `nothing was accepted; retry once ${agent} is deployed or resumed again (\`caxton agents ${agent}\` shows its queue), or deploy it with a larger --absent-queue`,
+      context: { agent, limit, ...(partitionBudget !== undefined ? { partitionBudget } : {}), ...context },
+      hint: partitionBudget === undefined
+        ? `nothing was accepted; retry once ${agent} is deployed or resumed again (\`caxton agents ${agent}\` shows its queue), or deploy it with a larger --absent-queue`
+        : `nothing was accepted; in a cluster the absent agents of one bus partition keep ${partitionBudget} messages together (half the partition's window of pending deliveries, so the partition's other agents keep getting theirs); retry once ${agent} is deployed or resumed again (\`caxton agents ${agent}\` shows its queue)`,
     });
   }
 }

@@ -49,6 +49,12 @@ export interface MessageLog {
   consume(handler: DeliveryHandler): void;
   /** Bounded dedup index: was this delivery id completed (within the retention window)? */
   hasCompleted?(id: string): boolean;
+  /**
+   * Is `delivery` handed out here and its partition still this node's (a log whose consumers share
+   * partitions: Kafka)? False: another node owns it now and hands it out again — completing or
+   * dead-lettering it here would be refused `bus.kafka.not-owner`. Absent: every delivery is this node's.
+   */
+  holds?(delivery: Pick<Delivery, 'id' | 'receiver'>): boolean;
   /** Durably record completion. */
   complete(records: readonly CompletionRecord[]): Promise<void>;
   /**

@@ -18,6 +18,11 @@ export interface AbsentQueueLimits {
   ttlMs: number;
   /** When the agent became absent (ms since the epoch), if known. */
   since?: number;
+  /**
+   * Cluster: `queue` is held down by its partition's absent budget (this many absent deliveries per
+   * partition, shared by the partition's absent agents, first come; decision 1990 *Cluster*).
+   */
+  partitionBudget?: number;
 }
 
 /**

@@ -240,18 +240,55 @@ export class AgentLifecycle {
   /**
    * Absent (decision 1990): stopped with its queue kept, or suspended, on the node that holds its
    * queue — every node for its agents (embedded), the agent's claim holder (cluster: the queue
-   * follows placement, and a node whose claim is about to lapse holds nothing). Its messages wait,
-   * bounded by its deployment's `absentQueue` and `absentTtlMs` (else the node's defaults).
+   * follows placement). Its messages wait, bounded by its deployment's `absentQueue` and
+   * `absentTtlMs` (else the node's defaults) and, in a cluster, by its partition's absent budget.
    */
   absence(name: string): AbsentQueueLimits | undefined {
+    const own = this.ownAbsence(name);
+    if (own === undefined) return undefined;
+    const budget = this.residency.absentBudget?.(name);
+    if (budget === undefined) return own;
+    // A cluster (decision 1990, *Cluster*): the absent deliveries of one partition stay within its
+    // budget, below the consumer's window, or one absent agent would stall its partition's others.
+    // The budget is shared first come: what the partition's other absent agents hold (each within
+    // its own bound) is not this agent's.
+    let others = 0;
+    for (const other of this.local.names()) {
+      if (other === name || this.residency.absentBudget?.(other)?.partition !== budget.partition) continue;
+      const limits = this.ownAbsence(other);
+      if (limits !== undefined) others += Math.min(limits.queue, this.o.messaging.mailboxDepth(other));
+    }
+    const room = Math.max(0, budget.budget - others);
+    return room < own.queue ? { ...own, queue: room, partitionBudget: budget.budget } : own;
+  }
+
+  /**
+   * A cluster's log deletes records after its retention (decision 1990, *Cluster*): a message
+   * waiting longer for an absent agent would be lost without a dead letter at a failover.
+   */
+  private refuseAbsentTtlPastRetention(ttlMs: number): void {
+    const max = this.residency.maxAbsentTtlMs;
+    if (max === undefined || ttlMs <= max) return;
+    throw new InvalidArgumentError('limits.absent_ttl_ms', `an absent TTL of ${ttlMs} ms is longer than this cluster keeps a message (${max} ms: the deliveries topic's retention less an hour)`,
+      `deploy with --absent-ttl of at most ${Math.floor(max / 3_600_000)}h (a node's default --absent-ttl counts when the deploy gives none)`);
+  }
+
+  /**
+   * Absent here, with the agent's own bound (its deployment's, else the node's defaults). Not
+   * fenced by the claim (a cluster): admission, the display and edge admission follow the local
+   * agent; only what ends messages (trim, expiry) asks `holdsQueue` first, letter by letter.
+   */
+  private ownAbsence(name: string): AbsentQueueLimits | undefined {
     const local = this.local.get(name);
-    if (local === undefined || !this.holdsQueue(name)) return undefined;
+    if (local === undefined) return undefined;
     const stopped = local.state === 'stopped' && local.record.absentSince !== undefined;
     if (!stopped && !(this.o.killSwitch?.isSuspended?.(name) ?? false)) return undefined;
     const limits = local.record.limits;
     const since = stopped ? local.record.absentSince : this.o.killSwitch?.suspendedSince?.(name);
     return {
-      queue: limits.absentQueue ?? this.o.defaults.absentQueue, ttlMs: limits.absentTtlMs ?? this.o.defaults.absentTtlMs,
+      queue: limits.absentQueue ?? this.o.defaults.absentQueue,
+      // A node's default (or an older deployment) past a cluster's retention expires at its edge.
+      ttlMs: Math.min(limits.absentTtlMs ?? this.o.defaults.absentTtlMs, this.residency.maxAbsentTtlMs ?? Number.POSITIVE_INFINITY),
       ...(since !== undefined ? { since } : {}),
     };
   }
@@ -332,6 +369,7 @@ export class AgentLifecycle {
     if (spec.kind !== undefined) return this.deployKind(spec, artifact);
     const trust = this.trust(spec.name, artifact); // before anything is prepared or stored
     const limits = this.limits(spec.limits, this.o.defaults);
+    this.refuseAbsentTtlPastRetention(limits.absentTtlMs ?? this.o.defaults.absentTtlMs);
     const { digest } = await this.o.host.prepare(artifact.bytes); // validates before anything is stored
     await this.o.artifacts.put(artifact.bytes); // cluster: etcd first, every node can fetch it once this resolves
     const now = Date.now();
@@ -434,6 +472,7 @@ export class AgentLifecycle {
     }
     const trust = this.trust(spec.name, artifact);
     const limits = this.limits(spec.limits, previous.limits);
+    this.refuseAbsentTtlPastRetention(limits.absentTtlMs ?? this.o.defaults.absentTtlMs);
     const { digest } = await this.o.host.prepare(artifact.bytes); // a bad artifact leaves the old version running
     await this.o.artifacts.put(artifact.bytes);
     const next: AgentRecord = {

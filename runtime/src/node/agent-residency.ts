@@ -38,6 +38,18 @@ export interface AgentResidency {
    * (every agent is local). Cluster: it holds the agent's claim, with the completion margin.
    */
   holdsQueue?(name: string): boolean;
+  /**
+   * Cluster (decision 1990, *Cluster*): the partition `name`'s deliveries go to, and how many absent
+   * deliveries one partition may hold on its node — below the consumer's window of pending
+   * deliveries per partition, so absent mail never stalls the partition's other agents.
+   * Absent (embedded): no such bound.
+   */
+  absentBudget?(name: string): { partition: number; budget: number } | undefined;
+  /**
+   * Cluster: the longest absent TTL a message may wait (decision 1990): below the log's retention,
+   * so Kafka never deletes a waiting message before the holder expires it with a dead letter.
+   */
+  readonly maxAbsentTtlMs?: number;
   /** The fencing the dispatcher applies before recording a completion (embedded: none). */
   ownership(): DispatchOwnership | undefined;
   /** Deliveries arrived for `agent` (called by the bus's consumer). */

@@ -388,11 +388,15 @@ async function startOnTopology(
   // Absent agents' queues (decision 1990): messages past their TTL are dead-lettered `absent-ttl`.
   const absentSweeper = new AbsentQueueSweeper({
     agents, expire: async (agent, ttlMs, since) => {
-      // In a cluster, sends through other nodes reach this (the holding) node's queue unbounded: trimmed here first.
-      const held = (): boolean => agents.holdsQueue(agent);
+      // Asked before each letter: still absent here (not deployed again meanwhile) and, in a
+      // cluster, still this node's to hold (the claim with its margin: the fence of a completion).
+      const held = (): boolean => agents.absence(agent) !== undefined && agents.holdsQueue(agent);
+      // Expiry first: what it takes out makes room before anything is trimmed past the bound.
+      const expired = await bus.expireAbsent(agent, ttlMs, since, held);
+      // In a cluster, sends through other nodes reach this (the holding) node's queue unbounded: trimmed here.
       const limit = agents.absence(agent)?.queue;
-      const trimmed = limit === undefined || agents.ownership() === undefined ? 0 : await bus.trimAbsent(agent, limit, held);
-      return trimmed + await bus.expireAbsent(agent, ttlMs, since, held);
+      const trimmed = limit === undefined || agents.ownership() === undefined || !held() ? 0 : await bus.trimAbsent(agent, limit, held);
+      return expired + trimmed;
     }, noteAbsence: (agent) => bus.noteAbsence(agent), intervalMs: options.absentSweepMs ?? DEFAULT_ABSENT_SWEEP_MS,
     warn: (agent, message) => logs.append(agent, { level: 'warn', message: `[caxton] ${message}`, at: Date.now() }),
   });

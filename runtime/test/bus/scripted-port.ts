@@ -8,6 +8,7 @@ import { Bus } from '../../src/bus/bus.js';
 import { BusEvents, type BusEvent } from '../../src/bus/events.js';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
 import type { CompletionRecord, DeadLetter } from '../../src/bus/message-log.js';
+import { KafkaNotOwnerError } from '../../src/bus/kafka/errors.js';
 import type { ExecutionOutcome, ExecutionResult, WorkItem } from '../../src/bus/executor.js';
 import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind , RemoteTransport } from '../../src/bus/port.js';
 import type { DispatchLimits } from '../../src/bus/dispatch-loop.js';
@@ -30,6 +31,8 @@ export class ScriptedPort implements BusPort {
   readonly notRunnable = new Set<string>();
   gate: ProtocolGate | undefined;
   transport: RemoteTransport | undefined;
+  /** Agents absent here (decision 1990) with their bounds; unset: none is. */
+  absence: BusPort['absence'];
   ownership: DispatchOwnership | undefined;
   script: Script = () => ({});
   /** Every batch `execute` got, in order. */
@@ -140,7 +143,20 @@ export class RecordingLog extends MemoryMessageLog {
     return super.commitState(agent, writes);
   }
 
+  /** Deliveries whose partition moved to another node: `holds` says so, dead letters are refused. */
+  readonly movedAway = new Set<string>();
+  /** Dead letters of these are refused `bus.kafka.not-owner` (a revocation `holds` did not see yet). */
+  notOwner: (d: Delivery) => boolean = () => false;
+
+  holds(d: Pick<Delivery, 'id'>): boolean {
+    return !this.movedAway.has(d.id);
+  }
+
   override async deadLetter(letter: DeadLetter): Promise<void> {
+    if (this.movedAway.has(letter.delivery.id) || this.notOwner(letter.delivery)) {
+      this.ops.push(`dead-letter-refused:${letter.delivery.id}`);
+      throw new KafkaNotOwnerError([letter.delivery.id]);
+    }
     this.ops.push(`dead-letter:${letter.delivery.id}`);
     return super.deadLetter(letter);
   }

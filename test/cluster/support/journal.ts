@@ -27,6 +27,8 @@ export class Journal {
   readonly observations: Observation[] = [];
   /** Delivery id → when this node recorded its completion. */
   readonly completions = new Map<string, number>();
+  /** Delivery ids this node wrote a dead letter for, one entry per letter (a second letter shows twice). */
+  readonly deadLetters: string[] = [];
   private offset = 0;
   private rest = '';
 
@@ -69,6 +71,9 @@ export class Journal {
     } else if (line.startsWith('C ')) {
       const [, at, ...ids] = line.split(' ');
       for (const id of ids) this.completions.set(id, Number(at));
+    } else if (line.startsWith('D ')) {
+      const id = line.split(' ')[2];
+      if (id) this.deadLetters.push(id);
     }
   }
 }

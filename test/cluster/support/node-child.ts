@@ -6,6 +6,7 @@
  *   S <ms> <pid>                 started
  *   R <ms> <content>             a message to the operator (the probes' observations)
  *   C <ms> <delivery id> …       these completions are durable (Kafka committed them)
+ *   D <ms> <delivery id>         this node wrote a dead letter for it (every one, not deduplicated)
  *   E <ms>                       stopped cleanly
  *
  *   node node-child.js '<StartNodeOptions JSON>' <journal file>
@@ -27,7 +28,8 @@ const node = await startNode(options);
 node.events.on((e) => {
   if (e.type === 'external' && e.message.performative === 'inform') write(`R ${Date.now()} ${e.message.content ?? ''}`);
   else if (e.type === 'completed') write(`C ${Date.now()} ${e.deliveryIds.join(' ')}`);
-}, ['external', 'completed']);
+  else if (e.type === 'dead-lettered') write(`D ${Date.now()} ${e.deliveryId}`);
+}, ['external', 'completed', 'dead-lettered']);
 process.stdout.write(`${JSON.stringify({ event: 'serving', address: `${options.apiHost}:${node.apiPort}`, nodeId: node.nodeId })}\n`);
 
 let stopping = false;

@@ -89,6 +89,11 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
   }
 
   /** Partitions of the deliveries topic (known after open()). */
+  /** How long the deliveries topic keeps a record (its `retention.ms`, as created). */
+  get retentionMs(): number {
+    return this.o.retentionMs;
+  }
+
   get partitionCount(): number {
     return this.live().layout.partitions;
   }
@@ -314,8 +319,18 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     return this.live().agentState.committedMarker(agent);
   }
 
+  /** Handed out here and its partition still assigned here (or completed here already). */
+  holds(delivery: Pick<Delivery, 'id' | 'receiver'>): boolean {
+    const s = this.live();
+    return (s.consumer.tracker(s.partitionOf.of(delivery.receiver))?.has(delivery.id) ?? false) || this.completed.has(delivery.id);
+  }
+
   async deadLetter(letter: DeadLetter): Promise<void> {
     const s = this.live();
+    // Fenced before the letter is written (decision 1990, *Cluster*): a delivery whose partition
+    // moved is the next owner's, which hands it out again; a letter written here would be a second
+    // fate for it. (The window left is this one write: a revocation during it.)
+    if (!this.holds(letter.delivery)) throw new KafkaNotOwnerError([letter.delivery.id]);
     await s.deadLetters.append([encodeDeadLetter(letter)]);
     await this.complete([{ id: letter.delivery.id, receiver: letter.delivery.receiver }]);
   }

@@ -94,6 +94,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     ...(c.partitions !== undefined ? { partitions: c.partitions } : {}),
     sessionTimeoutMs: c.sessionTimeoutMs,
     openTimeoutMs: c.kafkaOpenTimeoutMs,
+    maxPendingPerPartition: c.maxPendingPerPartition,
   });
   log.events.on(onKafkaEvent, ['assignment', 'consumer-crash', 'commit-retry', 'append-retry', 'state-load-failed', 'state-repair-failed']);
   // Both at once: an unreachable etcd is reported in milliseconds, not after Kafka's timeout.
@@ -134,6 +135,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     residency(context) {
       const placed = new PlacedAgents(context, {
         registry, deployments, partitionOf: (a) => log.partitionOf(a), completionWithinMs: c.completionWithinMs,
+        absentPerPartition: c.absentPerPartition, retentionMs: log.retentionMs,
         stateLoaded: (a) => log.stateLoaded(a),
       });
       agents = placed;

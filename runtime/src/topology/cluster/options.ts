@@ -35,6 +35,13 @@ export interface ClusterOptions {
    * time a Kafka offset commit may take (decision 0702's `withinMs`). Default 1000.
    */
   completionWithinMs?: number;
+  /**
+   * Deliveries of one partition handed out and not yet completed before the node stops fetching
+   * that partition (the Kafka consumer's window). Default 256. Absent agents' queues (decision 1990)
+   * are such deliveries: one partition's absent agents hold at most half of it together
+   * (`absentPerPartition`), so they never stall the partition's other agents.
+   */
+  maxPendingPerPartition?: number;
 }
 
 export interface ResolvedClusterOptions {
@@ -48,6 +55,9 @@ export interface ResolvedClusterOptions {
   drainTimeoutMs: number;
   kafkaOpenTimeoutMs: number;
   completionWithinMs: number;
+  maxPendingPerPartition: number;
+  /** Half the window (decision 1990, *Cluster*): what a partition's absent queues hold together at most. */
+  absentPerPartition: number;
 }
 
 /** Usable in an etcd key, a Kafka topic name and a consumer group id alike. */
@@ -60,6 +70,7 @@ export const CLUSTER_DEFAULTS = {
   drainTimeoutMs: 5000,
   kafkaOpenTimeoutMs: 10_000,
   completionWithinMs: 1000,
+  maxPendingPerPartition: 256,
 } as const;
 
 function invalid(what: string, hint: string): CaxtonError {
@@ -77,6 +88,7 @@ export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOp
     throw invalid(`cluster name "${name}" is not usable`, 'use 1-48 characters: lower-case letters, digits, "_" and "-", starting with a letter or digit');
   }
   const leaseTtlSeconds = positiveInt(o.leaseTtlSeconds ?? CLUSTER_DEFAULTS.leaseTtlSeconds, 'the lease TTL (s)', 1, 'a dead node\'s agents stay unowned this long; 5 s is the default');
+  const maxPendingPerPartition = positiveInt(o.maxPendingPerPartition ?? CLUSTER_DEFAULTS.maxPendingPerPartition, 'the pending deliveries per partition', 2, 'the consumer\'s window per partition; half of it is what absent agents may hold per partition');
   const sessionTimeoutMs = positiveInt(o.sessionTimeoutMs ?? CLUSTER_DEFAULTS.sessionTimeoutMs, 'the Kafka session timeout (ms)', 1000, 'it must also lie within the broker\'s group.min/max.session.timeout.ms (6000-1800000 by default)');
   return {
     name,
@@ -89,5 +101,7 @@ export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOp
     drainTimeoutMs: positiveInt(o.drainTimeoutMs ?? CLUSTER_DEFAULTS.drainTimeoutMs, 'the drain timeout (ms)', 0, 'how long in-flight work may finish before a hand-off'),
     kafkaOpenTimeoutMs: positiveInt(o.kafkaOpenTimeoutMs ?? CLUSTER_DEFAULTS.kafkaOpenTimeoutMs, 'the Kafka open timeout (ms)', 500, 'how long start-up waits for a broker to answer'),
     completionWithinMs: positiveInt(o.completionWithinMs ?? CLUSTER_DEFAULTS.completionWithinMs, 'the completion margin (ms)', 0, 'keep it well below the lease TTL'),
+    maxPendingPerPartition,
+    absentPerPartition: Math.floor(maxPendingPerPartition / 2),
   };
 }

@@ -41,6 +41,10 @@ export interface PlacedAgentsOptions {
   partitionOf: (agent: string) => number;
   /** Margin a completion asks of the membership lease (ms), see ClusterOptions.completionWithinMs. */
   completionWithinMs: number;
+  /** Absent deliveries one partition may hold (decision 1990, *Cluster*): see ClusterOptions.maxPendingPerPartition. */
+  absentPerPartition: number;
+  /** The deliveries topic's retention (ms): an absent TTL stays an hour below it (decision 1990). */
+  retentionMs: number;
   /**
    * True once this node consumes the agent's partition and has read the agents' state in it
    * (KafkaMessageLog.stateLoaded); false while the partition is not assigned here yet.
@@ -165,12 +169,9 @@ export class PlacedAgents implements AgentResidency {
       else if (e.type === 'deactivate') guarded(e.agent, e.type, () => this.onDeactivate(e.agent, e.reason));
     }, ['activate', 'deactivate']);
     this.unwatch = this.c.registry.watch((e) => {
-      if (e.kind !== 'agent-put' || !this.agents.has(e.agent.name)) return;
-      const name = e.agent.name;
-      const wasAbsent = isAbsent(this.agents.get(name));
-      if (e.agent.absentSince !== undefined && !wasAbsent) void this.serial(name, () => this.leaveQueue(name));
-      else if (e.agent.absentSince === undefined && wasAbsent) void this.serial(name, () => this.returnFromAbsence(name));
-      else void this.serial(name, () => this.swap(name));
+      // One step per put, deciding when it runs (after the steps queued before it), from the record
+      // then: a deploy right after a `stop --keep-queue` is seen as what it is, whatever ran meanwhile.
+      if (e.kind === 'agent-put' && this.agents.has(e.agent.name)) void this.serial(e.agent.name, () => this.reconcile(e.agent.name));
     });
     this.mailboxes.start();
   }
@@ -194,6 +195,14 @@ export class PlacedAgents implements AgentResidency {
   holdsQueue(name: string): boolean {
     const token = this.tokens.get(name);
     return token !== undefined && !this.leaving.has(name) && (this.placement?.isStillOwner(name, token, this.c.completionWithinMs) ?? false);
+  }
+
+  get maxAbsentTtlMs(): number {
+    return Math.max(0, this.c.retentionMs - ABSENT_TTL_RETENTION_MARGIN_MS);
+  }
+
+  absentBudget(name: string): { partition: number; budget: number } {
+    return { partition: this.c.partitionOf(name), budget: this.c.absentPerPartition };
   }
 
   ownership(): DispatchOwnership {
@@ -477,9 +486,27 @@ export class PlacedAgents implements AgentResidency {
   }
 
   /**
+   * The registry record of an agent held here changed: compare it, read now, with the local agent.
+   * Absent record, local not absent → leave the queue; record deployed again, local absent →
+   * return; otherwise an upgrade or a new deployment of the name (swap).
+   */
+  private async reconcile(agent: string): Promise<void> {
+    const local = this.agents.get(agent);
+    const record = await this.c.registry.getAgent(agent);
+    if (!local || !record) return; // undeployed: the deactivation tears it down
+    if (record.absentSince !== undefined) {
+      if (!isAbsent(local)) await this.leaveQueue(agent);
+    } else if (isAbsent(local)) {
+      await this.returnFromAbsence(agent);
+    } else {
+      await this.swap(agent);
+    }
+  }
+
+  /**
    * Stopped with its queue kept, on the node that holds it: the message in hand finishes (unless
-   * forced), the instance stops, the mailbox stays — the queue. Its pending timers stay for the
-   * next instance (onStopped, not undeployed), its subscriptions with the queue (decision 2050).
+   * forced), the instance stops, the mailbox stays — the queue. Its pending timers and directory
+   * entry go, as on one node; its subscriptions stay with the queue (decision 2050).
    */
   private async leaveQueue(agent: string): Promise<void> {
     const local = this.agents.get(agent);
@@ -491,7 +518,11 @@ export class PlacedAgents implements AgentResidency {
     await this.opts.host.stop(agent, force).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
     local.record = next;
     local.state = 'stopped';
-    await this.opts.onStopped(agent, false, true).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `after the stop: ${(err as Error).message}`));
+    // As on one node (decision 1990): its timers go with the instance's work in progress (they would
+    // otherwise fire into whatever is deployed next under the name), its directory entry goes, its
+    // subscriptions stay with the queue.
+    await this.opts.onStopped(agent, true, true).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `pending timers not removed: ${(err as Error).message}`));
+    await this.c.registry.deregisterDf(this.opts.messaging.agentId(agent).name).catch(() => {}); // not registered: fine
     agentLog(this.opts.events, agent, 'info', `stopped on node ${this.opts.nodeId} with its queue kept (${this.opts.messaging.mailboxDepth(agent)} waiting)`);
   }
 
@@ -532,7 +563,9 @@ export class PlacedAgents implements AgentResidency {
     const local = this.agents.get(agent);
     if (!local || (local.state !== 'running' && local.state !== 'failed')) return;
     const next = await this.c.registry.getAgent(agent);
-    if (!next || next.version <= local.record.version) return;
+    // A newer version, or another deployment of the name (its own `createdAt`, from version 1 again:
+    // a deploy over a name stopped with its queue kept, decision 1990).
+    if (!next || next.absentSince !== undefined || (next.version <= local.record.version && next.createdAt === local.record.createdAt)) return;
     const token = this.tokens.get(agent);
     const previous = local.record;
     const wasRunning = local.state === 'running';
@@ -613,6 +646,9 @@ export class PlacedAgents implements AgentResidency {
     return next;
   }
 }
+
+/** An absent TTL stays this far below the log's retention: the sweep has time to dead-letter it first. */
+const ABSENT_TTL_RETENTION_MARGIN_MS = 3_600_000;
 
 /** Held here as stopped with its queue kept (decision 1990): no instance, its mailbox is the queue. */
 function isAbsent(local: LocalAgent | undefined): boolean {

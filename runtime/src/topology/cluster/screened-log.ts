@@ -43,6 +43,10 @@ export class ScreenedLog implements MessageLog, AgentStateStore {
     return this.inner.hasCompleted?.(id) ?? false;
   }
 
+  holds(delivery: Pick<Delivery, 'id' | 'receiver'>): boolean {
+    return this.inner.holds?.(delivery) ?? true;
+  }
+
   complete(records: readonly CompletionRecord[]): Promise<void> {
     return this.inner.complete(records);
   }

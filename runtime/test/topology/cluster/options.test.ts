@@ -8,6 +8,7 @@ test('defaults: 5 s lease, 6 s Kafka session (the broker default minimum), names
   assert.deepEqual(o, {
     name: 'default', etcdPrefix: '/caxton/default/', topicPrefix: 'caxton.default', groupId: 'caxton.default.bus',
     leaseTtlSeconds: 5, sessionTimeoutMs: 6000, partitions: undefined, drainTimeoutMs: 5000, kafkaOpenTimeoutMs: 10_000, completionWithinMs: 1000,
+    maxPendingPerPartition: 256, absentPerPartition: 128,
   });
   const prod = resolveClusterOptions({ name: 'prod-eu', partitions: 24, leaseTtlSeconds: 10 });
   assert.equal(prod.etcdPrefix, '/caxton/prod-eu/');
@@ -23,4 +24,7 @@ test('refused: names unusable in an etcd key, a topic or a group; fractional or 
   assert.throws(() => resolveClusterOptions({ leaseTtlSeconds: 0 }), /lease TTL/);
   assert.throws(() => resolveClusterOptions({ sessionTimeoutMs: 500 }), /session timeout/);
   assert.throws(() => resolveClusterOptions({ partitions: 0 }), /partition count/);
+  assert.throws(() => resolveClusterOptions({ maxPendingPerPartition: 1 }), /pending deliveries per partition/);
+  // Decision 1990 (*Cluster*): absent queues of one partition hold at most half its window.
+  assert.equal(resolveClusterOptions({ maxPendingPerPartition: 17 }).absentPerPartition, 8);
 });

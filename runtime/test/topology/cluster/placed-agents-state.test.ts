@@ -1,7 +1,8 @@
 /**
  * The state follows the agent (decision 1602): an agent placement activates on this node starts
  * only once this node consumes its partition and has read the state there, and not at all if the
- * activation ends first. The registry, placement, sandbox and log are small fakes here; the real
+ * activation ends first. A registry change is read when its step runs (decision 1990, *Cluster*):
+ * a deploy right after a `stop --keep-queue` starts the new deployment. The registry, placement, sandbox and log are small fakes here; the real
  * state loading is covered by runtime/test/bus/kafka/kafka-agent-state.test.ts.
  */
 import { test } from 'node:test';
@@ -28,7 +29,13 @@ const until = async (what: string, p: () => boolean, ms = 5000) => {
 };
 
 function setup() {
-  const world = { loaded: false, owner: true, started: [] as { agent: string; loadedAtStart: boolean }[], asked: 0, logs: [] as string[] };
+  const world = {
+    loaded: false, owner: true, started: [] as { agent: string; loadedAtStart: boolean }[], asked: 0, logs: [] as string[],
+    /** The registry's record of the agent now; `watch` is the registry watch PlacedAgents installed. */
+    record, watch: undefined as ((e: { kind: 'agent-put'; agent: AgentRecord }) => void) | undefined,
+    /** While set, the message in hand has not finished (messaging.idle waits for it). */
+    inHand: undefined as Promise<void> | undefined,
+  };
   const agents = new Map<string, LocalAgent>();
   const events = new Instrumentation<AgentLifecycleEvent>();
   events.on((e) => void world.logs.push(`${e.level} ${e.message}`));
@@ -42,7 +49,7 @@ function setup() {
     },
     host: { prepare: async () => {}, stop: async () => {} },
     artifacts: { get: async () => new Uint8Array([0, 97, 115, 109]) },
-    messaging: { wake: () => {}, idle: async () => {}, agentId: (n: string) => ({ name: `${n}@p` }), mailboxDepth: () => 0 },
+    messaging: { wake: () => {}, idle: async () => world.inHand, agentId: (n: string) => ({ name: `${n}@p` }), mailboxDepth: () => 0 },
     bus: {}, log: {}, identity: (n: string) => ({ name: `${n}@p` }), events, onStopped: async () => {},
     // The kill switch holds nothing here (decision 1403).
     held: () => false,
@@ -50,10 +57,15 @@ function setup() {
     kinds: { placeBy: () => {}, adopt: async () => {}, removed: async () => {}, isKind: () => false, leave: async () => 0 },
   } as unknown as ResidencyContext;
   const placed = new PlacedAgents(context, {
-    registry: { getAgent: async () => record, watch: () => () => {} } as unknown as EtcdRegistry,
+    registry: {
+      getAgent: async () => world.record, deregisterDf: async () => {},
+      watch: (cb: (e: { kind: 'agent-put'; agent: AgentRecord }) => void) => ((world.watch = cb), () => {}),
+    } as unknown as EtcdRegistry,
     deployments: { has: () => true } as unknown as ClusterDeployments,
     partitionOf: () => 3,
     completionWithinMs: 0,
+    absentPerPartition: 128,
+    retentionMs: 7 * 24 * 3_600_000,
     stateLoaded: async () => {
       world.asked += 1;
       return world.loaded;
@@ -89,5 +101,40 @@ test('an activation that ends while waiting for the state never starts the agent
   world.loaded = true;
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(world.started, []);
+  placed.unbind();
+});
+
+/** The registry writes `next` and its watch reports it (an etcd put seen by this node). */
+function put(world: ReturnType<typeof setup>['world'], next: AgentRecord): void {
+  world.record = next;
+  world.watch!({ kind: 'agent-put', agent: next });
+}
+
+test('a deploy while a stop --keep-queue waits for the message in hand: the new deployment starts (decision 1990)', async () => {
+  const { world, agents, placed, activate } = setup();
+  world.loaded = true;
+  activate();
+  await until('running', () => agents.get('counter')?.state === 'running');
+  let finish!: () => void;
+  world.inHand = new Promise<void>((r) => (finish = r));
+  put(world, { ...record, absentSince: 10, updatedAt: 10 });
+  await until('the stop waiting for the message in hand', () => agents.get('counter')?.state === 'stopping');
+  // Another deployment of the name (version 1 again, its own createdAt) lands meanwhile.
+  put(world, { ...record, config: { fresh: '1' }, createdAt: 20, updatedAt: 20 });
+  finish();
+  await until('the new deployment running', () => agents.get('counter')?.state === 'running' && agents.get('counter')?.record.createdAt === 20);
+  assert.equal(world.started.length, 2, 'started once per deployment');
+  placed.unbind();
+});
+
+test('a stop --keep-queue and a deploy seen in one batch: the new deployment replaces the running one', async () => {
+  const { world, agents, placed, activate } = setup();
+  world.loaded = true;
+  activate();
+  await until('running', () => agents.get('counter')?.state === 'running');
+  put(world, { ...record, absentSince: 10, updatedAt: 10 });
+  put(world, { ...record, config: { fresh: '1' }, createdAt: 20, updatedAt: 20 });
+  await until('the new deployment running', () => agents.get('counter')?.state === 'running' && agents.get('counter')?.record.createdAt === 20);
+  assert.deepEqual(agents.get('counter')?.record.config, { fresh: '1' });
   placed.unbind();
 });
