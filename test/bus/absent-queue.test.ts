@@ -90,9 +90,12 @@ test('a stopped agent keeps its queue: bounded, durable across a restart, delive
 });
 
 test('messages past the TTL are dead-lettered absent-ttl (stopped or suspended); a plain stop frees the name', async () => {
-  const t = await start();
-  await deploy(t, 'late', { absentTtlMs: 200 });
-  await deploy(t, 'napping', { absentTtlMs: 200 });
+  // The bus clock is injected: time passes when the test says so, so the last step's message
+  // cannot expire on a loaded machine before the stop it is about (it did with a real 200 ms TTL).
+  let skew = 0;
+  const t = await start({ busClock: () => Date.now() + skew });
+  await deploy(t, 'late', { absentTtlMs: 60_000 });
+  await deploy(t, 'napping', { absentTtlMs: 60_000 });
 
   await t.control.stop('late', { force: false, keepQueue: true });
   const toStopped = await t.send({ performative: 'request', receivers: [{ name: 'late' }], content: 'waits too long' });
@@ -100,6 +103,7 @@ test('messages past the TTL are dead-lettered absent-ttl (stopped or suspended);
   const toSuspended = await t.send({ performative: 'request', receivers: [{ name: 'napping' }], content: 'sleeps through it' });
   assert.equal((await t.control.getAgent('napping'))?.absentQueue?.queued, 1);
 
+  skew = 61_000; // past both TTLs
   await t.waitFor('both to expire', () => t.deadLettered.length === 2, 10_000);
   const letters = await t.control.listDeadLetters({ includePurged: false, limit: 10 });
   assert.deepEqual(letters.map((l) => l.id).sort(), [`${toStopped.messageId}>late`, `${toSuspended.messageId}>napping`].sort());
