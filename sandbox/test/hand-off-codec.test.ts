@@ -158,8 +158,8 @@ describe('hand-off codec', () => {
     });
 
     it('stays within its bound: the least recently sent is forgotten on both sides, and comes back in full when sent again', () => {
-      const sent = new WideMessagesSent(3);
-      const kept = new WideMessagesKept(3);
+      const sent = new WideMessagesSent({ capacity: 3 });
+      const kept = new WideMessagesKept({ capacity: 3 });
       const ms = ['a', 'b', 'c', 'd'].map((t) => wide(t, 40));
       for (const m of ms) assert.deepStrictEqual(decodeWork(encodeWork(slice(m, 0, 2), sent), kept), slice(m, 0, 2));
       assert.equal(sent.size, 3);
@@ -180,8 +180,8 @@ describe('hand-off codec', () => {
     it('agrees with the worker over any sequence of batches (model check against the messages sent)', () => {
       const pool = Array.from({ length: 6 }, (_, i) => wide(`p${i}`, 17 + i));
       fc.assert(fc.property(fc.array(fc.array(fc.nat({ max: 5 }), { minLength: 1, maxLength: 5 }), { maxLength: 20 }), fc.integer({ min: 1, max: 4 }), (batches, cap) => {
-        const sent = new WideMessagesSent(cap);
-        const kept = new WideMessagesKept(cap);
+        const sent = new WideMessagesSent({ capacity: cap });
+        const kept = new WideMessagesKept({ capacity: cap });
         for (const picks of batches) {
           const batch = picks.flatMap((p, j) => slice(pool[p]!, j, j + 1));
           assert.deepStrictEqual(decodeWork(encodeWork(batch, sent), kept), batch);
