@@ -235,6 +235,21 @@ describe('Shard: wide messages kept across batches, on the real worker (decision
     assert.equal(resyncs.length, 1);
   });
 
+  it('a batch the worker refuses (the sides disagree) resynchronises: typed code to the hook, and the next batch decodes', async () => {
+    const m = wide('kept');
+    assert.deepEqual((await shard.deliver([to(m, 1)])).map((r) => r.status), ['not-running']);
+    // Behind the bus side's back, a batch with only a forget-all header empties the worker's store.
+    await shard.request({ op: 'deliver', batchId: 515_151, batch: [1, 0, 0, 0] });
+    const before = resyncs.length;
+    await assert.rejects(shard.deliver([to(m, 2)]), (err: unknown) => err instanceof SandboxError && err.code === 'sandbox.shard.hand-off');
+    assert.equal(resyncs.length, before + 1);
+    assert.ok(resyncs.at(-1) instanceof SandboxError && (resyncs.at(-1) as SandboxError).code === 'sandbox.shard.hand-off');
+    // Both sides started over: the message is defined again and every later batch decodes.
+    assert.deepEqual((await shard.deliver([to(m, 3)])).map((r) => r.status), ['not-running']);
+    assert.deepEqual((await shard.deliver([to(m, 4)])).map((r) => r.status), ['not-running']);
+    assert.equal(resyncs.length, before + 1);
+  });
+
   it('refuses a wide message the worker does not keep with a typed error that crosses the thread', async () => {
     // Hand-made like an attacker (or a broken bus side) would: a key-only entry for a key never sent.
     const sent = new WideMessagesSent();
