@@ -20,7 +20,8 @@ export type SandboxErrorCode =
   | 'sandbox.agent.exists' | 'sandbox.agent.init-failed' | 'sandbox.agent.init-timeout'
   | 'sandbox.limits.memory-below-initial'
   | 'sandbox.host.lift-limit' | 'sandbox.host.argument-refused' | 'sandbox.quota-exceeded'
-  | 'sandbox.pool.closed' | 'sandbox.shard.closed' | 'sandbox.shard.reset' | 'sandbox.shard.internal';
+  | 'sandbox.pool.closed' | 'sandbox.shard.closed' | 'sandbox.shard.reset' | 'sandbox.shard.internal'
+  | 'sandbox.shard.hand-off';
 
 /**
  * What sort of failure each sandbox code is. What the sandbox says about an artifact or its init is
@@ -61,6 +62,8 @@ export const SANDBOX_ERROR_KINDS: Readonly<Record<SandboxErrorCode, ErrorKind>> 
   'sandbox.shard.closed': 'unavailable',
   'sandbox.shard.reset': 'internal',
   'sandbox.shard.internal': 'internal',
+  // The bus and a shard disagreed about kept wide messages (decision 2003): a fault of ours.
+  'sandbox.shard.hand-off': 'internal',
 });
 
 /** The kind of a code that crossed a worker boundary as a string; unknown codes are internal. */

@@ -8,8 +8,10 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { AclMessage, AgentId, HttpCall, StateWrite } from '@caxton/core';
 import { decodeResults, decodeWork, encodeResults, encodeWork } from '../src/shard/hand-off-codec.js';
-import { WideMessagesKept, WideMessagesSent } from '../src/shard/wide-messages.js';
+import { WideMessagesKept, WideMessagesSent, wideMessageUnits } from '../src/shard/wide-messages.js';
 import type { Work, WorkResult } from '../src/results.js';
+import { SandboxError } from '../src/errors.js';
+import { MESSAGE_INFO_LIMITS } from '@caxton/core';
 
 const text = fc.string({ maxLength: 12 });
 const agentId: fc.Arbitrary<AgentId> = fc.oneof(
@@ -158,8 +160,8 @@ describe('hand-off codec', () => {
     });
 
     it('stays within its bound: the least recently sent is forgotten on both sides, and comes back in full when sent again', () => {
-      const sent = new WideMessagesSent(3);
-      const kept = new WideMessagesKept(3);
+      const sent = new WideMessagesSent({ capacity: 3 });
+      const kept = new WideMessagesKept({ capacity: 3 });
       const ms = ['a', 'b', 'c', 'd'].map((t) => wide(t, 40));
       for (const m of ms) assert.deepStrictEqual(decodeWork(encodeWork(slice(m, 0, 2), sent), kept), slice(m, 0, 2));
       assert.equal(sent.size, 3);
@@ -180,8 +182,8 @@ describe('hand-off codec', () => {
     it('agrees with the worker over any sequence of batches (model check against the messages sent)', () => {
       const pool = Array.from({ length: 6 }, (_, i) => wide(`p${i}`, 17 + i));
       fc.assert(fc.property(fc.array(fc.array(fc.nat({ max: 5 }), { minLength: 1, maxLength: 5 }), { maxLength: 20 }), fc.integer({ min: 1, max: 4 }), (batches, cap) => {
-        const sent = new WideMessagesSent(cap);
-        const kept = new WideMessagesKept(cap);
+        const sent = new WideMessagesSent({ capacity: cap });
+        const kept = new WideMessagesKept({ capacity: cap });
         for (const picks of batches) {
           const batch = picks.flatMap((p, j) => slice(pool[p]!, j, j + 1));
           assert.deepStrictEqual(decodeWork(encodeWork(batch, sent), kept), batch);
@@ -204,16 +206,169 @@ describe('hand-off codec', () => {
       assert.equal(encodeWork(slice(m, 10, 11), sent)[0], 0);
     });
 
-    it('refuses a key the worker does not keep, a kept entry without a store, and a bad header', () => {
+    it('refuses a key the worker does not keep (typed, with the shard and key), a kept entry without a store, and a bad header', () => {
       const sent = new WideMessagesSent();
       const m = wide('news');
       encodeWork(slice(m, 0, 1), sent);
       const later = encodeWork(slice(m, 1, 2), sent);
-      assert.throws(() => decodeWork(later, new WideMessagesKept()), /does not keep/);
+      assert.throws(() => decodeWork(later, new WideMessagesKept({ shard: 3 })), (err: unknown) => {
+        assert.ok(err instanceof SandboxError);
+        assert.equal(err.code, 'sandbox.shard.hand-off');
+        assert.match(err.message, /does not keep/);
+        assert.deepEqual(err.context, { shard: 3, key: 1 });
+        assert.match(err.hint ?? '', /disagreed about kept wide messages/);
+        return true;
+      });
       assert.throws(() => decodeWork(later), /neither inline nor kept/);
       const bad = [...later];
       bad[0] = 2;
       assert.throws(() => decodeWork(bad, new WideMessagesKept()), /bad header/);
+    });
+
+    it('bounds what is kept by size: 64 wide messages of 250k content stay within the budget on the bus side and twice it on the worker', () => {
+      const sent = new WideMessagesSent();
+      const kept = new WideMessagesKept();
+      const budget = MESSAGE_INFO_LIMITS.keptWideMessageCodeUnits;
+      const big = Array.from({ length: 64 }, (_, i) => ({ ...wide(`big${i}`, 40), content: `${i}:`.padEnd(250_000, 'x') }));
+      assert.ok(wideMessageUnits(big[0]!) > 250_000 && wideMessageUnits(big[0]!) <= budget / 8, 'each is kept, not inline');
+      for (const m of big) {
+        // The worker's guard refuses (throws) past twice the budget, so decoding every batch is the check "throughout".
+        assert.deepStrictEqual(decodeWork(encodeWork(slice(m, 0, 3), sent), kept), slice(m, 0, 3));
+        assert.ok(sent.units <= budget, `bus side ${sent.units} ≤ ${budget}`);
+        assert.ok(kept.units <= 2 * budget, `worker ${kept.units} ≤ 2 × ${budget}`);
+        assert.equal(kept.units, sent.units, 'both sides measure alike and agree after each batch');
+      }
+      assert.ok(sent.size < 64, `the size bound evicted (${sent.size} kept)`);
+      // One batch holding all 64: whole, and both sides back within the budget after it.
+      const all = big.flatMap((m) => slice(m, 3, 4));
+      assert.deepStrictEqual(decodeWork(encodeWork(all, sent), kept), all);
+      assert.ok(sent.units <= budget && kept.units === sent.units);
+    });
+
+    it('sends a message over an eighth of the budget inline, never kept', () => {
+      const sent = new WideMessagesSent({ codeUnits: 8_000 });
+      const kept = new WideMessagesKept({ codeUnits: 8_000 });
+      const m = { ...wide('huge', 40), content: 'y'.repeat(1_001) };
+      assert.ok(wideMessageUnits(m) > 1_000);
+      for (let k = 0; k < 3; k++) {
+        const flat = encodeWork(slice(m, k, k + 1), sent);
+        assert.ok(flat.length > 40, 'carried in full every time');
+        assert.deepStrictEqual(decodeWork(flat, kept), slice(m, k, k + 1));
+      }
+      assert.equal(sent.size, 0);
+      assert.equal(kept.size, 0);
+    });
+
+    it('the worker refuses, typed, to keep past twice the count or the size', () => {
+      const byCount = new WideMessagesKept({ capacity: 2, shard: 1 });
+      for (let k = 1; k <= 4; k++) byCount.keep(k, wide(`c${k}`, 17));
+      assert.throws(() => byCount.keep(5, wide('c5', 17)), (err: unknown) => err instanceof SandboxError && err.code === 'sandbox.shard.hand-off' && err.context.key === 5);
+      const m = wide('s', 17);
+      const bySize = new WideMessagesKept({ codeUnits: wideMessageUnits(m), shard: 1 });
+      bySize.keep(1, m);
+      bySize.keep(2, m);
+      assert.throws(() => bySize.keep(3, m), (err: unknown) => err instanceof SandboxError && err.code === 'sandbox.shard.hand-off');
+      bySize.forget(1);
+      bySize.keep(3, m);
+      assert.equal(bySize.units, 2 * wideMessageUnits(m));
+    });
+
+    it('never reuses a key: one issued after clear() or resynchronise() is new', () => {
+      const sent = new WideMessagesSent();
+      const m = wide('news', 20);
+      const keys: number[] = [];
+      encodeWork(slice(m, 0, 1), sent);
+      keys.push(sent.keyOf(m)!);
+      sent.clear();
+      encodeWork(slice(m, 1, 2), sent);
+      keys.push(sent.keyOf(m)!);
+      sent.resynchronise();
+      encodeWork(slice(m, 2, 3), sent);
+      keys.push(sent.keyOf(m)!);
+      assert.deepEqual(keys, [1, 2, 3]);
+    });
+
+    it('model check: batches in flight, failures, drops, resets, narrow messages and timers never misread, and a key names one message', () => {
+      // Narrow (3 receivers) and wide messages of several sizes; pick 8 is a timer.
+      const pool = [3, 3, 17, 20, 30, 45, 60, 80].map((n, i) => wide(`p${i}`, n));
+      const work = (picks: number[]): Work[] => picks.map((p, j): Work => p === 8
+        ? { kind: 'timer', agent: `a${j}`, id: `t${j}`, token: 'tok' }
+        : { kind: 'message', agent: `a${j}`, delivery: { id: `${p}/${j}`, messageId: `m${p}`, receiver: `r${j}`, message: pool[p]!, acceptedAt: 1 } });
+      const picks = fc.array(fc.nat({ max: 8 }), { minLength: 1, maxLength: 6 });
+      const action = fc.oneof(
+        { weight: 4, arbitrary: fc.record({ t: fc.constant('encode' as const), picks }) },
+        { weight: 4, arbitrary: fc.record({ t: fc.constant('work' as const), fail: fc.boolean() }) },
+        { weight: 3, arbitrary: fc.record({ t: fc.constant('reply' as const) }) },
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('reset' as const) }) },
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('drop' as const), picks }) },
+      );
+      fc.assert(fc.property(fc.array(action, { maxLength: 80 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 600, max: 3_000 }), (acts, capacity, codeUnits) => {
+        // Every key either side ever binds, over the whole run (resets included): to one message only.
+        const owner = new Map<number, AclMessage>();
+        const bind = (key: number, m: AclMessage): void => {
+          const o = owner.get(key);
+          assert.ok(o === undefined || o === m || JSON.stringify(o) === JSON.stringify(m), `key ${key} names two messages`);
+          owner.set(key, m);
+        };
+        class Watched extends WideMessagesKept {
+          override keep(key: number, m: AclMessage): void {
+            bind(key, m);
+            super.keep(key, m);
+          }
+        }
+        const sent = new WideMessagesSent({ capacity, codeUnits });
+        let kept = new Watched({ capacity, codeUnits });
+        // What Shard does: post in encode order, the worker takes them in that order; a batch whose
+        // post throws ("drop") resynchronises at once; an error reply resynchronises; a reset
+        // starts both sides empty and answers everything in flight.
+        let toWorker: Array<{ id: number; flat: unknown[]; batch: Work[]; epoch: number }> = [];
+        let replies: Array<{ id: number; ok: boolean }> = [];
+        const pending = new Set<number>();
+        let id = 0;
+        // Bumped by every resynchronise: a batch encoded in the current epoch was encoded against what the worker will hold.
+        let epoch = 0;
+        const encode = (batch: Work[]): unknown[] => {
+          const flat = encodeWork(batch, sent);
+          for (const w of batch) {
+            const key = w.kind === 'message' ? sent.keyOf(w.delivery.message) : undefined;
+            if (key !== undefined && w.kind === 'message') bind(key, w.delivery.message);
+          }
+          assert.ok(sent.size <= capacity && sent.units <= codeUnits);
+          return flat;
+        };
+        for (const a of acts) {
+          if (a.t === 'encode') {
+            const batch = work(a.picks);
+            toWorker.push({ id: ++id, flat: encode(batch), batch, epoch });
+            pending.add(id);
+          } else if (a.t === 'drop') {
+            encode(work(a.picks));
+            sent.resynchronise();
+            epoch++;
+          } else if (a.t === 'work' && toWorker.length > 0) {
+            const { id: bid, flat, batch, epoch: encodedIn } = toWorker.shift()!;
+            // With the resync at once on a failed post, the worker never refuses: every batch decodes whole.
+            assert.deepStrictEqual(decodeWork(flat, kept), batch);
+            assert.ok(kept.size <= 2 * capacity && kept.units <= 2 * codeUnits);
+            // Nothing else in flight and no resync since: the worker holds exactly what the bus side believes.
+            if (toWorker.length === 0 && encodedIn === epoch) assert.ok(kept.size === sent.size && kept.units === sent.units, `worker ${kept.size}/${kept.units}, bus ${sent.size}/${sent.units}`);
+            replies.push({ id: bid, ok: !a.fail });
+          } else if (a.t === 'reply' && replies.length > 0) {
+            const r = replies.shift()!;
+            if (pending.delete(r.id) && !r.ok) {
+              sent.resynchronise();
+              epoch++;
+            }
+          } else if (a.t === 'reset') {
+            kept = new Watched({ capacity, codeUnits });
+            toWorker = [];
+            replies = [];
+            pending.clear();
+            sent.clear();
+            epoch++;
+          }
+        }
+      }), { numRuns: 2_000 });
     });
   });
 });

@@ -5,12 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ArtifactError } from '../src/errors.js';
+import { RECEIVER_COUNT_PARAM, type AclMessage } from '@caxton/core';
+import { ArtifactError, SandboxError } from '../src/errors.js';
+import { encodeWork } from '../src/shard/hand-off-codec.js';
+import { Shard } from '../src/shard/shard.js';
+import { WideMessagesSent } from '../src/shard/wide-messages.js';
 import type { PoolEvent } from '../src/shard/shard-pool.js';
 import { ShardPool } from '../src/shard/shard-pool.js';
-import type { WorkResult } from '../src/results.js';
+import type { Work, WorkResult } from '../src/results.js';
 import { TEST_ENGINE_CACHE, asProbe, otherWorldComponents } from './fixtures/build.js';
-import { timer, work } from './helpers.js';
+import { message, testEngine, timer, work } from './helpers.js';
 
 let pool: ShardPool;
 let probe: Uint8Array;
@@ -109,6 +113,17 @@ describe('ShardPool', () => {
       throw new Error('faulty observer');
     });
 
+    // A wide message (40 receivers, one shared object: decision 2003) reaches the shard once, kept
+    // by key; a second delivery of it carries the key only. After the reset below the same object
+    // must arrive whole again (the bus side starts over with the new worker).
+    const wideMessage: AclMessage = { ...message(sameShard[0]!, 'params'), receivers: Array.from({ length: 40 }, (_, i) => ({ name: i === 0 ? sameShard[0]! : `r${i}@test` })) };
+    const wideWork = (n: number): Work => ({ kind: 'message', agent: sameShard[0]!, delivery: { id: `wide>${n}`, messageId: 'wide', receiver: sameShard[0]!, message: wideMessage, acceptedAt: 0 } });
+    const seesForty = (r: WorkResult, what: string): void => {
+      assert.equal(r.status, 'ok', what);
+      assert.match(content(r)[0] ?? '', new RegExp(`${RECEIVER_COUNT_PARAM}.40`), `${what}: the agent sees 40 receivers`);
+    };
+    for (const n of [1, 2]) seesForty((await pool.deliver([wideWork(n)]))[0]!, `wide delivery ${n} before the reset`);
+
     const t0 = performance.now();
     const results = await pool.deliver([work('spinner@test', 'spin'), work(sameShard[0]!, 'count'), work(otherShard[0]!, 'echo:fine')]);
     const elapsed = performance.now() - t0;
@@ -127,9 +142,26 @@ describe('ShardPool', () => {
     assert.deepEqual(again.map((r) => r.status), ['ok', 'ok', 'ok']);
     assert.deepEqual(content(again[0]!), ['1']);
     assert.deepEqual(content(again[1]!), ['back']);
+    seesForty((await pool.deliver([wideWork(3)]))[0]!, 'the same wide message after the reset');
     const [s] = await pool.metrics('spinner@test');
     assert.equal(s!.restarts, 1);
     assert.equal(s!.lastError?.code, 'sandbox.timeout');
+  });
+
+  it('a batch that cannot be posted starts the hand-off over: a pool event, a count, its items answered unavailable (decision 2003)', async () => {
+    const target = (await pool.metrics()).find((m) => m.state === 'running')!.agent;
+    const resyncs: PoolEvent[] = [];
+    const off = pool.events.onType('hand-off-resync', (e) => void resyncs.push(e));
+    const before = pool.handOffResyncs;
+    // A sender id carrying a function cannot be cloned: postMessage throws, as for any batch that never reaches the worker.
+    const unclonable = work(target, 'echo:x', { sender: { name: 'odd@test', userParams: { 'X-f': (() => 1) as unknown as string } } });
+    const [r] = await pool.deliver([unclonable]);
+    off();
+    assert.equal(r!.status === 'crashed' && r!.kind, 'unavailable', 'answered for a retry, never lost');
+    assert.equal(pool.handOffResyncs, before + 1);
+    assert.equal(resyncs.length, 1);
+    assert.ok(resyncs[0]!.type === 'hand-off-resync' && resyncs[0]!.code === 'sandbox.shard.internal' && /clone/i.test(resyncs[0]!.message), JSON.stringify(resyncs[0]));
+    assert.deepEqual(content((await pool.deliver([work(target, 'echo:after')]))[0]!), ['after']);
   });
 
   it('a deploy whose init never finishes is cut off and its shard restarted', async () => {
@@ -158,5 +190,79 @@ describe('ShardPool', () => {
     const [m] = await pool.metrics('looper@test');
     assert.equal(m!.memoryPages, 0);
     assert.equal(m!.state, 'failed');
+  });
+});
+
+describe('Shard: wide messages kept across batches, on the real worker (decision 2003)', () => {
+  const wide = (tag: string): AclMessage => ({ ...message('nobody@test', tag), receivers: Array.from({ length: 40 }, (_, i) => ({ name: `r${i}@test` })) });
+  // One agent per item (none deployed): a not-running agent's later items in a batch would be skipped.
+  const to = (m: AclMessage, n: number): Work => ({ kind: 'message', agent: `nobody-${n}@test`, delivery: { id: `${m.content}>${n}`, messageId: m.content!, receiver: `nobody-${n}@test`, message: m, acceptedAt: 0 } });
+  let shard: Shard;
+  const resyncs: Error[] = [];
+
+  before(() => {
+    // The settings a pool gives its shards (shard-pool.ts), from a real engine.
+    const engine = testEngine();
+    const settings = { cacheDir: engine.cacheDir, tableCap: engine.tableCap, contractWit: engine.witSource, binding: engine.binding };
+    shard = new Shard(7, settings, {
+      wallClockMs: () => 10_000,
+      onStuck: () => assert.fail('nothing runs here'),
+      onWorkerFailure: (_s, err) => assert.fail(err),
+      onHandOffResync: (_s, err) => void resyncs.push(err),
+    }, 50, undefined);
+  });
+
+  after(async () => {
+    await shard.close();
+  });
+
+  it('resynchronises synchronously when a batch cannot be posted, so the next batch defines its wide message again', async () => {
+    const first = wide('first');
+    // No agent is deployed: every item comes back not-running, but only after the worker decoded the whole batch.
+    assert.deepEqual((await shard.deliver([to(first, 1)])).map((r) => r.status), ['not-running']);
+    assert.deepEqual((await shard.deliver([to(first, 2)])).map((r) => r.status), ['not-running']);
+    // This batch defines `second` (a new key) but never reaches the worker.
+    const second = wide('second');
+    const bad = { ...to(wide('bad'), 0) } as Work & { kind: 'message' };
+    bad.delivery = { ...bad.delivery, message: { ...bad.delivery.message, sender: { name: 'odd@test', userParams: { 'X-f': (() => 1) as unknown as string } } } };
+    const dropped = shard.deliver([to(second, 1), bad]);
+    assert.equal(resyncs.length, 1, 'resynchronised before deliver returned');
+    // Queued before the drop's rejection is seen: it must not refer to `second` by a key the worker never got.
+    const next = shard.deliver([to(second, 2), to(first, 3)]);
+    await assert.rejects(dropped, /clone/i);
+    assert.deepEqual((await next).map((r) => r.status), ['not-running', 'not-running']);
+    assert.deepEqual((await shard.deliver([to(second, 3), to(first, 4)])).map((r) => r.status), ['not-running', 'not-running']);
+    assert.equal(resyncs.length, 1);
+  });
+
+  it('a batch the worker refuses (the sides disagree) resynchronises: typed code to the hook, and the next batch decodes', async () => {
+    const m = wide('kept');
+    assert.deepEqual((await shard.deliver([to(m, 1)])).map((r) => r.status), ['not-running']);
+    // Behind the bus side's back, a batch with only a forget-all header empties the worker's store.
+    await shard.request({ op: 'deliver', batchId: 515_151, batch: [1, 0, 0, 0] });
+    const before = resyncs.length;
+    await assert.rejects(shard.deliver([to(m, 2)]), (err: unknown) => err instanceof SandboxError && err.code === 'sandbox.shard.hand-off');
+    assert.equal(resyncs.length, before + 1);
+    assert.ok(resyncs.at(-1) instanceof SandboxError && (resyncs.at(-1) as SandboxError).code === 'sandbox.shard.hand-off');
+    // Both sides started over: the message is defined again and every later batch decodes.
+    assert.deepEqual((await shard.deliver([to(m, 3)])).map((r) => r.status), ['not-running']);
+    assert.deepEqual((await shard.deliver([to(m, 4)])).map((r) => r.status), ['not-running']);
+    assert.equal(resyncs.length, before + 1);
+  });
+
+  it('refuses a wide message the worker does not keep with a typed error that crosses the thread', async () => {
+    // Hand-made like an attacker (or a broken bus side) would: a key-only entry for a key never sent.
+    const sent = new WideMessagesSent();
+    const m = wide('stray');
+    encodeWork([to(m, 1)], sent);
+    const flat = encodeWork([to(m, 2)], sent);
+    flat[3] = 987_654_321; // [forgetAll, count, KEPT, key, ...]
+    await assert.rejects(shard.request({ op: 'deliver', batchId: 424_242, batch: flat }), (err: unknown) => {
+      assert.ok(err instanceof SandboxError, String(err));
+      assert.equal(err.code, 'sandbox.shard.hand-off');
+      assert.deepEqual(err.context, { shard: 7, key: 987_654_321 });
+      assert.match(err.hint ?? '', /disagreed/);
+      return true;
+    });
   });
 });

@@ -212,6 +212,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['sandbox.shard.closed', 'UNAVAILABLE'],
   ['sandbox.shard.internal', 'INTERNAL'],
   ['sandbox.shard.reset', 'INTERNAL'],
+  ['sandbox.shard.hand-off', 'INTERNAL'],
   // Signed agents (decision 1400): a malformed envelope, a bad key file, an artifact the trust policy refuses.
   ['signing.malformed', 'INVALID_ARGUMENT'],
   ['signing.bad-key', 'INVALID_ARGUMENT'],

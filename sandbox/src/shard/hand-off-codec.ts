@@ -14,7 +14,7 @@
  */
 import type { AclMessage, AgentId, Delivery, HttpCall, HttpRequestSpec, StateWrite } from '@caxton/core';
 import type { LogLine, Outcome, Work, WorkResult } from '../results.js';
-import { isWide, type WideMessagesKept, type WideMessagesSent } from './wide-messages.js';
+import { isWide, wideMessageUnits, type Defined, type WideMessagesKept, type WideMessagesSent } from './wide-messages.js';
 
 export type Flat = unknown[];
 
@@ -186,7 +186,8 @@ export function encodeWork(batch: readonly Work[], sent?: WideMessagesSent): Fla
   const index = new Map<AclMessage, number>();
   const messages: Flat = [];
   const items: Flat = [batch.length];
-  const defined: Array<readonly [AclMessage, number]> = [];
+  const defined: Defined[] = [];
+  let definedUnits = 0;
   const used: AclMessage[] = [];
   for (const w of batch) {
     if (w.kind === 'timer') {
@@ -198,14 +199,17 @@ export function encodeWork(batch: readonly Work[], sent?: WideMessagesSent): Fla
     if (i === undefined) {
       i = index.size;
       index.set(d.message, i);
-      const key = sent !== undefined && isWide(d.message) ? sent.keyOf(d.message) : undefined;
+      const wide = sent !== undefined && isWide(d.message);
+      const key = wide ? sent.keyOf(d.message) : undefined;
+      const units = wide && key === undefined ? wideMessageUnits(d.message) : 0;
       if (key !== undefined) {
         messages.push(KEPT, key);
         used.push(d.message);
-      } else if (sent !== undefined && isWide(d.message) && defined.length < sent.capacity) {
-        // At most `capacity` new ones per batch, so the worker never holds more than twice the bound.
+      } else if (wide && sent.mayKeep(units, defined.length, definedUnits)) {
+        // Within the bounds per batch, so the worker never holds more than twice them.
         const fresh = sent.reserve();
-        defined.push([d.message, fresh]);
+        defined.push([d.message, fresh, units]);
+        definedUnits += units;
         messages.push(KEEP, fresh);
         encodeMessage(messages, d.message);
       } else {

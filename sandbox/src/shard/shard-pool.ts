@@ -63,7 +63,12 @@ export type PoolEvent =
   | { type: 'shard-reset'; shard: number; reason: 'timeout' | 'worker-failure'; agent?: string; message: string }
   | { type: 'agent-failed'; agent: string; reason: string }
   /** A crashed agent restarts in `delayMs` (its work waits until then): the n-th crash in a row. */
-  | { type: 'restart-delayed'; agent: string; delayMs: number; consecutiveCrashes: number };
+  | { type: 'restart-delayed'; agent: string; delayMs: number; consecutiveCrashes: number }
+  /**
+   * A batch failed on a shard, so the bus side and the shard dropped the wide messages they kept
+   * (decision 2003); `code` is the batch's error (`sandbox.shard.hand-off` when they disagreed).
+   */
+  | { type: 'hand-off-resync'; shard: number; code: string; message: string };
 
 export interface DeployReport extends StartReport {
   digest: string;
@@ -119,6 +124,12 @@ export class ShardPool {
   readonly engine: Engine;
   /** Observability: shard resets, agents failing. Subscribe with `events.on(listener, types?)`. */
   readonly events = new Instrumentation<PoolEvent>();
+  private handOffResyncCount = 0;
+
+  /** Times a failed batch made a shard's kept wide messages start over (`hand-off-resync` events). */
+  get handOffResyncs(): number {
+    return this.handOffResyncCount;
+  }
   private readonly shards: Shard[] = [];
   private readonly agents = new Map<string, PlacedAgent>();
   private directory: DirectorySnapshot = EMPTY_DIRECTORY;
@@ -134,6 +145,7 @@ export class ShardPool {
       wallClockMs: (agent: string) => this.agents.get(agent)?.limits.wallClockMs ?? resolveLimits().wallClockMs,
       onStuck: (shard: Shard, item: StuckItem) => this.onStuck(shard, item),
       onWorkerFailure: (shard: Shard, err: Error) => this.onWorkerFailure(shard, err),
+      onHandOffResync: (shard: Shard, err: Error) => this.onHandOffResync(shard, err),
     };
     for (let i = 0; i < n; i++) this.shards.push(new Shard(i, settings, hooks, opts.watchdogTickMs ?? 25, opts.workerResourceLimits));
   }
@@ -385,6 +397,12 @@ export class ShardPool {
       if (verdict === 'restart') this.delayRestart(rec);
     }
     this.recover(shard, true, message);
+  }
+
+  private onHandOffResync(shard: Shard, err: Error): void {
+    this.handOffResyncCount++;
+    const code = err instanceof SandboxError ? err.code : 'sandbox.shard.internal';
+    this.emit({ type: 'hand-off-resync', shard: shard.id, code, message: err.message });
   }
 
   private onWorkerFailure(shard: Shard, err: Error): void {

@@ -27,7 +27,7 @@ function main(port: NonNullable<typeof parentPort>, init: ShardInit): void {
   const progress = new Int32Array(init.progress);
   // Wide messages the bus sent once for all their batches (decision 2003); decoding happens in
   // arrival order (the chain below), which is the order the bus encoded in.
-  const kept = new WideMessagesKept();
+  const kept = new WideMessagesKept({ shard: init.shardId });
 
   const handle = async (msg: ToWorker): Promise<unknown> => {
     switch (msg.op) {

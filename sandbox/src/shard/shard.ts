@@ -28,6 +28,8 @@ export interface ShardHooks {
   wallClockMs(agent: string): number;
   onStuck(shard: Shard, item: StuckItem): void;
   onWorkerFailure(shard: Shard, error: Error): void;
+  /** A batch failed, so the shard's kept wide messages start over (decision 2003). */
+  onHandOffResync(shard: Shard, error: Error): void;
 }
 
 interface PendingCall {
@@ -132,14 +134,27 @@ export class Shard {
     this.refresh();
   }
 
-  request<T>(req: Request): Promise<T> {
+  /** `onPostFailure` runs synchronously, before the rejection, when the request cannot be posted. */
+  request<T>(req: Request, onPostFailure?: (err: Error) => void): Promise<T> {
     if (this.closed) return Promise.reject(new SandboxError('sandbox.shard.closed', 'the shard pool is closed', { context: { shard: this.id } }));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ ...req, id });
+      try {
+        this.worker.postMessage({ ...req, id });
+      } catch (err) {
+        this.calls.delete(id);
+        onPostFailure?.(err as Error);
+        throw err;
+      }
       this.refresh();
     });
+  }
+
+  /** After a failed batch the worker's kept wide messages are in doubt: both sides start over. */
+  private resynchronise(err: Error): void {
+    this.sent.resynchronise();
+    this.hooks.onHandOffResync(this, err);
   }
 
   deliver(batch: Work[]): Promise<WorkResult[]> {
@@ -152,7 +167,14 @@ export class Shard {
     }
     return new Promise<WorkResult[]>((resolve, reject) => {
       this.batches.set(batchId, { batchId, batch, resolve });
-      this.request<Flat>({ op: 'deliver', batchId, batch: encoded }).then(
+      // A batch that never reached the worker starts both sides over at once, before any later
+      // deliver encodes against keys the worker never got.
+      let resynced = false;
+      const posted = this.request<Flat>({ op: 'deliver', batchId, batch: encoded }, (err) => {
+        resynced = true;
+        this.resynchronise(err);
+      });
+      posted.then(
         (flat) => {
           if (this.batches.delete(batchId)) {
             // A malformed reply fails the batch (the pool answers its items as crashes) instead of leaving it unsettled.
@@ -168,7 +190,7 @@ export class Shard {
           // A reset resolves the batch itself (with timeout/unavailable results); other errors surface.
           // After a failed batch the worker's kept wide messages are in doubt: both sides start over.
           if (this.batches.delete(batchId)) {
-            this.sent.resynchronise();
+            if (!resynced) this.resynchronise(err);
             reject(err);
           }
           this.refresh();

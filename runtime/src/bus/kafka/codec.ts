@@ -14,7 +14,7 @@
  */
 import type { AclMessage, Delivery } from '@caxton/core';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { decodeAclJson, encodeAclJson, parseJson } from '@caxton/core';
+import { MESSAGE_INFO_LIMITS, decodeAclJson, encodeAclJson, parseJson } from '@caxton/core';
 import type { DeadLetter, DeadLetterMark } from '../message-log.js';
 import { FieldReader, FieldWriter, RecordFormatError } from './binary-fields.js';
 import { readAclMessage, writeAclMessage } from './acl-binary.js';
@@ -119,11 +119,21 @@ export function deliveryIdOf(m: KafkaMessage): string | undefined {
 export class DecodedBodies {
   /** In insertion order: the first is dropped first. */
   private readonly byId = new Map<string, { body: Buffer; message: AclMessage }>();
+  private keptBytes = 0;
 
-  constructor(readonly capacity = 64) {}
+  constructor(
+    readonly capacity: number = MESSAGE_INFO_LIMITS.decodedBodies,
+    /** Body bytes kept at most; a body over an eighth of it is not kept (it would push most others out). */
+    readonly maxBytes: number = MESSAGE_INFO_LIMITS.decodedBodyBytes,
+  ) {}
 
   get size(): number {
     return this.byId.size;
+  }
+
+  /** Body bytes kept now (≤ `maxBytes`). */
+  get bytes(): number {
+    return this.keptBytes;
   }
 
   lookup(messageId: string, body: Buffer): AclMessage | undefined {
@@ -133,13 +143,23 @@ export class DecodedBodies {
 
   remember(messageId: string, body: Buffer, message: AclMessage): void {
     // Only a message with several receivers comes back in other records.
-    if (message.receivers.length < 2) return;
-    if (!this.byId.has(messageId) && this.byId.size >= this.capacity) {
-      const oldest = this.byId.keys().next().value as string;
-      this.byId.delete(oldest);
+    if (message.receivers.length < 2 || body.length > this.maxBytes / 8) return;
+    this.drop(messageId);
+    for (const [id, kept] of this.byId) {
+      if (this.byId.size < this.capacity && this.keptBytes + body.length <= this.maxBytes) break;
+      this.byId.delete(id);
+      this.keptBytes -= kept.body.length;
     }
     // A copy: the record's buffer may be a slice of a whole fetch, which must not be kept alive.
     this.byId.set(messageId, { body: Buffer.from(body), message });
+    this.keptBytes += body.length;
+  }
+
+  private drop(messageId: string): void {
+    const kept = this.byId.get(messageId);
+    if (kept === undefined) return;
+    this.byId.delete(messageId);
+    this.keptBytes -= kept.body.length;
   }
 }
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { KafkaMessage } from 'kafkajs';
 import type { AclMessage, AgentId, Delivery } from '@caxton/core';
-import { PERFORMATIVES, validateAclMessage } from '@caxton/core';
+import { MESSAGE_INFO_LIMITS, PERFORMATIVES, validateAclMessage } from '@caxton/core';
 import {
   DecodedBodies, decodeDeadLetter, decodeDelivery, deliveryIdOf, encodeDeadLetter, encodeDelivery, encodeDeliveryV1, encodeMessageBody,
 } from '../../../src/bus/kafka/codec.js';
@@ -83,6 +83,36 @@ describe('Kafka record codec', () => {
     decodeDelivery(asFetched(encodeDelivery(delivery, 1)), bodies);
     for (const id of ['m3', 'm4', 'm5']) decodeDelivery(asFetched(encodeDelivery({ ...wide, messageId: id, id: `${id}/bob` }, 1)), bodies);
     assert.equal(bodies.size, 2);
+  });
+
+  it('bounds the decoded bodies it keeps by bytes as well as count, and still decodes every record right (decision 2003)', () => {
+    assert.equal(new DecodedBodies().capacity, MESSAGE_INFO_LIMITS.decodedBodies);
+    assert.equal(new DecodedBodies().maxBytes, MESSAGE_INFO_LIMITS.decodedBodyBytes);
+    const maxBytes = 400_000;
+    const bodies = new DecodedBodies(64, maxBytes);
+    const big = (i: number): Delivery => ({
+      ...full, messageId: `big${i}`, id: `big${i}/bob`,
+      message: { ...full.message, receivers: [{ name: 'bob' }, { name: 'dave' }], content: `${i}:`.padEnd(40_000, 'z') },
+    });
+    for (let i = 0; i < 20; i++) {
+      const d = big(i);
+      const body = encodeMessageBody(d.message);
+      const [a, b] = ['bob', 'dave'].map((r) => decodeDelivery(asFetched(encodeDelivery({ ...d, id: `big${i}/${r}`, receiver: r }, 1, body)), bodies));
+      assert.deepEqual(a, { ...d, id: `big${i}/bob`, receiver: 'bob' });
+      assert.deepEqual(b, { ...d, id: `big${i}/dave`, receiver: 'dave' });
+      assert.equal(a!.message, b!.message, 'kept while within the budget');
+      assert.ok(bodies.bytes <= maxBytes, `${bodies.bytes} ≤ ${maxBytes}`);
+    }
+    assert.ok(bodies.size < 20 && bodies.size >= 8, `evicted by bytes, not count (${bodies.size} kept)`);
+    // A body over an eighth of the budget is decoded per record and never kept.
+    const huge: Delivery = { ...big(99), message: { ...big(99).message, content: 'h'.repeat(60_000) } };
+    const hugeBody = encodeMessageBody(huge.message);
+    const before = bodies.bytes;
+    const [x, y] = ['bob', 'dave'].map((r) => decodeDelivery(asFetched(encodeDelivery({ ...huge, id: `big99/${r}`, receiver: r }, 1, hugeBody)), bodies));
+    assert.deepEqual(x, { ...huge, id: 'big99/bob', receiver: 'bob' });
+    assert.deepEqual(y, { ...huge, id: 'big99/dave', receiver: 'dave' });
+    assert.notEqual(x!.message, y!.message);
+    assert.equal(bodies.bytes, before);
   });
 
   it('still reads version 1 records (written before the upgrade)', () => {
