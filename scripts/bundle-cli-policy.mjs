@@ -24,6 +24,27 @@ export function bundledWorkspaces(inputs) {
 }
 
 /**
+ * The folders of the node_modules packages the bundle holds (yargs, grpc-js…, nested copies too),
+ * from the same inputs: `node_modules/<name>` or `node_modules/@scope/<name>`, up to the last
+ * node_modules of the path. The stamp covers each one's package.json, so an `npm install` that
+ * moves one makes the bundle stale, while one that only prunes others (`npm prune --omit=dev`
+ * in the Docker build) does not.
+ */
+export function bundledPackageDirs(inputs) {
+  const found = new Set();
+  for (const input of Object.keys(inputs)) {
+    if (/^[a-z-]+:/.test(input)) continue;
+    const parts = input.split(/[/\\]/);
+    const last = parts.lastIndexOf('node_modules');
+    if (last < 0 || last + 1 >= parts.length) continue;
+    const width = parts[last + 1].startsWith('@') ? 2 : 1;
+    if (last + 1 + width >= parts.length) continue;
+    found.add(parts.slice(0, last + 1 + width).join('/'));
+  }
+  return [...found].sort();
+}
+
+/**
  * Which `.js` files of the bundle folder to remove. `staleSince` records, per file name, when a
  * build first found it no longer current: a chunk is removed a grace period after that, never
  * sooner, because a running caxton (a `serve` for days) imports some chunks only when it needs

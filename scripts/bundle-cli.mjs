@@ -22,7 +22,7 @@
  * - meta.json (esbuild's metafile) maps each chunk to the files it holds: the start-up test reads
  *   it to say which compiled modules a run loaded.
  * - stamp.json (cli/bin/bundle-stamp.js) covers the tsc build info of every workspace package the
- *   metafile shows in the bundle, and node_modules/.package-lock.json.
+ *   metafile shows in the bundle, and the package.json of every node_modules package it holds.
  * - One build at a time per checkout (a lock file): two at once would stamp files the other is
  *   still rewriting, or prune what the other just made.
  */
@@ -32,14 +32,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { stampOf } from '../cli/bin/bundle-stamp.js';
-import { bundledWorkspaces, chunksToPrune } from './bundle-cli-policy.mjs';
+import { bundledPackageDirs, bundledWorkspaces, chunksToPrune } from './bundle-cli-policy.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'cli', 'dist', 'bundle');
 const LOCK = path.join(root, 'cli', 'dist', 'bundle.lock');
 const SUPERSEDED = path.join(outdir, 'superseded.json');
-/** A bundled package (yargs, grpc-js…) moved by `npm install` makes the bundle stale too. */
-const PACKAGE_LOCK = 'node_modules/.package-lock.json';
 const BUNDLED_PACKAGES = /^(@caxton\/|yargs(-parser)?(\/|$)|cliui(\/|$)|y18n(\/|$)|escalade(\/|$)|get-caller-file(\/|$)|string-width(\/|$)|strip-ansi(\/|$)|ansi-regex(\/|$)|wrap-ansi(\/|$)|emoji-regex(\/|$)|get-east-asian-width(\/|$)|ansi-styles(\/|$)|@grpc\/grpc-js(\/|$)|@js-sdsl\/ordered-map(\/|$))/;
 const FAST_WIDTH = 'caxton-fast-string-width';
 const WRAP_ANSI_ANCHOR = "const preString = rows.join('\\n');";
@@ -84,7 +82,7 @@ export default function stringWidth(text, options) {
   },
 };
 
-/** What the bundle was made from: the build info of each bundled package, and the installed packages. */
+/** What the bundle was made from: the build info of each bundled workspace, the package.json of each bundled dependency. */
 export async function bundleStamp(metafile) {
   const stamp = {};
   for (const ws of bundledWorkspaces(metafile.inputs)) {
@@ -93,8 +91,11 @@ export async function bundleStamp(metafile) {
     if (!s) throw new Error(`the bundle holds ${ws}/ but ${rel} does not exist: build it with tsc -b (a bundled package must have build info for the stamp to cover it)`);
     stamp[rel] = stampOf(s);
   }
-  const lock = await stat(path.join(root, PACKAGE_LOCK)).catch(() => undefined);
-  if (lock) stamp[PACKAGE_LOCK] = stampOf(lock);
+  // A bundled package (yargs, grpc-js…) moved by `npm install` makes the bundle stale too.
+  for (const dir of bundledPackageDirs(metafile.inputs)) {
+    const rel = `${dir}/package.json`;
+    stamp[rel] = stampOf(await stat(path.join(root, rel)));
+  }
   return stamp;
 }
 

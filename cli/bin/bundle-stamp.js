@@ -3,7 +3,7 @@
 //
 // stamp.json maps files, by their path relative to the repository root, to "size:mtimeMs" as they
 // were when the bundle was made: the tsc build info of every workspace package the bundle holds
-// and node_modules/.package-lock.json (an `npm install` that moves a bundled package such as yargs
+// and the package.json of every node_modules package it holds (an `npm install` that moves yargs
 // or grpc-js). Any difference, a missing or unreadable stamp, or a path that leaves the root: the
 // bundle is not current and the bin runs the compiled modules instead.
 import { readFileSync, statSync } from 'node:fs';

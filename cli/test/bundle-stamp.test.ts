@@ -19,6 +19,7 @@ interface StampModule {
 interface PolicyModule {
   CHUNK_GRACE_MS: number;
   bundledWorkspaces(inputs: Record<string, unknown>): string[];
+  bundledPackageDirs(inputs: Record<string, unknown>): string[];
   chunksToPrune(args: { names: string[]; current: Set<string>; staleSince: Record<string, unknown>; now: number; graceMs?: number }): { remove: string[]; staleSince: Record<string, number> };
 }
 
@@ -140,6 +141,19 @@ describe('bundle build policy', () => {
       'cli/dist/src/app.js': {},
     };
     assert.deepEqual(bundledWorkspaces(inputs), ['cli', 'console', 'core']);
+  });
+
+  it('bundledPackageDirs: each node_modules package held, scoped and nested ones too, once', async () => {
+    const { bundledPackageDirs } = await policyModule();
+    const inputs = {
+      'cli/dist/src/main.js': {},
+      'node_modules/yargs/index.mjs': {},
+      'node_modules/yargs/lib/platform-shims/esm.mjs': {},
+      'node_modules/@grpc/grpc-js/build/src/index.js': {},
+      'node_modules/cliui/node_modules/string-width/index.js': {},
+      'caxton-fast-string-width:/repo/node_modules/string-width/index.js': {},
+    };
+    assert.deepEqual(bundledPackageDirs(inputs), ['node_modules/@grpc/grpc-js', 'node_modules/cliui/node_modules/string-width', 'node_modules/yargs']);
   });
 
   it('chunksToPrune: a superseded chunk is kept a day from when a build first found it stale, whatever its mtime', async () => {
