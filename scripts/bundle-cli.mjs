@@ -21,16 +21,23 @@
  *   character by character for escape codes it cannot hold.
  * - meta.json (esbuild's metafile) maps each chunk to the files it holds: the start-up test reads
  *   it to say which compiled modules a run loaded.
+ * - stamp.json (cli/bin/bundle-stamp.js) covers the tsc build info of every workspace package the
+ *   metafile shows in the bundle, and the package.json of every node_modules package it holds.
+ * - One build at a time per checkout (a lock file): two at once would stamp files the other is
+ *   still rewriting, or prune what the other just made.
  */
 import { build } from 'esbuild';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { stampOf } from '../cli/bin/bundle-stamp.js';
+import { bundledPackageDirs, bundledWorkspaces, chunksToPrune } from './bundle-cli-policy.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'cli', 'dist', 'bundle');
-/** The packages whose tsc output is bundled: the bundle is current while their build info is. */
-export const BUNDLED_WORKSPACES = ['core', 'client', 'sandbox', 'toolchain', 'runtime', 'cli'];
+const LOCK = path.join(root, 'cli', 'dist', 'bundle.lock');
+const SUPERSEDED = path.join(outdir, 'superseded.json');
 const BUNDLED_PACKAGES = /^(@caxton\/|yargs(-parser)?(\/|$)|cliui(\/|$)|y18n(\/|$)|escalade(\/|$)|get-caller-file(\/|$)|string-width(\/|$)|strip-ansi(\/|$)|ansi-regex(\/|$)|wrap-ansi(\/|$)|emoji-regex(\/|$)|get-east-asian-width(\/|$)|ansi-styles(\/|$)|@grpc\/grpc-js(\/|$)|@js-sdsl\/ordered-map(\/|$))/;
 const FAST_WIDTH = 'caxton-fast-string-width';
 const WRAP_ANSI_ANCHOR = "const preString = rows.join('\\n');";
@@ -65,7 +72,8 @@ export default function stringWidth(text, options) {
       // across line breaks: with no escape character (\x1b, \x9b) in the text, it returns the text.
       return { contents: text.replace(WRAP_ANSI_ANCHOR, `${WRAP_ANSI_ANCHOR}\n\tif (/^[\\x20-\\x7e\\n]*$/.test(preString)) return preString;`), loader: 'js', resolveDir: path.dirname(args.path) };
     });
-    b.onLoad({ filter: /\.js$/ }, async (args) => {
+    // .mjs too: yargs finds its locales/ folder from import.meta.url in lib/platform-shims/esm.mjs.
+    b.onLoad({ filter: /\.m?js$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
       if (!text.includes('import.meta.url')) return undefined;
       const own = path.relative(outdir, args.path).split(path.sep).join('/');
@@ -74,51 +82,98 @@ export default function stringWidth(text, options) {
   },
 };
 
-/** What the bundle was made from: size and mtime of each bundled package's tsc build info. */
-export async function buildInfoStamp() {
+/** What the bundle was made from: the build info of each bundled workspace, the package.json of each bundled dependency. */
+export async function bundleStamp(metafile) {
   const stamp = {};
-  for (const ws of BUNDLED_WORKSPACES) {
-    const s = await stat(path.join(root, ws, 'dist', 'tsconfig.tsbuildinfo'));
-    stamp[ws] = `${s.size}:${s.mtimeMs}`;
+  for (const ws of bundledWorkspaces(metafile.inputs)) {
+    const rel = `${ws}/dist/tsconfig.tsbuildinfo`;
+    const s = await stat(path.join(root, rel)).catch(() => undefined);
+    if (!s) throw new Error(`the bundle holds ${ws}/ but ${rel} does not exist: build it with tsc -b (a bundled package must have build info for the stamp to cover it)`);
+    stamp[rel] = stampOf(s);
+  }
+  // A bundled package (yargs, grpc-js…) moved by `npm install` makes the bundle stale too.
+  for (const dir of bundledPackageDirs(metafile.inputs)) {
+    const rel = `${dir}/package.json`;
+    stamp[rel] = stampOf(await stat(path.join(root, rel)));
   }
   return stamp;
 }
 
-/**
- * Chunks are named by their content, and a running caxton (a `serve` for days) imports some only
- * when it needs them: the chunks of earlier builds are kept for a day, so a rebuild under a
- * running process does not take away what it will import, then removed.
- */
-async function pruneOldChunks(current) {
-  const dayAgo = Date.now() - 24 * 3600 * 1000;
-  for (const name of await readdir(outdir)) {
-    const file = path.join(outdir, name);
-    if (!name.endsWith('.js') || current.has(file)) continue;
-    if ((await stat(file)).mtimeMs < dayAgo) await rm(file, { force: true });
+/** Removes the chunks of earlier builds a day after they stopped being current (chunksToPrune). */
+async function pruneOldChunks(currentPaths) {
+  const current = new Set([...currentPaths].map((p) => path.basename(p)));
+  let staleSince = {};
+  try {
+    const parsed = JSON.parse(await readFile(SUPERSEDED, 'utf8'));
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) staleSince = parsed;
+  } catch {
+    // none yet, or unreadable: every old chunk starts its day now
+  }
+  const decided = chunksToPrune({ names: await readdir(outdir), current, staleSince, now: Date.now() });
+  for (const name of decided.remove) await rm(path.join(outdir, name), { force: true });
+  await writeFile(SUPERSEDED, JSON.stringify(decided.staleSince));
+}
+
+/** Takes the build lock (O_EXCL, with the pid); waits for a live holder, takes over from a dead one. */
+async function lockBuild() {
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      const handle = await open(LOCK, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return;
+    } catch (err) {
+      if (err.code === 'ENOENT') throw new Error(`${path.dirname(LOCK)} does not exist: run tsc -b first`);
+      if (err.code !== 'EEXIST') throw err;
+    }
+    const holder = Number.parseInt(await readFile(LOCK, 'utf8').catch(() => ''), 10);
+    if (!isAlive(holder)) {
+      await rm(LOCK, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another bundle build (pid ${holder}) has held ${LOCK} for 10 minutes; remove it if that process is not a build`);
+    await sleep(250);
+  }
+}
+
+function isAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
   }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  // The stamp goes first: a caxton started while the files are rewritten runs the compiled modules.
-  await rm(path.join(outdir, 'stamp.json'), { force: true });
-  const result = await build({
-    entryPoints: [path.join(root, 'cli', 'dist', 'src', 'main.js')],
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    // grpc-js and yargs' helpers are CommonJS: their require() of Node's modules needs a require.
-    banner: { js: "import { createRequire as __caxtonCreateRequire } from 'node:module'; const require = __caxtonCreateRequire(import.meta.url);" },
-    plugins: [cliBundle],
-    legalComments: 'none',
-    logLevel: 'warning',
-    metafile: true,
-    absWorkingDir: root,
-  });
-  await writeFile(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
-  await pruneOldChunks(new Set(Object.keys(result.metafile.outputs).map((o) => path.join(root, o))));
-  // Written last: a bundle without its stamp is never run.
-  await writeFile(path.join(outdir, 'stamp.json'), JSON.stringify(await buildInfoStamp()));
+  await lockBuild();
+  try {
+    // The stamp goes first: a caxton started while the files are rewritten runs the compiled modules.
+    await rm(path.join(outdir, 'stamp.json'), { force: true });
+    const result = await build({
+      entryPoints: [path.join(root, 'cli', 'dist', 'src', 'main.js')],
+      outdir,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      // grpc-js and yargs' helpers are CommonJS: their require() of Node's modules needs a require.
+      // The flag tells cli/bin/caxton.js that bundle code ran, so a missing chunk is no longer retried unbundled.
+      banner: { js: "import { createRequire as __caxtonCreateRequire } from 'node:module'; const require = __caxtonCreateRequire(import.meta.url); globalThis[Symbol.for('caxton.cli.bundle-evaluated')] = true;" },
+      plugins: [cliBundle],
+      legalComments: 'none',
+      logLevel: 'warning',
+      metafile: true,
+      absWorkingDir: root,
+    });
+    await writeFile(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+    await pruneOldChunks(Object.keys(result.metafile.outputs).map((o) => path.join(root, o)));
+    // Written last: a bundle without its stamp is never run.
+    await writeFile(path.join(outdir, 'stamp.json'), JSON.stringify(await bundleStamp(result.metafile)));
+  } finally {
+    await rm(LOCK, { force: true });
+  }
 }

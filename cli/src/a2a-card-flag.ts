@@ -7,7 +7,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { A2A_CARD_LIMITS, CaxtonError, parseA2aCard } from '@caxton/core';
+import { A2A_CARD_LIMITS, isCaxtonError, parseA2aCard } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 
 /** The card file's text, checked; undefined without the flag. */
@@ -33,7 +33,7 @@ export async function a2aCardFromFlag(file: string | undefined, cwd: string): Pr
   try {
     parseA2aCard(text, 'a2a card');
   } catch (err) {
-    if (err instanceof CaxtonError) throw new UsageError(`${flag}: ${err.message}`, err.hint);
+    if (isCaxtonError(err)) throw new UsageError(`${flag}: ${err.message}`, err.hint);
     throw err;
   }
   return text;

@@ -5,7 +5,7 @@
  * That advice (api-error-advice.ts) needs gRPC's status codes: it is loaded on that error path only,
  * so a usage error or `--help` never loads the gRPC library (decision 1780).
  */
-import { CaxtonError } from '@caxton/core';
+import { CaxtonError, isCaxtonError } from '@caxton/core';
 import type { ConnectionFacts } from './connection-facts.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
@@ -34,16 +34,24 @@ export interface Explained {
   text: string;
 }
 
+/**
+ * A CliError from this or another copy of the CLI's modules: recognised by the Caxton brand, its
+ * code and its exit code, since `instanceof` holds only within one copy (see isCaxtonError).
+ */
+export function isCliError(err: unknown): err is CliError {
+  return err instanceof CliError || (isCaxtonError(err) && err.code === 'cli.error' && typeof (err as { exitCode?: unknown }).exitCode === 'number');
+}
+
 /** One error → the text for stderr and the exit code. */
 export async function explain(err: unknown, facts?: ConnectionFacts): Promise<Explained> {
   let exitCode: ExitCode = EXIT.FAILURE;
   let message: string;
   let hint: string | undefined;
-  if (err instanceof CliError) {
+  if (isCliError(err)) {
     exitCode = err.exitCode;
     message = err.message;
     hint = err.hint;
-  } else if (err instanceof CaxtonError) {
+  } else if (isCaxtonError(err)) {
     // An API error was made by @caxton/client, so the import below costs nothing then; for other
     // Caxton errors it loads the client once, on the way out.
     const { adviseApiError } = await import('./api-error-advice.js');

@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { CaxtonError, type HttpAllowRule } from '@caxton/core';
+import { isCaxtonError, type HttpAllowRule } from '@caxton/core';
 import type { UploadHeader } from '@caxton/client';
 import { UsageError } from './cli-error.js';
 import { parseDuration } from './parse.js';
@@ -96,7 +96,7 @@ function usage<T>(f: () => T): T {
   try {
     return f();
   } catch (err) {
-    if (err instanceof CaxtonError) throw new UsageError(err.message, err.hint);
+    if (isCaxtonError(err)) throw new UsageError(err.message, err.hint);
     throw err;
   }
 }

@@ -12,6 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -89,7 +90,7 @@ describe('caxton start-up loads only what the command needs', () => {
   it('the bin runs the bundle `npm run build` made (the start-up issue 28 measures)', { timeout: 60_000 }, async () => {
     const { result, files } = await recorded(['--version']);
     assert.equal(result.code, 0, result.stderr);
-    assert.ok(files.includes(path.join(ROOT, 'cli', 'dist', 'bundle', 'main.js')), 'caxton did not run cli/dist/bundle/main.js');
+    assert.ok(files.includes(path.join(ROOT, 'cli', 'dist', 'bundle', 'main.js')), 'caxton did not run cli/dist/bundle/main.js (run `npm run build`: a bare tsc -b leaves the bundle stale)');
     const compiled = files.filter((p) => ['cli', 'core'].some((ws) => p.startsWith(path.join(ROOT, ws, 'dist', 'src') + path.sep)));
     assert.deepEqual(compiled, [], 'compiled modules were loaded beside the bundle');
   });
@@ -116,6 +117,27 @@ describe('caxton start-up loads only what the command needs', () => {
       found.push(...offenders(loaded, NODE_SIDE).map((o) => `caxton ${command} --help loaded ${o}`));
     }
     assert.deepEqual(found, []);
+  });
+
+  it('a bundled `serve` runs the node from the bundle: no second copy of the runtime or client from their compiled modules', { timeout: 60_000 }, async () => {
+    // A busy API port makes the node refuse at once, after it has been loaded and started.
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (busy.address() as { port: number }).port;
+      const { result, files } = await recorded(['serve', '--api-host', '127.0.0.1', '--api-port', String(port), '--data-dir', path.join(work, 'serve-data')]);
+      assert.notEqual(result.code, 0, 'serve on a busy port must fail');
+      assert.match(result.stderr, /hint: .*--api-port/, 'the node\'s refusal lost its hint');
+      assert.ok(files.includes(path.join(ROOT, 'cli', 'dist', 'bundle', 'main.js')), 'caxton did not run cli/dist/bundle/main.js (run `npm run build`)');
+      // The node's shard, prepare and instrument workers load the compiled sandbox and core, each in
+      // its own thread (rightly), and the recorder sees every thread: so core is not counted here.
+      // The runtime and the client are loaded by the main thread only: any of their compiled
+      // modules is the second copy a variable import() used to bring in.
+      const compiled = files.filter((p) => ['runtime', 'client'].some((ws) => p.startsWith(path.join(ROOT, ws, 'dist', 'src') + path.sep)));
+      assert.deepEqual(compiled, [], 'compiled modules were loaded beside the bundle');
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
   });
 
   it('a command that needs the node still loads it, and the recording sees that', { timeout: 120_000 }, async () => {

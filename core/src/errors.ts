@@ -56,6 +56,19 @@ export interface ErrorContext {
   [key: string]: unknown;
 }
 
+/**
+ * Marks every CaxtonError, whichever copy of this module made it. `instanceof` holds only within one
+ * copy, and a process can hold two: the bundled CLI beside a compiled module it imports by file URL,
+ * a worker's error re-thrown in the main thread. The symbol is global (Symbol.for), so
+ * isCaxtonError() recognises an error from any copy (decision 2051).
+ */
+export const CAXTON_ERROR_BRAND: unique symbol = Symbol.for('caxton.error') as never;
+
+/** Is `err` a CaxtonError from this or any other copy of @caxton/core? */
+export function isCaxtonError(err: unknown): err is CaxtonError {
+  return err instanceof CaxtonError || (err instanceof Error && (err as unknown as Record<symbol, unknown>)[CAXTON_ERROR_BRAND] === true && typeof (err as { code?: unknown }).code === 'string');
+}
+
 export class CaxtonError extends Error {
   /** Stable machine-readable code, e.g. `acl.invalid`, `sandbox.out-of-fuel`. */
   readonly code: string;
@@ -63,6 +76,11 @@ export class CaxtonError extends Error {
   readonly kind: ErrorKind;
   readonly context: ErrorContext;
   readonly hint: string | undefined;
+
+  /** The brand isCaxtonError() looks for: on the prototype, so it costs no field and never reaches JSON. */
+  get [CAXTON_ERROR_BRAND](): true {
+    return true;
+  }
 
   constructor(code: string, message: string, opts: CaxtonErrorOptions) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });

@@ -33,13 +33,16 @@ export type { StartNodeOptions, RunningNode };
 
 export type StartNode = (options: StartNodeOptions) => Promise<RunningNode>;
 
-// A variable, not a literal: the node is built separately and may be absent from a checkout.
+// Named for the messages; the import itself is a literal so that esbuild follows it: the bundled
+// CLI then runs the node from its own chunk, not a second copy of core and runtime from their
+// compiled modules, whose errors the CLI's would not recognise (decision 2051). A tsc build
+// without the runtime still reaches the ERR_MODULE_NOT_FOUND branch.
 const NODE_MODULE = '@caxton/runtime';
 
 export async function loadStartNode(): Promise<StartNode> {
   let mod: { startNode?: StartNode };
   try {
-    mod = (await import(NODE_MODULE)) as { startNode?: StartNode };
+    mod = (await import('@caxton/runtime')) as { startNode?: StartNode };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
       throw new CliError(EXIT.FAILURE, `this Caxton build has no node (${NODE_MODULE} is missing)`, 'build everything with `npm run build` (tsc -b) and retry');

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CaxtonClient } from '@caxton/client';
-import { CaxtonError, type MessageEvent } from '@caxton/core';
+import { isCaxtonError, type MessageEvent } from '@caxton/core';
 import { localName } from '../send/conversation-watch.js';
 import {
   addressing, assignMessages, MAX_SEEN_PER_STEP, scenarioTitle, stateProblems, stepProblems,
@@ -96,7 +96,7 @@ async function runStep(node: ScenarioNode, agent: string, step: ScenarioStep, ti
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
       const moved = await Promise.race([node.advance(step.advance.ms).then(() => 'done' as const, (err: unknown) => err as Error), late]).finally(() => clearTimeout(timer));
-      if (moved instanceof Error) return { problems: [`advance ${step.advance.text} failed: ${moved instanceof CaxtonError ? moved.describe() : moved.message}`], actual: [] };
+      if (moved instanceof Error) return { problems: [`advance ${step.advance.text} failed: ${isCaxtonError(moved) ? moved.describe() : moved.message}`], actual: [] };
       if (moved === 'late') return { problems: [`the timers due after advance ${step.advance.text} were not handled within ${timeoutMs} ms`], actual: [] };
     }
     // Who "the scenario" is on the node: the sender the node gave the message just sent.
