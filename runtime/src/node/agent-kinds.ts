@@ -519,8 +519,9 @@ export class AgentKinds {
       instance.version = kind.record.version;
       if (this.placed !== undefined) await this.placed.prepare(kind.record); // (no extra turn on one node)
       await this.o.local.startInstance(instanceRecord(kind.record, instance.name, instance.key), this.o.messaging.agentId(instance.name), instance.shard);
-      if (kind.instances.get(instance.name) !== instance || kind.stopping || this.kinds.get(kind.record.name) !== kind) {
-        // Dropped while it started (its kind stopped): the sandbox must not run on, untracked.
+      if (kind.instances.get(instance.name) !== instance || kind.stopping || this.kinds.get(kind.record.name) !== kind || instance.state !== 'activating') {
+        // Dropped while it started (its kind stopped), or being dropped (its partition left, `leave`):
+        // the sandbox must not run on, untracked, nor take work.
         await this.o.host.stop(instance.name, true).catch(() => {});
         return;
       }
