@@ -5,7 +5,8 @@
  * only; its own limits, its own durable state keyed by the instance name, its key in the init
  * config); an instance idle for the kind's idle period is passivated once its last handling is
  * durable, and leaves nothing per key in memory behind. Activations are bounded per shard: past the
- * bound a send is refused (`activation-limit`, retried by the sender), and mail replayed for an
+ * bound a send is refused (`activation-limit`, retried by the sender; in a cluster the owner evicts its
+ * shard's least recently used idle instance instead, decision 2060), and mail replayed for an
  * instance that cannot be activated yet waits, durable, in its mailbox until a slot frees.
  */
 import type { AgentStatus, KindCounts } from '@caxton/core';
@@ -460,7 +461,13 @@ export class AgentKinds {
   private reserve(kind: Kind, name: string, key: string, forWake = false, mayEvict = !forWake): Instance | 'evicting' | undefined {
     const shard = shardOf(name, this.perShard.length);
     const limit = forWake ? this.limitPerShard - Math.floor(this.limitPerShard * KIND_LIMITS.wakeHeadroom) : this.limitPerShard;
-    if (this.perShard[shard]! >= limit) return undefined;
+    if (this.perShard[shard]! >= limit) {
+      // A cluster: nothing refused the send (the sending node could not know), and mail left waiting
+      // here holds its partition's handed-out deliveries. The shard's least recently used idle
+      // instance makes room, so mail waits only while every slot's instance has work in hand.
+      if (this.placed !== undefined && mayEvict && !forWake && this.evictIdleOn(shard)) return 'evicting';
+      return undefined;
+    }
     const room = this.roomUnderCap(kind, mayEvict);
     if (room !== true) return room;
     this.perShard[shard]! += 1;
@@ -498,6 +505,28 @@ export class AgentKinds {
     kind.evicted += 1;
     void this.passivate(kind, lru, 'evict').catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${lru.name} not passivated: ${(err as Error).message}`));
     return 'evicting';
+  }
+
+  /**
+   * A cluster at the shard bound: passivates early the shard's least recently used idle instance
+   * (running, empty mailbox), of any kind. Each kind's map is in least recently used order, so the
+   * walk takes each kind's first idle instance on the shard and compares only those. False when
+   * every instance on the shard has work in hand (or is on its way in or out).
+   */
+  private evictIdleOn(shard: number): boolean {
+    let lru: { kind: Kind; instance: Instance } | undefined;
+    for (const kind of this.kinds.values()) {
+      for (const i of kind.instances.values()) {
+        if (i.shard !== shard || i.state !== 'running' || this.o.messaging.mailboxDepth(i.name) > 0) continue;
+        if (lru === undefined || i.lastActive < lru.instance.lastActive) lru = { kind, instance: i };
+        break;
+      }
+    }
+    if (lru === undefined) return false;
+    const { kind, instance } = lru;
+    kind.evicted += 1;
+    void this.passivate(kind, instance, 'evict').catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} not passivated: ${(err as Error).message}`));
+    return true;
   }
 
   /** Starts a reserved (or passivating, mail having come) instance in its slot. */

@@ -18,7 +18,7 @@ interface Setup {
   placed: NonNullable<AgentKindsOptions['placed']>;
 }
 
-function kinds(s: Setup) {
+function kinds(s: Setup & { maxActivePerShard?: number; now?: () => number }) {
   const mail = new Map<string, number>();
   const residency: string[] = [];
   const dead: string[] = [];
@@ -33,6 +33,8 @@ function kinds(s: Setup) {
     store: undefined, events: new Instrumentation(),
     held: () => false, untilRunnable: async () => {}, onDropped: async () => {},
     placed: s.placed,
+    ...(s.maxActivePerShard !== undefined ? { maxActivePerShard: s.maxActivePerShard } : {}),
+    ...(s.now !== undefined ? { now: s.now } : {}),
     onResidency: (n: string, c: string) => residency.push(`${c} ${n}`),
   };
   return { k: new AgentKinds(o as unknown as AgentKindsOptions), mail, residency, dead };
@@ -113,4 +115,33 @@ test('an instance activated under an earlier tenure of its partition runs nothin
   assert.deepEqual(residency, ['activated counter/a', 'dropped counter/a', 'activated counter/a']);
   assert.equal(k.isRunnable('counter/a'), true, 'under the current tenure it runs');
   assert.equal(mail.get('counter/a'), 1, 'its mail was kept: the partition is still consumed here');
+});
+
+test('at the shard bound, mail for a new key evicts the shard\'s least recently used idle instance instead of waiting (it would hold its partition\'s deliveries)', async (t) => {
+  let now = 0;
+  const { k, mail, residency } = kinds({ maxActivePerShard: 2, now: () => now, placed: { isHere: () => true, prepare: async () => {} } });
+  t.after(() => k.close());
+  await k.adopt(record(1));
+  for (const key of ['a', 'b']) {
+    now += 1;
+    mail.set(`counter/${key}`, 1);
+    k.noticeMail(`counter/${key}`);
+    await until(`${key} running`, () => k.isRunnable(`counter/${key}`));
+    mail.delete(`counter/${key}`); // handled: idle now
+  }
+  k.isRunnable('counter/a'); // a took work last: b is the least recently used
+  now += 1;
+  mail.set('counter/c', 1);
+  k.noticeMail('counter/c');
+  await until('c running', () => k.isRunnable('counter/c'));
+  assert.equal(k.isActive('counter/b'), false, 'b, the least recently used idle one, made room');
+  assert.equal(k.isActive('counter/a'), true);
+  assert.ok(residency.includes('dropped counter/b'));
+  // Every instance with work in hand: nothing to evict, the new key's mail waits for a slot.
+  mail.set('counter/a', 1);
+  mail.set('counter/d', 1);
+  k.noticeMail('counter/d');
+  await sleep(50);
+  assert.equal(k.isActive('counter/d'), false);
+  assert.equal(k.isActive('counter/a') && k.isActive('counter/c'), true);
 });
