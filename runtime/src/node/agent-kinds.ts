@@ -371,6 +371,12 @@ export class AgentKinds {
       return;
     }
     if (parsed === undefined) return;
+    if (this.placed !== undefined && !this.placed.isHere(name)) {
+      // A cluster: its partition moved (a retry or a wait for the kind's record outlived it). Its
+      // mail is the next owner's; activated here it would hold a slot and never run (`mayRun`).
+      this.unknownKindSince.delete(name);
+      return;
+    }
     const kind = this.kinds.get(parsed.kind);
     if (kind === undefined) {
       // A cluster: the kind may be deployed through another node a moment ago, its record not yet
@@ -1014,10 +1020,16 @@ export class AgentKinds {
    * not dead-lettered: the mail is the next node's, in the log. Instances waiting for a slot go too.
    */
   async leave(matches: (name: string) => boolean): Promise<number> {
-    // Waiting ones first: a slot freed below would otherwise activate one of them here.
+    // Waiting ones first: a slot freed below would otherwise activate one of them here. So is mail
+    // waiting for its kind's record (it is the next owner's too).
     for (const w of [...this.waiting]) {
       if (!matches(w)) continue;
       this.waiting.delete(w);
+      this.o.messaging.forget(w);
+    }
+    for (const w of [...this.unknownKindSince.keys()]) {
+      if (!matches(w)) continue;
+      this.unknownKindSince.delete(w);
       this.o.messaging.forget(w);
     }
     // Every instance to go is chosen and taken out of service before the first await: a stop takes

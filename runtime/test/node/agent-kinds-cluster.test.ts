@@ -145,3 +145,22 @@ test('at the shard bound, mail for a new key evicts the shard\'s least recently 
   assert.equal(k.isActive('counter/d'), false);
   assert.equal(k.isActive('counter/a') && k.isActive('counter/c'), true);
 });
+
+test('mail that waited for its kind\'s record while its partition moved away neither activates it here nor stays: leave forgets it', async (t) => {
+  let here = true;
+  const { k, mail, residency, dead } = kinds({ placed: { isHere: () => here, prepare: async () => {} } });
+  t.after(() => k.close());
+  mail.set('counter/a', 1);
+  mail.set('counter/b', 1);
+  k.noticeMail('counter/a'); // mail before the kind's record: it waits for it
+  k.noticeMail('counter/b');
+  here = false; // the partition is revoked while they wait
+  await k.leave((n) => n === 'counter/a'); // the revoked set holds a; b's retry finds it is not here
+  await k.adopt(record(1)); // the record arrives
+  await sleep(400); // past a retry of the wait for the record (250 ms)
+  assert.equal(k.isActive('counter/a'), false);
+  assert.equal(k.isActive('counter/b'), false);
+  assert.deepEqual(residency, []);
+  assert.equal(mail.has('counter/a'), false, 'its mail is the next owner\'s: forgotten here, not dead-lettered');
+  assert.deepEqual(dead, []);
+});
