@@ -5,7 +5,8 @@
  * only; its own limits, its own durable state keyed by the instance name, its key in the init
  * config); an instance idle for the kind's idle period is passivated once its last handling is
  * durable, and leaves nothing per key in memory behind. Activations are bounded per shard: past the
- * bound a send is refused (`activation-limit`, retried by the sender), and mail replayed for an
+ * bound a send is refused (`activation-limit`, retried by the sender; in a cluster the owner evicts its
+ * shard's least recently used idle instance instead, decision 2060), and mail replayed for an
  * instance that cannot be activated yet waits, durable, in its mailbox until a slot frees.
  */
 import type { AgentStatus, KindCounts } from '@caxton/core';
@@ -55,6 +56,8 @@ export interface AgentKindsOptions {
     pending?(matches: (name: string) => boolean): Promise<DueEntry[]>;
     /** Deletes from the registry the timers of every agent `matches` says yes to (a kind's stop: its passivated instances' timers). */
     deleteWhere?(matches: (name: string) => boolean): Promise<void>;
+    /** Deletes from the registry every instance timer of a kind in one step (preferred to `deleteWhere`). */
+    deleteKind?(kind: string): Promise<void>;
     /** Deletes from the registry one instance's timers (its activation failed for good). */
     deleteOf?(name: string): Promise<void>;
   };
@@ -72,6 +75,12 @@ export interface AgentKindsOptions {
     isHere(name: string): boolean;
     /** The kind's component ready to instantiate on this node (deployed through another node, it is fetched and prepared once per digest). */
     prepare(kind: AgentRecord): Promise<void>;
+    /**
+     * The tenure under which this node holds the instance's partition now (undefined: not here).
+     * An instance is stamped with it when it takes its slot and runs only while it is unchanged: one
+     * from an earlier tenure holds state that another node may have committed past since.
+     */
+    tenureOf?(name: string): number | undefined;
   };
   /** An instance came into memory here or left it (tests observe where keys are active; decision 2060). */
   onResidency?: (name: string, change: 'activated' | 'dropped') => void;
@@ -91,6 +100,8 @@ interface Instance {
   version: number;
   /** Its activation, while one is under way: a kind's stop waits for it. */
   starting?: Promise<void>;
+  /** A cluster: the partition's tenure it was activated under (see `placed.tenureOf`). */
+  tenure?: number;
 }
 
 interface Kind {
@@ -103,6 +114,8 @@ interface Kind {
   evicted: number;
   /** Set while the kind is being stopped: nothing new activates. */
   stopping: boolean;
+  /** The stop under way (a cluster's redeploy seen meanwhile waits for it, then adds the kind afresh). */
+  stopped?: Promise<unknown>;
 }
 
 /** An operation agent kinds do not have (yet): typed, with what to do instead (decision 1980). */
@@ -123,6 +136,8 @@ export class AgentKinds {
   /** Instances in memory per shard (activating, running or passivating): the bound's count. */
   private readonly perShard: number[];
   private readonly limitPerShard: number;
+  /** A cluster: each kind's watch changes (adopt, removed) in the order they came (see `inOrder`). */
+  private readonly watchChains = new Map<string, Promise<void>>();
   /** Instances with mail that found their shard full: activated as slots free (their mail is durable). */
   private readonly waiting = new Set<string>();
   private sweep: NodeJS.Timeout | undefined;
@@ -190,6 +205,12 @@ export class AgentKinds {
 
   /** A kind record read from the registry at start-up, or just deployed (and stored already). */
   add(record: AgentRecord): void {
+    // A cluster: the deploy's own watch event may have added it first (with instances since): kept.
+    const existing = this.kinds.get(record.name);
+    if (existing !== undefined && !existing.stopping) {
+      if (record.version >= existing.record.version) existing.record = record;
+      return;
+    }
     this.kinds.set(record.name, { record, instances: new Map(), passivated: 0, activations: 0, failed: 0, evicted: 0, stopping: false });
     this.armSweep();
   }
@@ -221,8 +242,14 @@ export class AgentKinds {
    * left in their mailboxes is dead-lettered, and the record is deleted. Instances' state is kept,
    * as an undeployed agent's is (decision 1600).
    */
-  async stop(name: string, force: boolean, deleteRecord = true): Promise<AgentStatus> {
+  stop(name: string, force: boolean, deleteRecord = true): Promise<AgentStatus> {
     const kind = this.require(name);
+    const stopping = this.stopKind(kind, name, force, deleteRecord);
+    kind.stopped = stopping.catch(() => {});
+    return stopping;
+  }
+
+  private async stopKind(kind: Kind, name: string, force: boolean, deleteRecord: boolean): Promise<AgentStatus> {
     kind.stopping = true;
     for (const i of [...kind.instances.values()]) {
       // An activation under way ends first: otherwise it would leave a sandbox running that no one tracks.
@@ -253,11 +280,13 @@ export class AgentKinds {
     const mine = (n: string): boolean => n.startsWith(`${name}/`);
     this.wakes.removeWhere(mine);
     if (deleteRecord) {
-      await this.o.timers?.deleteWhere?.(mine).catch((err: unknown) => agentLog(this.o.events, name, 'warn', `timers of passivated instances not deleted: ${(err as Error).message}`));
+      const timers = this.o.timers;
+      const deleted = timers?.deleteKind !== undefined ? timers.deleteKind(name) : timers?.deleteWhere?.(mine);
+      await deleted?.catch((err: unknown) => agentLog(this.o.events, name, 'warn', `timers of passivated instances not deleted: ${(err as Error).message}`));
       await this.o.store?.deleteAgent(name);
     }
     const status = { ...this.status(name)!, state: 'stopped' as const };
-    this.kinds.delete(name);
+    if (this.kinds.get(name) === kind) this.kinds.delete(name);
     agentLog(this.o.events, name, 'info', force ? 'kind stopped (forced)' : 'kind stopped');
     return status;
   }
@@ -342,6 +371,12 @@ export class AgentKinds {
       return;
     }
     if (parsed === undefined) return;
+    if (this.placed !== undefined && !this.placed.isHere(name)) {
+      // A cluster: its partition moved (a retry or a wait for the kind's record outlived it). Its
+      // mail is the next owner's; activated here it would hold a slot and never run (`mayRun`).
+      this.unknownKindSince.delete(name);
+      return;
+    }
     const kind = this.kinds.get(parsed.kind);
     if (kind === undefined) {
       // A cluster: the kind may be deployed through another node a moment ago, its record not yet
@@ -406,6 +441,12 @@ export class AgentKinds {
     const kind = this.kinds.get(name.slice(0, slash));
     const instance = kind?.instances.get(name);
     if (instance === undefined || instance.state !== 'running') return false;
+    if (this.placed?.tenureOf !== undefined && this.placed.tenureOf(name) !== instance.tenure) {
+      // Its partition left and came back (or left) since it was activated: its sandbox's state may
+      // be stale. It runs nothing more and goes; its next activation loads the committed state.
+      void this.retire(kind!, instance).catch((err: unknown) => agentLog(this.o.events, kind!.record.name, 'warn', `instance ${name} of an earlier tenure not dropped: ${(err as Error).message}`));
+      return false;
+    }
     if (this.o.held(kind!.record.name) || this.o.held(name)) return false;
     this.touch(kind!, instance);
     return !((this.o.host.restartDelay?.(name) ?? 0) > 0);
@@ -426,12 +467,20 @@ export class AgentKinds {
   private reserve(kind: Kind, name: string, key: string, forWake = false, mayEvict = !forWake): Instance | 'evicting' | undefined {
     const shard = shardOf(name, this.perShard.length);
     const limit = forWake ? this.limitPerShard - Math.floor(this.limitPerShard * KIND_LIMITS.wakeHeadroom) : this.limitPerShard;
-    if (this.perShard[shard]! >= limit) return undefined;
+    if (this.perShard[shard]! >= limit) {
+      // A cluster: nothing refused the send (the sending node could not know), and mail left waiting
+      // here holds its partition's handed-out deliveries. The shard's least recently used idle
+      // instance makes room, so mail waits only while every slot's instance has work in hand.
+      if (this.placed !== undefined && mayEvict && !forWake && this.evictIdleOn(shard)) return 'evicting';
+      return undefined;
+    }
     const room = this.roomUnderCap(kind, mayEvict);
     if (room !== true) return room;
     this.perShard[shard]! += 1;
     this.wakes.remove(name); // in memory: its timers are armed again by its activation
     const instance: Instance = { name, key, shard, state: 'reserved', lastActive: this.now(), version: kind.record.version };
+    const tenure = this.placed?.tenureOf?.(name);
+    if (tenure !== undefined) instance.tenure = tenure;
     kind.instances.set(name, instance);
     return instance;
   }
@@ -464,6 +513,28 @@ export class AgentKinds {
     return 'evicting';
   }
 
+  /**
+   * A cluster at the shard bound: passivates early the shard's least recently used idle instance
+   * (running, empty mailbox), of any kind. Each kind's map is in least recently used order, so the
+   * walk takes each kind's first idle instance on the shard and compares only those. False when
+   * every instance on the shard has work in hand (or is on its way in or out).
+   */
+  private evictIdleOn(shard: number): boolean {
+    let lru: { kind: Kind; instance: Instance } | undefined;
+    for (const kind of this.kinds.values()) {
+      for (const i of kind.instances.values()) {
+        if (i.shard !== shard || i.state !== 'running' || this.o.messaging.mailboxDepth(i.name) > 0) continue;
+        if (lru === undefined || i.lastActive < lru.instance.lastActive) lru = { kind, instance: i };
+        break;
+      }
+    }
+    if (lru === undefined) return false;
+    const { kind, instance } = lru;
+    kind.evicted += 1;
+    void this.passivate(kind, instance, 'evict').catch((err: unknown) => agentLog(this.o.events, kind.record.name, 'warn', `instance ${instance.name} not passivated: ${(err as Error).message}`));
+    return true;
+  }
+
   /** Starts a reserved (or passivating, mail having come) instance in its slot. */
   private begin(kind: Kind, instance: Instance): void {
     instance.state = 'activating';
@@ -483,8 +554,9 @@ export class AgentKinds {
       instance.version = kind.record.version;
       if (this.placed !== undefined) await this.placed.prepare(kind.record); // (no extra turn on one node)
       await this.o.local.startInstance(instanceRecord(kind.record, instance.name, instance.key), this.o.messaging.agentId(instance.name), instance.shard);
-      if (kind.instances.get(instance.name) !== instance || kind.stopping || this.kinds.get(kind.record.name) !== kind) {
-        // Dropped while it started (its kind stopped): the sandbox must not run on, untracked.
+      if (kind.instances.get(instance.name) !== instance || kind.stopping || this.kinds.get(kind.record.name) !== kind || instance.state !== 'activating') {
+        // Dropped while it started (its kind stopped), or being dropped (its partition left, `leave`):
+        // the sandbox must not run on, untracked, nor take work.
         await this.o.host.stop(instance.name, true).catch(() => {});
         return;
       }
@@ -888,12 +960,37 @@ export class AgentKinds {
    * instances to it as an upgrade here does (each after its message in hand). Nothing is stored:
    * the writing node stored it.
    */
-  async adopt(record: AgentRecord): Promise<void> {
+  adopt(record: AgentRecord): Promise<void> {
+    return this.inOrder(record.name, () => this.adoptNow(record));
+  }
+
+  /**
+   * A cluster: one kind's watch changes are applied one after the other, in the order the watch
+   * gave them. A delete's stop takes time (each instance after its message in hand); a redeploy
+   * seen meanwhile must be applied after it, or the stop's end would forget the new kind here.
+   */
+  private inOrder(name: string, step: () => Promise<void>): Promise<void> {
+    const previous = this.watchChains.get(name) ?? Promise.resolve();
+    const next = previous.then(step, step);
+    this.watchChains.set(name, next);
+    const settle = (): void => {
+      if (this.watchChains.get(name) === next) this.watchChains.delete(name);
+    };
+    next.then(settle, settle);
+    return next;
+  }
+
+  private async adoptNow(record: AgentRecord): Promise<void> {
     if (this.closed || record.kind === undefined) return;
     const kind = this.kinds.get(record.name);
     if (kind === undefined) {
       this.add(record);
       return;
+    }
+    if (kind.stopping) {
+      // Stopped through this node (the watch's delete found it stopping): deployed again once it is gone.
+      await kind.stopped;
+      return this.adoptNow(record);
     }
     if (record.version === kind.record.version && record.updatedAt === kind.record.updatedAt) return; // our own write, or seen already
     kind.record = record;
@@ -905,7 +1002,11 @@ export class AgentKinds {
    * A cluster (decision 2060): the kind's record was deleted through another node. Its instances
    * here stop as in `stop` (their mailboxes dead-lettered); the record is gone already.
    */
-  async removed(name: string): Promise<void> {
+  removed(name: string): Promise<void> {
+    return this.inOrder(name, () => this.removedNow(name));
+  }
+
+  private async removedNow(name: string): Promise<void> {
     if (this.closed || !this.kinds.has(name)) return;
     const kind = this.kinds.get(name)!;
     if (kind.stopping) return; // stopped through this node: `stop` does it
@@ -919,26 +1020,54 @@ export class AgentKinds {
    * not dead-lettered: the mail is the next node's, in the log. Instances waiting for a slot go too.
    */
   async leave(matches: (name: string) => boolean): Promise<number> {
-    let left = 0;
-    // Waiting ones first: a slot freed below would otherwise activate one of them here.
+    // Waiting ones first: a slot freed below would otherwise activate one of them here. So is mail
+    // waiting for its kind's record (it is the next owner's too).
     for (const w of [...this.waiting]) {
       if (!matches(w)) continue;
       this.waiting.delete(w);
       this.o.messaging.forget(w);
     }
+    for (const w of [...this.unknownKindSince.keys()]) {
+      if (!matches(w)) continue;
+      this.unknownKindSince.delete(w);
+      this.o.messaging.forget(w);
+    }
+    // Every instance to go is chosen and taken out of service before the first await: a stop takes
+    // time, and a partition given back meanwhile (a new tenure) must not keep an instance that still
+    // holds the earlier tenure's state in its sandbox (it would commit a stale count over the other
+    // node's). Marked `passivating`, none of them takes work (`isRunnable`) while the stops run.
+    const leaving: Array<[Kind, Instance]> = [];
     for (const kind of this.kinds.values()) {
-      for (const i of [...kind.instances.values()]) {
+      for (const i of kind.instances.values()) {
         if (!matches(i.name)) continue;
-        left += 1;
         i.state = 'passivating';
-        await this.o.host.stop(i.name, true).catch(() => {});
-        this.o.messaging.forget(i.name);
-        this.drop(kind, i);
-        await this.o.onDropped(i.name, false).catch(() => {});
+        leaving.push([kind, i]);
       }
     }
     this.wakes.removeWhere(matches);
-    return left;
+    for (const [kind, i] of leaving) {
+      await this.o.host.stop(i.name, true).catch(() => {});
+      this.o.messaging.forget(i.name);
+      this.drop(kind, i);
+      await this.o.onDropped(i.name, false).catch(() => {});
+    }
+    return leaving.length;
+  }
+
+  /**
+   * A cluster: an instance activated under an earlier tenure of its partition is dropped (forced);
+   * its mail stays if the partition is consumed here now (a fresh activation takes it, on the
+   * committed state), and is the next owner's otherwise.
+   */
+  private async retire(kind: Kind, instance: Instance): Promise<void> {
+    if (instance.state !== 'running') return;
+    instance.state = 'passivating';
+    await this.o.host.stop(instance.name, true).catch(() => {});
+    const here = this.placed?.isHere(instance.name) === true;
+    if (!here) this.o.messaging.forget(instance.name);
+    this.drop(kind, instance);
+    await this.o.onDropped(instance.name, false).catch(() => {});
+    if (here && this.o.messaging.mailboxDepth(instance.name) > 0) this.noticeMail(instance.name);
   }
 
   /** The node stops: nothing activates, passivates or is dead-lettered from here on (the log keeps the mail). */

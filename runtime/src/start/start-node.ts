@@ -303,6 +303,8 @@ async function startOnTopology(
           for (const e of await storage.timers.nextDuePerAgent!(matches)) await storage.timers.deleteTimers(e.name);
         },
       } : {}),
+      // The etcd registry: one prefix delete of the kind's instance timers (decision 2060).
+      ...(storage.timers.deleteKindTimers !== undefined ? { deleteKind: (kind: string) => storage.timers.deleteKindTimers!(kind) } : {}),
       deleteOf: (name: string) => storage.timers.deleteTimers(name),
     },
     // What init produced goes through the bus's applier like any handling (issue 24).

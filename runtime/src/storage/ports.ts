@@ -58,6 +58,11 @@ export interface TimerStore {
   deleteTimer(agent: string, id: string): Promise<void>;
   /** Forget every timer of an agent (it was undeployed). */
   deleteTimers(agent: string): Promise<void>;
+  /**
+   * Forget every timer of every instance of a kind (it was stopped) in one step. Absent: the caller
+   * walks `nextDuePerAgent` instead (the embedded store).
+   */
+  deleteKindTimers?(kind: string): Promise<void>;
   /** The agent's pending timers, soonest first. */
   listTimers(agent: string): Promise<TimerRecord[]>;
   /**

@@ -288,6 +288,25 @@ test('timers of an instance of a kind (decision 2060): stored under one key segm
   assert.equal((await a.listTimers('counter')).length, 1);
 });
 
+test('timers: deleteKindTimers (a kind stopped in a cluster) removes exactly its instances\' timers in one prefix delete', async () => {
+  const [a, b] = await pair();
+  await a.putTimer({ agent: 'counter/a', id: 't1', token: 'x', dueAt: 1 });
+  await a.putTimer({ agent: 'counter/a', id: 't2', token: 'x', dueAt: 2 });
+  await a.putTimer({ agent: 'counter/b', id: 't1', token: 'x', dueAt: 3 });
+  await a.putTimer({ agent: 'counter', id: 'named', token: 'y', dueAt: 4 }); // a named agent of the same name
+  await a.putTimer({ agent: 'counterx/a', id: 't1', token: 'z', dueAt: 5 }); // a kind whose name it prefixes
+  await a.putTimer({ agent: 'counterx', id: 'named', token: 'z', dueAt: 6 });
+  await b.deleteKindTimers('counter');
+  assert.deepEqual(await a.listTimers('counter/a'), []);
+  assert.deepEqual(await a.listTimers('counter/b'), []);
+  assert.deepEqual((await a.listTimers('counter')).map((t) => t.id), ['named'], 'the named agent counter keeps its timers');
+  assert.deepEqual((await a.listTimers('counterx/a')).map((t) => t.id), ['t1'], 'kind counterx keeps its instances\' timers');
+  assert.deepEqual((await a.listTimers('counterx')).map((t) => t.id), ['named']);
+  await b.deleteKindTimers('counter'); // nothing left: not an error
+  await assert.rejects(b.deleteKindTimers('counter/a'), (e) => isRegistryError(e, 'registry.invalid'));
+  await assert.rejects(b.deleteKindTimers(''), (e) => isRegistryError(e, 'registry.invalid'));
+});
+
 test('timers: invalid records and names are refused with registry.invalid; a closed registry with registry.not-open', async () => {
   const [a] = await pair();
   const refused = (p: Promise<unknown>) => assert.rejects(p, (e) => isRegistryError(e, 'registry.invalid'));

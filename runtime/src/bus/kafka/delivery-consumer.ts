@@ -14,6 +14,7 @@ import type { CompletedWindow } from './completed-window.js';
 import { DecodedBodies, decodeDelivery, deliveryIdOf } from './codec.js';
 import { backoff, consumerRetry, rootMessage, withTimeout } from './client.js';
 import { rendezvousAssigner } from './rendezvous-assigner.js';
+import { MembershipWatch } from './rejoin.js';
 import type { CommitEntry } from './commit-queue.js';
 import { tracerRegistered } from '../../telemetry/trace-context.js';
 import { recordConsumeSpan } from '../../telemetry/log-spans.js';
@@ -58,6 +59,8 @@ export class DeliveryConsumer {
   private closing = false;
   /** A multi-receiver message's records decode its body once and share one message (decision 2003). */
   private readonly bodies = new DecodedBodies();
+  /** A join under a new membership (after a crash, a restart, or removal) revokes everything first. */
+  private readonly membership = new MembershipWatch();
 
   constructor(private readonly d: DeliveryConsumerDeps) {
     const { o } = d;
@@ -72,8 +75,10 @@ export class DeliveryConsumer {
       allowAutoTopicCreation: false,
       retry: consumerRetry(() => this.closing),
     });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment[this.topic] ?? []));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberId, e.payload.memberAssignment[this.topic] ?? []));
     this.consumer.on(this.consumer.events.CRASH, (e) => {
+      // Restarted by kafkajs or by us, the consumer leaves the group and joins as a new member.
+      this.membership.interrupted();
       d.events.emit({ type: 'consumer-crash', error: e.payload.error, restart: e.payload.restart });
       // kafkajs only restarts itself after errors it deems retriable; "Failed to find group
       // coordinator" during a broker restart is not one of them, and left alone the node would
@@ -114,6 +119,7 @@ export class DeliveryConsumer {
 
   private restartLater(attempt: number): void {
     if (this.closing) return;
+    this.membership.interrupted();
     setTimeout(() => {
       if (this.closing) return;
       // kafkajs starts with fresh state (nothing paused): our paused set is stale now. (A partition
@@ -171,7 +177,17 @@ export class DeliveryConsumer {
     await this.consumer.disconnect();
   }
 
-  private onJoin(partitions: number[]): void {
+  private onJoin(memberId: string, partitions: number[]): void {
+    if (this.membership.joined(memberId) && this.assigned.size > 0) {
+      // A new membership: other members may have held these partitions for a generation, claimed
+      // them and committed past us. Everything is revoked first (trackers, loads and their claims,
+      // the residency's tenures and instances), so partitions got back start afresh: a new claim,
+      // a fresh load, new tenures.
+      this.trackers.clear();
+      this.assigned = new Set();
+      this.d.assigned([]);
+      this.d.events.emit({ type: 'assignment', partitions: [] });
+    }
     this.joinEpoch += 1;
     const now = new Set(partitions);
     // Revoked partitions: another node owns them now; what we knew about them is dropped, and

@@ -238,6 +238,11 @@ export class EtcdRegistry implements RegistryStore {
     await this.timers.deleteAll(agent);
   }
 
+  async deleteKindTimers(kind: string): Promise<void> {
+    this.requireOpen();
+    await this.timers.deleteKind(kind);
+  }
+
   async listTimers(agent: string): Promise<TimerRecord[]> {
     this.requireOpen();
     return this.timers.list(agent);

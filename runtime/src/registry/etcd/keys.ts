@@ -88,6 +88,16 @@ export class KeyLayout {
     if (!isSegment(segment)) throw invalid('timer agent name must be non-empty and without "/" (an instance `<kind>/<key>` has one)', { agent });
     return `${this.prefix}store/timers/${segment}/`;
   }
+
+  /**
+   * Every timer of every instance of kind `kind` (decision 2060): their segments all begin
+   * `<kind>%2F`. Neither a named agent `kind` (`<kind>/`) nor another kind (`<kind>x%2F`, or a kind
+   * whose name would hold `%`, which names cannot) shares that prefix.
+   */
+  kindTimersPrefix(kind: string): string {
+    if (!isSegment(kind) || kind.includes('%')) throw invalid('kind name must be non-empty and without "/" or "%"', { kind });
+    return `${this.prefix}store/timers/${kind}%2F`;
+  }
 }
 
 /** Topic subscriptions: read at send time by the publishing node, straight from etcd (decision 1960). */

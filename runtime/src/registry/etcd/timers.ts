@@ -29,6 +29,12 @@ export class EtcdTimers {
     await this.connection.call('delete an agent\'s timers', () => this.connection.client.delete().prefix(prefix).exec());
   }
 
+  /** Every instance timer of a kind (its stop): one prefix delete, whatever the number of keys. */
+  async deleteKind(kind: string): Promise<void> {
+    const prefix = this.keys.kindTimersPrefix(kind);
+    await this.connection.call('delete a kind\'s instance timers', () => this.connection.client.delete().prefix(prefix).exec());
+  }
+
   /** Soonest first (ties by id). A value that does not parse as this key's timer is skipped. */
   async list(agent: string): Promise<TimerRecord[]> {
     const prefix = this.keys.timersPrefix(agent);

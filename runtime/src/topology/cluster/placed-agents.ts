@@ -105,10 +105,11 @@ export class PlacedAgents implements AgentResidency {
     // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
     // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.
     const kinds = opts.kinds;
-    kinds.placeBy({ isHere: (name) => this.tenures.has(c.partitionOf(name)), prepare: (record) => this.prepareKind(record) });
+    kinds.placeBy({ isHere: (name) => this.tenures.has(c.partitionOf(name)), prepare: (record) => this.prepareKind(record), tenureOf: (name) => this.instanceToken(name) });
     this.unwatchKinds = c.registry.watch((e) => {
       if (e.kind === 'agent-put' && e.agent.kind !== undefined) void kinds.adopt(e.agent).catch((err: unknown) => agentLog(opts.events, e.agent.name, 'warn', `kind version ${e.agent.version} not taken up here: ${(err as Error).message}`));
-      else if (e.kind === 'agent-deleted' && kinds.isKind(e.name)) void kinds.removed(e.name).catch((err: unknown) => agentLog(opts.events, e.name, 'warn', `kind not stopped here: ${(err as Error).message}`));
+      // (Not only a kind known here now: a put of it may still be queued behind an earlier change.)
+      else if (e.kind === 'agent-deleted') void kinds.removed(e.name).catch((err: unknown) => agentLog(opts.events, e.name, 'warn', `kind not stopped here: ${(err as Error).message}`));
     });
   }
 
@@ -120,9 +121,16 @@ export class PlacedAgents implements AgentResidency {
   assigned(partitions: readonly number[]): void {
     this.mailboxes.assigned(partitions);
     const owned = new Set(partitions);
-    for (const p of [...this.tenures.keys()]) if (!owned.has(p)) this.tenures.delete(p);
+    // The revoked set is fixed now: `leave` must not look at the live tenures after its awaits, or
+    // a partition given back meanwhile would keep instances activated under its earlier tenure.
+    const revoked = new Set<number>();
+    for (const p of [...this.tenures.keys()]) {
+      if (owned.has(p)) continue;
+      this.tenures.delete(p);
+      revoked.add(p);
+    }
     for (const p of owned) if (!this.tenures.has(p)) this.tenures.set(p, ++this.lastTenure);
-    void this.opts.kinds.leave((name) => !this.tenures.has(this.c.partitionOf(name)));
+    if (revoked.size > 0) void this.opts.kinds.leave((name) => revoked.has(this.c.partitionOf(name)));
   }
 
   /**
