@@ -1,0 +1,168 @@
+/**
+ * Durable MTP forwarding (decision 1910, "Outbox"): the outbox record's reading back (pure), then
+ * two Caxton nodes on loopback — `caxton-a` in a child process, `caxton-b` here — peered over the
+ * FIPA HTTP MTP. caxton-a's echo answers five requests to `pong@caxton-b` while caxton-b is not
+ * yet listening, so every post is being retried; caxton-a is killed with SIGKILL, caxton-b starts,
+ * caxton-a restarts on the same data directory and posts what its outbox kept: pong gets every
+ * message, and a second restart posts nothing more (each record was removed after its `200`).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { createHash } from 'node:crypto';
+import { DEFAULT_HTTP_POLICY, type MessageEvent } from '@caxton/core';
+import { startNode } from '../../src/start/start-node.js';
+import { encodeMtpOutboxRecord, isMtpOutboxKey, MtpOutboxRecordError, mtpOutboxKey, parseMtpOutboxRecord } from '../../src/mtp/outbox-records.js';
+import type { OutboxChildConfig } from './outbox-child.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+const CHILD = fileURLToPath(new URL('./outbox-child.js', import.meta.url));
+const COUNT = 5;
+const secretOf = (): string => randomBytes(32).toString('base64url');
+
+describe('MTP outbox records (pure)', () => {
+  it('keeps a message and its destination under a reserved key, and reads it back strictly', () => {
+    const record = {
+      messageId: 'm-1', agent: 'echo', url: 'http://127.0.0.1:7781/acc/s', platform: 'jade-1', receivers: [{ name: 'p@jade-1', addresses: ['http://127.0.0.1:7781/acc/s'] }],
+      message: { performative: 'inform' as const, sender: { name: 'echo@caxton' }, receivers: [{ name: 'p@jade-1' }], content: 'hi', conversationId: 'c1' }, at: 5,
+    };
+    const write = encodeMtpOutboxRecord(record);
+    assert.equal(write.key, mtpOutboxKey('m-1', record.url));
+    assert.ok(isMtpOutboxKey(write.key) && write.key.startsWith('\u0000mtp/m-1/'));
+    assert.notEqual(mtpOutboxKey('m-1', 'http://127.0.0.1:7782/acc/s'), write.key, 'one record per destination');
+    const back = parseMtpOutboxRecord(write.value!);
+    assert.deepEqual(back, record);
+    const bad = (value: string, re: RegExp): void => assert.throws(() => parseMtpOutboxRecord(value), (e: unknown) => e instanceof MtpOutboxRecordError && re.test(e.message));
+    bad('{', /not JSON/);
+    bad('[]', /not an object/);
+    bad(JSON.stringify({ ...JSON.parse(write.value!), v: 2 }), /unknown version 2/);
+    bad(JSON.stringify({ ...JSON.parse(write.value!), receivers: [] }), /receivers/);
+    bad(JSON.stringify({ ...JSON.parse(write.value!), url: 7 }), /field url/);
+    bad(JSON.stringify({ ...JSON.parse(write.value!), message: '{"performative":"shout"}' }), /^message: /);
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Child {
+  lines: string[];
+  /** Resolves with the first line matching, or rejects when the child ends first. */
+  line(pred: (l: string) => boolean, what: string): Promise<string>;
+  kill(): Promise<void>;
+}
+
+function runChild(config: OutboxChildConfig): Child {
+  const child = spawn(process.execPath, [CHILD, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let stderr = '';
+  let ended = false;
+  const waiters = new Set<() => void>();
+  const wake = (): void => { for (const w of waiters) w(); };
+  let buffer = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => {
+    buffer += text;
+    const parts = buffer.split('\n');
+    buffer = parts.pop()!;
+    lines.push(...parts);
+    wake();
+  });
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const closed = new Promise<void>((resolve) => child.on('close', () => { ended = true; wake(); resolve(); }));
+  return {
+    lines,
+    async line(pred, what) {
+      for (;;) {
+        const hit = lines.find(pred);
+        if (hit !== undefined) return hit;
+        const error = lines.find((l) => l.startsWith('E '));
+        if (error !== undefined || ended) throw new Error(`outbox child: no ${what}: ${error ?? 'it ended'} ${stderr.slice(-2000)}`);
+        await new Promise<void>((resolve) => {
+          const w = (): void => { waiters.delete(w); resolve(); };
+          waiters.add(w);
+        });
+      }
+    },
+    async kill() {
+      if (!ended) child.kill('SIGKILL');
+      await closed;
+    },
+  };
+}
+
+describe('an outbound post outlives a node killed before the peer answered', () => {
+  it('caxton-a, killed while its posts are retried and restarted on its data directory, delivers every message to caxton-b', async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-mtp-outbox-'));
+    const [aPort, bPort] = [await freePort(), await freePort()];
+    const aToB = secretOf(); // what caxton-a posts to caxton-b with
+    const bToA = secretOf(); // what caxton-b posts to caxton-a with
+    const config: OutboxChildConfig = { dataDir: path.join(dir, 'a'), accPort: aPort, inboundSecret: bToA, peerAcc: `http://127.0.0.1:${bPort}/acc/${aToB}`, peerPort: bPort };
+    const children: Child[] = [];
+    let b: Awaited<ReturnType<typeof startNode>> | undefined;
+    try {
+      // 1. caxton-b is down: every answer's post fails to connect and waits for its next attempt.
+      const first = runChild({ ...config, send: { count: COUNT } });
+      children.push(first);
+      for (let i = 1; i <= COUNT; i++) await first.line((l) => l === `S m${i}`, `accepted answer m${i}`);
+      assert.equal(first.lines.filter((l) => l.startsWith('F ')).length, 0, 'no failure yet: the posts are still being retried');
+      await first.kill();
+
+      // 2. caxton-b starts, with pong: the echo, allowed no egress (its answers back stop at caxton-b as failures it ignores).
+      b = await startNode({
+        dataDir: path.join(dir, 'b'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1, platform: 'caxton-b',
+        mtp: { host: '127.0.0.1', port: bPort, peers: [{ platform: 'caxton-a', secret: aToB, acc: `http://127.0.0.1:${aPort}/acc/${bToA}`, ratePerSecond: 200 }] },
+      });
+      const wasm = new Uint8Array(await readFile(path.join(ROOT, 'examples/as-echo/build/as-echo.wasm')));
+      await b.control.deploy({ name: 'pong', limits: {}, config: {}, http: { ...DEFAULT_HTTP_POLICY, allow: [] } }, { bytes: wasm, sha256: createHash('sha256').update(wasm).digest('hex') });
+      const heard: MessageEvent[] = [];
+      b.control.tail({}, { next: (e) => { if (e.message.sender?.name === 'echo@caxton-a') heard.push(e); }, end: () => {} });
+      const contents = (): string[] => heard.map((e) => e.message.content ?? '');
+      const allHeard = async (what: string): Promise<void> => {
+        for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 25))) {
+          if (Array.from({ length: COUNT }, (_, i) => `m${i + 1}`).every((m) => contents().includes(m))) return;
+        }
+        throw new Error(`${what}: pong heard only ${JSON.stringify(contents())}`);
+      };
+
+      // 3. caxton-a restarts on the same data directory: the echo's activation replays its outbox.
+      const second = runChild(config);
+      children.push(second);
+      await second.line((l) => l === 'READY', 'READY after the restart');
+      await allHeard('after the restart');
+      const counts = new Map<string, number>();
+      for (const c of contents()) counts.set(c, (counts.get(c) ?? 0) + 1);
+      t.diagnostic(`pong heard ${heard.length} posts for ${COUNT} messages: ${JSON.stringify(Object.fromEntries(counts))}`);
+      for (const e of heard) {
+        assert.equal(e.message.performative, 'inform');
+        assert.match(e.message.conversationId ?? '', /^cx-\d$/);
+      }
+      assert.equal(second.lines.filter((l) => l.startsWith('F ')).length, 0, 'no failure came back to the echo');
+      await second.kill();
+
+      // 4. Each record went once its post was answered: a third start posts only a new answer. The
+      // outbox is read when the echo is activated, before it handles the probe, so a replayed post
+      // would leave before the probe's answer.
+      const before = heard.length;
+      const third = runChild({ ...config, probe: 'm-after' });
+      children.push(third);
+      for (const deadline = Date.now() + 15_000; !contents().includes('m-after') && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 25));
+      assert.deepEqual(contents().slice(before), ['m-after'], 'nothing posted again but the new answer');
+    } finally {
+      for (const c of children) await c.kill();
+      await b?.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
