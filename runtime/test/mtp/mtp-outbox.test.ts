@@ -16,7 +16,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
-import { DEFAULT_HTTP_POLICY, type MessageEvent } from '@caxton/core';
+import { DEFAULT_HTTP_POLICY, encodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, STRING_REPRESENTATION, type MessageEvent, type ReceivedStamp } from '@caxton/core';
+import { sameSendKey } from '../../src/mtp/index.js';
 import { startNode } from '../../src/start/start-node.js';
 import { encodeMtpOutboxRecord, isMtpOutboxKey, MtpOutboxRecordError, mtpOutboxKey, parseMtpOutboxRecord } from '../../src/mtp/outbox-records.js';
 import type { OutboxChildConfig } from './outbox-child.js';
@@ -45,6 +46,19 @@ describe('MTP outbox records (pure)', () => {
     bad(JSON.stringify({ ...JSON.parse(write.value!), receivers: [] }), /receivers/);
     bad(JSON.stringify({ ...JSON.parse(write.value!), url: 7 }), /field url/);
     bad(JSON.stringify({ ...JSON.parse(write.value!), message: '{"performative":"shout"}' }), /^message: /);
+  });
+
+  it("keys a one-receiver post by its sender's received stamps and payload (a Caxton sender's message id), and JADE's unstamped post not at all", () => {
+    const message = { performative: 'inform' as const, sender: { name: 'echo@caxton-a' }, receivers: [{ name: 'pong@caxton-b' }], content: 'hi' };
+    const payload = Buffer.from(encodeAclString(message));
+    const stamp = (id?: string): ReceivedStamp[] => [{ by: 'http://127.0.0.1:1/acc', date: '20261124Z160000000', ...(id !== undefined ? { id } : {}) }];
+    assert.equal(sameSendKey(message, payload), undefined);
+    assert.equal(sameSendKey(message, payload, stamp()), undefined, 'a stamp without an id');
+    const key = sameSendKey(message, payload, stamp('m-1'));
+    assert.match(key ?? '', /^mtp:[0-9a-f]{64}$/);
+    assert.equal(sameSendKey(message, payload, stamp('m-1')), key, 'the same message posted again');
+    assert.notEqual(sameSendKey(message, payload, stamp('m-2')), key, 'another message of the same words');
+    assert.notEqual(sameSendKey(message, Buffer.from(encodeAclString({ ...message, content: 'ho' })), stamp('m-1')), key);
   });
 });
 
@@ -150,6 +164,22 @@ describe('an outbound post outlives a node killed before the peer answered', () 
       }
       assert.equal(second.lines.filter((l) => l.startsWith('F ')).length, 0, 'no failure came back to the echo');
       await second.kill();
+
+      // The same post twice (what a restart between the peer's 200 and the record's removal sends)
+      // is heard once: caxton-b's ACC keys it by caxton-a's received stamp (its message id).
+      const repeat = (id: string, content: string): Promise<Response> => {
+        const acl = { performative: 'inform' as const, sender: { name: 'echo@caxton-a' }, receivers: [{ name: 'pong@caxton-b' }], content, conversationId: `cx-${content}` };
+        const payload = Buffer.from(encodeAclString(acl));
+        const envelope = encodeMtpEnvelope({
+          to: acl.receivers, from: acl.sender, aclRepresentation: STRING_REPRESENTATION, payloadLength: payload.length, payloadEncoding: 'UTF-8',
+          received: [{ by: `http://127.0.0.1:${aPort}/acc`, date: envelopeDate(Date.now()), id }],
+        });
+        const body = encodeMultipart([{ contentType: 'application/xml', body: Buffer.from(envelope) }, { contentType: 'application/text', body: payload }], 'bb');
+        return fetch(`http://127.0.0.1:${bPort}/acc/${aToB}`, { method: 'POST', headers: { 'content-type': 'multipart/mixed; boundary="bb"' }, body });
+      };
+      assert.deepEqual(await Promise.all([repeat('dup-1', 'm-dup'), repeat('dup-1', 'm-dup'), repeat('dup-2', 'm-dup')].map(async (r) => (await r).status)), [200, 200, 200]);
+      for (const deadline = Date.now() + 10_000; contents().filter((c) => c === 'm-dup').length < 2 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(contents().filter((c) => c === 'm-dup').length, 2, 'dup-1 heard once, dup-2 (another message of the same words) once');
 
       // 4. Each record went once its post was answered: a third start posts only a new answer. The
       // outbox is read when the echo is activated, before it handles the probe, so a replayed post
