@@ -146,7 +146,11 @@ export class MtpSender implements RemoteTransport {
     for (const [url, g] of groups) {
       const key = postKey(send.agent, send.messageId, url);
       if (this.posting.has(key)) continue; // the same send again (its handling re-run): posting already
-      if (this.posting.size >= this.maxInFlight || this.closed) {
+      if (this.closed) {
+        this.track(this.failed(send, `the node is stopping; ${g.receivers.map((r) => r.name).join(', ')} not reached (send again later)`));
+        continue;
+      }
+      if (this.posting.size >= this.maxInFlight) {
         this.track(this.failed(send, `mtp.outbox-full: the node has ${this.posting.size} MTP posts not yet answered, the most it takes (${this.maxInFlight}); ${g.receivers.map((r) => r.name).join(', ')} not reached (send again later)`));
         continue;
       }
@@ -211,11 +215,6 @@ export class MtpSender implements RemoteTransport {
       this.track(this.deliver(send, record.url, peer!, record.receivers));
     }
     return replayed;
-  }
-
-  /** Posts not settled yet (for tests and status). */
-  get pending(): number {
-    return this.posting.size;
   }
 
   /** Stop: posts not yet on the network are not sent (their senders get no failure: the node is going away). */
