@@ -113,6 +113,9 @@ export class MtpSender implements RemoteTransport {
   private accListening!: () => void;
   /** Resolves once the ACC listens (the return address exists) or the sender closes. */
   private readonly accReady = new Promise<void>((resolve) => { this.accListening = resolve; });
+  private stop!: () => void;
+  /** Resolves when the sender closes: a post waiting out its backoff stops waiting (its record stays). */
+  private readonly stopped = new Promise<void>((resolve) => { this.stop = resolve; });
 
   constructor(private readonly o: MtpSenderOptions) {
     this.gate = new EgressGate(o.hold);
@@ -221,6 +224,7 @@ export class MtpSender implements RemoteTransport {
   async close(): Promise<void> {
     this.closed = true;
     this.accListening();
+    this.stop();
     this.gate.close();
     this.pools.close();
     await Promise.allSettled([...this.running]);
@@ -287,7 +291,11 @@ export class MtpSender implements RemoteTransport {
     const { body, boundary } = this.post(send, peer, receivers, accBase);
     let last = '';
     for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
-      if (attempt > 1) await new Promise((r) => setTimeout(r, this.retry.firstDelayMs * 4 ** (attempt - 2)));
+      if (attempt > 1) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise((r) => { timer = setTimeout(r, this.retry.firstDelayMs * 4 ** (attempt - 2)); }), this.stopped]);
+        clearTimeout(timer);
+      }
       while (this.gate.isHeld(send.agent)) await this.gate.released(send.agent);
       if (this.closed) return false;
       // Read each attempt: an upgrade may have narrowed the agent's egress rules meanwhile.

@@ -196,3 +196,65 @@ describe('an outbound post outlives a node killed before the peer answered', () 
     }
   });
 });
+
+describe('a stopped node keeps its unanswered posts; a failed one it forgets', () => {
+  it('a post that finally failed is not posted again; one cut by a stop is posted after the restart', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-mtp-outbox-stop-'));
+    const [aPort, bPort] = [await freePort(), await freePort()];
+    const aToB = secretOf();
+    const bToA = secretOf();
+    const wasm = new Uint8Array(await readFile(path.join(ROOT, 'examples/as-echo/build/as-echo.wasm')));
+    const artifact = { bytes: wasm, sha256: createHash('sha256').update(wasm).digest('hex') };
+    const startA = (retry: { attempts: number; firstDelayMs: number }): ReturnType<typeof startNode> => startNode({
+      dataDir: path.join(dir, 'a'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1, platform: 'caxton-a',
+      mtp: { host: '127.0.0.1', port: aPort, retry, peers: [{ platform: 'caxton-b', secret: bToA, acc: `http://127.0.0.1:${bPort}/acc/${aToB}`, ratePerSecond: 200 }] },
+    });
+    const seenOn = (node: Awaited<ReturnType<typeof startNode>>): MessageEvent[] => {
+      const seen: MessageEvent[] = [];
+      node.control.tail({}, { next: (e) => seen.push(e), end: () => {} });
+      return seen;
+    };
+    const until = async (what: string, pred: () => boolean): Promise<void> => {
+      for (const deadline = Date.now() + 15_000; !pred(); await new Promise((r) => setTimeout(r, 25))) if (Date.now() > deadline) throw new Error(`no ${what}`);
+    };
+    const ask = (node: Awaited<ReturnType<typeof startNode>>, content: string): Promise<unknown> =>
+      node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content, conversationId: `cx-${content}`, replyTo: [{ name: 'pong@caxton-b' }] });
+    const nodes: Awaited<ReturnType<typeof startNode>>[] = [];
+    try {
+      // caxton-b is down. A post that fails twice comes back as failure, and its record goes.
+      const a1 = await startA({ attempts: 2, firstDelayMs: 20 });
+      nodes.push(a1);
+      await a1.control.deploy({ name: 'echo', limits: {}, config: {}, http: { ...DEFAULT_HTTP_POLICY, allow: [{ host: '127.0.0.1', ports: [bPort], allowPrivate: true }] } }, artifact);
+      const seen1 = seenOn(a1);
+      await ask(a1, 'm-fail');
+      await until('failure for m-fail', () => seen1.some((e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-m-fail'));
+      await a1.stop();
+
+      // A post still being retried when the node stops (gracefully) keeps its record.
+      const a2 = await startA({ attempts: 4, firstDelayMs: 5000 });
+      nodes.push(a2);
+      const seen2 = seenOn(a2);
+      await ask(a2, 'm-stop');
+      await until('the answer m-stop accepted', () => seen2.some((e) => e.message.sender?.name === 'echo@caxton-a' && e.message.content === 'm-stop'));
+      await a2.stop();
+
+      const b = await startNode({
+        dataDir: path.join(dir, 'b'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1, platform: 'caxton-b',
+        mtp: { host: '127.0.0.1', port: bPort, peers: [{ platform: 'caxton-a', secret: aToB, acc: `http://127.0.0.1:${aPort}/acc/${bToA}`, ratePerSecond: 200 }] },
+      });
+      nodes.push(b);
+      await b.control.deploy({ name: 'pong', limits: {}, config: {}, http: { ...DEFAULT_HTTP_POLICY, allow: [] } }, artifact);
+      const heard = seenOn(b);
+      const a3 = await startA({ attempts: 4, firstDelayMs: 100 });
+      nodes.push(a3);
+      await ask(a3, 'm-after');
+      const fromA = (): string[] => heard.filter((e) => e.message.sender?.name === 'echo@caxton-a').map((e) => e.message.content ?? '');
+      await until('m-stop and m-after at pong', () => fromA().includes('m-stop') && fromA().includes('m-after'));
+      assert.ok(!fromA().includes('m-fail'), 'the failed post was not posted again');
+      assert.equal(fromA().filter((c) => c === 'm-stop').length, 1);
+    } finally {
+      for (const n of nodes.reverse()) await n.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
