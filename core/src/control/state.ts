@@ -66,6 +66,15 @@ export function httpPendingStateKey(callId: string): string {
 }
 
 /**
+ * The reserved key of an outbound FIPA MTP post's outbox record (decision 1910, durable
+ * forwarding): one per message and destination ACC, in the sending agent's state, written before
+ * the send counts as done and removed once the peer's `200` (or the sender's `failure`) is durable.
+ */
+export function mtpOutboxStateKey(entry: string): string {
+  return `${RESERVED_STATE_KEY_PREFIX}mtp/${entry}`;
+}
+
+/**
  * The reserved key that records a durable timer's firing as done (issue 24): committed in the same
  * durable step as the on-timer handling's writes, so a firing seen again after a crash (its
  * registry entry not deleted yet) is recognised and not handled twice. Removed once the timer is

@@ -474,7 +474,8 @@ export class Bus implements OutboxSender {
       if (fromAgent) for (const d of deliveries) this.mailboxes.shares.release(d.receiver, senderName);
     }
     const accepted = deliveries.map((d) => d.receiver);
-    if (remote !== undefined && 'agent' in origin) port.transport!.forward({ messageId: id, message: msg, receivers: remote, agent: origin.agent });
+    // Durable before the send counts as done (the MTP outbox, decision 1910): the completion waits for it.
+    if (remote !== undefined && 'agent' in origin) await port.transport!.forward({ messageId: id, message: msg, receivers: remote, agent: origin.agent });
     if (this.opts.events.wants('accepted')) this.opts.events.emit({ type: 'accepted', messageId: id, message: msg, receivers: accepted, refused });
 
     if (fromAgent && refused.length > 0) {

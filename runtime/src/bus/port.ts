@@ -63,9 +63,11 @@ export interface RemoteTransport {
   reaches(receiver: AgentId): boolean;
   /**
    * Take a message `agent` sent to `receivers` (all `reaches`), after its local deliveries are
-   * durable. Returns at once; a delivery that finally fails comes back to the agent as `failure`.
+   * durable. Resolves once the forwarding is durable (its outbox records committed), before the
+   * posts are answered; a rejection fails the send (the handling runs again). A delivery that
+   * finally fails comes back to the agent as `failure`.
    */
-  forward(send: { messageId: string; message: AclMessage; receivers: AgentId[]; agent: string }): void;
+  forward(send: { messageId: string; message: AclMessage; receivers: AgentId[]; agent: string }): Promise<void>;
 }
 
 export interface BusPort {

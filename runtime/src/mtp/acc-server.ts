@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   CaxtonError, DEFAULT_ACL_LIMITS, decodeAclString, parseIdempotencyKey, type IdempotencyKey, multipartBoundary, parseMtpEnvelope, parseMultipart, STRING_REPRESENTATION,
-  type AclMessage, type AgentId, type NodeControl, type SendResult,
+  type AclMessage, type AgentId, type NodeControl, type ReceivedStamp, type SendResult,
 } from '@caxton/core';
 import { tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
@@ -126,7 +126,7 @@ function localReceivers(env: { to: AgentId[]; intendedReceivers?: AgentId[] }, m
 }
 
 /** The post as a message for the bus: parsed, then checked against the peer it came from. */
-export function messageFromPost(body: Buffer, contentType: string | undefined, peer: MtpPeer, platform: string): { message: AclMessage; payload: Buffer } {
+export function messageFromPost(body: Buffer, contentType: string | undefined, peer: MtpPeer, platform: string): { message: AclMessage; payload: Buffer; received: ReceivedStamp[] } {
   const parts = parseMultipart(body, multipartBoundary(contentType));
   if (parts.length !== 2) throw refusal.bad(`the post has ${parts.length} parts`, 'send two: the XML envelope, then the ACL message');
   const [envPart, payload] = parts as [typeof parts[0], typeof parts[0]];
@@ -162,17 +162,25 @@ export function messageFromPost(body: Buffer, contentType: string | undefined, p
         `name only your own agents in :reply-to: <name>@${peer.platform}`);
     }
   }
-  return { message: { ...msg, receivers: localReceivers(env, msg, platform) }, payload: payload.body };
+  return { message: { ...msg, receivers: localReceivers(env, msg, platform) }, payload: payload.body, received: env.received };
 }
 
 /**
  * The idempotency key (decision 1700) that makes JADE's posts of one message to several of this
  * node's agents one send: the payload's digest, when it names more than one receiver here. A
- * message to one receiver gets none, so a peer sending the same words twice is heard twice.
+ * message to one receiver gets a key only when its envelope's `received` stamps carry ids (a
+ * Caxton node stamps its message id; JADE 4.6.5 stamps nothing): the digest of those stamps and
+ * the payload, so a post repeated by the sender's outbox after a restart is heard once within
+ * the window; without, a peer sending the same words twice is heard twice. The key is the peer's
+ * own (caller `mtp <platform>`): a peer can only ever fold its own messages together.
  */
-export function sameSendKey(message: AclMessage, payload: Buffer): IdempotencyKey | undefined {
-  if (message.receivers.length < 2) return undefined;
-  return parseIdempotencyKey(`mtp:${createHash('sha256').update(payload).digest('hex')}`);
+export function sameSendKey(message: AclMessage, payload: Buffer, received: readonly ReceivedStamp[] = []): IdempotencyKey | undefined {
+  if (message.receivers.length >= 2) return parseIdempotencyKey(`mtp:${createHash('sha256').update(payload).digest('hex')}`);
+  const stamped = received.filter((s) => s.id !== undefined && s.id !== '');
+  if (stamped.length === 0) return undefined;
+  const digest = createHash('sha256').update('received');
+  for (const s of stamped) digest.update(`\u0000${s.by}\u0000${s.id!}`);
+  return parseIdempotencyKey(`mtp:${digest.update('\u0000').update(payload).digest('hex')}`);
 }
 
 export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> {
@@ -201,8 +209,8 @@ export async function startAccServer(o: AccServerOptions): Promise<AccEndpoint> 
       if (err instanceof CaxtonError) throw refusal.bad(err.message, err.hint ?? 'send the post again');
       throw err;
     }
-    const { message, payload } = messageFromPost(body, req.headers['content-type'], peer, o.platform);
-    const key = sameSendKey(message, payload);
+    const { message, payload, received } = messageFromPost(body, req.headers['content-type'], peer, o.platform);
+    const key = sameSendKey(message, payload, received);
     const sender = o.audited ? o.audited.as(callerOf(req, peer)) : o.control;
     state.sending = true;
     return sender.send(message, { lane: 'client', viaAcc: peer.platform, ...(key ? { idempotency: { caller: `mtp ${peer.platform}`, key } } : {}) });

@@ -11,16 +11,25 @@
  * The sender's AID leaves with this node's ACC address for that peer (`…/acc/<the peer's
  * secret>`), so the peer's agents can answer, and only to a configured peer: no other platform
  * ever learns a secret.
+ *
+ * Durable forwarding: with a state store, each post has an outbox record in the sending agent's
+ * state (`outbox-records.ts`) committed before `forward` resolves — so before the bus counts the
+ * agent's send as done and its handling completes — and removed once the peer's `200` or the
+ * sender's `failure` is durable. `recover` (the agent activated: start, restart, failover) posts
+ * again what is left. At least once: a post answered `200` whose record was not yet removed is
+ * posted again (the MTP has no message id a peer de-duplicates).
  */
 import { randomBytes } from 'node:crypto';
 import {
   encodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, STRING_REPRESENTATION, type AclMessage, type AgentId, type HttpPolicy,
 } from '@caxton/core';
 import type { RemoteTransport } from '../bus/port.js';
+import type { AgentStateStore } from '../storage/ports.js';
 import { HttpCallFailure } from '../http/call-failure.js';
 import { ConnectionPools } from '../http/connection-pools.js';
 import { EgressGate, type EgressHold } from '../http/egress-hold.js';
 import { performHttpCall } from '../http/outbound-client.js';
+import { clearMtpOutboxRecord, encodeMtpOutboxRecord, isMtpOutboxKey, parseMtpOutboxRecord } from './outbox-records.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
 
 export interface MtpRetry {
@@ -44,8 +53,14 @@ export interface MtpSenderOptions {
   log: (agent: string, level: 'info' | 'warn' | 'error', message: string) => void;
   hold?: EgressHold;
   retry?: MtpRetry;
-  /** Posts waiting or on the network at once, node-wide; past it a send fails at once. */
+  /** Posts waiting or on the network at once (outbox records not yet settled), node-wide; past it a send fails at once. */
   maxInFlight?: number;
+  /**
+   * Where outbox records are kept (the agents' state store, as pending HTTP calls'): each post is
+   * durable before the send counts as done, and replayed by `recover`. Absent: posts are held in
+   * memory only (a node that stops loses them).
+   */
+  state?: AgentStateStore;
   /**
    * CA certificates (PEM) trusted, besides the system's and the agent's own `--http-ca`, for posts
    * to peers' `https://` ACCs (`--mtp-ca`, decision 2040): a peer platform with a private CA.
@@ -84,13 +99,23 @@ function retryable(outcome: { status: number } | { failure: HttpCallFailure }): 
   return outcome.failure.failure === 'connect-failed' || outcome.failure.failure === 'timeout' || outcome.failure.failure === 'protocol';
 }
 
+type Send = { messageId: string; message: AclMessage; agent: string };
+
 export class MtpSender implements RemoteTransport {
   private readonly pools = new ConnectionPools();
   private readonly gate: EgressGate;
-  private readonly running = new Set<Promise<void>>();
+  private readonly running = new Set<Promise<unknown>>();
   private readonly retry: MtpRetry;
   private readonly maxInFlight: number;
+  /** Posts not settled yet (`<agent>\0<message id>\0<url>`): what counts against maxInFlight, and what `recover` leaves alone. */
+  private readonly posting = new Set<string>();
   private closed = false;
+  private accListening!: () => void;
+  /** Resolves once the ACC listens (the return address exists) or the sender closes. */
+  private readonly accReady = new Promise<void>((resolve) => { this.accListening = resolve; });
+  private stop!: () => void;
+  /** Resolves when the sender closes: a post waiting out its backoff stops waiting (its record stays). */
+  private readonly stopped = new Promise<void>((resolve) => { this.stop = resolve; });
 
   constructor(private readonly o: MtpSenderOptions) {
     this.gate = new EgressGate(o.hold);
@@ -103,7 +128,7 @@ export class MtpSender implements RemoteTransport {
     return platform !== undefined && platform !== this.o.platform && this.o.peers.byName(platform) !== undefined;
   }
 
-  forward(send: { messageId: string; message: AclMessage; receivers: AgentId[]; agent: string }): void {
+  async forward(send: { messageId: string; message: AclMessage; receivers: AgentId[]; agent: string }): Promise<void> {
     // One post per destination ACC, naming the receivers it serves.
     const groups = new Map<string, { peer: MtpPeer; receivers: AgentId[] }>();
     const refused: string[] = [];
@@ -120,32 +145,102 @@ export class MtpSender implements RemoteTransport {
       groups.set(url, g);
     }
     if (refused.length > 0) this.track(this.failed(send, refused.join('; ')));
+    const admitted: [string, { peer: MtpPeer; receivers: AgentId[] }][] = [];
     for (const [url, g] of groups) {
-      if (this.running.size >= this.maxInFlight || this.closed) {
-        this.track(this.failed(send, `the node has ${this.running.size} MTP posts in flight, the most it takes; ${g.receivers.map((r) => r.name).join(', ')} not reached`));
+      const key = postKey(send.agent, send.messageId, url);
+      if (this.posting.has(key)) continue; // the same send again (its handling re-run): posting already
+      if (this.closed) {
+        this.track(this.failed(send, `the node is stopping; ${g.receivers.map((r) => r.name).join(', ')} not reached (send again later)`));
         continue;
       }
-      this.track(this.deliver(send, url, g.peer, g.receivers));
+      if (this.posting.size >= this.maxInFlight) {
+        this.track(this.failed(send, `mtp.outbox-full: the node has ${this.posting.size} MTP posts not yet answered, the most it takes (${this.maxInFlight}); ${g.receivers.map((r) => r.name).join(', ')} not reached (send again later)`));
+        continue;
+      }
+      this.posting.add(key);
+      admitted.push([url, g]);
     }
+    if (admitted.length === 0) return;
+    if (this.o.state !== undefined) {
+      // Durable before the send counts as done: a failed commit fails the send (the handling runs again).
+      const at = this.o.now?.() ?? Date.now();
+      try {
+        await this.o.state.commitState(send.agent, admitted.map(([url, g]) => encodeMtpOutboxRecord({
+          messageId: send.messageId, agent: send.agent, url, platform: g.peer.platform, receivers: g.receivers, message: send.message, at,
+        })));
+      } catch (err) {
+        for (const [url] of admitted) this.posting.delete(postKey(send.agent, send.messageId, url));
+        throw err;
+      }
+    }
+    for (const [url, g] of admitted) this.track(this.deliver(send, url, g.peer, g.receivers));
+  }
+
+  /** The ACC listens: posts waiting for a return address (replayed at start, or sent before) go on. */
+  listening(): void {
+    this.accListening();
+  }
+
+  /**
+   * The agent was activated on this node (start, restart, failover): every outbox record not being
+   * posted here is a post a node did not finish; it is posted again (same retries). A record that
+   * cannot be read is logged and removed; a record whose peer or destination is no longer what the
+   * MTP peers file says is returned to the sender as `failure` (never posted elsewhere).
+   */
+  async recover(agent: string): Promise<number> {
+    if (this.o.state === undefined || this.closed) return 0;
+    const entries = await this.o.state.readState(agent);
+    let replayed = 0;
+    for (const [key, value] of entries) {
+      if (!isMtpOutboxKey(key)) continue;
+      let record;
+      try {
+        record = parseMtpOutboxRecord(value);
+      } catch (err) {
+        this.o.log(agent, 'error', `[caxton] mtp: an outbox record (${JSON.stringify(key.slice(1, 120))}) could not be read and is removed: ${(err as Error).message}`);
+        await this.o.state.commitState(agent, [{ key, value: null }]);
+        continue;
+      }
+      const pk = postKey(agent, record.messageId, record.url);
+      if (this.posting.has(pk)) continue;
+      const send: Send = { messageId: record.messageId, message: record.message, agent };
+      const peer = this.o.peers.byName(record.platform);
+      const moved = peer === undefined
+        ? `platform ${record.platform} is no longer in the MTP peers file`
+        : record.receivers.map((r) => destinationOf(r, peer)).map((d) => ('refused' in d ? d.refused : d.url !== record.url ? `the destination is now ${new URL(d.url).origin}, not ${new URL(record.url).origin}` : undefined)).find((d) => d !== undefined);
+      this.posting.add(pk);
+      replayed += 1;
+      if (moved !== undefined) {
+        this.track(this.settle(send, record.url, this.failed(send, `message ${record.messageId} (kept across a restart) not posted: ${moved}`)));
+        continue;
+      }
+      this.o.log(agent, 'info', `[caxton] mtp: message ${record.messageId} to ${record.receivers.map((r) => r.name).join(', ')} was not answered before the node stopped; posting it again`);
+      this.track(this.deliver(send, record.url, peer!, record.receivers));
+    }
+    return replayed;
   }
 
   /** Stop: posts not yet on the network are not sent (their senders get no failure: the node is going away). */
   async close(): Promise<void> {
     this.closed = true;
+    this.accListening();
+    this.stop();
     this.gate.close();
     this.pools.close();
     await Promise.allSettled([...this.running]);
   }
 
-  private track(p: Promise<void>): void {
+  private track(p: Promise<unknown>): void {
     this.running.add(p);
     void p.finally(() => this.running.delete(p));
   }
 
-  private failed(send: { message: AclMessage; agent: string }, reason: string): Promise<void> {
+  /** Return `failure` to the sender; true once it is durable (false: it could not be, so any record stays). */
+  private failed(send: { message: AclMessage; agent: string }, reason: string): Promise<boolean> {
     this.o.log(send.agent, 'warn', `[caxton] mtp: ${reason}`);
-    return this.o.fail(send.message, reason).catch((err: unknown) => {
+    return this.o.fail(send.message, reason).then(() => true, (err: unknown) => {
       this.o.log(send.agent, 'error', `[caxton] mtp: the failure could not be returned: ${(err as Error).message}`);
+      return false;
     });
   }
 
@@ -168,16 +263,41 @@ export class MtpSender implements RemoteTransport {
     return { body: body.toString('utf8'), boundary };
   }
 
-  private async deliver(send: { messageId: string; message: AclMessage; agent: string }, url: string, peer: MtpPeer, receivers: AgentId[]): Promise<void> {
+  /** Post, then remove the outbox record once the outcome is durable (kept when the node stopped first). */
+  private deliver(send: Send, url: string, peer: MtpPeer, receivers: AgentId[]): Promise<void> {
+    return this.settle(send, url, this.post1(send, url, peer, receivers));
+  }
+
+  /** After `outcome` (true: durable — the peer's 200 or the sender's failure), the record goes; it stays when the node stopped first. */
+  private async settle(send: Send, url: string, outcome: Promise<boolean | void>): Promise<void> {
+    try {
+      const done = await outcome;
+      if (done === false || this.closed || this.o.state === undefined) return;
+      await this.o.state.commitState(send.agent, [clearMtpOutboxRecord(send.messageId, url)]).catch((err: unknown) => {
+        this.o.log(send.agent, 'warn', `[caxton] mtp: the outbox record of message ${send.messageId} could not be removed (it is posted again at the next start): ${(err as Error).message}`);
+      });
+    } finally {
+      this.posting.delete(postKey(send.agent, send.messageId, url));
+    }
+  }
+
+  /** True once settled for good (answered 200, or the failure returned); false when the node stopped first. */
+  private async post1(send: Send, url: string, peer: MtpPeer, receivers: AgentId[]): Promise<boolean> {
     const names = receivers.map((r) => r.name).join(', ');
+    if (this.o.accUrl() === undefined) await this.accReady;
+    if (this.closed) return false;
     const accBase = this.o.accUrl();
     if (accBase === undefined) return this.failed(send, `the node's ACC is not listening, so ${names} could not answer; not sent`);
     const { body, boundary } = this.post(send, peer, receivers, accBase);
     let last = '';
     for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
-      if (attempt > 1) await new Promise((r) => setTimeout(r, this.retry.firstDelayMs * 4 ** (attempt - 2)));
+      if (attempt > 1) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise((r) => { timer = setTimeout(r, this.retry.firstDelayMs * 4 ** (attempt - 2)); }), this.stopped]);
+        clearTimeout(timer);
+      }
       while (this.gate.isHeld(send.agent)) await this.gate.released(send.agent);
-      if (this.closed) return;
+      if (this.closed) return false;
       // Read each attempt: an upgrade may have narrowed the agent's egress rules meanwhile.
       const policy = withMtpCa(this.o.policyOf(send.agent), this.o.caPem);
       if (policy === undefined) return this.failed(send, `${send.agent}'s deployment allows no HTTP, so no MTP post to ${url} (deploy it with --allow-http for that ACC)`);
@@ -197,11 +317,17 @@ export class MtpSender implements RemoteTransport {
       } finally {
         held.done();
       }
-      if ('status' in outcome && outcome.status === 200) return;
+      // Cut by the node stopping: not an outcome; the record stays and the next start posts again.
+      if (this.closed) return false;
+      if ('status' in outcome && outcome.status === 200) return true;
       last = 'status' in outcome ? `${url} answered HTTP ${outcome.status}` : `${outcome.failure.failure}: ${outcome.failure.message}`;
       if (!retryable(outcome)) break;
       if (attempt < this.retry.attempts) this.o.log(send.agent, 'info', `[caxton] mtp: post ${attempt} of message ${send.messageId} to ${names} failed (${last}); retrying`);
     }
     return this.failed(send, `message ${send.messageId} could not be delivered to ${names} over the FIPA HTTP MTP: ${last}`);
   }
+}
+
+function postKey(agent: string, messageId: string, url: string): string {
+  return `${agent}\u0000${messageId}\u0000${url}`;
 }

@@ -282,6 +282,8 @@ async function startOnTopology(
     fail: (original, reason) => bus.sendPlatformReplies([failureReply(original, bus.platformId, reason, 'mtp-delivery')]),
     log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),
     hold: egressHold,
+    // Outbox records (durable forwarding) live where pending HTTP calls' records do: the agents' state.
+    state: storage.state,
     ...(options.mtp.retry ? { retry: options.mtp.retry } : {}),
     ...(options.mtp.caPem !== undefined ? { caPem: options.mtp.caPem } : {}),
   }) : undefined;
@@ -352,6 +354,10 @@ async function startOnTopology(
       await timers.resume(agent);
       void http.recover(agent).catch((err: unknown) => {
         logs.append(agent, { level: 'warn', message: `[caxton] pending http calls could not be read: ${(err as Error).message}`, at: Date.now() });
+      });
+      // MTP posts the agent's sends left unanswered when a node stopped are posted again (decision 1910).
+      void mtpSender?.recover(agent).catch((err: unknown) => {
+        logs.append(agent, { level: 'warn', message: `[caxton] mtp outbox could not be read: ${(err as Error).message}`, at: Date.now() });
       });
     },
   });
@@ -493,6 +499,7 @@ async function startOnTopology(
     });
     const started = accEndpoint;
     undo.push(() => started.close());
+    mtpSender?.listening(); // posts waiting for a return address (replayed at start) go on
   }
   // A cluster joins placement here: it announces the API address peers show in `caxton status`,
   // the real port, so after listen.

@@ -73,7 +73,7 @@ test("receivers the port's transport reaches are forwarded after the local deliv
     port: (p) => {
       p.transport = {
         reaches: (r) => r.name.endsWith('@jade'),
-        forward: (s) => { forwarded.push({ messageId: s.messageId, receivers: s.receivers.map((r) => r.name), agent: s.agent }); },
+        forward: async (s) => { forwarded.push({ messageId: s.messageId, receivers: s.receivers.map((r) => r.name), agent: s.agent }); },
       };
     },
   });
