@@ -120,8 +120,12 @@ export class PlanApplier {
   async applyInit(plan: { agent: string; steps: readonly Step[] }): Promise<void> {
     for (const step of plan.steps) {
       if (step.kind === 'send') {
-        await Promise.all(step.messages.map(({ message, id }) => this.d.sender.send(message, { agent: plan.agent }, id).catch((err: unknown) => {
+        await Promise.all(step.messages.map(({ message, id }) => this.d.sender.send(message, { agent: plan.agent }, id).catch(async (err: unknown) => {
           this.warn(plan.agent, `[caxton] init send not accepted: ${(err as Error).message}`);
+          // An init is not re-run: a failure that knows how to answer its sender (a forwarding to a
+          // peer platform that could not be made durable, decision 1910) does so now, not silently.
+          const answer = (err as { answerSender?: unknown }).answerSender;
+          if (typeof answer === 'function') await (answer as () => Promise<void>)().catch(() => undefined);
         })));
       } else if (step.kind === 'resume') {
         await this.d.port.resumeAgent?.(plan.agent).catch((err: unknown) => {

@@ -178,8 +178,13 @@ export function sameSendKey(message: AclMessage, payload: Buffer, received: read
   if (message.receivers.length >= 2) return parseIdempotencyKey(`mtp:${createHash('sha256').update(payload).digest('hex')}`);
   const stamped = received.filter((s) => s.id !== undefined && s.id !== '');
   if (stamped.length === 0) return undefined;
+  // The stamps' ids, not their `by` (the sending node's ACC URL): a replay from another node of
+  // the sender's cluster, or after a restart on another port, is the same send. The local
+  // receiver is in the key: one message posted to two of this node's agents at two addresses of
+  // the same origin is two sends, not one (review of mtpoutbox).
   const digest = createHash('sha256').update('received');
-  for (const s of stamped) digest.update(`\u0000${s.by}\u0000${s.id!}`);
+  for (const s of stamped) digest.update(`\u0000${s.id!}`);
+  for (const r of message.receivers.map((x) => x.name).sort()) digest.update(`\u0001${r}`);
   return parseIdempotencyKey(`mtp:${digest.update('\u0000').update(payload).digest('hex')}`);
 }
 

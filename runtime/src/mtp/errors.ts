@@ -13,3 +13,18 @@ export class MtpRefusal extends CaxtonError {
     super(code, message, { kind, hint, context });
   }
 }
+
+/**
+ * The outbox records of a send to peer platforms could not be committed (decision 1910, "Outbox"):
+ * the send fails. A handling runs again and sends again; an agent's `init` is not re-run, so its
+ * applier calls `answerSender` — the agent gets a FIPA `failure` instead of a post silently lost.
+ */
+export class MtpOutboxNotDurable extends CaxtonError {
+  constructor(agent: string, messageId: string, cause: unknown, readonly answerSender: () => Promise<void>) {
+    super('mtp.outbox-not-durable', `${agent}'s message ${messageId} to a peer platform was not forwarded: its outbox record could not be committed (${(cause as Error)?.message ?? String(cause)})`, {
+      kind: 'unavailable',
+      hint: 'the node\'s state store refused the write; the message is not posted — send it again once the store is healthy',
+      context: { agent, messageId },
+    });
+  }
+}

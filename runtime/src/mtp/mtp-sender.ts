@@ -31,6 +31,7 @@ import { EgressGate, type EgressHold } from '../http/egress-hold.js';
 import { performHttpCall } from '../http/outbound-client.js';
 import { clearMtpOutboxRecord, encodeMtpOutboxRecord, isMtpOutboxKey, parseMtpOutboxRecord } from './outbox-records.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
+import { MtpOutboxNotDurable } from './errors.js';
 
 export interface MtpRetry {
   /** Attempts in all (the first included). */
@@ -170,7 +171,9 @@ export class MtpSender implements RemoteTransport {
         })));
       } catch (err) {
         for (const [url] of admitted) this.posting.delete(postKey(send.agent, send.messageId, url));
-        throw err;
+        const names = admitted.flatMap(([, g]) => g.receivers.map((r) => r.name)).join(', ');
+        throw new MtpOutboxNotDurable(send.agent, send.messageId, err, () =>
+          this.failed(send, `mtp.outbox-not-durable: ${names} not reached: the outbox record could not be committed (${(err as Error)?.message ?? String(err)}); send again`).then(() => undefined));
       }
     }
     for (const [url, g] of admitted) this.track(this.deliver(send, url, g.peer, g.receivers));

@@ -59,6 +59,10 @@ describe('MTP outbox records (pure)', () => {
     assert.equal(sameSendKey(message, payload, stamp('m-1')), key, 'the same message posted again');
     assert.notEqual(sameSendKey(message, payload, stamp('m-2')), key, 'another message of the same words');
     assert.notEqual(sameSendKey(message, Buffer.from(encodeAclString({ ...message, content: 'ho' })), stamp('m-1')), key);
+    // The replay may come from another node of the sender's cluster, or another port: same send.
+    assert.equal(sameSendKey(message, payload, [{ by: 'http://127.0.0.2:9/acc', date: '20261124Z170000000', id: 'm-1' }]), key, 'stamped elsewhere, same id');
+    // The same message posted to another of this node's agents (another address, same origin) is another send.
+    assert.notEqual(sameSendKey({ ...message, receivers: [{ name: 'ping@caxton-b' }] }, payload, stamp('m-1')), key, 'another local receiver');
   });
 });
 

@@ -11,6 +11,7 @@ import { collectingLogger, startTestKafka, uniqueNames, waitFor, type TestKafka 
 import { deliveries, delivery } from './support/deliveries.js';
 
 const quiet = collectingLogger();
+const isNotOwner = (e: unknown): boolean => (e as { code?: string }).code === 'bus.kafka.not-owner';
 
 describe('KafkaMessageLog across broker restarts', () => {
   let kafka: TestKafka;
@@ -97,7 +98,20 @@ describe('KafkaMessageLog across broker restarts', () => {
       for (; indexed < got.length; indexed++) seen.add(got[indexed]!.id);
       return [...accepted].every((id) => seen.has(id));
     };
-    await waitFor('every accepted delivery consumed', allConsumed, 90_000).finally(() => { completing = false; }).catch((e: unknown) => {
+    // A broker crash can crash the consumer; its rejoin is a full revocation (decision 2060: the
+    // node cannot know no other member held a partition meanwhile), so completions of deliveries
+    // handed out before it are refused `bus.kafka.not-owner` and the deliveries handed out again.
+    // The completer then completes the new copies: it runs on until no delivery has come for 3 s.
+    const settled = async (): Promise<void> => {
+      if (!completeErrors.some(isNotOwner)) return;
+      let last = -1;
+      let since = Date.now();
+      await waitFor('redeliveries after the rejoin completed', () => {
+        if (got.length !== last) [last, since] = [got.length, Date.now()];
+        return completedUpTo >= got.length && Date.now() - since >= 3_000;
+      }, 60_000);
+    };
+    await waitFor('every accepted delivery consumed', allConsumed, 90_000).then(settled).finally(() => { completing = false; }).catch((e: unknown) => {
       const recent = events.slice(-15).map((x) => JSON.stringify(x, (k, v) => (v instanceof Error ? v.message : v)));
       throw new Error(`${(e as Error).message}: ${[...accepted].filter((id) => !seen.has(id)).length} of ${accepted.size} missing; ` +
         `owned ${JSON.stringify(log.ownedPartitions())}\nlast events:\n${recent.join('\n')}\nlast kafkajs lines:\n${quiet.lines.slice(-25).join('\n')}`);
@@ -109,7 +123,7 @@ describe('KafkaMessageLog across broker restarts', () => {
     assert.deepEqual(lost, [], 'accepted deliveries that were never consumed');
     assert.ok(afterRestart > 0 && afterCrash > afterRestart && accepted.size > afterCrash, 'appends went on after each restart');
     for (const e of rejected) assert.ok(e instanceof KafkaAppendError, `append failed with ${String(e)}`);
-    assert.deepEqual(completeErrors.map(String), [], 'completions failed');
+    assert.deepEqual(completeErrors.filter((e) => !isNotOwner(e)).map(String), [], 'completions failed (other than refused after the rejoin)');
 
     // Everything consumed was completed: a fresh node of the cluster must get nothing old.
     await log.close();
