@@ -204,6 +204,15 @@ export class MtpSender implements RemoteTransport {
         await this.o.state.commitState(agent, [{ key, value: null }]);
         continue;
       }
+      // A record names its agent and the message its sender: both must be the state's owner. State
+      // can be imported by an operator (`caxton state import`): a record written for another agent
+      // must not post in that agent's name under this one's egress rules (review of mtpoutbox).
+      const ownSender = `${agent}@${this.o.platform}`;
+      if (record.agent !== agent || (record.message.sender !== undefined && record.message.sender.name !== ownSender)) {
+        this.o.log(agent, 'error', `[caxton] mtp: an outbox record for ${JSON.stringify(record.agent.slice(0, 120))} sent as ${JSON.stringify((record.message.sender?.name ?? '').slice(0, 120))} is not ${agent}'s and is removed, not posted`);
+        await this.o.state.commitState(agent, [{ key, value: null }]);
+        continue;
+      }
       const pk = postKey(agent, record.messageId, record.url);
       if (this.posting.has(pk)) continue;
       const send: Send = { messageId: record.messageId, message: record.message, agent };

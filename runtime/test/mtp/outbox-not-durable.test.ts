@@ -48,3 +48,33 @@ test('an outbox commit that fails refuses the send typed, posts nothing, and can
   assert.equal(commits, 2);
   await sender.close?.();
 });
+
+test("a replayed outbox record that is not the state owner's (another agent, or another sender) is removed, never posted", async () => {
+  const { encodeMtpOutboxRecord } = await import('../../src/mtp/outbox-records.js');
+  const peers = new MtpPeerTable(parseMtpPeers(JSON.stringify({ peers: [{ platform: 'far', secret: randomBytes(24).toString('hex'), acc: 'http://127.0.0.1:9/acc' }] }), 'caxton'));
+  const url = 'http://127.0.0.1:9/acc';
+  const base = { url, platform: 'far', receivers: [{ name: 'pong@far' }], at: 0 };
+  const records = [
+    encodeMtpOutboxRecord({ ...base, messageId: 'other-agent', agent: 'victim', message: { performative: 'inform', sender: { name: 'victim@caxton' }, receivers: [{ name: 'pong@far' }], content: 'x' } }),
+    encodeMtpOutboxRecord({ ...base, messageId: 'forged-sender', agent: 'asker', message: { performative: 'inform', sender: { name: 'victim@caxton' }, receivers: [{ name: 'pong@far' }], content: 'x' } }),
+  ];
+  const removed: string[] = [];
+  const state = {
+    readState: async () => new Map(records.map((r) => [r.key, r.value!])),
+    commitState: async (_agent: string, writes: { key: string; value: string | null }[]) => {
+      for (const w of writes) if (w.value === null) removed.push(w.key);
+    },
+  } as unknown as AgentStateStore;
+  const failures: string[] = [];
+  const logs: string[] = [];
+  const sender = new MtpSender({
+    platform: 'caxton', peers, accUrl: () => 'http://127.0.0.1:1/acc', policyOf: () => undefined, state,
+    fail: async (_original, reason) => { failures.push(reason); },
+    log: (_agent, _level, message) => { logs.push(message); },
+  });
+  assert.equal(await sender.recover('asker'), 0, 'nothing replayed');
+  assert.deepEqual(removed.sort(), records.map((r) => r.key).sort(), 'both records removed');
+  assert.deepEqual(failures, [], 'no failure sent in another agent\'s name');
+  assert.equal(logs.filter((l) => /is not asker's and is removed/.test(l)).length, 2);
+  await sender.close();
+});
