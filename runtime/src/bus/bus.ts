@@ -530,12 +530,16 @@ export class Bus implements OutboxSender {
   }
 
   /** Messages the platform sends (failures, not-understood, deadline failures). */
-  async sendPlatformReplies(replies: AclMessage[]): Promise<void> {
-    for (const reply of replies) {
+  /**
+   * `messageIds` (same index as `replies`), where given, are stable ids: a reply sent again under
+   * the same id (its cause handled again) is accepted once (the log's dedup by delivery id).
+   */
+  async sendPlatformReplies(replies: AclMessage[], messageIds?: readonly (string | undefined)[]): Promise<void> {
+    for (const [i, reply] of replies.entries()) {
       if (reply.receivers.length === 0) continue;
       // A platform message to an unknown or full receiver is dropped with an event: replying to a
       // failure with another failure would loop.
-      await this.send(reply, { external: this.platformId }).catch((err: unknown) => {
+      await this.send(reply, { external: this.platformId }, messageIds?.[i]).catch((err: unknown) => {
         this.opts.events.emit({ type: 'dropped', message: reply, reason: String((err as Error).message) });
       });
     }

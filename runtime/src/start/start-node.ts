@@ -279,7 +279,7 @@ async function startOnTopology(
   const mtpSender = options.mtp && mtpPeers ? new MtpSender({
     platform, peers: mtpPeers, accUrl: () => accEndpoint?.url,
     policyOf: (agent) => agents.httpPolicyOf(agent),
-    fail: (original, reason) => bus.sendPlatformReplies([failureReply(original, bus.platformId, reason, 'mtp-delivery')]),
+    fail: (original, reason, kind, failureId) => bus.sendPlatformReplies([failureReply(original, bus.platformId, reason, kind)], [failureId]),
     log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),
     hold: egressHold,
     // Outbox records (durable forwarding) live where pending HTTP calls' records do: the agents' state.

@@ -1,0 +1,197 @@
+/**
+ * The MTP outbox's review findings 3, 4, 5 and 7 (review of mtpoutbox, decision 1910 "Outbox,
+ * review fixes"), on the sender itself with the memory log as its state store (a real
+ * AgentStateStore; a wrapper only holds its commits back where a test needs a commit in flight):
+ * - a failure's kind is machine-readable (`mtp.outbox-full`, `mtp.node-stopping`), with a stable id;
+ * - refusal failures are sent after the record commit and awaited before the send resolves;
+ * - a second forward of the same post waits for the first's commit;
+ * - `recover` takes records only up to the node's bound and the rest as slots free.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import type { AclMessage, StateWrite } from '@caxton/core';
+import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
+import { MtpPeerTable, MtpSender, mtpFailureId, parseMtpPeers, type MtpFailureKind } from '../../src/mtp/index.js';
+import { encodeMtpOutboxRecord, isMtpOutboxKey } from '../../src/mtp/outbox-records.js';
+import type { AgentStateStore } from '../../src/storage/ports.js';
+
+const ACC = 'http://127.0.0.1:9/acc';
+const peers = (): MtpPeerTable => new MtpPeerTable(parseMtpPeers(JSON.stringify({ peers: [{ platform: 'far', secret: randomBytes(24).toString('hex'), acc: ACC }] }), 'caxton'));
+const message = (content: string): AclMessage => ({ performative: 'request', sender: { name: 'asker@caxton' }, receivers: [{ name: 'pong@far' }], content });
+
+interface Failure { reason: string; kind: MtpFailureKind; id: string }
+
+/** Wait until `cond` holds (a condition, not a sleep); fails after 5 s. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** Settled yet? Without waiting for it. */
+function watch(p: Promise<unknown>): { settled: () => boolean; result: Promise<unknown> } {
+  let done = false;
+  const result = p.then((v) => { done = true; return v; }, (e: unknown) => { done = true; throw e; });
+  result.catch(() => undefined);
+  return { settled: () => done, result };
+}
+
+/** A few turns of the event loop: what would settle without an outside event has. */
+const turns = async (): Promise<void> => { for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r)); };
+
+/** The memory log's state, whose commits can be held back (then released, or failed) one at a time. */
+function heldState(): { state: AgentStateStore; log: MemoryMessageLog; held: { writes: readonly StateWrite[]; release: () => void; fail: (err: Error) => void }[]; hold: boolean; commits: number } {
+  const log = new MemoryMessageLog();
+  const box = {
+    log, held: [] as { writes: readonly StateWrite[]; release: () => void; fail: (err: Error) => void }[], hold: true, commits: 0,
+    state: undefined as unknown as AgentStateStore,
+  };
+  box.state = {
+    readState: (agent) => log.readState(agent),
+    clearState: (agent) => log.clearState(agent),
+    commitState: (agent, writes) => {
+      box.commits += 1;
+      if (!box.hold) return log.commitState(agent, writes);
+      return new Promise<void>((resolve, reject) => {
+        box.held.push({ writes, release: () => { void log.commitState(agent, writes).then(resolve, reject); }, fail: reject });
+      });
+    },
+  };
+  return box;
+}
+
+test('outbox-full and node-stopping failures carry their own kind and a stable id (finding 3)', async () => {
+  const failures: Failure[] = [];
+  const log = new MemoryMessageLog();
+  // No return address yet: an admitted post waits for it, so it keeps its slot.
+  const sender = new MtpSender({
+    platform: 'caxton', peers: peers(), accUrl: () => undefined, policyOf: () => undefined, state: log, maxInFlight: 1,
+    fail: async (_original, reason, kind, id) => { failures.push({ reason, kind, id }); },
+    log: () => {},
+  });
+  await sender.forward({ messageId: 'm-1', message: message('one'), receivers: [{ name: 'pong@far' }], agent: 'asker' });
+  assert.equal(failures.length, 0);
+  await sender.forward({ messageId: 'm-2', message: message('two'), receivers: [{ name: 'pong@far' }], agent: 'asker' });
+  assert.equal(failures.length, 1);
+  assert.equal(failures[0]!.kind, 'mtp.outbox-full');
+  assert.match(failures[0]!.reason, /^mtp\.outbox-full: /);
+  assert.equal(failures[0]!.id, mtpFailureId('asker', 'm-2', 'mtp.outbox-full', ACC));
+  // The same send again (its handling re-run) fails under the same id: the log keeps one.
+  await sender.forward({ messageId: 'm-2', message: message('two'), receivers: [{ name: 'pong@far' }], agent: 'asker' });
+  assert.equal(failures[1]!.id, failures[0]!.id);
+  await sender.close();
+  await sender.forward({ messageId: 'm-3', message: message('three'), receivers: [{ name: 'pong@far' }], agent: 'asker' });
+  assert.equal(failures.length, 3);
+  assert.equal(failures[2]!.kind, 'mtp.node-stopping');
+  assert.match(failures[2]!.reason, /^mtp\.node-stopping: /);
+  assert.notEqual(failures[2]!.id, failures[0]!.id);
+});
+
+test('a refusal failure is sent after the record commit and the send resolves only once it is back (finding 4)', async () => {
+  const store = heldState();
+  const failures: Failure[] = [];
+  const answers: (() => void)[] = [];
+  const sender = new MtpSender({
+    platform: 'caxton', peers: peers(), accUrl: () => undefined, policyOf: () => undefined, state: store.state,
+    fail: (_original, reason, kind, id) => new Promise<void>((resolve) => { failures.push({ reason, kind, id }); answers.push(resolve); }),
+    log: () => {},
+  });
+  // pong@far goes to the peer's ACC; elsewhere@far names an address off it: refused (mtp-delivery).
+  const receivers = [{ name: 'pong@far' }, { name: 'elsewhere@far', addresses: ['http://198.51.100.7/acc'] }];
+  const send = watch(sender.forward({ messageId: 'm-1', message: message('hi'), receivers, agent: 'asker' }));
+  await until(() => store.held.length === 1, 'the record commit is in flight');
+  await turns();
+  assert.equal(failures.length, 0, 'no failure before the record is durable');
+  store.held[0]!.release();
+  await until(() => failures.length === 1, 'the refusal is sent');
+  assert.equal(failures[0]!.kind, 'mtp-delivery');
+  assert.match(failures[0]!.reason, /elsewhere@far's addresses/);
+  await turns();
+  assert.equal(send.settled(), false, 'the send waits for its failure to be back with the sender');
+  answers[0]!();
+  await send.result;
+
+  // A commit that fails: the refusal is not sent (the handling runs again and sends it then) —
+  // unless the sender is answered (an init), which then gets both failures.
+  const failed = watch(sender.forward({ messageId: 'm-2', message: message('hi'), receivers, agent: 'asker' }));
+  await until(() => store.held.length === 2, 'the second commit is in flight');
+  store.held[1]!.fail(new Error('state store unavailable'));
+  const err = await failed.result.then(() => undefined, (e: unknown) => e) as { code?: string; answerSender?: () => Promise<void> };
+  assert.equal(err?.code, 'mtp.outbox-not-durable');
+  await turns();
+  assert.equal(failures.length, 1, 'nothing sent for a send that is not durable');
+  const answered = watch(err.answerSender!());
+  await until(() => failures.length === 3, 'both failures sent');
+  assert.deepEqual(failures.slice(1).map((f) => f.kind).sort(), ['mtp-delivery', 'mtp.outbox-not-durable']);
+  for (const answer of answers.slice(1)) answer();
+  await answered.result;
+  await sender.close();
+});
+
+test('a second forward of the same post waits for the first one\'s commit, and fails with it (finding 5)', async () => {
+  const store = heldState();
+  const sender = new MtpSender({
+    platform: 'caxton', peers: peers(), accUrl: () => undefined, policyOf: () => undefined, state: store.state,
+    fail: async () => {}, log: () => {},
+  });
+  const send = { messageId: 'm-1', message: message('hi'), receivers: [{ name: 'pong@far' }], agent: 'asker' };
+  const first = watch(sender.forward(send));
+  await until(() => store.held.length === 1, 'the first commit is in flight');
+  const second = watch(sender.forward(send));
+  await turns();
+  assert.equal(second.settled(), false, 'not durable yet: the second forward must not resolve');
+  assert.equal(store.commits, 1, 'one record, committed once');
+  store.held[0]!.release();
+  await Promise.all([first.result, second.result]);
+
+  const again = { ...send, messageId: 'm-2' };
+  const third = watch(sender.forward(again));
+  await until(() => store.held.length === 2, 'the third commit is in flight');
+  const fourth = watch(sender.forward(again));
+  store.held[1]!.fail(new Error('state store unavailable'));
+  const codes = await Promise.all([third.result, fourth.result].map((p) => p.then(() => 'resolved', (e: unknown) => (e as { code?: string }).code)));
+  assert.deepEqual(codes, ['mtp.outbox-not-durable', 'mtp.outbox-not-durable']);
+  await sender.close();
+});
+
+test('recover takes outbox records up to the bound and the rest as posts settle, never over it (finding 7)', async () => {
+  const bound = 3;
+  const total = 8;
+  const log = new MemoryMessageLog();
+  await log.commitState('asker', Array.from({ length: total }, (_, i) => encodeMtpOutboxRecord({
+    messageId: `m-${i}`, agent: 'asker', url: ACC, platform: 'far', receivers: [{ name: 'pong@far' }], message: message(`n${i}`), at: 0,
+  })));
+  const outstanding: (() => void)[] = [];
+  const failed: string[] = [];
+  let most = 0;
+  // The agent may make no HTTP call: each post ends in its failure, held here until released, so
+  // the unsettled posts are exactly the failures not yet released.
+  const sender = new MtpSender({
+    platform: 'caxton', peers: peers(), accUrl: () => 'http://127.0.0.1:1/acc', policyOf: () => undefined, state: log, maxInFlight: bound,
+    fail: (_original, _reason, _kind, id) => new Promise<void>((resolve) => {
+      failed.push(id);
+      outstanding.push(resolve);
+      most = Math.max(most, outstanding.length);
+    }),
+    log: () => {},
+  });
+  assert.equal(await sender.recover('asker'), bound, 'this pass takes as many as the bound');
+  await until(() => outstanding.length === bound, 'the first posts are unsettled');
+  const left = async (): Promise<number> => [...(await log.readState('asker')).keys()].filter(isMtpOutboxKey).length;
+  assert.equal(await left(), total, 'the other records are kept for later');
+  while (failed.length < total) {
+    const n = failed.length;
+    outstanding.shift()!();
+    await until(() => failed.length > n || (outstanding.length === 0 && failed.length === total), 'a freed slot takes the next record');
+    assert.ok(outstanding.length <= bound, `never more than ${bound} posts unsettled (saw ${outstanding.length})`);
+  }
+  for (const release of outstanding.splice(0)) release();
+  let remaining = total;
+  await until(() => { void left().then((n) => { remaining = n; }); return remaining === 0; }, 'every record settled and removed');
+  await sender.close();
+  assert.equal(most, bound, `at most ${bound} unsettled at once`);
+  assert.equal(new Set(failed).size, total, 'every record posted (and failed) once');
+});
