@@ -195,3 +195,17 @@ test('recover takes outbox records up to the bound and the rest as posts settle,
   assert.equal(most, bound, `at most ${bound} unsettled at once`);
   assert.equal(new Set(failed).size, total, 'every record posted (and failed) once');
 });
+
+test('a send to receivers on several peer platforms commits all its outbox records in one state commit', async () => {
+  const store = heldState();
+  store.hold = false;
+  const table = new MtpPeerTable(parseMtpPeers(JSON.stringify({
+    peers: ['far', 'near', 'other'].map((platform, i) => ({ platform, secret: randomBytes(24).toString('hex'), acc: `http://127.0.0.1:${9 + i}/acc` })),
+  }), 'caxton'));
+  const sender = new MtpSender({ platform: 'caxton', peers: table, accUrl: () => undefined, policyOf: () => undefined, state: store.state, fail: async () => {}, log: () => {} });
+  const receivers = [{ name: 'a@far' }, { name: 'b@near' }, { name: 'c@other' }, { name: 'd@far' }];
+  await sender.forward({ messageId: 'm-1', message: { ...message('all'), receivers }, receivers, agent: 'asker' });
+  assert.equal(store.commits, 1, 'one commit for the send');
+  assert.equal([...(await store.log.readState('asker')).keys()].filter(isMtpOutboxKey).length, 3, 'one record per destination ACC');
+  await sender.close();
+});
