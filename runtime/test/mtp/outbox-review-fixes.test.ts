@@ -15,6 +15,9 @@ import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
 import { MtpPeerTable, MtpSender, mtpFailureId, parseMtpPeers, type MtpFailureKind } from '../../src/mtp/index.js';
 import { encodeMtpOutboxRecord, isMtpOutboxKey } from '../../src/mtp/outbox-records.js';
 import type { AgentStateStore } from '../../src/storage/ports.js';
+import { failureReply } from '../../src/bus/replies.js';
+import type { Bus } from '../../src/bus/bus.js';
+import { openBus } from '../bus/scripted-port.js';
 
 const ACC = 'http://127.0.0.1:9/acc';
 const peers = (): MtpPeerTable => new MtpPeerTable(parseMtpPeers(JSON.stringify({ peers: [{ platform: 'far', secret: randomBytes(24).toString('hex'), acc: ACC }] }), 'caxton'));
@@ -208,4 +211,30 @@ test('a send to receivers on several peer platforms commits all its outbox recor
   assert.equal(store.commits, 1, 'one commit for the send');
   assert.equal([...(await store.log.readState('asker')).keys()].filter(isMtpOutboxKey).length, 3, 'one record per destination ACC');
   await sender.close();
+});
+
+test('on the bus, the failure carries its kind and a re-run of the same send gives the agent one failure, not two', async () => {
+  let bus: Bus | undefined;
+  const sender = new MtpSender({
+    // No slot at all: every post is refused as outbox-full.
+    platform: 'caxton', peers: peers(), accUrl: () => undefined, policyOf: () => undefined, maxInFlight: 0,
+    // Wired as start-node wires it.
+    fail: (original, reason, kind, id) => bus!.sendPlatformReplies([failureReply(original, bus!.platformId, reason, kind)], [id]),
+    log: () => {},
+  });
+  const opened = await openBus(['a'], { port: (p) => { p.transport = sender; } });
+  bus = opened.bus;
+  const send = { performative: 'request' as const, receivers: [{ name: 'pong@far' }], content: 'hi' };
+  // The same send twice under one id: a handling that ran again (its derived id is the same).
+  await bus.send(send, { agent: 'a' }, 'd-same');
+  await until(() => opened.port.handledBy('a').length === 1, 'a got the failure');
+  await bus.send(send, { agent: 'a' }, 'd-same');
+  await turns();
+  const got = opened.port.items.filter((i) => i.kind === 'delivery' && i.agent === 'a').map((i) => (i as unknown as { delivery: { message: AclMessage } }).delivery.message);
+  assert.equal(got.length, 1, 'one failure for the send, however often it is handled');
+  assert.equal(got[0]!.performative, 'failure');
+  assert.equal(got[0]!.userParams?.['X-caxton-failure'], 'mtp.outbox-full');
+  await sender.close();
+  await bus.stopDispatching();
+  await bus.stop();
 });
