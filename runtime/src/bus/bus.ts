@@ -529,10 +529,10 @@ export class Bus implements OutboxSender {
     return ticket;
   }
 
-  /** Messages the platform sends (failures, not-understood, deadline failures). */
   /**
-   * `messageIds` (same index as `replies`), where given, are stable ids: a reply sent again under
-   * the same id (its cause handled again) is accepted once (the log's dedup by delivery id).
+   * Messages the platform sends (failures, not-understood, deadline failures). `messageIds` (same
+   * index as `replies`), where given, are stable ids: a reply sent again under the same id (its
+   * cause handled again) is accepted once (the log's dedup by delivery id).
    */
   async sendPlatformReplies(replies: AclMessage[], messageIds?: readonly (string | undefined)[]): Promise<void> {
     for (const [i, reply] of replies.entries()) {
