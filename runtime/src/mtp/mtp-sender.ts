@@ -31,7 +31,7 @@ import { EgressGate, type EgressHold } from '../http/egress-hold.js';
 import { performHttpCall } from '../http/outbound-client.js';
 import { clearMtpOutboxRecord, encodeMtpOutboxRecord, isMtpOutboxKey, parseMtpOutboxRecord } from './outbox-records.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
-import { MtpOutboxNotDurable } from './errors.js';
+import { MtpFailureNotDurable, MtpOutboxNotDurable } from './errors.js';
 
 export interface MtpRetry {
   /** Attempts in all (the first included). */
@@ -55,6 +55,12 @@ export interface MtpSenderOptions {
    * that runs again and fails the same way is de-duplicated by the log (the bus builds and sends it).
    */
   fail: (original: AclMessage, reason: string, kind: MtpFailureKind, failureId: string) => Promise<void>;
+  /**
+   * Is `agent` hosted by this node now? Outbox records `recover` left for later are taken only
+   * for agents still here: after a move the new owner posts them (and posts its own sends), so
+   * the old node must not (review of outboxfix2). Absent: every agent is.
+   */
+  isLocal?: (agent: string) => boolean;
   log: (agent: string, level: 'info' | 'warn' | 'error', message: string) => void;
   hold?: EgressHold;
   retry?: MtpRetry;
@@ -182,12 +188,15 @@ export class MtpSender implements RemoteTransport {
     const refusals: Refusal[] = refused.length > 0 ? [{ reason: refused.join('; '), kind: 'mtp-delivery', destination: '' }] : [];
     /** Commits of the same posts by an earlier forward still in flight: this one is durable only with them (review, 5). */
     const earlier: Promise<void>[] = [];
+    /** The receivers of those posts: the ones not reached if an earlier commit failed. */
+    const earlierNames: string[] = [];
     const admitted: [string, { peer: MtpPeer; receivers: AgentId[] }][] = [];
     for (const [url, g] of groups) {
       const key = postKey(send.agent, send.messageId, url);
       const committing = this.committing.get(key);
       if (committing !== undefined) {
         earlier.push(committing);
+        earlierNames.push(...g.receivers.map((r) => r.name));
         continue;
       }
       if (this.posting.has(key)) continue; // the same send again (its handling re-run): posting already, its record durable
@@ -196,7 +205,9 @@ export class MtpSender implements RemoteTransport {
         refusals.push({ reason: `mtp.node-stopping: the node is stopping; ${names} not reached (send again later)`, kind: 'mtp.node-stopping', destination: url });
         continue;
       }
-      if (this.posting.size >= this.maxInFlight) {
+      // While a drain pass takes the records `recover` left (the node was full), freed slots are
+      // theirs: the oldest posts, inherited on failover, do not starve behind new sends.
+      if (this.posting.size >= this.maxInFlight || this.draining) {
         refusals.push({
           reason: `mtp.outbox-full: the node has ${this.posting.size} MTP posts not yet answered, the most it takes (${this.maxInFlight}); ${names} not reached (send again later)`,
           kind: 'mtp.outbox-full', destination: url,
@@ -209,9 +220,12 @@ export class MtpSender implements RemoteTransport {
     if (admitted.length > 0 && this.o.state !== undefined) {
       // Durable before the send counts as done: a failed commit fails the send (the handling runs again).
       const at = this.o.now?.() ?? Date.now();
-      const commit = this.o.state.commitState(send.agent, admitted.map(([url, g]) => encodeMtpOutboxRecord({
+      const state = this.o.state;
+      // A synchronous throw (encoding, a store) becomes this rejection, handled below: the slots
+      // taken above are given back, never leaked (review of outboxfix2).
+      const commit = Promise.resolve().then(() => state.commitState(send.agent, admitted.map(([url, g]) => encodeMtpOutboxRecord({
         messageId: send.messageId, agent: send.agent, url, platform: g.peer.platform, receivers: g.receivers, message: send.message, at,
-      })));
+      }))));
       const keys = admitted.map(([url]) => postKey(send.agent, send.messageId, url));
       for (const key of keys) this.committing.set(key, commit);
       try {
@@ -228,9 +242,19 @@ export class MtpSender implements RemoteTransport {
     if (earlier.length > 0) {
       // The earlier forward's commit failed: so did this send (the handling runs again and forwards again).
       const failed = (await Promise.allSettled(earlier)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed !== undefined) throw this.notDurable(send, refusals, send.receivers.map((r) => r.name).join(', '), failed.reason);
+      if (failed !== undefined) throw this.notDurable(send, refusals, earlierNames.join(', '), failed.reason);
     }
-    await Promise.all(refusals.map((r) => this.failed(send, r.reason, r.kind, r.destination)));
+    // Done only once the sender's failures are durable: one the log could not take fails the send,
+    // which runs again and sends it again under the same id (review of outboxfix2). The posts
+    // admitted here are not posted twice meanwhile (`posting`), though one that settled before the
+    // re-run is posted again (at least once).
+    const sent = await Promise.all(refusals.map((r) => this.failed(send, r.reason, r.kind, r.destination)));
+    if (sent.includes(false)) {
+      const notSent = refusals.filter((_, i) => !sent[i]);
+      throw new MtpFailureNotDurable(send.agent, send.messageId, notSent.map((r) => r.reason).join('; '), async () => {
+        await Promise.all(notSent.map((r) => this.failed(send, r.reason, r.kind, r.destination)));
+      });
+    }
   }
 
   /** The typed refusal of a send whose records could not be committed; an `init` (never re-run) answers its sender through it. */
@@ -256,12 +280,14 @@ export class MtpSender implements RemoteTransport {
    *
    * Within the node's bound: once `maxInFlight` posts are unsettled, the agent's other records are
    * left where they are, and a later pass (when a post settles and frees a slot) takes them — after
-   * a failover one node may inherit several nodes' outboxes (review of mtpoutbox, 7). Resolves to
+   * a failover one node may inherit several nodes' outboxes (review of mtpoutbox, 7). While such a
+   * pass runs, new sends are refused `mtp.outbox-full`: the freed slots go to the older records
+   * first; an agent no longer hosted here (`isLocal`) is dropped from the waiting list. Resolves to
    * the number of records taken on this pass.
    */
   async recover(agent: string): Promise<number> {
     if (this.o.state === undefined || this.closed) return 0;
-    this.backlog.delete(agent);
+    const waiting = this.backlog.delete(agent);
     const entries = await this.o.state.readState(agent);
     let replayed = 0;
     for (const [key, value] of entries) {
@@ -269,7 +295,8 @@ export class MtpSender implements RemoteTransport {
       if (this.posting.size >= this.maxInFlight) {
         // Checked before the record is read: a record this pass does not take stays for the next.
         this.backlog.add(agent);
-        this.o.log(agent, 'info', `[caxton] mtp: ${this.posting.size} MTP posts are unsettled, the most the node takes (${this.maxInFlight}); ${agent}'s other outbox records are posted as those settle`);
+        // Once, when the agent starts waiting: not once per freed slot.
+        if (!waiting) this.o.log(agent, 'info', `[caxton] mtp: ${this.posting.size} MTP posts are unsettled, the most the node takes (${this.maxInFlight}); ${agent}'s other outbox records are posted as those settle`);
         break;
       }
       let record;
@@ -387,6 +414,11 @@ export class MtpSender implements RemoteTransport {
         this.drainAgain = false;
         for (const agent of [...this.backlog]) {
           if (this.closed || this.posting.size >= this.maxInFlight) break;
+          if (this.o.isLocal !== undefined && !this.o.isLocal(agent)) {
+            // Moved (or stopped): its new owner's activation posts its records.
+            this.backlog.delete(agent);
+            continue;
+          }
           await this.recover(agent).catch((err: unknown) => {
             // Kept in the backlog: the next freed slot tries again.
             this.backlog.add(agent);

@@ -238,3 +238,60 @@ test('on the bus, the failure carries its kind and a re-run of the same send giv
   await bus.stopDispatching();
   await bus.stop();
 });
+
+/** An MTP sender wired to a real bus as start-node wires it (`fail` through `sendPlatformReplies`, rejecting what the log could not take). */
+async function onBus(opts: { maxInFlight?: number; accUrl?: () => string | undefined; state?: AgentStateStore }): Promise<{ sender: MtpSender; opened: Awaited<ReturnType<typeof openBus>>; logged: string[] }> {
+  let bus: Bus | undefined;
+  const logged: string[] = [];
+  const sender = new MtpSender({
+    platform: 'caxton', peers: peers(), accUrl: opts.accUrl ?? (() => undefined), policyOf: () => undefined,
+    ...(opts.maxInFlight !== undefined ? { maxInFlight: opts.maxInFlight } : {}), ...(opts.state !== undefined ? { state: opts.state } : {}),
+    fail: (original, reason, kind, id) => bus!.sendPlatformReplies([failureReply(original, bus!.platformId, reason, kind)], [id], { throwIfNotDurable: true }),
+    log: (_agent, _level, line) => { logged.push(line); },
+  });
+  const opened = await openBus(['a'], { port: (p) => { p.transport = sender; } });
+  bus = opened.bus;
+  return { sender, opened, logged };
+}
+
+const failuresOf = (opened: Awaited<ReturnType<typeof openBus>>, agent: string): AclMessage[] =>
+  opened.port.items.filter((i) => i.kind === 'delivery' && i.agent === agent).map((i) => (i as unknown as { delivery: { message: AclMessage } }).delivery.message);
+
+test('a send whose refusal failure the log could not take fails (it runs again), and the agent then gets that failure once', async () => {
+  const { sender, opened } = await onBus({ maxInFlight: 0 });
+  const { bus, log } = opened;
+  const send = { performative: 'request' as const, receivers: [{ name: 'pong@far' }], content: 'hi' };
+  log.failAppend = (d) => d.message.performative === 'failure';
+  const first = await bus.send(send, { agent: 'a' }, 'd-1').then(() => 'resolved', (e: unknown) => (e as { code?: string }).code ?? String(e));
+  assert.equal(first, 'mtp.failure-not-durable', 'not done: the agent would never hear its post was refused');
+  assert.equal(failuresOf(opened, 'a').length, 0);
+  // The handling runs again: the same send under the same id, and now the log takes the failure.
+  log.failAppend = () => false;
+  await bus.send(send, { agent: 'a' }, 'd-1');
+  await until(() => opened.port.handledBy('a').length === 1, 'a got the failure');
+  await bus.send(send, { agent: 'a' }, 'd-1');
+  await turns();
+  const got = failuresOf(opened, 'a');
+  assert.equal(got.length, 1, 'exactly one failure');
+  assert.equal(got[0]!.userParams?.['X-caxton-failure'], 'mtp.outbox-full');
+  await sender.close();
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('a post that ends in a failure the log could not take keeps its outbox record', async () => {
+  const state = new MemoryMessageLog();
+  // A return address, but the agent may make no HTTP call: the post ends in its mtp-delivery failure.
+  const { sender, opened, logged } = await onBus({ state, accUrl: () => 'http://127.0.0.1:1/acc' });
+  const { bus, log } = opened;
+  log.failAppend = (d) => d.message.performative === 'failure';
+  await bus.send({ performative: 'request', receivers: [{ name: 'pong@far' }], content: 'hi' }, { agent: 'a' }, 'd-1');
+  await until(() => logged.some((l) => /failure could not be returned/.test(l)) || opened.events.some((e) => e.type === 'dropped'), 'the failure was tried');
+  await turns();
+  const records = [...(await state.readState('a')).keys()].filter(isMtpOutboxKey);
+  assert.equal(records.length, 1, 'the record stays: the sender has not been told');
+  assert.equal(opened.events.filter((e) => e.type === 'dropped').length, 0, 'not dropped');
+  await sender.close();
+  await bus.stopDispatching();
+  await bus.stop();
+});
