@@ -295,3 +295,106 @@ test('a post that ends in a failure the log could not take keeps its outbox reco
   await bus.stopDispatching();
   await bus.stop();
 });
+
+/** Outbox records for `agent` in a fresh memory log: `n` sends to pong@far, each one record. */
+async function withRecords(agent: string, n: number): Promise<MemoryMessageLog> {
+  const log = new MemoryMessageLog();
+  await log.commitState(agent, Array.from({ length: n }, (_, i) => encodeMtpOutboxRecord({
+    messageId: `m-${i}`, agent, url: ACC, platform: 'far', receivers: [{ name: 'pong@far' }], message: { ...message(`n${i}`), sender: { name: `${agent}@caxton` } }, at: 0,
+  })));
+  return log;
+}
+
+const outboxLeft = async (log: MemoryMessageLog, agent: string): Promise<number> => [...(await log.readState(agent)).keys()].filter(isMtpOutboxKey).length;
+
+test('records left for later are not taken once their agent is no longer on this node', async () => {
+  const log = await withRecords('asker', 3);
+  let local = true;
+  const failed: string[] = [];
+  const outstanding: (() => void)[] = [];
+  const sender = new MtpSender({
+    platform: 'caxton', peers: peers(), accUrl: () => 'http://127.0.0.1:1/acc', policyOf: () => undefined, state: log, maxInFlight: 1,
+    isLocal: () => local,
+    fail: (_original, _reason, _kind, id) => new Promise<void>((resolve) => { failed.push(id); outstanding.push(resolve); }),
+    log: () => {},
+  });
+  assert.equal(await sender.recover('asker'), 1);
+  await until(() => outstanding.length === 1, 'the first post is unsettled');
+  local = false; // the agent moved to another node while its other records waited
+  outstanding.shift()!();
+  // The first record's removal frees the slot and starts a drain pass: nothing more is posted or failed.
+  let left = 3;
+  await until(() => { void outboxLeft(log, 'asker').then((n) => { left = n; }); return left === 2; }, 'the settled record is removed');
+  await turns();
+  assert.equal(failed.length, 1, 'no post of a record whose agent is elsewhere');
+  assert.equal(await outboxLeft(log, 'asker'), 2, 'its records stay for its new owner');
+  await sender.close();
+});
+
+test('while the records left for later are taken, a new send does not take the freed slot', async () => {
+  const log = await withRecords('asker', 2);
+  let holdReads = false;
+  const reads: (() => void)[] = [];
+  const state: AgentStateStore = {
+    readState: async (agent) => {
+      if (holdReads) await new Promise<void>((resolve) => { reads.push(resolve); });
+      return log.readState(agent);
+    },
+    clearState: (agent) => log.clearState(agent),
+    commitState: (agent, writes) => log.commitState(agent, writes),
+  };
+  const failures: Failure[] = [];
+  const outstanding: (() => void)[] = [];
+  const sender = new MtpSender({
+    platform: 'caxton', peers: peers(), accUrl: () => 'http://127.0.0.1:1/acc', policyOf: () => undefined, state, maxInFlight: 1,
+    fail: (_original, reason, kind, id) => new Promise<void>((resolve) => {
+      failures.push({ reason, kind, id });
+      // A refusal answers at once; a post's delivery failure is held (its slot stays taken).
+      if (kind === 'mtp-delivery') outstanding.push(resolve); else resolve();
+    }),
+    log: () => {},
+  });
+  assert.equal(await sender.recover('asker'), 1);
+  await until(() => outstanding.length === 1, 'the first record is unsettled');
+  holdReads = true;
+  outstanding.shift()!();
+  await until(() => reads.length === 1, 'the drain pass reads the waiting records');
+  // The slot is free, but the waiting record is older: a new send is refused, not admitted.
+  await sender.forward({ messageId: 'new-1', message: message('new'), receivers: [{ name: 'pong@far' }], agent: 'asker' });
+  assert.deepEqual(failures.map((f) => f.kind), ['mtp-delivery', 'mtp.outbox-full']);
+  reads.shift()!();
+  await until(() => outstanding.length === 1, 'the waiting record took the slot');
+  assert.equal(failures[2]!.id, mtpFailureId('asker', 'm-1', 'mtp-delivery', ACC));
+  outstanding.shift()!();
+  holdReads = false;
+  let left = -1;
+  await until(() => { void outboxLeft(log, 'asker').then((n) => { left = n; }); return left === 0; }, 'both records settled and removed');
+  assert.equal(failures.length, 3, 'each record failed once, and the refused send once');
+  await sender.close();
+});
+
+test('a commit that throws at once gives its slots back', async () => {
+  const log = new MemoryMessageLog();
+  let throwNow = true;
+  const state: AgentStateStore = {
+    readState: (agent) => log.readState(agent),
+    clearState: (agent) => log.clearState(agent),
+    commitState: (agent, writes) => {
+      if (throwNow) throw new Error('store closed');
+      return log.commitState(agent, writes);
+    },
+  };
+  const failures: Failure[] = [];
+  const sender = new MtpSender({
+    platform: 'caxton', peers: peers(), accUrl: () => undefined, policyOf: () => undefined, state, maxInFlight: 1,
+    fail: async (_original, reason, kind, id) => { failures.push({ reason, kind, id }); }, log: () => {},
+  });
+  const code = await sender.forward({ messageId: 'm-1', message: message('one'), receivers: [{ name: 'pong@far' }], agent: 'asker' })
+    .then(() => 'resolved', (e: unknown) => (e as { code?: string }).code ?? String(e));
+  assert.equal(code, 'mtp.outbox-not-durable');
+  throwNow = false;
+  await sender.forward({ messageId: 'm-2', message: message('two'), receivers: [{ name: 'pong@far' }], agent: 'asker' });
+  assert.deepEqual(failures.map((f) => f.kind), [], 'the slot the failed commit took is free again');
+  assert.equal(await outboxLeft(log, 'asker'), 1);
+  await sender.close();
+});
