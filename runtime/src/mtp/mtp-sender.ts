@@ -209,7 +209,9 @@ export class MtpSender implements RemoteTransport {
       // theirs: the oldest posts, inherited on failover, do not starve behind new sends.
       if (this.posting.size >= this.maxInFlight || this.draining) {
         refusals.push({
-          reason: `mtp.outbox-full: the node has ${this.posting.size} MTP posts not yet answered, the most it takes (${this.maxInFlight}); ${names} not reached (send again later)`,
+          reason: this.posting.size >= this.maxInFlight
+            ? `mtp.outbox-full: the node has ${this.posting.size} MTP posts not yet answered, the most it takes (${this.maxInFlight}); ${names} not reached (send again later)`
+            : `mtp.outbox-full: the node is posting the outbox records it took over (it was full), which go first; ${names} not reached (send again later)`,
           kind: 'mtp.outbox-full', destination: url,
         });
         continue;

@@ -362,6 +362,7 @@ test('while the records left for later are taken, a new send does not take the f
   // The slot is free, but the waiting record is older: a new send is refused, not admitted.
   await sender.forward({ messageId: 'new-1', message: message('new'), receivers: [{ name: 'pong@far' }], agent: 'asker' });
   assert.deepEqual(failures.map((f) => f.kind), ['mtp-delivery', 'mtp.outbox-full']);
+  assert.match(failures[1]!.reason, /outbox records it took over/);
   reads.shift()!();
   await until(() => outstanding.length === 1, 'the waiting record took the slot');
   assert.equal(failures[2]!.id, mtpFailureId('asker', 'm-1', 'mtp-delivery', ACC));
