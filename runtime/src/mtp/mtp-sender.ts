@@ -161,6 +161,11 @@ export class MtpSender implements RemoteTransport {
     this.maxInFlight = o.maxInFlight ?? 256;
   }
 
+  /** Posts not settled yet (waiting, on the network, or their outcome's commit in flight): what counts against `maxInFlight`. */
+  get unsettled(): number {
+    return this.posting.size;
+  }
+
   reaches(receiver: AgentId): boolean {
     const platform = platformOf(receiver.name);
     return platform !== undefined && platform !== this.o.platform && this.o.peers.byName(platform) !== undefined;

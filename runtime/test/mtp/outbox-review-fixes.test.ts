@@ -170,14 +170,14 @@ test('recover takes outbox records up to the bound and the rest as posts settle,
   const outstanding: (() => void)[] = [];
   const failed: string[] = [];
   let most = 0;
-  // The agent may make no HTTP call: each post ends in its failure, held here until released, so
-  // the unsettled posts are exactly the failures not yet released.
-  const sender = new MtpSender({
+  // The agent may make no HTTP call: each post ends in its failure, held here until released. The
+  // sender's own count (`unsettled`) also holds posts whose removal commit is in flight.
+  const sender: MtpSender = new MtpSender({
     platform: 'caxton', peers: peers(), accUrl: () => 'http://127.0.0.1:1/acc', policyOf: () => undefined, state: log, maxInFlight: bound,
     fail: (_original, _reason, _kind, id) => new Promise<void>((resolve) => {
       failed.push(id);
       outstanding.push(resolve);
-      most = Math.max(most, outstanding.length);
+      most = Math.max(most, sender.unsettled);
     }),
     log: () => {},
   });
@@ -189,7 +189,7 @@ test('recover takes outbox records up to the bound and the rest as posts settle,
     const n = failed.length;
     outstanding.shift()!();
     await until(() => failed.length > n || (outstanding.length === 0 && failed.length === total), 'a freed slot takes the next record');
-    assert.ok(outstanding.length <= bound, `never more than ${bound} posts unsettled (saw ${outstanding.length})`);
+    assert.ok(sender.unsettled <= bound, `never more than ${bound} posts unsettled (saw ${sender.unsettled})`);
   }
   for (const release of outstanding.splice(0)) release();
   let remaining = total;
