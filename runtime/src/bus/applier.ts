@@ -14,7 +14,6 @@
  * mailbox bookkeeping are direct calls here; events are only told.
  */
 import type { AclMessage, Delivery, StateWrite } from '@caxton/core';
-import { CaxtonError } from '@caxton/core';
 import type { CompletionRecord, MessageLog } from './message-log.js';
 import type { AgentStateStore } from '../storage/ports.js';
 import { StateUnsupportedError, UnsupportedStateStore } from '../storage/state-store.js';
@@ -25,6 +24,7 @@ import type { OutboxSender } from './outbox-sender.js';
 import { httpKeyOf, type Step, type WorkPlan } from './plan/handling-plan.js';
 import { AgentChains } from './agent-chains.js';
 import { faultPoint } from './fault-points.js';
+import { isSendRefusal as isRefusal } from './refusal.js';
 
 export interface ApplierDeps {
   sender: OutboxSender;
@@ -550,9 +550,4 @@ function isBeforeCommitStep(step: Step): boolean {
 function workId(plan: WorkPlan): string {
   const item = plan.item;
   return item.kind === 'delivery' ? item.delivery.id : `timer:${item.timerId ?? item.token}`;
-}
-
-/** A send the bus refused for good (a rule it breaks), as opposed to one it could not persist. */
-function isRefusal(err: unknown): boolean {
-  return err instanceof CaxtonError && (err.code.startsWith('bus.') || err.code.startsWith('acl.') || err.code.startsWith('protocol.'));
 }

@@ -25,6 +25,7 @@ import type { EdgeAdmissionLimits, EdgeLane } from './edge-admission.js';
 import type { BusEvents } from './events.js';
 import type { Mailbox } from './mailbox.js';
 import type { Origin, OutboxSender } from './outbox-sender.js';
+import { isSendRefusal } from './refusal.js';
 
 export type { AbsentQueueLimits, BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from './port.js';
 export type { Origin } from './outbox-sender.js';
@@ -529,13 +530,20 @@ export class Bus implements OutboxSender {
     return ticket;
   }
 
-  /** Messages the platform sends (failures, not-understood, deadline failures). */
-  async sendPlatformReplies(replies: AclMessage[]): Promise<void> {
-    for (const reply of replies) {
+  /**
+   * Messages the platform sends (failures, not-understood, deadline failures). `messageIds` (same
+   * index as `replies`), where given, are stable ids: a reply sent again under the same id (its
+   * cause handled again) is accepted once (the log's dedup by delivery id). With `throwIfNotDurable`,
+   * a reply the log could not take (not a refusal: the append failed) rejects instead of being
+   * dropped, so a caller whose work is done only once its reply is durable can run it again.
+   */
+  async sendPlatformReplies(replies: AclMessage[], messageIds?: readonly (string | undefined)[], opts: { throwIfNotDurable?: boolean } = {}): Promise<void> {
+    for (const [i, reply] of replies.entries()) {
       if (reply.receivers.length === 0) continue;
       // A platform message to an unknown or full receiver is dropped with an event: replying to a
       // failure with another failure would loop.
-      await this.send(reply, { external: this.platformId }).catch((err: unknown) => {
+      await this.send(reply, { external: this.platformId }, messageIds?.[i]).catch((err: unknown) => {
+        if (opts.throwIfNotDurable === true && !isSendRefusal(err)) throw err;
         this.opts.events.emit({ type: 'dropped', message: reply, reason: String((err as Error).message) });
       });
     }

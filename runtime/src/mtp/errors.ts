@@ -28,3 +28,20 @@ export class MtpOutboxNotDurable extends CaxtonError {
     });
   }
 }
+
+/**
+ * A send to peer platforms owed its sender a `failure` (outbox full, node stopping, a refused
+ * destination) that could not be made durable (the log refused the append): the send fails, so
+ * its handling runs again and sends that failure again under the same id (the log keeps one) —
+ * the agent is never left without an answer (review of outboxfix2). An `init` (not re-run) tries
+ * once more through `answerSender`.
+ */
+export class MtpFailureNotDurable extends CaxtonError {
+  constructor(agent: string, messageId: string, reason: string, readonly answerSender: () => Promise<void>) {
+    super('mtp.failure-not-durable', `${agent}'s message ${messageId} to a peer platform was refused (${reason.slice(0, 300)}) and that failure could not be returned to ${agent}`, {
+      kind: 'unavailable',
+      hint: 'the node\'s message log refused the failure\'s append; the handling runs again and returns it then',
+      context: { agent, messageId },
+    });
+  }
+}

@@ -19,7 +19,7 @@
  * again what is left. At least once: a post answered `200` whose record was not yet removed is
  * posted again (the MTP has no message id a peer de-duplicates).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   encodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, STRING_REPRESENTATION, type AclMessage, type AgentId, type HttpPolicy,
 } from '@caxton/core';
@@ -31,7 +31,7 @@ import { EgressGate, type EgressHold } from '../http/egress-hold.js';
 import { performHttpCall } from '../http/outbound-client.js';
 import { clearMtpOutboxRecord, encodeMtpOutboxRecord, isMtpOutboxKey, parseMtpOutboxRecord } from './outbox-records.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
-import { MtpOutboxNotDurable } from './errors.js';
+import { MtpFailureNotDurable, MtpOutboxNotDurable } from './errors.js';
 
 export interface MtpRetry {
   /** Attempts in all (the first included). */
@@ -49,8 +49,18 @@ export interface MtpSenderOptions {
   accUrl: () => string | undefined;
   /** The sending agent's HTTP policy (its deployment's egress rules); undefined: it may reach nothing. */
   policyOf: (agent: string) => HttpPolicy | undefined;
-  /** The platform's `failure` to the sender, carrying `reason` (the bus builds and sends it). */
-  fail: (original: AclMessage, reason: string) => Promise<void>;
+  /**
+   * The platform's `failure` to the sender, carrying `reason`, its kind (`X-caxton-failure`: one
+   * of `MtpFailureKind`) and a message id stable for that outcome of that send, so a handling
+   * that runs again and fails the same way is de-duplicated by the log (the bus builds and sends it).
+   */
+  fail: (original: AclMessage, reason: string, kind: MtpFailureKind, failureId: string) => Promise<void>;
+  /**
+   * Is `agent` hosted by this node now? Outbox records `recover` left for later are taken only
+   * for agents still here: after a move the new owner posts them (and posts its own sends), so
+   * the old node must not (review of outboxfix2). Absent: every agent is.
+   */
+  isLocal?: (agent: string) => boolean;
   log: (agent: string, level: 'info' | 'warn' | 'error', message: string) => void;
   hold?: EgressHold;
   retry?: MtpRetry;
@@ -102,6 +112,27 @@ function retryable(outcome: { status: number } | { failure: HttpCallFailure }): 
 
 type Send = { messageId: string; message: AclMessage; agent: string };
 
+/**
+ * What a sender's `failure` from the MTP says, in its `X-caxton-failure` (docs/interop.md):
+ * `mtp-delivery` — not delivered, for good (the peer refused, retries ran out, the destination or
+ * the agent's rules forbid it); `mtp.outbox-full` — the node has the most posts in flight it takes,
+ * send again later; `mtp.node-stopping` — the node is stopping, send again later;
+ * `mtp.outbox-not-durable` — the outbox record could not be committed, send again.
+ */
+export type MtpFailureKind = 'mtp-delivery' | 'mtp.outbox-full' | 'mtp.node-stopping' | 'mtp.outbox-not-durable';
+
+/**
+ * The id of the `failure` for one outcome (`kind`) of one send to one destination: the same for
+ * every handling of that send (its id is derived), so the log's dedup by delivery id keeps one.
+ */
+export function mtpFailureId(agent: string, messageId: string, kind: MtpFailureKind, destination: string): string {
+  const hash = createHash('sha256').update(`caxton.mtp-failure.v1\0${agent}\0${messageId}\0${kind}\0${destination}`, 'utf8').digest('hex');
+  return `f-${hash.slice(0, 32)}`;
+}
+
+/** A failure owed to the sender of a send that is not posted (sent once the send's records are durable). */
+type Refusal = { reason: string; kind: MtpFailureKind; destination: string };
+
 export class MtpSender implements RemoteTransport {
   private readonly pools = new ConnectionPools();
   private readonly gate: EgressGate;
@@ -110,7 +141,13 @@ export class MtpSender implements RemoteTransport {
   private readonly maxInFlight: number;
   /** Posts not settled yet (`<agent>\0<message id>\0<url>`): what counts against maxInFlight, and what `recover` leaves alone. */
   private readonly posting = new Set<string>();
+  /** Posts whose outbox records are being committed (a subset of `posting`): a second forward of one awaits its commit. */
+  private readonly committing = new Map<string, Promise<void>>();
   private closed = false;
+  /** Agents whose outbox records `recover` left for later (the bound was reached). */
+  private readonly backlog = new Set<string>();
+  private draining = false;
+  private drainAgain = false;
   private accListening!: () => void;
   /** Resolves once the ACC listens (the return address exists) or the sender closes. */
   private readonly accReady = new Promise<void>((resolve) => { this.accListening = resolve; });
@@ -122,6 +159,11 @@ export class MtpSender implements RemoteTransport {
     this.gate = new EgressGate(o.hold);
     this.retry = o.retry ?? DEFAULT_MTP_RETRY;
     this.maxInFlight = o.maxInFlight ?? 256;
+  }
+
+  /** Posts not settled yet (waiting, on the network, or their outcome's commit in flight): what counts against `maxInFlight`. */
+  get unsettled(): number {
+    return this.posting.size;
   }
 
   reaches(receiver: AgentId): boolean {
@@ -145,38 +187,91 @@ export class MtpSender implements RemoteTransport {
       g.receivers.push(r);
       groups.set(url, g);
     }
-    if (refused.length > 0) this.track(this.failed(send, refused.join('; ')));
+    // Failures owed to the sender are sent once this send's records are durable, and awaited: a
+    // handling that runs again (its commit failed, or the node crashed before its completion)
+    // sends them again under the same ids, which the log de-duplicates (review of mtpoutbox, 4).
+    const refusals: Refusal[] = refused.length > 0 ? [{ reason: refused.join('; '), kind: 'mtp-delivery', destination: '' }] : [];
+    /** Commits of the same posts by an earlier forward still in flight: this one is durable only with them (review, 5). */
+    const earlier: Promise<void>[] = [];
+    /** The receivers of those posts: the ones not reached if an earlier commit failed. */
+    const earlierNames: string[] = [];
     const admitted: [string, { peer: MtpPeer; receivers: AgentId[] }][] = [];
     for (const [url, g] of groups) {
       const key = postKey(send.agent, send.messageId, url);
-      if (this.posting.has(key)) continue; // the same send again (its handling re-run): posting already
-      if (this.closed) {
-        this.track(this.failed(send, `the node is stopping; ${g.receivers.map((r) => r.name).join(', ')} not reached (send again later)`));
+      const committing = this.committing.get(key);
+      if (committing !== undefined) {
+        earlier.push(committing);
+        earlierNames.push(...g.receivers.map((r) => r.name));
         continue;
       }
-      if (this.posting.size >= this.maxInFlight) {
-        this.track(this.failed(send, `mtp.outbox-full: the node has ${this.posting.size} MTP posts not yet answered, the most it takes (${this.maxInFlight}); ${g.receivers.map((r) => r.name).join(', ')} not reached (send again later)`));
+      if (this.posting.has(key)) continue; // the same send again (its handling re-run): posting already, its record durable
+      const names = g.receivers.map((r) => r.name).join(', ');
+      if (this.closed) {
+        refusals.push({ reason: `mtp.node-stopping: the node is stopping; ${names} not reached (send again later)`, kind: 'mtp.node-stopping', destination: url });
+        continue;
+      }
+      // While a drain pass takes the records `recover` left (the node was full), freed slots are
+      // theirs: the oldest posts, inherited on failover, do not starve behind new sends.
+      if (this.posting.size >= this.maxInFlight || this.draining) {
+        refusals.push({
+          reason: this.posting.size >= this.maxInFlight
+            ? `mtp.outbox-full: the node has ${this.posting.size} MTP posts not yet answered, the most it takes (${this.maxInFlight}); ${names} not reached (send again later)`
+            : `mtp.outbox-full: the node is posting the outbox records it took over (it was full), which go first; ${names} not reached (send again later)`,
+          kind: 'mtp.outbox-full', destination: url,
+        });
         continue;
       }
       this.posting.add(key);
       admitted.push([url, g]);
     }
-    if (admitted.length === 0) return;
-    if (this.o.state !== undefined) {
+    if (admitted.length > 0 && this.o.state !== undefined) {
       // Durable before the send counts as done: a failed commit fails the send (the handling runs again).
       const at = this.o.now?.() ?? Date.now();
+      const state = this.o.state;
+      // A synchronous throw (encoding, a store) becomes this rejection, handled below: the slots
+      // taken above are given back, never leaked (review of outboxfix2).
+      const commit = Promise.resolve().then(() => state.commitState(send.agent, admitted.map(([url, g]) => encodeMtpOutboxRecord({
+        messageId: send.messageId, agent: send.agent, url, platform: g.peer.platform, receivers: g.receivers, message: send.message, at,
+      }))));
+      const keys = admitted.map(([url]) => postKey(send.agent, send.messageId, url));
+      for (const key of keys) this.committing.set(key, commit);
       try {
-        await this.o.state.commitState(send.agent, admitted.map(([url, g]) => encodeMtpOutboxRecord({
-          messageId: send.messageId, agent: send.agent, url, platform: g.peer.platform, receivers: g.receivers, message: send.message, at,
-        })));
+        await commit;
       } catch (err) {
-        for (const [url] of admitted) this.posting.delete(postKey(send.agent, send.messageId, url));
+        for (const key of keys) this.posting.delete(key);
         const names = admitted.flatMap(([, g]) => g.receivers.map((r) => r.name)).join(', ');
-        throw new MtpOutboxNotDurable(send.agent, send.messageId, err, () =>
-          this.failed(send, `mtp.outbox-not-durable: ${names} not reached: the outbox record could not be committed (${(err as Error)?.message ?? String(err)}); send again`).then(() => undefined));
+        throw this.notDurable(send, refusals, names, err);
+      } finally {
+        for (const key of keys) this.committing.delete(key);
       }
     }
     for (const [url, g] of admitted) this.track(this.deliver(send, url, g.peer, g.receivers));
+    if (earlier.length > 0) {
+      // The earlier forward's commit failed: so did this send (the handling runs again and forwards again).
+      const failed = (await Promise.allSettled(earlier)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw this.notDurable(send, refusals, earlierNames.join(', '), failed.reason);
+    }
+    // Done only once the sender's failures are durable: one the log could not take fails the send,
+    // which runs again and sends it again under the same id (review of outboxfix2). The posts
+    // admitted here are not posted twice meanwhile (`posting`), though one that settled before the
+    // re-run is posted again (at least once).
+    const sent = await Promise.all(refusals.map((r) => this.failed(send, r.reason, r.kind, r.destination)));
+    if (sent.includes(false)) {
+      const notSent = refusals.filter((_, i) => !sent[i]);
+      throw new MtpFailureNotDurable(send.agent, send.messageId, notSent.map((r) => r.reason).join('; '), async () => {
+        await Promise.all(notSent.map((r) => this.failed(send, r.reason, r.kind, r.destination)));
+      });
+    }
+  }
+
+  /** The typed refusal of a send whose records could not be committed; an `init` (never re-run) answers its sender through it. */
+  private notDurable(send: Send, refusals: readonly Refusal[], names: string, err: unknown): MtpOutboxNotDurable {
+    return new MtpOutboxNotDurable(send.agent, send.messageId, err, async () => {
+      await Promise.all([
+        this.failed(send, `mtp.outbox-not-durable: ${names} not reached: the outbox record could not be committed (${(err as Error)?.message ?? String(err)}); send again`, 'mtp.outbox-not-durable', ''),
+        ...refusals.map((r) => this.failed(send, r.reason, r.kind, r.destination)),
+      ]);
+    });
   }
 
   /** The ACC listens: posts waiting for a return address (replayed at start, or sent before) go on. */
@@ -189,13 +284,28 @@ export class MtpSender implements RemoteTransport {
    * posted here is a post a node did not finish; it is posted again (same retries). A record that
    * cannot be read is logged and removed; a record whose peer or destination is no longer what the
    * MTP peers file says is returned to the sender as `failure` (never posted elsewhere).
+   *
+   * Within the node's bound: once `maxInFlight` posts are unsettled, the agent's other records are
+   * left where they are, and a later pass (when a post settles and frees a slot) takes them — after
+   * a failover one node may inherit several nodes' outboxes (review of mtpoutbox, 7). While such a
+   * pass runs, new sends are refused `mtp.outbox-full`: the freed slots go to the older records
+   * first; an agent no longer hosted here (`isLocal`) is dropped from the waiting list. Resolves to
+   * the number of records taken on this pass.
    */
   async recover(agent: string): Promise<number> {
     if (this.o.state === undefined || this.closed) return 0;
+    const waiting = this.backlog.delete(agent);
     const entries = await this.o.state.readState(agent);
     let replayed = 0;
     for (const [key, value] of entries) {
       if (!isMtpOutboxKey(key)) continue;
+      if (this.posting.size >= this.maxInFlight) {
+        // Checked before the record is read: a record this pass does not take stays for the next.
+        this.backlog.add(agent);
+        // Once, when the agent starts waiting: not once per freed slot.
+        if (!waiting) this.o.log(agent, 'info', `[caxton] mtp: ${this.posting.size} MTP posts are unsettled, the most the node takes (${this.maxInFlight}); ${agent}'s other outbox records are posted as those settle`);
+        break;
+      }
       let record;
       try {
         record = parseMtpOutboxRecord(value);
@@ -223,7 +333,7 @@ export class MtpSender implements RemoteTransport {
       this.posting.add(pk);
       replayed += 1;
       if (moved !== undefined) {
-        this.track(this.settle(send, record.url, this.failed(send, `message ${record.messageId} (kept across a restart) not posted: ${moved}`)));
+        this.track(this.settle(send, record.url, this.failed(send, `message ${record.messageId} (kept across a restart) not posted: ${moved}`, 'mtp-delivery', record.url)));
         continue;
       }
       this.o.log(agent, 'info', `[caxton] mtp: message ${record.messageId} to ${record.receivers.map((r) => r.name).join(', ')} was not answered before the node stopped; posting it again`);
@@ -248,9 +358,9 @@ export class MtpSender implements RemoteTransport {
   }
 
   /** Return `failure` to the sender; true once it is durable (false: it could not be, so any record stays). */
-  private failed(send: { message: AclMessage; agent: string }, reason: string): Promise<boolean> {
+  private failed(send: Send, reason: string, kind: MtpFailureKind, destination: string): Promise<boolean> {
     this.o.log(send.agent, 'warn', `[caxton] mtp: ${reason}`);
-    return this.o.fail(send.message, reason).then(() => true, (err: unknown) => {
+    return this.o.fail(send.message, reason, kind, mtpFailureId(send.agent, send.messageId, kind, destination)).then(() => true, (err: unknown) => {
       this.o.log(send.agent, 'error', `[caxton] mtp: the failure could not be returned: ${(err as Error).message}`);
       return false;
     });
@@ -290,7 +400,41 @@ export class MtpSender implements RemoteTransport {
       });
     } finally {
       this.posting.delete(postKey(send.agent, send.messageId, url));
+      if (this.backlog.size > 0) this.drainBacklog();
     }
+  }
+
+  /**
+   * A slot freed and some agents have outbox records `recover` left (the bound was reached): one
+   * pass at a time takes them, agent after agent, as far as the bound allows; a slot freed during a
+   * pass asks for another once it ends.
+   */
+  private drainBacklog(): void {
+    if (this.closed) return;
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    this.draining = true;
+    const pass = (async () => {
+      do {
+        this.drainAgain = false;
+        for (const agent of [...this.backlog]) {
+          if (this.closed || this.posting.size >= this.maxInFlight) break;
+          if (this.o.isLocal !== undefined && !this.o.isLocal(agent)) {
+            // Moved (or stopped): its new owner's activation posts its records.
+            this.backlog.delete(agent);
+            continue;
+          }
+          await this.recover(agent).catch((err: unknown) => {
+            // Kept in the backlog: the next freed slot tries again.
+            this.backlog.add(agent);
+            this.o.log(agent, 'warn', `[caxton] mtp outbox could not be read: ${(err as Error).message}`);
+          });
+        }
+      } while (this.drainAgain && !this.closed && this.backlog.size > 0 && this.posting.size < this.maxInFlight);
+    })().finally(() => { this.draining = false; });
+    this.track(pass);
   }
 
   /** True once settled for good (answered 200, or the failure returned); false when the node stopped first. */
@@ -299,7 +443,7 @@ export class MtpSender implements RemoteTransport {
     if (this.o.accUrl() === undefined) await this.accReady;
     if (this.closed) return false;
     const accBase = this.o.accUrl();
-    if (accBase === undefined) return this.failed(send, `the node's ACC is not listening, so ${names} could not answer; not sent`);
+    if (accBase === undefined) return this.failed(send, `the node's ACC is not listening, so ${names} could not answer; not sent`, 'mtp-delivery', url);
     const { body, boundary } = this.post(send, peer, receivers, accBase);
     let last = '';
     for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
@@ -312,7 +456,7 @@ export class MtpSender implements RemoteTransport {
       if (this.closed) return false;
       // Read each attempt: an upgrade may have narrowed the agent's egress rules meanwhile.
       const policy = withMtpCa(this.o.policyOf(send.agent), this.o.caPem);
-      if (policy === undefined) return this.failed(send, `${send.agent}'s deployment allows no HTTP, so no MTP post to ${url} (deploy it with --allow-http for that ACC)`);
+      if (policy === undefined) return this.failed(send, `${send.agent}'s deployment allows no HTTP, so no MTP post to ${url} (deploy it with --allow-http for that ACC)`, 'mtp-delivery', url);
       const held = this.gate.attempt(send.agent);
       let outcome: { status: number } | { failure: HttpCallFailure };
       try {
@@ -336,7 +480,7 @@ export class MtpSender implements RemoteTransport {
       if (!retryable(outcome)) break;
       if (attempt < this.retry.attempts) this.o.log(send.agent, 'info', `[caxton] mtp: post ${attempt} of message ${send.messageId} to ${names} failed (${last}); retrying`);
     }
-    return this.failed(send, `message ${send.messageId} could not be delivered to ${names} over the FIPA HTTP MTP: ${last}`);
+    return this.failed(send, `message ${send.messageId} could not be delivered to ${names} over the FIPA HTTP MTP: ${last}`, 'mtp-delivery', url);
   }
 }
 

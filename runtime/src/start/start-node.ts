@@ -279,7 +279,10 @@ async function startOnTopology(
   const mtpSender = options.mtp && mtpPeers ? new MtpSender({
     platform, peers: mtpPeers, accUrl: () => accEndpoint?.url,
     policyOf: (agent) => agents.httpPolicyOf(agent),
-    fail: (original, reason) => bus.sendPlatformReplies([failureReply(original, bus.platformId, reason, 'mtp-delivery')]),
+    isLocal: (agent) => agents.isLocal(agent),
+    // Rejects when the log could not take the failure (only a refusal — the sender gone, its
+    // mailbox full — is dropped): the send fails and its handling runs again (review of outboxfix2).
+    fail: (original, reason, kind, failureId) => bus.sendPlatformReplies([failureReply(original, bus.platformId, reason, kind)], [failureId], { throwIfNotDurable: true }),
     log: (agent, level, message) => logs.append(agent, { level, message, at: Date.now() }),
     hold: egressHold,
     // Outbox records (durable forwarding) live where pending HTTP calls' records do: the agents' state.

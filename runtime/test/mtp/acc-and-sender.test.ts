@@ -221,6 +221,9 @@ describe('the ACC and the MTP sender on a real node', () => {
     const failure = await until('the failure', (e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-failing');
     assert.equal(failure.message.sender?.name, 'ams@caxton');
     assert.match(failure.message.content ?? '', /could not be delivered to pong@failing over the FIPA HTTP MTP: .*answered HTTP 503/);
+    // Typed for the agent, under the stable id of this outcome of this send (mtpFailureId): a re-run is de-duplicated.
+    assert.equal(failure.message.userParams?.['X-caxton-failure'], 'mtp-delivery');
+    assert.match(failure.messageId, /^f-[0-9a-f]{32}$/);
     assert.equal(posts.length, 3, 'three attempts');
     const parts = parseMultipart(posts[0]!.body, multipartBoundary(posts[0]!.contentType));
     const env = parseMtpEnvelope(parts[0]!.body.toString('utf8'));
@@ -260,6 +263,8 @@ describe('the ACC and the MTP sender on a real node', () => {
     await node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'elsewhere', conversationId: 'cx-elsewhere', replyTo: [{ name: 'pong@failing', addresses: [`http://127.0.0.1:${downPort}/grab`] }] });
     const elsewhere = await until('the failure', (e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-elsewhere');
     assert.match(elsewhere.message.content ?? '', /pong@failing's addresses .* are not at http:\/\/127\.0\.0\.1:\d+, platform failing's configured acc/);
+    assert.equal(elsewhere.message.userParams?.['X-caxton-failure'], 'mtp-delivery');
+    assert.match(elsewhere.messageId, /^f-[0-9a-f]{32}$/);
     await node.control.send({ performative: 'request', receivers: [{ name: 'echo' }], content: 'no acc', conversationId: 'cx-noacc', replyTo: [{ name: 'pong@slow' }] });
     const noAcc = await until('the failure', (e) => e.message.performative === 'failure' && e.message.conversationId === 'cx-noacc');
     assert.match(noAcc.message.content ?? '', /platform slow, which has no acc in the MTP peers file/);
