@@ -19,7 +19,7 @@ import type { BusPort } from './port.js';
 import type { ExecutionResult } from './executor.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
 import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
-import { AbsentQueueFullError, ActivationLimitError, BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from './errors.js';
+import { AbsentQueueFullError, ActivationLimitError, BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError, mailboxFullReason } from './errors.js';
 import { CircuitBreakers, type BreakerLimits, type BreakerView } from './circuit-breaker.js';
 import type { EdgeAdmissionLimits, EdgeLane } from './edge-admission.js';
 import type { BusEvents } from './events.js';
@@ -540,6 +540,16 @@ export class Bus implements OutboxSender {
   async sendPlatformReplies(replies: AclMessage[], messageIds?: readonly (string | undefined)[], opts: { throwIfNotDurable?: boolean } = {}): Promise<void> {
     for (const [i, reply] of replies.entries()) {
       if (reply.receivers.length === 0) continue;
+      // A failure owed to an agent whose mailbox is full is dropped before any of the send's work
+      // (decision 2071): a send flood to unknown receivers is refused once per send, and each
+      // refusal's failure to the flooding agent, whose own mailbox these failures filled, would
+      // otherwise be validated, given an id and refused by constructing and throwing an error — the
+      // largest share of what the flood cost the bus thread.
+      const full = this.fullAgentReceiver(reply);
+      if (full !== undefined) {
+        if (this.opts.events.wants('dropped')) this.opts.events.emit({ type: 'dropped', message: reply, reason: mailboxFullReason(full, this.opts.mailboxCapacity) });
+        continue;
+      }
       // A platform message to an unknown or full receiver is dropped with an event: replying to a
       // failure with another failure would loop.
       await this.send(reply, { external: this.platformId }, messageIds?.[i]).catch((err: unknown) => {
@@ -547,6 +557,22 @@ export class Bus implements OutboxSender {
         this.opts.events.emit({ type: 'dropped', message: reply, reason: String((err as Error).message) });
       });
     }
+  }
+
+  /**
+   * The one receiver of a platform message when it is a local agent whose mailbox has no room: the
+   * send would refuse it `bus.mailbox-full` (platform messages take no share and skip the breaker),
+   * so the caller can drop it without doing the send. Asked without side effects (`isAgent`, not
+   * `route`, which may activate an instance); undefined when that cannot be told cheaply.
+   */
+  private fullAgentReceiver(reply: AclMessage): string | undefined {
+    if (reply.receivers.length !== 1) return undefined;
+    const port = this.port;
+    if (port?.isAgent === undefined) return undefined;
+    const receiver = this.qualify(reply.receivers[0]!).name;
+    const name = this.agentName(receiver);
+    if (!port.isAgent(name) || this.mailboxes.of(name).hasRoom()) return undefined;
+    return receiver;
   }
 
   /** Build the failure the platform sends when handling `delivery` failed for good. */

@@ -1,9 +1,14 @@
 import { CaxtonError, type ErrorContext } from '@caxton/core';
 
+/** The text of a full mailbox's refusal (the error's message; a platform message dropped for it). */
+export function mailboxFullReason(agent: string, capacity: number): string {
+  return `mailbox of ${agent} is full (${capacity} pending messages)`;
+}
+
 /** The receiver's mailbox is full: the sender should retry later (backpressure). */
 export class MailboxFullError extends CaxtonError {
   constructor(agent: string, capacity: number, context: ErrorContext = {}) {
-    super('bus.mailbox-full', `mailbox of ${agent} is full (${capacity} pending messages)`, {
+    super('bus.mailbox-full', mailboxFullReason(agent, capacity), {
       kind: 'resource-exhausted',
       context: { agent, ...context },
       hint: 'retry later; the agent is slower than its senders (raise --mailbox-capacity if this is expected)',

@@ -55,6 +55,11 @@ export class ScriptedPort implements BusPort {
     return this.items.filter((i) => i.agent === agent && i.kind === 'delivery').map((i) => (i as { delivery: Delivery }).delivery.message.content ?? '');
   }
 
+  /** Without side effects, as the node's port: the same answer as `route` giving `agent`. */
+  isAgent(name: string): boolean {
+    return this.agents.has(name);
+  }
+
   route(name: string): ReceiverKind {
     if (this.agents.has(name)) return 'agent';
     return this.externals.has(name) ? 'external' : 'unknown';
