@@ -39,6 +39,6 @@ export { AuditError, AUDIT_ERROR_KINDS, type AuditErrorCode } from './audit/erro
 export { EtcdConnection } from './registry/etcd/connection.js';
 export * from './telemetry/index.js';
 export * from './signing/index.js';
-export { parseMtpPeers, MtpConfigError, type MtpPeer, type MtpRetry } from './mtp/index.js';
+export { parseMtpPeers, MtpConfigError, checkPlatformName, parseAccAdvertise, checkAccAdvertise, type MtpPeer, type MtpRetry } from './mtp/index.js';
 export { BoundedTaskStore, TaskFile, A2A_TASK_FILE_NAME, type TaskStoreBounds } from './a2a/index.js';
 export { readBoundedFile, readBoundedFileSync, BoundedFileError } from './listener/index.js';

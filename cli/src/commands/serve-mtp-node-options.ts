@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { HTTP_POLICY_MAXIMA, parseMtpPeers, readBoundedFileSync, type StartNodeOptions } from '@caxton/runtime';
+import { checkAccAdvertise, checkPlatformName, HTTP_POLICY_MAXIMA, MtpConfigError, parseAccAdvertise, parseMtpPeers, readBoundedFileSync, type StartNodeOptions } from '@caxton/runtime';
 import { UsageError } from '../cli-error.js';
 import { parseListenFlag } from './serve-console-options.js';
 import type { MtpArgs } from './serve-mtp-options.js';
@@ -14,6 +14,7 @@ export function mtpNodeOptions(argv: MtpArgs, cwd: string, platform = 'caxton'):
   if (argv.mtpHttp === undefined) {
     if (argv.mtpPeers !== undefined) throw new UsageError('--mtp-peers needs --mtp-http host:port');
     if (argv.mtpCa !== undefined) throw new UsageError('--mtp-ca needs --mtp-http host:port');
+    if (argv.mtpAdvertise !== undefined) throw new UsageError('--mtp-advertise needs --mtp-http host:port');
     return undefined;
   }
   if (argv.mtpPeers === undefined) throw new UsageError('--mtp-http needs --mtp-peers <file>: the platforms allowed to post, each with its secret (docs/interop.md)');
@@ -26,7 +27,24 @@ export function mtpNodeOptions(argv: MtpArgs, cwd: string, platform = 'caxton'):
   }
   const out: NonNullable<StartNodeOptions['mtp']> = { ...parseListenFlag('mtp-http', argv.mtpHttp, 7780), peers: parseMtpPeers(text, platform) };
   if (argv.mtpCa !== undefined) out.caPem = readCaFile(path.resolve(cwd, argv.mtpCa), argv.mtpCa);
+  if (argv.mtpAdvertise !== undefined) out.advertise = usage(() => parseAccAdvertise(argv.mtpAdvertise!));
+  usage(() => checkAccAdvertise(out)); // a wildcard bind needs --mtp-advertise: refused here, before the node starts
   return out;
+}
+
+/** `--platform`: the node's platform name, checked as the peers file checks a peer's; undefined: the node's default (caxton). */
+export function platformOption(platform: string | undefined): string | undefined {
+  return platform === undefined ? undefined : usage(() => checkPlatformName(platform));
+}
+
+/** The node's configuration errors, as the CLI's usage errors (exit code 2), message and hint kept. */
+function usage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof MtpConfigError) throw new UsageError(err.message, err.hint);
+    throw err;
+  }
 }
 
 /** The CA file's text: a regular file, its size checked on the handle it is read from; the node checks each certificate parses. */

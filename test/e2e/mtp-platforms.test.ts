@@ -1,0 +1,101 @@
+/**
+ * Two Caxton platforms peering over the FIPA HTTP MTP (decision 1910, "Two Caxton platforms"),
+ * each a real `caxton serve` started as an operator would: its own `--platform`, the other as its
+ * peer in `--mtp-peers`. caxton-a's ACC listens on every interface and gives peers the address
+ * `--mtp-advertise` names; caxton-b answers there. An agent on caxton-a (the conformance puppet,
+ * told by `caxton send` what to send) asks caxton-b's echo; the echo's inform comes back to it.
+ * The operator cannot send to a peer's agent directly: only agents' sends leave the node, under
+ * their deployment's egress rules (decision 1910), so the request goes through the puppet.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { caxton, show, spawnCaxton } from './support/cli.js';
+import { builtExample } from './support/paths.js';
+import { stopStragglers } from './support/processes.js';
+import { startServe, tempDir, type Serve } from './support/serve.js';
+
+/** A port free now on loopback: the peers files must name both ACCs before either node starts. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const secret = (): string => randomBytes(32).toString('base64url');
+
+describe('two caxton serve platforms over the FIPA HTTP MTP', () => {
+  let dir: string;
+  let a: Serve | undefined;
+  let b: Serve | undefined;
+  let aPort: number;
+  let bPort: number;
+
+  before(async () => {
+    dir = await tempDir('caxton-e2e-mtp-');
+    aPort = await freePort();
+    bPort = await freePort();
+    const aToB = secret(); // what caxton-a posts to caxton-b with
+    const bToA = secret(); // what caxton-b posts to caxton-a with
+    writeFileSync(path.join(dir, 'a-peers.json'), JSON.stringify({ peers: [{ platform: 'caxton-b', secret: bToA, acc: `http://127.0.0.1:${bPort}/acc/${aToB}` }] }));
+    writeFileSync(path.join(dir, 'b-peers.json'), JSON.stringify({ peers: [{ platform: 'caxton-a', secret: aToB, acc: `http://127.0.0.1:${aPort}/acc/${bToA}` }] }));
+  });
+  after(async () => {
+    await stopStragglers();
+    if (a?.proc.running) await a.stop();
+    if (b?.proc.running) await b.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a wildcard ACC without --mtp-advertise, and a platform name or advertised URL that is not one', async () => {
+    const peers = path.join(dir, 'a-peers.json');
+    const wildcard = await caxton(['serve', '--data-dir', path.join(dir, 'refused'), '--api-port', '0', '--platform', 'caxton-a', '--mtp-http', '0.0.0.0:0', '--mtp-peers', peers, '--listener-insecure']);
+    assert.equal(wildcard.code, 2, show(wildcard));
+    assert.match(wildcard.stderr, /--mtp-http 0\.0\.0\.0:0 listens on every interface, so it has no address to give peers/);
+    assert.match(wildcard.stderr, /--mtp-advertise <the URL peers reach this ACC at>/);
+    const v6 = await caxton(['serve', '--data-dir', path.join(dir, 'refused'), '--api-port', '0', '--platform', 'caxton-a', '--mtp-http', '[::]:0', '--mtp-peers', peers, '--listener-insecure']);
+    assert.equal(v6.code, 2, show(v6));
+    assert.match(v6.stderr, /--mtp-http \[::\]:0 listens on every interface/);
+    const scheme = await caxton(['serve', '--data-dir', path.join(dir, 'refused'), '--api-port', '0', '--mtp-http', '127.0.0.1:0', '--mtp-peers', peers, '--mtp-advertise', 'ftp://10.0.0.5/acc']);
+    assert.equal(scheme.code, 2, show(scheme));
+    assert.match(scheme.stderr, /--mtp-advertise "ftp:\/\/10\.0\.0\.5\/acc" is not an http:\/\/ or https:\/\/ URL/);
+    const platform = await caxton(['serve', '--data-dir', path.join(dir, 'refused'), '--api-port', '0', '--platform', 'relay@caxton']);
+    assert.equal(platform.code, 2, show(platform));
+    assert.match(platform.stderr, /--platform "relay@caxton" is not a platform name/);
+    assert.match(platform.stderr, /A-Z a-z 0-9 \. _ : \/ -/);
+  });
+
+  it('an agent on caxton-a asks echo@caxton-b and gets its inform back at the advertised address', async () => {
+    [a, b] = await Promise.all([
+      startServe({ args: ['--platform', 'caxton-a', '--mtp-http', `0.0.0.0:${aPort}`, '--listener-insecure', '--mtp-advertise', `http://127.0.0.1:${aPort}/acc/`, '--mtp-peers', path.join(dir, 'a-peers.json')] }),
+      startServe({ args: ['--platform', 'caxton-b', '--mtp-http', `127.0.0.1:${bPort}`, '--mtp-peers', path.join(dir, 'b-peers.json')] }),
+    ]);
+    // Each node tells who it is: in the serving event and in `caxton status`.
+    const statusA = await caxton(['status', '--json', ...a.conn]);
+    assert.equal(statusA.code, 0, show(statusA));
+    assert.equal((JSON.parse(statusA.stdout) as { platform?: string }).platform, 'caxton-a');
+    const statusB = await caxton(['status', ...b.conn]);
+    assert.match(statusB.stdout, /^platform\s+caxton-b \(agents are <name>@caxton-b\)$/m, show(statusB));
+    assert.match(a.proc.stderr, new RegExp(`FIPA HTTP MTP \\(ACC\\) on http://0\\.0\\.0\\.0:${aPort}/acc/<peer secret>, platform caxton-a, given to peers as http://127\\.0\\.0\\.1:${aPort}/acc/<peer secret>`));
+
+    // Each agent may post only to the other platform's ACC (loopback: --allow-private-http).
+    const echo = await caxton(['deploy', builtExample('as-echo', 'as-echo.wasm'), '--name', 'echo', '--allow-http', `127.0.0.1:${aPort}`, '--allow-private-http', '127.0.0.1', ...b.conn]);
+    assert.equal(echo.code, 0, show(echo));
+    const relay = await caxton(['deploy', builtExample('conformance/puppet', 'conformance-puppet.wasm'), '--name', 'relay', '--allow-http', `127.0.0.1:${bPort}`, '--allow-private-http', '127.0.0.1', ...a.conn]);
+    assert.equal(relay.code, 0, show(relay));
+    const logs = spawnCaxton(['logs', 'relay', '-f', ...a.conn]);
+
+    const sent = await caxton(['send', 'relay', 'request', 'performative=request\nto=echo@caxton-b\nconversation-id=across\ncontent=hello from caxton-a', '--param', 'X-puppet=do', ...a.conn]);
+    assert.equal(sent.code, 0, show(sent));
+    // The echo answered relay@caxton-a at the address caxton-a advertised: had it written its
+    // wildcard bind (http://0.0.0.0:…), caxton-b would have refused to post there.
+    await logs.waitFor((p) => /got inform from echo@caxton-b cid=across irt=\S+ content=hello from caxton-a/.test(p.stdout), 'the inform from echo@caxton-b in relay\'s log', 20_000);
+    await logs.stop();
+  });
+});
