@@ -111,9 +111,10 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   }
   // The platform name and the ACC address peers are given are checked before anything starts.
   if (options.platform !== undefined) checkPlatformName(options.platform);
-  const accAdvertised = options.mtp ? checkAccAdvertise(options.mtp) : undefined;
+  let accAdvertised: string | undefined;
   if (options.mtp) {
     checkAccBinding(options.mtp);
+    accAdvertised = checkAccAdvertise(options.mtp);
     if (options.mtp.caPem !== undefined) {
       try {
         checkPem(options.mtp.caPem, 'mtp.caPem');
