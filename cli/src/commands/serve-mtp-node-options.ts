@@ -1,5 +1,6 @@
 /**
- * `--mtp-http`/`--mtp-peers` → the node's MTP options (decision 1910). Apart from the flags
+ * `--mtp-http`/`--mtp-peers`/`--mtp-advertise` → the node's MTP options, and `--platform` → its
+ * platform name, checked with the same grammar as a peer's (decision 1910). Apart from the flags
  * (serve-mtp-options.ts) because it needs the node's peers parser: loaded only when serve runs.
  */
 import { readFileSync } from 'node:fs';
