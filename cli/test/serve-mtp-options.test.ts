@@ -74,8 +74,17 @@ test('--mtp-advertise: an http(s) URL without credentials, query or wildcard hos
     // Bound to one address: that address is given to peers unless another is named.
     assert.equal(mtpNodeOptions({ ...base, mtpHttp: '127.0.0.1:7780' }, dir, 'caxton-a')?.advertise, undefined);
     assert.equal(mtpNodeOptions({ ...base, mtpHttp: '0.0.0.0:7780', mtpAdvertise: 'https://caxton-a.example.com/fipa/acc/' }, dir, 'caxton-a')?.advertise, 'https://caxton-a.example.com/fipa/acc');
-    assert.equal(mtpNodeOptions({ ...base, mtpHttp: '[::]:7780', mtpAdvertise: 'http://[fd00::5]:7780/acc' }, dir, 'caxton-a')?.advertise, 'http://[fd00::5]:7780/acc');
-    for (const wildcard of ['0.0.0.0:7780', '[::]:7780', '[0:0:0:0:0:0:0:0]:7780']) {
+    assert.equal(mtpNodeOptions({ ...base, mtpHttp: '[::]:7780', mtpAdvertise: 'http://[fd00::5]:7780/acc' }, dir, 'caxton-a', { insecure: true })?.advertise, 'http://[fd00::5]:7780/acc');
+    assert.equal(mtpNodeOptions({ ...base, mtpHttp: '0.0.0.0:7780', mtpAdvertise: 'http://127.0.0.1:7780/acc' }, dir, 'caxton-a')?.advertise, 'http://127.0.0.1:7780/acc');
+    // Plain HTTP off loopback: --listener-insecure accepts it; a certificate on the ACC does not (it does not cover the advertised hop).
+    assert.equal(mtpNodeOptions({ ...base, mtpHttp: '127.0.0.1:7780', mtpAdvertise: 'http://10.0.0.5:7780/acc' }, dir, 'caxton-a', { insecure: true })?.advertise, 'http://10.0.0.5:7780/acc');
+    assert.throws(() => mtpNodeOptions({ ...base, mtpHttp: '127.0.0.1:7780', mtpAdvertise: 'http://10.0.0.5:7780/acc' }, dir, 'caxton-a', { tls: { certFile: '/c.pem', keyFile: '/k.pem' } }), (err: Error & { hint?: string; exitCode?: number }) => {
+      assert.match(err.message, /--mtp-advertise "http:\/\/10\.0\.0\.5:7780\/acc" is plain HTTP off loopback/);
+      assert.match(err.hint ?? '', /advertise an https:\/\/ URL.*--listener-insecure/);
+      assert.equal(err.exitCode, 2);
+      return true;
+    });
+    for (const wildcard of ['0.0.0.0:7780', '[::]:7780', '[0:0:0:0:0:0:0:0]:7780', '0:7780', '0x0:7780', '[::ffff:0.0.0.0]:7780']) {
       assert.throws(() => mtpNodeOptions({ ...base, mtpHttp: wildcard }, dir, 'caxton-a'), (err: Error & { hint?: string }) => {
         assert.match(err.message, /listens on every interface, so it has no address to give peers/);
         assert.match(err.hint ?? '', /add --mtp-advertise/);
@@ -91,6 +100,9 @@ test('--mtp-advertise: an http(s) URL without credentials, query or wildcard hos
       ['http://10.0.0.5:7780/acc#top', /has a query or fragment/],
       ['http://0.0.0.0:7780/acc', /names every interface/],
       ['http://[::]:7780/acc', /names every interface/],
+      ['http://[::ffff:0:0]:7780/acc', /names every interface/],
+      // Plain HTTP off loopback: a JADE peer would post its secret there in clear (decision 2040).
+      ['http://10.0.0.5:7780/acc', /is plain HTTP off loopback/],
     ];
     for (const [url, why] of refused) {
       assert.throws(() => mtpNodeOptions({ ...base, mtpHttp: '127.0.0.1:7780', mtpAdvertise: url }, dir, 'caxton-a'), why, url);

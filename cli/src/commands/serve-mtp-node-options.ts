@@ -10,8 +10,14 @@ import { UsageError } from '../cli-error.js';
 import { parseListenFlag } from './serve-console-options.js';
 import type { MtpArgs } from './serve-mtp-options.js';
 
-/** Flags → the node's MTP options; undefined without --mtp-http. */
-export function mtpNodeOptions(argv: MtpArgs, cwd: string, platform = 'caxton'): StartNodeOptions['mtp'] {
+type ListenerSecurity = Pick<NonNullable<StartNodeOptions['mtp']>, 'tls' | 'insecure'>;
+
+/**
+ * Flags → the node's MTP options, with the listener security `--listener-*` gave (the advertised
+ * address is checked against it: plain HTTP off loopback needs --listener-insecure); undefined
+ * without --mtp-http.
+ */
+export function mtpNodeOptions(argv: MtpArgs, cwd: string, platform = 'caxton', listeners: ListenerSecurity = {}): StartNodeOptions['mtp'] {
   if (argv.mtpHttp === undefined) {
     if (argv.mtpPeers !== undefined) throw new UsageError('--mtp-peers needs --mtp-http host:port');
     if (argv.mtpCa !== undefined) throw new UsageError('--mtp-ca needs --mtp-http host:port');
@@ -26,10 +32,11 @@ export function mtpNodeOptions(argv: MtpArgs, cwd: string, platform = 'caxton'):
   } catch (err) {
     throw new UsageError(`--mtp-peers ${argv.mtpPeers}: ${(err as Error).message}`);
   }
-  const out: NonNullable<StartNodeOptions['mtp']> = { ...parseListenFlag('mtp-http', argv.mtpHttp, 7780), peers: parseMtpPeers(text, platform) };
+  const out: NonNullable<StartNodeOptions['mtp']> = { ...parseListenFlag('mtp-http', argv.mtpHttp, 7780), peers: parseMtpPeers(text, platform), ...listeners };
   if (argv.mtpCa !== undefined) out.caPem = readCaFile(path.resolve(cwd, argv.mtpCa), argv.mtpCa);
   if (argv.mtpAdvertise !== undefined) out.advertise = usage(() => parseAccAdvertise(argv.mtpAdvertise!));
-  usage(() => checkAccAdvertise(out)); // a wildcard bind needs --mtp-advertise: refused here, before the node starts
+  // A wildcard bind needs --mtp-advertise, and a plain-HTTP one off loopback --listener-insecure: refused here, before the node starts.
+  usage(() => checkAccAdvertise(out));
   return out;
 }
 

@@ -170,8 +170,8 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   if (mcp) options.mcp = { ...mcp, ...listeners };
   const a2a = a2aNodeOptions(argv);
   if (a2a) options.a2a = { ...a2a, ...listeners };
-  const mtp = mtpNodeOptions(argv, cwd, platform);
-  if (mtp) options.mtp = { ...mtp, ...listeners };
+  const mtp = mtpNodeOptions(argv, cwd, platform, listeners);
+  if (mtp) options.mtp = mtp;
   return options;
 }
 

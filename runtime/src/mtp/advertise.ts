@@ -4,6 +4,7 @@
  * written into outgoing envelopes' `received` stamps and into its agents' `:addresses`. Pure:
  * read and checked here, at the node's boundary (flags or embedder options), before anything starts.
  */
+import { LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, plaintextRefused, type ListenerSecurity } from '../listener/index.js';
 import { MtpConfigError } from './errors.js';
 
 /**
@@ -21,13 +22,21 @@ export function checkPlatformName(name: string, flag = '--platform'): string {
   return name;
 }
 
-/** Hosts that mean "every interface": bound there, the ACC has no address a peer could use. */
+/**
+ * Hosts that mean "every interface": bound there, the ACC has no address a peer could use.
+ * Compared as addresses, not spellings: `0`, `0x0`, `0.0` and `000.0.0.0` all bind 0.0.0.0, and
+ * `::ffff:0.0.0.0` binds it too; the WHATWG URL parser maps every such spelling to one form.
+ */
 export function isWildcardHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === '' || h === '0.0.0.0' || (h.includes(':') && /^[0:]+$/.test(h));
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (bare === '') return true;
+  const literal = `http://${bare.includes(':') ? `[${bare}]` : bare}/`;
+  if (!URL.canParse(literal)) return false; // not an address at all: listening there fails on its own
+  const h = new URL(literal).hostname;
+  return h === '0.0.0.0' || h === '[::]' || h === '[::ffff:0:0]';
 }
 
-const ADVERTISE_HINT = 'give the URL peers reach this ACC at, without the peer secret: e.g. --mtp-advertise http://10.0.0.5:7780/acc (https:// behind TLS or a proxy)';
+const ADVERTISE_HINT = 'give the URL peers reach this ACC at, without the peer secret: e.g. --mtp-advertise https://10.0.0.5:7780/acc (plain http:// off loopback needs --listener-insecure)';
 
 /**
  * `--mtp-advertise`: an absolute http(s) URL without credentials, query or fragment; a trailing
@@ -47,13 +56,25 @@ export function parseAccAdvertise(text: string, flag = '--mtp-advertise'): strin
 
 /**
  * The ACC address this node gives peers: the advertised one, else the bound one. Bound to a
- * wildcard address, the node has no address of its own to give: it must be told.
+ * wildcard address, the node has no address of its own to give: it must be told. A JADE peer
+ * posts its answers, its secret in the path, to the address in the sender's AID, so a plain
+ * `http://` advertised address off loopback is held to decision 2040's rule: refused unless the
+ * operator accepted the risk (`insecure`). A certificate on the ACC does not count: it protects
+ * the bound listener, not a plain-HTTP hop the advertised URL names.
  */
-export function checkAccAdvertise(o: { host: string; port: number; advertise?: string | undefined }): string | undefined {
-  if (o.advertise !== undefined) return parseAccAdvertise(o.advertise);
+export function checkAccAdvertise(o: { host: string; port: number; advertise?: string | undefined } & ListenerSecurity): string | undefined {
+  if (o.advertise !== undefined) {
+    const url = parseAccAdvertise(o.advertise);
+    const { protocol, hostname } = new URL(url);
+    if (protocol === 'http:' && plaintextRefused(hostname, { insecure: o.insecure === true })) {
+      throw new MtpConfigError(`--mtp-advertise ${JSON.stringify(url)} is plain HTTP off loopback: peers would post their secrets to it in clear`,
+        `advertise an https:// URL (the ACC with ${LISTENER_CERT_FLAGS}, or a TLS proxy in front of it) or a loopback one, or accept the risk with ${LISTENER_INSECURE_FLAG} (docs/interop.md)`);
+    }
+    return url;
+  }
   if (isWildcardHost(o.host)) {
     throw new MtpConfigError(`--mtp-http ${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port} listens on every interface, so it has no address to give peers (it would write http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}/acc into its agents' addresses)`,
-      'add --mtp-advertise <the URL peers reach this ACC at>, e.g. --mtp-advertise http://10.0.0.5:7780/acc (docs/interop.md)');
+      'add --mtp-advertise <the URL peers reach this ACC at>, e.g. --mtp-advertise https://10.0.0.5:7780/acc (docs/interop.md)');
   }
   return undefined;
 }

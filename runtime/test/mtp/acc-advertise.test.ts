@@ -16,10 +16,22 @@ const peers = [{ platform: 'caxton-b', secret: 'd'.repeat(40), ratePerSecond: 20
 
 describe('the ACC address and platform name a node gives peers', () => {
   it('knows every-interface hosts, and gives the advertised URL, else the bound one', () => {
-    for (const h of ['0.0.0.0', '::', '[::]', '0:0:0:0:0:0:0:0', '::0', '']) assert.ok(isWildcardHost(h), h);
+    // Every spelling that binds every interface, not only the usual one (net.listen takes them all).
+    for (const h of ['0.0.0.0', '::', '[::]', '0:0:0:0:0:0:0:0', '::0', '', '0', '0x0', '0.0', '000.0.0.0', '::ffff:0.0.0.0', '[::ffff:0:0]']) assert.ok(isWildcardHost(h), h);
     for (const h of ['127.0.0.1', '::1', '10.0.0.5', 'fd00::5', 'example.com']) assert.ok(!isWildcardHost(h), h);
     assert.equal(checkAccAdvertise({ host: '127.0.0.1', port: 7780 }), undefined);
     assert.equal(checkAccAdvertise({ host: '::', port: 7780, advertise: 'HTTPS://Caxton-A.example.com:443/acc//' }), 'https://caxton-a.example.com/acc');
+    assert.throws(() => checkAccAdvertise({ host: '127.0.0.1', port: 7780, advertise: 'http://[::ffff:0:0]:7780/acc' }), /names every interface/);
+  });
+
+  it('refuses a plain-http advertised address off loopback unless the ACC is insecure: a JADE peer posts its secret there (decision 2040)', () => {
+    const plaintext = (e: unknown): boolean => e instanceof MtpConfigError && /--mtp-advertise "http:\/\/10\.0\.0\.5:7780\/acc" is plain HTTP off loopback/.test(e.message) && /--listener-insecure/.test(e.hint ?? '');
+    assert.throws(() => checkAccAdvertise({ host: '127.0.0.1', port: 7780, advertise: 'http://10.0.0.5:7780/acc' }), plaintext);
+    // TLS on the ACC says nothing about a plain-HTTP hop named in the advertised address.
+    assert.throws(() => checkAccAdvertise({ host: '127.0.0.1', port: 7780, tls: { certFile: 'c.pem', keyFile: 'k.pem' }, advertise: 'http://10.0.0.5:7780/acc' }), plaintext);
+    assert.equal(checkAccAdvertise({ host: '127.0.0.1', port: 7780, insecure: true, advertise: 'http://10.0.0.5:7780/acc' }), 'http://10.0.0.5:7780/acc');
+    assert.equal(checkAccAdvertise({ host: '0.0.0.0', port: 7780, advertise: 'http://127.0.0.1:7780/acc' }), 'http://127.0.0.1:7780/acc');
+    assert.equal(checkAccAdvertise({ host: '0.0.0.0', port: 7780, advertise: 'https://10.0.0.5/acc' }), 'https://10.0.0.5/acc');
   });
 
   it('startNode refuses a wildcard ACC without mtp.advertise and a bad platform name before it makes anything', async () => {
