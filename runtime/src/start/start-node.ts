@@ -34,6 +34,7 @@ import { DirectorySync } from '../node/directory-sync.js';
 import { AgentTimers } from '../node/timers.js';
 import { installNodeMetrics } from './node-metrics.js';
 import { AbsentQueueSweeper } from '../node/absent-queues.js';
+import { keepPlatformName } from './platform-name.js';
 import { DEFAULT_ABSENT_SWEEP_MS, DEFAULT_LIMITS, DEFAULT_MAILBOX_CAPACITY, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
 import { openTopology } from '../topology/open-topology.js';
 import type { Topology, TopologyStatus } from '../topology/topology.js';
@@ -131,8 +132,9 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   // 0700 as decision 0800 says: the message log, logs and artifacts in here are the node's alone
   // (creating it with the default mode first would defeat ensureAuthToken's 0700).
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Fixed at the data directory's first start: its records name its agents <name>@<platform>.
+  const platform = keepPlatformName(dataDir, options.platform ?? 'caxton');
   const nodeId = resolveNodeId(dataDir, options.nodeId);
-  const platform = options.platform ?? 'caxton';
   const startedAt = Date.now();
   const trust = await trustPolicyFor(options);
   // Without a registered propagator @opentelemetry/api injects nothing; W3C is what we carry.
