@@ -150,6 +150,9 @@ describe('flags → requests', () => {
     assert.throws(() => nodeOptions({ ...base, kafka: ' , ' }, '/srv'), /at least one host:port/);
     assert.equal(nodeOptions({ ...base, maxArtifactMib: 200 }, '/srv').maxArtifactBytes, 200 * 1024 * 1024);
     assert.equal(nodeOptions({ ...base }, '/srv').maxArtifactBytes, undefined, 'the node default unless asked');
+    assert.equal(nodeOptions({ ...base, platform: 'caxton-a' } as typeof base, '/srv').platform, 'caxton-a');
+    assert.equal(nodeOptions({ ...base }, '/srv').platform, undefined, 'the node default (caxton) unless asked');
+    assert.throws(() => nodeOptions({ ...base, platform: 'a@b' } as typeof base, '/srv'), /--platform "a@b" is not a platform name/);
     assert.deepEqual(nodeOptions({ ...base, auditReads: true }, '/srv').audit, { recordReads: true });
     assert.equal(nodeOptions({ ...base, auditReads: false }, '/srv').audit, undefined, 'reads unrecorded unless asked');
     for (const bad of [0, -1, 1025, Number.NaN]) {

@@ -120,15 +120,18 @@ describe('output formatting', () => {
   });
 
   it('shows the node status with the cluster', () => {
-    const out = formatStatus({
+    const status: Parameters<typeof formatStatus>[0] = {
       nodeId: 'n1', version: '0.1.0', startedAt: NOW - 7_200_000, uptimeMs: 7_200_000, agentsTotal: 3, agentsRunning: 2,
       nodes: [
         { id: 'n1', address: '10.0.0.1:50051', startedAt: NOW - 7_200_000, lastSeen: NOW - 1000, agents: ['a', 'b'], self: true },
         { id: 'n2', address: '10.0.0.2:50051', startedAt: NOW - 60_000, lastSeen: NOW - 2000, agents: [], self: false },
       ],
       storage: [{ role: 'bus', kind: 'kafka', location: 'k1:9092' }, { role: 'registry', kind: 'etcd', location: 'e1:2379' }],
-    }, NOW);
+    };
+    const out = formatStatus(status, NOW);
     assert.match(out, /^uptime\s+2h$/m);
+    assert.doesNotMatch(out, /^platform/m, 'a node that predates the platform field shows none');
+    assert.match(formatStatus({ ...status, platform: 'caxton-a' }, NOW), /^platform\s+caxton-a \(agents are <name>@caxton-a\)$/m);
     assert.match(out, /^bus\s+kafka k1:9092$/m);
     assert.match(out, /^n1 \*\s+10\.0\.0\.1:50051\s+2h\s+1s ago\s+2: a, b$/m);
     assert.match(out, /^n2\s+10\.0\.0\.2:50051\s+1m\s+2s ago\s+-$/m);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mtpNodeOptions } from '../src/commands/serve-mtp-node-options.js';
+import { mtpNodeOptions, platformOption } from '../src/commands/serve-mtp-node-options.js';
 import { listenerSecurity } from '../src/commands/serve-listener-options.js';
 
 test('--mtp-http is off by default, needs --mtp-peers, and reads the peers file relative to the working directory', () => {
@@ -49,4 +49,67 @@ test('--listener-cert/--listener-key protect the MCP, A2A and MTP listeners toge
   assert.deepEqual(listenerSecurity({ a2a: '0.0.0.0:8091', listenerInsecure: true }, '/'), { insecure: true });
   assert.throws(() => listenerSecurity({ mtpHttp: '0.0.0.0:7780', listenerCert: 'c.pem' }, '/'), /--listener-cert and --listener-key go together/);
   assert.throws(() => listenerSecurity({ listenerInsecure: true }, '/'), /need --mcp, --a2a or --mtp-http/);
+});
+
+test('--platform is checked as a peer\'s platform name is: a usage error with the grammar as its hint', () => {
+  assert.equal(platformOption(undefined), undefined);
+  assert.equal(platformOption('caxton-a'), 'caxton-a');
+  assert.equal(platformOption('host:1099/JADE'), 'host:1099/JADE');
+  for (const bad of ['relay@caxton', 'two words', '', '-leading', 'x'.repeat(129), 'tab\there']) {
+    assert.throws(() => platformOption(bad), (err: Error & { hint?: string; exitCode?: number }) => {
+      assert.match(err.message, /--platform ".*" is not a platform name/);
+      assert.match(err.hint ?? '', /A-Z a-z 0-9 \. _ : \/ -/);
+      return true;
+    }, bad);
+  }
+});
+
+test('--mtp-advertise: an http(s) URL without credentials, query or wildcard host; required when --mtp-http binds every interface', () => {
+  assert.throws(() => mtpNodeOptions({ mtpAdvertise: 'http://10.0.0.5:7780/acc' }, '/'), /--mtp-advertise needs --mtp-http/);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'caxton-mtp-advertise-'));
+  try {
+    const secret = 'c'.repeat(40);
+    writeFileSync(path.join(dir, 'peers.json'), JSON.stringify({ peers: [{ platform: 'caxton-b', secret }] }));
+    const base = { mtpPeers: 'peers.json' };
+    // Bound to one address: that address is given to peers unless another is named.
+    assert.equal(mtpNodeOptions({ ...base, mtpHttp: '127.0.0.1:7780' }, dir, 'caxton-a')?.advertise, undefined);
+    assert.equal(mtpNodeOptions({ ...base, mtpHttp: '0.0.0.0:7780', mtpAdvertise: 'https://caxton-a.example.com/fipa/acc/' }, dir, 'caxton-a')?.advertise, 'https://caxton-a.example.com/fipa/acc');
+    assert.equal(mtpNodeOptions({ ...base, mtpHttp: '[::]:7780', mtpAdvertise: 'http://[fd00::5]:7780/acc' }, dir, 'caxton-a', { insecure: true })?.advertise, 'http://[fd00::5]:7780/acc');
+    assert.equal(mtpNodeOptions({ ...base, mtpHttp: '0.0.0.0:7780', mtpAdvertise: 'http://127.0.0.1:7780/acc' }, dir, 'caxton-a')?.advertise, 'http://127.0.0.1:7780/acc');
+    // Plain HTTP off loopback: --listener-insecure accepts it; a certificate on the ACC does not (it does not cover the advertised hop).
+    assert.equal(mtpNodeOptions({ ...base, mtpHttp: '127.0.0.1:7780', mtpAdvertise: 'http://10.0.0.5:7780/acc' }, dir, 'caxton-a', { insecure: true })?.advertise, 'http://10.0.0.5:7780/acc');
+    assert.throws(() => mtpNodeOptions({ ...base, mtpHttp: '127.0.0.1:7780', mtpAdvertise: 'http://10.0.0.5:7780/acc' }, dir, 'caxton-a', { tls: { certFile: '/c.pem', keyFile: '/k.pem' } }), (err: Error & { hint?: string; exitCode?: number }) => {
+      assert.match(err.message, /--mtp-advertise "http:\/\/10\.0\.0\.5:7780\/acc" is plain HTTP off loopback/);
+      assert.match(err.hint ?? '', /advertise an https:\/\/ URL.*--listener-insecure/);
+      assert.equal(err.exitCode, 2);
+      return true;
+    });
+    for (const wildcard of ['0.0.0.0:7780', '[::]:7780', '[0:0:0:0:0:0:0:0]:7780', '0:7780', '0x0:7780', '[::ffff:0.0.0.0]:7780']) {
+      assert.throws(() => mtpNodeOptions({ ...base, mtpHttp: wildcard }, dir, 'caxton-a'), (err: Error & { hint?: string }) => {
+        assert.match(err.message, /listens on every interface, so it has no address to give peers/);
+        assert.match(err.hint ?? '', /add --mtp-advertise/);
+        return true;
+      }, wildcard);
+    }
+    const refused: [string, RegExp][] = [
+      ['ftp://10.0.0.5/acc', /is not an http:\/\/ or https:\/\/ URL/],
+      ['10.0.0.5:7780/acc', /is not a URL/],
+      ['not a url', /is not a URL/],
+      ['http://user:pw@10.0.0.5:7780/acc', /carries credentials/],
+      ['http://10.0.0.5:7780/acc?x=1', /has a query or fragment/],
+      ['http://10.0.0.5:7780/acc#top', /has a query or fragment/],
+      ['http://0.0.0.0:7780/acc', /names every interface/],
+      ['http://[::]:7780/acc', /names every interface/],
+      ['http://[::ffff:0:0]:7780/acc', /names every interface/],
+      // Plain HTTP off loopback: a JADE peer would post its secret there in clear (decision 2040).
+      ['http://10.0.0.5:7780/acc', /is plain HTTP off loopback/],
+    ];
+    for (const [url, why] of refused) {
+      assert.throws(() => mtpNodeOptions({ ...base, mtpHttp: '127.0.0.1:7780', mtpAdvertise: url }, dir, 'caxton-a'), why, url);
+    }
+    // The node's own platform cannot be a peer: its names are this node's agents.
+    assert.throws(() => mtpNodeOptions({ ...base, mtpHttp: '127.0.0.1:7780' }, dir, 'caxton-b'), /this node's own platform \(caxton-b\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

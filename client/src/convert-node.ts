@@ -71,6 +71,7 @@ export function nodeStatusToWire(s: NodeStatus, now: number): WireNodeStatusResp
     })),
     storage: s.storage.map((b) => ({ role: b.role, kind: b.kind, location: b.location })),
     ...(s.killSwitch ? { killSwitch: s.killSwitch } : {}),
+    ...(s.platform !== undefined ? { platform: s.platform } : {}),
   };
 }
 
@@ -87,6 +88,7 @@ export function nodeStatusFromWire(w: WireNodeStatusResponse): NodeStatusView {
     })),
     storage: w.storage.map((b) => ({ role: b.role, kind: b.kind, location: b.location })),
     ...(w.killSwitch ? { killSwitch: killSwitchFromWire(w.killSwitch) } : {}),
+    ...(w.platform ? { platform: w.platform } : {}),
   };
 }
 

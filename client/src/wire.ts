@@ -353,6 +353,8 @@ export interface WireNodeStatusResponse {
   storage: WireStorageBackend[];
   /** Absent from nodes that predate the kill switch. */
   killSwitch?: WireKillSwitchStatus | null;
+  /** Empty or absent from nodes that predate it. */
+  platform?: string;
 }
 
 // ---- Kill switch (decision 1403) ----

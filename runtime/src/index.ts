@@ -5,6 +5,7 @@
  */
 export { startNode, CAXTON_VERSION, type RunningNode } from './start/start-node.js';
 export type { StartNodeOptions } from './start/options.js';
+export { PlatformChangedError, PlatformFileError } from './start/platform-name.js';
 export { defaultShards } from './node/sandbox-host.js';
 export { VirtualClock, AdvanceTooLongError, MAX_ADVANCE_ROUNDS, type ClockedTimers } from './node/virtual-clock.js';
 export type { ClusterOptions } from './topology/cluster/options.js';
@@ -39,6 +40,6 @@ export { AuditError, AUDIT_ERROR_KINDS, type AuditErrorCode } from './audit/erro
 export { EtcdConnection } from './registry/etcd/connection.js';
 export * from './telemetry/index.js';
 export * from './signing/index.js';
-export { parseMtpPeers, MtpConfigError, type MtpPeer, type MtpRetry } from './mtp/index.js';
+export { parseMtpPeers, MtpConfigError, checkPlatformName, parseAccAdvertise, checkAccAdvertise, type MtpPeer, type MtpRetry } from './mtp/index.js';
 export { BoundedTaskStore, TaskFile, A2A_TASK_FILE_NAME, type TaskStoreBounds } from './a2a/index.js';
 export { readBoundedFile, readBoundedFileSync, BoundedFileError } from './listener/index.js';

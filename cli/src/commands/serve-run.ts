@@ -18,7 +18,7 @@ import { k8sNodeOptions, type K8sArgs } from './serve-k8s-options.js';
 import { consoleNodeOptions, type ConsoleArgs } from './serve-console-options.js';
 import { mcpNodeOptions, type McpArgs } from './serve-mcp-options.js';
 import { a2aNodeOptions, type A2aArgs } from './serve-a2a-options.js';
-import { mtpNodeOptions } from './serve-mtp-node-options.js';
+import { mtpNodeOptions, platformOption } from './serve-mtp-node-options.js';
 import type { MtpArgs } from './serve-mtp-options.js';
 import { listenerSecurity, type ListenerArgs } from './serve-listener-options.js';
 import type { TelemetryArgs } from './serve-telemetry-options.js';
@@ -63,6 +63,7 @@ export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditA
   apiHost?: string;
   apiPort?: number;
   nodeId?: string;
+  platform?: string;
   kafka?: string;
   etcd?: string;
   cluster?: string;
@@ -104,6 +105,8 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
     auth: { mode: argv.auth ? 'token' : 'none' },
   };
   if (argv.nodeId) options.nodeId = argv.nodeId;
+  const platform = platformOption(argv.platform);
+  if (platform !== undefined) options.platform = platform;
   const brokers = list(argv.kafka, '--kafka');
   const endpoints = list(argv.etcd, '--etcd');
   Object.assign(options, clusterSecurityOptions(argv, env, cwd, brokers, endpoints));
@@ -167,8 +170,8 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   if (mcp) options.mcp = { ...mcp, ...listeners };
   const a2a = a2aNodeOptions(argv);
   if (a2a) options.a2a = { ...a2a, ...listeners };
-  const mtp = mtpNodeOptions(argv, cwd);
-  if (mtp) options.mtp = { ...mtp, ...listeners };
+  const mtp = mtpNodeOptions(argv, cwd, platform, listeners);
+  if (mtp) options.mtp = mtp;
   return options;
 }
 
@@ -234,8 +237,8 @@ export async function runServe(ctx: CommandContext, argv: ServeArgs): Promise<nu
     if (node.consoleUrl) ctx.note(`caxton: console on ${node.consoleUrl}`);
     if (node.mcpUrl) ctx.note(`caxton: MCP on ${node.mcpUrl}`);
     if (node.a2aUrl) ctx.note(`caxton: A2A on ${node.a2aUrl}/a2a/<agent> (card: ${node.a2aUrl}/a2a/<agent>/.well-known/agent-card.json)`);
-    if (node.mtpUrl) ctx.note(`caxton: FIPA HTTP MTP (ACC) on ${node.mtpUrl}/<peer secret>, platform caxton`);
-    if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null, ...(health ? { health } : {}), ...(node.consoleUrl ? { console: node.consoleUrl } : {}), ...(node.mcpUrl ? { mcp: node.mcpUrl } : {}), ...(node.a2aUrl ? { a2a: node.a2aUrl } : {}), ...(node.mtpUrl ? { mtp: node.mtpUrl } : {}) });
+    if (node.mtpUrl) ctx.note(`caxton: FIPA HTTP MTP (ACC) on ${node.mtpUrl}/<peer secret>, platform ${node.platform}${node.mtpAdvertised !== node.mtpUrl ? `, given to peers as ${node.mtpAdvertised}/<peer secret>` : ''}`);
+    if (ctx.args.json) ctx.printJsonLine({ event: 'serving', address: where, nodeId: node.nodeId ?? null, platform: node.platform, ...(health ? { health } : {}), ...(node.consoleUrl ? { console: node.consoleUrl } : {}), ...(node.mcpUrl ? { mcp: node.mcpUrl } : {}), ...(node.a2aUrl ? { a2a: node.a2aUrl } : {}), ...(node.mtpUrl ? { mtp: node.mtpUrl, mtpAdvertised: node.mtpAdvertised } : {}) });
     const exitCode = await new Promise<number>((resolve) => {
       let interrupts = 0;
       const stopListening = ctx.io.onInterrupt(() => {

@@ -30,6 +30,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> 
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })
       .option('api-host', { type: 'string', describe: 'Interface for the management API (default 127.0.0.1)' })
       .option('api-port', { type: 'number', describe: 'Port for the management API (default 50051; 0 = any free port)' })
+      .option('platform', { type: 'string', describe: 'This node\'s platform name: its agents are <name>@<platform>, as peer platforms know them (default caxton; give each platform that peers over --mtp-http its own)' })
       .option('node-id', { type: 'string', describe: 'This node\'s id in a cluster; default: derived and kept in the data dir' })
       .option('kafka', { type: 'string', describe: 'Kafka brokers (host:port,…) for the bus; default: the embedded on-disk log' })
       .option('etcd', { type: 'string', describe: 'etcd endpoints (host:port,…) for the registry; default: embedded' })

@@ -7,6 +7,7 @@ import { formatAge, formatDuration } from './units.js';
 export function formatStatus(s: NodeStatusView, now: number): string {
   const fields: [string, string][] = [
     ['node', `${s.nodeId} (caxton ${s.version})`],
+    ...(s.platform ? [['platform', `${s.platform} (agents are <name>@${s.platform})`] as [string, string]] : []),
     ['uptime', formatDuration(s.uptimeMs)],
     ['agents', `${s.agentsTotal} deployed, ${s.agentsRunning} running`],
     ...(s.killSwitch ? [killSwitchField(s.killSwitch)] : []),

@@ -341,6 +341,8 @@ export interface NodeStatus {
   storage: StorageBackendStatus[];
   /** The kill switch (decision 1403): absent from nodes that predate it. */
   killSwitch?: KillSwitchStatus;
+  /** The node's platform name: its agents are `<name>@<platform>` (decision 1910); absent from nodes that predate it. */
+  platform?: string;
 }
 
 /** Where a freeze applies: this node only, or every node of its cluster (kept in etcd). */

@@ -7,6 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { MtpConfigError } from './errors.js';
+import { PLATFORM_NAME } from './advertise.js';
 
 export interface MtpPeer {
   /** The peer's platform name: its agents are `<name>@<platform>`. */
@@ -20,7 +21,6 @@ export interface MtpPeer {
 
 export const DEFAULT_PEER_RATE = 200;
 const SECRET = /^[A-Za-z0-9_-]{32,256}$/;
-const PLATFORM = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 const MAX_PEERS = 256;
 
 const HINT = 'give --mtp-peers a JSON file: {"peers":[{"platform":"jade-1","secret":"<32+ characters of A-Z a-z 0-9 _ ->","acc":"http://127.0.0.1:7778/acc"}]} (docs/interop.md)';
@@ -40,7 +40,7 @@ export function parseMtpPeers(text: string, localPlatform: string): MtpPeer[] {
   for (const [i, p] of list.entries()) {
     const e = p as Record<string, unknown>;
     const at = `peers[${i}]`;
-    if (typeof e.platform !== 'string' || !PLATFORM.test(e.platform)) throw new MtpConfigError(`${at}.platform is not a platform name`, HINT);
+    if (typeof e.platform !== 'string' || !PLATFORM_NAME.test(e.platform)) throw new MtpConfigError(`${at}.platform is not a platform name`, HINT);
     if (e.platform === localPlatform) throw new MtpConfigError(`${at}.platform is this node's own platform (${localPlatform})`, 'name the other platform, e.g. the JADE -platform-id');
     if (typeof e.secret !== 'string' || !SECRET.test(e.secret)) throw new MtpConfigError(`${at}.secret must be 32 to 256 characters of A-Z a-z 0-9 _ -`, 'generate one: openssl rand -base64 32 | tr "+/" "-_" | tr -d "="');
     if (peers.some((q) => q.platform === e.platform)) throw new MtpConfigError(`${at}.platform ${e.platform} is listed twice`, HINT);

@@ -26,6 +26,8 @@ import type { ExternalIdentities } from './external-identities.js';
 
 export interface NodeControlDeps {
   nodeId: string;
+  /** The platform name, shown in the node's status. */
+  platform: string;
   version: string;
   startedAt: number;
   agents: AgentLifecycle;
@@ -310,6 +312,7 @@ export class LocalNodeControl implements NodeControl {
       agentsRunning: agents.filter((a) => a.state === 'running').length,
       ...rest,
       killSwitch: this.d.killSwitch.status(),
+      platform: this.d.platform,
     };
   }
 }

@@ -104,7 +104,15 @@ export interface StartNodeOptions extends TopologyOptions {
    * to their ACCs. `peers`: parsed with `parseMtpPeers`. `caPem`: certificates trusted, besides the
    * system's, for posts to peers' `https://` ACCs. Absent: no other platform is reached or heard.
    */
-  mtp?: { host: string; port: number; peers: MtpPeer[]; retry?: MtpRetry; maxBodyBytes?: number; caPem?: string } & ListenerSecurity;
+  mtp?: {
+    host: string; port: number; peers: MtpPeer[]; retry?: MtpRetry; maxBodyBytes?: number; caPem?: string;
+    /**
+     * The URL peers reach this ACC at (without the secret), written into outgoing envelopes'
+     * `received` stamps and the agents' `:addresses`; default the bound address. Required when
+     * `host` is a wildcard (0.0.0.0, ::): the node has no address of its own to give then.
+     */
+    advertise?: string;
+  } & ListenerSecurity;
   /**
    * OpenTelemetry export (OTLP traces and metrics, the Prometheus endpoint), parsed from serve's
    * flags and OTEL_* variables (telemetry/config.ts). Unset or disabled: no SDK is registered.

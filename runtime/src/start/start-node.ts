@@ -23,7 +23,7 @@ import { checkConsoleBinding, CONSOLE_CERT_FLAGS, consoleFailure, startConsoleSe
 import { LISTENER_CERT_FLAGS, readListenerTls } from '../listener/index.js';
 import { checkMcpBinding, McpConfigError, startMcpServer, type McpEndpoint } from '../mcp/index.js';
 import { A2A_TASK_FILE_NAME, A2aConfigError, checkA2aBinding, startA2aServer, type A2aEndpoint } from '../a2a/index.js';
-import { checkAccBinding, MtpConfigError, MtpPeerTable, MtpSender, startAccServer, type AccEndpoint } from '../mtp/index.js';
+import { checkAccAdvertise, checkAccBinding, checkPlatformName, MtpConfigError, MtpPeerTable, MtpSender, startAccServer, type AccEndpoint } from '../mtp/index.js';
 import { AgentLifecycle } from '../node/agent-lifecycle.js';
 import type { AgentMessaging } from '../node/agent-messaging.js';
 import { AgentLogs } from '../node/agent-logs.js';
@@ -34,6 +34,7 @@ import { DirectorySync } from '../node/directory-sync.js';
 import { AgentTimers } from '../node/timers.js';
 import { installNodeMetrics } from './node-metrics.js';
 import { AbsentQueueSweeper } from '../node/absent-queues.js';
+import { keepPlatformName } from './platform-name.js';
 import { DEFAULT_ABSENT_SWEEP_MS, DEFAULT_LIMITS, DEFAULT_MAILBOX_CAPACITY, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
 import { openTopology } from '../topology/open-topology.js';
 import type { Topology, TopologyStatus } from '../topology/topology.js';
@@ -78,6 +79,10 @@ export interface RunningNode {
   a2aUrl?: string;
   /** http://host:port/acc when started with `mtp` (decision 1910): a peer posts to `<mtpUrl>/<its secret>`. */
   mtpUrl?: string;
+  /** The ACC address peers are given (`mtp.advertise`, else `mtpUrl`): in envelopes and the agents' `:addresses`. */
+  mtpAdvertised?: string;
+  /** The node's platform name: its agents are `<name>@<platform>`. */
+  platform: string;
   /** The OpenTelemetry SDK this node registered (options.telemetry), if any. */
   telemetry?: RunningTelemetry;
   /** Which signatures the node requires and whose it trusts (decision 1400). */
@@ -105,8 +110,12 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     checkA2aBinding(options.a2a);
     if (options.api === false) throw new A2aConfigError('the A2A endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --a2a');
   }
+  // The platform name and the ACC address peers are given are checked before anything starts.
+  if (options.platform !== undefined) checkPlatformName(options.platform);
+  let accAdvertised: string | undefined;
   if (options.mtp) {
     checkAccBinding(options.mtp);
+    accAdvertised = checkAccAdvertise(options.mtp);
     if (options.mtp.caPem !== undefined) {
       try {
         checkPem(options.mtp.caPem, 'mtp.caPem');
@@ -123,8 +132,9 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   // 0700 as decision 0800 says: the message log, logs and artifacts in here are the node's alone
   // (creating it with the default mode first would defeat ensureAuthToken's 0700).
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Fixed at the data directory's first start: its records name its agents <name>@<platform>.
+  const platform = keepPlatformName(dataDir, options.platform ?? 'caxton');
   const nodeId = resolveNodeId(dataDir, options.nodeId);
-  const platform = options.platform ?? 'caxton';
   const startedAt = Date.now();
   const trust = await trustPolicyFor(options);
   // Without a registered propagator @opentelemetry/api injects nothing; W3C is what we carry.
@@ -150,7 +160,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     const topology = await openTopology(options, dataDir, nodeId);
     life.topology = topology;
     undo.push(() => topology.close());
-    const node = await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo, life, health, trust, telemetry?.logger);
+    const node = await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo, life, health, trust, telemetry?.logger, accAdvertised);
     healthServer?.refresh();
     return {
       ...node,
@@ -176,6 +186,8 @@ async function startOnTopology(
   options: StartNodeOptions, dataDir: string, nodeId: string, platform: string, startedAt: number,
   topology: Topology, undo: (() => Promise<unknown>)[], life: NodeLife, health: () => NodeHealth, trust: TrustPolicy,
   otlpLogger: Logger | undefined,
+  /** `mtp.advertise`, checked: the ACC address given to peers instead of the bound one. */
+  accAdvertised: string | undefined,
 ): Promise<RunningNode> {
   const storage = topology.ports;
   // Before anything runs: a trail that lost records since its anchor is not continued silently
@@ -273,11 +285,12 @@ async function startOnTopology(
     hold: egressHold,
   });
   // The FIPA HTTP MTP (decision 1910): agents' messages to peer platforms leave under the same
-  // egress rules as their HTTP calls; the return address is known once the ACC listens (below).
+  // egress rules as their HTTP calls; the return address is known once the ACC listens (below),
+  // or is the operator's --mtp-advertise (an ACC behind a wildcard bind, NAT or a proxy).
   let accEndpoint: AccEndpoint | undefined;
   const mtpPeers = options.mtp ? new MtpPeerTable(options.mtp.peers) : undefined;
   const mtpSender = options.mtp && mtpPeers ? new MtpSender({
-    platform, peers: mtpPeers, accUrl: () => accEndpoint?.url,
+    platform, peers: mtpPeers, accUrl: () => accEndpoint && (accAdvertised ?? accEndpoint.url),
     policyOf: (agent) => agents.httpPolicyOf(agent),
     isLocal: (agent) => agents.isLocal(agent),
     // Rejects when the log could not take the failure (only a refusal — the sender gone, its
@@ -418,7 +431,7 @@ async function startOnTopology(
 
   let stopping = false;
   const control = new LocalNodeControl({
-    nodeId, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, topics, logs,
+    nodeId, platform, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, topics, logs,
     tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
     logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, log: storage.log, killSwitch,
     ...(options.idempotency ? { idempotency: options.idempotency } : {}),
@@ -512,6 +525,7 @@ async function startOnTopology(
 
   return {
     nodeId,
+    platform,
     apiPort: api?.port ?? 0,
     control: audited.as(IN_PROCESS_CALLER),
     topics,
@@ -519,7 +533,7 @@ async function startOnTopology(
     ...(consoleServer ? { consoleUrl: consoleServer.url } : {}),
     ...(mcpEndpoint ? { mcpUrl: mcpEndpoint.url } : {}),
     ...(a2aEndpoint ? { a2aUrl: a2aEndpoint.origin } : {}),
-    ...(accEndpoint ? { mtpUrl: accEndpoint.url } : {}),
+    ...(accEndpoint ? { mtpUrl: accEndpoint.url, mtpAdvertised: accAdvertised ?? accEndpoint.url } : {}),
     trust: { mode: trust.mode, keyIds: trust.keyIds },
     clockMoved: async () => {
       await bus.clockMoved();

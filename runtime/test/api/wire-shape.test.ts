@@ -114,7 +114,7 @@ const responses: Record<string, unknown> = {
     nodeId: 'n', version: '1', startedAtUnixMs: 1, uptimeMs: 2, agentsTotal: 3, agentsRunning: 4,
     nodes: [{ id: 'n', address: 'h:1', startedAtUnixMs: 1, lastSeenUnixMs: 2, agents: ['a'], self: true }],
     storage: [{ role: 'bus', kind: 'kafka', location: 'b:9092' }],
-    killSwitch,
+    killSwitch, platform: 'caxton-a',
   } satisfies W.WireNodeStatusResponse,
   GetState: { entry: { key: 'k', value: 'v' } } satisfies W.WireGetStateResponse,
   ListState: { entries: [{ key: 'k', value: 'v' }], nextPageToken: 'k' } satisfies W.WireListStateResponse,
