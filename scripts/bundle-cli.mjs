@@ -55,10 +55,15 @@ const cliBundle = {
     });
     b.onLoad({ filter: /.*/, namespace: FAST_WIDTH }, (args) => ({
       // Printable ASCII (no escape codes, no controls) is one column per character in every mode of string-width.
-      contents: `import realWidth from ${JSON.stringify(args.path)};
+      // The real module is required on first need, not imported: evaluating it builds an
+      // Intl.Segmenter and (string-width 8) a \\p{RGI_Emoji} regular expression, ~15 ms of every
+      // start-up before a single width is asked. esbuild bundles the require (the module evaluated lazily, once).
+      contents: `let realWidth;
 const PRINTABLE_ASCII = /^[\\x20-\\x7e]*$/;
 export default function stringWidth(text, options) {
-  return typeof text === 'string' && PRINTABLE_ASCII.test(text) ? text.length : realWidth(text, options);
+  if (typeof text === 'string' && PRINTABLE_ASCII.test(text)) return text.length;
+  realWidth ??= require(${JSON.stringify(args.path)}).default;
+  return realWidth(text, options);
 }`,
       resolveDir: path.dirname(args.path),
     }));
