@@ -7,9 +7,12 @@
  *
  * Why: a remote command otherwise resolves, reads and compiles some 250 files (core, the CLI's
  * command modules, yargs, grpc-js); one file per command path is most of the start-up left.
- * - The workspace packages, yargs (with cliui and its helpers) and @grpc/grpc-js are bundled;
- *   every other package stays an import of node_modules, as it is unbundled (protobufjs, whose
- *   optional requires esbuild cannot follow; OpenTelemetry, Kafka, etcd, the node's servers).
+ * - The workspace packages, yargs (with cliui and its helpers), @grpc/grpc-js and protobufjs'
+ *   light build (with long and @protobufjs/*: plain requires since protobufjs 7.5) are bundled;
+ *   every other package stays an import of node_modules, as it is unbundled (protobufjs' full
+ *   build and its descriptor extension, proto-loader, OpenTelemetry, Kafka, etcd, the node's servers).
+ * - Start-up costs that do none of a command's work are moved off its path (string-width's module
+ *   body, Node's IPv6 regex for grpc-js): see the plugin below and decision 2051.
  * - `splitting`: a command's dynamic import() (the node for serve, the toolchain for build, the
  *   client for remote commands) stays a chunk loaded only when that command runs.
  * - Code that finds files beside itself (`new URL('../proto/…', import.meta.url)`) is given the
@@ -32,7 +35,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { stampOf } from '../cli/bin/bundle-stamp.js';
-import { bundledPackageDirs, bundledWorkspaces, chunksToPrune } from './bundle-cli-policy.mjs';
+import { bundledPackageDirs, bundledWorkspaces, chunksToPrune, FAST_NET_MODULE } from './bundle-cli-policy.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'cli', 'dist', 'bundle');
@@ -67,18 +70,10 @@ export default function stringWidth(text, options) {
 }`,
       resolveDir: path.dirname(args.path),
     }));
-    // grpc-js asks net.isIPv6 of every address it resolves or connects to: Node's first use of it
-    // compiles a large regular expression (~8 ms on this machine, most of what a call to a local node
-    // spends in Node's own code). An IPv6 address always holds a ':', so without one the answer is
-    // false, exactly; anything else goes to Node's function.
+    // grpc-js asks net.isIPv6 of every address it resolves or connects to (FAST_NET_MODULE).
     b.onResolve({ filter: /^(node:)?net$/ }, (args) => (GRPC_JS_FILE.test(args.importer) ? { path: 'net', namespace: FAST_NET } : undefined));
     b.onLoad({ filter: /.*/, namespace: FAST_NET }, () => ({
-      contents: `const net = require('node:net');
-const isIPv6 = (s) => (typeof s === 'string' && !s.includes(':') ? false : net.isIPv6(s));
-module.exports = Object.create(net, {
-  isIPv6: { value: isIPv6, enumerable: true },
-  isIP: { value: (s) => (net.isIPv4(s) ? 4 : isIPv6(s) ? 6 : 0), enumerable: true },
-});`,
+      contents: FAST_NET_MODULE,
       loader: 'js',
     }));
     b.onResolve({ filter: /^[^./]/ }, (args) => {

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +20,7 @@ interface StampModule {
 }
 interface PolicyModule {
   CHUNK_GRACE_MS: number;
+  FAST_NET_MODULE: string;
   bundledWorkspaces(inputs: Record<string, unknown>): string[];
   bundledPackageDirs(inputs: Record<string, unknown>): string[];
   chunksToPrune(args: { names: string[]; current: Set<string>; staleSince: Record<string, unknown>; now: number; graceMs?: number }): { remove: string[]; staleSince: Record<string, number> };
@@ -180,5 +183,23 @@ describe('bundle build policy', () => {
     const { chunksToPrune } = await policyModule();
     const r = chunksToPrune({ names: ['main.js'], current: new Set(['main.js']), staleSince: { 'main.js': 0 }, now: 10 ** 13 });
     assert.deepEqual(r, { remove: [], staleSince: {} });
+  });
+
+  it('FAST_NET_MODULE: isIPv6 and isIP answer as Node\'s for addresses, names and non-strings; the rest is Node\'s net', async () => {
+    const { FAST_NET_MODULE } = await policyModule();
+    const mod: { exports: typeof net } = { exports: {} as typeof net };
+    new Function('require', 'module', FAST_NET_MODULE)(createRequire(import.meta.url), mod);
+    const fast = mod.exports;
+    const inputs: unknown[] = [
+      '127.0.0.1', '::1', '::', '[::1]', 'fe80::1%eth0', '::ffff:10.0.0.1', '2001:db8::8a2e:370:7334',
+      '1:2:3:4:5:6:7:8', '1:2', ':', 'localhost', 'caxton.example', '', ' ::1', '256.0.0.1', 123, undefined, null,
+    ];
+    for (const input of inputs) {
+      assert.equal(fast.isIPv6(input as string), net.isIPv6(input as string), `isIPv6(${String(input)})`);
+      assert.equal(fast.isIP(input as string), net.isIP(input as string), `isIP(${String(input)})`);
+    }
+    assert.equal(fast.Socket, net.Socket);
+    assert.equal(fast.connect, net.connect);
+    assert.equal(fast.isIPv4, net.isIPv4);
   });
 });
