@@ -7,8 +7,8 @@
  * fallback (no generated descriptor, so the .proto files are parsed with node_modules' full
  * protobufjs build while the rest of the chunk keeps its bundled copy): a copy of the bundle in a
  * temporary tree that has everything but client/dist/proto/caxton.v1.json.
- * A slip in the bundled copy (util.Long not found, so the uint64 encodes as 0; util.Buffer
- * missing, so `bytes` decode to Uint8Array) fails here, and in no test that only runs the bin.
+ * A slip in the bundled copy (util.Long not found, so the uint64 encodes as 0) fails here, and
+ * in no test that only runs the bin.
  */
 import assert from 'node:assert/strict';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
@@ -49,8 +49,11 @@ async function importChunk(file: string): Promise<ClientSide> {
   return mod as ClientSide;
 }
 
-/** A value for every field of `type` (one member per oneof), with the values a codec slip shows. */
-function sample(type: protobuf.Type, depth = 0): Record<string, unknown> {
+/**
+ * A value for every field of `type`, with the values a codec slip shows; of each oneof, member
+ * `variant` (or its last), so that variants 0…n-1 of a message reach every member.
+ */
+function sample(type: protobuf.Type, depth = 0, variant = 0): Record<string, unknown> {
   const obj: Record<string, unknown> = {};
   for (const field of type.fieldsArray) {
     field.resolve();
@@ -73,7 +76,10 @@ function sample(type: protobuf.Type, depth = 0): Record<string, unknown> {
     else if (field.repeated) v = [v, v];
     obj[field.name] = v;
   }
-  for (const oneof of type.oneofsArray) for (const name of oneof.oneof.slice(1)) delete obj[name];
+  for (const oneof of type.oneofsArray) {
+    const keep = oneof.oneof[Math.min(variant, oneof.oneof.length - 1)];
+    for (const name of oneof.oneof) if (name !== keep) delete obj[name];
+  }
   return obj;
 }
 
@@ -103,13 +109,16 @@ function assertSameWire(bundled: ClientSide): number {
     ] as const;
     for (const [ser, de, type] of directions) {
       assert.ok(type !== null, `${name}: type not resolved`);
-      const obj = sample(type);
-      const bytes = method[ser](obj);
-      assert.deepEqual(other[ser](obj), bytes, `${name} ${ser}`);
-      const ours = method[de](bytes);
-      const got = other[de](bytes);
-      assert.deepStrictEqual(got, ours, `${name} ${de}`);
-      assert.equal(withClasses(got), withClasses(ours), `${name} ${de}: classes`);
+      const variants = Math.max(1, ...type.oneofsArray.map((o) => o.oneof.length));
+      for (let variant = 0; variant < variants; variant++) {
+        const obj = sample(type, 0, variant);
+        const bytes = method[ser](obj);
+        assert.deepEqual(other[ser](obj), bytes, `${name} ${ser} (variant ${variant})`);
+        const ours = method[de](bytes);
+        const got = other[de](bytes);
+        assert.deepStrictEqual(got, ours, `${name} ${de} (variant ${variant})`);
+        assert.equal(withClasses(got), withClasses(ours), `${name} ${de} (variant ${variant}): classes`);
+      }
       pairs++;
     }
   }
