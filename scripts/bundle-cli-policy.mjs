@@ -17,6 +17,25 @@ module.exports = Object.create(net, {
   isIP: { value: (s) => (net.isIPv4(s) ? 4 : isIPv6(s) ? 6 : 0), enumerable: true },
 });`;
 
+/**
+ * The module that stands in for string-width in the bundle (ESM source; `realPath` is the real
+ * string-width it wraps: yargs, cliui and wrap-ansi each have their own copy). Printable ASCII (no
+ * escape codes, no controls) is one column per character in every mode of string-width, so it is
+ * answered by its length; anything else goes to the real module. That module is required on first
+ * need, not imported: evaluating it builds an Intl.Segmenter and (string-width 8) a \p{RGI_Emoji}
+ * regular expression, ~15 ms of every start-up before a single width is asked. esbuild bundles the
+ * require (the module evaluated lazily, once).
+ */
+export function fastStringWidthSource(realPath) {
+  return `let realWidth;
+const PRINTABLE_ASCII = /^[\\x20-\\x7e]*$/;
+export default function stringWidth(text, options) {
+  if (typeof text === 'string' && PRINTABLE_ASCII.test(text)) return text.length;
+  realWidth ??= require(${JSON.stringify(realPath)}).default;
+  return realWidth(text, options);
+}`;
+}
+
 /** How long a chunk is kept after it stopped being part of the current bundle. */
 export const CHUNK_GRACE_MS = 24 * 3600 * 1000;
 

@@ -8,7 +8,7 @@
  * Why: a remote command otherwise resolves, reads and compiles some 250 files (core, the CLI's
  * command modules, yargs, grpc-js); one file per command path is most of the start-up left.
  * - The workspace packages, yargs (with cliui and its helpers), @grpc/grpc-js and protobufjs'
- *   light build (with long and @protobufjs/*: plain requires since protobufjs 7.5) are bundled;
+ *   light build (with long and @protobufjs/*: plain requires in protobufjs 7.6) are bundled;
  *   every other package stays an import of node_modules, as it is unbundled (protobufjs' full
  *   build and its descriptor extension, proto-loader, OpenTelemetry, Kafka, etcd, the node's servers).
  * - Start-up costs that do none of a command's work are moved off its path (string-width's module
@@ -35,7 +35,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { stampOf } from '../cli/bin/bundle-stamp.js';
-import { bundledPackageDirs, bundledWorkspaces, chunksToPrune, FAST_NET_MODULE } from './bundle-cli-policy.mjs';
+import { bundledPackageDirs, bundledWorkspaces, chunksToPrune, FAST_NET_MODULE, fastStringWidthSource } from './bundle-cli-policy.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'cli', 'dist', 'bundle');
@@ -57,17 +57,7 @@ const cliBundle = {
       return { path: real.path, namespace: FAST_WIDTH };
     });
     b.onLoad({ filter: /.*/, namespace: FAST_WIDTH }, (args) => ({
-      // Printable ASCII (no escape codes, no controls) is one column per character in every mode of string-width.
-      // The real module is required on first need, not imported: evaluating it builds an
-      // Intl.Segmenter and (string-width 8) a \\p{RGI_Emoji} regular expression, ~15 ms of every
-      // start-up before a single width is asked. esbuild bundles the require (the module evaluated lazily, once).
-      contents: `let realWidth;
-const PRINTABLE_ASCII = /^[\\x20-\\x7e]*$/;
-export default function stringWidth(text, options) {
-  if (typeof text === 'string' && PRINTABLE_ASCII.test(text)) return text.length;
-  realWidth ??= require(${JSON.stringify(args.path)}).default;
-  return realWidth(text, options);
-}`,
+      contents: fastStringWidthSource(args.path), // ASCII answered by its length, the real module required on first other string
       resolveDir: path.dirname(args.path),
     }));
     // grpc-js asks net.isIPv6 of every address it resolves or connects to (FAST_NET_MODULE).

@@ -3,7 +3,9 @@
  * help, errors and exit codes, in English and in a locale yargs translates (its locale files are
  * found from import.meta.url, which the bundle rewrites), and in one whose help is laid out with
  * wide characters (Japanese: the bundle's string-width answers ASCII itself and loads the real
- * module on the first other string). Each case runs the bin twice, with and without
+ * module on the first other string; that reaches cliui's and wrap-ansi's copies, while yargs' own
+ * copy is asked only for ASCII option and command names, so the wrapper is compared with each of
+ * the three real copies in bundle-stamp.test.ts). Each case runs the bin twice, with and without
  * CAXTON_CLI_UNBUNDLED=1, and compares stdout, stderr and the exit code.
  */
 import assert from 'node:assert/strict';
@@ -51,7 +53,7 @@ describe('bundled caxton = unbundled caxton', () => {
     assert.match(r.stdout, /Kommandos:/);
   });
 
-  it('the Japanese run lays out wide characters (else string-width\'s non-ASCII path went unchecked)', { timeout: 60_000 }, async () => {
+  it('the Japanese run lays out wide characters (else cliui\'s and wrap-ansi\'s string-width went unchecked off ASCII)', { timeout: 60_000 }, async () => {
     const r = await caxton(['deploy', '--help'], { cwd: work, env: { LANG: 'ja_JP.UTF-8', LC_ALL: 'ja_JP.UTF-8', LC_MESSAGES: 'ja_JP.UTF-8' } });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /位置:/);
