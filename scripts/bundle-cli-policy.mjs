@@ -1,8 +1,40 @@
 /**
  * The pure decisions of scripts/bundle-cli.mjs (decision 2051), apart so that they are unit-tested
- * (cli/test/bundle-cli-policy.test.ts): which files the stamp must cover, and which old chunks a
- * build removes. No I/O here.
+ * (cli/test/bundle-stamp.test.ts): which files the stamp must cover, which old chunks a build
+ * removes, and the `net` grpc-js is given. No I/O here.
  */
+
+/**
+ * The `net` module grpc-js requires in the bundle (CommonJS source): Node's, but `isIPv6` of a
+ * string without ':' is false without asking Node, whose first call compiles its large IPv6
+ * regular expression (~8 ms of every remote command). Every IPv6 text form holds at least two
+ * colons, so the answer is Node's for every input; anything else goes to Node's function.
+ */
+export const FAST_NET_MODULE = `const net = require('node:net');
+const isIPv6 = (s) => (typeof s === 'string' && !s.includes(':') ? false : net.isIPv6(s));
+module.exports = Object.create(net, {
+  isIPv6: { value: isIPv6, enumerable: true },
+  isIP: { value: (s) => (net.isIPv4(s) ? 4 : isIPv6(s) ? 6 : 0), enumerable: true },
+});`;
+
+/**
+ * The module that stands in for string-width in the bundle (ESM source; `realPath` is the real
+ * string-width it wraps: yargs, cliui and wrap-ansi each have their own copy). Printable ASCII (no
+ * escape codes, no controls) is one column per character in every mode of string-width, so it is
+ * answered by its length; anything else goes to the real module. That module is required on first
+ * need, not imported: evaluating it builds an Intl.Segmenter and (string-width 8) a \p{RGI_Emoji}
+ * regular expression, ~15 ms of every start-up before a single width is asked. esbuild bundles the
+ * require (the module evaluated lazily, once).
+ */
+export function fastStringWidthSource(realPath) {
+  return `let realWidth;
+const PRINTABLE_ASCII = /^[\\x20-\\x7e]*$/;
+export default function stringWidth(text, options) {
+  if (typeof text === 'string' && PRINTABLE_ASCII.test(text)) return text.length;
+  realWidth ??= require(${JSON.stringify(realPath)}).default;
+  return realWidth(text, options);
+}`;
+}
 
 /** How long a chunk is kept after it stopped being part of the current bundle. */
 export const CHUNK_GRACE_MS = 24 * 3600 * 1000;

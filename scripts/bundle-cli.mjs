@@ -7,9 +7,12 @@
  *
  * Why: a remote command otherwise resolves, reads and compiles some 250 files (core, the CLI's
  * command modules, yargs, grpc-js); one file per command path is most of the start-up left.
- * - The workspace packages, yargs (with cliui and its helpers) and @grpc/grpc-js are bundled;
- *   every other package stays an import of node_modules, as it is unbundled (protobufjs, whose
- *   optional requires esbuild cannot follow; OpenTelemetry, Kafka, etcd, the node's servers).
+ * - The workspace packages, yargs (with cliui and its helpers), @grpc/grpc-js and protobufjs'
+ *   light build (with long and @protobufjs/*: plain requires in protobufjs 7.6) are bundled;
+ *   every other package stays an import of node_modules, as it is unbundled (protobufjs' full
+ *   build and its descriptor extension, proto-loader, OpenTelemetry, Kafka, etcd, the node's servers).
+ * - Start-up costs that do none of a command's work are moved off its path (string-width's module
+ *   body, Node's IPv6 regex for grpc-js): see the plugin below and decision 2051.
  * - `splitting`: a command's dynamic import() (the node for serve, the toolchain for build, the
  *   client for remote commands) stays a chunk loaded only when that command runs.
  * - Code that finds files beside itself (`new URL('../proto/…', import.meta.url)`) is given the
@@ -32,14 +35,16 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { stampOf } from '../cli/bin/bundle-stamp.js';
-import { bundledPackageDirs, bundledWorkspaces, chunksToPrune } from './bundle-cli-policy.mjs';
+import { bundledPackageDirs, bundledWorkspaces, chunksToPrune, FAST_NET_MODULE, fastStringWidthSource } from './bundle-cli-policy.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'cli', 'dist', 'bundle');
 const LOCK = path.join(root, 'cli', 'dist', 'bundle.lock');
 const SUPERSEDED = path.join(outdir, 'superseded.json');
-const BUNDLED_PACKAGES = /^(@caxton\/|yargs(-parser)?(\/|$)|cliui(\/|$)|y18n(\/|$)|escalade(\/|$)|get-caller-file(\/|$)|string-width(\/|$)|strip-ansi(\/|$)|ansi-regex(\/|$)|wrap-ansi(\/|$)|emoji-regex(\/|$)|get-east-asian-width(\/|$)|ansi-styles(\/|$)|@grpc\/grpc-js(\/|$)|@js-sdsl\/ordered-map(\/|$))/;
+const BUNDLED_PACKAGES = /^(@caxton\/|yargs(-parser)?(\/|$)|cliui(\/|$)|y18n(\/|$)|escalade(\/|$)|get-caller-file(\/|$)|string-width(\/|$)|strip-ansi(\/|$)|ansi-regex(\/|$)|wrap-ansi(\/|$)|emoji-regex(\/|$)|get-east-asian-width(\/|$)|ansi-styles(\/|$)|@grpc\/grpc-js(\/|$)|@js-sdsl\/ordered-map(\/|$)|protobufjs\/light\.js$|@protobufjs\/[^/]+$|long$)/;
 const FAST_WIDTH = 'caxton-fast-string-width';
+const FAST_NET = 'caxton-fast-net';
+const GRPC_JS_FILE = /[/\\]node_modules[/\\]@grpc[/\\]grpc-js[/\\]/;
 const WRAP_ANSI_ANCHOR = "const preString = rows.join('\\n');";
 
 const cliBundle = {
@@ -52,13 +57,14 @@ const cliBundle = {
       return { path: real.path, namespace: FAST_WIDTH };
     });
     b.onLoad({ filter: /.*/, namespace: FAST_WIDTH }, (args) => ({
-      // Printable ASCII (no escape codes, no controls) is one column per character in every mode of string-width.
-      contents: `import realWidth from ${JSON.stringify(args.path)};
-const PRINTABLE_ASCII = /^[\\x20-\\x7e]*$/;
-export default function stringWidth(text, options) {
-  return typeof text === 'string' && PRINTABLE_ASCII.test(text) ? text.length : realWidth(text, options);
-}`,
+      contents: fastStringWidthSource(args.path), // ASCII answered by its length, the real module required on first other string
       resolveDir: path.dirname(args.path),
+    }));
+    // grpc-js asks net.isIPv6 of every address it resolves or connects to (FAST_NET_MODULE).
+    b.onResolve({ filter: /^(node:)?net$/ }, (args) => (GRPC_JS_FILE.test(args.importer) ? { path: 'net', namespace: FAST_NET } : undefined));
+    b.onLoad({ filter: /.*/, namespace: FAST_NET }, () => ({
+      contents: FAST_NET_MODULE,
+      loader: 'js',
     }));
     b.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.namespace === FAST_WIDTH && args.path === 'string-width') return undefined;

@@ -6,10 +6,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 interface StampModule {
   STAMP_PATH: string;
@@ -18,6 +20,8 @@ interface StampModule {
 }
 interface PolicyModule {
   CHUNK_GRACE_MS: number;
+  FAST_NET_MODULE: string;
+  fastStringWidthSource(realPath: string): string;
   bundledWorkspaces(inputs: Record<string, unknown>): string[];
   bundledPackageDirs(inputs: Record<string, unknown>): string[];
   chunksToPrune(args: { names: string[]; current: Set<string>; staleSince: Record<string, unknown>; now: number; graceMs?: number }): { remove: string[]; staleSince: Record<string, number> };
@@ -180,5 +184,61 @@ describe('bundle build policy', () => {
     const { chunksToPrune } = await policyModule();
     const r = chunksToPrune({ names: ['main.js'], current: new Set(['main.js']), staleSince: { 'main.js': 0 }, now: 10 ** 13 });
     assert.deepEqual(r, { remove: [], staleSince: {} });
+  });
+
+  it('FAST_NET_MODULE: isIPv6 and isIP answer as Node\'s for addresses, names and non-strings; the rest is Node\'s net', async () => {
+    const { FAST_NET_MODULE } = await policyModule();
+    const mod: { exports: typeof net } = { exports: {} as typeof net };
+    new Function('require', 'module', FAST_NET_MODULE)(createRequire(import.meta.url), mod);
+    const fast = mod.exports;
+    const inputs: unknown[] = [
+      '127.0.0.1', '::1', '::', '[::1]', 'fe80::1%eth0', '::ffff:10.0.0.1', '2001:db8::8a2e:370:7334',
+      '1:2:3:4:5:6:7:8', '1:2', ':', 'localhost', 'caxton.example', '', ' ::1', '256.0.0.1', 123, undefined, null,
+    ];
+    for (const input of inputs) {
+      assert.equal(fast.isIPv6(input as string), net.isIPv6(input as string), `isIPv6(${String(input)})`);
+      assert.equal(fast.isIP(input as string), net.isIP(input as string), `isIP(${String(input)})`);
+    }
+    assert.equal(fast.Socket, net.Socket);
+    assert.equal(fast.connect, net.connect);
+    assert.equal(fast.isIPv4, net.isIPv4);
+  });
+
+  it('fastStringWidthSource: as each real string-width the bundle wraps (yargs\', cliui\'s, wrap-ansi\'s copy) on every kind of text and option', { timeout: 30_000 }, async () => {
+    const { fastStringWidthSource } = await policyModule();
+    const { build } = await import('esbuild');
+    const require = createRequire(import.meta.url);
+    const texts: unknown[] = [
+      '', 'caxton', '--no-such-flag [string] [required]', '~!@#$%^&*()_+{}|:"<>?`-=[]\\;\',./ ',
+      '位置:', '[文字列] [必須]', 'ｶﾀｶﾅ', '한국어', 'é', 'e\u0301', '±§¡', '👨‍👩‍👧‍👦', '🏳️‍🌈', '👍🏽', '☺️',
+      '\u001b[31mred\u001b[39m', '\u001b]8;;https://caxton.dev\u0007link\u001b]8;;\u0007', '\u009b31m',
+      'a\tb', '\n', 'a\u0000b', '\u007f', '\u200b', '\ud800', 'x'.repeat(500),
+      undefined, null, 42, ['ab'], new String('ab'),
+    ];
+    const optionSets = [undefined, {}, { ambiguousIsNarrow: false }, { ambiguousIsNarrow: true }, { countAnsiEscapeCodes: true }, { ambiguousIsNarrow: false, countAnsiEscapeCodes: true }];
+    const copies = [
+      require.resolve('string-width', { paths: [path.dirname(require.resolve('yargs'))] }),
+      require.resolve('string-width', { paths: [path.dirname(require.resolve('cliui'))] }),
+      require.resolve('string-width', { paths: [path.dirname(require.resolve('wrap-ansi'))] }),
+    ];
+    assert.equal(new Set(copies).size, 3, `expected three copies of string-width, found ${copies.join(', ')}`);
+    const dir = await mkdtemp(path.join(tmpdir(), 'caxton-fast-width-'));
+    try {
+      for (const [i, real] of copies.entries()) {
+        // Bundled as scripts/bundle-cli.mjs bundles it: the require becomes the real module, evaluated lazily.
+        const out = await build({ stdin: { contents: fastStringWidthSource(real), resolveDir: path.dirname(real), loader: 'js' }, bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'silent' });
+        const file = path.join(dir, `width-${i}.mjs`);
+        await writeFile(file, out.outputFiles[0]!.text);
+        const fast = ((await import(pathToFileURL(file).href)) as { default: (text: unknown, options?: object) => number }).default;
+        const realWidth = ((await import(pathToFileURL(real).href)) as { default: (text: unknown, options?: object) => number }).default;
+        for (const text of texts) {
+          for (const options of optionSets) {
+            assert.equal(fast(text, options), realWidth(text, options), `${real}: ${JSON.stringify(text)} ${JSON.stringify(options)}`);
+          }
+        }
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
