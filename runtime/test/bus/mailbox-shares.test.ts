@@ -111,3 +111,34 @@ test('a mailbox removed with sends in flight keeps no record once they settle (r
   shares.give('v', 'counter/b@p');
   assert.equal(shares.admitAgent('v', 'counter/b@p'), 'ok');
 });
+
+test('handles (decision 2070) count as the names do, give nothing twice after a forget, and keep refused senders bounded', () => {
+  const shares = new MailboxShares(shareLimits(40));
+  const held = Array.from({ length: 10 }, () => shares.take('v', 'h@p', true));
+  const s = shares.senderSlot('v', 'h@p');
+  assert.equal(shares.admitSlot(s), 'sender-share', 'the handle sees the slots taken by name');
+  shares.giveHeld(held.pop()!);
+  assert.equal(shares.admitSlot(s), 'ok');
+  shares.reserveSlot(s, 'h@p');
+  assert.equal(shares.admitAgent('v', 'h@p'), 'sender-share', 'an append reserved through a handle counts by name');
+  shares.releaseSlot(s);
+  assert.equal(shares.admitAgent('v', 'h@p'), 'ok');
+  // The mailbox goes while its deliveries are completing: their slots were taken back by `forget`.
+  shares.reserveSlot(s, 'h@p');
+  shares.forget('v');
+  assert.equal(shares.agentSenderCount, 1, 'an append in flight keeps the sender known');
+  for (const h of held) shares.giveHeld(h);
+  assert.equal(shares.agentSenderCount, 1, 'nothing given twice: the append still counts');
+  shares.releaseSlot(s);
+  assert.equal(shares.agentSenderCount, 0);
+  assert.equal(shares.receiverCount, 0, 'the gone mailbox\'s record dropped with its last append');
+  // A slot given back after its mailbox came back leaves the new counts alone.
+  const old = shares.take('w', 'h@p', true);
+  shares.forget('w');
+  shares.take('w', 'h@p', true);
+  shares.giveHeld(old);
+  assert.equal(shares.heldBy('w', 'h@p'), 1, 'the new mailbox\'s slot is still held');
+  // Senders refused through handles (never reserving) leave idle entries, bounded.
+  for (let i = 0; i < 1000; i++) assert.equal(shares.admitSlot(shares.senderSlot('x', `s${i}@p`), 1, { perSender: 0, agentsTotal: 0 }), 'sender-share');
+  assert.ok((shares as unknown as { receivers: Map<string, { senders: Map<string, unknown> }> }).receivers.get('x')!.senders.size <= 65);
+});
