@@ -54,6 +54,12 @@ interface ReceiverSlots {
    * last of them is settled, then dropped (else every removal mid-send leaked one record).
    */
   gone: boolean;
+  /**
+   * Bumped by every `forget`: a slot taken before it was already taken back, and must not be
+   * given back again — even when the record was kept (appends in flight) and the mailbox came
+   * back, when the sender's count is a newer delivery's.
+   */
+  epoch: number;
 }
 
 /** One agent sender's slots over all receivers. */
@@ -83,6 +89,8 @@ export interface HeldSlot {
   readonly c: SenderSlots;
   /** The agent sender's record, when the slot counted against the agents' part of the mailbox. */
   readonly agent: AgentSlots | undefined;
+  /** The receiver record's `epoch` when the slot was taken: given back only if no `forget` came between. */
+  readonly epoch: number;
 }
 
 /**
@@ -180,19 +188,22 @@ export class MailboxShares {
       r.agents += 1;
       this.slots(agent, 1);
     }
-    return { receiver, r, c, agent: counted ? agent : undefined };
+    return { receiver, r, c, agent: counted ? agent : undefined, epoch: r.epoch };
   }
 
   /**
    * The slot `take` returned is given back. A slot `forget` already took back (the mailbox went
-   * away while its delivery was completing) gives nothing twice: its sender's count is at zero, or
-   * its records are no longer the ones in use.
+   * away while its delivery was completing) gives nothing twice: the record's epoch moved on, so
+   * the counts are no longer this slot's — even when the record was kept for appends in flight and
+   * the mailbox came back, where the sender's count is now a newer delivery's.
    */
   giveHeld(h: HeldSlot): void {
     const { r, c } = h;
-    if (c.held > 0) {
+    if (h.epoch === r.epoch && c.held > 0) {
       this.change(r, c, -1, 0);
-      if (h.agent !== undefined && h.agent.known) {
+      // The handle says `take` counted the slot against the agents' part: it comes off that count
+      // even if the sender is no longer known as an agent (`slots` skips an unknown one).
+      if (h.agent !== undefined) {
         if (r.agents > 0) r.agents -= 1;
         this.slots(h.agent, -1);
       }
@@ -218,6 +229,7 @@ export class MailboxShares {
     const r = this.receivers.get(receiver);
     if (r === undefined) return;
     r.agents = 0;
+    r.epoch += 1; // slots taken before are given back here, not by their handles
     let appending = false;
     for (const [sender, c] of r.senders) {
       if (c.appending > 0) appending = true;
@@ -281,7 +293,7 @@ export class MailboxShares {
   private counts(receiver: string, sender: string): { r: ReceiverSlots; c: SenderSlots } {
     let r = this.receivers.get(receiver);
     if (r === undefined) {
-      r = { agents: 0, senders: new Map(), idle: 0, gone: false };
+      r = { agents: 0, senders: new Map(), idle: 0, gone: false, epoch: 0 };
       this.receivers.set(receiver, r);
     }
     let c = r.senders.get(sender);
