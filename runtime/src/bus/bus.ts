@@ -13,7 +13,7 @@ import type { Delivery } from '@caxton/core';
 import { CaxtonError, DEFAULT_TRAFFIC_LIMITS, TOPIC_PREFIX, matchesTopicFilter, topicOfReceiver, validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
 import type { MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
-import { shareLimits } from './mailbox-shares.js';
+import { shareLimits, type SenderShare } from './mailbox-shares.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
 import type { BusPort } from './port.js';
 import type { ExecutionResult } from './executor.js';
@@ -357,6 +357,8 @@ export class Bus implements OutboxSender {
     const deliveries: Delivery[] = [];
     /** The mailbox each delivery reserved a slot of (same index as `deliveries`). */
     const reservations: Mailbox[] = [];
+    /** The share each delivery from an agent reserved (same order as `deliveries`). */
+    const reservedShares: SenderShare[] = [];
     let duplicates: string[] | undefined;
     let absentFull: { agent: string; limit: number; partitionBudget?: number }[] | undefined;
     let passedOver: { receiver: string; reason: string }[] | undefined;
@@ -408,7 +410,9 @@ export class Bus implements OutboxSender {
       // reserve free (issue 25): one agent's send storm cannot own a neighbour's mailbox. While the
       // receiver is absent (decision 1990) the shares and the reserve are of its absent queue.
       const absent = port.absence?.(name);
-      const admitted = fromAgent ? this.mailboxes.shares.admitAgent(name, senderName, 1, absent === undefined ? undefined : shareLimits(absent.queue)) : 'ok';
+      // One handle per (receiver, sender): admitted, reserved and released without looking it up again.
+      const share = fromAgent ? this.mailboxes.shares.senderSlot(name, senderName) : undefined;
+      const admitted = share !== undefined ? this.mailboxes.shares.admitSlot(share, 1, absent === undefined ? undefined : shareLimits(absent.queue)) : 'ok';
       if (admitted !== 'ok') {
         const full = absent === undefined ? 'mailbox-full' : 'absent-queue-full';
         refused.push({ receiver: receiver.name, reason: admitted === 'sender-share' ? 'mailbox-share' : full });
@@ -446,7 +450,10 @@ export class Bus implements OutboxSender {
       }
       box.reserve(1);
       reservations.push(box);
-      if (fromAgent) this.mailboxes.shares.reserve(name, senderName);
+      if (share !== undefined) {
+        this.mailboxes.shares.reserveSlot(share, senderName);
+        reservedShares.push(share);
+      }
       deliveries.push({ id: did, messageId: id, receiver: name, message: msg, acceptedAt });
     }
 
@@ -472,7 +479,7 @@ export class Bus implements OutboxSender {
       edge?.appendEnded(deliveries.length);
       // Every delivery reserved one slot of its receiver's mailbox (and, from an agent, its share).
       for (const box of reservations) box.release(1);
-      if (fromAgent) for (const d of deliveries) this.mailboxes.shares.release(d.receiver, senderName);
+      for (const share of reservedShares) this.mailboxes.shares.releaseSlot(share);
     }
     const accepted = deliveries.map((d) => d.receiver);
     // Durable before the send counts as done (the MTP outbox, decision 1910): the completion waits for it.

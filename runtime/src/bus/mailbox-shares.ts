@@ -54,6 +54,12 @@ interface ReceiverSlots {
    * last of them is settled, then dropped (else every removal mid-send leaked one record).
    */
   gone: boolean;
+  /**
+   * Bumped by every `forget`: a slot taken before it was already taken back, and must not be
+   * given back again — even when the record was kept (appends in flight) and the mailbox came
+   * back, when the sender's count is a newer delivery's.
+   */
+  epoch: number;
 }
 
 /** One agent sender's slots over all receivers. */
@@ -61,6 +67,30 @@ interface AgentSlots {
   slots: number;
   /** Known to be an agent (holds or appends something); an entry at zero is kept only for reuse. */
   known: boolean;
+}
+
+/** The send path's handle on one sender's counts in one receiver's mailbox (see `senderSlot`). */
+export interface SenderShare {
+  readonly receiver: string;
+  readonly r: ReceiverSlots;
+  readonly c: SenderSlots;
+  /** The sender's agent record, once `reserveSlot` counted an append against it. */
+  agent: AgentSlots | undefined;
+}
+
+/**
+ * The slot one delivery holds, as `take` found it: the records `give` must change, so that giving
+ * it back costs no lookup (decision 2070: three string-keyed lookups per message less). Opaque
+ * outside this file.
+ */
+export interface HeldSlot {
+  readonly receiver: string;
+  readonly r: ReceiverSlots;
+  readonly c: SenderSlots;
+  /** The agent sender's record, when the slot counted against the agents' part of the mailbox. */
+  readonly agent: AgentSlots | undefined;
+  /** The receiver record's `epoch` when the slot was taken: given back only if no `forget` came between. */
+  readonly epoch: number;
 }
 
 /**
@@ -100,9 +130,7 @@ export class MailboxShares {
 
   /** An agent's append to `receiver` is in flight (counted against its share until it is consumed or fails). */
   reserve(receiver: string, sender: string): void {
-    this.slots(this.knownAgent(sender), 1);
-    const { r, c } = this.counts(receiver, sender);
-    this.change(r, c, 0, 1);
+    this.reserveSlot(this.senderSlot(receiver, sender), sender);
   }
 
   release(receiver: string, sender: string): void {
@@ -113,16 +141,74 @@ export class MailboxShares {
     if (r !== undefined) this.dropIfGone(receiver, r);
   }
 
-  /** `sender` (an agent or not) now holds one more slot of `receiver`'s mailbox. */
-  take(receiver: string, sender: string, isAgent: boolean): void {
+  /**
+   * The send path's handle on `sender`'s counts in `receiver`'s mailbox, created if missing (an
+   * entry at zero is idle and bounded like any other): admitting, reserving and releasing through
+   * it look nothing up again (decision 2070). Only for a receiver whose mailbox exists.
+   */
+  senderSlot(receiver: string, sender: string): SenderShare {
+    const { r, c } = this.counts(receiver, sender);
+    return { receiver, r, c, agent: undefined };
+  }
+
+  /** `admitAgent` through a handle. */
+  admitSlot(s: SenderShare, n = 1, limits: ShareLimits = this.limits): ShareVerdict {
+    if (s.c.held + s.c.appending + n > limits.perSender) return 'sender-share';
+    if (s.r.agents + n > limits.agentsTotal) return 'agents-full';
+    return 'ok';
+  }
+
+  /** `reserve` through a handle; `releaseSlot` gives it back. */
+  reserveSlot(s: SenderShare, sender: string): void {
+    const agent = this.knownAgent(sender);
+    s.agent = agent;
+    this.slots(agent, 1);
+    this.change(s.r, s.c, 0, 1);
+  }
+
+  /** `release` through the handle `reserveSlot` was given. */
+  releaseSlot(s: SenderShare): void {
+    const { r, c } = s;
+    if (c.appending > 0) this.change(r, c, 0, -1);
+    this.slots(s.agent, -1);
+    if (r.gone && this.receivers.get(s.receiver) === r) this.dropIfGone(s.receiver, r);
+  }
+
+  /**
+   * `sender` (an agent or not) now holds one more slot of `receiver`'s mailbox. The returned handle
+   * gives it back with `giveHeld`, without looking anything up again.
+   */
+  take(receiver: string, sender: string, isAgent: boolean): HeldSlot {
     const agent = isAgent ? this.knownAgent(sender) : this.agentSlots.get(sender);
     const { r, c } = this.counts(receiver, sender);
     r.gone = false; // a delivery arrived: the mailbox is back
     this.change(r, c, 1, 0);
-    if (agent !== undefined && agent.known) {
+    const counted = agent !== undefined && agent.known;
+    if (counted) {
       r.agents += 1;
       this.slots(agent, 1);
     }
+    return { receiver, r, c, agent: counted ? agent : undefined, epoch: r.epoch };
+  }
+
+  /**
+   * The slot `take` returned is given back. A slot `forget` already took back (the mailbox went
+   * away while its delivery was completing) gives nothing twice: the record's epoch moved on, so
+   * the counts are no longer this slot's — even when the record was kept for appends in flight and
+   * the mailbox came back, where the sender's count is now a newer delivery's.
+   */
+  giveHeld(h: HeldSlot): void {
+    const { r, c } = h;
+    if (h.epoch === r.epoch && c.held > 0) {
+      this.change(r, c, -1, 0);
+      // The handle says `take` counted the slot against the agents' part: it comes off that count
+      // even if the sender is no longer known as an agent (`slots` skips an unknown one).
+      if (h.agent !== undefined) {
+        if (r.agents > 0) r.agents -= 1;
+        this.slots(h.agent, -1);
+      }
+    }
+    if (r.gone && this.receivers.get(h.receiver) === r) this.dropIfGone(h.receiver, r);
   }
 
   /** `sender` gave one slot of `receiver`'s mailbox back. */
@@ -143,6 +229,7 @@ export class MailboxShares {
     const r = this.receivers.get(receiver);
     if (r === undefined) return;
     r.agents = 0;
+    r.epoch += 1; // slots taken before are given back here, not by their handles
     let appending = false;
     for (const [sender, c] of r.senders) {
       if (c.appending > 0) appending = true;
@@ -206,11 +293,13 @@ export class MailboxShares {
   private counts(receiver: string, sender: string): { r: ReceiverSlots; c: SenderSlots } {
     let r = this.receivers.get(receiver);
     if (r === undefined) {
-      r = { agents: 0, senders: new Map(), idle: 0, gone: false };
+      r = { agents: 0, senders: new Map(), idle: 0, gone: false, epoch: 0 };
       this.receivers.set(receiver, r);
     }
     let c = r.senders.get(sender);
     if (c === undefined) {
+      // Swept before the new entry exists: a handle (senderSlot) may take it and refuse, leaving it idle.
+      if (r.idle >= IDLE_KEPT) this.sweep(r);
       c = { held: 0, appending: 0 };
       r.senders.set(sender, c);
       r.idle += 1;
@@ -230,9 +319,12 @@ export class MailboxShares {
       return;
     }
     r.idle += 1;
-    if (r.idle > IDLE_KEPT) {
-      for (const [k, v] of r.senders) if (v.held === 0 && v.appending === 0) r.senders.delete(k);
-      r.idle = 0;
-    }
+    if (r.idle > IDLE_KEPT) this.sweep(r);
+  }
+
+  /** Drops a receiver's idle sender entries all at once. */
+  private sweep(r: ReceiverSlots): void {
+    for (const [k, v] of r.senders) if (v.held === 0 && v.appending === 0) r.senders.delete(k);
+    r.idle = 0;
   }
 }

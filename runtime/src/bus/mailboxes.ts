@@ -5,10 +5,14 @@
  *
  * Bus-internal: the send path and the dispatch loop share this object; nothing outside
  * runtime/src/bus sees a Mailbox.
+ *
+ * One record per pending delivery (decision 2070) holds its mailbox, whether it is handed off and
+ * the share slot it holds: accepting, handing off and finishing a delivery look its id up once
+ * each, instead of once per map (pending, handed off) and again per share record.
  */
 import type { Delivery } from '@caxton/core';
 import { Mailbox, senderOf } from './mailbox.js';
-import { MailboxShares, shareLimits } from './mailbox-shares.js';
+import { MailboxShares, shareLimits, type HeldSlot } from './mailbox-shares.js';
 import { EdgeAdmission, type EdgeAdmissionLimits } from './edge-admission.js';
 
 export interface MailboxesOptions {
@@ -29,12 +33,20 @@ export interface MailboxesOptions {
   isAbsent?: (agent: string) => boolean;
 }
 
+/** A delivery in a mailbox or in flight, as the mailboxes keep it. */
+interface PendingDelivery {
+  /** The mailbox it was put in (a queued delivery is always in its receiver's current one). */
+  readonly box: Mailbox;
+  /** Taken out of its queue before its completion was recorded (early release, decision 0900). */
+  handedOff: boolean;
+  /** Its sender's slot in the receiver's mailbox, given back when it finishes. */
+  readonly held: HeldSlot;
+}
+
 export class Mailboxes {
   private readonly boxes = new Map<string, Mailbox>();
   /** Deliveries in mailboxes or in flight: appends of ids in here are duplicates. */
-  private readonly pending = new Set<string>();
-  /** Deliveries taken out of their queue before their completion was recorded, and their mailbox. */
-  private readonly handedOff = new Map<string, Mailbox>();
+  private readonly pending = new Map<string, PendingDelivery>();
 
   /** Who holds how many slots of which mailbox (issue 25: per-sender shares). */
   readonly shares: MailboxShares;
@@ -99,9 +111,9 @@ export class Mailboxes {
     const touched = new Set<string>();
     for (const d of batch) {
       if (this.pending.has(d.id)) continue;
-      this.pending.add(d.id);
-      this.of(d.receiver).push(d);
-      this.takeSlot(d);
+      const box = this.of(d.receiver);
+      box.push(d);
+      this.pending.set(d.id, { box, handedOff: false, held: this.takeSlot(d) });
       touched.add(d.receiver);
     }
     return touched;
@@ -109,9 +121,9 @@ export class Mailboxes {
 
   /** Put a delivery taken by `forget` back at the end of its mailbox (e.g. dead-lettering it failed). */
   putBack(delivery: Delivery): void {
-    this.pending.add(delivery.id);
-    this.of(delivery.receiver).push(delivery);
-    this.takeSlot(delivery);
+    const box = this.of(delivery.receiver);
+    box.push(delivery);
+    this.pending.set(delivery.id, { box, handedOff: false, held: this.takeSlot(delivery) });
   }
 
   /**
@@ -121,9 +133,9 @@ export class Mailboxes {
   restore(deliveries: readonly Delivery[]): void {
     for (let i = deliveries.length - 1; i >= 0; i--) {
       const d = deliveries[i]!;
-      this.pending.add(d.id);
-      this.of(d.receiver).unshift(d);
-      this.takeSlot(d);
+      const box = this.of(d.receiver);
+      box.unshift(d);
+      this.pending.set(d.id, { box, handedOff: false, held: this.takeSlot(d) });
     }
   }
 
@@ -157,7 +169,7 @@ export class Mailboxes {
         continue;
       }
       expired.push(d);
-      if (this.pending.delete(d.id)) this.shares.give(d.receiver, senderOf(d));
+      this.giveUp(d);
       this.release(d);
     }
     return expired;
@@ -181,7 +193,7 @@ export class Mailboxes {
         continue;
       }
       taken.push(d);
-      if (this.pending.delete(d.id)) this.shares.give(d.receiver, senderOf(d));
+      this.giveUp(d);
       this.release(d);
     }
     return taken;
@@ -189,28 +201,37 @@ export class Mailboxes {
 
   /** Early release: the handled delivery leaves the queue but keeps its slot until `finish`. */
   handOff(d: Delivery): void {
-    const box = this.boxes.get(d.receiver);
-    // Not first of its sender's queue: the agent was removed meanwhile.
-    if (box === undefined || !box.handOff(d)) return;
-    this.handedOff.set(d.id, box);
+    const p = this.pending.get(d.id);
+    // Not pending, or not first of its sender's queue: the agent was removed meanwhile.
+    if (p === undefined || p.handedOff || !p.box.handOff(d)) return;
+    p.handedOff = true;
   }
 
   /** The delivery was completed, dead-lettered or given up: it leaves the queue (or frees its slot). */
   finish(d: Delivery): void {
-    const handed = this.handedOff.get(d.id);
-    if (handed !== undefined) {
-      this.handedOff.delete(d.id);
-      handed.settle();
+    const p = this.pending.get(d.id);
+    if (p === undefined) {
+      this.boxes.get(d.receiver)?.take(d); // not pending: in no queue (kept as before, for safety)
     } else {
-      this.boxes.get(d.receiver)?.take(d);
+      this.pending.delete(d.id);
+      if (p.handedOff) p.box.settle();
+      else p.box.take(d);
+      this.shares.giveHeld(p.held);
     }
-    if (this.pending.delete(d.id)) this.shares.give(d.receiver, senderOf(d));
     // Both hold outside clients' deliveries only: agents' messages (nearly all) skip the lookups.
     if (this.parked.size > 0) this.parked.delete(d.id);
     if (this.outside.size > 0 && this.outside.delete(d.id)) {
       const now = this.now();
       this.edge.finish(now - d.acceptedAt, now);
     }
+  }
+
+  /** A delivery taken out of its queue unhandled (expired, overflowed): no longer pending, its slot given back. */
+  private giveUp(d: Delivery): void {
+    const p = this.pending.get(d.id);
+    if (p === undefined) return;
+    this.pending.delete(d.id);
+    this.shares.giveHeld(p.held);
   }
 
   /** A delivery left without being handled (forgotten, expired): it no longer counts at the edge. */
@@ -231,7 +252,7 @@ export class Mailboxes {
     if (absent) {
       this.parkedAgents.add(agent);
       for (const [id, receiver] of this.outside) {
-        if (receiver !== agent || this.handedOff.has(id)) continue;
+        if (receiver !== agent || this.isHandedOff(id)) continue;
         this.outside.delete(id);
         this.parked.set(id, receiver);
         this.edge.drop();
@@ -247,10 +268,10 @@ export class Mailboxes {
     }
   }
 
-  private takeSlot(d: Delivery): void {
+  private takeSlot(d: Delivery): HeldSlot {
     const sender = senderOf(d);
     const isAgent = this.isAgent(sender);
-    this.shares.take(d.receiver, sender, isAgent);
+    const held = this.shares.take(d.receiver, sender, isAgent);
     if (!isAgent && sender !== this.platformSender && !this.outside.has(d.id) && !this.parked.has(d.id)) {
       this.noteAbsence(d.receiver);
       if (this.parkedAgents.has(d.receiver)) {
@@ -260,11 +281,12 @@ export class Mailboxes {
         this.edge.take();
       }
     }
+    return held;
   }
 
   /** Was the delivery handed off early (out of its queue, completion not recorded yet)? */
   isHandedOff(deliveryId: string): boolean {
-    return this.handedOff.has(deliveryId);
+    return this.pending.get(deliveryId)?.handedOff === true;
   }
 
   /**
@@ -275,11 +297,11 @@ export class Mailboxes {
   rewind(deliveries: readonly Delivery[]): void {
     for (let i = deliveries.length - 1; i >= 0; i--) {
       const d = deliveries[i]!;
-      const box = this.handedOff.get(d.id);
-      if (box === undefined) continue; // finished or forgotten meanwhile
-      this.handedOff.delete(d.id);
-      box.settle();
-      box.unshift(d);
+      const p = this.pending.get(d.id);
+      if (p === undefined || !p.handedOff) continue; // finished meanwhile
+      p.handedOff = false;
+      p.box.settle();
+      p.box.unshift(d);
     }
   }
 }

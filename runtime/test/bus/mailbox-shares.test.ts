@@ -5,7 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Delivery } from '@caxton/core';
 import { MailboxShares, shareLimits } from '../../src/bus/mailbox-shares.js';
+import { Mailboxes } from '../../src/bus/mailboxes.js';
 import { MailboxFullError } from '../../src/bus/errors.js';
 import { inform, openBus, operator, until } from './scripted-port.js';
 
@@ -110,4 +112,89 @@ test('a mailbox removed with sends in flight keeps no record once they settle (r
   assert.equal(shares.heldBy('v', 'counter/b@p'), 1);
   shares.give('v', 'counter/b@p');
   assert.equal(shares.admitAgent('v', 'counter/b@p'), 'ok');
+});
+
+test('handles (decision 2070) count as the names do, give nothing twice after a forget, and keep refused senders bounded', () => {
+  const shares = new MailboxShares(shareLimits(40));
+  const held = Array.from({ length: 10 }, () => shares.take('v', 'h@p', true));
+  const s = shares.senderSlot('v', 'h@p');
+  assert.equal(shares.admitSlot(s), 'sender-share', 'the handle sees the slots taken by name');
+  shares.giveHeld(held.pop()!);
+  assert.equal(shares.admitSlot(s), 'ok');
+  shares.reserveSlot(s, 'h@p');
+  assert.equal(shares.admitAgent('v', 'h@p'), 'sender-share', 'an append reserved through a handle counts by name');
+  shares.releaseSlot(s);
+  assert.equal(shares.admitAgent('v', 'h@p'), 'ok');
+  // The mailbox goes while its deliveries are completing: their slots were taken back by `forget`.
+  shares.reserveSlot(s, 'h@p');
+  shares.forget('v');
+  assert.equal(shares.agentSenderCount, 1, 'an append in flight keeps the sender known');
+  for (const h of held) shares.giveHeld(h);
+  assert.equal(shares.agentSenderCount, 1, 'nothing given twice: the append still counts');
+  shares.releaseSlot(s);
+  assert.equal(shares.agentSenderCount, 0);
+  assert.equal(shares.receiverCount, 0, 'the gone mailbox\'s record dropped with its last append');
+  // A slot given back after its mailbox came back leaves the new counts alone.
+  const old = shares.take('w', 'h@p', true);
+  shares.forget('w');
+  shares.take('w', 'h@p', true);
+  shares.giveHeld(old);
+  assert.equal(shares.heldBy('w', 'h@p'), 1, 'the new mailbox\'s slot is still held');
+  // Senders refused through handles (never reserving) leave idle entries, bounded.
+  for (let i = 0; i < 1000; i++) assert.equal(shares.admitSlot(shares.senderSlot('x', `s${i}@p`), 1, { perSender: 0, agentsTotal: 0 }), 'sender-share');
+  assert.ok((shares as unknown as { receivers: Map<string, { senders: Map<string, unknown> }> }).receivers.get('x')!.senders.size <= 65);
+});
+
+test('a slot given back after its mailbox was removed and re-created while an append was in flight leaves the new slot held (review of decision 2070)', () => {
+  const shares = new MailboxShares(shareLimits(40));
+  // b has an append to v in flight, so `forget` keeps v's record (gone) until it settles.
+  const b = shares.senderSlot('v', 'b@p');
+  shares.reserveSlot(b, 'b@p');
+  const old = shares.take('v', 'h@p', true); // handed off, completing
+  shares.forget('v'); // v stopped: its counts go
+  const fresh = shares.take('v', 'h@p', true); // v redeployed; a new delivery from h arrives
+  shares.giveHeld(old); // the old delivery's completion commits
+  assert.equal(shares.heldBy('v', 'h@p'), 1, 'the new delivery\'s slot is still held');
+  assert.equal(shares.admitSlot(shares.senderSlot('v', 'h@p'), 1, { perSender: 1, agentsTotal: 9 }), 'sender-share');
+  assert.equal(shares.admitSlot(shares.senderSlot('v', 'k@p'), 1, { perSender: 9, agentsTotal: 1 }), 'agents-full', 'the agents\' count still holds the new slot');
+  shares.giveHeld(fresh);
+  assert.equal(shares.heldBy('v', 'h@p'), 0);
+  shares.releaseSlot(b);
+  assert.equal(shares.agentSenderCount, 0);
+});
+
+test('a held slot is given back to the agents\' count even when its sender was forgotten as an agent meanwhile', () => {
+  const shares = new MailboxShares(shareLimits(40));
+  // h's slot in w is taken while h is not counted as an agent; its slot in v is counted.
+  shares.take('w', 'h@p', false);
+  const counted = shares.take('v', 'h@p', true);
+  shares.forget('w'); // takes h's node-wide count to zero: h is no longer known as an agent
+  assert.equal(shares.agentSenderCount, 0);
+  shares.giveHeld(counted);
+  assert.equal(shares.admitSlot(shares.senderSlot('v', 'k@p'), 1, { perSender: 9, agentsTotal: 1 }), 'ok', 'v\'s agents\' count came back to zero');
+});
+
+function delivery(id: string, sender: string, receiver: string): Delivery {
+  return {
+    id, messageId: id, receiver, acceptedAt: 0,
+    message: { performative: 'inform', sender: { name: sender }, receivers: [{ name: receiver }], content: id },
+  };
+}
+
+test('mailboxes: a delivery finished after its mailbox was removed and re-created leaves the new mailbox\'s delivery and slot alone (decision 2070)', () => {
+  const boxes = new Mailboxes(40, { isAgent: () => true });
+  const old = delivery('d1', 'h@p', 'v');
+  boxes.accept([old]);
+  boxes.handOff(old);
+  assert.deepEqual(boxes.forget('v'), [], 'a handed-off delivery is not drained');
+  const fresh = delivery('d2', 'h@p', 'v');
+  boxes.accept([fresh]);
+  boxes.finish(old);
+  assert.equal(boxes.depth('v'), 1);
+  assert.equal(boxes.shares.heldBy('v', 'h@p'), 1, 'the new delivery still holds its slot');
+  assert.ok(boxes.isPending('d2'));
+  boxes.handOff(fresh);
+  boxes.finish(fresh);
+  assert.equal(boxes.depth('v'), 0);
+  assert.equal(boxes.shares.heldBy('v', 'h@p'), 0);
 });
