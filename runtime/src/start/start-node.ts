@@ -16,6 +16,7 @@ import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../a
 import { startHealthServer } from '../api/health-server.js';
 import { KIND_LIMITS, resolveTrafficLimits, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
 import { AuditedControl, IN_PROCESS_CALLER, auditArgs } from '../audit/audited-control.js';
+import { endedByRestart, findUnendedRollouts, RESTART_REASON } from '../audit/unended-rollouts.js';
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
 import { ensureAuditKey } from '../audit/audit-key.js';
 import { nodeHealth, type NodePhase } from '../node/node-health.js';
@@ -433,6 +434,16 @@ async function startOnTopology(
   agents.rollouts.auditWith((method, agent, fields, effect) => audited.change(
     { ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
     { method, args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
+  // A rollout this node started before it stopped has no end in the trail: its closing record is
+  // written now, and it is shown ended (decision 1871: a rollout does not survive a restart).
+  for (const unended of await findUnendedRollouts(auditTrail, nodeId)) {
+    const running = await agents.status(unended.agent).catch(() => undefined);
+    const fields = { strategy: unended.strategy, outcome: 'aborted', reason: RESTART_REASON, ...(running !== undefined ? { version: String(running.version + 1) } : {}) };
+    await audited.change({ ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
+      { method: 'AbortRollout', args: auditArgs({ agent: unended.agent, ...fields }, { agent: unended.agent, ...fields }) },
+      async () => { if (running !== undefined) agents.rollouts.restore(unended.agent, endedByRestart(unended, running.version + 1)); })
+      .catch((err: unknown) => console.error(`caxton: audit trail: closing the rollout of ${unended.agent} the restart ended:`, err));
+  }
   // Scaling an agent back to one replica by itself (it wrote durable state) is recorded the same way (decision 2010).
   agents.replicas.auditWith((agent, fields, effect) => audited.change(
     { ...IN_PROCESS_CALLER, peer: 'replicas' },
