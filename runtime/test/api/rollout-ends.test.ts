@@ -1,9 +1,8 @@
 /**
  * Every end of a rollout is closed (decision 1871, issue 28 review) on a real node with real
  * AssemblyScript agents: a rollout ended by StopAgent (forced or not), an operator's rollback or a
- * node restart
- * writes its closing `AbortRollout` record (outcome `aborted`, with the reason) and shows so in
- * the agent's status; and work the new version lost to a shard reset another agent caused is not
+ * node restart writes its closing `AbortRollout` record (outcome `aborted`, with the reason) and
+ * shows so in the agent's status; and work the new version lost to a shard reset another agent caused is not
  * counted against it (decision 0900: "not this agent's fault").
  */
 import assert from 'node:assert/strict';
