@@ -5,32 +5,46 @@
  * (`AbortRollout`, outcome `aborted`) and is shown ended in `caxton agents`.
  */
 import {
-  AuditChangeReader, parseStrategy, resolveRolloutThresholds, ROLLOUT_LIMIT_TABLE, UnendedRollouts,
+  AuditChangeReader, parseStrategy, resolveRolloutThresholds, ROLLOUT_BOUNDS, ROLLOUT_LIMIT_TABLE, UnendedRollouts,
   type RolloutThresholdName, type RolloutThresholds, type RolloutView, type UnendedRollout,
 } from '@caxton/core';
 import type { AuditTrail } from './audit-trail.js';
 
-/** How far back the start-up scan reads (records): a rollout is minutes long, not a whole trail. */
-const SCAN_RECORDS = 100_000;
-const PAGE = 1_000;
+/** The reason an ended-by-restart rollout shows and its closing record names: what the node knows. */
+export const RESTART_REASON = 'the node started with this rollout open (no end was recorded before it stopped): it came back on the running version (the counts were not kept)';
 
-/** The reason an ended-by-restart rollout shows and its closing record names. */
-export const RESTART_REASON = 'the node restarted during the rollout: it came back on the running version (the counts were not kept)';
+/** What the start-up scan found. */
+export interface UnendedScan {
+  /** Rollouts the scanned records show started and not ended. */
+  unended: UnendedRollout[];
+  /** False: the window ran out before the trail's first record (a rollout started earlier is not seen). */
+  reachedStart: boolean;
+  /** The first record read. */
+  from: number;
+}
 
-/** Rollouts `nodeId` started that the last SCAN_RECORDS records of the trail show no end of. */
-export async function findUnendedRollouts(trail: AuditTrail, nodeId: string): Promise<UnendedRollout[]> {
+/**
+ * Rollouts that the last `window` records of the trail show started and not ended. `node`: only
+ * the ones that node started (a trail shared by a cluster's nodes); absent: every start (a node's
+ * own file trail, whatever node id it had then).
+ */
+export async function findUnendedRollouts(trail: AuditTrail, options: { node?: string; window?: number } = {}): Promise<UnendedScan> {
+  const window = options.window ?? ROLLOUT_BOUNDS.unendedScanRecords;
   const head = await trail.currentHead();
-  if (head === undefined) return [];
+  if (head === undefined) return { unended: [], reachedStart: true, from: 0 };
   const reader = new AuditChangeReader();
-  const open = new UnendedRollouts();
-  for (let from = Math.max(0, head.index + 1 - SCAN_RECORDS); from <= head.index;) {
-    const page = await trail.read(from, Math.min(PAGE, head.index + 1 - from));
+  const open = new UnendedRollouts(options.node !== undefined ? { node: options.node } : {});
+  const start = Math.max(0, head.index + 1 - window);
+  for (let from = start; from <= head.index;) {
+    const page = await trail.read(from, Math.min(ROLLOUT_BOUNDS.unendedScanPage, head.index + 1 - from));
     if (page.length === 0) break;
     for (const stored of page) for (const line of reader.push(stored)) open.take(line);
     from = page[page.length - 1]!.position + 1;
   }
   for (const line of reader.end()) open.take(line);
-  return open.unended().filter((u) => u.node === nodeId);
+  // Records before the window that are still kept (not deleted by retention): the scan did not reach the start.
+  const reachedStart = start === 0 || (await trail.read(start - 1, 1)).length === 0;
+  return { unended: open.unended(), reachedStart, from: start };
 }
 
 /** The thresholds the upgrade asked for (its intent's fields), the defaults for the rest. */

@@ -23,7 +23,7 @@ async function intents(client: CaxtonClient, method: string, agent: string): Pro
 
 const LONG_BAKE = { bakeMs: 120_000 };
 
-describe('a rollout ended by a stop, a deploy or a restart is closed in the trail and the status', () => {
+describe('a rollout ended by a stop or a restart is closed in the trail and the status', () => {
   let node: RolloutNode;
   let client: CaxtonClient;
   let echo: Uint8Array;

@@ -49,7 +49,7 @@ describe('a rollout the node restarted during', () => {
         assert.equal(listed?.rollout?.candidateVersion, 2);
         assert.deepEqual(listed?.rollout?.strategy, { kind: 'canary', percent: 25 });
         assert.deepEqual({ bakeMs: listed?.rollout?.thresholds.bakeMs, maxP99Ms: listed?.rollout?.thresholds.maxP99Ms }, { bakeMs: 90_000, maxP99Ms: 700 }, 'the thresholds asked');
-        assert.match(listed?.rollout?.reason ?? '', /restarted/);
+        assert.match(listed?.rollout?.reason ?? '', /started with this rollout open/);
         const closing = await intents(n.client, 'AbortRollout', 'restarted');
         assert.equal(closing.length, 1);
         assert.deepEqual({ outcome: closing[0]?.outcome, version: closing[0]?.version }, { outcome: 'aborted', version: '2' });
