@@ -302,7 +302,8 @@ export class Rollouts {
       }
       for (const line of result.logs) agentLog(this.o.events, item.agent, line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'info', `[version ${r.candidate.version}] ${line.message}`);
       if (crash !== undefined && ownCrash) agentLog(this.o.events, item.agent, 'warn', `[version ${r.candidate.version}] crashed (${crash.kind}): the running version handles the message instead`);
-      else if (crash !== undefined) agentLog(this.o.events, item.agent, 'info', `[version ${r.candidate.version}] not completed (${crash.message}): not counted against it, the running version handles the message instead`);
+      // The kind only: a reset's message names the other agent and its limit, which are not this agent's log's to show.
+      else if (crash !== undefined) agentLog(this.o.events, item.agent, 'info', `[version ${r.candidate.version}] not completed (its shard was reset, or the pool closed): not counted against it, the running version handles the message instead`);
     }
     const [result] = await run([item]);
     // The two versions share no state (decision 1871): the running version writing some ends the rollout.

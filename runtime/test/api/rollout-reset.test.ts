@@ -44,5 +44,10 @@ describe('a shard reset another agent caused during a bake', () => {
     assert.equal(rollout.phase, 'baking', `not rolled back (${rollout.reason ?? ''})`);
     assert.equal(rollout.counts.crashes, 0, 'the reset is not the new version\'s crash');
     assert.ok(rollout.counts.handled >= 6);
+    // The hand-over is in calm's log, without the other agent's name or limit (an agent-scoped reader sees calm's log).
+    const lines: string[] = [];
+    await client.logs({ agent: 'calm', follow: false }, (l) => lines.push(l.message)).done;
+    assert.ok(lines.some((l) => /not completed \(its shard was reset/.test(l)), 'the hand-over is logged');
+    assert.ok(!lines.some((l) => /runaway/.test(l)), `no other agent named in calm's log: ${lines.filter((l) => /runaway/.test(l)).join(' | ')}`);
   });
 });
