@@ -280,13 +280,12 @@ export class Rollouts {
       const outcome = result.outcome.status;
       const wroteState = ownStateWrites(result.stateWrites).length > 0; // a pending HTTP call's record is the runtime's, not state
       const held = this.o.held(r.name);
-      // A redelivery of a message already counted (a poison message retried) is not counted again.
-      const firstCount = this.countOnce(r, item);
       if ((outcome === 'ok' || outcome === 'rejected') && !wroteState) {
         this.pinSends(r, result, 'candidate');
         // A failure reply: the handler returned an error (the bus answers `failure`), or the agent sent one itself.
         const failed = outcome === 'rejected' || result.outbox.some((sent) => sent.performative === 'failure');
-        if (firstCount) this.judge(r, r.controller.observe({ outcome: failed ? 'failure' : 'ok', durationMs: ms(result.durationUs) }, this.now(), held));
+        // A redelivery of a message already counted (a poison message retried) is not counted again.
+        if (this.countOnce(r, item)) this.judge(r, r.controller.observe({ outcome: failed ? 'failure' : 'ok', durationMs: ms(result.durationUs) }, this.now(), held));
         return result;
       }
       // Not completed on the new version: counted, its effects dropped, the running version handles it.
@@ -294,7 +293,8 @@ export class Rollouts {
       // fault of the new version (decision 0900): handed over like a crash, not counted as one.
       const crash = result.outcome.status === 'crashed' ? result.outcome : undefined;
       const ownCrash = crash !== undefined && crash.kind !== 'unavailable';
-      if (ownCrash && firstCount) this.judge(r, r.controller.observe({ outcome: 'crashed', durationMs: ms(result.durationUs) }, this.now(), held));
+      // Marked counted only when it counts: a reset's hand-over leaves the delivery's own crash, if it comes back, to count.
+      if (ownCrash && this.countOnce(r, item)) this.judge(r, r.controller.observe({ outcome: 'crashed', durationMs: ms(result.durationUs) }, this.now(), held));
       if (wroteState) this.judge(r, r.controller.fail('the new version wrote durable state, which the two versions cannot share'));
       // Crash-looped past its restart policy, the new instance will never run again.
       if (outcome === 'not-running' && (await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed') {
