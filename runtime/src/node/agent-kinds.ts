@@ -11,6 +11,7 @@
  */
 import type { AgentStatus, KindCounts } from '@caxton/core';
 import { CaxtonError, KIND_LIMITS, NotFoundError, parseInstanceName } from '@caxton/core';
+import { ActivationWaits } from './activation-waits.js';
 import type { ReceiverKind } from '../bus/port.js';
 import type { AgentRecord } from '../storage/records.js';
 import type { AgentStore } from '../storage/ports.js';
@@ -81,6 +82,14 @@ export interface AgentKindsOptions {
      * from an earlier tenure holds state that another node may have committed past since.
      */
     tenureOf?(name: string): number | undefined;
+    /** The deliveries-topic partition of an instance (its mail's): waits for activation are counted per partition. */
+    partitionOf?(name: string): number;
+    /**
+     * Deliveries of one partition that may wait here for activations (`activationWaitCap` of the
+     * partition's window). Past it, mail for one more instance that finds no slot is dead-lettered
+     * `bus.activation-limit`, its senders told: the partition is never paused by activation waits.
+     */
+    activationWaitCap?: number;
   };
   /** An instance came into memory here or left it (tests observe where keys are active; decision 2060). */
   onResidency?: (name: string, change: 'activated' | 'dropped') => void;
@@ -139,7 +148,7 @@ export class AgentKinds {
   /** A cluster: each kind's watch changes (adopt, removed) in the order they came (see `inOrder`). */
   private readonly watchChains = new Map<string, Promise<void>>();
   /** Instances with mail that found their shard full: activated as slots free (their mail is durable). */
-  private readonly waiting = new Set<string>();
+  private readonly waiting = new ActivationWaits();
   private sweep: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly now: () => number;
@@ -162,6 +171,7 @@ export class AgentKinds {
 
   constructor(private readonly o: AgentKindsOptions) {
     this.placed = o.placed;
+    if (o.placed?.partitionOf !== undefined) this.waiting.indexBy(o.placed.partitionOf);
     const shards = Math.max(1, o.host.shardCount ?? 1);
     this.perShard = new Array<number>(shards).fill(0);
     this.limitPerShard = o.maxActivePerShard ?? Math.max(1, Math.floor(KIND_LIMITS.maxActiveInstances / shards));
@@ -184,6 +194,7 @@ export class AgentKinds {
   /** A cluster (decision 2060): instances are placed where their mail is consumed (see `AgentKindsOptions.placed`). */
   placeBy(placed: NonNullable<AgentKindsOptions['placed']>): void {
     this.placed = placed;
+    if (placed.partitionOf !== undefined) this.waiting.indexBy(placed.partitionOf);
   }
 
   /** The idle period a kind deployed without `--idle` gets. */
@@ -396,10 +407,47 @@ export class AgentKinds {
       if (instance.state === 'reserved') this.begin(kind, instance);
       return;
     }
-    if (this.waiting.has(name)) return; // it waits for a slot already (its mail with it)
+    if (this.waiting.has(name)) {
+      this.capWaits(name); // it waits for a slot already (its mail with it): more mail joins it, within the cap
+      return;
+    }
     const reserved = this.reserve(kind, name, parsed.key, false, mayEvict);
     if (typeof reserved === 'object') this.begin(kind, reserved);
-    else this.waiting.add(name); // activated as a slot of its shard, or of its kind, frees
+    else {
+      this.waiting.add(name); // activated as a slot of its shard, or of its kind, frees
+      this.capWaits(name);
+    }
+  }
+
+  /**
+   * A cluster: the deliveries waiting for activations on `name`'s partition stay within the cap
+   * (`placed.activationWaitCap`). Past it, `name`'s waiting mail (the instance whose mail just
+   * came) is dead-lettered `bus.activation-limit` and its senders told to retry, as a send past
+   * the shard's bound is refused on one node. Checked at every arrival, so what waits on a
+   * partition never exceeds the cap: the partition's window keeps room for everything else on it.
+   */
+  private capWaits(name: string): void {
+    const cap = this.placed?.activationWaitCap;
+    if (cap === undefined || this.waiting.admits(name, (n) => this.o.messaging.mailboxDepth(n), cap)) return;
+    this.waiting.delete(name);
+    const retryMs = this.o.retryAfterMs ?? KIND_LIMITS.activationRetryAfterMs;
+    const reason = `instance ${name} cannot be activated now: every slot of its shard holds an instance with work in hand, and ${cap} deliveries of its partition may wait for activations on this node; retry after ${retryMs} ms`;
+    void this.refuseWaiting(name, reason);
+  }
+
+  /** Dead-letters `name`'s waiting mail `activation-limit`, each sender told (a delivery whose partition moved meanwhile is the next owner's: not written). */
+  private async refuseWaiting(name: string, reason: string): Promise<void> {
+    for (const d of this.o.messaging.forget(name)) {
+      try {
+        await this.o.messaging.deadLetter({ delivery: d, reason, attempts: 0, at: this.now() });
+      } catch (err) {
+        agentLog(this.o.events, name.slice(0, name.indexOf('/')), 'warn', `a delivery for ${name} past the activation wait cap was not dead-lettered: ${(err as Error).message}`);
+        continue;
+      }
+      await this.o.messaging.tell?.(d, `message could not be handled: ${reason}`, 'activation-limit').catch((err: unknown) => {
+        agentLog(this.o.events, name.slice(0, name.indexOf('/')), 'warn', `the sender of a delivery for ${name} was not told of its refusal: ${(err as Error).message}`);
+      });
+    }
   }
 
   /** True while mail for an instance of a kind not known here waits for the kind's record (looked at again shortly). */

@@ -16,6 +16,11 @@ export interface AgentMessaging {
   forget(agent: string): Delivery[];
   /** Records a delivery nobody will handle. */
   deadLetter(letter: DeadLetter): Promise<void>;
+  /**
+   * Sends the delivery's sender the platform's failure (`X-caxton-failure: <kind>`): what a refusal
+   * after acceptance owes it, as a dead letter's does (decision 2060, activation waits past the cap).
+   */
+  tell?(delivery: Delivery, reason: string, kind: string): Promise<void>;
   /** The platform identity of a local agent name. */
   agentId(name: string): AgentId;
   /** Deliveries waiting in the agent's mailbox on this node. */

@@ -43,6 +43,11 @@ export interface PlacedAgentsOptions {
   completionWithinMs: number;
   /** Absent deliveries one partition may hold (decision 1990, *Cluster*): see ClusterOptions.maxPendingPerPartition. */
   absentPerPartition: number;
+  /**
+   * Deliveries of one partition that may wait on this node for instances of kinds to be activated
+   * (`activationWaitCap(maxPendingPerPartition)`, decision 2060); absent: uncapped.
+   */
+  activationWaitCap?: number;
   /** The deliveries topic's retention (ms): an absent TTL stays an hour below it (decision 1990). */
   retentionMs: number;
   /**
@@ -105,7 +110,11 @@ export class PlacedAgents implements AgentResidency {
     // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
     // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.
     const kinds = opts.kinds;
-    kinds.placeBy({ isHere: (name) => this.tenures.has(c.partitionOf(name)), prepare: (record) => this.prepareKind(record), tenureOf: (name) => this.instanceToken(name) });
+    kinds.placeBy({
+      isHere: (name) => this.tenures.has(c.partitionOf(name)), prepare: (record) => this.prepareKind(record), tenureOf: (name) => this.instanceToken(name),
+      partitionOf: c.partitionOf,
+      ...(c.activationWaitCap !== undefined ? { activationWaitCap: c.activationWaitCap } : {}),
+    });
     this.unwatchKinds = c.registry.watch((e) => {
       if (e.kind === 'agent-put' && e.agent.kind !== undefined) void kinds.adopt(e.agent).catch((err: unknown) => agentLog(opts.events, e.agent.name, 'warn', `kind version ${e.agent.version} not taken up here: ${(err as Error).message}`));
       // (Not only a kind known here now: a put of it may still be queued behind an earlier change.)

@@ -1,0 +1,75 @@
+/**
+ * Instances whose mail waits for a slot to be activated in (decision 1980), indexed by partition in
+ * a cluster (decision 2060). Pure: no clock, no I/O. A cluster's waiting mail is handed-out
+ * deliveries of its partition, and the partition's consumer pauses once `maxPendingPerPartition`
+ * of them are out, so every agent and key on it would get nothing while activations wait. The
+ * cap (`activationWaitCap`, a quarter of that window) keeps waits to a share of it: `admits` says
+ * whether one more instance's waiting mail fits.
+ *
+ * It is the `Set` of waiting names the kinds already kept (same iteration order, same `add` and
+ * `delete`), with a per-partition index kept beside it when a partition function is given.
+ */
+export class ActivationWaits extends Set<string> {
+  private readonly byPartition = new Map<number, Set<string>>();
+  private partitionOf: ((name: string) => number) | undefined;
+
+  /** A cluster: waits are counted per partition from now on (names already waiting are indexed). */
+  indexBy(partitionOf: (name: string) => number): void {
+    this.partitionOf = partitionOf;
+    this.byPartition.clear();
+    for (const name of this) this.index(name);
+  }
+
+  override add(name: string): this {
+    if (!this.has(name)) this.index(name);
+    return super.add(name);
+  }
+
+  override delete(name: string): boolean {
+    if (!super.delete(name)) return false;
+    if (this.partitionOf !== undefined) {
+      const p = this.partitionOf(name);
+      const on = this.byPartition.get(p);
+      on?.delete(name);
+      if (on?.size === 0) this.byPartition.delete(p);
+    }
+    return true;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.byPartition.clear();
+  }
+
+  /** The instances waiting on `partition` (empty without an index). */
+  on(partition: number): ReadonlySet<string> {
+    return this.byPartition.get(partition) ?? EMPTY;
+  }
+
+  /**
+   * May `name`'s mail (now `depthOf(name)` deliveries) wait on its partition, with what already
+   * waits there, within `cap` deliveries? Always yes without an index (one node: the mail there is
+   * in the node's own log, and routing refused the sends past the shard's bound). `name` itself,
+   * if it waits already, is counted once, with its current depth.
+   */
+  admits(name: string, depthOf: (name: string) => number, cap: number): boolean {
+    if (this.partitionOf === undefined) return true;
+    let total = depthOf(name);
+    for (const other of this.on(this.partitionOf(name))) {
+      if (other === name) continue;
+      total += depthOf(other);
+      if (total > cap) return false;
+    }
+    return total <= cap;
+  }
+
+  private index(name: string): void {
+    if (this.partitionOf === undefined) return;
+    const p = this.partitionOf(name);
+    let on = this.byPartition.get(p);
+    if (on === undefined) this.byPartition.set(p, (on = new Set()));
+    on.add(name);
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
