@@ -61,6 +61,12 @@ export interface AgentKindsOptions {
     deleteKind?(kind: string): Promise<void>;
     /** Deletes from the registry one instance's timers (its activation failed for good). */
     deleteOf?(name: string): Promise<void>;
+    /**
+     * The earliest due time per instance of one kind, in pages (the etcd registry, decision 2060):
+     * read when a partition is assigned to this node (its passivated instances' wakes), and for
+     * rebuilds of the wake index where `pending` is absent, never more than a page at a time.
+     */
+    ofKind?(kind: string, pageSize: number): AsyncIterable<DueEntry[]>;
   };
   /** Passivated instances whose next timer the node remembers; default KIND_LIMITS.maxTimerWakes. */
   maxTimerWakes?: number;
@@ -906,22 +912,86 @@ export class AgentKinds {
   /** Rebuilds the wake index from the registry: every instance of a kind here with a timer, not in memory. */
   private async refillWakes(): Promise<void> {
     const pending = this.o.timers?.pending;
-    if (pending === undefined) return;
+    const ofKind = this.o.timers?.ofKind;
+    if (pending === undefined && ofKind === undefined) return;
     this.lastRefill = this.now();
     const added: DueEntry[] = [];
     this.addedDuringRefill = added;
+    const wanted = (name: string): boolean => {
+      const slash = name.indexOf('/');
+      return slash > 0 && this.kinds.has(name.slice(0, slash)) && !this.isActive(name) && !this.waiting.has(name) && (this.placed === undefined || this.placed.isHere(name));
+    };
     let entries: DueEntry[];
+    let leftOut = Infinity;
     try {
-      entries = await pending((name) => {
-        const slash = name.indexOf('/');
-        return slash > 0 && this.kinds.has(name.slice(0, slash)) && !this.isActive(name) && !this.waiting.has(name);
-      });
+      if (pending !== undefined) entries = await pending(wanted);
+      else ({ kept: entries, leftOut } = await this.soonestOfKinds(ofKind!, wanted));
     } finally {
       this.addedDuringRefill = undefined;
     }
-    this.wakes.refill(entries);
+    this.wakes.refill(entries, leftOut);
     // An instance passivated while the registry was read is not in that snapshot: its wake is kept.
     for (const e of added) if (!this.isActive(e.name)) this.wakes.add(e.name, e.dueAt);
+  }
+
+  /**
+   * The wake index's worth of the soonest wakes of every kind, read page by page: at most twice
+   * the index's capacity is held at once, and `leftOut` is the earliest due time dropped.
+   */
+  private async soonestOfKinds(ofKind: NonNullable<NonNullable<AgentKindsOptions['timers']>['ofKind']>, wanted: (name: string) => boolean): Promise<{ kept: DueEntry[]; leftOut: number }> {
+    const cap = this.wakes.capacity;
+    let kept: DueEntry[] = [];
+    let leftOut = Infinity;
+    const trim = (): void => {
+      kept.sort((a, b) => a.dueAt - b.dueAt);
+      if (kept.length > cap) leftOut = Math.min(leftOut, kept[cap]!.dueAt);
+      kept = kept.slice(0, cap);
+    };
+    for (const kind of [...this.kinds.keys()]) {
+      for await (const page of ofKind(kind, KIND_LIMITS.timerPageSize)) {
+        for (const e of page) if (wanted(e.name)) kept.push(e);
+        if (kept.length >= 2 * cap) trim();
+      }
+    }
+    trim();
+    return { kept, leftOut };
+  }
+
+  /**
+   * A cluster (decision 2060): partitions were assigned to this node (`matches` says which names
+   * are theirs). The passivated instances of every kind whose mail is there and who have a pending
+   * timer get their wake here, read from the registry a page at a time (the index itself is
+   * bounded: past it, wakes spill and are re-read when due). Their previous node dropped its wakes
+   * when the partitions were revoked there. A read that fails is tried again shortly, while the
+   * partitions are still here. Returns the wakes added.
+   */
+  async arrived(matches: (name: string) => boolean, kinds: readonly string[] = [...this.kinds.keys()]): Promise<number> {
+    const ofKind = this.o.timers?.ofKind;
+    if (ofKind === undefined) return 0;
+    let added = 0;
+    for (const kind of kinds) {
+      for (let attempt = 1; ; attempt++) {
+        if (this.closed || !this.kinds.has(kind)) break;
+        try {
+          for await (const page of ofKind(kind, KIND_LIMITS.timerPageSize)) {
+            if (this.closed) return added;
+            for (const e of page) {
+              if (!matches(e.name) || this.isActive(e.name) || this.waiting.has(e.name)) continue;
+              if (this.placed !== undefined && !this.placed.isHere(e.name)) continue; // moved on again meanwhile
+              this.addWake(e.name, e.dueAt);
+              added += 1;
+            }
+          }
+          break;
+        } catch (err) {
+          const retry = attempt < 5;
+          agentLog(this.o.events, kind, 'warn', `pending timers of passivated instances on partitions assigned here could not be read (${(err as Error).message})${retry ? `; tried again in ${KIND_LIMITS.activationRetryAfterMs} ms` : '; they wake with their next mail, or at the next rebuild of the wake index'}`);
+          if (!retry) break;
+          await new Promise((r) => setTimeout(r, KIND_LIMITS.activationRetryAfterMs).unref());
+        }
+      }
+    }
+    return added;
   }
 
   private armWake(): void {
@@ -1033,6 +1103,9 @@ export class AgentKinds {
     const kind = this.kinds.get(record.name);
     if (kind === undefined) {
       this.add(record);
+      // Its passivated instances whose partitions this node consumes already wake here for their timers.
+      const placed = this.placed;
+      if (placed !== undefined && this.wakesStarted) void this.arrived((name) => placed.isHere(name), [record.name]);
       return;
     }
     if (kind.stopping) {

@@ -125,7 +125,8 @@ export class PlacedAgents implements AgentResidency {
   /**
    * The consumer group gave this node `partitions` (all others moved away): mailboxes of agents
    * elsewhere now are dropped, and instances of kinds whose partition left are dropped from memory
-   * (their next node activates them on their committed state, decision 2060).
+   * (their next node activates them on their committed state, decision 2060); passivated instances
+   * of partitions new here get their timer wakes here.
    */
   assigned(partitions: readonly number[]): void {
     this.mailboxes.assigned(partitions);
@@ -138,8 +139,16 @@ export class PlacedAgents implements AgentResidency {
       this.tenures.delete(p);
       revoked.add(p);
     }
-    for (const p of owned) if (!this.tenures.has(p)) this.tenures.set(p, ++this.lastTenure);
+    const fresh = new Set<number>();
+    for (const p of owned) {
+      if (this.tenures.has(p)) continue;
+      this.tenures.set(p, ++this.lastTenure);
+      fresh.add(p);
+    }
     if (revoked.size > 0) void this.opts.kinds.leave((name) => revoked.has(this.c.partitionOf(name)));
+    // Passivated instances of the partitions given to this node wake here for their timers (their
+    // previous node dropped those wakes with the partitions; decision 2060).
+    if (fresh.size > 0) void this.opts.kinds.arrived((name) => fresh.has(this.c.partitionOf(name)));
   }
 
   /**
