@@ -19,7 +19,7 @@ import { example, KINDS_NODE_CHILD } from './support/paths.js';
 
 const KEYS = Array.from({ length: 8 }, (_, i) => `ticker/k${i}`);
 /** Long enough for every instance to passivate and its node to stop before any timer is due. */
-const DELAY_MS = 9_000;
+const DELAY_MS = 12_000;
 
 let infra: Servers;
 const nodes: NodeProcess[] = [];
