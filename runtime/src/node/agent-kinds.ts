@@ -7,7 +7,9 @@
  * durable, and leaves nothing per key in memory behind. Activations are bounded per shard: past the
  * bound a send is refused (`activation-limit`, retried by the sender; in a cluster the owner evicts its
  * shard's least recently used idle instance instead, decision 2060), and mail replayed for an
- * instance that cannot be activated yet waits, durable, in its mailbox until a slot frees.
+ * instance that cannot be activated yet waits, durable, in its mailbox until a slot frees (in a
+ * cluster up to a per-partition cap, past which it is dead-lettered `activation-limit`). In a
+ * cluster a passivated instance's timer wake follows its partition to the node consuming it.
  */
 import type { AgentStatus, KindCounts } from '@caxton/core';
 import { CaxtonError, KIND_LIMITS, NotFoundError, parseInstanceName } from '@caxton/core';
