@@ -338,6 +338,11 @@ export const KIND_LIMITS = Object.freeze({
   activationWaitShare: 0.25,
   /** The ceiling of that cap in deliveries, whatever `maxPendingPerPartition` is configured to. */
   maxActivationWaitsPerPartition: 1_024,
+  /**
+   * The share of that cap one instance's waiting mail may hold (at least 1 delivery): the first key
+   * to wait cannot take the whole cap and starve every later key on the partition.
+   */
+  activationWaitKeyShare: 0.125,
   /** A partition assigned to a node: its passivated instances' timers are read from the registry in pages of this many keys. */
   timerPageSize: 500,
 });
@@ -349,6 +354,11 @@ export const KIND_LIMITS = Object.freeze({
 export function activationWaitCap(maxPendingPerPartition: number): number {
   const share = Math.floor(maxPendingPerPartition * KIND_LIMITS.activationWaitShare);
   return Math.min(KIND_LIMITS.maxActivationWaitsPerPartition, Math.max(1, share));
+}
+
+/** Deliveries one instance may have waiting for its activation, of a partition's `cap` (decision 2060): an eighth, at least 1. */
+export function activationWaitsPerKey(cap: number): number {
+  return Math.max(1, Math.floor(cap * KIND_LIMITS.activationWaitKeyShare));
 }
 
 /**

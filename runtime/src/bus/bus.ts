@@ -260,6 +260,16 @@ export class Bus implements OutboxSender {
   }
 
   /**
+   * Mail accepted for `agent` that may not wait here (decision 2060: deliveries waiting for an
+   * activation past their partition's cap): its newest deliveries past the first `keep` are
+   * dead-lettered with `reason` and their senders told (`kind`), fenced as an absent queue's trim;
+   * the older ones keep their place. Returns how many went.
+   */
+  async refuseNewest(agent: string, keep: number, reason: string, kind: string): Promise<number> {
+    return this.deadLetterAbsent(agent, this.mailboxes.overflow(agent, keep), reason, kind);
+  }
+
+  /**
    * Dead-letters `taken` (out of `agent`'s absent queue) with `reason`, its senders told. Fenced
    * like a completion (decision 1990, *Cluster*): `stillHeld` false (this node's claim is lapsing)
    * puts it and the rest back, in order, to the front of their senders' queues; a delivery whose

@@ -3,8 +3,8 @@
  * a cluster (decision 2060). Pure: no clock, no I/O. A cluster's waiting mail is handed-out
  * deliveries of its partition, and the partition's consumer pauses once `maxPendingPerPartition`
  * of them are out, so every agent and key on it would get nothing while activations wait. The
- * cap (`activationWaitCap`, a quarter of that window) keeps waits to a share of it: `admits` says
- * whether one more instance's waiting mail fits.
+ * cap (`activationWaitCap`, a quarter of that window) keeps waits to a share of it, and each key to a share
+ * of the cap (`activationWaitsPerKey`): `room` says how much of one instance's waiting mail fits.
  *
  * It is the `Set` of waiting names the kinds already kept (same iteration order, same `add` and
  * `delete`), with a per-partition index kept beside it when a partition function is given.
@@ -47,20 +47,22 @@ export class ActivationWaits extends Set<string> {
   }
 
   /**
-   * May `name`'s mail (now `depthOf(name)` deliveries) wait on its partition, with what already
-   * waits there, within `cap` deliveries? Always yes without an index (one node: the mail there is
-   * in the node's own log, and routing refused the sends past the shard's bound). `name` itself,
-   * if it waits already, is counted once, with its current depth.
+   * How many of `name`'s deliveries may wait on its partition (undefined: no bound, one node without
+   * an index — the mail there is in the node's own log, and routing refused the sends past the
+   * shard's bound). The room is what the others waiting on the partition leave of `cap`, and at
+   * most `perKey` (one key cannot take the whole cap and starve the later ones). The caller refuses
+   * only `name`'s newest deliveries beyond it: the total was within the cap before this arrival, so
+   * the mail that waited already — other senders' too — keeps waiting.
    */
-  admits(name: string, depthOf: (name: string) => number, cap: number): boolean {
-    if (this.partitionOf === undefined) return true;
-    let total = depthOf(name);
+  room(name: string, depthOf: (name: string) => number, cap: number, perKey: number): number | undefined {
+    if (this.partitionOf === undefined) return undefined;
+    let others = 0;
     for (const other of this.on(this.partitionOf(name))) {
       if (other === name) continue;
-      total += depthOf(other);
-      if (total > cap) return false;
+      others += depthOf(other);
+      if (others >= cap) return 0;
     }
-    return total <= cap;
+    return Math.max(0, Math.min(perKey, cap - others));
   }
 
   private index(name: string): void {

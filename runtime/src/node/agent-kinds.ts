@@ -12,7 +12,7 @@
  * cluster a passivated instance's timer wake follows its partition to the node consuming it.
  */
 import type { AgentStatus, KindCounts } from '@caxton/core';
-import { CaxtonError, KIND_LIMITS, NotFoundError, parseInstanceName } from '@caxton/core';
+import { CaxtonError, KIND_LIMITS, NotFoundError, activationWaitsPerKey, parseInstanceName } from '@caxton/core';
 import { ActivationWaits } from './activation-waits.js';
 import type { ReceiverKind } from '../bus/port.js';
 import type { AgentRecord } from '../storage/records.js';
@@ -429,33 +429,39 @@ export class AgentKinds {
 
   /**
    * A cluster: the deliveries waiting for activations on `name`'s partition stay within the cap
-   * (`placed.activationWaitCap`). Past it, `name`'s waiting mail (the instance whose mail just
-   * came) is dead-lettered `bus.activation-limit` and its senders told to retry, as a send past
-   * the shard's bound is refused on one node. Checked at every arrival, so what waits on a
-   * partition never exceeds the cap: the partition's window keeps room for everything else on it.
+   * (`placed.activationWaitCap`), and one instance's within its share of it
+   * (`activationWaitsPerKey`). Past either, only `name`'s newest deliveries — the ones that put it
+   * over — are dead-lettered `bus.activation-limit` and their senders told to retry, as a send past
+   * the shard's bound is refused on one node; mail that waited already, other senders' included,
+   * keeps waiting. Checked at every arrival, so what waits on a partition never exceeds the cap:
+   * the partition's window keeps room for everything else on it.
    */
   private capWaits(name: string): void {
     const cap = this.placed?.activationWaitCap;
-    if (cap === undefined || this.waiting.admits(name, (n) => this.o.messaging.mailboxDepth(n), cap)) return;
-    this.waiting.delete(name);
+    const refuse = this.o.messaging.refuseNewest;
+    if (cap === undefined || refuse === undefined) return;
+    const depthOf = (n: string): number => this.o.messaging.mailboxDepth(n);
+    const room = this.waiting.room(name, depthOf, cap, activationWaitsPerKey(cap));
+    if (room === undefined || depthOf(name) <= room) return;
+    if (room === 0) this.waiting.delete(name); // nothing of it may wait: its mail goes
     const retryMs = this.o.retryAfterMs ?? KIND_LIMITS.activationRetryAfterMs;
-    const reason = `instance ${name} cannot be activated now: every slot of its shard holds an instance with work in hand, and ${cap} deliveries of its partition may wait for activations on this node; retry after ${retryMs} ms`;
-    void this.refuseWaiting(name, reason);
+    const reason = `instance ${name} cannot be activated now: every slot of its shard holds an instance with work in hand, and ${cap} deliveries of its partition (${activationWaitsPerKey(cap)} per instance) may wait for activations on this node; retry after ${retryMs} ms`;
+    void refuse.call(this.o.messaging, name, room, reason, 'activation-limit').then(
+      () => this.rewait(name),
+      (err: unknown) => {
+        agentLog(this.o.events, name.slice(0, name.indexOf('/')), 'warn', `deliveries for ${name} past the activation wait cap were not refused: ${(err as Error).message}`);
+        this.rewait(name);
+      },
+    );
   }
 
-  /** Dead-letters `name`'s waiting mail `activation-limit`, each sender told (a delivery whose partition moved meanwhile is the next owner's: not written). */
-  private async refuseWaiting(name: string, reason: string): Promise<void> {
-    for (const d of this.o.messaging.forget(name)) {
-      try {
-        await this.o.messaging.deadLetter({ delivery: d, reason, attempts: 0, at: this.now() });
-      } catch (err) {
-        agentLog(this.o.events, name.slice(0, name.indexOf('/')), 'warn', `a delivery for ${name} past the activation wait cap was not dead-lettered: ${(err as Error).message}`);
-        continue;
-      }
-      await this.o.messaging.tell?.(d, `message could not be handled: ${reason}`, 'activation-limit').catch((err: unknown) => {
-        agentLog(this.o.events, name.slice(0, name.indexOf('/')), 'warn', `the sender of a delivery for ${name} was not told of its refusal: ${(err as Error).message}`);
-      });
-    }
+  /**
+   * After a refusal: a letter that could not be written put its delivery back in the mailbox (the
+   * bus's fenced path); it waits again, and the next arrival or freed slot looks at it again.
+   */
+  private rewait(name: string): void {
+    if (this.closed || this.o.messaging.mailboxDepth(name) === 0 || this.isActive(name)) return;
+    this.waiting.add(name);
   }
 
   /** True while mail for an instance of a kind not known here waits for the kind's record (looked at again shortly). */

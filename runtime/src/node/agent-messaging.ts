@@ -17,10 +17,13 @@ export interface AgentMessaging {
   /** Records a delivery nobody will handle. */
   deadLetter(letter: DeadLetter): Promise<void>;
   /**
-   * Sends the delivery's sender the platform's failure (`X-caxton-failure: <kind>`): what a refusal
-   * after acceptance owes it, as a dead letter's does (decision 2060, activation waits past the cap).
+   * Dead-letters `agent`'s newest waiting deliveries past the first `keep` with `reason`, each
+   * sender told (`X-caxton-failure: <kind>`): a refusal after acceptance (decision 2060, activation
+   * waits past the cap). Fenced as the bus's absent-queue trim: a delivery whose partition moved is
+   * dropped unwritten (the next owner's); one that cannot be written goes back into the mailbox with
+   * the rest. Returns how many went. Absent where there is no such bound (one node).
    */
-  tell?(delivery: Delivery, reason: string, kind: string): Promise<void>;
+  refuseNewest?(agent: string, keep: number, reason: string, kind: string): Promise<number>;
   /** The platform identity of a local agent name. */
   agentId(name: string): AgentId;
   /** Deliveries waiting in the agent's mailbox on this node. */

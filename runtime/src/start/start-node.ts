@@ -247,7 +247,7 @@ async function startOnTopology(
     idle: (agent) => bus.idle(agent),
     forget: (agent) => bus.forget(agent),
     deadLetter: (letter) => storage.log.deadLetter(letter),
-    tell: (delivery, reason, kind) => bus.sendPlatformReplies([bus.failureFor(delivery, reason, kind)]),
+    refuseNewest: (agent, keep, reason, kind) => bus.refuseNewest(agent, keep, reason, kind),
     agentId: (name) => bus.agentId(name),
     mailboxDepth: (name) => bus.mailboxDepth(name),
     replaced: (name) => bus.resetBreaker(name),

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { KIND_LIMITS, activationWaitCap } from '@caxton/core';
+import { KIND_LIMITS, activationWaitCap, activationWaitsPerKey } from '@caxton/core';
 import { ActivationWaits } from '../../src/node/activation-waits.js';
 
 test('the cap is a quarter of the partition\'s window, at least 1, at most its ceiling', () => {
@@ -13,29 +13,35 @@ test('the cap is a quarter of the partition\'s window, at least 1, at most its c
   assert.equal(activationWaitCap(1_000_000), KIND_LIMITS.maxActivationWaitsPerPartition);
 });
 
-test('without a partition index every wait is admitted (one node: sends past the bound are refused at routing)', () => {
-  const w = new ActivationWaits();
-  w.add('k/a');
-  assert.equal(w.admits('k/a', () => 1_000, 1), true);
+test('one key may hold an eighth of the cap, at least 1', () => {
+  assert.equal(activationWaitsPerKey(64), 8);
+  assert.equal(activationWaitsPerKey(3), 1);
 });
 
-test('waits are counted per partition, in deliveries, each name once with its current depth', () => {
+test('without a partition index there is no bound (one node: sends past the bound are refused at routing)', () => {
+  const w = new ActivationWaits();
+  w.add('k/a');
+  assert.equal(w.room('k/a', () => 1_000, 1, 1), undefined);
+});
+
+test("a name's room is what the others on its partition leave of the cap, at most its per-key share; each name counted once", () => {
   const depth = new Map<string, number>([['k/a', 2], ['k/b', 1], ['k/c', 1], ['k/x', 3]]);
   const partition = (n: string): number => (n === 'k/x' ? 1 : 0);
   const w = new ActivationWaits();
   w.indexBy(partition);
   const d = (n: string): number => depth.get(n) ?? 0;
   w.add('k/a');
-  assert.equal(w.admits('k/a', d, 3), true);
+  assert.equal(w.room('k/a', d, 3, 3), 3);
   w.add('k/b');
-  assert.equal(w.admits('k/b', d, 3), true, 'a 2 + b 1 = 3, at the cap');
+  assert.equal(w.room('k/b', d, 3, 3), 1, 'a 2 of 3: b may have 1');
   w.add('k/c');
-  assert.equal(w.admits('k/c', d, 3), false, 'a 2 + b 1 + c 1 = 4, past it');
+  assert.equal(w.room('k/c', d, 3, 3), 0, 'a 2 + b 1: nothing left for c');
   w.delete('k/c');
   w.add('k/x');
-  assert.equal(w.admits('k/x', d, 3), true, 'another partition counts on its own');
+  assert.equal(w.room('k/x', d, 3, 3), 3, 'another partition counts on its own');
+  assert.equal(w.room('k/x', d, 3, 2), 2, 'at most the per-key share');
   depth.set('k/a', 3);
-  assert.equal(w.admits('k/a', d, 3), false, 'more mail for a waiting name is counted too');
+  assert.equal(w.room('k/a', d, 3, 3), 2, 'a waiting name: its own mail is not counted among the others');
   assert.deepEqual([...w.on(0)].sort(), ['k/a', 'k/b']);
   w.delete('k/a');
   w.delete('k/b');
