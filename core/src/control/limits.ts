@@ -345,6 +345,13 @@ export const KIND_LIMITS = Object.freeze({
   activationWaitKeyShare: 0.125,
   /** A partition assigned to a node: its passivated instances' timers are read from the registry in pages of this many keys. */
   timerPageSize: 500,
+  /**
+   * The registry keys one walk of the instance timer table may read (counted in pages of
+   * `timerPageSize`). etcd counts the rest of the range at every page, so a walk costs O(n²) in
+   * the table's size (decision 2060): past this bound a node logs what it did not walk, and those
+   * timers fire when mail reaches their instance or at the next assignment of their partition.
+   */
+  maxTimerKeysPerWalk: 100_000,
 });
 
 /**

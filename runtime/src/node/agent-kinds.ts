@@ -72,6 +72,8 @@ export interface AgentKindsOptions {
   };
   /** Passivated instances whose next timer the node remembers; default KIND_LIMITS.maxTimerWakes. */
   maxTimerWakes?: number;
+  /** Registry keys one walk of the instance timer table may read; default KIND_LIMITS.maxTimerKeysPerWalk. */
+  maxTimerKeysPerWalk?: number;
   now?: () => number;
   /**
    * A cluster (decision 2060): which node runs an instance is decided by where its mail is consumed
@@ -167,6 +169,10 @@ export class AgentKinds {
   private readonly wakes: TimerWakes;
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakesStarted = false;
+  /** The walk of the instance timer table in progress (one at a time per node: decision 2060). */
+  private walking: Promise<void> | undefined;
+  /** Partitions (and kinds) that arrived during that walk: folded into one next walk. */
+  private nextWalk: { matchers: Array<(name: string) => boolean>; kinds: Set<string>; done: Promise<number>; resolve: (added: number) => void } | undefined;
   private refilling = false;
   /** When the wake index was last rebuilt from the registry (rebuilds are spaced, never back to back). */
   private lastRefill = -Infinity;
@@ -900,6 +906,16 @@ export class AgentKinds {
    */
   async startTimerWakes(): Promise<void> {
     if (this.wakesStarted || this.closed) return;
+    const placed = this.placed;
+    if (placed !== undefined && this.o.timers?.pending === undefined && this.o.timers?.ofKind !== undefined) {
+      // A cluster: the wakes are those of the partitions consumed here, found by a walk of the
+      // timer table that the start does not wait for (its cost grows with the table), folded with
+      // the walks of the assignments into one at a time.
+      this.wakesStarted = true;
+      this.armWake();
+      void this.arrived((name) => placed.isHere(name));
+      return;
+    }
     await this.refillWakes();
     this.wakesStarted = true;
     this.armWake();
@@ -955,8 +971,16 @@ export class AgentKinds {
       if (kept.length > cap) leftOut = Math.min(leftOut, kept[cap]!.dueAt);
       kept = kept.slice(0, cap);
     };
-    for (const kind of [...this.kinds.keys()]) {
+    const budget = this.o.maxTimerKeysPerWalk ?? KIND_LIMITS.maxTimerKeysPerWalk;
+    let visited = 0;
+    walk: for (const kind of [...this.kinds.keys()]) {
       for await (const page of ofKind(kind, KIND_LIMITS.timerPageSize)) {
+        if (visited >= budget) {
+          // Bounded as an assignment's walk: what was not read wakes with its mail or at the next assignment.
+          agentLog(this.o.events, kind, 'warn', `the rebuild of the wake index stopped at ${budget} registry keys (maxTimerKeysPerWalk): instances of kind ${kind} past those read, and of the kinds after it, were not walked; their timers fire when mail reaches the instance or at the next assignment of their partition`);
+          break walk;
+        }
+        visited += KIND_LIMITS.timerPageSize;
         for (const e of page) if (wanted(e.name)) kept.push(e);
         if (kept.length >= 2 * cap) trim();
       }
@@ -970,20 +994,70 @@ export class AgentKinds {
    * are theirs). The passivated instances of every kind whose mail is there and who have a pending
    * timer get their wake here, read from the registry a page at a time (the index itself is
    * bounded: past it, wakes spill and are re-read when due). Their previous node dropped its wakes
-   * when the partitions were revoked there. A read that fails is tried again shortly, while the
-   * partitions are still here. Returns the wakes added.
+   * when the partitions were revoked there. One walk runs at a time on a node: what arrives during
+   * it is folded into one next walk (a rolling restart's rebalances do not stack walks). Resolves
+   * with the wakes added by the walk that covered this request.
    */
-  async arrived(matches: (name: string) => boolean, kinds: readonly string[] = [...this.kinds.keys()]): Promise<number> {
+  arrived(matches: (name: string) => boolean, kinds: readonly string[] = [...this.kinds.keys()]): Promise<number> {
+    if (this.o.timers?.ofKind === undefined) return Promise.resolve(0);
+    let next = this.nextWalk;
+    if (next === undefined) {
+      let resolve!: (added: number) => void;
+      const done = new Promise<number>((r) => (resolve = r));
+      next = this.nextWalk = { matchers: [], kinds: new Set(), done, resolve };
+    }
+    next.matchers.push(matches);
+    for (const kind of kinds) next.kinds.add(kind);
+    if (this.walking === undefined) this.startWalk();
+    return next.done;
+  }
+
+  private startWalk(): void {
+    const next = this.nextWalk;
+    this.nextWalk = undefined;
+    if (next === undefined || this.closed) {
+      this.walking = undefined;
+      next?.resolve(0);
+      return;
+    }
+    const { matchers } = next;
+    const matches = matchers.length === 1 ? matchers[0]! : (name: string): boolean => matchers.some((m) => m(name));
+    this.walking = this.walk(matches, [...next.kinds])
+      .then(next.resolve, () => next.resolve(0))
+      .finally(() => this.startWalk());
+  }
+
+  /**
+   * One walk: each kind's timer table read a page at a time, within `maxTimerKeysPerWalk` keys
+   * (etcd counts the rest of the range at every page: decision 2060). A kind stopped (or replaced)
+   * during the walk gets no wake from it. A read that fails is tried again shortly.
+   */
+  private async walk(matches: (name: string) => boolean, kinds: readonly string[]): Promise<number> {
     const ofKind = this.o.timers?.ofKind;
     if (ofKind === undefined) return 0;
+    const budget = this.o.maxTimerKeysPerWalk ?? KIND_LIMITS.maxTimerKeysPerWalk;
+    const pageSize = KIND_LIMITS.timerPageSize;
+    let visited = 0;
     let added = 0;
-    for (const kind of kinds) {
-      for (let attempt = 1; ; attempt++) {
-        if (this.closed || !this.kinds.has(kind)) break;
+    for (let i = 0; i < kinds.length; i++) {
+      const kind = kinds[i]!;
+      const k = this.kinds.get(kind);
+      if (k === undefined) continue;
+      const gone = (): boolean => this.closed || this.kinds.get(kind) !== k || k.stopping;
+      let last: string | undefined;
+      attempts: for (let attempt = 1; ; attempt++) {
+        if (gone()) break;
         try {
-          for await (const page of ofKind(kind, KIND_LIMITS.timerPageSize)) {
-            if (this.closed) return added;
+          for await (const page of ofKind(kind, pageSize)) {
+            if (gone()) break attempts;
+            if (visited >= budget) {
+              const rest = kinds.slice(i + 1).filter((x) => this.kinds.has(x));
+              agentLog(this.o.events, kind, 'warn', `the walk of pending timers for partitions assigned here stopped at ${budget} registry keys (maxTimerKeysPerWalk): instances of kind ${kind} ${last !== undefined ? `after ${last}` : ''}${rest.length > 0 ? ` and of kinds ${rest.join(', ')}` : ''} were not walked; their timers fire when mail reaches the instance or at the next assignment of their partition`.replace(/\s+/g, ' '));
+              return added;
+            }
+            visited += pageSize;
             for (const e of page) {
+              last = e.name;
               if (!matches(e.name) || this.isActive(e.name) || this.waiting.has(e.name)) continue;
               if (this.placed !== undefined && !this.placed.isHere(e.name)) continue; // moved on again meanwhile
               this.addWake(e.name, e.dueAt);
