@@ -11,12 +11,15 @@
  */
 export class ActivationWaits extends Set<string> {
   private readonly byPartition = new Map<number, Set<string>>();
+  /** Each indexed name's partition as computed when it was added: `delete` never computes it again (the count can change, or the log be closed). */
+  private readonly partitionOfName = new Map<string, number>();
   private partitionOf: ((name: string) => number) | undefined;
 
   /** A cluster: waits are counted per partition from now on (names already waiting are indexed). */
   indexBy(partitionOf: (name: string) => number): void {
     this.partitionOf = partitionOf;
     this.byPartition.clear();
+    this.partitionOfName.clear();
     for (const name of this) this.index(name);
   }
 
@@ -27,8 +30,9 @@ export class ActivationWaits extends Set<string> {
 
   override delete(name: string): boolean {
     if (!super.delete(name)) return false;
-    if (this.partitionOf !== undefined) {
-      const p = this.partitionOf(name);
+    const p = this.partitionOfName.get(name);
+    if (p !== undefined) {
+      this.partitionOfName.delete(name);
       const on = this.byPartition.get(p);
       on?.delete(name);
       if (on?.size === 0) this.byPartition.delete(p);
@@ -39,6 +43,7 @@ export class ActivationWaits extends Set<string> {
   override clear(): void {
     super.clear();
     this.byPartition.clear();
+    this.partitionOfName.clear();
   }
 
   /** The instances waiting on `partition` (empty without an index). */
@@ -57,7 +62,7 @@ export class ActivationWaits extends Set<string> {
   room(name: string, depthOf: (name: string) => number, cap: number, perKey: number): number | undefined {
     if (this.partitionOf === undefined) return undefined;
     let others = 0;
-    for (const other of this.on(this.partitionOf(name))) {
+    for (const other of this.on(this.partitionOfName.get(name) ?? this.partitionOf(name))) {
       if (other === name) continue;
       others += depthOf(other);
       if (others >= cap) return 0;
@@ -68,6 +73,7 @@ export class ActivationWaits extends Set<string> {
   private index(name: string): void {
     if (this.partitionOf === undefined) return;
     const p = this.partitionOf(name);
+    this.partitionOfName.set(name, p);
     let on = this.byPartition.get(p);
     if (on === undefined) this.byPartition.set(p, (on = new Set()));
     on.add(name);

@@ -58,3 +58,21 @@ test('names waiting before the index was given are indexed by it', () => {
   w.clear();
   assert.equal(w.on(5).size, 0);
 });
+
+test('a name leaves the partition it was indexed under, whatever the partition function says later (the count grew, or it throws after a close)', () => {
+  let partitions = 2;
+  let closed = false;
+  const w = new ActivationWaits();
+  w.indexBy((n) => {
+    if (closed) throw new Error('closed');
+    return n.length % partitions;
+  });
+  w.add('k/ab'); // 4 % 2 = 0
+  partitions = 3; // now 4 % 3 = 1
+  w.delete('k/ab');
+  assert.equal(w.on(0).size, 0, 'not left in its first partition for ever');
+  w.add('k/abc');
+  closed = true;
+  assert.doesNotThrow(() => w.delete('k/abc'));
+  assert.equal(w.size, 0);
+});
