@@ -256,7 +256,7 @@ export class Bus implements OutboxSender {
   async trimAbsent(agent: string, limit: number, stillHeld?: () => boolean): Promise<number> {
     if (this.frozen || this.isBusy(agent)) return 0;
     const reason = `${ABSENT_QUEUE_FULL_REASON}: ${agent} was absent (stopped or suspended) and already kept as many messages as its absent queue holds (${limit}) when this one reached the node holding it`;
-    return this.deadLetterAbsent(agent, this.mailboxes.overflow(agent, limit), reason, 'absent-queue-full', stillHeld);
+    return this.deadLetterAbsent(agent, this.mailboxes.overflow(agent, limit), reason, 'absent-queue-full', stillHeld, 'end');
   }
 
   /**
@@ -266,7 +266,7 @@ export class Bus implements OutboxSender {
    * the older ones keep their place. Returns how many went.
    */
   async refuseNewest(agent: string, keep: number, reason: string, kind: string): Promise<number> {
-    return this.deadLetterAbsent(agent, this.mailboxes.overflow(agent, keep), reason, kind);
+    return this.deadLetterAbsent(agent, this.mailboxes.overflow(agent, keep), reason, kind, undefined, 'end');
   }
 
   /**
@@ -276,14 +276,19 @@ export class Bus implements OutboxSender {
    * partition is no longer this node's (the log's `holds` false, or the log refusing `bus.kafka.not-owner`)
    * is dropped from this mailbox — the next owner hands it out again — and nothing is written for
    * it. A letter that cannot be written for another reason goes back with the rest (pending in the
-   * log still; the next sweep tries again).
+   * log still; the next sweep tries again). What goes back goes where it was taken from: the
+   * oldest (`expire`) at the front of their senders' queues, the newest (`overflow`) at the end.
    */
-  private async deadLetterAbsent(agent: string, taken: Delivery[], reason: string, kind: string, stillHeld?: () => boolean): Promise<number> {
+  private async deadLetterAbsent(agent: string, taken: Delivery[], reason: string, kind: string, stillHeld?: () => boolean, from: 'front' | 'end' = 'front'): Promise<number> {
+    const putBack = (rest: Delivery[]): void => {
+      if (from === 'front') this.mailboxes.restore(rest);
+      else for (const d of rest) this.mailboxes.putBack(d);
+    };
     let n = 0;
     for (let i = 0; i < taken.length; i++) {
       const d = taken[i]!;
       if (stillHeld !== undefined && !stillHeld()) {
-        this.mailboxes.restore(taken.slice(i));
+        putBack(taken.slice(i));
         break;
       }
       if (this.opts.log.holds?.(d) === false) continue; // another node's now: dropped here
@@ -291,7 +296,7 @@ export class Bus implements OutboxSender {
         await this.opts.log.deadLetter({ delivery: d, reason, attempts: 0, at: this.now() });
       } catch (err) {
         if ((err as { code?: string }).code === NOT_OWNER) continue; // as above: refused before it was written
-        this.mailboxes.restore(taken.slice(i));
+        putBack(taken.slice(i));
         break;
       }
       n += 1;
