@@ -336,7 +336,45 @@ export const KIND_LIMITS = Object.freeze({
   wakeHeadroom: 0.125,
   /** Pending timers one kind instance may have (a named agent may have 1,000): their records outlive the instance in the registry. */
   maxTimersPerInstance: 16,
+  /**
+   * A cluster (decision 2060): the share of a partition's handed-out deliveries
+   * (`maxPendingPerPartition`) that may wait on its owner for instances to be activated. Past it,
+   * mail for one more instance that finds no slot is dead-lettered `bus.activation-limit` with a
+   * failure to its sender (who retries, as on one node), so activation waits never fill the
+   * partition's window and pause every agent and key on it.
+   */
+  activationWaitShare: 0.25,
+  /** The ceiling of that cap in deliveries, whatever `maxPendingPerPartition` is configured to. */
+  maxActivationWaitsPerPartition: 1_024,
+  /**
+   * The share of that cap one instance's waiting mail may hold (at least 1 delivery): the first key
+   * to wait cannot take the whole cap and starve every later key on the partition.
+   */
+  activationWaitKeyShare: 0.125,
+  /** A partition assigned to a node: its passivated instances' timers are read from the registry in pages of this many keys. */
+  timerPageSize: 500,
+  /**
+   * The registry keys one walk of the instance timer table may read (counted in pages of
+   * `timerPageSize`). etcd counts the rest of the range at every page, so a walk costs O(n²) in
+   * the table's size (decision 2060): past this bound a node logs what it did not walk, and those
+   * timers fire when mail reaches their instance or at the next assignment of their partition.
+   */
+  maxTimerKeysPerWalk: 100_000,
 });
+
+/**
+ * Deliveries of one partition that may wait for activations (decision 2060): a quarter of the
+ * partition's window, at least 1, at most `maxActivationWaitsPerPartition`.
+ */
+export function activationWaitCap(maxPendingPerPartition: number): number {
+  const share = Math.floor(maxPendingPerPartition * KIND_LIMITS.activationWaitShare);
+  return Math.min(KIND_LIMITS.maxActivationWaitsPerPartition, Math.max(1, share));
+}
+
+/** Deliveries one instance may have waiting for its activation, of a partition's `cap` (decision 2060): an eighth, at least 1. */
+export function activationWaitsPerKey(cap: number): number {
+  return Math.max(1, Math.floor(cap * KIND_LIMITS.activationWaitKeyShare));
+}
 
 /**
  * The bounds of replicas behind one name (`caxton scale`, decision 2010): node-wide, not a

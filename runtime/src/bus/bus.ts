@@ -257,7 +257,17 @@ export class Bus implements OutboxSender {
   async trimAbsent(agent: string, limit: number, stillHeld?: () => boolean): Promise<number> {
     if (this.frozen || this.isBusy(agent)) return 0;
     const reason = `${ABSENT_QUEUE_FULL_REASON}: ${agent} was absent (stopped or suspended) and already kept as many messages as its absent queue holds (${limit}) when this one reached the node holding it`;
-    return this.deadLetterAbsent(agent, this.mailboxes.overflow(agent, limit), reason, 'absent-queue-full', stillHeld);
+    return this.deadLetterAbsent(agent, this.mailboxes.overflow(agent, limit), reason, 'absent-queue-full', stillHeld, 'end');
+  }
+
+  /**
+   * Mail accepted for `agent` that may not wait here (decision 2060: deliveries waiting for an
+   * activation past their partition's cap): its newest deliveries past the first `keep` are
+   * dead-lettered with `reason` and their senders told (`kind`), fenced as an absent queue's trim;
+   * the older ones keep their place. Returns how many went.
+   */
+  async refuseNewest(agent: string, keep: number, reason: string, kind: string): Promise<number> {
+    return this.deadLetterAbsent(agent, this.mailboxes.overflow(agent, keep), reason, kind, undefined, 'end');
   }
 
   /**
@@ -267,14 +277,19 @@ export class Bus implements OutboxSender {
    * partition is no longer this node's (the log's `holds` false, or the log refusing `bus.kafka.not-owner`)
    * is dropped from this mailbox — the next owner hands it out again — and nothing is written for
    * it. A letter that cannot be written for another reason goes back with the rest (pending in the
-   * log still; the next sweep tries again).
+   * log still; the next sweep tries again). What goes back goes where it was taken from: the
+   * oldest (`expire`) at the front of their senders' queues, the newest (`overflow`) at the end.
    */
-  private async deadLetterAbsent(agent: string, taken: Delivery[], reason: string, kind: string, stillHeld?: () => boolean): Promise<number> {
+  private async deadLetterAbsent(agent: string, taken: Delivery[], reason: string, kind: string, stillHeld?: () => boolean, from: 'front' | 'end' = 'front'): Promise<number> {
+    const putBack = (rest: Delivery[]): void => {
+      if (from === 'front') this.mailboxes.restore(rest);
+      else for (const d of rest) this.mailboxes.putBack(d);
+    };
     let n = 0;
     for (let i = 0; i < taken.length; i++) {
       const d = taken[i]!;
       if (stillHeld !== undefined && !stillHeld()) {
-        this.mailboxes.restore(taken.slice(i));
+        putBack(taken.slice(i));
         break;
       }
       if (this.opts.log.holds?.(d) === false) continue; // another node's now: dropped here
@@ -282,7 +297,7 @@ export class Bus implements OutboxSender {
         await this.opts.log.deadLetter({ delivery: d, reason, attempts: 0, at: this.now() });
       } catch (err) {
         if ((err as { code?: string }).code === NOT_OWNER) continue; // as above: refused before it was written
-        this.mailboxes.restore(taken.slice(i));
+        putBack(taken.slice(i));
         break;
       }
       n += 1;

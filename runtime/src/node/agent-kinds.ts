@@ -7,10 +7,13 @@
  * durable, and leaves nothing per key in memory behind. Activations are bounded per shard: past the
  * bound a send is refused (`activation-limit`, retried by the sender; in a cluster the owner evicts its
  * shard's least recently used idle instance instead, decision 2060), and mail replayed for an
- * instance that cannot be activated yet waits, durable, in its mailbox until a slot frees.
+ * instance that cannot be activated yet waits, durable, in its mailbox until a slot frees (in a
+ * cluster up to a per-partition cap, past which it is dead-lettered `activation-limit`). In a
+ * cluster a passivated instance's timer wake follows its partition to the node consuming it.
  */
 import type { AgentStatus, KindCounts } from '@caxton/core';
-import { CaxtonError, KIND_LIMITS, NotFoundError, parseInstanceName } from '@caxton/core';
+import { CaxtonError, KIND_LIMITS, NotFoundError, activationWaitsPerKey, parseInstanceName } from '@caxton/core';
+import { ActivationWaits } from './activation-waits.js';
 import type { ReceiverKind } from '../bus/port.js';
 import type { AgentRecord } from '../storage/records.js';
 import type { AgentStore } from '../storage/ports.js';
@@ -60,9 +63,17 @@ export interface AgentKindsOptions {
     deleteKind?(kind: string): Promise<void>;
     /** Deletes from the registry one instance's timers (its activation failed for good). */
     deleteOf?(name: string): Promise<void>;
+    /**
+     * The earliest due time per instance of one kind, in pages (the etcd registry, decision 2060):
+     * read when a partition is assigned to this node (its passivated instances' wakes), and for
+     * rebuilds of the wake index where `pending` is absent, never more than a page at a time.
+     */
+    ofKind?(kind: string, pageSize: number): AsyncIterable<DueEntry[]>;
   };
   /** Passivated instances whose next timer the node remembers; default KIND_LIMITS.maxTimerWakes. */
   maxTimerWakes?: number;
+  /** Registry keys one walk of the instance timer table may read; default KIND_LIMITS.maxTimerKeysPerWalk. */
+  maxTimerKeysPerWalk?: number;
   now?: () => number;
   /**
    * A cluster (decision 2060): which node runs an instance is decided by where its mail is consumed
@@ -81,6 +92,14 @@ export interface AgentKindsOptions {
      * from an earlier tenure holds state that another node may have committed past since.
      */
     tenureOf?(name: string): number | undefined;
+    /** The deliveries-topic partition of an instance (its mail's): waits for activation are counted per partition. */
+    partitionOf?(name: string): number;
+    /**
+     * Deliveries of one partition that may wait here for activations (`activationWaitCap` of the
+     * partition's window). Past it, mail for one more instance that finds no slot is dead-lettered
+     * `bus.activation-limit`, its senders told: the partition is never paused by activation waits.
+     */
+    activationWaitCap?: number;
   };
   /** An instance came into memory here or left it (tests observe where keys are active; decision 2060). */
   onResidency?: (name: string, change: 'activated' | 'dropped') => void;
@@ -139,7 +158,7 @@ export class AgentKinds {
   /** A cluster: each kind's watch changes (adopt, removed) in the order they came (see `inOrder`). */
   private readonly watchChains = new Map<string, Promise<void>>();
   /** Instances with mail that found their shard full: activated as slots free (their mail is durable). */
-  private readonly waiting = new Set<string>();
+  private readonly waiting = new ActivationWaits();
   private sweep: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly now: () => number;
@@ -150,6 +169,10 @@ export class AgentKinds {
   private readonly wakes: TimerWakes;
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakesStarted = false;
+  /** The walk of the instance timer table in progress (one at a time per node: decision 2060). */
+  private walking: Promise<void> | undefined;
+  /** Partitions (and kinds) that arrived during that walk: folded into one next walk. */
+  private nextWalk: { matchers: Array<(name: string) => boolean>; kinds: Set<string>; done: Promise<number>; resolve: (added: number) => void } | undefined;
   private refilling = false;
   /** When the wake index was last rebuilt from the registry (rebuilds are spaced, never back to back). */
   private lastRefill = -Infinity;
@@ -162,6 +185,7 @@ export class AgentKinds {
 
   constructor(private readonly o: AgentKindsOptions) {
     this.placed = o.placed;
+    if (o.placed?.partitionOf !== undefined) this.waiting.indexBy(o.placed.partitionOf);
     const shards = Math.max(1, o.host.shardCount ?? 1);
     this.perShard = new Array<number>(shards).fill(0);
     this.limitPerShard = o.maxActivePerShard ?? Math.max(1, Math.floor(KIND_LIMITS.maxActiveInstances / shards));
@@ -184,6 +208,7 @@ export class AgentKinds {
   /** A cluster (decision 2060): instances are placed where their mail is consumed (see `AgentKindsOptions.placed`). */
   placeBy(placed: NonNullable<AgentKindsOptions['placed']>): void {
     this.placed = placed;
+    if (placed.partitionOf !== undefined) this.waiting.indexBy(placed.partitionOf);
   }
 
   /** The idle period a kind deployed without `--idle` gets. */
@@ -396,10 +421,53 @@ export class AgentKinds {
       if (instance.state === 'reserved') this.begin(kind, instance);
       return;
     }
-    if (this.waiting.has(name)) return; // it waits for a slot already (its mail with it)
+    if (this.waiting.has(name)) {
+      this.capWaits(name); // it waits for a slot already (its mail with it): more mail joins it, within the cap
+      return;
+    }
     const reserved = this.reserve(kind, name, parsed.key, false, mayEvict);
     if (typeof reserved === 'object') this.begin(kind, reserved);
-    else this.waiting.add(name); // activated as a slot of its shard, or of its kind, frees
+    else {
+      this.waiting.add(name); // activated as a slot of its shard, or of its kind, frees
+      this.capWaits(name);
+    }
+  }
+
+  /**
+   * A cluster: the deliveries waiting for activations on `name`'s partition stay within the cap
+   * (`placed.activationWaitCap`), and one instance's within its share of it
+   * (`activationWaitsPerKey`). Past either, only `name`'s newest deliveries — the ones that put it
+   * over — are dead-lettered `bus.activation-limit` and their senders told to retry, as a send past
+   * the shard's bound is refused on one node; mail that waited already, other senders' included,
+   * keeps waiting. Checked at every arrival, so what waits on a partition never exceeds the cap:
+   * the partition's window keeps room for everything else on it.
+   */
+  private capWaits(name: string): void {
+    const cap = this.placed?.activationWaitCap;
+    const refuse = this.o.messaging.refuseNewest;
+    if (cap === undefined || refuse === undefined) return;
+    const depthOf = (n: string): number => this.o.messaging.mailboxDepth(n);
+    const room = this.waiting.room(name, depthOf, cap, activationWaitsPerKey(cap));
+    if (room === undefined || depthOf(name) <= room) return;
+    if (room === 0) this.waiting.delete(name); // nothing of it may wait: its mail goes
+    const retryMs = this.o.retryAfterMs ?? KIND_LIMITS.activationRetryAfterMs;
+    const reason = `instance ${name} cannot be activated now: every slot of its shard holds an instance with work in hand, and ${cap} deliveries of its partition (${activationWaitsPerKey(cap)} per instance) may wait for activations on this node; retry after ${retryMs} ms`;
+    void refuse.call(this.o.messaging, name, room, reason, 'activation-limit').then(
+      () => this.rewait(name),
+      (err: unknown) => {
+        agentLog(this.o.events, name.slice(0, name.indexOf('/')), 'warn', `deliveries for ${name} past the activation wait cap were not refused: ${(err as Error).message}`);
+        this.rewait(name);
+      },
+    );
+  }
+
+  /**
+   * After a refusal: a letter that could not be written put its delivery back in the mailbox (the
+   * bus's fenced path); it waits again, and the next arrival or freed slot looks at it again.
+   */
+  private rewait(name: string): void {
+    if (this.closed || this.o.messaging.mailboxDepth(name) === 0 || this.isActive(name)) return;
+    this.waiting.add(name);
   }
 
   /** True while mail for an instance of a kind not known here waits for the kind's record (looked at again shortly). */
@@ -838,6 +906,16 @@ export class AgentKinds {
    */
   async startTimerWakes(): Promise<void> {
     if (this.wakesStarted || this.closed) return;
+    const placed = this.placed;
+    if (placed !== undefined && this.o.timers?.pending === undefined && this.o.timers?.ofKind !== undefined) {
+      // A cluster: the wakes are those of the partitions consumed here, found by a walk of the
+      // timer table that the start does not wait for (its cost grows with the table), folded with
+      // the walks of the assignments into one at a time.
+      this.wakesStarted = true;
+      this.armWake();
+      void this.arrived((name) => placed.isHere(name));
+      return;
+    }
     await this.refillWakes();
     this.wakesStarted = true;
     this.armWake();
@@ -858,22 +936,144 @@ export class AgentKinds {
   /** Rebuilds the wake index from the registry: every instance of a kind here with a timer, not in memory. */
   private async refillWakes(): Promise<void> {
     const pending = this.o.timers?.pending;
-    if (pending === undefined) return;
+    const ofKind = this.o.timers?.ofKind;
+    if (pending === undefined && ofKind === undefined) return;
     this.lastRefill = this.now();
     const added: DueEntry[] = [];
     this.addedDuringRefill = added;
+    const wanted = (name: string): boolean => {
+      const slash = name.indexOf('/');
+      return slash > 0 && this.kinds.has(name.slice(0, slash)) && !this.isActive(name) && !this.waiting.has(name) && (this.placed === undefined || this.placed.isHere(name));
+    };
     let entries: DueEntry[];
+    let leftOut = Infinity;
     try {
-      entries = await pending((name) => {
-        const slash = name.indexOf('/');
-        return slash > 0 && this.kinds.has(name.slice(0, slash)) && !this.isActive(name) && !this.waiting.has(name);
-      });
+      if (pending !== undefined) entries = await pending(wanted);
+      else ({ kept: entries, leftOut } = await this.soonestOfKinds(ofKind!, wanted));
     } finally {
       this.addedDuringRefill = undefined;
     }
-    this.wakes.refill(entries);
+    this.wakes.refill(entries, leftOut);
     // An instance passivated while the registry was read is not in that snapshot: its wake is kept.
     for (const e of added) if (!this.isActive(e.name)) this.wakes.add(e.name, e.dueAt);
+  }
+
+  /**
+   * The wake index's worth of the soonest wakes of every kind, read page by page: at most twice
+   * the index's capacity is held at once, and `leftOut` is the earliest due time dropped.
+   */
+  private async soonestOfKinds(ofKind: NonNullable<NonNullable<AgentKindsOptions['timers']>['ofKind']>, wanted: (name: string) => boolean): Promise<{ kept: DueEntry[]; leftOut: number }> {
+    const cap = this.wakes.capacity;
+    let kept: DueEntry[] = [];
+    let leftOut = Infinity;
+    const trim = (): void => {
+      kept.sort((a, b) => a.dueAt - b.dueAt);
+      if (kept.length > cap) leftOut = Math.min(leftOut, kept[cap]!.dueAt);
+      kept = kept.slice(0, cap);
+    };
+    const budget = this.o.maxTimerKeysPerWalk ?? KIND_LIMITS.maxTimerKeysPerWalk;
+    let visited = 0;
+    walk: for (const kind of [...this.kinds.keys()]) {
+      for await (const page of ofKind(kind, KIND_LIMITS.timerPageSize)) {
+        if (visited >= budget) {
+          // Bounded as an assignment's walk: what was not read wakes with its mail or at the next assignment.
+          agentLog(this.o.events, kind, 'warn', `the rebuild of the wake index stopped at ${budget} registry keys (maxTimerKeysPerWalk): instances of kind ${kind} past those read, and of the kinds after it, were not walked; their timers fire when mail reaches the instance or at the next assignment of their partition`);
+          break walk;
+        }
+        visited += KIND_LIMITS.timerPageSize;
+        for (const e of page) if (wanted(e.name)) kept.push(e);
+        if (kept.length >= 2 * cap) trim();
+      }
+    }
+    trim();
+    return { kept, leftOut };
+  }
+
+  /**
+   * A cluster (decision 2060): partitions were assigned to this node (`matches` says which names
+   * are theirs). The passivated instances of every kind whose mail is there and who have a pending
+   * timer get their wake here, read from the registry a page at a time (the index itself is
+   * bounded: past it, wakes spill and are re-read when due). Their previous node dropped its wakes
+   * when the partitions were revoked there. One walk runs at a time on a node: what arrives during
+   * it is folded into one next walk (a rolling restart's rebalances do not stack walks). Resolves
+   * with the wakes added by the walk that covered this request.
+   */
+  arrived(matches: (name: string) => boolean, kinds: readonly string[] = [...this.kinds.keys()]): Promise<number> {
+    if (this.o.timers?.ofKind === undefined) return Promise.resolve(0);
+    let next = this.nextWalk;
+    if (next === undefined) {
+      let resolve!: (added: number) => void;
+      const done = new Promise<number>((r) => (resolve = r));
+      next = this.nextWalk = { matchers: [], kinds: new Set(), done, resolve };
+    }
+    next.matchers.push(matches);
+    for (const kind of kinds) next.kinds.add(kind);
+    if (this.walking === undefined) this.startWalk();
+    return next.done;
+  }
+
+  private startWalk(): void {
+    const next = this.nextWalk;
+    this.nextWalk = undefined;
+    if (next === undefined || this.closed) {
+      this.walking = undefined;
+      next?.resolve(0);
+      return;
+    }
+    const { matchers } = next;
+    const matches = matchers.length === 1 ? matchers[0]! : (name: string): boolean => matchers.some((m) => m(name));
+    this.walking = this.walk(matches, [...next.kinds])
+      .then(next.resolve, () => next.resolve(0))
+      .finally(() => this.startWalk());
+  }
+
+  /**
+   * One walk: each kind's timer table read a page at a time, within `maxTimerKeysPerWalk` keys
+   * (etcd counts the rest of the range at every page: decision 2060). A kind stopped (or replaced)
+   * during the walk gets no wake from it. A read that fails is tried again shortly.
+   */
+  private async walk(matches: (name: string) => boolean, kinds: readonly string[]): Promise<number> {
+    const ofKind = this.o.timers?.ofKind;
+    if (ofKind === undefined) return 0;
+    const budget = this.o.maxTimerKeysPerWalk ?? KIND_LIMITS.maxTimerKeysPerWalk;
+    const pageSize = KIND_LIMITS.timerPageSize;
+    let visited = 0;
+    let added = 0;
+    for (let i = 0; i < kinds.length; i++) {
+      const kind = kinds[i]!;
+      const k = this.kinds.get(kind);
+      if (k === undefined) continue;
+      const gone = (): boolean => this.closed || this.kinds.get(kind) !== k || k.stopping;
+      let last: string | undefined;
+      attempts: for (let attempt = 1; ; attempt++) {
+        if (gone()) break;
+        try {
+          for await (const page of ofKind(kind, pageSize)) {
+            if (gone()) break attempts;
+            if (visited >= budget) {
+              const rest = kinds.slice(i + 1).filter((x) => this.kinds.has(x));
+              agentLog(this.o.events, kind, 'warn', `the walk of pending timers for partitions assigned here stopped at ${budget} registry keys (maxTimerKeysPerWalk): instances of kind ${kind} ${last !== undefined ? `after ${last}` : ''}${rest.length > 0 ? ` and of kinds ${rest.join(', ')}` : ''} were not walked; their timers fire when mail reaches the instance or at the next assignment of their partition`.replace(/\s+/g, ' '));
+              return added;
+            }
+            visited += pageSize;
+            for (const e of page) {
+              last = e.name;
+              if (!matches(e.name) || this.isActive(e.name) || this.waiting.has(e.name)) continue;
+              if (this.placed !== undefined && !this.placed.isHere(e.name)) continue; // moved on again meanwhile
+              this.addWake(e.name, e.dueAt);
+              added += 1;
+            }
+          }
+          break;
+        } catch (err) {
+          const retry = attempt < 5;
+          agentLog(this.o.events, kind, 'warn', `pending timers of passivated instances on partitions assigned here could not be read (${(err as Error).message})${retry ? `; tried again in ${KIND_LIMITS.activationRetryAfterMs} ms` : '; they wake with their next mail, or at the next rebuild of the wake index'}`);
+          if (!retry) break;
+          await new Promise((r) => setTimeout(r, KIND_LIMITS.activationRetryAfterMs).unref());
+        }
+      }
+    }
+    return added;
   }
 
   private armWake(): void {
@@ -985,6 +1185,9 @@ export class AgentKinds {
     const kind = this.kinds.get(record.name);
     if (kind === undefined) {
       this.add(record);
+      // Its passivated instances whose partitions this node consumes already wake here for their timers.
+      const placed = this.placed;
+      if (placed !== undefined && this.wakesStarted) void this.arrived((name) => placed.isHere(name), [record.name]);
       return;
     }
     if (kind.stopping) {

@@ -16,6 +16,14 @@ export interface AgentMessaging {
   forget(agent: string): Delivery[];
   /** Records a delivery nobody will handle. */
   deadLetter(letter: DeadLetter): Promise<void>;
+  /**
+   * Dead-letters `agent`'s newest waiting deliveries past the first `keep` with `reason`, each
+   * sender told (`X-caxton-failure: <kind>`): a refusal after acceptance (decision 2060, activation
+   * waits past the cap). Fenced as the bus's absent-queue trim: a delivery whose partition moved is
+   * dropped unwritten (the next owner's); one that cannot be written goes back into the mailbox with
+   * the rest. Returns how many went. Absent where there is no such bound (one node).
+   */
+  refuseNewest?(agent: string, keep: number, reason: string, kind: string): Promise<number>;
   /** The platform identity of a local agent name. */
   agentId(name: string): AgentId;
   /** Deliveries waiting in the agent's mailbox on this node. */

@@ -81,9 +81,10 @@ export class TimerWakes {
   /**
    * Rebuilds the index from every pending wake (the registry's earliest due time per instance, the
    * instances in memory excluded by the caller): the soonest `capacity` are kept, and the floor
-   * becomes the earliest of those left out.
+   * becomes the earliest of those left out (or `leftOutFloor`, the earliest the caller left out
+   * before, if sooner).
    */
-  refill(entries: Iterable<DueEntry>): void {
+  refill(entries: Iterable<DueEntry>, leftOutFloor = Infinity): void {
     const all = [...entries].sort((a, b) => a.dueAt - b.dueAt);
     this.due.clear();
     this.heap = [];
@@ -96,6 +97,8 @@ export class TimerWakes {
       this.due.set(e.name, e.dueAt);
       this.heap.push(e); // sorted: already a heap
     }
+    // Entries the caller left out already (it kept only the soonest, reading page by page).
+    this.spillFloor = Math.min(this.spillFloor, leftOutFloor);
   }
 
   private dropStaleTop(): void {

@@ -261,6 +261,7 @@ async function startOnTopology(
     idle: (agent) => bus.idle(agent),
     forget: (agent) => bus.forget(agent),
     deadLetter: (letter) => storage.log.deadLetter(letter),
+    refuseNewest: (agent, keep, reason, kind) => bus.refuseNewest(agent, keep, reason, kind),
     agentId: (name) => bus.agentId(name),
     mailboxDepth: (name) => bus.mailboxDepth(name),
     replaced: (name) => bus.resetBreaker(name),
@@ -326,6 +327,8 @@ async function startOnTopology(
       // The etcd registry: one prefix delete of the kind's instance timers (decision 2060).
       ...(storage.timers.deleteKindTimers !== undefined ? { deleteKind: (kind: string) => storage.timers.deleteKindTimers!(kind) } : {}),
       deleteOf: (name: string) => storage.timers.deleteTimers(name),
+      // The etcd registry: a kind's instance timers page by page (a partition assigned here, decision 2060).
+      ...(storage.timers.kindTimersDue !== undefined ? { ofKind: (kind: string, pageSize: number) => storage.timers.kindTimersDue!(kind, pageSize) } : {}),
     },
     // What init produced goes through the bus's applier like any handling (issue 24).
     onStarted: (init) => bus.applyInit(init),

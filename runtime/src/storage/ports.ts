@@ -71,6 +71,13 @@ export interface TimerStore {
    * Absent where kinds do not run (etcd).
    */
   nextDuePerAgent?(matches: (agent: string) => boolean): Promise<Array<{ name: string; dueAt: number }>>;
+  /**
+   * The earliest due time of every instance of `kind` with a pending timer, in pages of at most
+   * `pageSize` instances (the etcd registry: a partition assigned to a node, its passivated
+   * instances' wakes, decision 2060). Absent: the node walks `nextDuePerAgent` (the embedded store,
+   * where no partition moves).
+   */
+  kindTimersDue?(kind: string, pageSize: number): AsyncIterable<Array<{ name: string; dueAt: number }>>;
 }
 
 /**

@@ -74,3 +74,26 @@ test('a claim lapsing after the first letter: the rest go back in order and noth
     await t.bus.stop();
   }
 });
+
+test('refuseNewest (activation waits past their cap, decision 2060): only the newest past `keep` are dead-lettered, fenced; a letter that fails goes back with the rest and is refused at the next call', async () => {
+  const t = await absentWith(5);
+  try {
+    t.log.movedAway.add(t.ids[4]!);
+    let failOnce = true;
+    t.log.failDeadLetter = () => {
+      const fail = failOnce;
+      failOnce = false;
+      return fail;
+    };
+    assert.equal(await t.bus.refuseNewest(AGENT, 2, 'bus.activation-limit: test', 'activation-limit'), 0);
+    assert.deepEqual(letters(t), [], 'nothing written');
+    assert.equal(t.bus.queued(AGENT), 5, 'the oldest two stay; the failed letter and the rest after it are put back: none lost');
+    assert.equal(await t.bus.refuseNewest(AGENT, 2, 'bus.activation-limit: test', 'activation-limit'), 2);
+    assert.deepEqual(letters(t), [`dead-letter:${t.ids[2]}`, `dead-letter:${t.ids[3]}`], 'the newest, not the oldest');
+    assert.equal(t.bus.queued(AGENT), 2, 'the moved one dropped unwritten (the next owner\'s)');
+    assert.deepEqual(deadLettered(t).map((e) => (e as { deliveryId: string }).deliveryId), [t.ids[2], t.ids[3]]);
+  } finally {
+    await t.bus.stopDispatching();
+    await t.bus.stop();
+  }
+});

@@ -152,6 +152,8 @@ export class RecordingLog extends MemoryMessageLog {
   readonly movedAway = new Set<string>();
   /** Dead letters of these are refused `bus.kafka.not-owner` (a revocation `holds` did not see yet). */
   notOwner: (d: Delivery) => boolean = () => false;
+  /** Dead letters of these fail for another reason (the log unavailable): not written. */
+  failDeadLetter: (d: Delivery) => boolean = () => false;
 
   holds(d: Pick<Delivery, 'id'>): boolean {
     return !this.movedAway.has(d.id);
@@ -161,6 +163,10 @@ export class RecordingLog extends MemoryMessageLog {
     if (this.movedAway.has(letter.delivery.id) || this.notOwner(letter.delivery)) {
       this.ops.push(`dead-letter-refused:${letter.delivery.id}`);
       throw new KafkaNotOwnerError([letter.delivery.id]);
+    }
+    if (this.failDeadLetter(letter.delivery)) {
+      this.ops.push(`dead-letter-failed:${letter.delivery.id}`);
+      throw new Error('the log is unavailable');
     }
     this.ops.push(`dead-letter:${letter.delivery.id}`);
     return super.deadLetter(letter);

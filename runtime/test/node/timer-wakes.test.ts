@@ -72,3 +72,15 @@ test('takeDue takes at most `max` due wakes; the rest stay, soonest first', () =
   assert.equal(w.size, 3);
   assert.deepEqual(names(w.takeDue(1_000, 10)), ['k/2', 'k/3', 'k/4']);
 });
+
+test('a refill from a paged read keeps the floor of what the reader left out already (decision 2060)', () => {
+  const w = new TimerWakes(2);
+  w.refill([{ name: 'k/a', dueAt: 10 }, { name: 'k/b', dueAt: 20 }], 15);
+  assert.equal(w.spilled, true, 'k/c (due 15) was left out by the reader: the index must be rebuilt by then');
+  assert.equal(w.nextAt(), 10);
+  assert.deepEqual(names(w.takeDue(12)), ['k/a']);
+  assert.equal(w.needsRefill(14), false);
+  assert.equal(w.needsRefill(15), true);
+  w.refill([{ name: 'k/c', dueAt: 15 }]);
+  assert.equal(w.spilled, false);
+});

@@ -248,6 +248,11 @@ export class EtcdRegistry implements RegistryStore {
     return this.timers.list(agent);
   }
 
+  kindTimersDue(kind: string, pageSize: number): AsyncIterable<Array<{ name: string; dueAt: number }>> {
+    this.requireOpen();
+    return this.timers.kindDue(kind, pageSize);
+  }
+
   // --- topic subscriptions: shared cluster state, read from etcd at send time (decision 1960) ---
 
   async putSubscription(subscription: TopicSubscription): Promise<void> {

@@ -14,7 +14,7 @@
  */
 import { stateStoreOf } from '../../storage/state-store.js';
 import path from 'node:path';
-import { CaxtonError } from '@caxton/core';
+import { CaxtonError, activationWaitCap } from '@caxton/core';
 import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../../bus/kafka/index.js';
 import { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 import { describeInsecureLink, etcdUrls, etcdUsesTls, insecureClusterError, insecureLinks } from './transport-security.js';
@@ -136,6 +136,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       const placed = new PlacedAgents(context, {
         registry, deployments, partitionOf: (a) => log.partitionOf(a), completionWithinMs: c.completionWithinMs,
         absentPerPartition: c.absentPerPartition, retentionMs: log.retentionMs,
+        activationWaitCap: activationWaitCap(c.maxPendingPerPartition),
         stateLoaded: (a) => log.stateLoaded(a),
       });
       agents = placed;

@@ -43,6 +43,11 @@ export interface PlacedAgentsOptions {
   completionWithinMs: number;
   /** Absent deliveries one partition may hold (decision 1990, *Cluster*): see ClusterOptions.maxPendingPerPartition. */
   absentPerPartition: number;
+  /**
+   * Deliveries of one partition that may wait on this node for instances of kinds to be activated
+   * (`activationWaitCap(maxPendingPerPartition)`, decision 2060); absent: uncapped.
+   */
+  activationWaitCap?: number;
   /** The deliveries topic's retention (ms): an absent TTL stays an hour below it (decision 1990). */
   retentionMs: number;
   /**
@@ -105,7 +110,11 @@ export class PlacedAgents implements AgentResidency {
     // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
     // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.
     const kinds = opts.kinds;
-    kinds.placeBy({ isHere: (name) => this.tenures.has(c.partitionOf(name)), prepare: (record) => this.prepareKind(record), tenureOf: (name) => this.instanceToken(name) });
+    kinds.placeBy({
+      isHere: (name) => this.tenures.has(c.partitionOf(name)), prepare: (record) => this.prepareKind(record), tenureOf: (name) => this.instanceToken(name),
+      partitionOf: c.partitionOf,
+      ...(c.activationWaitCap !== undefined ? { activationWaitCap: c.activationWaitCap } : {}),
+    });
     this.unwatchKinds = c.registry.watch((e) => {
       if (e.kind === 'agent-put' && e.agent.kind !== undefined) void kinds.adopt(e.agent).catch((err: unknown) => agentLog(opts.events, e.agent.name, 'warn', `kind version ${e.agent.version} not taken up here: ${(err as Error).message}`));
       // (Not only a kind known here now: a put of it may still be queued behind an earlier change.)
@@ -116,7 +125,8 @@ export class PlacedAgents implements AgentResidency {
   /**
    * The consumer group gave this node `partitions` (all others moved away): mailboxes of agents
    * elsewhere now are dropped, and instances of kinds whose partition left are dropped from memory
-   * (their next node activates them on their committed state, decision 2060).
+   * (their next node activates them on their committed state, decision 2060); passivated instances
+   * of partitions new here get their timer wakes here.
    */
   assigned(partitions: readonly number[]): void {
     this.mailboxes.assigned(partitions);
@@ -129,8 +139,16 @@ export class PlacedAgents implements AgentResidency {
       this.tenures.delete(p);
       revoked.add(p);
     }
-    for (const p of owned) if (!this.tenures.has(p)) this.tenures.set(p, ++this.lastTenure);
+    const fresh = new Set<number>();
+    for (const p of owned) {
+      if (this.tenures.has(p)) continue;
+      this.tenures.set(p, ++this.lastTenure);
+      fresh.add(p);
+    }
     if (revoked.size > 0) void this.opts.kinds.leave((name) => revoked.has(this.c.partitionOf(name)));
+    // Passivated instances of the partitions given to this node wake here for their timers (their
+    // previous node dropped those wakes with the partitions; decision 2060).
+    if (fresh.size > 0) void this.opts.kinds.arrived((name) => fresh.has(this.c.partitionOf(name)));
   }
 
   /**
