@@ -15,8 +15,8 @@
  * is scaled back to one.
  */
 import {
-  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicasStatefulError,
-  type Instrumentation, type ReplicaLoad, type ReplicasView, type StateWrite,
+  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicasBudgetError, ReplicasStatefulError, ReplicasUnsupportedError,
+  type Instrumentation, type ReplicaLoad, type ReplicasView,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { AgentRecord } from '../storage/records.js';
@@ -36,6 +36,8 @@ export interface AgentReplicasOptions {
   state?: AgentStateStore | undefined;
   /** Records the count in the agent's registry record (restored at the next start); absent: not kept. */
   persist?: (name: string, replicas: number) => Promise<void>;
+  /** Replica instances beyond the agents' own this node runs at once; at most (and absent:) `REPLICA_LIMITS.maxReplicaInstances`. */
+  maxInstances?: number;
   /** The version running here now (re-read once new replicas have started: an upgrade meanwhile refuses the scale). */
   current?: (name: string) => AgentRecord | undefined;
 }
@@ -81,12 +83,22 @@ export class AgentReplicas {
   /** Agents with a scale-back or removal queued and not yet run (repeated triggers collapse into it). */
   private readonly pendingRemoval = new Set<string>();
   private audit: ReplicasAudit | undefined;
+  private readonly maxInstances: number;
 
-  constructor(private readonly o: AgentReplicasOptions) {}
+  constructor(private readonly o: AgentReplicasOptions) {
+    this.maxInstances = Math.min(o.maxInstances ?? REPLICA_LIMITS.maxReplicaInstances, REPLICA_LIMITS.maxReplicaInstances);
+  }
 
   /** The node's audited control is built after the lifecycle: it hands its recorder in here. */
   auditWith(audit: ReplicasAudit): void {
     this.audit = audit;
+  }
+
+  /** Replica instances beyond the agents' own running on this node now, draining ones included. */
+  instances(): number {
+    let total = 0;
+    for (const s of this.agents.values()) total += [...s.replicas.values()].filter((r) => r.n !== 1).length;
+    return total;
   }
 
   /** Replicas taking new conversations (1 for an agent not scaled). */
@@ -154,6 +166,10 @@ export class AgentReplicas {
     const current = this.count(name);
     if (n === current) return;
     if (n > current) {
+      // The node's budget of replica instances, before any starts (every instance counts until it
+      // has stopped: a draining one still holds its memory).
+      const running = this.instances();
+      if (running + (n - current) > this.maxInstances) throw new ReplicasBudgetError(name, n - current, running, this.maxInstances);
       if (s === undefined) {
         s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), settled: new Set(), wrote: false };
         this.agents.set(name, s);
@@ -163,7 +179,16 @@ export class AgentReplicas {
         const started: number[] = [];
         for (let i = 2; this.count(name) < n; i++) {
           if (s.replicas.has(i)) continue;
-          await this.startReplica(s, record, i);
+          try {
+            await this.startReplica(s, record, i);
+          } catch (err) {
+            // All or nothing: the replicas this call started go (they have taken no work: the
+            // balancer does not know them yet), so the record and what runs stay the same count.
+            const before = this.count(name) - started.length;
+            await this.stopDraining(s, started.map((k) => { const r = s!.replicas.get(k)!; r.draining = true; return r; }), `replica ${i} did not start`, true);
+            throw new ReplicasUnsupportedError(name, `replica ${i} did not start: ${(err as Error).message}`,
+              `the ${started.length} replica${started.length === 1 ? '' : 's'} this call started ${started.length === 1 ? 'was' : 'were'} stopped; ${name} still runs as ${before}. Fix what kept it from starting (its init, the node's memory) and scale again`);
+          }
           started.push(i);
         }
         // Init of each replica is slow: what was checked before it may no longer hold. A state write
@@ -284,14 +309,21 @@ export class AgentReplicas {
     // complete, nothing counts (the dispatcher retries it before anything behind it).
     let stopped: string | undefined;
     let wroteState = false;
-    /** Replica 1's writes that will commit, in batch order, and whether a write of it was dropped. */
-    const kept: StateWrite[] = [];
+    /** Replica 1 ran a write (its view holds it) that will not commit. */
     let dropped = false;
+    /** An item of replica 1 that writes the agent's own state is kept: the other replicas' views are stale from here on. */
+    let written = false;
     const notRunning = new Set<number>();
     for (const i of indexes) {
       const item = batch[i]!;
       const n = chosen.get(i)!;
       const result = results[i]!;
+      if (stopped === undefined && written && n !== 1) {
+        // Replicas 2..N never see replica 1's writes (their views are their own, empty): an answer
+        // computed after a kept write may rest on a stale read. It reruns on replica 1 (the others
+        // are taken out below), and, by the contract, so does everything after it.
+        stopped = 'not run: an earlier message of the agent wrote durable state, which this replica does not see';
+      }
       if (stopped !== undefined) {
         const ran = result.outcome.status === 'ok' || result.outcome.status === 'rejected';
         if (ran && n === 1 && result.stateWrites.length > 0) dropped = true; // reserved records too: the view holds them
@@ -311,8 +343,8 @@ export class AgentReplicas {
             stopped = 'not run: an earlier message of the agent did not complete';
             continue;
           }
+          written = true;
         }
-        if (n === 1) kept.push(...result.stateWrites);
         for (const sent of result.outbox) s.balancer.started(sent.conversationId, n);
         continue;
       }
@@ -324,6 +356,13 @@ export class AgentReplicas {
         if (status === 'not-running' && n !== 1) notRunning.add(n);
       }
     }
+    // Replica 1 ran a handling that wrote state and is now not committed (another replica did not
+    // complete before it): its view holds a write that never counts. The bus rewinds the agent
+    // (issue 24) — nothing of this batch commits, its work goes back to the head of its mailbox, and
+    // once the agent's earlier commits are in (early release: the previous batch may still be
+    // settling) its view is reset to the committed state, or its instance restarted on it. Marked
+    // before this batch is answered, so the bus applies none of it.
+    if (dropped) this.o.messaging.rewind(s.name);
     // The safety action first, synchronously, before this batch is answered: replicas 2..N take
     // nothing from the next batch on. Stopping them, the record and the audit follow (async).
     if (wroteState) this.scaleBackToOne(s);
@@ -334,25 +373,6 @@ export class AgentReplicas {
       const r = s.replicas.get(n);
       if (r === undefined || r.draining) continue;
       if ((await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed') this.removeFailed(s, r);
-    }
-    // Replica 1 ran a handling that wrote state and is now not committed (another replica did not
-    // complete before it): its view must be the committed state plus what commits from this batch,
-    // before it handles anything else (the agent is still in this batch, so nothing else runs).
-    if (dropped) await this.rewindView(s.name, kept);
-  }
-
-  /** Replica 1's state view := committed state + `pending` (the writes of this batch that commit). */
-  private async rewindView(name: string, pending: readonly StateWrite[]): Promise<void> {
-    try {
-      if (this.o.state === undefined || this.o.host.resetState === undefined) throw new Error('this node cannot reset a state view in place');
-      const entries = new Map(await this.o.state.readState(name));
-      for (const w of pending) {
-        if (w.value === null) entries.delete(w.key);
-        else entries.set(w.key, w.value);
-      }
-      await this.o.host.resetState(name, entries);
-    } catch (err) {
-      agentLog(this.o.events, name, 'error', `replica 1's state view could not be rewound after a dropped write: ${(err as Error).message}`);
     }
   }
 

@@ -245,6 +245,7 @@ async function startOnTopology(
   const messaging: AgentMessaging = {
     wake: (agent) => bus.wake(agent),
     idle: (agent) => bus.idle(agent),
+    rewind: (agent) => bus.rewind(agent),
     forget: (agent) => bus.forget(agent),
     deadLetter: (letter) => storage.log.deadLetter(letter),
     agentId: (name) => bus.agentId(name),

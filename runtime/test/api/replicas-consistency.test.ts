@@ -1,0 +1,122 @@
+/**
+ * Replicas behind one name (decision 2010), what the review of the merge left (issue 27, findings
+ * 6, 7, 10): no stale read commits, a write of replica 1 that does not commit is rewound through the
+ * bus (issue 24), and a scale-up that cannot start every replica leaves nothing behind. A real node:
+ * embedded log, three shards, the real AssemblyScript replica echo over gRPC. To have several items
+ * of the agent in one batch, in a known order, the agent is suspended while they are sent and
+ * resumed after: its mailbox hands them out together, in the order they were accepted.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { MessageEvent } from '@caxton/core';
+import { ApiCallError, CaxtonClient } from '@caxton/client';
+import { startNode, type RunningNode } from '../../src/start/start-node.js';
+import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
+import { artifact } from './support/rollout-node.js';
+import { eventually } from './support/harness.js';
+
+interface Answer { replica: number; content: string }
+
+describe('replicas: no stale read, no lost write, no partial scale-up', () => {
+  let dir: string;
+  let node: RunningNode;
+  let client: CaxtonClient;
+  let probe: Uint8Array;
+  const replies: MessageEvent[] = [];
+  let tail: { cancel(): void };
+
+  const send = (agent: string, conversation: string, content: string): Promise<unknown> =>
+    client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content, conversationId: conversation } });
+  /** `replica=<n> count=<k> <content>` answers of `agent` in `conversation`. */
+  const answers = (agent: string, conversation: string): Answer[] =>
+    replies.filter((e) => e.message.conversationId === conversation && e.message.sender?.name.startsWith(`${agent}@`) && e.message.performative === 'inform')
+      .map((e) => {
+        const m = /^replica=(\d+) count=\d+ (.*)$/s.exec(e.message.content ?? '');
+        assert.ok(m, `an answer of the replica echo: ${e.message.content}`);
+        return { replica: Number(m[1]), content: m[2]! };
+      });
+  /** Waits for an answer in `conversation` whose content starts with `prefix`. */
+  const answered = async (agent: string, conversation: string, prefix: string): Promise<Answer[]> => {
+    await eventually(() => answers(agent, conversation).some((a) => a.content.startsWith(prefix)), `${agent} answering ${prefix}… in ${conversation}`, 15_000);
+    return answers(agent, conversation).filter((a) => a.content.startsWith(prefix));
+  };
+  /** Conversation `a` pinned to replica 1, `b` to replica 2 (the first goes to the lowest number, the second to the one holding fewest). */
+  const pinTwo = async (agent: string): Promise<void> => {
+    await send(agent, `${agent}-a`, 'hi');
+    assert.equal((await answered(agent, `${agent}-a`, 'hi'))[0]!.replica, 1);
+    await send(agent, `${agent}-b`, 'hi');
+    assert.equal((await answered(agent, `${agent}-b`, 'hi'))[0]!.replica, 2);
+  };
+  /** Sends `items` ([conversation, content]) while the agent is suspended: one batch, in this order. */
+  const oneBatch = async (agent: string, items: [string, string][]): Promise<void> => {
+    await client.suspend(agent);
+    for (const [c, content] of items) await send(agent, c, content);
+    await client.resume(agent);
+  };
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-replicas-consistency-'));
+    node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 3 });
+    client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(dir)) });
+    const t = client.tail({}, (e) => { if (e.message.receivers.some((r) => r.name.startsWith('operator@'))) replies.push(e); });
+    await t.ready;
+    tail = t;
+    probe = await artifact('as-replica-echo', 'as-replica-echo');
+  });
+  after(async () => {
+    tail?.cancel();
+    client?.close();
+    await node?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a read on replica 2 behind a kept write of replica 1 in the same batch reruns on replica 1: it sees the write', async () => {
+    await client.deploy({ name: 'reader' }, probe);
+    await client.scale('reader', 2);
+    await pinTwo('reader');
+    // Replica 1 writes n=1 (committed: its view is the agent's); replica 2's view never sees it.
+    // Before the fix its `get=0` committed, a stale read answered to the sender.
+    await oneBatch('reader', [['reader-a', 'add'], ['reader-b', 'get']]);
+    const [add] = await answered('reader', 'reader-a', 'add=');
+    const got = await answered('reader', 'reader-b', 'get=');
+    assert.deepEqual(add, { replica: 1, content: 'add=1' });
+    assert.deepEqual(got, [{ replica: 1, content: 'get=1' }], 'the read was rerun on replica 1, after the write, and answered once');
+    await eventually(async () => (await client.getAgent('reader')).replicas === undefined, 'scaled back to one', 10_000);
+    assert.deepEqual(await client.listDeadLetters({ agent: 'reader' }), [], 'nothing dead-lettered');
+  });
+
+  it('a write of replica 1 behind a crash of replica 2 in the same batch is rewound by the bus and counted once', async () => {
+    await client.deploy({ name: 'rewinder' }, probe);
+    await client.scale('rewinder', 2);
+    await pinTwo('rewinder');
+    // Replica 2 traps, so replica 1's two writes behind it do not commit: its view is rewound (to
+    // the committed state, once the agent's earlier commits are in) and the three are handled again.
+    await oneBatch('rewinder', [['rewinder-b', 'crash-on-2'], ['rewinder-a', 'add'], ['rewinder-a', 'add']]);
+    await answered('rewinder', 'rewinder-a', 'add=2');
+    const crashed = await answered('rewinder', 'rewinder-b', 'crash-on-2');
+    assert.deepEqual(crashed, [{ replica: 1, content: 'crash-on-2' }], 'the message that crashed replica 2 answered once, by replica 1');
+    assert.deepEqual(answers('rewinder', 'rewinder-a').filter((a) => a.content.startsWith('add=')).map((a) => a.content), ['add=1', 'add=2'], 'each write counted once: nothing lost, nothing doubled');
+    await send('rewinder', 'rewinder-a', 'get');
+    assert.deepEqual((await answered('rewinder', 'rewinder-a', 'get=')).map((a) => a.content), ['get=2'], 'the committed state is both writes');
+    assert.deepEqual(await client.listDeadLetters({ agent: 'rewinder' }), [], 'nothing dead-lettered');
+  });
+
+  it('a scale-up whose third replica cannot start stops the one it started: refused, typed, nothing left behind', async () => {
+    // Replica 3's init traps (a real start failure of the agent's own code); replicas 1 and 2 start.
+    await client.deploy({ name: 'partial', config: { 'init-trap-on': '3' } }, probe);
+    const err = await client.scale('partial', 3).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof ApiCallError && err.code === 'agent.replicas-unsupported' && err.statusName === 'FAILED_PRECONDITION', String(err));
+    assert.match(err.message, /replica 3 did not start/);
+    assert.match(err.hint ?? '', /1 replica this call started was stopped; partial still runs as 1/);
+    assert.equal((await client.getAgent('partial')).replicas, undefined, 'it runs as one: replica 2 was stopped');
+    // Replica 2's instance is gone (a leaked one would refuse a new instance under its key): a
+    // scale to 2 starts it afresh, and it takes conversations.
+    await client.scale('partial', 2);
+    assert.deepEqual((await client.getAgent('partial')).replicas, { replicas: 2, draining: 0 });
+    await pinTwo('partial');
+    await client.scale('partial', 1);
+  });
+});
