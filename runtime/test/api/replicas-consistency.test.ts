@@ -59,7 +59,8 @@ describe('replicas: no stale read, no lost write, no partial scale-up', () => {
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-replicas-consistency-'));
-    node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 3 });
+    // Three replica instances beyond the agents' own at most (the node-wide cap, lowered for the test).
+    node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 3, maxReplicaInstances: 3 });
     client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(dir)) });
     const t = client.tail({}, (e) => { if (e.message.receivers.some((r) => r.name.startsWith('operator@'))) replies.push(e); });
     await t.ready;
@@ -71,6 +72,36 @@ describe('replicas: no stale read, no lost write, no partial scale-up', () => {
     client?.close();
     await node?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('scaling needs agents.scale (a deployer is refused) and stays within the node-wide cap on replica instances', async () => {
+    await client.deploy({ name: 'wide' }, probe);
+    await client.deploy({ name: 'wide2' }, probe);
+    const issued = await client.issueToken({ role: 'deployer', ttlMs: 600_000 });
+    const deployer = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: issued.token });
+    try {
+      const denied = await deployer.scale('wide', 2).then(() => undefined, (e: unknown) => e);
+      assert.ok(denied instanceof ApiCallError && denied.statusName === 'PERMISSION_DENIED', String(denied));
+    } finally {
+      deployer.close();
+    }
+    const operator = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: (await client.issueToken({ role: 'operator', ttlMs: 600_000 })).token });
+    try {
+      // 4 more instances than the 3 the node allows: refused before any starts.
+      const over = await operator.scale('wide', 5).then(() => undefined, (e: unknown) => e);
+      assert.ok(over instanceof ApiCallError && over.code === 'agent.replicas-budget' && over.statusName === 'RESOURCE_EXHAUSTED', String(over));
+      assert.match(over.hint ?? '', /at most 3 beyond the agents' own/);
+      assert.equal((await client.getAgent('wide')).replicas, undefined, 'nothing started');
+      assert.deepEqual((await operator.scale('wide', 3)).replicas, { replicas: 3, draining: 0 });
+      // The cap is the node's, across agents: 2 running + 2 more > 3.
+      const across = await operator.scale('wide2', 3).then(() => undefined, (e: unknown) => e);
+      assert.ok(across instanceof ApiCallError && across.code === 'agent.replicas-budget', String(across));
+      assert.deepEqual((await operator.scale('wide2', 2)).replicas, { replicas: 2, draining: 0 }, 'what fits is allowed');
+      await operator.scale('wide', 1);
+      await operator.scale('wide2', 1);
+    } finally {
+      operator.close();
+    }
   });
 
   it('a read on replica 2 behind a kept write of replica 1 in the same batch reruns on replica 1: it sees the write', async () => {
