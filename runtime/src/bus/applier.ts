@@ -84,18 +84,6 @@ export class PlanApplier {
     return this.rewinding.has(agent);
   }
 
-  /**
-   * Rewind `agent` (issue 24) for a reason the plans do not show: its in-sandbox view holds writes
-   * that will not commit (a scaled agent's replica 1 ran a write behind an item that did not
-   * complete, decision 2010). Called while the agent is in a batch, before its plans are applied:
-   * nothing of that batch (or of an earlier one still settling) commits, its handed-off work goes
-   * back to the head of its mailbox, and once its chain has settled its view is reset to the
-   * committed state — never read before the earlier commits are in.
-   */
-  rewind(agent: string): void {
-    this.startRewind(agent);
-  }
-
   /** Does the agent have handlings whose plans are not fully applied? */
   isSettling(agent?: string): boolean {
     return this.chains.pending(agent) > 0;

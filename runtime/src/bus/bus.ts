@@ -161,15 +161,6 @@ export class Bus implements OutboxSender {
     this.loop?.wake(agent);
   }
 
-  /**
-   * The agent's in-sandbox view holds writes that will not commit (decision 2010): nothing of its
-   * batch in hand commits, and its view is reset once its earlier commits are in (issue 24).
-   */
-  rewind(agent: string): void {
-    if (this.loop === undefined) throw new BusNotOpenError('rewind');
-    this.loop.rewind(agent);
-  }
-
   /** A timer of `agent` fell due: handed to it once its mailbox is empty. */
   fireTimer(agent: string, token: string, timerId?: string): void {
     this.loop?.fireTimer(agent, token, timerId);

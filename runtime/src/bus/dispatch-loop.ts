@@ -100,11 +100,6 @@ export class DispatchLoop {
     });
   }
 
-  /** The agent's view holds writes that will not commit: rewind it (`PlanApplier.rewind`). */
-  rewind(agent: string): void {
-    this.applier.rewind(agent);
-  }
-
   /** An agent may have work: schedule a pass. */
   wake(agent: string): void {
     this.ready.add(agent);

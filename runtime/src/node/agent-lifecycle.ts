@@ -746,14 +746,8 @@ export class AgentLifecycle {
     if (local === undefined || local.state !== 'running' || this.o.state === undefined) return;
     const entries = await this.o.state.readState(name);
     if (this.o.host.resetState !== undefined) {
-      try {
-        await this.o.host.resetState(name, entries);
-        return;
-      } catch (err) {
-        // A view that cannot be swapped keeps writes that never committed: the instance goes, and
-        // a fresh one starts on the committed state (what a host without the swap does anyway).
-        agentLog(this.events, name, 'warn', `state view not reset in place (${(err as Error).message}): the instance is restarted on its committed state`);
-      }
+      await this.o.host.resetState(name, entries);
+      return;
     }
     await this.o.host.stop(name, false);
     try {

@@ -12,11 +12,6 @@ export interface AgentMessaging {
   wake(agent: string): void;
   /** Resolves once the agent has no message in hand (the drain before a swap or a stop). */
   idle(agent: string): Promise<void>;
-  /**
-   * The agent's view holds writes that will not commit (a scaled agent, decision 2010): the bus
-   * commits nothing of its batch in hand and resets its view once its earlier commits are in.
-   */
-  rewind(agent: string): void;
   /** Takes the agent's accepted, unhandled deliveries out of its mailbox (it goes away). */
   forget(agent: string): Delivery[];
   /** Records a delivery nobody will handle. */

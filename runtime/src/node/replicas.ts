@@ -15,8 +15,8 @@
  * is scaled back to one.
  */
 import {
-  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicasBudgetError, ReplicasStatefulError, ReplicasUnsupportedError,
-  type Instrumentation, type ReplicaLoad, type ReplicasView,
+  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicaStartError, ReplicasBudgetError, ReplicasStatefulError, parseReplicaInstanceCap,
+  type Instrumentation, type ReplicaLoad, type ReplicasView, type StateWrite,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { AgentRecord } from '../storage/records.js';
@@ -84,9 +84,15 @@ export class AgentReplicas {
   private readonly pendingRemoval = new Set<string>();
   private audit: ReplicasAudit | undefined;
   private readonly maxInstances: number;
+  /**
+   * Replica instances scale-ups have been granted and not yet started: taken from the node's budget
+   * at the check, synchronously, so two agents scaling at once (the lock is per agent, and an
+   * instance joins `replicas` only once its init is done) cannot both pass it.
+   */
+  private reserved = 0;
 
   constructor(private readonly o: AgentReplicasOptions) {
-    this.maxInstances = Math.min(o.maxInstances ?? REPLICA_LIMITS.maxReplicaInstances, REPLICA_LIMITS.maxReplicaInstances);
+    this.maxInstances = o.maxInstances === undefined ? REPLICA_LIMITS.maxReplicaInstances : parseReplicaInstanceCap(o.maxInstances);
   }
 
   /** The node's audited control is built after the lifecycle: it hands its recorder in here. */
@@ -94,9 +100,9 @@ export class AgentReplicas {
     this.audit = audit;
   }
 
-  /** Replica instances beyond the agents' own running on this node now, draining ones included. */
+  /** Replica instances beyond the agents' own running on this node now, draining and starting ones included. */
   instances(): number {
-    let total = 0;
+    let total = this.reserved;
     for (const s of this.agents.values()) total += [...s.replicas.values()].filter((r) => r.n !== 1).length;
     return total;
   }
@@ -170,6 +176,9 @@ export class AgentReplicas {
       // has stopped: a draining one still holds its memory).
       const running = this.instances();
       if (running + (n - current) > this.maxInstances) throw new ReplicasBudgetError(name, n - current, running, this.maxInstances);
+      // Reserved before anything awaits: what this call still holds goes back when it ends, started or not.
+      let held = n - current;
+      this.reserved += held;
       if (s === undefined) {
         s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), settled: new Set(), wrote: false };
         this.agents.set(name, s);
@@ -186,9 +195,10 @@ export class AgentReplicas {
             // balancer does not know them yet), so the record and what runs stay the same count.
             const before = this.count(name) - started.length;
             await this.stopDraining(s, started.map((k) => { const r = s!.replicas.get(k)!; r.draining = true; return r; }), `replica ${i} did not start`, true);
-            throw new ReplicasUnsupportedError(name, `replica ${i} did not start: ${(err as Error).message}`,
-              `the ${started.length} replica${started.length === 1 ? '' : 's'} this call started ${started.length === 1 ? 'was' : 'were'} stopped; ${name} still runs as ${before}. Fix what kept it from starting (its init, the node's memory) and scale again`);
+            throw new ReplicaStartError(name, i, started.length, before, err);
           }
+          this.reserved--;
+          held--;
           started.push(i);
         }
         // Init of each replica is slow: what was checked before it may no longer hold. A state write
@@ -209,6 +219,7 @@ export class AgentReplicas {
         }
         agentLog(this.o.events, name, 'info', `scaled to ${n} replicas`);
       } finally {
+        this.reserved -= held;
         // A replica that failed to start leaves the ones that did start taking work (the call is refused with why).
         s.balancer.setActive(this.activeNumbers(s));
         if (s.replicas.size <= 1 && this.agents.get(name) === s) this.agents.delete(name);
@@ -309,7 +320,8 @@ export class AgentReplicas {
     // complete, nothing counts (the dispatcher retries it before anything behind it).
     let stopped: string | undefined;
     let wroteState = false;
-    /** Replica 1 ran a write (its view holds it) that will not commit. */
+    /** Replica 1's writes that will commit, in batch order, and whether a write of it was dropped. */
+    const kept: StateWrite[] = [];
     let dropped = false;
     /** An item of replica 1 that writes the agent's own state is kept: the other replicas' views are stale from here on. */
     let written = false;
@@ -345,6 +357,7 @@ export class AgentReplicas {
           }
           written = true;
         }
+        if (n === 1) kept.push(...result.stateWrites);
         for (const sent of result.outbox) s.balancer.started(sent.conversationId, n);
         continue;
       }
@@ -356,13 +369,6 @@ export class AgentReplicas {
         if (status === 'not-running' && n !== 1) notRunning.add(n);
       }
     }
-    // Replica 1 ran a handling that wrote state and is now not committed (another replica did not
-    // complete before it): its view holds a write that never counts. The bus rewinds the agent
-    // (issue 24) — nothing of this batch commits, its work goes back to the head of its mailbox, and
-    // once the agent's earlier commits are in (early release: the previous batch may still be
-    // settling) its view is reset to the committed state, or its instance restarted on it. Marked
-    // before this batch is answered, so the bus applies none of it.
-    if (dropped) this.o.messaging.rewind(s.name);
     // The safety action first, synchronously, before this batch is answered: replicas 2..N take
     // nothing from the next batch on. Stopping them, the record and the audit follow (async).
     if (wroteState) this.scaleBackToOne(s);
@@ -373,6 +379,27 @@ export class AgentReplicas {
       const r = s.replicas.get(n);
       if (r === undefined || r.draining) continue;
       if ((await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed') this.removeFailed(s, r);
+    }
+    // Replica 1 ran a handling that wrote state and is now not committed (another replica did not
+    // complete before it): its view must be the committed state plus what commits from this batch,
+    // before it handles anything else (the agent is still in this batch, so nothing else runs).
+    // Open (review finding 6): with early release the agent's previous batch may not have reached
+    // the store yet, so `readState` can miss its writes; see decision 2010.
+    if (dropped) await this.rewindView(s.name, kept);
+  }
+
+  /** Replica 1's state view := committed state + `pending` (the writes of this batch that commit). */
+  private async rewindView(name: string, pending: readonly StateWrite[]): Promise<void> {
+    try {
+      if (this.o.state === undefined || this.o.host.resetState === undefined) throw new Error('this node cannot reset a state view in place');
+      const entries = new Map(await this.o.state.readState(name));
+      for (const w of pending) {
+        if (w.value === null) entries.delete(w.key);
+        else entries.set(w.key, w.value);
+      }
+      await this.o.host.resetState(name, entries);
+    } catch (err) {
+      agentLog(this.o.events, name, 'error', `replica 1's state view could not be rewound after a dropped write: ${(err as Error).message}`);
     }
   }
 

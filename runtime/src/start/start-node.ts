@@ -14,7 +14,7 @@ import { failureReply } from '../bus/replies.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
-import { KIND_LIMITS, resolveTrafficLimits, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
+import { KIND_LIMITS, parseReplicaInstanceCap, resolveTrafficLimits, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
 import { AuditedControl, IN_PROCESS_CALLER, auditArgs } from '../audit/audited-control.js';
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
 import { ensureAuditKey } from '../audit/audit-key.js';
@@ -97,6 +97,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const dataDir = path.resolve(options.dataDir);
   if (options.console) checkConsoleBinding(options.console);
   resolveTrafficLimits(options.traffic); // refused before anything starts; read again where the bus is built
+  if (options.maxReplicaInstances !== undefined) parseReplicaInstanceCap(options.maxReplicaInstances); // likewise (decision 2010)
   if (options.mcp) {
     checkMcpBinding(options.mcp);
     if (options.api === false) throw new McpConfigError('the MCP endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --mcp');
@@ -245,7 +246,6 @@ async function startOnTopology(
   const messaging: AgentMessaging = {
     wake: (agent) => bus.wake(agent),
     idle: (agent) => bus.idle(agent),
-    rewind: (agent) => bus.rewind(agent),
     forget: (agent) => bus.forget(agent),
     deadLetter: (letter) => storage.log.deadLetter(letter),
     agentId: (name) => bus.agentId(name),

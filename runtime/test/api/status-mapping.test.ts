@@ -117,6 +117,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['agent.replicas-unsupported', 'FAILED_PRECONDITION'],
   ['agent.replicas-scaled', 'FAILED_PRECONDITION'],
   ['agent.replicas-budget', 'RESOURCE_EXHAUSTED'], // the node-wide cap on replica instances (issue 27, finding 8)
+  ['agent.replicas-start-failed', 'FAILED_PRECONDITION'], // a new replica's instance did not start (issue 27, review of replicasfix2)
   ['registry.permission-denied', 'FAILED_PRECONDITION'],
   ['registry.tls-failed', 'FAILED_PRECONDITION'],
   ['node.insecure-cluster', 'FAILED_PRECONDITION'],

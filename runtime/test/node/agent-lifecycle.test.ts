@@ -95,7 +95,6 @@ async function open(dir: string): Promise<Harness> {
   const messaging: AgentMessaging = {
     wake: (agent) => void woken.push(agent),
     idle: (agent) => drain.idle(agent),
-    rewind: (agent) => bus.rewind(agent),
     forget: (agent) => bus.forget(agent),
     deadLetter: (letter) => log.deadLetter(letter),
     agentId: (name) => bus.agentId(name),
