@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { MessageEvent } from '@caxton/core';
+import { REPLICA_LIMITS, type MessageEvent } from '@caxton/core';
 import { ApiCallError, CaxtonClient } from '@caxton/client';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
@@ -188,6 +188,20 @@ describe('replicas: no stale read, no lost write, no partial scale-up', () => {
     assert.deepEqual((await client.getAgent('partial')).replicas, { replicas: 2, draining: 0 });
     await pinTwo('partial');
     await client.scale('partial', 1);
+  });
+});
+
+describe('replicas: the node cap on replica instances is read at the boundary', () => {
+  it('a cap that is not a whole number from 1 to the ceiling refuses the node before anything starts', async () => {
+    for (const bad of [Number.NaN, -1, 0, REPLICA_LIMITS.maxReplicaInstances + 1]) {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-replicas-cap-'));
+      try {
+        await assert.rejects(startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, maxReplicaInstances: bad }),
+          (e: unknown) => (e as { code?: string }).code === 'api.invalid', String(bad));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
   });
 });
 
