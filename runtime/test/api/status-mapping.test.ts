@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import {
-  AgentSuspendedError, KeepQueueUnsupportedError, NoPreviousVersionError, ReplicasBudgetError, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, RolloutInProgressError, RolloutStatefulError, RolloutUnsupportedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
+  AgentSuspendedError, KeepQueueUnsupportedError, NoPreviousVersionError, ReplicasBudgetError, ReplicaStartError, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, RolloutInProgressError, RolloutStatefulError, RolloutUnsupportedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
 } from '@caxton/core';
 import { SANDBOX_ERROR_KINDS, SandboxError, OutOfFuel, type SandboxErrorCode } from '@caxton/sandbox';
 import { GRPC_STATUS_BY_KIND, errorKindForGrpcStatus, grpcStatusForKind, statusFromCaxtonError, toGrpcStatus } from '@caxton/client';
@@ -302,6 +302,7 @@ function everyRaisedError(): CaxtonError[] {
     new ReplicasUnsupportedError('echo', 'why', 'hint'),
     new ReplicasScaledError('echo', 3, 'upgrade'),
     new ReplicasBudgetError('echo', 4, 30, 32),
+    new ReplicaStartError('echo', 3, 1, 1, new Error('init trapped')),
     new NotClusteredError(),
     new KillSwitchNotKeptError('frozen', 'this node', new Error('disk full')),
     new KillSwitchUnreadableError('kill-switch.json', new Error('not JSON')),
