@@ -64,7 +64,7 @@ export interface AgentLifecycleOptions {
   trust?: TrustPolicy;
   /** Where agent kinds are stored (decision 1980); absent: kinds are refused (a cluster, for now). */
   kindStore?: AgentStore;
-  /** Replica instances beyond the agents' own (decision 2010); absent, or above it: `REPLICA_LIMITS.maxReplicaInstances`. */
+  /** Replica instances beyond the agents' own (decision 2010); absent: `REPLICA_LIMITS.maxReplicaInstances` (above it: refused). */
   maxReplicaInstances?: number;
   /** Bounds of kinds' instances (decision 1980); absent: KIND_LIMITS. */
   kindLimits?: { maxActivePerShard?: number; defaultIdleMs?: number; maxTimerWakes?: number };

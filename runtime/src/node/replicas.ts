@@ -36,7 +36,7 @@ export interface AgentReplicasOptions {
   state?: AgentStateStore | undefined;
   /** Records the count in the agent's registry record (restored at the next start); absent: not kept. */
   persist?: (name: string, replicas: number) => Promise<void>;
-  /** Replica instances beyond the agents' own this node runs at once; at most (and absent:) `REPLICA_LIMITS.maxReplicaInstances`. */
+  /** Replica instances beyond the agents' own this node runs at once: 1 to (and absent:) `REPLICA_LIMITS.maxReplicaInstances`, else `api.invalid`. */
   maxInstances?: number;
   /** The version running here now (re-read once new replicas have started: an upgrade meanwhile refuses the scale). */
   current?: (name: string) => AgentRecord | undefined;
