@@ -7,7 +7,7 @@
  */
 
 export const PERMISSIONS = [
-  'agents.read', 'config.read', 'agents.deploy', 'agents.stop', 'agents.suspend',
+  'agents.read', 'config.read', 'agents.deploy', 'agents.scale', 'agents.stop', 'agents.suspend',
   'messages.send', 'messages.read', 'logs.read', 'directory.read', 'node.status', 'node.freeze',
   'state.read', 'state.write', 'audit.read', 'tokens.manage', 'deadletters.read', 'deadletters.manage',
 ] as const;
@@ -18,7 +18,8 @@ export type Permission = typeof PERMISSIONS[number];
 export const PERMISSION_MEANING: Readonly<Record<Permission, string>> = {
   'agents.read': 'list agents and read one agent\'s status (config values redacted without config.read)',
   'config.read': 'see agent config values (API keys often live there) instead of `<redacted>`',
-  'agents.deploy': 'deploy, upgrade, roll back and scale agents',
+  'agents.deploy': 'deploy, upgrade and roll back agents',
+  'agents.scale': 'run an agent as several replicas (each a whole instance with its own memory and rate budgets)',
   'agents.stop': 'stop agents',
   'agents.suspend': 'suspend and resume single agents',
   'messages.send': 'send ACL messages to agents as the operator',
@@ -65,7 +66,8 @@ export const RPC_ACCESS = {
   RollbackAgent: { permission: 'agents.deploy', target: agent('name'), changes: true },
   StopAgent: { permission: 'agents.stop', target: agent('name'), changes: true },
   SuspendAgent: { permission: 'agents.suspend', target: agent('name'), changes: true },
-  ScaleAgent: { permission: 'agents.deploy', target: agent('name'), changes: true },
+  // Not implied by agents.deploy: N replicas are N instances' worth of the node (issue 27, finding 8).
+  ScaleAgent: { permission: 'agents.scale', target: agent('name'), changes: true },
   ResumeAgent: { permission: 'agents.suspend', target: agent('name'), changes: true },
   ListAgents: { permission: 'agents.read', target: { kind: 'list' }, changes: false },
   GetAgent: { permission: 'agents.read', target: agent('name'), changes: false },

@@ -385,6 +385,14 @@ export const REPLICA_LIMITS = Object.freeze({
   /** Replicas one agent may run as on one node (1 = the agent alone). */
   maxReplicas: 16,
   /**
+   * Replica instances beyond the agents' own (replicas 2..N of every scaled agent, draining ones
+   * included) one node runs at once: each has its own memory budget and its own send and
+   * directory rate buckets, so this caps what scaling can add to the node (a principal with
+   * `agents.scale` on one agent name could otherwise take 15 instances' worth). The one ceiling:
+   * not configurable, since every instance reserves address space the node cannot give back.
+   */
+  maxReplicaInstances: 32,
+  /**
    * Conversations whose replica is remembered per agent; past it the least recently used is
    * forgotten. Each is kept as a 16-byte digest (not its id), so this bounds bytes too (~1 MB).
    */

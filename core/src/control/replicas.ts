@@ -181,6 +181,18 @@ export function parseReplicaCount(value: unknown, field = 'replicas'): number {
   return n;
 }
 
+/**
+ * The node's cap on replica instances (`maxReplicaInstances`), read at the node's boundary: a whole
+ * number from 1 to `REPLICA_LIMITS.maxReplicaInstances` (an option lowers the ceiling, never raises
+ * it; NaN or a negative would silently turn the cap off or refuse every scale).
+ */
+export function parseReplicaInstanceCap(value: unknown, field = 'maxReplicaInstances'): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > REPLICA_LIMITS.maxReplicaInstances) {
+    throw new InvalidArgumentError(field, `${String(value)} is not a cap on replica instances`, `a whole number from 1 to ${REPLICA_LIMITS.maxReplicaInstances} (REPLICA_LIMITS.maxReplicaInstances); leave it out for the ceiling`);
+  }
+  return value;
+}
+
 /** An agent keeping durable state cannot run as several replicas: each would see its own copy. */
 export class ReplicasStatefulError extends CaxtonError {
   constructor(agent: string, why: string) {
@@ -196,6 +208,33 @@ export class ReplicasStatefulError extends CaxtonError {
 export class ReplicasUnsupportedError extends CaxtonError {
   constructor(agent: string, why: string, hint: string) {
     super('agent.replicas-unsupported', `cannot scale ${agent}: ${why}`, { kind: 'failed-precondition', context: { agent }, hint });
+  }
+}
+
+/**
+ * A new replica's instance did not start (its init trapped or ran out of time, the node could not
+ * give it memory): the scale-up is refused, and the replicas the call started are stopped.
+ */
+export class ReplicaStartError extends CaxtonError {
+  constructor(agent: string, replica: number, started: number, running: number, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super('agent.replicas-start-failed', `cannot scale ${agent}: replica ${replica} did not start: ${why}`, {
+      kind: 'failed-precondition',
+      context: { agent, replica, started, running, ...(cause instanceof CaxtonError ? { startCode: cause.code } : {}) },
+      hint: `the ${started} replica${started === 1 ? '' : 's'} this call started ${started === 1 ? 'was' : 'were'} stopped; ${agent} still runs as ${running}. Fix what kept it from starting (its init: \`caxton logs ${agent}\`; the node's memory) and scale again`,
+      cause,
+    });
+  }
+}
+
+/** A scale-up past the node's budget of replica instances (`REPLICA_LIMITS.maxReplicaInstances`). */
+export class ReplicasBudgetError extends CaxtonError {
+  constructor(agent: string, wanted: number, running: number, max: number) {
+    super('agent.replicas-budget', `cannot scale ${agent}: ${wanted} more replica instance${wanted === 1 ? '' : 's'} would pass the node's ${max} (${running} run now)`, {
+      kind: 'resource-exhausted',
+      context: { agent, wanted, running, max },
+      hint: `each replica is a whole sandbox instance with its own memory and rate budgets; the node runs at most ${max} beyond the agents' own: scale this or another agent down, or run the agent on another node`,
+    });
   }
 }
 

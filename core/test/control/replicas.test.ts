@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  conversationDigest, countOwnStateKeys, httpPendingStateKey, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, timerDoneStateKey, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, type ReplicaLoad,
+  conversationDigest, countOwnStateKeys, httpPendingStateKey, ownStateWrites, parseReplicaCount, parseReplicaInstanceCap, REPLICA_LIMITS, ReplicaStartError, ReplicaBalancer, timerDoneStateKey, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, type ReplicaLoad,
 } from '../../src/index.js';
 
 const idle: ReplicaLoad = { inHand: () => 0, available: () => true };
@@ -140,5 +140,23 @@ describe('replica counts and refusals', () => {
     const scaled = new ReplicasScaledError('svc', 3, 'upgrade');
     assert.equal(scaled.code, 'agent.replicas-scaled');
     assert.match(scaled.hint ?? '', /caxton scale svc --replicas 1/);
+  });
+
+  it('a replica that did not start is its own refusal, with its cause and what still runs', () => {
+    const cause = new Error('init trapped: unreachable');
+    const err = new ReplicaStartError('svc', 3, 1, 1, cause);
+    assert.equal(err.code, 'agent.replicas-start-failed');
+    assert.equal(err.kind, 'failed-precondition');
+    assert.equal(err.cause, cause);
+    assert.match(err.message, /replica 3 did not start: init trapped/);
+    assert.match(err.hint ?? '', /the 1 replica this call started was stopped; svc still runs as 1/);
+  });
+
+  it('the node cap on replica instances: a whole number from 1 to the ceiling, anything else refused (NaN would turn it off)', () => {
+    assert.equal(parseReplicaInstanceCap(1), 1);
+    assert.equal(parseReplicaInstanceCap(REPLICA_LIMITS.maxReplicaInstances), REPLICA_LIMITS.maxReplicaInstances);
+    for (const bad of [0, -1, 2.5, REPLICA_LIMITS.maxReplicaInstances + 1, Number.NaN, Number.POSITIVE_INFINITY, '4', null]) {
+      assert.throws(() => parseReplicaInstanceCap(bad), (e: unknown) => (e as { code?: string }).code === 'api.invalid' && /maxReplicaInstances/.test(String((e as { hint?: string }).hint) + String(e)), String(bad));
+    }
   });
 });

@@ -64,6 +64,8 @@ export interface AgentLifecycleOptions {
   trust?: TrustPolicy;
   /** Where agent kinds are stored (decision 1980); absent: kinds are refused (a cluster, for now). */
   kindStore?: AgentStore;
+  /** Replica instances beyond the agents' own (decision 2010); absent: `REPLICA_LIMITS.maxReplicaInstances` (above it: refused). */
+  maxReplicaInstances?: number;
   /** Bounds of kinds' instances (decision 1980); absent: KIND_LIMITS. */
   kindLimits?: { maxActivePerShard?: number; defaultIdleMs?: number; maxTimerWakes?: number };
   /** Timers of passivated instances (decision 1980): what wakes them when due. */
@@ -115,6 +117,7 @@ export class AgentLifecycle {
     });
     this.replicas = new AgentReplicas({
       host: o.host, messaging: o.messaging, events: this.events, state: o.state,
+      ...(o.maxReplicaInstances !== undefined ? { maxInstances: o.maxReplicaInstances } : {}),
       current: (name) => this.local.get(name)?.record,
       // The count goes into the agent's record (embedded: the store kinds use), so a restart restores it.
       persist: async (name, n) => {

@@ -15,7 +15,7 @@
  * is scaled back to one.
  */
 import {
-  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicasStatefulError,
+  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicaStartError, ReplicasBudgetError, ReplicasStatefulError, parseReplicaInstanceCap,
   type Instrumentation, type ReplicaLoad, type ReplicasView, type StateWrite,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
@@ -36,6 +36,8 @@ export interface AgentReplicasOptions {
   state?: AgentStateStore | undefined;
   /** Records the count in the agent's registry record (restored at the next start); absent: not kept. */
   persist?: (name: string, replicas: number) => Promise<void>;
+  /** Replica instances beyond the agents' own this node runs at once: 1 to (and absent:) `REPLICA_LIMITS.maxReplicaInstances`, else `api.invalid`. */
+  maxInstances?: number;
   /** The version running here now (re-read once new replicas have started: an upgrade meanwhile refuses the scale). */
   current?: (name: string) => AgentRecord | undefined;
 }
@@ -81,12 +83,28 @@ export class AgentReplicas {
   /** Agents with a scale-back or removal queued and not yet run (repeated triggers collapse into it). */
   private readonly pendingRemoval = new Set<string>();
   private audit: ReplicasAudit | undefined;
+  private readonly maxInstances: number;
+  /**
+   * Replica instances scale-ups have been granted and not yet started: taken from the node's budget
+   * at the check, synchronously, so two agents scaling at once (the lock is per agent, and an
+   * instance joins `replicas` only once its init is done) cannot both pass it.
+   */
+  private reserved = 0;
 
-  constructor(private readonly o: AgentReplicasOptions) {}
+  constructor(private readonly o: AgentReplicasOptions) {
+    this.maxInstances = o.maxInstances === undefined ? REPLICA_LIMITS.maxReplicaInstances : parseReplicaInstanceCap(o.maxInstances);
+  }
 
   /** The node's audited control is built after the lifecycle: it hands its recorder in here. */
   auditWith(audit: ReplicasAudit): void {
     this.audit = audit;
+  }
+
+  /** Replica instances beyond the agents' own running on this node now, draining and starting ones included. */
+  instances(): number {
+    let total = this.reserved;
+    for (const s of this.agents.values()) total += [...s.replicas.values()].filter((r) => r.n !== 1).length;
+    return total;
   }
 
   /** Replicas taking new conversations (1 for an agent not scaled). */
@@ -154,6 +172,13 @@ export class AgentReplicas {
     const current = this.count(name);
     if (n === current) return;
     if (n > current) {
+      // The node's budget of replica instances, before any starts (every instance counts until it
+      // has stopped: a draining one still holds its memory).
+      const running = this.instances();
+      if (running + (n - current) > this.maxInstances) throw new ReplicasBudgetError(name, n - current, running, this.maxInstances);
+      // Reserved before anything awaits: what this call still holds goes back when it ends, started or not.
+      let held = n - current;
+      this.reserved += held;
       if (s === undefined) {
         s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), settled: new Set(), wrote: false };
         this.agents.set(name, s);
@@ -163,7 +188,17 @@ export class AgentReplicas {
         const started: number[] = [];
         for (let i = 2; this.count(name) < n; i++) {
           if (s.replicas.has(i)) continue;
-          await this.startReplica(s, record, i);
+          try {
+            await this.startReplica(s, record, i);
+          } catch (err) {
+            // All or nothing: the replicas this call started go (they have taken no work: the
+            // balancer does not know them yet), so the record and what runs stay the same count.
+            const before = this.count(name) - started.length;
+            await this.stopDraining(s, started.map((k) => { const r = s!.replicas.get(k)!; r.draining = true; return r; }), `replica ${i} did not start`, true);
+            throw new ReplicaStartError(name, i, started.length, before, err);
+          }
+          this.reserved--;
+          held--;
           started.push(i);
         }
         // Init of each replica is slow: what was checked before it may no longer hold. A state write
@@ -184,6 +219,7 @@ export class AgentReplicas {
         }
         agentLog(this.o.events, name, 'info', `scaled to ${n} replicas`);
       } finally {
+        this.reserved -= held;
         // A replica that failed to start leaves the ones that did start taking work (the call is refused with why).
         s.balancer.setActive(this.activeNumbers(s));
         if (s.replicas.size <= 1 && this.agents.get(name) === s) this.agents.delete(name);
@@ -287,11 +323,19 @@ export class AgentReplicas {
     /** Replica 1's writes that will commit, in batch order, and whether a write of it was dropped. */
     const kept: StateWrite[] = [];
     let dropped = false;
+    /** An item of replica 1 that writes the agent's own state is kept: the other replicas' views are stale from here on. */
+    let written = false;
     const notRunning = new Set<number>();
     for (const i of indexes) {
       const item = batch[i]!;
       const n = chosen.get(i)!;
       const result = results[i]!;
+      if (stopped === undefined && written && n !== 1) {
+        // Replicas 2..N never see replica 1's writes (their views are their own, empty): an answer
+        // computed after a kept write may rest on a stale read. It reruns on replica 1 (the others
+        // are taken out below), and, by the contract, so does everything after it.
+        stopped = 'not run: an earlier message of the agent wrote durable state, which this replica does not see';
+      }
       if (stopped !== undefined) {
         const ran = result.outcome.status === 'ok' || result.outcome.status === 'rejected';
         if (ran && n === 1 && result.stateWrites.length > 0) dropped = true; // reserved records too: the view holds them
@@ -311,6 +355,7 @@ export class AgentReplicas {
             stopped = 'not run: an earlier message of the agent did not complete';
             continue;
           }
+          written = true;
         }
         if (n === 1) kept.push(...result.stateWrites);
         for (const sent of result.outbox) s.balancer.started(sent.conversationId, n);
@@ -338,6 +383,8 @@ export class AgentReplicas {
     // Replica 1 ran a handling that wrote state and is now not committed (another replica did not
     // complete before it): its view must be the committed state plus what commits from this batch,
     // before it handles anything else (the agent is still in this batch, so nothing else runs).
+    // Open (review finding 6): with early release the agent's previous batch may not have reached
+    // the store yet, so `readState` can miss its writes; see decision 2010.
     if (dropped) await this.rewindView(s.name, kept);
   }
 

@@ -62,6 +62,8 @@ export interface StartNodeOptions extends TopologyOptions {
   };
   /** Worker-thread shards running agents. Default: 1 on ≤ 2 cores, else cores − 1. */
   shards?: number;
+  /** Replica instances beyond the agents' own the node runs at once (decision 2010); lowers, never raises, `REPLICA_LIMITS.maxReplicaInstances`: a whole number from 1 to it, else the node is refused (`api.invalid`). */
+  maxReplicaInstances?: number;
   /** Crashes of one message before it is dead-lettered. Default 3. */
   maxAttempts?: number;
   /**

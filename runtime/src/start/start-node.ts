@@ -14,7 +14,7 @@ import { failureReply } from '../bus/replies.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
-import { KIND_LIMITS, resolveTrafficLimits, ROLLOUT_BOUNDS, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
+import { KIND_LIMITS, parseReplicaInstanceCap, resolveTrafficLimits, ROLLOUT_BOUNDS, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
 import { AuditedControl, IN_PROCESS_CALLER, auditArgs } from '../audit/audited-control.js';
 import { endedByRestart, findUnendedRollouts, RESTART_REASON } from '../audit/unended-rollouts.js';
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
@@ -104,6 +104,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const dataDir = path.resolve(options.dataDir);
   if (options.console) checkConsoleBinding(options.console);
   resolveTrafficLimits(options.traffic); // refused before anything starts; read again where the bus is built
+  if (options.maxReplicaInstances !== undefined) parseReplicaInstanceCap(options.maxReplicaInstances); // likewise (decision 2010)
   if (options.mcp) {
     checkMcpBinding(options.mcp);
     if (options.api === false) throw new McpConfigError('the MCP endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --mcp');
@@ -312,6 +313,7 @@ async function startOnTopology(
   const agents = new AgentLifecycle({
     nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency, trust,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
+    ...(options.maxReplicaInstances !== undefined ? { maxReplicaInstances: options.maxReplicaInstances } : {}),
     ...(topology.kinds !== undefined ? { kindStore: topology.kinds } : {}),
     ...(options.kinds !== undefined ? { kindLimits: options.kinds } : {}),
     ...(options.kinds?.onResidency !== undefined ? { onKindResidency: options.kinds.onResidency } : {}),

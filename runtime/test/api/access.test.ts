@@ -80,6 +80,11 @@ describe('the roles', () => {
     assert.deepEqual(ROLE_NAMES.filter((r) => roleHas(r, 'deadletters.read')), ROLE_NAMES);
   });
 
+  it('scaling is its own permission, not implied by deploying (issue 27): operator and admin scale, a deployer may not', () => {
+    assert.deepEqual(ROLE_NAMES.filter((r) => roleHas(r, 'agents.scale')), ['admin', 'operator']);
+    assert.ok(!may('deployer', 'ScaleAgent') && may('operator', 'ScaleAgent'));
+  });
+
   it('only admin manages tokens', () => {
     assert.deepEqual(ROLE_NAMES.filter((r) => roleHas(r, 'tokens.manage')), ['admin']);
   });

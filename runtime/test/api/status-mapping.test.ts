@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import {
-  AgentSuspendedError, KeepQueueUnsupportedError, NoPreviousVersionError, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, RolloutInProgressError, RolloutStatefulError, RolloutUnsupportedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
+  AgentSuspendedError, KeepQueueUnsupportedError, NoPreviousVersionError, ReplicasBudgetError, ReplicaStartError, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, RolloutInProgressError, RolloutStatefulError, RolloutUnsupportedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
 } from '@caxton/core';
 import { SANDBOX_ERROR_KINDS, SandboxError, OutOfFuel, type SandboxErrorCode } from '@caxton/sandbox';
 import { GRPC_STATUS_BY_KIND, errorKindForGrpcStatus, grpcStatusForKind, statusFromCaxtonError, toGrpcStatus } from '@caxton/client';
@@ -116,6 +116,8 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['agent.replicas-stateful', 'FAILED_PRECONDITION'],
   ['agent.replicas-unsupported', 'FAILED_PRECONDITION'],
   ['agent.replicas-scaled', 'FAILED_PRECONDITION'],
+  ['agent.replicas-budget', 'RESOURCE_EXHAUSTED'], // the node-wide cap on replica instances (issue 27, finding 8)
+  ['agent.replicas-start-failed', 'FAILED_PRECONDITION'], // a new replica's instance did not start (issue 27, review of replicasfix2)
   ['registry.permission-denied', 'FAILED_PRECONDITION'],
   ['registry.tls-failed', 'FAILED_PRECONDITION'],
   ['node.insecure-cluster', 'FAILED_PRECONDITION'],
@@ -299,6 +301,8 @@ function everyRaisedError(): CaxtonError[] {
     new ReplicasStatefulError('echo', 'why'),
     new ReplicasUnsupportedError('echo', 'why', 'hint'),
     new ReplicasScaledError('echo', 3, 'upgrade'),
+    new ReplicasBudgetError('echo', 4, 30, 32),
+    new ReplicaStartError('echo', 3, 1, 1, new Error('init trapped')),
     new NotClusteredError(),
     new KillSwitchNotKeptError('frozen', 'this node', new Error('disk full')),
     new KillSwitchUnreadableError('kill-switch.json', new Error('not JSON')),
