@@ -240,6 +240,9 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['node.idempotency-key-reused', 'ALREADY_EXISTS'],
   // `caxton test`'s virtual clock (decision 2030): an advance that would fire timers without end.
   ['node.advance-too-long', 'RESOURCE_EXHAUSTED'],
+  // The platform name a data directory keeps (decision 1910, "Two Caxton platforms"): start-up only.
+  ['node.platform-changed', 'FAILED_PRECONDITION'],
+  ['node.platform-file', 'FAILED_PRECONDITION'],
 ]);
 
 function keysOf<K extends string>(table: Readonly<Record<K, unknown>>): K[] {
