@@ -230,14 +230,20 @@ export class MtpSender implements RemoteTransport {
     let records: StateWrite[] | undefined;
     if (admitted.length > 0 && this.o.state !== undefined) {
       const at = this.o.now?.() ?? Date.now();
-      records = admitted.map(([url, g]) => encodeMtpOutboxRecord({
-        messageId: send.messageId, agent: send.agent, url, platform: g.peer.platform, receivers: g.receivers, message: send.message, at,
-      }));
+      try {
+        records = admitted.map(([url, g]) => encodeMtpOutboxRecord({
+          messageId: send.messageId, agent: send.agent, url, platform: g.peer.platform, receivers: g.receivers, message: send.message, at,
+        }));
+      } catch (err) {
+        // An encoder that throws fails the send as a failed commit does: the slots taken above are given back (review of outboxfix2).
+        for (const [url] of admitted) this.posting.delete(postKey(send.agent, send.messageId, url));
+        throw this.notDurable(send, refusals, admitted.flatMap(([, g]) => g.receivers.map((r) => r.name)).join(', '), err);
+      }
       // Checked before the commit (review of mtpoutbox, 8): every record carries the message (as
       // JSON in JSON, so up to ~4× it), once per destination ACC; past what one state commit takes
       // (the Kafka state topic's max.message.bytes) the store would refuse it with a non-retryable
       // error and the handling would run again until dead-lettered. Refused whole, as a typed
-      // failure to the sender: nothing kept, nothing posted (decision 1910, "Outbox size").
+      // failure to the sender: nothing kept, nothing posted (decision 1910, "Outbox size and replay removals").
       const bytes = stateCommitBytes(send.agent, records);
       if (bytes > STATE_COMMIT_MAX_BYTES) {
         for (const [url] of admitted) this.posting.delete(postKey(send.agent, send.messageId, url));
