@@ -340,7 +340,7 @@ export class MtpSender implements RemoteTransport {
       try {
         record = parseMtpOutboxRecord(value);
       } catch (err) {
-        this.o.log(agent, 'error', `[caxton] mtp: ${(err as Error).message} (key ${JSON.stringify(key.slice(1, 120))}); it is removed`);
+        this.o.log(agent, 'error', `[caxton] mtp: an outbox record (${JSON.stringify(key.slice(1, 120))}) could not be read and is removed: ${(err as Error).message}`);
         await this.removeRecord(agent, key);
         continue;
       }

@@ -51,7 +51,7 @@ export function clearMtpOutboxRecord(messageId: string, url: string): StateWrite
  */
 export class MtpOutboxRecordError extends CaxtonError {
   constructor(reason: string) {
-    super('mtp.outbox-record-invalid', `an MTP outbox record could not be read: ${reason}`, {
+    super('mtp.outbox-record-invalid', reason, {
       kind: 'data-loss',
       hint: 'the record is removed and its post is not made again; its sender got no answer for it — the state was damaged or imported from an incompatible node',
       context: { reason },
