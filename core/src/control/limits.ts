@@ -7,6 +7,7 @@
  * Fuel is in the units of sandbox/src/fuel/cost-model.ts (≈ one wasm operation); memory in 64 KiB
  * wasm pages per memory of the agent; text sizes in UTF-16 code units.
  */
+import { utf8ByteLength } from '../acl/lexical.js';
 import { CaxtonError } from '../errors.js';
 
 /** How a limit's value reads and is typed (the CLI picks its parser by it). */
@@ -562,4 +563,23 @@ function resolveFromTable<T extends Record<string, TableRow>>(
     out[name] = value as never;
   }
   return out;
+}
+
+/**
+ * The largest one state commit may be (UTF-8 bytes of its records, keys and framing included): the
+ * Kafka state topic's `max.message.bytes` is this value (one commit is one record batch; topics.ts),
+ * and a writer whose commit size is not bounded by the state limits checks against it before
+ * committing — the MTP outbox (review of mtpoutbox, 8). Twice DEFAULT_STATE_LIMITS.maxTotalBytes
+ * (4 MiB), so a handling can rewrite all of its state with room for keys and record overhead.
+ */
+export const STATE_COMMIT_MAX_BYTES = 8 * 1024 * 1024;
+/** What one state record costs beyond its state key and value (the agent's name in its record key, a version byte, Kafka's record framing), counted generously. */
+export const STATE_RECORD_OVERHEAD_BYTES = 128;
+
+/** The bytes a commit of `writes` for `agent` takes against STATE_COMMIT_MAX_BYTES. */
+export function stateCommitBytes(agent: string, writes: readonly { key: string; value: string | null }[]): number {
+  let n = 0;
+  const agentBytes = utf8ByteLength(agent);
+  for (const w of writes) n += agentBytes + utf8ByteLength(w.key) + (w.value === null ? 0 : utf8ByteLength(w.value)) + STATE_RECORD_OVERHEAD_BYTES;
+  return n;
 }

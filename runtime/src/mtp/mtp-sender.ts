@@ -21,7 +21,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  encodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, STRING_REPRESENTATION, type AclMessage, type AgentId, type HttpPolicy,
+  encodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, STATE_COMMIT_MAX_BYTES, stateCommitBytes, STRING_REPRESENTATION,
+  type AclMessage, type AgentId, type HttpPolicy, type StateWrite,
 } from '@caxton/core';
 import type { RemoteTransport } from '../bus/port.js';
 import type { AgentStateStore } from '../storage/ports.js';
@@ -117,9 +118,11 @@ type Send = { messageId: string; message: AclMessage; agent: string };
  * `mtp-delivery` — not delivered, for good (the peer refused, retries ran out, the destination or
  * the agent's rules forbid it); `mtp.outbox-full` — the node has the most posts in flight it takes,
  * send again later; `mtp.node-stopping` — the node is stopping, send again later;
- * `mtp.outbox-not-durable` — the outbox record could not be committed, send again.
+ * `mtp.outbox-not-durable` — the outbox record could not be committed, send again;
+ * `mtp.outbox-too-large` — the send's outbox records together exceed what one state commit takes
+ * (STATE_COMMIT_MAX_BYTES), nothing kept or posted: send less, or to fewer peer ACCs at once.
  */
-export type MtpFailureKind = 'mtp-delivery' | 'mtp.outbox-full' | 'mtp.node-stopping' | 'mtp.outbox-not-durable';
+export type MtpFailureKind = 'mtp-delivery' | 'mtp.outbox-full' | 'mtp.node-stopping' | 'mtp.outbox-not-durable' | 'mtp.outbox-too-large';
 
 /**
  * The id of the `failure` for one outcome (`kind`) of one send to one destination: the same for
@@ -224,15 +227,42 @@ export class MtpSender implements RemoteTransport {
       this.posting.add(key);
       admitted.push([url, g]);
     }
+    let records: StateWrite[] | undefined;
     if (admitted.length > 0 && this.o.state !== undefined) {
-      // Durable before the send counts as done: a failed commit fails the send (the handling runs again).
       const at = this.o.now?.() ?? Date.now();
+      try {
+        records = admitted.map(([url, g]) => encodeMtpOutboxRecord({
+          messageId: send.messageId, agent: send.agent, url, platform: g.peer.platform, receivers: g.receivers, message: send.message, at,
+        }));
+      } catch (err) {
+        // An encoder that throws fails the send as a failed commit does: the slots taken above are given back (review of outboxfix2).
+        for (const [url] of admitted) this.posting.delete(postKey(send.agent, send.messageId, url));
+        throw this.notDurable(send, refusals, admitted.flatMap(([, g]) => g.receivers.map((r) => r.name)).join(', '), err);
+      }
+      // Checked before the commit (review of mtpoutbox, 8): every record carries the message (as
+      // JSON in JSON, so up to ~4× it), once per destination ACC; past what one state commit takes
+      // (the Kafka state topic's max.message.bytes) the store would refuse it with a non-retryable
+      // error and the handling would run again until dead-lettered. Refused whole, as a typed
+      // failure to the sender: nothing kept, nothing posted (decision 1910, "Outbox size and replay removals").
+      const bytes = stateCommitBytes(send.agent, records);
+      if (bytes > STATE_COMMIT_MAX_BYTES) {
+        for (const [url] of admitted) this.posting.delete(postKey(send.agent, send.messageId, url));
+        const names = admitted.flatMap(([, g]) => g.receivers.map((r) => r.name)).join(', ');
+        refusals.push({
+          reason: `mtp.outbox-too-large: the outbox records of message ${send.messageId} (one per destination ACC, ${admitted.length}) take ${bytes} bytes, more than one state commit takes (${STATE_COMMIT_MAX_BYTES}); ${names} not reached, nothing posted (send a smaller message, or to fewer peer ACCs at once)`,
+          kind: 'mtp.outbox-too-large', destination: '',
+        });
+        admitted.length = 0;
+        records = undefined;
+      }
+    }
+    if (records !== undefined && this.o.state !== undefined) {
+      // Durable before the send counts as done: a failed commit fails the send (the handling runs again).
       const state = this.o.state;
-      // A synchronous throw (encoding, a store) becomes this rejection, handled below: the slots
-      // taken above are given back, never leaked (review of outboxfix2).
-      const commit = Promise.resolve().then(() => state.commitState(send.agent, admitted.map(([url, g]) => encodeMtpOutboxRecord({
-        messageId: send.messageId, agent: send.agent, url, platform: g.peer.platform, receivers: g.receivers, message: send.message, at,
-      }))));
+      const writes = records;
+      // A synchronous throw (a store) becomes this rejection, handled below: the slots taken above
+      // are given back, never leaked (review of outboxfix2).
+      const commit = Promise.resolve().then(() => state.commitState(send.agent, writes));
       const keys = admitted.map(([url]) => postKey(send.agent, send.messageId, url));
       for (const key of keys) this.committing.set(key, commit);
       try {
@@ -311,7 +341,7 @@ export class MtpSender implements RemoteTransport {
         record = parseMtpOutboxRecord(value);
       } catch (err) {
         this.o.log(agent, 'error', `[caxton] mtp: an outbox record (${JSON.stringify(key.slice(1, 120))}) could not be read and is removed: ${(err as Error).message}`);
-        await this.o.state.commitState(agent, [{ key, value: null }]);
+        await this.removeRecord(agent, key);
         continue;
       }
       // A record names its agent and the message its sender: both must be the state's owner. State
@@ -320,7 +350,7 @@ export class MtpSender implements RemoteTransport {
       const ownSender = `${agent}@${this.o.platform}`;
       if (record.agent !== agent || (record.message.sender !== undefined && record.message.sender.name !== ownSender)) {
         this.o.log(agent, 'error', `[caxton] mtp: an outbox record for ${JSON.stringify(record.agent.slice(0, 120))} sent as ${JSON.stringify((record.message.sender?.name ?? '').slice(0, 120))} is not ${agent}'s and is removed, not posted`);
-        await this.o.state.commitState(agent, [{ key, value: null }]);
+        await this.removeRecord(agent, key);
         continue;
       }
       const pk = postKey(agent, record.messageId, record.url);
@@ -340,6 +370,19 @@ export class MtpSender implements RemoteTransport {
       this.track(this.deliver(send, record.url, peer!, record.receivers));
     }
     return replayed;
+  }
+
+  /**
+   * Remove a record the replay will not post. A failed removal is logged and the replay goes on
+   * with the agent's other records (review of mtpoutbox, 9): the record stays, is not posted, and
+   * the next activation meets it again.
+   */
+  private async removeRecord(agent: string, key: string): Promise<void> {
+    try {
+      await this.o.state!.commitState(agent, [{ key, value: null }]);
+    } catch (err) {
+      this.o.log(agent, 'warn', `[caxton] mtp: an outbox record (key ${JSON.stringify(key.slice(1, 120))}) could not be removed (it is met again at the next activation): ${(err as Error)?.message ?? String(err)}`);
+    }
   }
 
   /** Stop: posts not yet on the network are not sent (their senders get no failure: the node is going away). */

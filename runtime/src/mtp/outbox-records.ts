@@ -7,7 +7,7 @@
  * Pure: the key format, the record's shape, and its strict reading back.
  */
 import { createHash } from 'node:crypto';
-import { decodeAclJson, encodeAclJson, isReservedStateKey, mtpOutboxStateKey, type AclMessage, type AgentId, type StateWrite } from '@caxton/core';
+import { CaxtonError, decodeAclJson, encodeAclJson, isReservedStateKey, mtpOutboxStateKey, type AclMessage, type AgentId, type StateWrite } from '@caxton/core';
 
 /** One definition of the key prefix (core's mtpOutboxStateKey). */
 export const MTP_OUTBOX_PREFIX = mtpOutboxStateKey('');
@@ -44,11 +44,18 @@ export function clearMtpOutboxRecord(messageId: string, url: string): StateWrite
   return { key: mtpOutboxKey(messageId, url), value: null };
 }
 
-/** Thrown for a record that cannot be read back: the replay logs it (with its key) and removes it. */
-export class MtpOutboxRecordError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MtpOutboxRecordError';
+/**
+ * Thrown for a record that cannot be read back (damaged, or written by another version): the
+ * replay logs it (with its key) and removes it — internal, never an API answer, but typed as every
+ * refusal is (review of mtpoutbox, 9).
+ */
+export class MtpOutboxRecordError extends CaxtonError {
+  constructor(reason: string) {
+    super('mtp.outbox-record-invalid', reason, {
+      kind: 'data-loss',
+      hint: 'the record is removed and its post is not made again; its sender got no answer for it — the state was damaged or imported from an incompatible node',
+      context: { reason },
+    });
   }
 }
 

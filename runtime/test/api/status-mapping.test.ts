@@ -35,6 +35,7 @@ import { UntrustedArtifactError } from '../../src/signing/trust.js';
 import { TokenRotationRefusedError } from '../../src/api/token-rotation.js';
 import { ForbiddenSenderError } from '../../src/node/sender-policy.js';
 import { KindUnsupportedError } from '../../src/node/agent-kinds.js';
+import { MtpOutboxRecordError } from '../../src/mtp/outbox-records.js';
 
 type StatusName = keyof typeof status;
 
@@ -121,6 +122,8 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['registry.permission-denied', 'FAILED_PRECONDITION'],
   ['registry.tls-failed', 'FAILED_PRECONDITION'],
   ['node.insecure-cluster', 'FAILED_PRECONDITION'],
+  // Internal (logged by the MTP outbox's replay, never an API answer): a stored record that cannot be read (review of mtpoutbox, 9).
+  ['mtp.outbox-record-invalid', 'DATA_LOSS'],
   ['bus.mailbox-full', 'RESOURCE_EXHAUSTED'],
   ['bus.overloaded', 'RESOURCE_EXHAUSTED'],
   ['bus.circuit-open', 'RESOURCE_EXHAUSTED'],
@@ -316,6 +319,7 @@ function everyRaisedError(): CaxtonError[] {
     new TokenRotationRefusedError('api.tokens-provided', 'provided', 'replace the Secret'),
     new ForbiddenSenderError('ams@caxton', 'it is a platform identity'),
     new IdempotencyKeyReusedError('order-7', 'i-0123', 900_000),
+    new MtpOutboxRecordError('not JSON'),
     ...keysOf(PROTOCOL_ERROR_KINDS).map((code: ProtocolErrorCode) => new ProtocolViolation(code, 'x')),
     ...keysOf(SANDBOX_ERROR_KINDS).map((code: SandboxErrorCode) => new SandboxError(code, 'x')),
     ...keysOf(EMBEDDED_LOG_ERROR_KINDS).map((code: EmbeddedLogErrorCode) => new EmbeddedLogError(code, 'x')),

@@ -4,6 +4,7 @@
  */
 import kafkajs from 'kafkajs';
 import type { Admin, ITopicConfig } from 'kafkajs';
+import { STATE_COMMIT_MAX_BYTES } from '@caxton/core';
 import { KafkaMisconfiguredError } from './errors.js';
 import type { ResolvedKafkaOptions } from './options.js';
 import { settledTopicMetadata, whileSettling } from './topic-readiness.js';
@@ -14,9 +15,10 @@ export const DEFAULT_PARTITIONS = 12;
 /**
  * max.message.bytes of the state topic: one agent commit is one record batch, and the state limits
  * (DEFAULT_STATE_LIMITS.maxTotalBytes, 4 MiB) allow a handling to rewrite all of it; Kafka's 1 MiB
- * default would refuse such a commit. Twice the limit leaves room for keys and record overhead.
+ * default would refuse such a commit. Core's STATE_COMMIT_MAX_BYTES (twice the limit, room for keys
+ * and record overhead): the one bound writers outside the state limits check against (the MTP outbox).
  */
-const STATE_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+const STATE_MAX_MESSAGE_BYTES = STATE_COMMIT_MAX_BYTES;
 /**
  * min.compaction.lag.ms of the state topic (decision 1800): a stale owner's late record of a key
  * is ignored by readers, but compaction keeps only the newest record of a key, so it would remove
