@@ -537,6 +537,8 @@ export class PlanApplier {
       else gone.push(d);
     }
     this.d.mailboxes.restore(back);
+    // As for mail the log hands out: an instance of a kind retired meanwhile is activated for it.
+    for (const receiver of new Set(back.map((d) => d.receiver))) this.d.port.mailArrived(receiver);
     for (const d of gone) {
       const reason = `agent ${d.receiver} was stopped before handling it`;
       void this.d.log.deadLetter({ delivery: d, reason, attempts: 0, at: Date.now() }).then(
