@@ -297,8 +297,8 @@ export class Mailboxes {
    * Returns, in the order given, those whose mailbox is no longer their receiver's current one (it
    * was forgotten — the agent stopped or went — and maybe re-created by a redeploy): put back into
    * a mailbox nothing dispatches they would stay pending for ever, and the log's redelivery of their
-   * id would be dropped as a duplicate. They are no longer pending here, their slot given back once
-   * (`forget` took it back already), and the caller puts them in the current mailbox or dead-letters
+   * id would be dropped as a duplicate. They are no longer pending here, their slot not given back
+   * twice (`forget` took it back already), and the caller puts them in the current mailbox or dead-letters
    * them (decision 2070, *Left*, fixed).
    */
   rewind(deliveries: readonly Delivery[]): Delivery[] {
@@ -309,7 +309,9 @@ export class Mailboxes {
       if (p === undefined || !p.handedOff) continue; // finished meanwhile
       if (this.boxes.get(d.receiver) !== p.box) {
         this.pending.delete(d.id);
-        this.shares.giveHeld(p.held); // gives nothing if `forget` took the slot back
+        // Gives nothing: a mismatch only follows a `forget`, which took the slot back (the epoch moved);
+        // this only lets a gone record go.
+        this.shares.giveHeld(p.held);
         this.release(d);
         stranded.push(d);
         continue;
