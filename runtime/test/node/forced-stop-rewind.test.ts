@@ -38,11 +38,18 @@ async function example(name: string): Promise<VerifiedArtifact> {
   return { bytes: new Uint8Array(await readFile(path.join(repoRoot, entry.artifact))), sha256: entry.sha256 };
 }
 
-test('a forced stop whose agent\'s failed completion is rewound before the agent is removed dead-letters the rewound deliveries, once each, and leaves no mailbox', async () => {
+/**
+ * Deploys `a`, has m1..m3 handled ahead of a first completion that is held, force-stops `a` and,
+ * while the stop waits in `onStopped` (its mailbox forgotten, `a` still an agent), fails that
+ * completion: the rewind puts the three into a re-created mailbox. Then lets the stop finish and
+ * hands what happened to `check`. `failLetters`: the log cannot write dead letters.
+ */
+async function stopWithARewindInside(failLetters: boolean, check: (r: { log: RecordingLog; bus: Bus; seen: string[]; busEvents: BusEvent[]; lines: string[] }) => Promise<void>): Promise<void> {
   const dir = await tempDir('forced-stop-rewind');
   const registry = new EmbeddedRegistry({ dir: path.join(dir.path, 'registry') });
   await registry.open();
   const log = new RecordingLog();
+  log.failDeadLetter = () => failLetters;
   const host = await SandboxAgentHost.create({ cacheDir: path.join(dir.path, 'cache'), shards: 1, state: log });
   const events = new BusEvents();
   const seenEvents: BusEvent[] = [];
@@ -84,6 +91,8 @@ test('a forced stop whose agent\'s failed completion is rewound before the agent
     },
     residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
   });
+  const lines: string[] = [];
+  lifecycle.events.onType('agent-log', ({ agent, level, message }) => void lines.push(`${agent} ${level}: ${message}`));
   await bus.open(port);
   await bus.start();
   try {
@@ -116,16 +125,7 @@ test('a forced stop whose agent\'s failed completion is rewound before the agent
     assert.equal(status.state, 'stopped');
     assert.equal(lifecycle.has('a'), false);
 
-    await until(() => log.ops.filter((o) => o.startsWith('dead-letter:')).length === 3, 'the three rewound deliveries dead-lettered');
-    await bus.idle();
-    assert.equal(bus.mailboxDepth('a'), 0, 'no mailbox left holding them');
-    assert.deepEqual(seen, ['m1', 'm2', 'm3'], 'not handled again');
-    const letters = await log.deadLetters(10);
-    assert.deepEqual(letters.map((l) => l.delivery.message.content).sort(), ['m1', 'm2', 'm3']);
-    assert.ok(letters.every((l) => l.reason === 'agent a was stopped before handling it' && l.attempts === 0));
-    assert.equal(log.ops.filter((o) => o.startsWith('complete:')).length, 0, 'none completed as well');
-    const told = seenEvents.filter((e) => e.type === 'dead-lettered');
-    assert.equal(told.length, 3, 'each told once as a dead-lettered event, as the bus\'s own dead letters are');
+    await check({ log, bus, seen, busEvents: seenEvents, lines });
   } finally {
     stopPassed();
     await bus.stopDispatching();
@@ -134,4 +134,32 @@ test('a forced stop whose agent\'s failed completion is rewound before the agent
     await registry.close();
     await dir.remove();
   }
+}
+
+test('a forced stop whose agent\'s failed completion is rewound before the agent is removed dead-letters the rewound deliveries, once each, and leaves no mailbox', async () => {
+  await stopWithARewindInside(false, async ({ log, bus, seen, busEvents }) => {
+    await until(() => log.ops.filter((o) => o.startsWith('dead-letter:')).length === 3, 'the three rewound deliveries dead-lettered');
+    await bus.idle();
+    assert.equal(bus.mailboxDepth('a'), 0, 'no mailbox left holding them');
+    assert.deepEqual(seen, ['m1', 'm2', 'm3'], 'not handled again');
+    const letters = await log.deadLetters(10);
+    assert.deepEqual(letters.map((l) => l.delivery.message.content).sort(), ['m1', 'm2', 'm3']);
+    assert.ok(letters.every((l) => l.reason === 'agent a was stopped before handling it' && l.attempts === 0));
+    assert.equal(log.ops.filter((o) => o.startsWith('complete:')).length, 0, 'none completed as well');
+    const told = busEvents.filter((e) => e.type === 'dead-lettered');
+    assert.equal(told.length, 3, 'each told once as a dead-lettered event, as the bus\'s own dead letters are');
+  });
+});
+
+test('a forced stop whose second take\'s dead letters cannot be written still stops the agent: each warned about, none told as dead-lettered, none left in a mailbox (pending in the log)', async () => {
+  await stopWithARewindInside(true, async ({ log, bus, seen, busEvents, lines }) => {
+    await bus.idle();
+    assert.equal(log.ops.filter((o) => o.startsWith('dead-letter-failed:')).length, 3, 'each tried once');
+    const warned = lines.filter((l) => l.startsWith('a warn: ') && l.includes('could not be dead-lettered') && l.includes('stays pending in the log'));
+    assert.equal(warned.length, 3, 'one warning each');
+    assert.equal(busEvents.filter((e) => e.type === 'dead-lettered').length, 0, 'not told as dead-lettered');
+    assert.equal(bus.mailboxDepth('a'), 0, 'in no mailbox');
+    assert.deepEqual(seen, ['m1', 'm2', 'm3'], 'not handled again');
+    assert.equal(log.ops.filter((o) => o.startsWith('complete:')).length, 0, 'not completed: pending in the log still');
+  });
 });
