@@ -509,7 +509,7 @@ export class PlanApplier {
       }
       // A log stopped for good takes nothing more: the work is handed out again after a restart.
       if (stopped === undefined) {
-        this.d.mailboxes.rewind(r.deliveries);
+        this.putBackStranded(this.d.mailboxes.rewind(r.deliveries));
         for (let i = r.timers.length - 1; i >= 0; i--) this.d.loop.requeueTimer(agent, r.timers[i]!.token, r.timers[i]!.timerId);
       }
       this.rewinding.delete(agent);
@@ -517,6 +517,35 @@ export class PlanApplier {
       // Fenced: it no longer runs here; whatever activates it here again wakes it.
       if (!r.park) setTimeout(() => this.d.loop.wake(agent), REWIND_RETRY_MS).unref();
     })();
+  }
+
+  /**
+   * Deliveries a rewind found outside their receiver's current mailbox: it was forgotten while they
+   * were being handled (the agent stopped or went, maybe redeployed since). Each goes once, in
+   * handled order: to another node's owner (the log's `holds` false: dropped here, handed out
+   * there), back to the front of the agent's current mailbox if it is an agent again, or to the
+   * dead letters with the reason a stop gives what it finds in the mailbox. A letter that cannot be
+   * written stays pending in the log (handed out again after a restart), as a stop's would.
+   */
+  private putBackStranded(stranded: readonly Delivery[]): void {
+    if (stranded.length === 0) return;
+    const back: Delivery[] = [];
+    const gone: Delivery[] = [];
+    for (const d of stranded) {
+      if (this.d.log.holds?.(d) === false) continue;
+      if (this.d.mailboxes.hasMailbox(d.receiver) || this.d.port.isAgent?.(d.receiver) === true) back.push(d);
+      else gone.push(d);
+    }
+    this.d.mailboxes.restore(back);
+    // As for mail the log hands out: an instance of a kind retired meanwhile is activated for it.
+    for (const receiver of new Set(back.map((d) => d.receiver))) this.d.port.mailArrived(receiver);
+    for (const d of gone) {
+      const reason = `agent ${d.receiver} was stopped before handling it`;
+      void this.d.log.deadLetter({ delivery: d, reason, attempts: 0, at: Date.now() }).then(
+        () => this.d.events.emit({ type: 'dead-lettered', agent: d.receiver, deliveryId: d.id, reason, attempts: 0 }),
+        (err: unknown) => this.warn(d.receiver, `[caxton] ${d.id} (rewound after ${d.receiver} stopped) could not be dead-lettered: ${(err as Error).message}; it stays pending in the log`),
+      );
+    }
   }
 
   private stillOwner(plan: WorkPlan, opts: ApplyOptions): boolean {

@@ -14,7 +14,7 @@ import { COUNT_BUCKETS, SECONDS_BUCKETS } from '../telemetry/meters.js';
  * to commit, and the mailbox capacity (the denominator of deploy/prometheus's saturation alert).
  */
 export function installBusMetrics(meter: Meter, events: BusEvents, mailboxCapacity: number, breakersOpen: () => number = () => 0, absentQueued: () => number = () => 0): () => void {
-  const deadLetters = meter.createCounter('caxton.bus.dead.letters', { description: 'Deliveries moved aside after crashing their handler maxAttempts times' });
+  const deadLetters = meter.createCounter('caxton.bus.dead.letters', { description: 'Deliveries dead-lettered (crashed or refused maxAttempts times, an absent queue expired or over its bound, a stop)' });
   const redeliveries = meter.createCounter('caxton.bus.redeliveries', { description: 'Deliveries handed to their agent again after a crashed attempt' });
   const notCommitted = meter.createCounter('caxton.bus.commit.failures', { description: 'Handlings whose state changes the message log failed or refused to commit (handled again later)' });
   const capacity = meter.createObservableGauge('caxton.bus.mailbox.capacity', { description: 'Deliveries one agent\'s mailbox holds before sends to it are refused' });

@@ -11,7 +11,7 @@
 import type { AgentStateStore } from '../storage/ports.js';
 import type { Delivery } from '@caxton/core';
 import { CaxtonError, DEFAULT_TRAFFIC_LIMITS, TOPIC_PREFIX, matchesTopicFilter, topicOfReceiver, validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
-import type { MessageLog } from './message-log.js';
+import type { DeadLetter, MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { shareLimits, type SenderShare } from './mailbox-shares.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
@@ -209,6 +209,18 @@ export class Bus implements OutboxSender {
   /** Drop an agent's mailbox (its pending deliveries stay in the log until handled or dead-lettered). */
   forget(agent: string): Delivery[] {
     return this.mailboxes.forget(agent);
+  }
+
+  /**
+   * Dead-letters a delivery the agent lifecycle took out of a mailbox (a stop's, a kind's): written
+   * to the log, then told as a `dead-lettered` event, as the bus's own dead letters are (a rewind's
+   * after a stop included): the metric and the agent's log count every dead letter the same way
+   * (decision 2070). A letter that could not be written rejects and tells nothing.
+   */
+  async deadLetter(letter: DeadLetter): Promise<void> {
+    await this.opts.log.deadLetter(letter);
+    const d = letter.delivery;
+    this.opts.events.emit({ type: 'dead-lettered', agent: d.receiver, deliveryId: d.id, reason: letter.reason, attempts: letter.attempts });
   }
 
   /** The agent's code was replaced (deploy, upgrade, rollback): its circuit breaker starts closed. */

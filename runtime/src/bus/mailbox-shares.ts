@@ -40,6 +40,11 @@ interface SenderSlots {
   held: number;
   /** Appends in flight (not consumed yet). */
   appending: number;
+  /**
+   * Of `held`, the slots `take` counted against the agents' part and the sender's node-wide agent
+   * count: what `forget` takes off that count (not the slots taken while it was not counted).
+   */
+  counted: number;
 }
 
 /** One receiver's counts. */
@@ -186,6 +191,7 @@ export class MailboxShares {
     const counted = agent !== undefined && agent.known;
     if (counted) {
       r.agents += 1;
+      c.counted += 1;
       this.slots(agent, 1);
     }
     return { receiver, r, c, agent: counted ? agent : undefined, epoch: r.epoch };
@@ -205,6 +211,7 @@ export class MailboxShares {
       // even if the sender is no longer known as an agent (`slots` skips an unknown one).
       if (h.agent !== undefined) {
         if (r.agents > 0) r.agents -= 1;
+        if (c.counted > 0) c.counted -= 1;
         this.slots(h.agent, -1);
       }
     }
@@ -219,6 +226,7 @@ export class MailboxShares {
     const agent = this.agentSlots.get(sender);
     if (agent !== undefined && agent.known) {
       if (r !== undefined && r.agents > 0) r.agents -= 1;
+      if (c !== undefined && c.counted > 0) c.counted -= 1;
       this.slots(agent, -1);
     }
     if (r !== undefined) this.dropIfGone(receiver, r);
@@ -234,7 +242,9 @@ export class MailboxShares {
     for (const [sender, c] of r.senders) {
       if (c.appending > 0) appending = true;
       if (c.held === 0) continue;
-      this.slots(this.agentSlots.get(sender), -c.held);
+      // Only the slots counted as an agent's: the rest never were (decision 2070, *Left*, fixed).
+      if (c.counted > 0) this.slots(this.agentSlots.get(sender), -c.counted);
+      c.counted = 0;
       this.change(r, c, -c.held, 0);
     }
     if (!appending) this.receivers.delete(receiver);
@@ -300,7 +310,7 @@ export class MailboxShares {
     if (c === undefined) {
       // Swept before the new entry exists: a handle (senderSlot) may take it and refuse, leaving it idle.
       if (r.idle >= IDLE_KEPT) this.sweep(r);
-      c = { held: 0, appending: 0 };
+      c = { held: 0, appending: 0, counted: 0 };
       r.senders.set(sender, c);
       r.idle += 1;
     }

@@ -293,15 +293,38 @@ export class Mailboxes {
    * A rewind (issue 24): deliveries handed off whose completion did not commit go back to the head
    * of their mailbox, in the order given (their handled order), in front of what waits: each at the
    * front of its sender's queue, and the senders at the ring's head in that order (decision 1830).
+   *
+   * Returns, in the order given, those whose mailbox is no longer their receiver's current one (it
+   * was forgotten — the agent stopped or went — and maybe re-created by a redeploy): put back into
+   * a mailbox nothing dispatches they would stay pending for ever, and the log's redelivery of their
+   * id would be dropped as a duplicate. They are no longer pending here, their slot not given back
+   * twice (`forget` took it back already), and the caller puts them in the current mailbox or dead-letters
+   * them (decision 2070, *Left*, fixed).
    */
-  rewind(deliveries: readonly Delivery[]): void {
+  rewind(deliveries: readonly Delivery[]): Delivery[] {
+    const stranded: Delivery[] = [];
     for (let i = deliveries.length - 1; i >= 0; i--) {
       const d = deliveries[i]!;
       const p = this.pending.get(d.id);
       if (p === undefined || !p.handedOff) continue; // finished meanwhile
+      if (this.boxes.get(d.receiver) !== p.box) {
+        this.pending.delete(d.id);
+        // Gives nothing: a mismatch only follows a `forget`, which took the slot back (the epoch moved);
+        // this only lets a gone record go.
+        this.shares.giveHeld(p.held);
+        this.release(d);
+        stranded.push(d);
+        continue;
+      }
       p.handedOff = false;
       p.box.settle();
       p.box.unshift(d);
     }
+    return stranded.reverse();
+  }
+
+  /** Does `agent` have a mailbox now (accepted mail, or was sent to, since it was last forgotten)? */
+  hasMailbox(agent: string): boolean {
+    return this.boxes.has(agent);
   }
 }

@@ -259,7 +259,7 @@ async function startOnTopology(
     wake: (agent) => bus.wake(agent),
     idle: (agent) => bus.idle(agent),
     forget: (agent) => bus.forget(agent),
-    deadLetter: (letter) => storage.log.deadLetter(letter),
+    deadLetter: (letter) => bus.deadLetter(letter), // written, then told as a `dead-lettered` event (decision 2070)
     refuseNewest: (agent, keep, reason, kind) => bus.refuseNewest(agent, keep, reason, kind),
     agentId: (name) => bus.agentId(name),
     mailboxDepth: (name) => bus.mailboxDepth(name),

@@ -163,15 +163,26 @@ test('a slot given back after its mailbox was removed and re-created while an ap
   assert.equal(shares.agentSenderCount, 0);
 });
 
-test('a held slot is given back to the agents\' count even when its sender was forgotten as an agent meanwhile', () => {
+test('forget takes off a sender\'s node-wide agent count only the slots counted as an agent\'s (decision 2070, Left, fixed)', () => {
   const shares = new MailboxShares(shareLimits(40));
   // h's slot in w is taken while h is not counted as an agent; its slot in v is counted.
   shares.take('w', 'h@p', false);
   const counted = shares.take('v', 'h@p', true);
-  shares.forget('w'); // takes h's node-wide count to zero: h is no longer known as an agent
-  assert.equal(shares.agentSenderCount, 0);
+  assert.equal(shares.agentSenderCount, 1);
+  shares.forget('w'); // w's slot never counted against h's agent count: h still holds a counted slot in v
+  assert.equal(shares.agentSenderCount, 1, 'h is still known as an agent');
+  assert.equal(shares.admitSlot(shares.senderSlot('v', 'k@p'), 1, { perSender: 9, agentsTotal: 1 }), 'agents-full', 'v\'s agents\' count holds h\'s slot');
   shares.giveHeld(counted);
   assert.equal(shares.admitSlot(shares.senderSlot('v', 'k@p'), 1, { perSender: 9, agentsTotal: 1 }), 'ok', 'v\'s agents\' count came back to zero');
+  assert.equal(shares.agentSenderCount, 0, 'h holds nothing now: forgotten as an agent');
+  // Counted slots do come off when their mailbox goes.
+  shares.take('v', 'h@p', true);
+  shares.take('v', 'h@p', false); // known now: counted as well
+  shares.take('x', 'h@p', true);
+  shares.forget('v');
+  assert.equal(shares.agentSenderCount, 1, 'h still holds its slot in x');
+  shares.forget('x');
+  assert.equal(shares.agentSenderCount, 0);
 });
 
 function delivery(id: string, sender: string, receiver: string): Delivery {
@@ -197,4 +208,60 @@ test('mailboxes: a delivery finished after its mailbox was removed and re-create
   boxes.finish(fresh);
   assert.equal(boxes.depth('v'), 0);
   assert.equal(boxes.shares.heldBy('v', 'h@p'), 0);
+});
+
+test('mailboxes: a rewind after the mailbox was forgotten hands the delivery back instead of stranding it (decision 2070, Left, fixed)', () => {
+  const boxes = new Mailboxes(40, { isAgent: () => true });
+  const a = delivery('a1', 'h@p', 'v');
+  const b = delivery('b1', 'k@p', 'v');
+  boxes.accept([a, b]);
+  boxes.handOff(a);
+  boxes.handOff(b);
+  assert.deepEqual(boxes.forget('v'), [], 'handed off: not drained');
+  const back = boxes.rewind([a, b]);
+  assert.equal(boxes.isPending('a1'), false, 'no longer pending: the log\'s redelivery of it is not a duplicate');
+  assert.deepEqual(back.map((d) => d.id), ['a1', 'b1'], 'both handed back, in handled order');
+  assert.equal(boxes.hasMailbox('v'), false, 'no mailbox re-created for a forgotten agent');
+  assert.equal(boxes.shares.agentSenderCount, 0, 'no slot held');
+  assert.deepEqual(boxes.rewind([a, b]), [], 'handed back once');
+  boxes.accept([a]); // the log hands it out again (after a redeploy)
+  assert.equal(boxes.queued('v'), 1);
+});
+
+test('mailboxes: a rewind after a redeploy hands the old mailbox\'s delivery back and leaves the new mailbox\'s slots alone', () => {
+  const boxes = new Mailboxes(40, { isAgent: () => true });
+  const old = delivery('o1', 'h@p', 'v');
+  boxes.accept([old]);
+  boxes.handOff(old);
+  boxes.forget('v');
+  const fresh = delivery('n1', 'h@p', 'v');
+  boxes.accept([fresh]); // redeployed: a new mailbox with a new delivery from h
+  assert.deepEqual(boxes.rewind([old]).map((d) => d.id), ['o1']);
+  assert.equal(boxes.shares.heldBy('v', 'h@p'), 1, 'the new delivery\'s slot is still held, given back once only');
+  assert.equal(boxes.depth('v'), 1);
+  boxes.restore([old]); // the caller puts it in the current mailbox, at the front
+  assert.equal(boxes.shares.heldBy('v', 'h@p'), 2);
+  assert.ok(boxes.isPending('o1'));
+  for (const id of ['o1', 'n1']) {
+    const d = id === 'o1' ? old : fresh;
+    boxes.handOff(d);
+    assert.ok(boxes.isHandedOff(id), `${id} is handed out, the old one first`);
+    boxes.finish(d);
+  }
+  assert.equal(boxes.depth('v'), 0);
+  assert.equal(boxes.shares.heldBy('v', 'h@p'), 0);
+  assert.equal(boxes.shares.agentSenderCount, 0);
+});
+
+test('mailboxes: a rewind into the current mailbox is unchanged: back at the head, nothing handed back', () => {
+  const boxes = new Mailboxes(40, { isAgent: () => true });
+  const a = delivery('a1', 'h@p', 'v');
+  const b = delivery('b1', 'h@p', 'v');
+  boxes.accept([a, b]);
+  boxes.handOff(a);
+  assert.deepEqual(boxes.rewind([a]), []);
+  assert.equal(boxes.isHandedOff('a1'), false);
+  assert.equal(boxes.queued('v'), 2);
+  boxes.handOff(b);
+  assert.equal(boxes.isHandedOff('b1'), false, 'b waits behind a in its sender\'s queue');
 });

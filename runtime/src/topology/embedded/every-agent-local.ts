@@ -185,13 +185,23 @@ export class EveryAgentLocal implements AgentResidency {
       return (await this.c.local.status(name))!;
     }
     // Accepted messages nobody will handle are dead-lettered, not silently dropped.
+    const reason = `agent ${name} was stopped before handling it`;
     for (const d of this.c.messaging.forget(name)) {
-      await this.c.messaging.deadLetter({ delivery: d, reason: `agent ${name} was stopped before handling it`, attempts: 0, at: Date.now() });
+      await this.c.messaging.deadLetter({ delivery: d, reason, attempts: 0, at: Date.now() });
     }
     await this.c.onStopped(name, true).catch((err: unknown) => agentLog(this.c.events, name, 'warn', `pending timers not removed: ${(err as Error).message}`));
     local.state = 'stopped';
     const status = (await this.c.local.status(name))!;
     this.c.local.remove(name);
+    // Until the line above it was still an agent: a rewind in the meantime (a forced stop does not
+    // wait for its completions) put its deliveries back into a re-created mailbox, and a send may
+    // have been accepted into one. Nothing dispatches that mailbox now, so take it again, at once
+    // (no await between the remove and this), and dead-letter what it held. A rewind from now on
+    // finds no agent and dead-letters on its own (decision 2070): each goes once.
+    for (const d of this.c.messaging.forget(name)) {
+      await this.c.messaging.deadLetter({ delivery: d, reason, attempts: 0, at: Date.now() }).catch((err: unknown) =>
+        agentLog(this.c.events, name, 'warn', `${d.id} could not be dead-lettered: ${(err as Error).message}; it stays pending in the log (handed out again after a restart)`));
+    }
     agentLog(this.c.events, name, 'info', force ? 'stopped (forced)' : 'stopped');
     return status;
   }
