@@ -14,9 +14,11 @@ import { failureReply } from '../bus/replies.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
-import { KIND_LIMITS, parseReplicaInstanceCap, resolveTrafficLimits, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
+import { KIND_LIMITS, parseReplicaInstanceCap, resolveTrafficLimits, ROLLOUT_BOUNDS, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
 import { AuditedControl, IN_PROCESS_CALLER, auditArgs } from '../audit/audited-control.js';
+import { endedByRestart, findUnendedRollouts, RESTART_REASON } from '../audit/unended-rollouts.js';
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
 import { ensureAuditKey } from '../audit/audit-key.js';
 import { nodeHealth, type NodePhase } from '../node/node-health.js';
 import { checkConsoleBinding, CONSOLE_CERT_FLAGS, consoleFailure, startConsoleServer, type ConsoleServer } from '../console/server.js';
@@ -454,6 +456,13 @@ async function startOnTopology(
   agents.rollouts.auditWith((method, agent, fields, effect) => audited.change(
     { ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
     { method, args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
+  // A rollout this node started before it stopped has no end in the trail: its closing record is
+  // written now, and it is shown ended (decision 1871: a rollout does not survive a restart).
+  // Cluster nodes refuse rollouts, so they have none to close; a failed scan is reported, not fatal.
+  if (!(options.kafka || options.etcd)) {
+    await closeUnendedRollouts(auditTrail, agents, audited)
+      .catch((err: unknown) => console.error('caxton: audit trail: looking for rollouts the restart ended (none closed):', err));
+  }
   // Scaling an agent back to one replica by itself (it wrote durable state) is recorded the same way (decision 2010).
   agents.replicas.auditWith((agent, fields, effect) => audited.change(
     { ...IN_PROCESS_CALLER, peer: 'replicas' },
@@ -590,5 +599,21 @@ function breakerReason(reason: string, failures: number): string {
     case 'probe-failed': return 'the probe failed: refusing again for another cool-down';
     case 'handled': return 'a delivery was handled: sends pass again';
     default: return 'the agent was replaced: sends pass again';
+  }
+}
+
+/** Writes the closing record of each rollout the trail shows open (decision 1871), and shows it ended. */
+async function closeUnendedRollouts(auditTrail: AuditTrail, agents: AgentLifecycle, audited: AuditedControl): Promise<void> {
+  const scan = await findUnendedRollouts(auditTrail);
+  if (!scan.reachedStart) {
+    console.warn(`caxton: audit trail: looked for unended rollouts in the last ${ROLLOUT_BOUNDS.unendedScanRecords} records only (from record ${scan.from}): a rollout started before them is not closed, and shows no end in the trail`);
+  }
+  for (const unended of scan.unended) {
+    const running = await agents.status(unended.agent).catch(() => undefined);
+    const fields = { strategy: unended.strategy, outcome: 'aborted', reason: RESTART_REASON, ...(running !== undefined ? { version: String(running.version + 1) } : {}) };
+    await audited.change({ ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
+      { method: 'AbortRollout', args: auditArgs({ agent: unended.agent, ...fields }, { agent: unended.agent, ...fields }) },
+      async () => { if (running !== undefined) agents.rollouts.restore(unended.agent, endedByRestart(unended, running.version + 1)); })
+      .catch((err: unknown) => console.error(`caxton: audit trail: closing the rollout of ${unended.agent} the restart ended:`, err));
   }
 }
