@@ -38,6 +38,7 @@ export * from './audit/verify.js';
 export * from './audit/anchor.js';
 export * from './audit/segments.js';
 export * from './audit/changes.js';
+export * from './audit/unended-rollouts.js';
 export * from './console/contract.js';
 export * from './signing/index.js';
 export * from './access/index.js';

@@ -249,6 +249,14 @@ export const ROLLOUT_BOUNDS = Object.freeze({
   latencySamples: 1_000,
   /** Conversations whose version is remembered; past it the oldest is forgotten (decision 1871). */
   maxPinnedConversations: 100_000,
+  /**
+   * How far back (records) a starting node looks in its trail for rollouts with no end (decision
+   * 1871). Counted in records, not time: a busy node fills it faster than a long bake; a start
+   * older than it is not found, and the node says so in its log.
+   */
+  unendedScanRecords: 100_000,
+  /** Records per read of that scan (as the trail's other readers page). */
+  unendedScanPage: 256,
 });
 
 /** The thresholds of a rollout: the defaults, overridden by `given`, each a whole number in its bounds. */

@@ -174,6 +174,8 @@ export class RolloutController {
   private failures = 0;
   private readonly durations: number[] = [];
   private nextDuration = 0;
+  /** The p99 when the rollout ended, kept once its samples were let go. */
+  private endedP99: number | undefined;
   private decided: Exclude<RolloutVerdict, { kind: 'wait' }> | undefined;
   private phaseNow: RolloutPhase = 'baking';
   private why: string | undefined;
@@ -252,6 +254,16 @@ export class RolloutController {
     this.phaseNow = this.decided.kind === 'promote' ? 'promoted' : 'rolled-back';
   }
 
+  /**
+   * The rollout ended: its p99 is kept as it was and its handle-time samples are let go, so an
+   * ended rollout shown until the next one holds no more than its numbers.
+   */
+  release(): void {
+    if (this.durations.length > 0) this.endedP99 = this.p99();
+    this.durations.length = 0;
+    this.nextDuration = 0;
+  }
+
   counts(): RolloutCounts {
     const p99 = this.p99();
     return { handled: this.handled, crashes: this.crashes, failures: this.failures, ...(p99 !== undefined ? { p99Ms: p99 } : {}) };
@@ -279,7 +291,7 @@ export class RolloutController {
   }
 
   private p99(): number | undefined {
-    if (this.durations.length === 0) return undefined;
+    if (this.durations.length === 0) return this.endedP99;
     const sorted = [...this.durations].sort((a, b) => a - b);
     return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]! * 1000) / 1000;
   }

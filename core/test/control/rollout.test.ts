@@ -173,3 +173,19 @@ describe('rollout controller', () => {
     assert.equal(a.phase, 'aborted');
   });
 });
+
+describe('an ended rollout lets go of its samples', () => {
+  it('release() keeps the p99 shown and drops the handle times; a later handling adds nothing', () => {
+    const c = new RolloutController(DEFAULT_ROLLOUT_THRESHOLDS, 0);
+    for (let i = 1; i <= 50; i++) c.observe({ outcome: 'ok', durationMs: i }, 1);
+    const before = c.counts();
+    c.abort('rolled back by the operator');
+    c.release();
+    // The samples are the controller's memory of the bake (up to latencySamples numbers): gone.
+    assert.equal((c as unknown as { durations: number[] }).durations.length, 0, 'handle-time samples dropped');
+    assert.deepEqual(c.counts(), before, 'the counts and p99 shown are kept');
+    c.observe({ outcome: 'crashed', durationMs: 9_999 }, 2);
+    assert.deepEqual(c.counts(), before, 'a handling after the end is not counted');
+    assert.equal(c.phase, 'aborted');
+  });
+});

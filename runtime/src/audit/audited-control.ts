@@ -22,6 +22,7 @@ import {
 } from '@caxton/core';
 import type { AuditTrail } from './audit-trail.js';
 import { AuditError } from './errors.js';
+import { thresholdFields } from './unended-rollouts.js';
 
 /** Who asks for a change, and from where. */
 export interface AuditCaller {
@@ -188,7 +189,7 @@ class CallerControl implements NodeControl {
 
   upgrade(spec: UpgradeSpec, artifact: VerifiedArtifact): Promise<UpgradeResult> {
     const args = auditArgs({ spec, artifact: { sha256: artifact.sha256, size: artifact.bytes.length, signed: artifact.signature !== undefined } },
-      { agent: spec.name, artifact: artifact.sha256, ...(spec.strategy !== undefined ? { strategy: formatStrategy(spec.strategy) } : {}) });
+      { agent: spec.name, artifact: artifact.sha256, ...(spec.strategy !== undefined ? { strategy: formatStrategy(spec.strategy), ...thresholdFields(spec.thresholds) } : {}) });
     return this.change('UpgradeAgent', { ...args, bytes: artifact.bytes.length }, () => this.inner.upgrade(spec, artifact));
   }
 

@@ -25,8 +25,11 @@ import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import { agentLog, type AgentLifecycleEvent } from './local-agents.js';
 
+/** The records a rollout's end writes: each rollout has exactly one of them (decision 1871). */
+export type RolloutAuditMethod = 'PromoteRollout' | 'RollBackRollout' | 'AbortRollout';
+
 /** Runs an automatic step of a rollout as an audited change (decision 1701); absent: unaudited. */
-export type RolloutAudit = <T>(method: 'PromoteRollout' | 'RollBackRollout', agent: string, fields: Record<string, string>, effect: () => Promise<T>) => Promise<T>;
+export type RolloutAudit = <T>(method: RolloutAuditMethod, agent: string, fields: Record<string, string>, effect: () => Promise<T>) => Promise<T>;
 
 export interface RolloutsOptions {
   host: AgentHost;
@@ -65,7 +68,8 @@ interface Rollout {
   strategy: RolloutStrategy;
   candidate: AgentRecord;
   artifactSize: number;
-  split: ConversationSplit;
+  /** Which version each conversation goes to; dropped once the rollout ended. */
+  split: ConversationSplit | undefined;
   controller: RolloutController;
   timer?: NodeJS.Timeout | undefined;
   /** The verdict (or the operator's abort) being carried out. */
@@ -88,6 +92,8 @@ export function candidateKey(name: string, version: number): string {
 export class Rollouts {
   /** In progress, and the last one of each agent once it ended (shown until the next). */
   private readonly rollouts = new Map<string, Rollout>();
+  /** Rollouts a restart ended (found open in the audit trail at start), shown until the next. */
+  private readonly restored = new Map<string, RolloutView>();
   /** Agents whose rollout is starting (its new instance not yet running), with the version. */
   private readonly starting = new Map<string, number>();
   /** The node is shutting down: no verdict is carried out any more. */
@@ -126,7 +132,12 @@ export class Rollouts {
   /** The rollout of `name`, in progress or the last one that ended. */
   shown(name: string): RolloutView | undefined {
     const r = this.rollouts.get(name);
-    return r === undefined ? undefined : this.view(r);
+    return r === undefined ? this.restored.get(name) : this.view(r);
+  }
+
+  /** A rollout the node's restart ended (its closing record written at start), shown until the next. */
+  restore(name: string, view: RolloutView): void {
+    if (!this.rollouts.has(name)) this.restored.set(name, view);
   }
 
   /**
@@ -170,6 +181,7 @@ export class Rollouts {
       controller: new RolloutController(thresholds, this.now()),
     };
     this.rollouts.set(name, rollout);
+    this.restored.delete(name);
     this.arm(rollout);
     agentLog(this.o.events, name, 'info', `rollout of version ${candidate.version} (${candidate.artifactDigest.slice(0, 12)}) started beside version ${candidate.version - 1}: ${formatStrategy(strategy)}, bake ${thresholds.bakeMs} ms`);
     this.o.messaging.wake(name);
@@ -188,8 +200,9 @@ export class Rollouts {
     if (r.ending === undefined) {
       r.controller.abort(reason);
       clearTimeout(r.timer);
-      r.ending = this.removeCandidate(r, force).finally(() => {
+      r.ending = this.abortAudited(r, reason, force).finally(() => {
         r.finished = true;
+        this.release(r);
         agentLog(this.o.events, name, 'warn', `rollout of version ${r.candidate.version} aborted: ${reason}`);
       });
     } else {
@@ -240,6 +253,7 @@ export class Rollouts {
   forget(name: string): void {
     const r = this.rollouts.get(name);
     if (r !== undefined && r.finished) this.rollouts.delete(name);
+    this.restored.delete(name);
   }
 
   /** Stops every timer and every later verdict (node shutdown); the new instances go with the sandbox. */
@@ -255,7 +269,7 @@ export class Rollouts {
 
   private async runOne(item: WorkItem, run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult> {
     const r = this.rollouts.get(item.agent)!;
-    const side: RolloutSide = r.controller.phase !== 'baking' || r.removed ? 'current'
+    const side: RolloutSide = r.controller.phase !== 'baking' || r.removed || r.split === undefined ? 'current'
       : item.kind === 'timer' ? 'current' // timers were set by the running version
         : (this.o.host.restartDelay?.(r.key) ?? 0) > 0 ? 'current' // backing off: the mailbox does not wait for it
           : r.split.route({ conversationId: item.delivery.message.conversationId, inReplyTo: item.delivery.message.inReplyTo, messageId: item.delivery.messageId });
@@ -266,24 +280,30 @@ export class Rollouts {
       const outcome = result.outcome.status;
       const wroteState = ownStateWrites(result.stateWrites).length > 0; // a pending HTTP call's record is the runtime's, not state
       const held = this.o.held(r.name);
-      // A redelivery of a message already counted (a poison message retried) is not counted again.
-      const firstCount = this.countOnce(r, item);
       if ((outcome === 'ok' || outcome === 'rejected') && !wroteState) {
         this.pinSends(r, result, 'candidate');
         // A failure reply: the handler returned an error (the bus answers `failure`), or the agent sent one itself.
         const failed = outcome === 'rejected' || result.outbox.some((sent) => sent.performative === 'failure');
-        if (firstCount) this.judge(r, r.controller.observe({ outcome: failed ? 'failure' : 'ok', durationMs: ms(result.durationUs) }, this.now(), held));
+        // A redelivery of a message already counted (a poison message retried) is not counted again.
+        if (this.countOnce(r, item)) this.judge(r, r.controller.observe({ outcome: failed ? 'failure' : 'ok', durationMs: ms(result.durationUs) }, this.now(), held));
         return result;
       }
       // Not completed on the new version: counted, its effects dropped, the running version handles it.
-      if (outcome === 'crashed' && firstCount) this.judge(r, r.controller.observe({ outcome: 'crashed', durationMs: ms(result.durationUs) }, this.now(), held));
+      // Work lost to a shard reset (`unavailable`: another agent's runaway, the pool closing) is no
+      // fault of the new version (decision 0900): handed over like a crash, not counted as one.
+      const crash = result.outcome.status === 'crashed' ? result.outcome : undefined;
+      const ownCrash = crash !== undefined && crash.kind !== 'unavailable';
+      // Marked counted only when it counts: a reset's hand-over leaves the delivery's own crash, if it comes back, to count.
+      if (ownCrash && this.countOnce(r, item)) this.judge(r, r.controller.observe({ outcome: 'crashed', durationMs: ms(result.durationUs) }, this.now(), held));
       if (wroteState) this.judge(r, r.controller.fail('the new version wrote durable state, which the two versions cannot share'));
       // Crash-looped past its restart policy, the new instance will never run again.
       if (outcome === 'not-running' && (await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed') {
         this.judge(r, r.controller.fail('the new version is failed (it crashed past its restart policy)'));
       }
       for (const line of result.logs) agentLog(this.o.events, item.agent, line.level === 'error' ? 'error' : line.level === 'warn' ? 'warn' : 'info', `[version ${r.candidate.version}] ${line.message}`);
-      if (outcome === 'crashed') agentLog(this.o.events, item.agent, 'warn', `[version ${r.candidate.version}] crashed (${result.outcome.kind}): the running version handles the message instead`);
+      if (crash !== undefined && ownCrash) agentLog(this.o.events, item.agent, 'warn', `[version ${r.candidate.version}] crashed (${crash.kind}): the running version handles the message instead`);
+      // The kind only: a reset's message names the other agent and its limit, which are not this agent's log's to show.
+      else if (crash !== undefined) agentLog(this.o.events, item.agent, 'info', `[version ${r.candidate.version}] not completed (its shard was reset, or the pool closed): not counted against it, the running version handles the message instead`);
     }
     const [result] = await run([item]);
     // The two versions share no state (decision 1871): the running version writing some ends the rollout.
@@ -295,7 +315,7 @@ export class Rollouts {
 
   /** Conversations the new version started by sending: their answers come back to it (the running version's need no pin). */
   private pinSends(r: Rollout, result: ExecutionResult, side: RolloutSide): void {
-    for (const sent of result.outbox) r.split.started(sent.conversationId, side);
+    for (const sent of result.outbox) r.split?.started(sent.conversationId, side);
   }
 
   /** True the first time a delivery is counted against the new version (bounded, oldest forgotten). */
@@ -375,10 +395,37 @@ export class Rollouts {
     } finally {
       r.controller.settle();
       r.finished = true;
+      this.release(r);
     }
   }
 
-  private audited<T>(method: 'PromoteRollout' | 'RollBackRollout', agent: string, fields: Record<string, string>, effect: () => Promise<T>): Promise<T> {
+  /**
+   * An ended rollout keeps only what is shown of it: the conversation split, the handle-time
+   * samples and the counted deliveries go at once, not when the next rollout replaces it.
+   */
+  private release(r: Rollout): void {
+    r.split = undefined;
+    r.counted.clear();
+    r.controller.release();
+  }
+
+  /**
+   * An abort (operator's rollback, stop, deploy over it) writes its closing record like the
+   * controller's steps. One the trail cannot record is carried out anyway (the operator asked for
+   * the agent's end state) and logged.
+   */
+  private async abortAudited(r: Rollout, reason: string, force: boolean): Promise<void> {
+    const fields = { version: String(r.candidate.version), strategy: formatStrategy(r.strategy), outcome: 'aborted', reason, ...countsFields(r) };
+    try {
+      await this.audited('AbortRollout', r.name, fields, () => this.removeCandidate(r, force));
+    } catch (err) {
+      if (r.removed) throw err; // the removal itself failed: the caller hears it
+      agentLog(this.o.events, r.name, 'error', `rollout abort not audited: ${(err as Error).message}`);
+      await this.removeCandidate(r, force);
+    }
+  }
+
+  private audited<T>(method: RolloutAuditMethod, agent: string, fields: Record<string, string>, effect: () => Promise<T>): Promise<T> {
     return this.audit === undefined ? effect() : this.audit(method, agent, fields, effect);
   }
 

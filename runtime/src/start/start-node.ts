@@ -14,9 +14,11 @@ import { failureReply } from '../bus/replies.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
-import { KIND_LIMITS, parseReplicaInstanceCap, resolveTrafficLimits, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
+import { KIND_LIMITS, parseReplicaInstanceCap, resolveTrafficLimits, ROLLOUT_BOUNDS, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
 import { AuditedControl, IN_PROCESS_CALLER, auditArgs } from '../audit/audited-control.js';
+import { endedByRestart, findUnendedRollouts, RESTART_REASON, type UnendedScan } from '../audit/unended-rollouts.js';
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
 import { ensureAuditKey } from '../audit/audit-key.js';
 import { nodeHealth, type NodePhase } from '../node/node-health.js';
 import { checkConsoleBinding, CONSOLE_CERT_FLAGS, consoleFailure, startConsoleServer, type ConsoleServer } from '../console/server.js';
@@ -198,6 +200,11 @@ async function startOnTopology(
     acceptTruncation: options.audit?.acceptTruncation ?? false,
     report: (err, what) => console.error(`caxton: audit trail: ${what}:`, err),
   });
+  // Rollouts this node started that the trail shows with no end (decision 1871), read now, before
+  // anything runs: nothing may await the trail once the log is consumed and before this returns,
+  // or what is handled meanwhile goes by before the embedder can listen (issue 28). Cluster nodes
+  // refuse rollouts, so they have none to close; a failed scan is reported, not fatal.
+  const unendedScan = options.kafka || options.etcd ? undefined : await scanUnendedRollouts(auditTrail);
   const events = new BusEvents();
   // With OTLP log export every line of the node's agent logs also leaves as a log record (decision 1850).
   const logs = new AgentLogs({
@@ -401,12 +408,38 @@ async function startOnTopology(
   });
   undo.push(async () => removeMetrics());
 
+  // The control and its audit before the log is consumed: a rollout the restart ended is closed
+  // through it while the agents are restored, before anything is handled.
+  let stopping = false;
+  const control = new LocalNodeControl({
+    nodeId, platform, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, topics, logs,
+    tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
+    logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, log: storage.log, killSwitch,
+    ...(options.idempotency ? { idempotency: options.idempotency } : {}),
+    ...(mtpPeers ? { isPeerPlatform: (p: string) => mtpPeers.byName(p) !== undefined } : {}),
+  });
+  // Every way in that changes the node goes through this one object, which writes each change
+  // ahead to the audit trail (decision 1701): the API, the console and `RunningNode.control`.
+  const audited = new AuditedControl({
+    control, trail: auditTrail, nodeId,
+    report: (err, what) => console.error(`caxton: audit trail: ${what}:`, err),
+    // Outside sends are admitted before their intent is written (decision 1810).
+    admitSend: (message, lane) => control.admitSend(message, lane),
+  });
+  // A rollout's automatic steps (promote, roll back) are recorded like an operator's change (decision 1871).
+  agents.rollouts.auditWith((method, agent, fields, effect) => audited.change(
+    { ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
+    { method, args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
   await directory.start();
   undo.push(async () => directory.stop());
   // The log opens first (what agents' init sends must be accepted); the topology orders the rest.
   await topology.beforeApi({
     openLog: () => bus.open(port),
-    restoreAgents: () => agents.restore(),
+    restoreAgents: async () => {
+      await agents.restore();
+      // Its closing record, and it is shown ended (decision 1871: a rollout does not survive a restart).
+      if (unendedScan !== undefined && unendedScan.unended.length > 0) await closeUnendedRollouts(unendedScan, agents, audited);
+    },
     consume: async () => {
       await bus.open(port);
       await bus.start();
@@ -434,26 +467,6 @@ async function startOnTopology(
   undo.push(() => bus.stop());
   undo.push(async () => agents.close()); // runs before the bus stops: no passivation starts on a stopping node
 
-  let stopping = false;
-  const control = new LocalNodeControl({
-    nodeId, platform, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, topics, logs,
-    tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
-    logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, log: storage.log, killSwitch,
-    ...(options.idempotency ? { idempotency: options.idempotency } : {}),
-    ...(mtpPeers ? { isPeerPlatform: (p: string) => mtpPeers.byName(p) !== undefined } : {}),
-  });
-  // Every way in that changes the node goes through this one object, which writes each change
-  // ahead to the audit trail (decision 1701): the API, the console and `RunningNode.control`.
-  const audited = new AuditedControl({
-    control, trail: auditTrail, nodeId,
-    report: (err, what) => console.error(`caxton: audit trail: ${what}:`, err),
-    // Outside sends are admitted before their intent is written (decision 1810).
-    admitSend: (message, lane) => control.admitSend(message, lane),
-  });
-  // A rollout's automatic steps (promote, roll back) are recorded like an operator's change (decision 1871).
-  agents.rollouts.auditWith((method, agent, fields, effect) => audited.change(
-    { ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
-    { method, args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
   // Scaling an agent back to one replica by itself (it wrote durable state) is recorded the same way (decision 2010).
   agents.replicas.auditWith((agent, fields, effect) => audited.change(
     { ...IN_PROCESS_CALLER, peer: 'replicas' },
@@ -590,5 +603,31 @@ function breakerReason(reason: string, failures: number): string {
     case 'probe-failed': return 'the probe failed: refusing again for another cool-down';
     case 'handled': return 'a delivery was handled: sends pass again';
     default: return 'the agent was replaced: sends pass again';
+  }
+}
+
+/** The rollouts the trail shows open (decision 1871); undefined if the trail could not be read (reported). */
+async function scanUnendedRollouts(auditTrail: AuditTrail): Promise<UnendedScan | undefined> {
+  try {
+    const scan = await findUnendedRollouts(auditTrail);
+    if (!scan.reachedStart) {
+      console.warn(`caxton: audit trail: looked for unended rollouts in the last ${ROLLOUT_BOUNDS.unendedScanRecords} records only (from record ${scan.from}): a rollout started before them is not closed, and shows no end in the trail`);
+    }
+    return scan;
+  } catch (err) {
+    console.error('caxton: audit trail: looking for rollouts the restart ended (none closed):', err);
+    return undefined;
+  }
+}
+
+/** Writes the closing record of each rollout the scan found open, and shows it ended. */
+async function closeUnendedRollouts(scan: UnendedScan, agents: AgentLifecycle, audited: AuditedControl): Promise<void> {
+  for (const unended of scan.unended) {
+    const running = await agents.status(unended.agent).catch(() => undefined);
+    const fields = { strategy: unended.strategy, outcome: 'aborted', reason: RESTART_REASON, ...(running !== undefined ? { version: String(running.version + 1) } : {}) };
+    await audited.change({ ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
+      { method: 'AbortRollout', args: auditArgs({ agent: unended.agent, ...fields }, { agent: unended.agent, ...fields }) },
+      async () => { if (running !== undefined) agents.rollouts.restore(unended.agent, endedByRestart(unended, running.version + 1)); })
+      .catch((err: unknown) => console.error(`caxton: audit trail: closing the rollout of ${unended.agent} the restart ended:`, err));
   }
 }
