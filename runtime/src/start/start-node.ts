@@ -438,7 +438,11 @@ async function startOnTopology(
     restoreAgents: async () => {
       await agents.restore();
       // Its closing record, and it is shown ended (decision 1871: a rollout does not survive a restart).
-      if (unendedScan !== undefined && unendedScan.unended.length > 0) await closeUnendedRollouts(unendedScan, agents, audited);
+      if (unendedScan !== undefined && unendedScan.unended.length > 0) {
+        // Not fatal: a rollout not closed is reported, the node still starts (as a failed scan).
+        await closeUnendedRollouts(unendedScan, agents, audited)
+          .catch((err: unknown) => console.error('caxton: audit trail: closing rollouts the restart ended:', err));
+      }
     },
     consume: async () => {
       await bus.open(port);
