@@ -1,0 +1,67 @@
+/**
+ * The JADE-interop demo (examples/jade-interop/run.mjs) run as a user runs it: `node
+ * examples/jade-interop/run.mjs` with CAXTON_JADE_JAR, a real JADE platform in its own JVM, a
+ * real `caxton serve`, the `caxton` CLI. Its output must show both round trips — JADE → Caxton
+ * echo → inform back, and a Caxton agent → JADE agent → reply — and it must leave nothing running
+ * and no temporary directory behind. Without CAXTON_JADE_JAR the full run is skipped, saying why;
+ * the demo's own skip (exit 0, "skipped", how to get JADE) is checked either way.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { cleanEnv, show } from './support/cli.js';
+import { ROOT } from './support/paths.js';
+import { Proc, stopStragglers } from './support/processes.js';
+
+const DEMO = path.join(ROOT, 'examples', 'jade-interop', 'run.mjs');
+const JADE_JAR = process.env['CAXTON_JADE_JAR'];
+const SKIP = JADE_JAR === undefined || !existsSync(JADE_JAR)
+  ? 'CAXTON_JADE_JAR is not set to a jade.jar: get JADE 4.6.5 (docs/interop.md, "Testing against JADE") and set CAXTON_JADE_JAR to its jade.jar'
+  : false;
+if (SKIP) console.log(`# skipped (the full run): ${SKIP}`);
+
+function demo(env: Record<string, string | undefined>): Proc {
+  return new Proc(process.execPath, [DEMO], { cwd: ROOT, env: cleanEnv(env), timeoutMs: 120_000 });
+}
+
+/** Processes whose command line names `dir` (the JVM's classpath, serve's data directory). */
+function processesNaming(dir: string): string[] {
+  const ps = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return ps.split('\n').filter((line) => line.includes(dir));
+}
+
+describe('the JADE-interop demo (examples/jade-interop)', () => {
+  after(stopStragglers);
+
+  it('without CAXTON_JADE_JAR says how to get JADE and exits 0, skipped', async () => {
+    const r = await demo({ CAXTON_JADE_JAR: undefined }).done;
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /CAXTON_JADE_JAR is not set\./);
+    assert.match(r.stdout, /https:\/\/jade\.tilab\.com/);
+    assert.match(r.stdout, /^skipped$/m);
+  });
+
+  it('with JADE shows both round trips and stops everything it started', { skip: SKIP }, async () => {
+    const r = await demo({ CAXTON_JADE_JAR: JADE_JAR }).done;
+    assert.equal(r.code, 0, show(r));
+    const lines = r.stdout.split('\n').map((l) => l.trim());
+    // JADE → Caxton: JADE's asker prints the echo's inform, a reply to its request.
+    assert.ok(lines.includes('[jade] ASK-CAXTON-GOT INFORM from echo@caxton conversation=jade-asks-caxton in-reply-to=jade-request-1 content=hello from JADE'), show(r));
+    assert.ok(lines.includes('round trip 1 (JADE asker → echo@caxton → inform back): OK'), show(r));
+    // Caxton → JADE: JADE's pong gets the caller's request; its inform comes back to the caller,
+    // which passes it to the operator's `caxton send --wait`.
+    assert.ok(lines.includes('[jade] PONG-GOT REQUEST from caller@caxton content=hello from Caxton'), show(r));
+    assert.ok(lines.some((l) => /^\[caxton send\] \S+\s+inform\s+caller@caxton -> operator@caxton .*"pong@jade-demo answered inform: pong: hello from Caxton"$/.test(l)), show(r));
+    // The traffic as the node saw it, both directions, through `caxton tail`.
+    assert.ok(lines.some((l) => /^\[caxton tail\] .*inform\s+echo@caxton -> asker@jade-demo /.test(l)), show(r));
+    assert.ok(lines.some((l) => /^\[caxton tail\] .*inform\s+pong@jade-demo -> caller@caxton /.test(l)), show(r));
+    assert.ok(lines.includes('both round trips seen'), show(r));
+
+    const workDir = /^work dir:\s+(\S+)$/m.exec(r.stdout)?.[1];
+    assert.ok(workDir !== undefined, show(r));
+    assert.equal(existsSync(workDir), false, `the demo left ${workDir} behind`);
+    assert.deepEqual(processesNaming(workDir), [], 'the demo left processes running');
+  });
+});
