@@ -44,6 +44,7 @@ if (!existsSync(CAXTON)) fatal(`${path.relative(process.cwd(), CAXTON)} is missi
 const children = [];
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'caxton-jade-demo-'));
 let cleaning;
+let interrupted = false;
 
 /** Starts a child whose output is kept (and, for `show`, printed as it comes with a prefix). */
 function start(name, command, args, { show = () => false, cwd = root } = {}) {
@@ -124,6 +125,7 @@ function fatal(message, hint) {
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
+    interrupted = true;
     say(`${signal}: stopping everything`);
     void cleanup().then(() => process.exit(130));
   });
@@ -209,10 +211,13 @@ try {
   await main();
   say('both round trips seen');
 } catch (e) {
-  exitCode = 1;
-  process.stderr.write(`error: ${e.message}\n`);
-  if (typeof e.cause === 'string') process.stderr.write(`  hint: ${e.cause}\n`);
-  if (e.output) process.stderr.write(`--- ${e.output.name} printed:\n${e.output.out.slice(-4000)}\n`);
+  exitCode = interrupted ? 130 : 1;
+  // Interrupted, the step that was waiting fails because its process was stopped: not news.
+  if (!interrupted) {
+    process.stderr.write(`error: ${e.message}\n`);
+    if (typeof e.cause === 'string') process.stderr.write(`  hint: ${e.cause}\n`);
+    if (e.output) process.stderr.write(`--- ${e.output.name} printed:\n${e.output.out.slice(-4000)}\n`);
+  }
 } finally {
   await cleanup();
 }
