@@ -171,6 +171,9 @@ async function main() {
   const conn = ['--addr', serving.address, '--data-dir', dataDir];
   say(`caxton:      API ${serving.address}, platform ${serving.platform ?? 'caxton'}, ACC ${serving.mtp}`);
 
+  // Every message the node accepts, as it goes (started first, so it is following before JADE speaks).
+  start('caxton tail', process.execPath, [CAXTON, 'tail', ...conn], { show: (l) => l.trim() !== '' });
+
   // 3. The Caxton agents, each allowed to post to the JADE ACC only (loopback: --allow-private-http).
   const toJade = ['--allow-http', `127.0.0.1:${jadeMtpPort}`, '--allow-private-http', '127.0.0.1'];
   await Promise.all([
@@ -180,7 +183,6 @@ async function main() {
       .then(() => say(`deployed:    caller (examples/jade-interop/caller), peer pong@${JADE_PLATFORM}`)),
     compiled,
   ]);
-  start('caxton tail', process.execPath, [CAXTON, 'tail', ...conn], { show: (l) => l.trim() !== '' });
 
   // 4. The JADE platform: its HTTP MTP on loopback, `asker` asking echo@caxton, `pong` answering.
   const jade = start('jade', 'java', ['-cp', `${jar}${path.delimiter}${classes}`, 'jade.Boot',

@@ -54,9 +54,8 @@ describe('the JADE-interop demo (examples/jade-interop)', () => {
     // which passes it to the operator's `caxton send --wait`.
     assert.ok(lines.includes('[jade] PONG-GOT REQUEST from caller@caxton content=hello from Caxton'), show(r));
     assert.ok(lines.some((l) => /^\[caxton send\] \S+\s+inform\s+caller@caxton -> operator@caxton .*"pong@jade-demo answered inform: pong: hello from Caxton"$/.test(l)), show(r));
-    // The traffic as the node saw it, both directions, through `caxton tail`.
-    assert.ok(lines.some((l) => /^\[caxton tail\] .*inform\s+echo@caxton -> asker@jade-demo /.test(l)), show(r));
-    assert.ok(lines.some((l) => /^\[caxton tail\] .*inform\s+pong@jade-demo -> caller@caxton /.test(l)), show(r));
+    // (The `caxton tail` lines it also prints are for the eye: they may come after the demo has
+    // seen the round trip and stopped the tail, so they are not asserted.)
     assert.ok(lines.includes('both round trips seen'), show(r));
 
     const workDir = /^work dir:\s+(\S+)$/m.exec(r.stdout)?.[1];
