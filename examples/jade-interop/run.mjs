@@ -12,7 +12,8 @@
 //      `inform` comes back to caller, which passes it on to the operator.
 // Exits 0 only when both round trips were seen; without CAXTON_JADE_JAR it says how to get JADE
 // and exits 0 with "skipped". Everything it starts is stopped on the way out, also on Ctrl-C or a
-// failure, and the temporary directory is removed.
+// failure, and the temporary directory is removed. DEMO_STEP_TIMEOUT_MS (default 30000) bounds
+// each wait for a round trip.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +41,10 @@ if (!jar || !existsSync(jar)) {
 }
 if (!existsSync(CAXTON)) fatal(`${path.relative(process.cwd(), CAXTON)} is missing`, 'run npm install and npm run build first');
 
+// The demo's node is its own: a CAXTON_ADDR, CAXTON_TOKEN or CAXTON_CONTEXT of the user's must not
+// point its `caxton` commands elsewhere (they are given --addr and --data-dir).
+const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAXTON_')));
+
 /** Every process started here, stopped in reverse order on the way out. */
 const children = [];
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'caxton-jade-demo-'));
@@ -48,7 +53,7 @@ let interrupted = false;
 
 /** Starts a child whose output is kept (and, for `show`, printed as it comes with a prefix). */
 function start(name, command, args, { show = () => false, cwd = root } = {}) {
-  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   // A command that cannot be started (no java on PATH) emits `error` and never `exit`.
   const exited = new Promise((r) => {
     child.once('exit', (code, signal) => r({ code, signal }));
