@@ -12,8 +12,9 @@
 //      `inform` comes back to caller, which passes it on to the operator.
 // Exits 0 only when both round trips were seen; without CAXTON_JADE_JAR it says how to get JADE
 // and exits 0 with "skipped". Everything it starts is stopped on the way out, also on Ctrl-C or a
-// failure, and the temporary directory is removed. DEMO_STEP_TIMEOUT_MS (default 30000) bounds
-// each wait for a round trip.
+// failure, and the temporary directory is removed (a second Ctrl-C kills what is still running at
+// once). DEMO_STEP_TIMEOUT_MS (a whole number of milliseconds, default 30000) bounds each wait for a
+// round trip.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,9 +27,14 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const CAXTON = path.join(root, 'cli/bin/caxton.js');
 const JADE_PLATFORM = 'jade-demo';
-const STEP_TIMEOUT_MS = Number(process.env.DEMO_STEP_TIMEOUT_MS ?? 30_000);
 
 const say = (line) => process.stdout.write(`${line}\n`);
+
+const STEP_TIMEOUT_MS = Number(process.env.DEMO_STEP_TIMEOUT_MS ?? 30_000);
+if (!Number.isSafeInteger(STEP_TIMEOUT_MS) || STEP_TIMEOUT_MS < 1 || !/^\d+$/.test(process.env.DEMO_STEP_TIMEOUT_MS ?? '1')) {
+  process.stderr.write(`error: DEMO_STEP_TIMEOUT_MS is ${JSON.stringify(process.env.DEMO_STEP_TIMEOUT_MS)}, not a whole number of milliseconds\n  hint: e.g. DEMO_STEP_TIMEOUT_MS=30000, or leave it unset\n`);
+  process.exit(1);
+}
 
 const jar = process.env.CAXTON_JADE_JAR;
 if (!jar || !existsSync(jar)) {
@@ -51,27 +57,43 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'caxton-jade-demo-'));
 let cleaning;
 let interrupted = false;
 
-/** Starts a child whose output is kept (and, for `show`, printed as it comes with a prefix). */
-function start(name, command, args, { show = () => false, cwd = root } = {}) {
+function forget(proc) {
+  const i = children.indexOf(proc);
+  if (i >= 0) children.splice(i, 1);
+}
+
+/**
+ * Starts a child whose output is kept (and, for `show`, printed as it comes with a prefix); a
+ * line matching `failOn` fails every wait on it at once. Refused once the cleanup has begun, so
+ * that nothing outlives it.
+ */
+function start(name, command, args, { show = () => false, cwd = root, failOn } = {}) {
+  if (cleaning) throw new Error(`${name}: not started, the demo is stopping`);
   const child = spawn(command, args, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   // A command that cannot be started (no java on PATH) emits `error` and never `exit`.
   const exited = new Promise((r) => {
     child.once('exit', (code, signal) => r({ code, signal }));
     child.once('error', (e) => { proc.out += `\n${e.message}\n`; r({ code: -1, signal: null }); });
   });
-  const proc = { name, child, out: '', wake: new Set(), exited };
-  let partial = '';
-  const take = (chunk) => {
-    const text = chunk.toString('utf8');
-    proc.out += text;
-    partial += text;
-    const lines = partial.split('\n');
-    partial = lines.pop();
-    for (const line of lines) if (show(line)) say(`  [${name}] ${line}`);
-    for (const w of [...proc.wake]) w();
+  // `out` is everything, for the eye; `lines` are whole lines, each stream split on its own so
+  // that a chunk of one cannot cut a line of the other.
+  const proc = { name, child, out: '', lines: [], failOn, wake: new Set(), exited };
+  const follow = (stream) => {
+    let partial = '';
+    stream.on('data', (chunk) => {
+      const text = chunk.toString('utf8');
+      proc.out += text;
+      const lines = (partial + text).split('\n');
+      partial = lines.pop();
+      for (const line of lines) {
+        proc.lines.push(line);
+        if (show(line)) say(`  [${name}] ${line}`);
+      }
+      for (const w of [...proc.wake]) w();
+    });
   };
-  child.stdout.on('data', take);
-  child.stderr.on('data', take);
+  follow(child.stdout);
+  follow(child.stderr);
   void exited.then(() => { proc.ended = true; for (const w of [...proc.wake]) w(); });
   children.push(proc);
   return proc;
@@ -82,8 +104,10 @@ function lineFrom(proc, re, what, ms = STEP_TIMEOUT_MS) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => done(new Error(`${what}: not seen within ${ms / 1000} s`)), ms);
     const check = () => {
-      const line = proc.out.split('\n').find((l) => re.test(l));
+      const line = proc.lines.find((l) => re.test(l));
       if (line !== undefined) return done(undefined, line);
+      const broken = proc.failOn && proc.lines.find((l) => proc.failOn.test(l));
+      if (broken) return done(new Error(`${what}: ${proc.name} printed "${broken.trim()}"`));
       if (proc.ended) done(new Error(`${what}: ${proc.name} exited first`));
     };
     function done(err, line) {
@@ -101,7 +125,7 @@ function lineFrom(proc, re, what, ms = STEP_TIMEOUT_MS) {
 async function caxton(args, what) {
   const proc = start(`caxton ${args[0]}`, process.execPath, [CAXTON, ...args]);
   const { code } = await proc.exited;
-  children.splice(children.indexOf(proc), 1);
+  forget(proc);
   if (code !== 0) throw Object.assign(new Error(`${what}: caxton ${args[0]} exited ${code}`), { output: proc });
   return proc.out;
 }
@@ -117,10 +141,22 @@ async function stop(proc, signal) {
 
 function cleanup() {
   cleaning ??= (async () => {
-    for (const proc of [...children].reverse()) await stop(proc, proc.name === 'jade' ? 'SIGTERM' : 'SIGINT');
+    await null; // `cleaning` is set before the first stop: from here on start() refuses
+    while (children.length > 0) {
+      const proc = children[children.length - 1];
+      await stop(proc, proc.name === 'jade' ? 'SIGTERM' : 'SIGINT');
+      forget(proc);
+    }
     rmSync(tmp, { recursive: true, force: true });
   })();
   return cleaning;
+}
+
+/** A second Ctrl-C: no more waiting for anything to stop nicely. */
+function killNow() {
+  for (const proc of children) if (!proc.ended) proc.child.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+  process.exit(130);
 }
 
 function fatal(message, hint) {
@@ -128,23 +164,26 @@ function fatal(message, hint) {
   process.exit(1);
 }
 
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    if (interrupted) {
+      say(`${signal} again: killing everything`);
+      killNow();
+    }
     interrupted = true;
-    say(`${signal}: stopping everything`);
+    say(`${signal}: stopping everything (again to kill at once)`);
     void cleanup().then(() => process.exit(130));
   });
 }
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+/**
+ * A free loopback port, held (listened on) until `release()`: while it is held, neither the node's
+ * port-0 listeners nor another hold can be given it.
+ */
+async function holdPort() {
+  const s = createServer();
+  await new Promise((resolve, reject) => { s.once('error', reject); s.listen(0, '127.0.0.1', resolve); });
+  return { port: s.address().port, release: () => new Promise((r) => s.close(() => r())) };
 }
 
 async function main() {
@@ -156,21 +195,25 @@ async function main() {
   const sources = readdirSync(path.join(here, 'jade')).filter((f) => f.endsWith('.java')).map((f) => path.join(here, 'jade', f));
   const javac = start('javac', 'javac', ['-cp', jar, '-d', classes, ...sources]);
   const compiled = javac.exited.then(({ code }) => {
-    children.splice(children.indexOf(javac), 1);
+    forget(javac);
     if (code !== 0) throw Object.assign(new Error(`javac exited ${code}`, { cause: 'install a JDK (17) so that javac and java are on PATH' }), { output: javac });
     say(`compiled:    ${sources.map((s) => path.basename(s)).join(', ')}`);
   });
   compiled.catch(() => {}); // awaited below; this keeps a failure before then from being an unhandled rejection
 
-  // 2. A Caxton node whose ACC lets the JADE platform in (its secret) and posts to JADE's ACC.
-  const [caxtonMtpPort, jadeMtpPort, jadeIntraPort] = [await freePort(), await freePort(), await freePort()];
+  // 2. A Caxton node whose ACC lets the JADE platform in (its secret) and posts to JADE's ACC. Its
+  // API and ACC ports are the kernel's choice (port 0; the `serving` line says which). JADE's ACC
+  // port (the peers file names it) is held from now until JADE starts, and its intra-platform port
+  // is chosen once the node listens, so no port can be handed out twice.
+  const jadeMtp = await holdPort();
+  const jadeMtpPort = jadeMtp.port;
   const jadeAcc = `http://127.0.0.1:${jadeMtpPort}/acc`;
   const secret = randomBytes(32).toString('base64url');
   const peers = path.join(tmp, 'peers.json');
   writeFileSync(peers, JSON.stringify({ peers: [{ platform: JADE_PLATFORM, secret, acc: jadeAcc }] }, null, 2));
   const dataDir = path.join(tmp, 'data');
   const serve = start('caxton serve', process.execPath, [CAXTON, 'serve', '--json', '--data-dir', dataDir, '--api-port', '0',
-    '--mtp-http', `127.0.0.1:${caxtonMtpPort}`, '--mtp-peers', peers]);
+    '--mtp-http', '127.0.0.1:0', '--mtp-peers', peers]);
   const serving = JSON.parse(await lineFrom(serve, /^\{.*"event":"serving"/, 'caxton serve ready', 60_000));
   const capability = `${serving.mtp}/${secret}`;
   const conn = ['--addr', serving.address, '--data-dir', dataDir];
@@ -190,12 +233,18 @@ async function main() {
   ]);
 
   // 4. The JADE platform: its HTTP MTP on loopback, `asker` asking echo@caxton, `pong` answering.
+  const jadeIntra = await holdPort();
+  const jadeIntraPort = jadeIntra.port;
+  await Promise.all([jadeMtp.release(), jadeIntra.release()]);
   const jade = start('jade', 'java', ['-cp', `${jar}${path.delimiter}${classes}`, 'jade.Boot',
     '-mtps', `jade.mtp.http.MessageTransportProtocol(${jadeAcc})`, '-port', String(jadeIntraPort), '-local-host', '127.0.0.1',
+    // JADE's intra-platform port has no authentication: loopback only, or anyone who can reach the
+    // machine could join this platform as a container while the demo runs.
+    '-jade_imtp_leap_JICP_JICPServer_acceptlocalhostonly', 'true',
     '-platform-id', JADE_PLATFORM, '-jade_core_messaging_MessageManager_enablemultipledelivery', 'false',
     '-agents', `pong:Pong;asker:AskCaxton(echo@caxton,${capability},hello from JADE)`,
-  ], { cwd: tmp, show: (l) => /^(ASK-CAXTON|PONG)-/.test(l) }); // JADE writes APDescription.txt and MTPs-*.txt into its working directory
-  say(`jade:        platform ${JADE_PLATFORM}, ACC ${jadeAcc}`);
+  ], { cwd: tmp, show: (l) => /^(ASK-CAXTON|PONG)-/.test(l), failOn: /Error installing MTP|BindException/ }); // JADE writes APDescription.txt and MTPs-*.txt into its working directory
+  say(`jade:        platform ${JADE_PLATFORM}, ACC ${jadeAcc}, intra-platform port 127.0.0.1:${jadeIntraPort}`);
 
   // Round trip 1: JADE → Caxton echo → inform back to JADE.
   await lineFrom(jade, /^ASK-CAXTON-GOT INFORM from echo@caxton /, 'round trip 1 (JADE → Caxton echo → inform)');
