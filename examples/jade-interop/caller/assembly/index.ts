@@ -5,7 +5,7 @@
 //                              posts to the ACC its peers file gives that platform, through this
 //                              deployment's --allow-http rules
 //   config answer-timeout-ms   how long a request waits for the peer's answer (default 30000,
-//                              1000..600000); then the asker gets `failure "<peer> did not answer …"`
+//                              1000..600000); then the asker gets `failure "<peer> did not answer within <n> ms"`
 //   config max-waiting         how many requests may wait for the peer at once (default 64, 1..64);
 //                              one more is refused "too many requests waiting for <peer>"
 //
@@ -113,7 +113,7 @@ class Caller extends Agent {
     if (!waiting.has(token)) return; // answered in time
     const asked = waiting.get(token);
     waiting.delete(token);
-    failure(asked, peer!.name + " did not answer within " + (answerTimeoutMs / 1000).toString() + " s");
+    failure(asked, peer!.name + " did not answer within " + answerTimeoutMs.toString() + " ms");
   }
 
   /** An answer counts only from the peer, or from this node's ams (the post to the peer failed). */
