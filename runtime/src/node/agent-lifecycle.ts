@@ -7,6 +7,7 @@
 import type { AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec, ReplicasView, TopicPatterns } from '@caxton/core';
 import type { AbsentQueueLimits, DispatchOwnership, ReceiverKind } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
+import type { BusEvents } from '../bus/events.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
@@ -66,6 +67,8 @@ export interface AgentLifecycleOptions {
   kindStore?: AgentStore;
   /** Replica instances beyond the agents' own (decision 2010); absent: `REPLICA_LIMITS.maxReplicaInstances` (above it: refused). */
   maxReplicaInstances?: number;
+  /** The bus's events: a scaled agent's `messagesHandled` counts its `handled` events (decision 2010); absent: replica 1's own count. */
+  busEvents?: BusEvents;
   /** Bounds of kinds' instances (decision 1980); absent: KIND_LIMITS. */
   kindLimits?: { maxActivePerShard?: number; defaultIdleMs?: number; maxTimerWakes?: number };
   /** Timers of passivated instances (decision 1980): what wakes them when due. */
@@ -118,6 +121,7 @@ export class AgentLifecycle {
     this.replicas = new AgentReplicas({
       host: o.host, messaging: o.messaging, events: this.events, state: o.state,
       ...(o.maxReplicaInstances !== undefined ? { maxInstances: o.maxReplicaInstances } : {}),
+      ...(o.busEvents !== undefined ? { busEvents: o.busEvents } : {}),
       current: (name) => this.local.get(name)?.record,
       // The count goes into the agent's record (embedded: the store kinds use), so a restart restores it.
       persist: async (name, n) => {
@@ -639,7 +643,7 @@ export class AgentLifecycle {
 
   /**
    * An agent running as several replicas shows how many (decision 2010), and what it handled
-   * counts every replica's handlings.
+   * counts every replica's handlings, as the bus reported them (review finding 12).
    */
   private async withReplicas(status: AgentStatus): Promise<AgentStatus> {
     const running = this.replicas.view(status.name);
@@ -649,9 +653,7 @@ export class AgentLifecycle {
     const differs = recorded !== (running?.replicas ?? 1) && !this.replicas.busy(status.name);
     if (running === undefined && !differs) return status;
     const replicas: ReplicasView = { ...(running ?? { replicas: 1, draining: 0 }), ...(differs ? { recorded } : {}) };
-    let handled = status.messagesHandled;
-    for (const key of this.replicas.extraKeys(status.name)) handled += (await this.o.host.stats(key).catch(() => undefined))?.messagesHandled ?? 0;
-    return { ...status, replicas, messagesHandled: handled };
+    return { ...status, replicas, messagesHandled: this.replicas.handled(status.name) ?? status.messagesHandled };
   }
 
   /** An absent agent's status shows what waits for it (decision 1990). */

@@ -19,6 +19,7 @@ import {
   type Instrumentation, type ReplicaLoad, type ReplicasView, type StateWrite,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
+import type { BusEvents } from '../bus/events.js';
 import type { AgentRecord } from '../storage/records.js';
 import type { AgentStateStore } from '../storage/ports.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
@@ -40,6 +41,8 @@ export interface AgentReplicasOptions {
   maxInstances?: number;
   /** The version running here now (re-read once new replicas have started: an upgrade meanwhile refuses the scale). */
   current?: (name: string) => AgentRecord | undefined;
+  /** The bus's events: a scaled agent's handlings are counted from its `handled` events; absent: not counted (`handled` answers undefined). */
+  busEvents?: BusEvents;
 }
 
 /** The init config key a replica reads its number from (1 for the agent's own instance, which has none). */
@@ -48,6 +51,12 @@ export const REPLICA_CONFIG_KEY = 'caxton.replica';
 /** The sandbox key of replica `n` (n ≥ 2) of `name`. */
 export function replicaKey(name: string, n: number): string {
   return n === 1 ? name : `${name}#r${n}`;
+}
+
+/** The agent and replica number of a replica's sandbox key (`svc#r2` → svc, 2); undefined for any other key. */
+export function parseReplicaKey(key: string): { agent: string; replica: number } | undefined {
+  const m = /^([^#]+)#r([1-9]\d?)$/.exec(key);
+  return m === null ? undefined : { agent: m[1]!, replica: Number(m[2]) };
 }
 
 interface Replica {
@@ -69,6 +78,13 @@ interface Scaled {
   settled: Set<() => void>;
   /** A handling wrote the agent's own state since the scaling began (a scale-up under way is refused by it). */
   wrote: boolean;
+  /**
+   * What it handled: replica 1's own count when the scaling began, plus the bus's `handled` events
+   * of the agent since (one per handling the bus applied, whichever replica ran it). Summing the
+   * sandboxes' counters instead counted a handling that came back `skipped` and ran again twice.
+   */
+  handledBefore: number;
+  handledSince: number;
 }
 
 export class AgentReplicas {
@@ -95,6 +111,14 @@ export class AgentReplicas {
 
   constructor(private readonly o: AgentReplicasOptions) {
     this.maxInstances = o.maxInstances === undefined ? REPLICA_LIMITS.maxReplicaInstances : parseReplicaInstanceCap(o.maxInstances);
+    // The bus emits these for every handling already (its crash log listens); counting is one map lookup.
+    o.busEvents?.on((e) => {
+      if (e.type !== 'handled' || this.agents.size === 0) return;
+      const s = this.agents.get(e.agent);
+      const status = e.outcome.status;
+      // As the sandbox counts: what ran (ok, rejected, crashed); not-running and skipped ran nothing.
+      if (s !== undefined && (status === 'ok' || status === 'rejected' || status === 'crashed')) s.handledSince++;
+    }, ['handled']);
   }
 
   /** The node's audited control is built after the lifecycle (and its start-up restore): it hands its recorder in here. */
@@ -142,10 +166,10 @@ export class AgentReplicas {
     return { replicas: s.replicas.size - draining, draining };
   }
 
-  /** The sandbox keys of the replicas beyond the agent's own instance (for their figures). */
-  extraKeys(name: string): string[] {
+  /** Messages a scaled agent handled, every replica counted once per handling the bus applied; undefined while it runs as one (or no bus events). */
+  handled(name: string): number | undefined {
     const s = this.agents.get(name);
-    return s === undefined ? [] : [...s.replicas.values()].filter((r) => r.n !== 1).map((r) => r.key);
+    return s === undefined || this.o.busEvents === undefined ? undefined : s.handledBefore + s.handledSince;
   }
 
   /**
@@ -201,8 +225,11 @@ export class AgentReplicas {
       let held = n - current;
       this.reserved += held;
       if (s === undefined) {
-        s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), settled: new Set(), wrote: false };
+        s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), settled: new Set(), wrote: false, handledBefore: 0, handledSince: 0 };
         this.agents.set(name, s);
+        // Replica 1's own count so far, less what the bus reported meanwhile (it ran on replica 1 and is in both).
+        const scaled = s;
+        void this.o.host.stats(name).then((st) => { scaled.handledBefore = (st?.messagesHandled ?? 0) - scaled.handledSince; }, () => undefined);
       }
       try {
         // A replica still draining from an earlier scale-down is not taken back: new numbers go above it.

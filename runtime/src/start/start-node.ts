@@ -312,6 +312,7 @@ async function startOnTopology(
     nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency, trust,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
     ...(options.maxReplicaInstances !== undefined ? { maxReplicaInstances: options.maxReplicaInstances } : {}),
+    busEvents: events,
     ...(topology.kinds !== undefined ? { kindStore: topology.kinds } : {}),
     ...(options.kinds !== undefined ? { kindLimits: options.kinds } : {}),
     ...(options.kinds?.onResidency !== undefined ? { onKindResidency: options.kinds.onResidency } : {}),
