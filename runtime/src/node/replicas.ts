@@ -79,9 +79,11 @@ interface Scaled {
   /** A handling wrote the agent's own state since the scaling began (a scale-up under way is refused by it). */
   wrote: boolean;
   /**
-   * What it handled: replica 1's own count when the scaling began, plus the bus's `handled` events
-   * of the agent since (one per handling the bus applied, whichever replica ran it). Summing the
-   * sandboxes' counters instead counted a handling that came back `skipped` and ran again twice.
+   * What it handled: replica 1's own count when the scaling began, plus, since, the bus's `handled`
+   * events of the agent (one per delivery the bus applied, whichever replica ran it) and its timer
+   * handlings that ran (the bus reports no `handled` event for a timer; the sandbox counts them).
+   * Summing the sandboxes' counters instead counted a handling that came back `skipped` and ran
+   * again twice.
    */
   handledBefore: number;
   handledSince: number;
@@ -116,7 +118,7 @@ export class AgentReplicas {
       if (e.type !== 'handled' || this.agents.size === 0) return;
       const s = this.agents.get(e.agent);
       const status = e.outcome.status;
-      // As the sandbox counts: what ran (ok, rejected, crashed); not-running and skipped ran nothing.
+      // As the sandbox counts: what ran (ok, rejected, crashed); not-running and skipped ran nothing. Timers: runScaled.
       if (s !== undefined && (status === 'ok' || status === 'rejected' || status === 'crashed')) s.handledSince++;
     }, ['handled']);
   }
@@ -416,6 +418,13 @@ export class AgentReplicas {
         if (n !== 1) agentLog(this.o.events, s.name, 'warn', `replica ${n} ${status === 'crashed' ? `crashed (${result.outcome.kind})` : 'is not running'}: the message is retried on another replica`);
         if (status === 'not-running' && n !== 1) notRunning.add(n);
       }
+    }
+    // Timer handlings count as the sandbox counts them (what ran: ok, rejected, crashed), so the
+    // figure has one definition scaled or not. The bus reports only deliveries as `handled`; a timer
+    // that came back skipped ran nothing that counts and is counted when it runs again.
+    for (const i of indexes) {
+      const status = results[i]!.outcome.status;
+      if (batch[i]!.kind === 'timer' && (status === 'ok' || status === 'rejected' || status === 'crashed')) s.handledSince++;
     }
     // The safety action first, synchronously, before this batch is answered: replicas 2..N take
     // nothing from the next batch on. Stopping them, the record and the audit follow (async).

@@ -83,4 +83,26 @@ describe('replicas: their metrics and counts are the agent\'s', () => {
     assert.doesNotMatch(text, /agent="svc#r\d+"/, 'no series labelled with a replica\'s sandbox key (it would take an agent-label slot)');
     assert.doesNotMatch(text, /^caxton_agent_mailbox_depth\{[^}]*replica=/m, 'the mailbox is the agent\'s, reported once');
   });
+
+  it('messagesHandled of a scaled agent counts its timer handlings, as an unscaled agent\'s does', async () => {
+    // The reminder example: a request is agreed at once, and a timer 50 ms later informs.
+    await client.deploy({ name: 'rem' }, await artifact('as-reminder', 'as-reminder'));
+    const reminded = (text: string): Promise<void> => eventually(() => replies.some((e) => e.message.content === `reminder: ${text}`), `the reminder ${text}`, 15_000);
+    const handled = async (): Promise<number> => (await client.getAgent('rem')).messagesHandled;
+    const remind = (conversation: string, text: string): Promise<unknown> =>
+      client.send({ structured: { performative: 'request', receivers: [{ name: 'rem' }], content: `50 ${text}`, conversationId: conversation } });
+
+    await remind('u', 'unscaled');
+    await reminded('unscaled');
+    await eventually(async () => (await handled()) === 2, 'the unscaled request and its timer counted', 10_000);
+    await client.scale('rem', 2);
+    const before = await handled();
+    assert.equal(before, 2, 'scaling keeps the count');
+    await remind('s', 'scaled');
+    await reminded('scaled');
+    // Before: the bus's `handled` events only (deliveries), so the timer was not counted (+1).
+    await eventually(async () => (await handled()) === before + 2, 'the scaled request and its timer counted', 10_000);
+    await client.scale('rem', 1);
+    assert.equal(await handled(), before + 2, 'back to one: the same figure (replica 1 ran the timer and the request)');
+  });
 });
