@@ -648,9 +648,12 @@ export class AgentLifecycle {
   private async withReplicas(status: AgentStatus): Promise<AgentStatus> {
     const running = this.replicas.view(status.name);
     // A count in the record that does not run (held at start-up), shown while no change is under way
-    // (a scale records its count once it is done).
+    // (a scale records its count once it is done), and only for an agent that runs or is held (held
+    // at start-up it is `starting`): a stopped or failed one runs nothing, so "1 replica, N recorded"
+    // would be wrong about it.
     const recorded = this.local.get(status.name)?.record.replicas ?? 1;
-    const differs = recorded !== (running?.replicas ?? 1) && !this.replicas.busy(status.name);
+    const live = status.state !== 'stopped' && status.state !== 'stopping' && status.state !== 'failed';
+    const differs = live && recorded !== (running?.replicas ?? 1) && !this.replicas.busy(status.name);
     if (running === undefined && !differs) return status;
     const replicas: ReplicasView = { ...(running ?? { replicas: 1, draining: 0 }), ...(differs ? { recorded } : {}) };
     return { ...status, replicas, messagesHandled: this.replicas.handled(status.name) ?? status.messagesHandled };
