@@ -101,8 +101,6 @@ export class AgentReplicas {
   /** Agents with a scale-back or removal queued and not yet run (repeated triggers collapse into it). */
   private readonly pendingRemoval = new Set<string>();
   private audit: ReplicasAudit | undefined;
-  /** Start-up downgrades waiting for the audit trail to be wired (`auditWith`). */
-  private readonly awaitingAudit: (() => void)[] = [];
   private readonly maxInstances: number;
   /**
    * Replica instances scale-ups have been granted and not yet started: taken from the node's budget
@@ -123,28 +121,32 @@ export class AgentReplicas {
     }, ['handled']);
   }
 
-  /** The node's audited control is built after the lifecycle (and its start-up restore): it hands its recorder in here. */
+  /**
+   * The node's audited control is built after the lifecycle: it hands its recorder in here, before
+   * the topology restores the agents and consumes (so a start-up downgrade, and a scale-back or a
+   * failed replica's removal of a restored agent, are audited from the first).
+   */
   auditWith(audit: ReplicasAudit): void {
     this.audit = audit;
-    for (const run of this.awaitingAudit.splice(0)) run();
   }
 
   /**
    * At start-up `name` could not run as the `recorded` replicas of its record (`why`): it runs as
-   * one. The record is rewritten to one as an audited change (peer `replicas`), once the node's
-   * audit trail is wired (the restore runs before it). If the trail cannot record it, the record
-   * is left as it is — no change unaudited — and the status shows the count as `recorded`.
+   * one. The record is rewritten to one as an audited change (peer `replicas`; the trail is wired
+   * before the restore). If the trail cannot record it, or none is wired, the record is left as it
+   * is — no change unaudited — and the status shows the count as `recorded`.
    */
   downgradeAtStart(name: string, recorded: number, why: string): void {
-    const run = (): void => {
-      void this.exclusive(name, async () => {
-        if (this.count(name) !== 1) return; // scaled again meanwhile: that scale recorded its count
-        const fields = { replicas: '1', recorded: String(recorded), reason: `not restored at start-up: ${why}` };
-        await this.audit!(name, fields, async () => this.o.persist?.(name, 1));
-      }).catch((err: unknown) => agentLog(this.o.events, name, 'error', `its record still says ${recorded} replicas, it runs as one: ${(err as Error).message}`));
-    };
-    if (this.audit === undefined) this.awaitingAudit.push(run);
-    else run();
+    const audit = this.audit;
+    if (audit === undefined) {
+      agentLog(this.o.events, name, 'error', `its record still says ${recorded} replicas, it runs as one: no audit trail to record the change in`);
+      return;
+    }
+    void this.exclusive(name, async () => {
+      if (this.count(name) !== 1) return; // scaled again meanwhile: that scale recorded its count
+      const fields = { replicas: '1', recorded: String(recorded), reason: `not restored at start-up: ${why}` };
+      await audit(name, fields, async () => this.o.persist?.(name, 1));
+    }).catch((err: unknown) => agentLog(this.o.events, name, 'error', `its record still says ${recorded} replicas, it runs as one: ${(err as Error).message}`));
   }
 
   /** Replica instances beyond the agents' own running on this node now, draining and starting ones included. */

@@ -404,6 +404,32 @@ async function startOnTopology(
 
   await directory.start();
   undo.push(async () => directory.stop());
+  let stopping = false;
+  const control = new LocalNodeControl({
+    nodeId, platform, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, topics, logs,
+    tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
+    logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, log: storage.log, killSwitch,
+    ...(options.idempotency ? { idempotency: options.idempotency } : {}),
+    ...(mtpPeers ? { isPeerPlatform: (p: string) => mtpPeers.byName(p) !== undefined } : {}),
+  });
+  // Every way in that changes the node goes through this one object, which writes each change
+  // ahead to the audit trail (decision 1701): the API, the console and `RunningNode.control`.
+  const audited = new AuditedControl({
+    control, trail: auditTrail, nodeId,
+    report: (err, what) => console.error(`caxton: audit trail: ${what}:`, err),
+    // Outside sends are admitted before their intent is written (decision 1810).
+    admitSend: (message, lane) => control.admitSend(message, lane),
+  });
+  // A rollout's automatic steps (promote, roll back) are recorded like an operator's change (decision 1871).
+  agents.rollouts.auditWith((method, agent, fields, effect) => audited.change(
+    { ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
+    { method, args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
+  // Scaling an agent back to one replica by itself (it wrote durable state, a replica failed, or it
+  // could not be restored at start-up) is recorded the same way (decision 2010). Wired before the
+  // topology restores and consumes: restored replicas take work at once, and what they trigger is audited.
+  agents.replicas.auditWith((agent, fields, effect) => audited.change(
+    { ...IN_PROCESS_CALLER, peer: 'replicas' },
+    { method: 'ScaleAgent', args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
   // The log opens first (what agents' init sends must be accepted); the topology orders the rest.
   await topology.beforeApi({
     openLog: () => bus.open(port),
@@ -435,30 +461,6 @@ async function startOnTopology(
   undo.push(() => bus.stop());
   undo.push(async () => agents.close()); // runs before the bus stops: no passivation starts on a stopping node
 
-  let stopping = false;
-  const control = new LocalNodeControl({
-    nodeId, platform, version: CAXTON_VERSION, startedAt, agents, bus, directory: storage.directory, topics, logs,
-    tail: new TailHub(events, http.events, platform), externals, status: () => selfAddressed(topology.status(agents)), isStopping: () => stopping,
-    logStoppedBy: () => storage.log.stoppedBy?.(), health, state: storage.state, log: storage.log, killSwitch,
-    ...(options.idempotency ? { idempotency: options.idempotency } : {}),
-    ...(mtpPeers ? { isPeerPlatform: (p: string) => mtpPeers.byName(p) !== undefined } : {}),
-  });
-  // Every way in that changes the node goes through this one object, which writes each change
-  // ahead to the audit trail (decision 1701): the API, the console and `RunningNode.control`.
-  const audited = new AuditedControl({
-    control, trail: auditTrail, nodeId,
-    report: (err, what) => console.error(`caxton: audit trail: ${what}:`, err),
-    // Outside sends are admitted before their intent is written (decision 1810).
-    admitSend: (message, lane) => control.admitSend(message, lane),
-  });
-  // A rollout's automatic steps (promote, roll back) are recorded like an operator's change (decision 1871).
-  agents.rollouts.auditWith((method, agent, fields, effect) => audited.change(
-    { ...IN_PROCESS_CALLER, peer: 'rollout-controller' },
-    { method, args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
-  // Scaling an agent back to one replica by itself (it wrote durable state) is recorded the same way (decision 2010).
-  agents.replicas.auditWith((agent, fields, effect) => audited.change(
-    { ...IN_PROCESS_CALLER, peer: 'replicas' },
-    { method: 'ScaleAgent', args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
   // The log is open and consumed: from here health is the topology's (cluster: membership) and the log's.
   life.phase = 'running';
 
