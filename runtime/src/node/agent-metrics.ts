@@ -132,7 +132,7 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
     }
     const samples = await source.sample();
     // Several agents may fold into `other`: their values are summed, an observation per label set.
-    // A replica's series is its agent's label plus `replica` (bounded by REPLICA_LIMITS.maxReplicas):
+    // A replica's series is its agent's label plus `replica` (2..MAX_REPLICA_NUMBER, node-chosen: parseReplicaKey parses no other):
     // it takes no agent-label slot, and summing by agent counts every replica.
     const sums = new Map<string, { attrs: Attributes; replica: boolean; memory: number; restarts: number; mailbox: number; timers: number; quota: Map<string, number> }>();
     for (const s of samples) {

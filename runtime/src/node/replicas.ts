@@ -53,10 +53,19 @@ export function replicaKey(name: string, n: number): string {
   return n === 1 ? name : `${name}#r${n}`;
 }
 
-/** The agent and replica number of a replica's sandbox key (`svc#r2` → svc, 2); undefined for any other key. */
+/**
+ * The highest replica number a node gives out: a scale-up takes numbers above the replicas still
+ * draining, and every replica beyond the agent's own instance counts against the node's
+ * `REPLICA_LIMITS.maxReplicaInstances`, so replicas are numbered 2..maxReplicaInstances + 1 (the
+ * bound of the metrics' `replica` label too).
+ */
+export const MAX_REPLICA_NUMBER = REPLICA_LIMITS.maxReplicaInstances + 1;
+
+/** The agent and replica number of a replica's sandbox key (`svc#r2` → svc, 2, up to MAX_REPLICA_NUMBER); undefined for any other key. */
 export function parseReplicaKey(key: string): { agent: string; replica: number } | undefined {
-  const m = /^([^#]+)#r([1-9]\d?)$/.exec(key);
-  return m === null ? undefined : { agent: m[1]!, replica: Number(m[2]) };
+  const m = /^([^#]+)#r([1-9]\d{0,3})$/.exec(key);
+  const replica = m === null ? 0 : Number(m[2]);
+  return replica < 2 || replica > MAX_REPLICA_NUMBER ? undefined : { agent: m![1]!, replica };
 }
 
 interface Replica {
