@@ -117,6 +117,10 @@ describe('output formatting', () => {
     assert.match(formatAgentDetail(scaled, NOW), /^replicas\s+3 replicas \(conversations stay on one replica; decision 2010\)$/m);
     const draining = agent({ replicas: { replicas: 1, draining: 2 }, breaker: { state: 'open', failures: 5, retryAfterMs: 100 } });
     assert.match(formatAgentTable([draining]).split('\n')[1]!, /^echo\s+running \(1 replica, 2 draining, breaker open\)\s/);
+    // Held when the node started: it runs as one, its record says 3 (review finding 11).
+    const held = agent({ replicas: { replicas: 1, draining: 0, recorded: 3 } });
+    assert.match(formatAgentTable([held]).split('\n')[1]!, /^echo\s+running \(1 replica, 3 recorded\)\s/);
+    assert.match(formatAgentDetail(held, NOW), /^replicas\s+1 replica, 3 recorded \(/m);
   });
 
   it('shows the node status with the cluster', () => {

@@ -48,7 +48,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     rollout: a.rollout ? rolloutToWire(a.rollout) : null,
     absentQueue: a.absentQueue ? { queued: a.absentQueue.queued, limit: a.absentQueue.limit, ttlMs: a.absentQueue.ttlMs } : null,
     kind: a.kind ? { ...a.kind } : null,
-    replicas: a.replicas ? { replicas: a.replicas.replicas, draining: a.replicas.draining } : null,
+    replicas: a.replicas ? { replicas: a.replicas.replicas, draining: a.replicas.draining, recorded: a.replicas.recorded ?? 0 } : null,
     topics: a.topics !== undefined ? { patterns: [...a.topics] } : null,
   };
 }
@@ -96,7 +96,9 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
       ...(w.kind.maxActive ? { maxActive: w.kind.maxActive, evicted: Number(w.kind.evicted ?? 0) } : {}),
     };
   }
-  if (w.replicas && w.replicas.replicas > 0) view.replicas = { replicas: w.replicas.replicas, draining: w.replicas.draining };
+  if (w.replicas && w.replicas.replicas > 0) {
+    view.replicas = { replicas: w.replicas.replicas, draining: w.replicas.draining, ...(w.replicas.recorded ? { recorded: w.replicas.recorded } : {}) };
+  }
   // Shown as the node holds it; a client only displays the list, the node is what enforces it.
   if (w.topics) view.topics = [...w.topics.patterns];
   if (w.lastError) {

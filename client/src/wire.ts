@@ -143,7 +143,7 @@ export interface WireAgentInfo {
   /** A kind's instances' counts (decision 1980); null or absent for an agent or an instance. */
   kind?: { idleMs: number; active: Wire64; passivated: Wire64; activations: Wire64; failed: Wire64; maxActive?: number; evicted?: Wire64 } | null;
   /** Replicas behind the name (decision 2010); null or absent while the agent runs as one. */
-  replicas?: { replicas: number; draining: number } | null;
+  replicas?: { replicas: number; draining: number; recorded?: number } | null;
   /** The topic allow-list (decision 2050); null (or absent, from old senders): every topic. */
   topics?: WireTopicAllowList | null;
 }

@@ -35,7 +35,7 @@ function stateCell(a: AgentView): string {
 }
 
 function formatReplicas(r: NonNullable<AgentView['replicas']>): string {
-  return `${r.replicas} replica${r.replicas === 1 ? '' : 's'}${r.draining > 0 ? `, ${r.draining} draining` : ''}`;
+  return `${r.replicas} replica${r.replicas === 1 ? '' : 's'}${r.draining > 0 ? `, ${r.draining} draining` : ''}${r.recorded !== undefined ? `, ${r.recorded} recorded` : ''}`;
 }
 
 export function formatAgentTable(agents: readonly AgentView[]): string {

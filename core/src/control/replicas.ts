@@ -39,6 +39,12 @@ export interface ReplicasView {
   replicas: number;
   /** Replicas being removed: no new conversations, finishing what they hold. */
   draining: number;
+  /**
+   * The count in the agent's registry record when it is not what runs and no change is under way:
+   * the agent was held (suspended, frozen) when the node started, so it runs as one until the next
+   * start or a scale. Absent when the two agree.
+   */
+  recorded?: number;
 }
 
 export class ReplicaBalancer {

@@ -27,6 +27,8 @@ export interface AgentRunStats {
 /** One agent as the sandbox reports it for metrics: memory, restarts, refusals per quota. */
 export interface AgentRunSample {
   agent: string;
+  /** Replica n ≥ 2 of `agent` (decision 2010), reported under the agent's own label; absent: the agent's own instance. */
+  replica?: number;
   memoryPages: number;
   restarts: number;
   refusals: Readonly<Record<string, number>>;

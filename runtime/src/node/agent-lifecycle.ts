@@ -4,9 +4,10 @@
  * the registry record, and leaves where the agent runs to the residency the topology gave it
  * (agent-residency.ts). The agents running on this node are `local` (local-agents.ts).
  */
-import type { AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec, TopicPatterns } from '@caxton/core';
+import type { AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec, ReplicasView, TopicPatterns } from '@caxton/core';
 import type { AbsentQueueLimits, DispatchOwnership, ReceiverKind } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
+import type { BusEvents } from '../bus/events.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
@@ -17,7 +18,7 @@ import { AgentReplicas } from './replicas.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
-import { LocalAgents, agentLog, type AgentLifecycleEvent } from './local-agents.js';
+import { LocalAgents, agentLog, type AgentLifecycleEvent, type LocalAgent } from './local-agents.js';
 import type { AgentStateStore, AgentStore } from '../storage/ports.js';
 import { AgentKinds, KindUnsupportedError, type AgentKindsOptions } from './agent-kinds.js';
 import type { TrustDecision, TrustPolicy } from '../signing/trust.js';
@@ -66,6 +67,8 @@ export interface AgentLifecycleOptions {
   kindStore?: AgentStore;
   /** Replica instances beyond the agents' own (decision 2010); absent: `REPLICA_LIMITS.maxReplicaInstances` (above it: refused). */
   maxReplicaInstances?: number;
+  /** The bus's events: a scaled agent's `messagesHandled` counts its `handled` events (decision 2010); absent: replica 1's own count. */
+  busEvents?: BusEvents;
   /** Bounds of kinds' instances (decision 1980); absent: KIND_LIMITS. */
   kindLimits?: { maxActivePerShard?: number; defaultIdleMs?: number; maxTimerWakes?: number };
   /** Timers of passivated instances (decision 1980): what wakes them when due. */
@@ -118,6 +121,7 @@ export class AgentLifecycle {
     this.replicas = new AgentReplicas({
       host: o.host, messaging: o.messaging, events: this.events, state: o.state,
       ...(o.maxReplicaInstances !== undefined ? { maxInstances: o.maxReplicaInstances } : {}),
+      ...(o.busEvents !== undefined ? { busEvents: o.busEvents } : {}),
       current: (name) => this.local.get(name)?.record,
       // The count goes into the agent's record (embedded: the store kinds use), so a restart restores it.
       persist: async (name, n) => {
@@ -137,24 +141,31 @@ export class AgentLifecycle {
    * agent running on this node of the embedded topology; not during a rollout.
    */
   async scale(name: string, replicas: number): Promise<AgentStatus> {
+    // In the agent's operation lock (with upgrade, rollback, rollout start, state import and the
+    // node's own scale-back): the checks and the version read see no change half done.
+    await this.replicas.exclusive(name, () => this.replicas.scaleNow(this.scalable(name).record, replicas));
+    return (await this.status(name))!;
+  }
+
+  /**
+   * What a scale needs, the operator's and the start-up restore's alike (one definition, review
+   * finding 11): a named agent (not a kind or an instance of one), on a node of the embedded
+   * topology, running here, with no rollout in progress. Call it in the agent's operation lock.
+   */
+  private scalable(name: string): LocalAgent {
     if (this.kinds.isKind(name) || name.includes('/')) {
       throw new ReplicasUnsupportedError(name, 'it is an agent kind (or an instance of one), whose keys are its instances already (decision 1980)', 'a kind spreads its keys over the shards by itself; scale named agents only');
     }
     if (this.residency.ownership() !== undefined) {
       throw new ReplicasUnsupportedError(name, 'this node is part of a cluster, where replicas are not built yet (decision 2010)', 'run the agent on a node of the embedded topology to scale it, or deploy more agents under different names');
     }
-    // In the agent's operation lock (with upgrade, rollback, rollout start, state import and the
-    // node's own scale-back): the checks and the version read see no change half done.
-    await this.replicas.exclusive(name, async () => {
-      const local = this.local.get(name);
-      if (local === undefined) throw new NotFoundError('agent', name);
-      if (local.state !== 'running') {
-        throw new ConflictError(`agent ${name} is ${local.state}`, { context: { agent: name, state: local.state }, hint: 'scale it once it is running (caxton agents shows its state)' });
-      }
-      this.refuseDuringRollout(name);
-      await this.replicas.scaleNow(local.record, replicas);
-    });
-    return (await this.status(name))!;
+    const local = this.local.get(name);
+    if (local === undefined) throw new NotFoundError('agent', name);
+    if (local.state !== 'running') {
+      throw new ConflictError(`agent ${name} is ${local.state}`, { context: { agent: name, state: local.state }, hint: 'scale it once it is running (caxton agents shows its state)' });
+    }
+    this.refuseDuringRollout(name);
+    return local;
   }
 
   /** Upgrades, rollbacks and state imports swap one instance: not while the agent runs as several (decision 2010). */
@@ -332,25 +343,27 @@ export class AgentLifecycle {
   }
 
   /**
-   * Agents that ran as several replicas run so again (decision 2010), once they run; one that can
-   * no longer be scaled (it holds state now, it failed to start) runs as one, and its record says so.
+   * Agents that ran as several replicas run so again (decision 2010), once they run, under the same
+   * preconditions as a scale. One that can no longer be scaled (a kind or a cluster now, not
+   * running, stateful, past the node's budget, a replica's init failed) runs as one, and its record
+   * is rewritten to one as an audited change (peer `replicas`). One held by the kill switch runs as
+   * one and keeps its recorded count, which its status shows (`recorded`) until a start restores it
+   * or a scale replaces it.
    */
   private async restoreReplicas(): Promise<void> {
     for (const name of this.local.names()) {
-      const local = this.local.get(name);
-      const n = local?.record.replicas ?? 1;
-      if (local === undefined || n <= 1) continue;
+      const recorded = this.local.get(name)?.record.replicas ?? 1;
+      if (recorded <= 1) continue;
       if (this.o.killSwitch?.isHeld(name) ?? false) {
         // Starting replicas runs agent code: not while held. The count stays in the record for the next start.
-        agentLog(this.events, name, 'warn', `held by the kill switch at start-up: runs as one replica, not ${n}, until scaled again`);
+        agentLog(this.events, name, 'warn', `held by the kill switch at start-up: runs as one replica, not ${recorded}, until the next start or a scale`);
         continue;
       }
       try {
-        if (local.state !== 'running') throw new ConflictError(`agent ${name} is ${local.state}`);
-        await this.replicas.scale(local.record, n);
+        await this.replicas.exclusive(name, () => this.replicas.scaleNow(this.scalable(name).record, recorded));
       } catch (err) {
-        agentLog(this.events, name, 'warn', `not restored as ${n} replicas, runs as one: ${(err as Error).message}`);
-        await this.replicas.scale(local.record, 1).catch(() => undefined);
+        agentLog(this.events, name, 'warn', `not restored as ${recorded} replicas, runs as one: ${(err as Error).message}`);
+        this.replicas.downgradeAtStart(name, recorded, (err as Error).message);
       }
     }
   }
@@ -630,14 +643,20 @@ export class AgentLifecycle {
 
   /**
    * An agent running as several replicas shows how many (decision 2010), and what it handled
-   * counts every replica's handlings.
+   * counts every replica's handlings, as the bus reported them (review finding 12).
    */
   private async withReplicas(status: AgentStatus): Promise<AgentStatus> {
-    const replicas = this.replicas.view(status.name);
-    if (replicas === undefined) return status;
-    let handled = status.messagesHandled;
-    for (const key of this.replicas.extraKeys(status.name)) handled += (await this.o.host.stats(key).catch(() => undefined))?.messagesHandled ?? 0;
-    return { ...status, replicas, messagesHandled: handled };
+    const running = this.replicas.view(status.name);
+    // A count in the record that does not run (held at start-up), shown while no change is under way
+    // (a scale records its count once it is done), and only for an agent that runs or is held (held
+    // at start-up it is `starting`): a stopped or failed one runs nothing, so "1 replica, N recorded"
+    // would be wrong about it.
+    const recorded = this.local.get(status.name)?.record.replicas ?? 1;
+    const live = status.state !== 'stopped' && status.state !== 'stopping' && status.state !== 'failed';
+    const differs = live && recorded !== (running?.replicas ?? 1) && !this.replicas.busy(status.name);
+    if (running === undefined && !differs) return status;
+    const replicas: ReplicasView = { ...(running ?? { replicas: 1, draining: 0 }), ...(differs ? { recorded } : {}) };
+    return { ...status, replicas, messagesHandled: this.replicas.handled(status.name) ?? status.messagesHandled };
   }
 
   /** An absent agent's status shows what waits for it (decision 1990). */

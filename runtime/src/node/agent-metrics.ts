@@ -23,6 +23,8 @@ import { WASM_PAGE_BYTES } from '@caxton/core';
 /** What the node reports of one local agent at collection time. */
 export interface AgentSample {
   agent: string;
+  /** Replica n ≥ 2 of `agent` (decision 2010): its memory, restarts and refusals carry `replica=n` under the agent's label. */
+  replica?: number;
   memoryPages: number;
   /** Restarts since the agent was deployed on this node (a counter: it only grows until redeploy). */
   restarts: number;
@@ -130,24 +132,30 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
     }
     const samples = await source.sample();
     // Several agents may fold into `other`: their values are summed, an observation per label set.
-    const sums = new Map<string, { attrs: Attributes; memory: number; restarts: number; mailbox: number; timers: number; quota: Map<string, number> }>();
+    // A replica's series is its agent's label plus `replica` (2..MAX_REPLICA_NUMBER, node-chosen: parseReplicaKey parses no other):
+    // it takes no agent-label slot, and summing by agent counts every replica.
+    const sums = new Map<string, { attrs: Attributes; replica: boolean; memory: number; restarts: number; mailbox: number; timers: number; quota: Map<string, number> }>();
     for (const s of samples) {
       const label = labelsOf(s.agent).agent;
-      const key = String(label['agent']);
+      const replica = s.replica === undefined ? undefined : String(s.replica);
+      const key = replica === undefined ? String(label['agent']) : `${String(label['agent'])}#r${replica}`;
       let sum = sums.get(key);
-      if (sum === undefined) sums.set(key, (sum = { attrs: label, memory: 0, restarts: 0, mailbox: 0, timers: 0, quota: new Map() }));
+      if (sum === undefined) sums.set(key, (sum = { attrs: replica === undefined ? label : { ...label, replica }, replica: replica !== undefined, memory: 0, restarts: 0, mailbox: 0, timers: 0, quota: new Map() }));
       sum.memory += s.memoryPages * WASM_PAGE_BYTES;
       sum.restarts += s.restarts;
       sum.mailbox += s.mailboxDepth;
       sum.timers += s.timersPending;
       for (const q of QUOTA_LABELS) sum.quota.set(q, (sum.quota.get(q) ?? 0) + (s.refusals[q] ?? 0));
     }
-    for (const [agent, sum] of sums) {
+    for (const sum of sums.values()) {
       r.observe(memory, sum.memory, sum.attrs);
       r.observe(restarts, sum.restarts, sum.attrs);
-      r.observe(mailbox, sum.mailbox, sum.attrs);
-      r.observe(timers, sum.timers, sum.attrs);
-      for (const [quota, n] of sum.quota) if (n > 0) r.observe(refusals, n, { agent, quota });
+      // The mailbox and timers are the agent's, not a replica's: reported once, without `replica`.
+      if (!sum.replica) {
+        r.observe(mailbox, sum.mailbox, sum.attrs);
+        r.observe(timers, sum.timers, sum.attrs);
+      }
+      for (const [quota, n] of sum.quota) if (n > 0) r.observe(refusals, n, { ...sum.attrs, quota });
     }
   };
   const observables = [handled, fuel, memory, restarts, refusals, mailbox, timers];

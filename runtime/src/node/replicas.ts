@@ -19,6 +19,7 @@ import {
   type Instrumentation, type ReplicaLoad, type ReplicasView, type StateWrite,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
+import type { BusEvents } from '../bus/events.js';
 import type { AgentRecord } from '../storage/records.js';
 import type { AgentStateStore } from '../storage/ports.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
@@ -40,6 +41,8 @@ export interface AgentReplicasOptions {
   maxInstances?: number;
   /** The version running here now (re-read once new replicas have started: an upgrade meanwhile refuses the scale). */
   current?: (name: string) => AgentRecord | undefined;
+  /** The bus's events: a scaled agent's handlings are counted from its `handled` events; absent: not counted (`handled` answers undefined). */
+  busEvents?: BusEvents;
 }
 
 /** The init config key a replica reads its number from (1 for the agent's own instance, which has none). */
@@ -48,6 +51,21 @@ export const REPLICA_CONFIG_KEY = 'caxton.replica';
 /** The sandbox key of replica `n` (n ≥ 2) of `name`. */
 export function replicaKey(name: string, n: number): string {
   return n === 1 ? name : `${name}#r${n}`;
+}
+
+/**
+ * The highest replica number a node gives out: a scale-up takes numbers above the replicas still
+ * draining, and every replica beyond the agent's own instance counts against the node's
+ * `REPLICA_LIMITS.maxReplicaInstances`, so replicas are numbered 2..maxReplicaInstances + 1 (the
+ * bound of the metrics' `replica` label too).
+ */
+export const MAX_REPLICA_NUMBER = REPLICA_LIMITS.maxReplicaInstances + 1;
+
+/** The agent and replica number of a replica's sandbox key (`svc#r2` → svc, 2, up to MAX_REPLICA_NUMBER); undefined for any other key. */
+export function parseReplicaKey(key: string): { agent: string; replica: number } | undefined {
+  const m = /^([^#]+)#r([1-9]\d{0,3})$/.exec(key);
+  const replica = m === null ? 0 : Number(m[2]);
+  return replica < 2 || replica > MAX_REPLICA_NUMBER ? undefined : { agent: m![1]!, replica };
 }
 
 interface Replica {
@@ -69,6 +87,15 @@ interface Scaled {
   settled: Set<() => void>;
   /** A handling wrote the agent's own state since the scaling began (a scale-up under way is refused by it). */
   wrote: boolean;
+  /**
+   * What it handled: replica 1's own count when the scaling began, plus, since, the bus's `handled`
+   * events of the agent (one per delivery the bus applied, whichever replica ran it) and its timer
+   * handlings that ran (the bus reports no `handled` event for a timer; the sandbox counts them).
+   * Summing the sandboxes' counters instead counted a handling that came back `skipped` and ran
+   * again twice.
+   */
+  handledBefore: number;
+  handledSince: number;
 }
 
 export class AgentReplicas {
@@ -93,11 +120,42 @@ export class AgentReplicas {
 
   constructor(private readonly o: AgentReplicasOptions) {
     this.maxInstances = o.maxInstances === undefined ? REPLICA_LIMITS.maxReplicaInstances : parseReplicaInstanceCap(o.maxInstances);
+    // The bus emits these for every handling already (its crash log listens); counting is one map lookup.
+    o.busEvents?.on((e) => {
+      if (e.type !== 'handled' || this.agents.size === 0) return;
+      const s = this.agents.get(e.agent);
+      const status = e.outcome.status;
+      // As the sandbox counts: what ran (ok, rejected, crashed); not-running and skipped ran nothing. Timers: runScaled.
+      if (s !== undefined && (status === 'ok' || status === 'rejected' || status === 'crashed')) s.handledSince++;
+    }, ['handled']);
   }
 
-  /** The node's audited control is built after the lifecycle: it hands its recorder in here. */
+  /**
+   * The node's audited control is built after the lifecycle: it hands its recorder in here, before
+   * the topology restores the agents and consumes (so a start-up downgrade, and a scale-back or a
+   * failed replica's removal of a restored agent, are audited from the first).
+   */
   auditWith(audit: ReplicasAudit): void {
     this.audit = audit;
+  }
+
+  /**
+   * At start-up `name` could not run as the `recorded` replicas of its record (`why`): it runs as
+   * one. The record is rewritten to one as an audited change (peer `replicas`; the trail is wired
+   * before the restore). If the trail cannot record it, or none is wired, the record is left as it
+   * is — no change unaudited — and the status shows the count as `recorded`.
+   */
+  downgradeAtStart(name: string, recorded: number, why: string): void {
+    const audit = this.audit;
+    if (audit === undefined) {
+      agentLog(this.o.events, name, 'error', `its record still says ${recorded} replicas, it runs as one: no audit trail to record the change in`);
+      return;
+    }
+    void this.exclusive(name, async () => {
+      if (this.count(name) !== 1) return; // scaled again meanwhile: that scale recorded its count
+      const fields = { replicas: '1', recorded: String(recorded), reason: `not restored at start-up: ${why}` };
+      await audit(name, fields, async () => this.o.persist?.(name, 1));
+    }).catch((err: unknown) => agentLog(this.o.events, name, 'error', `its record still says ${recorded} replicas, it runs as one: ${(err as Error).message}`));
   }
 
   /** Replica instances beyond the agents' own running on this node now, draining and starting ones included. */
@@ -121,10 +179,10 @@ export class AgentReplicas {
     return { replicas: s.replicas.size - draining, draining };
   }
 
-  /** The sandbox keys of the replicas beyond the agent's own instance (for their figures). */
-  extraKeys(name: string): string[] {
+  /** Messages a scaled agent handled, every replica counted once per handling the bus applied; undefined while it runs as one (or no bus events). */
+  handled(name: string): number | undefined {
     const s = this.agents.get(name);
-    return s === undefined ? [] : [...s.replicas.values()].filter((r) => r.n !== 1).map((r) => r.key);
+    return s === undefined || this.o.busEvents === undefined ? undefined : s.handledBefore + s.handledSince;
   }
 
   /**
@@ -180,8 +238,11 @@ export class AgentReplicas {
       let held = n - current;
       this.reserved += held;
       if (s === undefined) {
-        s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), settled: new Set(), wrote: false };
+        s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), settled: new Set(), wrote: false, handledBefore: 0, handledSince: 0 };
         this.agents.set(name, s);
+        // Replica 1's own count so far, less what the bus reported meanwhile (it ran on replica 1 and is in both).
+        const scaled = s;
+        void this.o.host.stats(name).then((st) => { scaled.handledBefore = (st?.messagesHandled ?? 0) - scaled.handledSince; }, () => undefined);
       }
       try {
         // A replica still draining from an earlier scale-down is not taken back: new numbers go above it.
@@ -368,6 +429,13 @@ export class AgentReplicas {
         if (n !== 1) agentLog(this.o.events, s.name, 'warn', `replica ${n} ${status === 'crashed' ? `crashed (${result.outcome.kind})` : 'is not running'}: the message is retried on another replica`);
         if (status === 'not-running' && n !== 1) notRunning.add(n);
       }
+    }
+    // Timer handlings count as the sandbox counts them (what ran: ok, rejected, crashed), so the
+    // figure has one definition scaled or not. The bus reports only deliveries as `handled`; a timer
+    // that came back skipped ran nothing that counts and is counted when it runs again.
+    for (const i of indexes) {
+      const status = results[i]!.outcome.status;
+      if (batch[i]!.kind === 'timer' && (status === 'ok' || status === 'rejected' || status === 'crashed')) s.handledSince++;
     }
     // The safety action first, synchronously, before this batch is answered: replicas 2..N take
     // nothing from the next batch on. Stopping them, the record and the audit follow (async).

@@ -10,6 +10,7 @@ import { ShardPool, type AgentSpec, type DirectoryOp, type Effects, type LogLine
 import type { AgentHost, AgentRunSample, AgentRunStats, AgentStartSpec } from './agent-host.js';
 import type { AgentStateStore } from '../storage/ports.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
+import { parseReplicaKey } from './replicas.js';
 
 export interface SandboxHostOptions {
   cacheDir: string;
@@ -152,7 +153,13 @@ export class SandboxAgentHost implements AgentHost {
    */
   async runSamples(): Promise<AgentRunSample[]> {
     const all = await this.pool.metrics();
-    return all.map((m) => ({ agent: this.locals.get(m.agent) ?? m.agent, memoryPages: m.memoryPages, restarts: m.restarts, refusals: { ...m.refusals } }));
+    return all.map((m) => {
+      const key = this.locals.get(m.agent) ?? m.agent;
+      // A replica (`svc#r2`) is the agent's: its label, with the replica number as an attribute, so
+      // it takes no label slot of its own and per-agent sums count every replica (review finding 12).
+      const replica = parseReplicaKey(key);
+      return { agent: replica?.agent ?? key, ...(replica !== undefined ? { replica: replica.replica } : {}), memoryPages: m.memoryPages, restarts: m.restarts, refusals: { ...m.refusals } };
+    });
   }
 
   setDirectory(byServiceType: ReadonlyMap<string, AgentId[]>): void {

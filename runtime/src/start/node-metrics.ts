@@ -31,7 +31,8 @@ export function installNodeMetrics(sources: NodeMetricsSources): () => void {
   const meter = runtimeMeter();
   const sample = async (): Promise<AgentSample[]> => {
     const runs = (await sources.runSamples?.()) ?? [];
-    return runs.map((r) => ({ ...r, mailboxDepth: sources.mailboxDepth(r.agent), timersPending: sources.timersPending(r.agent) }));
+    // A replica has no mailbox or timers of its own: they are the agent's, reported with its own instance.
+    return runs.map((r) => ({ ...r, mailboxDepth: r.replica === undefined ? sources.mailboxDepth(r.agent) : 0, timersPending: r.replica === undefined ? sources.timersPending(r.agent) : 0 }));
   };
   const removals = [
     installAgentMetrics(meter, { events: sources.events, sample }),

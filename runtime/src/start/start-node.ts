@@ -319,6 +319,7 @@ async function startOnTopology(
     nodeId, artifacts: storage.artifacts, host, messaging, bus, log: storage.log, state: storage.state, residency: topology.residency, trust,
     defaults: { ...DEFAULT_LIMITS, ...options.defaultLimits }, maxLimits: MAX_LIMITS, killSwitch,
     ...(options.maxReplicaInstances !== undefined ? { maxReplicaInstances: options.maxReplicaInstances } : {}),
+    busEvents: events,
     ...(topology.kinds !== undefined ? { kindStore: topology.kinds } : {}),
     ...(options.kinds !== undefined ? { kindLimits: options.kinds } : {}),
     ...(options.kinds?.onResidency !== undefined ? { onKindResidency: options.kinds.onResidency } : {}),
@@ -432,6 +433,12 @@ async function startOnTopology(
     { method, args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
   await directory.start();
   undo.push(async () => directory.stop());
+  // Scaling an agent back to one replica by itself (it wrote durable state, a replica failed, or it
+  // could not be restored at start-up) is recorded the same way (decision 2010). Wired before the
+  // topology restores and consumes: restored replicas take work at once, and what they trigger is audited.
+  agents.replicas.auditWith((agent, fields, effect) => audited.change(
+    { ...IN_PROCESS_CALLER, peer: 'replicas' },
+    { method: 'ScaleAgent', args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
   // The log opens first (what agents' init sends must be accepted); the topology orders the rest.
   await topology.beforeApi({
     openLog: () => bus.open(port),
@@ -471,10 +478,6 @@ async function startOnTopology(
   undo.push(() => bus.stop());
   undo.push(async () => agents.close()); // runs before the bus stops: no passivation starts on a stopping node
 
-  // Scaling an agent back to one replica by itself (it wrote durable state) is recorded the same way (decision 2010).
-  agents.replicas.auditWith((agent, fields, effect) => audited.change(
-    { ...IN_PROCESS_CALLER, peer: 'replicas' },
-    { method: 'ScaleAgent', args: auditArgs({ agent, ...fields }, { agent, ...fields }) }, effect));
   // The log is open and consumed: from here health is the topology's (cluster: membership) and the log's.
   life.phase = 'running';
 

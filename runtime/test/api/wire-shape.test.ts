@@ -34,7 +34,7 @@ const agent: W.WireAgentInfo = {
   },
   absentQueue: { queued: 1, limit: 2, ttlMs: 3 },
   kind: { idleMs: 500, active: 1, passivated: 2, activations: 3, failed: 4, maxActive: 5, evicted: 6 },
-  replicas: { replicas: 3, draining: 1 },
+  replicas: { replicas: 3, draining: 1, recorded: 4 },
   topics: { patterns: ['orders.*', 'alerts'] },
 };
 const header: W.WireArtifactHeader = {
@@ -126,7 +126,7 @@ const responses: Record<string, unknown> = {
   Thaw: { status: killSwitch } satisfies W.WireThawResponse,
   SuspendAgent: { agent: { ...agent, state: 'AGENT_STATE_SUSPENDED' } } satisfies W.WireSuspendAgentResponse,
   ResumeAgent: { agent } satisfies W.WireSuspendAgentResponse,
-  ScaleAgent: { agent: { ...agent, replicas: { replicas: 3, draining: 1 } } } satisfies W.WireScaleAgentResponse,
+  ScaleAgent: { agent: { ...agent, replicas: { replicas: 3, draining: 1, recorded: 0 } } } satisfies W.WireScaleAgentResponse,
   RotateTokens: { adminToken: 'a'.repeat(43), readToken: 'r'.repeat(43), previousValidUntilUnixMs: 5 } satisfies W.WireRotateTokensResponse,
   IssueToken: { token: 'cxt_'.padEnd(47, 't'), issued } satisfies W.WireIssueTokenResponse,
   ListTokens: { tokens: [issued, { ...issued, id: 'fedcba9876543210', agents: 'x', revokedUnixMs: 9 }] } satisfies W.WireListTokensResponse,

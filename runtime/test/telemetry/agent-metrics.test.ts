@@ -66,6 +66,24 @@ describe('installAgentMetrics', () => {
     remove();
   });
 
+  it('reports a replica under its agent\'s label with replica=n, taking no label slot (decision 2010)', async () => {
+    setMaxAgentLabels(1);
+    const events = new BusEvents();
+    const samples: AgentSample[] = [
+      { agent: 'svc', memoryPages: 2, restarts: 0, refusals: { timers: 1 }, mailboxDepth: 4, timersPending: 1 },
+      { agent: 'svc', replica: 2, memoryPages: 3, restarts: 1, refusals: { timers: 2 }, mailboxDepth: 0, timersPending: 0 },
+    ];
+    const remove = installAgentMetrics(meter, { events, sample: async () => samples });
+    const rm = (await reader.collect()).resourceMetrics;
+    const of = (name: string) => Object.fromEntries(points(rm, name).filter(([a]) => a['agent'] === 'svc').map(([a, v]) => [`${String(a['agent'])}${a['replica'] ? `#${String(a['replica'])}` : ''}${a['quota'] ? `/${String(a['quota'])}` : ''}`, v]));
+    assert.deepEqual(of('caxton.agent.memory.bytes'), { svc: 2 * 65_536, 'svc#2': 3 * 65_536 });
+    assert.deepEqual(of('caxton.agent.restarts'), { svc: 0, 'svc#2': 1 });
+    assert.deepEqual(of('caxton.agent.quota.refusals'), { 'svc/timers': 1, 'svc#2/timers': 2 });
+    assert.deepEqual(of('caxton.agent.mailbox.depth'), { svc: 4 }, 'the mailbox is the agent\'s, reported once');
+    assert.equal(agentLabels.size, 1, 'one label slot for the agent and its replica');
+    remove();
+  });
+
   it('records nothing once removed', async () => {
     const events = new BusEvents();
     const remove = installAgentMetrics(meter, { events, sample: async () => [] });

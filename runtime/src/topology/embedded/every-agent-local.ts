@@ -165,7 +165,11 @@ export class EveryAgentLocal implements AgentResidency {
       }
       if (keepQueue) {
         const now = Date.now();
-        local.record = { ...local.record, absentSince: now, updatedAt: now };
+        // The replica count goes (the stop is the audited change that writes it): nothing runs, a
+        // redeploy writes a fresh record, and a count left here would read as "N recorded" and be
+        // downgraded, audited, at the next start.
+        const { replicas: _dropped, ...kept } = local.record;
+        local.record = { ...kept, absentSince: now, updatedAt: now };
         await this.store.agents.putAgent(local.record);
       } else {
         await this.store.agents.deleteAgent(name);
