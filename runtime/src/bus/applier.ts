@@ -371,7 +371,7 @@ export class PlanApplier {
     const point = plan.steps.find((s): s is Extract<Step, { kind: 'commit-timer' }> => s.kind === 'commit-timer');
     if (point !== undefined) {
       try {
-        await this.commitTimer(plan.agent, point.state);
+        await this.commitTimer(plan, point.state);
       } catch (err) {
         this.commitFailed(plan, err);
         return 'failed';
@@ -382,8 +382,17 @@ export class PlanApplier {
     return 'committed';
   }
 
-  private async commitTimer(agent: string, writes: readonly StateWrite[]): Promise<void> {
+  private async commitTimer(plan: WorkPlan, writes: readonly StateWrite[]): Promise<void> {
+    const agent = plan.agent;
     if (this.d.state === undefined) throw new StateUnsupportedError('commit', agent);
+    // An instance's timer (a key of a kind, placed by its partition, decision 2060): the fence step
+    // checked the partition's tenure already, but a node not yet told of a revocation passes it.
+    // The commit is tagged with the partition's claim, so such a late firing is void for every
+    // reader and the new owner, whose view lacks its done marker, fires the timer.
+    if (agent.includes('/') && plan.steps.some((s) => s.kind === 'fence') && this.d.state.commitClaimed !== undefined) {
+      await this.d.state.commitClaimed(agent, writes);
+      return;
+    }
     await this.d.state.commitState(agent, writes);
   }
 

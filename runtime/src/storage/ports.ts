@@ -96,6 +96,12 @@ export interface AgentStateStore {
    * bookkeeping, an operator's import. Resolves when durable.
    */
   commitState(agent: string, writes: readonly StateWrite[]): Promise<void>;
+  /**
+   * In a cluster, a commit outside a delivery fenced by the agent's partition (an instance's timer
+   * firing, decision 2060): refused when the partition is not held here, void for every reader if
+   * another node claimed it since. Absent where nothing moves (one node).
+   */
+  commitClaimed?(agent: string, writes: readonly StateWrite[]): Promise<void>;
   /** Drop every entry of the agent (a fresh deploy without keep-state). Resolves when durable. */
   clearState(agent: string): Promise<void>;
 }

@@ -24,7 +24,7 @@ import type { AgentStateStore } from '../../storage/ports.js';
 import type { AppendBatcher } from './append-batcher.js';
 import type { StateReader } from './state-reader.js';
 import type { PartitionState, PendingWrites } from './partition-state.js';
-import { KafkaNotOwnerError, KafkaStateKeyError } from './errors.js';
+import { KafkaNotOwnerError, KafkaStateKeyError, KafkaStateNotOwnerError } from './errors.js';
 import { MARKER_STATE_KEY, encodeClaim, encodeEntry, encodeMarker, encodeMarkerTombstone, type StateMessage } from './state-records.js';
 
 /** Earlier ids a marker repeats at most (normally 0: the offset commit follows within milliseconds). */
@@ -227,6 +227,24 @@ export class KafkaAgentState implements AgentStateStore {
     if (writes.length === 0) return;
     this.checkKeys(agent, writes);
     await this.produce(agent, writes, writes.map((w) => encodeEntry(agent, w)));
+  }
+
+  /**
+   * A commit outside a delivery fenced like a delivery's (an instance's timer firing, decision
+   * 2060): refused `bus.kafka.not-owner` before anything is produced when the partition is no
+   * longer held here (revoked) or was never claimed, and otherwise tagged with this node's claim on
+   * the partition, so that if another node claimed it meanwhile (this node a zombie not yet told)
+   * every reader ignores the writes (decision 1800) and the new owner fires the timer again.
+   */
+  async commitClaimed(agent: string, writes: readonly StateWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    this.checkKeys(agent, writes);
+    const partition = this.d.partitionOf(agent);
+    const pending = this.claims.get(partition);
+    if (!this.owned.has(partition)) throw new KafkaStateNotOwnerError(agent, { partition, reason: 'partition not held here' });
+    if (pending === undefined) throw new KafkaStateNotOwnerError(agent, { partition, reason: 'no claim on the partition' });
+    const claim = await pending;
+    await this.produce(agent, writes, writes.map((w) => encodeEntry(agent, w, claim)), undefined, claim);
   }
 
   async clearState(agent: string): Promise<void> {

@@ -301,6 +301,10 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     return this.live().agentState.commitState(agent, writes);
   }
 
+  async commitClaimed(agent: string, writes: readonly StateWrite[]): Promise<void> {
+    return this.live().agentState.commitClaimed(agent, writes);
+  }
+
   async clearState(agent: string): Promise<void> {
     return this.live().agentState.clearState(agent);
   }

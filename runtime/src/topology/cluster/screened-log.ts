@@ -20,6 +20,11 @@ export class ScreenedLog implements MessageLog, AgentStateStore {
     return this.inner.commitState(agent, writes);
   }
 
+  commitClaimed(agent: string, writes: readonly StateWrite[]): Promise<void> {
+    if (this.inner.commitClaimed === undefined) return this.inner.commitState(agent, writes);
+    return this.inner.commitClaimed(agent, writes);
+  }
+
   clearState(agent: string): Promise<void> {
     return this.inner.clearState(agent);
   }

@@ -494,6 +494,36 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     assert.equal(partition.claim, await state.tenure(0));
   });
 
+  it('an instance timer\'s commit after another node claimed the partition is void; an untagged one was not (decision 2060)', async () => {
+    const { produced, partition, state, external } = parts();
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    // The node is not told of the revocation yet (a zombie: it still holds the partition) when
+    // the new owner's claim lands; then its timer fires and commits the count and the done marker.
+    external({ kind: 'claim', claim: 'node-b/x', node: 'node-b' });
+    const firing = [{ key: 'n', value: '1' }, { key: 'timer-done', value: '1' }];
+    const before = partition.ignored;
+    await state.commitClaimed('counter/alice', firing);
+    assert.ok(produced.at(-1)!.every((r) => r.kind === 'entry' && r.claim !== undefined && r.claim !== 'node-b/x'));
+    assert.deepEqual(Object.fromEntries(partition.view('counter/alice')), {}, 'the new owner sees no done marker: it fires the timer');
+    assert.equal(partition.ignored, before + 2);
+    // The way timers committed before (commitState, untagged): the late firing counts for every reader.
+    await state.commitState('counter/alice', firing);
+    assert.deepEqual(Object.fromEntries(partition.view('counter/alice')), { n: '1', 'timer-done': '1' });
+  });
+
+  it('refuses an instance timer\'s commit once the partition is revoked here, producing nothing', async () => {
+    const { produced, state } = parts();
+    await assert.rejects(state.commitClaimed('counter/alice', [{ key: 'n', value: '1' }]), (e: unknown) => (e as { code?: string }).code === 'bus.kafka.not-owner');
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    state.setOwned([]);
+    const before = produced.length;
+    await assert.rejects(state.commitClaimed('counter/alice', [{ key: 'n', value: '1' }]), (e: unknown) => (e as { code?: string; context?: { reason?: string } }).code === 'bus.kafka.not-owner'
+      && (e as { context?: { reason?: string } }).context?.reason === 'partition not held here');
+    assert.equal(produced.length, before);
+  });
+
   it('refuses to commit for a partition it never claimed', async () => {
     const { produced, state } = parts();
     await assert.rejects(state.commitDeliveries('x', [{ id: 'd1', writes: [{ key: 'k', value: 'v' }] }]), (e: unknown) => (e as { code?: string }).code === 'bus.kafka.not-owner');
