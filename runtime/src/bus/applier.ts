@@ -206,7 +206,7 @@ export class PlanApplier {
         k = end;
         continue;
       }
-      state = await this.settle(plan);
+      state = await this.settle(plan, opts);
       k += 1;
     }
     return state;
@@ -347,10 +347,10 @@ export class PlanApplier {
   }
 
   /** The commit point (a timer's) or the other ways out, for one item that is not a delivery's completion. */
-  private async settle(plan: WorkPlan): Promise<Settled> {
+  private async settle(plan: WorkPlan, opts: ApplyOptions): Promise<Settled> {
     switch (plan.disposition) {
       case 'commit':
-        return this.commit(plan);
+        return this.commit(plan, opts);
       case 'dead-letter':
         await this.deadLetter(plan);
         return 'committed';
@@ -367,7 +367,7 @@ export class PlanApplier {
   }
 
   /** A timer's commit point (its writes and done marker), then what follows it. */
-  private async commit(plan: WorkPlan): Promise<Settled> {
+  private async commit(plan: WorkPlan, opts: ApplyOptions): Promise<Settled> {
     const point = plan.steps.find((s): s is Extract<Step, { kind: 'commit-timer' }> => s.kind === 'commit-timer');
     if (point !== undefined) {
       try {
@@ -377,6 +377,13 @@ export class PlanApplier {
         return 'failed';
       }
       faultPoint('after-commit');
+    }
+    if (this.instanceFenced(plan) && !this.stillOwner(plan, opts)) {
+      // The partition left while the commit was under way: if its claim was superseded the commit
+      // is void, and deleting the timer from the registry would lose it for the new owner. Left in
+      // place: the new owner fires it, or forgets it unhandled if its done marker is committed.
+      await this.afterCommit({ ...plan, steps: plan.steps.filter((s) => s.kind !== 'forget-timer') });
+      return 'committed';
     }
     await this.afterCommit(plan);
     return 'committed';
@@ -389,7 +396,7 @@ export class PlanApplier {
     // checked the partition's tenure already, but a node not yet told of a revocation passes it.
     // The commit is tagged with the partition's claim, so such a late firing is void for every
     // reader and the new owner, whose view lacks its done marker, fires the timer.
-    if (agent.includes('/') && plan.steps.some((s) => s.kind === 'fence') && this.d.state.commitClaimed !== undefined) {
+    if (this.instanceFenced(plan) && this.d.state.commitClaimed !== undefined) {
       await this.d.state.commitClaimed(agent, writes);
       return;
     }
@@ -526,6 +533,11 @@ export class PlanApplier {
       // Fenced: it no longer runs here; whatever activates it here again wakes it.
       if (!r.park) setTimeout(() => this.d.loop.wake(agent), REWIND_RETRY_MS).unref();
     })();
+  }
+
+  /** An instance of a kind (placed by its partition, decision 2060) whose work is fenced (a cluster). */
+  private instanceFenced(plan: WorkPlan): boolean {
+    return plan.agent.includes('/') && plan.steps.some((s) => s.kind === 'fence');
   }
 
   private stillOwner(plan: WorkPlan, opts: ApplyOptions): boolean {

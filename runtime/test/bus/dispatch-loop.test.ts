@@ -401,3 +401,21 @@ test('a failed commit followed by more messages: the later handlings are rewound
   await bus.stopDispatching();
   await bus.stop();
 });
+
+test('state: an instance\'s timer whose partition leaves during its commit is not deleted; the next owner fires it (decision 2060)', async () => {
+  // The fence step passes (first check), then the partition is revoked while the commit is under
+  // way: a commit whose claim was superseded is void, so deleting the timer would lose it.
+  let checks = 0;
+  const { bus, port, log, events } = await openBus(['counter/alice'], {
+    port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => ++checks === 1, completionWithinMs: 50 }),
+  });
+  port.script = (item) => (item.kind === 'timer' ? { stateWrites: [{ key: 'ticks', value: '1' }] } : {});
+  bus.fireTimer('counter/alice', 'tick', 't-1');
+  await until(() => log.ops.includes('commit-state:counter/alice'), 'the firing committed');
+  await bus.idle();
+  assert.equal(checks, 2, 'ownership looked at again after the commit');
+  assert.deepEqual(port.timersDone, [], 'the timer stays in the registry for the new owner');
+  assert.ok(events.some((e) => e.type === 'log' && e.agent === 'counter/alice' && /no longer owns/.test(e.line.message)), 'and says why');
+  await bus.stopDispatching();
+  await bus.stop();
+});
