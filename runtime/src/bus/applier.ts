@@ -15,7 +15,7 @@
  */
 import type { AclMessage, Delivery, StateWrite } from '@caxton/core';
 import type { CompletionRecord, MessageLog } from './message-log.js';
-import type { AgentStateStore } from '../storage/ports.js';
+import type { AgentStateStore, ClaimedCommit } from '../storage/ports.js';
 import { StateUnsupportedError, UnsupportedStateStore } from '../storage/state-store.js';
 import type { Mailboxes } from './mailboxes.js';
 import type { BusPort } from './port.js';
@@ -65,6 +65,13 @@ interface Rewind {
   /** Its view is being reset and its work put back: still rewinding until that is done. */
   finishing?: true;
 }
+
+/**
+ * How long a fired instance timer's registry delete waits for the log to show its commit counted
+ * (decision 2060): the reader follows the partition, so normally milliseconds. Past it the timer is
+ * left in the registry (its done marker makes whoever arms it next forget it): bytes, never a loss.
+ */
+const COUNTED_WITHIN_MS = 10_000;
 
 /** How long a rewound agent waits before it runs again (a failing log must not be hammered). */
 const REWIND_RETRY_MS = 25;
@@ -369,38 +376,67 @@ export class PlanApplier {
   /** A timer's commit point (its writes and done marker), then what follows it. */
   private async commit(plan: WorkPlan, opts: ApplyOptions): Promise<Settled> {
     const point = plan.steps.find((s): s is Extract<Step, { kind: 'commit-timer' }> => s.kind === 'commit-timer');
+    let claimed: ClaimedCommit | undefined;
     if (point !== undefined) {
       try {
-        await this.commitTimer(plan, point.state);
+        claimed = await this.commitTimer(plan, point.state);
       } catch (err) {
         this.commitFailed(plan, err);
         return 'failed';
       }
       faultPoint('after-commit');
     }
-    if (this.instanceFenced(plan) && !this.stillOwner(plan, opts)) {
+    const forget = plan.steps.find((s): s is Extract<Step, { kind: 'forget-timer' }> => s.kind === 'forget-timer');
+    if (forget !== undefined && this.instanceFenced(plan) && !this.stillHere(plan, opts)) {
       // The partition left while the commit was under way: if its claim was superseded the commit
       // is void, and deleting the timer from the registry would lose it for the new owner. Left in
       // place: the new owner fires it, or forgets it unhandled if its done marker is committed.
-      await this.afterCommit({ ...plan, steps: plan.steps.filter((s) => s.kind !== 'forget-timer') });
+      this.leaveTimer(plan.agent, forget.timerId, 'its partition left during the commit');
+      await this.afterCommit(withoutForget(plan));
+      return 'committed';
+    }
+    if (forget !== undefined && claimed !== undefined) {
+      // A claimed commit counts only if no other node claimed the partition before it landed, and
+      // a zombie (its session over, not told yet) passes every check above. Deleting the timer
+      // before that is known could lose the firing: the registry delete waits until the log shows
+      // the commit counted, off the agent's chain (its done marker keeps a re-fire from being
+      // handled meanwhile); otherwise the timer is left for the partition's owner.
+      await this.afterCommit(withoutForget(plan));
+      void this.forgetWhenCounted(plan.agent, forget.timerId, claimed);
       return 'committed';
     }
     await this.afterCommit(plan);
     return 'committed';
   }
 
-  private async commitTimer(plan: WorkPlan, writes: readonly StateWrite[]): Promise<void> {
+  /** The timer's writes; for an instance's timer in a cluster, tagged with its partition's claim (where it landed). */
+  private async commitTimer(plan: WorkPlan, writes: readonly StateWrite[]): Promise<ClaimedCommit | undefined> {
     const agent = plan.agent;
-    if (this.d.state === undefined) throw new StateUnsupportedError('commit', agent);
+    const state = this.d.state;
+    if (state === undefined) throw new StateUnsupportedError('commit', agent);
     // An instance's timer (a key of a kind, placed by its partition, decision 2060): the fence step
     // checked the partition's tenure already, but a node not yet told of a revocation passes it.
     // The commit is tagged with the partition's claim, so such a late firing is void for every
-    // reader and the new owner, whose view lacks its done marker, fires the timer.
-    if (this.instanceFenced(plan) && this.d.state.commitClaimed !== undefined) {
-      await this.d.state.commitClaimed(agent, writes);
-      return;
+    // reader and the new owner, whose view lacks its done marker, fires the timer. No await
+    // between the fence check and this call: commitClaimed reads the claim of the tenure checked.
+    if (this.instanceFenced(plan) && state.commitClaimed !== undefined && state.counted !== undefined) {
+      return state.commitClaimed(agent, writes);
     }
-    await this.d.state.commitState(agent, writes);
+    await state.commitState(agent, writes);
+    return undefined;
+  }
+
+  /** Delete a fired instance timer from the registry once its claimed commit is known to count; else leave it. */
+  private async forgetWhenCounted(agent: string, timerId: string, claimed: ClaimedCommit): Promise<void> {
+    const counted = await this.d.state!.counted!(claimed, COUNTED_WITHIN_MS).catch(() => false);
+    if (counted) await this.forgetTimer(agent, timerId);
+    else this.leaveTimer(agent, timerId, `its commit is not known to count (partition ${claimed.partition} claimed by another node, released here, or not read within ${COUNTED_WITHIN_MS} ms)`);
+  }
+
+  /** A fired timer stays in the registry for its partition's next owner; this node stops tracking it. */
+  private leaveTimer(agent: string, timerId: string, why: string): void {
+    this.d.port.leaveTimer?.(agent, timerId);
+    this.warn(agent, `[caxton] timer ${timerId} fired and committed here, but ${why}: left in the registry for its partition's owner, which forgets it if the commit counted and fires it if not`);
   }
 
   /**
@@ -541,12 +577,17 @@ export class PlanApplier {
   }
 
   private stillOwner(plan: WorkPlan, opts: ApplyOptions): boolean {
+    if (this.stillHere(plan, opts)) return true;
+    this.warn(plan.agent, `[caxton] completion of ${workId(plan)} withheld: this node no longer owns ${plan.agent} (its next owner handles it again)`);
+    return false;
+  }
+
+  /** Does this node still own the plan's agent under the token its work was taken with? */
+  private stillHere(plan: WorkPlan, opts: ApplyOptions): boolean {
     const own = this.d.port.ownership;
     if (own === undefined) return true;
     const token = opts.tokens?.[plan.index];
-    if (token !== undefined && own.isStillOwner(plan.agent, token, own.completionWithinMs)) return true;
-    this.warn(plan.agent, `[caxton] completion of ${workId(plan)} withheld: this node no longer owns ${plan.agent} (its next owner handles it again)`);
-    return false;
+    return token !== undefined && own.isStillOwner(plan.agent, token, own.completionWithinMs);
   }
 
   private keepsState(): boolean {
@@ -566,6 +607,11 @@ export class PlanApplier {
 
 function isBeforeCommitStep(step: Step): boolean {
   return step.kind === 'send' || step.kind === 'reply-failure' || step.kind === 'effects';
+}
+
+/** The plan without its registry delete of the fired timer (left, or deleted later). */
+function withoutForget(plan: WorkPlan): WorkPlan {
+  return { ...plan, steps: plan.steps.filter((s) => s.kind !== 'forget-timer') };
 }
 
 function workId(plan: WorkPlan): string {

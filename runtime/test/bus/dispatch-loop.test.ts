@@ -402,6 +402,61 @@ test('a failed commit followed by more messages: the later handlings are rewound
   await bus.stop();
 });
 
+test('state: an instance\'s timer commits under its partition\'s claim and is deleted once the log shows it counted; a named agent\'s commits untagged (decision 2060)', async () => {
+  const { bus, port, log } = await openBus(['counter/alice', 'ticker'], {
+    port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => true, completionWithinMs: 50 }),
+  });
+  port.script = (item) => (item.kind === 'timer' ? { stateWrites: [{ key: 'ticks', value: '1' }] } : {});
+  bus.fireTimer('counter/alice', 'tick', 't-1');
+  bus.fireTimer('ticker', 'tick', 't-2');
+  await until(() => port.timersDone.length === 2, 'both timers deleted from the registry');
+  assert.ok(log.ops.includes('commit-claimed:counter/alice'), 'the instance\'s timer: a claimed commit');
+  assert.ok(!log.ops.includes('commit-state:counter/alice'));
+  assert.ok(log.ops.includes('commit-state:ticker'), 'the named agent\'s timer: untagged, as before');
+  assert.ok(!log.ops.includes('commit-claimed:ticker'));
+  const counted = log.ops.findIndex((o) => o.startsWith('counted:'));
+  assert.ok(counted > log.ops.indexOf('commit-claimed:counter/alice'), 'the delete waited for the log to say the commit counted');
+  assert.deepEqual(port.timersLeft, []);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('state: a zombie\'s instance timer (every ownership check passes, the log shows its commit did not count) is left in the registry (decision 2060)', async () => {
+  const { bus, port, log, events } = await openBus(['counter/alice'], {
+    port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => true, completionWithinMs: 50 }),
+  });
+  log.claimedCounts = false;
+  port.script = (item) => (item.kind === 'timer' ? { stateWrites: [{ key: 'ticks', value: '1' }] } : {});
+  bus.fireTimer('counter/alice', 'tick', 't-1');
+  await until(() => port.timersLeft.length === 1, 'the timer left for the partition\'s owner');
+  await bus.idle();
+  assert.ok(log.ops.includes('commit-claimed:counter/alice'));
+  assert.deepEqual(port.timersDone, [], 'not deleted from the registry: the owner fires it (the commit was void) or forgets it (it counted)');
+  assert.deepEqual(port.timersLeft, [['counter/alice', 't-1']], 'no longer tracked here');
+  assert.ok(events.some((e) => e.type === 'log' && e.agent === 'counter/alice' && /not known to count.*left in the registry/.test(e.line.message)), 'and says why');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('state: an instance\'s timer whose claimed commit is refused (partition revoked) is not deleted, and the refusal is told (decision 2060)', async () => {
+  let owner = true;
+  const { bus, port, log, events } = await openBus(['counter/alice'], {
+    port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => owner, completionWithinMs: 50 }),
+  });
+  log.claimRevoked = true;
+  port.script = (item) => (item.kind === 'timer' ? { stateWrites: [{ key: 'ticks', value: '1' }] } : {});
+  bus.fireTimer('counter/alice', 'tick', 't-1');
+  await until(() => events.some((e) => e.type === 'state-not-committed' && e.agent === 'counter/alice'), 'the refusal');
+  owner = false; // the node learns of the revocation: the rewound instance is fenced, not run again
+  await bus.idle();
+  const refusal = events.find((e) => e.type === 'state-not-committed' && e.agent === 'counter/alice');
+  assert.equal(refusal?.type === 'state-not-committed' ? refusal.code : undefined, 'bus.kafka.not-owner');
+  assert.ok(!log.ops.some((o) => o.endsWith(':counter/alice') && o.startsWith('commit-')), 'nothing committed');
+  assert.deepEqual(port.timersDone, [], 'the timer stays in the registry for the new owner');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
 test('state: an instance\'s timer whose partition leaves during its commit is not deleted; the next owner fires it (decision 2060)', async () => {
   // The fence step passes (first check), then the partition is revoked while the commit is under
   // way: a commit whose claim was superseded is void, so deleting the timer would lose it.
@@ -411,11 +466,13 @@ test('state: an instance\'s timer whose partition leaves during its commit is no
   });
   port.script = (item) => (item.kind === 'timer' ? { stateWrites: [{ key: 'ticks', value: '1' }] } : {});
   bus.fireTimer('counter/alice', 'tick', 't-1');
-  await until(() => log.ops.includes('commit-state:counter/alice'), 'the firing committed');
+  await until(() => log.ops.includes('commit-claimed:counter/alice'), 'the firing committed');
   await bus.idle();
   assert.equal(checks, 2, 'ownership looked at again after the commit');
   assert.deepEqual(port.timersDone, [], 'the timer stays in the registry for the new owner');
-  assert.ok(events.some((e) => e.type === 'log' && e.agent === 'counter/alice' && /no longer owns/.test(e.line.message)), 'and says why');
+  assert.deepEqual(port.timersLeft, [['counter/alice', 't-1']]);
+  assert.ok(!log.ops.some((o) => o.startsWith('counted:')), 'no need to ask the log');
+  assert.ok(events.some((e) => e.type === 'log' && e.agent === 'counter/alice' && /partition left during the commit: left in the registry/.test(e.line.message)), 'and says why');
   await bus.stopDispatching();
   await bus.stop();
 });

@@ -6,7 +6,7 @@
  */
 import type { CompletionRecord, DeadLetter, DeadLetterMark, DeliveryHandler, MessageLog } from '../../bus/message-log.js';
 import { DeadLettersUnsupportedError } from '../../bus/errors.js';
-import type { AgentStateStore } from '../../storage/ports.js';
+import type { AgentStateStore, ClaimedCommit } from '../../storage/ports.js';
 import type { Delivery, StateWrite } from '@caxton/core';
 
 export class ScreenedLog implements MessageLog, AgentStateStore {
@@ -20,9 +20,17 @@ export class ScreenedLog implements MessageLog, AgentStateStore {
     return this.inner.commitState(agent, writes);
   }
 
-  commitClaimed(agent: string, writes: readonly StateWrite[]): Promise<void> {
-    if (this.inner.commitClaimed === undefined) return this.inner.commitState(agent, writes);
+  /** The inner log's; one without claims (nothing moves) commits untagged, and that counts (undefined). */
+  async commitClaimed(agent: string, writes: readonly StateWrite[]): Promise<ClaimedCommit | undefined> {
+    if (this.inner.commitClaimed === undefined) {
+      await this.inner.commitState(agent, writes);
+      return undefined;
+    }
     return this.inner.commitClaimed(agent, writes);
+  }
+
+  counted(commit: ClaimedCommit, withinMs: number): Promise<boolean> {
+    return this.inner.counted?.(commit, withinMs) ?? Promise.resolve(false);
   }
 
   clearState(agent: string): Promise<void> {

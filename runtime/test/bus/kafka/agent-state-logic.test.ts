@@ -512,6 +512,45 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     assert.deepEqual(Object.fromEntries(partition.view('counter/alice')), { n: '1', 'timer-done': '1' });
   });
 
+  it('a claimed commit counts once the reader passed it with this node\'s claim still the latest; not when another claim came first (decision 2060)', async () => {
+    const { partition, state, external } = parts();
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    const firing = [{ key: 'n', value: '1' }, { key: 'timer-done', value: '1' }];
+    const mine = await state.commitClaimed('counter/alice', firing);
+    assert.equal(mine.offset, partition.at);
+    assert.equal(mine.claim, partition.claim);
+    assert.equal(await state.counted(mine, 1000), true, 'no other claim before it: it counts, the timer may be deleted');
+    // A zombie: the new owner's claim lands before its next firing's commit, which every reader ignores.
+    external({ kind: 'claim', claim: 'node-b/x', node: 'node-b' });
+    const late = await state.commitClaimed('counter/alice', [{ key: 'n', value: '2' }, { key: 'timer-done', value: '1' }]);
+    assert.equal(late.claim, mine.claim, 'still tagged with its own (superseded) claim');
+    assert.equal(await state.counted(late, 1000), false, 'void: the timer must stay for the new owner');
+    assert.equal(partition.view('counter/alice').get('n'), '1');
+    // A claim after a commit that counted: not known any more from the view, so false (the timer
+    // stays; the new owner, whose view has the done marker, forgets it unhandled).
+    assert.equal(await state.counted(mine, 1000), false);
+  });
+
+  it('counted waits for the reader to pass the commit, and is false past its bound or once the partition is released', async () => {
+    const { partition, state, external } = parts();
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    const claim = partition.claim!;
+    // The reader behind the commit (its record not read yet): waits, then answers.
+    const ahead = { partition: 0, offset: partition.at + 1, claim };
+    const answer = state.counted(ahead, 2000);
+    await new Promise((r) => setTimeout(r, 30));
+    external({ kind: 'entry', agent: 'counter/alice', key: 'n', value: '1', claim });
+    assert.equal(await answer, true);
+    assert.equal(await state.counted({ partition: 0, offset: partition.at + 1, claim }, 50), false, 'not read within the bound');
+    assert.equal(await state.counted({ partition: 0, offset: undefined, claim }, 50), false, 'no offset from the broker');
+    const waiting = state.counted({ partition: 0, offset: partition.at + 1, claim }, 2000);
+    state.setOwned([]);
+    assert.equal(await waiting, false, 'released (revoked) while waiting');
+    assert.equal(await state.counted({ partition: 0, offset: 0, claim }, 50), false, 'not held here');
+  });
+
   it('refuses an instance timer\'s commit once the partition is revoked here, producing nothing', async () => {
     const { produced, state } = parts();
     await assert.rejects(state.commitClaimed('counter/alice', [{ key: 'n', value: '1' }]), (e: unknown) => (e as { code?: string }).code === 'bus.kafka.not-owner');
