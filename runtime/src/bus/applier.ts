@@ -402,7 +402,9 @@ export class PlanApplier {
       // the commit counted, off the agent's chain (its done marker keeps a re-fire from being
       // handled meanwhile); otherwise the timer is left for the partition's owner.
       await this.afterCommit(withoutForget(plan));
-      void this.forgetWhenCounted(plan.agent, forget.timerId, claimed);
+      void this.forgetWhenCounted(plan.agent, forget.timerId, claimed).catch((err: unknown) => {
+        this.warn(plan.agent, `[caxton] timer ${forget.timerId} fired and committed here, but whether its commit counts could not be learnt (${(err as Error).message}): left in the registry`);
+      });
       return 'committed';
     }
     await this.afterCommit(plan);
