@@ -46,6 +46,8 @@ export interface ApplierDeps {
     wake(agent: string): void;
     /** The agent's rewind is done (it may run again): whoever waits for it to be idle looks again. */
     rewound?(agent: string): void;
+    /** A fired timer's counted wait ended (the agent may be idle now): whoever waits for it looks again. */
+    settled?(agent: string): void;
   };
 }
 
@@ -83,6 +85,13 @@ export class PlanApplier {
   private readonly chains = new AgentChains();
   /** Agents being rewound: what goes back, in handled order. */
   private readonly rewinding = new Map<string, Rewind>();
+  /**
+   * Per agent, fired instance timers whose registry delete waits for the log to say their commit
+   * counted (decision 2060), with how many waits each. The agent is settling meanwhile: passivation,
+   * eviction, an upgrade's swap and stop wait (`idle`), so the fired entry is not re-armed from the
+   * registry while its fate is open, and a firing of it meanwhile is dropped (`isCounting`).
+   */
+  private readonly counting = new Map<string, Map<string, number>>();
 
   constructor(private readonly d: ApplierDeps) {}
 
@@ -93,7 +102,12 @@ export class PlanApplier {
 
   /** Does the agent have handlings whose plans are not fully applied? */
   isSettling(agent?: string): boolean {
-    return this.chains.pending(agent) > 0;
+    return this.chains.pending(agent) > 0 || (agent === undefined ? this.counting.size > 0 : this.counting.has(agent));
+  }
+
+  /** Is a firing of this timer waiting for the log to say whether its commit counted? That wait decides its fate. */
+  isCounting(agent: string, timerId: string): boolean {
+    return this.counting.get(agent)?.has(timerId) ?? false;
   }
 
   /**
@@ -399,12 +413,19 @@ export class PlanApplier {
       // A claimed commit counts only if no other node claimed the partition before it landed, and
       // a zombie (its session over, not told yet) passes every check above. Deleting the timer
       // before that is known could lose the firing: the registry delete waits until the log shows
-      // the commit counted, off the agent's chain (its done marker keeps a re-fire from being
-      // handled meanwhile); otherwise the timer is left for the partition's owner.
+      // the commit counted; otherwise the timer is left for the partition's owner. The wait is off
+      // the agent's chain (its later handlings do not wait) but the agent is settling meanwhile
+      // (`counting`): `idle` waits, so it is not passivated and re-armed from the registry while the
+      // timer's fate is open, and a firing of the timer meanwhile is dropped (`isCounting`). The
+      // registry delete's marker clear lands after later commits of the agent: it writes only
+      // `timer-done:<id>`, which no handling writes.
+      const agent = plan.agent;
+      const timerId = forget.timerId;
+      this.startCounting(agent, timerId);
+      void this.forgetWhenCounted(agent, timerId, claimed).catch((err: unknown) => {
+        this.warn(agent, `[caxton] timer ${timerId} fired and committed here, but whether its commit counts could not be learnt (${(err as Error).message}): left in the registry`);
+      }).finally(() => this.endCounting(agent, timerId));
       await this.afterCommit(withoutForget(plan));
-      void this.forgetWhenCounted(plan.agent, forget.timerId, claimed).catch((err: unknown) => {
-        this.warn(plan.agent, `[caxton] timer ${forget.timerId} fired and committed here, but whether its commit counts could not be learnt (${(err as Error).message}): left in the registry`);
-      });
       return 'committed';
     }
     await this.afterCommit(plan);
@@ -426,6 +447,22 @@ export class PlanApplier {
     }
     await state.commitState(agent, writes);
     return undefined;
+  }
+
+  private startCounting(agent: string, timerId: string): void {
+    const ids = this.counting.get(agent) ?? new Map<string, number>();
+    ids.set(timerId, (ids.get(timerId) ?? 0) + 1);
+    this.counting.set(agent, ids);
+  }
+
+  private endCounting(agent: string, timerId: string): void {
+    const ids = this.counting.get(agent);
+    if (ids === undefined) return;
+    const left = (ids.get(timerId) ?? 1) - 1;
+    if (left > 0) ids.set(timerId, left);
+    else ids.delete(timerId);
+    if (ids.size === 0) this.counting.delete(agent);
+    this.d.loop.settled?.(agent);
   }
 
   /** Delete a fired instance timer from the registry once its claimed commit is known to count; else leave it. */
@@ -536,6 +573,10 @@ export class PlanApplier {
     } else if (r !== undefined && plan.disposition !== 'forget') {
       this.d.port.dropHttp?.(httpKeyOf(plan.item));
       r.timers.push({ token: plan.item.token, timerId: plan.item.timerId });
+    } else if (o.keepInPlace && plan.disposition === 'forget' && plan.item.timerId !== undefined) {
+      // A crashed firing withheld (fenced, named agents too): the timer stays in the registry for
+      // the agent's next owner; this node stops tracking it, so it holds no slot nor a past due time.
+      this.d.port.leaveTimer?.(plan.agent, plan.item.timerId);
     }
   }
 

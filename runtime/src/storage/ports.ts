@@ -121,6 +121,13 @@ export interface AgentStateStore {
    * `commitClaimed`.
    */
   counted?(commit: ClaimedCommit, withinMs: number): Promise<boolean>;
+  /**
+   * The agent's entries as read back from the log, without this node's commits not read yet
+   * (decision 2060): what a claimed commit of this node wrote counts only once read, so a timer's
+   * done marker seen only in `readState` (this node's own commit, perhaps void) proves nothing yet.
+   * Present with `commitClaimed`.
+   */
+  readCounted?(agent: string): Promise<ReadonlyMap<string, string>>;
   /** Drop every entry of the agent (a fresh deploy without keep-state). Resolves when durable. */
   clearState(agent: string): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * from a script) and a MemoryMessageLog that records what it was asked, in order, and can hold or
  * fail appends and completions. Shared by bus.test.ts and dispatch-loop.test.ts.
  */
-import { CaxtonError, type AclMessage, type Delivery, type StateWrite } from '@caxton/core';
+import { CaxtonError, timerDoneStateKey, type AclMessage, type Delivery, type StateWrite } from '@caxton/core';
 import { Bus } from '../../src/bus/bus.js';
 import { BusEvents, type BusEvent } from '../../src/bus/events.js';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
@@ -170,9 +170,23 @@ export class RecordingLog extends MemoryMessageLog {
     return { partition: 0, offset: this.ops.length, claim: 'scripted-claim' };
   }
 
+  /** While set, `counted` waits for it and answers what it resolves to (the reader behind the commit). */
+  holdCounted: Promise<boolean> | undefined;
+
   async counted(commit: ClaimedCommit, _withinMs: number): Promise<boolean> {
     this.ops.push(`counted:${commit.offset}:${this.claimedCounts}`);
+    if (this.holdCounted) return this.holdCounted;
     return this.claimedCounts;
+  }
+
+  /** While set, `readCounted` lacks timers' done markers (this node's own commits, not read back yet). */
+  markersUnread = false;
+
+  async readCounted(agent: string): Promise<ReadonlyMap<string, string>> {
+    this.ops.push(`read-counted:${agent}`);
+    const view = new Map(await this.readState(agent));
+    if (this.markersUnread) for (const key of [...view.keys()]) if (key.startsWith(timerDoneStateKey(''))) view.delete(key);
+    return view;
   }
 
   /** Deliveries whose partition moved to another node: `holds` says so, dead letters are refused. */

@@ -212,6 +212,25 @@ export class KafkaAgentState implements AgentStateStore {
     }
   }
 
+  /**
+   * The agent's entries as read from the log, without this node's commits not read yet (decision
+   * 2060): a record the reader applied was tagged with the partition's latest claim when read, so
+   * it landed before any later claim and counts for every reader, now and after compaction.
+   */
+  async readCounted(agent: string): Promise<ReadonlyMap<string, string>> {
+    const p = this.d.partitionOf(agent);
+    if (this.owned.has(p) && (await this.whenLoaded(p).catch(() => false))) {
+      const view = this.d.reader.loaded(p);
+      if (view) return view.readView(agent);
+    }
+    const state = await this.d.reader.hold(p);
+    try {
+      return state.readView(agent);
+    } finally {
+      this.d.reader.release(p);
+    }
+  }
+
   /** The delivery ids the agent's newest commit marker names (for tests and diagnostics). */
   async committedMarker(agent: string): Promise<readonly string[]> {
     const p = this.d.partitionOf(agent);
@@ -268,7 +287,8 @@ export class KafkaAgentState implements AgentStateStore {
     const deadline = Date.now() + withinMs;
     while (state.at < commit.offset) {
       if (this.d.reader.holding(commit.partition) !== state || Date.now() >= deadline) return false;
-      await new Promise((r) => setTimeout(r, CLAIM_READ_POLL_MS));
+      // Unref'd: a wait pending when the node stops must not keep the process alive to its bound.
+      await new Promise((r) => setTimeout(r, CLAIM_READ_POLL_MS).unref());
     }
     return this.d.reader.holding(commit.partition) === state && state.claim === commit.claim;
   }

@@ -309,6 +309,10 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     return this.live().agentState.counted(commit, withinMs);
   }
 
+  async readCounted(agent: string): Promise<ReadonlyMap<string, string>> {
+    return this.live().agentState.readCounted(agent);
+  }
+
   async clearState(agent: string): Promise<void> {
     return this.live().agentState.clearState(agent);
   }

@@ -33,6 +33,11 @@ export class ScreenedLog implements MessageLog, AgentStateStore {
     return this.inner.counted?.(commit, withinMs) ?? Promise.resolve(false);
   }
 
+  /** The inner log's; one without claims has no commit that could be void: its view counts. */
+  readCounted(agent: string): Promise<ReadonlyMap<string, string>> {
+    return this.inner.readCounted?.(agent) ?? this.inner.readState(agent);
+  }
+
   clearState(agent: string): Promise<void> {
     return this.inner.clearState(agent);
   }

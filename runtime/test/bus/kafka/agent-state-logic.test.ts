@@ -532,7 +532,11 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     assert.equal(await state.counted(mine, 1000), false);
   });
 
-  it('counted waits for the reader to pass the commit, and is false past its bound or once the partition is released', async () => {
+  it('counted waits for the reader to pass the commit, and is false past its bound or once the partition is released', async (t) => {
+    // The wait's poll is unref'd (it must not keep a stopped node alive): here nothing else is, as
+    // a running node's Kafka consumer would be.
+    const alive = setInterval(() => {}, 1000);
+    t.after(() => clearInterval(alive));
     const { partition, state, external } = parts();
     state.setOwned([0]);
     await state.whenLoaded(0);
@@ -546,8 +550,12 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     assert.equal(await state.counted({ partition: 0, offset: partition.at + 1, claim }, 50), false, 'not read within the bound');
     assert.equal(await state.counted({ partition: 0, offset: undefined, claim }, 50), false, 'no offset from the broker');
     const waiting = state.counted({ partition: 0, offset: partition.at + 1, claim }, 2000);
+    await new Promise((r) => setTimeout(r, 30)); // it polls
+    const released = Date.now();
     state.setOwned([]);
     assert.equal(await waiting, false, 'released (revoked) while waiting');
+    // Not at its 2 s bound: a revocation ends the wait (so the agent stops settling) at once.
+    assert.ok(Date.now() - released < 200, `answered ${Date.now() - released} ms after the release`);
     assert.equal(await state.counted({ partition: 0, offset: 0, claim }, 50), false, 'not held here');
   });
 
