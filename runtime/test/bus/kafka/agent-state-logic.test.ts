@@ -416,13 +416,25 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     const partition = new PartitionState();
     let next = 0;
     let gate: Promise<void> = Promise.resolve();
+    /** While set, records produced (or another node's) wait in `unread` until `catchUp` (the reader behind). */
+    let behind = false;
+    const unread: [number, ReturnType<typeof decodeStateRecord>][] = [];
+    const applyOrQueue = (r: ReturnType<typeof decodeStateRecord>) => {
+      const offset = next++;
+      if (behind) unread.push([offset, r]);
+      else partition.apply(offset, r);
+    };
+    const catchUp = () => {
+      behind = false;
+      for (const [offset, r] of unread.splice(0)) partition.apply(offset, r);
+    };
     const writer = {
       append: async (messages: { key: Buffer; value: Buffer | null; partition: number }[]) => {
         await gate;
         const records = messages.map((m) => decodeStateRecord(m.key, m.value));
         produced.push(records);
         log.push(records[0]!.kind === 'claim' ? 'claim acknowledged' : 'commit acknowledged');
-        for (const r of records) partition.apply(next++, r);
+        for (const r of records) applyOrQueue(r);
         return new Map([[messages[0]!.partition, next - 1]]);
       },
     } as unknown as AppendBatcher<ProducedOffsets>;
@@ -441,8 +453,8 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     } as unknown as StateReader;
     const state = new KafkaAgentState({ reader, writer, partitionOf: () => 0, nodeId: 'node-a' });
     /** A record another node produced, at the next offset. */
-    const external = (r: ReturnType<typeof decodeStateRecord>) => partition.apply(next++, r);
-    return { produced, log, partition, state, external, setGate: (g: Promise<void>) => (gate = g) };
+    const external = (r: ReturnType<typeof decodeStateRecord>) => applyOrQueue(r);
+    return { produced, log, partition, state, external, setGate: (g: Promise<void>) => (gate = g), readBehind: () => (behind = true), catchUp };
   }
 
   it('claims a partition it takes before loading it, and tags its commits with that claim', async () => {
@@ -530,6 +542,28 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     // A claim after a commit that counted: not known any more from the view, so false (the timer
     // stays; the new owner, whose view has the done marker, forgets it unhandled).
     assert.equal(await state.counted(mine, 1000), false);
+  });
+
+  it('readCounted shows a timer\'s done marker only once read back under the latest claim; readState shows this node\'s own unread commit at once (decision 2060)', async () => {
+    const { state, external, readBehind, catchUp } = parts();
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    const firing = [{ key: 'n', value: '1' }, { key: 'timer-done:t-1', value: '1' }];
+    readBehind();
+    await state.commitClaimed('counter/alice', firing);
+    assert.equal((await state.readState('counter/alice')).get('timer-done:t-1'), '1', 'its own commit, not read yet: in the view');
+    assert.equal((await state.readCounted('counter/alice')).has('timer-done:t-1'), false, 'but not known to count');
+    catchUp();
+    assert.equal((await state.readCounted('counter/alice')).get('timer-done:t-1'), '1', 'read back under its claim: it counts');
+    // A zombie: another node's claim lands before this node's next firing, read after both.
+    readBehind();
+    external({ kind: 'claim', claim: 'node-b/x', node: 'node-b' });
+    await state.commitClaimed('counter/alice', [{ key: 'timer-done:t-2', value: '1' }]);
+    assert.equal((await state.readState('counter/alice')).has('timer-done:t-2'), true, 'in the view until the reader meets the claim');
+    assert.equal((await state.readCounted('counter/alice')).has('timer-done:t-2'), false);
+    catchUp();
+    assert.equal((await state.readCounted('counter/alice')).has('timer-done:t-2'), false, 'void: never counts');
+    assert.equal((await state.readState('counter/alice')).has('timer-done:t-2'), false);
   });
 
   it('counted waits for the reader to pass the commit, and is false past its bound or once the partition is released', async (t) => {
