@@ -15,7 +15,7 @@
  */
 import type { AclMessage, Delivery, StateWrite } from '@caxton/core';
 import type { CompletionRecord, MessageLog } from './message-log.js';
-import type { AgentStateStore } from '../storage/ports.js';
+import type { AgentStateStore, ClaimedCommit } from '../storage/ports.js';
 import { StateUnsupportedError, UnsupportedStateStore } from '../storage/state-store.js';
 import type { Mailboxes } from './mailboxes.js';
 import type { BusPort } from './port.js';
@@ -46,6 +46,8 @@ export interface ApplierDeps {
     wake(agent: string): void;
     /** The agent's rewind is done (it may run again): whoever waits for it to be idle looks again. */
     rewound?(agent: string): void;
+    /** A fired timer's counted wait ended (the agent may be idle now): whoever waits for it looks again. */
+    settled?(agent: string): void;
   };
 }
 
@@ -66,6 +68,13 @@ interface Rewind {
   finishing?: true;
 }
 
+/**
+ * How long a fired instance timer's registry delete waits for the log to show its commit counted
+ * (decision 2060): the reader follows the partition, so normally milliseconds. Past it the timer is
+ * left in the registry (its done marker makes whoever arms it next forget it): bytes, never a loss.
+ */
+const COUNTED_WITHIN_MS = 10_000;
+
 /** How long a rewound agent waits before it runs again (a failing log must not be hammered). */
 const REWIND_RETRY_MS = 25;
 
@@ -76,6 +85,13 @@ export class PlanApplier {
   private readonly chains = new AgentChains();
   /** Agents being rewound: what goes back, in handled order. */
   private readonly rewinding = new Map<string, Rewind>();
+  /**
+   * Per agent, fired instance timers whose registry delete waits for the log to say their commit
+   * counted (decision 2060), with how many waits each. The agent is settling meanwhile: passivation,
+   * eviction, an upgrade's swap and stop wait (`idle`), so the fired entry is not re-armed from the
+   * registry while its fate is open, and a firing of it meanwhile is dropped (`isCounting`).
+   */
+  private readonly counting = new Map<string, Map<string, number>>();
 
   constructor(private readonly d: ApplierDeps) {}
 
@@ -86,7 +102,12 @@ export class PlanApplier {
 
   /** Does the agent have handlings whose plans are not fully applied? */
   isSettling(agent?: string): boolean {
-    return this.chains.pending(agent) > 0;
+    return this.chains.pending(agent) > 0 || (agent === undefined ? this.counting.size > 0 : this.counting.has(agent));
+  }
+
+  /** Is a firing of this timer waiting for the log to say whether its commit counted? That wait decides its fate. */
+  isCounting(agent: string, timerId: string): boolean {
+    return this.counting.get(agent)?.has(timerId) ?? false;
   }
 
   /**
@@ -206,7 +227,7 @@ export class PlanApplier {
         k = end;
         continue;
       }
-      state = await this.settle(plan);
+      state = await this.settle(plan, opts);
       k += 1;
     }
     return state;
@@ -347,10 +368,10 @@ export class PlanApplier {
   }
 
   /** The commit point (a timer's) or the other ways out, for one item that is not a delivery's completion. */
-  private async settle(plan: WorkPlan): Promise<Settled> {
+  private async settle(plan: WorkPlan, opts: ApplyOptions): Promise<Settled> {
     switch (plan.disposition) {
       case 'commit':
-        return this.commit(plan);
+        return this.commit(plan, opts);
       case 'dead-letter':
         await this.deadLetter(plan);
         return 'committed';
@@ -367,24 +388,94 @@ export class PlanApplier {
   }
 
   /** A timer's commit point (its writes and done marker), then what follows it. */
-  private async commit(plan: WorkPlan): Promise<Settled> {
+  private async commit(plan: WorkPlan, opts: ApplyOptions): Promise<Settled> {
     const point = plan.steps.find((s): s is Extract<Step, { kind: 'commit-timer' }> => s.kind === 'commit-timer');
+    let claimed: ClaimedCommit | undefined;
     if (point !== undefined) {
       try {
-        await this.commitTimer(plan.agent, point.state);
+        claimed = await this.commitTimer(plan, point.state);
       } catch (err) {
         this.commitFailed(plan, err);
         return 'failed';
       }
       faultPoint('after-commit');
     }
+    const forget = plan.steps.find((s): s is Extract<Step, { kind: 'forget-timer' }> => s.kind === 'forget-timer');
+    if (forget !== undefined && this.instanceFenced(plan) && !this.stillHere(plan, opts)) {
+      // The partition left while the commit was under way: if its claim was superseded the commit
+      // is void, and deleting the timer from the registry would lose it for the new owner. Left in
+      // place: the new owner fires it, or forgets it unhandled if its done marker is committed.
+      this.leaveTimer(plan.agent, forget.timerId, 'its partition left during the commit');
+      await this.afterCommit(withoutForget(plan));
+      return 'committed';
+    }
+    if (forget !== undefined && claimed !== undefined) {
+      // A claimed commit counts only if no other node claimed the partition before it landed, and
+      // a zombie (its session over, not told yet) passes every check above. Deleting the timer
+      // before that is known could lose the firing: the registry delete waits until the log shows
+      // the commit counted; otherwise the timer is left for the partition's owner. The wait is off
+      // the agent's chain (its later handlings do not wait) but the agent is settling meanwhile
+      // (`counting`): `idle` waits, so it is not passivated and re-armed from the registry while the
+      // timer's fate is open, and a firing of the timer meanwhile is dropped (`isCounting`). The
+      // registry delete's marker clear lands after later commits of the agent: it writes only
+      // `timer-done:<id>`, which no handling writes.
+      const agent = plan.agent;
+      const timerId = forget.timerId;
+      this.startCounting(agent, timerId);
+      void this.forgetWhenCounted(agent, timerId, claimed).catch((err: unknown) => {
+        this.warn(agent, `[caxton] timer ${timerId} fired and committed here, but whether its commit counts could not be learnt (${(err as Error).message}): left in the registry`);
+      }).finally(() => this.endCounting(agent, timerId));
+      await this.afterCommit(withoutForget(plan));
+      return 'committed';
+    }
     await this.afterCommit(plan);
     return 'committed';
   }
 
-  private async commitTimer(agent: string, writes: readonly StateWrite[]): Promise<void> {
-    if (this.d.state === undefined) throw new StateUnsupportedError('commit', agent);
-    await this.d.state.commitState(agent, writes);
+  /** The timer's writes; for an instance's timer in a cluster, tagged with its partition's claim (where it landed). */
+  private async commitTimer(plan: WorkPlan, writes: readonly StateWrite[]): Promise<ClaimedCommit | undefined> {
+    const agent = plan.agent;
+    const state = this.d.state;
+    if (state === undefined) throw new StateUnsupportedError('commit', agent);
+    // An instance's timer (a key of a kind, placed by its partition, decision 2060): the fence step
+    // checked the partition's tenure already, but a node not yet told of a revocation passes it.
+    // The commit is tagged with the partition's claim, so such a late firing is void for every
+    // reader and the new owner, whose view lacks its done marker, fires the timer. No await
+    // between the fence check and this call: commitClaimed reads the claim of the tenure checked.
+    if (this.instanceFenced(plan) && state.commitClaimed !== undefined && state.counted !== undefined) {
+      return state.commitClaimed(agent, writes);
+    }
+    await state.commitState(agent, writes);
+    return undefined;
+  }
+
+  private startCounting(agent: string, timerId: string): void {
+    const ids = this.counting.get(agent) ?? new Map<string, number>();
+    ids.set(timerId, (ids.get(timerId) ?? 0) + 1);
+    this.counting.set(agent, ids);
+  }
+
+  private endCounting(agent: string, timerId: string): void {
+    const ids = this.counting.get(agent);
+    if (ids === undefined) return;
+    const left = (ids.get(timerId) ?? 1) - 1;
+    if (left > 0) ids.set(timerId, left);
+    else ids.delete(timerId);
+    if (ids.size === 0) this.counting.delete(agent);
+    this.d.loop.settled?.(agent);
+  }
+
+  /** Delete a fired instance timer from the registry once its claimed commit is known to count; else leave it. */
+  private async forgetWhenCounted(agent: string, timerId: string, claimed: ClaimedCommit): Promise<void> {
+    const counted = await this.d.state!.counted!(claimed, COUNTED_WITHIN_MS).catch(() => false);
+    if (counted) await this.forgetTimer(agent, timerId);
+    else this.leaveTimer(agent, timerId, `its commit is not known to count (partition ${claimed.partition} claimed by another node, released here, or not read within ${COUNTED_WITHIN_MS} ms)`);
+  }
+
+  /** A fired timer stays in the registry for its partition's next owner; this node stops tracking it. */
+  private leaveTimer(agent: string, timerId: string, why: string): void {
+    this.d.port.leaveTimer?.(agent, timerId);
+    this.warn(agent, `[caxton] timer ${timerId} fired and committed here, but ${why}: left in the registry for its partition's owner, which forgets it if the commit counted and fires it if not`);
   }
 
   /**
@@ -482,6 +573,10 @@ export class PlanApplier {
     } else if (r !== undefined && plan.disposition !== 'forget') {
       this.d.port.dropHttp?.(httpKeyOf(plan.item));
       r.timers.push({ token: plan.item.token, timerId: plan.item.timerId });
+    } else if (o.keepInPlace && plan.disposition === 'forget' && plan.item.timerId !== undefined) {
+      // A crashed firing withheld (fenced, named agents too): the timer stays in the registry for
+      // the agent's next owner; this node stops tracking it, so it holds no slot nor a past due time.
+      this.d.port.leaveTimer?.(plan.agent, plan.item.timerId);
     }
   }
 
@@ -548,13 +643,23 @@ export class PlanApplier {
     }
   }
 
+  /** An instance of a kind (placed by its partition, decision 2060) whose work is fenced (a cluster). */
+  private instanceFenced(plan: WorkPlan): boolean {
+    return plan.agent.includes('/') && plan.steps.some((s) => s.kind === 'fence');
+  }
+
   private stillOwner(plan: WorkPlan, opts: ApplyOptions): boolean {
+    if (this.stillHere(plan, opts)) return true;
+    this.warn(plan.agent, `[caxton] completion of ${workId(plan)} withheld: this node no longer owns ${plan.agent} (its next owner handles it again)`);
+    return false;
+  }
+
+  /** Does this node still own the plan's agent under the token its work was taken with? */
+  private stillHere(plan: WorkPlan, opts: ApplyOptions): boolean {
     const own = this.d.port.ownership;
     if (own === undefined) return true;
     const token = opts.tokens?.[plan.index];
-    if (token !== undefined && own.isStillOwner(plan.agent, token, own.completionWithinMs)) return true;
-    this.warn(plan.agent, `[caxton] completion of ${workId(plan)} withheld: this node no longer owns ${plan.agent} (its next owner handles it again)`);
-    return false;
+    return token !== undefined && own.isStillOwner(plan.agent, token, own.completionWithinMs);
   }
 
   private keepsState(): boolean {
@@ -574,6 +679,11 @@ export class PlanApplier {
 
 function isBeforeCommitStep(step: Step): boolean {
   return step.kind === 'send' || step.kind === 'reply-failure' || step.kind === 'effects';
+}
+
+/** The plan without its registry delete of the fired timer (left, or deleted later). */
+function withoutForget(plan: WorkPlan): WorkPlan {
+  return { ...plan, steps: plan.steps.filter((s) => s.kind !== 'forget-timer') };
 }
 
 function workId(plan: WorkPlan): string {

@@ -96,6 +96,7 @@ export class DispatchLoop {
         isBusy: (agent) => this.busy.has(agent),
         wake: (agent) => this.wake(agent),
         rewound: () => this.wakeIdle(),
+        settled: () => this.wakeIdle(),
       },
     });
   }
@@ -116,6 +117,7 @@ export class DispatchLoop {
       this.queueTimer(agent, token, timerId);
       return;
     }
+    if (this.droppedWhileCounting(agent, timerId)) return;
     // forgetTimers() while the marker is read must win: the read is tagged with the agent's generation.
     const generation = this.timerGeneration.get(agent) ?? 0;
     this.markerReads.set(agent, (this.markerReads.get(agent) ?? 0) + 1);
@@ -131,16 +133,46 @@ export class DispatchLoop {
     };
     void this.opts.state!.readState(agent).then(
       (view) => {
-        if (!current()) return undefined;
+        if (!current() || this.droppedWhileCounting(agent, timerId)) return undefined;
         if (!view.has(timerDoneStateKey(timerId))) return this.queueTimer(agent, token, timerId);
-        return this.opts.port.forgetTimer(agent, timerId).catch((err: unknown) => {
-          this.warn(agent, `[caxton] timer ${timerId} already handled but could not be removed: ${(err as Error).message}`);
-        });
+        return this.forgetHandled(agent, timerId);
       },
       () => {
         if (current()) this.queueTimer(agent, token, timerId);
       },
     );
+  }
+
+  /**
+   * A firing of a timer whose last firing's commit waits to be known to count (decision 2060) is
+   * dropped: that wait decides, deleting the timer or leaving it for the partition's owner.
+   */
+  private droppedWhileCounting(agent: string, timerId: string): boolean {
+    if (!this.applier.isCounting(agent, timerId)) return false;
+    this.warn(agent, `[caxton] timer ${timerId} fired again while its last firing's commit is not yet known to count: this firing is dropped (that firing's outcome deletes the timer or leaves it for the partition's owner)`);
+    return true;
+  }
+
+  /**
+   * A timer whose done marker is in the agent's view: its firing committed, it is only deleted. An
+   * instance's in a cluster (decision 2060) only if the marker is read back from the log: one seen
+   * only in this node's own commit not read yet may be void (this node a zombie), and deleting the
+   * timer would lose the firing. Then it is left in the registry for the partition's owner, which
+   * forgets it if the marker counts and fires it if not.
+   */
+  private async forgetHandled(agent: string, timerId: string): Promise<void> {
+    const state = this.opts.state!;
+    if (this.opts.port.ownership !== undefined && agent.includes('/') && state.readCounted !== undefined) {
+      const read = await state.readCounted(agent).catch(() => undefined);
+      if (read === undefined || !read.has(timerDoneStateKey(timerId))) {
+        this.opts.port.leaveTimer?.(agent, timerId);
+        this.warn(agent, `[caxton] timer ${timerId} already handled here, but its commit is not yet read back from the log: left in the registry for its partition's owner, which forgets it if the commit counted and fires it if not`);
+        return;
+      }
+    }
+    await this.opts.port.forgetTimer(agent, timerId).catch((err: unknown) => {
+      this.warn(agent, `[caxton] timer ${timerId} already handled but could not be removed: ${(err as Error).message}`);
+    });
   }
 
   /** Drop fired timers not handed out yet (the agent stopped or moved; they stay persisted). */

@@ -114,6 +114,11 @@ export interface BusPort {
    * from the registry, then its done marker. Resolves when the registry delete is durable.
    */
   forgetTimer(agent: string, timerId: string): Promise<void>;
+  /**
+   * A fired timer is left in the registry for its partition's next owner (decision 2060: its
+   * firing's commit is not known to count): stop tracking it here only. Absent: nothing tracked.
+   */
+  leaveTimer?(agent: string, timerId: string): void;
   /** Let the HTTP calls of a committed handling leave (decision 1601); absent: no outbound HTTP. */
   releaseHttp?(workKey: string): void;
   /** Drop the held HTTP calls of a handling that will not commit (it is handled again, anew). */

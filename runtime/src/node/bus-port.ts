@@ -103,6 +103,10 @@ export class NodeBusPort implements BusPort {
     return this.parts.timers.done(agent, timerId);
   }
 
+  leaveTimer(agent: string, timerId: string): void {
+    this.parts.timers.forgetFired(agent, timerId);
+  }
+
   releaseHttp(workKey: string): void {
     this.parts.http?.release(workKey);
   }

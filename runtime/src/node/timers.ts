@@ -176,6 +176,22 @@ export class AgentTimers {
   }
 
   /**
+   * A fired timer whose registry record is left for its partition's next owner (decision 2060: its
+   * firing's commit is not known to count): no longer tracked here — it frees its slot of the
+   * agent's bound and its past due time — but kept in the registry, with its done marker if the
+   * commit did count. Whoever resumes the agent next arms it again, and forgets it unhandled if its
+   * marker is there (issue 24). A timer waiting (not fired) or set again meanwhile is untouched.
+   */
+  forgetFired(agent: string, id: string): void {
+    const mine = this.byAgent.get(agent);
+    const entry = mine?.get(id);
+    if (entry === undefined || !entry.fired) return;
+    mine!.delete(id);
+    if (mine!.size === 0) this.byAgent.delete(agent);
+    release(entry);
+  }
+
+  /**
    * The injected clock jumped forward (a test's virtual clock: `caxton test`'s `advance`): every
    * waiting timer is armed again against the new time, so one now due fires at once instead of
    * after its real-time wait. Resolves once every timer due at the new time is gone (its handling

@@ -81,6 +81,16 @@ export interface TimerStore {
 }
 
 /**
+ * Where a claimed commit (`AgentStateStore.commitClaimed`) landed: its partition, the offset of its
+ * last record (undefined when the broker did not say), and the claim it was tagged with.
+ */
+export interface ClaimedCommit {
+  partition: number;
+  offset: number | undefined;
+  claim: string;
+}
+
+/**
  * Agents' durable state (decision 1600). The log that records completions keeps it (embedded: in
  * the same frames; Kafka: beside the agent's deliveries), because a handling's writes are
  * committed with its completion (`CompletionRecord.state`). This port is everything else.
@@ -96,6 +106,28 @@ export interface AgentStateStore {
    * bookkeeping, an operator's import. Resolves when durable.
    */
   commitState(agent: string, writes: readonly StateWrite[]): Promise<void>;
+  /**
+   * In a cluster, a commit outside a delivery fenced by the agent's partition (an instance's timer
+   * firing, decision 2060): refused when the partition is not held here, void for every reader if
+   * another node claimed it since. Resolves with where it landed, or undefined when it was committed
+   * untagged (a log without claims: it counts). Absent where nothing moves (one node).
+   */
+  commitClaimed?(agent: string, writes: readonly StateWrite[]): Promise<ClaimedCommit | undefined>;
+  /**
+   * Whether a claimed commit counts for every reader (decision 2060): true once this node's reader
+   * of the partition has passed `commit.offset` and the partition's latest claim there is still
+   * `commit.claim` (no other node claimed it before the commit); false when another claim came
+   * first, the partition was released here, or that is not known within `withinMs`. Present with
+   * `commitClaimed`.
+   */
+  counted?(commit: ClaimedCommit, withinMs: number): Promise<boolean>;
+  /**
+   * The agent's entries as read back from the log, without this node's commits not read yet
+   * (decision 2060): what a claimed commit of this node wrote counts only once read, so a timer's
+   * done marker seen only in `readState` (this node's own commit, perhaps void) proves nothing yet.
+   * Present with `commitClaimed`.
+   */
+  readCounted?(agent: string): Promise<ReadonlyMap<string, string>>;
   /** Drop every entry of the agent (a fresh deploy without keep-state). Resolves when durable. */
   clearState(agent: string): Promise<void>;
 }

@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { timerDoneStateKey } from '@caxton/core';
 import type { WorkItem } from '../../src/bus/executor.js';
 import { inform, latch, openBus, operator, ticks, until } from './scripted-port.js';
 
@@ -398,6 +399,145 @@ test('a failed commit followed by more messages: the later handlings are rewound
   assert.deepEqual(port.resets, ['a']);
   assert.ok(events.some((e) => e.type === 'state-not-committed' && e.code === 'kafka.unavailable'));
   assert.deepEqual([...(await log.readState('a')).keys()].sort(), ['k-m1', 'k-m2', 'k-m3']);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('state: an instance\'s timer commits under its partition\'s claim and is deleted once the log shows it counted; a named agent\'s commits untagged (decision 2060)', async () => {
+  const { bus, port, log } = await openBus(['counter/alice', 'ticker'], {
+    port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => true, completionWithinMs: 50 }),
+  });
+  port.script = (item) => (item.kind === 'timer' ? { stateWrites: [{ key: 'ticks', value: '1' }] } : {});
+  bus.fireTimer('counter/alice', 'tick', 't-1');
+  bus.fireTimer('ticker', 'tick', 't-2');
+  await until(() => port.timersDone.length === 2, 'both timers deleted from the registry');
+  assert.ok(log.ops.includes('commit-claimed:counter/alice'), 'the instance\'s timer: a claimed commit');
+  assert.ok(!log.ops.includes('commit-state:counter/alice'));
+  assert.ok(log.ops.includes('commit-state:ticker'), 'the named agent\'s timer: untagged, as before');
+  assert.ok(!log.ops.includes('commit-claimed:ticker'));
+  const counted = log.ops.findIndex((o) => o.startsWith('counted:'));
+  assert.ok(counted > log.ops.indexOf('commit-claimed:counter/alice'), 'the delete waited for the log to say the commit counted');
+  assert.deepEqual(port.timersLeft, []);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('state: a zombie\'s instance timer (every ownership check passes, the log shows its commit did not count) is left in the registry (decision 2060)', async () => {
+  const { bus, port, log, events } = await openBus(['counter/alice'], {
+    port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => true, completionWithinMs: 50 }),
+  });
+  log.claimedCounts = false;
+  port.script = (item) => (item.kind === 'timer' ? { stateWrites: [{ key: 'ticks', value: '1' }] } : {});
+  bus.fireTimer('counter/alice', 'tick', 't-1');
+  await until(() => port.timersLeft.length === 1, 'the timer left for the partition\'s owner');
+  await bus.idle();
+  assert.ok(log.ops.includes('commit-claimed:counter/alice'));
+  assert.deepEqual(port.timersDone, [], 'not deleted from the registry: the owner fires it (the commit was void) or forgets it (it counted)');
+  assert.deepEqual(port.timersLeft, [['counter/alice', 't-1']], 'no longer tracked here');
+  assert.ok(events.some((e) => e.type === 'log' && e.agent === 'counter/alice' && /not known to count.*left in the registry/.test(e.line.message)), 'and says why');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('state: an instance\'s timer whose claimed commit is refused (partition revoked) is not deleted, and the refusal is told (decision 2060)', async () => {
+  let owner = true;
+  const { bus, port, log, events } = await openBus(['counter/alice'], {
+    port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => owner, completionWithinMs: 50 }),
+  });
+  log.claimRevoked = true;
+  port.script = (item) => (item.kind === 'timer' ? { stateWrites: [{ key: 'ticks', value: '1' }] } : {});
+  bus.fireTimer('counter/alice', 'tick', 't-1');
+  await until(() => events.some((e) => e.type === 'state-not-committed' && e.agent === 'counter/alice'), 'the refusal');
+  owner = false; // the node learns of the revocation: the rewound instance is fenced, not run again
+  await bus.idle();
+  const refusal = events.find((e) => e.type === 'state-not-committed' && e.agent === 'counter/alice');
+  assert.equal(refusal?.type === 'state-not-committed' ? refusal.code : undefined, 'bus.kafka.not-owner');
+  assert.ok(!log.ops.some((o) => o.endsWith(':counter/alice') && o.startsWith('commit-')), 'nothing committed');
+  assert.deepEqual(port.timersDone, [], 'the timer stays in the registry for the new owner');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('state: an instance\'s timer whose partition leaves during its commit is not deleted; the next owner fires it (decision 2060)', async () => {
+  // The fence step passes (first check), then the partition is revoked while the commit is under
+  // way: a commit whose claim was superseded is void, so deleting the timer would lose it.
+  let checks = 0;
+  const { bus, port, log, events } = await openBus(['counter/alice'], {
+    port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => ++checks === 1, completionWithinMs: 50 }),
+  });
+  port.script = (item) => (item.kind === 'timer' ? { stateWrites: [{ key: 'ticks', value: '1' }] } : {});
+  bus.fireTimer('counter/alice', 'tick', 't-1');
+  await until(() => log.ops.includes('commit-claimed:counter/alice'), 'the firing committed');
+  await bus.idle();
+  assert.equal(checks, 2, 'ownership looked at again after the commit');
+  assert.deepEqual(port.timersDone, [], 'the timer stays in the registry for the new owner');
+  assert.deepEqual(port.timersLeft, [['counter/alice', 't-1']]);
+  assert.ok(!log.ops.some((o) => o.startsWith('counted:')), 'no need to ask the log');
+  assert.ok(events.some((e) => e.type === 'log' && e.agent === 'counter/alice' && /partition left during the commit: left in the registry/.test(e.line.message)), 'and says why');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('state: while an instance timer\'s commit waits to be known to count, the agent is not idle and a re-fire of the timer is dropped; a void commit leaves the timer (decision 2060)', async () => {
+  // A zombie: every ownership check passes, its reader has not read the other node's claim yet.
+  const { bus, port, log, events } = await openBus(['counter/alice'], {
+    port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => true, completionWithinMs: 50 }),
+  });
+  let answer!: (counts: boolean) => void;
+  log.holdCounted = new Promise<boolean>((r) => (answer = r));
+  port.script = (item) => (item.kind === 'timer' ? { stateWrites: [{ key: 'ticks', value: '1' }] } : {});
+  bus.fireTimer('counter/alice', 'tick', 't-1');
+  await until(() => log.ops.some((o) => o.startsWith('counted:')), 'the wait started');
+  let idle = false;
+  const idled = bus.idle('counter/alice').then(() => (idle = true));
+  // What a passivation during the wait used to make: the timer re-armed from the registry, fired again.
+  bus.fireTimer('counter/alice', 'tick', 't-1');
+  await until(() => events.some((e) => e.type === 'log' && /fired again while its last firing's commit is not yet known to count/.test(e.line.message)), 'the re-fire dropped');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(idle, false, 'not idle (so not passivated, swapped or stopped) while the timer\'s fate is open');
+  assert.deepEqual(port.timersDone, [], 'the re-fire did not delete the timer through its done marker');
+  assert.equal(port.items.filter((i) => i.kind === 'timer').length, 1, 'nor handled it again');
+  answer(false); // the log: another node claimed the partition before the commit
+  await idled;
+  assert.deepEqual(port.timersDone, [], 'the firing is not lost: the timer stays in the registry');
+  assert.deepEqual(port.timersLeft, [['counter/alice', 't-1']], 'for the partition\'s owner');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('state: an instance timer\'s done marker seen only in this node\'s own unread commit does not delete the timer; one read back from the log does (decision 2060)', async () => {
+  const { bus, port, log } = await openBus(['counter/alice'], {
+    port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => true, completionWithinMs: 50 }),
+  });
+  await log.commitState('counter/alice', [{ key: timerDoneStateKey('t-1'), value: '1' }]);
+  log.markersUnread = true;
+  bus.fireTimer('counter/alice', 'tick', 't-1');
+  await until(() => port.timersLeft.length === 1, 'the timer left');
+  assert.deepEqual(port.timersDone, [], 'not deleted: the commit may be void');
+  assert.deepEqual(port.items, [], 'nor handled again');
+  log.markersUnread = false;
+  bus.fireTimer('counter/alice', 'tick', 't-1');
+  await until(() => port.timersDone.length === 1, 'the timer forgotten');
+  assert.deepEqual(port.timersDone, [['counter/alice', 't-1']]);
+  assert.deepEqual(port.items, []);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('state: a crashed timer firing withheld (the node no longer owns the agent, named agents too) is left, not tracked here (decision 2060)', async () => {
+  let owner = true;
+  const { bus, port } = await openBus(['ticker'], {
+    port: (p) => (p.ownership = { token: () => 7, isStillOwner: () => owner, completionWithinMs: 50 }),
+  });
+  port.script = (item) => {
+    if (item.kind === 'timer') owner = false; // revoked while it ran
+    return item.kind === 'timer' ? { outcome: { status: 'crashed', kind: 'trap', message: 'unreachable' } } : {};
+  };
+  bus.fireTimer('ticker', 'tick', 't-1');
+  await until(() => port.timersLeft.length === 1, 'the timer left');
+  await bus.idle();
+  assert.deepEqual(port.timersDone, [], 'the next owner decides (it re-runs the handler once)');
+  assert.deepEqual(port.timersLeft, [['ticker', 't-1']], 'no slot nor past due time held here');
   await bus.stopDispatching();
   await bus.stop();
 });

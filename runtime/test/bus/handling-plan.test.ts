@@ -90,6 +90,10 @@ test('no plan completes before its outbox and effects, or releases HTTP or forge
       const forget = indexOf(plan.steps, (x) => x.kind === 'forget-timer');
       if (forget >= 0 && commit >= 0) assert.ok(commit < forget, 'a timer is forgotten after its commit point');
       if (s.fenced && commit >= 0) assert.ok(indexOf(plan.steps, (x) => x.kind === 'fence') < commit, 'fenced before the commit point');
+      if (s.fenced && forget >= 0) {
+        const fence = indexOf(plan.steps, (x) => x.kind === 'fence');
+        assert.ok(fence >= 0 && fence < forget, 'a timer is deleted from the registry only after the ownership check (a crashed handler\'s too)');
+      }
     }
   }), { numRuns: 500 });
 });

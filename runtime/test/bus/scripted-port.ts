@@ -3,12 +3,13 @@
  * from a script) and a MemoryMessageLog that records what it was asked, in order, and can hold or
  * fail appends and completions. Shared by bus.test.ts and dispatch-loop.test.ts.
  */
-import { CaxtonError, type AclMessage, type Delivery, type StateWrite } from '@caxton/core';
+import { CaxtonError, timerDoneStateKey, type AclMessage, type Delivery, type StateWrite } from '@caxton/core';
 import { Bus } from '../../src/bus/bus.js';
 import { BusEvents, type BusEvent } from '../../src/bus/events.js';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
 import type { CompletionRecord, DeadLetter } from '../../src/bus/message-log.js';
-import { KafkaNotOwnerError } from '../../src/bus/kafka/errors.js';
+import { KafkaNotOwnerError, KafkaStateNotOwnerError } from '../../src/bus/kafka/errors.js';
+import type { ClaimedCommit } from '../../src/storage/ports.js';
 import type { ExecutionOutcome, ExecutionResult, WorkItem } from '../../src/bus/executor.js';
 import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind , RemoteTransport } from '../../src/bus/port.js';
 import type { DispatchLimits } from '../../src/bus/dispatch-loop.js';
@@ -101,6 +102,13 @@ export class ScriptedPort implements BusPort {
     this.timersDone.push([agent, timerId]);
   }
 
+  /** Fired timers left in the registry for their partition's next owner (decision 2060). */
+  readonly timersLeft: [agent: string, timerId: string][] = [];
+
+  leaveTimer(agent: string, timerId: string): void {
+    this.timersLeft.push([agent, timerId]);
+  }
+
   /** Agents whose state view the applier asked to reset (a rewind), in order. */
   readonly resets: string[] = [];
 
@@ -146,6 +154,39 @@ export class RecordingLog extends MemoryMessageLog {
     if (this.failCommitState) throw new CaxtonError('log.failed', 'the log failed: disk on fire', { kind: 'internal', hint: 'check the disk' });
     this.ops.push(`commit-state:${agent}`);
     return super.commitState(agent, writes);
+  }
+
+  /** What `counted` answers for a claimed commit (false: another node claimed the partition first, as a zombie's log shows). */
+  claimedCounts = true;
+  /** commitClaimed refuses `bus.kafka.not-owner` while set (the partition was revoked here). */
+  claimRevoked = false;
+
+  /** As the Kafka log's (decision 2060): an instance timer's commit tagged with its partition's claim. */
+  async commitClaimed(agent: string, writes: readonly StateWrite[]): Promise<ClaimedCommit> {
+    if (this.claimRevoked) throw new KafkaStateNotOwnerError(agent, { partition: 0, reason: 'partition not held here' });
+    if (this.failCommitState) throw new CaxtonError('log.failed', 'the log failed: disk on fire', { kind: 'internal', hint: 'check the disk' });
+    this.ops.push(`commit-claimed:${agent}`);
+    await super.commitState(agent, writes);
+    return { partition: 0, offset: this.ops.length, claim: 'scripted-claim' };
+  }
+
+  /** While set, `counted` waits for it and answers what it resolves to (the reader behind the commit). */
+  holdCounted: Promise<boolean> | undefined;
+
+  async counted(commit: ClaimedCommit, _withinMs: number): Promise<boolean> {
+    this.ops.push(`counted:${commit.offset}:${this.claimedCounts}`);
+    if (this.holdCounted) return this.holdCounted;
+    return this.claimedCounts;
+  }
+
+  /** While set, `readCounted` lacks timers' done markers (this node's own commits, not read back yet). */
+  markersUnread = false;
+
+  async readCounted(agent: string): Promise<ReadonlyMap<string, string>> {
+    this.ops.push(`read-counted:${agent}`);
+    const view = new Map(await this.readState(agent));
+    if (this.markersUnread) for (const key of [...view.keys()]) if (key.startsWith(timerDoneStateKey(''))) view.delete(key);
+    return view;
   }
 
   /** Deliveries whose partition moved to another node: `holds` says so, dead letters are refused. */

@@ -238,6 +238,24 @@ test('a kind instance has the far lower per-instance bound; past it a timer is r
   await a.close();
 });
 
+test('forgetFired (a timer left for its partition\'s next owner, decision 2060): its slot and due time go here, its record stays in the registry and a resume arms it again', async () => {
+  const a = await node(join(root.path, `n${n++}`), { maxPerAgent: 100, maxPerInstance: 1 });
+  assert.equal(await a.timers.set('kind/key', 20, 'tick'), true);
+  const fired = await eventually(() => a.fired[0], 5000, 'the timer to fire');
+  assert.equal(await a.timers.set('kind/key', 60_000, 'next'), false, 'the fired one still takes the only slot');
+  a.timers.forgetFired('kind/key', fired.id);
+  assert.equal(a.timers.pending('kind/key'), 0);
+  assert.equal(a.timers.nextDue('kind/key'), undefined, 'no due time already past reported for a passivation');
+  assert.deepEqual((await a.registry.listTimers('kind/key')).map((t) => t.id), [fired.id], 'still in the registry');
+  assert.equal(await a.timers.set('kind/key', 60_000, 'next'), true, 'its slot is free again');
+  a.timers.forgetFired('kind/key', (await a.registry.listTimers('kind/key')).find((t) => t.token === 'next')!.id);
+  assert.equal(a.timers.pending('kind/key'), 1, 'a waiting timer is not touched');
+  a.timers.forget('kind/key');
+  assert.equal(await a.timers.resume('kind/key'), 2, 'the left one is armed again by whoever resumes the instance');
+  await eventually(() => a.fired.length === 2 || undefined, 5000, 'it fires again (its done marker, if committed, makes the bus forget it)');
+  await a.close();
+});
+
 /**
  * AgentTimers on an injected clock, as `caxton test` runs them (a variable moved by hand, or a
  * VirtualClock). `onFire` is the agent's handling (it calls `done` when it is over).

@@ -71,6 +71,20 @@ export class KafkaCommitError extends CaxtonError {
 }
 
 /**
+ * A fenced state commit outside a delivery (an instance's timer firing, decision 2060) for a
+ * partition this node no longer holds, or never claimed: its new owner fires the timer instead.
+ */
+export class KafkaStateNotOwnerError extends CaxtonError {
+  constructor(agent: string, context: ErrorContext = {}) {
+    super('bus.kafka.not-owner', `state of ${agent} not committed: its partition is not held here`, {
+      kind: 'internal',
+      context: { agent, ...context },
+      hint: 'the partition moved to another node, which runs the work again on its committed state: nothing to do here',
+    });
+  }
+}
+
+/**
  * The completions name deliveries this node does not (or no longer) own: their partition moved to
  * another node in a rebalance, or they were never handed out here. The owner redelivers them.
  */

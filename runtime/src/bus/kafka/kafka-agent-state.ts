@@ -20,17 +20,17 @@
 import { randomBytes } from 'node:crypto';
 import type { StateWrite } from '@caxton/core';
 import type { Message, RecordMetadata } from 'kafkajs';
-import type { AgentStateStore } from '../../storage/ports.js';
+import type { AgentStateStore, ClaimedCommit } from '../../storage/ports.js';
 import type { AppendBatcher } from './append-batcher.js';
 import type { StateReader } from './state-reader.js';
 import type { PartitionState, PendingWrites } from './partition-state.js';
-import { KafkaNotOwnerError, KafkaStateKeyError } from './errors.js';
+import { KafkaNotOwnerError, KafkaStateKeyError, KafkaStateNotOwnerError } from './errors.js';
 import { MARKER_STATE_KEY, encodeClaim, encodeEntry, encodeMarker, encodeMarkerTombstone, type StateMessage } from './state-records.js';
 
 /** Earlier ids a marker repeats at most (normally 0: the offset commit follows within milliseconds). */
 const MAX_UNCONFIRMED = 64;
 
-/** How often a load re-checks that the reader passed its claim (only when it joined an earlier hold). */
+/** How often a load re-checks that the reader passed its claim (only when it joined an earlier hold), or `counted` its commit. */
 const CLAIM_READ_POLL_MS = 20;
 
 /** Offsets the broker gave the last record of each partition in one produce request. */
@@ -212,6 +212,25 @@ export class KafkaAgentState implements AgentStateStore {
     }
   }
 
+  /**
+   * The agent's entries as read from the log, without this node's commits not read yet (decision
+   * 2060): a record the reader applied was tagged with the partition's latest claim when read, so
+   * it landed before any later claim and counts for every reader, now and after compaction.
+   */
+  async readCounted(agent: string): Promise<ReadonlyMap<string, string>> {
+    const p = this.d.partitionOf(agent);
+    if (this.owned.has(p) && (await this.whenLoaded(p).catch(() => false))) {
+      const view = this.d.reader.loaded(p);
+      if (view) return view.readView(agent);
+    }
+    const state = await this.d.reader.hold(p);
+    try {
+      return state.readView(agent);
+    } finally {
+      this.d.reader.release(p);
+    }
+  }
+
   /** The delivery ids the agent's newest commit marker names (for tests and diagnostics). */
   async committedMarker(agent: string): Promise<readonly string[]> {
     const p = this.d.partitionOf(agent);
@@ -227,6 +246,51 @@ export class KafkaAgentState implements AgentStateStore {
     if (writes.length === 0) return;
     this.checkKeys(agent, writes);
     await this.produce(agent, writes, writes.map((w) => encodeEntry(agent, w)));
+  }
+
+  /**
+   * A commit outside a delivery fenced like a delivery's (an instance's timer firing, decision
+   * 2060): refused `bus.kafka.not-owner` before anything is produced when the partition is no
+   * longer held here (revoked) or was never claimed, and otherwise tagged with this node's claim on
+   * the partition, so that if another node claimed it meanwhile (this node a zombie not yet told)
+   * every reader ignores the writes (decision 1800) and the new owner fires the timer again.
+   * Returns where it landed: whether it counts is known once the reader passed it (`counted`).
+   *
+   * The claim is the partition's claim now, not one captured earlier: the caller checked the
+   * tenure (the work's ownership token) in the same synchronous stretch as this call reads it
+   * (the applier's fence check, then its commit, with no await between them), so the two agree.
+   */
+  async commitClaimed(agent: string, writes: readonly StateWrite[]): Promise<ClaimedCommit> {
+    this.checkKeys(agent, writes);
+    const partition = this.d.partitionOf(agent);
+    const pending = this.claims.get(partition);
+    if (!this.owned.has(partition)) throw new KafkaStateNotOwnerError(agent, { partition, reason: 'partition not held here' });
+    if (pending === undefined) throw new KafkaStateNotOwnerError(agent, { partition, reason: 'no claim on the partition' });
+    const claim = await pending;
+    if (writes.length === 0) return { partition, offset: undefined, claim };
+    const offset = await this.produce(agent, writes, writes.map((w) => encodeEntry(agent, w, claim)), undefined, claim);
+    return { partition, offset, claim };
+  }
+
+  /**
+   * Does a claimed commit count for every reader (decision 2060)? Waits until the reader holding
+   * the partition has passed the commit's offset (it follows held partitions, a zombie's too: the
+   * reader is not in the consumer group), then true if the partition's latest claim there is still
+   * the commit's. Claim ids are unique per tenure, so no other claim came before the commit: every
+   * reader applies it, now and after compaction. False when another claim is read first (the commit
+   * is void, or may be), when the partition is released here (revoked), or not within `withinMs`.
+   */
+  async counted(commit: ClaimedCommit, withinMs: number): Promise<boolean> {
+    if (commit.offset === undefined) return false;
+    const state = this.d.reader.holding(commit.partition);
+    if (state === undefined) return false;
+    const deadline = Date.now() + withinMs;
+    while (state.at < commit.offset) {
+      if (this.d.reader.holding(commit.partition) !== state || Date.now() >= deadline) return false;
+      // Unref'd: a wait pending when the node stops must not keep the process alive to its bound.
+      await new Promise((r) => setTimeout(r, CLAIM_READ_POLL_MS).unref());
+    }
+    return this.d.reader.holding(commit.partition) === state && state.claim === commit.claim;
   }
 
   async clearState(agent: string): Promise<void> {
@@ -275,7 +339,8 @@ export class KafkaAgentState implements AgentStateStore {
     for (const w of writes) if (w.key === MARKER_STATE_KEY) throw new KafkaStateKeyError(agent, w.key);
   }
 
-  private async produce(agent: string, writes: readonly StateWrite[], records: StateMessage[], marker?: readonly string[] | null, claim?: string): Promise<void> {
+  /** Produce one agent's records in one batch; resolves with the offset of the last one (if the broker said). */
+  private async produce(agent: string, writes: readonly StateWrite[], records: StateMessage[], marker?: readonly string[] | null, claim?: string): Promise<number | undefined> {
     const partition = this.d.partitionOf(agent);
     const pending: PendingWrites = { agent, writes };
     if (marker !== undefined) pending.marker = marker;
@@ -298,5 +363,6 @@ export class KafkaAgentState implements AgentStateStore {
     } else {
       view?.dropPending(pending);
     }
+    return last;
   }
 }

@@ -17,7 +17,7 @@
 import type { Delivery, StateWrite } from '@caxton/core';
 import type { Admin, Kafka, KafkaMessage, Message, RecordMetadata } from 'kafkajs';
 import type { CompletionRecord, DeadLetter, DeadLetterMark, DeliveryHandler, MessageLog } from '../message-log.js';
-import type { AgentStateStore } from '../../storage/ports.js';
+import type { AgentStateStore, ClaimedCommit } from '../../storage/ports.js';
 import { Instrumentation } from '@caxton/core';
 import { resolveOptions, type KafkaLogEvent, type KafkaMessageLogOptions, type ResolvedKafkaOptions } from './options.js';
 import { createKafka, receiverPartitioner, rootMessage, securityFailure, withTimeout } from './client.js';
@@ -299,6 +299,18 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
 
   async commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
     return this.live().agentState.commitState(agent, writes);
+  }
+
+  async commitClaimed(agent: string, writes: readonly StateWrite[]): Promise<ClaimedCommit> {
+    return this.live().agentState.commitClaimed(agent, writes);
+  }
+
+  async counted(commit: ClaimedCommit, withinMs: number): Promise<boolean> {
+    return this.live().agentState.counted(commit, withinMs);
+  }
+
+  async readCounted(agent: string): Promise<ReadonlyMap<string, string>> {
+    return this.live().agentState.readCounted(agent);
   }
 
   async clearState(agent: string): Promise<void> {

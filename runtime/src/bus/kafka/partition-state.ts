@@ -165,6 +165,11 @@ export class PartitionState {
     return view;
   }
 
+  /** The agent's entries as read from the log (without our writes not read yet): every one counts for every reader. */
+  readView(agent: string): Map<string, string> {
+    return new Map(this.entries.get(agent));
+  }
+
   /** The delivery ids of the agent's newest commit marker. */
   marker(agent: string): readonly string[] {
     let marker = this.markers.get(agent) ?? [];

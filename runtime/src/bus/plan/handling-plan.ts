@@ -135,7 +135,12 @@ function planCrash(base: Omit<WorkPlan, 'steps' | 'disposition'>, item: WorkItem
   // Its shard was reset because of another agent: not this agent's fault, so not an attempt.
   if (outcome.kind === 'unavailable') return { ...base, steps: [], disposition: 'requeue', lostToReset: true };
   if (item.kind === 'timer') {
-    return { ...base, steps: item.timerId !== undefined ? [{ kind: 'forget-timer', timerId: item.timerId }] : [], disposition: 'forget' };
+    if (item.timerId === undefined) return { ...base, steps: [], disposition: 'forget' };
+    // In a cluster the registry delete is fenced like the rest: a node no longer owning the agent
+    // leaves the timer to its next owner (decision 2060).
+    const steps: Step[] = s.fenced ? [{ kind: 'fence' }] : [];
+    steps.push({ kind: 'forget-timer', timerId: item.timerId });
+    return { ...base, steps, disposition: 'forget' };
   }
   if (item.attempt < s.maxAttempts) return { ...base, steps: [], disposition: 'retry' };
   const reason = `handler crashed ${item.attempt} times (${outcome.kind}: ${outcome.message})`;

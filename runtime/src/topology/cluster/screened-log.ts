@@ -6,7 +6,7 @@
  */
 import type { CompletionRecord, DeadLetter, DeadLetterMark, DeliveryHandler, MessageLog } from '../../bus/message-log.js';
 import { DeadLettersUnsupportedError } from '../../bus/errors.js';
-import type { AgentStateStore } from '../../storage/ports.js';
+import type { AgentStateStore, ClaimedCommit } from '../../storage/ports.js';
 import type { Delivery, StateWrite } from '@caxton/core';
 
 export class ScreenedLog implements MessageLog, AgentStateStore {
@@ -18,6 +18,24 @@ export class ScreenedLog implements MessageLog, AgentStateStore {
 
   commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
     return this.inner.commitState(agent, writes);
+  }
+
+  /** The inner log's; one without claims (nothing moves) commits untagged, and that counts (undefined). */
+  async commitClaimed(agent: string, writes: readonly StateWrite[]): Promise<ClaimedCommit | undefined> {
+    if (this.inner.commitClaimed === undefined) {
+      await this.inner.commitState(agent, writes);
+      return undefined;
+    }
+    return this.inner.commitClaimed(agent, writes);
+  }
+
+  counted(commit: ClaimedCommit, withinMs: number): Promise<boolean> {
+    return this.inner.counted?.(commit, withinMs) ?? Promise.resolve(false);
+  }
+
+  /** The inner log's; one without claims has no commit that could be void: its view counts. */
+  readCounted(agent: string): Promise<ReadonlyMap<string, string>> {
+    return this.inner.readCounted?.(agent) ?? this.inner.readState(agent);
   }
 
   clearState(agent: string): Promise<void> {

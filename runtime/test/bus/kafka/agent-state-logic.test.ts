@@ -416,13 +416,25 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     const partition = new PartitionState();
     let next = 0;
     let gate: Promise<void> = Promise.resolve();
+    /** While set, records produced (or another node's) wait in `unread` until `catchUp` (the reader behind). */
+    let behind = false;
+    const unread: [number, ReturnType<typeof decodeStateRecord>][] = [];
+    const applyOrQueue = (r: ReturnType<typeof decodeStateRecord>) => {
+      const offset = next++;
+      if (behind) unread.push([offset, r]);
+      else partition.apply(offset, r);
+    };
+    const catchUp = () => {
+      behind = false;
+      for (const [offset, r] of unread.splice(0)) partition.apply(offset, r);
+    };
     const writer = {
       append: async (messages: { key: Buffer; value: Buffer | null; partition: number }[]) => {
         await gate;
         const records = messages.map((m) => decodeStateRecord(m.key, m.value));
         produced.push(records);
         log.push(records[0]!.kind === 'claim' ? 'claim acknowledged' : 'commit acknowledged');
-        for (const r of records) partition.apply(next++, r);
+        for (const r of records) applyOrQueue(r);
         return new Map([[messages[0]!.partition, next - 1]]);
       },
     } as unknown as AppendBatcher<ProducedOffsets>;
@@ -441,8 +453,8 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     } as unknown as StateReader;
     const state = new KafkaAgentState({ reader, writer, partitionOf: () => 0, nodeId: 'node-a' });
     /** A record another node produced, at the next offset. */
-    const external = (r: ReturnType<typeof decodeStateRecord>) => partition.apply(next++, r);
-    return { produced, log, partition, state, external, setGate: (g: Promise<void>) => (gate = g) };
+    const external = (r: ReturnType<typeof decodeStateRecord>) => applyOrQueue(r);
+    return { produced, log, partition, state, external, setGate: (g: Promise<void>) => (gate = g), readBehind: () => (behind = true), catchUp };
   }
 
   it('claims a partition it takes before loading it, and tags its commits with that claim', async () => {
@@ -492,6 +504,105 @@ describe('KafkaAgentState owner claims (decision 1800)', () => {
     await state.whenLoaded(0);
     assert.notEqual(await state.tenure(0), await first);
     assert.equal(partition.claim, await state.tenure(0));
+  });
+
+  it('an instance timer\'s commit after another node claimed the partition is void; an untagged one was not (decision 2060)', async () => {
+    const { produced, partition, state, external } = parts();
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    // The node is not told of the revocation yet (a zombie: it still holds the partition) when
+    // the new owner's claim lands; then its timer fires and commits the count and the done marker.
+    external({ kind: 'claim', claim: 'node-b/x', node: 'node-b' });
+    const firing = [{ key: 'n', value: '1' }, { key: 'timer-done', value: '1' }];
+    const before = partition.ignored;
+    await state.commitClaimed('counter/alice', firing);
+    assert.ok(produced.at(-1)!.every((r) => r.kind === 'entry' && r.claim !== undefined && r.claim !== 'node-b/x'));
+    assert.deepEqual(Object.fromEntries(partition.view('counter/alice')), {}, 'the new owner sees no done marker: it fires the timer');
+    assert.equal(partition.ignored, before + 2);
+    // The way timers committed before (commitState, untagged): the late firing counts for every reader.
+    await state.commitState('counter/alice', firing);
+    assert.deepEqual(Object.fromEntries(partition.view('counter/alice')), { n: '1', 'timer-done': '1' });
+  });
+
+  it('a claimed commit counts once the reader passed it with this node\'s claim still the latest; not when another claim came first (decision 2060)', async () => {
+    const { partition, state, external } = parts();
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    const firing = [{ key: 'n', value: '1' }, { key: 'timer-done', value: '1' }];
+    const mine = await state.commitClaimed('counter/alice', firing);
+    assert.equal(mine.offset, partition.at);
+    assert.equal(mine.claim, partition.claim);
+    assert.equal(await state.counted(mine, 1000), true, 'no other claim before it: it counts, the timer may be deleted');
+    // A zombie: the new owner's claim lands before its next firing's commit, which every reader ignores.
+    external({ kind: 'claim', claim: 'node-b/x', node: 'node-b' });
+    const late = await state.commitClaimed('counter/alice', [{ key: 'n', value: '2' }, { key: 'timer-done', value: '1' }]);
+    assert.equal(late.claim, mine.claim, 'still tagged with its own (superseded) claim');
+    assert.equal(await state.counted(late, 1000), false, 'void: the timer must stay for the new owner');
+    assert.equal(partition.view('counter/alice').get('n'), '1');
+    // A claim after a commit that counted: not known any more from the view, so false (the timer
+    // stays; the new owner, whose view has the done marker, forgets it unhandled).
+    assert.equal(await state.counted(mine, 1000), false);
+  });
+
+  it('readCounted shows a timer\'s done marker only once read back under the latest claim; readState shows this node\'s own unread commit at once (decision 2060)', async () => {
+    const { state, external, readBehind, catchUp } = parts();
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    const firing = [{ key: 'n', value: '1' }, { key: 'timer-done:t-1', value: '1' }];
+    readBehind();
+    await state.commitClaimed('counter/alice', firing);
+    assert.equal((await state.readState('counter/alice')).get('timer-done:t-1'), '1', 'its own commit, not read yet: in the view');
+    assert.equal((await state.readCounted('counter/alice')).has('timer-done:t-1'), false, 'but not known to count');
+    catchUp();
+    assert.equal((await state.readCounted('counter/alice')).get('timer-done:t-1'), '1', 'read back under its claim: it counts');
+    // A zombie: another node's claim lands before this node's next firing, read after both.
+    readBehind();
+    external({ kind: 'claim', claim: 'node-b/x', node: 'node-b' });
+    await state.commitClaimed('counter/alice', [{ key: 'timer-done:t-2', value: '1' }]);
+    assert.equal((await state.readState('counter/alice')).has('timer-done:t-2'), true, 'in the view until the reader meets the claim');
+    assert.equal((await state.readCounted('counter/alice')).has('timer-done:t-2'), false);
+    catchUp();
+    assert.equal((await state.readCounted('counter/alice')).has('timer-done:t-2'), false, 'void: never counts');
+    assert.equal((await state.readState('counter/alice')).has('timer-done:t-2'), false);
+  });
+
+  it('counted waits for the reader to pass the commit, and is false past its bound or once the partition is released', async (t) => {
+    // The wait's poll is unref'd (it must not keep a stopped node alive): here nothing else is, as
+    // a running node's Kafka consumer would be.
+    const alive = setInterval(() => {}, 1000);
+    t.after(() => clearInterval(alive));
+    const { partition, state, external } = parts();
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    const claim = partition.claim!;
+    // The reader behind the commit (its record not read yet): waits, then answers.
+    const ahead = { partition: 0, offset: partition.at + 1, claim };
+    const answer = state.counted(ahead, 2000);
+    await new Promise((r) => setTimeout(r, 30));
+    external({ kind: 'entry', agent: 'counter/alice', key: 'n', value: '1', claim });
+    assert.equal(await answer, true);
+    assert.equal(await state.counted({ partition: 0, offset: partition.at + 1, claim }, 50), false, 'not read within the bound');
+    assert.equal(await state.counted({ partition: 0, offset: undefined, claim }, 50), false, 'no offset from the broker');
+    const waiting = state.counted({ partition: 0, offset: partition.at + 1, claim }, 2000);
+    await new Promise((r) => setTimeout(r, 30)); // it polls
+    const released = Date.now();
+    state.setOwned([]);
+    assert.equal(await waiting, false, 'released (revoked) while waiting');
+    // Not at its 2 s bound: a revocation ends the wait (so the agent stops settling) at once.
+    assert.ok(Date.now() - released < 200, `answered ${Date.now() - released} ms after the release`);
+    assert.equal(await state.counted({ partition: 0, offset: 0, claim }, 50), false, 'not held here');
+  });
+
+  it('refuses an instance timer\'s commit once the partition is revoked here, producing nothing', async () => {
+    const { produced, state } = parts();
+    await assert.rejects(state.commitClaimed('counter/alice', [{ key: 'n', value: '1' }]), (e: unknown) => (e as { code?: string }).code === 'bus.kafka.not-owner');
+    state.setOwned([0]);
+    await state.whenLoaded(0);
+    state.setOwned([]);
+    const before = produced.length;
+    await assert.rejects(state.commitClaimed('counter/alice', [{ key: 'n', value: '1' }]), (e: unknown) => (e as { code?: string; context?: { reason?: string } }).code === 'bus.kafka.not-owner'
+      && (e as { context?: { reason?: string } }).context?.reason === 'partition not held here');
+    assert.equal(produced.length, before);
   });
 
   it('refuses to commit for a partition it never claimed', async () => {

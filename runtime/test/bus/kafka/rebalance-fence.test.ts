@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Delivery } from '@caxton/core';
+import { timerDoneStateKey, type Delivery } from '@caxton/core';
 import { KafkaMessageLog, partitionFor, partitionOwner, type KafkaMessageLogOptions } from '../../../src/bus/kafka/index.js';
 import { collectingLogger, startTestKafka, uniqueNames, waitFor, type TestKafka } from './support/broker.js';
 import { delivery } from './support/deliveries.js';
@@ -118,5 +118,26 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
     await waitFor('node-b hands the later delivery out', () => b.got.some((x) => x.id === later.id), 60_000);
     assert.equal(b.got.some((x) => x.id === d.id), false, 'node-b handed out a delivery node-a completed');
     assert.deepEqual(await handlingsSeenBy(names, receiver), ['handled-by-a']);
+  });
+
+  it('an instance timer\'s claimed commit counts while no other node claimed the partition; a zombie\'s, after another claim, does not (decision 2060)', async () => {
+    const names = uniqueNames('fence-zombie');
+    const receiver = 'counter/alice';
+    const done = timerDoneStateKey('t-1');
+    const a = await node(names, { nodeId: 'node-a' });
+    await waitFor('node-a owns every partition', () => a.log.ownedPartitions().length === PARTITIONS);
+    assert.equal(await a.log.stateLoaded(receiver), true);
+    const first = await a.log.commitClaimed(receiver, [{ key: 'ticks', value: '1' }, { key: done, value: '1' }]);
+    assert.equal(await a.log.counted(first, 10_000), true, 'no other claim before it: the timer may be deleted');
+    // node-b takes every partition in a consumer group of its own, so node-a is never told: a
+    // zombie (its session over, its etcd lease alive) whose ownership checks all still pass.
+    const b = await node({ topicPrefix: names.topicPrefix, cluster: `${names.cluster}-b` }, { nodeId: 'node-b' });
+    await waitFor('node-b owns every partition', () => b.log.ownedPartitions().length === PARTITIONS, 60_000);
+    assert.equal(await b.log.stateLoaded(receiver), true);
+    assert.equal(a.log.ownedPartitions().length, PARTITIONS, 'node-a was not told');
+    const late = await a.log.commitClaimed(receiver, [{ key: 'ticks', value: '2' }, { key: timerDoneStateKey('t-2'), value: '1' }]);
+    assert.equal(await a.log.counted(late, 10_000), false, 'void: its timer must be left for node-b');
+    const seen = await node({ topicPrefix: names.topicPrefix, cluster: `${names.cluster}-reader` }, { nodeId: 'reader' }, false);
+    assert.deepEqual(Object.fromEntries(await seen.log.readState(receiver)), { ticks: '1', [done]: '1' }, 'every reader: the first firing only');
   });
 });
