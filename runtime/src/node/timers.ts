@@ -37,6 +37,12 @@ export interface AgentTimersOptions {
   /** Something about an agent's timers its operator should know (refused, not persisted…). */
   warn: (agent: string, message: string) => void;
   now?: () => number;
+  /**
+   * Real elapsed time, ms, monotonic (default `performance.now`): how long a setTimeout really
+   * waited, which tells a clock standing still (`caxton test`) from one that only has not reached
+   * the next millisecond yet.
+   */
+  monotonic?: () => number;
 }
 
 /** setTimeout's ceiling (~24.8 days); a guest may ask for up to 2^32-1 ms, so longer waits re-arm. */
@@ -57,11 +63,13 @@ interface Live {
 export class AgentTimers {
   private readonly byAgent = new Map<string, Map<string, Live>>();
   private readonly now: () => number;
+  private readonly monotonic: () => number;
   /** Until start(): timers are tracked but not armed (the node's bus is not up to take their sends). */
   private started = false;
 
   constructor(private readonly o: AgentTimersOptions) {
     this.now = o.now ?? Date.now;
+    this.monotonic = o.monotonic ?? (() => performance.now());
   }
 
   /**
@@ -281,22 +289,27 @@ export class AgentTimers {
     entry.handle = undefined;
     if (!this.started) return;
     const armedAt = this.now();
+    const armedReal = this.monotonic();
     const wait = entry.record.dueAt - armedAt;
+    const timeout = Math.min(Math.max(0, wait), MAX_TIMEOUT_MS);
     entry.handle = setTimeout(() => {
       if (this.byAgent.get(entry.record.agent)?.get(entry.record.id) !== entry) return;
       const now = this.now();
       if (entry.record.dueAt - now > 0) {
-        // A wait longer than setTimeout allows, in steps. A clock that did not move while we waited
-        // is an injected one standing still (`caxton test`): waiting again would poll it every
-        // few ms for as long as it stands; clockMoved arms the timer when it moves.
+        // Not due yet: a wait longer than setTimeout allows (in steps), or setTimeout's own
+        // millisecond (libuv's loop clock, truncated) turned over before the clock's did — a 1 ms
+        // wait can end a few µs after it began, with Date.now() still where it was (issue 25:
+        // that timer was never armed again and never fired). A clock that did not move although
+        // the whole wait really passed is an injected one standing still (`caxton test`): waiting
+        // again would poll it every few ms for as long as it stands; clockMoved arms it when it moves.
         entry.handle = undefined;
-        if (now !== armedAt) this.arm(entry);
+        if (now !== armedAt || this.monotonic() - armedReal < timeout) this.arm(entry);
         return;
       }
       entry.handle = undefined;
       entry.fired = true;
       this.o.fire(entry.record.agent, entry.record.token, entry.record.id);
-    }, Math.min(Math.max(0, wait), MAX_TIMEOUT_MS));
+    }, timeout);
     entry.handle.unref();
   }
 }

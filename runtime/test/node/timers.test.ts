@@ -378,3 +378,46 @@ test('VirtualClock.advance fires due timers in due order, a periodic one once pe
   await fast.close();
   clearInterval(alive);
 });
+
+test('a setTimeout that ends before the clock reached the due time is armed again though the clock did not move; one that really waited its whole wait on a standing clock is not (issue 25)', async (t) => {
+  // setTimeout counts libuv's loop milliseconds, Date.now() its own: a 1 ms wait can end a few µs
+  // after it began with Date.now() unchanged. Played exactly here: setTimeout mocked, the clock
+  // and the real elapsed time given by the test.
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const registry = new EmbeddedRegistry({ dir: join(root.path, `n${n++}`) });
+  await registry.open();
+  let clock = 1_000_000;
+  let real = 0;
+  let reads = 0;
+  const fired: { token: string; id: string }[] = [];
+  const timers = new AgentTimers({
+    store: registry, maxPerAgent: 10, now: () => (reads++, clock), monotonic: () => real,
+    fire: (_a, token, id) => fired.push({ token, id }), warn: () => {},
+  });
+  timers.start();
+  await timers.set('agent', 1, 'tick 1'); // due at 1_000_001: setTimeout(1)
+  real += 0.5;
+  t.mock.timers.tick(1); // setTimeout's millisecond turned over half a ms in, the clock's did not
+  assert.equal(fired.length, 0, 'not due yet');
+  clock += 1;
+  real += 1;
+  t.mock.timers.tick(1);
+  assert.deepEqual(fired.map((f) => f.token), ['tick 1'], 'armed again, it fires once the clock reached its due time');
+  await timers.done('agent', fired[0]!.id);
+
+  await timers.set('agent', 1, 'tick 2');
+  real += 1; // the whole wait really passed: the clock stands still (caxton test)
+  t.mock.timers.tick(1);
+  const before = reads;
+  t.mock.timers.tick(10_000);
+  assert.equal(reads, before, 'a standing clock is not polled');
+  assert.equal(fired.length, 1);
+  clock += 1;
+  const moved = timers.clockMoved();
+  t.mock.timers.tick(0);
+  assert.deepEqual(fired.map((f) => f.token), ['tick 1', 'tick 2'], 'fires once the clock moved');
+  await timers.done('agent', fired[1]!.id);
+  await moved;
+  timers.clearAll();
+  await registry.close();
+});
