@@ -30,7 +30,7 @@ import { HttpCallFailure } from '../http/call-failure.js';
 import { ConnectionPools } from '../http/connection-pools.js';
 import { EgressGate, type EgressHold } from '../http/egress-hold.js';
 import { performHttpCall } from '../http/outbound-client.js';
-import { clearMtpOutboxRecord, encodeMtpOutboxRecord, isMtpOutboxKey, parseMtpOutboxRecord } from './outbox-records.js';
+import { clearMtpOutboxRecord, encodeMtpOutboxRecord, isMtpOutboxKey, mtpOutboxKey, parseMtpOutboxRecord } from './outbox-records.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
 import { MtpFailureNotDurable, MtpOutboxNotDurable } from './errors.js';
 
@@ -39,9 +39,25 @@ export interface MtpRetry {
   attempts: number;
   /** Wait before the second attempt; each later wait is four times the one before. */
   firstDelayMs: number;
+  /**
+   * After those attempts, a post whose last outcome was worth another (connection refused,
+   * timeout, 429, 5xx) keeps its outbox record and slot and is tried again on a timer this many
+   * more times, the first `firstDelayMs` after, each later wait twice the one before — a peer down
+   * for minutes still gets the message with no new activity of the sender. Only after the last is
+   * the sender's `failure` sent. Absent: no later attempts.
+   */
+  later?: { attempts: number; firstDelayMs: number; maxDelayMs?: number };
 }
 
-export const DEFAULT_MTP_RETRY: MtpRetry = Object.freeze({ attempts: 4, firstDelayMs: 250 });
+/** 4 quick attempts (0.25, 1, 4 s apart), then 6 on a timer 30 s, 1, 2, 4, 8, 10 min apart: ~25 min before the sender's failure. */
+export const DEFAULT_MTP_RETRY: MtpRetry = Object.freeze({ attempts: 4, firstDelayMs: 250, later: Object.freeze({ attempts: 6, firstDelayMs: 30_000, maxDelayMs: 600_000 }) });
+
+/** The wait before attempt `attempt` (2 and on) of a post: the quick attempts' backoff, then the later ones'. */
+export function mtpRetryDelayMs(retry: MtpRetry, attempt: number): number {
+  if (attempt <= retry.attempts) return retry.firstDelayMs * 4 ** (attempt - 2);
+  const later = retry.later!;
+  return Math.min(later.firstDelayMs * 2 ** (attempt - retry.attempts - 1), later.maxDelayMs ?? Number.POSITIVE_INFINITY);
+}
 
 export interface MtpSenderOptions {
   platform: string;
@@ -147,8 +163,11 @@ export class MtpSender implements RemoteTransport {
   /** Posts whose outbox records are being committed (a subset of `posting`): a second forward of one awaits its commit. */
   private readonly committing = new Map<string, Promise<void>>();
   private closed = false;
-  /** Agents whose outbox records `recover` left for later (the bound was reached). */
-  private readonly backlog = new Set<string>();
+  /**
+   * Agents whose outbox records `recover` left for later (the bound was reached), each with the
+   * records not yet taken (state key to value, in the order read), so a drain pass reads nothing.
+   */
+  private readonly backlog = new Map<string, Map<string, string>>();
   private draining = false;
   private drainAgain = false;
   private accListening!: () => void;
@@ -225,6 +244,9 @@ export class MtpSender implements RemoteTransport {
         continue;
       }
       this.posting.add(key);
+      // The same post may wait in the backlog's queue (a re-run of a handling whose record a replay
+      // read): posted here, it must not be taken from the queue again once it settles.
+      this.backlog.get(send.agent)?.delete(mtpOutboxKey(send.messageId, url));
       admitted.push([url, g]);
     }
     let records: StateWrite[] | undefined;
@@ -324,18 +346,34 @@ export class MtpSender implements RemoteTransport {
    */
   async recover(agent: string): Promise<number> {
     if (this.o.state === undefined || this.closed) return 0;
-    const waiting = this.backlog.delete(agent);
+    const waiting = this.backlog.has(agent);
     const entries = await this.o.state.readState(agent);
+    // The agent's records are read once, here, and queued: a later pass (a slot freed) takes the
+    // next ones from the queue instead of reading and walking the whole state again, so draining N
+    // records costs one read, not N (decision 1910, "Outbox drain, retry timer"). An activation
+    // reads afresh and replaces the queue.
+    const queue = new Map<string, string>();
+    for (const [key, value] of entries) if (isMtpOutboxKey(key)) queue.set(key, value);
+    this.backlog.set(agent, queue);
+    return this.take(agent, queue, waiting);
+  }
+
+  /**
+   * Post the agent's queued records while the node's bound allows; what is left stays queued (and
+   * in the state) for the next freed slot. Resolves to the number of records taken.
+   */
+  private async take(agent: string, queue: Map<string, string>, waiting: boolean): Promise<number> {
     let replayed = 0;
-    for (const [key, value] of entries) {
-      if (!isMtpOutboxKey(key)) continue;
+    for (const [key, value] of queue) {
+      // A newer activation's read replaced this queue: that one goes on.
+      if (this.closed || this.backlog.get(agent) !== queue) return replayed;
       if (this.posting.size >= this.maxInFlight) {
         // Checked before the record is read: a record this pass does not take stays for the next.
-        this.backlog.add(agent);
         // Once, when the agent starts waiting: not once per freed slot.
         if (!waiting) this.o.log(agent, 'info', `[caxton] mtp: ${this.posting.size} MTP posts are unsettled, the most the node takes (${this.maxInFlight}); ${agent}'s other outbox records are posted as those settle`);
-        break;
+        return replayed;
       }
+      queue.delete(key);
       let record;
       try {
         record = parseMtpOutboxRecord(value);
@@ -369,6 +407,7 @@ export class MtpSender implements RemoteTransport {
       this.o.log(agent, 'info', `[caxton] mtp: message ${record.messageId} to ${record.receivers.map((r) => r.name).join(', ')} was not answered before the node stopped; posting it again`);
       this.track(this.deliver(send, record.url, peer!, record.receivers));
     }
+    if (this.backlog.get(agent) === queue) this.backlog.delete(agent);
     return replayed;
   }
 
@@ -462,18 +501,14 @@ export class MtpSender implements RemoteTransport {
     const pass = (async () => {
       do {
         this.drainAgain = false;
-        for (const agent of [...this.backlog]) {
+        for (const [agent, queue] of [...this.backlog]) {
           if (this.closed || this.posting.size >= this.maxInFlight) break;
           if (this.o.isLocal !== undefined && !this.o.isLocal(agent)) {
             // Moved (or stopped): its new owner's activation posts its records.
             this.backlog.delete(agent);
             continue;
           }
-          await this.recover(agent).catch((err: unknown) => {
-            // Kept in the backlog: the next freed slot tries again.
-            this.backlog.add(agent);
-            this.o.log(agent, 'warn', `[caxton] mtp outbox could not be read: ${(err as Error).message}`);
-          });
+          await this.take(agent, queue, true);
         }
       } while (this.drainAgain && !this.closed && this.backlog.size > 0 && this.posting.size < this.maxInFlight);
     })().finally(() => { this.draining = false; });
@@ -489,10 +524,14 @@ export class MtpSender implements RemoteTransport {
     if (accBase === undefined) return this.failed(send, `the node's ACC is not listening, so ${names} could not answer; not sent`, 'mtp-delivery', url);
     const { body, boundary } = this.post(send, peer, receivers, accBase);
     let last = '';
-    for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
+    // The quick attempts, then the later ones on a timer (the record and the slot kept meanwhile).
+    const attempts = this.retry.attempts + (this.retry.later?.attempts ?? 0);
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) {
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([new Promise((r) => { timer = setTimeout(r, this.retry.firstDelayMs * 4 ** (attempt - 2)); }), this.stopped]);
+        const delay = mtpRetryDelayMs(this.retry, attempt);
+        if (attempt === this.retry.attempts + 1) this.o.log(send.agent, 'info', `[caxton] mtp: message ${send.messageId} to ${names} is kept and tried again in ${Math.round(delay / 1000)} s (${attempts - attempt + 1} more attempts before the sender's failure)`);
+        await Promise.race([new Promise((r) => { timer = setTimeout(r, delay); }), this.stopped]);
         clearTimeout(timer);
       }
       while (this.gate.isHeld(send.agent)) await this.gate.released(send.agent);
@@ -521,7 +560,7 @@ export class MtpSender implements RemoteTransport {
       if ('status' in outcome && outcome.status === 200) return true;
       last = 'status' in outcome ? `${url} answered HTTP ${outcome.status}` : `${outcome.failure.failure}: ${outcome.failure.message}`;
       if (!retryable(outcome)) break;
-      if (attempt < this.retry.attempts) this.o.log(send.agent, 'info', `[caxton] mtp: post ${attempt} of message ${send.messageId} to ${names} failed (${last}); retrying`);
+      if (attempt < attempts) this.o.log(send.agent, 'info', `[caxton] mtp: post ${attempt} of message ${send.messageId} to ${names} failed (${last}); retrying`);
     }
     return this.failed(send, `message ${send.messageId} could not be delivered to ${names} over the FIPA HTTP MTP: ${last}`, 'mtp-delivery', url);
   }
