@@ -18,7 +18,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { DefaultExecutionEventBusManager, DefaultRequestHandler, type ServerCallContext } from '@a2a-js/sdk/server';
 import { jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
-import { A2A_TASK_LIMITS, CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { A2A_TASK_LIMITS, CaxtonError, DEFAULT_ACL_LIMITS, JSON_SHAPE_HINT, jsonShapeRefusal, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
@@ -94,6 +94,16 @@ export function namesATenant(subPath: string, body: unknown, query: unknown): bo
     return given(field(body, 'tenant')) || given(field(query, 'tenant'));
   }
   return given(field(field(body, 'params'), 'tenant'));
+}
+
+/** A body `jsonShapeRefusal` refused, thrown from the JSON parser's `verify` (before it parses) and answered 413 by the error handler. */
+class A2aJsonTooComplex extends Error {
+  readonly status = 413;
+}
+
+function refuseComplexJson(_req: unknown, _res: unknown, buf: Buffer): void {
+  const tooComplex = jsonShapeRefusal(buf.toString('utf8'));
+  if (tooComplex !== undefined) throw new A2aJsonTooComplex(tooComplex);
 }
 
 export class A2aConfigError extends CaxtonError {
@@ -236,7 +246,8 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
     }
     next();
   }, (req, res, next) => { authenticate(req, res, next).catch(next); },
-  express.json({ limit: MAX_BODY_BYTES }), (req, res, next) => { authorize(req, res, next).catch(next); });
+  // The body's shape is scanned before the parser builds it (decision 1910, "JSON shape before parsing").
+  express.json({ limit: MAX_BODY_BYTES, verify: refuseComplexJson }), (req, res, next) => { authorize(req, res, next).catch(next); });
   app.get(`${base}${CARD_PATH}`, async (req, res, next) => {
     try {
       const user = users.get(req)!;
@@ -258,6 +269,7 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const declared = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
     const status = typeof declared === 'number' ? declared : 500;
+    if (err instanceof A2aJsonTooComplex) return refuse(req, res, 413, 'a2a.json-too-complex', err.message, JSON_SHAPE_HINT);
     if (status === 413) return refuse(req, res, 413, 'a2a.body-too-large', `the request body is larger than ${MAX_BODY_BYTES} bytes`, 'send less in one request');
     if (status === 400) return refuse(req, res, 400, 'a2a.bad-body', 'the request body is not JSON', 'send application/json');
     report(err);

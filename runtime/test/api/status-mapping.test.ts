@@ -161,6 +161,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['console.no-route', 'NOT_FOUND'],
   ['console.method-not-allowed', 'INVALID_ARGUMENT'],
   ['console.body-too-large', 'RESOURCE_EXHAUSTED'],
+  ['console.json-too-complex', 'INVALID_ARGUMENT'], // the JSON shape bound, answered 413 over HTTP (decision 1910)
   ['console.too-many-streams', 'RESOURCE_EXHAUSTED'],
   ['console.history-unavailable', 'UNIMPLEMENTED'],
   ['console.bad-config', 'INVALID_ARGUMENT'],
