@@ -158,7 +158,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     // The health port listens first, so the kubelet's startup probe sees NOT_SERVING while we join.
     const healthServer = options.health ? await startHealthServer({ ...options.health, health }) : undefined;
     if (healthServer) undo.push(() => healthServer.close());
-    const topology = await openTopology(options, dataDir, nodeId);
+    const topology = await openTopology(options, dataDir, nodeId, platform);
     life.topology = topology;
     undo.push(() => topology.close());
     const node = await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo, life, health, trust, telemetry?.logger, accAdvertised);
