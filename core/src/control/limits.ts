@@ -598,3 +598,15 @@ export const JSON_BODY_LIMITS = Object.freeze({
   /** Values and object keys in the whole text (each string, number, literal, array and object counts one). */
   maxValues: 100_000,
 });
+
+/**
+ * The MTP sender's outbox (decision 1910): posts not yet settled (waiting, on the network, or
+ * waiting out a later attempt) node-wide, and to any one peer platform. A peer that never answers
+ * keeps each of its posts' slots for the whole retry schedule (~25 min): the per-peer share stops
+ * one dead or hostile peer from taking every slot, so sends to the other peers still go
+ * (review of outboxfix4, 3); past it a send to that peer is refused `mtp.peer-backlogged`.
+ */
+export const MTP_OUTBOX_LIMITS = Object.freeze({
+  maxPostsInFlight: 256,
+  maxPostsPerPeer: 64,
+});

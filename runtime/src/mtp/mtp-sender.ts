@@ -21,7 +21,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  encodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, STATE_COMMIT_MAX_BYTES, stateCommitBytes, STRING_REPRESENTATION,
+  encodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, MTP_OUTBOX_LIMITS, STATE_COMMIT_MAX_BYTES, stateCommitBytes, STRING_REPRESENTATION,
   type AclMessage, type AgentId, type HttpPolicy, type StateWrite,
 } from '@caxton/core';
 import type { RemoteTransport } from '../bus/port.js';
@@ -81,8 +81,14 @@ export interface MtpSenderOptions {
   log: (agent: string, level: 'info' | 'warn' | 'error', message: string) => void;
   hold?: EgressHold;
   retry?: MtpRetry;
-  /** Posts waiting or on the network at once (outbox records not yet settled), node-wide; past it a send fails at once. */
+  /** Posts waiting or on the network at once (outbox records not yet settled), node-wide; past it a send fails at once. Default MTP_OUTBOX_LIMITS.maxPostsInFlight. */
   maxInFlight?: number;
+  /**
+   * Of those, the most to one peer platform (default MTP_OUTBOX_LIMITS.maxPostsPerPeer): past it a
+   * send to that peer fails at once (`mtp.peer-backlogged`) and its records left by `recover` wait,
+   * while sends to other peers still go (review of outboxfix4, 3).
+   */
+  maxInFlightPerPeer?: number;
   /**
    * Where outbox records are kept (the agents' state store, as pending HTTP calls'): each post is
    * durable before the send counts as done, and replayed by `recover`. Absent: posts are held in
@@ -136,9 +142,11 @@ type Send = { messageId: string; message: AclMessage; agent: string };
  * send again later; `mtp.node-stopping` — the node is stopping, send again later;
  * `mtp.outbox-not-durable` — the outbox record could not be committed, send again;
  * `mtp.outbox-too-large` — the send's outbox records together exceed what one state commit takes
- * (STATE_COMMIT_MAX_BYTES), nothing kept or posted: send less, or to fewer peer ACCs at once.
+ * (STATE_COMMIT_MAX_BYTES), nothing kept or posted: send less, or to fewer peer ACCs at once;
+ * `mtp.peer-backlogged` — the node has the most posts to that peer platform in flight it takes
+ * (it is not answering): send to it again later; sends to other peers still go.
  */
-export type MtpFailureKind = 'mtp-delivery' | 'mtp.outbox-full' | 'mtp.node-stopping' | 'mtp.outbox-not-durable' | 'mtp.outbox-too-large';
+export type MtpFailureKind = 'mtp-delivery' | 'mtp.outbox-full' | 'mtp.node-stopping' | 'mtp.outbox-not-durable' | 'mtp.outbox-too-large' | 'mtp.peer-backlogged';
 
 /**
  * The id of the `failure` for one outcome (`kind`) of one send to one destination: the same for
@@ -158,8 +166,16 @@ export class MtpSender implements RemoteTransport {
   private readonly running = new Set<Promise<unknown>>();
   private readonly retry: MtpRetry;
   private readonly maxInFlight: number;
-  /** Posts not settled yet (`<agent>\0<message id>\0<url>`): what counts against maxInFlight, and what `recover` leaves alone. */
-  private readonly posting = new Set<string>();
+  private readonly maxPerPeer: number;
+  /** Posts not settled yet (`<agent>\0<message id>\0<url>`, to the peer platform): what counts against maxInFlight, and what `recover` leaves alone. */
+  private readonly posting = new Map<string, string>();
+  /** Of `posting`, how many per peer platform: what counts against maxPerPeer. */
+  private readonly perPeer = new Map<string, number>();
+  /**
+   * For each agent whose state `recover` is reading, the outbox keys of posts that settled during
+   * the read: dropped from the queue it builds, which may hold them (read before they settled).
+   */
+  private readonly settledDuringRead = new Map<string, Set<Set<string>>>();
   /** Posts whose outbox records are being committed (a subset of `posting`): a second forward of one awaits its commit. */
   private readonly committing = new Map<string, Promise<void>>();
   private closed = false;
@@ -180,7 +196,39 @@ export class MtpSender implements RemoteTransport {
   constructor(private readonly o: MtpSenderOptions) {
     this.gate = new EgressGate(o.hold);
     this.retry = o.retry ?? DEFAULT_MTP_RETRY;
-    this.maxInFlight = o.maxInFlight ?? 256;
+    this.maxInFlight = o.maxInFlight ?? MTP_OUTBOX_LIMITS.maxPostsInFlight;
+    this.maxPerPeer = Math.min(o.maxInFlightPerPeer ?? MTP_OUTBOX_LIMITS.maxPostsPerPeer, this.maxInFlight);
+  }
+
+  /** A slot taken for a post to `platform`. */
+  private occupy(key: string, platform: string): void {
+    if (this.posting.has(key)) return;
+    this.posting.set(key, platform);
+    this.perPeer.set(platform, (this.perPeer.get(platform) ?? 0) + 1);
+  }
+
+  /** A post's slot given back. */
+  private release(key: string): void {
+    const platform = this.posting.get(key);
+    if (platform === undefined) return;
+    this.posting.delete(key);
+    const n = (this.perPeer.get(platform) ?? 1) - 1;
+    if (n <= 0) this.perPeer.delete(platform);
+    else this.perPeer.set(platform, n);
+  }
+
+  /** Does `platform` hold as many slots as one peer may? */
+  private peerFull(platform: string): boolean {
+    return (this.perPeer.get(platform) ?? 0) >= this.maxPerPeer;
+  }
+
+  /**
+   * The outbox record `key` of `agent` settled or was removed: it leaves the agent's queue, and any
+   * queue a `recover` is building from a read begun before (review of outboxfix4, 1).
+   */
+  private unqueue(agent: string, key: string): void {
+    this.backlog.get(agent)?.delete(key);
+    for (const settled of this.settledDuringRead.get(agent) ?? []) settled.add(key);
   }
 
   /** Posts not settled yet (waiting, on the network, or their outcome's commit in flight): what counts against `maxInFlight`. */
@@ -234,6 +282,13 @@ export class MtpSender implements RemoteTransport {
       }
       // While a drain pass takes the records `recover` left (the node was full), freed slots are
       // theirs: the oldest posts, inherited on failover, do not starve behind new sends.
+      if (this.peerFull(g.peer.platform)) {
+        refusals.push({
+          reason: `mtp.peer-backlogged: the node has ${this.perPeer.get(g.peer.platform) ?? 0} MTP posts to platform ${g.peer.platform} not yet answered, the most it takes for one peer (${this.maxPerPeer}); ${names} not reached (send again later: that platform is not answering; sends to other platforms still go)`,
+          kind: 'mtp.peer-backlogged', destination: url,
+        });
+        continue;
+      }
       if (this.posting.size >= this.maxInFlight || this.draining) {
         refusals.push({
           reason: this.posting.size >= this.maxInFlight
@@ -243,10 +298,10 @@ export class MtpSender implements RemoteTransport {
         });
         continue;
       }
-      this.posting.add(key);
+      this.occupy(key, g.peer.platform);
       // The same post may wait in the backlog's queue (a re-run of a handling whose record a replay
-      // read): posted here, it must not be taken from the queue again once it settles.
-      this.backlog.get(send.agent)?.delete(mtpOutboxKey(send.messageId, url));
+      // read): a queued record being posted is passed over by `take`, and leaves the queue when it
+      // settles — so if this commit fails, it is still queued (review of outboxfix4).
       admitted.push([url, g]);
     }
     let records: StateWrite[] | undefined;
@@ -258,7 +313,7 @@ export class MtpSender implements RemoteTransport {
         }));
       } catch (err) {
         // An encoder that throws fails the send as a failed commit does: the slots taken above are given back (review of outboxfix2).
-        for (const [url] of admitted) this.posting.delete(postKey(send.agent, send.messageId, url));
+        for (const [url] of admitted) this.release(postKey(send.agent, send.messageId, url));
         throw this.notDurable(send, refusals, admitted.flatMap(([, g]) => g.receivers.map((r) => r.name)).join(', '), err);
       }
       // Checked before the commit (review of mtpoutbox, 8): every record carries the message (as
@@ -268,7 +323,7 @@ export class MtpSender implements RemoteTransport {
       // failure to the sender: nothing kept, nothing posted (decision 1910, "Outbox size and replay removals").
       const bytes = stateCommitBytes(send.agent, records);
       if (bytes > STATE_COMMIT_MAX_BYTES) {
-        for (const [url] of admitted) this.posting.delete(postKey(send.agent, send.messageId, url));
+        for (const [url] of admitted) this.release(postKey(send.agent, send.messageId, url));
         const names = admitted.flatMap(([, g]) => g.receivers.map((r) => r.name)).join(', ');
         refusals.push({
           reason: `mtp.outbox-too-large: the outbox records of message ${send.messageId} (one per destination ACC, ${admitted.length}) take ${bytes} bytes, more than one state commit takes (${STATE_COMMIT_MAX_BYTES}); ${names} not reached, nothing posted (send a smaller message, or to fewer peer ACCs at once)`,
@@ -290,7 +345,7 @@ export class MtpSender implements RemoteTransport {
       try {
         await commit;
       } catch (err) {
-        for (const key of keys) this.posting.delete(key);
+        for (const key of keys) this.release(key);
         const names = admitted.flatMap(([, g]) => g.receivers.map((r) => r.name)).join(', ');
         throw this.notDurable(send, refusals, names, err);
       } finally {
@@ -347,13 +402,24 @@ export class MtpSender implements RemoteTransport {
   async recover(agent: string): Promise<number> {
     if (this.o.state === undefined || this.closed) return 0;
     const waiting = this.backlog.has(agent);
-    const entries = await this.o.state.readState(agent);
+    const settled = new Set<string>();
+    const readers = this.settledDuringRead.get(agent) ?? new Set<Set<string>>();
+    readers.add(settled);
+    this.settledDuringRead.set(agent, readers);
+    let entries: ReadonlyMap<string, string>;
+    try {
+      entries = await this.o.state.readState(agent);
+    } finally {
+      readers.delete(settled);
+      if (readers.size === 0) this.settledDuringRead.delete(agent);
+    }
     // The agent's records are read once, here, and queued: a later pass (a slot freed) takes the
     // next ones from the queue instead of reading and walking the whole state again, so draining N
     // records costs one read, not N (decision 1910, "Outbox drain, retry timer"). An activation
     // reads afresh and replaces the queue.
     const queue = new Map<string, string>();
-    for (const [key, value] of entries) if (isMtpOutboxKey(key)) queue.set(key, value);
+    // A post that settled while the state was read may be in it still: not queued (review of outboxfix4, 1).
+    for (const [key, value] of entries) if (isMtpOutboxKey(key) && !settled.has(key)) queue.set(key, value);
     this.backlog.set(agent, queue);
     return this.take(agent, queue, waiting);
   }
@@ -373,11 +439,11 @@ export class MtpSender implements RemoteTransport {
         if (!waiting) this.o.log(agent, 'info', `[caxton] mtp: ${this.posting.size} MTP posts are unsettled, the most the node takes (${this.maxInFlight}); ${agent}'s other outbox records are posted as those settle`);
         return replayed;
       }
-      queue.delete(key);
       let record;
       try {
         record = parseMtpOutboxRecord(value);
       } catch (err) {
+        queue.delete(key);
         this.o.log(agent, 'error', `[caxton] mtp: an outbox record (${JSON.stringify(key.slice(1, 120))}) could not be read and is removed: ${(err as Error).message}`);
         await this.removeRecord(agent, key);
         continue;
@@ -387,18 +453,24 @@ export class MtpSender implements RemoteTransport {
       // must not post in that agent's name under this one's egress rules (review of mtpoutbox).
       const ownSender = `${agent}@${this.o.platform}`;
       if (record.agent !== agent || (record.message.sender !== undefined && record.message.sender.name !== ownSender)) {
+        queue.delete(key);
         this.o.log(agent, 'error', `[caxton] mtp: an outbox record for ${JSON.stringify(record.agent.slice(0, 120))} sent as ${JSON.stringify((record.message.sender?.name ?? '').slice(0, 120))} is not ${agent}'s and is removed, not posted`);
         await this.removeRecord(agent, key);
         continue;
       }
       const pk = postKey(agent, record.messageId, record.url);
+      // Being posted (a forward of the same send, or a pass before): it leaves the queue when it settles.
       if (this.posting.has(pk)) continue;
+      // Its peer holds its share of the slots (it is not answering): the record waits in the queue
+      // for one of them to settle, and the agent's records to other peers go on (review of outboxfix4, 3).
+      if (this.peerFull(record.platform)) continue;
+      queue.delete(key);
       const send: Send = { messageId: record.messageId, message: record.message, agent };
       const peer = this.o.peers.byName(record.platform);
       const moved = peer === undefined
         ? `platform ${record.platform} is no longer in the MTP peers file`
         : record.receivers.map((r) => destinationOf(r, peer)).map((d) => ('refused' in d ? d.refused : d.url !== record.url ? `the destination is now ${new URL(d.url).origin}, not ${new URL(record.url).origin}` : undefined)).find((d) => d !== undefined);
-      this.posting.add(pk);
+      this.occupy(pk, record.platform);
       replayed += 1;
       if (moved !== undefined) {
         this.track(this.settle(send, record.url, this.failed(send, `message ${record.messageId} (kept across a restart) not posted: ${moved}`, 'mtp-delivery', record.url)));
@@ -407,7 +479,7 @@ export class MtpSender implements RemoteTransport {
       this.o.log(agent, 'info', `[caxton] mtp: message ${record.messageId} to ${record.receivers.map((r) => r.name).join(', ')} was not answered before the node stopped; posting it again`);
       this.track(this.deliver(send, record.url, peer!, record.receivers));
     }
-    if (this.backlog.get(agent) === queue) this.backlog.delete(agent);
+    if (this.backlog.get(agent) === queue && queue.size === 0) this.backlog.delete(agent);
     return replayed;
   }
 
@@ -419,6 +491,7 @@ export class MtpSender implements RemoteTransport {
   private async removeRecord(agent: string, key: string): Promise<void> {
     try {
       await this.o.state!.commitState(agent, [{ key, value: null }]);
+      this.unqueue(agent, key);
     } catch (err) {
       this.o.log(agent, 'warn', `[caxton] mtp: an outbox record (key ${JSON.stringify(key.slice(1, 120))}) could not be removed (it is met again at the next activation): ${(err as Error)?.message ?? String(err)}`);
     }
@@ -481,7 +554,10 @@ export class MtpSender implements RemoteTransport {
         this.o.log(send.agent, 'warn', `[caxton] mtp: the outbox record of message ${send.messageId} could not be removed (it is posted again at the next start): ${(err as Error).message}`);
       });
     } finally {
-      this.posting.delete(postKey(send.agent, send.messageId, url));
+      this.release(postKey(send.agent, send.messageId, url));
+      // Settled (or left for the next activation): it leaves the agent's queue, so a drain does not
+      // post it again (review of outboxfix4, 1).
+      this.unqueue(send.agent, mtpOutboxKey(send.messageId, url));
       if (this.backlog.size > 0) this.drainBacklog();
     }
   }
@@ -536,6 +612,12 @@ export class MtpSender implements RemoteTransport {
       }
       while (this.gate.isHeld(send.agent)) await this.gate.released(send.agent);
       if (this.closed) return false;
+      // Moved (a rebalance) or stopped while this post waited: its new owner's activation posts the
+      // record, which stays; no outcome here — no failure to the sender, nothing removed (review of outboxfix4, 2).
+      if (attempt > 1 && this.o.isLocal?.(send.agent) === false) {
+        this.o.log(send.agent, 'info', `[caxton] mtp: ${send.agent} is no longer on this node; message ${send.messageId} to ${names} is left to its new owner`);
+        return false;
+      }
       // Read each attempt: an upgrade may have narrowed the agent's egress rules meanwhile.
       const policy = withMtpCa(this.o.policyOf(send.agent), this.o.caPem);
       if (policy === undefined) return this.failed(send, `${send.agent}'s deployment allows no HTTP, so no MTP post to ${url} (deploy it with --allow-http for that ACC)`, 'mtp-delivery', url);
