@@ -59,6 +59,20 @@ export function mtpRetryDelayMs(retry: MtpRetry, attempt: number): number {
   return Math.min(later.firstDelayMs * 2 ** (attempt - retry.attempts - 1), later.maxDelayMs ?? Number.POSITIVE_INFINITY);
 }
 
+/**
+ * A 429 or 503 answer's `Retry-After` (delay-seconds, or an HTTP date), in ms from `now`; undefined
+ * when absent or unreadable. A later attempt waits at least this long, within its cap.
+ */
+export function retryAfterMs(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d{1,9}$/.test(v)) return Number(v) * 1000;
+  // An HTTP date names its day and month (`Tue, 24 Nov 2026 12:00:00 GMT`); Date.parse alone would take `-5` as a year.
+  if (!/^[A-Za-z]{3}, /.test(v)) return undefined;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 export interface MtpSenderOptions {
   platform: string;
   peers: MtpPeerTable;
@@ -282,19 +296,20 @@ export class MtpSender implements RemoteTransport {
       }
       // While a drain pass takes the records `recover` left (the node was full), freed slots are
       // theirs: the oldest posts, inherited on failover, do not starve behind new sends.
-      if (this.peerFull(g.peer.platform)) {
-        refusals.push({
-          reason: `mtp.peer-backlogged: the node has ${this.perPeer.get(g.peer.platform) ?? 0} MTP posts to platform ${g.peer.platform} not yet answered, the most it takes for one peer (${this.maxPerPeer}); ${names} not reached (send again later: that platform is not answering; sends to other platforms still go)`,
-          kind: 'mtp.peer-backlogged', destination: url,
-        });
-        continue;
-      }
       if (this.posting.size >= this.maxInFlight || this.draining) {
         refusals.push({
           reason: this.posting.size >= this.maxInFlight
             ? `mtp.outbox-full: the node has ${this.posting.size} MTP posts not yet answered, the most it takes (${this.maxInFlight}); ${names} not reached (send again later)`
             : `mtp.outbox-full: the node is posting the outbox records it took over (it was full), which go first; ${names} not reached (send again later)`,
           kind: 'mtp.outbox-full', destination: url,
+        });
+        continue;
+      }
+      // Within the node's bound, one peer platform holds at most its share (review of outboxfix4, 3).
+      if (this.peerFull(g.peer.platform)) {
+        refusals.push({
+          reason: `mtp.peer-backlogged: the node has ${this.perPeer.get(g.peer.platform) ?? 0} MTP posts to platform ${g.peer.platform} not yet answered, the most it takes for one peer (${this.maxPerPeer}); ${names} not reached (send again later: that platform is not answering; sends to other platforms still go)`,
+          kind: 'mtp.peer-backlogged', destination: url,
         });
         continue;
       }
@@ -600,12 +615,15 @@ export class MtpSender implements RemoteTransport {
     if (accBase === undefined) return this.failed(send, `the node's ACC is not listening, so ${names} could not answer; not sent`, 'mtp-delivery', url);
     const { body, boundary } = this.post(send, peer, receivers, accBase);
     let last = '';
+    /** The peer's last `Retry-After` (429, 503), honoured by the later attempts within their cap. */
+    let peerWait: number | undefined;
     // The quick attempts, then the later ones on a timer (the record and the slot kept meanwhile).
     const attempts = this.retry.attempts + (this.retry.later?.attempts ?? 0);
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) {
         let timer: NodeJS.Timeout | undefined;
-        const delay = mtpRetryDelayMs(this.retry, attempt);
+        let delay = mtpRetryDelayMs(this.retry, attempt);
+        if (attempt > this.retry.attempts && peerWait !== undefined) delay = Math.min(Math.max(delay, peerWait), this.retry.later?.maxDelayMs ?? Number.POSITIVE_INFINITY);
         if (attempt === this.retry.attempts + 1) this.o.log(send.agent, 'info', `[caxton] mtp: message ${send.messageId} to ${names} is kept and tried again in ${Math.round(delay / 1000)} s (${attempts - attempt + 1} more attempts before the sender's failure)`);
         await Promise.race([new Promise((r) => { timer = setTimeout(r, delay); }), this.stopped]);
         clearTimeout(timer);
@@ -632,6 +650,7 @@ export class MtpSender implements RemoteTransport {
           headers: [['content-type', `multipart/mixed ; boundary="${boundary}"`], ['mime-version', '1.0'], ['cache-control', 'no-cache'], ['connection', 'close']],
         }, { pools: this.pools, signal: held.signal });
         outcome = { status: res.status };
+        peerWait = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.find(([k]) => k === 'retry-after')?.[1], this.o.now?.() ?? Date.now()) : undefined;
       } catch (err) {
         outcome = { failure: err instanceof HttpCallFailure ? err : new HttpCallFailure('protocol', (err as Error).message) };
       } finally {

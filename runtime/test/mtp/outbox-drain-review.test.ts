@@ -7,7 +7,8 @@
  * - a post waiting out its later attempts whose agent is no longer on this node stops with no
  *   outcome: no failure to the sender, no further post, its record left to the new owner (finding 2);
  * - one peer that does not answer holds at most its share of the node's slots: its next send is
- *   refused `mtp.peer-backlogged`, and a send to a healthy peer still goes (finding 3).
+ *   refused `mtp.peer-backlogged`, and a send to a healthy peer still goes (finding 3);
+ * - a 429/503's `Retry-After` is read as seconds or an HTTP date (the later attempts honour it).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { DEFAULT_HTTP_POLICY, type AclMessage, type HttpPolicy } from '@caxton/core';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
-import { MtpPeerTable, MtpSender, mtpFailureId, parseMtpPeers } from '../../src/mtp/index.js';
+import { MtpPeerTable, MtpSender, mtpFailureId, parseMtpPeers, retryAfterMs } from '../../src/mtp/index.js';
 import { isMtpOutboxKey } from '../../src/mtp/outbox-records.js';
 
 async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
@@ -136,4 +137,15 @@ test('a peer that does not answer holds at most its share of the slots; a health
     bad.server.close();
     good.server.close();
   }
+});
+
+test("a peer's Retry-After: delay-seconds or an HTTP date, anything else ignored", () => {
+  const now = Date.parse('2026-11-24T12:00:00Z');
+  assert.equal(retryAfterMs('120', now), 120_000);
+  assert.equal(retryAfterMs(' 0 ', now), 0);
+  assert.equal(retryAfterMs('Tue, 24 Nov 2026 12:01:30 GMT', now), 90_000);
+  assert.equal(retryAfterMs('Tue, 24 Nov 2026 11:00:00 GMT', now), 0, 'a date past is no wait');
+  assert.equal(retryAfterMs(undefined, now), undefined);
+  assert.equal(retryAfterMs('soon', now), undefined);
+  assert.equal(retryAfterMs('-5', now), undefined);
 });
