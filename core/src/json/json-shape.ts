@@ -39,7 +39,9 @@ export function jsonShapeRefusal(text: string, limits: JsonShapeLimits = JSON_BO
       if (++depth > limits.maxDepth) return `the JSON nests arrays and objects more than ${limits.maxDepth} deep`;
     } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
       inScalar = false;
-      depth--;
+      // A closer with nothing open is not JSON (the parser refuses it); kept at 0 so the depth of
+      // what follows is still counted (review of outboxfix4).
+      if (depth > 0) depth--;
     } else if (c === 0x2c /* , */ || c === 0x3a /* : */ || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
       inScalar = false;
     } else if (!inScalar) {

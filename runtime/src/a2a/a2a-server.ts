@@ -18,7 +18,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { DefaultExecutionEventBusManager, DefaultRequestHandler, type ServerCallContext } from '@a2a-js/sdk/server';
 import { jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
-import { A2A_TASK_LIMITS, CaxtonError, DEFAULT_ACL_LIMITS, JSON_SHAPE_HINT, jsonShapeRefusal, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { A2A_TASK_LIMITS, CaxtonError, DEFAULT_ACL_LIMITS, JSON_SHAPE_HINT, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
@@ -27,6 +27,7 @@ import { BoundedTaskStore } from './bounded-task-store.js';
 import { TaskFile } from './task-file.js';
 import { CaxtonA2aUser, FipaTaskExecutor } from './fipa-task-executor.js';
 import { InFlightSlots, type InFlightSlot } from './in-flight-slots.js';
+import { readA2aJsonBody } from './json-body.js';
 import { LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, listenHttp, plaintextHint, plaintextRefused, type ListenerSecurity } from '../listener/index.js';
 
 export interface A2aServerOptions extends ListenerSecurity {
@@ -96,15 +97,16 @@ export function namesATenant(subPath: string, body: unknown, query: unknown): bo
   return given(field(field(body, 'params'), 'tenant'));
 }
 
-/** A body `jsonShapeRefusal` refused, thrown from the JSON parser's `verify` (before it parses) and answered 413 by the error handler. */
-class A2aJsonTooComplex extends Error {
-  readonly status = 413;
-}
-
-function refuseComplexJson(_req: unknown, _res: unknown, buf: Buffer): void {
-  const tooComplex = jsonShapeRefusal(buf.toString('utf8'));
-  if (tooComplex !== undefined) throw new A2aJsonTooComplex(tooComplex);
-}
+/** How long a body may go without a byte before the request is dropped (as the MCP endpoint's). */
+const BODY_IDLE_MS = 20_000;
+const A2A_BODY = { max: MAX_BODY_BYTES, name: "the A2A endpoint's body limit", hint: 'send less in one request' };
+/** The hint of each body refusal but the shape's. */
+const BODY_HINTS: Record<string, string> = {
+  'a2a.body-too-large': 'send less in one request',
+  'a2a.bad-body': 'send one JSON value as application/json in UTF-8',
+  'a2a.unsupported-charset': 'send the body as UTF-8 (charset=utf-8, or no charset)',
+  'a2a.unsupported-encoding': 'send the body uncompressed (no Content-Encoding)',
+};
 
 export class A2aConfigError extends CaxtonError {
   constructor(message: string, hint: string) {
@@ -193,6 +195,19 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
     next();
   };
 
+  /** The body, read and checked once for everyone after (our guard and the SDK's routers). */
+  const readJson = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    const read = await readA2aJsonBody(req, A2A_BODY, BODY_IDLE_MS);
+    if (!('body' in read)) {
+      return refuse(req, res, read.status, read.code, read.message, read.code === 'a2a.json-too-complex' ? JSON_SHAPE_HINT : BODY_HINTS[read.code] ?? '');
+    }
+    req.body = read.body;
+    // body-parser's mark of a parsed body, which its parsers (the SDK's included) skip.
+    (req as Request & { _body?: boolean })._body = true;
+    next();
+  };
+
   /** The permission the call needs, once its JSON-RPC method is known, before the SDK acts on it. */
   const authorize = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const { principal, agent } = principals.get(req)!;
@@ -246,8 +261,11 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
     }
     next();
   }, (req, res, next) => { authenticate(req, res, next).catch(next); },
-  // The body's shape is scanned before the parser builds it (decision 1910, "JSON shape before parsing").
-  express.json({ limit: MAX_BODY_BYTES, verify: refuseComplexJson }), (req, res, next) => { authorize(req, res, next).catch(next); });
+  // Every body, whatever its content type, is read here within the bound, decoded as UTF-8 only and
+  // its shape scanned before it is parsed (decision 1910, "JSON shape before parsing"); the SDK's
+  // own parsers then see a finished request and keep req.body (review of outboxfix4, 4) — and the
+  // tenant check below sees every body, a2a+json too.
+  (req, res, next) => { readJson(req, res, next).catch(next); }, (req, res, next) => { authorize(req, res, next).catch(next); });
   app.get(`${base}${CARD_PATH}`, async (req, res, next) => {
     try {
       const user = users.get(req)!;
@@ -269,7 +287,6 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const declared = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
     const status = typeof declared === 'number' ? declared : 500;
-    if (err instanceof A2aJsonTooComplex) return refuse(req, res, 413, 'a2a.json-too-complex', err.message, JSON_SHAPE_HINT);
     if (status === 413) return refuse(req, res, 413, 'a2a.body-too-large', `the request body is larger than ${MAX_BODY_BYTES} bytes`, 'send less in one request');
     if (status === 400) return refuse(req, res, 400, 'a2a.bad-body', 'the request body is not JSON', 'send application/json');
     report(err);

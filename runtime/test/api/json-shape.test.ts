@@ -43,6 +43,8 @@ describe('the JSON shape pre-scan (pure)', () => {
     assert.equal(jsonShapeRefusal(JSON.stringify({ performative: 'inform', receivers: [{ name: 'echo' }], content: DEEP })), undefined, 'a message whose content is brackets is fine');
     // Text that is not JSON is left to the parser: an unterminated string ends the scan.
     assert.equal(jsonShapeRefusal('["abc'), undefined);
+    // Stray closers do not buy depth for what follows.
+    assert.match(jsonShapeRefusal(`${']'.repeat(100)}${'['.repeat(JSON_BODY_LIMITS.maxDepth + 1)}`) ?? '', /deep/);
   });
 
   it('the WebSocket frame parser refuses a frame past the shape, typed', () => {
@@ -134,6 +136,44 @@ describe('every JSON ingress of a node refuses a body past the shape before pars
     const ok = await post(url, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tasks/get', params: { id: 'no-such-task' } }));
     assert.notEqual(ok.status, 413);
     assert.equal((ok.json as { jsonrpc?: string }).jsonrpc, '2.0');
+  });
+
+  /** A raw POST to an agent's A2A binding: the refusal's Caxton code (JSON-RPC's `error.data`, REST's `error.details[0]`). */
+  const a2aPost = async (sub: string, contentType: string, body: Buffer | string): Promise<{ status: number; code: string | undefined; text: string }> => {
+    const res = await fetch(`${node.a2aUrl!}/a2a/echo/${sub}`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': contentType, 'a2a-version': '1.0' }, body });
+    const text = await res.text();
+    let code: string | undefined;
+    try {
+      const json = JSON.parse(text) as { error?: { data?: { code?: string }; details?: { code?: string }[] } };
+      code = json.error?.data?.code ?? json.error?.details?.[0]?.code;
+    } catch { /* not JSON: no code */ }
+    return { status: res.status, code, text: text.slice(0, 300) };
+  };
+
+  it('A2A checks every body, whatever its content type and charset (review of outboxfix4, 4)', async () => {
+    // A2A 1.0's own media type, which the SDK's REST router parses itself: scanned first all the same.
+    const deep = await a2aPost('rest/message:send', 'application/a2a+json', `{"a":${'['.repeat(45_000)}${']'.repeat(45_000)}}`);
+    assert.deepEqual([deep.status, deep.code], [413, 'a2a.json-too-complex'], deep.text);
+    // UTF-16LE, where U+2200 holds a bare 0x22 byte: a scan of the bytes as UTF-8 would see the rest
+    // as inside a string. Another charset than UTF-8 is refused, typed, before anything is parsed.
+    const N = 250_000;
+    const utf16 = Buffer.from(`["\u2200",${'['.repeat(N)}${']'.repeat(N)}]`, 'utf16le');
+    const charset = await a2aPost('jsonrpc', 'application/json; charset=utf-16le', utf16);
+    assert.deepEqual([charset.status, charset.code], [415, 'a2a.unsupported-charset'], charset.text);
+    // The same bytes with no charset named are read as UTF-8: not JSON, refused, never taken.
+    const undeclared = await a2aPost('jsonrpc', 'application/json', utf16);
+    assert.equal(undeclared.status, 400, undeclared.text);
+    // The tenant check sees an a2a+json body too.
+    const message = { messageId: 'm1', role: 'ROLE_USER', parts: [{ text: 'hi' }] };
+    const tenant = await a2aPost('rest/message:send', 'application/a2a+json', JSON.stringify({ tenant: 'someone-else', message }));
+    assert.deepEqual([tenant.status, tenant.code], [400, 'a2a.no-tenant'], tenant.text);
+    // A compressed body is refused, not inflated past the checks.
+    const gz = await fetch(`${node.a2aUrl!}/a2a/echo/jsonrpc`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: Buffer.from([0x1f, 0x8b]) });
+    assert.equal(gz.status, 415);
+    // An ordinary call in a2a+json, UTF-8 named, is read and answered by the SDK.
+    const ok = await a2aPost('jsonrpc', 'application/a2a+json; charset=UTF-8', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tasks/get', params: { id: 'no-such-task' } }));
+    assert.notEqual(ok.status, 413);
+    assert.match(ok.text, /"jsonrpc":"2.0"/);
   });
 
   it("MCP's endpoint: 413 mcp.json-too-complex", async () => {
