@@ -286,7 +286,7 @@ export class EtcdRegistry implements RegistryStore {
    */
   async keepPlatform(platform: string): Promise<void> {
     this.requireOpen();
-    const key = `${this.keys.prefix}store/platform`;
+    const key = this.keys.platformKey();
     const client = this.connection.client;
     const res = await this.connection.call('keep the platform name', () =>
       client.if(key, 'Create', '==', 0).then(client.put(key).value(platform)).else(client.get(key)).commit(),
