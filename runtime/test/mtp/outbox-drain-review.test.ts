@@ -8,7 +8,8 @@
  *   outcome: no failure to the sender, no further post, its record left to the new owner (finding 2);
  * - one peer that does not answer holds at most its share of the node's slots: its next send is
  *   refused `mtp.peer-backlogged`, and a send to a healthy peer still goes (finding 3);
- * - a 429/503's `Retry-After` is read as seconds or an HTTP date (the later attempts honour it).
+ * - a 429/503's `Retry-After` is read as seconds or an HTTP date (the later attempts honour it);
+ * - while a drain pass awaits a bad record's removal, a new send does not take the freed slot.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +19,8 @@ import { test } from 'node:test';
 import { DEFAULT_HTTP_POLICY, type AclMessage, type HttpPolicy } from '@caxton/core';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
 import { MtpPeerTable, MtpSender, mtpFailureId, parseMtpPeers, retryAfterMs } from '../../src/mtp/index.js';
-import { isMtpOutboxKey } from '../../src/mtp/outbox-records.js';
+import { encodeMtpOutboxRecord, isMtpOutboxKey, mtpOutboxKey } from '../../src/mtp/outbox-records.js';
+import type { AgentStateStore } from '../../src/storage/ports.js';
 
 async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -148,4 +150,53 @@ test("a peer's Retry-After: delay-seconds or an HTTP date, anything else ignored
   assert.equal(retryAfterMs(undefined, now), undefined);
   assert.equal(retryAfterMs('soon', now), undefined);
   assert.equal(retryAfterMs('-5', now), undefined);
+});
+
+test('while a drain pass awaits a bad record\'s removal, a new send is refused: the freed slot is the queued records\'', async () => {
+  const ACC = 'http://127.0.0.1:9/acc';
+  const log = new MemoryMessageLog();
+  const badKey = mtpOutboxKey('bad', ACC);
+  await log.commitState('asker', [encodeMtpOutboxRecord({
+    messageId: 'm-0', agent: 'asker', url: ACC, platform: 'far', receivers: [{ name: 'pong@far' }], message: message('pong@far', 'n-0'), at: 0,
+  })]);
+  await log.commitState('asker', [{ key: badKey, value: 'not a record' }]);
+  let releaseRemoval!: () => void;
+  const removalHeld = new Promise<void>((r) => { releaseRemoval = r; });
+  let removing = false;
+  const state: AgentStateStore = {
+    readState: (agent) => log.readState(agent),
+    clearState: (agent) => log.clearState(agent),
+    commitState: async (agent, writes) => {
+      if (writes.some((w) => w.key === badKey)) {
+        removing = true;
+        await removalHeld;
+      }
+      return log.commitState(agent, writes);
+    },
+  };
+  const peers = new MtpPeerTable(parseMtpPeers(JSON.stringify({ peers: [{ platform: 'far', secret: randomBytes(24).toString('hex'), acc: ACC }] }), 'caxton'));
+  const failures: { kind: string; reason: string }[] = [];
+  const held: (() => void)[] = [];
+  const sender = new MtpSender({
+    // No HTTP allowed: each post ends in its failure, held here until released.
+    platform: 'caxton', peers, accUrl: () => 'http://127.0.0.1:1/acc', policyOf: () => undefined, state, maxInFlight: 1,
+    fail: (_o, reason, kind) => new Promise<void>((resolve) => { failures.push({ kind, reason }); if (kind === 'mtp-delivery') held.push(resolve); else resolve(); }),
+    log: () => {},
+  });
+  try {
+    assert.equal(await sender.recover('asker'), 1);
+    await until(() => held.length === 1, 'the good record is unsettled');
+    held.shift()!();
+    await until(() => removing && sender.unsettled === 0, 'the drain pass awaits the bad record\'s removal, the slot free');
+    await sender.forward({ messageId: 'new-1', message: message('pong@far', 'new'), receivers: [{ name: 'pong@far' }], agent: 'asker' });
+    assert.equal(failures.at(-1)!.kind, 'mtp.outbox-full');
+    assert.match(failures.at(-1)!.reason, /posting the outbox records it took over/);
+    releaseRemoval();
+    await until(() => sender.unsettled === 0, 'settled');
+    let left = -1;
+    await until(() => { void outboxLeft(log, 'asker').then((n) => { left = n; }); return left === 0; }, 'both records gone');
+  } finally {
+    releaseRemoval();
+    await sender.close();
+  }
 });
