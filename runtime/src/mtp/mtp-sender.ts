@@ -289,6 +289,9 @@ export class MtpSender implements RemoteTransport {
         continue;
       }
       if (this.posting.has(key)) continue; // the same send again (its handling re-run): posting already, its record durable
+      // The same send again, its record durable and queued by a replay: it is posted as slots free,
+      // so the sender is not told to send again (it would send twice; review of outboxfix4).
+      if (this.backlog.get(send.agent)?.has(mtpOutboxKey(send.messageId, url))) continue;
       const names = g.receivers.map((r) => r.name).join(', ');
       if (this.closed) {
         refusals.push({ reason: `mtp.node-stopping: the node is stopping; ${names} not reached (send again later)`, kind: 'mtp.node-stopping', destination: url });
@@ -573,6 +576,8 @@ export class MtpSender implements RemoteTransport {
       // Settled (or left for the next activation): it leaves the agent's queue, so a drain does not
       // post it again (review of outboxfix4, 1).
       this.unqueue(send.agent, mtpOutboxKey(send.messageId, url));
+      // Moved: its queue (and the values it holds) goes now, not at the next drain pass.
+      if (this.o.isLocal?.(send.agent) === false) this.backlog.delete(send.agent);
       if (this.backlog.size > 0) this.drainBacklog();
     }
   }

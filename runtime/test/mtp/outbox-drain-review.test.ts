@@ -9,7 +9,8 @@
  * - one peer that does not answer holds at most its share of the node's slots: its next send is
  *   refused `mtp.peer-backlogged`, and a send to a healthy peer still goes (finding 3);
  * - a 429/503's `Retry-After` is read as seconds or an HTTP date (the later attempts honour it);
- * - while a drain pass awaits a bad record's removal, a new send does not take the freed slot.
+ * - while a drain pass awaits a bad record's removal, a new send does not take the freed slot;
+ * - a send handled again while its record waits in the queue is not refused (it is posted once).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -197,6 +198,39 @@ test('while a drain pass awaits a bad record\'s removal, a new send is refused: 
     await until(() => { void outboxLeft(log, 'asker').then((n) => { left = n; }); return left === 0; }, 'both records gone');
   } finally {
     releaseRemoval();
+    await sender.close();
+  }
+});
+
+test('a send handled again while its record waits in the queue is not refused: it is posted once, as a slot frees', async () => {
+  const ACC = 'http://127.0.0.1:9/acc';
+  const log = new MemoryMessageLog();
+  for (const i of [0, 1]) {
+    await log.commitState('asker', [encodeMtpOutboxRecord({
+      messageId: `m-${i}`, agent: 'asker', url: ACC, platform: 'far', receivers: [{ name: 'pong@far' }], message: message('pong@far', `n-${i}`), at: 0,
+    })]);
+  }
+  const peers = new MtpPeerTable(parseMtpPeers(JSON.stringify({ peers: [{ platform: 'far', secret: randomBytes(24).toString('hex'), acc: ACC }] }), 'caxton'));
+  const failures: { kind: string; id: string }[] = [];
+  const held: (() => void)[] = [];
+  const sender = new MtpSender({
+    platform: 'caxton', peers, accUrl: () => 'http://127.0.0.1:1/acc', policyOf: () => undefined, state: log, maxInFlight: 1,
+    fail: (_o, _reason, kind, id) => new Promise<void>((resolve) => { failures.push({ kind, id }); if (kind === 'mtp-delivery') held.push(resolve); else resolve(); }),
+    log: () => {},
+  });
+  try {
+    assert.equal(await sender.recover('asker'), 1);
+    await until(() => held.length === 1, 'm-0 is unsettled, m-1 queued');
+    // m-1's handling runs again (its completion was lost): the node is full, but its record is durable and queued.
+    await sender.forward({ messageId: 'm-1', message: message('pong@far', 'n-1'), receivers: [{ name: 'pong@far' }], agent: 'asker' });
+    assert.deepEqual(failures.map((f) => f.kind), ['mtp-delivery'], 'no mtp.outbox-full for a send whose record is queued');
+    held.shift()!();
+    await until(() => held.length === 1, 'm-1 taken from the queue');
+    held.shift()!();
+    await until(() => sender.unsettled === 0, 'settled');
+    assert.deepEqual(failures.map((f) => f.id), [mtpFailureId('asker', 'm-0', 'mtp-delivery', ACC), mtpFailureId('asker', 'm-1', 'mtp-delivery', ACC)]);
+    assert.equal(await outboxLeft(log, 'asker'), 0);
+  } finally {
     await sender.close();
   }
 });
