@@ -87,7 +87,8 @@ export interface MtpSenderOptions {
    */
   fail: (original: AclMessage, reason: string, kind: MtpFailureKind, failureId: string) => Promise<void>;
   /**
-   * Is `agent` hosted by this node now? Outbox records `recover` left for later are taken only
+   * Does this node own `agent` now (deployed here; an instance placed here, in memory or
+   * passivated — not "in memory", review of outboxfix4 round 2)? Outbox records `recover` left for later are taken only
    * for agents still here: after a move the new owner posts them (and posts its own sends), so
    * the old node must not (review of outboxfix2). Absent: every agent is.
    */
