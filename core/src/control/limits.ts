@@ -591,3 +591,30 @@ export function stateCommitBytes(agent: string, writes: readonly { key: string; 
   for (const w of writes) n += agentBytes + utf8ByteLength(w.key) + (w.value === null ? 0 : utf8ByteLength(w.value)) + STATE_RECORD_OVERHEAD_BYTES;
   return n;
 }
+
+/**
+ * What a JSON body read from a client (the console's HTTP API and WebSocket, A2A, MCP) may hold,
+ * checked by a cheap scan of the text before `JSON.parse` builds anything (`jsonShapeRefusal`):
+ * within the byte limits, a 1 MiB body of `[[[[…` or `[0,0,0,…]` is half a million nested arrays
+ * or numbers, each an object the parser allocates (and, nested, a recursion) before the ingress
+ * can look at it. No request of these APIs comes near either bound: an ACL message's content is
+ * one string, an A2A or MCP call a few dozen fields (decision 1910, "JSON shape before parsing").
+ */
+export const JSON_BODY_LIMITS = Object.freeze({
+  /** Arrays and objects open at once. */
+  maxDepth: 64,
+  /** Values and object keys in the whole text (each string, number, literal, array and object counts one). */
+  maxValues: 100_000,
+});
+
+/**
+ * The MTP sender's outbox (decision 1910): posts not yet settled (waiting, on the network, or
+ * waiting out a later attempt) node-wide, and to any one peer platform. A peer that never answers
+ * keeps each of its posts' slots for the whole retry schedule (~25 min): the per-peer share stops
+ * one dead or hostile peer from taking every slot, so sends to the other peers still go
+ * (review of outboxfix4, 3); past it a send to that peer is refused `mtp.peer-backlogged`.
+ */
+export const MTP_OUTBOX_LIMITS = Object.freeze({
+  maxPostsInFlight: 256,
+  maxPostsPerPeer: 64,
+});

@@ -18,7 +18,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { DefaultExecutionEventBusManager, DefaultRequestHandler, type ServerCallContext } from '@a2a-js/sdk/server';
 import { jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
-import { A2A_TASK_LIMITS, CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { A2A_TASK_LIMITS, CaxtonError, DEFAULT_ACL_LIMITS, JSON_SHAPE_HINT, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
@@ -27,6 +27,7 @@ import { BoundedTaskStore } from './bounded-task-store.js';
 import { TaskFile } from './task-file.js';
 import { CaxtonA2aUser, FipaTaskExecutor } from './fipa-task-executor.js';
 import { InFlightSlots, type InFlightSlot } from './in-flight-slots.js';
+import { readA2aJsonBody } from './json-body.js';
 import { LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, listenHttp, plaintextHint, plaintextRefused, type ListenerSecurity } from '../listener/index.js';
 
 export interface A2aServerOptions extends ListenerSecurity {
@@ -95,6 +96,17 @@ export function namesATenant(subPath: string, body: unknown, query: unknown): bo
   }
   return given(field(field(body, 'params'), 'tenant'));
 }
+
+/** How long a body may go without a byte before the request is dropped (as the MCP endpoint's). */
+const BODY_IDLE_MS = 20_000;
+const A2A_BODY = { max: MAX_BODY_BYTES, name: "the A2A endpoint's body limit", hint: 'send less in one request' };
+/** The hint of each body refusal but the shape's. */
+const BODY_HINTS: Record<string, string> = {
+  'a2a.body-too-large': 'send less in one request',
+  'a2a.bad-body': 'send one JSON value as application/json in UTF-8',
+  'a2a.unsupported-charset': 'send the body as UTF-8 (charset=utf-8, or no charset)',
+  'a2a.unsupported-encoding': 'send the body uncompressed (no Content-Encoding)',
+};
 
 export class A2aConfigError extends CaxtonError {
   constructor(message: string, hint: string) {
@@ -183,6 +195,19 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
     next();
   };
 
+  /** The body, read and checked once for everyone after (our guard and the SDK's routers). */
+  const readJson = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    const read = await readA2aJsonBody(req, A2A_BODY, BODY_IDLE_MS);
+    if (!('body' in read)) {
+      return refuse(req, res, read.status, read.code, read.message, read.code === 'a2a.json-too-complex' ? JSON_SHAPE_HINT : BODY_HINTS[read.code] ?? '');
+    }
+    req.body = read.body;
+    // body-parser's mark of a parsed body, which its parsers (the SDK's included) skip.
+    (req as Request & { _body?: boolean })._body = true;
+    next();
+  };
+
   /** The permission the call needs, once its JSON-RPC method is known, before the SDK acts on it. */
   const authorize = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const { principal, agent } = principals.get(req)!;
@@ -236,7 +261,11 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
     }
     next();
   }, (req, res, next) => { authenticate(req, res, next).catch(next); },
-  express.json({ limit: MAX_BODY_BYTES }), (req, res, next) => { authorize(req, res, next).catch(next); });
+  // Every body, whatever its content type, is read here within the bound, decoded as UTF-8 only and
+  // its shape scanned before it is parsed (decision 1910, "JSON shape before parsing"); the SDK's
+  // own parsers then see a finished request and keep req.body (review of outboxfix4, 4) — and the
+  // tenant check below sees every body, a2a+json too.
+  (req, res, next) => { readJson(req, res, next).catch(next); }, (req, res, next) => { authorize(req, res, next).catch(next); });
   app.get(`${base}${CARD_PATH}`, async (req, res, next) => {
     try {
       const user = users.get(req)!;

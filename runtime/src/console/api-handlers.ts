@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import {
-  AclError, DEFAULT_ACL_LIMITS, decodeAclJson, requireReceivers, validateAclMessage, type SendOptions, type SendResponse,
+  AclError, DEFAULT_ACL_LIMITS, JSON_BODY_LIMITS, JSON_SHAPE_HINT, jsonShapeRefusal, decodeAclJson, requireReceivers, validateAclMessage, type SendOptions, type SendResponse,
   NotFoundError, matchesConsoleFilter, type AclMessage, type FilterableMessage, type AgentDetailResponse, type AgentLogsResponse, type AgentResponse, type AgentsResponse,
   type ConsoleMessageFilter, PERMISSIONS, principalMay, principalSees, type Principal, type LogEntry, type MessagesResponse, type NodeControl, type NodeStats, type NodesResponse, type WhoAmI,
 } from '@caxton/core';
@@ -137,6 +137,9 @@ export class ConsoleApi {
     } catch {
       throw new ConsoleError('console.bad-request', 'the body is not UTF-8', 'send the ACL message as UTF-8 JSON');
     }
+    // Bounded before the parser builds anything (decision 1910, "JSON shape before parsing").
+    const tooComplex = jsonShapeRefusal(text);
+    if (tooComplex !== undefined) throw new ConsoleError('console.json-too-complex', tooComplex, JSON_SHAPE_HINT, { maxDepth: JSON_BODY_LIMITS.maxDepth, maxValues: JSON_BODY_LIMITS.maxValues });
     return parseMessageToSend(text);
   }
 

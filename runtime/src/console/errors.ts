@@ -26,6 +26,7 @@ export type ConsoleErrorCode =
   | 'console.no-route'
   | 'console.method-not-allowed'
   | 'console.body-too-large'
+  | 'console.json-too-complex'
   | 'console.too-many-streams'
   | 'console.history-unavailable'
   | 'console.bad-config';
@@ -35,6 +36,7 @@ const KIND: Readonly<Record<ConsoleErrorCode, ErrorKind>> = {
   'console.no-route': 'not-found',
   'console.method-not-allowed': 'invalid-argument',
   'console.body-too-large': 'resource-exhausted',
+  'console.json-too-complex': 'invalid-argument',
   'console.too-many-streams': 'resource-exhausted',
   'console.history-unavailable': 'unimplemented',
   'console.bad-config': 'invalid-argument',
@@ -46,6 +48,7 @@ export const CONSOLE_ERROR_KINDS: Readonly<Record<ConsoleErrorCode, ErrorKind>> 
 const STATUS_OVERRIDE: Partial<Record<ConsoleErrorCode, number>> = {
   'console.method-not-allowed': 405,
   'console.body-too-large': 413,
+  'console.json-too-complex': 413,
 };
 
 export class ConsoleError extends CaxtonError {

@@ -12,7 +12,7 @@
  * The message itself is decoded by the same function as POST /api/messages (api-handlers.ts), so a
  * WebSocket send and an HTTP send accept exactly the same messages.
  */
-import { CONSOLE_FILTER_PARAMS, parseIdempotencyKey, parseJson, type ConsoleErrorBody, type ConsoleMessageFilter, type IdempotencyKey, type SampledNotice, type SniffedMessage } from '@caxton/core';
+import { CONSOLE_FILTER_PARAMS, JSON_BODY_LIMITS, JSON_SHAPE_HINT, jsonShapeRefusal, parseIdempotencyKey, parseJson, type ConsoleErrorBody, type ConsoleMessageFilter, type IdempotencyKey, type SampledNotice, type SniffedMessage } from '@caxton/core';
 import { ConsoleError } from './errors.js';
 import { messageFilter } from './query.js';
 
@@ -60,6 +60,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** The id of a frame, when it has a usable one: errors about the frame then name it. */
 export function frameId(text: string): string | undefined {
+  if (jsonShapeRefusal(text) !== undefined) return undefined;
   try {
     const raw = parseJson(text) as unknown;
     return isObject(raw) && typeof raw['id'] === 'string' && REQUEST_ID.test(raw['id']) ? raw['id'] : undefined;
@@ -70,6 +71,9 @@ export function frameId(text: string): string | undefined {
 
 /** One client frame → a typed request, or a typed `console.bad-request` that says what to fix. */
 export function parseWsRequest(text: string): WsRequest {
+  // Bounded before the parser builds anything (decision 1910, "JSON shape before parsing").
+  const tooComplex = jsonShapeRefusal(text);
+  if (tooComplex !== undefined) throw new ConsoleError('console.json-too-complex', tooComplex, JSON_SHAPE_HINT, { maxDepth: JSON_BODY_LIMITS.maxDepth, maxValues: JSON_BODY_LIMITS.maxValues });
   let raw: unknown;
   try {
     raw = parseJson(text);

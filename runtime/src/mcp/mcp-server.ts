@@ -20,8 +20,9 @@ import {
   CallToolRequestSchema, ErrorCode, ListResourcesRequestSchema, ListToolsRequestSchema, McpError, ReadResourceRequestSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import { CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { CaxtonError, DEFAULT_ACL_LIMITS, JSON_SHAPE_HINT, jsonShapeRefusal, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
+import { readBody, type BodyLimit } from '../console/request-body.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { requestAndFollow, unansweredText } from '../conversation/index.js';
@@ -53,6 +54,9 @@ export interface McpEndpoint {
 
 /** The JSON-RPC body of one MCP request is small; this bounds what a client may declare. */
 const MAX_BODY_BYTES = DEFAULT_ACL_LIMITS.maxMessageBytes + 64 * 1024;
+const MCP_BODY: BodyLimit = { max: MAX_BODY_BYTES, name: "the MCP endpoint's body limit", hint: 'send less in one request' };
+/** A client silent this long mid-body is dropped. */
+const BODY_IDLE_MS = 20_000;
 const DIRECTORY_LIMIT = 1000;
 
 export class McpConfigError extends CaxtonError {
@@ -189,8 +193,28 @@ export async function startMcpServer(o: McpServerOptions): Promise<McpEndpoint> 
       void transport.close();
       void server.close();
     });
+    // A POST's body is read here (within the size limit) and its shape scanned before it is parsed
+    // (decision 1910, "JSON shape before parsing"); the transport is handed the parsed body.
+    let parsed: { body: unknown } | undefined;
+    if (req.method === 'POST') {
+      let text: string;
+      try {
+        text = (await readBody(req, MCP_BODY, BODY_IDLE_MS)).toString('utf8');
+      } catch (err) {
+        const e = err instanceof CaxtonError ? err : undefined;
+        if (e?.code === 'console.body-too-large') return jsonError(res, 413, 'mcp.body-too-large', e.message, 'send less in one request');
+        return jsonError(res, 400, 'mcp.bad-body', e?.message ?? 'the request body could not be read', e?.hint ?? 'send the request again');
+      }
+      const tooComplex = jsonShapeRefusal(text);
+      if (tooComplex !== undefined) return jsonError(res, 413, 'mcp.json-too-complex', tooComplex, JSON_SHAPE_HINT);
+      try {
+        parsed = { body: JSON.parse(text) };
+      } catch {
+        return jsonError(res, 400, 'mcp.bad-body', 'the request body is not JSON', 'send one JSON-RPC message as application/json');
+      }
+    }
     await server.connect(transport);
-    await transport.handleRequest(req, res);
+    await (parsed === undefined ? transport.handleRequest(req, res) : transport.handleRequest(req, res, parsed.body));
   };
 
   const listener = await listenHttp({

@@ -21,7 +21,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  encodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, STATE_COMMIT_MAX_BYTES, stateCommitBytes, STRING_REPRESENTATION,
+  encodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, MTP_OUTBOX_LIMITS, STATE_COMMIT_MAX_BYTES, stateCommitBytes, STRING_REPRESENTATION,
   type AclMessage, type AgentId, type HttpPolicy, type StateWrite,
 } from '@caxton/core';
 import type { RemoteTransport } from '../bus/port.js';
@@ -30,7 +30,7 @@ import { HttpCallFailure } from '../http/call-failure.js';
 import { ConnectionPools } from '../http/connection-pools.js';
 import { EgressGate, type EgressHold } from '../http/egress-hold.js';
 import { performHttpCall } from '../http/outbound-client.js';
-import { clearMtpOutboxRecord, encodeMtpOutboxRecord, isMtpOutboxKey, parseMtpOutboxRecord } from './outbox-records.js';
+import { clearMtpOutboxRecord, encodeMtpOutboxRecord, isMtpOutboxKey, mtpOutboxKey, parseMtpOutboxRecord } from './outbox-records.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
 import { MtpFailureNotDurable, MtpOutboxNotDurable } from './errors.js';
 
@@ -39,9 +39,39 @@ export interface MtpRetry {
   attempts: number;
   /** Wait before the second attempt; each later wait is four times the one before. */
   firstDelayMs: number;
+  /**
+   * After those attempts, a post whose last outcome was worth another (connection refused,
+   * timeout, 429, 5xx) keeps its outbox record and slot and is tried again on a timer this many
+   * more times, the first `firstDelayMs` after, each later wait twice the one before — a peer down
+   * for minutes still gets the message with no new activity of the sender. Only after the last is
+   * the sender's `failure` sent. Absent: no later attempts.
+   */
+  later?: { attempts: number; firstDelayMs: number; maxDelayMs?: number };
 }
 
-export const DEFAULT_MTP_RETRY: MtpRetry = Object.freeze({ attempts: 4, firstDelayMs: 250 });
+/** 4 quick attempts (0.25, 1, 4 s apart), then 6 on a timer 30 s, 1, 2, 4, 8, 10 min apart: ~25 min before the sender's failure. */
+export const DEFAULT_MTP_RETRY: MtpRetry = Object.freeze({ attempts: 4, firstDelayMs: 250, later: Object.freeze({ attempts: 6, firstDelayMs: 30_000, maxDelayMs: 600_000 }) });
+
+/** The wait before attempt `attempt` (2 and on) of a post: the quick attempts' backoff, then the later ones'. */
+export function mtpRetryDelayMs(retry: MtpRetry, attempt: number): number {
+  if (attempt <= retry.attempts) return retry.firstDelayMs * 4 ** (attempt - 2);
+  const later = retry.later!;
+  return Math.min(later.firstDelayMs * 2 ** (attempt - retry.attempts - 1), later.maxDelayMs ?? Number.POSITIVE_INFINITY);
+}
+
+/**
+ * A 429 or 503 answer's `Retry-After` (delay-seconds, or an HTTP date), in ms from `now`; undefined
+ * when absent or unreadable. A later attempt waits at least this long, within its cap.
+ */
+export function retryAfterMs(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d{1,9}$/.test(v)) return Number(v) * 1000;
+  // An HTTP date names its day and month (`Tue, 24 Nov 2026 12:00:00 GMT`); Date.parse alone would take `-5` as a year.
+  if (!/^[A-Za-z]{3}, /.test(v)) return undefined;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
 
 export interface MtpSenderOptions {
   platform: string;
@@ -57,7 +87,8 @@ export interface MtpSenderOptions {
    */
   fail: (original: AclMessage, reason: string, kind: MtpFailureKind, failureId: string) => Promise<void>;
   /**
-   * Is `agent` hosted by this node now? Outbox records `recover` left for later are taken only
+   * Does this node own `agent` now (deployed here; an instance placed here, in memory or
+   * passivated — not "in memory", review of outboxfix4 round 2)? Outbox records `recover` left for later are taken only
    * for agents still here: after a move the new owner posts them (and posts its own sends), so
    * the old node must not (review of outboxfix2). Absent: every agent is.
    */
@@ -65,8 +96,14 @@ export interface MtpSenderOptions {
   log: (agent: string, level: 'info' | 'warn' | 'error', message: string) => void;
   hold?: EgressHold;
   retry?: MtpRetry;
-  /** Posts waiting or on the network at once (outbox records not yet settled), node-wide; past it a send fails at once. */
+  /** Posts waiting or on the network at once (outbox records not yet settled), node-wide; past it a send fails at once. Default MTP_OUTBOX_LIMITS.maxPostsInFlight. */
   maxInFlight?: number;
+  /**
+   * Of those, the most to one peer platform (default MTP_OUTBOX_LIMITS.maxPostsPerPeer): past it a
+   * send to that peer fails at once (`mtp.peer-backlogged`) and its records left by `recover` wait,
+   * while sends to other peers still go (review of outboxfix4, 3).
+   */
+  maxInFlightPerPeer?: number;
   /**
    * Where outbox records are kept (the agents' state store, as pending HTTP calls'): each post is
    * durable before the send counts as done, and replayed by `recover`. Absent: posts are held in
@@ -120,9 +157,11 @@ type Send = { messageId: string; message: AclMessage; agent: string };
  * send again later; `mtp.node-stopping` — the node is stopping, send again later;
  * `mtp.outbox-not-durable` — the outbox record could not be committed, send again;
  * `mtp.outbox-too-large` — the send's outbox records together exceed what one state commit takes
- * (STATE_COMMIT_MAX_BYTES), nothing kept or posted: send less, or to fewer peer ACCs at once.
+ * (STATE_COMMIT_MAX_BYTES), nothing kept or posted: send less, or to fewer peer ACCs at once;
+ * `mtp.peer-backlogged` — the node has the most posts to that peer platform in flight it takes
+ * (it is not answering): send to it again later; sends to other peers still go.
  */
-export type MtpFailureKind = 'mtp-delivery' | 'mtp.outbox-full' | 'mtp.node-stopping' | 'mtp.outbox-not-durable' | 'mtp.outbox-too-large';
+export type MtpFailureKind = 'mtp-delivery' | 'mtp.outbox-full' | 'mtp.node-stopping' | 'mtp.outbox-not-durable' | 'mtp.outbox-too-large' | 'mtp.peer-backlogged';
 
 /**
  * The id of the `failure` for one outcome (`kind`) of one send to one destination: the same for
@@ -142,13 +181,24 @@ export class MtpSender implements RemoteTransport {
   private readonly running = new Set<Promise<unknown>>();
   private readonly retry: MtpRetry;
   private readonly maxInFlight: number;
-  /** Posts not settled yet (`<agent>\0<message id>\0<url>`): what counts against maxInFlight, and what `recover` leaves alone. */
-  private readonly posting = new Set<string>();
+  private readonly maxPerPeer: number;
+  /** Posts not settled yet (`<agent>\0<message id>\0<url>`, to the peer platform): what counts against maxInFlight, and what `recover` leaves alone. */
+  private readonly posting = new Map<string, string>();
+  /** Of `posting`, how many per peer platform: what counts against maxPerPeer. */
+  private readonly perPeer = new Map<string, number>();
+  /**
+   * For each agent whose state `recover` is reading, the outbox keys of posts that settled during
+   * the read: dropped from the queue it builds, which may hold them (read before they settled).
+   */
+  private readonly settledDuringRead = new Map<string, Set<Set<string>>>();
   /** Posts whose outbox records are being committed (a subset of `posting`): a second forward of one awaits its commit. */
   private readonly committing = new Map<string, Promise<void>>();
   private closed = false;
-  /** Agents whose outbox records `recover` left for later (the bound was reached). */
-  private readonly backlog = new Set<string>();
+  /**
+   * Agents whose outbox records `recover` left for later (the bound was reached), each with the
+   * records not yet taken (state key to value, in the order read), so a drain pass reads nothing.
+   */
+  private readonly backlog = new Map<string, Map<string, string>>();
   private draining = false;
   private drainAgain = false;
   private accListening!: () => void;
@@ -161,7 +211,39 @@ export class MtpSender implements RemoteTransport {
   constructor(private readonly o: MtpSenderOptions) {
     this.gate = new EgressGate(o.hold);
     this.retry = o.retry ?? DEFAULT_MTP_RETRY;
-    this.maxInFlight = o.maxInFlight ?? 256;
+    this.maxInFlight = o.maxInFlight ?? MTP_OUTBOX_LIMITS.maxPostsInFlight;
+    this.maxPerPeer = Math.min(o.maxInFlightPerPeer ?? MTP_OUTBOX_LIMITS.maxPostsPerPeer, this.maxInFlight);
+  }
+
+  /** A slot taken for a post to `platform`. */
+  private occupy(key: string, platform: string): void {
+    if (this.posting.has(key)) return;
+    this.posting.set(key, platform);
+    this.perPeer.set(platform, (this.perPeer.get(platform) ?? 0) + 1);
+  }
+
+  /** A post's slot given back. */
+  private release(key: string): void {
+    const platform = this.posting.get(key);
+    if (platform === undefined) return;
+    this.posting.delete(key);
+    const n = (this.perPeer.get(platform) ?? 1) - 1;
+    if (n <= 0) this.perPeer.delete(platform);
+    else this.perPeer.set(platform, n);
+  }
+
+  /** Does `platform` hold as many slots as one peer may? */
+  private peerFull(platform: string): boolean {
+    return (this.perPeer.get(platform) ?? 0) >= this.maxPerPeer;
+  }
+
+  /**
+   * The outbox record `key` of `agent` settled or was removed: it leaves the agent's queue, and any
+   * queue a `recover` is building from a read begun before (review of outboxfix4, 1).
+   */
+  private unqueue(agent: string, key: string): void {
+    this.backlog.get(agent)?.delete(key);
+    for (const settled of this.settledDuringRead.get(agent) ?? []) settled.add(key);
   }
 
   /** Posts not settled yet (waiting, on the network, or their outcome's commit in flight): what counts against `maxInFlight`. */
@@ -208,6 +290,9 @@ export class MtpSender implements RemoteTransport {
         continue;
       }
       if (this.posting.has(key)) continue; // the same send again (its handling re-run): posting already, its record durable
+      // The same send again, its record durable and queued by a replay: it is posted as slots free,
+      // so the sender is not told to send again (it would send twice; review of outboxfix4).
+      if (this.backlog.get(send.agent)?.has(mtpOutboxKey(send.messageId, url))) continue;
       const names = g.receivers.map((r) => r.name).join(', ');
       if (this.closed) {
         refusals.push({ reason: `mtp.node-stopping: the node is stopping; ${names} not reached (send again later)`, kind: 'mtp.node-stopping', destination: url });
@@ -224,7 +309,18 @@ export class MtpSender implements RemoteTransport {
         });
         continue;
       }
-      this.posting.add(key);
+      // Within the node's bound, one peer platform holds at most its share (review of outboxfix4, 3).
+      if (this.peerFull(g.peer.platform)) {
+        refusals.push({
+          reason: `mtp.peer-backlogged: the node has ${this.perPeer.get(g.peer.platform) ?? 0} MTP posts to platform ${g.peer.platform} not yet answered, the most it takes for one peer (${this.maxPerPeer}); ${names} not reached (send again later: that platform is not answering; sends to other platforms still go)`,
+          kind: 'mtp.peer-backlogged', destination: url,
+        });
+        continue;
+      }
+      this.occupy(key, g.peer.platform);
+      // The same post may wait in the backlog's queue (a re-run of a handling whose record a replay
+      // read): a queued record being posted is passed over by `take`, and leaves the queue when it
+      // settles — so if this commit fails, it is still queued (review of outboxfix4).
       admitted.push([url, g]);
     }
     let records: StateWrite[] | undefined;
@@ -236,7 +332,7 @@ export class MtpSender implements RemoteTransport {
         }));
       } catch (err) {
         // An encoder that throws fails the send as a failed commit does: the slots taken above are given back (review of outboxfix2).
-        for (const [url] of admitted) this.posting.delete(postKey(send.agent, send.messageId, url));
+        for (const [url] of admitted) this.release(postKey(send.agent, send.messageId, url));
         throw this.notDurable(send, refusals, admitted.flatMap(([, g]) => g.receivers.map((r) => r.name)).join(', '), err);
       }
       // Checked before the commit (review of mtpoutbox, 8): every record carries the message (as
@@ -246,7 +342,7 @@ export class MtpSender implements RemoteTransport {
       // failure to the sender: nothing kept, nothing posted (decision 1910, "Outbox size and replay removals").
       const bytes = stateCommitBytes(send.agent, records);
       if (bytes > STATE_COMMIT_MAX_BYTES) {
-        for (const [url] of admitted) this.posting.delete(postKey(send.agent, send.messageId, url));
+        for (const [url] of admitted) this.release(postKey(send.agent, send.messageId, url));
         const names = admitted.flatMap(([, g]) => g.receivers.map((r) => r.name)).join(', ');
         refusals.push({
           reason: `mtp.outbox-too-large: the outbox records of message ${send.messageId} (one per destination ACC, ${admitted.length}) take ${bytes} bytes, more than one state commit takes (${STATE_COMMIT_MAX_BYTES}); ${names} not reached, nothing posted (send a smaller message, or to fewer peer ACCs at once)`,
@@ -268,7 +364,7 @@ export class MtpSender implements RemoteTransport {
       try {
         await commit;
       } catch (err) {
-        for (const key of keys) this.posting.delete(key);
+        for (const key of keys) this.release(key);
         const names = admitted.flatMap(([, g]) => g.receivers.map((r) => r.name)).join(', ');
         throw this.notDurable(send, refusals, names, err);
       } finally {
@@ -324,22 +420,49 @@ export class MtpSender implements RemoteTransport {
    */
   async recover(agent: string): Promise<number> {
     if (this.o.state === undefined || this.closed) return 0;
-    const waiting = this.backlog.delete(agent);
-    const entries = await this.o.state.readState(agent);
+    const waiting = this.backlog.has(agent);
+    const settled = new Set<string>();
+    const readers = this.settledDuringRead.get(agent) ?? new Set<Set<string>>();
+    readers.add(settled);
+    this.settledDuringRead.set(agent, readers);
+    let entries: ReadonlyMap<string, string>;
+    try {
+      entries = await this.o.state.readState(agent);
+    } finally {
+      readers.delete(settled);
+      if (readers.size === 0) this.settledDuringRead.delete(agent);
+    }
+    // The agent's records are read once, here, and queued: a later pass (a slot freed) takes the
+    // next ones from the queue instead of reading and walking the whole state again, so draining N
+    // records costs one read, not N (decision 1910, "Outbox drain, retry timer"). An activation
+    // reads afresh and replaces the queue.
+    const queue = new Map<string, string>();
+    // A post that settled while the state was read may be in it still: not queued (review of outboxfix4, 1).
+    for (const [key, value] of entries) if (isMtpOutboxKey(key) && !settled.has(key)) queue.set(key, value);
+    this.backlog.set(agent, queue);
+    return this.take(agent, queue, waiting);
+  }
+
+  /**
+   * Post the agent's queued records while the node's bound allows; what is left stays queued (and
+   * in the state) for the next freed slot. Resolves to the number of records taken.
+   */
+  private async take(agent: string, queue: Map<string, string>, waiting: boolean): Promise<number> {
     let replayed = 0;
-    for (const [key, value] of entries) {
-      if (!isMtpOutboxKey(key)) continue;
+    for (const [key, value] of queue) {
+      // A newer activation's read replaced this queue: that one goes on.
+      if (this.closed || this.backlog.get(agent) !== queue) return replayed;
       if (this.posting.size >= this.maxInFlight) {
         // Checked before the record is read: a record this pass does not take stays for the next.
-        this.backlog.add(agent);
         // Once, when the agent starts waiting: not once per freed slot.
         if (!waiting) this.o.log(agent, 'info', `[caxton] mtp: ${this.posting.size} MTP posts are unsettled, the most the node takes (${this.maxInFlight}); ${agent}'s other outbox records are posted as those settle`);
-        break;
+        return replayed;
       }
       let record;
       try {
         record = parseMtpOutboxRecord(value);
       } catch (err) {
+        queue.delete(key);
         this.o.log(agent, 'error', `[caxton] mtp: an outbox record (${JSON.stringify(key.slice(1, 120))}) could not be read and is removed: ${(err as Error).message}`);
         await this.removeRecord(agent, key);
         continue;
@@ -349,18 +472,24 @@ export class MtpSender implements RemoteTransport {
       // must not post in that agent's name under this one's egress rules (review of mtpoutbox).
       const ownSender = `${agent}@${this.o.platform}`;
       if (record.agent !== agent || (record.message.sender !== undefined && record.message.sender.name !== ownSender)) {
+        queue.delete(key);
         this.o.log(agent, 'error', `[caxton] mtp: an outbox record for ${JSON.stringify(record.agent.slice(0, 120))} sent as ${JSON.stringify((record.message.sender?.name ?? '').slice(0, 120))} is not ${agent}'s and is removed, not posted`);
         await this.removeRecord(agent, key);
         continue;
       }
       const pk = postKey(agent, record.messageId, record.url);
+      // Being posted (a forward of the same send, or a pass before): it leaves the queue when it settles.
       if (this.posting.has(pk)) continue;
+      // Its peer holds its share of the slots (it is not answering): the record waits in the queue
+      // for one of them to settle, and the agent's records to other peers go on (review of outboxfix4, 3).
+      if (this.peerFull(record.platform)) continue;
+      queue.delete(key);
       const send: Send = { messageId: record.messageId, message: record.message, agent };
       const peer = this.o.peers.byName(record.platform);
       const moved = peer === undefined
         ? `platform ${record.platform} is no longer in the MTP peers file`
         : record.receivers.map((r) => destinationOf(r, peer)).map((d) => ('refused' in d ? d.refused : d.url !== record.url ? `the destination is now ${new URL(d.url).origin}, not ${new URL(record.url).origin}` : undefined)).find((d) => d !== undefined);
-      this.posting.add(pk);
+      this.occupy(pk, record.platform);
       replayed += 1;
       if (moved !== undefined) {
         this.track(this.settle(send, record.url, this.failed(send, `message ${record.messageId} (kept across a restart) not posted: ${moved}`, 'mtp-delivery', record.url)));
@@ -369,6 +498,7 @@ export class MtpSender implements RemoteTransport {
       this.o.log(agent, 'info', `[caxton] mtp: message ${record.messageId} to ${record.receivers.map((r) => r.name).join(', ')} was not answered before the node stopped; posting it again`);
       this.track(this.deliver(send, record.url, peer!, record.receivers));
     }
+    if (this.backlog.get(agent) === queue && queue.size === 0) this.backlog.delete(agent);
     return replayed;
   }
 
@@ -380,6 +510,7 @@ export class MtpSender implements RemoteTransport {
   private async removeRecord(agent: string, key: string): Promise<void> {
     try {
       await this.o.state!.commitState(agent, [{ key, value: null }]);
+      this.unqueue(agent, key);
     } catch (err) {
       this.o.log(agent, 'warn', `[caxton] mtp: an outbox record (key ${JSON.stringify(key.slice(1, 120))}) could not be removed (it is met again at the next activation): ${(err as Error)?.message ?? String(err)}`);
     }
@@ -442,7 +573,12 @@ export class MtpSender implements RemoteTransport {
         this.o.log(send.agent, 'warn', `[caxton] mtp: the outbox record of message ${send.messageId} could not be removed (it is posted again at the next start): ${(err as Error).message}`);
       });
     } finally {
-      this.posting.delete(postKey(send.agent, send.messageId, url));
+      this.release(postKey(send.agent, send.messageId, url));
+      // Settled (or left for the next activation): it leaves the agent's queue, so a drain does not
+      // post it again (review of outboxfix4, 1).
+      this.unqueue(send.agent, mtpOutboxKey(send.messageId, url));
+      // Moved: its queue (and the values it holds) goes now, not at the next drain pass.
+      if (this.o.isLocal?.(send.agent) === false) this.backlog.delete(send.agent);
       if (this.backlog.size > 0) this.drainBacklog();
     }
   }
@@ -462,18 +598,14 @@ export class MtpSender implements RemoteTransport {
     const pass = (async () => {
       do {
         this.drainAgain = false;
-        for (const agent of [...this.backlog]) {
+        for (const [agent, queue] of [...this.backlog]) {
           if (this.closed || this.posting.size >= this.maxInFlight) break;
           if (this.o.isLocal !== undefined && !this.o.isLocal(agent)) {
             // Moved (or stopped): its new owner's activation posts its records.
             this.backlog.delete(agent);
             continue;
           }
-          await this.recover(agent).catch((err: unknown) => {
-            // Kept in the backlog: the next freed slot tries again.
-            this.backlog.add(agent);
-            this.o.log(agent, 'warn', `[caxton] mtp outbox could not be read: ${(err as Error).message}`);
-          });
+          await this.take(agent, queue, true);
         }
       } while (this.drainAgain && !this.closed && this.backlog.size > 0 && this.posting.size < this.maxInFlight);
     })().finally(() => { this.draining = false; });
@@ -489,14 +621,27 @@ export class MtpSender implements RemoteTransport {
     if (accBase === undefined) return this.failed(send, `the node's ACC is not listening, so ${names} could not answer; not sent`, 'mtp-delivery', url);
     const { body, boundary } = this.post(send, peer, receivers, accBase);
     let last = '';
-    for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
+    /** The peer's last `Retry-After` (429, 503), honoured by the later attempts within their cap. */
+    let peerWait: number | undefined;
+    // The quick attempts, then the later ones on a timer (the record and the slot kept meanwhile).
+    const attempts = this.retry.attempts + (this.retry.later?.attempts ?? 0);
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) {
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([new Promise((r) => { timer = setTimeout(r, this.retry.firstDelayMs * 4 ** (attempt - 2)); }), this.stopped]);
+        let delay = mtpRetryDelayMs(this.retry, attempt);
+        if (attempt > this.retry.attempts && peerWait !== undefined) delay = Math.min(Math.max(delay, peerWait), this.retry.later?.maxDelayMs ?? Number.POSITIVE_INFINITY);
+        if (attempt === this.retry.attempts + 1) this.o.log(send.agent, 'info', `[caxton] mtp: message ${send.messageId} to ${names} is kept and tried again in ${Math.round(delay / 1000)} s (${attempts - attempt + 1} more attempts before the sender's failure)`);
+        await Promise.race([new Promise((r) => { timer = setTimeout(r, delay); }), this.stopped]);
         clearTimeout(timer);
       }
       while (this.gate.isHeld(send.agent)) await this.gate.released(send.agent);
       if (this.closed) return false;
+      // Moved (a rebalance) or stopped while this post waited: its new owner's activation posts the
+      // record, which stays; no outcome here — no failure to the sender, nothing removed (review of outboxfix4, 2).
+      if (attempt > 1 && this.o.isLocal?.(send.agent) === false) {
+        this.o.log(send.agent, 'info', `[caxton] mtp: ${send.agent} is no longer on this node; message ${send.messageId} to ${names} is left to its new owner`);
+        return false;
+      }
       // Read each attempt: an upgrade may have narrowed the agent's egress rules meanwhile.
       const policy = withMtpCa(this.o.policyOf(send.agent), this.o.caPem);
       if (policy === undefined) return this.failed(send, `${send.agent}'s deployment allows no HTTP, so no MTP post to ${url} (deploy it with --allow-http for that ACC)`, 'mtp-delivery', url);
@@ -511,6 +656,7 @@ export class MtpSender implements RemoteTransport {
           headers: [['content-type', `multipart/mixed ; boundary="${boundary}"`], ['mime-version', '1.0'], ['cache-control', 'no-cache'], ['connection', 'close']],
         }, { pools: this.pools, signal: held.signal });
         outcome = { status: res.status };
+        peerWait = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.find(([k]) => k === 'retry-after')?.[1], this.o.now?.() ?? Date.now()) : undefined;
       } catch (err) {
         outcome = { failure: err instanceof HttpCallFailure ? err : new HttpCallFailure('protocol', (err as Error).message) };
       } finally {
@@ -521,7 +667,7 @@ export class MtpSender implements RemoteTransport {
       if ('status' in outcome && outcome.status === 200) return true;
       last = 'status' in outcome ? `${url} answered HTTP ${outcome.status}` : `${outcome.failure.failure}: ${outcome.failure.message}`;
       if (!retryable(outcome)) break;
-      if (attempt < this.retry.attempts) this.o.log(send.agent, 'info', `[caxton] mtp: post ${attempt} of message ${send.messageId} to ${names} failed (${last}); retrying`);
+      if (attempt < attempts) this.o.log(send.agent, 'info', `[caxton] mtp: post ${attempt} of message ${send.messageId} to ${names} failed (${last}); retrying`);
     }
     return this.failed(send, `message ${send.messageId} could not be delivered to ${names} over the FIPA HTTP MTP: ${last}`, 'mtp-delivery', url);
   }

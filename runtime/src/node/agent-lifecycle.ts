@@ -212,7 +212,9 @@ export class AgentLifecycle {
     const local = this.local.get(name);
     if (local !== undefined) return local.record.http;
     const slash = name.indexOf('/');
-    return slash > 0 && this.kinds.isActive(name) ? this.kinds.record(name.slice(0, slash))?.http : undefined;
+    // Passivated but owned here reads its kind's rules too, without activating it: its MTP post
+    // waiting on a timer is tried under them (review of outboxfix4, round 2).
+    return slash > 0 && (this.kinds.isActive(name) || this.kinds.ownsHere(name)) ? this.kinds.record(name.slice(0, slash))?.http : undefined;
   }
 
   /**
@@ -233,6 +235,14 @@ export class AgentLifecycle {
   /** A routed send appended nothing for `name`: an instance's reserved slot is given back (decision 1980). */
   unrouted(name: string): void {
     if (name.includes('/')) this.kinds.unrouted(name);
+  }
+
+  /**
+   * This node owns `name`: an agent deployed here, or an instance of a kind deployed here whose
+   * placement is this node — in memory or passivated (unlike `isLocal`). Activates nothing.
+   */
+  ownsHere(name: string): boolean {
+    return this.local.has(name) || this.kinds.ownsHere(name);
   }
 
   /** Runs (or starts, or stops) on this node. */

@@ -30,6 +30,8 @@ export type RegistryErrorCode =
   | 'registry.io-failed'
   /** Another live member holds this node id. */
   | 'cluster.node-id-taken'
+  /** The cluster was first started under another platform name (decision 1910): its members must share one. */
+  | 'cluster.platform-changed'
   /** This node's membership lease expired or was revoked. */
   | 'cluster.membership-lost';
 
@@ -49,6 +51,8 @@ export const REGISTRY_ERROR_KINDS: Readonly<Record<RegistryErrorCode, ErrorKind>
   'registry.io-failed': 'internal',
   // Another live member holds the id: the operator must pick another one (or stop that node).
   'cluster.node-id-taken': 'failed-precondition',
+  // Started with another --platform than the cluster's: the operator must start it with the kept one.
+  'cluster.platform-changed': 'failed-precondition',
   // The node is leaving the cluster; a caller may retry against another node.
   'cluster.membership-lost': 'unavailable',
 });

@@ -160,7 +160,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     // The health port listens first, so the kubelet's startup probe sees NOT_SERVING while we join.
     const healthServer = options.health ? await startHealthServer({ ...options.health, health }) : undefined;
     if (healthServer) undo.push(() => healthServer.close());
-    const topology = await openTopology(options, dataDir, nodeId);
+    const topology = await openTopology(options, dataDir, nodeId, platform);
     life.topology = topology;
     undo.push(() => topology.close());
     const node = await startOnTopology(options, dataDir, nodeId, platform, startedAt, topology, undo, life, health, trust, telemetry?.logger, accAdvertised);
@@ -301,7 +301,8 @@ async function startOnTopology(
   const mtpSender = options.mtp && mtpPeers ? new MtpSender({
     platform, peers: mtpPeers, accUrl: () => accEndpoint && (accAdvertised ?? accEndpoint.url),
     policyOf: (agent) => agents.httpPolicyOf(agent),
-    isLocal: (agent) => agents.isLocal(agent),
+    // Owned here, not "in memory": a passivated instance's posts keep their attempts (review of outboxfix4, round 2).
+    isLocal: (agent) => agents.ownsHere(agent),
     // Rejects when the log could not take the failure (only a refusal — the sender gone, its
     // mailbox full — is dropped): the send fails and its handling runs again (review of outboxfix2).
     fail: (original, reason, kind, failureId) => bus.sendPlatformReplies([failureReply(original, bus.platformId, reason, kind)], [failureId], { throwIfNotDurable: true }),

@@ -7,7 +7,7 @@ import type { Topology } from './topology.js';
 import { openEmbeddedTopology } from './embedded/embedded-topology.js';
 import { openClusterTopology } from './cluster/cluster-topology.js';
 
-export function openTopology(options: TopologyOptions, dataDir: string, nodeId: string): Promise<Topology> {
-  if (options.kafka || options.etcd) return openClusterTopology(options, dataDir, nodeId);
+export function openTopology(options: TopologyOptions, dataDir: string, nodeId: string, platform: string): Promise<Topology> {
+  if (options.kafka || options.etcd) return openClusterTopology(options, dataDir, nodeId, platform);
   return openEmbeddedTopology(options, dataDir, nodeId);
 }

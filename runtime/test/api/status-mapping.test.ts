@@ -134,6 +134,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['bus.not-open', 'UNAVAILABLE'], // added with the bus's own dispatch loop (decision 1101): the suffix rule gave UNAVAILABLE
   ['cluster.membership-lost', 'UNAVAILABLE'],
   ['cluster.node-id-taken', 'FAILED_PRECONDITION'],
+  ['cluster.platform-changed', 'FAILED_PRECONDITION'], // a member started with another --platform (decision 1910)
   ['df.already-registered', 'ALREADY_EXISTS'],
   ['df.not-registered', 'NOT_FOUND'],
   ['log.already-consuming', 'INTERNAL'],
@@ -161,6 +162,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['console.no-route', 'NOT_FOUND'],
   ['console.method-not-allowed', 'INVALID_ARGUMENT'],
   ['console.body-too-large', 'RESOURCE_EXHAUSTED'],
+  ['console.json-too-complex', 'INVALID_ARGUMENT'], // the JSON shape bound, answered 413 over HTTP (decision 1910)
   ['console.too-many-streams', 'RESOURCE_EXHAUSTED'],
   ['console.history-unavailable', 'UNIMPLEMENTED'],
   ['console.bad-config', 'INVALID_ARGUMENT'],

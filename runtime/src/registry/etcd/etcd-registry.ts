@@ -14,7 +14,7 @@ import type { AgentRecord, NodeAnnouncement, NodeRecord, RegistryEvent, TimerRec
 import type { DfAgentDescription, DfSearchTemplate, TopicSubscription } from '@caxton/core';
 import { isLive, normaliseDescription } from '../df-match.js';
 import { copyDescription, DfDirectory } from '../df-directory.js';
-import { alreadyRegistered, notOpen, notRegistered } from '../errors.js';
+import { alreadyRegistered, notOpen, notRegistered, RegistryError } from '../errors.js';
 import { Listeners } from '../listeners.js';
 import { validateAgentRecord, validateNodeAnnouncement, validateTtl } from '../records.js';
 import { EtcdConnection, type EtcdConnectionOptions } from './connection.js';
@@ -276,6 +276,29 @@ export class EtcdRegistry implements RegistryStore {
   }
 
   // --- membership ----------------------------------------------------------------------------
+
+  /**
+   * The cluster's platform name (decision 1910): the first node to start keeps its name in etcd
+   * (`<prefix>store/platform`, outside the mirrored range); a node started with another is refused
+   * `cluster.platform-changed` before it joins. Its members' messages, outbox records and directory
+   * entries name agents `<name>@<platform>`: a member under another name would take the others'
+   * agents for a peer platform's.
+   */
+  async keepPlatform(platform: string): Promise<void> {
+    this.requireOpen();
+    const key = this.keys.platformKey();
+    const client = this.connection.client;
+    const res = await this.connection.call('keep the platform name', () =>
+      client.if(key, 'Create', '==', 0).then(client.put(key).value(platform)).else(client.get(key)).commit(),
+    );
+    if (res.succeeded) return;
+    const kept = res.responses[0]?.response_range?.kvs[0]?.value?.toString('utf8');
+    if (kept === undefined || kept === platform) return;
+    throw new RegistryError('cluster.platform-changed', `the cluster (etcd prefix ${this.keys.prefix}) is platform ${JSON.stringify(kept.slice(0, 128))}, not ${JSON.stringify(platform)}: its messages and records name its agents <name>@${kept.slice(0, 128)}`, {
+      context: { kept: kept.slice(0, 128), given: platform, prefix: this.keys.prefix },
+      hint: `start this node with --platform ${kept.slice(0, 128)} (every node of a cluster uses the name its first node started with), or run platform ${platform} as a cluster of its own (another cluster name, so another etcd prefix)`,
+    });
+  }
 
   async joinCluster(node: NodeAnnouncement, ttlSeconds: number): Promise<EtcdMembership> {
     this.requireOpen();

@@ -16,6 +16,7 @@
  *   <prefix>store/topics/<topic, URI-encoded>/<agent>   TopicSubscription (JSON); no lease (decision 1960)
  *   <prefix>store/topic-agents/<agent>/<topic, URI-encoded>   '' : the per-agent index of the above
  *   <prefix>store/topic-agents/<agent>  the agent's subscription count, the guard of its changes
+ *   <prefix>store/platform              the cluster's platform name, kept by its first node (decision 1910)
  *   <prefix>control/frozen              the cluster-wide freeze (decision 1403); inside the mirrored
  *   <prefix>control/suspended/<agent>   range, so every node (and one joining later) sees both at once
  */
@@ -60,6 +61,11 @@ export class KeyLayout {
   /** The kill switch's keys (decision 1403): `frozen`, `suspended/<agent>`. Mirrored, not a registry section. */
   controlPrefix(): string {
     return `${this.prefix}control/`;
+  }
+
+  /** The cluster's one platform name (decision 1910): written by the first node to start, compared by every later one. */
+  platformKey(): string {
+    return `${this.prefix}store/platform`;
   }
 
   artifactPrefix(digest: string): string {

@@ -52,7 +52,7 @@ function describe(err: unknown): string {
   return err instanceof CaxtonError ? err.describe() : String((err as Error)?.message ?? err);
 }
 
-export async function openClusterTopology(options: TopologyOptions, dataDir: string, nodeId: string): Promise<Topology> {
+export async function openClusterTopology(options: TopologyOptions, dataDir: string, nodeId: string, platform: string): Promise<Topology> {
   if (!options.kafka || !options.etcd) {
     throw new CaxtonError('node.cluster-config', 'cluster mode needs both --kafka and --etcd', {
       kind: 'internal',
@@ -104,6 +104,13 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     registry.connection.close(); // close() skips it when open() failed; its channels would keep the process alive
     if (etcdOpen.status === 'rejected' && kafkaOpen.status === 'rejected') say('open', `Kafka failed too: ${describe(kafkaOpen.reason)}`);
     throw etcdOpen.status === 'rejected' ? etcdOpen.reason : (kafkaOpen as PromiseRejectedResult).reason;
+  }
+  // One platform name per cluster, kept by its first node, checked before this node joins (decision 1910).
+  try {
+    await registry.keepPlatform(platform);
+  } catch (err) {
+    await Promise.allSettled([log.close(), registry.close()]);
+    throw err;
   }
 
   // Consumed deliveries pass the protocol gate's delivery-side check (cluster-protocols.ts) first.
