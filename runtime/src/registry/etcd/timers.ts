@@ -3,37 +3,168 @@
  * mirrored range: only the node running the agent reads them, straight from etcd (on start or
  * takeover), so they are shared cluster state without flowing through every node's watch. Plain
  * puts, no lease: a timer must outlive the node that set it, so the next owner of the agent fires it.
+ *
+ * Once `indexWakes` gave the partitioning (a Kafka cluster), an instance timer also has a wake
+ * under `store/wakes/<partition>/<kind>/<due>/...`, written and removed in the same transaction as
+ * the timer, so a node given a partition reads only that partition's wakes, in due order, in
+ * windows that etcd's range count does not make quadratic (wake-window.ts; decision 2060,
+ * 2026-11-24 *Wake index*). A wake is a pointer, the timer the truth: a wake whose timer went
+ * (a race of deleteAll with a put) costs one activation that finds nothing due.
  */
 import { Range } from 'etcd3';
 import type { TimerRecord } from '../../storage/records.js';
 import { byDueTime, validateTimerRecord } from '../records.js';
 import type { EtcdConnection } from './connection.js';
-import type { KeyLayout } from './keys.js';
+import { kindOfInstance, kindWakesPrefix, MAX_WAKE_DUE, parseWakeKey, wakeDueBound, wakeIndexMarker, wakeKey, wakesRoot, type KeyLayout } from './keys.js';
+import { firstWindow, isLastWindow, nextWindow } from './wake-window.js';
+
+/** How instances map to partitions, from the bus (the registry knows no Kafka). */
+export interface WakePartitioning {
+  partitions: number;
+  partitionOf(agent: string): number;
+}
+
+type TxnOp = Parameters<ReturnType<EtcdConnection['client']['if']>['then']>[0];
+
+/** etcd refuses a transaction of more than 128 operations by default (--max-txn-ops). */
+const TXN_OPS = 100;
+/** A compare-and-write of a timer and its wake lost to a concurrent write this many times: refused. */
+const CAS_ATTEMPTS = 8;
+/** The first window of a partition walk, before it adapts to the keys' density (wake-window.ts). */
+const FIRST_WINDOW_MS = 60_000;
 
 export class EtcdTimers {
+  private partitioning: WakePartitioning | undefined;
+  private indexComplete = false;
+
   constructor(private readonly connection: EtcdConnection, private readonly keys: KeyLayout) {}
+
+  /**
+   * From now on every instance timer written or removed here keeps its wake. The index is complete
+   * (`wakesReady`) once the marker says so for this partition count; otherwise the timer table is
+   * swept into it first (timers stored before the index, or under another partition count), and
+   * the marker set. Until then readers walk the timer table itself (`kindDue`).
+   */
+  async indexWakes(partitioning: WakePartitioning): Promise<{ swept: number }> {
+    this.partitioning = partitioning;
+    const marker = wakeIndexMarker(this.keys);
+    const stored = await this.connection.call('read the wake index marker', () => this.connection.client.get(marker).string());
+    if (stored !== null && markerPartitions(stored) === partitioning.partitions) {
+      this.indexComplete = true;
+      return { swept: 0 };
+    }
+    // Wakes under another partition count point to the wrong partitions: the sweep writes them anew.
+    if (stored !== null) await this.connection.call('clear a stale wake index', () => this.connection.client.delete().prefix(wakesRoot(this.keys)).exec());
+    const swept = await this.sweep(partitioning);
+    await this.connection.call('mark the wake index complete', () => this.connection.client.put(marker).value(JSON.stringify({ partitions: partitioning.partitions })).exec());
+    this.indexComplete = true;
+    return { swept };
+  }
+
+  /** The index holds a wake for every instance timer (see indexWakes). */
+  wakesReady(): boolean {
+    return this.indexComplete;
+  }
 
   async put(timer: TimerRecord): Promise<void> {
     const record = validateTimerRecord(timer, true); // instances of kinds too (decision 2060)
     const key = this.keys.timerKey(record.agent, record.id);
-    await this.connection.call('store a timer', () => this.connection.client.put(key).value(JSON.stringify(record)).exec());
+    const p = this.wakePartition(record.agent);
+    if (p === undefined) {
+      await this.connection.call('store a timer', () => this.connection.client.put(key).value(JSON.stringify(record)).exec());
+      return;
+    }
+    const client = this.connection.client;
+    const wake = wakeKey(this.keys, p, record.agent, record.id, record.dueAt);
+    for (let attempt = 1; ; attempt++) {
+      const old = await this.readTimer(key);
+      const ops: TxnOp[] = [client.put(key).value(JSON.stringify(record)), client.put(wake).value('')];
+      if (old.timer !== undefined && old.timer.dueAt !== record.dueAt) ops.push(client.delete().key(wakeKey(this.keys, p, record.agent, record.id, old.timer.dueAt)));
+      const res = await this.connection.call('store a timer and its wake', () => client.if(key, 'Mod', '==', old.mod).then(...ops).commit());
+      if (res.succeeded) return;
+      if (attempt >= CAS_ATTEMPTS) throw this.connection.failure('store a timer and its wake', new Error(`${attempt} concurrent-update conflicts on ${key}`));
+    }
   }
 
   /** Idempotent: deleting an absent key is not an error in etcd. */
   async delete(agent: string, id: string): Promise<void> {
     const key = this.keys.timerKey(agent, id);
-    await this.connection.call('delete a timer', () => this.connection.client.delete().key(key).exec());
+    const p = this.wakePartition(agent);
+    if (p === undefined) {
+      await this.connection.call('delete a timer', () => this.connection.client.delete().key(key).exec());
+      return;
+    }
+    const client = this.connection.client;
+    for (let attempt = 1; ; attempt++) {
+      const old = await this.readTimer(key);
+      if (old.mod === 0) return;
+      const ops: TxnOp[] = [client.delete().key(key)];
+      if (old.timer !== undefined) ops.push(client.delete().key(wakeKey(this.keys, p, agent, id, old.timer.dueAt)));
+      const res = await this.connection.call('delete a timer and its wake', () => client.if(key, 'Mod', '==', old.mod).then(...ops).commit());
+      if (res.succeeded) return;
+      if (attempt >= CAS_ATTEMPTS) throw this.connection.failure('delete a timer and its wake', new Error(`${attempt} concurrent-update conflicts on ${key}`));
+    }
   }
 
   async deleteAll(agent: string): Promise<void> {
     const prefix = this.keys.timersPrefix(agent);
+    const p = this.wakePartition(agent);
+    if (p !== undefined) {
+      // The agent's own timers (a handful): their wakes first, then the table's prefix with the last batch.
+      const client = this.connection.client;
+      const wakes = (await this.list(agent)).map((t) => wakeKey(this.keys, p, agent, t.id, t.dueAt));
+      for (let i = 0; i < wakes.length; i += TXN_OPS) {
+        const batch = wakes.slice(i, i + TXN_OPS).map((w) => client.delete().key(w));
+        await this.connection.call('delete an agent\'s wakes', () => client.if(prefix, 'Version', '>', -1).then(...batch).commit());
+      }
+    }
     await this.connection.call('delete an agent\'s timers', () => this.connection.client.delete().prefix(prefix).exec());
   }
 
-  /** Every instance timer of a kind (its stop): one prefix delete, whatever the number of keys. */
+  /** Every instance timer of a kind (its stop): one prefix delete, whatever the number of keys, and one per partition for its wakes. */
   async deleteKind(kind: string): Promise<void> {
     const prefix = this.keys.kindTimersPrefix(kind);
     await this.connection.call('delete a kind\'s instance timers', () => this.connection.client.delete().prefix(prefix).exec());
+    const partitioning = this.partitioning;
+    if (partitioning === undefined) return;
+    const client = this.connection.client;
+    for (let p = 0; p < partitioning.partitions; p += TXN_OPS) {
+      const batch: TxnOp[] = [];
+      for (let q = p; q < Math.min(partitioning.partitions, p + TXN_OPS); q++) batch.push(client.delete().prefix(kindWakesPrefix(this.keys, q, kind)));
+      await this.connection.call('delete a kind\'s wakes', () => client.if(prefix, 'Version', '>', -1).then(...batch).commit());
+    }
+  }
+
+  /**
+   * One partition's wakes of kind `kind`, soonest first (an instance with several timers appears
+   * once per timer), in pages of at most `pageSize`, each read bounded by a due-time window so
+   * etcd's count covers about a page (wake-window.ts). A key that is not a wake is skipped.
+   */
+  async *partitionDue(partition: number, kind: string, pageSize: number): AsyncGenerator<Array<{ name: string; dueAt: number }>> {
+    const prefix = kindWakesPrefix(this.keys, partition, kind);
+    const rangeEnd = Range.prefix(prefix).end;
+    let cursor: Buffer = Buffer.from(prefix);
+    let w = firstWindow(FIRST_WINDOW_MS);
+    for (;;) {
+      const last = isLastWindow(w, MAX_WAKE_DUE);
+      const end = last ? rangeEnd : Buffer.from(wakeDueBound(this.keys, partition, kind, w.from + w.span));
+      const from = cursor;
+      const res = await this.connection.call('read a partition\'s wakes', () => this.connection.client.getAll().inRange({ start: from, end }).limit(pageSize).exec());
+      const page: Array<{ name: string; dueAt: number }> = [];
+      let lastDue: number | undefined;
+      for (const kv of res.kvs) {
+        const wake = parseWakeKey(this.keys, kv.key.toString());
+        if (wake === undefined || wake.kind !== kind || wake.partition !== partition) continue;
+        page.push({ name: wake.name, dueAt: wake.dueAt });
+        lastDue = wake.dueAt;
+      }
+      if (page.length > 0) yield page;
+      const counted = Number(res.count);
+      if (res.kvs.length > 0 && counted > res.kvs.length) cursor = Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]);
+      else if (last) return;
+      else cursor = end;
+      w = nextWindow(w, { read: res.kvs.length, counted, lastDue: counted > res.kvs.length ? (lastDue ?? w.from) : undefined, pageSize });
+    }
   }
 
   /**
@@ -70,6 +201,50 @@ export class EtcdTimers {
     if (current !== undefined) yield [current];
   }
 
+  /**
+   * The timer table's instance timers given their wakes (the index started on a table kept before
+   * it): page by page (the old, quadratic read, once per partition count), each wake written only
+   * if its timer is still the one read, so a timer changed meanwhile (and its own wake) wins.
+   */
+  private async sweep(partitioning: WakePartitioning): Promise<number> {
+    const root = `${this.keys.prefix}store/timers/`;
+    const end = Range.prefix(root).end;
+    const client = this.connection.client;
+    let start: Buffer = Buffer.from(root);
+    let swept = 0;
+    for (;;) {
+      const from = start;
+      const page = await this.connection.call('sweep the timer table into the wake index', () => client.getAll().inRange({ start: from, end }).limit(TXN_OPS).exec());
+      const writes: Array<{ key: string; mod: string; wake: string }> = [];
+      for (const kv of page.kvs) {
+        const key = kv.key.toString();
+        const timer = parseTimerEntry(kv.value.toString(), key, (agent, id) => this.keys.timerKey(agent, id));
+        if (timer === undefined || kindOfInstance(timer.agent) === undefined) continue;
+        writes.push({ key, mod: String(kv.mod_revision), wake: wakeKey(this.keys, partitioning.partitionOf(timer.agent), timer.agent, timer.id, timer.dueAt) });
+      }
+      for (const w of writes) {
+        const res = await this.connection.call('sweep a timer into the wake index', () => client.if(w.key, 'Mod', '==', w.mod).then(client.put(w.wake).value('')).commit());
+        if (res.succeeded) swept += 1;
+      }
+      if (!page.more || page.kvs.length === 0) return swept;
+      start = Buffer.concat([page.kvs[page.kvs.length - 1]!.key, Buffer.from([0])]);
+    }
+  }
+
+  private wakePartition(agent: string): number | undefined {
+    const partitioning = this.partitioning;
+    if (partitioning === undefined || kindOfInstance(agent) === undefined) return undefined;
+    return partitioning.partitionOf(agent);
+  }
+
+  /** A timer's stored value and mod revision (0: absent; a value that does not parse: no old wake to remove). */
+  private async readTimer(key: string): Promise<{ mod: number; timer: TimerRecord | undefined }> {
+    const res = await this.connection.call('read a timer', () => this.connection.client.get(key).exec());
+    const kv = res.kvs[0];
+    if (kv === undefined) return { mod: 0, timer: undefined };
+    return { mod: Number(kv.mod_revision), timer: parseTimerEntry(kv.value.toString(), key, (a, i) => this.keys.timerKey(a, i)) };
+  }
+
   /** Soonest first (ties by id). A value that does not parse as this key's timer is skipped. */
   async list(agent: string): Promise<TimerRecord[]> {
     const prefix = this.keys.timersPrefix(agent);
@@ -98,6 +273,15 @@ function parseTimer(value: string, agent: string, id: string): TimerRecord | und
   try {
     const timer = validateTimerRecord(JSON.parse(value) as TimerRecord, true);
     return timer.agent === agent && timer.id === id ? timer : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function markerPartitions(value: string): number | undefined {
+  try {
+    const parsed = JSON.parse(value) as { partitions?: unknown };
+    return typeof parsed.partitions === 'number' ? parsed.partitions : undefined;
   } catch {
     return undefined;
   }

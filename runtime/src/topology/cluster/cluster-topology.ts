@@ -106,6 +106,13 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     throw etcdOpen.status === 'rejected' ? etcdOpen.reason : (kafkaOpen as PromiseRejectedResult).reason;
   }
 
+  // Instance timers keep a wake per partition, so a partition's walk reads its wakes alone (decision
+  // 2060, *Wake index*). Taken before any timer is written; the sweep of an older table runs
+  // meanwhile, and until it is done nodes walk the timer table as before.
+  void registry.indexWakes({ partitions: log.partitionCount, partitionOf: (a) => log.partitionOf(a) })
+    .then(({ swept }) => { if (swept > 0) say('wake-index', `${swept} instance timer(s) stored before the wake index were indexed`); })
+    .catch((err: unknown) => say('wake-index', `the timer table was not swept into the wake index (${describe(err)}); this node walks the timer table itself, as before, and sweeps again at its next start`));
+
   // Consumed deliveries pass the protocol gate's delivery-side check (cluster-protocols.ts) first.
   let gate: ClusterProtocols | undefined;
   const screened = new ScreenedLog(log, (batch) => (gate ? gate.screen(batch) : [...batch]));
