@@ -16,7 +16,7 @@ import type { TimerRecord } from '../../storage/records.js';
 import { byDueTime, validateTimerRecord } from '../records.js';
 import type { EtcdConnection } from './connection.js';
 import { kindOfInstance, kindWakesPrefix, MAX_WAKE_DUE, parseWakeKey, wakeDueBound, wakeIndexMarker, wakeKey, wakesRoot, type KeyLayout } from './keys.js';
-import { firstWindow, isLastWindow, nextWindow } from './wake-window.js';
+import { afterRead, startWalk, windowEnd } from './wake-window.js';
 
 /** How instances map to partitions, from the bus (the registry knows no Kafka). */
 export interface WakePartitioning {
@@ -30,8 +30,6 @@ type TxnOp = Parameters<ReturnType<EtcdConnection['client']['if']>['then']>[0];
 const TXN_OPS = 100;
 /** A compare-and-write of a timer and its wake lost to a concurrent write this many times: refused. */
 const CAS_ATTEMPTS = 8;
-/** The first window of a partition walk, before it adapts to the keys' density (wake-window.ts). */
-const FIRST_WINDOW_MS = 60_000;
 
 export class EtcdTimers {
   private partitioning: WakePartitioning | undefined;
@@ -144,26 +142,29 @@ export class EtcdTimers {
     const prefix = kindWakesPrefix(this.keys, partition, kind);
     const rangeEnd = Range.prefix(prefix).end;
     let cursor: Buffer = Buffer.from(prefix);
-    let w = firstWindow(FIRST_WINDOW_MS);
+    let walk = startWalk();
     for (;;) {
-      const last = isLastWindow(w, MAX_WAKE_DUE);
-      const end = last ? rangeEnd : Buffer.from(wakeDueBound(this.keys, partition, kind, w.from + w.span));
+      const bound = windowEnd(walk.window, MAX_WAKE_DUE);
+      const end = bound === undefined ? rangeEnd : Buffer.from(wakeDueBound(this.keys, partition, kind, bound));
       const from = cursor;
       const res = await this.connection.call('read a partition\'s wakes', () => this.connection.client.getAll().inRange({ start: from, end }).limit(pageSize).exec());
       const page: Array<{ name: string; dueAt: number }> = [];
+      let firstDue: number | undefined;
       let lastDue: number | undefined;
       for (const kv of res.kvs) {
         const wake = parseWakeKey(this.keys, kv.key.toString());
         if (wake === undefined || wake.kind !== kind || wake.partition !== partition) continue;
         page.push({ name: wake.name, dueAt: wake.dueAt });
+        firstDue ??= wake.dueAt;
         lastDue = wake.dueAt;
       }
       if (page.length > 0) yield page;
       const counted = Number(res.count);
-      if (res.kvs.length > 0 && counted > res.kvs.length) cursor = Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]);
-      else if (last) return;
-      else cursor = end;
-      w = nextWindow(w, { read: res.kvs.length, counted, lastDue: counted > res.kvs.length ? (lastDue ?? w.from) : undefined, pageSize });
+      const next = afterRead(walk, { read: res.kvs.length, counted, firstDue, lastDue, pageSize }, MAX_WAKE_DUE);
+      if (next === 'done') return;
+      // Past the last key read when the range had more; else past the window just read.
+      cursor = res.kvs.length > 0 && counted > res.kvs.length ? Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]) : end;
+      walk = next;
     }
   }
 

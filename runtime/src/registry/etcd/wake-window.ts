@@ -2,11 +2,13 @@
  * How a partition's wakes are paged out of etcd without the walk turning quadratic (decision 2060,
  * 2026-11-24 *Wake index*). etcd's range read counts every key from its start to its end whatever
  * its `limit` (etcd-io/etcd#16510), so a page read to the end of a long range costs the whole
- * rest of it. Wake keys sort by due time, so each read ends at a due-time bound instead: the
- * window [from, from + span). Its `count` says how many keys the window held; the next window's
- * span is scaled so it holds about a page, doubled while windows come back sparse. Each read then
- * counts about one page of keys, and a walk costs O(keys) plus a few dozen empty windows
- * (doubling from milliseconds to the last due time a key can hold). Pure: no I/O.
+ * rest of it. Wake keys sort by due time, so reads end at a due-time bound instead: the window
+ * [from, from + span). A walk opens with one read to the end of the range (its count: how many
+ * keys are left, once), then reads windows sized from the due times seen so each holds about a
+ * page: scaled down when one holds more, doubled while they come back sparse. Once as many keys
+ * were read as the open read counted, one more read to the end confirms nothing was added
+ * meanwhile (or starts over from there). Each read then counts about a page of keys, and a walk
+ * costs O(keys) plus the empty windows of gaps in the due times. Pure: no I/O.
  */
 
 export interface WakeWindow {
@@ -16,27 +18,54 @@ export interface WakeWindow {
   span: number;
 }
 
-/** The first window of a walk: from the epoch would mean ~40 empty doublings before now, so it starts at 0 with a wide span. */
-export function firstWindow(initialSpanMs: number): WakeWindow {
-  return { from: 0, span: Math.max(1, Math.floor(initialSpanMs)) };
+export interface WakeWalk {
+  /** The next read's window; undefined: read to the end of the range. */
+  window: WakeWindow | undefined;
+  /** Keys the last read to the end counted that have not been read since. */
+  owed: number;
 }
 
-/**
- * After a read of `read` keys (at most `pageSize`) out of the `counted` keys the window held from
- * the cursor: the window to read next. A full page with more left stays at the last due time read
- * (keys of that same due time may follow) with a span scaled to hold about a page; a window read
- * to its end moves on to the next one, twice as wide when it held under half a page.
- */
-export function nextWindow(w: WakeWindow, r: { read: number; counted: number; lastDue: number | undefined; pageSize: number }): WakeWindow {
-  if (r.counted > r.read && r.lastDue !== undefined) {
-    const scaled = Math.floor((w.span * r.pageSize) / r.counted);
-    return { from: r.lastDue, span: Math.max(1, scaled) };
+export interface WakeRead {
+  /** Keys the read returned (at most `pageSize`). */
+  read: number;
+  /** Keys its range held from the cursor (etcd's count). */
+  counted: number;
+  /** Due times of its first and last key (undefined when it returned none). */
+  firstDue: number | undefined;
+  lastDue: number | undefined;
+  pageSize: number;
+}
+
+export function startWalk(): WakeWalk {
+  return { window: undefined, owed: 0 };
+}
+
+/** The read after `r`; 'done' when the range is read to its end. */
+export function afterRead(s: WakeWalk, r: WakeRead, maxDue: number): WakeWalk | 'done' {
+  const more = r.counted > r.read && r.lastDue !== undefined;
+  if (s.window === undefined) {
+    if (!more) return 'done';
+    // The page's due times say how wide a window of about a page is.
+    const width = r.lastDue! - (r.firstDue ?? r.lastDue!) + 1;
+    return bounded({ window: { from: r.lastDue!, span: Math.max(1, Math.floor((width * r.pageSize) / Math.max(1, r.read))) }, owed: r.counted - r.read }, maxDue);
   }
+  const owed = s.owed - r.read;
+  const w = s.window;
+  if (more) {
+    // A full window: go on at the last due time read (more keys of it may follow), narrower.
+    return bounded({ window: { from: r.lastDue!, span: Math.max(1, Math.floor((w.span * r.pageSize) / r.counted)) }, owed }, maxDue);
+  }
+  if (owed <= 0) return { window: undefined, owed: 0 };
   const span = r.counted < r.pageSize / 2 ? w.span * 2 : w.span;
-  return { from: w.from + w.span, span: Math.min(span, Number.MAX_SAFE_INTEGER) };
+  return bounded({ window: { from: w.from + w.span, span }, owed }, maxDue);
 }
 
-/** The window reaches past the last due time a key can hold: read it to the end of the range. */
-export function isLastWindow(w: WakeWindow, maxDue: number): boolean {
-  return w.from + w.span > maxDue;
+/** The due-time bound a window's read ends at; undefined: the end of the range. */
+export function windowEnd(w: WakeWindow | undefined, maxDue: number): number | undefined {
+  if (w === undefined || w.from + w.span > maxDue) return undefined;
+  return w.from + w.span;
+}
+
+function bounded(s: WakeWalk, maxDue: number): WakeWalk {
+  return s.window !== undefined && windowEnd(s.window, maxDue) === undefined ? { window: undefined, owed: s.owed } : s;
 }
