@@ -1098,16 +1098,19 @@ export class AgentKinds {
    */
   private async walkPartitions(matches: (name: string) => boolean, kinds: readonly string[], partitions: readonly number[], ofPartition: NonNullable<NonNullable<AgentKindsOptions['timers']>['ofPartition']>): Promise<number> {
     let added = 0;
-    for (const kind of kinds) {
+    // A kind stopped (or replaced) during the walk is left, not the walk: the other kinds' wakes still come.
+    kindLoop: for (const kind of kinds) {
       const k = this.kinds.get(kind);
       if (k === undefined) continue;
-      const gone = (): boolean => this.closed || this.kinds.get(kind) !== k || k.stopping;
+      const gone = (): boolean => this.kinds.get(kind) !== k || k.stopping;
       for (const partition of partitions) {
-        attempts: for (let attempt = 1; ; attempt++) {
-          if (gone()) return added;
+        for (let attempt = 1; ; attempt++) {
+          if (this.closed) return added;
+          if (gone()) continue kindLoop;
           try {
             for await (const page of ofPartition(partition, kind, KIND_LIMITS.timerPageSize)) {
-              if (gone()) break attempts;
+              if (this.closed) return added;
+              if (gone()) continue kindLoop;
               for (const e of page) {
                 if (!matches(e.name) || this.isActive(e.name) || this.waiting.has(e.name)) continue;
                 if (this.placed !== undefined && !this.placed.isHere(e.name)) continue; // moved on again meanwhile
