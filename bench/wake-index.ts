@@ -12,7 +12,7 @@
  *   - all_partitions_walk_s: every partition walked that way one after the other (all N wakes:
  *     the cost of the index itself, to compare with the table walk key for key).
  */
-import { EtcdRegistry, partitionFor, wakeKey } from '@caxton/runtime';
+import { EtcdRegistry, partitionFor, wakeIndexEnabledKey, wakeKey } from '@caxton/runtime';
 import { report } from './lib-output.js';
 
 interface EtcdHandle {
@@ -48,7 +48,7 @@ async function fill(r: EtcdRegistry, n: number): Promise<void> {
       const agent = `counter/k${j}`;
       const dueAt = base + Math.floor((j * 7919) % day);
       ops.push(client.put(r.keys.timerKey(agent, 't')).value(JSON.stringify({ agent, id: 't', token: 'x', dueAt })));
-      ops.push(client.put(wakeKey(r.keys, partitionFor(agent, PARTITIONS), agent, 't', dueAt)).value(''));
+      ops.push(client.put(wakeKey(r.keys, PARTITIONS, partitionFor(agent, PARTITIONS), agent, 't', dueAt)).value(''));
     }
     writes.push(client.if(r.keys.timerKey('counter/k0', 't'), 'Version', '>', -1).then(...ops).commit());
     if (writes.length >= 8) await Promise.all(writes.splice(0));
@@ -75,6 +75,7 @@ async function main(): Promise<void> {
       const r = new EtcdRegistry({ endpoints: [etcd.endpoint], prefix: `/bench-wakes-${n}-${Date.now()}/`, callTimeoutMs: 120_000 });
       await r.open();
       try {
+        await r.connection.client.put(wakeIndexEnabledKey(r.keys)).value(String(PARTITIONS)); // the operator's switch
         await r.indexWakes({ partitions: PARTITIONS, partitionOf: (a) => partitionFor(a, PARTITIONS) });
         const filled = await timed(() => fill(r, n));
         const table = await timed(() => count(r.kindTimersDue('counter', PAGE)));

@@ -2,13 +2,15 @@
  * The wake index of instance timers on a real etcd (decision 2060, *Wake index*): a partition's
  * walk reads only its wakes, soonest first; a wake goes with its fired, moved or cancelled timer
  * (and with its agent's or kind's timers); timers stored before the index are swept into it once,
- * and still wake their instance through the partition walk.
+ * and still wake their instance through the partition walk; the index is read only when the
+ * operator's switch names the node's partition count, and a count change deletes nothing a node
+ * of either count reads.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Instrumentation } from '@caxton/core';
 import { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
-import { wakesRoot, wakeIndexMarker } from '../../src/registry/etcd/keys.js';
+import { wakesRoot, wakeIndexEnabledKey, wakeIndexMarker } from '../../src/registry/etcd/keys.js';
 import { partitionFor } from '../../src/bus/kafka/partitioner.js';
 import { AgentKinds, type AgentKindsOptions } from '../../src/node/agent-kinds.js';
 import type { AgentRecord } from '../../src/storage/records.js';
@@ -37,6 +39,11 @@ async function registry(prefix = `/wi${++n}/`): Promise<EtcdRegistry> {
   return r;
 }
 
+/** The operator's switch: nodes of `count` partitions read the index (docs/cluster.md). */
+async function enable(r: EtcdRegistry, count = PARTITIONS): Promise<void> {
+  await r.connection.client.put(wakeIndexEnabledKey(r.keys)).value(String(count));
+}
+
 async function walk(r: EtcdRegistry, partition: number, kind: string, pageSize: number): Promise<{ pages: number; entries: Array<{ name: string; dueAt: number }> }> {
   let pages = 0;
   const entries = [];
@@ -49,7 +56,7 @@ async function walk(r: EtcdRegistry, partition: number, kind: string, pageSize: 
 }
 
 async function wakeKeys(r: EtcdRegistry): Promise<string[]> {
-  return Object.keys(await r.connection.client.getAll().prefix(wakesRoot(r.keys)).strings()).sort();
+  return Object.keys(await r.connection.client.getAll().prefix(wakesRoot(r.keys, PARTITIONS)).strings()).sort();
 }
 
 /** Instances of `kind` on `partition`: names picked by the real partitioner. */
@@ -61,7 +68,8 @@ function onPartition(kind: string, partition: number, count: number): string[] {
 
 test('a partition\'s walk reads only its own wakes of the kind, soonest first, in pages', async () => {
   const r = await registry();
-  assert.deepEqual(await r.indexWakes(partitioning), { swept: 0 });
+  await enable(r);
+  assert.deepEqual(await r.indexWakes(partitioning), { enabled: true, swept: 0 });
   assert.equal(r.wakesReady(), true);
   const mine = onPartition('counter', 1, 6);
   const others = [...onPartition('counter', 0, 2), ...onPartition('counter', 3, 2)];
@@ -82,6 +90,7 @@ test('a partition\'s walk reads only its own wakes of the kind, soonest first, i
 
 test('a wake goes with its timer: moved, fired or cancelled, the agent\'s timers dropped, the kind stopped', async () => {
   const r = await registry();
+  await enable(r);
   await r.indexWakes(partitioning);
   const [a, b] = [onPartition('counter', 2, 1)[0]!, onPartition('counter', 0, 1)[0]!];
   await r.putTimer({ agent: a, id: 't1', token: 'x', dueAt: 1_000 });
@@ -98,12 +107,13 @@ test('a wake goes with its timer: moved, fired or cancelled, the agent\'s timers
   await r.putTimer({ agent: b, id: 't1', token: 'x', dueAt: 5_000 });
   await r.putTimer({ agent: onPartition('other', 0, 1)[0]!, id: 't1', token: 'x', dueAt: 5_000 });
   await r.deleteKindTimers('counter');
-  assert.deepEqual((await wakeKeys(r)).map((k) => k.slice(wakesRoot(r.keys).length).split('/')[1]), ['other'], 'only the other kind\'s wake is left');
+  assert.deepEqual((await wakeKeys(r)).map((k) => k.slice(wakesRoot(r.keys, PARTITIONS).length).split('/')[1]), ['other'], 'only the other kind\'s wake is left');
   assert.deepEqual(await r.listTimers(a), []);
 });
 
 test('a dense partition: every wake read once, in due order, many at the same millisecond', async () => {
   const r = await registry();
+  await enable(r);
   await r.indexWakes(partitioning);
   const names = onPartition('dense', 3, 60);
   const ops = names.map((name, i) => r.putTimer({ agent: name, id: 't', token: 'x', dueAt: i < 40 ? 7_000 : 7_000 + i * 13 }));
@@ -126,16 +136,22 @@ test('timers stored before the index are swept into it once; they still wake the
   assert.deepEqual(await wakeKeys(old), []);
 
   const r = await registry(prefix);
+  await enable(r);
   const sweeping = r.indexWakes(partitioning);
   assert.equal(r.wakesReady(), false, 'not complete before the sweep');
-  assert.deepEqual(await sweeping, { swept: 2 });
+  assert.deepEqual(await sweeping, { enabled: true, swept: 2 });
   assert.equal(r.wakesReady(), true);
-  assert.deepEqual(JSON.parse((await r.connection.client.get(wakeIndexMarker(r.keys)).string())!), { partitions: PARTITIONS });
+  assert.notEqual(await r.connection.client.get(wakeIndexMarker(r.keys, PARTITIONS)).string(), null);
   assert.deepEqual((await walk(r, 1, 'counter', 10)).entries, [{ name: here, dueAt: now + 50 }]);
-  assert.deepEqual(await (await registry(prefix)).indexWakes(partitioning), { swept: 0 }, 'marked: the next node does not sweep');
-  // Another partition count: the index is rebuilt for it.
-  assert.deepEqual(await (await registry(prefix)).indexWakes({ partitions: 8, partitionOf: (a) => partitionFor(a, 8) }), { swept: 2 });
-  assert.deepEqual(await (await registry(prefix)).indexWakes(partitioning), { swept: 2 });
+  assert.deepEqual(await (await registry(prefix)).indexWakes(partitioning), { enabled: true, swept: 0 }, 'marked: the next node does not sweep');
+  // Another partition count: not read until the switch names it, then swept into its own root.
+  const eight = { partitions: 8, partitionOf: (a: string) => partitionFor(a, 8) };
+  const r8 = await registry(prefix);
+  assert.deepEqual(await r8.indexWakes(eight), { enabled: false, swept: 0 });
+  assert.equal(r8.wakesReady(), false, 'the switch names 4 partitions: a node of 8 walks the table');
+  await enable(r8, 8);
+  assert.deepEqual(await (await registry(prefix)).indexWakes(eight), { enabled: true, swept: 2 });
+  assert.deepEqual((await walk(r, 1, 'counter', 10)).entries, [{ name: here, dueAt: now + 50 }], 'the index of 4 is untouched');
 
   // The node's walk of partition 1 (assigned here) reads the index, not the kind's table.
   const residency: string[] = [];
@@ -164,4 +180,58 @@ test('timers stored before the index are swept into it once; they still wake the
   assert.deepEqual(read, ['partition 1 counter']);
   await eventually(() => residency.includes(`activated ${here}`), 5_000, 'the wake to activate the old-layout instance');
   assert.deepEqual(residency, [`activated ${here}`]);
+});
+
+test('a partition-count change deletes nothing a node reads: a second sweeper of the new count leaves the first one\'s complete index whole', async () => {
+  const prefix = `/wi${++n}/`;
+  const a = await registry(prefix);
+  await enable(a, 4);
+  await a.indexWakes(partitioning);
+  const N = 400;
+  const base = Date.now() + 3_600_000;
+  for (let i = 0; i < N; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => a.putTimer({ agent: `counter/k${i + j}`, id: 't', token: 'x', dueAt: base + i + j })));
+  const eight = { partitions: 8, partitionOf: (x: string) => partitionFor(x, 8) };
+  await enable(a, 8);
+  const b1 = await registry(prefix);
+  assert.deepEqual(await b1.indexWakes(eight), { enabled: true, swept: N });
+  assert.equal(b1.wakesReady(), true);
+  // A second node of 8 that read no marker (it started before b1 wrote it) sweeps after b1 is done.
+  await b1.connection.client.delete().key(wakeIndexMarker(b1.keys, 8));
+  const b2 = await registry(prefix);
+  const sweeping = b2.indexWakes(eight);
+  const seen = async (r: EtcdRegistry, count: number): Promise<number> => {
+    let total = 0;
+    for (let p = 0; p < count; p++) total += (await walk(r, p, 'counter', 100)).entries.length;
+    return total;
+  };
+  assert.equal(await seen(b1, 8), N, 'b1 walks every timer while b2 sweeps');
+  assert.deepEqual(await sweeping, { enabled: true, swept: N });
+  assert.equal(await seen(b1, 8), N, 'and after');
+  assert.equal(await seen(a, 4), N, 'the index of 4 partitions is whole too');
+  // A node of the old count restarting during the change (it used to clear the one index to sweep its own).
+  await enable(a, 4);
+  assert.deepEqual(await (await registry(prefix)).indexWakes(partitioning), { enabled: true, swept: 0 });
+  await a.connection.client.delete().key(wakeIndexMarker(a.keys, 4));
+  assert.deepEqual(await (await registry(prefix)).indexWakes(partitioning), { enabled: true, swept: N });
+  assert.equal(await seen(b1, 8), N, 'the index of 8 is untouched by sweeps of 4');
+});
+
+test('with no switch (or another count) nodes write wakes but read the table; a timer written meanwhile by a node without the index is swept in when the switch is set', async () => {
+  const prefix = `/wi${++n}/`;
+  const r = await registry(prefix);
+  assert.deepEqual(await r.indexWakes(partitioning), { enabled: false, swept: 0 });
+  assert.equal(r.wakesReady(), false, 'the index is not read before the operator switches it on');
+  const mine = onPartition('counter', 1, 2);
+  await r.putTimer({ agent: mine[0]!, id: 't', token: 'x', dueAt: 9_000 });
+  assert.equal((await wakeKeys(r)).length, 1, 'the wake is written anyway');
+  const older = await registry(prefix); // a node of an older version: no wakes
+  await older.putTimer({ agent: mine[1]!, id: 't', token: 'x', dueAt: 8_000 });
+  await enable(r, 5);
+  const other = await registry(prefix);
+  assert.deepEqual(await other.indexWakes(partitioning), { enabled: false, swept: 0 }, 'the switch names another count');
+  await enable(r);
+  const next = await registry(prefix);
+  assert.deepEqual(await next.indexWakes(partitioning), { enabled: true, swept: 2 });
+  assert.equal(next.wakesReady(), true);
+  assert.deepEqual((await walk(next, 1, 'counter', 10)).entries, [{ name: mine[1]!, dueAt: 8_000 }, { name: mine[0]!, dueAt: 9_000 }]);
 });

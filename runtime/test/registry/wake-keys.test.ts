@@ -5,37 +5,47 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeyLayout, kindWakesPrefix, parseWakeKey, wakeDueBound, wakeKey, MAX_WAKE_DUE } from '../../src/registry/etcd/keys.js';
+import { KeyLayout, kindWakesPrefix, parseWakeKey, wakeDueBound, wakeIndexMarker, wakeKey, wakesRoot, MAX_WAKE_DUE } from '../../src/registry/etcd/keys.js';
 import { afterRead, startWalk, windowEnd } from '../../src/registry/etcd/wake-window.js';
 import { RegistryError } from '../../src/registry/errors.js';
 
 const keys = new KeyLayout('/caxton/c1/');
 
 test('a wake key names partition, kind, zero-padded due time and the timer; it reads back', () => {
-  const key = wakeKey(keys, 7, 'counter/alice', 't1', 1_700_000_000_123);
-  assert.equal(key, '/caxton/c1/store/wakes/7/counter/0001700000000123/counter%2Falice/t1');
-  assert.deepEqual(parseWakeKey(keys, key), { partition: 7, kind: 'counter', name: 'counter/alice', id: 't1', dueAt: 1_700_000_000_123 });
-  assert.ok(key.startsWith(kindWakesPrefix(keys, 7, 'counter')));
-  assert.ok(key < wakeDueBound(keys, 7, 'counter', 1_700_000_000_124) && key > wakeDueBound(keys, 7, 'counter', 1_700_000_000_123));
-  assert.deepEqual(parseWakeKey(keys, wakeKey(keys, 0, 'k/a%b', 'x', MAX_WAKE_DUE))?.name, 'k/a%b');
+  const key = wakeKey(keys, 32, 7, 'counter/alice', 't1', 1_700_000_000_123);
+  assert.equal(key, '/caxton/c1/store/wakes/p32/7/counter/0001700000000123/counter%2Falice/t1');
+  assert.deepEqual(parseWakeKey(keys, 32, key), { partition: 7, kind: 'counter', name: 'counter/alice', id: 't1', dueAt: 1_700_000_000_123 });
+  assert.ok(key.startsWith(kindWakesPrefix(keys, 32, 7, 'counter')));
+  assert.ok(key < wakeDueBound(keys, 32, 7, 'counter', 1_700_000_000_124) && key > wakeDueBound(keys, 32, 7, 'counter', 1_700_000_000_123));
+  assert.deepEqual(parseWakeKey(keys, 32, wakeKey(keys, 32, 0, 'k/a%b', 'x', MAX_WAKE_DUE))?.name, 'k/a%b');
+});
+
+test('each partition count has its own root and marker, so a count change deletes nothing another count reads', () => {
+  assert.ok(wakeKey(keys, 4, 1, 'counter/a', 't', 1).startsWith(wakesRoot(keys, 4)));
+  assert.ok(!wakeKey(keys, 4, 1, 'counter/a', 't', 1).startsWith(wakesRoot(keys, 8)));
+  assert.ok(!wakesRoot(keys, 4).startsWith(wakesRoot(keys, 40)) && !wakesRoot(keys, 40).startsWith(wakesRoot(keys, 4)), 'p4 is not under p40');
+  assert.notEqual(wakeIndexMarker(keys, 4), wakeIndexMarker(keys, 8));
+  assert.equal(parseWakeKey(keys, 8, wakeKey(keys, 4, 1, 'counter/a', 't', 1)), undefined, 'a p4 key is not read as a p8 wake');
 });
 
 test('wake keys sort by due time within a partition\'s kind, and partitions and kinds do not mix', () => {
   const dues = [5, 1_000, 99, 1_700_000_000_000, 0, 42];
-  const sorted = dues.map((d) => wakeKey(keys, 3, 'counter/z', 't', d)).sort();
-  assert.deepEqual(sorted.map((k) => parseWakeKey(keys, k)!.dueAt), [...dues].sort((a, b) => a - b));
-  assert.ok(!wakeKey(keys, 31, 'counter/a', 't', 1).startsWith(kindWakesPrefix(keys, 3, 'counter')), 'partition 31 is not under 3');
-  assert.ok(!wakeKey(keys, 3, 'counterx/a', 't', 1).startsWith(kindWakesPrefix(keys, 3, 'counter')), 'kind counterx is not under counter');
+  const sorted = dues.map((d) => wakeKey(keys, 32, 3, 'counter/z', 't', d)).sort();
+  assert.deepEqual(sorted.map((k) => parseWakeKey(keys, 32, k)!.dueAt), [...dues].sort((a, b) => a - b));
+  assert.ok(!wakeKey(keys, 32, 31, 'counter/a', 't', 1).startsWith(kindWakesPrefix(keys, 32, 3, 'counter')), 'partition 31 is not under 3');
+  assert.ok(!wakeKey(keys, 32, 3, 'counterx/a', 't', 1).startsWith(kindWakesPrefix(keys, 32, 3, 'counter')), 'kind counterx is not under counter');
 });
 
 test('a named agent, a bad id, a negative or fractional due time or partition is refused typed; a foreign key does not parse', () => {
-  assert.throws(() => wakeKey(keys, 0, 'echo', 't', 1), RegistryError);
-  assert.throws(() => wakeKey(keys, 0, 'counter/a', 'x/y', 1), RegistryError);
-  assert.throws(() => wakeKey(keys, 0, 'counter/a', 't', -1), RegistryError);
-  assert.throws(() => wakeKey(keys, 0, 'counter/a', 't', 1.5), RegistryError);
-  assert.throws(() => wakeKey(keys, -1, 'counter/a', 't', 1), RegistryError);
-  for (const k of ['/caxton/c1/store/wakes/1/counter/12/counter%2Fa/t', '/caxton/c1/store/wakes/1/counter/0000000000000012/other%2Fa/t', '/caxton/c1/store/timers/counter%2Fa/t', '/caxton/c1/store/wakes/x/counter/0000000000000012/counter%2Fa/t']) {
-    assert.equal(parseWakeKey(keys, k), undefined, k);
+  assert.throws(() => wakeKey(keys, 32, 0, 'echo', 't', 1), RegistryError);
+  assert.throws(() => wakeKey(keys, 32, 0, 'counter/a', 'x/y', 1), RegistryError);
+  assert.throws(() => wakeKey(keys, 32, 0, 'counter/a', 't', -1), RegistryError);
+  assert.throws(() => wakeKey(keys, 32, 0, 'counter/a', 't', 1.5), RegistryError);
+  assert.throws(() => wakeKey(keys, 32, -1, 'counter/a', 't', 1), RegistryError);
+  assert.throws(() => wakeKey(keys, 32, 32, 'counter/a', 't', 1), RegistryError, 'a partition past the count');
+  assert.throws(() => wakeKey(keys, 0, 0, 'counter/a', 't', 1), RegistryError, 'a count of 0');
+  for (const k of ['/caxton/c1/store/wakes/p32/1/counter/12/counter%2Fa/t', '/caxton/c1/store/wakes/p32/1/counter/0000000000000012/other%2Fa/t', '/caxton/c1/store/timers/counter%2Fa/t', '/caxton/c1/store/wakes/p32/x/counter/0000000000000012/counter%2Fa/t', '/caxton/c1/store/wakes/p32/32/counter/0000000000000012/counter%2Fa/t', '/caxton/c1/store/wakes/p8/1/counter/0000000000000012/counter%2Fa/t']) {
+    assert.equal(parseWakeKey(keys, 32, k), undefined, k);
   }
 });
 

@@ -259,7 +259,7 @@ export class EtcdRegistry implements RegistryStore {
    * before any timer is written through this registry: the partitioning is taken at once, the
    * sweep runs as the returned promise.
    */
-  indexWakes(partitioning: WakePartitioning): Promise<{ swept: number }> {
+  indexWakes(partitioning: WakePartitioning): Promise<{ enabled: boolean; swept: number }> {
     this.requireOpen();
     return this.timers.indexWakes(partitioning);
   }

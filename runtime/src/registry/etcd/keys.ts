@@ -13,11 +13,12 @@
  *   <prefix>store/artifacts/<sha256>/manifest, .../chunks/<n>
  *   <prefix>store/timers/<agent>/<id>   TimerRecord (JSON); no lease: a timer outlives the node that set it;
  *                                       an instance's `/` is written `%2F` (`counter%2Falice`, decision 2060)
- *   <prefix>store/wakes/<partition>/<kind>/<due, 16 digits>/<timer segment>/<id>   '' : the wake index of
- *                                       instance timers (decision 2060, 2026-11-24 *Wake index*), written in
- *                                       the same transaction as the timer, so a partition's wakes of a kind
- *                                       read in due order
- *   <prefix>store/wake-index            { partitions } (JSON): the index is complete for that partition count
+ *   <prefix>store/wakes/p<count>/<partition>/<kind>/<due, 16 digits>/<timer segment>/<id>   '' : the wake
+ *                                       index of instance timers for a partition count (decision 2060,
+ *                                       2026-11-24 *Wake index*), written in the same transaction as the timer,
+ *                                       so a partition's wakes of a kind read in due order
+ *   <prefix>store/wake-index/p<count>   '' : the index of that partition count is complete (swept)
+ *   <prefix>store/wake-index/enabled    <count>: the operator trusts the index of that count (all nodes write it)
  *   <prefix>store/topics/<topic, URI-encoded>/<agent>   TopicSubscription (JSON); no lease (decision 1960)
  *   <prefix>store/topic-agents/<agent>/<topic, URI-encoded>   '' : the per-agent index of the above
  *   <prefix>store/topic-agents/<agent>  the agent's subscription count, the guard of its changes
@@ -111,44 +112,58 @@ export const WAKE_DUE_DIGITS = 16;
 /** The highest due time a wake key holds: a timer's due time is a safe integer (validateTimerRecord). */
 export const MAX_WAKE_DUE = Number.MAX_SAFE_INTEGER;
 
-/** The wake index's root: every partition's wakes (a partition count change clears it). */
-export function wakesRoot(keys: KeyLayout): string {
-  return `${keys.prefix}store/wakes/`;
+/**
+ * The wake index of one partition count: its wakes live under their own root, so a change of the
+ * count never deletes what a node of another count reads (review of issue 30, must-fix 2).
+ */
+export function wakesRoot(keys: KeyLayout, partitions: number): string {
+  if (!Number.isSafeInteger(partitions) || partitions < 1) throw invalid('partition count must be a positive integer', { partitions });
+  return `${keys.prefix}store/wakes/p${partitions}/`;
 }
 
-/** The marker that the index is complete (the old timer table was swept into it) for a partition count. */
-export function wakeIndexMarker(keys: KeyLayout): string {
-  return `${keys.prefix}store/wake-index`;
+/** The marker that the index of a partition count is complete (the timer table was swept into it). */
+export function wakeIndexMarker(keys: KeyLayout, partitions: number): string {
+  wakesRoot(keys, partitions); // the same rule on the count
+  return `${keys.prefix}store/wake-index/p${partitions}`;
+}
+
+/**
+ * The operator's switch: its value is the partition count whose index nodes may read (a node of
+ * another count, or with no switch, walks the timer table). Set once every node writes wakes
+ * (decision 2060, *Wake index*: a node of an older version writes timers without one).
+ */
+export function wakeIndexEnabledKey(keys: KeyLayout): string {
+  return `${keys.prefix}store/wake-index/enabled`;
 }
 
 /** One partition's wakes of one kind, in due order. */
-export function kindWakesPrefix(keys: KeyLayout, partition: number, kind: string): string {
-  if (!Number.isSafeInteger(partition) || partition < 0) throw invalid('wake partition must be a non-negative integer', { partition });
+export function kindWakesPrefix(keys: KeyLayout, partitions: number, partition: number, kind: string): string {
+  if (!Number.isSafeInteger(partition) || partition < 0 || partition >= partitions) throw invalid('wake partition must be an integer from 0 to the partition count - 1', { partition, partitions });
   if (!isSegment(kind) || kind.includes('%')) throw invalid('kind name must be non-empty and without "/" or "%"', { kind });
-  return `${wakesRoot(keys)}${partition}/${kind}/`;
+  return `${wakesRoot(keys, partitions)}${partition}/${kind}/`;
 }
 
 /** The bound below which a partition's wakes of a kind are due before `dueAt`: a page's range end. */
-export function wakeDueBound(keys: KeyLayout, partition: number, kind: string, dueAt: number): string {
-  return `${kindWakesPrefix(keys, partition, kind)}${padDue(dueAt)}/`;
+export function wakeDueBound(keys: KeyLayout, partitions: number, partition: number, kind: string, dueAt: number): string {
+  return `${kindWakesPrefix(keys, partitions, partition, kind)}${padDue(dueAt)}/`;
 }
 
-/** The wake of one instance timer: partition of the instance's mail, its kind, due time, timer key. */
-export function wakeKey(keys: KeyLayout, partition: number, agent: string, id: string, dueAt: number): string {
+/** The wake of one instance timer: partition count, partition of the instance's mail, its kind, due time, timer key. */
+export function wakeKey(keys: KeyLayout, partitions: number, partition: number, agent: string, id: string, dueAt: number): string {
   const kind = kindOfInstance(agent);
   if (kind === undefined) throw invalid('a wake is kept for an instance of a kind (`<kind>/<key>`) only', { agent });
   keys.timerKey(agent, id); // the same rules on name and id as the timer's own key
-  return `${wakeDueBound(keys, partition, kind, dueAt)}${timerSegment(agent)}/${id}`;
+  return `${wakeDueBound(keys, partitions, partition, kind, dueAt)}${timerSegment(agent)}/${id}`;
 }
 
-/** A wake key read back: the instance and its due time; undefined for a key that is not one. */
-export function parseWakeKey(keys: KeyLayout, key: string): { partition: number; kind: string; name: string; id: string; dueAt: number } | undefined {
-  const root = wakesRoot(keys);
+/** A wake key of a partition count's index read back: the instance and its due time; undefined for a key that is not one. */
+export function parseWakeKey(keys: KeyLayout, partitions: number, key: string): { partition: number; kind: string; name: string; id: string; dueAt: number } | undefined {
+  const root = wakesRoot(keys, partitions);
   if (!key.startsWith(root)) return undefined;
   const parts = key.slice(root.length).split('/');
   if (parts.length !== 5) return undefined;
   const [p, kind, due, segment, id] = parts as [string, string, string, string, string];
-  if (!/^\d+$/.test(p) || due.length !== WAKE_DUE_DIGITS || !/^\d+$/.test(due) || kind === '' || id === '') return undefined;
+  if (!/^\d+$/.test(p) || Number(p) >= partitions || due.length !== WAKE_DUE_DIGITS || !/^\d+$/.test(due) || kind === '' || id === '') return undefined;
   const name = segment.replace(/%(2F|25)/g, (m) => (m === '%2F' ? '/' : '%'));
   if (timerSegment(name) !== segment || kindOfInstance(name) !== kind) return undefined;
   const dueAt = Number(due);

@@ -5,17 +5,21 @@
  * puts, no lease: a timer must outlive the node that set it, so the next owner of the agent fires it.
  *
  * Once `indexWakes` gave the partitioning (a Kafka cluster), an instance timer also has a wake
- * under `store/wakes/<partition>/<kind>/<due>/...`, written and removed in the same transaction as
- * the timer, so a node given a partition reads only that partition's wakes, in due order, in
- * windows that etcd's range count does not make quadratic (wake-window.ts; decision 2060,
- * 2026-11-24 *Wake index*). A wake is a pointer, the timer the truth: a wake whose timer went
- * (a race of deleteAll with a put) costs one activation that finds nothing due.
+ * under `store/wakes/p<count>/<partition>/<kind>/<due>/...`, written and removed in the same
+ * transaction as the timer, so a node given a partition reads only that partition's wakes, in due
+ * order, in windows that etcd's range count does not make quadratic (wake-window.ts; decision 2060,
+ * 2026-11-24 *Wake index*). Each partition count has its own index: nothing a node of one count
+ * reads is ever deleted by a node of another. The index is read only when the operator switched it
+ * on for this count (`store/wake-index/enabled`): a node of an older version writes timers without
+ * wakes, so until every node writes them the timer table is walked. A wake is a pointer, the timer
+ * the truth: a wake whose timer went (a race of deleteAll with a put) costs one activation that
+ * finds nothing due.
  */
 import { Range } from 'etcd3';
 import type { TimerRecord } from '../../storage/records.js';
 import { byDueTime, validateTimerRecord } from '../records.js';
 import type { EtcdConnection } from './connection.js';
-import { kindOfInstance, kindWakesPrefix, MAX_WAKE_DUE, parseWakeKey, wakeDueBound, wakeIndexMarker, wakeKey, wakesRoot, type KeyLayout } from './keys.js';
+import { kindOfInstance, kindWakesPrefix, MAX_WAKE_DUE, parseWakeKey, wakeDueBound, wakeIndexEnabledKey, wakeIndexMarker, wakeKey, type KeyLayout } from './keys.js';
 import { afterRead, startWalk, windowEnd } from './wake-window.js';
 
 /** How instances map to partitions, from the bus (the registry knows no Kafka). */
@@ -38,25 +42,29 @@ export class EtcdTimers {
   constructor(private readonly connection: EtcdConnection, private readonly keys: KeyLayout) {}
 
   /**
-   * From now on every instance timer written or removed here keeps its wake. The index is complete
-   * (`wakesReady`) once the marker says so for this partition count; otherwise the timer table is
-   * swept into it first (timers stored before the index, or under another partition count), and
-   * the marker set. Until then readers walk the timer table itself (`kindDue`).
+   * From now on every instance timer written or removed here keeps its wake in the index of this
+   * partition count. The index is read (`wakesReady`) only when the operator's switch names this
+   * count (every node writes wakes: decision 2060, *Wake index*); then, unless its marker says it
+   * is complete, the timer table is swept into it first (timers stored before the index) and the
+   * marker set. Otherwise readers walk the timer table itself (`kindDue`). Nothing is deleted:
+   * concurrent sweepers of one count write the same wakes, and another count's index is another root.
    */
-  async indexWakes(partitioning: WakePartitioning): Promise<{ swept: number }> {
+  async indexWakes(partitioning: WakePartitioning): Promise<{ enabled: boolean; swept: number }> {
     this.partitioning = partitioning;
-    const marker = wakeIndexMarker(this.keys);
-    const stored = await this.connection.call('read the wake index marker', () => this.connection.client.get(marker).string());
-    if (stored !== null && markerPartitions(stored) === partitioning.partitions) {
+    wakeIndexMarker(this.keys, partitioning.partitions); // a count the layout takes, before anything is written
+    const client = this.connection.client;
+    const enabled = await this.connection.call('read the wake index switch', () => client.get(wakeIndexEnabledKey(this.keys)).string());
+    if (enabled === null || enabled.trim() !== String(partitioning.partitions)) return { enabled: false, swept: 0 };
+    const marker = wakeIndexMarker(this.keys, partitioning.partitions);
+    const stored = await this.connection.call('read the wake index marker', () => client.get(marker).string());
+    if (stored !== null) {
       this.indexComplete = true;
-      return { swept: 0 };
+      return { enabled: true, swept: 0 };
     }
-    // Wakes under another partition count point to the wrong partitions: the sweep writes them anew.
-    if (stored !== null) await this.connection.call('clear a stale wake index', () => this.connection.client.delete().prefix(wakesRoot(this.keys)).exec());
     const swept = await this.sweep(partitioning);
-    await this.connection.call('mark the wake index complete', () => this.connection.client.put(marker).value(JSON.stringify({ partitions: partitioning.partitions })).exec());
+    await this.connection.call('mark the wake index complete', () => client.put(marker).value('').exec());
     this.indexComplete = true;
-    return { swept };
+    return { enabled: true, swept };
   }
 
   /** The index holds a wake for every instance timer (see indexWakes). */
@@ -73,11 +81,11 @@ export class EtcdTimers {
       return;
     }
     const client = this.connection.client;
-    const wake = wakeKey(this.keys, p, record.agent, record.id, record.dueAt);
+    const wake = wakeKey(this.keys, p.count, p.partition, record.agent, record.id, record.dueAt);
     for (let attempt = 1; ; attempt++) {
       const old = await this.readTimer(key);
       const ops: TxnOp[] = [client.put(key).value(JSON.stringify(record)), client.put(wake).value('')];
-      if (old.timer !== undefined && old.timer.dueAt !== record.dueAt) ops.push(client.delete().key(wakeKey(this.keys, p, record.agent, record.id, old.timer.dueAt)));
+      if (old.timer !== undefined && old.timer.dueAt !== record.dueAt) ops.push(client.delete().key(wakeKey(this.keys, p.count, p.partition, record.agent, record.id, old.timer.dueAt)));
       const res = await this.connection.call('store a timer and its wake', () => client.if(key, 'Mod', '==', old.mod).then(...ops).commit());
       if (res.succeeded) return;
       if (attempt >= CAS_ATTEMPTS) throw this.connection.failure('store a timer and its wake', new Error(`${attempt} concurrent-update conflicts on ${key}`));
@@ -97,7 +105,7 @@ export class EtcdTimers {
       const old = await this.readTimer(key);
       if (old.mod === 0) return;
       const ops: TxnOp[] = [client.delete().key(key)];
-      if (old.timer !== undefined) ops.push(client.delete().key(wakeKey(this.keys, p, agent, id, old.timer.dueAt)));
+      if (old.timer !== undefined) ops.push(client.delete().key(wakeKey(this.keys, p.count, p.partition, agent, id, old.timer.dueAt)));
       const res = await this.connection.call('delete a timer and its wake', () => client.if(key, 'Mod', '==', old.mod).then(...ops).commit());
       if (res.succeeded) return;
       if (attempt >= CAS_ATTEMPTS) throw this.connection.failure('delete a timer and its wake', new Error(`${attempt} concurrent-update conflicts on ${key}`));
@@ -110,7 +118,7 @@ export class EtcdTimers {
     if (p !== undefined) {
       // The agent's own timers (a handful): their wakes first, then the table's prefix with the last batch.
       const client = this.connection.client;
-      const wakes = (await this.list(agent)).map((t) => wakeKey(this.keys, p, agent, t.id, t.dueAt));
+      const wakes = (await this.list(agent)).map((t) => wakeKey(this.keys, p.count, p.partition, agent, t.id, t.dueAt));
       for (let i = 0; i < wakes.length; i += TXN_OPS) {
         const batch = wakes.slice(i, i + TXN_OPS).map((w) => client.delete().key(w));
         await this.connection.call('delete an agent\'s wakes', () => client.if(prefix, 'Version', '>', -1).then(...batch).commit());
@@ -128,7 +136,7 @@ export class EtcdTimers {
     const client = this.connection.client;
     for (let p = 0; p < partitioning.partitions; p += TXN_OPS) {
       const batch: TxnOp[] = [];
-      for (let q = p; q < Math.min(partitioning.partitions, p + TXN_OPS); q++) batch.push(client.delete().prefix(kindWakesPrefix(this.keys, q, kind)));
+      for (let q = p; q < Math.min(partitioning.partitions, p + TXN_OPS); q++) batch.push(client.delete().prefix(kindWakesPrefix(this.keys, partitioning.partitions, q, kind)));
       await this.connection.call('delete a kind\'s wakes', () => client.if(prefix, 'Version', '>', -1).then(...batch).commit());
     }
   }
@@ -139,20 +147,22 @@ export class EtcdTimers {
    * etcd's count covers about a page (wake-window.ts). A key that is not a wake is skipped.
    */
   async *partitionDue(partition: number, kind: string, pageSize: number): AsyncGenerator<Array<{ name: string; dueAt: number }>> {
-    const prefix = kindWakesPrefix(this.keys, partition, kind);
+    const count = this.partitioning?.partitions;
+    if (count === undefined) return; // no index taken: nothing is read (wakesReady is false)
+    const prefix = kindWakesPrefix(this.keys, count, partition, kind);
     const rangeEnd = Range.prefix(prefix).end;
     let cursor: Buffer = Buffer.from(prefix);
     let walk = startWalk();
     for (;;) {
       const bound = windowEnd(walk.window, MAX_WAKE_DUE);
-      const end = bound === undefined ? rangeEnd : Buffer.from(wakeDueBound(this.keys, partition, kind, bound));
+      const end = bound === undefined ? rangeEnd : Buffer.from(wakeDueBound(this.keys, count, partition, kind, bound));
       const from = cursor;
       const res = await this.connection.call('read a partition\'s wakes', () => this.connection.client.getAll().inRange({ start: from, end }).limit(pageSize).exec());
       const page: Array<{ name: string; dueAt: number }> = [];
       let firstDue: number | undefined;
       let lastDue: number | undefined;
       for (const kv of res.kvs) {
-        const wake = parseWakeKey(this.keys, kv.key.toString());
+        const wake = parseWakeKey(this.keys, count, kv.key.toString());
         if (wake === undefined || wake.kind !== kind || wake.partition !== partition) continue;
         page.push({ name: wake.name, dueAt: wake.dueAt });
         firstDue ??= wake.dueAt;
@@ -221,7 +231,7 @@ export class EtcdTimers {
         const key = kv.key.toString();
         const timer = parseTimerEntry(kv.value.toString(), key, (agent, id) => this.keys.timerKey(agent, id));
         if (timer === undefined || kindOfInstance(timer.agent) === undefined) continue;
-        writes.push({ key, mod: String(kv.mod_revision), wake: wakeKey(this.keys, partitioning.partitionOf(timer.agent), timer.agent, timer.id, timer.dueAt) });
+        writes.push({ key, mod: String(kv.mod_revision), wake: wakeKey(this.keys, partitioning.partitions, partitioning.partitionOf(timer.agent), timer.agent, timer.id, timer.dueAt) });
       }
       for (const w of writes) {
         const res = await this.connection.call('sweep a timer into the wake index', () => client.if(w.key, 'Mod', '==', w.mod).then(client.put(w.wake).value('')).commit());
@@ -232,10 +242,11 @@ export class EtcdTimers {
     }
   }
 
-  private wakePartition(agent: string): number | undefined {
+  /** Where an instance's wakes go: the index of this node's partition count, its mail's partition. */
+  private wakePartition(agent: string): { count: number; partition: number } | undefined {
     const partitioning = this.partitioning;
     if (partitioning === undefined || kindOfInstance(agent) === undefined) return undefined;
-    return partitioning.partitionOf(agent);
+    return { count: partitioning.partitions, partition: partitioning.partitionOf(agent) };
   }
 
   /** A timer's stored value and mod revision (0: absent; a value that does not parse: no old wake to remove). */
@@ -274,15 +285,6 @@ function parseTimer(value: string, agent: string, id: string): TimerRecord | und
   try {
     const timer = validateTimerRecord(JSON.parse(value) as TimerRecord, true);
     return timer.agent === agent && timer.id === id ? timer : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function markerPartitions(value: string): number | undefined {
-  try {
-    const parsed = JSON.parse(value) as { partitions?: unknown };
-    return typeof parsed.partitions === 'number' ? parsed.partitions : undefined;
   } catch {
     return undefined;
   }
