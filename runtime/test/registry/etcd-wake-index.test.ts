@@ -235,3 +235,20 @@ test('with no switch (or another count) nodes write wakes but read the table; a 
   assert.equal(next.wakesReady(), true);
   assert.deepEqual((await walk(next, 1, 'counter', 10)).entries, [{ name: mine[1]!, dueAt: 8_000 }, { name: mine[0]!, dueAt: 9_000 }]);
 });
+
+test('a due wake whose timer is gone is deleted by the walk that reads it; a live one, or one not yet due, is kept', async () => {
+  const r = await registry();
+  await enable(r);
+  await r.indexWakes(partitioning);
+  const [gone, live, later] = onPartition('counter', 2, 3) as [string, string, string];
+  const future = Date.now() + 3_600_000;
+  await r.putTimer({ agent: gone, id: 't', token: 'x', dueAt: 1_000 });
+  await r.putTimer({ agent: live, id: 't', token: 'x', dueAt: 2_000 });
+  await r.putTimer({ agent: later, id: 't', token: 'x', dueAt: future });
+  // Behind the index's back (a node of an older version deleting it): the timers go, their wakes stay.
+  await r.connection.client.delete().key(r.keys.timerKey(gone, 't')).exec();
+  await r.connection.client.delete().key(r.keys.timerKey(later, 't')).exec();
+  assert.equal((await wakeKeys(r)).length, 3);
+  assert.deepEqual((await walk(r, 2, 'counter', 10)).entries, [{ name: live, dueAt: 2_000 }, { name: later, dueAt: future }]);
+  assert.deepEqual((await wakeKeys(r)).map((k) => k.split('/').at(-2)), [`counter%2F${live.split('/')[1]}`, `counter%2F${later.split('/')[1]}`], 'the orphan due wake is gone; the one not yet due waits for its due time');
+});

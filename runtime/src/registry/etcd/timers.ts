@@ -12,8 +12,8 @@
  * reads is ever deleted by a node of another. The index is read only when the operator switched it
  * on for this count (`store/wake-index/enabled`): a node of an older version writes timers without
  * wakes, so until every node writes them the timer table is walked. A wake is a pointer, the timer
- * the truth: a wake whose timer went (a race of deleteAll with a put) costs one activation that
- * finds nothing due.
+ * the truth: a wake whose timer went (a race of deleteAll with a put) is deleted by the first walk
+ * that reads it once due (`dropOrphans`).
  */
 import { Range } from 'etcd3';
 import type { TimerRecord } from '../../storage/records.js';
@@ -158,16 +158,20 @@ export class EtcdTimers {
       const end = bound === undefined ? rangeEnd : Buffer.from(wakeDueBound(this.keys, count, partition, kind, bound));
       const from = cursor;
       const res = await this.connection.call('read a partition\'s wakes', () => this.connection.client.getAll().inRange({ start: from, end }).limit(pageSize).exec());
-      const page: Array<{ name: string; dueAt: number }> = [];
+      const read: Array<{ key: string; name: string; id: string; dueAt: number }> = [];
       let firstDue: number | undefined;
       let lastDue: number | undefined;
       for (const kv of res.kvs) {
-        const wake = parseWakeKey(this.keys, count, kv.key.toString());
+        const key = kv.key.toString();
+        const wake = parseWakeKey(this.keys, count, key);
         if (wake === undefined || wake.kind !== kind || wake.partition !== partition) continue;
-        page.push({ name: wake.name, dueAt: wake.dueAt });
+        read.push({ key, name: wake.name, id: wake.id, dueAt: wake.dueAt });
         firstDue ??= wake.dueAt;
         lastDue = wake.dueAt;
       }
+      const now = Date.now();
+      const orphans = await this.dropOrphans(read.filter((w) => w.dueAt <= now));
+      const page = read.filter((w) => !orphans.has(w.key)).map((w) => ({ name: w.name, dueAt: w.dueAt }));
       if (page.length > 0) yield page;
       const counted = Number(res.count);
       const next = afterRead(walk, { read: res.kvs.length, counted, firstDue, lastDue, pageSize }, MAX_WAKE_DUE);
@@ -176,6 +180,29 @@ export class EtcdTimers {
       cursor = res.kvs.length > 0 && counted > res.kvs.length ? Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]) : end;
       walk = next;
     }
+  }
+
+  /**
+   * Wakes already due whose timer is gone (deleted by a node of an older version, a `deleteAll`
+   * racing a put, a crash between a kind's two deletes) would activate their instance for nothing
+   * at every assignment of the partition, for ever: each is deleted here, in a transaction that
+   * holds only while its timer is still absent (a timer put meanwhile keeps its wake). One read of
+   * up to TXN_OPS timers a round trip; a wake whose timer exists is kept whatever its due time (a
+   * timer moved by an older node has no other wake). Returns the keys of the wakes deleted.
+   */
+  private async dropOrphans(due: ReadonlyArray<{ key: string; name: string; id: string }>): Promise<Set<string>> {
+    const dropped = new Set<string>();
+    const client = this.connection.client;
+    for (let i = 0; i < due.length; i += TXN_OPS) {
+      const batch = due.slice(i, i + TXN_OPS).map((w) => ({ ...w, timer: this.keys.timerKey(w.name, w.id) }));
+      const res = await this.connection.call('read the timers of due wakes', () => client.if(batch[0]!.timer, 'Version', '>', -1).then(...batch.map((w) => client.get(w.timer))).commit());
+      for (const [j, w] of batch.entries()) {
+        if ((res.responses[j]?.response_range?.kvs.length ?? 1) > 0) continue;
+        const del = await this.connection.call('delete a wake whose timer is gone', () => client.if(w.timer, 'Version', '==', 0).then(client.delete().key(w.key)).commit());
+        if (del.succeeded) dropped.add(w.key);
+      }
+    }
+    return dropped;
   }
 
   /**
