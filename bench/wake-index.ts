@@ -10,7 +10,9 @@
  *   - partition_walk_s: the walk a node makes now for ONE partition assigned to it,
  *     `partitionWakesDue` of that partition in pages of 500, windowed by due time;
  *   - all_partitions_walk_s: every partition walked that way one after the other (all N wakes:
- *     the cost of the index itself, to compare with the table walk key for key).
+ *     the cost of the index itself, to compare with the table walk key for key);
+ *   - sweep_s: N timers stored without wakes (an older version's table) swept into the index once
+ *     the operator's switch is on (`indexWakes`).
  */
 import { EtcdRegistry, partitionFor, wakeIndexEnabledKey, wakeKey } from '@caxton/runtime';
 import { report } from './lib-output.js';
@@ -37,7 +39,7 @@ async function startEtcd(): Promise<EtcdHandle> {
   return infra.startEtcd();
 }
 
-async function fill(r: EtcdRegistry, n: number): Promise<void> {
+async function fill(r: EtcdRegistry, n: number, withWakes = true): Promise<void> {
   const client = r.connection.client;
   const day = 86_400_000;
   const base = Date.now() + 3_600_000;
@@ -48,7 +50,7 @@ async function fill(r: EtcdRegistry, n: number): Promise<void> {
       const agent = `counter/k${j}`;
       const dueAt = base + Math.floor((j * 7919) % day);
       ops.push(client.put(r.keys.timerKey(agent, 't')).value(JSON.stringify({ agent, id: 't', token: 'x', dueAt })));
-      ops.push(client.put(wakeKey(r.keys, PARTITIONS, partitionFor(agent, PARTITIONS), agent, 't', dueAt)).value(''));
+      if (withWakes) ops.push(client.put(wakeKey(r.keys, PARTITIONS, partitionFor(agent, PARTITIONS), agent, 't', dueAt)).value(''));
     }
     writes.push(client.if(r.keys.timerKey('counter/k0', 't'), 'Version', '>', -1).then(...ops).commit());
     if (writes.length >= 8) await Promise.all(writes.splice(0));
@@ -93,6 +95,19 @@ async function main(): Promise<void> {
         await r.connection.client.delete().prefix(r.keys.prefix).exec();
       } finally {
         await r.close();
+      }
+      // The one-time sweep of a table stored before the index (no wakes), once the switch is on.
+      const s = new EtcdRegistry({ endpoints: [etcd.endpoint], prefix: `/bench-sweep-${n}-${Date.now()}/`, callTimeoutMs: 120_000 });
+      await s.open();
+      try {
+        await fill(s, n, false);
+        await s.connection.client.put(wakeIndexEnabledKey(s.keys)).value(String(PARTITIONS));
+        const sweep = await timed(() => s.indexWakes({ partitions: PARTITIONS, partitionOf: (a) => partitionFor(a, PARTITIONS) }));
+        if (sweep.result.swept !== n) throw new Error(`the sweep indexed ${sweep.result.swept} of ${n} timers`);
+        report({ bench: 'wake-index', metric: `sweep_s_${n}`, value: Number(sweep.s.toFixed(2)), unit: 's', note: `the one-time sweep of ${n} instance timers stored without wakes into the index of ${PARTITIONS} partitions (pages of ${PAGE}, 100 compare-and-puts a transaction)` });
+        await s.connection.client.delete().prefix(s.keys.prefix).exec();
+      } finally {
+        await s.close();
       }
     }
   } finally {

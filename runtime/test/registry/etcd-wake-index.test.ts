@@ -252,3 +252,29 @@ test('a due wake whose timer is gone is deleted by the walk that reads it; a liv
   assert.deepEqual((await walk(r, 2, 'counter', 10)).entries, [{ name: live, dueAt: 2_000 }, { name: later, dueAt: future }]);
   assert.deepEqual((await wakeKeys(r)).map((k) => k.split('/').at(-2)), [`counter%2F${live.split('/')[1]}`, `counter%2F${later.split('/')[1]}`], 'the orphan due wake is gone; the one not yet due waits for its due time');
 });
+
+test('the sweep writes wakes a batch a transaction; a batch one of whose timers moved meanwhile is redone one by one, and the moved timer keeps its own wake', async () => {
+  const prefix = `/wi${++n}/`;
+  const old = await registry(prefix); // no index: timers without wakes
+  const names = onPartition('counter', 0, 150);
+  await Promise.all(names.map((name, i) => old.putTimer({ agent: name, id: 't', token: 'x', dueAt: 10_000 + i })));
+  const writer = await registry(prefix); // a node of this version, not switched on: it writes wakes
+  await writer.indexWakes(partitioning);
+  const r = await registry(prefix);
+  await enable(r);
+  // Interleaving forced: just before the sweep's first batch commits, a node moves one of its timers.
+  const call = r.connection.call.bind(r.connection);
+  let moved = false;
+  (r.connection as { call: typeof call }).call = async (what, fn) => {
+    if (what === 'sweep timers into the wake index' && !moved) {
+      moved = true;
+      await writer.putTimer({ agent: names[3]!, id: 't', token: 'y', dueAt: 99_000 });
+    }
+    return call(what, fn);
+  };
+  assert.deepEqual(await r.indexWakes(partitioning), { enabled: true, swept: 149 });
+  const { entries } = await walk(r, 0, 'counter', 500);
+  assert.equal(entries.length, 150, 'one wake a timer');
+  assert.deepEqual(entries.at(-1), { name: names[3]!, dueAt: 99_000 }, 'the moved timer\'s wake is at its new due time, not the old');
+  assert.equal(entries.filter((e) => e.name === names[3]).length, 1);
+});

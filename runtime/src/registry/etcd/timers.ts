@@ -16,6 +16,7 @@
  * that reads it once due (`dropOrphans`).
  */
 import { Range } from 'etcd3';
+import { KIND_LIMITS } from '@caxton/core';
 import type { TimerRecord } from '../../storage/records.js';
 import { byDueTime, validateTimerRecord } from '../records.js';
 import type { EtcdConnection } from './connection.js';
@@ -252,7 +253,7 @@ export class EtcdTimers {
     let swept = 0;
     for (;;) {
       const from = start;
-      const page = await this.connection.call('sweep the timer table into the wake index', () => client.getAll().inRange({ start: from, end }).limit(TXN_OPS).exec());
+      const page = await this.connection.call('sweep the timer table into the wake index', () => client.getAll().inRange({ start: from, end }).limit(KIND_LIMITS.timerPageSize).exec());
       const writes: Array<{ key: string; mod: string; wake: string }> = [];
       for (const kv of page.kvs) {
         const key = kv.key.toString();
@@ -260,9 +261,20 @@ export class EtcdTimers {
         if (timer === undefined || kindOfInstance(timer.agent) === undefined) continue;
         writes.push({ key, mod: String(kv.mod_revision), wake: wakeKey(this.keys, partitioning.partitions, partitioning.partitionOf(timer.agent), timer.agent, timer.id, timer.dueAt) });
       }
-      for (const w of writes) {
-        const res = await this.connection.call('sweep a timer into the wake index', () => client.if(w.key, 'Mod', '==', w.mod).then(client.put(w.wake).value('')).commit());
-        if (res.succeeded) swept += 1;
+      // A transaction per batch, each put guarded by its timer's compare; a batch one of whose
+      // timers changed meanwhile is done again one timer at a time (that timer keeps its own wake).
+      for (let i = 0; i < writes.length; i += TXN_OPS) {
+        const batch = writes.slice(i, i + TXN_OPS);
+        const guarded = batch.slice(1).reduce((txn, w) => txn.and(w.key, 'Mod', '==', w.mod), client.if(batch[0]!.key, 'Mod', '==', batch[0]!.mod));
+        const all = await this.connection.call('sweep timers into the wake index', () => guarded.then(...batch.map((w) => client.put(w.wake).value(''))).commit());
+        if (all.succeeded) {
+          swept += batch.length;
+          continue;
+        }
+        for (const w of batch) {
+          const res = await this.connection.call('sweep a timer into the wake index', () => client.if(w.key, 'Mod', '==', w.mod).then(client.put(w.wake).value('')).commit());
+          if (res.succeeded) swept += 1;
+        }
       }
       if (!page.more || page.kvs.length === 0) return swept;
       start = Buffer.concat([page.kvs[page.kvs.length - 1]!.key, Buffer.from([0])]);
