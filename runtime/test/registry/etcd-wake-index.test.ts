@@ -278,3 +278,15 @@ test('the sweep writes wakes a batch a transaction; a batch one of whose timers 
   assert.deepEqual(entries.at(-1), { name: names[3]!, dueAt: 99_000 }, 'the moved timer\'s wake is at its new due time, not the old');
   assert.equal(entries.filter((e) => e.name === names[3]).length, 1);
 });
+
+test('a page of keys under a partition\'s kind that are not wakes does not end the walk: the wakes after them are read', async () => {
+  const r = await registry();
+  await enable(r);
+  await r.indexWakes(partitioning);
+  const names = onPartition('counter', 1, 3);
+  for (const [i, name] of names.entries()) await r.putTimer({ agent: name, id: 't', token: 'x', dueAt: 5_000 + i });
+  // Keys sorting before any due time (a hand-written or future layout's), more than a page of them.
+  const prefix = `${wakesRoot(r.keys, PARTITIONS)}1/counter/`;
+  for (let i = 0; i < 12; i++) await r.connection.client.put(`${prefix}!junk${String(i).padStart(2, '0')}`).value('');
+  assert.deepEqual((await walk(r, 1, 'counter', 5)).entries, names.map((name, i) => ({ name, dueAt: 5_000 + i })));
+});

@@ -65,6 +65,9 @@ test('the next read: an open read sizes the first window from its page; a full w
   assert.deepEqual(afterRead(w, { read: 400, counted: 400, firstDue: 1_000, lastDue: 1_001, pageSize: page }, MAX_WAKE_DUE), { window: { from: 11_000, span: 10_000 }, owed: 8_600 });
   // Every key the open read counted read: one more open read confirms the end.
   assert.deepEqual(afterRead({ window: { from: 0, span: 10 }, owed: 7 }, { read: 7, counted: 7, firstDue: 1, lastDue: 9, pageSize: page }, MAX_WAKE_DUE), { window: undefined, owed: 0 });
+  // A full page of keys that are not wakes: the same read goes on past them (the cursor), the walk does not end.
+  assert.deepEqual(afterRead(startWalk(), { read: 500, counted: 900, firstDue: undefined, lastDue: undefined, pageSize: page }, MAX_WAKE_DUE), { window: undefined, owed: 0 });
+  assert.deepEqual(afterRead(w, { read: 500, counted: 900, firstDue: undefined, lastDue: undefined, pageSize: page }, MAX_WAKE_DUE), { window: w.window, owed: 8_500 });
   // A window past the last due time a key holds is an open read.
   assert.equal(windowEnd({ from: MAX_WAKE_DUE - 1, span: 10 }, MAX_WAKE_DUE), undefined);
 });

@@ -42,6 +42,9 @@ export function startWalk(): WakeWalk {
 
 /** The read after `r`; 'done' when the range is read to its end. */
 export function afterRead(s: WakeWalk, r: WakeRead, maxDue: number): WakeWalk | 'done' {
+  // A page with more to come of which no key read as a wake (a foreign or future key) tells no due
+  // time: the same read goes on past its last key (the cursor), rather than ending the walk.
+  if (r.counted > r.read && r.lastDue === undefined) return { window: s.window, owed: s.window === undefined ? 0 : s.owed - r.read };
   const more = r.counted > r.read && r.lastDue !== undefined;
   if (s.window === undefined) {
     if (!more) return 'done';
