@@ -210,13 +210,11 @@ test('a partition-count change deletes nothing a node reads: a second sweeper of
   assert.equal(await seen(a, 4), N, 'the index of 4 partitions is whole too');
   // A node of the old count restarting during the change (it used to clear the one index to sweep its own).
   await enable(a, 4);
-  assert.deepEqual(await (await registry(prefix)).indexWakes(partitioning), { enabled: true, swept: 0 });
-  await a.connection.client.delete().key(wakeIndexMarker(a.keys, 4));
-  assert.deepEqual(await (await registry(prefix)).indexWakes(partitioning), { enabled: true, swept: N });
+  assert.deepEqual(await (await registry(prefix)).indexWakes(partitioning), { enabled: true, swept: N }, 'the switch set again: swept anew');
   assert.equal(await seen(b1, 8), N, 'the index of 8 is untouched by sweeps of 4');
 });
 
-test('with no switch (or another count) nodes write wakes but read the table; a timer written meanwhile by a node without the index is swept in when the switch is set', async () => {
+test('with no switch (or another count) nodes write wakes but read the table; a timer written meanwhile by a node without the index is swept in when the switch is set, or set again', async () => {
   const prefix = `/wi${++n}/`;
   const r = await registry(prefix);
   assert.deepEqual(await r.indexWakes(partitioning), { enabled: false, swept: 0 });
@@ -234,6 +232,15 @@ test('with no switch (or another count) nodes write wakes but read the table; a 
   assert.deepEqual(await next.indexWakes(partitioning), { enabled: true, swept: 2 });
   assert.equal(next.wakesReady(), true);
   assert.deepEqual((await walk(next, 1, 'counter', 10)).entries, [{ name: mine[1]!, dueAt: 8_000 }, { name: mine[0]!, dueAt: 9_000 }]);
+  // A rollback left the switch on: an older node wrote a timer without a wake. Setting the switch
+  // again (after the re-upgrade) makes the marker of the earlier setting stale: swept anew.
+  const third = onPartition('counter', 1, 3)[2]!;
+  await older.putTimer({ agent: third, id: 't', token: 'x', dueAt: 7_000 });
+  assert.deepEqual(await (await registry(prefix)).indexWakes(partitioning), { enabled: true, swept: 0 }, 'same setting: trusted');
+  await enable(r);
+  const again = await registry(prefix);
+  assert.deepEqual(await again.indexWakes(partitioning), { enabled: true, swept: 3 });
+  assert.deepEqual((await walk(again, 1, 'counter', 10)).entries.map((e) => e.name), [third, mine[1]!, mine[0]!]);
 });
 
 test('a due wake whose timer is gone is deleted by the walk that reads it; a live one, or one not yet due, is kept', async () => {

@@ -17,7 +17,7 @@
  *                                       index of instance timers for a partition count (decision 2060,
  *                                       2026-11-24 *Wake index*), written in the same transaction as the timer,
  *                                       so a partition's wakes of a kind read in due order
- *   <prefix>store/wake-index/p<count>   '' : the index of that partition count is complete (swept)
+ *   <prefix>store/wake-index/p<count>   the switch's mod revision: the index of that count was swept under it
  *   <prefix>store/wake-index/enabled    <count>: the operator trusts the index of that count (all nodes write it)
  *   <prefix>store/topics/<topic, URI-encoded>/<agent>   TopicSubscription (JSON); no lease (decision 1960)
  *   <prefix>store/topic-agents/<agent>/<topic, URI-encoded>   '' : the per-agent index of the above

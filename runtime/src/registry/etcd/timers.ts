@@ -46,24 +46,28 @@ export class EtcdTimers {
    * From now on every instance timer written or removed here keeps its wake in the index of this
    * partition count. The index is read (`wakesReady`) only when the operator's switch names this
    * count (every node writes wakes: decision 2060, *Wake index*); then, unless its marker says it
-   * is complete, the timer table is swept into it first (timers stored before the index) and the
-   * marker set. Otherwise readers walk the timer table itself (`kindDue`). Nothing is deleted:
+   * is complete under this setting of the switch, the timer table is swept into it first (timers
+   * stored before the index, or by an older node since) and the marker set. Otherwise readers walk the timer table itself (`kindDue`). Nothing is deleted:
    * concurrent sweepers of one count write the same wakes, and another count's index is another root.
    */
   async indexWakes(partitioning: WakePartitioning): Promise<{ enabled: boolean; swept: number }> {
     this.partitioning = partitioning;
     wakeIndexMarker(this.keys, partitioning.partitions); // a count the layout takes, before anything is written
     const client = this.connection.client;
-    const enabled = await this.connection.call('read the wake index switch', () => client.get(wakeIndexEnabledKey(this.keys)).string());
-    if (enabled === null || enabled.trim() !== String(partitioning.partitions)) return { enabled: false, swept: 0 };
+    const read = await this.connection.call('read the wake index switch', () => client.get(wakeIndexEnabledKey(this.keys)).exec());
+    const enabled = read.kvs[0];
+    if (enabled === undefined || enabled.value.toString().trim() !== String(partitioning.partitions)) return { enabled: false, swept: 0 };
+    // The marker names the switch's revision it was swept under: setting the switch again (a count
+    // change, a re-upgrade after a rollback) makes an index marked before it count as unswept.
+    const era = String(enabled.mod_revision);
     const marker = wakeIndexMarker(this.keys, partitioning.partitions);
     const stored = await this.connection.call('read the wake index marker', () => client.get(marker).string());
-    if (stored !== null) {
+    if (stored === era) {
       this.indexComplete = true;
       return { enabled: true, swept: 0 };
     }
     const swept = await this.sweep(partitioning);
-    await this.connection.call('mark the wake index complete', () => client.put(marker).value('').exec());
+    await this.connection.call('mark the wake index complete', () => client.put(marker).value(era).exec());
     this.indexComplete = true;
     return { enabled: true, swept };
   }
