@@ -28,6 +28,7 @@ export type { StoragePorts } from './topology/topology.js';
 export { StateUnsupportedError, stateStoreOf } from './storage/state-store.js';
 export { EmbeddedRegistry } from './registry/embedded/embedded-registry.js';
 export { EtcdRegistry } from './registry/etcd/etcd-registry.js';
+export { wakeIndexEnabledKey, wakeKey } from './registry/etcd/keys.js';
 export { HttpGateway, parseAllowHttpFlag, resolveHttpPolicy, nodeDefaultHttpPolicy, HTTP_POLICY_MAXIMA, type HttpPolicyInput, type HttpGatewayOptions } from './http/index.js';
 export { type AuditTrail, sha256Hex } from './audit/audit-trail.js';
 export { FileAuditTrail } from './audit/file-audit-trail.js';

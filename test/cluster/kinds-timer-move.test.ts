@@ -7,11 +7,14 @@
  * to the other node, which must wake each instance for its timer with no mail sent to it: the instance is activated there (its journal says so), its timer fires, and the
  * count the firing committed (its `inform`) is 1, which a query of the instance's state confirms.
  * Before the fix the new owner knew of no such wake: the timer waited for the instance's next mail.
+ * Run twice: the default walk of the timer table, and with the wake index switched on (decision
+ * 2060 *Wake index*), where the survivor reads only the moved partitions' wakes.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { Etcd3 } from 'etcd3';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
 import { NodeProcess, startAll } from './support/node-process.js';
 import { waitFor } from './support/cluster.js';
@@ -57,11 +60,38 @@ function read(node: NodeProcess): Journal {
 }
 
 test('a passivated instance whose partition moved to another node is woken there for its timer, and its firing counts once', { timeout: 90_000 }, async (t) => {
+  await movedTimersFire(t, false);
+});
+
+test('the same with the wake index switched on: the survivor reads the moved partitions\' wakes', { timeout: 90_000 }, async (t) => {
+  await movedTimersFire(t, true);
+});
+
+/** `wakeIndex`: the operator's switch set for the default 12 partitions before the nodes start (docs/cluster.md). */
+async function movedTimersFire(t: { diagnostic(message: string): void }, wakeIndex: boolean): Promise<void> {
   const cluster = { name: uniqueCluster('kinds-timer-move') };
-  for (const id of ['n1', 'n2']) nodes.push(NodeProcess.instrumented({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }, KINDS_NODE_CHILD));
+  if (wakeIndex) {
+    const etcd = new Etcd3({ hosts: infra.etcd });
+    try {
+      await etcd.put(`/caxton/${cluster.name}/store/wake-index/enabled`).value('12');
+    } finally {
+      etcd.close();
+    }
+  }
+  const mine: NodeProcess[] = [];
+  for (const id of ['n1', 'n2']) mine.push(NodeProcess.instrumented({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }, KINDS_NODE_CHILD));
+  nodes.push(...mine);
   const t0 = Date.now();
-  await startAll(nodes);
-  const [n1, n2] = nodes as [NodeProcess, NodeProcess];
+  await startAll(mine);
+  const [n1, n2] = mine as [NodeProcess, NodeProcess];
+  if (wakeIndex) await waitFor('the wake index to be marked complete', async () => {
+    const etcd = new Etcd3({ hosts: infra.etcd });
+    try {
+      return (await etcd.get(`/caxton/${cluster.name}/store/wake-index/p12`).string()) !== null;
+    } finally {
+      etcd.close();
+    }
+  }, 15_000, 100);
   const [c1, c2] = [await n1.client(), await n2.client()];
   const bytes = readFileSync(example('as-timer-counter', 'as-timer-counter.wasm'));
   await c1.deploy({ name: 'ticker', config: {}, limits: {}, kind: { idleMs: 300 } }, bytes);
@@ -70,7 +100,7 @@ test('a passivated instance whose partition moved to another node is woken there
   const ticked = Date.now();
   for (const key of KEYS) await c1.send({ structured: { performative: 'request', receivers: [{ name: key }], content: `tick ${DELAY_MS}`, replyWith: `t:${key}` } });
   // Each instance took its tick (activated somewhere) and was passivated, idle, with its timer pending.
-  const where = (key: string): NodeProcess | undefined => nodes.find((n) => (read(n).activated.get(key)?.length ?? 0) > 0);
+  const where = (key: string): NodeProcess | undefined => mine.find((n) => (read(n).activated.get(key)?.length ?? 0) > 0);
   await waitFor('every key activated and passivated', () => KEYS.every((k) => {
     const n = where(k);
     return n !== undefined && (read(n).dropped.get(k)?.length ?? 0) > 0;
@@ -102,5 +132,6 @@ test('a passivated instance whose partition moved to another node is woken there
   await survivorClient.send({ structured: { performative: 'query-ref', receivers: [{ name: probe }], content: 'count', replyWith: `q:${probe}` } });
   await waitFor('the count query to be answered', () => (read(survivor).answers.get(`q:${probe}`)?.length ?? 0) > 0, 15_000, 50);
   assert.deepEqual(read(survivor).answers.get(`q:${probe}`), ['1']);
-  t.diagnostic(`${moving.length} of ${KEYS.length} keys moved from ${holder.id} to ${survivor.id}; ticks at +${ticked - t0} ms, holder stopped +${stoppedAt - ticked} ms after, timers fired by +${Date.now() - ticked} ms`);
-});
+  t.diagnostic(`${wakeIndex ? 'wake index: ' : 'timer table: '}${moving.length} of ${KEYS.length} keys moved from ${holder.id} to ${survivor.id}; ticks at +${ticked - t0} ms, holder stopped +${stoppedAt - ticked} ms after, timers fired by +${Date.now() - ticked} ms`);
+  await survivor.stop(15_000);
+}

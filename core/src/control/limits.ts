@@ -355,10 +355,13 @@ export const KIND_LIMITS = Object.freeze({
   /** A partition assigned to a node: its passivated instances' timers are read from the registry in pages of this many keys. */
   timerPageSize: 500,
   /**
-   * The registry keys one walk of the instance timer table may read (counted in pages of
-   * `timerPageSize`). etcd counts the rest of the range at every page, so a walk costs O(n²) in
-   * the table's size (decision 2060): past this bound a node logs what it did not walk, and those
+   * The registry keys one walk of the instance timer TABLE may read (counted in pages of
+   * `timerPageSize`). etcd counts the rest of the range at every page, so a walk of the table costs
+   * O(n²) in its size (decision 2060): past this bound a node logs what it did not walk, and those
    * timers fire when mail reaches their instance or at the next assignment of their partition.
+   * The walk of an assignment reads the per-partition wake index instead once it is complete
+   * (decision 2060, *Wake index*), with no bound: this one applies to the table walk alone (the
+   * index not swept yet, a spilled index's rebuild).
    */
   maxTimerKeysPerWalk: 100_000,
 });

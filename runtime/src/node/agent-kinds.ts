@@ -69,6 +69,13 @@ export interface AgentKindsOptions {
      * rebuilds of the wake index where `pending` is absent, never more than a page at a time.
      */
     ofKind?(kind: string, pageSize: number): AsyncIterable<DueEntry[]>;
+    /**
+     * One partition's wakes of a kind, soonest first, one entry per timer (the etcd registry's wake
+     * index, decision 2060 *Wake index*). Preferred when the walk knows its partitions and
+     * `indexed` says the index is complete: it reads nothing else. Otherwise `ofKind` is walked.
+     */
+    ofPartition?(partition: number, kind: string, pageSize: number): AsyncIterable<DueEntry[]>;
+    indexed?(): boolean;
   };
   /** Passivated instances whose next timer the node remembers; default KIND_LIMITS.maxTimerWakes. */
   maxTimerWakes?: number;
@@ -94,6 +101,8 @@ export interface AgentKindsOptions {
     tenureOf?(name: string): number | undefined;
     /** The deliveries-topic partition of an instance (its mail's): waits for activation are counted per partition. */
     partitionOf?(name: string): number;
+    /** The partitions consumed on this node now (their walk reads the wake index of those alone). */
+    partitionsHere?(): readonly number[];
     /**
      * Deliveries of one partition that may wait here for activations (`activationWaitCap` of the
      * partition's window). Past it, mail for one more instance that finds no slot is dead-lettered
@@ -172,7 +181,7 @@ export class AgentKinds {
   /** The walk of the instance timer table in progress (one at a time per node: decision 2060). */
   private walking: Promise<void> | undefined;
   /** Partitions (and kinds) that arrived during that walk: folded into one next walk. */
-  private nextWalk: { matchers: Array<(name: string) => boolean>; kinds: Set<string>; done: Promise<number>; resolve: (added: number) => void } | undefined;
+  private nextWalk: { matchers: Array<(name: string) => boolean>; kinds: Set<string>; partitions: Set<number> | undefined; done: Promise<number>; resolve: (added: number) => void } | undefined;
   private refilling = false;
   /** When the wake index was last rebuilt from the registry (rebuilds are spaced, never back to back). */
   private lastRefill = -Infinity;
@@ -926,7 +935,7 @@ export class AgentKinds {
       // the walks of the assignments into one at a time.
       this.wakesStarted = true;
       this.armWake();
-      void this.arrived((name) => placed.isHere(name));
+      void this.arrived((name) => placed.isHere(name), undefined, placed.partitionsHere?.());
       return;
     }
     await this.refillWakes();
@@ -1011,16 +1020,19 @@ export class AgentKinds {
    * it is folded into one next walk (a rolling restart's rebalances do not stack walks). Resolves
    * with the wakes added by the walk that covered this request.
    */
-  arrived(matches: (name: string) => boolean, kinds: readonly string[] = [...this.kinds.keys()]): Promise<number> {
+  arrived(matches: (name: string) => boolean, kinds: readonly string[] = [...this.kinds.keys()], partitions?: readonly number[]): Promise<number> {
     if (this.o.timers?.ofKind === undefined) return Promise.resolve(0);
     let next = this.nextWalk;
     if (next === undefined) {
       let resolve!: (added: number) => void;
       const done = new Promise<number>((r) => (resolve = r));
-      next = this.nextWalk = { matchers: [], kinds: new Set(), done, resolve };
+      next = this.nextWalk = { matchers: [], kinds: new Set(), partitions: new Set(), done, resolve };
     }
     next.matchers.push(matches);
     for (const kind of kinds) next.kinds.add(kind);
+    // An arrival that does not name its partitions makes the folded walk read whole kinds' tables.
+    if (partitions === undefined) next.partitions = undefined;
+    else for (const p of partitions) next.partitions?.add(p);
     if (this.walking === undefined) this.startWalk();
     return next.done;
   }
@@ -1035,7 +1047,7 @@ export class AgentKinds {
     }
     const { matchers } = next;
     const matches = matchers.length === 1 ? matchers[0]! : (name: string): boolean => matchers.some((m) => m(name));
-    this.walking = this.walk(matches, [...next.kinds])
+    this.walking = this.walk(matches, [...next.kinds], next.partitions === undefined ? undefined : [...next.partitions].sort((a, b) => a - b))
       .then(next.resolve, () => next.resolve(0))
       .finally(() => this.startWalk());
   }
@@ -1045,9 +1057,11 @@ export class AgentKinds {
    * (etcd counts the rest of the range at every page: decision 2060). A kind stopped (or replaced)
    * during the walk gets no wake from it. A read that fails is tried again shortly.
    */
-  private async walk(matches: (name: string) => boolean, kinds: readonly string[]): Promise<number> {
+  private async walk(matches: (name: string) => boolean, kinds: readonly string[], partitions?: readonly number[]): Promise<number> {
     const ofKind = this.o.timers?.ofKind;
     if (ofKind === undefined) return 0;
+    const ofPartition = this.o.timers?.ofPartition;
+    if (partitions !== undefined && ofPartition !== undefined && this.o.timers?.indexed?.() === true) return this.walkPartitions(matches, kinds, partitions, ofPartition);
     const budget = this.o.maxTimerKeysPerWalk ?? KIND_LIMITS.maxTimerKeysPerWalk;
     const pageSize = KIND_LIMITS.timerPageSize;
     let visited = 0;
@@ -1083,6 +1097,49 @@ export class AgentKinds {
           agentLog(this.o.events, kind, 'warn', `pending timers of passivated instances on partitions assigned here could not be read (${(err as Error).message})${retry ? `; tried again in ${KIND_LIMITS.activationRetryAfterMs} ms` : '; they wake with their next mail, or at the next rebuild of the wake index'}`);
           if (!retry) break;
           await new Promise((r) => setTimeout(r, KIND_LIMITS.activationRetryAfterMs).unref());
+        }
+      }
+    }
+    return added;
+  }
+
+  /**
+   * One walk of the wake index (decision 2060, *Wake index*): each kind's wakes on each partition
+   * assigned here, soonest first, a page at a time. Reads nothing of other partitions, and etcd
+   * counts about a page per read, so no bound on the keys read is needed: every wake is walked.
+   * An instance's first wake in due order is its earliest; later ones do not replace it.
+   */
+  private async walkPartitions(matches: (name: string) => boolean, kinds: readonly string[], partitions: readonly number[], ofPartition: NonNullable<NonNullable<AgentKindsOptions['timers']>['ofPartition']>): Promise<number> {
+    let added = 0;
+    // A kind stopped (or replaced) during the walk is left, not the walk: the other kinds' wakes still come.
+    kindLoop: for (const kind of kinds) {
+      const k = this.kinds.get(kind);
+      if (k === undefined) continue;
+      const gone = (): boolean => this.kinds.get(kind) !== k || k.stopping;
+      for (const partition of partitions) {
+        for (let attempt = 1; ; attempt++) {
+          if (this.closed) return added;
+          if (gone()) continue kindLoop;
+          try {
+            for await (const page of ofPartition(partition, kind, KIND_LIMITS.timerPageSize)) {
+              if (this.closed) return added;
+              if (gone()) continue kindLoop;
+              for (const e of page) {
+                if (!matches(e.name) || this.isActive(e.name) || this.waiting.has(e.name)) continue;
+                if (this.placed !== undefined && !this.placed.isHere(e.name)) continue; // moved on again meanwhile
+                const known = this.wakes.dueOf(e.name);
+                if (known !== undefined && known <= e.dueAt) continue;
+                this.addWake(e.name, e.dueAt);
+                added += 1;
+              }
+            }
+            break;
+          } catch (err) {
+            const retry = attempt < 5;
+            agentLog(this.o.events, kind, 'warn', `wakes of passivated instances on partition ${partition} could not be read (${(err as Error).message})${retry ? `; tried again in ${KIND_LIMITS.activationRetryAfterMs} ms` : '; they wake with their next mail, or at the next assignment of the partition'}`);
+            if (!retry) break;
+            await new Promise((r) => setTimeout(r, KIND_LIMITS.activationRetryAfterMs).unref());
+          }
         }
       }
     }
@@ -1200,7 +1257,7 @@ export class AgentKinds {
       this.add(record);
       // Its passivated instances whose partitions this node consumes already wake here for their timers.
       const placed = this.placed;
-      if (placed !== undefined && this.wakesStarted) void this.arrived((name) => placed.isHere(name), [record.name]);
+      if (placed !== undefined && this.wakesStarted) void this.arrived((name) => placed.isHere(name), [record.name], placed.partitionsHere?.());
       return;
     }
     if (kind.stopping) {

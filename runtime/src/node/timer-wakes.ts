@@ -42,6 +42,11 @@ export class TimerWakes {
     this.compactIfStale();
   }
 
+  /** The due time remembered for `name`; undefined when none is. */
+  dueOf(name: string): number | undefined {
+    return this.due.get(name);
+  }
+
   /** `name` is in memory again (activated by mail): its own timers are armed, no wake needed. */
   remove(name: string): void {
     if (this.due.delete(name)) this.compactIfStale();

@@ -338,6 +338,11 @@ async function startOnTopology(
       deleteOf: (name: string) => storage.timers.deleteTimers(name),
       // The etcd registry: a kind's instance timers page by page (a partition assigned here, decision 2060).
       ...(storage.timers.kindTimersDue !== undefined ? { ofKind: (kind: string, pageSize: number) => storage.timers.kindTimersDue!(kind, pageSize) } : {}),
+      // Its wake index, a partition at a time, once complete (decision 2060, *Wake index*).
+      ...(storage.timers.partitionWakesDue !== undefined && storage.timers.wakesReady !== undefined ? {
+        ofPartition: (partition: number, kind: string, pageSize: number) => storage.timers.partitionWakesDue!(partition, kind, pageSize),
+        indexed: () => storage.timers.wakesReady!(),
+      } : {}),
     },
     // What init produced goes through the bus's applier like any handling (issue 24).
     onStarted: (init) => bus.applyInit(init),

@@ -78,6 +78,14 @@ export interface TimerStore {
    * where no partition moves).
    */
   kindTimersDue?(kind: string, pageSize: number): AsyncIterable<Array<{ name: string; dueAt: number }>>;
+  /**
+   * The wake index is complete: `partitionWakesDue` sees every instance timer (the etcd registry
+   * of a Kafka cluster once the operator switched the index on for its partition count and its
+   * sweep is done, decision 2060 *Wake index*). False: walk `kindTimersDue`.
+   */
+  wakesReady?(): boolean;
+  /** One partition's wakes of a kind's instances, soonest first, a page at a time (one entry per timer). */
+  partitionWakesDue?(partition: number, kind: string, pageSize: number): AsyncIterable<Array<{ name: string; dueAt: number }>>;
 }
 
 /**

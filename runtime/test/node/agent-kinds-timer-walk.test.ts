@@ -126,3 +126,24 @@ test('in a cluster the start does not wait for the walk of the timer table', asy
   assert.equal(walked, 2);
   assert.equal(k.timerWakes, 1);
 });
+
+test('a kind stopped during a walk of the wake index is left, and the walk goes on to the next kind on every partition', async (t) => {
+  const g = gate();
+  async function* ofPartition(partition: number, kind: string) {
+    yield [{ name: `${kind}/a${partition}`, dueAt: later() }];
+    if (kind === 'alpha') await g.opened; // alpha is stopped while its walk waits for a page
+  }
+  const { k } = kinds(async function* () {}, {
+    timers: { nextDue: () => undefined, ofKind: async function* () {}, ofPartition, indexed: () => true, deleteKind: async () => {} },
+    placed: { isHere: () => true, partitionsHere: () => [0, 1], prepare: async () => {} },
+  } as unknown as Partial<AgentKindsOptions>);
+  t.after(() => k.close());
+  await k.adopt(record('alpha'));
+  await k.adopt(record('beta'));
+  const walk = k.arrived(() => true, undefined, [0, 1]);
+  await new Promise((r) => setTimeout(r, 10));
+  await k.removed('alpha');
+  g.open();
+  await walk;
+  assert.equal(k.timerWakes, 2, 'beta/a0 and beta/a1 wake; alpha none');
+});

@@ -21,7 +21,7 @@ import { EtcdConnection, type EtcdConnectionOptions } from './connection.js';
 import { KeyLayout } from './keys.js';
 import { EtcdMirror, type MirrorChange, type MirrorEntry } from './mirror.js';
 import { EtcdMembership, type EtcdMembershipOptions, type StoredNode } from './membership.js';
-import { EtcdTimers } from './timers.js';
+import { EtcdTimers, type WakePartitioning } from './timers.js';
 import { EtcdTopics } from './topics.js';
 
 export interface EtcdRegistryOptions extends Partial<EtcdConnectionOptions> {
@@ -251,6 +251,26 @@ export class EtcdRegistry implements RegistryStore {
   kindTimersDue(kind: string, pageSize: number): AsyncIterable<Array<{ name: string; dueAt: number }>> {
     this.requireOpen();
     return this.timers.kindDue(kind, pageSize);
+  }
+
+  /**
+   * A Kafka cluster: instance timers keep a wake per partition from now on, and the timer table
+   * stored before is swept into the index once (decision 2060, 2026-11-24 *Wake index*). Call it
+   * before any timer is written through this registry: the partitioning is taken at once, the
+   * sweep runs as the returned promise.
+   */
+  indexWakes(partitioning: WakePartitioning): Promise<{ enabled: boolean; swept: number }> {
+    this.requireOpen();
+    return this.timers.indexWakes(partitioning);
+  }
+
+  wakesReady(): boolean {
+    return this.timers.wakesReady();
+  }
+
+  partitionWakesDue(partition: number, kind: string, pageSize: number): AsyncIterable<Array<{ name: string; dueAt: number }>> {
+    this.requireOpen();
+    return this.timers.partitionDue(partition, kind, pageSize);
   }
 
   // --- topic subscriptions: shared cluster state, read from etcd at send time (decision 1960) ---

@@ -13,6 +13,12 @@
  *   <prefix>store/artifacts/<sha256>/manifest, .../chunks/<n>
  *   <prefix>store/timers/<agent>/<id>   TimerRecord (JSON); no lease: a timer outlives the node that set it;
  *                                       an instance's `/` is written `%2F` (`counter%2Falice`, decision 2060)
+ *   <prefix>store/wakes/p<count>/<partition>/<kind>/<due, 16 digits>/<timer segment>/<id>   '' : the wake
+ *                                       index of instance timers for a partition count (decision 2060,
+ *                                       2026-11-24 *Wake index*), written in the same transaction as the timer,
+ *                                       so a partition's wakes of a kind read in due order
+ *   <prefix>store/wake-index/p<count>   the switch's mod revision: the index of that count was swept under it
+ *   <prefix>store/wake-index/enabled    <count>: the operator trusts the index of that count (all nodes write it)
  *   <prefix>store/topics/<topic, URI-encoded>/<agent>   TopicSubscription (JSON); no lease (decision 1960)
  *   <prefix>store/topic-agents/<agent>/<topic, URI-encoded>   '' : the per-agent index of the above
  *   <prefix>store/topic-agents/<agent>  the agent's subscription count, the guard of its changes
@@ -104,6 +110,82 @@ export class KeyLayout {
     if (!isSegment(kind) || kind.includes('%')) throw invalid('kind name must be non-empty and without "/" or "%"', { kind });
     return `${this.prefix}store/timers/${kind}%2F`;
   }
+}
+
+/** Digits of a wake key's due time: every safe integer (ms since epoch) fits, so keys sort by due time. */
+export const WAKE_DUE_DIGITS = 16;
+
+/** The highest due time a wake key holds: a timer's due time is a safe integer (validateTimerRecord). */
+export const MAX_WAKE_DUE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The wake index of one partition count: its wakes live under their own root, so a change of the
+ * count never deletes what a node of another count reads (review of issue 30, must-fix 2).
+ */
+export function wakesRoot(keys: KeyLayout, partitions: number): string {
+  if (!Number.isSafeInteger(partitions) || partitions < 1) throw invalid('partition count must be a positive integer', { partitions });
+  return `${keys.prefix}store/wakes/p${partitions}/`;
+}
+
+/** The marker that the index of a partition count is complete (the timer table was swept into it). */
+export function wakeIndexMarker(keys: KeyLayout, partitions: number): string {
+  wakesRoot(keys, partitions); // the same rule on the count
+  return `${keys.prefix}store/wake-index/p${partitions}`;
+}
+
+/**
+ * The operator's switch: its value is the partition count whose index nodes may read (a node of
+ * another count, or with no switch, walks the timer table). Set once every node writes wakes
+ * (decision 2060, *Wake index*: a node of an older version writes timers without one).
+ */
+export function wakeIndexEnabledKey(keys: KeyLayout): string {
+  return `${keys.prefix}store/wake-index/enabled`;
+}
+
+/** One partition's wakes of one kind, in due order. */
+export function kindWakesPrefix(keys: KeyLayout, partitions: number, partition: number, kind: string): string {
+  if (!Number.isSafeInteger(partition) || partition < 0 || partition >= partitions) throw invalid('wake partition must be an integer from 0 to the partition count - 1', { partition, partitions });
+  if (!isSegment(kind) || kind.includes('%')) throw invalid('kind name must be non-empty and without "/" or "%"', { kind });
+  return `${wakesRoot(keys, partitions)}${partition}/${kind}/`;
+}
+
+/** The bound below which a partition's wakes of a kind are due before `dueAt`: a page's range end. */
+export function wakeDueBound(keys: KeyLayout, partitions: number, partition: number, kind: string, dueAt: number): string {
+  return `${kindWakesPrefix(keys, partitions, partition, kind)}${padDue(dueAt)}/`;
+}
+
+/** The wake of one instance timer: partition count, partition of the instance's mail, its kind, due time, timer key. */
+export function wakeKey(keys: KeyLayout, partitions: number, partition: number, agent: string, id: string, dueAt: number): string {
+  const kind = kindOfInstance(agent);
+  if (kind === undefined) throw invalid('a wake is kept for an instance of a kind (`<kind>/<key>`) only', { agent });
+  keys.timerKey(agent, id); // the same rules on name and id as the timer's own key
+  return `${wakeDueBound(keys, partitions, partition, kind, dueAt)}${timerSegment(agent)}/${id}`;
+}
+
+/** A wake key of a partition count's index read back: the instance and its due time; undefined for a key that is not one. */
+export function parseWakeKey(keys: KeyLayout, partitions: number, key: string): { partition: number; kind: string; name: string; id: string; dueAt: number } | undefined {
+  const root = wakesRoot(keys, partitions);
+  if (!key.startsWith(root)) return undefined;
+  const parts = key.slice(root.length).split('/');
+  if (parts.length !== 5) return undefined;
+  const [p, kind, due, segment, id] = parts as [string, string, string, string, string];
+  if (!/^\d+$/.test(p) || Number(p) >= partitions || due.length !== WAKE_DUE_DIGITS || !/^\d+$/.test(due) || kind === '' || id === '') return undefined;
+  const name = segment.replace(/%(2F|25)/g, (m) => (m === '%2F' ? '/' : '%'));
+  if (timerSegment(name) !== segment || kindOfInstance(name) !== kind) return undefined;
+  const dueAt = Number(due);
+  return Number.isSafeInteger(dueAt) ? { partition: Number(p), kind, name, id, dueAt } : undefined;
+}
+
+/** The kind of an instance name `<kind>/<key>`; undefined for a named agent. */
+export function kindOfInstance(agent: string): string | undefined {
+  const slash = agent.indexOf('/');
+  if (slash <= 0 || slash === agent.length - 1 || agent.indexOf('/', slash + 1) !== -1) return undefined;
+  return agent.slice(0, slash);
+}
+
+function padDue(dueAt: number): string {
+  if (!Number.isSafeInteger(dueAt) || dueAt < 0) throw invalid('wake due time must be a timestamp (ms since epoch)', { dueAt });
+  return String(dueAt).padStart(WAKE_DUE_DIGITS, '0');
 }
 
 /** Topic subscriptions: read at send time by the publishing node, straight from etcd (decision 1960). */

@@ -113,6 +113,17 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     throw err;
   }
 
+  // Instance timers keep a wake per partition, so a partition's walk reads its wakes alone (decision
+  // 2060, *Wake index*). Taken before any timer is written. The index is read only once the operator
+  // switched it on for this partition count (every node then writes wakes); the sweep of an older
+  // table runs meanwhile, and until it is done this node walks the timer table as before.
+  void registry.indexWakes({ partitions: log.partitionCount, partitionOf: (a) => log.partitionOf(a) })
+    .then(({ enabled, swept }) => {
+      if (!enabled) say('wake-index', `the wake index is not switched on for ${log.partitionCount} partitions: walks read the timer table (docs/cluster.md, *Wake index*)`);
+      else if (swept > 0) say('wake-index', `${swept} instance timer(s) stored before the wake index were indexed`);
+    })
+    .catch((err: unknown) => say('wake-index', `the timer table was not swept into the wake index (${describe(err)}); this node walks the timer table itself, as before, and sweeps again at its next start`));
+
   // Consumed deliveries pass the protocol gate's delivery-side check (cluster-protocols.ts) first.
   let gate: ClusterProtocols | undefined;
   const screened = new ScreenedLog(log, (batch) => (gate ? gate.screen(batch) : [...batch]));

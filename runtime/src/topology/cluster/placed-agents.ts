@@ -112,7 +112,7 @@ export class PlacedAgents implements AgentResidency {
     const kinds = opts.kinds;
     kinds.placeBy({
       isHere: (name) => this.tenures.has(c.partitionOf(name)), prepare: (record) => this.prepareKind(record), tenureOf: (name) => this.instanceToken(name),
-      partitionOf: c.partitionOf,
+      partitionOf: c.partitionOf, partitionsHere: () => [...this.tenures.keys()],
       ...(c.activationWaitCap !== undefined ? { activationWaitCap: c.activationWaitCap } : {}),
     });
     this.unwatchKinds = c.registry.watch((e) => {
@@ -148,7 +148,7 @@ export class PlacedAgents implements AgentResidency {
     if (revoked.size > 0) void this.opts.kinds.leave((name) => revoked.has(this.c.partitionOf(name)));
     // Passivated instances of the partitions given to this node wake here for their timers (their
     // previous node dropped those wakes with the partitions; decision 2060).
-    if (fresh.size > 0) void this.opts.kinds.arrived((name) => fresh.has(this.c.partitionOf(name)));
+    if (fresh.size > 0) void this.opts.kinds.arrived((name) => fresh.has(this.c.partitionOf(name)), undefined, [...fresh]);
   }
 
   /**
