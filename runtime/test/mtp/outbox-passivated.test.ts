@@ -25,7 +25,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const ECHO = path.join(ROOT, 'examples/as-echo/build/as-echo.wasm');
 
 /** Wait until `cond` holds (a condition, not a sleep). */
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 8000): Promise<void> {
+async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
@@ -50,8 +50,9 @@ async function withPassivatingInstance(statusOf: (n: number) => number, body: (h
   const node = await startNode({
     dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
     mtp: {
-      // The first later attempt (600 ms) comes well after the instance is passivated (idle 200 ms).
-      host: '127.0.0.1', port: 0, retry: { attempts: 2, firstDelayMs: 20, later: { attempts: 2, firstDelayMs: 600, maxDelayMs: 600 } },
+      // The first later attempt (3 s) comes well after the instance is passivated (idle 200 ms), with
+      // room for a loaded machine (the CI runs two files at a time on two cores).
+      host: '127.0.0.1', port: 0, retry: { attempts: 2, firstDelayMs: 20, later: { attempts: 2, firstDelayMs: 3_000, maxDelayMs: 3_000 } },
       peers: [{ platform: 'later', secret: randomBytes(32).toString('base64url'), acc: `http://127.0.0.1:${port}/acc`, ratePerSecond: 50 }],
     },
   });
