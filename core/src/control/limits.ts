@@ -610,6 +610,9 @@ export const JSON_BODY_LIMITS = Object.freeze({
   maxValues: 100_000,
 });
 
+/** How long a client may go without sending a byte of a request body (A2A, MCP) before it is dropped. */
+export const BODY_IDLE_MS = 20_000;
+
 /**
  * The MTP sender's outbox (decision 1910): posts not yet settled (waiting, on the network, or
  * waiting out a later attempt) node-wide, and to any one peer platform. A peer that never answers
