@@ -14,6 +14,7 @@
  * mailbox bookkeeping are direct calls here; events are only told.
  */
 import type { AclMessage, Delivery, StateWrite } from '@caxton/core';
+import { isInstanceName } from '@caxton/core';
 import type { CompletionRecord, MessageLog } from './message-log.js';
 import type { AgentStateStore, ClaimedCommit } from '../storage/ports.js';
 import { StateUnsupportedError, UnsupportedStateStore } from '../storage/state-store.js';
@@ -645,7 +646,7 @@ export class PlanApplier {
 
   /** An instance of a kind (placed by its partition, decision 2060) whose work is fenced (a cluster). */
   private instanceFenced(plan: WorkPlan): boolean {
-    return plan.agent.includes('/') && plan.steps.some((s) => s.kind === 'fence');
+    return isInstanceName(plan.agent) && plan.steps.some((s) => s.kind === 'fence');
   }
 
   private stillOwner(plan: WorkPlan, opts: ApplyOptions): boolean {
