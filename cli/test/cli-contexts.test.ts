@@ -5,20 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { certificatesModule, harnessModule, type Harness } from './support/runtime-harness.js';
 import { caxton, type CliResult } from './support/run-cli.js';
-
-/** A loopback port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from './support/ports.js';
 
 function show(r: CliResult): string {
   return `exit ${r.code}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
@@ -40,7 +31,7 @@ describe('caxton context against a running API', () => {
     configFile = path.join(work, 'home', 'caxton', 'config.json');
     tokenFile = path.join(work, 'live.token');
     await writeFile(tokenFile, `${h.token}\n`, { mode: 0o600 });
-    deadAddress = `127.0.0.1:${await closedPort()}`;
+    deadAddress = `127.0.0.1:${await freePort() /* nothing listens there */}`;
     // The working directory holds no ./.caxton: a token can only come from a flag, the environment or a context.
     await mkdir(path.join(work, 'cwd'));
     run = (args, env = {}) => caxton(args, { cwd: path.join(work, 'cwd'), env: { CAXTON_CONFIG: configFile, ...env } });

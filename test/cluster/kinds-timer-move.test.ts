@@ -121,6 +121,12 @@ async function movedTimersFire(t: { diagnostic(message: string): void }, wakeInd
   // No mail goes to the moved keys: only their timer can bring them into memory on the survivor.
   await waitFor(`the ${moving.length} moved keys' timers to fire on ${survivor.id}`, () => moving.every((k) => (read(survivor).answers.get(`t:${k}`)?.length ?? 0) > 0), 45_000, 100)
     .catch((err: unknown) => { throw new Error(`${(err as Error).message}\n${survivor.id} stderr: ${survivor.stderr.slice(-2000)}`); });
+  // With the switch on, the survivor trusted the index (its walks of the moved partitions read their
+  // wakes, not the timer table): the line it says once the index is complete for its partition count.
+  // Without it, the same line must be absent (the assertion tells the two walks apart).
+  const trusted = /the wake index of 12 partitions is read by this node's walks/;
+  if (wakeIndex) assert.match(survivor.stderr, trusted, `${survivor.id} stderr: ${survivor.stderr.slice(-2000)}`);
+  else assert.doesNotMatch(survivor.stderr, trusted);
   const j = read(survivor);
   for (const k of moving) {
     assert.ok((j.activated.get(k) ?? []).some((at) => at >= stoppedAt), `${k} was activated on ${survivor.id} after the move`);

@@ -11,6 +11,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { servers, uniqueCluster, type Servers } from './support/servers.js';
+import { freePort } from '../e2e/support/ports.js';
 import { CAXTON_BIN, ROOT } from './support/paths.js';
 
 let infra: Servers;
@@ -20,14 +21,6 @@ const sockets = new Set<net.Socket>();
 let dir = '';
 
 /** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 before(async () => {
   infra = await servers();
   dir = await mkdtemp(path.join(tmpdir(), 'caxton-unreachable-'));
@@ -69,7 +62,7 @@ async function serve(kafka: string, etcd: string, limitMs: number): Promise<{ co
 }
 
 test('Kafka refusing connections: bus.kafka.unreachable with a hint, exit 1 within seconds', { timeout: 60_000 }, async (t) => {
-  const r = await serve(`127.0.0.1:${await closedPort()}`, infra.etcd, 30_000);
+  const r = await serve(`127.0.0.1:${await freePort()}`, infra.etcd, 30_000);
   t.diagnostic(`exit ${r.code} after ${r.ms} ms`);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /caxton: Kafka at 127\.0\.0\.1:\d+ unreachable/);
@@ -77,7 +70,7 @@ test('Kafka refusing connections: bus.kafka.unreachable with a hint, exit 1 with
 });
 
 test('etcd refusing connections: registry.unavailable with a hint, exit 1 within seconds', { timeout: 60_000 }, async (t) => {
-  const r = await serve(infra.kafka, `http://127.0.0.1:${await closedPort()}`, 30_000);
+  const r = await serve(infra.kafka, `http://127.0.0.1:${await freePort()}`, 30_000);
   t.diagnostic(`exit ${r.code} after ${r.ms} ms`);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /caxton: etcd at http:\/\/127\.0\.0\.1:\d+ unreachable/);

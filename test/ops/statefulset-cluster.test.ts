@@ -14,7 +14,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,6 +22,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProto } from 'grpc-health-check';
 import type * as Infra from '../../scripts/infra/index.d.mts';
 import { caxton, cleanEnv, show } from '../e2e/support/cli.js';
+import { freePort } from '../e2e/support/ports.js';
 import { builtExample, CAXTON_BIN, ROOT } from '../e2e/support/paths.js';
 import { Proc, stopStragglers } from '../e2e/support/processes.js';
 import { servers, uniqueCluster, type Servers } from '../cluster/support/servers.js';
@@ -39,17 +39,6 @@ function exec(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise
     execFile(cmd, args, { cwd: opts.cwd ?? ROOT, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') { reject(err); return; }
       resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
     });
   });
 }

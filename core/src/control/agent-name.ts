@@ -23,6 +23,14 @@ export interface InstanceName {
 }
 
 /**
+ * Whether `name` addresses a keyed instance of a kind (`counter/alice`) rather than a plain agent:
+ * the one test for "an instance", not a check that the name is valid (parseInstanceName checks).
+ */
+export function isInstanceName(name: string): boolean {
+  return name.includes('/');
+}
+
+/**
  * `counter/alice` → `{ kind: 'counter', key: 'alice' }`; undefined for a plain agent name (no `/`).
  * A name with a `/` that is not a valid instance name is refused (InvalidArgumentError naming
  * `field`), never read as some other agent's.

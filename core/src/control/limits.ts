@@ -338,6 +338,12 @@ export const KIND_LIMITS = Object.freeze({
   /** Pending timers one kind instance may have (a named agent may have 1,000): their records outlive the instance in the registry. */
   maxTimersPerInstance: 16,
   /**
+   * How long a fired instance timer's registry delete waits for the log to show its commit counted
+   * (decision 2060): the reader follows the partition, so normally milliseconds. Past it the timer is
+   * left in the registry (its done marker makes whoever arms it next forget it): bytes, never a loss.
+   */
+  countedWithinMs: 10_000,
+  /**
    * A cluster (decision 2060): the share of a partition's handed-out deliveries
    * (`maxPendingPerPartition`) that may wait on its owner for instances to be activated. Past it,
    * mail for one more instance that finds no slot is dead-lettered `bus.activation-limit` with a
@@ -586,6 +592,8 @@ function resolveFromTable<T extends Record<string, TableRow>>(
 export const STATE_COMMIT_MAX_BYTES = 8 * 1024 * 1024;
 /** What one state record costs beyond its state key and value (the agent's name in its record key, a version byte, Kafka's record framing), counted generously. */
 export const STATE_RECORD_OVERHEAD_BYTES = 128;
+/** How often a state load re-checks that the reader passed its claim (only when it joined an earlier hold), or `counted` its commit. */
+export const STATE_CLAIM_READ_POLL_MS = 20;
 
 /** The bytes a commit of `writes` for `agent` takes against STATE_COMMIT_MAX_BYTES. */
 export function stateCommitBytes(agent: string, writes: readonly { key: string; value: string | null }[]): number {
@@ -609,6 +617,36 @@ export const JSON_BODY_LIMITS = Object.freeze({
   /** Values and object keys in the whole text (each string, number, literal, array and object counts one). */
   maxValues: 100_000,
 });
+
+/** How long a client may go without sending a byte of a request body (A2A, MCP) before it is dropped. */
+export const BODY_IDLE_MS = 20_000;
+
+/** How many times an etcd compare-and-swap is tried when another writer got in between, before the write is refused. */
+export const REGISTRY_CAS_ATTEMPTS = Object.freeze({
+  /** A DF entry's update (etcd-registry.ts). */
+  dfEntry: 5,
+  /** A timer and its wake, written or deleted in one transaction (registry/etcd/timers.ts). */
+  timerAndWake: 8,
+});
+
+/** How the MTP sender retries a post (decision 1910). */
+export interface MtpRetry {
+  /** Attempts in all (the first included). */
+  attempts: number;
+  /** Wait before the second attempt; each later wait is four times the one before. */
+  firstDelayMs: number;
+  /**
+   * After those attempts, a post whose last outcome was worth another (connection refused,
+   * timeout, 429, 5xx) keeps its outbox record and slot and is tried again on a timer this many
+   * more times, the first `firstDelayMs` after, each later wait twice the one before — a peer down
+   * for minutes still gets the message with no new activity of the sender. Only after the last is
+   * the sender's `failure` sent. Absent: no later attempts.
+   */
+  later?: { attempts: number; firstDelayMs: number; maxDelayMs?: number };
+}
+
+/** The MTP outbox's retry schedule: 4 quick attempts (0.25, 1, 4 s apart), then 6 on a timer 30 s, 1, 2, 4, 8, 10 min apart: ~25 min before the sender's failure. */
+export const DEFAULT_MTP_RETRY: MtpRetry = Object.freeze({ attempts: 4, firstDelayMs: 250, later: Object.freeze({ attempts: 6, firstDelayMs: 30_000, maxDelayMs: 600_000 }) });
 
 /**
  * The MTP sender's outbox (decision 1910): posts not yet settled (waiting, on the network, or

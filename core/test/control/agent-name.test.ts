@@ -1,10 +1,21 @@
 /** Instance names of agent kinds (decision 1980): `<kind>/<key>`, parsed and bounded at the boundary. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidArgumentError, instanceName, parseInstanceName } from '../../src/index.js';
+import { InvalidArgumentError, instanceName, isInstanceName, parseInstanceName } from '../../src/index.js';
 
 test('a plain agent name is no instance name', () => {
   assert.equal(parseInstanceName('counter'), undefined);
+});
+
+test('isInstanceName: a name with a "/" addresses an instance (validity is parseInstanceName\'s to check)', () => {
+  assert.equal(isInstanceName('counter'), false);
+  assert.equal(isInstanceName('orders.v2'), false);
+  assert.equal(isInstanceName(''), false);
+  assert.equal(isInstanceName('counter/alice'), true);
+  assert.equal(isInstanceName(instanceName('orders.v2', 'order-17')), true);
+  // Not a valid instance name, but one all the same: parseInstanceName refuses it rather than reading it as a plain agent.
+  assert.equal(isInstanceName('counter/a/b'), true);
+  assert.throws(() => parseInstanceName('counter/a/b'), InvalidArgumentError);
 });
 
 test('<kind>/<key> is taken apart, and put together again', () => {

@@ -18,16 +18,16 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { DefaultExecutionEventBusManager, DefaultRequestHandler, type ServerCallContext } from '@a2a-js/sdk/server';
 import { jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
-import { A2A_TASK_LIMITS, CaxtonError, DEFAULT_ACL_LIMITS, JSON_SHAPE_HINT, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { A2A_TASK_LIMITS, BODY_IDLE_MS, CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
+import { readJsonBody, type JsonBodyRefusal } from '../console/request-body.js';
 import { A2A_BASE_PATH, CARD_PATH, JSONRPC_PATH, REST_PATH, agentCard, servicesByAgent } from './agent-card.js';
 import { BoundedTaskStore } from './bounded-task-store.js';
 import { TaskFile } from './task-file.js';
 import { CaxtonA2aUser, FipaTaskExecutor } from './fipa-task-executor.js';
 import { InFlightSlots, type InFlightSlot } from './in-flight-slots.js';
-import { readA2aJsonBody } from './json-body.js';
 import { LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, listenHttp, plaintextHint, plaintextRefused, type ListenerSecurity } from '../listener/index.js';
 
 export interface A2aServerOptions extends ListenerSecurity {
@@ -97,15 +97,16 @@ export function namesATenant(subPath: string, body: unknown, query: unknown): bo
   return given(field(field(body, 'params'), 'tenant'));
 }
 
-/** How long a body may go without a byte before the request is dropped (as the MCP endpoint's). */
-const BODY_IDLE_MS = 20_000;
 const A2A_BODY = { max: MAX_BODY_BYTES, name: "the A2A endpoint's body limit", hint: 'send less in one request' };
-/** The hint of each body refusal but the shape's. */
-const BODY_HINTS: Record<string, string> = {
-  'a2a.body-too-large': 'send less in one request',
-  'a2a.bad-body': 'send one JSON value as application/json in UTF-8',
-  'a2a.unsupported-charset': 'send the body as UTF-8 (charset=utf-8, or no charset)',
-  'a2a.unsupported-encoding': 'send the body uncompressed (no Content-Encoding)',
+/** A2A's status and code for each refusal of the shared JSON body reader (readJsonBody), and the hint of each but the shape's. */
+const BODY_REFUSALS: Readonly<Record<JsonBodyRefusal['refused'], { status: number; code: string; hint?: string }>> = {
+  'too-large': { status: 413, code: 'a2a.body-too-large', hint: 'send less in one request' },
+  unreadable: { status: 400, code: 'a2a.bad-body', hint: 'send one JSON value as application/json in UTF-8' },
+  'not-utf8': { status: 400, code: 'a2a.bad-body', hint: 'send one JSON value as application/json in UTF-8' },
+  'not-json': { status: 400, code: 'a2a.bad-body', hint: 'send one JSON value as application/json in UTF-8' },
+  'unsupported-charset': { status: 415, code: 'a2a.unsupported-charset', hint: 'send the body as UTF-8 (charset=utf-8, or no charset)' },
+  'unsupported-encoding': { status: 415, code: 'a2a.unsupported-encoding', hint: 'send the body uncompressed (no Content-Encoding)' },
+  'too-complex': { status: 413, code: 'a2a.json-too-complex' },
 };
 
 export class A2aConfigError extends CaxtonError {
@@ -198,9 +199,10 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
   /** The body, read and checked once for everyone after (our guard and the SDK's routers). */
   const readJson = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
-    const read = await readA2aJsonBody(req, A2A_BODY, BODY_IDLE_MS);
+    const read = await readJsonBody(req, A2A_BODY, BODY_IDLE_MS);
     if (!('body' in read)) {
-      return refuse(req, res, read.status, read.code, read.message, read.code === 'a2a.json-too-complex' ? JSON_SHAPE_HINT : BODY_HINTS[read.code] ?? '');
+      const as = BODY_REFUSALS[read.refused];
+      return refuse(req, res, as.status, as.code, read.message, as.hint ?? read.hint);
     }
     req.body = read.body;
     // body-parser's mark of a parsed body, which its parsers (the SDK's included) skip.

@@ -3,7 +3,7 @@
  * a client sends is checked here (types, ranges, sizes) and rejected with an InvalidArgumentError
  * naming the proto field, before the node sees it.
  */
-import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, parseA2aCard, parseTopicPatterns, parseInstanceName, parseStrategy, resolveRolloutThresholds, type DeployableLimitName, type RolloutThresholds } from '@caxton/core';
+import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, parseA2aCard, parseTopicPatterns, isInstanceName, parseInstanceName, parseStrategy, resolveRolloutThresholds, type DeployableLimitName, type RolloutThresholds } from '@caxton/core';
 import { AGENT_NAME, AGENT_NAME_HINT, InvalidArgumentError, LANGUAGE_LABEL, LANGUAGE_LABEL_HINT, isPerformative, MAX_ENVELOPE_BYTES, type Performative } from '@caxton/core';
 import { ResourceExhaustedError } from './errors.js';
 import { resolveHttpPolicy } from '../http/policy.js';
@@ -32,7 +32,7 @@ export function parseAgentName(value: unknown, field = 'name'): string {
 
 /** An agent's name, or an instance of a kind (`counter/alice`, decision 1980): what reads (status, logs, state) may name. */
 export function parseAgentOrInstanceName(value: unknown, field = 'name'): string {
-  if (typeof value === 'string' && value.includes('/')) {
+  if (typeof value === 'string' && isInstanceName(value)) {
     parseInstanceName(value, field);
     return value;
   }

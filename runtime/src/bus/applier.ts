@@ -14,6 +14,7 @@
  * mailbox bookkeeping are direct calls here; events are only told.
  */
 import type { AclMessage, Delivery, StateWrite } from '@caxton/core';
+import { isInstanceName, KIND_LIMITS } from '@caxton/core';
 import type { CompletionRecord, MessageLog } from './message-log.js';
 import type { AgentStateStore, ClaimedCommit } from '../storage/ports.js';
 import { StateUnsupportedError, UnsupportedStateStore } from '../storage/state-store.js';
@@ -68,12 +69,6 @@ interface Rewind {
   finishing?: true;
 }
 
-/**
- * How long a fired instance timer's registry delete waits for the log to show its commit counted
- * (decision 2060): the reader follows the partition, so normally milliseconds. Past it the timer is
- * left in the registry (its done marker makes whoever arms it next forget it): bytes, never a loss.
- */
-const COUNTED_WITHIN_MS = 10_000;
 
 /** How long a rewound agent waits before it runs again (a failing log must not be hammered). */
 const REWIND_RETRY_MS = 25;
@@ -467,9 +462,9 @@ export class PlanApplier {
 
   /** Delete a fired instance timer from the registry once its claimed commit is known to count; else leave it. */
   private async forgetWhenCounted(agent: string, timerId: string, claimed: ClaimedCommit): Promise<void> {
-    const counted = await this.d.state!.counted!(claimed, COUNTED_WITHIN_MS).catch(() => false);
+    const counted = await this.d.state!.counted!(claimed, KIND_LIMITS.countedWithinMs).catch(() => false);
     if (counted) await this.forgetTimer(agent, timerId);
-    else this.leaveTimer(agent, timerId, `its commit is not known to count (partition ${claimed.partition} claimed by another node, released here, or not read within ${COUNTED_WITHIN_MS} ms)`);
+    else this.leaveTimer(agent, timerId, `its commit is not known to count (partition ${claimed.partition} claimed by another node, released here, or not read within ${KIND_LIMITS.countedWithinMs} ms)`);
   }
 
   /** A fired timer stays in the registry for its partition's next owner; this node stops tracking it. */
@@ -645,7 +640,7 @@ export class PlanApplier {
 
   /** An instance of a kind (placed by its partition, decision 2060) whose work is fenced (a cluster). */
   private instanceFenced(plan: WorkPlan): boolean {
-    return plan.agent.includes('/') && plan.steps.some((s) => s.kind === 'fence');
+    return isInstanceName(plan.agent) && plan.steps.some((s) => s.kind === 'fence');
   }
 
   private stillOwner(plan: WorkPlan, opts: ApplyOptions): boolean {

@@ -19,7 +19,7 @@
  * In a cluster (the port gives `ownership`) commit points are fenced (decision 0702) by the
  * ownership token read when the work was taken; a fenced item stays where it is, uncompleted.
  */
-import { timerDoneStateKey } from '@caxton/core';
+import { isInstanceName, timerDoneStateKey } from '@caxton/core';
 import type { MessageLog } from './message-log.js';
 import type { AgentStateStore } from '../storage/ports.js';
 import { UnsupportedStateStore } from '../storage/state-store.js';
@@ -162,7 +162,7 @@ export class DispatchLoop {
    */
   private async forgetHandled(agent: string, timerId: string): Promise<void> {
     const state = this.opts.state!;
-    if (this.opts.port.ownership !== undefined && agent.includes('/') && state.readCounted !== undefined) {
+    if (this.opts.port.ownership !== undefined && isInstanceName(agent) && state.readCounted !== undefined) {
       const read = await state.readCounted(agent).catch(() => undefined);
       if (read === undefined || !read.has(timerDoneStateKey(timerId))) {
         this.opts.port.leaveTimer?.(agent, timerId);

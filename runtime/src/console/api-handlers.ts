@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import {
-  AclError, DEFAULT_ACL_LIMITS, JSON_BODY_LIMITS, JSON_SHAPE_HINT, jsonShapeRefusal, decodeAclJson, requireReceivers, validateAclMessage, type SendOptions, type SendResponse,
+  AclError, DEFAULT_ACL_LIMITS, JSON_BODY_LIMITS, decodeAclJson, requireReceivers, validateAclMessage, type SendOptions, type SendResponse,
   NotFoundError, matchesConsoleFilter, type AclMessage, type FilterableMessage, type AgentDetailResponse, type AgentLogsResponse, type AgentResponse, type AgentsResponse,
   type ConsoleMessageFilter, PERMISSIONS, principalMay, principalSees, type Principal, type LogEntry, type MessagesResponse, type NodeControl, type NodeStats, type NodesResponse, type WhoAmI,
 } from '@caxton/core';
@@ -17,7 +17,7 @@ import type { UploadSlots } from '../api/upload.js';
 import { ConsoleError } from './errors.js';
 import type { NodeStatsCollector } from './node-stats.js';
 import { configParams, deployName, languageParam, limitParam, messageFilter } from './query.js';
-import { ARTIFACT_BODY, readBody, type BodyLimit } from './request-body.js';
+import { ARTIFACT_BODY, readBody, readJsonText, type BodyLimit } from './request-body.js';
 import { agentDetail, agentRow, conversationSummaries, sniffed } from './views.js';
 
 export interface ConsoleApiDeps {
@@ -130,17 +130,14 @@ export class ConsoleApi {
     if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
       throw new ConsoleError('console.bad-request', `the message is sent as ${JSON.stringify(type.slice(0, 80))}`, 'send the ACL message as JSON with Content-Type: application/json');
     }
-    const bytes = await readBody(req, MESSAGE_BODY, this.d.uploadIdleTimeoutMs);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
-      throw new ConsoleError('console.bad-request', 'the body is not UTF-8', 'send the ACL message as UTF-8 JSON');
+    // Bounded in size and shape before the parser builds anything (decision 1910, "JSON shape before parsing").
+    const read = await readJsonText(req, MESSAGE_BODY, this.d.uploadIdleTimeoutMs);
+    if (!('text' in read)) {
+      if (read.refused === 'too-large' || read.refused === 'unreadable') throw read.cause;
+      if (read.refused === 'too-complex') throw new ConsoleError('console.json-too-complex', read.message, read.hint, { maxDepth: JSON_BODY_LIMITS.maxDepth, maxValues: JSON_BODY_LIMITS.maxValues });
+      throw new ConsoleError('console.bad-request', read.message, read.hint);
     }
-    // Bounded before the parser builds anything (decision 1910, "JSON shape before parsing").
-    const tooComplex = jsonShapeRefusal(text);
-    if (tooComplex !== undefined) throw new ConsoleError('console.json-too-complex', tooComplex, JSON_SHAPE_HINT, { maxDepth: JSON_BODY_LIMITS.maxDepth, maxValues: JSON_BODY_LIMITS.maxValues });
-    return parseMessageToSend(text);
+    return parseMessageToSend(read.text);
   }
 
   async send(node: NodeControl, message: AclMessage, options: SendOptions): Promise<SendResponse> {

@@ -2,9 +2,11 @@
  * A request body (an uploaded component, a message to send), bounded before it is held: a declared
  * Content-Length above the limit is refused before one byte is read, and a body without one
  * (chunked) is counted as it arrives and cut off at the limit. Slow senders are dropped after
- * `idleMs` of silence.
+ * `idleMs` of silence. A JSON body is read once here too, for every ingress (A2A, MCP, the
+ * console's API): readJsonBody.
  */
 import type { IncomingMessage } from 'node:http';
+import { JSON_SHAPE_HINT, jsonShapeRefusal } from '@caxton/core';
 import { ConsoleError } from './errors.js';
 
 /** What a body is bounded by, for the refusal: the limit's name and what to do about it. */
@@ -66,4 +68,84 @@ export function readBody(req: IncomingMessage, limit: BodyLimit, idleMs: number)
     req.on('error', (err) => finish(err));
     req.on('aborted', () => finish(new ConsoleError('console.bad-request', 'the client aborted the request', 'send it again')));
   });
+}
+
+/**
+ * Why a JSON body was refused, whatever the ingress: each (A2A, MCP, the console's API) maps the
+ * reason to its own code and status, which are its wire contract. `cause` is readBody's error
+ * for `too-large` and `unreadable`.
+ */
+export interface JsonBodyRefusal {
+  refused: 'too-large' | 'unreadable' | 'unsupported-encoding' | 'unsupported-charset' | 'not-utf8' | 'too-complex' | 'not-json';
+  message: string;
+  hint: string;
+  cause?: unknown;
+}
+
+/**
+ * The charset a Content-Type names, lower-cased, or undefined (none named). A JSON body's one
+ * interchange encoding is UTF-8 (RFC 8259 §8.1): any other is refused, not decoded.
+ */
+export function declaredCharset(contentType: string | undefined): string | undefined {
+  if (contentType === undefined) return undefined;
+  for (const param of contentType.split(';').slice(1)) {
+    const eq = param.indexOf('=');
+    if (eq < 0) continue;
+    if (param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
+    return param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+  }
+  return undefined;
+}
+
+const UTF8 = new Set(['utf-8', 'utf8']);
+
+/** The text of a JSON body, or why it is refused: UTF-8 only, strictly decoded, then the shape scan (before any parser builds anything). */
+export function jsonBodyText(bytes: Buffer, contentType: string | undefined): { text: string } | JsonBodyRefusal {
+  const charset = declaredCharset(contentType);
+  if (charset !== undefined && !UTF8.has(charset)) {
+    return { refused: 'unsupported-charset', message: `the body's charset is ${JSON.stringify(charset.slice(0, 40))}; JSON bodies are taken in UTF-8`, hint: 'send the body as UTF-8 (charset=utf-8, or no charset)' };
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return { refused: 'not-utf8', message: 'the request body is not UTF-8', hint: 'send the body as UTF-8 JSON' };
+  }
+  const tooComplex = jsonShapeRefusal(text);
+  if (tooComplex !== undefined) return { refused: 'too-complex', message: tooComplex, hint: JSON_SHAPE_HINT };
+  return { text };
+}
+
+/**
+ * Read a JSON body's text within `limit` (readBody), checked by jsonBodyText: `{ text }` or the
+ * refusal. A compressed body is refused (its inflated size and shape would be checked only after
+ * inflating). For an ingress whose codec parses the text itself (the console's ACL JSON).
+ */
+export async function readJsonText(req: IncomingMessage, limit: BodyLimit, idleMs: number): Promise<{ text: string } | JsonBodyRefusal> {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity') {
+    return { refused: 'unsupported-encoding', message: `the body's content-encoding is ${JSON.stringify(encoding.slice(0, 40))}; bodies are taken uncompressed`, hint: 'send the body uncompressed (no Content-Encoding)' };
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readBody(req, limit, idleMs);
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown; hint?: unknown };
+    const message = typeof e?.message === 'string' ? e.message : 'the request body could not be read';
+    const hint = typeof e?.hint === 'string' ? e.hint : 'send the request again';
+    return { refused: e?.code === 'console.body-too-large' ? 'too-large' : 'unreadable', message, hint, cause: err };
+  }
+  return jsonBodyText(bytes, req.headers['content-type']);
+}
+
+/** Read, check and parse a JSON body: `{ body }` (undefined for an empty body) or the refusal. */
+export async function readJsonBody(req: IncomingMessage, limit: BodyLimit, idleMs: number): Promise<{ body: unknown } | JsonBodyRefusal> {
+  const read = await readJsonText(req, limit, idleMs);
+  if (!('text' in read)) return read;
+  if (read.text.length === 0) return { body: undefined };
+  try {
+    return { body: JSON.parse(read.text) as unknown };
+  } catch {
+    return { refused: 'not-json', message: 'the request body is not JSON', hint: 'send one JSON value as application/json in UTF-8' };
+  }
 }

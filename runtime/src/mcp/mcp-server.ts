@@ -20,9 +20,9 @@ import {
   CallToolRequestSchema, ErrorCode, ListResourcesRequestSchema, ListToolsRequestSchema, McpError, ReadResourceRequestSchema,
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
-import { CaxtonError, DEFAULT_ACL_LIMITS, JSON_SHAPE_HINT, jsonShapeRefusal, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { BODY_IDLE_MS, CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
-import { readBody, type BodyLimit } from '../console/request-body.js';
+import { readJsonBody, type BodyLimit, type JsonBodyRefusal } from '../console/request-body.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { requestAndFollow, unansweredText } from '../conversation/index.js';
@@ -55,8 +55,17 @@ export interface McpEndpoint {
 /** The JSON-RPC body of one MCP request is small; this bounds what a client may declare. */
 const MAX_BODY_BYTES = DEFAULT_ACL_LIMITS.maxMessageBytes + 64 * 1024;
 const MCP_BODY: BodyLimit = { max: MAX_BODY_BYTES, name: "the MCP endpoint's body limit", hint: 'send less in one request' };
-/** A client silent this long mid-body is dropped. */
-const BODY_IDLE_MS = 20_000;
+/** MCP's status and code for each refusal of the shared JSON body reader: a body it cannot take as JSON is `mcp.bad-body`. */
+const BODY_REFUSALS: Readonly<Record<JsonBodyRefusal['refused'], { status: number; code: string }>> = {
+  'too-large': { status: 413, code: 'mcp.body-too-large' },
+  'too-complex': { status: 413, code: 'mcp.json-too-complex' },
+  unreadable: { status: 400, code: 'mcp.bad-body' },
+  'not-utf8': { status: 400, code: 'mcp.bad-body' },
+  'not-json': { status: 400, code: 'mcp.bad-body' },
+  'unsupported-charset': { status: 400, code: 'mcp.bad-body' },
+  'unsupported-encoding': { status: 400, code: 'mcp.bad-body' },
+};
+const NOT_JSON_HINT = 'send one JSON-RPC message as application/json';
 const DIRECTORY_LIMIT = 1000;
 
 export class McpConfigError extends CaxtonError {
@@ -197,21 +206,14 @@ export async function startMcpServer(o: McpServerOptions): Promise<McpEndpoint> 
     // (decision 1910, "JSON shape before parsing"); the transport is handed the parsed body.
     let parsed: { body: unknown } | undefined;
     if (req.method === 'POST') {
-      let text: string;
-      try {
-        text = (await readBody(req, MCP_BODY, BODY_IDLE_MS)).toString('utf8');
-      } catch (err) {
-        const e = err instanceof CaxtonError ? err : undefined;
-        if (e?.code === 'console.body-too-large') return jsonError(res, 413, 'mcp.body-too-large', e.message, 'send less in one request');
-        return jsonError(res, 400, 'mcp.bad-body', e?.message ?? 'the request body could not be read', e?.hint ?? 'send the request again');
+      const read = await readJsonBody(req, MCP_BODY, BODY_IDLE_MS);
+      if (!('body' in read)) {
+        const as = BODY_REFUSALS[read.refused];
+        return jsonError(res, as.status, as.code, read.message, read.refused === 'too-large' ? 'send less in one request' : read.refused === 'not-json' ? NOT_JSON_HINT : read.hint);
       }
-      const tooComplex = jsonShapeRefusal(text);
-      if (tooComplex !== undefined) return jsonError(res, 413, 'mcp.json-too-complex', tooComplex, JSON_SHAPE_HINT);
-      try {
-        parsed = { body: JSON.parse(text) };
-      } catch {
-        return jsonError(res, 400, 'mcp.bad-body', 'the request body is not JSON', 'send one JSON-RPC message as application/json');
-      }
+      // An empty POST carries no JSON-RPC message.
+      if (read.body === undefined) return jsonError(res, 400, 'mcp.bad-body', 'the request body is not JSON', NOT_JSON_HINT);
+      parsed = { body: read.body };
     }
     await server.connect(transport);
     await (parsed === undefined ? transport.handleRequest(req, res) : transport.handleRequest(req, res, parsed.body));

@@ -21,8 +21,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  encodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, MTP_OUTBOX_LIMITS, STATE_COMMIT_MAX_BYTES, stateCommitBytes, STRING_REPRESENTATION,
-  type AclMessage, type AgentId, type HttpPolicy, type StateWrite,
+  DEFAULT_MTP_RETRY, encodeAclString, encodeMtpEnvelope, encodeMultipart, envelopeDate, MTP_OUTBOX_LIMITS, STATE_COMMIT_MAX_BYTES, stateCommitBytes, STRING_REPRESENTATION,
+  type AclMessage, type AgentId, type HttpPolicy, type MtpRetry, type StateWrite,
 } from '@caxton/core';
 import type { RemoteTransport } from '../bus/port.js';
 import type { AgentStateStore } from '../storage/ports.js';
@@ -34,23 +34,8 @@ import { clearMtpOutboxRecord, encodeMtpOutboxRecord, isMtpOutboxKey, mtpOutboxK
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
 import { MtpFailureNotDurable, MtpOutboxNotDurable } from './errors.js';
 
-export interface MtpRetry {
-  /** Attempts in all (the first included). */
-  attempts: number;
-  /** Wait before the second attempt; each later wait is four times the one before. */
-  firstDelayMs: number;
-  /**
-   * After those attempts, a post whose last outcome was worth another (connection refused,
-   * timeout, 429, 5xx) keeps its outbox record and slot and is tried again on a timer this many
-   * more times, the first `firstDelayMs` after, each later wait twice the one before — a peer down
-   * for minutes still gets the message with no new activity of the sender. Only after the last is
-   * the sender's `failure` sent. Absent: no later attempts.
-   */
-  later?: { attempts: number; firstDelayMs: number; maxDelayMs?: number };
-}
-
-/** 4 quick attempts (0.25, 1, 4 s apart), then 6 on a timer 30 s, 1, 2, 4, 8, 10 min apart: ~25 min before the sender's failure. */
-export const DEFAULT_MTP_RETRY: MtpRetry = Object.freeze({ attempts: 4, firstDelayMs: 250, later: Object.freeze({ attempts: 6, firstDelayMs: 30_000, maxDelayMs: 600_000 }) });
+/** The retry schedule and its type live with the limits (core); named here for the sender's users. */
+export { DEFAULT_MTP_RETRY, type MtpRetry };
 
 /** The wait before attempt `attempt` (2 and on) of a post: the quick attempts' backoff, then the later ones'. */
 export function mtpRetryDelayMs(retry: MtpRetry, attempt: number): number {

@@ -12,7 +12,7 @@
  * cluster a passivated instance's timer wake follows its partition to the node consuming it.
  */
 import type { AgentStatus, KindCounts } from '@caxton/core';
-import { CaxtonError, KIND_LIMITS, NotFoundError, activationWaitsPerKey, parseInstanceName } from '@caxton/core';
+import { CaxtonError, KIND_LIMITS, NotFoundError, activationWaitsPerKey, isInstanceName, parseInstanceName } from '@caxton/core';
 import { ActivationWaits } from './activation-waits.js';
 import type { ReceiverKind } from '../bus/port.js';
 import type { AgentRecord } from '../storage/records.js';
@@ -374,7 +374,7 @@ export class AgentKinds {
    * mail replayed from a passivated instance must not activate it (nor count as an outside client's).
    */
   isInstanceName(name: string): boolean | undefined {
-    if (!name.includes('/')) return undefined;
+    if (!isInstanceName(name)) return undefined;
     let parsed;
     try {
       parsed = parseInstanceName(name);

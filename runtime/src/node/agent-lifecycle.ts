@@ -12,7 +12,7 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, parseInstanceName, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, parseInstanceName, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError } from '@caxton/core';
 import { Rollouts, type RolloutBeside } from './rollouts.js';
 import { AgentReplicas } from './replicas.js';
 import type { AgentHost } from './agent-host.js';
@@ -153,7 +153,7 @@ export class AgentLifecycle {
    * topology, running here, with no rollout in progress. Call it in the agent's operation lock.
    */
   private scalable(name: string): LocalAgent {
-    if (this.kinds.isKind(name) || name.includes('/')) {
+    if (this.kinds.isKind(name) || isInstanceName(name)) {
       throw new ReplicasUnsupportedError(name, 'it is an agent kind (or an instance of one), whose keys are its instances already (decision 1980)', 'a kind spreads its keys over the shards by itself; scale named agents only');
     }
     if (this.residency.ownership() !== undefined) {
@@ -180,7 +180,7 @@ export class AgentLifecycle {
   }
 
   private isInstanceOfKind(name: string): boolean {
-    if (!name.includes('/')) return false;
+    if (!isInstanceName(name)) return false;
     try {
       const parsed = parseInstanceName(name);
       return parsed !== undefined && this.kinds.isKind(parsed.kind);
@@ -234,7 +234,7 @@ export class AgentLifecycle {
 
   /** A routed send appended nothing for `name`: an instance's reserved slot is given back (decision 1980). */
   unrouted(name: string): void {
-    if (name.includes('/')) this.kinds.unrouted(name);
+    if (isInstanceName(name)) this.kinds.unrouted(name);
   }
 
   /**
@@ -256,7 +256,7 @@ export class AgentLifecycle {
    */
   isRunnable(name: string): boolean {
     // In a cluster an instance also needs its partition's fence to hold (decision 2060).
-    if (name.includes('/')) return this.kinds.isRunnable(name) && this.residency.mayRun(name);
+    if (isInstanceName(name)) return this.kinds.isRunnable(name) && this.residency.mayRun(name);
     return this.local.isRunning(name) && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name) ?? false)
       && !((this.o.host.restartDelay?.(name) ?? 0) > 0);
   }
@@ -336,7 +336,7 @@ export class AgentLifecycle {
   }
 
   noticeMail(agent: string): void {
-    if (agent.includes('/')) this.kinds.noticeMail(agent);
+    if (isInstanceName(agent)) this.kinds.noticeMail(agent);
     else this.residency.noticeMail(agent);
   }
 
@@ -619,7 +619,7 @@ export class AgentLifecycle {
       if (keepQueue) throw new InvalidArgumentError('keep_queue', `${name} is an agent kind: its instances keep no absent queue`, 'stop the kind without --keep-queue; messages to its keys are refused while it is gone (decision 1990)');
       return this.kinds.stop(name, force);
     }
-    if (name.includes('/')) {
+    if (isInstanceName(name)) {
       throw new InvalidArgumentError('name', `${name} is an instance of a kind: it is stopped with its kind`, 'stop the kind (caxton stop <kind>); an idle instance is passivated by itself');
     }
     const starting = this.rollouts.isStarting(name) ? this.rollouts.busy(name) : undefined;
@@ -633,7 +633,7 @@ export class AgentLifecycle {
   /** An agent, a kind (with its instances' counts) or one instance of a kind (decision 1980). */
   async status(name: string): Promise<AgentStatus | undefined> {
     if (this.kinds.isKind(name)) return this.kinds.status(name);
-    if (name.includes('/')) return this.kinds.instanceStatus(name);
+    if (isInstanceName(name)) return this.kinds.instanceStatus(name);
     const status = await this.residency.status(name);
     return status && this.withReplicas(this.withAbsentQueue(this.withRollout(status)));
   }

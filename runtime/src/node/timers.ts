@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TimerRecord } from '../storage/records.js';
 import type { AgentStateStore, TimerStore } from '../storage/ports.js';
-import { timerDoneStateKey, timerIdOfDoneKey } from '@caxton/core';
+import { isInstanceName, timerDoneStateKey, timerIdOfDoneKey } from '@caxton/core';
 import { faultPoint } from '../bus/fault-points.js';
 
 export type { TimerStore } from '../storage/ports.js';
@@ -90,7 +90,7 @@ export class AgentTimers {
     if (id !== undefined && mine.has(id)) return true;
     let waiting: Live | undefined;
     for (const e of mine.values()) if (!e.fired && e.record.token === token) waiting = e;
-    const max = agent.includes('/') ? (this.o.maxPerInstance ?? this.o.maxPerAgent) : this.o.maxPerAgent;
+    const max = isInstanceName(agent) ? (this.o.maxPerInstance ?? this.o.maxPerAgent) : this.o.maxPerAgent;
     if (!waiting && mine.size >= max) {
       this.o.warn(agent, `timer dropped: ${max} timers already pending${max < this.o.maxPerAgent ? ' (the bound of a kind instance)' : ''}`);
       return false;

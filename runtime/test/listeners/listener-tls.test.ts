@@ -12,7 +12,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { freePort } from '../support/ports.js';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,15 +35,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const SERVICE = path.join(ROOT, 'examples/as-service/build/as-service.wasm');
 const COUNTER = path.join(ROOT, 'examples/as-counter/build/as-counter.wasm');
 const skip = hasOpenssl() ? false : 'needs openssl to make the test CA';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A fetch over node:https trusting `ca` (Node 20's fetch takes no CA), with a bearer token: what the SDKs call. */
 function fetchTrusting(ca: Buffer, token: string): typeof fetch {

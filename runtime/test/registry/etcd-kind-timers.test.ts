@@ -2,32 +2,20 @@
  * Timers of a kind's instances read page by page from a real etcd (decision 2060): the walk a node
  * makes when a partition is assigned to it, and the wakes AgentKinds adds from it.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Instrumentation } from '@caxton/core';
 import { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
 import { AgentKinds, type AgentKindsOptions } from '../../src/node/agent-kinds.js';
 import type { AgentRecord } from '../../src/storage/records.js';
-import { startEtcd, type EtcdHandle } from './helpers/etcd.js';
+import { useEtcd } from './helpers/etcd-registries.js';
 import { eventually } from './helpers/tmp.js';
 
-let etcd: EtcdHandle;
+const server = useEtcd();
 let n = 0;
-const open: EtcdRegistry[] = [];
 
-before(async () => {
-  etcd = await startEtcd();
-});
-after(async () => {
-  for (const r of open) await r.close().catch(() => undefined);
-  await etcd.stop();
-});
-
-async function registry(): Promise<EtcdRegistry> {
-  const r = new EtcdRegistry({ endpoints: [etcd.endpoint], prefix: `/kt${++n}/` });
-  await r.open();
-  open.push(r);
-  return r;
+function registry(): Promise<EtcdRegistry> {
+  return server.registry({ prefix: `/kt${++n}/` });
 }
 
 async function all(pages: AsyncIterable<Array<{ name: string; dueAt: number }>>): Promise<Array<Array<{ name: string; dueAt: number }>>> {

@@ -1,33 +1,22 @@
 /**
  * EtcdRegistry against a real etcd (scripts/infra). Each test uses its own key prefix.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
 import { isRegistryError } from '../../src/registry/errors.js';
 import type { RegistryEvent } from '../../src/storage/records.js';
 import { agentRecord, description, service } from './fixtures.js';
-import { startEtcd, freePort, type EtcdHandle } from './helpers/etcd.js';
+import { freePort } from './helpers/etcd.js';
+import { useEtcd } from './helpers/etcd-registries.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
 import { eventually, sleep } from './helpers/tmp.js';
 
-let etcd: EtcdHandle;
+const server = useEtcd();
 let n = 0;
-const open: EtcdRegistry[] = [];
 
-before(async () => {
-  etcd = await startEtcd();
-});
-after(async () => {
-  for (const r of open) await r.close().catch(() => undefined);
-  await etcd.stop();
-});
-
-async function registry(endpoint = etcd.endpoint, prefix = `/t${n}/`, extra: Partial<ConstructorParameters<typeof EtcdRegistry>[0]> = {}): Promise<EtcdRegistry> {
-  const r = new EtcdRegistry({ endpoints: [endpoint], prefix, ...extra });
-  await r.open();
-  open.push(r);
-  return r;
+function registry(endpoint = server.etcd.endpoint, prefix = `/t${n}/`, extra: Partial<ConstructorParameters<typeof EtcdRegistry>[0]> = {}): Promise<EtcdRegistry> {
+  return server.registry({ endpoints: [endpoint], prefix, ...extra });
 }
 
 async function pair(): Promise<[EtcdRegistry, EtcdRegistry]> {
@@ -60,7 +49,7 @@ test('a registry opened on a populated prefix loads it page by page at one revis
   await Promise.all(Array.from({ length: 32 }, async () => {
     for (let i = next++; i < names.length; i = next++) await a.putAgent(agentRecord(names[i]!));
   }));
-  const late = await registry(etcd.endpoint, `/t${n}/`); // mirror pages are 500 keys: three pages
+  const late = await registry(server.etcd.endpoint, `/t${n}/`); // mirror pages are 500 keys: three pages
   assert.deepEqual((await late.listAgents()).map((x) => x.name), names);
   assert.equal(late.mirrorStatus.state, 'live');
 });
@@ -102,10 +91,10 @@ test('a DF lease-time becomes an etcd lease: the entry vanishes for every node',
 
 test('node membership: peers see nodes join and leave; a partitioned node loses its lease before peers see it go', async () => {
   n++;
-  const proxy = await startTcpProxy(etcd.clientPort);
+  const proxy = await startTcpProxy(server.etcd.clientPort);
   try {
     const a = await registry(proxy.endpoint, `/t${n}/`, { callTimeoutMs: 500 });
-    const b = await registry(etcd.endpoint, `/t${n}/`);
+    const b = await registry(server.etcd.endpoint, `/t${n}/`);
     const events: string[] = [];
     b.watch((e) => {
       if (e.kind === 'node-up') events.push(`up:${e.node.id}@${Date.now()}`);
@@ -148,10 +137,10 @@ test('leave() revokes the lease: peers see the node go at once; a live duplicate
 
 test('a node id left behind by a dead process is waited out, then taken over', async () => {
   n++;
-  const proxy = await startTcpProxy(etcd.clientPort);
+  const proxy = await startTcpProxy(server.etcd.clientPort);
   try {
     const dead = await registry(proxy.endpoint, `/t${n}/`, { callTimeoutMs: 500 });
-    const restarted = await registry(etcd.endpoint, `/t${n}/`);
+    const restarted = await registry(server.etcd.endpoint, `/t${n}/`);
     await dead.joinCluster({ id: 'node-y', address: 'y:1' }, 2);
     proxy.refuse(); // the old process is gone as far as etcd can tell
     const t0 = Date.now();
@@ -172,7 +161,7 @@ test('an unreachable etcd gives a clear registry.unavailable error within second
   const refusedMs = Date.now() - t0;
   assert.ok(refusedMs < 5000, `refused after ${refusedMs} ms`);
 
-  const proxy = await startTcpProxy(etcd.clientPort);
+  const proxy = await startTcpProxy(server.etcd.clientPort);
   proxy.blackhole(); // packets vanish: only deadlines can save us
   try {
     const t1 = Date.now();
@@ -192,12 +181,12 @@ test('etcd restart: memberships survive, writes fail clearly while it is down, m
   await a.putAgent(agentRecord('before@p'));
   await eventually(async () => (await b.getAgent('before@p')) !== undefined, 5000, 'b to see before@p');
 
-  await etcd.stop({ keepData: true, graceMs: 5000 });
+  await server.etcd.stop({ keepData: true, graceMs: 5000 });
   const t0 = Date.now();
   await assert.rejects(a.putAgent(agentRecord('during@p')), (e) => isRegistryError(e, 'registry.unavailable'));
   assert.ok(Date.now() - t0 < 6000, 'write failed fast while etcd was down');
   assert.deepEqual((await b.listAgents()).map((x) => x.name), ['before@p'], 'reads keep working from the mirror');
-  await etcd.start();
+  await server.etcd.start();
 
   await eventually(async () => {
     try {

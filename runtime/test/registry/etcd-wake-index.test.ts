@@ -6,7 +6,7 @@
  * operator's switch names the node's partition count, and a count change deletes nothing a node
  * of either count reads.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Instrumentation } from '@caxton/core';
 import { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
@@ -14,29 +14,17 @@ import { wakesRoot, wakeIndexEnabledKey, wakeIndexMarker } from '../../src/regis
 import { partitionFor } from '../../src/bus/kafka/partitioner.js';
 import { AgentKinds, type AgentKindsOptions } from '../../src/node/agent-kinds.js';
 import type { AgentRecord } from '../../src/storage/records.js';
-import { startEtcd, type EtcdHandle } from './helpers/etcd.js';
+import { useEtcd } from './helpers/etcd-registries.js';
 import { eventually } from './helpers/tmp.js';
 
 const PARTITIONS = 4;
 const partitioning = { partitions: PARTITIONS, partitionOf: (a: string) => partitionFor(a, PARTITIONS) };
 
-let etcd: EtcdHandle;
+const server = useEtcd();
 let n = 0;
-const open: EtcdRegistry[] = [];
 
-before(async () => {
-  etcd = await startEtcd();
-});
-after(async () => {
-  for (const r of open) await r.close().catch(() => undefined);
-  await etcd.stop();
-});
-
-async function registry(prefix = `/wi${++n}/`): Promise<EtcdRegistry> {
-  const r = new EtcdRegistry({ endpoints: [etcd.endpoint], prefix });
-  await r.open();
-  open.push(r);
-  return r;
+function registry(prefix = `/wi${++n}/`): Promise<EtcdRegistry> {
+  return server.registry({ prefix });
 }
 
 /** The operator's switch: nodes of `count` partitions read the index (docs/cluster.md). */

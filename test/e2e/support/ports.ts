@@ -26,3 +26,9 @@ export async function freePorts(hosts: readonly string[]): Promise<number[]> {
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   }
 }
+
+/** One port free a moment ago on `host` (a peer's address to write down, or a port nothing listens on). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const [port] = await freePorts([host]);
+  return port!;
+}

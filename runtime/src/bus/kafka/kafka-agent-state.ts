@@ -19,6 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { StateWrite } from '@caxton/core';
+import { STATE_CLAIM_READ_POLL_MS } from '@caxton/core';
 import type { Message, RecordMetadata } from 'kafkajs';
 import type { AgentStateStore, ClaimedCommit } from '../../storage/ports.js';
 import type { AppendBatcher } from './append-batcher.js';
@@ -30,8 +31,6 @@ import { MARKER_STATE_KEY, encodeClaim, encodeEntry, encodeMarker, encodeMarkerT
 /** Earlier ids a marker repeats at most (normally 0: the offset commit follows within milliseconds). */
 const MAX_UNCONFIRMED = 64;
 
-/** How often a load re-checks that the reader passed its claim (only when it joined an earlier hold), or `counted` its commit. */
-const CLAIM_READ_POLL_MS = 20;
 
 /** Offsets the broker gave the last record of each partition in one produce request. */
 export type ProducedOffsets = Map<number, number>;
@@ -135,7 +134,7 @@ export class KafkaAgentState implements AgentStateStore {
     if (offset === undefined) return;
     while (state.at < offset) {
       if (this.d.reader.holding(partition) !== state || !this.owned.has(partition)) return; // released: nothing to wait for
-      await new Promise((r) => setTimeout(r, CLAIM_READ_POLL_MS));
+      await new Promise((r) => setTimeout(r, STATE_CLAIM_READ_POLL_MS));
     }
   }
 
@@ -288,7 +287,7 @@ export class KafkaAgentState implements AgentStateStore {
     while (state.at < commit.offset) {
       if (this.d.reader.holding(commit.partition) !== state || Date.now() >= deadline) return false;
       // Unref'd: a wait pending when the node stops must not keep the process alive to its bound.
-      await new Promise((r) => setTimeout(r, CLAIM_READ_POLL_MS).unref());
+      await new Promise((r) => setTimeout(r, STATE_CLAIM_READ_POLL_MS).unref());
     }
     return this.d.reader.holding(commit.partition) === state && state.claim === commit.claim;
   }

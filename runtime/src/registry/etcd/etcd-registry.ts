@@ -12,6 +12,7 @@
 import type { RegistryStore } from '../registry-store.js';
 import type { AgentRecord, NodeAnnouncement, NodeRecord, RegistryEvent, TimerRecord } from '../../storage/records.js';
 import type { DfAgentDescription, DfSearchTemplate, TopicSubscription } from '@caxton/core';
+import { REGISTRY_CAS_ATTEMPTS } from '@caxton/core';
 import { isLive, normaliseDescription } from '../df-match.js';
 import { copyDescription, DfDirectory } from '../df-directory.js';
 import { alreadyRegistered, notOpen, notRegistered, RegistryError } from '../errors.js';
@@ -36,8 +37,6 @@ export interface EtcdRegistryOptions extends Partial<EtcdConnectionOptions> {
 /** A change to the mirrored range, with the raw entries placement needs (create revision, lease). */
 export type MirrorListener = (changes: readonly MirrorChange[]) => void;
 
-/** How many times a DF compare-and-swap is retried when another writer got in between. */
-const CAS_ATTEMPTS = 5;
 
 function parse<T>(entry: MirrorEntry | undefined): T | undefined {
   if (!entry) return undefined;
@@ -204,7 +203,7 @@ export class EtcdRegistry implements RegistryStore {
         return;
       }
       if (lease) void this.revokeQuietly(lease);
-      if (attempt >= CAS_ATTEMPTS) {
+      if (attempt >= REGISTRY_CAS_ATTEMPTS.dfEntry) {
         throw this.connection.failure('update a DF entry', new Error(`${attempt} concurrent-update conflicts on ${key}`));
       }
     }

@@ -16,7 +16,7 @@
  * that reads it once due (`dropOrphans`).
  */
 import { Range } from 'etcd3';
-import { KIND_LIMITS } from '@caxton/core';
+import { KIND_LIMITS, REGISTRY_CAS_ATTEMPTS } from '@caxton/core';
 import type { TimerRecord } from '../../storage/records.js';
 import { byDueTime, validateTimerRecord } from '../records.js';
 import type { EtcdConnection } from './connection.js';
@@ -33,8 +33,6 @@ type TxnOp = Parameters<ReturnType<EtcdConnection['client']['if']>['then']>[0];
 
 /** etcd refuses a transaction of more than 128 operations by default (--max-txn-ops). */
 const TXN_OPS = 100;
-/** A compare-and-write of a timer and its wake lost to a concurrent write this many times: refused. */
-const CAS_ATTEMPTS = 8;
 
 export class EtcdTimers {
   private partitioning: WakePartitioning | undefined;
@@ -93,7 +91,7 @@ export class EtcdTimers {
       if (old.timer !== undefined && old.timer.dueAt !== record.dueAt) ops.push(client.delete().key(wakeKey(this.keys, p.count, p.partition, record.agent, record.id, old.timer.dueAt)));
       const res = await this.connection.call('store a timer and its wake', () => client.if(key, 'Mod', '==', old.mod).then(...ops).commit());
       if (res.succeeded) return;
-      if (attempt >= CAS_ATTEMPTS) throw this.connection.failure('store a timer and its wake', new Error(`${attempt} concurrent-update conflicts on ${key}`));
+      if (attempt >= REGISTRY_CAS_ATTEMPTS.timerAndWake) throw this.connection.failure('store a timer and its wake', new Error(`${attempt} concurrent-update conflicts on ${key}`));
     }
   }
 
@@ -113,7 +111,7 @@ export class EtcdTimers {
       if (old.timer !== undefined) ops.push(client.delete().key(wakeKey(this.keys, p.count, p.partition, agent, id, old.timer.dueAt)));
       const res = await this.connection.call('delete a timer and its wake', () => client.if(key, 'Mod', '==', old.mod).then(...ops).commit());
       if (res.succeeded) return;
-      if (attempt >= CAS_ATTEMPTS) throw this.connection.failure('delete a timer and its wake', new Error(`${attempt} concurrent-update conflicts on ${key}`));
+      if (attempt >= REGISTRY_CAS_ATTEMPTS.timerAndWake) throw this.connection.failure('delete a timer and its wake', new Error(`${attempt} concurrent-update conflicts on ${key}`));
     }
   }
 

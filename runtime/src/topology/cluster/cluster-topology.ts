@@ -120,7 +120,8 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
   void registry.indexWakes({ partitions: log.partitionCount, partitionOf: (a) => log.partitionOf(a) })
     .then(({ enabled, swept }) => {
       if (!enabled) say('wake-index', `the wake index is not switched on for ${log.partitionCount} partitions: walks read the timer table (docs/cluster.md, *Wake index*)`);
-      else if (swept > 0) say('wake-index', `${swept} instance timer(s) stored before the wake index were indexed`);
+      // Said once the index is trusted: from here each walk of partitions assigned to this node reads their wakes alone.
+      else say('wake-index', `the wake index of ${log.partitionCount} partitions is read by this node's walks${swept > 0 ? `; ${swept} instance timer(s) stored before it were indexed` : ''}`);
     })
     .catch((err: unknown) => say('wake-index', `the timer table was not swept into the wake index (${describe(err)}); this node walks the timer table itself, as before, and sweeps again at its next start`));
 

@@ -21,7 +21,7 @@
  * presents before recording a completion (decision 0702).
  */
 import type { AgentId, AgentStatus, AgentState, TopicPatterns } from '@caxton/core';
-import { AlreadyExistsError, ConflictError, NotFoundError, CaxtonError, UnavailableError } from '@caxton/core';
+import { AlreadyExistsError, ConflictError, NotFoundError, CaxtonError, UnavailableError, isInstanceName } from '@caxton/core';
 import type { DispatchOwnership } from '../../bus/port.js';
 import { partitionOwner } from '../../bus/kafka/index.js';
 import { ClaimStore } from './placement/claims.js';
@@ -233,8 +233,8 @@ export class PlacedAgents implements AgentResidency {
 
   ownership(): DispatchOwnership {
     return {
-      token: (agent) => (agent.includes('/') ? this.instanceToken(agent) : this.agents.get(agent)?.state === 'running' ? this.tokens.get(agent) : undefined),
-      isStillOwner: (agent, token, withinMs) => (agent.includes('/') ? this.instanceStillHere(agent, token, withinMs ?? 0) : this.placement?.isStillOwner(agent, token, withinMs) ?? false),
+      token: (agent) => (isInstanceName(agent) ? this.instanceToken(agent) : this.agents.get(agent)?.state === 'running' ? this.tokens.get(agent) : undefined),
+      isStillOwner: (agent, token, withinMs) => (isInstanceName(agent) ? this.instanceStillHere(agent, token, withinMs ?? 0) : this.placement?.isStillOwner(agent, token, withinMs) ?? false),
       completionWithinMs: this.c.completionWithinMs,
     };
   }
@@ -246,7 +246,7 @@ export class PlacedAgents implements AgentResidency {
    * shortly: a renewed lease makes it runnable, a lost one deactivates it.
    */
   mayRun(name: string): boolean {
-    if (name.includes('/')) {
+    if (isInstanceName(name)) {
       const t = this.instanceToken(name);
       if (t !== undefined && this.instanceStillHere(name, t, this.c.completionWithinMs)) return true;
     }

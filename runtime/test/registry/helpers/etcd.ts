@@ -14,7 +14,5 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdHandle
   return infra.startEtcd(opts);
 }
 
-export async function freePort(): Promise<number> {
-  const infra = (await import(infraUrl.href)) as typeof import('../../../../scripts/infra/index.mjs');
-  return infra.freePort();
-}
+/** The registry tests' free ports are everyone's (../../support/ports.ts). */
+export { freePort } from '../../support/ports.js';
