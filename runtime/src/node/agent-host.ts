@@ -55,6 +55,13 @@ export interface AgentHost extends AgentExecutor {
    */
   resetState?(name: string, entries: ReadonlyMap<string, string>): Promise<void>;
   /**
+   * A copy of a running agent's state view as its sandbox holds it now (its last reset or deployed
+   * state plus the writes of every handling that came back since, committed or not); undefined if it
+   * is not deployed. Synchronous: no store is read. Optional: without it a replica's dropped write
+   * cannot be undone in place (decision 2010) and the agent is failed instead.
+   */
+  stateView?(name: string): ReadonlyMap<string, string> | undefined;
+  /**
    * Milliseconds until a crashed agent may restart (restart backoff, decision 1720); 0: it may run
    * now. Synchronous: the dispatcher asks it for every agent it considers. Optional: no backoff.
    */

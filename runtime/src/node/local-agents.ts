@@ -78,12 +78,12 @@ export class LocalAgents {
     await this.o.onStarted(init);
   }
 
-  /** The agent cannot run: `failed`, with why, in its status and its log. */
-  fail(local: LocalAgent, err: unknown): void {
+  /** The agent cannot run: `failed`, with why (`doing`: what failed), in its status and its log. */
+  fail(local: LocalAgent, err: unknown, doing = 'could not start'): void {
     local.state = 'failed';
     local.lastError = errorSummary(err);
     const e = err as Error;
-    agentLog(this.o.events, local.record.name, 'error', `could not start: ${err instanceof CaxtonError ? err.describe() : e.message}`);
+    agentLog(this.o.events, local.record.name, 'error', `${doing}: ${err instanceof CaxtonError ? err.describe() : e.message}`);
   }
 
   /** Status of an agent on this node, with the sandbox's live figures; undefined if not here. */

@@ -15,7 +15,7 @@
  * is scaled back to one.
  */
 import {
-  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicaStartError, ReplicasBudgetError, ReplicasStatefulError, parseReplicaInstanceCap,
+  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicaRewindError, ReplicaStartError, ReplicasBudgetError, ReplicasStatefulError, parseReplicaInstanceCap,
   type Instrumentation, type ReplicaLoad, type ReplicasView, type StateWrite,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
@@ -41,6 +41,12 @@ export interface AgentReplicasOptions {
   maxInstances?: number;
   /** The version running here now (re-read once new replicas have started: an upgrade meanwhile refuses the scale). */
   current?: (name: string) => AgentRecord | undefined;
+  /**
+   * Marks the agent's own instance failed (it takes no more work; a start reads its committed
+   * state): replica 1's view could not be rewound after a dropped write. Absent: only logged (an
+   * `AgentReplicas` used alone).
+   */
+  fail?: (name: string, err: ReplicaRewindError) => void;
   /** The bus's events: a scaled agent's handlings are counted from its `handled` events; absent: not counted (`handled` answers undefined). */
   busEvents?: BusEvents;
 }
@@ -365,6 +371,10 @@ export class AgentReplicas {
       byReplica.set(n, [...(byReplica.get(n) ?? []), i]);
       s.inHand.set(n, (s.inHand.get(n) ?? 0) + 1);
     }
+    // Replica 1's view as it is before it runs this batch: a write of it can be dropped only when
+    // another replica runs items of the batch too, and is then undone from this copy (below)
+    // rather than from the store, which the agent's previous batch may not have reached yet.
+    const viewBefore = byReplica.has(1) && byReplica.size > 1 ? this.o.host.stateView?.(s.name) : undefined;
     await Promise.allSettled([...byReplica].map(async ([n, group]) => {
       const key = s.replicas.get(n)?.key ?? s.name;
       try {
@@ -449,26 +459,53 @@ export class AgentReplicas {
       if ((await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed') this.removeFailed(s, r);
     }
     // Replica 1 ran a handling that wrote state and is now not committed (another replica did not
-    // complete before it): its view must be the committed state plus what commits from this batch,
-    // before it handles anything else (the agent is still in this batch, so nothing else runs).
-    // Open (review finding 6): with early release the agent's previous batch may not have reached
-    // the store yet, so `readState` can miss its writes; see decision 2010.
-    if (dropped) await this.rewindView(s.name, kept);
+    // complete before it): its view must hold exactly what it held before this batch plus the
+    // writes of this batch that commit, before it handles anything else (the agent is still in
+    // this batch, so nothing else runs, and the bus's own rewind waits until it is out of it).
+    if (dropped) await this.rewindView(s, viewBefore, kept);
   }
 
-  /** Replica 1's state view := committed state + `pending` (the writes of this batch that commit). */
-  private async rewindView(name: string, pending: readonly StateWrite[]): Promise<void> {
+  /**
+   * A view-only rewind of replica 1 (decision 2010, finding 6): its view := `before` (its view when
+   * the batch began, the agent's previous batches included whether or not their commits have
+   * settled) + `kept` (the writes of this batch that commit), i.e. the dropped handlings' writes
+   * undone and nothing else. No store is read, so nothing races the previous batch's commit; if
+   * that commit fails, the bus rewinds the agent to the store afterwards as for any agent. A rewind
+   * that cannot be done fails the agent (typed, logged) and scales it back to one, audited: it never
+   * runs on a view holding writes that did not commit.
+   */
+  private async rewindView(s: Scaled, before: ReadonlyMap<string, string> | undefined, kept: readonly StateWrite[]): Promise<void> {
+    const name = s.name;
     try {
-      if (this.o.state === undefined || this.o.host.resetState === undefined) throw new Error('this node cannot reset a state view in place');
-      const entries = new Map(await this.o.state.readState(name));
-      for (const w of pending) {
+      if (before === undefined) throw new Error('the sandbox did not show its view before the batch (not deployed, or this node cannot read a view)');
+      if (this.o.host.resetState === undefined) throw new Error('this node cannot reset a state view in place');
+      const entries = new Map(before);
+      for (const w of kept) {
         if (w.value === null) entries.delete(w.key);
         else entries.set(w.key, w.value);
       }
       await this.o.host.resetState(name, entries);
+      // The host's reset answers nothing about an agent no longer deployed: the view it holds now says.
+      const now = this.o.host.stateView?.(name);
+      if (now === undefined || !sameEntries(now, entries)) throw new Error('the sandbox does not hold the rewound view afterwards (its instance is gone or was replaced)');
     } catch (err) {
-      agentLog(this.o.events, name, 'error', `replica 1's state view could not be rewound after a dropped write: ${(err as Error).message}`);
+      this.failOwn(s, new ReplicaRewindError(name, (err as Error).message));
     }
+  }
+
+  /**
+   * Replica 1 is the agent's own instance: its failure is the agent's. The agent is marked failed
+   * (no more work, its mail waits), and its other replicas are taken out at once and removed, audited.
+   */
+  private failOwn(s: Scaled, err: ReplicaRewindError): void {
+    if (this.o.fail !== undefined) this.o.fail(s.name, err);
+    else agentLog(this.o.events, s.name, 'error', err.describe());
+    const leaving = [...s.replicas.values()].filter((r) => r.n !== 1 && !r.draining);
+    if (leaving.length === 0) return;
+    for (const r of leaving) r.draining = true;
+    s.balancer.setActive(this.activeNumbers(s));
+    this.queueRemoval(s, { replicas: '1', reason: 'replica 1\'s state view could not be rewound: the agent is failed' },
+      'replica 1\'s state view could not be rewound: the agent is failed; its replicas are removed');
   }
 
   /** Resolves once none of `replicas` holds an item. */
@@ -576,6 +613,12 @@ export class AgentReplicas {
     }
     if (entries > 0) throw new ReplicasStatefulError(name, `it keeps durable state (${entries}+ entries), and each replica would see its own copy`);
   }
+}
+
+function sameEntries(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
 }
 
 /** An item the executor could not run: a crash of no fault of the agent's (`unavailable`). */

@@ -53,6 +53,11 @@ export class SandboxAgentHost implements AgentHost {
     }
   }
 
+  stateView(name: string): ReadonlyMap<string, string> | undefined {
+    const identity = this.identities.get(name);
+    return identity === undefined ? undefined : this.pool.stateView(identity);
+  }
+
   static async create(opts: SandboxHostOptions): Promise<SandboxAgentHost> {
     const shards = opts.shards ?? defaultShards();
     return new SandboxAgentHost(new ShardPool({ shards, engine: { ...opts.engine, cacheDir: opts.cacheDir } }), opts.state);

@@ -268,6 +268,18 @@ export class ShardPool {
     return true;
   }
 
+  /**
+   * A copy of the agent's state view as its shard holds it: the last reset (or deployed) state plus
+   * the writes of every handling that came back since, reserved entries included — what its next
+   * handling reads, committed by the bus or not. Undefined if the agent is not deployed. The node
+   * takes it before a batch whose writes it may have to undo (decision 2010: a replica's dropped
+   * write), so the undo needs no read of a store that may still be settling.
+   */
+  stateView(name: string): Map<string, string> | undefined {
+    const rec = this.agents.get(name);
+    return rec === undefined ? undefined : new Map(rec.committed ?? []);
+  }
+
   /** Pushes a new directory snapshot to every shard (search-services answers from it). */
   setDirectory(snapshot: DirectorySnapshot): void {
     this.directory = snapshot;
