@@ -371,10 +371,12 @@ export class AgentReplicas {
       byReplica.set(n, [...(byReplica.get(n) ?? []), i]);
       s.inHand.set(n, (s.inHand.get(n) ?? 0) + 1);
     }
-    // Replica 1's view as it is before it runs this batch: a write of it can be dropped only when
-    // another replica runs items of the batch too, and is then undone from this copy (below)
-    // rather than from the store, which the agent's previous batch may not have reached yet.
-    const viewBefore = byReplica.has(1) && byReplica.size > 1 ? this.o.host.stateView?.(s.name) : undefined;
+    // Replica 1's view as it is before it runs this batch: a write of it that is dropped is undone
+    // from this copy (below), not from the store, which the agent's previous batch may not have
+    // reached yet. (A drop needs another replica's item ahead of it, but a copy taken whenever
+    // replica 1 runs keeps a wrong guess here from failing the agent; a scaled agent's view is
+    // small — own keys scale it back to one — so the copy is cheap.)
+    const viewBefore = byReplica.has(1) ? this.o.host.stateView?.(s.name) : undefined;
     await Promise.allSettled([...byReplica].map(async ([n, group]) => {
       const key = s.replicas.get(n)?.key ?? s.name;
       try {
