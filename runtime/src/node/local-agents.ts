@@ -95,7 +95,9 @@ export class LocalAgents {
     let state: AgentState = local.state;
     if (state === 'running' && stats?.state === 'failed') state = 'failed';
     else if (state === 'running' && stats?.state === 'restarting') state = 'restarting';
-    const lastError = stats?.lastError ?? local.lastError;
+    // Failed by the node (a start, or a replica's rewind, decision 2010): why is the node's; an
+    // older crash the sandbox recovered from would hide it.
+    const lastError = local.state === 'failed' ? local.lastError ?? stats?.lastError : stats?.lastError ?? local.lastError;
     return {
       name: r.name,
       state,

@@ -123,6 +123,12 @@ export class AgentReplicas {
    * instance joins `replicas` only once its init is done) cannot both pass it.
    */
   private reserved = 0;
+  /**
+   * Batches running on the plain path (their agent not scaled when they began), per agent: their
+   * writes are in no store, no view and no `Scaled.wrote` until they come back, so a scale-up's
+   * re-check waits for the ones that began before its agent was registered (decision 2010).
+   */
+  private readonly plainRuns = new Map<string, Set<Promise<void>>>();
 
   constructor(private readonly o: AgentReplicasOptions) {
     this.maxInstances = o.maxInstances === undefined ? REPLICA_LIMITS.maxReplicaInstances : parseReplicaInstanceCap(o.maxInstances);
@@ -243,9 +249,13 @@ export class AgentReplicas {
       // Reserved before anything awaits: what this call still holds goes back when it ends, started or not.
       let held = n - current;
       this.reserved += held;
+      let inFlight: Promise<void>[] = [];
       if (s === undefined) {
         s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), settled: new Set(), wrote: false, handledBefore: 0, handledSince: 0 };
         this.agents.set(name, s);
+        // From here on its batches run through `runScaled` (where `s.wrote` sees their writes); the
+        // ones already running do not, so the re-check below waits for them to come back.
+        inFlight = [...(this.plainRuns.get(name) ?? [])];
         // Replica 1's own count so far, less what the bus reported meanwhile (it ran on replica 1 and is in both).
         const scaled = s;
         void this.o.host.stats(name).then((st) => { scaled.handledBefore = (st?.messagesHandled ?? 0) - scaled.handledSince; }, () => undefined);
@@ -275,6 +285,9 @@ export class AgentReplicas {
           if (now !== undefined && now.version !== record.version) {
             throw new ConflictError(`agent ${name} changed to version ${now.version} while its replicas started`, { context: { agent: name }, hint: 'scale it again: the replicas run the version running now' });
           }
+          // A handling that began before the scale (not yet in the view when it was first checked)
+          // has come back before the view is read again: its writes are in it.
+          await Promise.all(inFlight);
           if (s.wrote) throw new ReplicasStatefulError(name, 'it wrote durable state while its replicas started');
           await this.refuseStateful(name);
         } catch (err) {
@@ -340,7 +353,7 @@ export class AgentReplicas {
    * each scaled agent has its items split over its replicas, which run at once.
    */
   async execute(batch: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
-    if (this.agents.size === 0 || !batch.some((item) => this.agents.has(item.agent))) return run(batch);
+    if (this.agents.size === 0 || !batch.some((item) => this.agents.has(item.agent))) return this.runPlain(batch, run);
     const results: ExecutionResult[] = new Array<ExecutionResult>(batch.length);
     const plain: number[] = [];
     const scaled = new Map<string, number[]>();
@@ -350,7 +363,7 @@ export class AgentReplicas {
     });
     const runs: Promise<void>[] = [];
     if (plain.length > 0) {
-      runs.push(run(plain.map((i) => batch[i]!)).then(
+      runs.push(this.runPlain(plain.map((i) => batch[i]!), run).then(
         (rs) => rs.forEach((r, k) => { results[plain[k]!] = r; }),
         (err: unknown) => plain.forEach((i) => { results[i] = crashed(batch[i]!, err); })));
     }
@@ -358,6 +371,26 @@ export class AgentReplicas {
     // Nothing here rejects: every run has ended before the batch is answered.
     await Promise.allSettled(runs);
     return results;
+  }
+
+  /** Runs work of agents not scaled as one batch, known to `plainRuns` until it came back. */
+  private runPlain(items: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
+    const running = run(items);
+    const agents = new Set(items.map((item) => item.agent));
+    const ended = running.then(() => undefined, () => undefined);
+    for (const agent of agents) {
+      let runs = this.plainRuns.get(agent);
+      if (runs === undefined) this.plainRuns.set(agent, (runs = new Set()));
+      runs.add(ended);
+    }
+    void ended.then(() => {
+      for (const agent of agents) {
+        const runs = this.plainRuns.get(agent);
+        runs?.delete(ended);
+        if (runs?.size === 0) this.plainRuns.delete(agent);
+      }
+    });
+    return running;
   }
 
   private async runScaled(s: Scaled, batch: readonly WorkItem[], indexes: number[], results: ExecutionResult[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<void> {
@@ -486,10 +519,8 @@ export class AgentReplicas {
         if (w.value === null) entries.delete(w.key);
         else entries.set(w.key, w.value);
       }
-      await this.o.host.resetState(name, entries);
-      // The host's reset answers nothing about an agent no longer deployed: the view it holds now says.
-      const now = this.o.host.stateView?.(name);
-      if (now === undefined || !sameEntries(now, entries)) throw new Error('the sandbox does not hold the rewound view afterwards (its instance is gone or was replaced)');
+      // The shard's answer, not the pool's copy (which the reset sets itself before it asks the shard).
+      if (!(await this.o.host.resetState(name, entries))) throw new Error('its sandbox did not apply the rewound view (its instance is gone, was replaced, or was not known to its shard)');
     } catch (err) {
       this.failOwn(s, new ReplicaRewindError(name, (err as Error).message));
     }
@@ -603,24 +634,28 @@ export class AgentReplicas {
     });
   }
 
+  /**
+   * Refuses a scale-up of an agent with state: own keys in its committed state (the store) or in
+   * replica 1's view, which holds every write of a handling that came back, committed or still
+   * settling (with early release, decision 0900, the store may not have it yet). A replica loads
+   * its view from the store once, at its start: a write only in the view would stay unseen by it
+   * for as long as the agent stays scaled.
+   */
   private async refuseStateful(name: string): Promise<void> {
-    if (this.o.state === undefined) return;
-    let entries: number;
-    try {
-      // The runtime's own records (pending HTTP calls, timer-done markers) are not the agent's state.
-      entries = countOwnStateKeys((await this.o.state.readState(name)).keys());
-    } catch (error) {
-      if ((error as { code?: string }).code === STATE_UNSUPPORTED) return;
-      throw error;
+    const keys = new Set<string>();
+    if (this.o.state !== undefined) {
+      try {
+        for (const key of (await this.o.state.readState(name)).keys()) keys.add(key);
+      } catch (error) {
+        if ((error as { code?: string }).code !== STATE_UNSUPPORTED) throw error;
+      }
     }
+    // Read after the store: a write that settled meanwhile is in one or the other.
+    for (const key of this.o.host.stateView?.(name)?.keys() ?? []) keys.add(key);
+    // The runtime's own records (pending HTTP calls, timer-done markers) are not the agent's state.
+    const entries = countOwnStateKeys(keys);
     if (entries > 0) throw new ReplicasStatefulError(name, `it keeps durable state (${entries}+ entries), and each replica would see its own copy`);
   }
-}
-
-function sameEntries(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (b.get(k) !== v) return false;
-  return true;
 }
 
 /** An item the executor could not run: a crash of no fault of the agent's (`unavailable`). */
