@@ -20,13 +20,13 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Instrumentation, isReservedStateKey, type AclMessage, type Performative, type StateWrite } from '@caxton/core';
+import { Instrumentation, isReservedStateKey, ReplicaRewindError, type AclMessage, type Performative, type StateWrite } from '@caxton/core';
 import { AgentReplicas, replicaKey } from '../../src/node/replicas.js';
 import { nodeDefaultHttpPolicy } from '../../src/http/policy.js';
 import { SandboxAgentHost } from '../../src/node/sandbox-host.js';
 import type { AgentHost } from '../../src/node/agent-host.js';
 import type { AgentMessaging } from '../../src/node/agent-messaging.js';
-import type { AgentLifecycleEvent } from '../../src/node/local-agents.js';
+import { LocalAgents, type AgentLifecycleEvent, type LocalAgent } from '../../src/node/local-agents.js';
 import type { ExecutionResult, WorkItem } from '../../src/bus/executor.js';
 import type { AgentRecord } from '../../src/storage/records.js';
 import { EmbeddedMessageLog } from '../../src/bus/embedded/embedded-message-log.js';
@@ -36,7 +36,7 @@ import { DEFAULT_LIMITS } from '../../src/start/options.js';
 import { tempDir } from '../registry/helpers/tmp.js';
 import { artifact } from '../api/support/rollout-node.js';
 
-describe('replicas: a dropped write of replica 1 is undone in its view only', () => {
+describe('replicas: replica 1\'s view — a scale-up counts it, a dropped write is undone in it alone', () => {
   let dir: { path: string; remove: () => Promise<void> };
   let log: EmbeddedMessageLog;
   let host: SandboxAgentHost;
@@ -176,5 +176,23 @@ describe('replicas: a dropped write of replica 1 is undone in its view only', ()
     assert.equal(replicas.count('blind'), 1);
     await replicas.removeAll('blind', true);
     await host.stop('blind', true);
+  });
+
+  it('shows the rewind failure in the agent\'s status, over an older crash its sandbox recovered from', async () => {
+    const name = 'crashed-before';
+    const agents = new LocalAgents({ nodeId: 'n1', host, messaging, events: new Instrumentation<AgentLifecycleEvent>(), onStarted: async () => undefined });
+    await agents.startInstance(record(name), messaging.agentId(name));
+    const local: LocalAgent = { record: record(name), state: 'running', artifactSize: 0 };
+    agents.add(local);
+    const crash = await host.execute([item(name, 'b', 'crash-on-1')]);
+    assert.equal(crash[0]!.outcome.status, 'crashed');
+    assert.ok((await host.stats(name))?.lastError !== undefined, 'the sandbox keeps the crash as its last error');
+    // What the lifecycle's `fail` for AgentReplicas does with a running agent.
+    agents.fail(local, new ReplicaRewindError(name, 'its sandbox did not apply the rewound view'), 'failed');
+    const status = await agents.status(name);
+    assert.equal(status?.state, 'failed');
+    assert.equal(status?.lastError?.code, 'agent.replica-rewind-failed');
+    assert.equal(agents.isRunning(name), false, 'it is handed no more work');
+    await host.stop(name, true);
   });
 });
