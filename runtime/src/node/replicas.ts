@@ -124,11 +124,13 @@ export class AgentReplicas {
    */
   private reserved = 0;
   /**
-   * Batches running on the plain path (their agent not scaled when they began), per agent: their
-   * writes are in no store, no view and no `Scaled.wrote` until they come back, so a scale-up's
-   * re-check waits for the ones that began before its agent was registered (decision 2010).
+   * Batches running on the plain path (their agents not scaled when they began): their writes are
+   * in no store, no view and no `Scaled.wrote` until they come back, so a scale-up's re-check waits
+   * for the ones that began before its agent was registered (decision 2010). One entry per batch,
+   * not per agent: the message path pays one Set add and delete per batch, and a scale (rare) may
+   * wait for a few other agents' batches too, each of which ends within one batch's handling.
    */
-  private readonly plainRuns = new Map<string, Set<Promise<void>>>();
+  private readonly plainRuns = new Set<Promise<void>>();
 
   constructor(private readonly o: AgentReplicasOptions) {
     this.maxInstances = o.maxInstances === undefined ? REPLICA_LIMITS.maxReplicaInstances : parseReplicaInstanceCap(o.maxInstances);
@@ -255,7 +257,7 @@ export class AgentReplicas {
         this.agents.set(name, s);
         // From here on its batches run through `runScaled` (where `s.wrote` sees their writes); the
         // ones already running do not, so the re-check below waits for them to come back.
-        inFlight = [...(this.plainRuns.get(name) ?? [])];
+        inFlight = [...this.plainRuns];
         // Replica 1's own count so far, less what the bus reported meanwhile (it ran on replica 1 and is in both).
         const scaled = s;
         void this.o.host.stats(name).then((st) => { scaled.handledBefore = (st?.messagesHandled ?? 0) - scaled.handledSince; }, () => undefined);
@@ -376,20 +378,8 @@ export class AgentReplicas {
   /** Runs work of agents not scaled as one batch, known to `plainRuns` until it came back. */
   private runPlain(items: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
     const running = run(items);
-    const agents = new Set(items.map((item) => item.agent));
-    const ended = running.then(() => undefined, () => undefined);
-    for (const agent of agents) {
-      let runs = this.plainRuns.get(agent);
-      if (runs === undefined) this.plainRuns.set(agent, (runs = new Set()));
-      runs.add(ended);
-    }
-    void ended.then(() => {
-      for (const agent of agents) {
-        const runs = this.plainRuns.get(agent);
-        runs?.delete(ended);
-        if (runs?.size === 0) this.plainRuns.delete(agent);
-      }
-    });
+    const ended: Promise<void> = running.then(() => void this.plainRuns.delete(ended), () => void this.plainRuns.delete(ended));
+    this.plainRuns.add(ended);
     return running;
   }
 
