@@ -65,4 +65,13 @@ describe('state through the ShardPool', () => {
     const m = (await pool.metrics(name))[0]!;
     assert.equal(m.refusals.state, 0);
   });
+
+  it('resetState answers false for an agent undeployed while the reset is in flight (the shard\'s answer, not the pool\'s copy)', async () => {
+    const name = 'gone@test';
+    await pool.deploy({ name, artifact: bytes, limits });
+    const resetting = pool.resetState(name, [['v', 'rewound']]);
+    await pool.undeploy(name);
+    assert.equal(await resetting, false, 'the instance the reset was for is gone');
+    assert.equal(pool.stateView(name), undefined);
+  });
 });

@@ -233,6 +233,22 @@ export class ReplicaStartError extends CaxtonError {
   }
 }
 
+/**
+ * Replica 1 ran a handling whose writes do not commit (an item before it, on another replica, did
+ * not complete) and its state view could not be rewound to leave them out (decision 2010, finding
+ * 6): rather than run on a view holding writes that never committed, the agent is marked failed;
+ * a new instance of it reads its committed state afresh.
+ */
+export class ReplicaRewindError extends CaxtonError {
+  constructor(agent: string, why: string) {
+    super('agent.replica-rewind-failed', `the state view of ${agent} could not be rewound after a dropped write: ${why}`, {
+      kind: 'internal',
+      context: { agent },
+      hint: `its state view held writes that were not committed, so it takes no more work and its messages wait in its mailbox; a new instance reads the committed state: \`caxton stop ${agent} --keep-queue\`, then deploy it again (the deploy takes over its queue)`,
+    });
+  }
+}
+
 /** A scale-up past the node's budget of replica instances (`REPLICA_LIMITS.maxReplicaInstances`). */
 export class ReplicasBudgetError extends CaxtonError {
   constructor(agent: string, wanted: number, running: number, max: number) {

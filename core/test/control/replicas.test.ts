@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  conversationDigest, countOwnStateKeys, httpPendingStateKey, ownStateWrites, parseReplicaCount, parseReplicaInstanceCap, REPLICA_LIMITS, ReplicaStartError, ReplicaBalancer, timerDoneStateKey, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, type ReplicaLoad,
+  conversationDigest, countOwnStateKeys, httpPendingStateKey, ownStateWrites, parseReplicaCount, parseReplicaInstanceCap, REPLICA_LIMITS, ReplicaRewindError, ReplicaStartError, ReplicaBalancer, timerDoneStateKey, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, type ReplicaLoad,
 } from '../../src/index.js';
 
 const idle: ReplicaLoad = { inHand: () => 0, available: () => true };
@@ -150,6 +150,14 @@ describe('replica counts and refusals', () => {
     assert.equal(err.cause, cause);
     assert.match(err.message, /replica 3 did not start: init trapped/);
     assert.match(err.hint ?? '', /the 1 replica this call started was stopped; svc still runs as 1/);
+  });
+
+  it('a view of replica 1 that cannot be rewound fails the agent, typed, saying how to run it on its committed state', () => {
+    const err = new ReplicaRewindError('svc', 'the sandbox cannot show a view');
+    assert.equal(err.code, 'agent.replica-rewind-failed');
+    assert.equal(err.kind, 'internal');
+    assert.match(err.message, /state view of svc could not be rewound after a dropped write: the sandbox cannot show a view/);
+    assert.match(err.hint ?? '', /caxton stop svc --keep-queue`, then deploy it again/);
   });
 
   it('the node cap on replica instances: a whole number from 1 to the ceiling, anything else refused (NaN would turn it off)', () => {

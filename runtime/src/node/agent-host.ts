@@ -52,8 +52,17 @@ export interface AgentHost extends AgentExecutor {
   /**
    * Replace a running agent's committed state view with `entries` (an operator's import, decision
    * 1600) without restarting it. Optional: without it the node restarts the instance instead.
+   * True once the sandbox holds `entries` as the view of the instance running now; false if the
+   * agent is not deployed (or was stopped or replaced meanwhile, or its sandbox did not know it).
    */
-  resetState?(name: string, entries: ReadonlyMap<string, string>): Promise<void>;
+  resetState?(name: string, entries: ReadonlyMap<string, string>): Promise<boolean>;
+  /**
+   * A copy of a running agent's state view as its sandbox holds it now (its last reset or deployed
+   * state plus the writes of every handling that came back since, committed or not); undefined if it
+   * is not deployed. Synchronous: no store is read. Optional: without it a replica's dropped write
+   * cannot be undone in place (decision 2010) and the agent is failed instead.
+   */
+  stateView?(name: string): ReadonlyMap<string, string> | undefined;
   /**
    * Milliseconds until a crashed agent may restart (restart backoff, decision 1720); 0: it may run
    * now. Synchronous: the dispatcher asks it for every agent it considers. Optional: no backoff.

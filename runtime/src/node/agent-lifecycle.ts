@@ -123,6 +123,14 @@ export class AgentLifecycle {
       ...(o.maxReplicaInstances !== undefined ? { maxInstances: o.maxReplicaInstances } : {}),
       ...(o.busEvents !== undefined ? { busEvents: o.busEvents } : {}),
       current: (name) => this.local.get(name)?.record,
+      // Replica 1's view could not be rewound: the agent's own instance is the agent, failed as a
+      // start that failed is (no more work; its mail waits; a start reads its committed state). An
+      // agent no longer running here is being stopped (a forced stop takes its instance from under
+      // the batch, which is why the rewind failed) or is failed already: nothing to report.
+      fail: (name, err) => {
+        const local = this.local.get(name);
+        if (local !== undefined && local.state === 'running') this.local.fail(local, err, 'failed');
+      },
       // The count goes into the agent's record (embedded: the store kinds use), so a restart restores it.
       persist: async (name, n) => {
         const local = this.local.get(name);

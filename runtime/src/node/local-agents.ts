@@ -78,12 +78,12 @@ export class LocalAgents {
     await this.o.onStarted(init);
   }
 
-  /** The agent cannot run: `failed`, with why, in its status and its log. */
-  fail(local: LocalAgent, err: unknown): void {
+  /** The agent cannot run: `failed`, with why (`doing`: what failed), in its status and its log. */
+  fail(local: LocalAgent, err: unknown, doing = 'could not start'): void {
     local.state = 'failed';
     local.lastError = errorSummary(err);
     const e = err as Error;
-    agentLog(this.o.events, local.record.name, 'error', `could not start: ${err instanceof CaxtonError ? err.describe() : e.message}`);
+    agentLog(this.o.events, local.record.name, 'error', `${doing}: ${err instanceof CaxtonError ? err.describe() : e.message}`);
   }
 
   /** Status of an agent on this node, with the sandbox's live figures; undefined if not here. */
@@ -95,7 +95,9 @@ export class LocalAgents {
     let state: AgentState = local.state;
     if (state === 'running' && stats?.state === 'failed') state = 'failed';
     else if (state === 'running' && stats?.state === 'restarting') state = 'restarting';
-    const lastError = stats?.lastError ?? local.lastError;
+    // Failed by the node (a start, or a replica's rewind, decision 2010): why is the node's; an
+    // older crash the sandbox recovered from would hide it.
+    const lastError = local.state === 'failed' ? local.lastError ?? stats?.lastError : stats?.lastError ?? local.lastError;
     return {
       name: r.name,
       state,

@@ -15,7 +15,7 @@
  * is scaled back to one.
  */
 import {
-  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicaStartError, ReplicasBudgetError, ReplicasStatefulError, parseReplicaInstanceCap,
+  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicaRewindError, ReplicaStartError, ReplicasBudgetError, ReplicasStatefulError, parseReplicaInstanceCap,
   type Instrumentation, type ReplicaLoad, type ReplicasView, type StateWrite,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
@@ -41,6 +41,12 @@ export interface AgentReplicasOptions {
   maxInstances?: number;
   /** The version running here now (re-read once new replicas have started: an upgrade meanwhile refuses the scale). */
   current?: (name: string) => AgentRecord | undefined;
+  /**
+   * Marks the agent's own instance failed (it takes no more work; a start reads its committed
+   * state): replica 1's view could not be rewound after a dropped write. Absent: only logged (an
+   * `AgentReplicas` used alone).
+   */
+  fail?: (name: string, err: ReplicaRewindError) => void;
   /** The bus's events: a scaled agent's handlings are counted from its `handled` events; absent: not counted (`handled` answers undefined). */
   busEvents?: BusEvents;
 }
@@ -117,6 +123,14 @@ export class AgentReplicas {
    * instance joins `replicas` only once its init is done) cannot both pass it.
    */
   private reserved = 0;
+  /**
+   * Batches running on the plain path (their agents not scaled when they began): their writes are
+   * in no store, no view and no `Scaled.wrote` until they come back, so a scale-up's re-check waits
+   * for the ones that began before its agent was registered (decision 2010). One entry per batch,
+   * not per agent: the message path pays one Set add and delete per batch, and a scale (rare) may
+   * wait for a few other agents' batches too, each of which ends within one batch's handling.
+   */
+  private readonly plainRuns = new Set<Promise<void>>();
 
   constructor(private readonly o: AgentReplicasOptions) {
     this.maxInstances = o.maxInstances === undefined ? REPLICA_LIMITS.maxReplicaInstances : parseReplicaInstanceCap(o.maxInstances);
@@ -237,9 +251,13 @@ export class AgentReplicas {
       // Reserved before anything awaits: what this call still holds goes back when it ends, started or not.
       let held = n - current;
       this.reserved += held;
+      let inFlight: Promise<void>[] = [];
       if (s === undefined) {
         s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), settled: new Set(), wrote: false, handledBefore: 0, handledSince: 0 };
         this.agents.set(name, s);
+        // From here on its batches run through `runScaled` (where `s.wrote` sees their writes); the
+        // ones already running do not, so the re-check below waits for them to come back.
+        inFlight = [...this.plainRuns];
         // Replica 1's own count so far, less what the bus reported meanwhile (it ran on replica 1 and is in both).
         const scaled = s;
         void this.o.host.stats(name).then((st) => { scaled.handledBefore = (st?.messagesHandled ?? 0) - scaled.handledSince; }, () => undefined);
@@ -269,6 +287,9 @@ export class AgentReplicas {
           if (now !== undefined && now.version !== record.version) {
             throw new ConflictError(`agent ${name} changed to version ${now.version} while its replicas started`, { context: { agent: name }, hint: 'scale it again: the replicas run the version running now' });
           }
+          // A handling that began before the scale (not yet in the view when it was first checked)
+          // has come back before the view is read again: its writes are in it.
+          await Promise.all(inFlight);
           if (s.wrote) throw new ReplicasStatefulError(name, 'it wrote durable state while its replicas started');
           await this.refuseStateful(name);
         } catch (err) {
@@ -334,7 +355,7 @@ export class AgentReplicas {
    * each scaled agent has its items split over its replicas, which run at once.
    */
   async execute(batch: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
-    if (this.agents.size === 0 || !batch.some((item) => this.agents.has(item.agent))) return run(batch);
+    if (this.agents.size === 0 || !batch.some((item) => this.agents.has(item.agent))) return this.runPlain(batch, run);
     const results: ExecutionResult[] = new Array<ExecutionResult>(batch.length);
     const plain: number[] = [];
     const scaled = new Map<string, number[]>();
@@ -344,7 +365,7 @@ export class AgentReplicas {
     });
     const runs: Promise<void>[] = [];
     if (plain.length > 0) {
-      runs.push(run(plain.map((i) => batch[i]!)).then(
+      runs.push(this.runPlain(plain.map((i) => batch[i]!), run).then(
         (rs) => rs.forEach((r, k) => { results[plain[k]!] = r; }),
         (err: unknown) => plain.forEach((i) => { results[i] = crashed(batch[i]!, err); })));
     }
@@ -352,6 +373,14 @@ export class AgentReplicas {
     // Nothing here rejects: every run has ended before the batch is answered.
     await Promise.allSettled(runs);
     return results;
+  }
+
+  /** Runs work of agents not scaled as one batch, known to `plainRuns` until it came back. */
+  private runPlain(items: readonly WorkItem[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<ExecutionResult[]> {
+    const running = run(items);
+    const ended: Promise<void> = running.then(() => void this.plainRuns.delete(ended), () => void this.plainRuns.delete(ended));
+    this.plainRuns.add(ended);
+    return running;
   }
 
   private async runScaled(s: Scaled, batch: readonly WorkItem[], indexes: number[], results: ExecutionResult[], run: (items: readonly WorkItem[]) => Promise<ExecutionResult[]>): Promise<void> {
@@ -365,6 +394,12 @@ export class AgentReplicas {
       byReplica.set(n, [...(byReplica.get(n) ?? []), i]);
       s.inHand.set(n, (s.inHand.get(n) ?? 0) + 1);
     }
+    // Replica 1's view as it is before it runs this batch: a write of it that is dropped is undone
+    // from this copy (below), not from the store, which the agent's previous batch may not have
+    // reached yet. (A drop needs another replica's item ahead of it, but a copy taken whenever
+    // replica 1 runs keeps a wrong guess here from failing the agent; a scaled agent's view is
+    // small — own keys scale it back to one — so the copy is cheap.)
+    const viewBefore = byReplica.has(1) ? this.o.host.stateView?.(s.name) : undefined;
     await Promise.allSettled([...byReplica].map(async ([n, group]) => {
       const key = s.replicas.get(n)?.key ?? s.name;
       try {
@@ -449,26 +484,51 @@ export class AgentReplicas {
       if ((await this.o.host.stats(r.key).catch(() => undefined))?.state === 'failed') this.removeFailed(s, r);
     }
     // Replica 1 ran a handling that wrote state and is now not committed (another replica did not
-    // complete before it): its view must be the committed state plus what commits from this batch,
-    // before it handles anything else (the agent is still in this batch, so nothing else runs).
-    // Open (review finding 6): with early release the agent's previous batch may not have reached
-    // the store yet, so `readState` can miss its writes; see decision 2010.
-    if (dropped) await this.rewindView(s.name, kept);
+    // complete before it): its view must hold exactly what it held before this batch plus the
+    // writes of this batch that commit, before it handles anything else (the agent is still in
+    // this batch, so nothing else runs, and the bus's own rewind waits until it is out of it).
+    if (dropped) await this.rewindView(s, viewBefore, kept);
   }
 
-  /** Replica 1's state view := committed state + `pending` (the writes of this batch that commit). */
-  private async rewindView(name: string, pending: readonly StateWrite[]): Promise<void> {
+  /**
+   * A view-only rewind of replica 1 (decision 2010, finding 6): its view := `before` (its view when
+   * the batch began, the agent's previous batches included whether or not their commits have
+   * settled) + `kept` (the writes of this batch that commit), i.e. the dropped handlings' writes
+   * undone and nothing else. No store is read, so nothing races the previous batch's commit; if
+   * that commit fails, the bus rewinds the agent to the store afterwards as for any agent. A rewind
+   * that cannot be done fails the agent (typed, logged) and scales it back to one, audited: it never
+   * runs on a view holding writes that did not commit.
+   */
+  private async rewindView(s: Scaled, before: ReadonlyMap<string, string> | undefined, kept: readonly StateWrite[]): Promise<void> {
+    const name = s.name;
     try {
-      if (this.o.state === undefined || this.o.host.resetState === undefined) throw new Error('this node cannot reset a state view in place');
-      const entries = new Map(await this.o.state.readState(name));
-      for (const w of pending) {
+      if (before === undefined) throw new Error('the sandbox did not show its view before the batch (not deployed, or this node cannot read a view)');
+      if (this.o.host.resetState === undefined) throw new Error('this node cannot reset a state view in place');
+      const entries = new Map(before);
+      for (const w of kept) {
         if (w.value === null) entries.delete(w.key);
         else entries.set(w.key, w.value);
       }
-      await this.o.host.resetState(name, entries);
+      // The shard's answer, not the pool's copy (which the reset sets itself before it asks the shard).
+      if (!(await this.o.host.resetState(name, entries))) throw new Error('its sandbox did not apply the rewound view (its instance is gone, was replaced, or was not known to its shard)');
     } catch (err) {
-      agentLog(this.o.events, name, 'error', `replica 1's state view could not be rewound after a dropped write: ${(err as Error).message}`);
+      this.failOwn(s, new ReplicaRewindError(name, (err as Error).message));
     }
+  }
+
+  /**
+   * Replica 1 is the agent's own instance: its failure is the agent's. The agent is marked failed
+   * (no more work, its mail waits), and its other replicas are taken out at once and removed, audited.
+   */
+  private failOwn(s: Scaled, err: ReplicaRewindError): void {
+    if (this.o.fail !== undefined) this.o.fail(s.name, err);
+    else agentLog(this.o.events, s.name, 'error', err.describe());
+    const leaving = [...s.replicas.values()].filter((r) => r.n !== 1 && !r.draining);
+    if (leaving.length === 0) return;
+    for (const r of leaving) r.draining = true;
+    s.balancer.setActive(this.activeNumbers(s));
+    this.queueRemoval(s, { replicas: '1', reason: 'replica 1\'s state view could not be rewound: the agent is failed' },
+      'replica 1\'s state view could not be rewound: the agent is failed; its replicas are removed');
   }
 
   /** Resolves once none of `replicas` holds an item. */
@@ -564,16 +624,26 @@ export class AgentReplicas {
     });
   }
 
+  /**
+   * Refuses a scale-up of an agent with state: own keys in its committed state (the store) or in
+   * replica 1's view, which holds every write of a handling that came back, committed or still
+   * settling (with early release, decision 0900, the store may not have it yet). A replica loads
+   * its view from the store once, at its start: a write only in the view would stay unseen by it
+   * for as long as the agent stays scaled.
+   */
   private async refuseStateful(name: string): Promise<void> {
-    if (this.o.state === undefined) return;
-    let entries: number;
-    try {
-      // The runtime's own records (pending HTTP calls, timer-done markers) are not the agent's state.
-      entries = countOwnStateKeys((await this.o.state.readState(name)).keys());
-    } catch (error) {
-      if ((error as { code?: string }).code === STATE_UNSUPPORTED) return;
-      throw error;
+    const keys = new Set<string>();
+    if (this.o.state !== undefined) {
+      try {
+        for (const key of (await this.o.state.readState(name)).keys()) keys.add(key);
+      } catch (error) {
+        if ((error as { code?: string }).code !== STATE_UNSUPPORTED) throw error;
+      }
     }
+    // Read after the store: a write that settled meanwhile is in one or the other.
+    for (const key of this.o.host.stateView?.(name)?.keys() ?? []) keys.add(key);
+    // The runtime's own records (pending HTTP calls, timer-done markers) are not the agent's state.
+    const entries = countOwnStateKeys(keys);
     if (entries > 0) throw new ReplicasStatefulError(name, `it keeps durable state (${entries}+ entries), and each replica would see its own copy`);
   }
 }

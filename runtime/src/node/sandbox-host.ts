@@ -43,14 +43,19 @@ export class SandboxAgentHost implements AgentHost {
    * Present when the sandbox can swap a running agent's state view in place (`ShardPool.resetState`,
    * the sandbox's side of decision 1600); otherwise the node restarts the instance to reload it.
    */
-  readonly resetState?: (name: string, entries: ReadonlyMap<string, string>) => Promise<void>;
+  readonly resetState?: (name: string, entries: ReadonlyMap<string, string>) => Promise<boolean>;
 
   private constructor(private readonly pool: ShardPool, private readonly state: AgentStateStore | undefined) {
     this.events = pool.events;
-    const reset = (pool as unknown as { resetState?: (identity: string, entries: readonly (readonly [string, string])[]) => Promise<void> }).resetState;
+    const reset = (pool as unknown as { resetState?: (identity: string, entries: readonly (readonly [string, string])[]) => Promise<boolean> }).resetState;
     if (typeof reset === 'function') {
       this.resetState = (name, entries) => reset.call(pool, this.identities.get(name) ?? name, [...entries]);
     }
+  }
+
+  stateView(name: string): ReadonlyMap<string, string> | undefined {
+    const identity = this.identities.get(name);
+    return identity === undefined ? undefined : this.pool.stateView(identity);
   }
 
   static async create(opts: SandboxHostOptions): Promise<SandboxAgentHost> {

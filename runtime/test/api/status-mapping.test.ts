@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import {
-  AgentSuspendedError, KeepQueueUnsupportedError, NoPreviousVersionError, ReplicasBudgetError, ReplicaStartError, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, RolloutInProgressError, RolloutStatefulError, RolloutUnsupportedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
+  AgentSuspendedError, KeepQueueUnsupportedError, NoPreviousVersionError, ReplicasBudgetError, ReplicaRewindError, ReplicaStartError, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, RolloutInProgressError, RolloutStatefulError, RolloutUnsupportedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
 } from '@caxton/core';
 import { SANDBOX_ERROR_KINDS, SandboxError, OutOfFuel, type SandboxErrorCode } from '@caxton/sandbox';
 import { GRPC_STATUS_BY_KIND, errorKindForGrpcStatus, grpcStatusForKind, statusFromCaxtonError, toGrpcStatus } from '@caxton/client';
@@ -119,6 +119,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['agent.replicas-scaled', 'FAILED_PRECONDITION'],
   ['agent.replicas-budget', 'RESOURCE_EXHAUSTED'], // the node-wide cap on replica instances (issue 27, finding 8)
   ['agent.replicas-start-failed', 'FAILED_PRECONDITION'], // a new replica's instance did not start (issue 27, review of replicasfix2)
+  ['agent.replica-rewind-failed', 'INTERNAL'], // replica 1's view could not be rewound: the agent is failed (issue 27, finding 6; logged, never an API answer)
   ['registry.permission-denied', 'FAILED_PRECONDITION'],
   ['registry.tls-failed', 'FAILED_PRECONDITION'],
   ['node.insecure-cluster', 'FAILED_PRECONDITION'],
@@ -311,6 +312,7 @@ function everyRaisedError(): CaxtonError[] {
     new ReplicasScaledError('echo', 3, 'upgrade'),
     new ReplicasBudgetError('echo', 4, 30, 32),
     new ReplicaStartError('echo', 3, 1, 1, new Error('init trapped')),
+    new ReplicaRewindError('echo', 'the sandbox cannot show a view'),
     new NotClusteredError(),
     new KillSwitchNotKeptError('frozen', 'this node', new Error('disk full')),
     new KillSwitchUnreadableError('kill-switch.json', new Error('not JSON')),

@@ -256,7 +256,9 @@ export class ShardPool {
   /**
    * Replaces an agent's committed state view, in its shard and in the pool's copy (the node knows
    * the view is stale: a commit failed, or the store changed under it). Work delivered after this
-   * call sees `entries`. False if the agent is not deployed.
+   * call sees `entries`. True once the shard holds `entries` for this deployment of the agent: its
+   * worker applied them, or the shard was reset and re-deploys from them; false if the agent is not
+   * deployed, its worker does not know it, or it was undeployed or redeployed meanwhile.
    */
   async resetState(name: string, entries: readonly (readonly [string, string])[]): Promise<boolean> {
     const rec = this.agents.get(name);
@@ -264,8 +266,20 @@ export class ShardPool {
     const copy: [string, string][] = entries.map(([k, v]) => [k, v]);
     rec.committed = copy.length > 0 ? new Map(copy) : null;
     // A reset shard re-deploys from `committed`; a failed request means exactly that happened.
-    await rec.shard.request({ op: 'state', name, entries: copy }).catch(() => undefined);
-    return true;
+    const applied = await rec.shard.request({ op: 'state', name, entries: copy }).then((answer) => answer === true, () => true);
+    return applied && this.agents.get(name) === rec;
+  }
+
+  /**
+   * A copy of the agent's state view as its shard holds it: the last reset (or deployed) state plus
+   * the writes of every handling that came back since, reserved entries included — what its next
+   * handling reads, committed by the bus or not. Undefined if the agent is not deployed. The node
+   * takes it before a batch whose writes it may have to undo (decision 2010: a replica's dropped
+   * write), so the undo needs no read of a store that may still be settling.
+   */
+  stateView(name: string): Map<string, string> | undefined {
+    const rec = this.agents.get(name);
+    return rec === undefined ? undefined : new Map(rec.committed ?? []);
   }
 
   /** Pushes a new directory snapshot to every shard (search-services answers from it). */
