@@ -297,6 +297,21 @@ export class PlacedAgents implements AgentResidency {
     return previous;
   }
 
+  /**
+   * A scale (decision 2091): the count goes into the agent's registry record, and its owner (this
+   * node or another) runs that many replicas when it sees the write, and after any later move.
+   * Read-modify-write of the current record: every other field stays as the registry holds it.
+   */
+  async recordReplicas(name: string, replicas: number): Promise<void> {
+    const record = await this.c.registry.getAgent(name);
+    if (!record) throw new NotFoundError('agent', name);
+    if ((record.replicas ?? 1) === replicas) return;
+    const next: AgentRecord = { ...record };
+    if (replicas > 1) next.replicas = replicas;
+    else delete next.replicas;
+    await this.c.registry.putAgent(next);
+  }
+
   /** A registry write: the agent's owner (placement decides) starts it by itself. */
   async deploy(record: AgentRecord, artifactSize: number): Promise<AgentStatus> {
     await this.c.registry.putAgent(record);
@@ -391,6 +406,8 @@ export class PlacedAgents implements AgentResidency {
       ...(record.language !== undefined ? { language: record.language } : {}),
       ...(record.a2aCard !== undefined ? { a2aCard: record.a2aCard } : {}),
       ...(record.topics !== undefined ? { topics: record.topics } : {}),
+      // The recorded count (decision 2091): the owner runs it; draining is known there only.
+      ...((record.replicas ?? 1) > 1 ? { replicas: { replicas: record.replicas!, draining: 0 } } : {}),
       ...previousShown(record),
     };
   }
@@ -466,6 +483,9 @@ export class PlacedAgents implements AgentResidency {
     local.state = 'running';
     agentLog(this.opts.events, agent, 'info', `running on node ${this.opts.nodeId} (version ${record.version}, claim ${token})`);
     this.opts.messaging.wake(agent);
+    // Scaled (decision 2091): its replicas start here too, from the count its record holds, so a new
+    // owner after a failover runs as many as the one before.
+    await this.opts.replicas.follow(record);
   }
 
   /**
@@ -496,6 +516,8 @@ export class PlacedAgents implements AgentResidency {
     const force = reason === 'claim-lost' || reason === 'membership-lost' || this.forced.delete(agent);
     if (local) {
       local.state = 'stopping';
+      // Its replicas first (decision 2091): drained, their results completed under the claim still ours.
+      await this.opts.replicas.leave(agent, force);
       if (!force) await this.opts.messaging.idle(agent); // in-flight work completes while the claim is still ours
       // An absent agent (decision 1990: its record says so once its instance stopped) has none to stop.
       if (local.record.absentSince === undefined) await this.opts.host.stop(agent, force).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
@@ -526,6 +548,9 @@ export class PlacedAgents implements AgentResidency {
       await this.returnFromAbsence(agent);
     } else {
       await this.swap(agent);
+      // A scale through any node is a write of the record's count (decision 2091): run that many.
+      const now = await this.c.registry.getAgent(agent);
+      if (now !== undefined && now.absentSince === undefined && this.agents.get(agent)?.state === 'running') await this.opts.replicas.follow(now);
     }
   }
 
@@ -540,6 +565,7 @@ export class PlacedAgents implements AgentResidency {
     if (!local || !next || next.absentSince === undefined || isAbsent(local)) return;
     const force = this.forced.delete(agent);
     local.state = 'stopping';
+    await this.opts.replicas.leave(agent, force);
     if (!force) await this.opts.messaging.idle(agent);
     await this.opts.host.stop(agent, force).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
     local.record = next;
@@ -578,6 +604,7 @@ export class PlacedAgents implements AgentResidency {
     local.state = 'running';
     agentLog(this.opts.events, agent, 'info', `deployed again after a stop with its queue kept: ${this.opts.messaging.mailboxDepth(agent)} waiting messages are delivered first (node ${this.opts.nodeId}, claim ${token})`);
     this.opts.messaging.wake(agent);
+    await this.opts.replicas.follow(record);
   }
 
   /**
@@ -599,6 +626,9 @@ export class PlacedAgents implements AgentResidency {
     try {
       const bytes = await this.fetchArtifact(agent, token, next.artifactDigest);
       await this.opts.host.prepare(bytes);
+      // Replicas run the version being replaced: they go first (an upgrade is refused while the record
+      // says scaled, so this is a race's safety net); the reconcile after the swap starts the count again.
+      await this.opts.replicas.leave(agent, false);
       await this.opts.messaging.idle(agent); // the message in hand finishes on the old version
       await this.opts.host.stop(agent, false);
       // The new version's init subscribes under the new record's allow-list (decision 2050).
