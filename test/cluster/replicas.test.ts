@@ -5,7 +5,8 @@
  * count is written to the registry record; its owner starts the replicas), conversations spread
  * over the three and each stays on one; the owner is SIGKILLed, and the new owner runs three
  * replicas again from the record, every message sent after the kill answered exactly once; a
- * scale-down to 1 under load drains with every message answered exactly once and nothing
+ * scale-down to 1 under load (conversations pinned over the three replicas, 50 messages in flight)
+ * drains with every message answered exactly once and nothing
  * dead-lettered. A stateful agent is refused through a node that does not run it, with the code a
  * single node uses. Answers are read from each node's journal (node-child.ts: every `inform` to the
  * operator the node's bus accepted).
@@ -129,18 +130,21 @@ test('replicas in a cluster: scaled through any node, conversations sticky, rest
   for (const c of fresh) assert.deepEqual(seen.get(`${c}:2`), [onNew.get(c)], `${c} stays on replica ${onNew.get(c)}`);
   lap('restored after the kill');
 
-  // Scale down to 1 (through the node that does not run it) while 10 conversations send 3 messages each.
+  // Scale down to 1 (through the node that does not run it) while 10 conversations, pinned over the
+  // three replicas, send 5 more messages each.
   const load = Array.from({ length: 10 }, (_, i) => `d-${i}`);
   const asker = survivors.find((c) => c !== newOwner)!;
-  const sends: Promise<unknown>[] = [];
-  for (let k = 0; k < 3; k++) {
-    sends.push(round(`${k}`, load, survivors));
-    if (k === 1) sends.push(asker.scale('svc', 1));
-  }
-  await Promise.all(sends);
-  const loadContents = load.flatMap((c) => ['0', '1', '2'].map((k) => `${c}:${k}`));
+  await round('0', load, survivors);
+  seen = await allAnswered(load.map((c) => `${c}:0`), 30_000);
+  assert.deepEqual([...new Set(load.map((c) => seen.get(`${c}:0`)![0]!))].sort(), [1, 2, 3], 'the load\'s conversations are pinned over the three replicas');
+  // Three rounds accepted by the bus, then the scale-down asked while two more are sent.
+  for (let k = 1; k <= 3; k++) await round(`${k}`, load, survivors);
+  await Promise.all([asker.scale('svc', 1), round('4', load, survivors), round('5', load, survivors)]);
+  const loadContents = load.flatMap((c) => ['1', '2', '3', '4', '5'].map((k) => `${c}:${k}`));
   seen = await allAnswered(loadContents, 30_000);
   for (const c of loadContents) assert.equal(seen.get(c)!.length, 1, `${c} answered exactly once: ${JSON.stringify(seen.get(c))}`);
+  const byLeaving = loadContents.filter((c) => seen.get(c)![0] !== 1).length;
+  t.diagnostic(`scale-down under load: ${loadContents.length} messages, ${byLeaving} answered by the leaving replicas 2 and 3 before they drained, the rest by replica 1`);
   await waitFor('svc to run as one', async () => (await newOwner.getAgent('svc')).replicas === undefined, 30_000);
   assert.equal((await asker.getAgent('svc')).replicas, undefined, 'the record says one');
   await send(asker, 'after', 'after:1');
