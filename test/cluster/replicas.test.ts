@@ -5,11 +5,11 @@
  * count is written to the registry record; its owner starts the replicas), conversations spread
  * over the three and each stays on one; the owner is SIGKILLed, and the new owner runs three
  * replicas again from the record, every message sent after the kill answered exactly once; a
- * scale-down to 1 under load (conversations pinned over the three replicas, 50 messages in flight)
- * drains with every message answered exactly once and nothing
- * dead-lettered. A stateful agent is refused through a node that does not run it, with the code a
- * single node uses. Answers are read from each node's journal (node-child.ts: every `inform` to the
- * operator the node's bus accepted).
+ * scale-down to 1 under load (conversations pinned over the three replicas, 50 messages sent
+ * around it) drains with every message answered exactly once and nothing dead-lettered. An upgrade
+ * while scaled and a stateful agent are refused through a node that does not run it, with the
+ * codes a single node uses. Answers are read from each node's journal (node-child.ts: every
+ * `inform` to the operator the node's bus accepted).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -130,10 +130,15 @@ test('replicas in a cluster: scaled through any node, conversations sticky, rest
   for (const c of fresh) assert.deepEqual(seen.get(`${c}:2`), [onNew.get(c)], `${c} stays on replica ${onNew.get(c)}`);
   lap('restored after the kill');
 
+  // An upgrade through a node that does not run it is refused while the record says scaled.
+  const nonOwner = survivors.find((c) => c !== newOwner)!;
+  const upgrade = await nonOwner.upgrade({ name: 'svc' }, ECHO()).then(() => undefined, (e: unknown) => e);
+  assert.ok(upgrade instanceof ApiCallError && upgrade.code === 'agent.replicas-scaled', String(upgrade));
+
   // Scale down to 1 (through the node that does not run it) while 10 conversations, pinned over the
   // three replicas, send 5 more messages each.
   const load = Array.from({ length: 10 }, (_, i) => `d-${i}`);
-  const asker = survivors.find((c) => c !== newOwner)!;
+  const asker = nonOwner;
   await round('0', load, survivors);
   seen = await allAnswered(load.map((c) => `${c}:0`), 30_000);
   assert.deepEqual([...new Set(load.map((c) => seen.get(`${c}:0`)![0]!))].sort(), [1, 2, 3], 'the load\'s conversations are pinned over the three replicas');
