@@ -143,7 +143,8 @@ export class AgentLifecycle {
 
   /**
    * Run the agent as `replicas` instances of its running version (decision 2010). Only a named
-   * agent running on this node of the embedded topology; not during a rollout.
+   * agent; not during a rollout. In a cluster the count goes into the agent's registry record and
+   * its owning node runs the replicas (decision 2091).
    */
   async scale(name: string, replicas: number): Promise<AgentStatus> {
     // Cluster, agent not running here (decision 2091): the count is written to the registry record,
@@ -157,8 +158,8 @@ export class AgentLifecycle {
 
   /**
    * What a scale needs, the operator's and the start-up restore's alike (one definition, review
-   * finding 11): a named agent (not a kind or an instance of one), on a node of the embedded
-   * topology, running here, with no rollout in progress. Call it in the agent's operation lock.
+   * finding 11): a named agent (not a kind or an instance of one), running here, with no rollout
+   * in progress. Call it in the agent's operation lock.
    */
   private scalable(name: string): LocalAgent {
     this.refuseKindScale(name);
@@ -229,9 +230,12 @@ export class AgentLifecycle {
     if (n > 1) throw new ReplicasScaledError(name, n, operation);
   }
 
-  /** Cluster (decision 2091): scaled on another node, as its registry record says. */
+  /**
+   * Cluster (decision 2091): scaled on another node, as its registry record says. (One node keeps
+   * its rule: a count recorded but not running — held at start-up — does not refuse.)
+   */
   private refuseRecordedScaled(record: AgentRecord, operation: string): void {
-    if ((record.replicas ?? 1) > 1) throw new ReplicasScaledError(record.name, record.replicas!, operation);
+    if (this.residency.recordReplicas !== undefined && (record.replicas ?? 1) > 1) throw new ReplicasScaledError(record.name, record.replicas!, operation);
   }
 
   /** Deployed: running here, or (cluster) anywhere; or a kind, or an instance of one (decision 1980). */
