@@ -188,10 +188,25 @@ export class AgentLifecycle {
   private async scaleElsewhere(name: string, replicas: number): Promise<AgentStatus> {
     const n = parseReplicaCount(replicas);
     this.refuseKindScale(name);
-    await this.residency.upgradeBase(name); // unknown: not found; stopped with its queue kept: conflict
-    if (n > 1) await this.replicas.refuseStateful(name);
-    await this.residency.recordReplicas!(name, n);
+    // In the agent's operation lock, as on its owner: an upgrade or rollback asked on this node
+    // waits, and the record write below is a compare-and-swap on the live record besides (an
+    // undeploy, upgrade or stop through another node is kept; review finding 1).
+    await this.replicas.exclusive(name, async () => {
+      await this.residency.upgradeBase(name); // unknown: not found; stopped with its queue kept: conflict
+      if (n > 1) await this.replicas.refuseStateful(name);
+      await this.residency.recordReplicas!(name, n);
+    });
     return (await this.status(name))!;
+  }
+
+  /**
+   * The count a scale of `name` is compared with to tell up from down: the replicas running here,
+   * or (cluster, the agent runs on another node) the count its registry record says — a non-owner
+   * runs none, so 3 → 2 there is a scale-down (review finding 5).
+   */
+  async replicaBaseline(name: string): Promise<number> {
+    if (this.residency.recordReplicas === undefined || this.local.isRunning(name)) return this.replicas.count(name);
+    return (await this.status(name))?.replicas?.replicas ?? 1;
   }
 
   /**

@@ -292,7 +292,7 @@ export class PlacedAgents implements AgentResidency {
     const previous = await this.c.registry.getAgent(name);
     if (!previous) throw new NotFoundError('agent', name);
     if (previous.absentSince !== undefined) {
-      throw new ConflictError(`agent ${name} is stopped (its queue is kept)`, { context: { agent: name, state: 'stopped' }, hint: `deploy it again (\`caxton deploy ${name} …\`): the deploy takes over its queue` });
+      throw stoppedKeepingQueue(name);
     }
     return previous;
   }
@@ -300,16 +300,21 @@ export class PlacedAgents implements AgentResidency {
   /**
    * A scale (decision 2091): the count goes into the agent's registry record, and its owner (this
    * node or another) runs that many replicas when it sees the write, and after any later move.
-   * Read-modify-write of the current record: every other field stays as the registry holds it.
+   * A compare-and-swap on the LIVE record (review finding 1): only `replicas` changes, every other
+   * field stays as etcd holds it now — a delete, an upgrade or a `stop --keep-queue` written through
+   * another node a moment before is never undone. Gone → not found; stopped with its queue kept →
+   * the same conflict as an upgrade's.
    */
   async recordReplicas(name: string, replicas: number): Promise<void> {
-    const record = await this.c.registry.getAgent(name);
-    if (!record) throw new NotFoundError('agent', name);
-    if ((record.replicas ?? 1) === replicas) return;
-    const next: AgentRecord = { ...record };
-    if (replicas > 1) next.replicas = replicas;
-    else delete next.replicas;
-    await this.c.registry.putAgent(next);
+    await this.c.registry.updateAgent(name, (current) => {
+      if (current === undefined) throw new NotFoundError('agent', name);
+      if (current.absentSince !== undefined) throw stoppedKeepingQueue(name);
+      if ((current.replicas ?? 1) === replicas) return undefined;
+      const next: AgentRecord = { ...current };
+      if (replicas > 1) next.replicas = replicas;
+      else delete next.replicas;
+      return next;
+    });
   }
 
   /** A registry write: the agent's owner (placement decides) starts it by itself. */
@@ -709,4 +714,9 @@ const ABSENT_TTL_RETENTION_MARGIN_MS = 3_600_000;
 /** Held here as stopped with its queue kept (decision 1990): no instance, its mailbox is the queue. */
 function isAbsent(local: LocalAgent | undefined): boolean {
   return local !== undefined && local.state === 'stopped' && local.record.absentSince !== undefined;
+}
+
+/** An operation on an agent stopped with its queue kept (decision 1990): only a deploy takes it back. */
+function stoppedKeepingQueue(name: string): ConflictError {
+  return new ConflictError(`agent ${name} is stopped (its queue is kept)`, { context: { agent: name, state: 'stopped' }, hint: `deploy it again (\`caxton deploy ${name} …\`): the deploy takes over its queue` });
 }
