@@ -8,7 +8,9 @@
  * scale-down to 1 under load (conversations pinned over the three replicas, 50 messages sent
  * around it) drains with every message answered exactly once and nothing dead-lettered. An upgrade
  * while scaled and a stateful agent are refused through a node that does not run it, with the
- * codes a single node uses. Answers are read from each node's journal (node-child.ts: every
+ * codes a single node uses. A scale-down through a node that does not run it while the agent is
+ * suspended is accepted and drained by the owner, and a scale-up recorded while the owner node is
+ * frozen is run on its thaw (review findings 4, 5). Answers are read from each node's journal (node-child.ts: every
  * `inform` to the operator the node's bus accepted).
  */
 import { after, before, test } from 'node:test';
@@ -157,6 +159,36 @@ test('replicas in a cluster: scaled through any node, conversations sticky, rest
   assert.deepEqual(seen.get('after:1'), [1], 'replica 1 answers after the scale-down');
   assert.equal(deadLetters(), 0, 'nothing was dead-lettered');
   lap('scaled down under load');
+
+  // Suspended (the kill switch, cluster-wide) while the record says 3: a scale to 2 through a node
+  // that does not run it is a scale-down (compared with the recorded 3, not its local 1), and the
+  // owner drains the third replica though the agent is held (it runs no agent code).
+  // The owner node alone frozen: a scale-up through another node is recorded, the owner holds it
+  // (replica inits are agent code) and follows it on its thaw (review finding 4).
+  await newOwner.freeze();
+  await asker.scale('svc', 3);
+  await waitFor('the frozen owner to show 3 recorded, 1 running', async () => {
+    const r = (await newOwner.getAgent('svc')).replicas;
+    return r?.replicas === 1 && r.recorded === 3;
+  }, 15_000);
+  await newOwner.thaw();
+  await waitFor('svc to run as 3 after the thaw', async () => {
+    const r = (await newOwner.getAgent('svc')).replicas;
+    return r?.replicas === 3 && r.recorded === undefined;
+  }, 30_000);
+  lap('a scale-up recorded while the owner was frozen followed on its thaw');
+  await asker.suspend('svc');
+  await waitFor('the owner to see svc suspended', async () => (await newOwner.getAgent('svc')).state === 'suspended', 15_000);
+  const down = await asker.scale('svc', 2);
+  assert.equal(down.replicas?.replicas, 2, 'a scale-down through a non-owner while suspended is accepted and recorded');
+  await waitFor('the owner to drain svc to 2 while suspended', async () => {
+    const r = (await newOwner.getAgent('svc')).replicas;
+    return r?.replicas === 2 && r.draining === 0;
+  }, 30_000);
+  await asker.resume('svc');
+  await asker.scale('svc', 1);
+  await waitFor('svc to run as one again', async () => (await newOwner.getAgent('svc')).replicas === undefined, 30_000);
+  lap('scaled down while suspended');
 
   // A stateful agent: refused through a node that does not run it, as on one node.
   await newOwner.deploy({ name: 'stateful' }, COUNTER());

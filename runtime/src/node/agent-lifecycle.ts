@@ -12,7 +12,7 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, parseInstanceName, parseReplicaCount, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, parseInstanceName, parseReplicaCount, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
 import { Rollouts, type RolloutBeside } from './rollouts.js';
 import { AgentReplicas } from './replicas.js';
 import type { AgentHost } from './agent-host.js';
@@ -133,11 +133,37 @@ export class AgentLifecycle {
         const record: AgentRecord = { ...local.record };
         if (n > 1) record.replicas = n;
         else delete record.replicas;
-        if (this.residency.recordReplicas !== undefined) await this.residency.recordReplicas(name, n);
-        else if (o.kindStore !== undefined) await o.kindStore.putAgent(record);
+        if (this.residency.recordReplicas !== undefined) {
+          // Cluster: only the node still holding the agent's claim records what runs here (review
+          // finding 3): a zombie owner's batch is withheld by the fence, so its scale-back or
+          // settling must not reach the record (and the new owner) either. Refused, typed: the
+          // audit around this write records the failure.
+          if (this.residency.holdsQueue?.(name) === false) {
+            throw new UnavailableError(`node ${o.nodeId} no longer holds agent ${name}'s claim: its count ${n} is not recorded`, { context: { agent: name, node: o.nodeId }, hint: 'the node that holds the agent now runs the count its registry record says; scale through any node' });
+          }
+          await this.residency.recordReplicas(name, n);
+        } else if (o.kindStore !== undefined) await o.kindStore.putAgent(record);
         else return;
         local.record = record;
       },
+    });
+    this.followOnRelease();
+  }
+
+  /**
+   * Cluster (decision 2091, review finding 4): a count the owner could not follow while the kill
+   * switch held the agent (a scale-up starts replica inits) is followed once it is released — on a
+   * resume or thaw, not only at its next activation. (One node keeps its rule: a resume starts no
+   * replicas, decision 2010.) Subscribed once, by the constructor.
+   */
+  private followOnRelease(): void {
+    if (this.residency.recordReplicas === undefined) return;
+    this.o.killSwitch?.onChange?.(() => {
+      for (const name of this.local.names()) {
+        const local = this.local.get(name);
+        if (local === undefined || local.state !== 'running' || (this.o.killSwitch?.isHeld(name) ?? false) || this.replicas.busy(name)) continue;
+        if ((local.record.replicas ?? 1) !== this.replicas.count(name)) void this.followReplicas(local.record);
+      }
     });
   }
 
@@ -227,7 +253,9 @@ export class AgentLifecycle {
     else delete mine.replicas;
     local.record = mine;
     if (this.replicas.count(name) === recorded) return;
-    if (recorded > 1 && (this.o.killSwitch?.isHeld(name) ?? false)) {
+    // A scale-up starts replicas (their init is agent code): not while held. A scale-down runs no
+    // agent code (the removed replicas drain), so it proceeds (review finding 4).
+    if (recorded > this.replicas.count(name) && (this.o.killSwitch?.isHeld(name) ?? false)) {
       agentLog(this.events, name, 'warn', `held by the kill switch: runs as ${this.replicas.count(name)}, not the ${recorded} replicas its record says, until its next activation or a scale`);
       return;
     }
