@@ -162,7 +162,8 @@ export class AgentLifecycle {
       for (const name of this.local.names()) {
         const local = this.local.get(name);
         if (local === undefined || local.state !== 'running' || (this.o.killSwitch?.isHeld(name) ?? false) || this.replicas.busy(name)) continue;
-        if ((local.record.replicas ?? 1) !== this.replicas.count(name)) void this.followReplicas(local.record);
+        if ((local.record.replicas ?? 1) === this.replicas.count(name)) continue;
+        this.followReplicas(local.record).catch((err: unknown) => agentLog(this.events, name, 'warn', `its recorded count not followed on release: ${(err as Error).message}`));
       }
     });
   }
@@ -256,7 +257,7 @@ export class AgentLifecycle {
     // A scale-up starts replicas (their init is agent code): not while held. A scale-down runs no
     // agent code (the removed replicas drain), so it proceeds (review finding 4).
     if (recorded > this.replicas.count(name) && (this.o.killSwitch?.isHeld(name) ?? false)) {
-      agentLog(this.events, name, 'warn', `held by the kill switch: runs as ${this.replicas.count(name)}, not the ${recorded} replicas its record says, until its next activation or a scale`);
+      agentLog(this.events, name, 'warn', `held by the kill switch: runs as ${this.replicas.count(name)}, not the ${recorded} replicas its record says, until it is released (thaw, resume), its next activation or a scale`);
       return;
     }
     try {
