@@ -625,6 +625,8 @@ export const BODY_IDLE_MS = 20_000;
 export const REGISTRY_CAS_ATTEMPTS = Object.freeze({
   /** A DF entry's update (etcd-registry.ts). */
   dfEntry: 5,
+  /** An agent record's field update (the replica count, etcd-registry.ts `updateAgent`). */
+  agentRecord: 5,
   /** A timer and its wake, written or deleted in one transaction (registry/etcd/timers.ts). */
   timerAndWake: 8,
 });

@@ -429,8 +429,9 @@ export interface NodeControl extends StateControl, DeadLetterControl {
   /**
    * Run the agent as `replicas` instances of its version behind its one name (decision 2010):
    * conversations stay on one replica, others go to the least loaded. Scaling down drains the
-   * replicas removed. Refused for stateful agents (`agent.replicas-stateful`), kinds and cluster
-   * nodes (`agent.replicas-unsupported`).
+   * replicas removed. Refused for stateful agents (`agent.replicas-stateful`) and kinds
+   * (`agent.replicas-unsupported`). In a cluster the count is written to the agent's registry record
+   * and its owning node runs the replicas, after a failover too (decision 2091).
    */
   scale(name: string, replicas: number): Promise<AgentStatus>;
 }

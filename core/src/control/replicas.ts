@@ -210,7 +210,7 @@ export class ReplicasStatefulError extends CaxtonError {
   }
 }
 
-/** Replicas where the node cannot run them (a cluster, an agent kind, an agent not running here). */
+/** Replicas where the node cannot run them (an agent kind or an instance of one). */
 export class ReplicasUnsupportedError extends CaxtonError {
   constructor(agent: string, why: string, hint: string) {
     super('agent.replicas-unsupported', `cannot scale ${agent}: ${why}`, { kind: 'failed-precondition', context: { agent }, hint });

@@ -56,6 +56,12 @@ export interface AgentResidency {
   noticeMail(agent: string): void;
   /** Starts the deployed agents this node runs by itself at start-up (cluster: none, placement does). */
   restore(): Promise<void>;
+  /**
+   * Cluster (decision 2091): writes `replicas` into the agent's registry record (absent at one), so
+   * whichever node owns the agent runs that many, now and after a failover. Absent (embedded): the
+   * lifecycle keeps the count in its own store.
+   */
+  recordReplicas?(name: string, replicas: number): Promise<void>;
   /** Throws AlreadyExistsError when `name` is deployed already. */
   refuseExisting(name: string): Promise<void>;
   /** The record an upgrade starts from; throws NotFoundError (or ConflictError when busy). */
@@ -103,6 +109,15 @@ export interface ResidencyContext {
   untilRunnable: (agent: string) => Promise<void>;
   /** Agent kinds and their instances (decision 1980): a cluster places the instances (decision 2060). */
   kinds: AgentKinds;
+  /**
+   * Replicas behind one name (decisions 2010, 2091), for a residency that starts and stops agents by
+   * itself (cluster): `follow` runs the agent (running here) as the count `record` holds; `leave`
+   * removes its replicas before its own instance stops here (drained unless `force`).
+   */
+  replicas: {
+    follow(record: AgentRecord): Promise<void>;
+    leave(name: string, force: boolean): Promise<void>;
+  };
 }
 
 export type ResidencyFactory = (context: ResidencyContext) => AgentResidency;

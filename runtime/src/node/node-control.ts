@@ -138,7 +138,7 @@ export class LocalNodeControl implements NodeControl {
   async scale(name: string, replicas: number): Promise<AgentStatus> {
     this.live();
     // A new replica runs its init (agent code): not while held. Draining runs none, so a scale-down may.
-    if (replicas > this.d.agents.replicas.count(name)) {
+    if (replicas > await this.d.agents.replicaBaseline(name)) {
       this.notFrozen(`scale ${name} up`);
       if (this.d.killSwitch.isSuspended(name)) throw new AgentSuspendedError(name, 'scale up');
     }

@@ -160,16 +160,28 @@ export class AgentReplicas {
    * is — no change unaudited — and the status shows the count as `recorded`.
    */
   downgradeAtStart(name: string, recorded: number, why: string): void {
+    this.settleAt(name, recorded, `not restored at start-up: ${why}`);
+  }
+
+  /**
+   * `name` could not run as the `recorded` replicas of its record (`reason`): the count it runs now
+   * is recorded instead, as an audited change (peer `replicas`). Start-up (above) and, in a cluster,
+   * the owner following its registry record (decision 2091). No trail, or the trail refuses: the
+   * record is left as it is — no change unaudited.
+   */
+  settleAt(name: string, recorded: number, reason: string): void {
     const audit = this.audit;
     if (audit === undefined) {
-      agentLog(this.o.events, name, 'error', `its record still says ${recorded} replicas, it runs as one: no audit trail to record the change in`);
+      agentLog(this.o.events, name, 'error', `its record still says ${recorded} replicas, it runs as ${this.count(name)}: no audit trail to record the change in`);
       return;
     }
+    const at = this.count(name);
     void this.exclusive(name, async () => {
-      if (this.count(name) !== 1) return; // scaled again meanwhile: that scale recorded its count
-      const fields = { replicas: '1', recorded: String(recorded), reason: `not restored at start-up: ${why}` };
-      await audit(name, fields, async () => this.o.persist?.(name, 1));
-    }).catch((err: unknown) => agentLog(this.o.events, name, 'error', `its record still says ${recorded} replicas, it runs as one: ${(err as Error).message}`));
+      const running = this.count(name);
+      if (running !== at || running === recorded) return; // scaled again meanwhile: that scale recorded its count
+      const fields = { replicas: String(running), recorded: String(recorded), reason };
+      await audit(name, fields, async () => this.o.persist?.(name, running));
+    }).catch((err: unknown) => agentLog(this.o.events, name, 'error', `its record still says ${recorded} replicas, it runs as ${this.count(name)}: ${(err as Error).message}`));
   }
 
   /** Replica instances beyond the agents' own running on this node now, draining and starting ones included. */
@@ -631,7 +643,7 @@ export class AgentReplicas {
    * its view from the store once, at its start: a write only in the view would stay unseen by it
    * for as long as the agent stays scaled.
    */
-  private async refuseStateful(name: string): Promise<void> {
+  async refuseStateful(name: string): Promise<void> {
     const keys = new Set<string>();
     if (this.o.state !== undefined) {
       try {

@@ -134,6 +134,39 @@ export class EtcdRegistry implements RegistryStore {
     return [...this.agents.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((a) => structuredClone(a));
   }
 
+  /**
+   * Compare-and-swap on one agent record (decision 2091, review finding 1): reads the LIVE record
+   * from etcd (not the mirror, which may lag another node's delete or upgrade), lets `decide` build
+   * the next record from it, and writes only if nobody changed the key in between (mod_revision
+   * compare); on a lost compare it reads and decides again. `decide` sees `undefined` for an absent
+   * record; it returns `undefined` to write nothing, or throws to refuse. Resolves to the record
+   * written (or `undefined` when nothing was).
+   */
+  async updateAgent(name: string, decide: (current: AgentRecord | undefined) => AgentRecord | undefined): Promise<AgentRecord | undefined> {
+    this.requireOpen();
+    const { client } = this.connection;
+    const key = this.keys.key('agents', name);
+    for (let attempt = 1; ; attempt++) {
+      const read = await this.connection.call('read an agent', () => client.get(key).exec());
+      const kv = read.kvs[0];
+      const stored = kv ? parse<AgentRecord>({ key, value: kv.value, createRevision: 0, modRevision: 0, lease: '0' }) : undefined;
+      const decided = decide(stored && structuredClone(stored));
+      if (decided === undefined) return undefined;
+      const next = validateAgentRecord(decided);
+      const value = JSON.stringify(next);
+      const modRevision = kv ? Number(kv.mod_revision) : 0;
+      const res = await this.connection.call('update an agent', () => client.if(key, 'Mod', '==', modRevision).then(client.put(key).value(value)).commit());
+      if (res.succeeded) {
+        const rev = Number(res.header.revision);
+        this.mirror.applyLocal(key, { key, value: Buffer.from(value), createRevision: kv ? Number(kv.create_revision) : rev, modRevision: rev, lease: '0' }, rev);
+        return structuredClone(next);
+      }
+      if (attempt >= REGISTRY_CAS_ATTEMPTS.agentRecord) {
+        throw this.connection.failure('update an agent', new Error(`${attempt} concurrent-update conflicts on ${key}`));
+      }
+    }
+  }
+
   async deleteAgent(name: string): Promise<void> {
     this.requireOpen();
     const key = this.keys.key('agents', name);

@@ -292,9 +292,29 @@ export class PlacedAgents implements AgentResidency {
     const previous = await this.c.registry.getAgent(name);
     if (!previous) throw new NotFoundError('agent', name);
     if (previous.absentSince !== undefined) {
-      throw new ConflictError(`agent ${name} is stopped (its queue is kept)`, { context: { agent: name, state: 'stopped' }, hint: `deploy it again (\`caxton deploy ${name} …\`): the deploy takes over its queue` });
+      throw stoppedKeepingQueue(name);
     }
     return previous;
+  }
+
+  /**
+   * A scale (decision 2091): the count goes into the agent's registry record, and its owner (this
+   * node or another) runs that many replicas when it sees the write, and after any later move.
+   * A compare-and-swap on the LIVE record (review finding 1): only `replicas` changes, every other
+   * field stays as etcd holds it now — a delete, an upgrade or a `stop --keep-queue` written through
+   * another node a moment before is never undone. Gone → not found; stopped with its queue kept →
+   * the same conflict as an upgrade's.
+   */
+  async recordReplicas(name: string, replicas: number): Promise<void> {
+    await this.c.registry.updateAgent(name, (current) => {
+      if (current === undefined) throw new NotFoundError('agent', name);
+      if (current.absentSince !== undefined) throw stoppedKeepingQueue(name);
+      if ((current.replicas ?? 1) === replicas) return undefined;
+      const next: AgentRecord = { ...current };
+      if (replicas > 1) next.replicas = replicas;
+      else delete next.replicas;
+      return next;
+    });
   }
 
   /** A registry write: the agent's owner (placement decides) starts it by itself. */
@@ -391,6 +411,8 @@ export class PlacedAgents implements AgentResidency {
       ...(record.language !== undefined ? { language: record.language } : {}),
       ...(record.a2aCard !== undefined ? { a2aCard: record.a2aCard } : {}),
       ...(record.topics !== undefined ? { topics: record.topics } : {}),
+      // The recorded count (decision 2091): the owner runs it; draining is known there only.
+      ...((record.replicas ?? 1) > 1 ? { replicas: { replicas: record.replicas!, draining: 0 } } : {}),
       ...previousShown(record),
     };
   }
@@ -466,6 +488,9 @@ export class PlacedAgents implements AgentResidency {
     local.state = 'running';
     agentLog(this.opts.events, agent, 'info', `running on node ${this.opts.nodeId} (version ${record.version}, claim ${token})`);
     this.opts.messaging.wake(agent);
+    // Scaled (decision 2091): its replicas start here too, from the count its record holds, so a new
+    // owner after a failover runs as many as the one before.
+    await this.opts.replicas.follow(record);
   }
 
   /**
@@ -496,6 +521,8 @@ export class PlacedAgents implements AgentResidency {
     const force = reason === 'claim-lost' || reason === 'membership-lost' || this.forced.delete(agent);
     if (local) {
       local.state = 'stopping';
+      // Its replicas first (decision 2091): drained, their results completed under the claim still ours.
+      await this.opts.replicas.leave(agent, force);
       if (!force) await this.opts.messaging.idle(agent); // in-flight work completes while the claim is still ours
       // An absent agent (decision 1990: its record says so once its instance stopped) has none to stop.
       if (local.record.absentSince === undefined) await this.opts.host.stop(agent, force).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
@@ -526,6 +553,9 @@ export class PlacedAgents implements AgentResidency {
       await this.returnFromAbsence(agent);
     } else {
       await this.swap(agent);
+      // A scale through any node is a write of the record's count (decision 2091): run that many.
+      const now = await this.c.registry.getAgent(agent);
+      if (now !== undefined && now.absentSince === undefined && this.agents.get(agent)?.state === 'running') await this.opts.replicas.follow(now);
     }
   }
 
@@ -540,6 +570,7 @@ export class PlacedAgents implements AgentResidency {
     if (!local || !next || next.absentSince === undefined || isAbsent(local)) return;
     const force = this.forced.delete(agent);
     local.state = 'stopping';
+    await this.opts.replicas.leave(agent, force);
     if (!force) await this.opts.messaging.idle(agent);
     await this.opts.host.stop(agent, force).catch((err: unknown) => agentLog(this.opts.events, agent, 'warn', `stopping the instance failed: ${(err as Error).message}`));
     local.record = next;
@@ -578,6 +609,7 @@ export class PlacedAgents implements AgentResidency {
     local.state = 'running';
     agentLog(this.opts.events, agent, 'info', `deployed again after a stop with its queue kept: ${this.opts.messaging.mailboxDepth(agent)} waiting messages are delivered first (node ${this.opts.nodeId}, claim ${token})`);
     this.opts.messaging.wake(agent);
+    await this.opts.replicas.follow(record);
   }
 
   /**
@@ -599,6 +631,9 @@ export class PlacedAgents implements AgentResidency {
     try {
       const bytes = await this.fetchArtifact(agent, token, next.artifactDigest);
       await this.opts.host.prepare(bytes);
+      // Replicas run the version being replaced: they go first (an upgrade is refused while the record
+      // says scaled, so this is a race's safety net); the reconcile after the swap starts the count again.
+      await this.opts.replicas.leave(agent, false);
       await this.opts.messaging.idle(agent); // the message in hand finishes on the old version
       await this.opts.host.stop(agent, false);
       // The new version's init subscribes under the new record's allow-list (decision 2050).
@@ -679,4 +714,9 @@ const ABSENT_TTL_RETENTION_MARGIN_MS = 3_600_000;
 /** Held here as stopped with its queue kept (decision 1990): no instance, its mailbox is the queue. */
 function isAbsent(local: LocalAgent | undefined): boolean {
   return local !== undefined && local.state === 'stopped' && local.record.absentSince !== undefined;
+}
+
+/** An operation on an agent stopped with its queue kept (decision 1990): only a deploy takes it back. */
+function stoppedKeepingQueue(name: string): ConflictError {
+  return new ConflictError(`agent ${name} is stopped (its queue is kept)`, { context: { agent: name, state: 'stopped' }, hint: `deploy it again (\`caxton deploy ${name} …\`): the deploy takes over its queue` });
 }

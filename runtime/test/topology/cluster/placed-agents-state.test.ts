@@ -55,6 +55,8 @@ function setup() {
     held: () => false,
     // No kinds here (decision 2060): what PlacedAgents asks of them, inert.
     kinds: { placeBy: () => {}, adopt: async () => {}, removed: async () => {}, isKind: () => false, leave: async () => 0 },
+    // Never scaled here (decision 2091): inert.
+    replicas: { follow: async () => {}, leave: async () => {} },
   } as unknown as ResidencyContext;
   const placed = new PlacedAgents(context, {
     registry: {
