@@ -61,7 +61,14 @@ child.stdout.on('data', (chunk) => {
   }
 });
 const code = await new Promise((resolve) => child.on('close', resolve));
-if (results.length > 0) updateDoc(name, results);
+// Rows go to their benchmark's section; a mode of a benchmark may name its own, `<name>-<mode>`
+// (density --cluster writes density-cluster), so one mode's run does not replace the other's figures.
+const sections = new Map();
+for (const r of results) {
+  const section = typeof r.bench === 'string' && r.bench.startsWith(`${name}-`) ? r.bench : name;
+  sections.set(section, [...(sections.get(section) ?? []), r]);
+}
+for (const [section, rows] of sections) updateDoc(section, rows);
 process.exit(code ?? 1);
 
 function updateDoc(bench, rows) {
