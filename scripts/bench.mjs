@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { updateBenchSection } from './bench-doc.mjs';
+import { sectionsOf, updateBenchSection } from './bench-doc.mjs';
 // Built by `npm run bench`'s build step before this script runs: the flag only where V8 needs it.
 const { wasmFeatureNodeFlags } = await import('../sandbox/dist/src/wasm-features.js');
 
@@ -61,14 +61,7 @@ child.stdout.on('data', (chunk) => {
   }
 });
 const code = await new Promise((resolve) => child.on('close', resolve));
-// Rows go to their benchmark's section; a mode of a benchmark may name its own, `<name>-<mode>`
-// (density --cluster writes density-cluster), so one mode's run does not replace the other's figures.
-const sections = new Map();
-for (const r of results) {
-  const section = typeof r.bench === 'string' && r.bench.startsWith(`${name}-`) ? r.bench : name;
-  sections.set(section, [...(sections.get(section) ?? []), r]);
-}
-for (const [section, rows] of sections) updateDoc(section, rows);
+for (const [section, rows] of sectionsOf(name, results)) updateDoc(section, rows);
 process.exit(code ?? 1);
 
 function updateDoc(bench, rows) {
