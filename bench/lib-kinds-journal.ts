@@ -71,3 +71,28 @@ export function movedOff(journals: Journal[], killed: number, killedAt: number, 
   if (!(journals[killed]!.residency.get(key) ?? []).some(([a]) => a < killedAt)) return false;
   return journals.some((j, i) => i !== killed && (j.residency.get(key) ?? []).some(([a]) => a >= killedAt));
 }
+
+/**
+ * Failover as a client sees it: the killed node's partitions (`partitionOf` of every key it held
+ * before `killedAt`) are taken over by survivors; the first answer a survivor delivered, after the
+ * kill, for a key of those partitions that it had brought into memory after the kill (so handled
+ * there, not an answer in transit from the dead node). `keyOf` maps a request id to its key.
+ * Undefined when no such answer exists.
+ */
+export function firstAnswerAfterMove(journals: Journal[], killed: number, killedAt: number, partitionOf: (key: string) => number, keyOf: (id: string) => string): number | undefined {
+  const held = new Set<number>();
+  for (const [key, list] of journals[killed]!.residency) if (list.some(([a]) => a < killedAt)) held.add(partitionOf(key));
+  let first: number | undefined;
+  journals.forEach((j, i) => {
+    if (i === killed) return;
+    for (const [id, answers] of j.answers) {
+      const key = keyOf(id);
+      if (!held.has(partitionOf(key))) continue;
+      const arrived = journals.filter((_, x) => x !== killed).flatMap((s) => (s.residency.get(key) ?? []).map(([a]) => a)).filter((a) => a >= killedAt);
+      if (arrived.length === 0) continue;
+      const since = Math.min(...arrived);
+      for (const a of answers) if (a.at >= since && (first === undefined || a.at < first)) first = a.at;
+    }
+  });
+  return first;
+}

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import type * as KindsJournal from '../../bench/lib-kinds-journal.js';
 
 // Compiled to test/dist/bench/; the benchmarks compile to bench/dist/.
-const { answersFor, movedOff, overlapOf, parseJournal } =
+const { answersFor, firstAnswerAfterMove, movedOff, overlapOf, parseJournal } =
   (await import(new URL('../../../bench/dist/lib-kinds-journal.js', import.meta.url).href)) as typeof KindsJournal;
 
 const n1 = parseJournal([
@@ -46,5 +46,21 @@ describe('density --cluster journals', () => {
   it('finds two nodes holding one key at once', () => {
     const early = parseJournal('A 45 counter/k2\n'); // still in memory: open interval
     assert.match(overlapOf([n1, early], ['n1', 'n2'], 'counter/k2') ?? '', /^counter\/k2: n1 50\.\.Infinity and n2 45\.\.Infinity$/);
+  });
+});
+
+describe('failover from the journals', () => {
+  it('is the first answer a survivor gave, after the kill, for a key of the killed node\'s partitions that it brought into memory then', () => {
+    const partitionOf = (key: string): number => (key.endsWith('2') || key.endsWith('4') ? 1 : 0); // n3 held partition 1
+    const keyOf = (id: string): string => `counter/${id.slice(id.indexOf(':') + 1)}`;
+    const survivor = parseJournal([
+      'R 41 r1:k4 1', // in transit from the dead node: k4 not yet in memory here
+      'R 45 r1:k1 1', // partition 0: never moved
+      'A 48 counter/k4',
+      'R 49 r1:k4 1',
+      'R 51 r1:k2 1',
+    ].join('\n'));
+    assert.equal(firstAnswerAfterMove([survivor, n3], 1, 40, partitionOf, keyOf), 49);
+    assert.equal(firstAnswerAfterMove([parseJournal('R 45 r1:k1 1'), n3], 1, 40, partitionOf, keyOf), undefined);
   });
 });
