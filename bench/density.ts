@@ -1,6 +1,7 @@
 /**
  * Density benchmark (`npm run bench -- density [--keys N] [--again M] [--concurrency C] [--idle MS]
- * [--active A] [--bystander R]`),
+ * [--active A] [--bystander R]`; with `--cluster`, the three-Kafka-node run of
+ * bench/lib-density-cluster.ts instead, its figures in their own section `density-cluster`),
  * issue 30, decision 1980. One node in this process (embedded log on disk, default fsync), the
  * AssemblyScript state counter (examples/as-state-counter) deployed once as the kind `counter`.
  *
@@ -37,6 +38,13 @@ import { percentile, report } from './lib-output.js';
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+if (process.argv.includes('--cluster')) {
+  // Three nodes, a node killed: its own module, so none of the one-node set-up below runs.
+  const { densityCluster } = await import('./lib-density-cluster.js');
+  await densityCluster(process.argv);
+  process.exit(0);
 }
 
 const KEYS = Number(arg('keys', '20000'));

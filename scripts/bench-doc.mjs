@@ -38,6 +38,24 @@ export function updateBenchSection(doc, bench, rows, run) {
   return old ? doc.replace(re, () => section) : `${doc.trimEnd()}\n\n${section}\n`;
 }
 
+/**
+ * Which section each row of a run of benchmark `name` goes to: its own, unless the row names a mode
+ * of it, `<name>-<mode>` (density --cluster prints `density-cluster` rows), so one mode's run does not
+ * replace the other's figures. A row naming another benchmark altogether stays in `name`'s section.
+ * @template {{bench?: unknown}} R
+ * @param {string} name
+ * @param {R[]} rows
+ * @returns {Map<string, R[]>}
+ */
+export function sectionsOf(name, rows) {
+  const out = new Map();
+  for (const r of rows) {
+    const section = typeof r.bench === 'string' && r.bench.startsWith(`${name}-`) ? r.bench : name;
+    out.set(section, [...(out.get(section) ?? []), r]);
+  }
+  return out;
+}
+
 export function formatValue(v) {
   return Number.isInteger(v) ? String(v) : v.toPrecision(4);
 }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { updateBenchSection } from './bench-doc.mjs';
+import { sectionsOf, updateBenchSection } from './bench-doc.mjs';
 // Built by `npm run bench`'s build step before this script runs: the flag only where V8 needs it.
 const { wasmFeatureNodeFlags } = await import('../sandbox/dist/src/wasm-features.js');
 
@@ -61,7 +61,7 @@ child.stdout.on('data', (chunk) => {
   }
 });
 const code = await new Promise((resolve) => child.on('close', resolve));
-if (results.length > 0) updateDoc(name, results);
+for (const [section, rows] of sectionsOf(name, results)) updateDoc(section, rows);
 process.exit(code ?? 1);
 
 function updateDoc(bench, rows) {

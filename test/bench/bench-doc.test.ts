@@ -9,9 +9,10 @@ import { describe, it } from 'node:test';
 interface Row { metric: string; value: number; unit?: string; target?: string; note?: string }
 interface BenchDoc {
   updateBenchSection(doc: string, bench: string, rows: Row[], run: { machine: string; now: string; partial?: boolean }): string;
+  sectionsOf<R extends { bench?: unknown }>(name: string, rows: R[]): Map<string, R[]>;
 }
 // Compiled to test/dist/bench/; the script lives in scripts/.
-const { updateBenchSection } = (await import(new URL('../../../scripts/bench-doc.mjs', import.meta.url).href)) as BenchDoc;
+const { sectionsOf, updateBenchSection } = (await import(new URL('../../../scripts/bench-doc.mjs', import.meta.url).href)) as BenchDoc;
 
 const machine = '2 × test cpu';
 const first = updateBenchSection('# Benchmarks\n', 'bus', [
@@ -56,5 +57,21 @@ describe('updateBenchSection', () => {
     const doc = updateBenchSection(two, 'bus', [{ metric: 'memory_msgs_per_s', value: 1, unit: 'msg/s', note: '$&' }], { machine, now: 'y' });
     assert.match(doc, /\| handle_p50_us \| 4\.640 \| us \|  \| costs \$& and \$1 \|/);
     assert.match(doc, /\| memory_msgs_per_s \| 1 \| msg\/s \|  \| \$& \|/);
+  });
+});
+
+describe('sectionsOf', () => {
+  it('a mode of a benchmark (<name>-<mode>) gets its own section; other names stay in the benchmark\'s', () => {
+    const rows = [
+      { bench: 'density-cluster', metric: 'cluster_keys', value: 1 },
+      { bench: 'density', metric: 'keys', value: 2 },
+      { bench: 'cluster', metric: 'etcd_registry_ops_per_s', value: 3 },
+    ];
+    const bySection = sectionsOf('density', rows);
+    assert.deepEqual([...bySection.keys()], ['density-cluster', 'density']);
+    assert.deepEqual(bySection.get('density-cluster')!.map((r) => r.metric), ['cluster_keys']);
+    assert.deepEqual(bySection.get('density')!.map((r) => r.metric), ['keys', 'etcd_registry_ops_per_s']);
+    // registry.ts prints `cluster` and `embedded` rows: they stay in the registry section, as before.
+    assert.deepEqual([...sectionsOf('registry', rows).keys()], ['registry']);
   });
 });
