@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { FieldReader, FieldWriter, RecordFormatError } from '../../../src/bus/kafka/binary-fields.js';
+import { FieldReader, FieldWriter, RecordFormatError } from '../../../src/bus/records/binary-fields.js';
 
 describe('binary fields of the compact record', () => {
   it('round-trips varints, strings of every length class and float64s (property)', () => {

@@ -1,5 +1,6 @@
 /**
- * An ACL message as tagged binary fields, for the compact Kafka record (record-format.ts).
+ * An ACL message as tagged binary fields, for the compact Kafka record (kafka/codec.ts) and the
+ * embedded log's binary delivery body (embedded/delivery-body.ts).
  *
  *   performative (string) · then any number of (tag byte, value) · END (0)
  *
@@ -136,7 +137,17 @@ function readAgents(r: FieldReader, depth: number): AgentId[] {
 }
 
 export function readAclMessage(r: FieldReader): AclMessage {
-  // The performative is checked by validateAclMessage below, like every other field.
+  // The performative is checked by validateAclMessage, like every other field.
+  const m = readAclFields(r);
+  validateAclMessage(m);
+  return m;
+}
+
+/**
+ * The fields as written, not validated: for a reader of the node's own checksummed log, which
+ * gives back exactly what was appended (as its JSON records always did), never judges it again.
+ */
+export function readAclFields(r: FieldReader): AclMessage {
   const m = { performative: r.string(), receivers: [] } as unknown as AclMessage;
   for (let tag = r.byte(); tag !== Tag.End; tag = r.byte()) {
     switch (tag) {
@@ -156,6 +167,5 @@ export function readAclMessage(r: FieldReader): AclMessage {
       }
     }
   }
-  validateAclMessage(m);
   return m;
 }

@@ -1,0 +1,182 @@
+/**
+ * Appended frames carry a binary body since format version 4 (decision 2092): every field of a
+ * delivery comes back exactly, a delivery that is not exactly the typed shape is written as JSON
+ * (no field is ever dropped or changed), and JSON bodies written by version 3 are still read.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import type { AclMessage, Delivery } from '@caxton/core';
+import { BINARY_BODY_V1, readDeliveryBody, writeBinaryBody } from '../../../src/bus/embedded/delivery-body.js';
+import { encodeKeyedPayload, keyedBodyStart } from '../../../src/bus/embedded/payload.js';
+import { FILE_HEADER_BYTES, FORMAT_VERSION, FileKind, FrameReader, FrameStatus, RecordType, decodeFileHeader, encodeFileHeader, encodeFrame } from '../../../src/bus/embedded/record-format.js';
+import { crc32 } from '../../../src/bus/embedded/checksum.js';
+import { FieldWriter, RecordFormatError } from '../../../src/bus/records/binary-fields.js';
+import { delivery, openLog, segmentFiles, tempDir } from './helpers.js';
+
+/** A delivery with every field of Delivery, AclMessage and AgentId set, non-ASCII text included. */
+function everyField(n: number): Delivery {
+  const message: AclMessage = {
+    performative: 'propose',
+    sender: {
+      name: `sénder-${n}@platform`,
+      addresses: ['http://a.example/acc', 'http://b.example/ä'],
+      resolvers: [{ name: 'ams@platform', addresses: [], resolvers: [{ name: 'deep', userParams: {} }], userParams: { 'X-r': '1' } }],
+      userParams: { 'X-tier': 'gold', 'X-☃': 'snow' },
+    },
+    receivers: [{ name: 'r1@platform' }, { name: 'r2@platform', addresses: ['http://c.example'] }],
+    replyTo: [{ name: 'sink@platform' }],
+    content: `(action (agent-identifier :name r1) (deliver box-${n} (loc 12 19))) — naïve ${'x'.repeat(300)}`,
+    language: 'fipa-sl0',
+    encoding: 'utf-8',
+    ontology: 'logistics',
+    protocol: 'fipa-contract-net',
+    conversationId: `conv-${n}`,
+    replyWith: `rw-${n}`,
+    inReplyTo: `irt-${n}`,
+    replyBy: 1_700_000_123_456.5,
+    userParams: { 'X-traceparent': '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'X-empty': '' },
+  };
+  return { id: `m-${n}>r1@platform`, messageId: `m-${n}`, receiver: 'r1@platform', message, acceptedAt: 1_700_000_000_000 + n + 0.25 };
+}
+
+/** Encode as the log does, then read back from a keyed payload. */
+function roundTrip(d: Delivery): { binary: boolean; back: Delivery } {
+  const w = new FieldWriter(16);
+  const binary = writeBinaryBody(w, d);
+  const body = binary ? Buffer.from(w.view(0, w.length)) : JSON.stringify(d);
+  const payload = encodeKeyedPayload(7, d.id, body);
+  return { binary, back: readDeliveryBody(payload, keyedBodyStart(payload, 0), payload.length, d.id) };
+}
+
+/** Record types and first body bytes of the Appended frames in a segment file. */
+async function appendedBodies(file: string): Promise<number[]> {
+  const buf = await fs.readFile(file);
+  const reader = new FrameReader(buf);
+  const firsts: number[] = [];
+  for (let offset = FILE_HEADER_BYTES; offset < buf.length; offset = reader.next) {
+    assert.equal(reader.read(offset), FrameStatus.Ok, `frame at ${offset}`);
+    if (reader.type === RecordType.Appended) firsts.push(buf[keyedBodyStart(buf, reader.payloadStart)]!);
+  }
+  return firsts;
+}
+
+describe('delivery bodies (pure)', () => {
+  test('every field of a delivery comes back exactly from the binary layout', () => {
+    for (let n = 0; n < 20; n++) {
+      const d = everyField(n);
+      const { binary, back } = roundTrip(d);
+      assert.equal(binary, true);
+      assert.deepEqual(back, d);
+    }
+    // The smallest message: no optional field at all, and an empty receiver list.
+    const bare: Delivery = { id: 'a>b', messageId: 'a', receiver: 'b', message: { performative: 'inform', receivers: [] }, acceptedAt: 0 };
+    assert.deepEqual(roundTrip(bare), { binary: true, back: bare });
+  });
+
+  test('a delivery that is not exactly the typed shape is written as JSON, whole', () => {
+    const base = everyField(1);
+    const odd: Delivery[] = [
+      { ...base, extra: 'kept' } as Delivery,
+      { ...base, message: { ...base.message, 'X-unknown': 'kept' } as AclMessage },
+      { ...base, message: { ...base.message, content: 42 as unknown as string } },
+      { ...base, message: { ...base.message, replyBy: '2026-01-01' as unknown as number } },
+      { ...base, message: { ...base.message, receivers: [{ name: 'a', nickname: 'kept' } as never] } },
+      { ...base, message: { ...base.message, receivers: [, { name: 'b' }] as never } },
+      { ...base, message: { ...base.message, userParams: { 'X-n': 5 as unknown as string } } },
+      { ...base, message: { ...base.message, content: 'lone \ud800 surrogate' } },
+      { ...base, message: Object.assign(Object.create({ inherited: 1 }), base.message) as AclMessage },
+    ];
+    for (const d of odd) {
+      const { binary, back } = roundTrip(d);
+      assert.equal(binary, false, JSON.stringify(d).slice(0, 80));
+      assert.deepEqual(back, JSON.parse(JSON.stringify(d)), 'exactly what JSON kept before');
+    }
+    // Undefined properties are left out by both layouts.
+    const sparse = { ...base, message: { ...base.message, ontology: undefined } };
+    const { binary, back } = roundTrip(sparse);
+    assert.equal(binary, true);
+    assert.equal('ontology' in back.message, false);
+  });
+
+  test('a body no writer writes is refused, not misread', () => {
+    const d = everyField(3);
+    const w = new FieldWriter();
+    assert.equal(writeBinaryBody(w, d), true);
+    const good = Buffer.from(w.view(0, w.length));
+    assert.equal(good[0], BINARY_BODY_V1);
+    assert.throws(() => readDeliveryBody(good, 0, good.length - 3, d.id), RecordFormatError, 'cut short');
+    assert.throws(() => readDeliveryBody(Buffer.concat([good, Buffer.from([0])]), 0, good.length + 1, d.id), RecordFormatError, 'trailing bytes');
+    const unknown = Buffer.from(good);
+    unknown[0] = 0x09;
+    assert.throws(() => readDeliveryBody(unknown, 0, unknown.length, d.id), RecordFormatError, 'unknown layout');
+    assert.throws(() => readDeliveryBody(good, 0, 0, d.id), RecordFormatError, 'empty');
+    const json = Buffer.from(JSON.stringify(d));
+    assert.throws(() => readDeliveryBody(json, 0, json.length, 'another-id'), TypeError, 'a JSON body for another id');
+  });
+});
+
+describe('binary bodies in the embedded log', () => {
+  test('appends are written binary and replay exactly after a restart, every field included', async (t) => {
+    const dir = await tempDir(t);
+    const { log } = await openLog(dir);
+    const all = [everyField(1), delivery(2), everyField(3), delivery(4)];
+    await log.append([all[0]!]);
+    await log.append(all.slice(1)); // several single deliveries in one call
+    await log.close();
+    const [file] = await segmentFiles(dir);
+    assert.deepEqual(await appendedBodies(path.join(dir, file!)), [BINARY_BODY_V1, BINARY_BODY_V1, BINARY_BODY_V1, BINARY_BODY_V1]);
+    const { log: reopened, consumed } = await openLog(dir);
+    assert.deepEqual(consumed, all);
+    await reopened.close();
+  });
+
+  test('an odd-shaped delivery goes as JSON in the same log and replays as JSON kept it', async (t) => {
+    const dir = await tempDir(t);
+    const { log } = await openLog(dir);
+    const odd = { ...delivery(1), message: { ...delivery(1).message, 'X-extra': 'kept' } as AclMessage };
+    await log.append([delivery(0), odd]);
+    await log.close();
+    const [file] = await segmentFiles(dir);
+    assert.deepEqual(await appendedBodies(path.join(dir, file!)), [BINARY_BODY_V1, '{'.charCodeAt(0)]);
+    const { log: reopened, consumed } = await openLog(dir);
+    assert.deepEqual(consumed, [delivery(0), odd]);
+    await reopened.close();
+  });
+
+  test('a version-3 log (JSON bodies) is read, and new appends go to a fresh version-4 segment', async (t) => {
+    const dir = await tempDir(t);
+    const header = encodeFileHeader(FileKind.Segment, 0);
+    header.writeUInt16LE(3, 8);
+    header.writeUInt32LE(crc32(header.subarray(0, 20)), 20);
+    const old = [everyField(1), delivery(2), delivery(3)];
+    const frames = old.map((d, seq) => encodeFrame(RecordType.Appended, encodeKeyedPayload(seq, d.id, JSON.stringify(d))));
+    frames.push(encodeFrame(RecordType.Completed, Buffer.from(old[1]!.id)));
+    await fs.writeFile(path.join(dir, '00000000000000000001.seg'), Buffer.concat([header, ...frames]));
+
+    const { log, consumed } = await openLog(dir);
+    assert.deepEqual(consumed, [old[0], old[2]]);
+    await log.append([delivery(9)]);
+    await log.close();
+    const files = await segmentFiles(dir);
+    assert.deepEqual(files, ['00000000000000000001.seg', '00000000000000000002.seg']);
+    const second = await fs.readFile(path.join(dir, files[1]!));
+    assert.deepEqual(decodeFileHeader(second.subarray(0, FILE_HEADER_BYTES)), { ok: true, header: { kind: FileKind.Segment, version: FORMAT_VERSION, baseSeq: 3 } });
+    assert.equal(FORMAT_VERSION, 4);
+    assert.deepEqual(await appendedBodies(path.join(dir, files[1]!)), [BINARY_BODY_V1]);
+    const { log: reopened, consumed: again } = await openLog(dir);
+    assert.deepEqual(again, [old[0], old[2], delivery(9)]);
+    await reopened.close();
+  });
+
+  test('the record size limit applies to binary bodies, before anything is queued', async (t) => {
+    const dir = await tempDir(t);
+    const { log, consumed } = await openLog(dir, { maxRecordBytes: 4096 });
+    const big = { ...delivery(1), message: { ...delivery(1).message, content: 'y'.repeat(5000) } };
+    await assert.rejects(log.append([delivery(0), big]), /maxRecordBytes/);
+    await log.append([delivery(0)]); // nothing of the refused call was queued
+    assert.deepEqual(consumed.map((d) => d.id), [delivery(0).id]);
+    await log.close();
+  });
+});
