@@ -10,7 +10,7 @@
  * recovery, not this reader, decides about damage.
  */
 import * as fs from 'node:fs/promises';
-import { InvalidArgumentError, type AclMessage, type Delivery, parseJson } from '@caxton/core';
+import { InvalidArgumentError, type AclMessage } from '@caxton/core';
 import type { HistoricMessage, HistoryPage, HistoryQuery } from '../message-log.js';
 import { FILE_HEADER_BYTES, FrameReader, FrameStatus, RecordType } from './record-format.js';
 import { isWellFormedKeyedPayload, keyedBodyStart, readKeyedId } from './payload.js';

@@ -6,7 +6,6 @@
  * that is mostly completed recovers at checksum speed.
  */
 import type { Delivery } from '@caxton/core';
-import { parseJson } from '@caxton/core';
 import * as fs from 'node:fs/promises';
 import type { IdWindow } from '../id-window.js';
 import { EmbeddedLogError } from './errors.js';
