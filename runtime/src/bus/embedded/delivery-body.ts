@@ -28,26 +28,23 @@ const JSON_OPEN_BRACE = 0x7b;
 /** Resolvers nest; the guard stops where the reader would (records/acl-binary.ts). */
 const MAX_AGENT_DEPTH = 8;
 
-type Kind = 'string' | 'number' | 'agent' | 'agents' | 'strings' | 'params' | 'message';
+// The shape guard below checks these fields by name; these assertions fail to compile when core's
+// Delivery, AclMessage or AgentId gains (or loses) a field, until the guard and the writer know it.
+type Exactly<T, K extends PropertyKey> = [Exclude<keyof T, K>, Exclude<K, keyof T>] extends [never, never] ? true : never;
+const deliveryFieldsKnown: Exactly<Delivery, 'id' | 'messageId' | 'receiver' | 'message' | 'acceptedAt'> = true;
+const messageFieldsKnown: Exactly<AclMessage, 'performative' | 'sender' | 'receivers' | 'replyTo' | 'content' | 'language' | 'encoding' | 'ontology' | 'protocol' | 'conversationId' | 'replyWith' | 'inReplyTo' | 'replyBy' | 'userParams'> = true;
+const agentFieldsKnown: Exactly<AgentId, 'name' | 'addresses' | 'resolvers' | 'userParams'> = true;
+void [deliveryFieldsKnown, messageFieldsKnown, agentFieldsKnown];
 
-const DELIVERY_KEYS: { readonly [K in keyof Delivery]-?: Kind } = {
-  id: 'string', messageId: 'string', receiver: 'string', message: 'message', acceptedAt: 'number',
-};
-const MESSAGE_KEYS: { readonly [K in keyof AclMessage]-?: Kind } = {
-  performative: 'string', sender: 'agent', receivers: 'agents', replyTo: 'agents', content: 'string',
-  language: 'string', encoding: 'string', ontology: 'string', protocol: 'string', conversationId: 'string',
-  replyWith: 'string', inReplyTo: 'string', replyBy: 'number', userParams: 'params',
-};
-const AGENT_KEYS: { readonly [K in keyof AgentId]-?: Kind } = {
-  name: 'string', addresses: 'strings', resolvers: 'agents', userParams: 'params',
-};
+/** The optional string parameters of a message (the writer's STRING_FIELDS, records/acl-binary.ts). */
+const STRING_PARAMS = ['content', 'language', 'encoding', 'ontology', 'protocol', 'conversationId', 'replyWith', 'inReplyTo'] as const;
 
 /**
  * Write `delivery` in the binary layout at the writer's position and return true, or write
  * nothing and return false when it is not exactly the typed shape (the caller writes JSON then).
  */
 export function writeBinaryBody(w: FieldWriter, delivery: Delivery): boolean {
-  if (!isShaped(delivery, DELIVERY_KEYS, 0)) return false;
+  if (!isShapedDelivery(delivery)) return false;
   w.byte(BINARY_BODY_V1);
   w.string(delivery.messageId);
   w.string(delivery.receiver);
@@ -78,44 +75,83 @@ export function readDeliveryBody(buf: Buffer, bodyStart: number, bodyEnd: number
   return { id, messageId, receiver, message, acceptedAt };
 }
 
-/** The fields of an object: a plain object whose every own enumerable key is known and well typed. */
-function isShaped(value: unknown, keys: { readonly [key: string]: Kind }, depth: number): boolean {
-  if (!isPlainObject(value)) return false;
-  for (const key in value) {
-    const field = (value as Record<string, unknown>)[key];
-    // JSON leaves out an undefined property; so does the binary writer.
-    if (field === undefined) continue;
-    if (!Object.hasOwn(keys, key) || !fits(field, keys[key]!, depth)) return false;
+/*
+ * The guard: each known field is read by name (fast, monomorphic loads) and checked, counting those
+ * present; then a `for … in` counts the object's defined keys. The counts differ exactly when the
+ * object has a key the binary layout does not know: it goes as JSON then, whole.
+ */
+
+function isShapedDelivery(d: Delivery): boolean {
+  return isPlainObject(d) && isUtf8Safe(d.id) && isUtf8Safe(d.messageId) && isUtf8Safe(d.receiver) && typeof d.acceptedAt === 'number'
+    && isShapedMessage(d.message) && definedKeys(d) === 5;
+}
+
+function isShapedMessage(m: AclMessage): boolean {
+  if (!isPlainObject(m) || !isUtf8Safe(m.performative) || !isAgentList(m.receivers, 0)) return false;
+  let known = 2;
+  if (m.sender !== undefined) {
+    if (!isAgent(m.sender, 0)) return false;
+    known++;
   }
+  if (m.replyTo !== undefined) {
+    if (!isAgentList(m.replyTo, 0)) return false;
+    known++;
+  }
+  for (let i = 0; i < STRING_PARAMS.length; i++) {
+    const value = m[STRING_PARAMS[i]!];
+    if (value === undefined) continue;
+    if (!isUtf8Safe(value)) return false;
+    known++;
+  }
+  if (m.replyBy !== undefined) {
+    if (typeof m.replyBy !== 'number') return false;
+    known++;
+  }
+  if (m.userParams !== undefined) {
+    if (!isParams(m.userParams)) return false;
+    known++;
+  }
+  return definedKeys(m) === known;
+}
+
+function isAgent(a: AgentId, depth: number): boolean {
+  if (!isPlainObject(a) || !isUtf8Safe(a.name)) return false;
+  let known = 1;
+  if (a.addresses !== undefined) {
+    const list: unknown = a.addresses;
+    if (!Array.isArray(list)) return false;
+    for (let i = 0; i < list.length; i++) if (!isUtf8Safe(list[i])) return false;
+    known++;
+  }
+  if (a.resolvers !== undefined) {
+    if (!isAgentList(a.resolvers, depth + 1)) return false;
+    known++;
+  }
+  if (a.userParams !== undefined) {
+    if (!isParams(a.userParams)) return false;
+    known++;
+  }
+  return definedKeys(a) === known;
+}
+
+/** A list of agent ids at `depth` (resolvers nest; deeper than the reader takes goes as JSON). */
+function isAgentList(list: unknown, depth: number): boolean {
+  if (!Array.isArray(list) || depth > MAX_AGENT_DEPTH - 1) return false;
+  for (let i = 0; i < list.length; i++) if (!isAgent(list[i] as AgentId, depth)) return false;
   return true;
 }
 
-function fits(value: unknown, kind: Kind, depth: number): boolean {
-  switch (kind) {
-    case 'string': return isUtf8Safe(value);
-    case 'number': return typeof value === 'number';
-    case 'message': return isShaped(value, MESSAGE_KEYS, depth) && typeof (value as AclMessage).performative === 'string' && (value as AclMessage).receivers !== undefined;
-    case 'agent': return isAgent(value, depth);
-    case 'agents': {
-      if (!Array.isArray(value) || depth >= MAX_AGENT_DEPTH) return false;
-      for (let i = 0; i < value.length; i++) if (!isAgent(value[i], depth + 1)) return false;
-      return true;
-    }
-    case 'strings': {
-      if (!Array.isArray(value)) return false;
-      for (let i = 0; i < value.length; i++) if (!isUtf8Safe(value[i])) return false;
-      return true;
-    }
-    case 'params': {
-      if (!isPlainObject(value)) return false;
-      for (const key in value) if (!isUtf8Safe(key) || !isUtf8Safe((value as Record<string, unknown>)[key])) return false;
-      return true;
-    }
-  }
+function isParams(params: unknown): boolean {
+  if (!isPlainObject(params)) return false;
+  for (const key in params) if (!isUtf8Safe(key) || !isUtf8Safe((params as Record<string, unknown>)[key])) return false;
+  return true;
 }
 
-function isAgent(value: unknown, depth: number): boolean {
-  return isShaped(value, AGENT_KEYS, depth) && typeof (value as AgentId).name === 'string';
+/** Keys whose value is defined (JSON leaves the others out, and so does the binary writer). */
+function definedKeys(value: object): number {
+  let n = 0;
+  for (const key in value) if ((value as Record<string, unknown>)[key] !== undefined) n++;
+  return n;
 }
 
 /**

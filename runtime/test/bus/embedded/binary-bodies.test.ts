@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import type { AclMessage, Delivery } from '@caxton/core';
+import type { AclMessage, AgentId, Delivery } from '@caxton/core';
 import { BINARY_BODY_V1, readDeliveryBody, writeBinaryBody } from '../../../src/bus/embedded/delivery-body.js';
 import { encodeKeyedPayload, keyedBodyStart } from '../../../src/bus/embedded/payload.js';
 import { FILE_HEADER_BYTES, FORMAT_VERSION, FileKind, FrameReader, FrameStatus, RecordType, decodeFileHeader, encodeFileHeader, encodeFrame } from '../../../src/bus/embedded/record-format.js';
@@ -39,6 +39,11 @@ function everyField(n: number): Delivery {
     userParams: { 'X-traceparent': '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'X-empty': '' },
   };
   return { id: `m-${n}>r1@platform`, messageId: `m-${n}`, receiver: 'r1@platform', message, acceptedAt: 1_700_000_000_000 + n + 0.25 };
+}
+
+/** An agent id whose resolvers nest `depth` levels deep (deeper than the binary reader takes). */
+function nested(depth: number): AgentId {
+  return depth === 0 ? { name: 'leaf' } : { name: `level-${depth}`, resolvers: [nested(depth - 1)] };
 }
 
 /** Encode as the log does, then read back from a keyed payload. */
@@ -87,6 +92,8 @@ describe('delivery bodies (pure)', () => {
       { ...base, message: { ...base.message, userParams: { 'X-n': 5 as unknown as string } } },
       { ...base, message: { ...base.message, content: 'lone \ud800 surrogate' } },
       { ...base, message: Object.assign(Object.create({ inherited: 1 }), base.message) as AclMessage },
+      { ...base, message: { ...base.message, sender: nested(12) } },
+      { ...base, message: { ...base.message, replyTo: [{ name: 'a', addresses: ['x', 7 as unknown as string] }] } },
     ];
     for (const d of odd) {
       const { binary, back } = roundTrip(d);
