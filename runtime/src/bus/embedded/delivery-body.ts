@@ -19,7 +19,7 @@
  */
 import type { AclMessage, AgentId, Delivery } from '@caxton/core';
 import { parseJson } from '@caxton/core';
-import { readAclFields, writeAclMessage } from '../records/acl-binary.js';
+import { STRING_FIELD_NAMES, readAclFields, writeAclMessage, type AclFieldName } from '../records/acl-binary.js';
 import { FieldReader, RecordFormatError, type FieldWriter } from '../records/binary-fields.js';
 
 export const BINARY_BODY_V1 = 0x01;
@@ -30,14 +30,16 @@ const MAX_AGENT_DEPTH = 8;
 
 // The shape guard below checks these fields by name; these assertions fail to compile when core's
 // Delivery, AclMessage or AgentId gains (or loses) a field, until the guard and the writer know it.
+// The message's field names are the writer's (records/acl-binary.ts ACL_FIELD_NAMES), so the
+// guard cannot count a string field the writer leaves out.
 type Exactly<T, K extends PropertyKey> = [Exclude<keyof T, K>, Exclude<K, keyof T>] extends [never, never] ? true : never;
 const deliveryFieldsKnown: Exactly<Delivery, 'id' | 'messageId' | 'receiver' | 'message' | 'acceptedAt'> = true;
-const messageFieldsKnown: Exactly<AclMessage, 'performative' | 'sender' | 'receivers' | 'replyTo' | 'content' | 'language' | 'encoding' | 'ontology' | 'protocol' | 'conversationId' | 'replyWith' | 'inReplyTo' | 'replyBy' | 'userParams'> = true;
+const messageFieldsKnown: Exactly<AclMessage, AclFieldName> = true;
 const agentFieldsKnown: Exactly<AgentId, 'name' | 'addresses' | 'resolvers' | 'userParams'> = true;
 void [deliveryFieldsKnown, messageFieldsKnown, agentFieldsKnown];
 
-/** The optional string parameters of a message (the writer's STRING_FIELDS, records/acl-binary.ts). */
-const STRING_PARAMS = ['content', 'language', 'encoding', 'ontology', 'protocol', 'conversationId', 'replyWith', 'inReplyTo'] as const;
+/** The optional string parameters of a message: the writer's own list (one definition). */
+const STRING_PARAMS = STRING_FIELD_NAMES;
 
 /**
  * Write `delivery` in the binary layout at the writer's position and return true, or write

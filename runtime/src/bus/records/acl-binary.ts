@@ -30,11 +30,26 @@ const enum Tag {
   UserParams = 13,
 }
 
-/** Optional string parameters, in tag order. */
+/**
+ * Optional string parameters, in tag order. The one list of them: the embedded log's shape guard
+ * (embedded/delivery-body.ts) checks exactly these names, so a string field the writer learns is
+ * also one the guard counts, never one a binary body drops.
+ */
 const STRING_FIELDS = [
   [Tag.Content, 'content'], [Tag.Language, 'language'], [Tag.Encoding, 'encoding'], [Tag.Ontology, 'ontology'],
   [Tag.Protocol, 'protocol'], [Tag.ConversationId, 'conversationId'], [Tag.ReplyWith, 'replyWith'], [Tag.InReplyTo, 'inReplyTo'],
 ] as const;
+
+/** The names of the optional string parameters the writer writes (STRING_FIELDS, in tag order). */
+export const STRING_FIELD_NAMES: readonly StringFieldName[] = STRING_FIELDS.map(([, name]) => name);
+export type StringFieldName = (typeof STRING_FIELDS)[number][1];
+
+/** The message fields that are not string parameters, each with its own tag (or the leading performative). */
+const OTHER_FIELD_NAMES = ['performative', 'sender', 'receivers', 'replyTo', 'replyBy', 'userParams'] as const;
+
+/** Every AclMessage field the writer writes, for the guard's compile-time check and its tests. */
+export const ACL_FIELD_NAMES: readonly AclFieldName[] = [...OTHER_FIELD_NAMES, ...STRING_FIELD_NAMES];
+export type AclFieldName = (typeof OTHER_FIELD_NAMES)[number] | StringFieldName;
 
 /** Resolvers nest; a hostile record must not recurse without bound before validation sees it. */
 const MAX_AGENT_DEPTH = 8;

@@ -13,6 +13,7 @@ import { encodeKeyedPayload, keyedBodyStart } from '../../../src/bus/embedded/pa
 import { FILE_HEADER_BYTES, FORMAT_VERSION, FileKind, FrameReader, FrameStatus, RecordType, decodeFileHeader, encodeFileHeader, encodeFrame } from '../../../src/bus/embedded/record-format.js';
 import { crc32 } from '../../../src/bus/embedded/checksum.js';
 import { FieldWriter, RecordFormatError } from '../../../src/bus/records/binary-fields.js';
+import { ACL_FIELD_NAMES, STRING_FIELD_NAMES, type AclFieldName } from '../../../src/bus/records/acl-binary.js';
 import { delivery, openLog, segmentFiles, tempDir } from './helpers.js';
 
 /** A delivery with every field of Delivery, AclMessage and AgentId set, non-ASCII text included. */
@@ -105,6 +106,31 @@ describe('delivery bodies (pure)', () => {
     const { binary, back } = roundTrip(sparse);
     assert.equal(binary, true);
     assert.equal('ontology' in back.message, false);
+  });
+
+  test('every field the binary writer knows is one the shape guard accepts, and comes back', () => {
+    // One sample value per field of the writer's tag table. A field added to the writer without a
+    // sample fails here; one the guard does not count sends the delivery as JSON and fails here.
+    const samples: Record<AclFieldName, unknown> = {
+      performative: 'inform',
+      sender: { name: 's@platform' },
+      receivers: [{ name: 'r@platform' }],
+      replyTo: [{ name: 'sink@platform' }],
+      replyBy: 1_700_000_000_000,
+      userParams: { 'X-a': 'b' },
+      content: 'c', language: 'l', encoding: 'e', ontology: 'o', protocol: 'p', conversationId: 'cv', replyWith: 'rw', inReplyTo: 'irt',
+    };
+    assert.deepEqual(Object.keys(samples).sort(), [...ACL_FIELD_NAMES].sort());
+    for (const field of ACL_FIELD_NAMES) {
+      const message = { performative: 'inform', receivers: [], [field]: samples[field] } as AclMessage;
+      const d: Delivery = { id: 'a>b', messageId: 'a', receiver: 'b', message, acceptedAt: 1 };
+      assert.deepEqual(roundTrip(d), { binary: true, back: d }, field);
+    }
+    // The guard checks each string field's type; a number there goes as JSON.
+    for (const field of STRING_FIELD_NAMES) {
+      const message = { performative: 'inform', receivers: [], [field]: 5 } as unknown as AclMessage;
+      assert.equal(roundTrip({ id: 'a>b', messageId: 'a', receiver: 'b', message, acceptedAt: 1 }).binary, false, field);
+    }
   });
 
   test('a body no writer writes is refused, not misread', () => {
