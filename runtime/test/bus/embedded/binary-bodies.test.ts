@@ -1,7 +1,8 @@
 /**
  * Appended frames carry a binary body since format version 4 (decision 2092): every field of a
  * delivery comes back exactly, a delivery that is not exactly the typed shape is written as JSON
- * (no field is ever dropped or changed), and JSON bodies written by version 3 are still read.
+ * (no field is ever dropped), JSON bodies written by version 3 are still read, and a body no
+ * writer writes is refused, never misread.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { FILE_HEADER_BYTES, FORMAT_VERSION, FileKind, FrameReader, FrameStatus, 
 import { crc32 } from '../../../src/bus/embedded/checksum.js';
 import { FieldWriter, RecordFormatError } from '../../../src/bus/records/binary-fields.js';
 import { ACL_FIELD_NAMES, STRING_FIELD_NAMES, type AclFieldName } from '../../../src/bus/records/acl-binary.js';
+import { EmbeddedMessageLog, type EmbeddedLogError } from '../../../src/bus/embedded/index.js';
 import { delivery, openLog, segmentFiles, tempDir } from './helpers.js';
 
 /** A delivery with every field of Delivery, AclMessage and AgentId set, non-ASCII text included. */
@@ -133,6 +135,21 @@ describe('delivery bodies (pure)', () => {
     }
   });
 
+  test('a __proto__ user-parameter key (as JSON.parse makes it) goes binary and comes back as an own data property', () => {
+    const params = () => JSON.parse('{"__proto__":"polluted?","X-a":"b"}') as Record<string, string>;
+    const base = everyField(4);
+    const d: Delivery = { ...base, message: { ...base.message, sender: { ...base.message.sender!, userParams: params() }, userParams: params() } };
+    const { binary, back } = roundTrip(d);
+    assert.equal(binary, true);
+    assert.deepEqual(back, d);
+    for (const got of [back.message.userParams!, back.message.sender!.userParams!]) {
+      assert.equal(Object.getPrototypeOf(got), Object.prototype, 'the prototype is not replaced');
+      assert.deepEqual(Object.getOwnPropertyDescriptor(got, '__proto__'), { value: 'polluted?', enumerable: true, writable: true, configurable: true });
+      assert.deepEqual(Object.keys(got), ['__proto__', 'X-a']);
+    }
+    assert.equal(({} as Record<string, unknown>)['polluted?'], undefined);
+  });
+
   test('a body no writer writes is refused, not misread', () => {
     const d = everyField(3);
     const w = new FieldWriter();
@@ -200,6 +217,60 @@ describe('binary bodies in the embedded log', () => {
     assert.deepEqual(await appendedBodies(path.join(dir, files[1]!)), [BINARY_BODY_V1]);
     const { log: reopened, consumed: again } = await openLog(dir);
     assert.deepEqual(again, [old[0], old[2], delivery(9)]);
+    await reopened.close();
+  });
+
+  test('a binary body with a valid checksum but unreadable inside is refused at open (log.corrupt), the file untouched', async (t) => {
+    const w = new FieldWriter();
+    assert.equal(writeBinaryBody(w, delivery(1)), true);
+    const good = Buffer.from(w.view(0, w.length));
+    const crafted: [string, Buffer][] = [
+      ['garbage after the layout byte', Buffer.from([BINARY_BODY_V1, 0xff, 0xff, 0xff])],
+      ['an unknown layout byte', Buffer.from([0x02, 1, 2, 3])],
+      ['a trailing byte', Buffer.concat([good, Buffer.from([0])])],
+      ['an unknown ACL tag', Buffer.concat([good.subarray(0, good.length - 1), Buffer.from([0x63, 0])])],
+    ];
+    for (const [what, body] of crafted) {
+      const dir = await tempDir(t);
+      const frames = [
+        encodeFrame(RecordType.Appended, encodeKeyedPayload(0, delivery(0).id, good)),
+        encodeFrame(RecordType.Appended, encodeKeyedPayload(1, delivery(1).id, body)),
+      ];
+      const file = path.join(dir, '00000000000000000001.seg');
+      const bytes = Buffer.concat([encodeFileHeader(FileKind.Segment, 0), ...frames]);
+      await fs.writeFile(file, bytes);
+      const log = new EmbeddedMessageLog({ dir, fsync: 'never' });
+      await assert.rejects(log.open(), (e: EmbeddedLogError) => {
+        assert.equal(e.code, 'log.corrupt', what);
+        assert.match(e.message, /delivery body/, what);
+        return true;
+      });
+      assert.deepEqual(await fs.readFile(file), bytes, `${what}: a refused open changes nothing on disk`);
+      await log.close();
+    }
+  });
+
+  test('the reused write buffer grows within one append, is replaced after a huge one, and every delivery replays', async (t) => {
+    const dir = await tempDir(t);
+    const options = { maxRecordBytes: 4 * 1024 * 1024 };
+    const { log } = await openLog(dir, options);
+    // 40 deliveries of ~1.5 KB in one call: well past the 16 KiB the buffer starts with, with JSON
+    // bodies (an extra key) between binary ones, so views into it are taken before and after growth.
+    const mixed = Array.from({ length: 40 }, (_, i) => {
+      const d = delivery(i, `agent-${i}`, `é${'z'.repeat(1500)}-${i}`);
+      return i % 7 === 3 ? { ...d, message: { ...d.message, 'X-odd': 'json' } as AclMessage } : d;
+    });
+    await log.append(mixed);
+    const huge = delivery(100, 'agent-x', 'h'.repeat(2 * 1024 * 1024)); // the buffer is not kept at this size
+    await log.append([huge]);
+    const after = [delivery(101), delivery(102, 'agent-y')];
+    await log.append(after);
+    await log.close();
+    const [file] = await segmentFiles(dir);
+    const firsts = await appendedBodies(path.join(dir, file!));
+    assert.deepEqual(firsts.slice(0, 40), mixed.map((_, i) => (i % 7 === 3 ? '{'.charCodeAt(0) : BINARY_BODY_V1)));
+    const { log: reopened, consumed } = await openLog(dir, options);
+    assert.deepEqual(consumed, [...mixed, huge, ...after]);
     await reopened.close();
   });
 
