@@ -135,6 +135,19 @@ describe('delivery bodies (pure)', () => {
     }
   });
 
+  test('numbers come back exactly as appended (-0, NaN, ±Infinity, which JSON turned into 0 or null)', () => {
+    const base = everyField(5);
+    for (const n of [-0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const d: Delivery = { ...base, acceptedAt: n, message: { ...base.message, replyBy: n } };
+      const { binary, back } = roundTrip(d);
+      assert.equal(binary, true);
+      assert.ok(Object.is(back.acceptedAt, n) && Object.is(back.message.replyBy, n), String(n));
+    }
+    // A recovered message's keys come in the layout's (tag) order, not the order appended.
+    const { back } = roundTrip({ ...base, message: { content: 'c', receivers: [], performative: 'inform' } as AclMessage });
+    assert.deepEqual(Object.keys(back.message), ['performative', 'receivers', 'content']);
+  });
+
   test('a __proto__ user-parameter key (as JSON.parse makes it) goes binary and comes back as an own data property', () => {
     const params = () => JSON.parse('{"__proto__":"polluted?","X-a":"b"}') as Record<string, string>;
     const base = everyField(4);
