@@ -123,6 +123,13 @@ describe('output formatting', () => {
     assert.match(formatAgentDetail(held, NOW), /^replicas\s+1 replica, 3 recorded \(/m);
   });
 
+  it('shows where an instance another node holds is, not a state (decision 2060)', () => {
+    const there = agent({ name: 'counter/alice', state: 'unknown', nodeId: 'n2', elsewhere: { partition: 7 } });
+    assert.match(formatAgentTable([there]).split('\n')[1]!, /^counter\/alice\s+on n2 \(partition 7\)\s/);
+    assert.match(formatAgentDetail(there, NOW), /^state\s+on n2 \(partition 7\): its live state is known there; ask that node \(caxton --addr <its address> agents counter\/alice\)$/m);
+    assert.match(formatAgentTable([{ ...there, nodeId: '' }]).split('\n')[1]!, /^counter\/alice\s+partition 7, no live node\s/);
+  });
+
   it('shows the node status with the cluster', () => {
     const status: Parameters<typeof formatStatus>[0] = {
       nodeId: 'n1', version: '0.1.0', startedAt: NOW - 7_200_000, uptimeMs: 7_200_000, agentsTotal: 3, agentsRunning: 2,

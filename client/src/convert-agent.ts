@@ -21,7 +21,8 @@ export function stateFromWire(state: string): AgentState | 'unknown' {
 export function agentToWire(a: AgentStatus): WireAgentInfo {
   return {
     name: a.name,
-    state: stateToWire(a.state),
+    // Not this node's to tell for an instance another node holds: unspecified, read as `unknown`.
+    state: a.elsewhere ? 'AGENT_STATE_UNSPECIFIED' : stateToWire(a.state),
     nodeId: a.nodeId,
     version: a.version,
     artifactSha256: a.artifactDigest,
@@ -50,6 +51,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     kind: a.kind ? { ...a.kind } : null,
     replicas: a.replicas ? { replicas: a.replicas.replicas, draining: a.replicas.draining, recorded: a.replicas.recorded ?? 0 } : null,
     topics: a.topics !== undefined ? { patterns: [...a.topics] } : null,
+    elsewhere: a.elsewhere ? { partition: a.elsewhere.partition } : null,
   };
 }
 
@@ -101,6 +103,8 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
   }
   // Shown as the node holds it; a client only displays the list, the node is what enforces it.
   if (w.topics) view.topics = [...w.topics.patterns];
+  // (Partition 0 may arrive as an absent field: a default.)
+  if (w.elsewhere) view.elsewhere = { partition: w.elsewhere.partition ?? 0 };
   if (w.lastError) {
     view.lastError = { message: w.lastError.message, at: w.lastError.atUnixMs };
     if (w.lastError.code) view.lastError.code = w.lastError.code;

@@ -146,6 +146,8 @@ export interface WireAgentInfo {
   replicas?: { replicas: number; draining: number; recorded?: number } | null;
   /** The topic allow-list (decision 2050); null (or absent, from old senders): every topic. */
   topics?: WireTopicAllowList | null;
+  /** An instance whose partition another node consumes (decision 2060); null or absent otherwise. */
+  elsewhere?: { partition?: number } | null;
 }
 
 export interface WireAbsentQueue {

@@ -10,7 +10,8 @@
  * - no key was in memory on two nodes at once: each node journals when an instance comes into its
  *   memory and leaves it, and for every key those intervals (the killed node's open ones ending at
  *   its death) never overlap across nodes;
- * - some keys were active on the killed node before and on a survivor after (the move happened).
+ * - some keys were active on the killed node before and on a survivor after (the move happened);
+ * - a key asked of a node that does not hold it shows the node that does and its partition, no state.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -155,4 +156,18 @@ test('kill -9 of one of three Kafka nodes while 300 keys of a kind take requests
   t.diagnostic(`activations per node ${ids.map((id, i) => `${id}=${activations[i]}`).join(' ')}; ${moved} keys moved off n3 with their count`);
   assert.deepEqual(overlaps.slice(0, 5), [], 'a key was in memory on two nodes at once');
   assert.ok(moved > 0, 'some keys active on the killed node were activated on a survivor afterwards');
+
+  // Where an instance is, asked of a node that does not consume its partition: not `stopped` (it
+  // runs elsewhere) but its partition and the node that consumes it, whose own view has the live
+  // state. A key only n2 ever held is n2's with or without n3 in the membership (rendezvous).
+  const onN2 = KEYS.find((k) => js[1]!.residency.has(k) && !js[0]!.residency.has(k) && !js[2]!.residency.has(k));
+  assert.ok(onN2 !== undefined, 'some key was held by n2 alone');
+  let seen = await c1.getAgent(onN2);
+  // (n3's membership lease may not have ended yet: until then its partitions are still counted as its.)
+  await waitFor(`n1 to show ${onN2} as held on n2`, async () => (seen = await c1.getAgent(onN2)).nodeId === 'n2', 20_000, 200);
+  assert.equal(seen.state, 'unknown', 'n1 does not tell a state it cannot know');
+  assert.ok(seen.elsewhere !== undefined && Number.isInteger(seen.elsewhere.partition) && seen.elsewhere.partition >= 0, 'n1 shows the partition');
+  const own = await c2.getAgent(onN2);
+  assert.equal(own.elsewhere, undefined, 'the owner shows its own instance');
+  assert.ok(own.state === 'running' || own.state === 'stopped', `the owner tells its live state (${own.state})`);
 });

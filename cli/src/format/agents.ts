@@ -27,11 +27,20 @@ const COLUMNS: Column<AgentView>[] = [
 
 /** The state with what qualifies it now: replicas, a breaker that is not closed, an absent queue. */
 function stateCell(a: AgentView): string {
+  if (a.elsewhere) return elsewhereState(a, a.elsewhere);
   const notes = [
     ...(a.replicas ? [formatReplicas(a.replicas)] : []),
     ...(a.breaker ? [`breaker ${a.breaker.state}`] : a.absentQueue ? [`${formatCount(a.absentQueue.queued)} queued`] : []),
   ];
   return notes.length === 0 ? a.state : `${a.state} (${notes.join(', ')})`;
+}
+
+/**
+ * An instance whose partition another node consumes (decision 2060): where it is, not a state this
+ * node cannot know: `on node-b (partition 7)`.
+ */
+function elsewhereState(a: AgentView, e: NonNullable<AgentView['elsewhere']>): string {
+  return a.nodeId ? `on ${a.nodeId} (partition ${e.partition})` : `partition ${e.partition}, no live node`;
 }
 
 function formatReplicas(r: NonNullable<AgentView['replicas']>): string {
@@ -47,7 +56,7 @@ export function formatAgentDetail(a: AgentView, now: number): string {
   const config = Object.entries(a.config).map(([k, v]) => `${k}=${v}`).join(', ');
   const fields: [string, string][] = [
     ['name', a.name],
-    ['state', a.kind ? 'kind' : a.state],
+    ['state', a.kind ? 'kind' : a.elsewhere ? `${elsewhereState(a, a.elsewhere)}: its live state is known there; ask that node (caxton --addr <its address> agents ${a.name})` : a.state],
     ...(a.kind ? [['instances', `${formatInstances(a.kind)}, ${formatCount(a.kind.activations)} activations, ${formatCount(a.kind.failed)} failed; passivated after ${a.kind.idleMs} ms idle${a.kind.maxActive !== undefined ? `; at most ${formatCount(a.kind.maxActive)} active (${formatCount(a.kind.evicted ?? 0)} passivated early)` : ''}`] as [string, string]] : []),
     ...(a.replicas ? [['replicas', `${formatReplicas(a.replicas)} (conversations stay on one replica; decision 2010)`] as [string, string]] : []),
     ['node', a.nodeId],

@@ -185,6 +185,18 @@ export interface AgentStatus {
   kind?: KindCounts;
   /** Replicas behind the name (decision 2010); absent while the agent runs as one. */
   replicas?: ReplicasView;
+  /**
+   * An instance of a kind whose partition another node consumes (decision 2060): this node cannot
+   * know its live state, only where it is; `nodeId` is that node (empty when no node is live) and
+   * `state` is not this node's to tell (the API sends it unspecified). Absent everywhere else.
+   */
+  elsewhere?: InstanceElsewhere;
+}
+
+/** Where an instance of a kind is, seen from a node that does not consume its partition (decision 2060). */
+export interface InstanceElsewhere {
+  /** The deliveries-topic partition of the instance's key. */
+  partition: number;
 }
 
 /** Messages kept for an absent agent (decision 1990). */

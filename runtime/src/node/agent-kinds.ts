@@ -104,6 +104,12 @@ export interface AgentKindsOptions {
     /** The partitions consumed on this node now (their walk reads the wake index of those alone). */
     partitionsHere?(): readonly number[];
     /**
+     * The node that should consume the instance's partition now, by the same rendezvous over the
+     * live members that the consumer group assigns by (undefined: no node is live). Shown for an
+     * instance this node does not hold, whose live state only that node knows (decision 2060).
+     */
+    ownerOf?(name: string): Promise<string | undefined>;
+    /**
      * Deliveries of one partition that may wait here for activations (`activationWaitCap` of the
      * partition's window). Past it, mail for one more instance that finds no slot is dead-lettered
      * `bus.activation-limit`, its senders told: the partition is never paused by activation waits.
@@ -897,7 +903,8 @@ export class AgentKinds {
 
   /**
    * One instance: in memory, with the sandbox's figures; passivated (or never activated), as
-   * `stopped` with its mailbox depth. Undefined for a name of no kind.
+   * `stopped` with its mailbox depth; in a cluster, one whose partition another node consumes, with
+   * `elsewhere` (its partition) and that node (decision 2060). Undefined for a name of no kind.
    */
   async instanceStatus(name: string): Promise<AgentStatus | undefined> {
     const parsed = parseInstanceName(name, 'name');
@@ -905,8 +912,19 @@ export class AgentKinds {
     const kind = this.kinds.get(parsed.kind);
     if (kind === undefined) return undefined;
     const instance = kind.instances.get(name);
-    const stats = instance === undefined ? undefined : await this.o.host.stats(name);
     const r = kind.record;
+    const placed = this.placed;
+    if (instance === undefined && placed !== undefined && !placed.isHere(name) && placed.partitionOf !== undefined) {
+      // Another node consumes its partition: not `stopped` (it may be running there), but where it is.
+      return {
+        name, state: 'stopped', nodeId: (await placed.ownerOf?.(name)) ?? '', version: r.version, artifactDigest: r.artifactDigest, artifactSize: 0,
+        limits: r.limits, config: instanceRecord(r, name, parsed.key).config,
+        restarts: 0, fuelUsed: 0, memoryPages: 0, mailboxDepth: this.o.messaging.mailboxDepth(name), messagesHandled: 0,
+        createdAt: r.createdAt, updatedAt: r.updatedAt,
+        elsewhere: { partition: placed.partitionOf(name) },
+      };
+    }
+    const stats = instance === undefined ? undefined : await this.o.host.stats(name);
     const state = instance === undefined ? 'stopped' : instance.state === 'running' ? (stats?.state === 'failed' ? 'failed' : stats?.state === 'restarting' ? 'restarting' : 'running') : instance.state === 'activating' || instance.state === 'reserved' ? 'starting' : 'stopping';
     return {
       name, state, nodeId: '', version: instance?.version ?? r.version, artifactDigest: r.artifactDigest, artifactSize: 0,

@@ -36,6 +36,7 @@ const agent: W.WireAgentInfo = {
   kind: { idleMs: 500, active: 1, passivated: 2, activations: 3, failed: 4, maxActive: 5, evicted: 6 },
   replicas: { replicas: 3, draining: 1, recorded: 4 },
   topics: { patterns: ['orders.*', 'alerts'] },
+  elsewhere: { partition: 7 },
 };
 const header: W.WireArtifactHeader = {
   name: 'echo', fuelPerMessage: 1, memoryPages: 2, config: { a: 'b' }, sha256: 'cd'.repeat(32), totalSize: 3, replaceConfig: true, keepState: true, http, signatureEnvelope: '{"payloadType":"t"}', language: 'rust', maxSendsPerS: 4, maxSendsPerCall: 5, absentQueue: 6, absentTtlMs: 7, a2aCard: '{"name":"n"}',
@@ -220,5 +221,25 @@ describe('a topic allow-list on the wire (decision 2050)', () => {
     assert.deepEqual(empty.header?.topics, { patterns: [] });
     const none = dep.requestDeserialize(dep.requestSerialize({ header: { ...header, topics: null } })) as W.WireArtifactUpload;
     assert.equal(none.header?.topics, null);
+  });
+});
+
+describe('an instance another node holds, on the wire (decision 2060)', () => {
+  const base: AgentStatus = {
+    name: 'counter/alice', state: 'stopped', nodeId: 'n2', version: 1, artifactDigest: 'ab'.repeat(32), artifactSize: 0, limits: { fuelPerMessage: 1, memoryPages: 1 },
+    config: {}, restarts: 0, fuelUsed: 0, memoryPages: 0, mailboxDepth: 0, messagesHandled: 0, createdAt: 1, updatedAt: 2,
+  };
+  const def = caxtonService().GetAgent!;
+  const trip = (a: AgentStatus) => agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
+  it('carries its partition and owner, with no state this node cannot know (partition 0 included)', () => {
+    for (const partition of [0, 7]) {
+      const back = trip({ ...base, elsewhere: { partition } });
+      assert.deepEqual(back.elsewhere, { partition });
+      assert.equal(back.nodeId, 'n2');
+      assert.equal(back.state, 'unknown');
+    }
+    const here = trip(base);
+    assert.equal(here.elsewhere, undefined);
+    assert.equal(here.state, 'stopped');
   });
 });

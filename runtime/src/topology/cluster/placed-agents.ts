@@ -113,6 +113,7 @@ export class PlacedAgents implements AgentResidency {
     kinds.placeBy({
       isHere: (name) => this.tenures.has(c.partitionOf(name)), prepare: (record) => this.prepareKind(record), tenureOf: (name) => this.instanceToken(name),
       partitionOf: c.partitionOf, partitionsHere: () => [...this.tenures.keys()],
+      ownerOf: async (name) => partitionOwner(c.partitionOf(name), (await c.registry.listNodes()).map((n) => n.id)),
       ...(c.activationWaitCap !== undefined ? { activationWaitCap: c.activationWaitCap } : {}),
     });
     this.unwatchKinds = c.registry.watch((e) => {
