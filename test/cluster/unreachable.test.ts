@@ -20,7 +20,6 @@ let holePort = 0;
 const sockets = new Set<net.Socket>();
 let dir = '';
 
-/** A port nothing listens on: bound, then released. */
 before(async () => {
   infra = await servers();
   dir = await mkdtemp(path.join(tmpdir(), 'caxton-unreachable-'));

@@ -12,7 +12,8 @@ export function agentRow(status: AgentStatus): AgentRow {
     name: status.name,
     // The deployer's label for the artifact's source language; older deployments have none.
     language: status.language ?? 'unknown',
-    state: status.state,
+    // An instance another node holds: its state is known there only (decision 2060), so say where.
+    state: status.elsewhere !== undefined ? (status.nodeId !== '' ? `on ${status.nodeId} (partition ${status.elsewhere.partition})` : `partition ${status.elsewhere.partition}, no live node`) : status.state,
     node: status.nodeId,
     version: status.version,
     handled: status.messagesHandled,

@@ -46,6 +46,21 @@ test('a JSON body is parsed; an empty one is no body', async () => {
   assert.deepEqual(await post('', { 'content-length': '0' }), { body: null, empty: true });
 });
 
+test('escaped keys come back as written, after another escaped key was read (core parseJson, decision 1820)', async () => {
+  // Pins the keys the reader hands on; the V8 key-cache bug itself (Node 24/26) is reproduced by
+  // core's parse-json test, not through this HTTP path. The reader's own result is checked, not a
+  // re-parse of the answer.
+  const keysOf = async (body: string): Promise<string[]> => {
+    const read = new Promise<Awaited<ReturnType<typeof readJsonBody>>>((resolve) => reads.push(resolve));
+    await post(body, { 'content-type': 'application/json' });
+    const answer = await read;
+    assert.ok('body' in answer, JSON.stringify(answer));
+    return Object.keys(answer.body as object);
+  };
+  assert.deepEqual(await keysOf('{"a\\\\":1}'), ['a\\']);
+  assert.deepEqual(await keysOf('{"a\\"":1}'), ['a"']);
+});
+
 test('each refusal names its reason, with a message and a hint', async () => {
   const cases: [string, Buffer | string, Record<string, string>][] = [
     ['too-large', 'x'.repeat(2000), { 'content-length': '2000' }],
