@@ -64,8 +64,8 @@ export class RetentionRunner {
     const host = this.host;
     if (this.running !== undefined || !host.isOpen()) return;
     const plan = planRetention(host.segments().slice(0, -1).map(usage), host.compactionRatio);
-    let step: Promise<void>;
-    if (plan.delete.length > 0) step = this.deleteOldest(plan.delete.length);
+    let step: Promise<boolean>;
+    if (plan.delete.length > 0) step = this.deleteOldest(plan.delete.length).then(() => true);
     else if (plan.compact !== undefined) step = this.compactOldest();
     else return;
     this.running = step
@@ -77,9 +77,16 @@ export class RetentionRunner {
             hint: 'the segments stay on disk and retention is retried after later writes; check disk space and permissions',
           }),
         );
+        return false;
       })
-      .finally(() => {
+      .then((progressed) => {
         this.running = undefined;
+        // A step that moved nothing (the oldest segment's only live entries are completions still
+        // in flight) is not run again at once: run again straight away, it would find the same and
+        // loop on promises alone, never yielding to the I/O that makes those completions durable (a
+        // livelock of the whole process, seen in the state crash test). The durable group calls
+        // run() again; a failed step waits for later writes, as its hint says.
+        if (!progressed) return;
         if (host.fsync !== 'interval') this.run();
         // Under `interval` the state may be ahead of the last fsync: continue after the next one,
         // asked for now so retention keeps up with a fast writer instead of one step per tick.
@@ -108,12 +115,14 @@ export class RetentionRunner {
    * verbatim, and snapshots of the agents whose state is based in it. Once durable, the segment
    * holds nothing live and the next step deletes it.
    */
-  private async compactOldest(): Promise<void> {
+  private async compactOldest(): Promise<boolean> {
     const segment = this.host.segments()[0]!;
     const copied = await this.copyStragglers(segment);
     const carrying = this.host.isOpen() ? this.host.carryState(new Set([segment])) : undefined;
-    if (copied || carrying !== undefined) this.stats.compactions++;
+    if (!copied && carrying === undefined) return false;
+    this.stats.compactions++;
     await carrying;
+    return true;
   }
 
   /** Copy the segment's pending append frames and wait until durable; false if there were none. */
