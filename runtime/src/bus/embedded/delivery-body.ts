@@ -19,14 +19,11 @@
  */
 import type { AclMessage, AgentId, Delivery } from '@caxton/core';
 import { parseJson } from '@caxton/core';
-import { STRING_FIELD_NAMES, readAclFields, writeAclMessage, type AclFieldName } from '../records/acl-binary.js';
+import { MAX_AGENT_DEPTH, STRING_FIELD_NAMES, readAclFields, writeAclMessage, type AclFieldName } from '../records/acl-binary.js';
 import { FieldReader, RecordFormatError, type FieldWriter } from '../records/binary-fields.js';
 
 export const BINARY_BODY_V1 = 0x01;
 const JSON_OPEN_BRACE = 0x7b;
-
-/** Resolvers nest; the guard stops where the reader would (records/acl-binary.ts). */
-const MAX_AGENT_DEPTH = 8;
 
 // The shape guard below checks these fields by name; these assertions fail to compile when core's
 // Delivery, AclMessage or AgentId gains (or loses) a field, until the guard and the writer know it.

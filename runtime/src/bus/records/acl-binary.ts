@@ -51,8 +51,11 @@ const OTHER_FIELD_NAMES = ['performative', 'sender', 'receivers', 'replyTo', 're
 export const ACL_FIELD_NAMES: readonly AclFieldName[] = [...OTHER_FIELD_NAMES, ...STRING_FIELD_NAMES];
 export type AclFieldName = (typeof OTHER_FIELD_NAMES)[number] | StringFieldName;
 
-/** Resolvers nest; a hostile record must not recurse without bound before validation sees it. */
-const MAX_AGENT_DEPTH = 8;
+/**
+ * Resolvers nest; a hostile record must not recurse without bound before validation sees it. The
+ * embedded log's binary-body guard (embedded/delivery-body.ts) stops at the same depth.
+ */
+export const MAX_AGENT_DEPTH = 8;
 
 // Optional lists and maps are written as count + 1, with 0 for "absent", so that an empty list
 // and a missing one both survive the round trip exactly.
