@@ -1,5 +1,7 @@
 /**
- * Cluster benchmark (`npm run bench -- cluster [--pairs N] [--chains N] [--rounds N] [--rate R] [--seconds S] [--drain-ms D]`).
+ * Cluster benchmark (`npm run bench -- cluster [--pairs N] [--chains N] [--rounds N] [--rate R] [--seconds S] [--drain-ms D] [--only a,b]`).
+ * `--only` picks phases among throughput, latency, failover, registry (all by default), e.g.
+ * `--only throughput` to compare builds on the CPU per message alone.
  * Starts its own Kafka broker (KRaft, 512 MB heap) and etcd on loopback and three `caxton serve
  * --kafka … --etcd …` nodes, all on this machine, then measures:
  *
@@ -38,6 +40,9 @@ const PAIRS = arg('pairs', 300);
 const CHAINS = arg('chains', 4);
 const ROUNDS = arg('rounds', 40);
 const LATENCY_RATE = arg('rate', 200);
+const ONLY_AT = process.argv.indexOf('--only');
+const ONLY = new Set((ONLY_AT >= 0 ? process.argv[ONLY_AT + 1] ?? '' : 'throughput,latency,failover,registry').split(','));
+for (const phase of ONLY) if (!['throughput', 'latency', 'failover', 'registry'].includes(phase)) throw new Error(`--only: no phase named "${phase}" (throughput, latency, failover, registry)`);
 const LATENCY_SECONDS = arg('seconds', 15);
 /** After the latency window, how long to wait for stragglers before counting them lost. */
 const DRAIN_MS = arg('drain-ms', 10_000);
@@ -242,15 +247,18 @@ async function main(): Promise<void> {
   let nodes: ServeNode[] = [];
   try {
     nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench' });
-    await throughput(nodes);
-    await latency(nodes);
-    await failover(nodes, 'failover_s', '5', 'lease 5 s, Kafka session 6 s (the defaults)');
-    await Promise.all(nodes.map((n) => n.stop()));
-    nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench-tuned', leaseTtl: 2, sessionTimeoutMs: 2000 });
-    await failover(nodes, 'failover_tuned_s', undefined, 'lease 2 s, Kafka session 2 s (broker group.min.session.timeout.ms lowered to 1 s)');
+    if (ONLY.has('throughput')) await throughput(nodes);
+    if (ONLY.has('latency')) await latency(nodes);
+    if (ONLY.has('failover')) await failover(nodes, 'failover_s', '5', 'lease 5 s, Kafka session 6 s (the defaults)');
     await Promise.all(nodes.map((n) => n.stop()));
     nodes = [];
-    await registryBench(servers.etcd);
+    if (ONLY.has('failover')) {
+      nodes = await startNodes(IDS, servers.kafka, servers.etcd, { cluster: 'bench-tuned', leaseTtl: 2, sessionTimeoutMs: 2000 });
+      await failover(nodes, 'failover_tuned_s', undefined, 'lease 2 s, Kafka session 2 s (broker group.min.session.timeout.ms lowered to 1 s)');
+      await Promise.all(nodes.map((n) => n.stop()));
+      nodes = [];
+    }
+    if (ONLY.has('registry')) await registryBench(servers.etcd);
   } finally {
     await Promise.allSettled(nodes.map((n) => n.stop()));
     await servers.stop();
