@@ -3,7 +3,7 @@
  * AssemblyScript state counter deployed once as the kind `counter` through one node, 300 keys
  * each sent one request through the two survivors, `kill -9` of the third node in the middle of
  * it, then every key sent a second request. What must hold, from the nodes' own journals
- * (support/kinds-node-child.ts):
+ * (bench/lib-kinds-node-child.ts, the node of `density --cluster` too):
  * - every key answers both requests, the first with count 1 and the second with exactly 2: the
  *   killed node's keys moved to the survivors with their committed state, nothing lost, nothing
  *   counted twice;
