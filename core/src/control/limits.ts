@@ -410,8 +410,11 @@ export const REPLICA_LIMITS = Object.freeze({
   /**
    * State records a scale through a node the agent does not run on may read from the agent's
    * partition to tell whether it keeps state (decision 2091): that node holds no view of the
-   * partition, and the whole of it must be read (a later tombstone can undo any key). Past it the
-   * scale is refused before reading (`bus.kafka.state-read-bound`), the owner to be asked instead.
+   * partition, and the whole of it must be read (a later tombstone can undo any key). Counted as the
+   * partition's offset span (high − low watermark), known before reading: compaction does not lower
+   * it, so on a long-lived busy partition such a scale is refused for good there. Past it the scale is
+   * refused before reading (`bus.kafka.state-read-bound`), the owner (which holds the state) to be
+   * asked instead.
    */
   maxStateRecordsReadElsewhere: 100_000,
 });

@@ -112,7 +112,7 @@ export class KafkaLogStateError extends CaxtonError {
  */
 export class KafkaStateReadBoundError extends CaxtonError {
   constructor(agent: string, context: { partition: number; records: number; maxRecords: number }) {
-    super('bus.kafka.state-read-bound', `reading the state of ${agent} here would read ${context.records} records of partition ${context.partition} (at most ${context.maxRecords})`, {
+    super('bus.kafka.state-read-bound', `reading the state of ${agent} here would read ${context.records} offsets of partition ${context.partition} (at most ${context.maxRecords}; compaction does not lower the span)`, {
       kind: 'resource-exhausted',
       context: { agent, ...context },
       hint: `ask the node that runs ${agent} (caxton status shows it): it holds that partition's state already`,
