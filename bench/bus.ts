@@ -43,7 +43,10 @@
  *   per receiver, on the embedded log. topic_fanout_deliveries_per_s: the sender publishes to one
  *   topic all sinks subscribe to (decision 1960). fanout_multi_receiver_deliveries_per_s: the same sender
  *   with each message addressed to all 1,000 (one message, 1,000 deliveries). `--only fanout` runs
- *   all three; `--only fanout_split`, `fanout_multi` or `topic_fanout` runs one.
+ *   all three; `--only fanout_split`, `fanout_multi` or `topic_fanout` runs one. The multi-receiver
+ *   and topic phases' notes give the cores the process used and how busy the bus thread's event
+ *   loop was (decision 2095: a low core count with a busy bus thread is the machine's load, not a
+ *   phase waiting on its closed loop).
  * - replicas_{1,2,4}_msgs_per_s / replicas_scaling (decision 2010): a CPU-bound agent (the
  *   conformance puppet busy-waiting --replica-spin-ms, default 2, per message) on a node with as
  *   many shards as replicas, scaled to 1, 2 and 4 (`caxton scale`), fed closed loop by the
