@@ -43,7 +43,10 @@
  *   per receiver, on the embedded log. topic_fanout_deliveries_per_s: the sender publishes to one
  *   topic all sinks subscribe to (decision 1960). fanout_multi_receiver_deliveries_per_s: the same sender
  *   with each message addressed to all 1,000 (one message, 1,000 deliveries). `--only fanout` runs
- *   all three; `--only fanout_split`, `fanout_multi` or `topic_fanout` runs one.
+ *   all three; `--only fanout_split`, `fanout_multi` or `topic_fanout` runs one. The multi-receiver
+ *   and topic phases' notes give the cores the process used and how busy the bus thread's event
+ *   loop was (decision 2095: a low core count with a busy bus thread is the machine's load, not a
+ *   phase waiting on its closed loop).
  * - replicas_{1,2,4}_msgs_per_s / replicas_scaling (decision 2010): a CPU-bound agent (the
  *   conformance puppet busy-waiting --replica-spin-ms, default 2, per message) on a node with as
  *   many shards as replicas, scaled to 1, 2 and 4 (`caxton scale`), fed closed loop by the
@@ -102,6 +105,14 @@ interface Rate {
   cpuUs: number;
   /** Share of the host's CPU time the hypervisor gave to other guests during the window (steal). */
   stealPct: number;
+  /** Cores the process used over the window: its CPU time (all threads) / wall time. */
+  cores: number;
+  /**
+   * Share of the window the bus (main) thread's event loop was busy (node's event-loop utilisation):
+   * near 1, the bus thread is the bound and more outstanding work cannot raise the rate; well below
+   * 1 with few cores used, the phase waits (on I/O, the shard or its closed loop).
+   */
+  busThreadBusy: number;
 }
 
 /** Handled deliveries per second over `seconds`, after a one-second warm-up. */
@@ -110,11 +121,14 @@ async function rate(node: BenchNode, seconds: number): Promise<Rate> {
   const before = node.handledOk;
   const cpu = process.cpuUsage();
   const host = readHostCpuTicks();
+  const elu = performance.eventLoopUtilization();
   const t0 = performance.now();
   await sleep(seconds * 1000);
   const used = process.cpuUsage(cpu);
+  const busy = performance.eventLoopUtilization(elu).utilization;
   const n = node.handledOk - before;
-  return { perSecond: n / ((performance.now() - t0) / 1000), cpuUs: (used.user + used.system) / Math.max(1, n), stealPct: stealPercent(host, readHostCpuTicks()) };
+  const wallS = (performance.now() - t0) / 1000;
+  return { perSecond: n / wallS, cpuUs: (used.user + used.system) / Math.max(1, n), stealPct: stealPercent(host, readHostCpuTicks()), cores: (used.user + used.system) / 1e6 / wallS, busThreadBusy: busy };
 }
 
 /**
@@ -465,6 +479,8 @@ if (ONLY.includes('console')) {
 }
 // `--only fanout` runs the three fan-out phases; `fanout_split`, `fanout_multi` or `topic_fanout`
 // runs one (each deploys its own 1,000 sinks, which takes longer than the window on a loaded machine).
+/** Where a fan-out phase's time went (decision 2095): the cores it used, how busy the bus thread was. */
+const cpuUse = (r: Rate): string => `${r.cores.toFixed(2)} cores used, bus thread busy ${Math.round(r.busThreadBusy * 100)} % of the window`;
 const fanoutPhase = (name: string): boolean => ONLY.includes('fanout') || ONLY.includes(name);
 if (fanoutPhase('fanout_split')) {
   progress(`fanout: 1 sender, ${FANOUT} receivers, one message per receiver, ${SECONDS} s`);
@@ -475,12 +491,12 @@ if (fanoutPhase('fanout_split')) {
 if (fanoutPhase('fanout_multi')) {
   progress(`fanout: 1 sender, one message addressed to all ${FANOUT} receivers, ${SECONDS} s`);
   const m = await fanout(false);
-  report({ bench: 'bus', metric: 'fanout_multi_receiver_deliveries_per_s', value: Math.round(m.perSecond), unit: 'deliveries/s', target: '>= 30000', note: `one sender, each message addressed to all ${FANOUT} sinks (the message is stored once, decision 1202; each delivery carries only its agent's id and the count, the list is paged on demand through caxton:agent/message-info, decision 2001), embedded log, fsync always; ${m.cpuUs.toFixed(1)} us CPU per delivery${below(m.perSecond, 30_000) ? '; below target' : ''}` });
+  report({ bench: 'bus', metric: 'fanout_multi_receiver_deliveries_per_s', value: Math.round(m.perSecond), unit: 'deliveries/s', target: '>= 30000', note: `one sender, each message addressed to all ${FANOUT} sinks (the message is stored once, decision 1202; each delivery carries only its agent's id and the count, the list is paged on demand through caxton:agent/message-info, decision 2001), embedded log, fsync always; ${m.cpuUs.toFixed(1)} us CPU per delivery; ${cpuUse(m)}${below(m.perSecond, 30_000) ? '; below target' : ''}` });
 }
 if (fanoutPhase('topic_fanout')) {
   progress(`fanout: 1 sender publishing to one topic ${FANOUT} sinks subscribe to, ${SECONDS} s`);
   const tp = await fanout(false, 'bench.news');
-  report({ bench: 'bus', metric: 'topic_fanout_deliveries_per_s', value: Math.round(tp.perSecond), unit: 'deliveries/s', target: '>= 100000', note: `one sender, each message published to topic:bench.news with ${FANOUT} subscribed sinks (resolved at send time, stored once as one multi-receiver send, decision 1960), embedded log, fsync always; ${tp.cpuUs.toFixed(1)} us CPU per delivery${below(tp.perSecond, 100_000) ? '; below target' : ''}` });
+  report({ bench: 'bus', metric: 'topic_fanout_deliveries_per_s', value: Math.round(tp.perSecond), unit: 'deliveries/s', target: '>= 100000', note: `one sender, each message published to topic:bench.news with ${FANOUT} subscribed sinks (resolved at send time, stored once as one multi-receiver send, decision 1960), embedded log, fsync always; ${tp.cpuUs.toFixed(1)} us CPU per delivery; ${cpuUse(tp)}${below(tp.perSecond, 100_000) ? '; below target' : ''}` });
 }
 if (ONLY.includes('replicas')) {
   const rates = new Map<number, Rate>();
