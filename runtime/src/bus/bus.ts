@@ -191,6 +191,15 @@ export class Bus implements OutboxSender {
     await this.loop?.idle(agent);
   }
 
+  /**
+   * Where a send to the agent `name` is written (decision 2093): a scaled agent's replica unit when
+   * the port spreads replicas across nodes, else the agent itself. Its own function, one optional
+   * call per receiver: the send path's cost is unchanged where the port has no such hook.
+   */
+  private receiverUnit(port: BusPort, name: string, msg: AclMessage, messageId: string): string {
+    return port.replicaUnit === undefined ? name : port.replicaUnit(name, msg, messageId);
+  }
+
   agentName(id: AgentId | string): string {
     const name = typeof id === 'string' ? id : id.name;
     const at = name.lastIndexOf('@');
@@ -411,7 +420,7 @@ export class Bus implements OutboxSender {
         (remote ??= []).push(receiver);
         continue;
       }
-      const name = this.agentName(receiver);
+      const name = this.receiverUnit(port, this.agentName(receiver), msg, id);
       const kind = port.route(name);
       if (kind === 'agent') routed.push(name);
       if (kind === 'external') {

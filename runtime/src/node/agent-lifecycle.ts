@@ -4,7 +4,7 @@
  * the registry record, and leaves where the agent runs to the residency the topology gave it
  * (agent-residency.ts). The agents running on this node are `local` (local-agents.ts).
  */
-import type { AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec, ReplicasView, TopicPatterns } from '@caxton/core';
+import type { AclMessage, AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec, ReplicasView, TopicPatterns } from '@caxton/core';
 import type { AbsentQueueLimits, DispatchOwnership, ReceiverKind } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { BusEvents } from '../bus/events.js';
@@ -174,7 +174,8 @@ export class AgentLifecycle {
   async scale(name: string, replicas: number): Promise<AgentStatus> {
     // Cluster, agent not running here (decision 2091): the count is written to the registry record,
     // and its owner runs that many when it sees the write.
-    if (this.residency.recordReplicas !== undefined && !this.local.isRunning(name)) return this.clusterReplicas.scaleElsewhere(name, replicas);
+    // Replicas across nodes (decision 2093): the owner runs no replicas itself either; the count steers the senders.
+    if (this.residency.recordReplicas !== undefined && (!this.local.isRunning(name) || this.residency.replicasAcrossNodes === true)) return this.clusterReplicas.scaleElsewhere(name, replicas);
     // In the agent's operation lock (with upgrade, rollback, rollout start, state import and the
     // node's own scale-back): the checks and the version read see no change half done.
     await this.replicas.exclusive(name, () => this.replicas.scaleNow(this.scalable(name).record, replicas));
@@ -300,6 +301,9 @@ export class AgentLifecycle {
    * waiting out a restart backoff after a crash (decision 1720; the node wakes it when that ends).
    */
   isRunnable(name: string): boolean {
+    // A replica unit of a scaled agent (decision 2093): activated here for its mail, fenced by its partition.
+    const unit = this.residency.replicaUnitRunnable?.(name);
+    if (unit !== undefined) return unit && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name.slice(0, name.indexOf('#'))) ?? false);
     // In a cluster an instance also needs its partition's fence to hold (decision 2060).
     if (isInstanceName(name)) return this.kinds.isRunnable(name) && this.residency.mayRun(name);
     return this.local.isRunning(name) && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name) ?? false)
@@ -369,6 +373,11 @@ export class AgentLifecycle {
    */
   holdsQueue(name: string): boolean {
     return this.residency.holdsQueue?.(name) ?? true;
+  }
+
+  /** The receiver a send to `name` is written to: a scaled agent's replica unit in a cluster with replicas across nodes (decision 2093), else `name`. */
+  replicaUnit(name: string, message: AclMessage, messageId: string): string {
+    return this.residency.replicaUnit?.(name, message, messageId) ?? name;
   }
 
   /** Agents on this node. */
@@ -709,6 +718,8 @@ export class AgentLifecycle {
     // at start-up it is `starting`): a stopped or failed one runs nothing, so "1 replica, N recorded"
     // would be wrong about it.
     const recorded = this.local.get(status.name)?.record.replicas ?? 1;
+    // Replicas across nodes (decision 2093): the owner runs none itself; the count is what the senders spread over.
+    if (this.residency.replicasAcrossNodes === true) return recorded > 1 ? { ...status, replicas: { replicas: recorded, draining: 0 } } : status;
     const live = status.state !== 'stopped' && status.state !== 'stopping' && status.state !== 'failed';
     const differs = live && recorded !== (running?.replicas ?? 1) && !this.replicas.busy(status.name);
     if (running === undefined && !differs) return status;

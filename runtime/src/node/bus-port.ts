@@ -11,7 +11,7 @@ import type { AgentTimers } from './timers.js';
 import type { ExternalIdentities } from './external-identities.js';
 import type { HttpEffects } from './http-effects.js';
 import type { TopicStore } from '../storage/ports.js';
-import { KIND_LIMITS, topicAllowed, type TopicSubscription } from '@caxton/core';
+import { KIND_LIMITS, topicAllowed, type AclMessage, type TopicSubscription } from '@caxton/core';
 
 export interface NodeBusPortParts {
   /** The agent lifecycle: which agents exist (here or, in a cluster, anywhere) and which may run here. */
@@ -62,6 +62,10 @@ export class NodeBusPort implements BusPort {
 
   isAgent(name: string): boolean {
     return this.parts.agents.isAgent(name);
+  }
+
+  replicaUnit(name: string, message: AclMessage, messageId: string): string {
+    return this.parts.agents.replicaUnit(name, message, messageId);
   }
 
   unrouted(name: string): void {

@@ -111,6 +111,8 @@ export class ClusterReplicaCounts {
     if (recorded > 1) mine.replicas = recorded;
     else delete mine.replicas;
     local.record = mine;
+    // Replicas across nodes (decision 2093): the replicas are units placed by their own partitions, not run here.
+    if (this.residency.replicasAcrossNodes === true) return;
     if (this.replicas.count(name) === recorded) return;
     // A scale-up starts replicas (their init is agent code): not while held. A scale-down runs no
     // agent code (the removed replicas drain), so it proceeds (review finding 4).

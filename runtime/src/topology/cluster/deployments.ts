@@ -12,6 +12,8 @@ export class ClusterDeployments {
   private readonly undeployed = new Map<string, number>();
   /** Kinds (decision 2060): records in the same registry section, but no agents. */
   private readonly kinds = new Set<string>();
+  /** Each scaled agent's recorded replica count (decision 2091; absent: one), for the senders' replica choice (decision 2093). */
+  private readonly replicas = new Map<string, number>();
   private unwatch: (() => void) | undefined;
 
   constructor(private readonly registry: AgentStore & RegistryWatch, private readonly now: () => number = Date.now) {}
@@ -23,11 +25,13 @@ export class ClusterDeployments {
         this.kinds.add(e.agent.name); // a kind takes no mail itself and is placed by no claim (decision 2060)
       } else if (e.kind === 'agent-put') {
         this.names.set(e.agent.name, e.agent.topics);
+        this.countReplicas(e.agent.name, e.agent.replicas);
         this.undeployed.delete(e.agent.name);
       } else if (e.kind === 'agent-deleted' && this.kinds.delete(e.name)) {
         // a kind: its nodes stop their instances (AgentKinds.removed)
       } else if (e.kind === 'agent-deleted') {
         this.names.delete(e.name);
+        this.replicas.delete(e.name);
         this.undeployed.set(e.name, this.now());
         // Bounded: past this many, a forgotten name is still handled, after the orphan grace period.
         if (this.undeployed.size > 10_000) this.undeployed.delete(this.undeployed.keys().next().value!);
@@ -35,8 +39,21 @@ export class ClusterDeployments {
     });
     for (const a of await this.registry.listAgents()) {
       if (a.kind !== undefined) this.kinds.add(a.name);
-      else if (!this.names.has(a.name)) this.names.set(a.name, a.topics);
+      else if (!this.names.has(a.name)) {
+        this.names.set(a.name, a.topics);
+        this.countReplicas(a.name, a.replicas);
+      }
     }
+  }
+
+  private countReplicas(name: string, replicas: number | undefined): void {
+    if (replicas !== undefined && replicas > 1) this.replicas.set(name, replicas);
+    else this.replicas.delete(name);
+  }
+
+  /** The replica count the agent's record says (1 when not scaled or not deployed). */
+  replicasOf(name: string): number {
+    return this.replicas.get(name) ?? 1;
   }
 
   stop(): void {

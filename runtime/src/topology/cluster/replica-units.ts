@@ -1,0 +1,142 @@
+/**
+ * Replicas across a cluster's nodes (decision 2093, behind `CAXTON_REPLICAS_ACROSS_NODES=1`):
+ * replica k ≥ 2 of a scaled agent X is the placement unit `X#r<k>`, a receiver with its own
+ * partition, routed by the sender (`replicaFor`, core) and run on the node that consumes that
+ * partition. This file is that node's side: a unit's sandbox is started on demand when mail for it
+ * arrives (as a kind's instance is, decision 2060), runs X's recorded version with X's identity (its
+ * sends are X's) and the init config `caxton.replica` = k, takes work only under the tenure of its
+ * partition it was started in (the fence of its completions), and is stopped when idle, when its
+ * partition leaves the node, or when X is no longer deployed. Nothing per unit is stored anywhere:
+ * a delivery written for a unit is handled by whichever node consumes its partition, whatever the
+ * count says now, so a scale-down or a failover loses nothing.
+ */
+import { parseReplicaUnit, type AgentId } from '@caxton/core';
+import { REPLICA_CONFIG_KEY } from '../../node/replicas.js';
+import type { AgentRecord } from '../../storage/records.js';
+import type { AgentHost } from '../../node/agent-host.js';
+import type { AgentMessaging } from '../../node/agent-messaging.js';
+import { agentLog, type AgentLifecycleEvent } from '../../node/local-agents.js';
+import type { Instrumentation } from '@caxton/core';
+
+export interface ReplicaUnitsOptions {
+  host: AgentHost;
+  messaging: AgentMessaging;
+  events: Instrumentation<AgentLifecycleEvent>;
+  identity: (name: string) => AgentId;
+  /** X's current registry record (undefined: not deployed, or a kind). */
+  record: (agent: string) => Promise<AgentRecord | undefined>;
+  /** Prepares X's component on this node (fetched from the artifact store once per digest). */
+  prepare: (record: AgentRecord) => Promise<void>;
+  /** The tenure of the unit's partition here (undefined: not consumed here). */
+  tenureOf: (unit: string) => number | undefined;
+  /** An idle unit (empty mailbox) is stopped after this long. */
+  idleMs?: number;
+}
+
+interface Unit {
+  tenure: number;
+  version: number;
+  state: 'starting' | 'running' | 'stopping';
+  lastMail: number;
+}
+
+/** How long a unit with an empty mailbox stays in memory. */
+const IDLE_MS = 30_000;
+
+export class ReplicaUnits {
+  private readonly units = new Map<string, Unit>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly o: ReplicaUnitsOptions) {
+    this.timer = setInterval(() => this.sweep(), 1000);
+    this.timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Takes work now: started under its partition's current tenure, and not stopping. */
+  isRunnable(unit: string): boolean {
+    const u = this.units.get(unit);
+    return u !== undefined && u.state === 'running' && this.o.tenureOf(unit) === u.tenure;
+  }
+
+  /** In memory here (starting, running or stopping). */
+  isActive(unit: string): boolean {
+    return this.units.has(unit);
+  }
+
+  /** Mail for `unit` arrived in its mailbox here: start it if it is not running. */
+  noticeMail(unit: string): void {
+    const u = this.units.get(unit);
+    if (u !== undefined) {
+      u.lastMail = Date.now();
+      if (u.state === 'running' && this.o.tenureOf(unit) !== u.tenure) void this.stop(unit, u, true, 'its partition came back under a new tenure');
+      return;
+    }
+    void this.start(unit);
+  }
+
+  /** Units of partitions that left this node: dropped at once (their completions are fenced anyway). */
+  leave(revoked: (unit: string) => boolean): void {
+    for (const [unit, u] of this.units) if (revoked(unit) && u.state !== 'stopping') void this.stop(unit, u, true, 'its partition moved to another node');
+  }
+
+  private async start(unit: string): Promise<void> {
+    const parsed = parseReplicaUnit(unit);
+    const tenure = this.o.tenureOf(unit);
+    if (parsed === undefined || tenure === undefined) return;
+    const u: Unit = { tenure, version: 0, state: 'starting', lastMail: Date.now() };
+    this.units.set(unit, u);
+    try {
+      const record = await this.o.record(parsed.agent);
+      // Not deployed (or a kind): the mail stays; ClusterMailboxes dead-letters it as any agent's gone.
+      if (record === undefined || record.kind !== undefined) {
+        this.units.delete(unit);
+        return;
+      }
+      await this.o.prepare(record);
+      const deployment: AgentRecord = { ...record, name: unit, config: { ...record.config, [REPLICA_CONFIG_KEY]: String(parsed.replica) } };
+      delete deployment.replicas;
+      const init = await this.o.host.start({ deployment, identity: this.o.identity(parsed.agent) });
+      for (const line of init.logs) agentLog(this.o.events, parsed.agent, line.level === 'warn' || line.level === 'error' ? line.level : 'info', `[replica ${parsed.replica}] ${line.message}`);
+      u.version = record.version;
+      if (this.units.get(unit) !== u || u.state !== 'starting') return; // left meanwhile: `stop` ends it
+      u.state = 'running';
+      agentLog(this.o.events, parsed.agent, 'info', `replica ${parsed.replica} activated here (version ${record.version}) for its mail`);
+    } catch (err) {
+      if (this.units.get(unit) === u) this.units.delete(unit);
+      agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica} not activated here: ${(err as Error).message}; its mail waits and is looked at again at the next arrival`);
+      return;
+    }
+    this.o.messaging.wake(unit);
+  }
+
+  private async stop(unit: string, u: Unit, force: boolean, why: string): Promise<void> {
+    if (u.state === 'stopping') return;
+    const wasStarting = u.state === 'starting';
+    u.state = 'stopping';
+    const parsed = parseReplicaUnit(unit)!;
+    try {
+      if (!force) await this.o.messaging.idle(unit);
+      if (!wasStarting) await this.o.host.stop(unit, force);
+    } catch (err) {
+      agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica} did not stop cleanly: ${(err as Error).message}`);
+    } finally {
+      if (this.units.get(unit) === u) this.units.delete(unit);
+    }
+    agentLog(this.o.events, parsed.agent, 'info', `replica ${parsed.replica} passivated here: ${why}`);
+    // Mail that came meanwhile (or stays after a forced stop on a partition still here) starts it again.
+    if (this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined) void this.start(unit);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [unit, u] of this.units) {
+      if (u.state !== 'running') continue;
+      if (this.o.tenureOf(unit) !== u.tenure) void this.stop(unit, u, true, 'its partition left this node');
+      else if (this.o.messaging.mailboxDepth(unit) === 0 && now - u.lastMail >= (this.o.idleMs ?? IDLE_MS)) void this.stop(unit, u, false, 'idle');
+    }
+  }
+}
