@@ -97,8 +97,9 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
   }, timeoutMs, 100);
   const round = (r: string, cs: string[], through: CaxtonClient[]): Promise<unknown[]> => Promise.all(cs.map((c, i) => send(through[(i + Number(r)) % through.length]!, c, `${c}:${r}`)));
 
-  // Two rounds of 12 conversations, each round through a different node per conversation.
-  const conversations = Array.from({ length: 12 }, (_, i) => `c-${i}`);
+  // Two rounds of 16 conversations, each round through a different node per conversation (c-13..15
+  // hash to replica 1, so every replica is in the set).
+  const conversations = Array.from({ length: 16 }, (_, i) => `c-${i}`);
   const all = [...clients.values()];
   await round('1', conversations, all);
   let seen = await allAnswered(conversations.map((c) => `${c}:1`), 30_000);
@@ -108,11 +109,12 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
     assert.equal(first.get(c)!.replica, replicaFor({ conversationId: c, messageId: '' }, 3), `${c} went to the replica its conversation hashes to`);
   }
   const handledOn = new Set([...first.values()].map((a) => `${a.replica}@${a.node}`));
+  assert.deepEqual([...new Set([...first.values()].map((a) => a.replica))].sort(), [1, 2, 3], 'every replica took conversations');
   assert.ok(new Set([...first.values()].map((a) => a.node)).size > 1, `replicas ran on more than one node: ${[...handledOn].join(' ')}`);
   await round('2', conversations, all);
   seen = await allAnswered(conversations.map((c) => `${c}:2`), 30_000);
   for (const c of conversations) assert.deepEqual(seen.get(`${c}:2`), [first.get(c)], `${c} stays on replica ${first.get(c)!.replica} on ${first.get(c)!.node}`);
-  lap(`two rounds of 12 conversations, handled as ${[...handledOn].sort().join(' ')}`);
+  lap(`two rounds of 16 conversations, handled as ${[...handledOn].sort().join(' ')}`);
 
   // A scale-down to 1 while 10 conversations send: three rounds accepted, then the scale asked while
   // two more are sent. Every message answered exactly once; nothing dead-lettered.
@@ -142,11 +144,20 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
   const killedAt = Date.now();
   const survivors = [...clients.values()];
   await round('7', conversations, survivors);
-  seen = await allAnswered(conversations.map((c) => `${c}:7`), 90_000);
+  seen = await allAnswered(conversations.map((c) => `${c}:7`), 60_000).catch((err: unknown) => {
+    const now = answers();
+    const missing = conversations.filter((c) => !now.has(`${c}:7`)).map((c) => `${c} (replica ${first.get(c)!.replica} on ${first.get(c)!.node})`);
+    for (const n of nodes.filter((x) => x.id !== victimId)) t.diagnostic(`${n.id} stderr tail:\n${n.stderr.split('\n').slice(-30).join('\n')}`);
+    throw new Error(`${(err as Error).message}; unanswered after the kill of ${victimId}: ${missing.join(', ')}`);
+  });
   for (const c of conversations) assert.equal(seen.get(`${c}:7`)!.length, 1, `${c}:7 answered once: ${JSON.stringify(seen.get(`${c}:7`))}`);
   const moved = conversations.filter((c) => first.get(c)!.node === victimId);
+  for (const n of nodes.filter((x) => x.id !== victimId)) {
+    const times = readFileSync(n.journal!, 'utf8').split('\n').map((l) => /^R (\d+) replica=(\d+) count=\d+ (c-\d+):7$/.exec(l)).filter((m) => m !== null).map((m) => `${m[3]}@r${m[2]}+${((Number(m[1]) - killedAt) / 1000).toFixed(1)}s`);
+    t.diagnostic(`answered on ${n.id} after the kill: ${times.join(' ')}`);
+  }
   for (const c of conversations) assert.equal(seen.get(`${c}:7`)![0]!.replica, first.get(c)!.replica, `${c} stays on replica ${first.get(c)!.replica} after the kill`);
-  t.diagnostic(`${victimId} killed: the 12 messages sent after it answered in ${((Date.now() - killedAt) / 1000).toFixed(1)} s; ${moved.length} of them on replicas that moved to ${[...new Set(moved.map((c) => seen.get(`${c}:7`)![0]!.node))].join(', ')}`);
+  t.diagnostic(`${victimId} killed: the ${conversations.length} messages sent after it answered in ${((Date.now() - killedAt) / 1000).toFixed(1)} s; ${moved.length} of them on replicas that moved to ${[...new Set(moved.map((c) => seen.get(`${c}:7`)![0]!.node))].join(', ')}`);
   assert.equal(deadLetters(), 0, 'nothing was dead-lettered');
   lap('a killed node\'s replicas answered elsewhere');
 });

@@ -10,7 +10,7 @@
  */
 import type { AgentStateStore } from '../storage/ports.js';
 import type { Delivery } from '@caxton/core';
-import { CaxtonError, DEFAULT_TRAFFIC_LIMITS, TOPIC_PREFIX, matchesTopicFilter, topicOfReceiver, validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
+import { CaxtonError, DEFAULT_TRAFFIC_LIMITS, TOPIC_PREFIX, parseReplicaUnit, matchesTopicFilter, topicOfReceiver, validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
 import type { DeadLetter, MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { shareLimits, type SenderShare } from './mailbox-shares.js';
@@ -694,7 +694,7 @@ export class Bus implements OutboxSender {
     // One copy per message, no temporary objects spread into it (this runs for every message sent).
     const stamped: AclMessage = {
       ...message,
-      sender: this.qualify('agent' in origin ? this.agentId(origin.agent) : origin.external),
+      sender: this.qualify('agent' in origin ? this.agentId(senderAgent(origin.agent)) : origin.external),
       receivers: qualifyAll(message.receivers, this),
     };
     if (message.replyTo) stamped.replyTo = qualifyAll(message.replyTo, this);
@@ -767,4 +767,13 @@ function qualifyAll(ids: readonly AgentId[], bus: Bus): AgentId[] {
   const out = new Array<AgentId>(ids.length);
   for (let i = 0; i < ids.length; i++) out[i] = bus.qualify(ids[i]!);
   return out;
+}
+
+/**
+ * The agent a handling's sends are stamped with: a replica unit `X#r<k>` (decision 2093) sends as
+ * X, every other agent as itself. The `#` test first: agent names cannot hold one, so the regular
+ * expression runs only for units.
+ */
+function senderAgent(agent: string): string {
+  return agent.indexOf('#') < 0 ? agent : (parseReplicaUnit(agent)?.agent ?? agent);
 }

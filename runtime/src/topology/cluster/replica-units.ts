@@ -3,8 +3,8 @@
  * replica k ≥ 2 of a scaled agent X is the placement unit `X#r<k>`, a receiver with its own
  * partition, routed by the sender (`replicaFor`, core) and run on the node that consumes that
  * partition. This file is that node's side: a unit's sandbox is started on demand when mail for it
- * arrives (as a kind's instance is, decision 2060), runs X's recorded version with X's identity (its
- * sends are X's) and the init config `caxton.replica` = k, takes work only under the tenure of its
+ * arrives (as a kind's instance is, decision 2060), runs X's recorded version (its sends are stamped
+ * X's by the bus) and the init config `caxton.replica` = k, takes work only under the tenure of its
  * partition it was started in (the fence of its completions), and is stopped when idle, when its
  * partition leaves the node, or when X is no longer deployed. Nothing per unit is stored anywhere:
  * a delivery written for a unit is handled by whichever node consumes its partition, whatever the
@@ -42,13 +42,23 @@ interface Unit {
 
 /** How long a unit with an empty mailbox stays in memory. */
 const IDLE_MS = 30_000;
+/** How often idle units, partitions gone and units waiting to start are looked at. */
+const SWEEP_MS = 250;
+/** After a failed start (a record not found, an init that failed), the next try waits this long. */
+const RETRY_MS = 2000;
 
 export class ReplicaUnits {
   private readonly units = new Map<string, Unit>();
+  /**
+   * Units with mail here that could not start yet (the partition's assignment not applied yet — the
+   * consumer can hand out a partition's first deliveries before the node has its tenure — or the
+   * start failed): looked at again every sweep while their mailbox holds mail.
+   */
+  private readonly waiting = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly o: ReplicaUnitsOptions) {
-    this.timer = setInterval(() => this.sweep(), 1000);
+    this.timer = setInterval(() => this.sweep(), SWEEP_MS);
     this.timer.unref();
   }
 
@@ -86,7 +96,12 @@ export class ReplicaUnits {
   private async start(unit: string): Promise<void> {
     const parsed = parseReplicaUnit(unit);
     const tenure = this.o.tenureOf(unit);
-    if (parsed === undefined || tenure === undefined) return;
+    if (parsed === undefined) return;
+    if (tenure === undefined) {
+      this.waiting.set(unit, 0);
+      return;
+    }
+    this.waiting.delete(unit);
     const u: Unit = { tenure, version: 0, state: 'starting', lastMail: Date.now() };
     this.units.set(unit, u);
     try {
@@ -94,12 +109,15 @@ export class ReplicaUnits {
       // Not deployed (or a kind): the mail stays; ClusterMailboxes dead-letters it as any agent's gone.
       if (record === undefined || record.kind !== undefined) {
         this.units.delete(unit);
+        this.waiting.set(unit, Date.now() + RETRY_MS);
         return;
       }
       await this.o.prepare(record);
       const deployment: AgentRecord = { ...record, name: unit, config: { ...record.config, [REPLICA_CONFIG_KEY]: String(parsed.replica) } };
       delete deployment.replicas;
-      const init = await this.o.host.start({ deployment, identity: this.o.identity(parsed.agent) });
+      // The sandbox pool knows agents by identity: the unit's own (X may run on this node too); what
+      // it sends is stamped X's by the bus (`Bus.prepare`).
+      const init = await this.o.host.start({ deployment, identity: this.o.identity(unit) });
       for (const line of init.logs) agentLog(this.o.events, parsed.agent, line.level === 'warn' || line.level === 'error' ? line.level : 'info', `[replica ${parsed.replica}] ${line.message}`);
       u.version = record.version;
       if (this.units.get(unit) !== u || u.state !== 'starting') return; // left meanwhile: `stop` ends it
@@ -107,7 +125,8 @@ export class ReplicaUnits {
       agentLog(this.o.events, parsed.agent, 'info', `replica ${parsed.replica} activated here (version ${record.version}) for its mail`);
     } catch (err) {
       if (this.units.get(unit) === u) this.units.delete(unit);
-      agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica} not activated here: ${(err as Error).message}; its mail waits and is looked at again at the next arrival`);
+      this.waiting.set(unit, Date.now() + RETRY_MS);
+      agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica} not activated here: ${(err as Error).message}; its mail waits and is looked at again`);
       return;
     }
     this.o.messaging.wake(unit);
@@ -133,6 +152,11 @@ export class ReplicaUnits {
 
   private sweep(): void {
     const now = Date.now();
+    for (const [unit, notBefore] of [...this.waiting]) {
+      if (this.units.has(unit)) this.waiting.delete(unit);
+      else if (this.o.messaging.mailboxDepth(unit) === 0) this.waiting.delete(unit); // handled elsewhere, or dead-lettered
+      else if (now >= notBefore) void this.start(unit);
+    }
     for (const [unit, u] of this.units) {
       if (u.state !== 'running') continue;
       if (this.o.tenureOf(unit) !== u.tenure) void this.stop(unit, u, true, 'its partition left this node');
