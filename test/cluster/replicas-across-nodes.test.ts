@@ -1,6 +1,6 @@
 /**
- * Replicas across a cluster's nodes (issue 27, decision 2093; switched on by
- * CAXTON_REPLICAS_ACROSS_NODES=1 in the nodes' environment): three nodes on one Kafka and one etcd,
+ * Replicas across a cluster's nodes (issue 27, decision 2093; switched on by the cluster option
+ * `replicasAcrossNodes`, which `caxton serve` takes from CAXTON_REPLICAS_ACROSS_NODES=1): three nodes on one Kafka and one etcd,
  * the AssemblyScript replica echo (it answers `replica=<n> count=<k> <content>`; the node that ran
  * the handling is the one whose journal holds the answer). Scaled to 3, each replica k ≥ 2 is the
  * placement unit `svc#r<k>` with its own partition, so the replicas run on more than one node; the
@@ -69,11 +69,10 @@ function unitNodes(agent: string): string[] {
 }
 
 test('replicas across nodes: spread over nodes, conversations sticky through any node, a scale-down under load and a killed node lose nothing', { timeout: 180_000 }, async (t) => {
-  process.env.CAXTON_REPLICAS_ACROSS_NODES = '1'; // the nodes are spawned with this environment
   // A name whose three replica units land on three different nodes (placement is by hash: about 2 in
   // 9 names do), so "more than one node" is what this run must show, not luck.
   const agent = Array.from({ length: 200 }, (_, i) => `svc${i}`).find((a) => new Set(unitNodes(a)).size === 3)!;
-  const cluster = { name: uniqueCluster('xreplicas') };
+  const cluster = { name: uniqueCluster('xreplicas'), replicasAcrossNodes: true };
   for (const id of NODE_IDS) nodes.push(NodeProcess.instrumented({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }));
   await startAll(nodes);
   const clients = new Map<string, CaxtonClient>();

@@ -210,7 +210,8 @@ export class AgentLifecycle {
    * runs none, so 3 → 2 there is a scale-down (review finding 5).
    */
   async replicaBaseline(name: string): Promise<number> {
-    if (this.residency.recordReplicas === undefined || this.local.isRunning(name)) return this.replicas.count(name);
+    // Replicas across nodes (decision 2093): the owner runs none itself either; the recorded count is the baseline everywhere.
+    if (this.residency.recordReplicas === undefined || (this.local.isRunning(name) && this.residency.replicasAcrossNodes !== true)) return this.replicas.count(name);
     return (await this.status(name))?.replicas?.replicas ?? 1;
   }
 

@@ -158,7 +158,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
         activationWaitCap: activationWaitCap(c.maxPendingPerPartition),
         stateLoaded: (a) => log.stateLoaded(a),
         // Replicas across nodes (decision 2093): off unless switched on, while it is tried out.
-        replicasAcrossNodes: process.env.CAXTON_REPLICAS_ACROSS_NODES === '1',
+        replicasAcrossNodes: c.replicasAcrossNodes,
       });
       agents = placed;
       onAssignment = (partitions) => placed.assigned(partitions);
