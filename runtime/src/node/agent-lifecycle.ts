@@ -376,6 +376,11 @@ export class AgentLifecycle {
     return this.residency.holdsQueue?.(name) ?? true;
   }
 
+  /** A cluster whose scaled agents' replicas are units placed across nodes (decision 2093). */
+  get replicasAcrossNodes(): boolean {
+    return this.residency.replicasAcrossNodes === true;
+  }
+
   /** The receiver a send to `name` is written to: a scaled agent's replica unit in a cluster with replicas across nodes (decision 2093), else `name`. */
   replicaUnit(name: string, message: AclMessage, messageId: string): string {
     return this.residency.replicaUnit?.(name, message, messageId) ?? name;

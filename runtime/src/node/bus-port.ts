@@ -37,11 +37,18 @@ export class NodeBusPort implements BusPort {
   readonly gate: ProtocolGate;
   readonly ownership: DispatchOwnership | undefined;
   readonly transport: RemoteTransport | undefined;
+  /**
+   * Only where the residency spreads replicas across nodes (decision 2093): elsewhere the bus sees
+   * no hook and its send path does exactly what it did before.
+   */
+  readonly replicaUnit: ((name: string, message: AclMessage, messageId: string) => string) | undefined;
 
   constructor(private readonly parts: NodeBusPortParts) {
     this.gate = parts.gate;
     this.transport = parts.transport;
     this.ownership = parts.agents.ownership();
+    const agents = parts.agents;
+    this.replicaUnit = agents.replicasAcrossNodes ? (name, message, messageId) => agents.replicaUnit(name, message, messageId) : undefined;
   }
 
   /**
@@ -62,10 +69,6 @@ export class NodeBusPort implements BusPort {
 
   isAgent(name: string): boolean {
     return this.parts.agents.isAgent(name);
-  }
-
-  replicaUnit(name: string, message: AclMessage, messageId: string): string {
-    return this.parts.agents.replicaUnit(name, message, messageId);
   }
 
   unrouted(name: string): void {
