@@ -174,7 +174,9 @@ export class AgentLifecycle {
   async scale(name: string, replicas: number): Promise<AgentStatus> {
     // Cluster, agent not running here (decision 2091): the count is written to the registry record,
     // and its owner runs that many when it sees the write.
-    // Replicas across nodes (decision 2093): the owner runs no replicas itself either; the count steers the senders.
+    // Replicas across nodes (decision 2093): the owner runs no replicas itself either; the count steers
+    // the senders. A rollout running here still refuses it, as it does on the owner of decision 2091.
+    if (this.residency.recordReplicas !== undefined && this.residency.replicasAcrossNodes === true && this.local.isRunning(name)) this.refuseDuringRollout(name);
     if (this.residency.recordReplicas !== undefined && (!this.local.isRunning(name) || this.residency.replicasAcrossNodes === true)) return this.clusterReplicas.scaleElsewhere(name, replicas);
     // In the agent's operation lock (with upgrade, rollback, rollout start, state import and the
     // node's own scale-back): the checks and the version read see no change half done.
