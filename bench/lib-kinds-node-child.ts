@@ -1,7 +1,8 @@
 /**
- * A cluster node for `density --cluster` (bench/lib-density-cluster.ts): the real startNode with the
- * options given as JSON, and a journal written synchronously as things happen, so a SIGKILL keeps
- * every line written before it (the same journal as the 300-key kinds-failover test's node):
+ * A cluster node for `density --cluster` (bench/lib-density-cluster.ts) and the kinds cluster tests
+ * (test/cluster/kinds-*.test.ts, through KINDS_NODE_CHILD: the tests may use bench/, never the other
+ * way round): the real startNode with the options given as JSON, and a journal written
+ * synchronously as things happen, so a SIGKILL keeps every line written before it:
  *
  *   S <ms> <pid>                         started
  *   A <ms> <instance>                    an instance of a kind came into memory on this node
@@ -12,7 +13,7 @@
  *
  *   node lib-kinds-node-child.js '<StartNodeOptions JSON>' <journal file>
  * Prints {"event":"serving",…} on stdout once the API listens, then every R and F line as well (the
- * bench waits on them live; the journal file is what it checks afterwards). SIGTERM stops it cleanly.
+ * bench waits on them live; the journal file is what it and the tests check afterwards). SIGTERM stops it cleanly.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { startNode, type StartNodeOptions } from '@caxton/runtime';

@@ -21,12 +21,21 @@ export class Instrumentation<E extends InstrumentationEvent> {
   /** Listeners per type, not counting those that want everything (`all`). */
   private readonly wanted = new Map<E['type'], number>();
   private all = 0;
+  /**
+   * Per type, the listeners that want it, in subscription order; rebuilt after any change. An
+   * emit on a hot path (one `handled` event per delivery) walks only those: no test of every
+   * listener's filter per event (decision 2095).
+   */
+  private readonly byType = new Map<E['type'], readonly InstrumentationListener<E>[]>();
+  /** Bumped by every subscribe and unsubscribe: an emit under way notices a listener removed meanwhile. */
+  private changes = 0;
 
   /** Subscribe to every event, or only to `types`. Returns the unsubscribe function. */
   on(listener: InstrumentationListener<E>, types?: readonly E['type'][]): () => void {
     if (this.listeners.has(listener)) this.off(listener);
     const filter = types === undefined ? undefined : new Set(types);
     this.listeners.set(listener, filter);
+    this.changed();
     if (filter === undefined) this.all += 1;
     else for (const t of filter) this.wanted.set(t, (this.wanted.get(t) ?? 0) + 1);
     return () => this.off(listener);
@@ -46,9 +55,15 @@ export class Instrumentation<E extends InstrumentationEvent> {
     return this.all > 0 || (this.wanted.get(type) ?? 0) > 0;
   }
 
+  /**
+   * Calls each listener that wants the event's type, in subscription order. One removed by an
+   * earlier listener of the same emit is not called; one added during an emit gets the next event.
+   */
   emit(event: E): void {
-    for (const [listener, filter] of this.listeners) {
-      if (filter !== undefined && !filter.has(event.type)) continue;
+    const listeners = this.byType.get(event.type) ?? this.listenersOf(event.type);
+    const changes = this.changes;
+    for (const listener of listeners) {
+      if (this.changes !== changes && !this.listeners.has(listener)) continue;
       try {
         listener(event);
       } catch {
@@ -57,10 +72,23 @@ export class Instrumentation<E extends InstrumentationEvent> {
     }
   }
 
+  private listenersOf(type: E['type']): readonly InstrumentationListener<E>[] {
+    const out: InstrumentationListener<E>[] = [];
+    for (const [listener, filter] of this.listeners) if (filter === undefined || filter.has(type)) out.push(listener);
+    this.byType.set(type, out);
+    return out;
+  }
+
+  private changed(): void {
+    this.changes += 1;
+    this.byType.clear();
+  }
+
   private off(listener: InstrumentationListener<E>): void {
     if (!this.listeners.has(listener)) return;
     const filter = this.listeners.get(listener);
     this.listeners.delete(listener);
+    this.changed();
     if (filter === undefined) this.all -= 1;
     else for (const t of filter) this.wanted.set(t, (this.wanted.get(t) ?? 1) - 1);
   }

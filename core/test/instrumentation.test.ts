@@ -66,4 +66,38 @@ describe('Instrumentation', () => {
     assert.equal(events.wants('a'), false);
     assert.equal(events.wants('b'), true);
   });
+  it('calls the listeners of a type in subscription order, and follows every change (decision 2095)', () => {
+    const events = new Instrumentation<TestEvent>();
+    const seen: string[] = [];
+    const first = (): void => void seen.push('first');
+    events.on(first, ['a']);
+    events.on(() => seen.push('all'));
+    events.on(() => seen.push('b-only'), ['b']);
+    events.on(() => seen.push('last'), ['a', 'b']);
+    events.emit({ type: 'a', n: 1 });
+    assert.deepEqual(seen.splice(0), ['first', 'all', 'last']);
+    events.on(first, ['b']); // its filter replaced after the type's list was built: it moves to the end
+    events.emit({ type: 'a', n: 2 });
+    events.emit({ type: 'b', s: 'x' });
+    assert.deepEqual(seen.splice(0), ['all', 'last', 'all', 'b-only', 'last', 'first']);
+  });
+
+  it('a listener removed by an earlier one of the same emit is not called; one added gets the next event', () => {
+    const events = new Instrumentation<TestEvent>();
+    const seen: string[] = [];
+    let offSecond = (): void => {};
+    const late = (): void => void seen.push('late');
+    events.on(() => {
+      seen.push('first');
+      offSecond();
+      events.on(late, ['a']);
+    }, ['a']);
+    offSecond = events.on(() => seen.push('second'), ['a']);
+    events.emit({ type: 'a', n: 1 });
+    assert.deepEqual(seen.splice(0), ['first']);
+    events.emit({ type: 'a', n: 2 });
+    // `late` was subscribed again by the first listener (replacing itself, moved to the end): once per emit.
+    assert.deepEqual(seen.splice(0), ['first', 'late']);
+    assert.equal(events.wants('a'), true);
+  });
 });

@@ -16,12 +16,12 @@
  * - the killed node's agents moved to the survivors, and `caxton status` shows it.
  * Failover time (kill → first request handled by a new owner) is measured and printed.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import type { CaxtonClient } from '@caxton/runtime';
-import { servers, uniqueCluster, type Servers } from './support/servers.js';
-import { NodeProcess, startAll } from './support/node-process.js';
+import { uniqueCluster } from './support/servers.js';
+import { useCluster } from './support/fixture.js';
+import type { NodeProcess } from './support/node-process.js';
 import { check, summary } from './support/invariants.js';
 import { Load } from './support/load.js';
 import { PROBE, allObservations, completionsByNode, deployAll, journals, placement, waitFor, warmUp } from './support/cluster.js';
@@ -30,23 +30,11 @@ const AGENTS = Array.from({ length: 48 }, (_, i) => `probe-${i}`);
 const PER_AGENT = 525; // 48 × 525 = 25,200 requests
 const VICTIM = 'n3'; // with 12 partitions, rendezvous gives n3 five of them (25 of these probes)
 
-let infra: Servers;
-const nodes: NodeProcess[] = [];
-
-before(async () => {
-  infra = await servers();
-});
-
-after(async () => {
-  await Promise.allSettled(nodes.map((n) => n.stop(15_000)));
-  await Promise.allSettled(nodes.map((n) => rm(n.spec.dataDir, { recursive: true, force: true })));
-  await infra?.stop();
-});
+const fixture = useCluster();
 
 test('kill -9 of a node under 25,000 requests: all handled, nothing completed is redone, never two owners', { timeout: 240_000 }, async (t) => {
   const cluster = { name: uniqueCluster('failover') };
-  for (const id of ['n1', 'n2', 'n3']) nodes.push(NodeProcess.instrumented({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }));
-  await startAll(nodes);
+  const nodes = await fixture.start(['n1', 'n2', 'n3'], cluster);
   const [n1, n2, n3] = nodes as [NodeProcess, NodeProcess, NodeProcess];
   const [c1, c2] = [await n1.client(), await n2.client()];
   const js = journals(nodes);
@@ -127,8 +115,7 @@ test('kill -9 of a node under 25,000 requests: all handled, nothing completed is
 
   // The killed node comes back with the same id: rendezvous gives it its partitions again, and its
   // agents move back from the survivors (drained there, then claimed here).
-  const back = NodeProcess.instrumented({ id: VICTIM, kafka: infra.kafka, etcd: infra.etcd, cluster, dataDir: n3.spec.dataDir });
-  nodes.push(back);
+  const back = fixture.spawn({ id: VICTIM, cluster, dataDir: n3.spec.dataDir });
   await back.ready();
   await waitFor(`${VICTIM} to run its agents again`, async () => {
     const p = await placement(c1);

@@ -11,36 +11,24 @@
  * - an agent suspended on n3 stays suspended while n3 stops (the agent moves), restarts and the
  *   cluster thaws — nothing of it runs, its requests wait — and handles them once after resume.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { servers, uniqueCluster, type Servers } from './support/servers.js';
-import { NodeProcess, startAll } from './support/node-process.js';
+import { uniqueCluster } from './support/servers.js';
+import { useCluster } from './support/fixture.js';
+import type { NodeProcess } from './support/node-process.js';
 import { PROBE, allObservations, deployAll, journals, placement, waitFor, warmUp } from './support/cluster.js';
 import { Load } from './support/load.js';
 
 const AGENTS = Array.from({ length: 12 }, (_, i) => `frozen-${i}`);
 const PER_AGENT = 150;
 
-let infra: Servers;
-const nodes: NodeProcess[] = [];
-
-before(async () => {
-  infra = await servers();
-});
-
-after(async () => {
-  await Promise.allSettled(nodes.map((n) => n.stop(15_000)));
-  await Promise.allSettled(nodes.map((n) => rm(n.spec.dataDir, { recursive: true, force: true })));
-  await infra?.stop();
-});
+const fixture = useCluster();
 
 test('freeze --cluster through one node stops all three; what was accepted meanwhile is handled exactly once after the thaw', { timeout: 300_000 }, async (t) => {
   // The suspended agent gets all PER_AGENT (150) requests while absent: a window of 512 gives its
   // partition an absent budget of 256 (decision 1990, *Cluster*: half the window; 128 by default).
   const cluster = { name: uniqueCluster('kill-switch'), maxPendingPerPartition: 512 };
-  for (const id of ['n1', 'n2', 'n3']) nodes.push(NodeProcess.instrumented({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }));
-  await startAll(nodes);
+  const nodes = await fixture.start(['n1', 'n2', 'n3'], cluster);
   const [n1, n2, n3] = nodes as [NodeProcess, NodeProcess, NodeProcess];
   const clients = [await n1.client(), await n2.client(), await n3.client()];
   const [c1, c2, c3] = clients as [typeof clients[0], typeof clients[0], typeof clients[0]];
@@ -98,8 +86,7 @@ test('freeze --cluster through one node stops all three; what was accepted meanw
     return at !== undefined && at !== 'n3' && at;
   }, 60_000, 200);
   assert.equal((await c1.getAgent(held)).state, 'suspended', `suspended on ${movedTo} too`);
-  const n3again = NodeProcess.instrumented({ ...n3.spec });
-  nodes.push(n3again);
+  const n3again = fixture.spawn({ id: n3.id, cluster, dataDir: n3.spec.dataDir });
   await n3again.ready();
   const c3again = await n3again.client();
   assert.equal((await c3again.status()).killSwitch?.clusterFrozen, true, 'n3 restarted frozen');

@@ -3,7 +3,7 @@
  * AssemblyScript state counter deployed once as the kind `counter` through one node, 300 keys
  * each sent one request through the two survivors, `kill -9` of the third node in the middle of
  * it, then every key sent a second request. What must hold, from the nodes' own journals
- * (support/kinds-node-child.ts):
+ * (bench/lib-kinds-node-child.ts, the node of `density --cluster` too):
  * - every key answers both requests, the first with count 1 and the second with exactly 2: the
  *   killed node's keys moved to the survivors with their committed state, nothing lost, nothing
  *   counted twice;
@@ -13,31 +13,20 @@
  * - some keys were active on the killed node before and on a survivor after (the move happened);
  * - a key asked of a node that does not hold it shows the node that does and its partition, no state.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import type { CaxtonClient } from '@caxton/runtime';
-import { servers, uniqueCluster, type Servers } from './support/servers.js';
-import { NodeProcess, startAll } from './support/node-process.js';
+import { uniqueCluster } from './support/servers.js';
+import { useCluster } from './support/fixture.js';
+import type { NodeProcess } from './support/node-process.js';
 import { waitFor } from './support/cluster.js';
 import { example, KINDS_NODE_CHILD } from './support/paths.js';
 
 const KEYS = Array.from({ length: 300 }, (_, i) => `counter/k${i}`);
 const IN_FLIGHT = 24;
 
-let infra: Servers;
-const nodes: NodeProcess[] = [];
-
-before(async () => {
-  infra = await servers();
-});
-
-after(async () => {
-  await Promise.allSettled(nodes.map((n) => n.stop(15_000)));
-  await Promise.allSettled(nodes.map((n) => rm(n.spec.dataDir, { recursive: true, force: true })));
-  await infra?.stop();
-});
+const fixture = useCluster({ child: KINDS_NODE_CHILD });
 
 interface Journal {
   /** in-reply-to → every answer content seen for it (one per delivery of the answer). */
@@ -81,9 +70,8 @@ async function sendAll(clients: CaxtonClient[], round: string, onSent: (n: numbe
 
 test('kill -9 of one of three Kafka nodes while 300 keys of a kind take requests: every key answers after, counts are exact, no key is in memory on two nodes at once', { timeout: 120_000 }, async (t) => {
   const cluster = { name: uniqueCluster('kinds-failover') };
-  for (const id of ['n1', 'n2', 'n3']) nodes.push(NodeProcess.instrumented({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }, KINDS_NODE_CHILD));
   const t0 = Date.now();
-  await startAll(nodes);
+  const nodes = await fixture.start(['n1', 'n2', 'n3'], cluster);
   const started = Date.now();
   const [n1, n2, n3] = nodes as [NodeProcess, NodeProcess, NodeProcess];
   const [c1, c2, c3] = [await n1.client(), await n2.client(), await n3.client()];

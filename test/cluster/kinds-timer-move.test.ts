@@ -10,13 +10,13 @@
  * Run twice: the default walk of the timer table, and with the wake index switched on (decision
  * 2060 *Wake index*), where the survivor reads only the moved partitions' wakes.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { Etcd3 } from 'etcd3';
-import { servers, uniqueCluster, type Servers } from './support/servers.js';
-import { NodeProcess, startAll } from './support/node-process.js';
+import { uniqueCluster } from './support/servers.js';
+import { useCluster } from './support/fixture.js';
+import type { NodeProcess } from './support/node-process.js';
 import { waitFor } from './support/cluster.js';
 import { example, KINDS_NODE_CHILD } from './support/paths.js';
 
@@ -24,18 +24,7 @@ const KEYS = Array.from({ length: 8 }, (_, i) => `ticker/k${i}`);
 /** Long enough for every instance to passivate, and the kind to be suspended, before any timer is due. */
 const DELAY_MS = 6_000;
 
-let infra: Servers;
-const nodes: NodeProcess[] = [];
-
-before(async () => {
-  infra = await servers();
-});
-
-after(async () => {
-  await Promise.allSettled(nodes.map((n) => n.stop(15_000)));
-  await Promise.allSettled(nodes.map((n) => rm(n.spec.dataDir, { recursive: true, force: true })));
-  await infra?.stop();
-});
+const fixture = useCluster({ child: KINDS_NODE_CHILD });
 
 interface Journal {
   /** instance → times it came into memory here. */
@@ -71,21 +60,18 @@ test('the same with the wake index switched on: the survivor reads the moved par
 async function movedTimersFire(t: { diagnostic(message: string): void }, wakeIndex: boolean): Promise<void> {
   const cluster = { name: uniqueCluster('kinds-timer-move') };
   if (wakeIndex) {
-    const etcd = new Etcd3({ hosts: infra.etcd });
+    const etcd = new Etcd3({ hosts: fixture.servers.etcd });
     try {
       await etcd.put(`/caxton/${cluster.name}/store/wake-index/enabled`).value('12');
     } finally {
       etcd.close();
     }
   }
-  const mine: NodeProcess[] = [];
-  for (const id of ['n1', 'n2']) mine.push(NodeProcess.instrumented({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }, KINDS_NODE_CHILD));
-  nodes.push(...mine);
   const t0 = Date.now();
-  await startAll(mine);
+  const mine = await fixture.start(['n1', 'n2'], cluster);
   const [n1, n2] = mine as [NodeProcess, NodeProcess];
   if (wakeIndex) await waitFor('the wake index to be marked complete', async () => {
-    const etcd = new Etcd3({ hosts: infra.etcd });
+    const etcd = new Etcd3({ hosts: fixture.servers.etcd });
     try {
       return (await etcd.get(`/caxton/${cluster.name}/store/wake-index/p12`).string()) !== null;
     } finally {

@@ -14,12 +14,12 @@
  *   same count both times: the victim's uncommitted write left no trace;
  * - the count each agent's state holds at the end is N, read through the operator API.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import type { CaxtonClient } from '@caxton/runtime';
-import { servers, uniqueCluster, type Servers } from './support/servers.js';
-import { NodeProcess, startAll } from './support/node-process.js';
+import { uniqueCluster } from './support/servers.js';
+import { useCluster } from './support/fixture.js';
+import type { NodeProcess } from './support/node-process.js';
 import { PROBE, allObservations, deployAll, journals, placement, waitFor, warmUp } from './support/cluster.js';
 import { Load } from './support/load.js';
 
@@ -27,18 +27,7 @@ const AGENTS = Array.from({ length: 48 }, (_, i) => `counter-${i}`);
 const PER_AGENT = 525; // 48 × 525 = 25,200 requests
 const VICTIM = 'n3';
 
-let infra: Servers;
-const nodes: NodeProcess[] = [];
-
-before(async () => {
-  infra = await servers();
-});
-
-after(async () => {
-  await Promise.allSettled(nodes.map((n) => n.stop(15_000)));
-  await Promise.allSettled(nodes.map((n) => rm(n.spec.dataDir, { recursive: true, force: true })));
-  await infra?.stop();
-});
+const fixture = useCluster();
 
 /** The agent's stored count, from whichever of `clients` answers (the owner holds the state). */
 async function storedCount(clients: CaxtonClient[], agent: string): Promise<number | undefined> {
@@ -54,8 +43,7 @@ async function storedCount(clients: CaxtonClient[], agent: string): Promise<numb
 
 test('kill -9 of a node under 25,000 counted requests: each agent counts exactly its accepted requests, and its state moves with it', { timeout: 300_000 }, async (t) => {
   const cluster = { name: uniqueCluster('state-failover') };
-  for (const id of ['n1', 'n2', 'n3']) nodes.push(NodeProcess.instrumented({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }));
-  await startAll(nodes);
+  const nodes = await fixture.start(['n1', 'n2', 'n3'], cluster);
   const [n1, n2, n3] = nodes as [NodeProcess, NodeProcess, NodeProcess];
   const [c1, c2] = [await n1.client(), await n2.client()];
   const js = journals(nodes);

@@ -407,6 +407,13 @@ export const REPLICA_LIMITS = Object.freeze({
    * forgotten. Each is kept as a 16-byte digest (not its id), so this bounds bytes too (~1 MB).
    */
   maxPinnedConversations: 10_000,
+  /**
+   * State records a scale through a node the agent does not run on may read from the agent's
+   * partition to tell whether it keeps state (decision 2091): that node holds no view of the
+   * partition, and the whole of it must be read (a later tombstone can undo any key). Past it the
+   * scale is refused before reading (`bus.kafka.state-read-bound`), the owner to be asked instead.
+   */
+  maxStateRecordsReadElsewhere: 100_000,
 });
 
 /** Every per-agent limit, resolved. */

@@ -88,7 +88,7 @@ export class ClusterReplicaCounts {
     // undeploy, upgrade or stop through another node is kept; review finding 1).
     await this.replicas.exclusive(name, async () => {
       await this.residency.upgradeBase(name); // unknown: not found; stopped with its queue kept: conflict
-      if (n > 1) await this.replicas.refuseStateful(name);
+      if (n > 1) await this.replicas.refuseStateful(name, true); // its partition is read here: bounded
       await this.residency.recordReplicas!(name, n);
     });
     return (await this.status(name))!;

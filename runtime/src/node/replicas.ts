@@ -641,13 +641,18 @@ export class AgentReplicas {
    * replica 1's view, which holds every write of a handling that came back, committed or still
    * settling (with early release, decision 0900, the store may not have it yet). A replica loads
    * its view from the store once, at its start: a write only in the view would stay unseen by it
-   * for as long as the agent stays scaled.
+   * for as long as the agent stays scaled. `elsewhere`: asked on a cluster node the agent does not
+   * run on, whose read of the agent's partition is bounded (`bus.kafka.state-read-bound` past it).
    */
-  async refuseStateful(name: string): Promise<void> {
+  async refuseStateful(name: string, elsewhere = false): Promise<void> {
     const keys = new Set<string>();
     if (this.o.state !== undefined) {
       try {
-        for (const key of (await this.o.state.readState(name)).keys()) keys.add(key);
+        // On a node the agent does not run on, a read of its whole partition: bounded (REPLICA_LIMITS).
+        const state = elsewhere && this.o.state.readStateWithin !== undefined
+          ? await this.o.state.readStateWithin(name, REPLICA_LIMITS.maxStateRecordsReadElsewhere)
+          : await this.o.state.readState(name);
+        for (const key of state.keys()) keys.add(key);
       } catch (error) {
         if ((error as { code?: string }).code !== STATE_UNSUPPORTED) throw error;
       }

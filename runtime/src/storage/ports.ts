@@ -136,6 +136,13 @@ export interface AgentStateStore {
    * Present with `commitClaimed`.
    */
   readCounted?(agent: string): Promise<ReadonlyMap<string, string>>;
+  /**
+   * readState with its work bounded, for a check on a node that may not own the agent (a scale
+   * through another node): where the agent's partition is not held here it is read only if it
+   * holds at most `maxRecords` records, and refused with a typed error before any is read if it
+   * holds more. Absent where every read is local (one node).
+   */
+  readStateWithin?(agent: string, maxRecords: number): Promise<ReadonlyMap<string, string>>;
   /** Drop every entry of the agent (a fresh deploy without keep-state). Resolves when durable. */
   clearState(agent: string): Promise<void>;
 }

@@ -20,7 +20,7 @@ import { PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, Up
 import { UploadCancelledError } from '../../src/api/upload.js';
 import { TokenFileError } from '../../src/api/auth.js';
 import { AbsentQueueFullError, ActivationLimitError, BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError } from '../../src/bus/errors.js';
-import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaSecurityError, KafkaStateKeyError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
+import { KafkaAppendError, KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaSecurityError, KafkaStateKeyError, KafkaStateReadBoundError, KafkaUnreachableError } from '../../src/bus/kafka/errors.js';
 import { insecureClusterError } from '../../src/topology/cluster/transport-security.js';
 import { EMBEDDED_LOG_ERROR_KINDS, EmbeddedLogError, type EmbeddedLogErrorCode } from '../../src/bus/embedded/errors.js';
 import { REGISTRY_ERROR_KINDS, RegistryError, type RegistryErrorCode } from '../../src/registry/errors.js';
@@ -105,6 +105,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['bus.kafka.not-owner', 'INTERNAL'],
   ['bus.kafka.state', 'INTERNAL'],
   ['bus.kafka.state-key', 'INVALID_ARGUMENT'], // new with Kafka state (decision 1602): its kind, invalid-argument
+  ['bus.kafka.state-read-bound', 'RESOURCE_EXHAUSTED'], // a scale through a non-owner would read a partition past its bound (REPLICA_LIMITS.maxStateRecordsReadElsewhere)
   ['bus.kafka.unreachable', 'INTERNAL'],
   // New with encrypted, authenticated cluster traffic (decision 1404): the node's own configuration.
   ['bus.kafka.auth-failed', 'INTERNAL'],
@@ -297,6 +298,7 @@ function everyRaisedError(): CaxtonError[] {
     new KafkaNotOwnerError(['a']),
     new KafkaLogStateError('closed'),
     new KafkaStateKeyError('agent', '\u0000commit'),
+    new KafkaStateReadBoundError('agent', { partition: 3, records: 200_000, maxRecords: 100_000 }),
     new KafkaSecurityError(['localhost:9093'], 'auth', 'SASL SCRAM failed', { mechanism: 'scram-sha-512', username: 'caxton' }),
     new KafkaSecurityError(['localhost:9093'], 'tls', 'unable to verify the first certificate'),
     insecureClusterError([{ service: 'kafka', address: '10.0.0.1:9092', missing: ['tls'] }]),

@@ -65,7 +65,7 @@ export class NodeProcess {
     return new NodeProcess(s, spawn(process.execPath, [...wasmFeatureNodeFlags(), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }), undefined);
   }
 
-  /** The instrumented node: startNode with these options, writing its journal (node-child.ts, or another child such as kinds-node-child.ts). */
+  /** The instrumented node: startNode with these options, writing its journal (node-child.ts, or another child such as bench/lib-kinds-node-child.ts: KINDS_NODE_CHILD). */
   static instrumented(spec: NodeSpec, childScript: string = NODE_CHILD): NodeProcess {
     const s = withDir(spec);
     const journal = path.join(s.dataDir, 'journal.log');

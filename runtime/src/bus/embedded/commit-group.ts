@@ -29,8 +29,9 @@ export class CommitGroup extends FrameGroup {
   /** State transactions in this group (agent, reset?, frame bytes), for the state view's segment bookkeeping. */
   readonly stateTransactions: { agent: string; reset: boolean; bytes: number }[] = [];
 
-  append(delivery: Delivery, json: string, entry: PendingEntry): void {
-    this.push(Op.Append, delivery.id, entry, this.frames.addKeyed(RecordType.Appended, entry.seq, delivery.id, json));
+  /** A new delivery's Appended frame; `body` is its encoded body (delivery-body.ts: binary bytes or JSON). */
+  append(delivery: Delivery, body: string | Uint8Array, entry: PendingEntry): void {
+    this.push(Op.Append, delivery.id, entry, this.frames.addKeyed(RecordType.Appended, entry.seq, delivery.id, body));
     this.handOut.push(delivery);
   }
 

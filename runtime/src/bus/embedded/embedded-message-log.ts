@@ -30,6 +30,8 @@ import { FILE_HEADER_BYTES, FORMAT_VERSION, FRAME_HEADER_BYTES, FileKind, Record
 import { KEYED_PREFIX_BYTES, MAX_ID_BYTES } from './payload.js';
 import { MAX_RECEIVER_BYTES, SHARED_COUNT_BYTES, sharedEntryBytes, type SharedBody, type SharedEntry } from './shared-payload.js';
 import type { PendingEntry } from './pending-entry.js';
+import { FieldWriter } from '../records/binary-fields.js';
+import { writeBinaryBody } from './delivery-body.js';
 import { RetentionRunner } from './retention-runner.js';
 import { createLogFile } from './segment-files.js';
 import { recoverSegments } from './segment-recovery.js';
@@ -91,6 +93,12 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
   private readonly retention: RetentionRunner;
   private recoveryReport: EmbeddedLogStats['recovery'];
   private readonly stateCommits: StateCommits;
+  /**
+   * The binary bodies of the append being encoded (delivery-body.ts), reused by every append: all
+   * of a call's deliveries are encoded here before any is queued, then copied into the group's
+   * frames. Replaced when one huge message grew it past STAGING_KEEP_BYTES.
+   */
+  private staging = new FieldWriter(STAGING_INITIAL_BYTES);
 
   constructor(options: EmbeddedMessageLogOptions) {
     this.options = resolveOptions(options);
@@ -189,25 +197,39 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       const committer = this.writable();
       // Everything is validated and encoded before anything is queued: a bad delivery rejects the
       // whole append and leaves no trace.
+      this.staging.reset();
+      // The usual append (one message to one receiver): no runs to collect.
+      if (deliveries.length === 1) {
+        const delivery = deliveries[0]!;
+        checkDeliveryId(delivery);
+        const body = this.encodeDelivery(delivery);
+        const group = committer.current();
+        this.queueAppend(group, delivery, body === undefined ? this.staging.view(0, this.staging.length) : body);
+        return group.done;
+      }
       const runs = this.encodeRuns(deliveries);
       const group = committer.current();
       for (const run of runs) {
-        if (run.shared) {
-          this.appendShared(group, run);
-          continue;
-        }
-        const delivery = run.deliveries[0]!;
-        // Idempotent per delivery id: a retried append of a pending or recently completed
-        // delivery is not stored (nor handed out) twice.
-        if (this.pending.has(delivery.id) || this.completedIds.has(delivery.id)) continue;
-        const entry: PendingEntry = { seq: this.nextSeq++, segment: undefined, offset: -1, completing: false };
-        this.pending.set(delivery.id, entry);
-        group.append(delivery, run.json, entry);
+        if (run.shared) this.appendShared(group, run);
+        else this.queueAppend(group, run.deliveries[0]!, run.json ?? this.staging.view(run.start, run.end));
       }
       return group.done;
     } catch (error) {
       return Promise.reject(error);
+    } finally {
+      if (this.staging.length > STAGING_KEEP_BYTES) this.staging = new FieldWriter(STAGING_INITIAL_BYTES);
     }
+  }
+
+  /**
+   * Idempotent per delivery id: a retried append of a pending or recently completed delivery is
+   * not stored (nor handed out) twice.
+   */
+  private queueAppend(group: CommitGroup, delivery: Delivery, body: string | Uint8Array): void {
+    if (this.pending.has(delivery.id) || this.completedIds.has(delivery.id)) return;
+    const entry: PendingEntry = { seq: this.nextSeq++, segment: undefined, offset: -1, completing: false };
+    this.pending.set(delivery.id, entry);
+    group.append(delivery, body, entry);
   }
 
   consume(handler: DeliveryHandler): void {
@@ -374,14 +396,28 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       checkDeliveryId(first);
       let j = i + 1;
       while (j < deliveries.length && sharesMessage(first, deliveries[j]!)) checkDeliveryId(deliveries[j++]!);
-      runs.push(j - i > 1 ? this.encodeShared(deliveries.slice(i, j)) : { shared: false, deliveries: [first], json: this.encodeDelivery(first), bodyBytes: 0 });
+      if (j - i > 1) runs.push(this.encodeShared(deliveries.slice(i, j)));
+      else {
+        const start = this.staging.length;
+        const json = this.encodeDelivery(first);
+        runs.push({ shared: false, deliveries: [first], json, bodyBytes: 0, start, end: this.staging.length });
+      }
       i = j;
     }
     return runs;
   }
 
-  private encodeDelivery(delivery: Delivery): string {
+  /**
+   * One delivery's Appended body: binary, written at the staging writer's end (returns undefined),
+   * or its JSON when it is not exactly the typed shape (delivery-body.ts). Size-checked either way.
+   */
+  private encodeDelivery(delivery: Delivery): string | undefined {
     const id = delivery.id;
+    const start = this.staging.length;
+    if (writeBinaryBody(this.staging, delivery)) {
+      this.checkBodySize(this.staging.length - start, id);
+      return undefined;
+    }
     let json: string;
     try {
       json = JSON.stringify(delivery);
@@ -410,7 +446,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       if (receiver.length * 3 > MAX_RECEIVER_BYTES && Buffer.byteLength(receiver) > MAX_RECEIVER_BYTES) throw invalidDelivery(`receiver name longer than ${MAX_RECEIVER_BYTES} bytes`, delivery.id);
       if (sharedEntryBytes(delivery.id, receiver) > limit) throw invalidDelivery(`record larger than maxRecordBytes (${this.options.maxRecordBytes})`, delivery.id);
     }
-    return { shared: true, deliveries, json, bodyBytes };
+    return { shared: true, deliveries, json, bodyBytes, start: 0, end: 0 };
   }
 
   /**
@@ -426,7 +462,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
     let bytes = SHARED_COUNT_BYTES + run.bodyBytes;
     const flush = (): void => {
       if (fresh.length === 0) return;
-      group.appendShared(fresh, entries, pendingEntries, run.json, bytes);
+      group.appendShared(fresh, entries, pendingEntries, run.json!, bytes); // a shared run's body is always JSON
       fresh = [];
       entries = [];
       pendingEntries = [];
@@ -444,6 +480,13 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       bytes += size;
     }
     flush();
+  }
+
+  private checkBodySize(bodyBytes: number, id: string): void {
+    const limit = this.options.maxRecordBytes - KEYED_PREFIX_BYTES - FRAME_HEADER_BYTES;
+    if (bodyBytes + id.length * 3 > limit && bodyBytes + Buffer.byteLength(id) > limit) {
+      throw invalidDelivery(`record larger than maxRecordBytes (${this.options.maxRecordBytes})`, id);
+    }
   }
 
   private checkRecordSize(json: string, id: string): void {
@@ -587,11 +630,18 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
 interface EncodedRun {
   shared: boolean;
   deliveries: Delivery[];
-  /** The delivery's JSON, or the shared body's JSON. */
-  json: string;
+  /** The shared body's JSON, or a single delivery's JSON; undefined: its binary body is staged. */
+  json: string | undefined;
   /** UTF-8 size of a shared body (0 for single deliveries). */
   bodyBytes: number;
+  /** Where a single delivery's binary body lies in the staging writer. */
+  start: number;
+  end: number;
 }
+
+/** The staging writer's first size, and the size past which it is not kept for the next append. */
+const STAGING_INITIAL_BYTES = 16 * 1024;
+const STAGING_KEEP_BYTES = 1024 * 1024;
 
 function checkDeliveryId(delivery: Delivery): void {
   const id: unknown = delivery?.id;

@@ -7,7 +7,7 @@
  * back to the pool once the write has completed, so a steady stream allocates nothing.
  */
 import { FRAME_HEADER_BYTES, RecordType, sealFrame } from './record-format.js';
-import { KEYED_PREFIX_BYTES, maxUtf8Bytes, writeKeyedPayload } from './payload.js';
+import { KEYED_PREFIX_BYTES, maxBodyBytes, maxUtf8Bytes, writeKeyedPayload } from './payload.js';
 import { writeSharedPayload, type SharedEntry } from './shared-payload.js';
 
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
@@ -44,9 +44,12 @@ export class FrameBatch {
     return this.sealedBytes + this.pos;
   }
 
-  /** Append a keyed frame (Appended / DeadLetter). Returns its offset relative to the batch start. */
-  addKeyed(type: RecordType, seq: number, id: string, body: string): number {
-    const at = this.reserve(FRAME_HEADER_BYTES + KEYED_PREFIX_BYTES + maxUtf8Bytes(id) + maxUtf8Bytes(body));
+  /**
+   * Append a keyed frame (Appended / DeadLetter): its body a JSON text or bytes already encoded.
+   * Returns its offset relative to the batch start.
+   */
+  addKeyed(type: RecordType, seq: number, id: string, body: string | Uint8Array): number {
+    const at = this.reserve(FRAME_HEADER_BYTES + KEYED_PREFIX_BYTES + maxUtf8Bytes(id) + maxBodyBytes(body));
     const chunk = this.chunk!;
     const length = writeKeyedPayload(chunk, this.pos + FRAME_HEADER_BYTES, seq, id, body);
     sealFrame(chunk, this.pos, type, length);

@@ -10,10 +10,11 @@
  * recovery, not this reader, decides about damage.
  */
 import * as fs from 'node:fs/promises';
-import { InvalidArgumentError, type AclMessage, type Delivery, parseJson } from '@caxton/core';
+import { InvalidArgumentError, type AclMessage } from '@caxton/core';
 import type { HistoricMessage, HistoryPage, HistoryQuery } from '../message-log.js';
 import { FILE_HEADER_BYTES, FrameReader, FrameStatus, RecordType } from './record-format.js';
-import { isWellFormedKeyedPayload, readKeyedBody } from './payload.js';
+import { isWellFormedKeyedPayload, keyedBodyStart, readKeyedId } from './payload.js';
+import { readDeliveryBody } from './delivery-body.js';
 import { parseSharedBody, readSharedEntries } from './shared-payload.js';
 
 export interface HistorySegment {
@@ -75,7 +76,7 @@ function messagesIn(buf: Buffer, no: number, end: number): HistoricMessage[] {
     let body: { messageId: string; acceptedAt: number; message: AclMessage } | undefined;
     try {
       if (reader.type === RecordType.Appended && isWellFormedKeyedPayload(buf, reader.payloadStart, reader.payloadEnd)) {
-        body = parseJson(readKeyedBody(buf, reader.payloadStart, reader.payloadEnd)) as Delivery;
+        body = readDeliveryBody(buf, keyedBodyStart(buf, reader.payloadStart), reader.payloadEnd, readKeyedId(buf, reader.payloadStart));
       } else if (reader.type === RecordType.AppendedShared) {
         const shared = readSharedEntries(buf, reader.payloadStart, reader.payloadEnd);
         if (shared) body = parseSharedBody(buf, shared.bodyStart, reader.payloadEnd) as typeof body;

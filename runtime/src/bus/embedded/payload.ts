@@ -1,7 +1,8 @@
 /**
  * Record payloads (pure).
  *
- * Keyed payload (Appended, DeadLetter) = seq u48 LE | idLength u16 LE | id utf8 | body utf8 (JSON)
+ * Keyed payload (Appended, DeadLetter) = seq u48 LE | idLength u16 LE | id utf8 | body
+ *   (DeadLetter: JSON; Appended: JSON or, since format version 4, binary: delivery-body.ts)
  * Id payload    (Completed, DeadLettered) = id utf8
  *
  * The delivery id sits in front of the JSON body so recovery can match appends against completions
@@ -20,17 +21,31 @@ export function maxUtf8Bytes(text: string): number {
   return text.length * 3;
 }
 
-/** Write a keyed payload at `at`; the caller guarantees room for KEYED_PREFIX_BYTES + maxUtf8Bytes(id + body). */
-export function writeKeyedPayload(buf: Buffer, at: number, seq: number, id: string, body: string): number {
+/** Room a keyed payload's body may take: a text's UTF-8 bound, or the bytes' length. */
+export function maxBodyBytes(body: string | Uint8Array): number {
+  return typeof body === 'string' ? maxUtf8Bytes(body) : body.length;
+}
+
+/**
+ * Write a keyed payload at `at`; the caller guarantees room for KEYED_PREFIX_BYTES +
+ * maxUtf8Bytes(id) + maxBodyBytes(body). `body` is a JSON text or bytes already encoded.
+ */
+export function writeKeyedPayload(buf: Buffer, at: number, seq: number, id: string, body: string | Uint8Array): number {
   buf.writeUIntLE(seq, at, 6);
   const idBytes = buf.write(id, at + KEYED_PREFIX_BYTES, 'utf8');
   buf.writeUInt16LE(idBytes, at + 6);
-  const bodyBytes = buf.write(body, at + KEYED_PREFIX_BYTES + idBytes, 'utf8');
+  const bodyAt = at + KEYED_PREFIX_BYTES + idBytes;
+  let bodyBytes: number;
+  if (typeof body === 'string') bodyBytes = buf.write(body, bodyAt, 'utf8');
+  else {
+    buf.set(body, bodyAt);
+    bodyBytes = body.length;
+  }
   return KEYED_PREFIX_BYTES + idBytes + bodyBytes;
 }
 
-export function encodeKeyedPayload(seq: number, id: string, body: string): Buffer {
-  const buf = Buffer.allocUnsafe(KEYED_PREFIX_BYTES + maxUtf8Bytes(id) + maxUtf8Bytes(body));
+export function encodeKeyedPayload(seq: number, id: string, body: string | Uint8Array): Buffer {
+  const buf = Buffer.allocUnsafe(KEYED_PREFIX_BYTES + maxUtf8Bytes(id) + maxBodyBytes(body));
   return buf.subarray(0, writeKeyedPayload(buf, 0, seq, id, body));
 }
 
@@ -41,6 +56,11 @@ export function readKeyedSeq(buf: Buffer, payloadStart: number): number {
 export function readKeyedId(buf: Buffer, payloadStart: number): string {
   const idBytes = buf.readUInt16LE(payloadStart + 6);
   return buf.toString('utf8', payloadStart + KEYED_PREFIX_BYTES, payloadStart + KEYED_PREFIX_BYTES + idBytes);
+}
+
+/** Where a keyed payload's body starts (after its id). */
+export function keyedBodyStart(buf: Buffer, payloadStart: number): number {
+  return payloadStart + KEYED_PREFIX_BYTES + buf.readUInt16LE(payloadStart + 6);
 }
 
 export function readKeyedBody(buf: Buffer, payloadStart: number, payloadEnd: number): string {

@@ -15,11 +15,12 @@ import { crc32 } from './checksum.js';
 export const FILE_MAGIC = 'CAXTNLOG';
 /**
  * Version written into new files. 2 added AppendedShared frames (decision 1202), 3 added State
- * frames (decision 1600); an older file holds only the older record types and is read as is, so
- * logs written before stay readable. A build that knows only an older version refuses a newer file
- * by its header instead of misreading it.
+ * frames (decision 1600), 4 binary bodies in Appended frames (decision 2092, delivery-body.ts: a
+ * JSON body starts with `{`, a binary one with its layout byte); an older file holds only the older
+ * record types and bodies and is read as is, so logs written before stay readable. A build that
+ * knows only an older version refuses a newer file by its header instead of misreading it.
  */
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 /** Oldest version this build reads. */
 export const MIN_READ_FORMAT_VERSION = 1;
 export const FILE_HEADER_BYTES = 24;
@@ -37,7 +38,7 @@ export enum FileKind {
 }
 
 export enum RecordType {
-  /** A delivery was accepted. Payload: keyed (seq, delivery id, Delivery JSON). */
+  /** A delivery was accepted. Payload: keyed (seq, delivery id, the delivery's body: delivery-body.ts). */
   Appended = 1,
   /** A delivery was handled. Payload: the delivery id. */
   Completed = 2,

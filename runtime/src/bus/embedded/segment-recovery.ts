@@ -6,13 +6,13 @@
  * that is mostly completed recovers at checksum speed.
  */
 import type { Delivery } from '@caxton/core';
-import { parseJson } from '@caxton/core';
 import * as fs from 'node:fs/promises';
 import type { IdWindow } from '../id-window.js';
 import { EmbeddedLogError } from './errors.js';
 import { recoverFile } from './file-recovery.js';
 import type { CorruptionPolicy } from './frame-scan.js';
-import { isWellFormedKeyedPayload, readIdPayload, readKeyedBody, readKeyedId, readKeyedSeq } from './payload.js';
+import { isWellFormedKeyedPayload, keyedBodyStart, readIdPayload, readKeyedId, readKeyedSeq } from './payload.js';
+import { readDeliveryBody } from './delivery-body.js';
 import { parseSharedBody, readSharedEntries, type SharedBody } from './shared-payload.js';
 import { FileKind, FrameReader, FrameStatus, RecordType } from './record-format.js';
 import type { PendingEntry, SegmentRef } from './pending-entry.js';
@@ -139,16 +139,11 @@ async function loadPendingBodies(segments: Segment[], pending: Map<string, Pendi
         deliveries[i] = { id, messageId: frame.body.messageId, receiver, message: frame.body.message as Delivery['message'], acceptedAt: frame.body.acceptedAt };
         continue;
       }
-      let delivery: Delivery;
       try {
-        delivery = parseJson(readKeyedBody(buf, reader.payloadStart, reader.payloadEnd)) as Delivery;
+        deliveries[i] = readDeliveryBody(buf, keyedBodyStart(buf, reader.payloadStart), reader.payloadEnd, id);
       } catch (error) {
-        throw unreadable(segment.path, id, offset, `delivery is not valid JSON (${(error as Error).message})`);
+        throw unreadable(segment.path, id, offset, `delivery body is unreadable (${(error as Error).message})`);
       }
-      if (delivery === null || typeof delivery !== 'object' || delivery.id !== id) {
-        throw unreadable(segment.path, id, offset, 'delivery body does not match its id');
-      }
-      deliveries[i] = delivery;
     }
   }
   return deliveries;

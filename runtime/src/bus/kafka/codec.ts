@@ -16,8 +16,8 @@ import type { AclMessage, Delivery } from '@caxton/core';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { MESSAGE_INFO_LIMITS, decodeAclJson, encodeAclJson, parseJson } from '@caxton/core';
 import type { DeadLetter, DeadLetterMark } from '../message-log.js';
-import { FieldReader, FieldWriter, RecordFormatError } from './binary-fields.js';
-import { readAclMessage, writeAclMessage } from './acl-binary.js';
+import { FieldReader, FieldWriter, RecordFormatError } from '../records/binary-fields.js';
+import { readAclMessage, writeAclMessage } from '../records/acl-binary.js';
 
 const H = {
   version: 'caxton-v',

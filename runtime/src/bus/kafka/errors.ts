@@ -105,6 +105,21 @@ export class KafkaLogStateError extends CaxtonError {
   }
 }
 
+/**
+ * A read of an agent's state on a node that does not hold its partition would read more records
+ * than its caller allows (the whole partition is read: a later tombstone or a fenced record can
+ * undo any key read before it, so no read can stop at the agent's first key).
+ */
+export class KafkaStateReadBoundError extends CaxtonError {
+  constructor(agent: string, context: { partition: number; records: number; maxRecords: number }) {
+    super('bus.kafka.state-read-bound', `reading the state of ${agent} here would read ${context.records} records of partition ${context.partition} (at most ${context.maxRecords})`, {
+      kind: 'resource-exhausted',
+      context: { agent, ...context },
+      hint: `ask the node that runs ${agent} (caxton status shows it): it holds that partition's state already`,
+    });
+  }
+}
+
 /** A state key the Kafka layout cannot store (it would overwrite the commit marker). */
 export class KafkaStateKeyError extends CaxtonError {
   constructor(agent: string, key: string) {

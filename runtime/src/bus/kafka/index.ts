@@ -5,4 +5,5 @@ export { partitionFor, murmur2 } from './partitioner.js';
 export { placementKey, partitionKey, partitionOwner, assignPartitions, instanceNode, replicaUnitNodes } from './partition-placement.js';
 export {
   KafkaUnreachableError, KafkaMisconfiguredError, KafkaAppendError, KafkaCommitError, KafkaNotOwnerError, KafkaLogStateError, KafkaSecurityError,
+  KafkaStateReadBoundError,
 } from './errors.js';

@@ -25,7 +25,7 @@ import type { AgentStateStore, ClaimedCommit } from '../../storage/ports.js';
 import type { AppendBatcher } from './append-batcher.js';
 import type { StateReader } from './state-reader.js';
 import type { PartitionState, PendingWrites } from './partition-state.js';
-import { KafkaNotOwnerError, KafkaStateKeyError, KafkaStateNotOwnerError } from './errors.js';
+import { KafkaNotOwnerError, KafkaStateKeyError, KafkaStateNotOwnerError, KafkaStateReadBoundError } from './errors.js';
 import { MARKER_STATE_KEY, encodeClaim, encodeEntry, encodeMarker, encodeMarkerTombstone, type StateMessage } from './state-records.js';
 
 /** Earlier ids a marker repeats at most (normally 0: the offset commit follows within milliseconds). */
@@ -209,6 +209,21 @@ export class KafkaAgentState implements AgentStateStore {
     } finally {
       this.d.reader.release(p);
     }
+  }
+
+  /**
+   * readState, bounded: the partition read here (not loaded, nor being read by another holder) is
+   * read only if it spans at most `maxRecords` records, else refused before any is read. No read
+   * stops at the agent's first key: a later tombstone or fenced record can undo it (file comment).
+   */
+  async readStateWithin(agent: string, maxRecords: number): Promise<ReadonlyMap<string, string>> {
+    const p = this.d.partitionOf(agent);
+    const local = this.owned.has(p) || this.d.reader.holding(p) !== undefined;
+    if (!local) {
+      const records = await this.d.reader.records(p);
+      if (records > maxRecords) throw new KafkaStateReadBoundError(agent, { partition: p, records, maxRecords });
+    }
+    return this.readState(agent);
   }
 
   /**

@@ -313,6 +313,10 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     return this.live().agentState.readCounted(agent);
   }
 
+  async readStateWithin(agent: string, maxRecords: number): Promise<ReadonlyMap<string, string>> {
+    return this.live().agentState.readStateWithin(agent, maxRecords);
+  }
+
   async clearState(agent: string): Promise<void> {
     return this.live().agentState.clearState(agent);
   }

@@ -181,6 +181,13 @@ export class StateReader {
     timer.unref();
   }
 
+  /** Records the partition spans now (high watermark less log start), without reading any. */
+  async records(partition: number): Promise<number> {
+    const offsets = await withTimeout(this.d.admin.fetchTopicOffsets(this.topic), this.d.o.requestTimeoutMs, 'state topic offsets');
+    const range = offsets.find((x) => x.partition === partition);
+    return Math.max(0, Number(range?.high ?? 0) - Number(range?.low ?? 0));
+  }
+
   /** One holder less; the last one stops the reading and drops the state from memory. */
   release(partition: number): void {
     const h = this.held.get(partition);

@@ -25,7 +25,7 @@
  * would collide with the marker, `\0commit`, is refused (KafkaStateKeyError).
  */
 import type { StateWrite } from '@caxton/core';
-import { FieldReader, FieldWriter, RecordFormatError } from './binary-fields.js';
+import { FieldReader, FieldWriter, RecordFormatError } from '../records/binary-fields.js';
 
 const V1 = 0x01;
 const V2_TAGGED = 0x02;

@@ -259,7 +259,7 @@ describe('state in the embedded log', () => {
     assert.equal(first.length, FILE_HEADER_BYTES + Buffer.concat(v2).length, 'the version-2 file is untouched');
     const second = await fs.readFile(path.join(dir, files[1]!));
     assert.deepEqual(decodeFileHeader(second.subarray(0, FILE_HEADER_BYTES)), { ok: true, header: { kind: FileKind.Segment, version: FORMAT_VERSION, baseSeq: 3 } });
-    assert.equal(FORMAT_VERSION, 3);
+    assert.equal(FORMAT_VERSION, 4);
     const { log: reopened, consumed: again } = await openLog(dir);
     assert.deepEqual(again.map((d) => d.id), [shared[1]!.id]);
     assert.equal((await reopened.readState('solo')).get('k'), 'v');

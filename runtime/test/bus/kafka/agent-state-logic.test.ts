@@ -9,7 +9,7 @@ import { PartitionState } from '../../../src/bus/kafka/partition-state.js';
 import { KafkaAgentState, lastOffsets, type ProducedOffsets } from '../../../src/bus/kafka/kafka-agent-state.js';
 import type { AppendBatcher } from '../../../src/bus/kafka/append-batcher.js';
 import type { StateReader } from '../../../src/bus/kafka/state-reader.js';
-import { RecordFormatError } from '../../../src/bus/kafka/binary-fields.js';
+import { RecordFormatError } from '../../../src/bus/records/binary-fields.js';
 
 /** Poll a condition the code under test reaches asynchronously (a produce after a resolved claim). */
 async function waitFor(what: string, predicate: () => boolean, timeoutMs = 2000): Promise<void> {

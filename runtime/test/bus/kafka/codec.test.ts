@@ -121,6 +121,33 @@ describe('Kafka record codec', () => {
     assert.equal(deliveryIdOf(old), 'm1/bob');
   });
 
+  it('reads a version-2 record as the previous build wrote it (golden bytes, padded string lengths)', () => {
+    // Hand-written: before decision 2092 an ASCII string of 43–127 characters had the 2-byte length
+    // 0x80|n, 0x00 (the content and conversation id below); the current writer gives them 1 byte.
+    const text = (s: string) => Buffer.from(s, 'latin1');
+    const value = Buffer.concat([
+      Buffer.from([0x02]), // version 2
+      Buffer.from([6]), text('m9/bob'), // delivery id
+      Buffer.from([2]), text('m9'), // message id
+      Buffer.from([0x00, 0xb0, 0x87, 0x56, 0xfe, 0xbc, 0x78, 0x42]), // accepted-at 1_700_000_000_123 (float64 LE)
+      Buffer.from([6]), text('inform'), // performative
+      Buffer.from([2, 1, 5]), text('bob@p'), Buffer.from([0, 0, 0]), // receivers: one agent, no addresses/resolvers/params
+      Buffer.from([4, 0x80 | 50, 0x00]), text('c'.repeat(50)), // content, 50 characters, old 2-byte length
+      Buffer.from([9, 0x80 | 45, 0x00]), text(`conv-${'x'.repeat(40)}`), // conversation id, 45 characters
+      Buffer.from([0]), // end
+    ]);
+    const record: KafkaMessage = { key: Buffer.from('bob'), value, headers: {}, offset: '1', timestamp: '0', attributes: 0 };
+    const expected: Delivery = {
+      id: 'm9/bob', messageId: 'm9', receiver: 'bob', acceptedAt: 1_700_000_000_123,
+      message: { performative: 'inform', receivers: [{ name: 'bob@p' }], content: 'c'.repeat(50), conversationId: `conv-${'x'.repeat(40)}` },
+    };
+    assert.deepEqual(decodeDelivery(record), expected);
+    // The same delivery written now is 2 bytes shorter (1-byte lengths) and decodes the same.
+    const now = encodeDelivery(expected, 0).value as Buffer;
+    assert.equal(now.length, value.length - 2);
+    assert.deepEqual(decodeDelivery(asFetched(encodeDelivery(expected, 0))), expected);
+  });
+
   it('round-trips a dead letter', () => {
     const letter = { delivery, reason: 'handler crashed 3 times', attempts: 3, at: 1_700_000_200_000 };
     assert.deepEqual(decodeDeadLetter(asFetched(encodeDeadLetter(letter))), letter);

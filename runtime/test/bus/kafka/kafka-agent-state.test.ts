@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import type { Delivery } from '@caxton/core';
-import { KafkaMessageLog, KafkaMisconfiguredError, partitionFor, partitionOwner, type KafkaMessageLogOptions } from '../../../src/bus/kafka/index.js';
+import { KafkaMessageLog, KafkaMisconfiguredError, KafkaStateReadBoundError, partitionFor, partitionOwner, type KafkaMessageLogOptions } from '../../../src/bus/kafka/index.js';
 import { encodeEntry, encodeMarker } from '../../../src/bus/kafka/state-records.js';
 import { collectingLogger, startTestKafka, uniqueNames, waitFor, type TestKafka } from './support/broker.js';
 import { delivery } from './support/deliveries.js';
@@ -146,6 +146,35 @@ describe('KafkaMessageLog agent state (real broker)', () => {
     await waitFor('a owns all again', () => a.log.ownedPartitions().length === PARTITIONS, 45_000);
     assert.equal(await a.log.stateLoaded(agent), true);
     assert.deepEqual(obj(await a.log.readState(agent)), { seen: 'a,b' }, 'the state came back with the partition');
+  });
+
+  it('a bounded read of a partition held elsewhere is refused before reading past the bound; within it, it reads as readState', async () => {
+    const names = uniqueNames('bound');
+    const nodes = ['node-a', 'node-b'];
+    // An agent on node-a once both nodes are up, and others sharing its partition.
+    const agent = Array.from({ length: 64 }, (_, i) => `held${i}`).find((n) => partitionOwner(partitionFor(n, PARTITIONS), nodes) === 'node-a')!;
+    const p = partitionFor(agent, PARTITIONS);
+    const neighbours = Array.from({ length: 400 }, (_, i) => `crowd${i}`).filter((n) => partitionFor(n, PARTITIONS) === p).slice(0, 20);
+    const a = await node(names, { nodeId: 'node-a' });
+    const b = await node(names, { nodeId: 'node-b' });
+    await waitFor('the two nodes share the partitions', () => a.log.ownedPartitions().includes(p) && !b.log.ownedPartitions().includes(p) &&
+      a.log.ownedPartitions().length + b.log.ownedPartitions().length === PARTITIONS, 45_000);
+    await a.log.commitState(agent, [{ key: 'n', value: '1' }]);
+    for (const n of neighbours) await a.log.commitState(n, [{ key: 'k1', value: 'x' }, { key: 'k2', value: 'y' }]);
+
+    // node-b holds no view of p: the partition's span (its owner's claim, 1 + 20 × 2 records and
+    // more) is past 10, so it is refused with the span it would have read, and nothing was read.
+    await assert.rejects(b.log.readStateWithin(agent, 10), (e: KafkaStateReadBoundError) => {
+      assert.ok(e instanceof KafkaStateReadBoundError, String(e));
+      assert.equal(e.code, 'bus.kafka.state-read-bound');
+      assert.equal(e.context['partition'], p);
+      assert.ok(Number(e.context['records']) >= 41, `records ${String(e.context['records'])}`);
+      assert.match(e.hint ?? '', /node that runs/);
+      return true;
+    });
+    // Within the bound, the same answer as an unbounded read; its owner reads its own view, unbounded.
+    assert.deepEqual(obj(await b.log.readStateWithin(agent, 1_000)), { n: '1' });
+    assert.deepEqual(obj(await a.log.readStateWithin(agent, 0)), { n: '1' }, 'the owner reads its loaded view: no bound applies');
   });
 
   it('refuses a state topic that would lose or misplace state: another partition count, or no compaction', async () => {

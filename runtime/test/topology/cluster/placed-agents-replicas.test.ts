@@ -5,41 +5,25 @@
  * not have seen A's write yet. Real etcd, two registries (two nodes); PlacedAgents on B is given
  * an inert node around it (only its registry writes are under test).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Instrumentation } from '@caxton/core';
-import { EtcdRegistry } from '../../../src/registry/etcd/etcd-registry.js';
+import type { EtcdRegistry } from '../../../src/registry/etcd/etcd-registry.js';
 import { PlacedAgents } from '../../../src/topology/cluster/placed-agents.js';
 import type { ResidencyContext } from '../../../src/node/agent-residency.js';
 import type { ClusterDeployments } from '../../../src/topology/cluster/deployments.js';
 import type { AgentRecord } from '../../../src/storage/records.js';
 import { agentRecord } from '../../registry/fixtures.js';
-import { startEtcd, type EtcdHandle } from '../../registry/helpers/etcd.js';
+import { useEtcd } from '../../registry/helpers/etcd-registries.js';
 
-let etcd: EtcdHandle;
+const server = useEtcd();
 let prefixes = 0;
-const open: EtcdRegistry[] = [];
-
-before(async () => {
-  etcd = await startEtcd();
-});
-after(async () => {
-  for (const r of open) await r.close().catch(() => undefined);
-  await etcd.stop();
-});
-
-async function registry(prefix: string): Promise<EtcdRegistry> {
-  const r = new EtcdRegistry({ endpoints: [etcd.endpoint], prefix });
-  await r.open();
-  open.push(r);
-  return r;
-}
 
 /** Two nodes' registries on one prefix, and node B's PlacedAgents (its API side: recordReplicas). */
 async function twoNodes(): Promise<{ a: EtcdRegistry; b: EtcdRegistry; placedB: PlacedAgents }> {
   const prefix = `/scale${++prefixes}/`;
-  const a = await registry(prefix);
-  const b = await registry(prefix);
+  const a = await server.registry({ prefix });
+  const b = await server.registry({ prefix });
   const context = {
     nodeId: 'b', local: { has: () => false, get: () => undefined, names: () => [] },
     messaging: { mailboxDepth: () => 0 }, bus: {}, log: {}, events: new Instrumentation(),

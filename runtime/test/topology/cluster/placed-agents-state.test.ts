@@ -31,6 +31,8 @@ const until = async (what: string, p: () => boolean, ms = 5000) => {
 function setup() {
   const world = {
     loaded: false, owner: true, started: [] as { agent: string; loadedAtStart: boolean }[], asked: 0, logs: [] as string[],
+    /** How often placement answered "no longer the owner": the wait for the state ends at the first. */
+    disowned: 0,
     /** The registry's record of the agent now; `watch` is the registry watch PlacedAgents installed. */
     record, watch: undefined as ((e: { kind: 'agent-put'; agent: AgentRecord }) => void) | undefined,
     /** While set, the message in hand has not finished (messaging.idle waits for it). */
@@ -74,7 +76,7 @@ function setup() {
     },
   });
   const placementEvents = new Instrumentation<PlacementEvent>();
-  placed.bind({ events: placementEvents, isStillOwner: () => world.owner } as unknown as PlacementController);
+  placed.bind({ events: placementEvents, isStillOwner: () => world.owner || (world.disowned += 1, false) } as unknown as PlacementController);
   const activate = () => placementEvents.emit({ type: 'activate', agent: 'counter', token: 7 });
   return { world, agents, placed, activate };
 }
@@ -93,16 +95,19 @@ test('an activated agent starts only after its partition state is loaded here', 
 });
 
 test('an activation that ends while waiting for the state never starts the agent', async () => {
-  const { world, placed, activate } = setup();
+  const { world, agents, placed, activate } = setup();
   activate();
   await until('a look at the partition', () => world.asked >= 1);
   world.owner = false;
   const asked = world.asked;
-  await new Promise((r) => setTimeout(r, 300));
+  // The wait for the state asks placement before and after each look: the first "no" ends it.
+  await until('the activation to be seen ended', () => world.disowned >= 1);
+  await new Promise((r) => setImmediate(r));
   assert.ok(world.asked <= asked + 1, 'it stopped asking');
   world.loaded = true;
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setImmediate(r));
   assert.deepEqual(world.started, []);
+  assert.equal(agents.get('counter')?.state, 'starting', 'left for the tear-down placement queues, never started');
   placed.unbind();
 });
 

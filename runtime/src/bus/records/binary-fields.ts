@@ -1,6 +1,7 @@
 /**
- * Byte-level writer and reader for the compact record format (record-format.ts): unsigned varints,
- * length-prefixed UTF-8 strings and float64 numbers. Pure, no I/O.
+ * Byte-level writer and reader for the compact record formats: unsigned varints, length-prefixed
+ * UTF-8 strings and float64 numbers. Pure, no I/O. Used by the Kafka records (kafka/codec.ts,
+ * decision 1205) and the embedded log's delivery bodies (embedded/delivery-body.ts, decision 2092).
  *
  * Why not JSON: every delivery is encoded once and decoded once per cross-node message, and with
  * kafkajs each record header costs its own encoder objects; one flat buffer with no headers is
@@ -44,8 +45,27 @@ export class FieldWriter {
   }
 
   string(s: string): void {
+    const len = s.length;
+    // Short ASCII strings (names, ids, performatives: most of a message) are copied by a plain loop:
+    // a call into Buffer.write costs more than the copy itself at these sizes (decision 2092).
+    if (len < 0x80) {
+      this.room(1 + len);
+      const buf = this.buf;
+      const start = this.at + 1;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + i] = c;
+      }
+      if (i === len) {
+        buf[this.at] = len;
+        this.at = start + len;
+        return;
+      }
+    }
     // At most 3 bytes per UTF-16 unit; write first, then the exact length in front.
-    const max = s.length * 3;
+    const max = len * 3;
     const lenBytes = max < 0x80 ? 1 : max < 0x4000 ? 2 : max < 0x200000 ? 3 : 5;
     this.room(lenBytes + max);
     const start = this.at + lenBytes;
@@ -70,6 +90,21 @@ export class FieldWriter {
     this.room(8);
     this.buf.writeDoubleLE(n, this.at);
     this.at += 8;
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.at;
+  }
+
+  /** Start over at the beginning, keeping the buffer (a writer reused for every append). */
+  reset(): void {
+    this.at = 0;
+  }
+
+  /** A view of bytes [start, end) written so far (valid until the writer writes again or grows). */
+  view(start: number, end: number): Buffer {
+    return this.buf.subarray(start, end);
   }
 
   /** The bytes written so far (a copy-free view; the writer must not be used afterwards). */

@@ -1,5 +1,6 @@
 /**
- * An ACL message as tagged binary fields, for the compact Kafka record (record-format.ts).
+ * An ACL message as tagged binary fields, for the compact Kafka record (kafka/codec.ts) and the
+ * embedded log's binary delivery body (embedded/delivery-body.ts).
  *
  *   performative (string) · then any number of (tag byte, value) · END (0)
  *
@@ -29,14 +30,32 @@ const enum Tag {
   UserParams = 13,
 }
 
-/** Optional string parameters, in tag order. */
+/**
+ * Optional string parameters, in tag order. The one list of them: the embedded log's shape guard
+ * (embedded/delivery-body.ts) checks exactly these names, so a string field the writer learns is
+ * also one the guard counts, never one a binary body drops.
+ */
 const STRING_FIELDS = [
   [Tag.Content, 'content'], [Tag.Language, 'language'], [Tag.Encoding, 'encoding'], [Tag.Ontology, 'ontology'],
   [Tag.Protocol, 'protocol'], [Tag.ConversationId, 'conversationId'], [Tag.ReplyWith, 'replyWith'], [Tag.InReplyTo, 'inReplyTo'],
 ] as const;
 
-/** Resolvers nest; a hostile record must not recurse without bound before validation sees it. */
-const MAX_AGENT_DEPTH = 8;
+/** The names of the optional string parameters the writer writes (STRING_FIELDS, in tag order). */
+export const STRING_FIELD_NAMES: readonly StringFieldName[] = STRING_FIELDS.map(([, name]) => name);
+export type StringFieldName = (typeof STRING_FIELDS)[number][1];
+
+/** The message fields that are not string parameters, each with its own tag (or the leading performative). */
+const OTHER_FIELD_NAMES = ['performative', 'sender', 'receivers', 'replyTo', 'replyBy', 'userParams'] as const;
+
+/** Every AclMessage field the writer writes, for the guard's compile-time check and its tests. */
+export const ACL_FIELD_NAMES: readonly AclFieldName[] = [...OTHER_FIELD_NAMES, ...STRING_FIELD_NAMES];
+export type AclFieldName = (typeof OTHER_FIELD_NAMES)[number] | StringFieldName;
+
+/**
+ * Resolvers nest; a hostile record must not recurse without bound before validation sees it. The
+ * embedded log's binary-body guard (embedded/delivery-body.ts) stops at the same depth.
+ */
+export const MAX_AGENT_DEPTH = 8;
 
 // Optional lists and maps are written as count + 1, with 0 for "absent", so that an empty list
 // and a missing one both survive the round trip exactly.
@@ -136,7 +155,17 @@ function readAgents(r: FieldReader, depth: number): AgentId[] {
 }
 
 export function readAclMessage(r: FieldReader): AclMessage {
-  // The performative is checked by validateAclMessage below, like every other field.
+  // The performative is checked by validateAclMessage, like every other field.
+  const m = readAclFields(r);
+  validateAclMessage(m);
+  return m;
+}
+
+/**
+ * The fields as written, not validated: for a reader of the node's own checksummed log, which
+ * gives back exactly what was appended (as its JSON records always did), never judges it again.
+ */
+export function readAclFields(r: FieldReader): AclMessage {
   const m = { performative: r.string(), receivers: [] } as unknown as AclMessage;
   for (let tag = r.byte(); tag !== Tag.End; tag = r.byte()) {
     switch (tag) {
@@ -156,6 +185,5 @@ export function readAclMessage(r: FieldReader): AclMessage {
       }
     }
   }
-  validateAclMessage(m);
   return m;
 }
