@@ -3,9 +3,11 @@
  * goes to, chosen by the SENDING node with nothing but the message and the agent's recorded count.
  * Pure: no I/O, no clock, no state.
  *
- * - Replica k (2..N) of agent X is the placement unit `X#r<k>`: a receiver name the AID grammar
- *   cannot produce (`#` is not allowed in agent names), so no deployment, kind instance or outside
- *   sender can take it. Replica 1 is X itself (its own partition, today's path).
+ * - Replica k (2..N) of agent X is the placement unit `X#r<k>`: a name no deployment or kind
+ *   instance can take (`#` is not allowed in agent names). An ACL receiver may hold a `#`, so the
+ *   bus refuses a send addressed to a `#` name as an unknown receiver where replicas are spread
+ *   (review fix 1): a unit is written only by the sender's own replica choice. Replica 1 is X itself
+ *   (its own partition, today's path).
  * - A conversation goes to replica `jump(hash(conversationId), N) + 1`: every node computes the same
  *   replica for it, so a conversation stays on one replica without any table shared between nodes;
  *   a message without a conversation id is spread by its message id (a sender does not know a remote
@@ -15,6 +17,7 @@
  *   N → N+1 moves about 1/(N+1) of them, all to the new replica; every other conversation stays.
  *   That is what makes a scale-down drain only the removed replicas' conversations.
  */
+import { CaxtonError } from '../errors.js';
 import { REPLICA_LIMITS } from './limits.js';
 
 /** What the sender reads of a message to choose its replica. */
@@ -87,4 +90,29 @@ export function parseReplicaUnit(name: string): { agent: string; replica: number
   if (m === null) return undefined;
   const replica = Number(m[2]);
   return replica < 2 || replica > REPLICA_LIMITS.maxReplicas ? undefined : { agent: m[1]!, replica };
+}
+
+/**
+ * The agent whose identity a name acts under: a replica unit `X#r<k>` is X (its sends, its egress
+ * policy and hold), every other name itself. The `#` test first: agent names cannot hold one, so the
+ * regular expression runs only for units.
+ */
+export function replicaOwner(name: string): string {
+  return name.indexOf('#') < 0 ? name : (parseReplicaUnit(name)?.agent ?? name);
+}
+
+/**
+ * A replica unit's handling asked for an effect keyed by the agent's identity — a timer, a topic
+ * subscription, a directory registration (decision 2093, review fixes): not supported for replicas
+ * across nodes yet. Refused, never applied under `X#r<k>` (which would fire, deliver or register to
+ * a unit the senders do not route to) nor silently dropped.
+ */
+export class ReplicaUnitEffectError extends CaxtonError {
+  constructor(unit: string, effects: readonly string[]) {
+    super('agent.replica-effect-unsupported', `${unit} asked for ${effects.join(', ')}: replicas across nodes do not support timers, topic subscriptions or directory registrations yet`, {
+      kind: 'failed-precondition',
+      context: { unit, effects: effects.join(',') },
+      hint: 'set timers, subscribe to topics and register services from an agent that is not scaled across nodes (or turn replicasAcrossNodes off, decision 2091: replicas on the owner apply them as the agent\'s)',
+    });
+  }
 }

@@ -10,7 +10,7 @@
  */
 import type { AgentStateStore } from '../storage/ports.js';
 import type { Delivery } from '@caxton/core';
-import { CaxtonError, DEFAULT_TRAFFIC_LIMITS, TOPIC_PREFIX, parseReplicaUnit, matchesTopicFilter, topicOfReceiver, validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
+import { CaxtonError, DEFAULT_TRAFFIC_LIMITS, TOPIC_PREFIX, replicaOwner, matchesTopicFilter, topicOfReceiver, validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
 import type { DeadLetter, MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { shareLimits, type SenderShare } from './mailbox-shares.js';
@@ -196,8 +196,11 @@ export class Bus implements OutboxSender {
    * the port spreads replicas across nodes, else the agent itself. Its own function, one optional
    * call per receiver: the send path's cost is unchanged where the port has no such hook.
    */
-  private receiverUnit(port: BusPort, name: string, msg: AclMessage, messageId: string): string {
-    return port.replicaUnit === undefined ? name : port.replicaUnit(name, msg, messageId);
+  private receiverUnit(port: BusPort, name: string, msg: AclMessage, messageId: string): string | undefined {
+    if (port.replicaUnit === undefined) return name;
+    // A unit is written only by this choice: a receiver that names one (`X#r7`) from outside would
+    // start a sandbox the count, the stateful refusal and the stop never allowed (review fix 1).
+    return name.indexOf('#') >= 0 ? undefined : port.replicaUnit(name, msg, messageId);
   }
 
   agentName(id: AgentId | string): string {
@@ -421,6 +424,10 @@ export class Bus implements OutboxSender {
         continue;
       }
       const name = this.receiverUnit(port, this.agentName(receiver), msg, id);
+      if (name === undefined) {
+        refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
+        continue;
+      }
       const kind = port.route(name);
       if (kind === 'agent') routed.push(name);
       if (kind === 'external') {
@@ -694,7 +701,7 @@ export class Bus implements OutboxSender {
     // One copy per message, no temporary objects spread into it (this runs for every message sent).
     const stamped: AclMessage = {
       ...message,
-      sender: this.qualify('agent' in origin ? this.agentId(senderAgent(origin.agent)) : origin.external),
+      sender: this.qualify('agent' in origin ? this.agentId(replicaOwner(origin.agent)) : origin.external),
       receivers: qualifyAll(message.receivers, this),
     };
     if (message.replyTo) stamped.replyTo = qualifyAll(message.replyTo, this);
@@ -767,13 +774,4 @@ function qualifyAll(ids: readonly AgentId[], bus: Bus): AgentId[] {
   const out = new Array<AgentId>(ids.length);
   for (let i = 0; i < ids.length; i++) out[i] = bus.qualify(ids[i]!);
   return out;
-}
-
-/**
- * The agent a handling's sends are stamped with: a replica unit `X#r<k>` (decision 2093) sends as
- * X, every other agent as itself. The `#` test first: agent names cannot hold one, so the regular
- * expression runs only for units.
- */
-function senderAgent(agent: string): string {
-  return agent.indexOf('#') < 0 ? agent : (parseReplicaUnit(agent)?.agent ?? agent);
 }

@@ -12,7 +12,7 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, parseInstanceName, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, parseInstanceName, replicaOwner, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
 import { Rollouts, type RolloutBeside } from './rollouts.js';
 import { AgentReplicas } from './replicas.js';
 import { ClusterReplicaCounts } from './cluster-replica-counts.js';
@@ -260,6 +260,8 @@ export class AgentLifecycle {
   httpPolicyOf(name: string): AgentRecord['http'] {
     const local = this.local.get(name);
     if (local !== undefined) return local.record.http;
+    // A replica unit (decision 2093) calls under X's rules, from the record it was started with (review fix 2).
+    if (name.indexOf('#') > 0) return this.residency.replicaUnitRecord?.(name)?.http;
     const slash = name.indexOf('/');
     // Passivated but owned here reads its kind's rules too, without activating it: its MTP post
     // waiting on a timer is tried under them (review of outboxfix4, round 2).
@@ -278,7 +280,8 @@ export class AgentLifecycle {
     if (local !== undefined) return local.record.topics;
     const slash = name.indexOf('/');
     if (slash > 0) return this.kinds.record(name.slice(0, slash))?.topics;
-    return this.residency.deployedTopics?.(name);
+    // A replica unit (decision 2093) is under X's allow-list (it cannot subscribe itself: review fix 2).
+    return this.residency.deployedTopics?.(replicaOwner(name));
   }
 
   /** A routed send appended nothing for `name`: an instance's reserved slot is given back (decision 1980). */
@@ -306,7 +309,7 @@ export class AgentLifecycle {
   isRunnable(name: string): boolean {
     // A replica unit of a scaled agent (decision 2093): activated here for its mail, fenced by its partition.
     const unit = this.residency.replicaUnitRunnable?.(name);
-    if (unit !== undefined) return unit && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name.slice(0, name.indexOf('#'))) ?? false);
+    if (unit !== undefined) return unit && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(replicaOwner(name)) ?? false);
     // In a cluster an instance also needs its partition's fence to hold (decision 2060).
     if (isInstanceName(name)) return this.kinds.isRunnable(name) && this.residency.mayRun(name);
     return this.local.isRunning(name) && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name) ?? false)

@@ -66,6 +66,8 @@ export interface AgentResidency {
   readonly replicasAcrossNodes?: boolean;
   /** The receiver a send to `name` is written to: a scaled agent's replica unit (decision 2093), else `name`. */
   replicaUnit?(name: string, message: AclMessage, messageId: string): string;
+  /** X's record a replica unit running here runs (its HTTP egress rules are X's); undefined otherwise. */
+  replicaUnitRecord?(name: string): AgentRecord | undefined;
   /** A replica unit may take work here now; undefined for a name that is no replica unit. */
   replicaUnitRunnable?(name: string): boolean | undefined;
   /** Throws AlreadyExistsError when `name` is deployed already. */

@@ -14,6 +14,8 @@ export class ClusterDeployments {
   private readonly kinds = new Set<string>();
   /** Each scaled agent's recorded replica count (decision 2091; absent: one), for the senders' replica choice (decision 2093). */
   private readonly replicas = new Map<string, number>();
+  /** Agents whose record says stopped with the queue kept (decision 1990). */
+  private readonly absent = new Set<string>();
   private unwatch: (() => void) | undefined;
 
   constructor(private readonly registry: AgentStore & RegistryWatch, private readonly now: () => number = Date.now) {}
@@ -25,13 +27,14 @@ export class ClusterDeployments {
         this.kinds.add(e.agent.name); // a kind takes no mail itself and is placed by no claim (decision 2060)
       } else if (e.kind === 'agent-put') {
         this.names.set(e.agent.name, e.agent.topics);
-        this.countReplicas(e.agent.name, e.agent.replicas);
+        this.countReplicas(e.agent.name, e.agent.replicas, e.agent.absentSince);
         this.undeployed.delete(e.agent.name);
       } else if (e.kind === 'agent-deleted' && this.kinds.delete(e.name)) {
         // a kind: its nodes stop their instances (AgentKinds.removed)
       } else if (e.kind === 'agent-deleted') {
         this.names.delete(e.name);
         this.replicas.delete(e.name);
+        this.absent.delete(e.name);
         this.undeployed.set(e.name, this.now());
         // Bounded: past this many, a forgotten name is still handled, after the orphan grace period.
         if (this.undeployed.size > 10_000) this.undeployed.delete(this.undeployed.keys().next().value!);
@@ -41,14 +44,22 @@ export class ClusterDeployments {
       if (a.kind !== undefined) this.kinds.add(a.name);
       else if (!this.names.has(a.name)) {
         this.names.set(a.name, a.topics);
-        this.countReplicas(a.name, a.replicas);
+        this.countReplicas(a.name, a.replicas, a.absentSince);
       }
     }
   }
 
-  private countReplicas(name: string, replicas: number | undefined): void {
-    if (replicas !== undefined && replicas > 1) this.replicas.set(name, replicas);
+  private countReplicas(name: string, replicas: number | undefined, absentSince: number | undefined): void {
+    // Stopped with its queue kept (review fix 3): senders treat it as unscaled, its mail waits in its own partition.
+    if (absentSince !== undefined) this.absent.add(name);
+    else this.absent.delete(name);
+    if (replicas !== undefined && replicas > 1 && absentSince === undefined) this.replicas.set(name, replicas);
     else this.replicas.delete(name);
+  }
+
+  /** Stopped with its queue kept (its record's `absentSince`): its replica units stop and do not start (decision 2093). */
+  isAbsent(name: string): boolean {
+    return this.absent.has(name);
   }
 
   /** The replica count the agent's record says (1 when not scaled or not deployed). */

@@ -119,6 +119,7 @@ export class PlacedAgents implements AgentResidency {
     this.units = c.replicasAcrossNodes === true ? new ReplicaUnits({
       host: opts.host, messaging: opts.messaging, events: opts.events, identity: opts.identity,
       record: (agent) => c.registry.getAgent(agent), prepare: (record) => this.prepareKind(record), tenureOf: (unit) => this.instanceToken(unit),
+      isAbsent: (agent) => c.deployments.isAbsent(agent),
     }) : undefined;
     // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
     // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.
@@ -237,6 +238,11 @@ export class PlacedAgents implements AgentResidency {
     if (this.units === undefined) return name;
     const n = this.c.deployments.replicasOf(name);
     return n <= 1 ? name : replicaUnitName(name, replicaFor({ conversationId: message.conversationId, messageId }, n));
+  }
+
+  /** X's record a replica unit running here runs (its HTTP egress rules are X's, review fix 2); undefined otherwise. */
+  replicaUnitRecord(name: string): AgentRecord | undefined {
+    return this.units?.recordOf(name);
   }
 
   /** A replica unit may take work here now; undefined for a name that is no replica unit. */

@@ -29,6 +29,8 @@ export interface ReplicaUnitsOptions {
   prepare: (record: AgentRecord) => Promise<void>;
   /** The tenure of the unit's partition here (undefined: not consumed here). */
   tenureOf: (unit: string) => number | undefined;
+  /** X is stopped with its queue kept (its record's `absentSince`, from the watched mirror): its units stop and do not start. */
+  isAbsent: (agent: string) => boolean;
   /** An idle unit (empty mailbox) is stopped after this long. */
   idleMs?: number;
 }
@@ -36,6 +38,8 @@ export interface ReplicaUnitsOptions {
 interface Unit {
   tenure: number;
   version: number;
+  /** X's record the unit runs (its HTTP egress rules are X's: review fix 2). */
+  record?: AgentRecord;
   state: 'starting' | 'running' | 'stopping';
   lastMail: number;
 }
@@ -56,6 +60,11 @@ export class ReplicaUnits {
    */
   private readonly waiting = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
+  /**
+   * Units whose start is in flight (review fix 4): one start of a unit at a time — a second would
+   * find the first's sandbox under the same identity. The value: asked again meanwhile.
+   */
+  private readonly starting = new Map<string, boolean>();
 
   constructor(private readonly o: ReplicaUnitsOptions) {
     this.timer = setInterval(() => this.sweep(), SWEEP_MS);
@@ -70,6 +79,11 @@ export class ReplicaUnits {
   isRunnable(unit: string): boolean {
     const u = this.units.get(unit);
     return u !== undefined && u.state === 'running' && this.o.tenureOf(unit) === u.tenure;
+  }
+
+  /** X's record a unit here runs (undefined: not running here). */
+  recordOf(unit: string): AgentRecord | undefined {
+    return this.units.get(unit)?.record;
   }
 
   /** In memory here (starting, running or stopping). */
@@ -94,6 +108,21 @@ export class ReplicaUnits {
   }
 
   private async start(unit: string): Promise<void> {
+    if (this.starting.has(unit)) {
+      this.starting.set(unit, true); // looked at again when the start in flight ends
+      return;
+    }
+    this.starting.set(unit, false);
+    try {
+      await this.startOnce(unit);
+    } finally {
+      const again = this.starting.get(unit) === true;
+      this.starting.delete(unit);
+      if (again && !this.units.has(unit) && this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined) void this.start(unit);
+    }
+  }
+
+  private async startOnce(unit: string): Promise<void> {
     const parsed = parseReplicaUnit(unit);
     const tenure = this.o.tenureOf(unit);
     if (parsed === undefined) return;
@@ -107,7 +136,12 @@ export class ReplicaUnits {
     try {
       const record = await this.o.record(parsed.agent);
       // Not deployed (or a kind): the mail stays; ClusterMailboxes dead-letters it as any agent's gone.
-      if (record === undefined || record.kind !== undefined) {
+      // Stopped with its queue kept (review fix 3): the mail waits, as X's own does, until a redeploy.
+      // Not asked: the recorded count. Only the sender's replica choice writes to a unit (the bus refuses
+      // a `#` receiver from outside, review fix 1), and it writes k only while X is scaled to ≥ k and
+      // stateless (a stateful X is refused a scale): mail in a unit above today's count is the
+      // scale-down's drain, which must be handled.
+      if (record === undefined || record.kind !== undefined || record.absentSince !== undefined) {
         this.units.delete(unit);
         this.waiting.set(unit, Date.now() + RETRY_MS);
         return;
@@ -120,7 +154,15 @@ export class ReplicaUnits {
       const init = await this.o.host.start({ deployment, identity: this.o.identity(unit) });
       for (const line of init.logs) agentLog(this.o.events, parsed.agent, line.level === 'warn' || line.level === 'error' ? line.level : 'info', `[replica ${parsed.replica}] ${line.message}`);
       u.version = record.version;
-      if (this.units.get(unit) !== u || u.state !== 'starting') return; // left meanwhile: `stop` ends it
+      u.record = record;
+      if (this.units.get(unit) !== u || u.state !== 'starting') {
+        // Left meanwhile (its partition moved, review fix 4): `stop` did not stop a sandbox still
+        // starting, so it is stopped here; the `finally` of `start` looks at its mail again.
+        await this.o.host.stop(unit, true).catch((err: unknown) => agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica} did not stop cleanly: ${(err as Error).message}`));
+        if (this.units.get(unit) === u) this.units.delete(unit);
+        this.starting.set(unit, true);
+        return;
+      }
       u.state = 'running';
       agentLog(this.o.events, parsed.agent, 'info', `replica ${parsed.replica} activated here (version ${record.version}) for its mail`);
     } catch (err) {
@@ -146,7 +188,8 @@ export class ReplicaUnits {
       if (this.units.get(unit) === u) this.units.delete(unit);
     }
     agentLog(this.o.events, parsed.agent, 'info', `replica ${parsed.replica} passivated here: ${why}`);
-    // Mail that came meanwhile (or stays after a forced stop on a partition still here) starts it again.
+    // Mail that came meanwhile (or stays after a forced stop on a partition still here) starts it
+    // again — after a start still in flight has ended (`start` queues behind it).
     if (this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined) void this.start(unit);
   }
 
@@ -160,6 +203,7 @@ export class ReplicaUnits {
     for (const [unit, u] of this.units) {
       if (u.state !== 'running') continue;
       if (this.o.tenureOf(unit) !== u.tenure) void this.stop(unit, u, true, 'its partition left this node');
+      else if (this.o.isAbsent(parseReplicaUnit(unit)!.agent)) void this.stop(unit, u, false, 'its agent was stopped with its queue kept');
       else if (this.o.messaging.mailboxDepth(unit) === 0 && now - u.lastMail >= (this.o.idleMs ?? IDLE_MS)) void this.stop(unit, u, false, 'idle');
     }
   }
