@@ -103,16 +103,17 @@ export function replicaOwner(name: string): string {
 
 /**
  * A replica unit's handling asked for an effect keyed by the agent's identity — a timer, a topic
- * subscription, a directory registration (decision 2093, review fixes): not supported for replicas
+ * subscription, a directory registration, an HTTP call (its answer would be addressed to the unit,
+ * which is not addressable from outside) (decision 2093, review fixes): not supported for replicas
  * across nodes yet. Refused, never applied under `X#r<k>` (which would fire, deliver or register to
  * a unit the senders do not route to) nor silently dropped.
  */
 export class ReplicaUnitEffectError extends CaxtonError {
   constructor(unit: string, effects: readonly string[]) {
-    super('agent.replica-effect-unsupported', `${unit} asked for ${effects.join(', ')}: replicas across nodes do not support timers, topic subscriptions or directory registrations yet`, {
+    super('agent.replica-effect-unsupported', `${unit} asked for ${effects.join(', ')}: replicas across nodes do not support timers, topic subscriptions, directory registrations or HTTP calls yet`, {
       kind: 'failed-precondition',
       context: { unit, effects: effects.join(',') },
-      hint: 'set timers, subscribe to topics and register services from an agent that is not scaled across nodes (or turn replicasAcrossNodes off, decision 2091: replicas on the owner apply them as the agent\'s)',
+      hint: 'set timers, subscribe to topics, register services and call HTTP from an agent that is not scaled across nodes (or turn replicasAcrossNodes off, decision 2091: replicas on the owner apply them as the agent\'s)',
     });
   }
 }

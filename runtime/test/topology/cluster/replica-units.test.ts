@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { Instrumentation, ReplicaUnitEffectError } from '@caxton/core';
 import { ReplicaUnits } from '../../../src/topology/cluster/replica-units.js';
 import { AgentEffects } from '../../../src/node/agent-effects.js';
+import { HttpEffects } from '../../../src/node/http-effects.js';
+import type { HttpGateway } from '../../../src/http/gateway.js';
 import type { AgentHost, AgentStartSpec } from '../../../src/node/agent-host.js';
 import type { AgentMessaging } from '../../../src/node/agent-messaging.js';
 import type { AgentTimers } from '../../../src/node/timers.js';
@@ -115,4 +117,21 @@ test("a replica unit's timers, topic subscriptions and directory registrations a
   assert.deepEqual(applied, [], 'nothing applied under the unit');
   await effects.apply({ agent: 'svc', timers: timer, directory: [{ kind: 'subscribe-topic', topic: 'news' }] } as never);
   assert.deepEqual(applied, ['timer svc', 'subscribe svc'], "X's own effects apply as before");
+});
+
+test("a replica unit's HTTP calls are refused and reported, not made (their answer could not reach the unit); X's are made", async () => {
+  const made: string[] = [];
+  const warned: string[] = [];
+  const gateway = { apply: (r: { agent: string }) => { made.push(r.agent); } } as unknown as HttpGateway;
+  const http = new HttpEffects(gateway, (agent, message) => warned.push(`${agent}: ${message}`));
+  const call = { id: 'c1', request: { method: 'GET', url: 'https://example.org/' } };
+  for (const [agent, id] of [['svc#r2', 'd1'], ['svc', 'd2']] as const) {
+    const item = { kind: 'delivery', agent, delivery: { id } } as never;
+    const result = { agent, outcome: { status: 'ok' }, http: [call], stateWrites: [] } as never;
+    http.hold([item], [result]);
+    http.release(id);
+  }
+  assert.deepEqual(made, ['svc']);
+  assert.equal(warned.length, 1);
+  assert.match(warned[0]!, /^svc#r2: .*do not support .*HTTP calls/);
 });
