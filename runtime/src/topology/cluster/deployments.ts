@@ -16,6 +16,8 @@ export class ClusterDeployments {
   private readonly replicas = new Map<string, number>();
   /** Agents whose record says stopped with the queue kept (decision 1990). */
   private readonly absent = new Set<string>();
+  /** Each agent's deployed version as `<version>:<createdAt>` (a redeploy restarts the version count), for its replica units. */
+  private readonly versions = new Map<string, string>();
   private unwatch: (() => void) | undefined;
 
   constructor(private readonly registry: AgentStore & RegistryWatch, private readonly now: () => number = Date.now) {}
@@ -28,6 +30,7 @@ export class ClusterDeployments {
       } else if (e.kind === 'agent-put') {
         this.names.set(e.agent.name, e.agent.topics);
         this.countReplicas(e.agent.name, e.agent.replicas, e.agent.absentSince);
+        this.versions.set(e.agent.name, `${e.agent.version}:${e.agent.createdAt}`);
         this.undeployed.delete(e.agent.name);
       } else if (e.kind === 'agent-deleted' && this.kinds.delete(e.name)) {
         // a kind: its nodes stop their instances (AgentKinds.removed)
@@ -35,6 +38,7 @@ export class ClusterDeployments {
         this.names.delete(e.name);
         this.replicas.delete(e.name);
         this.absent.delete(e.name);
+        this.versions.delete(e.name);
         this.undeployed.set(e.name, this.now());
         // Bounded: past this many, a forgotten name is still handled, after the orphan grace period.
         if (this.undeployed.size > 10_000) this.undeployed.delete(this.undeployed.keys().next().value!);
@@ -45,6 +49,7 @@ export class ClusterDeployments {
       else if (!this.names.has(a.name)) {
         this.names.set(a.name, a.topics);
         this.countReplicas(a.name, a.replicas, a.absentSince);
+        this.versions.set(a.name, `${a.version}:${a.createdAt}`);
       }
     }
   }
@@ -55,6 +60,11 @@ export class ClusterDeployments {
     else this.absent.delete(name);
     if (replicas !== undefined && replicas > 1 && absentSince === undefined) this.replicas.set(name, replicas);
     else this.replicas.delete(name);
+  }
+
+  /** The agent's deployed version as the mirror knows it (`<version>:<createdAt>`); undefined: not deployed. */
+  versionOf(name: string): string | undefined {
+    return this.versions.get(name);
   }
 
   /** Stopped with its queue kept (its record's `absentSince`): its replica units stop and do not start (decision 2093). */

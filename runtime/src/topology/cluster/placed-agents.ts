@@ -119,7 +119,7 @@ export class PlacedAgents implements AgentResidency {
     this.units = c.replicasAcrossNodes === true ? new ReplicaUnits({
       host: opts.host, messaging: opts.messaging, events: opts.events, identity: opts.identity,
       record: (agent) => c.registry.getAgent(agent), prepare: (record) => this.prepareKind(record), tenureOf: (unit) => this.instanceToken(unit),
-      isAbsent: (agent) => c.deployments.isAbsent(agent),
+      isAbsent: (agent) => c.deployments.isAbsent(agent), versionOf: (agent) => c.deployments.versionOf(agent),
     }) : undefined;
     // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
     // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.

@@ -31,6 +31,8 @@ export interface ReplicaUnitsOptions {
   tenureOf: (unit: string) => number | undefined;
   /** X is stopped with its queue kept (its record's `absentSince`, from the watched mirror): its units stop and do not start. */
   isAbsent: (agent: string) => boolean;
+  /** X's deployed version as the watched mirror knows it (`<version>:<createdAt>`): a unit running another stops, drained. */
+  versionOf?: (agent: string) => string | undefined;
   /** An idle unit (empty mailbox) is stopped after this long. */
   idleMs?: number;
 }
@@ -193,6 +195,18 @@ export class ReplicaUnits {
     if (this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined) void this.start(unit);
   }
 
+  /**
+   * The mirror knows X at a newer version than the unit runs (an upgrade), or another deployment (an
+   * undeploy and redeploy: another createdAt). A mirror behind the registry read at the start (an
+   * older version) is not a change: the unit would stop and start until the mirror caught up.
+   */
+  private replaced(unit: string, u: Unit): boolean {
+    const now = this.o.versionOf?.(parseReplicaUnit(unit)!.agent);
+    if (now === undefined || u.record === undefined) return false;
+    const [version, createdAt] = now.split(':').map(Number) as [number, number];
+    return createdAt !== u.record.createdAt || version > u.record.version;
+  }
+
   private sweep(): void {
     const now = Date.now();
     for (const [unit, notBefore] of [...this.waiting]) {
@@ -204,6 +218,7 @@ export class ReplicaUnits {
       if (u.state !== 'running') continue;
       if (this.o.tenureOf(unit) !== u.tenure) void this.stop(unit, u, true, 'its partition left this node');
       else if (this.o.isAbsent(parseReplicaUnit(unit)!.agent)) void this.stop(unit, u, false, 'its agent was stopped with its queue kept');
+      else if (this.replaced(unit, u)) void this.stop(unit, u, false, 'its agent was upgraded or redeployed (its mail starts the new version)');
       else if (this.o.messaging.mailboxDepth(unit) === 0 && now - u.lastMail >= (this.o.idleMs ?? IDLE_MS)) void this.stop(unit, u, false, 'idle');
     }
   }

@@ -45,11 +45,11 @@ function instrumentedHost(): { host: AgentHost; pool: Set<string>; starts: strin
   return { host, pool, starts, stops, hold: () => { let open!: () => void; gate = new Promise((r) => { open = r; }); return () => { gate = undefined; open(); }; } };
 }
 
-function units(o: { host: AgentHost; tenure: Map<string, number>; depth: Map<string, number>; rec: () => AgentRecord | undefined; absent?: () => boolean }): ReplicaUnits {
+function units(o: { host: AgentHost; tenure: Map<string, number>; depth: Map<string, number>; rec: () => AgentRecord | undefined; absent?: () => boolean; version?: () => string | undefined }): ReplicaUnits {
   const messaging = { wake: () => {}, idle: async () => {}, mailboxDepth: (n: string) => o.depth.get(n) ?? 0 } as unknown as AgentMessaging;
   return new ReplicaUnits({
     host: o.host, messaging, events: new Instrumentation(), identity: (name) => ({ name }),
-    record: async () => o.rec(), prepare: async () => {}, tenureOf: (u) => o.tenure.get(u), isAbsent: () => o.absent?.() ?? false,
+    record: async () => o.rec(), prepare: async () => {}, tenureOf: (u) => o.tenure.get(u), isAbsent: () => o.absent?.() ?? false, versionOf: () => o.version?.(),
   });
 }
 
@@ -134,4 +134,24 @@ test("a replica unit's HTTP calls are refused and reported, not made (their answ
   assert.deepEqual(made, ['svc']);
   assert.equal(warned.length, 1);
   assert.match(warned[0]!, /^svc#r2: .*do not support .*HTTP calls/);
+});
+
+test('a unit running an older version than the mirror knows stops, drained, and its mail starts the new version', async () => {
+  const h = instrumentedHost();
+  const tenure = new Map([['svc#r2', 1]]);
+  const depth = new Map([['svc#r2', 1]]);
+  let current = record({ version: 1 });
+  const versions: number[] = [];
+  const host = { ...h.host, start: async (spec: AgentStartSpec) => { versions.push(spec.deployment.version); return h.host.start(spec); }, stop: h.host.stop } as unknown as AgentHost;
+  const u = units({ host, tenure, depth, rec: () => current, version: () => `${current.version}:${current.createdAt}` });
+  try {
+    u.noticeMail('svc#r2');
+    await until(() => u.isRunnable('svc#r2'), 'version 1 runs');
+    current = record({ version: 2 }); // upgraded through another node
+    await until(() => versions.length === 2 && u.isRunnable('svc#r2'), 'version 2 runs', 3000);
+    assert.deepEqual(versions, [1, 2]);
+    assert.deepEqual(h.stops, ['svc#r2']);
+  } finally {
+    u.close();
+  }
 });
