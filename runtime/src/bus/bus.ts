@@ -10,7 +10,7 @@
  */
 import type { AgentStateStore } from '../storage/ports.js';
 import type { Delivery } from '@caxton/core';
-import { CaxtonError, DEFAULT_TRAFFIC_LIMITS, TOPIC_PREFIX, matchesTopicFilter, topicOfReceiver, validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
+import { CaxtonError, DEFAULT_TRAFFIC_LIMITS, TOPIC_PREFIX, replicaOwner, matchesTopicFilter, topicOfReceiver, validateAclMessage, type AclMessage, type AgentId, type EdgeTicket, type SendResult } from '@caxton/core';
 import type { DeadLetter, MessageLog } from './message-log.js';
 import { Mailboxes } from './mailboxes.js';
 import { shareLimits, type SenderShare } from './mailbox-shares.js';
@@ -189,6 +189,18 @@ export class Bus implements OutboxSender {
    */
   async idle(agent?: string): Promise<void> {
     await this.loop?.idle(agent);
+  }
+
+  /**
+   * Where a send to the agent `name` is written (decision 2093): a scaled agent's replica unit when
+   * the port spreads replicas across nodes, else the agent itself. Its own function, one optional
+   * call per receiver: the send path's cost is unchanged where the port has no such hook.
+   */
+  private receiverUnit(port: BusPort, name: string, msg: AclMessage, messageId: string): string | undefined {
+    if (port.replicaUnit === undefined) return name;
+    // A unit is written only by this choice: a receiver that names one (`X#r7`) from outside would
+    // start a sandbox the count, the stateful refusal and the stop never allowed (review fix 1).
+    return name.indexOf('#') >= 0 ? undefined : port.replicaUnit(name, msg, messageId);
   }
 
   agentName(id: AgentId | string): string {
@@ -411,7 +423,11 @@ export class Bus implements OutboxSender {
         (remote ??= []).push(receiver);
         continue;
       }
-      const name = this.agentName(receiver);
+      const name = this.receiverUnit(port, this.agentName(receiver), msg, id);
+      if (name === undefined) {
+        refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
+        continue;
+      }
       const kind = port.route(name);
       if (kind === 'agent') routed.push(name);
       if (kind === 'external') {
@@ -685,7 +701,7 @@ export class Bus implements OutboxSender {
     // One copy per message, no temporary objects spread into it (this runs for every message sent).
     const stamped: AclMessage = {
       ...message,
-      sender: this.qualify('agent' in origin ? this.agentId(origin.agent) : origin.external),
+      sender: this.qualify('agent' in origin ? this.agentId(replicaOwner(origin.agent)) : origin.external),
       receivers: qualifyAll(message.receivers, this),
     };
     if (message.replyTo) stamped.replyTo = qualifyAll(message.replyTo, this);

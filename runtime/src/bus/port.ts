@@ -74,6 +74,12 @@ export interface BusPort {
   /** Which names are agents (cluster: on any node), known outside clients, or unknown. */
   route(localName: string): ReceiverKind;
   /**
+   * The receiver a send to `localName` is written to: in a cluster with replicas across nodes, a
+   * scaled agent's replica unit `<name>#r<k>` chosen by the message's conversation (decision 2093);
+   * otherwise (and absent) the name itself. Synchronous, no I/O: asked once per receiver of a send.
+   */
+  replicaUnit?(localName: string, message: AclMessage, messageId: string): string;
+  /**
    * Is this name an agent's (cluster: on any node)? Asked of every delivery's sender, so it must
    * have no side effect: `route` activates an instance of a kind (decision 1980). Absent: `route`.
    */

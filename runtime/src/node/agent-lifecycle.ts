@@ -4,7 +4,7 @@
  * the registry record, and leaves where the agent runs to the residency the topology gave it
  * (agent-residency.ts). The agents running on this node are `local` (local-agents.ts).
  */
-import type { AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec, ReplicasView, TopicPatterns } from '@caxton/core';
+import type { AclMessage, AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec, ReplicasView, TopicPatterns } from '@caxton/core';
 import type { AbsentQueueLimits, DispatchOwnership, ReceiverKind } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { BusEvents } from '../bus/events.js';
@@ -12,9 +12,10 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, parseInstanceName, parseReplicaCount, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, parseInstanceName, replicaOwner, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
 import { Rollouts, type RolloutBeside } from './rollouts.js';
 import { AgentReplicas } from './replicas.js';
+import { ClusterReplicaCounts } from './cluster-replica-counts.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
 import type { AgentResidency, ResidencyFactory } from './agent-residency.js';
@@ -88,6 +89,8 @@ export class AgentLifecycle {
   readonly kinds: AgentKinds;
   /** Replicas behind one name (decision 2010). */
   readonly replicas: AgentReplicas;
+  /** Their count in a cluster's registry record (decision 2091). */
+  private readonly clusterReplicas: ClusterReplicaCounts;
 
   constructor(private readonly o: AgentLifecycleOptions) {
     this.local = new LocalAgents({ nodeId: o.nodeId, host: o.host, messaging: o.messaging, events: this.events, onStarted: o.onStarted });
@@ -109,7 +112,7 @@ export class AgentLifecycle {
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
       untilRunnable: (name) => o.killSwitch?.untilRunnable(name) ?? Promise.resolve(),
       // (Called once placement acts, after this constructor has built `replicas`.)
-      replicas: { follow: (record) => this.followReplicas(record), leave: (name, force) => this.replicas.removeAll(name, force) },
+      replicas: { follow: (record) => this.clusterReplicas.followReplicas(record), leave: (name, force) => this.replicas.removeAll(name, force) },
     });
     this.rollouts = new Rollouts({
       host: o.host, messaging: o.messaging, events: this.events, state: o.state,
@@ -155,25 +158,12 @@ export class AgentLifecycle {
         local.record = record;
       },
     });
-    this.followOnRelease();
-  }
-
-  /**
-   * Cluster (decision 2091, review finding 4): a count the owner could not follow while the kill
-   * switch held the agent (a scale-up starts replica inits) is followed once it is released — on a
-   * resume or thaw, not only at its next activation. (One node keeps its rule: a resume starts no
-   * replicas, decision 2010.) Subscribed once, by the constructor.
-   */
-  private followOnRelease(): void {
-    if (this.residency.recordReplicas === undefined) return;
-    this.o.killSwitch?.onChange?.(() => {
-      for (const name of this.local.names()) {
-        const local = this.local.get(name);
-        if (local === undefined || local.state !== 'running' || (this.o.killSwitch?.isHeld(name) ?? false) || this.replicas.busy(name)) continue;
-        if ((local.record.replicas ?? 1) === this.replicas.count(name)) continue;
-        this.followReplicas(local.record).catch((err: unknown) => agentLog(this.events, name, 'warn', `its recorded count not followed on release: ${(err as Error).message}`));
-      }
+    this.clusterReplicas = new ClusterReplicaCounts({
+      nodeId: o.nodeId, events: this.events, local: this.local, replicas: this.replicas, residency: this.residency,
+      ...(o.killSwitch !== undefined ? { killSwitch: o.killSwitch } : {}),
+      scalable: (name) => this.scalable(name), refuseKindScale: (name) => this.refuseKindScale(name), status: (name) => this.status(name),
     });
+    this.clusterReplicas.followOnRelease();
   }
 
   /**
@@ -184,7 +174,10 @@ export class AgentLifecycle {
   async scale(name: string, replicas: number): Promise<AgentStatus> {
     // Cluster, agent not running here (decision 2091): the count is written to the registry record,
     // and its owner runs that many when it sees the write.
-    if (this.residency.recordReplicas !== undefined && !this.local.isRunning(name)) return this.scaleElsewhere(name, replicas);
+    // Replicas across nodes (decision 2093): the owner runs no replicas itself either; the count steers
+    // the senders. A rollout running here still refuses it, as it does on the owner of decision 2091.
+    if (this.residency.recordReplicas !== undefined && this.residency.replicasAcrossNodes === true && this.local.isRunning(name)) this.refuseDuringRollout(name);
+    if (this.residency.recordReplicas !== undefined && (!this.local.isRunning(name) || this.residency.replicasAcrossNodes === true)) return this.clusterReplicas.scaleElsewhere(name, replicas);
     // In the agent's operation lock (with upgrade, rollback, rollout start, state import and the
     // node's own scale-back): the checks and the version read see no change half done.
     await this.replicas.exclusive(name, () => this.replicas.scaleNow(this.scalable(name).record, replicas));
@@ -214,80 +207,20 @@ export class AgentLifecycle {
   }
 
   /**
-   * A scale asked on a cluster node the agent does not run on (decision 2091): the same refusals as
-   * on its owner where this node can tell (a kind, an unknown or absent agent, state held — the
-   * state is read from the agent's partition as it is now), then the count is written to the
-   * registry record. The owner starts or drains the replicas when it sees the write; if it cannot
-   * (its budget, a replica's init), it runs what it can and records that count, audited.
-   */
-  private async scaleElsewhere(name: string, replicas: number): Promise<AgentStatus> {
-    const n = parseReplicaCount(replicas);
-    this.refuseKindScale(name);
-    // In the agent's operation lock, as on its owner: an upgrade or rollback asked on this node
-    // waits, and the record write below is a compare-and-swap on the live record besides (an
-    // undeploy, upgrade or stop through another node is kept; review finding 1).
-    await this.replicas.exclusive(name, async () => {
-      await this.residency.upgradeBase(name); // unknown: not found; stopped with its queue kept: conflict
-      if (n > 1) await this.replicas.refuseStateful(name, true); // its partition is read here: bounded
-      await this.residency.recordReplicas!(name, n);
-    });
-    return (await this.status(name))!;
-  }
-
-  /**
    * The count a scale of `name` is compared with to tell up from down: the replicas running here,
    * or (cluster, the agent runs on another node) the count its registry record says — a non-owner
    * runs none, so 3 → 2 there is a scale-down (review finding 5).
    */
   async replicaBaseline(name: string): Promise<number> {
-    if (this.residency.recordReplicas === undefined || this.local.isRunning(name)) return this.replicas.count(name);
+    // Replicas across nodes (decision 2093): the owner runs none itself either; the recorded count is the baseline everywhere.
+    if (this.residency.recordReplicas === undefined || (this.local.isRunning(name) && this.residency.replicasAcrossNodes !== true)) return this.replicas.count(name);
     return (await this.status(name))?.replicas?.replicas ?? 1;
-  }
-
-  /**
-   * The owner side of a scale in a cluster (decision 2091): the agent runs here and its registry
-   * record (read now) says `record.replicas`; run that many. One that cannot be (stateful now, past
-   * the node's budget, a replica's init failed) runs as many as it can, recorded and audited as at
-   * start-up. Held by the kill switch: runs as it is, its count kept for the next activation.
-   */
-  private async followReplicas(record: AgentRecord): Promise<void> {
-    const name = record.name;
-    const local = this.local.get(name);
-    if (local === undefined || local.state !== 'running') return;
-    if (local.record.version !== record.version || local.record.createdAt !== record.createdAt) return; // a swap follows
-    const recorded = record.replicas ?? 1;
-    // The registry's count is the agent's: the local copy takes it, so the scale below records nothing again.
-    const mine: AgentRecord = { ...local.record };
-    if (recorded > 1) mine.replicas = recorded;
-    else delete mine.replicas;
-    local.record = mine;
-    if (this.replicas.count(name) === recorded) return;
-    // A scale-up starts replicas (their init is agent code): not while held. A scale-down runs no
-    // agent code (the removed replicas drain), so it proceeds (review finding 4).
-    if (recorded > this.replicas.count(name) && (this.o.killSwitch?.isHeld(name) ?? false)) {
-      agentLog(this.events, name, 'warn', `held by the kill switch: runs as ${this.replicas.count(name)}, not the ${recorded} replicas its record says, until it is released (thaw, resume), its next activation or a scale`);
-      return;
-    }
-    try {
-      await this.replicas.exclusive(name, () => this.replicas.scaleNow(this.scalable(name).record, recorded));
-    } catch (err) {
-      agentLog(this.events, name, 'warn', `not run as ${recorded} replicas on node ${this.o.nodeId}: ${(err as Error).message}`);
-      this.replicas.settleAt(name, recorded, `not run as ${recorded} replicas on node ${this.o.nodeId}: ${(err as Error).message}`);
-    }
   }
 
   /** Upgrades, rollbacks and state imports swap one instance: not while the agent runs as several (decision 2010). */
   private refuseWhileScaled(name: string, operation: string): void {
     const n = this.replicas.count(name);
     if (n > 1) throw new ReplicasScaledError(name, n, operation);
-  }
-
-  /**
-   * Cluster (decision 2091): scaled on another node, as its registry record says. (One node keeps
-   * its rule: a count recorded but not running — held at start-up — does not refuse.)
-   */
-  private refuseRecordedScaled(record: AgentRecord, operation: string): void {
-    if (this.residency.recordReplicas !== undefined && (record.replicas ?? 1) > 1) throw new ReplicasScaledError(record.name, record.replicas!, operation);
   }
 
   /** Deployed: running here, or (cluster) anywhere; or a kind, or an instance of one (decision 1980). */
@@ -327,6 +260,8 @@ export class AgentLifecycle {
   httpPolicyOf(name: string): AgentRecord['http'] {
     const local = this.local.get(name);
     if (local !== undefined) return local.record.http;
+    // A replica unit (decision 2093) calls under X's rules, from the record it was started with (review fix 2).
+    if (name.indexOf('#') > 0) return this.residency.replicaUnitRecord?.(name)?.http;
     const slash = name.indexOf('/');
     // Passivated but owned here reads its kind's rules too, without activating it: its MTP post
     // waiting on a timer is tried under them (review of outboxfix4, round 2).
@@ -345,7 +280,8 @@ export class AgentLifecycle {
     if (local !== undefined) return local.record.topics;
     const slash = name.indexOf('/');
     if (slash > 0) return this.kinds.record(name.slice(0, slash))?.topics;
-    return this.residency.deployedTopics?.(name);
+    // A replica unit (decision 2093) is under X's allow-list (it cannot subscribe itself: review fix 2).
+    return this.residency.deployedTopics?.(replicaOwner(name));
   }
 
   /** A routed send appended nothing for `name`: an instance's reserved slot is given back (decision 1980). */
@@ -371,6 +307,9 @@ export class AgentLifecycle {
    * waiting out a restart backoff after a crash (decision 1720; the node wakes it when that ends).
    */
   isRunnable(name: string): boolean {
+    // A replica unit of a scaled agent (decision 2093): activated here for its mail, fenced by its partition.
+    const unit = this.residency.replicaUnitRunnable?.(name);
+    if (unit !== undefined) return unit && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(replicaOwner(name)) ?? false);
     // In a cluster an instance also needs its partition's fence to hold (decision 2060).
     if (isInstanceName(name)) return this.kinds.isRunnable(name) && this.residency.mayRun(name);
     return this.local.isRunning(name) && this.residency.mayRun(name) && !(this.o.killSwitch?.isHeld(name) ?? false)
@@ -440,6 +379,16 @@ export class AgentLifecycle {
    */
   holdsQueue(name: string): boolean {
     return this.residency.holdsQueue?.(name) ?? true;
+  }
+
+  /** A cluster whose scaled agents' replicas are units placed across nodes (decision 2093). */
+  get replicasAcrossNodes(): boolean {
+    return this.residency.replicasAcrossNodes === true;
+  }
+
+  /** The receiver a send to `name` is written to: a scaled agent's replica unit in a cluster with replicas across nodes (decision 2093), else `name`. */
+  replicaUnit(name: string, message: AclMessage, messageId: string): string {
+    return this.residency.replicaUnit?.(name, message, messageId) ?? name;
   }
 
   /** Agents on this node. */
@@ -608,7 +557,7 @@ export class AgentLifecycle {
       throw new RolloutUnsupportedError(spec.name, 'this node is part of a cluster, where rollouts are not built yet (decision 1871)');
     }
     const previous = await this.residency.upgradeBase(spec.name);
-    this.refuseRecordedScaled(previous, 'upgrade');
+    this.clusterReplicas.refuseRecordedScaled(previous, 'upgrade');
     if (spec.strategy !== undefined && !this.local.isRunning(spec.name)) {
       // Nothing would compare the new version with a running one, and the mailbox would wait for the bake.
       throw new RolloutUnsupportedError(spec.name, `it is ${this.local.get(spec.name)?.state ?? 'not running here'}`);
@@ -663,7 +612,7 @@ export class AgentLifecycle {
     if (aborted !== undefined) return aborted;
     this.refuseWhileScaled(name, 'roll back');
     const current = await this.residency.upgradeBase(name);
-    this.refuseRecordedScaled(current, 'roll back');
+    this.clusterReplicas.refuseRecordedScaled(current, 'roll back');
     const back = current.previous;
     if (back === undefined) throw new NoPreviousVersionError(name, current.version);
     const trust = this.o.trust?.recheck(name, back.artifactDigest, back.signerKeyId) ?? {};
@@ -780,6 +729,8 @@ export class AgentLifecycle {
     // at start-up it is `starting`): a stopped or failed one runs nothing, so "1 replica, N recorded"
     // would be wrong about it.
     const recorded = this.local.get(status.name)?.record.replicas ?? 1;
+    // Replicas across nodes (decision 2093): the owner runs none itself; the count is what the senders spread over.
+    if (this.residency.replicasAcrossNodes === true) return recorded > 1 ? { ...status, replicas: { replicas: recorded, draining: 0 } } : status;
     const live = status.state !== 'stopped' && status.state !== 'stopping' && status.state !== 'failed';
     const differs = live && recorded !== (running?.replicas ?? 1) && !this.replicas.busy(status.name);
     if (running === undefined && !differs) return status;

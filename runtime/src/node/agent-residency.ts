@@ -9,7 +9,7 @@
  *   activates and deactivates agents on this node under fencing tokens, status of agents elsewhere
  *   comes from the registry and the claims.
  */
-import type { AgentId, AgentStatus, Instrumentation, TopicPatterns } from '@caxton/core';
+import type { AclMessage, AgentId, AgentStatus, Instrumentation, TopicPatterns } from '@caxton/core';
 import type { DispatchOwnership } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../bus/message-log.js';
@@ -62,6 +62,14 @@ export interface AgentResidency {
    * lifecycle keeps the count in its own store.
    */
   recordReplicas?(name: string, replicas: number): Promise<void>;
+  /** Replicas across nodes (decision 2093): on, a scale only records the count; the senders spread over the replica units. */
+  readonly replicasAcrossNodes?: boolean;
+  /** The receiver a send to `name` is written to: a scaled agent's replica unit (decision 2093), else `name`. */
+  replicaUnit?(name: string, message: AclMessage, messageId: string): string;
+  /** X's record a replica unit running here runs (its HTTP egress rules are X's); undefined otherwise. */
+  replicaUnitRecord?(name: string): AgentRecord | undefined;
+  /** A replica unit may take work here now; undefined for a name that is no replica unit. */
+  replicaUnitRunnable?(name: string): boolean | undefined;
   /** Throws AlreadyExistsError when `name` is deployed already. */
   refuseExisting(name: string): Promise<void>;
   /** The record an upgrade starts from; throws NotFoundError (or ConflictError when busy). */

@@ -11,7 +11,7 @@ import type { AgentTimers } from './timers.js';
 import type { ExternalIdentities } from './external-identities.js';
 import type { HttpEffects } from './http-effects.js';
 import type { TopicStore } from '../storage/ports.js';
-import { KIND_LIMITS, topicAllowed, type TopicSubscription } from '@caxton/core';
+import { KIND_LIMITS, topicAllowed, type AclMessage, type TopicSubscription } from '@caxton/core';
 
 export interface NodeBusPortParts {
   /** The agent lifecycle: which agents exist (here or, in a cluster, anywhere) and which may run here. */
@@ -37,11 +37,18 @@ export class NodeBusPort implements BusPort {
   readonly gate: ProtocolGate;
   readonly ownership: DispatchOwnership | undefined;
   readonly transport: RemoteTransport | undefined;
+  /**
+   * Only where the residency spreads replicas across nodes (decision 2093): elsewhere the bus sees
+   * no hook and its send path does exactly what it did before.
+   */
+  readonly replicaUnit: ((name: string, message: AclMessage, messageId: string) => string) | undefined;
 
   constructor(private readonly parts: NodeBusPortParts) {
     this.gate = parts.gate;
     this.transport = parts.transport;
     this.ownership = parts.agents.ownership();
+    const agents = parts.agents;
+    this.replicaUnit = agents.replicasAcrossNodes ? (name, message, messageId) => agents.replicaUnit(name, message, messageId) : undefined;
   }
 
   /**

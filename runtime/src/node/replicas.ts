@@ -15,7 +15,7 @@
  * is scaled back to one.
  */
 import {
-  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicaRewindError, ReplicaStartError, ReplicasBudgetError, ReplicasStatefulError, parseReplicaInstanceCap,
+  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicaRewindError, ReplicaStartError, ReplicasBudgetError, ReplicasStatefulError, parseReplicaInstanceCap, replicaUnitName,
   type Instrumentation, type ReplicaLoad, type ReplicasView, type StateWrite,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
@@ -54,9 +54,9 @@ export interface AgentReplicasOptions {
 /** The init config key a replica reads its number from (1 for the agent's own instance, which has none). */
 export const REPLICA_CONFIG_KEY = 'caxton.replica';
 
-/** The sandbox key of replica `n` (n ≥ 2) of `name`. */
+/** The sandbox key of replica `n` (n ≥ 2) of `name`: the one `X#r<k>` shape, core's (decision 2093's units share it). */
 export function replicaKey(name: string, n: number): string {
-  return n === 1 ? name : `${name}#r${n}`;
+  return replicaUnitName(name, n);
 }
 
 /**

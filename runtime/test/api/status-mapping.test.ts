@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import {
-  AgentSuspendedError, KeepQueueUnsupportedError, NoPreviousVersionError, ReplicasBudgetError, ReplicaRewindError, ReplicaStartError, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, RolloutInProgressError, RolloutStatefulError, RolloutUnsupportedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
+  AgentSuspendedError, KeepQueueUnsupportedError, NoPreviousVersionError, ReplicasBudgetError, ReplicaRewindError, ReplicaStartError, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, ReplicaUnitEffectError, RolloutInProgressError, RolloutStatefulError, RolloutUnsupportedError, FrozenError, AclParseError, AclValidationError, CaxtonError, ERROR_KINDS, PROTOCOL_ERROR_KINDS, ProtocolConfigError, ProtocolUsageError, ProtocolViolation, aclLimits, type ProtocolErrorCode, AlreadyExistsError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError,
 } from '@caxton/core';
 import { SANDBOX_ERROR_KINDS, SandboxError, OutOfFuel, type SandboxErrorCode } from '@caxton/sandbox';
 import { GRPC_STATUS_BY_KIND, errorKindForGrpcStatus, grpcStatusForKind, statusFromCaxtonError, toGrpcStatus } from '@caxton/client';
@@ -117,6 +117,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   // Replicas behind one name (decision 2010).
   ['agent.replicas-stateful', 'FAILED_PRECONDITION'],
   ['agent.replicas-unsupported', 'FAILED_PRECONDITION'],
+  ['agent.replica-effect-unsupported', 'FAILED_PRECONDITION'], // a replica unit's timer, subscription or registration (decision 2093)
   ['agent.replicas-scaled', 'FAILED_PRECONDITION'],
   ['agent.replicas-budget', 'RESOURCE_EXHAUSTED'], // the node-wide cap on replica instances (issue 27, finding 8)
   ['agent.replicas-start-failed', 'FAILED_PRECONDITION'], // a new replica's instance did not start (issue 27, review of replicasfix2)
@@ -311,6 +312,7 @@ function everyRaisedError(): CaxtonError[] {
     new RolloutUnsupportedError('echo', 'why'),
     new ReplicasStatefulError('echo', 'why'),
     new ReplicasUnsupportedError('echo', 'why', 'hint'),
+    new ReplicaUnitEffectError('echo#r2', ['timers']),
     new ReplicasScaledError('echo', 3, 'upgrade'),
     new ReplicasBudgetError('echo', 4, 30, 32),
     new ReplicaStartError('echo', 3, 1, 1, new Error('init trapped')),

@@ -2,7 +2,7 @@
 export { KafkaMessageLog } from './kafka-message-log.js';
 export type { KafkaMessageLogOptions, KafkaLogEvent, KafkaLogSink, KafkaLogLevel, KafkaTlsOptions, KafkaSaslOptions } from './options.js';
 export { partitionFor, murmur2 } from './partitioner.js';
-export { placementKey, partitionKey, partitionOwner, assignPartitions, instanceNode } from './partition-placement.js';
+export { placementKey, partitionKey, partitionOwner, assignPartitions, instanceNode, replicaUnitNodes } from './partition-placement.js';
 export {
   KafkaUnreachableError, KafkaMisconfiguredError, KafkaAppendError, KafkaCommitError, KafkaNotOwnerError, KafkaLogStateError, KafkaSecurityError,
   KafkaStateReadBoundError,

@@ -6,6 +6,7 @@
  * PlacementController uses (placement/rendezvous.ts). So placement can compute an agent's node
  * from the etcd membership alone, and the consumer group computes the same answer from its members.
  */
+import { replicaUnitName } from '@caxton/core';
 import { ownerOf } from '../../placement/rendezvous.js';
 import { partitionFor } from './partitioner.js';
 
@@ -32,6 +33,17 @@ export function partitionOwner(partition: number, nodes: readonly string[]): str
  */
 export function instanceNode(instance: string, partitions: number, nodes: readonly string[]): string | undefined {
   return ownerOf(placementKey(instance, partitions), nodes);
+}
+
+/**
+ * The node each replica of a scaled agent runs on in a Kafka cluster (decision 2093): replica k is
+ * the placement unit `agent#r<k>` (replica 1 the agent itself), placed as a kind's instance is —
+ * its own partition, that partition's rendezvous owner. Index 0 is replica 1. Each unit lands
+ * independently, so N replicas cover about M·(1 − (1 − 1/M)^N) of M nodes on average, not always N:
+ * spread is by hashing, as for keys, with no per-replica record to balance it.
+ */
+export function replicaUnitNodes(agent: string, replicas: number, partitions: number, nodes: readonly string[]): (string | undefined)[] {
+  return Array.from({ length: replicas }, (_, i) => instanceNode(replicaUnitName(agent, i + 1), partitions, nodes));
 }
 
 export interface GroupMember {

@@ -157,6 +157,8 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
         absentPerPartition: c.absentPerPartition, retentionMs: log.retentionMs,
         activationWaitCap: activationWaitCap(c.maxPendingPerPartition),
         stateLoaded: (a) => log.stateLoaded(a),
+        // Replicas across nodes (decision 2093): off unless switched on, while it is tried out.
+        replicasAcrossNodes: c.replicasAcrossNodes,
       });
       agents = placed;
       onAssignment = (partitions) => placed.assigned(partitions);

@@ -12,6 +12,12 @@ export class ClusterDeployments {
   private readonly undeployed = new Map<string, number>();
   /** Kinds (decision 2060): records in the same registry section, but no agents. */
   private readonly kinds = new Set<string>();
+  /** Each scaled agent's recorded replica count (decision 2091; absent: one), for the senders' replica choice (decision 2093). */
+  private readonly replicas = new Map<string, number>();
+  /** Agents whose record says stopped with the queue kept (decision 1990). */
+  private readonly absent = new Set<string>();
+  /** Each agent's deployed version as `<version>:<createdAt>` (a redeploy restarts the version count), for its replica units. */
+  private readonly versions = new Map<string, string>();
   private unwatch: (() => void) | undefined;
 
   constructor(private readonly registry: AgentStore & RegistryWatch, private readonly now: () => number = Date.now) {}
@@ -23,11 +29,16 @@ export class ClusterDeployments {
         this.kinds.add(e.agent.name); // a kind takes no mail itself and is placed by no claim (decision 2060)
       } else if (e.kind === 'agent-put') {
         this.names.set(e.agent.name, e.agent.topics);
+        this.countReplicas(e.agent.name, e.agent.replicas, e.agent.absentSince);
+        this.versions.set(e.agent.name, `${e.agent.version}:${e.agent.createdAt}`);
         this.undeployed.delete(e.agent.name);
       } else if (e.kind === 'agent-deleted' && this.kinds.delete(e.name)) {
         // a kind: its nodes stop their instances (AgentKinds.removed)
       } else if (e.kind === 'agent-deleted') {
         this.names.delete(e.name);
+        this.replicas.delete(e.name);
+        this.absent.delete(e.name);
+        this.versions.delete(e.name);
         this.undeployed.set(e.name, this.now());
         // Bounded: past this many, a forgotten name is still handled, after the orphan grace period.
         if (this.undeployed.size > 10_000) this.undeployed.delete(this.undeployed.keys().next().value!);
@@ -35,8 +46,35 @@ export class ClusterDeployments {
     });
     for (const a of await this.registry.listAgents()) {
       if (a.kind !== undefined) this.kinds.add(a.name);
-      else if (!this.names.has(a.name)) this.names.set(a.name, a.topics);
+      else if (!this.names.has(a.name)) {
+        this.names.set(a.name, a.topics);
+        this.countReplicas(a.name, a.replicas, a.absentSince);
+        this.versions.set(a.name, `${a.version}:${a.createdAt}`);
+      }
     }
+  }
+
+  private countReplicas(name: string, replicas: number | undefined, absentSince: number | undefined): void {
+    // Stopped with its queue kept (review fix 3): senders treat it as unscaled, its mail waits in its own partition.
+    if (absentSince !== undefined) this.absent.add(name);
+    else this.absent.delete(name);
+    if (replicas !== undefined && replicas > 1 && absentSince === undefined) this.replicas.set(name, replicas);
+    else this.replicas.delete(name);
+  }
+
+  /** The agent's deployed version as the mirror knows it (`<version>:<createdAt>`); undefined: not deployed. */
+  versionOf(name: string): string | undefined {
+    return this.versions.get(name);
+  }
+
+  /** Stopped with its queue kept (its record's `absentSince`): its replica units stop and do not start (decision 2093). */
+  isAbsent(name: string): boolean {
+    return this.absent.has(name);
+  }
+
+  /** The replica count the agent's record says (1 when not scaled or not deployed). */
+  replicasOf(name: string): number {
+    return this.replicas.get(name) ?? 1;
   }
 
   stop(): void {

@@ -42,6 +42,13 @@ export interface ClusterOptions {
    * (`absentPerPartition`), so they never stall the partition's other agents.
    */
   maxPendingPerPartition?: number;
+  /**
+   * Replicas across nodes (decision 2093): a scaled agent's replicas 2..N are placement units with
+   * their own partitions, chosen by the sender. Every node of a cluster must agree. Unset: the
+   * environment's `CAXTON_REPLICAS_ACROSS_NODES=1` switches it on (how `caxton serve` gets it);
+   * otherwise off (decision 2091: every replica on the agent's owner).
+   */
+  replicasAcrossNodes?: boolean;
 }
 
 export interface ResolvedClusterOptions {
@@ -58,6 +65,7 @@ export interface ResolvedClusterOptions {
   maxPendingPerPartition: number;
   /** Half the window (decision 1990, *Cluster*): what a partition's absent queues hold together at most. */
   absentPerPartition: number;
+  replicasAcrossNodes: boolean;
 }
 
 /** Usable in an etcd key, a Kafka topic name and a consumer group id alike. */
@@ -103,5 +111,6 @@ export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOp
     completionWithinMs: positiveInt(o.completionWithinMs ?? CLUSTER_DEFAULTS.completionWithinMs, 'the completion margin (ms)', 0, 'keep it well below the lease TTL'),
     maxPendingPerPartition,
     absentPerPartition: Math.floor(maxPendingPerPartition / 2),
+    replicasAcrossNodes: o.replicasAcrossNodes ?? process.env.CAXTON_REPLICAS_ACROSS_NODES === '1',
   };
 }

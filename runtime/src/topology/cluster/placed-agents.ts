@@ -21,7 +21,7 @@
  * presents before recording a completion (decision 0702).
  */
 import type { AgentId, AgentStatus, AgentState, TopicPatterns } from '@caxton/core';
-import { AlreadyExistsError, ConflictError, NotFoundError, CaxtonError, UnavailableError, isInstanceName } from '@caxton/core';
+import { AlreadyExistsError, ConflictError, NotFoundError, CaxtonError, UnavailableError, isInstanceName, parseReplicaUnit, replicaFor, replicaUnitName, type AclMessage } from '@caxton/core';
 import type { DispatchOwnership } from '../../bus/port.js';
 import { partitionOwner } from '../../bus/kafka/index.js';
 import { ClaimStore } from './placement/claims.js';
@@ -33,6 +33,7 @@ import type { AgentResidency, ResidencyContext } from '../../node/agent-residenc
 import { agentLog, errorSummary, type LocalAgent } from '../../node/local-agents.js';
 import type { ClusterDeployments } from './deployments.js';
 import { ClusterMailboxes } from './mailboxes.js';
+import { ReplicaUnits } from './replica-units.js';
 
 export interface PlacedAgentsOptions {
   registry: EtcdRegistry;
@@ -55,6 +56,12 @@ export interface PlacedAgentsOptions {
    * (KafkaMessageLog.stateLoaded); false while the partition is not assigned here yet.
    */
   stateLoaded: (agent: string) => Promise<boolean>;
+  /**
+   * Replicas across nodes (decision 2093, off by default): a scaled agent's replicas 2..N are the
+   * placement units `<agent>#r<k>`, chosen by the sender and run where their partition is consumed.
+   * Off: decision 2091 (every replica on the agent's owner).
+   */
+  replicasAcrossNodes?: boolean;
 }
 
 /** How often an activated agent looks again whether its partition (and state) arrived here. */
@@ -99,14 +106,21 @@ export class PlacedAgents implements AgentResidency {
 
   /** The agents running on this node: the ones placement activated here. */
   private readonly agents: ResidencyContext['local'];
+  /** Replica units run here (decision 2093); undefined while replicas across nodes are off. */
+  private readonly units: ReplicaUnits | undefined;
 
   constructor(private readonly opts: ResidencyContext, private readonly c: PlacedAgentsOptions) {
     this.agents = opts.local;
     this.claims = new ClaimStore(c.registry);
     this.mailboxes = new ClusterMailboxes({
       bus: opts.bus, log: opts.log, deployments: c.deployments, partitionOf: c.partitionOf,
-      isLocal: (agent) => this.agents.has(agent), events: opts.events,
+      isLocal: (agent) => this.agents.has(agent) || this.isReplicaUnit(agent), events: opts.events,
     });
+    this.units = c.replicasAcrossNodes === true ? new ReplicaUnits({
+      host: opts.host, messaging: opts.messaging, events: opts.events, identity: opts.identity,
+      record: (agent) => c.registry.getAgent(agent), prepare: (record) => this.prepareKind(record), tenureOf: (unit) => this.instanceToken(unit),
+      isAbsent: (agent) => c.deployments.isAbsent(agent), versionOf: (agent) => c.deployments.versionOf(agent),
+    }) : undefined;
     // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
     // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.
     const kinds = opts.kinds;
@@ -147,6 +161,7 @@ export class PlacedAgents implements AgentResidency {
       fresh.add(p);
     }
     if (revoked.size > 0) void this.opts.kinds.leave((name) => revoked.has(this.c.partitionOf(name)));
+    if (revoked.size > 0) this.units?.leave((name) => revoked.has(this.c.partitionOf(name)));
     // Passivated instances of the partitions given to this node wake here for their timers (their
     // previous node dropped those wakes with the partitions; decision 2060).
     if (fresh.size > 0) void this.opts.kinds.arrived((name) => fresh.has(this.c.partitionOf(name)), undefined, [...fresh]);
@@ -207,6 +222,39 @@ export class PlacedAgents implements AgentResidency {
     this.unwatch?.();
     this.unwatchKinds();
     this.mailboxes.stop();
+    this.units?.close();
+  }
+
+  /** Replicas across nodes are on (decision 2093): a scale records the count, the senders spread over the units. */
+  get replicasAcrossNodes(): boolean {
+    return this.units !== undefined;
+  }
+
+  /**
+   * The receiver a send to `name` is written to (decision 2093): a scaled agent's replica unit chosen
+   * by the message's conversation (else its id) over the count its record says; any other name as it is.
+   */
+  replicaUnit(name: string, message: AclMessage, messageId: string): string {
+    if (this.units === undefined) return name;
+    const n = this.c.deployments.replicasOf(name);
+    return n <= 1 ? name : replicaUnitName(name, replicaFor({ conversationId: message.conversationId, messageId }, n));
+  }
+
+  /** X's record a replica unit running here runs (its HTTP egress rules are X's, review fix 2); undefined otherwise. */
+  replicaUnitRecord(name: string): AgentRecord | undefined {
+    return this.units?.recordOf(name);
+  }
+
+  /** A replica unit may take work here now; undefined for a name that is no replica unit. */
+  replicaUnitRunnable(name: string): boolean | undefined {
+    return this.isReplicaUnit(name) ? this.units!.isRunnable(name) : undefined;
+  }
+
+  /** A replica unit (`X#r<k>`) of an agent deployed anywhere, replicas across nodes on. */
+  private isReplicaUnit(name: string): boolean {
+    if (this.units === undefined) return false;
+    const parsed = parseReplicaUnit(name);
+    return parsed !== undefined && this.c.deployments.has(parsed.agent);
   }
 
   /** The PlacementController's drain hook: awaited before the claim is handed to another node. */
@@ -234,8 +282,8 @@ export class PlacedAgents implements AgentResidency {
 
   ownership(): DispatchOwnership {
     return {
-      token: (agent) => (isInstanceName(agent) ? this.instanceToken(agent) : this.agents.get(agent)?.state === 'running' ? this.tokens.get(agent) : undefined),
-      isStillOwner: (agent, token, withinMs) => (isInstanceName(agent) ? this.instanceStillHere(agent, token, withinMs ?? 0) : this.placement?.isStillOwner(agent, token, withinMs) ?? false),
+      token: (agent) => (isInstanceName(agent) || this.isReplicaUnit(agent) ? this.instanceToken(agent) : this.agents.get(agent)?.state === 'running' ? this.tokens.get(agent) : undefined),
+      isStillOwner: (agent, token, withinMs) => (isInstanceName(agent) || this.isReplicaUnit(agent) ? this.instanceStillHere(agent, token, withinMs ?? 0) : this.placement?.isStillOwner(agent, token, withinMs) ?? false),
       completionWithinMs: this.c.completionWithinMs,
     };
   }
@@ -247,7 +295,7 @@ export class PlacedAgents implements AgentResidency {
    * shortly: a renewed lease makes it runnable, a lost one deactivates it.
    */
   mayRun(name: string): boolean {
-    if (isInstanceName(name)) {
+    if (isInstanceName(name) || this.isReplicaUnit(name)) {
       const t = this.instanceToken(name);
       if (t !== undefined && this.instanceStillHere(name, t, this.c.completionWithinMs)) return true;
     }
@@ -265,11 +313,12 @@ export class PlacedAgents implements AgentResidency {
 
   noticeMail(agent: string): void {
     this.mailboxes.notice(agent);
+    if (this.isReplicaUnit(agent)) this.units!.noticeMail(agent);
   }
 
   /** Deployed anywhere in the cluster (the lifecycle adds the ones still known here, stopping). */
   isDeployedAnywhere(name: string): boolean {
-    return this.c.deployments.has(name);
+    return this.c.deployments.has(name) || this.isReplicaUnit(name);
   }
 
   deployedTopics(name: string): TopicPatterns | undefined {

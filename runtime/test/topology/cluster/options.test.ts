@@ -8,8 +8,10 @@ test('defaults: 5 s lease, 6 s Kafka session (the broker default minimum), names
   assert.deepEqual(o, {
     name: 'default', etcdPrefix: '/caxton/default/', topicPrefix: 'caxton.default', groupId: 'caxton.default.bus',
     leaseTtlSeconds: 5, sessionTimeoutMs: 6000, partitions: undefined, drainTimeoutMs: 5000, kafkaOpenTimeoutMs: 10_000, completionWithinMs: 1000,
-    maxPendingPerPartition: 256, absentPerPartition: 128,
+    maxPendingPerPartition: 256, absentPerPartition: 128, replicasAcrossNodes: process.env.CAXTON_REPLICAS_ACROSS_NODES === '1',
   });
+  assert.equal(resolveClusterOptions({ replicasAcrossNodes: true }).replicasAcrossNodes, true, 'replicas across nodes: the option, else the environment (decision 2093)');
+  assert.equal(resolveClusterOptions({ replicasAcrossNodes: false }).replicasAcrossNodes, false);
   const prod = resolveClusterOptions({ name: 'prod-eu', partitions: 24, leaseTtlSeconds: 10 });
   assert.equal(prod.etcdPrefix, '/caxton/prod-eu/');
   assert.equal(prod.topicPrefix, 'caxton.prod-eu');

@@ -1,0 +1,119 @@
+/**
+ * Replicas across a cluster's nodes (decision 2093): which replica unit of a scaled agent a message
+ * goes to, chosen by the SENDING node with nothing but the message and the agent's recorded count.
+ * Pure: no I/O, no clock, no state.
+ *
+ * - Replica k (2..N) of agent X is the placement unit `X#r<k>`: a name no deployment or kind
+ *   instance can take (`#` is not allowed in agent names). An ACL receiver may hold a `#`, so the
+ *   bus refuses a send addressed to a `#` name as an unknown receiver where replicas are spread
+ *   (review fix 1): a unit is written only by the sender's own replica choice. Replica 1 is X itself
+ *   (its own partition, today's path).
+ * - A conversation goes to replica `jump(hash(conversationId), N) + 1`: every node computes the same
+ *   replica for it, so a conversation stays on one replica without any table shared between nodes;
+ *   a message without a conversation id is spread by its message id (a sender does not know a remote
+ *   replica's load, so "least loaded" becomes "spread evenly" across nodes).
+ * - Jump consistent hash (Lamping & Veach, 2014) moves as little as possible when N changes:
+ *   N → N−1 moves exactly the conversations of replica N (each to one of the others, evenly), and
+ *   N → N+1 moves about 1/(N+1) of them, all to the new replica; every other conversation stays.
+ *   That is what makes a scale-down drain only the removed replicas' conversations.
+ */
+import { CaxtonError } from '../errors.js';
+import { REPLICA_LIMITS } from './limits.js';
+
+/** What the sender reads of a message to choose its replica. */
+export interface ReplicaUnitMessage {
+  conversationId?: string | undefined;
+  /** Spreads messages that belong to no conversation. */
+  messageId: string;
+}
+
+/**
+ * A 32-bit hash of a string's UTF-16 code units (FNV-1a, then Murmur's finaliser so that ids that
+ * differ in one trailing character land far apart). Not cryptographic, and it need not be: a
+ * sender who picks colliding conversation ids only puts its own conversations on one replica of
+ * the agent it is sending to anyway.
+ */
+export function replicaHash(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  h ^= id.length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Jump consistent hash of a 32-bit key into `buckets` buckets (0..buckets−1). The key seeds a
+ * 32-bit linear congruential sequence; each step jumps forward to the next bucket the key would
+ * move to as the count grows, so the answer for N+1 is either the answer for N or N itself.
+ * `buckets` must be a whole number ≥ 1 (the caller passes a parsed replica count).
+ */
+export function jumpHash(key: number, buckets: number): number {
+  let state = key >>> 0;
+  let b = -1;
+  let j = 0;
+  while (j < buckets) {
+    b = j;
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    // A uniform draw in (0, 1] from the state's top 24 bits (the low bits of an LCG are weak).
+    const r = ((state >>> 8) + 1) / 0x1000000;
+    j = Math.floor((b + 1) / r);
+  }
+  return b;
+}
+
+/**
+ * The replica (1..replicas) that takes `message`: by its conversation id, else by its message id.
+ * `replicas` outside 1..REPLICA_LIMITS.maxReplicas answers 1 (a count never recorded, or a record
+ * read from a newer node: the agent's own partition is always a valid place).
+ */
+export function replicaFor(message: ReplicaUnitMessage, replicas: number): number {
+  if (!Number.isInteger(replicas) || replicas <= 1 || replicas > REPLICA_LIMITS.maxReplicas) return 1;
+  const conversation = message.conversationId;
+  const key = conversation !== undefined && conversation !== '' ? conversation : message.messageId;
+  return jumpHash(replicaHash(key), replicas) + 1;
+}
+
+/** The receiver (placement unit) of replica `k` of `agent`: the agent's own name for 1, `<agent>#r<k>` above. */
+export function replicaUnitName(agent: string, k: number): string {
+  return k === 1 ? agent : `${agent}#r${k}`;
+}
+
+/**
+ * The agent and replica of a replica unit's name (`svc#r2` → svc, 2, up to
+ * REPLICA_LIMITS.maxReplicas); undefined for any other name, a plain agent's included.
+ */
+export function parseReplicaUnit(name: string): { agent: string; replica: number } | undefined {
+  const m = /^([^#/]+)#r([1-9]\d{0,2})$/.exec(name);
+  if (m === null) return undefined;
+  const replica = Number(m[2]);
+  return replica < 2 || replica > REPLICA_LIMITS.maxReplicas ? undefined : { agent: m[1]!, replica };
+}
+
+/**
+ * The agent whose identity a name acts under: a replica unit `X#r<k>` is X (its sends, its egress
+ * policy and hold), every other name itself. The `#` test first: agent names cannot hold one, so the
+ * regular expression runs only for units.
+ */
+export function replicaOwner(name: string): string {
+  return name.indexOf('#') < 0 ? name : (parseReplicaUnit(name)?.agent ?? name);
+}
+
+/**
+ * A replica unit's handling asked for an effect keyed by the agent's identity — a timer, a topic
+ * subscription, a directory registration, an HTTP call (its answer would be addressed to the unit,
+ * which is not addressable from outside) (decision 2093, review fixes): not supported for replicas
+ * across nodes yet. Refused, never applied under `X#r<k>` (which would fire, deliver or register to
+ * a unit the senders do not route to) nor silently dropped.
+ */
+export class ReplicaUnitEffectError extends CaxtonError {
+  constructor(unit: string, effects: readonly string[]) {
+    super('agent.replica-effect-unsupported', `${unit} asked for ${effects.join(', ')}: replicas across nodes do not support timers, topic subscriptions, directory registrations or HTTP calls yet`, {
+      kind: 'failed-precondition',
+      context: { unit, effects: effects.join(',') },
+      hint: 'set timers, subscribe to topics, register services and call HTTP from an agent that is not scaled across nodes (or turn replicasAcrossNodes off, decision 2091: replicas on the owner apply them as the agent\'s)',
+    });
+  }
+}

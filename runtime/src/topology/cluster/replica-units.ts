@@ -1,0 +1,225 @@
+/**
+ * Replicas across a cluster's nodes (decision 2093, behind `CAXTON_REPLICAS_ACROSS_NODES=1`):
+ * replica k ≥ 2 of a scaled agent X is the placement unit `X#r<k>`, a receiver with its own
+ * partition, routed by the sender (`replicaFor`, core) and run on the node that consumes that
+ * partition. This file is that node's side: a unit's sandbox is started on demand when mail for it
+ * arrives (as a kind's instance is, decision 2060), runs X's recorded version (its sends are stamped
+ * X's by the bus) and the init config `caxton.replica` = k, takes work only under the tenure of its
+ * partition it was started in (the fence of its completions), and is stopped when idle, when its
+ * partition leaves the node, or when X is no longer deployed. Nothing per unit is stored anywhere:
+ * a delivery written for a unit is handled by whichever node consumes its partition, whatever the
+ * count says now, so a scale-down or a failover loses nothing.
+ */
+import { parseReplicaUnit, type AgentId } from '@caxton/core';
+import { REPLICA_CONFIG_KEY } from '../../node/replicas.js';
+import type { AgentRecord } from '../../storage/records.js';
+import type { AgentHost } from '../../node/agent-host.js';
+import type { AgentMessaging } from '../../node/agent-messaging.js';
+import { agentLog, type AgentLifecycleEvent } from '../../node/local-agents.js';
+import type { Instrumentation } from '@caxton/core';
+
+export interface ReplicaUnitsOptions {
+  host: AgentHost;
+  messaging: AgentMessaging;
+  events: Instrumentation<AgentLifecycleEvent>;
+  identity: (name: string) => AgentId;
+  /** X's current registry record (undefined: not deployed, or a kind). */
+  record: (agent: string) => Promise<AgentRecord | undefined>;
+  /** Prepares X's component on this node (fetched from the artifact store once per digest). */
+  prepare: (record: AgentRecord) => Promise<void>;
+  /** The tenure of the unit's partition here (undefined: not consumed here). */
+  tenureOf: (unit: string) => number | undefined;
+  /** X is stopped with its queue kept (its record's `absentSince`, from the watched mirror): its units stop and do not start. */
+  isAbsent: (agent: string) => boolean;
+  /** X's deployed version as the watched mirror knows it (`<version>:<createdAt>`): a unit running another stops, drained. */
+  versionOf?: (agent: string) => string | undefined;
+  /** An idle unit (empty mailbox) is stopped after this long. */
+  idleMs?: number;
+}
+
+interface Unit {
+  tenure: number;
+  version: number;
+  /** X's record the unit runs (its HTTP egress rules are X's: review fix 2). */
+  record?: AgentRecord;
+  state: 'starting' | 'running' | 'stopping';
+  lastMail: number;
+}
+
+/** How long a unit with an empty mailbox stays in memory. */
+const IDLE_MS = 30_000;
+/** How often idle units, partitions gone and units waiting to start are looked at. */
+const SWEEP_MS = 250;
+/** After a failed start (a record not found, an init that failed), the next try waits this long. */
+const RETRY_MS = 2000;
+
+export class ReplicaUnits {
+  private readonly units = new Map<string, Unit>();
+  /**
+   * Units with mail here that could not start yet (the partition's assignment not applied yet — the
+   * consumer can hand out a partition's first deliveries before the node has its tenure — or the
+   * start failed): looked at again every sweep while their mailbox holds mail.
+   */
+  private readonly waiting = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+  /**
+   * Units whose start is in flight (review fix 4): one start of a unit at a time — a second would
+   * find the first's sandbox under the same identity. The value: asked again meanwhile.
+   */
+  private readonly starting = new Map<string, boolean>();
+
+  constructor(private readonly o: ReplicaUnitsOptions) {
+    this.timer = setInterval(() => this.sweep(), SWEEP_MS);
+    this.timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Takes work now: started under its partition's current tenure, and not stopping. */
+  isRunnable(unit: string): boolean {
+    const u = this.units.get(unit);
+    return u !== undefined && u.state === 'running' && this.o.tenureOf(unit) === u.tenure;
+  }
+
+  /** X's record a unit here runs (undefined: not running here). */
+  recordOf(unit: string): AgentRecord | undefined {
+    return this.units.get(unit)?.record;
+  }
+
+  /** In memory here (starting, running or stopping). */
+  isActive(unit: string): boolean {
+    return this.units.has(unit);
+  }
+
+  /** Mail for `unit` arrived in its mailbox here: start it if it is not running. */
+  noticeMail(unit: string): void {
+    const u = this.units.get(unit);
+    if (u !== undefined) {
+      u.lastMail = Date.now();
+      if (u.state === 'running' && this.o.tenureOf(unit) !== u.tenure) void this.stop(unit, u, true, 'its partition came back under a new tenure');
+      return;
+    }
+    void this.start(unit);
+  }
+
+  /** Units of partitions that left this node: dropped at once (their completions are fenced anyway). */
+  leave(revoked: (unit: string) => boolean): void {
+    for (const [unit, u] of this.units) if (revoked(unit) && u.state !== 'stopping') void this.stop(unit, u, true, 'its partition moved to another node');
+  }
+
+  private async start(unit: string): Promise<void> {
+    if (this.starting.has(unit)) {
+      this.starting.set(unit, true); // looked at again when the start in flight ends
+      return;
+    }
+    this.starting.set(unit, false);
+    try {
+      await this.startOnce(unit);
+    } finally {
+      const again = this.starting.get(unit) === true;
+      this.starting.delete(unit);
+      if (again && !this.units.has(unit) && this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined) void this.start(unit);
+    }
+  }
+
+  private async startOnce(unit: string): Promise<void> {
+    const parsed = parseReplicaUnit(unit);
+    const tenure = this.o.tenureOf(unit);
+    if (parsed === undefined) return;
+    if (tenure === undefined) {
+      this.waiting.set(unit, 0);
+      return;
+    }
+    this.waiting.delete(unit);
+    const u: Unit = { tenure, version: 0, state: 'starting', lastMail: Date.now() };
+    this.units.set(unit, u);
+    try {
+      const record = await this.o.record(parsed.agent);
+      // Not deployed (or a kind): the mail stays; ClusterMailboxes dead-letters it as any agent's gone.
+      // Stopped with its queue kept (review fix 3): the mail waits, as X's own does, until a redeploy.
+      // Not asked: the recorded count. Only the sender's replica choice writes to a unit (the bus refuses
+      // a `#` receiver from outside, review fix 1), and it writes k only while X is scaled to ≥ k and
+      // stateless (a stateful X is refused a scale): mail in a unit above today's count is the
+      // scale-down's drain, which must be handled.
+      if (record === undefined || record.kind !== undefined || record.absentSince !== undefined) {
+        this.units.delete(unit);
+        this.waiting.set(unit, Date.now() + RETRY_MS);
+        return;
+      }
+      await this.o.prepare(record);
+      const deployment: AgentRecord = { ...record, name: unit, config: { ...record.config, [REPLICA_CONFIG_KEY]: String(parsed.replica) } };
+      delete deployment.replicas;
+      // The sandbox pool knows agents by identity: the unit's own (X may run on this node too); what
+      // it sends is stamped X's by the bus (`Bus.prepare`).
+      const init = await this.o.host.start({ deployment, identity: this.o.identity(unit) });
+      for (const line of init.logs) agentLog(this.o.events, parsed.agent, line.level === 'warn' || line.level === 'error' ? line.level : 'info', `[replica ${parsed.replica}] ${line.message}`);
+      u.version = record.version;
+      u.record = record;
+      if (this.units.get(unit) !== u || u.state !== 'starting') {
+        // Left meanwhile (its partition moved, review fix 4): `stop` did not stop a sandbox still
+        // starting, so it is stopped here; the `finally` of `start` looks at its mail again.
+        await this.o.host.stop(unit, true).catch((err: unknown) => agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica} did not stop cleanly: ${(err as Error).message}`));
+        if (this.units.get(unit) === u) this.units.delete(unit);
+        this.starting.set(unit, true);
+        return;
+      }
+      u.state = 'running';
+      agentLog(this.o.events, parsed.agent, 'info', `replica ${parsed.replica} activated here (version ${record.version}) for its mail`);
+    } catch (err) {
+      if (this.units.get(unit) === u) this.units.delete(unit);
+      this.waiting.set(unit, Date.now() + RETRY_MS);
+      agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica} not activated here: ${(err as Error).message}; its mail waits and is looked at again`);
+      return;
+    }
+    this.o.messaging.wake(unit);
+  }
+
+  private async stop(unit: string, u: Unit, force: boolean, why: string): Promise<void> {
+    if (u.state === 'stopping') return;
+    const wasStarting = u.state === 'starting';
+    u.state = 'stopping';
+    const parsed = parseReplicaUnit(unit)!;
+    try {
+      if (!force) await this.o.messaging.idle(unit);
+      if (!wasStarting) await this.o.host.stop(unit, force);
+    } catch (err) {
+      agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica} did not stop cleanly: ${(err as Error).message}`);
+    } finally {
+      if (this.units.get(unit) === u) this.units.delete(unit);
+    }
+    agentLog(this.o.events, parsed.agent, 'info', `replica ${parsed.replica} passivated here: ${why}`);
+    // Mail that came meanwhile (or stays after a forced stop on a partition still here) starts it
+    // again — after a start still in flight has ended (`start` queues behind it).
+    if (this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined) void this.start(unit);
+  }
+
+  /**
+   * The mirror knows X at a newer version than the unit runs (an upgrade), or another deployment (an
+   * undeploy and redeploy: another createdAt). A mirror behind the registry read at the start (an
+   * older version) is not a change: the unit would stop and start until the mirror caught up.
+   */
+  private replaced(unit: string, u: Unit): boolean {
+    const now = this.o.versionOf?.(parseReplicaUnit(unit)!.agent);
+    if (now === undefined || u.record === undefined) return false;
+    const [version, createdAt] = now.split(':').map(Number) as [number, number];
+    return createdAt !== u.record.createdAt || version > u.record.version;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [unit, notBefore] of [...this.waiting]) {
+      if (this.units.has(unit)) this.waiting.delete(unit);
+      else if (this.o.messaging.mailboxDepth(unit) === 0) this.waiting.delete(unit); // handled elsewhere, or dead-lettered
+      else if (now >= notBefore) void this.start(unit);
+    }
+    for (const [unit, u] of this.units) {
+      if (u.state !== 'running') continue;
+      if (this.o.tenureOf(unit) !== u.tenure) void this.stop(unit, u, true, 'its partition left this node');
+      else if (this.o.isAbsent(parseReplicaUnit(unit)!.agent)) void this.stop(unit, u, false, 'its agent was stopped with its queue kept');
+      else if (this.replaced(unit, u)) void this.stop(unit, u, false, 'its agent was upgraded or redeployed (its mail starts the new version)');
+      else if (this.o.messaging.mailboxDepth(unit) === 0 && now - u.lastMail >= (this.o.idleMs ?? IDLE_MS)) void this.stop(unit, u, false, 'idle');
+    }
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * A node's replica units (decision 2093, review fixes 2–4), with an instrumented host whose sandbox
+ * pool refuses a second start under the same identity (as the real pool does) and whose start can be
+ * held open: a unit whose partition leaves during its start does not leak its sandbox; a stopped
+ * agent's units do not start and running ones stop; a unit's identity-keyed effects are refused.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Instrumentation, ReplicaUnitEffectError } from '@caxton/core';
+import { ReplicaUnits } from '../../../src/topology/cluster/replica-units.js';
+import { AgentEffects } from '../../../src/node/agent-effects.js';
+import { HttpEffects } from '../../../src/node/http-effects.js';
+import type { HttpGateway } from '../../../src/http/gateway.js';
+import type { AgentHost, AgentStartSpec } from '../../../src/node/agent-host.js';
+import type { AgentMessaging } from '../../../src/node/agent-messaging.js';
+import type { AgentTimers } from '../../../src/node/timers.js';
+import type { DirectorySync } from '../../../src/node/directory-sync.js';
+import type { AgentRecord } from '../../../src/storage/records.js';
+import { until } from '../../bus/scripted-port.js';
+
+const record = (extra: Partial<AgentRecord> = {}): AgentRecord => ({
+  name: 'svc', limits: {}, config: {}, artifactDigest: 'd', version: 1, createdAt: 1, updatedAt: 1, replicas: 3, ...extra,
+} as AgentRecord);
+
+/** The pool: identities started and not stopped; a start of one already there fails. */
+function instrumentedHost(): { host: AgentHost; pool: Set<string>; starts: string[]; stops: string[]; hold: () => () => void } {
+  const pool = new Set<string>();
+  const starts: string[] = [];
+  const stops: string[] = [];
+  let gate: Promise<void> | undefined;
+  const host = {
+    async start(spec: AgentStartSpec) {
+      const id = spec.identity.name;
+      if (pool.has(id)) throw new Error(`${id} is already deployed`);
+      pool.add(id);
+      starts.push(id);
+      if (gate !== undefined) await gate;
+      return { agent: id, workId: 'init', fuelUsed: 0, outcome: { status: 'ok' }, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [] };
+    },
+    async stop(name: string) {
+      stops.push(name);
+      pool.delete(name);
+    },
+  } as unknown as AgentHost;
+  return { host, pool, starts, stops, hold: () => { let open!: () => void; gate = new Promise((r) => { open = r; }); return () => { gate = undefined; open(); }; } };
+}
+
+function units(o: { host: AgentHost; tenure: Map<string, number>; depth: Map<string, number>; rec: () => AgentRecord | undefined; absent?: () => boolean; version?: () => string | undefined }): ReplicaUnits {
+  const messaging = { wake: () => {}, idle: async () => {}, mailboxDepth: (n: string) => o.depth.get(n) ?? 0 } as unknown as AgentMessaging;
+  return new ReplicaUnits({
+    host: o.host, messaging, events: new Instrumentation(), identity: (name) => ({ name }),
+    record: async () => o.rec(), prepare: async () => {}, tenureOf: (u) => o.tenure.get(u), isAbsent: () => o.absent?.() ?? false, versionOf: () => o.version?.(),
+  });
+}
+
+test("a unit whose partition leaves during its start: its sandbox is stopped, and its mail starts it again (one start at a time)", async () => {
+  const h = instrumentedHost();
+  const tenure = new Map([['svc#r2', 1]]);
+  const depth = new Map([['svc#r2', 1]]);
+  const u = units({ host: h.host, tenure, depth, rec: () => record() });
+  try {
+    const open = h.hold();
+    u.noticeMail('svc#r2');
+    await until(() => h.starts.length === 1, 'the first start reached the host');
+    u.leave(() => true); // a rebalance while the sandbox is starting; the partition comes back at once
+    tenure.set('svc#r2', 2);
+    u.noticeMail('svc#r2'); // mail meanwhile: queued behind the start in flight, not a second host.start
+    assert.equal(h.starts.length, 1);
+    open();
+    await until(() => u.isRunnable('svc#r2'), 'the unit runs under the new tenure', 3000);
+    assert.deepEqual(h.stops, ['svc#r2'], 'the first sandbox was stopped');
+    assert.deepEqual(h.starts, ['svc#r2', 'svc#r2']);
+    assert.deepEqual([...h.pool], ['svc#r2']);
+  } finally {
+    u.close();
+  }
+});
+
+test('an agent stopped with its queue kept: its units do not start, running ones stop; a redeploy starts them', async () => {
+  const h = instrumentedHost();
+  const tenure = new Map([['svc#r2', 1], ['svc#r3', 1]]);
+  const depth = new Map([['svc#r2', 1], ['svc#r3', 1]]);
+  let absentSince: number | undefined = 5;
+  const u = units({ host: h.host, tenure, depth, rec: () => record(absentSince === undefined ? {} : { absentSince }), absent: () => absentSince !== undefined });
+  try {
+    u.noticeMail('svc#r2');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(h.starts.length, 0, 'no sandbox for a stopped agent');
+    assert.equal(u.isActive('svc#r2'), false);
+    absentSince = undefined; // redeployed
+    u.noticeMail('svc#r3');
+    await until(() => u.isRunnable('svc#r3'), 'a unit of the redeployed agent runs');
+    absentSince = 9; // stopped again, the queue kept
+    await until(() => !u.isActive('svc#r3'), 'the running unit stopped on the record change', 3000);
+    assert.deepEqual(h.stops, ['svc#r3']);
+    assert.equal(u.isActive('svc#r3'), false);
+  } finally {
+    u.close();
+  }
+});
+
+test("a replica unit's timers, topic subscriptions and directory registrations are refused, not applied under its name", async () => {
+  const applied: string[] = [];
+  const timers = { set: async (agent: string) => { applied.push(`timer ${agent}`); return true; } } as unknown as AgentTimers;
+  const directory = { apply: async (agent: { name: string }) => { applied.push(`directory ${agent.name}`); } } as unknown as DirectorySync;
+  const topics = { subscribe: async (agent: string) => { applied.push(`subscribe ${agent}`); }, unsubscribe: async () => {} };
+  const effects = new AgentEffects(timers, directory, (name) => ({ name: `${name}@caxton` }), () => topics as never);
+  const timer = [{ delayMs: 10, token: 't' }];
+  await assert.rejects(effects.apply({ agent: 'svc#r2', timers: timer, directory: [] } as never), (err: unknown) => {
+    assert.ok(err instanceof ReplicaUnitEffectError);
+    assert.equal(err.code, 'agent.replica-effect-unsupported');
+    assert.ok(err.hint !== undefined);
+    return true;
+  });
+  await assert.rejects(effects.apply({ agent: 'svc#r2', timers: [], directory: [{ kind: 'subscribe-topic', topic: 'news' }] } as never), ReplicaUnitEffectError);
+  await assert.rejects(effects.apply({ agent: 'svc#r2', timers: [], directory: [{ kind: 'register', service: { name: 's', type: 't' } }] } as never), ReplicaUnitEffectError);
+  assert.deepEqual(applied, [], 'nothing applied under the unit');
+  await effects.apply({ agent: 'svc', timers: timer, directory: [{ kind: 'subscribe-topic', topic: 'news' }] } as never);
+  assert.deepEqual(applied, ['timer svc', 'subscribe svc'], "X's own effects apply as before");
+});
+
+test("a replica unit's HTTP calls are refused and reported, not made (their answer could not reach the unit); X's are made", async () => {
+  const made: string[] = [];
+  const warned: string[] = [];
+  const gateway = { apply: (r: { agent: string }) => { made.push(r.agent); } } as unknown as HttpGateway;
+  const http = new HttpEffects(gateway, (agent, message) => warned.push(`${agent}: ${message}`));
+  const call = { id: 'c1', request: { method: 'GET', url: 'https://example.org/' } };
+  for (const [agent, id] of [['svc#r2', 'd1'], ['svc', 'd2']] as const) {
+    const item = { kind: 'delivery', agent, delivery: { id } } as never;
+    const result = { agent, outcome: { status: 'ok' }, http: [call], stateWrites: [] } as never;
+    http.hold([item], [result]);
+    http.release(id);
+  }
+  assert.deepEqual(made, ['svc']);
+  assert.equal(warned.length, 1);
+  assert.match(warned[0]!, /^svc#r2: .*do not support .*HTTP calls/);
+});
+
+test('a unit running an older version than the mirror knows stops, drained, and its mail starts the new version', async () => {
+  const h = instrumentedHost();
+  const tenure = new Map([['svc#r2', 1]]);
+  const depth = new Map([['svc#r2', 1]]);
+  let current = record({ version: 1 });
+  const versions: number[] = [];
+  const host = { ...h.host, start: async (spec: AgentStartSpec) => { versions.push(spec.deployment.version); return h.host.start(spec); }, stop: h.host.stop } as unknown as AgentHost;
+  const u = units({ host, tenure, depth, rec: () => current, version: () => `${current.version}:${current.createdAt}` });
+  try {
+    u.noticeMail('svc#r2');
+    await until(() => u.isRunnable('svc#r2'), 'version 1 runs');
+    current = record({ version: 2 }); // upgraded through another node
+    await until(() => versions.length === 2 && u.isRunnable('svc#r2'), 'version 2 runs', 3000);
+    assert.deepEqual(versions, [1, 2]);
+    assert.deepEqual(h.stops, ['svc#r2']);
+  } finally {
+    u.close();
+  }
+});
