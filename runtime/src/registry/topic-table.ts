@@ -74,7 +74,7 @@ export class TopicTable {
    * Ordered by topic then agent, in a new array. One topic's entries are frozen copies shared by
    * every caller until that topic changes; the whole listing (a snapshot) is fresh copies.
    */
-  list(topic?: string): TopicSubscription[] {
+  list(topic?: string): Readonly<TopicSubscription>[] {
     if (topic !== undefined) {
       let listed = this.listed.get(topic);
       if (listed === undefined) {
