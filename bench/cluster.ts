@@ -1,5 +1,5 @@
 /**
- * Cluster benchmark (`npm run bench -- cluster [--pairs N] [--chains N] [--warmup N] [--rounds N] [--rate R] [--seconds S] [--drain-ms D] [--only a,b]`).
+ * Cluster benchmark (`npm run bench -- cluster [--pairs N] [--chains N] [--warmup N] [--rounds N] [--rate R] [--seconds S] [--drain-ms D] [--only a,b]`; `--name=value` works too).
  * `--only` picks phases among throughput, latency, failover, registry (all by default), e.g.
  * `--only throughput` to compare builds on the CPU per message alone.
  * Starts its own Kafka broker (KRaft, 512 MB heap) and etcd on loopback and three `caxton serve
@@ -32,9 +32,22 @@ import { report } from './lib-output.js';
 import { processCpuSeconds } from './lib-proc-stat.js';
 import { ROOT, claims, nameOn, startNodes, startServers, waitUntil, type ServeNode } from './lib-cluster.js';
 
+/** The value of `--name value` or `--name=value` (as scripts/bench.mjs reads `--only=`); undefined when absent. */
+function argText(name: string): string | undefined {
+  const flag = `--${name}`;
+  const i = process.argv.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+  if (i < 0) return undefined;
+  const a = process.argv[i]!;
+  return a === flag ? process.argv[i + 1] ?? '' : a.slice(flag.length + 1);
+}
+
+/** A numeric option; one that is not a number is refused (NaN would silently skip a warm-up or a phase). */
 function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? Number(process.argv[i + 1]) : fallback;
+  const text = argText(name);
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name}: "${text}" is not a number (e.g. --${name} ${fallback})`);
+  return n;
 }
 
 const PAIRS = arg('pairs', 300);
@@ -43,8 +56,7 @@ const CHAINS = arg('chains', 4);
 const WARMUP = arg('warmup', 1);
 const ROUNDS = arg('rounds', 40);
 const LATENCY_RATE = arg('rate', 200);
-const ONLY_AT = process.argv.indexOf('--only');
-const ONLY = new Set((ONLY_AT >= 0 ? process.argv[ONLY_AT + 1] ?? '' : 'throughput,latency,failover,registry').split(','));
+const ONLY = new Set((argText('only') ?? 'throughput,latency,failover,registry').split(','));
 for (const phase of ONLY) if (!['throughput', 'latency', 'failover', 'registry'].includes(phase)) throw new Error(`--only: no phase named "${phase}" (throughput, latency, failover, registry)`);
 const LATENCY_SECONDS = arg('seconds', 15);
 /** After the latency window, how long to wait for stragglers before counting them lost. */

@@ -57,19 +57,27 @@ export class Instrumentation<E extends InstrumentationEvent> {
 
   /**
    * Calls each listener that wants the event's type, in subscription order. One removed by an
-   * earlier listener of the same emit is not called; one added during an emit gets the next event.
+   * earlier listener of the same emit is not called, nor one re-subscribed by it to types without
+   * this event's; one added during an emit gets the next event.
    */
   emit(event: E): void {
     const listeners = this.byType.get(event.type) ?? this.listenersOf(event.type);
     const changes = this.changes;
     for (const listener of listeners) {
-      if (this.changes !== changes && !this.listeners.has(listener)) continue;
+      // Only when a listener of this emit changed the subscriptions: the list is as they were at its start.
+      if (this.changes !== changes && !this.stillWants(listener, event.type)) continue;
       try {
         listener(event);
       } catch {
         this.off(listener);
       }
     }
+  }
+
+  private stillWants(listener: InstrumentationListener<E>, type: E['type']): boolean {
+    if (!this.listeners.has(listener)) return false;
+    const filter = this.listeners.get(listener);
+    return filter === undefined || filter.has(type);
   }
 
   private listenersOf(type: E['type']): readonly InstrumentationListener<E>[] {

@@ -100,4 +100,19 @@ describe('Instrumentation', () => {
     assert.deepEqual(seen.splice(0), ['first', 'late']);
     assert.equal(events.wants('a'), true);
   });
+
+  it('a listener re-subscribed by an earlier one of the same emit to other types is not called with it', () => {
+    const events = new Instrumentation<TestEvent>();
+    const seen: string[] = [];
+    const second = (e: TestEvent): void => void seen.push(`second ${e.type}`);
+    events.on(() => {
+      seen.push('first');
+      events.on(second, ['b']); // replaces its filter: it no longer wants 'a'
+    }, ['a']);
+    events.on(second, ['a']);
+    events.emit({ type: 'a', n: 1 });
+    assert.deepEqual(seen.splice(0), ['first']);
+    events.emit({ type: 'b', s: 'x' });
+    assert.deepEqual(seen.splice(0), ['second b']);
+  });
 });

@@ -40,7 +40,7 @@ export class NodeTopics {
   }
 
   /** Every subscription (by topic, then agent), or one topic's. */
-  async list(topic?: string): Promise<TopicSubscription[]> {
+  async list(topic?: string): Promise<Readonly<TopicSubscription>[]> {
     return this.parts.store.listSubscriptions(topic === undefined ? undefined : checkTopicName(topic));
   }
 

@@ -50,7 +50,7 @@ export class TopicTable {
     let subs = this.byTopic.get(s.topic);
     if (!subs) this.byTopic.set(s.topic, (subs = new Map()));
     if (!subs.has(s.agent)) this.perAgent.set(s.agent, this.count(s.agent) + 1);
-    subs.set(s.agent, s);
+    subs.set(s.agent, structuredClone(s)); // a copy: the caller's object may change after it is stored
     this.listed.delete(s.topic);
   }
 
@@ -74,7 +74,7 @@ export class TopicTable {
    * Ordered by topic then agent, in a new array. One topic's entries are frozen copies shared by
    * every caller until that topic changes; the whole listing (a snapshot) is fresh copies.
    */
-  list(topic?: string): TopicSubscription[] {
+  list(topic?: string): Readonly<TopicSubscription>[] {
     if (topic !== undefined) {
       let listed = this.listed.get(topic);
       if (listed === undefined) {
@@ -83,7 +83,7 @@ export class TopicTable {
       }
       return [...listed];
     }
-    const subs = topic === undefined ? [...this.byTopic.values()].flatMap((m) => [...m.values()]) : [...(this.byTopic.get(topic)?.values() ?? [])];
+    const subs = [...this.byTopic.values()].flatMap((m) => [...m.values()]);
     return subs.sort(byTopicThenAgent).map((s) => structuredClone(s));
   }
 }

@@ -46,8 +46,13 @@ export interface TopicStore {
   deleteSubscription(agent: string, topic: string): Promise<void>;
   /** Forget every subscription of an agent (it was undeployed). */
   deleteSubscriptions(agent: string): Promise<void>;
-  /** The topic's subscriptions, by agent name; without a topic, every subscription (by topic, agent). */
-  listSubscriptions(topic?: string): Promise<TopicSubscription[]>;
+  /**
+   * The topic's subscriptions, by agent name; without a topic, every subscription (by topic, agent).
+   * A new array each call, the caller's own; its entries are read-only: they may be shared with
+   * other callers and frozen (the embedded registry hands every publish the same entries until the
+   * topic changes), so copy one to change it.
+   */
+  listSubscriptions(topic?: string): Promise<Readonly<TopicSubscription>[]>;
 }
 
 /** Durable agent timers (decision 0960). */

@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import type { TopicSubscription } from '@caxton/core';
 import { TopicTable } from '../../src/registry/topic-table.js';
 
-const fx: TopicSubscription = { agent: 'b', topic: 'prices', filter: { all: [{ field: 'ontology', match: { in: ['fx', 'rates'] } }] } };
-
 test('a topic is listed sorted, from frozen copies shared until the topic changes', () => {
+  const fx: TopicSubscription = { agent: 'b', topic: 'prices', filter: { all: [{ field: 'ontology', match: { in: ['fx', 'rates'] } }] } };
   const table = new TopicTable();
   table.set({ agent: 'c', topic: 'prices' });
   table.set(fx);
@@ -26,8 +25,12 @@ test('a topic is listed sorted, from frozen copies shared until the topic change
   first.pop(); // the array is the caller's own
   assert.deepEqual(table.list('prices').map((s) => s.agent), ['b', 'c']);
   assert.notEqual(table.list('prices')[0], fx, 'a copy: the stored subscription is not handed out');
-  fx.filter!.all[0]!.match = { equals: 'changed' }; // the caller's object after set: the listing is unaffected
-  assert.deepEqual(table.list('prices')[0]!.filter, { all: [{ field: 'ontology', match: { in: ['fx', 'rates'] } }] });
+  fx.filter!.all[0]!.match = { equals: 'changed' }; // the caller's object after set: the table stored a copy
+  const stored = { all: [{ field: 'ontology', match: { in: ['fx', 'rates'] } }] };
+  assert.deepEqual(table.list('prices')[0]!.filter, stored, 'the cached listing');
+  table.set({ agent: 'd', topic: 'prices' }); // drops the cached listing: the next one is rebuilt from what is stored
+  assert.deepEqual(table.list('prices')[0]!.filter, stored, 'a rebuilt listing');
+  assert.deepEqual(table.list().find((s) => s.agent === 'b')!.filter, stored, 'the whole listing');
 });
 
 test('a change to a topic is seen by its next listing; other topics keep theirs', () => {

@@ -210,7 +210,7 @@ export class EmbeddedRegistry implements RegistryStore {
     await this.commit([{ op: 'topics-del', agent }]);
   }
 
-  async listSubscriptions(topic?: string): Promise<TopicSubscription[]> {
+  async listSubscriptions(topic?: string): Promise<Readonly<TopicSubscription>[]> {
     this.requireOpen();
     return this.state.topics.list(topic);
   }

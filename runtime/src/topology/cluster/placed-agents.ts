@@ -65,7 +65,7 @@ export interface PlacedAgentsOptions {
 }
 
 /** How often an activated agent looks again whether its partition (and state) arrived here. */
-const STATE_POLL_MS = 100;
+export const STATE_POLL_MS = 100;
 /** After this long waiting for the partition, the agent's log says why it is not running yet. */
 const STATE_WAIT_WARN_MS = 15_000;
 

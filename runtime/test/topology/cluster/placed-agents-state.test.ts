@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Instrumentation } from '@caxton/core';
-import { PlacedAgents } from '../../../src/topology/cluster/placed-agents.js';
+import { PlacedAgents, STATE_POLL_MS } from '../../../src/topology/cluster/placed-agents.js';
 import type { PlacementController, PlacementEvent } from '../../../src/topology/cluster/placement/placement-controller.js';
 import type { ResidencyContext } from '../../../src/node/agent-residency.js';
 import type { EtcdRegistry } from '../../../src/registry/etcd/etcd-registry.js';
@@ -102,10 +102,12 @@ test('an activation that ends while waiting for the state never starts the agent
   const asked = world.asked;
   // The wait for the state asks placement before and after each look: the first "no" ends it.
   await until('the activation to be seen ended', () => world.disowned >= 1);
-  await new Promise((r) => setImmediate(r));
+  // The negative checks wait just over one poll period: a look or a start that came a period later would show.
+  const overOnePoll = () => new Promise((r) => setTimeout(r, STATE_POLL_MS + 50));
+  await overOnePoll();
   assert.ok(world.asked <= asked + 1, 'it stopped asking');
   world.loaded = true;
-  await new Promise((r) => setImmediate(r));
+  await overOnePoll();
   assert.deepEqual(world.started, []);
   assert.equal(agents.get('counter')?.state, 'starting', 'left for the tear-down placement queues, never started');
   placed.unbind();
