@@ -9,7 +9,6 @@
 import type { AgentStatus } from '@caxton/core';
 import { parseReplicaCount, ReplicasScaledError } from '@caxton/core';
 import type { AgentRecord } from '../storage/records.js';
-import type { AgentLifecycleOptions } from './agent-lifecycle.js';
 import type { AgentReplicas } from './replicas.js';
 import type { AgentResidency } from './agent-residency.js';
 import { agentLog, type AgentLifecycleEvent, type LocalAgent, type LocalAgents } from './local-agents.js';
@@ -17,7 +16,8 @@ import type { Instrumentation } from '@caxton/core';
 
 export interface ClusterReplicaCountsOptions {
   nodeId: string;
-  killSwitch?: AgentLifecycleOptions['killSwitch'];
+  /** The kill switch as the lifecycle is given it (only what this file reads; its own type, not the lifecycle's: no import cycle). */
+  killSwitch?: { isHeld(agent: string): boolean; onChange?(listener: () => void): () => void };
   events: Instrumentation<AgentLifecycleEvent>;
   local: LocalAgents;
   replicas: AgentReplicas;
