@@ -10,14 +10,13 @@
  * replica is still handled by its unit); a node holding a replica SIGKILLed, every message sent
  * after it is answered exactly once (the unit's partition moves, its mail activates it there).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { partitionFor, partitionOwner, type CaxtonClient } from '@caxton/runtime';
 import { replicaFor, replicaUnitName } from '@caxton/core';
-import { servers, uniqueCluster, type Servers } from './support/servers.js';
-import { NodeProcess, startAll } from './support/node-process.js';
+import { uniqueCluster } from './support/servers.js';
+import { useCluster } from './support/fixture.js';
 import { placement, waitFor } from './support/cluster.js';
 import { example } from './support/paths.js';
 
@@ -26,18 +25,8 @@ const ECHO = (): Uint8Array => readFileSync(example('as-replica-echo', 'as-repli
 const PARTITIONS = 12;
 const NODE_IDS = ['n1', 'n2', 'n3'];
 
-let infra: Servers;
-const nodes: NodeProcess[] = [];
-
-before(async () => {
-  infra = await servers();
-});
-
-after(async () => {
-  await Promise.allSettled(nodes.map((n) => n.stop(15_000)));
-  await Promise.allSettled(nodes.map((n) => rm(n.spec.dataDir, { recursive: true, force: true })));
-  await infra?.stop();
-});
+const fixture = useCluster();
+const nodes = fixture.nodes;
 
 interface Answer { node: string; replica: number }
 
@@ -73,8 +62,7 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
   // 9 names do), so "more than one node" is what this run must show, not luck.
   const agent = Array.from({ length: 200 }, (_, i) => `svc${i}`).find((a) => new Set(unitNodes(a)).size === 3)!;
   const cluster = { name: uniqueCluster('xreplicas'), replicasAcrossNodes: true };
-  for (const id of NODE_IDS) nodes.push(NodeProcess.instrumented({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }));
-  await startAll(nodes);
+  await fixture.start(NODE_IDS, cluster);
   const clients = new Map<string, CaxtonClient>();
   for (const n of nodes) clients.set(n.id, await n.client());
   const started = Date.now();

@@ -13,31 +13,20 @@
  * frozen is run on its thaw (review findings 4, 5). Answers are read from each node's journal (node-child.ts: every
  * `inform` to the operator the node's bus accepted).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { ApiCallError, type CaxtonClient } from '@caxton/runtime';
-import { servers, uniqueCluster, type Servers } from './support/servers.js';
-import { NodeProcess, startAll } from './support/node-process.js';
+import { uniqueCluster } from './support/servers.js';
+import { useCluster } from './support/fixture.js';
 import { placement, waitFor } from './support/cluster.js';
 import { example } from './support/paths.js';
 
 const ECHO = (): Uint8Array => readFileSync(example('as-replica-echo', 'as-replica-echo.wasm'));
 const COUNTER = (): Uint8Array => readFileSync(example('as-state-counter', 'as-state-counter.wasm'));
 
-let infra: Servers;
-const nodes: NodeProcess[] = [];
-
-before(async () => {
-  infra = await servers();
-});
-
-after(async () => {
-  await Promise.allSettled(nodes.map((n) => n.stop(15_000)));
-  await Promise.allSettled(nodes.map((n) => rm(n.spec.dataDir, { recursive: true, force: true })));
-  await infra?.stop();
-});
+const fixture = useCluster();
+const nodes = fixture.nodes;
 
 /** Every answer the nodes' buses accepted so far: content → the replicas that answered it (one entry per answer). */
 function answers(): Map<string, number[]> {
@@ -64,8 +53,7 @@ function deadLetters(): number {
 
 test('replicas in a cluster: scaled through any node, conversations sticky, restored by the new owner after a kill, drained on scale-down', { timeout: 180_000 }, async (t) => {
   const cluster = { name: uniqueCluster('replicas') };
-  for (const id of ['n1', 'n2', 'n3']) nodes.push(NodeProcess.instrumented({ id, kafka: infra.kafka, etcd: infra.etcd, cluster }));
-  await startAll(nodes);
+  await fixture.start(['n1', 'n2', 'n3'], cluster);
   const clients = new Map<string, CaxtonClient>();
   for (const n of nodes) clients.set(n.id, await n.client());
   const started = Date.now();

@@ -10,7 +10,7 @@
  * all. So the message is handled once, even after a crash between the send and the mark.
  */
 import {
-  MAX_DEAD_LETTERS_PER_CALL, NotFoundError, parseReplicaUnit, type AclMessage, type DeadLetterControl, type DeadLetterQuery, type DeadLetterSelection,
+  MAX_DEAD_LETTERS_PER_CALL, NotFoundError, replicaOwner, type AclMessage, type DeadLetterControl, type DeadLetterQuery, type DeadLetterSelection,
   type DeadLetterView, type PurgeResult, type RedriveRequest, type RedriveResult, type SendResult,
 } from '@caxton/core';
 import type { DeadLetter, DeadLetterMark, MessageLog } from '../bus/message-log.js';
@@ -31,14 +31,6 @@ export interface DeadLetterOperationsDeps {
   /** Send as the letter's original sender, under the given message id, on the operator's lane. */
   send: (message: AclMessage, messageId: string) => Promise<SendResult>;
   now?: () => number;
-}
-
-/**
- * The agent a letter is for: its receiver, or for a replica unit `X#r<k>` (decision 2093) the agent X
- * — listed, selected and redriven as X's, so the redrive's sender picks a replica again.
- */
-export function letterAgent(receiver: string): string {
-  return receiver.indexOf('#') < 0 ? receiver : (parseReplicaUnit(receiver)?.agent ?? receiver);
 }
 
 /** A letter with the newest mark applied. */
@@ -63,7 +55,9 @@ export class DeadLetterOperations implements DeadLetterControl {
 
   async listDeadLetters(query: DeadLetterQuery): Promise<DeadLetterView[]> {
     const agent = query.agent === undefined ? undefined : this.d.agentName(query.agent);
-    const views = (await this.views()).filter((v) => (agent === undefined || letterAgent(v.delivery.receiver) === agent) && (query.includePurged || v.state !== 'purged'));
+    // A letter for a replica unit `X#r<k>` (decision 2093) is X's: listed, selected and redriven as X's,
+    // so the redrive's sender picks a replica again.
+    const views = (await this.views()).filter((v) => (agent === undefined || replicaOwner(v.delivery.receiver) === agent) && (query.includePurged || v.state !== 'purged'));
     return views.slice(-Math.min(Math.max(query.limit, 1), MAX_DEAD_LETTERS_PER_CALL));
   }
 
@@ -81,7 +75,7 @@ export class DeadLetterOperations implements DeadLetterControl {
     const target = request.to === undefined ? undefined : this.d.agentName(request.to);
     const redriven: RedriveResult['redriven'] = [];
     for (const v of letters) {
-      const receiver = target ?? letterAgent(v.delivery.receiver);
+      const receiver = target ?? replicaOwner(v.delivery.receiver);
       const messageId = redriveMessageId(v.id, receiver);
       const newDelivery = deliveryId(messageId, receiver);
       // Redriven there already (the mark is durable): nothing to send, however old the first one is.
@@ -113,7 +107,7 @@ export class DeadLetterOperations implements DeadLetterControl {
     const views = await this.views();
     if ('agent' in select) {
       const agent = this.d.agentName(select.agent);
-      return views.filter((v) => letterAgent(v.delivery.receiver) === agent && wanted(v)).slice(0, MAX_DEAD_LETTERS_PER_CALL);
+      return views.filter((v) => replicaOwner(v.delivery.receiver) === agent && wanted(v)).slice(0, MAX_DEAD_LETTERS_PER_CALL);
     }
     const byId = new Map(views.map((v) => [v.id, v]));
     return [...new Set(select.ids)].map((id) => {

@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AclMessage, Delivery } from '@caxton/core';
+import { replicaOwner, type AclMessage, type Delivery } from '@caxton/core';
 import { EmbeddedMessageLog } from '../../src/bus/embedded/embedded-message-log.js';
 import { deliveryId } from '../../src/bus/ids.js';
-import { DeadLetterOperations, letterAgent } from '../../src/node/dead-letter-operations.js';
+import { DeadLetterOperations } from '../../src/node/dead-letter-operations.js';
 import { tempDir } from '../registry/helpers/tmp.js';
 
 function delivery(id: string, receiver: string): Delivery {
@@ -17,9 +17,9 @@ function delivery(id: string, receiver: string): Delivery {
 }
 
 test('a replica unit\'s letter is its agent\'s: listed, selected and redriven as the agent\'s', async () => {
-  assert.equal(letterAgent('svc#r2'), 'svc');
-  assert.equal(letterAgent('svc'), 'svc');
-  assert.equal(letterAgent('svc#x'), 'svc#x', 'not a unit: as it is');
+  assert.equal(replicaOwner('svc#r2'), 'svc');
+  assert.equal(replicaOwner('svc'), 'svc');
+  assert.equal(replicaOwner('svc#x'), 'svc#x', 'not a unit: as it is');
   const tmp = await tempDir('caxton-dl-units-');
   const log = new EmbeddedMessageLog({ dir: tmp.path });
   await log.open();
