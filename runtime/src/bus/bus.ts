@@ -374,9 +374,10 @@ export class Bus implements OutboxSender {
     // 1961): a cfp to `topic:jobs` opens a conversation whose participants are the subscribers it
     // reaches, so their proposals are in sequence; the delivered message keeps the topic address.
     // Resolving is a registry read only: a refusal below still leaves no trace.
-    /** Receivers a topic reached (not named outright): an absent one that is full is passed over, below. */
-    const subscribers = new Set<string>();
-    const receivers = msg.receivers.some((r) => r.name.startsWith(TOPIC_PREFIX)) ? await this.resolveTopics(msg, port, subscribers) : msg.receivers;
+    // A topic's receivers come with their local names (the registry's own strings, decision 2098):
+    // not rebuilt as `name@platform` and parsed back per subscriber.
+    const resolved = msg.receivers.some((r) => r.name.startsWith(TOPIC_PREFIX)) ? await this.resolveTopics(msg, port) : undefined;
+    const receivers = resolved?.ids ?? msg.receivers;
     // Admitted with the deliveries the send makes, not the names it carries: a topic with N
     // subscribers is N deliveries in flight. A send admitted ahead holds a ticket for its names;
     // the subscribers beyond them must fit as well.
@@ -418,12 +419,14 @@ export class Bus implements OutboxSender {
       const kept = new Set(appended.map((d) => d.receiver));
       for (const name of routed) if (!kept.has(name)) port.unrouted(name);
     };
-    for (const receiver of receivers) {
+    for (let i = 0; i < receivers.length; i++) {
+      const receiver = receivers[i]!;
       if (fromAgent && port.transport?.reaches(receiver) === true) {
         (remote ??= []).push(receiver);
         continue;
       }
-      const name = this.receiverUnit(port, this.agentName(receiver), msg, id);
+      const local = resolved === undefined ? this.agentName(receiver) : resolved.names[i]!;
+      const name = this.receiverUnit(port, local, msg, id);
       if (name === undefined) {
         refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
         continue;
@@ -480,7 +483,8 @@ export class Bus implements OutboxSender {
       // An absent agent (decision 1990) keeps at most its absent queue; the rest is refused, typed
       // (after the duplicate check: a repeat of a message it keeps is that message, not one more).
       if (absent !== undefined && box.occupied >= absent.queue) {
-        if (subscribers.has(name)) {
+        // Reached through a topic (not named outright) and not routed to a replica unit.
+        if (resolved !== undefined && i >= resolved.named && name === local) {
           // A publish is not refused for one absent subscriber (decision 2050): that subscriber
           // misses it — listed in the result, typed, and reported as dropped — and the rest get it.
           (passedOver ??= []).push({ receiver: receiver.name, reason: 'absent-queue-full' });
@@ -658,17 +662,15 @@ export class Bus implements OutboxSender {
    * The receivers a send reaches (decision 1960): each `topic:<name>` is replaced by the agents
    * subscribed to it now whose filter the message passes (each filter evaluated once), the rest are
    * kept; every agent once, however many of its topics or names the message carries, so the send
-   * stays one multi-receiver append with one delivery per agent (decision 1202).
+   * stays one multi-receiver append with one delivery per agent (decision 1202). `names[i]` is
+   * `ids[i]`'s local name (for a subscriber, the registry's own string: no per-subscriber parse,
+   * and a string whose hash the maps keyed by agent already know, decision 2098); the first `named`
+   * are the receivers named outright, the rest were reached through a topic.
    */
-  private async resolveTopics(msg: AclMessage, port: BusPort, subscribers: Set<string>): Promise<AgentId[]> {
-    const out: AgentId[] = [];
+  private async resolveTopics(msg: AclMessage, port: BusPort): Promise<ResolvedReceivers> {
+    const ids: AgentId[] = [];
+    const names: string[] = [];
     const seen = new Set<string>();
-    const add = (id: AgentId): void => {
-      const name = this.agentName(id);
-      if (seen.has(name)) return;
-      seen.add(name);
-      out.push(id);
-    };
     // A message never comes back to its sender (or its reply-to) through a topic it subscribes
     // to: with the initiator among the receivers the protocol gate would let the conversation
     // pass unpoliced, and every answer to it would then be refused as out of sequence.
@@ -678,23 +680,38 @@ export class Bus implements OutboxSender {
     const topics: string[] = [];
     for (const receiver of msg.receivers) {
       const topic = topicOfReceiver(receiver.name);
-      if (topic === undefined) add(receiver);
-      else if (!topics.includes(topic)) topics.push(topic);
+      if (topic === undefined) {
+        const name = this.agentName(receiver);
+        if (seen.has(name)) continue;
+        seen.add(name);
+        ids.push(receiver);
+        names.push(name);
+      } else if (!topics.includes(topic)) topics.push(topic);
     }
-    const named = out.length;
+    const named = ids.length;
     for (const topic of topics) {
       for (const sub of (await port.subscriptions?.(topic)) ?? []) {
-        if (seen.has(sub.agent) || initiatorSide.has(sub.agent) || !matchesTopicFilter(sub.filter, msg)) continue;
-        add(this.agentId(sub.agent));
-        subscribers.add(sub.agent);
+        const name = sub.agent;
+        if (seen.has(name) || initiatorSide.has(name) || !matchesTopicFilter(sub.filter, msg)) continue;
+        seen.add(name);
+        ids.push(this.agentId(name));
+        names.push(name);
       }
     }
-    if (out.length === named || port.gate?.nonParticipants === undefined) return out;
+    if (ids.length === named || port.gate?.nonParticipants === undefined) return { ids, names, named };
     // A follow-up sent to the topic goes to the conversation's participants among the
     // subscribers: one who subscribed since the conversation opened is left out, rather than the
     // whole follow-up being refused (a receiver named outright is still judged by the gate).
-    const strangers = new Set(port.gate.nonParticipants({ ...msg, receivers: out }));
-    return strangers.size === 0 ? out : out.filter((id, i) => i < named || !strangers.has(id.name));
+    const strangers = new Set(port.gate.nonParticipants({ ...msg, receivers: ids }));
+    if (strangers.size === 0) return { ids, names, named };
+    const keptIds: AgentId[] = [];
+    const keptNames: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      if (i >= named && strangers.has(ids[i]!.name)) continue;
+      keptIds.push(ids[i]!);
+      keptNames.push(names[i]!);
+    }
+    return { ids: keptIds, names: keptNames, named };
   }
 
   private prepare(message: AclMessage, origin: Origin): AclMessage {
@@ -768,6 +785,14 @@ export class Bus implements OutboxSender {
     }, Math.max(0, next - this.now()));
     this.deadlineTimer.unref();
   }
+}
+
+/** A send's receivers after its topics were resolved, with their local names (same order). */
+interface ResolvedReceivers {
+  ids: AgentId[];
+  names: string[];
+  /** How many of them, from the first, were named outright (the rest were reached through a topic). */
+  named: number;
 }
 
 function qualifyAll(ids: readonly AgentId[], bus: Bus): AgentId[] {
