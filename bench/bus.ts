@@ -400,8 +400,8 @@ if (ONLY.includes('latency')) {
     const l = await latency(persistence);
     gc();
     const rateHow = l.maxRequestsPerS === undefined ? '--latency-rate'
-      : `half the maximum of outside requests, ${Math.round(l.maxRequestsPerS)}/s measured closed loop on this node`;
-    const how = `${persistence === 'disk' ? 'embedded log, fsync always' : 'persistence memory'}; open loop at ${Math.round(l.messagesPerSecond)} msg/s (${rateHow}), achieved ${Math.round(l.achieved)}; `
+      : `half the maximum of outside requests, ${Math.round(l.maxRequestsPerS)} requests/s measured closed loop on this node`;
+    const how = `${persistence === 'disk' ? 'embedded log, fsync always' : 'persistence memory'}; open loop at ${Math.round(l.messagesPerSecond)} msg/s = ${Math.round(l.messagesPerSecond / 2)} requests/s (${rateHow}), achieved ${Math.round(l.achieved)} msg/s; `
       + `${accountSummary(l.account)} (drain ${Math.round(l.drainMs)} ms, at most ${DRAIN_MS})`;
     /** One percentile line; `limitUs`: its "<=" target, if it has one. */
     const line = (p: number, name: string, limitUs?: number): void => {
