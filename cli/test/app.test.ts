@@ -155,6 +155,11 @@ describe('flags → requests', () => {
     assert.throws(() => nodeOptions({ ...base, platform: 'a@b' } as typeof base, '/srv'), /--platform "a@b" is not a platform name/);
     assert.deepEqual(nodeOptions({ ...base, auditReads: true }, '/srv').audit, { recordReads: true });
     assert.equal(nodeOptions({ ...base, auditReads: false }, '/srv').audit, undefined, 'reads unrecorded unless asked');
+    // Decision 2100: the Kafka request shape goes to the cluster options (checked there against KAFKA_TUNING); cluster mode only.
+    const cluster = { ...base, kafka: 'k1:9092', etcd: 'e1:2379' };
+    assert.deepEqual(nodeOptions({ ...cluster, kafkaLingerMs: 2, kafkaFetchMinBytes: 16_384 }, '/srv').cluster?.kafkaRequests, { lingerMs: 2, fetchMinBytes: 16_384, fetchMaxWaitMs: undefined });
+    assert.equal(nodeOptions({ ...cluster }, '/srv').cluster, undefined, 'the node defaults unless asked');
+    assert.throws(() => nodeOptions({ ...base, kafkaFetchMaxWaitMs: 5 }, '/srv'), /need cluster mode/);
     for (const bad of [0, -1, 1025, Number.NaN]) {
       assert.throws(() => nodeOptions({ ...base, maxArtifactMib: bad }, '/srv'), /--max-artifact-mib .* is not a size in MiB above 0 and at most 1024/);
     }

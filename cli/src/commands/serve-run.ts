@@ -69,6 +69,9 @@ export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditA
   cluster?: string;
   leaseTtl?: number;
   kafkaSessionTimeout?: number;
+  kafkaLingerMs?: number;
+  kafkaFetchMinBytes?: number;
+  kafkaFetchMaxWaitMs?: number;
   partitions?: number;
   auth: boolean;
   cert?: string;
@@ -112,7 +115,7 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   Object.assign(options, clusterSecurityOptions(argv, env, cwd, brokers, endpoints));
   const cluster = clusterOptions(argv);
   if (cluster) {
-    if (!brokers || !endpoints) throw new UsageError('--cluster, --lease-ttl, --kafka-session-timeout and --partitions need cluster mode', 'pass --kafka and --etcd too');
+    if (!brokers || !endpoints) throw new UsageError('--cluster, --lease-ttl, --kafka-session-timeout, --kafka-linger-ms, --kafka-fetch-* and --partitions need cluster mode', 'pass --kafka and --etcd too');
     options.cluster = cluster;
   }
   if (mib !== undefined) options.maxArtifactBytes = Math.floor(mib * 1024 * 1024);
@@ -198,6 +201,9 @@ function clusterOptions(argv: ServeArgs): NonNullable<StartNodeOptions['cluster'
     if (!Number.isInteger(argv.kafkaSessionTimeout) || argv.kafkaSessionTimeout < 1000) throw new UsageError(`--kafka-session-timeout ${argv.kafkaSessionTimeout} is not a number of milliseconds >= 1000`);
     out.sessionTimeoutMs = argv.kafkaSessionTimeout;
   }
+  // Checked against the runtime's KAFKA_TUNING when the node resolves its cluster options.
+  const requests = { lingerMs: argv.kafkaLingerMs, fetchMinBytes: argv.kafkaFetchMinBytes, fetchMaxWaitMs: argv.kafkaFetchMaxWaitMs };
+  if (Object.values(requests).some((v) => v !== undefined)) out.kafkaRequests = requests;
   if (argv.partitions !== undefined) {
     if (!Number.isInteger(argv.partitions) || argv.partitions < 1) throw new UsageError(`--partitions ${argv.partitions} is not a positive integer`);
     out.partitions = argv.partitions;

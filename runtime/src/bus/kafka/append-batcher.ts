@@ -29,6 +29,12 @@ export interface AppendBatcherOptions<R = void> {
   resetProducer: () => Promise<void>;
   maxBatch: number;
   timeoutMs: number;
+  /**
+   * How long an idle batcher waits before its first request, so that appends of the next few
+   * turns share it (0: only the current turn's). Not applied while a request is in flight: the
+   * appends made meanwhile already wait for it. Resolved in options.ts (KAFKA_LINGER).
+   */
+  lingerMs?: number;
   onRetry: (attempt: number, error: string) => void;
 }
 
@@ -53,6 +59,12 @@ export class AppendBatcher<R = void> {
     return new Promise((r) => this.idle.push(r));
   }
 
+  private queued(): number {
+    let count = 0;
+    for (const w of this.queue) count += w.messages.length;
+    return count;
+  }
+
   private take(): Waiter<R>[] {
     const batch: Waiter<R>[] = [];
     let count = 0;
@@ -73,6 +85,8 @@ export class AppendBatcher<R = void> {
       // deliveries in one turn, and without this the first of them went out alone in a request of
       // its own (kafkajs spends hundreds of µs per produce request, whatever its size).
       await yieldTurn();
+      const linger = this.o.lingerMs ?? 0;
+      if (linger > 0 && this.queued() < this.o.maxBatch) await sleep(linger);
       while (this.queue.length > 0) await this.flush(this.take());
     } finally {
       this.running = false;

@@ -32,6 +32,8 @@ export interface CommitQueueOptions {
   tracker: (partition: number) => PartitionTracker | undefined;
   metadataMaxBytes: number;
   timeoutMs: number;
+  /** How long an idle queue waits before its first commit, so that more completions share it (see AppendBatcher). */
+  lingerMs?: number;
   onRetry: (attempt: number, error: string) => void;
 }
 
@@ -96,6 +98,7 @@ export class CommitQueue {
     try {
       // Completions made in this turn of the event loop share the first commit too (see AppendBatcher).
       await yieldTurn();
+      if ((this.o.lingerMs ?? 0) > 0) await sleep(this.o.lingerMs!);
       while (this.dirty.size > 0) {
         const partitions = [...this.dirty];
         this.dirty.clear();

@@ -70,8 +70,11 @@ export class DeliveryConsumer {
       partitionAssigners: [rendezvousAssigner(o.nodeId, o.deliveriesTopic)],
       sessionTimeout: o.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(o.sessionTimeoutMs / 5)),
-      // New records are fetched as they arrive; this only bounds how long a resume() waits.
-      maxWaitTimeInMs: 1000,
+      // With minBytes 1 (the default), new records are fetched as they arrive and the wait only
+      // bounds how long a resume() waits; a larger minBytes makes the broker gather (decision 2100).
+      minBytes: o.fetchMinBytes,
+      maxWaitTimeInMs: o.fetchMaxWaitMs,
+      maxBytesPerPartition: o.fetchMaxBytesPerPartition,
       allowAutoTopicCreation: false,
       retry: consumerRetry(() => this.closing),
     });
@@ -90,6 +93,7 @@ export class DeliveryConsumer {
       tracker: (p) => (this.assigned.has(p) ? this.trackers.get(p) : undefined),
       metadataMaxBytes: d.metadataMaxBytes,
       timeoutMs: o.commitTimeoutMs,
+      lingerMs: o.lingerMs,
       onRetry: (attempt, error) => d.events.emit({ type: 'commit-retry', attempt, error }),
     });
   }

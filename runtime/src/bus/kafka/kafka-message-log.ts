@@ -188,13 +188,14 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
         send: async (messages) => lastOffsets(messages, await sendState(messages)),
         maxBatch: this.o.maxAppendBatch,
         timeoutMs: this.o.commitTimeoutMs,
+        lingerMs: this.o.lingerMs,
       });
       agentState = new KafkaAgentState({ reader: reader!, writer: stateWrites, partitionOf: (a) => partitionOf.of(a), nodeId: this.o.nodeId,
         repairFailed: (partition, error) => this.events.emit({ type: 'state-repair-failed', partition, error: describeError(error) }),
       });
       this.state = {
         kafka, admin, producer, consumer: consumer!, layout, partitionOf,
-        deliveries: new AppendBatcher({ ...common, send: this.timed(send(this.o.deliveriesTopic)), maxBatch: this.o.maxAppendBatch, timeoutMs: this.o.appendTimeoutMs }),
+        deliveries: new AppendBatcher({ ...common, send: this.timed(send(this.o.deliveriesTopic)), maxBatch: this.o.maxAppendBatch, timeoutMs: this.o.appendTimeoutMs, lingerMs: this.o.lingerMs }),
         deadLetters: new AppendBatcher({ ...common, send: send(this.o.deadLetterTopic), maxBatch: 100, timeoutMs: this.o.commitTimeoutMs }),
         stateWrites, stateReader: reader!, agentState,
       };

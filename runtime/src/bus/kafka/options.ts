@@ -84,6 +84,15 @@ export interface KafkaMessageLogOptions {
   maxPendingPerPartition?: number;
   /** Deliveries per produce request (appends waiting meanwhile are grouped). Default 500. */
   maxAppendBatch?: number;
+  /**
+   * Milliseconds an idle producer (deliveries, agents' state) or commit queue waits before its
+   * first request, so that more appends and completions share one request. See KAFKA_TUNING.
+   */
+  lingerMs?: number;
+  /** The deliveries consumer's fetch shape (kafkajs `minBytes`, `maxWaitTimeInMs`, `maxBytesPerPartition`). See KAFKA_TUNING. */
+  fetchMinBytes?: number;
+  fetchMaxWaitMs?: number;
+  fetchMaxBytesPerPartition?: number;
   /** How many completed ids hasCompleted() remembers. Default 100000. */
   completedWindow?: number;
   /**
@@ -115,6 +124,50 @@ export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partit
     stateTopic: string;
   };
 
+/**
+ * The Kafka client's request shape: each value's default and the largest value accepted (values are
+ * integers in 0..ceiling, fetchMinBytes and fetchMaxBytesPerPartition from 1). Defined here once;
+ * resolveOptions validates against it. Decision 2100 measured them.
+ */
+export const KAFKA_TUNING = {
+  lingerMs: {
+    default: 0, ceiling: 100,
+    description: 'Wait before an idle producer or commit queue sends, so that more appends share one request; adds up to that much to every hop.',
+  },
+  fetchMinBytes: {
+    default: 1, ceiling: 16 * 1024 * 1024,
+    description: 'Bytes the broker gathers before answering a fetch of deliveries (or fetchMaxWaitMs passes).',
+  },
+  fetchMaxWaitMs: {
+    default: 1000, ceiling: 30_000,
+    description: 'Longest the broker holds a fetch of deliveries waiting for fetchMinBytes; with 1 byte, only how long a resumed partition waits.',
+  },
+  fetchMaxBytesPerPartition: {
+    default: 1024 * 1024, ceiling: 64 * 1024 * 1024,
+    description: 'Largest slice of one partition a fetch returns (a larger record still comes whole).',
+  },
+} as const;
+
+export type KafkaTuningName = keyof typeof KAFKA_TUNING;
+
+/** The request shape as an operator sets it (each value optional, defaults from KAFKA_TUNING). */
+export type KafkaRequestShape = Partial<Record<KafkaTuningName, number>>;
+
+/** What is wrong with one value of the request shape, or undefined when it is usable. */
+export function kafkaTuningProblem(name: KafkaTuningName, value: number): string | undefined {
+  const limit = KAFKA_TUNING[name];
+  const floor = name === 'fetchMinBytes' || name === 'fetchMaxBytesPerPartition' ? 1 : 0;
+  if (Number.isInteger(value) && value >= floor && value <= limit.ceiling) return undefined;
+  return `${name} ${value} is not an integer in ${floor}..${limit.ceiling} (${limit.description})`;
+}
+
+function tuning(o: KafkaMessageLogOptions, name: KafkaTuningName): number {
+  const value = o[name] ?? KAFKA_TUNING[name].default;
+  const problem = kafkaTuningProblem(name, value);
+  if (problem !== undefined) throw new RangeError(`KafkaMessageLog ${problem}`);
+  return value;
+}
+
 /** Default sink: kafkajs errors to stderr, the rest dropped (transient errors retry on their own). */
 const stderrErrors: KafkaLogSink = (e) => {
   if (e.level === 'error') process.stderr.write(`[kafka] ${e.namespace}: ${e.message}\n`);
@@ -142,6 +195,10 @@ export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions 
     commitTimeoutMs: o.commitTimeoutMs ?? 60_000,
     maxPendingPerPartition: o.maxPendingPerPartition ?? 256,
     maxAppendBatch: o.maxAppendBatch ?? 500,
+    lingerMs: tuning(o, 'lingerMs'),
+    fetchMinBytes: tuning(o, 'fetchMinBytes'),
+    fetchMaxWaitMs: tuning(o, 'fetchMaxWaitMs'),
+    fetchMaxBytesPerPartition: tuning(o, 'fetchMaxBytesPerPartition'),
     completedWindow: o.completedWindow ?? 100_000,
     windowRebuildRecords: o.windowRebuildRecords,
     beforeStateCommit: o.beforeStateCommit,

@@ -95,6 +95,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     sessionTimeoutMs: c.sessionTimeoutMs,
     openTimeoutMs: c.kafkaOpenTimeoutMs,
     maxPendingPerPartition: c.maxPendingPerPartition,
+    ...c.kafkaRequests,
   });
   log.events.on(onKafkaEvent, ['assignment', 'consumer-crash', 'commit-retry', 'append-retry', 'state-load-failed', 'state-repair-failed']);
   // Both at once: an unreachable etcd is reported in milliseconds, not after Kafka's timeout.

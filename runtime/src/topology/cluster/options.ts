@@ -9,6 +9,7 @@
  * agents are already claimed when their partitions arrive. Measured failover: docs/cluster.md.
  */
 import { CaxtonError } from '@caxton/core';
+import { KAFKA_TUNING, kafkaTuningProblem, type KafkaRequestShape, type KafkaTuningName } from '../../bus/kafka/index.js';
 
 export interface ClusterOptions {
   /**
@@ -49,6 +50,11 @@ export interface ClusterOptions {
    * otherwise off (decision 2091: every replica on the agent's owner).
    */
   replicasAcrossNodes?: boolean;
+  /**
+   * The Kafka client's request shape (linger before a produce or commit, the fetch's minBytes and
+   * wait): defaults, ceilings and measurements in KAFKA_TUNING and decision 2100.
+   */
+  kafkaRequests?: KafkaRequestShape;
 }
 
 export interface ResolvedClusterOptions {
@@ -66,6 +72,8 @@ export interface ResolvedClusterOptions {
   /** Half the window (decision 1990, *Cluster*): what a partition's absent queues hold together at most. */
   absentPerPartition: number;
   replicasAcrossNodes: boolean;
+  /** Only the values given (the Kafka log fills in the defaults), each checked against KAFKA_TUNING. */
+  kafkaRequests: KafkaRequestShape;
 }
 
 /** Usable in an etcd key, a Kafka topic name and a consumer group id alike. */
@@ -98,6 +106,14 @@ export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOp
   const leaseTtlSeconds = positiveInt(o.leaseTtlSeconds ?? CLUSTER_DEFAULTS.leaseTtlSeconds, 'the lease TTL (s)', 1, 'a dead node\'s agents stay unowned this long; 5 s is the default');
   const maxPendingPerPartition = positiveInt(o.maxPendingPerPartition ?? CLUSTER_DEFAULTS.maxPendingPerPartition, 'the pending deliveries per partition', 2, 'the consumer\'s window per partition; half of it is what absent agents may hold per partition');
   const sessionTimeoutMs = positiveInt(o.sessionTimeoutMs ?? CLUSTER_DEFAULTS.sessionTimeoutMs, 'the Kafka session timeout (ms)', 1000, 'it must also lie within the broker\'s group.min/max.session.timeout.ms (6000-1800000 by default)');
+  const kafkaRequests: KafkaRequestShape = {};
+  for (const [name, value] of Object.entries(o.kafkaRequests ?? {}) as [string, number | undefined][]) {
+    if (value === undefined) continue;
+    if (!(name in KAFKA_TUNING)) throw invalid(`"${name}" is not a Kafka request setting`, `use ${Object.keys(KAFKA_TUNING).join(', ')}`);
+    const problem = kafkaTuningProblem(name as KafkaTuningName, value);
+    if (problem !== undefined) throw invalid(`the Kafka request shape: ${problem}`, 'see docs/cluster.md, *Kafka request shape*');
+    kafkaRequests[name as KafkaTuningName] = value;
+  }
   return {
     name,
     etcdPrefix: `/caxton/${name}/`,
@@ -112,5 +128,6 @@ export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOp
     maxPendingPerPartition,
     absentPerPartition: Math.floor(maxPendingPerPartition / 2),
     replicasAcrossNodes: o.replicasAcrossNodes ?? process.env.CAXTON_REPLICAS_ACROSS_NODES === '1',
+    kafkaRequests,
   };
 }

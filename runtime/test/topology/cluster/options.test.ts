@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveClusterOptions } from '../../../src/topology/cluster/options.js';
+import { KAFKA_TUNING } from '../../../src/bus/kafka/index.js';
 
 test('defaults: 5 s lease, 6 s Kafka session (the broker default minimum), names scoped by the cluster', () => {
   const o = resolveClusterOptions();
@@ -9,6 +10,7 @@ test('defaults: 5 s lease, 6 s Kafka session (the broker default minimum), names
     name: 'default', etcdPrefix: '/caxton/default/', topicPrefix: 'caxton.default', groupId: 'caxton.default.bus',
     leaseTtlSeconds: 5, sessionTimeoutMs: 6000, partitions: undefined, drainTimeoutMs: 5000, kafkaOpenTimeoutMs: 10_000, completionWithinMs: 1000,
     maxPendingPerPartition: 256, absentPerPartition: 128, replicasAcrossNodes: process.env.CAXTON_REPLICAS_ACROSS_NODES === '1',
+    kafkaRequests: {},
   });
   assert.equal(resolveClusterOptions({ replicasAcrossNodes: true }).replicasAcrossNodes, true, 'replicas across nodes: the option, else the environment (decision 2093)');
   assert.equal(resolveClusterOptions({ replicasAcrossNodes: false }).replicasAcrossNodes, false);
@@ -29,4 +31,13 @@ test('refused: names unusable in an etcd key, a topic or a group; fractional or 
   assert.throws(() => resolveClusterOptions({ maxPendingPerPartition: 1 }), /pending deliveries per partition/);
   // Decision 1990 (*Cluster*): absent queues of one partition hold at most half its window.
   assert.equal(resolveClusterOptions({ maxPendingPerPartition: 17 }).absentPerPartition, 8);
+});
+
+test('the Kafka request shape: values given are checked against KAFKA_TUNING and passed on, the rest left to the log', () => {
+  assert.deepEqual(resolveClusterOptions({ kafkaRequests: { lingerMs: 2, fetchMinBytes: undefined } }).kafkaRequests, { lingerMs: 2 });
+  assert.deepEqual(resolveClusterOptions({ kafkaRequests: { fetchMinBytes: 16_384, fetchMaxWaitMs: 5 } }).kafkaRequests, { fetchMinBytes: 16_384, fetchMaxWaitMs: 5 });
+  for (const kafkaRequests of [{ lingerMs: KAFKA_TUNING.lingerMs.ceiling + 1 }, { lingerMs: 1.5 }, { fetchMinBytes: 0 }, { fetchMaxWaitMs: -1 }]) {
+    assert.throws(() => resolveClusterOptions({ kafkaRequests }), (e: Error & { code?: string }) => e.code === 'node.cluster-config' && e.message.includes(Object.keys(kafkaRequests)[0]!), JSON.stringify(kafkaRequests));
+  }
+  assert.throws(() => resolveClusterOptions({ kafkaRequests: { lingerMS: 1 } as never }), /not a Kafka request setting/);
 });
