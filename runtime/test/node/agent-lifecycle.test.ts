@@ -77,8 +77,9 @@ async function open(dir: string): Promise<Harness> {
   const stopped: Harness['stopped'] = [];
   const lines: string[] = [];
   let lifecycle: AgentLifecycle | undefined;
+  const events = new BusEvents();
   const bus = new Bus({
-    log, nodeId: 'n1', platform: 'test', mailboxCapacity: 100, events: new BusEvents(),
+    log, nodeId: 'n1', platform: 'test', mailboxCapacity: 100, events,
     dispatch: { maxAttempts: 3, maxBatch: 16, maxPerAgent: 1, maxInFlight: 1 },
   });
   // The bus's port: names resolve through the lifecycle under test; nothing is dispatched (the
@@ -101,7 +102,7 @@ async function open(dir: string): Promise<Harness> {
     mailboxDepth: (name) => bus.mailboxDepth(name),
   };
   lifecycle = new AgentLifecycle({
-    nodeId: 'n1', artifacts, host, messaging, bus, log, state: log, defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS,
+    nodeId: 'n1', artifacts, host, messaging, bus, log, state: log, defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS, busEvents: events,
     onStarted: async () => {},
     onStopped: async (agent, undeployed) => void stopped.push({ agent, undeployed }),
     residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
