@@ -11,6 +11,7 @@ import type { AgentHost, AgentRunSample, AgentRunStats, AgentStartSpec } from '.
 import type { AgentStateStore } from '../storage/ports.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
 import { parseReplicaKey } from './replicas.js';
+import { parseCandidateKey } from './rollouts.js';
 
 export interface SandboxHostOptions {
   cacheDir: string;
@@ -163,7 +164,11 @@ export class SandboxAgentHost implements AgentHost {
       // A replica (`svc#r2`) is the agent's: its label, with the replica number as an attribute, so
       // it takes no label slot of its own and per-agent sums count every replica (review finding 12).
       const replica = parseReplicaKey(key);
-      return { agent: replica?.agent ?? key, ...(replica !== undefined ? { replica: replica.replica } : {}), memoryPages: m.memoryPages, restarts: m.restarts, refusals: { ...m.refusals } };
+      const figures = { memoryPages: m.memoryPages, restarts: m.restarts, refusals: { ...m.refusals } };
+      if (replica !== undefined) return { agent: replica.agent, replica: replica.replica, ...figures };
+      // A rollout's new instance (`svc#4`) likewise: one `candidate` attribute, not a label per version (decision 2101).
+      const candidate = parseCandidateKey(key);
+      return candidate !== undefined ? { agent: candidate.agent, candidate: true, ...figures } : { agent: key, ...figures };
     });
   }
 
