@@ -159,6 +159,15 @@ export class AgentReplicas {
     void this.exclusive(name, async () => {
       const running = this.count(name);
       if (running !== at || running === recorded) return; // scaled again meanwhile: that scale recorded its count
+      // Audit only what is written (decision 2091, review finding 7): an agent stopped meanwhile — the
+      // likely reason its follow failed — is no longer here, or its record says what runs (a stop that
+      // keeps the queue drops the count), so `persist` would write nothing and the trail would tell a
+      // settle that did not happen.
+      const now = this.o.current?.(name);
+      if (this.o.current !== undefined && (now === undefined || (now.replicas ?? 1) === running)) {
+        agentLog(this.o.events, name, 'info', `its record no longer says ${recorded} replicas (it was stopped or changed meanwhile): nothing to settle`);
+        return;
+      }
       const fields = { replicas: String(running), recorded: String(recorded), reason };
       await audit(name, fields, async () => this.o.persist?.(name, running));
     }).catch((err: unknown) => agentLog(this.o.events, name, 'error', `its record still says ${recorded} replicas, it runs as ${this.count(name)}: ${(err as Error).message}`));

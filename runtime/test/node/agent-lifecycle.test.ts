@@ -168,6 +168,30 @@ test('the lifecycle tells its agent-log lines as events: typed, a throwing liste
   });
 });
 
+test('a settle of the replica count for an agent stopped meanwhile audits nothing: nothing is written (decision 2091, review finding 7)', async () => {
+  await withNode(async (h) => {
+    const audited: string[] = [];
+    h.lifecycle.replicas.auditWith(async (agent, fields, effect) => {
+      audited.push(`${agent} ${JSON.stringify(fields)}`);
+      return effect();
+    });
+    await h.lifecycle.deploy({ name: 'gone', limits: {}, config: {} }, await example('as-echo'));
+    await h.lifecycle.deploy({ name: 'kept', limits: {}, config: {} }, await example('as-echo'));
+    await h.lifecycle.stop('gone', false);
+    await h.lifecycle.stop('kept', false, true);
+    // What a follow of a registry record saying 3 does when its scale fails because the agent stopped meanwhile.
+    for (const name of ['gone', 'kept']) {
+      h.lifecycle.replicas.settleAt(name, 3, `not run as 3 replicas on node n1: agent ${name} is stopped`);
+      await h.lifecycle.replicas.exclusive(name, async () => {}); // queued behind the settle
+    }
+    // Before: both audited as settled to 1, though persist wrote nothing (gone: no agent; kept: its record says 1 already).
+    assert.deepEqual(audited, []);
+    assert.equal((await h.registry.getAgent('kept'))?.replicas, undefined, 'the kept record is as the stop wrote it');
+    assert.ok(h.lines.includes('gone info: its record no longer says 3 replicas (it was stopped or changed meanwhile): nothing to settle'), h.lines.join('\n'));
+    assert.ok(h.lines.includes('kept info: its record no longer says 3 replicas (it was stopped or changed meanwhile): nothing to settle'), h.lines.join('\n'));
+  });
+});
+
 test('a second deploy of the same name is refused and leaves the first running', async () => {
   await withNode(async (h) => {
     await h.lifecycle.deploy({ name: 'echo', limits: {}, config: {} }, await example('as-echo'));
