@@ -141,8 +141,8 @@ export class AgentLifecycle {
       // The count goes into the agent's record (embedded: the store kinds use; cluster: the registry,
       // decision 2091), so a restart, or a new owner after a failover, restores it.
       persist: async (name, n) => {
-        const local = this.local.get(name);
-        if (local === undefined || (local.record.replicas ?? 1) === n) return;
+        if (!this.writesReplicas(name, n)) return;
+        const local = this.local.get(name)!;
         const record: AgentRecord = { ...local.record };
         if (n > 1) record.replicas = n;
         else delete record.replicas;
@@ -155,10 +155,10 @@ export class AgentLifecycle {
             throw new UnavailableError(`node ${o.nodeId} no longer holds agent ${name}'s claim: its count ${n} is not recorded`, { context: { agent: name, node: o.nodeId }, hint: 'the node that holds the agent now runs the count its registry record says; scale through any node' });
           }
           await this.residency.recordReplicas(name, n);
-        } else if (o.kindStore !== undefined) await o.kindStore.putAgent(record);
-        else return;
+        } else await o.kindStore!.putAgent(record);
         local.record = record;
       },
+      writes: (name, n) => this.writesReplicas(name, n),
     });
     this.clusterReplicas = new ClusterReplicaCounts({
       nodeId: o.nodeId, events: this.events, local: this.local, replicas: this.replicas, residency: this.residency,
@@ -184,6 +184,18 @@ export class AgentLifecycle {
     // node's own scale-back): the checks and the version read see no change half done.
     await this.replicas.exclusive(name, () => this.replicas.scaleNow(this.scalable(name).record, replicas));
     return (await this.status(name))!;
+  }
+
+  /**
+   * Whether recording `n` replicas for `name` writes anything (the one definition `persist` and the
+   * settle's audit both use, decision 2101): the agent runs here, its record says another count, and
+   * there is a place to keep it (a cluster's registry, or the store kinds use). Otherwise nothing is
+   * written, and a settle is not audited.
+   */
+  private writesReplicas(name: string, n: number): boolean {
+    const local = this.local.get(name);
+    if (local === undefined || (local.record.replicas ?? 1) === n) return false;
+    return this.residency.recordReplicas !== undefined || this.o.kindStore !== undefined;
   }
 
   /**

@@ -38,6 +38,12 @@ export interface AgentReplicasOptions {
   persist?: (name: string, replicas: number) => Promise<void>;
   /** Replica instances beyond the agents' own this node runs at once: 1 to (and absent:) `REPLICA_LIMITS.maxReplicaInstances`, else `api.invalid`. */
   maxInstances?: number;
+  /**
+   * Whether recording `replicas` for the agent writes anything (it runs here, its record says another
+   * count, and the count has a place to be kept): a settle that would write nothing is not audited.
+   * Absent: every settle is audited.
+   */
+  writes?: (name: string, replicas: number) => boolean;
   /** The version running here now (re-read once new replicas have started: an upgrade meanwhile refuses the scale). */
   current?: (name: string) => AgentRecord | undefined;
   /**
@@ -159,13 +165,16 @@ export class AgentReplicas {
     void this.exclusive(name, async () => {
       const running = this.count(name);
       if (running !== at || running === recorded) return; // scaled again meanwhile: that scale recorded its count
-      // Audit only what is written (decision 2091, review finding 7): an agent stopped meanwhile — the
-      // likely reason its follow failed — is no longer here, or its record says what runs (a stop that
-      // keeps the queue drops the count), so `persist` would write nothing and the trail would tell a
-      // settle that did not happen.
-      const now = this.o.current?.(name);
-      if (this.o.current !== undefined && (now === undefined || (now.replicas ?? 1) === running)) {
-        agentLog(this.o.events, name, 'info', `its record no longer says ${recorded} replicas (it was stopped or changed meanwhile): nothing to settle`);
+      // Audit only what is written (decision 2091, review finding 7; one rule with `persist`, decision
+      // 2101): an agent stopped meanwhile — the likely reason its follow failed — is no longer here, or
+      // its record says what runs (a stop that keeps the queue drops the count), or the node keeps no
+      // count: the trail would tell a settle that did not happen.
+      if (this.o.writes?.(name, running) === false) {
+        const now = this.o.current?.(name);
+        const why = now === undefined ? 'stopped: nothing to settle'
+          : (now.replicas ?? 1) === running ? `its record already says ${running}: nothing to settle`
+          : 'this node keeps no replica count: nothing to settle';
+        agentLog(this.o.events, name, 'info', `its record said ${recorded} replicas, ${why}`);
         return;
       }
       const fields = { replicas: String(running), recorded: String(recorded), reason };

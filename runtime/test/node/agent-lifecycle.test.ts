@@ -187,8 +187,28 @@ test('a settle of the replica count for an agent stopped meanwhile audits nothin
     // Before: both audited as settled to 1, though persist wrote nothing (gone: no agent; kept: its record says 1 already).
     assert.deepEqual(audited, []);
     assert.equal((await h.registry.getAgent('kept'))?.replicas, undefined, 'the kept record is as the stop wrote it');
-    assert.ok(h.lines.includes('gone info: its record no longer says 3 replicas (it was stopped or changed meanwhile): nothing to settle'), h.lines.join('\n'));
-    assert.ok(h.lines.includes('kept info: its record no longer says 3 replicas (it was stopped or changed meanwhile): nothing to settle'), h.lines.join('\n'));
+    assert.ok(h.lines.includes('gone info: its record said 3 replicas, stopped: nothing to settle'), h.lines.join('\n'));
+    assert.ok(h.lines.includes('kept info: its record said 3 replicas, its record already says 1: nothing to settle'), h.lines.join('\n'));
+  });
+});
+
+test('a settle on a node that keeps no replica count (no registry to write, no kind store) audits nothing: persist writes nothing (decision 2101, review finding 1)', async () => {
+  await withNode(async (h) => {
+    const audited: string[] = [];
+    h.lifecycle.replicas.auditWith(async (agent, fields, effect) => {
+      audited.push(`${agent} ${JSON.stringify(fields)}`);
+      return effect();
+    });
+    await h.lifecycle.deploy({ name: 'svc', limits: {}, config: {} }, await example('as-echo'));
+    await h.lifecycle.scale('svc', 2);
+    assert.equal(h.lifecycle.replicas.count('svc'), 2);
+    // Running (2) differs from the recorded count (3) and from its record (1, nothing kept it): before,
+    // the settle was audited and persist then returned without writing.
+    h.lifecycle.replicas.settleAt('svc', 3, 'not run as 3 replicas on node n1');
+    await h.lifecycle.replicas.exclusive('svc', async () => {}); // queued behind the settle
+    assert.deepEqual(audited, []);
+    assert.equal((await h.registry.getAgent('svc'))?.replicas, undefined);
+    assert.ok(h.lines.includes('svc info: its record said 3 replicas, this node keeps no replica count: nothing to settle'), h.lines.join('\n'));
   });
 });
 
