@@ -9,6 +9,7 @@ import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetr
 import { BusEvents } from '../../src/bus/events.js';
 import { installAgentMetrics, type AgentSample } from '../../src/node/agent-metrics.js';
 import { candidateKey, parseCandidateKey } from '../../src/node/rollouts.js';
+import { runSampleOf } from '../../src/node/run-sample-key.js';
 import { agentLabels, setMaxAgentLabels, DEFAULT_MAX_AGENT_LABELS } from '../../src/telemetry/cardinality.js';
 
 class OnDemandReader extends MetricReader {
@@ -92,10 +93,10 @@ describe('installAgentMetrics', () => {
     const remove = installAgentMetrics(meter, { events, sample: async () => samples });
     const own: AgentSample = { agent: 'svc', memoryPages: 2, restarts: 0, refusals: {}, mailboxDepth: 1, timersPending: 0 };
     for (let version = 2; version <= 301; version++) {
-      // What the sandbox host reports of a rollout's new instance: its key mapped back by parseCandidateKey.
-      const mapped = parseCandidateKey(candidateKey('svc', version));
-      assert.deepEqual(mapped, { agent: 'svc', version });
-      samples = [own, { agent: mapped!.agent, candidate: true, memoryPages: 3, restarts: 1, refusals: { timers: 1 }, mailboxDepth: 0, timersPending: 0 }];
+      // What the sandbox host reports of a rollout's new instance: its key through the host's own mapping.
+      const mapped = runSampleOf(candidateKey('svc', version), { memoryPages: 3, restarts: 1, refusals: { timers: 1 } });
+      assert.deepEqual(mapped, { agent: 'svc', candidate: true, memoryPages: 3, restarts: 1, refusals: { timers: 1 } });
+      samples = [own, { ...mapped, mailboxDepth: 0, timersPending: 0 }];
       await reader.collect();
     }
     assert.equal(agentLabels.size, 1, 'the agent and its 300 candidates hold one label slot');
