@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { MessageEvent } from '@caxton/core';
+import { ROLLOUT_LIMIT_TABLE, type MessageEvent } from '@caxton/core';
 import { CaxtonClient } from '@caxton/client';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
@@ -54,7 +54,14 @@ describe('a rollout candidate\'s metrics are its agent\'s', () => {
   it('the candidate is reported as agent="cand",candidate="true"; messagesHandled counts both versions\' handlings', async () => {
     await client.deploy({ name: 'cand' }, await artifact('as-echo', 'as-echo'));
     assert.equal(await ask('c0', 'hi'), 'hi', 'the echo (version 1) answers');
-    await client.upgrade({ name: 'cand', rollout: { strategy: { kind: 'blue-green' }, thresholds: { bakeMs: 120_000 } } }, await artifact('as-counter', 'as-counter'));
+    // The rollout must still be in progress at the scrape, however slow the machine: the longest bake
+    // (7 days) cannot end during the test, and the loosest thresholds roll nothing back (a slow
+    // handling is no reason to end it here).
+    const neverEnds = {
+      bakeMs: ROLLOUT_LIMIT_TABLE.bakeMs.ceiling, maxP99Ms: ROLLOUT_LIMIT_TABLE.maxP99Ms.ceiling,
+      maxCrashRatePercent: ROLLOUT_LIMIT_TABLE.maxCrashRatePercent.ceiling, maxFailureRatePercent: ROLLOUT_LIMIT_TABLE.maxFailureRatePercent.ceiling,
+    };
+    await client.upgrade({ name: 'cand', rollout: { strategy: { kind: 'blue-green' }, thresholds: neverEnds } }, await artifact('as-counter', 'as-counter'));
     // Blue-green: every new conversation goes to the new version (the counter answers a number).
     assert.notEqual(await ask('c1', 'increment'), 'increment', 'the counter (version 2) answers c1');
     assert.notEqual(await ask('c2', 'increment'), 'increment', 'and c2');
@@ -63,6 +70,8 @@ describe('a rollout candidate\'s metrics are its agent\'s', () => {
     // Before: the running instance's own sandbox count (1): the candidate's handlings were not in it.
     assert.equal(during.messagesHandled, 3, 'c0 on version 1, c1 and c2 on version 2');
 
+    const baking = await client.getAgent('cand');
+    assert.equal(baking.rollout?.phase, 'baking', 'the rollout ended before the scrape (promoted or rolled back): the candidate assertions below would test nothing about a candidate');
     const text = await (await fetch(`http://${node.telemetry!.prometheusAddress!}/metrics`)).text();
     const memory = text.split('\n').filter((l) => l.startsWith('caxton_agent_memory_bytes{') && l.includes('agent="cand"'));
     assert.ok(memory.some((l) => l.includes('candidate="true"')), `the candidate under the agent's label with candidate="true":\n${memory.join('\n')}`);
