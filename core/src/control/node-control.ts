@@ -159,6 +159,10 @@ export interface AgentStatus {
   memoryPages: number;
   /** Deliveries accepted for the agent and not yet completed. */
   mailboxDepth: number;
+  /**
+   * Handlings (deliveries and timers) since the deployment on this node, every instance counted —
+   * replicas, a rollout's candidate — as the bus reported them; it only grows (decision 2101).
+   */
   messagesHandled: number;
   lastError?: AgentFailure;
   createdAt: number;

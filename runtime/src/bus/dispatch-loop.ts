@@ -366,6 +366,8 @@ export class DispatchLoop {
           type: 'handled', agent: item.agent, deliveryId: item.delivery.id, messageId: item.delivery.messageId,
           outcome, fuelUsed: result.fuelUsed, attempt: item.attempt, durationUs: result.durationUs,
         });
+      } else if (this.opts.events.wants('timer-handled')) { // a node always listens (its handled counter, decision 2101): one event object per timer handling
+        this.opts.events.emit({ type: 'timer-handled', agent: item.agent, timerId: item.timerId, outcome, fuelUsed: result.fuelUsed });
       }
       if (result.outbox.length === 0 || plan.disposition !== 'commit') continue;
       // No span but a received context (an unsampled one): the sends carry it on unchanged.

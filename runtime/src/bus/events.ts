@@ -16,6 +16,11 @@ export type BusEvent =
   | { type: 'accepted'; messageId: string; message: AclMessage; receivers: string[]; refused: { receiver: string; reason: string }[] }
   | { type: 'external'; messageId: string; to: string; message: AclMessage }
   | { type: 'handled'; agent: string; deliveryId: string; messageId: string; outcome: ExecutionOutcome; fuelUsed: number; attempt: number; durationUs?: number | undefined }
+  /**
+   * A timer of the agent was handled (decision 2101): what `handled` says of a delivery. Its own
+   * type, so the listeners of `handled` (message metrics, breakers, redeliveries) stay about messages.
+   */
+  | { type: 'timer-handled'; agent: string; timerId: string | undefined; outcome: ExecutionOutcome; fuelUsed: number }
   /** Completion of these deliveries is durable: they will never be handed to their agent again. */
   | { type: 'completed'; deliveryIds: string[] }
   | { type: 'dead-lettered'; agent: string; deliveryId: string; reason: string; attempts: number }

@@ -29,6 +29,8 @@ export interface AgentRunSample {
   agent: string;
   /** Replica n ≥ 2 of `agent` (decision 2010), reported under the agent's own label; absent: the agent's own instance. */
   replica?: number;
+  /** A rollout's new instance of `agent` (decision 2101), reported under the agent's own label with `candidate="true"`. */
+  candidate?: true;
   memoryPages: number;
   restarts: number;
   refusals: Readonly<Record<string, number>>;

@@ -15,6 +15,7 @@ import type { ExecutionResult } from '../bus/executor.js';
 import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, parseInstanceName, replicaOwner, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
 import { Rollouts, type RolloutBeside } from './rollouts.js';
 import { AgentReplicas } from './replicas.js';
+import { countHandlings } from './handled-counts.js';
 import { ClusterReplicaCounts } from './cluster-replica-counts.js';
 import type { AgentHost } from './agent-host.js';
 import type { AgentMessaging } from './agent-messaging.js';
@@ -68,8 +69,8 @@ export interface AgentLifecycleOptions {
   kindStore?: AgentStore;
   /** Replica instances beyond the agents' own (decision 2010); absent: `REPLICA_LIMITS.maxReplicaInstances` (above it: refused). */
   maxReplicaInstances?: number;
-  /** The bus's events: a scaled agent's `messagesHandled` counts its `handled` events (decision 2010); absent: replica 1's own count. */
-  busEvents?: BusEvents;
+  /** The bus's events: each local agent's `messagesHandled` counts its `handled` and `timer-handled` events (decision 2101). */
+  busEvents: BusEvents;
   /** Bounds of kinds' instances (decision 1980); absent: KIND_LIMITS. */
   kindLimits?: { maxActivePerShard?: number; defaultIdleMs?: number; maxTimerWakes?: number };
   /** Timers of passivated instances (decision 1980): what wakes them when due. */
@@ -94,6 +95,8 @@ export class AgentLifecycle {
 
   constructor(private readonly o: AgentLifecycleOptions) {
     this.local = new LocalAgents({ nodeId: o.nodeId, host: o.host, messaging: o.messaging, events: this.events, onStarted: o.onStarted });
+    // For the node's life (the lifecycle is the node's): nothing to unsubscribe.
+    countHandlings(o.busEvents, this.local);
     this.kinds = new AgentKinds({
       local: this.local, host: o.host, messaging: o.messaging, store: o.kindStore, events: this.events,
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
@@ -126,7 +129,6 @@ export class AgentLifecycle {
     this.replicas = new AgentReplicas({
       host: o.host, messaging: o.messaging, events: this.events, state: o.state,
       ...(o.maxReplicaInstances !== undefined ? { maxInstances: o.maxReplicaInstances } : {}),
-      ...(o.busEvents !== undefined ? { busEvents: o.busEvents } : {}),
       current: (name) => this.local.get(name)?.record,
       // Replica 1's view could not be rewound: the agent's own instance is the agent, failed as a
       // start that failed is (no more work; its mail waits; a start reads its committed state). An
@@ -139,8 +141,8 @@ export class AgentLifecycle {
       // The count goes into the agent's record (embedded: the store kinds use; cluster: the registry,
       // decision 2091), so a restart, or a new owner after a failover, restores it.
       persist: async (name, n) => {
-        const local = this.local.get(name);
-        if (local === undefined || (local.record.replicas ?? 1) === n) return;
+        if (!this.writesReplicas(name, n)) return;
+        const local = this.local.get(name)!;
         const record: AgentRecord = { ...local.record };
         if (n > 1) record.replicas = n;
         else delete record.replicas;
@@ -153,10 +155,10 @@ export class AgentLifecycle {
             throw new UnavailableError(`node ${o.nodeId} no longer holds agent ${name}'s claim: its count ${n} is not recorded`, { context: { agent: name, node: o.nodeId }, hint: 'the node that holds the agent now runs the count its registry record says; scale through any node' });
           }
           await this.residency.recordReplicas(name, n);
-        } else if (o.kindStore !== undefined) await o.kindStore.putAgent(record);
-        else return;
+        } else await o.kindStore!.putAgent(record);
         local.record = record;
       },
+      writes: (name, n) => this.writesReplicas(name, n),
     });
     this.clusterReplicas = new ClusterReplicaCounts({
       nodeId: o.nodeId, events: this.events, local: this.local, replicas: this.replicas, residency: this.residency,
@@ -182,6 +184,18 @@ export class AgentLifecycle {
     // node's own scale-back): the checks and the version read see no change half done.
     await this.replicas.exclusive(name, () => this.replicas.scaleNow(this.scalable(name).record, replicas));
     return (await this.status(name))!;
+  }
+
+  /**
+   * Whether recording `n` replicas for `name` writes anything (the one definition `persist` and the
+   * settle's audit both use, decision 2101): the agent runs here, its record says another count, and
+   * there is a place to keep it (a cluster's registry, or the store kinds use). Otherwise nothing is
+   * written, and a settle is not audited.
+   */
+  private writesReplicas(name: string, n: number): boolean {
+    const local = this.local.get(name);
+    if (local === undefined || (local.record.replicas ?? 1) === n) return false;
+    return this.residency.recordReplicas !== undefined || this.o.kindStore !== undefined;
   }
 
   /**
@@ -719,8 +733,8 @@ export class AgentLifecycle {
   }
 
   /**
-   * An agent running as several replicas shows how many (decision 2010), and what it handled
-   * counts every replica's handlings, as the bus reported them (review finding 12).
+   * An agent running as several replicas shows how many (decision 2010). What it handled is the
+   * local agent's one counter already, every replica counted (decision 2101).
    */
   private async withReplicas(status: AgentStatus): Promise<AgentStatus> {
     const running = this.replicas.view(status.name);
@@ -735,7 +749,7 @@ export class AgentLifecycle {
     const differs = live && recorded !== (running?.replicas ?? 1) && !this.replicas.busy(status.name);
     if (running === undefined && !differs) return status;
     const replicas: ReplicasView = { ...(running ?? { replicas: 1, draining: 0 }), ...(differs ? { recorded } : {}) };
-    return { ...status, replicas, messagesHandled: this.replicas.handled(status.name) ?? status.messagesHandled };
+    return { ...status, replicas };
   }
 
   /** An absent agent's status shows what waits for it (decision 1990). */

@@ -25,6 +25,8 @@ export interface AgentSample {
   agent: string;
   /** Replica n ≥ 2 of `agent` (decision 2010): its memory, restarts and refusals carry `replica=n` under the agent's label. */
   replica?: number;
+  /** A rollout's new instance of `agent` (decision 2101): its samples carry `candidate="true"` under the agent's label (one value, not the version: bounded). */
+  candidate?: true;
   memoryPages: number;
   /** Restarts since the agent was deployed on this node (a counter: it only grows until redeploy). */
   restarts: number;
@@ -134,13 +136,17 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
     // Several agents may fold into `other`: their values are summed, an observation per label set.
     // A replica's series is its agent's label plus `replica` (2..MAX_REPLICA_NUMBER, node-chosen: parseReplicaKey parses no other):
     // it takes no agent-label slot, and summing by agent counts every replica.
-    const sums = new Map<string, { attrs: Attributes; replica: boolean; memory: number; restarts: number; mailbox: number; timers: number; quota: Map<string, number> }>();
+    // A rollout's candidate likewise, with `candidate="true"` (decision 2101).
+    const sums = new Map<string, { attrs: Attributes; own: boolean; memory: number; restarts: number; mailbox: number; timers: number; quota: Map<string, number> }>();
     for (const s of samples) {
       const label = labelsOf(s.agent).agent;
       const replica = s.replica === undefined ? undefined : String(s.replica);
-      const key = replica === undefined ? String(label['agent']) : `${String(label['agent'])}#r${replica}`;
+      const key = `${String(label['agent'])}${replica === undefined ? '' : `#r${replica}`}${s.candidate === true ? '#candidate' : ''}`;
       let sum = sums.get(key);
-      if (sum === undefined) sums.set(key, (sum = { attrs: replica === undefined ? label : { ...label, replica }, replica: replica !== undefined, memory: 0, restarts: 0, mailbox: 0, timers: 0, quota: new Map() }));
+      if (sum === undefined) {
+        const attrs = { ...label, ...(replica !== undefined ? { replica } : {}), ...(s.candidate === true ? { candidate: 'true' } : {}) };
+        sums.set(key, (sum = { attrs, own: replica === undefined && s.candidate !== true, memory: 0, restarts: 0, mailbox: 0, timers: 0, quota: new Map() }));
+      }
       sum.memory += s.memoryPages * WASM_PAGE_BYTES;
       sum.restarts += s.restarts;
       sum.mailbox += s.mailboxDepth;
@@ -150,8 +156,8 @@ export function installAgentMetrics(meter: Meter, source: AgentMetricsSource): (
     for (const sum of sums.values()) {
       r.observe(memory, sum.memory, sum.attrs);
       r.observe(restarts, sum.restarts, sum.attrs);
-      // The mailbox and timers are the agent's, not a replica's: reported once, without `replica`.
-      if (!sum.replica) {
+      // The mailbox and timers are the agent's, not a replica's or a candidate's: reported once, without either.
+      if (sum.own) {
         r.observe(mailbox, sum.mailbox, sum.attrs);
         r.observe(timers, sum.timers, sum.attrs);
       }

@@ -30,6 +30,12 @@ export interface LocalAgent {
   state: AgentState;
   artifactSize: number;
   lastError?: { message: string; code?: string; at: number };
+  /**
+   * Handlings of this deployment on this node, as the bus reported them (decision 2101; absent: none
+   * yet). On the object, not keyed by name: a redeploy (a new object) starts again at 0, an upgrade
+   * (the same object) keeps it.
+   */
+  handled?: number;
 }
 
 export interface LocalAgentsOptions {
@@ -61,6 +67,12 @@ export class LocalAgents {
 
   remove(name: string): void {
     this.agents.delete(name);
+  }
+
+  /** The bus reported a handling of `name` (decision 2101): counted if it is deployed here, else nothing to count into. */
+  countHandled(name: string): void {
+    const local = this.agents.get(name);
+    if (local !== undefined) local.handled = (local.handled ?? 0) + 1;
   }
 
   names(): string[] {
@@ -111,7 +123,7 @@ export class LocalAgents {
       fuelUsed: stats?.fuelUsed ?? 0,
       memoryPages: stats?.memoryPages ?? 0,
       mailboxDepth: this.o.messaging.mailboxDepth(name),
-      messagesHandled: stats?.messagesHandled ?? 0,
+      messagesHandled: local.handled ?? 0,
       ...(lastError ? { lastError } : {}),
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,

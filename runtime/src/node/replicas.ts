@@ -19,7 +19,6 @@ import {
   type Instrumentation, type ReplicaLoad, type ReplicasView, type StateWrite,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
-import type { BusEvents } from '../bus/events.js';
 import type { AgentRecord } from '../storage/records.js';
 import type { AgentStateStore } from '../storage/ports.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
@@ -39,6 +38,12 @@ export interface AgentReplicasOptions {
   persist?: (name: string, replicas: number) => Promise<void>;
   /** Replica instances beyond the agents' own this node runs at once: 1 to (and absent:) `REPLICA_LIMITS.maxReplicaInstances`, else `api.invalid`. */
   maxInstances?: number;
+  /**
+   * Whether recording `replicas` for the agent writes anything (it runs here, its record says another
+   * count, and the count has a place to be kept): a settle that would write nothing is not audited.
+   * Absent: every settle is audited.
+   */
+  writes?: (name: string, replicas: number) => boolean;
   /** The version running here now (re-read once new replicas have started: an upgrade meanwhile refuses the scale). */
   current?: (name: string) => AgentRecord | undefined;
   /**
@@ -47,8 +52,6 @@ export interface AgentReplicasOptions {
    * `AgentReplicas` used alone).
    */
   fail?: (name: string, err: ReplicaRewindError) => void;
-  /** The bus's events: a scaled agent's handlings are counted from its `handled` events; absent: not counted (`handled` answers undefined). */
-  busEvents?: BusEvents;
 }
 
 /** The init config key a replica reads its number from (1 for the agent's own instance, which has none). */
@@ -93,15 +96,6 @@ interface Scaled {
   settled: Set<() => void>;
   /** A handling wrote the agent's own state since the scaling began (a scale-up under way is refused by it). */
   wrote: boolean;
-  /**
-   * What it handled: replica 1's own count when the scaling began, plus, since, the bus's `handled`
-   * events of the agent (one per delivery the bus applied, whichever replica ran it) and its timer
-   * handlings that ran (the bus reports no `handled` event for a timer; the sandbox counts them).
-   * Summing the sandboxes' counters instead counted a handling that came back `skipped` and ran
-   * again twice.
-   */
-  handledBefore: number;
-  handledSince: number;
 }
 
 export class AgentReplicas {
@@ -134,14 +128,6 @@ export class AgentReplicas {
 
   constructor(private readonly o: AgentReplicasOptions) {
     this.maxInstances = o.maxInstances === undefined ? REPLICA_LIMITS.maxReplicaInstances : parseReplicaInstanceCap(o.maxInstances);
-    // The bus emits these for every handling already (its crash log listens); counting is one map lookup.
-    o.busEvents?.on((e) => {
-      if (e.type !== 'handled' || this.agents.size === 0) return;
-      const s = this.agents.get(e.agent);
-      const status = e.outcome.status;
-      // As the sandbox counts: what ran (ok, rejected, crashed); not-running and skipped ran nothing. Timers: runScaled.
-      if (s !== undefined && (status === 'ok' || status === 'rejected' || status === 'crashed')) s.handledSince++;
-    }, ['handled']);
   }
 
   /**
@@ -179,6 +165,18 @@ export class AgentReplicas {
     void this.exclusive(name, async () => {
       const running = this.count(name);
       if (running !== at || running === recorded) return; // scaled again meanwhile: that scale recorded its count
+      // Audit only what is written (decision 2091, review finding 7; one rule with `persist`, decision
+      // 2101): an agent stopped meanwhile — the likely reason its follow failed — is no longer here, or
+      // its record says what runs (a stop that keeps the queue drops the count), or the node keeps no
+      // count: the trail would tell a settle that did not happen.
+      if (this.o.writes?.(name, running) === false) {
+        const now = this.o.current?.(name);
+        const why = now === undefined ? 'stopped: nothing to settle'
+          : (now.replicas ?? 1) === running ? `its record already says ${running}: nothing to settle`
+          : 'this node keeps no replica count: nothing to settle';
+        agentLog(this.o.events, name, 'info', `its record said ${recorded} replicas, ${why}`);
+        return;
+      }
       const fields = { replicas: String(running), recorded: String(recorded), reason };
       await audit(name, fields, async () => this.o.persist?.(name, running));
     }).catch((err: unknown) => agentLog(this.o.events, name, 'error', `its record still says ${recorded} replicas, it runs as ${this.count(name)}: ${(err as Error).message}`));
@@ -203,12 +201,6 @@ export class AgentReplicas {
     if (s === undefined) return undefined;
     const draining = [...s.replicas.values()].filter((r) => r.draining).length;
     return { replicas: s.replicas.size - draining, draining };
-  }
-
-  /** Messages a scaled agent handled, every replica counted once per handling the bus applied; undefined while it runs as one (or no bus events). */
-  handled(name: string): number | undefined {
-    const s = this.agents.get(name);
-    return s === undefined || this.o.busEvents === undefined ? undefined : s.handledBefore + s.handledSince;
   }
 
   /**
@@ -265,14 +257,11 @@ export class AgentReplicas {
       this.reserved += held;
       let inFlight: Promise<void>[] = [];
       if (s === undefined) {
-        s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), settled: new Set(), wrote: false, handledBefore: 0, handledSince: 0 };
+        s = { name, replicas: new Map([[1, { n: 1, key: name, draining: false }]]), balancer: new ReplicaBalancer(REPLICA_LIMITS.maxPinnedConversations), inHand: new Map(), settled: new Set(), wrote: false };
         this.agents.set(name, s);
         // From here on its batches run through `runScaled` (where `s.wrote` sees their writes); the
         // ones already running do not, so the re-check below waits for them to come back.
         inFlight = [...this.plainRuns];
-        // Replica 1's own count so far, less what the bus reported meanwhile (it ran on replica 1 and is in both).
-        const scaled = s;
-        void this.o.host.stats(name).then((st) => { scaled.handledBefore = (st?.messagesHandled ?? 0) - scaled.handledSince; }, () => undefined);
       }
       try {
         // A replica still draining from an earlier scale-down is not taken back: new numbers go above it.
@@ -476,13 +465,6 @@ export class AgentReplicas {
         if (n !== 1) agentLog(this.o.events, s.name, 'warn', `replica ${n} ${status === 'crashed' ? `crashed (${result.outcome.kind})` : 'is not running'}: the message is retried on another replica`);
         if (status === 'not-running' && n !== 1) notRunning.add(n);
       }
-    }
-    // Timer handlings count as the sandbox counts them (what ran: ok, rejected, crashed), so the
-    // figure has one definition scaled or not. The bus reports only deliveries as `handled`; a timer
-    // that came back skipped ran nothing that counts and is counted when it runs again.
-    for (const i of indexes) {
-      const status = results[i]!.outcome.status;
-      if (batch[i]!.kind === 'timer' && (status === 'ok' || status === 'rejected' || status === 'crashed')) s.handledSince++;
     }
     // The safety action first, synchronously, before this batch is answered: replicas 2..N take
     // nothing from the next batch on. Stopping them, the record and the audit follow (async).

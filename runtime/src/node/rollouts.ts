@@ -89,6 +89,19 @@ export function candidateKey(name: string, version: number): string {
   return `${name}#${version}`;
 }
 
+/**
+ * The agent and version of a rollout's new instance from its sandbox key (`svc#4` → svc, 4);
+ * undefined for any other key (a replica's `svc#r2`, an instance of a kind `k/…`, an agent). Its
+ * metrics are the agent's, with `candidate` (decision 2101): a version per rollout must not take an
+ * agent-label slot each.
+ */
+export function parseCandidateKey(key: string): { agent: string; version: number } | undefined {
+  const m = /^([^#/]+)#([1-9]\d{0,14})$/.exec(key);
+  if (m === null) return undefined;
+  const version = Number(m[2]);
+  return Number.isSafeInteger(version) ? { agent: m[1]!, version } : undefined;
+}
+
 export class Rollouts {
   /** In progress, and the last one of each agent once it ended (shown until the next). */
   private readonly rollouts = new Map<string, Rollout>();

@@ -10,7 +10,7 @@ import { ShardPool, type AgentSpec, type DirectoryOp, type Effects, type LogLine
 import type { AgentHost, AgentRunSample, AgentRunStats, AgentStartSpec } from './agent-host.js';
 import type { AgentStateStore } from '../storage/ports.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
-import { parseReplicaKey } from './replicas.js';
+import { runSampleOf } from './run-sample-key.js';
 
 export interface SandboxHostOptions {
   cacheDir: string;
@@ -160,10 +160,8 @@ export class SandboxAgentHost implements AgentHost {
     const all = await this.pool.metrics();
     return all.map((m) => {
       const key = this.locals.get(m.agent) ?? m.agent;
-      // A replica (`svc#r2`) is the agent's: its label, with the replica number as an attribute, so
-      // it takes no label slot of its own and per-agent sums count every replica (review finding 12).
-      const replica = parseReplicaKey(key);
-      return { agent: replica?.agent ?? key, ...(replica !== undefined ? { replica: replica.replica } : {}), memoryPages: m.memoryPages, restarts: m.restarts, refusals: { ...m.refusals } };
+      // A replica or a rollout's candidate is reported as its agent's (review finding 12, decision 2101).
+      return runSampleOf(key, { memoryPages: m.memoryPages, restarts: m.restarts, refusals: { ...m.refusals } });
     });
   }
 

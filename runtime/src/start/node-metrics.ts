@@ -31,8 +31,11 @@ export function installNodeMetrics(sources: NodeMetricsSources): () => void {
   const meter = runtimeMeter();
   const sample = async (): Promise<AgentSample[]> => {
     const runs = (await sources.runSamples?.()) ?? [];
-    // A replica has no mailbox or timers of its own: they are the agent's, reported with its own instance.
-    return runs.map((r) => ({ ...r, mailboxDepth: r.replica === undefined ? sources.mailboxDepth(r.agent) : 0, timersPending: r.replica === undefined ? sources.timersPending(r.agent) : 0 }));
+    // A replica or a rollout's candidate has no mailbox or timers of its own: they are the agent's, reported with its own instance.
+    return runs.map((r) => {
+      const own = r.replica === undefined && r.candidate === undefined;
+      return { ...r, mailboxDepth: own ? sources.mailboxDepth(r.agent) : 0, timersPending: own ? sources.timersPending(r.agent) : 0 };
+    });
   };
   const removals = [
     installAgentMetrics(meter, { events: sources.events, sample }),

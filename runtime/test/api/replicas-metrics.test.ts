@@ -105,4 +105,33 @@ describe('replicas: their metrics and counts are the agent\'s', () => {
     await client.scale('rem', 1);
     assert.equal(await handled(), before + 2, 'back to one: the same figure (replica 1 ran the timer and the request)');
   });
+
+  it('messagesHandled is one counter from the deploy: a scale back to one keeps replica 2\'s handlings, an upgrade keeps them all (decision 2101)', async () => {
+    const bytes = await artifact('as-replica-echo', 'as-replica-echo');
+    await client.deploy({ name: 'kept' }, bytes);
+    const handled = async (): Promise<number> => (await client.getAgent('kept')).messagesHandled;
+    /** Sends `content` to kept in `conversation` and returns the replicas that answered it (its `handled` event precedes the answer's commit). */
+    const ask = async (conversation: string, content: string): Promise<number[]> => {
+      await client.send({ structured: { performative: 'request', receivers: [{ name: 'kept' }], content, conversationId: conversation } });
+      const of = (): number[] => replies.filter((e) => e.message.conversationId === conversation && e.message.performative === 'inform')
+        .map((e) => /^replica=(\d+) count=\d+ (.*)$/s.exec(e.message.content ?? '')).filter((m) => m !== null && m[2] === content).map((m) => Number(m![1]));
+      await eventually(() => of().length > 0, `kept answering ${content} in ${conversation}`, 15_000);
+      return of();
+    };
+    assert.deepEqual(await ask('k1', 'before'), [1]);
+    await client.scale('kept', 2);
+    assert.deepEqual(await ask('k1', 'on one'), [1]);
+    assert.deepEqual(await ask('k2', 'on two'), [2], 'a second conversation goes to replica 2');
+    assert.equal(await handled(), 3, 'before the scale, and one on each replica');
+    await client.scale('kept', 1);
+    // Before: replica 1's own sandbox count again (2): replica 2's handling dropped out.
+    assert.equal(await handled(), 3, 'back to one: replica 2\'s handling is still counted');
+    assert.deepEqual(await ask('k2', 'after'), [1]);
+    assert.equal(await handled(), 4);
+    await client.upgrade({ name: 'kept' }, bytes);
+    // Before: the new version's instance counted from 0.
+    assert.equal(await handled(), 4, 'an upgrade keeps the count: it is the deployment\'s, not the instance\'s');
+    await ask('k1', 'upgraded');
+    assert.equal(await handled(), 5);
+  });
 });

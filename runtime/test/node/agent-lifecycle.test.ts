@@ -77,8 +77,9 @@ async function open(dir: string): Promise<Harness> {
   const stopped: Harness['stopped'] = [];
   const lines: string[] = [];
   let lifecycle: AgentLifecycle | undefined;
+  const events = new BusEvents();
   const bus = new Bus({
-    log, nodeId: 'n1', platform: 'test', mailboxCapacity: 100, events: new BusEvents(),
+    log, nodeId: 'n1', platform: 'test', mailboxCapacity: 100, events,
     dispatch: { maxAttempts: 3, maxBatch: 16, maxPerAgent: 1, maxInFlight: 1 },
   });
   // The bus's port: names resolve through the lifecycle under test; nothing is dispatched (the
@@ -101,7 +102,7 @@ async function open(dir: string): Promise<Harness> {
     mailboxDepth: (name) => bus.mailboxDepth(name),
   };
   lifecycle = new AgentLifecycle({
-    nodeId: 'n1', artifacts, host, messaging, bus, log, state: log, defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS,
+    nodeId: 'n1', artifacts, host, messaging, bus, log, state: log, defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS, busEvents: events,
     onStarted: async () => {},
     onStopped: async (agent, undeployed) => void stopped.push({ agent, undeployed }),
     residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
@@ -164,6 +165,50 @@ test('the lifecycle tells its agent-log lines as events: typed, a throwing liste
     assert.equal(faulty, 1, 'the throwing listener was removed after its first event');
     assert.ok(h.lines.some((l) => /^echo info: deployed version 1 /.test(l)), h.lines.join('\n'));
     assert.ok(h.lines.includes('echo info: stopped'), h.lines.join('\n'));
+  });
+});
+
+test('a settle of the replica count for an agent stopped meanwhile audits nothing: nothing is written (decision 2091, review finding 7)', async () => {
+  await withNode(async (h) => {
+    const audited: string[] = [];
+    h.lifecycle.replicas.auditWith(async (agent, fields, effect) => {
+      audited.push(`${agent} ${JSON.stringify(fields)}`);
+      return effect();
+    });
+    await h.lifecycle.deploy({ name: 'gone', limits: {}, config: {} }, await example('as-echo'));
+    await h.lifecycle.deploy({ name: 'kept', limits: {}, config: {} }, await example('as-echo'));
+    await h.lifecycle.stop('gone', false);
+    await h.lifecycle.stop('kept', false, true);
+    // What a follow of a registry record saying 3 does when its scale fails because the agent stopped meanwhile.
+    for (const name of ['gone', 'kept']) {
+      h.lifecycle.replicas.settleAt(name, 3, `not run as 3 replicas on node n1: agent ${name} is stopped`);
+      await h.lifecycle.replicas.exclusive(name, async () => {}); // queued behind the settle
+    }
+    // Before: both audited as settled to 1, though persist wrote nothing (gone: no agent; kept: its record says 1 already).
+    assert.deepEqual(audited, []);
+    assert.equal((await h.registry.getAgent('kept'))?.replicas, undefined, 'the kept record is as the stop wrote it');
+    assert.ok(h.lines.includes('gone info: its record said 3 replicas, stopped: nothing to settle'), h.lines.join('\n'));
+    assert.ok(h.lines.includes('kept info: its record said 3 replicas, its record already says 1: nothing to settle'), h.lines.join('\n'));
+  });
+});
+
+test('a settle on a node that keeps no replica count (no registry to write, no kind store) audits nothing: persist writes nothing (decision 2101, review finding 1)', async () => {
+  await withNode(async (h) => {
+    const audited: string[] = [];
+    h.lifecycle.replicas.auditWith(async (agent, fields, effect) => {
+      audited.push(`${agent} ${JSON.stringify(fields)}`);
+      return effect();
+    });
+    await h.lifecycle.deploy({ name: 'svc', limits: {}, config: {} }, await example('as-echo'));
+    await h.lifecycle.scale('svc', 2);
+    assert.equal(h.lifecycle.replicas.count('svc'), 2);
+    // Running (2) differs from the recorded count (3) and from its record (1, nothing kept it): before,
+    // the settle was audited and persist then returned without writing.
+    h.lifecycle.replicas.settleAt('svc', 3, 'not run as 3 replicas on node n1');
+    await h.lifecycle.replicas.exclusive('svc', async () => {}); // queued behind the settle
+    assert.deepEqual(audited, []);
+    assert.equal((await h.registry.getAgent('svc'))?.replicas, undefined);
+    assert.ok(h.lines.includes('svc info: its record said 3 replicas, this node keeps no replica count: nothing to settle'), h.lines.join('\n'));
   });
 });
 

@@ -82,7 +82,7 @@ async function stopWithARewindInside(failLetters: boolean, check: (r: { log: Rec
   };
   lifecycle = new AgentLifecycle({
     nodeId: 'n1', artifacts: new FileArtifactStore({ dir: path.join(dir.path, 'artifacts') }), host, messaging, bus, log, state: log,
-    defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS,
+    defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS, busEvents: events,
     onStarted: async () => {},
     onStopped: async () => {
       if (!stopping) return;

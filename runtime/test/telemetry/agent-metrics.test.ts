@@ -8,6 +8,8 @@ import { after, beforeEach, describe, it } from 'node:test';
 import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BusEvents } from '../../src/bus/events.js';
 import { installAgentMetrics, type AgentSample } from '../../src/node/agent-metrics.js';
+import { candidateKey, parseCandidateKey } from '../../src/node/rollouts.js';
+import { runSampleOf } from '../../src/node/run-sample-key.js';
 import { agentLabels, setMaxAgentLabels, DEFAULT_MAX_AGENT_LABELS } from '../../src/telemetry/cardinality.js';
 
 class OnDemandReader extends MetricReader {
@@ -82,6 +84,50 @@ describe('installAgentMetrics', () => {
     assert.deepEqual(of('caxton.agent.mailbox.depth'), { svc: 4 }, 'the mailbox is the agent\'s, reported once');
     assert.equal(agentLabels.size, 1, 'one label slot for the agent and its replica');
     remove();
+  });
+
+  it('300 rollouts do not exhaust the agent labels: a candidate is its agent\'s label with candidate="true" (decision 2101)', async () => {
+    setMaxAgentLabels(2);
+    const events = new BusEvents();
+    let samples: AgentSample[] = [];
+    const remove = installAgentMetrics(meter, { events, sample: async () => samples });
+    const own: AgentSample = { agent: 'svc', memoryPages: 2, restarts: 0, refusals: {}, mailboxDepth: 1, timersPending: 0 };
+    for (let version = 2; version <= 301; version++) {
+      // What the sandbox host reports of a rollout's new instance: its key through the host's own mapping.
+      const mapped = runSampleOf(candidateKey('svc', version), { memoryPages: 3, restarts: 1, refusals: { timers: 1 } });
+      assert.deepEqual(mapped, { agent: 'svc', candidate: true, memoryPages: 3, restarts: 1, refusals: { timers: 1 } });
+      samples = [own, { ...mapped, mailboxDepth: 0, timersPending: 0 }];
+      await reader.collect();
+    }
+    assert.equal(agentLabels.size, 1, 'the agent and its 300 candidates hold one label slot');
+    samples = [own, { agent: 'fresh', memoryPages: 1, restarts: 0, refusals: {}, mailboxDepth: 0, timersPending: 0 }];
+    const rm = (await reader.collect()).resourceMetrics;
+    const memory = points(rm, 'caxton.agent.memory.bytes');
+    assert.ok(memory.some(([a]) => a['agent'] === 'fresh'), 'an agent deployed after the rollouts still gets its own label');
+    assert.equal(agentLabels.size, 2, 'svc and fresh: nothing folded into other');
+    assert.ok(!memory.some(([a]) => String(a['agent']).includes('#')), 'no series labelled with a candidate\'s sandbox key');
+    remove();
+  });
+
+  it('reports a candidate\'s samples under its agent with candidate="true"; the mailbox once, without it', async () => {
+    setMaxAgentLabels(5);
+    const events = new BusEvents();
+    const samples: AgentSample[] = [
+      { agent: 'cv', memoryPages: 2, restarts: 0, refusals: {}, mailboxDepth: 4, timersPending: 0 },
+      { agent: 'cv', candidate: true, memoryPages: 3, restarts: 1, refusals: {}, mailboxDepth: 0, timersPending: 0 },
+    ];
+    const remove = installAgentMetrics(meter, { events, sample: async () => samples });
+    const rm = (await reader.collect()).resourceMetrics;
+    const of = (name: string) => Object.fromEntries(points(rm, name).filter(([a]) => a['agent'] === 'cv').map(([a, v]) => [`${String(a['agent'])}${a['candidate'] ? `/candidate=${String(a['candidate'])}` : ''}`, v]));
+    assert.deepEqual(of('caxton.agent.memory.bytes'), { cv: 2 * 65_536, 'cv/candidate=true': 3 * 65_536 });
+    assert.deepEqual(of('caxton.agent.restarts'), { cv: 0, 'cv/candidate=true': 1 });
+    assert.deepEqual(of('caxton.agent.mailbox.depth'), { cv: 4 });
+    remove();
+  });
+
+  it('parses only a rollout candidate\'s key back to its agent', () => {
+    assert.deepEqual(parseCandidateKey('svc#4'), { agent: 'svc', version: 4 });
+    for (const key of ['svc', 'svc#r2', 'svc#0', 'svc#04', 'k/x#4', '#4', 'svc#4#5', 'svc#99999999999999999']) assert.equal(parseCandidateKey(key), undefined, key);
   });
 
   it('records nothing once removed', async () => {
