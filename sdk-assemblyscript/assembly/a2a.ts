@@ -28,7 +28,7 @@ export enum A2aErrorKind {
   Malformed = 4,
 }
 
-const KIND_NAMES: string[] = ["refused", "no-response", "http-status", "rpc-error", "malformed"];
+const KIND_NAMES: StaticArray<string> = ["refused", "no-response", "http-status", "rpc-error", "malformed"];
 
 export function a2aErrorKindName(kind: A2aErrorKind): string {
   return KIND_NAMES[<i32>kind];

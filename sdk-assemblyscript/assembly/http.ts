@@ -25,7 +25,7 @@ export enum HttpErrorKind {
   QuotaExceeded = 2,
 }
 
-const KIND_NAMES: string[] = ["denied", "invalid-request", "quota-exceeded"];
+const KIND_NAMES: StaticArray<string> = ["denied", "invalid-request", "quota-exceeded"];
 
 export function httpErrorKindName(kind: HttpErrorKind): string {
   return KIND_NAMES[<i32>kind];

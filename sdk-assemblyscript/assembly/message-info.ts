@@ -24,7 +24,7 @@ export enum MessageInfoErrorKind {
   InvalidRange = 1,
 }
 
-const KIND_NAMES: string[] = ["no-message", "invalid-range"];
+const KIND_NAMES: StaticArray<string> = ["no-message", "invalid-range"];
 
 /** The WIT name of a kind (`no-message`, `invalid-range`). */
 export function messageInfoErrorKindName(kind: MessageInfoErrorKind): string {

@@ -21,7 +21,7 @@ export enum StateErrorKind {
   ReadOnly = 3,
 }
 
-const KIND_NAMES: string[] = ["invalid-key", "value-too-large", "quota-exceeded", "read-only"];
+const KIND_NAMES: StaticArray<string> = ["invalid-key", "value-too-large", "quota-exceeded", "read-only"];
 
 /** The WIT name of a kind (`invalid-key`, …), for logs and failure messages. */
 export function stateErrorKindName(kind: StateErrorKind): string {

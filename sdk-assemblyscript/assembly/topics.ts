@@ -20,7 +20,7 @@ export enum TopicErrorKind {
   QuotaExceeded = 2,
 }
 
-const KIND_NAMES: string[] = ["invalid-name", "invalid-filter", "quota-exceeded"];
+const KIND_NAMES: StaticArray<string> = ["invalid-name", "invalid-filter", "quota-exceeded"];
 
 /** The WIT name of a kind (`invalid-name`, …), for logs and failure messages. */
 export function topicErrorKindName(kind: TopicErrorKind): string {
