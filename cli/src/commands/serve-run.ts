@@ -70,6 +70,7 @@ export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditA
   leaseTtl?: number;
   kafkaSessionTimeout?: number;
   partitions?: number;
+  replicasAcrossNodes?: boolean;
   auth: boolean;
   cert?: string;
   key?: string;
@@ -115,6 +116,8 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
     if (!brokers || !endpoints) throw new UsageError('--cluster, --lease-ttl, --kafka-session-timeout and --partitions need cluster mode', 'pass --kafka and --etcd too');
     options.cluster = cluster;
   }
+  const replicasAcrossNodes = replicasAcrossNodesOption(argv, env, brokers !== undefined && endpoints !== undefined);
+  if (replicasAcrossNodes !== undefined) options.cluster = { ...options.cluster, replicasAcrossNodes };
   if (mib !== undefined) options.maxArtifactBytes = Math.floor(mib * 1024 * 1024);
   const prepare: NonNullable<StartNodeOptions['prepare']> = {};
   if (argv.prepareTimeoutS !== undefined) {
@@ -203,6 +206,18 @@ function clusterOptions(argv: ServeArgs): NonNullable<StartNodeOptions['cluster'
     out.partitions = argv.partitions;
   }
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * Replicas across nodes (decision 2093, 2097): the flag, else CAXTON_REPLICAS_ACROSS_NODES=1, and
+ * only in cluster mode (a single node has no nodes to spread over). Undefined leaves the node's
+ * default. Switching it on for a single node is a usage error; an explicit off is harmless anywhere.
+ */
+function replicasAcrossNodesOption(argv: ServeArgs, env: Readonly<Record<string, string | undefined>>, clustered: boolean): boolean | undefined {
+  if (argv.replicasAcrossNodes === true && !clustered) throw new UsageError('--replicas-across-nodes needs cluster mode', 'pass --kafka and --etcd too');
+  if (!clustered) return undefined;
+  if (argv.replicasAcrossNodes !== undefined) return argv.replicasAcrossNodes;
+  return env.CAXTON_REPLICAS_ACROSS_NODES === '1' ? true : undefined;
 }
 
 /** The body of `caxton serve` (serve.ts holds its flags): start the node, report where it serves, wait for Ctrl-C. */
