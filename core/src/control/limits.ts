@@ -639,6 +639,8 @@ export const REGISTRY_CAS_ATTEMPTS = Object.freeze({
   agentRecord: 5,
   /** A timer and its wake, written or deleted in one transaction (registry/etcd/timers.ts). */
   timerAndWake: 8,
+  /** The cluster's replica mode recorded at a node's start (registry/etcd/replica-mode.ts, decision 2097). */
+  replicaMode: 5,
 });
 
 /** How the MTP sender retries a post (decision 1910). */

@@ -24,6 +24,7 @@ import { EtcdMirror, type MirrorChange, type MirrorEntry } from './mirror.js';
 import { EtcdMembership, type EtcdMembershipOptions, type StoredNode } from './membership.js';
 import { EtcdTimers, type WakePartitioning } from './timers.js';
 import { EtcdTopics } from './topics.js';
+import { keepReplicaMode, verifyReplicaMode } from './replica-mode.js';
 
 export interface EtcdRegistryOptions extends Partial<EtcdConnectionOptions> {
   /** Key prefix, ending in '/'. Default '/caxton/'. Clusters sharing an etcd use different prefixes. */
@@ -350,6 +351,18 @@ export class EtcdRegistry implements RegistryStore {
       context: { kept: kept.slice(0, 128), given: platform, prefix: this.keys.prefix },
       hint: `start this node with --platform ${kept.slice(0, 128)} (every node of a cluster uses the name its first node started with), or run platform ${platform} as a cluster of its own (another cluster name, so another etcd prefix)`,
     });
+  }
+
+  /** The cluster's replica mode (decision 2097, replica-mode.ts): kept before this node joins. */
+  async keepReplicaMode(acrossNodes: boolean): Promise<void> {
+    this.requireOpen();
+    await keepReplicaMode(this.connection, this.keys, acrossNodes);
+  }
+
+  /** After the join: the record still holds this node's mode (the race of two first nodes, replica-mode.ts). */
+  async verifyReplicaMode(acrossNodes: boolean): Promise<void> {
+    this.requireOpen();
+    await verifyReplicaMode(this.connection, this.keys, acrossNodes);
   }
 
   async joinCluster(node: NodeAnnouncement, ttlSeconds: number): Promise<EtcdMembership> {

@@ -105,9 +105,11 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     if (etcdOpen.status === 'rejected' && kafkaOpen.status === 'rejected') say('open', `Kafka failed too: ${describe(kafkaOpen.reason)}`);
     throw etcdOpen.status === 'rejected' ? etcdOpen.reason : (kafkaOpen as PromiseRejectedResult).reason;
   }
-  // One platform name per cluster, kept by its first node, checked before this node joins (decision 1910).
+  // One platform name per cluster, kept by its first node, checked before this node joins (decision 1910);
+  // one replica mode too (decision 2097): a node of another mode would strand its peers' replica mail.
   try {
     await registry.keepPlatform(platform);
+    await registry.keepReplicaMode(c.replicasAcrossNodes);
   } catch (err) {
     await Promise.allSettled([log.close(), registry.close()]);
     throw err;
@@ -194,6 +196,8 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       }, ['membership-lost', 'membership-joined', 'reconcile-failed']);
       placed.bind(placement);
       await placement.start(); // joins: rejects with cluster.node-id-taken / registry.unavailable
+      // A member now: no node can change the mode any more, so this read settles the one race left.
+      await registry.verifyReplicaMode(c.replicasAcrossNodes);
     },
     installMetrics: (meter) => {
       const removals = [installKafkaMetrics(meter, log), installEtcdMetrics(meter, registry.connection.events, () => leaseUp)];
