@@ -25,6 +25,8 @@ import { EtcdMembership, type EtcdMembershipOptions, type StoredNode } from './m
 import { EtcdTimers, type WakePartitioning } from './timers.js';
 import { EtcdTopics } from './topics.js';
 import { keepReplicaMode, verifyReplicaMode } from './replica-mode.js';
+import { activeUnits, publishUnit, withdrawUnit, type ActiveUnit } from './replica-unit-presence.js';
+import type { Lease } from 'etcd3';
 
 export interface EtcdRegistryOptions extends Partial<EtcdConnectionOptions> {
   /** Key prefix, ending in '/'. Default '/caxton/'. Clusters sharing an etcd use different prefixes. */
@@ -363,6 +365,23 @@ export class EtcdRegistry implements RegistryStore {
   async verifyReplicaMode(acrossNodes: boolean): Promise<void> {
     this.requireOpen();
     await verifyReplicaMode(this.connection, this.keys, acrossNodes);
+  }
+
+  /** A replica unit is active on `node` (decision 2097): kept under the node's membership lease. */
+  async publishReplicaUnit(lease: Lease, unit: string, node: string): Promise<void> {
+    this.requireOpen();
+    await publishUnit(this.connection, this.keys, lease, unit, node);
+  }
+
+  async withdrawReplicaUnit(unit: string, node: string): Promise<void> {
+    this.requireOpen();
+    await withdrawUnit(this.connection, this.keys, unit, node);
+  }
+
+  /** Agent X's replica units active on any live node. */
+  async activeReplicaUnits(agent: string): Promise<ActiveUnit[]> {
+    this.requireOpen();
+    return activeUnits(this.connection, this.keys, agent);
   }
 
   async joinCluster(node: NodeAnnouncement, ttlSeconds: number): Promise<EtcdMembership> {

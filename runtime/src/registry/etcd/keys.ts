@@ -24,6 +24,7 @@
  *   <prefix>store/topic-agents/<agent>  the agent's subscription count, the guard of its changes
  *   <prefix>store/platform              the cluster's platform name, kept by its first node (decision 1910)
  *   <prefix>store/replica-mode          across-nodes | on-owner: the cluster's replica mode (decision 2097)
+ *   <prefix>store/units/<X#r<k>>/<node>  {since}: the unit is active on that node; bound to its membership lease (decision 2097)
  *   <prefix>control/frozen              the cluster-wide freeze (decision 1403); inside the mirrored
  *   <prefix>control/suspended/<agent>   range, so every node (and one joining later) sees both at once
  */

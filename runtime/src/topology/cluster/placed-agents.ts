@@ -34,6 +34,8 @@ import { agentLog, errorSummary, type LocalAgent } from '../../node/local-agents
 import type { ClusterDeployments } from './deployments.js';
 import { ClusterMailboxes } from './mailboxes.js';
 import { ReplicaUnits } from './replica-units.js';
+import { replicaUnitViews } from './replica-unit-view.js';
+import type { ReplicaUnitView } from '@caxton/core';
 
 export interface PlacedAgentsOptions {
   registry: EtcdRegistry;
@@ -120,6 +122,7 @@ export class PlacedAgents implements AgentResidency {
       host: opts.host, messaging: opts.messaging, events: opts.events, identity: opts.identity,
       record: (agent) => c.registry.getAgent(agent), prepare: (record) => this.prepareKind(record), tenureOf: (unit) => this.instanceToken(unit),
       isAbsent: (agent) => c.deployments.isAbsent(agent), versionOf: (agent) => c.deployments.versionOf(agent),
+      onActive: (unit, active) => this.unitPresence(unit, active),
     }) : undefined;
     // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
     // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.
@@ -243,6 +246,36 @@ export class PlacedAgents implements AgentResidency {
   /** X's record a replica unit running here runs (its HTTP egress rules are X's, review fix 2); undefined otherwise. */
   replicaUnitRecord(name: string): AgentRecord | undefined {
     return this.units?.recordOf(name);
+  }
+
+  /**
+   * Operators' view of a unit (decision 2097): its presence entry under this node's membership lease
+   * while it runs here. Best effort, reported: a missing entry makes a view show the unit passive,
+   * it changes nothing the unit does (and the lease removes the entry with the node).
+   */
+  private unitPresence(unit: string, active: boolean): void {
+    const m = this.placement?.membership;
+    const node = this.opts.nodeId;
+    const write = active
+      ? (m?.alive === true ? this.c.registry.publishReplicaUnit(m.etcdLease, unit, node) : Promise.resolve())
+      : this.c.registry.withdrawReplicaUnit(unit, node);
+    write.catch((err: unknown) => agentLog(this.opts.events, parseReplicaUnit(unit)?.agent ?? unit, 'warn', `replica unit ${unit} not ${active ? 'shown as active' : 'removed from the active list'} in etcd (caxton agents may show it wrongly until its next activation): ${(err as Error).message}`));
+  }
+
+  /** Each replica of an agent scaled across nodes: its placed node, where it is active, what it handled here (decision 2097). */
+  async replicaUnitViews(agent: string, count: number, agentNode: string, agentActive: boolean, agentHandled?: number): Promise<ReplicaUnitView[] | undefined> {
+    if (this.units === undefined || count < 2) return undefined;
+    const [nodes, active] = await Promise.all([this.c.registry.listNodes(), this.c.registry.activeReplicaUnits(agent)]);
+    const live = nodes.map((n) => n.id);
+    const handled = new Map<number, number>();
+    if (agentHandled !== undefined) handled.set(1, agentHandled);
+    await Promise.all(this.units.running().map(async (unit) => {
+      const parsed = parseReplicaUnit(unit);
+      if (parsed?.agent !== agent) return;
+      const stats = await this.opts.host.stats(unit).catch(() => undefined);
+      if (stats) handled.set(parsed.replica, stats.messagesHandled);
+    }));
+    return replicaUnitViews({ agent, count, agentNode, agentActive, nodeOf: (unit) => partitionOwner(this.c.partitionOf(unit), live), active, handled });
   }
 
   /** A replica unit may take work here now; undefined for a name that is no replica unit. */
