@@ -69,7 +69,7 @@ export async function keepReplicaMode(connection: EtcdConnection, keys: KeyLayou
     const live = Number(state.responses[1]?.response_range.count ?? 0);
     if (kept !== undefined && live > 0) throw replicaModeMismatch(keys.prefix, kept, mine, live);
     const modRevision = record?.kvs[0]?.mod_revision ?? 0;
-    state = await connection.call('record the replica mode', () => connection.client.kv.txn({
+    state = await connection.call('write the replica mode', () => connection.client.kv.txn({
       compare: [
         { key, target: 'Mod', result: 'Equal', mod_revision: modRevision },
         // A change (not the first record) only while no node is a member: every member's key
@@ -99,6 +99,6 @@ export async function verifyReplicaMode(connection: EtcdConnection, keys: KeyLay
   const mine = replicaModeOf(acrossNodes);
   const got = await connection.call('read the replica mode', () => connection.client.get(keys.replicaModeKey()).string());
   if (got === mine) return;
-  const live = await connection.call('count the live nodes', () => connection.client.getAll().prefix(keys.sectionPrefix('nodes')).count());
+  const live = await connection.call('list the live nodes (a count)', () => connection.client.getAll().prefix(keys.sectionPrefix('nodes')).count());
   throw replicaModeMismatch(keys.prefix, got ?? '', mine, live);
 }

@@ -14,7 +14,7 @@
  */
 import { stateStoreOf } from '../../storage/state-store.js';
 import path from 'node:path';
-import { CaxtonError, activationWaitCap } from '@caxton/core';
+import { CaxtonError, activationWaitCap, parseReplicaUnit } from '@caxton/core';
 import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../../bus/kafka/index.js';
 import { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 import { describeInsecureLink, etcdUrls, etcdUsesTls, insecureClusterError, insecureLinks } from './transport-security.js';
@@ -36,6 +36,7 @@ import { installEtcdMetrics } from '../../registry/etcd/etcd-metrics.js';
 import { EtcdAuditTrail } from '../../audit/etcd-audit-trail.js';
 import { EtcdAuditAnchorStore } from '../../audit/etcd-anchor-store.js';
 import { EtcdSwitchStore } from './etcd-switch-store.js';
+import { installReplicaUnitMetrics } from './replica-unit-metrics.js';
 
 /** stderr lines of the node's cluster machinery; repeats of one kind are shown at most every 5 s. */
 function clusterLog(): (kind: string, line: string) => void {
@@ -200,7 +201,10 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       await registry.verifyReplicaMode(c.replicasAcrossNodes);
     },
     installMetrics: (meter) => {
-      const removals = [installKafkaMetrics(meter, log), installEtcdMetrics(meter, registry.connection.events, () => leaseUp)];
+      const removals = [
+        installKafkaMetrics(meter, log), installEtcdMetrics(meter, registry.connection.events, () => leaseUp),
+        installReplicaUnitMetrics(meter, () => agents?.runningReplicaUnits() ?? [], (unit) => parseReplicaUnit(unit)?.agent),
+      ];
       return () => removals.forEach((remove) => remove());
     },
     async stopAgents() {

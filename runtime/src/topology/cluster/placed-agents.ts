@@ -262,6 +262,11 @@ export class PlacedAgents implements AgentResidency {
     write.catch((err: unknown) => agentLog(this.opts.events, parseReplicaUnit(unit)?.agent ?? unit, 'warn', `replica unit ${unit} not ${active ? 'shown as active' : 'removed from the active list'} in etcd (caxton agents may show it wrongly until its next activation): ${(err as Error).message}`));
   }
 
+  /** Replica units running here now (the `caxton_replica_units_active` gauge, decision 2097). */
+  runningReplicaUnits(): string[] {
+    return this.units?.running() ?? [];
+  }
+
   /** Each replica of an agent scaled across nodes: its placed node, where it is active, what it handled here (decision 2097). */
   async replicaUnitViews(agent: string, count: number, agentNode: string, agentActive: boolean, agentHandled?: number): Promise<ReplicaUnitView[] | undefined> {
     if (this.units === undefined || count < 2) return undefined;
