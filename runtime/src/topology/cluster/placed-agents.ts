@@ -108,6 +108,8 @@ export class PlacedAgents implements AgentResidency {
 
   /** The agents running on this node: the ones placement activated here. */
   private readonly agents: ResidencyContext['local'];
+  /** Each replica unit's presence writes in etcd, chained (decision 2097). */
+  private readonly presenceWrites = new Map<string, Promise<void>>();
   /** Replica units run here (decision 2093); undefined while replicas across nodes are off. */
   private readonly units: ReplicaUnits | undefined;
 
@@ -254,12 +256,18 @@ export class PlacedAgents implements AgentResidency {
    * it changes nothing the unit does (and the lease removes the entry with the node).
    */
   private unitPresence(unit: string, active: boolean): void {
-    const m = this.placement?.membership;
     const node = this.opts.nodeId;
-    const write = active
-      ? (m?.alive === true ? this.c.registry.publishReplicaUnit(m.etcdLease, unit, node) : Promise.resolve())
-      : this.c.registry.withdrawReplicaUnit(unit, node);
-    write.catch((err: unknown) => agentLog(this.opts.events, parseReplicaUnit(unit)?.agent ?? unit, 'warn', `replica unit ${unit} not ${active ? 'shown as active' : 'removed from the active list'} in etcd (caxton agents may show it wrongly until its next activation): ${(err as Error).message}`));
+    const write = async (): Promise<void> => {
+      const m = this.placement?.membership;
+      if (!active) await this.c.registry.withdrawReplicaUnit(unit, node);
+      else if (m?.alive === true) await this.c.registry.publishReplicaUnit(m.etcdLease, unit, node);
+    };
+    // One unit's writes in order: a delete overtaking its put would leave the unit shown active.
+    const next = (this.presenceWrites.get(unit) ?? Promise.resolve()).then(write).catch((err: unknown) => agentLog(this.opts.events, parseReplicaUnit(unit)?.agent ?? unit, 'warn', `replica unit ${unit} not ${active ? 'shown as active' : 'removed from the active list'} in etcd (caxton agents may show it wrongly until its next activation): ${(err as Error).message}`));
+    this.presenceWrites.set(unit, next);
+    void next.then(() => {
+      if (this.presenceWrites.get(unit) === next) this.presenceWrites.delete(unit);
+    });
   }
 
   /** Replica units running here now (the `caxton_replica_units_active` gauge, decision 2097). */
