@@ -62,16 +62,32 @@ test('the first node records the mode; another is refused while a node is live, 
   await assert.rejects((await registry('/mode-b/')).keepReplicaMode(false), mismatch(/across nodes/, /--replicas-across-nodes/));
 });
 
-test('after its join a node finds the record overwritten by a node that started beside it, and is refused', async () => {
+test('a node whose record was overwritten by a node that started beside it cannot join', async () => {
   const a = await registry('/mode-race/');
   const b = await registry('/mode-race/');
   // Both start while no node is live; b writes last.
   await a.keepReplicaMode(true);
   await b.keepReplicaMode(false);
-  await a.joinCluster({ id: 'a', address: '127.0.0.1:7010' }, 5);
+  // The join's own transaction compares the record: a is refused, nodes/a is never written.
+  await assert.rejects(a.joinCluster({ id: 'a', address: '127.0.0.1:7010' }, 5), mismatch(/runs replicas on their agent's owner, this node was started with replicas across nodes/, /restart this node with --no-replicas-across-nodes/));
   await b.joinCluster({ id: 'b', address: '127.0.0.1:7011' }, 5);
   await b.verifyReplicaMode(false);
-  await assert.rejects(a.verifyReplicaMode(true), mismatch(/runs replicas on their agent's owner/, /stop all 2 live node/));
+  assert.deepEqual((await b.connection.client.getAll().prefix(b.keys.sectionPrefix('nodes')).keys()).map((k) => k.slice(b.keys.sectionPrefix('nodes').length)), ['b']);
+});
+
+test('a node that lost its lease while the mode changed is refused its rejoin (review finding 1)', async () => {
+  const old = await registry('/mode-rejoin/');
+  await old.keepReplicaMode(true);
+  const member = await old.joinCluster({ id: 'n1', address: '127.0.0.1:7030' }, 5);
+  // etcd revokes the lease (as when it was out past the TTL): nodes/ is empty.
+  const other = await registry('/mode-rejoin/');
+  await other.connection.client.leaseClient.leaseRevoke({ ID: member.leaseId });
+  // A node started now with the other setting finds no member and records its own.
+  await other.keepReplicaMode(false);
+  await other.joinCluster({ id: 'n2', address: '127.0.0.1:7031' }, 5);
+  // The old node rejoins (as the placement controller does after a loss): refused, not a member.
+  await assert.rejects(old.joinCluster({ id: 'n1', address: '127.0.0.1:7030' }, 5), mismatch(/runs replicas on their agent's owner, this node was started with replicas across nodes/, /restart this node with --no-replicas-across-nodes/));
+  assert.equal(await other.connection.client.get(other.keys.key('nodes', 'n1')).string(), null);
 });
 
 test('a record holding neither mode is refused while a node is live and replaced once none is', async () => {

@@ -24,7 +24,7 @@ import { EtcdMirror, type MirrorChange, type MirrorEntry } from './mirror.js';
 import { EtcdMembership, type EtcdMembershipOptions, type StoredNode } from './membership.js';
 import { EtcdTimers, type WakePartitioning } from './timers.js';
 import { EtcdTopics } from './topics.js';
-import { keepReplicaMode, verifyReplicaMode } from './replica-mode.js';
+import { keepReplicaMode, replicaModeMismatch, replicaModeOf, verifyReplicaMode, type ReplicaMode } from './replica-mode.js';
 import { activeUnits, publishUnit, withdrawUnit, type ActiveUnit } from './replica-unit-presence.js';
 import type { Lease } from 'etcd3';
 
@@ -72,6 +72,8 @@ export class EtcdRegistry implements RegistryStore {
   private readonly listeners = new Listeners<RegistryEvent>();
   private readonly rawListeners = new Listeners<readonly MirrorChange[]>();
   private readonly members = new Set<EtcdMembership>();
+  /** This node's replica mode once kept (decision 2097): every join compares it. */
+  private replicaMode: ReplicaMode | undefined;
   private readonly agents = new Map<string, AgentRecord>();
   private readonly df = new DfDirectory();
   private readonly nodes = new Map<string, StoredNode>();
@@ -359,6 +361,18 @@ export class EtcdRegistry implements RegistryStore {
   async keepReplicaMode(acrossNodes: boolean): Promise<void> {
     this.requireOpen();
     await keepReplicaMode(this.connection, this.keys, acrossNodes);
+    this.replicaMode = replicaModeOf(acrossNodes);
+  }
+
+  /**
+   * Once the mode is kept, every join (the first and each rejoin after a lease loss) compares the
+   * record in the transaction that writes nodes/<id>: a record changed while this node was out
+   * (no member live, another node started with the other setting) refuses the rejoin.
+   */
+  private modeGuard(): Pick<EtcdMembershipOptions, 'joinsOnlyIf'> {
+    const mode = this.replicaMode;
+    if (mode === undefined) return {};
+    return { joinsOnlyIf: { key: this.keys.replicaModeKey(), value: mode, refuse: (held) => replicaModeMismatch(this.keys.prefix, held ?? '', mode) } };
   }
 
   /** After the join: the record still holds this node's mode (the race of two first nodes, replica-mode.ts). */
@@ -388,7 +402,7 @@ export class EtcdRegistry implements RegistryStore {
     this.requireOpen();
     validateNodeAnnouncement(node);
     validateTtl(ttlSeconds);
-    const m = await EtcdMembership.join(this.connection, this.keys, node, ttlSeconds, { now: this.now, ...this.opts.membership }, (gone) => this.members.delete(gone));
+    const m = await EtcdMembership.join(this.connection, this.keys, node, ttlSeconds, { now: this.now, ...this.opts.membership, ...this.modeGuard() }, (gone) => this.members.delete(gone));
     this.members.add(m);
     return m;
   }

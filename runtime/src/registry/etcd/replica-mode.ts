@@ -10,8 +10,13 @@
  * again and records its own setting — how an operator changes the mode (stop every node, start
  * them with the new setting). Both writes are one compare-and-swap each: on the record's revision
  * and, for a change, on the `nodes/` range being empty, so a change cannot land while any node is
- * a member. Two nodes started at the same moment on a stopped cluster with different settings both
- * see no member; `verifyReplicaMode` after the join catches the one whose write was overwritten.
+ * a member. Every join — the first and each rejoin after a lease loss — compares the record in
+ * the transaction that writes `nodes/<id>` (EtcdRegistry's join guard), so a node whose mode is no
+ * longer the record's never becomes a member again: not two first nodes racing on a stopped
+ * cluster, not an old node rejoining after etcd was out past the lease TTL while a node with the
+ * other setting started. Not closed: between `keepReplicaMode` and the join the node's Kafka
+ * consumer already runs (it starts before placement); a node whose record is overwritten in that
+ * window consumes in its mode until its join is refused and the start is undone.
  */
 
 import { REGISTRY_CAS_ATTEMPTS } from '@caxton/core';
@@ -36,13 +41,13 @@ function flagOf(mode: string): string {
   return mode === 'across-nodes' ? '--replicas-across-nodes' : '--no-replicas-across-nodes';
 }
 
-export function replicaModeMismatch(prefix: string, kept: string, given: ReplicaMode, liveNodes: number): RegistryError {
+export function replicaModeMismatch(prefix: string, kept: string, given: ReplicaMode, liveNodes?: number): RegistryError {
   const keptMode = kept === 'across-nodes' || kept === 'on-owner' ? kept : undefined;
   return new RegistryError('cluster.replica-mode-mismatch', `the cluster (etcd prefix ${prefix}) runs replicas ${keptMode === undefined ? `in an unknown mode ${shown(kept)}` : keptMode === 'across-nodes' ? 'across nodes' : 'on their agent\'s owner'}, this node was started with replicas ${given === 'across-nodes' ? 'across nodes' : 'on the owner'} (${flagOf(given)}): a node with another mode would send mail to replica units no other node activates, or leave theirs unactivated`, {
-    context: { kept: kept.slice(0, 32), given, prefix, liveNodes },
+    context: { kept: kept.slice(0, 32), given, prefix, ...(liveNodes === undefined ? {} : { liveNodes }) },
     hint: keptMode === undefined
       ? `the record ${prefix}store/replica-mode holds neither "across-nodes" nor "on-owner": stop every node of the cluster and start them all with one setting (the first records it)`
-      : `restart this node with ${flagOf(keptMode)} (the cluster's setting), or change the whole cluster: stop all ${liveNodes} live node(s), then start every node with ${flagOf(given)} — the first node to start with no live member records the new mode (docs/cluster.md, decision 2097)`,
+      : `restart this node with ${flagOf(keptMode)} (the cluster's setting), or change the whole cluster: stop all ${liveNodes ?? 'the'} live node(s), then start every node with ${flagOf(given)} — the first node to start with no live member records the new mode (docs/cluster.md, decision 2097)`,
   });
 }
 
@@ -91,9 +96,10 @@ export async function keepReplicaMode(connection: EtcdConnection, keys: KeyLayou
 }
 
 /**
- * After the join: the record still holds this node's mode. Catches the one race the write cannot:
- * two nodes with different settings, both started while no node was live, the later write winning.
- * Once this node is a member no other node can change the record, so a read now settles it.
+ * After the join: the record still holds this node's mode. The join's own compare already refuses
+ * a changed record; this read is a second look for a node whose registry had no mode kept.
+ * While this node holds its membership no other node can change the record (a change needs an
+ * empty nodes/ range); once it loses it, its rejoin compares the record again.
  */
 export async function verifyReplicaMode(connection: EtcdConnection, keys: KeyLayout, acrossNodes: boolean): Promise<void> {
   const mine = replicaModeOf(acrossNodes);

@@ -197,7 +197,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       }, ['membership-lost', 'membership-joined', 'reconcile-failed']);
       placed.bind(placement);
       await placement.start(); // joins: rejects with cluster.node-id-taken / registry.unavailable
-      // A member now: no node can change the mode any more, so this read settles the one race left.
+      // The join compared the mode in its transaction (and every rejoin does): this read is a second look.
       await registry.verifyReplicaMode(c.replicasAcrossNodes);
     },
     installMetrics: (meter) => {
