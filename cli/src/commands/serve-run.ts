@@ -23,7 +23,7 @@ import type { MtpArgs } from './serve-mtp-options.js';
 import { listenerSecurity, type ListenerArgs } from './serve-listener-options.js';
 import type { TelemetryArgs } from './serve-telemetry-options.js';
 import { telemetryFromArgs } from './serve-telemetry-config.js';
-import { installJsonLogs } from '@caxton/runtime';
+import { installJsonLogs, replicasAcrossNodesFromEnv } from '@caxton/runtime';
 import type { TrustArgs } from './serve-trust-options.js';
 import { trustNodeOptions } from './serve-trust-policy.js';
 import { noAuthApiWarning, plaintextApiWarning } from './serve-plaintext-warning.js';
@@ -217,7 +217,7 @@ function replicasAcrossNodesOption(argv: ServeArgs, env: Readonly<Record<string,
   if (argv.replicasAcrossNodes === true && !clustered) throw new UsageError('--replicas-across-nodes needs cluster mode', 'pass --kafka and --etcd too');
   if (!clustered) return undefined;
   if (argv.replicasAcrossNodes !== undefined) return argv.replicasAcrossNodes;
-  return env.CAXTON_REPLICAS_ACROSS_NODES === '1' ? true : undefined;
+  return replicasAcrossNodesFromEnv(env) ? true : undefined;
 }
 
 /** The body of `caxton serve` (serve.ts holds its flags): start the node, report where it serves, wait for Ctrl-C. */

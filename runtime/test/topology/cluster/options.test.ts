@@ -1,14 +1,14 @@
 /** Cluster settings: defaults, the names they derive, and refusals that name what to fix. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveClusterOptions } from '../../../src/topology/cluster/options.js';
+import { replicasAcrossNodesFromEnv, resolveClusterOptions } from '../../../src/topology/cluster/options.js';
 
 test('defaults: 5 s lease, 6 s Kafka session (the broker default minimum), names scoped by the cluster', () => {
   const o = resolveClusterOptions();
   assert.deepEqual(o, {
     name: 'default', etcdPrefix: '/caxton/default/', topicPrefix: 'caxton.default', groupId: 'caxton.default.bus',
     leaseTtlSeconds: 5, sessionTimeoutMs: 6000, partitions: undefined, drainTimeoutMs: 5000, kafkaOpenTimeoutMs: 10_000, completionWithinMs: 1000,
-    maxPendingPerPartition: 256, absentPerPartition: 128, replicasAcrossNodes: process.env.CAXTON_REPLICAS_ACROSS_NODES === '1',
+    maxPendingPerPartition: 256, absentPerPartition: 128, replicasAcrossNodes: replicasAcrossNodesFromEnv(process.env),
   });
   assert.equal(resolveClusterOptions({ replicasAcrossNodes: true }).replicasAcrossNodes, true, 'replicas across nodes: the option, else the environment (decision 2093)');
   assert.equal(resolveClusterOptions({ replicasAcrossNodes: false }).replicasAcrossNodes, false);
@@ -29,4 +29,18 @@ test('refused: names unusable in an etcd key, a topic or a group; fractional or 
   assert.throws(() => resolveClusterOptions({ maxPendingPerPartition: 1 }), /pending deliveries per partition/);
   // Decision 1990 (*Cluster*): absent queues of one partition hold at most half its window.
   assert.equal(resolveClusterOptions({ maxPendingPerPartition: 17 }).absentPerPartition, 8);
+});
+
+test('CAXTON_REPLICAS_ACROSS_NODES has one reading (review finding 2): only "1" is on; the option beats the environment', () => {
+  assert.equal(replicasAcrossNodesFromEnv({ CAXTON_REPLICAS_ACROSS_NODES: '1' }), true);
+  for (const v of [undefined, '', '0', 'yes', 'true', ' 1']) assert.equal(replicasAcrossNodesFromEnv({ CAXTON_REPLICAS_ACROSS_NODES: v }), false, String(v));
+  const before = process.env.CAXTON_REPLICAS_ACROSS_NODES;
+  process.env.CAXTON_REPLICAS_ACROSS_NODES = '1';
+  try {
+    assert.equal(resolveClusterOptions({}).replicasAcrossNodes, true, 'unset option: the node reads its environment');
+    assert.equal(resolveClusterOptions({ replicasAcrossNodes: false }).replicasAcrossNodes, false, 'the option wins');
+  } finally {
+    if (before === undefined) delete process.env.CAXTON_REPLICAS_ACROSS_NODES;
+    else process.env.CAXTON_REPLICAS_ACROSS_NODES = before;
+  }
 });
