@@ -41,7 +41,7 @@ function mismatch(pattern: RegExp, hint: RegExp): (err: unknown) => boolean {
 
 test('the first node records the mode; another is refused while a node is live, and recorded once none is', async () => {
   const first = await registry('/mode-a/');
-  await first.keepReplicaMode(true);
+  assert.deepEqual(await first.keepReplicaMode(true), { mode: 'across-nodes' }, 'a first record is no change');
   const member = await first.joinCluster({ id: 'n1', address: '127.0.0.1:7001' }, 5);
   await first.verifyReplicaMode(true);
   const second = await registry('/mode-a/');
@@ -49,7 +49,7 @@ test('the first node records the mode; another is refused while a node is live, 
   await assert.rejects(second.keepReplicaMode(false), mismatch(/runs replicas across nodes, this node was started with replicas on the owner \(--no-replicas-across-nodes\)/, /restart this node with --replicas-across-nodes .*stop all 1 live node/));
   // Every node stopped: the next one to start records its own setting, and the others follow it.
   await member.leave();
-  await second.keepReplicaMode(false);
+  assert.deepEqual(await second.keepReplicaMode(false), { mode: 'on-owner', changedFrom: '"across-nodes"' }, 'the change is returned for the node\'s log');
   const rejoined = await second.joinCluster({ id: 'n2', address: '127.0.0.1:7002' }, 5);
   await second.verifyReplicaMode(false);
   await assert.rejects(first.keepReplicaMode(true), mismatch(/runs replicas on their agent's owner, this node was started with replicas across nodes/, /--no-replicas-across-nodes \(the cluster's setting\)/));

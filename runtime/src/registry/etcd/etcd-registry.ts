@@ -24,7 +24,7 @@ import { EtcdMirror, type MirrorChange, type MirrorEntry } from './mirror.js';
 import { EtcdMembership, type EtcdMembershipOptions, type StoredNode } from './membership.js';
 import { EtcdTimers, type WakePartitioning } from './timers.js';
 import { EtcdTopics } from './topics.js';
-import { keepReplicaMode, replicaModeMismatch, replicaModeOf, verifyReplicaMode, type ReplicaMode } from './replica-mode.js';
+import { keepReplicaMode, replicaModeMismatch, replicaModeOf, verifyReplicaMode, type KeptReplicaMode, type ReplicaMode } from './replica-mode.js';
 import { activeUnits, publishUnit, withdrawUnit, type ActiveUnit } from './replica-unit-presence.js';
 import type { Lease } from 'etcd3';
 
@@ -358,10 +358,11 @@ export class EtcdRegistry implements RegistryStore {
   }
 
   /** The cluster's replica mode (decision 2097, replica-mode.ts): kept before this node joins. */
-  async keepReplicaMode(acrossNodes: boolean): Promise<void> {
+  async keepReplicaMode(acrossNodes: boolean): Promise<KeptReplicaMode> {
     this.requireOpen();
-    await keepReplicaMode(this.connection, this.keys, acrossNodes);
+    const kept = await keepReplicaMode(this.connection, this.keys, acrossNodes);
     this.replicaMode = replicaModeOf(acrossNodes);
+    return kept;
   }
 
   /**

@@ -55,11 +55,17 @@ function firstValue(range: IRangeResponse | undefined): string | undefined {
   return range?.kvs[0]?.value.toString('utf8');
 }
 
+/** What keeping the mode did: `changedFrom` is the record this node replaced (shown cut short), for the caller's log. */
+export interface KeptReplicaMode {
+  mode: ReplicaMode;
+  changedFrom?: string;
+}
+
 /**
  * Records this node's mode if the cluster has none or has no live node; refuses it if the cluster
  * keeps another and a node is live. Called before the node joins (it is not yet a live node itself).
  */
-export async function keepReplicaMode(connection: EtcdConnection, keys: KeyLayout, acrossNodes: boolean): Promise<void> {
+export async function keepReplicaMode(connection: EtcdConnection, keys: KeyLayout, acrossNodes: boolean): Promise<KeptReplicaMode> {
   const mine = replicaModeOf(acrossNodes);
   const key = Buffer.from(keys.replicaModeKey());
   const nodesStart = keys.sectionPrefix('nodes');
@@ -70,7 +76,7 @@ export async function keepReplicaMode(connection: EtcdConnection, keys: KeyLayou
   for (let attempt = 0; attempt < REGISTRY_CAS_ATTEMPTS.replicaMode; attempt++) {
     const record = state.responses[0]?.response_range;
     const kept = firstValue(record);
-    if (kept === mine) return;
+    if (kept === mine) return { mode: mine };
     const live = Number(state.responses[1]?.response_range.count ?? 0);
     if (kept !== undefined && live > 0) throw replicaModeMismatch(keys.prefix, kept, mine, live);
     const modRevision = record?.kvs[0]?.mod_revision ?? 0;
@@ -84,10 +90,7 @@ export async function keepReplicaMode(connection: EtcdConnection, keys: KeyLayou
       success: [{ request_put: { key, value: Buffer.from(mine) } }],
       failure: readBoth,
     }));
-    if (state.succeeded) {
-      if (kept !== undefined) process.stderr.write(`caxton: cluster: no node of the cluster was live: its replica mode is now ${mine} (was ${shown(kept)}; decision 2097)\n`);
-      return;
-    }
+    if (state.succeeded) return kept === undefined ? { mode: mine } : { mode: mine, changedFrom: shown(kept) };
   }
   throw new RegistryError('registry.unavailable', `the cluster's replica mode (etcd prefix ${keys.prefix}) changed under this node ${REGISTRY_CAS_ATTEMPTS.replicaMode} times while it started`, {
     context: { prefix: keys.prefix, given: mine },

@@ -110,7 +110,8 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
   // one replica mode too (decision 2097): a node of another mode would strand its peers' replica mail.
   try {
     await registry.keepPlatform(platform);
-    await registry.keepReplicaMode(c.replicasAcrossNodes);
+    const mode = await registry.keepReplicaMode(c.replicasAcrossNodes);
+    if (mode.changedFrom !== undefined) say('replica-mode', `no node of the cluster was live: its replica mode is now ${mode.mode} (was ${mode.changedFrom}; decision 2097)`);
   } catch (err) {
     await Promise.allSettled([log.close(), registry.close()]);
     throw err;
