@@ -5,7 +5,7 @@
  * mirrored range (read only when asked); bound to the lease, so a dead node's entries go with it.
  * Written on activation and passivation only — a unit lives 30 s idle at least — never per message.
  */
-import { parseReplicaUnit } from '@caxton/core';
+import { parseReplicaUnit, REPLICA_LIMITS } from '@caxton/core';
 import type { Lease } from 'etcd3';
 import type { EtcdConnection } from './connection.js';
 import type { KeyLayout } from './keys.js';
@@ -30,7 +30,7 @@ export async function withdrawUnit(connection: EtcdConnection, keys: KeyLayout, 
 /** X's units active anywhere: keys read hostile, anything not `<X#r<k>>/<node>` is skipped. */
 export async function activeUnits(connection: EtcdConnection, keys: KeyLayout, agent: string): Promise<ActiveUnit[]> {
   const from = `${unitsPrefix(keys)}${agent}#r`;
-  const found = await connection.call('list active replica units', () => connection.client.getAll().prefix(from).limit(1024).keys());
+  const found = await connection.call('list active replica units', () => connection.client.getAll().prefix(from).limit(REPLICA_LIMITS.unitPresenceRead).keys());
   const out: ActiveUnit[] = [];
   for (const key of found) {
     const rest = key.slice(unitsPrefix(keys).length);
