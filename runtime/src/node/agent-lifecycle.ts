@@ -734,9 +734,13 @@ export class AgentLifecycle {
       // Through a node that does not run X the count is the record's, as the residency read it.
       const count = this.local.get(status.name) !== undefined ? recorded : status.replicas?.replicas ?? 1;
       if (count <= 1) return status;
-      // Each unit where it is placed and whether it runs (decision 2097); the count alone if etcd does not answer.
+      // Each unit where it is placed and whether it runs (decision 2097); the count alone if etcd does
+      // not answer, said in X's log so "no unit lines" is not read as "no units" (review finding 4).
       const running = status.state === 'running' || status.state === 'upgrading';
-      const units = await this.residency.replicaUnitViews?.(status.name, count, status.nodeId, running, this.local.isRunning(status.name) ? status.messagesHandled : undefined).catch(() => undefined);
+      const units = await this.residency.replicaUnitViews?.(status.name, count, status.nodeId, running, this.local.isRunning(status.name) ? status.messagesHandled : undefined).catch((err: unknown) => {
+        agentLog(this.events, status.name, 'warn', `its replica units are not shown (only the count, ${count}): etcd did not answer the read of where they run: ${(err as Error).message}`);
+        return undefined;
+      });
       return { ...status, replicas: { replicas: count, draining: 0, ...(units ? { units } : {}) } };
     }
     const live = status.state !== 'stopped' && status.state !== 'stopping' && status.state !== 'failed';
