@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { Etcd3 } from 'etcd3';
 import { replicaFor } from '@caxton/core';
 import { TestNode } from '../bus/support/test-node.js';
 import { TestMetrics, total } from '../bus/support/metrics-reader.js';
@@ -16,13 +17,14 @@ import { waitFor } from './support/cluster.js';
 const telemetry = new TestMetrics();
 let infra: Servers;
 let t: TestNode;
+const clusterName = `unit-metrics-${randomBytes(3).toString('hex')}`;
 
 before(async () => {
   telemetry.register();
   infra = await servers();
   t = await TestNode.start({
     kafka: { brokers: [infra.kafka] }, etcd: { endpoints: [infra.etcd] },
-    cluster: { name: `unit-metrics-${randomBytes(3).toString('hex')}`, partitions: 4, replicasAcrossNodes: true },
+    cluster: { name: clusterName, partitions: 4, replicasAcrossNodes: true },
     api: true, apiPort: 0,
   });
   await t.deploy('echo', 'as-echo');
@@ -56,5 +58,29 @@ test('the units a node runs are counted per agent, and the status shows each rep
       assert.deepEqual(u.activeOn, [status!.nodeId], `replica ${u.replica} is active here`);
       assert.equal(u.handled, took, `replica ${u.replica} handled its conversations`);
     } else assert.deepEqual(u.activeOn, [], `replica ${u.replica} took no conversation: passive`);
+  }
+
+  // Review finding 5: the node loses its membership lease (revoked in etcd, as after an outage past
+  // the TTL) and rejoins; its units' presence entries went with the old lease and are written again.
+  const etcd = new Etcd3({ hosts: infra.etcd });
+  try {
+    const nodeKey = `/caxton/${clusterName}/nodes/${status!.nodeId}`;
+    const leaseOf = async (): Promise<string | undefined> => {
+      const kv = (await etcd.get(nodeKey).exec()).kvs[0];
+      return kv === undefined ? undefined : String(kv.lease);
+    };
+    const old = await leaseOf();
+    assert.ok(old !== undefined && old !== '0', 'the node is a member under a lease');
+    await etcd.leaseClient.leaseRevoke({ ID: old });
+    await waitFor('the node to rejoin under a new lease', async () => {
+      const now = await leaseOf();
+      return now !== undefined && now !== old;
+    }, 30_000);
+    await waitFor('the running units shown active again after the rejoin', async () => {
+      const again = (await t.control.getAgent('echo'))?.replicas?.units ?? [];
+      return [...unitsUsed].every((k) => again.find((u) => u.replica === k)?.activeOn.includes(status!.nodeId) === true);
+    }, 20_000);
+  } finally {
+    etcd.close();
   }
 });

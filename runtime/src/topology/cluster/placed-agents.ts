@@ -214,7 +214,11 @@ export class PlacedAgents implements AgentResidency {
     placement.events.on((e) => {
       if (e.type === 'activate') guarded(e.agent, e.type, () => this.onActivate(e.agent, e.token));
       else if (e.type === 'deactivate') guarded(e.agent, e.type, () => this.onDeactivate(e.agent, e.reason));
-    }, ['activate', 'deactivate']);
+      // A (re)join has a new lease: the presence entries of units that kept running went with the
+      // old one, or were never written (units active before the first join). Written again here so
+      // the operators' view does not show them passive (decision 2097, review finding 5).
+      else if (e.type === 'membership-joined') for (const unit of this.units?.running() ?? []) this.unitPresence(unit, true);
+    }, ['activate', 'deactivate', 'membership-joined']);
     this.unwatch = this.c.registry.watch((e) => {
       // One step per put, deciding when it runs (after the steps queued before it), from the record
       // then: a deploy right after a `stop --keep-queue` is seen as what it is, whatever ran meanwhile.
