@@ -110,6 +110,22 @@ describe('output formatting', () => {
     assert.match(formatAgentDetail(stopped, NOW), /^absent queue\s+3 of 1,000 waiting, each kept 1d before it is dead-lettered \(absent-ttl\)$/m);
   });
 
+  it('shows an agent scaled across nodes replica by replica: node, active or passive, handled where known (decision 2097)', () => {
+    const across = agent({ replicas: { replicas: 3, draining: 0, units: [
+      { replica: 1, node: 'n1', activeOn: ['n1'], handled: 40 },
+      { replica: 2, node: 'n2', activeOn: ['n2'] },
+      { replica: 3, node: 'n3', activeOn: [] },
+      { replica: 4, node: 'n2', activeOn: ['n1'] },
+    ] } });
+    assert.match(formatAgentTable([across]).split('\n')[1]!, /^echo\s+running \(3 replicas, 3 active\)\s/);
+    const detail = formatAgentDetail(across, NOW);
+    assert.match(detail, /^replicas\s+3 replicas, 3 active \(conversations stay on one replica; decision 2093\)$/m);
+    assert.match(detail, /^replica 1\s+on n1: active \(handled 40\)$/m);
+    assert.match(detail, /^replica 2\s+on n2: active$/m);
+    assert.match(detail, /^replica 3\s+on n3: passive \(activated by its next message\)$/m);
+    assert.match(detail, /^replica 4\s+on n2: active on n1, above the count: draining$/m);
+  });
+
   it('shows replicas behind the name with the state, and in detail (decision 2010)', () => {
     assert.doesNotMatch(formatAgentDetail(agent(), NOW), /^replicas/m, 'one instance: no replicas line');
     const scaled = agent({ replicas: { replicas: 3, draining: 0 } });

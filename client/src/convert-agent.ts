@@ -2,8 +2,8 @@
  * Agent status between the NodeControl model and caxton.v1 `AgentInfo`. The server uses the `to`
  * direction, the client (CLI) the `from` direction; keeping both here keeps them symmetric.
  */
-import { CaxtonError, AGENT_STATES, formatStrategy, parseStrategy, type AgentState, type AgentStatus, type RolloutPhase, type RolloutView } from '@caxton/core';
-import type { WireAgentInfo, WireAgentRollout, WireAgentState } from './wire.js';
+import { CaxtonError, AGENT_STATES, formatStrategy, parseStrategy, type AgentState, type AgentStatus, type RolloutPhase, type RolloutView, type ReplicaUnitView } from '@caxton/core';
+import type { WireAgentInfo, WireAgentRollout, WireAgentState, WireReplicaUnit } from './wire.js';
 import { httpPolicyFromWire, httpPolicyToWire } from './convert-http.js';
 
 const STATE_PREFIX = 'AGENT_STATE_';
@@ -49,7 +49,7 @@ export function agentToWire(a: AgentStatus): WireAgentInfo {
     rollout: a.rollout ? rolloutToWire(a.rollout) : null,
     absentQueue: a.absentQueue ? { queued: a.absentQueue.queued, limit: a.absentQueue.limit, ttlMs: a.absentQueue.ttlMs } : null,
     kind: a.kind ? { ...a.kind } : null,
-    replicas: a.replicas ? { replicas: a.replicas.replicas, draining: a.replicas.draining, recorded: a.replicas.recorded ?? 0 } : null,
+    replicas: a.replicas ? { replicas: a.replicas.replicas, draining: a.replicas.draining, recorded: a.replicas.recorded ?? 0, units: (a.replicas.units ?? []).map(replicaUnitToWire) } : null,
     topics: a.topics !== undefined ? { patterns: [...a.topics] } : null,
     elsewhere: a.elsewhere ? { partition: a.elsewhere.partition } : null,
   };
@@ -99,7 +99,8 @@ export function agentFromWire(w: WireAgentInfo | null): AgentView {
     };
   }
   if (w.replicas && w.replicas.replicas > 0) {
-    view.replicas = { replicas: w.replicas.replicas, draining: w.replicas.draining, ...(w.replicas.recorded ? { recorded: w.replicas.recorded } : {}) };
+    const units = (w.replicas.units ?? []).map(replicaUnitFromWire);
+    view.replicas = { replicas: w.replicas.replicas, draining: w.replicas.draining, ...(w.replicas.recorded ? { recorded: w.replicas.recorded } : {}), ...(units.length > 0 ? { units } : {}) };
   }
   // Shown as the node holds it; a client only displays the list, the node is what enforces it.
   if (w.topics) view.topics = [...w.topics.patterns];
@@ -140,4 +141,13 @@ export function rolloutFromWire(w: WireAgentRollout): RolloutView {
     counts: { handled: Number(w.handled), crashes: Number(w.crashes), failures: Number(w.failures), ...(w.p99Ms > 0 ? { p99Ms: w.p99Ms } : {}) },
     ...(w.reason ? { reason: w.reason } : {}),
   };
+}
+
+function replicaUnitToWire(u: ReplicaUnitView): WireReplicaUnit {
+  return { replica: u.replica, nodeId: u.node, activeOn: [...u.activeOn], handled: u.handled ?? 0, handledKnown: u.handled !== undefined };
+}
+
+function replicaUnitFromWire(w: WireReplicaUnit): ReplicaUnitView {
+  const view: ReplicaUnitView = { replica: w.replica, node: w.nodeId ?? '', activeOn: [...(w.activeOn ?? [])] };
+  return w.handledKnown ? { ...view, handled: Number(w.handled) } : view;
 }

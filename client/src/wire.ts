@@ -13,6 +13,15 @@
 
 export type Wire64 = number;
 
+/** One replica of an agent scaled across nodes (decision 2097). `handled` counts only with `handledKnown`. */
+export interface WireReplicaUnit {
+  replica: number;
+  nodeId: string;
+  activeOn: string[];
+  handled: Wire64;
+  handledKnown: boolean;
+}
+
 export interface WireArtifactHeader {
   name: string;
   fuelPerMessage: Wire64;
@@ -143,7 +152,7 @@ export interface WireAgentInfo {
   /** A kind's instances' counts (decision 1980); null or absent for an agent or an instance. */
   kind?: { idleMs: number; active: Wire64; passivated: Wire64; activations: Wire64; failed: Wire64; maxActive?: number; evicted?: Wire64 } | null;
   /** Replicas behind the name (decision 2010); null or absent while the agent runs as one. */
-  replicas?: { replicas: number; draining: number; recorded?: number } | null;
+  replicas?: { replicas: number; draining: number; recorded?: number; units?: WireReplicaUnit[] } | null;
   /** The topic allow-list (decision 2050); null (or absent, from old senders): every topic. */
   topics?: WireTopicAllowList | null;
   /** An instance whose partition another node consumes (decision 2060); null or absent otherwise. */

@@ -73,7 +73,7 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
   lap(`${agent} runs on ${owner}; its replica units are placed on ${unitNodes(agent).join(', ')}`);
 
   const written = await clients.get('n2')!.scale(agent, 3);
-  assert.deepEqual(written.replicas, { replicas: 3, draining: 0 });
+  assert.deepEqual([written.replicas?.replicas, written.replicas?.draining], [3, 0]);
   for (const c of clients.values()) await waitFor('every node to see the count', async () => (await c.getAgent(agent)).replicas?.replicas === 3, 15_000);
 
   const send = (client: CaxtonClient, conversation: string, content: string): Promise<unknown> =>
@@ -102,6 +102,22 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
   seen = await allAnswered(conversations.map((c) => `${c}:2`), 30_000);
   for (const c of conversations) assert.deepEqual(seen.get(`${c}:2`), [first.get(c)], `${c} stays on replica ${first.get(c)!.replica} on ${first.get(c)!.node}`);
   lap(`two rounds of 16 conversations, handled as ${[...handledOn].sort().join(' ')}`);
+
+  // What an operator sees (decision 2097): through every node, each replica on its placed node, the
+  // units that took conversations active there, and what each handled on the node that runs it.
+  const placed = [owner, ...unitNodes(agent).slice(1)];
+  const handledBy = (replica: number): number => 2 * conversations.filter((c) => first.get(c)!.replica === replica).length;
+  for (const [id, c] of clients) {
+    const units = await waitFor(`${id} to show the active units`, async () => {
+      const u = (await c.getAgent(agent)).replicas?.units;
+      return u !== undefined && u.slice(1).every((x) => x.activeOn.length > 0) ? u : undefined;
+    }, 15_000);
+    assert.deepEqual(units.map((u) => [u.replica, u.node, [...u.activeOn]]), placed.map((n, i) => [i + 1, n, [n]]), `${id}: each replica on its node, active there`);
+    for (const u of units.slice(1)) {
+      if (u.node === id) assert.equal(u.handled, handledBy(u.replica), `${id} runs replica ${u.replica}: what it handled`);
+      else assert.equal(u.handled, undefined, `${id} does not run replica ${u.replica}: its count is not known here`);
+    }
+  }
 
   // A scale-down to 1 while 10 conversations send: three rounds accepted, then the scale asked while
   // two more are sent. Every message answered exactly once; nothing dead-lettered.

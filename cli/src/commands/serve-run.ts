@@ -23,7 +23,7 @@ import type { MtpArgs } from './serve-mtp-options.js';
 import { listenerSecurity, type ListenerArgs } from './serve-listener-options.js';
 import type { TelemetryArgs } from './serve-telemetry-options.js';
 import { telemetryFromArgs } from './serve-telemetry-config.js';
-import { installJsonLogs } from '@caxton/runtime';
+import { installJsonLogs, replicasAcrossNodesFromEnv } from '@caxton/runtime';
 import type { TrustArgs } from './serve-trust-options.js';
 import { trustNodeOptions } from './serve-trust-policy.js';
 import { noAuthApiWarning, plaintextApiWarning } from './serve-plaintext-warning.js';
@@ -73,6 +73,7 @@ export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditA
   kafkaFetchMinBytes?: number;
   kafkaFetchMaxWaitMs?: number;
   partitions?: number;
+  replicasAcrossNodes?: boolean;
   auth: boolean;
   cert?: string;
   key?: string;
@@ -118,6 +119,8 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
     if (!brokers || !endpoints) throw new UsageError('--cluster, --lease-ttl, --kafka-session-timeout, --kafka-linger-ms, --kafka-fetch-* and --partitions need cluster mode', 'pass --kafka and --etcd too');
     options.cluster = cluster;
   }
+  const replicasAcrossNodes = replicasAcrossNodesOption(argv, env, brokers !== undefined && endpoints !== undefined);
+  if (replicasAcrossNodes !== undefined) options.cluster = { ...options.cluster, replicasAcrossNodes };
   if (mib !== undefined) options.maxArtifactBytes = Math.floor(mib * 1024 * 1024);
   const prepare: NonNullable<StartNodeOptions['prepare']> = {};
   if (argv.prepareTimeoutS !== undefined) {
@@ -209,6 +212,18 @@ function clusterOptions(argv: ServeArgs): NonNullable<StartNodeOptions['cluster'
     out.partitions = argv.partitions;
   }
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * Replicas across nodes (decision 2093, 2097): the flag, else CAXTON_REPLICAS_ACROSS_NODES=1, and
+ * only in cluster mode (a single node has no nodes to spread over). Undefined leaves the node's
+ * default. Switching it on for a single node is a usage error; an explicit off is harmless anywhere.
+ */
+function replicasAcrossNodesOption(argv: ServeArgs, env: Readonly<Record<string, string | undefined>>, clustered: boolean): boolean | undefined {
+  if (argv.replicasAcrossNodes === true && !clustered) throw new UsageError('--replicas-across-nodes needs cluster mode', 'pass --kafka and --etcd too');
+  if (!clustered) return undefined;
+  if (argv.replicasAcrossNodes !== undefined) return argv.replicasAcrossNodes;
+  return replicasAcrossNodesFromEnv(env) ? true : undefined;
 }
 
 /** The body of `caxton serve` (serve.ts holds its flags): start the node, report where it serves, wait for Ctrl-C. */

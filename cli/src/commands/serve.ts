@@ -41,6 +41,8 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> 
       .option('kafka-fetch-min-bytes', { type: 'number', describe: 'Bytes the broker gathers before answering a fetch of deliveries (default 1; decision 2100)' })
       .option('kafka-fetch-max-wait-ms', { type: 'number', describe: 'Longest the broker holds a fetch for --kafka-fetch-min-bytes, ms (default 1000)' })
       .option('partitions', { type: 'number', describe: 'Partitions of the deliveries topic when creating it (default 12; all nodes must agree)' })
+      // No default: an unset flag leaves the environment's CAXTON_REPLICAS_ACROSS_NODES to decide.
+      .option('replicas-across-nodes', { type: 'boolean', default: undefined, describe: 'Cluster mode: run a scaled agent\'s replicas 2..N on the nodes that consume their own partitions (decision 2093); one setting per cluster: its first node records it, a node started with the other is refused (default off; else CAXTON_REPLICAS_ACROSS_NODES=1; the flag wins)' })
       .option('auth', { type: 'boolean', default: true, describe: 'Require the bearer token (--no-auth disables it; loopback only!)' })
       .option('cert', { type: 'string', describe: 'TLS certificate for the API' })
       .option('key', { type: 'string', describe: 'TLS private key for the API' })

@@ -44,7 +44,20 @@ function elsewhereState(a: AgentView, e: NonNullable<AgentView['elsewhere']>): s
 }
 
 function formatReplicas(r: NonNullable<AgentView['replicas']>): string {
-  return `${r.replicas} replica${r.replicas === 1 ? '' : 's'}${r.draining > 0 ? `, ${r.draining} draining` : ''}${r.recorded !== undefined ? `, ${r.recorded} recorded` : ''}`;
+  // Across nodes (decision 2097): how many of them are in memory somewhere now.
+  const active = r.units ? `, ${r.units.filter((u) => u.activeOn.length > 0).length} active` : '';
+  return `${r.replicas} replica${r.replicas === 1 ? '' : 's'}${r.draining > 0 ? `, ${r.draining} draining` : ''}${r.recorded !== undefined ? `, ${r.recorded} recorded` : ''}${active}`;
+}
+
+/** One line per replica of an agent scaled across nodes (decision 2097): `replica 2  on n1: active (handled 12)`. */
+function replicaUnitLines(a: AgentView): [string, string][] {
+  return (a.replicas?.units ?? []).map((u) => {
+    const placed = u.node === '' ? 'no live node' : `on ${u.node}`;
+    const where = u.activeOn.length === 0 ? 'passive (activated by its next message)'
+      : u.activeOn.length === 1 && u.activeOn[0] === u.node ? 'active' : `active on ${u.activeOn.join(', ')}`;
+    const above = u.replica > (a.replicas?.replicas ?? 0) ? ', above the count: draining' : '';
+    return [`replica ${u.replica}`, `${placed}: ${where}${above}${u.handled !== undefined ? ` (handled ${formatCount(u.handled)})` : ''}`];
+  });
 }
 
 export function formatAgentTable(agents: readonly AgentView[]): string {
@@ -58,7 +71,8 @@ export function formatAgentDetail(a: AgentView, now: number): string {
     ['name', a.name],
     ['state', a.kind ? 'kind' : a.elsewhere ? `${elsewhereState(a, a.elsewhere)}: its live state is known there; ask that node (caxton --addr <its address> agents ${a.name})` : a.state],
     ...(a.kind ? [['instances', `${formatInstances(a.kind)}, ${formatCount(a.kind.activations)} activations, ${formatCount(a.kind.failed)} failed; passivated after ${a.kind.idleMs} ms idle${a.kind.maxActive !== undefined ? `; at most ${formatCount(a.kind.maxActive)} active (${formatCount(a.kind.evicted ?? 0)} passivated early)` : ''}`] as [string, string]] : []),
-    ...(a.replicas ? [['replicas', `${formatReplicas(a.replicas)} (conversations stay on one replica; decision 2010)`] as [string, string]] : []),
+    ...(a.replicas ? [['replicas', `${formatReplicas(a.replicas)} (conversations stay on one replica; decision ${a.replicas.units ? '2093' : '2010'})`] as [string, string]] : []),
+    ...replicaUnitLines(a),
     ['node', a.nodeId],
     ['version', String(a.version)],
     ['rollout', a.rollout ? formatRollout(a.rollout, now) : '(none)'],

@@ -395,6 +395,13 @@ export const REPLICA_LIMITS = Object.freeze({
   /** Replicas one agent may run as on one node (1 = the agent alone). */
   maxReplicas: 16,
   /**
+   * Presence entries (`store/units/X#r<k>/<node>`, decision 2097) read for one agent's view. At
+   * most maxReplicas - 1 units, each active on one node, two during a hand-off: ~30 entries. 1024
+   * is far above that and still one bounded etcd read, so a flood of junk keys under the prefix
+   * cannot make an operator's `caxton agents` unbounded; past it the view shows units passive.
+   */
+  unitPresenceRead: 1024,
+  /**
    * Replica instances beyond the agents' own (replicas 2..N of every scaled agent, draining ones
    * included) one node runs at once: each has its own memory budget and its own send and
    * directory rate buckets, so this caps what scaling can add to the node (a principal with
@@ -639,6 +646,8 @@ export const REGISTRY_CAS_ATTEMPTS = Object.freeze({
   agentRecord: 5,
   /** A timer and its wake, written or deleted in one transaction (registry/etcd/timers.ts). */
   timerAndWake: 8,
+  /** The cluster's replica mode recorded at a node's start (registry/etcd/replica-mode.ts, decision 2097). */
+  replicaMode: 5,
 });
 
 /** How the MTP sender retries a post (decision 1910). */

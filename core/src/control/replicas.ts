@@ -45,6 +45,24 @@ export interface ReplicasView {
    * start or a scale. Absent when the two agree.
    */
   recorded?: number;
+  /**
+   * Replicas across nodes (decision 2093, 2097): each replica unit of the agent, replica 1 (the
+   * agent itself) first, and any unit still active above the count (a scale-down's drain). Absent
+   * where replicas run on one node.
+   */
+  units?: readonly ReplicaUnitView[];
+}
+
+/** One replica of an agent scaled across nodes as an operator sees it (decision 2097). */
+export interface ReplicaUnitView {
+  /** 1..16: replica 1 is the agent itself, replica k ≥ 2 the unit `X#r<k>`. */
+  replica: number;
+  /** The node placed to run it: its partition's consumer among the live nodes ('' when none is live). */
+  node: string;
+  /** The nodes where it is in memory now (activated by its mail; one, or two for a moment while its partition moves). Empty: passive. */
+  activeOn: readonly string[];
+  /** Messages it handled since its activation, when the node answering runs it; absent elsewhere. */
+  handled?: number;
 }
 
 export class ReplicaBalancer {

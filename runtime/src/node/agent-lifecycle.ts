@@ -744,7 +744,19 @@ export class AgentLifecycle {
     // would be wrong about it.
     const recorded = this.local.get(status.name)?.record.replicas ?? 1;
     // Replicas across nodes (decision 2093): the owner runs none itself; the count is what the senders spread over.
-    if (this.residency.replicasAcrossNodes === true) return recorded > 1 ? { ...status, replicas: { replicas: recorded, draining: 0 } } : status;
+    if (this.residency.replicasAcrossNodes === true) {
+      // Through a node that does not run X the count is the record's, as the residency read it.
+      const count = this.local.get(status.name) !== undefined ? recorded : status.replicas?.replicas ?? 1;
+      if (count <= 1) return status;
+      // Each unit where it is placed and whether it runs (decision 2097); the count alone if etcd does
+      // not answer, said in X's log so "no unit lines" is not read as "no units" (review finding 4).
+      const running = status.state === 'running' || status.state === 'upgrading';
+      const units = await this.residency.replicaUnitViews?.(status.name, count, status.nodeId, running, this.local.isRunning(status.name) ? status.messagesHandled : undefined).catch((err: unknown) => {
+        agentLog(this.events, status.name, 'warn', `its replica units are not shown (only the count, ${count}): etcd did not answer the read of where they run: ${(err as Error).message}`);
+        return undefined;
+      });
+      return { ...status, replicas: { replicas: count, draining: 0, ...(units ? { units } : {}) } };
+    }
     const live = status.state !== 'stopped' && status.state !== 'stopping' && status.state !== 'failed';
     const differs = live && recorded !== (running?.replicas ?? 1) && !this.replicas.busy(status.name);
     if (running === undefined && !differs) return status;

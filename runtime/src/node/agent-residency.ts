@@ -9,7 +9,7 @@
  *   activates and deactivates agents on this node under fencing tokens, status of agents elsewhere
  *   comes from the registry and the claims.
  */
-import type { AclMessage, AgentId, AgentStatus, Instrumentation, TopicPatterns } from '@caxton/core';
+import type { AclMessage, AgentId, AgentStatus, Instrumentation, TopicPatterns, ReplicaUnitView } from '@caxton/core';
 import type { DispatchOwnership } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../bus/message-log.js';
@@ -68,6 +68,11 @@ export interface AgentResidency {
   replicaUnit?(name: string, message: AclMessage, messageId: string): string;
   /** X's record a replica unit running here runs (its HTTP egress rules are X's); undefined otherwise. */
   replicaUnitRecord?(name: string): AgentRecord | undefined;
+  /**
+   * Replicas across nodes (decision 2097): each replica's placed node, where it is active, and what
+   * it handled when this node runs it; undefined when replicas are not spread or `count` < 2.
+   */
+  replicaUnitViews?(agent: string, count: number, agentNode: string, agentActive: boolean, agentHandled?: number): Promise<readonly ReplicaUnitView[] | undefined>;
   /** A replica unit may take work here now; undefined for a name that is no replica unit. */
   replicaUnitRunnable?(name: string): boolean | undefined;
   /** Throws AlreadyExistsError when `name` is deployed already. */

@@ -32,6 +32,8 @@ export type RegistryErrorCode =
   | 'cluster.node-id-taken'
   /** The cluster was first started under another platform name (decision 1910): its members must share one. */
   | 'cluster.platform-changed'
+  /** This node's replicas-across-nodes setting is not the cluster's (decision 2097): its members must share one. */
+  | 'cluster.replica-mode-mismatch'
   /** This node's membership lease expired or was revoked. */
   | 'cluster.membership-lost';
 
@@ -53,6 +55,8 @@ export const REGISTRY_ERROR_KINDS: Readonly<Record<RegistryErrorCode, ErrorKind>
   'cluster.node-id-taken': 'failed-precondition',
   // Started with another --platform than the cluster's: the operator must start it with the kept one.
   'cluster.platform-changed': 'failed-precondition',
+  // Started with another --replicas-across-nodes than the cluster's: restart it with the cluster's, or change all.
+  'cluster.replica-mode-mismatch': 'failed-precondition',
   // The node is leaving the cluster; a caller may retry against another node.
   'cluster.membership-lost': 'unavailable',
 });

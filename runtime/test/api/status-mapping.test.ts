@@ -138,6 +138,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['cluster.membership-lost', 'UNAVAILABLE'],
   ['cluster.node-id-taken', 'FAILED_PRECONDITION'],
   ['cluster.platform-changed', 'FAILED_PRECONDITION'], // a member started with another --platform (decision 1910)
+  ['cluster.replica-mode-mismatch', 'FAILED_PRECONDITION'], // a member started with another --replicas-across-nodes (decision 2097)
   ['df.already-registered', 'ALREADY_EXISTS'],
   ['df.not-registered', 'NOT_FOUND'],
   ['log.already-consuming', 'INTERNAL'],

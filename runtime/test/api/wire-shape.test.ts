@@ -34,7 +34,7 @@ const agent: W.WireAgentInfo = {
   },
   absentQueue: { queued: 1, limit: 2, ttlMs: 3 },
   kind: { idleMs: 500, active: 1, passivated: 2, activations: 3, failed: 4, maxActive: 5, evicted: 6 },
-  replicas: { replicas: 3, draining: 1, recorded: 4 },
+  replicas: { replicas: 3, draining: 1, recorded: 4, units: [{ replica: 1, nodeId: 'n1', activeOn: ['n1'], handled: 12, handledKnown: true }, { replica: 2, nodeId: 'n2', activeOn: ['n2', 'n3'], handled: 0, handledKnown: false }] },
   topics: { patterns: ['orders.*', 'alerts'] },
   elsewhere: { partition: 7 },
 };
@@ -127,7 +127,7 @@ const responses: Record<string, unknown> = {
   Thaw: { status: killSwitch } satisfies W.WireThawResponse,
   SuspendAgent: { agent: { ...agent, state: 'AGENT_STATE_SUSPENDED' } } satisfies W.WireSuspendAgentResponse,
   ResumeAgent: { agent } satisfies W.WireSuspendAgentResponse,
-  ScaleAgent: { agent: { ...agent, replicas: { replicas: 3, draining: 1, recorded: 0 } } } satisfies W.WireScaleAgentResponse,
+  ScaleAgent: { agent: { ...agent, replicas: { replicas: 3, draining: 1, recorded: 0, units: [] } } } satisfies W.WireScaleAgentResponse,
   RotateTokens: { adminToken: 'a'.repeat(43), readToken: 'r'.repeat(43), previousValidUntilUnixMs: 5 } satisfies W.WireRotateTokensResponse,
   IssueToken: { token: 'cxt_'.padEnd(47, 't'), issued } satisfies W.WireIssueTokenResponse,
   ListTokens: { tokens: [issued, { ...issued, id: 'fedcba9876543210', agents: 'x', revokedUnixMs: 9 }] } satisfies W.WireListTokensResponse,
@@ -175,6 +175,24 @@ describe('an agent\'s circuit breaker on the wire (decision 1921)', () => {
     assert.deepEqual(trip({ ...base, breaker: { state: 'open', failures: 5, retryAfterMs: 900 } }).breaker, { state: 'open', failures: 5, retryAfterMs: 900 });
     assert.deepEqual(trip({ ...base, breaker: { state: 'half-open', failures: 5 } }).breaker, { state: 'half-open', failures: 5 });
     assert.equal(trip(base).breaker, undefined);
+  });
+});
+
+describe('an agent\'s replicas across nodes on the wire (decision 2097)', () => {
+  const base: AgentStatus = {
+    name: 'echo', state: 'running', nodeId: 'n1', version: 1, artifactDigest: 'ab'.repeat(32), artifactSize: 1, limits: { fuelPerMessage: 1, memoryPages: 1 },
+    config: {}, restarts: 0, fuelUsed: 0, memoryPages: 1, mailboxDepth: 0, messagesHandled: 0, createdAt: 1, updatedAt: 2,
+  };
+  const def = caxtonService().GetAgent!;
+  const trip = (a: AgentStatus) => agentFromWire((def.responseDeserialize(def.responseSerialize({ agent: agentToWire(a) })) as W.WireGetAgentResponse).agent);
+  it('each unit travels with its node and where it is active; a count of 0 is told from none known; replicas on one node carry none', () => {
+    const replicas: NonNullable<AgentStatus['replicas']> = { replicas: 3, draining: 0, units: [
+      { replica: 1, node: 'n1', activeOn: ['n1'], handled: 0 },
+      { replica: 2, node: 'n2', activeOn: [] },
+      { replica: 3, node: '', activeOn: ['n2', 'n3'], handled: 9 },
+    ] };
+    assert.deepEqual(trip({ ...base, replicas }).replicas, replicas);
+    assert.deepEqual(trip({ ...base, replicas: { replicas: 3, draining: 1 } }).replicas, { replicas: 3, draining: 1 });
   });
 });
 

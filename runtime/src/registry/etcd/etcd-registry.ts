@@ -24,6 +24,9 @@ import { EtcdMirror, type MirrorChange, type MirrorEntry } from './mirror.js';
 import { EtcdMembership, type EtcdMembershipOptions, type StoredNode } from './membership.js';
 import { EtcdTimers, type WakePartitioning } from './timers.js';
 import { EtcdTopics } from './topics.js';
+import { keepReplicaMode, replicaModeMismatch, replicaModeOf, verifyReplicaMode, type KeptReplicaMode, type ReplicaMode } from './replica-mode.js';
+import { activeUnits, publishUnit, withdrawUnit, type ActiveUnit } from './replica-unit-presence.js';
+import type { Lease } from 'etcd3';
 
 export interface EtcdRegistryOptions extends Partial<EtcdConnectionOptions> {
   /** Key prefix, ending in '/'. Default '/caxton/'. Clusters sharing an etcd use different prefixes. */
@@ -69,6 +72,8 @@ export class EtcdRegistry implements RegistryStore {
   private readonly listeners = new Listeners<RegistryEvent>();
   private readonly rawListeners = new Listeners<readonly MirrorChange[]>();
   private readonly members = new Set<EtcdMembership>();
+  /** This node's replica mode once kept (decision 2097): every join compares it. */
+  private replicaMode: ReplicaMode | undefined;
   private readonly agents = new Map<string, AgentRecord>();
   private readonly df = new DfDirectory();
   private readonly nodes = new Map<string, StoredNode>();
@@ -352,11 +357,53 @@ export class EtcdRegistry implements RegistryStore {
     });
   }
 
+  /** The cluster's replica mode (decision 2097, replica-mode.ts): kept before this node joins. */
+  async keepReplicaMode(acrossNodes: boolean): Promise<KeptReplicaMode> {
+    this.requireOpen();
+    const kept = await keepReplicaMode(this.connection, this.keys, acrossNodes);
+    this.replicaMode = replicaModeOf(acrossNodes);
+    return kept;
+  }
+
+  /**
+   * Once the mode is kept, every join (the first and each rejoin after a lease loss) compares the
+   * record in the transaction that writes nodes/<id>: a record changed while this node was out
+   * (no member live, another node started with the other setting) refuses the rejoin.
+   */
+  private modeGuard(): Pick<EtcdMembershipOptions, 'joinsOnlyIf'> {
+    const mode = this.replicaMode;
+    if (mode === undefined) return {};
+    return { joinsOnlyIf: { key: this.keys.replicaModeKey(), value: mode, refuse: (held) => replicaModeMismatch(this.keys.prefix, held ?? '', mode) } };
+  }
+
+  /** After the join: the record still holds this node's mode (the race of two first nodes, replica-mode.ts). */
+  async verifyReplicaMode(acrossNodes: boolean): Promise<void> {
+    this.requireOpen();
+    await verifyReplicaMode(this.connection, this.keys, acrossNodes);
+  }
+
+  /** A replica unit is active on `node` (decision 2097): kept under the node's membership lease. */
+  async publishReplicaUnit(lease: Lease, unit: string, node: string): Promise<void> {
+    this.requireOpen();
+    await publishUnit(this.connection, this.keys, lease, unit, node);
+  }
+
+  async withdrawReplicaUnit(unit: string, node: string): Promise<void> {
+    this.requireOpen();
+    await withdrawUnit(this.connection, this.keys, unit, node);
+  }
+
+  /** Agent X's replica units active on any live node. */
+  async activeReplicaUnits(agent: string): Promise<ActiveUnit[]> {
+    this.requireOpen();
+    return activeUnits(this.connection, this.keys, agent);
+  }
+
   async joinCluster(node: NodeAnnouncement, ttlSeconds: number): Promise<EtcdMembership> {
     this.requireOpen();
     validateNodeAnnouncement(node);
     validateTtl(ttlSeconds);
-    const m = await EtcdMembership.join(this.connection, this.keys, node, ttlSeconds, { now: this.now, ...this.opts.membership }, (gone) => this.members.delete(gone));
+    const m = await EtcdMembership.join(this.connection, this.keys, node, ttlSeconds, { now: this.now, ...this.opts.membership, ...this.modeGuard() }, (gone) => this.members.delete(gone));
     this.members.add(m);
     return m;
   }

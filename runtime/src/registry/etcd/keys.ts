@@ -23,6 +23,8 @@
  *   <prefix>store/topic-agents/<agent>/<topic, URI-encoded>   '' : the per-agent index of the above
  *   <prefix>store/topic-agents/<agent>  the agent's subscription count, the guard of its changes
  *   <prefix>store/platform              the cluster's platform name, kept by its first node (decision 1910)
+ *   <prefix>store/replica-mode          across-nodes | on-owner: the cluster's replica mode (decision 2097)
+ *   <prefix>store/units/<X#r<k>>/<node>  {since}: the unit is active on that node; bound to its membership lease (decision 2097)
  *   <prefix>control/frozen              the cluster-wide freeze (decision 1403); inside the mirrored
  *   <prefix>control/suspended/<agent>   range, so every node (and one joining later) sees both at once
  */
@@ -72,6 +74,11 @@ export class KeyLayout {
   /** The cluster's one platform name (decision 1910): written by the first node to start, compared by every later one. */
   platformKey(): string {
     return `${this.prefix}store/platform`;
+  }
+
+  /** The cluster's one replica mode (decision 2097): written by its first node, or by one that finds no node live. */
+  replicaModeKey(): string {
+    return `${this.prefix}store/replica-mode`;
   }
 
   artifactPrefix(digest: string): string {

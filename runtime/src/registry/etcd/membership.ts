@@ -24,6 +24,12 @@ export interface EtcdMembershipOptions {
   joinTimeoutMs?: number;
   /** Wall clock for the node record's timestamps. Default Date.now. */
   now?: () => number;
+  /**
+   * A cluster-wide fact the join must agree with, compared in the same transaction that writes
+   * nodes/<id> (decision 2097: the replica mode), so a rejoin after a lease loss checks it again.
+   * When the key holds another value, `refuse(value)` is thrown and nothing is written.
+   */
+  joinsOnlyIf?: { key: string; value: string; refuse: (held: string | undefined) => Error };
 }
 
 /** What is stored at nodes/<id>. */
@@ -79,14 +85,21 @@ export class EtcdMembership implements Membership {
       const leaseId = await conn.call('grant a membership lease', () => lease.grant());
       const at = now();
       const record: StoredNode = { id: announcement.id, address: announcement.address, startedAt: at, lastSeen: at, lease: leaseId };
-      const res = await conn.call('register the node', () =>
-        conn.client.if(key, 'Create', '==', 0).then(lease.put(key).value(JSON.stringify(record))).else(conn.client.get(key)).commit(),
-      );
+      const guard = opts.joinsOnlyIf;
+      const res = await conn.call('register the node', () => {
+        const txn = conn.client.if(key, 'Create', '==', 0);
+        if (guard) txn.and(guard.key, 'Value', '==', guard.value);
+        return txn.then(lease.put(key).value(JSON.stringify(record))).else(conn.client.get(key), ...(guard ? [conn.client.get(guard.key)] : [])).commit();
+      });
       if (res.succeeded) {
         const { lease: _l, ...node } = record;
         return new EtcdMembership(conn, lease, leaseId, node, ttlSeconds, grantedAt, opts, onEnd);
       }
       await lease.revoke({ deadline: conn.deadline() }).catch(() => undefined);
+      if (guard) {
+        const held = res.responses[1]?.response_range?.kvs[0]?.value.toString('utf8');
+        if (held !== guard.value) throw guard.refuse(held);
+      }
       const holder = res.responses[0]?.response_range?.kvs[0];
       const holderLease = holder ? String(holder.lease) : '0';
       const ttl = await remainingTtl(conn, holderLease);

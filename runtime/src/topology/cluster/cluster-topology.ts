@@ -14,7 +14,7 @@
  */
 import { stateStoreOf } from '../../storage/state-store.js';
 import path from 'node:path';
-import { CaxtonError, activationWaitCap } from '@caxton/core';
+import { CaxtonError, activationWaitCap, parseReplicaUnit } from '@caxton/core';
 import { KafkaMessageLog, placementKey, type KafkaLogEvent } from '../../bus/kafka/index.js';
 import { EtcdRegistry } from '../../registry/etcd/etcd-registry.js';
 import { describeInsecureLink, etcdUrls, etcdUsesTls, insecureClusterError, insecureLinks } from './transport-security.js';
@@ -36,6 +36,7 @@ import { installEtcdMetrics } from '../../registry/etcd/etcd-metrics.js';
 import { EtcdAuditTrail } from '../../audit/etcd-audit-trail.js';
 import { EtcdAuditAnchorStore } from '../../audit/etcd-anchor-store.js';
 import { EtcdSwitchStore } from './etcd-switch-store.js';
+import { installReplicaUnitMetrics } from './replica-unit-metrics.js';
 
 /** stderr lines of the node's cluster machinery; repeats of one kind are shown at most every 5 s. */
 function clusterLog(): (kind: string, line: string) => void {
@@ -106,9 +107,12 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     if (etcdOpen.status === 'rejected' && kafkaOpen.status === 'rejected') say('open', `Kafka failed too: ${describe(kafkaOpen.reason)}`);
     throw etcdOpen.status === 'rejected' ? etcdOpen.reason : (kafkaOpen as PromiseRejectedResult).reason;
   }
-  // One platform name per cluster, kept by its first node, checked before this node joins (decision 1910).
+  // One platform name per cluster, kept by its first node, checked before this node joins (decision 1910);
+  // one replica mode too (decision 2097): a node of another mode would strand its peers' replica mail.
   try {
     await registry.keepPlatform(platform);
+    const mode = await registry.keepReplicaMode(c.replicasAcrossNodes);
+    if (mode.changedFrom !== undefined) say('replica-mode', `no node of the cluster was live: its replica mode is now ${mode.mode} (was ${mode.changedFrom}; decision 2097)`);
   } catch (err) {
     await Promise.allSettled([log.close(), registry.close()]);
     throw err;
@@ -195,9 +199,14 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
       }, ['membership-lost', 'membership-joined', 'reconcile-failed']);
       placed.bind(placement);
       await placement.start(); // joins: rejects with cluster.node-id-taken / registry.unavailable
+      // The join compared the mode in its transaction (and every rejoin does): this read is a second look.
+      await registry.verifyReplicaMode(c.replicasAcrossNodes);
     },
     installMetrics: (meter) => {
-      const removals = [installKafkaMetrics(meter, log), installEtcdMetrics(meter, registry.connection.events, () => leaseUp)];
+      const removals = [
+        installKafkaMetrics(meter, log), installEtcdMetrics(meter, registry.connection.events, () => leaseUp),
+        installReplicaUnitMetrics(meter, () => agents?.runningReplicaUnits() ?? [], (unit) => parseReplicaUnit(unit)?.agent),
+      ];
       return () => removals.forEach((remove) => remove());
     },
     async stopAgents() {

@@ -57,6 +57,15 @@ export interface ClusterOptions {
   kafkaRequests?: KafkaRequestShape;
 }
 
+/**
+ * The one reading of `CAXTON_REPLICAS_ACROSS_NODES` (decision 2093, 2097): only `1` switches
+ * replicas across nodes on. `caxton serve` uses it for its flag's fallback; a node started without
+ * the option (startNode from code) uses it on its own environment.
+ */
+export function replicasAcrossNodesFromEnv(env: Readonly<Record<string, string | undefined>>): boolean {
+  return env.CAXTON_REPLICAS_ACROSS_NODES === '1';
+}
+
 export interface ResolvedClusterOptions {
   name: string;
   etcdPrefix: string;
@@ -127,7 +136,7 @@ export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOp
     completionWithinMs: positiveInt(o.completionWithinMs ?? CLUSTER_DEFAULTS.completionWithinMs, 'the completion margin (ms)', 0, 'keep it well below the lease TTL'),
     maxPendingPerPartition,
     absentPerPartition: Math.floor(maxPendingPerPartition / 2),
-    replicasAcrossNodes: o.replicasAcrossNodes ?? process.env.CAXTON_REPLICAS_ACROSS_NODES === '1',
+    replicasAcrossNodes: o.replicasAcrossNodes ?? replicasAcrossNodesFromEnv(process.env),
     kafkaRequests,
   };
 }

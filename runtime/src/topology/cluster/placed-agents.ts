@@ -34,6 +34,8 @@ import { agentLog, errorSummary, type LocalAgent } from '../../node/local-agents
 import type { ClusterDeployments } from './deployments.js';
 import { ClusterMailboxes } from './mailboxes.js';
 import { ReplicaUnits } from './replica-units.js';
+import { replicaUnitViews } from './replica-unit-view.js';
+import type { ReplicaUnitView } from '@caxton/core';
 
 export interface PlacedAgentsOptions {
   registry: EtcdRegistry;
@@ -106,6 +108,8 @@ export class PlacedAgents implements AgentResidency {
 
   /** The agents running on this node: the ones placement activated here. */
   private readonly agents: ResidencyContext['local'];
+  /** Each replica unit's presence writes in etcd, chained (decision 2097). */
+  private readonly presenceWrites = new Map<string, Promise<void>>();
   /** Replica units run here (decision 2093); undefined while replicas across nodes are off. */
   private readonly units: ReplicaUnits | undefined;
 
@@ -120,6 +124,7 @@ export class PlacedAgents implements AgentResidency {
       host: opts.host, messaging: opts.messaging, events: opts.events, identity: opts.identity,
       record: (agent) => c.registry.getAgent(agent), prepare: (record) => this.prepareKind(record), tenureOf: (unit) => this.instanceToken(unit),
       isAbsent: (agent) => c.deployments.isAbsent(agent), versionOf: (agent) => c.deployments.versionOf(agent),
+      onActive: (unit, active) => this.unitPresence(unit, active),
     }) : undefined;
     // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
     // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.
@@ -209,7 +214,11 @@ export class PlacedAgents implements AgentResidency {
     placement.events.on((e) => {
       if (e.type === 'activate') guarded(e.agent, e.type, () => this.onActivate(e.agent, e.token));
       else if (e.type === 'deactivate') guarded(e.agent, e.type, () => this.onDeactivate(e.agent, e.reason));
-    }, ['activate', 'deactivate']);
+      // A (re)join has a new lease: the presence entries of units that kept running went with the
+      // old one, or were never written (units active before the first join). Written again here so
+      // the operators' view does not show them passive (decision 2097, review finding 5).
+      else if (e.type === 'membership-joined') for (const unit of this.units?.running() ?? []) this.unitPresence(unit, true);
+    }, ['activate', 'deactivate', 'membership-joined']);
     this.unwatch = this.c.registry.watch((e) => {
       // One step per put, deciding when it runs (after the steps queued before it), from the record
       // then: a deploy right after a `stop --keep-queue` is seen as what it is, whatever ran meanwhile.
@@ -243,6 +252,47 @@ export class PlacedAgents implements AgentResidency {
   /** X's record a replica unit running here runs (its HTTP egress rules are X's, review fix 2); undefined otherwise. */
   replicaUnitRecord(name: string): AgentRecord | undefined {
     return this.units?.recordOf(name);
+  }
+
+  /**
+   * Operators' view of a unit (decision 2097): its presence entry under this node's membership lease
+   * while it runs here. Best effort, reported: a missing entry makes a view show the unit passive,
+   * it changes nothing the unit does (and the lease removes the entry with the node).
+   */
+  private unitPresence(unit: string, active: boolean): void {
+    const node = this.opts.nodeId;
+    const write = async (): Promise<void> => {
+      const m = this.placement?.membership;
+      if (!active) await this.c.registry.withdrawReplicaUnit(unit, node);
+      else if (m?.alive === true) await this.c.registry.publishReplicaUnit(m.etcdLease, unit, node);
+    };
+    // One unit's writes in order: a delete overtaking its put would leave the unit shown active.
+    const next = (this.presenceWrites.get(unit) ?? Promise.resolve()).then(write).catch((err: unknown) => agentLog(this.opts.events, parseReplicaUnit(unit)?.agent ?? unit, 'warn', `replica unit ${unit} not ${active ? 'shown as active' : 'removed from the active list'} in etcd (caxton agents may show it wrongly until its next activation): ${(err as Error).message}`));
+    this.presenceWrites.set(unit, next);
+    void next.then(() => {
+      if (this.presenceWrites.get(unit) === next) this.presenceWrites.delete(unit);
+    });
+  }
+
+  /** Replica units running here now (the `caxton_replica_units_active` gauge, decision 2097). */
+  runningReplicaUnits(): string[] {
+    return this.units?.running() ?? [];
+  }
+
+  /** Each replica of an agent scaled across nodes: its placed node, where it is active, what it handled here (decision 2097). */
+  async replicaUnitViews(agent: string, count: number, agentNode: string, agentActive: boolean, agentHandled?: number): Promise<ReplicaUnitView[] | undefined> {
+    if (this.units === undefined || count < 2) return undefined;
+    const [nodes, active] = await Promise.all([this.c.registry.listNodes(), this.c.registry.activeReplicaUnits(agent)]);
+    const live = nodes.map((n) => n.id);
+    const handled = new Map<number, number>();
+    if (agentHandled !== undefined) handled.set(1, agentHandled);
+    await Promise.all(this.units.running().map(async (unit) => {
+      const parsed = parseReplicaUnit(unit);
+      if (parsed?.agent !== agent) return;
+      const stats = await this.opts.host.stats(unit).catch(() => undefined);
+      if (stats) handled.set(parsed.replica, stats.messagesHandled);
+    }));
+    return replicaUnitViews({ agent, count, agentNode, agentActive, nodeOf: (unit) => partitionOwner(this.c.partitionOf(unit), live), active, handled });
   }
 
   /** A replica unit may take work here now; undefined for a name that is no replica unit. */

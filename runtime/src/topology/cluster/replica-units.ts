@@ -35,6 +35,8 @@ export interface ReplicaUnitsOptions {
   versionOf?: (agent: string) => string | undefined;
   /** An idle unit (empty mailbox) is stopped after this long. */
   idleMs?: number;
+  /** A unit started taking work here (true) or left memory (false): for operators' views (decision 2097). */
+  onActive?: (unit: string, active: boolean) => void;
 }
 
 interface Unit {
@@ -86,6 +88,11 @@ export class ReplicaUnits {
   /** X's record a unit here runs (undefined: not running here). */
   recordOf(unit: string): AgentRecord | undefined {
     return this.units.get(unit)?.record;
+  }
+
+  /** Units running here now (for operators' views, decision 2097). */
+  running(): string[] {
+    return [...this.units].filter(([, u]) => u.state === 'running').map(([unit]) => unit);
   }
 
   /** In memory here (starting, running or stopping). */
@@ -166,6 +173,7 @@ export class ReplicaUnits {
         return;
       }
       u.state = 'running';
+      this.o.onActive?.(unit, true);
       agentLog(this.o.events, parsed.agent, 'info', `replica ${parsed.replica} activated here (version ${record.version}) for its mail`);
     } catch (err) {
       if (this.units.get(unit) === u) this.units.delete(unit);
@@ -188,6 +196,7 @@ export class ReplicaUnits {
       agentLog(this.o.events, parsed.agent, 'warn', `replica ${parsed.replica} did not stop cleanly: ${(err as Error).message}`);
     } finally {
       if (this.units.get(unit) === u) this.units.delete(unit);
+      if (!wasStarting) this.o.onActive?.(unit, false);
     }
     agentLog(this.o.events, parsed.agent, 'info', `replica ${parsed.replica} passivated here: ${why}`);
     // Mail that came meanwhile (or stays after a forced stop on a partition still here) starts it

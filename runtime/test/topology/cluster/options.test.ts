@@ -1,7 +1,7 @@
 /** Cluster settings: defaults, the names they derive, and refusals that name what to fix. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveClusterOptions } from '../../../src/topology/cluster/options.js';
+import { replicasAcrossNodesFromEnv, resolveClusterOptions } from '../../../src/topology/cluster/options.js';
 import { KAFKA_TUNING } from '../../../src/bus/kafka/index.js';
 
 test('defaults: 5 s lease, 6 s Kafka session (the broker default minimum), names scoped by the cluster', () => {
@@ -9,7 +9,7 @@ test('defaults: 5 s lease, 6 s Kafka session (the broker default minimum), names
   assert.deepEqual(o, {
     name: 'default', etcdPrefix: '/caxton/default/', topicPrefix: 'caxton.default', groupId: 'caxton.default.bus',
     leaseTtlSeconds: 5, sessionTimeoutMs: 6000, partitions: undefined, drainTimeoutMs: 5000, kafkaOpenTimeoutMs: 10_000, completionWithinMs: 1000,
-    maxPendingPerPartition: 256, absentPerPartition: 128, replicasAcrossNodes: process.env.CAXTON_REPLICAS_ACROSS_NODES === '1',
+    maxPendingPerPartition: 256, absentPerPartition: 128, replicasAcrossNodes: replicasAcrossNodesFromEnv(process.env),
     kafkaRequests: {},
   });
   assert.equal(resolveClusterOptions({ replicasAcrossNodes: true }).replicasAcrossNodes, true, 'replicas across nodes: the option, else the environment (decision 2093)');
@@ -40,4 +40,18 @@ test('the Kafka request shape: values given are checked against KAFKA_TUNING and
     assert.throws(() => resolveClusterOptions({ kafkaRequests }), (e: Error & { code?: string }) => e.code === 'node.cluster-config' && e.message.includes(Object.keys(kafkaRequests)[0]!), JSON.stringify(kafkaRequests));
   }
   assert.throws(() => resolveClusterOptions({ kafkaRequests: { lingerMS: 1 } as never }), /not a Kafka request setting/);
+});
+
+test('CAXTON_REPLICAS_ACROSS_NODES has one reading (review finding 2): only "1" is on; the option beats the environment', () => {
+  assert.equal(replicasAcrossNodesFromEnv({ CAXTON_REPLICAS_ACROSS_NODES: '1' }), true);
+  for (const v of [undefined, '', '0', 'yes', 'true', ' 1']) assert.equal(replicasAcrossNodesFromEnv({ CAXTON_REPLICAS_ACROSS_NODES: v }), false, String(v));
+  const before = process.env.CAXTON_REPLICAS_ACROSS_NODES;
+  process.env.CAXTON_REPLICAS_ACROSS_NODES = '1';
+  try {
+    assert.equal(resolveClusterOptions({}).replicasAcrossNodes, true, 'unset option: the node reads its environment');
+    assert.equal(resolveClusterOptions({ replicasAcrossNodes: false }).replicasAcrossNodes, false, 'the option wins');
+  } finally {
+    if (before === undefined) delete process.env.CAXTON_REPLICAS_ACROSS_NODES;
+    else process.env.CAXTON_REPLICAS_ACROSS_NODES = before;
+  }
 });
