@@ -797,6 +797,9 @@ export class AgentLifecycle {
       }
       return commit(); // not deployed: read when it is next deployed with --keep-state
     }
+    // Cluster (decision 2096): the owner runs one replica when they are spread across nodes (its own
+    // count says 1), so the recorded count is asked too — the registry's, read now, not the copy here.
+    if (this.residency.recordReplicas !== undefined) this.clusterReplicas.refuseRecordedScaled(await this.residency.upgradeBase(name), 'import the state of');
     if (local.state !== 'running' && local.state !== 'failed') {
       throw new ConflictError(`agent ${name} is ${local.state}`, { context: { agent: name, state: local.state }, hint: 'retry once it is running' });
     }
