@@ -15,7 +15,7 @@
  * - per agent, once an item does not complete, nothing after it in the batch commits;
  * - a crash the agent did not cause (its shard was reset for another agent) is no attempt.
  */
-import { timerDoneStateKey, type AclMessage, type StateWrite } from '@caxton/core';
+import { httpPendingStateKey, isReplicaUnitName, ownStateWrites, ReplicaUnitEffectError, timerDoneStateKey, type AclMessage, type StateWrite } from '@caxton/core';
 import type { DirectoryEffect, ExecutionResult, WorkItem } from '../executor.js';
 import { derivedMessageId } from '../ids.js';
 
@@ -49,8 +49,12 @@ export type Step =
   | { kind: 'release-http'; key: string }
   /** Delete the fired timer from the registry, then its done marker. */
   | { kind: 'forget-timer'; timerId: string }
-  /** Move the delivery aside for good (poison message), then tell its sender. */
-  | { kind: 'dead-letter'; reason: string; attempts: number };
+  /**
+   * Move the delivery aside for good (poison message), then tell its sender. `rewind`: the handling
+   * ran and is refused whole (a replica unit's state writes, decision 2096): the agent's view holds
+   * what it wrote, so it is reset to its committed state before it handles anything else.
+   */
+  | { kind: 'dead-letter'; reason: string; attempts: number; rewind?: true };
 
 /**
  * How the item leaves the loop.
@@ -126,9 +130,34 @@ function planItem(index: number, item: WorkItem, result: ExecutionResult, s: Pla
       return planCrash({ index, agent: item.agent, item }, item, outcome, s);
     case 'ok':
     case 'rejected':
+      if (result.stateWrites.length > 0 && isReplicaUnitName(item.agent)) return planUnitWithState(index, item, result, s);
       // Built in place, not spread from a base: this is the plan of every message handled.
       return { index, agent: item.agent, item, steps: completedSteps(item, result, s), disposition: 'commit' };
   }
+}
+
+/** The reserved keys of pending HTTP calls (decision 1601). */
+const PENDING_CALL_PREFIX = httpPendingStateKey('');
+
+/**
+ * A replica unit `X#r<k>` across nodes (decision 2096) whose handling wrote state. Its own writes
+ * would land under `X#r<k>`, which neither X nor its other replicas ever read, so the handling is
+ * refused whole — nothing it sent, set or wrote is applied, its view is rewound — and its delivery
+ * is dead-lettered with the typed refusal and its hint (scale X to one and redrive: X then handles
+ * it as itself). Only pending-call records (the runtime's, for HTTP calls a unit is refused at
+ * release, decision 2093): the handling completes without them, so no record is left in the unit
+ * to be answered `interrupted` at its next activation.
+ */
+function planUnitWithState(index: number, item: WorkItem, result: ExecutionResult, s: PlanSettings): WorkPlan {
+  if (ownStateWrites(result.stateWrites).length === 0) {
+    const stateWrites = result.stateWrites.filter((w) => !w.key.startsWith(PENDING_CALL_PREFIX));
+    return { index, agent: item.agent, item, steps: completedSteps(item, { ...result, stateWrites }, s), disposition: 'commit' };
+  }
+  if (item.kind !== 'delivery') return { index, agent: item.agent, item, steps: [], disposition: 'forget' }; // a unit sets no timers (refused)
+  const refusal = new ReplicaUnitEffectError(item.agent, ['state writes']);
+  const steps: Step[] = s.fenced ? [{ kind: 'fence' }] : [];
+  steps.push({ kind: 'dead-letter', reason: `${refusal.code}: ${refusal.message} (hint: ${refusal.hint})`, attempts: item.attempt, rewind: true });
+  return { index, agent: item.agent, item, steps, disposition: 'dead-letter' };
 }
 
 function planCrash(base: Omit<WorkPlan, 'steps' | 'disposition'>, item: WorkItem, outcome: { kind: string; message: string }, s: PlanSettings): WorkPlan {
