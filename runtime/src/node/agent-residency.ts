@@ -125,6 +125,8 @@ export interface ResidencyContext {
   replicas: {
     follow(record: AgentRecord): Promise<void>;
     leave(name: string, force: boolean): Promise<void>;
+    /** Replica instances running here beyond the agents' own (decision 2010's budget, which replica units share: decision 2096). */
+    instances(): number;
   };
 }
 

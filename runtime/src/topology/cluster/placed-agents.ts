@@ -120,6 +120,7 @@ export class PlacedAgents implements AgentResidency {
       host: opts.host, messaging: opts.messaging, events: opts.events, identity: opts.identity,
       record: (agent) => c.registry.getAgent(agent), prepare: (record) => this.prepareKind(record), tenureOf: (unit) => this.instanceToken(unit),
       isAbsent: (agent) => c.deployments.isAbsent(agent), versionOf: (agent) => c.deployments.versionOf(agent),
+      wasUndeployed: (agent) => c.deployments.wasUndeployed(agent), othersRunning: () => opts.replicas.instances(),
     }) : undefined;
     // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
     // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.
@@ -134,6 +135,8 @@ export class PlacedAgents implements AgentResidency {
       if (e.kind === 'agent-put' && e.agent.kind !== undefined) void kinds.adopt(e.agent).catch((err: unknown) => agentLog(opts.events, e.agent.name, 'warn', `kind version ${e.agent.version} not taken up here: ${(err as Error).message}`));
       // (Not only a kind known here now: a put of it may still be queued behind an earlier change.)
       else if (e.kind === 'agent-deleted') void kinds.removed(e.name).catch((err: unknown) => agentLog(opts.events, e.name, 'warn', `kind not stopped here: ${(err as Error).message}`));
+      // Mail for X's replica units that came before this node's mirror knew X (decision 2096).
+      if (e.kind === 'agent-put' && e.agent.kind === undefined) this.units?.agentKnown(e.agent.name);
     });
   }
 

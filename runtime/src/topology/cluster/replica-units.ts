@@ -10,7 +10,7 @@
  * a delivery written for a unit is handled by whichever node consumes its partition, whatever the
  * count says now, so a scale-down or a failover loses nothing.
  */
-import { parseReplicaUnit, type AgentId } from '@caxton/core';
+import { KIND_LIMITS, parseReplicaUnit, REPLICA_LIMITS, replicaUnitName, type AgentId } from '@caxton/core';
 import { REPLICA_CONFIG_KEY } from '../../node/replicas.js';
 import type { AgentRecord } from '../../storage/records.js';
 import type { AgentHost } from '../../node/agent-host.js';
@@ -33,8 +33,18 @@ export interface ReplicaUnitsOptions {
   isAbsent: (agent: string) => boolean;
   /** X's deployed version as the watched mirror knows it (`<version>:<createdAt>`): a unit running another stops, drained. */
   versionOf?: (agent: string) => string | undefined;
-  /** An idle unit (empty mailbox) is stopped after this long. */
+  /** The watched mirror saw X undeployed (and not deployed again): its running units stop (decision 2096). */
+  wasUndeployed?: (agent: string) => boolean;
+  /** An idle unit (empty mailbox) is stopped after this long (default: kinds' idle period, the one limit). */
   idleMs?: number;
+  /**
+   * Units (starting or running) this node runs at once, with `othersRunning` (decision 2096):
+   * decision 2010's budget of replica instances per node, which units count against as the
+   * owner's replicas do. Default and ceiling REPLICA_LIMITS.maxReplicaInstances.
+   */
+  maxUnits?: number;
+  /** Replica instances this node runs besides its units (AgentReplicas'): they share the one budget. */
+  othersRunning?: () => number;
 }
 
 interface Unit {
@@ -46,8 +56,6 @@ interface Unit {
   lastMail: number;
 }
 
-/** How long a unit with an empty mailbox stays in memory. */
-const IDLE_MS = 30_000;
 /** How often idle units, partitions gone and units waiting to start are looked at. */
 const SWEEP_MS = 250;
 /** After a failed start (a record not found, an init that failed), the next try waits this long. */
@@ -77,10 +85,26 @@ export class ReplicaUnits {
     clearInterval(this.timer);
   }
 
-  /** Takes work now: started under its partition's current tenure, and not stopping. */
+  /**
+   * Takes work now: started under its partition's current tenure, not stopping, and its agent not
+   * stopped with its queue kept (decision 2096: X's mail waits while X is absent, a unit's with it,
+   * until the sweep has stopped the unit or a redeploy lets it go on).
+   */
   isRunnable(unit: string): boolean {
     const u = this.units.get(unit);
-    return u !== undefined && u.state === 'running' && this.o.tenureOf(unit) === u.tenure;
+    return u !== undefined && u.state === 'running' && this.o.tenureOf(unit) === u.tenure && !this.o.isAbsent(parseReplicaUnit(unit)!.agent);
+  }
+
+  /**
+   * The mirror learned agent X (decision 2096): mail for X's units that reached this node before it
+   * did was not activated (`noticeMail` is asked only for units of agents the mirror knows), and
+   * would wait for more mail; the units of X with mail here start now.
+   */
+  agentKnown(agent: string): void {
+    for (let k = 2; k <= REPLICA_LIMITS.maxReplicas; k++) {
+      const unit = replicaUnitName(agent, k);
+      if (!this.units.has(unit) && this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined) void this.start(unit);
+    }
   }
 
   /** X's record a unit here runs (undefined: not running here). */
@@ -148,6 +172,7 @@ export class ReplicaUnits {
         this.waiting.set(unit, Date.now() + RETRY_MS);
         return;
       }
+      if (!this.withinBudget(unit, u)) return;
       await this.o.prepare(record);
       const deployment: AgentRecord = { ...record, name: unit, config: { ...record.config, [REPLICA_CONFIG_KEY]: String(parsed.replica) } };
       delete deployment.replicas;
@@ -174,6 +199,46 @@ export class ReplicaUnits {
       return;
     }
     this.o.messaging.wake(unit);
+  }
+
+  /**
+   * Room for `u` in the node's budget of replica instances (decision 2096). At the budget, a unit
+   * idle here (empty mailbox) is stopped for it and `unit` waits for the next sweep; with none idle,
+   * `unit`'s mail is dead-lettered `activation-limit` with the hint (as kinds' past their bound):
+   * its senders are told, and a redrive goes to X, whose sender chooses a replica again.
+   */
+  private withinBudget(unit: string, u: Unit): boolean {
+    const max = Math.min(this.o.maxUnits ?? REPLICA_LIMITS.maxReplicaInstances, REPLICA_LIMITS.maxReplicaInstances);
+    let running = this.o.othersRunning?.() ?? 0;
+    let idle: [string, Unit] | undefined;
+    for (const [name, other] of this.units) {
+      if (other === u || other.state === 'stopping') continue;
+      running++;
+      if (other.state === 'running' && this.o.messaging.mailboxDepth(name) === 0 && (idle === undefined || other.lastMail < idle[1].lastMail)) idle = [name, other];
+    }
+    if (running < max) return true;
+    this.units.delete(unit);
+    const parsed = parseReplicaUnit(unit)!;
+    if (idle !== undefined) {
+      this.waiting.set(unit, 0);
+      void this.stop(idle[0], idle[1], false, `the node's budget of ${max} replica instances is full and mail for replica ${parsed.replica} of ${parsed.agent} waits`);
+      return false;
+    }
+    const reason = `replica ${parsed.replica} of ${parsed.agent} cannot be activated on this node: its budget of ${max} replica instances (decision 2010) is full with replicas that have work in hand; retry later, or scale ${parsed.agent} (or other agents) down`;
+    agentLog(this.o.events, parsed.agent, 'warn', reason);
+    const refuse = this.o.messaging.refuseNewest;
+    if (refuse === undefined) {
+      this.waiting.set(unit, Date.now() + RETRY_MS); // nothing can refuse it here: it waits
+      return false;
+    }
+    void refuse.call(this.o.messaging, unit, 0, reason, 'activation-limit').then(
+      () => { if (this.o.messaging.mailboxDepth(unit) > 0) this.waiting.set(unit, Date.now() + RETRY_MS); }, // a letter not written: its delivery waits
+      (err: unknown) => {
+        agentLog(this.o.events, parsed.agent, 'warn', `mail for replica ${parsed.replica} past the node's budget was not refused: ${(err as Error).message}`);
+        this.waiting.set(unit, Date.now() + RETRY_MS);
+      },
+    );
+    return false;
   }
 
   private async stop(unit: string, u: Unit, force: boolean, why: string): Promise<void> {
@@ -218,8 +283,9 @@ export class ReplicaUnits {
       if (u.state !== 'running') continue;
       if (this.o.tenureOf(unit) !== u.tenure) void this.stop(unit, u, true, 'its partition left this node');
       else if (this.o.isAbsent(parseReplicaUnit(unit)!.agent)) void this.stop(unit, u, false, 'its agent was stopped with its queue kept');
+      else if (this.o.wasUndeployed?.(parseReplicaUnit(unit)!.agent) === true && this.o.versionOf?.(parseReplicaUnit(unit)!.agent) === undefined) void this.stop(unit, u, false, 'its agent was undeployed');
       else if (this.replaced(unit, u)) void this.stop(unit, u, false, 'its agent was upgraded or redeployed (its mail starts the new version)');
-      else if (this.o.messaging.mailboxDepth(unit) === 0 && now - u.lastMail >= (this.o.idleMs ?? IDLE_MS)) void this.stop(unit, u, false, 'idle');
+      else if (this.o.messaging.mailboxDepth(unit) === 0 && now - u.lastMail >= (this.o.idleMs ?? KIND_LIMITS.defaultIdleMs)) void this.stop(unit, u, false, 'idle');
     }
   }
 }

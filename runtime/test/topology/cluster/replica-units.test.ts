@@ -45,11 +45,24 @@ function instrumentedHost(): { host: AgentHost; pool: Set<string>; starts: strin
   return { host, pool, starts, stops, hold: () => { let open!: () => void; gate = new Promise((r) => { open = r; }); return () => { gate = undefined; open(); }; } };
 }
 
-function units(o: { host: AgentHost; tenure: Map<string, number>; depth: Map<string, number>; rec: () => AgentRecord | undefined; absent?: () => boolean; version?: () => string | undefined }): ReplicaUnits {
-  const messaging = { wake: () => {}, idle: async () => {}, mailboxDepth: (n: string) => o.depth.get(n) ?? 0 } as unknown as AgentMessaging;
+interface UnitsSetup {
+  host: AgentHost; tenure: Map<string, number>; depth: Map<string, number>; rec: () => AgentRecord | undefined;
+  absent?: () => boolean; version?: () => string | undefined; undeployed?: () => boolean;
+  maxUnits?: number; others?: () => number;
+  /** Records `refuseNewest` calls (`<unit>:<keep>:<kind>`) and empties the refused mailbox, as the bus does. */
+  refused?: string[];
+}
+
+function units(o: UnitsSetup): ReplicaUnits {
+  const messaging = {
+    wake: () => {}, idle: async () => {}, mailboxDepth: (n: string) => o.depth.get(n) ?? 0,
+    ...(o.refused !== undefined ? { refuseNewest: async (unit: string, keep: number, _reason: string, kind: string) => { o.refused!.push(`${unit}:${keep}:${kind}`); o.depth.set(unit, keep); return 1; } } : {}),
+  } as unknown as AgentMessaging;
   return new ReplicaUnits({
     host: o.host, messaging, events: new Instrumentation(), identity: (name) => ({ name }),
     record: async () => o.rec(), prepare: async () => {}, tenureOf: (u) => o.tenure.get(u), isAbsent: () => o.absent?.() ?? false, versionOf: () => o.version?.(),
+    wasUndeployed: () => o.undeployed?.() ?? false,
+    ...(o.maxUnits !== undefined ? { maxUnits: o.maxUnits } : {}), ...(o.others !== undefined ? { othersRunning: o.others } : {}),
   });
 }
 
@@ -151,6 +164,88 @@ test('a unit running an older version than the mirror knows stops, drained, and 
     await until(() => versions.length === 2 && u.isRunnable('svc#r2'), 'version 2 runs', 3000);
     assert.deepEqual(versions, [1, 2]);
     assert.deepEqual(h.stops, ['svc#r2']);
+  } finally {
+    u.close();
+  }
+});
+
+test("units count against the node's budget of replica instances: an idle one makes room, else the mail is refused activation-limit", async () => {
+  const h = instrumentedHost();
+  const names = ['svc#r2', 'svc#r3', 'svc#r4'];
+  const tenure = new Map(names.map((n) => [n, 1]));
+  const depth = new Map(names.map((n) => [n, 1]));
+  const refused: string[] = [];
+  // A budget of 3 with one owner-side replica instance running: room for two units.
+  const u = units({ host: h.host, tenure, depth, rec: () => record({ replicas: 4 }), maxUnits: 3, others: () => 1, refused });
+  try {
+    u.noticeMail('svc#r2');
+    u.noticeMail('svc#r3');
+    await until(() => u.isRunnable('svc#r2') && u.isRunnable('svc#r3'), 'two units run');
+    u.noticeMail('svc#r4'); // both have mail in hand: nothing to make room with
+    await until(() => refused.length === 1, 'the third unit refused');
+    assert.deepEqual(refused, ['svc#r4:0:activation-limit'], 'all its mail dead-lettered activation-limit');
+    assert.deepEqual(h.starts, ['svc#r2', 'svc#r3'], 'no sandbox past the budget');
+    assert.equal(u.isActive('svc#r4'), false);
+    depth.set('svc#r2', 0); // svc#r2 handled its mail: idle
+    depth.set('svc#r4', 1);
+    u.noticeMail('svc#r4');
+    await until(() => u.isRunnable('svc#r4'), 'the idle unit made room', 3000);
+    assert.deepEqual(h.stops, ['svc#r2'], 'the idle unit was stopped for it');
+    assert.deepEqual(refused.length, 1);
+    assert.equal(h.pool.size, 2, 'never more than the budget allows');
+  } finally {
+    u.close();
+  }
+});
+
+test("an agent stopped with its queue kept: its running unit takes no work from then on", async () => {
+  const h = instrumentedHost();
+  const tenure = new Map([['svc#r2', 1]]);
+  const depth = new Map([['svc#r2', 1]]);
+  let absent = false;
+  let stopHeld: (() => void) | undefined;
+  const host = { ...h.host, start: h.host.start, stop: async (name: string) => { await new Promise<void>((r) => { stopHeld = r; }); return h.host.stop(name, true); } } as unknown as AgentHost;
+  const u = units({ host, tenure, depth, rec: () => record(), absent: () => absent });
+  try {
+    u.noticeMail('svc#r2');
+    await until(() => u.isRunnable('svc#r2'), 'the unit runs');
+    absent = true; // the mirror saw `stop --keep-queue`; the sweep has not stopped the unit yet
+    assert.equal(u.isRunnable('svc#r2'), false, 'no work while its agent is absent');
+    await until(() => stopHeld !== undefined, 'the sweep stops it');
+    stopHeld!();
+  } finally {
+    u.close();
+  }
+});
+
+test("an undeployed agent's units stop at once, not after the idle period", async () => {
+  const h = instrumentedHost();
+  const tenure = new Map([['svc#r2', 1]]);
+  const depth = new Map([['svc#r2', 1]]);
+  let deployed = true;
+  const u = units({ host: h.host, tenure, depth, rec: () => (deployed ? record() : undefined), version: () => (deployed ? '1:1' : undefined), undeployed: () => !deployed });
+  try {
+    u.noticeMail('svc#r2');
+    await until(() => u.isRunnable('svc#r2'), 'the unit runs');
+    deployed = false; // undeployed through another node (the mirror saw the delete)
+    await until(() => !u.isActive('svc#r2'), 'the unit stopped', 3000);
+    assert.deepEqual(h.stops, ['svc#r2']);
+    assert.deepEqual(h.starts, ['svc#r2'], 'its mail (dead-lettered by the bus as a gone agent\'s) starts nothing');
+  } finally {
+    u.close();
+  }
+});
+
+test("mail for a unit that came before the mirror knew its agent starts it when the mirror learns it", async () => {
+  const h = instrumentedHost();
+  const tenure = new Map([['svc#r2', 1], ['svc#r3', 1]]);
+  const depth = new Map([['svc#r2', 1]]); // svc#r3 has no mail here
+  const u = units({ host: h.host, tenure, depth, rec: () => record() });
+  try {
+    // No noticeMail: the residency asks it only for units of agents its mirror knows.
+    u.agentKnown('svc');
+    await until(() => u.isRunnable('svc#r2'), 'the unit with mail started');
+    assert.deepEqual(h.starts, ['svc#r2'], 'only units with mail here');
   } finally {
     u.close();
   }
