@@ -12,7 +12,7 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, parseInstanceName, replicaOwner, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, isReplicaUnitName, parseInstanceName, replicaOwner, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
 import { Rollouts, type RolloutBeside } from './rollouts.js';
 import { AgentReplicas } from './replicas.js';
 import { ClusterReplicaCounts } from './cluster-replica-counts.js';
@@ -261,7 +261,7 @@ export class AgentLifecycle {
     const local = this.local.get(name);
     if (local !== undefined) return local.record.http;
     // A replica unit (decision 2093) calls under X's rules, from the record it was started with (review fix 2).
-    if (name.indexOf('#') > 0) return this.residency.replicaUnitRecord?.(name)?.http;
+    if (isReplicaUnitName(name)) return this.residency.replicaUnitRecord?.(name)?.http;
     const slash = name.indexOf('/');
     // Passivated but owned here reads its kind's rules too, without activating it: its MTP post
     // waiting on a timer is tried under them (review of outboxfix4, round 2).
