@@ -112,7 +112,8 @@ export class AgentLifecycle {
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
       untilRunnable: (name) => o.killSwitch?.untilRunnable(name) ?? Promise.resolve(),
       // (Called once placement acts, after this constructor has built `replicas`.)
-      replicas: { follow: (record) => this.clusterReplicas.followReplicas(record), leave: (name, force) => this.replicas.removeAll(name, force), instances: () => this.replicas.instances() },
+      replicas: { follow: (record) => this.clusterReplicas.followReplicas(record), leave: (name, force) => this.replicas.removeAll(name, force), instances: () => this.replicas.instances(),
+        budget: () => this.replicas.budget(), shareBudgetWith: (units) => this.replicas.shareBudgetWith(units) },
     });
     this.rollouts = new Rollouts({
       host: o.host, messaging: o.messaging, events: this.events, state: o.state,

@@ -121,7 +121,10 @@ export class PlacedAgents implements AgentResidency {
       record: (agent) => c.registry.getAgent(agent), prepare: (record) => this.prepareKind(record), tenureOf: (unit) => this.instanceToken(unit),
       isAbsent: (agent) => c.deployments.isAbsent(agent), versionOf: (agent) => c.deployments.versionOf(agent),
       wasUndeployed: (agent) => c.deployments.wasUndeployed(agent), othersRunning: () => opts.replicas.instances(),
+      maxUnits: opts.replicas.budget(),
     }) : undefined;
+    const units = this.units;
+    if (units !== undefined) opts.replicas.shareBudgetWith(() => units.held());
     // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
     // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.
     const kinds = opts.kinds;

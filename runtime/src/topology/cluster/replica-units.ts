@@ -107,6 +107,11 @@ export class ReplicaUnits {
     }
   }
 
+  /** Units holding a sandbox here (starting, running or stopping): what they take of the node's budget (decision 2096). */
+  held(): number {
+    return this.units.size;
+  }
+
   /** X's record a unit here runs (undefined: not running here). */
   recordOf(unit: string): AgentRecord | undefined {
     return this.units.get(unit)?.record;

@@ -17,6 +17,9 @@ import type { AgentTimers } from '../../../src/node/timers.js';
 import type { DirectorySync } from '../../../src/node/directory-sync.js';
 import type { AgentRecord } from '../../../src/storage/records.js';
 import { until } from '../../bus/scripted-port.js';
+import { AgentReplicas } from '../../../src/node/replicas.js';
+import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
+import type { AgentLifecycleEvent } from '../../../src/node/local-agents.js';
 
 const record = (extra: Partial<AgentRecord> = {}): AgentRecord => ({
   name: 'svc', limits: {}, config: {}, artifactDigest: 'd', version: 1, createdAt: 1, updatedAt: 1, replicas: 3, ...extra,
@@ -246,6 +249,34 @@ test("mail for a unit that came before the mirror knew its agent starts it when 
     u.agentKnown('svc');
     await until(() => u.isRunnable('svc#r2'), 'the unit with mail started');
     assert.deepEqual(h.starts, ['svc#r2'], 'only units with mail here');
+  } finally {
+    u.close();
+  }
+});
+
+test("units and the owner's replicas hold one budget: the operator's cap (2) bounds the units, and a scale is refused while units hold it", async () => {
+  const log = new MemoryMessageLog();
+  // The budget check comes before any start: the host is asked only for the agent's in-memory view.
+  const replicas = new AgentReplicas({ host: { stateView: () => undefined } as unknown as AgentHost, messaging: {} as AgentMessaging, events: new Instrumentation<AgentLifecycleEvent>(), state: log, maxInstances: 2 });
+  const h = instrumentedHost();
+  const tenure = new Map([['svc#r2', 1], ['svc#r3', 1], ['svc#r4', 1]]);
+  const depth = new Map([['svc#r2', 1], ['svc#r3', 1], ['svc#r4', 1]]);
+  const refused: string[] = [];
+  // Wired as the cluster residency wires them (placed-agents.ts): the cap from AgentReplicas, each counting the other.
+  const u = units({ host: h.host, tenure, depth, rec: () => record({ replicas: 4 }), maxUnits: replicas.budget(), others: () => replicas.instances(), refused });
+  replicas.shareBudgetWith(() => u.held());
+  try {
+    u.noticeMail('svc#r2');
+    u.noticeMail('svc#r3');
+    await until(() => u.isRunnable('svc#r2') && u.isRunnable('svc#r3'), 'two units run');
+    u.noticeMail('svc#r4'); // both running units have mail in hand: none is stopped for it
+    await until(() => refused.length === 1, "the third unit's mail refused");
+    assert.deepEqual(refused, ['svc#r4:0:activation-limit']);
+    assert.deepEqual([...h.pool].sort(), ['svc#r2', 'svc#r3'], 'no sandbox past the cap of 2');
+    await assert.rejects(replicas.scale(record({ name: 'web', replicas: 1 }), 2), (err: { code?: string }) => {
+      assert.equal(err.code, 'agent.replicas-budget');
+      return true;
+    });
   } finally {
     u.close();
   }
