@@ -381,6 +381,7 @@ export class PlanApplier {
       case 'retry':
         return 'committed'; // its attempt was counted when the plan was handed over (apply)
       case 'forget':
+        if (plan.warning !== undefined) this.warn(plan.agent, plan.warning);
         await this.afterCommit(plan);
         return 'committed';
       case 'requeue':

@@ -15,7 +15,7 @@
  * - per agent, once an item does not complete, nothing after it in the batch commits;
  * - a crash the agent did not cause (its shard was reset for another agent) is no attempt.
  */
-import { httpPendingStateKey, isReplicaUnitName, ownStateWrites, ReplicaUnitEffectError, timerDoneStateKey, type AclMessage, type StateWrite } from '@caxton/core';
+import { httpPendingStateKey, isReplicaUnitName, ReplicaUnitEffectError, timerDoneStateKey, type AclMessage, type StateWrite } from '@caxton/core';
 import type { DirectoryEffect, ExecutionResult, WorkItem } from '../executor.js';
 import { derivedMessageId } from '../ids.js';
 
@@ -76,6 +76,8 @@ export interface WorkPlan {
   disposition: Disposition;
   /** A `requeue` because its shard was reset for another agent (retried shortly, not at once). */
   lostToReset?: true;
+  /** Said in the agent's log when the plan is applied: why a `forget` dropped what the handling did (never silent). */
+  warning?: string;
 }
 
 export interface PlanSettings {
@@ -136,25 +138,38 @@ function planItem(index: number, item: WorkItem, result: ExecutionResult, s: Pla
   }
 }
 
-/** The reserved keys of pending HTTP calls (decision 1601). */
+/** The reserved keys of pending HTTP calls (decision 1601) and of timer-done markers (issue 24). */
 const PENDING_CALL_PREFIX = httpPendingStateKey('');
+const TIMER_DONE_PREFIX = timerDoneStateKey('');
 
 /**
- * A replica unit `X#r<k>` across nodes (decision 2096) whose handling wrote state. Its own writes
+ * Reserved writes a unit's handling may leave out (review finding 6): pending-call records (a unit's
+ * calls are refused at release, decision 2093) and timer-done markers (a unit sets no timers). Any
+ * other write — the agent's own or a reserved record the runtime reads back later (an MTP outbox
+ * record, or one added later) — would land under `X#r<k>`, where nothing reads it: refused.
+ */
+function droppableForUnit(w: StateWrite): boolean {
+  return w.key.startsWith(PENDING_CALL_PREFIX) || w.key.startsWith(TIMER_DONE_PREFIX);
+}
+
+/**
+ * A replica unit `X#r<k>` across nodes (decision 2096) whose handling wrote state. Its writes
  * would land under `X#r<k>`, which neither X nor its other replicas ever read, so the handling is
  * refused whole — nothing it sent, set or wrote is applied, its view is rewound — and its delivery
  * is dead-lettered with the typed refusal and its hint (scale X to one and redrive: X then handles
- * it as itself). Only pending-call records (the runtime's, for HTTP calls a unit is refused at
- * release, decision 2093): the handling completes without them, so no record is left in the unit
- * to be answered `interrupted` at its next activation.
+ * it as itself). Only droppable reserved writes (`droppableForUnit`): the handling completes with no
+ * write at all, so no record is left in the unit to be answered `interrupted` at its next activation.
  */
 function planUnitWithState(index: number, item: WorkItem, result: ExecutionResult, s: PlanSettings): WorkPlan {
-  if (ownStateWrites(result.stateWrites).length === 0) {
-    const stateWrites = result.stateWrites.filter((w) => !w.key.startsWith(PENDING_CALL_PREFIX));
-    return { index, agent: item.agent, item, steps: completedSteps(item, { ...result, stateWrites }, s), disposition: 'commit' };
+  if (result.stateWrites.every(droppableForUnit)) {
+    return { index, agent: item.agent, item, steps: completedSteps(item, { ...result, stateWrites: [] }, s), disposition: 'commit' };
   }
-  if (item.kind !== 'delivery') return { index, agent: item.agent, item, steps: [], disposition: 'forget' }; // a unit sets no timers (refused)
   const refusal = new ReplicaUnitEffectError(item.agent, ['state writes']);
+  if (item.kind !== 'delivery') {
+    // Not reached today (a unit's timers are refused when set, so no timer fires for a unit), but
+    // never silent: nothing of it is applied, and the unit's log says why (review finding 7).
+    return { index, agent: item.agent, item, steps: [], disposition: 'forget', warning: `[caxton] a timer's handling was not applied: ${refusal.code}: ${refusal.message} (hint: ${refusal.hint})` };
+  }
   const steps: Step[] = s.fenced ? [{ kind: 'fence' }] : [];
   steps.push({ kind: 'dead-letter', reason: `${refusal.code}: ${refusal.message} (hint: ${refusal.hint})`, attempts: item.attempt, rewind: true });
   return { index, agent: item.agent, item, steps, disposition: 'dead-letter' };
