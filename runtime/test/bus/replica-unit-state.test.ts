@@ -56,3 +56,38 @@ test("a replica unit's handling that writes state is dead-lettered typed, nothin
   await bus.stopDispatching();
   await bus.stop();
 });
+
+test("a unit's later work of the same batch runs again on the rewound view: what it sent on the refused handling's view is not made", async () => {
+  // The unit's in-memory view, as the sandbox keeps it: a handling's writes show to the next
+  // handling of the batch before they are committed; a reset (the rewind) empties it.
+  const view = new Map<string, string>();
+  const { bus, port } = await openBus(['a', 'svc#r2'], {
+    dispatch: { maxPerAgent: 2 },
+    port: (p) => {
+      p.notRunnable.add('svc#r2'); // its mail gathers first, so both go out in one batch
+      const reset = p.resetState.bind(p);
+      p.resetState = async (agent) => { if (agent === 'svc#r2') view.clear(); await reset(agent); };
+    },
+  });
+  port.script = (item) => {
+    if (item.agent === 'a' || item.kind !== 'delivery') return {};
+    if (item.delivery.message.content === 'write') {
+      view.set('count', '1');
+      return { stateWrites: [{ key: 'count', value: '1' }] };
+    }
+    return { outbox: [inform('a', `read ${view.get('count') ?? 'empty'}`)] };
+  };
+  await bus.send(inform('svc#r2', 'write'), operator);
+  await bus.send(inform('svc#r2', 'read'), operator);
+  await until(() => bus.queued('svc#r2') === 2, 'both wait');
+  port.notRunnable.delete('svc#r2');
+  bus.wake('svc#r2');
+  await until(() => port.handledBy('a').length === 1, 'the read handled again and its send made');
+  const batch = port.batches.find((b) => b.filter((i) => i.agent === 'svc#r2').length === 2);
+  assert.ok(batch !== undefined, 'write and read went out in one batch');
+  assert.deepEqual(port.handledBy('svc#r2'), ['write', 'read', 'read'], 'the read ran again after the refused write');
+  assert.ok(port.resets.includes('svc#r2'));
+  assert.deepEqual(port.handledBy('a'), ['read empty'], "computed on the rewound (empty) view; the send made on the refused write's view is not");
+  await bus.stopDispatching();
+  await bus.stop();
+});
