@@ -48,6 +48,8 @@ export interface ReplicaUnitsOptions {
 }
 
 interface Unit {
+  /** X, parsed once at the start (review finding 8: the dispatch check and the sweep do not parse the name again). */
+  agent: string;
   tenure: number;
   version: number;
   /** X's record the unit runs (its HTTP egress rules are X's: review fix 2). */
@@ -92,7 +94,7 @@ export class ReplicaUnits {
    */
   isRunnable(unit: string): boolean {
     const u = this.units.get(unit);
-    return u !== undefined && u.state === 'running' && this.o.tenureOf(unit) === u.tenure && !this.o.isAbsent(parseReplicaUnit(unit)!.agent);
+    return u !== undefined && u.state === 'running' && this.o.tenureOf(unit) === u.tenure && !this.o.isAbsent(u.agent);
   }
 
   /**
@@ -162,7 +164,7 @@ export class ReplicaUnits {
       return;
     }
     this.waiting.delete(unit);
-    const u: Unit = { tenure, version: 0, state: 'starting', lastMail: Date.now() };
+    const u: Unit = { agent: parsed.agent, tenure, version: 0, state: 'starting', lastMail: Date.now() };
     this.units.set(unit, u);
     try {
       const record = await this.o.record(parsed.agent);
@@ -216,14 +218,24 @@ export class ReplicaUnits {
     const max = Math.min(this.o.maxUnits ?? REPLICA_LIMITS.maxReplicaInstances, REPLICA_LIMITS.maxReplicaInstances);
     let running = this.o.othersRunning?.() ?? 0;
     let idle: [string, Unit] | undefined;
+    let stopping = false;
     for (const [name, other] of this.units) {
-      if (other === u || other.state === 'stopping') continue;
+      if (other === u) continue;
+      // A stopping unit holds its sandbox until its stop resolves (review finding 3), as
+      // AgentReplicas counts an instance until it has stopped.
       running++;
+      if (other.state === 'stopping') stopping = true;
       if (other.state === 'running' && this.o.messaging.mailboxDepth(name) === 0 && (idle === undefined || other.lastMail < idle[1].lastMail)) idle = [name, other];
     }
     if (running < max) return true;
     this.units.delete(unit);
     const parsed = parseReplicaUnit(unit)!;
+    if (stopping) {
+      // A unit is on its way out (an eviction, an idle stop): `unit` starts when that stop ends
+      // (`stop` looks at the waiting), not before, and no second unit is evicted for it.
+      this.waiting.set(unit, 0);
+      return false;
+    }
     if (idle !== undefined) {
       this.waiting.set(unit, 0);
       void this.stop(idle[0], idle[1], false, `the node's budget of ${max} replica instances is full and mail for replica ${parsed.replica} of ${parsed.agent} waits`);
@@ -260,6 +272,8 @@ export class ReplicaUnits {
       if (this.units.get(unit) === u) this.units.delete(unit);
     }
     agentLog(this.o.events, parsed.agent, 'info', `replica ${parsed.replica} passivated here: ${why}`);
+    // Its place in the budget is free: units waiting for room start now (review finding 3).
+    for (const [other, notBefore] of [...this.waiting]) if (notBefore === 0 && other !== unit && this.o.messaging.mailboxDepth(other) > 0) void this.start(other);
     // Mail that came meanwhile (or stays after a forced stop on a partition still here) starts it
     // again — after a start still in flight has ended (`start` queues behind it).
     if (this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined) void this.start(unit);
@@ -271,7 +285,7 @@ export class ReplicaUnits {
    * older version) is not a change: the unit would stop and start until the mirror caught up.
    */
   private replaced(unit: string, u: Unit): boolean {
-    const now = this.o.versionOf?.(parseReplicaUnit(unit)!.agent);
+    const now = this.o.versionOf?.(u.agent);
     if (now === undefined || u.record === undefined) return false;
     const [version, createdAt] = now.split(':').map(Number) as [number, number];
     return createdAt !== u.record.createdAt || version > u.record.version;
@@ -287,8 +301,8 @@ export class ReplicaUnits {
     for (const [unit, u] of this.units) {
       if (u.state !== 'running') continue;
       if (this.o.tenureOf(unit) !== u.tenure) void this.stop(unit, u, true, 'its partition left this node');
-      else if (this.o.isAbsent(parseReplicaUnit(unit)!.agent)) void this.stop(unit, u, false, 'its agent was stopped with its queue kept');
-      else if (this.o.wasUndeployed?.(parseReplicaUnit(unit)!.agent) === true && this.o.versionOf?.(parseReplicaUnit(unit)!.agent) === undefined) void this.stop(unit, u, false, 'its agent was undeployed');
+      else if (this.o.isAbsent(u.agent)) void this.stop(unit, u, false, 'its agent was stopped with its queue kept');
+      else if (this.o.wasUndeployed?.(u.agent) === true && this.o.versionOf?.(u.agent) === undefined) void this.stop(unit, u, false, 'its agent was undeployed');
       else if (this.replaced(unit, u)) void this.stop(unit, u, false, 'its agent was upgraded or redeployed (its mail starts the new version)');
       else if (this.o.messaging.mailboxDepth(unit) === 0 && now - u.lastMail >= (this.o.idleMs ?? KIND_LIMITS.defaultIdleMs)) void this.stop(unit, u, false, 'idle');
     }

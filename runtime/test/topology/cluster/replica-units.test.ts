@@ -281,3 +281,44 @@ test("units and the owner's replicas hold one budget: the operator's cap (2) bou
     u.close();
   }
 });
+
+test('a unit evicted for room holds the budget until its stop has ended: the newcomer starts then, and no second unit is evicted for it (review finding 3)', async () => {
+  const pool = new Set<string>();
+  let most = 0;
+  let release!: () => void;
+  const stopGate = new Promise<void>((r) => { release = r; });
+  const host = {
+    async start(spec: AgentStartSpec) {
+      pool.add(spec.identity.name);
+      most = Math.max(most, pool.size);
+      return { agent: spec.identity.name, workId: 'init', fuelUsed: 0, outcome: { status: 'ok' }, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [] };
+    },
+    async stop(name: string) {
+      await stopGate; // a slow stop: the sandbox is still there meanwhile
+      pool.delete(name);
+    },
+  } as unknown as AgentHost;
+  const tenure = new Map([['svc#r2', 1], ['svc#r3', 1], ['svc#r4', 1]]);
+  const depth = new Map([['svc#r2', 1], ['svc#r3', 1], ['svc#r4', 0]]);
+  const u = units({ host, tenure, depth, rec: () => record({ replicas: 4 }), maxUnits: 2, refused: [] });
+  try {
+    u.noticeMail('svc#r2');
+    u.noticeMail('svc#r3');
+    await until(() => u.isRunnable('svc#r2') && u.isRunnable('svc#r3'), 'two units run');
+    depth.set('svc#r2', 0);
+    depth.set('svc#r3', 0); // both idle now: either could be evicted
+    depth.set('svc#r4', 1);
+    u.noticeMail('svc#r4');
+    await until(() => !u.isRunnable('svc#r2') || !u.isRunnable('svc#r3'), 'one idle unit is being stopped for it');
+    // Several sweeps pass while the stop is held: the newcomer must not start, nor evict the other.
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(pool.size, 2, 'no third sandbox while the evicted one is still stopping');
+    assert.equal([u.isRunnable('svc#r2'), u.isRunnable('svc#r3')].filter(Boolean).length, 1, 'only one unit evicted');
+    release();
+    await until(() => u.isRunnable('svc#r4'), 'the newcomer starts once the stop has ended');
+    assert.equal(most, 2, 'the pool never passed the budget');
+  } finally {
+    release();
+    u.close();
+  }
+});
