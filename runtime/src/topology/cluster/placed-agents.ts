@@ -138,7 +138,9 @@ export class PlacedAgents implements AgentResidency {
       if (e.kind === 'agent-put' && e.agent.kind !== undefined) void kinds.adopt(e.agent).catch((err: unknown) => agentLog(opts.events, e.agent.name, 'warn', `kind version ${e.agent.version} not taken up here: ${(err as Error).message}`));
       // (Not only a kind known here now: a put of it may still be queued behind an earlier change.)
       else if (e.kind === 'agent-deleted') void kinds.removed(e.name).catch((err: unknown) => agentLog(opts.events, e.name, 'warn', `kind not stopped here: ${(err as Error).message}`));
-      // Mail for X's replica units that came before this node's mirror knew X (decision 2096).
+      // Mail for X's replica units that came before this node's mirror knew X (decision 2096). Asked on
+      // every put of X, not only its first: harmless — per k a map lookup and a mailbox depth, and
+      // nothing starts for a unit without mail or already running (review finding 9).
       if (e.kind === 'agent-put' && e.agent.kind === undefined) this.units?.agentKnown(e.agent.name);
     });
   }
