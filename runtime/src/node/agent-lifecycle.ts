@@ -12,7 +12,7 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, isReplicaUnitName, parseInstanceName, replicaOwner, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, isReplicaUnitName, parseInstanceName, parseReplicaInstanceCap, REPLICA_LIMITS, replicaOwner, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
 import { Rollouts, type RolloutBeside } from './rollouts.js';
 import { AgentReplicas } from './replicas.js';
 import { ClusterReplicaCounts } from './cluster-replica-counts.js';
@@ -89,6 +89,8 @@ export class AgentLifecycle {
   readonly kinds: AgentKinds;
   /** Replicas behind one name (decision 2010). */
   readonly replicas: AgentReplicas;
+  /** Replica units' sandboxes on this node (decision 2096), set by a cluster residency: they hold AgentReplicas' budget too. */
+  private unitsHeld: () => number = () => 0;
   /** Their count in a cluster's registry record (decision 2091). */
   private readonly clusterReplicas: ClusterReplicaCounts;
 
@@ -113,7 +115,10 @@ export class AgentLifecycle {
       untilRunnable: (name) => o.killSwitch?.untilRunnable(name) ?? Promise.resolve(),
       // (Called once placement acts, after this constructor has built `replicas`.)
       replicas: { follow: (record) => this.clusterReplicas.followReplicas(record), leave: (name, force) => this.replicas.removeAll(name, force), instances: () => this.replicas.instances(),
-        budget: () => this.replicas.budget(), shareBudgetWith: (units) => this.replicas.shareBudgetWith(units) },
+        // The residency is made before AgentReplicas (below): the cap is parsed here, and the units'
+        // count is handed to AgentReplicas once it exists.
+        budget: () => (o.maxReplicaInstances === undefined ? REPLICA_LIMITS.maxReplicaInstances : parseReplicaInstanceCap(o.maxReplicaInstances)),
+        shareBudgetWith: (units) => { this.unitsHeld = units; } },
     });
     this.rollouts = new Rollouts({
       host: o.host, messaging: o.messaging, events: this.events, state: o.state,
@@ -159,6 +164,7 @@ export class AgentLifecycle {
         local.record = record;
       },
     });
+    this.replicas.shareBudgetWith(() => this.unitsHeld());
     this.clusterReplicas = new ClusterReplicaCounts({
       nodeId: o.nodeId, events: this.events, local: this.local, replicas: this.replicas, residency: this.residency,
       ...(o.killSwitch !== undefined ? { killSwitch: o.killSwitch } : {}),
