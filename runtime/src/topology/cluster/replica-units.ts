@@ -12,6 +12,7 @@
  */
 import { KIND_LIMITS, parseReplicaUnit, REPLICA_LIMITS, replicaUnitName, type AgentId } from '@caxton/core';
 import { REPLICA_CONFIG_KEY } from '../../node/replicas.js';
+import { budgetDecision, type HeldUnit } from './replica-budget.js';
 import type { AgentRecord } from '../../storage/records.js';
 import type { AgentHost } from '../../node/agent-host.js';
 import type { AgentMessaging } from '../../node/agent-messaging.js';
@@ -216,29 +217,24 @@ export class ReplicaUnits {
    */
   private withinBudget(unit: string, u: Unit): boolean {
     const max = Math.min(this.o.maxUnits ?? REPLICA_LIMITS.maxReplicaInstances, REPLICA_LIMITS.maxReplicaInstances);
-    let running = this.o.othersRunning?.() ?? 0;
-    let idle: [string, Unit] | undefined;
-    let stopping = false;
+    const others: HeldUnit[] = [];
     for (const [name, other] of this.units) {
-      if (other === u) continue;
-      // A stopping unit holds its sandbox until its stop resolves (review finding 3), as
-      // AgentReplicas counts an instance until it has stopped.
-      running++;
-      if (other.state === 'stopping') stopping = true;
-      if (other.state === 'running' && this.o.messaging.mailboxDepth(name) === 0 && (idle === undefined || other.lastMail < idle[1].lastMail)) idle = [name, other];
+      if (other !== u) others.push({ name, state: other.state, idle: this.o.messaging.mailboxDepth(name) === 0, lastMail: other.lastMail });
     }
-    if (running < max) return true;
+    const decision = budgetDecision(others, this.o.othersRunning?.() ?? 0, max);
+    if (decision.kind === 'room') return true;
     this.units.delete(unit);
     const parsed = parseReplicaUnit(unit)!;
-    if (stopping) {
+    if (decision.kind === 'wait') {
       // A unit is on its way out (an eviction, an idle stop): `unit` starts when that stop ends
-      // (`stop` looks at the waiting), not before, and no second unit is evicted for it.
+      // (`stop` looks at the waiting), not before.
       this.waiting.set(unit, 0);
       return false;
     }
-    if (idle !== undefined) {
+    if (decision.kind === 'evict') {
+      const victim = this.units.get(decision.name)!;
       this.waiting.set(unit, 0);
-      void this.stop(idle[0], idle[1], false, `the node's budget of ${max} replica instances is full and mail for replica ${parsed.replica} of ${parsed.agent} waits`);
+      void this.stop(decision.name, victim, false, `the node's budget of ${max} replica instances is full and mail for replica ${parsed.replica} of ${parsed.agent} waits`);
       return false;
     }
     const reason = `replica ${parsed.replica} of ${parsed.agent} cannot be activated on this node: its budget of ${max} replica instances (decision 2010) is full with replicas that have work in hand; retry later, or scale ${parsed.agent} (or other agents) down`;
