@@ -75,6 +75,13 @@ test('replicas across nodes: spread over nodes, conversations sticky through any
   const written = await clients.get('n2')!.scale(agent, 3);
   assert.deepEqual([written.replicas?.replicas, written.replicas?.draining], [3, 0]);
   for (const c of clients.values()) await waitFor('every node to see the count', async () => (await c.getAgent(agent)).replicas?.replicas === 3, 15_000);
+  // Decision 2096: the owner runs one replica here (its units run where their partitions are), yet an
+  // import of the agent's state is refused as for any scaled agent — by the recorded count.
+  await assert.rejects(clients.get(owner)!.importState(agent, [{ key: 'k', value: 'v' }]), (err: { code?: string; hint?: string }) => {
+    assert.equal(err.code, 'agent.replicas-scaled');
+    assert.match(err.hint ?? '', /--replicas 1/);
+    return true;
+  }, 'ImportState on the owner is refused while the record says 3');
 
   const send = (client: CaxtonClient, conversation: string, content: string): Promise<unknown> =>
     client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content, conversationId: conversation } });

@@ -425,7 +425,7 @@ export interface NodeControl extends StateControl, DeadLetterControl {
   logs(query: LogQuery, sink: Sink<LogEntry>): Unsubscribe;
   searchDirectory(template: DfSearchTemplate, limit: number): Promise<DfAgentDescription[]>;
   /** Topic subscriptions (decision 1960), by topic then agent; only `topic`'s when given. */
-  listSubscriptions(topic?: string): Promise<TopicSubscription[]>;
+  listSubscriptions(topic?: string): Promise<readonly Readonly<TopicSubscription>[]>;
   status(): Promise<NodeStatus>;
   /**
    * Whether the node can take work: false (with the reason) once its message log has stopped for

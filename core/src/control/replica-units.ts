@@ -93,12 +93,21 @@ export function parseReplicaUnit(name: string): { agent: string; replica: number
 }
 
 /**
+ * Whether `name` is a replica unit's (`X#r<k>`, k in 2..REPLICA_LIMITS.maxReplicas): the one test,
+ * used wherever a unit is told from an agent. The `#` test first (agent names cannot hold one, and
+ * a unit's `#` is never its first character), so the regular expression runs only for units.
+ */
+export function isReplicaUnitName(name: string): boolean {
+  return name.indexOf('#') > 0 && parseReplicaUnit(name) !== undefined;
+}
+
+/**
  * The agent whose identity a name acts under: a replica unit `X#r<k>` is X (its sends, its egress
  * policy and hold), every other name itself. The `#` test first: agent names cannot hold one, so the
  * regular expression runs only for units.
  */
 export function replicaOwner(name: string): string {
-  return name.indexOf('#') < 0 ? name : (parseReplicaUnit(name)?.agent ?? name);
+  return name.indexOf('#') <= 0 ? name : (parseReplicaUnit(name)?.agent ?? name);
 }
 
 /**
@@ -110,10 +119,10 @@ export function replicaOwner(name: string): string {
  */
 export class ReplicaUnitEffectError extends CaxtonError {
   constructor(unit: string, effects: readonly string[]) {
-    super('agent.replica-effect-unsupported', `${unit} asked for ${effects.join(', ')}: replicas across nodes do not support timers, topic subscriptions, directory registrations or HTTP calls yet`, {
+    super('agent.replica-effect-unsupported', `${unit} asked for ${effects.join(', ')}: replicas across nodes do not support timers, topic subscriptions, directory registrations, HTTP calls or state writes yet`, {
       kind: 'failed-precondition',
       context: { unit, effects: effects.join(',') },
-      hint: 'set timers, subscribe to topics, register services and call HTTP from an agent that is not scaled across nodes (or turn replicasAcrossNodes off, decision 2091: replicas on the owner apply them as the agent\'s)',
+      hint: 'set timers, subscribe to topics, register services, call HTTP and keep state from an agent that is not scaled across nodes: scale it to one (caxton scale <agent> --replicas 1) and redrive its dead letters, or turn replicasAcrossNodes off (decision 2091: replicas on the owner apply them as the agent\'s)',
     });
   }
 }

@@ -367,12 +367,21 @@ export class PlanApplier {
     switch (plan.disposition) {
       case 'commit':
         return this.commit(plan, opts);
-      case 'dead-letter':
+      case 'dead-letter': {
         await this.deadLetter(plan);
+        // A handling refused whole after it ran (decision 2096): its view is reset, and the agent's
+        // later work of this batch, run on that view, is put back and handled again.
+        if (plan.steps.some((st) => st.kind === 'dead-letter' && st.rewind === true)) {
+          this.d.port.dropHttp?.(httpKeyOf(plan.item)); // its calls never leave
+          this.startRewind(plan.agent);
+          return 'failed';
+        }
         return 'committed';
+      }
       case 'retry':
         return 'committed'; // its attempt was counted when the plan was handed over (apply)
       case 'forget':
+        if (plan.warning !== undefined) this.warn(plan.agent, plan.warning);
         await this.afterCommit(plan);
         return 'committed';
       case 'requeue':

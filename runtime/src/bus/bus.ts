@@ -200,6 +200,8 @@ export class Bus implements OutboxSender {
     if (port.replicaUnit === undefined) return name;
     // A unit is written only by this choice: a receiver that names one (`X#r7`) from outside would
     // start a sandbox the count, the stateful refusal and the stop never allowed (review fix 1).
+    // Any `#`, not only a well-formed unit name (core's isReplicaUnitName): no agent name holds one,
+    // so every such receiver is unknown, and none may reach a mailbox.
     return name.indexOf('#') >= 0 ? undefined : port.replicaUnit(name, msg, messageId);
   }
 

@@ -9,7 +9,7 @@
  * in one error (the applier writes it to the agent's log).
  */
 import type { AgentId } from '@caxton/core';
-import { parseReplicaUnit, ReplicaUnitEffectError } from '@caxton/core';
+import { isReplicaUnitName, ReplicaUnitEffectError } from '@caxton/core';
 import type { ExecutionResult, ServiceEffect, TopicEffect } from '../bus/executor.js';
 import type { AgentTimers } from './timers.js';
 import type { DirectorySync } from './directory-sync.js';
@@ -32,7 +32,7 @@ export class AgentEffects {
 
   async apply(result: Pick<ExecutionResult, 'agent' | 'timers' | 'directory'>): Promise<void> {
     // A replica unit across nodes (decision 2093): identity-keyed effects refused, none applied under `X#r<k>` (review fix 2).
-    if (result.agent.indexOf('#') > 0 && parseReplicaUnit(result.agent) !== undefined && (result.timers.length > 0 || result.directory.length > 0)) {
+    if ((result.timers.length > 0 || result.directory.length > 0) && isReplicaUnitName(result.agent)) {
       throw new ReplicaUnitEffectError(result.agent, [...(result.timers.length > 0 ? ['timers'] : []), ...new Set(result.directory.map((e) => e.kind))]);
     }
     for (const t of result.timers) await this.timers.set(result.agent, t.delayMs, t.token, t.id);

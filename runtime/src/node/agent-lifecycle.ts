@@ -12,7 +12,7 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, parseInstanceName, replicaOwner, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, isReplicaUnitName, parseInstanceName, parseReplicaInstanceCap, REPLICA_LIMITS, replicaOwner, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
 import { Rollouts, type RolloutBeside } from './rollouts.js';
 import { AgentReplicas } from './replicas.js';
 import { countHandlings } from './handled-counts.js';
@@ -90,6 +90,8 @@ export class AgentLifecycle {
   readonly kinds: AgentKinds;
   /** Replicas behind one name (decision 2010). */
   readonly replicas: AgentReplicas;
+  /** Replica units' sandboxes on this node (decision 2096), set by a cluster residency: they hold AgentReplicas' budget too. */
+  private unitsHeld: () => number = () => 0;
   /** Their count in a cluster's registry record (decision 2091). */
   private readonly clusterReplicas: ClusterReplicaCounts;
 
@@ -115,7 +117,11 @@ export class AgentLifecycle {
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
       untilRunnable: (name) => o.killSwitch?.untilRunnable(name) ?? Promise.resolve(),
       // (Called once placement acts, after this constructor has built `replicas`.)
-      replicas: { follow: (record) => this.clusterReplicas.followReplicas(record), leave: (name, force) => this.replicas.removeAll(name, force) },
+      replicas: { follow: (record) => this.clusterReplicas.followReplicas(record), leave: (name, force) => this.replicas.removeAll(name, force), instances: () => this.replicas.instances(),
+        // The residency is made before AgentReplicas (below): the cap is parsed here, and the units'
+        // count is handed to AgentReplicas once it exists.
+        budget: () => (o.maxReplicaInstances === undefined ? REPLICA_LIMITS.maxReplicaInstances : parseReplicaInstanceCap(o.maxReplicaInstances)),
+        shareBudgetWith: (units) => { this.unitsHeld = units; } },
     });
     this.rollouts = new Rollouts({
       host: o.host, messaging: o.messaging, events: this.events, state: o.state,
@@ -160,6 +166,7 @@ export class AgentLifecycle {
       },
       writes: (name, n) => this.writesReplicas(name, n),
     });
+    this.replicas.shareBudgetWith(() => this.unitsHeld());
     this.clusterReplicas = new ClusterReplicaCounts({
       nodeId: o.nodeId, events: this.events, local: this.local, replicas: this.replicas, residency: this.residency,
       ...(o.killSwitch !== undefined ? { killSwitch: o.killSwitch } : {}),
@@ -275,7 +282,7 @@ export class AgentLifecycle {
     const local = this.local.get(name);
     if (local !== undefined) return local.record.http;
     // A replica unit (decision 2093) calls under X's rules, from the record it was started with (review fix 2).
-    if (name.indexOf('#') > 0) return this.residency.replicaUnitRecord?.(name)?.http;
+    if (isReplicaUnitName(name)) return this.residency.replicaUnitRecord?.(name)?.http;
     const slash = name.indexOf('/');
     // Passivated but owned here reads its kind's rules too, without activating it: its MTP post
     // waiting on a timer is tried under them (review of outboxfix4, round 2).
@@ -823,6 +830,9 @@ export class AgentLifecycle {
       }
       return commit(); // not deployed: read when it is next deployed with --keep-state
     }
+    // Cluster (decision 2096): the owner runs one replica when they are spread across nodes (its own
+    // count says 1), so the recorded count is asked too — the registry's, read now, not the copy here.
+    if (this.residency.recordReplicas !== undefined) this.clusterReplicas.refuseRecordedScaled(await this.residency.upgradeBase(name), 'import the state of');
     if (local.state !== 'running' && local.state !== 'failed') {
       throw new ConflictError(`agent ${name} is ${local.state}`, { context: { agent: name, state: local.state }, hint: 'retry once it is running' });
     }

@@ -130,6 +130,12 @@ export interface ResidencyContext {
   replicas: {
     follow(record: AgentRecord): Promise<void>;
     leave(name: string, force: boolean): Promise<void>;
+    /** Replica instances running here beyond the agents' own (decision 2010's budget, which replica units share: decision 2096). */
+    instances(): number;
+    /** The node's budget of replica instances (the operator's `maxReplicaInstances`, parsed): replica units' cap too. */
+    budget(): number;
+    /** Replica units hold the budget too: `AgentReplicas`' scales count them (decision 2096). */
+    shareBudgetWith(units: () => number): void;
   };
 }
 

@@ -297,7 +297,7 @@ export class LocalNodeControl implements NodeControl {
     return this.d.directory.searchDf(template, limit);
   }
 
-  listSubscriptions(topic?: string): Promise<TopicSubscription[]> {
+  listSubscriptions(topic?: string): Promise<readonly Readonly<TopicSubscription>[]> {
     return this.d.topics.list(topic);
   }
 

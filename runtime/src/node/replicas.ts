@@ -117,6 +117,8 @@ export class AgentReplicas {
    * instance joins `replicas` only once its init is done) cannot both pass it.
    */
   private reserved = 0;
+  /** Replica units this node runs (decision 2096): they hold the same budget; set by the cluster residency. */
+  private unitsHeld: () => number = () => 0;
   /**
    * Batches running on the plain path (their agents not scaled when they began): their writes are
    * in no store, no view and no `Scaled.wrote` until they come back, so a scale-up's re-check waits
@@ -180,6 +182,16 @@ export class AgentReplicas {
       const fields = { replicas: String(running), recorded: String(recorded), reason };
       await audit(name, fields, async () => this.o.persist?.(name, running));
     }).catch((err: unknown) => agentLog(this.o.events, name, 'error', `its record still says ${recorded} replicas, it runs as ${this.count(name)}: ${(err as Error).message}`));
+  }
+
+  /** The node's budget of replica instances (decision 2010), the operator's cap parsed once. */
+  budget(): number {
+    return this.maxInstances;
+  }
+
+  /** Replica units (decision 2096) hold this budget too: a scale counts them before it starts instances. */
+  shareBudgetWith(units: () => number): void {
+    this.unitsHeld = units;
   }
 
   /** Replica instances beyond the agents' own running on this node now, draining and starting ones included. */
@@ -250,7 +262,7 @@ export class AgentReplicas {
     if (n > current) {
       // The node's budget of replica instances, before any starts (every instance counts until it
       // has stopped: a draining one still holds its memory).
-      const running = this.instances();
+      const running = this.instances() + this.unitsHeld();
       if (running + (n - current) > this.maxInstances) throw new ReplicasBudgetError(name, n - current, running, this.maxInstances);
       // Reserved before anything awaits: what this call still holds goes back when it ends, started or not.
       let held = n - current;

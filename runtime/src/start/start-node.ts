@@ -14,7 +14,7 @@ import { failureReply } from '../bus/replies.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
-import { isInstanceName, replicaOwner, KIND_LIMITS, parseReplicaInstanceCap, resolveTrafficLimits, ROLLOUT_BOUNDS, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
+import { isInstanceName, isReplicaUnitName, replicaOwner, KIND_LIMITS, parseReplicaInstanceCap, resolveTrafficLimits, ROLLOUT_BOUNDS, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
 import { AuditedControl, IN_PROCESS_CALLER, auditArgs } from '../audit/audited-control.js';
 import { endedByRestart, findUnendedRollouts, RESTART_REASON, type UnendedScan } from '../audit/unended-rollouts.js';
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
@@ -280,7 +280,7 @@ async function startOnTopology(
   // Egress is held per agent; an instance of a kind (decision 1980) is held by its kind's suspension too.
   const egressHold: EgressHold = {
     // A replica unit `X#r<k>` (decision 2093) is held by X's freeze or suspension (review fix 2).
-    isHeld: (agent) => killSwitch.isHeld(agent) || (isInstanceName(agent) && killSwitch.isHeld(agent.slice(0, agent.indexOf('/')))) || (agent.indexOf('#') > 0 && killSwitch.isHeld(replicaOwner(agent))),
+    isHeld: (agent) => killSwitch.isHeld(agent) || (isInstanceName(agent) && killSwitch.isHeld(agent.slice(0, agent.indexOf('/')))) || (isReplicaUnitName(agent) && killSwitch.isHeld(replicaOwner(agent))),
     onChange: (listener) => killSwitch.onChange(listener),
   };
   // Outbound HTTP (decision 1601): answers enter the bus from `http@<platform>`; pending-call

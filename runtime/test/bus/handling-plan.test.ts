@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { timerDoneStateKey, type AclMessage, type Delivery } from '@caxton/core';
+import { httpPendingStateKey, mtpOutboxStateKey, timerDoneStateKey, type AclMessage, type Delivery } from '@caxton/core';
 import { planBatch, planInit, isCommitPoint, type Step, type WorkPlan } from '../../src/bus/plan/handling-plan.js';
 import type { ExecutionOutcome, ExecutionResult, WorkItem } from '../../src/bus/executor.js';
 
@@ -161,4 +161,27 @@ test('init: sends, then the agent resumes (timers re-armed), then its own effect
   const plan = planInit({ agent: 'a', outbox: [message('hello')], timers: [{ delayMs: 1, token: 't' }], directory: [] });
   assert.deepEqual(plan.steps.map((s) => s.kind), ['send', 'resume', 'effects']);
   assert.equal((plan.steps[0] as unknown as { messages: { id: unknown }[] }).messages[0]!.id, undefined);
+});
+
+test("a replica unit's reserved writes (review findings 6, 7): only pending-call records and timer-done markers are left out; any other reserved write refuses the handling; a timer's refusal is said, not silent", () => {
+  const settings = { maxAttempts: 3, fenced: false, keepsState: false, now: 0 };
+  const result = (stateWrites: { key: string; value: string | null }[]): ExecutionResult => ({
+    agent: 'svc#r2', workId: 'w', outcome: { status: 'ok' }, fuelUsed: 1, logs: [], outbox: [], stateWrites, http: [], timers: [], directory: [],
+  });
+  const delivery: WorkItem = { kind: 'delivery', agent: 'svc#r2', delivery: { id: 'm>svc#r2', messageId: 'm', receiver: 'svc#r2', message: message('m'), acceptedAt: 0 }, attempt: 1 };
+  const droppable = [{ key: httpPendingStateKey('c1'), value: '{}' }, { key: timerDoneStateKey('T1'), value: '1' }];
+  const [kept] = planBatch([delivery], [result(droppable)], settings);
+  assert.equal(kept!.disposition, 'commit');
+  const complete = kept!.steps.find((st) => st.kind === 'complete') as { state: readonly unknown[] };
+  assert.deepEqual(complete.state, [], 'nothing written under the unit');
+
+  const [outbox] = planBatch([delivery], [result([...droppable, { key: mtpOutboxStateKey('e1'), value: '{}' }])], settings);
+  assert.equal(outbox!.disposition, 'dead-letter', 'a reserved record the runtime reads back is not written under the unit');
+  assert.match((outbox!.steps.find((st) => st.kind === 'dead-letter') as { reason: string }).reason, /^agent\.replica-effect-unsupported: /);
+
+  const timer: WorkItem = { kind: 'timer', agent: 'svc#r2', token: 't', timerId: 'T2' };
+  const [fired] = planBatch([timer], [result([{ key: 'count', value: '1' }])], settings);
+  assert.equal(fired!.disposition, 'forget');
+  assert.deepEqual(fired!.steps, [], 'nothing of it applied');
+  assert.match(fired!.warning ?? '', /agent\.replica-effect-unsupported: .*hint: /);
 });

@@ -15,7 +15,7 @@
  * - per agent, once an item does not complete, nothing after it in the batch commits;
  * - a crash the agent did not cause (its shard was reset for another agent) is no attempt.
  */
-import { timerDoneStateKey, type AclMessage, type StateWrite } from '@caxton/core';
+import { httpPendingStateKey, isReplicaUnitName, ReplicaUnitEffectError, timerDoneStateKey, type AclMessage, type StateWrite } from '@caxton/core';
 import type { DirectoryEffect, ExecutionResult, WorkItem } from '../executor.js';
 import { derivedMessageId } from '../ids.js';
 
@@ -49,8 +49,12 @@ export type Step =
   | { kind: 'release-http'; key: string }
   /** Delete the fired timer from the registry, then its done marker. */
   | { kind: 'forget-timer'; timerId: string }
-  /** Move the delivery aside for good (poison message), then tell its sender. */
-  | { kind: 'dead-letter'; reason: string; attempts: number };
+  /**
+   * Move the delivery aside for good (poison message), then tell its sender. `rewind`: the handling
+   * ran and is refused whole (a replica unit's state writes, decision 2096): the agent's view holds
+   * what it wrote, so it is reset to its committed state before it handles anything else.
+   */
+  | { kind: 'dead-letter'; reason: string; attempts: number; rewind?: true };
 
 /**
  * How the item leaves the loop.
@@ -72,6 +76,8 @@ export interface WorkPlan {
   disposition: Disposition;
   /** A `requeue` because its shard was reset for another agent (retried shortly, not at once). */
   lostToReset?: true;
+  /** Said in the agent's log when the plan is applied: why a `forget` dropped what the handling did (never silent). */
+  warning?: string;
 }
 
 export interface PlanSettings {
@@ -126,9 +132,47 @@ function planItem(index: number, item: WorkItem, result: ExecutionResult, s: Pla
       return planCrash({ index, agent: item.agent, item }, item, outcome, s);
     case 'ok':
     case 'rejected':
+      if (result.stateWrites.length > 0 && isReplicaUnitName(item.agent)) return planUnitWithState(index, item, result, s);
       // Built in place, not spread from a base: this is the plan of every message handled.
       return { index, agent: item.agent, item, steps: completedSteps(item, result, s), disposition: 'commit' };
   }
+}
+
+/** The reserved keys of pending HTTP calls (decision 1601) and of timer-done markers (issue 24). */
+const PENDING_CALL_PREFIX = httpPendingStateKey('');
+const TIMER_DONE_PREFIX = timerDoneStateKey('');
+
+/**
+ * Reserved writes a unit's handling may leave out (review finding 6): pending-call records (a unit's
+ * calls are refused at release, decision 2093) and timer-done markers (a unit sets no timers). Any
+ * other write — the agent's own or a reserved record the runtime reads back later (an MTP outbox
+ * record, or one added later) — would land under `X#r<k>`, where nothing reads it: refused.
+ */
+function droppableForUnit(w: StateWrite): boolean {
+  return w.key.startsWith(PENDING_CALL_PREFIX) || w.key.startsWith(TIMER_DONE_PREFIX);
+}
+
+/**
+ * A replica unit `X#r<k>` across nodes (decision 2096) whose handling wrote state. Its writes
+ * would land under `X#r<k>`, which neither X nor its other replicas ever read, so the handling is
+ * refused whole — nothing it sent, set or wrote is applied, its view is rewound — and its delivery
+ * is dead-lettered with the typed refusal and its hint (scale X to one and redrive: X then handles
+ * it as itself). Only droppable reserved writes (`droppableForUnit`): the handling completes with no
+ * write at all, so no record is left in the unit to be answered `interrupted` at its next activation.
+ */
+function planUnitWithState(index: number, item: WorkItem, result: ExecutionResult, s: PlanSettings): WorkPlan {
+  if (result.stateWrites.every(droppableForUnit)) {
+    return { index, agent: item.agent, item, steps: completedSteps(item, { ...result, stateWrites: [] }, s), disposition: 'commit' };
+  }
+  const refusal = new ReplicaUnitEffectError(item.agent, ['state writes']);
+  if (item.kind !== 'delivery') {
+    // Not reached today (a unit's timers are refused when set, so no timer fires for a unit), but
+    // never silent: nothing of it is applied, and the unit's log says why (review finding 7).
+    return { index, agent: item.agent, item, steps: [], disposition: 'forget', warning: `[caxton] a timer's handling was not applied: ${refusal.code}: ${refusal.message} (hint: ${refusal.hint})` };
+  }
+  const steps: Step[] = s.fenced ? [{ kind: 'fence' }] : [];
+  steps.push({ kind: 'dead-letter', reason: `${refusal.code}: ${refusal.message} (hint: ${refusal.hint})`, attempts: item.attempt, rewind: true });
+  return { index, agent: item.agent, item, steps, disposition: 'dead-letter' };
 }
 
 function planCrash(base: Omit<WorkPlan, 'steps' | 'disposition'>, item: WorkItem, outcome: { kind: string; message: string }, s: PlanSettings): WorkPlan {

@@ -125,7 +125,11 @@ export class PlacedAgents implements AgentResidency {
       record: (agent) => c.registry.getAgent(agent), prepare: (record) => this.prepareKind(record), tenureOf: (unit) => this.instanceToken(unit),
       isAbsent: (agent) => c.deployments.isAbsent(agent), versionOf: (agent) => c.deployments.versionOf(agent),
       onActive: (unit, active) => this.unitPresence(unit, active),
+      wasUndeployed: (agent) => c.deployments.wasUndeployed(agent), othersRunning: () => opts.replicas.instances(),
+      maxUnits: opts.replicas.budget(),
     }) : undefined;
+    const units = this.units;
+    if (units !== undefined) opts.replicas.shareBudgetWith(() => units.held());
     // Kinds deployed, upgraded or stopped through any node (decision 2060). Watched from the
     // start, before the lifecycle restores the kinds it lists: a change between the two is seen twice.
     const kinds = opts.kinds;
@@ -139,6 +143,10 @@ export class PlacedAgents implements AgentResidency {
       if (e.kind === 'agent-put' && e.agent.kind !== undefined) void kinds.adopt(e.agent).catch((err: unknown) => agentLog(opts.events, e.agent.name, 'warn', `kind version ${e.agent.version} not taken up here: ${(err as Error).message}`));
       // (Not only a kind known here now: a put of it may still be queued behind an earlier change.)
       else if (e.kind === 'agent-deleted') void kinds.removed(e.name).catch((err: unknown) => agentLog(opts.events, e.name, 'warn', `kind not stopped here: ${(err as Error).message}`));
+      // Mail for X's replica units that came before this node's mirror knew X (decision 2096). Asked on
+      // every put of X, not only its first: harmless — per k a map lookup and a mailbox depth, and
+      // nothing starts for a unit without mail or already running (review finding 9).
+      if (e.kind === 'agent-put' && e.agent.kind === undefined) this.units?.agentKnown(e.agent.name);
     });
   }
 

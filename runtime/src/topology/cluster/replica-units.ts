@@ -10,8 +10,9 @@
  * a delivery written for a unit is handled by whichever node consumes its partition, whatever the
  * count says now, so a scale-down or a failover loses nothing.
  */
-import { parseReplicaUnit, type AgentId } from '@caxton/core';
+import { KIND_LIMITS, parseReplicaUnit, REPLICA_LIMITS, replicaUnitName, type AgentId } from '@caxton/core';
 import { REPLICA_CONFIG_KEY } from '../../node/replicas.js';
+import { budgetDecision, type HeldUnit } from './replica-budget.js';
 import type { AgentRecord } from '../../storage/records.js';
 import type { AgentHost } from '../../node/agent-host.js';
 import type { AgentMessaging } from '../../node/agent-messaging.js';
@@ -33,13 +34,25 @@ export interface ReplicaUnitsOptions {
   isAbsent: (agent: string) => boolean;
   /** X's deployed version as the watched mirror knows it (`<version>:<createdAt>`): a unit running another stops, drained. */
   versionOf?: (agent: string) => string | undefined;
-  /** An idle unit (empty mailbox) is stopped after this long. */
+  /** The watched mirror saw X undeployed (and not deployed again): its running units stop (decision 2096). */
+  wasUndeployed?: (agent: string) => boolean;
+  /** An idle unit (empty mailbox) is stopped after this long (default: kinds' idle period, the one limit). */
   idleMs?: number;
   /** A unit started taking work here (true) or left memory (false): for operators' views (decision 2097). */
   onActive?: (unit: string, active: boolean) => void;
+  /**
+   * Units (starting or running) this node runs at once, with `othersRunning` (decision 2096):
+   * decision 2010's budget of replica instances per node, which units count against as the
+   * owner's replicas do. Default and ceiling REPLICA_LIMITS.maxReplicaInstances.
+   */
+  maxUnits?: number;
+  /** Replica instances this node runs besides its units (AgentReplicas'): they share the one budget. */
+  othersRunning?: () => number;
 }
 
 interface Unit {
+  /** X, parsed once at the start (review finding 8: the dispatch check and the sweep do not parse the name again). */
+  agent: string;
   tenure: number;
   version: number;
   /** X's record the unit runs (its HTTP egress rules are X's: review fix 2). */
@@ -48,8 +61,6 @@ interface Unit {
   lastMail: number;
 }
 
-/** How long a unit with an empty mailbox stays in memory. */
-const IDLE_MS = 30_000;
 /** How often idle units, partitions gone and units waiting to start are looked at. */
 const SWEEP_MS = 250;
 /** After a failed start (a record not found, an init that failed), the next try waits this long. */
@@ -79,10 +90,31 @@ export class ReplicaUnits {
     clearInterval(this.timer);
   }
 
-  /** Takes work now: started under its partition's current tenure, and not stopping. */
+  /**
+   * Takes work now: started under its partition's current tenure, not stopping, and its agent not
+   * stopped with its queue kept (decision 2096: X's mail waits while X is absent, a unit's with it,
+   * until the sweep has stopped the unit or a redeploy lets it go on).
+   */
   isRunnable(unit: string): boolean {
     const u = this.units.get(unit);
-    return u !== undefined && u.state === 'running' && this.o.tenureOf(unit) === u.tenure;
+    return u !== undefined && u.state === 'running' && this.o.tenureOf(unit) === u.tenure && !this.o.isAbsent(u.agent);
+  }
+
+  /**
+   * The mirror learned agent X (decision 2096): mail for X's units that reached this node before it
+   * did was not activated (`noticeMail` is asked only for units of agents the mirror knows), and
+   * would wait for more mail; the units of X with mail here start now.
+   */
+  agentKnown(agent: string): void {
+    for (let k = 2; k <= REPLICA_LIMITS.maxReplicas; k++) {
+      const unit = replicaUnitName(agent, k);
+      if (!this.units.has(unit) && this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined) void this.start(unit);
+    }
+  }
+
+  /** Units holding a sandbox here (starting, running or stopping): what they take of the node's budget (decision 2096). */
+  held(): number {
+    return this.units.size;
   }
 
   /** X's record a unit here runs (undefined: not running here). */
@@ -140,7 +172,7 @@ export class ReplicaUnits {
       return;
     }
     this.waiting.delete(unit);
-    const u: Unit = { tenure, version: 0, state: 'starting', lastMail: Date.now() };
+    const u: Unit = { agent: parsed.agent, tenure, version: 0, state: 'starting', lastMail: Date.now() };
     this.units.set(unit, u);
     try {
       const record = await this.o.record(parsed.agent);
@@ -155,6 +187,7 @@ export class ReplicaUnits {
         this.waiting.set(unit, Date.now() + RETRY_MS);
         return;
       }
+      if (!this.withinBudget(unit, u)) return;
       await this.o.prepare(record);
       const deployment: AgentRecord = { ...record, name: unit, config: { ...record.config, [REPLICA_CONFIG_KEY]: String(parsed.replica) } };
       delete deployment.replicas;
@@ -184,6 +217,51 @@ export class ReplicaUnits {
     this.o.messaging.wake(unit);
   }
 
+  /**
+   * Room for `u` in the node's budget of replica instances (decision 2096). At the budget, a unit
+   * idle here (empty mailbox) is stopped for it and `unit` waits for the next sweep; with none idle,
+   * `unit`'s mail is dead-lettered `activation-limit` with the hint (as kinds' past their bound):
+   * its senders are told, and a redrive goes to X, whose sender chooses a replica again.
+   */
+  private withinBudget(unit: string, u: Unit): boolean {
+    const max = Math.min(this.o.maxUnits ?? REPLICA_LIMITS.maxReplicaInstances, REPLICA_LIMITS.maxReplicaInstances);
+    const others: HeldUnit[] = [];
+    for (const [name, other] of this.units) {
+      if (other !== u) others.push({ name, state: other.state, idle: this.o.messaging.mailboxDepth(name) === 0, lastMail: other.lastMail });
+    }
+    const decision = budgetDecision(others, this.o.othersRunning?.() ?? 0, max);
+    if (decision.kind === 'room') return true;
+    this.units.delete(unit);
+    const parsed = parseReplicaUnit(unit)!;
+    if (decision.kind === 'wait') {
+      // A unit is on its way out (an eviction, an idle stop): `unit` starts when that stop ends
+      // (`stop` looks at the waiting), not before.
+      this.waiting.set(unit, 0);
+      return false;
+    }
+    if (decision.kind === 'evict') {
+      const victim = this.units.get(decision.name)!;
+      this.waiting.set(unit, 0);
+      void this.stop(decision.name, victim, false, `the node's budget of ${max} replica instances is full and mail for replica ${parsed.replica} of ${parsed.agent} waits`);
+      return false;
+    }
+    const reason = `replica ${parsed.replica} of ${parsed.agent} cannot be activated on this node: its budget of ${max} replica instances (decision 2010) is full with replicas that have work in hand; retry later, or scale ${parsed.agent} (or other agents) down`;
+    agentLog(this.o.events, parsed.agent, 'warn', reason);
+    const refuse = this.o.messaging.refuseNewest;
+    if (refuse === undefined) {
+      this.waiting.set(unit, Date.now() + RETRY_MS); // nothing can refuse it here: it waits
+      return false;
+    }
+    void refuse.call(this.o.messaging, unit, 0, reason, 'activation-limit').then(
+      () => { if (this.o.messaging.mailboxDepth(unit) > 0) this.waiting.set(unit, Date.now() + RETRY_MS); }, // a letter not written: its delivery waits
+      (err: unknown) => {
+        agentLog(this.o.events, parsed.agent, 'warn', `mail for replica ${parsed.replica} past the node's budget was not refused: ${(err as Error).message}`);
+        this.waiting.set(unit, Date.now() + RETRY_MS);
+      },
+    );
+    return false;
+  }
+
   private async stop(unit: string, u: Unit, force: boolean, why: string): Promise<void> {
     if (u.state === 'stopping') return;
     const wasStarting = u.state === 'starting';
@@ -199,6 +277,8 @@ export class ReplicaUnits {
       if (!wasStarting) this.o.onActive?.(unit, false);
     }
     agentLog(this.o.events, parsed.agent, 'info', `replica ${parsed.replica} passivated here: ${why}`);
+    // Its place in the budget is free: units waiting for room start now (review finding 3).
+    for (const [other, notBefore] of [...this.waiting]) if (notBefore === 0 && other !== unit && this.o.messaging.mailboxDepth(other) > 0) void this.start(other);
     // Mail that came meanwhile (or stays after a forced stop on a partition still here) starts it
     // again — after a start still in flight has ended (`start` queues behind it).
     if (this.o.messaging.mailboxDepth(unit) > 0 && this.o.tenureOf(unit) !== undefined) void this.start(unit);
@@ -210,7 +290,7 @@ export class ReplicaUnits {
    * older version) is not a change: the unit would stop and start until the mirror caught up.
    */
   private replaced(unit: string, u: Unit): boolean {
-    const now = this.o.versionOf?.(parseReplicaUnit(unit)!.agent);
+    const now = this.o.versionOf?.(u.agent);
     if (now === undefined || u.record === undefined) return false;
     const [version, createdAt] = now.split(':').map(Number) as [number, number];
     return createdAt !== u.record.createdAt || version > u.record.version;
@@ -226,9 +306,10 @@ export class ReplicaUnits {
     for (const [unit, u] of this.units) {
       if (u.state !== 'running') continue;
       if (this.o.tenureOf(unit) !== u.tenure) void this.stop(unit, u, true, 'its partition left this node');
-      else if (this.o.isAbsent(parseReplicaUnit(unit)!.agent)) void this.stop(unit, u, false, 'its agent was stopped with its queue kept');
+      else if (this.o.isAbsent(u.agent)) void this.stop(unit, u, false, 'its agent was stopped with its queue kept');
+      else if (this.o.wasUndeployed?.(u.agent) === true && this.o.versionOf?.(u.agent) === undefined) void this.stop(unit, u, false, 'its agent was undeployed');
       else if (this.replaced(unit, u)) void this.stop(unit, u, false, 'its agent was upgraded or redeployed (its mail starts the new version)');
-      else if (this.o.messaging.mailboxDepth(unit) === 0 && now - u.lastMail >= (this.o.idleMs ?? IDLE_MS)) void this.stop(unit, u, false, 'idle');
+      else if (this.o.messaging.mailboxDepth(unit) === 0 && now - u.lastMail >= (this.o.idleMs ?? KIND_LIMITS.defaultIdleMs)) void this.stop(unit, u, false, 'idle');
     }
   }
 }

@@ -17,6 +17,9 @@ import type { AgentTimers } from '../../../src/node/timers.js';
 import type { DirectorySync } from '../../../src/node/directory-sync.js';
 import type { AgentRecord } from '../../../src/storage/records.js';
 import { until } from '../../bus/scripted-port.js';
+import { AgentReplicas } from '../../../src/node/replicas.js';
+import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
+import type { AgentLifecycleEvent } from '../../../src/node/local-agents.js';
 
 const record = (extra: Partial<AgentRecord> = {}): AgentRecord => ({
   name: 'svc', limits: {}, config: {}, artifactDigest: 'd', version: 1, createdAt: 1, updatedAt: 1, replicas: 3, ...extra,
@@ -45,11 +48,24 @@ function instrumentedHost(): { host: AgentHost; pool: Set<string>; starts: strin
   return { host, pool, starts, stops, hold: () => { let open!: () => void; gate = new Promise((r) => { open = r; }); return () => { gate = undefined; open(); }; } };
 }
 
-function units(o: { host: AgentHost; tenure: Map<string, number>; depth: Map<string, number>; rec: () => AgentRecord | undefined; absent?: () => boolean; version?: () => string | undefined }): ReplicaUnits {
-  const messaging = { wake: () => {}, idle: async () => {}, mailboxDepth: (n: string) => o.depth.get(n) ?? 0 } as unknown as AgentMessaging;
+interface UnitsSetup {
+  host: AgentHost; tenure: Map<string, number>; depth: Map<string, number>; rec: () => AgentRecord | undefined;
+  absent?: () => boolean; version?: () => string | undefined; undeployed?: () => boolean;
+  maxUnits?: number; others?: () => number;
+  /** Records `refuseNewest` calls (`<unit>:<keep>:<kind>`) and empties the refused mailbox, as the bus does. */
+  refused?: string[];
+}
+
+function units(o: UnitsSetup): ReplicaUnits {
+  const messaging = {
+    wake: () => {}, idle: async () => {}, mailboxDepth: (n: string) => o.depth.get(n) ?? 0,
+    ...(o.refused !== undefined ? { refuseNewest: async (unit: string, keep: number, _reason: string, kind: string) => { o.refused!.push(`${unit}:${keep}:${kind}`); o.depth.set(unit, keep); return 1; } } : {}),
+  } as unknown as AgentMessaging;
   return new ReplicaUnits({
     host: o.host, messaging, events: new Instrumentation(), identity: (name) => ({ name }),
     record: async () => o.rec(), prepare: async () => {}, tenureOf: (u) => o.tenure.get(u), isAbsent: () => o.absent?.() ?? false, versionOf: () => o.version?.(),
+    wasUndeployed: () => o.undeployed?.() ?? false,
+    ...(o.maxUnits !== undefined ? { maxUnits: o.maxUnits } : {}), ...(o.others !== undefined ? { othersRunning: o.others } : {}),
   });
 }
 
@@ -152,6 +168,157 @@ test('a unit running an older version than the mirror knows stops, drained, and 
     assert.deepEqual(versions, [1, 2]);
     assert.deepEqual(h.stops, ['svc#r2']);
   } finally {
+    u.close();
+  }
+});
+
+test("units count against the node's budget of replica instances: an idle one makes room, else the mail is refused activation-limit", async () => {
+  const h = instrumentedHost();
+  const names = ['svc#r2', 'svc#r3', 'svc#r4'];
+  const tenure = new Map(names.map((n) => [n, 1]));
+  const depth = new Map(names.map((n) => [n, 1]));
+  const refused: string[] = [];
+  // A budget of 3 with one owner-side replica instance running: room for two units.
+  const u = units({ host: h.host, tenure, depth, rec: () => record({ replicas: 4 }), maxUnits: 3, others: () => 1, refused });
+  try {
+    u.noticeMail('svc#r2');
+    u.noticeMail('svc#r3');
+    await until(() => u.isRunnable('svc#r2') && u.isRunnable('svc#r3'), 'two units run');
+    u.noticeMail('svc#r4'); // both have mail in hand: nothing to make room with
+    await until(() => refused.length === 1, 'the third unit refused');
+    assert.deepEqual(refused, ['svc#r4:0:activation-limit'], 'all its mail dead-lettered activation-limit');
+    assert.deepEqual(h.starts, ['svc#r2', 'svc#r3'], 'no sandbox past the budget');
+    assert.equal(u.isActive('svc#r4'), false);
+    depth.set('svc#r2', 0); // svc#r2 handled its mail: idle
+    depth.set('svc#r4', 1);
+    u.noticeMail('svc#r4');
+    await until(() => u.isRunnable('svc#r4'), 'the idle unit made room', 3000);
+    assert.deepEqual(h.stops, ['svc#r2'], 'the idle unit was stopped for it');
+    assert.deepEqual(refused.length, 1);
+    assert.equal(h.pool.size, 2, 'never more than the budget allows');
+  } finally {
+    u.close();
+  }
+});
+
+test("an agent stopped with its queue kept: its running unit takes no work from then on", async () => {
+  const h = instrumentedHost();
+  const tenure = new Map([['svc#r2', 1]]);
+  const depth = new Map([['svc#r2', 1]]);
+  let absent = false;
+  let stopHeld: (() => void) | undefined;
+  const host = { ...h.host, start: h.host.start, stop: async (name: string) => { await new Promise<void>((r) => { stopHeld = r; }); return h.host.stop(name, true); } } as unknown as AgentHost;
+  const u = units({ host, tenure, depth, rec: () => record(), absent: () => absent });
+  try {
+    u.noticeMail('svc#r2');
+    await until(() => u.isRunnable('svc#r2'), 'the unit runs');
+    absent = true; // the mirror saw `stop --keep-queue`; the sweep has not stopped the unit yet
+    assert.equal(u.isRunnable('svc#r2'), false, 'no work while its agent is absent');
+    await until(() => stopHeld !== undefined, 'the sweep stops it');
+    stopHeld!();
+  } finally {
+    u.close();
+  }
+});
+
+test("an undeployed agent's units stop at once, not after the idle period", async () => {
+  const h = instrumentedHost();
+  const tenure = new Map([['svc#r2', 1]]);
+  const depth = new Map([['svc#r2', 1]]);
+  let deployed = true;
+  const u = units({ host: h.host, tenure, depth, rec: () => (deployed ? record() : undefined), version: () => (deployed ? '1:1' : undefined), undeployed: () => !deployed });
+  try {
+    u.noticeMail('svc#r2');
+    await until(() => u.isRunnable('svc#r2'), 'the unit runs');
+    deployed = false; // undeployed through another node (the mirror saw the delete)
+    await until(() => !u.isActive('svc#r2'), 'the unit stopped', 3000);
+    assert.deepEqual(h.stops, ['svc#r2']);
+    assert.deepEqual(h.starts, ['svc#r2'], 'its mail (dead-lettered by the bus as a gone agent\'s) starts nothing');
+  } finally {
+    u.close();
+  }
+});
+
+test("mail for a unit that came before the mirror knew its agent starts it when the mirror learns it", async () => {
+  const h = instrumentedHost();
+  const tenure = new Map([['svc#r2', 1], ['svc#r3', 1]]);
+  const depth = new Map([['svc#r2', 1]]); // svc#r3 has no mail here
+  const u = units({ host: h.host, tenure, depth, rec: () => record() });
+  try {
+    // No noticeMail: the residency asks it only for units of agents its mirror knows.
+    u.agentKnown('svc');
+    await until(() => u.isRunnable('svc#r2'), 'the unit with mail started');
+    assert.deepEqual(h.starts, ['svc#r2'], 'only units with mail here');
+  } finally {
+    u.close();
+  }
+});
+
+test("units and the owner's replicas hold one budget: the operator's cap (2) bounds the units, and a scale is refused while units hold it", async () => {
+  const log = new MemoryMessageLog();
+  // The budget check comes before any start: the host is asked only for the agent's in-memory view.
+  const replicas = new AgentReplicas({ host: { stateView: () => undefined } as unknown as AgentHost, messaging: {} as AgentMessaging, events: new Instrumentation<AgentLifecycleEvent>(), state: log, maxInstances: 2 });
+  const h = instrumentedHost();
+  const tenure = new Map([['svc#r2', 1], ['svc#r3', 1], ['svc#r4', 1]]);
+  const depth = new Map([['svc#r2', 1], ['svc#r3', 1], ['svc#r4', 1]]);
+  const refused: string[] = [];
+  // Wired as the cluster residency wires them (placed-agents.ts): the cap from AgentReplicas, each counting the other.
+  const u = units({ host: h.host, tenure, depth, rec: () => record({ replicas: 4 }), maxUnits: replicas.budget(), others: () => replicas.instances(), refused });
+  replicas.shareBudgetWith(() => u.held());
+  try {
+    u.noticeMail('svc#r2');
+    u.noticeMail('svc#r3');
+    await until(() => u.isRunnable('svc#r2') && u.isRunnable('svc#r3'), 'two units run');
+    u.noticeMail('svc#r4'); // both running units have mail in hand: none is stopped for it
+    await until(() => refused.length === 1, "the third unit's mail refused");
+    assert.deepEqual(refused, ['svc#r4:0:activation-limit']);
+    assert.deepEqual([...h.pool].sort(), ['svc#r2', 'svc#r3'], 'no sandbox past the cap of 2');
+    await assert.rejects(replicas.scale(record({ name: 'web', replicas: 1 }), 2), (err: { code?: string }) => {
+      assert.equal(err.code, 'agent.replicas-budget');
+      return true;
+    });
+  } finally {
+    u.close();
+  }
+});
+
+test('a unit evicted for room holds the budget until its stop has ended: the newcomer starts then, and no second unit is evicted for it (review finding 3)', async () => {
+  const pool = new Set<string>();
+  let most = 0;
+  let release!: () => void;
+  const stopGate = new Promise<void>((r) => { release = r; });
+  const host = {
+    async start(spec: AgentStartSpec) {
+      pool.add(spec.identity.name);
+      most = Math.max(most, pool.size);
+      return { agent: spec.identity.name, workId: 'init', fuelUsed: 0, outcome: { status: 'ok' }, outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [] };
+    },
+    async stop(name: string) {
+      await stopGate; // a slow stop: the sandbox is still there meanwhile
+      pool.delete(name);
+    },
+  } as unknown as AgentHost;
+  const tenure = new Map([['svc#r2', 1], ['svc#r3', 1], ['svc#r4', 1]]);
+  const depth = new Map([['svc#r2', 1], ['svc#r3', 1], ['svc#r4', 0]]);
+  const u = units({ host, tenure, depth, rec: () => record({ replicas: 4 }), maxUnits: 2, refused: [] });
+  try {
+    u.noticeMail('svc#r2');
+    u.noticeMail('svc#r3');
+    await until(() => u.isRunnable('svc#r2') && u.isRunnable('svc#r3'), 'two units run');
+    depth.set('svc#r2', 0);
+    depth.set('svc#r3', 0); // both idle now: either could be evicted
+    depth.set('svc#r4', 1);
+    u.noticeMail('svc#r4');
+    await until(() => !u.isRunnable('svc#r2') || !u.isRunnable('svc#r3'), 'one idle unit is being stopped for it');
+    // Several sweeps pass while the stop is held: the newcomer must not start, nor evict the other.
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(pool.size, 2, 'no third sandbox while the evicted one is still stopping');
+    assert.equal([u.isRunnable('svc#r2'), u.isRunnable('svc#r3')].filter(Boolean).length, 1, 'only one unit evicted');
+    release();
+    await until(() => u.isRunnable('svc#r4'), 'the newcomer starts once the stop has ended');
+    assert.equal(most, 2, 'the pool never passed the budget');
+  } finally {
+    release();
     u.close();
   }
 });
