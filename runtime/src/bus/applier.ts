@@ -26,6 +26,7 @@ import { httpKeyOf, type Step, type WorkPlan } from './plan/handling-plan.js';
 import { AgentChains } from './agent-chains.js';
 import { faultPoint } from './fault-points.js';
 import { isSendRefusal as isRefusal } from './refusal.js';
+import { SendPacer } from './send-pacer.js';
 
 export interface ApplierDeps {
   sender: OutboxSender;
@@ -39,6 +40,8 @@ export interface ApplierDeps {
   attempts: Map<string, number>;
   /** Attempts of one delivery (crashes, refused commits) before it is dead-lettered. */
   maxAttempts: number;
+  /** Messages of one agent's outbox started per event-loop turn (decision 2099); default from TRAFFIC_LIMIT_TABLE. */
+  sendsPerTurn?: number | undefined;
   /** The loop's side of a rewind. */
   loop: {
     /** Hand a fired timer out again, first in line for its agent. */
@@ -88,7 +91,18 @@ export class PlanApplier {
    */
   private readonly counting = new Map<string, Map<string, number>>();
 
-  constructor(private readonly d: ApplierDeps) {}
+  /** One agent's large outbox is started a turn's worth at a time (decision 2099). */
+  private readonly pacer: SendPacer;
+
+  constructor(private readonly d: ApplierDeps) {
+    // The agent was held back while its burst waited for turns: it may take new work now.
+    this.pacer = new SendPacer(d.sendsPerTurn, (agent) => d.loop.wake(agent));
+  }
+
+  /** Has the agent outbox messages still waiting for a turn (no new work for it until they started)? */
+  isPacing(agent: string): boolean {
+    return this.pacer.busy(agent);
+  }
 
   /** Is the agent being rewound (no new work for it until it is)? */
   isRewinding(agent: string): boolean {
@@ -327,7 +341,15 @@ export class PlanApplier {
     const pending: Promise<unknown>[] = [];
     for (const step of plan.steps) {
       if (step.kind === 'send') {
+        // An outbox larger than a turn is started a turn at a time, behind everything else queued
+        // on the bus thread (decision 2099): one agent's burst cannot hold the operator's messages
+        // and its neighbours' sends behind all of it. Order of the sends is kept.
+        const paced = this.pacer.paces(step.messages.length);
         for (const { message, id } of step.messages) {
+          if (paced) {
+            const turn = this.pacer.take(plan.agent);
+            if (turn !== undefined) await turn;
+          }
           pending.push(this.sendFromOutbox(plan, message, id, opts).then((ok) => {
             if (!ok) durable = false;
           }));

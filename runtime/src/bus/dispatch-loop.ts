@@ -49,6 +49,8 @@ export interface DispatchLimits {
    */
   maxPerAgent?: number;
   maxInFlight: number;
+  /** Messages of one agent's outbox started per event-loop turn (decision 2099); default from TRAFFIC_LIMIT_TABLE. */
+  sendsPerTurn?: number;
 }
 
 export interface DispatchLoopOptions extends DispatchLimits {
@@ -90,7 +92,7 @@ export class DispatchLoop {
   constructor(private readonly opts: DispatchLoopOptions) {
     this.applier = new PlanApplier({
       sender: opts.sender, log: opts.log, state: opts.state, port: opts.port, mailboxes: opts.mailboxes,
-      events: opts.events, attempts: this.attempts, maxAttempts: opts.maxAttempts,
+      events: opts.events, attempts: this.attempts, maxAttempts: opts.maxAttempts, sendsPerTurn: opts.sendsPerTurn,
       loop: {
         requeueTimer: (agent, token, timerId) => this.requeueTimer(agent, token, timerId),
         isBusy: (agent) => this.busy.has(agent),
@@ -274,7 +276,9 @@ export class DispatchLoop {
       if (batch.length >= this.opts.maxBatch) break;
       this.ready.delete(agent);
       // A rewinding agent gets nothing until its uncommitted work is back in place (issue 24).
-      if (this.busy.has(agent) || this.applier.isRewinding(agent) || !this.opts.port.isRunnable(agent)) continue;
+      // Nor does one whose last outbox still waits for turns to be sent (decision 2099): it is woken
+      // when all of it started, so its sends go at the pace the bus gets through them.
+      if (this.busy.has(agent) || this.applier.isRewinding(agent) || this.applier.isPacing(agent) || !this.opts.port.isRunnable(agent)) continue;
       const queued = this.opts.mailboxes.queued(agent);
       if (queued > 0) {
         const box = this.opts.mailboxes.of(agent);
