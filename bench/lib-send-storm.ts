@@ -165,7 +165,7 @@ export async function sendStorm(node: BenchNode, o: SendStormOptions, progress: 
   const stopMs = performance.now() - t0;
   progress(`send_storm idle: ${describe(idle)}`);
   progress(`send_storm storm: ${describe(storm)}`);
-  progress(`send_storm: neighbour p99 ${p99(storm.neighbourMs).toFixed(1)} ms (idle ${p99(idle.neighbourMs).toFixed(1)}), bystander ${p99(storm.bystanderMs).toFixed(1)} ms (idle ${p99(idle.bystanderMs).toFixed(1)}); probes refused ${idle.refused + storm.refused}, unanswered ${idle.unanswered + storm.unanswered}; hostile fed ${fed} (${feedRefused} refused), state ${status?.state}; stop --force ${stopMs.toFixed(0)} ms`);
+  progress(`send_storm: neighbour p99 ${p99(storm.neighbourMs).toFixed(1)} ms (idle ${p99(idle.neighbourMs).toFixed(1)}), bystander ${p99(storm.bystanderMs).toFixed(1)} ms (idle ${p99(idle.bystanderMs).toFixed(1)}); probes refused ${idle.refused + storm.refused}, unanswered ${idle.unanswered + storm.unanswered}; hostile fed ${fed} (${feedRefused} refused), state ${status?.state}, its mailbox ${status?.mailboxDepth} deep; stop --force ${stopMs.toFixed(0)} ms`);
 
   const ratio = (k: 'neighbourMs' | 'bystanderMs'): number => p99(storm[k]) / p99(idle[k]);
   const how = `${o.probesPerS} operator probes/s to each, request -> reply; the storm: a puppet sending ${o.perCall} informs to the neighbour per command, fed ${o.feedPerS}/s (${fed} commands accepted, ${feedRefused} refused)`;
