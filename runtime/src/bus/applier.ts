@@ -99,6 +99,11 @@ export class PlanApplier {
     this.pacer = new SendPacer(d.sendsPerTurn, (agent) => d.loop.wake(agent));
   }
 
+  /** Would an outbox of `n` messages be paced? */
+  paces(n: number): boolean {
+    return this.pacer.paces(n);
+  }
+
   /** Has the agent outbox messages still waiting for a turn (no new work for it until they started)? */
   isPacing(agent: string): boolean {
     return this.pacer.busy(agent);

@@ -79,6 +79,13 @@ export class DispatchLoop {
    * each, decision 1980).
    */
   private readonly markerReads = new Map<string, number>();
+  /**
+   * Agents whose last batch sent an outbox large enough to be paced (decision 2099): they get one
+   * delivery per batch until a batch of theirs sends less, so neither their run on the shard (which
+   * a forced stop waits for) nor the burst that follows it grows with what piled up while they
+   * waited for their turns.
+   */
+  private readonly heavySenders = new Set<string>();
   private inFlight = 0;
   private scheduled = false;
   private stopped = false;
@@ -180,6 +187,7 @@ export class DispatchLoop {
   /** Drop fired timers not handed out yet (the agent stopped or moved; they stay persisted). */
   forgetTimers(agent: string): void {
     this.timers.delete(agent);
+    this.heavySenders.delete(agent);
     // A generation only has to outlive the marker reads in flight; with none, there is nothing to invalidate.
     if ((this.markerReads.get(agent) ?? 0) > 0) this.timerGeneration.set(agent, (this.timerGeneration.get(agent) ?? 0) + 1);
   }
@@ -282,7 +290,7 @@ export class DispatchLoop {
       const queued = this.opts.mailboxes.queued(agent);
       if (queued > 0) {
         const box = this.opts.mailboxes.of(agent);
-        const n = Math.min(perAgent, queued, Math.max(1, this.opts.maxBatch - batch.length));
+        const n = Math.min(this.heavySenders.has(agent) ? 1 : perAgent, queued, Math.max(1, this.opts.maxBatch - batch.length));
         for (let k = 0; k < n; k++) {
           const delivery = box.peekAt(k)!;
           batch.push({ kind: 'delivery', agent, delivery, attempt: (this.attempts.size === 0 ? 0 : this.attempts.get(delivery.id) ?? 0) + 1 });
@@ -314,6 +322,7 @@ export class DispatchLoop {
     );
     // The executor itself failing (e.g. a shard died) makes every item a crash it did not cause.
     const results = await this.opts.port.execute(batch).catch((err: unknown) => crashedBatch(batch, err));
+    this.noteHeavySenders(batch, results);
 
     // Early release (decision 0900) needs no fencing: every agent is local and stays so.
     const early = this.opts.port.ownership === undefined;
@@ -382,6 +391,16 @@ export class DispatchLoop {
       unchecked.add(i);
     }
     return unchecked;
+  }
+
+  private noteHeavySenders(batch: readonly WorkItem[], results: readonly ExecutionResult[]): void {
+    if (this.heavySenders.size === 0 && !results.some((r) => this.applier.paces(r.outbox.length))) return;
+    const heavy = new Set<string>();
+    for (const r of results) if (this.applier.paces(r.outbox.length)) heavy.add(r.agent);
+    for (const item of batch) {
+      if (heavy.has(item.agent)) this.heavySenders.add(item.agent);
+      else this.heavySenders.delete(item.agent);
+    }
   }
 
   private release(plans: readonly WorkPlan[]): void {

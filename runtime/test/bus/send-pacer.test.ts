@@ -114,3 +114,35 @@ test('a storming agent\'s outbox enters the bus a turn at a time: the operator\'
   assert.ok(before <= perTurn, `the probe entered after ${before} of the storm's sends (at most one turn, ${perTurn})`);
   assert.deepEqual(stormStartedAtSecondCommand, [STORM], 'the second command ran only after every send of the first had started');
 });
+
+test('an agent whose last batch sent a paced outbox gets one delivery per batch until it sends less; others keep their runs', async () => {
+  const { bus, port } = await openBus(['stormer', 'neighbour', 'light'], { capacity: 5_000, dispatch: { maxPerAgent: 16 } });
+  const perTurn = TRAFFIC_LIMIT_TABLE.sendsPerTurn.default;
+  port.script = (item) => {
+    if (item.kind !== 'delivery') return {};
+    const content = item.delivery.message.content ?? '';
+    if (item.agent === 'stormer' && content.startsWith('go')) return { outbox: Array.from({ length: perTurn + 1 }, (_, i) => inform('neighbour', `${content} ${i}`)) };
+    if (item.agent === 'stormer' && content.startsWith('quiet')) return { outbox: [inform('neighbour', content)] };
+    return {};
+  };
+  const handledBy = (agent: string): number => port.items.filter((i) => i.agent === agent && i.kind === 'delivery').length;
+  const runsOf = (agent: string): number[] => port.batches.map((b) => b.filter((i) => i.agent === agent).length).filter((n) => n > 0);
+  /** Queue `contents` for `agent` while nothing is dispatched, then let them go; resolves when all are handled. */
+  const queued = async (agent: string, contents: string[]): Promise<void> => {
+    const before = handledBy(agent);
+    await bus.freezeDispatch();
+    for (const c of contents) await bus.send(inform(agent, c), operator);
+    bus.thawDispatch();
+    await until(() => handledBy(agent) === before + contents.length, `${contents.join(', ')} handled`, 10_000);
+  };
+  await queued('stormer', ['go 0', 'go 1', 'go 2']);
+  assert.deepEqual(runsOf('stormer'), [3], 'not known as a heavy sender yet: one run of three');
+  await queued('stormer', ['go 3', 'go 4', 'go 5']);
+  assert.deepEqual(runsOf('stormer').slice(1), [1, 1, 1], 'one delivery per batch once its outbox was paced');
+  await queued('stormer', ['quiet 0']);
+  await queued('stormer', ['quiet 1', 'quiet 2', 'quiet 3']);
+  assert.equal(runsOf('stormer').at(-1), 3, 'a batch that sent less ended it: a run of three again');
+  await queued('light', ['m 0', 'm 1', 'm 2', 'm 3', 'm 4']);
+  assert.deepEqual(runsOf('light'), [5], 'an agent with small outboxes keeps its runs');
+  await bus.stop();
+});
