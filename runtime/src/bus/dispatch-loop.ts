@@ -184,6 +184,11 @@ export class DispatchLoop {
     });
   }
 
+  /** Start every outbox message of `agent` still waiting for a send turn, now (its stop or forget). */
+  flushSends(agent: string): void {
+    this.applier.flushSends(agent);
+  }
+
   /** Drop fired timers not handed out yet (the agent stopped or moved; they stay persisted). */
   forgetTimers(agent: string): void {
     this.timers.delete(agent);

@@ -146,3 +146,80 @@ test('an agent whose last batch sent a paced outbox gets one delivery per batch 
   assert.deepEqual(runsOf('light'), [5], 'an agent with small outboxes keeps its runs');
   await bus.stop();
 });
+
+test('a burst taken one send at a time before awaiting any (as the applier does): idle told once, no entry left', async () => {
+  for (const n of [65, 100, 129, 130, 1_000]) {
+    let idles = 0;
+    const pacer = new SendPacer(64, () => idles++);
+    const started: number[] = [];
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      const turn = pacer.take('a');
+      if (turn === undefined) started.push(i);
+      else all.push(turn.then(() => void started.push(i)));
+    }
+    await Promise.all(all);
+    assert.deepEqual(started, Array.from({ length: n }, (_, i) => i), `${n}: started in the order taken`);
+    assert.equal(idles, 1, `${n}: idle told once, when the last waiting send started`);
+    assert.equal(pacer.pacing, 0, `${n}: no entry left`);
+    assert.equal(pacer.busy('a'), false);
+  }
+});
+
+test('a flush starts every waiting send of the agent at once, in order; later takes go behind them', async () => {
+  const turns = steppedTurns();
+  let idles = 0;
+  const pacer = new SendPacer(3, () => idles++, turns.next);
+  const started: number[] = [];
+  const all: Promise<void>[] = [];
+  const take = (i: number): void => {
+    const turn = pacer.take('a');
+    if (turn === undefined) started.push(i);
+    else all.push(turn.then(() => void started.push(i)));
+  };
+  for (let i = 0; i < 10; i++) take(i);
+  assert.deepEqual(started, [0, 1, 2]);
+  pacer.flush('a');
+  take(10);
+  await Promise.all(all);
+  assert.deepEqual(started, Array.from({ length: 11 }, (_, i) => i), 'all started without a turn passing, in the order taken');
+  assert.equal(idles, 1);
+  assert.equal(pacer.pacing, 0);
+});
+
+/** The neighbour's receive order when the stormer handles `contents` (outbox sizes in `sizes`) in one batch. */
+async function receivedInOneBatch(contents: string[], sizes: Record<string, number>): Promise<{ got: string[]; runs: number[] }> {
+  const { bus, port } = await openBus(['stormer', 'neighbour'], { capacity: 5_000, dispatch: { maxPerAgent: 16 } });
+  port.script = (item) => {
+    if (item.kind !== 'delivery' || item.agent !== 'stormer') return {};
+    const c = item.delivery.message.content ?? '';
+    return { outbox: Array.from({ length: sizes[c]! }, (_, i) => inform('neighbour', `${c}.${i}`)) };
+  };
+  await bus.freezeDispatch();
+  for (const c of contents) await bus.send(inform('stormer', c), operator);
+  bus.thawDispatch();
+  const total = contents.reduce((a, c) => a + sizes[c]!, 0);
+  await until(() => port.handledBy('neighbour').length === total, 'all received', 20_000);
+  const got = port.handledBy('neighbour');
+  await bus.stop();
+  return { got, runs: port.batches.map((b) => b.filter((i) => i.agent === 'stormer').length).filter((n) => n > 0) };
+}
+
+const inHandledOrder = (contents: string[], sizes: Record<string, number>): string[] =>
+  contents.flatMap((c) => Array.from({ length: sizes[c]! }, (_, i) => `${c}.${i}`));
+
+test('one batch of a paced outbox then a small one: the neighbour receives them in handled order', async () => {
+  const perTurn = TRAFFIC_LIMIT_TABLE.sendsPerTurn.default;
+  const sizes = { big: perTurn * 3 + 7, small: 1 };
+  const { got, runs } = await receivedInOneBatch(['big', 'small'], sizes);
+  assert.deepEqual(runs, [2], 'both handled in one batch');
+  assert.deepEqual(got, inHandledOrder(['big', 'small'], sizes));
+});
+
+test('one batch of two paced outboxes: the neighbour receives the first whole, then the second', async () => {
+  const perTurn = TRAFFIC_LIMIT_TABLE.sendsPerTurn.default;
+  const sizes = { a: perTurn * 3 + 5, b: perTurn * 2 + 3, c: 2 };
+  const { got, runs } = await receivedInOneBatch(['a', 'b', 'c'], sizes);
+  assert.deepEqual(runs, [3], 'all handled in one batch');
+  assert.deepEqual(got, inHandledOrder(['a', 'b', 'c'], sizes));
+});
