@@ -104,6 +104,11 @@ export class PlanApplier {
     return this.pacer.paces(n);
   }
 
+  /** Did this handling make its agent a heavy sender (its outbox is paced)? The one place of that rule. */
+  isHeavy(result: { outbox: readonly unknown[] }): boolean {
+    return this.pacer.paces(result.outbox.length);
+  }
+
   /** Has the agent outbox messages still waiting for a turn (no new work for it until they started)? */
   isPacing(agent: string): boolean {
     return this.pacer.busy(agent);

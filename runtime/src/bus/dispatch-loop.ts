@@ -398,12 +398,17 @@ export class DispatchLoop {
     return unchecked;
   }
 
+  /**
+   * An agent whose handling in this batch produced a paced outbox gets one delivery per batch until
+   * a batch of its sends less (decision 2099): one, because a forced stop's undeploy waits for the
+   * shard's current batch, and a run of 16 piled-up 1,000-send commands would be that batch.
+   */
   private noteHeavySenders(batch: readonly WorkItem[], results: readonly ExecutionResult[]): void {
-    if (this.heavySenders.size === 0 && !results.some((r) => this.applier.paces(r.outbox.length))) return;
-    const heavy = new Set<string>();
-    for (const r of results) if (this.applier.paces(r.outbox.length)) heavy.add(r.agent);
+    let heavy: Set<string> | undefined;
+    for (const r of results) if (this.applier.isHeavy(r)) (heavy ??= new Set()).add(r.agent);
+    if (heavy === undefined && this.heavySenders.size === 0) return;
     for (const item of batch) {
-      if (heavy.has(item.agent)) this.heavySenders.add(item.agent);
+      if (heavy?.has(item.agent)) this.heavySenders.add(item.agent);
       else this.heavySenders.delete(item.agent);
     }
   }
