@@ -10,6 +10,7 @@
  * - operator probes refused, at the edge or by a mailbox (target 0);
  * - how long `stop --force` of the storming agent takes (target <= 1 s).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BenchResult } from './lib-output.js';
 import type { BenchNode } from './lib-bus-node.js';
 import { sleep } from './lib-bus-node.js';
@@ -27,6 +28,15 @@ export interface SendStormOptions {
 interface ProbeWindow {
   neighbourMs: number[];
   bystanderMs: number[];
+  /** Each probe's latency split: send call -> accepted by the bus, -> handled by the echo agent, -> reply accepted. */
+  neighbourSplit: Split[];
+  bystanderSplit: Split[];
+  /** The main (bus) thread's event-loop delay p99 in the window, ms. */
+  loopDelayP99Ms: number;
+  /** The storming agent's sends per second: accepted into the neighbour's mailbox, and refused. */
+  stormAcceptedPerS: number;
+  stormRefusedPerS: number;
+  stormCommandsHandledPerS: number;
   refused: number;
   refusedBy: Map<string, number>;
   unanswered: number;
@@ -37,32 +47,69 @@ const BYSTANDER = 'storm-bystander';
 const SINK = 'storm-sink';
 const HOSTILE = 'hostile-send_storm';
 
+interface Split { enterMs: number; handledMs: number; replyMs: number }
+
 function p99(xs: number[]): number {
   if (xs.length === 0) return Number.NaN;
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.max(0, Math.ceil(0.99 * sorted.length) - 1)]!;
 }
 
-/** Probe both echo agents for `seconds`; `during` runs alongside (the storm's feeder). */
+/** Probe both echo agents for `seconds`, counting what the storming agent sends meanwhile. */
 async function probe(node: BenchNode, seconds: number, probesPerS: number): Promise<ProbeWindow> {
-  const waiting = new Map<string, { at: number; into: number[] }>();
-  const w: ProbeWindow = { neighbourMs: [], bystanderMs: [], refused: 0, refusedBy: new Map(), unanswered: 0 };
+  interface Waiting { at: number; enteredAt?: number; handledAt?: number; into: number[]; split: Split[] }
+  const waiting = new Map<string, Waiting>();
+  const byMessageId = new Map<string, Waiting>();
+  const w: ProbeWindow = {
+    neighbourMs: [], bystanderMs: [], neighbourSplit: [], bystanderSplit: [], refused: 0, refusedBy: new Map(), unanswered: 0,
+    loopDelayP99Ms: 0, stormAcceptedPerS: 0, stormRefusedPerS: 0, stormCommandsHandledPerS: 0,
+  };
+  let stormAccepted = 0;
+  let stormRefused = 0;
+  let stormHandled = 0;
   const off = node.on((e) => {
-    if (e.type !== 'accepted' || e.message.inReplyTo === undefined) return;
+    if (e.type === 'handled') {
+      if (e.agent === HOSTILE) stormHandled++; // its commands and the failures for its refused sends
+      const p = byMessageId.get(e.messageId);
+      if (p !== undefined) {
+        p.handledAt = performance.now();
+        byMessageId.delete(e.messageId);
+      }
+      return;
+    }
+    if (e.type !== 'accepted') return;
+    if (e.message.sender?.name.startsWith(HOSTILE) === true) {
+      stormAccepted += e.receivers.length;
+      stormRefused += e.refused.length;
+      return;
+    }
+    const asked = e.message.replyWith === undefined ? undefined : waiting.get(e.message.replyWith);
+    if (asked !== undefined && e.message.inReplyTo === undefined) {
+      asked.enteredAt = performance.now();
+      byMessageId.set(e.messageId, asked);
+      return;
+    }
+    if (e.message.inReplyTo === undefined) return;
     const p = waiting.get(e.message.inReplyTo);
     if (p === undefined) return;
     waiting.delete(e.message.inReplyTo);
-    p.into.push(performance.now() - p.at);
-  }, ['accepted']);
+    const now = performance.now();
+    p.into.push(now - p.at);
+    const entered = p.enteredAt ?? p.at;
+    const handled = p.handledAt ?? entered;
+    p.split.push({ enterMs: entered - p.at, handledMs: handled - entered, replyMs: now - handled });
+  }, ['accepted', 'handled']);
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
   let seq = 0;
   const start = performance.now();
   let issued = 0;
   while (performance.now() - start < seconds * 1000) {
     const due = Math.floor(((performance.now() - start) / 1000) * probesPerS);
     for (; issued < due; issued++) {
-      for (const [to, into] of [[NEIGHBOUR, w.neighbourMs], [BYSTANDER, w.bystanderMs]] as const) {
+      for (const [to, into, split] of [[NEIGHBOUR, w.neighbourMs, w.neighbourSplit], [BYSTANDER, w.bystanderMs, w.bystanderSplit]] as const) {
         const key = `probe-${to}-${seq++}`;
-        waiting.set(key, { at: performance.now(), into });
+        waiting.set(key, { at: performance.now(), into, split });
         node.control.send({ performative: 'request', receivers: [{ name: to }], replyTo: [{ name: SINK }], replyWith: key, content: key }, { lane: 'operator' })
           .catch((err: unknown) => {
             waiting.delete(key);
@@ -74,12 +121,25 @@ async function probe(node: BenchNode, seconds: number, probesPerS: number): Prom
     }
     await sleep(5);
   }
+  const took = (performance.now() - start) / 1000;
+  delay.disable();
+  w.loopDelayP99Ms = delay.percentile(99) / 1e6;
+  w.stormAcceptedPerS = stormAccepted / took;
+  w.stormRefusedPerS = stormRefused / took;
+  w.stormCommandsHandledPerS = stormHandled / took;
   // Stragglers: up to 10 s; what is still missing then is reported, not hidden.
   const drain = performance.now();
   while (waiting.size > 0 && performance.now() - drain < 10_000) await sleep(20);
   w.unanswered = waiting.size;
   off();
   return w;
+}
+
+/** p99 of each part of the probes' latency, and the rates the window saw, for the progress line. */
+function describe(w: ProbeWindow): string {
+  const part = (xs: Split[], k: keyof Split): string => p99(xs.map((x) => x[k])).toFixed(1);
+  const parts = (xs: Split[]): string => `enter ${part(xs, 'enterMs')}, to handled ${part(xs, 'handledMs')}, reply ${part(xs, 'replyMs')}`;
+  return `neighbour p99 parts (ms) ${parts(w.neighbourSplit)}; bystander ${parts(w.bystanderSplit)}; bus event-loop delay p99 ${w.loopDelayP99Ms.toFixed(1)} ms; storm sends accepted ${w.stormAcceptedPerS.toFixed(0)}/s, refused ${w.stormRefusedPerS.toFixed(0)}/s, storm commands handled ${w.stormCommandsHandledPerS.toFixed(1)}/s`;
 }
 
 export async function sendStorm(node: BenchNode, o: SendStormOptions, progress: (text: string) => void): Promise<BenchResult[]> {
@@ -103,7 +163,9 @@ export async function sendStorm(node: BenchNode, o: SendStormOptions, progress: 
   const t0 = performance.now();
   await node.control.stop(HOSTILE, { force: true });
   const stopMs = performance.now() - t0;
-  progress(`send_storm: neighbour p99 ${p99(storm.neighbourMs).toFixed(1)} ms (idle ${p99(idle.neighbourMs).toFixed(1)}), bystander ${p99(storm.bystanderMs).toFixed(1)} ms (idle ${p99(idle.bystanderMs).toFixed(1)}); probes refused ${idle.refused + storm.refused}, unanswered ${idle.unanswered + storm.unanswered}; hostile fed ${fed} (${feedRefused} refused), state ${status?.state}; stop --force ${stopMs.toFixed(0)} ms`);
+  progress(`send_storm idle: ${describe(idle)}`);
+  progress(`send_storm storm: ${describe(storm)}`);
+  progress(`send_storm: neighbour p99 ${p99(storm.neighbourMs).toFixed(1)} ms (idle ${p99(idle.neighbourMs).toFixed(1)}), bystander ${p99(storm.bystanderMs).toFixed(1)} ms (idle ${p99(idle.bystanderMs).toFixed(1)}); probes refused ${idle.refused + storm.refused}, unanswered ${idle.unanswered + storm.unanswered}; hostile fed ${fed} (${feedRefused} refused), state ${status?.state}, its mailbox ${status?.mailboxDepth} deep; stop --force ${stopMs.toFixed(0)} ms`);
 
   const ratio = (k: 'neighbourMs' | 'bystanderMs'): number => p99(storm[k]) / p99(idle[k]);
   const how = `${o.probesPerS} operator probes/s to each, request -> reply; the storm: a puppet sending ${o.perCall} informs to the neighbour per command, fed ${o.feedPerS}/s (${fed} commands accepted, ${feedRefused} refused)`;

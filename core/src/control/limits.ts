@@ -548,6 +548,10 @@ export const TRAFFIC_LIMIT_TABLE = {
     unit: 'ms', default: 10_000, ceiling: 3_600_000,
     description: 'How long an open circuit breaker refuses new sends before it lets one probe through (half-open); a probe that fails opens it again for as long (decision 1921).',
   },
+  sendsPerTurn: {
+    unit: 'count', default: 64, ceiling: 100_000,
+    description: 'Messages of one agent\'s outbox the bus starts sending in one turn of its event loop; a larger outbox is sent over several turns, behind the other agents\' and the operator\'s work, and the agent gets no new work until all of it is started (decision 2099).',
+  },
 } as const satisfies Record<string, LimitDefinition>;
 
 export type TrafficLimitName = keyof typeof TRAFFIC_LIMIT_TABLE;

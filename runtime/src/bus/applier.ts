@@ -26,6 +26,7 @@ import { httpKeyOf, type Step, type WorkPlan } from './plan/handling-plan.js';
 import { AgentChains } from './agent-chains.js';
 import { faultPoint } from './fault-points.js';
 import { isSendRefusal as isRefusal } from './refusal.js';
+import { SendPacer } from './send-pacer.js';
 
 export interface ApplierDeps {
   sender: OutboxSender;
@@ -39,6 +40,8 @@ export interface ApplierDeps {
   attempts: Map<string, number>;
   /** Attempts of one delivery (crashes, refused commits) before it is dead-lettered. */
   maxAttempts: number;
+  /** Messages of one agent's outbox started per event-loop turn (decision 2099); default from TRAFFIC_LIMIT_TABLE. */
+  sendsPerTurn?: number | undefined;
   /** The loop's side of a rewind. */
   loop: {
     /** Hand a fired timer out again, first in line for its agent. */
@@ -88,7 +91,28 @@ export class PlanApplier {
    */
   private readonly counting = new Map<string, Map<string, number>>();
 
-  constructor(private readonly d: ApplierDeps) {}
+  /** One agent's large outbox is started a turn's worth at a time (decision 2099). */
+  private readonly pacer: SendPacer;
+
+  constructor(private readonly d: ApplierDeps) {
+    // The agent was held back while its burst waited for turns: it may take new work now.
+    this.pacer = new SendPacer(d.sendsPerTurn, (agent) => d.loop.wake(agent));
+  }
+
+  /** Would an outbox of `n` messages be paced? */
+  paces(n: number): boolean {
+    return this.pacer.paces(n);
+  }
+
+  /** Did this handling make its agent a heavy sender (its outbox is paced)? The one place of that rule. */
+  isHeavy(result: { outbox: readonly unknown[] }): boolean {
+    return this.pacer.paces(result.outbox.length);
+  }
+
+  /** Has the agent outbox messages still waiting for a turn (no new work for it until they started)? */
+  isPacing(agent: string): boolean {
+    return this.pacer.busy(agent);
+  }
 
   /** Is the agent being rewound (no new work for it until it is)? */
   isRewinding(agent: string): boolean {
@@ -317,32 +341,59 @@ export class PlanApplier {
     // point. One promise, no collection of pending work (this runs once per message handled).
     if (first.kind === 'send' && first.messages.length === 1 && !steps.some((s, i) => i > 0 && isBeforeCommitStep(s))) {
       const { message, id } = first.messages[0]!;
+      // Behind the agent's sends still waiting for a turn, if any: nothing of it overtakes them.
+      const turn = this.pacer.busy(plan.agent) ? this.pacer.take(plan.agent) : undefined;
+      if (turn !== undefined) return turn.then(() => this.sendFromOutbox(plan, message, id, opts));
       return this.sendFromOutbox(plan, message, id, opts);
     }
     return this.allStepsBeforeCommit(plan, opts);
   }
 
+  /**
+   * Every step before the commit point is started here without awaiting anything: the applier
+   * calls this for all of an agent's handlings in handled order, so each send takes its turn of the
+   * pacer synchronously, in that order, before any of them waits (decision 2099). An outbox larger
+   * than a turn is started a turn at a time, behind everything else queued on the bus thread; a
+   * smaller one, or a later handling's, goes behind what of the agent still waits. The agent's sends
+   * start in handled order, each outbox in its own order, as they did when all started at once.
+   */
   private async allStepsBeforeCommit(plan: WorkPlan, opts: ApplyOptions): Promise<boolean> {
     let durable = true;
     const pending: Promise<unknown>[] = [];
+    // The last send of this plan that waits for a turn: the steps after it start once it has.
+    let started: Promise<void> | undefined;
+    const after = (start: () => Promise<unknown>): Promise<unknown> => (started === undefined ? start() : started.then(start));
     for (const step of plan.steps) {
       if (step.kind === 'send') {
+        const paced = this.pacer.paces(step.messages.length) || this.pacer.busy(plan.agent);
         for (const { message, id } of step.messages) {
-          pending.push(this.sendFromOutbox(plan, message, id, opts).then((ok) => {
+          const turn = paced ? this.pacer.take(plan.agent) : undefined;
+          if (turn !== undefined) started = turn;
+          const send = (): Promise<void> => this.sendFromOutbox(plan, message, id, opts).then((ok) => {
             if (!ok) durable = false;
-          }));
+          });
+          pending.push(turn === undefined ? send() : turn.then(send));
         }
       } else if (step.kind === 'reply-failure' && plan.item.kind === 'delivery') {
-        pending.push(this.d.sender.sendPlatformReplies([this.d.sender.failureFor(plan.item.delivery, step.reason, 'rejected')]));
+        const delivery = plan.item.delivery;
+        pending.push(after(() => this.d.sender.sendPlatformReplies([this.d.sender.failureFor(delivery, step.reason, 'rejected')])));
       } else if (step.kind === 'effects') {
         // A failed effect (e.g. the registry unreachable for a DF change) is reported, not retried.
-        pending.push(this.d.port.applyEffects({ agent: plan.agent, timers: [...step.timers], directory: [...step.directory] }).catch((err: unknown) => {
+        pending.push(after(() => this.d.port.applyEffects({ agent: plan.agent, timers: [...step.timers], directory: [...step.directory] }).catch((err: unknown) => {
           this.warn(plan.agent, `[caxton] effects not applied: ${(err as Error).message}`);
-        }));
+        })));
       }
     }
     await Promise.all(pending);
     return durable;
+  }
+
+  /**
+   * Start every send of `agent` still waiting for a turn, now (forced stop, forget, rewind): its
+   * outbox is started in one go, as an unpaced one is, so nothing of it is left to leave later.
+   */
+  flushSends(agent: string): void {
+    this.pacer.flush(agent);
   }
 
   /**
@@ -585,6 +636,10 @@ export class PlanApplier {
   }
 
   private startRewind(agent: string, park = false): void {
+    // Its waiting sends start at once rather than a turn at a time (the handlings are re-run under
+    // the same ids, so what is sent twice is a duplicate the log drops): the rewind is not held
+    // behind a paced tail.
+    this.pacer.flush(agent);
     const r = this.rewinding.get(agent);
     if (r === undefined) this.rewinding.set(agent, { deliveries: [], timers: [], park });
     else if (park) r.park = true;

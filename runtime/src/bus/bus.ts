@@ -222,6 +222,9 @@ export class Bus implements OutboxSender {
 
   /** Drop an agent's mailbox (its pending deliveries stay in the log until handled or dead-lettered). */
   forget(agent: string): Delivery[] {
+    // Its outbox messages still waiting for a send turn start now, before its mailbox is
+    // dead-lettered (decision 2099): nothing of the stopped agent is left to be sent later.
+    this.loop?.flushSends(agent);
     return this.mailboxes.forget(agent);
   }
 

@@ -49,6 +49,8 @@ export interface DispatchLimits {
    */
   maxPerAgent?: number;
   maxInFlight: number;
+  /** Messages of one agent's outbox started per event-loop turn (decision 2099); default from TRAFFIC_LIMIT_TABLE. */
+  sendsPerTurn?: number;
 }
 
 export interface DispatchLoopOptions extends DispatchLimits {
@@ -77,6 +79,13 @@ export class DispatchLoop {
    * each, decision 1980).
    */
   private readonly markerReads = new Map<string, number>();
+  /**
+   * Agents whose last batch sent an outbox large enough to be paced (decision 2099): they get one
+   * delivery per batch until a batch of theirs sends less, so neither their run on the shard (which
+   * a forced stop waits for) nor the burst that follows it grows with what piled up while they
+   * waited for their turns.
+   */
+  private readonly heavySenders = new Set<string>();
   private inFlight = 0;
   private scheduled = false;
   private stopped = false;
@@ -90,7 +99,7 @@ export class DispatchLoop {
   constructor(private readonly opts: DispatchLoopOptions) {
     this.applier = new PlanApplier({
       sender: opts.sender, log: opts.log, state: opts.state, port: opts.port, mailboxes: opts.mailboxes,
-      events: opts.events, attempts: this.attempts, maxAttempts: opts.maxAttempts,
+      events: opts.events, attempts: this.attempts, maxAttempts: opts.maxAttempts, sendsPerTurn: opts.sendsPerTurn,
       loop: {
         requeueTimer: (agent, token, timerId) => this.requeueTimer(agent, token, timerId),
         isBusy: (agent) => this.busy.has(agent),
@@ -175,9 +184,15 @@ export class DispatchLoop {
     });
   }
 
+  /** Start every outbox message of `agent` still waiting for a send turn, now (its stop or forget). */
+  flushSends(agent: string): void {
+    this.applier.flushSends(agent);
+  }
+
   /** Drop fired timers not handed out yet (the agent stopped or moved; they stay persisted). */
   forgetTimers(agent: string): void {
     this.timers.delete(agent);
+    this.heavySenders.delete(agent);
     // A generation only has to outlive the marker reads in flight; with none, there is nothing to invalidate.
     if ((this.markerReads.get(agent) ?? 0) > 0) this.timerGeneration.set(agent, (this.timerGeneration.get(agent) ?? 0) + 1);
   }
@@ -274,11 +289,13 @@ export class DispatchLoop {
       if (batch.length >= this.opts.maxBatch) break;
       this.ready.delete(agent);
       // A rewinding agent gets nothing until its uncommitted work is back in place (issue 24).
-      if (this.busy.has(agent) || this.applier.isRewinding(agent) || !this.opts.port.isRunnable(agent)) continue;
+      // Nor does one whose last outbox still waits for turns to be sent (decision 2099): it is woken
+      // when all of it started, so its sends go at the pace the bus gets through them.
+      if (this.busy.has(agent) || this.applier.isRewinding(agent) || this.applier.isPacing(agent) || !this.opts.port.isRunnable(agent)) continue;
       const queued = this.opts.mailboxes.queued(agent);
       if (queued > 0) {
         const box = this.opts.mailboxes.of(agent);
-        const n = Math.min(perAgent, queued, Math.max(1, this.opts.maxBatch - batch.length));
+        const n = Math.min(this.heavySenders.has(agent) ? 1 : perAgent, queued, Math.max(1, this.opts.maxBatch - batch.length));
         for (let k = 0; k < n; k++) {
           const delivery = box.peekAt(k)!;
           batch.push({ kind: 'delivery', agent, delivery, attempt: (this.attempts.size === 0 ? 0 : this.attempts.get(delivery.id) ?? 0) + 1 });
@@ -310,6 +327,7 @@ export class DispatchLoop {
     );
     // The executor itself failing (e.g. a shard died) makes every item a crash it did not cause.
     const results = await this.opts.port.execute(batch).catch((err: unknown) => crashedBatch(batch, err));
+    this.noteHeavySenders(batch, results);
 
     // Early release (decision 0900) needs no fencing: every agent is local and stays so.
     const early = this.opts.port.ownership === undefined;
@@ -380,6 +398,21 @@ export class DispatchLoop {
       unchecked.add(i);
     }
     return unchecked;
+  }
+
+  /**
+   * An agent whose handling in this batch produced a paced outbox gets one delivery per batch until
+   * a batch of its sends less (decision 2099): one, because a forced stop's undeploy waits for the
+   * shard's current batch, and a run of 16 piled-up 1,000-send commands would be that batch.
+   */
+  private noteHeavySenders(batch: readonly WorkItem[], results: readonly ExecutionResult[]): void {
+    let heavy: Set<string> | undefined;
+    for (const r of results) if (this.applier.isHeavy(r)) (heavy ??= new Set()).add(r.agent);
+    if (heavy === undefined && this.heavySenders.size === 0) return;
+    for (const item of batch) {
+      if (heavy?.has(item.agent)) this.heavySenders.add(item.agent);
+      else this.heavySenders.delete(item.agent);
+    }
   }
 
   private release(plans: readonly WorkPlan[]): void {

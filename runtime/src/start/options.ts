@@ -32,7 +32,8 @@ export interface StartNodeOptions extends TopologyOptions {
   mailboxCapacity?: number;
   /**
    * Node-wide traffic limits (core TRAFFIC_LIMIT_TABLE): how long a waiting priority may be passed
-   * over (decision 1920). Checked at start; defaults otherwise.
+   * over (decision 1920), circuit breakers (1921), the sends of one agent started per event-loop turn
+   * (2099). Checked at start; defaults otherwise.
    */
   traffic?: Partial<TrafficLimits>;
   /**
