@@ -43,7 +43,8 @@ test('a forced stop during a 1,000-send burst: nothing from the agent is accepte
   await registry.open();
   const log = new RecordingLog();
   const host = await SandboxAgentHost.create({ cacheDir: path.join(dir.path, 'cache'), shards: 1, state: log });
-  const bus = new Bus({ log, state: log, nodeId: 'n1', platform: 'caxton', mailboxCapacity: 20_000, events: new BusEvents(), dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 16, maxInFlight: 2 } });
+  const events = new BusEvents();
+  const bus = new Bus({ log, state: log, nodeId: 'n1', platform: 'caxton', mailboxCapacity: 20_000, events, dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 16, maxInFlight: 2 } });
   let lifecycle: AgentLifecycle | undefined;
   const port = new ScriptedPort([]);
   port.isAgent = (name) => lifecycle?.isAgent(name) ?? false;
@@ -64,7 +65,7 @@ test('a forced stop during a 1,000-send burst: nothing from the agent is accepte
   };
   lifecycle = new AgentLifecycle({
     nodeId: 'n1', artifacts: new FileArtifactStore({ dir: path.join(dir.path, 'artifacts') }), host, messaging, bus, log, state: log,
-    defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS,
+    defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS, busEvents: events,
     onStarted: async () => {},
     onStopped: async () => {},
     residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
