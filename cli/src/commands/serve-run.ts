@@ -215,15 +215,20 @@ function clusterOptions(argv: ServeArgs): NonNullable<StartNodeOptions['cluster'
 }
 
 /**
- * Replicas across nodes (decision 2093, 2097): the flag, else CAXTON_REPLICAS_ACROSS_NODES=1, and
- * only in cluster mode (a single node has no nodes to spread over). Undefined leaves the node's
- * default. Switching it on for a single node is a usage error; an explicit off is harmless anywhere.
+ * Replicas across nodes (decision 2093, 2097): the flag, else CAXTON_REPLICAS_ACROSS_NODES=1 (a
+ * value other than 1 or 0 refused), and only in cluster mode (a single node has no nodes to spread
+ * over). Undefined leaves the node's default. Switching it on for a single node is a usage error; an explicit off is harmless anywhere.
  */
 function replicasAcrossNodesOption(argv: ServeArgs, env: Readonly<Record<string, string | undefined>>, clustered: boolean): boolean | undefined {
   if (argv.replicasAcrossNodes === true && !clustered) throw new UsageError('--replicas-across-nodes needs cluster mode', 'pass --kafka and --etcd too');
   if (!clustered) return undefined;
   if (argv.replicasAcrossNodes !== undefined) return argv.replicasAcrossNodes;
-  return replicasAcrossNodesFromEnv(env) ? true : undefined;
+  try {
+    return replicasAcrossNodesFromEnv(env) ? true : undefined;
+  } catch (err) {
+    // A value the node refuses (neither 1 nor 0) is the invocation's mistake: a usage error, its hint kept.
+    throw new UsageError((err as Error).message, (err as { hint?: string }).hint);
+  }
 }
 
 /** The body of `caxton serve` (serve.ts holds its flags): start the node, report where it serves, wait for Ctrl-C. */

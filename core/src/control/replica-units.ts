@@ -84,12 +84,14 @@ export function replicaUnitName(agent: string, k: number): string {
 /**
  * The agent and replica of a replica unit's name (`svc#r2` → svc, 2, up to
  * REPLICA_LIMITS.maxReplicas); undefined for any other name, a plain agent's included.
+ * `maxReplica`: the highest number that parses — a node numbers its own replicas' sandbox keys
+ * (the same `X#r<k>` shape, decision 2010) up to maxReplicaInstances + 1, above those still draining.
  */
-export function parseReplicaUnit(name: string): { agent: string; replica: number } | undefined {
+export function parseReplicaUnit(name: string, maxReplica: number = REPLICA_LIMITS.maxReplicas): { agent: string; replica: number } | undefined {
   const m = /^([^#/]+)#r([1-9]\d{0,2})$/.exec(name);
   if (m === null) return undefined;
   const replica = Number(m[2]);
-  return replica < 2 || replica > REPLICA_LIMITS.maxReplicas ? undefined : { agent: m[1]!, replica };
+  return replica < 2 || replica > maxReplica ? undefined : { agent: m[1]!, replica };
 }
 
 /**

@@ -15,7 +15,7 @@
  * is scaled back to one.
  */
 import {
-  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicaRewindError, ReplicaStartError, ReplicasBudgetError, ReplicasStatefulError, parseReplicaInstanceCap, replicaUnitName,
+  ConflictError, countOwnStateKeys, ownStateWrites, parseReplicaCount, REPLICA_LIMITS, ReplicaBalancer, ReplicaRewindError, ReplicaStartError, ReplicasBudgetError, ReplicasStatefulError, parseReplicaInstanceCap, parseReplicaUnit, replicaUnitName,
   type Instrumentation, type ReplicaLoad, type ReplicasView, type StateWrite,
 } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../bus/executor.js';
@@ -70,11 +70,13 @@ export function replicaKey(name: string, n: number): string {
  */
 export const MAX_REPLICA_NUMBER = REPLICA_LIMITS.maxReplicaInstances + 1;
 
-/** The agent and replica number of a replica's sandbox key (`svc#r2` → svc, 2, up to MAX_REPLICA_NUMBER); undefined for any other key. */
+/**
+ * The agent and replica number of a replica's sandbox key (`svc#r2` → svc, 2, up to
+ * MAX_REPLICA_NUMBER); undefined for any other key. Core's one parse of the `X#r<k>` shape, with
+ * this node's own bound (a unit across nodes stops at REPLICA_LIMITS.maxReplicas).
+ */
 export function parseReplicaKey(key: string): { agent: string; replica: number } | undefined {
-  const m = /^([^#]+)#r([1-9]\d{0,3})$/.exec(key);
-  const replica = m === null ? 0 : Number(m[2]);
-  return replica < 2 || replica > MAX_REPLICA_NUMBER ? undefined : { agent: m![1]!, replica };
+  return parseReplicaUnit(key, MAX_REPLICA_NUMBER);
 }
 
 interface Replica {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { REPLICA_LIMITS } from '@caxton/core';
+import { parseReplicaUnit, REPLICA_LIMITS, replicaUnitName } from '@caxton/core';
 import { MAX_REPLICA_NUMBER, parseReplicaKey, replicaKey } from '../../src/node/replicas.js';
 
 describe('replica keys', () => {
@@ -21,5 +21,14 @@ describe('replica keys', () => {
     for (const key of ['svc', 'svc#r1', `svc#r${MAX_REPLICA_NUMBER + 1}`, 'svc#r99', 'svc#r0', 'svc#r02', 'svc#4', 'svc#r2#r3', '#r2', 'svc#r']) {
       assert.equal(parseReplicaKey(key), undefined, key);
     }
+  });
+
+  it('parse as core parses a replica unit (one reading of the `X#r<k>` shape), only to a higher bound', () => {
+    // A kind's instance is never scaled (refused), so `<kind>/<key>#r2` is no replica's key: core's
+    // parse refuses it, and so does the node's now (its own pattern took any agent part before).
+    assert.equal(parseReplicaKey('tally/alice#r2'), undefined);
+    for (let n = 2; n <= REPLICA_LIMITS.maxReplicas; n++) assert.deepEqual(parseReplicaKey(replicaUnitName('svc', n)), parseReplicaUnit(replicaUnitName('svc', n)));
+    assert.equal(parseReplicaUnit(`svc#r${MAX_REPLICA_NUMBER}`), undefined, 'a unit across nodes stops at maxReplicas');
+    assert.deepEqual(parseReplicaUnit(`svc#r${MAX_REPLICA_NUMBER}`, MAX_REPLICA_NUMBER), { agent: 'svc', replica: MAX_REPLICA_NUMBER });
   });
 });

@@ -2,14 +2,16 @@
  * A scale asked on a node the agent does not run on (`ClusterReplicaCounts.scaleElsewhere`,
  * decision 2091; the only way to scale with replicas across nodes, decision 2093) refuses an agent
  * that keeps state — through the bounded read of a non-owner (`refuseStateful(name, true)`) — and
- * records nothing; a scale to one reads nothing and is recorded. The real AgentReplicas on the real
- * embedded log (its bounded read answering within the bound, as Kafka's reader does for a small
- * partition); the residency records what it is asked to write.
+ * records nothing; past the read's bound (REPLICA_LIMITS.maxStateRecordsReadElsewhere) it is
+ * refused `bus.kafka.state-read-bound` and records nothing; a scale to one reads nothing and is
+ * recorded. The real AgentReplicas on the real embedded log (its bounded read answering within the
+ * bound, as Kafka's reader does for a small partition, and refusing a crowded one as Kafka's does,
+ * before any read); the residency records what it is asked to write.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Instrumentation } from '@caxton/core';
+import { Instrumentation, REPLICA_LIMITS } from '@caxton/core';
 import { AgentReplicas } from '../../src/node/replicas.js';
 import { ClusterReplicaCounts } from '../../src/node/cluster-replica-counts.js';
 import type { AgentHost } from '../../src/node/agent-host.js';
@@ -19,12 +21,14 @@ import type { AgentLifecycleEvent, LocalAgents } from '../../src/node/local-agen
 import type { AgentStateStore } from '../../src/storage/ports.js';
 import type { AgentRecord } from '../../src/storage/records.js';
 import { EmbeddedMessageLog } from '../../src/bus/embedded/embedded-message-log.js';
+import { KafkaStateReadBoundError } from '../../src/bus/kafka/errors.js';
 import { tempDir } from '../registry/helpers/tmp.js';
 
 describe('a scale through a node the agent does not run on', () => {
   let dir: { path: string; remove: () => Promise<void> };
   let log: EmbeddedMessageLog;
   const within: string[] = [];
+  const bounds: number[] = [];
   const recorded: string[] = [];
   let counts: ClusterReplicaCounts;
 
@@ -37,7 +41,13 @@ describe('a scale through a node the agent does not run on', () => {
       readState: (agent) => log.readState(agent),
       commitState: (agent, writes) => log.commitState(agent, writes),
       clearState: (agent) => log.clearState(agent),
-      readStateWithin: async (agent) => { within.push(agent); return log.readState(agent); },
+      readStateWithin: async (agent, maxRecords) => {
+        within.push(agent);
+        bounds.push(maxRecords);
+        // A partition past the bound: refused before any record is read, as Kafka's reader does.
+        if (agent === 'crowded') throw new KafkaStateReadBoundError(agent, { partition: 3, records: maxRecords + 1, maxRecords });
+        return log.readState(agent);
+      },
     };
     const host = { stateView: () => undefined } as unknown as AgentHost;
     const events = new Instrumentation<AgentLifecycleEvent>();
@@ -66,6 +76,19 @@ describe('a scale through a node the agent does not run on', () => {
       return true;
     });
     assert.deepEqual(within, ['keeper'], 'the non-owner\'s bounded read was used');
+    assert.deepEqual(recorded, [], 'no count written');
+  });
+
+  it('reads no more than REPLICA_LIMITS.maxStateRecordsReadElsewhere: past it the scale is refused bus.kafka.state-read-bound, nothing recorded', async () => {
+    within.length = 0;
+    bounds.length = 0;
+    recorded.length = 0;
+    await assert.rejects(counts.scaleElsewhere('crowded', 2), (err: { code?: string; hint?: string }) => {
+      assert.equal(err.code, 'bus.kafka.state-read-bound');
+      assert.match(err.hint ?? '', /ask the node that runs crowded/);
+      return true;
+    });
+    assert.deepEqual(bounds, [REPLICA_LIMITS.maxStateRecordsReadElsewhere], 'the bound asked is the limit');
     assert.deepEqual(recorded, [], 'no count written');
   });
 

@@ -4,12 +4,26 @@ import assert from 'node:assert/strict';
 import { replicasAcrossNodesFromEnv, resolveClusterOptions } from '../../../src/topology/cluster/options.js';
 import { KAFKA_TUNING } from '../../../src/bus/kafka/index.js';
 
+/** Runs `fn` with the node's CAXTON_REPLICAS_ACROSS_NODES set to `value` (unset: undefined), then puts it back. */
+function withReplicasEnv<T>(value: string | undefined, fn: () => T): T {
+  const before = process.env.CAXTON_REPLICAS_ACROSS_NODES;
+  if (value === undefined) delete process.env.CAXTON_REPLICAS_ACROSS_NODES;
+  else process.env.CAXTON_REPLICAS_ACROSS_NODES = value;
+  try {
+    return fn();
+  } finally {
+    if (before === undefined) delete process.env.CAXTON_REPLICAS_ACROSS_NODES;
+    else process.env.CAXTON_REPLICAS_ACROSS_NODES = before;
+  }
+}
+
 test('defaults: 5 s lease, 6 s Kafka session (the broker default minimum), names scoped by the cluster', () => {
-  const o = resolveClusterOptions();
+  // Replicas across nodes are off by default: asserted with the variable unset, not by the code's own reading of it.
+  const o = withReplicasEnv(undefined, () => resolveClusterOptions());
   assert.deepEqual(o, {
     name: 'default', etcdPrefix: '/caxton/default/', topicPrefix: 'caxton.default', groupId: 'caxton.default.bus',
     leaseTtlSeconds: 5, sessionTimeoutMs: 6000, partitions: undefined, drainTimeoutMs: 5000, kafkaOpenTimeoutMs: 10_000, completionWithinMs: 1000,
-    maxPendingPerPartition: 256, absentPerPartition: 128, replicasAcrossNodes: replicasAcrossNodesFromEnv(process.env),
+    maxPendingPerPartition: 256, absentPerPartition: 128, replicasAcrossNodes: false,
     kafkaRequests: {},
   });
   assert.equal(resolveClusterOptions({ replicasAcrossNodes: true }).replicasAcrossNodes, true, 'replicas across nodes: the option, else the environment (decision 2093)');
@@ -42,16 +56,25 @@ test('the Kafka request shape: values given are checked against KAFKA_TUNING and
   assert.throws(() => resolveClusterOptions({ kafkaRequests: { lingerMS: 1 } as never }), /not a Kafka request setting/);
 });
 
-test('CAXTON_REPLICAS_ACROSS_NODES has one reading (review finding 2): only "1" is on; the option beats the environment', () => {
+test('CAXTON_REPLICAS_ACROSS_NODES has one reading (review finding 2): 1 is on; 0, empty or unset off; the option beats the environment', () => {
   assert.equal(replicasAcrossNodesFromEnv({ CAXTON_REPLICAS_ACROSS_NODES: '1' }), true);
-  for (const v of [undefined, '', '0', 'yes', 'true', ' 1']) assert.equal(replicasAcrossNodesFromEnv({ CAXTON_REPLICAS_ACROSS_NODES: v }), false, String(v));
-  const before = process.env.CAXTON_REPLICAS_ACROSS_NODES;
-  process.env.CAXTON_REPLICAS_ACROSS_NODES = '1';
-  try {
+  for (const v of [undefined, '', '0']) assert.equal(replicasAcrossNodesFromEnv({ CAXTON_REPLICAS_ACROSS_NODES: v }), false, String(v));
+  assert.equal(replicasAcrossNodesFromEnv({}), false, 'not in the environment at all');
+  withReplicasEnv('1', () => {
     assert.equal(resolveClusterOptions({}).replicasAcrossNodes, true, 'unset option: the node reads its environment');
     assert.equal(resolveClusterOptions({ replicasAcrossNodes: false }).replicasAcrossNodes, false, 'the option wins');
-  } finally {
-    if (before === undefined) delete process.env.CAXTON_REPLICAS_ACROSS_NODES;
-    else process.env.CAXTON_REPLICAS_ACROSS_NODES = before;
+  });
+  withReplicasEnv('0', () => assert.equal(resolveClusterOptions({}).replicasAcrossNodes, false, '0 is off'));
+});
+
+test('CAXTON_REPLICAS_ACROSS_NODES with any other value is refused, typed with a hint, not taken for off', () => {
+  const refused = (value: string) => (e: Error & { code?: string; hint?: string }) =>
+    e.code === 'node.cluster-config' && e.message.includes(JSON.stringify(value)) && /set it to 1/.test(e.hint ?? '');
+  for (const v of ['yes', 'true', 'on', ' 1', '1 ', '2', 'false', 'off', '01']) {
+    assert.throws(() => replicasAcrossNodesFromEnv({ CAXTON_REPLICAS_ACROSS_NODES: v }), refused(v), JSON.stringify(v));
+    // The node started without the option reads its own environment through the same parser.
+    withReplicasEnv(v, () => assert.throws(() => resolveClusterOptions({}), refused(v), `node: ${JSON.stringify(v)}`));
+    // The option given, the environment is not read: the flag wins even over a value it would refuse.
+    withReplicasEnv(v, () => assert.equal(resolveClusterOptions({ replicasAcrossNodes: true }).replicasAcrossNodes, true));
   }
 });
