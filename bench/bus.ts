@@ -22,6 +22,11 @@
  *   Every request is accounted for (requests_sent / _answered / _late / _lost, decision 1204):
  *   late replies (after the window, within --drain-ms) keep their latency, lost requests count as
  *   infinitely slow, and a percentile that falls among them is reported as LOST.
+ *   `--stages` (decision 2102): also print, per latency run, where the measured requests' time went —
+ *   send → request durable (edge, the audit intent, the log append) → handled by the echo (mailbox,
+ *   dispatch, shard) → reply durable — each stage's p50/p99 and its mean over the slowest 1 %, with
+ *   the bus thread's event-loop delay and its run-queue wait (time runnable but given no core) over
+ *   the window. A few map entries per request; off by default.
  * - fdatasync_p50_us / fdatasync_p99_us: this disk's write + fdatasync latency on the node's own
  *   data directory, in the same run; p99_us's target is fdatasync p99 + 2 ms.
  * - console_* (only with `--only console`, issue 15): the persisted ping-pong with the web console
@@ -62,7 +67,9 @@ import path from 'node:path';
 import { AGENT_LIMIT_TABLE, parseStreamEvents } from '@caxton/core';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { readHostCpuTicks, stealPercent } from './lib-proc-stat.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { readHostCpuTicks, readMainThreadSched, stealPercent } from './lib-proc-stat.js';
+import { RequestStages } from './lib-request-stages.js';
 import { percentile, report } from './lib-output.js';
 import { BenchNode, sleep } from './lib-bus-node.js';
 import { drainAndSettle } from './lib-drain.js';
@@ -98,6 +105,8 @@ const FANOUT = Number(arg('fanout', '1000'));
 const DRAIN_MS = Number(arg('drain-ms', '5000'));
 /** Open-loop rate for the latency runs, msg/s; default half the throughput measured in this run. */
 const LATENCY_RATE = Number(arg('latency-rate', 'NaN'));
+/** `--stages`: print where the latency runs' requests spent their time (decision 2102). */
+const STAGES = process.argv.includes('--stages');
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -202,10 +211,26 @@ async function latency(persistence: 'disk' | 'memory'): Promise<LatencyRun> {
     const nowUs = (): number => performance.now() * 1000;
     // undefined during the warm-up: its requests are not measured, their late replies are ignored.
     let ledger: RequestLedger<string> | undefined;
+    // --stages: the measured requests' marks, and the request's message id -> its key (for 'handled').
+    let stages: RequestStages<string> | undefined;
+    const keyOfMessage = new Map<string, string>();
     node.on((e) => {
       if (e.type !== 'accepted' || e.message.performative !== 'inform' || e.message.inReplyTo === undefined) return;
       ledger?.answer(e.message.inReplyTo, nowUs());
+      stages?.note(e.message.inReplyTo, 'reply durable', nowUs());
     }, ['accepted']);
+    if (STAGES) {
+      node.on((e) => {
+        if (stages === undefined) return;
+        if (e.type === 'accepted' && e.message.performative === 'request' && e.message.replyWith !== undefined) {
+          keyOfMessage.set(e.messageId, e.message.replyWith);
+          stages.note(e.message.replyWith, 'request durable', nowUs());
+        } else if (e.type === 'handled') {
+          const key = keyOfMessage.get(e.messageId);
+          if (key !== undefined) stages.note(key, 'handled', nowUs());
+        }
+      }, ['accepted', 'handled']);
+    }
     const requestsPerSecond = messagesPerSecond / 2;
     let sent = 0;
     let refusedInWarmUp = 0;
@@ -218,6 +243,7 @@ async function latency(persistence: 'disk' | 'memory'): Promise<LatencyRun> {
           const key = `r${sent++}`;
           const pair = sent % echoes;
           track?.send(key, nowUs());
+          if (track) stages?.note(key, 'sent', nowUs());
           node.control.send({ performative: 'request', receivers: [{ name: `echo-${pair}` }], replyTo: [{ name: `sink-${pair}` }], replyWith: key, content: key })
             .catch(() => (track ? track.refuse(key) : refusedInWarmUp++));
         }
@@ -229,11 +255,26 @@ async function latency(persistence: 'disk' | 'memory'): Promise<LatencyRun> {
     if (refusedInWarmUp > 0) progress(`${refusedInWarmUp} warm-up requests refused`);
     const measured = new RequestLedger<string>();
     ledger = measured;
+    if (STAGES) stages = new RequestStages<string>(['sent', 'request durable', 'handled', 'reply durable']);
+    const loopDelay = STAGES ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
+    loopDelay?.enable();
+    const sched0 = STAGES ? readMainThreadSched() : undefined;
     const t0 = performance.now();
     await run(SECONDS, measured);
     measured.closeWindow(nowUs());
     const windowS = (performance.now() - t0) / 1000;
+    const sched1 = STAGES ? readMainThreadSched() : undefined;
+    loopDelay?.disable();
     const { account, drainMs } = await drainAndSettle(measured, DRAIN_MS, nowUs);
+    if (stages !== undefined && loopDelay !== undefined) {
+      const s = stages.summary();
+      const ms = (us: number): string => (us / 1000).toFixed(2);
+      progress(`stages (${persistence}, ${Math.round(messagesPerSecond / 2)} requests/s, ${s.complete} requests, load ${loadavg()[0]!.toFixed(1)}): stage p50 / p99 / mean over the slowest 1 %, ms`);
+      for (const st of s.stages) progress(`  ${st.stage.padEnd(32)} ${ms(st.p50)} / ${ms(st.p99)} / ${ms(st.tailMean)}`);
+      progress(`  ${'total'.padEnd(32)} ${ms(s.total.p50)} / ${ms(s.total.p99)} / ${ms(s.total.tailMean)}`);
+      const wait = sched0 && sched1 ? `, waited ${((sched1.waitNs - sched0.waitNs) / 1e6).toFixed(0)} ms for a core over the ${windowS.toFixed(1)} s window` : '';
+      progress(`  bus thread: event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms${wait}`);
+    }
     const achieved = ((account.answered + account.late) * 2) / windowS;
     return { account, achieved, windowS, drainMs, messagesPerSecond, ...(maxRequestsPerS !== undefined ? { maxRequestsPerS } : {}), ...(fdatasync ? { fdatasync } : {}) };
   } finally {

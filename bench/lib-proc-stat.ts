@@ -74,3 +74,28 @@ export function stealPercent(before: HostCpuTicks, after: HostCpuTicks): number 
   const total = after.total - before.total;
   return total > 0 ? (100 * (after.steal - before.steal)) / total : 0;
 }
+
+/** One thread's scheduler times from /proc/<pid>/task/<tid>/schedstat (ns): on a CPU, and runnable but waiting for one. */
+export interface ThreadSchedTimes {
+  runNs: number;
+  waitNs: number;
+}
+
+/** Parses schedstat's `<on-cpu ns> <run-queue wait ns> <timeslices>` (sched-stats.rst). */
+export function threadSchedFromSchedstat(text: string): ThreadSchedTimes {
+  const [run, wait] = text.trim().split(/\s+/).map(Number);
+  if (!Number.isSafeInteger(run) || !Number.isSafeInteger(wait)) throw new ProcStatUnreadable('unexpected schedstat format', { text: text.slice(0, 200) });
+  return { runNs: run!, waitNs: wait! };
+}
+
+/**
+ * This process's main thread (its tid is the pid): the bus thread of an in-process node. Undefined
+ * where there is no schedstat (not Linux, or a kernel without schedstats).
+ */
+export function readMainThreadSched(): ThreadSchedTimes | undefined {
+  try {
+    return threadSchedFromSchedstat(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
