@@ -131,6 +131,12 @@ export class EdgeAdmission {
   private standingSince: number | undefined;
   /** When an outside delivery last finished, or the node was last seen idle or thawed. */
   private lastProgress: number;
+  /**
+   * Since when every interval's peak in flight was at most servingMinLimit: a sojourn is the
+   * path's own time only if its delivery entered after that (one that finishes in a quiet
+   * interval may have waited behind a queue that has just drained).
+   */
+  private lowSince: number | undefined;
   /** Dispatch frozen (the kill switch): nothing will finish, and that is no queue to adapt to. */
   private frozen = false;
 
@@ -253,7 +259,10 @@ export class EdgeAdmission {
       // wait includes a queue, and learning it would let the target ratchet up with the queue it
       // steers (decision 2103). It may creep up 1 % an interval, so a lucky fast sample does not
       // hold for ever.
-      if (this.finishedInInterval > 0 && this.peakInInterval <= this.limits.servingMinLimit) this.unqueued = Math.min(this.unqueued * 1.01, sojourn);
+      const low = this.peakInInterval <= this.limits.servingMinLimit;
+      if (!low) this.lowSince = undefined;
+      else this.lowSince ??= this.intervalStart;
+      if (this.finishedInInterval > 0 && this.lowSince !== undefined && sojourn <= now - this.lowSince) this.unqueued = Math.min(this.unqueued * 1.01, sojourn);
       const target = Math.max(targetDelayMs, Number.isFinite(this.unqueued) ? 2 * this.unqueued : 0);
       const fits = Math.floor((Math.max(this.inFlight, this.peakInInterval) * target) / sojourn);
       if (this.finishedInInterval === 0) {

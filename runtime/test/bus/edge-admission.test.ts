@@ -161,16 +161,16 @@ test('the bus refuses outside clients past the limit, typed, before anything is 
 test('a path slower than the target by itself (two fsyncs on a busy disk) raises the target instead of pinning the limit to the floor', () => {
   const edge = new EdgeAdmission(LIMITS, 0);
   // Nearly nothing in flight, yet each message takes 60 ms: that is the path, not a queue.
+  // (Learnt once they finish: a wait counts as the path's only when in flight was low all along it.)
   accept(edge, 2, 0);
-  for (let i = 0; i < 2; i++) edge.finish(60, 10);
-  edge.admit('client', 0, 50);
+  for (let i = 0; i < 2; i++) edge.finish(60, 60);
   assert.equal(edge.limit, 100, 'not read as a queue');
-  accept(edge, 100, 51);
-  for (let i = 0; i < 10; i++) edge.finish(100, 60);
-  edge.admit('client', 0, 101);
+  accept(edge, 100, 61);
+  for (let i = 0; i < 10; i++) edge.finish(100, 70);
+  edge.admit('client', 0, 111);
   assert.equal(edge.limit, 100, '100 ms is within twice the path\'s 60 ms');
-  for (let i = 0; i < 10; i++) edge.finish(300, 110);
-  edge.admit('client', 0, 151);
+  for (let i = 0; i < 10; i++) edge.finish(300, 120);
+  edge.admit('client', 0, 161);
   // A queue now: 90 in flight at the peak × 120 ms (twice the path's 60 ms) ÷ 300 ms.
   assert.equal(edge.limit, 36);
 });
@@ -294,6 +294,25 @@ test('the path\'s own time is learnt only with no more in flight than the servin
   for (let i = 0; i < 3; i++) now = servingInterval(edge, now, 90, 40);
   // Stood 150 ms: 1.8 per ms × 20 ms = 36.
   assert.equal(edge.limit, 36);
+});
+
+test('a wait learnt as the path\'s own time must have begun with little in flight: the tail of a drained queue is not one', () => {
+  const edge = new EdgeAdmission(TWO_FLOORS, 0);
+  accept(edge, 300, 0);
+  let now = 0;
+  for (let i = 0; i < 3; i++) now = servingInterval(edge, now, 30, 200);
+  assert.equal(edge.limit, 12);
+  // The queue drains to 8 (the serving floor) within one interval; the last of it finishes after 400 ms.
+  while (edge.inFlight > 8) edge.finish(400, now + 1);
+  now = servingInterval(edge, now, 0, 400, false);
+  for (let i = 0; i < 8; i++) edge.finish(400, now + 1);
+  edge.admit('client', 0, now + 50);
+  now += 50;
+  // Learnt, 400 ms would make the target 800 ms: the limit would grow on every interval "on target".
+  accept(edge, 12, now);
+  for (let i = 0; i < 12; i++) edge.finish(300, now + 1);
+  edge.admit('client', 0, now + 50);
+  assert.ok(edge.limit <= 12, `a 300 ms wait is still a queue (limit ${edge.limit})`);
 });
 
 test('edgeAdmissionLimits: a ceiling below the floors lowers both (the e2e overload test\'s --edge-max-in-flight 32)', () => {
