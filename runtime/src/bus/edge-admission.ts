@@ -253,12 +253,12 @@ export class EdgeAdmission {
       // Two stages in series (ahead of the bus, then the bus): their shortest waits add up.
       const ahead = Number.isFinite(this.shortestAhead) ? this.shortestAhead : 0;
       const sojourn = ahead + (this.finishedInInterval > 0 ? this.shortestSojourn : elapsed);
-      // What a message takes with no queue at all (the writes and fsyncs of its path), learnt in
-      // intervals with no more in flight than the serving floor: a target below it would read
-      // service time as queueing and pin the limit to the floor. With more in flight the shortest
-      // wait includes a queue, and learning it would let the target ratchet up with the queue it
-      // steers (decision 2103). It may creep up 1 % an interval, so a lucky fast sample does not
-      // hold for ever.
+      // What a message takes with no queue at all (the writes and fsyncs of its path): a target
+      // below it would read service time as queueing and pin the limit to the floor. Learnt only
+      // from a wait that began after every interval had no more in flight than the serving floor
+      // (`lowSince`): with more, or in the tail of a queue that just drained, the wait includes a
+      // queue, and learning it let the target ratchet up with the queue it steers (decision
+      // 2103). It may creep up 1 % an interval, so a lucky fast sample does not hold for ever.
       const low = this.peakInInterval <= this.limits.servingMinLimit;
       if (!low) this.lowSince = undefined;
       else this.lowSince ??= this.intervalStart;
@@ -275,7 +275,7 @@ export class EdgeAdmission {
         } else if (this.limitNow > minLimit) {
           this.limitNow = Math.max(minLimit, Math.min(this.limitNow, fits));
         }
-        // A shorter gap (a busy machine's stall: its workers got no CPU for 70–140 ms) changes
+        // A shorter gap (a busy machine's stall: its workers got no CPU for 70–200 ms) changes
         // nothing below the floor: lifting there let a thousand in at once after every stall.
       } else if (sojourn > target && this.offeredInInterval * 2 >= this.finishedInInterval) {
         // A queue above the target that demand keeps refilling (at least half as much asked for as
