@@ -320,5 +320,5 @@ test('edgeAdmissionLimits: a ceiling below the floors lowers both (the e2e overl
     (({ minLimit, servingMinLimit, maxLimit }) => ({ minLimit, servingMinLimit, maxLimit }))(edgeAdmissionLimits({ maxLimit: 32 })),
     { minLimit: 32, servingMinLimit: 32, maxLimit: 32 });
   assert.equal(edgeAdmissionLimits({ minLimit: 3, maxLimit: 3 }).servingMinLimit, 3, 'an explicit floor below the serving floor lowers it too');
-  assert.equal(edgeAdmissionLimits().servingMinLimit, 128);
+  assert.equal(edgeAdmissionLimits().servingMinLimit, 1_000, 'decision 2103\'s rule is off by default: the serving floor is the floor');
 });
