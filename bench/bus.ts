@@ -466,7 +466,7 @@ if (ONLY.includes('latency')) {
   }
 }
 if (ONLY.includes('overload')) {
-  const edgeOff = OVERLOAD_EDGE === 'off' ? { edgeAdmission: { minLimit: 1e9, maxLimit: 1e9 } }
+  const edgeOff = OVERLOAD_EDGE === 'off' ? { edgeAdmission: { minLimit: 1e9, servingMinLimit: 1e9, maxLimit: 1e9 } }
     : Number.isFinite(OVERLOAD_TARGET_MS) ? { edgeAdmission: { targetDelayMs: OVERLOAD_TARGET_MS } } : {};
   const node = await BenchNode.start({ persistence: 'disk', fsync: 'always', ...edgeOff });
   let o: OverloadRun;

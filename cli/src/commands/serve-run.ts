@@ -57,6 +57,7 @@ export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditA
   shards?: number;
   edgeMaxInFlight?: number;
   edgeTargetMs?: number;
+  edgeServingFloor?: number;
   prepareTimeoutS?: number;
   prepareHeapMib?: number;
   componentLimit?: string[];
@@ -157,6 +158,14 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   if (argv.edgeTargetMs !== undefined) {
     if (!Number.isInteger(argv.edgeTargetMs) || argv.edgeTargetMs < 1 || argv.edgeTargetMs > 60_000) throw new UsageError(`--edge-target-ms ${argv.edgeTargetMs} is not a whole number from 1 to 60000`);
     edge.targetDelayMs = argv.edgeTargetMs;
+  }
+  if (argv.edgeServingFloor !== undefined) {
+    // At most the floor (1,000, or the ceiling when that is lower): the node refuses a serving floor above it.
+    const most = Math.min(1_000, edge.maxLimit ?? 1_000);
+    if (!Number.isInteger(argv.edgeServingFloor) || argv.edgeServingFloor < 1 || argv.edgeServingFloor > most) {
+      throw new UsageError(`--edge-serving-floor ${argv.edgeServingFloor} is not a whole number from 1 to ${most}`, 'it cannot exceed the floor of 1,000 outside messages nor --edge-max-in-flight (decision 2103)');
+    }
+    edge.servingMinLimit = argv.edgeServingFloor;
   }
   if (Object.keys(edge).length > 0) options.edgeAdmission = edge;
   const telemetry = telemetryFromArgs(argv, env);

@@ -54,6 +54,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> 
       .option('component-limit', { type: 'string', array: true, describe: 'Raise a cap on what a component may define, <name>=<n> (repeatable): coreModules 64, components 64, instances 4096, coreInstances 4096, types 65536, functions 1000000' })
       .options(k8sServeOptions(env.io.env))
       .option('edge-max-in-flight', { type: 'number', describe: 'Most outside-client messages accepted and not yet handled, node-wide, before SendMessage is refused RESOURCE_EXHAUSTED (default 10000; the limit adapts below it to the delay target)' })
+      .option('edge-serving-floor', { type: 'number', describe: 'Lowest the edge limit may fall while the node serves a standing queue of outside messages (decision 2103; default 1000 = the floor, i.e. off; e.g. 128 trades throughput for the accepted requests\' latency)' })
       .option('edge-target-ms', { type: 'number', describe: 'Delay target of outside clients\' messages (accepted to handled), ms: past it the edge limit drops (default 20)' })
       .option('shards', { type: 'number', describe: 'Worker threads running agents (default: 1 on up to 2 cores, else cores - 1); a stuck agent resets only its own shard' })
       .example('$0 serve', 'embedded storage in ./.caxton, API on 127.0.0.1:50051')

@@ -149,11 +149,14 @@ export class Bus implements OutboxSender {
    */
   async freezeDispatch(): Promise<void> {
     this.frozen = true;
+    // Nothing will finish: the edge keeps accepting up to its floor whatever it adapted to (2103).
+    this.mailboxes.edge.freeze(true, this.now());
     await this.loop?.freeze();
   }
 
   thawDispatch(): void {
     this.frozen = false;
+    this.mailboxes.edge.freeze(false, this.now());
     this.loop?.thaw();
   }
 
