@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildAgent } from '@caxton/toolchain';
-import type { Work } from '@caxton/sandbox';
+import { echoWork } from './lib-echo-work.js';
 import { AgentSandbox, Engine, Sandbox } from '@caxton/sandbox';
 import type { BenchResult } from './lib-output.js';
 import { percentile, report } from './lib-output.js';
@@ -40,16 +40,6 @@ const TARGETS: Record<string, Partial<Record<string, string>>> = {
 };
 
 const env = { directory: () => ({ version: 0, byType: {} }), clock: Date.now, newId: () => 'bench-id' };
-
-function echoWork(agent: string, i: number): Work {
-  return {
-    kind: 'message', agent,
-    delivery: {
-      id: `d${i}`, messageId: `m${i}`, receiver: agent, acceptedAt: 0,
-      message: { performative: 'request', sender: { name: 'bench@test' }, receivers: [{ name: agent }], content: 'hello', replyWith: `r${i}`, conversationId: 'c1' },
-    },
-  };
-}
 
 function artifactOf(example: string): string | undefined {
   const dir = join(ROOT, 'examples', example, 'build');

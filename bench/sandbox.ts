@@ -30,6 +30,7 @@ import {
 import type { BenchResult } from './lib-output.js';
 import { percentile, report } from './lib-output.js';
 import { measureFuelOverhead } from './lib-fuel-overhead.js';
+import { echoWork } from './lib-echo-work.js';
 import { AGENT_LIMIT_TABLE } from '@caxton/core';
 import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
@@ -55,20 +56,6 @@ async function agentBytes(kind: 'as' | 'js'): Promise<{ bytes: Uint8Array; sourc
 }
 
 const env = { directory: () => ({ version: 0, byType: {} }), clock: Date.now, newId: () => 'bench-id' };
-
-function echoWork(agent: string, i: number, content: string): Work {
-  return {
-    kind: 'message',
-    agent,
-    delivery: {
-      id: `d${i}`,
-      messageId: `m${i}`,
-      receiver: agent,
-      acceptedAt: 0,
-      message: { performative: 'request', sender: { name: 'bench@test' }, receivers: [{ name: agent }], content, replyWith: `r${i}`, conversationId: 'c1' },
-    },
-  };
-}
 
 function instantiateP50(artifact: Artifact, n: number): number {
   const samples: number[] = [];
