@@ -8,34 +8,21 @@
  * before node-b joins; node-b's load then finds the marker and never hands the delivery out.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { timerDoneStateKey, type Delivery } from '@caxton/core';
-import { KafkaMessageLog, partitionFor, partitionOwner, type KafkaMessageLogOptions } from '../../../src/bus/kafka/index.js';
-import { collectingLogger, startTestKafka, uniqueNames, waitFor, type TestKafka } from './support/broker.js';
+import { describe, it } from 'node:test';
+import { timerDoneStateKey } from '@caxton/core';
+import { partitionFor, partitionOwner, type KafkaMessageLogOptions } from '../../../src/bus/kafka/index.js';
+import { collectingLogger, uniqueNames, waitFor } from './support/broker.js';
 import { delivery } from './support/deliveries.js';
+import { useKafkaLogs } from './support/kafka-logs.js';
 
 const quiet = collectingLogger();
 const PARTITIONS = 4;
 
 describe('KafkaMessageLog: a partition moved while a delivery is being handled', () => {
-  let kafka: TestKafka;
-  const open: KafkaMessageLog[] = [];
-  before(async () => {
-    kafka = await startTestKafka();
-  });
-  after(async () => {
-    await Promise.allSettled(open.map((l) => l.close()));
-    await kafka?.stop();
-  });
+  const kafka = useKafkaLogs();
 
-  async function node(names: { topicPrefix: string; cluster: string }, extra: Partial<KafkaMessageLogOptions>, consume = true) {
-    const log = new KafkaMessageLog({ brokers: [kafka.bootstrap], partitions: PARTITIONS, logger: quiet.sink, ...names, ...extra });
-    open.push(log);
-    await log.open();
-    const got: Delivery[] = [];
-    if (consume) log.consume((batch) => got.push(...batch));
-    return { log, got };
-  }
+  const node = (names: { topicPrefix: string; cluster: string }, extra: Partial<KafkaMessageLogOptions>, consume = true) =>
+    kafka.node({ partitions: PARTITIONS, logger: quiet.sink, ...names, ...extra }, consume);
 
   /** A receiver whose partition node-b takes from node-a when it joins (rendezvous, decision 0600). */
   function movingReceiver(): string {
