@@ -39,9 +39,12 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
     return Object.keys(state).filter((k) => k.startsWith('handled-by-')).sort();
   }
 
-  it('the old owner\'s state commit that lands after the move is ignored: only the new owner\'s counts', async () => {
-    const names = uniqueNames('fence');
-    const receiver = movingReceiver();
+  /**
+   * node-a, alone in the cluster, owning every partition, has handled delivery `id` of `receiver`
+   * and is completing it (`completing`, its state `handled-by-a`), held just before its state
+   * commit until `release()`.
+   */
+  async function ownerHeldBeforeCommit(names: { topicPrefix: string; cluster: string }, receiver: string, id: string) {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     let holding = false;
@@ -53,13 +56,20 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
       },
     });
     await waitFor('node-a owns every partition', () => a.log.ownedPartitions().length === PARTITIONS);
-    const d = delivery('fence-1', receiver);
+    const d = delivery(id, receiver);
     await a.log.append([d]);
     await waitFor('node-a hands the delivery out', () => a.got.some((x) => x.id === d.id));
-    // node-a handled it and completes: the ownership check passes, then the seam holds it.
-    const completingOnA = a.log.complete([{ id: d.id, receiver, state: [{ key: 'handled-by-a', value: '1' }] }]);
-    completingOnA.catch(() => {});
+    const completing = a.log.complete([{ id: d.id, receiver, state: [{ key: 'handled-by-a', value: '1' }] }]);
+    completing.catch(() => {});
     await waitFor('node-a held before its state commit', () => holding);
+    return { a, d, completing, release };
+  }
+
+  it('the old owner\'s state commit that lands after the move is ignored: only the new owner\'s counts', async () => {
+    const names = uniqueNames('fence');
+    const receiver = movingReceiver();
+    // node-a handled it and completes: the ownership check passes, then the seam holds it.
+    const { d, completing: completingOnA, release } = await ownerHeldBeforeCommit(names, receiver, 'fence-1');
     // node-b joins; the rebalance moves the receiver's partition to it.
     const b = await node(names, { nodeId: 'node-b' });
     await waitFor('node-b hands the delivery out again', () => b.got.some((x) => x.id === d.id), 60_000);
@@ -77,22 +87,7 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
   it('the old owner\'s state commit that lands before the move counts, and the new owner never hands the delivery out', async () => {
     const names = uniqueNames('fence-mirror');
     const receiver = movingReceiver();
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let holding = false;
-    const a = await node(names, {
-      nodeId: 'node-a',
-      beforeStateCommit: async () => {
-        holding = true;
-        await held;
-      },
-    });
-    await waitFor('node-a owns every partition', () => a.log.ownedPartitions().length === PARTITIONS);
-    const d = delivery('fence-2', receiver);
-    await a.log.append([d]);
-    await waitFor('node-a hands the delivery out', () => a.got.some((x) => x.id === d.id));
-    const completingOnA = a.log.complete([{ id: d.id, receiver, state: [{ key: 'handled-by-a', value: '1' }] }]);
-    await waitFor('node-a held before its state commit', () => holding);
+    const { a, d, completing: completingOnA, release } = await ownerHeldBeforeCommit(names, receiver, 'fence-2');
     // Released before node-b joins: node-a still owns the partition, its commit is the handling's.
     release();
     await completingOnA;
