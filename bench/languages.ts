@@ -12,17 +12,16 @@
  *
  * A language whose example is not built is reported on stderr and left out, never guessed.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildAgent } from '@caxton/toolchain';
 import { echoWork } from './lib-echo-work.js';
+import { childResult } from './lib-child-result.js';
 import { AgentSandbox, Engine, Sandbox } from '@caxton/sandbox';
 import type { BenchResult } from './lib-output.js';
 import { percentile, report } from './lib-output.js';
-import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -76,23 +75,6 @@ async function rssChild(artifactPath: string, count: number): Promise<void> {
   } finally {
     rmSync(cache, { recursive: true, force: true });
   }
-}
-
-function child(args: string[], timeoutMs: number): Promise<Record<string, number | string>> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--expose-gc', ...wasmFeatureNodeFlags(), SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let buf = '';
-    p.stdout.on('data', (d) => (buf += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(buf.trim().split('\n').pop() ?? '') as Record<string, number | string>);
-      } catch {
-        reject(new Error(`child ${args.join(' ')} exited ${code} without a result: ${buf.slice(-300)}`));
-      }
-    });
-  });
 }
 
 async function measure(language: string, example: string, artifactPath: string): Promise<BenchResult[]> {
@@ -151,7 +133,7 @@ async function measure(language: string, example: string, artifactPath: string):
     rmSync(cache, { recursive: true, force: true });
   }
   const count = bytes.length > 4_000_000 ? 20 : bytes.length > 500_000 ? 200 : 2000;
-  const r = await child(['--child', 'rss', artifactPath, String(count)], 300_000);
+  const r = await childResult(SELF, ['--child', 'rss', artifactPath, String(count)], 300_000);
   row('rss_per_agent_kib', Number(Number(r['rssKiB']).toFixed(1)), 'KiB', `slope from ${count} to ${2 * count} idle agents in one process; the last answers: ${r['ok']}`);
   return rows;
 }
