@@ -22,7 +22,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Artifact, WorkResult, Work } from '@caxton/sandbox';
+import type { Artifact, Work } from '@caxton/sandbox';
 import {
   AgentSandbox, Engine, Sandbox, ShardPool, HostBridge, messageToWit, resolveLimits, createDenyWasi,
 } from '@caxton/sandbox';
