@@ -18,11 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AUDIT_SEGMENT_BOUNDS, type AuditEntry } from '@caxton/core';
 import { FileAuditTrail, sha256Hex } from '@caxton/runtime';
 import { percentile, report } from './lib-output.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './lib-args.js';
 
 function entry(i: number): AuditEntry {
   return {

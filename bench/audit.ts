@@ -14,11 +14,8 @@ import { EtcdAuditTrail, FileAuditTrail, sha256Hex, type AuditTrail } from '@cax
 import type { AuditEntry } from '@caxton/core';
 import { percentile, report } from './lib-output.js';
 import { EtcdConnection } from '@caxton/runtime';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './lib-args.js';
+import { startEtcd } from './lib-etcd.js';
 
 const RECORDS = Number(arg('records', '400'));
 
@@ -49,15 +46,6 @@ async function measure(trails: AuditTrail[], records: number, callers: number): 
 
 function print(adapter: string, shape: string, r: { perSecond: number; p50: number; p99: number }): void {
   report({ bench: 'audit', metric: `${adapter}_${shape}_appends_per_s`, value: Math.round(r.perSecond), unit: 'appends/s', note: `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms` });
-}
-
-interface EtcdHandle { endpoint: string; stop(): Promise<void> }
-
-async function startEtcd(): Promise<EtcdHandle> {
-  const given = arg('etcd', '');
-  if (given) return { endpoint: given, stop: async () => {} };
-  const infra = (await import(new URL('../../scripts/infra/index.mjs', import.meta.url).href)) as { startEtcd: () => Promise<EtcdHandle> };
-  return infra.startEtcd();
 }
 
 async function main(): Promise<void> {

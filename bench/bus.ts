@@ -80,11 +80,7 @@ import type { TelemetryConfig } from '@caxton/runtime';
 import { runJadePingPong } from './lib-jade.js';
 import { RequestLedger, accountSummary, accountingResults, percentileResult, type LatencyAccount } from './lib-latency.js';
 import { acceptedPercentile, closedLoopMax, overloadRun, type OverloadRun } from './lib-overload.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './lib-args.js';
 
 const SECONDS = Number(arg('seconds', '5'));
 const PAIRS = Number(arg('pairs', '64'));

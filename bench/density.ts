@@ -34,11 +34,7 @@ import path from 'node:path';
 import { startNode, type RunningNode } from '@caxton/runtime';
 import { artifact } from './lib-artifacts.js';
 import { percentile, report } from './lib-output.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './lib-args.js';
 
 if (process.argv.includes('--cluster')) {
   // Three nodes, a node killed: its own module, so none of the one-node set-up below runs.

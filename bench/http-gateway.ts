@@ -15,11 +15,7 @@ import type { AddressInfo } from 'node:net';
 import type { AclMessage, StateWrite } from '@caxton/core';
 import { HttpGateway, nodeDefaultHttpPolicy } from '@caxton/runtime';
 import { percentile, report } from './lib-output.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './lib-args.js';
 
 const CALLS = Number(arg('calls', '1000'));
 const BLOCKS = 4;

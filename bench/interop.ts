@@ -30,11 +30,7 @@ import { resolveHttpPolicy, startNode, type RunningNode } from '@caxton/runtime'
 import { artifact } from './lib-artifacts.js';
 import { a2aRoundTrips, grpcRoundTrips, mcpRoundTrips, type RoundTrips } from './lib-interop-clients.js';
 import { percentile, report } from './lib-output.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './lib-args.js';
 
 const SAMPLES = Number(arg('samples', '500'));
 const WARM_UP = Math.max(50, SAMPLES / 10);

@@ -25,11 +25,7 @@ import kafkajs from 'kafkajs';
 import { Consumer as PConsumer, Producer as PProducer, offsetCommitV8 } from '@platformatic/kafka';
 import { partitionFor } from '@caxton/runtime';
 import { report } from './lib-output.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './lib-args.js';
 
 const RECORDS = Number(arg('records', '30000'));
 const ROUNDS = Number(arg('rounds', '2'));

@@ -12,17 +12,16 @@
  *
  * A language whose example is not built is reported on stderr and left out, never guessed.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildAgent } from '@caxton/toolchain';
-import type { Work } from '@caxton/sandbox';
+import { echoWork } from './lib-echo-work.js';
+import { childResult } from './lib-child-result.js';
 import { AgentSandbox, Engine, Sandbox } from '@caxton/sandbox';
 import type { BenchResult } from './lib-output.js';
 import { percentile, report } from './lib-output.js';
-import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -40,16 +39,6 @@ const TARGETS: Record<string, Partial<Record<string, string>>> = {
 };
 
 const env = { directory: () => ({ version: 0, byType: {} }), clock: Date.now, newId: () => 'bench-id' };
-
-function echoWork(agent: string, i: number): Work {
-  return {
-    kind: 'message', agent,
-    delivery: {
-      id: `d${i}`, messageId: `m${i}`, receiver: agent, acceptedAt: 0,
-      message: { performative: 'request', sender: { name: 'bench@test' }, receivers: [{ name: agent }], content: 'hello', replyWith: `r${i}`, conversationId: 'c1' },
-    },
-  };
-}
 
 function artifactOf(example: string): string | undefined {
   const dir = join(ROOT, 'examples', example, 'build');
@@ -86,23 +75,6 @@ async function rssChild(artifactPath: string, count: number): Promise<void> {
   } finally {
     rmSync(cache, { recursive: true, force: true });
   }
-}
-
-function child(args: string[], timeoutMs: number): Promise<Record<string, number | string>> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--expose-gc', ...wasmFeatureNodeFlags(), SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let buf = '';
-    p.stdout.on('data', (d) => (buf += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(buf.trim().split('\n').pop() ?? '') as Record<string, number | string>);
-      } catch {
-        reject(new Error(`child ${args.join(' ')} exited ${code} without a result: ${buf.slice(-300)}`));
-      }
-    });
-  });
 }
 
 async function measure(language: string, example: string, artifactPath: string): Promise<BenchResult[]> {
@@ -161,7 +133,7 @@ async function measure(language: string, example: string, artifactPath: string):
     rmSync(cache, { recursive: true, force: true });
   }
   const count = bytes.length > 4_000_000 ? 20 : bytes.length > 500_000 ? 200 : 2000;
-  const r = await child(['--child', 'rss', artifactPath, String(count)], 300_000);
+  const r = await childResult(SELF, ['--child', 'rss', artifactPath, String(count)], 300_000);
   row('rss_per_agent_kib', Number(Number(r['rssKiB']).toFixed(1)), 'KiB', `slope from ${count} to ${2 * count} idle agents in one process; the last answers: ${r['ok']}`);
   return rows;
 }

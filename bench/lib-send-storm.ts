@@ -12,6 +12,8 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BenchResult } from './lib-output.js';
+import { percentile } from './lib-output.js';
+import { RequestStages } from './lib-request-stages.js';
 import type { BenchNode } from './lib-bus-node.js';
 import { sleep } from './lib-bus-node.js';
 import { artifact } from './lib-artifacts.js';
@@ -28,9 +30,9 @@ export interface SendStormOptions {
 interface ProbeWindow {
   neighbourMs: number[];
   bystanderMs: number[];
-  /** Each probe's latency split: send call -> accepted by the bus, -> handled by the echo agent, -> reply accepted. */
-  neighbourSplit: Split[];
-  bystanderSplit: Split[];
+  /** Each probe's latency split at the PROBE_MARKS: send call -> accepted by the bus, -> handled by the echo agent, -> reply accepted. */
+  neighbourStages: RequestStages;
+  bystanderStages: RequestStages;
   /** The main (bus) thread's event-loop delay p99 in the window, ms. */
   loopDelayP99Ms: number;
   /** The storming agent's sends per second: accepted into the neighbour's mailbox, and refused. */
@@ -47,21 +49,19 @@ const BYSTANDER = 'storm-bystander';
 const SINK = 'storm-sink';
 const HOSTILE = 'hostile-send_storm';
 
-interface Split { enterMs: number; handledMs: number; replyMs: number }
+/** Where a probe is stamped, in the order it passes them. */
+const PROBE_MARKS = ['sent', 'accepted', 'handled', 'replied'] as const;
 
-function p99(xs: number[]): number {
-  if (xs.length === 0) return Number.NaN;
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(0.99 * sorted.length) - 1)]!;
-}
+const p99 = (xs: number[]): number => percentile(xs, 99);
 
 /** Probe both echo agents for `seconds`, counting what the storming agent sends meanwhile. */
 async function probe(node: BenchNode, seconds: number, probesPerS: number): Promise<ProbeWindow> {
-  interface Waiting { at: number; enteredAt?: number; handledAt?: number; into: number[]; split: Split[] }
+  interface Waiting { key: string; at: number; into: number[]; stages: RequestStages }
   const waiting = new Map<string, Waiting>();
   const byMessageId = new Map<string, Waiting>();
   const w: ProbeWindow = {
-    neighbourMs: [], bystanderMs: [], neighbourSplit: [], bystanderSplit: [], refused: 0, refusedBy: new Map(), unanswered: 0,
+    neighbourMs: [], bystanderMs: [], neighbourStages: new RequestStages(PROBE_MARKS), bystanderStages: new RequestStages(PROBE_MARKS),
+    refused: 0, refusedBy: new Map(), unanswered: 0,
     loopDelayP99Ms: 0, stormAcceptedPerS: 0, stormRefusedPerS: 0, stormCommandsHandledPerS: 0,
   };
   let stormAccepted = 0;
@@ -72,7 +72,7 @@ async function probe(node: BenchNode, seconds: number, probesPerS: number): Prom
       if (e.agent === HOSTILE) stormHandled++; // its commands and the failures for its refused sends
       const p = byMessageId.get(e.messageId);
       if (p !== undefined) {
-        p.handledAt = performance.now();
+        p.stages.note(p.key, 'handled', performance.now());
         byMessageId.delete(e.messageId);
       }
       return;
@@ -85,7 +85,7 @@ async function probe(node: BenchNode, seconds: number, probesPerS: number): Prom
     }
     const asked = e.message.replyWith === undefined ? undefined : waiting.get(e.message.replyWith);
     if (asked !== undefined && e.message.inReplyTo === undefined) {
-      asked.enteredAt = performance.now();
+      asked.stages.note(asked.key, 'accepted', performance.now());
       byMessageId.set(e.messageId, asked);
       return;
     }
@@ -95,9 +95,7 @@ async function probe(node: BenchNode, seconds: number, probesPerS: number): Prom
     waiting.delete(e.message.inReplyTo);
     const now = performance.now();
     p.into.push(now - p.at);
-    const entered = p.enteredAt ?? p.at;
-    const handled = p.handledAt ?? entered;
-    p.split.push({ enterMs: entered - p.at, handledMs: handled - entered, replyMs: now - handled });
+    p.stages.note(p.key, 'replied', now);
   }, ['accepted', 'handled']);
   const delay = monitorEventLoopDelay({ resolution: 5 });
   delay.enable();
@@ -107,9 +105,11 @@ async function probe(node: BenchNode, seconds: number, probesPerS: number): Prom
   while (performance.now() - start < seconds * 1000) {
     const due = Math.floor(((performance.now() - start) / 1000) * probesPerS);
     for (; issued < due; issued++) {
-      for (const [to, into, split] of [[NEIGHBOUR, w.neighbourMs, w.neighbourSplit], [BYSTANDER, w.bystanderMs, w.bystanderSplit]] as const) {
+      for (const [to, into, stages] of [[NEIGHBOUR, w.neighbourMs, w.neighbourStages], [BYSTANDER, w.bystanderMs, w.bystanderStages]] as const) {
         const key = `probe-${to}-${seq++}`;
-        waiting.set(key, { at: performance.now(), into, split });
+        const at = performance.now();
+        stages.note(key, 'sent', at);
+        waiting.set(key, { key, at, into, stages });
         node.control.send({ performative: 'request', receivers: [{ name: to }], replyTo: [{ name: SINK }], replyWith: key, content: key }, { lane: 'operator' })
           .catch((err: unknown) => {
             waiting.delete(key);
@@ -137,9 +137,11 @@ async function probe(node: BenchNode, seconds: number, probesPerS: number): Prom
 
 /** p99 of each part of the probes' latency, and the rates the window saw, for the progress line. */
 function describe(w: ProbeWindow): string {
-  const part = (xs: Split[], k: keyof Split): string => p99(xs.map((x) => x[k])).toFixed(1);
-  const parts = (xs: Split[]): string => `enter ${part(xs, 'enterMs')}, to handled ${part(xs, 'handledMs')}, reply ${part(xs, 'replyMs')}`;
-  return `neighbour p99 parts (ms) ${parts(w.neighbourSplit)}; bystander ${parts(w.bystanderSplit)}; bus event-loop delay p99 ${w.loopDelayP99Ms.toFixed(1)} ms; storm sends accepted ${w.stormAcceptedPerS.toFixed(0)}/s, refused ${w.stormRefusedPerS.toFixed(0)}/s, storm commands handled ${w.stormCommandsHandledPerS.toFixed(1)}/s`;
+  const parts = (stages: RequestStages): string => {
+    const [enter, handled, reply] = stages.summary().stages.map((s) => s.p99.toFixed(1));
+    return `enter ${enter}, to handled ${handled}, reply ${reply}`;
+  };
+  return `neighbour p99 parts (ms) ${parts(w.neighbourStages)}; bystander ${parts(w.bystanderStages)}; bus event-loop delay p99 ${w.loopDelayP99Ms.toFixed(1)} ms; storm sends accepted ${w.stormAcceptedPerS.toFixed(0)}/s, refused ${w.stormRefusedPerS.toFixed(0)}/s, storm commands handled ${w.stormCommandsHandledPerS.toFixed(1)}/s`;
 }
 
 export async function sendStorm(node: BenchNode, o: SendStormOptions, progress: (text: string) => void): Promise<BenchResult[]> {

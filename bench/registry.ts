@@ -14,16 +14,8 @@ import { EtcdRegistry, EmbeddedRegistry } from '@caxton/runtime';
 import type { DirectoryStore } from '@caxton/runtime';
 import { percentile, report } from './lib-output.js';
 import { type DfAgentDescription, type DfSearchTemplate } from '@caxton/core';
-
-interface EtcdHandle {
-  endpoint: string;
-  stop(): Promise<void>;
-}
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './lib-args.js';
+import { startEtcd } from './lib-etcd.js';
 
 const AGENTS = Number(arg('agents', '2000'));
 const SECONDS = Number(arg('seconds', '5'));
@@ -64,16 +56,6 @@ async function searchRate(store: DirectoryStore, seconds: number): Promise<{ ops
     if (ops % 64 === 0) await new Promise((r) => setImmediate(r));
   }
   return { ops, perSecond: ops / ((performance.now() - t0) / 1000), hits };
-}
-
-async function startEtcd(): Promise<EtcdHandle> {
-  const given = arg('etcd', '');
-  if (given) return { endpoint: given, stop: async () => undefined };
-  // Compiled to bench/dist/: the infra scripts are two levels up.
-  const infra = (await import(new URL('../../scripts/infra/index.mjs', import.meta.url).href)) as {
-    startEtcd: () => Promise<EtcdHandle>;
-  };
-  return infra.startEtcd();
 }
 
 async function main(): Promise<void> {

@@ -18,20 +18,20 @@
  * Agents: the SDK examples (examples/as-echo, examples/js-echo) when built, else equivalent agents
  * built from the sandbox's test fixtures.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Artifact, WorkResult, Work } from '@caxton/sandbox';
+import type { Artifact, Work } from '@caxton/sandbox';
 import {
   AgentSandbox, Engine, Sandbox, ShardPool, HostBridge, messageToWit, resolveLimits, createDenyWasi,
 } from '@caxton/sandbox';
 import type { BenchResult } from './lib-output.js';
 import { percentile, report } from './lib-output.js';
 import { measureFuelOverhead } from './lib-fuel-overhead.js';
+import { echoWork } from './lib-echo-work.js';
+import { childResult } from './lib-child-result.js';
 import { AGENT_LIMIT_TABLE } from '@caxton/core';
-import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CACHE = join(tmpdir(), `caxton-bench-sandbox-${process.getuid?.() ?? 0}`);
@@ -55,20 +55,6 @@ async function agentBytes(kind: 'as' | 'js'): Promise<{ bytes: Uint8Array; sourc
 }
 
 const env = { directory: () => ({ version: 0, byType: {} }), clock: Date.now, newId: () => 'bench-id' };
-
-function echoWork(agent: string, i: number, content: string): Work {
-  return {
-    kind: 'message',
-    agent,
-    delivery: {
-      id: `d${i}`,
-      messageId: `m${i}`,
-      receiver: agent,
-      acceptedAt: 0,
-      message: { performative: 'request', sender: { name: 'bench@test' }, receivers: [{ name: agent }], content, replyWith: `r${i}`, conversationId: 'c1' },
-    },
-  };
-}
 
 function instantiateP50(artifact: Artifact, n: number): number {
   const samples: number[] = [];
@@ -217,24 +203,6 @@ async function poolThroughput(out: BenchResult[], asBytes: Uint8Array): Promise<
   }
 }
 
-function child(args: string[], timeoutMs: number): Promise<Record<string, number | string>> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--expose-gc', ...wasmFeatureNodeFlags(), SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let buf = '';
-    p.stdout.on('data', (d) => (buf += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      const line = buf.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(line) as Record<string, number | string>);
-      } catch {
-        reject(new Error(`child ${args.join(' ')} exited ${code} without a result: ${buf.slice(-500)}`));
-      }
-    });
-  });
-}
-
 /** Child: N idle agents in one process; RSS per agent. */
 async function densityChild(count: number): Promise<void> {
   const { bytes } = await agentBytes('as');
@@ -307,9 +275,9 @@ export async function run(opts: { density?: number; maxSeconds?: number; maxAgen
   await poolThroughput(out, as.bytes);
 
   const density = opts.density ?? 10_000;
-  const d = await child(['--child', 'density', String(density)], 300_000);
+  const d = await childResult(SELF, ['--child', 'density', String(density)], 300_000);
   out.push({ bench: 'sandbox', metric: 'rss_per_agent_kib', value: Number(Number(d['rssKiB']).toFixed(1)), unit: 'KiB', target: '<= 64', note: `${density} idle AS agents (${as.source}) in one process, ${Number(d['deployUs']).toFixed(0)} us/deploy, total RSS ${Number(d['totalMiB']).toFixed(0)} MiB, last agent answers: ${d['ok']}` });
-  const m = await child(['--child', 'max', String(opts.maxSeconds ?? 90), String(opts.maxAgents ?? 60_000)], ((opts.maxSeconds ?? 90) + 60) * 1000);
+  const m = await childResult(SELF, ['--child', 'max', String(opts.maxSeconds ?? 90), String(opts.maxAgents ?? 60_000)], ((opts.maxSeconds ?? 90) + 60) * 1000);
   out.push({ bench: 'sandbox', metric: 'agents_max', value: Number(m['agents']), unit: 'agents', note: `one process, default V8 flags (trap handler on), stopped by: ${m['stop']}; RSS ${Number(m['rssMiB']).toFixed(0)} MiB` });
 
   for (const r of out) report(r);

@@ -27,11 +27,7 @@ import { BenchNode, sleep } from './lib-bus-node.js';
 import { drainAndSettle } from './lib-drain.js';
 import { RequestLedger, accountSummary, accountingResults, percentileResult } from './lib-latency.js';
 import { readHostCpuTicks, stealPercent } from './lib-proc-stat.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './lib-args.js';
 
 const SECONDS = Number(arg('seconds', '4'));
 const PAIRS = Number(arg('pairs', '32'));

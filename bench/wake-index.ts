@@ -16,28 +16,13 @@
  */
 import { EtcdRegistry, partitionFor, wakeIndexEnabledKey, wakeKey } from '@caxton/runtime';
 import { report } from './lib-output.js';
-
-interface EtcdHandle {
-  endpoint: string;
-  stop(): Promise<void>;
-}
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg } from './lib-args.js';
+import { startEtcd } from './lib-etcd.js';
 
 const SIZES = arg('keys', '80000,320000').split(',').map(Number);
 const PARTITIONS = Number(arg('partitions', '12'));
 const PAGE = 500;
 const BATCH = 60; // timers a transaction: two puts each, under etcd's default --max-txn-ops of 128
-
-async function startEtcd(): Promise<EtcdHandle> {
-  const given = arg('etcd', '');
-  if (given) return { endpoint: given, stop: async () => undefined };
-  const infra = (await import(new URL('../../scripts/infra/index.mjs', import.meta.url).href)) as { startEtcd: (o?: { quotaBytes?: number }) => Promise<EtcdHandle> };
-  return infra.startEtcd();
-}
 
 async function fill(r: EtcdRegistry, n: number, withWakes = true): Promise<void> {
   const client = r.connection.client;

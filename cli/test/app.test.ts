@@ -11,24 +11,12 @@ import { sendInput, type SendArgs } from '../src/commands/send.js';
 import { nodeOptions } from '../src/commands/serve-run.js';
 import { tailFilter, type TailArgs } from '../src/commands/tail.js';
 import { DEFAULT_ADDR, type GlobalArgs } from '../src/context.js';
-import type { Io } from '../src/io.js';
+import { captureIo as captureIoAt, type CapturedIo } from './support/capture-io.js';
 import { UsageError } from '../src/cli-error.js';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 
-function captureIo(env: Record<string, string> = {}): Io & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: { write: (s: string) => (io.out += s) },
-    stderr: { write: (s: string) => (io.err += s) },
-    env,
-    cwd: '/nonexistent-cwd',
-    now: () => NOW,
-    onInterrupt: () => () => {},
-  };
-  return io;
-}
+const captureIo = (env: Record<string, string> = {}): CapturedIo => captureIoAt(env, NOW);
 
 const globals: GlobalArgs = { addr: DEFAULT_ADDR, dataDir: '.caxton', tls: false, timeout: 30, json: false };
 

@@ -9,7 +9,7 @@ import { isSourcePath } from '@caxton/toolchain';
 import { run } from '../src/app.js';
 import { debounce, SerialRuns, type Timers } from '../src/dev/debounce.js';
 import { formatDevEvent, shownError, type DevEvent } from '../src/dev/events.js';
-import type { Io } from '../src/io.js';
+import { captureIo as captureIoAt, type CapturedIo } from './support/capture-io.js';
 
 /** Timers driven by the test: `advance(ms)` fires what is due, in order. */
 function manualTimers(): Timers & { advance(ms: number): void; count(): number } {
@@ -144,15 +144,7 @@ describe('caxton dev: events', () => {
   });
 });
 
-function captureIo(): Io & { out: string; err: string } {
-  const io = {
-    out: '', err: '',
-    stdout: { write: (s: string) => (io.out += s) },
-    stderr: { write: (s: string) => (io.err += s) },
-    env: {}, cwd: '/nonexistent-cwd', now: () => AT, onInterrupt: () => () => {},
-  };
-  return io;
-}
+const captureIo = (): CapturedIo => captureIoAt({}, AT);
 
 describe('caxton dev: the command line', () => {
   it('is listed in the help, and refuses a directory that is not there before starting anything', async () => {

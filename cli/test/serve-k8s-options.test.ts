@@ -3,17 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { run } from '../src/app.js';
 import { k8sNodeOptions } from '../src/commands/serve-k8s-options.js';
-import type { Io } from '../src/io.js';
-
-function captureIo(env: Record<string, string> = {}): Io & { out: string; err: string } {
-  const io = {
-    out: '', err: '',
-    stdout: { write: (s: string) => (io.out += s) },
-    stderr: { write: (s: string) => (io.err += s) },
-    env, cwd: '/nonexistent-cwd', now: () => 0, onInterrupt: () => () => {},
-  };
-  return io;
-}
+import { captureIo } from './support/capture-io.js';
 
 describe('serve --auth-token-file/--read-token-file/--health-addr', () => {
   it('turns the flags into node options, paths resolved against the working directory', () => {

@@ -7,17 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { run } from '../src/app.js';
 import { nodeOptions } from '../src/commands/serve-run.js';
-import type { Io } from '../src/io.js';
-
-function captureIo(env: Record<string, string> = {}): Io & { out: string; err: string } {
-  const io = {
-    out: '', err: '',
-    stdout: { write: (s: string) => (io.out += s) },
-    stderr: { write: (s: string) => (io.err += s) },
-    env, cwd: '/nonexistent-cwd', now: () => 0, onInterrupt: () => () => {},
-  };
-  return io;
-}
+import { captureIo } from './support/capture-io.js';
 
 const base = { dataDir: 'state', timeout: 30, json: false, tls: false, addr: undefined, auth: true, requireClientCert: false } as unknown as Parameters<typeof nodeOptions>[0];
 const clustered = { ...base, kafka: 'k1:9092', etcd: 'e1:2379' } as typeof base;

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AGENT_LIMIT_TABLE } from '@caxton/core';
-import type { Work } from '../src/results.js';
+import { echoWork } from './fixtures/echo-work.js';
 import { example } from './fixtures/build.js';
 import { testSandbox } from './helpers.js';
 
@@ -24,20 +24,6 @@ const MEAN_FUEL_BOUND = 26_000;
 const WARM_UP = 2_000;
 const MESSAGES = 10_000;
 
-function echo(agent: string, i: number): Work {
-  return {
-    kind: 'message',
-    agent,
-    delivery: {
-      id: `d${i}`,
-      messageId: `m${i}`,
-      receiver: agent,
-      acceptedAt: 0,
-      message: { performative: 'request', sender: { name: 'bench@test' }, receivers: [{ name: agent }], content: 'hello', replyWith: `r${i}`, conversationId: 'c1' },
-    },
-  };
-}
-
 describe('as-echo fuel per handling (skipped when not built)', () => {
   const bytes = example('as-echo/build/as-echo.wasm');
   it(`costs at most ${MEAN_FUEL_BOUND} fuel per message on average`, { skip: bytes === null ? 'examples/as-echo is not built' : false }, async () => {
@@ -47,7 +33,7 @@ describe('as-echo fuel per handling (skipped when not built)', () => {
     await sandbox.deploy({ name: 'echo-fuel@test', artifact: bytes!, limits: { sendsPerSecond: AGENT_LIMIT_TABLE.sendsPerSecond.ceiling } });
     let sum = 0;
     for (let i = 0; i < WARM_UP + MESSAGES; i++) {
-      const r = sandbox.run(echo('echo-fuel@test', i));
+      const r = sandbox.run(echoWork('echo-fuel@test', i));
       assert.equal(r.status, 'ok', `handling ${i}: ${JSON.stringify(r)}`);
       assert.equal(r.outbox.length, 1, `handling ${i} sent no reply`);
       if (i >= WARM_UP) sum += r.fuelUsed;

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { CaxtonError, type KindCounts } from '@caxton/core';
 import { agentArtifact } from './support/artifacts.js';
 import { TestNode } from './support/test-node.js';
+import { ask, counts, nextRequestId } from './support/kinds.js';
 import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash', 'kinds-child.js');
@@ -24,20 +25,6 @@ const nodes: TestNode[] = [];
 after(async () => {
   for (const n of nodes) await n.dispose();
 });
-
-let ids = 0;
-/** One `request` to `receiver`; resolves with the answer's content. */
-async function ask(t: TestNode, receiver: string, content = 'count'): Promise<string | undefined> {
-  const id = `r${++ids}`;
-  await t.send({ performative: 'request', receivers: [{ name: receiver }], content, replyWith: id });
-  return (await t.waitFor(`the answer to ${id} from ${receiver}`, () => t.external.find((e) => e.message.inReplyTo === id))).message.content;
-}
-
-async function counts(t: TestNode, kind = 'counter'): Promise<KindCounts> {
-  const status = await t.control.getAgent(kind);
-  assert.ok(status?.kind, `${kind} is a kind`);
-  return status.kind;
-}
 
 async function passivated(t: TestNode, n: number): Promise<void> {
   let last: KindCounts | undefined;
@@ -160,8 +147,8 @@ test('resuming a suspended kind wakes its instances in memory; stopping the node
 
     // Suspended: `a` (in memory) is parked by its own name, `b` waits to be activated.
     await t.control.suspend('counter');
-    const idA = `r${++ids}`;
-    const idB = `r${++ids}`;
+    const idA = nextRequestId();
+    const idB = nextRequestId();
     await t.send({ performative: 'request', receivers: [{ name: 'counter/a' }], content: 'count', replyWith: idA });
     await t.send({ performative: 'request', receivers: [{ name: 'counter/b' }], content: 'count', replyWith: idB });
     await mailWaiting(t, 'counter/a');

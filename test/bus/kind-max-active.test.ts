@@ -6,27 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { CaxtonError, type KindCounts } from '@caxton/core';
+import type { CaxtonError } from '@caxton/core';
 import { agentArtifact } from './support/artifacts.js';
 import { TestNode } from './support/test-node.js';
+import { ask, counts } from './support/kinds.js';
 
 const nodes: TestNode[] = [];
 after(async () => {
   for (const n of nodes) await n.dispose();
 });
-
-let ids = 0;
-async function ask(t: TestNode, receiver: string, content = 'count'): Promise<string | undefined> {
-  const id = `r${++ids}`;
-  await t.send({ performative: 'request', receivers: [{ name: receiver }], content, replyWith: id });
-  return (await t.waitFor(`the answer to ${id} from ${receiver}`, () => t.external.find((e) => e.message.inReplyTo === id))).message.content;
-}
-
-async function counts(t: TestNode, kind = 'counter'): Promise<KindCounts> {
-  const status = await t.control.getAgent(kind);
-  assert.ok(status?.kind, `${kind} is a kind`);
-  return status.kind;
-}
 
 test('at its cap a kind passivates its least recently used idle instance early; the passivated key keeps its count', async () => {
   const t = await TestNode.start();

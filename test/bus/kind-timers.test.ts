@@ -10,20 +10,17 @@ import { after, test } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { KindCounts } from '@caxton/core';
 import { agentArtifact } from './support/artifacts.js';
 import { TestNode } from './support/test-node.js';
+import { counts as kindCounts } from './support/kinds.js';
 
 const nodes: TestNode[] = [];
 after(async () => {
   for (const n of nodes) await n.dispose();
 });
 
-async function counts(t: TestNode): Promise<KindCounts> {
-  const status = await t.control.getAgent('ticker');
-  assert.ok(status?.kind, 'ticker is a kind');
-  return status.kind;
-}
+/** The ticker kind's counts. */
+const counts = (t: TestNode): ReturnType<typeof kindCounts> => kindCounts(t, 'ticker');
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -10,22 +10,15 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { CaxtonClient } from '@caxton/client';
-import { startNode, type RunningNode } from '../../src/start/start-node.js';
-import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
+import type { RunningNode } from '../../src/start/start-node.js';
 import { InFlightSlots } from '../../src/a2a/in-flight-slots.js';
+import { startA2aNode, type A2aNode } from './a2a-node.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const REMINDER = path.join(ROOT, 'examples/as-reminder/build/as-reminder.wasm');
 const LIMIT = 2;
 const BURST = 7;
 
-let dir: string;
+let a2aNode: A2aNode;
 let node: RunningNode;
 let admin: string;
 
@@ -40,23 +33,12 @@ async function sendReminder(delayMs: number, text: string): Promise<{ status: nu
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-a2a-busy-'));
-  node = await startNode({
-    dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
-    a2a: { host: '127.0.0.1', port: 0, callTimeoutMs: 10_000, maxTasksInFlight: LIMIT },
-  });
-  admin = await readTokenFile(tokenFilePath(path.join(dir, 'data')));
-  const api = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: admin });
-  try {
-    await api.deploy({ name: 'reminder' }, await readFile(REMINDER));
-  } finally {
-    api.close();
-  }
+  a2aNode = await startA2aNode('caxton-a2a-busy-', { callTimeoutMs: 10_000, maxTasksInFlight: LIMIT }, { reminder: 'as-reminder' });
+  ({ node, admin } = a2aNode);
 });
 
 after(async () => {
-  await node?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await a2aNode?.stop();
 });
 
 describe('A2A endpoint: the in-flight bound holds against a burst', () => {

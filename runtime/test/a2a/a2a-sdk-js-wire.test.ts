@@ -6,18 +6,13 @@
  * are runtime/test/a2a/a2a-outbound.test.ts's.)
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { CaxtonClient } from '@caxton/client';
-import { startNode, type RunningNode } from '../../src/start/start-node.js';
-import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
+import type { RunningNode } from '../../src/start/start-node.js';
+import { startA2aNode, type A2aNode } from './a2a-node.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const SERVICE = path.join(ROOT, 'examples/as-service/build/as-service.wasm');
-const REMINDER = path.join(ROOT, 'examples/as-reminder/build/as-reminder.wasm');
 
 interface Request { method: string; url: string; headers: [string, string][]; body: string }
 interface Result { kind: string; taskId?: string; state: string | null; final: boolean; text: string; states?: string[] }
@@ -31,7 +26,7 @@ interface Codec {
   a2aResultFromSse(body: string): Result;
 }
 
-let dir: string;
+let a2aNode: A2aNode;
 let node: RunningNode;
 let token: string;
 let codec: Codec;
@@ -46,24 +41,12 @@ async function post(req: Request): Promise<HttpAnswer> {
 before(async () => {
   // The codec is plain JavaScript that an agent bundles; it imports nothing, so the test loads the file itself.
   codec = await import(pathToFileURL(path.join(ROOT, 'sdk-js/src/a2a-codec.js')).href) as Codec;
-  dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-a2a-wire-'));
-  node = await startNode({
-    dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
-    a2a: { host: '127.0.0.1', port: 0, callTimeoutMs: 10_000 },
-  });
-  token = await readTokenFile(tokenFilePath(path.join(dir, 'data')));
-  const api = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token });
-  try {
-    await api.deploy({ name: 'shouter' }, await readFile(SERVICE));
-    await api.deploy({ name: 'reminder' }, await readFile(REMINDER));
-  } finally {
-    api.close();
-  }
+  a2aNode = await startA2aNode('caxton-a2a-wire-', { callTimeoutMs: 10_000 }, { shouter: 'as-service', reminder: 'as-reminder' });
+  ({ node, admin: token } = a2aNode);
 });
 
 after(async () => {
-  await node?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await a2aNode?.stop();
 });
 
 describe("@caxton/sdk-js/a2a's stream, get and cancel against a real A2A endpoint", () => {

@@ -6,24 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Role, TaskState, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, type Client } from '@a2a-js/sdk/client';
 import { CaxtonClient } from '@caxton/client';
 import { decodeRecord, type AuditRecord } from '@caxton/core';
-import { startNode, type RunningNode } from '../../src/start/start-node.js';
-import { readTokenFile, readTokenFilePath, tokenFilePath } from '../../src/api/auth.js';
+import type { RunningNode } from '../../src/start/start-node.js';
 import { agentCard, messageText, namesATask, namesATenant, taskStateFor } from '../../src/a2a/index.js';
+import { startA2aNode, type A2aNode } from './a2a-node.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const SERVICE = path.join(ROOT, 'examples/as-service/build/as-service.wasm');
-const REMINDER = path.join(ROOT, 'examples/as-reminder/build/as-reminder.wasm');
 
-let dir: string;
+let a2aNode: A2aNode;
 let node: RunningNode;
 let admin: string;
 let reader: string;
@@ -64,25 +57,12 @@ function statusText(task: Task): string {
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-a2a-'));
-  node = await startNode({
-    dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
-    a2a: { host: '127.0.0.1', port: 0, callTimeoutMs: 5000 },
-  });
-  admin = await readTokenFile(tokenFilePath(path.join(dir, 'data')));
-  reader = await readTokenFile(readTokenFilePath(path.join(dir, 'data')));
-  const api = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: admin });
-  try {
-    await api.deploy({ name: 'shouter' }, await readFile(SERVICE));
-    await api.deploy({ name: 'reminder' }, await readFile(REMINDER));
-  } finally {
-    api.close();
-  }
+  a2aNode = await startA2aNode('caxton-a2a-', { callTimeoutMs: 5000 }, { shouter: 'as-service', reminder: 'as-reminder' });
+  ({ node, admin, reader } = a2aNode);
 });
 
 after(async () => {
-  await node?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await a2aNode?.stop();
 });
 
 describe('A2A endpoint: an agent is an A2A agent, a task a FIPA conversation', () => {

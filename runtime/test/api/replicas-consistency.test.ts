@@ -8,26 +8,20 @@
  * resumed after: its mailbox hands them out together, in the order they were accepted.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPLICA_LIMITS, type MessageEvent } from '@caxton/core';
 import { ApiCallError, CaxtonClient } from '@caxton/client';
-import { startNode, type RunningNode } from '../../src/start/start-node.js';
-import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
 import { artifact } from './support/rollout-node.js';
+import { startServedNode, type ServedNode } from './support/served-node.js';
 import { eventually } from './support/harness.js';
 
 interface Answer { replica: number; content: string }
 
 describe('replicas: no stale read, no lost write, no partial scale-up', () => {
-  let dir: string;
-  let node: RunningNode;
+  let served: ServedNode;
   let client: CaxtonClient;
   let probe: Uint8Array;
-  const replies: MessageEvent[] = [];
-  let tail: { cancel(): void };
+  let replies: MessageEvent[];
 
   const send = (agent: string, conversation: string, content: string): Promise<unknown> =>
     client.send({ structured: { performative: 'request', receivers: [{ name: agent }], content, conversationId: conversation } });
@@ -59,34 +53,27 @@ describe('replicas: no stale read, no lost write, no partial scale-up', () => {
   };
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-replicas-consistency-'));
     // Three replica instances beyond the agents' own at most (the node-wide cap, lowered for the test).
-    node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 3, maxReplicaInstances: 3 });
-    client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(dir)) });
-    const t = client.tail({}, (e) => { if (e.message.receivers.some((r) => r.name.startsWith('operator@'))) replies.push(e); });
-    await t.ready;
-    tail = t;
+    served = await startServedNode('caxton-replicas-consistency-', { shards: 3, maxReplicaInstances: 3 });
+    ({ client, replies } = served);
     probe = await artifact('as-replica-echo', 'as-replica-echo');
   });
   after(async () => {
-    tail?.cancel();
-    client?.close();
-    await node?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await served?.stop();
   });
 
   it('scaling needs agents.scale (a deployer is refused) and stays within the node-wide cap on replica instances', async () => {
     await client.deploy({ name: 'wide' }, probe);
     await client.deploy({ name: 'wide2' }, probe);
     const issued = await client.issueToken({ role: 'deployer', ttlMs: 600_000 });
-    const deployer = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: issued.token });
+    const deployer = await CaxtonClient.connect({ address: served.address, token: issued.token });
     try {
       const denied = await deployer.scale('wide', 2).then(() => undefined, (e: unknown) => e);
       assert.ok(denied instanceof ApiCallError && denied.statusName === 'PERMISSION_DENIED', String(denied));
     } finally {
       deployer.close();
     }
-    const operator = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: (await client.issueToken({ role: 'operator', ttlMs: 600_000 })).token });
+    const operator = await CaxtonClient.connect({ address: served.address, token: (await client.issueToken({ role: 'operator', ttlMs: 600_000 })).token });
     try {
       // 4 more instances than the 3 the node allows: refused before any starts.
       const over = await operator.scale('wide', 5).then(() => undefined, (e: unknown) => e);
@@ -194,40 +181,27 @@ describe('replicas: no stale read, no lost write, no partial scale-up', () => {
 describe('replicas: the node cap on replica instances is read at the boundary', () => {
   it('a cap that is not a whole number from 1 to the ceiling refuses the node before anything starts', async () => {
     for (const bad of [Number.NaN, -1, 0, REPLICA_LIMITS.maxReplicaInstances + 1]) {
-      const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-replicas-cap-'));
-      try {
-        await assert.rejects(startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, maxReplicaInstances: bad }),
-          (e: unknown) => (e as { code?: string }).code === 'api.invalid', String(bad));
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      // The refused start removes its temporary data directory itself.
+      await assert.rejects(startServedNode('caxton-replicas-cap-', { maxReplicaInstances: bad }),
+        (e: unknown) => (e as { code?: string }).code === 'api.invalid', String(bad));
     }
   });
 });
 
 describe('replicas: a dead letter stays a dead letter (maxAttempts 1)', () => {
-  let dir: string;
-  let node: RunningNode;
+  let served: ServedNode;
   let client: CaxtonClient;
-  const replies: MessageEvent[] = [];
-  let tail: { cancel(): void };
+  let replies: MessageEvent[];
   const send = (content: string, conversationId?: string): Promise<unknown> =>
     client.send({ structured: { performative: 'request', receivers: [{ name: 'poison' }], content, ...(conversationId !== undefined ? { conversationId } : {}) } });
   const contents = (): string[] => replies.filter((e) => e.message.sender?.name.startsWith('poison@')).map((e) => e.message.content ?? '');
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-replicas-deadletter-'));
-    node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 3, maxAttempts: 1 });
-    client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(dir)) });
-    const t = client.tail({}, (e) => { if (e.message.receivers.some((r) => r.name.startsWith('operator@'))) replies.push(e); });
-    await t.ready;
-    tail = t;
+    served = await startServedNode('caxton-replicas-deadletter-', { shards: 3, maxAttempts: 1 });
+    ({ client, replies } = served);
   });
   after(async () => {
-    tail?.cancel();
-    client?.close();
-    await node?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await served?.stop();
   });
 
   it('a crash on replica 2 ahead of a write of replica 1 is dead-lettered, not handled again', async () => {

@@ -6,24 +6,17 @@
  * restarts) are the agent's series with a `replica` attribute, not series of an agent `svc#r2`.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MessageEvent } from '@caxton/core';
 import { CaxtonClient } from '@caxton/client';
-import { startNode, type RunningNode } from '../../src/start/start-node.js';
-import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
-import { parseTelemetryConfig } from '../../src/telemetry/config.js';
 import { artifact } from './support/rollout-node.js';
+import { startServedNode, type ServedNode } from './support/served-node.js';
 import { eventually } from './support/harness.js';
 
 describe('replicas: their metrics and counts are the agent\'s', () => {
-  let dir: string;
-  let node: RunningNode;
+  let served: ServedNode;
   let client: CaxtonClient;
-  const replies: MessageEvent[] = [];
-  let tail: { cancel(): void };
+  let replies: MessageEvent[];
 
   const send = (conversation: string, content: string): Promise<unknown> =>
     client.send({ structured: { performative: 'request', receivers: [{ name: 'svc' }], content, conversationId: conversation } });
@@ -36,21 +29,11 @@ describe('replicas: their metrics and counts are the agent\'s', () => {
   };
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-replicas-metrics-'));
-    node = await startNode({
-      dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 3,
-      telemetry: parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}),
-    });
-    client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(dir)) });
-    const t = client.tail({}, (e) => { if (e.message.receivers.some((r) => r.name.startsWith('operator@'))) replies.push(e); });
-    await t.ready;
-    tail = t;
+    served = await startServedNode('caxton-replicas-metrics-', { shards: 3, metrics: true });
+    ({ client, replies } = served);
   });
   after(async () => {
-    tail?.cancel();
-    client?.close();
-    await node?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await served?.stop();
   });
 
   it('messagesHandled counts a skipped-and-rerun handling once; replica samples carry replica=n under the agent\'s label', async () => {
@@ -75,8 +58,7 @@ describe('replicas: their metrics and counts are the agent\'s', () => {
     // Before: the sandboxes' counters summed, replica 1 counting `one` and `two` twice (9).
     assert.equal((await client.getAgent('svc')).messagesHandled, 7, 'hi, hi, the crash, crash-on-2, one, two, last');
 
-    const scrape = async (): Promise<string> => (await fetch(`http://${node.telemetry!.prometheusAddress!}/metrics`)).text();
-    const text = await scrape();
+    const text = await served.scrape();
     assert.match(text, /^caxton_agent_memory_bytes\{[^}]*agent="svc",replica="2"[^}]*\} \d+$/m, 'replica 2 reported under svc with replica="2" (0 bytes while its trapped instance awaits its restart)');
     assert.match(text, /^caxton_agent_memory_bytes\{[^}]*agent="svc",otel_scope_name[^}]*\} [1-9]\d*$/m, 'the agent\'s own instance, without a replica attribute');
     assert.match(text, /^caxton_agent_restarts_total\{[^}]*agent="svc",replica="2"[^}]*\} \d+$/m, 'its restarts too');

@@ -10,15 +10,11 @@
  * scaled and a count out of bounds are refused, typed. Every scale is audited.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeRecord, REPLICA_LIMITS, type AuditRecord, type MessageEvent } from '@caxton/core';
 import { ApiCallError, CaxtonClient } from '@caxton/client';
-import { startNode, type RunningNode } from '../../src/start/start-node.js';
-import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
 import { artifact } from './support/rollout-node.js';
+import { startServedNode, type ServedNode } from './support/served-node.js';
 import { eventually } from './support/harness.js';
 
 /** `replica=<n> count=<k> <content>` → n and the content. */
@@ -29,12 +25,10 @@ function parse(answer: string): { replica: number; content: string } {
 }
 
 describe('replicas behind one name on a real node', () => {
-  let dir: string;
-  let node: RunningNode;
+  let served: ServedNode;
   let client: CaxtonClient;
   let probe: Uint8Array;
-  const replies: MessageEvent[] = [];
-  let tail: { cancel(): void };
+  let replies: MessageEvent[];
 
   /** Sends `content` in `conversation` (no wait for the answer). */
   const send = (agent: string, conversation: string, content: string): Promise<unknown> =>
@@ -51,19 +45,12 @@ describe('replicas behind one name on a real node', () => {
   };
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-replicas-'));
-    node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 3 });
-    client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(dir)) });
-    const t = client.tail({}, (e) => { if (e.message.receivers.some((r) => r.name.startsWith('operator@'))) replies.push(e); });
-    await t.ready;
-    tail = t;
+    served = await startServedNode('caxton-replicas-', { shards: 3 });
+    ({ client, replies } = served);
     probe = await artifact('as-replica-echo', 'as-replica-echo');
   });
   after(async () => {
-    tail?.cancel();
-    client?.close();
-    await node?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await served?.stop();
   });
 
   it('scaled to 3: conversations spread over the replicas, each stays on one; a crash of one replica is answered by another', async () => {
@@ -173,14 +160,8 @@ describe('replicas behind one name on a real node', () => {
   it('a restarted node runs the agent as the replicas it was scaled to', async () => {
     await client.deploy({ name: 'kept' }, probe);
     await client.scale('kept', 2);
-    tail.cancel();
-    client.close();
-    await node.stop();
-    node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 3 });
-    client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(dir)) });
-    const t = client.tail({}, (e) => { if (e.message.receivers.some((r) => r.name.startsWith('operator@'))) replies.push(e); });
-    await t.ready;
-    tail = t;
+    await served.restart();
+    client = served.client;
     assert.deepEqual((await client.getAgent('kept')).replicas, { replicas: 2, draining: 0 }, 'the count was in the record');
     const spread = new Set(await Promise.all(['k-0', 'k-1'].map((c) => ask('kept', c, 'hi'))));
     assert.deepEqual([...spread].sort(), [1, 2], 'both replicas take conversations after the restart');

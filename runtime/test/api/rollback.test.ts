@@ -7,45 +7,29 @@
  * audit trail as intent and outcome, the outcome naming the versions.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { decodeRecord, type AuditRecord, type MessageEvent } from '@caxton/core';
 import { ApiCallError, CaxtonClient } from '@caxton/client';
-import { startNode, type RunningNode } from '../../src/start/start-node.js';
-import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
 import { eventually } from './support/harness.js';
+import { artifact, sha } from './support/rollout-node.js';
+import { startServedNode, type ServedNode } from './support/served-node.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const example = async (name: string): Promise<Uint8Array> => new Uint8Array(await readFile(path.join(repoRoot, 'examples', name, 'build', `${name}.wasm`)));
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const example = (name: string): Promise<Uint8Array> => artifact(name, name);
 
 describe('RollbackAgent on a real node', () => {
-  let dir: string;
-  let node: RunningNode;
+  let served: ServedNode;
   let client: CaxtonClient;
   let address: string;
-  const replies: MessageEvent[] = [];
-  let tail: { cancel(): void };
+  let replies: MessageEvent[];
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-rollback-'));
-    node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1 });
-    address = `127.0.0.1:${node.apiPort}`;
-    client = await CaxtonClient.connect({ address, token: await readTokenFile(tokenFilePath(dir)) });
-    const t = client.tail({ agent: 'svc' }, (e) => { if (e.message.sender?.name.startsWith('svc')) replies.push(e); });
-    await t.ready;
-    tail = t;
+    // What svc says (it answers the operator): the tail is svc's, its own messages kept.
+    served = await startServedNode('caxton-rollback-', { shards: 1, tail: { filter: { agent: 'svc' }, keep: (e) => e.message.sender?.name.startsWith('svc') === true } });
+    ({ client, address, replies } = served);
   });
   after(async () => {
-    tail?.cancel();
-    client?.close();
-    await node?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await served?.stop();
   });
 
   /** Sends `content` to svc and returns the content of its answer. */

@@ -6,20 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decodeRecord, type AuditRecord } from '@caxton/core';
 import type { CaxtonClient } from '@caxton/client';
 import { artifact, startRolloutNode, type RolloutNode } from './support/rollout-node.js';
-
-type Fields = Record<string, string>;
-
-/** The fields of every intent record of `method` for `agent` in the node's audit trail, in order. */
-async function intents(client: CaxtonClient, method: string, agent: string): Promise<Fields[]> {
-  const records: AuditRecord[] = [];
-  await client.listAudit({}, (r) => records.push(decodeRecord(r.bytes))).done;
-  return records
-    .filter((r) => r.kind === 'intent' && r.method === method && (r as { args: { fields: Fields } }).args.fields.agent === agent)
-    .map((r) => (r as { args: { fields: Fields } }).args.fields);
-}
+import { intents } from './support/audit-intents.js';
 
 const LONG_BAKE = { bakeMs: 120_000 };
 

@@ -6,24 +6,17 @@
  * either version handled (one counter from the deploy).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROLLOUT_LIMIT_TABLE, type MessageEvent } from '@caxton/core';
 import { CaxtonClient } from '@caxton/client';
-import { startNode, type RunningNode } from '../../src/start/start-node.js';
-import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
-import { parseTelemetryConfig } from '../../src/telemetry/config.js';
 import { artifact } from './support/rollout-node.js';
+import { startServedNode, type ServedNode } from './support/served-node.js';
 import { eventually } from './support/harness.js';
 
 describe('a rollout candidate\'s metrics are its agent\'s', () => {
-  let dir: string;
-  let node: RunningNode;
+  let served: ServedNode;
   let client: CaxtonClient;
-  const replies: MessageEvent[] = [];
-  let tail: { cancel(): void };
+  let replies: MessageEvent[];
 
   /** Sends `content` to cand in `conversation` and returns the answer (its `handled` event precedes the answer's commit). */
   const ask = async (conversation: string, content: string): Promise<string> => {
@@ -34,21 +27,11 @@ describe('a rollout candidate\'s metrics are its agent\'s', () => {
   };
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-rollout-metrics-'));
-    node = await startNode({
-      dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1,
-      telemetry: parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}),
-    });
-    client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(dir)) });
-    const t = client.tail({}, (e) => { if (e.message.receivers.some((r) => r.name.startsWith('operator@'))) replies.push(e); });
-    await t.ready;
-    tail = t;
+    served = await startServedNode('caxton-rollout-metrics-', { shards: 1, metrics: true });
+    ({ client, replies } = served);
   });
   after(async () => {
-    tail?.cancel();
-    client?.close();
-    await node?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await served?.stop();
   });
 
   it('the candidate is reported as agent="cand",candidate="true"; messagesHandled counts both versions\' handlings', async () => {
@@ -72,7 +55,7 @@ describe('a rollout candidate\'s metrics are its agent\'s', () => {
 
     const baking = await client.getAgent('cand');
     assert.equal(baking.rollout?.phase, 'baking', 'the rollout ended before the scrape (promoted or rolled back): the candidate assertions below would test nothing about a candidate');
-    const text = await (await fetch(`http://${node.telemetry!.prometheusAddress!}/metrics`)).text();
+    const text = await served.scrape();
     const memory = text.split('\n').filter((l) => l.startsWith('caxton_agent_memory_bytes{') && l.includes('agent="cand"'));
     assert.ok(memory.some((l) => l.includes('candidate="true"')), `the candidate under the agent's label with candidate="true":\n${memory.join('\n')}`);
     assert.ok(memory.some((l) => !l.includes('candidate=')), 'the running version without it');

@@ -7,20 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decodeRecord, type AuditRecord } from '@caxton/core';
 import type { CaxtonClient } from '@caxton/client';
 import { artifact, sha, startRolloutNode, type RolloutNode } from './support/rollout-node.js';
 import { eventually } from './support/harness.js';
-
-/** The fields of the first intent record of `method` for `agent` in the node's audit trail. */
-async function intentOf(client: CaxtonClient): Promise<(method: string, agent: string) => Record<'fields', Record<string, string>> | undefined> {
-  const records: AuditRecord[] = [];
-  await client.listAudit({}, (r) => records.push(decodeRecord(r.bytes))).done;
-  return (method, agent) => {
-    const found = records.find((r) => r.kind === 'intent' && r.method === method && (r as { args?: { fields: Record<string, string> } }).args?.fields.agent === agent);
-    return (found as { args?: { fields: Record<string, string> } } | undefined)?.args;
-  };
-}
+import { intents } from './support/audit-intents.js';
 
 describe('automatic rollbacks of a rollout on a real node', () => {
   let node: RolloutNode;
@@ -84,10 +74,11 @@ describe('automatic rollbacks of a rollout on a real node', () => {
   });
 
   it('audits every automatic rollback with what the new version did', async () => {
-    const intent = await intentOf(client);
-    assert.equal(intent('RollBackRollout', 'crashy')?.fields.version, '2');
-    assert.match(intent('RollBackRollout', 'crashy')?.fields.reason ?? '', /crash rate|failed/);
-    assert.match(intent('RollBackRollout', 'slow')?.fields.reason ?? '', /p99/);
-    assert.equal(intent('RollBackRollout', 'failing')?.fields.failures, '3');
+    /** The fields of the first intent record of `method` for `agent`. */
+    const intent = async (method: string, agent: string): Promise<Record<string, string> | undefined> => (await intents(client, method, agent))[0];
+    assert.equal((await intent('RollBackRollout', 'crashy'))?.version, '2');
+    assert.match((await intent('RollBackRollout', 'crashy'))?.reason ?? '', /crash rate|failed/);
+    assert.match((await intent('RollBackRollout', 'slow'))?.reason ?? '', /p99/);
+    assert.equal((await intent('RollBackRollout', 'failing'))?.failures, '3');
   });
 });

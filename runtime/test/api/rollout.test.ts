@@ -9,20 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decodeRecord, type AuditRecord } from '@caxton/core';
 import { ApiCallError, type CaxtonClient } from '@caxton/client';
 import { artifact, sha, startRolloutNode, type RolloutNode } from './support/rollout-node.js';
 import { eventually } from './support/harness.js';
-
-/** The fields of the first intent record of `method` for `agent` in the node's audit trail. */
-async function intentOf(client: CaxtonClient): Promise<(method: string, agent: string) => Record<'fields', Record<string, string>> | undefined> {
-  const records: AuditRecord[] = [];
-  await client.listAudit({}, (r) => records.push(decodeRecord(r.bytes))).done;
-  return (method, agent) => {
-    const found = records.find((r) => r.kind === 'intent' && r.method === method && (r as { args?: { fields: Record<string, string> } }).args?.fields.agent === agent);
-    return (found as { args?: { fields: Record<string, string> } } | undefined)?.args;
-  };
-}
+import { intents } from './support/audit-intents.js';
 
 describe('blue-green and canary rollouts on a real node', () => {
   let node: RolloutNode;
@@ -106,9 +96,10 @@ describe('blue-green and canary rollouts on a real node', () => {
   });
 
   it('audits the operator\'s start and the automatic promotion', async () => {
-    const intent = await intentOf(client);
-    assert.equal(intent('UpgradeAgent', 'split')?.fields.strategy, 'canary:50', 'the operator started it, with its strategy');
-    assert.equal(intent('PromoteRollout', 'bg')?.fields.strategy, 'blue-green');
-    assert.equal(intent('PromoteRollout', 'bg')?.fields.version, '2');
+    /** The fields of the first intent record of `method` for `agent`. */
+    const intent = async (method: string, agent: string): Promise<Record<string, string> | undefined> => (await intents(client, method, agent))[0];
+    assert.equal((await intent('UpgradeAgent', 'split'))?.strategy, 'canary:50', 'the operator started it, with its strategy');
+    assert.equal((await intent('PromoteRollout', 'bg'))?.strategy, 'blue-green');
+    assert.equal((await intent('PromoteRollout', 'bg'))?.version, '2');
   });
 });

@@ -8,29 +8,18 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { AclMessage, MessageEvent, VerifiedArtifact } from '@caxton/core';
-import { startNode, type RunningNode } from '../../src/start/start-node.js';
+import type { AclMessage, MessageEvent } from '@caxton/core';
+import type { RunningNode } from '../../src/start/start-node.js';
 import { nodeDefaultHttpPolicy } from '../../src/http/policy.js';
 import { httpServer, type TestServer } from './support.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-
-async function example(name: string): Promise<VerifiedArtifact> {
-  const index = JSON.parse(await readFile(path.join(repoRoot, 'examples/build/index.json'), 'utf8')) as Record<string, { artifact: string; sha256: string }>;
-  const entry = index[name];
-  if (!entry) throw new Error(`examples/build/index.json has no ${name}: build the examples (node scripts/build-examples.mjs)`);
-  return { bytes: new Uint8Array(await readFile(path.join(repoRoot, entry.artifact))), sha256: entry.sha256 };
-}
+import { example } from '../support/examples.js';
+import { startGatewayNode, type GatewayNode } from './gateway-node.js';
 
 let server: TestServer;
+let gateway: GatewayNode;
 let node: RunningNode;
-let dataDir: string;
 const bodies: { body: string; at: number }[] = [];
-const toOperator: AclMessage[] = [];
+let toOperator: AclMessage[];
 
 before(async () => {
   server = await httpServer((req, res) => {
@@ -43,15 +32,13 @@ before(async () => {
       res.on('close', () => clearTimeout(t));
     });
   });
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-http-freeze-'));
-  node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1 });
-  node.events.on((e) => { if (e.type === 'external') toOperator.push(e.message); }, ['external']);
+  gateway = await startGatewayNode('caxton-http-freeze-');
+  ({ node, toOperator } = gateway);
 });
 
 after(async () => {
-  await node?.stop();
+  await gateway?.stop();
   await server?.close();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {

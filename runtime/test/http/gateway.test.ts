@@ -11,7 +11,8 @@ import type { AclMessage, HttpCallEvent, HttpPolicy, HttpRequestSpec } from '@ca
 import { HttpGateway, answerMessageId } from '../../src/http/gateway.js';
 import { nodeDefaultHttpPolicy } from '../../src/http/policy.js';
 import { pendingCallKey } from '../../src/http/pending-calls.js';
-import { InMemoryAgentStateStore, hasOpenssl, httpServer, httpsServer, makeTestCa, type TestCa, type TestServer } from './support.js';
+import { InMemoryAgentStateStore, httpServer, httpsServer, makeTestCa, type TestCa, type TestServer } from './support.js';
+import { hasOpenssl } from '../api/support/test-certificates.js';
 
 let plain: TestServer;
 let secure: TestServer | undefined;

@@ -42,15 +42,6 @@ export interface TestCa {
   remove(): void;
 }
 
-export function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A CA and a server certificate for localhost / 127.0.0.1 signed by it. */
 export function makeTestCa(): TestCa {
   const dir = mkdtempSync(path.join(tmpdir(), 'caxton-http-ca-'));

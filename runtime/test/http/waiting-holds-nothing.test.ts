@@ -7,30 +7,19 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { AclMessage, VerifiedArtifact } from '@caxton/core';
-import { startNode, type RunningNode } from '../../src/start/start-node.js';
+import type { AclMessage } from '@caxton/core';
+import type { RunningNode } from '../../src/start/start-node.js';
 import { nodeDefaultHttpPolicy } from '../../src/http/policy.js';
 import { httpServer, type TestServer } from './support.js';
+import { example } from '../support/examples.js';
+import { startGatewayNode, type GatewayNode } from './gateway-node.js';
 
 const CALLERS = 100;
 const ECHOES = 300;
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-
-async function example(name: string): Promise<VerifiedArtifact> {
-  const index = JSON.parse(await readFile(path.join(repoRoot, 'examples/build/index.json'), 'utf8')) as Record<string, { artifact: string; sha256: string }>;
-  const entry = index[name];
-  if (!entry) throw new Error(`examples/build/index.json has no ${name}: build the examples (node scripts/build-examples.mjs)`);
-  return { bytes: new Uint8Array(await readFile(path.join(repoRoot, entry.artifact))), sha256: entry.sha256 };
-}
-
 let server: TestServer;
+let gateway: GatewayNode;
 let node: RunningNode;
-let dataDir: string;
 /** Responses held back until the test releases them; once released, requests are answered at once. */
 const held: ServerResponse[] = [];
 let released = false;
@@ -46,8 +35,8 @@ before(async () => {
     req.resume();
     req.on('end', () => (released ? answer(res) : held.push(res)));
   });
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-http-wait-'));
-  node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards: 1 });
+  gateway = await startGatewayNode('caxton-http-wait-');
+  node = gateway.node;
   node.events.on((e) => {
     if (e.type === 'external' && e.message.inReplyTo) toOperator.set(e.message.inReplyTo, e.message);
     if (e.type === 'handled' && e.agent.startsWith('caller-') && e.outcome.status === 'ok') handledCalls.add(e.agent);
@@ -56,9 +45,8 @@ before(async () => {
 
 after(async () => {
   for (const res of held.splice(0)) res.destroy();
-  await node?.stop();
+  await gateway?.stop();
   await server?.close();
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 async function until(what: string, probe: () => boolean, timeoutMs = 60_000): Promise<void> {

@@ -5,21 +5,12 @@
  * language clears it rather than keeping the old artifact's.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import type { VerifiedArtifact } from '@caxton/core';
 import { startNode } from '../../src/start/start-node.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-
-async function example(name: string): Promise<VerifiedArtifact> {
-  const index = JSON.parse(await readFile(path.join(repoRoot, 'examples/build/index.json'), 'utf8')) as Record<string, { artifact: string; sha256: string }>;
-  const entry = index[name]!;
-  return { bytes: new Uint8Array(await readFile(path.join(repoRoot, entry.artifact))), sha256: entry.sha256 };
-}
+import { example } from '../support/examples.js';
 
 test('the language is kept per version: deploy, status, restart, upgrade', async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-agent-language-'));

@@ -7,34 +7,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { VerifiedArtifact } from '@caxton/core';
-import { AgentLifecycle, ReservedAgentNameError } from '../../src/node/agent-lifecycle.js';
+import { type AgentLifecycle, ReservedAgentNameError } from '../../src/node/agent-lifecycle.js';
 import type { AgentMessaging } from '../../src/node/agent-messaging.js';
-import { SandboxAgentHost } from '../../src/node/sandbox-host.js';
 import { DEFAULT_LIMITS, MAX_LIMITS } from '../../src/start/options.js';
-import { EveryAgentLocal } from '../../src/topology/embedded/every-agent-local.js';
-import { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
-import { FileArtifactStore } from '../../src/artifacts/file-artifact-store.js';
+import type { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
 import { Bus } from '../../src/bus/bus.js';
 import type { BusPort } from '../../src/bus/port.js';
 import { BusEvents } from '../../src/bus/events.js';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
 import { AlreadyExistsError, NotFoundError } from '@caxton/core';
 import { tempDir } from '../registry/helpers/tmp.js';
-
-/** The repository root (this file runs from runtime/dist/test/node/). */
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-
-/** A built example agent, as examples/build/index.json lists it. */
-async function example(name: string): Promise<VerifiedArtifact> {
-  const index = JSON.parse(await readFile(path.join(repoRoot, 'examples/build/index.json'), 'utf8')) as Record<string, { artifact: string; sha256: string }>;
-  const entry = index[name];
-  if (!entry) throw new Error(`examples/build/index.json has no ${name}: build the examples (node scripts/build-examples.mjs)`);
-  return { bytes: new Uint8Array(await readFile(path.join(repoRoot, entry.artifact))), sha256: entry.sha256 };
-}
+import { example } from '../support/examples.js';
+import { embeddedLifecycle, openRegistryAndHost } from './support/lifecycle-wiring.js';
 
 /** A drain the test releases: `idle(agent)` waits until `release()`. */
 class HeldDrain {
@@ -67,11 +51,8 @@ interface Harness {
 
 /** One node's worth of agent lifecycle over the data directory `dir` (reopenable). */
 async function open(dir: string): Promise<Harness> {
-  const registry = new EmbeddedRegistry({ dir: path.join(dir, 'registry') });
-  await registry.open();
-  const artifacts = new FileArtifactStore({ dir: path.join(dir, 'artifacts') });
   const log = new MemoryMessageLog();
-  const host = await SandboxAgentHost.create({ cacheDir: path.join(dir, 'cache'), shards: 1, state: log });
+  const { registry, host } = await openRegistryAndHost(dir, log);
   const drain = new HeldDrain();
   const woken: string[] = [];
   const stopped: Harness['stopped'] = [];
@@ -101,12 +82,7 @@ async function open(dir: string): Promise<Harness> {
     agentId: (name) => bus.agentId(name),
     mailboxDepth: (name) => bus.mailboxDepth(name),
   };
-  lifecycle = new AgentLifecycle({
-    nodeId: 'n1', artifacts, host, messaging, bus, log, state: log, defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS, busEvents: events,
-    onStarted: async () => {},
-    onStopped: async (agent, undeployed) => void stopped.push({ agent, undeployed }),
-    residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
-  });
+  lifecycle = embeddedLifecycle({ dir, registry, host, bus, log, events, messaging, onStopped: async (agent, undeployed) => void stopped.push({ agent, undeployed }) });
   lifecycle.events.onType('agent-log', ({ agent, level, message }) => void lines.push(`${agent} ${level}: ${message}`));
   await bus.open(port);
   await bus.start();

@@ -12,31 +12,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { VerifiedArtifact } from '@caxton/core';
-import { AgentLifecycle } from '../../src/node/agent-lifecycle.js';
-import type { AgentMessaging } from '../../src/node/agent-messaging.js';
-import { SandboxAgentHost } from '../../src/node/sandbox-host.js';
-import { DEFAULT_LIMITS, MAX_LIMITS } from '../../src/start/options.js';
-import { EveryAgentLocal } from '../../src/topology/embedded/every-agent-local.js';
-import { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
-import { FileArtifactStore } from '../../src/artifacts/file-artifact-store.js';
-import { Bus } from '../../src/bus/bus.js';
+import type { Bus } from '../../src/bus/bus.js';
 import { BusEvents, type BusEvent } from '../../src/bus/events.js';
 import { tempDir } from '../registry/helpers/tmp.js';
-import { RecordingLog, ScriptedPort, inform, operator, until } from '../bus/scripted-port.js';
-
-/** The repository root (this file runs from runtime/dist/test/node/). */
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-
-async function example(name: string): Promise<VerifiedArtifact> {
-  const index = JSON.parse(await readFile(path.join(repoRoot, 'examples/build/index.json'), 'utf8')) as Record<string, { artifact: string; sha256: string }>;
-  const entry = index[name];
-  if (!entry) throw new Error(`examples/build/index.json has no ${name}: build the examples (node scripts/build-examples.mjs)`);
-  return { bytes: new Uint8Array(await readFile(path.join(repoRoot, entry.artifact))), sha256: entry.sha256 };
-}
+import { RecordingLog, inform, operator, until } from '../bus/scripted-port.js';
+import { example } from '../support/examples.js';
+import { openScriptedLifecycle } from './support/lifecycle-wiring.js';
 
 /**
  * Deploys `a`, has m1..m3 handled ahead of a first completion that is held, force-stops `a` and,
@@ -46,55 +27,31 @@ async function example(name: string): Promise<VerifiedArtifact> {
  */
 async function stopWithARewindInside(failLetters: boolean, check: (r: { log: RecordingLog; bus: Bus; seen: string[]; busEvents: BusEvent[]; lines: string[] }) => Promise<void>): Promise<void> {
   const dir = await tempDir('forced-stop-rewind');
-  const registry = new EmbeddedRegistry({ dir: path.join(dir.path, 'registry') });
-  await registry.open();
   const log = new RecordingLog();
   log.failDeadLetter = () => failLetters;
-  const host = await SandboxAgentHost.create({ cacheDir: path.join(dir.path, 'cache'), shards: 1, state: log });
   const events = new BusEvents();
   const seenEvents: BusEvent[] = [];
   events.on((e) => void seenEvents.push(e));
-  const bus = new Bus({ log, state: log, nodeId: 'n1', platform: 'caxton', mailboxCapacity: 100, events, dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 1, maxInFlight: 2 } });
-  let lifecycle: AgentLifecycle | undefined;
-  // Names and runnability are the lifecycle's (a stopping agent is an agent, not runnable).
-  const port = new ScriptedPort([]);
-  port.isAgent = (name) => lifecycle?.isAgent(name) ?? false;
-  port.route = (name) => (lifecycle?.has(name) ? 'agent' : port.externals.has(name) ? 'external' : 'unknown');
-  port.isRunnable = (name) => lifecycle?.isRunnable(name) ?? false;
+  // The stop's `onStopped` (registry I/O) is held: the window between its forget and its remove.
+  let stopPassed!: () => void;
+  const stopHeld = new Promise<void>((r) => (stopPassed = r));
+  let stopping = false;
+  let inOnStopped = false;
+  const node = await openScriptedLifecycle(dir.path, {
+    log, events, mailboxCapacity: 100, dispatch: { maxAttempts: 3, maxBatch: 64, maxPerAgent: 1, maxInFlight: 2 },
+    onStopped: async () => {
+      if (!stopping) return;
+      inOnStopped = true;
+      await stopHeld;
+    },
+  });
+  const { lifecycle, bus, port, lines } = node;
   const seen: string[] = [];
   port.script = (item) => {
     const content = item.kind === 'delivery' ? item.delivery.message.content ?? '' : `timer:${item.token}`;
     seen.push(content);
     return { stateWrites: [{ key: `k-${content}`, value: 'x' }] };
   };
-  // The stop's `onStopped` (registry I/O) is held: the window between its forget and its remove.
-  let stopPassed!: () => void;
-  const stopHeld = new Promise<void>((r) => (stopPassed = r));
-  let stopping = false;
-  let inOnStopped = false;
-  const messaging: AgentMessaging = {
-    wake: (agent) => bus.wake(agent),
-    idle: (agent) => bus.idle(agent),
-    forget: (agent) => bus.forget(agent),
-    deadLetter: (letter) => bus.deadLetter(letter),
-    agentId: (name) => bus.agentId(name),
-    mailboxDepth: (name) => bus.mailboxDepth(name),
-  };
-  lifecycle = new AgentLifecycle({
-    nodeId: 'n1', artifacts: new FileArtifactStore({ dir: path.join(dir.path, 'artifacts') }), host, messaging, bus, log, state: log,
-    defaults: DEFAULT_LIMITS, maxLimits: MAX_LIMITS, busEvents: events,
-    onStarted: async () => {},
-    onStopped: async () => {
-      if (!stopping) return;
-      inOnStopped = true;
-      await stopHeld;
-    },
-    residency: (context) => new EveryAgentLocal(context, { agents: registry, directory: registry }),
-  });
-  const lines: string[] = [];
-  lifecycle.events.onType('agent-log', ({ agent, level, message }) => void lines.push(`${agent} ${level}: ${message}`));
-  await bus.open(port);
-  await bus.start();
   try {
     await lifecycle.deploy({ name: 'a', limits: {}, config: {} }, await example('as-echo'));
     // The first completion is held, then fails: m1..m3 are handled ahead of it (early release).
@@ -128,10 +85,7 @@ async function stopWithARewindInside(failLetters: boolean, check: (r: { log: Rec
     await check({ log, bus, seen, busEvents: seenEvents, lines });
   } finally {
     stopPassed();
-    await bus.stopDispatching();
-    await bus.stop();
-    await host.close();
-    await registry.close();
+    await node.close();
     await dir.remove();
   }
 }

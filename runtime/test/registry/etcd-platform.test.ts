@@ -4,29 +4,15 @@
  * the same cluster (etcd prefix) with the same name goes on, one with another is refused
  * `cluster.platform-changed` with a hint; another cluster keeps its own.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
+import type { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
 import { RegistryError } from '../../src/registry/errors.js';
-import { startEtcd, type EtcdHandle } from './helpers/etcd.js';
+import { useEtcd } from './helpers/etcd-registries.js';
 
-let etcd: EtcdHandle;
-const open: EtcdRegistry[] = [];
-
-before(async () => {
-  etcd = await startEtcd();
-});
-after(async () => {
-  for (const r of open) await r.close().catch(() => undefined);
-  await etcd.stop();
-});
-
-async function registry(prefix: string): Promise<EtcdRegistry> {
-  const r = new EtcdRegistry({ endpoints: [etcd.endpoint], prefix });
-  await r.open();
-  open.push(r);
-  return r;
-}
+const server = useEtcd();
+/** A registry of the cluster under `prefix` (its etcd key prefix), closed after the file's tests. */
+const registry = (prefix: string): Promise<EtcdRegistry> => server.registry({ prefix });
 
 test('the cluster keeps its first node\'s platform name and refuses a node started with another', async () => {
   const first = await registry('/platform-a/');

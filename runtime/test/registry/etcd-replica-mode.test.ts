@@ -4,29 +4,15 @@
  * while a node is live; with no node live the mode changes (how an operator changes it); a record
  * that holds neither word is not trusted; after the join a node whose write was overwritten finds out.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
+import type { EtcdRegistry } from '../../src/registry/etcd/etcd-registry.js';
 import { RegistryError } from '../../src/registry/errors.js';
-import { startEtcd, type EtcdHandle } from './helpers/etcd.js';
+import { useEtcd } from './helpers/etcd-registries.js';
 
-let etcd: EtcdHandle;
-const open: EtcdRegistry[] = [];
-
-before(async () => {
-  etcd = await startEtcd();
-});
-after(async () => {
-  for (const r of open) await r.close().catch(() => undefined);
-  await etcd.stop();
-});
-
-async function registry(prefix: string): Promise<EtcdRegistry> {
-  const r = new EtcdRegistry({ endpoints: [etcd.endpoint], prefix });
-  await r.open();
-  open.push(r);
-  return r;
-}
+const server = useEtcd();
+/** A registry of the cluster under `prefix` (its etcd key prefix), closed after the file's tests. */
+const registry = (prefix: string): Promise<EtcdRegistry> => server.registry({ prefix });
 
 function mismatch(pattern: RegExp, hint: RegExp): (err: unknown) => boolean {
   return (err) => {

@@ -5,23 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { LogEntry, VerifiedArtifact } from '@caxton/core';
 import { startNode } from '../../src/start/start-node.js';
 import { generateSigningKey } from '../../src/signing/keys.js';
 import { signStatement } from '../../src/signing/sign.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-
-async function example(name: string): Promise<VerifiedArtifact> {
-  const index = JSON.parse(await readFile(path.join(repoRoot, 'examples/build/index.json'), 'utf8')) as Record<string, { artifact: string; sha256: string }>;
-  const entry = index[name]!;
-  return { bytes: new Uint8Array(await readFile(path.join(repoRoot, entry.artifact))), sha256: entry.sha256 };
-}
+import { example } from '../support/examples.js';
 
 function logs(control: { logs: (q: { agent: string; follow: boolean }, sink: { next(e: LogEntry): void; end(err?: Error): void }) => () => void }, agent: string): Promise<string[]> {
   return new Promise((resolve, reject) => {

@@ -8,47 +8,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode } from '@opentelemetry/core';
 import { SeverityNumber } from '@opentelemetry/api-logs';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { LogEntry } from '@caxton/core';
 import { BoundedLogProcessor } from '../../src/telemetry/bounded-log-processor.js';
 import { DropCounter } from '../../src/telemetry/drop-counter.js';
 import { emitLogRecord, severityOf } from '../../src/telemetry/otlp-log-records.js';
-
-class HeldExporter implements LogRecordExporter {
-  readonly batches: ReadableLogRecord[][] = [];
-  readonly callbacks: ((r: ExportResult) => void)[] = [];
-  export(records: ReadableLogRecord[], done: (r: ExportResult) => void): void {
-    this.batches.push(records);
-    this.callbacks.push(done);
-  }
-  async shutdown(): Promise<void> {}
-  async forceFlush(): Promise<void> {}
-}
-
-function meter(): { provider: MeterProvider; reader: PeriodicExportingMetricReader } {
-  const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 60_000 });
-  return { provider: new MeterProvider({ readers: [reader] }), reader };
-}
-
-async function droppedPoints(m: ReturnType<typeof meter>): Promise<Record<string, number>> {
-  const { resourceMetrics } = await m.reader.collect();
-  const out: Record<string, number> = {};
-  for (const sm of resourceMetrics.scopeMetrics) for (const metric of sm.metrics) {
-    if (metric.descriptor.name !== 'caxton.telemetry.dropped') continue;
-    for (const p of metric.dataPoints) out[`${String(p.attributes['signal'])}/${String(p.attributes['reason'])}`] = p.value as number;
-  }
-  return out;
-}
+import { HeldExporter, droppedPoints, meter } from './support/held-export.js';
 
 const entry = (i: number, level: LogEntry['level'] = 'info'): LogEntry => ({ agent: `a${i % 3}`, at: 1_700_000_000_000 + i, level, message: `line ${i}`, nodeId: 'n1' });
 
 test('a hung exporter: the log queue stops at its bound, the rest is dropped and counted, emit never blocks', async () => {
   const m = meter();
   const drops = new DropCounter(m.provider.getMeter('t'));
-  const exporter = new HeldExporter();
+  const exporter = new HeldExporter<ReadableLogRecord>();
   const processor = new BoundedLogProcessor(exporter, drops, { maxQueueSize: 8, maxExportBatchSize: 4, scheduledDelayMs: 10 });
   const logger = new LoggerProvider({ processors: [processor] }).getLogger('t');
   const started = performance.now();

@@ -6,42 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { ExportResultCode } from '@opentelemetry/core';
 import { AlwaysOffSampler, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { BoundedSpanProcessor } from '../../src/telemetry/bounded-span-processor.js';
 import { DropCounter } from '../../src/telemetry/drop-counter.js';
-
-class HeldExporter implements SpanExporter {
-  readonly batches: ReadableSpan[][] = [];
-  readonly callbacks: ((r: ExportResult) => void)[] = [];
-  export(spans: ReadableSpan[], done: (r: ExportResult) => void): void {
-    this.batches.push(spans);
-    this.callbacks.push(done);
-  }
-  async shutdown(): Promise<void> {}
-}
-
-function meter(): { provider: MeterProvider; exporter: InMemoryMetricExporter; reader: PeriodicExportingMetricReader } {
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
-  return { provider: new MeterProvider({ readers: [reader] }), exporter, reader };
-}
-
-async function droppedPoints(m: ReturnType<typeof meter>): Promise<Record<string, number>> {
-  const { resourceMetrics } = await m.reader.collect();
-  const out: Record<string, number> = {};
-  for (const sm of resourceMetrics.scopeMetrics) for (const metric of sm.metrics) {
-    if (metric.descriptor.name !== 'caxton.telemetry.dropped') continue;
-    for (const p of metric.dataPoints) out[`${String(p.attributes['signal'])}/${String(p.attributes['reason'])}`] = p.value as number;
-  }
-  return out;
-}
+import { HeldExporter, droppedPoints, meter } from './support/held-export.js';
 
 test('a hung exporter: the queue stops at its bound, the rest is dropped and counted, nothing blocks', async () => {
   const m = meter();
   const drops = new DropCounter(m.provider.getMeter('t'));
-  const exporter = new HeldExporter();
+  const exporter = new HeldExporter<ReadableSpan>();
   const processor = new BoundedSpanProcessor(exporter, drops, { maxQueueSize: 8, maxExportBatchSize: 4, scheduledDelayMs: 10 });
   const provider = new TracerProvider({ spanProcessors: [processor] });
   const tracer = provider.getTracer('t');

@@ -5,15 +5,13 @@
  * conversations may be asked side by side).
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MessageEvent } from '@caxton/core';
-import { CaxtonClient } from '@caxton/client';
-import { startNode, type RunningNode } from '../../../src/start/start-node.js';
-import { readTokenFile, tokenFilePath } from '../../../src/api/auth.js';
+import type { CaxtonClient } from '@caxton/client';
 import { eventually } from './harness.js';
+import { startServedNode } from './served-node.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
 
@@ -30,13 +28,9 @@ export interface RolloutNode {
 }
 
 export async function startRolloutNode(prefix: string): Promise<RolloutNode> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  const node: RunningNode = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1 });
-  const client = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: await readTokenFile(tokenFilePath(dir)) });
-  const replies: MessageEvent[] = [];
+  const served = await startServedNode(prefix, { shards: 1 });
+  const { client, replies } = served;
   const used = new Set<MessageEvent>();
-  const tail = client.tail({}, (e) => { if (e.message.receivers.some((r) => r.name.startsWith('operator@'))) replies.push(e); });
-  await tail.ready;
   return {
     client,
     async ask(agent, conversation, content, inReplyTo) {
@@ -47,11 +41,6 @@ export async function startRolloutNode(prefix: string): Promise<RolloutNode> {
       used.add(e);
       return e.message.content ?? '';
     },
-    async stop() {
-      tail.cancel();
-      client.close();
-      await node.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: () => served.stop(),
   };
 }

@@ -6,29 +6,20 @@
  * Against a real single-node KRaft broker (or CAXTON_TEST_KAFKA).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { KafkaMessageLog } from '../../../src/bus/kafka/index.js';
+import { describe, it } from 'node:test';
 import { isSettlingError, whileSettling } from '../../../src/bus/kafka/topic-readiness.js';
-import { collectingLogger, startTestKafka, uniqueNames, type TestKafka } from './support/broker.js';
+import { collectingLogger, uniqueNames } from './support/broker.js';
+import { useKafkaLogs } from './support/kafka-logs.js';
 
 const quiet = collectingLogger();
 
 describe('KafkaMessageLog: nodes of a new cluster opening at the same time', () => {
-  let kafka: TestKafka;
-  const open: KafkaMessageLog[] = [];
-  before(async () => {
-    kafka = await startTestKafka();
-  });
-  after(async () => {
-    await Promise.allSettled(open.map((l) => l.close()));
-    await kafka?.stop();
-  });
+  const kafka = useKafkaLogs();
 
   it('every node of four fresh clusters, three nodes each, opens', { timeout: 180_000 }, async () => {
     for (let round = 0; round < 4; round++) {
       const names = uniqueNames(`together-${round}`);
-      const logs = [0, 1, 2].map(() => new KafkaMessageLog({ brokers: [kafka.bootstrap], partitions: 6, logger: quiet.sink, ...names }));
-      open.push(...logs);
+      const logs = [0, 1, 2].map(() => kafka.log({ partitions: 6, logger: quiet.sink, ...names }));
       const results = await Promise.allSettled(logs.map((l) => l.open()));
       const failed = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message)] : []));
       assert.deepEqual(failed, [], `round ${round}: every node opens`);

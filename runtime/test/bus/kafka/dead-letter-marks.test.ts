@@ -5,35 +5,22 @@
  * after the first was handled — is handed out once.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { AclMessage, Delivery } from '@caxton/core';
 import { KafkaMessageLog } from '../../../src/bus/kafka/index.js';
 import { deliveryId } from '../../../src/bus/ids.js';
 import { DeadLetterOperations } from '../../../src/node/dead-letter-operations.js';
-import { collectingLogger, startTestKafka, uniqueNames, waitFor, type TestKafka } from './support/broker.js';
+import { collectingLogger, uniqueNames, waitFor } from './support/broker.js';
 import { delivery } from './support/deliveries.js';
+import { useKafkaLogs } from './support/kafka-logs.js';
 
 const quiet = collectingLogger();
 
 describe('KafkaMessageLog: dead-letter marks and redrive', () => {
-  let kafka: TestKafka;
-  const open: KafkaMessageLog[] = [];
-  before(async () => {
-    kafka = await startTestKafka();
-  });
-  after(async () => {
-    await Promise.allSettled(open.map((l) => l.close()));
-    await kafka?.stop();
-  });
+  const kafka = useKafkaLogs();
 
-  async function node(names: { topicPrefix: string; cluster: string }): Promise<{ log: KafkaMessageLog; got: Delivery[] }> {
-    const log = new KafkaMessageLog({ brokers: [kafka.bootstrap], partitions: 2, logger: quiet.sink, ...names });
-    open.push(log);
-    await log.open();
-    const got: Delivery[] = [];
-    log.consume((batch) => got.push(...batch));
-    return { log, got };
-  }
+  const node = (names: { topicPrefix: string; cluster: string }): Promise<{ log: KafkaMessageLog; got: Delivery[] }> =>
+    kafka.node({ partitions: 2, logger: quiet.sink, ...names });
 
   /** A dead letter of a real delivery: appended, handed out, dead-lettered. */
   async function deadLettered(log: KafkaMessageLog, got: Delivery[], id: string): Promise<Delivery> {

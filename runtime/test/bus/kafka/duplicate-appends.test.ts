@@ -7,33 +7,20 @@
  * single-node KRaft broker (or CAXTON_TEST_KAFKA).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Delivery } from '@caxton/core';
 import { KafkaMessageLog } from '../../../src/bus/kafka/index.js';
-import { collectingLogger, startTestKafka, uniqueNames, waitFor, type TestKafka } from './support/broker.js';
+import { collectingLogger, uniqueNames, waitFor } from './support/broker.js';
 import { delivery } from './support/deliveries.js';
+import { useKafkaLogs } from './support/kafka-logs.js';
 
 const quiet = collectingLogger();
 
 describe('KafkaMessageLog: a delivery appended twice with the same id', () => {
-  let kafka: TestKafka;
-  const open: KafkaMessageLog[] = [];
-  before(async () => {
-    kafka = await startTestKafka();
-  });
-  after(async () => {
-    await Promise.allSettled(open.map((l) => l.close()));
-    await kafka?.stop();
-  });
+  const kafka = useKafkaLogs();
 
-  async function node(names: { topicPrefix: string; cluster: string }, nodeId?: string): Promise<{ log: KafkaMessageLog; got: Delivery[] }> {
-    const log = new KafkaMessageLog({ brokers: [kafka.bootstrap], partitions: 2, logger: quiet.sink, nodeId, ...names });
-    open.push(log);
-    await log.open();
-    const got: Delivery[] = [];
-    log.consume((batch) => got.push(...batch));
-    return { log, got };
-  }
+  const node = (names: { topicPrefix: string; cluster: string }, nodeId?: string): Promise<{ log: KafkaMessageLog; got: Delivery[] }> =>
+    kafka.node({ partitions: 2, logger: quiet.sink, nodeId, ...names });
 
   /** A sentinel after the copies: once it is consumed, every copy before it was fetched. */
   async function drain(log: KafkaMessageLog, got: Delivery[], tag: string): Promise<Delivery[]> {
@@ -106,8 +93,7 @@ describe('KafkaMessageLog: a delivery appended twice with the same id', () => {
 
   it('with the read-back turned off, the copy after a restart is handed out again (what the rebuild prevents)', async () => {
     const names = uniqueNames('dup-norebuild');
-    const open1 = new KafkaMessageLog({ brokers: [kafka.bootstrap], partitions: 2, logger: quiet.sink, windowRebuildRecords: 0, ...names });
-    open.push(open1);
+    const open1 = kafka.log({ partitions: 2, logger: quiet.sink, windowRebuildRecords: 0, ...names });
     await open1.open();
     const got1: Delivery[] = [];
     open1.consume((batch) => got1.push(...batch));
@@ -116,8 +102,7 @@ describe('KafkaMessageLog: a delivery appended twice with the same id', () => {
     await waitFor('the first copy', () => got1.some((x) => x.id === d.id));
     await open1.complete([{ id: d.id, receiver: d.receiver }]);
     await open1.close();
-    const open2 = new KafkaMessageLog({ brokers: [kafka.bootstrap], partitions: 2, logger: quiet.sink, windowRebuildRecords: 0, ...names });
-    open.push(open2);
+    const open2 = kafka.log({ partitions: 2, logger: quiet.sink, windowRebuildRecords: 0, ...names });
     await open2.open();
     const got2: Delivery[] = [];
     open2.consume((batch) => got2.push(...batch));

@@ -3,38 +3,24 @@
  * completion, seen by the next owner of the partition, the commit point being the state record.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import type { Delivery } from '@caxton/core';
 import { KafkaMessageLog, KafkaMisconfiguredError, KafkaStateReadBoundError, partitionFor, partitionOwner, type KafkaMessageLogOptions } from '../../../src/bus/kafka/index.js';
 import { encodeEntry, encodeMarker } from '../../../src/bus/kafka/state-records.js';
-import { collectingLogger, startTestKafka, uniqueNames, waitFor, type TestKafka } from './support/broker.js';
+import { collectingLogger, uniqueNames, waitFor } from './support/broker.js';
 import { delivery } from './support/deliveries.js';
+import { useKafkaLogs } from './support/kafka-logs.js';
 
 const quiet = collectingLogger();
 const PARTITIONS = 4;
 const obj = (m: ReadonlyMap<string, string>) => Object.fromEntries(m);
 
 describe('KafkaMessageLog agent state (real broker)', () => {
-  let kafka: TestKafka;
-  const open: KafkaMessageLog[] = [];
+  const kafka = useKafkaLogs();
 
-  before(async () => {
-    kafka = await startTestKafka();
-  });
-  after(async () => {
-    await Promise.allSettled(open.map((l) => l.close()));
-    await kafka?.stop();
-  });
-
-  async function node(names: { topicPrefix: string; cluster: string }, extra: Partial<KafkaMessageLogOptions> = {}) {
-    const log = new KafkaMessageLog({ brokers: [kafka.bootstrap], partitions: PARTITIONS, logger: quiet.sink, ...names, ...extra });
-    open.push(log);
-    await log.open();
-    const got: Delivery[] = [];
-    log.consume((batch) => got.push(...batch));
-    return { log, got };
-  }
+  const node = (names: { topicPrefix: string; cluster: string }, extra: Partial<KafkaMessageLogOptions> = {}) =>
+    kafka.node({ partitions: PARTITIONS, logger: quiet.sink, ...names, ...extra });
 
   /** Append a sentinel for `receiver` and wait for it: every earlier delivery of it was fetched. */
   async function drain(n: { log: KafkaMessageLog; got: Delivery[] }, receiver: string, tag: string): Promise<Delivery[]> {
@@ -188,8 +174,7 @@ describe('KafkaMessageLog agent state (real broker)', () => {
         { topic: `${wrongPolicy.topicPrefix}.state`, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] },
       ] });
       const refused = async (names: { topicPrefix: string; cluster: string }, pattern: RegExp) => {
-        const log = new KafkaMessageLog({ brokers: [kafka.bootstrap], partitions: PARTITIONS, logger: quiet.sink, ...names });
-        open.push(log);
+        const log = kafka.log({ partitions: PARTITIONS, logger: quiet.sink, ...names });
         await assert.rejects(log.open(), (e: unknown) => e instanceof KafkaMisconfiguredError && pattern.test(e.message) && e.hint !== undefined);
       };
       await refused(wrongCount, /state has 5 partitions, .*deliveries has 4/);

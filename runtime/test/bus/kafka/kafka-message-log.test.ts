@@ -2,15 +2,16 @@
  * KafkaMessageLog against a real single-node KRaft broker (scripts/infra), or CAXTON_TEST_KAFKA.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import {
   KafkaMessageLog, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaUnreachableError, partitionOwner,
   type KafkaLogEvent, type KafkaMessageLogOptions,
 } from '../../../src/bus/kafka/index.js';
 import type { AclMessage, Delivery } from '@caxton/core';
-import { collectingLogger, infra, startTestKafka, uniqueNames, waitFor, type TestKafka } from './support/broker.js';
+import { collectingLogger, infra, uniqueNames, waitFor } from './support/broker.js';
 import { deliveries, delivery } from './support/deliveries.js';
+import { useKafkaLogs } from './support/kafka-logs.js';
 
 const quiet = collectingLogger();
 const ids = (ds: readonly Delivery[]) => ds.map((d) => d.id);
@@ -18,22 +19,10 @@ const of = (ds: readonly Delivery[], receiver: string) => ids(ds.filter((d) => d
 const done = (ds: readonly Delivery[]) => ds.map((d) => ({ id: d.id, receiver: d.receiver }));
 
 describe('KafkaMessageLog (real broker)', () => {
-  let kafka: TestKafka;
-  const open: KafkaMessageLog[] = [];
+  const kafka = useKafkaLogs();
 
-  before(async () => {
-    kafka = await startTestKafka();
-  });
-  after(async () => {
-    await Promise.allSettled(open.map((l) => l.close()));
-    await kafka?.stop();
-  });
-
-  function makeLog(names: { topicPrefix: string; cluster: string }, extra: Partial<KafkaMessageLogOptions> = {}): KafkaMessageLog {
-    const log = new KafkaMessageLog({ brokers: [kafka.bootstrap], partitions: 4, logger: quiet.sink, ...names, ...extra });
-    open.push(log);
-    return log;
-  }
+  const makeLog = (names: { topicPrefix: string; cluster: string }, extra: Partial<KafkaMessageLogOptions> = {}): KafkaMessageLog =>
+    kafka.log({ partitions: 4, logger: quiet.sink, ...names, ...extra });
 
   /** Open, consume into an array. */
   async function node(names: { topicPrefix: string; cluster: string }, extra: Partial<KafkaMessageLogOptions> = {}, listener?: (e: KafkaLogEvent) => void) {

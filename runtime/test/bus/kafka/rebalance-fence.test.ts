@@ -8,34 +8,21 @@
  * before node-b joins; node-b's load then finds the marker and never hands the delivery out.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { timerDoneStateKey, type Delivery } from '@caxton/core';
-import { KafkaMessageLog, partitionFor, partitionOwner, type KafkaMessageLogOptions } from '../../../src/bus/kafka/index.js';
-import { collectingLogger, startTestKafka, uniqueNames, waitFor, type TestKafka } from './support/broker.js';
+import { describe, it } from 'node:test';
+import { timerDoneStateKey } from '@caxton/core';
+import { partitionFor, partitionOwner, type KafkaMessageLogOptions } from '../../../src/bus/kafka/index.js';
+import { collectingLogger, uniqueNames, waitFor } from './support/broker.js';
 import { delivery } from './support/deliveries.js';
+import { useKafkaLogs } from './support/kafka-logs.js';
 
 const quiet = collectingLogger();
 const PARTITIONS = 4;
 
 describe('KafkaMessageLog: a partition moved while a delivery is being handled', () => {
-  let kafka: TestKafka;
-  const open: KafkaMessageLog[] = [];
-  before(async () => {
-    kafka = await startTestKafka();
-  });
-  after(async () => {
-    await Promise.allSettled(open.map((l) => l.close()));
-    await kafka?.stop();
-  });
+  const kafka = useKafkaLogs();
 
-  async function node(names: { topicPrefix: string; cluster: string }, extra: Partial<KafkaMessageLogOptions>, consume = true) {
-    const log = new KafkaMessageLog({ brokers: [kafka.bootstrap], partitions: PARTITIONS, logger: quiet.sink, ...names, ...extra });
-    open.push(log);
-    await log.open();
-    const got: Delivery[] = [];
-    if (consume) log.consume((batch) => got.push(...batch));
-    return { log, got };
-  }
+  const node = (names: { topicPrefix: string; cluster: string }, extra: Partial<KafkaMessageLogOptions>, consume = true) =>
+    kafka.node({ partitions: PARTITIONS, logger: quiet.sink, ...names, ...extra }, consume);
 
   /** A receiver whose partition node-b takes from node-a when it joins (rendezvous, decision 0600). */
   function movingReceiver(): string {
@@ -52,9 +39,12 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
     return Object.keys(state).filter((k) => k.startsWith('handled-by-')).sort();
   }
 
-  it('the old owner\'s state commit that lands after the move is ignored: only the new owner\'s counts', async () => {
-    const names = uniqueNames('fence');
-    const receiver = movingReceiver();
+  /**
+   * node-a, alone in the cluster, owning every partition, has handled delivery `id` of `receiver`
+   * and is completing it (`completing`, its state `handled-by-a`), held just before its state
+   * commit until `release()`.
+   */
+  async function ownerHeldBeforeCommit(names: { topicPrefix: string; cluster: string }, receiver: string, id: string) {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     let holding = false;
@@ -66,13 +56,20 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
       },
     });
     await waitFor('node-a owns every partition', () => a.log.ownedPartitions().length === PARTITIONS);
-    const d = delivery('fence-1', receiver);
+    const d = delivery(id, receiver);
     await a.log.append([d]);
     await waitFor('node-a hands the delivery out', () => a.got.some((x) => x.id === d.id));
-    // node-a handled it and completes: the ownership check passes, then the seam holds it.
-    const completingOnA = a.log.complete([{ id: d.id, receiver, state: [{ key: 'handled-by-a', value: '1' }] }]);
-    completingOnA.catch(() => {});
+    const completing = a.log.complete([{ id: d.id, receiver, state: [{ key: 'handled-by-a', value: '1' }] }]);
+    completing.catch(() => {});
     await waitFor('node-a held before its state commit', () => holding);
+    return { a, d, completing, release };
+  }
+
+  it('the old owner\'s state commit that lands after the move is ignored: only the new owner\'s counts', async () => {
+    const names = uniqueNames('fence');
+    const receiver = movingReceiver();
+    // node-a handled it and completes: the ownership check passes, then the seam holds it.
+    const { d, completing: completingOnA, release } = await ownerHeldBeforeCommit(names, receiver, 'fence-1');
     // node-b joins; the rebalance moves the receiver's partition to it.
     const b = await node(names, { nodeId: 'node-b' });
     await waitFor('node-b hands the delivery out again', () => b.got.some((x) => x.id === d.id), 60_000);
@@ -90,22 +87,7 @@ describe('KafkaMessageLog: a partition moved while a delivery is being handled',
   it('the old owner\'s state commit that lands before the move counts, and the new owner never hands the delivery out', async () => {
     const names = uniqueNames('fence-mirror');
     const receiver = movingReceiver();
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let holding = false;
-    const a = await node(names, {
-      nodeId: 'node-a',
-      beforeStateCommit: async () => {
-        holding = true;
-        await held;
-      },
-    });
-    await waitFor('node-a owns every partition', () => a.log.ownedPartitions().length === PARTITIONS);
-    const d = delivery('fence-2', receiver);
-    await a.log.append([d]);
-    await waitFor('node-a hands the delivery out', () => a.got.some((x) => x.id === d.id));
-    const completingOnA = a.log.complete([{ id: d.id, receiver, state: [{ key: 'handled-by-a', value: '1' }] }]);
-    await waitFor('node-a held before its state commit', () => holding);
+    const { a, d, completing: completingOnA, release } = await ownerHeldBeforeCommit(names, receiver, 'fence-2');
     // Released before node-b joins: node-a still owns the partition, its commit is the handling's.
     release();
     await completingOnA;

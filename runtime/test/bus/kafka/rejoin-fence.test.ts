@@ -10,11 +10,11 @@
  * leave). The same protects named agents' state on the partition.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Delivery } from '@caxton/core';
-import { KafkaMessageLog, partitionFor, partitionOwner, type KafkaMessageLogOptions } from '../../../src/bus/kafka/index.js';
-import { collectingLogger, startTestKafka, uniqueNames, waitFor, type TestKafka } from './support/broker.js';
+import { describe, it } from 'node:test';
+import { partitionFor, partitionOwner, type KafkaMessageLogOptions } from '../../../src/bus/kafka/index.js';
+import { collectingLogger, uniqueNames, waitFor } from './support/broker.js';
 import { delivery } from './support/deliveries.js';
+import { useKafkaLogs } from './support/kafka-logs.js';
 
 const quiet = collectingLogger();
 const PARTITIONS = 4;
@@ -23,24 +23,10 @@ const PARTITIONS = 4;
 interface ConsumerInternals { consumer: { disconnect(): Promise<void> }; restartLater(attempt: number): void }
 
 describe('KafkaMessageLog: a consumer that rejoins under a new membership', () => {
-  let kafka: TestKafka;
-  const open: KafkaMessageLog[] = [];
-  before(async () => {
-    kafka = await startTestKafka();
-  });
-  after(async () => {
-    await Promise.allSettled(open.map((l) => l.close()));
-    await kafka?.stop();
-  });
+  const kafka = useKafkaLogs();
 
-  async function node(names: { topicPrefix: string; cluster: string }, extra: Partial<KafkaMessageLogOptions>, consume = true) {
-    const log = new KafkaMessageLog({ brokers: [kafka.bootstrap], partitions: PARTITIONS, logger: quiet.sink, ...names, ...extra });
-    open.push(log);
-    await log.open();
-    const got: Delivery[] = [];
-    if (consume) log.consume((batch) => got.push(...batch));
-    return { log, got };
-  }
+  const node = (names: { topicPrefix: string; cluster: string }, extra: Partial<KafkaMessageLogOptions>, consume = true) =>
+    kafka.node({ partitions: PARTITIONS, logger: quiet.sink, ...names, ...extra }, consume);
 
   it('its partitions got back start afresh: its next state commit counts for every reader', async () => {
     const names = uniqueNames('rejoin');
