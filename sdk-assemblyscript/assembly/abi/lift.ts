@@ -100,6 +100,6 @@ export function liftMessage(addr: usize): AclMessage {
 export function liftInitContext(
   namePtr: usize, nameLen: u32, addrPtr: usize, addrLen: u32, cfgPtr: usize, cfgLen: u32,
 ): InitContext {
-  const self = new AgentId(liftString(namePtr, nameLen), addrLen == 0 ? null : liftStringList(addrPtr, addrLen));
+  const self = new AgentId(liftString(namePtr, nameLen), liftStringList(addrPtr, addrLen));
   return new InitContext(self, liftPairList(cfgPtr, cfgLen));
 }
