@@ -29,7 +29,10 @@ export function createReply(to: AclMessage, performative: Performative, content:
   return r;
 }
 
-/** Sends a reply built by `createReply`. Returns null when queued, else why it is invalid. */
+/**
+ * Sends the reply `createReply` would build, without building it (decision 2107). Returns null when
+ * queued, else why it is invalid.
+ */
 export function reply(to: AclMessage, performative: Performative, content: string | null = null): string | null {
   // The same message as send(createReply(...)), lowered without building it (lowerReply).
   return sendLowered(lowerReply(to, performative, content));
