@@ -21,7 +21,11 @@ function liftResult(ret: usize): string | null {
  * completes without a trap. Routing failures come back later as `failure` messages.
  */
 export function send(message: AclMessage): string | null {
-  const addr = lowerMessage(message);
+  return sendLowered(lowerMessage(message));
+}
+
+/** Sends a message already lowered into the arena at `addr` (by lowerMessage or lowerReply). */
+export function sendLowered(addr: usize): string | null {
   const ret = arenaAlloc(L.RESULT_SIZE, 4);
   raw.send(addr, ret);
   const err = liftResult(ret);

@@ -2,7 +2,8 @@
 // participant (agree, refuse, inform-done, inform-result, failure, not-understood).
 import { AclMessage, AgentId } from "./types";
 import { Performative } from "./performative";
-import { newId, send } from "./host";
+import { newId, sendLowered } from "./host";
+import { lowerReply } from "./abi/lower";
 
 /**
  * A reply to `to` with the conversation bookkeeping filled in: receivers are `to`'s reply-to (or
@@ -11,8 +12,9 @@ import { newId, send } from "./host";
  */
 export function createReply(to: AclMessage, performative: Performative, content: string | null = null): AclMessage {
   const r = new AclMessage(performative);
-  if (to.replyTo.length > 0) {
-    for (let i = 0; i < to.replyTo.length; i++) r.receivers.push(to.replyTo[i]);
+  const replyTo = to._replyTo;
+  if (replyTo !== null && replyTo.length > 0) {
+    for (let i = 0; i < replyTo.length; i++) r.receivers.push(replyTo[i]);
   } else {
     const sender = to.sender;
     if (sender !== null) r.receivers.push(sender);
@@ -27,9 +29,13 @@ export function createReply(to: AclMessage, performative: Performative, content:
   return r;
 }
 
-/** Sends a reply built by `createReply`. Returns null when queued, else why it is invalid. */
+/**
+ * Sends the reply `createReply` would build, without building it (decision 2107). Returns null when
+ * queued, else why it is invalid.
+ */
 export function reply(to: AclMessage, performative: Performative, content: string | null = null): string | null {
-  return send(createReply(to, performative, content));
+  // The same message as send(createReply(...)), lowered without building it (lowerReply).
+  return sendLowered(lowerReply(to, performative, content));
 }
 
 /**

@@ -3,7 +3,30 @@ import { Performative } from "./performative";
 
 /** A FIPA agent identifier; `name` is globally unique (`local@platform`). */
 export class AgentId {
-  constructor(public name: string = "", public addresses: string[] = []) {}
+  /**
+   * Internal (the ABI layer reads it): the addresses, null while none were set. Most identifiers
+   * carry no addresses, so a lifted one allocates no empty list (docs/decisions/2107); use
+   * `addresses`, which creates the list on first use.
+   */
+  _addresses: string[] | null;
+
+  constructor(public name: string = "", addresses: string[] | null = null) {
+    this._addresses = addresses;
+  }
+
+  /** Transport addresses (FIPA agent-identifier `addresses`), usually none. */
+  get addresses(): string[] {
+    let a = this._addresses;
+    if (a === null) {
+      a = [];
+      this._addresses = a;
+    }
+    return a;
+  }
+
+  set addresses(value: string[]) {
+    this._addresses = value;
+  }
 
   equals(other: AgentId): bool {
     return this.name == other.name;
@@ -24,8 +47,12 @@ export class AclMessage {
   performative: Performative = Performative.Inform;
   /** Stamped by the runtime from the sending agent's identity; ignored on send. */
   sender: AgentId | null = null;
-  receivers: AgentId[] = [];
-  replyTo: AgentId[] = [];
+  // The three lists are null while empty (internal; the ABI layer reads them directly): a lifted
+  // message, a reply and a new message allocate no empty lists (docs/decisions/2107). Use the
+  // `receivers`, `replyTo` and `userParams` accessors, which create a list on first use.
+  _receivers: AgentId[] | null = null;
+  _replyTo: AgentId[] | null = null;
+  _userParams: KeyValue[] | null = null;
   content: string | null = null;
   language: string | null = null;
   encoding: string | null = null;
@@ -37,11 +64,51 @@ export class AclMessage {
   /** Milliseconds since the Unix epoch (UTC); meaningful only when `hasReplyBy`. */
   replyBy: u64 = 0;
   hasReplyBy: bool = false;
-  /** User-defined parameters in their original order; keys keep their `X-` prefix. */
-  userParams: KeyValue[] = [];
 
   constructor(performative: Performative = Performative.Inform) {
     this.performative = performative;
+  }
+
+  /** The receivers, in order. */
+  get receivers(): AgentId[] {
+    let l = this._receivers;
+    if (l === null) {
+      l = [];
+      this._receivers = l;
+    }
+    return l;
+  }
+
+  set receivers(value: AgentId[]) {
+    this._receivers = value;
+  }
+
+  /** Where replies should go instead of the sender (FIPA reply-to); usually empty. */
+  get replyTo(): AgentId[] {
+    let l = this._replyTo;
+    if (l === null) {
+      l = [];
+      this._replyTo = l;
+    }
+    return l;
+  }
+
+  set replyTo(value: AgentId[]) {
+    this._replyTo = value;
+  }
+
+  /** User-defined parameters in their original order; keys keep their `X-` prefix. */
+  get userParams(): KeyValue[] {
+    let l = this._userParams;
+    if (l === null) {
+      l = [];
+      this._userParams = l;
+    }
+    return l;
+  }
+
+  set userParams(value: KeyValue[]) {
+    this._userParams = value;
   }
 
   /** Adds a receiver; returns `this` so calls chain. */
@@ -64,9 +131,11 @@ export class AclMessage {
 
   /** The value of a user parameter, or null. Keys compare case-insensitively, as in FIPA. */
   param(key: string): string | null {
+    const params = this._userParams;
+    if (params === null) return null;
     const k = key.toLowerCase();
-    for (let i = 0; i < this.userParams.length; i++) {
-      if (this.userParams[i].key.toLowerCase() == k) return this.userParams[i].value;
+    for (let i = 0; i < params.length; i++) {
+      if (params[i].key.toLowerCase() == k) return params[i].value;
     }
     return null;
   }

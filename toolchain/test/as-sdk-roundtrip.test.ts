@@ -175,6 +175,47 @@ describe(`AssemblyScript SDK canonical ABI (${runtime} runtime)`, () => {
     assert.equal(host.sent.at(-1)?.content, '101');
   });
 
+  it('reply() sends exactly the message send(createReply()) does (decision 2107 lowers it directly)', async () => {
+    const { host, guest } = await started();
+    const base = {
+      ontology: 'probe', content: 'reply-twice', language: 'fipa-sl', encoding: 'utf-8', protocol: 'fipa-request',
+      conversationId: 'conv-ü', replyWith: 'rw-7', inReplyTo: 'not-kept', replyBy: 99n,
+    };
+    const sender = { name: 'q@p', addresses: ['qa', 'qb'] };
+    const replyTo = [{ name: 'r1@p', addresses: [] }, { name: 'r2@p', addresses: ['x'] }];
+    const cases: WitMessage[] = [
+      blankMessage('request', { ...base, sender, userParams: [['X-body', 'answer 😀']] }), // to the sender
+      blankMessage('request', { ...base, sender, replyTo, userParams: [['X-body', '']] }), // to reply-to, empty content
+      blankMessage('query-ref', { ontology: 'probe', content: 'reply-twice' }), // no sender, no reply-to, no body
+    ];
+    for (const m of cases) {
+      host.sent.length = 0;
+      guest.handle(m);
+      assert.equal(host.sent.length, 2);
+      const [built, lowered] = host.sent.map((x) => defined(x as WitMessage));
+      assert.deepEqual(lowered, built);
+    }
+    // And what that message is: spot-check the bookkeeping of the first case.
+    host.sent.length = 0;
+    guest.handle(cases[0]!);
+    assert.deepEqual(defined(host.sent[1] as WitMessage), {
+      performative: 'inform', receivers: [sender], replyTo: [], userParams: [], content: 'answer 😀', language: 'fipa-sl',
+      encoding: 'utf-8', ontology: 'probe', protocol: 'fipa-request', conversationId: 'conv-ü', inReplyTo: 'rw-7',
+    });
+  });
+
+  it('makes the lists a lifted message left empty real on first use', async () => {
+    const { host, guest } = await started();
+    guest.handle(blankMessage('request', { ontology: 'probe', content: 'grow-lists', sender: { name: 'q@p', addresses: [] } }));
+    assert.deepEqual(defined(host.sent[0] as WitMessage), {
+      performative: 'request', content: 'grow-lists',
+      sender: { name: 'q@p', addresses: ['s'] },
+      receivers: [{ name: 'added@p', addresses: ['a'] }],
+      replyTo: [{ name: 'reply-added@p', addresses: ['r'] }],
+      userParams: [['X-added', '1']],
+    });
+  });
+
   it('answers not-understood by default and logs an abort before trapping', async () => {
     const { host, guest } = await started();
     guest.handle(blankMessage('request', { ontology: 'probe', content: 'unknown probe', sender: { name: 'q@p', addresses: [] }, conversationId: 'c9', replyWith: 'r9' }));

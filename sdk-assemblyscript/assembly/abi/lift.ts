@@ -40,7 +40,9 @@ export function liftStringList(ptr: usize, len: u32): string[] {
 export function liftAgentIdAt(addr: usize): AgentId {
   const name = liftStringAt(addr + L.AGENT_ID_NAME);
   const a = addr + L.AGENT_ID_ADDRESSES;
-  return new AgentId(name, liftStringList(load<u32>(a), load<u32>(a, 4)));
+  const n = load<u32>(a, 4);
+  // No addresses: leave the list null (AgentId creates it on first use).
+  return new AgentId(name, n == 0 ? null : liftStringList(load<u32>(a), n));
 }
 
 export function liftAgentIdList(ptr: usize, len: u32): AgentId[] {
@@ -51,8 +53,10 @@ export function liftAgentIdList(ptr: usize, len: u32): AgentId[] {
   return out;
 }
 
-function liftAgentIdListAt(addr: usize): AgentId[] {
-  return liftAgentIdList(load<u32>(addr), load<u32>(addr, 4));
+/** list<agent-id> at `addr`; null when empty (AclMessage's lists are null while empty). */
+function liftAgentIdListOrNullAt(addr: usize): AgentId[] | null {
+  const n = load<u32>(addr, 4);
+  return n == 0 ? null : liftAgentIdList(load<u32>(addr), n);
 }
 
 export function liftPairList(ptr: usize, len: u32): KeyValue[] {
@@ -72,8 +76,8 @@ export function liftMessage(addr: usize): AclMessage {
   if (liftBool(addr + L.MSG_SENDER)) {
     m.sender = liftAgentIdAt(addr + L.MSG_SENDER + L.OPT_PAYLOAD);
   }
-  m.receivers = liftAgentIdListAt(addr + L.MSG_RECEIVERS);
-  m.replyTo = liftAgentIdListAt(addr + L.MSG_REPLY_TO);
+  m._receivers = liftAgentIdListOrNullAt(addr + L.MSG_RECEIVERS);
+  m._replyTo = liftAgentIdListOrNullAt(addr + L.MSG_REPLY_TO);
   m.content = liftOptionalString(addr + L.MSG_CONTENT);
   m.language = liftOptionalString(addr + L.MSG_LANGUAGE);
   m.encoding = liftOptionalString(addr + L.MSG_ENCODING);
@@ -87,7 +91,8 @@ export function liftMessage(addr: usize): AclMessage {
     m.replyBy = load<u64>(addr + L.MSG_REPLY_BY + 8);
   }
   const up = addr + L.MSG_USER_PARAMS;
-  m.userParams = liftPairList(load<u32>(up), load<u32>(up, 4));
+  const params = load<u32>(up, 4);
+  if (params > 0) m._userParams = liftPairList(load<u32>(up), params);
   return m;
 }
 

@@ -5,6 +5,7 @@
 // for the duration of the (synchronous) host call, and the host only reads. Lists need contiguous
 // element arrays, which are built in the arena and released by the caller after the call.
 import { AclMessage, AgentId, KeyValue } from "../types";
+import { Performative } from "../performative";
 import { arenaAlloc } from "./arena";
 import * as L from "./layout";
 
@@ -28,33 +29,34 @@ function lowerOptionalString(addr: usize, s: string | null): void {
 }
 
 /** list<string> into the arena; writes the (ptr, len) slice at `addr`. */
-export function lowerStringListAt(addr: usize, list: string[]): void {
-  const n = list.length;
+export function lowerStringListAt(addr: usize, list: string[] | null): void {
+  const n = list === null ? 0 : list.length;
   const arr: usize = n == 0 ? 0 : arenaAlloc(<usize>n * L.SLICE_SIZE, L.SLICE_ALIGN);
-  for (let i = 0; i < n; i++) lowerStringAt(arr + <usize>i * L.SLICE_SIZE, list[i]);
+  for (let i = 0; i < n; i++) lowerStringAt(arr + <usize>i * L.SLICE_SIZE, list![i]);
   storeSlice(addr, arr, <u32>n);
 }
 
 function lowerAgentIdAt(addr: usize, id: AgentId): void {
   lowerStringAt(addr + L.AGENT_ID_NAME, id.name);
-  lowerStringListAt(addr + L.AGENT_ID_ADDRESSES, id.addresses);
+  lowerStringListAt(addr + L.AGENT_ID_ADDRESSES, id._addresses);
 }
 
-function lowerAgentIdListAt(addr: usize, list: AgentId[]): void {
-  const n = list.length;
+function lowerAgentIdListAt(addr: usize, list: AgentId[] | null): void {
+  const n = list === null ? 0 : list.length;
   const arr: usize = n == 0 ? 0 : arenaAlloc(<usize>n * L.AGENT_ID_SIZE, L.AGENT_ID_ALIGN);
-  for (let i = 0; i < n; i++) lowerAgentIdAt(arr + <usize>i * L.AGENT_ID_SIZE, list[i]);
+  for (let i = 0; i < n; i++) lowerAgentIdAt(arr + <usize>i * L.AGENT_ID_SIZE, list![i]);
   storeSlice(addr, arr, <u32>n);
 }
 
 /** list<tuple<string, string>> into the arena; writes the slice at `addr`. */
-export function lowerPairListAt(addr: usize, list: KeyValue[]): void {
-  const n = list.length;
+export function lowerPairListAt(addr: usize, list: KeyValue[] | null): void {
+  const n = list === null ? 0 : list.length;
   const arr: usize = n == 0 ? 0 : arenaAlloc(<usize>n * L.PAIR_SIZE, L.PAIR_ALIGN);
   for (let i = 0; i < n; i++) {
     const e = arr + <usize>i * L.PAIR_SIZE;
-    lowerStringAt(e + L.PAIR_FIRST, list[i].key);
-    lowerStringAt(e + L.PAIR_SECOND, list[i].value);
+    const kv = list![i];
+    lowerStringAt(e + L.PAIR_FIRST, kv.key);
+    lowerStringAt(e + L.PAIR_SECOND, kv.value);
   }
   storeSlice(addr, arr, <u32>n);
 }
@@ -73,8 +75,8 @@ export function lowerMessage(m: AclMessage): usize {
     store<u8>(addr + L.MSG_SENDER, 1);
     lowerAgentIdAt(addr + L.MSG_SENDER + L.OPT_PAYLOAD, sender);
   }
-  lowerAgentIdListAt(addr + L.MSG_RECEIVERS, m.receivers);
-  lowerAgentIdListAt(addr + L.MSG_REPLY_TO, m.replyTo);
+  lowerAgentIdListAt(addr + L.MSG_RECEIVERS, m._receivers);
+  lowerAgentIdListAt(addr + L.MSG_REPLY_TO, m._replyTo);
   lowerOptionalString(addr + L.MSG_CONTENT, m.content);
   lowerOptionalString(addr + L.MSG_LANGUAGE, m.language);
   lowerOptionalString(addr + L.MSG_ENCODING, m.encoding);
@@ -87,6 +89,39 @@ export function lowerMessage(m: AclMessage): usize {
     store<u8>(addr + L.MSG_REPLY_BY, 1);
     store<u64>(addr + L.MSG_REPLY_BY + 8, m.replyBy);
   }
-  lowerPairListAt(addr + L.MSG_USER_PARAMS, m.userParams);
+  lowerPairListAt(addr + L.MSG_USER_PARAMS, m._userParams);
+  return addr;
+}
+
+/**
+ * The reply `createReply(to, performative, content)` would build, lowered straight into a fresh
+ * arena block without building it: receivers are `to`'s reply-to (or its sender), conversation-id
+ * and protocol are kept, in-reply-to is `to`'s reply-with, language/ontology/encoding are kept;
+ * every other field is absent. `reply()` sends this: it saves the reply's managed objects (the
+ * message, its three lists and the receivers' growth), about a quarter of an echo's allocations
+ * and so of the GC work they cause (docs/decisions/2107). Keep it in step with `createReply`; the
+ * round-trip test compares the two.
+ */
+export function lowerReply(to: AclMessage, performative: Performative, content: string | null): usize {
+  const addr = arenaAlloc(L.MSG_SIZE, L.MSG_ALIGN);
+  memory.fill(addr, 0, L.MSG_SIZE);
+  store<u8>(addr + L.MSG_PERFORMATIVE, <u8>performative);
+  const sender = to.sender;
+  const replyTo = to._replyTo;
+  if (replyTo !== null && replyTo.length > 0) {
+    lowerAgentIdListAt(addr + L.MSG_RECEIVERS, replyTo);
+  } else if (sender !== null) {
+    const arr = arenaAlloc(L.AGENT_ID_SIZE, L.AGENT_ID_ALIGN);
+    lowerAgentIdAt(arr, sender);
+    storeSlice(addr + L.MSG_RECEIVERS, arr, 1);
+  }
+  // (reply-to and user params stay empty lists: zeroed (0, 0) slices.)
+  lowerOptionalString(addr + L.MSG_CONTENT, content);
+  lowerOptionalString(addr + L.MSG_LANGUAGE, to.language);
+  lowerOptionalString(addr + L.MSG_ENCODING, to.encoding);
+  lowerOptionalString(addr + L.MSG_ONTOLOGY, to.ontology);
+  lowerOptionalString(addr + L.MSG_PROTOCOL, to.protocol);
+  lowerOptionalString(addr + L.MSG_CONVERSATION_ID, to.conversationId);
+  lowerOptionalString(addr + L.MSG_IN_REPLY_TO, to.replyWith);
   return addr;
 }
