@@ -7,6 +7,9 @@ import { describe, it } from 'node:test';
 import { GuestMemory } from '../src/direct/guest-memory.js';
 import { AbiViolation } from '../src/errors.js';
 import type { WitAclMessage } from '../src/host/wit-values.js';
+import fc from 'fast-check';
+import { MESSAGE_INFO_LIMITS, RECEIVER_COUNT_PARAM, type AclMessage, type AgentId } from '@caxton/core';
+import { isNarrowed, messageToWit } from '../src/host/convert.js';
 
 function memoryWithBump(encoding: 'utf8' | 'utf16'): { gm: GuestMemory; memory: WebAssembly.Memory; calls: number[][] } {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 4 });
@@ -76,6 +79,42 @@ describe('GuestMemory', () => {
       assert.equal(lowered - base.calls.length, 1 + receivers.length + addressLists.length * 3);
     });
   }
+
+  describe('a runtime message lowered straight (decision 2108)', () => {
+    const text = fc.string({ maxLength: 8 });
+    const agentId: fc.Arbitrary<AgentId> = fc.record(
+      { name: text, addresses: fc.array(text, { maxLength: 2 }), resolvers: fc.constant([{ name: 'df@p' }]), userParams: fc.dictionary(text, text, { maxKeys: 1, noNullPrototype: true }) },
+      { requiredKeys: ['name'], noNullPrototype: true },
+    );
+    // User parameters include the runtime's own count key, in other cases and with look-alike
+    // letters: the guest must never see a sender's own count, narrowed or not.
+    const paramKey = fc.oneof(fc.string({ minLength: 1, maxLength: 5 }).map((k) => `X-${k}`), fc.constantFrom(RECEIVER_COUNT_PARAM, RECEIVER_COUNT_PARAM.toUpperCase(), 'x-caxton-receivers', 'X-caxton-receiver\u017f'));
+    const aclMessage: fc.Arbitrary<AclMessage> = fc.record(
+      {
+        performative: fc.constantFrom('inform', 'request', 'cfp', 'propose', 'not-understood'),
+        sender: agentId, receivers: fc.array(agentId, { maxLength: MESSAGE_INFO_LIMITS.inlineReceivers }), replyTo: fc.array(agentId, { maxLength: 2 }),
+        content: fc.string({ maxLength: 30, unit: 'grapheme' }), language: text, encoding: text, ontology: text, protocol: text, conversationId: text,
+        replyWith: text, inReplyTo: text, replyBy: fc.oneof(fc.integer({ min: -5, max: 2 ** 40 }), fc.double({ min: -10, max: 1e12, noNaN: true })),
+        userParams: fc.dictionary(paramKey, text, { maxKeys: 3, noNullPrototype: true }),
+      },
+      { requiredKeys: ['performative', 'receivers'], noNullPrototype: true },
+    ) as fc.Arbitrary<AclMessage>;
+
+    for (const encoding of ['utf16', 'utf8'] as const) {
+      it(`writes the same bytes, through the same allocations, as the converted world value (${encoding})`, () => {
+        fc.assert(fc.property(aclMessage, (m) => {
+          assert.ok(!isNarrowed(m));
+          const viaWit = memoryWithBump(encoding);
+          const ptrWit = viaWit.gm.lowerMessage(messageToWit(m, []));
+          const straight = memoryWithBump(encoding);
+          const ptr = straight.gm.lowerAclMessage(m);
+          assert.equal(ptr, ptrWit);
+          assert.deepEqual(straight.calls, viaWit.calls);
+          assert.deepEqual(new Uint8Array(straight.memory.buffer), new Uint8Array(viaWit.memory.buffer));
+        }), { numRuns: 300 });
+      });
+    }
+  });
 
   it('writes results where the guest asked', () => {
     const { gm } = memoryWithBump('utf8');

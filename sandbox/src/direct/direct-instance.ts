@@ -155,6 +155,10 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
       gm.sync();
       return finish(handleFn(gm.lowerMessage(message)), postHandle, 'handle result');
     },
+    handleAcl: (message) => {
+      gm.sync();
+      return finish(handleFn(gm.lowerAclMessage(message)), postHandle, 'handle result');
+    },
     onTimer: (token) => {
       gm.sync();
       const [ptr, len] = gm.lowerString(token, 'timer token');
