@@ -15,7 +15,7 @@ import type { LiftBudget } from '../host/lift-budget.js';
 import type { WitAclMessage, WitAgentId, WitInitContext, WitServiceDescription } from '../host/wit-values.js';
 import type { WitHttpRequest } from '../host/http-request.js';
 import { AGENT_ID, FETCH_FLAT, KIND_RESULT, MSG, OPT_AGENT_ID, OPT_STRING, OPT_U64, PAIR, PERFORMATIVE_CASES, RESULT } from '../abi.js';
-import type { AclMessage, Performative } from '@caxton/core';
+import type { AclMessage, AgentId, Performative } from '@caxton/core';
 import { replyByToWit, userParamsToWit } from '../host/convert.js';
 
 export type Realloc = (oldPtr: number, oldSize: number, align: number, newSize: number) => number;
@@ -228,6 +228,74 @@ export class GuestMemory {
       inReplyTo: this.optString(ptr + MSG.inReplyTo, 'inReplyTo'),
       replyBy: this.disc(ptr + MSG.replyBy, 2, 'reply-by') === 0 ? undefined : this.dv.getBigUint64(ptr + MSG.replyBy + OPT_U64.payload, true),
     };
+    return m;
+  }
+
+  /** Code units of the strings `messageAcl` lifted last (plus 8 for a reply-by): `witMessageSize`'s measure. */
+  liftedUnits = 0;
+
+  /** An agent id straight to the runtime's shape (`agentIdFromWit`), its code units added to `liftedUnits`. */
+  private aclAgentId(at: number, what: string): AgentId {
+    const name = this.stringAt(at + AGENT_ID.name, what);
+    const addresses = this.stringList(at + AGENT_ID.addresses, what);
+    let units = name.length;
+    for (let i = 0; i < addresses.length; i++) units += addresses[i]!.length;
+    this.liftedUnits += units;
+    return addresses.length > 0 ? { name, addresses } : { name };
+  }
+
+  private aclOptString(at: number, what: string): string | undefined {
+    const v = this.optString(at, what);
+    if (v !== undefined) this.liftedUnits += v.length;
+    return v;
+  }
+
+  /**
+   * A message the guest sent, lifted straight to the runtime's shape: what `messageFromWit` makes
+   * of `message(ptr)`, with the same reads, checks and budget counts in the same order, and its
+   * size (`witMessageSize` of the world value, the guest's ignored sender included) left in
+   * `liftedUnits` — no world value, agent ids and lists built per send (decision 2108).
+   */
+  messageAcl(ptr: number): AclMessage {
+    ptr >>>= 0;
+    this.liftedUnits = 0;
+    this.check(ptr, MSG.size, MSG.align, 'acl-message');
+    const p = this.disc(ptr + MSG.performative, PERFORMATIVE_CASES.length, 'performative');
+    // The sender is read, checked and counted like the rest; the bus stamps its own.
+    if (this.disc(ptr + MSG.sender, 2, 'sender') !== 0) this.aclAgentId(ptr + MSG.sender + OPT_AGENT_ID.payload, 'sender');
+    const m: AclMessage = {
+      performative: PERFORMATIVE_CASES[p] as Performative,
+      receivers: this.list(ptr + MSG.receivers, AGENT_ID.size, AGENT_ID.align, 'receivers', (q) => this.aclAgentId(q, 'receivers')),
+    };
+    const replyTo = this.list(ptr + MSG.replyTo, AGENT_ID.size, AGENT_ID.align, 'reply-to', (q) => this.aclAgentId(q, 'reply-to'));
+    if (replyTo.length > 0) m.replyTo = replyTo;
+    const params = this.pairList(ptr + MSG.userParams, 'user-params');
+    // In WIT order, as `message` reads them; absent fields are left out, as `messageFromWit` does.
+    const content = this.aclOptString(ptr + MSG.content, 'content');
+    if (content !== undefined) m.content = content;
+    const language = this.aclOptString(ptr + MSG.language, 'language');
+    if (language !== undefined) m.language = language;
+    const encoding = this.aclOptString(ptr + MSG.encoding, 'encoding');
+    if (encoding !== undefined) m.encoding = encoding;
+    const ontology = this.aclOptString(ptr + MSG.ontology, 'ontology');
+    if (ontology !== undefined) m.ontology = ontology;
+    const protocol = this.aclOptString(ptr + MSG.protocol, 'protocol');
+    if (protocol !== undefined) m.protocol = protocol;
+    const conversationId = this.aclOptString(ptr + MSG.conversationId, 'conversationId');
+    if (conversationId !== undefined) m.conversationId = conversationId;
+    const replyWith = this.aclOptString(ptr + MSG.replyWith, 'replyWith');
+    if (replyWith !== undefined) m.replyWith = replyWith;
+    const inReplyTo = this.aclOptString(ptr + MSG.inReplyTo, 'inReplyTo');
+    if (inReplyTo !== undefined) m.inReplyTo = inReplyTo;
+    if (this.disc(ptr + MSG.replyBy, 2, 'reply-by') !== 0) {
+      // Past 2^53 ms the number is inexact: the bus's validation reports it, as before.
+      m.replyBy = Number(this.dv.getBigUint64(ptr + MSG.replyBy + OPT_U64.payload, true));
+      this.liftedUnits += 8;
+    }
+    if (params.length > 0) {
+      for (let i = 0; i < params.length; i++) this.liftedUnits += params[i]![0].length + params[i]![1].length;
+      m.userParams = Object.fromEntries(params);
+    }
     return m;
   }
 
