@@ -11,6 +11,10 @@
  * and referenced by index, so a batch stays O(receivers), not O(receivers²). A wide message (more
  * than `inlineReceivers` receivers) is moreover sent to a shard once for all its batches: the worker
  * keeps it by key (wide-messages.ts, decision 2003).
+ *
+ * A result that answers the work item at its own index (almost all of them) does not carry that
+ * item's agent, work id and message id back: the bus side takes them from the batch it sent
+ * (decision 2108), so they are neither cloned twice nor hashed again on the bus thread.
  */
 import type { AclMessage, AgentId, Delivery, HttpCall, HttpRequestSpec, StateWrite } from '@caxton/core';
 import type { InstanceState, LogLine, Outcome, Work, WorkResult } from '../results.js';
