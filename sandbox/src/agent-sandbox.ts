@@ -140,6 +140,15 @@ export class AgentSandbox {
     return this.busSelf.ids;
   }
 
+  /**
+   * A message not narrowed is lowered straight from the runtime's value where the binding can
+   * (the direct path): no world value, agent ids and lists built per delivery (decision 2108).
+   */
+  private handle(instance: GuestInstance, d: Delivery): GuestReturn {
+    if (instance.handleAcl !== undefined && !isNarrowed(d.message)) return instance.handleAcl(d.message);
+    return instance.handle(messageToWit(d.message, this.receiversSeen(d)));
+  }
+
   /** Replaces the committed state view (the node knows this one is stale). */
   resetState(entries: StateEntries): void {
     this.stateView.reset(entries);
@@ -265,7 +274,7 @@ export class AgentSandbox {
     this.bridge.setMessage(work.kind === 'message' ? work.delivery.message : null);
     let value: GuestReturn;
     try {
-      value = work.kind === 'message' ? instance.handle(messageToWit(work.delivery.message, this.receiversSeen(work.delivery))) : instance.onTimer(work.token);
+      value = work.kind === 'message' ? this.handle(instance, work.delivery) : instance.onTimer(work.token);
       instance.afterCall();
       meter.assertNotExhausted();
     } catch (err) {

@@ -7,6 +7,7 @@ import './webassembly-types.js';
 import type { Artifact } from './artifact/artifact.js';
 import type { FuelMeter } from './fuel/meter.js';
 import type { HostBridge } from './host/bridge.js';
+import type { AclMessage } from '@caxton/core';
 import type { WitAclMessage, WitInitContext } from './host/wit-values.js';
 import { WASM_PAGE_BYTES } from './limits/rewrite.js';
 import { SandboxError } from './errors.js';
@@ -17,6 +18,11 @@ export type GuestReturn = { ok: true } | { ok: false; error: string };
 export interface GuestInstance {
   init(ctx: WitInitContext): GuestReturn;
   handle(message: WitAclMessage): GuestReturn;
+  /**
+   * `handle` of a runtime message that is not narrowed (decision 2001), lowered straight from it
+   * as `messageToWit` would convert it (decision 2108); a binding without it gets `handle`.
+   */
+  handleAcl?(message: AclMessage): GuestReturn;
   onTimer(token: string): GuestReturn;
   /** Total size of the instance's memories, in pages. */
   memoryPages(): number;

@@ -7,6 +7,10 @@ import { describe, it } from 'node:test';
 import { GuestMemory } from '../src/direct/guest-memory.js';
 import { AbiViolation } from '../src/errors.js';
 import type { WitAclMessage } from '../src/host/wit-values.js';
+import fc from 'fast-check';
+import { MESSAGE_INFO_LIMITS, RECEIVER_COUNT_PARAM, type AclMessage, type AgentId } from '@caxton/core';
+import { isNarrowed, messageFromWit, messageToWit, witMessageSize } from '../src/host/convert.js';
+import { LiftBudget } from '../src/host/lift-budget.js';
 
 function memoryWithBump(encoding: 'utf8' | 'utf16'): { gm: GuestMemory; memory: WebAssembly.Memory; calls: number[][] } {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 4 });
@@ -76,6 +80,101 @@ describe('GuestMemory', () => {
       assert.equal(lowered - base.calls.length, 1 + receivers.length + addressLists.length * 3);
     });
   }
+
+  describe('a runtime message lowered straight (decision 2108)', () => {
+    const text = fc.string({ maxLength: 8 });
+    const agentId: fc.Arbitrary<AgentId> = fc.record(
+      { name: text, addresses: fc.array(text, { maxLength: 2 }), resolvers: fc.constant([{ name: 'df@p' }]), userParams: fc.dictionary(text, text, { maxKeys: 1, noNullPrototype: true }) },
+      { requiredKeys: ['name'], noNullPrototype: true },
+    );
+    // User parameters include the runtime's own count key, in other cases and with look-alike
+    // letters: the guest must never see a sender's own count, narrowed or not.
+    const paramKey = fc.oneof(fc.string({ minLength: 1, maxLength: 5 }).map((k) => `X-${k}`), fc.constantFrom(RECEIVER_COUNT_PARAM, RECEIVER_COUNT_PARAM.toUpperCase(), 'x-caxton-receivers', 'X-caxton-receiver\u017f'));
+    const aclMessage: fc.Arbitrary<AclMessage> = fc.record(
+      {
+        performative: fc.constantFrom('inform', 'request', 'cfp', 'propose', 'not-understood'),
+        sender: agentId, receivers: fc.array(agentId, { maxLength: MESSAGE_INFO_LIMITS.inlineReceivers }), replyTo: fc.array(agentId, { maxLength: 2 }),
+        content: fc.string({ maxLength: 30, unit: 'grapheme' }), language: text, encoding: text, ontology: text, protocol: text, conversationId: text,
+        replyWith: text, inReplyTo: text, replyBy: fc.oneof(fc.integer({ min: -5, max: 2 ** 40 }), fc.double({ min: -10, max: 1e12, noNaN: true })),
+        userParams: fc.dictionary(paramKey, text, { maxKeys: 3, noNullPrototype: true }),
+      },
+      { requiredKeys: ['performative', 'receivers'], noNullPrototype: true },
+    ) as fc.Arbitrary<AclMessage>;
+
+    for (const encoding of ['utf16', 'utf8'] as const) {
+      it(`writes the same bytes, through the same allocations, as the converted world value (${encoding})`, () => {
+        fc.assert(fc.property(aclMessage, (m) => {
+          assert.ok(!isNarrowed(m));
+          const viaWit = memoryWithBump(encoding);
+          const ptrWit = viaWit.gm.lowerMessage(messageToWit(m, []));
+          const straight = memoryWithBump(encoding);
+          const ptr = straight.gm.lowerAclMessage(m);
+          assert.equal(ptr, ptrWit);
+          assert.deepEqual(straight.calls, viaWit.calls);
+          assert.deepEqual(new Uint8Array(straight.memory.buffer), new Uint8Array(viaWit.memory.buffer));
+        }), { numRuns: 300 });
+      });
+    }
+  });
+
+  describe('a sent message lifted straight to the runtime\'s shape (decision 2108)', () => {
+    const text = fc.string({ maxLength: 8, unit: 'grapheme' });
+    const witId = fc.record({ name: text, addresses: fc.array(text, { maxLength: 2 }) }, { noNullPrototype: true });
+    const optText = fc.option(text, { nil: undefined });
+    const witMessage: fc.Arbitrary<WitAclMessage> = fc.record({
+      performative: fc.constantFrom('inform', 'request', 'cfp', 'refuse'),
+      sender: fc.option(witId, { nil: undefined }), receivers: fc.array(witId, { maxLength: 4 }), replyTo: fc.array(witId, { maxLength: 2 }),
+      content: optText, language: optText, encoding: optText, ontology: optText, protocol: optText, conversationId: optText, replyWith: optText, inReplyTo: optText,
+      replyBy: fc.option(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { nil: undefined }),
+      // Keys repeated and `__proto__` included: the last one wins, as data.
+      userParams: fc.array(fc.tuple(fc.constantFrom('X-a', 'X-b', '__proto__'), text), { maxLength: 3 }),
+    }, { noNullPrototype: true }) as fc.Arbitrary<WitAclMessage>;
+
+    /** Both lifts of the message at `ptr` under one cap: the value (or the refusal) and what was counted. */
+    const both = (gm: GuestMemory, ptr: number, units: number) => {
+      const run = <T>(lift: () => T) => {
+        const budget = new LiftBudget('send', { units, items: 6 });
+        try {
+          return { value: gm.lifting(budget, lift), bytes: budget.bytes() };
+        } catch (err) {
+          return { error: String(err), bytes: budget.bytes() };
+        }
+      };
+      const viaWit = run(() => {
+        const w = gm.message(ptr);
+        return { m: messageFromWit(w), size: witMessageSize(w) };
+      });
+      const straight = run(() => ({ m: gm.messageAcl(ptr), size: gm.liftedUnits }));
+      return { viaWit, straight };
+    };
+
+    for (const encoding of ['utf16', 'utf8'] as const) {
+      it(`makes what messageFromWit makes of the world value, measures its witMessageSize and counts the same budget (${encoding})`, () => {
+        fc.assert(fc.property(witMessage, fc.integer({ min: 0, max: 80 }), (w, units) => {
+          const { gm } = memoryWithBump(encoding);
+          const ptr = gm.lowerMessage(w);
+          const { viaWit, straight } = both(gm, ptr, units);
+          assert.deepStrictEqual(straight, viaWit);
+          if ('value' in straight) assert.deepStrictEqual(Object.keys(straight.value!.m), Object.keys(viaWit.value!.m), 'same keys in the same order');
+        }), { numRuns: 400 });
+      });
+    }
+
+    it('refuses a malformed message with the same violation', () => {
+      const { gm, memory } = memoryWithBump('utf8');
+      const ptr = gm.lowerMessage(message);
+      const dv = new DataView(memory.buffer);
+      for (const [offset, value] of [[4, 7], [24 + 4, 1 << 30], [40, 9], [136, 3], [152, 0xfffffff0]] as const) {
+        const saved = dv.getUint32(ptr + offset, true);
+        if (offset === 4 || offset === 40 || offset === 136) dv.setUint8(ptr + offset, value);
+        else dv.setUint32(ptr + offset, value, true);
+        const { viaWit, straight } = both(gm, ptr, 1 << 20);
+        assert.ok('error' in viaWit, `offset ${offset} is refused`);
+        assert.deepStrictEqual(straight, viaWit);
+        dv.setUint32(ptr + offset, saved, true);
+      }
+    });
+  });
 
   it('writes results where the guest asked', () => {
     const { gm } = memoryWithBump('utf8');

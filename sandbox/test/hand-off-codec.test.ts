@@ -87,6 +87,37 @@ describe('hand-off codec', () => {
     }), { numRuns: 300 });
   });
 
+  it('names a result by its work item when it answers that item, and carries none of its three strings (decision 2108)', () => {
+    fc.assert(fc.property(fc.array(message, { minLength: 1, maxLength: 4 }), fc.array(message, { maxLength: 2 }), (messages, outbox) => {
+      const batch: Work[] = messages.map((m, i) => delivery(m, `echo-${i}`, i));
+      batch.push({ kind: 'timer', agent: 'clock@caxton', id: 'timer:tick-7', token: 'tick' });
+      const results = batch.map((w, i): WorkResult => result({
+        status: i % 2 === 0 ? 'ok' : 'rejected', ...(i % 2 === 0 ? {} : { reason: 'no' }), outbox,
+        agent: w.agent, workId: w.kind === 'message' ? w.delivery.id : w.id, messageId: w.kind === 'message' ? w.delivery.messageId : null,
+      } as Partial<WorkResult> & Pick<WorkResult, 'status'>));
+      const flat = encodeResults(results, batch);
+      for (const w of batch) {
+        assert.ok(!flat.includes(w.agent), `the agent ${w.agent} crossed`);
+        assert.ok(!flat.includes(w.kind === 'message' ? w.delivery.id : w.id), 'a work id crossed');
+      }
+      assert.deepStrictEqual(decodeResults(flat, batch), results);
+    }), { numRuns: 100 });
+  });
+
+  it('carries the names of a result that does not answer the item at its index, and refuses an item it cannot see', () => {
+    const batch: Work[] = [delivery({ performative: 'inform', receivers: [{ name: 'a' }] }, 'a', 1), delivery({ performative: 'inform', receivers: [{ name: 'b' }] }, 'b', 2)];
+    // Swapped, another agent's name, a message id that differs, and one result more than the batch has.
+    const results: WorkResult[] = [
+      result({ status: 'ok', agent: 'b@caxton', workId: 'm2>b', messageId: 'm2' }),
+      result({ status: 'skipped', reason: 'x', agent: 'b@caxton', workId: 'm2>b', messageId: null }),
+      result({ status: 'not-running', reason: 'gone', agent: 'c@caxton', workId: 'm3>c', messageId: 'm3', state: 'stopped' }),
+    ];
+    assert.deepStrictEqual(decodeResults(encodeResults(results, batch), batch), results);
+    const byItem = encodeResults([result({ status: 'ok', agent: 'a@caxton', workId: 'm1>a', messageId: 'm1' })], batch);
+    assert.throws(() => decodeResults(byItem), /does not hold/);
+    assert.throws(() => encodeResults([result({ status: 'ok', state: 'lost' as WorkResult['state'] })]), /unknown agent state/);
+  });
+
   it('encodes a message shared by many deliveries once, and the decoded deliveries share it', () => {
     const receivers = Array.from({ length: 1000 }, (_, i) => ({ name: `sink-${i}@caxton` }));
     const shared: AclMessage = { performative: 'inform', sender: { name: 'boss@caxton' }, receivers, content: 'news' };

@@ -71,7 +71,8 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
     return {
       send: (msgPtr: number, ret: number) => {
         gm.sync();
-        liftOrRefuse(sendBudget, () => gm.message(msgPtr), ret, (m) => bridge.send(m));
+        // Lifted straight to the runtime's message, its size measured on the way (decision 2108).
+        liftOrRefuse(sendBudget, () => gm.messageAcl(msgPtr), ret, (m) => bridge.sendLifted(m, gm.liftedUnits));
       },
       log: (level: number, ptr: number, len: number) => {
         gm.sync();
@@ -154,6 +155,10 @@ export function instantiateDirect(artifact: Artifact, env: InstanceEnv): GuestIn
     handle: (message) => {
       gm.sync();
       return finish(handleFn(gm.lowerMessage(message)), postHandle, 'handle result');
+    },
+    handleAcl: (message) => {
+      gm.sync();
+      return finish(handleFn(gm.lowerAclMessage(message)), postHandle, 'handle result');
     },
     onTimer: (token) => {
       gm.sync();

@@ -14,10 +14,35 @@ import { AbiViolation } from '../errors.js';
 import type { LiftBudget } from '../host/lift-budget.js';
 import type { WitAclMessage, WitAgentId, WitInitContext, WitServiceDescription } from '../host/wit-values.js';
 import type { WitHttpRequest } from '../host/http-request.js';
-import { AGENT_ID, FETCH_FLAT, KIND_RESULT, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, OPT_STRING, OPT_U64, PAIR, PERFORMATIVE_CASES, RESULT } from '../abi.js';
-import type { Performative } from '@caxton/core';
+import { AGENT_ID, FETCH_FLAT, KIND_RESULT, MSG, OPT_AGENT_ID, OPT_STRING, OPT_U64, PAIR, PERFORMATIVE_CASES, RESULT } from '../abi.js';
+import type { AclMessage, AgentId, Performative } from '@caxton/core';
+import { replyByToWit, userParamsToWit } from '../host/convert.js';
 
 export type Realloc = (oldPtr: number, oldSize: number, align: number, newSize: number) => number;
+
+/** An agent id as lowering reads it: the world's (`WitAgentId`) or the runtime's (`AgentId`, no addresses = none). */
+interface LowerableAgentId {
+  readonly name: string;
+  readonly addresses?: readonly string[] | undefined;
+}
+
+/** The fields of a message that both the world's and the runtime's message hold alike. */
+interface LowerableMessage {
+  readonly performative: string;
+  readonly sender?: LowerableAgentId | null | undefined;
+  readonly receivers: readonly LowerableAgentId[];
+  readonly content?: string | null | undefined;
+  readonly language?: string | null | undefined;
+  readonly encoding?: string | null | undefined;
+  readonly ontology?: string | null | undefined;
+  readonly protocol?: string | null | undefined;
+  readonly conversationId?: string | null | undefined;
+  readonly replyWith?: string | null | undefined;
+  readonly inReplyTo?: string | null | undefined;
+}
+
+const NO_IDS: readonly LowerableAgentId[] = Object.freeze([]);
+const NO_PAIRS: [string, string][] = [];
 
 const PERFORMATIVE_INDEX = new Map<string, number>(PERFORMATIVE_CASES.map((p, i) => [p, i]));
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
@@ -191,9 +216,86 @@ export class GuestMemory {
       receivers: this.list(ptr + MSG.receivers, AGENT_ID.size, AGENT_ID.align, 'receivers', (q) => this.agentId(q, 'receivers')),
       replyTo: this.list(ptr + MSG.replyTo, AGENT_ID.size, AGENT_ID.align, 'reply-to', (q) => this.agentId(q, 'reply-to')),
       userParams: this.pairList(ptr + MSG.userParams, 'user-params'),
+      // Named one by one, in WIT order (MSG_OPTIONAL_STRINGS), after the lists as before: a loop
+      // over the names made each a megamorphic keyed store, eight per message sent (decision 2108).
+      content: this.optString(ptr + MSG.content, 'content'),
+      language: this.optString(ptr + MSG.language, 'language'),
+      encoding: this.optString(ptr + MSG.encoding, 'encoding'),
+      ontology: this.optString(ptr + MSG.ontology, 'ontology'),
+      protocol: this.optString(ptr + MSG.protocol, 'protocol'),
+      conversationId: this.optString(ptr + MSG.conversationId, 'conversationId'),
+      replyWith: this.optString(ptr + MSG.replyWith, 'replyWith'),
+      inReplyTo: this.optString(ptr + MSG.inReplyTo, 'inReplyTo'),
+      replyBy: this.disc(ptr + MSG.replyBy, 2, 'reply-by') === 0 ? undefined : this.dv.getBigUint64(ptr + MSG.replyBy + OPT_U64.payload, true),
     };
-    for (const [field, offset] of MSG_OPTIONAL_STRINGS) m[field] = this.optString(ptr + offset, field);
-    m.replyBy = this.disc(ptr + MSG.replyBy, 2, 'reply-by') === 0 ? undefined : this.dv.getBigUint64(ptr + MSG.replyBy + OPT_U64.payload, true);
+    return m;
+  }
+
+  /** Code units of the strings `messageAcl` lifted last (plus 8 for a reply-by): `witMessageSize`'s measure. */
+  liftedUnits = 0;
+
+  /** An agent id straight to the runtime's shape (`agentIdFromWit`), its code units added to `liftedUnits`. */
+  private aclAgentId(at: number, what: string): AgentId {
+    const name = this.stringAt(at + AGENT_ID.name, what);
+    const addresses = this.stringList(at + AGENT_ID.addresses, what);
+    let units = name.length;
+    for (let i = 0; i < addresses.length; i++) units += addresses[i]!.length;
+    this.liftedUnits += units;
+    return addresses.length > 0 ? { name, addresses } : { name };
+  }
+
+  private aclOptString(at: number, what: string): string | undefined {
+    const v = this.optString(at, what);
+    if (v !== undefined) this.liftedUnits += v.length;
+    return v;
+  }
+
+  /**
+   * A message the guest sent, lifted straight to the runtime's shape: what `messageFromWit` makes
+   * of `message(ptr)`, with the same reads, checks and budget counts in the same order, and its
+   * size (`witMessageSize` of the world value, the guest's ignored sender included) left in
+   * `liftedUnits` — no world value, agent ids and lists built per send (decision 2108).
+   */
+  messageAcl(ptr: number): AclMessage {
+    ptr >>>= 0;
+    this.liftedUnits = 0;
+    this.check(ptr, MSG.size, MSG.align, 'acl-message');
+    const p = this.disc(ptr + MSG.performative, PERFORMATIVE_CASES.length, 'performative');
+    // The sender is read, checked and counted like the rest; the bus stamps its own.
+    if (this.disc(ptr + MSG.sender, 2, 'sender') !== 0) this.aclAgentId(ptr + MSG.sender + OPT_AGENT_ID.payload, 'sender');
+    const m: AclMessage = {
+      performative: PERFORMATIVE_CASES[p] as Performative,
+      receivers: this.list(ptr + MSG.receivers, AGENT_ID.size, AGENT_ID.align, 'receivers', (q) => this.aclAgentId(q, 'receivers')),
+    };
+    const replyTo = this.list(ptr + MSG.replyTo, AGENT_ID.size, AGENT_ID.align, 'reply-to', (q) => this.aclAgentId(q, 'reply-to'));
+    if (replyTo.length > 0) m.replyTo = replyTo;
+    const params = this.pairList(ptr + MSG.userParams, 'user-params');
+    // In WIT order, as `message` reads them; absent fields are left out, as `messageFromWit` does.
+    const content = this.aclOptString(ptr + MSG.content, 'content');
+    if (content !== undefined) m.content = content;
+    const language = this.aclOptString(ptr + MSG.language, 'language');
+    if (language !== undefined) m.language = language;
+    const encoding = this.aclOptString(ptr + MSG.encoding, 'encoding');
+    if (encoding !== undefined) m.encoding = encoding;
+    const ontology = this.aclOptString(ptr + MSG.ontology, 'ontology');
+    if (ontology !== undefined) m.ontology = ontology;
+    const protocol = this.aclOptString(ptr + MSG.protocol, 'protocol');
+    if (protocol !== undefined) m.protocol = protocol;
+    const conversationId = this.aclOptString(ptr + MSG.conversationId, 'conversationId');
+    if (conversationId !== undefined) m.conversationId = conversationId;
+    const replyWith = this.aclOptString(ptr + MSG.replyWith, 'replyWith');
+    if (replyWith !== undefined) m.replyWith = replyWith;
+    const inReplyTo = this.aclOptString(ptr + MSG.inReplyTo, 'inReplyTo');
+    if (inReplyTo !== undefined) m.inReplyTo = inReplyTo;
+    if (this.disc(ptr + MSG.replyBy, 2, 'reply-by') !== 0) {
+      // Past 2^53 ms the number is inexact: the bus's validation reports it, as before.
+      m.replyBy = Number(this.dv.getBigUint64(ptr + MSG.replyBy + OPT_U64.payload, true));
+      this.liftedUnits += 8;
+    }
+    if (params.length > 0) {
+      for (let i = 0; i < params.length; i++) this.liftedUnits += params[i]![0].length + params[i]![1].length;
+      m.userParams = Object.fromEntries(params);
+    }
     return m;
   }
 
@@ -322,34 +424,56 @@ export class GuestMemory {
     this.dv.setUint32(at + 4, items.length, true);
   }
 
-  private storeAgentId(at: number, id: WitAgentId, what: string): void {
+  private storeAgentId(at: number, id: LowerableAgentId, what: string): void {
     this.storeString(at + AGENT_ID.name, id.name, what);
-    if (id.addresses.length === 0) {
+    const addresses = id.addresses;
+    if (addresses === undefined || addresses.length === 0) {
       // The usual case, without a closure per agent id: an empty list is (0, 0).
       this.dv.setUint32(at + AGENT_ID.addresses, 0, true);
       this.dv.setUint32(at + AGENT_ID.addresses + 4, 0, true);
     } else {
-      this.storeList(at + AGENT_ID.addresses, id.addresses, 8, 4, what, (p, a) => this.storeString(p, a, what));
+      this.storeList(at + AGENT_ID.addresses, addresses, 8, 4, what, (p, a) => this.storeString(p, a, what));
     }
   }
 
   /** list<agent-id> at `at`: a plain loop, since a receiver list can be long. */
-  private storeAgentIds(at: number, ids: readonly WitAgentId[], what: string): void {
+  private storeAgentIds(at: number, ids: readonly LowerableAgentId[], what: string): void {
     const ptr = this.alloc(ids.length * AGENT_ID.size, AGENT_ID.align, what);
     for (let i = 0; i < ids.length; i++) this.storeAgentId(ptr + i * AGENT_ID.size, ids[i]!, what);
     this.dv.setUint32(at, ptr, true);
     this.dv.setUint32(at + 4, ids.length, true);
   }
 
-  private storePairs(at: number, pairs: readonly [string, string][], what: string): void {
+  private storePairs(at: number, pairs: readonly (readonly [string, string])[], what: string): void {
     this.storeList(at, pairs, PAIR.size, PAIR.align, what, (p, [k, v]) => {
       this.storeString(p, k, what);
       this.storeString(p + PAIR.second, v, what);
     });
   }
 
+  private storeOptString(at: number, v: string | null | undefined, what: string): void {
+    if (v === undefined || v === null) this.dv.setUint8(at, 0);
+    else {
+      this.dv.setUint8(at, 1);
+      this.storeString(at + OPT_STRING.payload, v, what);
+    }
+  }
+
   /** Allocates an acl-message record and writes `m` into it; returns its address. */
   lowerMessage(m: WitAclMessage): number {
+    return this.lowerFields(m, m.replyTo, m.replyBy, m.userParams);
+  }
+
+  /**
+   * Writes a runtime message as `messageToWit` would convert it (no narrowing: a message with more
+   * receivers than `MESSAGE_INFO_LIMITS.inlineReceivers` goes through the conversion), the same
+   * bytes in the same allocation order, without building the world value first (decision 2108).
+   */
+  lowerAclMessage(m: AclMessage): number {
+    return this.lowerFields(m, m.replyTo ?? NO_IDS, replyByToWit(m.replyBy), m.userParams === undefined ? NO_PAIRS : userParamsToWit(m.userParams));
+  }
+
+  private lowerFields(m: LowerableMessage, replyTo: readonly LowerableAgentId[], replyBy: bigint | null | undefined, userParams: readonly (readonly [string, string])[]): number {
     const ptr = this.alloc(MSG.size, MSG.align, 'acl-message');
     const p = PERFORMATIVE_INDEX.get(m.performative);
     if (p === undefined) throw new TypeError(`unknown performative ${m.performative}`);
@@ -361,21 +485,23 @@ export class GuestMemory {
       this.dv.setUint8(ptr + MSG.sender, 0);
     }
     this.storeAgentIds(ptr + MSG.receivers, m.receivers, 'receivers');
-    this.storeAgentIds(ptr + MSG.replyTo, m.replyTo, 'reply-to');
-    for (const [field, offset] of MSG_OPTIONAL_STRINGS) {
-      const v = m[field];
-      if (v === undefined || v === null) this.dv.setUint8(ptr + offset, 0);
-      else {
-        this.dv.setUint8(ptr + offset, 1);
-        this.storeString(ptr + offset + OPT_STRING.payload, v, field);
-      }
-    }
-    if (m.replyBy === undefined || m.replyBy === null) this.dv.setUint8(ptr + MSG.replyBy, 0);
+    this.storeAgentIds(ptr + MSG.replyTo, replyTo, 'reply-to');
+    // One by one, in WIT order (MSG_OPTIONAL_STRINGS): a loop over the names read each field with
+    // a megamorphic keyed load (decision 2108).
+    this.storeOptString(ptr + MSG.content, m.content, 'content');
+    this.storeOptString(ptr + MSG.language, m.language, 'language');
+    this.storeOptString(ptr + MSG.encoding, m.encoding, 'encoding');
+    this.storeOptString(ptr + MSG.ontology, m.ontology, 'ontology');
+    this.storeOptString(ptr + MSG.protocol, m.protocol, 'protocol');
+    this.storeOptString(ptr + MSG.conversationId, m.conversationId, 'conversationId');
+    this.storeOptString(ptr + MSG.replyWith, m.replyWith, 'replyWith');
+    this.storeOptString(ptr + MSG.inReplyTo, m.inReplyTo, 'inReplyTo');
+    if (replyBy === undefined || replyBy === null) this.dv.setUint8(ptr + MSG.replyBy, 0);
     else {
       this.dv.setUint8(ptr + MSG.replyBy, 1);
-      this.dv.setBigUint64(ptr + MSG.replyBy + OPT_U64.payload, m.replyBy, true);
+      this.dv.setBigUint64(ptr + MSG.replyBy + OPT_U64.payload, replyBy, true);
     }
-    this.storePairs(ptr + MSG.userParams, m.userParams, 'user-params');
+    this.storePairs(ptr + MSG.userParams, userParams, 'user-params');
     return ptr;
   }
 

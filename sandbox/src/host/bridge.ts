@@ -275,10 +275,23 @@ export class HostBridge {
   }
 
   send(message: WitAclMessage): WitResult {
+    return this.sendEither(message, null, 0);
+  }
+
+  /**
+   * `send` of a message the binding lifted straight to the runtime's shape (`GuestMemory.messageAcl`:
+   * what `messageFromWit` makes of the world value, `units` its `witMessageSize`), decision 2108.
+   */
+  sendLifted(message: AclMessage, units: number): WitResult {
+    return this.sendEither(null, message, units);
+  }
+
+  /** One of `wit` (measured and converted here) or `lifted` (measured as `units` by the binding). */
+  private sendEither(wit: WitAclMessage | null, lifted: AclMessage | null, units: number): WitResult {
     this.checkGuard('send');
     const refused = this.takeRefusal<string>();
     if (refused) return refused;
-    const size = witMessageSize(message);
+    const size = wit !== null ? witMessageSize(wit) : units;
     this.chargeCall(size);
     const { limits } = this.env;
     const { outbox } = this.effects;
@@ -290,7 +303,7 @@ export class HostBridge {
       this.counters.invalidMessage++;
       return { tag: 'err', val: `the message is too large (${size} > ${limits.maxMessageBytes})` };
     }
-    const msg = messageFromWit(message);
+    const msg = wit !== null ? messageFromWit(wit) : lifted!;
     const invalid = this.validate(msg);
     if (invalid !== null) {
       this.counters.invalidMessage++;

@@ -122,6 +122,16 @@ function userParamsOf(params: Record<string, string>): [string, string][] {
   return out;
 }
 
+/** reply-by as the world carries it: whole milliseconds, never negative. */
+export function replyByToWit(replyBy: number | undefined): bigint | undefined {
+  return replyBy === undefined ? undefined : BigInt(Math.max(0, Math.trunc(replyBy)));
+}
+
+/** The user parameters as the guest sees them (without a sender's own receiver count, above). */
+export function userParamsToWit(params: Record<string, string>): [string, string][] {
+  return userParamsOf(params);
+}
+
 function convertMessage(m: AclMessage): WitAclMessage {
   return {
     performative: m.performative,
@@ -136,7 +146,7 @@ function convertMessage(m: AclMessage): WitAclMessage {
     conversationId: m.conversationId,
     replyWith: m.replyWith,
     inReplyTo: m.inReplyTo,
-    replyBy: m.replyBy === undefined ? undefined : BigInt(Math.max(0, Math.trunc(m.replyBy))),
+    replyBy: replyByToWit(m.replyBy),
     userParams: m.userParams ? userParamsOf(m.userParams) : NONE,
   };
 }

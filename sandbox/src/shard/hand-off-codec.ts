@@ -11,9 +11,14 @@
  * and referenced by index, so a batch stays O(receivers), not O(receivers²). A wide message (more
  * than `inlineReceivers` receivers) is moreover sent to a shard once for all its batches: the worker
  * keeps it by key (wide-messages.ts, decision 2003).
+ *
+ * A result that answers the work item at its own index (almost all of them) does not carry that
+ * item's agent, work id and message id back: the bus side takes them from the batch it sent
+ * (decision 2108), so they are neither cloned twice nor hashed again on the bus thread.
  */
 import type { AclMessage, AgentId, Delivery, HttpCall, HttpRequestSpec, StateWrite } from '@caxton/core';
-import type { LogLine, Outcome, Work, WorkResult } from '../results.js';
+import type { InstanceState, LogLine, Outcome, Work, WorkResult } from '../results.js';
+import { messageIdOf, workIdOf } from '../results.js';
 import { isWide, wideMessageUnits, type Defined, type WideMessagesKept, type WideMessagesSent } from './wide-messages.js';
 
 export type Flat = unknown[];
@@ -283,11 +288,33 @@ export function decodeWork(flat: Flat, kept?: WideMessagesKept): Work[] {
 
 const STATUS = ['ok', 'rejected', 'crashed', 'not-running', 'skipped'] as const;
 const STATUS_CODE: Record<Outcome['status'], number> = { ok: 0, rejected: 1, crashed: 2, 'not-running': 3, skipped: 4 };
+const STATES = ['idle', 'running', 'failed', 'stopped'] as const;
+const STATE_CODE: Record<InstanceState, number> = { idle: 0, running: 1, failed: 2, stopped: 3 };
 
-export function encodeResults(results: readonly WorkResult[]): Flat {
+// How a result names its work (decision 2108). Almost every result answers the item at its own
+// index in the batch with that item's agent, work id and message id: it then carries one number and
+// the bus side takes the three strings from its own batch (strings it has already hashed), instead
+// of three strings cloned on both threads and hashed again on the bus thread.
+const NAMED = 0; // agent, workId and messageId follow
+const AS_ITEM = 1; // the same three as the work item at this index
+
+const sameAsItem = (res: WorkResult, w: Work | undefined): boolean =>
+  w !== undefined && res.agent === w.agent && res.workId === workIdOf(w) && res.messageId === messageIdOf(w);
+
+/**
+ * [count, ...results]; with `batch` (the work the results answer, in order), a result naming the
+ * item at its index carries AS_ITEM instead of the three strings.
+ */
+export function encodeResults(results: readonly WorkResult[], batch?: readonly Work[]): Flat {
   const out: Flat = [results.length];
-  for (const res of results) {
-    out.push(STATUS_CODE[res.status], res.agent, res.workId, res.messageId, res.fuelUsed, res.initFuelUsed, res.durationUs, res.state, res.restarts, res.droppedLogLines);
+  for (let i = 0; i < results.length; i++) {
+    const res = results[i]!;
+    out.push(STATUS_CODE[res.status]);
+    if (batch !== undefined && sameAsItem(res, batch[i])) out.push(AS_ITEM);
+    else out.push(NAMED, res.agent, res.workId, res.messageId);
+    const state = STATE_CODE[res.state];
+    if (state === undefined) throw new RangeError(`hand-off result has an unknown agent state ${String(res.state)}`);
+    out.push(res.fuelUsed, res.initFuelUsed, res.durationUs, state, res.restarts, res.droppedLogLines);
     switch (res.status) {
       case 'ok':
         break;
@@ -314,26 +341,41 @@ export function encodeResults(results: readonly WorkResult[]): Flat {
   return out;
 }
 
-export function decodeResults(flat: Flat): WorkResult[] {
+/** Reads results; `batch` is the work they answer, as given to `encodeResults`. */
+export function decodeResults(flat: Flat, batch?: readonly Work[]): WorkResult[] {
   const r = new FlatReader(flat);
   const n = r.number();
   const results: WorkResult[] = new Array<WorkResult>(n);
   for (let i = 0; i < n; i++) {
     const status = STATUS[r.number()];
     if (status === undefined) throw new RangeError('hand-off result record has an unknown status');
-    const res = {
-      status, agent: r.string(), workId: r.string(), messageId: r.next() as string | null, fuelUsed: r.number(), initFuelUsed: r.number(),
-      durationUs: r.number(), state: r.string(), restarts: r.number(), droppedLogLines: r.number(),
-    } as WorkResult;
-    const open = res as unknown as Record<string, unknown>;
-    if (status === 'crashed') {
-      open.kind = r.string();
-      open.message = r.string();
-      open.error = r.next();
-      open.restartHistory = r.next();
-    } else if (status !== 'ok') {
-      open.reason = r.string();
+    const naming = r.number();
+    let agent: string;
+    let workId: string;
+    let messageId: string | null;
+    if (naming === AS_ITEM) {
+      const w = batch?.[i];
+      if (w === undefined) throw new RangeError(`hand-off result ${i} names work item ${i}, which this reader does not hold`);
+      agent = w.agent;
+      workId = workIdOf(w);
+      messageId = messageIdOf(w);
+    } else if (naming === NAMED) {
+      agent = r.string();
+      workId = r.string();
+      messageId = r.next() as string | null;
+    } else {
+      throw new RangeError('hand-off result record has an unknown naming');
     }
+    const fuelUsed = r.number();
+    const initFuelUsed = r.number();
+    const durationUs = r.number();
+    const state = STATES[r.number()];
+    if (state === undefined) throw new RangeError('hand-off result record has an unknown agent state');
+    const restarts = r.number();
+    const droppedLogLines = r.number();
+    let outcome: unknown[] | null = null;
+    if (status === 'crashed') outcome = [r.string(), r.string(), r.next(), r.next()];
+    else if (status !== 'ok') outcome = [r.string()];
     const outbox: AclMessage[] = new Array<AclMessage>(r.number());
     for (let k = 0; k < outbox.length; k++) outbox[k] = decodeMessage(r);
     const timers = new Array<{ delayMs: number; token: string }>(r.number());
@@ -345,12 +387,23 @@ export function decodeResults(flat: Flat): WorkResult[] {
     const http = new Array<HttpCall>(r.number());
     for (let k = 0; k < http.length; k++) http[k] = decodeHttpCall(r);
     const directory = r.next();
-    res.stateWrites = stateWrites;
-    res.http = http;
-    res.outbox = outbox;
-    res.timers = timers;
-    res.logs = logs;
-    res.directory = directory === 0 ? [] : (directory as WorkResult['directory']);
+    // Every field in one literal, in one order: one object shape for all ok results (the others
+    // add their outcome's fields after it).
+    const res = {
+      status, agent, workId, messageId, fuelUsed, initFuelUsed, durationUs, state, restarts, droppedLogLines,
+      outbox, timers, logs, stateWrites, http, directory: directory === 0 ? [] : (directory as WorkResult['directory']),
+    } as WorkResult;
+    if (outcome !== null) {
+      const open = res as unknown as Record<string, unknown>;
+      if (status === 'crashed') {
+        open.kind = outcome[0];
+        open.message = outcome[1];
+        open.error = outcome[2];
+        open.restartHistory = outcome[3];
+      } else {
+        open.reason = outcome[0];
+      }
+    }
     results[i] = res;
   }
   if (!r.done) throw new RangeError('hand-off result record has trailing data');

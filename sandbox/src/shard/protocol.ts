@@ -32,7 +32,7 @@ export type Request =
   | { op: 'undeploy'; name: string }
   /** Replaces an agent's committed state view (ShardPool.resetState). */
   | { op: 'state'; name: string; entries: [string, string][] }
-  /** The batch as `encodeWork` writes it (hand-off-codec.ts); the reply is `encodeResults`. */
+  /** The batch as `encodeWork` writes it (hand-off-codec.ts); the reply is `encodeResults` of its results against it. */
   | { op: 'deliver'; batchId: number; batch: Flat }
   | { op: 'directory'; snapshot: DirectorySnapshot }
   | { op: 'metrics'; names: string[] | null };

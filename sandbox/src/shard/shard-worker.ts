@@ -43,12 +43,14 @@ function main(port: NonNullable<typeof parentPort>, init: ShardInit): void {
         return sandbox.resetState(msg.name, msg.entries);
       case 'deliver': {
         Atomics.store(progress, PROGRESS.BATCH, msg.batchId);
-        const results = sandbox.deliver(decodeWork(msg.batch, kept), (i) => {
+        const work = decodeWork(msg.batch, kept);
+        const results = sandbox.deliver(work, (i) => {
           Atomics.store(progress, PROGRESS.ITEM, i + 1);
           Atomics.add(progress, PROGRESS.SEQ, 1);
         });
         Atomics.store(progress, PROGRESS.ITEM, 0);
-        return encodeResults(results);
+        // Results that answer their own item name it by index: the bus side holds the batch.
+        return encodeResults(results, work);
       }
       case 'directory':
         sandbox.setDirectory(msg.snapshot);

@@ -179,7 +179,7 @@ export class Shard {
           if (this.batches.delete(batchId)) {
             // A malformed reply fails the batch (the pool answers its items as crashes) instead of leaving it unsettled.
             try {
-              resolve(decodeResults(flat));
+              resolve(decodeResults(flat, batch));
             } catch (err) {
               reject(err as Error);
             }
