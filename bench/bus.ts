@@ -27,6 +27,11 @@
  *   dispatch, shard) → reply durable — each stage's p50/p99 and its mean over the slowest 1 %, with
  *   the bus thread's event-loop delay and its run-queue wait (time runnable but given no core) over
  *   the window. A few map entries per request; off by default.
+ * - idle_request_p50_us / _p99_us, idle_send_p50_us / _p99_us, idle_request_bus_cpu_p50_us (only
+ *   with `--only idle_request`, decision 2106): one outside request at a time (--idle-requests, default
+ *   400, each after --idle-gap-ms, default 20, of idleness) on the embedded log, then memory_… with
+ *   persistence 'memory': send → reply accepted, send → the send resolved, and the bus thread's CPU
+ *   time per request — what a lone client that awaits each send sees.
  * - fdatasync_p50_us / fdatasync_p99_us: this disk's write + fdatasync latency on the node's own
  *   data directory, in the same run; p99_us's target is fdatasync p99 + 2 ms.
  * - console_* (only with `--only console`, issue 15): the persisted ping-pong with the web console
@@ -79,6 +84,7 @@ import { startTelemetryReceivers } from './lib-telemetry-variant.js';
 import type { TelemetryConfig } from '@caxton/runtime';
 import { runJadePingPong } from './lib-jade.js';
 import { RequestLedger, accountSummary, accountingResults, percentileResult, type LatencyAccount } from './lib-latency.js';
+import { idleRequests, idleSummary } from './lib-idle-request.js';
 import { acceptedPercentile, closedLoopMax, overloadRun, type OverloadRun } from './lib-overload.js';
 import { arg } from './lib-args.js';
 
@@ -106,6 +112,9 @@ const DRAIN_MS = Number(arg('drain-ms', '5000'));
 const LATENCY_RATE = Number(arg('latency-rate', 'NaN'));
 /** `--stages`: print where the latency runs' requests spent their time (decision 2102). */
 const STAGES = process.argv.includes('--stages');
+/** `--only idle_request`: requests measured one at a time, and the idle gap before each (decision 2106). */
+const IDLE_REQUESTS = Number(arg('idle-requests', '400'));
+const IDLE_GAP_MS = Number(arg('idle-gap-ms', '20'));
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -466,6 +475,32 @@ if (ONLY.includes('latency')) {
     line(99, 'p99_us', p99LimitUs);
     line(99.9, 'p999_us');
     for (const r of accountingResults('bus', prefix, l.account, `open-loop requests, ${persistence === 'disk' ? 'embedded log' : 'persistence memory'}, ${l.windowS.toFixed(1)} s window`)) report(r);
+  }
+}
+if (ONLY.includes('idle_request')) {
+  for (const [persistence, prefix] of [['disk', ''], ['memory', 'memory_']] as const) {
+    const node = await BenchNode.start({ persistence, fsync: 'always' });
+    try {
+      await node.deploy('echo', 'as-echo');
+      await node.deploy('sink', 'conformance/sink');
+      progress(`idle_request (${persistence}): ${IDLE_REQUESTS} requests one at a time, ${IDLE_GAP_MS} ms apart`);
+      const r = await idleRequests(node, 'echo', 'sink', IDLE_REQUESTS, 50, IDLE_GAP_MS);
+      const fd = persistence === 'disk' ? probeFdatasync(node.dir) : undefined;
+      const fdHow = fd ? `; this disk's write + fdatasync p50 ${Math.round(percentile(fd.samplesUs, 50))} us, p99 ${Math.round(percentile(fd.samplesUs, 99))} us (same run, node idle)` : '';
+      const how = `${persistence === 'disk' ? 'embedded log, fsync always' : 'persistence memory'}; one outside request at a time to an echo replying to a sink, ${IDLE_GAP_MS} ms idle before each, ${IDLE_REQUESTS} measured; load ${loadavg()[0]!.toFixed(1)}${fdHow}`;
+      const reply = idleSummary(r.replyUs);
+      const send = idleSummary(r.sendUs);
+      report({ bench: 'bus', metric: `${prefix}idle_request_p50_us`, value: reply.p50, unit: 'us', note: `send -> reply accepted; ${how}` });
+      report({ bench: 'bus', metric: `${prefix}idle_request_p99_us`, value: reply.p99, unit: 'us', note: `send -> reply accepted; ${how}` });
+      report({ bench: 'bus', metric: `${prefix}idle_send_p50_us`, value: send.p50, unit: 'us', note: `send -> the send resolved (its audit outcome durable and anchored); ${how}` });
+      report({ bench: 'bus', metric: `${prefix}idle_send_p99_us`, value: send.p99, unit: 'us', note: `send -> the send resolved; ${how}` });
+      if (r.busThreadCpuUs.length > 0) {
+        report({ bench: 'bus', metric: `${prefix}idle_request_bus_cpu_p50_us`, value: idleSummary(r.busThreadCpuUs).p50, unit: 'us', note: `the bus thread's CPU time from send to reply accepted (schedstat, updated at context switches: approximate); ${how}` });
+      }
+    } finally {
+      await node.stop();
+    }
+    gc();
   }
 }
 if (ONLY.includes('overload')) {
