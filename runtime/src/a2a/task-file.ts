@@ -20,9 +20,10 @@
  * node starts with no tasks rather than not at all.
  */
 import { constants } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { readBoundedFile } from '../listener/bounded-file.js';
+import { writeFully } from '../storage/write-fully.js';
 import { BoundedTaskStore, readTaskFile, taskFileHeader } from './bounded-task-store.js';
 
 export const A2A_TASK_FILE_NAME = 'a2a-tasks.json';
@@ -120,7 +121,7 @@ export class TaskFile {
     if (this.fileBytes + bytes > Math.min(this.readLimit, 2 * this.store.sizeBytes + FILE_MARGIN_BYTES)) return this.compact();
     const handle = await open(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
     try {
-      await handle.write(text, null, 'utf8');
+      await writeFully(handle, Buffer.from(text, 'utf8'));
       await handle.sync();
     } finally {
       await handle.close();
@@ -143,11 +144,11 @@ export class TaskFile {
       for (const line of lines) {
         chunk += `${line}\n`;
         if (chunk.length >= CHUNK_BYTES) {
-          written += (await handle.write(chunk, null, 'utf8')).bytesWritten;
+          written += await writeText(handle, chunk);
           chunk = '';
         }
       }
-      if (chunk !== '') written += (await handle.write(chunk, null, 'utf8')).bytesWritten;
+      if (chunk !== '') written += await writeText(handle, chunk);
       await handle.sync();
     } catch (err) {
       await handle.close().catch(() => undefined);
@@ -180,4 +181,11 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** Writes `text` whole (continuing after short writes); returns its length in bytes. */
+async function writeText(handle: FileHandle, text: string): Promise<number> {
+  const bytes = Buffer.from(text, 'utf8');
+  await writeFully(handle, bytes);
+  return bytes.length;
 }

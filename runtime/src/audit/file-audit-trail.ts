@@ -29,6 +29,7 @@ import {
 import { sha256Hex, type AuditRetention, type AuditTrail } from './audit-trail.js';
 import { AuditError } from './errors.js';
 import { followTrail } from './follow.js';
+import { writeFully } from '../storage/write-fully.js';
 import { indexSegment, parseSegmentFileName, readRange, segmentFileName } from './trail-segment.js';
 
 export { AUDIT_FILE_NAME, scanTrail, segmentFileName } from './trail-segment.js';
@@ -172,8 +173,7 @@ export class FileAuditTrail implements AuditTrail {
       const lines = records.map((r) => Buffer.concat([encodeRecord(r), Buffer.of(NEWLINE)]));
       try {
         const buffer = Buffer.concat(lines);
-        let written = 0;
-        while (written < buffer.length) written += (await this.handle.write(buffer, written)).bytesWritten;
+        await writeFully(this.handle, buffer);
         await this.handle.datasync();
       } catch (err) {
         this.fail(err, batch);

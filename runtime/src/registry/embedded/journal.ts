@@ -9,6 +9,7 @@ import { encodeFrame, scanFrames } from './framing.js';
 import { syncDir } from './durable-fs.js';
 import { parseMutations, type Mutation } from './registry-state.js';
 import { RegistryError } from '../errors.js';
+import { writeFully } from '../../storage/write-fully.js';
 
 export interface JournalRecovery {
   mutations: Mutation[];
@@ -170,7 +171,7 @@ export class JournalWriter {
       const batch = this.pending.splice(0, stop === -1 ? this.pending.length : stop) as Extract<Pending, { kind: 'append' }>[];
       const frame = encodeFrame(Buffer.from(JSON.stringify(batch.flatMap((p) => p.mutations)), 'utf8'));
       try {
-        await this.fh.write(frame);
+        await writeFully(this.fh, frame);
         await this.fh.datasync();
         this.bytes += frame.length;
         for (const p of batch) p.resolve();
