@@ -34,6 +34,7 @@ describe('as-echo fuel per handling (skipped when not built)', () => {
     // refused, and a refused reply is a different (cheaper) path.
     await sandbox.deploy({ name: 'echo-fuel@test', artifact: bytes!, limits: { sendsPerSecond: AGENT_LIMIT_TABLE.sendsPerSecond.ceiling } });
     const pagesAtStart = sandbox.metrics('echo-fuel@test')?.memoryPages;
+    assert.ok(pagesAtStart !== undefined && pagesAtStart > 0, 'the agent reports its memory pages');
     let sum = 0;
     for (let i = 0; i < WARM_UP + MESSAGES; i++) {
       const r = sandbox.run(echoWork('echo-fuel@test', i));

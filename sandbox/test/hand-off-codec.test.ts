@@ -118,6 +118,23 @@ describe('hand-off codec', () => {
     assert.throws(() => encodeResults([result({ status: 'ok', state: 'lost' as WorkResult['state'] })]), /unknown agent state/);
   });
 
+  it('names a result by its item only when agent, work id and message id all match (each compared on its own)', () => {
+    // Two timers of one agent differ only in their work id; a replica differs from its item only
+    // in the agent. Answered out of order, each result must come back with its own names.
+    const batch: Work[] = [
+      { kind: 'timer', agent: 'clock@caxton', id: 'timer:a', token: 'a' },
+      { kind: 'timer', agent: 'clock@caxton', id: 'timer:b', token: 'b' },
+      delivery({ performative: 'inform', receivers: [{ name: 'x' }] }, 'x', 3),
+    ];
+    const results: WorkResult[] = [
+      result({ status: 'ok', agent: 'clock@caxton', workId: 'timer:b', messageId: null }),
+      result({ status: 'ok', agent: 'clock@caxton', workId: 'timer:a', messageId: null }),
+      result({ status: 'ok', agent: 'x#r2@caxton', workId: 'm3>x', messageId: 'm3' }),
+    ];
+    assert.equal(batch[2]!.kind === 'message' && batch[2]!.delivery.id, 'm3>x');
+    assert.deepStrictEqual(decodeResults(encodeResults(results, batch), batch), results);
+  });
+
   it('encodes a message shared by many deliveries once, and the decoded deliveries share it', () => {
     const receivers = Array.from({ length: 1000 }, (_, i) => ({ name: `sink-${i}@caxton` }));
     const shared: AclMessage = { performative: 'inform', sender: { name: 'boss@caxton' }, receivers, content: 'news' };

@@ -427,7 +427,7 @@ export class GuestMemory {
   private storeAgentId(at: number, id: LowerableAgentId, what: string): void {
     this.storeString(at + AGENT_ID.name, id.name, what);
     const addresses = id.addresses;
-    if (addresses === undefined || addresses.length === 0) {
+    if (addresses == null || addresses.length === 0) {
       // The usual case, without a closure per agent id: an empty list is (0, 0).
       this.dv.setUint32(at + AGENT_ID.addresses, 0, true);
       this.dv.setUint32(at + AGENT_ID.addresses + 4, 0, true);
@@ -470,7 +470,7 @@ export class GuestMemory {
    * bytes in the same allocation order, without building the world value first (decision 2108).
    */
   lowerAclMessage(m: AclMessage): number {
-    return this.lowerFields(m, m.replyTo ?? NO_IDS, replyByToWit(m.replyBy), m.userParams === undefined ? NO_PAIRS : userParamsToWit(m.userParams));
+    return this.lowerFields(m, m.replyTo ?? NO_IDS, replyByToWit(m.replyBy), m.userParams == null ? NO_PAIRS : userParamsToWit(m.userParams));
   }
 
   private lowerFields(m: LowerableMessage, replyTo: readonly LowerableAgentId[], replyBy: bigint | null | undefined, userParams: readonly (readonly [string, string])[]): number {
