@@ -120,12 +120,25 @@ export function canonicalJson(value: unknown): string {
     return String(value);
   }
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
+  if (typeof value === 'object') return canonicalObject(canonicalMembers(value as Record<string, unknown>));
   throw new TypeError(`canonical JSON cannot encode ${typeof value}`);
+}
+
+/** An object's members as canonical JSON encodes them: `"key":value` strings, in key order. */
+type CanonicalMember = readonly [key: string, encoded: string];
+
+function byKey(a: CanonicalMember, b: CanonicalMember): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+function canonicalMembers(value: Record<string, unknown>): CanonicalMember[] {
+  const members: CanonicalMember[] = [];
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) members.push([k, `${JSON.stringify(k)}:${canonicalJson(v)}`]);
+  return members.sort(byKey);
+}
+
+function canonicalObject(members: readonly CanonicalMember[]): string {
+  return `{${members.map((m) => m[1]).join(',')}}`;
 }
 
 /** A record with or without its hash (any object: verification hashes whatever was stored). */
@@ -153,6 +166,29 @@ export function sealRecord(entry: AuditEntry, index: number, prev: string, sha25
 /** The stored bytes of a record: its canonical JSON, UTF-8, no newline. */
 export function encodeRecord(record: AuditRecord): Uint8Array {
   return Buffer.from(canonicalJson(record), 'utf8');
+}
+
+/** A sealed record and its stored bytes (what {@link encodeRecord} gives for it). */
+export interface EncodedAuditRecord {
+  record: AuditRecord;
+  bytes: Uint8Array;
+}
+
+/**
+ * {@link sealRecord} then {@link encodeRecord}, serialising the record once (decision 2110): the
+ * hash is over the canonical JSON of every field but `hash`, and the stored form is that same JSON
+ * with the `hash` member put in its place in key order, so each field is encoded once and the
+ * members are reused for both.
+ */
+export function sealAndEncodeRecord(entry: AuditEntry, index: number, prev: string, sha256: Sha256Hex): EncodedAuditRecord {
+  const body = { ...entry, index, prev };
+  const members = canonicalMembers(unsealed(body));
+  const hash = sha256(Buffer.from(canonicalObject(members), 'utf8'));
+  const hashMember: CanonicalMember = ['hash', `"hash":${JSON.stringify(hash)}`];
+  let at = 0;
+  while (at < members.length && byKey(members[at]!, hashMember) < 0) at++;
+  members.splice(at, 0, hashMember);
+  return { record: { ...body, hash }, bytes: Buffer.from(canonicalObject(members), 'utf8') };
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

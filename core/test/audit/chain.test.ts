@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  AuditChainVerifier, canonicalJson, decodeRecord, encodeRecord, recordHash, sealRecord, verifyAuditChain,
+  AuditChainVerifier, canonicalJson, decodeRecord, encodeRecord, GENESIS_HASH, recordHash, sealAndEncodeRecord, sealRecord, verifyAuditChain,
+  type AuditEntry,
 } from '../../src/index.js';
 import { chain, entry, sha256, stored } from './records.js';
 
@@ -29,6 +30,26 @@ describe('canonical encoding', () => {
     assert.notEqual(recordHash({ ...r!, peer: '10.0.0.1:1' }, sha256), r!.hash);
     assert.notEqual(recordHash({ ...r!, result: { code: 'OK', error: 'x' } }, sha256), r!.hash);
     assert.equal(recordHash({ ...r!, hash: 'f'.repeat(64) }, sha256), r!.hash);
+  });
+
+  it('seals and encodes in one pass to the record and bytes sealRecord then encodeRecord give, for every kind', () => {
+    const call = entry('DeployAgent');
+    const intent: AuditEntry = { ...call, kind: 'intent', result: undefined } as unknown as AuditEntry;
+    const outcome: AuditEntry = {
+      time: call.time, node: call.node, method: 'SendMessage', role: 'operator', token: '', peer: 'in-process',
+      kind: 'outcome', intent: { index: 6, hash: 'c'.repeat(64) }, result: { code: 'OK', error: '', fields: { messageId: 'm-1' } },
+    };
+    // Keys on both sides of `hash` in order ("args" before it; "index", "intent" after), a member
+    // left undefined (dropped), and unicode, which must be encoded once and hashed as stored.
+    const odd = { ...entry('Ünïcode \u2028'), kind: undefined } as AuditEntry;
+    for (const [i, e] of [call, intent, outcome, odd].entries()) {
+      const prev = i === 0 ? GENESIS_HASH : String(i).repeat(64);
+      const one = sealAndEncodeRecord(e, 7 + i, prev, sha256);
+      const two = sealRecord(e, 7 + i, prev, sha256);
+      assert.deepEqual(one.record, two);
+      assert.equal(Buffer.from(one.bytes).toString('utf8'), Buffer.from(encodeRecord(two)).toString('utf8'));
+      assert.equal(recordHash(decodeRecord(one.bytes), sha256), one.record.hash);
+    }
   });
 
   it('names what is wrong with bytes that are not a record', () => {

@@ -13,7 +13,7 @@
  * the appends it holds once etcd has committed it (etcd commits to a quorum's disks).
  */
 import {
-  encodeRecord, GENESIS_HASH, sealRecord, type AuditChainHead, type AuditEntry, type AuditRecord, type Sink,
+  GENESIS_HASH, sealAndEncodeRecord, type AuditChainHead, type AuditEntry, type AuditRecord, type Sink,
   type StoredAuditRecord, type Unsubscribe,
 } from '@caxton/core';
 import type { EtcdConnection } from '../registry/etcd/connection.js';
@@ -143,17 +143,20 @@ export class EtcdAuditTrail implements AuditTrail {
       const doubtful = this.inDoubt;
       if (doubtful !== undefined && head?.hash === doubtful[doubtful.length - 1]!.hash) return doubtful;
       const records: AuditRecord[] = [];
+      const encoded: Uint8Array[] = [];
       let prev = head?.hash ?? GENESIS_HASH;
       let index = head ? head.index + 1 : 0;
       for (const entry of entries) {
-        const record = sealRecord(entry, index, prev, sha256Hex);
+        // Sealed and encoded in one pass (decision 2110).
+        const { record, bytes } = sealAndEncodeRecord(entry, index, prev, sha256Hex);
         records.push(record);
+        encoded.push(bytes);
         prev = record.hash;
         index += 1;
       }
       const last = records[records.length - 1]!;
       const writes = [
-        ...records.map((r) => client.put(this.recordKey(r.index)).value(Buffer.from(encodeRecord(r)))),
+        ...records.map((r, i) => client.put(this.recordKey(r.index)).value(Buffer.from(encoded[i]!))),
         client.put(this.headKey).value(JSON.stringify({ index: last.index, hash: last.hash })),
       ];
       const txn = head

@@ -23,7 +23,7 @@
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import {
-  checkAuditSegmentSettings, decodeRecord, encodeRecord, GENESIS_HASH, sealRecord,
+  checkAuditSegmentSettings, decodeRecord, GENESIS_HASH, sealAndEncodeRecord,
   type AuditChainHead, type AuditEntry, type AuditRecord, type AuditRetainedFrom, type Sink, type StoredAuditRecord, type Unsubscribe,
 } from '@caxton/core';
 import { sha256Hex, type AuditRetention, type AuditTrail } from './audit-trail.js';
@@ -33,7 +33,8 @@ import { writeFully } from '../storage/write-fully.js';
 import { indexSegment, parseSegmentFileName, readRange, segmentFileName } from './trail-segment.js';
 
 export { AUDIT_FILE_NAME, scanTrail, segmentFileName } from './trail-segment.js';
-const NEWLINE = 0x0a;
+/** Ends each stored record (one record a line). */
+const LINE_END = Uint8Array.of(0x0a);
 
 export interface FileAuditTrailOptions {
   /** The directory holding the segments (created 0700). */
@@ -164,22 +165,26 @@ export class FileAuditTrail implements AuditTrail {
         break;
       }
       const records: AuditRecord[] = [];
+      const parts: Uint8Array[] = [];
+      const lineBytes: number[] = [];
       let prev = this.headHash;
       for (const [i, pending] of batch.entries()) {
-        const record = sealRecord(pending.entry, this.count + i, prev, sha256Hex);
+        // Sealed and encoded in one pass (decision 2110): the hash's JSON is the stored JSON's.
+        const { record, bytes } = sealAndEncodeRecord(pending.entry, this.count + i, prev, sha256Hex);
         records.push(record);
+        parts.push(bytes, LINE_END);
+        lineBytes.push(bytes.length + 1);
         prev = record.hash;
       }
-      const lines = records.map((r) => Buffer.concat([encodeRecord(r), Buffer.of(NEWLINE)]));
       try {
-        const buffer = Buffer.concat(lines);
+        const buffer = Buffer.concat(parts);
         await writeFully(this.handle, buffer);
         await this.handle.datasync();
       } catch (err) {
         this.fail(err, batch);
         break;
       }
-      for (const line of lines) this.offsets.push(this.offsets[this.offsets.length - 1]! + line.length);
+      for (const length of lineBytes) this.offsets.push(this.offsets[this.offsets.length - 1]! + length);
       this.headHash = prev;
       for (const [i, pending] of batch.entries()) pending.resolve(records[i]!);
       for (const listener of this.listeners) listener();
