@@ -94,7 +94,15 @@ export declare function startEtcd(opts?: StartEtcdOptions): Promise<EtcdHandle>;
 export declare function installEtcd(): Promise<string>;
 /** Both servers, or neither: if one fails to start the other is stopped before the error is thrown. */
 export declare function startEtcdAndKafka(opts?: { etcd?: StartEtcdOptions; kafka?: StartKafkaOptions }): Promise<{ etcd: EtcdHandle; kafka: KafkaHandle }>;
-export declare function freePort(): Promise<number>;
+/** A port free a moment ago on `host` (default 127.0.0.1), below the kernel's ephemeral range. */
+export declare function freePort(host?: string): Promise<number>;
+/** Bind `port` on `host` and keep it bound (null when taken); `release` closes it. */
+export declare function holdPort(port: number, host?: string): Promise<import('node:net').Server | null>;
+export declare function release(server: import('node:net').Server): Promise<void>;
+/** A random port in [10000, ephemeralLow()). */
+export declare function portCandidate(low?: number, random?: () => number): number;
+/** The first port of the kernel's ephemeral range. */
+export declare function ephemeralLow(): number;
 export declare function cacheDir(): string;
 export declare class InfraError extends Error {
   readonly code: string;

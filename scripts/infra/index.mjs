@@ -43,7 +43,7 @@ export { installNodeLts, NODE_LTS_VERSION } from './node-lts.mjs';
 export { installOtelCollector, startOtelCollector, otlpSpans, otlpMetrics, otlpLogRecords, OTELCOL_VERSION } from './otelcol.mjs';
 export { installPrometheus, promtool, startPrometheus, PROMETHEUS_DEB_VERSION } from './prometheus.mjs';
 export { installKubernetesValidate, KUBERNETES_VALIDATE_VERSION, KUBERNETES_SCHEMA_VERSION } from './kubernetes-validate.mjs';
-export { freePort } from './lib/ports.mjs';
+export { freePort, holdPort, release, portCandidate, ephemeralLow } from './lib/ports.mjs';
 export { cacheDir } from './lib/paths.mjs';
 export { InfraError } from './lib/errors.mjs';
 export { installChromium, CHROMIUM_FLAGS } from './chromium.mjs';

@@ -61,3 +61,30 @@ test('when Kafka cannot start, the etcd started beside it is stopped and the err
     busy.close();
   }
 });
+
+test('ports handed to test servers come from below the kernel\'s ephemeral range, where no client\'s source port can take them', async () => {
+  const { freePort, ephemeralLow } = await infra();
+  const low = ephemeralLow();
+  for (let i = 0; i < 50; i++) {
+    const port = await freePort();
+    assert.ok(port >= 10_000 && port < low, `port ${port} below ${low}`);
+  }
+});
+
+test('a restarted server waits for its own port to come free instead of failing at once', { timeout: 120_000 }, async () => {
+  const { startEtcd } = await infra();
+  const etcd = await startEtcd();
+  try {
+    await etcd.stop({ keepData: true });
+    // Something holds the client port for a moment after the stop (in CI: a client's socket).
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(etcd.clientPort, '127.0.0.1', resolve));
+    const freed = new Promise<void>((resolve) => setTimeout(() => holder.close(() => resolve()), 1_500));
+    await etcd.start();
+    await freed;
+    const res = await fetch(`${etcd.endpoint}/health`);
+    assert.equal(res.status, 200, 'etcd serves on its own port again');
+  } finally {
+    await etcd.stop();
+  }
+});

@@ -5,10 +5,12 @@
  * Each server supplies only what differs: how to prepare, spawn and recognise it as ready.
  */
 import fs from 'node:fs/promises';
-import { portInUse } from './ports.mjs';
+import { waitPortsFree } from './ports.mjs';
 import { stopProcess, tailFile } from './process.mjs';
 import { progress } from './log.mjs';
 import { InfraError } from './errors.mjs';
+
+const RESTART_PORT_WAIT_MS = 15_000;
 
 /**
  * @param {object} s
@@ -27,14 +29,16 @@ import { InfraError } from './errors.mjs';
  */
 export async function startServer(s) {
   let child = null;
+  let started = false;
 
   async function start() {
     if (child && child.exitCode === null && child.signalCode === null) return;
-    for (const p of s.ports) {
-      if (await portInUse(p)) {
-        throw new InfraError(`infra.${s.name}.port-in-use`, `port ${p} on ${s.host} is already in use`,
-          { context: { port: p }, hint: 'stop whatever listens there (`npm run infra:down`?) or pass other ports' });
-      }
+    // A restart waits a while for its own ports (a client's socket may still be closing on them);
+    // a first start fails at once: whatever listens there is someone else's.
+    const [busy] = await waitPortsFree(s.ports, started ? RESTART_PORT_WAIT_MS : 0);
+    if (busy !== undefined) {
+      throw new InfraError(`infra.${s.name}.port-in-use`, `port ${busy} on ${s.host} is already in use`,
+        { context: { port: busy }, hint: 'stop whatever listens there (`npm run infra:down`?) or pass other ports' });
     }
     await s.prepare?.();
     const t0 = Date.now();
@@ -45,6 +49,7 @@ export async function startServer(s) {
       await stopProcess(child, { graceMs: 2000 });
       throw e;
     }
+    started = true;
     handle.lastStartMs = Date.now() - t0;
     progress(s.describe(child.pid, handle.lastStartMs));
   }
