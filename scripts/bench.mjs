@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sectionsOf, updateBenchSection } from './bench-doc.mjs';
+import { productNode } from './infra/node-lts.mjs';
 // Built by `npm run bench`'s build step before this script runs: the flag only where V8 needs it.
 const { wasmFeatureNodeFlags } = await import('../sandbox/dist/src/wasm-features.js');
 
@@ -39,7 +40,13 @@ if (built !== 0) {
   process.exit(1);
 }
 
-const child = spawn(process.execPath, ['--expose-gc', ...wasmFeatureNodeFlags(), script, ...args], {
+// The benchmark runs on the Node the product runs on (the current LTS; CAXTON_NODE=machine for this
+// machine's own). Only this process's own Node may need the extended-const flag: the LTS has the
+// feature on by default and refuses the flag (sandbox/src/wasm-features.ts).
+const runtime = await productNode((line) => process.stderr.write(`note: ${line}\n`));
+const nodeFlags = runtime.node === process.execPath ? wasmFeatureNodeFlags() : [];
+process.stderr.write(`running ${name} on Node ${runtime.version}\n`);
+const child = spawn(runtime.node, ['--expose-gc', ...nodeFlags, script, ...args], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -68,6 +75,6 @@ function updateDoc(bench, rows) {
   const file = path.join(root, 'docs', 'benchmarks.md');
   const doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures written by `npm run bench -- <name>`; each section is rewritten by its latest run.\n';
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-  const machine = `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.versions.node}`;
+  const machine = `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${runtime.version}`;
   writeFileSync(file, updateBenchSection(doc, bench, rows, { machine, now: new Date().toISOString(), partial: args.some((a) => a === '--only' || a.startsWith('--only=')) }));
 }

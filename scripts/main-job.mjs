@@ -19,6 +19,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { productNode } from './infra/node-lts.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = parseArgs(process.argv.slice(2));
@@ -92,6 +93,8 @@ const built = new Set();
 // Two builds at a time (two cores), in two fixed lanes: Rust's and C's toolchains both come from
 // apt, which takes one install at a time, so they share a lane. Each line says what was built, or
 // why a language was left out.
+// The runtime runs on the current Node LTS (installed into the cache on first use, beside the builds).
+const runtimeNode = productNode((line) => say(c('33', `note        ${line}`)));
 const byName = new Map([initiator, ...couriers].map((a) => [a.name, a]));
 const lanes = [['broker', 'courier-rs', 'courier-c', 'courier-py'], ['courier-as', 'courier-go', 'courier-js']];
 await Promise.all(lanes.map(async (lane) => {
@@ -119,7 +122,9 @@ say(`${deployable.length + 1} agents ready in ${((Date.now() - buildStarted) / 1
 for (const entry of existsSync(dataDir) ? readdirSync(dataDir) : []) {
   if (entry !== 'cache') rmSync(path.join(dataDir, entry), { recursive: true, force: true });
 }
-const serve = spawn(process.execPath, ['cli/bin/caxton.js', 'serve', '--json', '--data-dir', dataDir, '--api-port', String(args.port), '--http', `127.0.0.1:${args.httpPort}`], {
+const runtime = await runtimeNode;
+say(`runtime     caxton serve on Node ${runtime.version}`);
+const serve = spawn(runtime.node, ['cli/bin/caxton.js', 'serve', '--json', '--data-dir', dataDir, '--api-port', String(args.port), '--http', `127.0.0.1:${args.httpPort}`], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'pipe'],
   // Its own process group: a terminal's Ctrl-C reaches only this script, which then stops the

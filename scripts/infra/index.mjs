@@ -39,7 +39,7 @@ export { startEtcd, installEtcd } from './etcd.mjs';
 export { startEtcdAndKafka } from './both.mjs';
 export { installGrpcurl, GRPCURL_VERSION } from './grpcurl.mjs';
 export { installWasmTools, WASM_TOOLS_VERSION } from './wasm-tools.mjs';
-export { installNodeLts, NODE_LTS_VERSION } from './node-lts.mjs';
+export { installNodeLts, productNode, NODE_LTS_VERSION } from './node-lts.mjs';
 export { installOtelCollector, startOtelCollector, otlpSpans, otlpMetrics, otlpLogRecords, OTELCOL_VERSION } from './otelcol.mjs';
 export { installPrometheus, promtool, startPrometheus, PROMETHEUS_DEB_VERSION } from './prometheus.mjs';
 export { installKubernetesValidate, KUBERNETES_VALIDATE_VERSION, KUBERNETES_SCHEMA_VERSION } from './kubernetes-validate.mjs';

@@ -88,3 +88,29 @@ test('a restarted server waits for its own port to come free instead of failing 
     await etcd.stop();
   }
 });
+
+test('product processes run on the current Node LTS unless CAXTON_NODE=machine asks for this Node', { timeout: 300_000 }, async () => {
+  const { productNode, NODE_LTS_VERSION } = await infra();
+  const notes: string[] = [];
+  const saved = process.env['CAXTON_NODE'];
+  try {
+    process.env['CAXTON_NODE'] = 'machine';
+    assert.deepEqual(await productNode((l) => notes.push(l)), { node: process.execPath, version: process.versions.node, lts: false });
+    delete process.env['CAXTON_NODE'];
+    const chosen = await productNode((l) => notes.push(l));
+    if (notes.length > 0) {
+      // The LTS could not be had here (another platform): the machine's Node, and a note saying why.
+      assert.equal(chosen.node, process.execPath);
+      assert.match(notes[0]!, /not Node/);
+      return;
+    }
+    assert.equal(chosen.lts, true);
+    const major = (v: string): number => Number(v.split('.')[0]);
+    assert.equal(chosen.version, major(process.versions.node) >= major(NODE_LTS_VERSION) ? process.versions.node : NODE_LTS_VERSION);
+    const { execFileSync } = await import('node:child_process');
+    assert.equal(execFileSync(chosen.node, ['--version'], { encoding: 'utf8' }).trim(), `v${chosen.version}`);
+  } finally {
+    if (saved === undefined) delete process.env['CAXTON_NODE'];
+    else process.env['CAXTON_NODE'] = saved;
+  }
+});
