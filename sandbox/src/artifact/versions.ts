@@ -4,8 +4,12 @@
  */
 import { FUEL_MODEL_VERSION } from '../fuel/cost-model.js';
 
-/** Bump when instrumentation output changes for reasons outside the cost model (trap-on-empty: decision 0406; grow answers the delta: one memory budget per agent). */
-export const INSTRUMENTATION_VERSION = `fuel${FUEL_MODEL_VERSION}-trap-on-empty-limits2-agent-memory`;
+/**
+ * Bump when instrumentation output changes for reasons outside the cost model (trap-on-empty:
+ * decision 0406; grow answers the delta: one memory budget per agent; close data segments merged:
+ * decision 2113).
+ */
+export const INSTRUMENTATION_VERSION = `fuel${FUEL_MODEL_VERSION}-trap-on-empty-limits2-agent-memory-data-merged`;
 
 /**
  * Version of the direct binding's coverage, part of the artifact cache key: an artifact prepared

@@ -132,6 +132,16 @@ function rawId(id: string): number | undefined {
   return typeof fn === 'function' ? (fn as () => number)() : undefined;
 }
 
+/**
+ * Kinds that name a data segment by index: a module with any of them keeps its data segments as
+ * they are (merging renumbers them; data-segments.ts).
+ */
+export const DATA_REF_IDS: ReadonlySet<number> = new Set(
+  ['MemoryInit', 'DataDrop', 'ArrayNewData', 'ArrayInitData']
+    .map((id) => (binaryen as unknown as Record<string, number | undefined>)[`${id}Id`] ?? rawId(id))
+    .filter((n): n is number => typeof n === 'number'),
+);
+
 const RAW_NAMED = ['TableFill', 'TableCopy', 'TableInit', 'ElemDrop', 'TryTable', 'ThrowRef'];
 
 let kindsCache: Map<number, Kind> | null = null;

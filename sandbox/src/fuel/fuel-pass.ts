@@ -22,6 +22,7 @@ import { CALLER_PAID_ENTRY_LIMIT, callerPaidFunctions } from './caller-paid.js';
 import { i64c } from './binaryen-api.js';
 import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from './names.js';
 import { moduleCatches } from './catch-scan.js';
+import { mergeDataSegments } from './data-segments.js';
 
 export { FUEL_EXPORT, FUEL_IMPORT_MODULE };
 
@@ -63,6 +64,8 @@ export interface FuelPassStats {
   debtModeFunctions: number;
   /** Exported caller-paid functions given a charging wrapper (decision 1941). */
   exportWrappers?: number;
+  /** Data segments before and after merging the close ones (decision 2113). */
+  dataSegments?: { before: number; after: number };
 }
 
 /**
@@ -220,6 +223,7 @@ export function instrumentFuel(bytes: Uint8Array, memories: number, artifactCatc
     m.addGlobalExport(FUEL_GLOBAL, FUEL_EXPORT);
     const stats: FuelPassStats = { functions: 0, expressions: 0, chargePoints: 0, checks: 0, bulkMemorySites: 0, growSites: 0, debtModeFunctions: 0 };
     const paid: CallerPaid = { functions: callerPaidSet(callerPaidFunctions(m), entryCost), entryCost };
+    let dataRefs = 0;
     const n = m.getNumFunctions();
     for (let i = 0; i < n; i++) {
       const fn = m.getFunctionByIndex(i);
@@ -239,12 +243,18 @@ export function instrumentFuel(bytes: Uint8Array, memories: number, artifactCatc
       stats.bulkMemorySites += pass.bulk;
       stats.growSites += pass.grows;
       if (pass.debtMode) stats.debtModeFunctions++;
+      dataRefs += pass.dataRefs;
     }
     stats.exportWrappers = wrapExports(m, table, paid.functions, entryCost);
     // Each wrapper charges and checks once.
     stats.chargePoints += stats.exportWrappers;
     stats.checks += stats.exportWrappers;
-    return { bytes: m.emitBinary(), stats };
+    const emitted = m.emitBinary();
+    // Segments are merged only when no instruction names one by index (merging renumbers them).
+    if (dataRefs > 0) return { bytes: emitted, stats };
+    const merged = mergeDataSegments(emitted);
+    stats.dataSegments = { before: merged.before, after: merged.after };
+    return { bytes: merged.bytes, stats };
   } finally {
     m.dispose();
   }

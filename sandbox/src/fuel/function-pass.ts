@@ -10,7 +10,7 @@ import { BULK_BYTES_SHIFT, CLASS_COST, DEBT_FLUSH, GROW_PAGE_COST, debtRoom, pla
 import type { Ref } from './binaryen-api.js';
 import { c, getId, getType, i64c, loopName, setLoopName } from './binaryen-api.js';
 import type { Kind } from './expression-kinds.js';
-import { UnsupportedInstruction, idNames } from './expression-kinds.js';
+import { DATA_REF_IDS, UnsupportedInstruction, idNames } from './expression-kinds.js';
 
 export { UnsupportedInstruction };
 
@@ -77,6 +77,8 @@ export class FunctionPass {
   expressions = 0;
   bulk = 0;
   grows = 0;
+  /** Instructions that name a data segment by index (memory.init, data.drop, array.*_data). */
+  dataRefs = 0;
   /** Whether this function's loops were metered through the debt local (see instrumentLoops). */
   debtMode = false;
   private temp = -1;
@@ -547,7 +549,8 @@ export class FunctionPass {
         }
       }
     } else if (id === binaryen.ThrowId || id === binaryen.RethrowId) this.throws++;
-    else if (kind.cls === 'bulk-memory') this.instrumentBulk(e, id);
+    else if (DATA_REF_IDS.has(id)) this.dataRefs++;
+    if (kind.cls === 'bulk-memory') this.instrumentBulk(e, id);
     else if (kind.cls === 'memory-grow') this.instrumentGrow(e);
     return cost;
   }

@@ -12,11 +12,18 @@
 
 // @ts-ignore: decorator
 @inline const CHUNK_SIZE: usize = 4096;
+// The permanent chunk starts this small: it is made while `init` is lowered, between the
+// allocator's root and the agent's first objects, and at 4 KiB it spread them over one more 4 KiB
+// page of memory for every idle agent (decision 2113). The first call that needs more makes it
+// CHUNK_SIZE at its reset, so an agent that transfers more pays for extra chunks once, not per call.
+// @ts-ignore: decorator
+@inline const FIRST_CHUNK_SIZE: usize = 1024;
 // Extra chunks carry a one-word header: the previous extra chunk, so reset can free them all.
 // @ts-ignore: decorator
 @inline const HEADER: usize = 8;
 
 let base: usize = 0; // the permanent first chunk
+let baseSize: usize = 0; // its size: FIRST_CHUNK_SIZE, then CHUNK_SIZE once a call needed more
 let top: usize = 0; // next free byte in the current chunk
 let end: usize = 0; // end of the current chunk
 let extra: usize = 0; // most recent extra chunk (linked list through the header)
@@ -29,9 +36,10 @@ function alignUp(p: usize, align: usize): usize {
 /** Allocates `size` bytes aligned to `align` (a power of two <= 8 for our types). */
 export function arenaAlloc(size: usize, align: usize): usize {
   if (base == 0) {
-    base = heap.alloc(CHUNK_SIZE);
+    baseSize = FIRST_CHUNK_SIZE;
+    base = heap.alloc(baseSize);
     top = base;
-    end = base + CHUNK_SIZE;
+    end = base + baseSize;
   }
   let p = alignUp(top, align);
   if (p + size > end) {
@@ -61,11 +69,17 @@ export function arenaRealloc(old: usize, oldSize: usize, align: usize, newSize: 
 
 /** Releases every arena allocation. Call only when no raw transfer buffer is still needed. */
 export function arenaReset(): void {
+  const overflowed = extra != 0;
   while (extra != 0) {
     const next = load<usize>(extra);
     heap.free(extra);
     extra = next;
   }
+  if (overflowed && baseSize < CHUNK_SIZE) {
+    heap.free(base);
+    baseSize = CHUNK_SIZE;
+    base = heap.alloc(baseSize);
+  }
   top = base;
-  end = base + CHUNK_SIZE;
+  end = base + baseSize;
 }
