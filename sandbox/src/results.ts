@@ -112,6 +112,13 @@ export type WorkResult = Outcome &
     restarts: number;
   };
 
+/**
+ * The list a result carries for an effect its call did not have: one shared, frozen empty array
+ * (decision 2112). A call allocates only the lists it filled; a result's lists are read, encoded
+ * and mapped, never added to (one that tried would throw, not corrupt another result).
+ */
+export const NONE: never[] = Object.freeze([]) as unknown as never[];
+
 export function emptyEffects(): Effects {
   return { outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [], droppedLogLines: 0 };
 }
