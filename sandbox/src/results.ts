@@ -105,7 +105,10 @@ export type WorkResult = Outcome &
     fuelUsed: number;
     /** Fuel of instantiating a fresh instance and its init() before this call (0 when the instance was live). */
     initFuelUsed: number;
-    /** Wall time of the call, microseconds (instantiation included when it happened). */
+    /**
+     * Wall time of the call, microseconds (instantiation included when it happened); in a batch,
+     * from the end of the item before (decision 2112), so the hand-over between items counts too.
+     */
     durationUs: number;
     /** Agent state after this work. */
     state: InstanceState;
