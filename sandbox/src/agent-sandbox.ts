@@ -67,6 +67,18 @@ export interface StartReport extends Effects {
   state: InstanceState;
 }
 
+/** The time (`performance.now()`) where the next item of a batch starts: the end of the last one. */
+export interface ItemClock {
+  at: number;
+}
+
+/** Microseconds since `t0`, read now; the reading is left in `clock` as the next item's start. */
+function elapsedUs(t0: number, clock: ItemClock | undefined): number {
+  const now = performance.now();
+  if (clock !== undefined) clock.at = now;
+  return Math.round((now - t0) * 1000);
+}
+
 type CallOutcome = { kind: 'returned'; value: GuestReturn } | { kind: 'crashed'; crash: Crash };
 
 export class AgentSandbox {
@@ -242,9 +254,13 @@ export class AgentSandbox {
     }
   }
 
-  /** Runs one piece of work. Never throws for guest behaviour. */
-  run(work: Work): WorkResult {
-    const t0 = performance.now();
+  /**
+   * Runs one piece of work. Never throws for guest behaviour. With `clock`, the call starts at
+   * `clock.at` and leaves its own end there, so a batch reads the time once per item, the end of
+   * one item being the start of the next (decision 2112); without it, it reads the time itself.
+   */
+  run(work: Work, clock?: ItemClock): WorkResult {
+    const t0 = clock === undefined ? performance.now() : clock.at;
     const messageId = messageIdOf(work);
     if (this.state === 'failed' || this.state === 'stopped') {
       return {
@@ -266,7 +282,7 @@ export class AgentSandbox {
     if (!this.instance) {
       const crash = this.instantiate();
       initFuelUsed = this.meter?.used() ?? 0;
-      if (crash) return this.crashed(work, crash, t0, 0, initFuelUsed);
+      if (crash) return this.crashed(work, crash, t0, 0, initFuelUsed, clock);
     }
     const instance = this.instance!;
     const meter = this.meter!;
@@ -287,7 +303,7 @@ export class AgentSandbox {
       this.fuelUsedTotal += fuel;
       this.handled++;
       const context = { agent: this.name, messageId: messageId ?? undefined, timer: work.kind === 'timer' ? work.token : undefined, fuelUsed: fuel };
-      return this.crashed(work, classifyCrash(err, meter, this.limits.memoryPages, context), t0, fuel, initFuelUsed);
+      return this.crashed(work, classifyCrash(err, meter, this.limits.memoryPages, context), t0, fuel, initFuelUsed, clock);
     }
     const fuelUsed = meter.used();
     this.fuelUsedTotal += fuelUsed;
@@ -295,7 +311,7 @@ export class AgentSandbox {
     const e = this.bridge.take();
     // Completed (ok or rejected): its state writes join the view and go back to be committed.
     const stateWrites = this.stateView.commit();
-    const durationUs = Math.round((performance.now() - t0) * 1000);
+    const durationUs = elapsedUs(t0, clock);
     // Built once, status first (no spread of a finished object into a second one: this runs per
     // message, and the result's shape is the same for ok and rejected but for `reason`).
     const completed = {
@@ -321,7 +337,7 @@ export class AgentSandbox {
     return completed;
   }
 
-  private crashed(work: Work, crash: Crash, t0: number, fuelUsed: number, initFuelUsed: number): WorkResult {
+  private crashed(work: Work, crash: Crash, t0: number, fuelUsed: number, initFuelUsed: number, clock: ItemClock | undefined): WorkResult {
     const { logs, droppedLogLines } = this.bridge.take();
     this.stateView.discard();
     this.noteCrash(crash.kind);
@@ -344,7 +360,7 @@ export class AgentSandbox {
       droppedLogLines,
       fuelUsed,
       initFuelUsed,
-      durationUs: Math.round((performance.now() - t0) * 1000),
+      durationUs: elapsedUs(t0, clock),
       state: this.state,
       restarts: this.tracker.restarts,
     };

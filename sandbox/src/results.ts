@@ -105,12 +105,22 @@ export type WorkResult = Outcome &
     fuelUsed: number;
     /** Fuel of instantiating a fresh instance and its init() before this call (0 when the instance was live). */
     initFuelUsed: number;
-    /** Wall time of the call, microseconds (instantiation included when it happened). */
+    /**
+     * Wall time of the call, microseconds (instantiation included when it happened); in a batch,
+     * from the end of the item before (decision 2112), so the hand-over between items counts too.
+     */
     durationUs: number;
     /** Agent state after this work. */
     state: InstanceState;
     restarts: number;
   };
+
+/**
+ * The list a result carries for an effect its call did not have: one shared, frozen empty array
+ * (decision 2112). A call allocates only the lists it filled; a result's lists are read, encoded
+ * and mapped, never added to (one that tried would throw, not corrupt another result).
+ */
+export const NONE: never[] = Object.freeze([]) as unknown as never[];
 
 export function emptyEffects(): Effects {
   return { outbox: [], timers: [], directory: [], stateWrites: [], http: [], logs: [], droppedLogLines: 0 };

@@ -5,7 +5,7 @@
  * that is the ShardPool's job.
  */
 import { randomUUID } from 'node:crypto';
-import type { AgentEnv, AgentMetrics, StartReport } from './agent-sandbox.js';
+import type { AgentEnv, AgentMetrics, ItemClock, StartReport } from './agent-sandbox.js';
 import type { AgentSpec, RestartCarryOver } from './agent-spec.js';
 import { AgentSandbox } from './agent-sandbox.js';
 import type { Engine } from './engine.js';
@@ -106,8 +106,8 @@ export class Sandbox {
     this.directory = snapshot;
   }
 
-  /** Runs one piece of work. */
-  run(work: Work): WorkResult {
+  /** Runs one piece of work (timed from `clock.at` when given, see `AgentSandbox.run`). */
+  run(work: Work, clock?: ItemClock): WorkResult {
     const agent = this.agents.get(work.agent);
     if (!agent) {
       return {
@@ -124,7 +124,7 @@ export class Sandbox {
         restarts: 0,
       };
     }
-    return agent.run(work);
+    return agent.run(work, clock);
   }
 
   /**
@@ -135,6 +135,9 @@ export class Sandbox {
   deliver(batch: readonly Work[], onProgress?: (index: number) => void): WorkResult[] {
     const out: WorkResult[] = new Array(batch.length);
     let stopped: Map<string, WorkResult> | undefined;
+    // One time reading per item: each item's end is the next one's start (what lies between, the
+    // progress callback and a skipped item, is a few tens of nanoseconds of the next item's time).
+    const clock: ItemClock = { at: performance.now() };
     for (let i = 0; i < batch.length; i++) {
       const work = batch[i]!;
       const stopper = stopped?.get(work.agent);
@@ -143,7 +146,7 @@ export class Sandbox {
         continue;
       }
       onProgress?.(i);
-      const r = this.run(work);
+      const r = this.run(work, clock);
       out[i] = r;
       if (r.status === 'crashed' || r.status === 'not-running') (stopped ??= new Map()).set(work.agent, r);
     }

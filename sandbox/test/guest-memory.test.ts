@@ -195,6 +195,51 @@ describe('GuestMemory', () => {
     assert.equal(flat[5], 1);
   });
 
+  describe('short UTF-16 strings given again when memory holds the same units (decision 2112)', () => {
+    // A small alphabet with a lone surrogate and a non-Latin-1 unit, so the same length with
+    // different units, the same units again, and one unit changed in place all come up often.
+    const unit = fc.constantFrom(0x61, 0x62, 0x40, 0xe9, 0x263a, 0xd83d, 0xde00);
+    const text = fc.array(unit, { minLength: 1, maxLength: 26 }).map((us) => String.fromCharCode(...us));
+    const step = fc.record({ slot: fc.integer({ min: 0, max: 3 }), text, poke: fc.option(fc.tuple(fc.nat(), unit), { nil: undefined }) });
+
+    it('every lift reads what memory holds now: written anew, overwritten in place, one unit changed', () => {
+      fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (steps) => {
+        const memory = new WebAssembly.Memory({ initial: 1 });
+        const gm = new GuestMemory(memory, 'utf16');
+        const u16 = new Uint16Array(memory.buffer);
+        const held: string[] = ['', '', '', ''];
+        for (const { slot, text: t, poke } of steps) {
+          const base = 64 + slot * 32; // code units: slot i at byte 128 + 64 i
+          let now = t;
+          for (let i = 0; i < t.length; i++) u16[base + i] = t.charCodeAt(i);
+          held[slot] = t;
+          assert.equal(gm.string(base * 2, t.length, 'x'), now);
+          if (poke !== undefined) {
+            const [at, code] = poke;
+            const i = at % t.length;
+            u16[base + i] = code;
+            now = t.slice(0, i) + String.fromCharCode(code) + t.slice(i + 1);
+            held[slot] = now;
+          }
+          // Every slot read again, of its own length, after the others were lifted in between.
+          for (let k = 0; k < held.length; k++) {
+            const h = held[k]!;
+            if (h.length > 0) assert.equal(gm.string((64 + k * 32) * 2, h.length, 'x'), h);
+          }
+        }
+      }), { numRuns: 500 });
+    });
+
+    it('a string given again is counted against the lift budget like a new one', () => {
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const gm = new GuestMemory(memory, 'utf16');
+      new Uint16Array(memory.buffer).set([0x68, 0x69], 64);
+      const budget = new LiftBudget('send', { units: 3, items: 10 });
+      assert.equal(gm.lifting(budget, () => gm.string(128, 2, 'x')), 'hi');
+      assert.throws(() => gm.lifting(budget, () => gm.string(128, 2, 'x')), /send/);
+    });
+  });
+
   it('refuses out-of-bounds pointers, misalignment, bad discriminants and invalid UTF-8', () => {
     const { gm, memory } = memoryWithBump('utf16');
     assert.throws(() => gm.string(65530, 100, 'x'), AbiViolation);

@@ -50,6 +50,8 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 const lenientUtf8Decoder = new TextDecoder('utf-8');
 const utf16Decoder = new TextDecoder('utf-16le');
 const utf8Encoder = new TextEncoder();
+/** UTF-16 strings up to this many code units are built unit by unit (faster than a TextDecoder call). */
+const SHORT_UTF16 = 24;
 /** Typed-array fast paths assume a little-endian host, like wasm memory (big-endian hosts use DataView). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -64,6 +66,8 @@ export class GuestMemory {
   private lift: LiftBudget | null = null;
   /** Length of the string `writeString` wrote last (code units for utf16, bytes for utf8). */
   private written = 0;
+  /** The last short UTF-16 string lifted of each length (`shortUtf16`), made on the first lift. */
+  private recentShort: string[] | null = null;
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -152,13 +156,7 @@ export class GuestMemory {
     this.lift?.string(len);
     if (this.encoding === 'utf16') {
       this.check(ptr, len * 2, 2, what);
-      if (len <= 24 && LITTLE_ENDIAN) {
-        const u16 = this.u16;
-        const base = ptr >>> 1;
-        let s = '';
-        for (let i = 0; i < len; i++) s += String.fromCharCode(u16[base + i]!);
-        return s;
-      }
+      if (len <= SHORT_UTF16 && LITTLE_ENDIAN) return this.shortUtf16(ptr >>> 1, len);
       return utf16Decoder.decode(this.u8.subarray(ptr, ptr + len * 2));
     }
     this.check(ptr, len, 1, what);
@@ -167,6 +165,28 @@ export class GuestMemory {
     } catch {
       throw new AbiViolation(`${what}: invalid UTF-8`);
     }
+  }
+
+  /**
+   * A short UTF-16 string at code unit `base` (bounds checked and counted by the caller). The last
+   * one lifted of each length is kept, and given again when memory holds the same code units:
+   * an agent sends the same names, conversation and protocol message after message, and comparing
+   * a few code units costs less than building the string one unit at a time (each `+=` of a short
+   * string copies it whole) — decision 2112. Every unit is compared, so the result is the same.
+   */
+  private shortUtf16(base: number, len: number): string {
+    const u16 = this.u16;
+    const recent = (this.recentShort ??= new Array<string>(SHORT_UTF16 + 1).fill(''));
+    const last = recent[len]!;
+    if (last.length === len) {
+      let i = 0;
+      while (i < len && last.charCodeAt(i) === u16[base + i]) i++;
+      if (i === len) return last;
+    }
+    let s = '';
+    for (let i = 0; i < len; i++) s += String.fromCharCode(u16[base + i]!);
+    recent[len] = s;
+    return s;
   }
 
   private stringAt(at: number, what: string): string {

@@ -40,7 +40,7 @@ import { AbiViolation } from '../errors.js';
 import type { SandboxError } from '../errors.js';
 import type { LogLevel } from '@caxton/core';
 import type { Effects } from '../results.js';
-import { emptyEffects } from '../results.js';
+import { emptyEffects, NONE } from '../results.js';
 import { agentIdToWit, messageFromWit, witMessageSize, witServiceSize } from './convert.js';
 import type { DirectorySnapshot } from './directory.js';
 import { searchDirectory } from './directory.js';
@@ -167,12 +167,32 @@ export class HostBridge {
     this.conversationId = message?.conversationId;
   }
 
-  /** The effects collected since `begin`. */
+  /**
+   * The effects collected since `begin`. Only the lists the call filled are handed over (and
+   * replaced here); a list it left empty goes out as the shared frozen `NONE` and stays with the
+   * bridge: most calls send one message and nothing else, so this allocates one list, not five
+   * and their record per call (decision 2112). No list handed over is ever added to again.
+   */
   take(): Effects {
     const e = this.effects;
-    this.effects = emptyEffects();
+    const taken: Effects = {
+      outbox: e.outbox.length === 0 ? NONE : e.outbox,
+      timers: e.timers.length === 0 ? NONE : e.timers,
+      directory: e.directory.length === 0 ? NONE : e.directory,
+      stateWrites: e.stateWrites.length === 0 ? NONE : e.stateWrites,
+      http: e.http.length === 0 ? NONE : e.http,
+      logs: e.logs.length === 0 ? NONE : e.logs,
+      droppedLogLines: e.droppedLogLines,
+    };
+    if (taken.outbox !== NONE) e.outbox = [];
+    if (taken.timers !== NONE) e.timers = [];
+    if (taken.directory !== NONE) e.directory = [];
+    if (taken.stateWrites !== NONE) e.stateWrites = [];
+    if (taken.http !== NONE) e.http = [];
+    if (taken.logs !== NONE) e.logs = [];
+    e.droppedLogLines = 0;
     this.logBytes = 0;
-    return e;
+    return taken;
   }
 
   /** Throws the refusal that ended this call, if any (a guest may have caught it: it still counts). */

@@ -15,6 +15,7 @@
  */
 import type { StateErrorKind, StateLimits, StateWrite } from '@caxton/core';
 import { DEFAULT_STATE_LIMITS, RESERVED_STATE_KEY_PREFIX, invalidStateKeyReason, isReservedStateKey, utf8ByteLength } from '@caxton/core';
+import { NONE } from '../results.js';
 
 /** The first character of every key the runtime reserves for itself. */
 export const RESERVED_KEY_PREFIX = RESERVED_STATE_KEY_PREFIX;
@@ -219,8 +220,9 @@ export class StateView {
    * key, without the ones that change nothing (a delete of an absent key, a set to the same value).
    */
   commit(): StateWrite[] {
+    // A call that wrote nothing (most) gets the shared frozen empty list: nothing adds to it.
+    if (this.buffer.size === 0) return NONE;
     const writes: StateWrite[] = [];
-    if (this.buffer.size === 0) return writes;
     for (const [key, value] of this.buffer) {
       const old = this.view.get(key);
       if (value === null ? old === undefined : old === value) continue;
