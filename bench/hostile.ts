@@ -6,8 +6,8 @@
  * of messages, and without it, in alternating windows; the ratio is reported (target ≥ 0.9).
  * Also: the main thread's event-loop delay p99 while hostile components are being prepared
  * (target ≤ 50 ms), and the host's RSS growth an aliasing bomb causes (target ≤ 2 × the agent's
- * memory cap): the peak growth in its window less the peak growth in the window just before it,
- * without the bomb, with the same neighbours (decision 2114; both are printed). Hostile agents: the repository's hostile examples and the sandbox tests' WAT agents.
+ * memory cap): the peak growth in its window less the lesser peak growth of the windows before and
+ * after it, without the bomb, with the same neighbours (decision 2114; all three are printed). Hostile agents: the repository's hostile examples and the sandbox tests' WAT agents.
  * `send_storm` (lib-send-storm.ts): a neighbour's and a bystander's probe p99 against idle while an
  * agent sends its neighbour 1,000 messages per call, operator probes refused, stop --force time.
  * `--only <kinds>` runs only those cases (`preparing`: the event-loop delay one).
@@ -123,7 +123,9 @@ async function run(): Promise<BenchResult[]> {
       const grewWithMiB = attacked.stop();
       const status = await node.control.getAgent(`hostile-${h.kind}`);
       await node.control.stop(`hostile-${h.kind}`, { force: true });
+      const after = rssGrowth();
       const without2 = await neighbourRate(node, neighbours, WINDOW_S);
+      const grewAfterMiB = after.stop();
       const baseline = (without1 + without2) / 2;
       const ratio = withIt / baseline;
       progress(`${h.kind}: neighbours ${withIt.toFixed(0)}/s with, ${without1.toFixed(0)} and ${without2.toFixed(0)}/s without; hostile fed ${fed} (${refused} refused), state ${status?.state}, restarts ${status?.restarts}`);
@@ -132,10 +134,14 @@ async function run(): Promise<BenchResult[]> {
       if (h.kind === 'alias_bomb') {
         const capMiB = ((h.limits?.memoryPages ?? 256) * 65536) / 2 ** 20;
         // Below zero (the window without grew more: GC timing) reads as no growth of the bomb's own.
-        const grewMiB = Math.max(0, grewWithMiB - grewWithoutMiB);
-        progress(`alias_bomb: host RSS peak growth ${grewWithMiB.toFixed(1)} MiB in its window, ${grewWithoutMiB.toFixed(1)} MiB in the window before it without the bomb`);
+        // The baseline is the lesser of the windows without the bomb: the one before it may hold the
+        // neighbours' own warm-up growth when the case runs first (13–47 MiB alone, decision 2114),
+        // which must not be credited to the bomb; below zero reads as no growth of the bomb's own.
+        const baselineMiB = Math.min(grewWithoutMiB, grewAfterMiB);
+        const grewMiB = Math.max(0, grewWithMiB - baselineMiB);
+        progress(`alias_bomb: host RSS peak growth ${grewWithMiB.toFixed(1)} MiB in its window, ${grewWithoutMiB.toFixed(1)} and ${grewAfterMiB.toFixed(1)} MiB in the windows before and after it without the bomb`);
         out.push({ bench: 'hostile', metric: 'alias_bomb_rss_growth_mib', value: Number(grewMiB.toFixed(1)), unit: 'MiB', target: `<= ${2 * capMiB}`,
-          note: `the bomb's share of the host's peak RSS growth: ${grewWithMiB.toFixed(1)} MiB in ${WINDOW_S} s while 64 aliases of a 4 MiB string were sent ${FEED_PER_S}/s, less ${grewWithoutMiB.toFixed(1)} MiB in the ${WINDOW_S} s before it without the bomb (same neighbours; 0 when that was more); the agent's cap is ${capMiB} MiB` });
+          note: `the bomb's share of the host's peak RSS growth: ${grewWithMiB.toFixed(1)} MiB in ${WINDOW_S} s while 64 aliases of a 4 MiB string were sent ${FEED_PER_S}/s, less ${baselineMiB.toFixed(1)} MiB, the lesser of the ${WINDOW_S} s windows before and after it without the bomb (same neighbours: ${grewWithoutMiB.toFixed(1)} and ${grewAfterMiB.toFixed(1)} MiB; 0 when that was more); the agent's cap is ${capMiB} MiB` });
       }
     }
 
