@@ -5,8 +5,9 @@
  * handled messages per second are measured with the hostile agent deployed and fed a steady stream
  * of messages, and without it, in alternating windows; the ratio is reported (target ≥ 0.9).
  * Also: the main thread's event-loop delay p99 while hostile components are being prepared
- * (target ≤ 50 ms), and the host's RSS growth during an aliasing bomb (target ≤ 2 × the agent's
- * memory cap). Hostile agents: the repository's hostile examples and the sandbox tests' WAT agents.
+ * (target ≤ 50 ms), and the host's RSS growth an aliasing bomb causes (target ≤ 2 × the agent's
+ * memory cap): the peak growth in its window less the lesser peak growth of the windows before and
+ * after it, without the bomb, with the same neighbours (decision 2114; all three are printed). Hostile agents: the repository's hostile examples and the sandbox tests' WAT agents.
  * `send_storm` (lib-send-storm.ts): a neighbour's and a bystander's probe p99 against idle while an
  * agent sends its neighbour 1,000 messages per call, operator probes refused, stop --force time.
  * `--only <kinds>` runs only those cases (`preparing`: the event-loop delay one).
@@ -64,6 +65,23 @@ async function hostiles(): Promise<Hostile[]> {
   ];
 }
 
+/**
+ * The host's peak RSS growth from now until `stop()` (sampled every 10 ms), in MiB. Taken the same
+ * way with and without a hostile agent, so the neighbours' own heap growth (~100k msgs/s on a
+ * quiet machine) is in both and the difference is the hostile agent's.
+ */
+function rssGrowth(): { stop(): number } {
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 10);
+  return {
+    stop() {
+      clearInterval(sampler);
+      return (peak - before) / 2 ** 20;
+    },
+  };
+}
+
 /** The neighbours' handled rate over one window (deliveries to ping-/echo- agents). */
 async function neighbourRate(node: BenchNode, counter: { n: number }, seconds: number): Promise<number> {
   const before = counter.n;
@@ -88,7 +106,9 @@ async function run(): Promise<BenchResult[]> {
     await sleep(1500);
 
     for (const h of (await hostiles()).filter((x) => wanted(x.kind))) {
+      const quiet = rssGrowth();
       const without1 = await neighbourRate(node, neighbours, WINDOW_S);
+      const grewWithoutMiB = quiet.stop();
       await node.control.deploy({ name: `hostile-${h.kind}`, config: {}, limits: h.limits ?? {} }, await h.artifact());
       let fed = 0;
       let refused = 0;
@@ -97,15 +117,15 @@ async function run(): Promise<BenchResult[]> {
           .then(() => fed++, () => refused++);
       }, 1000 / FEED_PER_S);
       await sleep(500);
-      const rssBefore = process.memoryUsage().rss;
-      let rssPeak = rssBefore;
-      const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, process.memoryUsage().rss); }, 10);
+      const attacked = rssGrowth();
       const withIt = await neighbourRate(node, neighbours, WINDOW_S);
       clearInterval(feeder);
-      clearInterval(sampler);
+      const grewWithMiB = attacked.stop();
       const status = await node.control.getAgent(`hostile-${h.kind}`);
       await node.control.stop(`hostile-${h.kind}`, { force: true });
+      const after = rssGrowth();
       const without2 = await neighbourRate(node, neighbours, WINDOW_S);
+      const grewAfterMiB = after.stop();
       const baseline = (without1 + without2) / 2;
       const ratio = withIt / baseline;
       progress(`${h.kind}: neighbours ${withIt.toFixed(0)}/s with, ${without1.toFixed(0)} and ${without2.toFixed(0)}/s without; hostile fed ${fed} (${refused} refused), state ${status?.state}, restarts ${status?.restarts}`);
@@ -113,9 +133,15 @@ async function run(): Promise<BenchResult[]> {
         note: `100 neighbours: ${withIt.toFixed(0)} msgs/s with the hostile agent (fed ${FEED_PER_S}/s; ended ${status?.state}, ${status?.restarts ?? 0} restarts) vs ${baseline.toFixed(0)} without` });
       if (h.kind === 'alias_bomb') {
         const capMiB = ((h.limits?.memoryPages ?? 256) * 65536) / 2 ** 20;
-        const grewMiB = (rssPeak - rssBefore) / 2 ** 20;
+        // Below zero (the window without grew more: GC timing) reads as no growth of the bomb's own.
+        // The baseline is the lesser of the windows without the bomb: the one before it may hold the
+        // neighbours' own warm-up growth when the case runs first (13–47 MiB alone, decision 2114),
+        // which must not be credited to the bomb; below zero reads as no growth of the bomb's own.
+        const baselineMiB = Math.min(grewWithoutMiB, grewAfterMiB);
+        const grewMiB = Math.max(0, grewWithMiB - baselineMiB);
+        progress(`alias_bomb: host RSS peak growth ${grewWithMiB.toFixed(1)} MiB in its window, ${grewWithoutMiB.toFixed(1)} and ${grewAfterMiB.toFixed(1)} MiB in the windows before and after it without the bomb`);
         out.push({ bench: 'hostile', metric: 'alias_bomb_rss_growth_mib', value: Number(grewMiB.toFixed(1)), unit: 'MiB', target: `<= ${2 * capMiB}`,
-          note: `peak host RSS growth while 64 aliases of a 4 MiB string were sent ${FEED_PER_S}/s; the agent's cap is ${capMiB} MiB` });
+          note: `the bomb's share of the host's peak RSS growth: ${grewWithMiB.toFixed(1)} MiB in ${WINDOW_S} s while 64 aliases of a 4 MiB string were sent ${FEED_PER_S}/s, less ${baselineMiB.toFixed(1)} MiB, the lesser of the ${WINDOW_S} s windows before and after it without the bomb (same neighbours: ${grewWithoutMiB.toFixed(1)} and ${grewAfterMiB.toFixed(1)} MiB; 0 when that was more); the agent's cap is ${capMiB} MiB` });
       }
     }
 

@@ -13,6 +13,7 @@ import type { Artifact, ArtifactManifest, GlueInstantiate, ModuleManifest } from
 import { ArtifactCache } from './artifact/cache.js';
 import { defaultContractWitPath } from './artifact/contract.js';
 import { DIRECT_BINDING_VERSION, INSTRUMENTATION_VERSION } from './artifact/versions.js';
+import { GLUE_PATCH_VERSION } from './artifact/glue-debug-log.js';
 import { DEFAULT_PREPARE_LIMITS, PrepareQueue, prepareInWorker, type PrepareLimits } from './artifact/prepare-worker.js';
 import { SandboxError, artifactError } from './errors.js';
 import { enableWasmFeatures } from './wasm-features.js';
@@ -80,6 +81,7 @@ export class Engine {
       JSON.stringify({
         instrumentation: INSTRUMENTATION_VERSION,
         direct: DIRECT_BINDING_VERSION,
+        glue: GLUE_PATCH_VERSION,
         tableCap: this.tableCap,
         jco: jcoVersion(),
         wit: sha256(this.witSource),

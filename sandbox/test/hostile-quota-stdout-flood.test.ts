@@ -2,8 +2,10 @@
  * stdout floods from a JavaScript (QuickJS, jco path) agent: 500 writes of 64 KiB without a newline
  * cost linear work (each write is charged, scanned for a newline once and kept only up to one log
  * line), and what is kept is bounded by the log limits of the call, not by what was written. Every
- * byte written is charged at the host's cost of it (OUTPUT_FUEL_PER_BYTE, decision 1720), so a flood
- * runs out of fuel in proportion to what it writes.
+ * byte read is charged at the host's cost of it (OUTPUT_FUEL_PER_BYTE, decision 1720), so a flood
+ * runs out of fuel in proportion to what it writes — up to `maxOutputBytes` per call; past that the
+ * bytes are dropped unread, counted and told (decision 2114). The tests of the per-byte price raise
+ * `maxOutputBytes` so that every byte is read.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -12,6 +14,9 @@ import { DEFAULT_LIMITS } from '../src/limits/limits.js';
 import type { Sandbox } from '../src/sandbox.js';
 import { jsProbe } from './fixtures/build.js';
 import { testSandbox, work } from './helpers.js';
+
+/** Every byte these floods write is read (the output limit's ceiling, 64 MiB, is above 500 × 64 KiB). */
+const READ_ALL = { maxOutputBytes: 64 * 1024 * 1024 };
 
 let sandbox: Sandbox;
 let bytes: Uint8Array;
@@ -22,7 +27,7 @@ before(async () => {
 
 describe('stdout floods', () => {
   it('500 × 64 KiB without a newline keeps one truncated line, then the next lines', async () => {
-    await sandbox.deploy({ name: 'flood-1@test', artifact: bytes, limits: { fuelPerMessage: 1_000_000_000, memoryPages: 160 } });
+    await sandbox.deploy({ name: 'flood-1@test', artifact: bytes, limits: { fuelPerMessage: 1_000_000_000, memoryPages: 160, ...READ_ALL } });
     const r = sandbox.run(work('flood-1@test', 'flood:500'));
     assert.equal(r.status, 'ok', r.status === 'crashed' ? r.message : '');
     assert.deepEqual(r.logs.map((l) => [l.source, l.message.length]), [
@@ -35,7 +40,7 @@ describe('stdout floods', () => {
   });
 
   it('charges each byte written at the output price: fuel grows with the bytes, and bounds the flood', async () => {
-    await sandbox.deploy({ name: 'flood-4@test', artifact: bytes, limits: { fuelPerMessage: 1_000_000_000, memoryPages: 160 } });
+    await sandbox.deploy({ name: 'flood-4@test', artifact: bytes, limits: { fuelPerMessage: 1_000_000_000, memoryPages: 160, ...READ_ALL } });
     const fuel = (chunks: number): number => {
       const r = sandbox.run(work('flood-4@test', `flood:${chunks}`));
       assert.equal(r.status, 'ok', r.status === 'crashed' ? r.message : '');
@@ -50,7 +55,7 @@ describe('stdout floods', () => {
 
     // A budget of 100 chunks' worth: 50 chunks fit, 150 run out of fuel part way.
     const budget = 100 * (65536 * OUTPUT_FUEL_PER_BYTE + HOST_CALL_COST);
-    await sandbox.deploy({ name: 'flood-5@test', artifact: bytes, limits: { fuelPerMessage: budget, memoryPages: 160 } });
+    await sandbox.deploy({ name: 'flood-5@test', artifact: bytes, limits: { fuelPerMessage: budget, memoryPages: 160, ...READ_ALL } });
     assert.equal(sandbox.run(work('flood-5@test', 'flood:50')).status, 'ok');
     const over = sandbox.run(work('flood-5@test', 'flood:150'));
     assert.equal(over.status === 'crashed' && over.kind, 'out-of-fuel');
@@ -69,5 +74,25 @@ describe('stdout floods', () => {
     await sandbox.deploy({ name: 'flood-3@test', artifact: bytes, limits: { fuelPerMessage: 1_000_000, memoryPages: 160 } });
     const r = sandbox.run(work('flood-3@test', 'flood:500'));
     assert.equal(r.status === 'crashed' && r.kind, 'out-of-fuel');
+  });
+
+  it('past maxOutputBytes a call\'s writes are dropped unread: charged a host call each, counted and told, and the next call starts afresh', async () => {
+    await sandbox.deploy({ name: 'flood-6@test', artifact: bytes, limits: { memoryPages: 160 } });
+    const limit = DEFAULT_LIMITS.maxOutputBytes;
+    const written = 500 * 65536 + '\nafter the flood\n'.length;
+    // With every byte read, 500 × 64 KiB at 8 fuel a byte would be 262 M fuel: past the default 20 M.
+    const r = sandbox.run(work('flood-6@test', 'flood:500'));
+    assert.equal(r.status, 'ok', r.status === 'crashed' ? `${r.kind}: ${r.message}` : '');
+    // Only the bytes under the limit were paid per byte; the guest's own copying (≈ 0.25 fuel a
+    // byte) and a host call per write are the rest.
+    assert.ok(r.fuelUsed < limit * OUTPUT_FUEL_PER_BYTE + written / 2, `fuel ${r.fuelUsed}`);
+    assert.deepEqual(r.logs.map((l) => [l.source, l.level, l.source === 'stdout' ? l.message.length : l.message]), [
+      ['stdout', 'info', DEFAULT_LIMITS.maxLogLineLength + 1],
+      ['stderr', 'warn', `[caxton] ${written - limit} bytes written to stdout/stderr past the per-call limit of ${limit} were dropped unread`],
+    ]);
+    assert.equal(sandbox.agent('flood-6@test')!.refusals().outputDropped, 1);
+    const next = sandbox.run(work('flood-6@test', 'lines:3'));
+    assert.deepEqual(next.logs.map((l) => l.message), ['line 0', 'line 1', 'line 2']);
+    assert.equal(sandbox.agent('flood-6@test')!.refusals().outputDropped, 1);
   });
 });

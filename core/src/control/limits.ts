@@ -97,6 +97,10 @@ export const AGENT_LIMIT_TABLE = {
     unit: 'code units', default: 256 * 1024, ceiling: 64 * 1024 * 1024,
     description: 'Log text one call may keep; beyond: dropped and counted.',
   },
+  maxOutputBytes: {
+    unit: 'bytes', default: 256 * 1024, ceiling: 64 * 1024 * 1024,
+    description: 'Bytes one call may write to stdout and stderr together; the rest of a write past it is not read from the agent\'s memory: dropped and counted (decision 2114).',
+  },
   maxDirectoryOps: {
     unit: 'count', default: 100, ceiling: 10_000,
     description: 'Directory registrations/deregistrations and topic subscribe/unsubscribe calls one call may make.',

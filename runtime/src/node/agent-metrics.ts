@@ -49,7 +49,7 @@ export { WASM_PAGE_BYTES };
  * The sandbox's refusal counters that are quotas (an agent asking for more than its limits allow);
  * `invalidMessage` and `badArgument` are malformed calls, not quotas, and are left out.
  */
-export const QUOTA_LABELS = ['outboxFull', 'sendsPerSecond', 'sendBytesPerSecond', 'directoryChanges', 'timers', 'logLinesDropped', 'liftLimit', 'state', 'http', 'topics'] as const;
+export const QUOTA_LABELS = ['outboxFull', 'sendsPerSecond', 'sendBytesPerSecond', 'directoryChanges', 'timers', 'logLinesDropped', 'outputDropped', 'liftLimit', 'state', 'http', 'topics'] as const;
 
 type Outcome = 'ok' | 'rejected' | 'crashed';
 

@@ -13,6 +13,7 @@ import { HOST_INTERFACE, loadContract } from './contract.js';
 import { planDirect } from './direct-eligibility.js';
 import { InstrumentError, instrumentHere, instrumentInWorker } from './instrument-worker.js';
 import { checkWorld } from './world-check.js';
+import { withoutDebugLog } from './glue-debug-log.js';
 import { ComponentLimitExceeded, type ComponentLimits } from '../binary/component-limits.js';
 
 /** The component binary version this runtime reads (component-model pre-standard 0x0d). */
@@ -178,7 +179,7 @@ async function transpileWithJco(
   }
   const glueBytes = out.files['agent.js'];
   if (!glueBytes) throw artifactError('invalid', 'jco produced no glue module', ctx);
-  const glue = new TextDecoder().decode(glueBytes);
+  const glue = withoutDebugLog(new TextDecoder().decode(glueBytes));
   const modules = Object.entries(out.files)
     .filter(([name]) => name.endsWith('.wasm'))
     .map(([file, b]) => ({ file, bytes: b }));

@@ -357,6 +357,20 @@ export class HostBridge {
     this.note(level, message, 'agent');
   }
 
+  /** Bytes one call may write to stdout and stderr together (`maxOutputBytes`). */
+  get outputLimit(): number {
+    return this.env.limits.maxOutputBytes;
+  }
+
+  /**
+   * A call wrote `bytes` more to stdout/stderr than `maxOutputBytes` allows: they were dropped
+   * unread (decision 2114). Counted, and told in the agent's log (within the call's log budget).
+   */
+  outputDropped(bytes: number): void {
+    this.counters.outputDropped++;
+    this.note('warn', `[caxton] ${bytes} bytes written to stdout/stderr past the per-call limit of ${this.env.limits.maxOutputBytes} were dropped unread`, 'stderr');
+  }
+
   /** A stdout/stderr line from WASI (charged by the WASI shim). */
   output(stream: 'stdout' | 'stderr', line: string): void {
     this.note(stream === 'stdout' ? 'info' : 'warn', line, stream);

@@ -22,6 +22,8 @@ export interface RefusalCounters {
   badArgument: number;
   /** Log lines dropped (line or byte budget of the call). */
   logLinesDropped: number;
+  /** Calls that wrote past `maxOutputBytes` to stdout/stderr (the bytes past it dropped unread, decision 2114). */
+  outputDropped: number;
   /** State calls refused (invalid key, value too large, quota, read-only): quota `state`. */
   state: number;
   /** fetch calls refused (denied, invalid request, quota). */
@@ -32,7 +34,7 @@ export interface RefusalCounters {
 
 export const zeroCounters = (): RefusalCounters => ({
   liftLimit: 0, invalidMessage: 0, outboxFull: 0, sendsPerSecond: 0, sendBytesPerSecond: 0,
-  directoryChanges: 0, timers: 0, badArgument: 0, logLinesDropped: 0, state: 0, http: 0, topics: 0,
+  directoryChanges: 0, timers: 0, badArgument: 0, logLinesDropped: 0, outputDropped: 0, state: 0, http: 0, topics: 0,
 });
 
 export class RateQuotas {

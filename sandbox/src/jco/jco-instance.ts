@@ -18,11 +18,13 @@ import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
 import { hostCallFuel, outputFuel } from '../fuel/cost-model.js';
 import { createDenyWasi } from '../wasi/deny-wasi.js';
 import { HOST_MODULE } from '../abi.js';
-import { guardGuestExports, guardHostImports, guardHttpImports, guardMessageInfoImports, guardStateImports, guardTopicsImports } from './lift-guard.js';
+import { guardGuestExports, guardHostImports, guardHttpImports, guardMessageInfoImports, guardStateImports, guardStreamImports, guardTopicsImports } from './lift-guard.js';
 
 /** The host interfaces, as any core name mangling spells them. */
 const HOST_INTERFACE = 'caxton:agent/host';
 const STATE_INTERFACE = 'caxton:agent/state';
+/** Where stdout/stderr writes come from (guarded: decision 2114). */
+const STREAMS_INTERFACE = 'wasi:io/streams';
 const HTTP_INTERFACE = 'caxton:agent/http';
 const TOPICS_INTERFACE = 'caxton:agent/topics';
 const MESSAGE_INFO_INTERFACE = 'caxton:agent/message-info';
@@ -68,6 +70,8 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
     chargeOutput: (bytes) => meter.charge(outputFuel(bytes)),
     output: (stream, line) => bridge.output(stream, line),
     maxLineBytes: bridge.liftCaps.logMessage,
+    maxOutputBytes: bridge.outputLimit,
+    outputDropped: (bytes) => bridge.outputDropped(bytes),
   });
 
   /** Memories the glue took from instance exports (see noteMemoryReads): the ones its lowerings use. */
@@ -94,6 +98,8 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
         io[name] = guardTopicsImports(host as Record<string, unknown>, bridge) as Record<string, WebAssembly.ImportValue>;
       } else if (name.includes(MESSAGE_INFO_INTERFACE)) {
         io[name] = guardMessageInfoImports(host as Record<string, unknown>, bridge) as Record<string, WebAssembly.ImportValue>;
+      } else if (name.includes(STREAMS_INTERFACE)) {
+        io[name] = guardStreamImports(host as Record<string, unknown>, wasi.output) as Record<string, WebAssembly.ImportValue>;
       }
     }
     const instance = new WebAssembly.Instance(module, io);

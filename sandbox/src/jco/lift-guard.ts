@@ -435,3 +435,30 @@ export function guardGuestExports(
   }
   return out as WebAssembly.Exports;
 }
+
+/** The `wasi:io/streams` functions that lift a `list<u8>` of bytes to write: (self, ptr, len, retptr). */
+const STREAM_WRITES = ['[method]output-stream.write', '[method]output-stream.blocking-write-and-flush'];
+
+/**
+ * wasi:io/streams as a core module imports it, guarded (decision 2114): a write longer than what
+ * the call may still write to stdout/stderr (`maxOutputBytes`) is handed to jco's glue cut to that
+ * length, so jco lifts (copies out of guest memory) only the bytes that will be read; the rest is
+ * counted as dropped. The write still returns ok: the guest is not told, the operator is (a counter
+ * and a log line at the end of the call).
+ */
+export function guardStreamImports(streams: Record<string, unknown>, output: { room(): number; drop(bytes: number): void }): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...streams };
+  for (const name of STREAM_WRITES) {
+    const orig = streams[name];
+    if (typeof orig !== 'function') continue;
+    const f = orig as CoreFn;
+    out[name] = (self: number, ptr: number, len: number, ret: number) => {
+      const room = output.room();
+      const bytes = len >>> 0;
+      if (bytes <= room) return f(self, ptr, len, ret);
+      output.drop(bytes - room);
+      return f(self, ptr, room, ret);
+    };
+  }
+  return out;
+}

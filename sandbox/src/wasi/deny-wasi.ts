@@ -16,6 +16,7 @@
  */
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { GuestExit } from '../errors.js';
+import { OutputBudget } from './output-budget.js';
 
 export interface WasiSinks {
   /** Charge a host call moving `bytes` bytes. */
@@ -29,6 +30,10 @@ export interface WasiSinks {
   output(stream: 'stdout' | 'stderr', line: string): void;
   /** Bytes of one line kept; the rest of the line is skipped (scanned for its newline only). Default 4 KiB. */
   maxLineBytes?: number;
+  /** Bytes one call may write to stdout and stderr together (`maxOutputBytes`); default: no limit. */
+  maxOutputBytes?: number;
+  /** At the end of a call that wrote past `maxOutputBytes`: the bytes dropped (not read). */
+  outputDropped?(bytes: number): void;
 }
 
 const DEFAULT_LINE_BYTES = 4096;
@@ -91,6 +96,7 @@ class OutputStream {
   constructor(
     private readonly stream: 'stdout' | 'stderr' | 'void',
     private readonly sinks: WasiSinks,
+    private readonly budget: OutputBudget,
   ) {}
 
   private append(bytes: Uint8Array): void {
@@ -120,11 +126,14 @@ class OutputStream {
     return WRITE_PERMIT;
   }
 
-  write(contents: Uint8Array): void {
-    // Every byte written is paid for, kept or not: the host scans and copies it either way.
-    if (this.sinks.chargeOutput) this.sinks.chargeOutput(contents.byteLength);
-    else this.sinks.charge(contents.byteLength);
-    if (this.stream === 'void') return;
+  write(written: Uint8Array): void {
+    // Every byte read is paid for, kept or not: the host scans and copies it either way. Bytes past
+    // the call's output budget are dropped unread (on the jco path they were not even lifted).
+    const take = this.budget.admit(written.byteLength);
+    const contents = take === written.byteLength ? written : written.subarray(0, take);
+    if (this.sinks.chargeOutput) this.sinks.chargeOutput(take);
+    else this.sinks.charge(take);
+    if (this.stream === 'void' || take === 0) return;
     let start = 0;
     for (;;) {
       const nl = contents.indexOf(10, start);
@@ -191,15 +200,18 @@ class ResolveAddressStream {}
 export interface WasiInstance {
   /** Import objects keyed the way jco's glue asks for them (`wasi:cli/environment`, …). */
   imports: Record<string, Record<string, unknown>>;
-  /** Flush partial stdout/stderr lines into the log. */
+  /** What the current call may still write to stdout and stderr (the jco lift guard asks it before lifting). */
+  output: Pick<OutputBudget, 'room' | 'drop'>;
+  /** Flush partial stdout/stderr lines into the log; report the bytes the call dropped; start the next call's budget. */
   drain(): void;
 }
 
 const monotonicStart = process.hrtime.bigint();
 
 export function createDenyWasi(sinks: WasiSinks): WasiInstance {
-  const stdout = new OutputStream('stdout', sinks);
-  const stderr = new OutputStream('stderr', sinks);
+  const budget = new OutputBudget(sinks.maxOutputBytes ?? Number.POSITIVE_INFINITY);
+  const stdout = new OutputStream('stdout', sinks, budget);
+  const stderr = new OutputStream('stderr', sinks, budget);
   const stdin = new InputStream();
   const charge = (bytes = 0) => sinks.charge(bytes);
   const randomLength = (len: bigint): number => {
@@ -310,9 +322,12 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
   };
   return {
     imports,
+    output: budget,
     drain() {
       stdout.drain();
       stderr.drain();
+      const dropped = budget.end();
+      if (dropped > 0) sinks.outputDropped?.(dropped);
     },
   };
 }
