@@ -64,8 +64,13 @@ export interface MessageLog {
    * in call order, and if one call's promise rejects every later call's does too (the log stopped).
    * With it an agent's next commit follows its previous one into the log without waiting for that
    * one's fsync (issue 24, decision 1703); without it the next commit waits for durability.
+   * `then`, when given, is called once with the same outcome as the promise (undefined when
+   * durable, else the error), synchronously as the log settles the records and before any reaction
+   * to the promise runs; calls' callbacks run in call order. It must not throw. A caller that
+   * passes it may drop the promise: the log never lets that promise become an unhandled rejection.
+   * The bus carries a handled batch on from there while its data is hot, depth-first (decision 2111).
    */
-  completeInOrder?(records: readonly CompletionRecord[]): Promise<void>;
+  completeInOrder?(records: readonly CompletionRecord[], then?: (error: unknown) => void): Promise<void>;
   /** Durably dead-letter a delivery (it is then complete). */
   deadLetter(letter: DeadLetter): Promise<void>;
   /** Read dead letters (newest last), for operators. */

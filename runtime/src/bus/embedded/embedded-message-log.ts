@@ -250,9 +250,10 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
 
   /**
    * Queued into the current commit group now (groups are written in order, and a failed write stops
-   * the log, so later calls fail too); a refusal throws before anything is queued.
+   * the log, so later calls fail too); a refusal throws before anything is queued. `then`, when
+   * given, is called as the group settles (decision 2111; message-log.ts).
    */
-  completeInOrder(records: readonly CompletionRecord[]): Promise<void> {
+  completeInOrder(records: readonly CompletionRecord[], then?: (error: unknown) => void): Promise<void> {
     const committer = this.writable();
     // State is encoded (and refused) before anything is queued: all of the call, or none of it.
     const encoded = records.map((r) => (r.state !== undefined && r.state.length > 0 ? this.stateCommits.encode(r.receiver, r.state, false, r.id) : undefined));
@@ -263,6 +264,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       if (state === undefined) this.finish(group, RecordType.Completed, id);
       else this.stateCommits.complete(group, id, this.pending.get(id), state);
     }
+    if (then !== undefined) group.whenSettled(then);
     return group.done;
   }
 
