@@ -233,7 +233,8 @@ export class PlanApplier {
           && !plans[end]!.steps.some((s) => s.kind === 'fence')) end += 1;
         const run = plans.slice(k, end);
         // The last run of the batch on a log that commits in call order: the rest of the batch runs
-        // in the log's callback (decision 2111). Nothing follows it here (state is 'committed').
+        // in the log's callback (decision 2111). Nothing of the loop is left after it, and `state`
+        // is 'committed' here (a failed state never reaches a commit), so its outcome is the batch's.
         if (end === plans.length && this.d.log.completeInOrder !== undefined) return this.completeLastRun(run, submitted);
         const committed = await this.completeRun(run, undefined);
         faultPoint('after-commit');
