@@ -21,7 +21,7 @@ import { StateUnsupportedError, UnsupportedStateStore } from '../storage/state-s
 import type { Mailboxes } from './mailboxes.js';
 import type { BusPort } from './port.js';
 import type { BusEvents } from './events.js';
-import type { OutboxSender } from './outbox-sender.js';
+import type { OutboxSender, SendQueued } from './outbox-sender.js';
 import { httpKeyOf, type Step, type WorkPlan } from './plan/handling-plan.js';
 import { AgentChains } from './agent-chains.js';
 import { faultPoint } from './fault-points.js';
@@ -198,7 +198,19 @@ export class PlanApplier {
     // Before the commit point: sends (issued in handled order, so an agent's messages leave in that
     // order), failure replies, effects. Most handlings of a hot path send one message and nothing
     // else: no promise for those without steps.
-    const before = this.allBeforeCommit(plans, opts);
+    let before: boolean[] | Promise<boolean[]>;
+    if (this.inOrderCandidate(agent, plans)) {
+      // Every send of the batch queued in the log's call order and its whole outcome: the batch's
+      // completions follow them into the same commit group, without waiting for it (decision 2111).
+      const sends = this.sendInOrder(plans, opts);
+      if (sends.inOrder && !this.rewinding.has(agent)) {
+        faultPoint('before-commit');
+        return this.completeLastRun(plans, submitted);
+      }
+      before = sends.durable();
+    } else {
+      before = this.allBeforeCommit(plans, opts);
+    }
     const durable = Array.isArray(before) ? before : await before;
     faultPoint('before-commit');
     if (this.rewinding.has(agent)) state = 'failed';
@@ -387,6 +399,65 @@ export class PlanApplier {
     return 0;
   }
 
+  /**
+   * May the batch's completions follow its sends into their commit group (decision 2111)? Only on
+   * a log that queues both in call order, and only for a batch that is one run of delivery commits
+   * whose only steps before the commit point are sends none of which waits for a pacer turn (2099):
+   * no fence (its ownership check is made once the sends are durable), no failure reply, no effects
+   * (awaited, not appended), no timer. Whether each send was appended in full is known only once it
+   * was started (`sendInOrder`).
+   */
+  private inOrderCandidate(agent: string, plans: readonly WorkPlan[]): boolean {
+    const log = this.d.log;
+    if (log.completeInOrder === undefined || log.appendInOrder === undefined || this.pacer.busy(agent)) return false;
+    for (const plan of plans) {
+      if (plan.disposition !== 'commit' || plan.item.kind !== 'delivery') return false;
+      for (const step of plan.steps) {
+        if (step.kind === 'fence' || step.kind === 'reply-failure' || step.kind === 'effects') return false;
+        if (step.kind === 'send' && this.pacer.paces(step.messages.length)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Reused by every `sendInOrder` (filled in synchronously by each send, read at once). */
+  private readonly queued: SendQueued = { inOrder: false };
+
+  /**
+   * Start a candidate batch's sends, in handled order, as `allBeforeCommit` would (none is paced);
+   * `inOrder` when every one of them said its whole outcome is its append, queued in the log's call
+   * order (`SendQueued`). Otherwise `durable()` is what `allBeforeCommit` returns for them: the
+   * caller awaits the sends and takes the old path. No promise is made beyond the sends' own unless
+   * it is asked for.
+   */
+  private sendInOrder(plans: readonly WorkPlan[], opts: ApplyOptions): { inOrder: boolean; durable: () => Promise<boolean[]> } {
+    const queued = this.queued;
+    const sends: Promise<boolean>[] = [];
+    const of: number[] = [];
+    let inOrder = true;
+    for (let k = 0; k < plans.length; k++) {
+      const plan = plans[k]!;
+      for (const step of plan.steps) {
+        if (step.kind !== 'send') continue;
+        for (const { message, id } of step.messages) {
+          queued.inOrder = false;
+          sends.push(this.sendFromOutbox(plan, message, id, opts, queued));
+          of.push(k);
+          if (!queued.inOrder) inOrder = false;
+        }
+      }
+    }
+    queued.inOrder = false;
+    return {
+      inOrder,
+      durable: () => Promise.all(sends).then((ok) => {
+        const durable = new Array<boolean>(plans.length).fill(true);
+        for (let i = 0; i < ok.length; i++) if (!ok[i]) durable[of[i]!] = false;
+        return durable;
+      }),
+    };
+  }
+
   private allBeforeCommit(plans: readonly WorkPlan[], opts: ApplyOptions): boolean[] | Promise<boolean[]> {
     const durable = new Array<boolean>(plans.length).fill(true);
     // The usual case is one handling with something to send: its promise alone, no Promise.all.
@@ -482,8 +553,8 @@ export class PlanApplier {
    * agent is told with a failure: a refusal is an answer, the work completes); false when it could
    * not be made durable (the work will be handled again).
    */
-  private sendFromOutbox(plan: WorkPlan, message: AclMessage, id: string | undefined, opts: ApplyOptions): Promise<boolean> {
-    return this.d.sender.send(message, { agent: plan.agent, checked: !opts.unchecked.has(plan.index) }, id).then(() => true, (err: unknown) => {
+  private sendFromOutbox(plan: WorkPlan, message: AclMessage, id: string | undefined, opts: ApplyOptions, queued?: SendQueued): Promise<boolean> {
+    return this.d.sender.send(message, { agent: plan.agent, checked: !opts.unchecked.has(plan.index) }, id, queued).then(() => true, (err: unknown) => {
       const text = (err as Error).message;
       if (isRefusal(err)) {
         this.warn(plan.agent, `send refused: ${text}`);

@@ -45,6 +45,15 @@ export interface MessageLog {
   open(): Promise<void>;
   /** Durably append; resolves when all are durable (group commit may share one fsync). */
   append(deliveries: readonly Delivery[]): Promise<void>;
+  /**
+   * Optional, for logs that commit in call order (those with `completeInOrder`): `append`, but a
+   * refusal (an invalid delivery, a stopped log) throws synchronously, queueing nothing; once it
+   * returns, every delivery is queued (or already pending or completed: the log's dedup) ahead of
+   * anything queued after it, `completeInOrder` included, and the promise settles as `append`'s.
+   * The bus then lets a handling's completion follow its sends into the same group without awaiting
+   * them (decision 2111).
+   */
+  appendInOrder?(deliveries: readonly Delivery[]): Promise<void>;
   /** Start handing deliveries (replayed unfinished ones first, then new ones) to `handler`. */
   consume(handler: DeliveryHandler): void;
   /** Bounded dedup index: was this delivery id completed (within the retention window)? */
