@@ -21,7 +21,7 @@ import { StateUnsupportedError, UnsupportedStateStore } from '../storage/state-s
 import type { Mailboxes } from './mailboxes.js';
 import type { BusPort } from './port.js';
 import type { BusEvents } from './events.js';
-import type { OutboxSender } from './outbox-sender.js';
+import type { OutboxSender, SendQueued } from './outbox-sender.js';
 import { httpKeyOf, type Step, type WorkPlan } from './plan/handling-plan.js';
 import { AgentChains } from './agent-chains.js';
 import { faultPoint } from './fault-points.js';
@@ -198,7 +198,19 @@ export class PlanApplier {
     // Before the commit point: sends (issued in handled order, so an agent's messages leave in that
     // order), failure replies, effects. Most handlings of a hot path send one message and nothing
     // else: no promise for those without steps.
-    const before = this.allBeforeCommit(plans, opts);
+    let before: boolean[] | Promise<boolean[]>;
+    if (this.inOrderCandidate(agent, plans)) {
+      // Every send of the batch queued in the log's call order and its whole outcome: the batch's
+      // completions follow them into the same commit group, without waiting for it (decision 2111).
+      const sends = this.sendInOrder(plans, opts);
+      if (sends.inOrder && !this.rewinding.has(agent)) {
+        faultPoint('before-commit');
+        return this.completeLastRun(plans, submitted);
+      }
+      before = sends.durable();
+    } else {
+      before = this.allBeforeCommit(plans, opts);
+    }
     const durable = Array.isArray(before) ? before : await before;
     faultPoint('before-commit');
     if (this.rewinding.has(agent)) state = 'failed';
@@ -232,16 +244,14 @@ export class PlanApplier {
         while (end < plans.length && durable[end] && plans[end]!.disposition === 'commit' && plans[end]!.item.kind === 'delivery'
           && !plans[end]!.steps.some((s) => s.kind === 'fence')) end += 1;
         const run = plans.slice(k, end);
-        // The last run of the batch may let the agent's next commit follow it into the log at once.
-        const committed = await this.completeRun(run, end === plans.length ? submitted : undefined);
+        // The last run of the batch on a log that commits in call order: the rest of the batch runs
+        // in the log's callback (decision 2111). Nothing of the loop is left after it, and `state`
+        // is 'committed' here (a failed state never reaches a commit), so its outcome is the batch's.
+        if (end === plans.length && this.d.log.completeInOrder !== undefined) return this.completeLastRun(run, submitted);
+        const committed = await this.completeRun(run, undefined);
         faultPoint('after-commit');
-        for (let j = 0; j < committed; j++) {
-          const after = this.afterCommit(run[j]!);
-          if (after !== undefined) await after;
-        }
-        if (committed > 0 && this.d.events.wants('completed')) {
-          this.d.events.emit({ type: 'completed', deliveryIds: run.slice(0, committed).map((p) => (p.item as { delivery: Delivery }).delivery.id) });
-        }
+        const after = this.afterRun(run, committed);
+        if (after !== undefined) await after;
         if (committed < run.length) state = 'failed';
         k = end;
         continue;
@@ -258,17 +268,90 @@ export class PlanApplier {
    * ones with it; the first one that fails and every one after it are not committed.
    */
   private async completeRun(run: readonly WorkPlan[], submitted?: (outcome: Settled) => void): Promise<number> {
+    const { records, limit } = this.completionRecords(run);
+    const committed = await this.completeRecords(run, records, limit === run.length ? submitted : undefined);
+    this.abortUncommitted(run, limit, committed);
+    return committed;
+  }
+
+  /**
+   * The batch's last run of completions, on a log that commits in call order (decision 2111). The
+   * records are queued now, and `submitted` is told at once, as in `completeRun`. What follows the
+   * commit — the run's after-commit steps, its `completed` event, the batch's outcome — runs in the
+   * log's callback, synchronously as the group becomes durable and while this batch's data is hot,
+   * in the order the runs were queued. Awaiting instead resumed three async frames per batch
+   * (completeRecords, completeRun, applyAgent), breadth-first behind every other waiter of the
+   * group. Nothing of the agent's next batch can overtake it: that batch commits behind this one in
+   * the same log (call order), and anything it does after its commit runs in its own callback, later.
+   */
+  private completeLastRun(run: readonly WorkPlan[], submitted: (outcome: Settled) => void): Promise<Settled> {
+    const { records, limit } = this.completionRecords(run);
+    return new Promise<Settled>((resolve, reject) => {
+      // Everything after the commit point, once `committed` of the run (from the first) are durable.
+      const carryOn = (committed: number): void => {
+        try {
+          this.abortUncommitted(run, limit, committed);
+          faultPoint('after-commit');
+          const outcome: Settled = committed < run.length ? 'failed' : 'committed';
+          const after = this.afterRun(run, committed);
+          if (after === undefined) resolve(outcome);
+          else after.then(() => resolve(outcome), reject);
+        } catch (err) {
+          reject(err);
+        }
+      };
+      if (records.length === 0) {
+        carryOn(0);
+        return;
+      }
+      try {
+        // The promise is dropped: the callback carries the same outcome (message-log.ts).
+        void this.d.log.completeInOrder!(records, (error) => {
+          if (error === undefined) carryOn(records.length);
+          else this.recoverCommit(run, records, error).then(carryOn, reject);
+        });
+      } catch (err) {
+        // Refused before anything was queued (e.g. `log.invalid-state`): the agent's next commit
+        // waits for this one's end, as in `completeRecords`.
+        this.recoverCommit(run, records, err).then(carryOn, reject);
+        return;
+      }
+      if (limit === run.length) submitted('committed');
+    });
+  }
+
+  /** The completion records of a run, up to the first one whose state this log cannot keep (`limit`). */
+  private completionRecords(run: readonly WorkPlan[]): { records: CompletionRecord[]; limit: number } {
     const points = run.map((p) => p.steps.find((s): s is Extract<Step, { kind: 'complete' }> => s.kind === 'complete')!);
     // A log that keeps no state would drop the writes with the completion: such work stops the run.
     let limit = points.findIndex((pt) => pt.state.length > 0 && !this.keepsState());
     if (limit < 0) limit = run.length;
     const records: CompletionRecord[] = points.slice(0, limit).map((pt, j) =>
       pt.state.length === 0 ? { id: pt.deliveryId, receiver: run[j]!.agent } : { id: pt.deliveryId, receiver: run[j]!.agent, state: pt.state });
-    const committed = await this.completeRecords(run, records, limit === run.length ? submitted : undefined);
+    return { records, limit };
+  }
+
+  /** After `committed` of a run's first `limit` records are durable: the rest of the run did not commit. */
+  private abortUncommitted(run: readonly WorkPlan[], limit: number, committed: number): void {
     if (committed === limit && limit < run.length) this.commitFailed(run[limit]!, new StateUnsupportedError('commit', run[limit]!.agent));
     const firstLost = committed === limit && limit < run.length ? limit + 1 : committed + 1;
     for (let i = firstLost; i < run.length; i++) this.abort(run[i]!);
-    return committed;
+  }
+
+  /**
+   * After-commit steps of the `committed` first plans of a run (from `from`), then its `completed`
+   * event. Synchronous (undefined) unless an after-commit step must be awaited (a timer's registry
+   * delete, never a delivery's completion).
+   */
+  private afterRun(run: readonly WorkPlan[], committed: number, from = 0): Promise<void> | undefined {
+    for (let j = from; j < committed; j++) {
+      const after = this.afterCommit(run[j]!);
+      if (after !== undefined) return after.then(() => this.afterRun(run, committed, j + 1));
+    }
+    if (committed > 0 && this.d.events.wants('completed')) {
+      this.d.events.emit({ type: 'completed', deliveryIds: run.slice(0, committed).map((p) => (p.item as { delivery: Delivery }).delivery.id) });
+    }
+    return undefined;
   }
 
   /**
@@ -290,20 +373,89 @@ export class PlanApplier {
       }
       return records.length;
     } catch (err) {
-      if ((err as { code?: string }).code === 'log.invalid-state' && records.length > 1) {
-        for (let j = 0; j < records.length; j++) {
-          try {
-            await log.complete([records[j]!]);
-          } catch (one) {
-            this.commitFailed(run[j]!, one);
-            return j;
-          }
-        }
-        return records.length;
-      }
-      this.commitFailed(run[0]!, err);
-      return 0;
+      return this.recoverCommit(run, records, err);
     }
+  }
+
+  /**
+   * A run's log call failed with `err`: how many of its records, from the first, are committed
+   * after all. A refused state commit (`log.invalid-state`) is retried one by one up to the first
+   * refusal; any other failure commits none of them.
+   */
+  private async recoverCommit(run: readonly WorkPlan[], records: readonly CompletionRecord[], err: unknown): Promise<number> {
+    const log = this.d.log;
+    if ((err as { code?: string }).code === 'log.invalid-state' && records.length > 1) {
+      for (let j = 0; j < records.length; j++) {
+        try {
+          await log.complete([records[j]!]);
+        } catch (one) {
+          this.commitFailed(run[j]!, one);
+          return j;
+        }
+      }
+      return records.length;
+    }
+    this.commitFailed(run[0]!, err);
+    return 0;
+  }
+
+  /**
+   * May the batch's completions follow its sends into their commit group (decision 2111)? Only on
+   * a log that queues both in call order, and only for a batch that is one run of delivery commits
+   * whose only steps before the commit point are sends none of which waits for a pacer turn (2099):
+   * no fence (its ownership check is made once the sends are durable), no failure reply, no effects
+   * (awaited, not appended), no timer. Whether each send was appended in full is known only once it
+   * was started (`sendInOrder`).
+   */
+  private inOrderCandidate(agent: string, plans: readonly WorkPlan[]): boolean {
+    const log = this.d.log;
+    if (log.completeInOrder === undefined || log.appendInOrder === undefined || this.pacer.busy(agent)) return false;
+    for (const plan of plans) {
+      if (plan.disposition !== 'commit' || plan.item.kind !== 'delivery') return false;
+      for (const step of plan.steps) {
+        if (step.kind === 'fence' || step.kind === 'reply-failure' || step.kind === 'effects') return false;
+        if (step.kind === 'send' && this.pacer.paces(step.messages.length)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Reused by every `sendInOrder` (filled in synchronously by each send, read at once). */
+  private readonly queued: SendQueued = { inOrder: false };
+
+  /**
+   * Start a candidate batch's sends, in handled order, as `allBeforeCommit` would (none is paced);
+   * `inOrder` when every one of them said its whole outcome is its append, queued in the log's call
+   * order (`SendQueued`). Otherwise `durable()` is what `allBeforeCommit` returns for them: the
+   * caller awaits the sends and takes the old path. No promise is made beyond the sends' own unless
+   * it is asked for.
+   */
+  private sendInOrder(plans: readonly WorkPlan[], opts: ApplyOptions): { inOrder: boolean; durable: () => Promise<boolean[]> } {
+    const queued = this.queued;
+    const sends: Promise<boolean>[] = [];
+    const of: number[] = [];
+    let inOrder = true;
+    for (let k = 0; k < plans.length; k++) {
+      const plan = plans[k]!;
+      for (const step of plan.steps) {
+        if (step.kind !== 'send') continue;
+        for (const { message, id } of step.messages) {
+          queued.inOrder = false;
+          sends.push(this.sendFromOutbox(plan, message, id, opts, queued));
+          of.push(k);
+          if (!queued.inOrder) inOrder = false;
+        }
+      }
+    }
+    queued.inOrder = false;
+    return {
+      inOrder,
+      durable: () => Promise.all(sends).then((ok) => {
+        const durable = new Array<boolean>(plans.length).fill(true);
+        for (let i = 0; i < ok.length; i++) if (!ok[i]) durable[of[i]!] = false;
+        return durable;
+      }),
+    };
   }
 
   private allBeforeCommit(plans: readonly WorkPlan[], opts: ApplyOptions): boolean[] | Promise<boolean[]> {
@@ -401,8 +553,8 @@ export class PlanApplier {
    * agent is told with a failure: a refusal is an answer, the work completes); false when it could
    * not be made durable (the work will be handled again).
    */
-  private sendFromOutbox(plan: WorkPlan, message: AclMessage, id: string | undefined, opts: ApplyOptions): Promise<boolean> {
-    return this.d.sender.send(message, { agent: plan.agent, checked: !opts.unchecked.has(plan.index) }, id).then(() => true, (err: unknown) => {
+  private sendFromOutbox(plan: WorkPlan, message: AclMessage, id: string | undefined, opts: ApplyOptions, queued?: SendQueued): Promise<boolean> {
+    return this.d.sender.send(message, { agent: plan.agent, checked: !opts.unchecked.has(plan.index) }, id, queued).then(() => true, (err: unknown) => {
       const text = (err as Error).message;
       if (isRefusal(err)) {
         this.warn(plan.agent, `send refused: ${text}`);

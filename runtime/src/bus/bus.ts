@@ -24,11 +24,11 @@ import { CircuitBreakers, type BreakerLimits, type BreakerView } from './circuit
 import type { EdgeAdmissionLimits, EdgeLane } from './edge-admission.js';
 import type { BusEvents } from './events.js';
 import type { Mailbox } from './mailbox.js';
-import type { Origin, OutboxSender } from './outbox-sender.js';
+import type { Origin, OutboxSender, SendQueued } from './outbox-sender.js';
 import { isSendRefusal } from './refusal.js';
 
 export type { AbsentQueueLimits, BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from './port.js';
-export type { Origin } from './outbox-sender.js';
+export type { Origin, SendQueued } from './outbox-sender.js';
 
 export interface BusOptions {
   log: MessageLog;
@@ -361,9 +361,9 @@ export class Bus implements OutboxSender {
   /**
    * Send a message. Resolves once the deliveries are durable. An outside sender gets typed errors
    * (unknown receiver, full mailbox); an agent gets `failure` messages back instead, because it
-   * cannot catch an exception thrown after its handler returned.
+   * cannot catch an exception thrown after its handler returned. `queued`: see `SendQueued`.
    */
-  async send(message: AclMessage, origin: Origin, messageId?: string): Promise<SendResult> {
+  async send(message: AclMessage, origin: Origin, messageId?: string, queued?: SendQueued): Promise<SendResult> {
     const port = this.port;
     if (port === undefined) throw new BusNotOpenError('send');
     const msg = this.prepare(message, origin);
@@ -527,7 +527,17 @@ export class Bus implements OutboxSender {
     edge?.appendStarted(deliveries.length);
     let appended = false;
     try {
-      if (deliveries.length > 0) await this.opts.log.append(deliveries);
+      const log = this.opts.log;
+      if (queued !== undefined && log.appendInOrder !== undefined) {
+        // Synchronous up to here only without a topic to resolve (the one await before the append).
+        // A refusal (an invalid delivery, a stopped log) throws from appendInOrder: `inOrder` stays false.
+        const append = deliveries.length > 0 ? log.appendInOrder(deliveries) : undefined;
+        // The whole outcome is the append: no failure reply owed, nothing to forward after it.
+        if (resolved === undefined && refused.length === 0 && remote === undefined) queued.inOrder = true;
+        if (append !== undefined) await append;
+      } else if (deliveries.length > 0) {
+        await log.append(deliveries);
+      }
       appended = true;
     } finally {
       unroute(appended ? deliveries : []);

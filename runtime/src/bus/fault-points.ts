@@ -5,9 +5,13 @@
  * timing-based kill can hit reliably. Unarmed (every production process), a point is one property
  * read.
  *
- * Points: `before-commit` (outbox and effects durable, commit point not made), `after-commit`
+ * Points: `before-commit` (outbox and effects durable, commit point not made; on the in-order
+ * path of decision 2111, outbox queued in the commit group the completion is about to join), `after-commit`
  * (commit point durable, HTTP release and timer deletion not done), `after-forget-timer` (timer
- * deleted from the registry, its done marker not cleared yet).
+ * deleted from the registry, its done marker not cleared yet); in the embedded log's segment writer
+ * (decision 2111), `group-written` (a commit group written, not fdatasynced: the process dies, the
+ * page cache keeps it) and `group-torn` (only the first half of a group's bytes written, then killed:
+ * a torn tail that recovery cuts at its first incomplete frame).
  */
 const armed = parse(process.env['CAXTON_FAULT_POINT']);
 
@@ -20,7 +24,15 @@ function parse(spec: string | undefined): { name: string; remaining: number } | 
 }
 
 export function faultPoint(name: string): void {
-  if (armed === undefined || armed.name !== name) return;
+  if (faultDue(name)) process.kill(process.pid, 'SIGKILL');
+}
+
+/**
+ * For a point that must do something before it kills (a torn write): true the n-th time it is
+ * reached; the caller does its part and kills the process itself.
+ */
+export function faultDue(name: string): boolean {
+  if (armed === undefined || armed.name !== name) return false;
   armed.remaining -= 1;
-  if (armed.remaining === 0) process.kill(process.pid, 'SIGKILL');
+  return armed.remaining === 0;
 }

@@ -45,6 +45,15 @@ export interface MessageLog {
   open(): Promise<void>;
   /** Durably append; resolves when all are durable (group commit may share one fsync). */
   append(deliveries: readonly Delivery[]): Promise<void>;
+  /**
+   * Optional, for logs that commit in call order (those with `completeInOrder`): `append`, but a
+   * refusal (an invalid delivery, a stopped log) throws synchronously, queueing nothing; once it
+   * returns, every delivery is queued (or already pending or completed: the log's dedup) ahead of
+   * anything queued after it, `completeInOrder` included, and the promise settles as `append`'s.
+   * The bus then lets a handling's completion follow its sends into the same group without awaiting
+   * them (decision 2111).
+   */
+  appendInOrder?(deliveries: readonly Delivery[]): Promise<void>;
   /** Start handing deliveries (replayed unfinished ones first, then new ones) to `handler`. */
   consume(handler: DeliveryHandler): void;
   /** Bounded dedup index: was this delivery id completed (within the retention window)? */
@@ -64,8 +73,13 @@ export interface MessageLog {
    * in call order, and if one call's promise rejects every later call's does too (the log stopped).
    * With it an agent's next commit follows its previous one into the log without waiting for that
    * one's fsync (issue 24, decision 1703); without it the next commit waits for durability.
+   * `then`, when given, is called once with the same outcome as the promise (undefined when
+   * durable, else the error), synchronously as the log settles the records and before any reaction
+   * to the promise runs; calls' callbacks run in call order. It must not throw. A caller that
+   * passes it may drop the promise: the log never lets that promise become an unhandled rejection.
+   * The bus carries a handled batch on from there while its data is hot, depth-first (decision 2111).
    */
-  completeInOrder?(records: readonly CompletionRecord[]): Promise<void>;
+  completeInOrder?(records: readonly CompletionRecord[], then?: (error: unknown) => void): Promise<void>;
   /** Durably dead-letter a delivery (it is then complete). */
   deadLetter(letter: DeadLetter): Promise<void>;
   /** Read dead letters (newest last), for operators. */

@@ -222,8 +222,8 @@ export interface TestBus {
 }
 
 /** An open, consuming bus on a RecordingLog with a ScriptedPort for `agents`. */
-export async function openBus(agents: readonly string[], opts: { capacity?: number; dispatch?: Partial<DispatchLimits>; port?: (p: ScriptedPort) => void; noStateStore?: boolean; edgeAdmission?: EdgeAdmissionLimits } = {}): Promise<TestBus> {
-  const log = new RecordingLog();
+export async function openBus(agents: readonly string[], opts: { capacity?: number; dispatch?: Partial<DispatchLimits>; port?: (p: ScriptedPort) => void; noStateStore?: boolean; edgeAdmission?: EdgeAdmissionLimits; log?: RecordingLog } = {}): Promise<TestBus> {
+  const log = opts.log ?? new RecordingLog();
   const port = new ScriptedPort(agents);
   opts.port?.(port);
   const events = new BusEvents();

@@ -194,6 +194,19 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
 
   append(deliveries: readonly Delivery[]): Promise<void> {
     try {
+      return this.appendInOrder(deliveries);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Queued into the current commit group now, behind everything queued before and ahead of
+   * everything queued after (groups are written in order, and a failed write stops the log); a
+   * refusal throws before anything is queued (message-log.ts, decision 2111).
+   */
+  appendInOrder(deliveries: readonly Delivery[]): Promise<void> {
+    try {
       const committer = this.writable();
       // Everything is validated and encoded before anything is queued: a bad delivery rejects the
       // whole append and leaves no trace.
@@ -214,8 +227,6 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
         else this.queueAppend(group, run.deliveries[0]!, run.json ?? this.staging.view(run.start, run.end));
       }
       return group.done;
-    } catch (error) {
-      return Promise.reject(error);
     } finally {
       if (this.staging.length > STAGING_KEEP_BYTES) this.staging = new FieldWriter(STAGING_INITIAL_BYTES);
     }
@@ -250,9 +261,10 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
 
   /**
    * Queued into the current commit group now (groups are written in order, and a failed write stops
-   * the log, so later calls fail too); a refusal throws before anything is queued.
+   * the log, so later calls fail too); a refusal throws before anything is queued. `then`, when
+   * given, is called as the group settles (decision 2111; message-log.ts).
    */
-  completeInOrder(records: readonly CompletionRecord[]): Promise<void> {
+  completeInOrder(records: readonly CompletionRecord[], then?: (error: unknown) => void): Promise<void> {
     const committer = this.writable();
     // State is encoded (and refused) before anything is queued: all of the call, or none of it.
     const encoded = records.map((r) => (r.state !== undefined && r.state.length > 0 ? this.stateCommits.encode(r.receiver, r.state, false, r.id) : undefined));
@@ -263,6 +275,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
       if (state === undefined) this.finish(group, RecordType.Completed, id);
       else this.stateCommits.complete(group, id, this.pending.get(id), state);
     }
+    if (then !== undefined) group.whenSettled(then);
     return group.done;
   }
 

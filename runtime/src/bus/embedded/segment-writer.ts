@@ -8,12 +8,14 @@
  * segments were fsynced.
  */
 import type * as fs from 'node:fs/promises';
+import { writeSync } from 'node:fs';
 import * as path from 'node:path';
 import type { CommitGroup } from './commit-group.js';
 import type { FsyncPolicy } from './group-committer.js';
 import type { SegmentRef } from './pending-entry.js';
 import { FILE_HEADER_BYTES, FileKind } from './record-format.js';
 import { createLogFile, datasync, segmentFileName, writeAll } from './segment-files.js';
+import { faultDue, faultPoint } from '../fault-points.js';
 
 export interface Segment extends SegmentRef {
   readonly path: string;
@@ -49,7 +51,9 @@ export class SegmentWriter {
     const segment = this.activeSegment;
     group.segment = segment;
     group.base = segment.size;
+    if (faultDue('group-torn')) tornWriteAndDie(this.handle.fd, group.frames.buffers(), segment.size);
     await writeAll(this.handle, group.frames.buffers(), segment.size);
+    faultPoint('group-written');
     segment.size += group.frames.byteLength;
     this.unsynced = true;
   }
@@ -73,4 +77,12 @@ export class SegmentWriter {
     this.activeSegment = next;
     this.onRotate(next);
   }
+}
+
+/** Crash tests only (fault point `group-torn`): the first half of a group's bytes, then SIGKILL. */
+function tornWriteAndDie(fd: number, buffers: readonly Buffer[], position: number): never {
+  const all = Buffer.concat(buffers);
+  writeSync(fd, all, 0, Math.max(1, all.length >> 1), position);
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable: killed');
 }

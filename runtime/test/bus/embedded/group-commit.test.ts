@@ -128,6 +128,48 @@ describe('group commit', () => {
   });
 });
 
+describe('completeInOrder\'s callback (decision 2111)', () => {
+  test('called once per call, in call order, as the group settles and before any reaction to its promise', async (t) => {
+    const dir = await tempDir(t);
+    const { log } = await openLog(dir, { fsync: 'always' });
+    const batch = deliveries(0, 6);
+    await log.append(batch);
+    const seen: string[] = [];
+    // Three calls in one group: a reaction to the group's promise is registered before any of them.
+    const first = log.completeInOrder(completions(batch.slice(0, 2)), (error) => seen.push(`callback 1 ${String(error)}`));
+    void first.then(() => seen.push('reaction'));
+    const second = log.completeInOrder(completions(batch.slice(2, 4)), (error) => seen.push(`callback 2 ${String(error)}`));
+    void log.completeInOrder(completions(batch.slice(4, 6)), (error) => seen.push(`callback 3 ${String(error)}`));
+    assert.deepEqual(seen, [], 'nothing is called before the group is durable');
+    await Promise.all([first, second]);
+    assert.deepEqual(seen, ['callback 1 undefined', 'callback 2 undefined', 'callback 3 undefined', 'reaction']);
+    await log.close();
+  });
+
+  test('a failed write calls back with the error the promise rejects with', async (t) => {
+    const dir = await tempDir(t);
+    const { log } = await openLog(dir, { fsync: 'always', segmentBytes: 1024 });
+    const acknowledged = deliveries(0, 20);
+    await log.append(acknowledged.slice(0, 3));
+    const segments = await segmentFiles(dir);
+    const next = String(Number(segments.at(-1)!.slice(0, 20)) + 1).padStart(20, '0') + '.seg';
+    await fs.mkdir(path.join(dir, next));
+    t.after(() => fs.rmdir(path.join(dir, next)).catch(() => undefined));
+    let failure: unknown;
+    let calledBack: unknown[] = [];
+    for (let n = 3; n < 20 && failure === undefined; n++) {
+      // Appends fill the segment until the rotation fails; each one shares its group with a completion.
+      const appended = log.append([acknowledged[n]!]);
+      calledBack = [];
+      const completed = log.completeInOrder(completions([acknowledged[n - 3]!]), (error) => calledBack.push(error));
+      await Promise.all([appended, completed]).catch((e: unknown) => (failure = e));
+    }
+    assert.equal((failure as EmbeddedLogError | undefined)?.code, 'log.failed');
+    assert.deepEqual(calledBack, [failure], 'called once, with the rejection');
+    await log.close();
+  });
+});
+
 describe('group-committed events (metrics, decision 1301)', () => {
   test('one event per group: its frames add up to the records appended, its bytes to the log\'s growth', async (t) => {
     const dir = await tempDir(t);
