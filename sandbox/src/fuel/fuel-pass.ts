@@ -245,7 +245,7 @@ export function instrumentFuel(bytes: Uint8Array, memories: number, artifactCatc
     stats.chargePoints += stats.exportWrappers;
     stats.checks += stats.exportWrappers;
     // Added last, so the loop above did not meter it: every check calls it (function-pass.ts).
-    m.addFunction(OUT_OF_FUEL_FN, binaryen.none, binaryen.none, [], refillOrTrapBody(m));
+    m.addFunction(OUT_OF_FUEL_FN, binaryen.i64, binaryen.i64, [], refillOrTrapBody(m));
     return { bytes: m.emitBinary(), stats };
   } finally {
     m.dispose();
