@@ -1,6 +1,7 @@
 /** The binaryen fuel pass on small hand-written modules: exact, deterministic, and it stops loops. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import binaryen from 'binaryen';
 import { instrumentFuel, moduleHasHandler } from '../src/fuel/fuel-pass.js';
 import { instrumentHere } from '../src/artifact/instrument-worker.js';
 import { FUEL_EXPORT } from '../src/fuel/names.js';
@@ -334,5 +335,63 @@ describe('caller-paid entries (decision 1941)', () => {
     const m = meterModule(core);
     assert.ok(spend(m, () => m.exports['i']!()) > 0n, 'the host entering i pays its entry');
     assert.equal(m.exports['e']!(), 3);
+  });
+});
+
+describe('the checks\' out-of-line slow path (decision 2116)', () => {
+  /** The instrumented module as text, one entry per function: its name and body. */
+  function functionsOf(bytes: Uint8Array): { name: string; body: string }[] {
+    const m = binaryen.readBinary(bytes);
+    try {
+      const out: { name: string; body: string }[] = [];
+      for (let i = 0; i < m.getNumFunctions(); i++) {
+        const info = binaryen.getFunctionInfo(m.getFunctionByIndex(i));
+        // Named as the text names it.
+        if (!info.module) out.push({ name: `$${info.name}`, body: binaryen.emitText(info.body) });
+      }
+      return out;
+    } finally {
+      m.dispose();
+    }
+  }
+
+  it('calls refill from one function, which every check calls, the guest cannot name, and is not metered', async () => {
+    // Every kind of check: a loop header (a function that calls keeps no debt in a module that
+    // catches), caller-paid entries and their export wrapper, calls, memory.grow, bulk memory.
+    const core = await parse(`(module (memory 1)
+      (func $fib (param $n i32) (result i32)
+        (if (result i32) (i32.lt_s (local.get $n) (i32.const 2)) (then (local.get $n))
+          (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1))) (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+      (func (export "fib") (param $n i32) (result i32) (call $fib (local.get $n)))
+      (func (export "loop") (param $n i32) (loop $l (drop (call $fib (i32.const 3))) (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+      (func (export "grow") (result i32) (memory.fill (i32.const 0) (i32.const 0) (i32.const 100)) (memory.grow (i32.const 1))))`);
+    const { bytes, stats } = instrumentFuel(core, 1);
+    const whole = binaryen.readBinary(bytes);
+    const text = whole.emitText();
+    whole.dispose();
+    const refill = /\(import "caxton:fuel" "refill" \(func (\$\S+)/.exec(text)?.[1];
+    assert.ok(refill, 'the module imports refill');
+    const callsTo = (body: string, fn: string): number => body.split(`(call ${fn}\n`).length - 1 + body.split(`(call ${fn})`).length - 1;
+    const functions = functionsOf(bytes);
+    const callers = functions.filter((f) => callsTo(f.body, refill) > 0);
+    assert.equal(callers.length, 1, `refill is called from one function only, not from ${callers.length}`);
+    const slow = callers[0]!;
+    assert.equal(callsTo(slow.body, refill), 1);
+    assert.ok(!slow.body.includes('(call $') || slow.body.split('(call $').length === 2, 'the slow path calls nothing but refill');
+    assert.ok(slow.body.includes('unreachable'), 'the slow path traps when refill cannot cover the deficit');
+    assert.ok(!slow.body.includes('i64.sub'), 'the slow path is not metered itself');
+    const checks = functions.reduce((n, f) => n + callsTo(f.body, slow.name), 0);
+    assert.equal(checks, stats.checks, 'every check calls the slow path, once');
+    assert.ok(!text.includes(`(elem`) && !text.includes(`ref.func ${slow.name}`), 'no table or ref.func can reach it');
+    const exported = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).filter((e) => e.kind === 'function').map((e) => e.name).sort();
+    assert.deepEqual(exported, ['fib', 'grow', 'loop'], 'it is not exported');
+    // And it still stops the guest: out of fuel in a loop of calls, and at a recursion's entry.
+    const m = meterModule(core);
+    m.fuel.value = 1_000_000n;
+    assert.equal(m.exports['fib']!(10), 55);
+    m.fuel.value = 1_000n;
+    assert.throws(() => m.exports['loop']!(1_000_000), Exhausted);
+    m.fuel.value = 1_000n;
+    assert.throws(() => m.exports['fib']!(30), Exhausted);
   });
 });

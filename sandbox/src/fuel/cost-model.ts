@@ -25,8 +25,10 @@
  *   a test, no store), and the base case of a recursion writes nothing.
  * Each charge pays for the straight-line code up to the next charge point in advance, so a branch
  * that leaves early overcharges slightly; the same input always pays the same.
+ * 14: the checks' refill-or-trap moved out of line into one function (decision 2116); the same
+ * charges, a different instrumented output.
  */
-export const FUEL_MODEL_VERSION = 13;
+export const FUEL_MODEL_VERSION = 14;
 
 export type CostClass =
   /** block, loop, nop, pop: no work of their own. */

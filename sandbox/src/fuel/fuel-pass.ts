@@ -17,7 +17,7 @@ import binaryen from 'binaryen';
 import { ByteReader, concatBytes, readSections } from '../binary/reader.js';
 import { kinds } from './expression-kinds.js';
 import type { CallerPaid } from './function-pass.js';
-import { FUEL_GLOBAL, FunctionPass, GROW_FN, REFILL_FN, callerPays } from './function-pass.js';
+import { FUEL_GLOBAL, FunctionPass, GROW_FN, OUT_OF_FUEL_FN, REFILL_FN, callerPays, refillOrTrapBody } from './function-pass.js';
 import { CALLER_PAID_ENTRY_LIMIT, callerPaidFunctions } from './caller-paid.js';
 import { i64c } from './binaryen-api.js';
 import { FUEL_EXPORT, FUEL_IMPORT_MODULE } from './names.js';
@@ -249,6 +249,8 @@ export function instrumentFuel(bytes: Uint8Array, memories: number, artifactCatc
     // Each wrapper charges and checks once.
     stats.chargePoints += stats.exportWrappers;
     stats.checks += stats.exportWrappers;
+    // Added last, so the loop above did not meter it: every check calls it (function-pass.ts).
+    m.addFunction(OUT_OF_FUEL_FN, binaryen.i64, binaryen.i64, [], refillOrTrapBody(m));
     const emitted = m.emitBinary();
     // Segments are merged only when no instruction names one by index (merging renumbers them).
     if (dataRefs > 0) return { bytes: emitted, stats };
