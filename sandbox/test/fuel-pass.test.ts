@@ -6,6 +6,7 @@ import { instrumentFuel, moduleHasHandler } from '../src/fuel/fuel-pass.js';
 import { instrumentHere } from '../src/artifact/instrument-worker.js';
 import { FUEL_EXPORT } from '../src/fuel/names.js';
 import { BULK_BYTES_SHIFT, DEBT_FLUSH, GROW_PAGE_COST } from '../src/fuel/cost-model.js';
+import { FuelMeter } from '../src/fuel/meter.js';
 
 let parse: (wat: string) => Promise<Uint8Array>;
 before(async () => {
@@ -393,5 +394,27 @@ describe('the checks\' out-of-line slow path (decision 2116)', () => {
     assert.throws(() => m.exports['loop']!(1_000_000), Exhausted);
     m.fuel.value = 1_000n;
     assert.throws(() => m.exports['fib']!(30), Exhausted);
+  });
+
+  it('leaves the counter at refill\'s answer when it traps, so the meter sees the whole deficit with several counters', async () => {
+    // A real meter with two counters (a component's core modules): the other module holds the whole
+    // budget when this one runs dry, refill moves it over and answers the deficit; the slow path
+    // must store that answer before it traps (review of decision 2116: the caller's store never runs).
+    const { bytes } = instrumentFuel(await parse(`(module (memory 1)
+      (func (export "fill") (param $n i32) (memory.fill (i32.const 0) (i32.const 0) (local.get $n))))`), 1);
+    const meter = new FuelMeter();
+    const other = new WebAssembly.Global({ value: 'i64', mutable: true }, 0n);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { 'caxton:fuel': meter.importsFor(() => null, () => true) });
+    const counter = instance.exports[FUEL_EXPORT] as unknown as { value: bigint };
+    meter.attach(other);
+    meter.attach(counter as unknown as WebAssembly.Global);
+    meter.begin(1000);
+    other.value = meter.refill(0n);
+    // The fill of 16,384 bytes is charged 1,025 (its size in 16-byte units and the instruction), 25
+    // past the budget: before the fix the counter kept its value before refill (-1,025) and used()
+    // read 2,024.
+    assert.throws(() => (instance.exports['fill'] as (n: number) => void)(16_384), /unreachable/);
+    assert.equal(counter.value, -25n, 'the counter holds the deficit refill answered');
+    assert.equal(meter.used(), 1025, 'used() is what the call was charged');
   });
 });

@@ -23,14 +23,15 @@ export const OUT_OF_FUEL_FN = 'caxton$fuel_out';
 /**
  * The body of OUT_OF_FUEL_FN `(param $current i64) (result i64)`, called when a check found the
  * counter negative, as `fuel = OUT_OF_FUEL_FN(fuel)`: `$current = refill($current); if ($current
- * < 0) unreachable; return $current`. The host never throws into the guest (a JS exception is
+ * < 0) { fuel = $current; unreachable }; return $current`. The host never throws into the guest (a JS exception is
  * catchable by wasm `catch_all`/`try_table`); it answers with the deficit and the guest's own code
  * traps, and a trap is not catchable by wasm handlers. It is a function of its own, not inlined
  * into every check (decision 2116): a check is then a test and a call that never runs while fuel
  * lasts, so small guest functions stay within V8's wasm inlining budget (on Node 24 the refill
  * sequence in every check kept a recursive fib from being inlined as deeply as its unmetered
- * twin: 1.97x against 1.13x on Node 20). The counter is stored by the caller, not by this
- * function: measured on Node 20, where the variant that stored it here cost fib ~3 % more.
+ * twin: 1.97x against 1.13x on Node 20). While fuel lasts the counter is stored by the caller, not
+ * by this function (measured on Node 20, the variant that stored it here cost fib ~3 % more); on
+ * the trap path this function stores it, since the caller's store never runs.
  * Added after the pass has instrumented the guest's functions, so it is not metered itself, and
  * nothing but the checks can name it (the guest's code was written before it existed; it is
  * neither exported nor in a table).
@@ -39,7 +40,10 @@ export function refillOrTrapBody(m: binaryen.Module): Ref {
   const current = (): Ref => m.local.get(0, binaryen.i64);
   return m.block(null, [
     m.local.set(0, m.call(REFILL_FN, [current()], binaryen.i64)),
-    m.if(m.i64.lt_s(current(), i64c(m, 0)), m.unreachable()),
+    // Out of fuel: the counter takes refill's answer before the trap, as an inline check left it —
+    // the meter reads the deficit from it (meter.ts: `used()` shows the whole of it even when refill
+    // emptied the pool and the other modules' counters). Only this cold path stores it.
+    m.if(m.i64.lt_s(current(), i64c(m, 0)), m.block(null, [m.global.set(FUEL_GLOBAL, current()), m.unreachable()])),
     current(),
   ], binaryen.i64);
 }
