@@ -413,7 +413,9 @@ export class PlanApplier {
     for (const plan of plans) {
       if (plan.disposition !== 'commit' || plan.item.kind !== 'delivery') return false;
       for (const step of plan.steps) {
-        if (step.kind === 'fence' || step.kind === 'reply-failure' || step.kind === 'effects') return false;
+        // Only sends may precede the commit here (`sendInOrder` starts nothing else): any other
+        // before-commit step, now or added later, takes the awaited path (review of decision 2111).
+        if (step.kind === 'fence' || (step.kind !== 'send' && isBeforeCommitStep(step))) return false;
         if (step.kind === 'send' && this.pacer.paces(step.messages.length)) return false;
       }
     }

@@ -254,3 +254,32 @@ test('a fenced batch (ownership, a cluster): the completion waits for the sends,
   await t.bus.stopDispatching();
   await t.bus.stop();
 });
+
+test('a rejected handling that also sends (a failure reply owed to its sender): the completion waits for the sends and the failure reply', async () => {
+  const t = await groupBus();
+  t.port.script = (item) => (item.kind === 'delivery' && item.agent === 'a' && item.delivery.message.content === 'go'
+    ? { outbox: [inform('b', 'x')], outcome: { status: 'rejected', reason: 'not today' } } : {});
+  const sent = t.bus.send(inform('a', 'go'), operator);
+  await t.log.settleUntil(settled(t, 1), 'a handled and committed, its send handled');
+  await sent;
+  await t.bus.idle();
+  assert.ok(!followedSends(t), t.log.ops.join(' '));
+  // go and the send to b durable before a's completion (the failure to an outside sender is not a
+  // log append; to an agent it is, and the refusal test above has it).
+  assert.equal(completionQueued(t).ops.filter((o) => o.startsWith('append:')).length, 2, t.log.ops.join(' '));
+  await t.bus.stopDispatching();
+  await t.bus.stop();
+});
+
+test('a handling that sends and sets a timer (effects, awaited): the completion waits for the sends and the timer', async () => {
+  const t = await groupBus();
+  t.port.script = (item) => (item.kind === 'delivery' && item.agent === 'a' && item.delivery.message.content === 'go'
+    ? { outbox: [inform('b', 'x')], timers: [{ delayMs: 60_000, token: 'later' }] } : {});
+  const sent = t.bus.send(inform('a', 'go'), operator);
+  await t.log.settleUntil(settled(t, 1), 'a handled and committed, its send handled');
+  await sent;
+  await t.bus.idle();
+  assert.ok(!followedSends(t), t.log.ops.join(' '));
+  await t.bus.stopDispatching();
+  await t.bus.stop();
+});
