@@ -43,8 +43,8 @@ export async function installNodeLts() {
 
 /**
  * The Node a product process (the main job's node, a benchmark) runs on: the current LTS when this
- * Node is older — Node 20 is past its end of life, and the LTS's V8 spends a quarter less CPU per
- * message on the bus (decision 2115) — installed into the cache on first use; this process's own
+ * Node is older — Node 20 is past its end of life, and the LTS's V8 spends about a sixth less CPU
+ * per persisted message (decision 2115) — installed into the cache on first use; this process's own
  * Node when it is already that new, when `CAXTON_NODE=machine` asks for it, or when the LTS cannot
  * be had here (another platform, no registry), with a note saying why.
  * @param {(line: string) => void} note
