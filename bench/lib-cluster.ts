@@ -21,13 +21,27 @@ export interface ServerHandle {
 }
 
 interface Infra {
+  productNode(note: (line: string) => void): Promise<{ node: string; version: string; lts: boolean }>;
   startEtcdAndKafka(o?: { kafka?: { heap?: string; brokerConfig?: Record<string, string> } }):
     Promise<{ etcd: ServerHandle & { endpoint: string }; kafka: ServerHandle & { bootstrap: string } }>;
 }
 
+const infra = (): Promise<Infra> => import(new URL('../../scripts/infra/index.mjs', import.meta.url).href) as Promise<Infra>;
+
+/**
+ * The Node the nodes run on: the product's (the current LTS, scripts/infra/node-lts.mjs), whatever
+ * Node runs this bench, so `node bench/dist/cluster.js` on an older Node measures what
+ * `npm run bench -- cluster` and an operator's `caxton serve` run (decision 2120). Only this
+ * process's own Node may need the extended-const flag: the LTS refuses it (as scripts/bench.mjs).
+ */
+const RUNTIME = await (await infra()).productNode((line) => process.stderr.write(`[bench cluster] note: ${line}\n`));
+const NODE_FLAGS = RUNTIME.node === process.execPath ? wasmFeatureNodeFlags() : [];
+
+/** The Node version the cluster's nodes run on (for the bench's notes). */
+export const NODE_VERSION = RUNTIME.version;
+
 export async function startServers(brokerConfig: Record<string, string>): Promise<{ kafka: string; etcd: string; stop(): Promise<void> }> {
-  const infra = (await import(new URL('../../scripts/infra/index.mjs', import.meta.url).href)) as Infra;
-  const { etcd, kafka } = await infra.startEtcdAndKafka({ kafka: { heap: '512m', brokerConfig } });
+  const { etcd, kafka } = await (await infra()).startEtcdAndKafka({ kafka: { heap: '512m', brokerConfig } });
   return {
     kafka: kafka.bootstrap,
     etcd: etcd.endpoint,
@@ -57,12 +71,12 @@ export class ServeNode {
     // CAXTON_BENCH_NODE_ARGS: extra node flags for the nodes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     const extra = (process.env['CAXTON_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
     const args = [
-      ...extra, ...wasmFeatureNodeFlags(), CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dataDir,
+      ...extra, ...NODE_FLAGS, CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dataDir,
       '--node-id', id, '--kafka', kafka, '--etcd', etcd, '--cluster', flags.cluster,
       ...(flags.leaseTtl ? ['--lease-ttl', String(flags.leaseTtl)] : []),
       ...(flags.sessionTimeoutMs ? ['--kafka-session-timeout', String(flags.sessionTimeoutMs)] : []),
     ];
-    this.child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(RUNTIME.node, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err = (this.err + d).slice(-20_000)));
     this.exited = new Promise((r) => this.child.on('exit', () => r()));

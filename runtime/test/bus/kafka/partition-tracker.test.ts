@@ -43,6 +43,20 @@ describe('partition tracker', () => {
     assert.deepEqual(t.progress(), { end: 8, pending: [6] });
   });
 
+  it('a merge keeps every copy of a duplicated in-flight delivery under its id, and completing it completes them all', () => {
+    const local = new PartitionTracker(0, 10);
+    assert.equal(local.admit(0, 'x', false), 'deliver');
+    assert.equal(local.admit(1, 'y', false), 'deliver');
+    assert.equal(local.admit(2, 'x', false), 'skip');
+    assert.equal(local.admit(3, 'x', false), 'skip');
+    const fresh = restart(local, 10);
+    fresh.merge(local);
+    assert.ok(fresh.has('x') && fresh.has('y'));
+    assert.ok(fresh.complete('x'));
+    assert.deepEqual(fresh.progress(), { end: 4, pending: [1] });
+    assert.equal(fresh.complete('x'), false, 'completed once');
+  });
+
   it('marks a record of an already completed delivery done without handing it out', () => {
     const t = new PartitionTracker(0, 10);
     t.admit(0, 'a', false);
