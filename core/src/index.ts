@@ -23,6 +23,7 @@ export * from './control/http.js';
 export * from './control/http-allow.js';
 export * from './control/http-path.js';
 export * from './net/loopback-host.js';
+export { encodeU32, encodeS32, encodeName } from './wasm/encode.js';
 export * from './control/http-headers.js';
 export * from './control/errors.js';
 export { AGENT_NAME, AGENT_NAME_HINT, INSTANCE_KEY, INSTANCE_NAME_HINT, isInstanceName, parseInstanceName, instanceName, type InstanceName } from './control/agent-name.js';

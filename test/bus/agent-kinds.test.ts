@@ -9,18 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CaxtonError, type KindCounts } from '@caxton/core';
 import { agentArtifact } from './support/artifacts.js';
 import { TestNode } from './support/test-node.js';
 import { ask, counts, nextRequestId } from './support/kinds.js';
-import { wasmFeatureNodeFlags } from '@caxton/sandbox';
+import { spawnCrashChild, untilChild } from './support/crash-child.js';
 
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash', 'kinds-child.js');
 const nodes: TestNode[] = [];
 after(async () => {
   for (const n of nodes) await n.dispose();
@@ -103,21 +100,11 @@ test('SIGKILL right after a passivation loses no write: a new node on the same d
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-kinds-'));
   try {
     const keys = ['k1', 'k2', 'k3'];
-    const child = spawn(process.execPath, [...wasmFeatureNodeFlags(), CHILD, dataDir, 'deploy', ...keys], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('passivated\n')) resolve();
-      });
-      void exited.then(() => reject(new Error(`the child exited early:\n${out}\n${err}`)));
-    });
-    assert.match(out, /answers k1=1 k2=1 k3=1/);
-    child.kill('SIGKILL');
-    assert.equal(await exited, 'SIGKILL');
+    const child = spawnCrashChild('kinds-child.js', [dataDir, 'deploy', ...keys]);
+    await untilChild(child, 'the keys passivated', () => child.output.includes('passivated\n'), 60_000);
+    assert.match(child.output, /answers k1=1 k2=1 k3=1/);
+    child.proc.kill('SIGKILL');
+    assert.equal((await child.exited).signal, 'SIGKILL');
 
     const t = await TestNode.start({ dataDir });
     nodes.push(t);

@@ -13,114 +13,43 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EmbeddedMessageLog } from '@caxton/runtime';
-import { wasmFeatureNodeFlags } from '@caxton/sandbox';
+import { childExit, reapChildren, spawnCrashChild, untilChild, type CrashChild } from './support/crash-child.js';
+import { parseNodeLives } from './support/node-records.js';
 
 const PAIRS = 4;
 const CHAINS = 25;
 const ROUNDS = 500;
 /** Requests + informs: 2 × 4 × 25 × 500 = 100,000 (plus one start message per pinger). */
 const MESSAGES = 2 * PAIRS * CHAINS * ROUNDS;
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash', 'node-child.js');
-
-interface Child {
-  proc: ChildProcess;
-  progress: number;
-  output: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function runChild(mode: 'start' | 'resume', dataDir: string, records: string): Child {
-  const proc = spawn(process.execPath, [...wasmFeatureNodeFlags(), CHILD, mode, dataDir, records, String(PAIRS), String(CHAINS), String(ROUNDS)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const child: Child = {
-    proc, progress: 0, output: '',
-    exited: new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal }))),
-  };
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    child.output += chunk;
-    const m = /progress (\d+)\n[^]*$/.exec(chunk);
-    if (m) child.progress = Number(m[1]);
-  });
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (child.output += chunk));
-  return child;
-}
-
-async function until(what: string, probe: () => boolean, child: Child, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void child.exited.then(() => (exited = true));
-  while (!probe()) {
-    if (exited) throw new Error(`child exited while waiting for ${what}:\n${child.output}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${child.output.slice(-2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-interface Life {
-  accepted: Set<string>;
-  handled: string[];
-  completed: Set<string>;
-  done: Set<string>;
-}
-
-/** Splits the record file into the two lives (each starts with an `S` line). */
-function parse(text: string): Life[] {
-  const lives: Life[] = [];
-  let life: Life | undefined;
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const kind = line[0];
-    const rest = line.slice(2);
-    if (kind === 'S') {
-      life = { accepted: new Set(), handled: [], completed: new Set(), done: new Set() };
-      lives.push(life);
-      continue;
-    }
-    if (life === undefined) throw new Error(`record before the first start line: ${line}`);
-    if (kind === 'A') life.accepted.add(rest);
-    else if (kind === 'H') life.handled.push(rest);
-    else if (kind === 'C') for (const id of rest.split(' ')) life.completed.add(id);
-    else if (kind === 'D') life.done.add(rest);
-  }
-  return lives;
-}
+const childArgs = (mode: 'start' | 'resume', dataDir: string, records: string): string[] => [mode, dataDir, records, String(PAIRS), String(CHAINS), String(ROUNDS)];
 
 test('kill -9 mid-run: nothing accepted is lost, nothing completed is redone, the run reaches its total', { timeout: 110_000 }, async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-crash-'));
   const records = path.join(dataDir, 'records.txt');
   const started = Date.now();
-  const children: Child[] = [];
+  const children: CrashChild[] = [];
   try {
     // Life 1: run until about 40% of the deliveries were handled, then SIGKILL.
-    const first = runChild('start', path.join(dataDir, 'node'), records);
+    const first = spawnCrashChild('node-child.js', childArgs('start', path.join(dataDir, 'node'), records));
     children.push(first);
-    await until('the first life to be 40% through', () => first.progress >= 0.4 * MESSAGES, first, 60_000);
+    await untilChild(first, 'the first life to be 40% through', () => first.progress >= 0.4 * MESSAGES, 60_000);
     first.proc.kill('SIGKILL');
     const killed = await first.exited;
     assert.equal(killed.signal, 'SIGKILL');
     const killedAt = Date.now();
 
     // Life 2: same data directory, no new deploys or sends; it must finish the run by itself.
-    const second = runChild('resume', path.join(dataDir, 'node'), records);
+    const second = spawnCrashChild('node-child.js', childArgs('resume', path.join(dataDir, 'node'), records));
     children.push(second);
-    let timer: NodeJS.Timeout | undefined;
-    const ended = await Promise.race([
-      second.exited,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the second life did not finish:\n${second.output.slice(-2000)}`)), 80_000);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    const ended = await childExit(second, 'the second life', 80_000);
     assert.equal(ended.code, 0, second.output);
     const finishedAt = Date.now();
 
-    const [one, two, ...extra] = parse(await readFile(records, 'utf8'));
+    const [one, two, ...extra] = parseNodeLives(await readFile(records, 'utf8'));
     assert.ok(one && two && extra.length === 0, 'two lives recorded');
     assert.ok(one.handled.length > 0 && one.handled.length < MESSAGES, 'the kill came mid-run');
     assert.ok(one.completed.size > 0, 'completions were recorded before the kill');
@@ -166,8 +95,7 @@ test('kill -9 mid-run: nothing accepted is lost, nothing completed is redone, th
       `life 2 handled ${two.handled.length} (${replayed.length} replayed) in ${secondsAfter.toFixed(1)} s\n`,
     );
   } finally {
-    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
+    await reapChildren(children);
     await rm(dataDir, { recursive: true, force: true });
   }
 });

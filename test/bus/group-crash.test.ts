@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedMessageLog } from '@caxton/runtime';
 import { runLives } from './support/lives.js';
+import { parseNodeLives } from './support/node-records.js';
 
 const PAIRS = 4;
 const CHAINS = 10;
@@ -28,34 +29,6 @@ const ROUNDS = 400;
 const MESSAGES = 2 * PAIRS * CHAINS * ROUNDS;
 /** One fault point per life, counted from the life's start (past the first life's deploys). */
 const FAULTS = ['group-torn:200', 'group-written:150', 'before-commit:400', 'group-torn:120'];
-
-interface Life {
-  accepted: Set<string>;
-  handled: string[];
-  completed: Set<string>;
-  done: Set<string>;
-}
-
-function parse(text: string): Life[] {
-  const lives: Life[] = [];
-  let life: Life | undefined;
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const kind = line[0];
-    const rest = line.slice(2);
-    if (kind === 'S') {
-      life = { accepted: new Set(), handled: [], completed: new Set(), done: new Set() };
-      lives.push(life);
-      continue;
-    }
-    if (life === undefined) throw new Error(`record before the first start line: ${line}`);
-    if (kind === 'A') life.accepted.add(rest);
-    else if (kind === 'H') life.handled.push(rest);
-    else if (kind === 'C') for (const id of rest.split(' ')) life.completed.add(id);
-    else if (kind === 'D') life.done.add(rest);
-  }
-  return lives;
-}
 
 test(`SIGKILL in commit groups holding sends and the completions queued behind them (${FAULTS.join(', ')}): nothing accepted is lost, nothing completed is redone`, { timeout: 240_000 }, async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-group-crash-'));
@@ -86,7 +59,7 @@ test(`SIGKILL in commit groups holding sends and the completions queued behind t
     assert.deepEqual(killed, FAULTS, `every armed life was killed at its point: ${lives.map((l) => `${l.fault}:${l.signal ?? l.code}`).join(', ')}`);
     assert.equal(torn.filter((c) => c === 'log.torn-tail-truncated').length, FAULTS.filter((f) => f.startsWith('group-torn')).length, `a torn tail cut after each torn group: ${torn.join(', ')}`);
 
-    const parsed = parse(await readFile(records, 'utf8'));
+    const parsed = parseNodeLives(await readFile(records, 'utf8'));
     assert.equal(parsed.length, lives.length);
     const handled = new Set(parsed.flatMap((l) => l.handled));
     const completed = new Set(parsed.flatMap((l) => [...l.completed]));

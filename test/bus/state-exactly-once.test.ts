@@ -15,78 +15,35 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { EmbeddedMessageLog } from '@caxton/runtime';
-import { wasmFeatureNodeFlags } from '@caxton/sandbox';
+import { childExit, reapChildren, spawnCrashChild, untilChild, type CrashChild } from './support/crash-child.js';
 
 const TOTAL = 50_000;
 const WINDOW = 256;
 const KILLS_AT = [0.15, 0.4, 0.65];
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash', 'state-child.js');
-
-interface Child {
-  proc: ChildProcess;
-  progress: number;
-  output: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function runChild(mode: 'start' | 'resume', dataDir: string, records: string): Child {
-  const proc = spawn(process.execPath, [...wasmFeatureNodeFlags(), CHILD, mode, dataDir, records, String(TOTAL), String(WINDOW)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const child: Child = {
-    proc, progress: 0, output: '',
-    exited: new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal }))),
-  };
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    child.output += chunk;
-    const all = [...chunk.matchAll(/progress (\d+)\n/g)];
-    if (all.length > 0) child.progress = Number(all[all.length - 1]![1]);
-  });
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (child.output += chunk));
-  return child;
-}
-
-async function until(what: string, probe: () => boolean, child: Child, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void child.exited.then(() => (exited = true));
-  while (!probe()) {
-    if (exited) throw new Error(`child exited while waiting for ${what}:\n${child.output.slice(-3000)}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${child.output.slice(-3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const childArgs = (mode: 'start' | 'resume', dataDir: string, records: string): string[] => [mode, dataDir, records, String(TOTAL), String(WINDOW)];
 
 test('kill -9 three times during 50,000 counted requests: the stored count equals the answered requests, every answer a distinct count', { timeout: 300_000 }, async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-state-crash-'));
   const records = path.join(dataDir, 'records.txt');
   const nodeDir = path.join(dataDir, 'node');
-  const children: Child[] = [];
+  const children: CrashChild[] = [];
   try {
     let mode: 'start' | 'resume' = 'start';
     for (const at of KILLS_AT) {
-      const child = runChild(mode, nodeDir, records);
+      const child = spawnCrashChild('state-child.js', childArgs(mode, nodeDir, records));
       children.push(child);
-      await until(`${Math.round(at * 100)}% of the answers`, () => child.progress >= at * TOTAL, child, 120_000);
+      await untilChild(child, `${Math.round(at * 100)}% of the answers`, () => child.progress >= at * TOTAL, 120_000);
       child.proc.kill('SIGKILL');
       assert.equal((await child.exited).signal, 'SIGKILL');
       mode = 'resume';
     }
-    const last = runChild('resume', nodeDir, records);
+    const last = spawnCrashChild('state-child.js', childArgs('resume', nodeDir, records));
     children.push(last);
-    let timer: NodeJS.Timeout | undefined;
-    const ended = await Promise.race([
-      last.exited,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the last life did not finish:\n${last.output.slice(-3000)}`)), 180_000);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    const ended = await childExit(last, 'the last life', 180_000);
     assert.equal(ended.code, 0, last.output.slice(-3000));
 
     const accepted = new Set<string>();
@@ -126,8 +83,7 @@ test('kill -9 three times during 50,000 counted requests: the stored count equal
     assert.equal(state.get('count'), String(answered), 'the stored count is not the number of answered requests');
     process.stdout.write(`# state crash test: ${answered} requests answered over ${lives} lives (${KILLS_AT.length} kill -9), stored count ${state.get('count')}\n`);
   } finally {
-    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
+    await reapChildren(children);
     await rm(dataDir, { recursive: true, force: true });
   }
 });

@@ -18,11 +18,11 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { DefaultExecutionEventBusManager, DefaultRequestHandler, type ServerCallContext } from '@a2a-js/sdk/server';
 import { jsonRpcHandler, restHandler } from '@a2a-js/sdk/server/express';
-import { A2A_TASK_LIMITS, BODY_IDLE_MS, CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
+import { A2A_TASK_LIMITS, BODY_IDLE_MS, CaxtonError, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
-import { readJsonBody, type JsonBodyRefusal } from '../console/request-body.js';
+import { ONE_MESSAGE_BODY_BYTES, readJsonBody, type JsonBodyRefusal } from '../console/request-body.js';
 import { A2A_BASE_PATH, CARD_PATH, JSONRPC_PATH, REST_PATH, agentCard, servicesByAgent } from './agent-card.js';
 import { BoundedTaskStore } from './bounded-task-store.js';
 import { TaskFile } from './task-file.js';
@@ -61,7 +61,7 @@ export interface A2aEndpoint {
 }
 
 /** One A2A call carries one message: its content is bounded by the ACL content limit; this bounds what a client may send. */
-const MAX_BODY_BYTES = DEFAULT_ACL_LIMITS.maxMessageBytes + 64 * 1024;
+const MAX_BODY_BYTES = ONE_MESSAGE_BODY_BYTES;
 const DIRECTORY_LIMIT = 1000;
 /** JSON-RPC methods that only read (a task the token started); every other method needs messages.send. */
 const READING_METHODS = new Set(['GetTask', 'ListTasks', 'tasks/get', 'tasks/list']);

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * The last N distinct ids added, exactly: the logs' dedup windows of completed delivery ids
- * (decision 2002). `has` is asked once per delivery sent and `add` runs once per completion.
+ * (decision 2002). `has` is asked twice per delivery sent — by the bus, to report a retried send
+ * accepted, and by the log, idempotent for every caller (decision 2121) — and `add` runs once per
+ * completion.
  *
  * Why not a `Set<string>` (decision 2000 had one behind a counting filter): a window of 100,000
  * strings that takes one id in and one out per message keeps V8's ordered hash table busy with

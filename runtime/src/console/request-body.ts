@@ -6,7 +6,7 @@
  * console's API): readJsonBody.
  */
 import type { IncomingMessage } from 'node:http';
-import { JSON_SHAPE_HINT, jsonShapeRefusal, parseJson } from '@caxton/core';
+import { DEFAULT_ACL_LIMITS, JSON_SHAPE_HINT, jsonShapeRefusal, parseJson } from '@caxton/core';
 import { ConsoleError } from './errors.js';
 
 /** What a body is bounded by, for the refusal: the limit's name and what to do about it. */
@@ -16,6 +16,12 @@ export interface BodyLimit {
   name: string;
   hint: string;
 }
+
+/**
+ * The body limit of an ingress that carries one message a request (A2A, MCP): the ACL content limit
+ * plus 64 KiB for the JSON-RPC around it. One figure, so the two endpoints cannot drift apart.
+ */
+export const ONE_MESSAGE_BODY_BYTES = DEFAULT_ACL_LIMITS.maxMessageBytes + 64 * 1024;
 
 export const ARTIFACT_BODY = (max: number): BodyLimit => ({ max, name: "the node's artifact limit", hint: 'build a smaller component, or start the node with a larger --max-artifact-mib' });
 

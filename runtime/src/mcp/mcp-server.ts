@@ -22,7 +22,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { BODY_IDLE_MS, CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type AuditRole, type NodeControl, type Principal } from '@caxton/core';
 import { requireAllowed } from '../api/access.js';
-import { readJsonBody, type BodyLimit, type JsonBodyRefusal } from '../console/request-body.js';
+import { ONE_MESSAGE_BODY_BYTES, readJsonBody, type BodyLimit, type JsonBodyRefusal } from '../console/request-body.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { requestAndFollow, unansweredText } from '../conversation/index.js';
@@ -53,7 +53,7 @@ export interface McpEndpoint {
 }
 
 /** The JSON-RPC body of one MCP request is small; this bounds what a client may declare. */
-const MAX_BODY_BYTES = DEFAULT_ACL_LIMITS.maxMessageBytes + 64 * 1024;
+const MAX_BODY_BYTES = ONE_MESSAGE_BODY_BYTES;
 const MCP_BODY: BodyLimit = { max: MAX_BODY_BYTES, name: "the MCP endpoint's body limit", hint: 'send less in one request' };
 /** MCP's status and code for each refusal of the shared JSON body reader: a body it cannot take as JSON is `mcp.bad-body`. */
 const BODY_REFUSALS: Readonly<Record<JsonBodyRefusal['refused'], { status: number; code: string }>> = {

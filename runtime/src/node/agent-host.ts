@@ -27,12 +27,14 @@ export interface AgentRunStats {
 /** One agent as the sandbox reports it for metrics: memory, restarts, refusals per quota. */
 export interface AgentRunSample {
   agent: string;
-  /** Replica n ≥ 2 of `agent` (decision 2010), reported under the agent's own label; absent: the agent's own instance. */
+  /** Replica n ≥ 2 of `agent` (decision 2010): its memory, restarts and refusals carry `replica=n` under the agent's label; absent: the agent's own instance. */
   replica?: number;
-  /** A rollout's new instance of `agent` (decision 2101), reported under the agent's own label with `candidate="true"`. */
+  /** A rollout's new instance of `agent` (decision 2101): its samples carry `candidate="true"` under the agent's label (one value, not the version: bounded). */
   candidate?: true;
   memoryPages: number;
+  /** Restarts since the agent was deployed on this node (a counter: it only grows until redeploy). */
   restarts: number;
+  /** Host calls refused per quota since the agent was deployed here (the sandbox's counters). */
   refusals: Readonly<Record<string, number>>;
 }
 

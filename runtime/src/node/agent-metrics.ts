@@ -19,19 +19,14 @@ import type { BusEvent, BusEvents } from '../bus/events.js';
 import { boundedAgentLabel } from '../telemetry/cardinality.js';
 import { SECONDS_BUCKETS } from '../telemetry/meters.js';
 import { WASM_PAGE_BYTES } from '@caxton/core';
+import type { AgentRunSample } from './agent-host.js';
 
-/** What the node reports of one local agent at collection time. */
-export interface AgentSample {
-  agent: string;
-  /** Replica n ≥ 2 of `agent` (decision 2010): its memory, restarts and refusals carry `replica=n` under the agent's label. */
-  replica?: number;
-  /** A rollout's new instance of `agent` (decision 2101): its samples carry `candidate="true"` under the agent's label (one value, not the version: bounded). */
-  candidate?: true;
-  memoryPages: number;
-  /** Restarts since the agent was deployed on this node (a counter: it only grows until redeploy). */
-  restarts: number;
-  /** Host calls refused per quota since the agent was deployed here (the sandbox's counters). */
-  refusals: Readonly<Record<string, number>>;
+/**
+ * What the node reports of one local agent at collection time: the sandbox's sample of it
+ * (memory, restarts since deployed here, refusals per quota; replica and candidate labels) and
+ * the bus's figures.
+ */
+export interface AgentSample extends AgentRunSample {
   mailboxDepth: number;
   timersPending: number;
 }

@@ -9,29 +9,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AgentId, Delivery } from '@caxton/core';
-import type { CompletionRecord } from '../../src/bus/message-log.js';
-import { inform, openBus, operator, RecordingLog, until, type TestBus } from './scripted-port.js';
+import { GroupCommitLog } from './group-commit-log.js';
+import { inform, openBus, operator, until, type TestBus } from './scripted-port.js';
 
-type Queued =
-  | { kind: 'append'; deliveries: readonly Delivery[]; resolve: () => void; reject: (e: unknown) => void }
-  | { kind: 'complete'; records: readonly CompletionRecord[]; then: ((error: unknown) => void) | undefined; resolve: () => void; reject: (e: unknown) => void };
-
-/** Appends and completions queue in call order; `settleGroup` makes them durable (or fails them) together. */
-class GroupLog extends RecordingLog {
-  private queue: Queued[] = [];
+/** The group-commit log, appends queued in the same group as completions (as the embedded log's). */
+class GroupLog extends GroupCommitLog {
   /** Appends `appendInOrder` refuses synchronously, as the embedded log refuses an invalid delivery. */
   refuseAppend: (d: Delivery) => boolean = () => false;
 
-  get waiting(): number {
-    return this.queue.length;
-  }
-
   appendInOrder(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.some((d) => this.refuseAppend(d))) throw Object.assign(new Error('delivery refused by the log'), { code: 'log.invalid-delivery' });
-    this.ops.push(`queued-append:${deliveries.map((d) => d.id).join(',')}`);
-    const durable = new Promise<void>((resolve, reject) => this.queue.push({ kind: 'append', deliveries, resolve, reject }));
-    durable.catch(() => {});
-    return durable;
+    return this.queueAppend(deliveries);
   }
 
   /** As the embedded log's: every append is queued in the group, in call order. */
@@ -41,39 +29,6 @@ class GroupLog extends RecordingLog {
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  completeInOrder(records: readonly CompletionRecord[], then?: (error: unknown) => void): Promise<void> {
-    this.ops.push(`queued-complete:${records.map((r) => r.id).join(',')}`);
-    const durable = new Promise<void>((resolve, reject) => this.queue.push({ kind: 'complete', records, then, resolve, reject }));
-    durable.catch(() => {});
-    return durable;
-  }
-
-  /** One group: everything queued, in order; callbacks synchronously, then the promises. */
-  settleGroup(error?: Error): void {
-    const group = this.queue;
-    this.queue = [];
-    for (const call of group) {
-      if (call.kind === 'append') {
-        if (error === undefined) void super.append(call.deliveries);
-      } else {
-        if (error === undefined) void this.complete(call.records);
-        call.then?.(error);
-      }
-    }
-    for (const call of group) {
-      if (error === undefined) call.resolve();
-      else call.reject(error);
-    }
-  }
-
-  /** Keep settling groups as they come until `done`. */
-  async settleUntil(done: () => boolean, what: string): Promise<void> {
-    await until(() => {
-      if (this.waiting > 0) this.settleGroup();
-      return done();
-    }, what);
   }
 }
 

@@ -5,47 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CompletionRecord } from '../../src/bus/message-log.js';
-import { inform, openBus, operator, RecordingLog, until } from './scripted-port.js';
-
-/**
- * Completions queue in call order and settle together when the test says (one commit group):
- * callbacks first, in call order, then the promises — as the embedded log's group commit does.
- */
-class InOrderLog extends RecordingLog {
-  private queued: { records: readonly CompletionRecord[]; then: ((error: unknown) => void) | undefined; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  /** What the bus could observe from inside each callback, in order. */
-  readonly inCallback: string[] = [];
-  observe: () => string = () => '';
-
-  get waiting(): number {
-    return this.queued.length;
-  }
-
-  completeInOrder(records: readonly CompletionRecord[], then?: (error: unknown) => void): Promise<void> {
-    const durable = new Promise<void>((resolve, reject) => this.queued.push({ records, then, resolve, reject }));
-    // The port's promise to a caller that passes `then`: this promise never goes unhandled.
-    durable.catch(() => {});
-    return durable;
-  }
-
-  /** Make everything queued durable (or fail it all with `error`), as one group. */
-  settleGroup(error?: Error): void {
-    const group = this.queued;
-    this.queued = [];
-    for (const call of group) {
-      // The memory log records a completion synchronously (its promise only reports it).
-      if (error === undefined) void this.complete(call.records);
-      call.then?.(error);
-      this.inCallback.push(this.observe());
-      if (error === undefined) call.resolve();
-      else call.reject(error);
-    }
-  }
-}
+import { GroupCommitLog } from './group-commit-log.js';
+import { inform, openBus, operator, until } from './scripted-port.js';
 
 test('on a log that commits in call order, a batch is carried on in the log\'s callback; a failed group rewinds and the work commits again in order (decision 2111)', async () => {
-  const log = new InOrderLog();
+  const log = new GroupCommitLog();
   const { bus, port, events } = await openBus(['a'], { log, dispatch: { maxPerAgent: 1 } });
   const seen: string[] = [];
   port.script = (item) => {
@@ -55,12 +19,13 @@ test('on a log that commits in call order, a batch is carried on in the log\'s c
   };
   // From inside each callback: how many of a's messages still hold a mailbox slot, and how many
   // `completed` events were emitted so far.
-  log.observe = () => `depth ${bus.mailboxDepth('a')}, completed ${events.filter((e) => e.type === 'completed').length}`;
+  const inCallback: string[] = [];
+  log.afterCallback = () => inCallback.push(`depth ${bus.mailboxDepth('a')}, completed ${events.filter((e) => e.type === 'completed').length}`);
 
   await bus.send(inform('a', 'm1'), operator);
   await until(() => log.waiting === 1, 'm1 handled and its completion queued');
   log.settleGroup();
-  assert.deepEqual(log.inCallback, ['depth 0, completed 1'], 'm1\'s slot was freed and its completion told inside the callback');
+  assert.deepEqual(inCallback, ['depth 0, completed 1'], 'm1\'s slot was freed and its completion told inside the callback');
 
   // Three handlings queue their completions behind one another (early release); their group fails.
   for (const m of ['m2', 'm3', 'm4']) await bus.send(inform('a', m), operator);

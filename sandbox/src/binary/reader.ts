@@ -102,36 +102,6 @@ export class ByteReader {
   }
 }
 
-/** Unsigned LEB128 encoding. */
-export function encodeU32(value: number): number[] {
-  const out: number[] = [];
-  let v = value >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-export function encodeU64(value: bigint): number[] {
-  const out: number[] = [];
-  let v = value;
-  do {
-    let byte = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v !== 0n) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0n);
-  return out;
-}
-
-export function encodeName(name: string): number[] {
-  const bytes = new TextEncoder().encode(name);
-  return [...encodeU32(bytes.length), ...bytes];
-}
-
 export interface Section {
   id: number;
   /** Offset of the section id byte. */

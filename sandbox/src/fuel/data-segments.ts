@@ -17,7 +17,8 @@
  * The caller must know that no instruction names a data segment by index (`memory.init`,
  * `data.drop`, `array.new_data`, `array.init_data`): merging renumbers them. Pure: bytes in, bytes out.
  */
-import { ByteReader, concatBytes, encodeU32, readSections } from '../binary/reader.js';
+import { encodeS32, encodeU32 } from '@caxton/core';
+import { ByteReader, concatBytes, readSections } from '../binary/reader.js';
 
 /** Largest run of zeros a merge may add between two segments: well under a 4 KiB page. */
 export const MAX_MERGE_GAP = 1024;
@@ -83,28 +84,13 @@ function skipLeb(r: ByteReader): void {
   r.fail('LEB128 longer than 10 bytes');
 }
 
-/** Signed LEB128 of an i32 constant (`i32.const` takes its value as s32). */
-function encodeI32(value: number): number[] {
-  const out: number[] = [];
-  let v = value | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
 function encodeActive(offset: number, parts: readonly Segment[]): Uint8Array {
   const first = parts[0]!;
   if (parts.length === 1) return first.raw;
   const last = parts[parts.length - 1]!;
   const data = new Uint8Array(last.offset! + last.data.length - offset);
   for (const p of parts) data.set(p.data, p.offset! - offset);
-  return concatBytes([[0x00, I32_CONST, ...encodeI32(offset), END], encodeU32(data.length), data]);
+  return concatBytes([[0x00, I32_CONST, ...encodeS32(offset), END], encodeU32(data.length), data]);
 }
 
 function section(id: number, body: Uint8Array): Uint8Array {

@@ -69,6 +69,29 @@ export interface FuelPassStats {
 }
 
 /**
+ * Runs the fuel pass over every function the module defines (imports have no body), in index
+ * order, and hands each finished pass to `each`. Shared by the measuring run and the real one, so
+ * both place charges over the same functions. A body nested deeper than the pass can recurse is
+ * refused typed rather than as the engine's RangeError.
+ */
+function passDefinedFunctions(m: binaryen.Module, table: ReturnType<typeof kinds>, artifactCatches: boolean, paid: CallerPaid, each: (name: string, pass: FunctionPass) => void): void {
+  const n = m.getNumFunctions();
+  for (let i = 0; i < n; i++) {
+    const fn = m.getFunctionByIndex(i);
+    const info = binaryen.getFunctionInfo(fn);
+    if (info.module) continue; // an import
+    const pass = new FunctionPass(m, fn as unknown as number, table, artifactCatches, paid);
+    try {
+      pass.run();
+    } catch (err) {
+      if (err instanceof RangeError) throw new FuelPassError(`function ${info.name} is nested too deeply to instrument`);
+      throw err;
+    }
+    each(info.name, pass);
+  }
+}
+
+/**
  * The measuring run (decision 1941): every function's own entry-segment cost, computed on a
  * separate copy of the module with the same placement decisions and nothing folded, so the real
  * run can charge each direct call for its callee's entry before any callee is instrumented.
@@ -81,20 +104,7 @@ function measureEntryCosts(bytes: Uint8Array, table: ReturnType<typeof kinds>, a
     m.addFunctionImport(GROW_FN, FUEL_IMPORT_MODULE, 'grow', binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.i32);
     m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, i64c(m, 0));
     const costs = new Map<string, number>();
-    const n = m.getNumFunctions();
-    for (let i = 0; i < n; i++) {
-      const fn = m.getFunctionByIndex(i);
-      const info = binaryen.getFunctionInfo(fn);
-      if (info.module) continue;
-      const pass = new FunctionPass(m, fn as unknown as number, table, artifactCatches, paid);
-      try {
-        pass.run();
-      } catch (err) {
-        if (err instanceof RangeError) throw new FuelPassError(`function ${info.name} is nested too deeply to instrument`);
-        throw err;
-      }
-      costs.set(info.name, pass.entryCost);
-    }
+    passDefinedFunctions(m, table, artifactCatches, paid, (name, pass) => costs.set(name, pass.entryCost));
     return costs;
   } finally {
     m.dispose();
@@ -224,18 +234,7 @@ export function instrumentFuel(bytes: Uint8Array, memories: number, artifactCatc
     const stats: FuelPassStats = { functions: 0, expressions: 0, chargePoints: 0, checks: 0, bulkMemorySites: 0, growSites: 0, debtModeFunctions: 0 };
     const paid: CallerPaid = { functions: callerPaidSet(callerPaidFunctions(m), entryCost), entryCost };
     let dataRefs = 0;
-    const n = m.getNumFunctions();
-    for (let i = 0; i < n; i++) {
-      const fn = m.getFunctionByIndex(i);
-      const info = binaryen.getFunctionInfo(fn);
-      if (info.module) continue; // an import
-      const pass = new FunctionPass(m, fn as unknown as number, table, artifactCatches, paid);
-      try {
-        pass.run();
-      } catch (err) {
-        if (err instanceof RangeError) throw new FuelPassError(`function ${info.name} is nested too deeply to instrument`);
-        throw err;
-      }
+    passDefinedFunctions(m, table, artifactCatches, paid, (_name, pass) => {
       stats.functions++;
       stats.expressions += pass.expressions;
       stats.chargePoints += pass.charges;
@@ -244,7 +243,7 @@ export function instrumentFuel(bytes: Uint8Array, memories: number, artifactCatc
       stats.growSites += pass.grows;
       if (pass.debtMode) stats.debtModeFunctions++;
       dataRefs += pass.dataRefs;
-    }
+    });
     stats.exportWrappers = wrapExports(m, table, paid.functions, entryCost);
     // Each wrapper charges and checks once.
     stats.chargePoints += stats.exportWrappers;

@@ -236,19 +236,7 @@ export function guardHostImports(
   bounded('search-services', 'service type', caps.serviceField, 1);
   // Whatever a host call throws (a refusal, out-of-fuel, a lifting error in jco's glue) ends the
   // call, even if the guest catches it: the bridge keeps it for the instance's afterCall.
-  for (const [name, fn] of Object.entries(out)) {
-    if (typeof fn !== 'function') continue;
-    const f = fn as CoreFn;
-    out[name] = (...args: number[]) => {
-      try {
-        return f(...args);
-      } catch (err) {
-        bridge.noteFault(err);
-        throw err;
-      }
-    };
-  }
-  return out;
+  return keepFaults(out, bridge);
 }
 
 /** Whatever a guarded import throws ends the call, even if the guest catches it. */

@@ -13,7 +13,8 @@
  *
  * Shared memories, memory64 and custom page sizes are refused (the sandbox does not support them).
  */
-import { ByteReader, concatBytes, encodeName, encodeU32, readSections } from '../binary/reader.js';
+import { encodeName, encodeU32 } from '@caxton/core';
+import { ByteReader, concatBytes, readSections } from '../binary/reader.js';
 
 export const MEMORY_IMPORT_MODULE = 'caxton:memory';
 /** Page size and the 4 GiB memory32 ceiling: defined once, with the limits table (@caxton/core). */

@@ -4,12 +4,7 @@
  * with SIGKILL exactly at a step boundary of a handling plan, and the next life resumes on the
  * same directory. Lives continue until one exits normally (code 0).
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { wasmFeatureNodeFlags } from '@caxton/sandbox';
-
-const CRASH_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'crash');
+import { spawnCrashChild } from './crash-child.js';
 
 export interface Life {
   fault: string;
@@ -50,24 +45,16 @@ export async function runLives(o: LivesOptions): Promise<Life[]> {
   throw new Error(`no life finished in ${o.maxLives}: ${lives.map((l) => `${l.fault}:${l.signal ?? l.code}`).join(', ')}\n${lives.at(-1)?.output.slice(-2000) ?? ''}`);
 }
 
-function runLife(o: LivesOptions, mode: 'start' | 'resume', fault: string | undefined): Promise<Life> {
+async function runLife(o: LivesOptions, mode: 'start' | 'resume', fault: string | undefined): Promise<Life> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
   delete env['CAXTON_FAULT_POINT'];
   if (fault !== undefined) env['CAXTON_FAULT_POINT'] = fault;
-  const proc = spawn(process.execPath, [...wasmFeatureNodeFlags(), path.join(CRASH_DIR, o.child), ...o.args(mode)], {
-    stdio: ['ignore', 'pipe', 'pipe'], env,
-  });
-  let output = '';
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      output += `\n[test] life exceeded ${o.lifeTimeoutMs ?? 60_000} ms: killed\n`;
-      proc.kill('SIGTERM');
-    }, o.lifeTimeoutMs ?? 60_000);
-    proc.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ fault: fault ?? '-', code, signal, output });
-    });
-  });
+  const child = spawnCrashChild(o.child, o.args(mode), env);
+  const timer = setTimeout(() => {
+    child.output += `\n[test] life exceeded ${o.lifeTimeoutMs ?? 60_000} ms: killed\n`;
+    child.proc.kill('SIGTERM');
+  }, o.lifeTimeoutMs ?? 60_000);
+  const { code, signal } = await child.exited;
+  clearTimeout(timer);
+  return { fault: fault ?? '-', code, signal, output: child.output };
 }

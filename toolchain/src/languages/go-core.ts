@@ -12,6 +12,7 @@
  * over it, exported as `cabi_realloc`. Appending a function and a global shifts no index, so the
  * Go code is untouched.
  */
+import { encodeName, encodeS32, encodeU32 } from '@caxton/core';
 
 /** The SDK's export that reports the adapter arena: (address << 32) | size. */
 export const ARENA_EXPORT = 'caxton_adapter_arena';
@@ -27,35 +28,6 @@ function readU32(b: Uint8Array, pos: { i: number }): number {
     if ((byte & 0x80) === 0) return result;
     shift += 7;
   }
-}
-
-function u32(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function s32(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-function name(s: string): number[] {
-  const bytes = [...new TextEncoder().encode(s)];
-  return [...u32(bytes.length), ...bytes];
 }
 
 function parse(core: Uint8Array): Section[] {
@@ -89,7 +61,7 @@ function concat(parts: ReadonlyArray<Uint8Array | number[]>): Uint8Array {
 /** Appends items (already encoded) to a vector section body. */
 function appendVec(body: Uint8Array, items: number[][]): Uint8Array {
   const { count, rest } = vecItems(body);
-  return concat([u32(count + items.length), rest, ...items]);
+  return concat([encodeU32(count + items.length), rest, ...items]);
 }
 
 /** Counts imported functions and globals. */
@@ -133,7 +105,7 @@ function dropExports(body: Uint8Array, drop: ReadonlySet<string>): number[][] {
 
 function encode(sections: Section[]): Uint8Array {
   const parts: Array<Uint8Array | number[]> = [[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]];
-  for (const s of sections) parts.push([s.id, ...u32(s.body.length)], s.body);
+  for (const s of sections) parts.push([s.id, ...encodeU32(s.body.length)], s.body);
   return concat(parts);
 }
 
@@ -156,27 +128,27 @@ export function addAdapterAllocator(core: Uint8Array, base: number, size: number
   const typeIndex = vecItems(types.body).count;
   types.body = appendVec(types.body, [[0x60, 4, 0x7f, 0x7f, 0x7f, 0x7f, 1, 0x7f]]);
   const funcIndex = imported.funcs + vecItems(funcs.body).count;
-  funcs.body = appendVec(funcs.body, [u32(typeIndex)]);
+  funcs.body = appendVec(funcs.body, [encodeU32(typeIndex)]);
   const globalIndex = imported.globals + vecItems(globals.body).count;
-  globals.body = appendVec(globals.body, [[0x7f, 0x01, 0x41, ...s32(base), 0x0b]]);
+  globals.body = appendVec(globals.body, [[0x7f, 0x01, 0x41, ...encodeS32(base), 0x0b]]);
 
-  const g = u32(globalIndex);
+  const g = encodeU32(globalIndex);
   const body = [
     0x00, // no locals
     0x20, 0, 0x04, 0x40, 0x00, 0x0b, // if (old != 0) unreachable: the adapter never reallocates
     0x23, ...g, 0x20, 2, 0x6a, 0x41, 1, 0x6b, 0x41, 0, 0x20, 2, 0x6b, 0x71, // (next + align - 1) & -align
     0x22, 0, // ptr (reuses param 0)
     0x20, 3, 0x6a, 0x22, 1, // end = ptr + newSize (reuses param 1)
-    0x41, ...s32(base + size), 0x4b, 0x04, 0x40, 0x00, 0x0b, // if (end > limit) unreachable
+    0x41, ...encodeS32(base + size), 0x4b, 0x04, 0x40, 0x00, 0x0b, // if (end > limit) unreachable
     0x20, 1, 0x24, ...g, // next = end
     0x20, 0, // return ptr
     0x0b,
   ];
-  code.body = appendVec(code.body, [[...u32(body.length), ...body]]);
+  code.body = appendVec(code.body, [[...encodeU32(body.length), ...body]]);
 
   const kept = dropExports(exports.body, new Set([ARENA_EXPORT, 'cabi_realloc']));
-  kept.push([...name('cabi_realloc'), 0x00, ...u32(funcIndex)]);
-  exports.body = concat([u32(kept.length), ...kept]);
+  kept.push([...encodeName('cabi_realloc'), 0x00, ...encodeU32(funcIndex)]);
+  exports.body = concat([encodeU32(kept.length), ...kept]);
   return encode(sections);
 }
 
