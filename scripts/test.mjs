@@ -113,6 +113,9 @@ try {
   const phases = testPhases({ files, alone: aloneFiles, main, thisNode, secondNode: wishes.secondNode, concurrency, marker: RUNS_ALONE });
   exitCode = 0;
   for (const [i, phase] of phases.entries()) {
+    // Past the deadline the run has failed already (the phase it stopped said so): no later phase
+    // is started only to be stopped a second later.
+    if (Date.now() >= deadlineAt) break;
     step(`running ${phase.files.length} of ${files.length} test files from ${targets.join(' ')}, ${phase.what}`);
     if (phase.second) secondNodeRan = phase.files.length;
     const phaseStarted = Date.now();
