@@ -1,7 +1,7 @@
 /**
  * A batch's completions queued right behind its sends' appends, in the same commit group, without
  * waiting for them (decision 2111, continued) — and only when every send of the batch said its
- * whole outcome was its append, queued in the log's call order (`OutboxSender.sendInOrder`). Every exception
+ * whole outcome was its append, queued in the log's call order (`SendQueued`). Every exception
  * falls back to the awaited path: the sends durable first, then the completions. The log here
  * queues appends and completions in one list and settles them as one group when the test says,
  * as the embedded log's group commit does.
@@ -13,7 +13,7 @@ import type { CompletionRecord } from '../../src/bus/message-log.js';
 import { inform, openBus, operator, RecordingLog, until, type TestBus } from './scripted-port.js';
 
 type Queued =
-  | { kind: 'append'; deliveries: readonly Delivery[]; then: ((error: unknown) => void) | undefined; resolve: () => void; reject: (e: unknown) => void }
+  | { kind: 'append'; deliveries: readonly Delivery[]; resolve: () => void; reject: (e: unknown) => void }
   | { kind: 'complete'; records: readonly CompletionRecord[]; then: ((error: unknown) => void) | undefined; resolve: () => void; reject: (e: unknown) => void };
 
 /** Appends and completions queue in call order; `settleGroup` makes them durable (or fails them) together. */
@@ -26,10 +26,10 @@ class GroupLog extends RecordingLog {
     return this.queue.length;
   }
 
-  appendInOrder(deliveries: readonly Delivery[], then?: (error: unknown) => void): Promise<void> {
+  appendInOrder(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.some((d) => this.refuseAppend(d))) throw Object.assign(new Error('delivery refused by the log'), { code: 'log.invalid-delivery' });
     this.ops.push(`queued-append:${deliveries.map((d) => d.id).join(',')}`);
-    const durable = new Promise<void>((resolve, reject) => this.queue.push({ kind: 'append', deliveries, then, resolve, reject }));
+    const durable = new Promise<void>((resolve, reject) => this.queue.push({ kind: 'append', deliveries, resolve, reject }));
     durable.catch(() => {});
     return durable;
   }
@@ -57,7 +57,6 @@ class GroupLog extends RecordingLog {
     for (const call of group) {
       if (call.kind === 'append') {
         if (error === undefined) void super.append(call.deliveries);
-        call.then?.(error);
       } else {
         if (error === undefined) void this.complete(call.records);
         call.then?.(error);
@@ -122,24 +121,6 @@ test('every send of the batch queued in full: its completion is queued right beh
   assert.deepEqual(t.log.ops.slice(at - 2, at).map((o) => o.split(':')[0]), ['queued-append', 'queued-append'], 'the two sends, then the completion');
   assert.deepEqual(t.port.handledBy('b'), ['x', 'y']);
   assert.equal(t.events.filter((e) => e.type === 'completed').length, 3);
-  await t.bus.stopDispatching();
-  await t.bus.stop();
-});
-
-test('a send queued in order is finished in the log\'s callback (decision 2118): when the group calls the completion back, the send behind which it was queued is already accepted, no waiter left to resume', async () => {
-  const t = await groupBus();
-  const fromA = (): number => t.events.filter((e) => e.type === 'accepted' && e.message.sender?.name === 'a@caxton').length;
-  const seen: number[] = [];
-  const complete = t.log.completeInOrder.bind(t.log);
-  t.log.completeInOrder = (records, then) => complete(records, then === undefined ? undefined : (error) => {
-    seen.push(fromA());
-    then(error);
-  });
-  await run(t, () => [{ receivers: ['b'], content: 'x' }, { receivers: ['b'], content: 'y' }]);
-  assert.ok(followedSends(t), t.log.ops.join(' '));
-  // On the awaited send of decision 2111 both were accepted only in reactions after the callbacks: [0, …].
-  assert.equal(seen[0], 2, 'both sends of a\'s handling accepted inside the group\'s callbacks, before its completion\'s');
-  assert.deepEqual(t.port.handledBy('b'), ['x', 'y']);
   await t.bus.stopDispatching();
   await t.bus.stop();
 });
