@@ -25,7 +25,7 @@ export type { DirectorySnapshot } from './host/directory.js';
 export type {
   DirectoryOp, Effects, ErrorInfo, InstanceState, LogLine, Outcome, TimerRequest, Work, WorkResult,
 } from './results.js';
-export { messageIdOf, workIdOf } from './results.js';
+export { NONE, messageIdOf, workIdOf } from './results.js';
 export { SandboxError, ArtifactError, OutOfFuel, SANDBOX_ERROR_KINDS, sandboxErrorKind, type SandboxErrorCode, type ArtifactErrorCode } from './errors.js';
 export { parseComponentLimit } from './binary/component-limits.js';
 // Lower-level pieces, public for tools and benchmarks that measure them on their own.

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import type { AclMessage, AgentId, HttpCall, StateWrite } from '@caxton/core';
 import { decodeResults, decodeWork, encodeResults, encodeWork } from '../src/shard/hand-off-codec.js';
 import { WideMessagesKept, WideMessagesSent, wideMessageUnits } from '../src/shard/wide-messages.js';
-import type { Work, WorkResult } from '../src/results.js';
+import { NONE, type Work, type WorkResult } from '../src/results.js';
 import { SandboxError } from '../src/errors.js';
 import { MESSAGE_INFO_LIMITS } from '@caxton/core';
 
@@ -158,6 +158,24 @@ describe('hand-off codec', () => {
     const got = w!.kind === 'message' ? w!.delivery.message.userParams! : {};
     assert.equal(Object.getPrototypeOf(got), Object.prototype);
     assert.deepStrictEqual(Object.entries(got), [['__proto__', 'x']]);
+  });
+
+  it('decodes a list the call left empty as the shared frozen NONE, and a filled one as a list of its own (decision 2119)', () => {
+    const m: AclMessage = { performative: 'inform', receivers: [{ name: 'a' }], content: 'x' };
+    const [echo, logger, other] = decodeResults(encodeResults([
+      result({ status: 'ok', outbox: [m] }),
+      result({ status: 'ok', logs: [{ level: 'info', message: 'hi', source: 'agent', at: 5 }], timers: [{ delayMs: 1, token: 't' }] }),
+      result({ status: 'ok', outbox: [m] }),
+    ]));
+    for (const list of [echo!.timers, echo!.logs, echo!.stateWrites, echo!.http, echo!.directory, logger!.outbox]) {
+      assert.equal(list, NONE);
+      assert.ok(Object.isFrozen(list));
+      assert.throws(() => (list as unknown[]).push(1), TypeError);
+    }
+    // Filled lists are fresh: nothing one result holds is another's.
+    assert.ok(!Object.isFrozen(echo!.outbox) && !Object.isFrozen(logger!.logs) && !Object.isFrozen(logger!.timers));
+    assert.notEqual(echo!.outbox, other!.outbox);
+    assert.deepStrictEqual(echo!.outbox, [m]);
   });
 
   it('refuses a record that ends early or has trailing data', () => {

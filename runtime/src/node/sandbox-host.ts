@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { DEPLOYABLE_LIMITS, type AgentId, type AgentLimits, type AgentLimitsSpec, type Instrumentation } from '@caxton/core';
 import type { AgentLogLine, DirectoryEffect, ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { EngineOptions } from '@caxton/sandbox';
-import { ShardPool, type AgentSpec, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '@caxton/sandbox';
+import { NONE, ShardPool, type AgentSpec, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '@caxton/sandbox';
 import type { AgentHost, AgentRunSample, AgentRunStats, AgentStartSpec } from './agent-host.js';
 import type { AgentStateStore } from '../storage/ports.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
@@ -97,7 +97,7 @@ export class SandboxAgentHost implements AgentHost {
     const report = this.identities.has(name) ? await this.pool.upgrade(spec) : await this.pool.deploy(spec);
     this.identities.set(name, identity);
     this.locals.set(identity, name);
-    return { agent: name, workId: 'init', outcome: { status: 'ok' }, fuelUsed: report.fuelUsed, ...effectsOf(report) };
+    return executionOf(name, 'init', { status: 'ok' }, report.fuelUsed, undefined, report);
   }
 
   /**
@@ -194,22 +194,30 @@ export class SandboxAgentHost implements AgentHost {
     else if (r.status === 'crashed') outcome = { status: 'crashed', kind: r.kind, message: r.message };
     else if (r.status === 'skipped') outcome = { status: 'skipped', reason: r.reason };
     else outcome = { status: 'not-running', reason: r.reason };
-    return { agent, workId: r.workId, outcome, fuelUsed: r.fuelUsed, durationUs: r.durationUs, ...effectsOf(r) };
+    return executionOf(agent, r.workId, outcome, r.fuelUsed, r.durationUs, r);
   }
-}
-
-function effectsOf(e: Effects): Pick<ExecutionResult, 'outbox' | 'timers' | 'directory' | 'stateWrites' | 'http' | 'logs'> {
-  // The shards' result codec may not carry every newer effect yet (state, HTTP): absent is none.
-  // Most handlings have no directory change and no log line: no mapping of empty lists.
-  const directory = e.directory.length === 0 ? [] : e.directory.map(toDirectoryEffect);
-  return { outbox: e.outbox, timers: e.timers, directory, stateWrites: e.stateWrites ?? [], http: e.http ?? [], logs: logLines(e) };
 }
 
 /** The outcome of almost every handling, shared (frozen: listeners of `handled` see it too). */
 const OK: ExecutionResult['outcome'] = Object.freeze({ status: 'ok' });
 
+/** A handling's result as the bus reads it, with the effects the sandbox reported. */
+export function executionOf(agent: string, workId: string, outcome: ExecutionResult['outcome'], fuelUsed: number, durationUs: number | undefined, e: Effects): ExecutionResult {
+  // One literal, no effects object spread into it: this runs once per message handled. Most
+  // handlings have no directory change and no log line: no mapping of empty lists, and the shared
+  // frozen empty list (`NONE`, the one the sandbox's results carry) instead of a fresh one.
+  // The shards' result codec may not carry every newer effect yet (state, HTTP): absent is none.
+  return {
+    agent, workId, outcome, fuelUsed, durationUs,
+    outbox: e.outbox, timers: e.timers,
+    directory: e.directory.length === 0 ? NONE : e.directory.map(toDirectoryEffect),
+    stateWrites: e.stateWrites ?? NONE, http: e.http ?? NONE, logs: logLines(e),
+  };
+}
+
 function logLines(e: Effects): AgentLogLine[] {
-  const logs: AgentLogLine[] = e.logs.length === 0 ? [] : e.logs.map(toLogLine);
+  if (e.logs.length === 0 && e.droppedLogLines === 0) return NONE;
+  const logs: AgentLogLine[] = e.logs.map(toLogLine);
   if (e.droppedLogLines > 0) logs.push({ level: 'warn', message: `[caxton] ${e.droppedLogLines} log lines dropped (per-call limit)`, at: Date.now() });
   return logs;
 }

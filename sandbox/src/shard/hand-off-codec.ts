@@ -18,7 +18,7 @@
  */
 import type { AclMessage, AgentId, Delivery, HttpCall, HttpRequestSpec, StateWrite } from '@caxton/core';
 import type { InstanceState, LogLine, Outcome, Work, WorkResult } from '../results.js';
-import { messageIdOf, workIdOf } from '../results.js';
+import { NONE, messageIdOf, workIdOf } from '../results.js';
 import { isWide, wideMessageUnits, type Defined, type WideMessagesKept, type WideMessagesSent } from './wide-messages.js';
 
 export type Flat = unknown[];
@@ -189,7 +189,9 @@ const KEPT = 2; // only the key: the worker already holds it
  */
 export function encodeWork(batch: readonly Work[], sent?: WideMessagesSent): Flat {
   const index = new Map<AclMessage, number>();
-  const messages: Flat = [];
+  // The message table is written straight into the record after its two header cells (filled in
+  // at the end); only the items, which follow the whole table, wait in a list of their own.
+  const out: Flat = [0, 0];
   const items: Flat = [batch.length];
   const defined: Defined[] = [];
   let definedUnits = 0;
@@ -208,26 +210,26 @@ export function encodeWork(batch: readonly Work[], sent?: WideMessagesSent): Fla
       const key = wide ? sent.keyOf(d.message) : undefined;
       const units = wide && key === undefined ? wideMessageUnits(d.message) : 0;
       if (key !== undefined) {
-        messages.push(KEPT, key);
+        out.push(KEPT, key);
         used.push(d.message);
       } else if (wide && sent.mayKeep(units, defined.length, definedUnits)) {
         // Within the bounds per batch, so the worker never holds more than twice them.
         const fresh = sent.reserve();
         defined.push([d.message, fresh, units]);
         definedUnits += units;
-        messages.push(KEEP, fresh);
-        encodeMessage(messages, d.message);
+        out.push(KEEP, fresh);
+        encodeMessage(out, d.message);
       } else {
-        messages.push(INLINE);
-        encodeMessage(messages, d.message);
+        out.push(INLINE);
+        encodeMessage(out, d.message);
       }
     }
     items.push(MESSAGE_WORK, w.agent, d.id, d.messageId, d.receiver, d.acceptedAt, i);
   }
   // Only a completely encoded batch changes what the bus side believes the worker keeps.
   const changes = sent?.commit(defined, used) ?? { forgetAll: false, forget: [] };
-  const out: Flat = [changes.forgetAll ? 1 : 0, index.size];
-  for (const v of messages) out.push(v);
+  out[0] = changes.forgetAll ? 1 : 0;
+  out[1] = index.size;
   for (const v of items) out.push(v);
   out.push(changes.forget.length);
   for (const k of changes.forget) out.push(k);
@@ -341,6 +343,11 @@ export function encodeResults(results: readonly WorkResult[], batch?: readonly W
   return out;
 }
 
+/** A decoded list of `n` entries to fill; `NONE` when there are none. */
+function listOf<T>(n: number): T[] {
+  return n === 0 ? NONE : new Array<T>(n);
+}
+
 /** Reads results; `batch` is the work they answer, as given to `encodeResults`. */
 export function decodeResults(flat: Flat, batch?: readonly Work[]): WorkResult[] {
   const r = new FlatReader(flat);
@@ -376,22 +383,24 @@ export function decodeResults(flat: Flat, batch?: readonly Work[]): WorkResult[]
     let outcome: unknown[] | null = null;
     if (status === 'crashed') outcome = [r.string(), r.string(), r.next(), r.next()];
     else if (status !== 'ok') outcome = [r.string()];
-    const outbox: AclMessage[] = new Array<AclMessage>(r.number());
+    // A list the call left empty is the shared frozen `NONE`, as on the shard (decision 2112): an
+    // echo's result fills its outbox only, and five fresh empty lists per message were garbage.
+    const outbox: AclMessage[] = listOf<AclMessage>(r.number());
     for (let k = 0; k < outbox.length; k++) outbox[k] = decodeMessage(r);
-    const timers = new Array<{ delayMs: number; token: string }>(r.number());
+    const timers = listOf<{ delayMs: number; token: string }>(r.number());
     for (let k = 0; k < timers.length; k++) timers[k] = { delayMs: r.number(), token: r.string() };
-    const logs = new Array<LogLine>(r.number());
+    const logs = listOf<LogLine>(r.number());
     for (let k = 0; k < logs.length; k++) logs[k] = { level: r.string() as LogLine['level'], message: r.string(), source: r.string() as LogLine['source'], at: r.number() };
-    const stateWrites = new Array<StateWrite>(r.number());
+    const stateWrites = listOf<StateWrite>(r.number());
     for (let k = 0; k < stateWrites.length; k++) stateWrites[k] = { key: r.string(), value: r.next() as string | null };
-    const http = new Array<HttpCall>(r.number());
+    const http = listOf<HttpCall>(r.number());
     for (let k = 0; k < http.length; k++) http[k] = decodeHttpCall(r);
     const directory = r.next();
     // Every field in one literal, in one order: one object shape for all ok results (the others
     // add their outcome's fields after it).
     const res = {
       status, agent, workId, messageId, fuelUsed, initFuelUsed, durationUs, state, restarts, droppedLogLines,
-      outbox, timers, logs, stateWrites, http, directory: directory === 0 ? [] : (directory as WorkResult['directory']),
+      outbox, timers, logs, stateWrites, http, directory: directory === 0 ? NONE : (directory as WorkResult['directory']),
     } as WorkResult;
     if (outcome !== null) {
       const open = res as unknown as Record<string, unknown>;
