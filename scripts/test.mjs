@@ -11,8 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { productNode, startEtcdAndKafka } from './infra/index.mjs';
-import { nodeWishes, testPhases } from './test-run/phases.mjs';
+import { installNodeLts, NODE_LTS_VERSION, startEtcdAndKafka } from './infra/index.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const selected = process.argv.slice(2);
@@ -40,11 +39,21 @@ const files = targets.flatMap(testFiles);
 const RUNS_ALONE = '@test-runs-alone';
 const runsAlone = (file) => readFileSync(path.join(root, file), 'utf8').slice(0, 4096).includes(RUNS_ALONE);
 const aloneFiles = files.filter(runsAlone);
+const sharedFiles = files.filter((f) => !aloneFiles.includes(f));
 
-// Which Node runs which files, in which order: scripts/test-run/phases.mjs (decision 2117).
-const wishes = nodeWishes(process.env, selected.length === 0);
-/** How many files the second phase ran, for the closing line. */
-let secondNodeRan = 0;
+// The pure-logic unit suite runs a second time on the current Node LTS (issue 28): the machine's
+// Node 20 is past its end of life, and a V8 change can break what pure logic relies on (Node 24's
+// JSON.parse key bug did, decision 1820). On by default in a whole run; CAXTON_TEST_NODE_LTS=0 skips,
+// =1 adds it to a selected run. The sandbox suite runs there too: V8 is what it sandboxes with
+// (memory reservation, traps, wasm feature flags all changed in V8 13.6) — all of it but the
+// CPython file, whose 18 MB components alone would cost the phase minutes (decision 1820).
+const LTS_SUITES = ['core/dist/test', 'sandbox/dist/test'];
+const LTS_LEFT_OUT = [path.join('sandbox', 'dist', 'test', 'python-agents.test.js')];
+const ltsWanted = (process.env['CAXTON_TEST_NODE_LTS'] ?? (selected.length === 0 ? '1' : '0')) !== '0';
+const ltsFiles = ltsWanted
+  ? files.filter((f) => LTS_SUITES.some((s) => f.startsWith(s + path.sep)) && !LTS_LEFT_OUT.includes(f) && !aloneFiles.includes(f))
+  : [];
+let ltsRan = false;
 
 // A hung test must fail the run with a clear message, not eat CI's whole time budget. Each test
 // file has its own per-test timeouts; this is the backstop for everything else (a hook that never
@@ -102,23 +111,24 @@ try {
     CAXTON_TEST_ETCD: etcd.endpoint,
   };
   const deadlineAt = Date.now() + deadlineMin * 60_000;
-  // The flags a Node needs for QuickJS-based components (extended-const): asked of this process's
-  // V8 for this Node; the LTS has the feature by default and refuses the flag. (V8 refuses it in
-  // NODE_OPTIONS; the test runner passes its own flags on to each test file's process.)
+  const ltsNode = ltsFiles.length === 0 ? undefined : await installNodeLts().catch((err) => {
+    process.stderr.write(`  note: the unit and sandbox suites will not run on Node ${NODE_LTS_VERSION}: ${err?.message ?? err}${err?.hint ? `\n  hint: ${err.hint}` : ''}\n`);
+    return undefined;
+  });
+  // QuickJS-based components need extended-const on Node 20 (V8 refuses it in NODE_OPTIONS; the
+  // test runner passes its own flags on to each test file's process). Node 24 has it on by default
+  // and refuses the flag.
   const { wasmFeatureNodeFlags } = await import('../sandbox/dist/src/wasm-features.js');
-  const thisNode = { node: process.execPath, version: process.versions.node, flags: wasmFeatureNodeFlags() };
-  const note = (line) => process.stderr.write(`  note: ${line}\n`);
-  const chosen = wishes.onlyThisNode ? thisNode : await productNode(note);
-  const main = chosen.node === thisNode.node ? thisNode : { node: chosen.node, version: chosen.version, flags: [] };
-  const phases = testPhases({ files, alone: aloneFiles, main, thisNode, secondNode: wishes.secondNode, concurrency, marker: RUNS_ALONE });
+  const machineNode = { node: process.execPath, flags: wasmFeatureNodeFlags() };
+  const phases = [
+    { files: sharedFiles, concurrency, what: `${concurrency} at a time`, ...machineNode },
+    { files: ltsNode === undefined ? [] : ltsFiles, concurrency, what: `the unit and sandbox suites again on Node ${NODE_LTS_VERSION}, ${concurrency} at a time`, node: ltsNode, flags: [], lts: true },
+    { files: aloneFiles, concurrency: 1, what: `one at a time, each alone on the machine (${RUNS_ALONE})`, ...machineNode },
+  ].filter((p) => p.files.length > 0);
   exitCode = 0;
   for (const [i, phase] of phases.entries()) {
-    // Past the deadline the run has failed already (the phase it stopped said so): no later phase
-    // is started only to be stopped a second later.
-    if (Date.now() >= deadlineAt) break;
     step(`running ${phase.files.length} of ${files.length} test files from ${targets.join(' ')}, ${phase.what}`);
-    if (phase.second) secondNodeRan = phase.files.length;
-    const phaseStarted = Date.now();
+    if (phase.lts) ltsRan = true;
     // Not --test-force-exit: on Node 20 it can end a file's process before its last results reach
     // the runner (a clean-clone run lost 17 reported tests that way). A file that cannot exit is
     // caught by the deadline above instead, and servers are started as pairs that clean up.
@@ -130,7 +140,6 @@ try {
         `--test-reporter-destination=${path.join(summaryDir, `totals-${i}.json`)}`, ...phase.files], env,
       { deadlineMs: Math.max(1000, deadlineAt - Date.now()) });
     if (code !== 0) exitCode = code;
-    process.stderr.write(`  (phase ${i + 1} of ${phases.length} took ${((Date.now() - phaseStarted) / 60_000).toFixed(1)} min)\n`);
   }
 } catch (err) {
   console.error(`test setup failed: ${err?.message ?? err}`);
@@ -157,8 +166,8 @@ function printTotals() {
   }
   const skipped = (totals.skipped ?? 0) + (totals.todo ?? 0);
   const failed = (totals.fail ?? 0) + (totals.cancelled ?? 0);
-  const again = secondNodeRan > 0 ? ` (${secondNodeRan} of them run again on Node ${process.versions.node})` : '';
-  console.log(`\n${totals.tests} tests in ${files.length} files${again}`);
+  const lts = ltsRan ? ` (${ltsFiles.length} of them run again on Node ${NODE_LTS_VERSION})` : '';
+  console.log(`\n${totals.tests} tests in ${files.length} files${lts}`);
   const slowest = (totals.files ?? []).slice(0, 12);
   if (slowest.length > 0 && selected.length === 0) {
     console.log('\nslowest test files (sum of their top-level tests):');

@@ -106,8 +106,6 @@ export declare function ephemeralLow(): number;
 export declare function cacheDir(): string;
 /** The pinned current Node LTS the product's processes run on. */
 export declare const NODE_LTS_VERSION: string;
-/** Path of a Node NODE_LTS_VERSION binary, installed into the cache first if needed; InfraError where it cannot be had. */
-export declare function installNodeLts(): Promise<string>;
 /** The Node a product process runs on: the LTS (installed into the cache) unless CAXTON_NODE=machine or this Node is as new; a note when it cannot be had. */
 export declare function productNode(note: (line: string) => void): Promise<{ node: string; version: string; lts: boolean }>;
 export declare class InfraError extends Error {

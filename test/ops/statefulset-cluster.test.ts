@@ -159,18 +159,6 @@ describe('the StatefulSet as three local processes', { timeout: 8 * 60_000 }, ()
     const dockerfile = await readFile(path.join(K8S, 'Dockerfile'), 'utf8');
     const entry = JSON.parse(/^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)![1]!) as string[];
     assert.equal(entry[0], 'node');
-    // The image's `node` is the Node its last FROM names, which is the LTS the product runs on
-    // (decision 2117). The pods run on that Node: this test's own when it is that major (the
-    // suite's main phase), else the pinned LTS from the cache (a run with CAXTON_TEST_NODE_LTS=0 on
-    // Node 20) — the image's command line is checked with the Node it will meet. Where the LTS
-    // cannot be had they run on this Node, said so: the command line has no Node-24-only flag.
-    const imageMajor = [...dockerfile.matchAll(/^FROM\s+node:(\d+)[-.]/gm)].at(-1)?.[1];
-    const { NODE_LTS_VERSION, installNodeLts } = await infra();
-    assert.equal(imageMajor, NODE_LTS_VERSION.split('.')[0], 'the image runs the LTS the product is pinned to');
-    const imageNode = process.versions.node.split('.')[0] === imageMajor ? process.execPath : await installNodeLts().catch((err: Error) => {
-      process.stderr.write(`# the pods run on this Node ${process.versions.node}, not the image's Node ${imageMajor}: ${err.message}\n`);
-      return process.execPath;
-    });
     assert.equal(path.posix.relative('/opt/caxton', entry[1]!), path.relative(ROOT, CAXTON_BIN), 'the entrypoint is the repository\'s caxton');
     const imageEnv: Record<string, string> = {};
     for (const m of dockerfile.matchAll(/^ENV\s+([A-Z_]+)=(.*)$/gm)) imageEnv[m[1]!] = m[2]!;
@@ -207,7 +195,7 @@ describe('the StatefulSet as three local processes', { timeout: 8 * 60_000 }, ()
       assert.ok(!args.some((a) => a.includes('$(')), `every $(VAR) is defined: ${args.join(' ')}`);
       const apiPort = ports.get((container['ports'] as Doc[]).find((p) => p['name'] === 'grpc')!['containerPort'])!;
       const healthPort = ports.get((container['ports'] as Doc[]).find((p) => p['name'] === 'health')!['containerPort'])!;
-      const proc = new Proc(imageNode, [...(imageEnv['NODE_OPTIONS'] ?? '').split(' ').filter(Boolean), CAXTON_BIN, ...args], {
+      const proc = new Proc(process.execPath, [...(imageEnv['NODE_OPTIONS'] ?? '').split(' ').filter(Boolean), CAXTON_BIN, ...args], {
         env: cleanEnv({ ...Object.fromEntries(env), NODE_OPTIONS: undefined }), cwd: ROOT, timeoutMs: 8 * 60_000,
       });
       pods.push({ name, proc, api: apiPort, health: healthPort, args });

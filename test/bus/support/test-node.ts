@@ -101,23 +101,9 @@ export class TestNode {
     for (;;) {
       const value = probe();
       if (value !== undefined && value !== false) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${this.lastSteps()}`);
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-  }
-
-  /**
-   * The last accepted messages and handlings that did not end `ok`, with their times: a timed-out
-   * wait says whether the flow stalled, went wrong or was merely slow (a loaded machine).
-   */
-  private lastSteps(): string {
-    const t0 = this.accepted[0]?.at ?? Date.now();
-    const steps = [
-      ...this.accepted.slice(-8).map((a) => ({ at: a.at, text: `${local(a.message.sender)} → ${a.message.receivers.map((r) => local(r)).join(',')} ${a.message.performative}` })),
-      ...this.handled.filter((h) => h.outcome.status !== 'ok').slice(-8).map((h) => ({ at: h.at, text: `${h.agent} handled: ${JSON.stringify(h.outcome).slice(0, 200)}` })),
-    ].sort((a, b) => a.at - b.at);
-    const lines = steps.map((s) => `  +${s.at - t0} ms ${s.text}`);
-    return `${this.accepted.length} accepted, ${this.handled.length} handled; the last steps (since the first accepted):\n${lines.join('\n')}\n  now +${Date.now() - t0} ms`;
   }
 
   /** Waits until nothing is accepted or handled for `quietMs` (the system has settled). */
