@@ -35,7 +35,10 @@ const infra = (): Promise<Infra> => import(new URL('../../scripts/infra/index.mj
  * process's own Node may need the extended-const flag: the LTS refuses it (as scripts/bench.mjs).
  */
 const RUNTIME = await (await infra()).productNode((line) => process.stderr.write(`[bench cluster] note: ${line}\n`));
-const NODE_FLAGS = RUNTIME.node === process.execPath ? wasmFeatureNodeFlags() : [];
+/** The product's Node binary, for every bench that spawns a node (cluster, sizing, density-cluster). */
+export const PRODUCT_NODE = RUNTIME.node;
+/** The flags that Node needs before a script: only this process's own Node may need extended-const. */
+export const PRODUCT_NODE_FLAGS: readonly string[] = RUNTIME.node === process.execPath ? wasmFeatureNodeFlags() : [];
 
 /** The Node version the cluster's nodes run on (for the bench's notes). */
 export const NODE_VERSION = RUNTIME.version;
@@ -71,12 +74,12 @@ export class ServeNode {
     // CAXTON_BENCH_NODE_ARGS: extra node flags for the nodes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     const extra = (process.env['CAXTON_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
     const args = [
-      ...extra, ...NODE_FLAGS, CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dataDir,
+      ...extra, ...PRODUCT_NODE_FLAGS, CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dataDir,
       '--node-id', id, '--kafka', kafka, '--etcd', etcd, '--cluster', flags.cluster,
       ...(flags.leaseTtl ? ['--lease-ttl', String(flags.leaseTtl)] : []),
       ...(flags.sessionTimeoutMs ? ['--kafka-session-timeout', String(flags.sessionTimeoutMs)] : []),
     ];
-    this.child = spawn(RUNTIME.node, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(PRODUCT_NODE, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err = (this.err + d).slice(-20_000)));
     this.exited = new Promise((r) => this.child.on('exit', () => r()));

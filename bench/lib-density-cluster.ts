@@ -36,9 +36,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CaxtonClient, partitionFor } from '@caxton/runtime';
-import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 import { artifact } from './lib-artifacts.js';
-import { startServers, waitUntil } from './lib-cluster.js';
+import { PRODUCT_NODE, PRODUCT_NODE_FLAGS, startServers, waitUntil } from './lib-cluster.js';
 import { answersFor, firstAnswerAfterMove, movedOff, overlapOf, parseJournal, type Journal } from './lib-kinds-journal.js';
 import { percentile, report } from './lib-output.js';
 
@@ -74,7 +73,7 @@ class KindsNode {
       dataDir: this.dataDir, apiHost: '127.0.0.1', apiPort: 0, nodeId: id, auth: { mode: 'none' },
       kafka: { brokers: [kafka] }, etcd: { endpoints: [etcd] }, cluster: { name: cluster, partitions: PARTITIONS },
     };
-    this.child = spawn(process.execPath, [...wasmFeatureNodeFlags(), CHILD, JSON.stringify(options), this.journal], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(PRODUCT_NODE, [...PRODUCT_NODE_FLAGS, CHILD, JSON.stringify(options), this.journal], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       this.out += d;
       let nl: number;

@@ -19,8 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CaxtonClient } from '@caxton/runtime';
 import { report } from './lib-output.js';
-import { ROOT, startServers } from './lib-cluster.js';
-import { wasmFeatureNodeFlags } from '@caxton/sandbox';
+import { PRODUCT_NODE, PRODUCT_NODE_FLAGS, ROOT, startServers } from './lib-cluster.js';
 
 const CAXTON = path.join(ROOT, 'cli', 'bin', 'caxton.js');
 /** N per language: small agents need many for a clean slope; Python's 14 MiB ones few. */
@@ -57,9 +56,9 @@ class Node {
   private err = '';
 
   constructor(cluster: { kafka: string; etcd: string; name: string } | undefined) {
-    const args = [...wasmFeatureNodeFlags(), CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dir,
+    const args = [...PRODUCT_NODE_FLAGS, CAXTON, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', this.dir,
       ...(cluster ? ['--kafka', cluster.kafka, '--etcd', cluster.etcd, '--cluster', cluster.name, '--node-id', 'sizing'] : [])];
-    this.child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(PRODUCT_NODE, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err = (this.err + d).slice(-10_000)));
   }
