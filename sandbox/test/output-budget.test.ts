@@ -22,7 +22,95 @@ describe('output budget', () => {
   });
 });
 
+/** The budget as the guard asks it, with the host calls `dropWrite` charged counted. */
+function guardOutput(b: OutputBudget): { room(): number; drop(bytes: number): void; dropWrite(bytes: number): void; charged: number } {
+  return {
+    charged: 0,
+    room: () => b.room(),
+    drop: (bytes) => b.drop(bytes),
+    dropWrite(bytes) {
+      b.drop(bytes);
+      this.charged++;
+    },
+  };
+}
+
 describe('stream lift guard', () => {
+  it('answers a write past a spent budget itself, ok stored at its retptr, without entering the glue', () => {
+    const b = new OutputBudget(1000);
+    const output = guardOutput(b);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const bytes = new Uint8Array(memory.buffer);
+    const lifted: number[] = [];
+    const glue = (_self: number, _ptr: number, len: number, ret: number): void => {
+      lifted.push(len);
+      b.admit(len);
+      bytes[ret] = 0;
+    };
+    const guarded = guardStreamImports({ '[method]output-stream.blocking-write-and-flush': glue }, output, () => [memory]);
+    const write = guarded['[method]output-stream.blocking-write-and-flush'] as typeof glue;
+    write(3, 64, 600, 8);
+    write(3, 64, 600, 8); // cut to the 400 left: through the glue
+    bytes[16] = 0xff;
+    write(3, 64, 65536, 16); // nothing left: answered here
+    write(3, 64, 65536, 16);
+    assert.deepEqual(lifted, [600, 400]);
+    assert.equal(bytes[16], 0, 'ok (discriminant 0) stored at the retptr');
+    assert.equal(output.charged, 2, 'each write answered here is charged one host call');
+    assert.equal(b.end(), 200 + 2 * 65536);
+  });
+
+  it('with several memories, learns the one the glue stores results in from a write it answers, and leaves the others as they were', () => {
+    const b = new OutputBudget(100);
+    const output = guardOutput(b);
+    const engine = new WebAssembly.Memory({ initial: 1 });
+    const adapter = new WebAssembly.Memory({ initial: 1 });
+    new Uint8Array(engine.buffer)[8] = 7;
+    new Uint8Array(adapter.buffer)[8] = 9;
+    const lifted: number[] = [];
+    const glue = (_self: number, _ptr: number, len: number, ret: number): void => {
+      lifted.push(len);
+      b.admit(len);
+      new Uint8Array(adapter.buffer)[ret] = 0; // jco's memory0 is the adapter's here
+    };
+    const guarded = guardStreamImports({ '[method]output-stream.write': glue }, output, () => [engine, adapter]);
+    const write = guarded['[method]output-stream.write'] as (...a: number[]) => void;
+    write(3, 64, 100, 8); // within the budget: through the glue, which shows where results go
+    assert.equal(new Uint8Array(engine.buffer)[8], 7, 'the other memory\'s byte is restored');
+    new Uint8Array(adapter.buffer)[8] = 9;
+    write(3, 64, 100, 8); // past it: answered here, in the learnt memory
+    assert.deepEqual(lifted, [100]);
+    assert.deepEqual([new Uint8Array(engine.buffer)[8], new Uint8Array(adapter.buffer)[8]], [7, 0]);
+    assert.equal(output.charged, 1);
+  });
+
+  it('goes through the glue cut to nothing while the memory results go to is not known', () => {
+    for (const known of [[], [new WebAssembly.Memory({ initial: 1 }), new WebAssembly.Memory({ initial: 1 })]]) {
+      const b = new OutputBudget(0);
+      const output = guardOutput(b);
+      const lifted: number[] = [];
+      const glue = (_self: number, _ptr: number, len: number): void => void lifted.push(len); // stores no result
+      const guarded = guardStreamImports({ '[method]output-stream.write': glue }, output, () => known);
+      const write = guarded['[method]output-stream.write'] as (...a: number[]) => void;
+      write(3, 64, 100, 8);
+      write(3, 64, 100, 8);
+      assert.deepEqual(lifted, [0, 0]);
+      assert.equal(output.charged, 0);
+      assert.equal(b.end(), 200);
+      for (const m of known) assert.equal(new Uint8Array(m.buffer)[8], 0, 'bytes the glue did not write are restored');
+    }
+  });
+
+  it('a retptr outside the memory goes through the glue (which traps on it as it would have)', () => {
+    const b = new OutputBudget(0);
+    const output = guardOutput(b);
+    const lifted: number[] = [];
+    const glue = (_self: number, _ptr: number, len: number): void => void lifted.push(len);
+    const guarded = guardStreamImports({ '[method]output-stream.write': glue }, output, () => [new WebAssembly.Memory({ initial: 1 })]);
+    (guarded['[method]output-stream.write'] as (...a: number[]) => void)(3, 64, 100, 65536);
+    assert.deepEqual(lifted, [0]);
+  });
+
   it('hands the glue a write cut to what the call may still write, and counts the cut bytes as dropped', () => {
     const b = new OutputBudget(1000);
     /** jco's glue as the guard calls it: lifts `len` bytes at `ptr` (here: the lengths it was asked to lift). */
@@ -32,7 +120,8 @@ describe('stream lift guard', () => {
       lifted.push(len);
       b.admit(len); // the write that the glue calls reads what it was handed
     };
-    const guarded = guardStreamImports({ '[method]output-stream.blocking-write-and-flush': glue, '[method]output-stream.write': glue, other: 1 }, b);
+    // No memory known: every write goes through the glue, cut to what is left.
+    const guarded = guardStreamImports({ '[method]output-stream.blocking-write-and-flush': glue, '[method]output-stream.write': glue, other: 1 }, guardOutput(b), () => []);
     const write = guarded['[method]output-stream.blocking-write-and-flush'] as typeof glue;
     write(3, 64, 600, 8);
     write(3, 64, 600, 8);

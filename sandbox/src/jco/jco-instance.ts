@@ -99,7 +99,7 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
       } else if (name.includes(MESSAGE_INFO_INTERFACE)) {
         io[name] = guardMessageInfoImports(host as Record<string, unknown>, bridge) as Record<string, WebAssembly.ImportValue>;
       } else if (name.includes(STREAMS_INTERFACE)) {
-        io[name] = guardStreamImports(host as Record<string, unknown>, wasi.output) as Record<string, WebAssembly.ImportValue>;
+        io[name] = guardStreamImports(host as Record<string, unknown>, wasi.output, lowerMemories) as Record<string, WebAssembly.ImportValue>;
       }
     }
     const instance = new WebAssembly.Instance(module, io);

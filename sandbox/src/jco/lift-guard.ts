@@ -32,6 +32,7 @@ import { LiftBudget } from '../host/lift-budget.js';
 import { HostArgumentRefused, LiftLimitExceeded } from '../host/refusals.js';
 import { filterTooLong, topicTooLong } from '../host/topic-request.js';
 import { TOPIC_LIMITS } from '@caxton/core';
+import type { WasiOutput } from '../wasi/deny-wasi.js';
 import { AGENT_ID, FETCH_FLAT, MSG, MSG_OPTIONAL_STRINGS, OPT_AGENT_ID, PAIR, RESULT } from '../abi.js';
 
 type CoreFn = (...args: number[]) => unknown;
@@ -426,16 +427,25 @@ export function guardGuestExports(
 
 /** The `wasi:io/streams` functions that lift a `list<u8>` of bytes to write: (self, ptr, len, retptr). */
 const STREAM_WRITES = ['[method]output-stream.write', '[method]output-stream.blocking-write-and-flush'];
+/** Both return `result<_, stream-error>`: its discriminant is the byte at `retptr`, 0 for `ok`. */
+const RESULT_OK = 0;
+/** Set at a retptr before the glue stores the result there: neither `ok` (0) nor `err` (1). */
+const UNWRITTEN = 0xa5;
 
 /**
  * wasi:io/streams as a core module imports it, guarded (decision 2114): a write longer than what
  * the call may still write to stdout/stderr (`maxOutputBytes`) is handed to jco's glue cut to that
  * length, so jco lifts (copies out of guest memory) only the bytes that will be read; the rest is
  * counted as dropped. The write still returns ok: the guest is not told, the operator is (a counter
- * and a log line at the end of the call).
+ * and a log line at the end of the call). A write once the budget is spent is answered here, `ok`
+ * stored at its retptr, without entering the glue (decision 2122): the glue's per-call work (a
+ * task, a borrowed resource, a copy of nothing) was the dearest part of a flood past the budget.
+ * That needs the memory the glue stores results in (ResultMemory); until it is known, the write goes
+ * through the glue cut to nothing, as before.
  */
-export function guardStreamImports(streams: Record<string, unknown>, output: { room(): number; drop(bytes: number): void }): Record<string, unknown> {
+export function guardStreamImports(streams: Record<string, unknown>, output: WasiOutput, memories: () => Iterable<WebAssembly.Memory>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...streams };
+  const results = new ResultMemory(memories);
   for (const name of STREAM_WRITES) {
     const orig = streams[name];
     if (typeof orig !== 'function') continue;
@@ -443,10 +453,69 @@ export function guardStreamImports(streams: Record<string, unknown>, output: { r
     out[name] = (self: number, ptr: number, len: number, ret: number) => {
       const room = output.room();
       const bytes = len >>> 0;
-      if (bytes <= room) return f(self, ptr, len, ret);
+      if (bytes <= room) return results.throughGlue(() => f(self, ptr, len, ret), ret);
+      if (room === 0) {
+        const result = results.byteAt(ret);
+        if (result !== null) {
+          output.dropWrite(bytes);
+          result[0] = RESULT_OK;
+          return undefined;
+        }
+      }
       output.drop(bytes - room);
-      return f(self, ptr, room, ret);
+      return results.throughGlue(() => f(self, ptr, room, ret), ret);
     };
   }
   return out;
+}
+
+/**
+ * Which memory the glue stores a write's result in. jco lowers into its `memory0`, but the guard
+ * sees only the memories the glue took (a JavaScript agent has two: the engine's and the WASI
+ * adapter's). With one, it is that one; with several, it is learnt from a write the glue answers:
+ * each candidate's byte at the retptr is set to a value no result has before, and the one the glue
+ * overwrote is it (the others are restored). Until it is known, every write goes through the glue.
+ */
+class ResultMemory {
+  private known: WebAssembly.Memory | null = null;
+
+  constructor(private readonly memories: () => Iterable<WebAssembly.Memory>) {}
+
+  /** The byte at `at` in the memory results are stored in; null if that is not known yet or `at` is outside it. */
+  byteAt(at: number): Uint8Array | null {
+    const memory = this.known ?? this.only();
+    const offset = at >>> 0;
+    if (memory === null || offset >= memory.buffer.byteLength) return null;
+    return new Uint8Array(memory.buffer, offset, 1);
+  }
+
+  /** Runs the glue's write; while the memory is not known, learns it from where the glue stores the result. */
+  throughGlue(write: () => unknown, at: number): unknown {
+    if (this.known !== null) return write();
+    const offset = at >>> 0;
+    const candidates = [...this.memories()].filter((m) => offset < m.buffer.byteLength);
+    const saved = candidates.map((m) => new Uint8Array(m.buffer)[offset]!);
+    for (const m of candidates) new Uint8Array(m.buffer)[offset] = UNWRITTEN;
+    try {
+      return write();
+    } finally {
+      // A byte still UNWRITTEN was not the glue's: restored. (A grown memory has a new buffer: read afresh.)
+      const written = candidates.filter((m, i) => {
+        const bytes = new Uint8Array(m.buffer);
+        if (bytes[offset] !== UNWRITTEN) return true;
+        bytes[offset] = saved[i]!;
+        return false;
+      });
+      if (written.length === 1) this.known = written[0]!;
+    }
+  }
+
+  private only(): WebAssembly.Memory | null {
+    let only: WebAssembly.Memory | null = null;
+    for (const m of this.memories()) {
+      if (only !== null) return null;
+      only = m;
+    }
+    return only;
+  }
 }

@@ -82,6 +82,12 @@ class InputStream {
 
 const WRITE_PERMIT = 4096n;
 
+/** What a write of which `bytes` are read is charged: the output price, or a host call's if the sinks have none. */
+function chargeWrite(sinks: WasiSinks, bytes: number): void {
+  if (sinks.chargeOutput) sinks.chargeOutput(bytes);
+  else sinks.charge(bytes);
+}
+
 /**
  * stdout/stderr: bytes are split at newlines as they arrive and each line is kept up to
  * `maxLineBytes` (pieces in an array, joined once per line), so writing costs linear time in what
@@ -131,8 +137,7 @@ class OutputStream {
     // the call's output budget are dropped unread (on the jco path they were not even lifted).
     const take = this.budget.admit(written.byteLength);
     const contents = take === written.byteLength ? written : written.subarray(0, take);
-    if (this.sinks.chargeOutput) this.sinks.chargeOutput(take);
-    else this.sinks.charge(take);
+    chargeWrite(this.sinks, take);
     if (this.stream === 'void' || take === 0) return;
     let start = 0;
     for (;;) {
@@ -197,11 +202,24 @@ class IncomingDatagramStream {}
 class OutgoingDatagramStream {}
 class ResolveAddressStream {}
 
+/** The call's output budget as the jco stream guard asks it (lift-guard.ts, `guardStreamImports`). */
+export interface WasiOutput {
+  /** Bytes the call may still write. */
+  room(): number;
+  /** Counts bytes of a write cut short before it was lifted. */
+  drop(bytes: number): void;
+  /**
+   * A whole write past the budget, answered by the guard without jco's glue (decision 2122): counts
+   * its bytes as dropped and charges it what the stream charges a write it reads nothing of.
+   */
+  dropWrite(bytes: number): void;
+}
+
 export interface WasiInstance {
   /** Import objects keyed the way jco's glue asks for them (`wasi:cli/environment`, …). */
   imports: Record<string, Record<string, unknown>>;
   /** What the current call may still write to stdout and stderr (the jco lift guard asks it before lifting). */
-  output: Pick<OutputBudget, 'room' | 'drop'>;
+  output: WasiOutput;
   /** Flush partial stdout/stderr lines into the log; report the bytes the call dropped; start the next call's budget. */
   drain(): void;
 }
@@ -322,7 +340,14 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
   };
   return {
     imports,
-    output: budget,
+    output: {
+      room: () => budget.room(),
+      drop: (bytes) => budget.drop(bytes),
+      dropWrite: (bytes) => {
+        budget.drop(bytes);
+        chargeWrite(sinks, 0);
+      },
+    },
     drain() {
       stdout.drain();
       stderr.drain();
