@@ -87,6 +87,7 @@ import { RequestLedger, accountSummary, accountingResults, percentileResult, typ
 import { idleRequests, idleSummary } from './lib-idle-request.js';
 import { acceptedPercentile, closedLoopMax, overloadRun, type OverloadRun } from './lib-overload.js';
 import { arg } from './lib-args.js';
+import { countAllocation } from './lib-heap-allocation.js';
 
 const SECONDS = Number(arg('seconds', '5'));
 const PAIRS = Number(arg('pairs', '64'));
@@ -134,6 +135,8 @@ interface Rate {
    * 1 with few cores used, the phase waits (on I/O, the shard or its closed loop).
    */
   busThreadBusy: number;
+  /** Bytes the bus (main) thread's heap allocated per handled delivery over the window (decision 2125). */
+  busAllocBytes: number;
 }
 
 /** Handled deliveries per second over `seconds`, after a one-second warm-up. */
@@ -144,12 +147,14 @@ async function rate(node: BenchNode, seconds: number): Promise<Rate> {
   const host = readHostCpuTicks();
   const elu = performance.eventLoopUtilization();
   const t0 = performance.now();
+  const allocation = countAllocation();
   await sleep(seconds * 1000);
+  const allocated = allocation();
   const used = process.cpuUsage(cpu);
   const busy = performance.eventLoopUtilization(elu).utilization;
   const n = node.handledOk - before;
   const wallS = (performance.now() - t0) / 1000;
-  return { perSecond: n / wallS, cpuUs: (used.user + used.system) / Math.max(1, n), stealPct: stealPercent(host, readHostCpuTicks()), cores: (used.user + used.system) / 1e6 / wallS, busThreadBusy: busy };
+  return { perSecond: n / wallS, cpuUs: (used.user + used.system) / Math.max(1, n), stealPct: stealPercent(host, readHostCpuTicks()), cores: (used.user + used.system) / 1e6 / wallS, busThreadBusy: busy, busAllocBytes: allocated.bytes / Math.max(1, n) };
 }
 
 /**
@@ -422,6 +427,7 @@ if (ONLY.includes('persisted')) {
   const how = `${PAIRS} pinger/echo pairs x ${CHAINS} chains, embedded log, fsync always; host CPU steal ${r.stealPct.toFixed(0)}% during the window`;
   report({ bench: 'bus', metric: 'persisted_msgs_per_s', value: Math.round(persisted), unit: 'msg/s', target: '>= 160000 (0.6x JADE)', note: `${how}${below(persisted, 160_000) ? '; below target' : ''}` });
   report({ bench: 'bus', metric: 'persisted_cpu_us_per_msg', value: Number(r.cpuUs.toFixed(1)), unit: 'us', target: '<= 10', note: `process CPU (all threads) per handled message, same run${below(r.cpuUs, 10, false) ? '; above target' : ''}` });
+  report({ bench: 'bus', metric: 'persisted_bus_alloc_bytes_per_msg', value: Math.round(r.busAllocBytes), unit: 'B', note: `bytes the bus thread's heap allocated per handled message, same run (heap growth plus what its collections freed, decision 2125)` });
 }
 let memory = Number.NaN;
 if (ONLY.includes('memory')) {
@@ -432,6 +438,7 @@ if (ONLY.includes('memory')) {
   const how = `${PAIRS} pinger/echo pairs x ${CHAINS} chains, persistence memory; host CPU steal ${r.stealPct.toFixed(0)}% during the window`;
   report({ bench: 'bus', metric: 'memory_msgs_per_s', value: Math.round(memory), unit: 'msg/s', target: '>= 270000 (1.0x JADE)', note: `${how}${below(memory, 270_000) ? '; below target' : ''}` });
   report({ bench: 'bus', metric: 'memory_cpu_us_per_msg', value: Number(r.cpuUs.toFixed(1)), unit: 'us', target: '<= 7', note: `process CPU (all threads) per handled message, same run${below(r.cpuUs, 7, false) ? '; above target' : ''}` });
+  report({ bench: 'bus', metric: 'memory_bus_alloc_bytes_per_msg', value: Math.round(r.busAllocBytes), unit: 'B', note: `bytes the bus thread's heap allocated per handled message, same run (heap growth plus what its collections freed, decision 2125)` });
 }
 if (ONLY.includes('jade')) {
   // The peer in the same run (issue 25): JADE on the same cores, same shape, no sandbox, no disk.

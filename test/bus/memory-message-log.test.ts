@@ -35,3 +35,35 @@ test('dead letters count as completed and are kept (bounded)', async () => {
   assert.equal(log.hasCompleted('p'), true);
   assert.deepEqual((await log.deadLetters()).map((l) => l.reason), ['bad q', 'bad r']);
 });
+
+test('in-order calls (decision 2125): held at once, their callbacks told at the end of the turn, in call order, after the turn\'s appends were handed out and before any reaction to their promises', async () => {
+  const log = new MemoryMessageLog();
+  const seen: string[] = [];
+  log.consume((batch) => seen.push(`handed:${batch.map((d) => d.id).join(',')}`));
+  await log.open();
+  const told = (what: string) => (error: unknown): void => void seen.push(`${what}:${error === undefined ? 'ok' : 'failed'}`);
+  const sent = log.appendInOrder([delivery('x')], told('append-x'));
+  const completed = log.completeInOrder([{ id: 'w', receiver: 'a' }], told('complete-w'));
+  log.appendInOrder([delivery('y')], told('append-y'));
+  void sent.then(() => seen.push('reaction-x'));
+  void completed.then(() => seen.push('reaction-w'));
+  // Held during the call: a completion is known to the dedup window at once, nothing told yet.
+  assert.equal(log.hasCompleted('w'), true);
+  assert.deepEqual(seen, []);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(seen, ['handed:x,y', 'append-x:ok', 'complete-w:ok', 'append-y:ok', 'reaction-x', 'reaction-w']);
+});
+
+test('an in-order call made from a callback is told at the end of the next turn, after that turn\'s appends', async () => {
+  const log = new MemoryMessageLog();
+  const seen: string[] = [];
+  log.consume((batch) => seen.push(`handed:${batch.map((d) => d.id).join(',')}`));
+  await log.open();
+  log.appendInOrder([delivery('x')], () => {
+    seen.push('x told');
+    log.appendInOrder([delivery('z')], () => seen.push('z told'));
+  });
+  log.completeInOrder([{ id: 'x', receiver: 'a' }], () => seen.push('completion told'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(seen, ['handed:x', 'x told', 'completion told', 'handed:z', 'z told']);
+});

@@ -21,7 +21,7 @@ import { StateUnsupportedError, UnsupportedStateStore } from '../storage/state-s
 import type { Mailboxes } from './mailboxes.js';
 import type { BusPort } from './port.js';
 import type { BusEvents } from './events.js';
-import type { OutboxSender, SendQueued } from './outbox-sender.js';
+import type { OutboxSender } from './outbox-sender.js';
 import { httpKeyOf, type Step, type WorkPlan } from './plan/handling-plan.js';
 import { AgentChains } from './agent-chains.js';
 import { faultPoint } from './fault-points.js';
@@ -75,6 +75,9 @@ interface Rewind {
 
 /** How long a rewound agent waits before it runs again (a failing log must not be hammered). */
 const REWIND_RETRY_MS = 25;
+
+/** The warning of a send from an outbox the log could not make durable. */
+const OUTBOX_NOT_DURABLE = '[caxton] outbox not durable, the work will be handled again';
 
 /** A handling's outcome inside its agent's chain. */
 type Settled = 'committed' | 'failed';
@@ -202,12 +205,12 @@ export class PlanApplier {
     if (this.inOrderCandidate(agent, plans)) {
       // Every send of the batch queued in the log's call order and its whole outcome: the batch's
       // completions follow them into the same commit group, without waiting for it (decision 2111).
-      const sends = this.sendInOrder(plans, opts);
-      if (sends.inOrder && !this.rewinding.has(agent)) {
+      const durable = this.sendInOrder(plans, opts);
+      if (durable === undefined && !this.rewinding.has(agent)) {
         faultPoint('before-commit');
         return this.completeLastRun(plans, submitted);
       }
-      before = sends.durable();
+      before = durable === undefined ? new Array<boolean>(plans.length).fill(true) : durable();
     } else {
       before = this.allBeforeCommit(plans, opts);
     }
@@ -422,43 +425,52 @@ export class PlanApplier {
     return true;
   }
 
-  /** Reused by every `sendInOrder` (filled in synchronously by each send, read at once). */
-  private readonly queued: SendQueued = { inOrder: false };
-
   /**
    * Start a candidate batch's sends, in handled order, as `allBeforeCommit` would (none is paced);
-   * `inOrder` when every one of them said its whole outcome is its append, queued in the log's call
-   * order (`SendQueued`). Otherwise `durable()` is what `allBeforeCommit` returns for them: the
-   * caller awaits the sends and takes the old path. No promise is made beyond the sends' own unless
-   * it is asked for.
+   * `inOrder` when every one of them was queued in the log's call order as its whole outcome
+   * (`OutboxSender.sendInOrder`, decision 2118): those leave no waiter — the log calls back when
+   * their group settles. Otherwise `durable()` is what `allBeforeCommit` returns for the sends that
+   * did return a promise (the caller awaits them and takes the old path); the in-order ones of such
+   * a batch are durable before its completions are queued, since they were queued before those
+   * sends in the same log. No promise is made beyond the sends' own unless it is asked for.
    */
-  private sendInOrder(plans: readonly WorkPlan[], opts: ApplyOptions): { inOrder: boolean; durable: () => Promise<boolean[]> } {
-    const queued = this.queued;
-    const sends: Promise<boolean>[] = [];
-    const of: number[] = [];
-    let inOrder = true;
+  private sendInOrder(plans: readonly WorkPlan[], opts: ApplyOptions): (() => Promise<boolean[]>) | undefined {
+    const sender = this.d.sender;
+    // Made only for a send that returned a promise: an in-order batch allocates no list (decision 2125).
+    let sends: Promise<boolean>[] | undefined;
+    let of: number[] | undefined;
     for (let k = 0; k < plans.length; k++) {
       const plan = plans[k]!;
+      const origin = { agent: plan.agent, checked: !opts.unchecked.has(plan.index) };
       for (const step of plan.steps) {
         if (step.kind !== 'send') continue;
         for (const { message, id } of step.messages) {
-          queued.inOrder = false;
-          sends.push(this.sendFromOutbox(plan, message, id, opts, queued));
-          of.push(k);
-          if (!queued.inOrder) inOrder = false;
+          const pending = sender.sendInOrder === undefined ? sender.send(message, origin, id) : sender.sendInOrder(message, origin, id, this.notDurable);
+          if (pending === undefined) continue;
+          (sends ??= []).push(this.sendOutcome(plan, message, pending));
+          (of ??= []).push(k);
         }
       }
     }
-    queued.inOrder = false;
-    return {
-      inOrder,
-      durable: () => Promise.all(sends).then((ok) => {
-        const durable = new Array<boolean>(plans.length).fill(true);
-        for (let i = 0; i < ok.length; i++) if (!ok[i]) durable[of[i]!] = false;
-        return durable;
-      }),
-    };
+    if (sends === undefined || of === undefined) return undefined;
+    const awaited = sends;
+    const at = of;
+    return () => Promise.all(awaited).then((ok) => {
+      const durable = new Array<boolean>(plans.length).fill(true);
+      for (let i = 0; i < ok.length; i++) if (!ok[i]) durable[at[i]!] = false;
+      return durable;
+    });
   }
+
+  /**
+   * The callback of every agent's sends queued in order (one function, not one per handling): a
+   * failed append warns as `sendOutcome` does. Nothing else is owed: the handling's completion is
+   * queued after the send in the same log, so it fails with it (the log stopped) and
+   * `recoverCommit` rewinds the agent.
+   */
+  private readonly notDurable = (error: unknown, agent: string): void => {
+    if (error !== undefined) this.warn(agent, `${OUTBOX_NOT_DURABLE}: ${(error as Error).message}`);
+  };
 
   private allBeforeCommit(plans: readonly WorkPlan[], opts: ApplyOptions): boolean[] | Promise<boolean[]> {
     const durable = new Array<boolean>(plans.length).fill(true);
@@ -555,14 +567,19 @@ export class PlanApplier {
    * agent is told with a failure: a refusal is an answer, the work completes); false when it could
    * not be made durable (the work will be handled again).
    */
-  private sendFromOutbox(plan: WorkPlan, message: AclMessage, id: string | undefined, opts: ApplyOptions, queued?: SendQueued): Promise<boolean> {
-    return this.d.sender.send(message, { agent: plan.agent, checked: !opts.unchecked.has(plan.index) }, id, queued).then(() => true, (err: unknown) => {
+  private sendFromOutbox(plan: WorkPlan, message: AclMessage, id: string | undefined, opts: ApplyOptions): Promise<boolean> {
+    return this.sendOutcome(plan, message, this.d.sender.send(message, { agent: plan.agent, checked: !opts.unchecked.has(plan.index) }, id));
+  }
+
+  /** What a send's promise means for its handling (`sendFromOutbox`). */
+  private sendOutcome(plan: WorkPlan, message: AclMessage, send: Promise<unknown>): Promise<boolean> {
+    return send.then(() => true, (err: unknown) => {
       const text = (err as Error).message;
       if (isRefusal(err)) {
         this.warn(plan.agent, `send refused: ${text}`);
         return this.d.sender.sendPlatformReplies([this.d.sender.refusalFor(plan.agent, message, text)]).then(() => true);
       }
-      this.warn(plan.agent, `[caxton] outbox not durable, the work will be handled again: ${text}`);
+      this.warn(plan.agent, `${OUTBOX_NOT_DURABLE}: ${text}`);
       return false;
     });
   }

@@ -21,14 +21,15 @@ import { MessageIdGenerator, deliveryId } from './ids.js';
 import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
 import { AbsentQueueFullError, ActivationLimitError, BusNotOpenError, BusOverloadedError, CircuitOpenError, InvalidSendError, InvalidTopicAddressError, MailboxFullError, UnknownReceiverError, mailboxFullReason } from './errors.js';
 import { CircuitBreakers, type BreakerLimits, type BreakerView } from './circuit-breaker.js';
-import type { EdgeAdmissionLimits, EdgeLane } from './edge-admission.js';
+import type { EdgeAdmission, EdgeAdmissionLimits, EdgeLane } from './edge-admission.js';
 import type { BusEvents } from './events.js';
 import type { Mailbox } from './mailbox.js';
-import type { Origin, OutboxSender, SendQueued } from './outbox-sender.js';
+import type { Origin, OutboxSender } from './outbox-sender.js';
 import { isSendRefusal } from './refusal.js';
+import { NO_ITEMS, added } from './lists.js';
 
 export type { AbsentQueueLimits, BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from './port.js';
-export type { Origin, SendQueued } from './outbox-sender.js';
+export type { Origin } from './outbox-sender.js';
 
 export interface BusOptions {
   log: MessageLog;
@@ -361,16 +362,105 @@ export class Bus implements OutboxSender {
   /**
    * Send a message. Resolves once the deliveries are durable. An outside sender gets typed errors
    * (unknown receiver, full mailbox); an agent gets `failure` messages back instead, because it
-   * cannot catch an exception thrown after its handler returned. `queued`: see `SendQueued`.
+   * cannot catch an exception thrown after its handler returned.
    */
-  async send(message: AclMessage, origin: Origin, messageId?: string, queued?: SendQueued): Promise<SendResult> {
+  send(message: AclMessage, origin: Origin, messageId?: string): Promise<SendResult> {
     const port = this.port;
-    if (port === undefined) throw new BusNotOpenError('send');
-    const msg = this.prepare(message, origin);
-    const id = messageId ?? this.ids.next();
-    const refused: { receiver: string; reason: string }[] = [];
-    const fromAgent = 'agent' in origin;
+    if (port === undefined) return Promise.reject(new BusNotOpenError('send'));
+    // Not an async function: it would adopt `appendRouted`'s promise, two more microtasks per send.
+    // Everything it throws before that promise is a rejection, as an async function's would be.
+    try {
+      const msg = this.prepare(message, origin);
+      const id = messageId ?? this.ids.next();
+      // A topic is resolved to its subscribers before the protocol gate sees the message (decision
+      // 1961): a cfp to `topic:jobs` opens a conversation whose participants are the subscribers it
+      // reaches, so their proposals are in sequence; the delivered message keeps the topic address.
+      // Resolving is a registry read only: a refusal below still leaves no trace.
+      // A topic's receivers come with their local names (the registry's own strings, decision 2098):
+      // not rebuilt as `name@platform` and parsed back per subscriber.
+      if (msg.receivers.some((r) => r.name.startsWith(TOPIC_PREFIX))) {
+        return this.resolveTopics(msg, port).then((resolved) => this.appendRouted(port, this.route(port, msg, origin, id, resolved)));
+      }
+      return this.appendRouted(port, this.route(port, msg, origin, id, undefined));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
 
+  /**
+   * `OutboxSender.sendInOrder` (decision 2118): an agent's send whose whole outcome is its append
+   * returns undefined, its deliveries queued in the log's call order (`MessageLog.appendInOrder`)
+   * and what `send` does after its append run from the log's callback, which then calls `done`
+   * with the append's outcome — no promise, no async resumption per message. Anything else (no
+   * such log, a topic to resolve, a refusal with a failure reply owed, a receiver on another
+   * platform, nothing to append) is `send`'s promise, as if `send` had been called.
+   */
+  sendInOrder(message: AclMessage, origin: Extract<Origin, { agent: string }>, messageId: string | undefined, done: (error: unknown, agent: string) => void): Promise<SendResult> | undefined {
+    const port = this.port;
+    const log = this.opts.log;
+    if (port === undefined || log.appendInOrder === undefined) return this.send(message, origin, messageId);
+    let routing: Routing;
+    try {
+      const msg = this.prepare(message, origin);
+      // The topic's resolution is awaited: `send`'s path.
+      if (msg.receivers.some((r) => r.name.startsWith(TOPIC_PREFIX))) return this.send(message, origin, messageId);
+      routing = this.route(port, msg, origin, messageId ?? this.ids.next(), undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (routing.rejected !== undefined || routing.refused.length > 0 || routing.remote !== undefined || routing.deliveries.length === 0) {
+      return this.appendRouted(port, routing);
+    }
+    try {
+      log.appendInOrder(routing.deliveries, (error) => {
+        this.appendEnded(routing, error === undefined);
+        if (error === undefined) {
+          try {
+            this.acceptedEnd(routing);
+          } catch (err) {
+            // A throwing `accepted` listener: the deliveries are durable, the send is done.
+            this.opts.events.emit({ type: 'dropped', message: routing.msg, reason: `accepted listener threw: ${(err as Error).message}` });
+          }
+        }
+        done(error, origin.agent);
+      });
+    } catch (err) {
+      // Refused before anything was queued (an invalid delivery, a stopped log).
+      this.appendEnded(routing, false);
+      return Promise.reject(err);
+    }
+    return undefined;
+  }
+
+  /** `send` from its routing on: the append awaited, then what the send owes after it. */
+  private async appendRouted(port: BusPort, r: Routing): Promise<SendResult> {
+    const { msg, id, refused } = r;
+    if (r.rejected !== undefined) {
+      await this.sendPlatformReplies([r.rejected]);
+      return { messageId: id, accepted: [], refused };
+    }
+    let appended = false;
+    try {
+      if (r.deliveries.length > 0) await this.opts.log.append(r.deliveries);
+      appended = true;
+    } finally {
+      this.appendEnded(r, appended);
+    }
+    // Durable before the send counts as done (the MTP outbox, decision 1910): the completion waits for it.
+    if (r.remote !== undefined && 'agent' in r.origin) await port.transport!.forward({ messageId: id, message: msg, receivers: r.remote, agent: r.origin.agent });
+    this.acceptedEnd(r);
+    if ('agent' in r.origin && refused.length > 0) await this.sendPlatformReplies(this.refusalReplies(port, r));
+    const accepted = receiversOf(r.deliveries);
+    return { messageId: id, accepted: r.duplicates === undefined ? accepted : [...accepted, ...r.duplicates], refused: r.passedOver === undefined ? refused : [...refused, ...r.passedOver] };
+  }
+
+  /**
+   * A send's synchronous part: edge admission, the protocol gate, and each receiver routed, checked
+   * and given a reserved mailbox slot (and share). An outside sender's refusal throws, leaving no
+   * trace; an agent's is listed. A protocol violation by an agent is `rejected` (its reply).
+   */
+  private route(port: BusPort, msg: AclMessage, origin: Origin, id: string, resolved: ResolvedReceivers | undefined): Routing {
+    const fromAgent = 'agent' in origin;
     // Platform messages (failures on an agent's behalf) are not policed: they end conversations.
     const isPlatform = !fromAgent && origin.external.name === this.platformId.name;
     // Outside clients are admitted at the edge first (decision 1810): a refusal must leave no
@@ -378,13 +468,6 @@ export class Bus implements OutboxSender {
     // A send admitted ahead of the bus (admitOutside) is held in flight by its ticket already.
     const admittedAhead = 'external' in origin && origin.admitted === true;
     const edge = fromAgent || isPlatform || admittedAhead ? undefined : this.mailboxes.edge;
-    // A topic is resolved to its subscribers before the protocol gate sees the message (decision
-    // 1961): a cfp to `topic:jobs` opens a conversation whose participants are the subscribers it
-    // reaches, so their proposals are in sequence; the delivered message keeps the topic address.
-    // Resolving is a registry read only: a refusal below still leaves no trace.
-    // A topic's receivers come with their local names (the registry's own strings, decision 2098):
-    // not rebuilt as `name@platform` and parsed back per subscriber.
-    const resolved = msg.receivers.some((r) => r.name.startsWith(TOPIC_PREFIX)) ? await this.resolveTopics(msg, port) : undefined;
     const receivers = resolved?.ids ?? msg.receivers;
     // Admitted with the deliveries the send makes, not the names it carries: a topic with N
     // subscribers is N deliveries in flight. A send admitted ahead holds a ticket for its names;
@@ -395,42 +478,22 @@ export class Bus implements OutboxSender {
       const admitted = this.mailboxes.edge.admit(lane, edge !== undefined ? receivers.length : beyondTicket, this.now());
       if (!admitted.admitted) throw new BusOverloadedError(admitted, { messageId: id });
     }
+    // The lists start empty and shared; `added` sizes them to what they hold (lists.ts, decision 2125).
+    const r: Routing = { msg, id, origin, edge, refused: [], deliveries: NO_ITEMS, reservations: NO_ITEMS, reservedShares: NO_ITEMS };
+    const refused = r.refused;
     const verdict = isPlatform ? undefined : port.gate?.observe(receivers === msg.receivers ? msg : { ...msg, receivers }, this.now());
     if (verdict?.kind === 'reject') {
       if (!fromAgent) throw new InvalidSendError(`protocol violation: ${verdict.reason}`, { messageId: id, conversationId: msg.conversationId });
-      await this.sendPlatformReplies([verdict.reply]);
-      return { messageId: id, accepted: [], refused: [{ receiver: '*', reason: verdict.reason }] };
+      r.rejected = verdict.reply;
+      refused.push({ receiver: '*', reason: verdict.reason });
+      return r;
     }
-
-    const deliveries: Delivery[] = [];
-    /** The mailbox each delivery reserved a slot of (same index as `deliveries`). */
-    const reservations: Mailbox[] = [];
-    /** The share each delivery from an agent reserved (same order as `deliveries`). */
-    const reservedShares: SenderShare[] = [];
-    let duplicates: string[] | undefined;
-    let absentFull: { agent: string; limit: number; partitionBudget?: number }[] | undefined;
-    let passedOver: { receiver: string; reason: string }[] | undefined;
-    let circuitOpen: { agent: string; state: 'open' | 'half-open'; retryAfterMs: number; failures: number }[] | undefined;
     const senderName = msg.sender?.name ?? '';
     const acceptedAt = this.now();
-    /** Agents of other platforms, forwarded once the local deliveries are durable (decision 1910). */
-    let remote: AgentId[] | undefined;
-    /** Receivers routed as agents: those that end with nothing appended give back what routing reserved. */
-    const routed: string[] = [];
-    const unroute = (appended: readonly Delivery[]): void => {
-      if (port.unrouted === undefined || routed.length === 0) return;
-      // Usually every routed receiver got its delivery: a pass over the two short lists, no Set.
-      if (appended.length <= 8) {
-        for (const name of routed) if (!appended.some((d) => d.receiver === name)) port.unrouted(name);
-        return;
-      }
-      const kept = new Set(appended.map((d) => d.receiver));
-      for (const name of routed) if (!kept.has(name)) port.unrouted(name);
-    };
     for (let i = 0; i < receivers.length; i++) {
       const receiver = receivers[i]!;
       if (fromAgent && port.transport?.reaches(receiver) === true) {
-        (remote ??= []).push(receiver);
+        (r.remote ??= []).push(receiver);
         continue;
       }
       const local = resolved === undefined ? this.agentName(receiver) : resolved.names[i]!;
@@ -440,7 +503,7 @@ export class Bus implements OutboxSender {
         continue;
       }
       const kind = port.route(name);
-      if (kind === 'agent') routed.push(name);
+      // A receiver routed as an agent (kind 'agent', below) gets a delivery or is listed `unreached`.
       if (kind === 'external') {
         this.opts.events.emit({ type: 'external', messageId: id, to: receiver.name, message: msg });
         continue;
@@ -458,6 +521,7 @@ export class Bus implements OutboxSender {
       const box = this.mailboxes.of(name);
       if (!box.hasRoom()) {
         refused.push({ receiver: receiver.name, reason: 'mailbox-full' });
+        (r.unreached ??= []).push(name);
         continue;
       }
       // An agent takes at most its share of a mailbox, and agents together leave the operator's
@@ -470,6 +534,7 @@ export class Bus implements OutboxSender {
       if (admitted !== 'ok') {
         const full = absent === undefined ? 'mailbox-full' : 'absent-queue-full';
         refused.push({ receiver: receiver.name, reason: admitted === 'sender-share' ? 'mailbox-share' : full });
+        (r.unreached ??= []).push(name);
         continue;
       }
       // A receiver whose deliveries keep failing is refused fast for a cool-down (decision 1921).
@@ -478,14 +543,16 @@ export class Bus implements OutboxSender {
         const breaker = this.breakers.admit(name, acceptedAt);
         if (!breaker.admitted) {
           refused.push({ receiver: receiver.name, reason: 'circuit-open' });
-          (circuitOpen ??= []).push({ agent: name, ...breaker });
+          (r.circuitOpen ??= []).push({ agent: name, ...breaker });
+          (r.unreached ??= []).push(name);
           continue;
         }
       }
       const did = deliveryId(id, name);
       if (this.mailboxes.isPending(did) || this.opts.log.hasCompleted?.(did) === true) {
         // A duplicate: accepted already, by the send this one repeats (a retried idempotent send).
-        (duplicates ??= []).push(name);
+        (r.duplicates ??= []).push(name);
+        (r.unreached ??= []).push(name);
         continue;
       }
       // An absent agent (decision 1990) keeps at most its absent queue; the rest is refused, typed
@@ -495,99 +562,110 @@ export class Bus implements OutboxSender {
         if (resolved !== undefined && i >= resolved.named && name === local) {
           // A publish is not refused for one absent subscriber (decision 2050): that subscriber
           // misses it — listed in the result, typed, and reported as dropped — and the rest get it.
-          (passedOver ??= []).push({ receiver: receiver.name, reason: 'absent-queue-full' });
+          (r.passedOver ??= []).push({ receiver: receiver.name, reason: 'absent-queue-full' });
           this.opts.events.emit({ type: 'dropped', message: msg, reason: `${name} is absent and its queue is full (${absent.queue} messages): this publish is not queued for it` });
+          (r.unreached ??= []).push(name);
           continue;
         }
         refused.push({ receiver: receiver.name, reason: 'absent-queue-full' });
-        (absentFull ??= []).push({ agent: name, limit: absent.queue, ...(absent.partitionBudget !== undefined ? { partitionBudget: absent.partitionBudget } : {}) });
+        (r.absentFull ??= []).push({ agent: name, limit: absent.queue, ...(absent.partitionBudget !== undefined ? { partitionBudget: absent.partitionBudget } : {}) });
+        (r.unreached ??= []).push(name);
         continue;
       }
       box.reserve(1);
-      reservations.push(box);
+      r.reservations = added(r.reservations, box);
       if (share !== undefined) {
         this.mailboxes.shares.reserveSlot(share, senderName);
-        reservedShares.push(share);
+        r.reservedShares = added(r.reservedShares, share);
       }
-      deliveries.push({ id: did, messageId: id, receiver: name, message: msg, acceptedAt });
+      r.deliveries = added(r.deliveries, { id: did, messageId: id, receiver: name, message: msg, acceptedAt });
     }
 
-    if (refused.length > 0 && !fromAgent && deliveries.length === 0 && duplicates === undefined) {
-      unroute([]);
+    if (refused.length > 0 && !fromAgent && r.deliveries.length === 0 && r.duplicates === undefined) {
+      this.unroute(port, r, false);
       const first = refused[0]!;
       if (first.reason === 'mailbox-full') throw new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id });
-      if (first.reason === 'circuit-open') throw new CircuitOpenError(circuitOpen![0]!, { messageId: id });
-      if (first.reason === 'absent-queue-full') throw new AbsentQueueFullError(absentFull![0]!.agent, absentFull![0]!.limit, { messageId: id }, absentFull![0]!.partitionBudget);
+      if (first.reason === 'circuit-open') throw new CircuitOpenError(r.circuitOpen![0]!, { messageId: id });
+      if (first.reason === 'absent-queue-full') throw new AbsentQueueFullError(r.absentFull![0]!.agent, r.absentFull![0]!.limit, { messageId: id }, r.absentFull![0]!.partitionBudget);
       if (first.reason === 'activation-limit') {
         throw new ActivationLimitError({ agent: first.receiver, limit: port.activationLimit?.() ?? 0, retryAfterMs: port.activationRetryAfterMs?.() ?? 1000 }, { messageId: id });
       }
       throw new UnknownReceiverError(first.receiver, { messageId: id, conversationId: msg.conversationId });
     }
+    edge?.appendStarted(r.deliveries.length);
+    return r;
+  }
 
-    edge?.appendStarted(deliveries.length);
-    let appended = false;
-    try {
-      const log = this.opts.log;
-      if (queued !== undefined && log.appendInOrder !== undefined) {
-        // Synchronous up to here only without a topic to resolve (the one await before the append).
-        // A refusal (an invalid delivery, a stopped log) throws from appendInOrder: `inOrder` stays false.
-        const append = deliveries.length > 0 ? log.appendInOrder(deliveries) : undefined;
-        // The whole outcome is the append: no failure reply owed, nothing to forward after it.
-        if (resolved === undefined && refused.length === 0 && remote === undefined) queued.inOrder = true;
-        if (append !== undefined) await append;
-      } else if (deliveries.length > 0) {
-        await log.append(deliveries);
-      }
-      appended = true;
-    } finally {
-      unroute(appended ? deliveries : []);
-      edge?.appendEnded(deliveries.length);
-      // Every delivery reserved one slot of its receiver's mailbox (and, from an agent, its share).
-      for (const box of reservations) box.release(1);
-      for (const share of reservedShares) this.mailboxes.shares.releaseSlot(share);
+  /** Receivers routed as agents that end with nothing appended give back what routing reserved. */
+  private unroute(port: BusPort, r: Routing, appended: boolean): void {
+    if (port.unrouted === undefined) return;
+    // Every delivery is to a receiver routed as an agent: none was appended, each gives back.
+    if (!appended) for (const d of r.deliveries) port.unrouted(d.receiver);
+    const unreached = r.unreached;
+    if (unreached === undefined) return;
+    const kept = appended ? r.deliveries : NO_ITEMS;
+    // A name also given a delivery (named twice) keeps what routing reserved while that is kept.
+    // Usually a pass over the two short lists, no Set.
+    if (kept.length <= 8) {
+      for (const name of unreached) if (!kept.some((d) => d.receiver === name)) port.unrouted(name);
+      return;
     }
-    const accepted = deliveries.map((d) => d.receiver);
-    // Durable before the send counts as done (the MTP outbox, decision 1910): the completion waits for it.
-    if (remote !== undefined && 'agent' in origin) await port.transport!.forward({ messageId: id, message: msg, receivers: remote, agent: origin.agent });
-    if (this.opts.events.wants('accepted')) this.opts.events.emit({ type: 'accepted', messageId: id, message: msg, receivers: accepted, refused });
+    const names = new Set(kept.map((d) => d.receiver));
+    for (const name of unreached) if (!names.has(name)) port.unrouted(name);
+  }
 
-    if (fromAgent && refused.length > 0) {
-      const replies: AclMessage[] = [];
-      // One failure per reason, to the sender alone, however many receivers were refused.
-      const unknown = refused.filter((r) => r.reason === 'unknown-receiver').map((r) => r.receiver);
-      const full = refused.filter((r) => r.reason === 'mailbox-full').map((r) => r.receiver);
-      const share = refused.filter((r) => r.reason === 'mailbox-share').map((r) => r.receiver);
-      const activation = refused.filter((r) => r.reason === 'activation-limit').map((r) => r.receiver);
-      if (activation.length > 0) {
-        const why = `${receiverList(activation)} cannot be activated now (the shard holds all the instances it may); retry after ${port.activationRetryAfterMs?.() ?? 1000} ms`;
-        replies.push(failureReply(msg, this.platformId, why, 'activation-limit'));
-      }
-      if (share.length > 0) {
-        const why = `this agent already holds its share (${this.mailboxes.shares.limits.perSender} messages) of the mailbox of ${receiverList(share)}; retry once the receiver has handled some`;
-        replies.push(failureReply(msg, this.platformId, why, 'mailbox-share'));
-      }
-      if (circuitOpen !== undefined) {
-        const retry = Math.max(...circuitOpen.map((c) => c.retryAfterMs));
-        const why = `deliveries to ${receiverList(circuitOpen.map((c) => c.agent))} keep failing, so the node refuses new messages to ${circuitOpen.length === 1 ? 'it' : 'them'} for now; retry after ${retry} ms`;
-        replies.push(failureReply(msg, this.platformId, why, 'circuit-open'));
-      }
-      if (absentFull !== undefined) {
-        const why = `${receiverList(absentFull.map((a) => a.agent))} ${absentFull.length === 1 ? 'is' : 'are'} absent (stopped or suspended) and already ${absentFull.length === 1 ? 'has' : 'have'} as many messages waiting as ${absentFull.length === 1 ? 'it keeps' : 'they keep'}; retry once ${absentFull.length === 1 ? 'it is' : 'they are'} back`;
-        replies.push(failureReply(msg, this.platformId, why, 'absent-queue-full'));
-      }
-      // An agent answering one of the platform's own messages (an echo answering a failure) is not
-      // told that `ams@<platform>` is no agent: that failure would be answered again, for ever.
-      const unknownAgents = unknown.filter((name) => name !== this.platformId.name);
-      if (unknownAgents.length < unknown.length) this.opts.events.emit({ type: 'dropped', message: msg, reason: `${this.platformId.name} takes no messages` });
-      if (unknownAgents.length > 0) replies.push(failureReply(msg, this.platformId, `no agent named ${receiverList(unknownAgents)}`, 'unknown-receiver'));
-      if (full.length > 0) {
-        const why = full.length === 1 ? `mailbox of ${full[0]} is full; retry later` : `mailboxes of ${receiverList(full)} are full; retry later`;
-        replies.push(failureReply(msg, this.platformId, why, 'mailbox-full'));
-      }
-      await this.sendPlatformReplies(replies);
-    }
+  /** The append ended (durable or not): what routing reserved is given back. */
+  private appendEnded(r: Routing, appended: boolean): void {
+    const port = this.port;
+    if (port !== undefined) this.unroute(port, r, appended);
+    r.edge?.appendEnded(r.deliveries.length);
+    // Every delivery reserved one slot of its receiver's mailbox (and, from an agent, its share).
+    for (const box of r.reservations) box.release(1);
+    for (const share of r.reservedShares) this.mailboxes.shares.releaseSlot(share);
+  }
+
+  /** The deliveries are durable (and forwarded): `accepted` is told; the receivers that got one. */
+  private acceptedEnd(r: Routing): void {
+    if (this.opts.events.wants('accepted')) this.opts.events.emit({ type: 'accepted', messageId: r.id, message: r.msg, receivers: receiversOf(r.deliveries), refused: r.refused });
     this.scheduleDeadlines();
-    return { messageId: id, accepted: duplicates === undefined ? accepted : [...accepted, ...duplicates], refused: passedOver === undefined ? refused : [...refused, ...passedOver] };
+  }
+
+  /** The failures an agent is sent for the receivers its send was refused: one per reason. */
+  private refusalReplies(port: BusPort, r: Routing): AclMessage[] {
+    const { msg, refused, circuitOpen, absentFull } = r;
+    const replies: AclMessage[] = [];
+    // One failure per reason, to the sender alone, however many receivers were refused.
+    const unknown = refused.filter((x) => x.reason === 'unknown-receiver').map((x) => x.receiver);
+    const full = refused.filter((x) => x.reason === 'mailbox-full').map((x) => x.receiver);
+    const share = refused.filter((x) => x.reason === 'mailbox-share').map((x) => x.receiver);
+    const activation = refused.filter((x) => x.reason === 'activation-limit').map((x) => x.receiver);
+    if (activation.length > 0) {
+      const why = `${receiverList(activation)} cannot be activated now (the shard holds all the instances it may); retry after ${port.activationRetryAfterMs?.() ?? 1000} ms`;
+      replies.push(failureReply(msg, this.platformId, why, 'activation-limit'));
+    }
+    if (share.length > 0) {
+      const why = `this agent already holds its share (${this.mailboxes.shares.limits.perSender} messages) of the mailbox of ${receiverList(share)}; retry once the receiver has handled some`;
+      replies.push(failureReply(msg, this.platformId, why, 'mailbox-share'));
+    }
+    if (circuitOpen !== undefined) {
+      const retry = Math.max(...circuitOpen.map((c) => c.retryAfterMs));
+      const why = `deliveries to ${receiverList(circuitOpen.map((c) => c.agent))} keep failing, so the node refuses new messages to ${circuitOpen.length === 1 ? 'it' : 'them'} for now; retry after ${retry} ms`;
+      replies.push(failureReply(msg, this.platformId, why, 'circuit-open'));
+    }
+    if (absentFull !== undefined) {
+      const why = `${receiverList(absentFull.map((a) => a.agent))} ${absentFull.length === 1 ? 'is' : 'are'} absent (stopped or suspended) and already ${absentFull.length === 1 ? 'has' : 'have'} as many messages waiting as ${absentFull.length === 1 ? 'it keeps' : 'they keep'}; retry once ${absentFull.length === 1 ? 'it is' : 'they are'} back`;
+      replies.push(failureReply(msg, this.platformId, why, 'absent-queue-full'));
+    }
+    // An agent answering one of the platform's own messages (an echo answering a failure) is not
+    // told that `ams@<platform>` is no agent: that failure would be answered again, for ever.
+    const unknownAgents = unknown.filter((name) => name !== this.platformId.name);
+    if (unknownAgents.length < unknown.length) this.opts.events.emit({ type: 'dropped', message: msg, reason: `${this.platformId.name} takes no messages` });
+    if (unknownAgents.length > 0) replies.push(failureReply(msg, this.platformId, `no agent named ${receiverList(unknownAgents)}`, 'unknown-receiver'));
+    if (full.length > 0) {
+      const why = full.length === 1 ? `mailbox of ${full[0]} is full; retry later` : `mailboxes of ${receiverList(full)} are full; retry later`;
+      replies.push(failureReply(msg, this.platformId, why, 'mailbox-full'));
+    }
+    return replies;
   }
 
   /**
@@ -805,12 +883,48 @@ export class Bus implements OutboxSender {
   }
 }
 
+/** A send routed (`Bus.route`): what it appends, what it reserved, and what it owes its sender after. */
+interface Routing {
+  msg: AclMessage;
+  id: string;
+  origin: Origin;
+  /** Edge admission, for an outside client's send (released when the append ends). */
+  edge: EdgeAdmission | undefined;
+  /** An agent's send the protocol gate rejected: the failure it is sent instead. */
+  rejected?: AclMessage;
+  refused: { receiver: string; reason: string }[];
+  /** Made by `added` (shared and empty until the first). */
+  deliveries: readonly Delivery[];
+  /** The mailbox each delivery reserved a slot of (same index as `deliveries`). */
+  reservations: readonly Mailbox[];
+  /** The share each delivery from an agent reserved (same order as `deliveries`). */
+  reservedShares: readonly SenderShare[];
+  /**
+   * Receivers routed as agents that got no delivery (refused after routing, duplicates); with the
+   * deliveries' receivers, every receiver routed as an agent: those that end with nothing appended
+   * give back what routing reserved.
+   */
+  unreached?: string[];
+  duplicates?: string[];
+  absentFull?: { agent: string; limit: number; partitionBudget?: number }[];
+  passedOver?: { receiver: string; reason: string }[];
+  circuitOpen?: { agent: string; state: 'open' | 'half-open'; retryAfterMs: number; failures: number }[];
+  /** Agents of other platforms, forwarded once the local deliveries are durable (decision 1910). */
+  remote?: AgentId[];
+}
+
 /** A send's receivers after its topics were resolved, with their local names (same order). */
 interface ResolvedReceivers {
   ids: AgentId[];
   names: string[];
   /** How many of them, from the first, were named outright (the rest were reached through a topic). */
   named: number;
+}
+
+function receiversOf(deliveries: readonly Delivery[]): string[] {
+  const names = new Array<string>(deliveries.length);
+  for (let i = 0; i < deliveries.length; i++) names[i] = deliveries[i]!.receiver;
+  return names;
 }
 
 function qualifyAll(ids: readonly AgentId[], bus: Bus): AgentId[] {

@@ -51,9 +51,11 @@ export interface MessageLog {
    * returns, every delivery is queued (or already pending or completed: the log's dedup) ahead of
    * anything queued after it, `completeInOrder` included, and the promise settles as `append`'s.
    * The bus then lets a handling's completion follow its sends into the same group without awaiting
-   * them (decision 2111).
+   * them (decision 2111). `then`, when given, is called as `completeInOrder`'s is (below): once,
+   * with the promise's outcome, synchronously as the log settles the deliveries, in call order with
+   * every other call's callback; the bus finishes the send there, with no waiter (decision 2118).
    */
-  appendInOrder?(deliveries: readonly Delivery[]): Promise<void>;
+  appendInOrder?(deliveries: readonly Delivery[], then?: (error: unknown) => void): Promise<void>;
   /** Start handing deliveries (replayed unfinished ones first, then new ones) to `handler`. */
   consume(handler: DeliveryHandler): void;
   /** Bounded dedup index: was this delivery id completed (within the retention window)? */

@@ -17,26 +17,24 @@ import type { EdgeLane } from './edge-admission.js';
  */
 export type Origin = { agent: string; checked?: boolean } | { external: AgentId; lane?: EdgeLane; admitted?: boolean };
 
-/**
- * Filled in by `send`, synchronously, before it returns its promise (decision 2111). `inOrder` is
- * set true only when the send's whole outcome is its log append: every delivery was queued in the
- * log's call order (`MessageLog.appendInOrder`) during the call, and nothing is left to do after it
- * but wait for that append — no topic resolved first, no refusal (whose failure reply would be
- * appended later), no receiver on another platform (forwarded after the append). Then anything
- * queued in the log after the call becomes durable only with the send's deliveries, and fails
- * with them. The caller resets it before each call; a sender that does not know leaves it false.
- */
-export interface SendQueued {
-  inOrder: boolean;
-}
-
 export interface OutboxSender {
   /**
    * Send a message. Resolves once the deliveries are durable. An outside sender gets typed errors
-   * (unknown receiver, full mailbox); an agent gets `failure` messages back instead. `queued`, when
-   * given, is filled in before this returns (above).
+   * (unknown receiver, full mailbox); an agent gets `failure` messages back instead.
    */
-  send(message: AclMessage, origin: Origin, messageId?: string, queued?: SendQueued): Promise<SendResult>;
+  send(message: AclMessage, origin: Origin, messageId?: string): Promise<SendResult>;
+  /**
+   * Optional (decision 2118): an agent's send whose whole outcome is its log append — every
+   * delivery queued, before this returns, in the call order of a log that commits in that order
+   * (`MessageLog.appendInOrder`), and nothing left to do after it: no topic resolved first, no
+   * refusal (whose failure reply would be appended later), no receiver on another platform
+   * (forwarded after the append). Then it returns undefined, anything queued in the log after the
+   * call becomes durable only with these deliveries (and fails with them), and `done` is called
+   * once, from the log's callback, with the append's outcome (undefined when durable, else the
+   * error) and the sending agent, after the send's own bookkeeping. Otherwise it returns what `send`
+   * would, and `done` is never called. `done` must not throw.
+   */
+  sendInOrder?(message: AclMessage, origin: { agent: string; checked?: boolean }, messageId: string | undefined, done: (error: unknown, agent: string) => void): Promise<SendResult> | undefined;
   /** Messages the platform sends (failures, not-understood, deadline failures). */
   sendPlatformReplies(replies: AclMessage[]): Promise<void>;
   /** The failure the platform sends when handling `delivery` failed for good. */

@@ -17,9 +17,9 @@ class GroupLog extends GroupCommitLog {
   /** Appends `appendInOrder` refuses synchronously, as the embedded log refuses an invalid delivery. */
   refuseAppend: (d: Delivery) => boolean = () => false;
 
-  appendInOrder(deliveries: readonly Delivery[]): Promise<void> {
+  override appendInOrder(deliveries: readonly Delivery[], then?: (error: unknown) => void): Promise<void> {
     if (deliveries.some((d) => this.refuseAppend(d))) throw Object.assign(new Error('delivery refused by the log'), { code: 'log.invalid-delivery' });
-    return this.queueAppend(deliveries);
+    return this.queueAppend(deliveries, then);
   }
 
   /** As the embedded log's: every append is queued in the group, in call order. */
@@ -76,6 +76,24 @@ test('every send of the batch queued in full: its completion is queued right beh
   assert.deepEqual(t.log.ops.slice(at - 2, at).map((o) => o.split(':')[0]), ['queued-append', 'queued-append'], 'the two sends, then the completion');
   assert.deepEqual(t.port.handledBy('b'), ['x', 'y']);
   assert.equal(t.events.filter((e) => e.type === 'completed').length, 3);
+  await t.bus.stopDispatching();
+  await t.bus.stop();
+});
+
+test('a send queued in order is finished in the log\'s callback (decision 2118): when the group calls the completion back, the send behind which it was queued is already accepted, no waiter left to resume', async () => {
+  const t = await groupBus();
+  const fromA = (): number => t.events.filter((e) => e.type === 'accepted' && e.message.sender?.name === 'a@caxton').length;
+  const seen: number[] = [];
+  const complete = t.log.completeInOrder.bind(t.log);
+  t.log.completeInOrder = (records, then) => complete(records, then === undefined ? undefined : (error) => {
+    seen.push(fromA());
+    then(error);
+  });
+  await run(t, () => [{ receivers: ['b'], content: 'x' }, { receivers: ['b'], content: 'y' }]);
+  assert.ok(followedSends(t), t.log.ops.join(' '));
+  // On the awaited send of decision 2111 both were accepted only in reactions after the callbacks: [0, …].
+  assert.equal(seen[0], 2, 'both sends of a\'s handling accepted inside the group\'s callbacks, before its completion\'s');
+  assert.deepEqual(t.port.handledBy('b'), ['x', 'y']);
   await t.bus.stopDispatching();
   await t.bus.stop();
 });

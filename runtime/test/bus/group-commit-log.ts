@@ -10,10 +10,10 @@ import type { CompletionRecord } from '../../src/bus/message-log.js';
 import { RecordingLog, until } from './scripted-port.js';
 
 type Queued =
-  | { kind: 'append'; deliveries: readonly Delivery[]; resolve: () => void; reject: (e: unknown) => void }
+  | { kind: 'append'; deliveries: readonly Delivery[]; then: ((error: unknown) => void) | undefined; resolve: () => void; reject: (e: unknown) => void }
   | { kind: 'complete'; records: readonly CompletionRecord[]; then: ((error: unknown) => void) | undefined; resolve: () => void; reject: (e: unknown) => void };
 
-/** Completions queue in call order; `settleGroup` makes them durable (or fails them) together. */
+/** Appends and completions queue in call order; `settleGroup` makes them durable (or fails them) together. */
 export class GroupCommitLog extends RecordingLog {
   private queue: Queued[] = [];
   /** Called right after each completion's callback, while the group is settling (to observe the bus there). */
@@ -23,15 +23,15 @@ export class GroupCommitLog extends RecordingLog {
     return this.queue.length;
   }
 
-  completeInOrder(records: readonly CompletionRecord[], then?: (error: unknown) => void): Promise<void> {
+  override completeInOrder(records: readonly CompletionRecord[], then?: (error: unknown) => void): Promise<void> {
     this.ops.push(`queued-complete:${records.map((r) => r.id).join(',')}`);
     return this.enqueue((resolve, reject) => ({ kind: 'complete', records, then, resolve, reject }));
   }
 
   /** For a subclass that also queues appends (`appendInOrder`). */
-  protected queueAppend(deliveries: readonly Delivery[]): Promise<void> {
+  protected queueAppend(deliveries: readonly Delivery[], then?: (error: unknown) => void): Promise<void> {
     this.ops.push(`queued-append:${deliveries.map((d) => d.id).join(',')}`);
-    return this.enqueue((resolve, reject) => ({ kind: 'append', deliveries, resolve, reject }));
+    return this.enqueue((resolve, reject) => ({ kind: 'append', deliveries, then, resolve, reject }));
   }
 
   private enqueue(call: (resolve: () => void, reject: (e: unknown) => void) => Queued): Promise<void> {
@@ -50,6 +50,7 @@ export class GroupCommitLog extends RecordingLog {
         // The memory log stores synchronously (its promise only reports it); RecordingLog's own
         // append, not a subclass's queueing one.
         if (error === undefined) void RecordingLog.prototype.append.call(this, call.deliveries);
+        call.then?.(error);
       } else {
         if (error === undefined) void this.complete(call.records);
         call.then?.(error);

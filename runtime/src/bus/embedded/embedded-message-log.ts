@@ -203,9 +203,10 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
   /**
    * Queued into the current commit group now, behind everything queued before and ahead of
    * everything queued after (groups are written in order, and a failed write stops the log); a
-   * refusal throws before anything is queued (message-log.ts, decision 2111).
+   * refusal throws before anything is queued (message-log.ts, decision 2111). `then`, when given,
+   * is called as the group settles (decision 2118).
    */
-  appendInOrder(deliveries: readonly Delivery[]): Promise<void> {
+  appendInOrder(deliveries: readonly Delivery[], then?: (error: unknown) => void): Promise<void> {
     try {
       const committer = this.writable();
       // Everything is validated and encoded before anything is queued: a bad delivery rejects the
@@ -218,6 +219,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
         const body = this.encodeDelivery(delivery);
         const group = committer.current();
         this.queueAppend(group, delivery, body === undefined ? this.staging.view(0, this.staging.length) : body);
+        if (then !== undefined) group.whenSettled(then);
         return group.done;
       }
       const runs = this.encodeRuns(deliveries);
@@ -226,6 +228,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
         if (run.shared) this.appendShared(group, run);
         else this.queueAppend(group, run.deliveries[0]!, run.json ?? this.staging.view(run.start, run.end));
       }
+      if (then !== undefined) group.whenSettled(then);
       return group.done;
     } finally {
       if (this.staging.length > STAGING_KEEP_BYTES) this.staging = new FieldWriter(STAGING_INITIAL_BYTES);

@@ -10,6 +10,9 @@ import type { AgentStateStore } from '../../storage/ports.js';
 import type { Delivery, StateWrite } from '@caxton/core';
 import { IdWindow } from '../id-window.js';
 
+/** What every in-order call returns: the memory log holds a call's records once it returns. */
+const HELD: Promise<void> = Promise.resolve();
+
 /**
  * Agent state lives in memory too (decision 1600): committed with each completion, gone with the
  * process, like everything else in this log.
@@ -27,6 +30,14 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
    * handler call and one mailbox pass per message).
    */
   private unhanded: Delivery[] = [];
+  /**
+   * Callbacks of this turn's in-order calls (`appendInOrder`, `completeInOrder`), called in call
+   * order at the end of the turn, after its appends are handed out: the turn is this log's commit
+   * group (decision 2125).
+   */
+  private settling: ((error: unknown) => void)[] = [];
+  /** The end-of-turn microtask is queued. */
+  private turnQueued = false;
 
   constructor(private readonly dedupWindow = 100_000, private readonly maxDeadLetters = 10_000) {
     this.completed = new IdWindow(Math.max(1, dedupWindow));
@@ -35,17 +46,59 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
   async open(): Promise<void> {}
 
   async append(deliveries: readonly Delivery[]): Promise<void> {
+    this.hold(deliveries);
+  }
+
+  /**
+   * `append` in call order (message-log.ts): held at once, so nothing is refused and nothing queued
+   * after it can be held without it; `then` is called at the end of the turn (decision 2125). The
+   * bus then finishes the send there, with no promise per message.
+   */
+  appendInOrder(deliveries: readonly Delivery[], then?: (error: unknown) => void): Promise<void> {
+    this.hold(deliveries);
+    if (then !== undefined) this.atTurnEnd(then);
+    return HELD;
+  }
+
+  private hold(deliveries: readonly Delivery[]): void {
     // Deliver on a later tick, like a real log that hands out what it made durable; in append
     // order, one call for all that was appended meanwhile.
     if (this.handler === undefined || deliveries.length === 0) return;
-    if (this.unhanded.length === 0) queueMicrotask(this.handOut);
+    if (!this.turnQueued) this.queueTurnEnd();
     for (let i = 0; i < deliveries.length; i++) this.unhanded.push(deliveries[i]!);
   }
 
-  private readonly handOut = (): void => {
+  private atTurnEnd(then: (error: unknown) => void): void {
+    if (!this.turnQueued) this.queueTurnEnd();
+    this.settling.push(then);
+  }
+
+  private queueTurnEnd(): void {
+    this.turnQueued = true;
+    queueMicrotask(this.turnEnd);
+  }
+
+  /** The turn's appends handed out, then its in-order calls told, in call order. */
+  private readonly turnEnd = (): void => {
+    this.turnQueued = false;
     const batch = this.unhanded;
-    this.unhanded = [];
-    this.handler?.(batch);
+    const told = this.settling;
+    if (batch.length > 0) {
+      this.unhanded = [];
+      this.handler?.(batch);
+    }
+    if (told.length === 0) return;
+    this.settling = [];
+    for (const then of told) {
+      try {
+        then(undefined);
+      } catch (err) {
+        // `then` must not throw; one that did anyway neither stops the others nor goes unseen.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
   };
 
   consume(handler: DeliveryHandler): void {
@@ -57,6 +110,17 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
   }
 
   async complete(records: readonly CompletionRecord[]): Promise<void> {
+    this.record(records);
+  }
+
+  /** `complete` in call order (message-log.ts): recorded at once, `then` called at the end of the turn. */
+  completeInOrder(records: readonly CompletionRecord[], then?: (error: unknown) => void): Promise<void> {
+    this.record(records);
+    if (then !== undefined) this.atTurnEnd(then);
+    return HELD;
+  }
+
+  private record(records: readonly CompletionRecord[]): void {
     for (const r of records) {
       // A duplicate completion's state was committed by the first one.
       if (!this.remember(r.id)) continue;

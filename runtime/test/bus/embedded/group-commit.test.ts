@@ -170,6 +170,28 @@ describe('completeInOrder\'s callback (decision 2111)', () => {
   });
 });
 
+describe('appendInOrder\'s callback (decision 2118)', () => {
+  test('called as the group settles, in call order with completeInOrder\'s, before any reaction; a refused append calls nothing', async (t) => {
+    const dir = await tempDir(t);
+    const { log } = await openLog(dir, { fsync: 'always' });
+    const batch = deliveries(0, 5);
+    await log.append(batch.slice(0, 2));
+    const seen: string[] = [];
+    // One group: an append of one delivery, a completion, an append of two (the runs' path).
+    const first = log.appendInOrder(batch.slice(2, 3), (error) => seen.push(`append 1 ${String(error)}`));
+    void first.then(() => seen.push('reaction'));
+    void log.completeInOrder(completions(batch.slice(0, 2)), (error) => seen.push(`complete ${String(error)}`));
+    void log.appendInOrder(batch.slice(3, 5), (error) => seen.push(`append 2 ${String(error)}`));
+    assert.throws(() => log.appendInOrder([{ ...batch[0]!, id: '' }], () => seen.push('refused called back')));
+    assert.deepEqual(seen, [], 'nothing is called before the group is durable');
+    await first;
+    assert.deepEqual(seen, ['append 1 undefined', 'complete undefined', 'append 2 undefined', 'reaction']);
+    await log.close();
+    const ids = batch.slice(2).map((d) => d.id);
+    assert.deepEqual((await pendingAfterReopen(dir)).ids, ids, 'the three appended in order are pending after a reopen');
+  });
+});
+
 describe('group-committed events (metrics, decision 1301)', () => {
   test('one event per group: its frames add up to the records appended, its bytes to the log\'s growth', async (t) => {
     const dir = await tempDir(t);
