@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installNodeLts, NODE_LTS_VERSION, startEtcdAndKafka } from './infra/index.mjs';
-import { headerSays, RUNS_ALONE, SLOW, slowFirst } from './test-run/order.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const selected = process.argv.slice(2);
@@ -36,11 +35,11 @@ const files = targets.flatMap(testFiles);
 
 // A file whose header says `@test-runs-alone` (a soak under SIGKILL, a three-node cluster under
 // load) needs the machine's cores to itself: it runs after the others, one such file at a time.
-// Everything else runs `concurrency` files side by side (decision 1740), those whose header says
-// `@test-slow` first (decision 2124; scripts/test-run/order.mjs).
-const headerHas = (file, tag) => headerSays(readFileSync(path.join(root, file), 'utf8'), tag);
-const aloneFiles = files.filter((f) => headerHas(f, RUNS_ALONE));
-const sharedFiles = slowFirst(files.filter((f) => !aloneFiles.includes(f)), (f) => headerHas(f, SLOW));
+// Everything else runs `concurrency` files side by side (decision 1740).
+const RUNS_ALONE = '@test-runs-alone';
+const runsAlone = (file) => readFileSync(path.join(root, file), 'utf8').slice(0, 4096).includes(RUNS_ALONE);
+const aloneFiles = files.filter(runsAlone);
+const sharedFiles = files.filter((f) => !aloneFiles.includes(f));
 
 // The pure-logic unit suite runs a second time on the current Node LTS (issue 28): the machine's
 // Node 20 is past its end of life, and a V8 change can break what pure logic relies on (Node 24's
@@ -52,7 +51,7 @@ const LTS_SUITES = ['core/dist/test', 'sandbox/dist/test'];
 const LTS_LEFT_OUT = [path.join('sandbox', 'dist', 'test', 'python-agents.test.js')];
 const ltsWanted = (process.env['CAXTON_TEST_NODE_LTS'] ?? (selected.length === 0 ? '1' : '0')) !== '0';
 const ltsFiles = ltsWanted
-  ? sharedFiles.filter((f) => LTS_SUITES.some((s) => f.startsWith(s + path.sep)) && !LTS_LEFT_OUT.includes(f))
+  ? files.filter((f) => LTS_SUITES.some((s) => f.startsWith(s + path.sep)) && !LTS_LEFT_OUT.includes(f) && !aloneFiles.includes(f))
   : [];
 let ltsRan = false;
 
@@ -130,14 +129,15 @@ try {
   for (const [i, phase] of phases.entries()) {
     step(`running ${phase.files.length} of ${files.length} test files from ${targets.join(' ')}, ${phase.what}`);
     if (phase.lts) ltsRan = true;
-    // Not force-exit: on Node 20 it can end a file's process before its last results reach the
-    // runner (a clean-clone run lost 17 reported tests that way). A file that cannot exit is
+    // Not --test-force-exit: on Node 20 it can end a file's process before its last results reach
+    // the runner (a clean-clone run lost 17 reported tests that way). A file that cannot exit is
     // caught by the deadline above instead, and servers are started as pairs that clean up.
-    // run-files.mjs is `node --test` keeping the files' order (slowest first; the command line
-    // sorts them by name), with the usual reporter on stdout and the summary one into a file.
+    // Two reporters: the usual one on stdout and the summary one into a file, read back below.
     const code = await run(phase.node,
-      [...phase.flags, path.join(root, 'scripts/test-run/run-files.mjs'), '--concurrency', String(phase.concurrency),
-        '--summary', path.join(summaryDir, `totals-${i}.json`), ...phase.files], env,
+      [...phase.flags, '--test', `--test-concurrency=${phase.concurrency}`,
+        '--test-reporter=spec', '--test-reporter-destination=stdout',
+        `--test-reporter=${path.join(root, 'scripts/test-run/summary-reporter.mjs')}`,
+        `--test-reporter-destination=${path.join(summaryDir, `totals-${i}.json`)}`, ...phase.files], env,
       { deadlineMs: Math.max(1000, deadlineAt - Date.now()) });
     if (code !== 0) exitCode = code;
   }

@@ -1,5 +1,4 @@
 /**
- * @test-slow (starts first, decision 2124): CPython components (18 MB) prepared and run.
  * Python agents (componentize-py: CPython inside the component, the jco path) through the real
  * sandbox: examples/py-echo and the hostile examples/hostile/py-* agents, built here with the
  * Caxton build library (reusing up-to-date artifacts, like scripts/build-examples.mjs).

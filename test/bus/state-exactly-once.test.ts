@@ -1,5 +1,4 @@
 /**
- * @test-slow (starts first, decision 2124): a soak under SIGKILL, about a minute alone.
  * Runs beside other files: with 16 requests in flight it takes about a minute alone and well
  * under its 300 s timeout beside another file (it ran alone while it sent one request at a time
  * and took 167 s; decision 1740).

@@ -1,5 +1,4 @@
 /**
- * @test-slow (starts first, decision 2124): a private TLS Kafka and etcd and a cluster on them.
  * Encrypted, authenticated cluster traffic (issue 14, decision 1404), against real servers: a Kafka
  * whose only client listener is SASL_SSL (TLS with client certificates required, a SCRAM-SHA-256
  * user) and an etcd serving TLS only, requiring client certificates, with authentication enabled.

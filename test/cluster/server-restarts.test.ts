@@ -1,5 +1,4 @@
 /**
- * @test-slow (starts first, decision 2124): a three-node soak through server restarts.
  * The cluster's servers restart under load: three nodes on a private Kafka broker and a private
  * etcd; a sustained load on 24 probes. A fifth of the way through the broker restarts; at 45 % etcd
  * restarts (quickly: the nodes' memberships outlive it); at 70 % etcd goes away for longer than the

@@ -1,5 +1,4 @@
 /**
- * @test-slow (starts first, decision 2124): three `caxton serve` nodes, three languages.
  * The contract net by topic (decision 1961) on three `caxton serve --kafka … --etcd …` processes
  * sharing one Kafka and one etcd: contractors written in AssemblyScript, JavaScript and Rust
  * subscribe to `jobs.cluster` from their own init wherever they are placed (the subscriptions live

@@ -1,5 +1,4 @@
 /**
- * @test-slow (starts first, decision 2124): builds grpcurl with Go on a cold cache (minutes).
  * The real grpcurl (built from the Go module proxy by scripts/infra, cached) against a real
  * `caxton serve`, through server reflection alone (no -proto): it lists the services, describes
  * every service and the messages they use (descriptor validation: grpcurl refused the whole file

@@ -1,5 +1,4 @@
 /**
- * @test-slow (starts first, decision 2124): builds CPython components with componentize-py, twice.
  * Python agents, as an author outside the repository writes them: examples/py-echo copied into a
  * fresh temporary directory and a project scaffolded there with `caxton new python` both build with
  * `caxton build` (componentize-py from caxton's cache, the SDK from caxton's own files, nothing

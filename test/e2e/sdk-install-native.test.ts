@@ -1,5 +1,4 @@
 /**
- * @test-slow (starts first, decision 2124): installs and builds the C, Rust and Python SDKs.
  * `caxton sdk install` for the native SDKs: a project scaffolded outside the repository gets a
  * pinned copy of the SDK where its builder looks first (C: caxton/sdk-c, Rust: caxton-sdk, Python:
  * caxton/), without the SDK's own tests or build outputs; the build then uses that copy (a change

@@ -1,5 +1,4 @@
 /**
- * @test-slow (starts first, decision 2124): builds the collector with Go on a cold cache (minutes).
  * The real OpenTelemetry Collector that scripts/infra builds (ocb, from the Go module proxy, cached)
  * receives OTLP the three ways an SDK sends it: OTLP/HTTP with JSON (one trace and one metrics
  * export, plus logs), OTLP/HTTP with protobuf (the SDK's default) and OTLP/gRPC; and everything it

@@ -1,5 +1,4 @@
 /**
- * @test-slow (starts first, decision 2124): two `caxton serve` nodes and a collector.
  * A trace crosses nodes (issue 13, decision 1300): two `caxton serve --kafka … --etcd …` processes,
  * run as an operator runs them, export to one real OpenTelemetry Collector. The contract net's
  * initiator and its contractors are placed on both nodes; the conversation's spans, whichever node
