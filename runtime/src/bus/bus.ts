@@ -427,6 +427,17 @@ export class Bus implements OutboxSender {
       const kept = new Set(appended.map((d) => d.receiver));
       for (const name of routed) if (!kept.has(name)) port.unrouted(name);
     };
+    // An agent's receivers refused as unknown are told to its shard with the routing epoch read
+    // here, before routing (decision 2123): no await from here to the refusal, and the shard drops
+    // them once anything may route that did not. Not through a topic: `message.receivers[i]` is
+    // then the name as the agent wrote it.
+    const sink = port.unknownReceivers;
+    const tell = 'agent' in origin && resolved === undefined && sink !== undefined ? { agent: origin.agent, epoch: sink.epoch() } : undefined;
+    const refuseUnknown = (i: number): void => {
+      refused.push({ receiver: receivers[i]!.name, reason: 'unknown-receiver' });
+      // The platform's own name is not refused to the agent (below): not told either.
+      if (tell !== undefined && receivers[i]!.name !== this.platformId.name) sink!.refused(tell.agent, message.receivers[i]!.name, tell.epoch);
+    };
     for (let i = 0; i < receivers.length; i++) {
       const receiver = receivers[i]!;
       if (fromAgent && port.transport?.reaches(receiver) === true) {
@@ -436,7 +447,7 @@ export class Bus implements OutboxSender {
       const local = resolved === undefined ? this.agentName(receiver) : resolved.names[i]!;
       const name = this.receiverUnit(port, local, msg, id);
       if (name === undefined) {
-        refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
+        refuseUnknown(i);
         continue;
       }
       const kind = port.route(name);
@@ -446,7 +457,7 @@ export class Bus implements OutboxSender {
         continue;
       }
       if (kind === 'unknown') {
-        refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
+        refuseUnknown(i);
         continue;
       }
       if (kind === 'activation-limit') {
