@@ -427,17 +427,6 @@ export class Bus implements OutboxSender {
       const kept = new Set(appended.map((d) => d.receiver));
       for (const name of routed) if (!kept.has(name)) port.unrouted(name);
     };
-    // An agent's receivers refused as unknown are told to its shard with the routing epoch read
-    // here, before routing (decision 2123): no await from here to the refusal, and the shard drops
-    // them once anything may route that did not. Not through a topic: `message.receivers[i]` is
-    // then the name as the agent wrote it.
-    const sink = port.unknownReceivers;
-    const tell = 'agent' in origin && resolved === undefined && sink !== undefined ? { agent: origin.agent, epoch: sink.epoch() } : undefined;
-    const refuseUnknown = (i: number): void => {
-      refused.push({ receiver: receivers[i]!.name, reason: 'unknown-receiver' });
-      // The platform's own name is not refused to the agent (below): not told either.
-      if (tell !== undefined && receivers[i]!.name !== this.platformId.name) sink!.refused(tell.agent, message.receivers[i]!.name, tell.epoch);
-    };
     for (let i = 0; i < receivers.length; i++) {
       const receiver = receivers[i]!;
       if (fromAgent && port.transport?.reaches(receiver) === true) {
@@ -447,7 +436,8 @@ export class Bus implements OutboxSender {
       const local = resolved === undefined ? this.agentName(receiver) : resolved.names[i]!;
       const name = this.receiverUnit(port, local, msg, id);
       if (name === undefined) {
-        refuseUnknown(i);
+        refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
+        if (resolved === undefined) this.tellUnknown(port, origin, message.receivers[i]!.name, receiver.name);
         continue;
       }
       const kind = port.route(name);
@@ -457,7 +447,8 @@ export class Bus implements OutboxSender {
         continue;
       }
       if (kind === 'unknown') {
-        refuseUnknown(i);
+        refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
+        if (resolved === undefined) this.tellUnknown(port, origin, message.receivers[i]!.name, receiver.name);
         continue;
       }
       if (kind === 'activation-limit') {
@@ -599,6 +590,18 @@ export class Bus implements OutboxSender {
     }
     this.scheduleDeadlines();
     return { messageId: id, accepted: duplicates === undefined ? accepted : [...accepted, ...duplicates], refused: passedOver === undefined ? refused : [...refused, ...passedOver] };
+  }
+
+  /**
+   * An agent's receiver refused as unknown is told to its shard (decision 2123), `written` as the
+   * agent wrote it (not through a topic: the caller checks), with the routing epoch read now: the
+   * epoch is bumped only on this thread, so it is the one the receiver was just routed in. The
+   * platform's own name is not refused to the agent (`send` drops that failure): not told either.
+   */
+  private tellUnknown(port: BusPort, origin: Origin, written: string, qualified: string): void {
+    const sink = port.unknownReceivers;
+    if (sink === undefined || !('agent' in origin) || qualified === this.platformId.name) return;
+    sink.refused(origin.agent, written, sink.epoch());
   }
 
   /**

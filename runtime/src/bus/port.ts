@@ -72,7 +72,10 @@ export interface RemoteTransport {
 
 /** Where the bus tells the receivers it refused as unknown to an agent's sends (decision 2123). */
 export interface UnknownReceiverSink {
-  /** The routing epoch now: read before routing a send, handed back with its refusals. */
+  /**
+   * The routing epoch now, read as a refusal is told: it moves only on the bus thread, so it is the
+   * one the receiver was routed in the same synchronous step.
+   */
   epoch(): number;
   /** `receiver`, as `agent` wrote it, was refused as unknown in routing epoch `epoch`. */
   refused(agent: string, receiver: string, epoch: number): void;
