@@ -33,6 +33,7 @@ import type { Effects, ErrorInfo, InstanceState, Work, WorkResult } from './resu
 import { emptyEffects, messageIdOf, workIdOf } from './results.js';
 import type { Crash } from './traps.js';
 import { classifyCrash, crashError, errorInfo } from './traps.js';
+import { UnknownReceivers, type RoutingEpoch } from './host/unknown-receivers.js';
 
 /** Passed for a message that is not narrowed: `messageToWit` converts it whole and ignores it. */
 const NOT_NARROWED: readonly WitAgentId[] = Object.freeze([]);
@@ -41,6 +42,8 @@ export interface AgentEnv {
   directory: () => DirectorySnapshot;
   clock: () => number;
   newId: () => string;
+  /** The node's routing epoch, when the bus tells this sandbox which receivers it refused as unknown (decision 2123). */
+  routing?: RoutingEpoch;
 }
 
 export interface AgentMetrics {
@@ -98,6 +101,8 @@ export class AgentSandbox {
   private state: InstanceState = 'idle';
   private crashes = 0;
   private instantiations = 0;
+  /** Receivers the bus refused as unknown to this agent (decision 2123), kept across its instances. */
+  readonly unknownReceivers: UnknownReceivers | undefined;
   private handled = 0;
   private fuelUsedTotal = 0;
   private lastError: ErrorInfo | null = null;
@@ -125,6 +130,7 @@ export class AgentSandbox {
     this.platform = at < 0 ? undefined : this.ctx.self.name.slice(at + 1);
     this.tracker = new RestartTracker({ ...DEFAULT_RESTART_POLICY, ...spec.restartPolicy }, carried?.restartHistory ?? [], carried?.restarts);
     this.stateView = new StateView(spec.state?.entries ?? [], spec.state?.limits);
+    this.unknownReceivers = env.routing === undefined ? undefined : new UnknownReceivers(env.routing);
     this.bridge = new HostBridge({
       agent: spec.name,
       limits: this.limits,
@@ -134,6 +140,7 @@ export class AgentSandbox {
       state: this.stateView,
       ...(spec.http === undefined ? {} : { http: { ...DEFAULT_HTTP_POLICY, ...spec.http } }),
       ...(spec.topics === undefined ? {} : { topics: spec.topics }),
+      ...(this.unknownReceivers === undefined ? {} : { unknownReceivers: this.unknownReceivers }),
     });
   }
 

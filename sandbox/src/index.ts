@@ -21,6 +21,7 @@ export type { RestartPolicy } from './restart-policy.js';
 export { DEFAULT_RESTART_BACKOFF, RestartBackoff } from './restart-backoff.js';
 export type { RestartBackoffPolicy } from './restart-backoff.js';
 export type { DirectorySnapshot } from './host/directory.js';
+export { RoutingEpoch, UnknownReceivers, MAX_UNKNOWN_RECEIVERS } from './host/unknown-receivers.js';
 // CrashKind, LogLevel, ServiceDescription and Delivery are @caxton/core's: one definition each.
 export type {
   DirectoryOp, Effects, ErrorInfo, InstanceState, LogLine, Outcome, TimerRequest, Work, WorkResult,

@@ -12,6 +12,7 @@ import type { Engine } from './engine.js';
 import { SandboxError } from './errors.js';
 import type { DirectorySnapshot } from './host/directory.js';
 import { EMPTY_DIRECTORY } from './host/directory.js';
+import type { RoutingEpoch } from './host/unknown-receivers.js';
 import type { Work, WorkResult } from './results.js';
 import { emptyEffects, messageIdOf, skippedResult, workIdOf } from './results.js';
 
@@ -19,6 +20,8 @@ export interface SandboxOptions {
   engine: Engine;
   clock?: () => number;
   newId?: () => string;
+  /** The node's routing epoch (decision 2123); absent: no receiver is refused as unknown here. */
+  routing?: RoutingEpoch;
 }
 
 export class Sandbox {
@@ -31,6 +34,7 @@ export class Sandbox {
       directory: () => this.directory,
       clock: opts.clock ?? Date.now,
       newId: opts.newId ?? randomUUID,
+      ...(opts.routing === undefined ? {} : { routing: opts.routing }),
     };
   }
 
@@ -104,6 +108,11 @@ export class Sandbox {
 
   setDirectory(snapshot: DirectorySnapshot): void {
     this.directory = snapshot;
+  }
+
+  /** The bus refused `receiver` as unknown to `name`'s send, routed in routing epoch `epoch` (decision 2123). */
+  noteUnknownReceiver(name: string, receiver: string, epoch: number): void {
+    this.agents.get(name)?.unknownReceivers?.note(receiver, epoch);
   }
 
   /** Runs one piece of work (timed from `clock.at` when given, see `AgentSandbox.run`). */

@@ -209,7 +209,7 @@ describe('Shard: wide messages kept across batches, on the real worker (decision
       onStuck: () => assert.fail('nothing runs here'),
       onWorkerFailure: (_s, err) => assert.fail(err),
       onHandOffResync: (_s, err) => void resyncs.push(err),
-    }, 50, undefined);
+    }, 50, undefined, new SharedArrayBuffer(4));
   });
 
   after(async () => {

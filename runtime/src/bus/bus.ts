@@ -500,6 +500,7 @@ export class Bus implements OutboxSender {
       const name = this.receiverUnit(port, local, msg, id);
       if (name === undefined) {
         refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
+        if (resolved === undefined) this.tellUnknown(port, origin, message.receivers[i]!.name, receiver.name);
         continue;
       }
       const kind = port.route(name);
@@ -510,6 +511,7 @@ export class Bus implements OutboxSender {
       }
       if (kind === 'unknown') {
         refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
+        if (resolved === undefined) this.tellUnknown(port, origin, message.receivers[i]!.name, receiver.name);
         continue;
       }
       if (kind === 'activation-limit') {
@@ -666,6 +668,18 @@ export class Bus implements OutboxSender {
       replies.push(failureReply(msg, this.platformId, why, 'mailbox-full'));
     }
     return replies;
+  }
+
+  /**
+   * An agent's receiver refused as unknown is told to its shard (decision 2123), `written` as the
+   * agent wrote it (not through a topic: the caller checks), with the routing epoch read now: the
+   * epoch is bumped only on this thread, so it is the one the receiver was just routed in. The
+   * platform's own name is not refused to the agent (`send` drops that failure): not told either.
+   */
+  private tellUnknown(port: BusPort, origin: Origin, written: string, qualified: string): void {
+    const sink = port.unknownReceivers;
+    if (sink === undefined || !('agent' in origin) || qualified === this.platformId.name) return;
+    sink.refused(origin.agent, written, sink.epoch());
   }
 
   /**

@@ -70,6 +70,17 @@ export interface RemoteTransport {
   forward(send: { messageId: string; message: AclMessage; receivers: AgentId[]; agent: string }): Promise<void>;
 }
 
+/** Where the bus tells the receivers it refused as unknown to an agent's sends (decision 2123). */
+export interface UnknownReceiverSink {
+  /**
+   * The routing epoch now, read as a refusal is told: it moves only on the bus thread, so it is the
+   * one the receiver was routed in the same synchronous step.
+   */
+  epoch(): number;
+  /** `receiver`, as `agent` wrote it, was refused as unknown in routing epoch `epoch`. */
+  refused(agent: string, receiver: string, epoch: number): void;
+}
+
 export interface BusPort {
   /** Which names are agents (cluster: on any node), known outside clients, or unknown. */
   route(localName: string): ReceiverKind;
@@ -89,6 +100,11 @@ export interface BusPort {
    * a duplicate, or the append failed): what routing reserved for it is given back. Absent: nothing is.
    */
   unrouted?(localName: string): void;
+  /**
+   * Receivers refused as unknown, told to the sender's shard so it refuses its next sends to them
+   * itself until something may route that did not (decision 2123). Absent: nothing is told.
+   */
+  readonly unknownReceivers?: UnknownReceiverSink | undefined;
   /**
    * A topic's current subscriptions, read from the registry at send time (decision 1960). Absent:
    * the node has no topics, and a send to `topic:<name>` reaches nobody.

@@ -38,6 +38,12 @@ export interface AgentRunSample {
   refusals: Readonly<Record<string, number>>;
 }
 
+/** The routing epoch as the node sees it: read, and bumped when a name may route that did not. */
+export interface RoutingEpochCell {
+  readonly current: number;
+  changed(): void;
+}
+
 export interface AgentHost extends AgentExecutor {
   /** How many shards instances are spread over (AgentStartSpec.shard is taken modulo it); absent: one. */
   readonly shardCount?: number;
@@ -76,5 +82,13 @@ export interface AgentHost extends AgentExecutor {
   onRestartDelayed?(listener: (name: string, delayMs: number) => void): () => void;
   /** The directory snapshot `search-services` answers from: service type → agent ids. */
   setDirectory(byServiceType: ReadonlyMap<string, AgentId[]>): void;
+  /**
+   * The node's routing epoch (decision 2123): bumped, synchronously, by every change that can make
+   * a name route that did not; the host refuses on the shard only what the bus refused as unknown
+   * in the current epoch. Optional: a host without it refuses nothing there.
+   */
+  readonly routing?: RoutingEpochCell;
+  /** The bus refused `receiver` (as `agent` wrote it) as unknown, having read `epoch` before routing it. */
+  noteUnknownReceiver?(agent: string, receiver: string, epoch: number): void;
   close(): Promise<void>;
 }

@@ -252,6 +252,8 @@ export class AgentKinds {
       return;
     }
     this.kinds.set(record.name, { record, instances: new Map(), passivated: 0, activations: 0, failed: 0, evicted: 0, stopping: false });
+    // Its instances' names route from now on (decision 2123).
+    this.o.host.routing?.changed();
     this.armSweep();
   }
 

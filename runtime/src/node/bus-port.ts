@@ -3,7 +3,7 @@
  * `Bus.open`, so the bus is created before the agents without any forward reference between them.
  * Each answer delegates to the object that owns it; nothing here keeps state.
  */
-import type { AbsentQueueLimits, BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from '../bus/port.js';
+import type { UnknownReceiverSink, AbsentQueueLimits, BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from '../bus/port.js';
 import type { ExecutionResult, WorkItem, AgentExecutor } from '../bus/executor.js';
 import type { AgentLifecycle } from './agent-lifecycle.js';
 import type { AgentEffects } from './agent-effects.js';
@@ -27,6 +27,8 @@ export interface NodeBusPortParts {
   topics?: TopicStore;
   /** Agents of other platforms (the FIPA HTTP MTP, decision 1910); absent: none. */
   transport?: RemoteTransport;
+  /** Receivers refused as unknown, told to the sender's shard (decision 2123); absent: none are. */
+  unknownReceivers?: UnknownReceiverSink;
   /** Re-read an agent's committed state into its sandbox view (a rewind, issue 24). */
   reloadState?: (agent: string) => Promise<void>;
   /** The agent (re)started here: its pending timers re-armed, its lost HTTP calls recovered. */
@@ -37,6 +39,7 @@ export class NodeBusPort implements BusPort {
   readonly gate: ProtocolGate;
   readonly ownership: DispatchOwnership | undefined;
   readonly transport: RemoteTransport | undefined;
+  readonly unknownReceivers: UnknownReceiverSink | undefined;
   /**
    * Only where the residency spreads replicas across nodes (decision 2093): elsewhere the bus sees
    * no hook and its send path does exactly what it did before.
@@ -46,6 +49,7 @@ export class NodeBusPort implements BusPort {
   constructor(private readonly parts: NodeBusPortParts) {
     this.gate = parts.gate;
     this.transport = parts.transport;
+    this.unknownReceivers = parts.unknownReceivers;
     this.ownership = parts.agents.ownership();
     const agents = parts.agents;
     this.replicaUnit = agents.replicasAcrossNodes ? (name, message, messageId) => agents.replicaUnit(name, message, messageId) : undefined;

@@ -8,14 +8,16 @@ export class ExternalIdentities {
   /** The operator is always known, and kept outside the LRU: evicting around it let the map grow. */
   private readonly operatorLocal: string;
 
-  constructor(readonly operator: string, private readonly capacity = 1024) {
+  /** `onNew`: a name not known before was remembered (it routes now, decision 2123). */
+  constructor(readonly operator: string, private readonly capacity = 1024, private readonly onNew?: () => void) {
     this.operatorLocal = operator.split('@')[0]!;
   }
 
   remember(localName: string): void {
     if (localName === this.operatorLocal) return;
-    this.names.delete(localName);
+    const known = this.names.delete(localName);
     this.names.set(localName, true);
+    if (!known) this.onNew?.();
     if (this.names.size > this.capacity) {
       const oldest = this.names.keys().next().value;
       if (oldest !== undefined) this.names.delete(oldest);

@@ -63,6 +63,8 @@ export class LocalAgents {
 
   add(local: LocalAgent): void {
     this.agents.set(local.record.name, local);
+    // Its name routes from now on: no shard may keep refusing it as unknown (decision 2123).
+    this.o.host.routing?.changed();
   }
 
   remove(name: string): void {

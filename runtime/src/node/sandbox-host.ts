@@ -172,6 +172,14 @@ export class SandboxAgentHost implements AgentHost {
     this.pool.setDirectory({ version: this.directoryVersion, byType });
   }
 
+  get routing(): ShardPool['routing'] {
+    return this.pool.routing;
+  }
+
+  noteUnknownReceiver(agent: string, receiver: string, epoch: number): void {
+    this.pool.noteUnknownReceiver(this.identities.get(agent) ?? agent, receiver, epoch);
+  }
+
   async execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]> {
     const work: Work[] = batch.map((item) => {
       const agent = this.identities.get(item.agent) ?? item.agent;

@@ -221,7 +221,8 @@ async function startOnTopology(
     },
   });
   undo.push(() => host.close());
-  const externals = new ExternalIdentities(`operator@${platform}`);
+  // A new outside sender's name routes from now on (decision 2123).
+  const externals = new ExternalIdentities(`operator@${platform}`, undefined, () => host.routing.changed());
   const trackerFile = path.join(dataDir, 'protocols.json');
   const tracker = new PersistedTracker(
     loadTracker(trackerFile, { platformAgent: { name: `ams@${platform}` } }, (m) => process.stderr.write(`caxton: ${m}\n`)),
@@ -382,6 +383,8 @@ async function startOnTopology(
   });
   const port = new NodeBusPort({
     agents, externals, gate: protocols, executor: host, effects, timers, http: httpEffects, topics: storage.topics,
+    // Sends the bus refused as unknown are refused on the sender's shard next time (decision 2123).
+    unknownReceivers: { epoch: () => host.routing.current, refused: (agent, receiver, epoch) => host.noteUnknownReceiver(agent, receiver, epoch) },
     ...(mtpSender ? { transport: mtpSender } : {}),
     reloadState: (agent) => agents.reloadState(agent),
     // Timers set before a restart, an upgrade or a move fire here from now on; calls this agent

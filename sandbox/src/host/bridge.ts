@@ -52,6 +52,7 @@ import { HostArgumentRefused, LiftLimitExceeded, QuotaExceeded } from './refusal
 import type { WitHttpRequest } from './http-request.js';
 import { checkHttpRequest } from './http-request.js';
 import { StateView } from './state-view.js';
+import type { UnknownReceivers } from './unknown-receivers.js';
 import type { TopicRefusal } from './topic-request.js';
 import { checkGuestTopic, checkSubscribe } from './topic-request.js';
 import type { WitAclMessage, WitAgentId, WitFetchResult, WitKindError, WitLogLevel, WitReceiversResult, WitResult, WitServiceDescription, WitStateResult, WitTopicResult } from './wit-values.js';
@@ -73,6 +74,8 @@ export interface BridgeEnv {
   http?: HttpPolicy;
   /** The topics it may subscribe to (decision 2050); absent: every topic. */
   topics?: TopicPatterns;
+  /** Receivers the bus refused as unknown to this agent's sends (decision 2123); absent: none are refused here. */
+  unknownReceivers?: UnknownReceivers;
 }
 
 /** The reserved state key of a pending HTTP call's record (decision 1601; core's, shared with the gateway). */
@@ -144,6 +147,7 @@ export class HostBridge {
     this.inInit = false;
     this.conversationId = undefined;
     this.message = null;
+    this.env.unknownReceivers?.begin();
     this.state.begin(false);
     this.logBytes = 0;
     this.fault = null;
@@ -328,6 +332,13 @@ export class HostBridge {
     if (invalid !== null) {
       this.counters.invalidMessage++;
       return { tag: 'err', val: invalid };
+    }
+    // Every receiver one the bus refused as unknown, and nothing routable since (decision 2123):
+    // refused here, as the bus would, without the send crossing to the bus thread.
+    const unknown = this.env.unknownReceivers?.refusing(msg.receivers);
+    if (unknown !== undefined) {
+      this.counters.invalidMessage++;
+      return { tag: 'err', val: excerpt(`no agent named ${unknown.map((r) => r.name).join(', ')}`, 512) };
     }
     const quota = this.rates.takeSend(size, this.env.clock());
     if (quota !== null) {

@@ -22,6 +22,8 @@ export interface ShardInit {
   engine: EngineSettings;
   /** Int32Array cells, see PROGRESS. */
   progress: SharedArrayBuffer;
+  /** The node's routing epoch cell (RoutingEpoch, decision 2123), shared by every shard of the pool. */
+  routing: SharedArrayBuffer;
 }
 
 
@@ -35,6 +37,8 @@ export type Request =
   /** The batch as `encodeWork` writes it (hand-off-codec.ts); the reply is `encodeResults` of its results against it. */
   | { op: 'deliver'; batchId: number; batch: Flat }
   | { op: 'directory'; snapshot: DirectorySnapshot }
+  /** The bus refused `receiver` as unknown to `name`'s send, routed in epoch `epoch` (decision 2123). */
+  | { op: 'unknown-receiver'; name: string; receiver: string; epoch: number }
   | { op: 'metrics'; names: string[] | null };
 
 export type ToWorker = Request & { id: number };

@@ -36,6 +36,7 @@ import type { ErrorInfo, InstanceState, Work, WorkResult } from '../results.js';
 import { crashError, errorInfo } from '../traps.js';
 import type { StuckItem } from './shard.js';
 import { crashedResult, notRunning, withDeadline } from './pool-results.js';
+import { RoutingEpoch } from '../host/unknown-receivers.js';
 import { Shard } from './shard.js';
 
 export interface ShardPoolOptions {
@@ -118,6 +119,8 @@ interface PlacedAgent {
   committed: Map<string, string> | null;
   /** The state limits it was deployed with (kept through upgrades that bring no state). */
   stateLimits: Partial<StateLimits> | undefined;
+  /** The last unknown receiver told to its shard (decision 2123): a flood's thousand refusals are posted once. */
+  unknownTold?: { receiver: string; epoch: number; generation: number };
 }
 
 export class ShardPool {
@@ -135,6 +138,11 @@ export class ShardPool {
   private directory: DirectorySnapshot = EMPTY_DIRECTORY;
   private readonly clock: () => number;
   private closed = false;
+  /**
+   * The routing epoch the node bumps when a name may route that did not (decision 2123); every
+   * shard reads it, so a receiver remembered as unknown counts only until then.
+   */
+  readonly routing = new RoutingEpoch();
 
   constructor(private readonly opts: ShardPoolOptions = {}) {
     this.engine = new Engine(opts.engine);
@@ -147,7 +155,7 @@ export class ShardPool {
       onWorkerFailure: (shard: Shard, err: Error) => this.onWorkerFailure(shard, err),
       onHandOffResync: (shard: Shard, err: Error) => this.onHandOffResync(shard, err),
     };
-    for (let i = 0; i < n; i++) this.shards.push(new Shard(i, settings, hooks, opts.watchdogTickMs ?? 25, opts.workerResourceLimits));
+    for (let i = 0; i < n; i++) this.shards.push(new Shard(i, settings, hooks, opts.watchdogTickMs ?? 25, opts.workerResourceLimits, this.routing.buffer));
   }
 
   get shardCount(): number {
@@ -286,6 +294,20 @@ export class ShardPool {
   setDirectory(snapshot: DirectorySnapshot): void {
     this.directory = snapshot;
     for (const s of this.shards) void s.request({ op: 'directory', snapshot }).catch(() => undefined);
+  }
+
+  /**
+   * The bus refused `receiver` (as `name` wrote it) as unknown, having read routing epoch `epoch`
+   * before routing it: `name`'s shard refuses its next sends to it until the epoch moves (decision 2123).
+   */
+  noteUnknownReceiver(name: string, receiver: string, epoch: number): void {
+    const rec = this.agents.get(name);
+    if (rec === undefined || epoch !== this.routing.current) return;
+    const told = rec.unknownTold;
+    const generation = rec.shard.generation;
+    if (told !== undefined && told.receiver === receiver && told.epoch === epoch && told.generation === generation) return;
+    rec.unknownTold = { receiver, epoch, generation };
+    void rec.shard.request({ op: 'unknown-receiver', name, receiver, epoch }).catch(() => undefined);
   }
 
   // ---------- work ----------

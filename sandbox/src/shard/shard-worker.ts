@@ -9,6 +9,7 @@ import { Engine } from '../engine.js';
 import { SandboxError } from '../errors.js';
 import type { ErrorInfo } from '../results.js';
 import { Sandbox } from '../sandbox.js';
+import { RoutingEpoch } from '../host/unknown-receivers.js';
 import { errorInfo } from '../traps.js';
 import type { FromWorker, ShardInit, ToWorker } from './protocol.js';
 import { PROGRESS } from './protocol.js';
@@ -23,7 +24,7 @@ function toErrorInfo(err: unknown): ErrorInfo {
 
 function main(port: NonNullable<typeof parentPort>, init: ShardInit): void {
   const engine = new Engine(init.engine);
-  const sandbox = new Sandbox({ engine });
+  const sandbox = new Sandbox({ engine, routing: new RoutingEpoch(init.routing) });
   const progress = new Int32Array(init.progress);
   // Wide messages the bus sent once for all their batches (decision 2003); decoding happens in
   // arrival order (the chain below), which is the order the bus encoded in.
@@ -54,6 +55,9 @@ function main(port: NonNullable<typeof parentPort>, init: ShardInit): void {
       }
       case 'directory':
         sandbox.setDirectory(msg.snapshot);
+        return null;
+      case 'unknown-receiver':
+        sandbox.noteUnknownReceiver(msg.name, msg.receiver, msg.epoch);
         return null;
       case 'metrics':
         return msg.names ? msg.names.map((n) => sandbox.metrics(n) ?? null) : sandbox.allMetrics();

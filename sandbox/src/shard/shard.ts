@@ -82,6 +82,8 @@ export class Shard {
     private readonly hooks: ShardHooks,
     private readonly tickMs: number,
     private readonly resourceLimits: ResourceLimits | undefined,
+    /** The pool's routing epoch cell (decision 2123), the same for every worker this shard spawns. */
+    private readonly routing: SharedArrayBuffer,
   ) {
     this.spawn();
   }
@@ -89,7 +91,7 @@ export class Shard {
   private spawn(): void {
     const sab = new SharedArrayBuffer(PROGRESS.SIZE * 4);
     this.progress = new Int32Array(sab);
-    const init: ShardInit = { kind: 'caxton-shard', shardId: this.id, engine: this.settings, progress: sab };
+    const init: ShardInit = { kind: 'caxton-shard', shardId: this.id, engine: this.settings, progress: sab, routing: this.routing };
     const worker = new Worker(WORKER_URL, { workerData: init, resourceLimits: this.resourceLimits, name: `caxton-shard-${this.id}` });
     this.worker = worker;
     // A new worker keeps nothing yet.

@@ -19,6 +19,8 @@ export class ClusterDeployments {
   /** Each agent's deployed version as `<version>:<createdAt>` (a redeploy restarts the version count), for its replica units. */
   private readonly versions = new Map<string, string>();
   private unwatch: (() => void) | undefined;
+  /** Told after every change the watch applied (decision 2123: a name may route now that did not). */
+  private readonly changeListeners: (() => void)[] = [];
 
   constructor(private readonly registry: AgentStore & RegistryWatch, private readonly now: () => number = Date.now) {}
 
@@ -43,6 +45,7 @@ export class ClusterDeployments {
         // Bounded: past this many, a forgotten name is still handled, after the orphan grace period.
         if (this.undeployed.size > 10_000) this.undeployed.delete(this.undeployed.keys().next().value!);
       }
+      for (const listener of this.changeListeners) listener();
     });
     for (const a of await this.registry.listAgents()) {
       if (a.kind !== undefined) this.kinds.add(a.name);
@@ -52,6 +55,11 @@ export class ClusterDeployments {
         this.versions.set(a.name, `${a.version}:${a.createdAt}`);
       }
     }
+  }
+
+  /** `listener` is called after each registry change this mirror applies. */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
   }
 
   private countReplicas(name: string, replicas: number | undefined, absentSince: number | undefined): void {

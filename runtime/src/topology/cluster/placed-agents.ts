@@ -115,6 +115,8 @@ export class PlacedAgents implements AgentResidency {
 
   constructor(private readonly opts: ResidencyContext, private readonly c: PlacedAgentsOptions) {
     this.agents = opts.local;
+    // An agent deployed on any node, a kind, a replica count: a name may route here that did not (decision 2123).
+    c.deployments.onChange(() => opts.host.routing?.changed());
     this.claims = new ClaimStore(c.registry);
     this.mailboxes = new ClusterMailboxes({
       bus: opts.bus, log: opts.log, deployments: c.deployments, partitionOf: c.partitionOf,

@@ -30,7 +30,7 @@ async function twoNodes(): Promise<{ a: EtcdRegistry; b: EtcdRegistry; placedB: 
     kinds: { placeBy: () => {}, adopt: async () => {}, removed: async () => {}, isKind: () => false },
   } as unknown as ResidencyContext;
   const placedB = new PlacedAgents(context, {
-    registry: b, deployments: { has: () => true } as unknown as ClusterDeployments, partitionOf: () => 0,
+    registry: b, deployments: { has: () => true, onChange: () => {} } as unknown as ClusterDeployments, partitionOf: () => 0,
     completionWithinMs: 0, absentPerPartition: 128, retentionMs: 3_600_000, stateLoaded: async () => true,
   });
   return { a, b, placedB };

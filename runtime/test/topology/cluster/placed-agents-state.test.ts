@@ -65,7 +65,7 @@ function setup() {
       getAgent: async () => world.record, deregisterDf: async () => {},
       watch: (cb: (e: { kind: 'agent-put'; agent: AgentRecord }) => void) => ((world.watch = cb), () => {}),
     } as unknown as EtcdRegistry,
-    deployments: { has: () => true } as unknown as ClusterDeployments,
+    deployments: { has: () => true, onChange: () => {} } as unknown as ClusterDeployments,
     partitionOf: () => 3,
     completionWithinMs: 0,
     absentPerPartition: 128,
