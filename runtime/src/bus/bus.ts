@@ -500,7 +500,7 @@ export class Bus implements OutboxSender {
       const name = this.receiverUnit(port, local, msg, id);
       if (name === undefined) {
         refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
-        if (resolved === undefined) this.tellUnknown(port, origin, message.receivers[i]!.name, receiver.name);
+        if (resolved === undefined) this.tellUnknown(port, origin, msg.receivers[i]!.name, receiver.name);
         continue;
       }
       const kind = port.route(name);
@@ -511,7 +511,7 @@ export class Bus implements OutboxSender {
       }
       if (kind === 'unknown') {
         refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
-        if (resolved === undefined) this.tellUnknown(port, origin, message.receivers[i]!.name, receiver.name);
+        if (resolved === undefined) this.tellUnknown(port, origin, msg.receivers[i]!.name, receiver.name);
         continue;
       }
       if (kind === 'activation-limit') {
