@@ -11,6 +11,7 @@
  * - `deadLetter` durably moves a delivery aside with a reason; it counts as completed.
  */
 import type { AclMessage, Delivery, StateWrite } from '@caxton/core';
+import type { InOrderCallback } from './in-order-callbacks.js';
 
 export interface CompletionRecord {
   id: string;
@@ -55,7 +56,7 @@ export interface MessageLog {
    * with the promise's outcome, synchronously as the log settles the deliveries, in call order with
    * every other call's callback; the bus finishes the send there, with no waiter (decision 2118).
    */
-  appendInOrder?(deliveries: readonly Delivery[], then?: (error: unknown) => void): Promise<void>;
+  appendInOrder?(deliveries: readonly Delivery[], then?: InOrderCallback): Promise<void>;
   /** Start handing deliveries (replayed unfinished ones first, then new ones) to `handler`. */
   consume(handler: DeliveryHandler): void;
   /** Bounded dedup index: was this delivery id completed (within the retention window)? */
@@ -81,7 +82,7 @@ export interface MessageLog {
    * passes it may drop the promise: the log never lets that promise become an unhandled rejection.
    * The bus carries a handled batch on from there while its data is hot, depth-first (decision 2111).
    */
-  completeInOrder?(records: readonly CompletionRecord[], then?: (error: unknown) => void): Promise<void>;
+  completeInOrder?(records: readonly CompletionRecord[], then?: InOrderCallback): Promise<void>;
   /** Durably dead-letter a delivery (it is then complete). */
   deadLetter(letter: DeadLetter): Promise<void>;
   /** Read dead letters (newest last), for operators. */

@@ -38,6 +38,7 @@ import { recoverSegments } from './segment-recovery.js';
 import { SegmentWriter, newSegment, type Segment } from './segment-writer.js';
 import { tracerRegistered } from '../../telemetry/trace-context.js';
 import { recordAppendSpan } from '../../telemetry/log-spans.js';
+import type { InOrderCallback } from '../in-order-callbacks.js';
 
 export interface EmbeddedLogStats {
   /** Segment files on disk, including the active one. */
@@ -206,7 +207,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
    * refusal throws before anything is queued (message-log.ts, decision 2111). `then`, when given,
    * is called as the group settles (decision 2118).
    */
-  appendInOrder(deliveries: readonly Delivery[], then?: (error: unknown) => void): Promise<void> {
+  appendInOrder(deliveries: readonly Delivery[], then?: InOrderCallback): Promise<void> {
     try {
       const committer = this.writable();
       // Everything is validated and encoded before anything is queued: a bad delivery rejects the
@@ -267,7 +268,7 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
    * the log, so later calls fail too); a refusal throws before anything is queued. `then`, when
    * given, is called as the group settles (decision 2111; message-log.ts).
    */
-  completeInOrder(records: readonly CompletionRecord[], then?: (error: unknown) => void): Promise<void> {
+  completeInOrder(records: readonly CompletionRecord[], then?: InOrderCallback): Promise<void> {
     const committer = this.writable();
     // State is encoded (and refused) before anything is queued: all of the call, or none of it.
     const encoded = records.map((r) => (r.state !== undefined && r.state.length > 0 ? this.stateCommits.encode(r.receiver, r.state, false, r.id) : undefined));

@@ -5,6 +5,7 @@
  */
 import { ChunkPool, FrameBatch } from './frame-batch.js';
 import type { CommitGroupBase } from './group-committer.js';
+import { callEachInOrder, type InOrderCallback } from '../in-order-callbacks.js';
 
 export class FrameGroup implements CommitGroupBase {
   readonly frames: FrameBatch;
@@ -15,7 +16,7 @@ export class FrameGroup implements CommitGroupBase {
   private resolve!: () => void;
   private reject!: (error: unknown) => void;
   /** Called synchronously when the group settles or fails, in the order they were added (decision 2111). */
-  private callbacks: ((error: unknown) => void)[] | undefined;
+  private callbacks: InOrderCallback[] | undefined;
 
   constructor(pool: ChunkPool) {
     this.frames = new FrameBatch(pool);
@@ -34,7 +35,7 @@ export class FrameGroup implements CommitGroupBase {
    * behind every other waiter of the group (decision 2111). Callbacks run in the order they were
    * added, i.e. in the order their records were queued.
    */
-  whenSettled(then: (error: unknown) => void): void {
+  whenSettled(then: InOrderCallback): void {
     (this.callbacks ??= []).push(then);
   }
 
@@ -52,17 +53,6 @@ export class FrameGroup implements CommitGroupBase {
     const callbacks = this.callbacks;
     if (callbacks === undefined) return;
     this.callbacks = undefined;
-    for (const then of callbacks) {
-      try {
-        then(error);
-      } catch (thrown) {
-        // A callback must not throw; if one does, it must not stop the committer (the group is
-        // written already) nor the callbacks after it: it surfaces as an uncaught error instead,
-        // as an unhandled rejection of `done` would have.
-        queueMicrotask(() => {
-          throw thrown;
-        });
-      }
-    }
+    callEachInOrder(callbacks, error);
   }
 }

@@ -9,6 +9,7 @@ import type { CompletionRecord, DeadLetter, DeadLetterMark, DeliveryHandler, Mes
 import type { AgentStateStore } from '../../storage/ports.js';
 import type { Delivery, StateWrite } from '@caxton/core';
 import { IdWindow } from '../id-window.js';
+import { callEachInOrder, type InOrderCallback } from '../in-order-callbacks.js';
 
 /** What every in-order call returns: the memory log holds a call's records once it returns. */
 const HELD: Promise<void> = Promise.resolve();
@@ -35,7 +36,7 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
    * order at the end of the turn, after its appends are handed out: the turn is this log's commit
    * group (decision 2125).
    */
-  private settling: ((error: unknown) => void)[] = [];
+  private settling: InOrderCallback[] = [];
   /** The end-of-turn microtask is queued. */
   private turnQueued = false;
 
@@ -54,7 +55,7 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
    * after it can be held without it; `then` is called at the end of the turn (decision 2125). The
    * bus then finishes the send there, with no promise per message.
    */
-  appendInOrder(deliveries: readonly Delivery[], then?: (error: unknown) => void): Promise<void> {
+  appendInOrder(deliveries: readonly Delivery[], then?: InOrderCallback): Promise<void> {
     this.hold(deliveries);
     if (then !== undefined) this.atTurnEnd(then);
     return HELD;
@@ -68,7 +69,7 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
     for (let i = 0; i < deliveries.length; i++) this.unhanded.push(deliveries[i]!);
   }
 
-  private atTurnEnd(then: (error: unknown) => void): void {
+  private atTurnEnd(then: InOrderCallback): void {
     if (!this.turnQueued) this.queueTurnEnd();
     this.settling.push(then);
   }
@@ -89,16 +90,7 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
     }
     if (told.length === 0) return;
     this.settling = [];
-    for (const then of told) {
-      try {
-        then(undefined);
-      } catch (err) {
-        // `then` must not throw; one that did anyway neither stops the others nor goes unseen.
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
+    callEachInOrder(told, undefined);
   };
 
   consume(handler: DeliveryHandler): void {
@@ -114,7 +106,7 @@ export class MemoryMessageLog implements MessageLog, AgentStateStore {
   }
 
   /** `complete` in call order (message-log.ts): recorded at once, `then` called at the end of the turn. */
-  completeInOrder(records: readonly CompletionRecord[], then?: (error: unknown) => void): Promise<void> {
+  completeInOrder(records: readonly CompletionRecord[], then?: InOrderCallback): Promise<void> {
     this.record(records);
     if (then !== undefined) this.atTurnEnd(then);
     return HELD;
