@@ -28,8 +28,13 @@ export class BenchNode {
 
   static async start(options: Partial<StartNodeOptions>): Promise<BenchNode> {
     const dir = mkdtempSync(join(tmpdir(), 'caxton-bench-bus-'));
-    const node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, ...options });
-    return new BenchNode(node, dir);
+    try {
+      const node = await startNode({ dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, ...options });
+      return new BenchNode(node, dir);
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   get control(): RunningNode['control'] {
@@ -62,9 +67,13 @@ export class BenchNode {
     await this.control.deploy({ name, config, limits }, await artifact(example));
   }
 
+  /** Stops the node and removes its data dir, even when the stop fails (decision 2128). */
   async stop(): Promise<void> {
-    await this.node.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+    try {
+      await this.node.stop();
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
   }
 }
 

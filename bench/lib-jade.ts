@@ -33,7 +33,7 @@ function run(cmd: string, args: string[], timeoutMs: number, cwd?: string): Prom
   });
 }
 
-/** Where the compiled harness lives: keyed by the source's and the jar's bytes. */
+/** Where the compiled harness lives: keyed by the source's and the jar's bytes, kept (a known cache to scripts/test-run/temp-leftovers.mjs). */
 async function compiled(jar: string): Promise<string> {
   const key = createHash('sha256').update(readFileSync(SOURCE)).update(readFileSync(jar)).digest('hex').slice(0, 16);
   const dir = path.join(tmpdir(), `caxton-jade-bench-${key}`);

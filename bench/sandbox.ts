@@ -34,6 +34,7 @@ import { childResult } from './lib-child-result.js';
 import { AGENT_LIMIT_TABLE } from '@caxton/core';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// Kept between runs on purpose (a known cache to scripts/test-run/temp-leftovers.mjs).
 const CACHE = join(tmpdir(), `caxton-bench-sandbox-${process.getuid?.() ?? 0}`);
 const SELF = fileURLToPath(import.meta.url);
 

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installNodeLts, NODE_LTS_VERSION, startEtcdAndKafka } from './infra/index.mjs';
+import { caxtonTempEntries, leftoverWarning, leftTempEntries } from './test-run/temp-leftovers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const selected = process.argv.slice(2);
@@ -96,7 +97,11 @@ if ((await run(process.execPath, ['scripts/build-examples.mjs'])) !== 0) {
   process.exit(1);
 }
 
+// What was in the temp dir before the run, to name at the end what the run left (decision 2128).
+const tempBefore = caxtonTempEntries(tmpdir());
 const summaryDir = mkdtempSync(path.join(tmpdir(), 'caxton-test-summary-'));
+// Removed by printTotals, or at exit when a signal ends the run (the infra's hook exits at once).
+process.on('exit', () => rmSync(summaryDir, { recursive: true, force: true }));
 const servers = [];
 let exitCode = 1;
 try {
@@ -149,6 +154,7 @@ try {
   await Promise.allSettled(servers.map((s) => s.stop()));
 }
 printTotals();
+for (const line of leftoverWarning(leftTempEntries(tempBefore, caxtonTempEntries(tmpdir())), tmpdir())) console.log(line);
 process.exit(exitCode);
 
 /** The run's closing line, the same whichever directory the clone is in (CI checks the count). */

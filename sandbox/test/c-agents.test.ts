@@ -49,7 +49,8 @@ function contents(r: WorkResult): (string | undefined)[] {
 before(async () => {
   await ensureToolchain('c', () => undefined);
   for (const [key, rel] of Object.entries(PROJECTS)) {
-    // The SDK's test agent builds outside the checkout (sdk-c/ has no git-ignored build folder).
+    // The SDK's test agent builds outside the checkout (sdk-c/ has no git-ignored build folder),
+    // into a directory kept between runs for `reuse` (a known cache to scripts/test-run/temp-leftovers.mjs).
     const outDir = key === 'sdkTest' ? join(tmpdir(), `caxton-c-sdk-test-${process.getuid?.() ?? 0}`) : undefined;
     const r = await buildAgent(join(REPO, rel), { reuse: true, ...(outDir ? { outDir } : {}) });
     artifacts[key as keyof typeof PROJECTS] = new Uint8Array(readFileSync(r.artifactPath));

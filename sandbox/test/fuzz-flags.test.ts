@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { SMITH_FLAGS, Smith } from './fixtures/fuzz.js';
+import { tempDirRemovedAtExit } from './fixtures/temp-dir.js';
 
 interface InfraModule { installWasmTools(): Promise<string> }
 const infra = (): Promise<InfraModule> => import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<InfraModule>;
@@ -30,7 +30,7 @@ describe('wasm-smith flags', { timeout: 300_000 }, () => {
 
   it('generated agents have neither shared nor 64-bit memories', async () => {
     const wasmTools = await (await infra()).installWasmTools();
-    const dir = mkdtempSync(path.join(tmpdir(), 'caxton-smith-flags-'));
+    const dir = tempDirRemovedAtExit('caxton-smith-flags-');
     const smith = new Smith(wasmTools, dir);
     // Odd seeds: smith's output as generated (even ones also go through withWorkingInit).
     for (let seed = 1; seed <= 79; seed += 2) {

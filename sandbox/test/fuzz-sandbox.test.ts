@@ -5,14 +5,14 @@
  * the suite also checks the cases really reach every stage, so it cannot pass by refusing all.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { Engine } from '../src/engine.js';
 import { Sandbox } from '../src/sandbox.js';
 import { REPO } from './fixtures/build.js';
 import { fuelCatcherComponent } from './fixtures/fuel-catchers.js';
+import { tempDirRemovedAtExit } from './fixtures/temp-dir.js';
 import { Smith, asAgentComponent, mutate, prepareCase, runAgentCase, type CaseOutcome } from './fixtures/fuzz.js';
 
 interface InfraModule { installWasmTools(): Promise<string> }
@@ -21,7 +21,6 @@ const infra = (): Promise<InfraModule> => import(new URL('../../../scripts/infra
 const AGENT_CASES = Number(process.env['CAXTON_FUZZ_CASES'] ?? 24);
 const MUTATION_CASES = Number(process.env['CAXTON_FUZZ_CASES'] ?? 24);
 
-const freshDir = (prefix: string): string => mkdtempSync(path.join(tmpdir(), prefix));
 
 function tally(outcomes: CaseOutcome[]): Map<string, number> {
   const out = new Map<string, number>();
@@ -35,11 +34,11 @@ function tally(outcomes: CaseOutcome[]): Map<string, number> {
 describe('fuzzing the sandbox (wasm-smith agents, mutated components)', { timeout: 600_000 }, () => {
   let smith: Smith;
   before(async () => {
-    smith = new Smith(await (await infra()).installWasmTools(), freshDir('caxton-fuzz-'));
+    smith = new Smith(await (await infra()).installWasmTools(), tempDirRemovedAtExit('caxton-fuzz-'));
   });
 
   it(`${AGENT_CASES} generated agents: each is refused with a typed error or runs contained, within its fuel`, async () => {
-    const sandbox = new Sandbox({ engine: new Engine({ cacheDir: freshDir('caxton-fuzz-cache-') }), newId: () => 'id' });
+    const sandbox = new Sandbox({ engine: new Engine({ cacheDir: tempDirRemovedAtExit('caxton-fuzz-cache-') }), newId: () => 'id' });
     const outcomes: CaseOutcome[] = [];
     for (let seed = 1; seed <= AGENT_CASES; seed++) {
       let component: Uint8Array;
@@ -57,7 +56,7 @@ describe('fuzzing the sandbox (wasm-smith agents, mutated components)', { timeou
   });
 
   it(`${MUTATION_CASES} mutated real components: each is prepared or refused with a typed error`, async () => {
-    const engine = new Engine({ cacheDir: freshDir('caxton-fuzz-cache-') });
+    const engine = new Engine({ cacheDir: tempDirRemovedAtExit('caxton-fuzz-cache-') });
     const originals = [
       new Uint8Array(readFileSync(path.join(REPO, 'examples', 'as-echo', 'build', 'as-echo.wasm'))),
       await fuelCatcherComponent('loop-in-catch-all'),

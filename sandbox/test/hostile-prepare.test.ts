@@ -6,15 +6,13 @@
  * the limit and the flag that raises it; an oversized component is refused before it is read.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Engine } from '../src/engine.js';
 import { PrepareQueue } from '../src/artifact/prepare-worker.js';
 import { asProbe, jsProbe } from './fixtures/build.js';
+import { tempDirRemovedAtExit } from './fixtures/temp-dir.js';
 
-const freshCache = (): string => mkdtempSync(path.join(tmpdir(), 'caxton-prepare-test-'));
+const freshCache = (): string => tempDirRemovedAtExit('caxton-prepare-test-');
 
 async function typeBomb(levels: number): Promise<Uint8Array> {
   const jco = await import('@bytecodealliance/jco');

@@ -24,6 +24,7 @@ export function echoMessage(content) {
 export async function loadForBench(wasmPath) {
   const { transpile } = await import('@bytecodealliance/jco');
   const bytes = readFileSync(wasmPath);
+  // One per component's bytes, kept (a known cache to scripts/test-run/temp-leftovers.mjs).
   const dir = path.join(os.tmpdir(), `caxton-bench-${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`);
   const out = await transpile(bytes, { name: 'agent', instantiation: 'async', noTypescript: true, quiet: true });
   for (const [f, b] of Object.entries(out.files)) {

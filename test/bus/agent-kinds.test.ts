@@ -98,19 +98,23 @@ test('a shard at its activation bound refuses a new key typed (nothing accepted)
 
 test('SIGKILL right after a passivation loses no write: a new node on the same data dir reactivates every key on its count', async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-kinds-'));
+  let child: ReturnType<typeof spawnCrashChild> | undefined;
   try {
     const keys = ['k1', 'k2', 'k3'];
-    const child = spawnCrashChild('kinds-child.js', [dataDir, 'deploy', ...keys]);
-    await untilChild(child, 'the keys passivated', () => child.output.includes('passivated\n'), 60_000);
-    assert.match(child.output, /answers k1=1 k2=1 k3=1/);
-    child.proc.kill('SIGKILL');
-    assert.equal((await child.exited).signal, 'SIGKILL');
+    const running = spawnCrashChild('kinds-child.js', [dataDir, 'deploy', ...keys]);
+    child = running;
+    await untilChild(running, 'the keys passivated', () => running.output.includes('passivated\n'), 60_000);
+    assert.match(running.output, /answers k1=1 k2=1 k3=1/);
+    running.proc.kill('SIGKILL');
+    assert.equal((await running.exited).signal, 'SIGKILL');
 
     const t = await TestNode.start({ dataDir });
     nodes.push(t);
     assert.deepEqual((await counts(t)).active, 0, 'the kind is back from the registry, nothing activated');
     for (const key of keys) assert.equal(await ask(t, `counter/${key}`), '2', `${key} kept its write`);
   } finally {
+    // A failure before the kill left the child's node running on the dir: the file never ended.
+    child?.proc.kill('SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
   }
 });

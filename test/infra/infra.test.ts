@@ -6,6 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { readdir, readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
@@ -113,4 +115,27 @@ test('product processes run on the current Node LTS unless CAXTON_NODE=machine a
     if (saved === undefined) delete process.env['CAXTON_NODE'];
     else process.env['CAXTON_NODE'] = saved;
   }
+});
+
+test('a process stopped by a signal while its server runs leaves no data dir behind', { timeout: 120_000 }, async () => {
+  // What a test file stopped at the run's deadline does (decision 2128: it left caxton-etcd-* dirs).
+  const script = `const { startEtcd } = await import(${JSON.stringify(pathToFileURL(INFRA).href)});
+    const etcd = await startEtcd();
+    console.log(JSON.stringify({ dataDir: etcd.dataDir }));
+    setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let out = '';
+  const started = await new Promise<{ dataDir: string }>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line !== undefined && out.includes('\n')) resolve(JSON.parse(line) as { dataDir: string });
+    });
+    child.on('exit', () => reject(new Error(`the child exited before its server started: ${out}`)));
+  });
+  assert.equal(existsSync(started.dataDir), true, 'the server runs on its temp data dir');
+  child.kill('SIGTERM');
+  assert.equal(await exited, 143);
+  assert.equal(existsSync(started.dataDir), false, 'the data dir was removed at exit');
 });

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -16,7 +16,7 @@ import {
 } from '../src/index.js';
 import { CaxtonError } from '@caxton/core';
 import { blankMessage, loadAgent, TestHost } from './harness.js';
-import { repoRoot } from './fixtures.js';
+import { repoRoot, tempOutDir } from './fixtures.js';
 
 /**
  * A project that pins its own copy of the JavaScript SDK in its node_modules (e.g. a patched one):
@@ -31,7 +31,7 @@ function pinJsSdk(dir: string): void {
 
 /** Writes `files` (relative path -> contents) into a fresh temp project directory. */
 function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'caxton-build-lib-'));
+  const dir = tempOutDir('build-lib');
   for (const [rel, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     writeFileSync(path.join(dir, rel), text);
@@ -142,7 +142,7 @@ describe('buildAgent', () => {
   });
 
   it('names the package to install when a toolchain is missing', async () => {
-    const empty = mkdtempSync(path.join(os.tmpdir(), 'caxton-no-toolchain-'));
+    const empty = tempOutDir('no-toolchain');
     const as = project({ 'assembly/index.ts': AS_AGENT });
     await assert.rejects(buildAgent(as, { toolchainDirs: [empty] }), (e) => {
       assert.ok(e instanceof ToolchainMissingError);

@@ -5,13 +5,12 @@
  * unbounded memory growth is only exercised in its bounded (leak-per-message) mode.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { buildAgent } from '../src/index.js';
-import { examplesDir } from './fixtures.js';
+import { examplesDir, tempOutDir } from './fixtures.js';
 import { blankMessage, errPayload, loadAgent, TestHost, type AgentFactory, type Guest } from './harness.js';
 
 const HOSTILE = [
@@ -126,7 +125,7 @@ describe('hostile test agents', () => {
     let root: string;
     before(async () => {
       shimModule = (await import('@bytecodealliance/preview2-shim/instantiation')) as unknown as typeof shimModule;
-      root = mkdtempSync(path.join(os.tmpdir(), 'caxton-wasi-probe-'));
+      root = tempOutDir('wasi-probe');
       mkdirSync(path.join(root, 'etc'));
       writeFileSync(path.join(root, 'etc', 'passwd'), DECOY);
     });

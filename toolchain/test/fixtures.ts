@@ -1,5 +1,5 @@
-/** Paths of the agent projects the build tests compile, and a shared temp output directory. */
-import { mkdtempSync } from 'node:fs';
+/** Paths of the agent projects the build tests compile, and fresh temp directories for their output. */
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,15 @@ export const asProtocolsDir = path.join(repoRoot, 'sdk-assemblyscript/test/fixtu
 export const jsProtocolsDir = path.join(repoRoot, 'sdk-js/test/fixtures/protocols');
 export const examplesDir = path.join(repoRoot, 'examples');
 
-/** A fresh directory for artifacts, so tests never write into the source tree. */
+const made: string[] = [];
+
+/**
+ * A fresh directory for artifacts (so tests never write into the source tree) or a test's scratch
+ * files, removed when this test process exits, whatever the tests' outcome (decision 2128: `npm
+ * test` leaves nothing in the temp dir).
+ */
 export function tempOutDir(label: string): string {
-  return mkdtempSync(path.join(os.tmpdir(), `caxton-${label}-`));
+  const dir = mkdtempSync(path.join(os.tmpdir(), `caxton-${label}-`));
+  if (made.push(dir) === 1) process.on('exit', () => { for (const d of made) rmSync(d, { recursive: true, force: true, maxRetries: 3 }); });
+  return dir;
 }

@@ -167,6 +167,7 @@ export function loadAgent(wasmPath: string): Promise<AgentFactory> {
 async function load(wasmPath: string): Promise<AgentFactory> {
   const bytes = await readFile(wasmPath);
   const sha = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  // One per component's bytes, kept (a known cache to scripts/test-run/temp-leftovers.mjs).
   const dir = path.join(os.tmpdir(), `caxton-build-test-${sha}`);
   const { transpile } = (await import('@bytecodealliance/jco')) as unknown as { transpile: JcoTranspile };
   const out = await transpile(bytes, { name: 'agent', instantiation: 'async', noTypescript: true, quiet: true });

@@ -1,19 +1,19 @@
 /** The pure parts of choosing a JavaScript agent's world (src/js-world.ts). */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { missingImportHint } from '../src/javascript.js';
 import { NARROWED_WORLD, planWorldNarrowing, unresolvedAgentInterface } from '../src/js-world.js';
 import { defaultWitPath } from '../src/wit.js';
+import { tempOutDir } from './fixtures.js';
 
 describe('JavaScript agent world narrowing', () => {
   it('offers state, http, topics and message-info of the agent world and writes a world importing host plus what is used', async () => {
     const plan = planWorldNarrowing(defaultWitPath(), 'agent');
     assert.ok(plan);
     assert.deepEqual(plan.optional, ['state', 'http', 'topics', 'message-info']);
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'caxton-js-world-'));
+    const dir = tempOutDir('js-world');
     const { witPath, world } = await plan.write(dir, ['http']);
     assert.equal(world, NARROWED_WORLD);
     const text = readFileSync(witPath, 'utf8');
@@ -23,7 +23,7 @@ describe('JavaScript agent world narrowing', () => {
 
   it('leaves other worlds and WIT packages alone', () => {
     assert.equal(planWorldNarrowing(defaultWitPath(), 'other'), undefined);
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'caxton-js-world-'));
+    const dir = tempOutDir('js-world');
     const foreign = path.join(dir, 'x.wit');
     writeFileSync(foreign, 'package acme:thing@1.0.0;\ninterface host { f: func(); }\nworld agent { import host; }\n');
     assert.equal(planWorldNarrowing(foreign, 'agent'), undefined);

@@ -8,19 +8,35 @@ import fsp from 'node:fs/promises';
 
 /** Children started by this process without `detached`: killed if this process exits first. */
 const owned = new Set();
+/** Temporary data dirs of the servers this process started: removed if this process exits first. */
+const ownedDirs = new Set();
 let hooksInstalled = false;
 
 function installExitHooks() {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  // A crashed or interrupted test run must not leave a 512 MB JVM behind on a shared machine.
-  process.on('exit', () => { for (const c of owned) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
+  // A crashed or interrupted test run must not leave a 512 MB JVM behind on a shared machine, nor
+  // its data dir in the temp dir (decision 2128: a test file stopped at its deadline left them).
+  process.on('exit', () => {
+    for (const c of owned) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
+    for (const d of ownedDirs) { try { fs.rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); } catch { /* left: nothing more to do at exit */ } }
+  });
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.once(sig, () => {
       for (const c of owned) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
       process.exit(sig === 'SIGINT' ? 130 : 143);
     });
   }
+}
+
+/**
+ * `dir` (a server's temporary data dir) is removed if this process exits before the server's
+ * stop() does it; the returned function forgets it (stop() removed it, or it is kept on purpose).
+ */
+export function removeOnExit(dir) {
+  installExitHooks();
+  ownedDirs.add(dir);
+  return () => { ownedDirs.delete(dir); };
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import { waitPortsFree } from './ports.mjs';
-import { stopProcess, tailFile } from './process.mjs';
+import { removeOnExit, stopProcess, tailFile } from './process.mjs';
 import { progress } from './log.mjs';
 import { InfraError } from './errors.mjs';
 
@@ -30,6 +30,9 @@ const RESTART_PORT_WAIT_MS = 15_000;
 export async function startServer(s) {
   let child = null;
   let started = false;
+  // A temp data dir is removed at stop(), or at exit if this process ends first (a test file
+  // stopped at its deadline, Ctrl-C).
+  const forgetDataDir = s.ownsDataDir ? removeOnExit(s.dataDir) : () => {};
 
   async function start() {
     if (child && child.exitCode === null && child.signalCode === null) return;
@@ -57,7 +60,10 @@ export async function startServer(s) {
   /** Stop (SIGTERM, SIGKILL after graceMs). Deletes a temp data dir unless keepData. */
   async function stop({ keepData = !s.ownsDataDir, graceMs = s.graceMs } = {}) {
     if (child) await stopProcess(child, { graceMs });
-    if (!keepData) await fs.rm(s.dataDir, { recursive: true, force: true });
+    if (!keepData) {
+      await fs.rm(s.dataDir, { recursive: true, force: true });
+      forgetDataDir();
+    }
   }
 
   const handle = {
@@ -81,6 +87,7 @@ export async function startServer(s) {
     await start();
   } catch (e) {
     if (s.ownsDataDir) await fs.rm(s.dataDir, { recursive: true, force: true });
+    forgetDataDir();
     throw e;
   }
   return handle;

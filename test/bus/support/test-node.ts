@@ -3,13 +3,12 @@
  * log, protocol tracker) on a fresh temporary data directory, with everything the bus reports
  * recorded in arrival order so tests can assert on the exact message flow.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { startNode, type RunningNode } from '@caxton/runtime';
 import type { StartNodeOptions, BusEvent } from '@caxton/runtime';
 import type { AclMessage, AgentId } from '@caxton/core';
 
+import { tempDirRemovedAtExit } from '../../support/temp-dir.js';
 import { agentArtifact } from './artifacts.js';
 import { type SendResult } from '@caxton/core';
 
@@ -51,7 +50,7 @@ export class TestNode {
 
   static async start(options: TestNodeOptions = {}): Promise<TestNode> {
     const ownsDir = options.dataDir === undefined;
-    const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'caxton-bus-test-')));
+    const dataDir = options.dataDir ?? tempDirRemovedAtExit('caxton-bus-test-');
     const node = await startNode({ apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, ...options, dataDir });
     return new TestNode(node, dataDir, ownsDir);
   }

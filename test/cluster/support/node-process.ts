@@ -4,11 +4,10 @@
  * the node prints `{"event":"serving","address":…}` on stdout when its API listens.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CaxtonClient } from '@caxton/runtime';
 import type { ClusterOptions } from '@caxton/runtime';
+import { tempDirRemovedAtExit } from '../../support/temp-dir.js';
 import { CAXTON_BIN, NODE_CHILD, ROOT } from './paths.js';
 import { wasmFeatureNodeFlags } from '@caxton/sandbox';
 
@@ -128,7 +127,7 @@ export class NodeProcess {
 }
 
 function withDir(spec: NodeSpec): NodeSpec & { dataDir: string } {
-  return { ...spec, dataDir: spec.dataDir ?? mkdtempSync(path.join(tmpdir(), `caxton-cluster-${spec.id}-`)) };
+  return { ...spec, dataDir: spec.dataDir ?? tempDirRemovedAtExit(`caxton-cluster-${spec.id}-`) };
 }
 
 function clusterFlags(c: ClusterOptions): string[] {

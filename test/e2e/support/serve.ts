@@ -3,10 +3,10 @@
  * script would: `--api-port 0 --json` and the `{"event":"serving",…}` line on stdout.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CaxtonClient } from '@caxton/runtime';
+import { tempDirRemovedAtExit } from '../../support/temp-dir.js';
 import { spawnCaxton } from './cli.js';
 import type { Finished, Proc } from './processes.js';
 
@@ -24,8 +24,9 @@ export interface Serve {
   stop(opts?: { keepData?: boolean }): Promise<Finished>;
 }
 
+/** A scratch or data directory, removed when the test process exits (stop() removes a serve's sooner). */
 export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(path.join(tmpdir(), prefix));
+  return tempDirRemovedAtExit(prefix);
 }
 
 export async function startServe(opts: { dataDir?: string; args?: string[]; cwd?: string } = {}): Promise<Serve> {

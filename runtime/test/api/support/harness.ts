@@ -2,6 +2,7 @@
  * Starts a real API server (loopback, free port, token auth, fresh data dir) over a MemoryNode,
  * and hands out real clients. Every test closes what it started.
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,8 +24,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+const made: string[] = [];
+
+/**
+ * A fresh directory under the OS temp dir, removed when this test process exits whatever the
+ * tests' outcome (decision 2128: `npm test` leaves nothing in the temp dir); close() removes a
+ * harness's data dir sooner.
+ */
 export async function tempDir(prefix = 'caxton-api-'): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), prefix));
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  if (made.push(dir) === 1) process.on('exit', () => { for (const d of made) rmSync(d, { recursive: true, force: true, maxRetries: 3 }); });
+  return dir;
 }
 
 export async function startHarness(overrides: Partial<ApiServerOptions> = {}): Promise<Harness> {
