@@ -4,12 +4,13 @@
  * line), and what is kept is bounded by the log limits of the call, not by what was written. Every
  * byte read is charged at the host's cost of it (OUTPUT_FUEL_PER_BYTE, decision 1720), so a flood
  * runs out of fuel in proportion to what it writes — up to `maxOutputBytes` per call; past that the
- * bytes are dropped unread, counted and told (decision 2114). The tests of the per-byte price raise
+ * bytes are dropped unread, counted and told (decision 2114), and paid for at what producing them
+ * costs the guest's shard (DROPPED_OUTPUT_FUEL_PER_BYTE, decision 2129). The tests of the per-byte price raise
  * `maxOutputBytes` so that every byte is read.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { HOST_CALL_COST, OUTPUT_FUEL_PER_BYTE } from '../src/fuel/cost-model.js';
+import { DROPPED_OUTPUT_FUEL_PER_BYTE, HOST_CALL_COST, OUTPUT_FUEL_PER_BYTE } from '../src/fuel/cost-model.js';
 import { DEFAULT_LIMITS } from '../src/limits/limits.js';
 import type { Sandbox } from '../src/sandbox.js';
 import { jsProbe } from './fixtures/build.js';
@@ -76,16 +77,17 @@ describe('stdout floods', () => {
     assert.equal(r.status === 'crashed' && r.kind, 'out-of-fuel');
   });
 
-  it('past maxOutputBytes a call\'s writes are dropped unread: charged a host call each, counted and told, and the next call starts afresh', async () => {
-    await sandbox.deploy({ name: 'flood-6@test', artifact: bytes, limits: { memoryPages: 160 } });
+  it('past maxOutputBytes a call\'s writes are dropped unread: charged per byte offered, counted and told, and the next call starts afresh', async () => {
+    // The hostile bench's grant (decision 2129: 500 × 64 KiB offered now cost ≈ 108 M fuel).
+    await sandbox.deploy({ name: 'flood-6@test', artifact: bytes, limits: { fuelPerMessage: 200_000_000, memoryPages: 160 } });
     const limit = DEFAULT_LIMITS.maxOutputBytes;
     const written = 500 * 65536 + '\nafter the flood\n'.length;
-    // With every byte read, 500 × 64 KiB at 8 fuel a byte would be 262 M fuel: past the default 20 M.
     const r = sandbox.run(work('flood-6@test', 'flood:500'));
     assert.equal(r.status, 'ok', r.status === 'crashed' ? `${r.kind}: ${r.message}` : '');
-    // Only the bytes under the limit were paid per byte; the guest's own copying (≈ 0.25 fuel a
-    // byte) and a host call per write are the rest.
-    assert.ok(r.fuelUsed < limit * OUTPUT_FUEL_PER_BYTE + written / 2, `fuel ${r.fuelUsed}`);
+    // The bytes under the limit paid the output price, every byte past it the dropped price (what
+    // producing it costs the guest's shard, decision 2129); not the read price.
+    const floor = limit * OUTPUT_FUEL_PER_BYTE + (written - limit) * DROPPED_OUTPUT_FUEL_PER_BYTE;
+    assert.ok(r.fuelUsed >= floor && r.fuelUsed < floor + written / 2, `fuel ${r.fuelUsed}, floor ${floor}`);
     assert.deepEqual(r.logs.map((l) => [l.source, l.level, l.source === 'stdout' ? l.message.length : l.message]), [
       ['stdout', 'info', DEFAULT_LIMITS.maxLogLineLength + 1],
       ['stderr', 'warn', `[caxton] ${written - limit} bytes written to stdout/stderr past the per-call limit of ${limit} were dropped unread`],
@@ -94,5 +96,12 @@ describe('stdout floods', () => {
     const next = sandbox.run(work('flood-6@test', 'lines:3'));
     assert.deepEqual(next.logs.map((l) => l.message), ['line 0', 'line 1', 'line 2']);
     assert.equal(sandbox.agent('flood-6@test')!.refusals().outputDropped, 1);
+  });
+
+  it('at the default fuel a flood past maxOutputBytes runs out of fuel: its dropped bytes are paid for', async () => {
+    await sandbox.deploy({ name: 'flood-7@test', artifact: bytes, limits: { memoryPages: 160 } });
+    const r = sandbox.run(work('flood-7@test', 'flood:500'));
+    assert.equal(r.status === 'crashed' && r.kind, 'out-of-fuel');
+    assert.equal(sandbox.run(work('flood-7@test', 'lines:3')).status, 'ok');
   });
 });

@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DROPPED_OUTPUT_FUEL_PER_BYTE, HOST_CALL_COST, OUTPUT_FUEL_PER_BYTE, droppedOutputFuel, outputFuel } from '../src/fuel/cost-model.js';
 import { guardStreamImports } from '../src/jco/lift-guard.js';
+import { createDenyWasi } from '../src/wasi/deny-wasi.js';
 import { OutputBudget } from '../src/wasi/output-budget.js';
 
 describe('output budget', () => {
@@ -19,6 +21,43 @@ describe('output budget', () => {
     assert.equal(b.room(), 100);
     assert.equal(b.admit(100), 100);
     assert.equal(b.end(), 0);
+  });
+});
+
+describe('bytes offered past the budget are charged (decision 2129)', () => {
+  /** A WASI instance with a 100-byte budget whose output charges are recorded as [read, dropped]. */
+  function wasiWithBudget(): { wasi: ReturnType<typeof createDenyWasi>; charged: Array<[number, number]> } {
+    const charged: Array<[number, number]> = [];
+    const wasi = createDenyWasi({
+      charge: () => {}, output: () => {}, maxOutputBytes: 100,
+      chargeOutput: (bytes, dropped) => charged.push([bytes, dropped]),
+      chargeDropped: (bytes) => charged.push([0, bytes]),
+    });
+    return { wasi, charged };
+  }
+
+  it('a stream write past the budget pays its read bytes and its dropped bytes', () => {
+    const { wasi, charged } = wasiWithBudget();
+    const stdout = (wasi.imports['wasi:cli/stdout'] as { getStdout(): { blockingWriteAndFlush(b: Uint8Array): void } }).getStdout();
+    stdout.blockingWriteAndFlush(new Uint8Array(60));
+    stdout.blockingWriteAndFlush(new Uint8Array(70));
+    stdout.blockingWriteAndFlush(new Uint8Array(5));
+    assert.deepEqual(charged, [[60, 0], [40, 30], [0, 5]]);
+  });
+
+  it('the guard\'s cut and whole drops pay their bytes, the whole drop one host call too', () => {
+    const { wasi, charged } = wasiWithBudget();
+    wasi.output.drop(30);
+    wasi.output.dropWrite(65536);
+    assert.deepEqual(charged, [[0, 30], [0, 65536]]);
+  });
+
+  it('the price: a host call, 8 a byte read, 3 a byte dropped', () => {
+    assert.equal(outputFuel(0, 65536), HOST_CALL_COST + 65536 * DROPPED_OUTPUT_FUEL_PER_BYTE);
+    assert.equal(outputFuel(40, 30), HOST_CALL_COST + 40 * OUTPUT_FUEL_PER_BYTE + 30 * DROPPED_OUTPUT_FUEL_PER_BYTE);
+    assert.equal(droppedOutputFuel(30), 30 * DROPPED_OUTPUT_FUEL_PER_BYTE);
+    assert.equal(droppedOutputFuel(-1), 0);
+    assert.ok(DROPPED_OUTPUT_FUEL_PER_BYTE > 0 && DROPPED_OUTPUT_FUEL_PER_BYTE < OUTPUT_FUEL_PER_BYTE, 'a dropped byte costs the host less than a byte read');
   });
 });
 

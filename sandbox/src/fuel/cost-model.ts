@@ -114,8 +114,24 @@ export function hostCallFuel(bytes: number): number {
  */
 export const OUTPUT_FUEL_PER_BYTE = 8;
 
-export function outputFuel(bytes: number): number {
-  return HOST_CALL_COST + Math.max(0, bytes) * OUTPUT_FUEL_PER_BYTE;
+/**
+ * Bytes a guest offers stdout/stderr past its call's output budget (`maxOutputBytes`: dropped
+ * unread, decision 2114) pay this much each. Dropping them is cheap for the host, but producing
+ * them is not for the guest's shard: measured (decision 2129) a QuickJS flood of 496 dropped 64 KiB
+ * writes took as long as 103–135 M fuel of compute while it was charged 10.4 M — its engine's copy
+ * of each chunk into the write's argument and its call path run at ≈ 10× the time per fuel of plain
+ * code. 3 a byte offered (the low end of that measure) brings the flood's charge to its time. A host
+ * price, not instrumentation: FUEL_MODEL_VERSION is not bumped for it.
+ */
+export const DROPPED_OUTPUT_FUEL_PER_BYTE = 3;
+
+export function droppedOutputFuel(bytes: number): number {
+  return Math.max(0, bytes) * DROPPED_OUTPUT_FUEL_PER_BYTE;
+}
+
+/** A write to stdout/stderr: `bytes` read, `dropped` offered past the call's output budget. */
+export function outputFuel(bytes: number, dropped = 0): number {
+  return HOST_CALL_COST + Math.max(0, bytes) * OUTPUT_FUEL_PER_BYTE + droppedOutputFuel(dropped);
 }
 
 export function bulkMemoryFuel(bytes: number): number {

@@ -15,7 +15,7 @@ import type { WitAclMessage, WitInitContext } from '../host/wit-values.js';
 import type { GuestInstance, GuestReturn, InstanceEnv } from '../instance.js';
 import { InstanceMemories } from '../instance.js';
 import { MEMORY_IMPORT_MODULE } from '../limits/rewrite.js';
-import { hostCallFuel, outputFuel } from '../fuel/cost-model.js';
+import { droppedOutputFuel, hostCallFuel, outputFuel } from '../fuel/cost-model.js';
 import { createDenyWasi } from '../wasi/deny-wasi.js';
 import { HOST_MODULE } from '../abi.js';
 import { guardGuestExports, guardHostImports, guardHttpImports, guardMessageInfoImports, guardStateImports, guardStreamImports, guardTopicsImports } from './lift-guard.js';
@@ -67,7 +67,8 @@ export function instantiateWithJco(artifact: Artifact, env: InstanceEnv): GuestI
 
   const wasi = createDenyWasi({
     charge: (bytes) => meter.charge(hostCallFuel(bytes)),
-    chargeOutput: (bytes) => meter.charge(outputFuel(bytes)),
+    chargeOutput: (bytes, dropped) => meter.charge(outputFuel(bytes, dropped)),
+    chargeDropped: (bytes) => meter.charge(droppedOutputFuel(bytes)),
     output: (stream, line) => bridge.output(stream, line),
     maxLineBytes: bridge.liftCaps.logMessage,
     maxOutputBytes: bridge.outputLimit,

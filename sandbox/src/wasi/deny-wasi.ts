@@ -22,10 +22,13 @@ export interface WasiSinks {
   /** Charge a host call moving `bytes` bytes. */
   charge(bytes: number): void;
   /**
-   * Charge a write of `bytes` to stdout/stderr, at what the host spends on each byte written
-   * (cost-model.ts, outputFuel). Absent: charged like any host call.
+   * Charge a write to stdout/stderr of `bytes` read and `dropped` offered past the call's output
+   * budget, at what each costs the shard (cost-model.ts, outputFuel). Absent: charged like any
+   * host call.
    */
-  chargeOutput?(bytes: number): void;
+  chargeOutput?(bytes: number, dropped: number): void;
+  /** Charge the part of a write cut at the budget that is dropped (its read part is a write of its own). */
+  chargeDropped?(bytes: number): void;
   /** A complete line (or flushed fragment) written to stdout or stderr. */
   output(stream: 'stdout' | 'stderr', line: string): void;
   /** Bytes of one line kept; the rest of the line is skipped (scanned for its newline only). Default 4 KiB. */
@@ -83,8 +86,8 @@ class InputStream {
 const WRITE_PERMIT = 4096n;
 
 /** What a write of which `bytes` are read is charged: the output price, or a host call's if the sinks have none. */
-function chargeWrite(sinks: WasiSinks, bytes: number): void {
-  if (sinks.chargeOutput) sinks.chargeOutput(bytes);
+function chargeWrite(sinks: WasiSinks, bytes: number, dropped: number): void {
+  if (sinks.chargeOutput) sinks.chargeOutput(bytes, dropped);
   else sinks.charge(bytes);
 }
 
@@ -137,7 +140,7 @@ class OutputStream {
     // the call's output budget are dropped unread (on the jco path they were not even lifted).
     const take = this.budget.admit(written.byteLength);
     const contents = take === written.byteLength ? written : written.subarray(0, take);
-    chargeWrite(this.sinks, take);
+    chargeWrite(this.sinks, take, written.byteLength - take);
     if (this.stream === 'void' || take === 0) return;
     let start = 0;
     for (;;) {
@@ -206,11 +209,12 @@ class ResolveAddressStream {}
 export interface WasiOutput {
   /** Bytes the call may still write. */
   room(): number;
-  /** Counts bytes of a write cut short before it was lifted. */
+  /** Counts and charges (decision 2129) bytes of a write cut short before it was lifted. */
   drop(bytes: number): void;
   /**
    * A whole write past the budget, answered by the guard without jco's glue (decision 2122): counts
-   * its bytes as dropped and charges it what the stream charges a write it reads nothing of.
+   * its bytes as dropped and charges it what the stream charges a write it reads nothing of (a host
+   * call and its bytes offered, decision 2129).
    */
   dropWrite(bytes: number): void;
 }
@@ -342,10 +346,13 @@ export function createDenyWasi(sinks: WasiSinks): WasiInstance {
     imports,
     output: {
       room: () => budget.room(),
-      drop: (bytes) => budget.drop(bytes),
+      drop: (bytes) => {
+        budget.drop(bytes);
+        sinks.chargeDropped?.(bytes);
+      },
       dropWrite: (bytes) => {
         budget.drop(bytes);
-        chargeWrite(sinks, 0);
+        chargeWrite(sinks, 0, bytes);
       },
     },
     drain() {
