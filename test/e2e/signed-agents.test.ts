@@ -31,24 +31,20 @@ describe('signed agents through the CLI, against a real caxton serve', () => {
 
   before(async () => {
     work = await tempDir('caxton-e2e-signed-');
-    // Independent CLI processes run side by side: each costs a Node start, seconds on a loaded machine.
-    const keyIds = await Promise.all(['trusted', 'stranger'].map(async (out) => {
+    for (const [out, set] of [['trusted', (id: string) => (trustedKeyId = id)], ['stranger', (id: string) => (strangerKeyId = id)]] as const) {
       const r = await caxton(['keygen', '--out', file(out), '--json'], { cwd: work });
       assert.equal(r.code, 0, show(r));
-      return (JSON.parse(r.stdout) as { keyId: string }).keyId;
-    }));
-    [trustedKeyId, strangerKeyId] = keyIds as [string, string];
+      set((JSON.parse(r.stdout) as { keyId: string }).keyId);
+    }
     // The four artifacts: signed by the trusted key; unsigned; signed by the stranger; changed after signing.
     for (const name of ['good', 'unsigned', 'stranger', 'changed']) await copyFile(builtExample('as-echo', 'as-echo.wasm'), file(`${name}.wasm`));
-    await Promise.all([['good', 'trusted'], ['stranger', 'stranger'], ['changed', 'trusted']].map(async ([name, key]) => {
+    for (const [name, key] of [['good', 'trusted'], ['stranger', 'stranger'], ['changed', 'trusted']]) {
       const r = await caxton(['sign', `${name}.wasm`, '--key', path.join(key!, 'agent-signing.key'), '--agent-version', '1.0.0'], { cwd: work });
       assert.equal(r.code, 0, show(r));
-    }));
+    }
     await appendFile(file('changed.wasm'), CUSTOM_SECTION);
-    [strict, lenient] = await Promise.all([
-      startServe({ args: ['--trust', file('trusted/agent-signing.pub'), '--trust-policy', 'require'] }),
-      startServe({ args: ['--trust', file('trusted')] }), // a directory of keys; default policy: warn
-    ]);
+    strict = await startServe({ args: ['--trust', file('trusted/agent-signing.pub'), '--trust-policy', 'require'] });
+    lenient = await startServe({ args: ['--trust', file('trusted')] }); // a directory of keys; default policy: warn
   });
   after(async () => {
     await stopStragglers();
