@@ -20,8 +20,8 @@ const AGENTS = Array.from({ length: 24 }, (_, i) => `probe-${i}`);
 // 4,800 requests: what proves the recovery is that every fault lands while the load runs and that
 // the load goes on after the last one; the test asserts both. The faults start at 20, 40 and 60 %
 // of the load, so 1,920 requests remain when the outage (about 10 s) starts: 30 s of load on a
-// quiet machine (65 requests/s), more on a loaded one. 7,200 took 242 s of load at load 13-23
-// (decision 2127) and 14,400 pushed the file past its timeout beside another (decision 1740).
+// quiet machine (about 65 requests/s), more on a loaded one. 7,200 took 242 s of load at load
+// 2-25 (decision 2127); 14,400 took 220 s on a quiet run and pushed the file past its timeout.
 const PER_AGENT = 200;
 /** Where in the load (the share of requests accepted) each fault starts. */
 const FAULTS_AT = { kafkaRestart: 0.2, etcdRestart: 0.4, etcdOutage: 0.6 };
