@@ -74,8 +74,9 @@ describe('signed agents through the CLI, against a real caxton serve', () => {
       ['stranger', new RegExp(`signed by ${strangerKeyId}, a key this node does not trust`)],
       ['changed', /its bytes changed after signing/],
     ];
-    for (const [name, why] of cases) {
-      const r = await caxton(['deploy', `${name}.wasm`, '-q', ...strict.conn], { cwd: work });
+    const results = await Promise.all(cases.map(([name]) => caxton(['deploy', `${name}.wasm`, '-q', ...strict.conn], { cwd: work })));
+    for (const [i, [name, why]] of cases.entries()) {
+      const r = results[i]!;
       assert.equal(r.code, 5, `${name}: ${show(r)}`);
       assert.match(r.stderr, why, name);
       assert.match(r.stderr, new RegExp(`hint: this node requires a signature by one of the keys ${trustedKeyId}`), name);
@@ -89,21 +90,27 @@ describe('signed agents through the CLI, against a real caxton serve', () => {
     assert.equal(r.code, 0, show(r));
     assert.match(r.stderr, /signature: good\.wasm\.dsse\.json/);
     assert.match(r.stdout, new RegExp(`signed by +key ${trustedKeyId}`));
-    const json = JSON.parse((await caxton(['agents', '--json', ...strict.conn])).stdout) as AgentJson[];
+    const [list, tableRun, logs, reply] = await Promise.all([
+      caxton(['agents', '--json', ...strict.conn]),
+      caxton(['agents', ...strict.conn]),
+      caxton(['logs', 'echo', ...strict.conn]),
+      caxton(['send', 'echo', 'request', 'signed hello', '--wait', '--json', ...strict.conn]),
+    ]);
+    const json = JSON.parse(list.stdout) as AgentJson[];
     assert.deepEqual(json.map((a) => [a.name, a.signerKeyId]), [['echo', trustedKeyId]]);
-    const table = (await caxton(['agents', ...strict.conn])).stdout;
+    const table = tableRun.stdout;
     assert.match(table, /SIGNER/);
     assert.match(table, new RegExp(`echo .* ${trustedKeyId}`));
-    const logs = await caxton(['logs', 'echo', ...strict.conn]);
     assert.match(logs.stdout, new RegExp(`artifact signed by trusted key ${trustedKeyId} \\(good 1\\.0\\.0\\)`));
-    const reply = await caxton(['send', 'echo', 'request', 'signed hello', '--wait', '--json', ...strict.conn]);
     assert.equal(reply.code, 0, show(reply));
     assert.match(reply.stdout, /signed hello/);
   });
 
   it('require: the same refusals on upgrade leave version 1 running; a signed new version upgrades', async () => {
-    for (const name of ['unsigned', 'stranger', 'changed']) {
-      const r = await caxton(['upgrade', 'echo', `${name}.wasm`, '-q', ...strict.conn], { cwd: work });
+    const refusals = ['unsigned', 'stranger', 'changed'];
+    const results = await Promise.all(refusals.map((name) => caxton(['upgrade', 'echo', `${name}.wasm`, '-q', ...strict.conn], { cwd: work })));
+    for (const [i, name] of refusals.entries()) {
+      const r = results[i]!;
       assert.equal(r.code, 5, `${name}: ${show(r)}`);
       assert.match(r.stderr, /signing|signed|signature/);
     }
@@ -137,15 +144,17 @@ describe('signed agents through the CLI, against a real caxton serve', () => {
   });
 
   it('warn: unsigned and changed artifacts deploy, with a warning in the agent\'s log and no signer', async () => {
-    for (const name of ['unsigned', 'changed']) {
-      const r = await caxton(['deploy', `${name}.wasm`, '-q', '--json', ...lenient.conn], { cwd: work });
-      assert.equal(r.code, 0, `${name}: ${show(r)}`);
-      assert.equal((JSON.parse(r.stdout) as AgentJson).signerKeyId, undefined);
-      const logs = await caxton(['logs', name, ...lenient.conn]);
-      assert.match(logs.stdout, /untrusted artifact: .*under require it would be refused/, name);
-    }
-    const good = await caxton(['deploy', 'good.wasm', '-q', '--json', ...lenient.conn], { cwd: work });
-    assert.equal((JSON.parse(good.stdout) as AgentJson).signerKeyId, trustedKeyId);
+    const [good] = await Promise.all([
+      caxton(['deploy', 'good.wasm', '-q', '--json', ...lenient.conn], { cwd: work }),
+      ...['unsigned', 'changed'].map(async (name) => {
+        const r = await caxton(['deploy', `${name}.wasm`, '-q', '--json', ...lenient.conn], { cwd: work });
+        assert.equal(r.code, 0, `${name}: ${show(r)}`);
+        assert.equal((JSON.parse(r.stdout) as AgentJson).signerKeyId, undefined);
+        const logs = await caxton(['logs', name, ...lenient.conn]);
+        assert.match(logs.stdout, /untrusted artifact: .*under require it would be refused/, name);
+      }),
+    ]);
+    assert.equal((JSON.parse(good!.stdout) as AgentJson).signerKeyId, trustedKeyId);
   });
 
   it('an explicit --signature that does not match is sent as given and refused', async () => {
