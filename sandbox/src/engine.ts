@@ -4,13 +4,14 @@
  * instrumentation — happen once per artifact ever, and in memory by digest so compilation happens
  * once per process. Instances are made from the returned Artifact (see instance.ts).
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import './webassembly-types.js';
 import type { Artifact, ArtifactManifest, GlueInstantiate, ModuleManifest } from './artifact/artifact.js';
 import { ArtifactCache } from './artifact/cache.js';
+import { sha256 } from './artifact/digest.js';
+import { MODULE_CACHE_DIR } from './artifact/module-cache.js';
 import { defaultContractWitPath } from './artifact/contract.js';
 import { DIRECT_BINDING_VERSION, INSTRUMENTATION_VERSION } from './artifact/versions.js';
 import { GLUE_PATCH_VERSION } from './artifact/glue-debug-log.js';
@@ -54,9 +55,7 @@ function jcoVersion(): string {
   }
 }
 
-export function sha256(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+export { sha256 };
 
 export class Engine {
   readonly cacheDir: string;
@@ -153,6 +152,7 @@ export class Engine {
         cacheKey: this.cacheKey,
         binding: this.binding,
         componentLimits: this.componentLimits,
+        moduleCacheDir: join(this.cacheDir, MODULE_CACHE_DIR),
       }, this.prepareLimits));
       const dir = await this.cache.write(prepared.manifest, prepared.modules, prepared.glue);
       entry = { dir, manifest: prepared.manifest, modules: prepared.modules };

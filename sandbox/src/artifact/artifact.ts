@@ -18,6 +18,8 @@ export interface ModuleManifest {
   fuel: FuelPassStats;
   originalBytes: number;
   instrumentedBytes: number;
+  /** Taken from the module cache: the same bytes were instrumented before, for this or another artifact (decision 2126). */
+  reused?: true;
 }
 
 export interface ArtifactManifest {

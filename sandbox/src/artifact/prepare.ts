@@ -31,6 +31,8 @@ export interface PrepareOptions {
   instrumentInThread?: boolean;
   /** Caps on what the component defines (default DEFAULT_COMPONENT_LIMITS). */
   componentLimits?: Readonly<ComponentLimits>;
+  /** Directory of the module cache (module-cache.ts), keyed with `cacheKey`; none: every module is instrumented. */
+  moduleCacheDir?: string;
 }
 
 export interface Prepared {
@@ -118,9 +120,13 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
   let instrumented;
   try {
     const modulesToInstrument = toInstrument.map((m) => m.bytes);
+    const instrumentOpts = {
+      tableCap: opts.tableCap,
+      ...(opts.moduleCacheDir ? { moduleCache: { dir: opts.moduleCacheDir, engineKey: opts.cacheKey } } : {}),
+    };
     instrumented = opts.instrumentInThread
-      ? await instrumentHere(modulesToInstrument, { tableCap: opts.tableCap })
-      : await instrumentInWorker(modulesToInstrument, { tableCap: opts.tableCap });
+      ? await instrumentHere(modulesToInstrument, instrumentOpts)
+      : await instrumentInWorker(modulesToInstrument, instrumentOpts);
   } catch (err) {
     const e = err as InstrumentError;
     const which = e.moduleIndex >= 0 ? ` in core module ${toInstrument[e.moduleIndex]?.file}` : '';
@@ -134,6 +140,7 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
     fuel: m.fuel,
     originalBytes: m.originalBytes,
     instrumentedBytes: m.bytes.length,
+    ...(m.reused ? { reused: true } : {}),
   }));
   const instrumentMs = since(tInstrument);
 
