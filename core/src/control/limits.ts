@@ -99,7 +99,7 @@ export const AGENT_LIMIT_TABLE = {
   },
   maxOutputBytes: {
     unit: 'bytes', default: 256 * 1024, ceiling: 64 * 1024 * 1024,
-    description: 'Bytes one call may write to stdout and stderr together; the rest of a write past it is not read from the agent\'s memory: dropped and counted (decision 2114).',
+    description: 'Bytes one call may write to stdout and stderr together; the rest of a write past it is not read from the agent\'s memory: dropped, counted (decision 2114) and charged 3 fuel a byte (decision 2129).',
   },
   maxDirectoryOps: {
     unit: 'count', default: 100, ceiling: 10_000,
