@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { installNodeLts, NODE_LTS_VERSION, startEtcdAndKafka } from './infra/index.mjs';
 import { caxtonTempEntries, leftoverWarning, leftTempEntries } from './test-run/temp-leftovers.mjs';
 
@@ -56,10 +56,14 @@ const ltsFiles = ltsWanted
   : [];
 let ltsRan = false;
 
-// A hung test must fail the run with a clear message, not eat CI's whole time budget. Each test
-// file has its own per-test timeouts; this is the backstop for everything else (a hook that never
-// returns, a process that never exits). Raise it with CAXTON_TEST_DEADLINE_MIN on slow machines.
-const deadlineMin = Number(process.env['CAXTON_TEST_DEADLINE_MIN'] ?? 60);
+// A hung test must fail the run with a clear message, not eat CI's whole time budget. Each file's
+// process is bounded by the file watchdog (a file that does not exit within minutes of its tests'
+// end, or runs past 30 min, is stopped and reported failed: decision 2130); this whole-run deadline
+// is the last backstop (the runner itself stuck). It is not a time budget: a green run on a slow
+// machine must not fail for being slow (the last CI's test phases took 52 min at a quarter of the
+// machine's normal speed). Raise it with CAXTON_TEST_DEADLINE_MIN.
+const deadlineMin = Number(process.env['CAXTON_TEST_DEADLINE_MIN'] ?? 90);
+const watchdogFlags = ['--import', pathToFileURL(path.join(root, 'scripts', 'test-run', 'file-watchdog.mjs')).href];
 // Test files run side by side: most of a file's time is spent waiting (on Kafka, etcd, child
 // processes, timers), not computing, so two at a time on two cores nearly halves the run
 // (decision 1740). CAXTON_TEST_CONCURRENCY=1 runs them one after another, e.g. to read one
@@ -139,7 +143,7 @@ try {
     // caught by the deadline above instead, and servers are started as pairs that clean up.
     // Two reporters: the usual one on stdout and the summary one into a file, read back below.
     const code = await run(phase.node,
-      [...phase.flags, '--test', `--test-concurrency=${phase.concurrency}`,
+      [...phase.flags, ...watchdogFlags, '--test', `--test-concurrency=${phase.concurrency}`,
         '--test-reporter=spec', '--test-reporter-destination=stdout',
         `--test-reporter=${path.join(root, 'scripts/test-run/summary-reporter.mjs')}`,
         `--test-reporter-destination=${path.join(summaryDir, `totals-${i}.json`)}`, ...phase.files], env,
