@@ -14,7 +14,7 @@
  */
 import { Engine, Sandbox, type Work, type WorkResult } from '@caxton/sandbox';
 
-import { report } from './lib-output.js';
+import { percentile, report } from './lib-output.js';
 import { readMainThreadSched } from './lib-proc-stat.js';
 
 const ROUNDS = Number(process.env['CAXTON_BENCH_HOST_CALL_ROUNDS'] ?? 7);
@@ -94,7 +94,7 @@ function work(agent: string, content: string): Work {
   };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]): number => percentile(xs, 50);
 const range = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 const agentName = (i: number): string => `calls-${i % AGENTS}@bench`;
 

@@ -109,7 +109,7 @@ export const HOST_BYTES_PER_FUEL = 8;
  * AssemblyScript agent on the direct path, the call n times in a loop against the same loop
  * without it), converted to fuel at the CPU time per fuel of metered compute in the same run
  * (fib), less the guest's own instructions around the call. "measured N" below is that host part
- * in fuel, from two runs on a shared 2-core machine at load 13–18; each price is set about a fifth
+ * in fuel, from two runs on a shared 2-core machine at load 14–19; each price is set about a fifth
  * under the lower of the two, so an ordinary agent is never charged over what its calls cost. At
  * the old flat 50 these calls held their shard 4–25× longer than the compute their fuel buys.
  * jco's path (QuickJS agents) lifts in JavaScript and costs more per call: these prices are a
