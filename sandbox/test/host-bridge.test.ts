@@ -102,7 +102,7 @@ describe('HostBridge', () => {
   it('charges every host call by the data it moves, and stops the guest when the budget is gone', () => {
     const { b, meter } = bridge();
     b.log('info', 'x'.repeat(80));
-    assert.equal(meter.used(), hostCallFuel(80));
+    assert.equal(meter.used(), hostCallFuel(80, 'log'));
     meter.begin(10);
     assert.throws(() => b.now(), OutOfFuel);
   });

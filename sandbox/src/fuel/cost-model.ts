@@ -94,13 +94,75 @@ export const debtRoom = {
 /** `if` arms costing at most this much (and containing no charge point) are coalesced. */
 export const COALESCE_ARM_LIMIT = 16;
 
-/** Every call into a host function costs this much, plus the bytes that cross. */
+/**
+ * A call into a host function the price table below does not price by measurement (WASI calls, a
+ * stdout write's fixed part, a call refused before it does its work) costs this much, plus the
+ * bytes that cross.
+ */
 export const HOST_CALL_COST = 50;
 /** Host calls pay 1 fuel per this many bytes (or UTF-16 code units) of data crossing. */
 export const HOST_BYTES_PER_FUEL = 8;
 
-export function hostCallFuel(bytes: number): number {
-  return HOST_CALL_COST + Math.ceil(Math.max(0, bytes) / HOST_BYTES_PER_FUEL);
+/**
+ * What one call of each function of the world costs, fixed part (the bytes that cross pay on top),
+ * decision 2133. Measured with bench/host-call-cost.ts: the shard thread's CPU time per call (an
+ * AssemblyScript agent on the direct path, the call n times in a loop against the same loop
+ * without it), converted to fuel at the CPU time per fuel of metered compute in the same run
+ * (fib), less the guest's own instructions around the call. "measured N" below is that host part
+ * in fuel, from two runs on a shared 2-core machine at load 14–19; each price is set about a fifth
+ * under the lower of the two, so an ordinary agent is never charged over what its calls cost. At
+ * the old flat 50 these calls held their shard 4–25× longer than the compute their fuel buys.
+ * jco's path (QuickJS agents) lifts in JavaScript and costs more per call: these prices are a
+ * floor there. A host price, not instrumentation: FUEL_MODEL_VERSION is not bumped for it.
+ */
+export const HOST_CALL_PRICE = {
+  /** measured 313–393 (a clock read; the cost is the crossing into the host and back). */
+  now: 250,
+  /** measured ≈ 50–90 past the guest's own allocation of the id it receives: the flat price is fair. */
+  'new-id': HOST_CALL_COST,
+  /** measured 500–530 (the line is sliced and stamped with the time). */
+  log: 400,
+  /** measured 330–455. */
+  'set-timer': 300,
+  /** measured 1,700–1,780 for a 1-receiver message (lifting it, the bus's validation, the rate quota). */
+  send: 1_400,
+  /** measured 1,480–2,010 (the description's lists copied, the directory quota). */
+  'register-service': 1_200,
+  /** measured 780–850. */
+  'deregister-service': 650,
+  /** measured 490–505 with no hits (the hits' text pays per byte on top). */
+  'search-services': 400,
+  /** measured 245–415 (the value's text pays per byte on top; it was charged a second flat 50 before). */
+  'state.get': 200,
+  /** measured 563–807. */
+  'state.set': 450,
+  /** measured 477–498. */
+  'state.delete': 400,
+  /** measured 705–730 for a page of one key (the keys scanned pay per byte on top; a second flat 50 before). */
+  'state.keys': 500,
+  /** Not measured (the bench deploys no HTTP allow-list): the flat price. */
+  'http.fetch': HOST_CALL_COST,
+  /** measured 910–1,040 (the name and filter checked). */
+  'topics.subscribe': 750,
+  /** measured 528–640. */
+  'topics.unsubscribe': 450,
+  /** measured 210–225: the bare crossing, the cheapest call of the world. */
+  'message-info.receiver-count': 180,
+  /** Not measured: the flat price (the ids handed over pay per byte). */
+  'message-info.receivers': HOST_CALL_COST,
+} as const satisfies Record<string, number>;
+
+/** A function of the world, as the price table names it. */
+export type HostFunction = keyof typeof HOST_CALL_PRICE;
+
+/** Fuel for the data of a host call, without its fixed part (a lift paid before the call is priced). */
+export function hostBytesFuel(bytes: number): number {
+  return Math.ceil(Math.max(0, bytes) / HOST_BYTES_PER_FUEL);
+}
+
+/** A call of `fn` moving `bytes` (HOST_CALL_COST for a call the table does not price). */
+export function hostCallFuel(bytes: number, fn?: HostFunction): number {
+  return (fn === undefined ? HOST_CALL_COST : HOST_CALL_PRICE[fn]) + hostBytesFuel(bytes);
 }
 
 /**

@@ -3,7 +3,8 @@
  * values (wit-values.ts) so both binding paths share them. Effects (sends, timers, directory
  * changes, logs) are collected per call and handed back with the result — never applied here.
  * `now`, `new-id` and `search-services` answer synchronously; search reads the directory snapshot
- * the host pushed. Every call pays host-call fuel for the data it moves.
+ * the host pushed. Every call pays its function's price (cost-model.ts, decision 2133) and fuel for
+ * the data it moves.
  *
  * Bounds, in the order they apply (docs/sandbox.md, decision 0460):
  * - lifting: the binding counts what it lifts against `liftCaps` (lift-budget.ts) before the host
@@ -33,7 +34,8 @@ import {
   MESSAGE_INFO_LIMITS,
 } from '@caxton/core';
 import type { AclMessage, AclLimits, HttpErrorKind, HttpPolicy, StateErrorKind, TopicPatterns } from '@caxton/core';
-import { hostCallFuel } from '../fuel/cost-model.js';
+import { hostBytesFuel, hostCallFuel } from '../fuel/cost-model.js';
+import type { HostFunction } from '../fuel/cost-model.js';
 import type { FuelMeter } from '../fuel/meter.js';
 import type { AgentLimits } from '../limits/limits.js';
 import { AbiViolation } from '../errors.js';
@@ -96,7 +98,7 @@ export class HostBridge {
    * even if the guest caught it, so the call ends as crashed whatever the guest does.
    */
   private fault: { error: unknown } | null = null;
-  /** Fuel for this call's lifting was already charged by the binding (`payLift`). */
+  /** Fuel for this call's lifted bytes was already charged by the binding (`payLift`); its price was not. */
   private paid = false;
   /**
    * A refusal the binding decided before lifting (arguments over their caps): the next call of a
@@ -214,8 +216,14 @@ export class HostBridge {
     throw error;
   }
 
-  private charge(bytes: number): void {
-    this.meter?.charge(hostCallFuel(bytes));
+  /** A call of `fn` (the flat HOST_CALL_COST without one: refusals, unpriced calls) moving `bytes`. */
+  private charge(bytes: number, fn?: HostFunction): void {
+    this.meter?.charge(hostCallFuel(bytes, fn));
+  }
+
+  /** More data of a call whose price was already charged (a result handed back). */
+  private chargeBytes(bytes: number): void {
+    this.meter?.charge(hostBytesFuel(bytes));
   }
 
   /** Charges lifting an export's `result` error string of `units` code units. */
@@ -223,16 +231,21 @@ export class HostBridge {
     this.charge(units);
   }
 
-  /** Charges the host call for the `bytes` the binding counted (before the values are built), once. */
+  /**
+   * Charges the `bytes` the binding counted, before the values are built (so a lift the budget
+   * cannot pay for is never made); the call's price is charged when it runs (`chargeCall`).
+   */
   payLift(bytes: number): void {
     this.paid = true;
-    this.charge(bytes);
+    this.chargeBytes(bytes);
   }
 
-  /** Host-call fuel for a call whose arguments measure `bytes`, unless the binding paid for them. */
-  private chargeCall(bytes: number): void {
-    if (this.paid) this.paid = false;
-    else this.charge(bytes);
+  /** The price of `fn` and its arguments' `bytes`, less the bytes the binding paid for. */
+  private chargeCall(bytes: number, fn?: HostFunction): void {
+    if (this.paid) {
+      this.paid = false;
+      this.charge(0, fn);
+    } else this.charge(bytes, fn);
   }
 
   /**
@@ -316,7 +329,7 @@ export class HostBridge {
     const refused = this.takeRefusal<string>();
     if (refused) return refused;
     const size = wit !== null ? witMessageSize(wit) : units;
-    this.chargeCall(size);
+    this.chargeCall(size, 'send');
     const { limits } = this.env;
     const { outbox } = this.effects;
     if (outbox.length >= limits.maxOutbox) {
@@ -364,7 +377,7 @@ export class HostBridge {
 
   log(level: WitLogLevel, message: string): void {
     this.checkGuard('log');
-    this.chargeCall(message.length);
+    this.chargeCall(message.length, 'log');
     this.note(level, message, 'agent');
   }
 
@@ -388,19 +401,19 @@ export class HostBridge {
   }
 
   now(): bigint {
-    this.charge(0);
+    this.charge(0, 'now');
     return BigInt(this.env.clock());
   }
 
   newId(): string {
     const id = this.env.newId();
-    this.charge(id.length);
+    this.charge(id.length, 'new-id');
     return id;
   }
 
   setTimer(delayMs: number, token: string): void {
     this.checkGuard('set-timer');
-    this.chargeCall(token.length);
+    this.chargeCall(token.length, 'set-timer');
     const { limits } = this.env;
     if (token.length > this.liftCaps.timerToken) {
       this.counters.badArgument++;
@@ -432,7 +445,7 @@ export class HostBridge {
     const refused = this.takeRefusal<string>();
     if (refused) return refused;
     const size = witServiceSize(service);
-    this.chargeCall(size);
+    this.chargeCall(size, 'register-service');
     if (service.name.length === 0) return { tag: 'err', val: 'the service has no name' };
     if (service.type.length === 0) return { tag: 'err', val: 'the service has no type' };
     const field = this.liftCaps.serviceField;
@@ -465,7 +478,7 @@ export class HostBridge {
 
   deregisterService(name: string): void {
     this.checkGuard('deregister-service');
-    this.chargeCall(name.length);
+    this.chargeCall(name.length, 'deregister-service');
     if (name.length > this.liftCaps.serviceField) {
       this.counters.badArgument++;
       this.fail(new HostArgumentRefused('deregister-service', `service names are limited to ${this.liftCaps.serviceField} code units`));
@@ -491,7 +504,7 @@ export class HostBridge {
       size += h.name.length;
       for (const a of h.addresses) size += a.length;
     }
-    this.charge(size);
+    this.charge(size, 'search-services');
     return hits;
   }
 
@@ -509,8 +522,8 @@ export class HostBridge {
     this.checkGuard('state.get');
     if (this.takeRefusal() !== null) return undefined; // a key over the limit: no such key
     const value = this.state.get(key);
-    this.chargeCall(key.length);
-    this.charge(value?.length ?? 0);
+    this.chargeCall(key.length, 'state.get');
+    this.chargeBytes(value?.length ?? 0);
     return value;
   }
 
@@ -518,7 +531,7 @@ export class HostBridge {
     this.checkGuard('state.set');
     const refused = this.takeRefusal<WitKindError<StateErrorKind>>();
     if (refused) return refused;
-    this.chargeCall(key.length + value.length);
+    this.chargeCall(key.length + value.length, 'state.set');
     const refusal = this.state.set(key, value);
     if (refusal === null) return undefined;
     this.counters.state++;
@@ -529,7 +542,7 @@ export class HostBridge {
     this.checkGuard('state.delete');
     const refused = this.takeRefusal<WitKindError<StateErrorKind>>();
     if (refused) return refused;
-    this.chargeCall(key.length);
+    this.chargeCall(key.length, 'state.delete');
     const refusal = this.state.delete(key);
     if (refusal === null) return undefined;
     this.counters.state++;
@@ -539,10 +552,10 @@ export class HostBridge {
   stateKeys(prefix: string, startAfter: string | undefined, limit: number): string[] {
     this.checkGuard('state.keys');
     if (this.takeRefusal() !== null) return []; // a prefix over the key limit: no key has it
-    this.chargeCall(prefix.length + (startAfter?.length ?? 0));
+    this.chargeCall(prefix.length + (startAfter?.length ?? 0), 'state.keys');
     const page = this.state.keys(prefix, startAfter, limit);
     // Charged for what was looked at and handed back (8 bytes of slot per key).
-    this.charge(page.scannedUnits + 8 * page.keys.length);
+    this.chargeBytes(page.scannedUnits + 8 * page.keys.length);
     return page.keys;
   }
 
@@ -560,7 +573,7 @@ export class HostBridge {
     if (refused) return refused;
     let size = request.method.length + request.url.length + (request.body?.length ?? 0) + (request.context?.length ?? 0);
     for (const [k, v] of request.headers) size += k.length + v.length + 8;
-    this.chargeCall(size);
+    this.chargeCall(size, 'http.fetch');
     const refuse = (kind: 'denied' | 'invalid-request' | 'quota-exceeded', message: string): WitFetchResult => {
       this.counters.http++;
       return { tag: 'err', val: { kind, message } };
@@ -604,7 +617,7 @@ export class HostBridge {
     this.checkGuard('topics.subscribe');
     const refused = this.takeRefusal<TopicRefusal>();
     if (refused) return refused;
-    this.chargeCall(topic.length + (filter?.length ?? 0));
+    this.chargeCall(topic.length + (filter?.length ?? 0), 'topics.subscribe');
     const checked = checkSubscribe(topic, filter, this.env.topics);
     if (!checked.ok) {
       if (checked.refusal.notAllowed === true) {
@@ -628,7 +641,7 @@ export class HostBridge {
     this.checkGuard('topics.unsubscribe');
     const refused = this.takeRefusal<TopicRefusal>();
     if (refused) return refused;
-    this.chargeCall(topic.length);
+    this.chargeCall(topic.length, 'topics.unsubscribe');
     const bad = checkGuestTopic(topic);
     if (bad !== null) return this.topicRefused(bad);
     const quota = this.directoryQuota(topic.length);
@@ -644,7 +657,7 @@ export class HostBridge {
 
   /** How many receivers the message being handled has (0 outside `handle`). */
   receiverCount(): number {
-    this.charge(0);
+    this.charge(0, 'message-info.receiver-count');
     return this.message?.receivers.length ?? 0;
   }
 
@@ -678,7 +691,7 @@ export class HostBridge {
       for (const a of id.addresses) size += a.length;
       page[i - offset] = id;
     }
-    this.charge(size);
+    this.charge(size, 'message-info.receivers');
     return { tag: 'ok', val: page };
   }
 
