@@ -3,15 +3,18 @@
 // whole run until its global deadline:
 //  - a file whose tests are over but whose process does not exit (a timer or handle left alive:
 //    runtime's bus/kafka/broker-restart once waited 45 min after a failure with one timer alive,
-//    agent-kinds' crash test had the same shape). Once the file's root `after` hooks start, the
-//    process has CAXTON_TEST_EXIT_GRACE_S (default 300) to exit; past it, the watchdog names the
-//    file and what is still open, and exits 1, so the runner reports that file failed and goes on;
+//    agent-kinds' crash test had the same shape). Once the file's root `after` hooks have started,
+//    no test is running and none has started or ended for CAXTON_TEST_EXIT_GRACE_S (default 300),
+//    the watchdog names the file and what is still open, and exits 1, so the runner reports that
+//    file failed and goes on. node runs the root `after` hooks as soon as the tests registered so
+//    far are done, which is before the end of a file that registers more after a top-level
+//    `await`: hence the activity, counted by root `beforeEach`/`afterEach` hooks;
 //  - a file that runs past CAXTON_TEST_FILE_DEADLINE_MIN (default 30; the slowest file took 3.5 min
 //    in a CI run at a quarter of this machine's normal speed), whatever it is doing.
 // Both timers are unref'd: they never keep a process alive by themselves. A process that is not a
 // test file run by the runner (a child that a test spawns inherits NODE_TEST_CONTEXT, never this
 // module unless it forwards execArgv, and never a *.test.js argv) is left alone.
-import { after } from 'node:test';
+import { after, afterEach, beforeEach } from 'node:test';
 import path from 'node:path';
 
 const file = process.argv[1] ?? '';
@@ -36,8 +39,15 @@ if (isTestFile) {
   const graceS = setting('CAXTON_TEST_EXIT_GRACE_S', 300);
   const deadlineMin = setting('CAXTON_TEST_FILE_DEADLINE_MIN', 30);
   setTimeout(() => stop(`ran past its ${deadlineMin}-minute deadline`), deadlineMin * 60_000).unref();
+  let running = 0;
+  let lastActivity = Date.now();
+  beforeEach(() => { running++; lastActivity = Date.now(); });
+  afterEach(() => { running--; lastActivity = Date.now(); });
+  const check = () => {
+    const quietMs = Date.now() - lastActivity;
+    if (running === 0 && quietMs >= graceS * 1000) stop(`finished its tests ${graceS} s ago but its process has not exited`);
+    else setTimeout(check, Math.max(1000, graceS * 1000 - quietMs)).unref();
+  };
   // Registered first, so it runs before the file's own root `after` hooks: the grace covers them.
-  after(() => {
-    setTimeout(() => stop(`finished its tests ${graceS} s ago but its process has not exited`), graceS * 1000).unref();
-  });
+  after(() => { setTimeout(check, graceS * 1000).unref(); });
 }

@@ -62,6 +62,22 @@ describe('the test file watchdog', { timeout: 120_000 }, () => {
     assert.match(out, /# pass 2/);
   });
 
+  it('waits for tests a file registers after a top-level await (node runs the root after hooks before them)', async () => {
+    // The root `after` hooks run once `first` is done; `second` starts a second later and runs for
+    // six, past a five-second grace counted from that hook: the file must still pass.
+    const late = fixture('late.test.mjs', [
+      "import test from 'node:test';",
+      'const sleep = (ms) => new Promise((r) => setTimeout(r, ms));',
+      "test('first', () => {});",
+      'await sleep(1000);',
+      "test('second', () => sleep(6000));",
+    ].join('\n') + '\n');
+    const { code, out } = await runTests([late], { CAXTON_TEST_EXIT_GRACE_S: '5' });
+    assert.equal(code, 0, out);
+    assert.doesNotMatch(out, /test watchdog/);
+    assert.match(out, /# pass 2/);
+  });
+
   it('stops a file that runs past its deadline, whatever it is doing', async () => {
     const stuck = fixture('stuck.test.mjs',
       "import test from 'node:test';\ntest('never ends', () => new Promise(() => { setInterval(() => {}, 1000); }));\n");
