@@ -12,7 +12,7 @@
  * (deterministic fuel is a guarantee, not a hope).
  */
 import { setFlagsFromString } from 'node:v8';
-import { FUEL_EXPORT, instrumentFuel, moduleHasHandler, roundTripWithoutFuel } from '@caxton/sandbox';
+import { FUEL_EXPORT, instrumentFuel, moduleHasHandler, roundTripWithoutFuel } from '@caxton/sandbox/fuel';
 import type { BenchResult } from './lib-output.js';
 
 export interface OverheadWorkload {

@@ -29,8 +29,10 @@ export type {
 export { NONE, messageIdOf, workIdOf } from './results.js';
 export { SandboxError, ArtifactError, OutOfFuel, SANDBOX_ERROR_KINDS, sandboxErrorKind, type SandboxErrorCode, type ArtifactErrorCode } from './errors.js';
 export { parseComponentLimit } from './binary/component-limits.js';
-// Lower-level pieces, public for tools and benchmarks that measure them on their own.
-export { instrumentFuel, moduleHasHandler, roundTripWithoutFuel } from './fuel/fuel-pass.js';
+// Lower-level pieces, public for tools and benchmarks that measure them on their own. The fuel pass
+// itself is '@caxton/sandbox/fuel' (fuel/public.ts), not here: it loads binaryen (15 MB of JS,
+// ~1 s of CPU), which everything that imports the sandbox or the runtime would pay at start-up
+// while only the instrumentation worker uses it (decision 2132).
 export { FUEL_EXPORT } from './fuel/names.js';
 export { HostBridge } from './host/bridge.js';
 export { messageToWit } from './host/convert.js';

@@ -1,10 +1,13 @@
 /**
- * Runs beside other files: with 16 requests in flight it takes about a minute alone and well
- * under its 300 s timeout beside another file (it ran alone while it sent one request at a time
- * and took 167 s; decision 1740).
+ * Runs beside other files: 16 senders keep up to 256 requests unanswered. 20,000 requests: the
+ * property needs kills that land while requests are in flight, not a long run between kills; at
+ * 50,000 the file took 92 s in CI and ran past its 300 s timeout beside other files at load 22
+ * (decision 2132; before that, decision 1740). The summary line prints, per kill, the requests
+ * accepted before it and answered after it, not asserted: where a kill lands is chance, and in the
+ * run that first printed it two of the three left no accepted request unfinished (0/12/0).
  *
  * Exactly-once state under kill -9 (issue 16): the state counter (examples/as-state-counter)
- * keeps its count in durable state, committed with each message's completion. 50,000 requests are
+ * keeps its count in durable state, committed with each message's completion. 20,000 requests are
  * sent while the node is killed with SIGKILL three times and restarted on the same data directory
  * (child: crash/state-child.ts). At the end:
  *   - every request the node accepted was answered, once (per request one count, however often a
@@ -21,12 +24,12 @@ import path from 'node:path';
 import { EmbeddedMessageLog } from '@caxton/runtime';
 import { childExit, reapChildren, spawnCrashChild, untilChild, type CrashChild } from './support/crash-child.js';
 
-const TOTAL = 50_000;
+const TOTAL = 20_000;
 const WINDOW = 256;
 const KILLS_AT = [0.15, 0.4, 0.65];
 const childArgs = (mode: 'start' | 'resume', dataDir: string, records: string): string[] => [mode, dataDir, records, String(TOTAL), String(WINDOW)];
 
-test('kill -9 three times during 50,000 counted requests: the stored count equals the answered requests, every answer a distinct count', { timeout: 300_000 }, async () => {
+test('kill -9 three times during 20,000 counted requests: the stored count equals the answered requests, every answer a distinct count', { timeout: 300_000 }, async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'caxton-state-crash-'));
   const records = path.join(dataDir, 'records.txt');
   const nodeDir = path.join(dataDir, 'node');
@@ -49,12 +52,22 @@ test('kill -9 three times during 50,000 counted requests: the stored count equal
     const accepted = new Set<string>();
     const counts = new Map<string, Set<string>>();
     let lives = 0;
+    /**
+     * Per kill: requests sent by an earlier life and first answered in the next one — accepted, not
+     * yet completed when the kill landed, handled after the restart. (Not "A lines without an R line
+     * at the kill": a reply usually reaches the operator before the sender's await returns and
+     * writes the A line, so that count is 0.)
+     */
+    const redoneAfterKill: number[] = [];
     for (const line of (await readFile(records, 'utf8')).split('\n')) {
-      if (line.startsWith('S ')) lives++;
-      else if (line.startsWith('A ')) accepted.add(line.slice(2));
+      if (line.startsWith('S ')) {
+        if (lives > 0) redoneAfterKill.push(0);
+        lives++;
+      } else if (line.startsWith('A ')) accepted.add(line.slice(2));
       else if (line.startsWith('R ')) {
         const [, id, count] = line.split(' ');
         const seen = counts.get(id!) ?? new Set<string>();
+        if (seen.size === 0 && lives > 1 && Number(/^q(\d+)-/.exec(id!)?.[1]) < lives - 1) redoneAfterKill[lives - 2]! += 1;
         seen.add(count!);
         counts.set(id!, seen);
       }
@@ -81,7 +94,7 @@ test('kill -9 three times during 50,000 counted requests: the stored count equal
     const state = await log.readState('counter');
     await log.close();
     assert.equal(state.get('count'), String(answered), 'the stored count is not the number of answered requests');
-    process.stdout.write(`# state crash test: ${answered} requests answered over ${lives} lives (${KILLS_AT.length} kill -9), stored count ${state.get('count')}\n`);
+    process.stdout.write(`# state crash test: ${answered} requests answered over ${lives} lives (${KILLS_AT.length} kill -9, ${redoneAfterKill.join('/')} accepted before and answered after them), stored count ${state.get('count')}\n`);
   } finally {
     await reapChildren(children);
     await rm(dataDir, { recursive: true, force: true });

@@ -87,8 +87,13 @@ export interface StartNodeOptions extends TopologyOptions {
      */
     acceptTruncation?: boolean;
   };
-  /** Preparing a component (off the main thread): its wall-clock budget and its heap cap. */
-  prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits> };
+  /**
+   * Preparing a component (off the main thread): its wall-clock budget and its heap cap, and where
+   * prepared components are kept (`cacheDir`, default `<dataDir>/cache`). Entries are keyed by the
+   * component's digest and the preparing code's versions and written by rename, so nodes may share
+   * one directory (the test nodes do, decision 2132: a fresh one prepared every component again).
+   */
+  prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits>; cacheDir?: string };
   /** Serve the web console over HTTP (issue 15); absent: no console. */
   console?: ConsoleNodeOptions;
   /**

@@ -212,7 +212,7 @@ async function startOnTopology(
     ...(otlpLogger ? { onAppend: (entry: LogEntry, ids: LogTraceIds | undefined) => emitLogRecord(otlpLogger, entry, ids) } : {}),
   });
   const host = await SandboxAgentHost.create({
-    cacheDir: path.join(dataDir, 'cache'), shards: options.shards, state: storage.state,
+    cacheDir: options.prepare?.cacheDir ?? path.join(dataDir, 'cache'), shards: options.shards, state: storage.state,
     engine: {
       ...(options.prepare?.deadlineMs !== undefined ? { prepareDeadlineMs: options.prepare.deadlineMs } : {}),
       ...(options.prepare?.maxHeapMb !== undefined ? { prepareMaxHeapMb: options.prepare.maxHeapMb } : {}),

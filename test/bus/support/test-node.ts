@@ -28,6 +28,14 @@ export function local(id: AgentId | string | undefined): string {
   return name.endsWith(`@${PLATFORM}`) ? name.slice(0, -PLATFORM.length - 1) : name;
 }
 
+/**
+ * Prepared components are kept in the sandbox tests' shared engine cache, not in each node's fresh
+ * data directory: preparing is the sandbox's to test, and every node preparing every component again
+ * (binaryen loaded, each module instrumented; ~15 s for a Python one) was most of many bus files'
+ * time (decision 2132). A test may still ask for its own with `prepare.cacheDir`.
+ */
+const { TEST_ENGINE_CACHE } = await import(new URL('../../../../sandbox/dist/test/fixtures/build.js', import.meta.url).href) as { TEST_ENGINE_CACHE: string };
+
 export interface TestNodeOptions extends Partial<Omit<StartNodeOptions, 'dataDir'>> {
   /** Reuse a data directory (restart tests); default a fresh temporary one. */
   dataDir?: string;
@@ -51,7 +59,8 @@ export class TestNode {
   static async start(options: TestNodeOptions = {}): Promise<TestNode> {
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? tempDirRemovedAtExit('caxton-bus-test-');
-    const node = await startNode({ apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, ...options, dataDir });
+    const prepare = { cacheDir: TEST_ENGINE_CACHE, ...options.prepare };
+    const node = await startNode({ apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, ...options, prepare, dataDir });
     return new TestNode(node, dataDir, ownsDir);
   }
 

@@ -1,0 +1,44 @@
+/**
+ * Where a node keeps the components it prepared: `<dataDir>/cache` by default, or the directory
+ * `prepare.cacheDir` names, which several nodes may share (the bus tests' nodes do, decision 2132).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { startNode } from '../../src/start/start-node.js';
+import { example } from '../support/examples.js';
+
+/** The prepared entries (`<digest>-<cache key>` directories) a cache directory holds. */
+const entries = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => /^[0-9a-f]{64}-[0-9a-f]{16}$/.test(n)) : []);
+
+test('a node prepares into prepare.cacheDir when given, into <dataDir>/cache otherwise; two nodes given one directory share its entry', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'caxton-prepare-cache-'));
+  const shared = path.join(root, 'shared-cache');
+  const echo = await example('as-echo');
+  const base = { apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' as const }, api: false, shards: 1 };
+  try {
+    const own = await startNode({ ...base, dataDir: path.join(root, 'own') });
+    try {
+      await own.control.deploy({ name: 'echo', limits: {}, config: {} }, echo);
+    } finally {
+      await own.stop();
+    }
+    assert.deepEqual(entries(path.join(root, 'own', 'cache')).map((n) => n.slice(0, 64)), [echo.sha256], 'by default in the data directory');
+
+    for (const name of ['first', 'second']) {
+      const node = await startNode({ ...base, dataDir: path.join(root, name), prepare: { cacheDir: shared } });
+      try {
+        await node.control.deploy({ name: 'echo', limits: {}, config: {} }, echo);
+      } finally {
+        await node.stop();
+      }
+      assert.deepEqual(entries(path.join(root, name, 'cache')), [], `${name}: nothing prepared into its data directory`);
+    }
+    assert.deepEqual(entries(shared).map((n) => n.slice(0, 64)), [echo.sha256], 'one entry in the shared directory, for both nodes');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
