@@ -60,6 +60,7 @@ export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditA
   edgeServingFloor?: number;
   prepareTimeoutS?: number;
   prepareHeapMib?: number;
+  prepareCacheDir?: string;
   componentLimit?: string[];
   apiHost?: string;
   apiPort?: number;
@@ -131,6 +132,10 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   if (argv.prepareHeapMib !== undefined) {
     if (!(Number.isInteger(argv.prepareHeapMib) && argv.prepareHeapMib >= 64 && argv.prepareHeapMib <= 16384)) throw new UsageError(`--prepare-heap-mib ${argv.prepareHeapMib} is not a whole number from 64 to 16384`);
     prepare.maxHeapMb = argv.prepareHeapMib;
+  }
+  if (argv.prepareCacheDir !== undefined) {
+    if (argv.prepareCacheDir.trim() === '') throw new UsageError('--prepare-cache-dir is empty', 'give a directory, or leave the flag out for <data-dir>/cache');
+    prepare.cacheDir = path.resolve(cwd, argv.prepareCacheDir);
   }
   for (const text of argv.componentLimit ?? []) {
     try {
