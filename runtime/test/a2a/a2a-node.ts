@@ -11,6 +11,7 @@ import { CaxtonClient } from '@caxton/client';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import type { StartNodeOptions } from '../../src/start/options.js';
 import { readTokenFile, readTokenFilePath, tokenFilePath } from '../../src/api/auth.js';
+import { TEST_ENGINE_CACHE } from '../support/engine-cache.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -31,7 +32,7 @@ export async function startA2aNode(prefix: string, a2a: Omit<NonNullable<StartNo
   const dataDir = path.join(dir, 'data');
   let node: RunningNode | undefined;
   try {
-    node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1, a2a: { host: '127.0.0.1', port: 0, ...a2a } });
+    node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1, a2a: { host: '127.0.0.1', port: 0, ...a2a }, prepare: { cacheDir: TEST_ENGINE_CACHE } });
     const admin = await readTokenFile(tokenFilePath(dataDir));
     const reader = await readTokenFile(readTokenFilePath(dataDir));
     const api = await CaxtonClient.connect({ address: `127.0.0.1:${node.apiPort}`, token: admin });

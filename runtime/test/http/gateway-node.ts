@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { AclMessage } from '@caxton/core';
 import { startNode, type RunningNode } from '../../src/start/start-node.js';
 import { httpServer, type TestServer } from './support.js';
+import { TEST_ENGINE_CACHE } from '../support/engine-cache.js';
 
 export interface GatewayNode {
   node: RunningNode;
@@ -24,7 +25,7 @@ export async function startGatewayNode(prefix: string, shards = 1): Promise<Gate
   const dataDir = await mkdtemp(path.join(os.tmpdir(), prefix));
   let node: RunningNode;
   try {
-    node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards });
+    node = await startNode({ dataDir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, shards, prepare: { cacheDir: TEST_ENGINE_CACHE } });
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw err;

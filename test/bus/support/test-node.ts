@@ -11,6 +11,7 @@ import type { AclMessage, AgentId } from '@caxton/core';
 import { tempDirRemovedAtExit } from '../../support/temp-dir.js';
 import { agentArtifact } from './artifacts.js';
 import { type SendResult } from '@caxton/core';
+import { TEST_ENGINE_CACHE } from '../../support/engine-cache.js';
 
 export const PLATFORM = 'caxton';
 export const AMS = `ams@${PLATFORM}`;
@@ -27,14 +28,6 @@ export function local(id: AgentId | string | undefined): string {
   const name = typeof id === 'string' ? id : id?.name ?? '';
   return name.endsWith(`@${PLATFORM}`) ? name.slice(0, -PLATFORM.length - 1) : name;
 }
-
-/**
- * Prepared components are kept in the sandbox tests' shared engine cache, not in each node's fresh
- * data directory: preparing is the sandbox's to test, and every node preparing every component again
- * (binaryen loaded, each module instrumented; ~15 s for a Python one) was most of many bus files'
- * time (decision 2132). A test may still ask for its own with `prepare.cacheDir`.
- */
-const { TEST_ENGINE_CACHE } = await import(new URL('../../../../sandbox/dist/test/fixtures/build.js', import.meta.url).href) as { TEST_ENGINE_CACHE: string };
 
 export interface TestNodeOptions extends Partial<Omit<StartNodeOptions, 'dataDir'>> {
   /** Reuse a data directory (restart tests); default a fresh temporary one. */
@@ -59,6 +52,7 @@ export class TestNode {
   static async start(options: TestNodeOptions = {}): Promise<TestNode> {
     const ownsDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? tempDirRemovedAtExit('caxton-bus-test-');
+    // Prepared components go to the test tree's shared cache (test/support/engine-cache.ts).
     const prepare = { cacheDir: TEST_ENGINE_CACHE, ...options.prepare };
     const node = await startNode({ apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' }, api: false, ...options, prepare, dataDir });
     return new TestNode(node, dataDir, ownsDir);

@@ -10,6 +10,7 @@ import type { ClusterOptions } from '@caxton/runtime';
 import { tempDirRemovedAtExit } from '../../support/temp-dir.js';
 import { CAXTON_BIN, NODE_CHILD, ROOT } from './paths.js';
 import { wasmFeatureNodeFlags } from '@caxton/sandbox';
+import { TEST_ENGINE_CACHE } from '../../support/engine-cache.js';
 
 export interface NodeSpec {
   id: string;
@@ -54,11 +55,16 @@ export class NodeProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** `caxton serve --kafka … --etcd … --cluster … --node-id … --api-port 0 --json --no-auth`. */
+  /**
+   * `caxton serve --kafka … --etcd … --cluster … --node-id … --api-port 0 --json --no-auth`, its
+   * prepared components in the test tree's shared cache (test/support/engine-cache.ts), as the
+   * instrumented node's.
+   */
   static cli(spec: NodeSpec, extra: string[] = []): NodeProcess {
     const s = withDir(spec);
     const args = [
       CAXTON_BIN, 'serve', '--json', '--no-auth', '--api-port', '0', '--data-dir', s.dataDir, '--node-id', s.id,
+      '--prepare-cache-dir', TEST_ENGINE_CACHE,
       '--kafka', s.kafka, '--etcd', s.etcd, '--cluster', s.cluster.name, ...clusterFlags(s.cluster), ...extra,
     ];
     return new NodeProcess(s, spawn(process.execPath, [...wasmFeatureNodeFlags(), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }), undefined);
@@ -70,7 +76,7 @@ export class NodeProcess {
     const journal = path.join(s.dataDir, 'journal.log');
     const options = {
       dataDir: s.dataDir, apiHost: '127.0.0.1', apiPort: 0, nodeId: s.id, auth: { mode: 'none' },
-      kafka: { brokers: [s.kafka] }, etcd: { endpoints: [s.etcd] }, cluster: s.cluster,
+      kafka: { brokers: [s.kafka] }, etcd: { endpoints: [s.etcd] }, cluster: s.cluster, prepare: { cacheDir: TEST_ENGINE_CACHE },
     };
     const child = spawn(process.execPath, [...wasmFeatureNodeFlags(), childScript, JSON.stringify(options), journal], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,6 +9,7 @@ import { CaxtonClient } from '@caxton/runtime';
 import { tempDirRemovedAtExit } from '../../support/temp-dir.js';
 import { spawnCaxton } from './cli.js';
 import type { Finished, Proc } from './processes.js';
+import { TEST_ENGINE_CACHE } from '../../support/engine-cache.js';
 
 export interface Serve {
   proc: Proc;
@@ -31,7 +32,11 @@ export async function tempDir(prefix: string): Promise<string> {
 
 export async function startServe(opts: { dataDir?: string; args?: string[]; cwd?: string } = {}): Promise<Serve> {
   const dataDir = opts.dataDir ?? path.join(await tempDir('caxton-e2e-'), 'data');
-  const proc = spawnCaxton(['serve', '--json', '--data-dir', dataDir, '--api-port', '0', ...(opts.args ?? [])], {
+  // Prepared components go to the test tree's shared cache (test/support/engine-cache.ts) unless
+  // the test names its own.
+  const args = opts.args ?? [];
+  const cache = args.includes('--prepare-cache-dir') ? [] : ['--prepare-cache-dir', TEST_ENGINE_CACHE];
+  const proc = spawnCaxton(['serve', '--json', '--data-dir', dataDir, '--api-port', '0', ...cache, ...args], {
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     timeoutMs: 30 * 60_000,
   });

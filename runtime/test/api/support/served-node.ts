@@ -15,6 +15,7 @@ import { startNode, type RunningNode } from '../../../src/start/start-node.js';
 import type { StartNodeOptions } from '../../../src/start/options.js';
 import { readTokenFile, tokenFilePath } from '../../../src/api/auth.js';
 import { parseTelemetryConfig } from '../../../src/telemetry/config.js';
+import { TEST_ENGINE_CACHE } from '../../support/engine-cache.js';
 
 export interface ServedNodeOptions extends Omit<StartNodeOptions, 'dataDir' | 'apiHost' | 'apiPort' | 'auth' | 'telemetry'> {
   /** Serve the node's metrics on a free loopback port, for `scrape()`. */
@@ -45,7 +46,7 @@ interface Running { node: RunningNode; client: CaxtonClient; tail: { cancel(): v
 async function serve(dir: string, options: ServedNodeOptions, replies: MessageEvent[]): Promise<Running> {
   const { metrics, tail: tailed = toTheOperator, ...rest } = options;
   const node = await startNode({
-    ...rest, dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' },
+    prepare: { cacheDir: TEST_ENGINE_CACHE }, ...rest, dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' },
     ...(metrics ? { telemetry: parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}) } : {}),
   });
   let client: CaxtonClient | undefined;

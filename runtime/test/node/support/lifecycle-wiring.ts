@@ -18,12 +18,13 @@ import type { DispatchLimits } from '../../../src/bus/dispatch-loop.js';
 import { BusEvents } from '../../../src/bus/events.js';
 import type { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
 import { RecordingLog, ScriptedPort } from '../../bus/scripted-port.js';
+import { TEST_ENGINE_CACHE } from '../../support/engine-cache.js';
 
 /** The registry and the sandbox host of a node over the data directory `dir` (reopenable), the host's state in `log`. */
 export async function openRegistryAndHost(dir: string, log: MemoryMessageLog): Promise<{ registry: EmbeddedRegistry; host: SandboxAgentHost }> {
   const registry = new EmbeddedRegistry({ dir: path.join(dir, 'registry') });
   await registry.open();
-  const host = await SandboxAgentHost.create({ cacheDir: path.join(dir, 'cache'), shards: 1, state: log });
+  const host = await SandboxAgentHost.create({ cacheDir: TEST_ENGINE_CACHE, shards: 1, state: log });
   return { registry, host };
 }
 
