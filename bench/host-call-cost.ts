@@ -12,8 +12,9 @@
  * (BATCH_CPU_NS); median of ROUNDS rounds (each round runs every call and its baseline, the order
  * flipped every round), range in the note.
  */
-import { Engine, Sandbox, type Work, type WorkResult } from '@caxton/sandbox';
+import { Engine, Sandbox, type WorkResult } from '@caxton/sandbox';
 
+import { messageWork } from './lib-message-work.js';
 import { percentile, report } from './lib-output.js';
 import { readMainThreadSched } from './lib-proc-stat.js';
 
@@ -82,17 +83,6 @@ function cpuNs(): number {
   return (u.user + u.system) * 1000;
 }
 
-let seq = 0;
-function work(agent: string, content: string): Work {
-  seq++;
-  return {
-    kind: 'message', agent,
-    delivery: {
-      id: `d-${seq}`, messageId: `m-${seq}`, receiver: agent, acceptedAt: 0,
-      message: { performative: 'request', sender: { name: 'bench@test' }, receivers: [{ name: agent }], content },
-    },
-  };
-}
 
 const median = (xs: number[]): number => percentile(xs, 50);
 const range = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
@@ -100,7 +90,7 @@ const agentName = (i: number): string => `calls-${i % AGENTS}@bench`;
 
 /** One message, checked: it must end ok and (for a call with effects) every call must have taken effect. */
 function runChecked(sandbox: Sandbox, agent: string, content: string, effect: ((r: WorkResult) => number) | undefined, calls: number): WorkResult {
-  const r = sandbox.run(work(agent, content));
+  const r = sandbox.run(messageWork(agent, content));
   if (r.status !== 'ok') throw new Error(`${content}: ended ${r.status}${r.status === 'crashed' ? ` (${r.kind}: ${r.message})` : r.status === 'rejected' ? ` (${r.reason})` : ''}`);
   if (effect !== undefined && effect(r) !== calls) throw new Error(`${content}: ${effect(r)} effects, expected ${calls} (a call was refused: raise the bench agents' limits)`);
   return r;

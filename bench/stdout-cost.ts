@@ -8,9 +8,10 @@
  * The ratio stdout ns/fuel ÷ compute ns/fuel is how far stdout is under-charged (1 = fair).
  * Each figure is the median of ROUNDS runs, after a warm-up.
  */
-import { Engine, Sandbox, type Work } from '@caxton/sandbox';
+import { Engine, Sandbox } from '@caxton/sandbox';
 
 import { artifact } from './lib-artifacts.js';
+import { messageWork } from './lib-message-work.js';
 import { report } from './lib-output.js';
 
 const ROUNDS = Number(process.env['CAXTON_BENCH_STDOUT_ROUNDS'] ?? 7);
@@ -21,23 +22,12 @@ const LOOP_FUEL = 200_000_000;
 interface Fixtures { jsProbe(name?: string): Promise<Uint8Array>; TEST_ENGINE_CACHE: string }
 const fixtures = (): Promise<Fixtures> => import(new URL('../../sandbox/dist/test/fixtures/build.js', import.meta.url).href) as Promise<Fixtures>;
 
-let seq = 0;
-function work(agent: string, content: string): Work {
-  seq++;
-  return {
-    kind: 'message', agent,
-    delivery: {
-      id: `d-${seq}`, messageId: `m-${seq}`, receiver: agent, acceptedAt: 0,
-      message: { performative: 'request', sender: { name: 'bench@test' }, receivers: [{ name: agent }], content },
-    },
-  };
-}
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function timed(sandbox: Sandbox, agent: string, content: string): { ms: number; fuel: number; status: string } {
   const t0 = performance.now();
-  const r = sandbox.run(work(agent, content));
+  const r = sandbox.run(messageWork(agent, content));
   return { ms: performance.now() - t0, fuel: r.fuelUsed, status: r.status === 'crashed' ? r.kind : r.status };
 }
 

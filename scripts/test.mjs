@@ -140,7 +140,8 @@ try {
     if (phase.lts) ltsRan = true;
     // Not --test-force-exit: on Node 20 it can end a file's process before its last results reach
     // the runner (a clean-clone run lost 17 reported tests that way). A file that cannot exit is
-    // caught by the deadline above instead, and servers are started as pairs that clean up.
+    // stopped by the file watchdog instead (decision 2130), and servers are started as pairs that
+    // clean up.
     // Two reporters: the usual one on stdout and the summary one into a file, read back below.
     const code = await run(phase.node,
       [...phase.flags, ...watchdogFlags, '--test', `--test-concurrency=${phase.concurrency}`,

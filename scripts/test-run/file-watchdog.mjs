@@ -39,13 +39,16 @@ if (isTestFile) {
   const graceS = setting('CAXTON_TEST_EXIT_GRACE_S', 300);
   const deadlineMin = setting('CAXTON_TEST_FILE_DEADLINE_MIN', 30);
   setTimeout(() => stop(`ran past its ${deadlineMin}-minute deadline`), deadlineMin * 60_000).unref();
-  let running = 0;
+  // The tests running, by their context: a set, not a count, because node runs `afterEach` for
+  // the tests a failed root `before` hook cancels without their `beforeEach` (a count went negative
+  // and never reached 0 again).
+  const running = new Set();
   let lastActivity = Date.now();
-  beforeEach(() => { running++; lastActivity = Date.now(); });
-  afterEach(() => { running--; lastActivity = Date.now(); });
+  beforeEach((t) => { running.add(t); lastActivity = Date.now(); });
+  afterEach((t) => { running.delete(t); lastActivity = Date.now(); });
   const check = () => {
     const quietMs = Date.now() - lastActivity;
-    if (running === 0 && quietMs >= graceS * 1000) stop(`finished its tests ${graceS} s ago but its process has not exited`);
+    if (running.size === 0 && quietMs >= graceS * 1000) stop(`finished its tests ${graceS} s ago but its process has not exited`);
     else setTimeout(check, Math.max(1000, graceS * 1000 - quietMs)).unref();
   };
   // Registered first, so it runs before the file's own root `after` hooks: the grace covers them.

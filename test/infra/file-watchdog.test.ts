@@ -78,6 +78,18 @@ describe('the test file watchdog', { timeout: 120_000 }, () => {
     assert.match(out, /# pass 2/);
   });
 
+  it('stops a lingering file whose root before hook failed (node cancels its tests without their beforeEach)', async () => {
+    const broken = fixture('broken-setup.test.mjs', [
+      "import test, { before } from 'node:test';",
+      "before(() => { setInterval(() => {}, 1000); throw new Error('setup failed'); });",
+      "test('a', () => {});",
+      "test('b', () => {});",
+    ].join('\n') + '\n');
+    const { code, out } = await runTests([broken], { CAXTON_TEST_EXIT_GRACE_S: '1' });
+    assert.notEqual(code, 0, out);
+    assert.match(out, /test watchdog: broken-setup\.test\.mjs finished its tests 1 s ago but its process has not exited/);
+  });
+
   it('stops a file that runs past its deadline, whatever it is doing', async () => {
     const stuck = fixture('stuck.test.mjs',
       "import test from 'node:test';\ntest('never ends', () => new Promise(() => { setInterval(() => {}, 1000); }));\n");

@@ -51,7 +51,7 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> 
       .option('max-artifact-mib', { type: 'number', describe: 'Largest component deploy/upgrade accept, MiB (default 64, at most 1024)' })
       .option('prepare-timeout-s', { type: 'number', describe: 'Longest a component may take to be checked and prepared, seconds (default 120)' })
       .option('prepare-heap-mib', { type: 'number', describe: 'Memory the preparation of one component may use, MiB (default 1024)' })
-      .option('prepare-cache-dir', { type: 'string', describe: 'Where prepared components are kept (default <data-dir>/cache); nodes on one host may share one directory: entries are named by the component\'s digest and the preparing code\'s versions, and written by rename' })
+      .option('prepare-cache-dir', { type: 'string', describe: 'Where prepared components are kept (default <data-dir>/cache); nodes on one host may share one directory: entries are named by the component\'s digest and the preparing code\'s versions, and written by rename. A node runs what it finds there unverified: only nodes you trust, in a directory only they can write' })
       .option('component-limit', { type: 'string', array: true, describe: 'Raise a cap on what a component may define, <name>=<n> (repeatable): coreModules 64, components 64, instances 4096, coreInstances 4096, types 65536, functions 1000000' })
       .options(k8sServeOptions(env.io.env))
       .option('edge-max-in-flight', { type: 'number', describe: 'Most outside-client messages accepted and not yet handled, node-wide, before SendMessage is refused RESOURCE_EXHAUSTED (default 10000; the limit adapts below it to the delay target)' })

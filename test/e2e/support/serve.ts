@@ -35,7 +35,8 @@ export async function startServe(opts: { dataDir?: string; args?: string[]; cwd?
   // Prepared components go to the test tree's shared cache (test/support/engine-cache.ts) unless
   // the test names its own.
   const args = opts.args ?? [];
-  const cache = args.includes('--prepare-cache-dir') ? [] : ['--prepare-cache-dir', TEST_ENGINE_CACHE];
+  const ownCache = args.some((a) => a === '--prepare-cache-dir' || a.startsWith('--prepare-cache-dir='));
+  const cache = ownCache ? [] : ['--prepare-cache-dir', TEST_ENGINE_CACHE];
   const proc = spawnCaxton(['serve', '--json', '--data-dir', dataDir, '--api-port', '0', ...cache, ...args], {
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     timeoutMs: 30 * 60_000,

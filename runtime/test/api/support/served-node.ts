@@ -44,9 +44,9 @@ const toTheOperator = { filter: {}, keep: (e: MessageEvent): boolean => e.messag
 interface Running { node: RunningNode; client: CaxtonClient; tail: { cancel(): void } }
 
 async function serve(dir: string, options: ServedNodeOptions, replies: MessageEvent[]): Promise<Running> {
-  const { metrics, tail: tailed = toTheOperator, ...rest } = options;
+  const { metrics, tail: tailed = toTheOperator, prepare, ...rest } = options;
   const node = await startNode({
-    prepare: { cacheDir: TEST_ENGINE_CACHE }, ...rest, dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' },
+    ...rest, prepare: { cacheDir: TEST_ENGINE_CACHE, ...prepare }, dataDir: dir, apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' },
     ...(metrics ? { telemetry: parseTelemetryConfig({ metricsAddr: '127.0.0.1:0' }, {}) } : {}),
   });
   let client: CaxtonClient | undefined;
