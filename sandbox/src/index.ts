@@ -33,7 +33,6 @@ export { parseComponentLimit } from './binary/component-limits.js';
 // itself is '@caxton/sandbox/fuel' (fuel/public.ts), not here: it loads binaryen (15 MB of JS,
 // ~1 s of CPU), which everything that imports the sandbox or the runtime would pay at start-up
 // while only the instrumentation worker uses it (decision 2132).
-export { FUEL_EXPORT } from './fuel/names.js';
 export { HostBridge } from './host/bridge.js';
 export { messageToWit } from './host/convert.js';
 export { createDenyWasi } from './wasi/deny-wasi.js';

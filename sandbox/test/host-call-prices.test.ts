@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DEFAULT_HTTP_POLICY, type HttpPolicy } from '@caxton/core';
 import { HOST_CALL_COST, HOST_CALL_PRICE, hostBytesFuel, type HostFunction } from '../src/fuel/cost-model.js';
 import { FuelMeter } from '../src/fuel/meter.js';
 import { HostBridge } from '../src/host/bridge.js';
 import { StateView } from '../src/host/state-view.js';
 import { resolveLimits } from '../src/limits/limits.js';
 
-function bridge() {
+function bridge(http?: HttpPolicy) {
   const meter = new FuelMeter();
   meter.begin(1_000_000);
   const state = new StateView();
@@ -18,6 +19,7 @@ function bridge() {
     agent: 'a@p', limits: resolveLimits({}), state,
     directory: () => ({ version: 1, byType: { shop: [{ name: 's1@p' }] } }),
     clock: () => 1234, newId: () => 'id-1',
+    ...(http ? { http } : {}),
   });
   b.meter = meter;
   b.begin();
@@ -58,7 +60,7 @@ describe('host call prices', () => {
     assert.equal(meter.used(), hostBytesFuel(80) + HOST_CALL_PRICE.send);
   });
 
-  it('prices what it measured above the flat price, and the unmeasured calls at it', () => {
+  it('prices the calls it measured above the flat price', () => {
     const measured = Object.entries(HOST_CALL_PRICE).filter(([, price]) => price !== HOST_CALL_COST).map(([fn]) => fn);
     assert.ok(measured.length >= 10, `only ${measured.join(', ')} priced`);
     for (const fn of measured) assert.ok(HOST_CALL_PRICE[fn as HostFunction] > HOST_CALL_COST, fn);
@@ -70,5 +72,25 @@ describe('host call prices', () => {
     const before = meter.used();
     b.stateGet('k');
     assert.equal(meter.used() - before, HOST_CALL_PRICE['state.get'] + hostBytesFuel(1) + hostBytesFuel(800));
+  });
+
+  it('charges a state read or key listing refused for its over-long key the flat price (it is not free)', () => {
+    for (const call of [(b: HostBridge) => b.stateGet(''), (b: HostBridge) => b.stateKeys('', undefined, 10)]) {
+      const { b, meter } = bridge();
+      // What both bindings do for a key or prefix over the limit: refuse from its length alone.
+      b.refuseNext(null);
+      call(b);
+      assert.equal(meter.used(), HOST_CALL_COST);
+    }
+  });
+
+  it('charges a fetch its price once: the id it makes pays only its bytes', () => {
+    const policy: HttpPolicy = { ...DEFAULT_HTTP_POLICY, allow: [{ host: 'api.example.com', methods: ['GET'] }] };
+    const { b, meter } = bridge(policy);
+    const request = { method: 'GET', url: 'https://api.example.com/x', headers: [] as [string, string][], body: undefined, context: undefined };
+    const r = b.fetch(request);
+    assert.deepEqual(r, { tag: 'ok', val: 'id-1' });
+    const size = request.method.length + request.url.length;
+    assert.equal(meter.used(), HOST_CALL_PRICE['http.fetch'] + hostBytesFuel(size) + hostBytesFuel('id-1'.length));
   });
 });

@@ -520,7 +520,11 @@ export class HostBridge {
 
   stateGet(key: string): string | undefined {
     this.checkGuard('state.get');
-    if (this.takeRefusal() !== null) return undefined; // a key over the limit: no such key
+    if (this.takeRefusal() !== null) {
+      // A key over the limit: no such key. Refused before any work, it pays the flat call price.
+      this.charge(0);
+      return undefined;
+    }
     const value = this.state.get(key);
     this.chargeCall(key.length, 'state.get');
     this.chargeBytes(value?.length ?? 0);
@@ -551,7 +555,11 @@ export class HostBridge {
 
   stateKeys(prefix: string, startAfter: string | undefined, limit: number): string[] {
     this.checkGuard('state.keys');
-    if (this.takeRefusal() !== null) return []; // a prefix over the key limit: no key has it
+    if (this.takeRefusal() !== null) {
+      // A prefix over the key limit: no key has it. Refused before any work, it pays the flat call price.
+      this.charge(0);
+      return [];
+    }
     this.chargeCall(prefix.length + (startAfter?.length ?? 0), 'state.keys');
     const page = this.state.keys(prefix, startAfter, limit);
     // Charged for what was looked at and handed back (8 bytes of slot per key).
@@ -586,7 +594,8 @@ export class HostBridge {
     const checked = checkHttpRequest(request, policy, this.acl.maxFieldBytes);
     if (!checked.ok) return refuse(checked.refusal.kind, checked.refusal.message);
     const id = this.env.newId();
-    this.charge(id.length);
+    // The id's making is in the call's price (HOST_CALL_PRICE['http.fetch']); its bytes pay as data.
+    this.chargeBytes(id.length);
     const call = { id, request: checked.request };
     this.effects.http.push(call);
     // The pending-call record commits with this handling (or not at all, with it).
