@@ -6,8 +6,9 @@
  *   core  ←  sandbox  ←  runtime  ←  cli
  *   core  ←  client   ←  runtime, cli   (the API client: no node inside, decision 1780)
  *
- * Packages import each other only through their entry point (`@caxton/<name>`, whose package.json
- * exports nothing but `.`); inside the runtime the bus, the registry and the storage adapters know
+ * Packages import each other only through their entry points: `@caxton/<name>` (src/index.ts), and
+ * a subpath a package's package.json exports for a light part of it (src/<folder>/public.ts, such as
+ * `@caxton/runtime/offline`, decision 2138); inside the runtime the bus, the registry and the storage adapters know
  * nothing of the node or the API that sit above them. Nothing imports itself back: no module cycle
  * and no cycle between folders (docs/decisions/1702-no-import-cycles.md).
  */
@@ -70,12 +71,12 @@ module.exports = {
     },
     {
       name: 'no-deep-imports-across-packages',
-      comment: 'Another package is reached through its entry point only (src/index.ts, built to dist/src/index.js).',
+      comment: 'Another package is reached through its entry points only: src/index.ts, or a subpath entry src/<folder>/public.ts its package.json exports (built to dist/src/…).',
       severity: 'error',
       from: { path: `^${PKGS}/` },
       to: {
         path: `^${PKGS}/`,
-        pathNot: [`^$1/`, `^${PKGS}/(src/index\\.ts|dist/src/index\\.(js|d\\.ts))$`],
+        pathNot: [`^$1/`, `^${PKGS}/(src/index\\.ts|dist/src/index\\.(js|d\\.ts))$`, `^${PKGS}/(src/[a-z-]+/public\\.ts|dist/src/[a-z-]+/public\\.(js|d\\.ts))$`],
       },
     },
     {
