@@ -42,6 +42,10 @@ const THE_NODE: readonly { name: string; test: (p: string) => boolean }[] = [
   { name: "@caxton/runtime's main entry", test: (p) => p === path.join(ROOT, 'runtime', 'dist', 'src', 'index.js') },
   ...NODE_SIDE.filter((r) => r.name !== '@caxton/runtime'),
 ];
+/** The MCP SDK, loaded by a node only when it serves MCP. */
+const MCP_SDK: readonly { name: string; test: (p: string) => boolean }[] = [
+  { name: '@modelcontextprotocol/sdk', test: (p) => p.includes(`${path.sep}node_modules${path.sep}@modelcontextprotocol${path.sep}`) },
+];
 /** The offline entry itself: a run that did not load it proves nothing about what it loads. */
 const OFFLINE_ENTRY = path.join(ROOT, 'runtime', 'dist', 'src', 'offline', 'public.js');
 /** What top-level --help and --version do not need either: the API client and gRPC. */
@@ -140,6 +144,8 @@ describe('caxton start-up loads only what the command needs', () => {
       // The recording sees the node when a command does load it (else the rules above prove nothing).
       assert.ok(loaded.includes(path.join(ROOT, 'runtime', 'dist', 'src', 'index.js')), 'serve loads @caxton/runtime and the recording must show it');
       assert.ok(offenders(loaded, THE_NODE).some((o) => o.startsWith("@caxton/runtime's main entry")), 'the rules do not see the node that serve loaded');
+      // A node that does not serve MCP does not load its SDK (with zod and ajv; decision 2138).
+      assert.deepEqual(offenders(loaded, MCP_SDK), []);
       assert.match(result.stderr, /hint: .*--api-port/, 'the node\'s refusal lost its hint');
       assert.ok(files.includes(path.join(ROOT, 'cli', 'dist', 'bundle', 'main.js')), 'caxton did not run cli/dist/bundle/main.js (run `npm run build`)');
       // The node's shard, prepare and instrument workers load the compiled sandbox and core, each in
@@ -148,6 +154,21 @@ describe('caxton start-up loads only what the command needs', () => {
       // modules is the second copy a variable import() used to bring in.
       const compiled = files.filter((p) => ['runtime', 'client'].some((ws) => p.startsWith(path.join(ROOT, ws, 'dist', 'src') + path.sep)));
       assert.deepEqual(compiled, [], 'compiled modules were loaded beside the bundle');
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
+  });
+
+  it('a `serve --mcp` loads the MCP SDK when it starts the endpoint, and the recording sees that', { timeout: 120_000 }, async () => {
+    // A busy MCP port makes the node refuse once it has loaded the MCP server and tried to listen.
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (busy.address() as { port: number }).port;
+      const { result, loaded } = await recorded(['serve', '--api-host', '127.0.0.1', '--api-port', '0', '--mcp', `127.0.0.1:${port}`, '--data-dir', path.join(work, 'serve-mcp-data')]);
+      assert.notEqual(result.code, 0, 'serve with --mcp on a busy port must fail');
+      assert.match(result.stderr, /hint: /, 'the refusal lost its hint');
+      assert.ok(offenders(loaded, MCP_SDK).length > 0, 'serve --mcp did not load the MCP SDK, or the recording does not see it');
     } finally {
       await new Promise<void>((resolve) => busy.close(() => resolve()));
     }
