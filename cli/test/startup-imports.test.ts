@@ -46,6 +46,10 @@ const THE_NODE: readonly { name: string; test: (p: string) => boolean }[] = [
 const MCP_SDK: readonly { name: string; test: (p: string) => boolean }[] = [
   { name: '@modelcontextprotocol/sdk', test: (p) => p.includes(`${path.sep}node_modules${path.sep}@modelcontextprotocol${path.sep}`) },
 ];
+/** The OTLP exporters, loaded by a node only when its telemetry config exports that signal. */
+const OTLP_EXPORTERS: readonly { name: string; test: (p: string) => boolean }[] = [
+  { name: 'an OTLP exporter', test: (p) => /[/\\]node_modules[/\\]@opentelemetry[/\\]exporter-(trace|metrics|logs)-otlp-proto[/\\]/.test(p) },
+];
 /** The offline entry itself: a run that did not load it proves nothing about what it loads. */
 const OFFLINE_ENTRY = path.join(ROOT, 'runtime', 'dist', 'src', 'offline', 'public.js');
 /** What top-level --help and --version do not need either: the API client and gRPC. */
@@ -144,8 +148,8 @@ describe('caxton start-up loads only what the command needs', () => {
       // The recording sees the node when a command does load it (else the rules above prove nothing).
       assert.ok(loaded.includes(path.join(ROOT, 'runtime', 'dist', 'src', 'index.js')), 'serve loads @caxton/runtime and the recording must show it');
       assert.ok(offenders(loaded, THE_NODE).some((o) => o.startsWith("@caxton/runtime's main entry")), 'the rules do not see the node that serve loaded');
-      // A node that does not serve MCP does not load its SDK (with zod and ajv; decision 2138).
-      assert.deepEqual(offenders(loaded, MCP_SDK), []);
+      // A node that does not serve MCP or export OTLP loads neither library (decision 2138).
+      assert.deepEqual(offenders(loaded, [...MCP_SDK, ...OTLP_EXPORTERS]), []);
       assert.match(result.stderr, /hint: .*--api-port/, 'the node\'s refusal lost its hint');
       assert.ok(files.includes(path.join(ROOT, 'cli', 'dist', 'bundle', 'main.js')), 'caxton did not run cli/dist/bundle/main.js (run `npm run build`)');
       // The node's shard, prepare and instrument workers load the compiled sandbox and core, each in
