@@ -6,8 +6,9 @@
  *   core  ←  sandbox  ←  runtime  ←  cli
  *   core  ←  client   ←  runtime, cli   (the API client: no node inside, decision 1780)
  *
- * Packages import each other only through their entry point (`@caxton/<name>`, whose package.json
- * exports nothing but `.`); inside the runtime the bus, the registry and the storage adapters know
+ * Packages import each other only through their entry points: `@caxton/<name>` (src/index.ts), and
+ * a subpath a package's package.json exports for a light part of it (src/<folder>/public.ts, such as
+ * `@caxton/runtime/offline`, decision 2138); inside the runtime the bus, the registry and the storage adapters know
  * nothing of the node or the API that sit above them. Nothing imports itself back: no module cycle
  * and no cycle between folders (docs/decisions/1702-no-import-cycles.md).
  */
@@ -15,6 +16,19 @@ const PKGS = '(core|client|sandbox|toolchain|runtime|cli)';
 /** Every package's sources and the console's, where cycles are refused. */
 const SOURCES = '^(core|client|sandbox|toolchain|runtime|cli|console)/src';
 const NETWORK = '^(net|http|https|http2|tls|dgram|dns|child_process|cluster)$';
+/**
+ * The subpath entries each package's package.json exports besides `.` (such as
+ * `@caxton/runtime/offline`, decision 2138), as the source and built paths another package may
+ * reach: read from the package.json files, so the rule admits exactly what they declare.
+ */
+const SUBPATH_ENTRIES = ['core', 'client', 'sandbox', 'toolchain', 'runtime', 'cli'].flatMap((pkg) => {
+  const exports = require(`./${pkg}/package.json`).exports ?? {};
+  return Object.entries(exports).filter(([subpath]) => subpath !== '.').map(([subpath, target]) => {
+    const built = /^\.\/dist\/src\/([a-z-]+\/[a-z-]+)\.js$/.exec(target.default);
+    if (!built) throw new Error(`${pkg}/package.json exports ${subpath} as ${target.default}: a subpath entry is dist/src/<folder>/<name>.js (see .dependency-cruiser.cjs)`);
+    return `^${pkg}/(src/${built[1]}\\.ts|dist/src/${built[1]}\\.(js|d\\.ts))$`;
+  });
+});
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -70,12 +84,12 @@ module.exports = {
     },
     {
       name: 'no-deep-imports-across-packages',
-      comment: 'Another package is reached through its entry point only (src/index.ts, built to dist/src/index.js).',
+      comment: 'Another package is reached through its entry points only: src/index.ts, or a subpath entry its package.json exports (src/<folder>/public.ts, built to dist/src/…).',
       severity: 'error',
       from: { path: `^${PKGS}/` },
       to: {
         path: `^${PKGS}/`,
-        pathNot: [`^$1/`, `^${PKGS}/(src/index\\.ts|dist/src/index\\.(js|d\\.ts))$`],
+        pathNot: [`^$1/`, `^${PKGS}/(src/index\\.ts|dist/src/index\\.(js|d\\.ts))$`, ...SUBPATH_ENTRIES],
       },
     },
     {

@@ -1,11 +1,13 @@
 /**
- * The node's library, @caxton/runtime, for the few things the CLI itself needs from it: signing
- * keys and signatures, the trust check of `audit verify`, the `--allow-http` rule parser. Importing
- * it loads the node's whole graph (Kafka, etcd, OpenTelemetry, the sandbox), which costs more than
- * a second, so it is fetched on first use only, never at start-up (decision 1780).
+ * The runtime's pieces the CLI itself needs, for commands that run no node: signing keys and
+ * signatures (`keygen`, `sign`), the trust check of `audit verify`, the `--allow-http` rule parser
+ * (`deploy`). They come from `@caxton/runtime/offline`, which loads node:crypto and @caxton/core
+ * only — the package's main entry would load the node's whole graph (Kafka, etcd, gRPC,
+ * OpenTelemetry, the sandbox), seconds of CPU for one signature (decision 2138). Fetched on first
+ * use, never at start-up (decision 1780).
  */
-export type RuntimeLibrary = typeof import('@caxton/runtime');
+export type RuntimeLibrary = typeof import('@caxton/runtime/offline');
 
 export function runtimeLibrary(): Promise<RuntimeLibrary> {
-  return import('@caxton/runtime');
+  return import('@caxton/runtime/offline');
 }

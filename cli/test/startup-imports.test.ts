@@ -4,7 +4,9 @@
  * OpenTelemetry's SDK), the sandbox or the toolchain — and the top-level ones not even the API
  * client. Held without timing: each run records the modules it loaded (support/record-imports.ts,
  * a resolve hook plus the CommonJS cache) and the test names what must not be among them. The
- * last case proves the recording sees the node when a command does load it.
+ * commands that need a piece of the runtime but no node (`audit verify`, `keygen`) load it from
+ * `@caxton/runtime/offline`, not the node's graph (decision 2138). The serve case proves the
+ * recording sees the node when a command does load it.
  *
  * The bin runs the bundle that `npm run build` makes (cli/dist/bundle, decision 2051): a chunk it
  * loaded counts as every compiled module esbuild put in it (the bundle's meta.json), so the rules
@@ -18,6 +20,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { caxton, type CliResult } from './support/run-cli.js';
+import { writeSignedAuditExport } from './support/signed-audit-export.js';
 
 type BundleMeta = { outputs: Record<string, { inputs: Record<string, unknown> }> };
 
@@ -34,6 +37,21 @@ const NODE_SIDE: readonly { name: string; test: (p: string) => boolean }[] = [
   { name: 'etcd3', test: (p) => p.includes(`${path.sep}node_modules${path.sep}etcd3${path.sep}`) },
   { name: 'the OpenTelemetry SDK', test: (p) => /[/\\]node_modules[/\\]@opentelemetry[/\\](sdk-|exporter-|resources)/.test(p) },
 ];
+/** What a command that runs no node must not load although it uses the runtime's offline entry. */
+const THE_NODE: readonly { name: string; test: (p: string) => boolean }[] = [
+  { name: "@caxton/runtime's main entry", test: (p) => p === path.join(ROOT, 'runtime', 'dist', 'src', 'index.js') },
+  ...NODE_SIDE.filter((r) => r.name !== '@caxton/runtime'),
+];
+/** The MCP SDK, loaded by a node only when it serves MCP. */
+const MCP_SDK: readonly { name: string; test: (p: string) => boolean }[] = [
+  { name: '@modelcontextprotocol/sdk', test: (p) => p.includes(`${path.sep}node_modules${path.sep}@modelcontextprotocol${path.sep}`) },
+];
+/** The OTLP exporters, loaded by a node only when its telemetry config exports that signal. */
+const OTLP_EXPORTERS: readonly { name: string; test: (p: string) => boolean }[] = [
+  { name: 'an OTLP exporter', test: (p) => /[/\\]node_modules[/\\]@opentelemetry[/\\]exporter-(trace|metrics|logs)-otlp-proto[/\\]/.test(p) },
+];
+/** The offline entry itself: a run that did not load it proves nothing about what it loads. */
+const OFFLINE_ENTRY = path.join(ROOT, 'runtime', 'dist', 'src', 'offline', 'public.js');
 /** What top-level --help and --version do not need either: the API client and gRPC. */
 const CLIENT_SIDE: readonly { name: string; test: (p: string) => boolean }[] = [
   { name: '@caxton/client', test: (p) => p.startsWith(path.join(ROOT, 'client') + path.sep) },
@@ -125,8 +143,13 @@ describe('caxton start-up loads only what the command needs', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     try {
       const port = (busy.address() as { port: number }).port;
-      const { result, files } = await recorded(['serve', '--api-host', '127.0.0.1', '--api-port', String(port), '--data-dir', path.join(work, 'serve-data')]);
+      const { result, files, loaded } = await recorded(['serve', '--api-host', '127.0.0.1', '--api-port', String(port), '--data-dir', path.join(work, 'serve-data')]);
       assert.notEqual(result.code, 0, 'serve on a busy port must fail');
+      // The recording sees the node when a command does load it (else the rules above prove nothing).
+      assert.ok(loaded.includes(path.join(ROOT, 'runtime', 'dist', 'src', 'index.js')), 'serve loads @caxton/runtime and the recording must show it');
+      assert.ok(offenders(loaded, THE_NODE).some((o) => o.startsWith("@caxton/runtime's main entry")), 'the rules do not see the node that serve loaded');
+      // A node that does not serve MCP or export OTLP loads neither library (decision 2138).
+      assert.deepEqual(offenders(loaded, [...MCP_SDK, ...OTLP_EXPORTERS]), []);
       assert.match(result.stderr, /hint: .*--api-port/, 'the node\'s refusal lost its hint');
       assert.ok(files.includes(path.join(ROOT, 'cli', 'dist', 'bundle', 'main.js')), 'caxton did not run cli/dist/bundle/main.js (run `npm run build`)');
       // The node's shard, prepare and instrument workers load the compiled sandbox and core, each in
@@ -140,10 +163,39 @@ describe('caxton start-up loads only what the command needs', () => {
     }
   });
 
-  it('a command that needs the node still loads it, and the recording sees that', { timeout: 120_000 }, async () => {
+  it('a `serve --mcp` loads the MCP SDK when it starts the endpoint, and the recording sees that', { timeout: 120_000 }, async () => {
+    // A busy MCP port makes the node refuse once it has loaded the MCP server and tried to listen.
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (busy.address() as { port: number }).port;
+      const { result, loaded } = await recorded(['serve', '--api-host', '127.0.0.1', '--api-port', '0', '--mcp', `127.0.0.1:${port}`, '--data-dir', path.join(work, 'serve-mcp-data')]);
+      assert.notEqual(result.code, 0, 'serve with --mcp on a busy port must fail');
+      assert.match(result.stderr, /hint: /, 'the refusal lost its hint');
+      assert.ok(offenders(loaded, MCP_SDK).length > 0, 'serve --mcp did not load the MCP SDK, or the recording does not see it');
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
+  });
+
+  it('keygen makes its keys with the runtime\'s offline entry, without loading the node', { timeout: 120_000 }, async () => {
     const { result, loaded } = await recorded(['keygen', '--out', path.join(work, 'keys')]);
     assert.equal(result.code, 0, result.stderr);
-    assert.ok(loaded.includes(path.join(ROOT, 'runtime', 'dist', 'src', 'index.js')), 'keygen loads @caxton/runtime (its signing keys) and the recording must show it');
-    assert.ok(offenders(loaded, NODE_SIDE).some((o) => o.startsWith('@caxton/runtime (')), 'the rules do not see the node that keygen loaded');
+    assert.ok(loaded.includes(OFFLINE_ENTRY), 'keygen did not load @caxton/runtime/offline');
+    assert.deepEqual(offenders(loaded, THE_NODE), []);
+  });
+
+  it('audit verify checks an export\'s signed anchor with the runtime\'s offline entry, without loading the node', { timeout: 120_000 }, async () => {
+    const exported = await writeSignedAuditExport(path.join(work, 'audit-export'));
+    const { result, loaded } = await recorded(['audit', 'verify', '--input', exported.file, '--trust-key', exported.publicKey]);
+    assert.equal(result.code, 0, `${result.stdout}${result.stderr}`);
+    assert.match(result.stdout, /audit trail intact: 2 records/);
+    assert.match(result.stdout, /^anchor: #1 /m);
+    assert.ok(loaded.includes(OFFLINE_ENTRY), 'audit verify did not load @caxton/runtime/offline');
+    assert.deepEqual(offenders(loaded, THE_NODE), []);
+    // The signature is checked, not only loaded: an altered one is refused as a forged anchor.
+    const forged = await caxton(['audit', 'verify', '--input', exported.forgedFile, '--trust-key', exported.publicKey], { cwd: work });
+    assert.equal(forged.code, 11, `${forged.stdout}${forged.stderr}`);
+    assert.match(forged.stdout + forged.stderr, /anchor .*cannot be trusted/);
   });
 });

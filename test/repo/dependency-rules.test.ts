@@ -60,6 +60,11 @@ describe('the dependency rule', () => {
       file('core/src/index.ts', "import { readFileSync } from 'node:fs';\nexport const core = readFileSync;\n");
       file('sandbox/src/index.ts', "import { connect } from 'node:net';\nimport { bus } from '../../runtime/src/bus/bus.js';\nexport const s = [connect, bus];\n");
       file('cli/src/main.ts', "import { node } from '../../runtime/src/node/node.js';\nexport const m = node;\n");
+      // A subpath entry runtime/package.json exports (offline) may be reached; one it does not, not.
+      file('runtime/src/offline/public.ts', 'export const offline = 1;\n');
+      file('runtime/src/node/public.ts', 'export const hidden = 1;\n');
+      file('cli/src/offline-use.ts', "import { offline } from '../../runtime/src/offline/public.js';\nexport const o = offline;\n");
+      file('cli/src/undeclared-use.ts', "import { hidden } from '../../runtime/src/node/public.js';\nexport const h = hidden;\n");
       file('console/src/main.tsx', "import { readFileSync } from 'node:fs';\nimport { bus } from '../../runtime/src/bus/bus.js';\nexport const c = [readFileSync, bus];\n");
       // A cycle of type-only imports between two folders (storage ↔ registry, as it was before decision 1702)…
       file('runtime/src/storage/ports.ts', "import type { AgentRecord } from '../registry/registry-store.js';\nexport interface AgentStore { putAgent(agent: AgentRecord): void }\n");
@@ -77,6 +82,7 @@ describe('the dependency rule', () => {
         'sandbox-below-the-runtime sandbox/src/index.ts',
         'no-deep-imports-across-packages sandbox/src/index.ts',
         'no-deep-imports-across-packages cli/src/main.ts',
+        'no-deep-imports-across-packages cli/src/undeclared-use.ts',
         'console-is-a-browser-bundle console/src/main.tsx',
         'console-uses-no-node-built-ins console/src/main.tsx',
         'no-circular-folders runtime/src/storage',
@@ -84,6 +90,7 @@ describe('the dependency rule', () => {
         'no-circular-folders runtime/src/telemetry',
         'no-circular-folders runtime/src/node',
       ]) assert.ok(found.has(expected), `expected "${expected}" among:\n${[...found].join('\n')}`);
+      assert.ok(![...found].some((f) => f.endsWith(' cli/src/offline-use.ts')), [...found].join('\n'));
       // A module cycle is reported once, from whichever of its modules the cruise met first.
       assert.ok(found.has('no-circular runtime/src/storage/ports.ts') || found.has('no-circular runtime/src/registry/registry-store.ts'), [...found].join('\n'));
       // The folder cycle runs through different files: no module is in a cycle.

@@ -26,31 +26,9 @@ import { ONE_MESSAGE_BODY_BYTES, readJsonBody, type BodyLimit, type JsonBodyRefu
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { requestAndFollow, unansweredText } from '../conversation/index.js';
-import { LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, listenHttp, plaintextHint, plaintextRefused, type ListenerSecurity } from '../listener/index.js';
+import { LISTENER_CERT_FLAGS, listenHttp } from '../listener/index.js';
+import { checkMcpBinding, McpConfigError, type McpEndpoint, type McpServerOptions } from './mcp-config.js';
 import { TOOL_INPUT_SCHEMA, toolsFromDirectory, type McpTool } from './tool-catalog.js';
-
-export interface McpServerOptions extends ListenerSecurity {
-  host: string;
-  port: number;
-  /** Reads: the directory, agents, the message tail. */
-  control: NodeControl;
-  /** Sends are made through it as the caller; without it (no audit trail) through `control`. */
-  audited?: AuditedControl;
-  resolvePrincipal: (values: readonly unknown[]) => Principal;
-  /** How long a tool call waits for the agent's answer. Default 30 s. */
-  callTimeoutMs?: number;
-  /** Tool calls waiting for answers at once; past it a call is refused. Default 64. */
-  maxCallsInFlight?: number;
-  version: string;
-  onInternalError?: (err: unknown) => void;
-}
-
-export interface McpEndpoint {
-  readonly port: number;
-  /** http(s)://host:port/mcp */
-  readonly url: string;
-  close(): Promise<void>;
-}
 
 /** The JSON-RPC body of one MCP request is small; this bounds what a client may declare. */
 const MAX_BODY_BYTES = ONE_MESSAGE_BODY_BYTES;
@@ -68,12 +46,6 @@ const BODY_REFUSALS: Readonly<Record<JsonBodyRefusal['refused'], { status: numbe
 const NOT_JSON_HINT = 'send one JSON-RPC message as application/json';
 const DIRECTORY_LIMIT = 1000;
 
-export class McpConfigError extends CaxtonError {
-  constructor(message: string, hint: string) {
-    super('mcp.bad-config', message, { kind: 'invalid-argument', hint });
-  }
-}
-
 function jsonError(res: ServerResponse, status: number, code: string, message: string, hint: string, extra: Record<string, string> = {}): void {
   const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.InvalidRequest, message, data: { code, hint } } });
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...extra });
@@ -87,15 +59,8 @@ function mcpRefusal(err: unknown): McpError {
   return new McpError(ErrorCode.InternalError, 'the node failed to answer', { hint: "see the node's output for the cause" });
 }
 
-/** Tokens must not cross a network in clear: plain HTTP off loopback only by the operator's explicit choice (checked before the node starts anything). */
-export function checkMcpBinding(o: { host: string; port: number } & ListenerSecurity): void {
-  if (plaintextRefused(o.host, o)) {
-    throw new McpConfigError(`--mcp ${o.host}:${o.port} would serve plain HTTP beyond loopback: bearer tokens would cross the network in clear`,
-      plaintextHint(LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG));
-  }
-}
-
-export async function startMcpServer(o: McpServerOptions): Promise<McpEndpoint> {
+/** Serves MCP; loaded by start-mcp-server.ts only when a node serves it (it imports the MCP SDK). */
+export async function serveMcp(o: McpServerOptions): Promise<McpEndpoint> {
   checkMcpBinding(o);
   const callTimeoutMs = o.callTimeoutMs ?? 30_000;
   const maxCalls = o.maxCallsInFlight ?? 64;

@@ -7,9 +7,6 @@
  * API has no proxy, so a meter taken before registration stays a no-op for good.
  */
 import { metrics, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import type { Logger } from '@opentelemetry/api-logs';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
@@ -20,6 +17,7 @@ import { BoundedSpanProcessor } from './bounded-span-processor.js';
 import { BoundedLogProcessor } from './bounded-log-processor.js';
 import { countingMetricExporter } from './counting-metric-exporter.js';
 import { DropCounter } from './drop-counter.js';
+import { loadOtlpExporter } from './load-otlp-exporter.js';
 import { servePrometheus, type PrometheusEndpoint } from './prometheus-endpoint.js';
 import { nodeResource, prometheusLabels, type NodeIdentity } from './resource.js';
 import { setMaxAgentLabels } from './cardinality.js';
@@ -75,6 +73,7 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
   let drops: DropCounter | undefined;
   const lateDrops = { add: (...a: Parameters<DropCounter['add']>) => drops?.add(...a) } as unknown as DropCounter;
   if (config.metrics) {
+    const { OTLPMetricExporter } = await loadOtlpExporter('metrics', '@opentelemetry/exporter-metrics-otlp-proto', () => import('@opentelemetry/exporter-metrics-otlp-proto'));
     const exporter = new OTLPMetricExporter({ url: config.metrics.url, headers: { ...config.metrics.headers } });
     readers.push(new PeriodicExportingMetricReader({
       exporter: countingMetricExporter(exporter, lateDrops),
@@ -99,6 +98,7 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
   let tracerProvider: TracerProvider | undefined;
   let spanProcessor: BoundedSpanProcessor | undefined;
   if (config.traces) {
+    const { OTLPTraceExporter } = await loadOtlpExporter('traces', '@opentelemetry/exporter-trace-otlp-proto', () => import('@opentelemetry/exporter-trace-otlp-proto'));
     const exporter = new OTLPTraceExporter({ url: config.traces.url, headers: { ...config.traces.headers } });
     tracerProvider = new TracerProvider({
       resource,
@@ -112,6 +112,7 @@ export async function startTelemetry(config: TelemetryConfig, node: NodeIdentity
   let loggerProvider: LoggerProvider | undefined;
   let logProcessor: BoundedLogProcessor | undefined;
   if (config.logs) {
+    const { OTLPLogExporter } = await loadOtlpExporter('logs', '@opentelemetry/exporter-logs-otlp-proto', () => import('@opentelemetry/exporter-logs-otlp-proto'));
     const exporter = new OTLPLogExporter({ url: config.logs.url, headers: { ...config.logs.headers } });
     loggerProvider = new LoggerProvider({
       resource,

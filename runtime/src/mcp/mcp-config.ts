@@ -1,0 +1,45 @@
+/**
+ * The MCP endpoint's options, its refusal and the binding check that runs before the node starts
+ * anything: apart from mcp-server.ts, so that a node that does not serve MCP never loads the MCP
+ * SDK (with zod and ajv, ~230 modules; decision 2138).
+ */
+import { CaxtonError, type NodeControl, type Principal } from '@caxton/core';
+import type { AuditedControl } from '../audit/audited-control.js';
+import { LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, plaintextHint, plaintextRefused, type ListenerSecurity } from '../listener/index.js';
+
+export interface McpServerOptions extends ListenerSecurity {
+  host: string;
+  port: number;
+  /** Reads: the directory, agents, the message tail. */
+  control: NodeControl;
+  /** Sends are made through it as the caller; without it (no audit trail) through `control`. */
+  audited?: AuditedControl;
+  resolvePrincipal: (values: readonly unknown[]) => Principal;
+  /** How long a tool call waits for the agent's answer. Default 30 s. */
+  callTimeoutMs?: number;
+  /** Tool calls waiting for answers at once; past it a call is refused. Default 64. */
+  maxCallsInFlight?: number;
+  version: string;
+  onInternalError?: (err: unknown) => void;
+}
+
+export interface McpEndpoint {
+  readonly port: number;
+  /** http(s)://host:port/mcp */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export class McpConfigError extends CaxtonError {
+  constructor(message: string, hint: string) {
+    super('mcp.bad-config', message, { kind: 'invalid-argument', hint });
+  }
+}
+
+/** Tokens must not cross a network in clear: plain HTTP off loopback only by the operator's explicit choice (checked before the node starts anything). */
+export function checkMcpBinding(o: { host: string; port: number } & ListenerSecurity): void {
+  if (plaintextRefused(o.host, o)) {
+    throw new McpConfigError(`--mcp ${o.host}:${o.port} would serve plain HTTP beyond loopback: bearer tokens would cross the network in clear`,
+      plaintextHint(LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG));
+  }
+}
