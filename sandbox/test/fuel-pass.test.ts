@@ -26,8 +26,8 @@ async function meter(wat: string): Promise<Metered> {
   return meterModule(await parse(wat));
 }
 
-function meterModule(core: Uint8Array): Metered {
-  const { bytes } = instrumentFuel(core, 1);
+function meterModule(core: Uint8Array, artifactCatches = true): Metered {
+  const { bytes } = instrumentFuel(core, 1, artifactCatches);
   const refills: bigint[] = [];
   const grows: [number, number][] = [];
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
@@ -49,6 +49,9 @@ function spend(m: Metered, f: () => unknown, budget = 1_000_000_000n): bigint {
   f();
   return budget - m.fuel.value;
 }
+
+/** fib(20)'s fuel under decision 1941's charges, measured on the pass before decision 2137 (which moved no charge). */
+const FIB20_FUEL = 120_399n;
 
 const LOOP = `(module
   (func (export "sum") (param $n i32) (result i32) (local $i i32) (local $s i32)
@@ -416,5 +419,80 @@ describe('the checks\' out-of-line slow path (decision 2116)', () => {
     assert.throws(() => (instance.exports['fill'] as (n: number) => void)(16_384), /unreachable/);
     assert.equal(counter.value, -25n, 'the counter holds the deficit refill answered');
     assert.equal(meter.used(), 1025, 'used() is what the call was charged');
+  });
+});
+
+describe('entry checks only where a caller may not have checked (decision 2137)', () => {
+  /**
+   * Whether the `index`th function the module defines (source order; the pass keeps it, and its
+   * output has no names) begins with a check of the counter.
+   */
+  function entryChecks(bytes: Uint8Array, index: number): boolean {
+    const m = binaryen.readBinary(bytes);
+    try {
+      const defined = [];
+      for (let i = 0; i < m.getNumFunctions(); i++) {
+        const f = m.getFunctionByIndex(i);
+        if (!binaryen.getFunctionInfo(f).module) defined.push(f);
+      }
+      const fn = defined[index]!;
+      const body = binaryen.getExpressionInfo(binaryen.getFunctionInfo(fn).body) as binaryen.BlockInfo;
+      const first = body.children?.[0];
+      if (!first || binaryen.getExpressionId(first) !== binaryen.IfId) return false;
+      const cond = binaryen.getExpressionInfo((binaryen.getExpressionInfo(first) as binaryen.IfInfo).condition) as binaryen.BinaryInfo;
+      return cond.op === binaryen.LtSInt64 && binaryen.getExpressionId(cond.left) === binaryen.GlobalGetId;
+    } finally {
+      m.dispose();
+    }
+  }
+
+  const FIB = `(func $fib (param $n i32) (result i32)
+      (if (result i32) (i32.lt_s (local.get $n) (i32.const 2)) (then (local.get $n))
+        (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1))) (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+    (func (export "fib") (param $n i32) (result i32) (call $fib (local.get $n)))`;
+
+  it('drops the entry check of a function whose every direct caller checked right before the call, and charges the same', async () => {
+    const core = await parse(`(module ${FIB})`);
+    assert.equal(entryChecks(instrumentFuel(core, 1).bytes, 0), false, 'the recursion checks in its arm, the export at its entry');
+    const m = meterModule(core);
+    // The charges are those of decision 1941's model, unchanged: only a check went.
+    const runs = new Set([0, 1, 2].map(() => spend(m, () => m.exports['fib']!(20))));
+    assert.deepEqual([...runs], [FIB20_FUEL], 'fib(20) charged as before, on every run');
+  });
+
+  it('keeps it where a caller settles a debt without a check, and both paths still run dry', async () => {
+    const core = await parse(`(module ${FIB}
+      (func $r (param $n i32) (if (local.get $n) (then (call $d (local.get $n)))))
+      (func $d (param $n i32) (loop $l (call $r (local.get $n)) (br_if $l (local.get $n))))
+      (func (export "arm") (call $r (i32.const 1)))
+      (func (export "debt") (call $d (i32.const 1))))`);
+    // Without a handler in the artifact $d keeps its loop's charges as a debt, settled before the
+    // call without a check; with one, its header checks (decision 1941).
+    for (const catches of [false, true]) {
+      const { bytes } = instrumentFuel(core, 1, catches);
+      assert.equal(entryChecks(bytes, 2), !catches, `$r checks at entry only where $d's loop keeps a debt (catches: ${catches})`);
+      assert.equal(entryChecks(bytes, 3), false, `$r's arm checks before calling $d (catches: ${catches})`);
+      const m = meterModule(core, catches);
+      for (const f of ['arm', 'debt']) {
+        m.fuel.value = 5_000n;
+        assert.throws(() => m.exports[f]!(), Exhausted, `${f}: endless recursion runs dry, not off the stack`);
+        assert.ok(m.fuel.value < 0n && m.fuel.value > -100n, `${f}: stopped at the first check past the budget (${m.fuel.value})`);
+      }
+    }
+  });
+
+  it('stops endless mutual recursion whose calls sit in checked arms, with no entry check on the way', async () => {
+    const core = await parse(`(module
+      (func $a (param $n i32) (if (local.get $n) (then (call $b (local.get $n)))))
+      (func $b (param $n i32) (if (local.get $n) (then (call $a (local.get $n)))))
+      (func (export "mutual") (call $a (i32.const 1))))`);
+    const { bytes } = instrumentFuel(core, 1);
+    assert.equal(entryChecks(bytes, 0) || entryChecks(bytes, 1), false, 'neither entry checks');
+    const m = meterModule(core);
+    for (let run = 0; run < 3; run++) {
+      m.fuel.value = 5_000n;
+      assert.throws(() => m.exports['mutual']!(), Exhausted, 'each frame passes its caller\'s check');
+      assert.ok(m.fuel.value < 0n && m.fuel.value > -100n, `stopped at the first check past the budget (${m.fuel.value})`);
+    }
   });
 });

@@ -21,14 +21,18 @@
  *   (decision 1941);
  * - caller-paid entries (decision 1941): a function entered only by direct calls (caller-paid.ts;
  *   exports get a wrapper) has its entry segment paid by the segment of each caller that calls
- *   it, and an arm that makes such a call is never coalesced; its entry still checks (a load and
- *   a test, no store), and the base case of a recursion writes nothing.
+ *   it, and an arm that makes such a call is never coalesced; its entry checks (a load and a
+ *   test, no store) only if some direct call to it sits in a segment paid without a check (in
+ *   debt mode): a caller's checked segment charged its entry and checked just before the call
+ *   (decision 2137); the base case of a recursion writes nothing.
  * Each charge pays for the straight-line code up to the next charge point in advance, so a branch
  * that leaves early overcharges slightly; the same input always pays the same.
  * 14: the checks' refill-or-trap moved out of line into one function (decision 2116); the same
  * charges, a different instrumented output.
+ * 15: caller-paid entries check only where a caller may not have checked (decision 2137); the
+ * same charges, fewer checks.
  */
-export const FUEL_MODEL_VERSION = 14;
+export const FUEL_MODEL_VERSION = 15;
 
 export type CostClass =
   /** block, loop, nop, pop: no work of their own. */

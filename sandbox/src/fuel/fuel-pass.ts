@@ -94,18 +94,24 @@ function passDefinedFunctions(m: binaryen.Module, table: ReturnType<typeof kinds
 /**
  * The measuring run (decision 1941): every function's own entry-segment cost, computed on a
  * separate copy of the module with the same placement decisions and nothing folded, so the real
- * run can charge each direct call for its callee's entry before any callee is instrumented.
+ * run can charge each direct call for its callee's entry before any callee is instrumented; and
+ * the caller-paid functions some direct call reaches from a segment paid without a check, which
+ * keep their entry check (decision 2137; the others' callers checked right before calling them).
  */
-function measureEntryCosts(bytes: Uint8Array, table: ReturnType<typeof kinds>, artifactCatches: boolean): Map<string, number> {
+function measureEntryCosts(bytes: Uint8Array, table: ReturnType<typeof kinds>, artifactCatches: boolean): { entryCost: Map<string, number>; entryChecks: Set<string> } {
   const m = readForPass(bytes);
   try {
-    const paid: CallerPaid = { functions: callerPaidFunctions(m), entryCost: null };
+    const paid: CallerPaid = { functions: callerPaidFunctions(m), entryCost: null, entryChecks: null };
     m.addFunctionImport(REFILL_FN, FUEL_IMPORT_MODULE, 'refill', binaryen.i64, binaryen.i64);
     m.addFunctionImport(GROW_FN, FUEL_IMPORT_MODULE, 'grow', binaryen.createType([binaryen.i32, binaryen.i32]), binaryen.i32);
     m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, i64c(m, 0));
-    const costs = new Map<string, number>();
-    passDefinedFunctions(m, table, artifactCatches, paid, (name, pass) => costs.set(name, pass.entryCost));
-    return costs;
+    const entryCost = new Map<string, number>();
+    const entryChecks = new Set<string>();
+    passDefinedFunctions(m, table, artifactCatches, paid, (name, pass) => {
+      entryCost.set(name, pass.entryCost);
+      for (const callee of pass.uncheckedCallees) entryChecks.add(callee);
+    });
+    return { entryCost, entryChecks };
   } finally {
     m.dispose();
   }
@@ -223,7 +229,7 @@ export function moduleHasHandler(bytes: Uint8Array): boolean {
 export function instrumentFuel(bytes: Uint8Array, memories: number, artifactCatches = true): FuelPassResult {
   if (memories > 1) throw new FuelPassError('modules with more than one memory are not supported');
   const table = kinds();
-  const entryCost = measureEntryCosts(bytes, table, artifactCatches);
+  const { entryCost, entryChecks } = measureEntryCosts(bytes, table, artifactCatches);
   const m = readForPass(bytes);
   try {
     m.addFunctionImport(REFILL_FN, FUEL_IMPORT_MODULE, 'refill', binaryen.i64, binaryen.i64);
@@ -232,7 +238,7 @@ export function instrumentFuel(bytes: Uint8Array, memories: number, artifactCatc
     if (m.getExport(FUEL_EXPORT)) throw new FuelPassError(`the module already exports "${FUEL_EXPORT}", a name reserved for the sandbox`);
     m.addGlobalExport(FUEL_GLOBAL, FUEL_EXPORT);
     const stats: FuelPassStats = { functions: 0, expressions: 0, chargePoints: 0, checks: 0, bulkMemorySites: 0, growSites: 0, debtModeFunctions: 0 };
-    const paid: CallerPaid = { functions: callerPaidSet(callerPaidFunctions(m), entryCost), entryCost };
+    const paid: CallerPaid = { functions: callerPaidSet(callerPaidFunctions(m), entryCost), entryCost, entryChecks };
     let dataRefs = 0;
     passDefinedFunctions(m, table, artifactCatches, paid, (_name, pass) => {
       stats.functions++;

@@ -63,6 +63,12 @@ function isReturnCall(id: number, e: Ref): boolean {
 export interface CallerPaid {
   functions: ReadonlySet<string>;
   entryCost: ReadonlyMap<string, number> | null;
+  /**
+   * The caller-paid functions that keep their entry check (decision 2137): those some direct call
+   * reaches from a segment paid without a check (FunctionPass.uncheckedCallees, from the measuring
+   * run). Null in the measuring run: every entry checks, as before.
+   */
+  entryChecks: ReadonlySet<string> | null;
 }
 
 /** What a caller pays at a direct call for the callee's entry segment (entries cost at least 1). */
@@ -74,6 +80,8 @@ interface LoopSite {
   loop: Ref;
   body: Ref;
   cost: number;
+  /** Caller-paid functions called directly in the loop body's own segment (paid by its header). */
+  callees: string[];
 }
 
 /** An expression whose parent can take a replacement (so a settlement can be put in front of it). */
@@ -90,6 +98,8 @@ interface PlacedCharge {
   parent: Ref;
   ref: Ref;
   amount: number;
+  /** Caller-paid functions called directly in the segment this charge pays for. */
+  callees: string[];
 }
 
 /** Where in a function a settlement or check may have to go. */
@@ -133,6 +143,20 @@ export class FunctionPass {
   private paidCalls = 0;
   /** The cost of the entry segment (set by run): a caller-paid function's callers pay it. */
   entryCost = 0;
+  /**
+   * Caller-paid functions called directly here, in the order met, not yet given to the segment
+   * (charge point) that pays for them: a segment takes the ones met since it began.
+   */
+  private readonly unclaimed: string[] = [];
+  /**
+   * Caller-paid functions this function calls directly from a segment paid without a check (set by
+   * run): those keep their entry check. A call from a checked segment needs none (decision 2137):
+   * the segment's check ran in the caller's frame after charging at least the callee's entry, so
+   * a cycle of such calls passes a charging check per frame.
+   */
+  readonly uncheckedCallees = new Set<string>();
+  /** Callees of a segment that placed no charge (none can: a call costs at least 2), as unchecked. */
+  private readonly unpaid: string[] = [];
 
   constructor(
     private readonly m: binaryen.Module,
@@ -155,10 +179,15 @@ export class FunctionPass {
    * A charge point of a constant amount, placed as child of `parent` by the caller: provisionally
    * `fuel -= amount`, rewritten by payCharges once the function is known.
    */
-  private charge(amount: number, place: (ref: Ref) => Ref): void {
+  private charge(amount: number, callees: string[], place: (ref: Ref) => Ref): void {
     this.charges++;
     const ref = this.chargeBy(i64c(this.m, amount));
-    this.placed.push({ parent: place(ref), ref, amount });
+    this.placed.push({ parent: place(ref), ref, amount, callees });
+  }
+
+  /** The caller-paid callees met since `mark` (a segment's start), taken out of `unclaimed`. */
+  private claim(mark: number): string[] {
+    return this.unclaimed.splice(mark);
   }
 
   /** `fuel -= <i64 expression>` (run-time charges of bulk memory and memory.grow). */
@@ -230,6 +259,7 @@ export class FunctionPass {
     if (!body) return;
     const cost = this.visit(body);
     this.entryCost = cost;
+    const entryCallees = this.claim(0);
     body = this.instrumentLoops(body);
     const facts: FunctionFacts = { leaf: this.leaf, hasLoop: this.hasLoop };
     const name = binaryen.getFunctionInfo(this.fn as unknown as binaryen.FunctionRef).name;
@@ -243,20 +273,47 @@ export class FunctionPass {
       // The entry still checks where any entry would (functions that can run unboundedly: every
       // call cycle passes a check); with nothing owed, the check reads the counter, no store.
       const checks = siteChecks('function-entry', facts);
+      // A direct call in the entry segment makes it owe that callee's entry: charged with the check
+      // below, which the call then counts on (entryChecked).
+      if (this.paid.entryCost && entryCallees.length > 0 && !(checks && owed > 0)) {
+        throw new UnsupportedInstruction(`caller-paid entry of ${name}: its calls' entries owe ${owed}`);
+      }
       if (owed > 0) {
         prefix = checks ? this.chargeAndCheck(i64c(this.m, owed)) : [this.chargeBy(i64c(this.m, owed))];
         this.charges++;
-      } else prefix = checks ? [this.checkOnly()] : [];
+      } else prefix = checks && (this.paid.entryChecks?.has(name) ?? true) ? [this.checkOnly()] : [];
     } else {
       const entry = siteCharge('function-entry', cost);
       prefix = siteChecks('function-entry', facts) ? this.chargeAndCheck(i64c(this.m, entry)) : [this.chargeBy(i64c(this.m, entry))];
       this.charges++;
     }
+    this.noteUncheckedCallees(name, entryCallees, this.paid?.functions.has(name) !== true || entryCallees.length > 0);
     if (this.debtMode) {
       prefix.push(this.m.local.set(this.roomLocal(), i64c(this.m, debtRoom.initial)));
       prefix.push(this.m.local.set(this.baseLocal(), i64c(this.m, debtRoom.initial)));
     }
     c('FunctionSetBody')(this.fn, this.wrap(prefix, body));
+  }
+
+  /**
+   * Sets uncheckedCallees once the function is known: callees of the segments paid without a
+   * check. Only a function that calls and keeps no debt checks its charges (payCharges) and
+   * headers; in debt mode every call counts as unchecked (its settlement before calls does not
+   * check). `entryChecked`: the entry segment's charge checks (an entry of a function that calls,
+   * or a caller-paid one's charge for its calls' entries). In the real run every such callee must
+   * be one the measuring run found (its entry check was kept by that): otherwise the two runs
+   * disagree, and the module is refused rather than metered unsoundly.
+   */
+  private noteUncheckedCallees(name: string, entryCallees: string[], entryChecked: boolean): void {
+    const checked = !this.debtMode;
+    const unchecked = [...this.unpaid, ...(checked && entryChecked ? [] : entryCallees)];
+    if (!checked) for (const site of [...this.placed, ...this.loops]) unchecked.push(...site.callees);
+    for (const callee of unchecked) {
+      if (this.paid?.entryChecks && !this.paid.entryChecks.has(callee)) {
+        throw new UnsupportedInstruction(`${name} calls ${callee} from a segment without a check, which the measuring run did not see`);
+      }
+      this.uncheckedCallees.add(callee);
+    }
   }
 
   /**
@@ -568,6 +625,7 @@ export class FunctionPass {
         const target = (binaryen.getExpressionInfo(e as binaryen.ExpressionRef) as binaryen.CallInfo).target;
         if (this.paid.functions.has(target)) {
           this.paidCalls++;
+          this.unclaimed.push(target);
           if (this.paid.entryCost) cost += callerPays(this.paid.entryCost, target);
         }
       }
@@ -581,7 +639,7 @@ export class FunctionPass {
   private visitBlock(e: Ref): number {
     const n = c('BlockGetNumChildren')(e);
     let acc = 0;
-    const splits: { at: number; cost: number }[] = [];
+    const splits: { at: number; cost: number; mark: number }[] = [];
     for (let i = 0; i < n; i++) {
       const child = c('BlockGetChildAt')(e, i);
       const cost = this.visit(child);
@@ -589,12 +647,14 @@ export class FunctionPass {
       if (open) open.cost += cost;
       else acc += cost;
       if (i < n - 1 && getId(child) === binaryen.BlockId && c('BlockGetName')(child)) {
-        splits.push({ at: i + 1, cost: 0 });
+        splits.push({ at: i + 1, cost: 0, mark: this.unclaimed.length });
       }
     }
     for (let i = splits.length - 1; i >= 0; i--) {
       const s = splits[i]!;
-      if (s.cost > 0) this.charge(siteCharge('branch-target', s.cost), (ref) => (c('BlockInsertChildAt')(e, s.at, ref), e));
+      const callees = this.claim(s.mark); // a call costs at least 2: a segment with one is charged
+      if (s.cost > 0) this.charge(siteCharge('branch-target', s.cost), callees, (ref) => (c('BlockInsertChildAt')(e, s.at, ref), e));
+      else this.unpaid.push(...callees);
     }
     return acc;
   }
@@ -602,19 +662,21 @@ export class FunctionPass {
   private visitLoop(e: Ref): number {
     this.hasLoop = true;
     const body = c('LoopGetBody')(e);
+    const mark = this.unclaimed.length;
     const cost = this.visit(body);
-    this.loops.push({ loop: e, body, cost }); // headers are placed once the whole function is known
+    this.loops.push({ loop: e, body, cost, callees: this.claim(mark) }); // headers are placed once the whole function is known
     return 0;
   }
 
-  private arm(e: Ref): { cost: number; hasChargePoints: boolean } {
+  private arm(e: Ref): { cost: number; hasChargePoints: boolean; mark: number } {
     const before = this.charges;
     const calls = this.paidCalls;
+    const mark = this.unclaimed.length;
     const cost = this.visit(e);
     // An arm that calls a caller-paid function is charged in place, not coalesced: then a path
     // that makes no such call — the base case of a recursion — writes nothing to the counter, its
     // caller having paid its entry (decision 1941).
-    return { cost, hasChargePoints: this.charges !== before || this.paidCalls !== calls };
+    return { cost, hasChargePoints: this.charges !== before || this.paidCalls !== calls, mark };
   }
 
   private visitIf(e: Ref): number {
@@ -625,8 +687,13 @@ export class FunctionPass {
     const elseArm = elseRef ? this.arm(elseRef) : null;
     const plan = planIf(thenArm, elseArm);
     if (!plan.coalesce) {
-      if (thenArm.cost > 0) this.charge(siteCharge('if-arm', thenArm.cost), (ref) => this.set(e, 'IfSetIfTrue', this.wrap([ref], thenRef)));
-      if (elseArm && elseArm.cost > 0) this.charge(siteCharge('if-arm', elseArm.cost), (ref) => this.set(e, 'IfSetIfFalse', this.wrap([ref], elseRef)));
+      // An arm that calls a caller-paid function is never coalesced, and costs at least 2.
+      const elseCallees = elseArm ? this.claim(elseArm.mark) : [];
+      const thenCallees = this.claim(thenArm.mark);
+      if (thenArm.cost > 0) this.charge(siteCharge('if-arm', thenArm.cost), thenCallees, (ref) => this.set(e, 'IfSetIfTrue', this.wrap([ref], thenRef)));
+      else this.unpaid.push(...thenCallees);
+      if (elseArm && elseArm.cost > 0) this.charge(siteCharge('if-arm', elseArm.cost), elseCallees, (ref) => this.set(e, 'IfSetIfFalse', this.wrap([ref], elseRef)));
+      else this.unpaid.push(...elseCallees);
     }
     return cond + plan.parentCost;
   }
@@ -636,8 +703,11 @@ export class FunctionPass {
     const n = c('TryGetNumCatchBodies')(e);
     for (let i = 0; i < n; i++) {
       const body = c('TryGetCatchBodyAt')(e, i);
+      const mark = this.unclaimed.length;
       const armCost = this.visit(body);
-      if (armCost > 0) this.charge(siteCharge('if-arm', armCost), (ref) => this.set(e, 'TrySetCatchBodyAt', this.wrap([ref], body), i));
+      const callees = this.claim(mark);
+      if (armCost > 0) this.charge(siteCharge('if-arm', armCost), callees, (ref) => this.set(e, 'TrySetCatchBodyAt', this.wrap([ref], body), i));
+      else this.unpaid.push(...callees);
     }
     return cost;
   }
