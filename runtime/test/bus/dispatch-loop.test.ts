@@ -541,3 +541,56 @@ test('state: a crashed timer firing withheld (the node no longer owns the agent,
   await bus.stopDispatching();
   await bus.stop();
 });
+
+test('fuel-fair: an agent burning far past the quantum yields to light agents with mail, then runs alone, in order (decision 2136)', async () => {
+  const { bus, port } = await openBus(['heavy', 'l1', 'l2'], {
+    dispatch: { maxPerAgent: 2, maxInFlight: 1, fairness: { quantumFuel: 10_000_000, windowMs: 600_000 } },
+    port: (p) => { for (const a of ['heavy', 'l1', 'l2']) p.notRunnable.add(a); },
+  });
+  port.script = (item) => ({ fuelUsed: item.agent === 'heavy' ? 100_000_000 : 5_000 });
+  const heavySent = Array.from({ length: 6 }, (_, i) => `h${i}`);
+  for (const m of heavySent) await bus.send(inform('heavy', m), operator);
+  for (let i = 0; i < 10; i++) {
+    await bus.send(inform('l1', `a${i}`), operator);
+    await bus.send(inform('l2', `b${i}`), operator);
+  }
+  await ticks();
+  for (const a of ['heavy', 'l1', 'l2']) {
+    port.notRunnable.delete(a);
+    bus.wake(a);
+  }
+  await until(() => bus.mailboxDepth('heavy') === 0 && bus.mailboxDepth('l1') === 0 && bus.mailboxDepth('l2') === 0, 'all handled');
+  const withHeavy = port.batches.map((b, i) => (b.some((x) => x.agent === 'heavy') ? i : -1)).filter((i) => i >= 0);
+  const lastLight = Math.max(...port.batches.map((b, i) => (b.some((x) => x.agent !== 'heavy') ? i : -1)));
+  assert.ok(withHeavy[1]! > lastLight, `heavy's second run (batch ${withHeavy[1]}) after the light agents' last (batch ${lastLight})`);
+  assert.deepEqual(port.handledBy('heavy'), heavySent, 'in order, each once');
+  assert.deepEqual(port.handledBy('l1'), Array.from({ length: 10 }, (_, i) => `a${i}`));
+  for (const i of withHeavy.slice(1)) assert.equal(port.batches[i]!.length, 1, 'a debtor runs one delivery at a time');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('fuel-fair: a heavy run that crashed is left to the restart policy, not deferred (decision 2136)', async () => {
+  const { bus, port } = await openBus(['heavy', 'l1'], {
+    dispatch: { maxPerAgent: 1, maxInFlight: 1, maxAttempts: 100, fairness: { quantumFuel: 10_000_000, windowMs: 600_000 } },
+    port: (p) => { p.notRunnable.add('heavy'); p.notRunnable.add('l1'); },
+  });
+  let crashes = 0;
+  port.script = (item) => (item.agent === 'heavy' && crashes++ < 3
+    ? { fuelUsed: 100_000_000, outcome: { status: 'crashed', kind: 'trap', message: 'out of fuel' } }
+    : { fuelUsed: item.agent === 'heavy' ? 100_000_000 : 5_000 });
+  await bus.send(inform('heavy', 'h0'), operator);
+  for (let i = 0; i < 6; i++) await bus.send(inform('l1', `a${i}`), operator);
+  await ticks();
+  port.notRunnable.delete('heavy');
+  port.notRunnable.delete('l1');
+  bus.wake('heavy');
+  bus.wake('l1');
+  await until(() => bus.mailboxDepth('heavy') === 0 && bus.mailboxDepth('l1') === 0, 'all handled');
+  const heavyAt = port.batches.map((b, i) => (b.some((x) => x.agent === 'heavy') ? i : -1)).filter((i) => i >= 0);
+  // Its retries go round-robin with l1 as before (not pushed behind l1's mail): the 3rd attempt comes before l1 is done.
+  const lastLight = Math.max(...port.batches.map((b, i) => (b.some((x) => x.agent === 'l1') ? i : -1)));
+  assert.ok(heavyAt[2]! < lastLight, `heavy's third attempt (batch ${heavyAt[2]}) before l1's last (batch ${lastLight})`);
+  await bus.stopDispatching();
+  await bus.stop();
+});
