@@ -91,6 +91,9 @@ export class DispatchLoop {
   private readonly heavySenders = new Set<string>();
   /** Agents whose runs burn more than their share of the shard's fuel yield to the others (decision 2136). */
   private readonly fairness: ShardFairness;
+  /** Set when the shard stayed idle the fairness's `idleMs` with only deferred debtors ready: they run. */
+  private debtorsMayRun = false;
+  private debtorTimer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private scheduled = false;
   private stopped = false;
@@ -306,9 +309,23 @@ export class DispatchLoop {
       }
       this.takeAgent(agent, batch, perAgent);
     }
-    // Work-conserving: with nothing else taken and nothing in flight, the debtors run anyway (one
-    // that cannot run leaves `ready` in takeAgent, so the next one is tried: no stall).
+    if (batch.length > 0 && this.debtorTimer !== undefined) {
+      // The shard did not stay idle: the wait starts again at the next idle instant.
+      clearTimeout(this.debtorTimer);
+      this.debtorTimer = undefined;
+    }
+    // Work-conserving: with nothing else taken and nothing in flight for `idleMs`, the debtors
+    // run anyway (one that cannot run leaves `ready` in takeAgent, so the next one is tried: no stall).
     if (deferred !== undefined && batch.length === 0 && this.inFlight === 0) {
+      if (!this.debtorsMayRun) {
+        this.debtorTimer ??= setTimeout(() => {
+          this.debtorTimer = undefined;
+          this.debtorsMayRun = true;
+          this.schedule();
+        }, this.fairness.idleMs).unref();
+        return batch;
+      }
+      this.debtorsMayRun = false; // once: the next idle instant waits again
       for (const agent of deferred) {
         this.takeAgent(agent, batch, perAgent);
         if (batch.length > 0) break;
