@@ -4,6 +4,8 @@
  * 50 pinger/echo pairs in endless request → inform chains. For each hostile kind, the neighbours'
  * handled messages per second are measured with the hostile agent deployed and fed a steady stream
  * of messages, and without it, in alternating windows; the ratio is reported (target ≥ 0.9).
+ * The progress line adds what the load does not change (decision 2136): the hostile agent's share
+ * of the fuel used in its window, its handlings, and the neighbours' handlings per G fuel.
  * Also: the main thread's event-loop delay p99 while hostile components are being prepared
  * (target ≤ 50 ms), and the host's RSS growth an aliasing bomb causes (target ≤ 2 × the agent's
  * memory cap): the peak growth in its window less the lesser peak growth of the windows before and
@@ -94,8 +96,17 @@ async function run(): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   const node = await BenchNode.start({ persistence: 'memory' });
   const neighbours = { n: 0 };
+  // Fuel on the shard by whom (decision 2136): load-independent, unlike the windows' rates.
+  const fuel = { neighbours: 0, hostile: 0, hostileHandled: 0 };
   node.on((e) => {
-    if (e.type === 'handled' && e.outcome.status === 'ok' && (e.agent.startsWith('ping-') || e.agent.startsWith('echo-'))) neighbours.n++;
+    if (e.type !== 'handled') return;
+    if (e.agent.startsWith('ping-') || e.agent.startsWith('echo-')) {
+      fuel.neighbours += e.fuelUsed;
+      if (e.outcome.status === 'ok') neighbours.n++;
+    } else if (e.agent.startsWith('hostile-')) {
+      fuel.hostile += e.fuelUsed;
+      fuel.hostileHandled++;
+    }
   }, ['handled']);
   try {
     for (let i = 0; i < PAIRS; i++) {
@@ -118,7 +129,13 @@ async function run(): Promise<BenchResult[]> {
       }, 1000 / FEED_PER_S);
       await sleep(500);
       const attacked = rssGrowth();
+      const fuelBefore = { ...fuel };
+      const handledBefore = neighbours.n;
       const withIt = await neighbourRate(node, neighbours, WINDOW_S);
+      const hostileFuel = fuel.hostile - fuelBefore.hostile;
+      const neighbourFuel = fuel.neighbours - fuelBefore.neighbours;
+      const hostileShare = hostileFuel / Math.max(1, hostileFuel + neighbourFuel);
+      const perGFuel = (neighbours.n - handledBefore) / Math.max(1, (hostileFuel + neighbourFuel) / 1e9);
       clearInterval(feeder);
       const grewWithMiB = attacked.stop();
       const status = await node.control.getAgent(`hostile-${h.kind}`);
@@ -128,7 +145,7 @@ async function run(): Promise<BenchResult[]> {
       const grewAfterMiB = after.stop();
       const baseline = (without1 + without2) / 2;
       const ratio = withIt / baseline;
-      progress(`${h.kind}: neighbours ${withIt.toFixed(0)}/s with, ${without1.toFixed(0)} and ${without2.toFixed(0)}/s without; hostile fed ${fed} (${refused} refused), state ${status?.state}, restarts ${status?.restarts}`);
+      progress(`${h.kind}: neighbours ${withIt.toFixed(0)}/s with, ${without1.toFixed(0)} and ${without2.toFixed(0)}/s without; hostile fed ${fed} (${refused} refused), state ${status?.state}, restarts ${status?.restarts}; in its window it used ${(hostileShare * 100).toFixed(1)}% of the shard's fuel (${fuel.hostileHandled - fuelBefore.hostileHandled} handlings), neighbours handled ${perGFuel.toFixed(0)} per G fuel`);
       out.push({ bench: 'hostile', metric: `neighbour_throughput_ratio_${h.kind}`, value: Number(ratio.toFixed(3)), unit: 'ratio', target: '>= 0.9',
         note: `100 neighbours: ${withIt.toFixed(0)} msgs/s with the hostile agent (fed ${FEED_PER_S}/s; ended ${status?.state}, ${status?.restarts ?? 0} restarts) vs ${baseline.toFixed(0)} without` });
       if (h.kind === 'alias_bomb') {

@@ -29,6 +29,7 @@ import type { BusPort } from './port.js';
 import type { BusEvents } from './events.js';
 import type { OutboxSender } from './outbox-sender.js';
 import { PlanApplier } from './applier.js';
+import { ShardFairness, type ShardFairnessOptions } from './shard-fairness.js';
 import { planBatch, planInit, type WorkPlan } from './plan/handling-plan.js';
 import { startHandleSpan, endSpan, injectMessageContext, tracerRegistered, carriesTraceContext, unsampledContextPolicy, unsampledTraceparent, copyTraceContext, traceIdsOf } from '../telemetry/trace-context.js';
 
@@ -51,6 +52,8 @@ export interface DispatchLimits {
   maxInFlight: number;
   /** Messages of one agent's outbox started per event-loop turn (decision 2099); default from TRAFFIC_LIMIT_TABLE. */
   sendsPerTurn?: number;
+  /** Sharing the shard by fuel (decision 2136); defaults from shard-fairness.ts. */
+  fairness?: ShardFairnessOptions;
 }
 
 export interface DispatchLoopOptions extends DispatchLimits {
@@ -86,6 +89,11 @@ export class DispatchLoop {
    * waited for their turns.
    */
   private readonly heavySenders = new Set<string>();
+  /** Agents whose runs burn more than their share of the shard's fuel yield to the others (decision 2136). */
+  private readonly fairness: ShardFairness;
+  /** Set when the shard stayed idle the fairness's `idleMs` with only deferred debtors ready: they run. */
+  private debtorsMayRun = false;
+  private debtorTimer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private scheduled = false;
   private stopped = false;
@@ -97,6 +105,7 @@ export class DispatchLoop {
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: DispatchLoopOptions) {
+    this.fairness = new ShardFairness(opts.fairness);
     this.applier = new PlanApplier({
       sender: opts.sender, log: opts.log, state: opts.state, port: opts.port, mailboxes: opts.mailboxes,
       events: opts.events, attempts: this.attempts, maxAttempts: opts.maxAttempts, sendsPerTurn: opts.sendsPerTurn,
@@ -193,6 +202,7 @@ export class DispatchLoop {
   forgetTimers(agent: string): void {
     this.timers.delete(agent);
     this.heavySenders.delete(agent);
+    this.fairness.forget(agent);
     // A generation only has to outlive the marker reads in flight; with none, there is nothing to invalidate.
     if ((this.markerReads.get(agent) ?? 0) > 0) this.timerGeneration.set(agent, (this.timerGeneration.get(agent) ?? 0) + 1);
   }
@@ -267,6 +277,7 @@ export class DispatchLoop {
     // The freeze check sits here, before a batch is taken and handed to the sandbox: a freeze takes
     // effect for the very next batch (decision 1403).
     while (!this.stopped && !this.frozen && this.inFlight < this.opts.maxInFlight && this.ready.size > 0) {
+      this.fairness.noteContenders(this.ready.size + this.busy.size);
       const batch = this.takeBatch();
       if (batch.length === 0) return;
       // Tokens are read when the work is taken: a completion must be fenced by the ownership the
@@ -285,29 +296,67 @@ export class DispatchLoop {
     const batch: WorkItem[] = [];
     // Runs of several deliveries rely on early release: a fenced delivery must stay at the head.
     const perAgent = this.opts.port.ownership === undefined ? Math.max(1, this.opts.maxPerAgent ?? 1) : 1;
+    // A debtor past its share of the shard's fuel stays in `ready`, skipped (decision 2136); with no
+    // debtor (the normal case) this costs one size check per pass.
+    const fair = this.fairness.hasDebtors();
+    const now = fair ? Date.now() : 0;
+    let deferred: string[] | undefined;
     for (const agent of this.ready) {
       if (batch.length >= this.opts.maxBatch) break;
-      this.ready.delete(agent);
-      // A rewinding agent gets nothing until its uncommitted work is back in place (issue 24).
-      // Nor does one whose last outbox still waits for turns to be sent (decision 2099): it is woken
-      // when all of it started, so its sends go at the pace the bus gets through them.
-      if (this.busy.has(agent) || this.applier.isRewinding(agent) || this.applier.isPacing(agent) || !this.opts.port.isRunnable(agent)) continue;
-      const queued = this.opts.mailboxes.queued(agent);
-      if (queued > 0) {
-        const box = this.opts.mailboxes.of(agent);
-        const n = Math.min(this.heavySenders.has(agent) ? 1 : perAgent, queued, Math.max(1, this.opts.maxBatch - batch.length));
-        for (let k = 0; k < n; k++) {
-          const delivery = box.peekAt(k)!;
-          batch.push({ kind: 'delivery', agent, delivery, attempt: (this.attempts.size === 0 ? 0 : this.attempts.get(delivery.id) ?? 0) + 1 });
-        }
-      } else {
-        const fired = this.timers.get(agent)?.shift();
-        if (fired === undefined) continue;
-        batch.push(fired.timerId === undefined ? { kind: 'timer', agent, token: fired.token } : { kind: 'timer', agent, token: fired.token, timerId: fired.timerId });
+      if (fair && this.fairness.yields(agent, now)) {
+        (deferred ??= []).push(agent);
+        continue;
       }
-      this.busy.add(agent);
+      this.takeAgent(agent, batch, perAgent);
+    }
+    if (batch.length > 0 && this.debtorTimer !== undefined) {
+      // The shard did not stay idle: the wait starts again at the next idle instant.
+      clearTimeout(this.debtorTimer);
+      this.debtorTimer = undefined;
+    }
+    // Work-conserving: with nothing else taken and nothing in flight for `idleMs`, the debtors
+    // run anyway (one that cannot run leaves `ready` in takeAgent, so the next one is tried: no stall).
+    if (deferred !== undefined && batch.length === 0 && this.inFlight === 0) {
+      if (!this.debtorsMayRun) {
+        this.debtorTimer ??= setTimeout(() => {
+          this.debtorTimer = undefined;
+          this.debtorsMayRun = true;
+          this.schedule();
+        }, this.fairness.idleMs).unref();
+        return batch;
+      }
+      this.debtorsMayRun = false; // once: the next idle instant waits again
+      for (const agent of deferred) {
+        this.takeAgent(agent, batch, perAgent);
+        if (batch.length > 0) break;
+      }
     }
     return batch;
+  }
+
+  /** Takes `agent` out of `ready` and, if it can run, a run of its work into `batch`. */
+  private takeAgent(agent: string, batch: WorkItem[], perAgent: number): void {
+    this.ready.delete(agent);
+    // A rewinding agent gets nothing until its uncommitted work is back in place (issue 24).
+    // Nor does one whose last outbox still waits for turns to be sent (decision 2099): it is woken
+    // when all of it started, so its sends go at the pace the bus gets through them.
+    if (this.busy.has(agent) || this.applier.isRewinding(agent) || this.applier.isPacing(agent) || !this.opts.port.isRunnable(agent)) return;
+    const queued = this.opts.mailboxes.queued(agent);
+    if (queued > 0) {
+      const box = this.opts.mailboxes.of(agent);
+      // A heavy sender (2099) or a fuel debtor (2136) gets one delivery: its run is what others wait for.
+      const single = this.heavySenders.has(agent) || (this.fairness.hasDebtors() && this.fairness.isDebtor(agent));
+      const n = Math.min(single ? 1 : perAgent, queued, Math.max(1, this.opts.maxBatch - batch.length));
+      for (let k = 0; k < n; k++) {
+        const delivery = box.peekAt(k)!;
+        batch.push({ kind: 'delivery', agent, delivery, attempt: (this.attempts.size === 0 ? 0 : this.attempts.get(delivery.id) ?? 0) + 1 });
+      }
+    } else {
+      const fired = this.timers.get(agent)?.shift();
+      if (fired === undefined) return;
+      batch.push(fired.timerId === undefined ? { kind: 'timer', agent, token: fired.token } : { kind: 'timer', agent, token: fired.token, timerId: fired.timerId });
+    }
+    this.busy.add(agent);
   }
 
   private async run(batch: WorkItem[], tokens: (number | undefined)[] | undefined): Promise<void> {
@@ -328,10 +377,12 @@ export class DispatchLoop {
     // The executor itself failing (e.g. a shard died) makes every item a crash it did not cause.
     const results = await this.opts.port.execute(batch).catch((err: unknown) => crashedBatch(batch, err));
     this.noteHeavySenders(batch, results);
+    const now = Date.now();
+    this.chargeFuel(batch, results, now);
 
     // Early release (decision 0900) needs no fencing: every agent is local and stays so.
     const early = this.opts.port.ownership === undefined;
-    const plans = planBatch(batch, results, { maxAttempts: this.opts.maxAttempts, fenced: !early, keepsState: this.keepsState(), now: Date.now() });
+    const plans = planBatch(batch, results, { maxAttempts: this.opts.maxAttempts, fenced: !early, keepsState: this.keepsState(), now });
     const unchecked = this.observe(plans, results, spans);
     if (early) {
       for (const p of plans) {
@@ -412,6 +463,25 @@ export class DispatchLoop {
     for (const item of batch) {
       if (heavy?.has(item.agent)) this.heavySenders.add(item.agent);
       else this.heavySenders.delete(item.agent);
+    }
+  }
+
+  /**
+   * Each agent's run in the batch (its items are consecutive, takeBatch puts them so) is charged
+   * the fuel it used: one addition per result and one call per run, no allocation.
+   */
+  private chargeFuel(batch: readonly WorkItem[], results: readonly ExecutionResult[], now: number): void {
+    let i = 0;
+    while (i < results.length) {
+      const agent = batch[i]!.agent;
+      let fuel = 0;
+      let completed = true;
+      for (; i < results.length && batch[i]!.agent === agent; i++) {
+        const r = results[i]!;
+        fuel += r.fuelUsed;
+        if (r.outcome.status === 'crashed') completed = false;
+      }
+      this.fairness.charge(agent, fuel, completed, now);
     }
   }
 

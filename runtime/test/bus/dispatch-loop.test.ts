@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { timerDoneStateKey } from '@caxton/core';
 import type { WorkItem } from '../../src/bus/executor.js';
-import { inform, latch, openBus, operator, ticks, until } from './scripted-port.js';
+import { inform, latch, openBus, operator, RecordingLog, ticks, until } from './scripted-port.js';
 
 const content = (item: WorkItem): string => (item.kind === 'delivery' ? item.delivery.message.content ?? '' : `timer:${item.token}`);
 
@@ -538,6 +538,96 @@ test('state: a crashed timer firing withheld (the node no longer owns the agent,
   await bus.idle();
   assert.deepEqual(port.timersDone, [], 'the next owner decides (it re-runs the handler once)');
   assert.deepEqual(port.timersLeft, [['ticker', 't-1']], 'no slot nor past due time held here');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('fuel-fair: an agent burning far past the quantum yields to light agents with mail, then runs alone, in order (decision 2136)', async () => {
+  const { bus, port } = await openBus(['heavy', 'l1', 'l2'], {
+    dispatch: { maxPerAgent: 2, maxInFlight: 1, fairness: { quantumFuel: 10_000_000, windowMs: 600_000 } },
+    port: (p) => { for (const a of ['heavy', 'l1', 'l2']) p.notRunnable.add(a); },
+  });
+  port.script = (item) => ({ fuelUsed: item.agent === 'heavy' ? 100_000_000 : 5_000 });
+  const heavySent = Array.from({ length: 6 }, (_, i) => `h${i}`);
+  for (const m of heavySent) await bus.send(inform('heavy', m), operator);
+  for (let i = 0; i < 10; i++) {
+    await bus.send(inform('l1', `a${i}`), operator);
+    await bus.send(inform('l2', `b${i}`), operator);
+  }
+  await ticks();
+  for (const a of ['heavy', 'l1', 'l2']) {
+    port.notRunnable.delete(a);
+    bus.wake(a);
+  }
+  await until(() => bus.mailboxDepth('heavy') === 0 && bus.mailboxDepth('l1') === 0 && bus.mailboxDepth('l2') === 0, 'all handled');
+  const withHeavy = port.batches.map((b, i) => (b.some((x) => x.agent === 'heavy') ? i : -1)).filter((i) => i >= 0);
+  const lastLight = Math.max(...port.batches.map((b, i) => (b.some((x) => x.agent !== 'heavy') ? i : -1)));
+  assert.ok(withHeavy[1]! > lastLight, `heavy's second run (batch ${withHeavy[1]}) after the light agents' last (batch ${lastLight})`);
+  assert.deepEqual(port.handledBy('heavy'), heavySent, 'in order, each once');
+  assert.deepEqual(port.handledBy('l1'), Array.from({ length: 10 }, (_, i) => `a${i}`));
+  for (const i of withHeavy.slice(1)) assert.equal(port.batches[i]!.length, 1, 'a debtor runs one delivery at a time');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('fuel-fair: a heavy run that crashed is left to the restart policy, not deferred (decision 2136)', async () => {
+  const { bus, port } = await openBus(['heavy', 'l1'], {
+    dispatch: { maxPerAgent: 1, maxInFlight: 1, maxAttempts: 100, fairness: { quantumFuel: 10_000_000, windowMs: 600_000 } },
+    port: (p) => { p.notRunnable.add('heavy'); p.notRunnable.add('l1'); },
+  });
+  let crashes = 0;
+  port.script = (item) => (item.agent === 'heavy' && crashes++ < 3
+    ? { fuelUsed: 100_000_000, outcome: { status: 'crashed', kind: 'trap', message: 'out of fuel' } }
+    : { fuelUsed: item.agent === 'heavy' ? 100_000_000 : 5_000 });
+  await bus.send(inform('heavy', 'h0'), operator);
+  for (let i = 0; i < 6; i++) await bus.send(inform('l1', `a${i}`), operator);
+  await ticks();
+  port.notRunnable.delete('heavy');
+  port.notRunnable.delete('l1');
+  bus.wake('heavy');
+  bus.wake('l1');
+  await until(() => bus.mailboxDepth('heavy') === 0 && bus.mailboxDepth('l1') === 0, 'all handled');
+  const heavyAt = port.batches.map((b, i) => (b.some((x) => x.agent === 'heavy') ? i : -1)).filter((i) => i >= 0);
+  // Its retries go round-robin with l1 as before (not pushed behind l1's mail): the 3rd attempt comes before l1 is done.
+  const lastLight = Math.max(...port.batches.map((b, i) => (b.some((x) => x.agent === 'l1') ? i : -1)));
+  assert.ok(heavyAt[2]! < lastLight, `heavy's third attempt (batch ${heavyAt[2]}) before l1's last (batch ${lastLight})`);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('fuel-fair: a debtor does not take the instant the shard is idle between a chain\'s hops; it runs once the shard stays idle (decision 2136)', async () => {
+  // Each append takes 5 ms: between a hop's handling and the next one's mail, nothing is ready.
+  const log = new RecordingLog();
+  const append = log.append.bind(log);
+  log.append = async (deliveries) => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return append(deliveries);
+  };
+  const { bus, port } = await openBus(['heavy', 'l1', 'l2'], {
+    log,
+    dispatch: { maxPerAgent: 1, maxInFlight: 1, fairness: { quantumFuel: 10_000_000, windowMs: 600_000, idleMs: 1000 } },
+    port: (p) => { for (const a of ['heavy', 'l1', 'l2']) p.notRunnable.add(a); },
+  });
+  // l1 and l2 pass one message back and forth 30 times: between hops nothing is ready for an instant.
+  port.script = (item) => {
+    if (item.agent === 'heavy') return { fuelUsed: 100_000_000 };
+    const n = Number(content(item));
+    return n < 30 ? { fuelUsed: 5_000, outbox: [inform(item.agent === 'l1' ? 'l2' : 'l1', String(n + 1))] } : { fuelUsed: 5_000 };
+  };
+  await bus.send(inform('heavy', 'h0'), operator);
+  await bus.send(inform('heavy', 'h1'), operator);
+  await bus.send(inform('l1', '0'), operator);
+  await ticks();
+  for (const a of ['heavy', 'l1', 'l2']) {
+    port.notRunnable.delete(a);
+    bus.wake(a);
+  }
+  await until(() => port.handledBy('heavy').length === 2, 'heavy ran both', 5000);
+  const hops = [...port.handledBy('l1'), ...port.handledBy('l2')].length;
+  const heavyAt = port.batches.findLastIndex((b) => b.some((x) => x.agent === 'heavy'));
+  const lastHop = port.batches.findLastIndex((b) => b.some((x) => x.agent !== 'heavy'));
+  assert.equal(hops, 31);
+  assert.ok(heavyAt > lastHop, `heavy's second handling (batch ${heavyAt}) after the chain's last hop (batch ${lastHop})`);
   await bus.stopDispatching();
   await bus.stop();
 });

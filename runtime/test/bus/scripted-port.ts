@@ -21,6 +21,8 @@ export interface ScriptedHandling {
   outbox?: AclMessage[];
   timers?: ExecutionResult['timers'];
   stateWrites?: StateWrite[];
+  /** Fuel the handling used; default 1. */
+  fuelUsed?: number;
 }
 
 export type Script = (item: WorkItem) => ScriptedHandling | Promise<ScriptedHandling>;
@@ -81,7 +83,7 @@ export class ScriptedPort implements BusPort {
       const h = await this.script(item);
       const outcome = h.outcome ?? { status: 'ok' };
       if (outcome.status !== 'ok' && outcome.status !== 'rejected') stopped.add(item.agent);
-      results.push({ ...base, outcome, outbox: h.outbox ?? [], timers: h.timers ?? [], stateWrites: h.stateWrites ?? [] });
+      results.push({ ...base, outcome, fuelUsed: h.fuelUsed ?? 1, outbox: h.outbox ?? [], timers: h.timers ?? [], stateWrites: h.stateWrites ?? [] });
     }
     return results;
   }

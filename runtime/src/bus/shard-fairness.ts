@@ -1,0 +1,152 @@
+/**
+ * Which agents a shard runs next, by the fuel they burn (issue 25, decision 2136). Pure: fuel, the
+ * clock and the number of agents with work are passed in; no I/O.
+ *
+ * The dispatch loop shares a shard by deliveries: an agent granted a large fuel budget and fed
+ * steadily (the hostile bench's stdout flood: ~108 M fuel a message, 20 a second) holds the only
+ * shard ~40% of the time and every agent behind it waits. Here the cost is the fuel a run used, as
+ * the sandbox reports it: preemption on a loaded host does not inflate it (decision 2104 measured
+ * wall time and was not landed for that).
+ *
+ * - *Debtor.* A run (one agent's consecutive deliveries in a batch) that used more than
+ *   `quantumFuel` makes its agent a debtor. Cheap runs (ordinary handlings use thousands to a few
+ *   million fuel) are never tracked: the hot path adds their fuel to one counter and compares once.
+ * - *Share over a window.* The shard's fuel and each debtor's fuel are kept in two buckets of
+ *   `windowMs` (the current and the previous, weighed by how much of it is still inside the window),
+ *   and so is the most agents seen with work at one pass (ready or running): contenders over a
+ *   window, not at an instant (2104's Left). A debtor whose share of the window's fuel is above
+ *   1 / contenders yields: the loop skips it while anything else can run.
+ * - *Work-conserving.* Yielding is only ever a skip: when the shard has stayed idle for `idleMs`
+ *   with only debtors ready, the loop runs one anyway; an agent alone over the window (contenders
+ *   1) never yields and runs at full speed. A debtor that stops spending drops out once its fuel has left the window (at most two
+ *   windows), so a deferral is bounded by time, not by the others' traffic.
+ * - *Restart policy.* Only runs that completed are charged: a run that ended in a crash drops the
+ *   debtor, so a crash-looping agent is left to its restart policy at its own pace (deferring it
+ *   would slow its crashes and keep it alive past the policy, 2104's Left).
+ */
+
+/** Fuel one run may use without its agent being tracked: above every ordinary handling's cost. */
+export const DEFAULT_QUANTUM_FUEL = 10_000_000;
+/** The length of one bucket of the sliding window, in ms. */
+export const DEFAULT_FAIRNESS_WINDOW_MS = 1000;
+/**
+ * How long the shard must stay idle, only deferred debtors ready, before they run anyway. Not zero:
+ * between the neighbours' batches the shard is idle for an instant while their sends are applied,
+ * and a debtor run in that instant holds the shard for its whole handling (measured: the stdout
+ * flood ran 18-32 times in a 4 s window that way instead of about once a second).
+ */
+export const DEFAULT_DEBTOR_IDLE_MS = 50;
+
+export interface ShardFairnessOptions {
+  quantumFuel?: number;
+  windowMs?: number;
+  idleMs?: number;
+}
+
+/** A debtor's fuel in the current and the previous bucket. */
+interface Spent {
+  cur: number;
+  prev: number;
+}
+
+export class ShardFairness {
+  private readonly quantum: number;
+  private readonly windowMs: number;
+  /** How long the shard stays idle before deferred debtors run anyway (the loop's timer). */
+  readonly idleMs: number;
+  private readonly debtors = new Map<string, Spent>();
+  /** Start of the current bucket; -1 before the first charge. */
+  private bucketStart = -1;
+  private totalCur = 0;
+  private totalPrev = 0;
+  private contendersCur = 0;
+  private contendersPrev = 0;
+
+  constructor(opts: ShardFairnessOptions = {}) {
+    this.quantum = opts.quantumFuel ?? DEFAULT_QUANTUM_FUEL;
+    this.windowMs = opts.windowMs ?? DEFAULT_FAIRNESS_WINDOW_MS;
+    this.idleMs = opts.idleMs ?? DEFAULT_DEBTOR_IDLE_MS;
+  }
+
+  /** Whether any agent is tracked: with none, the loop asks nothing else (the normal case). */
+  hasDebtors(): boolean {
+    return this.debtors.size > 0;
+  }
+
+  isDebtor(agent: string): boolean {
+    return this.debtors.has(agent);
+  }
+
+  /** How many agents had work (ready or running) at one pass: the most seen in the window. */
+  noteContenders(n: number): void {
+    if (n > this.contendersCur) this.contendersCur = n;
+  }
+
+  contenders(): number {
+    return Math.max(1, this.contendersCur, this.contendersPrev);
+  }
+
+  /**
+   * One agent's run in a batch used `fuel`; `completed` is false when it ended in a crash. `now` is
+   * the clock the loop read for the batch (one read per batch, not per run).
+   */
+  charge(agent: string, fuel: number, completed: boolean, now: number): void {
+    this.roll(now);
+    this.totalCur += fuel;
+    if (fuel <= this.quantum && this.debtors.size === 0) return;
+    const spent = this.debtors.get(agent);
+    if (!completed) {
+      if (spent !== undefined) this.debtors.delete(agent);
+      return;
+    }
+    if (spent !== undefined) spent.cur += fuel;
+    else if (fuel > this.quantum) this.debtors.set(agent, { cur: fuel, prev: 0 });
+  }
+
+  /**
+   * Whether a debtor must yield to agents that have not spent their share: its fuel in the window
+   * is more than 1 / contenders of the shard's. Not a debtor (or alone): never.
+   */
+  yields(agent: string, now: number): boolean {
+    const spent = this.debtors.get(agent);
+    if (spent === undefined) return false;
+    this.roll(now);
+    const contenders = this.contenders();
+    if (contenders <= 1) return false;
+    const kept = this.keptOfPrevious(now);
+    const total = this.totalCur + this.totalPrev * kept;
+    if (total <= 0) return false;
+    return (spent.cur + spent.prev * kept) / total > 1 / contenders;
+  }
+
+  /** The agent stopped, moved or was undeployed: nothing of it is kept. */
+  forget(agent: string): void {
+    this.debtors.delete(agent);
+  }
+
+  /** The share of the previous bucket still inside a sliding window of `windowMs` ending now. */
+  private keptOfPrevious(now: number): number {
+    return Math.max(0, 1 - (now - this.bucketStart) / this.windowMs);
+  }
+
+  /** Starts a new bucket when the current one is over; debtors with nothing left in the window drop out. */
+  private roll(now: number): void {
+    if (this.bucketStart < 0) {
+      this.bucketStart = now;
+      return;
+    }
+    const elapsed = now - this.bucketStart;
+    if (elapsed < this.windowMs) return;
+    const skipped = elapsed >= 2 * this.windowMs;
+    this.totalPrev = skipped ? 0 : this.totalCur;
+    this.contendersPrev = skipped ? 0 : this.contendersCur;
+    this.totalCur = 0;
+    this.contendersCur = 0;
+    this.bucketStart = skipped ? now : this.bucketStart + this.windowMs;
+    for (const [agent, spent] of this.debtors) {
+      spent.prev = skipped ? 0 : spent.cur;
+      spent.cur = 0;
+      if (spent.prev === 0) this.debtors.delete(agent);
+    }
+  }
+}
