@@ -250,6 +250,6 @@ async function checkGlue(dir: string, manifest: ArtifactManifest): Promise<void>
   if (problem === null) return;
   throw new SandboxError('sandbox.artifact.cache-entry-refused', `the cached jco glue of ${manifest.digest} was not imported: ${problem}`, {
     context: { digest: manifest.digest, dir },
-    hint: 'Nothing of it was run. Something else writes the prepare cache directory: find it, or give the node a directory of its own; deploying again prepares the artifact afresh.',
+    hint: 'Nothing of it was run. Something else writes the prepare cache directory: find it, or give the node a directory of its own; after a restart the node refuses the entry on reading it and prepares the artifact again.',
   });
 }

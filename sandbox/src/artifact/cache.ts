@@ -46,12 +46,14 @@ export class ArtifactCache {
    * once per cache; a root that fails is checked again on the next call, so a fix needs no restart.
    */
   open(): Promise<void> {
-    this.opened ??= (async () => {
-      await openCacheRoot(this.root);
-      await removeStaleTemporaries(this.root);
-      await removeStaleTemporaries(join(this.root, MODULE_CACHE_DIR));
-    })();
-    this.opened.catch(() => (this.opened = null));
+    if (!this.opened) {
+      this.opened = (async () => {
+        await openCacheRoot(this.root);
+        await removeStaleTemporaries(this.root);
+        await removeStaleTemporaries(join(this.root, MODULE_CACHE_DIR));
+      })();
+      this.opened.catch(() => (this.opened = null));
+    }
     return this.opened;
   }
 
