@@ -5,11 +5,14 @@
  * once per process. Instances are made from the returned Artifact (see instance.ts).
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import './webassembly-types.js';
 import type { Artifact, ArtifactManifest, GlueInstantiate, ModuleManifest } from './artifact/artifact.js';
 import { ArtifactCache } from './artifact/cache.js';
+import type { EngineSettings } from './shard/protocol.js';
+import { isPlainFileName } from './artifact/cache-dir.js';
 import { sha256 } from './artifact/digest.js';
 import { MODULE_CACHE_DIR } from './artifact/module-cache.js';
 import { defaultContractWitPath } from './artifact/contract.js';
@@ -18,7 +21,7 @@ import { GLUE_PATCH_VERSION } from './artifact/glue-debug-log.js';
 import { DEFAULT_PREPARE_LIMITS, PrepareQueue, prepareInWorker, type PrepareLimits } from './artifact/prepare-worker.js';
 import { SandboxError, artifactError } from './errors.js';
 import { enableWasmFeatures } from './wasm-features.js';
-import { DEFAULT_COMPONENT_LIMITS, type ComponentLimits } from './binary/component-limits.js';
+import { COMPONENT_LIMIT_NAMES, DEFAULT_COMPONENT_LIMITS, type ComponentLimits } from './binary/component-limits.js';
 
 export interface EngineOptions {
   /** Where prepared artifacts are cached. Default: `.caxton/cache/sandbox` under the working directory. */
@@ -39,6 +42,8 @@ export interface EngineOptions {
   maxComponentBytes?: number;
   /** Caps on what a component defines (modules, instances, types, functions); defaults in component-limits.ts. */
   componentLimits?: Partial<ComponentLimits>;
+  /** Told of each cached entry that failed its check and is prepared again (decision 2135). Default: a process warning (stderr) with its code. */
+  onCacheEntryRefused?: (err: SandboxError) => void;
 }
 
 export const DEFAULT_MAX_COMPONENT_BYTES = 64 * 1024 * 1024;
@@ -66,9 +71,9 @@ export class Engine {
   private readonly cache: ArtifactCache;
   private readonly loaded = new Map<string, Promise<Artifact>>();
   private readonly prepareLimits: PrepareLimits;
-  private readonly maxComponentBytes: number;
+  readonly maxComponentBytes: number;
   private readonly prepares: PrepareQueue;
-  private readonly componentLimits: Readonly<ComponentLimits>;
+  readonly componentLimits: Readonly<ComponentLimits>;
 
   constructor(opts: EngineOptions = {}) {
     enableWasmFeatures();
@@ -76,6 +81,11 @@ export class Engine {
     this.tableCap = opts.tableCap ?? DEFAULT_TABLE_CAP;
     this.witSource = opts.contractWit ?? readFileSync(defaultContractWitPath(), 'utf8');
     this.binding = opts.binding ?? 'auto';
+    this.maxComponentBytes = opts.maxComponentBytes ?? DEFAULT_MAX_COMPONENT_BYTES;
+    this.componentLimits = Object.freeze({ ...DEFAULT_COMPONENT_LIMITS, ...opts.componentLimits });
+    // What an entry holds and whether this node would accept its component (decision 2135): a node
+    // whose caps are smaller must not be served what a node with larger ones prepared. The prepare
+    // deadline and heap cap are left out: they bound the work of preparing, not what is prepared.
     this.cacheKey = sha256(
       JSON.stringify({
         instrumentation: INSTRUMENTATION_VERSION,
@@ -85,16 +95,25 @@ export class Engine {
         jco: jcoVersion(),
         wit: sha256(this.witSource),
         ...(this.binding === 'jco' ? { binding: 'jco' } : {}),
+        maxComponentBytes: this.maxComponentBytes,
+        componentLimits: COMPONENT_LIMIT_NAMES.map((name) => this.componentLimits[name]),
       }),
     ).slice(0, 16);
-    this.cache = new ArtifactCache(this.cacheDir);
+    const report = opts.onCacheEntryRefused ?? ((err: SandboxError) => process.emitWarning(err.message, { code: err.code, detail: err.hint }));
+    this.cache = new ArtifactCache(this.cacheDir, report);
     this.prepareLimits = {
       deadlineMs: opts.prepareDeadlineMs ?? DEFAULT_PREPARE_LIMITS.deadlineMs,
       maxHeapMb: opts.prepareMaxHeapMb ?? DEFAULT_PREPARE_LIMITS.maxHeapMb,
     };
     this.prepares = new PrepareQueue(opts.prepareConcurrency ?? 1);
-    this.maxComponentBytes = opts.maxComponentBytes ?? DEFAULT_MAX_COMPONENT_BYTES;
-    this.componentLimits = Object.freeze({ ...DEFAULT_COMPONENT_LIMITS, ...opts.componentLimits });
+  }
+
+  /** What a shard worker's engine is built from: the same settings, so the same cache key (protocol.ts). */
+  shardSettings(): EngineSettings {
+    return {
+      cacheDir: this.cacheDir, tableCap: this.tableCap, contractWit: this.witSource, binding: this.binding,
+      maxComponentBytes: this.maxComponentBytes, componentLimits: this.componentLimits,
+    };
   }
 
   static digest(bytes: Uint8Array): string {
@@ -199,6 +218,7 @@ export class Engine {
     modules.forEach((m, i) => plans.set(m, manifest.modules[i]!));
     let glue: GlueInstantiate | null = null;
     if (manifest.glueFile) {
+      await checkGlue(dir, manifest);
       const mod = (await import(pathToFileURL(join(dir, manifest.glueFile)).href)) as { instantiate?: GlueInstantiate };
       if (typeof mod.instantiate !== 'function') {
         throw new SandboxError('sandbox.artifact.glue-invalid', 'the cached jco glue has no instantiate()', { context: { digest: manifest.digest, dir } });
@@ -209,4 +229,27 @@ export class Engine {
     const minMemoryPages = manifest.modules.reduce((sum, m) => sum + m.memories.reduce((s, x) => s + x.initialPages, 0), 0);
     return { digest: manifest.digest, manifest, modules, plans, glue, minMemoryPages };
   }
+}
+
+/**
+ * The glue is imported into this process, outside every sandbox: its bytes must be the ones the
+ * manifest records (decision 2135). The cache checked them on read; this check also covers a shard
+ * adopting the pool's artifact and an entry another writer put in place.
+ */
+async function checkGlue(dir: string, manifest: ArtifactManifest): Promise<void> {
+  const file = manifest.glueFile!;
+  let problem: string | null = null;
+  if (!isPlainFileName(file)) problem = `its name ${JSON.stringify(file)} is not a plain file name`;
+  else {
+    try {
+      if (sha256(await readFile(join(dir, file))) !== manifest.glueSha256) problem = 'it does not match the sha256 its manifest records';
+    } catch (err) {
+      problem = `it cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    }
+  }
+  if (problem === null) return;
+  throw new SandboxError('sandbox.artifact.cache-entry-refused', `the cached jco glue of ${manifest.digest} was not imported: ${problem}`, {
+    context: { digest: manifest.digest, dir },
+    hint: 'Nothing of it was run. Something else writes the prepare cache directory: find it, or give the node a directory of its own; after a restart the node refuses the entry on reading it and prepares the artifact again.',
+  });
 }

@@ -10,7 +10,8 @@ import { CaxtonError } from '@caxton/core';
 /** The last part of `sandbox.artifact.<code>`: why an artifact cannot be deployed. */
 export type ArtifactErrorCode =
   | 'not-wasm' | 'core-module' | 'wrong-world' | 'unsupported' | 'invalid' | 'over-limit' | 'too-large'
-  | 'too-complex' | 'prepare-timeout' | 'not-cached' | 'cache-key-mismatch' | 'compile-failed' | 'glue-invalid';
+  | 'too-complex' | 'prepare-timeout' | 'not-cached' | 'cache-key-mismatch' | 'compile-failed' | 'glue-invalid'
+  | 'cache-unsafe' | 'cache-entry-refused';
 
 /** Every code the sandbox raises. Crashes are `sandbox.<crash kind>` (see traps.ts). */
 export type SandboxErrorCode =
@@ -43,6 +44,10 @@ export const SANDBOX_ERROR_KINDS: Readonly<Record<SandboxErrorCode, ErrorKind>> 
   'sandbox.artifact.cache-key-mismatch': 'internal',
   'sandbox.artifact.compile-failed': 'internal',
   'sandbox.artifact.glue-invalid': 'internal',
+  // The node's prepare cache directory is not its own alone (decision 2135): the operator's to fix.
+  'sandbox.artifact.cache-unsafe': 'failed-precondition',
+  // A cached entry failed its check and was discarded; what a caller sees is a fresh preparation.
+  'sandbox.artifact.cache-entry-refused': 'internal',
   'sandbox.out-of-fuel': 'internal',
   'sandbox.out-of-memory': 'internal',
   'sandbox.trap': 'internal',

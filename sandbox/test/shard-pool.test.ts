@@ -203,7 +203,7 @@ describe('Shard: wide messages kept across batches, on the real worker (decision
   before(() => {
     // The settings a pool gives its shards (shard-pool.ts), from a real engine.
     const engine = testEngine();
-    const settings = { cacheDir: engine.cacheDir, tableCap: engine.tableCap, contractWit: engine.witSource, binding: engine.binding };
+    const settings = engine.shardSettings();
     shard = new Shard(7, settings, {
       wallClockMs: () => 10_000,
       onStuck: () => assert.fail('nothing runs here'),

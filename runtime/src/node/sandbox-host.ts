@@ -15,8 +15,8 @@ import { runSampleOf } from './run-sample-key.js';
 export interface SandboxHostOptions {
   cacheDir: string;
   shards?: number | undefined;
-  /** Engine limits on preparing components (see EngineOptions). */
-  engine?: Pick<EngineOptions, 'prepareDeadlineMs' | 'prepareMaxHeapMb' | 'maxComponentBytes' | 'componentLimits'>;
+  /** Engine limits on preparing components, and who hears of a refused cache entry (see EngineOptions). */
+  engine?: Pick<EngineOptions, 'prepareDeadlineMs' | 'prepareMaxHeapMb' | 'maxComponentBytes' | 'componentLimits' | 'onCacheEntryRefused'>;
   /** Where an agent's committed state is read from when it starts or is upgraded (decision 1600). */
   state?: AgentStateStore;
 }

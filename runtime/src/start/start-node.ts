@@ -218,6 +218,8 @@ async function startOnTopology(
       ...(options.prepare?.maxHeapMb !== undefined ? { prepareMaxHeapMb: options.prepare.maxHeapMb } : {}),
       ...(options.prepare?.componentLimits !== undefined ? { componentLimits: options.prepare.componentLimits } : {}),
       ...(options.maxArtifactBytes !== undefined ? { maxComponentBytes: options.maxArtifactBytes } : {}),
+      // A cached entry that failed its check is prepared again; the operator should know (decision 2135).
+      onCacheEntryRefused: (err) => process.stderr.write(`caxton: prepare cache: ${err.message}. ${err.hint ?? ''}\n`),
     },
   });
   undo.push(() => host.close());

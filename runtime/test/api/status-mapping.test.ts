@@ -194,7 +194,9 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['sandbox.agent.exists', 'ALREADY_EXISTS'],
   ['sandbox.agent.init-failed', 'INVALID_ARGUMENT'],
   ['sandbox.agent.init-timeout', 'INTERNAL'],
+  ['sandbox.artifact.cache-entry-refused', 'INTERNAL'],
   ['sandbox.artifact.cache-key-mismatch', 'INTERNAL'],
+  ['sandbox.artifact.cache-unsafe', 'FAILED_PRECONDITION'], // the node's prepare cache directory is not its own alone (decision 2135)
   ['sandbox.artifact.compile-failed', 'INTERNAL'],
   ['sandbox.artifact.core-module', 'INVALID_ARGUMENT'],
   ['sandbox.artifact.glue-invalid', 'INTERNAL'],

@@ -1,6 +1,7 @@
 /**
  * Where a node keeps the components it prepared: `<dataDir>/cache` by default, or the directory
- * `prepare.cacheDir` names, which several nodes may share (the bus tests' nodes do, decision 2132).
+ * `prepare.cacheDir` names, which several nodes may share (the bus tests' nodes do, decision 2132);
+ * the second node reuses the first one's entry rather than preparing again (decision 2135).
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -36,8 +37,17 @@ test('a node prepares into prepare.cacheDir when given, into <dataDir>/cache oth
         await node.stop();
       }
       assert.deepEqual(entries(path.join(root, name, 'cache')), [], `${name}: nothing prepared into its data directory`);
+      // Preparing instruments the component's module through the module cache, which writes an
+      // entry for it; with that cache gone, a second preparation would write it again. The second
+      // node must find the first one's entry instead (its own preparation, losing the rename to an
+      // entry already in place, would leave the directory looking the same).
+      if (name === 'first') {
+        assert.ok(existsSync(path.join(shared, 'modules')), 'the first node prepared, through the module cache');
+        await rm(path.join(shared, 'modules'), { recursive: true });
+      }
     }
     assert.deepEqual(entries(shared).map((n) => n.slice(0, 64)), [echo.sha256], 'one entry in the shared directory, for both nodes');
+    assert.equal(existsSync(path.join(shared, 'modules')), false, 'the second node reused the entry: it prepared nothing');
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -11,8 +11,10 @@ import type { MemoryPlan, TablePlan } from '../limits/rewrite.js';
 export type BindingPath = 'direct' | 'jco';
 
 export interface ModuleManifest {
-  /** File name inside the cache entry (and jco's name for it, on the jco path). */
+  /** File name inside the cache entry (and jco's name for it, on the jco path): a plain name (cache-dir.ts). */
   file: string;
+  /** sha256 of the instrumented bytes, hex: checked before a cached module is compiled (decision 2135). */
+  sha256: string;
   memories: MemoryPlan[];
   tables: TablePlan[];
   fuel: FuelPassStats;
@@ -23,7 +25,8 @@ export interface ModuleManifest {
 }
 
 export interface ArtifactManifest {
-  format: 1;
+  /** 2 since each file carries its sha256 (decision 2135); entries of another format are not read. */
+  format: 2;
   /** sha256 of the artifact bytes, hex. */
   digest: string;
   /** Identifies instrumentation pass, limits, contract and toolchain versions. */
@@ -34,8 +37,10 @@ export interface ArtifactManifest {
   /** Canonical-ABI string encoding of the direct path. */
   stringEncoding: 'utf8' | 'utf16' | null;
   modules: ModuleManifest[];
-  /** jco glue file (jco path). */
+  /** jco glue file (jco path): a plain name (cache-dir.ts). */
   glueFile: string | null;
+  /** sha256 of the glue file's bytes, hex: checked before it is imported (decision 2135). */
+  glueSha256: string | null;
   wasiImports: string[];
   extraExports: string[];
   /** Host functions the component imports (subset of caxton:agent/host). */

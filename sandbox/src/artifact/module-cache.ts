@@ -11,11 +11,15 @@
  * is what instrumenting those bytes gives. Each entry is one file written to a temporary name and
  * renamed into place; its header repeats the inputs and the sha256 and length of the result, so a
  * truncated, corrupt or misplaced entry is ignored (and rewritten by the caller) rather than used.
+ * That check is against the entry's own header, so it finds corruption, not tampering: what keeps
+ * others from writing entries is the root's check (cache-dir.ts, decision 2135), which the engine
+ * makes before it prepares anything, and file names that are hashes, never a manifest's words.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { sha256 } from './digest.js';
+import { TEMPORARY_INFIX } from './cache-dir.js';
 import type { InstrumentedModule } from './instrument.js';
 
 /** Where the entries live under an engine's cache directory. */
@@ -107,9 +111,9 @@ export class ModuleCache {
     const length = Buffer.alloc(4);
     length.writeUInt32LE(json.length, 0);
     const path = this.entryPath(inputs);
-    const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const tmp = `${path}${TEMPORARY_INFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
-      mkdirSync(this.root, { recursive: true });
+      mkdirSync(this.root, { recursive: true, mode: 0o700 });
       writeFileSync(tmp, Buffer.concat([length, json, body]));
       // Replaces a corrupt entry in one step; a concurrent writer of the same inputs wrote the same bytes.
       renameSync(tmp, path);

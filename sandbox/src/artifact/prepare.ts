@@ -14,6 +14,8 @@ import { planDirect } from './direct-eligibility.js';
 import { InstrumentError, instrumentHere, instrumentInWorker } from './instrument-worker.js';
 import { checkWorld } from './world-check.js';
 import { withoutDebugLog } from './glue-debug-log.js';
+import { sha256 } from './digest.js';
+import { isPlainFileName } from './cache-dir.js';
 import { ComponentLimitExceeded, type ComponentLimits } from '../binary/component-limits.js';
 
 /** The component binary version this runtime reads (component-model pre-standard 0x0d). */
@@ -135,6 +137,7 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
   }
   const modules: ModuleManifest[] = instrumented.map((m, i) => ({
     file: toInstrument[i]!.file,
+    sha256: sha256(m.bytes),
     memories: m.memories,
     tables: m.tables,
     fuel: m.fuel,
@@ -145,7 +148,7 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
   const instrumentMs = since(tInstrument);
 
   const manifest: ArtifactManifest = {
-    format: 1,
+    format: 2,
     digest,
     cacheKey: opts.cacheKey,
     path,
@@ -153,6 +156,7 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
     stringEncoding: direct.eligible ? direct.stringEncoding : null,
     modules,
     glueFile: glue === null ? null : 'glue.mjs',
+    glueSha256: glue === null ? null : sha256(glue),
     wasiImports: report.wasiImports,
     extraExports: report.extraExports,
     hostImports,
@@ -190,6 +194,12 @@ async function transpileWithJco(
   const modules = Object.entries(out.files)
     .filter(([name]) => name.endsWith('.wasm'))
     .map(([file, b]) => ({ file, bytes: b }));
+  // The names become files of the cache entry: a name that is not one plain file is refused, never joined.
+  const odd = modules.find((m) => !isPlainFileName(m.file));
+  if (odd) {
+    throw artifactError('invalid', `jco named a core module ${JSON.stringify(odd.file)}, which is not a plain file name`, ctx,
+      'This is a Caxton bug or an unsupported jco version; report it with the artifact.');
+  }
   // Every core module must reach the sandbox through getCoreModule, or it would run unmetered.
   const expected = decoded.coreModules.length + decoded.nestedCoreModules;
   const missing = modules.filter((m) => !glue.includes(`getCoreModule('${m.file}')`));

@@ -8,12 +8,16 @@ import type { DirectorySnapshot } from '../host/directory.js';
 import type { PreparedAgentSpec, RestartCarryOver } from '../agent-spec.js';
 import type { ErrorInfo } from '../results.js';
 import type { Flat } from './hand-off-codec.js';
+import type { ComponentLimits } from '../binary/component-limits.js';
 
 export interface EngineSettings {
   cacheDir: string;
   tableCap: number;
   contractWit: string;
   binding: 'auto' | 'jco';
+  /** Part of the cache key (decision 2135): a shard must compute the pool's to adopt its artifacts. */
+  maxComponentBytes: number;
+  componentLimits: Readonly<ComponentLimits>;
 }
 
 export interface ShardInit {

@@ -148,7 +148,7 @@ export class ShardPool {
     this.engine = new Engine(opts.engine);
     this.clock = opts.clock ?? Date.now;
     const n = Math.max(1, opts.shards ?? availableParallelism());
-    const settings = { cacheDir: this.engine.cacheDir, tableCap: this.engine.tableCap, contractWit: this.engine.witSource, binding: this.engine.binding };
+    const settings = this.engine.shardSettings();
     const hooks = {
       wallClockMs: (agent: string) => this.agents.get(agent)?.limits.wallClockMs ?? resolveLimits().wallClockMs,
       onStuck: (shard: Shard, item: StuckItem) => this.onStuck(shard, item),

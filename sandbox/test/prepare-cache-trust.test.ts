@@ -1,0 +1,183 @@
+/**
+ * The prepare cache is not trusted on its word (decision 2135): a root others may write is refused,
+ * a manifest may only name plain files of its entry, every module and the jco glue are checked
+ * against the sha256 the manifest records before they are compiled or imported (an entry that fails
+ * is reported, discarded and prepared again), an entry is served only to nodes whose component caps
+ * it was prepared under, and temporaries left by dead writers are swept when the cache opens.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { ArtifactManifest } from '../src/artifact/artifact.js';
+import { isPlainFileName } from '../src/artifact/cache-dir.js';
+import { sha256 } from '../src/artifact/digest.js';
+import { Engine } from '../src/engine.js';
+import { SandboxError } from '../src/errors.js';
+import { asProbe, jsProbe } from './fixtures/build.js';
+import { testEngine } from './helpers.js';
+
+const roots: string[] = [];
+after(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+
+function freshRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'caxton-cache-trust-'));
+  roots.push(root);
+  return root;
+}
+
+/** A private cache holding a copy of the shared test cache's entry for `bytes` (prepared there if need be). */
+async function copiedEntry(bytes: Uint8Array): Promise<{ root: string; dir: string; manifest: ArtifactManifest; refusals: SandboxError[]; engine: Engine }> {
+  const shared = testEngine();
+  await shared.loadArtifact(bytes);
+  const root = freshRoot();
+  const name = `${Engine.digest(bytes)}-${shared.cacheKey}`;
+  cpSync(join(shared.cacheDir, name), join(root, name), { recursive: true });
+  const dir = join(root, name);
+  const refusals: SandboxError[] = [];
+  const engine = new Engine({ cacheDir: root, onCacheEntryRefused: (err) => void refusals.push(err) });
+  assert.equal(engine.cacheKey, shared.cacheKey, 'same settings, same key');
+  return { root, dir, manifest: JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ArtifactManifest, refusals, engine };
+}
+
+const rewriteManifest = (dir: string, change: (m: ArtifactManifest) => void): void => {
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ArtifactManifest;
+  change(m);
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
+};
+
+describe('the prepare cache checks what it reads', () => {
+  it('refuses a module that does not match its manifest, reports it and prepares the artifact again', async () => {
+    const bytes = await asProbe();
+    const { dir, manifest, refusals, engine } = await copiedEntry(bytes);
+    const file = join(dir, manifest.modules[0]!.file);
+    const instrumented = readFileSync(file);
+    // Valid WebAssembly, but not what was instrumented: an empty module, say.
+    writeFileSync(file, new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+
+    const a = await engine.loadArtifact(bytes);
+    assert.equal(refusals.length, 1);
+    assert.equal(refusals[0]!.code, 'sandbox.artifact.cache-entry-refused');
+    assert.match(refusals[0]!.message, /guest\.wasm does not match the sha256/);
+    assert.match(refusals[0]!.hint!, /prepares the artifact again/);
+    assert.notEqual(a.manifest.createdAt, manifest.createdAt, 'prepared again, not served from the tampered entry');
+    assert.deepEqual(readFileSync(file), instrumented, 'the entry holds the instrumented module again');
+  });
+
+  it('never imports jco glue that does not match its manifest', async () => {
+    const bytes = await jsProbe();
+    const { dir, manifest, refusals, engine } = await copiedEntry(bytes);
+    const marker = `caxtonTamperedGlue${process.pid}`;
+    writeFileSync(join(dir, manifest.glueFile!), `globalThis.${marker} = true;\nexport function instantiate() { return {}; }\n`);
+
+    await assert.rejects(engine.loadCached(manifest.digest), (err: SandboxError) => err.code === 'sandbox.artifact.not-cached');
+    assert.equal(refusals.length, 1);
+    assert.match(refusals[0]!.message, /glue\.mjs does not match the sha256/);
+    assert.equal(existsSync(dir), false, 'the refused entry is discarded');
+    assert.equal((globalThis as Record<string, unknown>)[marker], undefined, 'the glue never ran');
+  });
+
+  it('checks the glue again when an artifact is adopted (a shard reads the entry the pool read)', async () => {
+    const bytes = await jsProbe();
+    const { root, dir, manifest, engine } = await copiedEntry(bytes);
+    const artifact = await engine.loadArtifact(bytes);
+    const marker = `caxtonAdoptedGlue${process.pid}`;
+    writeFileSync(join(dir, manifest.glueFile!), `globalThis.${marker} = true;\nexport function instantiate() { return {}; }\n`);
+
+    const shard = new Engine({ cacheDir: root });
+    await assert.rejects(shard.adopt(artifact.manifest, artifact.modules), (err: SandboxError) =>
+      err.code === 'sandbox.artifact.cache-entry-refused' && /glue of [0-9a-f]{64} was not imported/.test(err.message));
+    assert.equal((globalThis as Record<string, unknown>)[marker], undefined, 'the glue never ran');
+  });
+
+  it('refuses a manifest naming a file outside its entry, even one whose bytes match', async () => {
+    const bytes = await asProbe();
+    const { root, dir, manifest, refusals, engine } = await copiedEntry(bytes);
+    cpSync(join(dir, manifest.modules[0]!.file), join(root, 'outside.wasm'));
+    rewriteManifest(dir, (m) => (m.modules[0]!.file = '../outside.wasm'));
+
+    await assert.rejects(engine.loadCached(manifest.digest), (err: SandboxError) => err.code === 'sandbox.artifact.not-cached');
+    assert.equal(refusals.length, 1);
+    assert.match(refusals[0]!.message, /names the file "\.\.\/outside\.wasm", which is not a plain file/);
+  });
+
+  it('knows a plain file name', () => {
+    for (const ok of ['guest.wasm', 'agent.core2.wasm', 'glue.mjs', 'a_b-c.wasm']) assert.equal(isPlainFileName(ok), true, ok);
+    for (const bad of ['', '.', '..', '../x', 'a/b', 'a\\b', '/etc/passwd', 'x\0y', '.hidden', 'a..b', 'x'.repeat(129), 7, null]) {
+      assert.equal(isPlainFileName(bad), false, String(bad));
+    }
+  });
+});
+
+describe('the prepare cache root must be this user\'s alone', () => {
+  it('creates a missing root readable by this user only', async () => {
+    const root = join(freshRoot(), 'made');
+    await assert.rejects(new Engine({ cacheDir: root }).loadCached('0'.repeat(64)), (err: SandboxError) => err.code === 'sandbox.artifact.not-cached');
+    assert.equal(statSync(root).mode & 0o777, 0o700);
+  });
+
+  for (const [what, mode] of [['every user', 0o757], ['its group', 0o775]] as const) {
+    it(`refuses a root writable by ${what}, with a hint saying what to chmod`, async () => {
+      const root = freshRoot();
+      chmodSync(root, mode);
+      const err = await new Engine({ cacheDir: root }).loadArtifact(await asProbe()).then(() => assert.fail('accepted'), (e: SandboxError) => e);
+      assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
+      assert.match(err.message, new RegExp(`is writable by ${what}`));
+      assert.match(err.hint!, /chmod go-w/);
+      assert.deepEqual(readdirSync(root), [], 'nothing read or written there');
+    });
+  }
+
+  it('refuses a root another user owns', { skip: process.getuid?.() !== 0 && 'only root can give a directory away' }, async () => {
+    const root = freshRoot();
+    chownSync(root, 4242, 4242);
+    const err = await new Engine({ cacheDir: root }).loadCached('0'.repeat(64)).then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
+    assert.match(err.message, /owned by uid 4242/);
+    assert.match(err.hint!, /chown/);
+  });
+});
+
+describe('what the cache key holds', () => {
+  it('does not serve an entry prepared under larger component caps to a node with smaller ones', async () => {
+    const bytes = await asProbe();
+    await testEngine().loadArtifact(bytes);
+    const strict = new Engine({ cacheDir: testEngine().cacheDir, componentLimits: { functions: 2 } });
+    await assert.rejects(strict.loadArtifact(bytes), (err: SandboxError) => err.code === 'sandbox.artifact.over-limit');
+  });
+
+  it('gives shard engines the pool engine\'s key, whatever its caps', () => {
+    const pool = new Engine({ cacheDir: freshRoot(), componentLimits: { functions: 3 }, maxComponentBytes: 1024 });
+    assert.equal(new Engine(pool.shardSettings()).cacheKey, pool.cacheKey);
+    assert.notEqual(pool.cacheKey, new Engine({ cacheDir: pool.cacheDir }).cacheKey);
+  });
+});
+
+describe('temporaries left by writers that died', () => {
+  it('are removed when the cache opens, once older than ten minutes; younger ones are a live writer\'s', async () => {
+    const root = freshRoot();
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const stale = join(root, `${'a'.repeat(64)}-0123456789abcdef.tmp-1-aaaaaaaa`);
+    const live = join(root, `${'b'.repeat(64)}-0123456789abcdef.tmp-2-bbbbbbbb`);
+    const staleModule = join(root, 'modules', `${'c'.repeat(64)}.entry.tmp-3-cccccccc`);
+    for (const d of [stale, live]) mkdirSync(d);
+    writeFileSync(join(stale, 'guest.wasm'), 'x');
+    mkdirSync(join(root, 'modules'));
+    writeFileSync(staleModule, 'x');
+    utimesSync(stale, hourAgo, hourAgo);
+    utimesSync(staleModule, hourAgo, hourAgo);
+
+    await assert.rejects(new Engine({ cacheDir: root }).loadCached('0'.repeat(64)));
+    assert.equal(existsSync(stale), false);
+    assert.equal(existsSync(staleModule), false);
+    assert.equal(existsSync(live), true);
+  });
+});
+
+// sha256 is what the manifest records; a sanity check that the copy helper's entries carry it.
+it('a prepared manifest records the sha256 of each file it names', async () => {
+  const { dir, manifest } = await copiedEntry(await jsProbe());
+  for (const m of manifest.modules) assert.equal(sha256(readFileSync(join(dir, m.file))), m.sha256);
+  assert.equal(sha256(readFileSync(join(dir, manifest.glueFile!))), manifest.glueSha256);
+});
