@@ -5,14 +5,11 @@
  * once per process. Instances are made from the returned Artifact (see instance.ts).
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import './webassembly-types.js';
-import type { Artifact, ArtifactManifest, GlueInstantiate, ModuleManifest } from './artifact/artifact.js';
+import { MANIFEST_FORMAT, type Artifact, type ArtifactManifest, type GlueInstantiate, type ModuleManifest } from './artifact/artifact.js';
 import { ArtifactCache } from './artifact/cache.js';
 import type { EngineSettings } from './shard/protocol.js';
-import { isPlainFileName } from './artifact/cache-dir.js';
 import { sha256 } from './artifact/digest.js';
 import { MODULE_CACHE_DIR } from './artifact/module-cache.js';
 import { defaultContractWitPath } from './artifact/contract.js';
@@ -88,6 +85,7 @@ export class Engine {
     // deadline and heap cap are left out: they bound the work of preparing, not what is prepared.
     this.cacheKey = sha256(
       JSON.stringify({
+        manifest: MANIFEST_FORMAT,
         instrumentation: INSTRUMENTATION_VERSION,
         direct: DIRECT_BINDING_VERSION,
         glue: GLUE_PATCH_VERSION,
@@ -152,6 +150,11 @@ export class Engine {
     return p;
   }
 
+  /** Checks the cache directory (cache-dir.ts) now rather than at the first load: a node fails fast on an unsafe one. */
+  openCache(): Promise<void> {
+    return this.cache.open();
+  }
+
   /** Drops the compiled artifact from memory (the disk entry stays). */
   forget(digest: string): void {
     this.loaded.delete(digest);
@@ -173,13 +176,14 @@ export class Engine {
         componentLimits: this.componentLimits,
         moduleCacheDir: join(this.cacheDir, MODULE_CACHE_DIR),
       }, this.prepareLimits));
-      const dir = await this.cache.write(prepared.manifest, prepared.modules, prepared.glue);
-      entry = { dir, manifest: prepared.manifest, modules: prepared.modules };
+      // Best-effort: what was prepared is used from memory whether or not it reached the disk.
+      await this.cache.write(prepared.manifest, prepared.modules, prepared.glue);
+      entry = { manifest: prepared.manifest, modules: prepared.modules, glue: prepared.glue };
     }
-    return this.compile(entry.dir, entry.manifest, entry.modules);
+    return this.compile(entry.manifest, entry.modules, entry.glue);
   }
 
-  private async compile(dir: string, manifest: ArtifactManifest, bytes: Uint8Array[]): Promise<Artifact> {
+  private async compile(manifest: ArtifactManifest, bytes: Uint8Array[], glue: string | null): Promise<Artifact> {
     let modules: WebAssembly.Module[];
     try {
       modules = await Promise.all(bytes.map((b) => WebAssembly.compile(b)));
@@ -190,14 +194,15 @@ export class Engine {
         cause: err,
       });
     }
-    return this.assemble(dir, manifest, modules);
+    return this.assemble(manifest, modules, glue);
   }
 
   /**
    * Adopts an artifact compiled elsewhere in this process (a shard receives the pool's compiled
-   * modules over postMessage, so code is compiled once per process, not once per worker).
+   * modules and its checked glue text over postMessage, so code is compiled once per process, not
+   * once per worker, and the shard reads nothing of the cache).
    */
-  adopt(manifest: ArtifactManifest, modules: WebAssembly.Module[]): Promise<Artifact> {
+  adopt(manifest: ArtifactManifest, modules: WebAssembly.Module[], glueSource: string | null): Promise<Artifact> {
     let p = this.loaded.get(manifest.digest);
     if (!p) {
       if (manifest.cacheKey !== this.cacheKey) {
@@ -206,50 +211,43 @@ export class Engine {
           hint: 'Give the pool and its shards the same engine options.',
         }));
       }
-      p = this.assemble(this.cache.entryDir(manifest.digest, manifest.cacheKey), manifest, modules);
+      p = this.assemble(manifest, modules, glueSource);
       this.loaded.set(manifest.digest, p);
       p.catch(() => this.loaded.delete(manifest.digest));
     }
     return p;
   }
 
-  private async assemble(dir: string, manifest: ArtifactManifest, modules: WebAssembly.Module[]): Promise<Artifact> {
+  private async assemble(manifest: ArtifactManifest, modules: WebAssembly.Module[], glueSource: string | null): Promise<Artifact> {
     const plans = new Map<WebAssembly.Module, ModuleManifest>();
     modules.forEach((m, i) => plans.set(m, manifest.modules[i]!));
     let glue: GlueInstantiate | null = null;
     if (manifest.glueFile) {
-      await checkGlue(dir, manifest);
-      const mod = (await import(pathToFileURL(join(dir, manifest.glueFile)).href)) as { instantiate?: GlueInstantiate };
+      checkGlue(manifest, glueSource);
+      // The checked text itself, never the file again: nothing can change between the hash and the
+      // import (decision 2135, review mends). jco's glue imports nothing, which a data: URL allows.
+      const mod = (await import(`data:text/javascript;base64,${Buffer.from(glueSource!, 'utf8').toString('base64')}`)) as { instantiate?: GlueInstantiate };
       if (typeof mod.instantiate !== 'function') {
-        throw new SandboxError('sandbox.artifact.glue-invalid', 'the cached jco glue has no instantiate()', { context: { digest: manifest.digest, dir } });
+        throw new SandboxError('sandbox.artifact.glue-invalid', 'the cached jco glue has no instantiate()', { context: { digest: manifest.digest } });
       }
       glue = mod.instantiate;
     }
     // One budget per agent across all its memories (instance.ts): what they start with, added up.
     const minMemoryPages = manifest.modules.reduce((sum, m) => sum + m.memories.reduce((s, x) => s + x.initialPages, 0), 0);
-    return { digest: manifest.digest, manifest, modules, plans, glue, minMemoryPages };
+    return { digest: manifest.digest, manifest, modules, plans, glue, glueSource, minMemoryPages };
   }
 }
 
 /**
- * The glue is imported into this process, outside every sandbox: its bytes must be the ones the
- * manifest records (decision 2135). The cache checked them on read; this check also covers a shard
- * adopting the pool's artifact and an entry another writer put in place.
+ * The glue is imported into this process, outside every sandbox: its text must be the one the
+ * manifest records (decision 2135). The cache checked it on read and a preparation made it; this
+ * check keeps that true for whatever reaches assemble (a shard's adopt message included).
  */
-async function checkGlue(dir: string, manifest: ArtifactManifest): Promise<void> {
-  const file = manifest.glueFile!;
-  let problem: string | null = null;
-  if (!isPlainFileName(file)) problem = `its name ${JSON.stringify(file)} is not a plain file name`;
-  else {
-    try {
-      if (sha256(await readFile(join(dir, file))) !== manifest.glueSha256) problem = 'it does not match the sha256 its manifest records';
-    } catch (err) {
-      problem = `it cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
-    }
-  }
+function checkGlue(manifest: ArtifactManifest, glueSource: string | null): void {
+  const problem = glueSource === null ? 'it was not given' : sha256(Buffer.from(glueSource, 'utf8')) !== manifest.glueSha256 ? 'it does not match the sha256 its manifest records' : null;
   if (problem === null) return;
-  throw new SandboxError('sandbox.artifact.cache-entry-refused', `the cached jco glue of ${manifest.digest} was not imported: ${problem}`, {
-    context: { digest: manifest.digest, dir },
-    hint: 'Nothing of it was run. Something else writes the prepare cache directory: find it, or give the node a directory of its own; after a restart the node refuses the entry on reading it and prepares the artifact again.',
+  throw new SandboxError('sandbox.artifact.cache-entry-refused', `the jco glue of ${manifest.digest} was not imported: ${problem}`, {
+    context: { digest: manifest.digest },
+    hint: 'Nothing of it was run. The glue comes from a checked cache entry or a fresh preparation, so this is a Caxton bug: report it.',
   });
 }

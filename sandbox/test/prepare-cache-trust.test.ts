@@ -6,7 +6,7 @@
  * it was prepared under, and temporaries left by dead writers are swept when the cache opens.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, symlinkSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -78,17 +78,21 @@ describe('the prepare cache checks what it reads', () => {
     assert.equal((globalThis as Record<string, unknown>)[marker], undefined, 'the glue never ran');
   });
 
-  it('checks the glue again when an artifact is adopted (a shard reads the entry the pool read)', async () => {
+  it('imports on adopt only glue text that matches the manifest (a shard never reads the entry)', async () => {
     const bytes = await jsProbe();
-    const { root, dir, manifest, engine } = await copiedEntry(bytes);
+    const { root, engine } = await copiedEntry(bytes);
     const artifact = await engine.loadArtifact(bytes);
-    const marker = `caxtonAdoptedGlue${process.pid}`;
-    writeFileSync(join(dir, manifest.glueFile!), `globalThis.${marker} = true;\nexport function instantiate() { return {}; }\n`);
-
+    assert.equal(artifact.glueSource !== null && artifact.glueSource.length > 0, true, 'the artifact carries its checked glue text');
+    // Unique text: a data: URL no earlier import in this process could have cached.
+    const marker = `caxtonAdoptedGlue${process.pid}${Date.now()}`;
     const shard = new Engine({ cacheDir: root });
-    await assert.rejects(shard.adopt(artifact.manifest, artifact.modules), (err: SandboxError) =>
+    await assert.rejects(shard.adopt(artifact.manifest, artifact.modules, `globalThis.${marker} = true;\nexport function instantiate() { return {}; }\n`), (err: SandboxError) =>
       err.code === 'sandbox.artifact.cache-entry-refused' && /glue of [0-9a-f]{64} was not imported/.test(err.message));
     assert.equal((globalThis as Record<string, unknown>)[marker], undefined, 'the glue never ran');
+    // The same shard adopts the real text, even with the entry gone from disk: it reads nothing there.
+    rmSync(root, { recursive: true, force: true });
+    const adopted = await new Engine({ cacheDir: freshRoot() }).adopt(artifact.manifest, artifact.modules, artifact.glueSource);
+    assert.equal(typeof adopted.glue, 'function');
   });
 
   it('refuses a manifest naming a file outside its entry, even one whose bytes match', async () => {
@@ -118,13 +122,14 @@ describe('the prepare cache root must be this user\'s alone', () => {
   });
 
   for (const [what, mode] of [['every user', 0o757], ['its group', 0o775]] as const) {
-    it(`refuses a root writable by ${what}, with a hint saying what to chmod`, async () => {
+    it(`refuses a root writable by ${what}, with a hint saying to remove it (not chmod: what is in it is not to be trusted)`, async () => {
       const root = freshRoot();
       chmodSync(root, mode);
       const err = await new Engine({ cacheDir: root }).loadArtifact(await asProbe()).then(() => assert.fail('accepted'), (e: SandboxError) => e);
       assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
       assert.match(err.message, new RegExp(`is writable by ${what}`));
-      assert.match(err.hint!, /chmod go-w/);
+      assert.match(err.hint!, /Remove the directory and let the node recreate it/);
+      assert.doesNotMatch(err.hint!, /chmod/);
       assert.deepEqual(readdirSync(root), [], 'nothing read or written there');
     });
   }
@@ -135,7 +140,26 @@ describe('the prepare cache root must be this user\'s alone', () => {
     const err = await new Engine({ cacheDir: root }).loadCached('0'.repeat(64)).then(() => assert.fail('accepted'), (e: SandboxError) => e);
     assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
     assert.match(err.message, /owned by uid 4242/);
-    assert.match(err.hint!, /chown/);
+    assert.match(err.hint!, /Remove the directory/);
+  });
+
+  it('refuses a symbolic link as the root (it could be re-pointed, and the sweep would follow it)', async () => {
+    const target = freshRoot();
+    chmodSync(target, 0o700);
+    const link = join(freshRoot(), 'link');
+    symlinkSync(target, link);
+    const err = await new Engine({ cacheDir: link }).loadCached('0'.repeat(64)).then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
+    assert.match(err.message, /is a symbolic link/);
+  });
+
+  it('says cache-unsafe, with the hint, when the root cannot be made (a file is in the way)', async () => {
+    const file = join(freshRoot(), 'file');
+    writeFileSync(file, 'x');
+    const err = await new Engine({ cacheDir: file }).loadCached('0'.repeat(64)).then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
+    assert.match(err.message, /cannot be created or examined \(EEXIST\)/);
+    assert.match(err.hint!, /Remove the directory/);
   });
 });
 
@@ -180,4 +204,82 @@ it('a prepared manifest records the sha256 of each file it names', async () => {
   const { dir, manifest } = await copiedEntry(await jsProbe());
   for (const m of manifest.modules) assert.equal(sha256(readFileSync(join(dir, m.file))), m.sha256);
   assert.equal(sha256(readFileSync(join(dir, manifest.glueFile!))), manifest.glueSha256);
+});
+
+describe('what is inside a private root is checked too (made while the root was not private)', () => {
+  it('refuses an entry directory others may write, discards it and prepares again', async () => {
+    const bytes = await asProbe();
+    const { dir, refusals, engine } = await copiedEntry(bytes);
+    chmodSync(dir, 0o775);
+    await engine.loadArtifact(bytes);
+    assert.equal(refusals.length, 1);
+    assert.match(refusals[0]!.message, /its directory is writable by its group/);
+    assert.equal(statSync(dir).mode & 0o777, 0o700, 'prepared again into a fresh, private entry');
+  });
+
+  it('refuses an entry directory another user owns', { skip: process.getuid?.() !== 0 && 'only root can give a directory away' }, async () => {
+    const bytes = await asProbe();
+    const { dir, refusals, engine } = await copiedEntry(bytes);
+    chownSync(dir, 4242, 4242);
+    await engine.loadArtifact(bytes);
+    assert.match(refusals[0]!.message, /its directory is owned by uid 4242/);
+    assert.equal(statSync(dir).uid, process.getuid!());
+  });
+
+  it('refuses a module file that is a symbolic link, or writable by others', async () => {
+    for (const spoil of ['link', 'mode'] as const) {
+      const bytes = await asProbe();
+      const { root, dir, manifest, refusals, engine } = await copiedEntry(bytes);
+      const file = join(dir, manifest.modules[0]!.file);
+      if (spoil === 'link') {
+        cpSync(file, join(root, 'elsewhere.wasm'));
+        rmSync(file);
+        symlinkSync(join(root, 'elsewhere.wasm'), file);
+      } else chmodSync(file, 0o666);
+      await assert.rejects(engine.loadCached(manifest.digest), (err: SandboxError) => err.code === 'sandbox.artifact.not-cached');
+      assert.match(refusals[0]!.message, spoil === 'link' ? /guest\.wasm is a symbolic link/ : /guest\.wasm is writable by its group and every user/, spoil);
+      assert.equal(existsSync(dir), false, `${spoil}: discarded`);
+    }
+  });
+
+  it('moves away a module cache directory others may write, when the cache opens', async () => {
+    const root = freshRoot();
+    mkdirSync(join(root, 'modules'));
+    writeFileSync(join(root, 'modules', 'planted.entry'), 'x');
+    chmodSync(join(root, 'modules'), 0o777);
+    await assert.rejects(new Engine({ cacheDir: root }).loadCached('0'.repeat(64)), (err: SandboxError) => err.code === 'sandbox.artifact.not-cached');
+    assert.equal(existsSync(join(root, 'modules')), false);
+  });
+
+  it('treats a file that cannot be read now as a miss and leaves the entry alone', async () => {
+    const bytes = await asProbe();
+    const { dir, manifest, refusals, engine } = await copiedEntry(bytes);
+    rmSync(join(dir, manifest.modules[0]!.file)); // as another node's discard in progress would
+    await assert.rejects(engine.loadCached(manifest.digest), (err: SandboxError) => err.code === 'sandbox.artifact.not-cached');
+    assert.deepEqual(refusals, []);
+    assert.equal(existsSync(join(dir, 'manifest.json')), true, 'not discarded');
+  });
+
+  it('leaves an entry of another manifest format alone (a rolling upgrade sharing the directory)', async () => {
+    const bytes = await asProbe();
+    const { dir, manifest, refusals, engine } = await copiedEntry(bytes);
+    rewriteManifest(dir, (m) => ((m as { format: number }).format = 3));
+    await assert.rejects(engine.loadCached(manifest.digest), (err: SandboxError) => err.code === 'sandbox.artifact.not-cached');
+    assert.deepEqual(refusals, []);
+    assert.equal(existsSync(dir), true);
+  });
+
+  it('sweeps only the temporaries the caches write, not any name with .tmp- in it', async () => {
+    const root = freshRoot();
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const other = join(root, 'notes.tmp-keep');
+    const refused = join(root, `${'a'.repeat(64)}-0123456789abcdef.tmp-refused-12-abcdef01`);
+    for (const d of [other, refused]) {
+      mkdirSync(d);
+      utimesSync(d, hourAgo, hourAgo);
+    }
+    await assert.rejects(new Engine({ cacheDir: root }).loadCached('0'.repeat(64)));
+    assert.equal(existsSync(other), true);
+    assert.equal(existsSync(refused), false);
+  });
 });

@@ -60,7 +60,13 @@ export class SandboxAgentHost implements AgentHost {
 
   static async create(opts: SandboxHostOptions): Promise<SandboxAgentHost> {
     const shards = opts.shards ?? defaultShards();
-    return new SandboxAgentHost(new ShardPool({ shards, engine: { ...opts.engine, cacheDir: opts.cacheDir } }), opts.state);
+    const pool = new ShardPool({ shards, engine: { ...opts.engine, cacheDir: opts.cacheDir } });
+    // An unsafe prepare cache fails the node now, with its hint, not its first deploy (decision 2135).
+    await pool.engine.openCache().catch(async (err: unknown) => {
+      await pool.close();
+      throw err;
+    });
+    return new SandboxAgentHost(pool, opts.state);
   }
 
   async prepare(bytes: Uint8Array): Promise<{ digest: string }> {

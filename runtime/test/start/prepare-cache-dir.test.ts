@@ -4,7 +4,7 @@
  * the second node reuses the first one's entry rather than preparing again (decision 2135).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +48,21 @@ test('a node prepares into prepare.cacheDir when given, into <dataDir>/cache oth
     }
     assert.deepEqual(entries(shared).map((n) => n.slice(0, 64)), [echo.sha256], 'one entry in the shared directory, for both nodes');
     assert.equal(existsSync(path.join(shared, 'modules')), false, 'the second node reused the entry: it prepared nothing');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a node whose prepare cache others may write fails when it starts, with the hint, not at its first deploy', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'caxton-prepare-cache-'));
+  const cache = path.join(root, 'data', 'cache');
+  try {
+    mkdirSync(cache, { recursive: true });
+    chmodSync(cache, 0o775); // what an older node made under umask 002
+    await assert.rejects(
+      startNode({ apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' as const }, api: false, shards: 1, dataDir: path.join(root, 'data') }),
+      (err: Error & { code?: string; hint?: string }) => err.code === 'sandbox.artifact.cache-unsafe' && /Remove the directory/.test(err.hint ?? ''),
+    );
   } finally {
     await rm(root, { recursive: true, force: true });
   }

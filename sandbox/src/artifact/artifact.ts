@@ -24,9 +24,11 @@ export interface ModuleManifest {
   reused?: true;
 }
 
+/** 2 since each file carries its sha256 (decision 2135); part of the cache key, so nodes of another format keep their own entries. */
+export const MANIFEST_FORMAT = 2;
+
 export interface ArtifactManifest {
-  /** 2 since each file carries its sha256 (decision 2135); entries of another format are not read. */
-  format: 2;
+  format: typeof MANIFEST_FORMAT;
   /** sha256 of the artifact bytes, hex. */
   digest: string;
   /** Identifies instrumentation pass, limits, contract and toolchain versions. */
@@ -64,6 +66,8 @@ export interface Artifact {
   /** Memory/table plans of each compiled module. */
   plans: Map<WebAssembly.Module, ModuleManifest>;
   glue: GlueInstantiate | null;
+  /** The glue's text `glue` was imported from, checked against the manifest: a shard adopting the artifact imports the same. */
+  glueSource: string | null;
   /** Largest initial memory any module declares, in pages: the smallest workable cap. */
   minMemoryPages: number;
 }

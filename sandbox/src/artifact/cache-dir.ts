@@ -2,19 +2,28 @@
  * The rules a prepare cache directory and what it holds must meet before anything in it is used
  * (decision 2135). The threat is another local user who can write the directory: whatever they put
  * there would be compiled as an agent's instrumented modules or imported as jco glue into the node.
- * So the root must be this user's and writable by nobody else (ssh's StrictModes), and a manifest
- * may only name plain files inside its own entry. Against this same user nothing here helps, nor
+ * So the root must be this user's and writable by nobody else (ssh's StrictModes), and so must every
+ * entry directory, the module cache's directory and every file read from them, none a symbolic
+ * link: what another user put there while the root was theirs or shared stays refused after the
+ * root is fixed (review mends of 2135). A manifest may only name plain files inside its own entry. Against this same user nothing here helps, nor
  * could it: a process running as the node's user can already change the node itself.
  */
-import { lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { constants, openSync, closeSync, fstatSync, readFileSync, type Stats } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SandboxError } from '../errors.js';
 
 /** A temporary entry (cache.ts, module-cache.ts) older than this was left by a writer that died. */
 export const STALE_TEMPORARY_MS = 10 * 60_000;
 
-/** The infix of every temporary name the caches write before renaming into place. */
-export const TEMPORARY_INFIX = '.tmp-';
+/** The two shapes of temporary the caches write: `<name>.tmp-<pid>-<hex>` and `<name>.tmp-refused-<pid>-<hex>`. */
+const TEMPORARY_NAME = /\.tmp-(?:refused-)?\d+-[0-9a-f]{8}$/;
+
+/** A name next to `path` to write to before renaming into place, or (`refused`) to move a refused entry to. */
+export function temporaryPath(path: string, refused = false): string {
+  return `${path}.tmp-${refused ? 'refused-' : ''}${process.pid}-${randomBytes(4).toString('hex')}`;
+}
 
 const PLAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
@@ -24,30 +33,130 @@ export function isPlainFileName(name: unknown): name is string {
 }
 
 /**
- * Creates the cache root (0700) if it is missing, and refuses one that another user owns or that
- * group or others may write: a typed error whose hint says what to change.
+ * What keeps `st` (from lstat or fstat) from being this user's own private `kind`: a symbolic link,
+ * another type, another owner, group or others allowed to write. Empty when it is sound. Without
+ * POSIX owners (Windows) only the type is checked: the ACLs are the operator's to set.
  */
-export async function openCacheRoot(root: string): Promise<void> {
-  await mkdir(root, { recursive: true, mode: 0o700 });
-  const uid = process.getuid?.();
-  if (uid === undefined) return; // No POSIX owners (Windows): the directory's ACL is the operator's to set.
-  const st = await stat(root);
+export function privacyProblems(st: Stats, kind: 'directory' | 'file'): string[] {
   const problems: string[] = [];
-  if (!st.isDirectory()) problems.push('is not a directory');
+  if (st.isSymbolicLink()) problems.push('is a symbolic link');
+  else if (kind === 'directory' ? !st.isDirectory() : !st.isFile()) problems.push(`is not a ${kind}`);
+  const uid = process.getuid?.();
+  if (uid === undefined) return problems;
   if (st.uid !== uid) problems.push(`is owned by uid ${st.uid}, not by this node's uid ${uid}`);
   const writers = [(st.mode & 0o020) !== 0 ? 'its group' : '', (st.mode & 0o002) !== 0 ? 'every user' : ''].filter(Boolean);
   if (writers.length > 0) problems.push(`is writable by ${writers.join(' and ')} (mode ${(st.mode & 0o777).toString(8)})`);
-  if (problems.length === 0) return;
-  throw new SandboxError('sandbox.artifact.cache-unsafe', `the prepare cache directory ${root} ${problems.join(' and ')}: whoever else can write it could replace the instrumented modules agents run`, {
-    context: { dir: root, owner: st.uid, uid, mode: (st.mode & 0o777).toString(8) },
-    hint: `Make it this user's and writable only by it (chown ${uid} '${root}' && chmod go-w '${root}'), or give the node a directory of its own (caxton serve --prepare-cache-dir).`,
-  });
+  return problems;
+}
+
+const NO_FOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+
+/**
+ * The bytes of a file of the cache, or what makes it untrustworthy (a definite refusal: a symbolic
+ * link, another owner, writable by others). Opened without following links and checked on the open
+ * descriptor, so what is read is what was checked. Other errors (ENOENT, EMFILE, EIO) are thrown:
+ * they say nothing about the file's worth.
+ */
+export async function readOwnFile(path: string): Promise<Uint8Array | string> {
+  let fh;
+  try {
+    fh = await open(path, NO_FOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return 'is a symbolic link';
+    throw err;
+  }
+  try {
+    const problems = privacyProblems(await fh.stat(), 'file');
+    return problems.length > 0 ? problems.join(' and ') : new Uint8Array(await fh.readFile());
+  } finally {
+    await fh.close();
+  }
+}
+
+/** readOwnFile for the synchronous module cache (it runs in the prepare worker). */
+export function readOwnFileSync(path: string): Uint8Array | string {
+  let fd: number;
+  try {
+    fd = openSync(path, NO_FOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return 'is a symbolic link';
+    throw err;
+  }
+  try {
+    const problems = privacyProblems(fstatSync(fd), 'file');
+    return problems.length > 0 ? problems.join(' and ') : new Uint8Array(readFileSync(fd));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What keeps the directory at `path` from being trusted (see privacyProblems); null when sound, or when it is missing. */
+export async function directoryProblem(path: string): Promise<string | null> {
+  let st: Stats;
+  try {
+    st = await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  const problems = privacyProblems(st, 'directory');
+  return problems.length > 0 ? problems.join(' and ') : null;
 }
 
 /**
- * Removes the temporary entries in `dir` that are older than STALE_TEMPORARY_MS. A live writer's
- * temporary is seconds old (it is created after preparing, to write files and rename), so one that
- * old was left by a process that died; removing it cannot disturb a writer that is still running.
+ * Moves `path` out of the way in one step (readers see it whole or not at all), then removes it.
+ * False when it is still there afterwards (it could not be moved): the caller must not use it.
+ */
+export async function discard(path: string): Promise<boolean> {
+  const away = temporaryPath(path, true);
+  try {
+    await rename(path, away);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'; // Gone: another node discarded it first.
+  }
+  // Files another user made in a directory of theirs may resist removal; the sweep tries again later.
+  await rm(away, { recursive: true, force: true }).catch(() => undefined);
+  return true;
+}
+
+const unsafeRoot = (root: string, why: string, context: Record<string, unknown>, cause?: unknown): SandboxError =>
+  new SandboxError('sandbox.artifact.cache-unsafe', `the prepare cache directory ${root} ${why}: whoever else can write it could replace the instrumented modules agents run`, {
+    context: { dir: root, ...context },
+    // Not chown/chmod: what was put there while it was unsafe cannot be trusted afterwards.
+    hint: `Remove the directory and let the node recreate it (rm -r '${root}'; the node prepares its components again), or give the node a directory of its own (caxton serve --prepare-cache-dir).`,
+    ...(cause !== undefined ? { cause } : {}),
+  });
+
+/**
+ * Creates the cache root (0700) if it is missing, and refuses one that is a symbolic link (it could be
+ * re-pointed later, and the sweep would delete wherever it points), another user's, or writable by
+ * group or others: a typed error whose hint says to remove it. Also refuses a module cache
+ * directory (MODULE_CACHE_DIR, passed as `modulesDir`) that fails the same rules, which the root's
+ * check alone would let through if another user made it while the root was open to them.
+ */
+export async function openCacheRoot(root: string, modulesDir: string): Promise<void> {
+  let st: Stats;
+  try {
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    st = await lstat(root);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw unsafeRoot(root, `cannot be created or examined (${code})`, { code }, err);
+  }
+  const problems = privacyProblems(st, 'directory');
+  if (problems.length > 0) throw unsafeRoot(root, problems.join(' and '), { owner: st.uid, uid: process.getuid?.(), mode: (st.mode & 0o777).toString(8) });
+  const modules = join(root, modulesDir);
+  const problem = await directoryProblem(modules).catch(() => null);
+  if (problem !== null && !(await discard(modules))) {
+    throw unsafeRoot(root, `holds ${modulesDir}/, which ${problem} and cannot be moved away`, { modules });
+  }
+}
+
+/**
+ * Removes the temporaries in `dir` (names the caches write, temporaryPath) that are older than
+ * STALE_TEMPORARY_MS. A live writer's temporary is seconds old (it is created after preparing, to
+ * write files and rename), so one that old was left by a process that died; removing it cannot
+ * disturb a writer that is still running.
  */
 export async function removeStaleTemporaries(dir: string, now = Date.now()): Promise<number> {
   let names: string[];
@@ -58,7 +167,7 @@ export async function removeStaleTemporaries(dir: string, now = Date.now()): Pro
   }
   let removed = 0;
   for (const name of names) {
-    if (!name.includes(TEMPORARY_INFIX)) continue;
+    if (!TEMPORARY_NAME.test(name)) continue;
     const path = join(dir, name);
     try {
       if (now - (await lstat(path)).mtimeMs < STALE_TEMPORARY_MS) continue;

@@ -5,29 +5,37 @@
  * same artifact are harmless (the loser's rename fails and its copy is discarded).
  *
  * Nothing read back is trusted on its word (decision 2135): the root must pass openCacheRoot before
- * the first read or write, a manifest may only name plain files of its own entry, and every file is
- * checked against the sha256 its manifest records before it is handed on. An entry that fails is
- * reported, moved out of the way and treated as a miss, so the caller prepares the artifact again.
+ * the first read or write, the entry directory and each file must be this user's, private and no
+ * symbolic link, a manifest may only name plain files of its own entry, and every file is checked
+ * against the sha256 its manifest records before it is handed on (the glue as text, so what is
+ * imported is what was hashed). An entry that definitely fails is reported, moved out of the way and
+ * treated as a miss, so the caller prepares the artifact again; a file that merely cannot be read now
+ * (EMFILE, EIO, another node's discard) is a miss that leaves the entry alone.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArtifactManifest } from './artifact.js';
+import { MANIFEST_FORMAT, type ArtifactManifest } from './artifact.js';
 import { sha256 } from './digest.js';
 import { MODULE_CACHE_DIR } from './module-cache.js';
-import { TEMPORARY_INFIX, isPlainFileName, openCacheRoot, removeStaleTemporaries } from './cache-dir.js';
+import { directoryProblem, discard, isPlainFileName, openCacheRoot, readOwnFile, removeStaleTemporaries, temporaryPath } from './cache-dir.js';
 import { SandboxError, artifactError } from '../errors.js';
 
 export interface CachedEntry {
-  dir: string;
   manifest: ArtifactManifest;
   modules: Uint8Array[];
+  /** The glue's text (jco path), checked against the manifest: imported from memory, never again from disk. */
+  glue: string | null;
 }
 
 /** Told about each entry that failed its check (and was discarded). */
 export type RefusedEntryReport = (err: SandboxError) => void;
 
 const MANIFEST = 'manifest.json';
+
+/** Why an entry is refused (definite: it is discarded), as against a read that failed for now (a miss). */
+class Refused {
+  constructor(readonly why: string) {}
+}
 
 export class ArtifactCache {
   private opened: Promise<void> | null = null;
@@ -48,7 +56,7 @@ export class ArtifactCache {
   open(): Promise<void> {
     if (!this.opened) {
       this.opened = (async () => {
-        await openCacheRoot(this.root);
+        await openCacheRoot(this.root, MODULE_CACHE_DIR);
         await removeStaleTemporaries(this.root);
         await removeStaleTemporaries(join(this.root, MODULE_CACHE_DIR));
       })();
@@ -61,68 +69,68 @@ export class ArtifactCache {
   async read(digest: string, cacheKey: string): Promise<CachedEntry | null> {
     await this.open();
     const dir = this.entryDir(digest, cacheKey);
-    let text: string;
+    let found: CachedEntry | Refused | null;
     try {
-      text = await readFile(join(dir, MANIFEST), 'utf8');
+      found = await this.check(dir, digest, cacheKey);
     } catch {
-      return null;
+      return null; // Could not be read now (ENOENT, EMFILE, EIO): a miss, the entry may be sound.
     }
-    const problem = await this.check(dir, text, digest, cacheKey);
-    if (typeof problem !== 'string') return problem;
-    this.report(new SandboxError('sandbox.artifact.cache-entry-refused', `the cached entry for ${digest} was refused: ${problem}`, {
-      context: { digest, cacheKey, dir },
-      hint: 'Nothing of it was run; the node prepares the artifact again. If this recurs, something else writes the prepare cache directory: find it, or give the node a directory of its own.',
+    if (!(found instanceof Refused)) return found;
+    const removed = await discard(dir);
+    this.report(new SandboxError('sandbox.artifact.cache-entry-refused', `the cached entry for ${digest} was refused: ${found.why}`, {
+      context: { digest, cacheKey, dir, removed },
+      hint: removed
+        ? 'Nothing of it was run; the node prepares the artifact again. Under a private directory this means corruption or a process of this user writing it: if it recurs, find it.'
+        : `Nothing of it was run, and it could not be moved away: the node prepares the artifact in memory each time. Remove ${dir} (or the whole cache directory).`,
     }));
-    await this.discard(dir);
     return null;
   }
 
-  /** The entry when sound, or what is wrong with it. */
-  private async check(dir: string, text: string, digest: string, cacheKey: string): Promise<CachedEntry | string> {
+  /** The entry when sound, why it is refused, null when there is none (of this format); throws when it cannot be read now. */
+  private async check(dir: string, digest: string, cacheKey: string): Promise<CachedEntry | Refused | null> {
+    const dirProblem = await directoryProblem(dir);
+    if (dirProblem !== null) return new Refused(`its directory ${dirProblem}`);
+    let text: Uint8Array | string;
+    try {
+      text = await readOwnFile(join(dir, MANIFEST));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    if (typeof text === 'string') return new Refused(`its manifest ${text}`);
     let manifest: ArtifactManifest;
     try {
-      manifest = JSON.parse(text) as ArtifactManifest;
+      manifest = JSON.parse(Buffer.from(text).toString('utf8')) as ArtifactManifest;
     } catch {
-      return 'its manifest is not JSON';
+      return new Refused('its manifest is not JSON');
     }
-    // Another format (an older node's) or an entry named for another artifact: not ours to use.
-    if (manifest.format !== 2) return `its manifest has format ${String(manifest.format)}, this node reads 2`;
-    if (manifest.digest !== digest || manifest.cacheKey !== cacheKey) return 'its manifest names another artifact or cache key';
-    if (!Array.isArray(manifest.modules)) return 'its manifest lists no modules';
+    // Another format is another node version's (the format is in the key, so only a hand-made entry): not ours to judge.
+    if (manifest.format !== MANIFEST_FORMAT) return null;
+    if (manifest.digest !== digest || manifest.cacheKey !== cacheKey) return new Refused('its manifest names another artifact or cache key');
+    if (!Array.isArray(manifest.modules)) return new Refused('its manifest lists no modules');
     const odd = oddFileName(manifest);
-    if (odd !== undefined) return `its manifest names the file ${JSON.stringify(odd)}, which is not a plain file of the entry`;
-    const modules: Uint8Array[] = [];
-    try {
-      for (const m of manifest.modules) {
-        const bytes = new Uint8Array(await readFile(join(dir, m.file)));
-        if (sha256(bytes) !== m.sha256) return `the module ${m.file} does not match the sha256 its manifest records`;
-        modules.push(bytes);
-      }
-      if (manifest.glueFile !== null && sha256(await readFile(join(dir, manifest.glueFile))) !== manifest.glueSha256) {
-        return `the glue ${manifest.glueFile} does not match the sha256 its manifest records`;
-      }
-    } catch (err) {
-      return `a file it lists cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    if (odd !== undefined) return new Refused(`its manifest names the file ${JSON.stringify(odd)}, which is not a plain file of the entry`);
+    const [modules, glue] = await Promise.all([
+      Promise.all(manifest.modules.map((m) => readOwnFile(join(dir, m.file)))),
+      manifest.glueFile === null ? null : readOwnFile(join(dir, manifest.glueFile)),
+    ]);
+    for (const [i, m] of manifest.modules.entries()) {
+      const bytes = modules[i]!;
+      if (typeof bytes === 'string') return new Refused(`the module ${m.file} ${bytes}`);
+      if (sha256(bytes) !== m.sha256) return new Refused(`the module ${m.file} does not match the sha256 its manifest records`);
     }
-    return { dir, manifest, modules };
-  }
-
-  /** Moves a refused entry out of the way in one step (readers see it or nothing), then removes it. */
-  private async discard(dir: string): Promise<void> {
-    const away = `${dir}${TEMPORARY_INFIX}refused-${process.pid}-${randomBytes(4).toString('hex')}`;
-    try {
-      await rename(dir, away);
-    } catch {
-      return; // Another node discarded it first.
-    }
-    await rm(away, { recursive: true, force: true });
+    if (typeof glue === 'string') return new Refused(`the glue ${manifest.glueFile} ${glue}`);
+    if (glue !== null && sha256(glue) !== manifest.glueSha256) return new Refused(`the glue ${manifest.glueFile} does not match the sha256 its manifest records`);
+    return { manifest, modules: modules as Uint8Array[], glue: glue === null ? null : Buffer.from(glue).toString('utf8') };
   }
 
   /**
-   * Writes an entry and returns its directory, which then holds files matching the manifest: ours,
-   * or an equivalent entry another writer renamed into place first and that passed the same check.
+   * Writes an entry, best-effort: the caller holds what it prepared in memory and uses that, so a
+   * write that fails (a full disk, another writer in first with an entry that was refused and could
+   * not be moved away) costs the next process a preparation, never this deploy. Returns whether the
+   * directory now holds a sound entry (ours or an equivalent one another writer renamed first).
    */
-  async write(manifest: ArtifactManifest, modules: Uint8Array[], glue: string | null): Promise<string> {
+  async write(manifest: ArtifactManifest, modules: Uint8Array[], glue: string | null): Promise<boolean> {
     await this.open();
     const odd = oddFileName(manifest);
     if (odd !== undefined) {
@@ -130,24 +138,21 @@ export class ArtifactCache {
         'This is a Caxton bug; report it with the artifact.');
     }
     const dir = this.entryDir(manifest.digest, manifest.cacheKey);
-    const tmp = `${dir}${TEMPORARY_INFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
-    await mkdir(tmp, { mode: 0o700 });
+    const tmp = temporaryPath(dir);
     try {
-      await Promise.all(manifest.modules.map((m, i) => writeFile(join(tmp, m.file), modules[i]!)));
-      if (glue !== null && manifest.glueFile) await writeFile(join(tmp, manifest.glueFile), glue);
-      await writeFile(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
-      if (await renamed(tmp, dir)) return dir;
+      await mkdir(tmp, { mode: 0o700 });
+      await Promise.all(manifest.modules.map((m, i) => writeFile(join(tmp, m.file), modules[i]!, { mode: 0o600 })));
+      if (glue !== null && manifest.glueFile) await writeFile(join(tmp, manifest.glueFile), glue, { mode: 0o600 });
+      await writeFile(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2), { mode: 0o600 });
+      if (await renamed(tmp, dir)) return true;
       // Someone else wrote the entry first: theirs serves if it passes the same check as any read.
-      if ((await this.read(manifest.digest, manifest.cacheKey)) !== null) {
-        await rm(tmp, { recursive: true, force: true });
-        return dir;
-      }
+      if ((await this.read(manifest.digest, manifest.cacheKey)) !== null) return true;
       // Theirs was refused and discarded (or never was: the rename failed for another reason).
-      await rename(tmp, dir);
-      return dir;
-    } catch (err) {
-      await rm(tmp, { recursive: true, force: true });
-      throw err;
+      return await renamed(tmp, dir);
+    } catch {
+      return false;
+    } finally {
+      await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 }

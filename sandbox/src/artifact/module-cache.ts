@@ -13,13 +13,13 @@
  * truncated, corrupt or misplaced entry is ignored (and rewritten by the caller) rather than used.
  * That check is against the entry's own header, so it finds corruption, not tampering: what keeps
  * others from writing entries is the root's check (cache-dir.ts, decision 2135), which the engine
- * makes before it prepares anything, and file names that are hashes, never a manifest's words.
+ * makes before it prepares anything (with this directory's: cache-dir.ts), files read only when
+ * they are this user's and no link, and file names that are hashes, never a manifest's words.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from './digest.js';
-import { TEMPORARY_INFIX } from './cache-dir.js';
+import { readOwnFileSync, temporaryPath } from './cache-dir.js';
 import type { InstrumentedModule } from './instrument.js';
 
 /** Where the entries live under an engine's cache directory. */
@@ -81,7 +81,10 @@ export class ModuleCache {
   private read(inputs: Inputs): { header: EntryHeader; body: Uint8Array } | null {
     let file: Buffer;
     try {
-      file = readFileSync(this.entryPath(inputs));
+      // A link, or a file another user owns or may write, is a miss; the write that follows replaces it.
+      const bytes = readOwnFileSync(this.entryPath(inputs));
+      if (typeof bytes === 'string') return null;
+      file = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     } catch {
       return null;
     }
@@ -111,10 +114,10 @@ export class ModuleCache {
     const length = Buffer.alloc(4);
     length.writeUInt32LE(json.length, 0);
     const path = this.entryPath(inputs);
-    const tmp = `${path}${TEMPORARY_INFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
+    const tmp = temporaryPath(path);
     try {
       mkdirSync(this.root, { recursive: true, mode: 0o700 });
-      writeFileSync(tmp, Buffer.concat([length, json, body]));
+      writeFileSync(tmp, Buffer.concat([length, json, body]), { mode: 0o600 }); // Private, or the next read refuses it (cache-dir.ts).
       // Replaces a corrupt entry in one step; a concurrent writer of the same inputs wrote the same bytes.
       renameSync(tmp, path);
     } catch {

@@ -8,7 +8,7 @@ import type { DecodedComponent } from '../binary/component-decoder.js';
 import { decodeComponent } from '../binary/component-decoder.js';
 import { WASI_SUPPORT } from '../wasi/support.js';
 import { artifactError } from '../errors.js';
-import type { ArtifactManifest, BindingPath, ModuleManifest } from './artifact.js';
+import { MANIFEST_FORMAT, type ArtifactManifest, type BindingPath, type ModuleManifest } from './artifact.js';
 import { HOST_INTERFACE, loadContract } from './contract.js';
 import { planDirect } from './direct-eligibility.js';
 import { InstrumentError, instrumentHere, instrumentInWorker } from './instrument-worker.js';
@@ -148,7 +148,7 @@ export async function prepareArtifact(bytes: Uint8Array, digest: string, opts: P
   const instrumentMs = since(tInstrument);
 
   const manifest: ArtifactManifest = {
-    format: 2,
+    format: MANIFEST_FORMAT,
     digest,
     cacheKey: opts.cacheKey,
     path,

@@ -32,7 +32,7 @@ export interface ShardInit {
 
 
 export type Request =
-  | { op: 'artifact'; manifest: ArtifactManifest; modules: WebAssembly.Module[] }
+  | { op: 'artifact'; manifest: ArtifactManifest; modules: WebAssembly.Module[]; glueSource: string | null }
   /** The artifact itself is posted once per shard (`artifact`); `carried` only on re-deploys after a reset. */
   | { op: 'deploy'; spec: PreparedAgentSpec; carried?: RestartCarryOver; replace: boolean }
   | { op: 'undeploy'; name: string }

@@ -169,7 +169,7 @@ export class ShardPool {
     const artifact = await this.engine.loadCached(digest);
     shard.artifacts.add(digest);
     try {
-      await shard.request({ op: 'artifact', manifest: artifact.manifest, modules: artifact.modules });
+      await shard.request({ op: 'artifact', manifest: artifact.manifest, modules: artifact.modules, glueSource: artifact.glueSource });
     } catch (err) {
       shard.artifacts.delete(digest);
       throw err;

@@ -33,7 +33,7 @@ function main(port: NonNullable<typeof parentPort>, init: ShardInit): void {
   const handle = async (msg: ToWorker): Promise<unknown> => {
     switch (msg.op) {
       case 'artifact':
-        await engine.adopt(msg.manifest, msg.modules);
+        await engine.adopt(msg.manifest, msg.modules, msg.glueSource);
         return null;
       case 'deploy': {
         return msg.replace ? sandbox.upgrade(msg.spec) : sandbox.deploy(msg.spec, msg.carried);
