@@ -24,8 +24,9 @@ const NETWORK = '^(net|http|https|http2|tls|dgram|dns|child_process|cluster)$';
 const SUBPATH_ENTRIES = ['core', 'client', 'sandbox', 'toolchain', 'runtime', 'cli'].flatMap((pkg) => {
   const exports = require(`./${pkg}/package.json`).exports ?? {};
   return Object.entries(exports).filter(([subpath]) => subpath !== '.').map(([subpath, target]) => {
-    const built = /^\.\/dist\/src\/([a-z-]+\/[a-z-]+)\.js$/.exec(target.default);
-    if (!built) throw new Error(`${pkg}/package.json exports ${subpath} as ${target.default}: a subpath entry is dist/src/<folder>/<name>.js (see .dependency-cruiser.cjs)`);
+    const file = typeof target === 'string' ? target : target.default;
+    const built = /^\.\/dist\/src\/([a-z-]+\/[a-z-]+)\.js$/.exec(file);
+    if (!built) throw new Error(`${pkg}/package.json exports ${subpath} as ${file}: a subpath entry is dist/src/<folder>/<name>.js (see .dependency-cruiser.cjs)`);
     return `^${pkg}/(src/${built[1]}\\.ts|dist/src/${built[1]}\\.(js|d\\.ts))$`;
   });
 });

@@ -11,7 +11,7 @@ import { CaxtonError } from '@caxton/core';
 export type ArtifactErrorCode =
   | 'not-wasm' | 'core-module' | 'wrong-world' | 'unsupported' | 'invalid' | 'over-limit' | 'too-large'
   | 'too-complex' | 'prepare-timeout' | 'not-cached' | 'cache-key-mismatch' | 'compile-failed' | 'glue-invalid'
-  | 'cache-unsafe' | 'cache-entry-refused';
+  | 'cache-unsafe' | 'cache-entry-refused' | 'cache-write-failed';
 
 /** Every code the sandbox raises. Crashes are `sandbox.<crash kind>` (see traps.ts). */
 export type SandboxErrorCode =
@@ -48,6 +48,8 @@ export const SANDBOX_ERROR_KINDS: Readonly<Record<SandboxErrorCode, ErrorKind>> 
   'sandbox.artifact.cache-unsafe': 'failed-precondition',
   // A cached entry failed its check and was discarded; what a caller sees is a fresh preparation.
   'sandbox.artifact.cache-entry-refused': 'internal',
+  // A prepared entry did not reach the disk; the deploy used it from memory (reported, not raised).
+  'sandbox.artifact.cache-write-failed': 'internal',
   'sandbox.out-of-fuel': 'internal',
   'sandbox.out-of-memory': 'internal',
   'sandbox.trap': 'internal',

@@ -24,7 +24,7 @@ import { BODY_IDLE_MS, CaxtonError, DEFAULT_ACL_LIMITS, principalSees, type Audi
 import { requireAllowed } from '../api/access.js';
 import { ONE_MESSAGE_BODY_BYTES, readJsonBody, type BodyLimit, type JsonBodyRefusal } from '../console/request-body.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
-import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
+import { auditArgs, type AuditCaller } from '../audit/audited-control.js';
 import { requestAndFollow, unansweredText } from '../conversation/index.js';
 import { LISTENER_CERT_FLAGS, listenHttp } from '../listener/index.js';
 import { checkMcpBinding, McpConfigError, type McpEndpoint, type McpServerOptions } from './mcp-config.js';

@@ -197,6 +197,7 @@ const BEFORE: ReadonlyMap<string, StatusName> = new Map<string, StatusName>([
   ['sandbox.artifact.cache-entry-refused', 'INTERNAL'],
   ['sandbox.artifact.cache-key-mismatch', 'INTERNAL'],
   ['sandbox.artifact.cache-unsafe', 'FAILED_PRECONDITION'], // the node's prepare cache directory is not its own alone (decision 2135)
+  ['sandbox.artifact.cache-write-failed', 'INTERNAL'],
   ['sandbox.artifact.compile-failed', 'INTERNAL'],
   ['sandbox.artifact.core-module', 'INVALID_ARGUMENT'],
   ['sandbox.artifact.glue-invalid', 'INTERNAL'],

@@ -27,7 +27,7 @@ export interface CachedEntry {
   glue: string | null;
 }
 
-/** Told about each entry that failed its check (and was discarded). */
+/** Told about each entry that failed its check (and was discarded), and each write that failed. */
 export type RefusedEntryReport = (err: SandboxError) => void;
 
 const MANIFEST = 'manifest.json';
@@ -149,7 +149,13 @@ export class ArtifactCache {
       if ((await this.read(manifest.digest, manifest.cacheKey)) !== null) return true;
       // Theirs was refused and discarded (or never was: the rename failed for another reason).
       return await renamed(tmp, dir);
-    } catch {
+    } catch (err) {
+      // Not raised (the deploy goes on from memory) but told: a full or unwritable disk would
+      // otherwise make every restart prepare again with nobody knowing why.
+      this.report(new SandboxError('sandbox.artifact.cache-write-failed', `the prepared entry for ${manifest.digest} was not written to the cache: ${(err as Error).message}`, {
+        context: { digest: manifest.digest, cacheKey: manifest.cacheKey, dir: this.root },
+        hint: 'The agent runs from memory; the next start of this node prepares it again. Free space in, or fix the permissions of, the prepare cache directory.',
+      }));
       return false;
     } finally {
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
