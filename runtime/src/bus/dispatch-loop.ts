@@ -52,8 +52,11 @@ export interface DispatchLimits {
   maxInFlight: number;
   /** Messages of one agent's outbox started per event-loop turn (decision 2099); default from TRAFFIC_LIMIT_TABLE. */
   sendsPerTurn?: number;
-  /** Sharing the shard by fuel (decision 2136); defaults from shard-fairness.ts. */
-  fairness?: ShardFairnessOptions;
+  /**
+   * Sharing the shard by fuel (decision 2136); defaults from shard-fairness.ts. `false` turns it off:
+   * the accounting is per dispatch loop (per node), so it holds only on a node with one shard.
+   */
+  fairness?: ShardFairnessOptions | false;
 }
 
 export interface DispatchLoopOptions extends DispatchLimits {
@@ -90,7 +93,7 @@ export class DispatchLoop {
    */
   private readonly heavySenders = new Set<string>();
   /** Agents whose runs burn more than their share of the shard's fuel yield to the others (decision 2136). */
-  private readonly fairness: ShardFairness;
+  private readonly fairness: ShardFairness | undefined;
   /** Set when the shard stayed idle the fairness's `idleMs` with only deferred debtors ready: they run. */
   private debtorsMayRun = false;
   private debtorTimer: NodeJS.Timeout | undefined;
@@ -105,7 +108,7 @@ export class DispatchLoop {
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: DispatchLoopOptions) {
-    this.fairness = new ShardFairness(opts.fairness);
+    this.fairness = opts.fairness === false ? undefined : new ShardFairness(opts.fairness);
     this.applier = new PlanApplier({
       sender: opts.sender, log: opts.log, state: opts.state, port: opts.port, mailboxes: opts.mailboxes,
       events: opts.events, attempts: this.attempts, maxAttempts: opts.maxAttempts, sendsPerTurn: opts.sendsPerTurn,
@@ -202,7 +205,7 @@ export class DispatchLoop {
   forgetTimers(agent: string): void {
     this.timers.delete(agent);
     this.heavySenders.delete(agent);
-    this.fairness.forget(agent);
+    this.fairness?.forget(agent);
     // A generation only has to outlive the marker reads in flight; with none, there is nothing to invalidate.
     if ((this.markerReads.get(agent) ?? 0) > 0) this.timerGeneration.set(agent, (this.timerGeneration.get(agent) ?? 0) + 1);
   }
@@ -218,6 +221,7 @@ export class DispatchLoop {
 
   stop(): void {
     this.stopped = true;
+    this.clearDebtorTimer();
   }
 
   /**
@@ -226,6 +230,7 @@ export class DispatchLoop {
    */
   async freeze(): Promise<void> {
     this.frozen = true;
+    this.clearDebtorTimer();
     // Handled work released early is still being applied: freeze means its effects are done too.
     while (this.inFlight > 0 || this.applier.isSettling()) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
@@ -277,7 +282,6 @@ export class DispatchLoop {
     // The freeze check sits here, before a batch is taken and handed to the sandbox: a freeze takes
     // effect for the very next batch (decision 1403).
     while (!this.stopped && !this.frozen && this.inFlight < this.opts.maxInFlight && this.ready.size > 0) {
-      this.fairness.noteContenders(this.ready.size + this.busy.size);
       const batch = this.takeBatch();
       if (batch.length === 0) return;
       // Tokens are read when the work is taken: a completion must be fenced by the ownership the
@@ -298,31 +302,34 @@ export class DispatchLoop {
     const perAgent = this.opts.port.ownership === undefined ? Math.max(1, this.opts.maxPerAgent ?? 1) : 1;
     // A debtor past its share of the shard's fuel stays in `ready`, skipped (decision 2136); with no
     // debtor (the normal case) this costs one size check per pass.
-    const fair = this.fairness.hasDebtors();
-    const now = fair ? Date.now() : 0;
+    const fairness = this.fairness?.hasDebtors() ? this.fairness : undefined;
+    const now = fairness !== undefined ? performance.now() : 0;
+    // Contenders over the window are seen before any debtor exists too: without debtors by a bound
+    // that costs nothing (the larger of the two sets: never more than the distinct agents), with
+    // them exactly (an agent fed while it runs is in both sets and counts once).
+    if (fairness !== undefined) fairness.noteContenders(this.contenders());
+    else this.fairness?.noteContenders(Math.max(this.ready.size, this.busy.size));
     let deferred: string[] | undefined;
     for (const agent of this.ready) {
       if (batch.length >= this.opts.maxBatch) break;
-      if (fair && this.fairness.yields(agent, now)) {
+      if (fairness !== undefined && fairness.yields(agent, now)) {
         (deferred ??= []).push(agent);
         continue;
       }
       this.takeAgent(agent, batch, perAgent);
     }
-    if (batch.length > 0 && this.debtorTimer !== undefined) {
-      // The shard did not stay idle: the wait starts again at the next idle instant.
-      clearTimeout(this.debtorTimer);
-      this.debtorTimer = undefined;
-    }
+    // The shard did not stay idle: the wait starts again at the next idle instant.
+    if (batch.length > 0) this.clearDebtorTimer();
     // Work-conserving: with nothing else taken and nothing in flight for `idleMs`, the debtors
     // run anyway (one that cannot run leaves `ready` in takeAgent, so the next one is tried: no stall).
+    // When the others have not run for `idleMs` (they only trickle), they run at once.
     if (deferred !== undefined && batch.length === 0 && this.inFlight === 0) {
-      if (!this.debtorsMayRun) {
+      if (!this.debtorsMayRun && !fairness!.othersQuietSince(now)) {
         this.debtorTimer ??= setTimeout(() => {
           this.debtorTimer = undefined;
           this.debtorsMayRun = true;
           this.schedule();
-        }, this.fairness.idleMs).unref();
+        }, fairness!.idleMs).unref();
         return batch;
       }
       this.debtorsMayRun = false; // once: the next idle instant waits again
@@ -332,6 +339,22 @@ export class DispatchLoop {
       }
     }
     return batch;
+  }
+
+  /**
+   * Agents with work: those running and those ready but not running. One fed while it runs is in
+   * both sets and counts once: a lone agent is one contender (it never yields). O(ready), only with debtors.
+   */
+  private contenders(): number {
+    let n = this.busy.size;
+    for (const agent of this.ready) if (!this.busy.has(agent)) n++;
+    return n;
+  }
+
+  private clearDebtorTimer(): void {
+    if (this.debtorTimer !== undefined) clearTimeout(this.debtorTimer);
+    this.debtorTimer = undefined;
+    this.debtorsMayRun = false;
   }
 
   /** Takes `agent` out of `ready` and, if it can run, a run of its work into `batch`. */
@@ -345,7 +368,7 @@ export class DispatchLoop {
     if (queued > 0) {
       const box = this.opts.mailboxes.of(agent);
       // A heavy sender (2099) or a fuel debtor (2136) gets one delivery: its run is what others wait for.
-      const single = this.heavySenders.has(agent) || (this.fairness.hasDebtors() && this.fairness.isDebtor(agent));
+      const single = this.heavySenders.has(agent) || (this.fairness !== undefined && this.fairness.hasDebtors() && this.fairness.runsSingly(agent));
       const n = Math.min(single ? 1 : perAgent, queued, Math.max(1, this.opts.maxBatch - batch.length));
       for (let k = 0; k < n; k++) {
         const delivery = box.peekAt(k)!;
@@ -377,8 +400,8 @@ export class DispatchLoop {
     // The executor itself failing (e.g. a shard died) makes every item a crash it did not cause.
     const results = await this.opts.port.execute(batch).catch((err: unknown) => crashedBatch(batch, err));
     this.noteHeavySenders(batch, results);
+    this.chargeFuel(batch, results);
     const now = Date.now();
-    this.chargeFuel(batch, results, now);
 
     // Early release (decision 0900) needs no fencing: every agent is local and stays so.
     const early = this.opts.port.ownership === undefined;
@@ -470,10 +493,15 @@ export class DispatchLoop {
    * Each agent's run in the batch (its items are consecutive, takeBatch puts them so) is charged
    * the fuel it used: one addition per result and one call per run, no allocation.
    */
-  private chargeFuel(batch: readonly WorkItem[], results: readonly ExecutionResult[], now: number): void {
+  private chargeFuel(batch: readonly WorkItem[], results: readonly ExecutionResult[]): void {
+    const fairness = this.fairness;
+    if (fairness === undefined) return;
+    // Monotonic: a wall clock stepped back would freeze the buckets' roll.
+    const now = performance.now();
     let i = 0;
     while (i < results.length) {
       const agent = batch[i]!.agent;
+      const start = i;
       let fuel = 0;
       let completed = true;
       for (; i < results.length && batch[i]!.agent === agent; i++) {
@@ -481,7 +509,7 @@ export class DispatchLoop {
         fuel += r.fuelUsed;
         if (r.outcome.status === 'crashed') completed = false;
       }
-      this.fairness.charge(agent, fuel, completed, now);
+      fairness.charge(agent, fuel, i - start, completed, now);
     }
   }
 

@@ -9,8 +9,12 @@
  * wall time and was not landed for that).
  *
  * - *Debtor.* A run (one agent's consecutive deliveries in a batch) that used more than
- *   `quantumFuel` makes its agent a debtor. Cheap runs (ordinary handlings use thousands to a few
- *   million fuel) are never tracked: the hot path adds their fuel to one counter and compares once.
+ *   `quantumFuel` per delivery makes its agent a debtor. Per delivery, not per run: a run holds up
+ *   to 16 deliveries, and a busy agent at an ordinary few million fuel a message is not a debtor.
+ *   Cheap runs are never tracked: the hot path adds their fuel to one counter and compares once.
+ * - *Heavy mark.* An agent whose last completed run was past the quantum per delivery runs one
+ *   delivery at a time, debtor or not (a forgiven debtor's next run is not a 16-delivery burst): a
+ *   forced stop waits for at most one of its handlings. Only a completed run under the quantum clears it.
  * - *Share over a window.* The shard's fuel and each debtor's fuel are kept in two buckets of
  *   `windowMs` (the current and the previous, weighed by how much of it is still inside the window),
  *   and so is the most agents seen with work at one pass (ready or running): contenders over a
@@ -20,9 +24,9 @@
  *   with only debtors ready, the loop runs one anyway; an agent alone over the window (contenders
  *   1) never yields and runs at full speed. A debtor that stops spending drops out once its fuel has left the window (at most two
  *   windows), so a deferral is bounded by time, not by the others' traffic.
- * - *Restart policy.* Only runs that completed are charged: a run that ended in a crash drops the
- *   debtor, so a crash-looping agent is left to its restart policy at its own pace (deferring it
- *   would slow its crashes and keep it alive past the policy, 2104's Left).
+ * - *Restart policy.* Only runs that completed are charged: a run that ended in a crash never makes
+ *   a debtor, so a crash-looping agent is left to its restart policy at its own pace (deferring it
+ *   would slow its crashes and keep it alive past the policy, 2104's Left); nor does it clear a debt.
  */
 
 /** Fuel one run may use without its agent being tracked: above every ordinary handling's cost. */
@@ -55,6 +59,10 @@ export class ShardFairness {
   /** How long the shard stays idle before deferred debtors run anyway (the loop's timer). */
   readonly idleMs: number;
   private readonly debtors = new Map<string, Spent>();
+  /** Agents whose last completed run was past the quantum per delivery: they run one delivery at a time. */
+  private readonly heavy = new Set<string>();
+  /** When a run of an agent that is not a debtor last completed; -Infinity before any. */
+  private lastOtherRun = Number.NEGATIVE_INFINITY;
   /** Start of the current bucket; -1 before the first charge. */
   private bucketStart = -1;
   private totalCur = 0;
@@ -68,9 +76,22 @@ export class ShardFairness {
     this.idleMs = opts.idleMs ?? DEFAULT_DEBTOR_IDLE_MS;
   }
 
-  /** Whether any agent is tracked: with none, the loop asks nothing else (the normal case). */
+  /** Whether any agent is tracked (a debtor or a heavy mark): with none, the loop asks nothing else (the normal case). */
   hasDebtors(): boolean {
-    return this.debtors.size > 0;
+    return this.debtors.size > 0 || this.heavy.size > 0;
+  }
+
+  /** Whether the agent runs one delivery at a time: its last completed run was past the quantum per delivery. */
+  runsSingly(agent: string): boolean {
+    return this.heavy.has(agent);
+  }
+
+  /**
+   * Whether the others have not run for `idleMs` (only trickling, or none): a deferred debtor need not
+   * wait for the shard to stay idle again, it runs at once.
+   */
+  othersQuietSince(now: number): boolean {
+    return now - this.lastOtherRun >= this.idleMs;
   }
 
   isDebtor(agent: string): boolean {
@@ -87,20 +108,26 @@ export class ShardFairness {
   }
 
   /**
-   * One agent's run in a batch used `fuel`; `completed` is false when it ended in a crash. `now` is
-   * the clock the loop read for the batch (one read per batch, not per run).
+   * One agent's run of `items` deliveries in a batch used `fuel`; `completed` is false when it ended in
+   * a crash. `now` is the monotonic clock the loop read for the batch (one read per batch, not per run).
    */
-  charge(agent: string, fuel: number, completed: boolean, now: number): void {
+  charge(agent: string, fuel: number, items: number, completed: boolean, now: number): void {
     this.roll(now);
+    // A crashed run is not charged (a crash-looping agent goes at its restart policy's pace) and
+    // changes nothing of a debt: an occasional cheap trap must not wipe it.
+    if (!completed) return;
     this.totalCur += fuel;
-    if (fuel <= this.quantum && this.debtors.size === 0) return;
-    const spent = this.debtors.get(agent);
-    if (!completed) {
-      if (spent !== undefined) this.debtors.delete(agent);
+    const over = fuel > this.quantum * Math.max(1, items);
+    if (!over && this.debtors.size === 0 && this.heavy.size === 0) {
+      this.lastOtherRun = now;
       return;
     }
+    if (over) this.heavy.add(agent);
+    else this.heavy.delete(agent);
+    const spent = this.debtors.get(agent);
     if (spent !== undefined) spent.cur += fuel;
-    else if (fuel > this.quantum) this.debtors.set(agent, { cur: fuel, prev: 0 });
+    else if (over) this.debtors.set(agent, { cur: fuel, prev: 0 });
+    else this.lastOtherRun = now;
   }
 
   /**
@@ -122,6 +149,7 @@ export class ShardFairness {
   /** The agent stopped, moved or was undeployed: nothing of it is kept. */
   forget(agent: string): void {
     this.debtors.delete(agent);
+    this.heavy.delete(agent);
   }
 
   /** The share of the previous bucket still inside a sliding window of `windowMs` ending now. */
@@ -129,7 +157,11 @@ export class ShardFairness {
     return Math.max(0, 1 - (now - this.bucketStart) / this.windowMs);
   }
 
-  /** Starts a new bucket when the current one is over; debtors with nothing left in the window drop out. */
+  /**
+   * Starts a new bucket when the current one is over. A debtor whose bucket stayed within one
+   * quantum drops out: a debtor's cheap runs alone must not keep it one (its heavy mark stays until a
+   * cheap run completes).
+   */
   private roll(now: number): void {
     if (this.bucketStart < 0) {
       this.bucketStart = now;
@@ -146,7 +178,7 @@ export class ShardFairness {
     for (const [agent, spent] of this.debtors) {
       spent.prev = skipped ? 0 : spent.cur;
       spent.cur = 0;
-      if (spent.prev === 0) this.debtors.delete(agent);
+      if (spent.prev <= this.quantum) this.debtors.delete(agent);
     }
   }
 }

@@ -243,7 +243,12 @@ async function startOnTopology(
     // Small batches, several in flight: the bus thread applies one batch's results while the
     // shards run the next, instead of each waiting for the other (512 × 2 left both threads idle
     // half the time; 64 × 8 doubled throughput in memory mode, decision 1201).
-    dispatch: { maxAttempts: options.maxAttempts ?? 3, maxBatch: 64, maxPerAgent: 16, maxInFlight: 8, sendsPerTurn: traffic.sendsPerTurn },
+    // Fuel-fair sharing (decision 2136) keeps its accounting per dispatch loop, so it is on only
+    // with one shard: with several, a debtor would yield on behalf of agents on other shards.
+    dispatch: {
+      maxAttempts: options.maxAttempts ?? 3, maxBatch: 64, maxPerAgent: 16, maxInFlight: 8, sendsPerTurn: traffic.sendsPerTurn,
+      ...(host.shardCount > 1 ? { fairness: false as const } : {}),
+    },
   });
   // The kill switch is read before any agent starts: a node that was frozen restarts frozen, and
   // one joining a frozen cluster starts frozen (decision 1403).

@@ -631,3 +631,50 @@ test('fuel-fair: a debtor does not take the instant the shard is idle between a 
   await bus.stopDispatching();
   await bus.stop();
 });
+
+test('fuel-fair: a lone debtor fed while it runs counts as one contender and never waits for the idle timer (decision 2136 review)', async () => {
+  // idleMs of a minute: a single wait for it would time this test out.
+  const { bus, port } = await openBus(['heavy', 'light'], {
+    // Two in flight: the loop passes while the debtor runs, and sees it both busy and ready.
+    dispatch: { maxPerAgent: 1, maxInFlight: 2, fairness: { quantumFuel: 10_000_000, windowMs: 600_000, idleMs: 60_000 } },
+  });
+  // The light agent ran just before (alone): the others are not quiet for a minute after it.
+  port.script = async (item) => {
+    if (item.agent !== 'heavy') return { fuelUsed: 5_000 };
+    const n = Number(content(item));
+    // Fed while it runs: it is both busy and ready at the next pass.
+    if (n < 5) {
+      await bus.send(inform('heavy', String(n + 1)), operator);
+      await ticks(); // the loop passes while it still runs
+    }
+    return { fuelUsed: 100_000_000 };
+  };
+  await bus.send(inform('light', 'x'), operator);
+  await until(() => port.handledBy('light').length === 1, 'light ran');
+  await bus.send(inform('heavy', '0'), operator);
+  await until(() => port.handledBy('heavy').length === 6, 'the lone debtor ran all it was fed', 5000);
+  assert.deepEqual(port.handledBy('heavy'), ['0', '1', '2', '3', '4', '5']);
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
+test('fuel-fair: a forgiven debtor\'s next run is still one delivery, not a burst (decision 2136 review)', async () => {
+  const { bus, port } = await openBus(['heavy'], {
+    dispatch: { maxPerAgent: 4, maxInFlight: 1, fairness: { quantumFuel: 10_000_000, windowMs: 20 } },
+  });
+  port.script = (item) => ({ fuelUsed: content(item) === 'cheap' ? 5_000 : 100_000_000 });
+  await bus.send(inform('heavy', 'h0'), operator);
+  await until(() => port.handledBy('heavy').length === 1, 'the heavy run');
+  // Two windows and more without its spending: its debt is forgiven.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  port.notRunnable.add('heavy');
+  for (const m of ['h1', 'h2', 'h3']) await bus.send(inform('heavy', m), operator);
+  await ticks();
+  port.notRunnable.delete('heavy');
+  bus.wake('heavy');
+  await until(() => port.handledBy('heavy').length === 4, 'all handled');
+  const sizes = port.batches.filter((b) => b.some((x) => x.agent === 'heavy')).map((b) => b.length);
+  assert.deepEqual(sizes, [1, 1, 1, 1], 'one delivery per run after a heavy one');
+  await bus.stopDispatching();
+  await bus.stop();
+});
