@@ -5,13 +5,13 @@
  * test also refreshes docs/images/sniffer.png, the README's picture.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'puppeteer-core';
 import { builtExample, ROOT } from '../e2e/support/paths.js';
 import { until } from '../e2e/support/wait.js';
-import { launchBrowser, pageProblems, screenshot, type TestBrowser } from './support/browser.js';
+import { downloadOf, launchBrowser, pageProblems, screenshot, type TestBrowser } from './support/browser.js';
 import { CONTRACTORS, startConsoleNode, type ConsoleNode } from './support/console-node.js';
 
 // The few DOM calls the page functions below make, typed here: they run in the browser, and the
@@ -183,16 +183,14 @@ describe('the web console in a real browser', { timeout: 10 * 60_000 }, () => {
     mkdirSync(downloads, { recursive: true });
     const cdp = await chrome.browser.target().createCDPSession();
     const browserContextId = page.browserContext().id;
-    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads, ...(browserContextId ? { browserContextId } : {}) });
-    await page.click('[data-testid="export-jsonl"]');
-    const file = path.join(downloads, `${conversation}.jsonl`);
-    await until(() => (existsSync(file) ? true : undefined), 'the JSON lines download', 10_000);
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { conversationId: string; performative: string });
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads, eventsEnabled: true, ...(browserContextId ? { browserContextId } : {}) });
+    const jsonl = await downloadOf(cdp, downloads, () => page.click('[data-testid="export-jsonl"]'));
+    assert.equal(jsonl.name, `${conversation}.jsonl`);
+    const lines = jsonl.text.trim().split('\n').map((l) => JSON.parse(l) as { conversationId: string; performative: string });
     assert.ok(lines.length >= 7 && lines.every((l) => l.conversationId === conversation), `${lines.length} lines of ${conversation}`);
-    await page.click('[data-testid="export-svg"]');
-    const svg = path.join(downloads, `${conversation}.svg`);
-    await until(() => (existsSync(svg) ? true : undefined), 'the SVG download', 10_000);
-    assert.match(readFileSync(svg, 'utf8'), /<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*accept-proposal/);
+    const svg = await downloadOf(cdp, downloads, () => page.click('[data-testid="export-svg"]'));
+    assert.equal(svg.name, `${conversation}.svg`);
+    assert.match(svg.text, /<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*accept-proposal/);
 
     // Narrow further to one agent: courier-d's part of that net is the cfp it got and its refusal.
     await page.select('[data-testid="filter-agent"]', (await page.$$eval('[data-testid="filter-agent"] option', (os) => os.map((o) => (o as unknown as { value: string }).value)))
