@@ -28,7 +28,7 @@ import { BoundedTaskStore } from './bounded-task-store.js';
 import { TaskFile } from './task-file.js';
 import { CaxtonA2aUser, FipaTaskExecutor } from './fipa-task-executor.js';
 import { InFlightSlots, type InFlightSlot } from './in-flight-slots.js';
-import { LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, listenHttp, plaintextHint, plaintextRefused, type ListenerSecurity } from '../listener/index.js';
+import { checkPlaintextBinding, LISTENER_CERT_FLAGS, listenHttp, type ListenerSecurity } from '../listener/index.js';
 
 export interface A2aServerOptions extends ListenerSecurity {
   host: string;
@@ -117,10 +117,7 @@ export class A2aConfigError extends CaxtonError {
 
 /** Tokens must not cross a network in clear: plain HTTP off loopback only by the operator's explicit choice (checked before the node starts anything). */
 export function checkA2aBinding(o: { host: string; port: number } & ListenerSecurity): void {
-  if (plaintextRefused(o.host, o)) {
-    throw new A2aConfigError(`--a2a ${o.host}:${o.port} would serve plain HTTP beyond loopback: bearer tokens would cross the network in clear`,
-      plaintextHint(LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG));
-  }
+  checkPlaintextBinding(o, { flag: '--a2a', exposes: 'bearer tokens', fail: (message, hint) => new A2aConfigError(message, hint) });
 }
 
 /** A refusal in the shape the binding's clients read: JSON-RPC's error object, or a plain JSON body; Caxton's code and hint in `data`. */

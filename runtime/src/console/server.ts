@@ -22,7 +22,7 @@ import { readProvidedTokenFile } from '../api/provided-token.js';
 import { UploadSlots } from '../api/upload.js';
 import type { BusEvents } from '../bus/events.js';
 import type { MessageLog } from '../bus/message-log.js';
-import { listenHttp, plaintextRefused, type ListenerFailure } from '../listener/index.js';
+import { checkPlaintextBinding, listenHttp, plaintextHint, type ListenerFailure } from '../listener/index.js';
 import { ConsoleApi, MAX_MESSAGE_JSON_BYTES } from './api-handlers.js';
 import { ConsoleError, errorBody, httpStatusFor } from './errors.js';
 import { LIVE_STREAM_DEFAULTS, LiveStreams, type LiveStreamOptions } from './live-streams.js';
@@ -106,11 +106,8 @@ export const CONSOLE_CERT_FLAGS = '--http-cert/--http-key (or --cert/--key)';
 export const consoleFailure: ListenerFailure = (message, hint) => new ConsoleError('console.bad-config', `the console: ${message}`, hint);
 
 /** Refuse plain HTTP off loopback (tokens in clear) unless told; the node checks this before it starts anything. */
-export function checkConsoleBinding(options: Pick<ConsoleServerOptions, 'host' | 'tls' | 'insecure'>): void {
-  if (plaintextRefused(options.host, options)) {
-    throw new ConsoleError('console.bad-config', `the console would serve plain HTTP on ${options.host}: bearer tokens would cross the network in clear`,
-      'give it a certificate (--http-cert/--http-key, or the API\'s --cert/--key), bind it to 127.0.0.1, or accept the risk with --http-insecure');
-  }
+export function checkConsoleBinding(options: Pick<ConsoleServerOptions, 'host' | 'port' | 'tls' | 'insecure'>): void {
+  checkPlaintextBinding(options, { flag: '--http', exposes: 'bearer tokens', fail: consoleFailure, hint: plaintextHint(CONSOLE_CERT_FLAGS, '--http-insecure') });
 }
 
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {

@@ -52,6 +52,29 @@ export function plaintextHint(certFlags: string, insecureFlag: string): string {
 /** The listener's own typed configuration error, from a message and a hint. */
 export type ListenerFailure = (message: string, hint: string) => Error;
 
+/** What one listener's plain-HTTP check needs: its flag (for the message), what it would expose, its typed error. */
+export interface PlaintextBinding {
+  /** The serve flag that asked for the listener, e.g. `--a2a`. */
+  flag: string;
+  /** What would cross the network in clear, e.g. `bearer tokens`. */
+  exposes: string;
+  fail: ListenerFailure;
+  /** The way out, when it differs from the shared listener flags' (the console has its own). */
+  hint?: string;
+}
+
+/**
+ * Refuses a listener that would serve plain HTTP beyond loopback without the operator having said so:
+ * credentials must not cross a network in clear. Every listener's check is this one, run before the
+ * node starts anything.
+ */
+export function checkPlaintextBinding(o: { host: string; port: number } & ListenerSecurity, b: PlaintextBinding): void {
+  if (plaintextRefused(o.host, o)) {
+    throw b.fail(`${b.flag} ${o.host}:${o.port} would serve plain HTTP beyond loopback: ${b.exposes} would cross the network in clear`,
+      b.hint ?? plaintextHint(LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG));
+  }
+}
+
 /**
  * Reads the certificate and key (each a regular file of at most 256 KiB, read from the handle it
  * was checked on) and checks them as a pair; a failure becomes the listener's own typed error

@@ -5,7 +5,7 @@
  */
 import { CaxtonError, type NodeControl, type Principal } from '@caxton/core';
 import type { AuditedControl } from '../audit/audited-control.js';
-import { LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, plaintextHint, plaintextRefused, type ListenerSecurity } from '../listener/index.js';
+import { checkPlaintextBinding, type ListenerSecurity } from '../listener/index.js';
 
 export interface McpServerOptions extends ListenerSecurity {
   host: string;
@@ -38,8 +38,5 @@ export class McpConfigError extends CaxtonError {
 
 /** Tokens must not cross a network in clear: plain HTTP off loopback only by the operator's explicit choice (checked before the node starts anything). */
 export function checkMcpBinding(o: { host: string; port: number } & ListenerSecurity): void {
-  if (plaintextRefused(o.host, o)) {
-    throw new McpConfigError(`--mcp ${o.host}:${o.port} would serve plain HTTP beyond loopback: bearer tokens would cross the network in clear`,
-      plaintextHint(LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG));
-  }
+  checkPlaintextBinding(o, { flag: '--mcp', exposes: 'bearer tokens', fail: (message, hint) => new McpConfigError(message, hint) });
 }

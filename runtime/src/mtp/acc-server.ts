@@ -20,7 +20,7 @@ import {
 import { tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { readBody } from '../console/request-body.js';
-import { LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, listenHttp, plaintextHint, plaintextRefused, type ListenerSecurity } from '../listener/index.js';
+import { checkPlaintextBinding, LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG, listenHttp, plaintextHint, type ListenerSecurity } from '../listener/index.js';
 import { MtpConfigError, MtpRefusal } from './errors.js';
 import { platformOf, type MtpPeer, type MtpPeerTable } from './peers.js';
 import { InFlight, TokenBuckets } from './rate-limit.js';
@@ -63,10 +63,10 @@ export const MTP_REQUEST_TIMEOUT_MS = 20_000;
 
 /** Plain HTTP carries the capability in its path: off loopback only with TLS or by the operator's explicit choice; checked before the node starts anything. */
 export function checkAccBinding(o: { host: string; port: number } & ListenerSecurity): void {
-  if (plaintextRefused(o.host, o)) {
-    throw new MtpConfigError(`--mtp-http ${o.host}:${o.port} would serve plain HTTP beyond loopback: the peers' secrets (in the URL path) would cross the network in clear`,
-      `${plaintextHint(LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG)} (docs/interop.md)`);
-  }
+  checkPlaintextBinding(o, {
+    flag: '--mtp-http', exposes: "the peers' secrets (in the URL path)", fail: (message, hint) => new MtpConfigError(message, hint),
+    hint: `${plaintextHint(LISTENER_CERT_FLAGS, LISTENER_INSECURE_FLAG)} (docs/interop.md)`,
+  });
 }
 
 const refusal = {

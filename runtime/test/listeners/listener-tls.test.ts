@@ -29,6 +29,8 @@ import { readTokenFile, tokenFilePath } from '../../src/api/auth.js';
 import { A2aConfigError, checkA2aBinding, messageText } from '../../src/a2a/index.js';
 import { checkMcpBinding, McpConfigError } from '../../src/mcp/index.js';
 import { checkAccBinding, MtpConfigError } from '../../src/mtp/index.js';
+import { checkConsoleBinding } from '../../src/console/server.js';
+import { ConsoleError } from '../../src/console/errors.js';
 import { hasOpenssl, makeCertificates } from '../api/support/test-certificates.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -229,6 +231,15 @@ describe('plain HTTP off loopback', () => {
       check({ host: '127.0.0.1', port: 1 });
       check({ host: '::1', port: 1 });
     }
+  });
+
+  it('is refused for the console the same way, its hint naming the console\'s own flags', () => {
+    assert.throws(() => checkConsoleBinding({ host: '0.0.0.0', port: 1 }), (e: unknown) => e instanceof ConsoleError
+      && e.message === 'the console: --http 0.0.0.0:1 would serve plain HTTP beyond loopback: bearer tokens would cross the network in clear'
+      && /--http-cert\/--http-key.*--http-insecure/.test(e.hint ?? ''));
+    checkConsoleBinding({ host: '0.0.0.0', port: 1, insecure: true });
+    checkConsoleBinding({ host: '0.0.0.0', port: 1, tls: { certFile: 'c.pem', keyFile: 'k.pem' } });
+    checkConsoleBinding({ host: '127.0.0.1', port: 1 });
   });
 
   it('stops the node before it starts anything, and an unreadable certificate is the listener\'s typed error', async () => {
