@@ -4,7 +4,10 @@
  * value checked by the table's one validation before anything is built or sent.
  */
 import type { Argv } from 'yargs';
-import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, LimitOutOfRangeError, type AgentLimitsSpec, type DeployableLimitName } from '@caxton/core';
+import {
+  AGENT_LIMIT_TABLE, CaxtonError, checkLimits, DEPLOYABLE_LIMITS, LimitOutOfRangeError, resolveTrafficLimits, SERVE_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE,
+  type AgentLimitsSpec, type DeployableLimitName, type LimitUnit, type TrafficLimits,
+} from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
 
@@ -28,9 +31,13 @@ export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 }
 
 function parseFlag(name: DeployableLimitName, text: string): number {
-  const flag = `--${AGENT_LIMIT_TABLE[name].deploy.flag}`;
   if (name === 'memoryPages') return parseMemory(text);
-  if (AGENT_LIMIT_TABLE[name].unit === 'ms') {
+  return parseByUnit(AGENT_LIMIT_TABLE[name].unit, `--${AGENT_LIMIT_TABLE[name].deploy.flag}`, text);
+}
+
+/** A limit's value as a flag gives it: a duration for ms, else a count (digits, or a k/M/G suffix). */
+function parseByUnit(unit: LimitUnit, flag: string, text: string): number {
+  if (unit === 'ms') {
     const ms = parseDuration(text);
     if (ms === undefined || !Number.isSafeInteger(ms) || ms < 1) throw new UsageError(`${flag} "${text}" is not a duration`, `e.g. ${flag} 90s, ${flag} 10m or ${flag} 1h30m`);
     return ms;
@@ -78,4 +85,41 @@ export function nodeDefaultLimitsFromFlags(argv: LimitFlagArgs): Partial<AgentLi
   const only: LimitFlagArgs = {};
   for (const name of NODE_DEFAULT_LIMIT_FLAGS) only[AGENT_LIMIT_TABLE[name].deploy.flag] = argv[AGENT_LIMIT_TABLE[name].deploy.flag];
   return limitsFromFlags(only);
+}
+
+/**
+ * `caxton serve --fair-quantum-fuel / --fair-window / --fair-idle` (decision 2140): the node-wide
+ * traffic limits the table marks `serve`, parsed by unit and checked by the table's one resolver.
+ */
+export function trafficLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  let out = y as Argv<T & LimitFlagArgs>;
+  for (const name of SERVE_TRAFFIC_LIMITS) {
+    const d = TRAFFIC_LIMIT_TABLE[name];
+    const forms = d.unit === 'ms' ? 'a duration, e.g. 50ms, 2s' : `${d.unit}, e.g. ${number(d.default)} or 10M`;
+    out = out.option(d.serve, {
+      type: 'string',
+      describe: `${d.description} Value: ${forms}; at most ${number(d.ceiling)}${d.unit === 'ms' ? ' ms' : ''}; default ${number(d.default)}`,
+    }) as Argv<T & LimitFlagArgs>;
+  }
+  return out;
+}
+
+/** The traffic limits the serve flags set (none given: undefined, i.e. the table's defaults). */
+export function trafficLimitsFromFlags(argv: LimitFlagArgs): Partial<TrafficLimits> | undefined {
+  const given: Partial<TrafficLimits> = {};
+  for (const name of SERVE_TRAFFIC_LIMITS) {
+    const d = TRAFFIC_LIMIT_TABLE[name];
+    const text = argv[d.serve];
+    if (typeof text === 'string') given[name] = parseByUnit(d.unit, `--${d.serve}`, text);
+  }
+  if (Object.keys(given).length === 0) return undefined;
+  try {
+    resolveTrafficLimits(given, 'flags');
+    return given;
+  } catch (err) {
+    if (!(err instanceof CaxtonError) || err.code !== 'limits.out-of-range') throw err;
+    const name = String(err.context['limit']) as (typeof SERVE_TRAFFIC_LIMITS)[number];
+    const d = TRAFFIC_LIMIT_TABLE[name];
+    throw new UsageError(`--${d.serve} ${String(given[name])} is over its ceiling: it must be 1..${number(d.ceiling)} (${d.unit})`, err.hint);
+  }
 }

@@ -544,7 +544,7 @@ test('state: a crashed timer firing withheld (the node no longer owns the agent,
 
 test('fuel-fair: an agent burning far past the quantum yields to light agents with mail, then runs alone, in order (decision 2136)', async () => {
   const { bus, port } = await openBus(['heavy', 'l1', 'l2'], {
-    dispatch: { maxPerAgent: 2, maxInFlight: 1, fairness: { quantumFuel: 10_000_000, windowMs: 600_000 } },
+    dispatch: { maxPerAgent: 2, maxInFlight: 1, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 600_000 } },
     port: (p) => { for (const a of ['heavy', 'l1', 'l2']) p.notRunnable.add(a); },
   });
   port.script = (item) => ({ fuelUsed: item.agent === 'heavy' ? 100_000_000 : 5_000 });
@@ -572,7 +572,7 @@ test('fuel-fair: an agent burning far past the quantum yields to light agents wi
 
 test('fuel-fair: a heavy run that crashed is left to the restart policy, not deferred (decision 2136)', async () => {
   const { bus, port } = await openBus(['heavy', 'l1'], {
-    dispatch: { maxPerAgent: 1, maxInFlight: 1, maxAttempts: 100, fairness: { quantumFuel: 10_000_000, windowMs: 600_000 } },
+    dispatch: { maxPerAgent: 1, maxInFlight: 1, maxAttempts: 100, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 600_000 } },
     port: (p) => { p.notRunnable.add('heavy'); p.notRunnable.add('l1'); },
   });
   let crashes = 0;
@@ -605,7 +605,7 @@ test('fuel-fair: a debtor does not take the instant the shard is idle between a 
   };
   const { bus, port } = await openBus(['heavy', 'l1', 'l2'], {
     log,
-    dispatch: { maxPerAgent: 1, maxInFlight: 1, fairness: { quantumFuel: 10_000_000, windowMs: 600_000, idleMs: 1000 } },
+    dispatch: { maxPerAgent: 1, maxInFlight: 1, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 600_000, fairIdleMs: 1000 } },
     port: (p) => { for (const a of ['heavy', 'l1', 'l2']) p.notRunnable.add(a); },
   });
   // l1 and l2 pass one message back and forth 30 times: between hops nothing is ready for an instant.
@@ -636,7 +636,7 @@ test('fuel-fair: a lone debtor fed while it runs counts as one contender and nev
   // idleMs of a minute: a single wait for it would time this test out.
   const { bus, port } = await openBus(['heavy', 'light'], {
     // Two in flight: the loop passes while the debtor runs, and sees it both busy and ready.
-    dispatch: { maxPerAgent: 1, maxInFlight: 2, fairness: { quantumFuel: 10_000_000, windowMs: 600_000, idleMs: 60_000 } },
+    dispatch: { maxPerAgent: 1, maxInFlight: 2, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 600_000, fairIdleMs: 60_000 } },
   });
   // The light agent ran just before (alone): the others are not quiet for a minute after it.
   port.script = async (item) => {
@@ -660,7 +660,7 @@ test('fuel-fair: a lone debtor fed while it runs counts as one contender and nev
 
 test('fuel-fair: a forgiven debtor\'s next run is still one delivery, not a burst (decision 2136 review)', async () => {
   const { bus, port } = await openBus(['heavy'], {
-    dispatch: { maxPerAgent: 4, maxInFlight: 1, fairness: { quantumFuel: 10_000_000, windowMs: 20 } },
+    dispatch: { maxPerAgent: 4, maxInFlight: 1, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 20 } },
   });
   port.script = (item) => ({ fuelUsed: content(item) === 'cheap' ? 5_000 : 100_000_000 });
   await bus.send(inform('heavy', 'h0'), operator);
