@@ -595,7 +595,8 @@ export const SERVE_TRAFFIC_LIMITS = Object.freeze(
 /** Node-wide traffic limits: the defaults, overridden by `given`, each a whole number in 1..its ceiling. */
 export function resolveTrafficLimits(given: Partial<Record<TrafficLimitName, unknown>> = {}, field = 'traffic'): TrafficLimits {
   return resolveFromTable(TRAFFIC_LIMIT_TABLE, DEFAULT_TRAFFIC_LIMITS, given, field, {
-    one: 'traffic limit', all: 'the traffic limits', omit: (d) => `omit it for the default, ${d.default}`,
+    one: 'traffic limit', all: 'the traffic limits',
+    omit: (d) => `omit it${'serve' in d ? ` (caxton serve --${d.serve})` : ''} for the default, ${d.default}`,
   });
 }
 

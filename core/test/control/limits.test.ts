@@ -91,7 +91,7 @@ describe('the fuel-fair limits (decisions 2136, 2140): node-wide traffic limits,
       assert.equal(resolveTrafficLimits({ [name]: row.ceiling })[name], row.ceiling);
       for (const bad of [0, row.ceiling + 1, 1.5]) {
         assert.throws(() => resolveTrafficLimits({ [name]: bad }), (e: unknown) => e instanceof CaxtonError && e.code === 'limits.out-of-range'
-          && e.context['field'] === `traffic.${name}` && e.context['ceiling'] === row.ceiling);
+          && e.context['field'] === `traffic.${name}` && e.context['ceiling'] === row.ceiling && e.hint?.includes(`caxton serve --${row.serve}`) === true);
       }
     });
   }
