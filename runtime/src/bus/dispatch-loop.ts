@@ -32,6 +32,7 @@ import { PlanApplier } from './applier.js';
 import { fairnessLimits, ShardFairness, type FairnessLimits } from './shard-fairness.js';
 import { MONOTONIC_CLOCK, type FairnessClock, type FairnessTimer } from './fairness-clock.js';
 import { planBatch, planInit, type WorkPlan } from './plan/handling-plan.js';
+import { uniqueWallClock } from './plan/unique-wall-clock.js';
 import { startHandleSpan, endSpan, injectMessageContext, tracerRegistered, carriesTraceContext, unsampledContextPolicy, unsampledTraceparent, copyTraceContext, traceIdsOf } from '../telemetry/trace-context.js';
 
 export type { OutboxSender } from './outbox-sender.js';
@@ -102,6 +103,8 @@ export class DispatchLoop {
   private debtorsMayRun = false;
   private debtorTimer: FairnessTimer | undefined;
   private readonly clock: FairnessClock;
+  /** Names what a timer fired by hand sends: wall time, never the same reading twice (decision 2140). */
+  private readonly handFiredNow = uniqueWallClock();
   private inFlight = 0;
   private scheduled = false;
   private stopped = false;
@@ -410,7 +413,7 @@ export class DispatchLoop {
 
     // Early release (decision 0900) needs no fencing: every agent is local and stays so.
     const early = this.opts.port.ownership === undefined;
-    const plans = planBatch(batch, results, { maxAttempts: this.opts.maxAttempts, fenced: !early, keepsState: this.keepsState(), wallNow: Date.now });
+    const plans = planBatch(batch, results, { maxAttempts: this.opts.maxAttempts, fenced: !early, keepsState: this.keepsState(), wallNow: this.handFiredNow });
     const unchecked = this.observe(plans, results, spans);
     if (early) {
       for (const p of plans) {

@@ -28,7 +28,7 @@
  *   a debtor, so a crash-looping agent is left to its restart policy at its own pace (deferring it
  *   would slow its crashes and keep it alive past the policy, 2104's Left); nor does it clear a debt.
  */
-import { DEFAULT_TRAFFIC_LIMITS, type TrafficLimits } from '@caxton/core';
+import { DEFAULT_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE, type TrafficLimits } from '@caxton/core';
 
 /**
  * The limits it works under: rows of core's TRAFFIC_LIMIT_TABLE (decision 2140), checked where the
@@ -58,6 +58,20 @@ export function fairnessLimits(given: Partial<FairnessLimits> = {}): FairnessLim
  */
 export function nodeFairness(limits: Readonly<FairnessLimits>, shardCount: number): FairnessLimits | false {
   return shardCount > 1 ? false : fairnessLimits(limits);
+}
+
+/**
+ * What a node of several shards says when its operator set fairness limits that `nodeFairness`
+ * then turns off (`serve --fair-*` with more than one shard): the limits would otherwise do
+ * nothing silently. Undefined when none is set or there is one shard.
+ */
+export function fairnessIgnoredWarning(given: Readonly<Partial<TrafficLimits>> | undefined, shardCount: number): string | undefined {
+  if (shardCount <= 1 || given === undefined) return undefined;
+  // The rows are the ones fairnessLimits reads: one list of them, not a second.
+  const set = (Object.keys(fairnessLimits()) as (keyof FairnessLimits)[]).filter((row) => given[row] !== undefined);
+  if (set.length === 0) return undefined;
+  const named = set.map((row) => `traffic.${row} (serve --${TRAFFIC_LIMIT_TABLE[row].serve ?? row})`).join(', ');
+  return `${named} set, but fuel-fair sharing is off on a node of ${shardCount} shards (per-shard accounting is not built, decision 2140): it has no effect; run with one shard (--shards 1) for it to apply`;
 }
 
 /** A debtor's fuel in the current and the previous bucket. */

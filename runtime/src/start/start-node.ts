@@ -10,7 +10,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { Bus } from '../bus/bus.js';
 import { BusEvents } from '../bus/events.js';
 import { edgeAdmissionLimits } from '../bus/edge-admission.js';
-import { nodeFairness } from '../bus/shard-fairness.js';
+import { fairnessIgnoredWarning, nodeFairness } from '../bus/shard-fairness.js';
 import { failureReply } from '../bus/replies.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
@@ -235,6 +235,9 @@ async function startOnTopology(
   // The bus comes first: the agent lifecycle and the timers only call it later, and what the bus
   // needs of them it gets through the port given to open() below (decision 1101).
   const traffic = resolveTrafficLimits(options.traffic);
+  // Fairness limits the operator set but several shards turn off: said once, not ignored silently.
+  const fairnessIgnored = fairnessIgnoredWarning(options.traffic, host.shardCount);
+  if (fairnessIgnored !== undefined) console.warn(`caxton: ${fairnessIgnored}`);
   const bus = new Bus({
     log: storage.log, state: storage.state, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY, events,
     edgeAdmission: edgeAdmissionLimits(options.edgeAdmission),

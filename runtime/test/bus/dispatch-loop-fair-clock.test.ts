@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FairnessClock } from '../../src/bus/fairness-clock.js';
+import { MONOTONIC_CLOCK, type FairnessClock } from '../../src/bus/fairness-clock.js';
 import { inform, openBus, operator, ticks, until, type TestBus } from './scripted-port.js';
 
 /** A clock that stands still, and timers that fire only through `advance`. */
@@ -138,4 +138,15 @@ test('fuel-fair: stopping or freezing the loop clears the idle timer: no wake-up
     if (end === 'freeze') await t.bus.stopDispatching();
     await t.bus.stop();
   }
+});
+
+test('the default clock\'s idle timer does not keep the process alive (unref\'d): a stopped node exits', () => {
+  let fired = false;
+  const timer = MONOTONIC_CLOCK.setTimer(() => { fired = true; }, 60_000) as NodeJS.Timeout;
+  try {
+    assert.equal(timer.hasRef(), false);
+  } finally {
+    MONOTONIC_CLOCK.clearTimer(timer);
+  }
+  assert.equal(fired, false);
 });

@@ -177,6 +177,28 @@ test('a fired timer is handed out only once the mailbox is empty, then reported 
   await bus.stop();
 });
 
+test('two timers fired by hand with the same token in one millisecond both have their sends delivered: their ids differ (decision 2140)', async () => {
+  const { bus, port } = await openBus(['a', 'b'], { port: (p) => p.notRunnable.add('a') });
+  port.script = (item) => (item.kind === 'timer' ? { outbox: [inform('b', `from:${item.token}`)] } : {});
+  // The wall clock held in one millisecond, so the two firings are named at the same instant.
+  const wall = Date.now;
+  const instant = wall();
+  Date.now = () => instant;
+  try {
+    bus.fireTimer('a', 'tick');
+    bus.fireTimer('a', 'tick');
+    port.notRunnable.delete('a');
+    bus.wake('a');
+    await until(() => port.items.filter((i) => i.kind === 'timer').length === 2, 'both firings handled');
+    await ticks(20);
+  } finally {
+    Date.now = wall;
+  }
+  assert.deepEqual(port.items.filter((i) => i.agent === 'b').map(content), ['from:tick', 'from:tick'], 'both firings\' sends delivered to b');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
 test('idle(agent) waits for the agent\'s batch and its background completions (its state rides in them); idle() for everything', async () => {
   const { bus, port, log } = await openBus(['a', 'b']);
   const handling = latch();

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_TRAFFIC_LIMITS, resolveTrafficLimits } from '@caxton/core';
-import { fairnessLimits, nodeFairness, ShardFairness } from '../../src/bus/shard-fairness.js';
+import { fairnessIgnoredWarning, fairnessLimits, nodeFairness, ShardFairness } from '../../src/bus/shard-fairness.js';
 
 const Q = 10_000_000;
 const W = 1000;
@@ -132,4 +132,15 @@ test('its limits are the node\'s traffic limits (decision 2140): defaults from t
   f.charge('a', 6_000_000, 1, true, 0);
   assert.equal(f.isDebtor('a'), true);
   assert.equal(f.idleMs, 7);
+});
+
+test('fairness limits set on a node of several shards are said to have no effect, naming each row and its serve flag; nothing said otherwise (decision 2140)', () => {
+  const warning = fairnessIgnoredWarning({ fairIdleMs: 100, fairQuantumFuel: 20_000_000, breakerFailures: 3 }, 2);
+  assert.ok(warning !== undefined);
+  assert.match(warning, /traffic\.fairQuantumFuel \(serve --fair-quantum-fuel\), traffic\.fairIdleMs \(serve --fair-idle\) set/);
+  assert.match(warning, /off on a node of 2 shards/);
+  assert.doesNotMatch(warning, /fairWindowMs|breaker/, 'only the rows given, only fairness rows');
+  assert.equal(fairnessIgnoredWarning({ fairIdleMs: 100 }, 1), undefined, 'one shard: they apply');
+  assert.equal(fairnessIgnoredWarning({ breakerFailures: 3 }, 4), undefined, 'no fairness row set');
+  assert.equal(fairnessIgnoredWarning(undefined, 4), undefined);
 });

@@ -199,8 +199,12 @@ function planCrash(base: Omit<WorkPlan, 'steps' | 'disposition'>, item: WorkItem
 
 function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings): Step[] {
   const steps: Step[] = [];
+  // Named once per item, and only if it sends or sets timers: a hand-fired timer's name reads the
+  // wall clock, and its sends and its timers must share the one reading (decision 2140).
+  let sendParent: string | undefined;
+  const parentOfSends = (): string => (sendParent ??= sendParentOf(item, s.wallNow));
   if (result.outbox.length > 0) {
-    const parent = sendParentOf(item, s.wallNow);
+    const parent = parentOfSends();
     const messages = new Array<PlannedSend>(result.outbox.length);
     for (let i = 0; i < messages.length; i++) messages[i] = { message: result.outbox[i]!, id: derivedMessageId(parent, i) };
     steps.push({ kind: 'send', messages });
@@ -209,7 +213,7 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
   if (result.timers.length > 0 || result.directory.length > 0) {
     // Timers get ids derived from the work, like sends: a handling run again (after a crash before
     // its commit point, or a rewind) sets the same timers, not a second copy of each.
-    const parent = `${sendParentOf(item, s.wallNow)}#timer`;
+    const parent = `${parentOfSends()}#timer`;
     const timers = result.timers.map((t, i) => ({ ...t, id: derivedMessageId(parent, i) }));
     steps.push({ kind: 'effects', timers, directory: result.directory });
   }
