@@ -4,21 +4,45 @@
  * value checked by the table's one validation before anything is built or sent.
  */
 import type { Argv } from 'yargs';
-import { AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, LimitOutOfRangeError, type AgentLimitsSpec, type DeployableLimitName } from '@caxton/core';
+import {
+  AGENT_LIMIT_TABLE, CaxtonError, checkLimits, DEPLOYABLE_LIMITS, LimitOutOfRangeError, resolveTrafficLimits, SERVE_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE,
+  type AgentLimitsSpec, type DeployableLimitName, type LimitUnit, type TrafficLimits,
+} from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
+import { formatDuration } from './format/units.js';
 
 /** The flags' raw text, by flag name (yargs also sets the camelCase twins, not read here). */
 export type LimitFlagArgs = { [flag: string]: unknown };
 
 const number = (n: number): string => n.toLocaleString('en-US');
 
+/** What a row's value looks like in the table's unit, for help and hints ("1,000 ms", "10,000,000 fuel"). */
+const withUnit = (n: number, unit: LimitUnit): string => (unit === 'ms' ? `${number(n)} ms` : number(n));
+
+/** A duration row's examples, its default and its ceiling as a flag takes them (`50ms`, `10s`): values the flag accepts. */
+function durationExamples(row: { readonly default: number; readonly ceiling: number }): [string, string] {
+  // formatDuration keeps the two largest units ("5m 3s", rounded down): without the space it parses, and stays within the ceiling.
+  const text = (ms: number): string => formatDuration(ms).replace(/ /g, '');
+  return [text(row.default), text(row.ceiling)];
+}
+
+/**
+ * A flag's one text. yargs makes a repeated flag an array: refused, rather than one of the values
+ * silently taken or the flag silently ignored.
+ */
+function flagText(argv: LimitFlagArgs, flag: string): string | undefined {
+  const text = argv[flag];
+  if (Array.isArray(text)) throw new UsageError(`--${flag} is given ${text.length} times`, `give --${flag} once`);
+  return typeof text === 'string' ? text : undefined;
+}
+
 /** Adds `--fuel`, `--memory`, `--max-sends-per-s`, `--max-sends-per-call` (whatever the table marks deployable). */
 export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
   let out = y as Argv<T & LimitFlagArgs>;
   for (const name of DEPLOYABLE_LIMITS) {
     const d = AGENT_LIMIT_TABLE[name];
-    const forms = d.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)' : d.unit === 'ms' ? 'a duration, e.g. 90s, 10m, 1h, 2d' : `${d.unit}, e.g. ${number(d.default)} or 5k`;
+    const forms = d.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)' : d.unit === 'ms' ? `a duration, e.g. ${durationExamples(d).join(', ')}` : `${d.unit}, e.g. ${number(d.default)} or 5k`;
     out = out.option(d.deploy.flag, {
       type: 'string',
       describe: `${d.description} Value: ${forms}; at most ${number(d.ceiling)}; default: the node default (${number(d.default)})`,
@@ -28,11 +52,22 @@ export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 }
 
 function parseFlag(name: DeployableLimitName, text: string): number {
-  const flag = `--${AGENT_LIMIT_TABLE[name].deploy.flag}`;
   if (name === 'memoryPages') return parseMemory(text);
-  if (AGENT_LIMIT_TABLE[name].unit === 'ms') {
+  return parseByUnit(AGENT_LIMIT_TABLE[name], `--${AGENT_LIMIT_TABLE[name].deploy.flag}`, text);
+}
+
+/**
+ * A limit's value as a flag gives it: a duration for ms, else a count (digits, or a k/M/G suffix).
+ * A text that is not a duration is hinted with the row's own default and ceiling, so the examples
+ * are values this flag accepts (a 10 s ceiling must not be hinted with `10m`).
+ */
+function parseByUnit(row: { readonly unit: LimitUnit; readonly default: number; readonly ceiling: number }, flag: string, text: string): number {
+  if (row.unit === 'ms') {
     const ms = parseDuration(text);
-    if (ms === undefined || !Number.isSafeInteger(ms) || ms < 1) throw new UsageError(`${flag} "${text}" is not a duration`, `e.g. ${flag} 90s, ${flag} 10m or ${flag} 1h30m`);
+    if (ms === undefined || !Number.isSafeInteger(ms) || ms < 1) {
+      const [low, high] = durationExamples(row);
+      throw new UsageError(`${flag} "${text}" is not a duration`, `e.g. ${flag} ${low} (the default) or ${flag} ${high} (the most it takes)`);
+    }
     return ms;
   }
   return parseCount(text, flag);
@@ -42,8 +77,8 @@ function parseFlag(name: DeployableLimitName, text: string): number {
 export function limitsFromFlags(argv: LimitFlagArgs): Partial<AgentLimitsSpec> | undefined {
   const given: Partial<Record<DeployableLimitName, number>> = {};
   for (const name of DEPLOYABLE_LIMITS) {
-    const text = argv[AGENT_LIMIT_TABLE[name].deploy.flag];
-    if (typeof text === 'string') given[name] = parseFlag(name, text);
+    const text = flagText(argv, AGENT_LIMIT_TABLE[name].deploy.flag);
+    if (text !== undefined) given[name] = parseFlag(name, text);
   }
   if (Object.keys(given).length === 0) return undefined;
   try {
@@ -65,7 +100,7 @@ export function nodeDefaultLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> 
   let out = y as Argv<T & LimitFlagArgs>;
   for (const name of NODE_DEFAULT_LIMIT_FLAGS) {
     const d = AGENT_LIMIT_TABLE[name];
-    const forms = d.unit === 'ms' ? 'a duration, e.g. 90s, 10m, 1h, 2d' : `${d.unit}, e.g. ${number(d.default)}`;
+    const forms = d.unit === 'ms' ? `a duration, e.g. ${durationExamples(d).join(', ')}` : `${d.unit}, e.g. ${number(d.default)}`;
     out = out.option(d.deploy.flag, {
       type: 'string',
       describe: `Node default for agents deployed without --${d.deploy.flag}: ${d.description} Value: ${forms}; at most ${number(d.ceiling)}; default ${number(d.default)}`,
@@ -78,4 +113,41 @@ export function nodeDefaultLimitsFromFlags(argv: LimitFlagArgs): Partial<AgentLi
   const only: LimitFlagArgs = {};
   for (const name of NODE_DEFAULT_LIMIT_FLAGS) only[AGENT_LIMIT_TABLE[name].deploy.flag] = argv[AGENT_LIMIT_TABLE[name].deploy.flag];
   return limitsFromFlags(only);
+}
+
+/**
+ * `caxton serve --fair-quantum-fuel / --fair-window / --fair-idle` (decision 2140): the node-wide
+ * traffic limits the table marks `serve`, parsed by unit and checked by the table's one resolver.
+ */
+export function trafficLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  let out = y as Argv<T & LimitFlagArgs>;
+  for (const name of SERVE_TRAFFIC_LIMITS) {
+    const d = TRAFFIC_LIMIT_TABLE[name];
+    const forms = d.unit === 'ms' ? `a duration, e.g. ${durationExamples(d).join(', ')}` : `${d.unit}, e.g. ${number(d.default)} or 10M`;
+    out = out.option(d.serve, {
+      type: 'string',
+      describe: `${d.description} Value: ${forms}; at most ${withUnit(d.ceiling, d.unit)}; default ${withUnit(d.default, d.unit)}`,
+    }) as Argv<T & LimitFlagArgs>;
+  }
+  return out;
+}
+
+/** The traffic limits the serve flags set (none given: undefined, i.e. the table's defaults). */
+export function trafficLimitsFromFlags(argv: LimitFlagArgs): Partial<TrafficLimits> | undefined {
+  const given: Partial<TrafficLimits> = {};
+  for (const name of SERVE_TRAFFIC_LIMITS) {
+    const d = TRAFFIC_LIMIT_TABLE[name];
+    const text = flagText(argv, d.serve);
+    if (text !== undefined) given[name] = parseByUnit(d, `--${d.serve}`, text);
+  }
+  if (Object.keys(given).length === 0) return undefined;
+  try {
+    resolveTrafficLimits(given, 'flags');
+    return given;
+  } catch (err) {
+    if (!(err instanceof CaxtonError) || err.code !== 'limits.out-of-range') throw err;
+    const name = String(err.context['limit']) as (typeof SERVE_TRAFFIC_LIMITS)[number];
+    const d = TRAFFIC_LIMIT_TABLE[name];
+    throw new UsageError(`--${d.serve} ${String(given[name])} is over its ceiling: it must be 1..${number(d.ceiling)} (${d.unit})`, err.hint);
+  }
 }

@@ -18,9 +18,19 @@ describe('limit flags', () => {
 
   it('read the absent TTL as a duration and the absent queue as a count (decision 1990)', () => {
     assert.deepEqual(limitsFromFlags({ 'absent-ttl': '1h30m', 'absent-queue': '2k' }), { absentTtlMs: 5_400_000, absentQueue: 2000 });
-    assert.throws(() => limitsFromFlags({ 'absent-ttl': '3600' }), (e: unknown) => e instanceof UsageError && /is not a duration/.test(e.message) && /1h30m/.test(e.hint ?? ''));
+    assert.throws(() => limitsFromFlags({ 'absent-ttl': '3600' }), (e: unknown) => e instanceof UsageError && /is not a duration/.test(e.message)
+      && /--absent-ttl 1d .*--absent-ttl 30d/.test(e.hint ?? ''), 'the hint\'s examples are the row\'s default and ceiling');
     assert.throws(() => limitsFromFlags({ 'absent-ttl': '31d' }), (e: unknown) => e instanceof UsageError && /--absent-ttl 2678400000 is over its ceiling/.test(e.message));
     assert.deepEqual(nodeDefaultLimitsFromFlags({ 'absent-ttl': '10m', fuel: '5M' }), { absentTtlMs: 600_000 }, 'serve takes only the absent-queue defaults');
+  });
+
+  it('refuse a flag given twice (yargs would make it an array, silently ignored), for every deployable limit', () => {
+    for (const name of DEPLOYABLE_LIMITS) {
+      const flag = AGENT_LIMIT_TABLE[name].deploy.flag;
+      assert.throws(() => limitsFromFlags({ [flag]: ['1', '2'] }), (e: unknown) => e instanceof UsageError
+        && e.message === `--${flag} is given 2 times` && e.hint === `give --${flag} once`, flag);
+    }
+    assert.throws(() => nodeDefaultLimitsFromFlags({ 'absent-ttl': ['1h', '2h'] }), (e: unknown) => e instanceof UsageError && /--absent-ttl is given 2 times/.test(e.message));
   });
 
   it('refuse a value over the ceiling with a usage error naming the flag, the ceiling and the limit', () => {

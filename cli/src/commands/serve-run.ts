@@ -4,7 +4,7 @@
  * Ctrl-C / SIGTERM. The node itself is @caxton/runtime's startNode; this module is imported only
  * when serve runs, so the node's library, the sandbox and their dependencies load only then.
  */
-import { nodeDefaultLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
+import { nodeDefaultLimitsFromFlags, trafficLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
 import path from 'node:path';
 import { readTokenFilePath, tokenFilePath } from '@caxton/client';
 import { CliError, UsageError } from '../cli-error.js';
@@ -154,6 +154,9 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   // Absent agents' queues (decision 1990): the node's defaults for deployments without their own.
   const absentDefaults = nodeDefaultLimitsFromFlags(argv as unknown as LimitFlagArgs);
   if (absentDefaults) options.defaultLimits = { ...options.defaultLimits, ...absentDefaults };
+  // Node-wide traffic limits serve sets: the fuel-fair sharing of a shard (decision 2140).
+  const traffic = trafficLimitsFromFlags(argv as unknown as LimitFlagArgs);
+  if (traffic) options.traffic = { ...options.traffic, ...traffic };
   // Edge admission of outside clients (decision 1810): the ceiling and the delay target of the limit.
   const edge: NonNullable<StartNodeOptions['edgeAdmission']> = {};
   if (argv.edgeMaxInFlight !== undefined) {

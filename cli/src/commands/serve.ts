@@ -18,13 +18,13 @@ import { withMtpOptions } from './serve-mtp-options.js';
 import { telemetryOptions } from './serve-telemetry-options.js';
 import { trustOptions } from './serve-trust-options.js';
 import type { ServeArgs } from './serve-run.js';
-import { nodeDefaultLimitOptions } from '../limit-flags.js';
+import { nodeDefaultLimitOptions, trafficLimitOptions } from '../limit-flags.js';
 
 export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> {
   return {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
-    builder: (y) => nodeDefaultLimitOptions(trustOptions(telemetryOptions(withListenerOptions(withMtpOptions(withA2aOptions(withMcpOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y))))))))))
+    builder: (y) => trafficLimitOptions(nodeDefaultLimitOptions(trustOptions(telemetryOptions(withListenerOptions(withMtpOptions(withA2aOptions(withMcpOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y)))))))))))
       // For serve, --addr is where to listen (the global --addr is where a client connects): it
       // must not be accepted and ignored. No default here, so an explicit one can be told apart.
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })

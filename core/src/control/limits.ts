@@ -29,6 +29,8 @@ export interface LimitDefinition {
   /** What it bounds, and what happens past it. */
   description: string;
   deploy?: LimitDeployment;
+  /** `caxton serve --<flag>`: the node-wide value of a node-wide limit (absent: only the embedder sets it). */
+  serve?: string;
 }
 
 /** wasm32: 65,536 pages of 64 KiB is the whole 4 GiB address space. */
@@ -556,6 +558,22 @@ export const TRAFFIC_LIMIT_TABLE = {
     unit: 'count', default: 64, ceiling: 100_000,
     description: 'Messages of one agent\'s outbox the bus starts sending in one turn of its event loop; a larger outbox is sent over several turns, behind the other agents\' and the operator\'s work, and the agent gets no new work until all of it is started (decision 2099).',
   },
+  // Fuel-fair sharing of a shard (decisions 2136, 2140): runtime/src/bus/shard-fairness.ts reads these.
+  fairQuantumFuel: {
+    unit: 'fuel', default: 10_000_000, ceiling: AGENT_LIMIT_TABLE.fuelPerMessage.ceiling,
+    description: 'Fuel per delivery past which a run makes its agent a debtor of its shard: while its share of the shard\'s fuel over the window is above 1 / the agents with work, it is skipped whenever another agent can run, and it runs one delivery at a time (decision 2136). Ordinary handlings use thousands to a few million; at the ceiling no run is ever past it.',
+    serve: 'fair-quantum-fuel',
+  },
+  fairWindowMs: {
+    unit: 'ms', default: 1_000, ceiling: 60_000,
+    description: 'One bucket of the sliding window (the current bucket and the previous one, weighed) over which the shard\'s fuel, each debtor\'s fuel and the agents with work are counted; a debtor that spends nothing for a whole bucket is forgiven (decision 2136).',
+    serve: 'fair-window',
+  },
+  fairIdleMs: {
+    unit: 'ms', default: 50, ceiling: 10_000,
+    description: 'How long the shard stays idle, only skipped debtors ready, before one runs anyway; and how long the other agents must have run nothing for a debtor to run at once (decision 2136). Not zero: a debtor run in the instant between other agents\' batches holds the shard for its whole handling.',
+    serve: 'fair-idle',
+  },
 } as const satisfies Record<string, LimitDefinition>;
 
 export type TrafficLimitName = keyof typeof TRAFFIC_LIMIT_TABLE;
@@ -565,10 +583,20 @@ export const DEFAULT_TRAFFIC_LIMITS: Readonly<TrafficLimits> = Object.freeze(
   Object.fromEntries(Object.entries(TRAFFIC_LIMIT_TABLE).map(([k, d]) => [k, d.default])) as TrafficLimits,
 );
 
+/** The traffic limits an operator sets per node with `caxton serve --<flag>` (rows with `serve`), in table order. */
+export type ServeTrafficLimitName = {
+  [K in TrafficLimitName]: (typeof TRAFFIC_LIMIT_TABLE)[K] extends { serve: string } ? K : never
+}[TrafficLimitName];
+
+export const SERVE_TRAFFIC_LIMITS = Object.freeze(
+  (Object.keys(TRAFFIC_LIMIT_TABLE) as TrafficLimitName[]).filter((n) => 'serve' in TRAFFIC_LIMIT_TABLE[n]) as ServeTrafficLimitName[],
+);
+
 /** Node-wide traffic limits: the defaults, overridden by `given`, each a whole number in 1..its ceiling. */
 export function resolveTrafficLimits(given: Partial<Record<TrafficLimitName, unknown>> = {}, field = 'traffic'): TrafficLimits {
   return resolveFromTable(TRAFFIC_LIMIT_TABLE, DEFAULT_TRAFFIC_LIMITS, given, field, {
-    one: 'traffic limit', all: 'the traffic limits', omit: (d) => `omit it for the default, ${d.default}`,
+    one: 'traffic limit', all: 'the traffic limits',
+    omit: (d) => `omit it${'serve' in d ? ` (caxton serve --${d.serve})` : ''} for the default, ${d.default}`,
   });
 }
 

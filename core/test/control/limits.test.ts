@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import {
   AGENT_LIMIT_TABLE, checkLimits, DEFAULT_AGENT_LIMITS, DEPLOYABLE_LIMITS, LIMIT_NAMES, LimitOutOfRangeError, limitField,
-  renderLimitsTable, resolveAgentLimits, CaxtonError,
+  renderLimitsTable, resolveAgentLimits, CaxtonError, DEFAULT_TRAFFIC_LIMITS, resolveTrafficLimits, SERVE_TRAFFIC_LIMITS,
+  TRAFFIC_LIMIT_TABLE,
 } from '../../src/index.js';
 
 const SANDBOX_DOC = fileURLToPath(new URL('../../../../docs/sandbox.md', import.meta.url));
@@ -72,4 +73,26 @@ describe('the limits table', () => {
     assert.ok(m, 'docs/sandbox.md has the limits-table markers');
     assert.equal(m[1], renderLimitsTable());
   });
+});
+
+describe('the fuel-fair limits (decisions 2136, 2140): node-wide traffic limits, set per node with caxton serve', () => {
+  it('are rows of the traffic table with their defaults, and the only ones serve sets', () => {
+    assert.deepEqual([...SERVE_TRAFFIC_LIMITS], ['fairQuantumFuel', 'fairWindowMs', 'fairIdleMs']);
+    assert.deepEqual(SERVE_TRAFFIC_LIMITS.map((n) => TRAFFIC_LIMIT_TABLE[n].serve), ['fair-quantum-fuel', 'fair-window', 'fair-idle']);
+    assert.deepEqual([DEFAULT_TRAFFIC_LIMITS.fairQuantumFuel, DEFAULT_TRAFFIC_LIMITS.fairWindowMs, DEFAULT_TRAFFIC_LIMITS.fairIdleMs], [10_000_000, 1_000, 50]);
+    // A quantum at its ceiling is past any handling's fuel: no run makes a debtor.
+    assert.equal(TRAFFIC_LIMIT_TABLE.fairQuantumFuel.ceiling, AGENT_LIMIT_TABLE.fuelPerMessage.ceiling);
+  });
+
+  for (const name of ['fairQuantumFuel', 'fairWindowMs', 'fairIdleMs'] as const) {
+    const row = TRAFFIC_LIMIT_TABLE[name];
+    it(`${name}: accepts 1..${row.ceiling}, refuses 0, ${row.ceiling + 1} and fractions, naming the field`, () => {
+      assert.equal(resolveTrafficLimits({ [name]: 1 })[name], 1);
+      assert.equal(resolveTrafficLimits({ [name]: row.ceiling })[name], row.ceiling);
+      for (const bad of [0, row.ceiling + 1, 1.5]) {
+        assert.throws(() => resolveTrafficLimits({ [name]: bad }), (e: unknown) => e instanceof CaxtonError && e.code === 'limits.out-of-range'
+          && e.context['field'] === `traffic.${name}` && e.context['ceiling'] === row.ceiling && e.hint?.includes(`caxton serve --${row.serve}`) === true);
+      }
+    });
+  }
 });

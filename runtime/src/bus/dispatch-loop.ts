@@ -29,8 +29,10 @@ import type { BusPort } from './port.js';
 import type { BusEvents } from './events.js';
 import type { OutboxSender } from './outbox-sender.js';
 import { PlanApplier } from './applier.js';
-import { ShardFairness, type ShardFairnessOptions } from './shard-fairness.js';
+import { fairnessLimits, ShardFairness, type FairnessLimits } from './shard-fairness.js';
+import { MONOTONIC_CLOCK, type FairnessClock, type FairnessTimer } from './fairness-clock.js';
 import { planBatch, planInit, type WorkPlan } from './plan/handling-plan.js';
+import { uniqueWallClock } from './plan/unique-wall-clock.js';
 import { startHandleSpan, endSpan, injectMessageContext, tracerRegistered, carriesTraceContext, unsampledContextPolicy, unsampledTraceparent, copyTraceContext, traceIdsOf } from '../telemetry/trace-context.js';
 
 export type { OutboxSender } from './outbox-sender.js';
@@ -53,10 +55,13 @@ export interface DispatchLimits {
   /** Messages of one agent's outbox started per event-loop turn (decision 2099); default from TRAFFIC_LIMIT_TABLE. */
   sendsPerTurn?: number;
   /**
-   * Sharing the shard by fuel (decision 2136); defaults from shard-fairness.ts. `false` turns it off:
-   * the accounting is per dispatch loop (per node), so it holds only on a node with one shard.
+   * Sharing the shard by fuel (decision 2136); its limits are core's TRAFFIC_LIMIT_TABLE rows
+   * (decision 2140), the table's defaults for those not given. `false` turns it off: the accounting
+   * is per dispatch loop (per node), so it holds only on a node with one shard.
    */
-  fairness?: ShardFairnessOptions | false;
+  fairness?: Partial<FairnessLimits> | false;
+  /** Not a limit: the fair sharing's monotonic clock and idle timer; default the process's (tests inject a manual one). */
+  fairnessClock?: FairnessClock;
 }
 
 export interface DispatchLoopOptions extends DispatchLimits {
@@ -94,9 +99,12 @@ export class DispatchLoop {
   private readonly heavySenders = new Set<string>();
   /** Agents whose runs burn more than their share of the shard's fuel yield to the others (decision 2136). */
   private readonly fairness: ShardFairness | undefined;
-  /** Set when the shard stayed idle the fairness's `idleMs` with only deferred debtors ready: they run. */
+  /** Set when the shard stayed idle the fairness's `fairIdleMs` with only deferred debtors ready: they run. */
   private debtorsMayRun = false;
-  private debtorTimer: NodeJS.Timeout | undefined;
+  private debtorTimer: FairnessTimer | undefined;
+  private readonly clock: FairnessClock;
+  /** Names what a timer fired by hand sends: wall time, never the same reading twice (decision 2140). */
+  private readonly handFiredNow = uniqueWallClock();
   private inFlight = 0;
   private scheduled = false;
   private stopped = false;
@@ -108,7 +116,8 @@ export class DispatchLoop {
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: DispatchLoopOptions) {
-    this.fairness = opts.fairness === false ? undefined : new ShardFairness(opts.fairness);
+    this.fairness = opts.fairness === false ? undefined : new ShardFairness(fairnessLimits(opts.fairness));
+    this.clock = opts.fairnessClock ?? MONOTONIC_CLOCK;
     this.applier = new PlanApplier({
       sender: opts.sender, log: opts.log, state: opts.state, port: opts.port, mailboxes: opts.mailboxes,
       events: opts.events, attempts: this.attempts, maxAttempts: opts.maxAttempts, sendsPerTurn: opts.sendsPerTurn,
@@ -303,7 +312,7 @@ export class DispatchLoop {
     // A debtor past its share of the shard's fuel stays in `ready`, skipped (decision 2136); with no
     // debtor (the normal case) this costs one size check per pass.
     const fairness = this.fairness?.hasDebtors() ? this.fairness : undefined;
-    const now = fairness !== undefined ? performance.now() : 0;
+    const now = fairness !== undefined ? this.clock.now() : 0;
     // Contenders over the window are seen before any debtor exists too: without debtors by a bound
     // that costs nothing (the larger of the two sets: never more than the distinct agents), with
     // them exactly (an agent fed while it runs is in both sets and counts once).
@@ -320,16 +329,16 @@ export class DispatchLoop {
     }
     // The shard did not stay idle: the wait starts again at the next idle instant.
     if (batch.length > 0) this.clearDebtorTimer();
-    // Work-conserving: with nothing else taken and nothing in flight for `idleMs`, the debtors
+    // Work-conserving: with nothing else taken and nothing in flight for `fairIdleMs`, the debtors
     // run anyway (one that cannot run leaves `ready` in takeAgent, so the next one is tried: no stall).
-    // When the others have not run for `idleMs` (they only trickle), they run at once.
+    // When the others have not run for `fairIdleMs` (they only trickle), they run at once.
     if (deferred !== undefined && batch.length === 0 && this.inFlight === 0) {
       if (!this.debtorsMayRun && !fairness!.othersQuietSince(now)) {
-        this.debtorTimer ??= setTimeout(() => {
+        this.debtorTimer ??= this.clock.setTimer(() => {
           this.debtorTimer = undefined;
           this.debtorsMayRun = true;
           this.schedule();
-        }, fairness!.idleMs).unref();
+        }, fairness!.idleMs);
         return batch;
       }
       this.debtorsMayRun = false; // once: the next idle instant waits again
@@ -352,7 +361,7 @@ export class DispatchLoop {
   }
 
   private clearDebtorTimer(): void {
-    if (this.debtorTimer !== undefined) clearTimeout(this.debtorTimer);
+    if (this.debtorTimer !== undefined) this.clock.clearTimer(this.debtorTimer);
     this.debtorTimer = undefined;
     this.debtorsMayRun = false;
   }
@@ -401,11 +410,10 @@ export class DispatchLoop {
     const results = await this.opts.port.execute(batch).catch((err: unknown) => crashedBatch(batch, err));
     this.noteHeavySenders(batch, results);
     this.chargeFuel(batch, results);
-    const now = Date.now();
 
     // Early release (decision 0900) needs no fencing: every agent is local and stays so.
     const early = this.opts.port.ownership === undefined;
-    const plans = planBatch(batch, results, { maxAttempts: this.opts.maxAttempts, fenced: !early, keepsState: this.keepsState(), now });
+    const plans = planBatch(batch, results, { maxAttempts: this.opts.maxAttempts, fenced: !early, keepsState: this.keepsState(), wallNow: this.handFiredNow });
     const unchecked = this.observe(plans, results, spans);
     if (early) {
       for (const p of plans) {
@@ -496,8 +504,9 @@ export class DispatchLoop {
   private chargeFuel(batch: readonly WorkItem[], results: readonly ExecutionResult[]): void {
     const fairness = this.fairness;
     if (fairness === undefined) return;
-    // Monotonic: a wall clock stepped back would freeze the buckets' roll.
-    const now = performance.now();
+    // The batch's one clock read (monotonic: a wall clock stepped back would freeze the buckets'
+    // roll); the plan reads the wall clock only for a timer fired by hand (decision 2140).
+    const now = this.clock.now();
     let i = 0;
     while (i < results.length) {
       const agent = batch[i]!.agent;

@@ -9,18 +9,18 @@
  * wall time and was not landed for that).
  *
  * - *Debtor.* A run (one agent's consecutive deliveries in a batch) that used more than
- *   `quantumFuel` per delivery makes its agent a debtor. Per delivery, not per run: a run holds up
+ *   `fairQuantumFuel` per delivery makes its agent a debtor. Per delivery, not per run: a run holds up
  *   to 16 deliveries, and a busy agent at an ordinary few million fuel a message is not a debtor.
  *   Cheap runs are never tracked: the hot path adds their fuel to one counter and compares once.
  * - *Heavy mark.* An agent whose last completed run was past the quantum per delivery runs one
  *   delivery at a time, debtor or not (a forgiven debtor's next run is not a 16-delivery burst): a
  *   forced stop waits for at most one of its handlings. Only a completed run under the quantum clears it.
  * - *Share over a window.* The shard's fuel and each debtor's fuel are kept in two buckets of
- *   `windowMs` (the current and the previous, weighed by how much of it is still inside the window),
+ *   `fairWindowMs` (the current and the previous, weighed by how much of it is still inside the window),
  *   and so is the most agents seen with work at one pass (ready or running): contenders over a
  *   window, not at an instant (2104's Left). A debtor whose share of the window's fuel is above
  *   1 / contenders yields: the loop skips it while anything else can run.
- * - *Work-conserving.* Yielding is only ever a skip: when the shard has stayed idle for `idleMs`
+ * - *Work-conserving.* Yielding is only ever a skip: when the shard has stayed idle for `fairIdleMs`
  *   with only debtors ready, the loop runs one anyway; an agent alone over the window (contenders
  *   1) never yields and runs at full speed. A debtor that stops spending drops out once its fuel has left the window (at most two
  *   windows), so a deferral is bounded by time, not by the others' traffic.
@@ -28,23 +28,50 @@
  *   a debtor, so a crash-looping agent is left to its restart policy at its own pace (deferring it
  *   would slow its crashes and keep it alive past the policy, 2104's Left); nor does it clear a debt.
  */
+import { DEFAULT_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE, type TrafficLimits } from '@caxton/core';
 
-/** Fuel one run may use without its agent being tracked: above every ordinary handling's cost. */
-export const DEFAULT_QUANTUM_FUEL = 10_000_000;
-/** The length of one bucket of the sliding window, in ms. */
-export const DEFAULT_FAIRNESS_WINDOW_MS = 1000;
 /**
- * How long the shard must stay idle, only deferred debtors ready, before they run anyway. Not zero:
- * between the neighbours' batches the shard is idle for an instant while their sends are applied,
- * and a debtor run in that instant holds the shard for its whole handling (measured: the stdout
- * flood ran 18-32 times in a 4 s window that way instead of about once a second).
+ * The limits it works under: rows of core's TRAFFIC_LIMIT_TABLE (decision 2140), checked where the
+ * node reads them (resolveTrafficLimits), set per node with `caxton serve --fair-*`.
+ * - `fairQuantumFuel`: fuel per delivery past which a run makes its agent a debtor.
+ * - `fairWindowMs`: one bucket of the sliding window.
+ * - `fairIdleMs`: how long the shard stays idle, only deferred debtors ready, before they run
+ *   anyway. Not zero: between the neighbours' batches the shard is idle for an instant while their
+ *   sends are applied, and a debtor run in that instant holds the shard for its whole handling
+ *   (measured: the stdout flood ran 18-32 times in a 4 s window that way instead of about once a second).
  */
-export const DEFAULT_DEBTOR_IDLE_MS = 50;
+export type FairnessLimits = Pick<TrafficLimits, 'fairQuantumFuel' | 'fairWindowMs' | 'fairIdleMs'>;
 
-export interface ShardFairnessOptions {
-  quantumFuel?: number;
-  windowMs?: number;
-  idleMs?: number;
+/** The table's defaults, for a loop built without them (an embedder's Bus, tests). */
+export function fairnessLimits(given: Partial<FairnessLimits> = {}): FairnessLimits {
+  return {
+    fairQuantumFuel: given.fairQuantumFuel ?? DEFAULT_TRAFFIC_LIMITS.fairQuantumFuel,
+    fairWindowMs: given.fairWindowMs ?? DEFAULT_TRAFFIC_LIMITS.fairWindowMs,
+    fairIdleMs: given.fairIdleMs ?? DEFAULT_TRAFFIC_LIMITS.fairIdleMs,
+  };
+}
+
+/**
+ * What a node's dispatch loop shares by: the node's limits with one shard; off (`false`) with
+ * several, because the accounting is per loop, i.e. per node (decision 2140: per-shard accounting
+ * not built). Only the three fairness rows are kept of `limits`.
+ */
+export function nodeFairness(limits: Readonly<FairnessLimits>, shardCount: number): FairnessLimits | false {
+  return shardCount > 1 ? false : fairnessLimits(limits);
+}
+
+/**
+ * What a node of several shards says when its operator set fairness limits that `nodeFairness`
+ * then turns off (`serve --fair-*` with more than one shard): the limits would otherwise do
+ * nothing silently. Undefined when none is set or there is one shard.
+ */
+export function fairnessIgnoredWarning(given: Readonly<Partial<TrafficLimits>> | undefined, shardCount: number): string | undefined {
+  if (shardCount <= 1 || given === undefined) return undefined;
+  // The rows are the ones fairnessLimits reads: one list of them, not a second.
+  const set = (Object.keys(fairnessLimits()) as (keyof FairnessLimits)[]).filter((row) => given[row] !== undefined);
+  if (set.length === 0) return undefined;
+  const named = set.map((row) => `traffic.${row} (serve --${TRAFFIC_LIMIT_TABLE[row].serve ?? row})`).join(', ');
+  return `${named} set, but fuel-fair sharing is off on a node of ${shardCount} shards (per-shard accounting is not built, decision 2140): it has no effect; run with one shard (--shards 1) for it to apply`;
 }
 
 /** A debtor's fuel in the current and the previous bucket. */
@@ -70,10 +97,10 @@ export class ShardFairness {
   private contendersCur = 0;
   private contendersPrev = 0;
 
-  constructor(opts: ShardFairnessOptions = {}) {
-    this.quantum = opts.quantumFuel ?? DEFAULT_QUANTUM_FUEL;
-    this.windowMs = opts.windowMs ?? DEFAULT_FAIRNESS_WINDOW_MS;
-    this.idleMs = opts.idleMs ?? DEFAULT_DEBTOR_IDLE_MS;
+  constructor(limits: Readonly<FairnessLimits>) {
+    this.quantum = limits.fairQuantumFuel;
+    this.windowMs = limits.fairWindowMs;
+    this.idleMs = limits.fairIdleMs;
   }
 
   /** Whether any agent is tracked (a debtor or a heavy mark): with none, the loop asks nothing else (the normal case). */

@@ -33,7 +33,9 @@ export interface StartNodeOptions extends TopologyOptions {
   /**
    * Node-wide traffic limits (core TRAFFIC_LIMIT_TABLE): how long a waiting priority may be passed
    * over (decision 1920), circuit breakers (1921), the sends of one agent started per event-loop turn
-   * (2099). Checked at start; defaults otherwise.
+   * (2099), and the fuel-fair sharing of a shard (2136, 2140: `fairQuantumFuel`, `fairWindowMs`,
+   * `fairIdleMs`, also `caxton serve --fair-*`; applied with one shard only, a warning otherwise).
+   * Checked at start; defaults otherwise.
    */
   traffic?: Partial<TrafficLimits>;
   /**

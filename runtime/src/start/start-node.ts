@@ -10,6 +10,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { Bus } from '../bus/bus.js';
 import { BusEvents } from '../bus/events.js';
 import { edgeAdmissionLimits } from '../bus/edge-admission.js';
+import { fairnessIgnoredWarning, nodeFairness } from '../bus/shard-fairness.js';
 import { failureReply } from '../bus/replies.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
@@ -234,6 +235,9 @@ async function startOnTopology(
   // The bus comes first: the agent lifecycle and the timers only call it later, and what the bus
   // needs of them it gets through the port given to open() below (decision 1101).
   const traffic = resolveTrafficLimits(options.traffic);
+  // Fairness limits the operator set but several shards turn off: said once, not ignored silently.
+  const fairnessIgnored = fairnessIgnoredWarning(options.traffic, host.shardCount);
+  if (fairnessIgnored !== undefined) console.warn(`caxton: ${fairnessIgnored}`);
   const bus = new Bus({
     log: storage.log, state: storage.state, nodeId, platform, mailboxCapacity: options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY, events,
     edgeAdmission: edgeAdmissionLimits(options.edgeAdmission),
@@ -245,9 +249,10 @@ async function startOnTopology(
     // half the time; 64 × 8 doubled throughput in memory mode, decision 1201).
     // Fuel-fair sharing (decision 2136) keeps its accounting per dispatch loop, so it is on only
     // with one shard: with several, a debtor would yield on behalf of agents on other shards.
+    // Its limits are the node's traffic limits (serve --fair-*, decision 2140).
     dispatch: {
       maxAttempts: options.maxAttempts ?? 3, maxBatch: 64, maxPerAgent: 16, maxInFlight: 8, sendsPerTurn: traffic.sendsPerTurn,
-      ...(host.shardCount > 1 ? { fairness: false as const } : {}),
+      fairness: nodeFairness(traffic, host.shardCount),
     },
   });
   // The kill switch is read before any agent starts: a node that was frozen restarts frozen, and

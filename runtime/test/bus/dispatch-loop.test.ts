@@ -177,6 +177,28 @@ test('a fired timer is handed out only once the mailbox is empty, then reported 
   await bus.stop();
 });
 
+test('two timers fired by hand with the same token in one millisecond both have their sends delivered: their ids differ (decision 2140)', async () => {
+  const { bus, port } = await openBus(['a', 'b'], { port: (p) => p.notRunnable.add('a') });
+  port.script = (item) => (item.kind === 'timer' ? { outbox: [inform('b', `from:${item.token}`)] } : {});
+  // The wall clock held in one millisecond, so the two firings are named at the same instant.
+  const wall = Date.now;
+  const instant = wall();
+  Date.now = () => instant;
+  try {
+    bus.fireTimer('a', 'tick');
+    bus.fireTimer('a', 'tick');
+    port.notRunnable.delete('a');
+    bus.wake('a');
+    await until(() => port.items.filter((i) => i.kind === 'timer').length === 2, 'both firings handled');
+    await ticks(20);
+  } finally {
+    Date.now = wall;
+  }
+  assert.deepEqual(port.items.filter((i) => i.agent === 'b').map(content), ['from:tick', 'from:tick'], 'both firings\' sends delivered to b');
+  await bus.stopDispatching();
+  await bus.stop();
+});
+
 test('idle(agent) waits for the agent\'s batch and its background completions (its state rides in them); idle() for everything', async () => {
   const { bus, port, log } = await openBus(['a', 'b']);
   const handling = latch();
@@ -544,7 +566,7 @@ test('state: a crashed timer firing withheld (the node no longer owns the agent,
 
 test('fuel-fair: an agent burning far past the quantum yields to light agents with mail, then runs alone, in order (decision 2136)', async () => {
   const { bus, port } = await openBus(['heavy', 'l1', 'l2'], {
-    dispatch: { maxPerAgent: 2, maxInFlight: 1, fairness: { quantumFuel: 10_000_000, windowMs: 600_000 } },
+    dispatch: { maxPerAgent: 2, maxInFlight: 1, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 600_000 } },
     port: (p) => { for (const a of ['heavy', 'l1', 'l2']) p.notRunnable.add(a); },
   });
   port.script = (item) => ({ fuelUsed: item.agent === 'heavy' ? 100_000_000 : 5_000 });
@@ -572,7 +594,7 @@ test('fuel-fair: an agent burning far past the quantum yields to light agents wi
 
 test('fuel-fair: a heavy run that crashed is left to the restart policy, not deferred (decision 2136)', async () => {
   const { bus, port } = await openBus(['heavy', 'l1'], {
-    dispatch: { maxPerAgent: 1, maxInFlight: 1, maxAttempts: 100, fairness: { quantumFuel: 10_000_000, windowMs: 600_000 } },
+    dispatch: { maxPerAgent: 1, maxInFlight: 1, maxAttempts: 100, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 600_000 } },
     port: (p) => { p.notRunnable.add('heavy'); p.notRunnable.add('l1'); },
   });
   let crashes = 0;
@@ -605,7 +627,7 @@ test('fuel-fair: a debtor does not take the instant the shard is idle between a 
   };
   const { bus, port } = await openBus(['heavy', 'l1', 'l2'], {
     log,
-    dispatch: { maxPerAgent: 1, maxInFlight: 1, fairness: { quantumFuel: 10_000_000, windowMs: 600_000, idleMs: 1000 } },
+    dispatch: { maxPerAgent: 1, maxInFlight: 1, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 600_000, fairIdleMs: 1000 } },
     port: (p) => { for (const a of ['heavy', 'l1', 'l2']) p.notRunnable.add(a); },
   });
   // l1 and l2 pass one message back and forth 30 times: between hops nothing is ready for an instant.
@@ -636,7 +658,7 @@ test('fuel-fair: a lone debtor fed while it runs counts as one contender and nev
   // idleMs of a minute: a single wait for it would time this test out.
   const { bus, port } = await openBus(['heavy', 'light'], {
     // Two in flight: the loop passes while the debtor runs, and sees it both busy and ready.
-    dispatch: { maxPerAgent: 1, maxInFlight: 2, fairness: { quantumFuel: 10_000_000, windowMs: 600_000, idleMs: 60_000 } },
+    dispatch: { maxPerAgent: 1, maxInFlight: 2, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 600_000, fairIdleMs: 60_000 } },
   });
   // The light agent ran just before (alone): the others are not quiet for a minute after it.
   port.script = async (item) => {
@@ -660,7 +682,7 @@ test('fuel-fair: a lone debtor fed while it runs counts as one contender and nev
 
 test('fuel-fair: a forgiven debtor\'s next run is still one delivery, not a burst (decision 2136 review)', async () => {
   const { bus, port } = await openBus(['heavy'], {
-    dispatch: { maxPerAgent: 4, maxInFlight: 1, fairness: { quantumFuel: 10_000_000, windowMs: 20 } },
+    dispatch: { maxPerAgent: 4, maxInFlight: 1, fairness: { fairQuantumFuel: 10_000_000, fairWindowMs: 20 } },
   });
   port.script = (item) => ({ fuelUsed: content(item) === 'cheap' ? 5_000 : 100_000_000 });
   await bus.send(inform('heavy', 'h0'), operator);

@@ -80,7 +80,7 @@ const indexOf = (steps: readonly Step[], pred: (s: Step) => boolean): number => 
 test('no plan completes before its outbox and effects, or releases HTTP or forgets its timer before its commit point', () => {
   fc.assert(fc.property(batchArb, settingsArb, (gen, s) => {
     const { batch, results } = build(gen);
-    for (const plan of planBatch(batch, results, { maxAttempts: 3, now: 0, ...s })) {
+    for (const plan of planBatch(batch, results, { maxAttempts: 3, wallNow: () => 0, ...s })) {
       const commit = indexOf(plan.steps, isCommitPoint);
       const lastBefore = Math.max(indexOf(plan.steps, (x) => x.kind === 'send'), indexOf(plan.steps, (x) => x.kind === 'effects'), indexOf(plan.steps, (x) => x.kind === 'reply-failure'));
       if (commit >= 0) assert.ok(lastBefore < commit, 'outbox, replies and effects come before the commit point');
@@ -101,7 +101,7 @@ test('no plan completes before its outbox and effects, or releases HTTP or forge
 test('state is written only by a commit point, and a delivery that completes always has one (with exactly its writes)', () => {
   fc.assert(fc.property(batchArb, settingsArb, (gen, s) => {
     const { batch, results } = build(gen);
-    for (const plan of planBatch(batch, results, { maxAttempts: 3, now: 0, ...s })) {
+    for (const plan of planBatch(batch, results, { maxAttempts: 3, wallNow: () => 0, ...s })) {
       const result = results[plan.index]!;
       for (const step of plan.steps) {
         if (!isCommitPoint(step)) assert.ok(!('state' in step), `${step.kind} carries no state`);
@@ -123,7 +123,7 @@ test('state is written only by a commit point, and a delivery that completes alw
 test('per agent, nothing commits or sends after an item that did not complete; crashed, parked and skipped items have no effects', () => {
   fc.assert(fc.property(batchArb, settingsArb, (gen, s) => {
     const { batch, results } = build(gen);
-    const plans = planBatch(batch, results, { maxAttempts: 3, now: 0, ...s });
+    const plans = planBatch(batch, results, { maxAttempts: 3, wallNow: () => 0, ...s });
     const stopped = new Set<string>();
     for (const plan of plans) {
       if (stopped.has(plan.agent)) assert.equal(plan.disposition, 'requeue', 'stays queued behind the item that did not complete');
@@ -141,7 +141,7 @@ test('a crash is an attempt unless the agent did not cause it; the last attempt 
     { agent: 'b', timer: false, timerId: false, attempt: 3, outcome: { status: 'crashed', kind: 'out-of-fuel', message: 'x' }, sends: 0, writes: 0, http: 0, timers: 0 },
     { agent: 'c', timer: false, timerId: false, attempt: 3, outcome: { status: 'crashed', kind: 'unavailable', message: 'reset' }, sends: 0, writes: 0, http: 0, timers: 0 },
   ]);
-  const plans = planBatch(batch, results, { maxAttempts: 3, fenced: true, keepsState: true, now: 0 });
+  const plans = planBatch(batch, results, { maxAttempts: 3, fenced: true, keepsState: true, wallNow: () => 0 });
   assert.deepEqual(plans.map((p: WorkPlan) => p.disposition), ['retry', 'dead-letter', 'requeue']);
   assert.deepEqual(plans[1]!.steps.map((x) => x.kind), ['fence', 'dead-letter']);
   assert.equal(plans[2]!.lostToReset, true);
@@ -150,8 +150,8 @@ test('a crash is an attempt unless the agent did not cause it; the last attempt 
 test('outbox ids are derived from the work, so a re-handling re-sends the same ids; a timer fired by hand names its time', () => {
   const gen: GenItem[] = [{ agent: 'a', timer: false, timerId: false, attempt: 1, outcome: { status: 'ok' }, sends: 2, writes: 0, http: 0, timers: 0 }];
   const one = build(gen);
-  const first = planBatch(one.batch, one.results, { maxAttempts: 3, fenced: false, keepsState: true, now: 1 });
-  const again = planBatch(one.batch, one.results, { maxAttempts: 3, fenced: false, keepsState: true, now: 2 });
+  const first = planBatch(one.batch, one.results, { maxAttempts: 3, fenced: false, keepsState: true, wallNow: () => 1 });
+  const again = planBatch(one.batch, one.results, { maxAttempts: 3, fenced: false, keepsState: true, wallNow: () => 2 });
   const ids = (p: WorkPlan[]): (string | undefined)[] => (p[0]!.steps[0] as unknown as { messages: { id: string | undefined }[] }).messages.map((m) => m.id);
   assert.deepEqual(ids(first), ids(again));
   assert.equal(new Set(ids(first)).size, 2);
@@ -164,7 +164,7 @@ test('init: sends, then the agent resumes (timers re-armed), then its own effect
 });
 
 test("a replica unit's reserved writes (review findings 6, 7): only pending-call records and timer-done markers are left out; any other reserved write refuses the handling; a timer's refusal is said, not silent", () => {
-  const settings = { maxAttempts: 3, fenced: false, keepsState: false, now: 0 };
+  const settings = { maxAttempts: 3, fenced: false, keepsState: false, wallNow: () => 0 };
   const result = (stateWrites: { key: string; value: string | null }[]): ExecutionResult => ({
     agent: 'svc#r2', workId: 'w', outcome: { status: 'ok' }, fuelUsed: 1, logs: [], outbox: [], stateWrites, http: [], timers: [], directory: [],
   });

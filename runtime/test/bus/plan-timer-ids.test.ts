@@ -9,7 +9,7 @@ import type { Delivery } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from '../../src/bus/executor.js';
 import { planBatch, type Step } from '../../src/bus/plan/handling-plan.js';
 
-const settings = { maxAttempts: 3, fenced: false, keepsState: true, now: 1 };
+const settings = { maxAttempts: 3, fenced: false, keepsState: true, wallNow: () => 1 };
 
 function delivery(id: string): WorkItem {
   const d: Delivery = { id, messageId: id.split('>')[0]!, receiver: 'a', message: { performative: 'request', receivers: [{ name: 'a' }] }, acceptedAt: 0 };
@@ -21,7 +21,7 @@ function result(timers: { delayMs: number; token: string }[]): ExecutionResult {
 }
 
 function timerIds(item: WorkItem, r: ExecutionResult, now = 1): (string | undefined)[] {
-  const [plan] = planBatch([item], [r], { ...settings, now });
+  const [plan] = planBatch([item], [r], { ...settings, wallNow: () => now });
   const effects = plan!.steps.find((s): s is Extract<Step, { kind: 'effects' }> => s.kind === 'effects');
   return effects!.timers.map((t) => t.id);
 }
@@ -36,4 +36,18 @@ test('timers a handling sets get ids derived from its work: the same when it run
   assert.notDeepEqual(timerIds(delivery('m2>a'), set), first, 'other work');
   const byTimer = timerIds({ kind: 'timer', agent: 'a', token: 't', timerId: 'T1' }, set);
   assert.deepEqual(timerIds({ kind: 'timer', agent: 'a', token: 't', timerId: 'T1' }, set, 99), byTimer, 'a durable timer fired again');
+});
+
+test('the wall clock is read only to name what a timer fired by hand sends: deliveries and durable timers read none (decision 2140)', () => {
+  let reads = 0;
+  const wallNow = (): number => ++reads;
+  const sends = (item: WorkItem): ExecutionResult => ({ ...result([{ delayMs: 5, token: 'x' }]), outbox: [{ performative: 'inform', receivers: [{ name: 'b' }] }], ...(item.kind === 'timer' ? { workId: `timer:${item.token}` } : {}) });
+  const durable: WorkItem[] = [delivery('m1>a'), { kind: 'timer', agent: 'a', token: 't', timerId: 'T1' }];
+  planBatch(durable, durable.map(sends), { ...settings, wallNow });
+  assert.equal(reads, 0, 'no clock read for a batch of deliveries and durable timers');
+  const byHand: WorkItem = { kind: 'timer', agent: 'a', token: 't' };
+  const [plan] = planBatch([byHand], [sends(byHand)], { ...settings, wallNow });
+  assert.equal(reads, 1, 'a timer fired by hand names its time, once for its sends and its timers');
+  const sent = plan!.steps.find((s): s is Extract<Step, { kind: 'send' }> => s.kind === 'send');
+  assert.equal(sent!.messages.length, 1);
 });

@@ -4,13 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ShardFairness } from '../../src/bus/shard-fairness.js';
+import { DEFAULT_TRAFFIC_LIMITS, resolveTrafficLimits } from '@caxton/core';
+import { fairnessIgnoredWarning, fairnessLimits, nodeFairness, ShardFairness } from '../../src/bus/shard-fairness.js';
 
 const Q = 10_000_000;
 const W = 1000;
 
 test('cheap runs never make a debtor, however many; a run past the quantum does', () => {
-  const f = new ShardFairness({ quantumFuel: Q, windowMs: W });
+  const f = new ShardFairness(fairnessLimits({ fairQuantumFuel: Q, fairWindowMs: W }));
   for (let i = 0; i < 10_000; i++) f.charge(`a${i % 50}`, 5_000, 1, true, i % 500);
   assert.equal(f.hasDebtors(), false);
   f.charge('a0', Q, 1, true, 600);
@@ -21,7 +22,7 @@ test('cheap runs never make a debtor, however many; a run past the quantum does'
 });
 
 test('a debtor yields while others contend and its share of the window fuel is above 1 / contenders; alone it never does', () => {
-  const f = new ShardFairness({ quantumFuel: Q, windowMs: W });
+  const f = new ShardFairness(fairnessLimits({ fairQuantumFuel: Q, fairWindowMs: W }));
   f.noteContenders(1);
   f.charge('heavy', 100_000_000, 1, true, 0);
   assert.equal(f.yields('heavy', 10), false, 'alone on the shard: full speed');
@@ -36,7 +37,7 @@ test('a debtor yields while others contend and its share of the window fuel is a
 });
 
 test('contenders are the most seen over the window, not those of the last instant', () => {
-  const f = new ShardFairness({ quantumFuel: Q, windowMs: W });
+  const f = new ShardFairness(fairnessLimits({ fairQuantumFuel: Q, fairWindowMs: W }));
   f.charge('heavy', 100_000_000, 1, true, 0);
   f.noteContenders(40);
   f.noteContenders(1);
@@ -48,7 +49,7 @@ test('contenders are the most seen over the window, not those of the last instan
 });
 
 test('a debtor drops out once its fuel has left the window; a forget drops it at once, a crash neither charges nor clears it', () => {
-  const f = new ShardFairness({ quantumFuel: Q, windowMs: W });
+  const f = new ShardFairness(fairnessLimits({ fairQuantumFuel: Q, fairWindowMs: W }));
   f.noteContenders(5);
   f.charge('heavy', 100_000_000, 1, true, 0);
   f.charge('x', 1, 1, true, W + 1);
@@ -70,7 +71,7 @@ test('a debtor drops out once its fuel has left the window; a forget drops it at
 });
 
 test('fuel is compared with the quantum per delivery: a busy agent at an ordinary cost a message is no debtor', () => {
-  const f = new ShardFairness({ quantumFuel: Q, windowMs: W });
+  const f = new ShardFairness(fairnessLimits({ fairQuantumFuel: Q, fairWindowMs: W }));
   f.charge('busy', 16 * 3_000_000, 16, true, 0);
   assert.equal(f.hasDebtors(), false, '16 deliveries of 3 M in one run');
   f.charge('heavy', 16 * 11_000_000, 16, true, 1);
@@ -78,7 +79,7 @@ test('fuel is compared with the quantum per delivery: a busy agent at an ordinar
 });
 
 test('a debtor whose bucket stayed within one quantum drops out, however many cheap runs it had', () => {
-  const f = new ShardFairness({ quantumFuel: Q, windowMs: W });
+  const f = new ShardFairness(fairnessLimits({ fairQuantumFuel: Q, fairWindowMs: W }));
   f.charge('heavy', 100_000_000, 1, true, 0);
   for (let i = 0; i < 9; i++) f.charge('heavy', 1_000_000, 1, true, W + 10 + i); // the next bucket: 9 M
   assert.equal(f.isDebtor('heavy'), true, 'its 100 M is still in the previous bucket');
@@ -87,7 +88,7 @@ test('a debtor whose bucket stayed within one quantum drops out, however many ch
 });
 
 test('a forgiven debtor still runs one delivery at a time until a completed run under the quantum', () => {
-  const f = new ShardFairness({ quantumFuel: Q, windowMs: W });
+  const f = new ShardFairness(fairnessLimits({ fairQuantumFuel: Q, fairWindowMs: W }));
   f.charge('heavy', 100_000_000, 1, true, 0);
   f.charge('x', 1, 1, true, 3 * W); // a whole window without its spending: forgiven
   assert.equal(f.isDebtor('heavy'), false);
@@ -100,7 +101,7 @@ test('a forgiven debtor still runs one delivery at a time until a completed run 
 });
 
 test('the others are quiet once no run of a non-debtor completed for idleMs', () => {
-  const f = new ShardFairness({ quantumFuel: Q, windowMs: W, idleMs: 50 });
+  const f = new ShardFairness({ fairQuantumFuel: Q, fairWindowMs: W, fairIdleMs: 50 });
   f.charge('heavy', 100_000_000, 1, true, 0);
   f.charge('light', 5_000, 1, true, 100);
   assert.equal(f.othersQuietSince(120), false);
@@ -110,7 +111,7 @@ test('the others are quiet once no run of a non-debtor completed for idleMs', ()
 });
 
 test("the previous bucket weighs what is left of it inside the window", () => {
-  const f = new ShardFairness({ quantumFuel: Q, windowMs: W });
+  const f = new ShardFairness(fairnessLimits({ fairQuantumFuel: Q, fairWindowMs: W }));
   f.noteContenders(2);
   f.charge('heavy', 100_000_000, 1, true, 0);
   f.charge('light', 1, 1, true, W); // new bucket at W
@@ -119,4 +120,27 @@ test("the previous bucket weighs what is left of it inside the window", () => {
   f.charge('light', 60_000_000, 1, true, W + 500);
   assert.equal(f.yields('heavy', W + 100), true, '90 of 150: above a half');
   assert.equal(f.yields('heavy', W + 900), false, '10 of 70: below a half');
+});
+
+test('its limits are the node\'s traffic limits (decision 2140): defaults from the table, a node\'s own values kept, off with several shards', () => {
+  assert.deepEqual(fairnessLimits(), { fairQuantumFuel: DEFAULT_TRAFFIC_LIMITS.fairQuantumFuel, fairWindowMs: DEFAULT_TRAFFIC_LIMITS.fairWindowMs, fairIdleMs: DEFAULT_TRAFFIC_LIMITS.fairIdleMs });
+  const traffic = resolveTrafficLimits({ fairQuantumFuel: 5_000_000, fairWindowMs: 2_000, fairIdleMs: 7 });
+  assert.deepEqual(nodeFairness(traffic, 1), { fairQuantumFuel: 5_000_000, fairWindowMs: 2_000, fairIdleMs: 7 }, 'only the three rows, the node\'s values');
+  assert.equal(nodeFairness(traffic, 2), false, 'accounting per loop: off on a node of several shards');
+  // The quantum the node gives is the one applied: 6 M per delivery is past a 5 M quantum.
+  const f = new ShardFairness(nodeFairness(traffic, 1) as ReturnType<typeof fairnessLimits>);
+  f.charge('a', 6_000_000, 1, true, 0);
+  assert.equal(f.isDebtor('a'), true);
+  assert.equal(f.idleMs, 7);
+});
+
+test('fairness limits set on a node of several shards are said to have no effect, naming each row and its serve flag; nothing said otherwise (decision 2140)', () => {
+  const warning = fairnessIgnoredWarning({ fairIdleMs: 100, fairQuantumFuel: 20_000_000, breakerFailures: 3 }, 2);
+  assert.ok(warning !== undefined);
+  assert.match(warning, /traffic\.fairQuantumFuel \(serve --fair-quantum-fuel\), traffic\.fairIdleMs \(serve --fair-idle\) set/);
+  assert.match(warning, /off on a node of 2 shards/);
+  assert.doesNotMatch(warning, /fairWindowMs|breaker/, 'only the rows given, only fairness rows');
+  assert.equal(fairnessIgnoredWarning({ fairIdleMs: 100 }, 1), undefined, 'one shard: they apply');
+  assert.equal(fairnessIgnoredWarning({ breakerFailures: 3 }, 4), undefined, 'no fairness row set');
+  assert.equal(fairnessIgnoredWarning(undefined, 4), undefined);
 });

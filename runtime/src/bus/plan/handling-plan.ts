@@ -87,8 +87,12 @@ export interface PlanSettings {
   fenced: boolean;
   /** The log keeps agents' state: a durable timer's commit carries its done marker. */
   keepsState: boolean;
-  /** Only to name what a timer fired by hand (no timer id) sends; never read otherwise. */
-  now: number;
+  /**
+   * The wall clock, read only to name what a timer fired by hand (no timer id) sends: those ids are
+   * persisted and must differ across restarts, which a monotonic clock (reset with the process) does
+   * not give. A function, so a batch of deliveries and durable timers reads no clock (decision 2140).
+   */
+  wallNow: () => number;
 }
 
 /** The work key under which a handling's HTTP calls are held (delivery id, or agent + timer). */
@@ -97,9 +101,9 @@ export function httpKeyOf(item: WorkItem): string {
 }
 
 /** The parent of the derived ids of what an item sends (stable across re-handlings of the same work). */
-export function sendParentOf(item: WorkItem, now: number): string {
+export function sendParentOf(item: WorkItem, wallNow: () => number): string {
   if (item.kind === 'delivery') return item.delivery.id;
-  return item.timerId !== undefined ? `${item.agent}:timer:${item.timerId}` : `${item.agent}:timer:${item.token}:${now}`;
+  return item.timerId !== undefined ? `${item.agent}:timer:${item.timerId}` : `${item.agent}:timer:${item.token}:${wallNow()}`;
 }
 
 /** Plan a whole batch: one plan per item, in batch order. */
@@ -195,8 +199,12 @@ function planCrash(base: Omit<WorkPlan, 'steps' | 'disposition'>, item: WorkItem
 
 function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings): Step[] {
   const steps: Step[] = [];
+  // Named once per item, and only if it sends or sets timers: a hand-fired timer's name reads the
+  // wall clock, and its sends and its timers must share the one reading (decision 2140).
+  let sendParent: string | undefined;
+  const parentOfSends = (): string => (sendParent ??= sendParentOf(item, s.wallNow));
   if (result.outbox.length > 0) {
-    const parent = sendParentOf(item, s.now);
+    const parent = parentOfSends();
     const messages = new Array<PlannedSend>(result.outbox.length);
     for (let i = 0; i < messages.length; i++) messages[i] = { message: result.outbox[i]!, id: derivedMessageId(parent, i) };
     steps.push({ kind: 'send', messages });
@@ -205,7 +213,7 @@ function completedSteps(item: WorkItem, result: ExecutionResult, s: PlanSettings
   if (result.timers.length > 0 || result.directory.length > 0) {
     // Timers get ids derived from the work, like sends: a handling run again (after a crash before
     // its commit point, or a rewind) sets the same timers, not a second copy of each.
-    const parent = `${sendParentOf(item, s.now)}#timer`;
+    const parent = `${parentOfSends()}#timer`;
     const timers = result.timers.map((t, i) => ({ ...t, id: derivedMessageId(parent, i) }));
     steps.push({ kind: 'effects', timers, directory: result.directory });
   }
