@@ -23,9 +23,10 @@ import { createHash } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import type { BenchResult } from './lib-output.js';
-import { percentile, report } from './lib-output.js';
+import { report } from './lib-output.js';
 import { artifact } from './lib-artifacts.js';
 import { BenchNode, sleep } from './lib-bus-node.js';
+import { cpuRatio, summarizeRounds, wallRatio } from './lib-hostile-ratio.js';
 import { type Hostile, type Round, attackedWindow, newTally, quietWindow, tallyHandlings } from './lib-hostile-windows.js';
 import { sendStorm } from './lib-send-storm.js';
 import { type VerifiedArtifact } from '@caxton/core';
@@ -58,6 +59,9 @@ async function hostiles(): Promise<Hostile[]> {
   const build = await fixture<Fixtures>('build.js');
   const liftBytes = lift.liftBombComponent().then(verified);
   return [
+    // Not hostile: an echo agent deployed, fed and stopped like the others. Its ratio is what the
+    // method itself reads when the agent costs the neighbours nothing measurable (decision 2139).
+    { kind: 'control', artifact: () => artifact('as-echo'), content: 'ping' },
     { kind: 'infinite_loop', artifact: () => artifact('hostile/as-infinite-loop'), content: 'spin' },
     { kind: 'fuel_catch_all', artifact: async () => verified(await fuel.fuelCatcherComponent('catch-all-around-host-call')), content: 'spin' },
     { kind: 'memory_bomb', artifact: () => artifact('hostile/as-memory-bomb'), content: 'bomb' },
@@ -99,11 +103,7 @@ async function run(): Promise<BenchResult[]> {
         rounds.push({ ...rest, without: [before.rate, after.rate], withoutPerCpuS: [before.perCpuS, after.perCpuS], loads: [before.load, load, after.load], grewWithoutMiB: [before.grewMiB, after.grewMiB] });
         before = after;
       }
-      const ratios = rounds.map(wallRatio);
-      const ratio = percentile(ratios, 50);
-      const range = rangeOf(ratios);
-      const cpuRatios = rounds.map(cpuRatio);
-      const perCpu = percentile(cpuRatios, 50);
+      const { ratio, range, perCpu, cpuRange } = summarizeRounds(rounds);
       const sum = (f: (x: Round) => number): number => rounds.reduce((a, x) => a + f(x), 0);
       const hostileFuel = sum((x) => x.hostileFuel);
       const shardFuel = hostileFuel + sum((x) => x.neighbourFuel);
@@ -113,10 +113,10 @@ async function run(): Promise<BenchResult[]> {
       for (const x of rounds) {
         progress(`${h.kind}: neighbours ${x.withIt.toFixed(0)}/s with, ${x.without[0].toFixed(0)} and ${x.without[1].toFixed(0)}/s without (ratio ${wallRatio(x).toFixed(3)}); per CPU s ${x.withItPerCpuS.toFixed(0)} with, ${x.withoutPerCpuS[0].toFixed(0)} and ${x.withoutPerCpuS[1].toFixed(0)} without (ratio ${cpuRatio(x).toFixed(3)}); load ${x.loads.map((l) => l.toFixed(1)).join('/')}; hostile fed ${x.fed} (${x.refused} refused), state ${x.state}, restarts ${x.restarts}, ${x.hostileHandled} handlings (${x.hostileCrashed} crashed) using ${(x.hostileFuel / 1e6).toFixed(0)} M fuel, ${x.hostileBusyMs.toFixed(0)} ms of handling`);
       }
-      progress(`${h.kind}: ratio ${ratio.toFixed(3)} (median of ${ROUNDS}, range ${range}), per CPU s ${perCpu.toFixed(3)} (range ${rangeOf(cpuRatios)}); in its windows it used ${(hostileShare * 100).toFixed(1)}% of the shard's fuel and ${(busyShare * 100).toFixed(1)}% of the time in handlings (${sum((x) => x.hostileHandled)} handlings, ${sum((x) => x.hostileCrashed)} crashed), neighbours handled ${perGFuel.toFixed(0)} per G fuel`);
+      progress(`${h.kind}: ratio ${ratio.toFixed(3)} (median of ${ROUNDS}, range ${range}), per CPU s ${perCpu.toFixed(3)} (range ${cpuRange}); in its windows it used ${(hostileShare * 100).toFixed(1)}% of the shard's fuel and ${(busyShare * 100).toFixed(1)}% of the time in handlings (${sum((x) => x.hostileHandled)} handlings, ${sum((x) => x.hostileCrashed)} crashed), neighbours handled ${perGFuel.toFixed(0)} per G fuel`);
       const last = rounds[rounds.length - 1]!;
       out.push({ bench: 'hostile', metric: `neighbour_throughput_ratio_${h.kind}`, value: Number(ratio.toFixed(3)), unit: 'ratio', target: '>= 0.9',
-        note: `100 neighbours, median of ${ROUNDS} windows with the hostile agent (fed ${FEED_PER_S}/s; ended ${last.state}, ${last.restarts} restarts) each against the mean of the windows without it before and after; range ${range}; handlings per CPU second of the node's process: ${perCpu.toFixed(3)} (range ${rangeOf(cpuRatios)})` });
+        note: `100 neighbours, median of ${ROUNDS} windows with the hostile agent (fed ${FEED_PER_S}/s; ended ${last.state}, ${last.restarts} restarts) each against the mean of the windows without it before and after; range ${range}; handlings per CPU second of the node's process: ${perCpu.toFixed(3)} (range ${cpuRange})` });
       if (h.kind === 'alias_bomb') {
         const capMiB = ((h.limits?.memoryPages ?? 256) * 65536) / 2 ** 20;
         // Below zero (the window without grew more: GC timing) reads as no growth of the bomb's own.
@@ -157,12 +157,6 @@ async function run(): Promise<BenchResult[]> {
   }
   return finish(out);
 }
-
-/** The neighbours' rate with the hostile agent over the mean of the windows without it either side. */
-const wallRatio = (x: Round): number => x.withIt / ((x.without[0] + x.without[1]) / 2);
-/** The same per CPU second of the node's process: what other processes on the host take drops out. */
-const cpuRatio = (x: Round): number => x.withItPerCpuS / ((x.withoutPerCpuS[0] + x.withoutPerCpuS[1]) / 2);
-const rangeOf = (xs: number[]): string => `${Math.min(...xs).toFixed(3)}-${Math.max(...xs).toFixed(3)}`;
 
 function finish(out: BenchResult[]): BenchResult[] {
   for (const r of out) report(r);
