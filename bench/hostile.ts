@@ -92,8 +92,9 @@ async function run(): Promise<BenchResult[]> {
 
     for (const h of (await hostiles()).filter((x) => wanted(x.kind))) {
       // ABAB…A: ROUNDS windows with the agent, each between two without it (shared with the next
-      // round). One window pair cannot resolve 0.9 against 1.0 on a shared host (decision 2139: the
-      // windows without differed by up to ×1.3 within a run); the median of the rounds' ratios can.
+      // round). One window pair cannot resolve 0.9 against 1.0 on a shared host (decision 2139:
+      // adjacent windows without differed up to ×1.8); the median of the rounds' ratios moves less,
+      // and their range, printed, says how far a run resolves.
       let before = await quietWindow(tally, plan);
       const rounds: Round[] = [];
       for (let r = 0; r < ROUNDS; r++) {
