@@ -9,12 +9,16 @@ import { loadavg } from 'node:os';
 import type { VerifiedArtifact } from '@caxton/core';
 
 import { type BenchNode, sleep } from './lib-bus-node.js';
+import type { RoundRates } from './lib-hostile-ratio.js';
 
 export interface Hostile {
   kind: string;
+  /** Built once per case, before its rounds (hostile.ts): a build must not land in a window. */
   artifact: () => Promise<VerifiedArtifact>;
   content: string;
   limits?: { fuelPerMessage?: number; memoryPages?: number };
+  /** Not hostile: the method's reference (the control), held to no target. */
+  reference?: boolean;
 }
 
 /** Running totals from the node's `handled` events, by whom (decision 2136). */
@@ -53,8 +57,9 @@ export interface QuietWindow {
   rate: number;
   /**
    * Neighbours' handled messages per CPU second of this process (all threads: the shard, the bus,
-   * V8's compilers): what other processes on a shared host take does not change it, what the
-   * hostile agent costs the process does.
+   * V8's compilers): what other processes on a shared host take moves it less than the rate per
+   * second (decision 2139: adjacent windows without the agent ×1.8 per CPU second, ×3.6 per
+   * second), what the hostile agent costs the process moves it.
    */
   perCpuS: number;
   /** The host's 1-minute load at the window's end. */
@@ -64,11 +69,7 @@ export interface QuietWindow {
 }
 
 /** One window with it, and the windows without it either side. */
-export interface Round {
-  withIt: number;
-  without: [number, number];
-  withItPerCpuS: number;
-  withoutPerCpuS: [number, number];
+export interface Round extends RoundRates {
   loads: [number, number, number];
   grewWithMiB: number;
   grewWithoutMiB: [number, number];
@@ -87,6 +88,8 @@ export interface Round {
 
 export interface WindowPlan {
   windowS: number;
+  /** Settling before every window, with the agent (after its deploy) and without (after the stop before it). */
+  settleMs: number;
   /** Messages per second the hostile agent is fed during its window. */
   feedPerS: number;
 }
@@ -114,7 +117,9 @@ const cpuSecondsSince = (since: NodeJS.CpuUsage): number => {
   return (d.user + d.system) / 1e6;
 };
 
+/** One window without the agent, after the same settling as a window with it (decision 2139). */
 export async function quietWindow(tally: ShardTally, plan: WindowPlan): Promise<QuietWindow> {
+  await sleep(plan.settleMs);
   const rss = rssGrowth();
   const before = tally.neighbourHandled;
   const cpu0 = process.cpuUsage();
@@ -126,18 +131,19 @@ export async function quietWindow(tally: ShardTally, plan: WindowPlan): Promise<
 }
 
 /**
- * Deploys `hostile-<kind>-<round>` (a fresh agent each round: a crash-looper goes through its restart
- * policy in every window alike), feeds it, measures one window after 500 ms and stops it (force).
+ * Deploys `hostile-<kind>-<round>` from `bytes` (built once per case; a fresh agent each round: a
+ * crash-looper goes through its restart policy in every window alike), feeds it, measures one window
+ * after the plan's settling and stops it (force).
  */
-export async function attackedWindow(node: BenchNode, tally: ShardTally, h: Hostile, round: number, plan: WindowPlan): Promise<Omit<Round, 'without' | 'withoutPerCpuS' | 'loads' | 'grewWithoutMiB'> & { load: number }> {
+export async function attackedWindow(node: BenchNode, tally: ShardTally, h: Hostile, bytes: VerifiedArtifact, round: number, plan: WindowPlan): Promise<Omit<Round, 'without' | 'withoutPerCpuS' | 'loads' | 'grewWithoutMiB'> & { load: number }> {
   const name = `hostile-${h.kind}-${round}`;
-  await node.control.deploy({ name, config: {}, limits: h.limits ?? {} }, await h.artifact());
+  await node.control.deploy({ name, config: {}, limits: h.limits ?? {} }, bytes);
   let fed = 0;
   let refused = 0;
   const feeder = setInterval(() => {
     node.control.send({ performative: 'request', receivers: [{ name }], content: h.content }).then(() => fed++, () => refused++);
   }, 1000 / plan.feedPerS);
-  await sleep(500);
+  await sleep(plan.settleMs);
   const rss = rssGrowth();
   const before = { ...tally };
   const cpu0 = process.cpuUsage();

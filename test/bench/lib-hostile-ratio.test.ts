@@ -9,7 +9,7 @@ import type * as HostileRatio from '../../bench/lib-hostile-ratio.js';
 
 // Compiled to test/dist/bench/; the benchmarks compile to bench/dist/.
 const bench = new URL('../../../bench/dist/', import.meta.url);
-const { summarizeRounds, wallRatio, cpuRatio } = (await import(new URL('lib-hostile-ratio.js', bench).href)) as typeof HostileRatio;
+const { summarizeRounds, wallRatio, cpuRatio, roundsFrom, HostileRoundsInvalid } = (await import(new URL('lib-hostile-ratio.js', bench).href)) as typeof HostileRatio;
 
 const round = (withIt: number, before: number, after: number, perCpu: [number, number, number] = [withIt, before, after]): HostileRatio.RoundRates =>
   ({ withIt, without: [before, after], withItPerCpuS: perCpu[0], withoutPerCpuS: [perCpu[1], perCpu[2]] });
@@ -37,5 +37,19 @@ describe('hostile ratio over rounds', () => {
 
   it('refuses no rounds rather than report a ratio of nothing', () => {
     assert.throws(() => summarizeRounds([]), RangeError);
+  });
+});
+
+describe('CAXTON_BENCH_HOSTILE_ROUNDS', () => {
+  it('defaults to 5 and takes a positive odd integer', () => {
+    assert.equal(roundsFrom(undefined), 5);
+    assert.equal(roundsFrom('1'), 1);
+    assert.equal(roundsFrom('7'), 7);
+  });
+
+  it('refuses an even, non-positive, fractional or non-numeric count with a typed error and a hint', () => {
+    for (const text of ['4', '0', '-3', '2.5', 'five', '', ' ']) {
+      assert.throws(() => roundsFrom(text), (e: unknown) => e instanceof HostileRoundsInvalid && e.kind === 'invalid-argument' && /odd/.test(e.hint ?? ''), text);
+    }
   });
 });
