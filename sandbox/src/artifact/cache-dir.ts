@@ -9,9 +9,9 @@
  * could it: a process running as the node's user can already change the node itself.
  */
 import { constants, openSync, closeSync, fstatSync, readFileSync, type Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SandboxError } from '../errors.js';
 
 /** A temporary entry (cache.ts, module-cache.ts) older than this was left by a writer that died. */
@@ -44,9 +44,13 @@ export function privacyProblems(st: Stats, kind: 'directory' | 'file'): string[]
   const uid = process.getuid?.();
   if (uid === undefined) return problems;
   if (st.uid !== uid) problems.push(`is owned by uid ${st.uid}, not by this node's uid ${uid}`);
-  const writers = [(st.mode & 0o020) !== 0 ? 'its group' : '', (st.mode & 0o002) !== 0 ? 'every user' : ''].filter(Boolean);
-  if (writers.length > 0) problems.push(`is writable by ${writers.join(' and ')} (mode ${(st.mode & 0o777).toString(8)})`);
+  if ((st.mode & 0o022) !== 0) problems.push(`is writable by ${writersOf(st.mode)} (mode ${(st.mode & 0o777).toString(8)})`);
   return problems;
+}
+
+/** Who besides the owner may write, by `mode`: 'its group', 'every user' or both. */
+function writersOf(mode: number): string {
+  return [(mode & 0o020) !== 0 ? 'its group' : '', (mode & 0o002) !== 0 ? 'every user' : ''].filter(Boolean).join(' and ');
 }
 
 const NO_FOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
@@ -119,32 +123,70 @@ export async function discard(path: string): Promise<boolean> {
   return true;
 }
 
-const unsafeRoot = (root: string, why: string, context: Record<string, unknown>, cause?: unknown): SandboxError =>
+const unsafeRoot = (root: string, why: string, context: Record<string, unknown>, cause?: unknown, hint?: string): SandboxError =>
   new SandboxError('sandbox.artifact.cache-unsafe', `the prepare cache directory ${root} ${why}: whoever else can write it could replace the instrumented modules agents run`, {
     context: { dir: root, ...context },
     // Not chown/chmod: what was put there while it was unsafe cannot be trusted afterwards.
-    hint: `Remove the directory and let the node recreate it (rm -r '${root}'; the node prepares its components again), or give the node a directory of its own (caxton serve --prepare-cache-dir).`,
+    hint: hint ?? `Remove the directory and let the node recreate it (rm -r '${root}'; the node prepares its components again), or give the node a directory of its own (caxton serve --prepare-cache-dir).`,
     ...(cause !== undefined ? { cause } : {}),
   });
 
 /**
- * Creates the cache root (0700) if it is missing, and refuses one that is a symbolic link (it could be
- * re-pointed later, and the sweep would delete wherever it points), another user's, or writable by
- * group or others: a typed error whose hint says to remove it. Also refuses a module cache
- * directory (MODULE_CACHE_DIR, passed as `modulesDir`) that fails the same rules, which the root's
- * check alone would let through if another user made it while the root was open to them.
+ * The first directory above `dir` (its real path, up to /) that someone other than root and this
+ * user could use to rename `dir` away and put their own in its place (decision 2141): owned by
+ * another uid, or writable by group or others without the sticky bit (/tmp, 1777, is fine: there
+ * only an entry's owner may rename it). Null when every ancestor is sound, or without POSIX owners.
  */
-export async function openCacheRoot(root: string, modulesDir: string): Promise<void> {
+export async function ancestorProblem(dir: string): Promise<{ ancestor: string; why: string } | null> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return null;
+  let ancestor = await realpath(dirname(dir));
+  for (;;) {
+    const st = await lstat(ancestor);
+    if (st.uid !== 0 && st.uid !== uid) return { ancestor, why: `is owned by uid ${st.uid}, neither root nor this node's uid ${uid}` };
+    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
+      return { ancestor, why: `is writable by ${writersOf(st.mode)} without the sticky bit (mode ${(st.mode & 0o7777).toString(8)})` };
+    }
+    const parent = dirname(ancestor);
+    if (parent === ancestor) return null;
+    ancestor = parent;
+  }
+}
+
+/**
+ * The root's own rules (a private directory of this user, created 0700 when missing) and its
+ * ancestors' (ancestorProblem), with the typed `cache-unsafe` error when either fails. Shared with
+ * the test tree's fixtures cache (sandbox/test/fixtures/build.ts), which lives at a predictable path.
+ */
+export async function openPrivateDir(root: string): Promise<void> {
   let st: Stats;
+  let above: { ancestor: string; why: string } | null;
   try {
     await mkdir(root, { recursive: true, mode: 0o700 });
     st = await lstat(root);
+    above = await ancestorProblem(root);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw unsafeRoot(root, `cannot be created or examined (${code})`, { code }, err);
   }
   const problems = privacyProblems(st, 'directory');
   if (problems.length > 0) throw unsafeRoot(root, problems.join(' and '), { owner: st.uid, uid: process.getuid?.(), mode: (st.mode & 0o777).toString(8) });
+  if (above !== null) {
+    throw unsafeRoot(root, `lies under ${above.ancestor}, which ${above.why}`, { ancestor: above.ancestor }, undefined,
+      `Whoever can write ${above.ancestor} can rename the cache directory away and put their own in its place. Make it writable by its owner only (chmod go-w '${above.ancestor}') or sticky (chmod +t), or give the node a directory under one that is (caxton serve --prepare-cache-dir).`);
+  }
+}
+
+/**
+ * Creates the cache root (0700) if it is missing, and refuses one that is a symbolic link (it could be
+ * re-pointed later, and the sweep would delete wherever it points), another user's, or writable by
+ * group or others, or one under an ancestor others could rename it from (openPrivateDir): a typed
+ * error whose hint says what to do. Also refuses a module cache
+ * directory (MODULE_CACHE_DIR, passed as `modulesDir`) that fails the same rules, which the root's
+ * check alone would let through if another user made it while the root was open to them.
+ */
+export async function openCacheRoot(root: string, modulesDir: string): Promise<void> {
+  await openPrivateDir(root);
   const modules = join(root, modulesDir);
   const problem = await directoryProblem(modules).catch(() => null);
   if (problem !== null && !(await discard(modules))) {
