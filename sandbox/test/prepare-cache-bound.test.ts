@@ -5,7 +5,7 @@
  * error or a wrong module), and a root under a directory others could rename it from is refused.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -138,11 +138,14 @@ describe('evicting past the bound', () => {
 });
 
 describe('the root\'s ancestors', () => {
-  for (const [what, mode] of [['its group and every user', 0o777], ['every user', 0o707], ['its group', 0o770]] as const) {
-    it(`refuses a root under a directory writable by ${what} without the sticky bit, naming it`, async () => {
+  // A group-writable ancestor is refused when the group is not the node's own (chgrp to another: root only).
+  const asRoot = process.getuid?.() === 0;
+  for (const [what, mode, otherGroup] of [['its group and every user', 0o777, asRoot], ['every user', 0o707, false], ['every user', 0o777, false], ['its group', 0o770, true]] as const) {
+    it(`refuses a root under a directory writable by ${what} without the sticky bit, naming it (mode ${mode.toString(8)}${otherGroup ? ', another group' : ''})`, { skip: otherGroup && !asRoot && 'only root can give a directory to another group' }, async () => {
       const open = join(freshRoot(), 'open');
       mkdirSync(open);
       chmodSync(open, mode);
+      if (otherGroup) chownSync(open, process.getuid!(), 4242);
       const root = join(open, 'cache');
       const err = await new Engine({ cacheDir: root }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
       assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
@@ -152,6 +155,14 @@ describe('the root\'s ancestors', () => {
       assert.deepEqual(readdirSync(root), [], 'nothing written there');
     });
   }
+
+  it('accepts a root under a directory writable by the node\'s own group (Kubernetes\' fsGroup volumes: 2775)', async () => {
+    const shared = join(freshRoot(), 'volume');
+    mkdirSync(shared);
+    chmodSync(shared, 0o2775);
+    await new Engine({ cacheDir: join(shared, 'cache') }).openCache();
+    assert.equal(statSync(join(shared, 'cache')).mode & 0o777, 0o700);
+  });
 
   it('accepts a root under a sticky world-writable directory (like /tmp)', async () => {
     const sticky = join(freshRoot(), 'sticky');

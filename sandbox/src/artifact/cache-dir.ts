@@ -134,8 +134,8 @@ const unsafeRoot = (root: string, why: string, context: Record<string, unknown>,
 /**
  * The first directory above `dir` (its real path, up to /) that someone other than root and this
  * user could use to rename `dir` away and put their own in its place (decision 2141): owned by
- * another uid, or writable by group or others without the sticky bit (/tmp, 1777, is fine: there
- * only an entry's owner may rename it). Null when every ancestor is sound, or without POSIX owners.
+ * another uid, or writable by others, or by a group other than the node's own, without the sticky
+ * bit (/tmp, 1777, is fine: there only an entry's owner may rename it). Null when every ancestor is sound, or without POSIX owners.
  */
 export async function ancestorProblem(dir: string): Promise<{ ancestor: string; why: string } | null> {
   const uid = process.getuid?.();
@@ -144,8 +144,13 @@ export async function ancestorProblem(dir: string): Promise<{ ancestor: string; 
   for (;;) {
     const st = await lstat(ancestor);
     if (st.uid !== 0 && st.uid !== uid) return { ancestor, why: `is owned by uid ${st.uid}, neither root nor this node's uid ${uid}` };
-    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
-      return { ancestor, why: `is writable by ${writersOf(st.mode)} without the sticky bit (mode ${(st.mode & 0o7777).toString(8)})` };
+    // Writable by the node's own primary group is allowed here (not for the root itself): it is how
+    // Kubernetes' fsGroup gives a pod its volume (deploy/k8s: root-owned, 2775, group = the pod's
+    // runAsGroup), and choosing that group for the node is the operator's trust in it.
+    const groupIsOurs = st.gid === process.getgid?.();
+    const writers = (st.mode & 0o002) | (groupIsOurs ? 0 : st.mode & 0o020);
+    if (writers !== 0 && (st.mode & 0o1000) === 0) {
+      return { ancestor, why: `is writable by ${writersOf(writers)} without the sticky bit (mode ${(st.mode & 0o7777).toString(8)}, group ${st.gid})` };
     }
     const parent = dirname(ancestor);
     if (parent === ancestor) return null;
