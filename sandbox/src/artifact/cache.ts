@@ -220,7 +220,9 @@ export class ArtifactCache {
         const done = await evictPastBound(this.root, MODULE_CACHE_DIR, bound.maxBytes, this.lastWritten).catch(() => null);
         if (done !== null) bound.onEvicted(done);
       } while (this.evictAgain);
-    })().finally(() => (this.evicting = null));
+    })()
+      .catch(() => undefined) // A reporter that throws must not become an unhandled rejection of a pass nobody awaits.
+      .finally(() => (this.evicting = null));
     return true;
   }
 }
