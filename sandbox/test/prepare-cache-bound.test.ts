@@ -152,9 +152,31 @@ describe('the root\'s ancestors', () => {
       assert.match(err.message, new RegExp(`lies under ${open}, which is writable by ${what} without the sticky bit`));
       assert.match(err.hint!, new RegExp(`chmod go-w '${open}'`));
       assert.match(err.hint!, /chmod \+t/);
-      assert.deepEqual(readdirSync(root), [], 'nothing written there');
+      assert.equal(existsSync(root), false, 'nothing created there');
     });
   }
+
+  it('creates nothing under a refused directory (the ancestry is checked before mkdir)', async () => {
+    const open = join(freshRoot(), 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const err = await new Engine({ cacheDir: join(open, 'a', 'b', 'cache') }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
+    assert.deepEqual(readdirSync(open), [], 'not even the first missing directory');
+  });
+
+  it('refuses a root under a directory another user owns, with the hint for an owner (not chmod)', { skip: process.getuid?.() !== 0 && 'only root can give a directory away' }, async () => {
+    const theirs = join(freshRoot(), 'theirs');
+    mkdirSync(theirs, { mode: 0o755 });
+    chownSync(theirs, 4242, 4242);
+    const err = await new Engine({ cacheDir: join(theirs, 'cache') }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
+    assert.match(err.message, new RegExp(`lies under ${theirs}, which is owned by uid 4242`));
+    assert.match(err.hint!, /owned by uid 4242: have root chown it .*--prepare-cache-dir elsewhere/);
+    assert.doesNotMatch(err.hint!, /chmod/);
+    const { ancestor, failure, uid, gid, mode } = err.context as Record<string, unknown>;
+    assert.deepEqual({ ancestor, failure, uid, gid, mode }, { ancestor: theirs, failure: 'owner', uid: 4242, gid: 4242, mode: '755' });
+  });
 
   it('accepts a root under a directory writable by the node\'s own group (Kubernetes\' fsGroup volumes: 2775)', async () => {
     const shared = join(freshRoot(), 'volume');
@@ -181,5 +203,40 @@ describe('the root\'s ancestors', () => {
     const err = await new Engine({ cacheDir: join(base, 'link', 'cache') }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
     assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
     assert.match(err.message, new RegExp(`lies under ${open},`));
+  });
+
+  it('refuses a root reached through a link held by a directory others may write, though the link points somewhere safe', async () => {
+    const base = freshRoot();
+    const open = join(base, 'open');
+    const safe = join(base, 'safe');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    mkdirSync(safe, { mode: 0o700 });
+    symlinkSync(safe, join(open, 'link')); // Anyone could re-point it: open is theirs to write.
+    const err = await new Engine({ cacheDir: join(open, 'link', 'cache') }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
+    assert.match(err.message, new RegExp(`lies under ${open}, which is writable by`));
+    assert.equal(existsSync(join(safe, 'cache')), false, 'nothing created');
+  });
+
+  it('follows a relative link on the way and checks where it leads', async () => {
+    const base = freshRoot();
+    mkdirSync(join(base, 'safe', 'open'), { recursive: true, mode: 0o700 });
+    chmodSync(join(base, 'safe', 'open'), 0o777);
+    symlinkSync('safe/open', join(base, 'rel'));
+    const err = await new Engine({ cacheDir: join(base, 'rel', 'cache') }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    assert.match(err.message, new RegExp(`lies under ${join(base, 'safe', 'open')}, which is writable by`));
+    symlinkSync('safe', join(base, 'fine'));
+    await new Engine({ cacheDir: join(base, 'fine', 'cache') }).openCache();
+    assert.equal(statSync(join(base, 'safe', 'cache')).mode & 0o777, 0o700);
+  });
+
+  it('refuses a path through more than 40 links (a loop)', async () => {
+    const base = freshRoot();
+    symlinkSync(join(base, 'b'), join(base, 'a'));
+    symlinkSync(join(base, 'a'), join(base, 'b'));
+    const err = await new Engine({ cacheDir: join(base, 'a', 'cache') }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    assert.equal(err.code, 'sandbox.artifact.cache-unsafe');
+    assert.match(err.message, /more than 40 symbolic links/);
   });
 });
