@@ -71,14 +71,24 @@ describe('evicting past the bound', () => {
     const written = entry(root, 'd', 1000, 500); // the oldest mtime, but just written: kept
     writeFileSync(join(root, 'notes.tmp-keep'), new Uint8Array(5000)); // not a cache name: not counted, not touched
 
-    const report = await evictPastBound(root, MODULE_CACHE_DIR, 2000, written);
+    const report = await evictPastBound(root, MODULE_CACHE_DIR, 2000, new Set([written]));
     assert.deepEqual(report, { entries: 1, modules: 1, bytes: 2000, totalBytes: 4000, maxBytes: 2000 });
     assert.equal(existsSync(oldest), false);
     assert.equal(existsSync(oldModule), false);
     assert.equal(existsSync(recent), true);
     assert.equal(existsSync(written), true);
     assert.equal(existsSync(join(root, 'notes.tmp-keep')), true);
-    assert.equal(await evictPastBound(root, MODULE_CACHE_DIR, 2000, written), null, 'within the bound: nothing to do');
+    assert.equal(await evictPastBound(root, MODULE_CACHE_DIR, 2000, new Set([written])), null, 'within the bound: nothing to do');
+  });
+
+  it('keeps every entry written since the passes began, not only the latest (concurrent writes)', async () => {
+    const root = freshRoot();
+    const first = entry(root, 'a', 1000, 500); // written while a pass ran: the oldest mtime, yet kept
+    const second = entry(root, 'b', 1000, 600);
+    const old = entry(root, 'c', 1000, 1_000);
+    const report = await evictPastBound(root, MODULE_CACHE_DIR, 1, new Set([first, second]));
+    assert.equal(report?.entries, 1);
+    assert.deepEqual([existsSync(first), existsSync(second), existsSync(old)], [true, true, false]);
   });
 
   it('runs after a write, says what it removed, and keeps what a hit used', async () => {
@@ -120,7 +130,7 @@ describe('evicting past the bound', () => {
       // The eviction starts i turns of the event loop after the read: some land before it, some
       // between its manifest and its modules (the entry renamed away under it), some after.
       const read = reader.loadCached(digest).then((a) => a, (e: unknown) => e);
-      const evicted = turns(i).then(() => evictPastBound(root, MODULE_CACHE_DIR, 1, ''));
+      const evicted = turns(i).then(() => evictPastBound(root, MODULE_CACHE_DIR, 1, new Set()));
       const [got] = await Promise.all([read, evicted]);
       if (got instanceof SandboxError) {
         assert.equal(got.code, 'sandbox.artifact.not-cached', `a miss, not ${got.code}: ${got.message}`);

@@ -35,12 +35,13 @@ interface Item { path: string; kind: 'entry' | 'module'; bytes: number; usedMs: 
 
 /**
  * One pass: sizes every entry of `root` and of `root/modulesDir`, and removes the least recently
- * used until the total is within `maxBytes`, never `keep` (the entry just written: a bound smaller
- * than one entry must not make the cache useless). Temporaries and unknown names are left alone
+ * used until the total is within `maxBytes`, never one in `keep` (the entries written since the
+ * passes began, concurrent writes included: a bound smaller than one entry must not make the cache
+ * useless, nor remove an entry another load just wrote before anyone could use it). Temporaries and unknown names are left alone
  * (the stale sweep owns temporaries). Work is one lstat per file of the cache: it runs after a
  * write, off the load that triggered it. Null when nothing was removed.
  */
-export async function evictPastBound(root: string, modulesDir: string, maxBytes: number, keep: string): Promise<EvictionReport | null> {
+export async function evictPastBound(root: string, modulesDir: string, maxBytes: number, keep: ReadonlySet<string>): Promise<EvictionReport | null> {
   const items = [...(await entries(root)), ...(await modules(join(root, modulesDir)))];
   const totalBytes = items.reduce((sum, i) => sum + i.bytes, 0);
   if (totalBytes <= maxBytes) return null;
@@ -49,7 +50,7 @@ export async function evictPastBound(root: string, modulesDir: string, maxBytes:
   let left = totalBytes;
   for (const item of items) {
     if (left <= maxBytes) break;
-    if (item.path === keep) continue;
+    if (keep.has(item.path)) continue;
     const removed = item.kind === 'entry' ? await discard(item.path) : await rm(item.path, { force: true }).then(() => true, () => false);
     if (!removed) continue;
     left -= item.bytes;

@@ -49,8 +49,12 @@ export class ArtifactCache {
   /** The eviction pass running (one at a time), and whether a write since asks for another. */
   private evicting: Promise<void> | null = null;
   private evictAgain = false;
-  /** The entry written last: never evicted by the pass it starts (a bound below one entry keeps it). */
-  private lastWritten = '';
+  /**
+   * Every entry written since the passes began (cleared when they stop): none is evicted by them, so
+   * a bound below one entry keeps it, and a write that lands during a pass is not removed by the
+   * next one in favour of the write after it.
+   */
+  private readonly writtenDuringPasses = new Set<string>();
 
   constructor(
     readonly root: string,
@@ -208,7 +212,7 @@ export class ArtifactCache {
    */
   private evictAfterWrite(written: string): true {
     if (this.bound === null) return true;
-    this.lastWritten = written;
+    this.writtenDuringPasses.add(written);
     if (this.evicting) {
       this.evictAgain = true;
       return true;
@@ -217,12 +221,15 @@ export class ArtifactCache {
     this.evicting = (async () => {
       do {
         this.evictAgain = false;
-        const done = await evictPastBound(this.root, MODULE_CACHE_DIR, bound.maxBytes, this.lastWritten).catch(() => null);
+        const done = await evictPastBound(this.root, MODULE_CACHE_DIR, bound.maxBytes, this.writtenDuringPasses).catch(() => null);
         if (done !== null) bound.onEvicted(done);
       } while (this.evictAgain);
     })()
       .catch(() => undefined) // A reporter that throws must not become an unhandled rejection of a pass nobody awaits.
-      .finally(() => (this.evicting = null));
+      .finally(() => {
+        this.evicting = null;
+        this.writtenDuringPasses.clear();
+      });
     return true;
   }
 }
