@@ -144,6 +144,16 @@ describe('evicting past the bound', () => {
       assert.deepEqual(readdirSync(root).filter((n) => n.includes(digest) && !n.includes('.tmp-')), [], 'evicted');
     }
     assert.equal(outcomes.hit + outcomes.miss, tries);
+    // Which of the staggered tries hit depends on timing (both outcomes under no load, not always
+    // under load), so each outcome is also forced once: evicted before the read, then after it.
+    const before = await copiedCache(bytes);
+    await evictPastBound(before.root, MODULE_CACHE_DIR, 1, new Set());
+    const missed = await new Engine({ cacheDir: before.root }).loadCached(digest).then(() => null, (e: SandboxError) => e);
+    assert.equal(missed?.code, 'sandbox.artifact.not-cached', 'evicted first: a miss');
+    const afterRead = await copiedCache(bytes);
+    const hit = await new Engine({ cacheDir: afterRead.root }).loadCached(digest);
+    await evictPastBound(afterRead.root, MODULE_CACHE_DIR, 1, new Set());
+    assert.equal(hit.digest, digest, 'read first: a hit, whole after the eviction');
   });
 });
 
