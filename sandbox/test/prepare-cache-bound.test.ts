@@ -9,6 +9,7 @@ import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readd
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { ArtifactCache } from '../src/artifact/cache.js';
 import { evictPastBound, type EvictionReport } from '../src/artifact/cache-evict.js';
 import { MODULE_CACHE_DIR } from '../src/artifact/module-cache.js';
 import { Engine } from '../src/engine.js';
@@ -89,6 +90,28 @@ describe('evicting past the bound', () => {
     const report = await evictPastBound(root, MODULE_CACHE_DIR, 1, new Set([first, second]));
     assert.equal(report?.entries, 1);
     assert.deepEqual([existsSync(first), existsSync(second), existsSync(old)], [true, true, false]);
+  });
+
+  it('runs the pass a write asked for even when the reporter of the one before throws', async () => {
+    const root = freshRoot();
+    entry(root, 'a', 1000, 1_000);
+    const written = [entry(root, 'b', 10, 3_000), entry(root, 'c', 10, 3_000)];
+    let late = '';
+    const cache = new ArtifactCache(root, () => undefined, {
+      maxBytes: 100,
+      onEvicted: () => {
+        if (late !== '') return;
+        late = entry(root, 'd', 1000, 2_000); // past the bound again, for the pass asked for below
+        throw new Error('reporter failed');
+      },
+    });
+    // The writes' hook (private): the first starts a pass, the second, during it, asks for one more.
+    const afterWrite = (cache as unknown as { evictAfterWrite(dir: string): true }).evictAfterWrite.bind(cache);
+    afterWrite(written[0]!);
+    afterWrite(written[1]!);
+    await cache.evictionsSettled();
+    assert.notEqual(late, '', 'the first pass reported');
+    assert.equal(existsSync(late), false, 'the second pass ran and evicted it');
   });
 
   it('runs after a write, says what it removed, and keeps what a hit used', async () => {

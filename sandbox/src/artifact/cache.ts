@@ -222,7 +222,11 @@ export class ArtifactCache {
       do {
         this.evictAgain = false;
         const done = await evictPastBound(this.root, MODULE_CACHE_DIR, bound.maxBytes, this.writtenDuringPasses).catch(() => null);
-        if (done !== null) bound.onEvicted(done);
+        try {
+          if (done !== null) bound.onEvicted(done);
+        } catch {
+          // A reporter that throws must not end the loop and drop the pass a write asked for.
+        }
       } while (this.evictAgain);
     })()
       .catch(() => undefined) // A reporter that throws must not become an unhandled rejection of a pass nobody awaits.
