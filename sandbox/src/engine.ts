@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import './webassembly-types.js';
 import { MANIFEST_FORMAT, type Artifact, type ArtifactManifest, type GlueInstantiate, type ModuleManifest } from './artifact/artifact.js';
 import { ArtifactCache } from './artifact/cache.js';
+import type { EvictionReport } from './artifact/cache-evict.js';
+import { DEFAULT_PREPARE_CACHE_LIMITS } from '@caxton/core';
 import type { EngineSettings } from './shard/protocol.js';
 import { sha256 } from './artifact/digest.js';
 import { MODULE_CACHE_DIR } from './artifact/module-cache.js';
@@ -41,6 +43,10 @@ export interface EngineOptions {
   componentLimits?: Partial<ComponentLimits>;
   /** Told of each cached entry that failed its check and is prepared again (decision 2135). Default: a process warning (stderr) with its code. */
   onCacheEntryRefused?: (err: SandboxError) => void;
+  /** Bytes the cache directory may hold; past it the least recently used entries are evicted after a write (decision 2141). Default: core's PREPARE_CACHE_LIMIT_TABLE; null: unbounded. */
+  cacheMaxBytes?: number | null;
+  /** Told what each eviction pass removed. Default: nothing. */
+  onCacheEvicted?: (report: EvictionReport) => void;
 }
 
 export const DEFAULT_MAX_COMPONENT_BYTES = 64 * 1024 * 1024;
@@ -98,7 +104,8 @@ export class Engine {
       }),
     ).slice(0, 16);
     const report = opts.onCacheEntryRefused ?? ((err: SandboxError) => process.emitWarning(err.message, { code: err.code, detail: err.hint }));
-    this.cache = new ArtifactCache(this.cacheDir, report);
+    const maxBytes = opts.cacheMaxBytes === undefined ? DEFAULT_PREPARE_CACHE_LIMITS.maxBytes : opts.cacheMaxBytes;
+    this.cache = new ArtifactCache(this.cacheDir, report, maxBytes === null ? null : { maxBytes, onEvicted: opts.onCacheEvicted ?? (() => undefined) });
     this.prepareLimits = {
       deadlineMs: opts.prepareDeadlineMs ?? DEFAULT_PREPARE_LIMITS.deadlineMs,
       maxHeapMb: opts.prepareMaxHeapMb ?? DEFAULT_PREPARE_LIMITS.maxHeapMb,
@@ -153,6 +160,11 @@ export class Engine {
   /** Checks the cache directory (cache-dir.ts) now rather than at the first load: a node fails fast on an unsafe one. */
   openCache(): Promise<void> {
     return this.cache.open();
+  }
+
+  /** Resolves when the cache's eviction passes are done (they run after writes, not awaited by loads). */
+  cacheEvictionsSettled(): Promise<void> {
+    return this.cache.evictionsSettled();
   }
 
   /** Drops the compiled artifact from memory (the disk entry stays). */

@@ -251,13 +251,25 @@ describe('what is inside a private root is checked too (made while the root was 
     assert.equal(existsSync(join(root, 'modules')), false);
   });
 
-  it('treats a file that cannot be read now as a miss and leaves the entry alone', async () => {
+  it('treats a file that cannot be read now as a miss and leaves the entry alone', { skip: process.getuid?.() === 0 && 'root reads a 0000 file anyway' }, async () => {
     const bytes = await asProbe();
     const { dir, manifest, refusals, engine } = await copiedEntry(bytes);
-    rmSync(join(dir, manifest.modules[0]!.file)); // as another node's discard in progress would
+    chmodSync(join(dir, manifest.modules[0]!.file), 0o000); // EACCES: says nothing of the file's worth (a missing one does: decision 2141)
     await assert.rejects(engine.loadCached(manifest.digest), (err: SandboxError) => err.code === 'sandbox.artifact.not-cached');
     assert.deepEqual(refusals, []);
     assert.equal(existsSync(join(dir, 'manifest.json')), true, 'not discarded');
+  });
+
+  it('refuses an entry whose manifest names a file that is not there, discards it and prepares again (decision 2141)', async () => {
+    const bytes = await asProbe();
+    const { dir, manifest, refusals, engine } = await copiedEntry(bytes);
+    rmSync(join(dir, manifest.modules[0]!.file));
+    const a = await engine.loadArtifact(bytes);
+    assert.equal(refusals.length, 1);
+    assert.equal(refusals[0]!.code, 'sandbox.artifact.cache-entry-refused');
+    assert.match(refusals[0]!.message, /guest\.wasm its manifest names is missing/);
+    assert.notEqual(a.manifest.createdAt, manifest.createdAt, 'prepared again');
+    assert.equal(existsSync(join(dir, manifest.modules[0]!.file)), true, 'and written again: the next load is a hit, not another preparation');
   });
 
   it('leaves an entry of another manifest format alone (a rolling upgrade sharing the directory)', async () => {

@@ -600,6 +600,33 @@ export function resolveTrafficLimits(given: Partial<Record<TrafficLimitName, unk
   });
 }
 
+/**
+ * The node's prepare cache (decision 2141): its size bound, past which the least recently used
+ * prepared components are evicted. A node-wide storage limit, not a per-agent one; the same shape
+ * as the tables above so `caxton serve` and the docs take it from here. The floor keeps one
+ * componentize-py entry (~45 MB with its instrumented modules) and then some.
+ */
+export const PREPARE_CACHE_LIMIT_TABLE = {
+  maxBytes: {
+    unit: 'bytes', default: 4 * 1024 ** 3, min: 64 * 1024 ** 2, ceiling: 1024 ** 4,
+    description: 'Bytes the prepare cache directory may hold (prepared components and instrumented core modules); past it, after each write, the least recently used are removed (decision 2141). Nodes sharing the directory each keep it to their own bound.',
+  },
+} as const satisfies Record<string, LimitDefinition & { min: number }>;
+
+export type PrepareCacheLimitName = keyof typeof PREPARE_CACHE_LIMIT_TABLE;
+export type PrepareCacheLimits = { [K in PrepareCacheLimitName]: number };
+
+export const DEFAULT_PREPARE_CACHE_LIMITS: Readonly<PrepareCacheLimits> = Object.freeze(
+  Object.fromEntries(Object.entries(PREPARE_CACHE_LIMIT_TABLE).map(([k, d]) => [k, d.default])) as PrepareCacheLimits,
+);
+
+/** The prepare cache's limits: the defaults, overridden by `given`, each a whole number in its row's min..ceiling. */
+export function resolvePrepareCacheLimits(given: Partial<Record<PrepareCacheLimitName, unknown>> = {}, field = 'prepareCache'): PrepareCacheLimits {
+  return resolveFromTable(PREPARE_CACHE_LIMIT_TABLE, DEFAULT_PREPARE_CACHE_LIMITS, given, field, {
+    one: 'prepare cache limit', all: 'the prepare cache limits', omit: (d) => `omit it for the default, ${d.default}`,
+  });
+}
+
 /** A table row as resolveFromTable reads it: values are whole numbers in min (default 1)..ceiling. */
 interface TableRow { unit: string; default: number; min?: number; ceiling: number; description: string }
 

@@ -16,7 +16,7 @@ export interface SandboxHostOptions {
   cacheDir: string;
   shards?: number | undefined;
   /** Engine limits on preparing components, and who hears of a refused cache entry (see EngineOptions). */
-  engine?: Pick<EngineOptions, 'prepareDeadlineMs' | 'prepareMaxHeapMb' | 'maxComponentBytes' | 'componentLimits' | 'onCacheEntryRefused'>;
+  engine?: Pick<EngineOptions, 'prepareDeadlineMs' | 'prepareMaxHeapMb' | 'maxComponentBytes' | 'componentLimits' | 'onCacheEntryRefused' | 'cacheMaxBytes' | 'onCacheEvicted'>;
   /** Where an agent's committed state is read from when it starts or is upgraded (decision 1600). */
   state?: AgentStateStore;
 }

@@ -94,8 +94,9 @@ export interface StartNodeOptions extends TopologyOptions {
    * prepared components are kept (`cacheDir`, default `<dataDir>/cache`). Entries are keyed by the
    * component's digest and the preparing code's versions and written by rename, so nodes may share
    * one directory (the test nodes do, decision 2132: a fresh one prepared every component again).
+   * `cacheMaxBytes` bounds the directory (core's PREPARE_CACHE_LIMIT_TABLE; decision 2141).
    */
-  prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits>; cacheDir?: string };
+  prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits>; cacheDir?: string; cacheMaxBytes?: number };
   /** Serve the web console over HTTP (issue 15); absent: no console. */
   console?: ConsoleNodeOptions;
   /**

@@ -221,6 +221,9 @@ async function startOnTopology(
       ...(options.maxArtifactBytes !== undefined ? { maxComponentBytes: options.maxArtifactBytes } : {}),
       // A cached entry that failed its check is prepared again; the operator should know (decision 2135).
       onCacheEntryRefused: (err) => process.stderr.write(`caxton: prepare cache: ${err.message}. ${err.hint ?? ''}\n`),
+      // Past its bound the cache drops the least recently used (decision 2141): said, so a cache too small to hold the node's components shows.
+      ...(options.prepare?.cacheMaxBytes !== undefined ? { cacheMaxBytes: options.prepare.cacheMaxBytes } : {}),
+      onCacheEvicted: (r) => process.stderr.write(`caxton: prepare cache: evicted ${r.entries} prepared components and ${r.modules} instrumented modules (${mib(r.bytes)} MiB, least recently used): it held ${mib(r.totalBytes)} MiB, its bound is ${mib(r.maxBytes)} MiB (--prepare-cache-max-mib)\n`),
     },
   });
   undo.push(() => host.close());
@@ -659,4 +662,9 @@ async function closeUnendedRollouts(scan: UnendedScan, agents: AgentLifecycle, a
       async () => { if (running !== undefined) agents.rollouts.restore(unended.agent, endedByRestart(unended, running.version + 1)); })
       .catch((err: unknown) => console.error(`caxton: audit trail: closing the rollout of ${unended.agent} the restart ended:`, err));
   }
+}
+
+/** Bytes as MiB with one decimal, for the prepare cache's eviction line. */
+function mib(bytes: number): string {
+  return (bytes / 1024 ** 2).toFixed(1);
 }

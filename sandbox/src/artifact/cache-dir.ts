@@ -9,9 +9,9 @@
  * could it: a process running as the node's user can already change the node itself.
  */
 import { constants, openSync, closeSync, fstatSync, readFileSync, type Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readlink, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { SandboxError } from '../errors.js';
 
 /** A temporary entry (cache.ts, module-cache.ts) older than this was left by a writer that died. */
@@ -44,9 +44,13 @@ export function privacyProblems(st: Stats, kind: 'directory' | 'file'): string[]
   const uid = process.getuid?.();
   if (uid === undefined) return problems;
   if (st.uid !== uid) problems.push(`is owned by uid ${st.uid}, not by this node's uid ${uid}`);
-  const writers = [(st.mode & 0o020) !== 0 ? 'its group' : '', (st.mode & 0o002) !== 0 ? 'every user' : ''].filter(Boolean);
-  if (writers.length > 0) problems.push(`is writable by ${writers.join(' and ')} (mode ${(st.mode & 0o777).toString(8)})`);
+  if ((st.mode & 0o022) !== 0) problems.push(`is writable by ${writersOf(st.mode)} (mode ${(st.mode & 0o777).toString(8)})`);
   return problems;
+}
+
+/** Who besides the owner may write, by `mode`: 'its group', 'every user' or both. */
+function writersOf(mode: number): string {
+  return [(mode & 0o020) !== 0 ? 'its group' : '', (mode & 0o002) !== 0 ? 'every user' : ''].filter(Boolean).join(' and ');
 }
 
 const NO_FOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
@@ -119,32 +123,139 @@ export async function discard(path: string): Promise<boolean> {
   return true;
 }
 
-const unsafeRoot = (root: string, why: string, context: Record<string, unknown>, cause?: unknown): SandboxError =>
+const unsafeRoot = (root: string, why: string, context: Record<string, unknown>, cause?: unknown, hint?: string): SandboxError =>
   new SandboxError('sandbox.artifact.cache-unsafe', `the prepare cache directory ${root} ${why}: whoever else can write it could replace the instrumented modules agents run`, {
     context: { dir: root, ...context },
     // Not chown/chmod: what was put there while it was unsafe cannot be trusted afterwards.
-    hint: `Remove the directory and let the node recreate it (rm -r '${root}'; the node prepares its components again), or give the node a directory of its own (caxton serve --prepare-cache-dir).`,
+    hint: hint ?? `Remove the directory and let the node recreate it (rm -r '${root}'; the node prepares its components again), or give the node a directory of its own (caxton serve --prepare-cache-dir).`,
     ...(cause !== undefined ? { cause } : {}),
   });
+
+/** Why a directory on the way to the cache root fails ancestorProblem's rule. */
+export type AncestorFailure = 'owner' | 'writers' | 'links';
+
+export interface AncestorProblem {
+  ancestor: string;
+  kind: AncestorFailure;
+  why: string;
+  uid?: number;
+  gid?: number;
+  mode?: string;
+}
+
+/** More symbolic links than this on the way to the root is refused, as the kernel does (ELOOP). */
+const MAX_LINKS = 40;
+
+/**
+ * The first entry on the way to `dir` that someone other than root and this user could use to put
+ * their own directory in its place (decision 2141): a directory owned by another uid, or writable by
+ * others, or by a group other than the node's own, without the sticky bit (/tmp, 1777, is fine:
+ * there only an entry's owner may rename it); or a symbolic link another uid owns. The path is
+ * walked from / one component at a time, and a link is followed from where it points, so a
+ * directory holding a link on the way is checked like any other (realpath would skip it). The walk
+ * stops at the first component that does not exist (what is missing the node creates, as its own);
+ * `dir` itself is the caller's to check. Null when all is sound, or without POSIX owners.
+ */
+export async function ancestorProblem(dir: string): Promise<AncestorProblem | null> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return null;
+  const ownGroup = process.getgid?.();
+  const components = (path: string): string[] => path.split('/').filter((c) => c !== '' && c !== '.');
+  let pending = components(dirname(resolve(dir)));
+  let current = '/';
+  let links = 0;
+  for (;;) {
+    const st = await lstat(current);
+    const facts = { ancestor: current, uid: st.uid, gid: st.gid, mode: (st.mode & 0o7777).toString(8) };
+    if (st.uid !== 0 && st.uid !== uid) return { ...facts, kind: 'owner', why: `is owned by uid ${st.uid}, neither root nor this node's uid ${uid}` };
+    // Writable by the node's own primary group is allowed here (not for the root itself): it is how
+    // Kubernetes' fsGroup gives a pod its volume (deploy/k8s: root-owned, 2775, group = the pod's
+    // runAsGroup), and choosing that group for the node is the operator's trust in it.
+    const writers = (st.mode & 0o002) | (st.gid === ownGroup ? 0 : st.mode & 0o020);
+    if (writers !== 0 && (st.mode & 0o1000) === 0) {
+      return { ...facts, kind: 'writers', why: `is writable by ${writersOf(writers)} without the sticky bit (mode ${facts.mode}, group ${st.gid})` };
+    }
+    // Each step below lstats a name in `current`, whose rule was just checked.
+    for (;;) {
+      const name = pending.shift();
+      if (name === undefined) return null;
+      if (name === '..') {
+        current = dirname(current); // `current` is a real path (no link in it), so its parent is.
+        break;
+      }
+      const next = join(current, name);
+      let here: Stats;
+      try {
+        here = await lstat(next);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // Created by the node, as its own.
+        throw err;
+      }
+      if (here.isSymbolicLink()) {
+        if (here.uid !== 0 && here.uid !== uid) {
+          return { ancestor: next, kind: 'owner', uid: here.uid, gid: here.gid, why: `is a symbolic link owned by uid ${here.uid}, neither root nor this node's uid ${uid}` };
+        }
+        if (++links > MAX_LINKS) return { ancestor: next, kind: 'links', why: `is reached through more than ${MAX_LINKS} symbolic links` };
+        const target = await readlink(next);
+        if (target.startsWith('/')) current = '/';
+        pending = [...components(target), ...pending];
+        if (target.startsWith('/')) break; // Check / again: the walk starts over from there.
+        continue; // Relative: the names are looked up in `current`, already checked.
+      }
+      if (!here.isDirectory()) return null; // Not a directory: creating the root fails, and says so.
+      current = next;
+      break;
+    }
+  }
+}
+
+/**
+ * The root's own rules (a private directory of this user, created 0700 when missing) and its
+ * ancestors' (ancestorProblem), with the typed `cache-unsafe` error when either fails. Shared with
+ * the test tree's fixtures cache (sandbox/test/fixtures/build.ts), which lives at a predictable path.
+ */
+export async function openPrivateDir(root: string): Promise<void> {
+  const examine = async <T>(step: () => Promise<T>): Promise<T> => {
+    try {
+      return await step();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      throw unsafeRoot(root, `cannot be created or examined (${code})`, { code }, err);
+    }
+  };
+  // Before mkdir, so nothing is created under a directory that is refused; again after it, for
+  // directories another user made on the way meanwhile (mkdir -p takes what it finds).
+  refuseAncestor(root, await examine(() => ancestorProblem(root)));
+  await examine(() => mkdir(root, { recursive: true, mode: 0o700 }));
+  refuseAncestor(root, await examine(() => ancestorProblem(root)));
+  const st = await examine(() => lstat(root));
+  const problems = privacyProblems(st, 'directory');
+  if (problems.length > 0) throw unsafeRoot(root, problems.join(' and '), { owner: st.uid, uid: process.getuid?.(), mode: (st.mode & 0o777).toString(8) });
+}
+
+/** The typed refusal of a root whose ancestry fails, with the hint that fits the failure. */
+function refuseAncestor(root: string, above: AncestorProblem | null): void {
+  if (above === null) return;
+  const { ancestor, kind, why, ...facts } = above;
+  const elsewhere = 'or give the node a directory under one that is (caxton serve --prepare-cache-dir)';
+  const hint = {
+    owner: `${ancestor} is owned by uid ${facts.uid}: have root chown it (to root or this node's user), or give --prepare-cache-dir elsewhere. Its owner can rename the cache directory away and put their own in its place.`,
+    writers: `Whoever can write ${ancestor} can rename the cache directory away and put their own in its place. Make it writable by its owner only (chmod go-w '${ancestor}') or sticky (chmod +t), ${elsewhere}.`,
+    links: `Point --prepare-cache-dir at the directory's real path, ${elsewhere}.`,
+  }[kind];
+  throw unsafeRoot(root, `lies under ${ancestor}, which ${why}`, { ancestor, failure: kind, ...facts }, undefined, hint);
+}
 
 /**
  * Creates the cache root (0700) if it is missing, and refuses one that is a symbolic link (it could be
  * re-pointed later, and the sweep would delete wherever it points), another user's, or writable by
- * group or others: a typed error whose hint says to remove it. Also refuses a module cache
+ * group or others, or one under an ancestor others could rename it from (openPrivateDir): a typed
+ * error whose hint says what to do. Also refuses a module cache
  * directory (MODULE_CACHE_DIR, passed as `modulesDir`) that fails the same rules, which the root's
  * check alone would let through if another user made it while the root was open to them.
  */
 export async function openCacheRoot(root: string, modulesDir: string): Promise<void> {
-  let st: Stats;
-  try {
-    await mkdir(root, { recursive: true, mode: 0o700 });
-    st = await lstat(root);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw unsafeRoot(root, `cannot be created or examined (${code})`, { code }, err);
-  }
-  const problems = privacyProblems(st, 'directory');
-  if (problems.length > 0) throw unsafeRoot(root, problems.join(' and '), { owner: st.uid, uid: process.getuid?.(), mode: (st.mode & 0o777).toString(8) });
+  await openPrivateDir(root);
   const modules = join(root, modulesDir);
   const problem = await directoryProblem(modules).catch(() => null);
   if (problem !== null && !(await discard(modules))) {

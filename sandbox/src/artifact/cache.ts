@@ -12,12 +12,13 @@
  * treated as a miss, so the caller prepares the artifact again; a file that merely cannot be read now
  * (EMFILE, EIO, another node's discard) is a miss that leaves the entry alone.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MANIFEST_FORMAT, type ArtifactManifest } from './artifact.js';
 import { sha256 } from './digest.js';
 import { MODULE_CACHE_DIR } from './module-cache.js';
-import { directoryProblem, discard, isPlainFileName, openCacheRoot, readOwnFile, removeStaleTemporaries, temporaryPath } from './cache-dir.js';
+import { discard, isPlainFileName, openCacheRoot, privacyProblems, readOwnFile, removeStaleTemporaries, temporaryPath } from './cache-dir.js';
+import { evictPastBound, type EvictionReport } from './cache-evict.js';
 import { SandboxError, artifactError } from '../errors.js';
 
 export interface CachedEntry {
@@ -37,12 +38,28 @@ class Refused {
   constructor(readonly why: string) {}
 }
 
+/** The size bound (decision 2141) and who is told what each eviction pass removed. */
+export interface CacheBound {
+  maxBytes: number;
+  onEvicted: (report: EvictionReport) => void;
+}
+
 export class ArtifactCache {
   private opened: Promise<void> | null = null;
+  /** The eviction pass running (one at a time), and whether a write since asks for another. */
+  private evicting: Promise<void> | null = null;
+  private evictAgain = false;
+  /**
+   * Every entry written since the passes began (cleared when they stop): none is evicted by them, so
+   * a bound below one entry keeps it, and a write that lands during a pass is not removed by the
+   * next one in favour of the write after it.
+   */
+  private readonly writtenDuringPasses = new Set<string>();
 
   constructor(
     readonly root: string,
     private readonly report: RefusedEntryReport,
+    private readonly bound: CacheBound | null = null,
   ) {}
 
   entryDir(digest: string, cacheKey: string): string {
@@ -75,6 +92,11 @@ export class ArtifactCache {
     } catch {
       return null; // Could not be read now (ENOENT, EMFILE, EIO): a miss, the entry may be sound.
     }
+    if (found !== null && !(found instanceof Refused)) {
+      // Recency for eviction (cache-evict.ts): best-effort, the entry may be evicted by now.
+      const now = new Date();
+      await utimes(dir, now, now).catch(() => undefined);
+    }
     if (!(found instanceof Refused)) return found;
     const removed = await discard(dir);
     this.report(new SandboxError('sandbox.artifact.cache-entry-refused', `the cached entry for ${digest} was refused: ${found.why}`, {
@@ -88,8 +110,15 @@ export class ArtifactCache {
 
   /** The entry when sound, why it is refused, null when there is none (of this format); throws when it cannot be read now. */
   private async check(dir: string, digest: string, cacheKey: string): Promise<CachedEntry | Refused | null> {
-    const dirProblem = await directoryProblem(dir);
-    if (dirProblem !== null) return new Refused(`its directory ${dirProblem}`);
+    let dirStat;
+    try {
+      dirStat = await lstat(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    const dirProblems = privacyProblems(dirStat, 'directory');
+    if (dirProblems.length > 0) return new Refused(`its directory ${dirProblems.join(' and ')}`);
     let text: Uint8Array | string;
     try {
       text = await readOwnFile(join(dir, MANIFEST));
@@ -111,17 +140,28 @@ export class ArtifactCache {
     const odd = oddFileName(manifest);
     if (odd !== undefined) return new Refused(`its manifest names the file ${JSON.stringify(odd)}, which is not a plain file of the entry`);
     const [modules, glue] = await Promise.all([
-      Promise.all(manifest.modules.map((m) => readOwnFile(join(dir, m.file)))),
-      manifest.glueFile === null ? null : readOwnFile(join(dir, manifest.glueFile)),
+      Promise.all(manifest.modules.map((m) => readEntryFile(join(dir, m.file)))),
+      manifest.glueFile === null ? null : readEntryFile(join(dir, manifest.glueFile)),
     ]);
+    const missing = [...manifest.modules.map((m, i) => (modules[i] === MISSING ? m.file : null)), glue === MISSING ? manifest.glueFile : null].find((f) => f !== null);
+    if (missing !== undefined) {
+      // Missing from the directory we checked: the entry is broken for good (decision 2141), or it
+      // would be prepared in memory on every load. Gone with its directory, or under a directory
+      // renamed in since (another node evicted or rewrote it): a miss, nothing to judge.
+      const now = await lstat(dir).catch(() => null);
+      if (now === null || now.ino !== dirStat.ino || now.dev !== dirStat.dev) throw new Error(`the entry ${dir} changed while it was read`);
+      return new Refused(`the file ${missing} its manifest names is missing`);
+    }
     for (const [i, m] of manifest.modules.entries()) {
       const bytes = modules[i]!;
+      if (bytes === MISSING) continue; // Not reached: handled above.
       if (typeof bytes === 'string') return new Refused(`the module ${m.file} ${bytes}`);
       if (sha256(bytes) !== m.sha256) return new Refused(`the module ${m.file} does not match the sha256 its manifest records`);
     }
     if (typeof glue === 'string') return new Refused(`the glue ${manifest.glueFile} ${glue}`);
+    if (glue === MISSING) return null; // Not reached: handled above.
     if (glue !== null && sha256(glue) !== manifest.glueSha256) return new Refused(`the glue ${manifest.glueFile} does not match the sha256 its manifest records`);
-    return { manifest, modules: modules as Uint8Array[], glue: glue === null ? null : Buffer.from(glue).toString('utf8') };
+    return { manifest, modules: modules as Uint8Array[], glue: glue === null ? null : Buffer.from(glue as Uint8Array).toString('utf8') };
   }
 
   /**
@@ -144,11 +184,11 @@ export class ArtifactCache {
       await Promise.all(manifest.modules.map((m, i) => writeFile(join(tmp, m.file), modules[i]!, { mode: 0o600 })));
       if (glue !== null && manifest.glueFile) await writeFile(join(tmp, manifest.glueFile), glue, { mode: 0o600 });
       await writeFile(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2), { mode: 0o600 });
-      if (await renamed(tmp, dir)) return true;
+      if (await renamed(tmp, dir)) return this.evictAfterWrite(dir);
       // Someone else wrote the entry first: theirs serves if it passes the same check as any read.
       if ((await this.read(manifest.digest, manifest.cacheKey)) !== null) return true;
       // Theirs was refused and discarded (or never was: the rename failed for another reason).
-      return await renamed(tmp, dir);
+      return (await renamed(tmp, dir)) && this.evictAfterWrite(dir);
     } catch (err) {
       // Not raised (the deploy goes on from memory) but told: a full or unwritable disk would
       // otherwise make every restart prepare again with nobody knowing why.
@@ -160,6 +200,53 @@ export class ArtifactCache {
     } finally {
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     }
+  }
+  /** Resolves when no eviction pass is running or asked for (for tests and an orderly stop). */
+  async evictionsSettled(): Promise<void> {
+    while (this.evicting) await this.evicting;
+  }
+
+  /**
+   * Starts an eviction pass after a write, not awaited by it: the load that wrote goes on at once.
+   * One pass at a time; writes during a pass ask for one more after it, not one each.
+   */
+  private evictAfterWrite(written: string): true {
+    if (this.bound === null) return true;
+    this.writtenDuringPasses.add(written);
+    if (this.evicting) {
+      this.evictAgain = true;
+      return true;
+    }
+    const bound = this.bound;
+    this.evicting = (async () => {
+      do {
+        this.evictAgain = false;
+        const done = await evictPastBound(this.root, MODULE_CACHE_DIR, bound.maxBytes, this.writtenDuringPasses).catch(() => null);
+        try {
+          if (done !== null) bound.onEvicted(done);
+        } catch {
+          // A reporter that throws must not end the loop and drop the pass a write asked for.
+        }
+      } while (this.evictAgain);
+    })()
+      .catch(() => undefined) // A reporter that throws must not become an unhandled rejection of a pass nobody awaits.
+      .finally(() => {
+        this.evicting = null;
+        this.writtenDuringPasses.clear();
+      });
+    return true;
+  }
+}
+
+/** Marks a file of an entry that is not there (ENOENT), as against one that cannot be read now. */
+const MISSING = Symbol('missing');
+
+async function readEntryFile(path: string): Promise<Uint8Array | string | typeof MISSING> {
+  try {
+    return await readOwnFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return MISSING;
+    throw err;
   }
 }
 

@@ -16,7 +16,7 @@
  * makes before it prepares anything (with this directory's: cache-dir.ts), files read only when
  * they are this user's and no link, and file names that are hashes, never a manifest's words.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from './digest.js';
 import { readOwnFileSync, temporaryPath } from './cache-dir.js';
@@ -102,9 +102,21 @@ export class ModuleCache {
         header.catches === inputs.catches &&
         header.bodyBytes === body.length &&
         header.bodySha256 === sha256(body);
-      return sound ? { header, body } : null;
+      if (!sound) return null;
+      this.touch(inputs);
+      return { header, body };
     } catch {
       return null;
+    }
+  }
+
+  /** Recency for the cache's size bound (cache-evict.ts, decision 2141); best-effort: it may be evicted by now. */
+  private touch(inputs: Inputs): void {
+    const now = new Date();
+    try {
+      utimesSync(this.entryPath(inputs), now, now);
+    } catch {
+      // Evicted or unwritable: the next write replaces it.
     }
   }
 
