@@ -15,7 +15,7 @@ import { failureReply } from '../bus/replies.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
-import { isInstanceName, isReplicaUnitName, replicaOwner, KIND_LIMITS, parseReplicaInstanceCap, resolveTrafficLimits, ROLLOUT_BOUNDS, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
+import { isInstanceName, isReplicaUnitName, replicaOwner, KIND_LIMITS, parseReplicaInstanceCap, resolvePrepareCacheLimits, resolveTrafficLimits, ROLLOUT_BOUNDS, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
 import { AuditedControl, IN_PROCESS_CALLER, auditArgs } from '../audit/audited-control.js';
 import { endedByRestart, findUnendedRollouts, RESTART_REASON, type UnendedScan } from '../audit/unended-rollouts.js';
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
@@ -105,6 +105,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const dataDir = path.resolve(options.dataDir);
   if (options.console) checkConsoleBinding(options.console);
   resolveTrafficLimits(options.traffic); // refused before anything starts; read again where the bus is built
+  // An embedder's NaN or 0 would evict everything but the latest write: refused here like the CLI's flag (decision 2141).
+  if (options.prepare?.cacheMaxBytes !== undefined) resolvePrepareCacheLimits({ maxBytes: options.prepare.cacheMaxBytes }, 'prepare.cache');
   if (options.maxReplicaInstances !== undefined) parseReplicaInstanceCap(options.maxReplicaInstances); // likewise (decision 2010)
   if (options.mcp) {
     checkMcpBinding(options.mcp);

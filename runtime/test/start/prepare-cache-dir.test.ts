@@ -67,3 +67,20 @@ test('a node whose prepare cache others may write fails when it starts, with the
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('a bound on the prepare cache outside its row (0, NaN, past the ceiling) is refused before the node starts anything', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'caxton-prepare-cache-'));
+  try {
+    for (const [i, cacheMaxBytes] of [0, Number.NaN, 2 ** 60].entries()) {
+      const dataDir = path.join(root, `data-${i}`);
+      await assert.rejects(
+        startNode({ apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' as const }, api: false, shards: 1, dataDir, prepare: { cacheMaxBytes } }),
+        (err: Error & { code?: string }) => err.code === 'limits.out-of-range' && /prepare\.cache\.maxBytes/.test(err.message),
+        String(cacheMaxBytes),
+      );
+      assert.equal(existsSync(dataDir), false, `${cacheMaxBytes}: nothing made`);
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
