@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ArtifactCache } from '../src/artifact/cache.js';
+import { ancestorProblem } from '../src/artifact/cache-dir.js';
 import { evictPastBound, type EvictionReport } from '../src/artifact/cache-evict.js';
 import { MODULE_CACHE_DIR } from '../src/artifact/module-cache.js';
 import { Engine } from '../src/engine.js';
@@ -272,6 +273,32 @@ describe('the root\'s ancestors', () => {
     symlinkSync('safe', join(base, 'fine'));
     await new Engine({ cacheDir: join(base, 'fine', 'cache') }).openCache();
     assert.equal(statSync(join(base, 'safe', 'cache')).mode & 0o777, 0o700);
+  });
+
+  it('after mkdir, a name on the way that went missing or stopped being a directory is a refusal, not a pass (someone raced the check)', async () => {
+    const base = freshRoot();
+    const gone = join(base, 'gone', 'cache');
+    assert.equal(await ancestorProblem(gone), null, 'before mkdir: what is missing the node creates');
+    assert.deepEqual(await ancestorProblem(gone, { mustExist: true }).then((p) => p && [p.kind, p.ancestor]), ['changed', join(base, 'gone')]);
+    writeFileSync(join(base, 'file'), '');
+    assert.equal(await ancestorProblem(join(base, 'file', 'cache')), null, 'before mkdir: mkdir fails and says so');
+    assert.deepEqual(await ancestorProblem(join(base, 'file', 'cache'), { mustExist: true }).then((p) => p && [p.kind, p.ancestor]), ['changed', join(base, 'file')]);
+    mkdirSync(join(base, 'here'));
+    assert.equal(await ancestorProblem(join(base, 'here', 'cache'), { mustExist: true }), null, 'all there and sound');
+  });
+
+  it('checks and uses one normalised path: a trailing slash on a link or a \'..\' after one cannot slip past the walk', async () => {
+    const base = freshRoot();
+    const open = join(base, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    mkdirSync(join(open, 'real'));
+    symlinkSync(join(open, 'real'), join(base, 'cache'));
+    // '<base>/cache/' names the link; the kernel would follow it into the open directory.
+    const slash = await new Engine({ cacheDir: `${join(base, 'cache')}/` }).openCache().then(() => assert.fail('accepted'), (e: SandboxError) => e);
+    assert.equal(slash.code, 'sandbox.artifact.cache-unsafe');
+    assert.match(slash.message, /symbolic link/);
+    assert.equal(new ArtifactCache(`${base}/x/../c/`, () => undefined).root, join(base, 'c'));
   });
 
   it('refuses a path through more than 40 links (a loop)', async () => {

@@ -105,7 +105,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const dataDir = path.resolve(options.dataDir);
   if (options.console) checkConsoleBinding(options.console);
   resolveTrafficLimits(options.traffic); // refused before anything starts; read again where the bus is built
-  // An embedder's NaN or 0 would evict everything but the latest write: refused here like the CLI's flag (decision 2141).
+  // An embedder's NaN or 0 would evict all but what was just written: refused here like the CLI's flag (decision 2141).
   if (options.prepare?.cacheMaxBytes !== undefined) resolvePrepareCacheLimits({ maxBytes: options.prepare.cacheMaxBytes }, 'prepare.cache');
   if (options.maxReplicaInstances !== undefined) parseReplicaInstanceCap(options.maxReplicaInstances); // likewise (decision 2010)
   if (options.mcp) {

@@ -132,7 +132,7 @@ const unsafeRoot = (root: string, why: string, context: Record<string, unknown>,
   });
 
 /** Why a directory on the way to the cache root fails ancestorProblem's rule. */
-export type AncestorFailure = 'owner' | 'writers' | 'links';
+export type AncestorFailure = 'owner' | 'writers' | 'links' | 'changed';
 
 export interface AncestorProblem {
   ancestor: string;
@@ -154,9 +154,11 @@ const MAX_LINKS = 40;
  * walked from / one component at a time, and a link is followed from where it points, so a
  * directory holding a link on the way is checked like any other (realpath would skip it). The walk
  * stops at the first component that does not exist (what is missing the node creates, as its own);
+ * with `mustExist` (the walk after mkdir) a missing or non-directory component is a refusal instead:
+ * every name was just made or found, so one gone or replaced means someone is racing the check.
  * `dir` itself is the caller's to check. Null when all is sound, or without POSIX owners.
  */
-export async function ancestorProblem(dir: string): Promise<AncestorProblem | null> {
+export async function ancestorProblem(dir: string, opts: { mustExist?: boolean } = {}): Promise<AncestorProblem | null> {
   const uid = process.getuid?.();
   if (uid === undefined) return null;
   const ownGroup = process.getgid?.();
@@ -188,8 +190,8 @@ export async function ancestorProblem(dir: string): Promise<AncestorProblem | nu
       try {
         here = await lstat(next);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // Created by the node, as its own.
-        throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        return opts.mustExist ? { ancestor: next, kind: 'changed', why: 'went missing while the node checked the way to it' } : null; // Else created by the node, as its own.
       }
       if (here.isSymbolicLink()) {
         if (here.uid !== 0 && here.uid !== uid) {
@@ -202,7 +204,8 @@ export async function ancestorProblem(dir: string): Promise<AncestorProblem | nu
         if (target.startsWith('/')) break; // Check / again: the walk starts over from there.
         continue; // Relative: the names are looked up in `current`, already checked.
       }
-      if (!here.isDirectory()) return null; // Not a directory: creating the root fails, and says so.
+      // Not a directory: creating the root fails, and says so; after mkdir it was replaced meanwhile.
+      if (!here.isDirectory()) return opts.mustExist ? { ancestor: next, kind: 'changed', why: 'stopped being a directory while the node checked the way to it' } : null;
       current = next;
       break;
     }
@@ -214,7 +217,10 @@ export async function ancestorProblem(dir: string): Promise<AncestorProblem | nu
  * ancestors' (ancestorProblem), with the typed `cache-unsafe` error when either fails. Shared with
  * the test tree's fixtures cache (sandbox/test/fixtures/build.ts), which lives at a predictable path.
  */
-export async function openPrivateDir(root: string): Promise<void> {
+export async function openPrivateDir(given: string): Promise<void> {
+  // One normalised path for every step: the kernel would read '..' through a link and follow a
+  // trailing slash where the walk reads the text (an embedder's path arrives unresolved).
+  const root = resolve(given);
   const examine = async <T>(step: () => Promise<T>): Promise<T> => {
     try {
       return await step();
@@ -227,7 +233,7 @@ export async function openPrivateDir(root: string): Promise<void> {
   // directories another user made on the way meanwhile (mkdir -p takes what it finds).
   refuseAncestor(root, await examine(() => ancestorProblem(root)));
   await examine(() => mkdir(root, { recursive: true, mode: 0o700 }));
-  refuseAncestor(root, await examine(() => ancestorProblem(root)));
+  refuseAncestor(root, await examine(() => ancestorProblem(root, { mustExist: true })));
   const st = await examine(() => lstat(root));
   const problems = privacyProblems(st, 'directory');
   if (problems.length > 0) throw unsafeRoot(root, problems.join(' and '), { owner: st.uid, uid: process.getuid?.(), mode: (st.mode & 0o777).toString(8) });
@@ -242,6 +248,7 @@ function refuseAncestor(root: string, above: AncestorProblem | null): void {
     owner: `${ancestor} is owned by uid ${facts.uid}: have root chown it (to root or this node's user), or give --prepare-cache-dir elsewhere. Its owner can rename the cache directory away and put their own in its place.`,
     writers: `Whoever can write ${ancestor} can rename the cache directory away and put their own in its place. Make it writable by its owner only (chmod go-w '${ancestor}') or sticky (chmod +t), ${elsewhere}.`,
     links: `Point --prepare-cache-dir at the directory's real path, ${elsewhere}.`,
+    changed: `Something on the way to it changed while the node checked it: another user may be racing the node. Find who can write ${dirname(ancestor)} and start the node again, ${elsewhere}.`,
   }[kind];
   throw unsafeRoot(root, `lies under ${ancestor}, which ${why}`, { ancestor, failure: kind, ...facts }, undefined, hint);
 }

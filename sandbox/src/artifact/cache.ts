@@ -13,7 +13,7 @@
  * (EMFILE, EIO, another node's discard) is a miss that leaves the entry alone.
  */
 import { lstat, mkdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { MANIFEST_FORMAT, type ArtifactManifest } from './artifact.js';
 import { sha256 } from './digest.js';
 import { MODULE_CACHE_DIR } from './module-cache.js';
@@ -56,11 +56,16 @@ export class ArtifactCache {
    */
   private readonly writtenDuringPasses = new Set<string>();
 
+  /** The root as one normalised absolute path: what is checked is what is read and evicted. */
+  readonly root: string;
+
   constructor(
-    readonly root: string,
+    root: string,
     private readonly report: RefusedEntryReport,
     private readonly bound: CacheBound | null = null,
-  ) {}
+  ) {
+    this.root = resolve(root);
+  }
 
   entryDir(digest: string, cacheKey: string): string {
     return join(this.root, `${digest}-${cacheKey}`);
