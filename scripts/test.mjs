@@ -93,7 +93,10 @@ function run(cmd, args, env = process.env, { deadlineMs } = {}) {
   });
 }
 
-const step = (text) => process.stderr.write(`\n▶ ${text}\n`);
+// Each step says when it began (seconds since the run started, and the UTC time), so a slow run's
+// log shows which phase took the time without anyone re-running it.
+const runStarted = Date.now();
+const step = (text) => process.stderr.write(`\n▶ ${text}  [+${Math.round((Date.now() - runStarted) / 1000)} s, ${new Date().toISOString().slice(11, 19)} UTC]\n`);
 
 step('building example agents');
 if ((await run(process.execPath, ['scripts/build-examples.mjs'])) !== 0) {
