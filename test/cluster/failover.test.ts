@@ -34,7 +34,7 @@ import { uniqueCluster } from './support/servers.js';
 import { useCluster } from './support/fixture.js';
 import type { NodeProcess } from './support/node-process.js';
 import { check, summary } from './support/invariants.js';
-import type { Observation } from './support/journal.js';
+import { exactCounts } from './support/durable-counts.js';
 import { Load } from './support/load.js';
 import { PROBE, allObservations, completionsByNode, deployAll, journals, placement, waitFor, warmUp } from './support/cluster.js';
 
@@ -76,29 +76,6 @@ async function settledCount(clients: CaxtonClient[], agent: string, expected: nu
   return last;
 }
 
-/**
- * Each agent's durable counts over its distinct requests (the warm-up's included) are exactly
- * 1..N, and a request handled twice reported one count both times; returns N per agent.
- */
-function exactCounts(obs: readonly Observation[], agents: readonly string[]): Map<string, number> {
-  const countsByKey = new Map<string, Set<number>>();
-  for (const o of obs) {
-    assert.ok(o.count !== undefined, `${o.key} carries no durable count`);
-    const seen = countsByKey.get(o.key) ?? new Set<number>();
-    seen.add(o.count);
-    countsByKey.set(o.key, seen);
-  }
-  const twice = [...countsByKey].filter(([, seen]) => seen.size > 1).map(([key, seen]) => `${key}: ${[...seen].join(' and ')}`);
-  assert.deepEqual(twice.slice(0, 5), [], 'a request handled twice reported two different counts');
-  const handled = new Map<string, number>();
-  for (const agent of agents) {
-    const keys = [...countsByKey.keys()].filter((k) => k.slice(0, k.lastIndexOf(':')) === agent);
-    const counts = keys.map((k) => [...countsByKey.get(k)!][0]!).sort((a, b) => a - b);
-    assert.deepEqual(counts, Array.from({ length: keys.length }, (_, i) => i + 1), `${agent}: its counts are not exactly 1..${keys.length}`);
-    handled.set(agent, keys.length);
-  }
-  return handled;
-}
 
 test('kill -9 of a node under a sustained load of counted requests: all handled, nothing completed is redone, never two owners, each durable count exact and moved with its agent', { timeout: 300_000 }, async (t) => {
   const cluster = { name: uniqueCluster('failover') };
