@@ -4,13 +4,13 @@
  *
  * Three nodes sharing one Kafka and one etcd; 48 probe agents spread over them, each counting its
  * requests in durable state (examples/cluster/probe with state=1); a sustained load through two of
- * the nodes; `kill -9` of the third once 4,800 requests (100 per agent) are accepted. The load goes on until 15 s
- * after a survivor handled the first request of one of the victim's agents, or 25,200 requests,
- * whichever comes first, and the test asserts that the takeover happened while it flowed: what the
- * load must outlast is the takeover (wall-clock: lease and Kafka session), not a count that a slow
- * machine takes minutes to send (decision 2131's Left, 2143). This one soak
- * holds what two soaks of the same shape held apart, failover and exactly-once state (issue 16),
- * at the cost of one: a stateful probe reports everything a stateless one does (decision 2143).
+ * the nodes; `kill -9` of the third once 4,800 requests (100 per agent) are accepted. The load goes
+ * on until 15 s after a survivor handled the first request of one of the victim's agents, or 25,200
+ * requests, whichever comes first, and the test asserts that the takeover happened while it flowed:
+ * what the load must outlast is the takeover (wall-clock: lease and Kafka session), not a count
+ * that a slow machine takes minutes to send (decision 2131's Left). This one soak holds what two
+ * soaks of the same shape held apart, failover and exactly-once state (issue 16), at the cost of
+ * one: a stateful probe reports everything a stateless one does (decision 2143).
  *
  * What must hold, checked from the probes' own observations (each reply says which node the
  * instance ran on, its instance id, its own handled-count, its clock and its durable count) and
@@ -75,7 +75,6 @@ async function settledCount(clients: CaxtonClient[], agent: string, expected: nu
   } while (Date.now() < until);
   return last;
 }
-
 
 test('kill -9 of a node under a sustained load of counted requests: all handled, nothing completed is redone, never two owners, each durable count exact and moved with its agent', { timeout: 300_000 }, async (t) => {
   const cluster = { name: uniqueCluster('failover') };
