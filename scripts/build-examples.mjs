@@ -9,8 +9,10 @@
 //     --force   rebuild even when up to date
 //     --json    print the index as JSON on stdout instead of the table
 //     filter    build only examples whose path contains one of these strings
+//   CAXTON_BUILD_JOBS=N  builds N examples at a time (default: 2, or 1 on a one-core machine)
 // Requires the runtime to be compiled first (`npx tsc -b toolchain`; `npm test` does that).
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -38,32 +40,45 @@ export async function buildExamples({ force = false, filters = [], log = (line) 
   if (!existsSync(buildLib)) {
     throw Object.assign(new Error(`${path.relative(root, buildLib)} is missing`), { hint: 'compile the runtime first: npx tsc -b toolchain' });
   }
+  const jobs = buildJobs();
   const { buildAgent, detectProject, ensureToolchain } = await import(pathToFileURL(buildLib).href);
   const selected = findExamples().filter((d) => filters.length === 0 || filters.some((f) => path.relative(root, d).includes(f)));
   // Install (once, cached) the toolchain of every language among the selected examples first, so
   // a fresh machine builds them all; a toolchain that cannot be installed fails the build here.
-  const languages = [...new Set(selected.map((d) => detectProject(d).language))];
+  const languageOf = new Map(selected.map((d) => [d, detectProject(d).language]));
+  const languages = [...new Set(languageOf.values())];
   for (const language of languages) {
     const status = await ensureToolchain(language, (line) => log(`toolchain ${language}: ${line}`));
     if (!['assemblyscript', 'javascript'].includes(language)) {
       log(`toolchain   ${language.padEnd(14)} ${Object.entries(status.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     }
   }
-  const index = {};
+  const built = new Map();
   const failures = [];
-  for (const dir of selected) {
-    const rel = path.relative(root, dir);
-    try {
-      const r = await buildAgent(dir, { reuse: !force });
-      index[path.relative(examplesDir, dir)] = {
-        artifact: path.relative(root, r.artifactPath), sha256: r.sha256, language: r.language, bytes: r.bytes,
-      };
-      log(`${r.reused ? 'up to date' : 'built     '}  ${rel.padEnd(44)} ${r.language.padEnd(14)} ${String(r.bytes).padStart(9)} B ${r.reused ? '' : `${Math.round(r.durationMs)} ms`}`);
-    } catch (err) {
-      failures.push(rel);
-      log(`FAILED      ${rel}: ${typeof err?.describe === 'function' ? err.describe() : err?.stack ?? err}`);
+  // Builds run `jobs` at a time: each compiler is mostly one thread, and one after another a fresh
+  // clone's 67 examples left a core idle for much of their 3-4 minutes (decision 2143). The toolchains
+  // are all installed above, so no two builds install at once (apt takes one install at a time);
+  // what builds share is made for concurrent builds (cargo's target dir is locked, each build stages
+  // in its own temp dir). The slowest languages go first, so the last builds are short ones.
+  const cost = (dir) => LANGUAGE_BUILD_COST[languageOf.get(dir)] ?? 0;
+  const queue = [...selected].sort((a, b) => cost(b) - cost(a));
+  const worker = async () => {
+    for (let dir = queue.shift(); dir !== undefined; dir = queue.shift()) {
+      const rel = path.relative(root, dir);
+      try {
+        const r = await buildAgent(dir, { reuse: !force });
+        built.set(dir, { artifact: path.relative(root, r.artifactPath), sha256: r.sha256, language: r.language, bytes: r.bytes });
+        log(`${r.reused ? 'up to date' : 'built     '}  ${rel.padEnd(44)} ${r.language.padEnd(14)} ${String(r.bytes).padStart(9)} B ${r.reused ? '' : `${Math.round(r.durationMs)} ms`}`);
+      } catch (err) {
+        failures.push(rel);
+        log(`FAILED      ${rel}: ${typeof err?.describe === 'function' ? err.describe() : err?.stack ?? err}`);
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
+  // The index in path order, whatever order the builds finished in.
+  const index = {};
+  for (const dir of selected) if (built.has(dir)) index[path.relative(examplesDir, dir)] = built.get(dir);
   if (filters.length === 0 && failures.length === 0) {
     mkdirSync(path.join(examplesDir, 'build'), { recursive: true });
     writeFileSync(path.join(examplesDir, 'build', 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
@@ -73,6 +88,20 @@ export async function buildExamples({ force = false, filters = [], log = (line) 
   }
   return index;
 }
+
+/** How many examples build at once: CAXTON_BUILD_JOBS, else two (one on a one-core machine). */
+function buildJobs() {
+  const given = process.env['CAXTON_BUILD_JOBS'];
+  if (given === undefined || given === '') return Math.min(2, availableParallelism());
+  const n = Number(given);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw Object.assign(new Error(`CAXTON_BUILD_JOBS=${given} is not a whole number from 1 to 64`), { hint: 'unset it for two builds at a time, or give e.g. CAXTON_BUILD_JOBS=1 to build one after another' });
+  }
+  return n;
+}
+
+/** A rough order of a fresh build's time by language (measured: Python ~12 s, Rust ~9, C ~5.5, JavaScript ~2, AssemblyScript ~1, Go <1). */
+const LANGUAGE_BUILD_COST = { python: 6, rust: 5, c: 4, javascript: 3, assemblyscript: 2, go: 1 };
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const args = process.argv.slice(2);

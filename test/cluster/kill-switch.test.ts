@@ -18,6 +18,7 @@ import { useCluster } from './support/fixture.js';
 import type { NodeProcess } from './support/node-process.js';
 import { PROBE, allObservations, deployAll, journals, placement, waitFor, warmUp } from './support/cluster.js';
 import { Load } from './support/load.js';
+import { exactCounts } from './support/durable-counts.js';
 
 const AGENTS = Array.from({ length: 12 }, (_, i) => `frozen-${i}`);
 // 720 requests: the freeze lands after 216 of them, while probes are handling, and the other 504
@@ -116,21 +117,8 @@ test('freeze --cluster through one node stops all three; what was accepted meanw
   await waitFor(`${held}'s ${PER_AGENT} waiting requests to be handled after resume`, allHandled(new Set(load.accepted.filter((a) => a.agent === held).map((a) => a.key))), 60_000, 250);
   const resumeMs = Date.now() - resumedAt;
 
-  const countsByKey = new Map<string, Set<number>>();
-  for (const o of allObservations(allJs)) {
-    assert.ok(o.count !== undefined, `${o.key} carries no durable count`);
-    const seen = countsByKey.get(o.key) ?? new Set<number>();
-    seen.add(o.count);
-    countsByKey.set(o.key, seen);
-  }
-  const twice = [...countsByKey].filter(([, seen]) => seen.size > 1).map(([key, seen]) => `${key}: ${[...seen].join(' and ')}`);
-  assert.deepEqual(twice.slice(0, 5), [], 'a request handled twice reported two different counts');
-  for (const agent of AGENTS) {
-    const keys = [...countsByKey.keys()].filter((k) => k.slice(0, k.lastIndexOf(':')) === agent);
-    const counts = keys.map((k) => [...countsByKey.get(k)!][0]!).sort((a, b) => a - b);
-    assert.deepEqual(counts, Array.from({ length: keys.length }, (_, i) => i + 1), `${agent}: its counts are not exactly 1..${keys.length}`);
-    assert.equal(keys.length, PER_AGENT + 1, `${agent}: every accepted request and the warm-up handled`);
-  }
+  const handled = exactCounts(allObservations(allJs), AGENTS);
+  for (const agent of AGENTS) assert.equal(handled.get(agent), PER_AGENT + 1, `${agent}: every accepted request and the warm-up handled`);
   const lastHandled = [...lastBefore].map(([node, at]) => `${node} ${at - frozenReturnedAt} ms`).join(', ');
   t.diagnostic(`freeze through n1 drained in ${frozen.drainedMs} ms; nodes reported frozen ${seenAt.join('/')} ms after it returned; last handling before the thaw relative to the return: ${lastHandled}; ${waiting} requests waited and were handled once after the thaw; suspended ${held} handled its ${PER_AGENT} within ${resumeMs} ms of resume`);
 });

@@ -132,7 +132,9 @@ before(async () => {
   await symlink(path.join(dir, 'secret.txt'), path.join(bundle, 'leak.txt'));
   node = await startNode({
     dataDir: path.join(dir, 'data'), apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'token' }, shards: 1, maxArtifactBytes: MAX_ARTIFACT,
-    console: { host: '127.0.0.1', port: 0, bundleDir: bundle, stream: { budget: BUDGET, maxClients: 3 } },
+    // No keepalive ping within a test's time: a client that stops reading must be ended by the
+    // unread-answers bound, not by a missed pong (which would pass that test without the bound).
+    console: { host: '127.0.0.1', port: 0, bundleDir: bundle, stream: { budget: BUDGET, maxClients: 3 }, ws: { pingMs: 600_000 } },
   });
   assert.ok(node.consoleUrl);
   base = node.consoleUrl;
@@ -623,14 +625,18 @@ describe('console server: WebSocket ingress (/api/ws)', () => {
     const c = await WsClient.connect();
     c.ws.pause(); // reads nothing from here on
     const frame = JSON.stringify({ op: 'shout', id: 'x' });
-    for (let i = 0; i < 60_000 && c.ws.readyState === c.ws.OPEN; i++) c.ws.send(frame);
-    // Give the node time to answer into the full buffers, then read what it sent: it must have
-    // stopped answering (and closed) well before answering every frame.
-    await new Promise((r) => setTimeout(r, 3000));
+    // Frames go out a thousand at a time until the node ends the socket (a write then fails, and
+    // the client sees the close without reading) or 600,000 were sent. A fixed burst and a fixed
+    // wait failed on a loaded CI machine: the node had not yet answered enough to pass its bound
+    // when the client resumed reading, and from then on it kept up.
+    let sent = 0;
+    for (const deadline = Date.now() + 60_000; sent < 600_000 && c.ws.readyState === c.ws.OPEN && Date.now() < deadline; await new Promise((r) => setTimeout(r, 5))) {
+      for (let i = 0; i < 1000 && c.ws.readyState === c.ws.OPEN; i++, sent++) c.ws.send(frame);
+    }
     c.ws.resume();
     await c.until(() => c.closedWith !== undefined).catch(() => undefined);
-    assert.ok(c.closedWith !== undefined, 'the node closed the socket');
-    assert.ok(c.frames.length < 60_000, `answers stopped at the bound (${c.frames.length} of 60000 read)`);
+    assert.ok(c.closedWith !== undefined, `the node closed the socket (${sent} frames sent, ${c.frames.length} answers read)`);
+    assert.ok(c.frames.length < sent, `answers stopped at the bound (${c.frames.length} of ${sent} read)`);
   });
 
   it('closes a socket whose frame exceeds the message limit, before buffering it whole', async () => {

@@ -182,6 +182,9 @@ describe('an outbound post outlives a node killed before the peer answered', () 
       const before = heard.length;
       const third = runChild({ ...config, probe: 'm-after' });
       children.push(third);
+      // The deadline is for the answer's post, not for a node process's start (which took most of
+      // 15 s on a loaded CI machine, and the run failed with nothing posted yet).
+      await third.line((l) => l === 'READY', 'READY on the third start');
       for (const deadline = Date.now() + 15_000; !contents().includes('m-after') && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 25));
       assert.deepEqual(contents().slice(before), ['m-after'], 'nothing posted again but the new answer');
     } finally {

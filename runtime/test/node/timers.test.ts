@@ -20,7 +20,7 @@ after(async () => {
   await root.remove();
 });
 
-async function node(dir: string, opts: { maxPerAgent?: number; maxPerInstance?: number } = {}) {
+async function node(dir: string, opts: { maxPerAgent?: number; maxPerInstance?: number; now?: () => number } = {}) {
   const registry = new EmbeddedRegistry({ dir });
   await registry.open();
   const fired: { agent: string; token: string; id: string; at: number }[] = [];
@@ -28,6 +28,7 @@ async function node(dir: string, opts: { maxPerAgent?: number; maxPerInstance?: 
   const timers = new AgentTimers({
     store: registry, maxPerAgent: opts.maxPerAgent ?? 100,
     ...(opts.maxPerInstance !== undefined ? { maxPerInstance: opts.maxPerInstance } : {}),
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
     fire: (agent, token, id) => fired.push({ agent, token, id, at: Date.now() }),
     warn: (agent, message) => warnings.push(`${agent}: ${message}`),
   });
@@ -81,20 +82,27 @@ test('timers survive a restart: a pending one fires at its time, one that fell d
   await second.close();
 });
 
+// On an injected clock that moves only by hand: with real time, a loaded machine could take the
+// timers' 50 ms between arming them and the forget, and one fired before it (a CI flake).
 test('forget keeps timers persisted for the next node; drop removes them; the per-agent bound refuses more', async () => {
-  const a = await node(join(root.path, `n${n++}`), { maxPerAgent: 2 });
+  let clock = 1_000_000;
+  const a = await node(join(root.path, `n${n++}`), { maxPerAgent: 2, now: () => clock });
   assert.equal(await a.timers.set('mover', 50, 'm1'), true);
   assert.equal(await a.timers.set('mover', 50, 'm2'), true);
   assert.equal(await a.timers.set('mover', 50, 'm3'), false);
   assert.match(a.warnings.join('\n'), /mover: timer dropped: 2 timers already pending/);
   a.timers.forget('mover'); // it moved to another node
-  await sleep(150);
+  clock += 1000;
+  await a.timers.clockMoved();
+  await sleep(50);
   assert.equal(a.fired.length, 0, 'a forgotten timer does not fire here');
   assert.deepEqual((await a.registry.listTimers('mover')).map((t) => t.token).sort(), ['m1', 'm2']);
 
   await a.timers.set('undeployed', 50, 'u1');
   await a.timers.drop('undeployed');
-  await sleep(150);
+  clock += 1000;
+  await a.timers.clockMoved();
+  await sleep(50);
   assert.equal(a.fired.length, 0);
   assert.deepEqual(await a.registry.listTimers('undeployed'), []);
   await a.close();

@@ -25,11 +25,20 @@ export class Load {
   overloadRetries = 0;
   private clients: CaxtonClient[];
   private next = 0;
+  private stopped = false;
   startedAt = 0;
   finishedAt = 0;
 
   constructor(private readonly o: LoadOptions) {
     this.clients = [...o.clients];
+  }
+
+  /**
+   * Ends the load early: each worker finishes the request it is sending and sends no more, so every
+   * agent's accepted requests are still 1..k in send order (`run()` resolves when they are done).
+   */
+  stop(): void {
+    this.stopped = true;
   }
 
   setClients(clients: CaxtonClient[]): void {
@@ -47,6 +56,7 @@ export class Load {
   private async worker(agents: string[]): Promise<void> {
     for (let seq = 1; seq <= this.o.perAgent; seq++) {
       for (const agent of agents) {
+        if (this.stopped) return;
         const key = `${agent}:${seq}`;
         try {
           const r = await this.sendHonouringRetryAfter(agent, key);
