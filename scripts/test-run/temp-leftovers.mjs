@@ -12,7 +12,6 @@ export const KNOWN_TEMP_CACHES = [
   /^caxton-sandbox-fixtures-\d+$/, // sandbox/test/fixtures/build.ts: built fixture components
   /^caxton-sandbox-test-cache-\d+$/, // sandbox/test/fixtures/build.ts: TEST_ENGINE_CACHE (also the test trees' nodes', decision 2134)
   /^caxton-c-sdk-test-\d+$/, // sandbox/test/c-agents.test.ts: the C SDK's test agent, built with reuse
-  /^caxton-build-test-[0-9a-f]{16}$/, // toolchain/test/harness.ts: jco's output, one per component
   /^caxton-bench-sandbox-\d+$/, // bench/sandbox.ts: the bench's engine cache
   /^caxton-bench-[0-9a-f]{16}$/, // sdk-assemblyscript/bench/lib.mjs: jco's output, one per component
   /^caxton-jade-bench-[0-9a-f]{16}$/, // bench/lib-jade.ts: the compiled JADE harness

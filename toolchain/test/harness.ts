@@ -4,8 +4,7 @@
  * sandbox (that lives in src/sandbox); it exists so build/SDK tests can check what an agent does
  * at the component boundary without depending on it.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -166,21 +165,32 @@ export function loadAgent(wasmPath: string): Promise<AgentFactory> {
 
 async function load(wasmPath: string): Promise<AgentFactory> {
   const bytes = await readFile(wasmPath);
-  const sha = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-  // One per component's bytes, kept (a known cache to scripts/test-run/temp-leftovers.mjs).
-  const dir = path.join(os.tmpdir(), `caxton-build-test-${sha}`);
+  // A private directory of this process (mkdtemp: 0700, a name nobody can guess), not a shared one
+  // named by the component's hash: that name was predictable, so another user of the machine could
+  // create it first and have these tests import their code, and two test files writing the same one
+  // at once could each import the other's half-written file. jco runs on every load either way.
+  // Only the glue is imported from it; the core modules are compiled from jco's output in memory,
+  // so the directory goes as soon as the import is done (an exit hook would not run in a worker
+  // that a test terminates).
   const { transpile } = (await import('@bytecodealliance/jco')) as unknown as { transpile: JcoTranspile };
   const out = await transpile(bytes, { name: 'agent', instantiation: 'async', noTypescript: true, quiet: true });
-  for (const [file, data] of Object.entries(out.files)) {
-    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-    await writeFile(path.join(dir, file), data);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'caxton-jco-test-'));
+  let mod: Transpiled;
+  try {
+    for (const [file, data] of Object.entries(out.files)) {
+      await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+      await writeFile(path.join(dir, file), data);
+    }
+    mod = (await import(pathToFileURL(path.join(dir, 'agent.js')).href)) as Transpiled;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  const mod = (await import(pathToFileURL(path.join(dir, 'agent.js')).href)) as Transpiled;
   const modules = new Map<string, Promise<object>>();
   const getCoreModule = (p: string): Promise<object> => {
     let m = modules.get(p);
     if (!m) {
-      m = readFile(path.join(dir, p)).then((b) => WasmGlobal.compile(b));
+      const core = out.files[p];
+      m = core === undefined ? Promise.reject(new Error(`jco's output has no core module ${p} (it has ${Object.keys(out.files).join(', ')})`)) : WasmGlobal.compile(core);
       modules.set(p, m);
     }
     return m;
