@@ -56,17 +56,27 @@ export async function buildExamples({ force = false, filters = [], log = (line) 
   const built = new Map();
   const failures = [];
   // Builds run `jobs` at a time: each compiler is mostly one thread, and one after another a fresh
-  // clone's 67 examples left a core idle for much of their 3-4 minutes (decision 2143). The toolchains
+  // clone's 65 examples left a core idle for much of their 3-4 minutes (decision 2143). The toolchains
   // are all installed above, so no two builds install at once (apt takes one install at a time);
-  // what builds share is made for concurrent builds (cargo's target dir is locked, each build stages
-  // in its own temp dir). The slowest languages go first, so the last builds are short ones.
+  // the compilers run as their own processes made for concurrent builds (cargo's target dir is
+  // locked, each build stages in its own temp dir). AssemblyScript and JavaScript compile inside
+  // this process (asc, componentize-qjs), whose libraries keep process-wide state (binaryen's
+  // optimisation settings), so those take one lane: one such build at a time. The slowest
+  // languages go first, so the last builds are short ones.
   const cost = (dir) => LANGUAGE_BUILD_COST[languageOf.get(dir)] ?? 0;
   const queue = [...selected].sort((a, b) => cost(b) - cost(a));
+  let inProcessLane = Promise.resolve();
+  const inLane = (dir, build) => {
+    if (!IN_PROCESS_LANGUAGES.has(languageOf.get(dir))) return build();
+    const run = inProcessLane.then(build);
+    inProcessLane = run.then(() => undefined, () => undefined);
+    return run;
+  };
   const worker = async () => {
     for (let dir = queue.shift(); dir !== undefined; dir = queue.shift()) {
       const rel = path.relative(root, dir);
       try {
-        const r = await buildAgent(dir, { reuse: !force });
+        const r = await inLane(dir, () => buildAgent(dir, { reuse: !force }));
         built.set(dir, { artifact: path.relative(root, r.artifactPath), sha256: r.sha256, language: r.language, bytes: r.bytes });
         log(`${r.reused ? 'up to date' : 'built     '}  ${rel.padEnd(44)} ${r.language.padEnd(14)} ${String(r.bytes).padStart(9)} B ${r.reused ? '' : `${Math.round(r.durationMs)} ms`}`);
       } catch (err) {
@@ -84,17 +94,20 @@ export async function buildExamples({ force = false, filters = [], log = (line) 
     writeFileSync(path.join(examplesDir, 'build', 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   }
   if (failures.length > 0) {
+    failures.sort();
     throw Object.assign(new Error(`${failures.length} example(s) failed to build: ${failures.join(', ')}`), { failures });
   }
   return index;
 }
 
+/** Languages whose compiler runs inside this process (see buildExamples). */
+const IN_PROCESS_LANGUAGES = new Set(['assemblyscript', 'javascript']);
+
 /** How many examples build at once: CAXTON_BUILD_JOBS, else two (one on a one-core machine). */
-function buildJobs() {
-  const given = process.env['CAXTON_BUILD_JOBS'];
+export function buildJobs(given = process.env['CAXTON_BUILD_JOBS']) {
   if (given === undefined || given === '') return Math.min(2, availableParallelism());
-  const n = Number(given);
-  if (!Number.isInteger(n) || n < 1 || n > 64) {
+  const n = /^[0-9]{1,2}$/.test(given) ? Number(given) : NaN;
+  if (!(n >= 1 && n <= 64)) {
     throw Object.assign(new Error(`CAXTON_BUILD_JOBS=${given} is not a whole number from 1 to 64`), { hint: 'unset it for two builds at a time, or give e.g. CAXTON_BUILD_JOBS=1 to build one after another' });
   }
   return n;

@@ -93,17 +93,21 @@ test('forget keeps timers persisted for the next node; drop removes them; the pe
   assert.match(a.warnings.join('\n'), /mover: timer dropped: 2 timers already pending/);
   a.timers.forget('mover'); // it moved to another node
   clock += 1000;
-  await a.timers.clockMoved();
-  await sleep(50);
+  // Not awaited before the check: clockMoved waits for a fired timer's handling, which this
+  // helper never reports, so a timer wrongly fired fails the assertion instead of hanging the test.
+  const moved = a.timers.clockMoved();
+  await sleep(50); // what clockMoved fires, it fires within a turn of the timers' queue
   assert.equal(a.fired.length, 0, 'a forgotten timer does not fire here');
+  await moved;
   assert.deepEqual((await a.registry.listTimers('mover')).map((t) => t.token).sort(), ['m1', 'm2']);
 
   await a.timers.set('undeployed', 50, 'u1');
   await a.timers.drop('undeployed');
   clock += 1000;
-  await a.timers.clockMoved();
+  const movedAgain = a.timers.clockMoved();
   await sleep(50);
-  assert.equal(a.fired.length, 0);
+  assert.equal(a.fired.length, 0, 'a dropped timer does not fire');
+  await movedAgain;
   assert.deepEqual(await a.registry.listTimers('undeployed'), []);
   await a.close();
 });
