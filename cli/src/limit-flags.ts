@@ -28,6 +28,19 @@ function durationExamples(row: { readonly default: number; readonly ceiling: num
 }
 
 /**
+ * A row's "Value: …" help text, one for the deploy flags, the node defaults and the serve flags: the
+ * forms the flag takes (pages or a size, a duration, or a count with `countExample`'s suffix), its
+ * ceiling and its default in the row's unit; `defaultIs` says whose default it is where that is not
+ * the row's own (a deploy flag left out takes the node's).
+ */
+function valueHelp(row: { readonly unit: LimitUnit; readonly default: number; readonly ceiling: number }, countExample?: string, defaultIs = (text: string): string => `default ${text}`): string {
+  const forms = row.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)'
+    : row.unit === 'ms' ? `a duration, e.g. ${durationExamples(row).join(', ')}`
+      : `${row.unit}, e.g. ${number(row.default)}${countExample === undefined ? '' : ` or ${countExample}`}`;
+  return `Value: ${forms}; at most ${withUnit(row.ceiling, row.unit)}; ${defaultIs(withUnit(row.default, row.unit))}`;
+}
+
+/**
  * A flag's one text. yargs makes a repeated flag an array: refused, rather than one of the values
  * silently taken or the flag silently ignored.
  */
@@ -42,10 +55,9 @@ export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
   let out = y as Argv<T & LimitFlagArgs>;
   for (const name of DEPLOYABLE_LIMITS) {
     const d = AGENT_LIMIT_TABLE[name];
-    const forms = d.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)' : d.unit === 'ms' ? `a duration, e.g. ${durationExamples(d).join(', ')}` : `${d.unit}, e.g. ${number(d.default)} or 5k`;
     out = out.option(d.deploy.flag, {
       type: 'string',
-      describe: `${d.description} Value: ${forms}; at most ${number(d.ceiling)}; default: the node default (${number(d.default)})`,
+      describe: `${d.description} ${valueHelp(d, '5k', (text) => `default: the node default (${text})`)}`,
     }) as Argv<T & LimitFlagArgs>;
   }
   return out;
@@ -100,10 +112,9 @@ export function nodeDefaultLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> 
   let out = y as Argv<T & LimitFlagArgs>;
   for (const name of NODE_DEFAULT_LIMIT_FLAGS) {
     const d = AGENT_LIMIT_TABLE[name];
-    const forms = d.unit === 'ms' ? `a duration, e.g. ${durationExamples(d).join(', ')}` : `${d.unit}, e.g. ${number(d.default)}`;
     out = out.option(d.deploy.flag, {
       type: 'string',
-      describe: `Node default for agents deployed without --${d.deploy.flag}: ${d.description} Value: ${forms}; at most ${number(d.ceiling)}; default ${number(d.default)}`,
+      describe: `Node default for agents deployed without --${d.deploy.flag}: ${d.description} ${valueHelp(d)}`,
     }) as Argv<T & LimitFlagArgs>;
   }
   return out;
@@ -123,10 +134,9 @@ export function trafficLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
   let out = y as Argv<T & LimitFlagArgs>;
   for (const name of SERVE_TRAFFIC_LIMITS) {
     const d = TRAFFIC_LIMIT_TABLE[name];
-    const forms = d.unit === 'ms' ? `a duration, e.g. ${durationExamples(d).join(', ')}` : `${d.unit}, e.g. ${number(d.default)} or 10M`;
     out = out.option(d.serve, {
       type: 'string',
-      describe: `${d.description} Value: ${forms}; at most ${withUnit(d.ceiling, d.unit)}; default ${withUnit(d.default, d.unit)}`,
+      describe: `${d.description} ${valueHelp(d, '10M')}`,
     }) as Argv<T & LimitFlagArgs>;
   }
   return out;

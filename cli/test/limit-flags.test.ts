@@ -47,7 +47,10 @@ describe('limit flags', () => {
     for (const name of DEPLOYABLE_LIMITS) {
       const d = AGENT_LIMIT_TABLE[name];
       assert.match(help, new RegExp(`--${d.deploy.flag}\\b`));
-      assert.ok(help.replace(/\s+/g, ' ').includes(d.ceiling.toLocaleString('en-US')), `${name}'s ceiling in the help`);
+      const unit = d.unit === 'ms' ? ' ms' : '';
+      const text = help.replace(/\s+/g, ' ');
+      assert.ok(text.includes(`at most ${d.ceiling.toLocaleString('en-US')}${unit};`), `${name}'s ceiling in the help, with its unit`);
+      assert.ok(text.includes(`default: the node default (${d.default.toLocaleString('en-US')}${unit})`), `${name}'s default in the help`);
     }
   });
 });
