@@ -5,8 +5,8 @@
  */
 import type { Argv } from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, CaxtonError, checkLimits, DEPLOYABLE_LIMITS, LimitOutOfRangeError, resolveTrafficLimits, SERVE_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE,
-  type AgentLimitsSpec, type DeployableLimitName, type LimitUnit, type TrafficLimits,
+  AGENT_LIMIT_TABLE, CaxtonError, checkLimits, DEPLOYABLE_LIMITS, LimitOutOfRangeError, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits, resolveTrafficLimits,
+  SERVE_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE, type AgentLimitsSpec, type DeployableLimitName, type LimitUnit, type PrepareCacheLimits, type TrafficLimits,
 } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
@@ -144,20 +144,69 @@ export function trafficLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 
 /** The traffic limits the serve flags set (none given: undefined, i.e. the table's defaults). */
 export function trafficLimitsFromFlags(argv: LimitFlagArgs): Partial<TrafficLimits> | undefined {
-  const given: Partial<TrafficLimits> = {};
-  for (const name of SERVE_TRAFFIC_LIMITS) {
-    const d = TRAFFIC_LIMIT_TABLE[name];
-    const text = flagText(argv, d.serve);
-    if (text !== undefined) given[name] = parseByUnit(d, `--${d.serve}`, text);
+  return tableFlags(argv, SERVE_TRAFFIC_LIMITS.map((name) => {
+    const row = TRAFFIC_LIMIT_TABLE[name];
+    return { name, flag: row.serve, row, parse: (text: string) => parseByUnit(row, `--${row.serve}`, text) };
+  }), (given) => resolveTrafficLimits(given, 'flags'));
+}
+
+/** A MiB in bytes: `--prepare-cache-max-mib` is in MiB, its row in bytes. */
+const MIB = 1024 ** 2;
+
+/**
+ * `caxton serve --prepare-cache-max-mib` (decision 2141): the prepare cache's bound, in MiB, its row
+ * (in bytes) core's PREPARE_CACHE_LIMIT_TABLE.maxBytes. Read like the traffic flags (decision 2145).
+ */
+export function prepareCacheLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  const row = PREPARE_CACHE_LIMIT_TABLE.maxBytes;
+  return y.option(row.serve, {
+    type: 'string',
+    describe: `Bound on the prepare cache directory, MiB (default ${row.default / MIB}, from ${row.min / MIB} to ${row.ceiling / MIB}); past it, after each write, the least recently used prepared components and instrumented modules are removed (said on stderr) and prepared again when next needed`,
+  }) as Argv<T & LimitFlagArgs>;
+}
+
+/** The prepare cache's limits the serve flags set, in bytes (none given: undefined, i.e. the table's defaults). */
+export function prepareCacheLimitsFromFlags(argv: LimitFlagArgs): Partial<PrepareCacheLimits> | undefined {
+  const row = PREPARE_CACHE_LIMIT_TABLE.maxBytes;
+  const flag = `--${row.serve}`;
+  return tableFlags(argv, [{
+    name: 'maxBytes', flag: row.serve, row, scale: MIB, unit: 'MiB',
+    parse: (text: string) => parseCount(text, flag, `e.g. ${flag} ${row.default / MIB} (the default) or ${flag} ${row.min / MIB} (the least it takes)`) * MIB,
+  }], (given) => resolvePrepareCacheLimits(given, 'flags'));
+}
+
+/** A row of a node-wide table as its serve flag reads it: the text parsed to the row's unit; shown to the operator in the flag's (`unit`, the row's over `scale`). */
+interface TableFlag<N extends string> {
+  name: N;
+  flag: string;
+  row: { readonly unit: string; readonly min?: number; readonly ceiling: number };
+  parse: (text: string) => number;
+  scale?: number;
+  unit?: string;
+}
+
+/**
+ * The one reader of a node-wide table's serve flags (traffic limits, the prepare cache's bound): each
+ * flag's one text (flagText refuses it repeated), parsed by its row, and the values checked by the
+ * table's own resolver, whose refusal becomes a usage error naming the flag and its range in the
+ * flag's unit, with the row's hint (its default and description).
+ */
+function tableFlags<N extends string>(argv: LimitFlagArgs, flags: readonly TableFlag<N>[], resolve: (given: Partial<Record<N, number>>) => unknown): Partial<Record<N, number>> | undefined {
+  const given: Partial<Record<N, number>> = {};
+  for (const f of flags) {
+    const text = flagText(argv, f.flag);
+    if (text !== undefined) given[f.name] = f.parse(text);
   }
   if (Object.keys(given).length === 0) return undefined;
   try {
-    resolveTrafficLimits(given, 'flags');
+    resolve(given);
     return given;
   } catch (err) {
     if (!(err instanceof CaxtonError) || err.code !== 'limits.out-of-range') throw err;
-    const name = String(err.context['limit']) as (typeof SERVE_TRAFFIC_LIMITS)[number];
-    const d = TRAFFIC_LIMIT_TABLE[name];
-    throw new UsageError(`--${d.serve} ${String(given[name])} is over its ceiling: it must be 1..${number(d.ceiling)} (${d.unit})`, err.hint);
+    const f = flags.find((x) => x.name === err.context['limit']);
+    if (f === undefined) throw err;
+    const scale = f.scale ?? 1;
+    const range = `${number((f.row.min ?? 1) / scale)}..${number(f.row.ceiling / scale)} (${f.unit ?? f.row.unit})`;
+    throw new UsageError(`--${f.flag} ${String(given[f.name]! / scale)} is out of range: it must be ${range}`, err.hint);
   }
 }
