@@ -5,7 +5,7 @@
  * error or a wrong module), and a root under a directory others could rename it from is refused.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -95,6 +95,7 @@ describe('evicting past the bound', () => {
 
   it('leaves an item read or replaced after the scan, and removes the next least recently used instead', async () => {
     const root = freshRoot();
+    mkdirSync(join(root, 'aside'));
     const read = entry(root, 'a', 1000, 1_000);
     const readModule = moduleFile(root, 'b', 1000, 2_000);
     const replaced = entry(root, 'c', 1000, 3_000);
@@ -107,8 +108,12 @@ describe('evicting past the bound', () => {
       asked.push(path);
       if (path === read || path === readModule) at(path, Date.now() / 1000);
       if (path === replaced) {
-        rmSync(replaced, { recursive: true });
-        entry(root, 'c', 1000, 3_000);
+        // As a rewrite does: the new entry written aside first (its own inode), then renamed in
+        // once the old one is moved away; an inode freed first could be handed to it again.
+        const aside = entry(join(root, 'aside'), 'c', 1000, 3_000);
+        renameSync(replaced, `${replaced}.tmp-refused-1-00000000`);
+        renameSync(aside, replaced);
+        at(replaced, 3_000);
       }
     });
     assert.deepEqual(asked, [read, readModule, replaced, next], 'tried in order of the scan\'s recency');
