@@ -121,6 +121,20 @@ describe('evicting past the bound', () => {
     assert.deepEqual([read, readModule, replaced, next, fresh].map((p) => existsSync(p)), [true, true, true, false, true]);
   });
 
+  it('counts an item another node removed after the scan as freed, and removes no more than the bound needs', async () => {
+    const root = freshRoot();
+    const taken = entry(root, 'a', 1000, 1_000);
+    const takenModule = moduleFile(root, 'b', 1000, 2_000);
+    const next = entry(root, 'c', 1000, 3_000);
+    const fresh = entry(root, 'd', 1000, 4_000);
+    // Another node sharing the directory evicts the two oldest between this pass's scan and their turn.
+    const report = await evictPastBound(root, MODULE_CACHE_DIR, 2000, new Set(), (path) => {
+      if (path === taken || path === takenModule) rmSync(path, { recursive: true });
+    });
+    assert.equal(report, null, 'this pass removed nothing: the other node did');
+    assert.deepEqual([taken, takenModule, next, fresh].map((p) => existsSync(p)), [false, false, true, true], 'within the bound once they were gone');
+  });
+
   it('runs the pass a write asked for even when the reporter of the one before throws', async () => {
     const root = freshRoot();
     entry(root, 'a', 1000, 1_000);
@@ -207,6 +221,7 @@ describe('evicting past the bound', () => {
     const hit = await new Engine({ cacheDir: afterRead.root }).loadCached(digest);
     await evictPastBound(afterRead.root, MODULE_CACHE_DIR, 1, new Set());
     assert.equal(hit.digest, digest, 'read first: a hit, whole after the eviction');
+    assert.equal(existsSync(afterRead.dirs[0]!), false, 'a hit before the scan is no use since it: still evicted');
   });
 });
 

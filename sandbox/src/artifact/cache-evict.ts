@@ -2,7 +2,7 @@
  * Keeps a prepare cache under its size bound (decision 2141): past it, the least recently used
  * entries (artifact directories and module-cache files) are removed until it fits. Recency is the
  * mtime, which a hit touches (cache.ts, module-cache.ts), so an entry in use stays; it is read
- * again just before each removal, so one used since the scan stays too.
+ * again just before each removal, so one a load finished reading since the scan stays too.
  *
  * Nodes sharing the directory may evict what another is reading. An artifact entry is removed by
  * discard (renamed away in one step, then deleted): a reader sees it whole or finds it gone, which
@@ -33,7 +33,7 @@ const ENTRY_NAME = /^[0-9a-f]{64}-[0-9a-f]{16}$/;
 /** A module-cache file's name (module-cache.ts entryPath). */
 const MODULE_NAME = /^[0-9a-f]{64}\.entry$/;
 
-interface Item { path: string; kind: 'entry' | 'module'; bytes: number; usedMs: number; ino: number }
+interface Item { path: string; kind: 'entry' | 'module'; bytes: number; usedMs: number; dev: number; ino: number }
 
 /** Called with each item just before its recency is checked again and it is removed (tests force the race with it). */
 export type BeforeRemove = (path: string) => void | Promise<void>;
@@ -43,7 +43,7 @@ export type BeforeRemove = (path: string) => void | Promise<void>;
  * used until the total is within `maxBytes`, never one in `keep` (the entries written since the
  * passes began, concurrent writes included: a bound smaller than one entry must not make the cache
  * useless, nor remove an entry another load just wrote before anyone could use it), nor one used
- * or replaced since the scan (see stillUnused). Temporaries and unknown names are left alone (the
+ * or replaced since the scan (see stateSinceScan). Temporaries and unknown names are left alone (the
  * stale sweep owns temporaries). Work is one lstat per file of the cache plus one per removal: it
  * runs after a write, off the load that triggered it. Null when nothing was removed.
  */
@@ -61,7 +61,13 @@ export async function evictPastBound(root: string, modulesDir: string, maxBytes:
     if (left <= maxBytes) break;
     if (keep.has(item.path)) continue;
     await beforeRemove?.(item.path);
-    if (!(await stillUnused(item))) continue;
+    const now = await stateSinceScan(item);
+    if (now === 'used') continue;
+    if (now === 'gone') {
+      // Another node removed it: its bytes are freed all the same, but not by this pass.
+      left -= item.bytes;
+      continue;
+    }
     const removed = item.kind === 'entry' ? await discard(item.path) : await rm(item.path, { force: true }).then(() => true, () => false);
     if (!removed) continue;
     left -= item.bytes;
@@ -73,16 +79,25 @@ export async function evictPastBound(root: string, modulesDir: string, maxBytes:
 }
 
 /**
- * Whether `item` is as the scan found it: not read since (a hit touches its mtime: cache.ts,
- * module-cache.ts) and not replaced (another writer renamed a new one in: another inode). The
- * sort is by the scan's recency, which may be a pass old by the time an item's turn comes: an item
- * used meanwhile is no longer the least recently used, and one gone is not ours to count. What
- * remains is the instant between this lstat and the removal, which a reader survives anyway (see
- * the head of this file): it costs a preparation, never a wrong module.
+ * What became of `item` since the scan: 'unused' as it found it; 'used' when read since (a hit
+ * touches its mtime: cache.ts, module-cache.ts) or replaced (another writer renamed a new one in:
+ * another file, by device and inode, as cache.ts tells them apart); 'gone' when another node removed
+ * it. The sort is by the scan's recency, which may be a pass old by the time an item's turn comes:
+ * an item used meanwhile is no longer the least recently used, so it stays; one gone has freed its
+ * bytes, so the pass counts them towards the bound (else nodes sharing the directory, each evicting
+ * what the other already removed, would take it below both bounds: decision 2141's "each keep it to
+ * their own bound"). What remains is the instant between this lstat and the removal, which a reader
+ * survives anyway (see the head of this file): it costs a preparation, never a wrong module.
  */
-async function stillUnused(item: Item): Promise<boolean> {
-  const now = await lstat(item.path).catch(() => null);
-  return now !== null && now.mtimeMs === item.usedMs && now.ino === item.ino;
+async function stateSinceScan(item: Item): Promise<'unused' | 'used' | 'gone'> {
+  let now: Stats;
+  try {
+    now = await lstat(item.path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    return 'used'; // Unreadable now: not ours to judge, so left alone.
+  }
+  return now.mtimeMs === item.usedMs && now.dev === item.dev && now.ino === item.ino ? 'unused' : 'used';
 }
 
 async function names(dir: string): Promise<string[]> {
@@ -113,7 +128,7 @@ async function scanItems(dir: string, pattern: RegExp, kind: Item['kind'], sizeO
     try {
       const st = await lstat(path);
       const bytes = await sizeOf(path, st);
-      if (bytes !== null) out.push({ path, kind, bytes, usedMs: st.mtimeMs, ino: st.ino });
+      if (bytes !== null) out.push({ path, kind, bytes, usedMs: st.mtimeMs, dev: st.dev, ino: st.ino });
     } catch {
       // Gone while we looked (another node evicted or discarded it): not ours to count.
     }
