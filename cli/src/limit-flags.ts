@@ -161,18 +161,29 @@ export function prepareCacheLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs>
   const row = PREPARE_CACHE_LIMIT_TABLE.maxBytes;
   return y.option(row.serve, {
     type: 'string',
-    describe: `Bound on the prepare cache directory, MiB (default ${row.default / MIB}, from ${row.min / MIB} to ${row.ceiling / MIB}); past it, after each write, the least recently used prepared components and instrumented modules are removed (said on stderr) and prepared again when next needed`,
+    describe: `Bound on the prepare cache directory, a whole number of MiB (default ${number(row.default / MIB)}, from ${number(row.min / MIB)} to ${number(row.ceiling / MIB)}); past it, after each write, the least recently used prepared components and instrumented modules are removed (said on stderr) and prepared again when next needed`,
   }) as Argv<T & LimitFlagArgs>;
 }
 
 /** The prepare cache's limits the serve flags set, in bytes (none given: undefined, i.e. the table's defaults). */
 export function prepareCacheLimitsFromFlags(argv: LimitFlagArgs): Partial<PrepareCacheLimits> | undefined {
   const row = PREPARE_CACHE_LIMIT_TABLE.maxBytes;
-  const flag = `--${row.serve}`;
   return tableFlags(argv, [{
-    name: 'maxBytes', flag: row.serve, row, scale: MIB, unit: 'MiB',
-    parse: (text: string) => parseCount(text, flag, `e.g. ${flag} ${row.default / MIB} (the default) or ${flag} ${row.min / MIB} (the least it takes)`) * MIB,
+    name: 'maxBytes', flag: row.serve, row, scale: MIB, unit: 'MiB', parse: (text: string) => parseWholeMib(row, text) * MIB,
   }], (given) => resolvePrepareCacheLimits(given, 'flags'));
+}
+
+/**
+ * A flag in whole MiB: digits only. No k/M/G suffix (parseCount's decimal multipliers would make
+ * `5k` 5,000 MiB) and no fraction; the range, 0 included, is the row's to judge (tableFlags), so
+ * this refuses only the form, hinted with the row's default and least in MiB.
+ */
+function parseWholeMib(row: { readonly serve: string; readonly default: number; readonly min: number }, text: string): number {
+  const flag = `--${row.serve}`;
+  if (!/^\s*\d+\s*$/.test(text)) {
+    throw new UsageError(`${flag} "${text}" is not a whole number of MiB`, `e.g. ${flag} ${row.default / MIB} (the default) or ${flag} ${row.min / MIB} (the least it takes)`);
+  }
+  return Number(text);
 }
 
 /** A row of a node-wide table as its serve flag reads it: the text parsed to the row's unit; shown to the operator in the flag's (`unit`, the row's over `scale`). */
@@ -193,9 +204,13 @@ interface TableFlag<N extends string> {
  */
 function tableFlags<N extends string>(argv: LimitFlagArgs, flags: readonly TableFlag<N>[], resolve: (given: Partial<Record<N, number>>) => unknown): Partial<Record<N, number>> | undefined {
   const given: Partial<Record<N, number>> = {};
+  const typed: Partial<Record<N, string>> = {};
   for (const f of flags) {
     const text = flagText(argv, f.flag);
-    if (text !== undefined) given[f.name] = f.parse(text);
+    if (text !== undefined) {
+      given[f.name] = f.parse(text);
+      typed[f.name] = text.trim();
+    }
   }
   if (Object.keys(given).length === 0) return undefined;
   try {
@@ -207,6 +222,7 @@ function tableFlags<N extends string>(argv: LimitFlagArgs, flags: readonly Table
     if (f === undefined) throw err;
     const scale = f.scale ?? 1;
     const range = `${number((f.row.min ?? 1) / scale)}..${number(f.row.ceiling / scale)} (${f.unit ?? f.row.unit})`;
-    throw new UsageError(`--${f.flag} ${String(given[f.name]! / scale)} is out of range: it must be ${range}`, err.hint);
+    // The text as typed ("61s", "10"), not the parsed value: what the operator wrote is what they look for.
+    throw new UsageError(`--${f.flag} ${typed[f.name]!} is out of range: it must be ${range}`, err.hint);
   }
 }

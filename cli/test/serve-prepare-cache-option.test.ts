@@ -45,16 +45,19 @@ describe('serve --prepare-cache-max-mib (decisions 2141, 2145)', () => {
   });
 
   it('refuses a size outside its row, in MiB, with the row\'s hint (the flag, the default, the description)', () => {
-    for (const text of [String(mib(row.min) - 1), String(mib(row.ceiling) + 1)]) {
+    for (const text of ['0', String(mib(row.min) - 1), String(mib(row.ceiling) + 1)]) {
       assert.throws(() => nodeOptions(withMax(text), '/srv'), (err: unknown) => err instanceof UsageError
         && err.message === `--prepare-cache-max-mib ${text} is out of range: it must be 64..1,048,576 (MiB)`
         && err.hint!.includes('--prepare-cache-max-mib') && err.hint!.includes(`(${mib(row.default).toLocaleString('en-US')} MiB)`) && err.hint!.includes(row.description), text);
     }
   });
 
-  it('refuses text that is not a whole number of MiB, and the flag given twice', () => {
-    for (const text of ['100.5', 'lots', '0']) {
-      assert.throws(() => nodeOptions(withMax(text), '/srv'), (err: unknown) => err instanceof UsageError && err.message.startsWith(`--prepare-cache-max-mib "${text}"`), text);
+  it('refuses text that is not a whole number of MiB with an example of the default and the least, and the flag given twice', () => {
+    // '5k' and '1g' would be 5,000 and 1,000,000,000 MiB through parseCount's decimal multipliers: a MiB flag takes digits only.
+    for (const text of ['100.5', 'lots', '5k', '1g', '-64']) {
+      assert.throws(() => nodeOptions(withMax(text), '/srv'), (err: unknown) => err instanceof UsageError
+        && err.message === `--prepare-cache-max-mib "${text}" is not a whole number of MiB`
+        && err.hint === 'e.g. --prepare-cache-max-mib 4096 (the default) or --prepare-cache-max-mib 64 (the least it takes)', text);
     }
     assert.throws(() => nodeOptions(withMax('512', '1024'), '/srv'), (err: unknown) => err instanceof UsageError
       && err.message === '--prepare-cache-max-mib is given 2 times' && err.hint === 'give --prepare-cache-max-mib once');
@@ -72,6 +75,6 @@ describe('serve --prepare-cache-max-mib (decisions 2141, 2145)', () => {
     const io = captureIo();
     assert.equal(await run(['serve', '--help'], io), 0);
     const help = io.out.replace(/\s+/g, ' '); // yargs wraps the text
-    for (const text of ['--prepare-cache-max-mib', `default ${mib(row.default)}, from 64`, 'least recently used']) assert.ok(help.includes(text), text);
+    for (const text of ['--prepare-cache-max-mib', 'whole number of MiB (default 4,096, from 64 to 1,048,576)', 'least recently used']) assert.ok(help.includes(text), text);
   });
 });
