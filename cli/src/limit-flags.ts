@@ -5,8 +5,8 @@
  */
 import type { Argv } from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, CaxtonError, checkLimits, DEPLOYABLE_LIMITS, LimitOutOfRangeError, resolveTrafficLimits, SERVE_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE,
-  type AgentLimitsSpec, type DeployableLimitName, type LimitUnit, type TrafficLimits,
+  AGENT_LIMIT_TABLE, CaxtonError, checkLimits, DEPLOYABLE_LIMITS, LimitOutOfRangeError, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits, resolveTrafficLimits,
+  SERVE_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE, type AgentLimitsSpec, type DeployableLimitName, type LimitUnit, type PrepareCacheLimits, type TrafficLimits,
 } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
@@ -28,6 +28,19 @@ function durationExamples(row: { readonly default: number; readonly ceiling: num
 }
 
 /**
+ * A row's "Value: …" help text, one for the deploy flags, the node defaults and the serve flags: the
+ * forms the flag takes (pages or a size, a duration, or a count with `countExample`'s suffix), its
+ * ceiling and its default in the row's unit; `defaultIs` says whose default it is where that is not
+ * the row's own (a deploy flag left out takes the node's).
+ */
+function valueHelp(row: { readonly unit: LimitUnit; readonly default: number; readonly ceiling: number }, countExample?: string, defaultIs = (text: string): string => `default ${text}`): string {
+  const forms = row.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)'
+    : row.unit === 'ms' ? `a duration, e.g. ${durationExamples(row).join(', ')}`
+      : `${row.unit}, e.g. ${number(row.default)}${countExample === undefined ? '' : ` or ${countExample}`}`;
+  return `Value: ${forms}; at most ${withUnit(row.ceiling, row.unit)}; ${defaultIs(withUnit(row.default, row.unit))}`;
+}
+
+/**
  * A flag's one text. yargs makes a repeated flag an array: refused, rather than one of the values
  * silently taken or the flag silently ignored.
  */
@@ -42,10 +55,9 @@ export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
   let out = y as Argv<T & LimitFlagArgs>;
   for (const name of DEPLOYABLE_LIMITS) {
     const d = AGENT_LIMIT_TABLE[name];
-    const forms = d.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)' : d.unit === 'ms' ? `a duration, e.g. ${durationExamples(d).join(', ')}` : `${d.unit}, e.g. ${number(d.default)} or 5k`;
     out = out.option(d.deploy.flag, {
       type: 'string',
-      describe: `${d.description} Value: ${forms}; at most ${number(d.ceiling)}; default: the node default (${number(d.default)})`,
+      describe: `${d.description} ${valueHelp(d, '5k', (text) => `default: the node default (${text})`)}`,
     }) as Argv<T & LimitFlagArgs>;
   }
   return out;
@@ -100,10 +112,9 @@ export function nodeDefaultLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> 
   let out = y as Argv<T & LimitFlagArgs>;
   for (const name of NODE_DEFAULT_LIMIT_FLAGS) {
     const d = AGENT_LIMIT_TABLE[name];
-    const forms = d.unit === 'ms' ? `a duration, e.g. ${durationExamples(d).join(', ')}` : `${d.unit}, e.g. ${number(d.default)}`;
     out = out.option(d.deploy.flag, {
       type: 'string',
-      describe: `Node default for agents deployed without --${d.deploy.flag}: ${d.description} Value: ${forms}; at most ${number(d.ceiling)}; default ${number(d.default)}`,
+      describe: `Node default for agents deployed without --${d.deploy.flag}: ${d.description} ${valueHelp(d)}`,
     }) as Argv<T & LimitFlagArgs>;
   }
   return out;
@@ -123,10 +134,9 @@ export function trafficLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
   let out = y as Argv<T & LimitFlagArgs>;
   for (const name of SERVE_TRAFFIC_LIMITS) {
     const d = TRAFFIC_LIMIT_TABLE[name];
-    const forms = d.unit === 'ms' ? `a duration, e.g. ${durationExamples(d).join(', ')}` : `${d.unit}, e.g. ${number(d.default)} or 10M`;
     out = out.option(d.serve, {
       type: 'string',
-      describe: `${d.description} Value: ${forms}; at most ${withUnit(d.ceiling, d.unit)}; default ${withUnit(d.default, d.unit)}`,
+      describe: `${d.description} ${valueHelp(d, '10M')}`,
     }) as Argv<T & LimitFlagArgs>;
   }
   return out;
@@ -134,20 +144,85 @@ export function trafficLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 
 /** The traffic limits the serve flags set (none given: undefined, i.e. the table's defaults). */
 export function trafficLimitsFromFlags(argv: LimitFlagArgs): Partial<TrafficLimits> | undefined {
-  const given: Partial<TrafficLimits> = {};
-  for (const name of SERVE_TRAFFIC_LIMITS) {
-    const d = TRAFFIC_LIMIT_TABLE[name];
-    const text = flagText(argv, d.serve);
-    if (text !== undefined) given[name] = parseByUnit(d, `--${d.serve}`, text);
+  return tableFlags(argv, SERVE_TRAFFIC_LIMITS.map((name) => {
+    const row = TRAFFIC_LIMIT_TABLE[name];
+    return { name, flag: row.serve, row, parse: (text: string) => parseByUnit(row, `--${row.serve}`, text) };
+  }), (given) => resolveTrafficLimits(given, 'flags'));
+}
+
+/** A MiB in bytes: `--prepare-cache-max-mib` is in MiB, its row in bytes. */
+const MIB = 1024 ** 2;
+
+/**
+ * `caxton serve --prepare-cache-max-mib` (decision 2141): the prepare cache's bound, in MiB, its row
+ * (in bytes) core's PREPARE_CACHE_LIMIT_TABLE.maxBytes. Read like the traffic flags (decision 2145).
+ */
+export function prepareCacheLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  const row = PREPARE_CACHE_LIMIT_TABLE.maxBytes;
+  return y.option(row.serve, {
+    type: 'string',
+    describe: `Bound on the prepare cache directory, a whole number of MiB (default ${number(row.default / MIB)}, from ${number(row.min / MIB)} to ${number(row.ceiling / MIB)}); past it, after each write, the least recently used prepared components and instrumented modules are removed (said on stderr) and prepared again when next needed`,
+  }) as Argv<T & LimitFlagArgs>;
+}
+
+/** The prepare cache's limits the serve flags set, in bytes (none given: undefined, i.e. the table's defaults). */
+export function prepareCacheLimitsFromFlags(argv: LimitFlagArgs): Partial<PrepareCacheLimits> | undefined {
+  const row = PREPARE_CACHE_LIMIT_TABLE.maxBytes;
+  return tableFlags(argv, [{
+    name: 'maxBytes', flag: row.serve, row, scale: MIB, unit: 'MiB', parse: (text: string) => parseWholeMib(row, text) * MIB,
+  }], (given) => resolvePrepareCacheLimits(given, 'flags'));
+}
+
+/**
+ * A flag in whole MiB: digits only. No k/M/G suffix (parseCount's decimal multipliers would make
+ * `5k` 5,000 MiB) and no fraction; the range, 0 included, is the row's to judge (tableFlags), so
+ * this refuses only the form, hinted with the row's default and least in MiB.
+ */
+function parseWholeMib(row: { readonly serve: string; readonly default: number; readonly min: number }, text: string): number {
+  const flag = `--${row.serve}`;
+  if (!/^\s*\d+\s*$/.test(text)) {
+    throw new UsageError(`${flag} "${text}" is not a whole number of MiB`, `e.g. ${flag} ${row.default / MIB} (the default) or ${flag} ${row.min / MIB} (the least it takes)`);
+  }
+  return Number(text);
+}
+
+/** A row of a node-wide table as its serve flag reads it: the text parsed to the row's unit; shown to the operator in the flag's (`unit`, the row's over `scale`). */
+interface TableFlag<N extends string> {
+  name: N;
+  flag: string;
+  row: { readonly unit: string; readonly min?: number; readonly ceiling: number };
+  parse: (text: string) => number;
+  scale?: number;
+  unit?: string;
+}
+
+/**
+ * The one reader of a node-wide table's serve flags (traffic limits, the prepare cache's bound): each
+ * flag's one text (flagText refuses it repeated), parsed by its row, and the values checked by the
+ * table's own resolver, whose refusal becomes a usage error naming the flag and its range in the
+ * flag's unit, with the row's hint (its default and description).
+ */
+function tableFlags<N extends string>(argv: LimitFlagArgs, flags: readonly TableFlag<N>[], resolve: (given: Partial<Record<N, number>>) => unknown): Partial<Record<N, number>> | undefined {
+  const given: Partial<Record<N, number>> = {};
+  const typed: Partial<Record<N, string>> = {};
+  for (const f of flags) {
+    const text = flagText(argv, f.flag);
+    if (text !== undefined) {
+      given[f.name] = f.parse(text);
+      typed[f.name] = text.trim();
+    }
   }
   if (Object.keys(given).length === 0) return undefined;
   try {
-    resolveTrafficLimits(given, 'flags');
+    resolve(given);
     return given;
   } catch (err) {
     if (!(err instanceof CaxtonError) || err.code !== 'limits.out-of-range') throw err;
-    const name = String(err.context['limit']) as (typeof SERVE_TRAFFIC_LIMITS)[number];
-    const d = TRAFFIC_LIMIT_TABLE[name];
-    throw new UsageError(`--${d.serve} ${String(given[name])} is over its ceiling: it must be 1..${number(d.ceiling)} (${d.unit})`, err.hint);
+    const f = flags.find((x) => x.name === err.context['limit']);
+    if (f === undefined) throw err;
+    const scale = f.scale ?? 1;
+    const range = `${number((f.row.min ?? 1) / scale)}..${number(f.row.ceiling / scale)} (${f.unit ?? f.row.unit})`;
+    // The text as typed ("61s", "10"), not the parsed value: what the operator wrote is what they look for.
+    throw new UsageError(`--${f.flag} ${typed[f.name]!} is out of range: it must be ${range}`, err.hint);
   }
 }

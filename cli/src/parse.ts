@@ -55,7 +55,7 @@ export function parseCount(text: string, flag: string, example = `e.g. ${flag} 1
   if (!m) throw new UsageError(`${flag} "${text}" is not a number`, example);
   const scale = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
   const value = Number(m[1]!.replace(/[_,]/g, '')) * scale;
-  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`${flag} "${text}" must be a whole number ≥ 1`);
+  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`${flag} "${text}" must be a whole number ≥ 1`, example);
   return value;
 }
 

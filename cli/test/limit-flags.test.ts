@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import yargs from 'yargs';
 import { AGENT_LIMIT_TABLE, DEPLOYABLE_LIMITS } from '@caxton/core';
 import { UsageError } from '../src/cli-error.js';
-import { limitFlagOptions, limitsFromFlags, nodeDefaultLimitsFromFlags } from '../src/limit-flags.js';
+import { limitFlagOptions, limitsFromFlags, NODE_DEFAULT_LIMIT_FLAGS, nodeDefaultLimitOptions, nodeDefaultLimitsFromFlags } from '../src/limit-flags.js';
 
 describe('limit flags', () => {
   it('map each flag to its limit', () => {
@@ -47,7 +47,20 @@ describe('limit flags', () => {
     for (const name of DEPLOYABLE_LIMITS) {
       const d = AGENT_LIMIT_TABLE[name];
       assert.match(help, new RegExp(`--${d.deploy.flag}\\b`));
-      assert.ok(help.replace(/\s+/g, ' ').includes(d.ceiling.toLocaleString('en-US')), `${name}'s ceiling in the help`);
+      const unit = d.unit === 'ms' ? ' ms' : '';
+      const text = help.replace(/\s+/g, ' ');
+      assert.ok(text.includes(`at most ${d.ceiling.toLocaleString('en-US')}${unit};`), `${name}'s ceiling in the help, with its unit`);
+      assert.ok(text.includes(`default: the node default (${d.default.toLocaleString('en-US')}${unit})`), `${name}'s default in the help`);
+    }
+  });
+
+  it('describe serve\'s node defaults from the table, the ceiling and default with their unit (decision 2145)', async () => {
+    const help = (await nodeDefaultLimitOptions(yargs([]).scriptName('caxton')).getHelp()).replace(/\s+/g, ' ');
+    for (const name of NODE_DEFAULT_LIMIT_FLAGS) {
+      const d = AGENT_LIMIT_TABLE[name];
+      const unit = d.unit === 'ms' ? ' ms' : '';
+      assert.ok(help.includes(`Node default for agents deployed without --${d.deploy.flag}:`), `${name}'s flag in the help`);
+      assert.ok(help.includes(`at most ${d.ceiling.toLocaleString('en-US')}${unit}; default ${d.default.toLocaleString('en-US')}${unit}`), `${name}'s ceiling and default in the help, with their unit`);
     }
   });
 });

@@ -6,8 +6,8 @@ import {
   parseSince, parseUserParams,
 } from '../src/parse.js';
 
-const usage = (fn: () => unknown, pattern: RegExp): void => {
-  assert.throws(fn, (err: unknown) => err instanceof UsageError && pattern.test(err.message));
+const usage = (fn: () => unknown, pattern: RegExp, hint?: RegExp): void => {
+  assert.throws(fn, (err: unknown) => err instanceof UsageError && pattern.test(err.message) && (hint === undefined || hint.test(err.hint ?? '')));
 };
 
 describe('flag parsing', () => {
@@ -38,9 +38,9 @@ describe('flag parsing', () => {
     assert.equal(parseFuel('5M'), 5_000_000);
     assert.equal(parseFuel('1.5k'), 1500);
     assert.equal(parseFuel('2g'), 2_000_000_000);
-    usage(() => parseFuel('-5'), /not a number/);
-    usage(() => parseFuel('0'), /≥ 1/);
-    usage(() => parseFuel('99999999999G'), /whole number/);
+    usage(() => parseFuel('-5'), /not a number/, /--fuel 10M/);
+    usage(() => parseFuel('0'), /≥ 1/, /--fuel 10M/);
+    usage(() => parseFuel('99999999999G'), /whole number/, /--fuel 10M/);
   });
 
   it('reads durations', () => {

@@ -5,7 +5,7 @@
  * error or a wrong module), and a root under a directory others could rename it from is refused.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -93,6 +93,48 @@ describe('evicting past the bound', () => {
     assert.deepEqual([existsSync(first), existsSync(second), existsSync(old)], [true, true, false]);
   });
 
+  it('leaves an item read or replaced after the scan, and removes the next least recently used instead', async () => {
+    const root = freshRoot();
+    mkdirSync(join(root, 'aside'));
+    const read = entry(root, 'a', 1000, 1_000);
+    const readModule = moduleFile(root, 'b', 1000, 2_000);
+    const replaced = entry(root, 'c', 1000, 3_000);
+    const next = entry(root, 'd', 1000, 4_000);
+    const fresh = entry(root, 'e', 1000, 5_000);
+    const asked: string[] = [];
+    // Between the scan and each removal: a hit touches the first two (as cache.ts and
+    // module-cache.ts do), another writer renames a new entry in under the third's name (its old mtime kept).
+    const report = await evictPastBound(root, MODULE_CACHE_DIR, 4000, new Set(), (path) => {
+      asked.push(path);
+      if (path === read || path === readModule) at(path, Date.now() / 1000);
+      if (path === replaced) {
+        // As a rewrite does: the new entry written aside first (its own inode), then renamed in
+        // once the old one is moved away; an inode freed first could be handed to it again.
+        const aside = entry(join(root, 'aside'), 'c', 1000, 3_000);
+        renameSync(replaced, `${replaced}.tmp-refused-1-00000000`);
+        renameSync(aside, replaced);
+        at(replaced, 3_000);
+      }
+    });
+    assert.deepEqual(asked, [read, readModule, replaced, next], 'tried in order of the scan\'s recency');
+    assert.deepEqual(report, { entries: 1, modules: 0, bytes: 1000, totalBytes: 5000, maxBytes: 4000 });
+    assert.deepEqual([read, readModule, replaced, next, fresh].map((p) => existsSync(p)), [true, true, true, false, true]);
+  });
+
+  it('counts an item another node removed after the scan as freed, and removes no more than the bound needs', async () => {
+    const root = freshRoot();
+    const taken = entry(root, 'a', 1000, 1_000);
+    const takenModule = moduleFile(root, 'b', 1000, 2_000);
+    const next = entry(root, 'c', 1000, 3_000);
+    const fresh = entry(root, 'd', 1000, 4_000);
+    // Another node sharing the directory evicts the two oldest between this pass's scan and their turn.
+    const report = await evictPastBound(root, MODULE_CACHE_DIR, 2000, new Set(), (path) => {
+      if (path === taken || path === takenModule) rmSync(path, { recursive: true });
+    });
+    assert.equal(report, null, 'this pass removed nothing: the other node did');
+    assert.deepEqual([taken, takenModule, next, fresh].map((p) => existsSync(p)), [false, false, true, true], 'within the bound once they were gone');
+  });
+
   it('runs the pass a write asked for even when the reporter of the one before throws', async () => {
     const root = freshRoot();
     entry(root, 'a', 1000, 1_000);
@@ -165,7 +207,8 @@ describe('evicting past the bound', () => {
         outcomes.hit++;
       }
       assert.deepEqual(refusals.map((r) => r.message), [], 'an eviction is not a refused entry');
-      assert.deepEqual(readdirSync(root).filter((n) => n.includes(digest) && !n.includes('.tmp-')), [], 'evicted');
+      // A miss found it gone; a hit touched it, and if that landed after the scan the pass left it (a use since).
+      if (got instanceof SandboxError) assert.deepEqual(readdirSync(root).filter((n) => n.includes(digest) && !n.includes('.tmp-')), [], 'evicted');
     }
     assert.equal(outcomes.hit + outcomes.miss, tries);
     // Which of the staggered tries hit depends on timing (both outcomes under no load, not always
@@ -178,6 +221,7 @@ describe('evicting past the bound', () => {
     const hit = await new Engine({ cacheDir: afterRead.root }).loadCached(digest);
     await evictPastBound(afterRead.root, MODULE_CACHE_DIR, 1, new Set());
     assert.equal(hit.digest, digest, 'read first: a hit, whole after the eviction');
+    assert.equal(existsSync(afterRead.dirs[0]!), false, 'a hit before the scan is no use since it: still evicted');
   });
 });
 

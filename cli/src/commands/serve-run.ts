@@ -4,14 +4,13 @@
  * Ctrl-C / SIGTERM. The node itself is @caxton/runtime's startNode; this module is imported only
  * when serve runs, so the node's library, the sandbox and their dependencies load only then.
  */
-import { nodeDefaultLimitsFromFlags, trafficLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
+import { nodeDefaultLimitsFromFlags, prepareCacheLimitsFromFlags, trafficLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
 import path from 'node:path';
 import { readTokenFilePath, tokenFilePath } from '@caxton/client';
 import { CliError, UsageError } from '../cli-error.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import type { StartNodeOptions, RunningNode } from '@caxton/runtime';
 import { parseComponentLimit } from '@caxton/sandbox';
-import { PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits } from '@caxton/core';
 import { EXIT } from '../exit-codes.js';
 import { auditNodeOptions, type ServeAuditArgs } from './serve-audit-options.js';
 import { clusterSecurityOptions, type ClusterSecurityArgs } from './serve-cluster-security-options.js';
@@ -62,7 +61,6 @@ export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditA
   prepareTimeoutS?: number;
   prepareHeapMib?: number;
   prepareCacheDir?: string;
-  prepareCacheMaxMib?: number;
   componentLimit?: string[];
   apiHost?: string;
   apiPort?: number;
@@ -88,17 +86,6 @@ export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditA
 
 /** A component is buffered whole in memory while it uploads (at most 4 at once): keep it sane. */
 const MAX_ARTIFACT_MIB = 1024;
-
-/** `--prepare-cache-max-mib` in bytes, checked against its row of core's table (decision 2141). */
-function prepareCacheMaxBytes(mib: number): number {
-  const row = PREPARE_CACHE_LIMIT_TABLE.maxBytes;
-  const bytes = mib * 1024 ** 2;
-  if (!Number.isInteger(mib) || bytes < row.min || bytes > row.ceiling) {
-    throw new UsageError(`--prepare-cache-max-mib ${mib} is not a whole number of MiB from ${row.min / 1024 ** 2} to ${row.ceiling / 1024 ** 2}`,
-      `leave it out for the default, ${row.default / 1024 ** 2} MiB. ${row.description}`);
-  }
-  return resolvePrepareCacheLimits({ maxBytes: bytes }).maxBytes;
-}
 
 function list(text: string | undefined, flag: string): string[] | undefined {
   if (text === undefined) return undefined;
@@ -150,7 +137,8 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
     if (argv.prepareCacheDir.trim() === '') throw new UsageError('--prepare-cache-dir is empty', 'give a directory, or leave the flag out for <data-dir>/cache');
     prepare.cacheDir = path.resolve(cwd, argv.prepareCacheDir);
   }
-  if (argv.prepareCacheMaxMib !== undefined) prepare.cacheMaxBytes = prepareCacheMaxBytes(argv.prepareCacheMaxMib);
+  const cacheMaxBytes = prepareCacheLimitsFromFlags(argv as unknown as LimitFlagArgs)?.maxBytes;
+  if (cacheMaxBytes !== undefined) prepare.cacheMaxBytes = cacheMaxBytes;
   for (const text of argv.componentLimit ?? []) {
     try {
       prepare.componentLimits = { ...prepare.componentLimits, ...parseComponentLimit(text) };

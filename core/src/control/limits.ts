@@ -610,8 +610,9 @@ export const PREPARE_CACHE_LIMIT_TABLE = {
   maxBytes: {
     unit: 'bytes', default: 4 * 1024 ** 3, min: 64 * 1024 ** 2, ceiling: 1024 ** 4,
     description: 'Bytes the prepare cache directory may hold (prepared components and instrumented core modules); past it, after each write, the least recently used are removed (decision 2141). Nodes sharing the directory each keep it to their own bound.',
+    serve: 'prepare-cache-max-mib', // in MiB: the flag's unit, the row's bytes over 2^20
   },
-} as const satisfies Record<string, LimitDefinition & { min: number }>;
+} as const satisfies Record<string, LimitDefinition & { min: number; serve: string }>;
 
 export type PrepareCacheLimitName = keyof typeof PREPARE_CACHE_LIMIT_TABLE;
 export type PrepareCacheLimits = { [K in PrepareCacheLimitName]: number };
@@ -623,7 +624,7 @@ export const DEFAULT_PREPARE_CACHE_LIMITS: Readonly<PrepareCacheLimits> = Object
 /** The prepare cache's limits: the defaults, overridden by `given`, each a whole number in its row's min..ceiling. */
 export function resolvePrepareCacheLimits(given: Partial<Record<PrepareCacheLimitName, unknown>> = {}, field = 'prepareCache'): PrepareCacheLimits {
   return resolveFromTable(PREPARE_CACHE_LIMIT_TABLE, DEFAULT_PREPARE_CACHE_LIMITS, given, field, {
-    one: 'prepare cache limit', all: 'the prepare cache limits', omit: (d) => `omit it for the default, ${d.default}`,
+    one: 'prepare cache limit', all: 'the prepare cache limits', omit: (d) => `omit it (caxton serve --${d.serve}, in MiB) for the default, ${number(d.default)} bytes (${number(d.default / 1024 ** 2)} MiB)`,
   });
 }
 

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import {
   AGENT_LIMIT_TABLE, checkLimits, DEFAULT_AGENT_LIMITS, DEPLOYABLE_LIMITS, LIMIT_NAMES, LimitOutOfRangeError, limitField,
   renderLimitsTable, resolveAgentLimits, CaxtonError, DEFAULT_TRAFFIC_LIMITS, resolveTrafficLimits, SERVE_TRAFFIC_LIMITS,
-  TRAFFIC_LIMIT_TABLE,
+  TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits,
 } from '../../src/index.js';
 
 const SANDBOX_DOC = fileURLToPath(new URL('../../../../docs/sandbox.md', import.meta.url));
@@ -95,4 +95,16 @@ describe('the fuel-fair limits (decisions 2136, 2140): node-wide traffic limits,
       }
     });
   }
+});
+
+describe('the prepare cache\'s bound (decisions 2141, 2145): a node-wide row, set with caxton serve in MiB', () => {
+  const row = PREPARE_CACHE_LIMIT_TABLE.maxBytes;
+  it(`accepts ${row.min}..${row.ceiling} bytes, refuses one past either end, with the serve flag, its unit and the default in the hint`, () => {
+    assert.equal(resolvePrepareCacheLimits({ maxBytes: row.min }).maxBytes, row.min);
+    assert.equal(resolvePrepareCacheLimits({ maxBytes: row.ceiling }).maxBytes, row.ceiling);
+    for (const bad of [row.min - 1, row.ceiling + 1]) {
+      assert.throws(() => resolvePrepareCacheLimits({ maxBytes: bad }), (e: unknown) => e instanceof CaxtonError && e.code === 'limits.out-of-range'
+        && e.context['limit'] === 'maxBytes' && e.hint?.startsWith('omit it (caxton serve --prepare-cache-max-mib, in MiB) for the default, 4,294,967,296 bytes (4,096 MiB)') === true);
+    }
+  });
 });

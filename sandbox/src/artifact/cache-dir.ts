@@ -94,17 +94,21 @@ export function readOwnFileSync(path: string): Uint8Array | string {
   }
 }
 
-/** What keeps the directory at `path` from being trusted (see privacyProblems); null when sound, or when it is missing. */
-export async function directoryProblem(path: string): Promise<string | null> {
-  let st: Stats;
+/**
+ * The directory at `path` as lstat finds it, with what keeps it from being trusted (privacyProblems
+ * joined; null when sound); null when it is missing. The stats are the caller's for what it checks
+ * next (cache.ts compares the inode after reading an entry). Other errors are thrown.
+ */
+export async function directoryStat(path: string): Promise<{ stats: Stats; problem: string | null } | null> {
+  let stats: Stats;
   try {
-    st = await lstat(path);
+    stats = await lstat(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
-  const problems = privacyProblems(st, 'directory');
-  return problems.length > 0 ? problems.join(' and ') : null;
+  const problems = privacyProblems(stats, 'directory');
+  return { stats, problem: problems.length > 0 ? problems.join(' and ') : null };
 }
 
 /**
@@ -264,7 +268,7 @@ function refuseAncestor(root: string, above: AncestorProblem | null): void {
 export async function openCacheRoot(root: string, modulesDir: string): Promise<void> {
   await openPrivateDir(root);
   const modules = join(root, modulesDir);
-  const problem = await directoryProblem(modules).catch(() => null);
+  const problem = (await directoryStat(modules).catch(() => null))?.problem ?? null;
   if (problem !== null && !(await discard(modules))) {
     throw unsafeRoot(root, `holds ${modulesDir}/, which ${problem} and cannot be moved away`, { modules });
   }

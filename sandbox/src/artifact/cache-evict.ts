@@ -1,7 +1,8 @@
 /**
  * Keeps a prepare cache under its size bound (decision 2141): past it, the least recently used
  * entries (artifact directories and module-cache files) are removed until it fits. Recency is the
- * mtime, which a hit touches (cache.ts, module-cache.ts), so an entry in use stays.
+ * mtime, which a hit touches (cache.ts, module-cache.ts), so an entry in use stays; it is read
+ * again just before each removal, so one a load finished reading since the scan stays too.
  *
  * Nodes sharing the directory may evict what another is reading. An artifact entry is removed by
  * discard (renamed away in one step, then deleted): a reader sees it whole or finds it gone, which
@@ -10,6 +11,7 @@
  * whole, one that comes later misses and instruments again. So an eviction costs a preparation,
  * never a crash or a wrong module.
  */
+import type { Stats } from 'node:fs';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { discard } from './cache-dir.js';
@@ -31,18 +33,25 @@ const ENTRY_NAME = /^[0-9a-f]{64}-[0-9a-f]{16}$/;
 /** A module-cache file's name (module-cache.ts entryPath). */
 const MODULE_NAME = /^[0-9a-f]{64}\.entry$/;
 
-interface Item { path: string; kind: 'entry' | 'module'; bytes: number; usedMs: number }
+interface Item { path: string; kind: 'entry' | 'module'; bytes: number; usedMs: number; dev: number; ino: number }
+
+/** Called with each item just before its recency is checked again and it is removed (tests force the race with it). */
+export type BeforeRemove = (path: string) => void | Promise<void>;
 
 /**
  * One pass: sizes every entry of `root` and of `root/modulesDir`, and removes the least recently
  * used until the total is within `maxBytes`, never one in `keep` (the entries written since the
  * passes began, concurrent writes included: a bound smaller than one entry must not make the cache
- * useless, nor remove an entry another load just wrote before anyone could use it). Temporaries and unknown names are left alone
- * (the stale sweep owns temporaries). Work is one lstat per file of the cache: it runs after a
- * write, off the load that triggered it. Null when nothing was removed.
+ * useless, nor remove an entry another load just wrote before anyone could use it), nor one used
+ * or replaced since the scan (see stateSinceScan). Temporaries and unknown names are left alone (the
+ * stale sweep owns temporaries). Work is one lstat per file of the cache plus one per removal: it
+ * runs after a write, off the load that triggered it. Null when nothing was removed.
  */
-export async function evictPastBound(root: string, modulesDir: string, maxBytes: number, keep: ReadonlySet<string>): Promise<EvictionReport | null> {
-  const items = [...(await entries(root)), ...(await modules(join(root, modulesDir)))];
+export async function evictPastBound(root: string, modulesDir: string, maxBytes: number, keep: ReadonlySet<string>, beforeRemove?: BeforeRemove): Promise<EvictionReport | null> {
+  const items = [
+    ...(await scanItems(root, ENTRY_NAME, 'entry', entryBytes)),
+    ...(await scanItems(join(root, modulesDir), MODULE_NAME, 'module', async (_path, st) => (st.isFile() ? st.size : null))),
+  ];
   const totalBytes = items.reduce((sum, i) => sum + i.bytes, 0);
   if (totalBytes <= maxBytes) return null;
   items.sort((a, b) => a.usedMs - b.usedMs);
@@ -51,6 +60,14 @@ export async function evictPastBound(root: string, modulesDir: string, maxBytes:
   for (const item of items) {
     if (left <= maxBytes) break;
     if (keep.has(item.path)) continue;
+    await beforeRemove?.(item.path);
+    const now = await stateSinceScan(item);
+    if (now === 'used') continue;
+    if (now === 'gone') {
+      // Another node removed it: its bytes are freed all the same, but not by this pass.
+      left -= item.bytes;
+      continue;
+    }
     const removed = item.kind === 'entry' ? await discard(item.path) : await rm(item.path, { force: true }).then(() => true, () => false);
     if (!removed) continue;
     left -= item.bytes;
@@ -61,6 +78,28 @@ export async function evictPastBound(root: string, modulesDir: string, maxBytes:
   return report.entries + report.modules > 0 ? report : null;
 }
 
+/**
+ * What became of `item` since the scan: 'unused' as it found it; 'used' when read since (a hit
+ * touches its mtime: cache.ts, module-cache.ts) or replaced (another writer renamed a new one in:
+ * another file, by device and inode, as cache.ts tells them apart); 'gone' when another node removed
+ * it. The sort is by the scan's recency, which may be a pass old by the time an item's turn comes:
+ * an item used meanwhile is no longer the least recently used, so it stays; one gone has freed its
+ * bytes, so the pass counts them towards the bound (else nodes sharing the directory, each evicting
+ * what the other already removed, would take it below both bounds: decision 2141's "each keep it to
+ * their own bound"). What remains is the instant between this lstat and the removal, which a reader
+ * survives anyway (see the head of this file): it costs a preparation, never a wrong module.
+ */
+async function stateSinceScan(item: Item): Promise<'unused' | 'used' | 'gone'> {
+  let now: Stats;
+  try {
+    now = await lstat(item.path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    return 'used'; // Unreadable now: not ours to judge, so left alone.
+  }
+  return now.mtimeMs === item.usedMs && now.dev === item.dev && now.ino === item.ino ? 'unused' : 'used';
+}
+
 async function names(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);
@@ -69,34 +108,29 @@ async function names(dir: string): Promise<string[]> {
   }
 }
 
-async function entries(root: string): Promise<Item[]> {
-  const out: Item[] = [];
-  for (const name of await names(root)) {
-    if (!ENTRY_NAME.test(name)) continue;
-    const path = join(root, name);
-    try {
-      const st = await lstat(path);
-      if (!st.isDirectory()) continue;
-      let bytes = 0;
-      for (const file of await readdir(path)) bytes += (await lstat(join(path, file))).size;
-      out.push({ path, kind: 'entry', bytes, usedMs: st.mtimeMs });
-    } catch {
-      // Gone while we looked (another node evicted or discarded it): not ours to count.
-    }
-  }
-  return out;
+/** An artifact entry's bytes: the sizes of its files; null when it is not a directory. */
+async function entryBytes(path: string, st: Stats): Promise<number | null> {
+  if (!st.isDirectory()) return null;
+  let bytes = 0;
+  for (const file of await readdir(path)) bytes += (await lstat(join(path, file))).size;
+  return bytes;
 }
 
-async function modules(dir: string): Promise<Item[]> {
+/**
+ * The items of `dir` named by `pattern`, each sized by `sizeOf` (null: not an item of this kind,
+ * left alone). One pass over the directory serves the artifact entries and the module-cache files.
+ */
+async function scanItems(dir: string, pattern: RegExp, kind: Item['kind'], sizeOf: (path: string, st: Stats) => Promise<number | null>): Promise<Item[]> {
   const out: Item[] = [];
   for (const name of await names(dir)) {
-    if (!MODULE_NAME.test(name)) continue;
+    if (!pattern.test(name)) continue;
     const path = join(dir, name);
     try {
       const st = await lstat(path);
-      if (st.isFile()) out.push({ path, kind: 'module', bytes: st.size, usedMs: st.mtimeMs });
+      const bytes = await sizeOf(path, st);
+      if (bytes !== null) out.push({ path, kind, bytes, usedMs: st.mtimeMs, dev: st.dev, ino: st.ino });
     } catch {
-      // Gone while we looked.
+      // Gone while we looked (another node evicted or discarded it): not ours to count.
     }
   }
   return out;

@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { MANIFEST_FORMAT, type ArtifactManifest } from './artifact.js';
 import { sha256 } from './digest.js';
 import { MODULE_CACHE_DIR } from './module-cache.js';
-import { discard, isPlainFileName, openCacheRoot, privacyProblems, readOwnFile, removeStaleTemporaries, temporaryPath } from './cache-dir.js';
+import { directoryStat, discard, isPlainFileName, openCacheRoot, readOwnFile, removeStaleTemporaries, temporaryPath } from './cache-dir.js';
 import { evictPastBound, type EvictionReport } from './cache-evict.js';
 import { SandboxError, artifactError } from '../errors.js';
 
@@ -115,15 +115,10 @@ export class ArtifactCache {
 
   /** The entry when sound, why it is refused, null when there is none (of this format); throws when it cannot be read now. */
   private async check(dir: string, digest: string, cacheKey: string): Promise<CachedEntry | Refused | null> {
-    let dirStat;
-    try {
-      dirStat = await lstat(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
-    const dirProblems = privacyProblems(dirStat, 'directory');
-    if (dirProblems.length > 0) return new Refused(`its directory ${dirProblems.join(' and ')}`);
+    const found = await directoryStat(dir);
+    if (found === null) return null;
+    if (found.problem !== null) return new Refused(`its directory ${found.problem}`);
+    const dirStat = found.stats;
     let text: Uint8Array | string;
     try {
       text = await readOwnFile(join(dir, MANIFEST));
