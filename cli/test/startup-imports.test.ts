@@ -6,7 +6,8 @@
  * a resolve hook plus the CommonJS cache) and the test names what must not be among them. The
  * commands that need a piece of the runtime but no node (`audit verify`, `keygen`) load it from
  * `@caxton/runtime/offline`, not the node's graph (decision 2138). The serve case proves the
- * recording sees the node when a command does load it.
+ * recording sees the node when a command does load it; a node on the embedded defaults loads
+ * neither kafkajs nor etcd3, one given --kafka and --etcd loads both (decision 2146).
  *
  * The bin runs the bundle that `npm run build` makes (cli/dist/bundle, decision 2051): a chunk it
  * loaded counts as every compiled module esbuild put in it (the bundle's meta.json), so the rules
@@ -19,6 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { freePort } from './support/ports.js';
 import { caxton, type CliResult } from './support/run-cli.js';
 import { writeSignedAuditExport } from './support/signed-audit-export.js';
 
@@ -46,6 +48,8 @@ const THE_NODE: readonly { name: string; test: (p: string) => boolean }[] = [
 const MCP_SDK: readonly { name: string; test: (p: string) => boolean }[] = [
   { name: '@modelcontextprotocol/sdk', test: (p) => p.includes(`${path.sep}node_modules${path.sep}@modelcontextprotocol${path.sep}`) },
 ];
+/** The Kafka and etcd clients, loaded by a node only when it is configured for a cluster (decision 2146). */
+const CLUSTER_CLIENTS: readonly { name: string; test: (p: string) => boolean }[] = NODE_SIDE.filter((r) => r.name === 'kafkajs' || r.name === 'etcd3');
 /** The OTLP exporters, loaded by a node only when its telemetry config exports that signal. */
 const OTLP_EXPORTERS: readonly { name: string; test: (p: string) => boolean }[] = [
   { name: 'an OTLP exporter', test: (p) => /[/\\]node_modules[/\\]@opentelemetry[/\\]exporter-(trace|metrics|logs)-otlp-proto[/\\]/.test(p) },
@@ -148,8 +152,9 @@ describe('caxton start-up loads only what the command needs', () => {
       // The recording sees the node when a command does load it (else the rules above prove nothing).
       assert.ok(loaded.includes(path.join(ROOT, 'runtime', 'dist', 'src', 'index.js')), 'serve loads @caxton/runtime and the recording must show it');
       assert.ok(offenders(loaded, THE_NODE).some((o) => o.startsWith("@caxton/runtime's main entry")), 'the rules do not see the node that serve loaded');
-      // A node that does not serve MCP or export OTLP loads neither library (decision 2138).
-      assert.deepEqual(offenders(loaded, [...MCP_SDK, ...OTLP_EXPORTERS]), []);
+      // A node that does not serve MCP or export OTLP loads neither library (decision 2138); one on
+      // the embedded log and registry loads neither Kafka's nor etcd's client (decision 2146).
+      assert.deepEqual(offenders(loaded, [...MCP_SDK, ...OTLP_EXPORTERS, ...CLUSTER_CLIENTS]), []);
       assert.match(result.stderr, /hint: .*--api-port/, 'the node\'s refusal lost its hint');
       assert.ok(files.includes(path.join(ROOT, 'cli', 'dist', 'bundle', 'main.js')), 'caxton did not run cli/dist/bundle/main.js (run `npm run build`)');
       // The node's shard, prepare and instrument workers load the compiled sandbox and core, each in
@@ -176,6 +181,15 @@ describe('caxton start-up loads only what the command needs', () => {
     } finally {
       await new Promise<void>((resolve) => busy.close(() => resolve()));
     }
+  });
+
+  it('a `serve --kafka --etcd` loads both clients when it opens the cluster topology, and the recording sees them', { timeout: 120_000 }, async () => {
+    // Ports free a moment ago: both clients are loaded, fail to connect, and the node refuses with a hint.
+    const [kafka, etcd] = [await freePort(), await freePort()];
+    const { result, loaded } = await recorded(['serve', '--api-host', '127.0.0.1', '--api-port', '0', '--kafka', `127.0.0.1:${kafka}`, '--etcd', `127.0.0.1:${etcd}`, '--data-dir', path.join(work, 'serve-cluster-data')]);
+    assert.notEqual(result.code, 0, 'serve with unreachable Kafka and etcd must fail');
+    assert.match(result.stderr, /hint: /, 'the refusal lost its hint');
+    assert.deepEqual(CLUSTER_CLIENTS.filter((r) => !loaded.some((p) => r.test(p))).map((r) => r.name), [], 'serve --kafka --etcd did not load a cluster client, or the recording does not see it');
   });
 
   it('keygen makes its keys with the runtime\'s offline entry, without loading the node', { timeout: 120_000 }, async () => {
