@@ -1,8 +1,9 @@
 /**
  * Chooses the node's topology from its options: cluster when Kafka or etcd is configured (both are
  * required, see cluster-topology.ts), embedded otherwise. The only place that tells them apart.
- * The cluster topology is imported when it is chosen: it brings kafkajs and etcd3 (with gRPC and
- * protobufjs), which a node on the embedded log and registry never uses (decision 2146).
+ * The cluster topology is imported when it is chosen: it brings kafkajs, etcd3 and cockatiel, which
+ * a node on the embedded log and registry never uses (gRPC and protobufjs load anyway, for the API
+ * server; decision 2146).
  */
 import type { TopologyOptions } from './topology-options.js';
 import type { Topology } from './topology.js';
