@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { EtcdAuditTrail, FileAuditTrail, sha256Hex, type AuditTrail } from '@caxton/runtime';
 import type { AuditEntry } from '@caxton/core';
 import { percentile, report } from './lib-output.js';
-import { EtcdConnection } from '@caxton/runtime';
+import { EtcdConnection } from '@caxton/runtime/cluster';
 import { arg } from './lib-args.js';
 import { startEtcd } from './lib-etcd.js';
 

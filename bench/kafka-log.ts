@@ -11,12 +11,13 @@
  * - kafka_log_p99_ms / kafka_log_p50_ms: at a fixed `--rate` (default half the measured
  *   throughput), append call → delivery handed to the consumer.
  *
- * KafkaMessageLog comes from @caxton/runtime's entry point (exported beside EmbeddedMessageLog
- * for embedders and for this benchmark; nodes build it from their cluster options).
+ * KafkaMessageLog comes from @caxton/runtime/cluster, the subpath that exports the cluster's
+ * adapters as values for benches and tools (the main entry only as a type, so a node on the
+ * embedded log does not load kafkajs; decision 2146). Nodes build it from their cluster options.
  */
 import { loadavg } from 'node:os';
 import type { Delivery } from '@caxton/core';
-import { KafkaMessageLog } from '@caxton/runtime';
+import { KafkaMessageLog } from '@caxton/runtime/cluster';
 import { percentile, report } from './lib-output.js';
 
 function arg(name: string, fallback: number): number {

@@ -15,7 +15,7 @@
  */
 import { loadavg } from 'node:os';
 import type { Delivery } from '@caxton/core';
-import { KafkaMessageLog } from '@caxton/runtime';
+import { KafkaMessageLog } from '@caxton/runtime/cluster';
 import { percentile, report } from './lib-output.js';
 
 function arg(name: string, fallback: number): number {

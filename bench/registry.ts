@@ -10,7 +10,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EtcdRegistry, EmbeddedRegistry } from '@caxton/runtime';
+import { EmbeddedRegistry } from '@caxton/runtime';
+import { EtcdRegistry } from '@caxton/runtime/cluster';
 import type { DirectoryStore } from '@caxton/runtime';
 import { percentile, report } from './lib-output.js';
 import { type DfAgentDescription, type DfSearchTemplate } from '@caxton/core';

@@ -14,7 +14,8 @@
  *   - sweep_s: N timers stored without wakes (an older version's table) swept into the index once
  *     the operator's switch is on (`indexWakes`).
  */
-import { EtcdRegistry, partitionFor, wakeIndexEnabledKey, wakeKey } from '@caxton/runtime';
+import { partitionFor, wakeIndexEnabledKey, wakeKey } from '@caxton/runtime';
+import { EtcdRegistry } from '@caxton/runtime/cluster';
 import { report } from './lib-output.js';
 import { arg } from './lib-args.js';
 import { startEtcd } from './lib-etcd.js';

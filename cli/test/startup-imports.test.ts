@@ -6,21 +6,29 @@
  * a resolve hook plus the CommonJS cache) and the test names what must not be among them. The
  * commands that need a piece of the runtime but no node (`audit verify`, `keygen`) load it from
  * `@caxton/runtime/offline`, not the node's graph (decision 2138). The serve case proves the
- * recording sees the node when a command does load it.
+ * recording sees the node when a command does load it. Neither a node on the embedded defaults nor
+ * a bare import('@caxton/runtime') (the compiled modules test children and embedders load) loads
+ * kafkajs, etcd3 or cockatiel; a node given --kafka and --etcd, and @caxton/runtime/cluster, load
+ * them all (decision 2146).
  *
  * The bin runs the bundle that `npm run build` makes (cli/dist/bundle, decision 2051): a chunk it
  * loaded counts as every compiled module esbuild put in it (the bundle's meta.json), so the rules
  * below hold for the bundled CLI as they do for the compiled modules it is made from.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { freePort } from './support/ports.js';
 import { caxton, type CliResult } from './support/run-cli.js';
 import { writeSignedAuditExport } from './support/signed-audit-export.js';
+
+const run = promisify(execFile);
 
 type BundleMeta = { outputs: Record<string, { inputs: Record<string, unknown> }> };
 
@@ -28,13 +36,21 @@ type BundleMeta = { outputs: Record<string, { inputs: Record<string, unknown> }>
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const RECORDER = pathToFileURL(fileURLToPath(new URL('./support/record-imports.js', import.meta.url))).href;
 
+/** The files of an installed package, by its name. */
+function packageRule(name: string): { name: string; test: (p: string) => boolean } {
+  return { name, test: (p) => p.includes(`${path.sep}node_modules${path.sep}${name}${path.sep}`) };
+}
+/**
+ * The Kafka and etcd clients and etcd3's retry library, loaded by a node only when it is configured
+ * for a cluster (decision 2146). gRPC and protobufjs are not among them: the API server loads them.
+ */
+const CLUSTER_CLIENTS: readonly { name: string; test: (p: string) => boolean }[] = ['kafkajs', 'etcd3', 'cockatiel'].map(packageRule);
 /** What no help or version output may load: the node, the sandbox, the toolchain and their heavy dependencies. */
 const NODE_SIDE: readonly { name: string; test: (p: string) => boolean }[] = [
   { name: '@caxton/runtime', test: (p) => p.startsWith(path.join(ROOT, 'runtime') + path.sep) },
   { name: '@caxton/sandbox', test: (p) => p.startsWith(path.join(ROOT, 'sandbox') + path.sep) },
   { name: '@caxton/toolchain', test: (p) => p.startsWith(path.join(ROOT, 'toolchain') + path.sep) },
-  { name: 'kafkajs', test: (p) => p.includes(`${path.sep}node_modules${path.sep}kafkajs${path.sep}`) },
-  { name: 'etcd3', test: (p) => p.includes(`${path.sep}node_modules${path.sep}etcd3${path.sep}`) },
+  ...CLUSTER_CLIENTS,
   { name: 'the OpenTelemetry SDK', test: (p) => /[/\\]node_modules[/\\]@opentelemetry[/\\](sdk-|exporter-|resources)/.test(p) },
 ];
 /** What a command that runs no node must not load although it uses the runtime's offline entry. */
@@ -44,7 +60,7 @@ const THE_NODE: readonly { name: string; test: (p: string) => boolean }[] = [
 ];
 /** The MCP SDK, loaded by a node only when it serves MCP. */
 const MCP_SDK: readonly { name: string; test: (p: string) => boolean }[] = [
-  { name: '@modelcontextprotocol/sdk', test: (p) => p.includes(`${path.sep}node_modules${path.sep}@modelcontextprotocol${path.sep}`) },
+  packageRule('@modelcontextprotocol'),
 ];
 /** The OTLP exporters, loaded by a node only when its telemetry config exports that signal. */
 const OTLP_EXPORTERS: readonly { name: string; test: (p: string) => boolean }[] = [
@@ -55,7 +71,7 @@ const OFFLINE_ENTRY = path.join(ROOT, 'runtime', 'dist', 'src', 'offline', 'publ
 /** What top-level --help and --version do not need either: the API client and gRPC. */
 const CLIENT_SIDE: readonly { name: string; test: (p: string) => boolean }[] = [
   { name: '@caxton/client', test: (p) => p.startsWith(path.join(ROOT, 'client') + path.sep) },
-  { name: '@grpc/grpc-js', test: (p) => p.includes(`${path.sep}node_modules${path.sep}@grpc${path.sep}`) },
+  packageRule('@grpc'),
 ];
 
 let work: string;
@@ -63,11 +79,33 @@ let runs = 0;
 
 /** Runs caxton with the recorder; returns its result and the files it loaded (as paths). */
 async function recorded(args: string[]): Promise<{ result: CliResult; loaded: string[]; files: string[] }> {
-  const log = path.join(work, `imports-${runs++}.log`);
+  const log = nextImportLog();
   const result = await caxton(args, { cwd: work, env: { NODE_OPTIONS: `--import=${RECORDER}`, CAXTON_TEST_IMPORT_LOG: log } });
-  const lines = (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '');
-  const files = [...new Set(lines.map((l) => (l.startsWith('file:') ? fileURLToPath(l) : l)))];
+  const files = await recordedFiles(log);
   return { result, loaded: await unbundled(files), files };
+}
+
+/**
+ * Imports `specifier` from the repository's root in a bare node process with the recorder, the way
+ * a test's node child or an embedder loads the runtime: its compiled modules, not the CLI's bundle.
+ * Returns the files it loaded (as paths).
+ */
+async function recordedImport(specifier: string): Promise<string[]> {
+  const log = nextImportLog();
+  const args = ['--import', RECORDER, '--input-type=module', '-e', `await import(${JSON.stringify(specifier)});`];
+  const { stderr } = await run(process.execPath, args, { cwd: ROOT, env: { ...process.env, CAXTON_TEST_IMPORT_LOG: log } });
+  assert.equal(stderr, '', `import('${specifier}') wrote to stderr`);
+  return recordedFiles(log);
+}
+
+function nextImportLog(): string {
+  return path.join(work, `imports-${runs++}.log`);
+}
+
+/** The recorder's log as unique paths (ESM resolutions are file: URLs, the CommonJS cache paths). */
+async function recordedFiles(log: string): Promise<string[]> {
+  const lines = (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '');
+  return [...new Set(lines.map((l) => (l.startsWith('file:') ? fileURLToPath(l) : l)))];
 }
 
 /** The loaded files, each bundle chunk replaced by the compiled modules it holds (others as they are). */
@@ -148,8 +186,9 @@ describe('caxton start-up loads only what the command needs', () => {
       // The recording sees the node when a command does load it (else the rules above prove nothing).
       assert.ok(loaded.includes(path.join(ROOT, 'runtime', 'dist', 'src', 'index.js')), 'serve loads @caxton/runtime and the recording must show it');
       assert.ok(offenders(loaded, THE_NODE).some((o) => o.startsWith("@caxton/runtime's main entry")), 'the rules do not see the node that serve loaded');
-      // A node that does not serve MCP or export OTLP loads neither library (decision 2138).
-      assert.deepEqual(offenders(loaded, [...MCP_SDK, ...OTLP_EXPORTERS]), []);
+      // A node that does not serve MCP or export OTLP loads neither library (decision 2138); one on
+      // the embedded log and registry loads neither Kafka's nor etcd's client (decision 2146).
+      assert.deepEqual(offenders(loaded, [...MCP_SDK, ...OTLP_EXPORTERS, ...CLUSTER_CLIENTS]), []);
       assert.match(result.stderr, /hint: .*--api-port/, 'the node\'s refusal lost its hint');
       assert.ok(files.includes(path.join(ROOT, 'cli', 'dist', 'bundle', 'main.js')), 'caxton did not run cli/dist/bundle/main.js (run `npm run build`)');
       // The node's shard, prepare and instrument workers load the compiled sandbox and core, each in
@@ -176,6 +215,29 @@ describe('caxton start-up loads only what the command needs', () => {
     } finally {
       await new Promise<void>((resolve) => busy.close(() => resolve()));
     }
+  });
+
+  it('a `serve --kafka --etcd` loads both clients when it opens the cluster topology, and the recording sees them', { timeout: 120_000 }, async () => {
+    // Ports free a moment ago: both clients are loaded, fail to connect, and the node refuses with a hint.
+    const [kafka, etcd] = [await freePort(), await freePort()];
+    const { result, loaded } = await recorded(['serve', '--api-host', '127.0.0.1', '--api-port', '0', '--kafka', `127.0.0.1:${kafka}`, '--etcd', `127.0.0.1:${etcd}`, '--data-dir', path.join(work, 'serve-cluster-data')]);
+    assert.notEqual(result.code, 0, 'serve with unreachable Kafka and etcd must fail');
+    // The cluster topology's own refusal (etcd's is reported first when both fail; Kafka's if a
+    // stranger took etcd's port meanwhile), not one from some other stage of the start.
+    assert.match(result.stderr, new RegExp(`caxton: (etcd at http://127\\.0\\.0\\.1:${etcd}|Kafka at 127\\.0\\.0\\.1:${kafka}) unreachable`), 'serve did not refuse for the unreachable cluster');
+    assert.match(result.stderr, /hint: start one with `npm run infra:up[^`]*` or pass --(etcd|kafka)/, 'the refusal lost its hint');
+    assert.deepEqual(CLUSTER_CLIENTS.filter((r) => !loaded.some((p) => r.test(p))).map((r) => r.name), [], 'serve --kafka --etcd did not load a cluster client, or the recording does not see it');
+  });
+
+  it('import(\'@caxton/runtime\') unbundled, as test children and embedders load it, loads no cluster client', { timeout: 120_000 }, async () => {
+    const loaded = await recordedImport('@caxton/runtime');
+    assert.ok(loaded.includes(path.join(ROOT, 'runtime', 'dist', 'src', 'index.js')), 'the recording does not show the runtime\'s compiled entry');
+    assert.deepEqual(offenders(loaded, CLUSTER_CLIENTS), []);
+  });
+
+  it('import(\'@caxton/runtime/cluster\') loads every cluster client, and the recording sees them', { timeout: 120_000 }, async () => {
+    const loaded = await recordedImport('@caxton/runtime/cluster');
+    assert.deepEqual(CLUSTER_CLIENTS.filter((r) => !loaded.some((p) => r.test(p))).map((r) => r.name), [], '@caxton/runtime/cluster did not load a cluster client, or the recording does not see it');
   });
 
   it('keygen makes its keys with the runtime\'s offline entry, without loading the node', { timeout: 120_000 }, async () => {

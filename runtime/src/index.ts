@@ -1,7 +1,9 @@
 /**
  * @caxton/runtime: a Caxton node — the bus and its message logs (embedded, Kafka), the registry
  * (embedded, etcd), placement, and the gRPC API with its typed client. What a node offers is the
- * control model of @caxton/core; the sandbox is @caxton/sandbox.
+ * control model of @caxton/core; the sandbox is @caxton/sandbox. The Kafka and etcd adapters'
+ * values are in `@caxton/runtime/cluster` (decision 2146), the pieces that need no node in
+ * `@caxton/runtime/offline` (decision 2138).
  */
 export { startNode, CAXTON_VERSION, type RunningNode } from './start/start-node.js';
 export type { StartNodeOptions } from './start/options.js';
@@ -19,8 +21,11 @@ export type { MessageLog } from './bus/message-log.js';
 export { ActivationLimitError, MailboxFullError, UnknownReceiverError } from './bus/errors.js';
 export { EmbeddedMessageLog } from './bus/embedded/index.js';
 export { MemoryMessageLog } from './bus/memory/memory-message-log.js';
-export { partitionFor, partitionOwner, KafkaMessageLog } from './bus/kafka/index.js';
-export type { KafkaMessageLogOptions } from './bus/kafka/index.js';
+// Kafka and etcd adapters as types only: their values are in `@caxton/runtime/cluster`, so that
+// importing the runtime does not load kafkajs or etcd3 (decision 2146).
+export { partitionFor } from './bus/kafka/partitioner.js';
+export { partitionOwner } from './bus/kafka/partition-placement.js';
+export type { KafkaMessageLog, KafkaMessageLogOptions } from './bus/kafka/index.js';
 export type { RegistryStore } from './registry/registry-store.js';
 export type { TimerRecord, AgentRecord } from './storage/records.js';
 export type { AgentStateStore, AgentStore, DirectoryStore, MembershipStore, RegistryWatch, TimerStore, TopicStore } from './storage/ports.js';
@@ -28,7 +33,7 @@ export type { NodeTopics } from './node/topics.js';
 export type { StoragePorts } from './topology/topology.js';
 export { StateUnsupportedError, stateStoreOf } from './storage/state-store.js';
 export { EmbeddedRegistry } from './registry/embedded/embedded-registry.js';
-export { EtcdRegistry } from './registry/etcd/etcd-registry.js';
+export type { EtcdRegistry } from './registry/etcd/etcd-registry.js';
 export { wakeIndexEnabledKey, wakeKey } from './registry/etcd/keys.js';
 export { HttpGateway, parseAllowHttpFlag, resolveHttpPolicy, nodeDefaultHttpPolicy, HTTP_POLICY_MAXIMA, type HttpPolicyInput, type HttpGatewayOptions } from './http/index.js';
 export { type AuditTrail, sha256Hex } from './audit/audit-trail.js';
@@ -39,7 +44,7 @@ export { EtcdAuditAnchorStore } from './audit/etcd-anchor-store.js';
 export type { AuditAnchorStore } from './audit/anchor-store.js';
 export { EtcdAuditTrail } from './audit/etcd-audit-trail.js';
 export { AuditError, AUDIT_ERROR_KINDS, type AuditErrorCode } from './audit/errors.js';
-export { EtcdConnection } from './registry/etcd/connection.js';
+export type { EtcdConnection } from './registry/etcd/connection.js';
 export * from './telemetry/index.js';
 export * from './signing/index.js';
 export { parseMtpPeers, MtpConfigError, checkPlatformName, parseAccAdvertise, checkAccAdvertise, type MtpPeer, type MtpRetry } from './mtp/index.js';

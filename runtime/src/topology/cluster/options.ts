@@ -9,7 +9,7 @@
  * agents are already claimed when their partitions arrive. Measured failover: docs/cluster.md.
  */
 import { CaxtonError } from '@caxton/core';
-import { KAFKA_TUNING, kafkaTuningProblem, type KafkaRequestShape, type KafkaTuningName } from '../../bus/kafka/index.js';
+import { KAFKA_TUNING, kafkaTuningProblem, type KafkaRequestShape, type KafkaTuningName } from '../../bus/kafka/options.js';
 
 export interface ClusterOptions {
   /**
