@@ -58,10 +58,12 @@ export async function buildExamples({ force = false, filters = [], log = (line) 
   // Builds run `jobs` at a time: each compiler is mostly one thread, and one after another a fresh
   // clone's 65 examples left a core idle for much of their 3-4 minutes (decision 2143). The toolchains
   // are all installed above, so no two builds install at once (apt takes one install at a time);
-  // the compilers run as their own processes made for concurrent builds (cargo's target dir is
+  // compilers that run as their own processes are made for concurrent builds (cargo's target dir is
   // locked, each build stages in its own temp dir). AssemblyScript and JavaScript compile inside
   // this process (asc, componentize-qjs), whose libraries keep process-wide state (binaryen's
-  // optimisation settings), so those take one lane: one such build at a time. The slowest
+  // optimisation settings), so those take one lane: one such build at a time. (Every language's
+  // last step, wrapping the core module as a component, also runs here, as one synchronous call:
+  // it cannot interleave with another.) The slowest
   // languages go first, so the last builds are short ones.
   const cost = (dir) => LANGUAGE_BUILD_COST[languageOf.get(dir)] ?? 0;
   const queue = [...selected].sort((a, b) => cost(b) - cost(a));

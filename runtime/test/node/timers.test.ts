@@ -84,9 +84,11 @@ test('timers survive a restart: a pending one fires at its time, one that fell d
 
 // On an injected clock that moves only by hand: with real time, a loaded machine could take the
 // timers' 50 ms between arming them and the forget, and one fired before it (a CI flake).
-test('forget keeps timers persisted for the next node; drop removes them; the per-agent bound refuses more', async () => {
+test('forget keeps timers persisted for the next node; drop removes them; the per-agent bound refuses more', async (ctx) => {
   let clock = 1_000_000;
   const a = await node(join(root.path, `n${n++}`), { maxPerAgent: 2, now: () => clock });
+  let closed = false;
+  ctx.after(async () => { if (!closed) await a.close(); }); // also when an assertion below fails
   assert.equal(await a.timers.set('mover', 50, 'm1'), true);
   assert.equal(await a.timers.set('mover', 50, 'm2'), true);
   assert.equal(await a.timers.set('mover', 50, 'm3'), false);
@@ -109,6 +111,7 @@ test('forget keeps timers persisted for the next node; drop removes them; the pe
   assert.equal(a.fired.length, 0, 'a dropped timer does not fire');
   await movedAgain;
   assert.deepEqual(await a.registry.listTimers('undeployed'), []);
+  closed = true;
   await a.close();
 });
 
