@@ -283,11 +283,17 @@ export class AgentTimers {
     return mine;
   }
 
-  /** (Re)arms a waiting timer; before start() it stays tracked and start() arms it. */
+  /**
+   * (Re)arms a waiting timer; before start() it stays tracked and start() arms it. A timer that
+   * fired is never armed again: `set` arms its timer once the registry write returns, and a moved
+   * clock (or the node's start) may have armed and fired it while that write was in flight — arming
+   * it then fired it twice, and its handling ran twice (a `caxton test` scenario counted 2 for one
+   * timer when the journal's write was slow).
+   */
   private arm(entry: Live): void {
     clearTimeout(entry.handle);
     entry.handle = undefined;
-    if (!this.started) return;
+    if (!this.started || entry.fired) return;
     const armedAt = this.now();
     const armedReal = this.monotonic();
     const wait = entry.record.dueAt - armedAt;

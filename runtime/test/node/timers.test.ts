@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
-import { AgentTimers } from '../../src/node/timers.js';
+import { AgentTimers, type TimerStore } from '../../src/node/timers.js';
 import { AdvanceTooLongError, VirtualClock } from '../../src/node/virtual-clock.js';
 import { eventually, sleep, tempDir } from '../registry/helpers/tmp.js';
 
@@ -346,6 +346,41 @@ test('clockMoved: an agent stopped here (forget, as after a crash) lets the wait
   c.timers.clearAll();
   assert.equal(await settles(moved2, 2000), true, 'node shutdown lets it go');
   await c.close();
+});
+
+test('a timer fires once: one a moved clock fired while its registry write was in flight is not armed again when the write returns', async () => {
+  // `set` tracks the timer at once and arms it when the write returns; `caxton test`'s advance
+  // (clockMoved) can fire it before that on a slow journal. Arming it again fired it twice.
+  const registry = new EmbeddedRegistry({ dir: join(root.path, `n${n++}`) });
+  await registry.open();
+  let releaseWrite!: () => void;
+  const held = new Promise<void>((resolve) => (releaseWrite = resolve));
+  const store: TimerStore = {
+    putTimer: async (t) => {
+      await held;
+      await registry.putTimer(t);
+    },
+    deleteTimer: (agent, id) => registry.deleteTimer(agent, id),
+    deleteTimers: (agent) => registry.deleteTimers(agent),
+    listTimers: (agent) => registry.listTimers(agent),
+  };
+  let time = 1_000_000;
+  const fired: string[] = [];
+  const timers = new AgentTimers({ store, maxPerAgent: 10, now: () => time, fire: (_a, _token, id) => fired.push(id), warn: () => {} });
+  timers.start();
+  const set = timers.set('agent', 1_000, 'tick');
+  time += 1_000;
+  const moved = timers.clockMoved();
+  await eventually(() => fired.length === 1 || undefined, 2000, 'it fires once the clock reached its due time');
+  releaseWrite();
+  assert.equal(await set, true);
+  await sleep(100); // a timer armed again at the write's return (setTimeout 0) has fired by now
+  assert.equal(fired.length, 1, `fired ${fired.length} times`);
+  await timers.done('agent', fired[0]!);
+  await moved;
+  assert.deepEqual(await registry.listTimers('agent'), [], 'handled: gone from the registry');
+  timers.clearAll();
+  await registry.close();
 });
 
 test('a clock that stands still is not polled: a timer whose real-time wait ran out waits for clockMoved', async () => {
