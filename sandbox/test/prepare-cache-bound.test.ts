@@ -104,7 +104,7 @@ describe('evicting past the bound', () => {
     const asked: string[] = [];
     // Between the scan and each removal: a hit touches the first two (as cache.ts and
     // module-cache.ts do), another writer renames a new entry in under the third's name (its old mtime kept).
-    const report = await evictPastBound(root, MODULE_CACHE_DIR, 4000, new Set(), (path) => {
+    const report = await evictPastBound(root, MODULE_CACHE_DIR, 4000, new Set(), { beforeRecheck: (path) => {
       asked.push(path);
       if (path === read || path === readModule) at(path, Date.now() / 1000);
       if (path === replaced) {
@@ -115,7 +115,7 @@ describe('evicting past the bound', () => {
         renameSync(aside, replaced);
         at(replaced, 3_000);
       }
-    });
+    } });
     assert.deepEqual(asked, [read, readModule, replaced, next], 'tried in order of the scan\'s recency');
     assert.deepEqual(report, { entries: 1, modules: 0, bytes: 1000, totalBytes: 5000, maxBytes: 4000 });
     assert.deepEqual([read, readModule, replaced, next, fresh].map((p) => existsSync(p)), [true, true, true, false, true]);
@@ -128,11 +128,30 @@ describe('evicting past the bound', () => {
     const next = entry(root, 'c', 1000, 3_000);
     const fresh = entry(root, 'd', 1000, 4_000);
     // Another node sharing the directory evicts the two oldest between this pass's scan and their turn.
-    const report = await evictPastBound(root, MODULE_CACHE_DIR, 2000, new Set(), (path) => {
+    const report = await evictPastBound(root, MODULE_CACHE_DIR, 2000, new Set(), { beforeRecheck: (path) => {
       if (path === taken || path === takenModule) rmSync(path, { recursive: true });
-    });
+    } });
     assert.equal(report, null, 'this pass removed nothing: the other node did');
     assert.deepEqual([taken, takenModule, next, fresh].map((p) => existsSync(p)), [false, false, true, true], 'within the bound once they were gone');
+  });
+
+  it('reports an item another node removed between the re-check and the removal as freed, not as removed by this pass', async () => {
+    const root = freshRoot();
+    const taken = entry(root, 'a', 1000, 1_000);
+    const takenModule = moduleFile(root, 'b', 1000, 2_000);
+    const next = entry(root, 'c', 1000, 3_000);
+    const fresh = entry(root, 'd', 1000, 4_000);
+    const vanished: string[] = [];
+    // The re-check finds the two oldest unused; another node evicts them before this pass removes them.
+    const report = await evictPastBound(root, MODULE_CACHE_DIR, 1500, new Set(), { beforeRemoval: (path) => {
+      if (path !== taken && path !== takenModule) return;
+      rmSync(path, { recursive: true });
+      vanished.push(path);
+    } });
+    assert.deepEqual(vanished, [taken, takenModule], 'both vanished in that window');
+    // Their 2,000 bytes count towards the bound (so only one more goes), but the report is this pass's own removal.
+    assert.deepEqual(report, { entries: 1, modules: 0, bytes: 1000, totalBytes: 4000, maxBytes: 1500 });
+    assert.deepEqual([taken, takenModule, next, fresh].map((p) => existsSync(p)), [false, false, false, true]);
   });
 
   it('runs the pass a write asked for even when the reporter of the one before throws', async () => {

@@ -112,19 +112,23 @@ export async function directoryStat(path: string): Promise<{ stats: Stats; probl
 }
 
 /**
- * Moves `path` out of the way in one step (readers see it whole or not at all), then removes it.
- * False when it is still there afterwards (it could not be moved): the caller must not use it.
+ * What a removal did: 'removed' by this call; 'gone' when it was not there (another node removed it
+ * first: out of the way all the same, but not this call's doing); 'kept' when it is still there (it
+ * could not be moved): the caller must not use it.
  */
-export async function discard(path: string): Promise<boolean> {
+export type Removal = 'removed' | 'gone' | 'kept';
+
+/** Moves `path` out of the way in one step (readers see it whole or not at all), then removes it. */
+export async function discard(path: string): Promise<Removal> {
   const away = temporaryPath(path, true);
   try {
     await rename(path, away);
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT'; // Gone: another node discarded it first.
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : 'kept';
   }
   // Files another user made in a directory of theirs may resist removal; the sweep tries again later.
   await rm(away, { recursive: true, force: true }).catch(() => undefined);
-  return true;
+  return 'removed';
 }
 
 const unsafeRoot = (root: string, why: string, context: Record<string, unknown>, cause?: unknown, hint?: string): SandboxError =>
@@ -269,7 +273,7 @@ export async function openCacheRoot(root: string, modulesDir: string): Promise<v
   await openPrivateDir(root);
   const modules = join(root, modulesDir);
   const problem = (await directoryStat(modules).catch(() => null))?.problem ?? null;
-  if (problem !== null && !(await discard(modules))) {
+  if (problem !== null && (await discard(modules)) === 'kept') {
     throw unsafeRoot(root, `holds ${modulesDir}/, which ${problem} and cannot be moved away`, { modules });
   }
 }

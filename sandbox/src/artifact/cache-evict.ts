@@ -12,13 +12,13 @@
  * never a crash or a wrong module.
  */
 import type { Stats } from 'node:fs';
-import { lstat, readdir, rm } from 'node:fs/promises';
+import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { discard } from './cache-dir.js';
+import { discard, type Removal } from './cache-dir.js';
 
 /** What one eviction pass did (reported to the node: the operator sees the cache working). */
 export interface EvictionReport {
-  /** Artifact entries and module-cache files removed. */
+  /** Artifact entries and module-cache files this pass removed (not those another node removed meanwhile). */
   entries: number;
   modules: number;
   /** Bytes they held. */
@@ -35,8 +35,13 @@ const MODULE_NAME = /^[0-9a-f]{64}\.entry$/;
 
 interface Item { path: string; kind: 'entry' | 'module'; bytes: number; usedMs: number; dev: number; ino: number }
 
-/** Called with each item just before its recency is checked again and it is removed (tests force the race with it). */
-export type BeforeRemove = (path: string) => void | Promise<void>;
+/** Called with an item at two instants of its turn; tests force the races of another node with them. */
+export interface EvictionHooks {
+  /** Before its recency is checked again. */
+  beforeRecheck?: (path: string) => void | Promise<void>;
+  /** After that check found it unused, just before it is removed. */
+  beforeRemoval?: (path: string) => void | Promise<void>;
+}
 
 /**
  * One pass: sizes every entry of `root` and of `root/modulesDir`, and removes the least recently
@@ -47,7 +52,7 @@ export type BeforeRemove = (path: string) => void | Promise<void>;
  * stale sweep owns temporaries). Work is one lstat per file of the cache plus one per removal: it
  * runs after a write, off the load that triggered it. Null when nothing was removed.
  */
-export async function evictPastBound(root: string, modulesDir: string, maxBytes: number, keep: ReadonlySet<string>, beforeRemove?: BeforeRemove): Promise<EvictionReport | null> {
+export async function evictPastBound(root: string, modulesDir: string, maxBytes: number, keep: ReadonlySet<string>, hooks: EvictionHooks = {}): Promise<EvictionReport | null> {
   const items = [
     ...(await scanItems(root, ENTRY_NAME, 'entry', entryBytes)),
     ...(await scanItems(join(root, modulesDir), MODULE_NAME, 'module', async (_path, st) => (st.isFile() ? st.size : null))),
@@ -60,17 +65,16 @@ export async function evictPastBound(root: string, modulesDir: string, maxBytes:
   for (const item of items) {
     if (left <= maxBytes) break;
     if (keep.has(item.path)) continue;
-    await beforeRemove?.(item.path);
+    await hooks.beforeRecheck?.(item.path);
     const now = await stateSinceScan(item);
     if (now === 'used') continue;
-    if (now === 'gone') {
-      // Another node removed it: its bytes are freed all the same, but not by this pass.
-      left -= item.bytes;
-      continue;
-    }
-    const removed = item.kind === 'entry' ? await discard(item.path) : await rm(item.path, { force: true }).then(() => true, () => false);
-    if (!removed) continue;
+    if (now === 'unused') await hooks.beforeRemoval?.(item.path);
+    const removal = now === 'gone' ? 'gone' : await remove(item);
+    if (removal === 'kept') continue;
     left -= item.bytes;
+    // Another node removed it, since the scan or between the re-check and the removal: its bytes
+    // are freed all the same, but not by this pass.
+    if (removal === 'gone') continue;
     report.bytes += item.bytes;
     if (item.kind === 'entry') report.entries++;
     else report.modules++;
@@ -98,6 +102,17 @@ async function stateSinceScan(item: Item): Promise<'unused' | 'used' | 'gone'> {
     return 'used'; // Unreadable now: not ours to judge, so left alone.
   }
   return now.mtimeMs === item.usedMs && now.dev === item.dev && now.ino === item.ino ? 'unused' : 'used';
+}
+
+/** Removes an item the re-check found unused: an artifact entry by discard, a module-cache file by unlink. */
+async function remove(item: Item): Promise<Removal> {
+  if (item.kind === 'entry') return discard(item.path);
+  try {
+    await unlink(item.path);
+    return 'removed';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : 'kept';
+  }
 }
 
 async function names(dir: string): Promise<string[]> {

@@ -103,7 +103,7 @@ export class ArtifactCache {
       await utimes(dir, now, now).catch(() => undefined);
     }
     if (!(found instanceof Refused)) return found;
-    const removed = await discard(dir);
+    const removed = (await discard(dir)) !== 'kept';
     this.report(new SandboxError('sandbox.artifact.cache-entry-refused', `the cached entry for ${digest} was refused: ${found.why}`, {
       context: { digest, cacheKey, dir, removed },
       hint: removed
