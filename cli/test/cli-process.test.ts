@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { harnessModule, type Harness } from './support/runtime-harness.js';
 import { caxton } from './support/run-cli.js';
+import { withoutNodeWarnings } from './support/node-warnings.js';
 
 /** A minimal byte string that starts like any WebAssembly binary (the CLI checks the magic). */
 function fakeComponent(size: number): Buffer {
@@ -49,7 +50,7 @@ describe('caxton CLI against a running API', () => {
     const agent = h.node.agents.get('echo');
     assert.equal(agent?.status.artifactDigest, createHash('sha256').update(echoWasm).digest('hex'));
     assert.deepEqual(agent?.status.config, { greeting: 'hi' });
-    assert.equal(r.stderr, '', 'no progress bar when stderr is not a terminal');
+    assert.equal(withoutNodeWarnings(r.stderr), '', 'no progress bar when stderr is not a terminal');
   });
 
   it('builds a project directory, then deploys the component', async () => {

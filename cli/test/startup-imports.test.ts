@@ -24,6 +24,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { withoutNodeWarnings } from './support/node-warnings.js';
 import { freePort } from './support/ports.js';
 import { caxton, type CliResult } from './support/run-cli.js';
 import { writeSignedAuditExport } from './support/signed-audit-export.js';
@@ -94,7 +95,7 @@ async function recordedImport(specifier: string): Promise<string[]> {
   const log = nextImportLog();
   const args = ['--import', RECORDER, '--input-type=module', '-e', `await import(${JSON.stringify(specifier)});`];
   const { stderr } = await run(process.execPath, args, { cwd: ROOT, env: { ...process.env, CAXTON_TEST_IMPORT_LOG: log } });
-  assert.equal(stderr, '', `import('${specifier}') wrote to stderr`);
+  assert.equal(withoutNodeWarnings(stderr), '', `import('${specifier}') wrote to stderr`);
   return recordedFiles(log);
 }
 

@@ -1,0 +1,19 @@
+/**
+ * A child Node process's stderr without Node's own warnings: an ExperimentalWarning, a deprecation
+ * of Node's API (`[DEP0123] DeprecationWarning`), and the "(Use `node --trace-… ...`" line Node
+ * prints after the first warning. A newer Node, or a dependency using an API Node now deprecates,
+ * prints these without anything being wrong with what a test checks; tests that require a child's
+ * stderr empty compare this instead. Everything else stays: another warning (a leaked listener's
+ * MaxListenersExceededWarning, one a module emits), an error, any other text. A Node warning whose
+ * message spans lines keeps its continuation lines, so the check fails naming them rather than
+ * hiding more than one line per warning.
+ */
+const NODE_WARNING = /^\(node:\d+\) (?:\[DEP\d{4}\] DeprecationWarning|ExperimentalWarning): /;
+const TRACE_HINT = /^\(Use `node --trace-(?:warnings|deprecation) \.\.\.` to show where the warning was created\)$/;
+
+export function withoutNodeWarnings(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => !NODE_WARNING.test(line) && !TRACE_HINT.test(line))
+    .join('\n');
+}
