@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import {
   AGENT_LIMIT_TABLE, checkLimits, DEFAULT_AGENT_LIMITS, DEPLOYABLE_LIMITS, LIMIT_NAMES, LimitOutOfRangeError, limitField,
   renderLimitsTable, resolveAgentLimits, CaxtonError, DEFAULT_TRAFFIC_LIMITS, resolveTrafficLimits, SERVE_TRAFFIC_LIMITS,
-  TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits,
+  TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits, resolveRolloutThresholds, ROLLOUT_LIMIT_TABLE,
 } from '../../src/index.js';
 
 const SANDBOX_DOC = fileURLToPath(new URL('../../../../docs/sandbox.md', import.meta.url));
@@ -104,7 +104,29 @@ describe('the prepare cache\'s bound (decisions 2141, 2145): a node-wide row, se
     assert.equal(resolvePrepareCacheLimits({ maxBytes: row.ceiling }).maxBytes, row.ceiling);
     for (const bad of [row.min - 1, row.ceiling + 1]) {
       assert.throws(() => resolvePrepareCacheLimits({ maxBytes: bad }), (e: unknown) => e instanceof CaxtonError && e.code === 'limits.out-of-range'
-        && e.context['limit'] === 'maxBytes' && e.hint?.startsWith('omit it (caxton serve --prepare-cache-max-mib, in MiB) for the default, 4,294,967,296 bytes (4,096 MiB)') === true);
+        && e.context['limit'] === 'maxBytes' && e.hint?.startsWith('maxBytes (caxton serve --prepare-cache-max-mib, in MiB) accepts 67108864..1099511627776 bytes; omit it for the default, 4,294,967,296 bytes (4,096 MiB)') === true);
     }
+  });
+});
+
+describe('one check and one refusal for every table (decision 2147)', () => {
+  it('refuses a value out of any table\'s row with LimitOutOfRangeError, carrying the bounds that applied and the row\'s hint', () => {
+    const cases: [() => unknown, string, number, number][] = [
+      [() => checkLimits({ absentQueue: 0 }, { field: 'flags' }), 'absentQueue', 1, AGENT_LIMIT_TABLE.absentQueue.ceiling],
+      [() => resolveTrafficLimits({ fairIdleMs: 10_001 }), 'fairIdleMs', 1, TRAFFIC_LIMIT_TABLE.fairIdleMs.ceiling],
+      [() => resolvePrepareCacheLimits({ maxBytes: 1 }), 'maxBytes', PREPARE_CACHE_LIMIT_TABLE.maxBytes.min, PREPARE_CACHE_LIMIT_TABLE.maxBytes.ceiling],
+      [() => resolveRolloutThresholds({ maxP99Ms: 0 }), 'maxP99Ms', ROLLOUT_LIMIT_TABLE.maxP99Ms.min, ROLLOUT_LIMIT_TABLE.maxP99Ms.ceiling],
+    ];
+    for (const [refuse, limit, min, ceiling] of cases) {
+      assert.throws(refuse, (e: unknown) => e instanceof LimitOutOfRangeError && e.code === 'limits.out-of-range' && e.kind === 'invalid-argument'
+        && e.limit === limit && e.min === min && e.ceiling === ceiling && e.context['min'] === min
+        && e.message.includes(`is not a valid ${limit}; it must be a whole number in ${min}..${ceiling}`)
+        && new RegExp(`^${limit} \\(.*caxton (deploy|serve|upgrade) --.* accepts ${min}\\.\\.${ceiling} .*; omit it for the default`).test(e.hint ?? ''), limit);
+    }
+  });
+
+  it('says the default of a row whose flag takes another unit in that unit too, from the row\'s flagScale', () => {
+    assert.throws(() => resolvePrepareCacheLimits({ maxBytes: 0 }), (e: unknown) => e instanceof LimitOutOfRangeError
+      && /omit it for the default, 4,294,967,296 bytes \(4,096 MiB\)\./.test(e.hint ?? ''));
   });
 });
