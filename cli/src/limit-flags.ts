@@ -5,8 +5,8 @@
  */
 import type { Argv } from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, LimitOutOfRangeError, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits, resolveTrafficLimits, rowFloor,
-  SERVE_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE, type AgentLimitsSpec, type DeployableLimitName, type FlagScale, type LimitRow, type PrepareCacheLimits, type TrafficLimits,
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, inFlagUnit, LimitOutOfRangeError, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolvePrepareCacheLimits, resolveTrafficLimits, rowFloor,
+  SERVE_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE, type AgentLimitsSpec, type ArtifactLimits, type DeployableLimitName, type FlagScale, type LimitRow, type PrepareCacheLimits, type TrafficLimits,
 } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
@@ -35,7 +35,7 @@ function durationExamples(row: { readonly default: number; readonly ceiling: num
  */
 function valueHelp(row: LimitRow, countExample?: string, defaultIs = (text: string): string => `default ${text}`): string {
   if (row.flagScale) {
-    const inFlag = (n: number): string => number(n / row.flagScale!.per);
+    const inFlag = (n: number): string => number(inFlagUnit(row, n));
     return `Value: a whole number of ${row.flagScale.unit} (${defaultIs(inFlag(row.default))}, from ${inFlag(rowFloor(row))} to ${inFlag(row.ceiling)})`;
   }
   const forms = row.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)'
@@ -120,14 +120,13 @@ export function nodeDefaultLimitsFromFlags(argv: LimitFlagArgs): Partial<AgentLi
  * traffic limits the table marks `serve`, parsed by unit and checked by the table's one resolver.
  */
 export function trafficLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  return serveRowOptions(y, SERVE_TRAFFIC_LIMITS.map((name) => TRAFFIC_LIMIT_TABLE[name]), '10M');
+}
+
+/** A serve flag per row, its help the row's description and its "Value: …" (forms, range, default). */
+function serveRowOptions<T>(y: Argv<T>, rows: readonly (LimitRow & { serve: string })[], countExample?: string): Argv<T & LimitFlagArgs> {
   let out = y as Argv<T & LimitFlagArgs>;
-  for (const name of SERVE_TRAFFIC_LIMITS) {
-    const d = TRAFFIC_LIMIT_TABLE[name];
-    out = out.option(d.serve, {
-      type: 'string',
-      describe: `${d.description} ${valueHelp(d, '10M')}`,
-    }) as Argv<T & LimitFlagArgs>;
-  }
+  for (const row of rows) out = out.option(row.serve, { type: 'string', describe: `${row.description} ${valueHelp(row, countExample)}` }) as Argv<T & LimitFlagArgs>;
   return out;
 }
 
@@ -142,13 +141,27 @@ export function trafficLimitsFromFlags(argv: LimitFlagArgs): Partial<TrafficLimi
  * traffic flags (decisions 2145, 2147).
  */
 export function prepareCacheLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
-  const row = PREPARE_CACHE_LIMIT_TABLE.maxBytes;
-  return y.option(row.serve, { type: 'string', describe: `${row.description} ${valueHelp(row)}` }) as Argv<T & LimitFlagArgs>;
+  return serveRowOptions(y, [PREPARE_CACHE_LIMIT_TABLE.maxBytes]);
 }
 
 /** The prepare cache's limits the serve flags set, in bytes (none given: undefined, i.e. the table's defaults). */
 export function prepareCacheLimitsFromFlags(argv: LimitFlagArgs): Partial<PrepareCacheLimits> | undefined {
   return tableFlags(argv, [rowFlag('maxBytes', PREPARE_CACHE_LIMIT_TABLE.maxBytes, PREPARE_CACHE_LIMIT_TABLE.maxBytes.serve)], (given) => resolvePrepareCacheLimits(given, 'flags'));
+}
+
+/**
+ * `caxton serve --max-artifact-mib / --prepare-timeout-s / --prepare-heap-mib` (decision 2147): what
+ * the node accepts and spends on one component, core's ARTIFACT_LIMIT_TABLE, each in whole units of
+ * its row's flagScale, read like the traffic flags.
+ */
+export function artifactLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  return serveRowOptions(y, Object.values(ARTIFACT_LIMIT_TABLE));
+}
+
+/** The artifact limits the serve flags set, in the rows' units (none given: undefined, i.e. the node's defaults). */
+export function artifactLimitsFromFlags(argv: LimitFlagArgs): Partial<ArtifactLimits> | undefined {
+  const names = Object.keys(ARTIFACT_LIMIT_TABLE) as (keyof ArtifactLimits)[];
+  return tableFlags(argv, names.map((name) => rowFlag(name, ARTIFACT_LIMIT_TABLE[name], ARTIFACT_LIMIT_TABLE[name].serve)), (given) => resolveArtifactLimits(given, 'flags'));
 }
 
 /**
@@ -159,7 +172,7 @@ export function prepareCacheLimitsFromFlags(argv: LimitFlagArgs): Partial<Prepar
  */
 function parseScaled(scale: FlagScale, row: LimitRow, flag: string, text: string): number {
   if (!/^\s*\d+\s*$/.test(text)) {
-    throw new UsageError(`${flag} "${text}" is not a whole number of ${scale.unit}`, `e.g. ${flag} ${row.default / scale.per} (the default) or ${flag} ${rowFloor(row) / scale.per} (the least it takes)`);
+    throw new UsageError(`${flag} "${text}" is not a whole number of ${scale.unit}`, `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default) or ${flag} ${inFlagUnit(row, rowFloor(row))} (the least it takes)`);
   }
   return Number(text) * scale.per;
 }
@@ -202,8 +215,7 @@ function tableFlags<N extends string>(argv: LimitFlagArgs, flags: readonly Table
     if (!(err instanceof LimitOutOfRangeError)) throw err;
     const f = flags.find((x) => x.name === err.limit);
     if (f === undefined) throw err;
-    const per = f.row.flagScale?.per ?? 1;
-    const range = `${number(err.min / per)}..${number(err.ceiling / per)} (${f.row.flagScale?.unit ?? f.row.unit})`;
+    const range = `${number(inFlagUnit(f.row, err.min))}..${number(inFlagUnit(f.row, err.ceiling))} (${f.row.flagScale?.unit ?? f.row.unit})`;
     // The text as typed ("61s", "10"), not the parsed value: what the operator wrote is what they look for.
     throw new UsageError(`--${f.flag} ${typed[f.name]!} is out of range: it must be ${range}`, err.hint);
   }

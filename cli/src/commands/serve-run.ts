@@ -4,13 +4,14 @@
  * Ctrl-C / SIGTERM. The node itself is @caxton/runtime's startNode; this module is imported only
  * when serve runs, so the node's library, the sandbox and their dependencies load only then.
  */
-import { nodeDefaultLimitsFromFlags, prepareCacheLimitsFromFlags, trafficLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
+import { artifactLimitsFromFlags, nodeDefaultLimitsFromFlags, prepareCacheLimitsFromFlags, trafficLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
 import path from 'node:path';
 import { readTokenFilePath, tokenFilePath } from '@caxton/client';
 import { CliError, UsageError } from '../cli-error.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import type { StartNodeOptions, RunningNode } from '@caxton/runtime';
 import { parseComponentLimit } from '@caxton/sandbox';
+import { ARTIFACT_LIMIT_TABLE, inFlagUnit } from '@caxton/core';
 import { EXIT } from '../exit-codes.js';
 import { auditNodeOptions, type ServeAuditArgs } from './serve-audit-options.js';
 import { clusterSecurityOptions, type ClusterSecurityArgs } from './serve-cluster-security-options.js';
@@ -58,8 +59,6 @@ export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditA
   edgeMaxInFlight?: number;
   edgeTargetMs?: number;
   edgeServingFloor?: number;
-  prepareTimeoutS?: number;
-  prepareHeapMib?: number;
   prepareCacheDir?: string;
   componentLimit?: string[];
   apiHost?: string;
@@ -81,11 +80,7 @@ export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditA
   key?: string;
   clientCa?: string;
   requireClientCert: boolean;
-  maxArtifactMib?: number;
 } & Partial<ServeAuditArgs>;
-
-/** A component is buffered whole in memory while it uploads (at most 4 at once): keep it sane. */
-const MAX_ARTIFACT_MIB = 1024;
 
 function list(text: string | undefined, flag: string): string[] | undefined {
   if (text === undefined) return undefined;
@@ -100,10 +95,8 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError(`--api-port ${apiPort} is not a port`);
   if ((argv.cert === undefined) !== (argv.key === undefined)) throw new UsageError('--cert and --key go together');
   if (argv.requireClientCert && !argv.clientCa) throw new UsageError('--require-client-cert needs --client-ca');
-  const mib = argv.maxArtifactMib;
-  if (mib !== undefined && (!Number.isFinite(mib) || mib <= 0 || mib > MAX_ARTIFACT_MIB)) {
-    throw new UsageError(`--max-artifact-mib ${mib} is not a size in MiB above 0 and at most ${MAX_ARTIFACT_MIB}`, 'the default, 64, fits every example; uploads are held in memory while they arrive');
-  }
+  // What the node accepts and spends on a component (decision 2147): checked before anything else is built.
+  const artifact = artifactLimitsFromFlags(argv as unknown as LimitFlagArgs);
   const options: StartNodeOptions = {
     dataDir: path.resolve(cwd, argv.dataDir),
     apiHost,
@@ -123,16 +116,11 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   }
   const replicasAcrossNodes = replicasAcrossNodesOption(argv, env, brokers !== undefined && endpoints !== undefined);
   if (replicasAcrossNodes !== undefined) options.cluster = { ...options.cluster, replicasAcrossNodes };
-  if (mib !== undefined) options.maxArtifactBytes = Math.floor(mib * 1024 * 1024);
+  if (artifact?.maxArtifactBytes !== undefined) options.maxArtifactBytes = artifact.maxArtifactBytes;
   const prepare: NonNullable<StartNodeOptions['prepare']> = {};
-  if (argv.prepareTimeoutS !== undefined) {
-    if (!(argv.prepareTimeoutS > 0 && argv.prepareTimeoutS <= 3600)) throw new UsageError(`--prepare-timeout-s ${argv.prepareTimeoutS} is not a number of seconds above 0 and at most 3600`);
-    prepare.deadlineMs = Math.round(argv.prepareTimeoutS * 1000);
-  }
-  if (argv.prepareHeapMib !== undefined) {
-    if (!(Number.isInteger(argv.prepareHeapMib) && argv.prepareHeapMib >= 64 && argv.prepareHeapMib <= 16384)) throw new UsageError(`--prepare-heap-mib ${argv.prepareHeapMib} is not a whole number from 64 to 16384`);
-    prepare.maxHeapMb = argv.prepareHeapMib;
-  }
+  if (artifact?.prepareDeadlineMs !== undefined) prepare.deadlineMs = artifact.prepareDeadlineMs;
+  // The preparing worker's heap is set in MiB (V8's maxOldGenerationSizeMb): the row's flag unit.
+  if (artifact?.prepareHeapBytes !== undefined) prepare.maxHeapMb = inFlagUnit(ARTIFACT_LIMIT_TABLE.prepareHeapBytes, artifact.prepareHeapBytes);
   if (argv.prepareCacheDir !== undefined) {
     if (argv.prepareCacheDir.trim() === '') throw new UsageError('--prepare-cache-dir is empty', 'give a directory, or leave the flag out for <data-dir>/cache');
     prepare.cacheDir = path.resolve(cwd, argv.prepareCacheDir);

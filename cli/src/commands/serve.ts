@@ -18,13 +18,13 @@ import { withMtpOptions } from './serve-mtp-options.js';
 import { telemetryOptions } from './serve-telemetry-options.js';
 import { trustOptions } from './serve-trust-options.js';
 import type { ServeArgs } from './serve-run.js';
-import { nodeDefaultLimitOptions, prepareCacheLimitOptions, trafficLimitOptions } from '../limit-flags.js';
+import { artifactLimitOptions, nodeDefaultLimitOptions, prepareCacheLimitOptions, trafficLimitOptions } from '../limit-flags.js';
 
 export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> {
   return {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
-    builder: (y) => prepareCacheLimitOptions(trafficLimitOptions(nodeDefaultLimitOptions(trustOptions(telemetryOptions(withListenerOptions(withMtpOptions(withA2aOptions(withMcpOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y))))))))))))
+    builder: (y) => artifactLimitOptions(prepareCacheLimitOptions(trafficLimitOptions(nodeDefaultLimitOptions(trustOptions(telemetryOptions(withListenerOptions(withMtpOptions(withA2aOptions(withMcpOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y)))))))))))))
       // For serve, --addr is where to listen (the global --addr is where a client connects): it
       // must not be accepted and ignored. No default here, so an explicit one can be told apart.
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })
@@ -48,9 +48,6 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> 
       .option('key', { type: 'string', describe: 'TLS private key for the API' })
       .option('client-ca', { type: 'string', describe: 'CA for client certificates' })
       .option('require-client-cert', { type: 'boolean', default: false, describe: 'Mutual TLS: refuse clients without a certificate from --client-ca' })
-      .option('max-artifact-mib', { type: 'number', describe: 'Largest component deploy/upgrade accept, MiB (default 64, at most 1024)' })
-      .option('prepare-timeout-s', { type: 'number', describe: 'Longest a component may take to be checked and prepared, seconds (default 120)' })
-      .option('prepare-heap-mib', { type: 'number', describe: 'Memory the preparation of one component may use, MiB (default 1024)' })
       .option('prepare-cache-dir', { type: 'string', describe: 'Where prepared components are kept (default <data-dir>/cache); nodes on one host may share one directory: entries are named by the component\'s digest and the preparing code\'s versions, and written by rename. The directory must be this user\'s, not a symbolic link and not group/world-writable, and every directory on the way to it owned by root or this user and not writable by others unless sticky like /tmp (a link on the way is followed and its directory checked too) (else the node refuses to start, naming the directory and the fix); each cached file is checked against the sha256 its manifest records before use, and a mismatch is prepared again' })
       .option('component-limit', { type: 'string', array: true, describe: 'Raise a cap on what a component may define, <name>=<n> (repeatable): coreModules 64, components 64, instances 4096, coreInstances 4096, types 65536, functions 1000000' })
       .options(k8sServeOptions(env.io.env))

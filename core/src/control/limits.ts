@@ -270,9 +270,7 @@ export const ROLLOUT_LIMIT_TABLE = {
 export type RolloutThresholdName = keyof typeof ROLLOUT_LIMIT_TABLE;
 export type RolloutThresholds = { [K in RolloutThresholdName]: number };
 
-export const DEFAULT_ROLLOUT_THRESHOLDS: Readonly<RolloutThresholds> = Object.freeze(
-  Object.fromEntries(Object.entries(ROLLOUT_LIMIT_TABLE).map(([k, d]) => [k, d.default])) as RolloutThresholds,
-);
+export const DEFAULT_ROLLOUT_THRESHOLDS: Readonly<RolloutThresholds> = tableDefaults(ROLLOUT_LIMIT_TABLE);
 
 /** A rollout's fixed bounds: not per upgrade. */
 export const ROLLOUT_BOUNDS = Object.freeze({
@@ -473,9 +471,7 @@ export const DEPLOYABLE_LIMITS = Object.freeze(
 
 export const limitDefinition = (name: LimitName): LimitDefinition => AGENT_LIMIT_TABLE[name];
 
-export const DEFAULT_AGENT_LIMITS: Readonly<AgentLimits> = Object.freeze(
-  Object.fromEntries(LIMIT_NAMES.map((n) => [n, AGENT_LIMIT_TABLE[n].default])) as AgentLimits,
-);
+export const DEFAULT_AGENT_LIMITS: Readonly<AgentLimits> = tableDefaults(AGENT_LIMIT_TABLE);
 
 /**
  * The limits a deployment carries: fuel and memory always (every record has them), the send quotas
@@ -484,8 +480,16 @@ export const DEFAULT_AGENT_LIMITS: Readonly<AgentLimits> = Object.freeze(
  */
 export type AgentLimitsSpec = Pick<AgentLimits, 'fuelPerMessage' | 'memoryPages'> & Partial<Pick<AgentLimits, DeployableLimitName>>;
 
+/** A table's defaults, by row name. A function declaration: hoisted above the tables that call it. */
+function tableDefaults<T extends Record<string, LimitRow>>(table: T): Readonly<{ [K in keyof T]: number }> {
+  return Object.freeze(Object.fromEntries(Object.entries(table).map(([k, d]) => [k, d.default])) as { [K in keyof T]: number });
+}
+
 /** The least value a row takes: its `min`, else 1. */
 export const rowFloor = (row: LimitRow): number => row.min ?? 1;
+
+/** A value of a row in its flag's unit (MiB of a row in bytes); the row's own unit when it has no flagScale. */
+export const inFlagUnit = (row: LimitRow, value: number): number => value / (row.flagScale?.per ?? 1);
 
 /** How an operator sets a row, for hints: the CLI flag (and the wire field of a deploy flag), or '' when only the embedder can. */
 function howSet(row: LimitRow): string {
@@ -506,7 +510,7 @@ export class LimitOutOfRangeError extends CaxtonError {
   readonly ceiling: number;
   constructor(readonly limit: string, readonly value: unknown, readonly field: string, row: LimitRow, ceiling: number = row.ceiling) {
     const min = rowFloor(row);
-    const scaled = row.flagScale ? ` (${number(row.default / row.flagScale.per)} ${row.flagScale.unit})` : '';
+    const scaled = row.flagScale ? ` (${number(inFlagUnit(row, row.default))} ${row.flagScale.unit})` : '';
     super('limits.out-of-range', `${field}: ${describeValue(value)} is not a valid ${limit}; it must be a whole number in ${min}..${ceiling} (${row.unit})`, {
       kind: 'invalid-argument',
       context: { field, limit, value: typeof value === 'number' ? value : String(value).slice(0, 40), min, ceiling, unit: row.unit },
@@ -633,9 +637,7 @@ export const TRAFFIC_LIMIT_TABLE = {
 export type TrafficLimitName = keyof typeof TRAFFIC_LIMIT_TABLE;
 export type TrafficLimits = { [K in TrafficLimitName]: number };
 
-export const DEFAULT_TRAFFIC_LIMITS: Readonly<TrafficLimits> = Object.freeze(
-  Object.fromEntries(Object.entries(TRAFFIC_LIMIT_TABLE).map(([k, d]) => [k, d.default])) as TrafficLimits,
-);
+export const DEFAULT_TRAFFIC_LIMITS: Readonly<TrafficLimits> = tableDefaults(TRAFFIC_LIMIT_TABLE);
 
 /** The traffic limits an operator sets per node with `caxton serve --<flag>` (rows with `serve`), in table order. */
 export type ServeTrafficLimitName = {
@@ -651,6 +653,9 @@ export function resolveTrafficLimits(given: Partial<Record<TrafficLimitName, unk
   return { ...DEFAULT_TRAFFIC_LIMITS, ...checkTable(TRAFFIC_LIMIT_TABLE, given, { field, what: 'traffic limit' }) };
 }
 
+/** A flag in MiB of a row in bytes. */
+const MIB: FlagScale = { unit: 'MiB', per: 1024 ** 2 };
+
 /**
  * The node's prepare cache (decision 2141): its size bound, past which the least recently used
  * prepared components are evicted. A node-wide storage limit, not a per-agent one; the same shape
@@ -661,20 +666,54 @@ export const PREPARE_CACHE_LIMIT_TABLE = {
   maxBytes: {
     unit: 'bytes', default: 4 * 1024 ** 3, min: 64 * 1024 ** 2, ceiling: 1024 ** 4,
     description: 'Bytes the prepare cache directory may hold (prepared components and instrumented core modules); past it, after each write, the least recently used are removed (decision 2141). Nodes sharing the directory each keep it to their own bound.',
-    serve: 'prepare-cache-max-mib', flagScale: { unit: 'MiB', per: 1024 ** 2 },
+    serve: 'prepare-cache-max-mib', flagScale: MIB,
   },
 } as const satisfies Record<string, LimitDefinition & { min: number; serve: string; flagScale: FlagScale }>;
 
 export type PrepareCacheLimitName = keyof typeof PREPARE_CACHE_LIMIT_TABLE;
 export type PrepareCacheLimits = { [K in PrepareCacheLimitName]: number };
 
-export const DEFAULT_PREPARE_CACHE_LIMITS: Readonly<PrepareCacheLimits> = Object.freeze(
-  Object.fromEntries(Object.entries(PREPARE_CACHE_LIMIT_TABLE).map(([k, d]) => [k, d.default])) as PrepareCacheLimits,
-);
+export const DEFAULT_PREPARE_CACHE_LIMITS: Readonly<PrepareCacheLimits> = tableDefaults(PREPARE_CACHE_LIMIT_TABLE);
 
 /** The prepare cache's limits: the defaults, overridden by `given`, each a whole number in its row's min..ceiling. */
 export function resolvePrepareCacheLimits(given: Partial<Record<PrepareCacheLimitName, unknown>> = {}, field = 'prepareCache'): PrepareCacheLimits {
   return { ...DEFAULT_PREPARE_CACHE_LIMITS, ...checkTable(PREPARE_CACHE_LIMIT_TABLE, given, { field, what: 'prepare cache limit' }) };
+}
+
+/**
+ * What a node accepts and spends to take in one component (decision 2147): the largest upload and
+ * the preparation's time and memory. Node-wide, set with `caxton serve` (the embedder:
+ * `startNode({ maxArtifactBytes, prepare })`); sizes in bytes, given in MiB, the time in ms, given
+ * in seconds. Defaults and ceilings are the ones serve checked by hand before; the heap's floor
+ * too; the upload's and the timeout's floors (they took any fraction above 0) are now the least a
+ * whole number of the flag's unit says.
+ */
+export const ARTIFACT_LIMIT_TABLE = {
+  maxArtifactBytes: {
+    unit: 'bytes', default: 64 * 1024 ** 2, min: 1024 ** 2, ceiling: 1024 ** 3,
+    description: 'Largest component deploy and upgrade accept; an upload is held in memory while it arrives (up to 4 at once), so keep it sane (the default fits every example).',
+    serve: 'max-artifact-mib', flagScale: MIB,
+  },
+  prepareDeadlineMs: {
+    unit: 'ms', default: 120_000, min: 1_000, ceiling: 3_600_000,
+    description: 'Longest a component may take to be checked and prepared; past it the preparation is stopped and the deploy refused.',
+    serve: 'prepare-timeout-s', flagScale: { unit: 's', per: 1_000 },
+  },
+  prepareHeapBytes: {
+    unit: 'bytes', default: 1024 ** 3, min: 64 * 1024 ** 2, ceiling: 16 * 1024 ** 3,
+    description: 'Memory (the preparing worker\'s heap) the preparation of one component may use; past it the deploy is refused as too complex.',
+    serve: 'prepare-heap-mib', flagScale: MIB,
+  },
+} as const satisfies Record<string, LimitRow & { min: number; serve: string; flagScale: FlagScale }>;
+
+export type ArtifactLimitName = keyof typeof ARTIFACT_LIMIT_TABLE;
+export type ArtifactLimits = { [K in ArtifactLimitName]: number };
+
+export const DEFAULT_ARTIFACT_LIMITS: Readonly<ArtifactLimits> = tableDefaults(ARTIFACT_LIMIT_TABLE);
+
+/** What the node accepts and spends on a component: the defaults, overridden by `given`, each a whole number in its row's min..ceiling. */
+export function resolveArtifactLimits(given: Partial<Record<ArtifactLimitName, unknown>> = {}, field = 'artifact'): ArtifactLimits {
+  return { ...DEFAULT_ARTIFACT_LIMITS, ...checkTable(ARTIFACT_LIMIT_TABLE, given, { field, what: 'artifact limit' }) };
 }
 
 /**
