@@ -17,7 +17,7 @@ const withFlag = (flag: string, ...texts: string[]): typeof base => ({ ...base, 
 /** Each flag: its row, where nodeOptions puts it (in the engine's unit), its range and default as the flag says them. */
 const FLAGS = [
   { row: ARTIFACT_LIMIT_TABLE.maxArtifactBytes, unit: 'MiB', least: '1', most: '1024', byDefault: '64', inOptions: (o: ReturnType<typeof nodeOptions>) => o.maxArtifactBytes, per: 2 ** 20 },
-  { row: ARTIFACT_LIMIT_TABLE.prepareDeadlineMs, unit: 's', least: '1', most: '3600', byDefault: '120', inOptions: (o: ReturnType<typeof nodeOptions>) => o.prepare?.deadlineMs, per: 1_000 },
+  { row: ARTIFACT_LIMIT_TABLE.prepareDeadlineMs, unit: 'seconds', least: '1', most: '3600', byDefault: '120', inOptions: (o: ReturnType<typeof nodeOptions>) => o.prepare?.deadlineMs, per: 1_000 },
   { row: ARTIFACT_LIMIT_TABLE.prepareHeapBytes, unit: 'MiB', least: '64', most: '16384', byDefault: '1024', inOptions: (o: ReturnType<typeof nodeOptions>) => o.prepare?.maxHeapMb, per: 1 },
 ] as const;
 

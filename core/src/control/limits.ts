@@ -510,11 +510,12 @@ export class LimitOutOfRangeError extends CaxtonError {
   readonly ceiling: number;
   constructor(readonly limit: string, readonly value: unknown, readonly field: string, row: LimitRow, ceiling: number = row.ceiling) {
     const min = rowFloor(row);
-    const scaled = row.flagScale ? ` (${number(inFlagUnit(row, row.default))} ${row.flagScale.unit})` : '';
+    // A row whose flag takes another unit says its range and default in that unit too: the operator reads them as the flag's.
+    const inFlag = (...values: number[]): string => (row.flagScale ? ` (${values.map((v) => number(inFlagUnit(row, v))).join('..')} ${row.flagScale.unit})` : '');
     super('limits.out-of-range', `${field}: ${describeValue(value)} is not a valid ${limit}; it must be a whole number in ${min}..${ceiling} (${row.unit})`, {
       kind: 'invalid-argument',
       context: { field, limit, value: typeof value === 'number' ? value : String(value).slice(0, 40), min, ceiling, unit: row.unit },
-      hint: `${limit}${howSet(row)} accepts ${min}..${ceiling} ${row.unit}; omit it for the default, ${number(row.default)} ${row.unit}${scaled}. ${row.description}`,
+      hint: `${limit}${howSet(row)} accepts ${min}..${ceiling} ${row.unit}${inFlag(min, ceiling)}; omit it for the default, ${number(row.default)} ${row.unit}${inFlag(row.default)}. ${row.description}`,
     });
     this.min = min;
     this.ceiling = ceiling;
@@ -697,7 +698,7 @@ export const ARTIFACT_LIMIT_TABLE = {
   prepareDeadlineMs: {
     unit: 'ms', default: 120_000, min: 1_000, ceiling: 3_600_000,
     description: 'Longest a component may take to be checked and prepared; past it the preparation is stopped and the deploy refused.',
-    serve: 'prepare-timeout-s', flagScale: { unit: 's', per: 1_000 },
+    serve: 'prepare-timeout-s', flagScale: { unit: 'seconds', per: 1_000 },
   },
   prepareHeapBytes: {
     unit: 'bytes', default: 1024 ** 3, min: 64 * 1024 ** 2, ceiling: 16 * 1024 ** 3,

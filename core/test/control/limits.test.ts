@@ -104,7 +104,7 @@ describe('the prepare cache\'s bound (decisions 2141, 2145): a node-wide row, se
     assert.equal(resolvePrepareCacheLimits({ maxBytes: row.ceiling }).maxBytes, row.ceiling);
     for (const bad of [row.min - 1, row.ceiling + 1]) {
       assert.throws(() => resolvePrepareCacheLimits({ maxBytes: bad }), (e: unknown) => e instanceof CaxtonError && e.code === 'limits.out-of-range'
-        && e.context['limit'] === 'maxBytes' && e.hint?.startsWith('maxBytes (caxton serve --prepare-cache-max-mib, in MiB) accepts 67108864..1099511627776 bytes; omit it for the default, 4,294,967,296 bytes (4,096 MiB)') === true);
+        && e.context['limit'] === 'maxBytes' && e.hint?.startsWith('maxBytes (caxton serve --prepare-cache-max-mib, in MiB) accepts 67108864..1099511627776 bytes (64..1,048,576 MiB); omit it for the default, 4,294,967,296 bytes (4,096 MiB)') === true);
     }
   });
 });
