@@ -5,8 +5,8 @@
  */
 import type { Argv } from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, inFlagUnit, LimitOutOfRangeError, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolvePrepareCacheLimits, resolveTrafficLimits, rowFloor,
-  SERVE_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE, type AgentLimitsSpec, type ArtifactLimits, type DeployableLimitName, type FlagScale, type LimitRow, type PrepareCacheLimits, type TrafficLimits,
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, resolveEdgeLimits, inFlagUnit, LimitOutOfRangeError, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolvePrepareCacheLimits, resolveTrafficLimits, rowFloor,
+  SERVE_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE, type AgentLimitsSpec, type ArtifactLimits, type EdgeLimits, type DeployableLimitName, type FlagScale, type LimitRow, type PrepareCacheLimits, type TrafficLimits,
 } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
@@ -162,6 +162,21 @@ export function artifactLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 export function artifactLimitsFromFlags(argv: LimitFlagArgs): Partial<ArtifactLimits> | undefined {
   const names = Object.keys(ARTIFACT_LIMIT_TABLE) as (keyof ArtifactLimits)[];
   return tableFlags(argv, names.map((name) => rowFlag(name, ARTIFACT_LIMIT_TABLE[name], ARTIFACT_LIMIT_TABLE[name].serve)), (given) => resolveArtifactLimits(given, 'flags'));
+}
+
+/**
+ * `caxton serve --edge-max-in-flight / --edge-target-ms / --edge-serving-floor` (decisions 1810,
+ * 2103, 2147): core's EDGE_LIMIT_TABLE, whole numbers, the serving floor at most the in-flight
+ * limit given (resolveEdgeLimits lowers its ceiling, and the refusal says the lowered one).
+ */
+export function edgeLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  return serveRowOptions(y, Object.values(EDGE_LIMIT_TABLE));
+}
+
+/** The edge limits the serve flags set (none given: undefined, i.e. the node's defaults). */
+export function edgeLimitsFromFlags(argv: LimitFlagArgs): Partial<EdgeLimits> | undefined {
+  const names = Object.keys(EDGE_LIMIT_TABLE) as (keyof EdgeLimits)[];
+  return tableFlags(argv, names.map((name) => rowFlag(name, EDGE_LIMIT_TABLE[name], EDGE_LIMIT_TABLE[name].serve)), (given) => resolveEdgeLimits(given, 'flags'));
 }
 
 /**

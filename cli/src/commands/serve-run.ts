@@ -4,7 +4,7 @@
  * Ctrl-C / SIGTERM. The node itself is @caxton/runtime's startNode; this module is imported only
  * when serve runs, so the node's library, the sandbox and their dependencies load only then.
  */
-import { artifactLimitsFromFlags, nodeDefaultLimitsFromFlags, prepareCacheLimitsFromFlags, trafficLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
+import { artifactLimitsFromFlags, edgeLimitsFromFlags, nodeDefaultLimitsFromFlags, prepareCacheLimitsFromFlags, trafficLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
 import path from 'node:path';
 import { readTokenFilePath, tokenFilePath } from '@caxton/client';
 import { CliError, UsageError } from '../cli-error.js';
@@ -56,9 +56,6 @@ export async function loadStartNode(): Promise<StartNode> {
 
 export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & McpArgs & A2aArgs & MtpArgs & ListenerArgs & TelemetryArgs & TrustArgs & {
   shards?: number;
-  edgeMaxInFlight?: number;
-  edgeTargetMs?: number;
-  edgeServingFloor?: number;
   prepareCacheDir?: string;
   componentLimit?: string[];
   apiHost?: string;
@@ -148,24 +145,8 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   const traffic = trafficLimitsFromFlags(argv as unknown as LimitFlagArgs);
   if (traffic) options.traffic = { ...options.traffic, ...traffic };
   // Edge admission of outside clients (decision 1810): the ceiling and the delay target of the limit.
-  const edge: NonNullable<StartNodeOptions['edgeAdmission']> = {};
-  if (argv.edgeMaxInFlight !== undefined) {
-    if (!Number.isInteger(argv.edgeMaxInFlight) || argv.edgeMaxInFlight < 4 || argv.edgeMaxInFlight > 1_000_000) throw new UsageError(`--edge-max-in-flight ${argv.edgeMaxInFlight} is not a whole number from 4 to 1000000`);
-    edge.maxLimit = argv.edgeMaxInFlight;
-  }
-  if (argv.edgeTargetMs !== undefined) {
-    if (!Number.isInteger(argv.edgeTargetMs) || argv.edgeTargetMs < 1 || argv.edgeTargetMs > 60_000) throw new UsageError(`--edge-target-ms ${argv.edgeTargetMs} is not a whole number from 1 to 60000`);
-    edge.targetDelayMs = argv.edgeTargetMs;
-  }
-  if (argv.edgeServingFloor !== undefined) {
-    // At most the floor (1,000, or the ceiling when that is lower): the node refuses a serving floor above it.
-    const most = Math.min(1_000, edge.maxLimit ?? 1_000);
-    if (!Number.isInteger(argv.edgeServingFloor) || argv.edgeServingFloor < 1 || argv.edgeServingFloor > most) {
-      throw new UsageError(`--edge-serving-floor ${argv.edgeServingFloor} is not a whole number from 1 to ${most}`, 'it cannot exceed the floor of 1,000 outside messages nor --edge-max-in-flight (decision 2103)');
-    }
-    edge.servingMinLimit = argv.edgeServingFloor;
-  }
-  if (Object.keys(edge).length > 0) options.edgeAdmission = edge;
+  const edge = edgeLimitsFromFlags(argv as unknown as LimitFlagArgs);
+  if (edge) options.edgeAdmission = edge;
   const telemetry = telemetryFromArgs(argv, env);
   if (telemetry) options.telemetry = telemetry;
   if (argv.cert && argv.key) {

@@ -718,6 +718,41 @@ export function resolveArtifactLimits(given: Partial<Record<ArtifactLimitName, u
 }
 
 /**
+ * What `caxton serve` sets of the node's edge admission of outside clients (decisions 1810, 2103;
+ * runtime/src/bus/edge-admission.ts holds the rest of its limits and takes these defaults). Each
+ * flag takes a whole number of its unit (flagScale, `per` 1). The serving floor's ceiling is the
+ * floor itself (edge-admission.ts `minLimit`) and, given, the ceiling of the in-flight limit.
+ */
+export const EDGE_LIMIT_TABLE = {
+  maxLimit: {
+    unit: 'count', default: 10_000, min: 4, ceiling: 1_000_000,
+    description: 'Most outside-client messages accepted and not yet handled, node-wide, before SendMessage is refused RESOURCE_EXHAUSTED (the limit adapts below it to the delay target).',
+    serve: 'edge-max-in-flight', flagScale: { unit: 'messages', per: 1 },
+  },
+  targetDelayMs: {
+    unit: 'ms', default: 20, ceiling: 60_000,
+    description: 'Delay target of outside clients\' messages (accepted to handled): past it the edge limit drops.',
+    serve: 'edge-target-ms', flagScale: { unit: 'ms', per: 1 },
+  },
+  servingMinLimit: {
+    unit: 'count', default: 1_000, ceiling: 1_000,
+    description: 'Lowest the edge limit may fall while the node serves a standing queue of outside messages (decision 2103); at most the floor of 1,000 (the default: off) and at most --edge-max-in-flight; e.g. 128 trades throughput for the accepted requests\' latency.',
+    serve: 'edge-serving-floor', flagScale: { unit: 'messages', per: 1 },
+  },
+} as const satisfies Record<string, LimitRow & { serve: string; flagScale: FlagScale }>;
+
+export type EdgeLimitName = keyof typeof EDGE_LIMIT_TABLE;
+export type EdgeLimits = { [K in EdgeLimitName]: number };
+
+export const DEFAULT_EDGE_LIMITS: Readonly<EdgeLimits> = tableDefaults(EDGE_LIMIT_TABLE);
+
+/** The edge limits serve sets: the defaults, overridden by `given`, each in its row; the serving floor at most the in-flight limit given. */
+export function resolveEdgeLimits(given: Partial<Record<EdgeLimitName, unknown>> = {}, field = 'edgeAdmission'): EdgeLimits {
+  const maxLimit = typeof given.maxLimit === 'number' ? given.maxLimit : undefined;
+  return { ...DEFAULT_EDGE_LIMITS, ...checkTable(EDGE_LIMIT_TABLE, given, { field, what: 'edge limit', ...(maxLimit === undefined ? {} : { ceilings: { servingMinLimit: maxLimit } }) }) };
+}
+
+/**
  * The largest one state commit may be (UTF-8 bytes of its records, keys and framing included): the
  * Kafka state topic's `max.message.bytes` is this value (one commit is one record batch; topics.ts),
  * and a writer whose commit size is not bounded by the state limits checks against it before
