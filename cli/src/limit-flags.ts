@@ -1,12 +1,14 @@
 /**
- * The deploy/upgrade flags for per-agent limits, derived from the limits table of @caxton/core
- * (decision 1720): one flag per deployable limit, its description and ceiling from the table, its
- * value checked by the table's one validation before anything is built or sent.
+ * The CLI's flags of core's limit tables (decisions 1720, 2140, 2141, 2147): the deploy/upgrade flags
+ * of the agents' table and serve's node defaults of it, and serve's flags of the traffic, prepare
+ * cache, artifact and edge tables. Each flag's help, parsing and range come from its row; its value
+ * is checked by the table's one check before anything is built or sent.
  */
 import type { Argv } from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, resolveEdgeLimits, inFlagUnit, LimitOutOfRangeError, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolvePrepareCacheLimits, resolveTrafficLimits, rowFloor,
-  SERVE_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE, type AgentLimitsSpec, type ArtifactLimits, type EdgeLimits, type DeployableLimitName, type FlagScale, type LimitRow, type PrepareCacheLimits, type TrafficLimits,
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit, inFlagUnit, LimitOutOfRangeError, PREPARE_CACHE_LIMIT_TABLE,
+  resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveTrafficLimits, rowFloor, TRAFFIC_LIMIT_TABLE,
+  type AgentLimitsSpec, type ArtifactLimits, type EdgeLimits, type DeployableLimitName, type LimitRow, type PrepareCacheLimits, type TrafficLimits,
 } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
@@ -34,9 +36,9 @@ function durationExamples(row: { readonly default: number; readonly ceiling: num
  * the row's own (a deploy flag left out takes the node's).
  */
 function valueHelp(row: LimitRow, countExample?: string, defaultIs = (text: string): string => `default ${text}`): string {
-  if (row.flagScale) {
+  if (flagTakesDigitsOnly(row)) {
     const inFlag = (n: number): string => number(inFlagUnit(row, n));
-    return `Value: a whole number of ${row.flagScale.unit} (${defaultIs(inFlag(row.default))}, from ${inFlag(rowFloor(row))} to ${inFlag(row.ceiling)})`;
+    return `Value: a whole number of ${flagUnit(row)} (${defaultIs(inFlag(row.default))}, from ${inFlag(rowFloor(row))} to ${inFlag(row.ceiling)})`;
   }
   const forms = row.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)'
     : row.unit === 'ms' ? `a duration, e.g. ${durationExamples(row).join(', ')}`
@@ -73,7 +75,7 @@ export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
  * are values this flag accepts (a 10 s ceiling must not be hinted with `10m`).
  */
 function parseByUnit(row: LimitRow, flag: string, text: string): number {
-  if (row.flagScale) return parseScaled(row.flagScale, row, flag, text);
+  if (flagTakesDigitsOnly(row)) return parseDigits(row, flag, text);
   if (row.unit === 'pages') return parseMemory(text);
   if (row.unit === 'ms') {
     const ms = parseDuration(text);
@@ -120,76 +122,92 @@ export function nodeDefaultLimitsFromFlags(argv: LimitFlagArgs): Partial<AgentLi
  * traffic limits the table marks `serve`, parsed by unit and checked by the table's one resolver.
  */
 export function trafficLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
-  return serveRowOptions(y, SERVE_TRAFFIC_LIMITS.map((name) => TRAFFIC_LIMIT_TABLE[name]), '10M');
-}
-
-/** A serve flag per row, its help the row's description and its "Value: …" (forms, range, default). */
-function serveRowOptions<T>(y: Argv<T>, rows: readonly (LimitRow & { serve: string })[], countExample?: string): Argv<T & LimitFlagArgs> {
-  let out = y as Argv<T & LimitFlagArgs>;
-  for (const row of rows) out = out.option(row.serve, { type: 'string', describe: `${row.description} ${valueHelp(row, countExample)}` }) as Argv<T & LimitFlagArgs>;
-  return out;
+  return serveRowOptions(y, TRAFFIC_LIMIT_TABLE, '10M');
 }
 
 /** The traffic limits the serve flags set (none given: undefined, i.e. the table's defaults). */
 export function trafficLimitsFromFlags(argv: LimitFlagArgs): Partial<TrafficLimits> | undefined {
-  return tableFlags(argv, SERVE_TRAFFIC_LIMITS.map((name) => rowFlag(name, TRAFFIC_LIMIT_TABLE[name], TRAFFIC_LIMIT_TABLE[name].serve)), (given) => resolveTrafficLimits(given, 'flags'));
+  return serveTableFlags(argv, TRAFFIC_LIMIT_TABLE, resolveTrafficLimits);
 }
 
 /**
  * `caxton serve --prepare-cache-max-mib` (decision 2141): the prepare cache's bound, in MiB (its
- * row's flagScale), its row (in bytes) core's PREPARE_CACHE_LIMIT_TABLE.maxBytes. Read like the
- * traffic flags (decisions 2145, 2147).
+ * row's flagScale), its row (in bytes) core's PREPARE_CACHE_LIMIT_TABLE.maxBytes.
  */
 export function prepareCacheLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
-  return serveRowOptions(y, [PREPARE_CACHE_LIMIT_TABLE.maxBytes]);
+  return serveRowOptions(y, PREPARE_CACHE_LIMIT_TABLE);
 }
 
 /** The prepare cache's limits the serve flags set, in bytes (none given: undefined, i.e. the table's defaults). */
 export function prepareCacheLimitsFromFlags(argv: LimitFlagArgs): Partial<PrepareCacheLimits> | undefined {
-  return tableFlags(argv, [rowFlag('maxBytes', PREPARE_CACHE_LIMIT_TABLE.maxBytes, PREPARE_CACHE_LIMIT_TABLE.maxBytes.serve)], (given) => resolvePrepareCacheLimits(given, 'flags'));
+  return serveTableFlags(argv, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits);
 }
 
 /**
  * `caxton serve --max-artifact-mib / --prepare-timeout-s / --prepare-heap-mib` (decision 2147): what
  * the node accepts and spends on one component, core's ARTIFACT_LIMIT_TABLE, each in whole units of
- * its row's flagScale, read like the traffic flags.
+ * its row's flagScale.
  */
 export function artifactLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
-  return serveRowOptions(y, Object.values(ARTIFACT_LIMIT_TABLE));
+  return serveRowOptions(y, ARTIFACT_LIMIT_TABLE);
 }
 
 /** The artifact limits the serve flags set, in the rows' units (none given: undefined, i.e. the node's defaults). */
 export function artifactLimitsFromFlags(argv: LimitFlagArgs): Partial<ArtifactLimits> | undefined {
-  const names = Object.keys(ARTIFACT_LIMIT_TABLE) as (keyof ArtifactLimits)[];
-  return tableFlags(argv, names.map((name) => rowFlag(name, ARTIFACT_LIMIT_TABLE[name], ARTIFACT_LIMIT_TABLE[name].serve)), (given) => resolveArtifactLimits(given, 'flags'));
+  return serveTableFlags(argv, ARTIFACT_LIMIT_TABLE, resolveArtifactLimits);
 }
 
 /**
  * `caxton serve --edge-max-in-flight / --edge-target-ms / --edge-serving-floor` (decisions 1810,
- * 2103, 2147): core's EDGE_LIMIT_TABLE, whole numbers, the serving floor at most the in-flight
- * limit given (resolveEdgeLimits lowers its ceiling, and the refusal says the lowered one).
+ * 2103, 2147): core's EDGE_LIMIT_TABLE, whole numbers in digits, the serving floor at most the
+ * in-flight limit given (resolveEdgeLimits lowers its ceiling, and the refusal says the lowered one).
  */
 export function edgeLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
-  return serveRowOptions(y, Object.values(EDGE_LIMIT_TABLE));
+  return serveRowOptions(y, EDGE_LIMIT_TABLE);
 }
 
 /** The edge limits the serve flags set (none given: undefined, i.e. the node's defaults). */
 export function edgeLimitsFromFlags(argv: LimitFlagArgs): Partial<EdgeLimits> | undefined {
-  const names = Object.keys(EDGE_LIMIT_TABLE) as (keyof EdgeLimits)[];
-  return tableFlags(argv, names.map((name) => rowFlag(name, EDGE_LIMIT_TABLE[name], EDGE_LIMIT_TABLE[name].serve)), (given) => resolveEdgeLimits(given, 'flags'));
+  return serveTableFlags(argv, EDGE_LIMIT_TABLE, resolveEdgeLimits);
+}
+
+/** A table's rows that `caxton serve` sets (those with `serve`), in table order, with their names and flags. */
+function serveRows<N extends string>(table: Readonly<Record<N, LimitRow>>): { name: N; row: LimitRow; flag: string }[] {
+  return (Object.keys(table) as N[]).flatMap((name) => {
+    const row = table[name];
+    return row.serve === undefined ? [] : [{ name, row, flag: row.serve }];
+  });
+}
+
+/** A serve flag per row of `table` that has one, its help the row's description and its "Value: …" (forms, range, default). */
+function serveRowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>>, countExample?: string): Argv<T & LimitFlagArgs> {
+  let out = y as Argv<T & LimitFlagArgs>;
+  for (const { row, flag } of serveRows(table)) out = out.option(flag, { type: 'string', describe: `${row.description} ${valueHelp(row, countExample)}` }) as Argv<T & LimitFlagArgs>;
+  return out;
 }
 
 /**
- * A flag in whole units of its row's flagScale (MiB of a row in bytes): digits only. No k/M/G
- * suffix (parseCount's decimal multipliers would make `5k` 5,000 MiB) and no fraction; the range,
- * 0 included, is the row's to judge (tableFlags), so this refuses only the form, hinted with the
- * row's default and least in the flag's unit.
+ * The one reader of a node table's serve flags: each row's flag through tableFlags, the values
+ * checked by the table's resolver (`resolve`, named `flags` in its errors).
  */
-function parseScaled(scale: FlagScale, row: LimitRow, flag: string, text: string): number {
+function serveTableFlags<N extends string>(
+  argv: LimitFlagArgs, table: Readonly<Record<N, LimitRow>>, resolve: (given: Partial<Record<N, number>>, field: string) => unknown,
+): Partial<Record<N, number>> | undefined {
+  return tableFlags(argv, serveRows(table).map(({ name, row, flag }) => rowFlag(name, row, flag)), (given) => resolve(given, 'flags'));
+}
+
+/**
+ * A flag in whole units of its flag unit (MiB of a row in bytes, or the row's own unit): digits
+ * only. No k/M/G suffix (parseCount's decimal multipliers would make `5k` 5,000 MiB), no fraction,
+ * no `1e3`, `0x10` or `Infinity` (a yargs number took them); the range, 0 included, is the row's to
+ * judge (tableFlags), so this refuses only the form, hinted with the row's default and least in the
+ * flag's unit.
+ */
+function parseDigits(row: LimitRow, flag: string, text: string): number {
   if (!/^\s*\d+\s*$/.test(text)) {
-    throw new UsageError(`${flag} "${text}" is not a whole number of ${scale.unit}`, `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default) or ${flag} ${inFlagUnit(row, rowFloor(row))} (the least it takes)`);
+    throw new UsageError(`${flag} "${text}" is not a whole number of ${flagUnit(row)}`, `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default) or ${flag} ${inFlagUnit(row, rowFloor(row))} (the least it takes)`);
   }
-  return Number(text) * scale.per;
+  return fromFlagUnit(row, Number(text));
 }
 
 /** A row of a table as its flag reads it: the text parsed to the row's unit (tableFlags checks the range). */
@@ -200,14 +218,14 @@ interface TableFlag<N extends string> {
   parse: (text: string) => number;
 }
 
-/** A row's flag, parsed by the row's unit (pages or a size, a duration, a count, or whole units of its flagScale). */
+/** A row's flag, parsed by the row's unit (pages or a size, a duration, a count), or digits of its flag unit. */
 function rowFlag<N extends string>(name: N, row: LimitRow, flag: string): TableFlag<N> {
   return { name, flag, row, parse: (text) => parseByUnit(row, `--${flag}`, text) };
 }
 
 /**
- * The one reader of a table's flags (the deploy flags, serve's node defaults, traffic limits, the
- * prepare cache's bound): each flag's one text (flagText refuses it repeated), parsed by its row,
+ * The one reader of a table's flags (the deploy flags, serve's node defaults, and through
+ * serveTableFlags the traffic, prepare cache, artifact and edge tables' serve flags): each flag's one text (flagText refuses it repeated), parsed by its row,
  * and the values checked by the table's own check (checkTable), whose LimitOutOfRangeError becomes
  * a usage error naming the flag and the range that applied in the flag's unit, with the row's hint
  * (how it is set, its default and description).
@@ -230,7 +248,7 @@ function tableFlags<N extends string>(argv: LimitFlagArgs, flags: readonly Table
     if (!(err instanceof LimitOutOfRangeError)) throw err;
     const f = flags.find((x) => x.name === err.limit);
     if (f === undefined) throw err;
-    const range = `${number(inFlagUnit(f.row, err.min))}..${number(inFlagUnit(f.row, err.ceiling))} (${f.row.flagScale?.unit ?? f.row.unit})`;
+    const range = `${number(inFlagUnit(f.row, err.min))}..${number(inFlagUnit(f.row, err.ceiling))} (${flagUnit(f.row)})`;
     // The text as typed ("61s", "10"), not the parsed value: what the operator wrote is what they look for.
     throw new UsageError(`--${f.flag} ${typed[f.name]!} is out of range: it must be ${range}`, err.hint);
   }

@@ -56,7 +56,7 @@ describe('serve\'s edge flags, read from their rows (decision 2147)', () => {
           && err.message === `--${flag} ${text} is out of range: it must be ${range}` && err.hint!.includes(row.description), `${flag} ${text}`);
       }
       assert.throws(() => nodeOptions(withFlags({ [flag]: '10k' }), '/srv'), (err: unknown) => err instanceof UsageError
-        && err.message === `--${flag} "10k" is not a whole number of ${row.flagScale.unit}` && /the default.*the least it takes/.test(err.hint ?? ''), flag);
+        && err.message === `--${flag} "10k" is not a whole number of ${row.unit}` && /the default.*the least it takes/.test(err.hint ?? ''), flag);
     }
   });
 

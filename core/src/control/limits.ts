@@ -23,8 +23,9 @@ export interface LimitDeployment {
 
 /**
  * A flag that takes a row's value in a larger unit than the row's own (`--prepare-cache-max-mib`: MiB
- * of a row in bytes): the flag's whole number times `per` is the row's value. The flag's help, its
- * refusals and the row's hint show the value in `unit`.
+ * of a row in bytes): the flag's whole number times `per` (above 1) is the row's value. The flag's
+ * help, its refusals and the row's hint show the value in `unit`. A scaled flag takes digits only
+ * (a k/M/G suffix would be 5,000 MiB for `5k`).
  */
 export interface FlagScale {
   readonly unit: string;
@@ -50,6 +51,12 @@ export interface LimitRow {
   readonly flag?: string;
   /** The serve flag's unit where it is not the row's. */
   readonly flagScale?: FlagScale;
+  /**
+   * The serve flag takes digits only, a whole number of the row's unit (no k/M/G suffix, no
+   * duration): as the yargs number flags it replaced did (`--edge-target-ms 20`). Without it a row is
+   * read by its unit (a duration for ms, a count with a suffix); with a flagScale it always is digits.
+   */
+  readonly flagDigitsOnly?: true;
 }
 
 export interface LimitDefinition extends LimitRow {
@@ -491,31 +498,41 @@ export const rowFloor = (row: LimitRow): number => row.min ?? 1;
 /** A value of a row in its flag's unit (MiB of a row in bytes); the row's own unit when it has no flagScale. */
 export const inFlagUnit = (row: LimitRow, value: number): number => value / (row.flagScale?.per ?? 1);
 
+/** A whole number given in a row's flag unit, in the row's unit: `inFlagUnit`'s inverse. */
+export const fromFlagUnit = (row: LimitRow, flagValue: number): number => flagValue * (row.flagScale?.per ?? 1);
+
+/** The unit a row's flag takes: its flagScale's, else the row's own. */
+export const flagUnit = (row: LimitRow): string => row.flagScale?.unit ?? row.unit;
+
+/** Whether a row's flag takes digits only (a flagScale, or `flagDigitsOnly`). */
+export const flagTakesDigitsOnly = (row: LimitRow): boolean => row.flagScale !== undefined || row.flagDigitsOnly === true;
+
 /** How an operator sets a row, for hints: the CLI flag (and the wire field of a deploy flag), or '' when only the embedder can. */
 function howSet(row: LimitRow): string {
   if (row.deploy) return ` (\`caxton deploy --${row.deploy.flag}\`, ${row.deploy.wire})`;
-  if (row.serve !== undefined) return ` (caxton serve --${row.serve}${row.flagScale ? `, in ${row.flagScale.unit}` : ''})`;
+  if (row.serve !== undefined) return ` (caxton serve --${row.serve}${flagUnit(row) === row.unit ? '' : `, in ${flagUnit(row)}`})`;
   if (row.flag !== undefined) return ` (caxton upgrade --${row.flag})`;
   return '';
 }
 
 /**
- * A limit of any table (agents', traffic, prepare cache, rollout) asked for outside its row's
- * min..ceiling, or not a whole number. `min` and `ceiling` are the bounds that applied (a node's
- * maximum may lower a ceiling), in the row's unit; the hint says how the limit is set, its default
- * and what it bounds.
+ * A limit of any table (agents', traffic, prepare cache, rollout, artifact, edge) asked for outside
+ * its row's min..ceiling, or not a whole number. `min` and `ceiling` are the bounds that applied (a
+ * node's maximum may lower a ceiling), in the row's unit; the hint says how the limit is set, its
+ * range and default (numbers grouped, "1,048,576..1,073,741,824") and what it bounds.
  */
 export class LimitOutOfRangeError extends CaxtonError {
   readonly min: number;
   readonly ceiling: number;
   constructor(readonly limit: string, readonly value: unknown, readonly field: string, row: LimitRow, ceiling: number = row.ceiling) {
     const min = rowFloor(row);
-    // A row whose flag takes another unit says its range and default in that unit too: the operator reads them as the flag's.
-    const inFlag = (...values: number[]): string => (row.flagScale ? ` (${values.map((v) => number(inFlagUnit(row, v))).join('..')} ${row.flagScale.unit})` : '');
+    // A row whose flag takes another unit says its range and default in that unit too: the operator
+    // reads them as the flag's. A flag in the row's own unit needs no second rendering.
+    const inFlag = (...values: number[]): string => (flagUnit(row) === row.unit ? '' : ` (${values.map((v) => number(inFlagUnit(row, v))).join('..')} ${flagUnit(row)})`);
     super('limits.out-of-range', `${field}: ${describeValue(value)} is not a valid ${limit}; it must be a whole number in ${min}..${ceiling} (${row.unit})`, {
       kind: 'invalid-argument',
       context: { field, limit, value: typeof value === 'number' ? value : String(value).slice(0, 40), min, ceiling, unit: row.unit },
-      hint: `${limit}${howSet(row)} accepts ${min}..${ceiling} ${row.unit}${inFlag(min, ceiling)}; omit it for the default, ${number(row.default)} ${row.unit}${inFlag(row.default)}. ${row.description}`,
+      hint: `${limit}${howSet(row)} accepts ${number(min)}..${number(ceiling)} ${row.unit}${inFlag(min, ceiling)}; omit it for the default, ${number(row.default)} ${row.unit}${inFlag(row.default)}. ${row.description}`,
     });
     this.min = min;
     this.ceiling = ceiling;
@@ -720,26 +737,27 @@ export function resolveArtifactLimits(given: Partial<Record<ArtifactLimitName, u
 /**
  * What `caxton serve` sets of the node's edge admission of outside clients (decisions 1810, 2103;
  * runtime/src/bus/edge-admission.ts holds the rest of its limits and takes these defaults). Each
- * flag takes a whole number of its unit (flagScale, `per` 1). The serving floor's ceiling is the
- * floor itself (edge-admission.ts `minLimit`) and, given, the ceiling of the in-flight limit.
+ * flag takes a whole number of its row's unit in digits (`flagDigitsOnly`), as its yargs number did.
+ * The serving floor's ceiling is the floor itself (edge-admission.ts `minLimit`) and, given, the
+ * ceiling of the in-flight limit.
  */
 export const EDGE_LIMIT_TABLE = {
   maxLimit: {
-    unit: 'count', default: 10_000, min: 4, ceiling: 1_000_000,
+    unit: 'messages', default: 10_000, min: 4, ceiling: 1_000_000,
     description: 'Most outside-client messages accepted and not yet handled, node-wide, before SendMessage is refused RESOURCE_EXHAUSTED (the limit adapts below it to the delay target).',
-    serve: 'edge-max-in-flight', flagScale: { unit: 'messages', per: 1 },
+    serve: 'edge-max-in-flight', flagDigitsOnly: true,
   },
   targetDelayMs: {
     unit: 'ms', default: 20, ceiling: 60_000,
     description: 'Delay target of outside clients\' messages (accepted to handled): past it the edge limit drops.',
-    serve: 'edge-target-ms', flagScale: { unit: 'ms', per: 1 },
+    serve: 'edge-target-ms', flagDigitsOnly: true,
   },
   servingMinLimit: {
-    unit: 'count', default: 1_000, ceiling: 1_000,
+    unit: 'messages', default: 1_000, ceiling: 1_000,
     description: 'Lowest the edge limit may fall while the node serves a standing queue of outside messages (decision 2103); at most the floor of 1,000 (the default: off) and at most --edge-max-in-flight; e.g. 128 trades throughput for the accepted requests\' latency.',
-    serve: 'edge-serving-floor', flagScale: { unit: 'messages', per: 1 },
+    serve: 'edge-serving-floor', flagDigitsOnly: true,
   },
-} as const satisfies Record<string, LimitRow & { serve: string; flagScale: FlagScale }>;
+} as const satisfies Record<string, LimitRow & { serve: string; flagDigitsOnly: true }>;
 
 export type EdgeLimitName = keyof typeof EDGE_LIMIT_TABLE;
 export type EdgeLimits = { [K in EdgeLimitName]: number };
