@@ -3,9 +3,13 @@
  * deployable limit, parsed and checked against the limit's ceiling before anything is sent.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
-import { AGENT_LIMIT_TABLE, DEPLOYABLE_LIMITS } from '@caxton/core';
+import {
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, inFlagUnit, PREPARE_CACHE_LIMIT_TABLE, rowFloor, TRAFFIC_LIMIT_TABLE, type LimitRow,
+} from '@caxton/core';
 import { UsageError } from '../src/cli-error.js';
 import { limitFlagOptions, limitsFromFlags, NODE_DEFAULT_LIMIT_FLAGS, nodeDefaultLimitOptions, nodeDefaultLimitsFromFlags } from '../src/limit-flags.js';
 
@@ -61,6 +65,26 @@ describe('limit flags', () => {
       const unit = d.unit === 'ms' ? ' ms' : '';
       assert.ok(help.includes(`Node default for agents deployed without --${d.deploy.flag}:`), `${name}'s flag in the help`);
       assert.ok(help.includes(`at most ${d.ceiling.toLocaleString('en-US')}${unit}; default ${d.default.toLocaleString('en-US')}${unit}`), `${name}'s ceiling and default in the help, with their unit`);
+    }
+  });
+});
+
+describe('docs/cli.md\'s serve table (decision 2147)', () => {
+  const doc = readFileSync(fileURLToPath(new URL('../../../docs/cli.md', import.meta.url)), 'utf8');
+  const serve = /### `caxton serve`\n([\s\S]*?)\n### /.exec(doc)?.[1] ?? '';
+  const grouped = (n: number): string => n.toLocaleString('en-US');
+  const tables: Readonly<Record<string, LimitRow>>[] = [TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE];
+
+  it('has a row for every serve flag of a limit table, and a scaled flag\'s row says its range in the flag\'s unit', () => {
+    assert.ok(serve.length > 0, 'docs/cli.md has a `caxton serve` section');
+    for (const row of tables.flatMap((t) => Object.values(t))) {
+      if (row.serve === undefined) continue;
+      const line = serve.split('\n').find((l) => l.startsWith(`| \`--${row.serve} `) || l.startsWith(`| \`--${row.serve}\``));
+      assert.ok(line, `--${row.serve} has a row`);
+      if (row.flagScale) {
+        const range = `${grouped(inFlagUnit(row, rowFloor(row)))}..${grouped(inFlagUnit(row, row.ceiling))}`;
+        assert.ok(line.includes(range), `--${row.serve}'s row says ${range}`);
+      }
     }
   });
 });

@@ -111,7 +111,11 @@ export interface ApiServer {
 
 export { HEALTH_POLL_MS } from './health-follower.js';
 
-/** A StarlingMonkey JS agent is ~12.5 MB; 64 MiB leaves room without letting one upload eat the heap. */
+/**
+ * The artifact row's default, 64 MiB: the largest example, py-echo (componentize-py), is ~18.5 MB and
+ * a JavaScript agent (componentize-qjs, QuickJS) ~1.7 MB; it leaves room without letting one upload
+ * eat the heap.
+ */
 export const DEFAULT_MAX_ARTIFACT_BYTES = ARTIFACT_LIMIT_TABLE.maxArtifactBytes.default;
 /** gRPC's customary limit; artifacts travel in chunks well below it. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;

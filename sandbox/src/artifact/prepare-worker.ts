@@ -18,7 +18,6 @@ export interface PrepareLimits {
   maxHeapMb: number;
 }
 
-
 interface Request {
   kind: 'caxton-prepare';
   bytes: Uint8Array;
