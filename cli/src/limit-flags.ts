@@ -1,12 +1,14 @@
 /**
- * The deploy/upgrade flags for per-agent limits, derived from the limits table of @caxton/core
- * (decision 1720): one flag per deployable limit, its description and ceiling from the table, its
- * value checked by the table's one validation before anything is built or sent.
+ * The CLI's flags of core's limit tables (decisions 1720, 2140, 2141, 2147): the deploy/upgrade flags
+ * of the agents' table and serve's node defaults of it, and serve's flags of the traffic, prepare
+ * cache, artifact and edge tables. Each flag's help, parsing and range come from its row; its value
+ * is checked by the table's one check before anything is built or sent.
  */
 import type { Argv } from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, CaxtonError, checkLimits, DEPLOYABLE_LIMITS, LimitOutOfRangeError, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits, resolveTrafficLimits,
-  SERVE_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE, type AgentLimitsSpec, type DeployableLimitName, type LimitUnit, type PrepareCacheLimits, type TrafficLimits,
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit, inFlagUnit, LimitOutOfRangeError, PREPARE_CACHE_LIMIT_TABLE,
+  resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveTrafficLimits, rowFloor, TRAFFIC_LIMIT_TABLE,
+  type AgentLimitsSpec, type ArtifactLimits, type EdgeLimits, type DeployableLimitName, type LimitRow, type PrepareCacheLimits, type TrafficLimits,
 } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
@@ -18,7 +20,7 @@ export type LimitFlagArgs = { [flag: string]: unknown };
 const number = (n: number): string => n.toLocaleString('en-US');
 
 /** What a row's value looks like in the table's unit, for help and hints ("1,000 ms", "10,000,000 fuel"). */
-const withUnit = (n: number, unit: LimitUnit): string => (unit === 'ms' ? `${number(n)} ms` : number(n));
+const withUnit = (n: number, unit: string): string => (unit === 'ms' ? `${number(n)} ms` : number(n));
 
 /** A duration row's examples, its default and its ceiling as a flag takes them (`50ms`, `10s`): values the flag accepts. */
 function durationExamples(row: { readonly default: number; readonly ceiling: number }): [string, string] {
@@ -33,7 +35,11 @@ function durationExamples(row: { readonly default: number; readonly ceiling: num
  * ceiling and its default in the row's unit; `defaultIs` says whose default it is where that is not
  * the row's own (a deploy flag left out takes the node's).
  */
-function valueHelp(row: { readonly unit: LimitUnit; readonly default: number; readonly ceiling: number }, countExample?: string, defaultIs = (text: string): string => `default ${text}`): string {
+function valueHelp(row: LimitRow, countExample?: string, defaultIs = (text: string): string => `default ${text}`): string {
+  if (flagTakesDigitsOnly(row)) {
+    const inFlag = (n: number): string => number(inFlagUnit(row, n));
+    return `Value: a whole number of ${flagUnit(row)} (${defaultIs(inFlag(row.default))}, from ${inFlag(rowFloor(row))} to ${inFlag(row.ceiling)})`;
+  }
   const forms = row.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)'
     : row.unit === 'ms' ? `a duration, e.g. ${durationExamples(row).join(', ')}`
       : `${row.unit}, e.g. ${number(row.default)}${countExample === undefined ? '' : ` or ${countExample}`}`;
@@ -63,17 +69,14 @@ export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
   return out;
 }
 
-function parseFlag(name: DeployableLimitName, text: string): number {
-  if (name === 'memoryPages') return parseMemory(text);
-  return parseByUnit(AGENT_LIMIT_TABLE[name], `--${AGENT_LIMIT_TABLE[name].deploy.flag}`, text);
-}
-
 /**
  * A limit's value as a flag gives it: a duration for ms, else a count (digits, or a k/M/G suffix).
  * A text that is not a duration is hinted with the row's own default and ceiling, so the examples
  * are values this flag accepts (a 10 s ceiling must not be hinted with `10m`).
  */
-function parseByUnit(row: { readonly unit: LimitUnit; readonly default: number; readonly ceiling: number }, flag: string, text: string): number {
+function parseByUnit(row: LimitRow, flag: string, text: string): number {
+  if (flagTakesDigitsOnly(row)) return parseDigits(row, flag, text);
+  if (row.unit === 'pages') return parseMemory(text);
   if (row.unit === 'ms') {
     const ms = parseDuration(text);
     if (ms === undefined || !Number.isSafeInteger(ms) || ms < 1) {
@@ -87,19 +90,7 @@ function parseByUnit(row: { readonly unit: LimitUnit; readonly default: number; 
 
 /** The limits the flags set (none given: undefined, i.e. the node's defaults / keep on upgrade). */
 export function limitsFromFlags(argv: LimitFlagArgs): Partial<AgentLimitsSpec> | undefined {
-  const given: Partial<Record<DeployableLimitName, number>> = {};
-  for (const name of DEPLOYABLE_LIMITS) {
-    const text = flagText(argv, AGENT_LIMIT_TABLE[name].deploy.flag);
-    if (text !== undefined) given[name] = parseFlag(name, text);
-  }
-  if (Object.keys(given).length === 0) return undefined;
-  try {
-    return checkLimits(given, { field: 'flags' });
-  } catch (err) {
-    if (!(err instanceof LimitOutOfRangeError)) throw err;
-    const d = AGENT_LIMIT_TABLE[err.limit as DeployableLimitName];
-    throw new UsageError(`--${d.deploy!.flag} ${String(err.value)} is over its ceiling: it must be 1..${number(d.ceiling)} (${d.unit})`, err.hint);
-  }
+  return tableFlags(argv, DEPLOYABLE_LIMITS.map((name) => rowFlag(name, AGENT_LIMIT_TABLE[name], AGENT_LIMIT_TABLE[name].deploy.flag)), (given) => checkLimits(given, { field: 'flags' }));
 }
 
 /**
@@ -131,78 +122,115 @@ export function nodeDefaultLimitsFromFlags(argv: LimitFlagArgs): Partial<AgentLi
  * traffic limits the table marks `serve`, parsed by unit and checked by the table's one resolver.
  */
 export function trafficLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
-  let out = y as Argv<T & LimitFlagArgs>;
-  for (const name of SERVE_TRAFFIC_LIMITS) {
-    const d = TRAFFIC_LIMIT_TABLE[name];
-    out = out.option(d.serve, {
-      type: 'string',
-      describe: `${d.description} ${valueHelp(d, '10M')}`,
-    }) as Argv<T & LimitFlagArgs>;
-  }
-  return out;
+  return serveRowOptions(y, TRAFFIC_LIMIT_TABLE, '10M');
 }
 
 /** The traffic limits the serve flags set (none given: undefined, i.e. the table's defaults). */
 export function trafficLimitsFromFlags(argv: LimitFlagArgs): Partial<TrafficLimits> | undefined {
-  return tableFlags(argv, SERVE_TRAFFIC_LIMITS.map((name) => {
-    const row = TRAFFIC_LIMIT_TABLE[name];
-    return { name, flag: row.serve, row, parse: (text: string) => parseByUnit(row, `--${row.serve}`, text) };
-  }), (given) => resolveTrafficLimits(given, 'flags'));
+  return serveTableFlags(argv, TRAFFIC_LIMIT_TABLE, resolveTrafficLimits);
 }
 
-/** A MiB in bytes: `--prepare-cache-max-mib` is in MiB, its row in bytes. */
-const MIB = 1024 ** 2;
-
 /**
- * `caxton serve --prepare-cache-max-mib` (decision 2141): the prepare cache's bound, in MiB, its row
- * (in bytes) core's PREPARE_CACHE_LIMIT_TABLE.maxBytes. Read like the traffic flags (decision 2145).
+ * `caxton serve --prepare-cache-max-mib` (decision 2141): the prepare cache's bound, in MiB (its
+ * row's flagScale), its row (in bytes) core's PREPARE_CACHE_LIMIT_TABLE.maxBytes.
  */
 export function prepareCacheLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
-  const row = PREPARE_CACHE_LIMIT_TABLE.maxBytes;
-  return y.option(row.serve, {
-    type: 'string',
-    describe: `Bound on the prepare cache directory, a whole number of MiB (default ${number(row.default / MIB)}, from ${number(row.min / MIB)} to ${number(row.ceiling / MIB)}); past it, after each write, the least recently used prepared components and instrumented modules are removed (said on stderr) and prepared again when next needed`,
-  }) as Argv<T & LimitFlagArgs>;
+  return serveRowOptions(y, PREPARE_CACHE_LIMIT_TABLE);
 }
 
 /** The prepare cache's limits the serve flags set, in bytes (none given: undefined, i.e. the table's defaults). */
 export function prepareCacheLimitsFromFlags(argv: LimitFlagArgs): Partial<PrepareCacheLimits> | undefined {
-  const row = PREPARE_CACHE_LIMIT_TABLE.maxBytes;
-  return tableFlags(argv, [{
-    name: 'maxBytes', flag: row.serve, row, scale: MIB, unit: 'MiB', parse: (text: string) => parseWholeMib(row, text) * MIB,
-  }], (given) => resolvePrepareCacheLimits(given, 'flags'));
+  return serveTableFlags(argv, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits);
 }
 
 /**
- * A flag in whole MiB: digits only. No k/M/G suffix (parseCount's decimal multipliers would make
- * `5k` 5,000 MiB) and no fraction; the range, 0 included, is the row's to judge (tableFlags), so
- * this refuses only the form, hinted with the row's default and least in MiB.
+ * `caxton serve --max-artifact-mib / --prepare-timeout-s / --prepare-heap-mib` (decision 2147): what
+ * the node accepts and spends on one component, core's ARTIFACT_LIMIT_TABLE, each in whole units of
+ * its row's flagScale.
  */
-function parseWholeMib(row: { readonly serve: string; readonly default: number; readonly min: number }, text: string): number {
-  const flag = `--${row.serve}`;
-  if (!/^\s*\d+\s*$/.test(text)) {
-    throw new UsageError(`${flag} "${text}" is not a whole number of MiB`, `e.g. ${flag} ${row.default / MIB} (the default) or ${flag} ${row.min / MIB} (the least it takes)`);
-  }
-  return Number(text);
+export function artifactLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  return serveRowOptions(y, ARTIFACT_LIMIT_TABLE);
 }
 
-/** A row of a node-wide table as its serve flag reads it: the text parsed to the row's unit; shown to the operator in the flag's (`unit`, the row's over `scale`). */
+/** The artifact limits the serve flags set, in the rows' units (none given: undefined, i.e. the node's defaults). */
+export function artifactLimitsFromFlags(argv: LimitFlagArgs): Partial<ArtifactLimits> | undefined {
+  return serveTableFlags(argv, ARTIFACT_LIMIT_TABLE, resolveArtifactLimits);
+}
+
+/**
+ * `caxton serve --edge-max-in-flight / --edge-target-ms / --edge-serving-floor` (decisions 1810,
+ * 2103, 2147): core's EDGE_LIMIT_TABLE, whole numbers in digits, the serving floor at most the
+ * in-flight limit given (resolveEdgeLimits lowers its ceiling, and the refusal says the lowered one).
+ */
+export function edgeLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  return serveRowOptions(y, EDGE_LIMIT_TABLE);
+}
+
+/** The edge limits the serve flags set (none given: undefined, i.e. the node's defaults). */
+export function edgeLimitsFromFlags(argv: LimitFlagArgs): Partial<EdgeLimits> | undefined {
+  return serveTableFlags(argv, EDGE_LIMIT_TABLE, resolveEdgeLimits);
+}
+
+/** A table's rows that `caxton serve` sets (those with `serve`), in table order, with their names and flags. */
+function serveRows<N extends string>(table: Readonly<Record<N, LimitRow>>): { name: N; row: LimitRow; flag: string }[] {
+  return (Object.keys(table) as N[]).flatMap((name) => {
+    const row = table[name];
+    return row.serve === undefined ? [] : [{ name, row, flag: row.serve }];
+  });
+}
+
+/** A serve flag per row of `table` that has one, its help the row's description and its "Value: …" (forms, range, default). */
+function serveRowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>>, countExample?: string): Argv<T & LimitFlagArgs> {
+  let out = y as Argv<T & LimitFlagArgs>;
+  for (const { row, flag } of serveRows(table)) out = out.option(flag, { type: 'string', describe: `${row.description} ${valueHelp(row, countExample)}` }) as Argv<T & LimitFlagArgs>;
+  return out;
+}
+
+/**
+ * The one reader of a node table's serve flags: each row's flag through tableFlags, the values
+ * checked by the table's resolver (`resolve`, named `flags` in its errors).
+ */
+function serveTableFlags<N extends string>(
+  argv: LimitFlagArgs, table: Readonly<Record<N, LimitRow>>, resolve: (given: Partial<Record<N, number>>, field: string) => unknown,
+): Partial<Record<N, number>> | undefined {
+  return tableFlags(argv, serveRows(table).map(({ name, row, flag }) => rowFlag(name, row, flag)), (given) => resolve(given, 'flags'));
+}
+
+/**
+ * A flag in whole units of its flag unit (MiB of a row in bytes, or the row's own unit): digits
+ * only. No k/M/G suffix (parseCount's decimal multipliers would make `5k` 5,000 MiB), no fraction,
+ * no `1e3`, `0x10` or `Infinity` (a yargs number took them); the range, 0 included, is the row's to
+ * judge (tableFlags), so this refuses only the form, hinted with the row's default and least in the
+ * flag's unit.
+ */
+function parseDigits(row: LimitRow, flag: string, text: string): number {
+  if (!/^\s*\d+\s*$/.test(text)) {
+    throw new UsageError(`${flag} "${text}" is not a whole number of ${flagUnit(row)}`, `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default) or ${flag} ${inFlagUnit(row, rowFloor(row))} (the least it takes)`);
+  }
+  return fromFlagUnit(row, Number(text));
+}
+
+/** A row of a table as its flag reads it: the text parsed to the row's unit (tableFlags checks the range). */
 interface TableFlag<N extends string> {
   name: N;
   flag: string;
-  row: { readonly unit: string; readonly min?: number; readonly ceiling: number };
+  row: LimitRow;
   parse: (text: string) => number;
-  scale?: number;
-  unit?: string;
+}
+
+/** A row's flag, parsed by the row's unit (pages or a size, a duration, a count), or digits of its flag unit. */
+function rowFlag<N extends string>(name: N, row: LimitRow, flag: string): TableFlag<N> {
+  return { name, flag, row, parse: (text) => parseByUnit(row, `--${flag}`, text) };
 }
 
 /**
- * The one reader of a node-wide table's serve flags (traffic limits, the prepare cache's bound): each
- * flag's one text (flagText refuses it repeated), parsed by its row, and the values checked by the
- * table's own resolver, whose refusal becomes a usage error naming the flag and its range in the
- * flag's unit, with the row's hint (its default and description).
+ * The one reader of a table's flags (the deploy flags, serve's node defaults, and through
+ * serveTableFlags the traffic, prepare cache, artifact and edge tables' serve flags): each flag's one text (flagText refuses it repeated), parsed by its row,
+ * and the values checked by the table's own check (checkTable), whose LimitOutOfRangeError becomes
+ * a usage error naming the flag and the range that applied in the flag's unit, with the row's hint
+ * (how it is set, its default and description).
  */
-function tableFlags<N extends string>(argv: LimitFlagArgs, flags: readonly TableFlag<N>[], resolve: (given: Partial<Record<N, number>>) => unknown): Partial<Record<N, number>> | undefined {
+function tableFlags<N extends string>(argv: LimitFlagArgs, flags: readonly TableFlag<N>[], check: (given: Partial<Record<N, number>>) => unknown): Partial<Record<N, number>> | undefined {
   const given: Partial<Record<N, number>> = {};
   const typed: Partial<Record<N, string>> = {};
   for (const f of flags) {
@@ -214,14 +242,13 @@ function tableFlags<N extends string>(argv: LimitFlagArgs, flags: readonly Table
   }
   if (Object.keys(given).length === 0) return undefined;
   try {
-    resolve(given);
+    check(given);
     return given;
   } catch (err) {
-    if (!(err instanceof CaxtonError) || err.code !== 'limits.out-of-range') throw err;
-    const f = flags.find((x) => x.name === err.context['limit']);
+    if (!(err instanceof LimitOutOfRangeError)) throw err;
+    const f = flags.find((x) => x.name === err.limit);
     if (f === undefined) throw err;
-    const scale = f.scale ?? 1;
-    const range = `${number((f.row.min ?? 1) / scale)}..${number(f.row.ceiling / scale)} (${f.unit ?? f.row.unit})`;
+    const range = `${number(inFlagUnit(f.row, err.min))}..${number(inFlagUnit(f.row, err.ceiling))} (${flagUnit(f.row)})`;
     // The text as typed ("61s", "10"), not the parsed value: what the operator wrote is what they look for.
     throw new UsageError(`--${f.flag} ${typed[f.name]!} is out of range: it must be ${range}`, err.hint);
   }

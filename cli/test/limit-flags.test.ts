@@ -3,9 +3,13 @@
  * deployable limit, parsed and checked against the limit's ceiling before anything is sent.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
-import { AGENT_LIMIT_TABLE, DEPLOYABLE_LIMITS } from '@caxton/core';
+import {
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, inFlagUnit, PREPARE_CACHE_LIMIT_TABLE, rowFloor, TRAFFIC_LIMIT_TABLE, type LimitRow,
+} from '@caxton/core';
 import { UsageError } from '../src/cli-error.js';
 import { limitFlagOptions, limitsFromFlags, NODE_DEFAULT_LIMIT_FLAGS, nodeDefaultLimitOptions, nodeDefaultLimitsFromFlags } from '../src/limit-flags.js';
 
@@ -20,7 +24,7 @@ describe('limit flags', () => {
     assert.deepEqual(limitsFromFlags({ 'absent-ttl': '1h30m', 'absent-queue': '2k' }), { absentTtlMs: 5_400_000, absentQueue: 2000 });
     assert.throws(() => limitsFromFlags({ 'absent-ttl': '3600' }), (e: unknown) => e instanceof UsageError && /is not a duration/.test(e.message)
       && /--absent-ttl 1d .*--absent-ttl 30d/.test(e.hint ?? ''), 'the hint\'s examples are the row\'s default and ceiling');
-    assert.throws(() => limitsFromFlags({ 'absent-ttl': '31d' }), (e: unknown) => e instanceof UsageError && /--absent-ttl 2678400000 is over its ceiling/.test(e.message));
+    assert.throws(() => limitsFromFlags({ 'absent-ttl': '31d' }), (e: unknown) => e instanceof UsageError && e.message === '--absent-ttl 31d is out of range: it must be 1..2,592,000,000 (ms)' && /^absentTtlMs \(`caxton deploy --absent-ttl`/.test(e.hint ?? ''));
     assert.deepEqual(nodeDefaultLimitsFromFlags({ 'absent-ttl': '10m', fuel: '5M' }), { absentTtlMs: 600_000 }, 'serve takes only the absent-queue defaults');
   });
 
@@ -36,7 +40,7 @@ describe('limit flags', () => {
   it('refuse a value over the ceiling with a usage error naming the flag, the ceiling and the limit', () => {
     const ceiling = AGENT_LIMIT_TABLE.sendsPerSecond.ceiling;
     assert.throws(() => limitsFromFlags({ 'max-sends-per-s': String(ceiling + 1) }), (e: unknown) =>
-      e instanceof UsageError && /--max-sends-per-s 1000001 is over its ceiling: it must be 1\.\.1,000,000/.test(e.message)
+      e instanceof UsageError && e.message === '--max-sends-per-s 1000001 is out of range: it must be 1..1,000,000 (per second)'
         && /^sendsPerSecond/.test(e.hint ?? ''));
     assert.throws(() => limitsFromFlags({ 'max-sends-per-call': 'lots' }), (e: unknown) => e instanceof UsageError && /is not a number/.test(e.message));
     assert.throws(() => limitsFromFlags({ 'max-sends-per-call': '0' }), (e: unknown) => e instanceof UsageError && /≥ 1/.test(e.message));
@@ -61,6 +65,26 @@ describe('limit flags', () => {
       const unit = d.unit === 'ms' ? ' ms' : '';
       assert.ok(help.includes(`Node default for agents deployed without --${d.deploy.flag}:`), `${name}'s flag in the help`);
       assert.ok(help.includes(`at most ${d.ceiling.toLocaleString('en-US')}${unit}; default ${d.default.toLocaleString('en-US')}${unit}`), `${name}'s ceiling and default in the help, with their unit`);
+    }
+  });
+});
+
+describe('docs/cli.md\'s serve table (decision 2147)', () => {
+  const doc = readFileSync(fileURLToPath(new URL('../../../docs/cli.md', import.meta.url)), 'utf8');
+  const serve = /### `caxton serve`\n([\s\S]*?)\n### /.exec(doc)?.[1] ?? '';
+  const grouped = (n: number): string => n.toLocaleString('en-US');
+  const tables: Readonly<Record<string, LimitRow>>[] = [TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE];
+
+  it('has a row for every serve flag of a limit table, and a scaled flag\'s row says its range in the flag\'s unit', () => {
+    assert.ok(serve.length > 0, 'docs/cli.md has a `caxton serve` section');
+    for (const row of tables.flatMap((t) => Object.values(t))) {
+      if (row.serve === undefined) continue;
+      const line = serve.split('\n').find((l) => l.startsWith(`| \`--${row.serve} `) || l.startsWith(`| \`--${row.serve}\``));
+      assert.ok(line, `--${row.serve} has a row`);
+      if (row.flagScale) {
+        const range = `${grouped(inFlagUnit(row, rowFloor(row)))}..${grouped(inFlagUnit(row, row.ceiling))}`;
+        assert.ok(line.includes(range), `--${row.serve}'s row says ${range}`);
+      }
     }
   });
 });

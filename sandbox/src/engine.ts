@@ -10,14 +10,14 @@ import './webassembly-types.js';
 import { MANIFEST_FORMAT, type Artifact, type ArtifactManifest, type GlueInstantiate, type ModuleManifest } from './artifact/artifact.js';
 import { ArtifactCache } from './artifact/cache.js';
 import type { EvictionReport } from './artifact/cache-evict.js';
-import { DEFAULT_PREPARE_CACHE_LIMITS } from '@caxton/core';
+import { ARTIFACT_LIMIT_TABLE, DEFAULT_PREPARE_CACHE_LIMITS, inFlagUnit } from '@caxton/core';
 import type { EngineSettings } from './shard/protocol.js';
 import { sha256 } from './artifact/digest.js';
 import { MODULE_CACHE_DIR } from './artifact/module-cache.js';
 import { defaultContractWitPath } from './artifact/contract.js';
 import { DIRECT_BINDING_VERSION, INSTRUMENTATION_VERSION } from './artifact/versions.js';
 import { GLUE_PATCH_VERSION } from './artifact/glue-debug-log.js';
-import { DEFAULT_PREPARE_LIMITS, PrepareQueue, prepareInWorker, type PrepareLimits } from './artifact/prepare-worker.js';
+import { PrepareQueue, prepareInWorker, type PrepareLimits } from './artifact/prepare-worker.js';
 import { SandboxError, artifactError } from './errors.js';
 import { enableWasmFeatures } from './wasm-features.js';
 import { COMPONENT_LIMIT_NAMES, DEFAULT_COMPONENT_LIMITS, type ComponentLimits } from './binary/component-limits.js';
@@ -107,8 +107,8 @@ export class Engine {
     const maxBytes = opts.cacheMaxBytes === undefined ? DEFAULT_PREPARE_CACHE_LIMITS.maxBytes : opts.cacheMaxBytes;
     this.cache = new ArtifactCache(this.cacheDir, report, maxBytes === null ? null : { maxBytes, onEvicted: opts.onCacheEvicted ?? (() => undefined) });
     this.prepareLimits = {
-      deadlineMs: opts.prepareDeadlineMs ?? DEFAULT_PREPARE_LIMITS.deadlineMs,
-      maxHeapMb: opts.prepareMaxHeapMb ?? DEFAULT_PREPARE_LIMITS.maxHeapMb,
+      deadlineMs: opts.prepareDeadlineMs ?? ARTIFACT_LIMIT_TABLE.prepareDeadlineMs.default,
+      maxHeapMb: opts.prepareMaxHeapMb ?? inFlagUnit(ARTIFACT_LIMIT_TABLE.prepareHeapBytes, ARTIFACT_LIMIT_TABLE.prepareHeapBytes.default),
     };
     this.prepares = new PrepareQueue(opts.prepareConcurrency ?? 1);
   }

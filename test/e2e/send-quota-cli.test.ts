@@ -48,7 +48,7 @@ describe('caxton deploy --max-sends-per-s', () => {
   it('refuses a value past the ceiling before sending anything', async () => {
     const r = await caxton(['deploy', wasm, '--name', 'too-fast', '--max-sends-per-s', '2000000', ...serve.conn]);
     assert.equal(r.code, 2, show(r));
-    assert.match(r.stderr, /--max-sends-per-s 2000000 is over its ceiling: it must be 1\.\.1,000,000/);
+    assert.match(r.stderr, /--max-sends-per-s 2000000 is out of range: it must be 1\.\.1,000,000 \(per second\)/);
     const list = await caxton(['agents', '--json', ...serve.conn]);
     assert.ok(!list.stdout.includes('too-fast'), show(list));
   });

@@ -4,13 +4,14 @@
  * Ctrl-C / SIGTERM. The node itself is @caxton/runtime's startNode; this module is imported only
  * when serve runs, so the node's library, the sandbox and their dependencies load only then.
  */
-import { nodeDefaultLimitsFromFlags, prepareCacheLimitsFromFlags, trafficLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
+import { artifactLimitsFromFlags, edgeLimitsFromFlags, nodeDefaultLimitsFromFlags, prepareCacheLimitsFromFlags, trafficLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
 import path from 'node:path';
 import { readTokenFilePath, tokenFilePath } from '@caxton/client';
 import { CliError, UsageError } from '../cli-error.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import type { StartNodeOptions, RunningNode } from '@caxton/runtime';
 import { parseComponentLimit } from '@caxton/sandbox';
+import { ARTIFACT_LIMIT_TABLE, inFlagUnit } from '@caxton/core';
 import { EXIT } from '../exit-codes.js';
 import { auditNodeOptions, type ServeAuditArgs } from './serve-audit-options.js';
 import { clusterSecurityOptions, type ClusterSecurityArgs } from './serve-cluster-security-options.js';
@@ -55,11 +56,6 @@ export async function loadStartNode(): Promise<StartNode> {
 
 export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & McpArgs & A2aArgs & MtpArgs & ListenerArgs & TelemetryArgs & TrustArgs & {
   shards?: number;
-  edgeMaxInFlight?: number;
-  edgeTargetMs?: number;
-  edgeServingFloor?: number;
-  prepareTimeoutS?: number;
-  prepareHeapMib?: number;
   prepareCacheDir?: string;
   componentLimit?: string[];
   apiHost?: string;
@@ -81,11 +77,7 @@ export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditA
   key?: string;
   clientCa?: string;
   requireClientCert: boolean;
-  maxArtifactMib?: number;
 } & Partial<ServeAuditArgs>;
-
-/** A component is buffered whole in memory while it uploads (at most 4 at once): keep it sane. */
-const MAX_ARTIFACT_MIB = 1024;
 
 function list(text: string | undefined, flag: string): string[] | undefined {
   if (text === undefined) return undefined;
@@ -100,10 +92,8 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError(`--api-port ${apiPort} is not a port`);
   if ((argv.cert === undefined) !== (argv.key === undefined)) throw new UsageError('--cert and --key go together');
   if (argv.requireClientCert && !argv.clientCa) throw new UsageError('--require-client-cert needs --client-ca');
-  const mib = argv.maxArtifactMib;
-  if (mib !== undefined && (!Number.isFinite(mib) || mib <= 0 || mib > MAX_ARTIFACT_MIB)) {
-    throw new UsageError(`--max-artifact-mib ${mib} is not a size in MiB above 0 and at most ${MAX_ARTIFACT_MIB}`, 'the default, 64, fits every example; uploads are held in memory while they arrive');
-  }
+  // What the node accepts and spends on a component (decision 2147): checked before anything else is built.
+  const artifact = artifactLimitsFromFlags(argv as unknown as LimitFlagArgs);
   const options: StartNodeOptions = {
     dataDir: path.resolve(cwd, argv.dataDir),
     apiHost,
@@ -123,16 +113,11 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   }
   const replicasAcrossNodes = replicasAcrossNodesOption(argv, env, brokers !== undefined && endpoints !== undefined);
   if (replicasAcrossNodes !== undefined) options.cluster = { ...options.cluster, replicasAcrossNodes };
-  if (mib !== undefined) options.maxArtifactBytes = Math.floor(mib * 1024 * 1024);
+  if (artifact?.maxArtifactBytes !== undefined) options.maxArtifactBytes = artifact.maxArtifactBytes;
   const prepare: NonNullable<StartNodeOptions['prepare']> = {};
-  if (argv.prepareTimeoutS !== undefined) {
-    if (!(argv.prepareTimeoutS > 0 && argv.prepareTimeoutS <= 3600)) throw new UsageError(`--prepare-timeout-s ${argv.prepareTimeoutS} is not a number of seconds above 0 and at most 3600`);
-    prepare.deadlineMs = Math.round(argv.prepareTimeoutS * 1000);
-  }
-  if (argv.prepareHeapMib !== undefined) {
-    if (!(Number.isInteger(argv.prepareHeapMib) && argv.prepareHeapMib >= 64 && argv.prepareHeapMib <= 16384)) throw new UsageError(`--prepare-heap-mib ${argv.prepareHeapMib} is not a whole number from 64 to 16384`);
-    prepare.maxHeapMb = argv.prepareHeapMib;
-  }
+  if (artifact?.prepareDeadlineMs !== undefined) prepare.deadlineMs = artifact.prepareDeadlineMs;
+  // The preparing worker's heap is set in MiB (V8's maxOldGenerationSizeMb): the row's flag unit.
+  if (artifact?.prepareHeapBytes !== undefined) prepare.maxHeapMb = inFlagUnit(ARTIFACT_LIMIT_TABLE.prepareHeapBytes, artifact.prepareHeapBytes);
   if (argv.prepareCacheDir !== undefined) {
     if (argv.prepareCacheDir.trim() === '') throw new UsageError('--prepare-cache-dir is empty', 'give a directory, or leave the flag out for <data-dir>/cache');
     prepare.cacheDir = path.resolve(cwd, argv.prepareCacheDir);
@@ -160,24 +145,8 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   const traffic = trafficLimitsFromFlags(argv as unknown as LimitFlagArgs);
   if (traffic) options.traffic = { ...options.traffic, ...traffic };
   // Edge admission of outside clients (decision 1810): the ceiling and the delay target of the limit.
-  const edge: NonNullable<StartNodeOptions['edgeAdmission']> = {};
-  if (argv.edgeMaxInFlight !== undefined) {
-    if (!Number.isInteger(argv.edgeMaxInFlight) || argv.edgeMaxInFlight < 4 || argv.edgeMaxInFlight > 1_000_000) throw new UsageError(`--edge-max-in-flight ${argv.edgeMaxInFlight} is not a whole number from 4 to 1000000`);
-    edge.maxLimit = argv.edgeMaxInFlight;
-  }
-  if (argv.edgeTargetMs !== undefined) {
-    if (!Number.isInteger(argv.edgeTargetMs) || argv.edgeTargetMs < 1 || argv.edgeTargetMs > 60_000) throw new UsageError(`--edge-target-ms ${argv.edgeTargetMs} is not a whole number from 1 to 60000`);
-    edge.targetDelayMs = argv.edgeTargetMs;
-  }
-  if (argv.edgeServingFloor !== undefined) {
-    // At most the floor (1,000, or the ceiling when that is lower): the node refuses a serving floor above it.
-    const most = Math.min(1_000, edge.maxLimit ?? 1_000);
-    if (!Number.isInteger(argv.edgeServingFloor) || argv.edgeServingFloor < 1 || argv.edgeServingFloor > most) {
-      throw new UsageError(`--edge-serving-floor ${argv.edgeServingFloor} is not a whole number from 1 to ${most}`, 'it cannot exceed the floor of 1,000 outside messages nor --edge-max-in-flight (decision 2103)');
-    }
-    edge.servingMinLimit = argv.edgeServingFloor;
-  }
-  if (Object.keys(edge).length > 0) options.edgeAdmission = edge;
+  const edge = edgeLimitsFromFlags(argv as unknown as LimitFlagArgs);
+  if (edge) options.edgeAdmission = edge;
   const telemetry = telemetryFromArgs(argv, env);
   if (telemetry) options.telemetry = telemetry;
   if (argv.cert && argv.key) {

@@ -18,13 +18,13 @@ import { withMtpOptions } from './serve-mtp-options.js';
 import { telemetryOptions } from './serve-telemetry-options.js';
 import { trustOptions } from './serve-trust-options.js';
 import type { ServeArgs } from './serve-run.js';
-import { nodeDefaultLimitOptions, prepareCacheLimitOptions, trafficLimitOptions } from '../limit-flags.js';
+import { artifactLimitOptions, edgeLimitOptions, nodeDefaultLimitOptions, prepareCacheLimitOptions, trafficLimitOptions } from '../limit-flags.js';
 
 export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> {
   return {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
-    builder: (y) => prepareCacheLimitOptions(trafficLimitOptions(nodeDefaultLimitOptions(trustOptions(telemetryOptions(withListenerOptions(withMtpOptions(withA2aOptions(withMcpOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y))))))))))))
+    builder: (y) => edgeLimitOptions(artifactLimitOptions(prepareCacheLimitOptions(trafficLimitOptions(nodeDefaultLimitOptions(trustOptions(telemetryOptions(withListenerOptions(withMtpOptions(withA2aOptions(withMcpOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y))))))))))))))
       // For serve, --addr is where to listen (the global --addr is where a client connects): it
       // must not be accepted and ignored. No default here, so an explicit one can be told apart.
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })
@@ -48,15 +48,9 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> 
       .option('key', { type: 'string', describe: 'TLS private key for the API' })
       .option('client-ca', { type: 'string', describe: 'CA for client certificates' })
       .option('require-client-cert', { type: 'boolean', default: false, describe: 'Mutual TLS: refuse clients without a certificate from --client-ca' })
-      .option('max-artifact-mib', { type: 'number', describe: 'Largest component deploy/upgrade accept, MiB (default 64, at most 1024)' })
-      .option('prepare-timeout-s', { type: 'number', describe: 'Longest a component may take to be checked and prepared, seconds (default 120)' })
-      .option('prepare-heap-mib', { type: 'number', describe: 'Memory the preparation of one component may use, MiB (default 1024)' })
       .option('prepare-cache-dir', { type: 'string', describe: 'Where prepared components are kept (default <data-dir>/cache); nodes on one host may share one directory: entries are named by the component\'s digest and the preparing code\'s versions, and written by rename. The directory must be this user\'s, not a symbolic link and not group/world-writable, and every directory on the way to it owned by root or this user and not writable by others unless sticky like /tmp (a link on the way is followed and its directory checked too) (else the node refuses to start, naming the directory and the fix); each cached file is checked against the sha256 its manifest records before use, and a mismatch is prepared again' })
       .option('component-limit', { type: 'string', array: true, describe: 'Raise a cap on what a component may define, <name>=<n> (repeatable): coreModules 64, components 64, instances 4096, coreInstances 4096, types 65536, functions 1000000' })
       .options(k8sServeOptions(env.io.env))
-      .option('edge-max-in-flight', { type: 'number', describe: 'Most outside-client messages accepted and not yet handled, node-wide, before SendMessage is refused RESOURCE_EXHAUSTED (default 10000; the limit adapts below it to the delay target)' })
-      .option('edge-serving-floor', { type: 'number', describe: 'Lowest the edge limit may fall while the node serves a standing queue of outside messages (decision 2103; default 1000 = the floor, i.e. off; e.g. 128 trades throughput for the accepted requests\' latency)' })
-      .option('edge-target-ms', { type: 'number', describe: 'Delay target of outside clients\' messages (accepted to handled), ms: past it the edge limit drops (default 20)' })
       .option('shards', { type: 'number', describe: 'Worker threads running agents (default: 1 on up to 2 cores, else cores - 1); a stuck agent resets only its own shard' })
       .example('$0 serve', 'embedded storage in ./.caxton, API on 127.0.0.1:50051')
       .example('$0 serve --kafka k1:9092,k2:9092 --etcd e1:2379 --node-id n1 --api-host 0.0.0.0 --cert api.pem --key api.key', 'a cluster member') as unknown as Argv<ServeArgs>,

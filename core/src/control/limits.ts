@@ -21,21 +21,55 @@ export interface LimitDeployment {
   wire: string;
 }
 
-export interface LimitDefinition {
+/**
+ * A flag that takes a row's value in a larger unit than the row's own (`--prepare-cache-max-mib`: MiB
+ * of a row in bytes): the flag's whole number times `per` (above 1) is the row's value. The flag's
+ * help, its refusals and the row's hint show the value in `unit`. A scaled flag takes digits only
+ * (a k/M/G suffix would be 5,000 MiB for `5k`).
+ */
+export interface FlagScale {
+  readonly unit: string;
+  readonly per: number;
+}
+
+/**
+ * A row of any limit table as the one check (`checkTable`) reads it: values are whole numbers in
+ * `min` (absent: 1)..`ceiling`.
+ */
+export interface LimitRow {
+  readonly unit: string;
+  readonly default: number;
+  readonly min?: number;
+  readonly ceiling: number;
+  /** What it bounds, and what happens past it. */
+  readonly description: string;
+  /** `caxton deploy --<flag>` (the agents' table). */
+  readonly deploy?: LimitDeployment;
+  /** `caxton serve --<flag>`: the node-wide value of a node-wide limit (absent: only the embedder sets it). */
+  readonly serve?: string;
+  /** `caxton upgrade --<flag>` (the rollout thresholds). */
+  readonly flag?: string;
+  /** The serve flag's unit where it is not the row's. */
+  readonly flagScale?: FlagScale;
+  /**
+   * The serve flag takes digits only, a whole number of the row's unit (no k/M/G suffix, no
+   * duration): as the yargs number flags it replaced did (`--edge-target-ms 20`). Without it a row is
+   * read by its unit (a duration for ms, a count with a suffix); with a flagScale it always is digits.
+   */
+  readonly flagDigitsOnly?: true;
+}
+
+export interface LimitDefinition extends LimitRow {
   unit: LimitUnit;
-  default: number;
   /** The largest value anyone may ask for (values are integers in 1..ceiling). */
   ceiling: number;
-  /** What it bounds, and what happens past it. */
-  description: string;
-  deploy?: LimitDeployment;
-  /** `caxton serve --<flag>`: the node-wide value of a node-wide limit (absent: only the embedder sets it). */
-  serve?: string;
 }
 
 /** wasm32: 65,536 pages of 64 KiB is the whole 4 GiB address space. */
 export const WASM_PAGE_BYTES = 65_536;
 export const MAX_MEMORY32_PAGES = 65_536;
+
+const number = (n: number): string => n.toLocaleString('en-US');
 
 /**
  * The table. Ceilings are what the node can honour at all, not what is wise: 10^11 fuel is minutes
@@ -238,14 +272,12 @@ export const ROLLOUT_LIMIT_TABLE = {
     description: 'How long the new version runs beside the old one, within the thresholds, before it is promoted.',
     flag: 'bake', wire: 'bake_ms',
   },
-} as const;
+} as const satisfies Record<string, LimitRow & { min: number; flag: string; wire: string }>;
 
 export type RolloutThresholdName = keyof typeof ROLLOUT_LIMIT_TABLE;
 export type RolloutThresholds = { [K in RolloutThresholdName]: number };
 
-export const DEFAULT_ROLLOUT_THRESHOLDS: Readonly<RolloutThresholds> = Object.freeze(
-  Object.fromEntries(Object.entries(ROLLOUT_LIMIT_TABLE).map(([k, d]) => [k, d.default])) as RolloutThresholds,
-);
+export const DEFAULT_ROLLOUT_THRESHOLDS: Readonly<RolloutThresholds> = tableDefaults(ROLLOUT_LIMIT_TABLE);
 
 /** A rollout's fixed bounds: not per upgrade. */
 export const ROLLOUT_BOUNDS = Object.freeze({
@@ -267,9 +299,7 @@ export const ROLLOUT_BOUNDS = Object.freeze({
 
 /** The thresholds of a rollout: the defaults, overridden by `given`, each a whole number in its bounds. */
 export function resolveRolloutThresholds(given: Partial<Record<RolloutThresholdName, unknown>> = {}, field = 'rollout'): RolloutThresholds {
-  return resolveFromTable(ROLLOUT_LIMIT_TABLE, DEFAULT_ROLLOUT_THRESHOLDS, given, field, {
-    one: 'rollout threshold', all: 'the rollout thresholds', omit: (d) => `omit it (--${d.flag}) for the default, ${d.default}`,
-  });
+  return { ...DEFAULT_ROLLOUT_THRESHOLDS, ...checkTable(ROLLOUT_LIMIT_TABLE, given, { field, what: 'rollout threshold' }) };
 }
 
 /**
@@ -448,9 +478,7 @@ export const DEPLOYABLE_LIMITS = Object.freeze(
 
 export const limitDefinition = (name: LimitName): LimitDefinition => AGENT_LIMIT_TABLE[name];
 
-export const DEFAULT_AGENT_LIMITS: Readonly<AgentLimits> = Object.freeze(
-  Object.fromEntries(LIMIT_NAMES.map((n) => [n, AGENT_LIMIT_TABLE[n].default])) as AgentLimits,
-);
+export const DEFAULT_AGENT_LIMITS: Readonly<AgentLimits> = tableDefaults(AGENT_LIMIT_TABLE);
 
 /**
  * The limits a deployment carries: fuel and memory always (every record has them), the send quotas
@@ -459,17 +487,55 @@ export const DEFAULT_AGENT_LIMITS: Readonly<AgentLimits> = Object.freeze(
  */
 export type AgentLimitsSpec = Pick<AgentLimits, 'fuelPerMessage' | 'memoryPages'> & Partial<Pick<AgentLimits, DeployableLimitName>>;
 
-/** A limit asked for outside 1..its ceiling (or not a whole number). */
+/** A table's defaults, by row name. A function declaration: hoisted above the tables that call it. */
+function tableDefaults<T extends Record<string, LimitRow>>(table: T): Readonly<{ [K in keyof T]: number }> {
+  return Object.freeze(Object.fromEntries(Object.entries(table).map(([k, d]) => [k, d.default])) as { [K in keyof T]: number });
+}
+
+/** The least value a row takes: its `min`, else 1. */
+export const rowFloor = (row: LimitRow): number => row.min ?? 1;
+
+/** A value of a row in its flag's unit (MiB of a row in bytes); the row's own unit when it has no flagScale. */
+export const inFlagUnit = (row: LimitRow, value: number): number => value / (row.flagScale?.per ?? 1);
+
+/** A whole number given in a row's flag unit, in the row's unit: `inFlagUnit`'s inverse. */
+export const fromFlagUnit = (row: LimitRow, flagValue: number): number => flagValue * (row.flagScale?.per ?? 1);
+
+/** The unit a row's flag takes: its flagScale's, else the row's own. */
+export const flagUnit = (row: LimitRow): string => row.flagScale?.unit ?? row.unit;
+
+/** Whether a row's flag takes digits only (a flagScale, or `flagDigitsOnly`). */
+export const flagTakesDigitsOnly = (row: LimitRow): boolean => row.flagScale !== undefined || row.flagDigitsOnly === true;
+
+/** How an operator sets a row, for hints: the CLI flag (and the wire field of a deploy flag), or '' when only the embedder can. */
+function howSet(row: LimitRow): string {
+  if (row.deploy) return ` (\`caxton deploy --${row.deploy.flag}\`, ${row.deploy.wire})`;
+  if (row.serve !== undefined) return ` (caxton serve --${row.serve}${flagUnit(row) === row.unit ? '' : `, in ${flagUnit(row)}`})`;
+  if (row.flag !== undefined) return ` (caxton upgrade --${row.flag})`;
+  return '';
+}
+
+/**
+ * A limit of any table (agents', traffic, prepare cache, rollout, artifact, edge) asked for outside
+ * its row's min..ceiling, or not a whole number. `min` and `ceiling` are the bounds that applied (a
+ * node's maximum may lower a ceiling), in the row's unit; the hint says how the limit is set, its
+ * range and default (numbers grouped, "1,048,576..1,073,741,824") and what it bounds.
+ */
 export class LimitOutOfRangeError extends CaxtonError {
-  constructor(readonly limit: LimitName, readonly value: unknown, readonly field: string, ceiling: number = AGENT_LIMIT_TABLE[limit].ceiling) {
-    const def = AGENT_LIMIT_TABLE[limit];
-    const d: LimitDefinition = def;
-    const how = d.deploy ? ` (\`caxton deploy --${d.deploy.flag}\`, ${d.deploy.wire})` : '';
-    super('limits.out-of-range', `${field}: ${describeValue(value)} is not a valid ${limit}; it must be a whole number in 1..${ceiling} (${def.unit})`, {
+  readonly min: number;
+  readonly ceiling: number;
+  constructor(readonly limit: string, readonly value: unknown, readonly field: string, row: LimitRow, ceiling: number = row.ceiling) {
+    const min = rowFloor(row);
+    // A row whose flag takes another unit says its range and default in that unit too: the operator
+    // reads them as the flag's. A flag in the row's own unit needs no second rendering.
+    const inFlag = (...values: number[]): string => (flagUnit(row) === row.unit ? '' : ` (${values.map((v) => number(inFlagUnit(row, v))).join('..')} ${flagUnit(row)})`);
+    super('limits.out-of-range', `${field}: ${describeValue(value)} is not a valid ${limit}; it must be a whole number in ${min}..${ceiling} (${row.unit})`, {
       kind: 'invalid-argument',
-      context: { field, limit, value: typeof value === 'number' ? value : String(value).slice(0, 40), ceiling, unit: def.unit },
-      hint: `${limit}${how} accepts 1..${ceiling} ${def.unit}; omit it for the default, ${def.default}. ${def.description}`,
+      context: { field, limit, value: typeof value === 'number' ? value : String(value).slice(0, 40), min, ceiling, unit: row.unit },
+      hint: `${limit}${howSet(row)} accepts ${number(min)}..${number(ceiling)} ${row.unit}${inFlag(min, ceiling)}; omit it for the default, ${number(row.default)} ${row.unit}${inFlag(row.default)}. ${row.description}`,
     });
+    this.min = min;
+    this.ceiling = ceiling;
   }
 }
 
@@ -480,48 +546,58 @@ function describeValue(value: unknown): string {
 }
 
 /**
- * The one validation of limits: each given value must be a safe integer in 1..ceiling (`ceilings`
- * may lower a ceiling, e.g. a node's own maxima, never raise it). Unknown names are refused too: a
- * misspelt limit silently ignored is a limit not applied. `field` names where they came from (for
- * the error: `header` → `header.fuel_per_message`, else `limits.fuelPerMessage`).
+ * The one check of every limit table: each given value must be a safe integer in its row's
+ * min..ceiling (`ceilings` may lower a ceiling, e.g. a node's own maxima, never raise it), refused
+ * with LimitOutOfRangeError. Unknown names are refused too (`limits.unknown`): a misspelt limit
+ * silently ignored is a limit not applied. `field` names where the values came from (`header` names
+ * a deploy row by its proto field: `header.fuel_per_message`; else `<field>.<name>`); `what` is
+ * what one row is called in the unknown-name error ("traffic limit").
  */
-export function checkLimits<T extends Partial<Record<LimitName, unknown>>>(
-  given: T,
-  opts: { field?: 'header' | 'limits' | string; ceilings?: Partial<AgentLimits> } = {},
+export function checkTable<R extends Record<string, LimitRow>, T extends Partial<Record<keyof R, unknown>>>(
+  table: R, given: T, opts: { field: string; what: string; ceilings?: Partial<Record<keyof R, number>> },
 ): { [K in keyof T]: number } {
-  const out: Partial<Record<LimitName, number>> = {};
+  const out: Partial<Record<keyof R, number>> = {};
   for (const [key, value] of Object.entries(given)) {
     if (value === undefined) continue;
-    if (!(key in AGENT_LIMIT_TABLE)) {
-      throw new CaxtonError('limits.unknown', `${opts.field ?? 'limits'}.${key}: no such limit`, {
+    if (!Object.hasOwn(table, key)) {
+      throw new CaxtonError('limits.unknown', `${opts.field}.${key}: no such ${opts.what}`, {
         kind: 'invalid-argument',
-        context: { field: `${opts.field ?? 'limits'}.${key}`, limit: key },
-        hint: `the limits are: ${LIMIT_NAMES.join(', ')}`,
+        context: { field: `${opts.field}.${key}`, limit: key },
+        hint: `the ${opts.what}s are: ${Object.keys(table).join(', ')}`,
       });
     }
-    const name = key as LimitName;
-    const def = AGENT_LIMIT_TABLE[name];
-    const ceiling = Math.min(def.ceiling, opts.ceilings?.[name] ?? def.ceiling);
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > ceiling) {
-      throw new LimitOutOfRangeError(name, value, limitField(name, opts.field), ceiling);
+    const row: LimitRow = table[key]!;
+    const ceiling = Math.min(row.ceiling, opts.ceilings?.[key as keyof R] ?? row.ceiling);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < rowFloor(row) || value > ceiling) {
+      throw new LimitOutOfRangeError(key, value, rowField(key, row, opts.field), row, ceiling);
     }
-    out[name] = value;
+    out[key as keyof R] = value;
   }
   return out as { [K in keyof T]: number };
 }
 
+/** Where a row is named in an error: a deploy row's proto field under `header`, else `<prefix>.<name>`. */
+function rowField(name: string, row: LimitRow, prefix: string): string {
+  return prefix === 'header' && row.deploy ? `header.${row.deploy.wire}` : `${prefix}.${name}`;
+}
+
+/** The agents' limits, checked by the one check (`field`: `header`, `limits`, `flags`…; default `limits`). */
+export function checkLimits<T extends Partial<Record<LimitName, unknown>>>(
+  given: T,
+  opts: { field?: 'header' | 'limits' | string; ceilings?: Partial<AgentLimits> } = {},
+): { [K in keyof T]: number } {
+  return checkTable(AGENT_LIMIT_TABLE, given, { field: opts.field ?? 'limits', what: 'limit', ...(opts.ceilings ? { ceilings: opts.ceilings } : {}) });
+}
+
 /** Where a limit is named in an error: the proto field under `header`, else `<prefix>.<name>`. */
 export function limitField(name: LimitName, prefix = 'limits'): string {
-  const def: LimitDefinition = AGENT_LIMIT_TABLE[name];
-  return prefix === 'header' && def.deploy ? `header.${def.deploy.wire}` : `${prefix}.${name}`;
+  return rowField(name, AGENT_LIMIT_TABLE[name], prefix);
 }
 
 /** Every limit: the defaults, overridden by `given` (checked). */
 export function resolveAgentLimits(given: Partial<AgentLimits> = {}, field?: string): AgentLimits {
   return { ...DEFAULT_AGENT_LIMITS, ...checkLimits(given, field === undefined ? {} : { field }) };
 }
-
-const number = (n: number): string => n.toLocaleString('en-US');
 
 /**
  * The limits table of docs/sandbox.md, generated (a test keeps the doc equal to it): one row per
@@ -579,9 +655,7 @@ export const TRAFFIC_LIMIT_TABLE = {
 export type TrafficLimitName = keyof typeof TRAFFIC_LIMIT_TABLE;
 export type TrafficLimits = { [K in TrafficLimitName]: number };
 
-export const DEFAULT_TRAFFIC_LIMITS: Readonly<TrafficLimits> = Object.freeze(
-  Object.fromEntries(Object.entries(TRAFFIC_LIMIT_TABLE).map(([k, d]) => [k, d.default])) as TrafficLimits,
-);
+export const DEFAULT_TRAFFIC_LIMITS: Readonly<TrafficLimits> = tableDefaults(TRAFFIC_LIMIT_TABLE);
 
 /** The traffic limits an operator sets per node with `caxton serve --<flag>` (rows with `serve`), in table order. */
 export type ServeTrafficLimitName = {
@@ -594,11 +668,11 @@ export const SERVE_TRAFFIC_LIMITS = Object.freeze(
 
 /** Node-wide traffic limits: the defaults, overridden by `given`, each a whole number in 1..its ceiling. */
 export function resolveTrafficLimits(given: Partial<Record<TrafficLimitName, unknown>> = {}, field = 'traffic'): TrafficLimits {
-  return resolveFromTable(TRAFFIC_LIMIT_TABLE, DEFAULT_TRAFFIC_LIMITS, given, field, {
-    one: 'traffic limit', all: 'the traffic limits',
-    omit: (d) => `omit it${'serve' in d ? ` (caxton serve --${d.serve})` : ''} for the default, ${d.default}`,
-  });
+  return { ...DEFAULT_TRAFFIC_LIMITS, ...checkTable(TRAFFIC_LIMIT_TABLE, given, { field, what: 'traffic limit' }) };
 }
+
+/** A flag in MiB of a row in bytes. */
+const MIB: FlagScale = { unit: 'MiB', per: 1024 ** 2 };
 
 /**
  * The node's prepare cache (decision 2141): its size bound, past which the least recently used
@@ -610,57 +684,90 @@ export const PREPARE_CACHE_LIMIT_TABLE = {
   maxBytes: {
     unit: 'bytes', default: 4 * 1024 ** 3, min: 64 * 1024 ** 2, ceiling: 1024 ** 4,
     description: 'Bytes the prepare cache directory may hold (prepared components and instrumented core modules); past it, after each write, the least recently used are removed (decision 2141). Nodes sharing the directory each keep it to their own bound.',
-    serve: 'prepare-cache-max-mib', // in MiB: the flag's unit, the row's bytes over 2^20
+    serve: 'prepare-cache-max-mib', flagScale: MIB,
   },
-} as const satisfies Record<string, LimitDefinition & { min: number; serve: string }>;
+} as const satisfies Record<string, LimitDefinition & { min: number; serve: string; flagScale: FlagScale }>;
 
 export type PrepareCacheLimitName = keyof typeof PREPARE_CACHE_LIMIT_TABLE;
 export type PrepareCacheLimits = { [K in PrepareCacheLimitName]: number };
 
-export const DEFAULT_PREPARE_CACHE_LIMITS: Readonly<PrepareCacheLimits> = Object.freeze(
-  Object.fromEntries(Object.entries(PREPARE_CACHE_LIMIT_TABLE).map(([k, d]) => [k, d.default])) as PrepareCacheLimits,
-);
+export const DEFAULT_PREPARE_CACHE_LIMITS: Readonly<PrepareCacheLimits> = tableDefaults(PREPARE_CACHE_LIMIT_TABLE);
 
 /** The prepare cache's limits: the defaults, overridden by `given`, each a whole number in its row's min..ceiling. */
 export function resolvePrepareCacheLimits(given: Partial<Record<PrepareCacheLimitName, unknown>> = {}, field = 'prepareCache'): PrepareCacheLimits {
-  return resolveFromTable(PREPARE_CACHE_LIMIT_TABLE, DEFAULT_PREPARE_CACHE_LIMITS, given, field, {
-    one: 'prepare cache limit', all: 'the prepare cache limits', omit: (d) => `omit it (caxton serve --${d.serve}, in MiB) for the default, ${number(d.default)} bytes (${number(d.default / 1024 ** 2)} MiB)`,
-  });
+  return { ...DEFAULT_PREPARE_CACHE_LIMITS, ...checkTable(PREPARE_CACHE_LIMIT_TABLE, given, { field, what: 'prepare cache limit' }) };
 }
 
-/** A table row as resolveFromTable reads it: values are whole numbers in min (default 1)..ceiling. */
-interface TableRow { unit: string; default: number; min?: number; ceiling: number; description: string }
+/**
+ * What a node accepts and spends to take in one component (decision 2147): the largest upload and
+ * the preparation's time and memory. Node-wide, set with `caxton serve` (the embedder:
+ * `startNode({ maxArtifactBytes, prepare })`); sizes in bytes, given in MiB, the time in ms, given
+ * in seconds. Defaults and ceilings are the ones serve checked by hand before; the heap's floor
+ * too; the upload's and the timeout's floors (they took any fraction above 0) are now the least a
+ * whole number of the flag's unit says.
+ */
+export const ARTIFACT_LIMIT_TABLE = {
+  maxArtifactBytes: {
+    unit: 'bytes', default: 64 * 1024 ** 2, min: 1024 ** 2, ceiling: 1024 ** 3,
+    description: 'Largest component deploy and upgrade accept; an upload is held in memory while it arrives (up to 4 at once), so keep it sane (the default fits every example).',
+    serve: 'max-artifact-mib', flagScale: MIB,
+  },
+  prepareDeadlineMs: {
+    unit: 'ms', default: 120_000, min: 1_000, ceiling: 3_600_000,
+    description: 'Longest a component may take to be checked and prepared; past it the preparation is stopped and the deploy refused.',
+    serve: 'prepare-timeout-s', flagScale: { unit: 'seconds', per: 1_000 },
+  },
+  prepareHeapBytes: {
+    unit: 'bytes', default: 1024 ** 3, min: 64 * 1024 ** 2, ceiling: 16 * 1024 ** 3,
+    description: 'Memory (the preparing worker\'s heap) the preparation of one component may use; past it the deploy is refused as too complex.',
+    serve: 'prepare-heap-mib', flagScale: MIB,
+  },
+} as const satisfies Record<string, LimitRow & { min: number; serve: string; flagScale: FlagScale }>;
+
+export type ArtifactLimitName = keyof typeof ARTIFACT_LIMIT_TABLE;
+export type ArtifactLimits = { [K in ArtifactLimitName]: number };
+
+export const DEFAULT_ARTIFACT_LIMITS: Readonly<ArtifactLimits> = tableDefaults(ARTIFACT_LIMIT_TABLE);
+
+/** What the node accepts and spends on a component: the defaults, overridden by `given`, each a whole number in its row's min..ceiling. */
+export function resolveArtifactLimits(given: Partial<Record<ArtifactLimitName, unknown>> = {}, field = 'artifact'): ArtifactLimits {
+  return { ...DEFAULT_ARTIFACT_LIMITS, ...checkTable(ARTIFACT_LIMIT_TABLE, given, { field, what: 'artifact limit' }) };
+}
 
 /**
- * The one resolver of a node-wide table (traffic limits, rollout thresholds): its defaults,
- * overridden by `given`, each checked against its row; an unknown name or a value out of range is a
- * typed invalid-argument naming the field, with the row's default and description as the hint.
+ * What `caxton serve` sets of the node's edge admission of outside clients (decisions 1810, 2103;
+ * runtime/src/bus/edge-admission.ts holds the rest of its limits and takes these defaults). Each
+ * flag takes a whole number of its row's unit in digits (`flagDigitsOnly`), as its yargs number did.
+ * The serving floor's ceiling is the floor itself (edge-admission.ts `minLimit`) and, given, the
+ * ceiling of the in-flight limit.
  */
-function resolveFromTable<T extends Record<string, TableRow>>(
-  table: T, defaults: Readonly<{ [K in keyof T]: number }>, given: Partial<Record<keyof T, unknown>>, field: string,
-  words: { one: string; all: string; omit: (row: T[keyof T]) => string },
-): { [K in keyof T]: number } {
-  const out = { ...defaults } as { [K in keyof T]: number };
-  for (const [key, value] of Object.entries(given)) {
-    if (value === undefined) continue;
-    if (!Object.hasOwn(table, key)) {
-      throw new CaxtonError('limits.unknown', `${field}.${key}: no such ${words.one}`, {
-        kind: 'invalid-argument', context: { field: `${field}.${key}`, limit: key },
-        hint: `${words.all} are: ${Object.keys(table).join(', ')}`,
-      });
-    }
-    const name = key as keyof T & string;
-    const row = table[name]!;
-    const min = row.min ?? 1;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > row.ceiling) {
-      throw new CaxtonError('limits.out-of-range', `${field}.${name}: ${describeValue(value)} is not valid; it must be a whole number in ${min}..${row.ceiling} (${row.unit})`, {
-        kind: 'invalid-argument', context: { field: `${field}.${name}`, limit: name, ceiling: row.ceiling, unit: row.unit },
-        hint: `${words.omit(row)}. ${row.description}`,
-      });
-    }
-    out[name] = value as never;
-  }
-  return out;
+export const EDGE_LIMIT_TABLE = {
+  maxLimit: {
+    unit: 'messages', default: 10_000, min: 4, ceiling: 1_000_000,
+    description: 'Most outside-client messages accepted and not yet handled, node-wide, before SendMessage is refused RESOURCE_EXHAUSTED (the limit adapts below it to the delay target).',
+    serve: 'edge-max-in-flight', flagDigitsOnly: true,
+  },
+  targetDelayMs: {
+    unit: 'ms', default: 20, ceiling: 60_000,
+    description: 'Delay target of outside clients\' messages (accepted to handled): past it the edge limit drops.',
+    serve: 'edge-target-ms', flagDigitsOnly: true,
+  },
+  servingMinLimit: {
+    unit: 'messages', default: 1_000, ceiling: 1_000,
+    description: 'Lowest the edge limit may fall while the node serves a standing queue of outside messages (decision 2103); at most the floor of 1,000 (the default: off) and at most --edge-max-in-flight; e.g. 128 trades throughput for the accepted requests\' latency.',
+    serve: 'edge-serving-floor', flagDigitsOnly: true,
+  },
+} as const satisfies Record<string, LimitRow & { serve: string; flagDigitsOnly: true }>;
+
+export type EdgeLimitName = keyof typeof EDGE_LIMIT_TABLE;
+export type EdgeLimits = { [K in EdgeLimitName]: number };
+
+export const DEFAULT_EDGE_LIMITS: Readonly<EdgeLimits> = tableDefaults(EDGE_LIMIT_TABLE);
+
+/** The edge limits serve sets: the defaults, overridden by `given`, each in its row; the serving floor at most the in-flight limit given. */
+export function resolveEdgeLimits(given: Partial<Record<EdgeLimitName, unknown>> = {}, field = 'edgeAdmission'): EdgeLimits {
+  const maxLimit = typeof given.maxLimit === 'number' ? given.maxLimit : undefined;
+  return { ...DEFAULT_EDGE_LIMITS, ...checkTable(EDGE_LIMIT_TABLE, given, { field, what: 'edge limit', ...(maxLimit === undefined ? {} : { ceilings: { servingMinLimit: maxLimit } }) }) };
 }
 
 /**

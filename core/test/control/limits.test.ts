@@ -10,8 +10,12 @@ import { describe, it } from 'node:test';
 import {
   AGENT_LIMIT_TABLE, checkLimits, DEFAULT_AGENT_LIMITS, DEPLOYABLE_LIMITS, LIMIT_NAMES, LimitOutOfRangeError, limitField,
   renderLimitsTable, resolveAgentLimits, CaxtonError, DEFAULT_TRAFFIC_LIMITS, resolveTrafficLimits, SERVE_TRAFFIC_LIMITS,
-  TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits,
+  TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits, resolveRolloutThresholds, ROLLOUT_LIMIT_TABLE,
+  ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, resolveEdgeLimits, type LimitRow,
 } from '../../src/index.js';
+
+/** A number as the hints write it: grouped in thousands ("1,000,000"). */
+const grouped = (n: number): string => n.toLocaleString('en-US');
 
 const SANDBOX_DOC = fileURLToPath(new URL('../../../../docs/sandbox.md', import.meta.url));
 
@@ -37,7 +41,7 @@ describe('the limits table', () => {
         assert.equal(err.limit, name);
         assert.equal(err.context['field'], limitField(name, 'header'));
         assert.equal(err.context['ceiling'], def.ceiling);
-        assert.match(err.hint ?? '', new RegExp(`^${name}\\b.*accepts 1\\.\\.${def.ceiling} `), 'the hint names the limit and its ceiling');
+        assert.match(err.hint ?? '', new RegExp(`^${name}\\b.*accepts 1\\.\\.${grouped(def.ceiling)} `), 'the hint names the limit and its ceiling, grouped');
       }
     });
   }
@@ -104,7 +108,48 @@ describe('the prepare cache\'s bound (decisions 2141, 2145): a node-wide row, se
     assert.equal(resolvePrepareCacheLimits({ maxBytes: row.ceiling }).maxBytes, row.ceiling);
     for (const bad of [row.min - 1, row.ceiling + 1]) {
       assert.throws(() => resolvePrepareCacheLimits({ maxBytes: bad }), (e: unknown) => e instanceof CaxtonError && e.code === 'limits.out-of-range'
-        && e.context['limit'] === 'maxBytes' && e.hint?.startsWith('omit it (caxton serve --prepare-cache-max-mib, in MiB) for the default, 4,294,967,296 bytes (4,096 MiB)') === true);
+        && e.context['limit'] === 'maxBytes' && e.hint?.startsWith('maxBytes (caxton serve --prepare-cache-max-mib, in MiB) accepts 67,108,864..1,099,511,627,776 bytes (64..1,048,576 MiB); omit it for the default, 4,294,967,296 bytes (4,096 MiB)') === true);
+    }
+  });
+});
+
+describe('one check and one refusal for every table (decision 2147)', () => {
+  it('refuses a value out of any table\'s row with LimitOutOfRangeError, carrying the bounds that applied and the row\'s hint', () => {
+    const cases: [() => unknown, string, number, number][] = [
+      [() => checkLimits({ absentQueue: 0 }, { field: 'flags' }), 'absentQueue', 1, AGENT_LIMIT_TABLE.absentQueue.ceiling],
+      [() => resolveTrafficLimits({ fairIdleMs: 10_001 }), 'fairIdleMs', 1, TRAFFIC_LIMIT_TABLE.fairIdleMs.ceiling],
+      [() => resolvePrepareCacheLimits({ maxBytes: 1 }), 'maxBytes', PREPARE_CACHE_LIMIT_TABLE.maxBytes.min, PREPARE_CACHE_LIMIT_TABLE.maxBytes.ceiling],
+      [() => resolveRolloutThresholds({ maxP99Ms: 0 }), 'maxP99Ms', ROLLOUT_LIMIT_TABLE.maxP99Ms.min, ROLLOUT_LIMIT_TABLE.maxP99Ms.ceiling],
+    ];
+    for (const [refuse, limit, min, ceiling] of cases) {
+      assert.throws(refuse, (e: unknown) => e instanceof LimitOutOfRangeError && e.code === 'limits.out-of-range' && e.kind === 'invalid-argument'
+        && e.limit === limit && e.min === min && e.ceiling === ceiling && e.context['min'] === min
+        && e.message.includes(`is not a valid ${limit}; it must be a whole number in ${min}..${ceiling}`)
+        && new RegExp(`^${limit} \\(.*caxton (deploy|serve|upgrade) --.* accepts ${grouped(min)}\\.\\.${grouped(ceiling)} .*; omit it for the default`).test(e.hint ?? ''), limit);
+    }
+  });
+
+  it('says the default of a row whose flag takes another unit in that unit too, from the row\'s flagScale', () => {
+    assert.throws(() => resolvePrepareCacheLimits({ maxBytes: 0 }), (e: unknown) => e instanceof LimitOutOfRangeError
+      && /omit it for the default, 4,294,967,296 bytes \(4,096 MiB\)\./.test(e.hint ?? ''));
+  });
+
+  it('says a row whose flag takes the row\'s own unit once, in that unit (the edge rows: messages, ms)', () => {
+    const hints: [() => unknown, string][] = [
+      [() => resolveEdgeLimits({ targetDelayMs: 0 }), 'targetDelayMs (caxton serve --edge-target-ms) accepts 1..60,000 ms; omit it for the default, 20 ms. '],
+      [() => resolveEdgeLimits({ maxLimit: 32, servingMinLimit: 64 }), 'servingMinLimit (caxton serve --edge-serving-floor) accepts 1..32 messages; omit it for the default, 1,000 messages. '],
+      [() => resolveEdgeLimits({ maxLimit: 3 }), 'maxLimit (caxton serve --edge-max-in-flight) accepts 4..1,000,000 messages; omit it for the default, 10,000 messages. '],
+    ];
+    for (const [refuse, hint] of hints) assert.throws(refuse, (e: unknown) => e instanceof LimitOutOfRangeError && e.hint?.startsWith(hint) === true, hint);
+  });
+
+  it('scales a flag only into a larger unit: every flagScale has per above 1 and a unit other than its row\'s', () => {
+    const tables: Record<string, Readonly<Record<string, LimitRow>>> = { AGENT_LIMIT_TABLE, TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ROLLOUT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE };
+    for (const [tableName, table] of Object.entries(tables)) {
+      for (const [name, row] of Object.entries(table)) {
+        if (row.flagScale === undefined) continue;
+        assert.ok(row.flagScale.per > 1 && row.flagScale.unit !== row.unit, `${tableName}.${name}: a flagScale of ${row.flagScale.per} ${row.flagScale.unit} is no larger unit of ${row.unit}`);
+      }
     }
   });
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Server, ServerCredentials, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { CaxtonError } from '@caxton/core';
+import { ARTIFACT_LIMIT_TABLE, CaxtonError } from '@caxton/core';
 import { bearerPrincipalResolver, bearerTokenChecker, ensureAuthToken, READ_TOKEN_FILE_NAME } from './auth.js';
 import { fileTokenIssuer, ISSUED_TOKENS_FILE_NAME, loadIssuedTokens, refusingIssuer, type TokenIssuer } from './issued-token-file.js';
 import { readProvidedTokenFile } from './provided-token.js';
@@ -111,8 +111,12 @@ export interface ApiServer {
 
 export { HEALTH_POLL_MS } from './health-follower.js';
 
-/** A StarlingMonkey JS agent is ~12.5 MB; 64 MiB leaves room without letting one upload eat the heap. */
-export const DEFAULT_MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
+/**
+ * The artifact row's default, 64 MiB: the largest example, py-echo (componentize-py), is ~18.5 MB and
+ * a JavaScript agent (componentize-qjs, QuickJS) ~1.7 MB; it leaves room without letting one upload
+ * eat the heap.
+ */
+export const DEFAULT_MAX_ARTIFACT_BYTES = ARTIFACT_LIMIT_TABLE.maxArtifactBytes.default;
 /** gRPC's customary limit; artifacts travel in chunks well below it. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 

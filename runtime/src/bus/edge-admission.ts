@@ -37,7 +37,7 @@
  * Pure: no I/O, the caller passes the clock. The bus updates it around its appends and as its
  * mailboxes take and finish outside deliveries.
  */
-import { InvalidArgumentError } from '@caxton/core';
+import { DEFAULT_EDGE_LIMITS, EDGE_LIMIT_TABLE, InvalidArgumentError } from '@caxton/core';
 
 export interface EdgeAdmissionLimits {
   /** Sojourn (accepted → finished) the limit steers outside deliveries to, ms. */
@@ -69,18 +69,18 @@ export interface EdgeAdmissionLimits {
 }
 
 export const DEFAULT_EDGE_ADMISSION: Readonly<EdgeAdmissionLimits> = Object.freeze({
-  targetDelayMs: 20,
+  targetDelayMs: DEFAULT_EDGE_LIMITS.targetDelayMs,
   intervalMs: 50,
   // Bursts up to a thousand outside messages are always taken (decision 1403: a frozen node keeps
   // accepting; tests and clients send bursts of hundreds): only a backlog past that adapts.
-  minLimit: 1_000,
+  minLimit: EDGE_LIMIT_TABLE.servingMinLimit.ceiling,
   // The serving floor equals the floor by default: decision 2103's rule (below 1,000 only for a
   // standing queue the node is serving) is there for an operator who prefers the accepted
   // requests' latency to the throughput and recovery it cost in 2103's runs
   // (`caxton serve --edge-serving-floor 128`); off until it is measured on a quiet machine.
-  servingMinLimit: 1_000,
+  servingMinLimit: DEFAULT_EDGE_LIMITS.servingMinLimit,
   standingQueueMs: 200,
-  maxLimit: 10_000,
+  maxLimit: DEFAULT_EDGE_LIMITS.maxLimit,
   operatorReserve: 0.1,
   operatorMinSlots: 16,
 });

@@ -82,7 +82,7 @@ describe('send quotas set per deployment, over the API', () => {
     assert.equal(err.statusName, 'INVALID_ARGUMENT');
     assert.equal(err.code, 'limits.out-of-range');
     assert.deepEqual(err.fieldViolations.map((v) => v.field), ['header.max_sends_per_s']);
-    assert.match(err.hint ?? '', new RegExp(`sendsPerSecond .*accepts 1\\.\\.${ceiling} per second`));
+    assert.match(err.hint ?? '', new RegExp(`sendsPerSecond .*accepts 1\\.\\.${ceiling.toLocaleString('en-US')} per second`));
     await assert.rejects(client.getAgent('too-fast'), /no agent named too-fast/);
   });
 });

@@ -18,8 +18,6 @@ export interface PrepareLimits {
   maxHeapMb: number;
 }
 
-export const DEFAULT_PREPARE_LIMITS: Readonly<PrepareLimits> = Object.freeze({ deadlineMs: 120_000, maxHeapMb: 1024 });
-
 interface Request {
   kind: 'caxton-prepare';
   bytes: Uint8Array;
