@@ -6,7 +6,9 @@
  * stderr empty compare this instead. Everything else stays: another warning (a leaked listener's
  * MaxListenersExceededWarning, one a module emits), an error, any other text. A Node warning whose
  * message spans lines keeps its continuation lines, so the check fails naming them rather than
- * hiding more than one line per warning.
+ * hiding more than one line per warning. A package that emits its own ExperimentalWarning, or a
+ * deprecation under a `DEP####` code, is dropped too: the form is Node's, the source is not told
+ * apart (nothing in this repository emits either; its own warnings print as `[sandbox.…] Warning`).
  */
 const NODE_WARNING = /^\(node:\d+\) (?:\[DEP\d{4}\] DeprecationWarning|ExperimentalWarning): /;
 const TRACE_HINT = /^\(Use `node --trace-(?:warnings|deprecation) \.\.\.` to show where the warning was created\)$/;

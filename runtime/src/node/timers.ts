@@ -58,6 +58,11 @@ interface Live {
   handle: NodeJS.Timeout | undefined;
   /** Who waits for this timer to be gone (handled, or no longer tracked here): clockMoved. */
   waiters?: Array<() => void>;
+  /**
+   * Its registry write, while in flight (settled, never rejecting): a delete must not overtake it,
+   * or the record lands after the delete and fires again at the agent's next start.
+   */
+  written?: Promise<void>;
 }
 
 export class AgentTimers {
@@ -107,11 +112,10 @@ export class AgentTimers {
       else release(waiting);
     }
     mine.set(timerId, entry); // counted against the bound (and found by a reschedule) while the write is in flight
-    try {
-      await this.o.store.putTimer(record);
-    } catch (err) {
+    entry.written = this.o.store.putTimer(record).catch((err: unknown) => {
       this.o.warn(agent, `timer ${timerId} is armed but not persisted (${(err as Error).message}): a restart would lose it`);
-    }
+    });
+    await entry.written;
     if (this.byAgent.get(agent)?.get(timerId) !== entry) return true; // forgotten or rescheduled meanwhile
     this.arm(entry);
     return true;
@@ -175,6 +179,8 @@ export class AgentTimers {
     mine?.delete(id);
     if (mine?.size === 0) this.byAgent.delete(agent);
     try {
+      // Fired while its own write was in flight (a moved clock, the node's start): delete after it.
+      await entry?.written;
       await this.o.store.deleteTimer(agent, id);
       faultPoint('after-forget-timer');
       await this.clearMarkers(agent, [id]);
@@ -268,7 +274,9 @@ export class AgentTimers {
 
   /** The agent was undeployed: its timers go, here and in the registry. */
   async drop(agent: string): Promise<void> {
+    const writes = [...(this.byAgent.get(agent)?.values() ?? [])].map((e) => e.written);
     this.forget(agent);
+    await Promise.all(writes); // a write still in flight would land after the delete and outlive the agent
     await this.o.store.deleteTimers(agent);
   }
 

@@ -383,6 +383,46 @@ test('a timer fires once: one a moved clock fired while its registry write was i
   await registry.close();
 });
 
+test('a delete waits for the timer\'s registry write in flight: done() of a timer fired before its write landed, and drop()', async () => {
+  // On etcd a delete can overtake the put; the record would then land after it and fire again at
+  // the agent's next start (resume), its done marker already cleared. Played here by holding the
+  // write before the registry sees it.
+  const registry = new EmbeddedRegistry({ dir: join(root.path, `n${n++}`) });
+  await registry.open();
+  const held: Array<() => void> = [];
+  const store: TimerStore = {
+    putTimer: async (t) => {
+      await new Promise<void>((resolve) => held.push(resolve));
+      await registry.putTimer(t);
+    },
+    deleteTimer: (agent, id) => registry.deleteTimer(agent, id),
+    deleteTimers: (agent) => registry.deleteTimers(agent),
+    listTimers: (agent) => registry.listTimers(agent),
+  };
+  let time = 1_000_000;
+  const fired: string[] = [];
+  const timers = new AgentTimers({ store, maxPerAgent: 10, now: () => time, fire: (_a, _token, id) => fired.push(id), warn: () => {} });
+  timers.start();
+  const set = timers.set('fires', 1_000, 'tick');
+  time += 1_000;
+  const moved = timers.clockMoved();
+  await eventually(() => fired.length === 1 || undefined, 2000, 'it fires before its write landed');
+  const done = timers.done('fires', fired[0]!); // handled at once, its write still held
+  await sleep(20);
+  held.shift()!();
+  await Promise.all([set, done, moved]);
+  assert.deepEqual(await registry.listTimers('fires'), [], 'the delete came after the write: nothing left to fire again');
+
+  const setToo = timers.set('undeployed', 60_000, 'later');
+  const drop = timers.drop('undeployed');
+  await sleep(20);
+  held.shift()!();
+  await Promise.all([setToo, drop]);
+  assert.deepEqual(await registry.listTimers('undeployed'), [], 'the undeployed agent\'s timer does not outlive it');
+  timers.clearAll();
+  await registry.close();
+});
+
 test('a clock that stands still is not polled: a timer whose real-time wait ran out waits for clockMoved', async () => {
   let time = 1_000_000;
   const c = await clocked({ now: () => time });
