@@ -348,45 +348,11 @@ test('clockMoved: an agent stopped here (forget, as after a crash) lets the wait
   await c.close();
 });
 
-test('a timer fires once: one a moved clock fired while its registry write was in flight is not armed again when the write returns', async () => {
-  // `set` tracks the timer at once and arms it when the write returns; `caxton test`'s advance
-  // (clockMoved) can fire it before that on a slow journal. Arming it again fired it twice.
-  const registry = new EmbeddedRegistry({ dir: join(root.path, `n${n++}`) });
-  await registry.open();
-  let releaseWrite!: () => void;
-  const held = new Promise<void>((resolve) => (releaseWrite = resolve));
-  const store: TimerStore = {
-    putTimer: async (t) => {
-      await held;
-      await registry.putTimer(t);
-    },
-    deleteTimer: (agent, id) => registry.deleteTimer(agent, id),
-    deleteTimers: (agent) => registry.deleteTimers(agent),
-    listTimers: (agent) => registry.listTimers(agent),
-  };
-  let time = 1_000_000;
-  const fired: string[] = [];
-  const timers = new AgentTimers({ store, maxPerAgent: 10, now: () => time, fire: (_a, _token, id) => fired.push(id), warn: () => {} });
-  timers.start();
-  const set = timers.set('agent', 1_000, 'tick');
-  time += 1_000;
-  const moved = timers.clockMoved();
-  await eventually(() => fired.length === 1 || undefined, 2000, 'it fires once the clock reached its due time');
-  releaseWrite();
-  assert.equal(await set, true);
-  await sleep(100); // a timer armed again at the write's return (setTimeout 0) has fired by now
-  assert.equal(fired.length, 1, `fired ${fired.length} times`);
-  await timers.done('agent', fired[0]!);
-  await moved;
-  assert.deepEqual(await registry.listTimers('agent'), [], 'handled: gone from the registry');
-  timers.clearAll();
-  await registry.close();
-});
-
-test('a delete waits for the timer\'s registry write in flight: done() of a timer fired before its write landed, and drop()', async () => {
-  // On etcd a delete can overtake the put; the record would then land after it and fire again at
-  // the agent's next start (resume), its done marker already cleared. Played here by holding the
-  // write before the registry sees it.
+/**
+ * AgentTimers on a moved-by-hand clock over a registry whose timer writes are held until the test
+ * releases them, one at a time in order: a slow journal, or an etcd put a delete could overtake.
+ */
+async function heldWrites() {
   const registry = new EmbeddedRegistry({ dir: join(root.path, `n${n++}`) });
   await registry.open();
   const held: Array<() => void> = [];
@@ -399,28 +365,63 @@ test('a delete waits for the timer\'s registry write in flight: done() of a time
     deleteTimers: (agent) => registry.deleteTimers(agent),
     listTimers: (agent) => registry.listTimers(agent),
   };
-  let time = 1_000_000;
+  const clock = { time: 1_000_000 };
   const fired: string[] = [];
-  const timers = new AgentTimers({ store, maxPerAgent: 10, now: () => time, fire: (_a, _token, id) => fired.push(id), warn: () => {} });
+  const timers = new AgentTimers({ store, maxPerAgent: 10, now: () => clock.time, fire: (_a, _token, id) => fired.push(id), warn: () => {} });
   timers.start();
-  const set = timers.set('fires', 1_000, 'tick');
-  time += 1_000;
-  const moved = timers.clockMoved();
-  await eventually(() => fired.length === 1 || undefined, 2000, 'it fires before its write landed');
-  const done = timers.done('fires', fired[0]!); // handled at once, its write still held
-  await sleep(20);
-  held.shift()!();
-  await Promise.all([set, done, moved]);
-  assert.deepEqual(await registry.listTimers('fires'), [], 'the delete came after the write: nothing left to fire again');
+  return {
+    registry, timers, fired, clock,
+    /** Lets the oldest held write reach the registry (waits until one is held). */
+    async releaseWrite() {
+      await eventually(() => held.length > 0 || undefined, 2000, 'a timer write to be held');
+      held.shift()!();
+    },
+    async close() {
+      timers.clearAll();
+      await registry.close();
+    },
+  };
+}
 
-  const setToo = timers.set('undeployed', 60_000, 'later');
-  const drop = timers.drop('undeployed');
+test('a timer fires once: one a moved clock fired while its registry write was in flight is not armed again when the write returns', async () => {
+  // `set` tracks the timer at once and arms it when the write returns; `caxton test`'s advance
+  // (clockMoved) can fire it before that on a slow journal. Arming it again fired it twice.
+  const h = await heldWrites();
+  const set = h.timers.set('agent', 1_000, 'tick');
+  h.clock.time += 1_000;
+  const moved = h.timers.clockMoved();
+  await eventually(() => h.fired.length === 1 || undefined, 2000, 'it fires once the clock reached its due time');
+  await h.releaseWrite();
+  assert.equal(await set, true);
+  await sleep(100); // a timer armed again at the write's return (setTimeout 0) has fired by now
+  assert.equal(h.fired.length, 1, `fired ${h.fired.length} times`);
+  await h.timers.done('agent', h.fired[0]!);
+  await moved;
+  assert.deepEqual(await h.registry.listTimers('agent'), [], 'handled: gone from the registry');
+  await h.close();
+});
+
+test('a delete waits for the timer\'s registry write in flight: done() of a timer fired before its write landed, and drop()', async () => {
+  // On etcd a delete can overtake the put; the record would then land after it and fire again at
+  // the agent's next start (resume), its done marker already cleared.
+  const h = await heldWrites();
+  const set = h.timers.set('fires', 1_000, 'tick');
+  h.clock.time += 1_000;
+  const moved = h.timers.clockMoved();
+  await eventually(() => h.fired.length === 1 || undefined, 2000, 'it fires before its write landed');
+  const done = h.timers.done('fires', h.fired[0]!); // handled at once, its write still held
   await sleep(20);
-  held.shift()!();
+  await h.releaseWrite();
+  await Promise.all([set, done, moved]);
+  assert.deepEqual(await h.registry.listTimers('fires'), [], 'the delete came after the write: nothing left to fire again');
+
+  const setToo = h.timers.set('undeployed', 60_000, 'later');
+  const drop = h.timers.drop('undeployed');
+  await sleep(20);
+  await h.releaseWrite();
   await Promise.all([setToo, drop]);
-  assert.deepEqual(await registry.listTimers('undeployed'), [], 'the undeployed agent\'s timer does not outlive it');
-  timers.clearAll();
-  await registry.close();
+  assert.deepEqual(await h.registry.listTimers('undeployed'), [], 'the undeployed agent\'s timer does not outlive it');
+  await h.close();
 });
 
 test('a clock that stands still is not polled: a timer whose real-time wait ran out waits for clockMoved', async () => {
