@@ -79,6 +79,15 @@ const REWIND_RETRY_MS = 25;
 /** The warning of a send from an outbox the log could not make durable. */
 const OUTBOX_NOT_DURABLE = '[caxton] outbox not durable, the work will be handled again';
 
+/** A delivery plan's commit point (a run holds only plans that have one). */
+function completionOf(steps: readonly Step[]): Extract<Step, { kind: 'complete' }> {
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const step = steps[i]!;
+    if (step.kind === 'complete') return step;
+  }
+  throw new Error('a completion run holds a plan without a completion (internal invariant broken)');
+}
+
 /** A handling's outcome inside its agent's chain. */
 type Settled = 'committed' | 'failed';
 
@@ -149,9 +158,10 @@ export class PlanApplier {
       else list.push(p);
     }
     const runs: Promise<unknown>[] = [];
-    for (const [agent, list] of byAgent) {
+    // forEach, not for…of: iterating a map's entries made a [key, value] pair per agent of the batch.
+    byAgent.forEach((list, agent) => {
       runs.push(this.chains.extend(agent, (previous, submitted) => this.applyAgent(agent, list, previous, submitted, opts)).finally(() => this.maybeFinishRewind(agent)));
-    }
+    });
     return Promise.all(runs).then(() => undefined);
   }
 
@@ -325,12 +335,21 @@ export class PlanApplier {
 
   /** The completion records of a run, up to the first one whose state this log cannot keep (`limit`). */
   private completionRecords(run: readonly WorkPlan[]): { records: CompletionRecord[]; limit: number } {
-    const points = run.map((p) => p.steps.find((s): s is Extract<Step, { kind: 'complete' }> => s.kind === 'complete')!);
-    // A log that keeps no state would drop the writes with the completion: such work stops the run.
-    let limit = points.findIndex((pt) => pt.state.length > 0 && !this.keepsState());
-    if (limit < 0) limit = run.length;
-    const records: CompletionRecord[] = points.slice(0, limit).map((pt, j) =>
-      pt.state.length === 0 ? { id: pt.deliveryId, receiver: run[j]!.agent } : { id: pt.deliveryId, receiver: run[j]!.agent, state: pt.state });
+    // One pass, one list (this runs for every handled message's completion): the run's commit
+    // points up to the first whose state this log cannot keep, as records.
+    const records = new Array<CompletionRecord>(run.length);
+    let limit = run.length;
+    for (let j = 0; j < run.length; j++) {
+      const plan = run[j]!;
+      const pt = completionOf(plan.steps);
+      // A log that keeps no state would drop the writes with the completion: such work stops the run.
+      if (pt.state.length > 0 && !this.keepsState()) {
+        limit = j;
+        records.length = j;
+        break;
+      }
+      records[j] = pt.state.length === 0 ? { id: pt.deliveryId, receiver: plan.agent } : { id: pt.deliveryId, receiver: plan.agent, state: pt.state };
+    }
     return { records, limit };
   }
 
