@@ -27,6 +27,7 @@ import type { Mailbox } from './mailbox.js';
 import type { Origin, OutboxSender } from './outbox-sender.js';
 import { isSendRefusal } from './refusal.js';
 import { NO_ITEMS, added } from './lists.js';
+import { AgentNames } from './agent-names.js';
 
 export type { AbsentQueueLimits, BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from './port.js';
 export type { Origin } from './outbox-sender.js';
@@ -77,9 +78,12 @@ export class Bus implements OutboxSender {
   private opening: Promise<void> | undefined;
   /** Circuit breakers of the receivers whose deliveries fail (decision 1921). */
   private readonly breakers: CircuitBreakers;
+  /** Agents' local and qualified names, each made once (decision 2150). */
+  private readonly names: AgentNames;
 
   constructor(private readonly opts: BusOptions) {
     this.platformId = { name: `ams@${opts.platform}` };
+    this.names = new AgentNames(opts.platform, TOPIC_PREFIX);
     this.ids = new MessageIdGenerator(opts.nodeId);
     this.now = opts.now ?? Date.now;
     this.breakers = new CircuitBreakers(opts.breaker ?? {
@@ -210,10 +214,7 @@ export class Bus implements OutboxSender {
   }
 
   agentName(id: AgentId | string): string {
-    const name = typeof id === 'string' ? id : id.name;
-    const at = name.lastIndexOf('@');
-    if (at < 0) return name;
-    return name.slice(at + 1) === this.opts.platform ? name.slice(0, at) : name;
+    return this.names.localName(id);
   }
 
   agentId(localName: string): AgentId {
@@ -760,12 +761,9 @@ export class Bus implements OutboxSender {
     }
   }
 
-  /**
-   * `echo` → `echo@<platform>`: one spelling per agent, so protocols and tails correlate names. A
-   * topic address (`topic:<name>`) is platform-wide and kept as it is.
-   */
+  /** `echo` → `echo@<platform>` (agent-names.ts): one spelling per agent; topics and other platforms' names as they are. */
   qualify(id: AgentId): AgentId {
-    return id.name.includes('@') || id.name.startsWith(TOPIC_PREFIX) ? id : { ...id, name: `${id.name}@${this.opts.platform}` };
+    return this.names.qualify(id);
   }
 
   /**
@@ -828,7 +826,7 @@ export class Bus implements OutboxSender {
     // One copy per message, no temporary objects spread into it (this runs for every message sent).
     const stamped: AclMessage = {
       ...message,
-      sender: this.qualify('agent' in origin ? this.agentId(replicaOwner(origin.agent)) : origin.external),
+      sender: 'agent' in origin ? this.names.qualifiedId(replicaOwner(origin.agent)) : this.qualify(origin.external),
       receivers: qualifyAll(message.receivers, this),
     };
     if (message.replyTo) stamped.replyTo = qualifyAll(message.replyTo, this);

@@ -1,0 +1,65 @@
+/**
+ * An agent's two spellings on this platform — local (`echo`) and qualified (`echo@<platform>`) —
+ * each made once per name and then shared (decision 2150). Every message sent used to build both
+ * anew: its sender's and each receiver's qualified id (a string and an object each), then each
+ * receiver's local name sliced back out of it (two strings more). Fresh strings are also hashed
+ * again by every map keyed by agent that they are looked up in; shared ones carry their hash.
+ *
+ * The shared ids are frozen: a message's sender and receivers are never changed in place (codecs
+ * build new ones), and an attempt to would throw rather than rename every message's receiver at
+ * once. Both tables are bounded: a guest may write any receiver name, so past `MAX_NAMES` entries
+ * each table is emptied and filled again from what is sent next (a bound, not a cache policy: a
+ * node's agents fit far below it).
+ */
+import type { AgentId } from '@caxton/core';
+
+/** Entries per table before it is emptied: well above the agents one node runs by name. */
+export const MAX_NAMES = 8192;
+
+export class AgentNames {
+  /** Local name → its qualified id (shared, frozen). */
+  private readonly qualifiedIds = new Map<string, AgentId>();
+  /** Qualified name on this platform → its local name. */
+  private readonly localNames = new Map<string, string>();
+  private readonly suffix: string;
+
+  constructor(private readonly platform: string, private readonly topicPrefix: string) {
+    this.suffix = `@${platform}`;
+  }
+
+  /** `echo` → `{ name: 'echo@<platform>' }`, the same object every time (frozen). */
+  qualifiedId(localName: string): AgentId {
+    let id = this.qualifiedIds.get(localName);
+    if (id === undefined) {
+      const name = `${localName}${this.suffix}`;
+      id = Object.freeze({ name });
+      if (this.qualifiedIds.size >= MAX_NAMES) this.qualifiedIds.clear();
+      this.qualifiedIds.set(localName, id);
+      if (this.localNames.size >= MAX_NAMES) this.localNames.clear();
+      this.localNames.set(name, localName);
+    }
+    return id;
+  }
+
+  /**
+   * `echo` → `echo@<platform>`: one spelling per agent, so protocols and tails correlate names. A
+   * name already qualified (any platform) or a topic address is kept as it is, and so is an id
+   * carrying more than its name (addresses, resolvers, parameters): only its name is qualified.
+   */
+  qualify(id: AgentId): AgentId {
+    const name = id.name;
+    if (name.includes('@') || name.startsWith(this.topicPrefix)) return id;
+    if (id.addresses !== undefined || id.resolvers !== undefined || id.userParams !== undefined) return { ...id, name: `${name}${this.suffix}` };
+    return this.qualifiedId(name);
+  }
+
+  /** `echo@<platform>` → `echo`; a name of another platform, or a bare name, as it is. */
+  localName(id: AgentId | string): string {
+    const name = typeof id === 'string' ? id : id.name;
+    const known = this.localNames.get(name);
+    if (known !== undefined) return known;
+    const at = name.lastIndexOf('@');
+    if (at < 0 || name.length - at - 1 !== this.platform.length || !name.endsWith(this.platform)) return name;
+    return name.slice(0, at);
+  }
+}
