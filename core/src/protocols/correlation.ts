@@ -88,10 +88,14 @@ export class CorrelationIndex {
   }
 
   correlate(message: AclMessage, sender: string): Correlation {
-    const receivers = [...new Set(message.receivers.map((r) => r.name))];
+    // Candidates first: most messages continue no tracked conversation, and for those the
+    // receivers' names need not be listed (a list, a set and a copy per message, profiled).
+    const candidates = this.candidates(message, sender);
+    if (candidates === undefined) return NONE;
+    const receivers = distinctNames(message);
     let ended: Correlation | undefined;
     let outsiders: Correlation | undefined;
-    for (const conversation of this.candidates(message, sender, receivers)) {
+    for (const conversation of candidates) {
       const fit = fitOf(conversation, sender, receivers);
       if (fit.kind === 'member' && !conversation.ended) return fit;
       if (fit.kind === 'member') ended ??= fit;
@@ -100,16 +104,21 @@ export class CorrelationIndex {
     return ended ?? outsiders ?? NONE;
   }
 
-  private candidates(message: AclMessage, sender: string, receivers: readonly string[]): Iterable<Conversation> {
+  /** The conversations the message may continue; undefined when there is none to look at. */
+  private candidates(message: AclMessage, sender: string): Iterable<Conversation> | undefined {
     if (message.conversationId !== undefined) {
-      return this.byConversationId.get(pair(sender, message.conversationId)) ?? [];
+      return this.byConversationId.get(pair(sender, message.conversationId));
     }
-    if (message.inReplyTo === undefined) return [];
-    const found = new Set<Conversation>();
-    for (const name of [...receivers, sender]) {
-      const conversation = this.byReplyWith.get(pair(name, message.inReplyTo));
-      if (conversation !== undefined) found.add(conversation);
+    const inReplyTo = message.inReplyTo;
+    if (inReplyTo === undefined || this.byReplyWith.size === 0) return undefined;
+    let found: Set<Conversation> | undefined;
+    // A receiver named twice finds the same conversation twice: the set keeps it once.
+    for (const r of message.receivers) {
+      const conversation = this.byReplyWith.get(pair(r.name, inReplyTo));
+      if (conversation !== undefined) (found ??= new Set()).add(conversation);
     }
+    const own = this.byReplyWith.get(pair(sender, inReplyTo));
+    if (own !== undefined) (found ??= new Set()).add(own);
     return found;
   }
 
@@ -123,6 +132,13 @@ export class CorrelationIndex {
     const at = links?.findIndex((link) => link.key === key) ?? -1;
     if (links !== undefined && at >= 0) links.splice(at, 1);
   }
+}
+
+/** The message's receivers' names, each once, in order. */
+function distinctNames(message: AclMessage): string[] {
+  const ids = message.receivers;
+  if (ids.length === 1) return [ids[0]!.name];
+  return [...new Set(ids.map((r) => r.name))];
 }
 
 function fitOf(conversation: Conversation, sender: string, receivers: readonly string[]): Correlation {
