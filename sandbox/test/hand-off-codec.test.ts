@@ -151,6 +151,26 @@ describe('hand-off codec', () => {
     assert.ok(first.kind === 'message' && last.kind === 'message' && first.delivery.message === last.delivery.message);
   });
 
+  it('shares a message published to a topic across its deliveries; one to a single agent is written with its delivery (decision 2150)', () => {
+    const published: AclMessage = { performative: 'inform', sender: { name: 'boss@caxton' }, receivers: [{ name: 'topic:news' }], content: 'n' };
+    const direct: AclMessage = { performative: 'request', sender: { name: 'boss@caxton' }, receivers: [{ name: 'echo@caxton' }], content: 'd' };
+    const subscribers = Array.from({ length: 50 }, (_, i): Work => ({
+      kind: 'message', agent: `sub-${i}@caxton`, delivery: { id: `t>${i}`, messageId: 't', receiver: `sub-${i}`, message: published, acceptedAt: 1 },
+    }));
+    const one: Work = { kind: 'message', agent: 'echo@caxton', delivery: { id: 'd>echo', messageId: 'd', receiver: 'echo', message: direct, acceptedAt: 2 } };
+    const batch = [...subscribers.slice(0, 25), one, ...subscribers.slice(25)];
+    const flat = encodeWork(batch);
+    assert.equal(flat[1], 2, 'two messages in the table: the published one once, the direct one');
+    const decoded = decodeWork(flat);
+    assert.deepStrictEqual(decoded, batch);
+    const firstSub = decoded[0]!;
+    const lastSub = decoded[50]!;
+    assert.ok(firstSub.kind === 'message' && lastSub.kind === 'message' && firstSub.delivery.message === lastSub.delivery.message);
+    // The reused item cells keep nothing of a batch once it is encoded, and the next batch is its own.
+    const again = decodeWork(encodeWork([one]));
+    assert.deepStrictEqual(again, [one]);
+  });
+
   it('keeps a user parameter named __proto__ as data, never as the prototype', () => {
     const userParams: Record<string, string> = {};
     Object.defineProperty(userParams, '__proto__', { value: 'x', enumerable: true, writable: true, configurable: true });

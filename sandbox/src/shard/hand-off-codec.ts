@@ -16,7 +16,7 @@
  * item's agent, work id and message id back: the bus side takes them from the batch it sent
  * (decision 2108), so they are neither cloned twice nor hashed again on the bus thread.
  */
-import type { AclMessage, AgentId, Delivery, HttpCall, HttpRequestSpec, StateWrite } from '@caxton/core';
+import { TOPIC_PREFIX, type AclMessage, type AgentId, type Delivery, type HttpCall, type HttpRequestSpec, type StateWrite } from '@caxton/core';
 import type { InstanceState, LogLine, Outcome, Work, WorkResult } from '../results.js';
 import { NONE, messageIdOf, workIdOf } from '../results.js';
 import { isWide, wideMessageUnits, type Defined, type WideMessagesKept, type WideMessagesSent } from './wide-messages.js';
@@ -188,52 +188,82 @@ const KEPT = 2; // only the key: the worker already holds it
  * message is inline.
  */
 export function encodeWork(batch: readonly Work[], sent?: WideMessagesSent): Flat {
-  const index = new Map<AclMessage, number>();
+  // Messages several deliveries of the batch may share, by identity: only a message to more than
+  // one receiver, or one published to a topic (its deliveries share the message it names), can
+  // be. A message to one agent has one delivery, so it is written inline without a map entry —
+  // the map, and the identity hash it gave every message, were an allocation per delivery.
+  let index: Map<AclMessage, number> | undefined;
+  let count = 0;
   // The message table is written straight into the record after its two header cells (filled in
-  // at the end); only the items, which follow the whole table, wait in a list of their own.
+  // at the end); the items, which follow the whole table, wait in the reused `itemCells`.
   const out: Flat = [0, 0];
-  const items: Flat = [batch.length];
+  let cells = 0;
+  const items = itemCells;
   const defined: Defined[] = [];
   let definedUnits = 0;
   const used: AclMessage[] = [];
-  for (const w of batch) {
-    if (w.kind === 'timer') {
-      items.push(TIMER_WORK, w.agent, w.id, w.token);
-      continue;
-    }
-    const d = w.delivery;
-    let i = index.get(d.message);
-    if (i === undefined) {
-      i = index.size;
-      index.set(d.message, i);
-      const wide = sent !== undefined && isWide(d.message);
-      const key = wide ? sent.keyOf(d.message) : undefined;
-      const units = wide && key === undefined ? wideMessageUnits(d.message) : 0;
-      if (key !== undefined) {
-        out.push(KEPT, key);
-        used.push(d.message);
-      } else if (wide && sent.mayKeep(units, defined.length, definedUnits)) {
-        // Within the bounds per batch, so the worker never holds more than twice them.
-        const fresh = sent.reserve();
-        defined.push([d.message, fresh, units]);
-        definedUnits += units;
-        out.push(KEEP, fresh);
-        encodeMessage(out, d.message);
-      } else {
-        out.push(INLINE);
-        encodeMessage(out, d.message);
+  try {
+    for (const w of batch) {
+      if (w.kind === 'timer') {
+        items[cells++] = TIMER_WORK;
+        items[cells++] = w.agent;
+        items[cells++] = w.id;
+        items[cells++] = w.token;
+        continue;
       }
+      const d = w.delivery;
+      const shareable = mayBeShared(d.message);
+      let i = shareable ? index?.get(d.message) : undefined;
+      if (i === undefined) {
+        i = count++;
+        if (shareable) (index ??= new Map()).set(d.message, i);
+        const wide = sent !== undefined && isWide(d.message);
+        const key = wide ? sent.keyOf(d.message) : undefined;
+        const units = wide && key === undefined ? wideMessageUnits(d.message) : 0;
+        if (key !== undefined) {
+          out.push(KEPT, key);
+          used.push(d.message);
+        } else if (wide && sent.mayKeep(units, defined.length, definedUnits)) {
+          // Within the bounds per batch, so the worker never holds more than twice them.
+          const fresh = sent.reserve();
+          defined.push([d.message, fresh, units]);
+          definedUnits += units;
+          out.push(KEEP, fresh);
+          encodeMessage(out, d.message);
+        } else {
+          out.push(INLINE);
+          encodeMessage(out, d.message);
+        }
+      }
+      items[cells++] = MESSAGE_WORK;
+      items[cells++] = w.agent;
+      items[cells++] = d.id;
+      items[cells++] = d.messageId;
+      items[cells++] = d.receiver;
+      items[cells++] = d.acceptedAt;
+      items[cells++] = i;
     }
-    items.push(MESSAGE_WORK, w.agent, d.id, d.messageId, d.receiver, d.acceptedAt, i);
+    // Only a completely encoded batch changes what the bus side believes the worker keeps.
+    const changes = sent?.commit(defined, used) ?? { forgetAll: false, forget: [] };
+    out[0] = changes.forgetAll ? 1 : 0;
+    out[1] = count;
+    out.push(batch.length);
+    for (let k = 0; k < cells; k++) out.push(items[k]);
+    out.push(changes.forget.length);
+    for (const k of changes.forget) out.push(k);
+    return out;
+  } finally {
+    // Nothing of this batch stays reachable from the reused cells (its strings, its numbers).
+    items.fill(undefined, 0, cells);
   }
-  // Only a completely encoded batch changes what the bus side believes the worker keeps.
-  const changes = sent?.commit(defined, used) ?? { forgetAll: false, forget: [] };
-  out[0] = changes.forgetAll ? 1 : 0;
-  out[1] = index.size;
-  for (const v of items) out.push(v);
-  out.push(changes.forget.length);
-  for (const k of changes.forget) out.push(k);
-  return out;
+}
+
+/** The work items' cells of the batch being encoded: one list for every batch (encodeWork is synchronous). */
+const itemCells: unknown[] = [];
+
+/** Can several deliveries of one batch carry this message (the same object)? */
+function mayBeShared(m: AclMessage): boolean {
+  return m.receivers.length !== 1 || m.receivers[0]!.name.startsWith(TOPIC_PREFIX);
 }
 
 /** Reads a batch; `kept` is the worker's store of wide messages, updated as the batch says. */
