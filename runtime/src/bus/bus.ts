@@ -623,8 +623,11 @@ export class Bus implements OutboxSender {
     if (port !== undefined) this.unroute(port, r, appended);
     r.edge?.appendEnded(r.deliveries.length);
     // Every delivery reserved one slot of its receiver's mailbox (and, from an agent, its share).
-    for (const box of r.reservations) box.release(1);
-    for (const share of r.reservedShares) this.mailboxes.shares.releaseSlot(share);
+    // Indexed loops: this runs for every message sent, and its iterators showed in allocation profiles.
+    const boxes = r.reservations;
+    for (let i = 0; i < boxes.length; i++) boxes[i]!.release(1);
+    const shares = r.reservedShares;
+    for (let i = 0; i < shares.length; i++) this.mailboxes.shares.releaseSlot(shares[i]!);
   }
 
   /** The deliveries are durable (and forwarded): `accepted` is told; the receivers that got one. */

@@ -11,7 +11,8 @@ export type InOrderCallback = (error: unknown) => void;
  * rejection of the log's promise would have.
  */
 export function callEachInOrder(callbacks: readonly InOrderCallback[], error: unknown): void {
-  for (const then of callbacks) {
+  for (let i = 0; i < callbacks.length; i++) {
+    const then = callbacks[i]!;
     try {
       then(error);
     } catch (thrown) {
