@@ -116,6 +116,13 @@ describe('hand-off codec', () => {
     const byItem = encodeResults([result({ status: 'ok', agent: 'a@caxton', workId: 'm1>a', messageId: 'm1' })], batch);
     assert.throws(() => decodeResults(byItem), /does not hold/);
     assert.throws(() => encodeResults([result({ status: 'ok', state: 'lost' as WorkResult['state'] })]), /unknown agent state/);
+    // The records are written into one reused list (decision 2150): one abandoned half-way by a
+    // throw leaves nothing behind in the next, and each record returned is a list of its own.
+    const first = encodeResults(results, batch);
+    const second = encodeResults(results.slice(0, 1), batch);
+    assert.deepStrictEqual(decodeResults(second, batch), results.slice(0, 1));
+    assert.deepStrictEqual(decodeResults(first, batch), results, 'an earlier record is not changed by the next encode');
+    assert.notEqual(first, second);
   });
 
   it('names a result by its item only when agent, work id and message id all match (each compared on its own)', () => {

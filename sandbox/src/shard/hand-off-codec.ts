@@ -23,6 +23,38 @@ import { isWide, wideMessageUnits, type Defined, type WideMessagesKept, type Wid
 
 export type Flat = unknown[];
 
+/**
+ * The record being encoded, written cell by cell into one reused list and copied out whole at the
+ * end (`finish`): growing a fresh list by `push` reallocated it about ten times for a batch of
+ * ~60 deliveries — garbage several times the record's size (decision 2150). The copy is a packed
+ * list, which postMessage clones densely (a list made at its final length is holey, and clones
+ * item by item, 2-3x slower: measured). Encoding is synchronous and never nested, so one list
+ * serves both directions of a thread.
+ */
+const record: unknown[] = [];
+let recorded = 0;
+
+function begin(): void {
+  recorded = 0;
+}
+
+function put(value: unknown): void {
+  record[recorded++] = value;
+}
+
+/** The record as a list of its own; the reused cells are cleared. */
+function finish(): Flat {
+  const out = record.slice(0, recorded);
+  abandon();
+  return out;
+}
+
+/** Clears the reused cells (after `finish`, or when encoding threw): nothing of a record stays reachable. */
+function abandon(): void {
+  record.fill(undefined, 0, recorded);
+  recorded = 0;
+}
+
 // Presence bits of a message's optional fields, in encoding order.
 const SENDER = 1;
 const REPLY_TO = 2;
@@ -37,21 +69,22 @@ const IN_REPLY_TO = 512;
 const REPLY_BY = 1024;
 const USER_PARAMS = 2048;
 
-function pushAgentId(out: Flat, id: AgentId): void {
+function pushAgentId(id: AgentId): void {
   // Almost every id is a bare name: a string. Anything richer goes as the object itself.
-  out.push(id.addresses === undefined && id.resolvers === undefined && id.userParams === undefined ? id.name : id);
+  put(id.addresses === undefined && id.resolvers === undefined && id.userParams === undefined ? id.name : id);
 }
 
 function readAgentId(value: unknown): AgentId {
   return typeof value === 'string' ? { name: value } : (value as AgentId);
 }
 
-function pushAgentIds(out: Flat, ids: readonly AgentId[]): void {
-  out.push(ids.length);
-  for (const id of ids) pushAgentId(out, id);
+function pushAgentIds(ids: readonly AgentId[]): void {
+  put(ids.length);
+  for (let i = 0; i < ids.length; i++) pushAgentId(ids[i]!);
 }
 
-export function encodeMessage(out: Flat, m: AclMessage): void {
+/** Writes `m` into the record being encoded (only inside `encodeWork` / `encodeResults`). */
+function encodeMessage(m: AclMessage): void {
   let mask = 0;
   if (m.sender !== undefined) mask |= SENDER;
   if (m.replyTo !== undefined) mask |= REPLY_TO;
@@ -65,23 +98,27 @@ export function encodeMessage(out: Flat, m: AclMessage): void {
   if (m.inReplyTo !== undefined) mask |= IN_REPLY_TO;
   if (m.replyBy !== undefined) mask |= REPLY_BY;
   if (m.userParams !== undefined) mask |= USER_PARAMS;
-  out.push(mask, m.performative);
-  if (m.sender !== undefined) pushAgentId(out, m.sender);
-  pushAgentIds(out, m.receivers);
-  if (m.replyTo !== undefined) pushAgentIds(out, m.replyTo);
-  if (m.content !== undefined) out.push(m.content);
-  if (m.language !== undefined) out.push(m.language);
-  if (m.encoding !== undefined) out.push(m.encoding);
-  if (m.ontology !== undefined) out.push(m.ontology);
-  if (m.protocol !== undefined) out.push(m.protocol);
-  if (m.conversationId !== undefined) out.push(m.conversationId);
-  if (m.replyWith !== undefined) out.push(m.replyWith);
-  if (m.inReplyTo !== undefined) out.push(m.inReplyTo);
-  if (m.replyBy !== undefined) out.push(m.replyBy);
+  put(mask);
+  put(m.performative);
+  if (m.sender !== undefined) pushAgentId(m.sender);
+  pushAgentIds(m.receivers);
+  if (m.replyTo !== undefined) pushAgentIds(m.replyTo);
+  if (m.content !== undefined) put(m.content);
+  if (m.language !== undefined) put(m.language);
+  if (m.encoding !== undefined) put(m.encoding);
+  if (m.ontology !== undefined) put(m.ontology);
+  if (m.protocol !== undefined) put(m.protocol);
+  if (m.conversationId !== undefined) put(m.conversationId);
+  if (m.replyWith !== undefined) put(m.replyWith);
+  if (m.inReplyTo !== undefined) put(m.inReplyTo);
+  if (m.replyBy !== undefined) put(m.replyBy);
   if (m.userParams !== undefined) {
     const keys = Object.keys(m.userParams);
-    out.push(keys.length);
-    for (const k of keys) out.push(k, m.userParams[k]);
+    put(keys.length);
+    for (const k of keys) {
+      put(k);
+      put(m.userParams[k]);
+    }
   }
 }
 
@@ -150,14 +187,21 @@ const BODY = 1;
 const TIMEOUT = 2;
 const CONTEXT = 4;
 
-function encodeHttpCall(out: Flat, c: HttpCall): void {
+function encodeHttpCall(c: HttpCall): void {
   const q = c.request;
   const mask = (q.body !== undefined ? BODY : 0) | (q.timeoutMs !== undefined ? TIMEOUT : 0) | (q.context !== undefined ? CONTEXT : 0);
-  out.push(c.id, mask, q.method, q.url, q.headers.length);
-  for (const [k, v] of q.headers) out.push(k, v);
-  if (q.body !== undefined) out.push(q.body);
-  if (q.timeoutMs !== undefined) out.push(q.timeoutMs);
-  if (q.context !== undefined) out.push(q.context);
+  put(c.id);
+  put(mask);
+  put(q.method);
+  put(q.url);
+  put(q.headers.length);
+  for (const [k, v] of q.headers) {
+    put(k);
+    put(v);
+  }
+  if (q.body !== undefined) put(q.body);
+  if (q.timeoutMs !== undefined) put(q.timeoutMs);
+  if (q.context !== undefined) put(q.context);
 }
 
 function decodeHttpCall(r: FlatReader): HttpCall {
@@ -196,8 +240,10 @@ export function encodeWork(batch: readonly Work[], sent?: WideMessagesSent): Fla
   let count = 0;
   // The message table is written straight into the record after its two header cells (filled in
   // at the end); the items, which follow the whole table, wait in the reused `itemCells`.
-  const out: Flat = [0, 0];
-  let cells = 0;
+  begin();
+  put(0);
+  put(0);
+  let itemsAt = 0;
   const items = itemCells;
   const defined: Defined[] = [];
   let definedUnits = 0;
@@ -205,10 +251,10 @@ export function encodeWork(batch: readonly Work[], sent?: WideMessagesSent): Fla
   try {
     for (const w of batch) {
       if (w.kind === 'timer') {
-        items[cells++] = TIMER_WORK;
-        items[cells++] = w.agent;
-        items[cells++] = w.id;
-        items[cells++] = w.token;
+        items[itemsAt++] = TIMER_WORK;
+        items[itemsAt++] = w.agent;
+        items[itemsAt++] = w.id;
+        items[itemsAt++] = w.token;
         continue;
       }
       const d = w.delivery;
@@ -221,40 +267,43 @@ export function encodeWork(batch: readonly Work[], sent?: WideMessagesSent): Fla
         const key = wide ? sent.keyOf(d.message) : undefined;
         const units = wide && key === undefined ? wideMessageUnits(d.message) : 0;
         if (key !== undefined) {
-          out.push(KEPT, key);
+          put(KEPT);
+          put(key);
           used.push(d.message);
         } else if (wide && sent.mayKeep(units, defined.length, definedUnits)) {
           // Within the bounds per batch, so the worker never holds more than twice them.
           const fresh = sent.reserve();
           defined.push([d.message, fresh, units]);
           definedUnits += units;
-          out.push(KEEP, fresh);
-          encodeMessage(out, d.message);
+          put(KEEP);
+          put(fresh);
+          encodeMessage(d.message);
         } else {
-          out.push(INLINE);
-          encodeMessage(out, d.message);
+          put(INLINE);
+          encodeMessage(d.message);
         }
       }
-      items[cells++] = MESSAGE_WORK;
-      items[cells++] = w.agent;
-      items[cells++] = d.id;
-      items[cells++] = d.messageId;
-      items[cells++] = d.receiver;
-      items[cells++] = d.acceptedAt;
-      items[cells++] = i;
+      items[itemsAt++] = MESSAGE_WORK;
+      items[itemsAt++] = w.agent;
+      items[itemsAt++] = d.id;
+      items[itemsAt++] = d.messageId;
+      items[itemsAt++] = d.receiver;
+      items[itemsAt++] = d.acceptedAt;
+      items[itemsAt++] = i;
     }
     // Only a completely encoded batch changes what the bus side believes the worker keeps.
     const changes = sent?.commit(defined, used) ?? { forgetAll: false, forget: [] };
-    out[0] = changes.forgetAll ? 1 : 0;
-    out[1] = count;
-    out.push(batch.length);
-    for (let k = 0; k < cells; k++) out.push(items[k]);
-    out.push(changes.forget.length);
-    for (const k of changes.forget) out.push(k);
-    return out;
+    record[0] = changes.forgetAll ? 1 : 0;
+    record[1] = count;
+    put(batch.length);
+    for (let k = 0; k < itemsAt; k++) put(items[k]);
+    put(changes.forget.length);
+    for (const k of changes.forget) put(k);
+    return finish();
   } finally {
     // Nothing of this batch stays reachable from the reused cells (its strings, its numbers).
-    items.fill(undefined, 0, cells);
+    items.fill(undefined, 0, itemsAt);
+    abandon();
   }
 }
 
@@ -338,39 +387,69 @@ const sameAsItem = (res: WorkResult, w: Work | undefined): boolean =>
  * item at its index carries AS_ITEM instead of the three strings.
  */
 export function encodeResults(results: readonly WorkResult[], batch?: readonly Work[]): Flat {
-  const out: Flat = [results.length];
-  for (let i = 0; i < results.length; i++) {
-    const res = results[i]!;
-    out.push(STATUS_CODE[res.status]);
-    if (batch !== undefined && sameAsItem(res, batch[i])) out.push(AS_ITEM);
-    else out.push(NAMED, res.agent, res.workId, res.messageId);
-    const state = STATE_CODE[res.state];
-    if (state === undefined) throw new RangeError(`hand-off result has an unknown agent state ${String(res.state)}`);
-    out.push(res.fuelUsed, res.initFuelUsed, res.durationUs, state, res.restarts, res.droppedLogLines);
-    switch (res.status) {
-      case 'ok':
-        break;
-      case 'crashed':
-        out.push(res.kind, res.message, res.error, res.restartHistory);
-        break;
-      default:
-        out.push(res.reason);
+  begin();
+  try {
+    put(results.length);
+    for (let i = 0; i < results.length; i++) {
+      const res = results[i]!;
+      put(STATUS_CODE[res.status]);
+      if (batch !== undefined && sameAsItem(res, batch[i])) {
+        put(AS_ITEM);
+      } else {
+        put(NAMED);
+        put(res.agent);
+        put(res.workId);
+        put(res.messageId);
+      }
+      const state = STATE_CODE[res.state];
+      if (state === undefined) throw new RangeError(`hand-off result has an unknown agent state ${String(res.state)}`);
+      put(res.fuelUsed);
+      put(res.initFuelUsed);
+      put(res.durationUs);
+      put(state);
+      put(res.restarts);
+      put(res.droppedLogLines);
+      switch (res.status) {
+        case 'ok':
+          break;
+        case 'crashed':
+          put(res.kind);
+          put(res.message);
+          put(res.error);
+          put(res.restartHistory);
+          break;
+        default:
+          put(res.reason);
+      }
+      put(res.outbox.length);
+      for (let k = 0; k < res.outbox.length; k++) encodeMessage(res.outbox[k]!);
+      put(res.timers.length);
+      for (const t of res.timers) {
+        put(t.delayMs);
+        put(t.token);
+      }
+      put(res.logs.length);
+      for (const l of res.logs) {
+        put(l.level);
+        put(l.message);
+        put(l.source);
+        put(l.at);
+      }
+      // State writes: key then value (null for a delete) — plain strings, like the rest.
+      put(res.stateWrites.length);
+      for (const w of res.stateWrites) {
+        put(w.key);
+        put(w.value);
+      }
+      put(res.http.length);
+      for (const c of res.http) encodeHttpCall(c);
+      // Directory operations are rare and irregular: as they are.
+      put(res.directory.length === 0 ? 0 : res.directory);
     }
-    out.push(res.outbox.length);
-    for (const m of res.outbox) encodeMessage(out, m);
-    out.push(res.timers.length);
-    for (const t of res.timers) out.push(t.delayMs, t.token);
-    out.push(res.logs.length);
-    for (const l of res.logs) out.push(l.level, l.message, l.source, l.at);
-    // State writes: key then value (null for a delete) — plain strings, like the rest.
-    out.push(res.stateWrites.length);
-    for (const w of res.stateWrites) out.push(w.key, w.value);
-    out.push(res.http.length);
-    for (const c of res.http) encodeHttpCall(out, c);
-    // Directory operations are rare and irregular: as they are.
-    out.push(res.directory.length === 0 ? 0 : res.directory);
+    return finish();
+  } finally {
+    abandon();
   }
-  return out;
 }
 
 /** A decoded list of `n` entries to fill; `NONE` when there are none. */
