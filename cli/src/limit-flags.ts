@@ -1,14 +1,14 @@
 /**
- * The CLI's flags of core's limit tables (decisions 1720, 2140, 2141, 2147): the deploy/upgrade flags
- * of the agents' table and serve's node defaults of it, and serve's flags of the traffic, prepare
- * cache, artifact and edge tables. Each flag's help, parsing and range come from its row; its value
+ * The CLI's flags of core's limit tables (decisions 1720, 2140, 2141, 2147, 2149): the deploy/upgrade
+ * flags of the agents' table and serve's node defaults of it, and serve's flags of the traffic, prepare
+ * cache, artifact, edge, node and cluster tables. Each flag's help, parsing and range come from its row; its value
  * is checked by the table's one check before anything is built or sent.
  */
 import type { Argv } from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit, inFlagUnit, LimitOutOfRangeError, PREPARE_CACHE_LIMIT_TABLE,
-  resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveTrafficLimits, rowFloor, TRAFFIC_LIMIT_TABLE,
-  type AgentLimitsSpec, type ArtifactLimits, type EdgeLimits, type DeployableLimitName, type LimitRow, type PrepareCacheLimits, type TrafficLimits,
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, checkClusterTable, checkLimits, checkNodeTable, CLUSTER_LIMIT_TABLE, defaultText, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit,
+  inFlagUnit, LimitOutOfRangeError, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveTrafficLimits, rowFloor, TRAFFIC_LIMIT_TABLE,
+  type AgentLimitsSpec, type ArtifactLimits, type ClusterLimits, type EdgeLimits, type DeployableLimitName, type LimitRow, type NodeLimits, type PrepareCacheLimits, type TrafficLimits,
 } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
@@ -23,10 +23,10 @@ const number = (n: number): string => n.toLocaleString('en-US');
 const withUnit = (n: number, unit: string): string => (unit === 'ms' ? `${number(n)} ms` : number(n));
 
 /** A duration row's examples, its default and its ceiling as a flag takes them (`50ms`, `10s`): values the flag accepts. */
-function durationExamples(row: { readonly default: number; readonly ceiling: number }): [string, string] {
+function durationExamples(row: LimitRow): [string, string] {
   // formatDuration keeps the two largest units ("5m 3s", rounded down): without the space it parses, and stays within the ceiling.
   const text = (ms: number): string => formatDuration(ms).replace(/ /g, '');
-  return [text(row.default), text(row.ceiling)];
+  return [text(row.default ?? rowFloor(row)), text(row.ceiling)];
 }
 
 /**
@@ -38,12 +38,12 @@ function durationExamples(row: { readonly default: number; readonly ceiling: num
 function valueHelp(row: LimitRow, countExample?: string, defaultIs = (text: string): string => `default ${text}`): string {
   if (flagTakesDigitsOnly(row)) {
     const inFlag = (n: number): string => number(inFlagUnit(row, n));
-    return `Value: a whole number of ${flagUnit(row)} (${defaultIs(inFlag(row.default))}, from ${inFlag(rowFloor(row))} to ${inFlag(row.ceiling)})`;
+    return `Value: a whole number of ${flagUnit(row)} (${defaultIs(defaultText(row, inFlag))}, from ${inFlag(rowFloor(row))} to ${inFlag(row.ceiling)})`;
   }
   const forms = row.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)'
     : row.unit === 'ms' ? `a duration, e.g. ${durationExamples(row).join(', ')}`
-      : `${row.unit}, e.g. ${number(row.default)}${countExample === undefined ? '' : ` or ${countExample}`}`;
-  return `Value: ${forms}; at most ${withUnit(row.ceiling, row.unit)}; ${defaultIs(withUnit(row.default, row.unit))}`;
+      : `${row.unit}, e.g. ${number(row.default ?? rowFloor(row))}${countExample === undefined ? '' : ` or ${countExample}`}`;
+  return `Value: ${forms}; at most ${withUnit(row.ceiling, row.unit)}; ${defaultIs(defaultText(row, (d) => withUnit(d, row.unit)))}`;
 }
 
 /**
@@ -171,6 +171,26 @@ export function edgeLimitsFromFlags(argv: LimitFlagArgs): Partial<EdgeLimits> | 
   return serveTableFlags(argv, EDGE_LIMIT_TABLE, resolveEdgeLimits);
 }
 
+/** `caxton serve --shards` (decision 2149): core's NODE_LIMIT_TABLE, a whole number; its default computed by the node. */
+export function nodeLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  return serveRowOptions(y, NODE_LIMIT_TABLE);
+}
+
+/** The node limits the serve flags set (none given: undefined, i.e. the node computes its shards). */
+export function nodeLimitsFromFlags(argv: LimitFlagArgs): Partial<NodeLimits> | undefined {
+  return serveTableFlags(argv, NODE_LIMIT_TABLE, checkNodeTable);
+}
+
+/** `caxton serve --lease-ttl / --partitions` (decision 2149): core's CLUSTER_LIMIT_TABLE, whole numbers (cluster mode only: serve-run.ts says so). */
+export function clusterLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  return serveRowOptions(y, CLUSTER_LIMIT_TABLE);
+}
+
+/** The cluster limits the serve flags set (none given: undefined, i.e. the node's defaults). */
+export function clusterLimitsFromFlags(argv: LimitFlagArgs): Partial<ClusterLimits> | undefined {
+  return serveTableFlags(argv, CLUSTER_LIMIT_TABLE, checkClusterTable);
+}
+
 /** A table's rows that `caxton serve` sets (those with `serve`), in table order, with their names and flags. */
 function serveRows<N extends string>(table: Readonly<Record<N, LimitRow>>): { name: N; row: LimitRow; flag: string }[] {
   return (Object.keys(table) as N[]).flatMap((name) => {
@@ -205,7 +225,9 @@ function serveTableFlags<N extends string>(
  */
 function parseDigits(row: LimitRow, flag: string, text: string): number {
   if (!/^\s*\d+\s*$/.test(text)) {
-    throw new UsageError(`${flag} "${text}" is not a whole number of ${flagUnit(row)}`, `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default) or ${flag} ${inFlagUnit(row, rowFloor(row))} (the least it takes)`);
+    // A computed default has no one number to show: the row's most stands in for it.
+    const example = row.default === undefined ? `${flag} ${inFlagUnit(row, row.ceiling)} (the most it takes)` : `${flag} ${inFlagUnit(row, row.default)} (the default)`;
+    throw new UsageError(`${flag} "${text}" is not a whole number of ${flagUnit(row)}`, `e.g. ${example} or ${flag} ${inFlagUnit(row, rowFloor(row))} (the least it takes)`);
   }
   return fromFlagUnit(row, Number(text));
 }
@@ -225,7 +247,7 @@ function rowFlag<N extends string>(name: N, row: LimitRow, flag: string): TableF
 
 /**
  * The one reader of a table's flags (the deploy flags, serve's node defaults, and through
- * serveTableFlags the traffic, prepare cache, artifact and edge tables' serve flags): each flag's one text (flagText refuses it repeated), parsed by its row,
+ * serveTableFlags the traffic, prepare cache, artifact, edge, node and cluster tables' serve flags): each flag's one text (flagText refuses it repeated), parsed by its row,
  * and the values checked by the table's own check (checkTable), whose LimitOutOfRangeError becomes
  * a usage error naming the flag and the range that applied in the flag's unit, with the row's hint
  * (how it is set, its default and description).

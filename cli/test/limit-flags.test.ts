@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, inFlagUnit, PREPARE_CACHE_LIMIT_TABLE, rowFloor, TRAFFIC_LIMIT_TABLE, type LimitRow,
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, inFlagUnit, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, rowFloor,
+  TRAFFIC_LIMIT_TABLE, type LimitRow,
 } from '@caxton/core';
 import { UsageError } from '../src/cli-error.js';
 import { limitFlagOptions, limitsFromFlags, NODE_DEFAULT_LIMIT_FLAGS, nodeDefaultLimitOptions, nodeDefaultLimitsFromFlags } from '../src/limit-flags.js';
@@ -73,15 +74,15 @@ describe('docs/cli.md\'s serve table (decision 2147)', () => {
   const doc = readFileSync(fileURLToPath(new URL('../../../docs/cli.md', import.meta.url)), 'utf8');
   const serve = /### `caxton serve`\n([\s\S]*?)\n### /.exec(doc)?.[1] ?? '';
   const grouped = (n: number): string => n.toLocaleString('en-US');
-  const tables: Readonly<Record<string, LimitRow>>[] = [TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE];
+  const tables: Readonly<Record<string, LimitRow>>[] = [TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE];
 
-  it('has a row for every serve flag of a limit table, and a scaled flag\'s row says its range in the flag\'s unit', () => {
+  it('has a row for every serve flag of a limit table, and a digits-only flag\'s row says its range in the flag\'s unit', () => {
     assert.ok(serve.length > 0, 'docs/cli.md has a `caxton serve` section');
     for (const row of tables.flatMap((t) => Object.values(t))) {
       if (row.serve === undefined) continue;
       const line = serve.split('\n').find((l) => l.startsWith(`| \`--${row.serve} `) || l.startsWith(`| \`--${row.serve}\``));
       assert.ok(line, `--${row.serve} has a row`);
-      if (row.flagScale) {
+      if (flagTakesDigitsOnly(row)) {
         const range = `${grouped(inFlagUnit(row, rowFloor(row)))}..${grouped(inFlagUnit(row, row.ceiling))}`;
         assert.ok(line.includes(range), `--${row.serve}'s row says ${range}`);
       }

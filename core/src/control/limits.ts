@@ -38,7 +38,13 @@ export interface FlagScale {
  */
 export interface LimitRow {
   readonly unit: string;
-  readonly default: number;
+  /** The value when none is given; absent exactly when `computedDefault` says how the node computes it. */
+  readonly default?: number;
+  /**
+   * A default the node computes where it starts (`--shards`: from the cores), said in words in help,
+   * hints and docs; the row's range is checked all the same. A row has this or `default`, not both.
+   */
+  readonly computedDefault?: string;
   readonly min?: number;
   readonly ceiling: number;
   /** What it bounds, and what happens past it. */
@@ -61,6 +67,7 @@ export interface LimitRow {
 
 export interface LimitDefinition extends LimitRow {
   unit: LimitUnit;
+  default: number;
   /** The largest value anyone may ask for (values are integers in 1..ceiling). */
   ceiling: number;
 }
@@ -488,9 +495,12 @@ export const DEFAULT_AGENT_LIMITS: Readonly<AgentLimits> = tableDefaults(AGENT_L
 export type AgentLimitsSpec = Pick<AgentLimits, 'fuelPerMessage' | 'memoryPages'> & Partial<Pick<AgentLimits, DeployableLimitName>>;
 
 /** A table's defaults, by row name. A function declaration: hoisted above the tables that call it. */
-function tableDefaults<T extends Record<string, LimitRow>>(table: T): Readonly<{ [K in keyof T]: number }> {
+function tableDefaults<T extends Record<string, LimitRow & { default: number }>>(table: T): Readonly<{ [K in keyof T]: number }> {
   return Object.freeze(Object.fromEntries(Object.entries(table).map(([k, d]) => [k, d.default])) as { [K in keyof T]: number });
 }
+
+/** A row's default in words: `say` of its number, or how the node computes it (`computedDefault`). */
+export const defaultText = (row: LimitRow, say: (value: number) => string): string => (row.default === undefined ? row.computedDefault ?? 'none' : say(row.default));
 
 /** The least value a row takes: its `min`, else 1. */
 export const rowFloor = (row: LimitRow): number => row.min ?? 1;
@@ -532,7 +542,7 @@ export class LimitOutOfRangeError extends CaxtonError {
     super('limits.out-of-range', `${field}: ${describeValue(value)} is not a valid ${limit}; it must be a whole number in ${min}..${ceiling} (${row.unit})`, {
       kind: 'invalid-argument',
       context: { field, limit, value: typeof value === 'number' ? value : String(value).slice(0, 40), min, ceiling, unit: row.unit },
-      hint: `${limit}${howSet(row)} accepts ${number(min)}..${number(ceiling)} ${row.unit}${inFlag(min, ceiling)}; omit it for the default, ${number(row.default)} ${row.unit}${inFlag(row.default)}. ${row.description}`,
+      hint: `${limit}${howSet(row)} accepts ${number(min)}..${number(ceiling)} ${row.unit}${inFlag(min, ceiling)}; omit it for the default, ${defaultText(row, (d) => `${number(d)} ${row.unit}${inFlag(d)}`)}. ${row.description}`,
     });
     this.min = min;
     this.ceiling = ceiling;
@@ -768,6 +778,61 @@ export const DEFAULT_EDGE_LIMITS: Readonly<EdgeLimits> = tableDefaults(EDGE_LIMI
 export function resolveEdgeLimits(given: Partial<Record<EdgeLimitName, unknown>> = {}, field = 'edgeAdmission'): EdgeLimits {
   const maxLimit = typeof given.maxLimit === 'number' ? given.maxLimit : undefined;
   return { ...DEFAULT_EDGE_LIMITS, ...checkTable(EDGE_LIMIT_TABLE, given, { field, what: 'edge limit', ...(maxLimit === undefined ? {} : { ceilings: { servingMinLimit: maxLimit } }) }) };
+}
+
+/**
+ * How a node runs its agents (decision 2149): `caxton serve --shards`, `startNode({ shards })`. The
+ * default is computed where the node starts (runtime's `defaultShards`: the cores), so the row says
+ * it in words; its range is checked as any row's. 256 is the ceiling serve checked by hand before:
+ * every shard is a worker thread with its own engine, far past the cores of any machine it runs on.
+ */
+export const NODE_LIMIT_TABLE = {
+  shards: {
+    unit: 'shards', computedDefault: 'computed from the cores (1 on up to 2, else cores − 1)', ceiling: 256,
+    description: 'Worker threads running agents; a stuck agent resets only its own shard.',
+    serve: 'shards', flagDigitsOnly: true,
+  },
+} as const satisfies Record<string, LimitRow & { serve: string; flagDigitsOnly: true }>;
+
+export type NodeLimitName = keyof typeof NODE_LIMIT_TABLE;
+export type NodeLimits = { [K in NodeLimitName]: number };
+
+/** The node's own limits given: each a whole number in its row (no defaults here: the shards' is computed by the node). */
+export function checkNodeTable(given: Partial<Record<NodeLimitName, unknown>> = {}, field = 'node'): Partial<NodeLimits> {
+  return checkTable(NODE_LIMIT_TABLE, given, { field, what: 'node limit' });
+}
+
+/**
+ * A cluster member's membership lease and the deliveries topic's partitions (decision 2149):
+ * `caxton serve --lease-ttl / --partitions`, `startNode({ cluster: { leaseTtlSeconds, partitions } })`.
+ * Ceilings (not measured; what the node can keep to, with room): a lease of a day — a dead node's
+ * agents unowned for longer serve no failover, and its keep-alive timer (a third of it) stays far
+ * inside a timer's 24.8 days; 4,096 partitions — Kafka's guidance is a few thousand per broker, the
+ * node that owns them all keeps a window of deliveries for each, and the count caps the useful
+ * number of nodes far beyond any cluster this runs. The partitions' default is the count a new
+ * topic is created with; a topic that exists keeps its own when the flag is not given.
+ */
+export const CLUSTER_LIMIT_TABLE = {
+  leaseTtlSeconds: {
+    unit: 'seconds', default: 5, ceiling: 86_400,
+    description: 'Cluster membership lease: how long a dead node\'s agents wait for a new owner (etcd leases are whole seconds).',
+    serve: 'lease-ttl', flagDigitsOnly: true,
+  },
+  partitions: {
+    unit: 'partitions', default: 12, ceiling: 4_096,
+    description: 'Partitions of the deliveries topic when the node creates it (a topic that exists keeps its count; a flag that differs from it is refused at start); all nodes must agree.',
+    serve: 'partitions', flagDigitsOnly: true,
+  },
+} as const satisfies Record<string, LimitRow & { default: number; serve: string; flagDigitsOnly: true }>;
+
+export type ClusterLimitName = keyof typeof CLUSTER_LIMIT_TABLE;
+export type ClusterLimits = { [K in ClusterLimitName]: number };
+
+export const DEFAULT_CLUSTER_LIMITS: Readonly<ClusterLimits> = tableDefaults(CLUSTER_LIMIT_TABLE);
+
+/** The cluster limits given: each a whole number in its row (the defaults are applied where they differ by meaning: an unset partition count accepts the topic's). */
+export function checkClusterTable(given: Partial<Record<ClusterLimitName, unknown>> = {}, field = 'cluster'): Partial<ClusterLimits> {
+  return checkTable(CLUSTER_LIMIT_TABLE, given, { field, what: 'cluster limit' });
 }
 
 /**

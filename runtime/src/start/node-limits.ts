@@ -6,7 +6,7 @@
  * gets; the CLI refuses first, so this is what an embedder (or a test) passing the option meets.
  */
 import {
-  ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, fromFlagUnit, resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveTrafficLimits,
+  ARTIFACT_LIMIT_TABLE, checkClusterTable, checkNodeTable, EDGE_LIMIT_TABLE, fromFlagUnit, resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveTrafficLimits,
   type ArtifactLimitName, type EdgeLimitName,
 } from '@caxton/core';
 import type { StartNodeOptions } from './options.js';
@@ -21,6 +21,9 @@ export function checkNodeLimits(options: StartNodeOptions): void {
   if (options.prepare?.cacheMaxBytes !== undefined) resolvePrepareCacheLimits({ maxBytes: options.prepare.cacheMaxBytes }, 'prepare.cache');
   resolveArtifactLimits(artifactOptions(options), FIELD);
   resolveEdgeLimits(edgeOptions(options), FIELD);
+  checkNodeTable({ shards: options.shards }, FIELD);
+  // resolveClusterOptions checks these again where the cluster topology opens: the same check, before anything here is made.
+  checkClusterTable({ leaseTtlSeconds: options.cluster?.leaseTtlSeconds, partitions: options.cluster?.partitions }, 'cluster');
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * startNode's check of the options core's limit tables bound (decision 2149): the artifact rows
- * (`maxArtifactBytes`, `prepare.deadlineMs`, `prepare.maxHeapMb`) and the edge rows (`edgeAdmission`'s
- * `maxLimit`, `targetDelayMs`, `servingMinLimit`), each refused outside its row with the
+ * (`maxArtifactBytes`, `prepare.deadlineMs`, `prepare.maxHeapMb`), the edge rows (`edgeAdmission`'s
+ * `maxLimit`, `targetDelayMs`, `servingMinLimit`), `shards` and the cluster's `leaseTtlSeconds` and
+ * `partitions`, each refused outside its row with the
  * LimitOutOfRangeError `caxton serve` gets, before the node makes anything.
  */
 import assert from 'node:assert/strict';
@@ -16,7 +17,7 @@ import { startNode } from '../../src/start/start-node.js';
 import type { StartNodeOptions } from '../../src/start/options.js';
 
 const MIB = 1024 ** 2;
-const base = { apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' as const }, api: false, shards: 1, dataDir: 'unused' };
+const base = { apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' as const }, api: false, dataDir: 'unused' };
 
 /** Each row's least and most, as an embedder passes them. */
 const accepted: [string, Partial<StartNodeOptions>][] = [
@@ -28,6 +29,10 @@ const accepted: [string, Partial<StartNodeOptions>][] = [
   ['prepare.maxHeapMb most', { prepare: { maxHeapMb: 16_384 } }],
   ['edgeAdmission least', { edgeAdmission: { maxLimit: 4, targetDelayMs: 1, servingMinLimit: 1 } }],
   ['edgeAdmission most', { edgeAdmission: { maxLimit: 1_000_000, targetDelayMs: 60_000, servingMinLimit: 1_000 } }],
+  ['shards least', { shards: 1 }],
+  ['shards most', { shards: 256 }],
+  ['cluster least', { cluster: { leaseTtlSeconds: 1, partitions: 1 } }],
+  ['cluster most', { cluster: { leaseTtlSeconds: 86_400, partitions: 4_096 } }],
 ];
 
 /** One past either end of each row, and what the refusal names: the row, and the range that applied. */
@@ -45,30 +50,38 @@ const refused: [string, Partial<StartNodeOptions>, { limit: string; min: number;
   ['edgeAdmission.targetDelayMs over', { edgeAdmission: { targetDelayMs: 60_001 } }, { limit: 'targetDelayMs', min: 1, ceiling: 60_000 }],
   ['edgeAdmission.servingMinLimit over', { edgeAdmission: { servingMinLimit: 1_001 } }, { limit: 'servingMinLimit', min: 1, ceiling: 1_000 }],
   ['edgeAdmission.servingMinLimit over maxLimit', { edgeAdmission: { maxLimit: 8, servingMinLimit: 9 } }, { limit: 'servingMinLimit', min: 1, ceiling: 8 }],
+  ['shards under', { shards: 0 }, { limit: 'shards', min: 1, ceiling: 256 }],
+  ['shards over', { shards: 257 }, { limit: 'shards', min: 1, ceiling: 256 }],
+  ['cluster.leaseTtlSeconds under', { cluster: { leaseTtlSeconds: 0 } }, { limit: 'leaseTtlSeconds', min: 1, ceiling: 86_400 }],
+  ['cluster.leaseTtlSeconds over', { cluster: { leaseTtlSeconds: 86_401 } }, { limit: 'leaseTtlSeconds', min: 1, ceiling: 86_400 }],
+  ['cluster.partitions under', { cluster: { partitions: 0 } }, { limit: 'partitions', min: 1, ceiling: 4_096 }],
+  ['cluster.partitions over', { cluster: { partitions: 4_097 } }, { limit: 'partitions', min: 1, ceiling: 4_096 }],
 ];
 
 const isRefusal = (want: { limit: string; min: number; ceiling: number }) => (err: unknown): boolean => {
   assert.ok(err instanceof LimitOutOfRangeError, String(err));
   assert.equal(err.code, 'limits.out-of-range');
   assert.deepEqual({ limit: err.limit, min: err.min, ceiling: err.ceiling }, want);
-  assert.match(err.message, new RegExp(`^startNode\\.${want.limit}: `));
+  // The cluster's rows are named as in resolveClusterOptions, which checks them again where the topology opens.
+  const field = want.limit === 'leaseTtlSeconds' || want.limit === 'partitions' ? 'cluster' : 'startNode';
+  assert.match(err.message, new RegExp(`^${field}\\.${want.limit}: `));
   return true;
 };
 
-test('startNode\'s options at each artifact and edge row\'s least and most pass the check', () => {
+test('startNode\'s options at each artifact, edge, node and cluster row\'s least and most pass the check', () => {
   for (const [what, options] of accepted) assert.doesNotThrow(() => checkNodeLimits({ ...base, ...options }), what);
 });
 
-test('startNode\'s options one past an artifact or edge row are refused with the row\'s LimitOutOfRangeError', () => {
+test('startNode\'s options one past an artifact, edge, node or cluster row are refused with the row\'s LimitOutOfRangeError', () => {
   for (const [what, options, want] of refused) assert.throws(() => checkNodeLimits({ ...base, ...options }), isRefusal(want), what);
 });
 
-test('startNode refuses an artifact or edge option outside its row before it makes the data directory', async () => {
+test('startNode refuses an artifact, edge, node or cluster option outside its row before it makes the data directory', async () => {
   const root = await mkdtemp(path.join(os.tmpdir(), 'caxton-node-limits-'));
   try {
     for (const [i, [what, options, want]] of refused.entries()) {
       const dataDir = path.join(root, `data-${i}`);
-      await assert.rejects(startNode({ ...base, ...options, dataDir }), isRefusal(want), what);
+      await assert.rejects(startNode({ ...base, shards: 1, ...options, dataDir }), isRefusal(want), what);
       assert.equal(existsSync(dataDir), false, `${what}: nothing made`);
     }
   } finally {
