@@ -1,14 +1,15 @@
 /**
  * The CLI's flags of core's limit tables (decisions 1720, 2140, 2141, 2147, 2149): the deploy/upgrade
- * flags of the agents' table and serve's node defaults of it, and serve's flags of the traffic, prepare
- * cache, artifact, edge, node and cluster tables. Each flag's help, parsing and range come from its row; its value
+ * flags of the agents' table and serve's node defaults of it, upgrade's rollout thresholds, and serve's
+ * flags of the traffic, prepare cache, artifact, edge, node and cluster tables. Each flag's help, parsing and range come from its row; its value
  * is checked by the table's one check before anything is built or sent.
  */
 import type { Argv } from 'yargs';
 import {
   AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, checkClusterTable, checkLimits, checkNodeTable, CLUSTER_LIMIT_TABLE, defaultText, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit,
-  inFlagUnit, LimitOutOfRangeError, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveTrafficLimits, rowFloor, TRAFFIC_LIMIT_TABLE,
-  type AgentLimitsSpec, type ArtifactLimits, type ClusterLimits, type EdgeLimits, type DeployableLimitName, type LimitRow, type NodeLimits, type PrepareCacheLimits, type TrafficLimits,
+  inFlagUnit, LimitOutOfRangeError, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveRolloutThresholds, resolveTrafficLimits,
+  ROLLOUT_LIMIT_TABLE, rowFloor, TRAFFIC_LIMIT_TABLE,
+  type AgentLimitsSpec, type ArtifactLimits, type ClusterLimits, type EdgeLimits, type DeployableLimitName, type LimitRow, type NodeLimits, type PrepareCacheLimits, type RolloutThresholds, type TrafficLimits,
 } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
@@ -20,7 +21,7 @@ export type LimitFlagArgs = { [flag: string]: unknown };
 const number = (n: number): string => n.toLocaleString('en-US');
 
 /** What a row's value looks like in the table's unit, for help and hints ("1,000 ms", "10,000,000 fuel"). */
-const withUnit = (n: number, unit: string): string => (unit === 'ms' ? `${number(n)} ms` : number(n));
+const withUnit = (n: number, unit: string): string => (unit === 'ms' ? `${number(n)} ms` : unit === 'percent' ? `${number(n)}%` : number(n));
 
 /** A duration row's examples, its default and its ceiling as a flag takes them (`50ms`, `10s`): values the flag accepts. */
 function durationExamples(row: LimitRow): [string, string] {
@@ -41,6 +42,7 @@ function valueHelp(row: LimitRow, countExample?: string, defaultIs = (text: stri
     return `Value: a whole number of ${flagUnit(row)} (${defaultIs(defaultText(row, inFlag))}, from ${inFlag(rowFloor(row))} to ${inFlag(row.ceiling)})`;
   }
   const forms = row.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)'
+    : row.unit === 'percent' ? 'a whole percent (5 or 5%)'
     : row.unit === 'ms' ? `a duration, e.g. ${durationExamples(row).join(', ')}`
       : `${row.unit}, e.g. ${number(row.default ?? rowFloor(row))}${countExample === undefined ? '' : ` or ${countExample}`}`;
   return `Value: ${forms}; at most ${withUnit(row.ceiling, row.unit)}; ${defaultIs(defaultText(row, (d) => withUnit(d, row.unit)))}`;
@@ -77,6 +79,7 @@ export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 function parseByUnit(row: LimitRow, flag: string, text: string): number {
   if (flagTakesDigitsOnly(row)) return parseDigits(row, flag, text);
   if (row.unit === 'pages') return parseMemory(text);
+  if (row.unit === 'percent') return parsePercent(row, flag, text);
   if (row.unit === 'ms') {
     const ms = parseDuration(text);
     if (ms === undefined || !Number.isSafeInteger(ms) || ms < 1) {
@@ -191,19 +194,42 @@ export function clusterLimitsFromFlags(argv: LimitFlagArgs): Partial<ClusterLimi
   return serveTableFlags(argv, CLUSTER_LIMIT_TABLE, checkClusterTable);
 }
 
-/** A table's rows that `caxton serve` sets (those with `serve`), in table order, with their names and flags. */
-function serveRows<N extends string>(table: Readonly<Record<N, LimitRow>>): { name: N; row: LimitRow; flag: string }[] {
+/**
+ * `caxton upgrade --max-crash-rate / --max-failure-rate / --max-p99-ms / --bake` (decisions 1871,
+ * 2149): core's ROLLOUT_LIMIT_TABLE rows (those with `flag`), each meaningful only with --strategy
+ * (rollout-flags.ts says so), read and checked like the serve and deploy flags.
+ */
+export function rolloutThresholdOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  return rowOptions(y, ROLLOUT_LIMIT_TABLE, 'flag', 'With --strategy: ');
+}
+
+/** The rollout thresholds the flags set (none given: undefined, i.e. the table's defaults). */
+export function rolloutThresholdsFromFlags(argv: LimitFlagArgs): Partial<RolloutThresholds> | undefined {
+  return tableFlags(argv, flagRows(ROLLOUT_LIMIT_TABLE, 'flag').map(({ name, row, flag }) => rowFlag(name, row, flag)), (given) => resolveRolloutThresholds(given, 'flags'));
+}
+
+/** The upgrade flags of the rollout rows, by name (`max-crash-rate`…), in table order. */
+export const ROLLOUT_THRESHOLD_FLAGS: readonly string[] = Object.freeze(flagRows(ROLLOUT_LIMIT_TABLE, 'flag').map((r) => r.flag));
+
+/** A table's rows that a command sets (those with `serve`, or an upgrade `flag`), in table order, with their names and flags. */
+function flagRows<N extends string>(table: Readonly<Record<N, LimitRow>>, how: 'serve' | 'flag' = 'serve'): { name: N; row: LimitRow; flag: string }[] {
   return (Object.keys(table) as N[]).flatMap((name) => {
     const row = table[name];
-    return row.serve === undefined ? [] : [{ name, row, flag: row.serve }];
+    const flag = row[how];
+    return flag === undefined ? [] : [{ name, row, flag }];
   });
 }
 
-/** A serve flag per row of `table` that has one, its help the row's description and its "Value: …" (forms, range, default). */
-function serveRowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>>, countExample?: string): Argv<T & LimitFlagArgs> {
+/** A flag per row of `table` that has one, its help the row's description and its "Value: …" (forms, range, default). */
+function rowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>>, how: 'serve' | 'flag', prefix = '', countExample?: string): Argv<T & LimitFlagArgs> {
   let out = y as Argv<T & LimitFlagArgs>;
-  for (const { row, flag } of serveRows(table)) out = out.option(flag, { type: 'string', describe: `${row.description} ${valueHelp(row, countExample)}` }) as Argv<T & LimitFlagArgs>;
+  for (const { row, flag } of flagRows(table, how)) out = out.option(flag, { type: 'string', describe: `${prefix}${row.description} ${valueHelp(row, countExample)}` }) as Argv<T & LimitFlagArgs>;
   return out;
+}
+
+/** A serve flag per row of `table` that has one (rowOptions of `serve`). */
+function serveRowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>>, countExample?: string): Argv<T & LimitFlagArgs> {
+  return rowOptions(y, table, 'serve', '', countExample);
 }
 
 /**
@@ -213,7 +239,7 @@ function serveRowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>
 function serveTableFlags<N extends string>(
   argv: LimitFlagArgs, table: Readonly<Record<N, LimitRow>>, resolve: (given: Partial<Record<N, number>>, field: string) => unknown,
 ): Partial<Record<N, number>> | undefined {
-  return tableFlags(argv, serveRows(table).map(({ name, row, flag }) => rowFlag(name, row, flag)), (given) => resolve(given, 'flags'));
+  return tableFlags(argv, flagRows(table).map(({ name, row, flag }) => rowFlag(name, row, flag)), (given) => resolve(given, 'flags'));
 }
 
 /**
@@ -232,6 +258,13 @@ function parseDigits(row: LimitRow, flag: string, text: string): number {
   return fromFlagUnit(row, Number(text));
 }
 
+/** `5` or `5%`: a whole percent; its range (0..100 for the rollout rates) is the row's to judge (tableFlags). */
+function parsePercent(row: LimitRow, flag: string, text: string): number {
+  const m = /^\s*(\d+)\s*%?\s*$/.exec(text);
+  if (!m) throw new UsageError(`${flag} "${text}" is not a whole percent`, `e.g. ${flag} ${defaultText(row, String)} (the default) or ${flag} ${row.ceiling}%`);
+  return Number(m[1]);
+}
+
 /** A row of a table as its flag reads it: the text parsed to the row's unit (tableFlags checks the range). */
 interface TableFlag<N extends string> {
   name: N;
@@ -246,7 +279,7 @@ function rowFlag<N extends string>(name: N, row: LimitRow, flag: string): TableF
 }
 
 /**
- * The one reader of a table's flags (the deploy flags, serve's node defaults, and through
+ * The one reader of a table's flags (the deploy flags, serve's node defaults, upgrade's rollout thresholds, and through
  * serveTableFlags the traffic, prepare cache, artifact, edge, node and cluster tables' serve flags): each flag's one text (flagText refuses it repeated), parsed by its row,
  * and the values checked by the table's own check (checkTable), whose LimitOutOfRangeError becomes
  * a usage error naming the flag and the range that applied in the flag's unit, with the row's hint

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, inFlagUnit, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, rowFloor,
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, ROLLOUT_LIMIT_TABLE, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, inFlagUnit, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, rowFloor,
   TRAFFIC_LIMIT_TABLE, type LimitRow,
 } from '@caxton/core';
 import { UsageError } from '../src/cli-error.js';
@@ -75,6 +75,16 @@ describe('docs/cli.md\'s serve table (decision 2147)', () => {
   const serve = /### `caxton serve`\n([\s\S]*?)\n### /.exec(doc)?.[1] ?? '';
   const grouped = (n: number): string => n.toLocaleString('en-US');
   const tables: Readonly<Record<string, LimitRow>>[] = [TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE];
+
+  it('has a row for every upgrade threshold flag of the rollout table, saying its range (decision 2149)', () => {
+    const upgrade = /### `caxton upgrade [^\n]*\n([\s\S]*?)\n### /.exec(doc)?.[1] ?? '';
+    for (const row of Object.values(ROLLOUT_LIMIT_TABLE)) {
+      const line = upgrade.split('\n').find((l) => l.startsWith(`| \`--${row.flag} `));
+      assert.ok(line, `--${row.flag} has a row`);
+      const range = row.unit === 'percent' ? '0..100' : row.flag === 'bake' ? '1 ms..7 days' : `${grouped(row.min)}..${grouped(row.ceiling)}`;
+      assert.ok(line.includes(range), `--${row.flag}'s row says ${range}`);
+    }
+  });
 
   it('has a row for every serve flag of a limit table, and a digits-only flag\'s row says its range in the flag\'s unit', () => {
     assert.ok(serve.length > 0, 'docs/cli.md has a `caxton serve` section');

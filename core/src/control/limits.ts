@@ -58,7 +58,7 @@ export interface LimitRow {
   /** The serve flag's unit where it is not the row's. */
   readonly flagScale?: FlagScale;
   /**
-   * The serve flag takes digits only, a whole number of the row's unit (no k/M/G suffix, no
+   * The row's flag (serve's or upgrade's) takes digits only, a whole number of the row's unit (no k/M/G suffix, no
    * duration): as the yargs number flags it replaced did (`--edge-target-ms 20`). Without it a row is
    * read by its unit (a duration for ms, a count with a suffix); with a flagScale it always is digits.
    */
@@ -272,14 +272,15 @@ export const ROLLOUT_LIMIT_TABLE = {
   maxP99Ms: {
     unit: 'ms', default: 1_000, min: 1, ceiling: 600_000,
     description: 'The 99th percentile of the new version\'s handle time above this rolls it back.',
-    flag: 'max-p99-ms', wire: 'max_p99_ms',
+    // Whole ms in digits, as the flag always took them (its name says the unit; `250ms` never parsed).
+    flag: 'max-p99-ms', wire: 'max_p99_ms', flagDigitsOnly: true,
   },
   bakeMs: {
     unit: 'ms', default: 300_000, min: 1, ceiling: 604_800_000,
     description: 'How long the new version runs beside the old one, within the thresholds, before it is promoted.',
     flag: 'bake', wire: 'bake_ms',
   },
-} as const satisfies Record<string, LimitRow & { min: number; flag: string; wire: string }>;
+} as const satisfies Record<string, LimitRow & { default: number; min: number; flag: string; wire: string }>;
 
 export type RolloutThresholdName = keyof typeof ROLLOUT_LIMIT_TABLE;
 export type RolloutThresholds = { [K in RolloutThresholdName]: number };
