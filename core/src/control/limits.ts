@@ -527,10 +527,11 @@ function howSet(row: LimitRow): string {
 }
 
 /**
- * A limit of any table (agents', traffic, prepare cache, rollout, artifact, edge) asked for outside
- * its row's min..ceiling, or not a whole number. `min` and `ceiling` are the bounds that applied (a
- * node's maximum may lower a ceiling), in the row's unit; the hint says how the limit is set, its
- * range and default (numbers grouped, "1,048,576..1,073,741,824") and what it bounds.
+ * A limit of any table (agents', traffic, prepare cache, rollout, artifact, edge, node, cluster) asked
+ * for outside its row's min..ceiling, or not a whole number. `min` and `ceiling` are the bounds that
+ * applied (a node's maximum may lower a ceiling), in the row's unit; the message says that range and
+ * the hint how the limit is set, its range and default, numbers grouped in both
+ * ("1,048,576..1,073,741,824"), and what it bounds.
  */
 export class LimitOutOfRangeError extends CaxtonError {
   readonly min: number;
@@ -540,7 +541,7 @@ export class LimitOutOfRangeError extends CaxtonError {
     // A row whose flag takes another unit says its range and default in that unit too: the operator
     // reads them as the flag's. A flag in the row's own unit needs no second rendering.
     const inFlag = (...values: number[]): string => (flagUnit(row) === row.unit ? '' : ` (${values.map((v) => number(inFlagUnit(row, v))).join('..')} ${flagUnit(row)})`);
-    super('limits.out-of-range', `${field}: ${describeValue(value)} is not a valid ${limit}; it must be a whole number in ${min}..${ceiling} (${row.unit})`, {
+    super('limits.out-of-range', `${field}: ${describeValue(value)} is not a valid ${limit}; it must be a whole number in ${number(min)}..${number(ceiling)} (${row.unit})`, {
       kind: 'invalid-argument',
       context: { field, limit, value: typeof value === 'number' ? value : String(value).slice(0, 40), min, ceiling, unit: row.unit },
       hint: `${limit}${howSet(row)} accepts ${number(min)}..${number(ceiling)} ${row.unit}${inFlag(min, ceiling)}; omit it for the default, ${defaultText(row, (d) => `${number(d)} ${row.unit}${inFlag(d)}`)}. ${row.description}`,

@@ -128,7 +128,7 @@ describe('one check and one refusal for every table (decision 2147)', () => {
     for (const [refuse, limit, min, ceiling] of cases) {
       assert.throws(refuse, (e: unknown) => e instanceof LimitOutOfRangeError && e.code === 'limits.out-of-range' && e.kind === 'invalid-argument'
         && e.limit === limit && e.min === min && e.ceiling === ceiling && e.context['min'] === min
-        && e.message.includes(`is not a valid ${limit}; it must be a whole number in ${min}..${ceiling}`)
+        && e.message.includes(`is not a valid ${limit}; it must be a whole number in ${grouped(min)}..${grouped(ceiling)}`)
         && new RegExp(`^${limit} \\(.*caxton (deploy|serve|upgrade) --.* accepts ${grouped(min)}\\.\\.${grouped(ceiling)} .*; omit it for the default`).test(e.hint ?? ''), limit);
     }
   });
