@@ -44,7 +44,7 @@ describe('serve --shards, --lease-ttl and --partitions from their rows (decision
 
   it('say the shards\' computed default in the hint, not a number', () => {
     assert.throws(() => nodeOptions(withFlags({ shards: '0' }), '/srv'), (err: unknown) => err instanceof UsageError
-      && err.hint!.startsWith('shards (caxton serve --shards) accepts 1..256 shards; omit it for the default, computed from the cores (1 on up to 2, else cores − 1).'));
+      && err.hint!.startsWith('shards (caxton serve --shards) accepts 1..256 shards; omit it for the default, computed from the cores (1 on up to 2, else cores − 1, at most 256).'));
   });
 
   it('keep --lease-ttl and --partitions to cluster mode', () => {
@@ -63,7 +63,7 @@ describe('serve --shards, --lease-ttl and --partitions from their rows (decision
     const io = captureIo();
     assert.equal(await run(['serve', '--help'], io), 0);
     const help = io.out.replace(/\s+/g, ' ');
-    for (const text of ['--shards', 'a whole number of shards (default computed from the cores (1 on up to 2, else cores − 1), from 1 to 256)',
+    for (const text of ['--shards', 'a whole number of shards (default computed from the cores (1 on up to 2, else cores − 1, at most 256), from 1 to 256)',
       '--lease-ttl', 'a whole number of seconds (default 5, from 1 to 86,400)', '--partitions', 'a whole number of partitions (default 12, from 1 to 4,096)',
       NODE_LIMIT_TABLE.shards.description, CLUSTER_LIMIT_TABLE.leaseTtlSeconds.description, CLUSTER_LIMIT_TABLE.partitions.description]) {
       assert.ok(help.includes(text), text);

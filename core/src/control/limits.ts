@@ -790,7 +790,7 @@ export function resolveEdgeLimits(given: Partial<Record<EdgeLimitName, unknown>>
  */
 export const NODE_LIMIT_TABLE = {
   shards: {
-    unit: 'shards', computedDefault: 'computed from the cores (1 on up to 2, else cores − 1)', ceiling: 256,
+    unit: 'shards', computedDefault: 'computed from the cores (1 on up to 2, else cores − 1, at most 256)', ceiling: 256,
     description: 'Worker threads running agents; a stuck agent resets only its own shard.',
     serve: 'shards', flagDigitsOnly: true,
   },

@@ -165,7 +165,7 @@ describe('one check and one refusal for every table (decision 2147)', () => {
     assert.deepEqual(checkNodeTable({ shards: 256 }), { shards: 256 });
     assert.throws(() => checkNodeTable({ shards: 0 }, 'startNode'), (e: unknown) => e instanceof LimitOutOfRangeError
       && e.message === 'startNode.shards: 0 is not a valid shards; it must be a whole number in 1..256 (shards)'
-      && e.hint === `shards (caxton serve --shards) accepts 1..256 shards; omit it for the default, computed from the cores (1 on up to 2, else cores − 1). ${NODE_LIMIT_TABLE.shards.description}`);
+      && e.hint === `shards (caxton serve --shards) accepts 1..256 shards; omit it for the default, computed from the cores (1 on up to 2, else cores − 1, at most 256). ${NODE_LIMIT_TABLE.shards.description}`);
   });
 
   it('scales a flag only into a larger unit: every flagScale has per above 1 and a unit other than its row\'s', () => {

@@ -64,7 +64,7 @@ export interface StartNodeOptions extends TopologyOptions {
     /** Told each time an instance comes into memory on this node or leaves it (tests observe where keys run, decision 2060). */
     onResidency?: (name: string, change: 'activated' | 'dropped') => void;
   };
-  /** Worker-thread shards running agents, 1..256 (core's NODE_LIMIT_TABLE, checked at start). Default: 1 on ≤ 2 cores, else cores − 1. */
+  /** Worker-thread shards running agents, 1..256 (core's NODE_LIMIT_TABLE, checked at start). Default: 1 on ≤ 2 cores, else cores − 1, at most 256 (`defaultShards`). */
   shards?: number;
   /** Replica instances beyond the agents' own the node runs at once (decision 2010); lowers, never raises, `REPLICA_LIMITS.maxReplicaInstances`: a whole number from 1 to it, else the node is refused (`api.invalid`). */
   maxReplicaInstances?: number;
