@@ -511,10 +511,9 @@ if (ONLY.includes('idle_request')) {
   }
 }
 if (ONLY.includes('overload')) {
-  // "Off" as far as the edge rows go (startNode checks them, decision 2149): a million in flight
-  // that never drops (the floor at it too), and a 60 s delay target, the row's ceiling, so only a
-  // wait of a minute would count as a standing queue and let the limit fall to the serving floor.
-  const edgeOff = OVERLOAD_EDGE === 'off' ? { edgeAdmission: { minLimit: 1_000_000, maxLimit: 1_000_000, targetDelayMs: 60_000 } }
+  // Off: the limit fixed at a million in flight (the in-flight row's most, decision 2149; 1e9 before
+  // it), its floor and serving floor there too, so it never adapts and no run here comes near it.
+  const edgeOff = OVERLOAD_EDGE === 'off' ? { edgeAdmission: { minLimit: 1_000_000, servingMinLimit: 1_000_000, maxLimit: 1_000_000 } }
     : Number.isFinite(OVERLOAD_TARGET_MS) ? { edgeAdmission: { targetDelayMs: OVERLOAD_TARGET_MS } } : {};
   const node = await BenchNode.start({ persistence: 'disk', fsync: 'always', ...edgeOff });
   let o: OverloadRun;

@@ -512,6 +512,17 @@ export const inFlagUnit = (row: LimitRow, value: number): number => value / (row
 /** A whole number given in a row's flag unit, in the row's unit: `inFlagUnit`'s inverse. */
 export const fromFlagUnit = (row: LimitRow, flagValue: number): number => flagValue * (row.flagScale?.per ?? 1);
 
+/**
+ * A row said in its flag's unit (MiB of a row in bytes): for an embedder option given in that unit
+ * (`startNode({ prepare: { maxHeapMb } })`), so its refusal says the range it was given in, and a
+ * fraction of that unit is refused as one. The row itself when it has no flagScale.
+ */
+export function rowInFlagUnit(row: LimitRow): LimitRow {
+  if (row.flagScale === undefined) return row;
+  const inUnit: LimitRow = { ...row, unit: row.flagScale.unit, min: inFlagUnit(row, rowFloor(row)), ceiling: inFlagUnit(row, row.ceiling), flagScale: undefined };
+  return row.default === undefined ? inUnit : { ...inUnit, default: inFlagUnit(row, row.default) };
+}
+
 /** The unit a row's flag takes: its flagScale's, else the row's own. */
 export const flagUnit = (row: LimitRow): string => row.flagScale?.unit ?? row.unit;
 

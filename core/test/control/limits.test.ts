@@ -12,7 +12,7 @@ import {
   renderLimitsTable, resolveAgentLimits, CaxtonError, DEFAULT_TRAFFIC_LIMITS, resolveTrafficLimits, SERVE_TRAFFIC_LIMITS,
   TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits, resolveRolloutThresholds, ROLLOUT_LIMIT_TABLE,
   ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, resolveEdgeLimits, type LimitRow,
-  NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, checkNodeTable, checkClusterTable,
+  NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, checkNodeTable, checkClusterTable, checkTable, rowInFlagUnit,
 } from '../../src/index.js';
 
 /** A number as the hints write it: grouped in thousands ("1,000,000"). */
@@ -166,6 +166,16 @@ describe('one check and one refusal for every table (decision 2147)', () => {
     assert.throws(() => checkNodeTable({ shards: 0 }, 'startNode'), (e: unknown) => e instanceof LimitOutOfRangeError
       && e.message === 'startNode.shards: 0 is not a valid shards; it must be a whole number in 1..256 (shards)'
       && e.hint === `shards (caxton serve --shards) accepts 1..256 shards; omit it for the default, computed from the cores (1 on up to 2, else cores − 1, at most 256). ${NODE_LIMIT_TABLE.shards.description}`);
+  });
+
+  it('says a row in its flag\'s unit for an option given in it (the heap in MiB): range, default and unit scaled, a fraction of it refused (decision 2149)', () => {
+    const row = ARTIFACT_LIMIT_TABLE.prepareHeapBytes;
+    const inMib = rowInFlagUnit(row);
+    assert.deepEqual({ unit: inMib.unit, min: inMib.min, ceiling: inMib.ceiling, default: inMib.default, flagScale: inMib.flagScale },
+      { unit: 'MiB', min: 64, ceiling: 16_384, default: 1_024, flagScale: undefined });
+    assert.equal(rowInFlagUnit(EDGE_LIMIT_TABLE.maxLimit), EDGE_LIMIT_TABLE.maxLimit, 'a row without a flagScale is itself');
+    assert.throws(() => checkTable({ maxHeapMb: inMib }, { maxHeapMb: 100.5 }, { field: 'startNode.prepare', what: 'prepare option' }), (e: unknown) => e instanceof LimitOutOfRangeError
+      && e.message === 'startNode.prepare.maxHeapMb: 100.5 is not a valid maxHeapMb; it must be a whole number in 64..16,384 (MiB)');
   });
 
   it('scales a flag only into a larger unit: every flagScale has per above 1 and a unit other than its row\'s', () => {
