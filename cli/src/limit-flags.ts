@@ -45,18 +45,26 @@ function valueHelp(row: LimitRow, countExample?: string, defaultIs = (text: stri
     : row.unit === 'percent' ? 'a whole percent (5 or 5%)'
     : row.unit === 'ms' ? `a duration, e.g. ${durationExamples(row).join(', ')}`
       : `${row.unit}, e.g. ${number(row.default ?? rowFloor(row))}${countExample === undefined ? '' : ` or ${countExample}`}`;
-  return `Value: ${forms}; at most ${withUnit(row.ceiling, row.unit)}; ${defaultIs(defaultText(row, (d) => withUnit(d, row.unit)))}`;
+  // A duration row's default as the durations the flag takes ("5m", not "300,000 ms"), as its examples.
+  const sayDefault = (d: number): string => (row.unit === 'ms' ? formatDuration(d) : withUnit(d, row.unit));
+  return `Value: ${forms}; at most ${withUnit(row.ceiling, row.unit)}; ${defaultIs(defaultText(row, sayDefault))}`;
 }
 
 /**
  * A flag's one text. yargs makes a repeated flag an array: refused, rather than one of the values
- * silently taken or the flag silently ignored.
+ * silently taken or the flag silently ignored. Anything else that is not text (a number a program
+ * put in the args: `nodeOptions({ shards: 3 })`) is refused too: read as absent, it would silently
+ * be the default.
  */
 function flagText(argv: LimitFlagArgs, flag: string): string | undefined {
   const text = argv[flag];
-  if (Array.isArray(text)) throw new UsageError(`--${flag} is given ${text.length} times`, `give --${flag} once`);
-  return typeof text === 'string' ? text : undefined;
+  if (text === undefined || typeof text === 'string') return text;
+  if (Array.isArray(text) && text.every((t) => typeof t === 'string')) throw new UsageError(`--${flag} is given ${text.length} times`, `give --${flag} once`);
+  throw new UsageError(`--${flag} is ${describeArg(text)}, not the flag's text`, `give --${flag} as the text typed on the command line (e.g. '${flag}': '3'), as yargs passes a string option`);
 }
+
+/** A non-text flag value, said briefly for the refusal. */
+const describeArg = (value: unknown): string => (Array.isArray(value) ? 'a list that is not all text' : `${typeof value} ${String(value).slice(0, 40)}`);
 
 /** Adds `--fuel`, `--memory`, `--max-sends-per-s`, `--max-sends-per-call` (whatever the table marks deployable). */
 export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
@@ -251,9 +259,12 @@ function serveTableFlags<N extends string>(
  */
 function parseDigits(row: LimitRow, flag: string, text: string): number {
   if (!/^\s*\d+\s*$/.test(text)) {
-    // A computed default has no one number to show: the row's most stands in for it.
-    const example = row.default === undefined ? `${flag} ${inFlagUnit(row, row.ceiling)} (the most it takes)` : `${flag} ${inFlagUnit(row, row.default)} (the default)`;
-    throw new UsageError(`${flag} "${text}" is not a whole number of ${flagUnit(row)}`, `e.g. ${example} or ${flag} ${inFlagUnit(row, rowFloor(row))} (the least it takes)`);
+    // A computed default has no one number to show: the least stands alone, with the default in words
+    // (the most, 256 worker threads for --shards, is no value to suggest).
+    const least = `${flag} ${inFlagUnit(row, rowFloor(row))} (the least it takes)`;
+    const hint = row.default === undefined ? `e.g. ${least}; omit it for the default, ${defaultText(row, String)}`
+      : `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default${row.defaultWhen === undefined ? '' : ` ${row.defaultWhen}`}) or ${least}`;
+    throw new UsageError(`${flag} "${text}" is not a whole number of ${flagUnit(row)}`, hint);
   }
   return fromFlagUnit(row, Number(text));
 }
@@ -261,7 +272,8 @@ function parseDigits(row: LimitRow, flag: string, text: string): number {
 /** `5` or `5%`: a whole percent; its range (0..100 for the rollout rates) is the row's to judge (tableFlags). */
 function parsePercent(row: LimitRow, flag: string, text: string): number {
   const m = /^\s*(\d+)\s*%?\s*$/.exec(text);
-  if (!m) throw new UsageError(`${flag} "${text}" is not a whole percent`, `e.g. ${flag} ${defaultText(row, String)} (the default) or ${flag} ${row.ceiling}%`);
+  // The default and the least, in the two forms taken: the most (100%: never roll back) is no value to suggest.
+  if (!m) throw new UsageError(`${flag} "${text}" is not a whole percent`, `e.g. ${flag} ${defaultText(row, (d) => `${d}%`)} (the default) or ${flag} ${rowFloor(row)} (the least it takes)`);
   return Number(m[1]);
 }
 

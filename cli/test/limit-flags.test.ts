@@ -12,6 +12,7 @@ import {
   TRAFFIC_LIMIT_TABLE, type LimitRow,
 } from '@caxton/core';
 import { UsageError } from '../src/cli-error.js';
+import { formatDuration } from '../src/format/units.js';
 import { limitFlagOptions, limitsFromFlags, NODE_DEFAULT_LIMIT_FLAGS, nodeDefaultLimitOptions, nodeDefaultLimitsFromFlags } from '../src/limit-flags.js';
 
 describe('limit flags', () => {
@@ -55,7 +56,8 @@ describe('limit flags', () => {
       const unit = d.unit === 'ms' ? ' ms' : '';
       const text = help.replace(/\s+/g, ' ');
       assert.ok(text.includes(`at most ${d.ceiling.toLocaleString('en-US')}${unit};`), `${name}'s ceiling in the help, with its unit`);
-      assert.ok(text.includes(`default: the node default (${d.default.toLocaleString('en-US')}${unit})`), `${name}'s default in the help`);
+      const byDefault = d.unit === 'ms' ? formatDuration(d.default) : d.default.toLocaleString('en-US');
+      assert.ok(text.includes(`default: the node default (${byDefault})`), `${name}'s default in the help, a duration's as one`);
     }
   });
 
@@ -64,8 +66,9 @@ describe('limit flags', () => {
     for (const name of NODE_DEFAULT_LIMIT_FLAGS) {
       const d = AGENT_LIMIT_TABLE[name];
       const unit = d.unit === 'ms' ? ' ms' : '';
+      const byDefault = d.unit === 'ms' ? formatDuration(d.default) : d.default.toLocaleString('en-US');
       assert.ok(help.includes(`Node default for agents deployed without --${d.deploy.flag}:`), `${name}'s flag in the help`);
-      assert.ok(help.includes(`at most ${d.ceiling.toLocaleString('en-US')}${unit}; default ${d.default.toLocaleString('en-US')}${unit}`), `${name}'s ceiling and default in the help, with their unit`);
+      assert.ok(help.includes(`at most ${d.ceiling.toLocaleString('en-US')}${unit}; default ${byDefault}`), `${name}'s ceiling and default in the help, a duration's default as one`);
     }
   });
 });
@@ -81,7 +84,8 @@ describe('docs/cli.md\'s serve table (decision 2147)', () => {
     for (const row of Object.values(ROLLOUT_LIMIT_TABLE)) {
       const line = upgrade.split('\n').find((l) => l.startsWith(`| \`--${row.flag} `));
       assert.ok(line, `--${row.flag} has a row`);
-      const range = row.unit === 'percent' ? '0..100' : row.flag === 'bake' ? '1 ms..7 days' : `${grouped(row.min)}..${grouped(row.ceiling)}`;
+      // A duration flag's range as the durations it takes ("1ms..7d"); a digits or percent flag's in grouped numbers.
+      const range = row.unit === 'ms' && !flagTakesDigitsOnly(row) ? `${formatDuration(row.min)}..${formatDuration(row.ceiling)}` : `${grouped(row.min)}..${grouped(row.ceiling)}`;
       assert.ok(line.includes(range), `--${row.flag}'s row says ${range}`);
     }
   });

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import yargs from 'yargs';
 import { ROLLOUT_LIMIT_TABLE } from '@caxton/core';
 import { UsageError } from '../src/cli-error.js';
+import { formatDuration } from '../src/format/units.js';
 import { rolloutFlagOptions, rolloutFromFlags } from '../src/rollout-flags.js';
 import { run } from '../src/app.js';
 import { captureIo } from './support/capture-io.js';
@@ -64,6 +65,11 @@ describe('rollout flags', () => {
     for (const row of Object.values(ROLLOUT_LIMIT_TABLE)) assert.ok(help.includes(`With --strategy: ${row.description}`), row.flag);
     assert.ok(help.includes('a whole percent (5 or 5%); at most 100%; default 1%'), 'the crash rate');
     assert.ok(help.includes('a whole number of ms (default 1,000, from 1 to 600,000)'), 'the p99');
-    assert.ok(help.includes('a duration, e.g. 5m, 7d; at most 604,800,000 ms; default 300,000 ms'), 'the bake');
+    assert.ok(help.includes(`a duration, e.g. 5m, 7d; at most 604,800,000 ms; default ${formatDuration(ROLLOUT_LIMIT_TABLE.bakeMs.default)}`), 'the bake, its default a duration as --bake takes it (5m)');
+  });
+
+  it('suggest the default or the least for a percent that is not one, never 100% (never roll back)', () => {
+    assert.throws(() => rolloutFromFlags({ strategy: 'canary:10', 'max-crash-rate': 'high' }), (e: unknown) => e instanceof UsageError
+      && e.message === '--max-crash-rate "high" is not a whole percent' && e.hint === 'e.g. --max-crash-rate 1% (the default) or --max-crash-rate 0 (the least it takes)');
   });
 });

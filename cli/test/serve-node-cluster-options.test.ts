@@ -47,6 +47,25 @@ describe('serve --shards, --lease-ttl and --partitions from their rows (decision
       && err.hint!.startsWith('shards (caxton serve --shards) accepts 1..256 shards; omit it for the default, computed from the cores (1 on up to 2, else cores − 1, at most 256).'));
   });
 
+  it('suggest the least shards, not the most, for a --shards that is not digits, with the computed default in words', () => {
+    assert.throws(() => nodeOptions(withFlags({ shards: 'many' }), '/srv'), (err: unknown) => err instanceof UsageError
+      && err.hint === `e.g. --shards 1 (the least it takes); omit it for the default, ${NODE_LIMIT_TABLE.shards.computedDefault}`);
+  });
+
+  it('say that an omitted --partitions takes an existing topic\'s count, in help and hint alike', async () => {
+    assert.throws(() => nodeOptions(withFlags({ ...cluster, partitions: '0' }), '/srv'), (err: unknown) => err instanceof UsageError
+      && err.hint!.includes('omit it for the default, 12 partitions when the node creates the topic; else the topic\'s own count.'));
+    assert.throws(() => nodeOptions(withFlags({ ...cluster, partitions: 'x' }), '/srv'), (err: unknown) => err instanceof UsageError
+      && err.hint === 'e.g. --partitions 12 (the default when the node creates the topic; else the topic\'s own count) or --partitions 1 (the least it takes)');
+  });
+
+  it('refuse a flag value that is not text (a program\'s number would otherwise silently mean the default)', () => {
+    for (const [flag, value] of [['shards', 3], ['lease-ttl', 5], ['partitions', [12]]] as const) {
+      assert.throws(() => nodeOptions({ ...base, ...cluster, [flag]: value } as typeof base, '/srv'), (err: unknown) => err instanceof UsageError
+        && err.message.startsWith(`--${flag} is `) && err.message.endsWith(', not the flag\'s text') && /as yargs passes a string option/.test(err.hint ?? ''), flag);
+    }
+  });
+
   it('keep --lease-ttl and --partitions to cluster mode', () => {
     for (const flag of ['lease-ttl', 'partitions']) assert.throws(() => nodeOptions(withFlags({ [flag]: '5' }), '/srv'), /need cluster mode/, flag);
   });
@@ -64,7 +83,7 @@ describe('serve --shards, --lease-ttl and --partitions from their rows (decision
     assert.equal(await run(['serve', '--help'], io), 0);
     const help = io.out.replace(/\s+/g, ' ');
     for (const text of ['--shards', 'a whole number of shards (default computed from the cores (1 on up to 2, else cores − 1, at most 256), from 1 to 256)',
-      '--lease-ttl', 'a whole number of seconds (default 5, from 1 to 86,400)', '--partitions', 'a whole number of partitions (default 12, from 1 to 4,096)',
+      '--lease-ttl', 'a whole number of seconds (default 5, from 1 to 86,400)', '--partitions', 'a whole number of partitions (default 12 when the node creates the topic; else the topic\'s own count, from 1 to 4,096)',
       NODE_LIMIT_TABLE.shards.description, CLUSTER_LIMIT_TABLE.leaseTtlSeconds.description, CLUSTER_LIMIT_TABLE.partitions.description]) {
       assert.ok(help.includes(text), text);
     }

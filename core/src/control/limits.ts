@@ -45,6 +45,12 @@ export interface LimitRow {
    * hints and docs; the row's range is checked all the same. A row has this or `default`, not both.
    */
   readonly computedDefault?: string;
+  /**
+   * Where a `default` applies only in some case, the rest said in words after the number
+   * (`--partitions`: "12 when the node creates the topic; else the topic's own count"), so help,
+   * hints and docs say what leaving it out does.
+   */
+  readonly defaultWhen?: string;
   readonly min?: number;
   readonly ceiling: number;
   /** What it bounds, and what happens past it. */
@@ -500,8 +506,9 @@ function tableDefaults<T extends Record<string, LimitRow & { default: number }>>
   return Object.freeze(Object.fromEntries(Object.entries(table).map(([k, d]) => [k, d.default])) as { [K in keyof T]: number });
 }
 
-/** A row's default in words: `say` of its number, or how the node computes it (`computedDefault`). */
-export const defaultText = (row: LimitRow, say: (value: number) => string): string => (row.default === undefined ? row.computedDefault ?? 'none' : say(row.default));
+/** A row's default in words: `say` of its number (and when it applies, `defaultWhen`), or how the node computes it (`computedDefault`). */
+export const defaultText = (row: LimitRow, say: (value: number) => string): string =>
+  (row.default === undefined ? row.computedDefault ?? 'none' : `${say(row.default)}${row.defaultWhen === undefined ? '' : ` ${row.defaultWhen}`}`);
 
 /** The least value a row takes: its `min`, else 1. */
 export const rowFloor = (row: LimitRow): number => row.min ?? 1;
@@ -832,7 +839,7 @@ export const CLUSTER_LIMIT_TABLE = {
     serve: 'lease-ttl', flagDigitsOnly: true,
   },
   partitions: {
-    unit: 'partitions', default: 12, ceiling: 4_096,
+    unit: 'partitions', default: 12, defaultWhen: 'when the node creates the topic; else the topic\'s own count', ceiling: 4_096,
     description: 'Partitions of the deliveries topic when the node creates it (a topic that exists keeps its count; a flag that differs from it is refused at start); all nodes must agree.',
     serve: 'partitions', flagDigitsOnly: true,
   },
