@@ -512,7 +512,9 @@ if (ONLY.includes('idle_request')) {
   }
 }
 if (ONLY.includes('overload')) {
-  const edgeOff = OVERLOAD_EDGE === 'off' ? { edgeAdmission: { minLimit: 1e9, servingMinLimit: 1e9, maxLimit: 1e9 } }
+  // Off: the limit fixed at a million in flight (the in-flight row's most, decision 2149; 1e9 before
+  // it), its floor and serving floor there too, so it never adapts and no run here comes near it.
+  const edgeOff = OVERLOAD_EDGE === 'off' ? { edgeAdmission: { minLimit: 1_000_000, servingMinLimit: 1_000_000, maxLimit: 1_000_000 } }
     : Number.isFinite(OVERLOAD_TARGET_MS) ? { edgeAdmission: { targetDelayMs: OVERLOAD_TARGET_MS } } : {};
   const node = await BenchNode.start({ persistence: 'disk', fsync: 'always', ...edgeOff });
   let o: OverloadRun;

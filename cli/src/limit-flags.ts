@@ -1,14 +1,15 @@
 /**
- * The CLI's flags of core's limit tables (decisions 1720, 2140, 2141, 2147): the deploy/upgrade flags
- * of the agents' table and serve's node defaults of it, and serve's flags of the traffic, prepare
- * cache, artifact and edge tables. Each flag's help, parsing and range come from its row; its value
+ * The CLI's flags of core's limit tables (decisions 1720, 2140, 2141, 2147, 2149): the deploy/upgrade
+ * flags of the agents' table and serve's node defaults of it, upgrade's rollout thresholds, and serve's
+ * flags of the traffic, prepare cache, artifact, edge, node and cluster tables. Each flag's help, parsing and range come from its row; its value
  * is checked by the table's one check before anything is built or sent.
  */
 import type { Argv } from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, checkLimits, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit, inFlagUnit, LimitOutOfRangeError, PREPARE_CACHE_LIMIT_TABLE,
-  resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveTrafficLimits, rowFloor, TRAFFIC_LIMIT_TABLE,
-  type AgentLimitsSpec, type ArtifactLimits, type EdgeLimits, type DeployableLimitName, type LimitRow, type PrepareCacheLimits, type TrafficLimits,
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, checkClusterTable, checkLimits, checkNodeTable, CLUSTER_LIMIT_TABLE, defaultText, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit,
+  inFlagUnit, LimitOutOfRangeError, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveRolloutThresholds, resolveTrafficLimits,
+  ROLLOUT_LIMIT_TABLE, rowFloor, TRAFFIC_LIMIT_TABLE,
+  type AgentLimitsSpec, type ArtifactLimits, type ClusterLimits, type EdgeLimits, type DeployableLimitName, type LimitRow, type NodeLimits, type PrepareCacheLimits, type RolloutThresholds, type TrafficLimits,
 } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
@@ -20,13 +21,13 @@ export type LimitFlagArgs = { [flag: string]: unknown };
 const number = (n: number): string => n.toLocaleString('en-US');
 
 /** What a row's value looks like in the table's unit, for help and hints ("1,000 ms", "10,000,000 fuel"). */
-const withUnit = (n: number, unit: string): string => (unit === 'ms' ? `${number(n)} ms` : number(n));
+const withUnit = (n: number, unit: string): string => (unit === 'ms' ? `${number(n)} ms` : unit === 'percent' ? `${number(n)}%` : number(n));
 
 /** A duration row's examples, its default and its ceiling as a flag takes them (`50ms`, `10s`): values the flag accepts. */
-function durationExamples(row: { readonly default: number; readonly ceiling: number }): [string, string] {
+function durationExamples(row: LimitRow): [string, string] {
   // formatDuration keeps the two largest units ("5m 3s", rounded down): without the space it parses, and stays within the ceiling.
   const text = (ms: number): string => formatDuration(ms).replace(/ /g, '');
-  return [text(row.default), text(row.ceiling)];
+  return [text(row.default ?? rowFloor(row)), text(row.ceiling)];
 }
 
 /**
@@ -38,23 +39,32 @@ function durationExamples(row: { readonly default: number; readonly ceiling: num
 function valueHelp(row: LimitRow, countExample?: string, defaultIs = (text: string): string => `default ${text}`): string {
   if (flagTakesDigitsOnly(row)) {
     const inFlag = (n: number): string => number(inFlagUnit(row, n));
-    return `Value: a whole number of ${flagUnit(row)} (${defaultIs(inFlag(row.default))}, from ${inFlag(rowFloor(row))} to ${inFlag(row.ceiling)})`;
+    return `Value: a whole number of ${flagUnit(row)} (${defaultIs(defaultText(row, inFlag))}, from ${inFlag(rowFloor(row))} to ${inFlag(row.ceiling)})`;
   }
   const forms = row.unit === 'pages' ? '64 KiB pages (256) or a size (16MiB)'
+    : row.unit === 'percent' ? 'a whole percent (5 or 5%)'
     : row.unit === 'ms' ? `a duration, e.g. ${durationExamples(row).join(', ')}`
-      : `${row.unit}, e.g. ${number(row.default)}${countExample === undefined ? '' : ` or ${countExample}`}`;
-  return `Value: ${forms}; at most ${withUnit(row.ceiling, row.unit)}; ${defaultIs(withUnit(row.default, row.unit))}`;
+      : `${row.unit}, e.g. ${number(row.default ?? rowFloor(row))}${countExample === undefined ? '' : ` or ${countExample}`}`;
+  // A duration row's default as the durations the flag takes ("5m", not "300,000 ms"), as its examples.
+  const sayDefault = (d: number): string => (row.unit === 'ms' ? formatDuration(d) : withUnit(d, row.unit));
+  return `Value: ${forms}; at most ${withUnit(row.ceiling, row.unit)}; ${defaultIs(defaultText(row, sayDefault))}`;
 }
 
 /**
  * A flag's one text. yargs makes a repeated flag an array: refused, rather than one of the values
- * silently taken or the flag silently ignored.
+ * silently taken or the flag silently ignored. Anything else that is not text (a number a program
+ * put in the args: `nodeOptions({ shards: 3 })`) is refused too: read as absent, it would silently
+ * be the default.
  */
 function flagText(argv: LimitFlagArgs, flag: string): string | undefined {
   const text = argv[flag];
-  if (Array.isArray(text)) throw new UsageError(`--${flag} is given ${text.length} times`, `give --${flag} once`);
-  return typeof text === 'string' ? text : undefined;
+  if (text === undefined || typeof text === 'string') return text;
+  if (Array.isArray(text) && text.every((t) => typeof t === 'string')) throw new UsageError(`--${flag} is given ${text.length} times`, `give --${flag} once`);
+  throw new UsageError(`--${flag} is ${describeArg(text)}, not the flag's text`, `give --${flag} as the text typed on the command line (e.g. '${flag}': '3'), as yargs passes a string option`);
 }
+
+/** A non-text flag value, said briefly for the refusal. */
+const describeArg = (value: unknown): string => (Array.isArray(value) ? 'a list that is not all text' : `${typeof value} ${String(value).slice(0, 40)}`);
 
 /** Adds `--fuel`, `--memory`, `--max-sends-per-s`, `--max-sends-per-call` (whatever the table marks deployable). */
 export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
@@ -77,6 +87,7 @@ export function limitFlagOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 function parseByUnit(row: LimitRow, flag: string, text: string): number {
   if (flagTakesDigitsOnly(row)) return parseDigits(row, flag, text);
   if (row.unit === 'pages') return parseMemory(text);
+  if (row.unit === 'percent') return parsePercent(row, flag, text);
   if (row.unit === 'ms') {
     const ms = parseDuration(text);
     if (ms === undefined || !Number.isSafeInteger(ms) || ms < 1) {
@@ -171,19 +182,62 @@ export function edgeLimitsFromFlags(argv: LimitFlagArgs): Partial<EdgeLimits> | 
   return serveTableFlags(argv, EDGE_LIMIT_TABLE, resolveEdgeLimits);
 }
 
-/** A table's rows that `caxton serve` sets (those with `serve`), in table order, with their names and flags. */
-function serveRows<N extends string>(table: Readonly<Record<N, LimitRow>>): { name: N; row: LimitRow; flag: string }[] {
+/** `caxton serve --shards` (decision 2149): core's NODE_LIMIT_TABLE, a whole number; its default computed by the node. */
+export function nodeLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  return serveRowOptions(y, NODE_LIMIT_TABLE);
+}
+
+/** The node limits the serve flags set (none given: undefined, i.e. the node computes its shards). */
+export function nodeLimitsFromFlags(argv: LimitFlagArgs): Partial<NodeLimits> | undefined {
+  return serveTableFlags(argv, NODE_LIMIT_TABLE, checkNodeTable);
+}
+
+/** `caxton serve --lease-ttl / --partitions` (decision 2149): core's CLUSTER_LIMIT_TABLE, whole numbers (cluster mode only: serve-run.ts says so). */
+export function clusterLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  return serveRowOptions(y, CLUSTER_LIMIT_TABLE);
+}
+
+/** The cluster limits the serve flags set (none given: undefined, i.e. the node's defaults). */
+export function clusterLimitsFromFlags(argv: LimitFlagArgs): Partial<ClusterLimits> | undefined {
+  return serveTableFlags(argv, CLUSTER_LIMIT_TABLE, checkClusterTable);
+}
+
+/**
+ * `caxton upgrade --max-crash-rate / --max-failure-rate / --max-p99-ms / --bake` (decisions 1871,
+ * 2149): core's ROLLOUT_LIMIT_TABLE rows (those with `flag`), each meaningful only with --strategy
+ * (rollout-flags.ts says so), read and checked like the serve and deploy flags.
+ */
+export function rolloutThresholdOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  return rowOptions(y, ROLLOUT_LIMIT_TABLE, 'flag', 'With --strategy: ');
+}
+
+/** The rollout thresholds the flags set (none given: undefined, i.e. the table's defaults). */
+export function rolloutThresholdsFromFlags(argv: LimitFlagArgs): Partial<RolloutThresholds> | undefined {
+  return tableFlags(argv, flagRows(ROLLOUT_LIMIT_TABLE, 'flag').map(({ name, row, flag }) => rowFlag(name, row, flag)), (given) => resolveRolloutThresholds(given, 'flags'));
+}
+
+/** The upgrade flags of the rollout rows, by name (`max-crash-rate`…), in table order. */
+export const ROLLOUT_THRESHOLD_FLAGS: readonly string[] = Object.freeze(flagRows(ROLLOUT_LIMIT_TABLE, 'flag').map((r) => r.flag));
+
+/** A table's rows that a command sets (those with `serve`, or an upgrade `flag`), in table order, with their names and flags. */
+function flagRows<N extends string>(table: Readonly<Record<N, LimitRow>>, how: 'serve' | 'flag' = 'serve'): { name: N; row: LimitRow; flag: string }[] {
   return (Object.keys(table) as N[]).flatMap((name) => {
     const row = table[name];
-    return row.serve === undefined ? [] : [{ name, row, flag: row.serve }];
+    const flag = row[how];
+    return flag === undefined ? [] : [{ name, row, flag }];
   });
 }
 
-/** A serve flag per row of `table` that has one, its help the row's description and its "Value: …" (forms, range, default). */
-function serveRowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>>, countExample?: string): Argv<T & LimitFlagArgs> {
+/** A flag per row of `table` that has one, its help the row's description and its "Value: …" (forms, range, default). */
+function rowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>>, how: 'serve' | 'flag', prefix = '', countExample?: string): Argv<T & LimitFlagArgs> {
   let out = y as Argv<T & LimitFlagArgs>;
-  for (const { row, flag } of serveRows(table)) out = out.option(flag, { type: 'string', describe: `${row.description} ${valueHelp(row, countExample)}` }) as Argv<T & LimitFlagArgs>;
+  for (const { row, flag } of flagRows(table, how)) out = out.option(flag, { type: 'string', describe: `${prefix}${row.description} ${valueHelp(row, countExample)}` }) as Argv<T & LimitFlagArgs>;
   return out;
+}
+
+/** A serve flag per row of `table` that has one (rowOptions of `serve`). */
+function serveRowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>>, countExample?: string): Argv<T & LimitFlagArgs> {
+  return rowOptions(y, table, 'serve', '', countExample);
 }
 
 /**
@@ -193,7 +247,7 @@ function serveRowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>
 function serveTableFlags<N extends string>(
   argv: LimitFlagArgs, table: Readonly<Record<N, LimitRow>>, resolve: (given: Partial<Record<N, number>>, field: string) => unknown,
 ): Partial<Record<N, number>> | undefined {
-  return tableFlags(argv, serveRows(table).map(({ name, row, flag }) => rowFlag(name, row, flag)), (given) => resolve(given, 'flags'));
+  return tableFlags(argv, flagRows(table).map(({ name, row, flag }) => rowFlag(name, row, flag)), (given) => resolve(given, 'flags'));
 }
 
 /**
@@ -205,9 +259,22 @@ function serveTableFlags<N extends string>(
  */
 function parseDigits(row: LimitRow, flag: string, text: string): number {
   if (!/^\s*\d+\s*$/.test(text)) {
-    throw new UsageError(`${flag} "${text}" is not a whole number of ${flagUnit(row)}`, `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default) or ${flag} ${inFlagUnit(row, rowFloor(row))} (the least it takes)`);
+    // A computed default has no one number to show: the least stands alone, with the default in words
+    // (the most, 256 worker threads for --shards, is no value to suggest).
+    const least = `${flag} ${inFlagUnit(row, rowFloor(row))} (the least it takes)`;
+    const hint = row.default === undefined ? `e.g. ${least}; omit it for the default, ${defaultText(row, String)}`
+      : `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default${row.defaultWhen === undefined ? '' : ` ${row.defaultWhen}`}) or ${least}`;
+    throw new UsageError(`${flag} "${text}" is not a whole number of ${flagUnit(row)}`, hint);
   }
   return fromFlagUnit(row, Number(text));
+}
+
+/** `5` or `5%`: a whole percent; its range (0..100 for the rollout rates) is the row's to judge (tableFlags). */
+function parsePercent(row: LimitRow, flag: string, text: string): number {
+  const m = /^\s*(\d+)\s*%?\s*$/.exec(text);
+  // The default and the least, in the two forms taken: the most (100%: never roll back) is no value to suggest.
+  if (!m) throw new UsageError(`${flag} "${text}" is not a whole percent`, `e.g. ${flag} ${defaultText(row, (d) => `${d}%`)} (the default) or ${flag} ${rowFloor(row)} (the least it takes)`);
+  return Number(m[1]);
 }
 
 /** A row of a table as its flag reads it: the text parsed to the row's unit (tableFlags checks the range). */
@@ -224,8 +291,8 @@ function rowFlag<N extends string>(name: N, row: LimitRow, flag: string): TableF
 }
 
 /**
- * The one reader of a table's flags (the deploy flags, serve's node defaults, and through
- * serveTableFlags the traffic, prepare cache, artifact and edge tables' serve flags): each flag's one text (flagText refuses it repeated), parsed by its row,
+ * The one reader of a table's flags (the deploy flags, serve's node defaults, upgrade's rollout thresholds, and through
+ * serveTableFlags the traffic, prepare cache, artifact, edge, node and cluster tables' serve flags): each flag's one text (flagText refuses it repeated), parsed by its row,
  * and the values checked by the table's own check (checkTable), whose LimitOutOfRangeError becomes
  * a usage error naming the flag and the range that applied in the flag's unit, with the row's hint
  * (how it is set, its default and description).

@@ -163,9 +163,10 @@ describe('flags → requests', () => {
 
   it('takes --shards, and the default follows the cores as documented', async () => {
     const bare = { ...globals, addr: undefined, auth: true, requireClientCert: false } as unknown as Parameters<typeof nodeOptions>[0];
-    assert.equal(nodeOptions({ ...bare, shards: 3 } as typeof bare, '/srv').shards, 3);
+    assert.equal(nodeOptions({ ...bare, shards: '3' } as typeof bare, '/srv').shards, 3);
     assert.equal(nodeOptions(bare, '/srv').shards, undefined, 'the node default unless asked');
-    assert.throws(() => nodeOptions({ ...bare, shards: 0 } as typeof bare, '/srv'), /--shards 0 is not a whole number/);
+    // Its range and refusals are its row's (decision 2149): serve-node-cluster-options.test.ts.
+    assert.throws(() => nodeOptions({ ...bare, shards: '0' } as typeof bare, '/srv'), /--shards 0 is out of range/);
     const { defaultShards } = await import('@caxton/runtime');
     assert.deepEqual([1, 2, 3, 8].map((cores) => defaultShards(cores)), [1, 1, 2, 7]);
   });

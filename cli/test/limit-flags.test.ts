@@ -8,9 +8,11 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, inFlagUnit, PREPARE_CACHE_LIMIT_TABLE, rowFloor, TRAFFIC_LIMIT_TABLE, type LimitRow,
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, ROLLOUT_LIMIT_TABLE, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, inFlagUnit, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, rowFloor,
+  TRAFFIC_LIMIT_TABLE, type LimitRow,
 } from '@caxton/core';
 import { UsageError } from '../src/cli-error.js';
+import { formatDuration } from '../src/format/units.js';
 import { limitFlagOptions, limitsFromFlags, NODE_DEFAULT_LIMIT_FLAGS, nodeDefaultLimitOptions, nodeDefaultLimitsFromFlags } from '../src/limit-flags.js';
 
 describe('limit flags', () => {
@@ -54,7 +56,8 @@ describe('limit flags', () => {
       const unit = d.unit === 'ms' ? ' ms' : '';
       const text = help.replace(/\s+/g, ' ');
       assert.ok(text.includes(`at most ${d.ceiling.toLocaleString('en-US')}${unit};`), `${name}'s ceiling in the help, with its unit`);
-      assert.ok(text.includes(`default: the node default (${d.default.toLocaleString('en-US')}${unit})`), `${name}'s default in the help`);
+      const byDefault = d.unit === 'ms' ? formatDuration(d.default) : d.default.toLocaleString('en-US');
+      assert.ok(text.includes(`default: the node default (${byDefault})`), `${name}'s default in the help, a duration's as one`);
     }
   });
 
@@ -63,8 +66,9 @@ describe('limit flags', () => {
     for (const name of NODE_DEFAULT_LIMIT_FLAGS) {
       const d = AGENT_LIMIT_TABLE[name];
       const unit = d.unit === 'ms' ? ' ms' : '';
+      const byDefault = d.unit === 'ms' ? formatDuration(d.default) : d.default.toLocaleString('en-US');
       assert.ok(help.includes(`Node default for agents deployed without --${d.deploy.flag}:`), `${name}'s flag in the help`);
-      assert.ok(help.includes(`at most ${d.ceiling.toLocaleString('en-US')}${unit}; default ${d.default.toLocaleString('en-US')}${unit}`), `${name}'s ceiling and default in the help, with their unit`);
+      assert.ok(help.includes(`at most ${d.ceiling.toLocaleString('en-US')}${unit}; default ${byDefault}`), `${name}'s ceiling and default in the help, a duration's default as one`);
     }
   });
 });
@@ -73,15 +77,26 @@ describe('docs/cli.md\'s serve table (decision 2147)', () => {
   const doc = readFileSync(fileURLToPath(new URL('../../../docs/cli.md', import.meta.url)), 'utf8');
   const serve = /### `caxton serve`\n([\s\S]*?)\n### /.exec(doc)?.[1] ?? '';
   const grouped = (n: number): string => n.toLocaleString('en-US');
-  const tables: Readonly<Record<string, LimitRow>>[] = [TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE];
+  const tables: Readonly<Record<string, LimitRow>>[] = [TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE];
 
-  it('has a row for every serve flag of a limit table, and a scaled flag\'s row says its range in the flag\'s unit', () => {
+  it('has a row for every upgrade threshold flag of the rollout table, saying its range (decision 2149)', () => {
+    const upgrade = /### `caxton upgrade [^\n]*\n([\s\S]*?)\n### /.exec(doc)?.[1] ?? '';
+    for (const row of Object.values(ROLLOUT_LIMIT_TABLE)) {
+      const line = upgrade.split('\n').find((l) => l.startsWith(`| \`--${row.flag} `));
+      assert.ok(line, `--${row.flag} has a row`);
+      // A duration flag's range as the durations it takes ("1ms..7d"); a digits or percent flag's in grouped numbers.
+      const range = row.unit === 'ms' && !flagTakesDigitsOnly(row) ? `${formatDuration(row.min)}..${formatDuration(row.ceiling)}` : `${grouped(row.min)}..${grouped(row.ceiling)}`;
+      assert.ok(line.includes(range), `--${row.flag}'s row says ${range}`);
+    }
+  });
+
+  it('has a row for every serve flag of a limit table, and a digits-only flag\'s row says its range in the flag\'s unit', () => {
     assert.ok(serve.length > 0, 'docs/cli.md has a `caxton serve` section');
     for (const row of tables.flatMap((t) => Object.values(t))) {
       if (row.serve === undefined) continue;
       const line = serve.split('\n').find((l) => l.startsWith(`| \`--${row.serve} `) || l.startsWith(`| \`--${row.serve}\``));
       assert.ok(line, `--${row.serve} has a row`);
-      if (row.flagScale) {
+      if (flagTakesDigitsOnly(row)) {
         const range = `${grouped(inFlagUnit(row, rowFloor(row)))}..${grouped(inFlagUnit(row, row.ceiling))}`;
         assert.ok(line.includes(range), `--${row.serve}'s row says ${range}`);
       }

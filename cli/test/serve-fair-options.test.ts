@@ -10,6 +10,7 @@ import { SERVE_TRAFFIC_LIMITS, TRAFFIC_LIMIT_TABLE } from '@caxton/core';
 import { nodeOptions } from '../src/commands/serve-run.js';
 import { trafficLimitOptions, trafficLimitsFromFlags } from '../src/limit-flags.js';
 import { UsageError } from '../src/cli-error.js';
+import { formatDuration } from '../src/format/units.js';
 
 const base = { dataDir: 'state', timeout: 30, json: false, tls: false, addr: undefined, auth: true, requireClientCert: false } as unknown as Parameters<typeof nodeOptions>[0];
 const withFlags = (flags: Record<string, string>): typeof base => ({ ...base, ...flags } as typeof base);
@@ -59,7 +60,8 @@ describe('serve --fair-*', () => {
       assert.match(help, new RegExp(`--${d.serve}\\b`));
       const unit = d.unit === 'ms' ? ' ms' : '';
       assert.ok(help.includes(`at most ${d.ceiling.toLocaleString('en-US')}${unit}`), `${name}'s ceiling in the help`);
-      assert.ok(help.includes(`default ${d.default.toLocaleString('en-US')}${unit}`), `${name}'s default in the help, with its unit`);
+      const byDefault = d.unit === 'ms' ? formatDuration(d.default) : d.default.toLocaleString('en-US');
+      assert.ok(help.includes(`default ${byDefault}`), `${name}'s default in the help, a duration's as one (1s)`);
     }
   });
 });

@@ -93,7 +93,7 @@ describe('memory is capped per agent', () => {
   });
 
   it('refuses a cap below what the artifact starts with', async () => {
-    await assert.rejects(deploy({ memoryPages: 1 }).then(() => deploy({ memoryPages: 0 })), /memoryPages: 0 is not a valid memoryPages; it must be a whole number in 1\.\.65536/);
+    await assert.rejects(deploy({ memoryPages: 1 }).then(() => deploy({ memoryPages: 0 })), /memoryPages: 0 is not a valid memoryPages; it must be a whole number in 1\.\.65,536 \(pages\)/);
   });
 });
 

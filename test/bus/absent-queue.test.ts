@@ -156,8 +156,8 @@ test('a message waits an hour of (injected) time for a redeploy and is handled; 
 });
 
 test('an absent queue does not hold outside clients off the node: its deliveries leave edge admission until the agent is back', async () => {
-  // Edge admission fixed at three outside deliveries in flight (review of issue 27, finding 2).
-  const t = await start({ edgeAdmission: { minLimit: 3, maxLimit: 3, operatorReserve: 0, operatorMinSlots: 0 } });
+  // Edge admission fixed at four outside deliveries in flight, the least its row takes (review of issue 27, finding 2).
+  const t = await start({ edgeAdmission: { minLimit: 4, maxLimit: 4, operatorReserve: 0, operatorMinSlots: 0 } });
   await deploy(t, 'away', { absentQueue: 10 });
   await deploy(t, 'here');
   await t.control.stop('away', { force: false, keepQueue: true });
@@ -167,7 +167,7 @@ test('an absent queue does not hold outside clients off the node: its deliveries
     assert.deepEqual(r.accepted, ['away']);
     waiting.push(`${r.messageId}>away`);
   }
-  // Six wait for an absent agent, past the edge limit of three: a client is still admitted.
+  // Six wait for an absent agent, past the edge limit of four: a client is still admitted.
   const through = await t.send({ performative: 'request', receivers: [{ name: 'here' }], content: 'not locked out' });
   await t.waitFor('the present agent answers', () => t.completed.has(`${through.messageId}>here`));
 
@@ -179,9 +179,9 @@ test('an absent queue does not hold outside clients off the node: its deliveries
   await t.waitFor('the kept queue handled', () => waiting.every((id) => t.completed.has(id)));
   await t.waitFor('the suspended backlog handled', () => t.handled.filter((h) => h.agent === 'here').length === 5);
   await t.settle();
-  // Everything finished: the edge holds nothing, three more are admitted at once.
-  const again = await Promise.all([0, 1, 2].map((i) => t.send({ performative: 'request', receivers: [{ name: 'here' }], content: `after ${i}` })));
-  assert.equal(again.length, 3);
+  // Everything finished: the edge holds nothing, four more are admitted at once.
+  const again = await Promise.all([0, 1, 2, 3].map((i) => t.send({ performative: 'request', receivers: [{ name: 'here' }], content: `after ${i}` })));
+  assert.equal(again.length, 4);
   assert.equal(t.deadLettered.length, 0);
 });
 

@@ -81,27 +81,28 @@ test('a follow-up to the topic reaches the participants; one who subscribed sinc
 // The node's control is audited: a send is admitted ahead with a ticket for its one name (the
 // topic), and the subscribers beyond it must fit as well.
 test('edge admission counts a publish as the deliveries it makes, not as the one topic name', async () => {
-  const small = await TestNode.start({ edgeAdmission: { minLimit: 2, maxLimit: 2, operatorReserve: 0, operatorMinSlots: 0 } });
+  // Four in flight: the least an edge limit takes (core's EDGE_LIMIT_TABLE.maxLimit, checked by startNode).
+  const small = await TestNode.start({ edgeAdmission: { minLimit: 4, maxLimit: 4, operatorReserve: 0, operatorMinSlots: 0 } });
   try {
-    for (const name of ['s1', 's2', 's3']) {
+    const subscribers = ['s1', 's2', 's3', 's4', 's5'];
+    for (const name of subscribers) {
       await small.deploy(name, 'conformance/puppet');
       await small.node.topics.subscribe(name, 'wide');
     }
-    await small.node.topics.subscribe('s1', 'narrow');
-    await small.node.topics.subscribe('s2', 'narrow');
+    for (const name of subscribers.slice(0, 4)) await small.node.topics.subscribe(name, 'narrow');
     await small.settle();
     const publish = (topic: string, content: string): AclMessage => ({ performative: 'inform', receivers: [{ name: `topic:${topic}` }], content });
 
-    await assert.rejects(small.send(publish('wide', 'three')), (err: unknown) => {
+    await assert.rejects(small.send(publish('wide', 'five')), (err: unknown) => {
       assert.ok(err instanceof CaxtonError);
       assert.equal(err.code, 'bus.overloaded');
       return true;
-    }, 'three deliveries do not fit a limit of two');
-    assert.equal(small.accepted.filter((a) => a.message.content === 'three').length, 0, 'a refusal leaves no trace');
+    }, 'five deliveries do not fit a limit of four');
+    assert.equal(small.accepted.filter((a) => a.message.content === 'five').length, 0, 'a refusal leaves no trace');
 
-    const ok = await small.send(publish('narrow', 'two'));
-    assert.equal(ok.accepted.length, 2, 'two deliveries fit a limit of two');
-    await small.waitFor('s1 and s2 to handle "two"', () => ['s1', 's2'].every((s) => small.logs(s).some((l) => l.endsWith('content=two'))));
+    const ok = await small.send(publish('narrow', 'four'));
+    assert.equal(ok.accepted.length, 4, 'four deliveries fit a limit of four');
+    await small.waitFor('s1 to s4 to handle "four"', () => subscribers.slice(0, 4).every((s) => small.logs(s).some((l) => l.endsWith('content=four'))));
     await small.settle();
 
   } finally {

@@ -4,7 +4,7 @@
  * Ctrl-C / SIGTERM. The node itself is @caxton/runtime's startNode; this module is imported only
  * when serve runs, so the node's library, the sandbox and their dependencies load only then.
  */
-import { artifactLimitsFromFlags, edgeLimitsFromFlags, nodeDefaultLimitsFromFlags, prepareCacheLimitsFromFlags, trafficLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
+import { artifactLimitsFromFlags, clusterLimitsFromFlags, edgeLimitsFromFlags, nodeDefaultLimitsFromFlags, nodeLimitsFromFlags, prepareCacheLimitsFromFlags, trafficLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
 import path from 'node:path';
 import { readTokenFilePath, tokenFilePath } from '@caxton/client';
 import { CliError, UsageError } from '../cli-error.js';
@@ -55,7 +55,6 @@ export async function loadStartNode(): Promise<StartNode> {
 }
 
 export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditArgs & ConsoleArgs & McpArgs & A2aArgs & MtpArgs & ListenerArgs & TelemetryArgs & TrustArgs & {
-  shards?: number;
   prepareCacheDir?: string;
   componentLimit?: string[];
   apiHost?: string;
@@ -65,12 +64,10 @@ export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditA
   kafka?: string;
   etcd?: string;
   cluster?: string;
-  leaseTtl?: number;
   kafkaSessionTimeout?: number;
   kafkaLingerMs?: number;
   kafkaFetchMinBytes?: number;
   kafkaFetchMaxWaitMs?: number;
-  partitions?: number;
   replicasAcrossNodes?: boolean;
   auth: boolean;
   cert?: string;
@@ -134,10 +131,9 @@ export function nodeOptions(argv: ServeArgs, cwd: string, env: Readonly<Record<s
   if (Object.keys(prepare).length > 0) options.prepare = prepare;
   const trust = trustNodeOptions(argv, cwd);
   if (trust) options.trust = trust;
-  if (argv.shards !== undefined) {
-    if (!Number.isInteger(argv.shards) || argv.shards < 1 || argv.shards > 256) throw new UsageError(`--shards ${argv.shards} is not a whole number from 1 to 256`);
-    options.shards = argv.shards;
-  }
+  // Worker threads (decision 2149): the row's range; absent, the node computes the default from the cores.
+  const shards = nodeLimitsFromFlags(argv as unknown as LimitFlagArgs)?.shards;
+  if (shards !== undefined) options.shards = shards;
   // Absent agents' queues (decision 1990): the node's defaults for deployments without their own.
   const absentDefaults = nodeDefaultLimitsFromFlags(argv as unknown as LimitFlagArgs);
   if (absentDefaults) options.defaultLimits = { ...options.defaultLimits, ...absentDefaults };
@@ -184,10 +180,9 @@ function listenAddress(argv: ServeArgs): { apiHost: string; apiPort: number } {
 function clusterOptions(argv: ServeArgs): NonNullable<StartNodeOptions['cluster']> | undefined {
   const out: NonNullable<StartNodeOptions['cluster']> = {};
   if (argv.cluster !== undefined) out.name = argv.cluster;
-  if (argv.leaseTtl !== undefined) {
-    if (!Number.isInteger(argv.leaseTtl) || argv.leaseTtl < 1) throw new UsageError(`--lease-ttl ${argv.leaseTtl} is not a whole number of seconds >= 1`);
-    out.leaseTtlSeconds = argv.leaseTtl;
-  }
+  // The lease and the partitions are rows of core's CLUSTER_LIMIT_TABLE (decision 2149), read like every table flag.
+  const rows = clusterLimitsFromFlags(argv as unknown as LimitFlagArgs);
+  if (rows?.leaseTtlSeconds !== undefined) out.leaseTtlSeconds = rows.leaseTtlSeconds;
   if (argv.kafkaSessionTimeout !== undefined) {
     if (!Number.isInteger(argv.kafkaSessionTimeout) || argv.kafkaSessionTimeout < 1000) throw new UsageError(`--kafka-session-timeout ${argv.kafkaSessionTimeout} is not a number of milliseconds >= 1000`);
     out.sessionTimeoutMs = argv.kafkaSessionTimeout;
@@ -195,10 +190,7 @@ function clusterOptions(argv: ServeArgs): NonNullable<StartNodeOptions['cluster'
   // Checked against the runtime's KAFKA_TUNING when the node resolves its cluster options.
   const requests = { lingerMs: argv.kafkaLingerMs, fetchMinBytes: argv.kafkaFetchMinBytes, fetchMaxWaitMs: argv.kafkaFetchMaxWaitMs };
   if (Object.values(requests).some((v) => v !== undefined)) out.kafkaRequests = requests;
-  if (argv.partitions !== undefined) {
-    if (!Number.isInteger(argv.partitions) || argv.partitions < 1) throw new UsageError(`--partitions ${argv.partitions} is not a positive integer`);
-    out.partitions = argv.partitions;
-  }
+  if (rows?.partitions !== undefined) out.partitions = rows.partitions;
   return Object.keys(out).length > 0 ? out : undefined;
 }
 

@@ -38,7 +38,19 @@ export interface FlagScale {
  */
 export interface LimitRow {
   readonly unit: string;
-  readonly default: number;
+  /** The value when none is given; absent exactly when `computedDefault` says how the node computes it. */
+  readonly default?: number;
+  /**
+   * A default the node computes where it starts (`--shards`: from the cores), said in words in help,
+   * hints and docs; the row's range is checked all the same. A row has this or `default`, not both.
+   */
+  readonly computedDefault?: string;
+  /**
+   * Where a `default` applies only in some case, the rest said in words after the number
+   * (`--partitions`: "12 when the node creates the topic; else the topic's own count"), so help,
+   * hints and docs say what leaving it out does.
+   */
+  readonly defaultWhen?: string;
   readonly min?: number;
   readonly ceiling: number;
   /** What it bounds, and what happens past it. */
@@ -52,7 +64,7 @@ export interface LimitRow {
   /** The serve flag's unit where it is not the row's. */
   readonly flagScale?: FlagScale;
   /**
-   * The serve flag takes digits only, a whole number of the row's unit (no k/M/G suffix, no
+   * The row's flag (serve's or upgrade's) takes digits only, a whole number of the row's unit (no k/M/G suffix, no
    * duration): as the yargs number flags it replaced did (`--edge-target-ms 20`). Without it a row is
    * read by its unit (a duration for ms, a count with a suffix); with a flagScale it always is digits.
    */
@@ -61,6 +73,7 @@ export interface LimitRow {
 
 export interface LimitDefinition extends LimitRow {
   unit: LimitUnit;
+  default: number;
   /** The largest value anyone may ask for (values are integers in 1..ceiling). */
   ceiling: number;
 }
@@ -265,14 +278,15 @@ export const ROLLOUT_LIMIT_TABLE = {
   maxP99Ms: {
     unit: 'ms', default: 1_000, min: 1, ceiling: 600_000,
     description: 'The 99th percentile of the new version\'s handle time above this rolls it back.',
-    flag: 'max-p99-ms', wire: 'max_p99_ms',
+    // Whole ms in digits, as the flag always took them (its name says the unit; `250ms` never parsed).
+    flag: 'max-p99-ms', wire: 'max_p99_ms', flagDigitsOnly: true,
   },
   bakeMs: {
     unit: 'ms', default: 300_000, min: 1, ceiling: 604_800_000,
     description: 'How long the new version runs beside the old one, within the thresholds, before it is promoted.',
     flag: 'bake', wire: 'bake_ms',
   },
-} as const satisfies Record<string, LimitRow & { min: number; flag: string; wire: string }>;
+} as const satisfies Record<string, LimitRow & { default: number; min: number; flag: string; wire: string }>;
 
 export type RolloutThresholdName = keyof typeof ROLLOUT_LIMIT_TABLE;
 export type RolloutThresholds = { [K in RolloutThresholdName]: number };
@@ -488,9 +502,13 @@ export const DEFAULT_AGENT_LIMITS: Readonly<AgentLimits> = tableDefaults(AGENT_L
 export type AgentLimitsSpec = Pick<AgentLimits, 'fuelPerMessage' | 'memoryPages'> & Partial<Pick<AgentLimits, DeployableLimitName>>;
 
 /** A table's defaults, by row name. A function declaration: hoisted above the tables that call it. */
-function tableDefaults<T extends Record<string, LimitRow>>(table: T): Readonly<{ [K in keyof T]: number }> {
+function tableDefaults<T extends Record<string, LimitRow & { default: number }>>(table: T): Readonly<{ [K in keyof T]: number }> {
   return Object.freeze(Object.fromEntries(Object.entries(table).map(([k, d]) => [k, d.default])) as { [K in keyof T]: number });
 }
+
+/** A row's default in words: `say` of its number (and when it applies, `defaultWhen`), or how the node computes it (`computedDefault`). */
+export const defaultText = (row: LimitRow, say: (value: number) => string): string =>
+  (row.default === undefined ? row.computedDefault ?? 'none' : `${say(row.default)}${row.defaultWhen === undefined ? '' : ` ${row.defaultWhen}`}`);
 
 /** The least value a row takes: its `min`, else 1. */
 export const rowFloor = (row: LimitRow): number => row.min ?? 1;
@@ -500,6 +518,17 @@ export const inFlagUnit = (row: LimitRow, value: number): number => value / (row
 
 /** A whole number given in a row's flag unit, in the row's unit: `inFlagUnit`'s inverse. */
 export const fromFlagUnit = (row: LimitRow, flagValue: number): number => flagValue * (row.flagScale?.per ?? 1);
+
+/**
+ * A row said in its flag's unit (MiB of a row in bytes): for an embedder option given in that unit
+ * (`startNode({ prepare: { maxHeapMb } })`), so its refusal says the range it was given in, and a
+ * fraction of that unit is refused as one. The row itself when it has no flagScale.
+ */
+export function rowInFlagUnit(row: LimitRow): LimitRow {
+  if (row.flagScale === undefined) return row;
+  const inUnit: LimitRow = { ...row, unit: row.flagScale.unit, min: inFlagUnit(row, rowFloor(row)), ceiling: inFlagUnit(row, row.ceiling), flagScale: undefined };
+  return row.default === undefined ? inUnit : { ...inUnit, default: inFlagUnit(row, row.default) };
+}
 
 /** The unit a row's flag takes: its flagScale's, else the row's own. */
 export const flagUnit = (row: LimitRow): string => row.flagScale?.unit ?? row.unit;
@@ -516,10 +545,11 @@ function howSet(row: LimitRow): string {
 }
 
 /**
- * A limit of any table (agents', traffic, prepare cache, rollout, artifact, edge) asked for outside
- * its row's min..ceiling, or not a whole number. `min` and `ceiling` are the bounds that applied (a
- * node's maximum may lower a ceiling), in the row's unit; the hint says how the limit is set, its
- * range and default (numbers grouped, "1,048,576..1,073,741,824") and what it bounds.
+ * A limit of any table (agents', traffic, prepare cache, rollout, artifact, edge, node, cluster) asked
+ * for outside its row's min..ceiling, or not a whole number. `min` and `ceiling` are the bounds that
+ * applied (a node's maximum may lower a ceiling), in the row's unit; the message says that range and
+ * the hint how the limit is set, its range and default, numbers grouped in both
+ * ("1,048,576..1,073,741,824"), and what it bounds.
  */
 export class LimitOutOfRangeError extends CaxtonError {
   readonly min: number;
@@ -529,10 +559,10 @@ export class LimitOutOfRangeError extends CaxtonError {
     // A row whose flag takes another unit says its range and default in that unit too: the operator
     // reads them as the flag's. A flag in the row's own unit needs no second rendering.
     const inFlag = (...values: number[]): string => (flagUnit(row) === row.unit ? '' : ` (${values.map((v) => number(inFlagUnit(row, v))).join('..')} ${flagUnit(row)})`);
-    super('limits.out-of-range', `${field}: ${describeValue(value)} is not a valid ${limit}; it must be a whole number in ${min}..${ceiling} (${row.unit})`, {
+    super('limits.out-of-range', `${field}: ${describeValue(value)} is not a valid ${limit}; it must be a whole number in ${number(min)}..${number(ceiling)} (${row.unit})`, {
       kind: 'invalid-argument',
       context: { field, limit, value: typeof value === 'number' ? value : String(value).slice(0, 40), min, ceiling, unit: row.unit },
-      hint: `${limit}${howSet(row)} accepts ${number(min)}..${number(ceiling)} ${row.unit}${inFlag(min, ceiling)}; omit it for the default, ${number(row.default)} ${row.unit}${inFlag(row.default)}. ${row.description}`,
+      hint: `${limit}${howSet(row)} accepts ${number(min)}..${number(ceiling)} ${row.unit}${inFlag(min, ceiling)}; omit it for the default, ${defaultText(row, (d) => `${number(d)} ${row.unit}${inFlag(d)}`)}. ${row.description}`,
     });
     this.min = min;
     this.ceiling = ceiling;
@@ -768,6 +798,61 @@ export const DEFAULT_EDGE_LIMITS: Readonly<EdgeLimits> = tableDefaults(EDGE_LIMI
 export function resolveEdgeLimits(given: Partial<Record<EdgeLimitName, unknown>> = {}, field = 'edgeAdmission'): EdgeLimits {
   const maxLimit = typeof given.maxLimit === 'number' ? given.maxLimit : undefined;
   return { ...DEFAULT_EDGE_LIMITS, ...checkTable(EDGE_LIMIT_TABLE, given, { field, what: 'edge limit', ...(maxLimit === undefined ? {} : { ceilings: { servingMinLimit: maxLimit } }) }) };
+}
+
+/**
+ * How a node runs its agents (decision 2149): `caxton serve --shards`, `startNode({ shards })`. The
+ * default is computed where the node starts (runtime's `defaultShards`: the cores), so the row says
+ * it in words; its range is checked as any row's. 256 is the ceiling serve checked by hand before:
+ * every shard is a worker thread with its own engine, far past the cores of any machine it runs on.
+ */
+export const NODE_LIMIT_TABLE = {
+  shards: {
+    unit: 'shards', computedDefault: 'computed from the cores (1 on up to 2, else cores − 1, at most 256)', ceiling: 256,
+    description: 'Worker threads running agents; a stuck agent resets only its own shard.',
+    serve: 'shards', flagDigitsOnly: true,
+  },
+} as const satisfies Record<string, LimitRow & { serve: string; flagDigitsOnly: true }>;
+
+export type NodeLimitName = keyof typeof NODE_LIMIT_TABLE;
+export type NodeLimits = { [K in NodeLimitName]: number };
+
+/** The node's own limits given: each a whole number in its row (no defaults here: the shards' is computed by the node). */
+export function checkNodeTable(given: Partial<Record<NodeLimitName, unknown>> = {}, field = 'node'): Partial<NodeLimits> {
+  return checkTable(NODE_LIMIT_TABLE, given, { field, what: 'node limit' });
+}
+
+/**
+ * A cluster member's membership lease and the deliveries topic's partitions (decision 2149):
+ * `caxton serve --lease-ttl / --partitions`, `startNode({ cluster: { leaseTtlSeconds, partitions } })`.
+ * Ceilings (not measured; what the node can keep to, with room): a lease of a day — a dead node's
+ * agents unowned for longer serve no failover, and its keep-alive timer (a third of it) stays far
+ * inside a timer's 24.8 days; 4,096 partitions — Kafka's guidance is a few thousand per broker, the
+ * node that owns them all keeps a window of deliveries for each, and the count caps the useful
+ * number of nodes far beyond any cluster this runs. The partitions' default is the count a new
+ * topic is created with; a topic that exists keeps its own when the flag is not given.
+ */
+export const CLUSTER_LIMIT_TABLE = {
+  leaseTtlSeconds: {
+    unit: 'seconds', default: 5, ceiling: 86_400,
+    description: 'Cluster membership lease: how long a dead node\'s agents wait for a new owner (etcd leases are whole seconds).',
+    serve: 'lease-ttl', flagDigitsOnly: true,
+  },
+  partitions: {
+    unit: 'partitions', default: 12, defaultWhen: 'when the node creates the topic; else the topic\'s own count', ceiling: 4_096,
+    description: 'Partitions of the deliveries topic when the node creates it (a topic that exists keeps its count; a flag that differs from it is refused at start); all nodes must agree.',
+    serve: 'partitions', flagDigitsOnly: true,
+  },
+} as const satisfies Record<string, LimitRow & { default: number; serve: string; flagDigitsOnly: true }>;
+
+export type ClusterLimitName = keyof typeof CLUSTER_LIMIT_TABLE;
+export type ClusterLimits = { [K in ClusterLimitName]: number };
+
+export const DEFAULT_CLUSTER_LIMITS: Readonly<ClusterLimits> = tableDefaults(CLUSTER_LIMIT_TABLE);
+
+/** The cluster limits given: each a whole number in its row (the defaults are applied where they differ by meaning: an unset partition count accepts the topic's). */
+export function checkClusterTable(given: Partial<Record<ClusterLimitName, unknown>> = {}, field = 'cluster'): Partial<ClusterLimits> {
+  return checkTable(CLUSTER_LIMIT_TABLE, given, { field, what: 'cluster limit' });
 }
 
 /**

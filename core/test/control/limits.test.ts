@@ -12,6 +12,7 @@ import {
   renderLimitsTable, resolveAgentLimits, CaxtonError, DEFAULT_TRAFFIC_LIMITS, resolveTrafficLimits, SERVE_TRAFFIC_LIMITS,
   TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits, resolveRolloutThresholds, ROLLOUT_LIMIT_TABLE,
   ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, resolveEdgeLimits, type LimitRow,
+  NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, checkNodeTable, checkClusterTable, checkTable, rowInFlagUnit,
 } from '../../src/index.js';
 
 /** A number as the hints write it: grouped in thousands ("1,000,000"). */
@@ -120,11 +121,14 @@ describe('one check and one refusal for every table (decision 2147)', () => {
       [() => resolveTrafficLimits({ fairIdleMs: 10_001 }), 'fairIdleMs', 1, TRAFFIC_LIMIT_TABLE.fairIdleMs.ceiling],
       [() => resolvePrepareCacheLimits({ maxBytes: 1 }), 'maxBytes', PREPARE_CACHE_LIMIT_TABLE.maxBytes.min, PREPARE_CACHE_LIMIT_TABLE.maxBytes.ceiling],
       [() => resolveRolloutThresholds({ maxP99Ms: 0 }), 'maxP99Ms', ROLLOUT_LIMIT_TABLE.maxP99Ms.min, ROLLOUT_LIMIT_TABLE.maxP99Ms.ceiling],
+      [() => checkNodeTable({ shards: 257 }), 'shards', 1, NODE_LIMIT_TABLE.shards.ceiling],
+      [() => checkClusterTable({ leaseTtlSeconds: 0 }), 'leaseTtlSeconds', 1, CLUSTER_LIMIT_TABLE.leaseTtlSeconds.ceiling],
+      [() => checkClusterTable({ partitions: 4_097 }), 'partitions', 1, CLUSTER_LIMIT_TABLE.partitions.ceiling],
     ];
     for (const [refuse, limit, min, ceiling] of cases) {
       assert.throws(refuse, (e: unknown) => e instanceof LimitOutOfRangeError && e.code === 'limits.out-of-range' && e.kind === 'invalid-argument'
         && e.limit === limit && e.min === min && e.ceiling === ceiling && e.context['min'] === min
-        && e.message.includes(`is not a valid ${limit}; it must be a whole number in ${min}..${ceiling}`)
+        && e.message.includes(`is not a valid ${limit}; it must be a whole number in ${grouped(min)}..${grouped(ceiling)}`)
         && new RegExp(`^${limit} \\(.*caxton (deploy|serve|upgrade) --.* accepts ${grouped(min)}\\.\\.${grouped(ceiling)} .*; omit it for the default`).test(e.hint ?? ''), limit);
     }
   });
@@ -143,8 +147,38 @@ describe('one check and one refusal for every table (decision 2147)', () => {
     for (const [refuse, hint] of hints) assert.throws(refuse, (e: unknown) => e instanceof LimitOutOfRangeError && e.hint?.startsWith(hint) === true, hint);
   });
 
+  const tables: Record<string, Readonly<Record<string, LimitRow>>> = {
+    AGENT_LIMIT_TABLE, TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ROLLOUT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE,
+  };
+
+  it('gives every row either a default within its range or a computed default in words, never both (decision 2149)', () => {
+    for (const [tableName, table] of Object.entries(tables)) {
+      for (const [name, row] of Object.entries(table)) {
+        const where = `${tableName}.${name}`;
+        assert.ok((row.default === undefined) !== (row.computedDefault === undefined), `${where}: one default, a number or computed`);
+        if (row.default !== undefined) assert.ok(row.default >= (row.min ?? 1) && row.default <= row.ceiling, `${where}: its default within its range`);
+      }
+    }
+  });
+
+  it('says a computed default in words in the refusal\'s hint, and checks the row\'s range all the same (the shards)', () => {
+    assert.deepEqual(checkNodeTable({ shards: 256 }), { shards: 256 });
+    assert.throws(() => checkNodeTable({ shards: 0 }, 'startNode'), (e: unknown) => e instanceof LimitOutOfRangeError
+      && e.message === 'startNode.shards: 0 is not a valid shards; it must be a whole number in 1..256 (shards)'
+      && e.hint === `shards (caxton serve --shards) accepts 1..256 shards; omit it for the default, computed from the cores (1 on up to 2, else cores − 1, at most 256). ${NODE_LIMIT_TABLE.shards.description}`);
+  });
+
+  it('says a row in its flag\'s unit for an option given in it (the heap in MiB): range, default and unit scaled, a fraction of it refused (decision 2149)', () => {
+    const row = ARTIFACT_LIMIT_TABLE.prepareHeapBytes;
+    const inMib = rowInFlagUnit(row);
+    assert.deepEqual({ unit: inMib.unit, min: inMib.min, ceiling: inMib.ceiling, default: inMib.default, flagScale: inMib.flagScale },
+      { unit: 'MiB', min: 64, ceiling: 16_384, default: 1_024, flagScale: undefined });
+    assert.equal(rowInFlagUnit(EDGE_LIMIT_TABLE.maxLimit), EDGE_LIMIT_TABLE.maxLimit, 'a row without a flagScale is itself');
+    assert.throws(() => checkTable({ maxHeapMb: inMib }, { maxHeapMb: 100.5 }, { field: 'startNode.prepare', what: 'prepare option' }), (e: unknown) => e instanceof LimitOutOfRangeError
+      && e.message === 'startNode.prepare.maxHeapMb: 100.5 is not a valid maxHeapMb; it must be a whole number in 64..16,384 (MiB)');
+  });
+
   it('scales a flag only into a larger unit: every flagScale has per above 1 and a unit other than its row\'s', () => {
-    const tables: Record<string, Readonly<Record<string, LimitRow>>> = { AGENT_LIMIT_TABLE, TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ROLLOUT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE };
     for (const [tableName, table] of Object.entries(tables)) {
       for (const [name, row] of Object.entries(table)) {
         if (row.flagScale === undefined) continue;

@@ -143,7 +143,7 @@ export class EdgeAdmission {
   private frozen = false;
 
   constructor(readonly limits: EdgeAdmissionLimits = DEFAULT_EDGE_ADMISSION, now = 0) {
-    checkLimits(limits);
+    checkEdgeAdmissionLimits(limits);
     this.limitNow = limits.maxLimit;
     this.intervalStart = now;
     this.lastProgress = now;
@@ -318,11 +318,17 @@ export class EdgeAdmission {
   }
 }
 
-function checkLimits(l: EdgeAdmissionLimits): void {
+/**
+ * Whether a whole set of edge limits holds together (1 <= servingMinLimit <= minLimit <= maxLimit…):
+ * the rows of core's EDGE_LIMIT_TABLE bound three numbers each alone, this their order and the
+ * limits no row holds. startNode calls it on the resolved limits before it makes anything
+ * (decision 2149); the constructor again, for anyone who builds one directly.
+ */
+export function checkEdgeAdmissionLimits(l: EdgeAdmissionLimits, field = 'edgeAdmission'): void {
   const ok = l.targetDelayMs > 0 && l.intervalMs > 0 && Number.isSafeInteger(l.minLimit) && l.minLimit >= 1
     && Number.isSafeInteger(l.servingMinLimit) && l.servingMinLimit >= 1 && l.servingMinLimit <= l.minLimit
     && l.standingQueueMs >= 0
     && Number.isSafeInteger(l.maxLimit) && l.maxLimit >= l.minLimit && l.operatorReserve >= 0
     && Number.isSafeInteger(l.operatorMinSlots) && l.operatorMinSlots >= 0;
-  if (!ok) throw new InvalidArgumentError('edgeAdmission', `limits out of range: ${JSON.stringify(l)}`, 'targetDelayMs and intervalMs > 0, 1 <= servingMinLimit <= minLimit <= maxLimit (integers), standingQueueMs >= 0, operatorReserve >= 0, operatorMinSlots a whole number >= 0');
+  if (!ok) throw new InvalidArgumentError(field, `limits out of range: ${JSON.stringify(l)}`, 'targetDelayMs and intervalMs > 0, 1 <= servingMinLimit <= minLimit <= maxLimit (integers), standingQueueMs >= 0, operatorReserve >= 0, operatorMinSlots a whole number >= 0');
 }

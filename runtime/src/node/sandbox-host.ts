@@ -3,7 +3,7 @@
  * sandbox results ↔ the bus's ExecutionResult. Nothing else: policy lives in the bus and the node.
  */
 import { availableParallelism } from 'node:os';
-import { DEPLOYABLE_LIMITS, type AgentId, type AgentLimits, type AgentLimitsSpec, type Instrumentation } from '@caxton/core';
+import { DEPLOYABLE_LIMITS, NODE_LIMIT_TABLE, type AgentId, type AgentLimits, type AgentLimitsSpec, type Instrumentation } from '@caxton/core';
 import type { AgentLogLine, DirectoryEffect, ExecutionResult, WorkItem } from '../bus/executor.js';
 import type { EngineOptions } from '@caxton/sandbox';
 import { NONE, ShardPool, type AgentSpec, type DirectoryOp, type Effects, type LogLine, type PoolEvent, type Work, type WorkResult } from '@caxton/sandbox';
@@ -24,10 +24,11 @@ export interface SandboxHostOptions {
 /**
  * One shard per core beyond the one the bus and the API use; never fewer than one. A shard is also
  * the blast radius of the wall-clock watchdog (a stuck agent resets its shard), so more cores mean
- * a stuck agent disturbs fewer neighbours.
+ * a stuck agent disturbs fewer neighbours. At most the shards row's ceiling (core's NODE_LIMIT_TABLE,
+ * decision 2149): a default the node computes must be one `shards` itself would accept.
  */
 export function defaultShards(cores = availableParallelism()): number {
-  return cores <= 2 ? 1 : cores - 1;
+  return cores <= 2 ? 1 : Math.min(NODE_LIMIT_TABLE.shards.ceiling, cores - 1);
 }
 
 export class SandboxAgentHost implements AgentHost {

@@ -40,7 +40,8 @@ export interface StartNodeOptions extends TopologyOptions {
   traffic?: Partial<TrafficLimits>;
   /**
    * Edge admission of outside clients' sends (decision 1810): the delay target and bounds of the
-   * node-wide limit past which SendMessage is refused `bus.overloaded`. Defaults otherwise.
+   * node-wide limit past which SendMessage is refused `bus.overloaded`. Defaults otherwise. `maxLimit`,
+   * `targetDelayMs` and `servingMinLimit` are core's EDGE_LIMIT_TABLE rows, checked at start (decision 2149).
    */
   edgeAdmission?: Partial<EdgeAdmissionLimits>;
   /** Limits for agents deployed without their own (serve's --absent-queue and --absent-ttl among them). */
@@ -63,7 +64,7 @@ export interface StartNodeOptions extends TopologyOptions {
     /** Told each time an instance comes into memory on this node or leaves it (tests observe where keys run, decision 2060). */
     onResidency?: (name: string, change: 'activated' | 'dropped') => void;
   };
-  /** Worker-thread shards running agents. Default: 1 on ≤ 2 cores, else cores − 1. */
+  /** Worker-thread shards running agents, 1..256 (core's NODE_LIMIT_TABLE, checked at start). Default: 1 on ≤ 2 cores, else cores − 1, at most 256 (`defaultShards`). */
   shards?: number;
   /** Replica instances beyond the agents' own the node runs at once (decision 2010); lowers, never raises, `REPLICA_LIMITS.maxReplicaInstances`: a whole number from 1 to it, else the node is refused (`api.invalid`). */
   maxReplicaInstances?: number;
@@ -78,7 +79,7 @@ export interface StartNodeOptions extends TopologyOptions {
   health?: { host: string; port: number };
   /** Serve the gRPC API (default true); in-process embedders may turn it off. */
   api?: boolean;
-  /** Largest component the API accepts for deploy/upgrade, bytes. Default 64 MiB. */
+  /** Largest component the API accepts for deploy/upgrade, bytes: 1 MiB..1 GiB (core's ARTIFACT_LIMIT_TABLE, checked at start). Default 64 MiB. */
   maxArtifactBytes?: number;
   /** The audit trail (decision 1402): also record calls that only look (default: changes and refused credentials). */
   audit?: {
@@ -94,7 +95,8 @@ export interface StartNodeOptions extends TopologyOptions {
    * prepared components are kept (`cacheDir`, default `<dataDir>/cache`). Entries are keyed by the
    * component's digest and the preparing code's versions and written by rename, so nodes may share
    * one directory (the test nodes do, decision 2132: a fresh one prepared every component again).
-   * `cacheMaxBytes` bounds the directory (core's PREPARE_CACHE_LIMIT_TABLE; decision 2141).
+   * `cacheMaxBytes` bounds the directory (core's PREPARE_CACHE_LIMIT_TABLE; decision 2141); `deadlineMs` and
+   * `maxHeapMb` are core's ARTIFACT_LIMIT_TABLE rows (the heap's in MiB), all checked at start (decision 2149).
    */
   prepare?: { deadlineMs?: number; maxHeapMb?: number; componentLimits?: Partial<ComponentLimits>; cacheDir?: string; cacheMaxBytes?: number };
   /** Serve the web console over HTTP (issue 15); absent: no console. */

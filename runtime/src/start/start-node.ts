@@ -15,7 +15,7 @@ import { failureReply } from '../bus/replies.js';
 import { loadTracker, PersistedTracker } from '../node/tracker-persistence.js';
 import { startApiServer, DEFAULT_MAX_ARTIFACT_BYTES, type ApiServer } from '../api/server.js';
 import { startHealthServer } from '../api/health-server.js';
-import { isInstanceName, isReplicaUnitName, replicaOwner, KIND_LIMITS, parseReplicaInstanceCap, resolvePrepareCacheLimits, resolveTrafficLimits, ROLLOUT_BOUNDS, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
+import { isInstanceName, isReplicaUnitName, replicaOwner, KIND_LIMITS, parseReplicaInstanceCap, resolveTrafficLimits, ROLLOUT_BOUNDS, type LogEntry, type NodeControl, type NodeHealth } from '@caxton/core';
 import { AuditedControl, IN_PROCESS_CALLER, auditArgs } from '../audit/audited-control.js';
 import { endedByRestart, findUnendedRollouts, RESTART_REASON, type UnendedScan } from '../audit/unended-rollouts.js';
 import { AnchoredAuditTrail } from '../audit/anchored-audit-trail.js';
@@ -38,6 +38,7 @@ import { AgentTimers } from '../node/timers.js';
 import { installNodeMetrics } from './node-metrics.js';
 import { AbsentQueueSweeper } from '../node/absent-queues.js';
 import { keepPlatformName } from './platform-name.js';
+import { checkNodeLimits } from './node-limits.js';
 import { DEFAULT_ABSENT_SWEEP_MS, DEFAULT_LIMITS, DEFAULT_MAILBOX_CAPACITY, MAX_LIMITS, resolveNodeId, type StartNodeOptions } from './options.js';
 import { openTopology } from '../topology/open-topology.js';
 import type { Topology, TopologyStatus } from '../topology/topology.js';
@@ -104,9 +105,8 @@ export interface RunningNode {
 export async function startNode(options: StartNodeOptions): Promise<RunningNode> {
   const dataDir = path.resolve(options.dataDir);
   if (options.console) checkConsoleBinding(options.console);
-  resolveTrafficLimits(options.traffic); // refused before anything starts; read again where the bus is built
-  // An embedder's NaN or 0 would evict all but what was just written: refused here like the CLI's flag (decision 2141).
-  if (options.prepare?.cacheMaxBytes !== undefined) resolvePrepareCacheLimits({ maxBytes: options.prepare.cacheMaxBytes }, 'prepare.cache');
+  // Every option a limit table's row bounds, refused before anything starts (decision 2149); read again where used.
+  checkNodeLimits(options);
   if (options.maxReplicaInstances !== undefined) parseReplicaInstanceCap(options.maxReplicaInstances); // likewise (decision 2010)
   if (options.mcp) {
     checkMcpBinding(options.mcp);

@@ -4,14 +4,14 @@
  */
 import kafkajs from 'kafkajs';
 import type { Admin, ITopicConfig } from 'kafkajs';
-import { STATE_COMMIT_MAX_BYTES } from '@caxton/core';
+import { CLUSTER_LIMIT_TABLE, STATE_COMMIT_MAX_BYTES } from '@caxton/core';
 import { KafkaMisconfiguredError } from './errors.js';
 import type { ResolvedKafkaOptions } from './options.js';
 import { settledTopicMetadata, whileSettling } from './topic-readiness.js';
 
 const { ConfigResourceTypes } = kafkajs;
 
-export const DEFAULT_PARTITIONS = 12;
+export const DEFAULT_PARTITIONS = CLUSTER_LIMIT_TABLE.partitions.default;
 /**
  * max.message.bytes of the state topic: one agent commit is one record batch, and the state limits
  * (DEFAULT_STATE_LIMITS.maxTotalBytes, 4 MiB) allow a handling to rewrite all of it; Kafka's 1 MiB

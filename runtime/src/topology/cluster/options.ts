@@ -8,7 +8,7 @@
  * refused unless the broker is configured for it), and the 5 s lease expires before it, so the
  * agents are already claimed when their partitions arrive. Measured failover: docs/cluster.md.
  */
-import { CaxtonError } from '@caxton/core';
+import { CaxtonError, checkClusterTable, DEFAULT_CLUSTER_LIMITS } from '@caxton/core';
 import { KAFKA_TUNING, kafkaTuningProblem, type KafkaRequestShape, type KafkaTuningName } from '../../bus/kafka/options.js';
 
 export interface ClusterOptions {
@@ -18,13 +18,13 @@ export interface ClusterOptions {
    * `.dead-letters`) and the consumer group (`caxton.<name>.bus`). Default `default`.
    */
   name?: string;
-  /** Membership lease TTL in whole seconds (etcd leases are whole seconds). Default 5. */
+  /** Membership lease TTL in whole seconds (etcd leases are whole seconds), 1..86,400 (core's CLUSTER_LIMIT_TABLE). Default 5. */
   leaseTtlSeconds?: number;
   /** Kafka consumer session timeout (ms); heartbeats go every fifth of it. Default 6000. */
   sessionTimeoutMs?: number;
   /**
    * Partitions of the deliveries topic; caps the useful node count. Unset: create it with 12 and
-   * accept the count of an existing topic. Set: a topic with another count is refused at start-up.
+   * accept the count of an existing topic. Set (1..4,096, core's CLUSTER_LIMIT_TABLE): a topic with another count is refused at start-up.
    */
   partitions?: number;
   /** How long a node lets an agent's in-flight work finish before handing it to another node. Default 5000. */
@@ -100,7 +100,7 @@ const NAME_RULE = /^[a-z0-9][a-z0-9_-]{0,47}$/;
 
 export const CLUSTER_DEFAULTS = {
   name: 'default',
-  leaseTtlSeconds: 5,
+  leaseTtlSeconds: DEFAULT_CLUSTER_LIMITS.leaseTtlSeconds,
   sessionTimeoutMs: 6000,
   drainTimeoutMs: 5000,
   kafkaOpenTimeoutMs: 10_000,
@@ -122,7 +122,9 @@ export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOp
   if (!NAME_RULE.test(name)) {
     throw invalid(`cluster name "${name}" is not usable`, 'use 1-48 characters: lower-case letters, digits, "_" and "-", starting with a letter or digit');
   }
-  const leaseTtlSeconds = positiveInt(o.leaseTtlSeconds ?? CLUSTER_DEFAULTS.leaseTtlSeconds, 'the lease TTL (s)', 1, 'a dead node\'s agents stay unowned this long; 5 s is the default');
+  // The rows of core's CLUSTER_LIMIT_TABLE (decision 2149): startNode checked them first, with the same check.
+  const rows = checkClusterTable({ leaseTtlSeconds: o.leaseTtlSeconds, partitions: o.partitions });
+  const leaseTtlSeconds = rows.leaseTtlSeconds ?? CLUSTER_DEFAULTS.leaseTtlSeconds;
   const maxPendingPerPartition = positiveInt(o.maxPendingPerPartition ?? CLUSTER_DEFAULTS.maxPendingPerPartition, 'the pending deliveries per partition', 2, 'the consumer\'s window per partition; half of it is what absent agents may hold per partition');
   const sessionTimeoutMs = positiveInt(o.sessionTimeoutMs ?? CLUSTER_DEFAULTS.sessionTimeoutMs, 'the Kafka session timeout (ms)', 1000, 'it must also lie within the broker\'s group.min/max.session.timeout.ms (6000-1800000 by default)');
   const kafkaRequests: KafkaRequestShape = {};
@@ -140,7 +142,7 @@ export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOp
     groupId: `caxton.${name}.bus`,
     leaseTtlSeconds,
     sessionTimeoutMs,
-    partitions: o.partitions === undefined ? undefined : positiveInt(o.partitions, 'the partition count', 1, 'every node of a cluster must use the same count'),
+    partitions: rows.partitions,
     drainTimeoutMs: positiveInt(o.drainTimeoutMs ?? CLUSTER_DEFAULTS.drainTimeoutMs, 'the drain timeout (ms)', 0, 'how long in-flight work may finish before a hand-off'),
     kafkaOpenTimeoutMs: positiveInt(o.kafkaOpenTimeoutMs ?? CLUSTER_DEFAULTS.kafkaOpenTimeoutMs, 'the Kafka open timeout (ms)', 500, 'how long start-up waits for a broker to answer'),
     completionWithinMs: positiveInt(o.completionWithinMs ?? CLUSTER_DEFAULTS.completionWithinMs, 'the completion margin (ms)', 0, 'keep it well below the lease TTL'),

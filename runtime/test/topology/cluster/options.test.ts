@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { replicasAcrossNodesFromEnv, resolveClusterOptions } from '../../../src/topology/cluster/options.js';
 import { KAFKA_TUNING } from '../../../src/bus/kafka/index.js';
+import { LimitOutOfRangeError } from '@caxton/core';
 
 /** Runs `fn` with the node's CAXTON_REPLICAS_ACROSS_NODES set to `value` (unset: undefined), then puts it back. */
 function withReplicasEnv<T>(value: string | undefined, fn: () => T): T {
@@ -38,10 +39,14 @@ test('refused: names unusable in an etcd key, a topic or a group; fractional or 
   for (const name of ['', 'Prod', 'a/b', 'a.b', '-x', 'x'.repeat(49)]) {
     assert.throws(() => resolveClusterOptions({ name }), (e: Error & { code?: string; hint?: string }) => e.code === 'node.cluster-config' && /lower-case/.test(e.hint ?? ''), name);
   }
-  assert.throws(() => resolveClusterOptions({ leaseTtlSeconds: 2.5 }), /lease TTL/);
-  assert.throws(() => resolveClusterOptions({ leaseTtlSeconds: 0 }), /lease TTL/);
+  // The lease and the partitions are rows of core's CLUSTER_LIMIT_TABLE (decision 2149): refused by the tables' one check, either end.
+  const outOfRow = (limit: string, min: number, ceiling: number) => (e: unknown): boolean => e instanceof LimitOutOfRangeError
+    && e.limit === limit && e.min === min && e.ceiling === ceiling && e.message.startsWith(`cluster.${limit}: `);
+  for (const leaseTtlSeconds of [2.5, 0, 86_401]) assert.throws(() => resolveClusterOptions({ leaseTtlSeconds }), outOfRow('leaseTtlSeconds', 1, 86_400), String(leaseTtlSeconds));
+  assert.equal(resolveClusterOptions({ leaseTtlSeconds: 86_400 }).leaseTtlSeconds, 86_400, 'the ceiling itself');
   assert.throws(() => resolveClusterOptions({ sessionTimeoutMs: 500 }), /session timeout/);
-  assert.throws(() => resolveClusterOptions({ partitions: 0 }), /partition count/);
+  for (const partitions of [0, 4_097]) assert.throws(() => resolveClusterOptions({ partitions }), outOfRow('partitions', 1, 4_096), String(partitions));
+  assert.equal(resolveClusterOptions({ partitions: 4_096 }).partitions, 4_096, 'the ceiling itself');
   assert.throws(() => resolveClusterOptions({ maxPendingPerPartition: 1 }), /pending deliveries per partition/);
   // Decision 1990 (*Cluster*): absent queues of one partition hold at most half its window.
   assert.equal(resolveClusterOptions({ maxPendingPerPartition: 17 }).absentPerPartition, 8);

@@ -1,0 +1,91 @@
+/**
+ * `caxton serve --shards / --lease-ttl / --partitions` read from core's NODE_LIMIT_TABLE and
+ * CLUSTER_LIMIT_TABLE rows (decision 2149): valid values reach the node's options as before; one past
+ * either end of a row, or a text that is not digits, is a usage error in the row's unit with its hint.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CLUSTER_LIMIT_TABLE, NODE_LIMIT_TABLE } from '@caxton/core';
+import { nodeOptions } from '../src/commands/serve-run.js';
+import { UsageError } from '../src/cli-error.js';
+import { run } from '../src/app.js';
+import { captureIo } from './support/capture-io.js';
+
+const base = { dataDir: 'state', timeout: 30, json: false, tls: false, addr: undefined, auth: true, requireClientCert: false } as unknown as Parameters<typeof nodeOptions>[0];
+const cluster = { kafka: 'k1:9092', etcd: 'e1:2379' };
+const withFlags = (flags: Record<string, string>): typeof base => ({ ...base, ...flags } as typeof base);
+
+describe('serve --shards, --lease-ttl and --partitions from their rows (decision 2149)', () => {
+  it('pass each row\'s least and most to the node as before, and nothing when not given', () => {
+    for (const text of ['1', '256']) assert.equal(nodeOptions(withFlags({ shards: text }), '/srv').shards, Number(text));
+    assert.equal(nodeOptions(base, '/srv').shards, undefined, 'the node computes the default from the cores');
+    assert.deepEqual(nodeOptions(withFlags({ ...cluster, 'lease-ttl': '1', partitions: '1' }), '/srv').cluster, { leaseTtlSeconds: 1, partitions: 1 });
+    assert.deepEqual(nodeOptions(withFlags({ ...cluster, 'lease-ttl': '86400', partitions: '4096' }), '/srv').cluster, { leaseTtlSeconds: 86_400, partitions: 4_096 });
+    assert.equal(nodeOptions(withFlags(cluster), '/srv').cluster, undefined);
+  });
+
+  it('refuse each flag one past its row, in its unit with the row\'s hint, and a text that is not digits', () => {
+    const cases = [
+      ['shards', '0', '257', '1..256 (shards)', NODE_LIMIT_TABLE.shards],
+      ['lease-ttl', '0', '86401', '1..86,400 (seconds)', CLUSTER_LIMIT_TABLE.leaseTtlSeconds],
+      ['partitions', '0', '4097', '1..4,096 (partitions)', CLUSTER_LIMIT_TABLE.partitions],
+    ] as const;
+    for (const [flag, low, high, range, row] of cases) {
+      for (const text of [low, high]) {
+        assert.throws(() => nodeOptions(withFlags({ ...cluster, [flag]: text }), '/srv'), (err: unknown) => err instanceof UsageError
+          && err.message === `--${flag} ${text} is out of range: it must be ${range}` && err.hint!.includes(row.description), `${flag} ${text}`);
+      }
+      for (const text of ['2.5', '1e1', '10k']) {
+        assert.throws(() => nodeOptions(withFlags({ ...cluster, [flag]: text }), '/srv'), (err: unknown) => err instanceof UsageError
+          && err.message === `--${flag} "${text}" is not a whole number of ${row.unit}` && /the least it takes/.test(err.hint ?? ''), `${flag} ${text}`);
+      }
+    }
+  });
+
+  it('say the shards\' computed default in the hint, not a number', () => {
+    assert.throws(() => nodeOptions(withFlags({ shards: '0' }), '/srv'), (err: unknown) => err instanceof UsageError
+      && err.hint!.startsWith('shards (caxton serve --shards) accepts 1..256 shards; omit it for the default, computed from the cores (1 on up to 2, else cores − 1, at most 256).'));
+  });
+
+  it('suggest the least shards, not the most, for a --shards that is not digits, with the computed default in words', () => {
+    assert.throws(() => nodeOptions(withFlags({ shards: 'many' }), '/srv'), (err: unknown) => err instanceof UsageError
+      && err.hint === `e.g. --shards 1 (the least it takes); omit it for the default, ${NODE_LIMIT_TABLE.shards.computedDefault}`);
+  });
+
+  it('say that an omitted --partitions takes an existing topic\'s count, in help and hint alike', async () => {
+    assert.throws(() => nodeOptions(withFlags({ ...cluster, partitions: '0' }), '/srv'), (err: unknown) => err instanceof UsageError
+      && err.hint!.includes('omit it for the default, 12 partitions when the node creates the topic; else the topic\'s own count.'));
+    assert.throws(() => nodeOptions(withFlags({ ...cluster, partitions: 'x' }), '/srv'), (err: unknown) => err instanceof UsageError
+      && err.hint === 'e.g. --partitions 12 (the default when the node creates the topic; else the topic\'s own count) or --partitions 1 (the least it takes)');
+  });
+
+  it('refuse a flag value that is not text (a program\'s number would otherwise silently mean the default)', () => {
+    for (const [flag, value] of [['shards', 3], ['lease-ttl', 5], ['partitions', [12]]] as const) {
+      assert.throws(() => nodeOptions({ ...base, ...cluster, [flag]: value } as typeof base, '/srv'), (err: unknown) => err instanceof UsageError
+        && err.message.startsWith(`--${flag} is `) && err.message.endsWith(', not the flag\'s text') && /as yargs passes a string option/.test(err.hint ?? ''), flag);
+    }
+  });
+
+  it('keep --lease-ttl and --partitions to cluster mode', () => {
+    for (const flag of ['lease-ttl', 'partitions']) assert.throws(() => nodeOptions(withFlags({ [flag]: '5' }), '/srv'), /need cluster mode/, flag);
+  });
+
+  it('exit 2 on a refused value, saying it and the row\'s hint, before any node starts', async () => {
+    const io = captureIo();
+    assert.equal(await run(['serve', '--shards', '257'], io), 2);
+    const said = io.err.replace(/\s+/g, ' ');
+    assert.ok(said.includes('--shards 257 is out of range: it must be 1..256 (shards)'), said);
+    assert.ok(said.includes(NODE_LIMIT_TABLE.shards.description), said);
+  });
+
+  it('are described from their rows in --help', async () => {
+    const io = captureIo();
+    assert.equal(await run(['serve', '--help'], io), 0);
+    const help = io.out.replace(/\s+/g, ' ');
+    for (const text of ['--shards', 'a whole number of shards (default computed from the cores (1 on up to 2, else cores − 1, at most 256), from 1 to 256)',
+      '--lease-ttl', 'a whole number of seconds (default 5, from 1 to 86,400)', '--partitions', 'a whole number of partitions (default 12 when the node creates the topic; else the topic\'s own count, from 1 to 4,096)',
+      NODE_LIMIT_TABLE.shards.description, CLUSTER_LIMIT_TABLE.leaseTtlSeconds.description, CLUSTER_LIMIT_TABLE.partitions.description]) {
+      assert.ok(help.includes(text), text);
+    }
+  });
+});

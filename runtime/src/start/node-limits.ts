@@ -1,0 +1,68 @@
+/**
+ * The embedder's boundary of the limit tables (decision 2149): every option of `startNode` that a
+ * row of core's tables bounds is checked here, by the tables' one check, before the node opens or
+ * starts anything — a limit applies before the work it bounds. An out-of-range value is refused
+ * with the LimitOutOfRangeError (`limits.out-of-range`) `caxton serve`'s flag gets, named by the
+ * option the embedder passed (`startNode.prepare.maxHeapMb`) and its range in that option's unit;
+ * the CLI refuses first, so this is what an embedder (or a test) passing the option meets.
+ */
+import {
+  ARTIFACT_LIMIT_TABLE, checkClusterTable, checkNodeTable, checkTable, EDGE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveTrafficLimits, rowFloor,
+  rowInFlagUnit, type LimitRow,
+} from '@caxton/core';
+import { checkEdgeAdmissionLimits, edgeAdmissionLimits, type EdgeAdmissionLimits } from '../bus/edge-admission.js';
+import type { StartNodeOptions } from './options.js';
+
+/** The refusals name an option by its path from here (`startNode.edgeAdmission.maxLimit`). */
+const FIELD = 'startNode';
+
+/**
+ * The rows of `prepare`'s options, by the option's name: the deadline in ms as its row; the heap in
+ * MiB (V8's maxOldGenerationSizeMb), the row's flag unit, so its range is said, and a fraction
+ * refused, in MiB; the cache's bound in bytes as its row.
+ */
+const PREPARE_OPTION_ROWS = {
+  deadlineMs: ARTIFACT_LIMIT_TABLE.prepareDeadlineMs,
+  maxHeapMb: rowInFlagUnit(ARTIFACT_LIMIT_TABLE.prepareHeapBytes),
+  cacheMaxBytes: PREPARE_CACHE_LIMIT_TABLE.maxBytes,
+} as const satisfies Record<string, LimitRow>;
+
+/** Throws LimitOutOfRangeError (or `limits.unknown`, or `api.invalid` for edge limits out of order) for the first option that fails. */
+export function checkNodeLimits(options: StartNodeOptions): void {
+  resolveTrafficLimits(options.traffic, `${FIELD}.traffic`);
+  const prepare = options.prepare ?? {};
+  checkTable(PREPARE_OPTION_ROWS, { deadlineMs: prepare.deadlineMs, maxHeapMb: prepare.maxHeapMb, cacheMaxBytes: prepare.cacheMaxBytes }, { field: `${FIELD}.prepare`, what: 'prepare option' });
+  resolveArtifactLimits({ maxArtifactBytes: options.maxArtifactBytes }, FIELD);
+  checkEdgeOptions(options.edgeAdmission);
+  checkNodeTable({ shards: options.shards }, FIELD);
+  // resolveClusterOptions checks these again where the cluster topology opens: the same check, before anything here is made.
+  checkClusterTable({ leaseTtlSeconds: options.cluster?.leaseTtlSeconds, partitions: options.cluster?.partitions }, `${FIELD}.cluster`);
+}
+
+/**
+ * `edgeAdmission`: the in-flight limit and the delay target by their rows; the serving floor by its
+ * row's floor and, above, by the floor (`minLimit`) the node will use — an embedder may set it up to
+ * that, `servingMinLimit = minLimit` turning the serving floor off however high the floor is (the
+ * row's 1,000 is the floor serve uses: it sets no minLimit). Then the resolved whole is checked for
+ * order (edge-admission.ts's own check), so `minLimit` above `maxLimit` is refused here too, before
+ * anything is made rather than where the bus is built.
+ */
+function checkEdgeOptions(given: Partial<EdgeAdmissionLimits> = {}): void {
+  const field = `${FIELD}.edgeAdmission`;
+  const resolved = edgeAdmissionLimits(given);
+  // A floor that is no whole number has no ceiling to give: the order check below refuses it.
+  const floor = Number.isSafeInteger(resolved.minLimit) ? resolved.minLimit : EDGE_LIMIT_TABLE.servingMinLimit.ceiling;
+  const rows = { maxLimit: EDGE_LIMIT_TABLE.maxLimit, targetDelayMs: EDGE_LIMIT_TABLE.targetDelayMs, servingMinLimit: servingFloorRow(floor) };
+  checkTable(rows, { maxLimit: given.maxLimit, targetDelayMs: given.targetDelayMs, servingMinLimit: given.servingMinLimit }, { field, what: 'edge limit' });
+  checkEdgeAdmissionLimits(resolved, field);
+}
+
+/** The serving floor's row as an embedder meets it: its ceiling the floor `minLimit` the node will use. */
+function servingFloorRow(minLimit: number): LimitRow {
+  const row = EDGE_LIMIT_TABLE.servingMinLimit;
+  return {
+    unit: row.unit, min: rowFloor(row), ceiling: minLimit,
+    computedDefault: `${row.default.toLocaleString('en-US')}, or minLimit where that is lower (off)`,
+    description: 'Lowest the edge limit may fall while the node serves a standing queue of outside messages (decision 2103); at most minLimit, where setting it equal turns the serving floor off.',
+  };
+}
