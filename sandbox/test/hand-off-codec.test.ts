@@ -178,6 +178,28 @@ describe('hand-off codec', () => {
     assert.deepStrictEqual(again, [one]);
   });
 
+  it('refuses a record begun while another is being encoded, and the outer record is unharmed by the attempt', () => {
+    // A message whose content getter tries to encode: the only way to nest, and a bug if it ever happens.
+    let inner: unknown;
+    const nested: AclMessage = { performative: 'inform', receivers: [{ name: 'a@caxton' }] };
+    Object.defineProperty(nested, 'content', {
+      enumerable: true,
+      get: () => {
+        try {
+          encodeWork([delivery({ performative: 'inform', receivers: [{ name: 'b@caxton' }] }, 'b', 2)]);
+        } catch (err) {
+          inner = err;
+        }
+        return 'outer';
+      },
+    });
+    const flat = encodeWork([delivery(nested, 'a', 1)]);
+    assert.match(String(inner), /begun while another was being encoded/);
+    const [w] = decodeWork(flat);
+    assert.equal(w!.kind === 'message' && w!.delivery.message.content, 'outer');
+    assert.equal(decodeWork(encodeWork([delivery({ performative: 'inform', receivers: [{ name: 'c@caxton' }] }, 'c', 3)])).length, 1, 'and encoding goes on after it');
+  });
+
   it('keeps a user parameter named __proto__ as data, never as the prototype', () => {
     const userParams: Record<string, string> = {};
     Object.defineProperty(userParams, '__proto__', { value: 'x', enumerable: true, writable: true, configurable: true });

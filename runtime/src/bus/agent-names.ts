@@ -9,12 +9,14 @@
  * build new ones), and an attempt to would throw rather than rename every message's receiver at
  * once. Both tables are bounded: a guest may write any receiver name, so past `MAX_NAMES` entries
  * each table is emptied and filled again from what is sent next (a bound, not a cache policy: a
- * node's agents fit far below it).
+ * node's agents fit far below it), and a name longer than `MAX_KEPT_NAME` is never kept.
  */
 import type { AgentId } from '@caxton/core';
 
 /** Entries per table before it is emptied: well above the agents one node runs by name. */
 export const MAX_NAMES = 8192;
+/** Longest local name kept (UTF-16 units): the tables hold at most MAX_NAMES × ~2 × this, ~4 MiB. */
+export const MAX_KEPT_NAME = 128;
 
 export class AgentNames {
   /** Local name → its qualified id (shared, frozen). */
@@ -24,6 +26,9 @@ export class AgentNames {
   private readonly suffix: string;
 
   constructor(private readonly platform: string, private readonly topicPrefix: string) {
+    // `localName` splits at the last `@`: a platform name holding one would split differently
+    // depending on what the table holds (the node's start refuses such names; so does this).
+    if (platform.includes('@')) throw new RangeError(`platform name ${JSON.stringify(platform)} holds an '@'`);
     this.suffix = `@${platform}`;
   }
 
@@ -32,6 +37,9 @@ export class AgentNames {
     let id = this.qualifiedIds.get(localName);
     if (id === undefined) {
       const name = `${localName}${this.suffix}`;
+      // A long name (a guest may write 8 KiB ones, and names are qualified before the message is
+      // validated) is made fresh each time: the tables hold at most MAX_NAMES short names.
+      if (localName.length > MAX_KEPT_NAME) return { name };
       id = Object.freeze({ name });
       if (this.qualifiedIds.size >= MAX_NAMES) this.qualifiedIds.clear();
       this.qualifiedIds.set(localName, id);

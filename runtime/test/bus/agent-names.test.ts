@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AgentNames, MAX_NAMES } from '../../src/bus/agent-names.js';
+import { AgentNames, MAX_KEPT_NAME, MAX_NAMES } from '../../src/bus/agent-names.js';
 
 const names = (): AgentNames => new AgentNames('caxton', 'topic:');
 
@@ -47,4 +47,20 @@ test('the tables are bounded: past MAX_NAMES names they start again, and spellin
   assert.equal(n.localName(`a${MAX_NAMES + 10}@caxton`), `a${MAX_NAMES + 10}`);
   const sizes = n as unknown as { qualifiedIds: Map<string, unknown>; localNames: Map<string, unknown> };
   assert.ok(sizes.qualifiedIds.size <= MAX_NAMES && sizes.localNames.size <= MAX_NAMES);
+});
+
+test('a long name is qualified fresh each time, never kept (a guest may write 8 KiB names)', () => {
+  const n = names();
+  const long = 'x'.repeat(MAX_KEPT_NAME + 1);
+  const a = n.qualify({ name: long });
+  assert.deepEqual(a, { name: `${long}@caxton` });
+  assert.notEqual(n.qualify({ name: long }), a, 'not shared');
+  assert.equal(Object.isFrozen(a), false);
+  assert.equal(n.localName(a), long, 'its local name is still split out');
+  const kept = 'y'.repeat(MAX_KEPT_NAME);
+  assert.equal(n.qualify({ name: kept }), n.qualify({ name: kept }), 'a name at the bound is kept');
+});
+
+test("a platform name holding an '@' is refused (local names split at the last one)", () => {
+  assert.throws(() => new AgentNames('a@b', 'topic:'), RangeError);
 });

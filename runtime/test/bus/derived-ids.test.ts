@@ -19,6 +19,11 @@ test('derived message ids keep their values (parents short, long and non-ASCII; 
     ['agent:timer:t-1#timer', 2, 'd-36lw5dx84v1k9yjgzn2hq'],
     ['ünïcödé>名前', 5, 'd-29ml3uulhal1hgwyjewd0o'],
     ['x'.repeat(300), 12345, 'd-270yh7rnb2ipx7aeftf8c'],
+    // Not given by the runtime, but the function is public: any number names its text as before.
+    ['m-1>echo@caxton', -1, 'd-gwwtinz8njl28bhxsjhc'],
+    ['m-1>echo@caxton', 1.5, 'd-feusvh1lzu1j9w4asoeql'],
+    ['m-1>echo@caxton', -0, 'd-1woi9op2lbt7mljumtgal'],
+    ['m-1>echo@caxton', 64.25, 'd-21oavylr7ck13i9up2vdiu'],
   ];
   for (const [parent, index, id] of cases) assert.equal(derivedMessageId(parent, index), id, `${parent.slice(0, 30)}#${index}`);
 });

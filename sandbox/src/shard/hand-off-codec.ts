@@ -31,10 +31,21 @@ export type Flat = unknown[];
  * item by item, 2-3x slower: measured). Encoding is synchronous and never nested, so one list
  * serves both directions of a thread.
  */
-const record: unknown[] = [];
+let record: unknown[] = [];
 let recorded = 0;
+let encoding = false;
+
+/**
+ * Cells a reused list keeps between records: past this (a batch of a thousand wide messages), the
+ * list is dropped after the record and made again, so one burst does not hold its size for the
+ * thread's life.
+ */
+const KEPT_CELLS = 65_536;
 
 function begin(): void {
+  // Never nested: a second record begun inside one would reset the first's cells under it.
+  if (encoding) throw new Error('hand-off: a record was begun while another was being encoded (internal invariant broken)');
+  encoding = true;
   recorded = 0;
 }
 
@@ -51,8 +62,10 @@ function finish(): Flat {
 
 /** Clears the reused cells (after `finish`, or when encoding threw): nothing of a record stays reachable. */
 function abandon(): void {
-  record.fill(undefined, 0, recorded);
+  if (record.length > KEPT_CELLS) record = [];
+  else record.fill(undefined, 0, recorded);
   recorded = 0;
+  encoding = false;
 }
 
 // Presence bits of a message's optional fields, in encoding order.
@@ -302,13 +315,14 @@ export function encodeWork(batch: readonly Work[], sent?: WideMessagesSent): Fla
     return finish();
   } finally {
     // Nothing of this batch stays reachable from the reused cells (its strings, its numbers).
-    items.fill(undefined, 0, itemsAt);
+    if (items.length > KEPT_CELLS) itemCells = [];
+    else items.fill(undefined, 0, itemsAt);
     abandon();
   }
 }
 
 /** The work items' cells of the batch being encoded: one list for every batch (encodeWork is synchronous). */
-const itemCells: unknown[] = [];
+let itemCells: unknown[] = [];
 
 /** Can several deliveries of one batch carry this message (the same object)? */
 function mayBeShared(m: AclMessage): boolean {
