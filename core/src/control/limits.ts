@@ -806,9 +806,12 @@ export function resolveEdgeLimits(given: Partial<Record<EdgeLimitName, unknown>>
  * it in words; its range is checked as any row's. 256 is the ceiling serve checked by hand before:
  * every shard is a worker thread with its own engine, far past the cores of any machine it runs on.
  */
+/** The most shards a node runs (the row's ceiling; the computed default is capped at it too). */
+const MAX_SHARDS = 256;
+
 export const NODE_LIMIT_TABLE = {
   shards: {
-    unit: 'shards', computedDefault: 'computed from the cores (1 on up to 2, else cores − 1, at most 256)', ceiling: 256,
+    unit: 'shards', computedDefault: `computed from the cores (1 on up to 2, else cores − 1, at most ${MAX_SHARDS})`, ceiling: MAX_SHARDS,
     description: 'Worker threads running agents; a stuck agent resets only its own shard.',
     serve: 'shards', flagDigitsOnly: true,
   },
