@@ -75,7 +75,7 @@ test('a bound on the prepare cache outside its row (0, NaN, past the ceiling) is
       const dataDir = path.join(root, `data-${i}`);
       await assert.rejects(
         startNode({ apiHost: '127.0.0.1', apiPort: 0, auth: { mode: 'none' as const }, api: false, shards: 1, dataDir, prepare: { cacheMaxBytes } }),
-        (err: Error & { code?: string }) => err.code === 'limits.out-of-range' && /prepare\.cache\.maxBytes/.test(err.message),
+        (err: Error & { code?: string }) => err.code === 'limits.out-of-range' && /startNode\.prepare\.cacheMaxBytes/.test(err.message),
         String(cacheMaxBytes),
       );
       assert.equal(existsSync(dataDir), false, `${cacheMaxBytes}: nothing made`);
