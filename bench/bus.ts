@@ -103,6 +103,8 @@ const OVERLOAD_FACTOR = Number(arg('overload-factor', '2'));
 const OVERLOAD_EDGE = arg('overload-edge', 'on');
 /** `--overload-target-ms`: the edge's delay target for this phase (default: the node's own default). */
 const OVERLOAD_TARGET_MS = Number(arg('overload-target-ms', 'NaN'));
+/** `--overload-serving-floor <n>`: the edge's serving floor for this phase (decision 2103; default: the node's own). */
+const OVERLOAD_SERVING_FLOOR = Number(arg('overload-serving-floor', 'NaN'));
 /** `--overload-max <requests/s>`: take the maximum as given (e.g. from an `--overload-edge off` run) instead of measuring it. */
 const OVERLOAD_MAX = Number(arg('overload-max', 'NaN'));
 const TELEMETRY_ROUNDS = Number(arg('telemetry-rounds', '2'));
@@ -515,7 +517,10 @@ if (ONLY.includes('overload')) {
   // Off: the limit fixed at a million in flight (the in-flight row's most, decision 2149; 1e9 before
   // it), its floor and serving floor there too, so it never adapts and no run here comes near it.
   const edgeOff = OVERLOAD_EDGE === 'off' ? { edgeAdmission: { minLimit: 1_000_000, servingMinLimit: 1_000_000, maxLimit: 1_000_000 } }
-    : Number.isFinite(OVERLOAD_TARGET_MS) ? { edgeAdmission: { targetDelayMs: OVERLOAD_TARGET_MS } } : {};
+    : { edgeAdmission: {
+      ...(Number.isFinite(OVERLOAD_TARGET_MS) ? { targetDelayMs: OVERLOAD_TARGET_MS } : {}),
+      ...(Number.isFinite(OVERLOAD_SERVING_FLOOR) ? { servingMinLimit: OVERLOAD_SERVING_FLOOR } : {}),
+    } };
   const node = await BenchNode.start({ persistence: 'disk', fsync: 'always', ...edgeOff });
   let o: OverloadRun;
   let maxPerS = 0;
@@ -541,7 +546,7 @@ if (ONLY.includes('overload')) {
   const refused = o.sent - o.accepted;
   const p99 = acceptedPercentile(o, 99);
   const sortedRetry = [...o.retryAfterMs].sort((a, b) => a - b);
-  const how = `embedded log, fsync always, edge admission ${OVERLOAD_EDGE}${Number.isFinite(OVERLOAD_TARGET_MS) ? ` (target ${OVERLOAD_TARGET_MS} ms)` : ''}; open loop at ${Math.round(overloadPerS)} requests/s (${OVERLOAD_FACTOR}x the maximum of outside requests, ${Math.round(maxPerS)}/s ${Number.isFinite(OVERLOAD_MAX) ? 'given by --overload-max' : 'measured closed loop'}) for ${o.windowS.toFixed(1)} s to ${PAIRS} echo agents; `
+  const how = `embedded log, fsync always, edge admission ${OVERLOAD_EDGE}${Number.isFinite(OVERLOAD_TARGET_MS) ? ` (target ${OVERLOAD_TARGET_MS} ms)` : ''}${Number.isFinite(OVERLOAD_SERVING_FLOOR) ? ` (serving floor ${OVERLOAD_SERVING_FLOOR})` : ''}; open loop at ${Math.round(overloadPerS)} requests/s (${OVERLOAD_FACTOR}x the maximum of outside requests, ${Math.round(maxPerS)}/s ${Number.isFinite(OVERLOAD_MAX) ? 'given by --overload-max' : 'measured closed loop'}) for ${o.windowS.toFixed(1)} s to ${PAIRS} echo agents; `
     + `${o.sent} sent, ${o.accepted} accepted, ${refused} refused (${[...o.refusedBy].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}), ${o.lost} lost; replies ${Math.round(o.answeredPerS)}/s during the window`;
   report({ bench: 'bus', metric: 'overload_accepted_p99_ms', value: Number.isFinite(p99) ? Number(p99.toFixed(1)) : -1, unit: 'ms', target: '<= 50',
     note: `${Number.isFinite(p99) ? '' : 'LOST: more than 1 % of the accepted requests never answered; '}send -> reply of accepted requests; p50 ${acceptedPercentile(o, 50).toFixed(1)} ms, p99.9 ${acceptedPercentile(o, 99.9).toFixed(1)} ms; ${how}${below(p99, 50, false) ? '; above target' : ''}` });

@@ -6,6 +6,7 @@ import kafkajs from 'kafkajs';
 import type { Kafka, logCreator, RetryOptions, SASLOptions } from 'kafkajs';
 import type { KafkaLogLevel, ResolvedKafkaOptions } from './options.js';
 import { partitionFor } from './partitioner.js';
+import { KafkaLogStateError } from './errors.js';
 
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 
@@ -90,8 +91,9 @@ function chain(e: unknown): unknown[] {
 }
 
 export function isPermanent(e: unknown): boolean {
+  // A closed log's producer refuses every send: retrying it only keeps timers alive.
   return chain(e).some((c) => PERMANENT.has(String((c as { type?: unknown }).type)) ||
-    (c as { name?: string }).name === 'KafkaJSSASLAuthenticationError');
+    (c as { name?: string }).name === 'KafkaJSSASLAuthenticationError' || c instanceof KafkaLogStateError);
 }
 
 /** The innermost message, for error details ("Connection error: connect ECONNREFUSED …"). */

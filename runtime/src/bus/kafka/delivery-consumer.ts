@@ -12,7 +12,8 @@ import { PartitionTracker } from './partition-tracker.js';
 import { CommitQueue } from './commit-queue.js';
 import type { CompletedWindow } from './completed-window.js';
 import { DecodedBodies, decodeDelivery, deliveryIdOf } from './codec.js';
-import { backoff, consumerRetry, rootMessage, withTimeout } from './client.js';
+import { consumerRetry, rootMessage, withTimeout } from './client.js';
+import { ConsumerRestarts } from './consumer-restarts.js';
 import { rendezvousAssigner } from './rendezvous-assigner.js';
 import { MembershipWatch } from './rejoin.js';
 import type { CommitEntry } from './commit-queue.js';
@@ -56,7 +57,11 @@ export class DeliveryConsumer {
   /** Partitions paused until their state load settles (see stateReady), with the wait that resumes them. */
   private readonly loading = new Map<number, Promise<boolean>>();
   private handler: DeliveryHandler | undefined;
-  private closing = false;
+  /** Runs the consumer, restarts it after crashes kafkajs leaves, and never behind close(). */
+  private readonly restarts: ConsumerRestarts;
+  private get closing(): boolean {
+    return this.restarts.closed;
+  }
   /** A multi-receiver message's records decode its body once and share one message (decision 2003). */
   private readonly bodies = new DecodedBodies();
   /** A join under a new membership (after a crash, a restart, or removal) revokes everything first. */
@@ -88,6 +93,17 @@ export class DeliveryConsumer {
       // silently stop consuming. kafkajs has already disconnected when this event fires.
       if (!e.payload.restart) this.restartLater(1);
     });
+    this.restarts = new ConsumerRestarts({
+      connect: () => this.consumer.connect(),
+      run: () => this.run(),
+      failed: (error) => {
+        this.membership.interrupted();
+        d.events.emit({ type: 'consumer-crash', error, restart: false });
+      },
+      // kafkajs starts with fresh state (nothing paused): our paused set is stale now. (A partition
+      // still loading is paused again by its next batch; its pending load resumes it later.)
+      beforeRestart: () => this.paused.clear(),
+    });
     this.commits = new CommitQueue({
       commit: (entries) => this.commit(entries),
       tracker: (p) => (this.assigned.has(p) ? this.trackers.get(p) : undefined),
@@ -106,10 +122,13 @@ export class DeliveryConsumer {
   start(handler: DeliveryHandler): void {
     if (this.handler) throw new Error('consume() called twice');
     this.handler = handler;
-    this.run().catch((error: Error) => {
-      this.d.events.emit({ type: 'consumer-crash', error, restart: false });
-      this.restartLater(1);
-    });
+    this.restarts.start();
+  }
+
+  /** A crash kafkajs does not restart from: a new membership, joined after a backoff. */
+  private restartLater(attempt: number): void {
+    this.membership.interrupted();
+    this.restarts.later(attempt);
   }
 
   private run(): Promise<void> {
@@ -119,21 +138,6 @@ export class DeliveryConsumer {
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.onBatch(payload),
     });
-  }
-
-  private restartLater(attempt: number): void {
-    if (this.closing) return;
-    this.membership.interrupted();
-    setTimeout(() => {
-      if (this.closing) return;
-      // kafkajs starts with fresh state (nothing paused): our paused set is stale now. (A partition
-      // still loading is paused again by its next batch; its pending load resumes it later.)
-      this.paused.clear();
-      this.consumer.connect().then(() => this.run()).catch((error: Error) => {
-        this.d.events.emit({ type: 'consumer-crash', error, restart: false });
-        this.restartLater(attempt + 1);
-      });
-    }, backoff(attempt, 300, 5000)).unref();
   }
 
   /**
@@ -177,8 +181,7 @@ export class DeliveryConsumer {
   }
 
   async close(): Promise<void> {
-    this.closing = true;
-    await this.consumer.disconnect();
+    await this.restarts.close(() => this.consumer.disconnect());
   }
 
   private onJoin(memberId: string, partitions: number[]): void {

@@ -201,7 +201,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       };
     } catch (e) {
       abandoned = true;
-      const cleanup = () => Promise.allSettled([consumer?.close(), reader?.close(), producer.reset(), admin.disconnect()]);
+      const cleanup = () => Promise.allSettled([consumer?.close(), reader?.close(), producer.close(), admin.disconnect()]);
       await cleanup();
       // The abandoned sequence stops at its next step; whatever it connected meanwhile goes too.
       void connecting.then(cleanup, cleanup);
@@ -382,7 +382,7 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
     await s.stateWrites.drain();
     // Waiters are bounded by commitTimeoutMs; a retry loop with nobody waiting is not worth more.
     await Promise.race([s.consumer.commits.drain(), new Promise((r) => setTimeout(r, this.o.commitTimeoutMs).unref())]);
-    await Promise.allSettled([s.consumer.close(), s.stateReader.close(), s.producer.reset()]);
+    await Promise.allSettled([s.consumer.close(), s.stateReader.close(), s.producer.close()]);
     await s.admin.disconnect().catch(() => {});
   }
 

@@ -7,6 +7,7 @@
  * record stored twice that way is dropped by the consumer by delivery id.
  */
 import type { Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
+import { KafkaLogStateError } from './errors.js';
 
 const SEQUENCE_ERRORS = new Set([
   'OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING', 'PRODUCER_FENCED',
@@ -26,20 +27,33 @@ export function needsNewProducer(e: unknown): boolean {
   return false;
 }
 
+/**
+ * One producer at a time, connected on first use. A producer whose connect was still in flight when
+ * the slot was reset or closed is nobody's: it is disconnected as soon as its connect settles (left
+ * alone it kept a broker socket and its request timer alive after the log closed, and the test
+ * process with it), and a reset's sender goes on with a fresh one. After close() every send is refused.
+ */
 export class ProducerSlot {
   private producer: Producer | undefined;
   private connecting: Promise<Producer> | undefined;
+  private closed = false;
 
   constructor(private readonly create: () => Producer) {}
 
   connect(): Promise<Producer> {
+    if (this.closed) return Promise.reject(new KafkaLogStateError('the Kafka message log is closed: its producer sends nothing more'));
     if (this.producer) return Promise.resolve(this.producer);
     if (!this.connecting) {
       const p = this.create();
       const attempt: Promise<Producer> = p.connect().then(
-        () => {
-          if (this.connecting === attempt) this.producer = p;
-          return p;
+        async () => {
+          if (this.connecting === attempt) {
+            this.producer = p;
+            return p;
+          }
+          // Reset or closed while connecting.
+          await p.disconnect().catch(() => {});
+          return this.connect();
         },
         async (e: unknown) => {
           if (this.connecting === attempt) this.connecting = undefined;
@@ -63,5 +77,13 @@ export class ProducerSlot {
     this.producer = undefined;
     this.connecting = undefined;
     await old?.disconnect().catch(() => {});
+  }
+
+  /** Disconnect for good, a connect in flight included (awaited until its producer is disconnected). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pending = this.connecting;
+    await this.reset();
+    await pending?.catch(() => {});
   }
 }

@@ -16,7 +16,8 @@ import type { Instrumentation } from '@caxton/core';
 import type { KafkaLogEvent, ResolvedKafkaOptions } from './options.js';
 import { PartitionState } from './partition-state.js';
 import { decodeStateRecord } from './state-records.js';
-import { backoff, consumerRetry, withTimeout } from './client.js';
+import { consumerRetry, withTimeout } from './client.js';
+import { ConsumerRestarts } from './consumer-restarts.js';
 import { KafkaUnreachableError } from './errors.js';
 
 const STALL_CHECK_MS = 1000;
@@ -51,7 +52,11 @@ export class StateReader {
   private readonly groupId: string;
   private readonly topic: string;
   private readonly held = new Map<number, Held>();
-  private closing = false;
+  /** Restarts the reader after crashes kafkajs leaves, and never behind close(). */
+  private readonly restarts: ConsumerRestarts;
+  private get closing(): boolean {
+    return this.restarts.closed;
+  }
 
   constructor(private readonly d: StateReaderDeps) {
     this.topic = d.o.stateTopic;
@@ -71,7 +76,12 @@ export class StateReader {
       d.events.emit({ type: 'consumer-crash', error: e.payload.error, restart: e.payload.restart });
       // As for the delivery consumer: kafkajs gives up for good on some errors (no coordinator
       // during a broker restart); loads waiting meanwhile fail on their stall timer and retry.
-      if (!e.payload.restart) this.restartLater(1);
+      if (!e.payload.restart) this.restarts.later(1);
+    });
+    this.restarts = new ConsumerRestarts({
+      connect: () => this.consumer.connect(),
+      run: () => this.run(),
+      failed: (error) => d.events.emit({ type: 'consumer-crash', error, restart: false }),
     });
   }
 
@@ -90,20 +100,8 @@ export class StateReader {
     this.afterJoin();
   }
 
-  private restartLater(attempt: number): void {
-    if (this.closing) return;
-    setTimeout(() => {
-      if (this.closing) return;
-      this.consumer.connect().then(() => this.run()).catch((error: Error) => {
-        this.d.events.emit({ type: 'consumer-crash', error, restart: false });
-        this.restartLater(attempt + 1);
-      });
-    }, backoff(attempt, 300, 5000)).unref();
-  }
-
   async close(): Promise<void> {
-    this.closing = true;
-    await this.consumer.disconnect().catch(() => {});
+    await this.restarts.close(() => this.consumer.disconnect().catch(() => {}));
     await this.d.admin.deleteGroups([this.groupId]).catch(() => {});
   }
 
