@@ -52,7 +52,9 @@
  *   accepted requests (target <= 50); overload_refused_fraction: refused at the edge; every refusal
  *   must carry a retry-after (overload_refused_untyped = 0); overload_lost: accepted and never
  *   answered (= 0); overload_recovery_s: after the load drops to the maximum, until the first
- *   250 ms window with replies at >= 90 % of it (<= 2).
+ *   250 ms window with replies at >= 90 % of it (<= 2). The edge's knobs for a before/after:
+ *   --overload-edge off, --overload-target-ms, --overload-serving-floor, --overload-standing-ms,
+ *   --overload-stalled-ms (decisions 2103, 2151).
  * - fanout_msgs_per_s: one sender (a conformance puppet) notifying 1,000 sink agents, one message
  *   per receiver, on the embedded log. topic_fanout_deliveries_per_s: the sender publishes to one
  *   topic all sinks subscribe to (decision 1960). fanout_multi_receiver_deliveries_per_s: the same sender
@@ -105,6 +107,9 @@ const OVERLOAD_EDGE = arg('overload-edge', 'on');
 const OVERLOAD_TARGET_MS = Number(arg('overload-target-ms', 'NaN'));
 /** `--overload-serving-floor <n>`: the edge's serving floor for this phase (decision 2103; default: the node's own). */
 const OVERLOAD_SERVING_FLOOR = Number(arg('overload-serving-floor', 'NaN'));
+/** `--overload-standing-ms <ms>` / `--overload-stalled-ms <ms>`: the edge's standingQueueMs and stalledMs for this phase (decision 2151). */
+const OVERLOAD_STANDING_MS = Number(arg('overload-standing-ms', 'NaN'));
+const OVERLOAD_STALLED_MS = Number(arg('overload-stalled-ms', 'NaN'));
 /** `--overload-max <requests/s>`: take the maximum as given (e.g. from an `--overload-edge off` run) instead of measuring it. */
 const OVERLOAD_MAX = Number(arg('overload-max', 'NaN'));
 const TELEMETRY_ROUNDS = Number(arg('telemetry-rounds', '2'));
@@ -520,6 +525,8 @@ if (ONLY.includes('overload')) {
     : { edgeAdmission: {
       ...(Number.isFinite(OVERLOAD_TARGET_MS) ? { targetDelayMs: OVERLOAD_TARGET_MS } : {}),
       ...(Number.isFinite(OVERLOAD_SERVING_FLOOR) ? { servingMinLimit: OVERLOAD_SERVING_FLOOR } : {}),
+      ...(Number.isFinite(OVERLOAD_STANDING_MS) ? { standingQueueMs: OVERLOAD_STANDING_MS } : {}),
+      ...(Number.isFinite(OVERLOAD_STALLED_MS) ? { stalledMs: OVERLOAD_STALLED_MS } : {}),
     } };
   const node = await BenchNode.start({ persistence: 'disk', fsync: 'always', ...edgeOff });
   let o: OverloadRun;
@@ -546,7 +553,7 @@ if (ONLY.includes('overload')) {
   const refused = o.sent - o.accepted;
   const p99 = acceptedPercentile(o, 99);
   const sortedRetry = [...o.retryAfterMs].sort((a, b) => a - b);
-  const how = `embedded log, fsync always, edge admission ${OVERLOAD_EDGE}${Number.isFinite(OVERLOAD_TARGET_MS) ? ` (target ${OVERLOAD_TARGET_MS} ms)` : ''}${Number.isFinite(OVERLOAD_SERVING_FLOOR) ? ` (serving floor ${OVERLOAD_SERVING_FLOOR})` : ''}; open loop at ${Math.round(overloadPerS)} requests/s (${OVERLOAD_FACTOR}x the maximum of outside requests, ${Math.round(maxPerS)}/s ${Number.isFinite(OVERLOAD_MAX) ? 'given by --overload-max' : 'measured closed loop'}) for ${o.windowS.toFixed(1)} s to ${PAIRS} echo agents; `
+  const how = `embedded log, fsync always, edge admission ${OVERLOAD_EDGE}${Number.isFinite(OVERLOAD_TARGET_MS) ? ` (target ${OVERLOAD_TARGET_MS} ms)` : ''}${Number.isFinite(OVERLOAD_SERVING_FLOOR) ? ` (serving floor ${OVERLOAD_SERVING_FLOOR})` : ''}${Number.isFinite(OVERLOAD_STANDING_MS) ? ` (standing queue ${OVERLOAD_STANDING_MS} ms)` : ''}${Number.isFinite(OVERLOAD_STALLED_MS) ? ` (stalled ${OVERLOAD_STALLED_MS} ms)` : ''}; open loop at ${Math.round(overloadPerS)} requests/s (${OVERLOAD_FACTOR}x the maximum of outside requests, ${Math.round(maxPerS)}/s ${Number.isFinite(OVERLOAD_MAX) ? 'given by --overload-max' : 'measured closed loop'}) for ${o.windowS.toFixed(1)} s to ${PAIRS} echo agents; `
     + `${o.sent} sent, ${o.accepted} accepted, ${refused} refused (${[...o.refusedBy].map(([c, n]) => `${c} ${n}`).join(', ') || 'none'}), ${o.lost} lost; replies ${Math.round(o.answeredPerS)}/s during the window`;
   report({ bench: 'bus', metric: 'overload_accepted_p99_ms', value: Number.isFinite(p99) ? Number(p99.toFixed(1)) : -1, unit: 'ms', target: '<= 50',
     note: `${Number.isFinite(p99) ? '' : 'LOST: more than 1 % of the accepted requests never answered; '}send -> reply of accepted requests; p50 ${acceptedPercentile(o, 50).toFixed(1)} ms, p99.9 ${acceptedPercentile(o, 99.9).toFixed(1)} ms; ${how}${below(p99, 50, false) ? '; above target' : ''}` });

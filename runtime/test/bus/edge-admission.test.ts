@@ -269,6 +269,27 @@ test('nothing finishing for standingQueueMs (frozen, suspended) lifts a limit a 
   assert.equal(edge.admit('client', 11, now + 301).admitted, false);
 });
 
+test('stalledMs: a stall shorter than it keeps a lowered limit however long past standingQueueMs; nothing finishing for it lifts the limit to the floor', () => {
+  const edge = new EdgeAdmission({ ...TWO_FLOORS, stalledMs: 600 }, 0);
+  accept(edge, 300, 0);
+  let now = 0;
+  for (let i = 0; i < 3; i++) now = servingInterval(edge, now, 30, 200);
+  assert.equal(edge.limit, 12);
+  // The last delivery finished at now - 49: 150 ms (standingQueueMs) and 400 ms without a finish are a busy machine's stalls.
+  edge.admit('client', 0, now + 101);
+  assert.equal(edge.limit, 12, 'standingQueueMs without a finish no longer lifts it');
+  edge.admit('client', 0, now + 451);
+  assert.equal(edge.limit, 12, 'a 500 ms stall does not let the floor in');
+  // The node serves again: the limit still steers the queue, from where it was.
+  now = servingInterval(edge, now + 451, 30, 200);
+  assert.ok(edge.limit <= 12, `${edge.limit}`);
+  // Then nothing finishes for 600 ms: frozen or suspended, the floor again (1403).
+  edge.admit('client', 0, now + 50);
+  edge.admit('client', 0, now + 560);
+  assert.equal(edge.limit, 100);
+  assert.throws(() => new EdgeAdmission({ ...TWO_FLOORS, stalledMs: -1 }, 0), /stalledMs/);
+});
+
 test('a frozen dispatch (the kill switch) lifts the limit to the floor at once and holds it there until the thaw', () => {
   const edge = new EdgeAdmission(TWO_FLOORS, 0);
   accept(edge, 300, 0);
