@@ -59,8 +59,8 @@ export interface EdgeAdmissionLimits {
   standingQueueMs: number;
   /**
    * How long nothing may finish, with work in flight, before a limit a standing queue lowered is
-   * lifted back to minLimit (the node is frozen or its agents suspended, not serving), ms; default
-   * standingQueueMs. Longer than a loaded machine's stalls: each lift lets a floor's worth in at once.
+   * lifted back to minLimit (the node is frozen or its agents suspended, not serving), ms; when
+   * absent, standingQueueMs (DEFAULT_EDGE_ADMISSION sets 1,000). Longer than a loaded machine's stalls: each lift lets a floor's worth in at once.
    */
   stalledMs?: number;
   /** The limit never rises above this (and starts here: a fresh node takes bursts). */
@@ -85,9 +85,10 @@ export const DEFAULT_EDGE_ADMISSION: Readonly<EdgeAdmissionLimits> = Object.free
   // requests' latency to the throughput and recovery it cost in 2103's runs
   // (`caxton serve --edge-serving-floor 128`); off until it is measured on a quiet machine.
   servingMinLimit: DEFAULT_EDGE_LIMITS.servingMinLimit,
-  // Acts only with a serving floor below the floor (`--edge-serving-floor`): 100 ms proves a queue
-  // stands sooner than 2103's 200 (p99 −17 % in decision 2151's quiet runs), now that stalls no
-  // longer lift the limit on this clock (`stalledMs`).
+  // 100 ms proves a queue stands sooner than 2103's 200 (with `--edge-serving-floor 128`, p99 −17 %
+  // in decision 2151's quiet runs), now that stalls no longer lift the limit on this clock
+  // (`stalledMs`). With the default floors it only makes a standing queue above the floor steer
+  // to the finish rate × target sooner (never below the floor).
   standingQueueMs: 100,
   // Stalls of 100–300 ms with nothing finishing are common under overload on two busy cores
   // (decision 2151's traces); lifting after each let a thousand in whose waits made the p99.

@@ -1,15 +1,19 @@
 /**
  * Runs a kafkajs consumer and restarts it after the crashes kafkajs does not restart itself (it gives
- * up for good on some errors, such as no group coordinator during a broker restart), and never
- * behind a close.
+ * up for good on some errors, such as no group coordinator during a broker restart), and does not
+ * let those restarts outlive a close.
  *
  * Why the close waits: a restart's `connect()` or `run()` still in flight when `close()` disconnects
  * goes on afterwards — kafkajs reconnects its brokers on demand, and a runner stopped before its
  * join finished is not stopped at all (`Runner.stop` returns while it is not yet running) — so it
  * ends as a consumer nobody stops: a socket and heartbeat timers that keep the process alive and
  * crash again once the brokers go ("write after end"). `close()` therefore stops new attempts, waits
- * for the one in flight to settle (each is bounded by kafkajs' own request timeouts and retries),
- * and only then disconnects what it made.
+ * for the one in flight (at most `closeWaitMs`: a join can be held by the broker for its rebalance
+ * timeout), disconnects, and disconnects again once an attempt it stopped waiting for settles.
+ *
+ * Not covered here: kafkajs' own restart after a crash it deems retriable (`restart: true`), whose
+ * join may be in flight when `close()` runs; the consumers disconnect again when a join completes
+ * after close began (`joinedWhileClosing`).
  */
 import { backoff } from './client.js';
 
@@ -24,6 +28,8 @@ export interface ConsumerRestartsDeps {
   beforeRestart?(): void;
   /** Backoff between restarts in ms (defaults 300 growing to 5,000). */
   delayMs?(attempt: number): number;
+  /** Longest close() waits for an attempt in flight before disconnecting anyway, ms (default 30,000). */
+  closeWaitMs?: number;
 }
 
 export class ConsumerRestarts {
@@ -54,12 +60,24 @@ export class ConsumerRestarts {
     this.timer.unref();
   }
 
-  /** Stops restarting, waits for an attempt in flight, then disconnects through `disconnect`. */
+  /**
+   * Stops restarting, waits for an attempt in flight (at most closeWaitMs), then disconnects through
+   * `disconnect`; an attempt still in flight then is disconnected again once it settles.
+   */
   async close(disconnect: () => Promise<void>): Promise<void> {
     this.closing = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.inFlight;
+    const pending = this.inFlight;
+    if (pending) {
+      let waited: NodeJS.Timeout | undefined;
+      const settled = await Promise.race([
+        pending.then(() => true),
+        new Promise<false>((resolve) => { waited = setTimeout(() => resolve(false), this.d.closeWaitMs ?? 30_000); }),
+      ]);
+      clearTimeout(waited);
+      if (!settled) void pending.then(() => disconnect()).catch(() => {});
+    }
     await disconnect();
   }
 

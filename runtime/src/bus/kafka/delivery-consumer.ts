@@ -103,6 +103,7 @@ export class DeliveryConsumer {
       // kafkajs starts with fresh state (nothing paused): our paused set is stale now. (A partition
       // still loading is paused again by its next batch; its pending load resumes it later.)
       beforeRestart: () => this.paused.clear(),
+      closeWaitMs: o.sessionTimeoutMs + o.requestTimeoutMs,
     });
     this.commits = new CommitQueue({
       commit: (entries) => this.commit(entries),
@@ -185,6 +186,12 @@ export class DeliveryConsumer {
   }
 
   private onJoin(memberId: string, partitions: number[]): void {
+    // A join that completes after close() began (a restart kafkajs itself started, in flight when
+    // the node stopped): take nothing, and disconnect again, or it would run with nobody to stop it.
+    if (this.closing) {
+      void this.consumer.disconnect().catch(() => {});
+      return;
+    }
     if (this.membership.joined(memberId) && this.assigned.size > 0) {
       // A new membership: other members may have held these partitions for a generation, claimed
       // them and committed past us. Everything is revoked first (trackers, loads and their claims,

@@ -201,7 +201,10 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
       };
     } catch (e) {
       abandoned = true;
-      const cleanup = () => Promise.allSettled([consumer?.close(), reader?.close(), producer.close(), admin.disconnect()]);
+      const cleanup = () => Promise.allSettled([consumer?.close(), reader?.close(), admin.disconnect()]);
+      // Not awaited: the producer's connect may be what timed out, and open() must fail by its
+      // deadline; the slot disconnects that producer once its connect settles.
+      void producer.close();
       await cleanup();
       // The abandoned sequence stops at its next step; whatever it connected meanwhile goes too.
       void connecting.then(cleanup, cleanup);

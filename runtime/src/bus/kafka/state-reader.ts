@@ -71,7 +71,8 @@ export class StateReader {
     });
     // After a (re)join kafkajs fetches everything again from the start: keep what is not held
     // paused, and go on reading the held ones after the last record applied.
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.afterJoin());
+    // A join completing after close() began is disconnected again (see DeliveryConsumer.onJoin).
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.closing ? void this.consumer.disconnect().catch(() => {}) : this.afterJoin()));
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       d.events.emit({ type: 'consumer-crash', error: e.payload.error, restart: e.payload.restart });
       // As for the delivery consumer: kafkajs gives up for good on some errors (no coordinator
@@ -82,6 +83,7 @@ export class StateReader {
       connect: () => this.consumer.connect(),
       run: () => this.run(),
       failed: (error) => d.events.emit({ type: 'consumer-crash', error, restart: false }),
+      closeWaitMs: d.o.sessionTimeoutMs + d.o.requestTimeoutMs,
     });
   }
 

@@ -85,8 +85,26 @@ test('one restart is pending at a time, and close() cancels a pending one', asyn
   await tick();
   h.runs[0]!.open();
   await tick();
-  const slow = new ConsumerRestarts({ connect: async () => { throw new Error('never called'); }, run: async () => {}, failed: () => {}, delayMs: () => 10_000 });
-  slow.later(1);
-  await slow.close(async () => {});
-  assert.equal(slow.closed, true, 'the pending restart was cancelled: this test ends at once');
+  let connects = 0;
+  const pending = new ConsumerRestarts({ connect: async () => { connects++; }, run: async () => {}, failed: () => {}, delayMs: () => 30 });
+  pending.later(1);
+  await pending.close(async () => {});
+  await tick(80);
+  assert.equal(connects, 0, 'the restart pending at close() never ran');
+});
+
+test('close() waits for an attempt in flight at most closeWaitMs, then disconnects, and again once it settles', async () => {
+  const calls: string[] = [];
+  let openRun!: () => void;
+  const restarts = new ConsumerRestarts({
+    connect: async () => {}, run: () => new Promise<void>((resolve) => { openRun = resolve; }), failed: () => {}, closeWaitMs: 30,
+  });
+  restarts.start();
+  const started = Date.now();
+  await restarts.close(async () => { calls.push('disconnect'); });
+  assert.ok(Date.now() - started < 1_000, 'close() did not wait for the join in flight past its bound');
+  assert.deepEqual(calls, ['disconnect']);
+  openRun();
+  await tick(10);
+  assert.deepEqual(calls, ['disconnect', 'disconnect'], 'the attempt that settled late is disconnected too');
 });
