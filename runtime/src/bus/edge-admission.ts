@@ -60,7 +60,8 @@ export interface EdgeAdmissionLimits {
   /**
    * How long nothing may finish, with work in flight, before a limit a standing queue lowered is
    * lifted back to minLimit (the node is frozen or its agents suspended, not serving), ms; when
-   * absent, standingQueueMs (DEFAULT_EDGE_ADMISSION sets 1,000). Longer than a loaded machine's stalls: each lift lets a floor's worth in at once.
+   * absent, standingQueueMs (DEFAULT_EDGE_ADMISSION sets 1,000). Longer than a loaded machine's
+   * stalls: each lift lets a floor's worth in at once.
    */
   stalledMs?: number;
   /** The limit never rises above this (and starts here: a fresh node takes bursts). */

@@ -246,12 +246,18 @@ test('a queue interrupted before it stood for standingQueueMs keeps the floor', 
   assert.equal(edge.limit, 12, 'a queue that then stands does take it below');
 });
 
-test('nothing finishing for standingQueueMs (frozen, suspended) lifts a limit a standing queue lowered back to the floor: 1403\'s node keeps accepting; a shorter stall does not', () => {
-  const edge = new EdgeAdmission(TWO_FLOORS, 0);
+/** A queue of 300 that stood while the node served three intervals took the limit below the floor (100), to 12. */
+function loweredBelowTheFloor(limits: EdgeAdmissionLimits): { edge: EdgeAdmission; now: number } {
+  const edge = new EdgeAdmission(limits, 0);
   accept(edge, 300, 0);
   let now = 0;
   for (let i = 0; i < 3; i++) now = servingInterval(edge, now, 30, 200);
   assert.equal(edge.limit, 12);
+  return { edge, now };
+}
+
+test('nothing finishing for standingQueueMs (frozen, suspended) lifts a limit a standing queue lowered back to the floor: 1403\'s node keeps accepting; a shorter stall does not', () => {
+  const { edge, now } = loweredBelowTheFloor(TWO_FLOORS);
   // The last delivery finished at now - 49. A whole interval with nothing finished: a stall of a
   // busy machine as much as a freeze; below the floor nothing changes yet.
   edge.admit('client', 0, now + 50);
@@ -270,11 +276,9 @@ test('nothing finishing for standingQueueMs (frozen, suspended) lifts a limit a 
 });
 
 test('stalledMs: a stall shorter than it keeps a lowered limit however long past standingQueueMs; nothing finishing for it lifts the limit to the floor', () => {
-  const edge = new EdgeAdmission({ ...TWO_FLOORS, stalledMs: 600 }, 0);
-  accept(edge, 300, 0);
-  let now = 0;
-  for (let i = 0; i < 3; i++) now = servingInterval(edge, now, 30, 200);
-  assert.equal(edge.limit, 12);
+  const lowered = loweredBelowTheFloor({ ...TWO_FLOORS, stalledMs: 600 });
+  const edge = lowered.edge;
+  let now = lowered.now;
   // The last delivery finished at now - 49: 150 ms (standingQueueMs) and 400 ms without a finish are a busy machine's stalls.
   edge.admit('client', 0, now + 101);
   assert.equal(edge.limit, 12, 'standingQueueMs without a finish no longer lifts it');
@@ -291,11 +295,9 @@ test('stalledMs: a stall shorter than it keeps a lowered limit however long past
 });
 
 test('a frozen dispatch (the kill switch) lifts the limit to the floor at once and holds it there until the thaw', () => {
-  const edge = new EdgeAdmission(TWO_FLOORS, 0);
-  accept(edge, 300, 0);
-  let now = 0;
-  for (let i = 0; i < 3; i++) now = servingInterval(edge, now, 30, 200);
-  assert.equal(edge.limit, 12);
+  const lowered = loweredBelowTheFloor(TWO_FLOORS);
+  const edge = lowered.edge;
+  let now = lowered.now;
   edge.freeze(true, now + 1);
   assert.equal(edge.limit, 100, 'at once, not after standingQueueMs without a finish');
   // The last handlings still finish after the freeze, waiting long, with clients asking: no drop below the floor.
@@ -318,11 +320,9 @@ test('the path\'s own time is learnt only with no more in flight than the servin
 });
 
 test('a wait learnt as the path\'s own time must have begun with little in flight: the tail of a drained queue is not one', () => {
-  const edge = new EdgeAdmission(TWO_FLOORS, 0);
-  accept(edge, 300, 0);
-  let now = 0;
-  for (let i = 0; i < 3; i++) now = servingInterval(edge, now, 30, 200);
-  assert.equal(edge.limit, 12);
+  const lowered = loweredBelowTheFloor(TWO_FLOORS);
+  const edge = lowered.edge;
+  let now = lowered.now;
   // The queue drains to 8 (the serving floor) within one interval; the last of it finishes after 400 ms.
   while (edge.inFlight > 8) edge.finish(400, now + 1);
   now = servingInterval(edge, now, 0, 400, false);

@@ -13,7 +13,7 @@
  *
  * Not covered here: kafkajs' own restart after a crash it deems retriable (`restart: true`), whose
  * join may be in flight when `close()` runs; the consumers disconnect again when a join completes
- * after close began (`joinedWhileClosing`).
+ * after close began (DeliveryConsumer.onJoin, StateReader's GROUP_JOIN listener).
  */
 import { backoff } from './client.js';
 
