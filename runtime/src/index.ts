@@ -12,6 +12,7 @@ export { defaultShards } from './node/sandbox-host.js';
 export { VirtualClock, AdvanceTooLongError, MAX_ADVANCE_ROUNDS, type ClockedTimers } from './node/virtual-clock.js';
 export type { ClusterOptions } from './topology/cluster/options.js';
 export { replicasAcrossNodesFromEnv } from './topology/cluster/options.js';
+export { assignmentLine, parseAssignmentLine } from './topology/cluster/assignment-line.js';
 export { insecureLinks, describeInsecureLink, isLoopbackHost, type KafkaConnectionSpec, type EtcdConnectionSpec, type TlsFiles, type KafkaSaslMechanism, type InsecureLink } from './topology/cluster/transport-security.js';
 export * from './api/index.js';
 export { readTokenFilePath } from './api/auth.js';

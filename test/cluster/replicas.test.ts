@@ -19,8 +19,9 @@ import { readFileSync } from 'node:fs';
 import { ApiCallError, type CaxtonClient } from '@caxton/runtime';
 import { uniqueCluster } from './support/servers.js';
 import { useCluster } from './support/fixture.js';
-import { placement, waitFor } from './support/cluster.js';
+import { groupSettled, placement, waitFor } from './support/cluster.js';
 import { example } from './support/paths.js';
+import { replicaAnswers } from './support/replica-answers.js';
 
 const ECHO = (): Uint8Array => readFileSync(example('as-replica-echo', 'as-replica-echo.wasm'));
 const COUNTER = (): Uint8Array => readFileSync(example('as-state-counter', 'as-state-counter.wasm'));
@@ -28,22 +29,9 @@ const COUNTER = (): Uint8Array => readFileSync(example('as-state-counter', 'as-s
 const fixture = useCluster();
 const nodes = fixture.nodes;
 
-/** Every answer the nodes' buses accepted so far: content → the replicas that answered it (one entry per answer). */
+/** Every answer the nodes' buses accepted so far: content → the replicas that answered it (one entry per answer message). */
 function answers(): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const n of nodes) {
-    let text = '';
-    try {
-      text = readFileSync(n.journal!, 'utf8');
-    } catch {
-      continue; // not written yet
-    }
-    for (const line of text.split('\n')) {
-      const m = /^R \d+ replica=(\d+) count=\d+ (.*)$/.exec(line);
-      if (m) out.set(m[2]!, [...(out.get(m[2]!) ?? []), Number(m[1])]);
-    }
-  }
-  return out;
+  return new Map([...replicaAnswers(nodes).byContent].map(([content, list]) => [content, list.map((a) => a.replica)]));
 }
 
 /** Dead letters any node wrote. */
@@ -54,6 +42,7 @@ function deadLetters(): number {
 test('replicas in a cluster: scaled through any node, conversations sticky, restored by the new owner after a kill, drained on scale-down', { timeout: 180_000 }, async (t) => {
   const cluster = { name: uniqueCluster('replicas') };
   await fixture.start(['n1', 'n2', 'n3'], cluster);
+  await groupSettled(nodes, 12); // a fresh cluster's topic has 12 partitions (options.ts)
   const clients = new Map<string, CaxtonClient>();
   for (const n of nodes) clients.set(n.id, await n.client());
   const started = Date.now();

@@ -2,7 +2,7 @@
  * A running test cluster: nodes, their journals, deploying probes and waiting until they answer.
  */
 import { readFileSync } from 'node:fs';
-import type { CaxtonClient } from '@caxton/runtime';
+import { parseAssignmentLine, partitionOwner, type CaxtonClient } from '@caxton/runtime';
 import { Journal, type Observation } from './journal.js';
 import type { NodeProcess } from './node-process.js';
 import { example } from './paths.js';
@@ -56,4 +56,28 @@ export async function warmUp(client: CaxtonClient, agents: string[], js: Journal
     const seen = new Set(allObservations(js).filter((o) => o.seq === 0).map((o) => o.agent));
     return agents.every((a) => seen.has(a));
   }, timeoutMs, 250);
+}
+
+/** The partitions a node's stderr says it consumes now (its last assignment line), or undefined before its first. */
+export function consumedPartitions(node: NodeProcess): number[] | undefined {
+  let last: number[] | undefined;
+  for (const line of node.stderr.split('\n')) {
+    const a = parseAssignmentLine(line);
+    if (a !== undefined && a.nodeId === node.id) last = a.partitions;
+  }
+  return last;
+}
+
+/**
+ * Waits until the consumer group has settled on `nodes`: each consumes exactly the partitions the
+ * rendezvous gives it among their ids (partition-placement.ts), as its stderr says. Until then a
+ * partition can still move, and a delivery handled before the move may be handled again after it
+ * (at least once; its effects keep their ids) or an agent be activated where it will not stay.
+ */
+export async function groupSettled(nodes: readonly NodeProcess[], partitions: number, timeoutMs = 60_000): Promise<void> {
+  const ids = nodes.map((n) => n.id);
+  await waitFor(`the consumer group to give each of ${ids.join(', ')} its partitions`, () => nodes.every((n) => {
+    const expected = Array.from({ length: partitions }, (_, p) => p).filter((p) => partitionOwner(p, ids) === n.id);
+    return consumedPartitions(n)?.join(' ') === expected.join(' ');
+  }), timeoutMs, 100);
 }

@@ -60,7 +60,8 @@ export class Journal {
 
   private parse(line: string): void {
     if (line.startsWith('R ')) {
-      const space = line.indexOf(' ', 2);
+      // `R <ms> <message id> <content>`: the content is what follows the id.
+      const space = line.indexOf(' ', line.indexOf(' ', 2) + 1);
       const [key, node, instance, n, at, count] = line.slice(space + 1).split('|');
       if (!key || !node || !instance || !n || !at) return;
       const colon = key.lastIndexOf(':');

@@ -3,11 +3,12 @@
  * the options given as JSON, plus a journal of what the bus reported, one line per event, written
  * synchronously as it fires — a SIGKILL keeps every line written before it (page cache):
  *
- *   S <ms> <pid>                 started
- *   R <ms> <content>             a message to the operator (the probes' observations)
- *   C <ms> <delivery id> …       these completions are durable (Kafka committed them)
- *   D <ms> <delivery id>         this node wrote a dead letter for it (every one, not deduplicated)
- *   E <ms>                       stopped cleanly
+ *   S <ms> <pid>                     started
+ *   R <ms> <message id> <content>    an inform to the operator (the probes' observations; the id
+ *                                    tells a repeated handling's same message from a second one)
+ *   C <ms> <delivery id> …           these completions are durable (Kafka committed them)
+ *   D <ms> <delivery id>             this node wrote a dead letter for it (every one, not deduplicated)
+ *   E <ms>                           stopped cleanly
  *
  *   node node-child.js '<StartNodeOptions JSON>' <journal file>
  * Prints {"event":"serving","address":…,"nodeId":…} on stdout once the API listens; SIGTERM/SIGINT
@@ -26,7 +27,7 @@ write(`S ${Date.now()} ${process.pid}`);
 
 const node = await startNode(options);
 node.events.on((e) => {
-  if (e.type === 'external' && e.message.performative === 'inform') write(`R ${Date.now()} ${e.message.content ?? ''}`);
+  if (e.type === 'external' && e.message.performative === 'inform') write(`R ${Date.now()} ${e.messageId} ${e.message.content ?? ''}`);
   else if (e.type === 'completed') write(`C ${Date.now()} ${e.deliveryIds.join(' ')}`);
   else if (e.type === 'dead-lettered') write(`D ${Date.now()} ${e.deliveryId}`);
 }, ['external', 'completed', 'dead-lettered']);

@@ -37,6 +37,7 @@ import { EtcdAuditTrail } from '../../audit/etcd-audit-trail.js';
 import { EtcdAuditAnchorStore } from '../../audit/etcd-anchor-store.js';
 import { EtcdSwitchStore } from './etcd-switch-store.js';
 import { installReplicaUnitMetrics } from './replica-unit-metrics.js';
+import { assignmentLine } from './assignment-line.js';
 
 /** stderr lines of the node's cluster machinery; repeats of one kind are shown at most every 5 s. */
 function clusterLog(): (kind: string, line: string) => void {
@@ -68,10 +69,16 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     for (const l of insecure) say('insecure', `--insecure-cluster: ${describeInsecureLink(l)}; anyone on that network can read and forge cluster traffic`);
   }
   let onAssignment: (partitions: readonly number[]) => void = () => {};
+  let lastAssignment: string | undefined;
   const onKafkaEvent = (e: KafkaLogEvent): void => {
     if (e.type === 'assignment') {
+      // Every change is said, not throttled as the other lines: which partitions — so which agents —
+      // a node consumes is what an operator reads a rebalance by, and the last line is the current one.
       // A throwing listener would be dropped (decision 1106): keep this one, report the failure.
       try {
+        const line = assignmentLine(nodeId, e.partitions, log.partitionCount);
+        if (line !== lastAssignment) process.stderr.write(`caxton: cluster: ${line}\n`);
+        lastAssignment = line;
         onAssignment(e.partitions);
       } catch (err) {
         say('kafka-assignment', `mailboxes not updated for the new assignment: ${describe(err)}`);
