@@ -6,10 +6,10 @@
  */
 import type { Argv } from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, checkClusterTable, checkLimits, checkNodeTable, CLUSTER_LIMIT_TABLE, defaultText, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit,
-  inFlagUnit, LimitOutOfRangeError, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveRolloutThresholds, resolveTrafficLimits,
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, checkClusterTable, checkKafkaRequestTable, checkLimits, checkNodeTable, CLUSTER_LIMIT_TABLE, defaultText, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit,
+  inFlagUnit, KAFKA_REQUEST_LIMIT_TABLE, LimitOutOfRangeError, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveRolloutThresholds, resolveTrafficLimits,
   ROLLOUT_LIMIT_TABLE, rowFloor, TRAFFIC_LIMIT_TABLE,
-  type AgentLimitsSpec, type ArtifactLimits, type ClusterLimits, type EdgeLimits, type DeployableLimitName, type LimitRow, type NodeLimits, type PrepareCacheLimits, type RolloutThresholds, type TrafficLimits,
+  type AgentLimitsSpec, type ArtifactLimits, type ClusterLimits, type EdgeLimits, type DeployableLimitName, type KafkaRequestLimits, type LimitRow, type NodeLimits, type PrepareCacheLimits, type RolloutThresholds, type TrafficLimits,
 } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
@@ -192,7 +192,7 @@ export function nodeLimitsFromFlags(argv: LimitFlagArgs): Partial<NodeLimits> | 
   return serveTableFlags(argv, NODE_LIMIT_TABLE, checkNodeTable);
 }
 
-/** `caxton serve --lease-ttl / --partitions` (decision 2149): core's CLUSTER_LIMIT_TABLE, whole numbers (cluster mode only: serve-run.ts says so). */
+/** `caxton serve --lease-ttl / --partitions / --kafka-session-timeout` (decision 2149): core's CLUSTER_LIMIT_TABLE (its rows with a flag), whole numbers (cluster mode only: serve-run.ts says so). */
 export function clusterLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
   return serveRowOptions(y, CLUSTER_LIMIT_TABLE);
 }
@@ -200,6 +200,19 @@ export function clusterLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 /** The cluster limits the serve flags set (none given: undefined, i.e. the node's defaults). */
 export function clusterLimitsFromFlags(argv: LimitFlagArgs): Partial<ClusterLimits> | undefined {
   return serveTableFlags(argv, CLUSTER_LIMIT_TABLE, checkClusterTable);
+}
+
+/**
+ * `caxton serve --kafka-linger-ms / --kafka-fetch-min-bytes / --kafka-fetch-max-wait-ms` (decisions 2100,
+ * 2149): core's KAFKA_REQUEST_LIMIT_TABLE, whole numbers in digits (cluster mode only: serve-run.ts says so).
+ */
+export function kafkaRequestLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  return serveRowOptions(y, KAFKA_REQUEST_LIMIT_TABLE);
+}
+
+/** The Kafka request shape the serve flags set (none given: undefined, i.e. the log's defaults). */
+export function kafkaRequestLimitsFromFlags(argv: LimitFlagArgs): Partial<KafkaRequestLimits> | undefined {
+  return serveTableFlags(argv, KAFKA_REQUEST_LIMIT_TABLE, checkKafkaRequestTable);
 }
 
 /**

@@ -1,11 +1,11 @@
 /**
- * `caxton serve --shards / --lease-ttl / --partitions` read from core's NODE_LIMIT_TABLE and
- * CLUSTER_LIMIT_TABLE rows (decision 2149): valid values reach the node's options as before; one past
+ * `caxton serve --shards / --lease-ttl / --partitions / --kafka-session-timeout / --kafka-linger-ms /
+ * --kafka-fetch-*` read from core's NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE and KAFKA_REQUEST_LIMIT_TABLE rows (decision 2149): valid values reach the node's options as before; one past
  * either end of a row, or a text that is not digits, is a usage error in the row's unit with its hint.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLUSTER_LIMIT_TABLE, NODE_LIMIT_TABLE } from '@caxton/core';
+import { CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE, NODE_LIMIT_TABLE } from '@caxton/core';
 import { nodeOptions } from '../src/commands/serve-run.js';
 import { UsageError } from '../src/cli-error.js';
 import { run } from '../src/app.js';
@@ -40,6 +40,29 @@ describe('serve --shards, --lease-ttl and --partitions from their rows (decision
           && err.message === `--${flag} "${text}" is not a whole number of ${row.unit}` && /the least it takes/.test(err.hint ?? ''), `${flag} ${text}`);
       }
     }
+  });
+
+  it('read --kafka-session-timeout and the Kafka request flags from their rows: both ends pass, one past is refused in the flag\'s unit', () => {
+    assert.deepEqual(nodeOptions(withFlags({ ...cluster, 'kafka-session-timeout': '1000', 'kafka-linger-ms': '0', 'kafka-fetch-min-bytes': '1', 'kafka-fetch-max-wait-ms': '0' }), '/srv').cluster,
+      { sessionTimeoutMs: 1000, kafkaRequests: { lingerMs: 0, fetchMinBytes: 1, fetchMaxWaitMs: 0 } });
+    assert.deepEqual(nodeOptions(withFlags({ ...cluster, 'kafka-session-timeout': '1800000', 'kafka-linger-ms': '100', 'kafka-fetch-min-bytes': '16777216', 'kafka-fetch-max-wait-ms': '30000' }), '/srv').cluster,
+      { sessionTimeoutMs: 1_800_000, kafkaRequests: { lingerMs: 100, fetchMinBytes: 16_777_216, fetchMaxWaitMs: 30_000 } });
+    const cases = [
+      ['kafka-session-timeout', ['999', '1800001'], '1,000..1,800,000 (ms)', CLUSTER_LIMIT_TABLE.sessionTimeoutMs],
+      ['kafka-linger-ms', ['101'], '0..100 (ms)', KAFKA_REQUEST_LIMIT_TABLE.lingerMs],
+      ['kafka-fetch-min-bytes', ['0', '16777217'], '1..16,777,216 (bytes)', KAFKA_REQUEST_LIMIT_TABLE.fetchMinBytes],
+      ['kafka-fetch-max-wait-ms', ['30001'], '0..30,000 (ms)', KAFKA_REQUEST_LIMIT_TABLE.fetchMaxWaitMs],
+    ] as const;
+    for (const [flag, texts, range, row] of cases) {
+      for (const text of texts) {
+        assert.throws(() => nodeOptions(withFlags({ ...cluster, [flag]: text }), '/srv'), (err: unknown) => err instanceof UsageError
+          && err.message === `--${flag} ${text} is out of range: it must be ${range}` && err.hint!.includes(row.description), `${flag} ${text}`);
+      }
+      // The flags were yargs numbers: `6e3` and `0x10` were taken then; whole numbers in digits now, as every row flag.
+      assert.throws(() => nodeOptions(withFlags({ ...cluster, [flag]: '6e3' }), '/srv'), (err: unknown) => err instanceof UsageError
+        && err.message === `--${flag} "6e3" is not a whole number of ${row.unit}`, `${flag} 6e3`);
+    }
+    assert.throws(() => nodeOptions(withFlags({ 'kafka-session-timeout': '9000' }), '/srv'), /need cluster mode/);
   });
 
   it('say the shards\' computed default in the hint, not a number', () => {

@@ -4,7 +4,7 @@
  * Ctrl-C / SIGTERM. The node itself is @caxton/runtime's startNode; this module is imported only
  * when serve runs, so the node's library, the sandbox and their dependencies load only then.
  */
-import { artifactLimitsFromFlags, clusterLimitsFromFlags, edgeLimitsFromFlags, nodeDefaultLimitsFromFlags, nodeLimitsFromFlags, prepareCacheLimitsFromFlags, trafficLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
+import { artifactLimitsFromFlags, clusterLimitsFromFlags, edgeLimitsFromFlags, kafkaRequestLimitsFromFlags, nodeDefaultLimitsFromFlags, nodeLimitsFromFlags, prepareCacheLimitsFromFlags, trafficLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
 import path from 'node:path';
 import { readTokenFilePath, tokenFilePath } from '@caxton/client';
 import { CliError, UsageError } from '../cli-error.js';
@@ -64,10 +64,6 @@ export type ServeArgs = GlobalArgs & ClusterSecurityArgs & K8sArgs & ServeAuditA
   kafka?: string;
   etcd?: string;
   cluster?: string;
-  kafkaSessionTimeout?: number;
-  kafkaLingerMs?: number;
-  kafkaFetchMinBytes?: number;
-  kafkaFetchMaxWaitMs?: number;
   replicasAcrossNodes?: boolean;
   auth: boolean;
   cert?: string;
@@ -180,16 +176,13 @@ function listenAddress(argv: ServeArgs): { apiHost: string; apiPort: number } {
 function clusterOptions(argv: ServeArgs): NonNullable<StartNodeOptions['cluster']> | undefined {
   const out: NonNullable<StartNodeOptions['cluster']> = {};
   if (argv.cluster !== undefined) out.name = argv.cluster;
-  // The lease and the partitions are rows of core's CLUSTER_LIMIT_TABLE (decision 2149), read like every table flag.
+  // The lease, the partitions and the Kafka session are rows of core's CLUSTER_LIMIT_TABLE, the Kafka
+  // request shape of its KAFKA_REQUEST_LIMIT_TABLE (decision 2149): read like every table flag.
   const rows = clusterLimitsFromFlags(argv as unknown as LimitFlagArgs);
   if (rows?.leaseTtlSeconds !== undefined) out.leaseTtlSeconds = rows.leaseTtlSeconds;
-  if (argv.kafkaSessionTimeout !== undefined) {
-    if (!Number.isInteger(argv.kafkaSessionTimeout) || argv.kafkaSessionTimeout < 1000) throw new UsageError(`--kafka-session-timeout ${argv.kafkaSessionTimeout} is not a number of milliseconds >= 1000`);
-    out.sessionTimeoutMs = argv.kafkaSessionTimeout;
-  }
-  // Checked against the runtime's KAFKA_TUNING when the node resolves its cluster options.
-  const requests = { lingerMs: argv.kafkaLingerMs, fetchMinBytes: argv.kafkaFetchMinBytes, fetchMaxWaitMs: argv.kafkaFetchMaxWaitMs };
-  if (Object.values(requests).some((v) => v !== undefined)) out.kafkaRequests = requests;
+  if (rows?.sessionTimeoutMs !== undefined) out.sessionTimeoutMs = rows.sessionTimeoutMs;
+  const requests = kafkaRequestLimitsFromFlags(argv as unknown as LimitFlagArgs);
+  if (requests !== undefined) out.kafkaRequests = requests;
   if (rows?.partitions !== undefined) out.partitions = rows.partitions;
   return Object.keys(out).length > 0 ? out : undefined;
 }

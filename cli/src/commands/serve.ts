@@ -18,13 +18,13 @@ import { withMtpOptions } from './serve-mtp-options.js';
 import { telemetryOptions } from './serve-telemetry-options.js';
 import { trustOptions } from './serve-trust-options.js';
 import type { ServeArgs } from './serve-run.js';
-import { artifactLimitOptions, clusterLimitOptions, edgeLimitOptions, nodeDefaultLimitOptions, nodeLimitOptions, prepareCacheLimitOptions, trafficLimitOptions } from '../limit-flags.js';
+import { artifactLimitOptions, clusterLimitOptions, edgeLimitOptions, kafkaRequestLimitOptions, nodeDefaultLimitOptions, nodeLimitOptions, prepareCacheLimitOptions, trafficLimitOptions } from '../limit-flags.js';
 
 export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> {
   return {
     command: 'serve',
     describe: 'Run a Caxton node in the foreground (Ctrl-C stops it cleanly)',
-    builder: (y) => clusterLimitOptions(nodeLimitOptions(edgeLimitOptions(artifactLimitOptions(prepareCacheLimitOptions(trafficLimitOptions(nodeDefaultLimitOptions(trustOptions(telemetryOptions(withListenerOptions(withMtpOptions(withA2aOptions(withMcpOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y))))))))))))))))
+    builder: (y) => kafkaRequestLimitOptions(clusterLimitOptions(nodeLimitOptions(edgeLimitOptions(artifactLimitOptions(prepareCacheLimitOptions(trafficLimitOptions(nodeDefaultLimitOptions(trustOptions(telemetryOptions(withListenerOptions(withMtpOptions(withA2aOptions(withMcpOptions(withConsoleOptions(serveAuditOptions(clusterSecurityFlags(y)))))))))))))))))
       // For serve, --addr is where to listen (the global --addr is where a client connects): it
       // must not be accepted and ignored. No default here, so an explicit one can be told apart.
       .option('addr', { type: 'string', default: undefined, describe: 'Where to serve the API, host:port (the same as --api-host with --api-port)' })
@@ -35,10 +35,6 @@ export function serveCommand(env: AppEnv): CommandModule<GlobalArgs, ServeArgs> 
       .option('kafka', { type: 'string', describe: 'Kafka brokers (host:port,…) for the bus; default: the embedded on-disk log' })
       .option('etcd', { type: 'string', describe: 'etcd endpoints (host:port,…) for the registry; default: embedded' })
       .option('cluster', { type: 'string', describe: 'Cluster name (with --kafka/--etcd): scopes etcd keys, Kafka topics and group; default "default"' })
-      .option('kafka-session-timeout', { type: 'number', describe: 'Kafka consumer session, ms: how long a dead node keeps its partitions (default 6000)' })
-      .option('kafka-linger-ms', { type: 'number', describe: 'Wait before an idle producer or offset commit sends, ms, so more messages share a request (default 0; decision 2100)' })
-      .option('kafka-fetch-min-bytes', { type: 'number', describe: 'Bytes the broker gathers before answering a fetch of deliveries (default 1; decision 2100)' })
-      .option('kafka-fetch-max-wait-ms', { type: 'number', describe: 'Longest the broker holds a fetch for --kafka-fetch-min-bytes, ms (default 1000)' })
       // No default: an unset flag leaves the environment's CAXTON_REPLICAS_ACROSS_NODES to decide.
       .option('replicas-across-nodes', { type: 'boolean', default: undefined, describe: 'Cluster mode: run a scaled agent\'s replicas 2..N on the nodes that consume their own partitions (decision 2093); one setting per cluster: its first node records it, a node started with the other is refused (default off; else CAXTON_REPLICAS_ACROSS_NODES=1; the flag wins)' })
       .option('auth', { type: 'boolean', default: true, describe: 'Require the bearer token (--no-auth disables it; loopback only!)' })

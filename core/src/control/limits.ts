@@ -826,14 +826,17 @@ export function checkNodeTable(given: Partial<Record<NodeLimitName, unknown>> = 
 }
 
 /**
- * A cluster member's membership lease and the deliveries topic's partitions (decision 2149):
- * `caxton serve --lease-ttl / --partitions`, `startNode({ cluster: { leaseTtlSeconds, partitions } })`.
+ * A cluster member's membership lease, the deliveries topic's partitions (decision 2149) and its Kafka
+ * session: `caxton serve --lease-ttl / --partitions / --kafka-session-timeout`,
+ * `startNode({ cluster: { leaseTtlSeconds, partitions, sessionTimeoutMs } })`.
  * Ceilings (not measured; what the node can keep to, with room): a lease of a day — a dead node's
  * agents unowned for longer serve no failover, and its keep-alive timer (a third of it) stays far
  * inside a timer's 24.8 days; 4,096 partitions — Kafka's guidance is a few thousand per broker, the
  * node that owns them all keeps a window of deliveries for each, and the count caps the useful
  * number of nodes far beyond any cluster this runs. The partitions' default is the count a new
- * topic is created with; a topic that exists keeps its own when the flag is not given.
+ * topic is created with; a topic that exists keeps its own when the flag is not given. The session's
+ * ceiling is the broker's default group.max.session.timeout.ms; the flagless durations' ten minutes
+ * is past any hand-off or start-up anyone waits for (judgements, like the lease's).
  */
 export const CLUSTER_LIMIT_TABLE = {
   leaseTtlSeconds: {
@@ -846,7 +849,29 @@ export const CLUSTER_LIMIT_TABLE = {
     description: 'Partitions of the deliveries topic when the node creates it (a topic that exists keeps its count; a flag that differs from it is refused at start); all nodes must agree.',
     serve: 'partitions', flagDigitsOnly: true,
   },
-} as const satisfies Record<string, LimitRow & { default: number; serve: string; flagDigitsOnly: true }>;
+  sessionTimeoutMs: {
+    unit: 'ms', default: 6_000, min: 1_000, ceiling: 1_800_000,
+    description: 'Kafka consumer session: a dead node\'s partitions move after this. It must also lie within the broker\'s group.min/max.session.timeout.ms (6,000..1,800,000 by default): the ceiling is the broker\'s default maximum.',
+    serve: 'kafka-session-timeout', flagDigitsOnly: true,
+  },
+  // Rows without a flag: an embedder sets them (`startNode({ cluster })`), checked by the same check.
+  drainTimeoutMs: {
+    unit: 'ms', default: 5_000, min: 0, ceiling: 600_000,
+    description: 'How long a hand-off lets an agent\'s in-flight work finish before it moves; the agent takes nothing new meanwhile.',
+  },
+  kafkaOpenTimeoutMs: {
+    unit: 'ms', default: 10_000, min: 500, ceiling: 600_000,
+    description: 'How long start-up waits for a Kafka broker to answer before it fails, typed.',
+  },
+  completionWithinMs: {
+    unit: 'ms', default: 1_000, min: 0, ceiling: 600_000,
+    description: 'Margin a completion must be recorded within before the membership lease runs out; keep it well below the lease.',
+  },
+  maxPendingPerPartition: {
+    unit: 'count', default: 256, min: 2, ceiling: 65_536,
+    description: 'Deliveries the consumer hands out per partition before it pauses that partition; half of it is what absent agents\' queues hold per partition (decision 1990).',
+  },
+} as const satisfies Record<string, LimitRow & { default: number; serve?: string; flagDigitsOnly?: true }>;
 
 export type ClusterLimitName = keyof typeof CLUSTER_LIMIT_TABLE;
 export type ClusterLimits = { [K in ClusterLimitName]: number };
@@ -856,6 +881,44 @@ export const DEFAULT_CLUSTER_LIMITS: Readonly<ClusterLimits> = tableDefaults(CLU
 /** The cluster limits given: each a whole number in its row (the defaults are applied where they differ by meaning: an unset partition count accepts the topic's). */
 export function checkClusterTable(given: Partial<Record<ClusterLimitName, unknown>> = {}, field = 'cluster'): Partial<ClusterLimits> {
   return checkTable(CLUSTER_LIMIT_TABLE, given, { field, what: 'cluster limit' });
+}
+
+/**
+ * The Kafka client's request shape (decision 2100 measured it): how long an idle producer or commit
+ * queue waits so more share a request, and the deliveries consumer's fetch. `caxton serve
+ * --kafka-linger-ms / --kafka-fetch-min-bytes / --kafka-fetch-max-wait-ms`, `startNode({ cluster:
+ * { kafkaRequests } })`, `new KafkaMessageLog({ lingerMs, … })`: one row each, checked by the one check.
+ */
+export const KAFKA_REQUEST_LIMIT_TABLE = {
+  lingerMs: {
+    unit: 'ms', default: 0, min: 0, ceiling: 100,
+    description: 'Wait before an idle producer or commit queue sends, so that more appends share one request; adds up to that much to every hop.',
+    serve: 'kafka-linger-ms', flagDigitsOnly: true,
+  },
+  fetchMinBytes: {
+    unit: 'bytes', default: 1, ceiling: 16 * 1024 * 1024,
+    description: 'Bytes the broker gathers before answering a fetch of deliveries (or the fetch\'s longest wait passes).',
+    serve: 'kafka-fetch-min-bytes', flagDigitsOnly: true,
+  },
+  fetchMaxWaitMs: {
+    unit: 'ms', default: 1_000, min: 0, ceiling: 30_000,
+    description: 'Longest the broker holds a fetch of deliveries waiting for its minimum bytes; with 1 byte, only how long a resumed partition waits.',
+    serve: 'kafka-fetch-max-wait-ms', flagDigitsOnly: true,
+  },
+  fetchMaxBytesPerPartition: {
+    unit: 'bytes', default: 1024 * 1024, ceiling: 64 * 1024 * 1024,
+    description: 'Largest slice of one partition a fetch returns (a larger record still comes whole).',
+  },
+} as const satisfies Record<string, LimitRow & { default: number }>;
+
+export type KafkaRequestLimitName = keyof typeof KAFKA_REQUEST_LIMIT_TABLE;
+export type KafkaRequestLimits = { [K in KafkaRequestLimitName]: number };
+
+export const DEFAULT_KAFKA_REQUEST_LIMITS: Readonly<KafkaRequestLimits> = tableDefaults(KAFKA_REQUEST_LIMIT_TABLE);
+
+/** The Kafka request shape given: each a whole number in its row (the values not given are left out, for the log's defaults). */
+export function checkKafkaRequestTable(given: Partial<Record<KafkaRequestLimitName, unknown>> = {}, field = 'kafkaRequests'): Partial<KafkaRequestLimits> {
+  return checkTable(KAFKA_REQUEST_LIMIT_TABLE, given, { field, what: 'Kafka request setting' });
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   renderLimitsTable, resolveAgentLimits, CaxtonError, DEFAULT_TRAFFIC_LIMITS, resolveTrafficLimits, SERVE_TRAFFIC_LIMITS,
   TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits, resolveRolloutThresholds, ROLLOUT_LIMIT_TABLE,
   ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, resolveEdgeLimits, type LimitRow,
-  NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, checkNodeTable, checkClusterTable, checkTable, rowInFlagUnit,
+  NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE, checkNodeTable, checkClusterTable, checkKafkaRequestTable, checkTable, rowInFlagUnit,
 } from '../../src/index.js';
 
 /** A number as the hints write it: grouped in thousands ("1,000,000"). */
@@ -124,6 +124,8 @@ describe('one check and one refusal for every table (decision 2147)', () => {
       [() => checkNodeTable({ shards: 257 }), 'shards', 1, NODE_LIMIT_TABLE.shards.ceiling],
       [() => checkClusterTable({ leaseTtlSeconds: 0 }), 'leaseTtlSeconds', 1, CLUSTER_LIMIT_TABLE.leaseTtlSeconds.ceiling],
       [() => checkClusterTable({ partitions: 4_097 }), 'partitions', 1, CLUSTER_LIMIT_TABLE.partitions.ceiling],
+      [() => checkClusterTable({ sessionTimeoutMs: 999 }), 'sessionTimeoutMs', 1_000, CLUSTER_LIMIT_TABLE.sessionTimeoutMs.ceiling],
+      [() => checkKafkaRequestTable({ lingerMs: -1 }), 'lingerMs', 0, KAFKA_REQUEST_LIMIT_TABLE.lingerMs.ceiling],
     ];
     for (const [refuse, limit, min, ceiling] of cases) {
       assert.throws(refuse, (e: unknown) => e instanceof LimitOutOfRangeError && e.code === 'limits.out-of-range' && e.kind === 'invalid-argument'
@@ -131,6 +133,14 @@ describe('one check and one refusal for every table (decision 2147)', () => {
         && e.message.includes(`is not a valid ${limit}; it must be a whole number in ${grouped(min)}..${grouped(ceiling)}`)
         && new RegExp(`^${limit} \\(.*caxton (deploy|serve|upgrade) --.* accepts ${grouped(min)}\\.\\.${grouped(ceiling)} .*; omit it for the default`).test(e.hint ?? ''), limit);
     }
+  });
+
+  it('refuses a row without a flag by the same check, its hint saying the range without a flag (an embedder sets it)', () => {
+    assert.throws(() => checkKafkaRequestTable({ fetchMaxBytesPerPartition: 0 }), (e: unknown) => e instanceof LimitOutOfRangeError
+      && e.limit === 'fetchMaxBytesPerPartition' && e.min === 1 && e.ceiling === KAFKA_REQUEST_LIMIT_TABLE.fetchMaxBytesPerPartition.ceiling
+      && e.hint?.startsWith('fetchMaxBytesPerPartition accepts 1..67,108,864 bytes; omit it for the default, 1,048,576 bytes.') === true);
+    assert.throws(() => checkClusterTable({ drainTimeoutMs: 600_001 }), (e: unknown) => e instanceof LimitOutOfRangeError
+      && e.limit === 'drainTimeoutMs' && e.min === 0 && e.hint?.startsWith('drainTimeoutMs accepts 0..600,000 ms; omit it for the default, 5,000 ms.') === true);
   });
 
   it('says the default of a row whose flag takes another unit in that unit too, from the row\'s flagScale', () => {
@@ -149,6 +159,7 @@ describe('one check and one refusal for every table (decision 2147)', () => {
 
   const tables: Record<string, Readonly<Record<string, LimitRow>>> = {
     AGENT_LIMIT_TABLE, TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ROLLOUT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE,
+    KAFKA_REQUEST_LIMIT_TABLE,
   };
 
   it('gives every row either a default within its range or a computed default in words, never both (decision 2149)', () => {

@@ -7,7 +7,7 @@
  * the CLI refuses first, so this is what an embedder (or a test) passing the option meets.
  */
 import {
-  ARTIFACT_LIMIT_TABLE, checkClusterTable, checkNodeTable, checkTable, EDGE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveTrafficLimits, rowFloor,
+  ARTIFACT_LIMIT_TABLE, checkClusterTable, checkKafkaRequestTable, checkNodeTable, checkTable, EDGE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveTrafficLimits, rowFloor,
   rowInFlagUnit, type LimitRow,
 } from '@caxton/core';
 import { checkEdgeAdmissionLimits, edgeAdmissionLimits, type EdgeAdmissionLimits } from '../bus/edge-admission.js';
@@ -36,7 +36,12 @@ export function checkNodeLimits(options: StartNodeOptions): void {
   checkEdgeOptions(options.edgeAdmission);
   checkNodeTable({ shards: options.shards }, FIELD);
   // resolveClusterOptions checks these again where the cluster topology opens: the same check, before anything here is made.
-  checkClusterTable({ leaseTtlSeconds: options.cluster?.leaseTtlSeconds, partitions: options.cluster?.partitions }, `${FIELD}.cluster`);
+  const cluster = options.cluster ?? {};
+  checkClusterTable({
+    leaseTtlSeconds: cluster.leaseTtlSeconds, partitions: cluster.partitions, sessionTimeoutMs: cluster.sessionTimeoutMs, drainTimeoutMs: cluster.drainTimeoutMs,
+    kafkaOpenTimeoutMs: cluster.kafkaOpenTimeoutMs, completionWithinMs: cluster.completionWithinMs, maxPendingPerPartition: cluster.maxPendingPerPartition,
+  }, `${FIELD}.cluster`);
+  checkKafkaRequestTable(cluster.kafkaRequests ?? {}, `${FIELD}.cluster.kafkaRequests`);
 }
 
 /**

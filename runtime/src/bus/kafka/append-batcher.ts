@@ -32,7 +32,7 @@ export interface AppendBatcherOptions<R = void> {
   /**
    * How long an idle batcher waits before its first request, so that appends of the next few
    * turns share it (0: only the current turn's). Not applied while a request is in flight: the
-   * appends made meanwhile already wait for it. Resolved in options.ts (KAFKA_TUNING.lingerMs).
+   * appends made meanwhile already wait for it. Resolved in options.ts (core's KAFKA_REQUEST_LIMIT_TABLE.lingerMs).
    */
   lingerMs?: number;
   onRetry: (attempt: number, error: string) => void;

@@ -2,6 +2,7 @@
  * Options of the Kafka message log, with the defaults and why they are what they are.
  */
 import os from 'node:os';
+import { checkKafkaRequestTable, DEFAULT_KAFKA_REQUEST_LIMITS, type KafkaRequestLimits } from '@caxton/core';
 
 export type KafkaLogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -86,10 +87,10 @@ export interface KafkaMessageLogOptions {
   maxAppendBatch?: number;
   /**
    * Milliseconds an idle producer (deliveries, agents' state) or commit queue waits before its
-   * first request, so that more appends and completions share one request. See KAFKA_TUNING.
+   * first request, so that more appends and completions share one request. See core's KAFKA_REQUEST_LIMIT_TABLE.
    */
   lingerMs?: number;
-  /** The deliveries consumer's fetch shape (kafkajs `minBytes`, `maxWaitTimeInMs`, `maxBytesPerPartition`). See KAFKA_TUNING. */
+  /** The deliveries consumer's fetch shape (kafkajs `minBytes`, `maxWaitTimeInMs`, `maxBytesPerPartition`). See core's KAFKA_REQUEST_LIMIT_TABLE. */
   fetchMinBytes?: number;
   fetchMaxWaitMs?: number;
   fetchMaxBytesPerPartition?: number;
@@ -124,48 +125,16 @@ export type ResolvedKafkaOptions = Required<Omit<KafkaMessageLogOptions, 'partit
     stateTopic: string;
   };
 
+/** The request shape as an operator sets it (each value optional; defaults and ranges: core's KAFKA_REQUEST_LIMIT_TABLE). */
+export type KafkaRequestShape = Partial<KafkaRequestLimits>;
+
 /**
- * The Kafka client's request shape: each value's default and the largest value accepted (values are
- * integers in 0..ceiling, fetchMinBytes and fetchMaxBytesPerPartition from 1). Defined here once;
- * resolveOptions validates against it. Decision 2100 measured them.
+ * The request shape this log runs with: the values given, checked by core's one check (a value out
+ * of its row is `limits.out-of-range`, named `KafkaMessageLog.<setting>`), the rest the rows' defaults.
  */
-export const KAFKA_TUNING = {
-  lingerMs: {
-    default: 0, ceiling: 100,
-    description: 'Wait before an idle producer or commit queue sends, so that more appends share one request; adds up to that much to every hop.',
-  },
-  fetchMinBytes: {
-    default: 1, ceiling: 16 * 1024 * 1024,
-    description: 'Bytes the broker gathers before answering a fetch of deliveries (or fetchMaxWaitMs passes).',
-  },
-  fetchMaxWaitMs: {
-    default: 1000, ceiling: 30_000,
-    description: 'Longest the broker holds a fetch of deliveries waiting for fetchMinBytes; with 1 byte, only how long a resumed partition waits.',
-  },
-  fetchMaxBytesPerPartition: {
-    default: 1024 * 1024, ceiling: 64 * 1024 * 1024,
-    description: 'Largest slice of one partition a fetch returns (a larger record still comes whole).',
-  },
-} as const;
-
-export type KafkaTuningName = keyof typeof KAFKA_TUNING;
-
-/** The request shape as an operator sets it (each value optional, defaults from KAFKA_TUNING). */
-export type KafkaRequestShape = Partial<Record<KafkaTuningName, number>>;
-
-/** What is wrong with one value of the request shape, or undefined when it is usable. */
-export function kafkaTuningProblem(name: KafkaTuningName, value: number): string | undefined {
-  const limit = KAFKA_TUNING[name];
-  const floor = name === 'fetchMinBytes' || name === 'fetchMaxBytesPerPartition' ? 1 : 0;
-  if (Number.isInteger(value) && value >= floor && value <= limit.ceiling) return undefined;
-  return `${name} ${value} is not an integer in ${floor}..${limit.ceiling} (${limit.description})`;
-}
-
-function tuning(o: KafkaMessageLogOptions, name: KafkaTuningName): number {
-  const value = o[name] ?? KAFKA_TUNING[name].default;
-  const problem = kafkaTuningProblem(name, value);
-  if (problem !== undefined) throw new RangeError(`KafkaMessageLog ${problem}`);
-  return value;
+function requestShape(o: KafkaMessageLogOptions): KafkaRequestLimits {
+  const given = checkKafkaRequestTable({ lingerMs: o.lingerMs, fetchMinBytes: o.fetchMinBytes, fetchMaxWaitMs: o.fetchMaxWaitMs, fetchMaxBytesPerPartition: o.fetchMaxBytesPerPartition }, 'KafkaMessageLog');
+  return { ...DEFAULT_KAFKA_REQUEST_LIMITS, ...given };
 }
 
 /** Default sink: kafkajs errors to stderr, the rest dropped (transient errors retry on their own). */
@@ -195,10 +164,7 @@ export function resolveOptions(o: KafkaMessageLogOptions): ResolvedKafkaOptions 
     commitTimeoutMs: o.commitTimeoutMs ?? 60_000,
     maxPendingPerPartition: o.maxPendingPerPartition ?? 256,
     maxAppendBatch: o.maxAppendBatch ?? 500,
-    lingerMs: tuning(o, 'lingerMs'),
-    fetchMinBytes: tuning(o, 'fetchMinBytes'),
-    fetchMaxWaitMs: tuning(o, 'fetchMaxWaitMs'),
-    fetchMaxBytesPerPartition: tuning(o, 'fetchMaxBytesPerPartition'),
+    ...requestShape(o),
     completedWindow: o.completedWindow ?? 100_000,
     windowRebuildRecords: o.windowRebuildRecords,
     beforeStateCommit: o.beforeStateCommit,

@@ -8,8 +8,8 @@
  * refused unless the broker is configured for it), and the 5 s lease expires before it, so the
  * agents are already claimed when their partitions arrive. Measured failover: docs/cluster.md.
  */
-import { CaxtonError, checkClusterTable, DEFAULT_CLUSTER_LIMITS } from '@caxton/core';
-import { KAFKA_TUNING, kafkaTuningProblem, type KafkaRequestShape, type KafkaTuningName } from '../../bus/kafka/options.js';
+import { CaxtonError, checkClusterTable, checkKafkaRequestTable, DEFAULT_CLUSTER_LIMITS } from '@caxton/core';
+import type { KafkaRequestShape } from '../../bus/kafka/options.js';
 
 export interface ClusterOptions {
   /**
@@ -53,7 +53,7 @@ export interface ClusterOptions {
   replicasAcrossNodes?: boolean;
   /**
    * The Kafka client's request shape (linger before a produce or commit, the fetch's minBytes and
-   * wait): defaults, ceilings and measurements in KAFKA_TUNING and decision 2100.
+   * wait): defaults and ranges in core's KAFKA_REQUEST_LIMIT_TABLE, measurements in decision 2100.
    */
   kafkaRequests?: KafkaRequestShape;
 }
@@ -91,30 +91,26 @@ export interface ResolvedClusterOptions {
   /** Half the window (decision 1990, *Cluster*): what a partition's absent queues hold together at most. */
   absentPerPartition: number;
   replicasAcrossNodes: boolean;
-  /** Only the values given (the Kafka log fills in the defaults), each checked against KAFKA_TUNING. */
+  /** Only the values given (the Kafka log fills in the defaults), each checked against its row of KAFKA_REQUEST_LIMIT_TABLE. */
   kafkaRequests: KafkaRequestShape;
 }
 
 /** Usable in an etcd key, a Kafka topic name and a consumer group id alike. */
 const NAME_RULE = /^[a-z0-9][a-z0-9_-]{0,47}$/;
 
+/** The defaults, from core's CLUSTER_LIMIT_TABLE (decision 2149) but for the name. */
 export const CLUSTER_DEFAULTS = {
   name: 'default',
   leaseTtlSeconds: DEFAULT_CLUSTER_LIMITS.leaseTtlSeconds,
-  sessionTimeoutMs: 6000,
-  drainTimeoutMs: 5000,
-  kafkaOpenTimeoutMs: 10_000,
-  completionWithinMs: 1000,
-  maxPendingPerPartition: 256,
+  sessionTimeoutMs: DEFAULT_CLUSTER_LIMITS.sessionTimeoutMs,
+  drainTimeoutMs: DEFAULT_CLUSTER_LIMITS.drainTimeoutMs,
+  kafkaOpenTimeoutMs: DEFAULT_CLUSTER_LIMITS.kafkaOpenTimeoutMs,
+  completionWithinMs: DEFAULT_CLUSTER_LIMITS.completionWithinMs,
+  maxPendingPerPartition: DEFAULT_CLUSTER_LIMITS.maxPendingPerPartition,
 } as const;
 
 function invalid(what: string, hint: string): CaxtonError {
   return new CaxtonError('node.cluster-config', what, { kind: 'internal', hint });
-}
-
-function positiveInt(value: number, what: string, min: number, hint: string): number {
-  if (!Number.isInteger(value) || value < min) throw invalid(`${what} must be an integer of at least ${min}, got ${value}`, hint);
-  return value;
 }
 
 export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOptions {
@@ -122,32 +118,27 @@ export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOp
   if (!NAME_RULE.test(name)) {
     throw invalid(`cluster name "${name}" is not usable`, 'use 1-48 characters: lower-case letters, digits, "_" and "-", starting with a letter or digit');
   }
-  // The rows of core's CLUSTER_LIMIT_TABLE (decision 2149): startNode checked them first, with the same check.
-  const rows = checkClusterTable({ leaseTtlSeconds: o.leaseTtlSeconds, partitions: o.partitions });
-  const leaseTtlSeconds = rows.leaseTtlSeconds ?? CLUSTER_DEFAULTS.leaseTtlSeconds;
-  const maxPendingPerPartition = positiveInt(o.maxPendingPerPartition ?? CLUSTER_DEFAULTS.maxPendingPerPartition, 'the pending deliveries per partition', 2, 'the consumer\'s window per partition; half of it is what absent agents may hold per partition');
-  const sessionTimeoutMs = positiveInt(o.sessionTimeoutMs ?? CLUSTER_DEFAULTS.sessionTimeoutMs, 'the Kafka session timeout (ms)', 1000, 'it must also lie within the broker\'s group.min/max.session.timeout.ms (6000-1800000 by default)');
-  const kafkaRequests: KafkaRequestShape = {};
-  for (const [name, value] of Object.entries(o.kafkaRequests ?? {}) as [string, number | undefined][]) {
-    if (value === undefined) continue;
-    if (!(name in KAFKA_TUNING)) throw invalid(`"${name}" is not a Kafka request setting`, `use ${Object.keys(KAFKA_TUNING).join(', ')}`);
-    const problem = kafkaTuningProblem(name as KafkaTuningName, value);
-    if (problem !== undefined) throw invalid(`the Kafka request shape: ${problem}`, 'see docs/cluster.md, *Kafka request shape*');
-    kafkaRequests[name as KafkaTuningName] = value;
-  }
+  // Every number is a row of core's CLUSTER_LIMIT_TABLE or KAFKA_REQUEST_LIMIT_TABLE (decision 2149):
+  // startNode checked them first, with the same checks; a value out of its row is limits.out-of-range.
+  const rows = { ...DEFAULT_CLUSTER_LIMITS, partitions: undefined, ...checkClusterTable({
+    leaseTtlSeconds: o.leaseTtlSeconds, partitions: o.partitions, sessionTimeoutMs: o.sessionTimeoutMs, drainTimeoutMs: o.drainTimeoutMs,
+    kafkaOpenTimeoutMs: o.kafkaOpenTimeoutMs, completionWithinMs: o.completionWithinMs, maxPendingPerPartition: o.maxPendingPerPartition,
+  }) };
+  const kafkaRequests: KafkaRequestShape = checkKafkaRequestTable(o.kafkaRequests ?? {}, 'cluster.kafkaRequests');
   return {
     name,
     etcdPrefix: `/caxton/${name}/`,
     topicPrefix: `caxton.${name}`,
     groupId: `caxton.${name}.bus`,
-    leaseTtlSeconds,
-    sessionTimeoutMs,
+    leaseTtlSeconds: rows.leaseTtlSeconds,
+    sessionTimeoutMs: rows.sessionTimeoutMs,
+    // Unset: the topic's own count (a new topic gets the row's default where it is created).
     partitions: rows.partitions,
-    drainTimeoutMs: positiveInt(o.drainTimeoutMs ?? CLUSTER_DEFAULTS.drainTimeoutMs, 'the drain timeout (ms)', 0, 'how long in-flight work may finish before a hand-off'),
-    kafkaOpenTimeoutMs: positiveInt(o.kafkaOpenTimeoutMs ?? CLUSTER_DEFAULTS.kafkaOpenTimeoutMs, 'the Kafka open timeout (ms)', 500, 'how long start-up waits for a broker to answer'),
-    completionWithinMs: positiveInt(o.completionWithinMs ?? CLUSTER_DEFAULTS.completionWithinMs, 'the completion margin (ms)', 0, 'keep it well below the lease TTL'),
-    maxPendingPerPartition,
-    absentPerPartition: Math.floor(maxPendingPerPartition / 2),
+    drainTimeoutMs: rows.drainTimeoutMs,
+    kafkaOpenTimeoutMs: rows.kafkaOpenTimeoutMs,
+    completionWithinMs: rows.completionWithinMs,
+    maxPendingPerPartition: rows.maxPendingPerPartition,
+    absentPerPartition: Math.floor(rows.maxPendingPerPartition / 2),
     replicasAcrossNodes: o.replicasAcrossNodes ?? replicasAcrossNodesFromEnv(process.env),
     kafkaRequests,
   };

@@ -44,7 +44,7 @@ describe('AppendBatcher', () => {
 
   it('with a linger, an idle batcher lets appends of later turns join its first request', async () => {
     const requests: string[][] = [];
-    // The ceiling of KAFKA_TUNING.lingerMs: the three turns below take far less than that.
+    // The ceiling of core's KAFKA_REQUEST_LIMIT_TABLE.lingerMs: the three turns below take far less than that.
     const b = batcher(async (m) => void requests.push(m.map((x) => String(x.key))), 500, 100);
     const sent = [b.append([rec(0)])];
     await nextTurn();

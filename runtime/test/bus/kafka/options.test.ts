@@ -1,40 +1,41 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KAFKA_TUNING, resolveOptions } from '../../../src/bus/kafka/options.js';
+import { KAFKA_REQUEST_LIMIT_TABLE, LimitOutOfRangeError } from '@caxton/core';
+import { resolveOptions } from '../../../src/bus/kafka/options.js';
 
 const brokers = ['localhost:9092'];
 
-describe('Kafka options: the request shape (KAFKA_TUNING)', () => {
+describe('Kafka options: the request shape (core\'s KAFKA_REQUEST_LIMIT_TABLE)', () => {
   it('takes each default from the table', () => {
     const o = resolveOptions({ brokers });
-    assert.equal(o.lingerMs, KAFKA_TUNING.lingerMs.default);
-    assert.equal(o.fetchMinBytes, KAFKA_TUNING.fetchMinBytes.default);
-    assert.equal(o.fetchMaxWaitMs, KAFKA_TUNING.fetchMaxWaitMs.default);
-    assert.equal(o.fetchMaxBytesPerPartition, KAFKA_TUNING.fetchMaxBytesPerPartition.default);
+    assert.equal(o.lingerMs, KAFKA_REQUEST_LIMIT_TABLE.lingerMs.default);
+    assert.equal(o.fetchMinBytes, KAFKA_REQUEST_LIMIT_TABLE.fetchMinBytes.default);
+    assert.equal(o.fetchMaxWaitMs, KAFKA_REQUEST_LIMIT_TABLE.fetchMaxWaitMs.default);
+    assert.equal(o.fetchMaxBytesPerPartition, KAFKA_REQUEST_LIMIT_TABLE.fetchMaxBytesPerPartition.default);
   });
 
   it('accepts values up to each ceiling', () => {
     const o = resolveOptions({
       brokers,
-      lingerMs: KAFKA_TUNING.lingerMs.ceiling,
-      fetchMinBytes: KAFKA_TUNING.fetchMinBytes.ceiling,
+      lingerMs: KAFKA_REQUEST_LIMIT_TABLE.lingerMs.ceiling,
+      fetchMinBytes: KAFKA_REQUEST_LIMIT_TABLE.fetchMinBytes.ceiling,
       fetchMaxWaitMs: 0,
       fetchMaxBytesPerPartition: 1,
     });
-    assert.deepEqual([o.lingerMs, o.fetchMinBytes, o.fetchMaxWaitMs, o.fetchMaxBytesPerPartition], [KAFKA_TUNING.lingerMs.ceiling, KAFKA_TUNING.fetchMinBytes.ceiling, 0, 1]);
+    assert.deepEqual([o.lingerMs, o.fetchMinBytes, o.fetchMaxWaitMs, o.fetchMaxBytesPerPartition], [KAFKA_REQUEST_LIMIT_TABLE.lingerMs.ceiling, KAFKA_REQUEST_LIMIT_TABLE.fetchMinBytes.ceiling, 0, 1]);
   });
 
   it('refuses values past the ceiling, below the floor or not integers, naming the option', () => {
     for (const [name, value] of [
-      ['lingerMs', KAFKA_TUNING.lingerMs.ceiling + 1],
+      ['lingerMs', KAFKA_REQUEST_LIMIT_TABLE.lingerMs.ceiling + 1],
       ['lingerMs', -1],
       ['lingerMs', 0.5],
       ['fetchMinBytes', 0],
-      ['fetchMaxWaitMs', KAFKA_TUNING.fetchMaxWaitMs.ceiling + 1],
+      ['fetchMaxWaitMs', KAFKA_REQUEST_LIMIT_TABLE.fetchMaxWaitMs.ceiling + 1],
       ['fetchMaxBytesPerPartition', 0],
       ['fetchMaxBytesPerPartition', Number.NaN],
     ] as const) {
-      assert.throws(() => resolveOptions({ brokers, [name]: value }), (e: Error) => e instanceof RangeError && e.message.includes(name), `${name}=${value}`);
+      assert.throws(() => resolveOptions({ brokers, [name]: value }), (e: Error) => e instanceof LimitOutOfRangeError && e.message.startsWith(`KafkaMessageLog.${name}: `), `${name}=${value}`);
     }
   });
 });

@@ -2,8 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { replicasAcrossNodesFromEnv, resolveClusterOptions } from '../../../src/topology/cluster/options.js';
-import { KAFKA_TUNING } from '../../../src/bus/kafka/index.js';
-import { LimitOutOfRangeError } from '@caxton/core';
+import { KAFKA_REQUEST_LIMIT_TABLE, LimitOutOfRangeError } from '@caxton/core';
 
 /** Runs `fn` with the node's CAXTON_REPLICAS_ACROSS_NODES set to `value` (unset: undefined), then puts it back. */
 function withReplicasEnv<T>(value: string | undefined, fn: () => T): T {
@@ -44,21 +43,27 @@ test('refused: names unusable in an etcd key, a topic or a group; fractional or 
     && e.limit === limit && e.min === min && e.ceiling === ceiling && e.message.startsWith(`cluster.${limit}: `);
   for (const leaseTtlSeconds of [2.5, 0, 86_401]) assert.throws(() => resolveClusterOptions({ leaseTtlSeconds }), outOfRow('leaseTtlSeconds', 1, 86_400), String(leaseTtlSeconds));
   assert.equal(resolveClusterOptions({ leaseTtlSeconds: 86_400 }).leaseTtlSeconds, 86_400, 'the ceiling itself');
-  assert.throws(() => resolveClusterOptions({ sessionTimeoutMs: 500 }), /session timeout/);
+  // The session and the flagless timings are rows too since the Kafka flags joined the table.
+  for (const sessionTimeoutMs of [500, 6000.5, 1_800_001]) assert.throws(() => resolveClusterOptions({ sessionTimeoutMs }), outOfRow('sessionTimeoutMs', 1_000, 1_800_000), String(sessionTimeoutMs));
+  for (const drainTimeoutMs of [-1, 600_001]) assert.throws(() => resolveClusterOptions({ drainTimeoutMs }), outOfRow('drainTimeoutMs', 0, 600_000), String(drainTimeoutMs));
+  assert.throws(() => resolveClusterOptions({ kafkaOpenTimeoutMs: 499 }), outOfRow('kafkaOpenTimeoutMs', 500, 600_000));
+  assert.throws(() => resolveClusterOptions({ completionWithinMs: Number.NaN }), outOfRow('completionWithinMs', 0, 600_000));
+  assert.equal(resolveClusterOptions({ drainTimeoutMs: 0, completionWithinMs: 0 }).drainTimeoutMs, 0, 'a floor of 0 is taken');
   for (const partitions of [0, 4_097]) assert.throws(() => resolveClusterOptions({ partitions }), outOfRow('partitions', 1, 4_096), String(partitions));
   assert.equal(resolveClusterOptions({ partitions: 4_096 }).partitions, 4_096, 'the ceiling itself');
-  assert.throws(() => resolveClusterOptions({ maxPendingPerPartition: 1 }), /pending deliveries per partition/);
+  for (const maxPendingPerPartition of [1, 65_537]) assert.throws(() => resolveClusterOptions({ maxPendingPerPartition }), outOfRow('maxPendingPerPartition', 2, 65_536), String(maxPendingPerPartition));
   // Decision 1990 (*Cluster*): absent queues of one partition hold at most half its window.
   assert.equal(resolveClusterOptions({ maxPendingPerPartition: 17 }).absentPerPartition, 8);
 });
 
-test('the Kafka request shape: values given are checked against KAFKA_TUNING and passed on, the rest left to the log', () => {
+test('the Kafka request shape: values given are checked against KAFKA_REQUEST_LIMIT_TABLE and passed on, the rest left to the log', () => {
   assert.deepEqual(resolveClusterOptions({ kafkaRequests: { lingerMs: 2, fetchMinBytes: undefined } }).kafkaRequests, { lingerMs: 2 });
   assert.deepEqual(resolveClusterOptions({ kafkaRequests: { fetchMinBytes: 16_384, fetchMaxWaitMs: 5 } }).kafkaRequests, { fetchMinBytes: 16_384, fetchMaxWaitMs: 5 });
-  for (const kafkaRequests of [{ lingerMs: KAFKA_TUNING.lingerMs.ceiling + 1 }, { lingerMs: 1.5 }, { fetchMinBytes: 0 }, { fetchMaxWaitMs: -1 }]) {
-    assert.throws(() => resolveClusterOptions({ kafkaRequests }), (e: Error & { code?: string }) => e.code === 'node.cluster-config' && e.message.includes(Object.keys(kafkaRequests)[0]!), JSON.stringify(kafkaRequests));
+  for (const kafkaRequests of [{ lingerMs: KAFKA_REQUEST_LIMIT_TABLE.lingerMs.ceiling + 1 }, { lingerMs: 1.5 }, { fetchMinBytes: 0 }, { fetchMaxWaitMs: -1 }]) {
+    const name = Object.keys(kafkaRequests)[0]!;
+    assert.throws(() => resolveClusterOptions({ kafkaRequests }), (e: unknown) => e instanceof LimitOutOfRangeError && e.limit === name && e.message.startsWith(`cluster.kafkaRequests.${name}: `), JSON.stringify(kafkaRequests));
   }
-  assert.throws(() => resolveClusterOptions({ kafkaRequests: { lingerMS: 1 } as never }), /not a Kafka request setting/);
+  assert.throws(() => resolveClusterOptions({ kafkaRequests: { lingerMS: 1 } as never }), (e: Error & { code?: string; hint?: string }) => e.code === 'limits.unknown' && /lingerMs/.test(e.hint ?? ''));
 });
 
 test('CAXTON_REPLICAS_ACROSS_NODES has one reading (review finding 2): 1 is on; 0, empty or unset off; the option beats the environment', () => {
