@@ -1,7 +1,7 @@
 /**
- * The CLI's flags of core's limit tables (decisions 1720, 2140, 2141, 2147, 2149): the deploy/upgrade
+ * The CLI's flags of core's limit tables (decisions 1720, 2140, 2141, 2147, 2149, 2153): the deploy/upgrade
  * flags of the agents' table and serve's node defaults of it, upgrade's rollout thresholds, and serve's
- * flags of the traffic, prepare cache, artifact, edge, node and cluster tables. Each flag's help, parsing and range come from its row; its value
+ * flags of the traffic, prepare cache, artifact, edge, node, cluster and Kafka request tables. Each flag's help, parsing and range come from its row; its value
  * is checked by the table's one check before anything is built or sent.
  */
 import type { Argv } from 'yargs';
@@ -192,7 +192,7 @@ export function nodeLimitsFromFlags(argv: LimitFlagArgs): Partial<NodeLimits> | 
   return serveTableFlags(argv, NODE_LIMIT_TABLE, checkNodeTable);
 }
 
-/** `caxton serve --lease-ttl / --partitions / --kafka-session-timeout` (decision 2149): core's CLUSTER_LIMIT_TABLE (its rows with a flag), whole numbers (cluster mode only: serve-run.ts says so). */
+/** `caxton serve --lease-ttl / --partitions / --kafka-session-timeout` (decisions 2149, 2153): core's CLUSTER_LIMIT_TABLE (its rows with a flag), whole numbers (cluster mode only: serve-run.ts says so). */
 export function clusterLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
   return serveRowOptions(y, CLUSTER_LIMIT_TABLE);
 }
@@ -204,7 +204,7 @@ export function clusterLimitsFromFlags(argv: LimitFlagArgs): Partial<ClusterLimi
 
 /**
  * `caxton serve --kafka-linger-ms / --kafka-fetch-min-bytes / --kafka-fetch-max-wait-ms` (decisions 2100,
- * 2149): core's KAFKA_REQUEST_LIMIT_TABLE, whole numbers in digits (cluster mode only: serve-run.ts says so).
+ * 2153): core's KAFKA_REQUEST_LIMIT_TABLE, whole numbers in digits (cluster mode only: serve-run.ts says so).
  */
 export function kafkaRequestLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
   return serveRowOptions(y, KAFKA_REQUEST_LIMIT_TABLE);
@@ -305,7 +305,7 @@ function rowFlag<N extends string>(name: N, row: LimitRow, flag: string): TableF
 
 /**
  * The one reader of a table's flags (the deploy flags, serve's node defaults, upgrade's rollout thresholds, and through
- * serveTableFlags the traffic, prepare cache, artifact, edge, node and cluster tables' serve flags): each flag's one text (flagText refuses it repeated), parsed by its row,
+ * serveTableFlags the traffic, prepare cache, artifact, edge, node, cluster and Kafka request tables' serve flags): each flag's one text (flagText refuses it repeated), parsed by its row,
  * and the values checked by the table's own check (checkTable), whose LimitOutOfRangeError becomes
  * a usage error naming the flag and the range that applied in the flag's unit, with the row's hint
  * (how it is set, its default and description).

@@ -143,7 +143,7 @@ describe('flags → requests', () => {
     assert.throws(() => nodeOptions({ ...base, platform: 'a@b' } as typeof base, '/srv'), /--platform "a@b" is not a platform name/);
     assert.deepEqual(nodeOptions({ ...base, auditReads: true }, '/srv').audit, { recordReads: true });
     assert.equal(nodeOptions({ ...base, auditReads: false }, '/srv').audit, undefined, 'reads unrecorded unless asked');
-    // Decision 2100: the Kafka request shape goes to the cluster options (rows of core's KAFKA_REQUEST_LIMIT_TABLE, decision 2149); cluster mode only.
+    // Decision 2100: the Kafka request shape goes to the cluster options (rows of core's KAFKA_REQUEST_LIMIT_TABLE, decision 2153); cluster mode only.
     const cluster = { ...base, kafka: 'k1:9092', etcd: 'e1:2379' };
     assert.deepEqual(nodeOptions({ ...cluster, 'kafka-linger-ms': '2', 'kafka-fetch-min-bytes': '16384' } as typeof base, '/srv').cluster?.kafkaRequests, { lingerMs: 2, fetchMinBytes: 16_384 });
     assert.equal(nodeOptions({ ...cluster, 'kafka-session-timeout': '9000' } as typeof base, '/srv').cluster?.sessionTimeoutMs, 9000);

@@ -177,7 +177,7 @@ function clusterOptions(argv: ServeArgs): NonNullable<StartNodeOptions['cluster'
   const out: NonNullable<StartNodeOptions['cluster']> = {};
   if (argv.cluster !== undefined) out.name = argv.cluster;
   // The lease, the partitions and the Kafka session are rows of core's CLUSTER_LIMIT_TABLE, the Kafka
-  // request shape of its KAFKA_REQUEST_LIMIT_TABLE (decision 2149): read like every table flag.
+  // request shape of its KAFKA_REQUEST_LIMIT_TABLE (decisions 2149, 2153): read like every table flag.
   const rows = clusterLimitsFromFlags(argv as unknown as LimitFlagArgs);
   if (rows?.leaseTtlSeconds !== undefined) out.leaseTtlSeconds = rows.leaseTtlSeconds;
   if (rows?.sessionTimeoutMs !== undefined) out.sessionTimeoutMs = rows.sessionTimeoutMs;

@@ -58,26 +58,39 @@ export async function warmUp(client: CaxtonClient, agents: string[], js: Journal
   }, timeoutMs, 250);
 }
 
-/** The partitions a node's stderr says it consumes now (its last assignment line), or undefined before its first. */
-export function consumedPartitions(node: NodeProcess): number[] | undefined {
-  let last: number[] | undefined;
+/** What a node's stderr says it consumes now (its last assignment line), or undefined before its first. */
+export function consumedPartitions(node: NodeProcess): { partitions: number[]; of: number } | undefined {
+  let last: { partitions: number[]; of: number } | undefined;
   for (const line of node.stderr.split('\n')) {
     const a = parseAssignmentLine(line);
-    if (a !== undefined && a.nodeId === node.id) last = a.partitions;
+    if (a !== undefined && a.nodeId === node.id) last = a;
   }
   return last;
 }
 
 /**
- * Waits until the consumer group has settled on `nodes`: each consumes exactly the partitions the
- * rendezvous gives it among their ids (partition-placement.ts), as its stderr says. Until then a
- * partition can still move, and a delivery handled before the move may be handled again after it
- * (at least once; its effects keep their ids) or an agent be activated where it will not stay.
+ * Waits until the consumer group has settled on the live nodes among `nodes` (the latest process of
+ * each id, so a test that killed or restarted one can call it again): each consumes exactly the
+ * partitions the rendezvous gives it among their ids (partition-placement.ts), as its stderr says.
+ * Until then a partition can still move, and a delivery handled before the move may be handled
+ * again after it (at least once; its effects keep their ids) or an agent be activated where it will
+ * not stay. On timeout, says each node's last line against what it should be.
  */
-export async function groupSettled(nodes: readonly NodeProcess[], partitions: number, timeoutMs = 60_000): Promise<void> {
-  const ids = nodes.map((n) => n.id);
-  await waitFor(`the consumer group to give each of ${ids.join(', ')} its partitions`, () => nodes.every((n) => {
-    const expected = Array.from({ length: partitions }, (_, p) => p).filter((p) => partitionOwner(p, ids) === n.id);
-    return consumedPartitions(n)?.join(' ') === expected.join(' ');
-  }), timeoutMs, 100);
+export async function groupSettled(nodes: readonly NodeProcess[], timeoutMs = 60_000): Promise<void> {
+  const latest = new Map<string, NodeProcess>();
+  for (const n of nodes) latest.set(n.id, n); // started in order: a restart comes after its first process
+  const live = [...latest.values()].filter((n) => n.alive);
+  const ids = live.map((n) => n.id);
+  const expected = (n: NodeProcess, of: number): number[] => Array.from({ length: of }, (_, p) => p).filter((p) => partitionOwner(p, ids) === n.id);
+  const settled = (n: NodeProcess): boolean => {
+    const now = consumedPartitions(n);
+    return now !== undefined && now.partitions.join(' ') === expected(n, now.of).join(' ');
+  };
+  await waitFor(`the consumer group to give each of ${ids.join(', ')} its partitions`, () => live.every(settled), timeoutMs, 100).catch((err: unknown) => {
+    const say = live.map((n) => {
+      const now = consumedPartitions(n);
+      return `${n.id}: consumes ${now === undefined ? '(no line yet)' : now.partitions.join(' ') || 'none'}${now === undefined ? '' : `, should ${expected(n, now.of).join(' ') || 'none'}`}`;
+    });
+    throw new Error(`${(err as Error).message}\n${say.join('\n')}`);
+  });
 }

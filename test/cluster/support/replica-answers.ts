@@ -1,13 +1,17 @@
 /**
  * The answers of the replica echo (examples/as-replica-echo: `replica=<n> count=<k> <content>`) as the
- * nodes' journals recorded them (node-child.ts: `R <ms> <message id> <content>`), one entry per
+ * nodes' journals recorded them (node-child.ts: `R <ms> <message id> <answer>`), one entry per
  * answer message.
  *
- * Deduplicated by message id: an answer is the message its id names. Handling is at least once and
- * its effects exactly once (decision 0001, transactional outbox and derived ids): a delivery handled again — its partition moved before the
- * first handling's completion was committed — sends the same answer again under the same derived id,
- * which the log drops for an agent receiver; an outside receiver's notice fires on the node that
- * handled it each time. Two answers with different ids are two messages, and count as two.
+ * "Answered exactly once" here means one answer *message* per request, told by its id. Handling is at
+ * least once and its effects exactly once (decision 0001, transactional outbox and derived ids): a
+ * delivery handled again — its partition moved before the first handling's completion was
+ * committed — sends the same answer again under the same derived id, which the log drops for an
+ * agent receiver; an outside receiver's notice fires on the node that handled it, each time. Such a
+ * repeat is listed in `repeated`, for the test to report. It must be the same answer, byte for byte:
+ * the same id with another replica or another count (the agent's state) would be two handlings'
+ * effects under one id — state counted twice — and throws. Two answers with different ids are two
+ * messages, and count as two.
  */
 import { readFileSync } from 'node:fs';
 
@@ -26,10 +30,10 @@ export interface ReplicaAnswers {
   repeated: string[];
 }
 
-const ANSWER = /^R (\d+) (\S+) replica=(\d+) count=\d+ (.*)$/;
+const ANSWER = /^R (\d+) (\S+) (replica=(\d+) count=\d+ (.*))$/;
 
 export function replicaAnswers(journals: ReadonlyArray<{ id: string; journal?: string | undefined }>): ReplicaAnswers {
-  const byId = new Map<string, { content: string; answer: ReplicaAnswer }>();
+  const byId = new Map<string, { content: string; whole: string; answer: ReplicaAnswer }>();
   const repeated: string[] = [];
   for (const n of journals) {
     let text = '';
@@ -41,16 +45,32 @@ export function replicaAnswers(journals: ReadonlyArray<{ id: string; journal?: s
     for (const line of text.split('\n')) {
       const m = ANSWER.exec(line);
       if (!m) continue;
-      const answer: ReplicaAnswer = { node: n.id, replica: Number(m[3]), messageId: m[2]!, at: Number(m[1]) };
+      const answer: ReplicaAnswer = { node: n.id, replica: Number(m[4]), messageId: m[2]!, at: Number(m[1]) };
       const before = byId.get(answer.messageId);
       if (before !== undefined) {
-        repeated.push(`${m[4]}@${n.id}`);
+        if (before.whole !== m[3]) throw new Error(`answer ${answer.messageId} recorded as "${before.whole}" on ${before.answer.node} and as "${m[3]}" on ${n.id}: one id, two different answers`);
+        repeated.push(`${m[5]}@${n.id}`);
         if (before.answer.at > answer.at) continue;
       }
-      byId.set(answer.messageId, { content: m[4]!, answer });
+      byId.set(answer.messageId, { content: m[5]!, whole: m[3]!, answer });
     }
   }
   const byContent = new Map<string, ReplicaAnswer[]>();
   for (const { content, answer } of byId.values()) byContent.set(content, [...(byContent.get(content) ?? []), answer]);
   return { byContent, repeated };
+}
+
+/** The journals' raw answer lines for `content` on every node, for a failure message. */
+export function answerLines(journals: ReadonlyArray<{ id: string; journal?: string | undefined }>, content: string): string {
+  const out: string[] = [];
+  for (const n of journals) {
+    let text = '';
+    try {
+      text = readFileSync(n.journal!, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) if (line.startsWith('R ') && line.endsWith(` ${content}`)) out.push(`${n.id}: ${line}`);
+  }
+  return out.join('\n');
 }

@@ -2,7 +2,8 @@
  * The line a cluster node writes to stderr each time the consumer group changes the partitions it
  * consumes (docs/cluster.md, *Which partitions a node consumes*): with the partitions, an operator
  * reads a rebalance — and which node's agents moved — without a metrics stack. Sorted, so one
- * assignment is always one line and a repeated join that changed nothing says nothing new.
+ * assignment is always one line, and the node says a line only when it differs from its last (a
+ * re-join reports `none` first, then the partitions it got back: two lines for no net change).
  */
 export function assignmentLine(nodeId: string, partitions: readonly number[], of: number): string {
   const list = [...partitions].sort((a, b) => a - b);

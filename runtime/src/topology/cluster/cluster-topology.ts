@@ -70,19 +70,22 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
   }
   let onAssignment: (partitions: readonly number[]) => void = () => {};
   let lastAssignment: string | undefined;
+  // Read once the log is open: `partitionCount` throws once close() began, and an assignment can
+  // still arrive then (a peer leaving while this log drains).
+  let topicPartitions = 0;
   const onKafkaEvent = (e: KafkaLogEvent): void => {
     if (e.type === 'assignment') {
-      // Every change is said, not throttled as the other lines: which partitions — so which agents —
-      // a node consumes is what an operator reads a rebalance by, and the last line is the current one.
       // A throwing listener would be dropped (decision 1106): keep this one, report the failure.
       try {
-        const line = assignmentLine(nodeId, e.partitions, log.partitionCount);
-        if (line !== lastAssignment) process.stderr.write(`caxton: cluster: ${line}\n`);
-        lastAssignment = line;
         onAssignment(e.partitions);
       } catch (err) {
         say('kafka-assignment', `mailboxes not updated for the new assignment: ${describe(err)}`);
       }
+      // Said unthrottled, unlike the other lines: which partitions — so which agents — a node
+      // consumes is what an operator reads a rebalance by, and the last line is the current one.
+      const line = assignmentLine(nodeId, e.partitions, topicPartitions);
+      if (line !== lastAssignment) process.stderr.write(`caxton: cluster: ${line}\n`);
+      lastAssignment = line;
     }
     else if (e.type === 'consumer-crash') say('kafka-consumer', `Kafka consumer ${e.restart ? 'restarting' : 'crashed, restarting'}: ${e.error.message}`);
     else if (e.type === 'commit-retry' || e.type === 'append-retry') say(e.type, `Kafka ${e.type === 'commit-retry' ? 'offset commit' : 'append'} retrying (attempt ${e.attempt}): ${e.error}`);
@@ -114,6 +117,7 @@ export async function openClusterTopology(options: TopologyOptions, dataDir: str
     if (etcdOpen.status === 'rejected' && kafkaOpen.status === 'rejected') say('open', `Kafka failed too: ${describe(kafkaOpen.reason)}`);
     throw etcdOpen.status === 'rejected' ? etcdOpen.reason : (kafkaOpen as PromiseRejectedResult).reason;
   }
+  topicPartitions = log.partitionCount;
   // One platform name per cluster, kept by its first node, checked before this node joins (decision 1910);
   // one replica mode too (decision 2097): a node of another mode would strand its peers' replica mail.
   try {

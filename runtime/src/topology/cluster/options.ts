@@ -98,7 +98,7 @@ export interface ResolvedClusterOptions {
 /** Usable in an etcd key, a Kafka topic name and a consumer group id alike. */
 const NAME_RULE = /^[a-z0-9][a-z0-9_-]{0,47}$/;
 
-/** The defaults, from core's CLUSTER_LIMIT_TABLE (decision 2149) but for the name. */
+/** The defaults, from core's CLUSTER_LIMIT_TABLE (decisions 2149, 2153) but for the name. */
 export const CLUSTER_DEFAULTS = {
   name: 'default',
   leaseTtlSeconds: DEFAULT_CLUSTER_LIMITS.leaseTtlSeconds,
@@ -118,7 +118,7 @@ export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOp
   if (!NAME_RULE.test(name)) {
     throw invalid(`cluster name "${name}" is not usable`, 'use 1-48 characters: lower-case letters, digits, "_" and "-", starting with a letter or digit');
   }
-  // Every number is a row of core's CLUSTER_LIMIT_TABLE or KAFKA_REQUEST_LIMIT_TABLE (decision 2149):
+  // Every number is a row of core's CLUSTER_LIMIT_TABLE or KAFKA_REQUEST_LIMIT_TABLE (decisions 2149, 2153):
   // startNode checked them first, with the same checks; a value out of its row is limits.out-of-range.
   const rows = { ...DEFAULT_CLUSTER_LIMITS, partitions: undefined, ...checkClusterTable({
     leaseTtlSeconds: o.leaseTtlSeconds, partitions: o.partitions, sessionTimeoutMs: o.sessionTimeoutMs, drainTimeoutMs: o.drainTimeoutMs,

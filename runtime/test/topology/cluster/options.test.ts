@@ -48,7 +48,9 @@ test('refused: names unusable in an etcd key, a topic or a group; fractional or 
   for (const drainTimeoutMs of [-1, 600_001]) assert.throws(() => resolveClusterOptions({ drainTimeoutMs }), outOfRow('drainTimeoutMs', 0, 600_000), String(drainTimeoutMs));
   assert.throws(() => resolveClusterOptions({ kafkaOpenTimeoutMs: 499 }), outOfRow('kafkaOpenTimeoutMs', 500, 600_000));
   assert.throws(() => resolveClusterOptions({ completionWithinMs: Number.NaN }), outOfRow('completionWithinMs', 0, 600_000));
-  assert.equal(resolveClusterOptions({ drainTimeoutMs: 0, completionWithinMs: 0 }).drainTimeoutMs, 0, 'a floor of 0 is taken');
+  const zero = resolveClusterOptions({ drainTimeoutMs: 0, completionWithinMs: 0 });
+  assert.deepEqual([zero.drainTimeoutMs, zero.completionWithinMs], [0, 0], 'a floor of 0 is taken');
+  assert.throws(() => resolveClusterOptions({ drainTimeoutMs: null as never }), outOfRow('drainTimeoutMs', 0, 600_000), 'null is not "the default": leave it out for that');
   for (const partitions of [0, 4_097]) assert.throws(() => resolveClusterOptions({ partitions }), outOfRow('partitions', 1, 4_096), String(partitions));
   assert.equal(resolveClusterOptions({ partitions: 4_096 }).partitions, 4_096, 'the ceiling itself');
   for (const maxPendingPerPartition of [1, 65_537]) assert.throws(() => resolveClusterOptions({ maxPendingPerPartition }), outOfRow('maxPendingPerPartition', 2, 65_536), String(maxPendingPerPartition));
