@@ -23,6 +23,15 @@ const number = (n: number): string => n.toLocaleString('en-US');
 /** What a row's value looks like in the table's unit, for help and hints ("1,000 ms", "10,000,000 fuel"). */
 const withUnit = (n: number, unit: string): string => (unit === 'ms' ? `${number(n)} ms` : unit === 'percent' ? `${number(n)}%` : number(n));
 
+/**
+ * `ms` as the duration a flag takes (`7d`, `10m`) when that says it exactly, else undefined:
+ * formatDuration keeps the two largest units, so `1d 1h 1m` would be said as `1d1h`, a lower value.
+ */
+export function exactDuration(ms: number): string | undefined {
+  const text = formatDuration(ms).replace(/ /g, '');
+  return parseDuration(text) === ms ? text : undefined;
+}
+
 /** A duration row's examples, its default and its ceiling as a flag takes them (`50ms`, `10s`): values the flag accepts. */
 function durationExamples(row: LimitRow): [string, string] {
   // formatDuration keeps the two largest units ("5m 3s", rounded down): without the space it parses, and stays within the ceiling.
@@ -47,7 +56,9 @@ function valueHelp(row: LimitRow, countExample?: string, defaultIs = (text: stri
       : `${row.unit}, e.g. ${number(row.default ?? rowFloor(row))}${countExample === undefined ? '' : ` or ${countExample}`}`;
   // A duration row's default as the durations the flag takes ("5m", not "300,000 ms"), as its examples.
   const sayDefault = (d: number): string => (row.unit === 'ms' ? formatDuration(d) : withUnit(d, row.unit));
-  return `Value: ${forms}; at most ${withUnit(row.ceiling, row.unit)}; ${defaultIs(defaultText(row, sayDefault))}`;
+  // A duration row's ceiling as a duration too, where one says it exactly ("at most 7d", not 604,800,000 ms).
+  const ceiling = (row.unit === 'ms' ? exactDuration(row.ceiling) : undefined) ?? withUnit(row.ceiling, row.unit);
+  return `Value: ${forms}; at most ${ceiling}; ${defaultIs(defaultText(row, sayDefault))}`;
 }
 
 /**

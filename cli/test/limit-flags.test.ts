@@ -13,7 +13,7 @@ import {
 } from '@caxton/core';
 import { UsageError } from '../src/cli-error.js';
 import { formatDuration } from '../src/format/units.js';
-import { limitFlagOptions, limitsFromFlags, NODE_DEFAULT_LIMIT_FLAGS, nodeDefaultLimitOptions, nodeDefaultLimitsFromFlags } from '../src/limit-flags.js';
+import { exactDuration, limitFlagOptions, limitsFromFlags, NODE_DEFAULT_LIMIT_FLAGS, nodeDefaultLimitOptions, nodeDefaultLimitsFromFlags } from '../src/limit-flags.js';
 
 describe('limit flags', () => {
   it('map each flag to its limit', () => {
@@ -53,9 +53,10 @@ describe('limit flags', () => {
     for (const name of DEPLOYABLE_LIMITS) {
       const d = AGENT_LIMIT_TABLE[name];
       assert.match(help, new RegExp(`--${d.deploy.flag}\\b`));
-      const unit = d.unit === 'ms' ? ' ms' : '';
+      // A duration's ceiling as the duration the flag takes (every ceiling here is one exactly: 30d).
+      const ceiling = d.unit === 'ms' ? formatDuration(d.ceiling).replace(/ /g, '') : d.ceiling.toLocaleString('en-US');
       const text = help.replace(/\s+/g, ' ');
-      assert.ok(text.includes(`at most ${d.ceiling.toLocaleString('en-US')}${unit};`), `${name}'s ceiling in the help, with its unit`);
+      assert.ok(text.includes(`at most ${ceiling};`), `${name}'s ceiling in the help, a duration's as one`);
       const byDefault = d.unit === 'ms' ? formatDuration(d.default) : d.default.toLocaleString('en-US');
       assert.ok(text.includes(`default: the node default (${byDefault})`), `${name}'s default in the help, a duration's as one`);
     }
@@ -65,11 +66,20 @@ describe('limit flags', () => {
     const help = (await nodeDefaultLimitOptions(yargs([]).scriptName('caxton')).getHelp()).replace(/\s+/g, ' ');
     for (const name of NODE_DEFAULT_LIMIT_FLAGS) {
       const d = AGENT_LIMIT_TABLE[name];
-      const unit = d.unit === 'ms' ? ' ms' : '';
+      const ceiling = d.unit === 'ms' ? formatDuration(d.ceiling).replace(/ /g, '') : d.ceiling.toLocaleString('en-US');
       const byDefault = d.unit === 'ms' ? formatDuration(d.default) : d.default.toLocaleString('en-US');
       assert.ok(help.includes(`Node default for agents deployed without --${d.deploy.flag}:`), `${name}'s flag in the help`);
-      assert.ok(help.includes(`at most ${d.ceiling.toLocaleString('en-US')}${unit}; default ${byDefault}`), `${name}'s ceiling and default in the help, a duration's default as one`);
+      assert.ok(help.includes(`at most ${ceiling}; default ${byDefault}`), `${name}'s ceiling and default in the help, a duration's both as durations`);
     }
+  });
+});
+
+describe('a duration row\'s ceiling in help (decision 2153)', () => {
+  it('is said as a duration only where one says it exactly, else in ms', () => {
+    assert.equal(exactDuration(604_800_000), '7d');
+    assert.equal(exactDuration(600_000), '10m');
+    assert.equal(exactDuration(90_061_000), undefined, '1d 1h 1m: two units would say less than the ceiling');
+    assert.equal(exactDuration(1_500), undefined, 'formatDuration drops the 500 ms');
   });
 });
 
