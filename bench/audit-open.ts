@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { AUDIT_SEGMENT_BOUNDS, type AuditEntry } from '@caxton/core';
+import { AUDIT_SEGMENT_LIMIT_TABLE, type AuditEntry } from '@caxton/core';
 import { FileAuditTrail, sha256Hex } from '@caxton/runtime';
 import { percentile, report } from './lib-output.js';
 import { arg } from './lib-args.js';
@@ -68,7 +68,7 @@ async function openOnce(dir: string): Promise<void> {
 
 async function main(): Promise<void> {
   const records = Number(arg('records', '200000'));
-  for (const [layout, segmentBytes] of [['one_segment', AUDIT_SEGMENT_BOUNDS.segmentBytes.ceiling], ['segments_4MiB', AUDIT_SEGMENT_BOUNDS.segmentBytes.default]] as const) {
+  for (const [layout, segmentBytes] of [['one_segment', AUDIT_SEGMENT_LIMIT_TABLE.segmentBytes.ceiling], ['segments_4MiB', AUDIT_SEGMENT_LIMIT_TABLE.segmentBytes.default]] as const) {
     const dir = await mkdtemp(join(tmpdir(), 'caxton-bench-audit-open-'));
     try {
       const writer = await FileAuditTrail.open({ dir, segmentBytes, maxBatch: 4096 });

@@ -1,15 +1,15 @@
 /**
  * The CLI's flags of core's limit tables (decisions 1720, 2140, 2141, 2147, 2149, 2153): the deploy/upgrade
  * flags of the agents' table and serve's node defaults of it, upgrade's rollout thresholds, and serve's
- * flags of the traffic, prepare cache, artifact, edge, node, cluster and Kafka request tables. Each flag's help, parsing and range come from its row; its value
+ * flags of the traffic, prepare cache, artifact, edge, node, cluster, Kafka request and audit segment tables. Each flag's help, parsing and range come from its row; its value
  * is checked by the table's one check before anything is built or sent.
  */
 import type { Argv } from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, checkClusterTable, checkKafkaRequestTable, checkLimits, checkNodeTable, CLUSTER_LIMIT_TABLE, defaultText, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit,
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, checkAuditSegmentTable, checkClusterTable, checkKafkaRequestTable, checkLimits, checkNodeTable, CLUSTER_LIMIT_TABLE, defaultText, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit,
   inFlagUnit, KAFKA_REQUEST_LIMIT_TABLE, LimitOutOfRangeError, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveRolloutThresholds, resolveTrafficLimits,
   ROLLOUT_LIMIT_TABLE, rowFloor, TRAFFIC_LIMIT_TABLE,
-  type AgentLimitsSpec, type ArtifactLimits, type ClusterLimits, type EdgeLimits, type DeployableLimitName, type KafkaRequestLimits, type LimitRow, type NodeLimits, type PrepareCacheLimits, type RolloutThresholds, type TrafficLimits,
+  type AgentLimitsSpec, type ArtifactLimits, type AuditSegmentLimitName, type ClusterLimits, type EdgeLimits, type DeployableLimitName, type KafkaRequestLimits, type LimitRow, type NodeLimits, type PrepareCacheLimits, type RolloutThresholds, type TrafficLimits,
 } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
@@ -214,6 +214,19 @@ export function clusterLimitsFromFlags(argv: LimitFlagArgs): Partial<ClusterLimi
 }
 
 /**
+ * `caxton serve --audit-segment-bytes / --audit-retain-segments` (decisions 1790, 2153): core's
+ * AUDIT_SEGMENT_LIMIT_TABLE, whole numbers in digits (as the yargs numbers they replaced took them).
+ */
+export function auditSegmentLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  return serveRowOptions(y, AUDIT_SEGMENT_LIMIT_TABLE);
+}
+
+/** The audit segment settings the serve flags set (none given: undefined, i.e. the trail's defaults). */
+export function auditSegmentLimitsFromFlags(argv: LimitFlagArgs): Partial<Record<AuditSegmentLimitName, number>> | undefined {
+  return serveTableFlags(argv, AUDIT_SEGMENT_LIMIT_TABLE, checkAuditSegmentTable);
+}
+
+/**
  * `caxton serve --kafka-linger-ms / --kafka-fetch-min-bytes / --kafka-fetch-max-wait-ms` (decisions 2100,
  * 2153): core's KAFKA_REQUEST_LIMIT_TABLE, whole numbers in digits (cluster mode only: serve-run.ts says so).
  */
@@ -316,7 +329,7 @@ function rowFlag<N extends string>(name: N, row: LimitRow, flag: string): TableF
 
 /**
  * The one reader of a table's flags (the deploy flags, serve's node defaults, upgrade's rollout thresholds, and through
- * serveTableFlags the traffic, prepare cache, artifact, edge, node, cluster and Kafka request tables' serve flags): each flag's one text (flagText refuses it repeated), parsed by its row,
+ * serveTableFlags the traffic, prepare cache, artifact, edge, node, cluster, Kafka request and audit segment tables' serve flags): each flag's one text (flagText refuses it repeated), parsed by its row,
  * and the values checked by the table's own check (checkTable), whose LimitOutOfRangeError becomes
  * a usage error naming the flag and the range that applied in the flag's unit, with the row's hint
  * (how it is set, its default and description).

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE, ROLLOUT_LIMIT_TABLE, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, inFlagUnit, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, rowFloor,
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE, ROLLOUT_LIMIT_TABLE, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, inFlagUnit, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, rowFloor,
   TRAFFIC_LIMIT_TABLE, type LimitRow,
 } from '@caxton/core';
 import { UsageError } from '../src/cli-error.js';
@@ -87,7 +87,7 @@ describe('docs/cli.md\'s serve table (decision 2147)', () => {
   const doc = readFileSync(fileURLToPath(new URL('../../../docs/cli.md', import.meta.url)), 'utf8');
   const serve = /### `caxton serve`\n([\s\S]*?)\n### /.exec(doc)?.[1] ?? '';
   const grouped = (n: number): string => n.toLocaleString('en-US');
-  const tables: Readonly<Record<string, LimitRow>>[] = [TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE];
+  const tables: Readonly<Record<string, LimitRow>>[] = [TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE];
 
   it('has a row for every upgrade threshold flag of the rollout table, saying its range (decision 2149)', () => {
     const upgrade = /### `caxton upgrade [^\n]*\n([\s\S]*?)\n### /.exec(doc)?.[1] ?? '';

@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE, NODE_LIMIT_TABLE } from '@caxton/core';
+import { AUDIT_SEGMENT_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE, NODE_LIMIT_TABLE } from '@caxton/core';
 import { nodeOptions } from '../src/commands/serve-run.js';
 import { UsageError } from '../src/cli-error.js';
 import { run } from '../src/app.js';
@@ -63,6 +63,27 @@ describe('serve --shards, --lease-ttl and --partitions from their rows (decision
         && err.message === `--${flag} "6e3" is not a whole number of ${row.unit}`, `${flag} 6e3`);
     }
     assert.throws(() => nodeOptions(withFlags({ 'kafka-session-timeout': '9000' }), '/srv'), /need cluster mode/);
+  });
+
+  it('read --audit-segment-bytes and --audit-retain-segments from their rows (decision 2153): both ends pass, one past is refused in the flag\'s unit', () => {
+    assert.deepEqual(nodeOptions(withFlags({ 'audit-segment-bytes': '65536', 'audit-retain-segments': '1' }), '/srv').auditSegments, { segmentBytes: 65_536, retainSegments: 1 });
+    assert.deepEqual(nodeOptions(withFlags({ 'audit-segment-bytes': '1073741824', 'audit-retain-segments': '1000000' }), '/srv').auditSegments, { segmentBytes: 2 ** 30, retainSegments: 1_000_000 });
+    assert.equal(nodeOptions(base, '/srv').auditSegments, undefined, 'the trail\'s defaults unless asked');
+    const cases = [
+      ['audit-segment-bytes', ['65535', '1073741825'], '65,536..1,073,741,824 (bytes)', AUDIT_SEGMENT_LIMIT_TABLE.segmentBytes],
+      ['audit-retain-segments', ['0', '1000001'], '1..1,000,000 (closed segments)', AUDIT_SEGMENT_LIMIT_TABLE.retainSegments],
+    ] as const;
+    for (const [flag, texts, range, row] of cases) {
+      for (const text of texts) {
+        assert.throws(() => nodeOptions(withFlags({ [flag]: text }), '/srv'), (err: unknown) => err instanceof UsageError
+          && err.message === `--${flag} ${text} is out of range: it must be ${range}` && err.hint!.includes(row.description), `${flag} ${text}`);
+      }
+      assert.throws(() => nodeOptions(withFlags({ [flag]: '4e6' }), '/srv'), (err: unknown) => err instanceof UsageError
+        && err.message === `--${flag} "4e6" is not a whole number of ${row.unit}`, `${flag} 4e6`);
+    }
+    // No default number for retention: the hint says what leaving it out does.
+    assert.throws(() => nodeOptions(withFlags({ 'audit-retain-segments': '0' }), '/srv'), (err: unknown) => err instanceof UsageError
+      && err.hint!.includes('omit it for the default, none: every closed segment is kept'));
   });
 
   it('say the shards\' computed default in the hint, not a number', () => {

@@ -9,42 +9,33 @@
  * Changes and calls refused for their credentials are always recorded.
  */
 import type { Argv } from 'yargs';
-import { AUDIT_SEGMENT_BOUNDS, checkAuditSegmentSettings } from '@caxton/core';
 import type { StartNodeOptions } from '@caxton/runtime';
+import { auditSegmentLimitOptions, auditSegmentLimitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
 
 export interface ServeAuditArgs {
   auditReads: boolean;
   acceptAuditTruncation: boolean;
-  auditSegmentBytes?: number;
-  auditRetainSegments?: number;
 }
 
-const { segmentBytes: SEGMENT, retainSegments: RETAIN } = AUDIT_SEGMENT_BOUNDS;
-
 export function serveAuditOptions<T>(y: Argv<T>): Argv<T & ServeAuditArgs> {
-  return y.option('audit-reads', {
+  const withFlags = y.option('audit-reads', {
     type: 'boolean', default: false,
     describe: 'Record read-only calls in the audit trail too (changes and refused credentials always are)',
   }).option('accept-audit-truncation', {
     type: 'boolean', default: false,
     describe: 'Continue an audit trail that lost records since its signed anchor (recorded in the trail); without it the node refuses to start',
-  }).option(SEGMENT.flag, {
-    type: 'number',
-    describe: `Start a new segment of the embedded audit trail once the current one holds this many bytes (${SEGMENT.floor}..${SEGMENT.ceiling}; default ${SEGMENT.default})`,
-  }).option(RETAIN.flag, {
-    type: 'number',
-    describe: `Keep this many closed audit segments and delete older ones, recorded in the signed anchor (${RETAIN.floor}..${RETAIN.ceiling}; default: keep all)`,
-  }) as unknown as Argv<T & ServeAuditArgs>;
+  });
+  // The segment flags are rows of core's AUDIT_SEGMENT_LIMIT_TABLE (decision 2153): help, parsing and range from the rows.
+  return auditSegmentLimitOptions(withFlags) as unknown as Argv<T & ServeAuditArgs>;
 }
 
-/** The node's audit options; the segment settings are checked here, before anything starts (a typed error naming the flag). */
+/** The node's audit options; the segment settings are checked here, before anything starts (a usage error naming the flag). */
 export function auditNodeOptions(argv: Partial<ServeAuditArgs>): Pick<StartNodeOptions, 'audit' | 'auditSegments'> {
   const audit = {
     ...(argv.auditReads ? { recordReads: true } : {}),
     ...(argv.acceptAuditTruncation ? { acceptTruncation: true } : {}),
   };
-  const segmentsGiven = argv.auditSegmentBytes !== undefined || argv.auditRetainSegments !== undefined;
-  const segments = segmentsGiven ? checkAuditSegmentSettings({ segmentBytes: argv.auditSegmentBytes, retainSegments: argv.auditRetainSegments }) : undefined;
+  const segments = auditSegmentLimitsFromFlags(argv as unknown as LimitFlagArgs);
   return {
     ...(Object.keys(audit).length > 0 ? { audit } : {}),
     ...(segments ? { auditSegments: segments } : {}),

@@ -884,6 +884,34 @@ export function checkClusterTable(given: Partial<Record<ClusterLimitName, unknow
 }
 
 /**
+ * The embedded audit trail's segments (decision 1790): `caxton serve --audit-segment-bytes /
+ * --audit-retain-segments`, `startNode({ auditSegments })`, `FileAuditTrail.open`. A segment is the
+ * unit read whole when a trail opens or a verifier reads from it, so its size bounds a node's
+ * start-up memory (ceiling), and a tiny one would rotate on every batch, a file and a directory sync
+ * each (floor). Retention keeps at least one segment besides the one being written, so pruning never
+ * deletes the records of the last anchor; left out, every segment is kept.
+ */
+export const AUDIT_SEGMENT_LIMIT_TABLE = {
+  segmentBytes: {
+    unit: 'bytes', default: 4 * 1024 * 1024, min: 64 * 1024, ceiling: 1024 * 1024 * 1024,
+    description: 'Start a new segment of the embedded audit trail once the current one holds this many bytes.',
+    serve: 'audit-segment-bytes', flagDigitsOnly: true,
+  },
+  retainSegments: {
+    unit: 'closed segments', computedDefault: 'none: every closed segment is kept', ceiling: 1_000_000,
+    description: 'Keep this many closed audit segments and delete older ones, recorded in the signed anchor (verification then tells pruning from deletion).',
+    serve: 'audit-retain-segments', flagDigitsOnly: true,
+  },
+} as const satisfies Record<string, LimitRow & { serve: string; flagDigitsOnly: true }>;
+
+export type AuditSegmentLimitName = keyof typeof AUDIT_SEGMENT_LIMIT_TABLE;
+
+/** The segment settings given, each a whole number in its row (nothing filled in: the trail defaults the size). */
+export function checkAuditSegmentTable(given: Partial<Record<AuditSegmentLimitName, unknown>> = {}, field = 'auditSegments'): Partial<Record<AuditSegmentLimitName, number>> {
+  return checkTable(AUDIT_SEGMENT_LIMIT_TABLE, given, { field, what: 'audit segment setting' });
+}
+
+/**
  * The Kafka client's request shape (decision 2100 measured it): how long an idle producer or commit
  * queue waits so more share a request, and the deliveries consumer's fetch. `caxton serve
  * --kafka-linger-ms / --kafka-fetch-min-bytes / --kafka-fetch-max-wait-ms`, `startNode({ cluster:

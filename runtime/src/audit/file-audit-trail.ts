@@ -45,7 +45,7 @@ export interface FileAuditTrailOptions {
   pollMs?: number;
   /** Told what recovery cut, if anything. */
   onWarning?: (message: string) => void;
-  /** A new segment starts once the current one holds this many bytes (bounds: core's AUDIT_SEGMENT_BOUNDS). */
+  /** A new segment starts once the current one holds this many bytes (bounds: core's AUDIT_SEGMENT_LIMIT_TABLE). */
   segmentBytes?: number;
   /** Closed segments kept besides the current one; unset: all are kept. */
   retainSegments?: number | undefined;

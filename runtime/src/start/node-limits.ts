@@ -7,7 +7,7 @@
  * the CLI refuses first, so this is what an embedder (or a test) passing the option meets.
  */
 import {
-  ARTIFACT_LIMIT_TABLE, checkClusterTable, checkKafkaRequestTable, checkNodeTable, checkTable, EDGE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveTrafficLimits, rowFloor,
+  ARTIFACT_LIMIT_TABLE, checkAuditSegmentTable, checkClusterTable, checkKafkaRequestTable, checkNodeTable, checkTable, EDGE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveTrafficLimits, rowFloor,
   rowInFlagUnit, type LimitRow,
 } from '@caxton/core';
 import { checkEdgeAdmissionLimits, edgeAdmissionLimits, type EdgeAdmissionLimits } from '../bus/edge-admission.js';
@@ -42,6 +42,7 @@ export function checkNodeLimits(options: StartNodeOptions): void {
     kafkaOpenTimeoutMs: cluster.kafkaOpenTimeoutMs, completionWithinMs: cluster.completionWithinMs, maxPendingPerPartition: cluster.maxPendingPerPartition,
   }, `${FIELD}.cluster`);
   checkKafkaRequestTable(cluster.kafkaRequests ?? {}, `${FIELD}.cluster.kafkaRequests`);
+  checkAuditSegmentTable({ segmentBytes: options.auditSegments?.segmentBytes, retainSegments: options.auditSegments?.retainSegments }, `${FIELD}.auditSegments`);
 }
 
 /**

@@ -101,7 +101,7 @@ describe('FileAuditTrail in segments', () => {
   });
 
   it('refuses bad settings with a typed error naming the flag', async () => {
-    await assert.rejects(FileAuditTrail.open({ dir: await freshDir(), segmentBytes: 1000 }), (err: { code?: string; hint?: string }) => err.code === 'api.invalid' && /--audit-segment-bytes/.test(err.hint ?? ''));
+    await assert.rejects(FileAuditTrail.open({ dir: await freshDir(), segmentBytes: 1000 }), (err: { code?: string; hint?: string }) => err.code === 'limits.out-of-range' && /--audit-segment-bytes/.test(err.hint ?? ''));
   });
 });
 
