@@ -83,7 +83,7 @@ describe('serve --shards, --lease-ttl and --partitions from their rows (decision
     }
     // No default number for retention: the hint says what leaving it out does.
     assert.throws(() => nodeOptions(withFlags({ 'audit-retain-segments': '0' }), '/srv'), (err: unknown) => err instanceof UsageError
-      && err.hint!.includes('omit it for the default, none: every closed segment is kept'));
+      && err.hint!.includes('omit it for the default, none, every closed segment kept'));
   });
 
   it('say the shards\' computed default in the hint, not a number', () => {
@@ -122,13 +122,28 @@ describe('serve --shards, --lease-ttl and --partitions from their rows (decision
     assert.ok(said.includes(NODE_LIMIT_TABLE.shards.description), said);
   });
 
+  it('exit 2 on a refused audit segment or Kafka setting through yargs, the flags read as typed (decision 2153)', async () => {
+    for (const [args, says] of [
+      [['serve', '--audit-retain-segments', '0'], '--audit-retain-segments 0 is out of range: it must be 1..1,000,000 (closed segments)'],
+      [['serve', '--audit-segment-bytes', '4e6'], '--audit-segment-bytes "4e6" is not a whole number of bytes'],
+      [['serve', '--kafka', 'k1:9092', '--etcd', 'e1:2379', '--kafka-linger-ms', '101'], '--kafka-linger-ms 101 is out of range: it must be 0..100 (ms)'],
+    ] as const) {
+      const io = captureIo();
+      assert.equal(await run([...args], io), 2, args.join(' '));
+      const said = io.err.replace(/\s+/g, ' ');
+      assert.ok(said.includes(says), said);
+    }
+  });
+
   it('are described from their rows in --help', async () => {
     const io = captureIo();
     assert.equal(await run(['serve', '--help'], io), 0);
     const help = io.out.replace(/\s+/g, ' ');
     for (const text of ['--shards', 'a whole number of shards (default computed from the cores (1 on up to 2, else cores − 1, at most 256), from 1 to 256)',
       '--lease-ttl', 'a whole number of seconds (default 5, from 1 to 86,400)', '--partitions', 'a whole number of partitions (default 12 when the node creates the topic; else the topic\'s own count, from 1 to 4,096)',
-      NODE_LIMIT_TABLE.shards.description, CLUSTER_LIMIT_TABLE.leaseTtlSeconds.description, CLUSTER_LIMIT_TABLE.partitions.description]) {
+      NODE_LIMIT_TABLE.shards.description, CLUSTER_LIMIT_TABLE.leaseTtlSeconds.description, CLUSTER_LIMIT_TABLE.partitions.description,
+      '--audit-retain-segments', 'a whole number of closed segments (default none, every closed segment kept, from 1 to 1,000,000)',
+      '--kafka-session-timeout', 'a whole number of ms (default 6,000, from 1,000 to 1,800,000)']) {
       assert.ok(help.includes(text), text);
     }
   });

@@ -41,8 +41,10 @@ export interface LimitRow {
   /** The value when none is given; absent exactly when `computedDefault` says how the node computes it. */
   readonly default?: number;
   /**
-   * A default the node computes where it starts (`--shards`: from the cores), said in words in help,
-   * hints and docs; the row's range is checked all the same. A row has this or `default`, not both.
+   * A default said in words rather than one number: one the node computes where it starts (`--shards`:
+   * from the cores), or what leaving the setting out does (`--audit-retain-segments`: every segment
+   * kept). Said in help, hints and docs; the row's range is checked all the same. A row has this or
+   * `default`, not both.
    */
   readonly computedDefault?: string;
   /**
@@ -898,7 +900,7 @@ export const AUDIT_SEGMENT_LIMIT_TABLE = {
     serve: 'audit-segment-bytes', flagDigitsOnly: true,
   },
   retainSegments: {
-    unit: 'closed segments', computedDefault: 'none: every closed segment is kept', ceiling: 1_000_000,
+    unit: 'closed segments', computedDefault: 'none, every closed segment kept', ceiling: 1_000_000,
     description: 'Keep this many closed audit segments and delete older ones, recorded in the signed anchor (verification then tells pruning from deletion).',
     serve: 'audit-retain-segments', flagDigitsOnly: true,
   },

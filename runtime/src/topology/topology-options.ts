@@ -38,8 +38,8 @@ export interface TopologyOptions {
   /**
    * The embedded audit trail's segments (decision 1790): a new segment past `segmentBytes` (default
    * 4 MiB), and with `retainSegments` the oldest closed segments beyond that many are deleted (the
-   * signed anchor records where the trail then starts). Bounds: core's AUDIT_SEGMENT_LIMIT_TABLE. Ignored
-   * in cluster mode (the trail is in etcd).
+   * signed anchor records where the trail then starts). Bounds: core's AUDIT_SEGMENT_LIMIT_TABLE,
+   * checked by startNode in either mode; then unused in cluster mode (the trail is in etcd).
    */
   auditSegments?: { segmentBytes?: number; retainSegments?: number | undefined };
 }

@@ -38,6 +38,11 @@ const accepted: [string, Partial<StartNodeOptions>][] = [
   ['shards most', { shards: 256 }],
   ['cluster least', { cluster: { leaseTtlSeconds: 1, partitions: 1 } }],
   ['cluster most', { cluster: { leaseTtlSeconds: 86_400, partitions: 4_096 } }],
+  // Decision 2153: the Kafka session, the flagless cluster options, the request shape and the audit segments.
+  ['cluster rows of 2153 least', { cluster: { sessionTimeoutMs: 1_000, drainTimeoutMs: 0, kafkaOpenTimeoutMs: 500, completionWithinMs: 0, maxPendingPerPartition: 2, kafkaRequests: { lingerMs: 0, fetchMinBytes: 1, fetchMaxWaitMs: 0, fetchMaxBytesPerPartition: 1 } } }],
+  ['cluster rows of 2153 most', { cluster: { sessionTimeoutMs: 1_800_000, drainTimeoutMs: 600_000, kafkaOpenTimeoutMs: 600_000, completionWithinMs: 600_000, maxPendingPerPartition: 65_536, kafkaRequests: { lingerMs: 100, fetchMinBytes: 16 * MIB, fetchMaxWaitMs: 30_000, fetchMaxBytesPerPartition: 64 * MIB } } }],
+  ['auditSegments least', { auditSegments: { segmentBytes: 64 * 1024, retainSegments: 1 } }],
+  ['auditSegments most', { auditSegments: { segmentBytes: 1024 * MIB, retainSegments: 1_000_000 } }],
 ];
 
 /**
@@ -67,6 +72,13 @@ const refused: [string, Partial<StartNodeOptions>, { field: string; min: number;
   ['cluster.leaseTtlSeconds over', { cluster: { leaseTtlSeconds: 86_401 } }, { field: 'startNode.cluster.leaseTtlSeconds', min: 1, ceiling: 86_400, unit: 'seconds' }],
   ['cluster.partitions under', { cluster: { partitions: 0 } }, { field: 'startNode.cluster.partitions', min: 1, ceiling: 4_096, unit: 'partitions' }],
   ['cluster.partitions over', { cluster: { partitions: 4_097 } }, { field: 'startNode.cluster.partitions', min: 1, ceiling: 4_096, unit: 'partitions' }],
+  ['cluster.sessionTimeoutMs under', { cluster: { sessionTimeoutMs: 999 } }, { field: 'startNode.cluster.sessionTimeoutMs', min: 1_000, ceiling: 1_800_000, unit: 'ms' }],
+  ['cluster.maxPendingPerPartition over', { cluster: { maxPendingPerPartition: 65_537 } }, { field: 'startNode.cluster.maxPendingPerPartition', min: 2, ceiling: 65_536, unit: 'count' }],
+  ['cluster.kafkaRequests.lingerMs over', { cluster: { kafkaRequests: { lingerMs: 101 } } }, { field: 'startNode.cluster.kafkaRequests.lingerMs', min: 0, ceiling: 100, unit: 'ms' }],
+  ['auditSegments.segmentBytes under', { auditSegments: { segmentBytes: 64 * 1024 - 1 } }, { field: 'startNode.auditSegments.segmentBytes', min: 64 * 1024, ceiling: 1024 * MIB, unit: 'bytes' }],
+  ['auditSegments.segmentBytes over', { auditSegments: { segmentBytes: 1024 * MIB + 1 } }, { field: 'startNode.auditSegments.segmentBytes', min: 64 * 1024, ceiling: 1024 * MIB, unit: 'bytes' }],
+  ['auditSegments.retainSegments under', { auditSegments: { retainSegments: 0 } }, { field: 'startNode.auditSegments.retainSegments', min: 1, ceiling: 1_000_000, unit: 'closed segments' }],
+  ['auditSegments.retainSegments over', { auditSegments: { retainSegments: 1_000_001 } }, { field: 'startNode.auditSegments.retainSegments', min: 1, ceiling: 1_000_000, unit: 'closed segments' }],
 ];
 
 const grouped = (n: number): string => n.toLocaleString('en-US');
