@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type { CommitGroup } from './commit-group.js';
 import type { FsyncPolicy } from './group-committer.js';
 import type { SegmentRef } from './pending-entry.js';
-import { FILE_HEADER_BYTES, FileKind } from './record-format.js';
+import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind } from './record-format.js';
 import { createLogFile, datasync, segmentFileName, writeAll } from './segment-files.js';
 import { faultDue, faultPoint } from '../fault-points.js';
 
@@ -82,7 +82,25 @@ export class SegmentWriter {
 /** Crash tests only (fault point `group-torn`): the first half of a group's bytes, then SIGKILL. */
 function tornWriteAndDie(fd: number, buffers: readonly Buffer[], position: number): never {
   const all = Buffer.concat(buffers);
-  writeSync(fd, all, 0, Math.max(1, all.length >> 1), position);
+  writeSync(fd, all, 0, tornCut(all), position);
   process.kill(process.pid, 'SIGKILL');
   throw new Error('unreachable: killed');
+}
+
+/**
+ * Where `group-torn` cuts a group's bytes: its middle, unless a frame ends exactly there — then one
+ * byte before, inside that frame (every frame is at least a header long). Half of a group of two
+ * frames of one size (two completions of equal ids) is a whole frame: cut there, the write is a
+ * clean shorter one, not the torn frame the fault point exists to leave (a crash test once found no
+ * torn tail to cut after such a life).
+ */
+export function tornCut(group: Buffer): number {
+  const mid = Math.max(1, group.length >> 1);
+  for (let at = 0; at < group.length; ) {
+    const end = at + FRAME_HEADER_BYTES + group.readUInt32LE(at + 4);
+    if (end === mid) return mid - 1;
+    if (end > mid) return mid;
+    at = end;
+  }
+  return mid;
 }
