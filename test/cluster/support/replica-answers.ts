@@ -36,13 +36,7 @@ export function replicaAnswers(journals: ReadonlyArray<{ id: string; journal?: s
   const byId = new Map<string, { content: string; whole: string; answer: ReplicaAnswer }>();
   const repeated: string[] = [];
   for (const n of journals) {
-    let text = '';
-    try {
-      text = readFileSync(n.journal!, 'utf8');
-    } catch {
-      continue; // not written yet
-    }
-    for (const line of text.split('\n')) {
+    for (const line of journalLines(n)) {
       const m = ANSWER.exec(line);
       if (!m) continue;
       const answer: ReplicaAnswer = { node: n.id, replica: Number(m[4]), messageId: m[2]!, at: Number(m[1]) };
@@ -63,14 +57,15 @@ export function replicaAnswers(journals: ReadonlyArray<{ id: string; journal?: s
 /** The journals' raw answer lines for `content` on every node, for a failure message. */
 export function answerLines(journals: ReadonlyArray<{ id: string; journal?: string | undefined }>, content: string): string {
   const out: string[] = [];
-  for (const n of journals) {
-    let text = '';
-    try {
-      text = readFileSync(n.journal!, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n')) if (line.startsWith('R ') && line.endsWith(` ${content}`)) out.push(`${n.id}: ${line}`);
-  }
+  for (const n of journals) for (const line of journalLines(n)) if (line.startsWith('R ') && line.endsWith(` ${content}`)) out.push(`${n.id}: ${line}`);
   return out.join('\n');
+}
+
+/** A node's journal, a line each; none before the node wrote it. */
+function journalLines(n: { journal?: string | undefined }): string[] {
+  try {
+    return readFileSync(n.journal!, 'utf8').split('\n');
+  } catch {
+    return []; // not written yet
+  }
 }

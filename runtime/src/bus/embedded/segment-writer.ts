@@ -90,7 +90,7 @@ function tornWriteAndDie(fd: number, buffers: readonly Buffer[], position: numbe
 /**
  * Where `group-torn` cuts a group's bytes: its middle, unless a frame ends exactly there — then one
  * byte before, inside that frame (every frame is at least a header long). Half of a group of two
- * frames of one size (two completions of equal ids) is a whole frame: cut there, the write is a
+ * frames of one size (two completions of ids of one length) is a whole frame: cut there, the write is a
  * clean shorter one, not the torn frame the fault point exists to leave (a crash test once found no
  * torn tail to cut after such a life).
  */
