@@ -1,15 +1,15 @@
 /**
  * The CLI's flags of core's limit tables (decisions 1720, 2140, 2141, 2147, 2149, 2153): the deploy/upgrade
  * flags of the agents' table and serve's node defaults of it, upgrade's rollout thresholds, and serve's
- * flags of the traffic, prepare cache, artifact, edge, node, cluster, Kafka request and audit segment tables. Each flag's help, parsing and range come from its row; its value
+ * flags of the traffic, prepare cache, artifact, edge, node, cluster, Kafka request and audit segment tables, and deploy's of the kind table. Each flag's help, parsing and range come from its row; its value
  * is checked by the table's one check before anything is built or sent.
  */
 import type { Argv } from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, checkAuditSegmentTable, checkClusterTable, checkKafkaRequestTable, checkLimits, checkNodeTable, CLUSTER_LIMIT_TABLE, defaultText, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit,
-  inFlagUnit, KAFKA_REQUEST_LIMIT_TABLE, LimitOutOfRangeError, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveRolloutThresholds, resolveTrafficLimits,
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, checkAuditSegmentTable, checkClusterTable, checkKafkaRequestTable, checkKindTable, checkLimits, checkNodeTable, CLUSTER_LIMIT_TABLE, defaultText, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit,
+  inFlagUnit, KAFKA_REQUEST_LIMIT_TABLE, KIND_LIMIT_TABLE, LimitOutOfRangeError, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveRolloutThresholds, resolveTrafficLimits,
   ROLLOUT_LIMIT_TABLE, rowFloor, TRAFFIC_LIMIT_TABLE,
-  type AgentLimitsSpec, type ArtifactLimits, type AuditSegmentLimitName, type ClusterLimits, type EdgeLimits, type DeployableLimitName, type KafkaRequestLimits, type LimitRow, type NodeLimits, type PrepareCacheLimits, type RolloutThresholds, type TrafficLimits,
+  type AgentLimitsSpec, type ArtifactLimits, type AuditSegmentLimitName, type ClusterLimits, type EdgeLimits, type DeployableLimitName, type KafkaRequestLimits, type KindLimitName, type LimitRow, type NodeLimits, type PrepareCacheLimits, type RolloutThresholds, type TrafficLimits,
 } from '@caxton/core';
 import { UsageError } from './cli-error.js';
 import { parseCount, parseDuration, parseMemory } from './parse.js';
@@ -211,6 +211,24 @@ export function clusterLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 /** The cluster limits the serve flags set (none given: undefined, i.e. the node's defaults). */
 export function clusterLimitsFromFlags(argv: LimitFlagArgs): Partial<ClusterLimits> | undefined {
   return serveTableFlags(argv, CLUSTER_LIMIT_TABLE, checkClusterTable);
+}
+
+/**
+ * `caxton deploy --kind K --idle / --max-active` (decisions 1980, 2153): core's KIND_LIMIT_TABLE, each
+ * meaningful only with --kind (deploy.ts says so): the idle period a duration, the cap digits only.
+ */
+export function kindLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  let out = y as Argv<T & LimitFlagArgs>;
+  for (const row of Object.values(KIND_LIMIT_TABLE) as LimitRow[]) {
+    out = out.option(row.deploy!.flag, { type: 'string', describe: `With --kind: ${row.description} ${valueHelp(row)}` }) as Argv<T & LimitFlagArgs>;
+  }
+  return out;
+}
+
+/** The kind settings the deploy flags set (none given: undefined, i.e. the node's default idle period and no cap of its own). */
+export function kindLimitsFromFlags(argv: LimitFlagArgs): Partial<Record<KindLimitName, number>> | undefined {
+  const names = Object.keys(KIND_LIMIT_TABLE) as KindLimitName[];
+  return tableFlags(argv, names.map((name) => rowFlag(name, KIND_LIMIT_TABLE[name], KIND_LIMIT_TABLE[name].deploy.flag)), (given) => checkKindTable(given, 'flags'));
 }
 
 /**

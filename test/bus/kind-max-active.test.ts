@@ -56,5 +56,8 @@ test('at its cap with no idle instance, a send to a new key is refused typed and
   assert.equal(await ask(t, 'counter/b'), '1', 'with a idle again, b is taken');
 
   await assert.rejects(t.control.deploy({ name: 'big', config: {}, limits: {}, kind: { maxActive: 12_001 } }, await agentArtifact('as-state-counter')),
-    (e: CaxtonError) => e.code === 'api.invalid' && /max_active/.test(e.message + JSON.stringify(e.context ?? {})) && /1\.\.12000/.test(e.hint ?? ''));
+    // A row of core's KIND_LIMIT_TABLE (decision 2153): the tables' one refusal, named by the wire field.
+    (e: CaxtonError) => e.code === 'limits.out-of-range' && e.message.startsWith('header.kind.max_active: ') && /1\.\.12,000/.test(e.hint ?? ''));
+  await assert.rejects(t.control.deploy({ name: 'lazy', config: {}, limits: {}, kind: { idleMs: 99 } }, await agentArtifact('as-state-counter')),
+    (e: CaxtonError) => e.code === 'limits.out-of-range' && e.message.startsWith('header.kind.idle_ms: ') && /100\.\.86,400,000/.test(e.hint ?? ''));
 });

@@ -5,15 +5,14 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { UploadHeader } from '@caxton/client';
-import { KIND_LIMITS } from '@caxton/core';
 import { action, type AppEnv } from '../action.js';
 import { displayPath, loadArtifact, type LoadedArtifact } from '../artifact-source.js';
 import type { CommandContext, GlobalArgs } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatAgentDetail } from '../format/agents.js';
-import { parseConfigPairs, parseDuration } from '../parse.js';
+import { parseConfigPairs } from '../parse.js';
 import { UsageError } from '../cli-error.js';
-import { limitFlagOptions, limitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
+import { kindLimitOptions, kindLimitsFromFlags, limitFlagOptions, limitsFromFlags, type LimitFlagArgs } from '../limit-flags.js';
 import { ProgressBar } from '../progress.js';
 import { httpPolicyFromArgs, httpPolicyOptions, type HttpPolicyArgs } from '../http-policy-flags.js';
 import { signatureToSend } from '../signing/signature-files.js';
@@ -46,7 +45,7 @@ interface LimitArgs extends LimitFlagArgs {
   topics?: string | string[];
 }
 
-type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean; kind?: string; idle?: string; maxActive?: number };
+type DeployArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & { source: string; name?: string; keepState: boolean; kind?: string };
 type UpgradeArgs = GlobalArgs & LimitArgs & HttpPolicyArgs & RolloutFlagArgs & { agent: string; source: string; replaceConfig: boolean };
 
 function limitOptions<T>(y: Argv<T>): Argv<T & LimitArgs & HttpPolicyArgs> {
@@ -97,13 +96,13 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
   return {
     command: 'deploy <source>',
     describe: 'Deploy an agent from a .wasm component or a project directory (built first)',
-    builder: (y) => limitOptions(y
+    builder: (y) => kindLimitOptions(limitOptions(y
       .positional('source', { type: 'string', demandOption: true, describe: 'A .wasm component, or an agent project directory' })
       .option('name', { type: 'string', describe: 'Agent name; default: the artifact file name without .wasm' })
       .option('keep-state', { type: 'boolean', default: false, describe: 'Keep the state an earlier deployment of this name left (default: start empty)' })
       .option('kind', { type: 'string', describe: 'Deploy an agent kind of this name: a message to <kind>/<key> activates the instance for that key (decision 1980)' })
-      .option('idle', { type: 'string', describe: 'With --kind: passivate an instance idle this long (100ms..24h; default 30s)' })
-      .option('max-active', { type: 'number', describe: 'With --kind: at most this many instances in memory at once (1..12000); past it the least recently used idle one is passivated early (default: the node\'s bound only)' }))
+      // --idle and --max-active: rows of core's KIND_LIMIT_TABLE (decision 2153), help and parsing from the rows.
+    ))
       .example('$0 deploy examples/as-state-counter --kind counter --idle 10s', 'a kind: `caxton send counter/alice request hi` activates alice\'s counter')
       .example('$0 deploy build/echo.wasm', 'deploy as "echo"')
       .example('$0 deploy examples/as-counter --name counter --fuel 5M --memory 4MiB', 'build, then deploy with limits')
@@ -115,17 +114,13 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       .example('$0 deploy weather.wasm --a2a-card weather-card.json', 'the A2A Agent Card it is served with (docs/interop.md)') as unknown as Argv<DeployArgs>,
     handler: action<DeployArgs>(env, async (ctx, argv) => {
       if (argv.kind !== undefined && argv.name !== undefined) throw new UsageError('--kind names the kind: give --kind or --name, not both', 'caxton deploy <source> --kind counter');
-      if (argv.idle !== undefined && argv.kind === undefined) throw new UsageError('--idle applies to a kind: give --kind <name> too', 'caxton deploy <source> --kind counter --idle 30s');
-      if (argv.maxActive !== undefined && argv.kind === undefined) throw new UsageError('--max-active applies to a kind: give --kind <name> too', 'caxton deploy <source> --kind counter --max-active 1000');
-      if (argv.maxActive !== undefined && !(Number.isInteger(argv.maxActive) && argv.maxActive >= KIND_LIMITS.minMaxActive && argv.maxActive <= KIND_LIMITS.maxActiveInstances)) {
-        throw new UsageError(`--max-active: "${argv.maxActive}" is not a whole number in ${KIND_LIMITS.minMaxActive}..${KIND_LIMITS.maxActiveInstances}`, 'e.g. --max-active 1000 (the node holds at most 12,000 instances in memory)');
+      const kind = kindLimitsFromFlags(argv as unknown as LimitFlagArgs);
+      if (kind !== undefined && argv.kind === undefined) {
+        const flag = kind.idleMs !== undefined ? 'idle' : 'max-active';
+        throw new UsageError(`--${flag} applies to a kind: give --kind <name> too`, `caxton deploy <source> --kind counter --${flag} ${flag === 'idle' ? '30s' : '1000'}`);
       }
       const h = header(argv.kind ?? argv.name ?? '', argv);
-      if (argv.kind !== undefined) {
-        const idleMs = argv.idle === undefined ? undefined : parseDuration(argv.idle);
-        if (argv.idle !== undefined && idleMs === undefined) throw new UsageError(`--idle: "${argv.idle}" is not a duration`, 'e.g. 500ms, 30s, 5m');
-        h.kind = { ...(idleMs !== undefined ? { idleMs } : {}), ...(argv.maxActive !== undefined ? { maxActive: argv.maxActive } : {}) };
-      }
+      if (argv.kind !== undefined) h.kind = { ...kind };
       const http = await httpPolicyFromArgs(argv, ctx.io.cwd);
       if (http) h.http = http;
       if (argv.keepState) h.keepState = true;

@@ -363,13 +363,8 @@ export const A2A_TASK_LIMITS = Object.freeze({
 export const KIND_LIMITS = Object.freeze({
   /** Instances in memory at once on one node, over all kinds and shards; also the ceiling of a kind's own cap (`--max-active`). */
   maxActiveInstances: 12_000,
-  /** A kind's own cap of instances in memory (`--max-active`): the least a kind may ask for (default: none, the node's bound). */
-  minMaxActive: 1,
   /** An instance idle this long is passivated, unless its kind says otherwise (`--idle`); see decision 1980 for the measurement. */
   defaultIdleMs: 30_000,
-  /** The shortest and longest idle period a kind may ask for. */
-  minIdleMs: 100,
-  maxIdleMs: 86_400_000,
   /** What a sender refused `bus.activation-limit` is told to wait. */
   activationRetryAfterMs: 1_000,
   /**
@@ -423,6 +418,33 @@ export const KIND_LIMITS = Object.freeze({
    */
   maxTimerKeysPerWalk: 100_000,
 });
+
+/**
+ * What a kind asks for itself (decision 1980): `caxton deploy --kind K --idle / --max-active`, the
+ * ArtifactHeader's `kind` (`idle_ms`, `max_active`), checked by the one check where a kind is deployed
+ * (decision 2153; the two were checked by hand in the CLI and the node). The idle period's floor keeps
+ * the passivation sweep from churning an instance between two messages; its ceiling, a day, is past
+ * any idleness worth keeping memory for. A kind's cap is at most the node's own bound of instances.
+ */
+export const KIND_LIMIT_TABLE = {
+  idleMs: {
+    unit: 'ms', default: KIND_LIMITS.defaultIdleMs, min: 100, ceiling: 86_400_000,
+    description: 'An instance of the kind idle this long is passivated: its state kept, its next message activates it again.',
+    deploy: { flag: 'idle', wire: 'kind.idle_ms' },
+  },
+  maxActive: {
+    unit: 'instances', computedDefault: `none of its own: the node's bound of ${KIND_LIMITS.maxActiveInstances.toLocaleString('en-US')} instances only`, ceiling: KIND_LIMITS.maxActiveInstances,
+    description: 'At most this many instances of the kind in memory at once; past it the least recently used idle one is passivated early.',
+    deploy: { flag: 'max-active', wire: 'kind.max_active' }, flagDigitsOnly: true,
+  },
+} as const satisfies Record<string, LimitRow & { deploy: LimitDeployment }>;
+
+export type KindLimitName = keyof typeof KIND_LIMIT_TABLE;
+
+/** A kind's settings given, each a whole number in its row (`field` `header`: named by their wire fields, `header.kind.idle_ms`). */
+export function checkKindTable(given: Partial<Record<KindLimitName, unknown>> = {}, field = 'header'): Partial<Record<KindLimitName, number>> {
+  return checkTable(KIND_LIMIT_TABLE, given, { field, what: 'kind setting' });
+}
 
 /**
  * Deliveries of one partition that may wait for activations (decision 2060): a quarter of the

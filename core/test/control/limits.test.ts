@@ -12,7 +12,7 @@ import {
   renderLimitsTable, resolveAgentLimits, CaxtonError, DEFAULT_TRAFFIC_LIMITS, resolveTrafficLimits, SERVE_TRAFFIC_LIMITS,
   TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits, resolveRolloutThresholds, ROLLOUT_LIMIT_TABLE,
   ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, resolveEdgeLimits, type LimitRow,
-  NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, checkNodeTable, checkClusterTable, checkKafkaRequestTable, checkTable, rowInFlagUnit,
+  NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, KIND_LIMIT_TABLE, checkNodeTable, checkClusterTable, checkKafkaRequestTable, checkTable, rowInFlagUnit,
 } from '../../src/index.js';
 
 /** A number as the hints write it: grouped in thousands ("1,000,000"). */
@@ -159,7 +159,7 @@ describe('one check and one refusal for every table (decision 2147)', () => {
 
   const tables: Record<string, Readonly<Record<string, LimitRow>>> = {
     AGENT_LIMIT_TABLE, TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ROLLOUT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE,
-    KAFKA_REQUEST_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE,
+    KAFKA_REQUEST_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, KIND_LIMIT_TABLE,
   };
 
   it('gives every row either a default within its range or a computed default in words, never both (decision 2149)', () => {

@@ -12,7 +12,7 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, isReplicaUnitName, parseInstanceName, parseReplicaInstanceCap, REPLICA_LIMITS, replicaOwner, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkKindTable, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, isReplicaUnitName, parseInstanceName, parseReplicaInstanceCap, REPLICA_LIMITS, replicaOwner, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
 import { Rollouts, type RolloutBeside } from './rollouts.js';
 import { AgentReplicas } from './replicas.js';
 import { countHandlings } from './handled-counts.js';
@@ -515,14 +515,10 @@ export class AgentLifecycle {
     if (this.o.kindStore === undefined) {
       throw new KindUnsupportedError('agent kinds are not available in cluster mode yet (decision 1980)', 'deploy the kind on a node of the embedded topology, or deploy named agents');
     }
-    const idleMs = spec.kind?.idleMs ?? this.kinds.defaultIdleMs;
-    if (!Number.isInteger(idleMs) || idleMs < KIND_LIMITS.minIdleMs || idleMs > KIND_LIMITS.maxIdleMs) {
-      throw new InvalidArgumentError('header.kind.idle_ms', `${idleMs} is out of range`, `the idle period is ${KIND_LIMITS.minIdleMs}..${KIND_LIMITS.maxIdleMs} ms`);
-    }
-    const maxActive = spec.kind?.maxActive;
-    if (maxActive !== undefined && (!Number.isInteger(maxActive) || maxActive < KIND_LIMITS.minMaxActive || maxActive > KIND_LIMITS.maxActiveInstances)) {
-      throw new InvalidArgumentError('header.kind.max_active', `${maxActive} is out of range`, `a kind's cap of active instances is ${KIND_LIMITS.minMaxActive}..${KIND_LIMITS.maxActiveInstances} (0 or absent: none of its own)`);
-    }
+    // The rows of core's KIND_LIMIT_TABLE (decision 2153), named by their wire fields (header.kind.idle_ms).
+    const asked = checkKindTable({ idleMs: spec.kind?.idleMs, maxActive: spec.kind?.maxActive });
+    const idleMs = asked.idleMs ?? this.kinds.defaultIdleMs;
+    const maxActive = asked.maxActive;
     const trust = this.trust(spec.name, artifact);
     const limits = this.limits(spec.limits, this.o.defaults);
     const { digest } = await this.o.host.prepare(artifact.bytes); // every instance instantiates this prepared artifact

@@ -1,0 +1,49 @@
+/**
+ * `caxton deploy --kind K --idle / --max-active` read from core's KIND_LIMIT_TABLE rows (decision
+ * 2153): refused before any file is read or any node is called — one past either end of a row, a
+ * cap that is not digits, an idle period that is not a duration, and either flag without --kind.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { KIND_LIMIT_TABLE } from '@caxton/core';
+import { run } from '../src/app.js';
+import { kindLimitsFromFlags } from '../src/limit-flags.js';
+import { captureIo } from './support/capture-io.js';
+
+async function refused(args: string[]): Promise<string> {
+  const io = captureIo();
+  // A source that does not exist: a refusal of the flags must come first, or this would say the file is missing.
+  assert.equal(await run(['deploy', 'missing.wasm', ...args], io), 2, args.join(' '));
+  return io.err.replace(/\s+/g, ' ');
+}
+
+describe('deploy --idle and --max-active from their rows (decision 2153)', () => {
+  it('read each row\'s least and most, and nothing when not given', () => {
+    assert.deepEqual(kindLimitsFromFlags({ idle: '100ms', 'max-active': '1' }), { idleMs: 100, maxActive: 1 });
+    assert.deepEqual(kindLimitsFromFlags({ idle: '1d', 'max-active': '12000' }), { idleMs: 86_400_000, maxActive: 12_000 });
+    assert.equal(kindLimitsFromFlags({}), undefined);
+  });
+
+  it('refuse one past either end in the flag\'s unit, with the row\'s hint', async () => {
+    for (const [flag, text, range, row] of [
+      ['--idle', '99ms', '100..86,400,000 (ms)', KIND_LIMIT_TABLE.idleMs],
+      ['--idle', '25h', '100..86,400,000 (ms)', KIND_LIMIT_TABLE.idleMs],
+      ['--max-active', '0', '1..12,000 (instances)', KIND_LIMIT_TABLE.maxActive],
+      ['--max-active', '12001', '1..12,000 (instances)', KIND_LIMIT_TABLE.maxActive],
+    ] as const) {
+      const said = await refused(['--kind', 'counter', flag, text]);
+      assert.ok(said.includes(`${flag} ${text} is out of range: it must be ${range}`), said);
+      assert.ok(said.includes(row.description), said);
+    }
+  });
+
+  it('refuse a cap that is not digits and an idle period that is not a duration', async () => {
+    assert.ok((await refused(['--kind', 'counter', '--max-active', '1e3'])).includes('--max-active "1e3" is not a whole number of instances'));
+    assert.ok((await refused(['--kind', 'counter', '--idle', 'soon'])).includes('--idle "soon" is not a duration'));
+  });
+
+  it('refuse either flag without --kind, naming the flag given', async () => {
+    assert.ok((await refused(['--idle', '10s'])).includes('--idle applies to a kind: give --kind <name> too'));
+    assert.ok((await refused(['--max-active', '10'])).includes('--max-active applies to a kind: give --kind <name> too'));
+  });
+});
