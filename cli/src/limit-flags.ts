@@ -58,7 +58,9 @@ function valueHelp(row: LimitRow, countExample?: string, defaultIs = (text: stri
   const sayDefault = (d: number): string => (row.unit === 'ms' ? formatDuration(d) : withUnit(d, row.unit));
   // A duration row's ceiling as a duration too, where one says it exactly ("at most 7d", not 604,800,000 ms).
   const ceiling = (row.unit === 'ms' ? exactDuration(row.ceiling) : undefined) ?? withUnit(row.ceiling, row.unit);
-  return `Value: ${forms}; at most ${ceiling}; ${defaultIs(defaultText(row, sayDefault))}`;
+  // A duration row whose least is more than a millisecond says it (`--idle`: at least 100ms).
+  const least = row.unit === 'ms' && rowFloor(row) > 1 ? `at least ${exactDuration(rowFloor(row)) ?? withUnit(rowFloor(row), 'ms')}; ` : '';
+  return `Value: ${forms}; ${least}at most ${ceiling}; ${defaultIs(defaultText(row, sayDefault))}`;
 }
 
 /**
@@ -220,7 +222,8 @@ export function clusterLimitsFromFlags(argv: LimitFlagArgs): Partial<ClusterLimi
 export function kindLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
   let out = y as Argv<T & LimitFlagArgs>;
   for (const row of Object.values(KIND_LIMIT_TABLE) as LimitRow[]) {
-    out = out.option(row.deploy!.flag, { type: 'string', describe: `With --kind: ${row.description} ${valueHelp(row)}` }) as Argv<T & LimitFlagArgs>;
+    const what = row.description.charAt(0).toLowerCase() + row.description.slice(1);
+    out = out.option(row.deploy!.flag, { type: 'string', describe: `With --kind: ${what} ${valueHelp(row)}` }) as Argv<T & LimitFlagArgs>;
   }
   return out;
 }

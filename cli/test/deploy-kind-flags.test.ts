@@ -42,8 +42,22 @@ describe('deploy --idle and --max-active from their rows (decision 2153)', () =>
     assert.ok((await refused(['--kind', 'counter', '--idle', 'soon'])).includes('--idle "soon" is not a duration'));
   });
 
-  it('refuse either flag without --kind, naming the flag given', async () => {
+  it('refuse either flag without --kind, naming the flag given, whatever its value', async () => {
     assert.ok((await refused(['--idle', '10s'])).includes('--idle applies to a kind: give --kind <name> too'));
     assert.ok((await refused(['--max-active', '10'])).includes('--max-active applies to a kind: give --kind <name> too'));
+    // Said before the value is read: the mistake is the missing --kind, not the number.
+    assert.ok((await refused(['--max-active', '0'])).includes('--max-active applies to a kind'));
+    assert.ok((await refused(['--idle', 'soon'])).includes('--idle applies to a kind'));
+  });
+
+  it('are described right after --kind, the idle period with its least', async () => {
+    const io = captureIo();
+    assert.equal(await run(['deploy', '--help'], io), 0);
+    const help = io.out.replace(/\s+/g, ' ');
+    const at = (flag: string): number => help.indexOf(`--${flag} `);
+    assert.ok(at('kind') < at('idle') && at('idle') < at('max-active') && at('max-active') < at('fuel'), 'kind, idle, max-active, then the limits');
+    assert.ok(help.includes('With --kind: an instance of the kind idle this long is passivated'), help);
+    assert.ok(help.includes('at least 100ms; at most 1d; default 30s'), help);
+    assert.ok(help.includes('a whole number of instances (default none: only the node\'s bound of 12,000 instances, from 1 to 12,000)'), help);
   });
 });

@@ -96,12 +96,12 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
   return {
     command: 'deploy <source>',
     describe: 'Deploy an agent from a .wasm component or a project directory (built first)',
-    builder: (y) => kindLimitOptions(limitOptions(y
+    builder: (y) => limitOptions(kindLimitOptions(y
       .positional('source', { type: 'string', demandOption: true, describe: 'A .wasm component, or an agent project directory' })
       .option('name', { type: 'string', describe: 'Agent name; default: the artifact file name without .wasm' })
       .option('keep-state', { type: 'boolean', default: false, describe: 'Keep the state an earlier deployment of this name left (default: start empty)' })
-      .option('kind', { type: 'string', describe: 'Deploy an agent kind of this name: a message to <kind>/<key> activates the instance for that key (decision 1980)' })
-      // --idle and --max-active: rows of core's KIND_LIMIT_TABLE (decision 2153), help and parsing from the rows.
+      .option('kind', { type: 'string', describe: 'Deploy an agent kind of this name: a message to <kind>/<key> activates the instance for that key (decision 1980)' }),
+    // --idle and --max-active, right after --kind: rows of core's KIND_LIMIT_TABLE (decision 2153), help and parsing from the rows.
     ))
       .example('$0 deploy examples/as-state-counter --kind counter --idle 10s', 'a kind: `caxton send counter/alice request hi` activates alice\'s counter')
       .example('$0 deploy build/echo.wasm', 'deploy as "echo"')
@@ -114,11 +114,12 @@ export function deployCommand(env: AppEnv): CommandModule<GlobalArgs, DeployArgs
       .example('$0 deploy weather.wasm --a2a-card weather-card.json', 'the A2A Agent Card it is served with (docs/interop.md)') as unknown as Argv<DeployArgs>,
     handler: action<DeployArgs>(env, async (ctx, argv) => {
       if (argv.kind !== undefined && argv.name !== undefined) throw new UsageError('--kind names the kind: give --kind or --name, not both', 'caxton deploy <source> --kind counter');
-      const kind = kindLimitsFromFlags(argv as unknown as LimitFlagArgs);
-      if (kind !== undefined && argv.kind === undefined) {
-        const flag = kind.idleMs !== undefined ? 'idle' : 'max-active';
-        throw new UsageError(`--${flag} applies to a kind: give --kind <name> too`, `caxton deploy <source> --kind counter --${flag} ${flag === 'idle' ? '30s' : '1000'}`);
+      // Either flag without --kind is that mistake, whatever its value: said before the value is read.
+      const kindFlag = (['idle', 'max-active'] as const).find((flag) => (argv as unknown as LimitFlagArgs)[flag] !== undefined);
+      if (kindFlag !== undefined && argv.kind === undefined) {
+        throw new UsageError(`--${kindFlag} applies to a kind: give --kind <name> too`, `caxton deploy <source> --kind counter --${kindFlag} ${kindFlag === 'idle' ? '30s' : '1000'}`);
       }
+      const kind = kindLimitsFromFlags(argv as unknown as LimitFlagArgs);
       const h = header(argv.kind ?? argv.name ?? '', argv);
       if (argv.kind !== undefined) h.kind = { ...kind };
       const http = await httpPolicyFromArgs(argv, ctx.io.cwd);

@@ -433,7 +433,7 @@ export const KIND_LIMIT_TABLE = {
     deploy: { flag: 'idle', wire: 'kind.idle_ms' },
   },
   maxActive: {
-    unit: 'instances', computedDefault: `none of its own: the node's bound of ${KIND_LIMITS.maxActiveInstances.toLocaleString('en-US')} instances only`, ceiling: KIND_LIMITS.maxActiveInstances,
+    unit: 'instances', computedDefault: `none: only the node's bound of ${KIND_LIMITS.maxActiveInstances.toLocaleString('en-US')} instances`, ceiling: KIND_LIMITS.maxActiveInstances,
     description: 'At most this many instances of the kind in memory at once; past it the least recently used idle one is passivated early.',
     deploy: { flag: 'max-active', wire: 'kind.max_active' }, flagDigitsOnly: true,
   },

@@ -7,7 +7,7 @@
  * the CLI refuses first, so this is what an embedder (or a test) passing the option meets.
  */
 import {
-  ARTIFACT_LIMIT_TABLE, checkAuditSegmentTable, checkClusterTable, checkKafkaRequestTable, checkNodeTable, checkTable, EDGE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveTrafficLimits, rowFloor,
+  ARTIFACT_LIMIT_TABLE, checkAuditSegmentTable, KIND_LIMIT_TABLE, checkClusterTable, checkKafkaRequestTable, checkNodeTable, checkTable, EDGE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveTrafficLimits, rowFloor,
   rowInFlagUnit, type LimitRow,
 } from '@caxton/core';
 import { checkEdgeAdmissionLimits, edgeAdmissionLimits, type EdgeAdmissionLimits } from '../bus/edge-admission.js';
@@ -43,6 +43,8 @@ export function checkNodeLimits(options: StartNodeOptions): void {
   }, `${FIELD}.cluster`);
   checkKafkaRequestTable(cluster.kafkaRequests ?? {}, `${FIELD}.cluster.kafkaRequests`);
   checkAuditSegmentTable({ segmentBytes: options.auditSegments?.segmentBytes, retainSegments: options.auditSegments?.retainSegments }, `${FIELD}.auditSegments`);
+  // The node's default idle period of kinds is what a kind deployed without --idle gets: its row's range too.
+  checkTable({ defaultIdleMs: KIND_LIMIT_TABLE.idleMs }, { defaultIdleMs: options.kinds?.defaultIdleMs }, { field: `${FIELD}.kinds`, what: 'kind option' });
 }
 
 /**

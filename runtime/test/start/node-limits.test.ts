@@ -43,6 +43,8 @@ const accepted: [string, Partial<StartNodeOptions>][] = [
   ['cluster rows of 2153 most', { cluster: { sessionTimeoutMs: 1_800_000, drainTimeoutMs: 600_000, kafkaOpenTimeoutMs: 600_000, completionWithinMs: 600_000, maxPendingPerPartition: 65_536, kafkaRequests: { lingerMs: 100, fetchMinBytes: 16 * MIB, fetchMaxWaitMs: 30_000, fetchMaxBytesPerPartition: 64 * MIB } } }],
   ['auditSegments least', { auditSegments: { segmentBytes: 64 * 1024, retainSegments: 1 } }],
   ['auditSegments most', { auditSegments: { segmentBytes: 1024 * MIB, retainSegments: 1_000_000 } }],
+  ['kinds.defaultIdleMs least', { kinds: { defaultIdleMs: 100 } }],
+  ['kinds.defaultIdleMs most', { kinds: { defaultIdleMs: 86_400_000 } }],
 ];
 
 /**
@@ -79,6 +81,9 @@ const refused: [string, Partial<StartNodeOptions>, { field: string; min: number;
   ['auditSegments.segmentBytes over', { auditSegments: { segmentBytes: 1024 * MIB + 1 } }, { field: 'startNode.auditSegments.segmentBytes', min: 64 * 1024, ceiling: 1024 * MIB, unit: 'bytes' }],
   ['auditSegments.retainSegments under', { auditSegments: { retainSegments: 0 } }, { field: 'startNode.auditSegments.retainSegments', min: 1, ceiling: 1_000_000, unit: 'closed segments' }],
   ['auditSegments.retainSegments over', { auditSegments: { retainSegments: 1_000_001 } }, { field: 'startNode.auditSegments.retainSegments', min: 1, ceiling: 1_000_000, unit: 'closed segments' }],
+  // What every kind deployed without --idle gets: 0 would passivate at once, NaN never.
+  ['kinds.defaultIdleMs under', { kinds: { defaultIdleMs: 99 } }, { field: 'startNode.kinds.defaultIdleMs', min: 100, ceiling: 86_400_000, unit: 'ms' }],
+  ['kinds.defaultIdleMs NaN', { kinds: { defaultIdleMs: Number.NaN } }, { field: 'startNode.kinds.defaultIdleMs', min: 100, ceiling: 86_400_000, unit: 'ms' }],
 ];
 
 const grouped = (n: number): string => n.toLocaleString('en-US');
