@@ -902,6 +902,17 @@ export type ClusterLimits = { [K in ClusterLimitName]: number };
 
 export const DEFAULT_CLUSTER_LIMITS: Readonly<ClusterLimits> = tableDefaults(CLUSTER_LIMIT_TABLE);
 
+/**
+ * What an options object holds for `table`'s rows, each still to be checked: an options object that
+ * carries other settings too (a cluster's name, its request shape), narrowed to the rows, so every
+ * caller checks the same list and a new row is checked by all of them.
+ */
+export function tableRowsOf<R extends Record<string, LimitRow>>(table: R, options: object): Partial<Record<keyof R, unknown>> {
+  const rows: Partial<Record<keyof R, unknown>> = {};
+  for (const name of Object.keys(table) as (keyof R)[]) rows[name] = (options as Partial<Record<keyof R, unknown>>)[name];
+  return rows;
+}
+
 /** The cluster limits given: each a whole number in its row (the defaults are applied where they differ by meaning: an unset partition count accepts the topic's). */
 export function checkClusterTable(given: Partial<Record<ClusterLimitName, unknown>> = {}, field = 'cluster'): Partial<ClusterLimits> {
   return checkTable(CLUSTER_LIMIT_TABLE, given, { field, what: 'cluster limit' });

@@ -12,7 +12,7 @@ import {
   renderLimitsTable, resolveAgentLimits, CaxtonError, DEFAULT_TRAFFIC_LIMITS, resolveTrafficLimits, SERVE_TRAFFIC_LIMITS,
   TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits, resolveRolloutThresholds, ROLLOUT_LIMIT_TABLE,
   ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, resolveEdgeLimits, type LimitRow,
-  NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, KIND_LIMIT_TABLE, checkNodeTable, checkClusterTable, checkKafkaRequestTable, checkTable, rowInFlagUnit,
+  NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, KIND_LIMIT_TABLE, checkNodeTable, checkClusterTable, checkKafkaRequestTable, checkTable, rowInFlagUnit, tableRowsOf,
 } from '../../src/index.js';
 
 /** A number as the hints write it: grouped in thousands ("1,000,000"). */
@@ -133,6 +133,14 @@ describe('one check and one refusal for every table (decision 2147)', () => {
         && e.message.includes(`is not a valid ${limit}; it must be a whole number in ${grouped(min)}..${grouped(ceiling)}`)
         && new RegExp(`^${limit} \\(.*caxton (deploy|serve|upgrade) --.* accepts ${grouped(min)}\\.\\.${grouped(ceiling)} .*; omit it for the default`).test(e.hint ?? ''), limit);
     }
+  });
+
+  it('narrows an options object to a table\'s rows, so every caller checks the same list', () => {
+    const rows = tableRowsOf(CLUSTER_LIMIT_TABLE, { name: 'prod', leaseTtlSeconds: 0, kafkaRequests: { lingerMs: 1 } });
+    assert.deepEqual(Object.keys(rows).sort(), Object.keys(CLUSTER_LIMIT_TABLE).sort(), 'every row, nothing else');
+    assert.equal(rows.leaseTtlSeconds, 0);
+    assert.equal(rows.partitions, undefined);
+    assert.throws(() => checkClusterTable(rows), (e: unknown) => e instanceof LimitOutOfRangeError && e.limit === 'leaseTtlSeconds', 'then refused by the one check');
   });
 
   it('refuses a row without a flag by the same check, its hint saying the range without a flag (an embedder sets it)', () => {

@@ -12,7 +12,7 @@ import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { previousVersionOf, type AgentRecord } from '../storage/records.js';
 import type { ExecutionResult } from '../bus/executor.js';
-import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkKindTable, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, KIND_LIMITS, NoPreviousVersionError, NotFoundError, isInstanceName, isReplicaUnitName, parseInstanceName, parseReplicaInstanceCap, REPLICA_LIMITS, replicaOwner, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
+import { AGENT_NAME, AGENT_NAME_HINT, AlreadyExistsError, checkKindTable, checkLimits, ConflictError, DEPLOYABLE_LIMITS, InvalidArgumentError, Instrumentation, NoPreviousVersionError, NotFoundError, isInstanceName, isReplicaUnitName, parseInstanceName, parseReplicaInstanceCap, REPLICA_LIMITS, replicaOwner, ReplicasScaledError, ReplicasUnsupportedError, RolloutInProgressError, RolloutUnsupportedError, UnavailableError } from '@caxton/core';
 import { Rollouts, type RolloutBeside } from './rollouts.js';
 import { AgentReplicas } from './replicas.js';
 import { countHandlings } from './handled-counts.js';

@@ -7,7 +7,7 @@
  * the CLI refuses first, so this is what an embedder (or a test) passing the option meets.
  */
 import {
-  ARTIFACT_LIMIT_TABLE, checkAuditSegmentTable, KIND_LIMIT_TABLE, checkClusterTable, checkKafkaRequestTable, checkNodeTable, checkTable, EDGE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveTrafficLimits, rowFloor,
+  ARTIFACT_LIMIT_TABLE, checkAuditSegmentTable, checkClusterTable, CLUSTER_LIMIT_TABLE, checkKafkaRequestTable, checkNodeTable, checkTable, EDGE_LIMIT_TABLE, KIND_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveTrafficLimits, rowFloor, tableRowsOf,
   rowInFlagUnit, type LimitRow,
 } from '@caxton/core';
 import { checkEdgeAdmissionLimits, edgeAdmissionLimits, type EdgeAdmissionLimits } from '../bus/edge-admission.js';
@@ -37,10 +37,7 @@ export function checkNodeLimits(options: StartNodeOptions): void {
   checkNodeTable({ shards: options.shards }, FIELD);
   // resolveClusterOptions checks these again where the cluster topology opens: the same check, before anything here is made.
   const cluster = options.cluster ?? {};
-  checkClusterTable({
-    leaseTtlSeconds: cluster.leaseTtlSeconds, partitions: cluster.partitions, sessionTimeoutMs: cluster.sessionTimeoutMs, drainTimeoutMs: cluster.drainTimeoutMs,
-    kafkaOpenTimeoutMs: cluster.kafkaOpenTimeoutMs, completionWithinMs: cluster.completionWithinMs, maxPendingPerPartition: cluster.maxPendingPerPartition,
-  }, `${FIELD}.cluster`);
+  checkClusterTable(tableRowsOf(CLUSTER_LIMIT_TABLE, cluster), `${FIELD}.cluster`);
   checkKafkaRequestTable(cluster.kafkaRequests ?? {}, `${FIELD}.cluster.kafkaRequests`);
   checkAuditSegmentTable({ segmentBytes: options.auditSegments?.segmentBytes, retainSegments: options.auditSegments?.retainSegments }, `${FIELD}.auditSegments`);
   // The node's default idle period of kinds is what a kind deployed without --idle gets: its row's range too.

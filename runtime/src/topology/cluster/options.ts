@@ -8,7 +8,7 @@
  * refused unless the broker is configured for it), and the 5 s lease expires before it, so the
  * agents are already claimed when their partitions arrive. Measured failover: docs/cluster.md.
  */
-import { CaxtonError, checkClusterTable, checkKafkaRequestTable, DEFAULT_CLUSTER_LIMITS } from '@caxton/core';
+import { CaxtonError, checkClusterTable, checkKafkaRequestTable, CLUSTER_LIMIT_TABLE, DEFAULT_CLUSTER_LIMITS, tableRowsOf } from '@caxton/core';
 import type { KafkaRequestShape } from '../../bus/kafka/options.js';
 
 export interface ClusterOptions {
@@ -120,10 +120,7 @@ export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOp
   }
   // Every number is a row of core's CLUSTER_LIMIT_TABLE or KAFKA_REQUEST_LIMIT_TABLE (decisions 2149, 2153):
   // startNode checked them first, with the same checks; a value out of its row is limits.out-of-range.
-  const rows = { ...DEFAULT_CLUSTER_LIMITS, partitions: undefined, ...checkClusterTable({
-    leaseTtlSeconds: o.leaseTtlSeconds, partitions: o.partitions, sessionTimeoutMs: o.sessionTimeoutMs, drainTimeoutMs: o.drainTimeoutMs,
-    kafkaOpenTimeoutMs: o.kafkaOpenTimeoutMs, completionWithinMs: o.completionWithinMs, maxPendingPerPartition: o.maxPendingPerPartition,
-  }) };
+  const rows = { ...DEFAULT_CLUSTER_LIMITS, partitions: undefined, ...checkClusterTable(tableRowsOf(CLUSTER_LIMIT_TABLE, o)) };
   const kafkaRequests: KafkaRequestShape = checkKafkaRequestTable(o.kafkaRequests ?? {}, 'cluster.kafkaRequests');
   return {
     name,
