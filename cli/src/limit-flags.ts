@@ -6,8 +6,8 @@
  */
 import type { Argv } from 'yargs';
 import {
-  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, checkAuditSegmentTable, checkClusterTable, checkKafkaRequestTable, checkKindTable, checkLimits, checkNodeTable, CLUSTER_LIMIT_TABLE, defaultText, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit,
-  inFlagUnit, KAFKA_REQUEST_LIMIT_TABLE, KIND_LIMIT_TABLE, LimitOutOfRangeError, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveRolloutThresholds, resolveTrafficLimits,
+  AGENT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, checkAuditSegmentTable, checkClusterTable, checkKafkaRequestTable, checkKindTable, checkLimits, checkNodeTable, checkReplicaTable, CLUSTER_LIMIT_TABLE, defaultText, DEPLOYABLE_LIMITS, EDGE_LIMIT_TABLE, flagTakesDigitsOnly, flagUnit, fromFlagUnit,
+  inFlagUnit, KAFKA_REQUEST_LIMIT_TABLE, KIND_LIMIT_TABLE, LimitOutOfRangeError, NODE_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, REPLICA_LIMIT_TABLE, resolveArtifactLimits, resolveEdgeLimits, resolvePrepareCacheLimits, resolveRolloutThresholds, resolveTrafficLimits,
   ROLLOUT_LIMIT_TABLE, rowFloor, TRAFFIC_LIMIT_TABLE,
   type AgentLimitsSpec, type ArtifactLimits, type AuditSegmentLimitName, type ClusterLimits, type EdgeLimits, type DeployableLimitName, type KafkaRequestLimits, type KindLimitName, type LimitRow, type NodeLimits, type PrepareCacheLimits, type RolloutThresholds, type TrafficLimits,
 } from '@caxton/core';
@@ -261,6 +261,25 @@ export function kafkaRequestLimitsFromFlags(argv: LimitFlagArgs): Partial<KafkaR
 }
 
 /**
+ * `caxton scale --replicas` (decision 2154): core's REPLICA_LIMIT_TABLE row with `scale`, digits only,
+ * required (a scale says how many); its help says what 1 means rather than a default.
+ */
+export function replicaLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
+  let out = y as Argv<T & LimitFlagArgs>;
+  for (const { row, flag } of flagRows(REPLICA_LIMIT_TABLE, 'scale')) {
+    out = out.option(flag, { type: 'string', demandOption: true, describe: `${row.description} ${valueHelp(row, undefined, () => '1 is the agent alone')}` }) as Argv<T & LimitFlagArgs>;
+  }
+  return out;
+}
+
+/** The replica count the scale flag sets, checked by the row (the flag is required: yargs refuses it missing). */
+export function replicasFromFlags(argv: LimitFlagArgs): number {
+  const given = tableFlags(argv, flagRows(REPLICA_LIMIT_TABLE, 'scale').map(({ name, row, flag }) => rowFlag(name, row, flag)), (g) => checkReplicaTable(g, 'flags'));
+  if (given?.replicas === undefined) throw new UsageError('--replicas is required', 'e.g. --replicas 3; --replicas 1 is the agent alone');
+  return given.replicas;
+}
+
+/**
  * `caxton upgrade --max-crash-rate / --max-failure-rate / --max-p99-ms / --bake` (decisions 1871,
  * 2149): core's ROLLOUT_LIMIT_TABLE rows (those with `flag`), each meaningful only with --strategy
  * (rollout-flags.ts says so), read and checked like the serve and deploy flags.
@@ -277,8 +296,8 @@ export function rolloutThresholdsFromFlags(argv: LimitFlagArgs): Partial<Rollout
 /** The upgrade flags of the rollout rows, by name (`max-crash-rate`…), in table order. */
 export const ROLLOUT_THRESHOLD_FLAGS: readonly string[] = Object.freeze(flagRows(ROLLOUT_LIMIT_TABLE, 'flag').map((r) => r.flag));
 
-/** A table's rows that a command sets (those with `serve`, or an upgrade `flag`), in table order, with their names and flags. */
-function flagRows<N extends string>(table: Readonly<Record<N, LimitRow>>, how: 'serve' | 'flag' = 'serve'): { name: N; row: LimitRow; flag: string }[] {
+/** A table's rows that a command sets (those with `serve`, an upgrade `flag` or a `scale` flag), in table order, with their names and flags. */
+function flagRows<N extends string>(table: Readonly<Record<N, LimitRow>>, how: 'serve' | 'flag' | 'scale' = 'serve'): { name: N; row: LimitRow; flag: string }[] {
   return (Object.keys(table) as N[]).flatMap((name) => {
     const row = table[name];
     const flag = row[how];
@@ -320,8 +339,11 @@ function parseDigits(row: LimitRow, flag: string, text: string): number {
     // A computed default has no one number to show: the least stands alone, with the default in words
     // (the most, 256 worker threads for --shards, is no value to suggest).
     const least = `${flag} ${inFlagUnit(row, rowFloor(row))} (the least it takes)`;
+    // A required row (`--replicas`) is never left out; a default that is the least is said once.
     const hint = row.default === undefined ? `e.g. ${least}; omit it for the default, ${defaultText(row, String)}`
-      : `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default${row.defaultWhen === undefined ? '' : ` ${row.defaultWhen}`}) or ${least}`;
+      : row.required ? `e.g. ${least} or ${flag} ${inFlagUnit(row, row.ceiling)} (the most it takes)`
+        : row.default === rowFloor(row) && row.defaultWhen === undefined ? `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default and the least it takes)`
+        : `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default${row.defaultWhen === undefined ? '' : ` ${row.defaultWhen}`}) or ${least}`;
     throw new UsageError(`${flag} "${text}" is not a whole number of ${flagUnit(row)}`, hint);
   }
   return fromFlagUnit(row, Number(text));
@@ -333,6 +355,19 @@ function parsePercent(row: LimitRow, flag: string, text: string): number {
   // The default and the least, in the two forms taken: the most (100%: never roll back) is no value to suggest.
   if (!m) throw new UsageError(`${flag} "${text}" is not a whole percent`, `e.g. ${flag} ${defaultText(row, (d) => `${d}%`)} (the default) or ${flag} ${rowFloor(row)} (the least it takes)`);
   return Number(m[1]);
+}
+
+/**
+ * The range that applied, as the flag takes its values: a duration flag's as durations where they
+ * say it exactly (`from 100ms to 1d`, as its help does), anything else in the flag's unit
+ * (`1..16 (instances)`, `64..16,384 (MiB)`).
+ */
+export function flagRange(row: LimitRow, min: number, ceiling: number): string {
+  if (row.unit === 'ms' && !flagTakesDigitsOnly(row)) {
+    const say = (ms: number): string => exactDuration(ms) ?? `${number(ms)} ms`;
+    return `from ${say(min)} to ${say(ceiling)}`;
+  }
+  return `${number(inFlagUnit(row, min))}..${number(inFlagUnit(row, ceiling))} (${flagUnit(row)})`;
 }
 
 /** A row of a table as its flag reads it: the text parsed to the row's unit (tableFlags checks the range). */
@@ -373,7 +408,7 @@ function tableFlags<N extends string>(argv: LimitFlagArgs, flags: readonly Table
     if (!(err instanceof LimitOutOfRangeError)) throw err;
     const f = flags.find((x) => x.name === err.limit);
     if (f === undefined) throw err;
-    const range = `${number(inFlagUnit(f.row, err.min))}..${number(inFlagUnit(f.row, err.ceiling))} (${flagUnit(f.row)})`;
+    const range = flagRange(f.row, err.min, err.ceiling);
     // The text as typed ("61s", "10"), not the parsed value: what the operator wrote is what they look for.
     throw new UsageError(`--${f.flag} ${typed[f.name]!} is out of range: it must be ${range}`, err.hint);
   }

@@ -28,7 +28,7 @@ describe('serve --fair-*', () => {
 
   it('refuse a value past the ceiling, naming the flag and the ceiling, and text that is not a value of the unit', () => {
     assert.throws(() => nodeOptions(withFlags({ 'fair-window': '61s' }), '/srv'), (err: unknown) => err instanceof UsageError
-      && /--fair-window 61s is out of range: it must be 1\.\.60,000 \(ms\)/.test(err.message) && /fuel/.test(String(err.hint)));
+      && /--fair-window 61s is out of range: it must be from 1ms to 1m$/.test(err.message) && /fuel/.test(String(err.hint)));
     assert.throws(() => nodeOptions(withFlags({ 'fair-quantum-fuel': '200G' }), '/srv'), (err: unknown) => err instanceof UsageError && /--fair-quantum-fuel/.test(err.message));
     assert.throws(() => nodeOptions(withFlags({ 'fair-idle': '50' }), '/srv'), (err: unknown) => err instanceof UsageError && /is not a duration/.test(err.message));
     assert.throws(() => nodeOptions(withFlags({ 'fair-quantum-fuel': 'lots' }), '/srv'), (err: unknown) => err instanceof UsageError && /is not a number/.test(err.message));

@@ -63,6 +63,14 @@ export interface LimitRow {
   readonly serve?: string;
   /** `caxton upgrade --<flag>` (the rollout thresholds). */
   readonly flag?: string;
+  /** `caxton scale --<flag>` (the replica count). */
+  readonly scale?: string;
+  /**
+   * The setting is always given where it is set (`caxton scale --replicas`: a scale says how many):
+   * there is no leaving it out, and `default` is what holds until it is first set (an agent never
+   * scaled runs alone). Hints say so rather than "omit it for the default".
+   */
+  readonly required?: true;
   /** The serve flag's unit where it is not the row's. */
   readonly flagScale?: FlagScale;
   /**
@@ -500,6 +508,31 @@ export const REPLICA_LIMITS = Object.freeze({
   maxStateRecordsReadElsewhere: 100_000,
 });
 
+/**
+ * The replica settings as rows (decision 2154): `caxton scale --replicas` (the API's ScaleRequest
+ * `replicas`) and an embedder's cap on replica instances (`maxReplicaInstances`), checked by the one
+ * check at the API and node boundaries (they were REPLICA_LIMITS' own two checks, `api.invalid`).
+ * Their ceilings stay REPLICA_LIMITS' numbers, defined once there.
+ */
+export const REPLICA_LIMIT_TABLE = {
+  replicas: {
+    unit: 'instances', default: 1, defaultWhen: 'until the agent is first scaled', min: 1, ceiling: REPLICA_LIMITS.maxReplicas,
+    description: 'Instances of the agent behind its one name (1: the agent alone); a conversation stays on one replica.',
+    scale: 'replicas', flagDigitsOnly: true, required: true,
+  },
+  maxReplicaInstances: {
+    unit: 'instances', computedDefault: `the ceiling, ${REPLICA_LIMITS.maxReplicaInstances}`, ceiling: REPLICA_LIMITS.maxReplicaInstances,
+    description: 'Replica instances beyond the agents\' own one node runs at once (replicas 2..N of every scaled agent, draining ones included); a scale past it is refused.',
+  },
+} as const satisfies Record<string, LimitRow>;
+
+export type ReplicaLimitName = keyof typeof REPLICA_LIMIT_TABLE;
+
+/** Replica settings given, each a whole number in its row (`field`: where they came from, `scale`, `node`, `flags`). */
+export function checkReplicaTable(given: Partial<Record<ReplicaLimitName, unknown>> = {}, field = 'scale'): Partial<Record<ReplicaLimitName, number>> {
+  return checkTable(REPLICA_LIMIT_TABLE, given, { field, what: 'replica setting' });
+}
+
 /** Every per-agent limit, resolved. */
 export type AgentLimits = { [K in LimitName]: number };
 
@@ -565,6 +598,7 @@ function howSet(row: LimitRow): string {
   if (row.deploy) return ` (\`caxton deploy --${row.deploy.flag}\`, ${row.deploy.wire})`;
   if (row.serve !== undefined) return ` (caxton serve --${row.serve}${flagUnit(row) === row.unit ? '' : `, in ${flagUnit(row)}`})`;
   if (row.flag !== undefined) return ` (caxton upgrade --${row.flag})`;
+  if (row.scale !== undefined) return ` (caxton scale --${row.scale})`;
   return '';
 }
 
@@ -586,7 +620,7 @@ export class LimitOutOfRangeError extends CaxtonError {
     super('limits.out-of-range', `${field}: ${describeValue(value)} is not a valid ${limit}; it must be a whole number in ${number(min)}..${number(ceiling)} (${row.unit})`, {
       kind: 'invalid-argument',
       context: { field, limit, value: typeof value === 'number' ? value : String(value).slice(0, 40), min, ceiling, unit: row.unit },
-      hint: `${limit}${howSet(row)} accepts ${number(min)}..${number(ceiling)} ${row.unit}${inFlag(min, ceiling)}; omit it for the default, ${defaultText(row, (d) => `${number(d)} ${row.unit}${inFlag(d)}`)}. ${row.description}`,
+      hint: `${limit}${howSet(row)} accepts ${number(min)}..${number(ceiling)} ${row.unit}${inFlag(min, ceiling)}; ${row.required ? `it is always given (${defaultText(row, number)})` : `omit it for the default, ${defaultText(row, (d) => `${number(d)} ${row.unit}${inFlag(d)}`)}`}. ${row.description}`,
     });
     this.min = min;
     this.ceiling = ceiling;

@@ -18,7 +18,7 @@
 import { Buffer } from 'node:buffer';
 import { CaxtonError } from '../errors.js';
 import { InvalidArgumentError } from './errors.js';
-import { REPLICA_LIMITS } from './limits.js';
+import { checkReplicaTable, REPLICA_LIMITS } from './limits.js';
 
 /** What the balancer reads of a message. */
 export interface ReplicaMessage {
@@ -196,25 +196,24 @@ export function conversationDigest(conversationId: string): string {
   return out.toString('base64url'); // 22 characters, no padding
 }
 
-/** `--replicas N`: a whole number in 1..REPLICA_LIMITS.maxReplicas (checked at the API boundary). */
-export function parseReplicaCount(value: unknown, field = 'replicas'): number {
-  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > REPLICA_LIMITS.maxReplicas) {
-    throw new InvalidArgumentError(field, `${JSON.stringify(value)} is not a replica count`, `a whole number from 1 to ${REPLICA_LIMITS.maxReplicas} (REPLICA_LIMITS.maxReplicas)`);
-  }
-  return n;
+/**
+ * `--replicas N` (the ScaleRequest's `replicas`): a whole number in REPLICA_LIMIT_TABLE.replicas,
+ * refused by the one check (`limits.out-of-range`) at the API boundary. Digits in a string are read
+ * as the number they spell (an embedder's or a script's text).
+ */
+export function parseReplicaCount(value: unknown, field = 'scale'): number {
+  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value.trim()) : value;
+  // The one check skips a value left out (the row's default): a scale always says how many.
+  return checkReplicaTable({ replicas: n ?? null }, field).replicas!;
 }
 
 /**
- * The node's cap on replica instances (`maxReplicaInstances`), read at the node's boundary: a whole
- * number from 1 to `REPLICA_LIMITS.maxReplicaInstances` (an option lowers the ceiling, never raises
- * it; NaN or a negative would silently turn the cap off or refuse every scale).
+ * The node's cap on replica instances (`maxReplicaInstances`), read at the node's boundary by the
+ * one check: a whole number in REPLICA_LIMIT_TABLE.maxReplicaInstances (an option lowers the
+ * ceiling, never raises it; NaN or a negative would silently turn the cap off or refuse every scale).
  */
-export function parseReplicaInstanceCap(value: unknown, field = 'maxReplicaInstances'): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > REPLICA_LIMITS.maxReplicaInstances) {
-    throw new InvalidArgumentError(field, `${String(value)} is not a cap on replica instances`, `a whole number from 1 to ${REPLICA_LIMITS.maxReplicaInstances} (REPLICA_LIMITS.maxReplicaInstances); leave it out for the ceiling`);
-  }
-  return value;
+export function parseReplicaInstanceCap(value: unknown, field = 'node'): number {
+  return checkReplicaTable({ maxReplicaInstances: value ?? null }, field).maxReplicaInstances!;
 }
 
 /** An agent keeping durable state cannot run as several replicas: each would see its own copy. */

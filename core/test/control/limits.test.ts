@@ -12,7 +12,7 @@ import {
   renderLimitsTable, resolveAgentLimits, CaxtonError, DEFAULT_TRAFFIC_LIMITS, resolveTrafficLimits, SERVE_TRAFFIC_LIMITS,
   TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits, resolveRolloutThresholds, ROLLOUT_LIMIT_TABLE,
   ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, resolveEdgeLimits, type LimitRow,
-  NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, KIND_LIMIT_TABLE, checkNodeTable, checkClusterTable, checkKafkaRequestTable, checkTable, rowInFlagUnit, tableRowsOf,
+  NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE, KAFKA_REQUEST_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, KIND_LIMIT_TABLE, REPLICA_LIMIT_TABLE, checkReplicaTable, checkNodeTable, checkClusterTable, checkKafkaRequestTable, checkTable, rowInFlagUnit, tableRowsOf,
 } from '../../src/index.js';
 
 /** A number as the hints write it: grouped in thousands ("1,000,000"). */
@@ -126,12 +126,13 @@ describe('one check and one refusal for every table (decision 2147)', () => {
       [() => checkClusterTable({ partitions: 4_097 }), 'partitions', 1, CLUSTER_LIMIT_TABLE.partitions.ceiling],
       [() => checkClusterTable({ sessionTimeoutMs: 999 }), 'sessionTimeoutMs', 1_000, CLUSTER_LIMIT_TABLE.sessionTimeoutMs.ceiling],
       [() => checkKafkaRequestTable({ lingerMs: -1 }), 'lingerMs', 0, KAFKA_REQUEST_LIMIT_TABLE.lingerMs.ceiling],
+      [() => checkReplicaTable({ replicas: 17 }), 'replicas', 1, REPLICA_LIMIT_TABLE.replicas.ceiling],
     ];
     for (const [refuse, limit, min, ceiling] of cases) {
       assert.throws(refuse, (e: unknown) => e instanceof LimitOutOfRangeError && e.code === 'limits.out-of-range' && e.kind === 'invalid-argument'
         && e.limit === limit && e.min === min && e.ceiling === ceiling && e.context['min'] === min
         && e.message.includes(`is not a valid ${limit}; it must be a whole number in ${grouped(min)}..${grouped(ceiling)}`)
-        && new RegExp(`^${limit} \\(.*caxton (deploy|serve|upgrade) --.* accepts ${grouped(min)}\\.\\.${grouped(ceiling)} .*; omit it for the default`).test(e.hint ?? ''), limit);
+        && new RegExp(`^${limit} \\(.*caxton (deploy|serve|upgrade|scale) --.* accepts ${grouped(min)}\\.\\.${grouped(ceiling)} .*; (omit it for the default|it is always given)`).test(e.hint ?? ''), limit);
     }
   });
 
@@ -167,7 +168,7 @@ describe('one check and one refusal for every table (decision 2147)', () => {
 
   const tables: Record<string, Readonly<Record<string, LimitRow>>> = {
     AGENT_LIMIT_TABLE, TRAFFIC_LIMIT_TABLE, PREPARE_CACHE_LIMIT_TABLE, ROLLOUT_LIMIT_TABLE, ARTIFACT_LIMIT_TABLE, EDGE_LIMIT_TABLE, NODE_LIMIT_TABLE, CLUSTER_LIMIT_TABLE,
-    KAFKA_REQUEST_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, KIND_LIMIT_TABLE,
+    KAFKA_REQUEST_LIMIT_TABLE, AUDIT_SEGMENT_LIMIT_TABLE, KIND_LIMIT_TABLE, REPLICA_LIMIT_TABLE,
   };
 
   it('gives every row either a default within its range or a computed default in words, never both (decision 2149)', () => {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  conversationDigest, countOwnStateKeys, httpPendingStateKey, ownStateWrites, parseReplicaCount, parseReplicaInstanceCap, REPLICA_LIMITS, ReplicaRewindError, ReplicaStartError, ReplicaBalancer, timerDoneStateKey, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, type ReplicaLoad,
+  conversationDigest, countOwnStateKeys, LimitOutOfRangeError, REPLICA_LIMIT_TABLE, httpPendingStateKey, ownStateWrites, parseReplicaCount, parseReplicaInstanceCap, REPLICA_LIMITS, ReplicaRewindError, ReplicaStartError, ReplicaBalancer, timerDoneStateKey, ReplicasScaledError, ReplicasStatefulError, ReplicasUnsupportedError, type ReplicaLoad,
 } from '../../src/index.js';
 
 const idle: ReplicaLoad = { inHand: () => 0, available: () => true };
@@ -126,7 +126,9 @@ describe('replica counts and refusals', () => {
     assert.equal(parseReplicaCount(REPLICA_LIMITS.maxReplicas), REPLICA_LIMITS.maxReplicas);
     assert.equal(parseReplicaCount(' 3 '), 3);
     for (const bad of [0, -1, 2.5, REPLICA_LIMITS.maxReplicas + 1, '3x', '', null, undefined, Number.NaN]) {
-      assert.throws(() => parseReplicaCount(bad), (e: unknown) => (e as { code?: string }).code === 'api.invalid', String(bad));
+      assert.throws(() => parseReplicaCount(bad), (e: unknown) => e instanceof LimitOutOfRangeError && e.code === 'limits.out-of-range' && e.kind === 'invalid-argument'
+        && e.limit === 'replicas' && e.ceiling === REPLICA_LIMIT_TABLE.replicas.ceiling && e.message.startsWith('scale.replicas: ')
+        && e.hint?.startsWith('replicas (caxton scale --replicas) accepts 1..16 instances; it is always given (1 until the agent is first scaled).') === true, String(bad));
     }
   });
 
@@ -164,7 +166,8 @@ describe('replica counts and refusals', () => {
     assert.equal(parseReplicaInstanceCap(1), 1);
     assert.equal(parseReplicaInstanceCap(REPLICA_LIMITS.maxReplicaInstances), REPLICA_LIMITS.maxReplicaInstances);
     for (const bad of [0, -1, 2.5, REPLICA_LIMITS.maxReplicaInstances + 1, Number.NaN, Number.POSITIVE_INFINITY, '4', null]) {
-      assert.throws(() => parseReplicaInstanceCap(bad), (e: unknown) => (e as { code?: string }).code === 'api.invalid' && /maxReplicaInstances/.test(String((e as { hint?: string }).hint) + String(e)), String(bad));
+      assert.throws(() => parseReplicaInstanceCap(bad), (e: unknown) => e instanceof LimitOutOfRangeError && e.code === 'limits.out-of-range'
+        && e.message.startsWith('node.maxReplicaInstances: ') && e.ceiling === REPLICA_LIMITS.maxReplicaInstances, String(bad));
     }
   });
 });
