@@ -19,6 +19,8 @@ export interface RunPoint {
   readonly handled: number;
   readonly ms: number;
   readonly cpuSeconds: number;
+  /** Chains that had reported their end by this reading. */
+  readonly finished: number;
 }
 
 /** The steady-state window the readings found: its two ends, the rate and the CPU per message between them. */
@@ -35,13 +37,18 @@ export interface SteadyResult {
  * seconds of traffic (V8's optimising compiler, the young generation growing, Kafka's batches
  * filling): a window over the whole run measures the ramp and the tail of a closed loop, not what
  * the path moves. The window here opens at the first reading at or past `fromShare` of the
- * expected messages and closes at the first at or past `untilShare`, while every chain is live.
- * Pure: the bench feeds it readings of the nodes' counters and /proc.
+ * expected messages and closes at the first at or past `untilShare` — or at the first reading
+ * after a chain ended, whichever comes first, so every chain runs through it but for its last
+ * reading's stretch. A count that goes down means agents moved (an agent's `messagesHandled`
+ * starts again on its new node, decision 2120): the readings then measure the moves, and there is
+ * no window. Pure: the bench feeds it readings of the nodes' counters and /proc.
  */
 export class SteadyWindow {
   private from: RunPoint | undefined;
   private until: RunPoint | undefined;
-  private last: RunPoint = { handled: 0, ms: 0, cpuSeconds: 0 };
+  private last: RunPoint | undefined;
+  /** Why there is no window, once that is known ('' while there may still be one). */
+  private spoiled = '';
 
   constructor(readonly expected: number, readonly fromShare = 0.2, readonly untilShare = 0.8) {
     if (!(expected > 0) || !(fromShare >= 0 && fromShare < untilShare && untilShare <= 1)) {
@@ -49,23 +56,36 @@ export class SteadyWindow {
     }
   }
 
-  /** Takes a reading; true once the window has closed (later readings change nothing). */
+  /** Takes a reading (in time order); true once the window is decided (closed, or spoiled). */
   add(point: RunPoint): boolean {
-    if (this.until !== undefined) return true;
-    if (point.ms < this.last.ms || point.handled < this.last.handled) throw new RangeError('readings must come in order: time and counts never go back');
+    if (this.until !== undefined || this.spoiled !== '') return true;
+    if (this.last !== undefined && point.ms < this.last.ms) throw new RangeError('readings must come in time order');
+    if (this.last !== undefined && point.handled < this.last.handled) {
+      this.spoiled = `the nodes' count went down (${this.last.handled} → ${point.handled}): agents moved during the run (decision 2120)`;
+      return true;
+    }
     this.last = point;
     if (this.from === undefined) {
-      if (point.handled >= this.fromShare * this.expected) this.from = point;
-    } else if (point.handled >= this.untilShare * this.expected && point.ms > this.from.ms) {
+      // A chain already ended before the window opened: the run is too short for the shares.
+      if (point.finished > 0) this.spoiled = `a chain ended (${point.finished} by ${point.handled} of ${this.expected} messages) before ${this.fromShare * 100} % of the run: a longer run (--rounds)`;
+      else if (point.handled >= this.fromShare * this.expected) this.from = point;
+    } else if ((point.handled >= this.untilShare * this.expected || point.finished > 0) && point.ms > this.from.ms) {
       this.until = point;
     }
-    return this.until !== undefined;
+    return this.until !== undefined || this.spoiled !== '';
   }
 
-  /** The window, once closed; undefined if the run ended first (too short a run for the shares). */
+  /** Why there is no window ('' when there is one, or the run may still give one). */
+  get whyNone(): string {
+    if (this.spoiled !== '') return this.spoiled;
+    if (this.until === undefined) return `the run ended before the readings passed ${this.untilShare * 100} % of its messages: a longer run (--rounds)`;
+    return '';
+  }
+
+  /** The window, once closed; undefined without one (`whyNone` says why). */
   result(): SteadyResult | undefined {
     const { from, until } = this;
-    if (from === undefined || until === undefined) return undefined;
+    if (from === undefined || until === undefined || this.spoiled !== '') return undefined;
     const handled = until.handled - from.handled;
     return {
       from, until,

@@ -267,7 +267,8 @@ export function kafkaRequestLimitsFromFlags(argv: LimitFlagArgs): Partial<KafkaR
 export function replicaLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
   let out = y as Argv<T & LimitFlagArgs>;
   for (const { row, flag } of flagRows(REPLICA_LIMIT_TABLE, 'scale')) {
-    out = out.option(flag, { type: 'string', demandOption: true, describe: `${row.description} ${valueHelp(row, undefined, () => '1 is the agent alone')}` }) as Argv<T & LimitFlagArgs>;
+    // A required row has no default to say: its help says it is required (yargs refuses it missing).
+    out = out.option(flag, { type: 'string', demandOption: row.required === true, describe: `${row.description} ${valueHelp(row, undefined, row.required ? () => 'required' : undefined)}` }) as Argv<T & LimitFlagArgs>;
   }
   return out;
 }
@@ -340,8 +341,8 @@ function parseDigits(row: LimitRow, flag: string, text: string): number {
     // (the most, 256 worker threads for --shards, is no value to suggest).
     const least = `${flag} ${inFlagUnit(row, rowFloor(row))} (the least it takes)`;
     // A required row (`--replicas`) is never left out; a default that is the least is said once.
-    const hint = row.default === undefined ? `e.g. ${least}; omit it for the default, ${defaultText(row, String)}`
-      : row.required ? `e.g. ${least} or ${flag} ${inFlagUnit(row, row.ceiling)} (the most it takes)`
+    const hint = row.required ? `e.g. ${least} or ${flag} ${inFlagUnit(row, row.ceiling)} (the most it takes)`
+      : row.default === undefined ? `e.g. ${least}; omit it for the default, ${defaultText(row, String)}`
         : row.default === rowFloor(row) && row.defaultWhen === undefined ? `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default and the least it takes)`
         : `e.g. ${flag} ${inFlagUnit(row, row.default)} (the default${row.defaultWhen === undefined ? '' : ` ${row.defaultWhen}`}) or ${least}`;
     throw new UsageError(`${flag} "${text}" is not a whole number of ${flagUnit(row)}`, hint);
@@ -363,11 +364,23 @@ function parsePercent(row: LimitRow, flag: string, text: string): number {
  * (`1..16 (instances)`, `64..16,384 (MiB)`).
  */
 export function flagRange(row: LimitRow, min: number, ceiling: number): string {
-  if (row.unit === 'ms' && !flagTakesDigitsOnly(row)) {
-    const say = (ms: number): string => exactDuration(ms) ?? `${number(ms)} ms`;
-    return `from ${say(min)} to ${say(ceiling)}`;
-  }
+  if (isDurationFlag(row)) return `from ${sayDuration(min)} to ${sayDuration(ceiling)}`;
   return `${number(inFlagUnit(row, min))}..${number(inFlagUnit(row, ceiling))} (${flagUnit(row)})`;
+}
+
+/** A row whose flag takes a duration (`10s`), not digits. */
+const isDurationFlag = (row: LimitRow): boolean => row.unit === 'ms' && !flagTakesDigitsOnly(row);
+
+/** A duration as the flag takes it where that says it exactly, else in ms. */
+const sayDuration = (ms: number): string => exactDuration(ms) ?? `${number(ms)} ms`;
+
+/**
+ * A duration flag's refusal hint in the flag's terms (core's hint, which an embedder reads, says
+ * milliseconds): the flag, the range that applied and the default as durations, then what it bounds.
+ */
+function durationHint(row: LimitRow, flag: string, min: number, ceiling: number): string {
+  const byDefault = row.default === undefined ? defaultText(row, sayDuration) : `${formatDuration(row.default)}${row.defaultWhen === undefined ? '' : ` ${row.defaultWhen}`}`;
+  return `--${flag} takes a duration from ${sayDuration(min)} to ${sayDuration(ceiling)}; omit it for the default, ${byDefault}. ${row.description}`;
 }
 
 /** A row of a table as its flag reads it: the text parsed to the row's unit (tableFlags checks the range). */
@@ -410,6 +423,6 @@ function tableFlags<N extends string>(argv: LimitFlagArgs, flags: readonly Table
     if (f === undefined) throw err;
     const range = flagRange(f.row, err.min, err.ceiling);
     // The text as typed ("61s", "10"), not the parsed value: what the operator wrote is what they look for.
-    throw new UsageError(`--${f.flag} ${typed[f.name]!} is out of range: it must be ${range}`, err.hint);
+    throw new UsageError(`--${f.flag} ${typed[f.name]!} is out of range: it must be ${range}`, isDurationFlag(f.row) ? durationHint(f.row, f.flag, err.min, err.ceiling) : err.hint);
   }
 }

@@ -49,6 +49,6 @@ describe('scale --replicas from its row (decision 2154)', () => {
     const io = captureIo();
     assert.equal(await run(['scale', '--help'], io), 0);
     const help = io.out.replace(/\s+/g, ' ');
-    assert.ok(help.includes(`${REPLICA_LIMIT_TABLE.replicas.description} Value: a whole number of instances (1 is the agent alone, from 1 to 16)`), help);
+    assert.ok(help.includes(`${REPLICA_LIMIT_TABLE.replicas.description} Value: a whole number of instances (required, from 1 to 16)`), help);
   });
 });

@@ -36,7 +36,7 @@ export interface AgentReplicasOptions {
   state?: AgentStateStore | undefined;
   /** Records the count in the agent's registry record (restored at the next start); absent: not kept. */
   persist?: (name: string, replicas: number) => Promise<void>;
-  /** Replica instances beyond the agents' own this node runs at once: 1 to (and absent:) `REPLICA_LIMITS.maxReplicaInstances`, else `api.invalid`. */
+  /** Replica instances beyond the agents' own this node runs at once: 1 to (and absent:) `REPLICA_LIMITS.maxReplicaInstances`, else `limits.out-of-range` (decision 2154). */
   maxInstances?: number;
   /**
    * Whether recording `replicas` for the agent writes anything (it runs here, its record says another

@@ -66,7 +66,7 @@ export interface StartNodeOptions extends TopologyOptions {
   };
   /** Worker-thread shards running agents, 1..256 (core's NODE_LIMIT_TABLE, checked at start). Default: 1 on ≤ 2 cores, else cores − 1, at most 256 (`defaultShards`). */
   shards?: number;
-  /** Replica instances beyond the agents' own the node runs at once (decision 2010); lowers, never raises, `REPLICA_LIMITS.maxReplicaInstances`: a whole number from 1 to it, else the node is refused (`api.invalid`). */
+  /** Replica instances beyond the agents' own the node runs at once (decision 2010); lowers, never raises, `REPLICA_LIMITS.maxReplicaInstances`: a whole number from 1 to it (core's REPLICA_LIMIT_TABLE row), else the node is refused (`limits.out-of-range`, decision 2154). */
   maxReplicaInstances?: number;
   /** Crashes of one message before it is dead-lettered. Default 3. */
   maxAttempts?: number;

@@ -107,7 +107,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   if (options.console) checkConsoleBinding(options.console);
   // Every option a limit table's row bounds, refused before anything starts (decision 2149); read again where used.
   checkNodeLimits(options);
-  if (options.maxReplicaInstances !== undefined) parseReplicaInstanceCap(options.maxReplicaInstances); // likewise (decision 2010)
+  if (options.maxReplicaInstances !== undefined) parseReplicaInstanceCap(options.maxReplicaInstances, 'startNode'); // likewise (decisions 2010, 2154)
   if (options.mcp) {
     checkMcpBinding(options.mcp);
     if (options.api === false) throw new McpConfigError('the MCP endpoint needs the gRPC API: it checks the same tokens', 'start the node with its API, or without --mcp');

@@ -183,7 +183,7 @@ describe('replicas: the node cap on replica instances is read at the boundary', 
     for (const bad of [Number.NaN, -1, 0, REPLICA_LIMITS.maxReplicaInstances + 1]) {
       // The refused start removes its temporary data directory itself.
       await assert.rejects(startServedNode('caxton-replicas-cap-', { maxReplicaInstances: bad }),
-        (e: unknown) => (e as { code?: string }).code === 'api.invalid', String(bad));
+        (e: unknown) => (e as { code?: string }).code === 'limits.out-of-range' && String((e as Error).message).startsWith('startNode.maxReplicaInstances: '), String(bad));
     }
   });
 });
