@@ -32,6 +32,12 @@ export function exactDuration(ms: number): string | undefined {
   return parseDuration(text) === ms ? text : undefined;
 }
 
+/** A row whose flag takes a duration (`10s`), not digits. */
+const isDurationFlag = (row: LimitRow): boolean => row.unit === 'ms' && !flagTakesDigitsOnly(row);
+
+/** A duration as the flag takes it where that says it exactly, else in ms. */
+const sayDuration = (ms: number): string => exactDuration(ms) ?? `${number(ms)} ms`;
+
 /** A duration row's examples, its default and its ceiling as a flag takes them (`50ms`, `10s`): values the flag accepts. */
 function durationExamples(row: LimitRow): [string, string] {
   // formatDuration keeps the two largest units ("5m 3s", rounded down): without the space it parses, and stays within the ceiling.
@@ -46,6 +52,8 @@ function durationExamples(row: LimitRow): [string, string] {
  * the row's own (a deploy flag left out takes the node's).
  */
 function valueHelp(row: LimitRow, countExample?: string, defaultIs = (text: string): string => `default ${text}`): string {
+  // A required row (`--replicas`) has no default to leave it out for: its help says it is required.
+  if (row.required) defaultIs = () => 'required';
   if (flagTakesDigitsOnly(row)) {
     const inFlag = (n: number): string => number(inFlagUnit(row, n));
     return `Value: a whole number of ${flagUnit(row)} (${defaultIs(defaultText(row, inFlag))}, from ${inFlag(rowFloor(row))} to ${inFlag(row.ceiling)})`;
@@ -57,9 +65,9 @@ function valueHelp(row: LimitRow, countExample?: string, defaultIs = (text: stri
   // A duration row's default as the durations the flag takes ("5m", not "300,000 ms"), as its examples.
   const sayDefault = (d: number): string => (row.unit === 'ms' ? formatDuration(d) : withUnit(d, row.unit));
   // A duration row's ceiling as a duration too, where one says it exactly ("at most 7d", not 604,800,000 ms).
-  const ceiling = (row.unit === 'ms' ? exactDuration(row.ceiling) : undefined) ?? withUnit(row.ceiling, row.unit);
+  const ceiling = row.unit === 'ms' ? sayDuration(row.ceiling) : withUnit(row.ceiling, row.unit);
   // A duration row whose least is more than a millisecond says it (`--idle`: at least 100ms).
-  const least = row.unit === 'ms' && rowFloor(row) > 1 ? `at least ${exactDuration(rowFloor(row)) ?? withUnit(rowFloor(row), 'ms')}; ` : '';
+  const least = row.unit === 'ms' && rowFloor(row) > 1 ? `at least ${sayDuration(rowFloor(row))}; ` : '';
   return `Value: ${forms}; ${least}at most ${ceiling}; ${defaultIs(defaultText(row, sayDefault))}`;
 }
 
@@ -151,7 +159,7 @@ export function trafficLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 
 /** The traffic limits the serve flags set (none given: undefined, i.e. the table's defaults). */
 export function trafficLimitsFromFlags(argv: LimitFlagArgs): Partial<TrafficLimits> | undefined {
-  return serveTableFlags(argv, TRAFFIC_LIMIT_TABLE, resolveTrafficLimits);
+  return commandTableFlags(argv, TRAFFIC_LIMIT_TABLE, resolveTrafficLimits);
 }
 
 /**
@@ -164,7 +172,7 @@ export function prepareCacheLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs>
 
 /** The prepare cache's limits the serve flags set, in bytes (none given: undefined, i.e. the table's defaults). */
 export function prepareCacheLimitsFromFlags(argv: LimitFlagArgs): Partial<PrepareCacheLimits> | undefined {
-  return serveTableFlags(argv, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits);
+  return commandTableFlags(argv, PREPARE_CACHE_LIMIT_TABLE, resolvePrepareCacheLimits);
 }
 
 /**
@@ -178,7 +186,7 @@ export function artifactLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 
 /** The artifact limits the serve flags set, in the rows' units (none given: undefined, i.e. the node's defaults). */
 export function artifactLimitsFromFlags(argv: LimitFlagArgs): Partial<ArtifactLimits> | undefined {
-  return serveTableFlags(argv, ARTIFACT_LIMIT_TABLE, resolveArtifactLimits);
+  return commandTableFlags(argv, ARTIFACT_LIMIT_TABLE, resolveArtifactLimits);
 }
 
 /**
@@ -192,7 +200,7 @@ export function edgeLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 
 /** The edge limits the serve flags set (none given: undefined, i.e. the node's defaults). */
 export function edgeLimitsFromFlags(argv: LimitFlagArgs): Partial<EdgeLimits> | undefined {
-  return serveTableFlags(argv, EDGE_LIMIT_TABLE, resolveEdgeLimits);
+  return commandTableFlags(argv, EDGE_LIMIT_TABLE, resolveEdgeLimits);
 }
 
 /** `caxton serve --shards` (decision 2149): core's NODE_LIMIT_TABLE, a whole number; its default computed by the node. */
@@ -202,7 +210,7 @@ export function nodeLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 
 /** The node limits the serve flags set (none given: undefined, i.e. the node computes its shards). */
 export function nodeLimitsFromFlags(argv: LimitFlagArgs): Partial<NodeLimits> | undefined {
-  return serveTableFlags(argv, NODE_LIMIT_TABLE, checkNodeTable);
+  return commandTableFlags(argv, NODE_LIMIT_TABLE, checkNodeTable);
 }
 
 /** `caxton serve --lease-ttl / --partitions / --kafka-session-timeout` (decisions 2149, 2153): core's CLUSTER_LIMIT_TABLE (its rows with a flag), whole numbers (cluster mode only: serve-run.ts says so). */
@@ -212,7 +220,7 @@ export function clusterLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
 
 /** The cluster limits the serve flags set (none given: undefined, i.e. the node's defaults). */
 export function clusterLimitsFromFlags(argv: LimitFlagArgs): Partial<ClusterLimits> | undefined {
-  return serveTableFlags(argv, CLUSTER_LIMIT_TABLE, checkClusterTable);
+  return commandTableFlags(argv, CLUSTER_LIMIT_TABLE, checkClusterTable);
 }
 
 /**
@@ -244,7 +252,7 @@ export function auditSegmentLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs>
 
 /** The audit segment settings the serve flags set (none given: undefined, i.e. the trail's defaults). */
 export function auditSegmentLimitsFromFlags(argv: LimitFlagArgs): Partial<Record<AuditSegmentLimitName, number>> | undefined {
-  return serveTableFlags(argv, AUDIT_SEGMENT_LIMIT_TABLE, checkAuditSegmentTable);
+  return commandTableFlags(argv, AUDIT_SEGMENT_LIMIT_TABLE, checkAuditSegmentTable);
 }
 
 /**
@@ -257,7 +265,7 @@ export function kafkaRequestLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs>
 
 /** The Kafka request shape the serve flags set (none given: undefined, i.e. the log's defaults). */
 export function kafkaRequestLimitsFromFlags(argv: LimitFlagArgs): Partial<KafkaRequestLimits> | undefined {
-  return serveTableFlags(argv, KAFKA_REQUEST_LIMIT_TABLE, checkKafkaRequestTable);
+  return commandTableFlags(argv, KAFKA_REQUEST_LIMIT_TABLE, checkKafkaRequestTable);
 }
 
 /**
@@ -265,17 +273,12 @@ export function kafkaRequestLimitsFromFlags(argv: LimitFlagArgs): Partial<KafkaR
  * required (a scale says how many); its help says what 1 means rather than a default.
  */
 export function replicaLimitOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> {
-  let out = y as Argv<T & LimitFlagArgs>;
-  for (const { row, flag } of flagRows(REPLICA_LIMIT_TABLE, 'scale')) {
-    // A required row has no default to say: its help says it is required (yargs refuses it missing).
-    out = out.option(flag, { type: 'string', demandOption: row.required === true, describe: `${row.description} ${valueHelp(row, undefined, row.required ? () => 'required' : undefined)}` }) as Argv<T & LimitFlagArgs>;
-  }
-  return out;
+  return rowOptions(y, REPLICA_LIMIT_TABLE, 'scale');
 }
 
 /** The replica count the scale flag sets, checked by the row (the flag is required: yargs refuses it missing). */
 export function replicasFromFlags(argv: LimitFlagArgs): number {
-  const given = tableFlags(argv, flagRows(REPLICA_LIMIT_TABLE, 'scale').map(({ name, row, flag }) => rowFlag(name, row, flag)), (g) => checkReplicaTable(g, 'flags'));
+  const given = commandTableFlags(argv, REPLICA_LIMIT_TABLE, checkReplicaTable, 'scale');
   if (given?.replicas === undefined) throw new UsageError('--replicas is required', 'e.g. --replicas 3; --replicas 1 is the agent alone');
   return given.replicas;
 }
@@ -291,7 +294,7 @@ export function rolloutThresholdOptions<T>(y: Argv<T>): Argv<T & LimitFlagArgs> 
 
 /** The rollout thresholds the flags set (none given: undefined, i.e. the table's defaults). */
 export function rolloutThresholdsFromFlags(argv: LimitFlagArgs): Partial<RolloutThresholds> | undefined {
-  return tableFlags(argv, flagRows(ROLLOUT_LIMIT_TABLE, 'flag').map(({ name, row, flag }) => rowFlag(name, row, flag)), (given) => resolveRolloutThresholds(given, 'flags'));
+  return commandTableFlags(argv, ROLLOUT_LIMIT_TABLE, resolveRolloutThresholds, 'flag');
 }
 
 /** The upgrade flags of the rollout rows, by name (`max-crash-rate`…), in table order. */
@@ -307,9 +310,10 @@ function flagRows<N extends string>(table: Readonly<Record<N, LimitRow>>, how: '
 }
 
 /** A flag per row of `table` that has one, its help the row's description and its "Value: …" (forms, range, default). */
-function rowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>>, how: 'serve' | 'flag', prefix = '', countExample?: string): Argv<T & LimitFlagArgs> {
+function rowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>>, how: 'serve' | 'flag' | 'scale', prefix = '', countExample?: string): Argv<T & LimitFlagArgs> {
   let out = y as Argv<T & LimitFlagArgs>;
-  for (const { row, flag } of flagRows(table, how)) out = out.option(flag, { type: 'string', describe: `${prefix}${row.description} ${valueHelp(row, countExample)}` }) as Argv<T & LimitFlagArgs>;
+  // A required row's flag is demanded (yargs refuses it missing); its help says so (valueHelp).
+  for (const { row, flag } of flagRows(table, how)) out = out.option(flag, { type: 'string', demandOption: row.required === true, describe: `${prefix}${row.description} ${valueHelp(row, countExample)}` }) as Argv<T & LimitFlagArgs>;
   return out;
 }
 
@@ -319,13 +323,14 @@ function serveRowOptions<T>(y: Argv<T>, table: Readonly<Record<string, LimitRow>
 }
 
 /**
- * The one reader of a node table's serve flags: each row's flag through tableFlags, the values
- * checked by the table's resolver (`resolve`, named `flags` in its errors).
+ * The one reader of a table's flags of one command (serve's by default, upgrade's `flag`, scale's):
+ * each row's flag through tableFlags, the values checked by the table's resolver (`resolve`, named
+ * `flags` in its errors).
  */
-function serveTableFlags<N extends string>(
-  argv: LimitFlagArgs, table: Readonly<Record<N, LimitRow>>, resolve: (given: Partial<Record<N, number>>, field: string) => unknown,
+function commandTableFlags<N extends string>(
+  argv: LimitFlagArgs, table: Readonly<Record<N, LimitRow>>, resolve: (given: Partial<Record<N, number>>, field: string) => unknown, how: 'serve' | 'flag' | 'scale' = 'serve',
 ): Partial<Record<N, number>> | undefined {
-  return tableFlags(argv, flagRows(table).map(({ name, row, flag }) => rowFlag(name, row, flag)), (given) => resolve(given, 'flags'));
+  return tableFlags(argv, flagRows(table, how).map(({ name, row, flag }) => rowFlag(name, row, flag)), (given) => resolve(given, 'flags'));
 }
 
 /**
@@ -368,19 +373,13 @@ export function flagRange(row: LimitRow, min: number, ceiling: number): string {
   return `${number(inFlagUnit(row, min))}..${number(inFlagUnit(row, ceiling))} (${flagUnit(row)})`;
 }
 
-/** A row whose flag takes a duration (`10s`), not digits. */
-const isDurationFlag = (row: LimitRow): boolean => row.unit === 'ms' && !flagTakesDigitsOnly(row);
-
-/** A duration as the flag takes it where that says it exactly, else in ms. */
-const sayDuration = (ms: number): string => exactDuration(ms) ?? `${number(ms)} ms`;
 
 /**
  * A duration flag's refusal hint in the flag's terms (core's hint, which an embedder reads, says
  * milliseconds): the flag, the range that applied and the default as durations, then what it bounds.
  */
 function durationHint(row: LimitRow, flag: string, min: number, ceiling: number): string {
-  const byDefault = row.default === undefined ? defaultText(row, sayDuration) : `${formatDuration(row.default)}${row.defaultWhen === undefined ? '' : ` ${row.defaultWhen}`}`;
-  return `--${flag} takes a duration from ${sayDuration(min)} to ${sayDuration(ceiling)}; omit it for the default, ${byDefault}. ${row.description}`;
+  return `--${flag} takes a duration from ${sayDuration(min)} to ${sayDuration(ceiling)}; omit it for the default, ${defaultText(row, formatDuration)}. ${row.description}`;
 }
 
 /** A row of a table as its flag reads it: the text parsed to the row's unit (tableFlags checks the range). */
@@ -398,7 +397,7 @@ function rowFlag<N extends string>(name: N, row: LimitRow, flag: string): TableF
 
 /**
  * The one reader of a table's flags (the deploy flags, serve's node defaults, upgrade's rollout thresholds, and through
- * serveTableFlags the traffic, prepare cache, artifact, edge, node, cluster, Kafka request and audit segment tables' serve flags): each flag's one text (flagText refuses it repeated), parsed by its row,
+ * commandTableFlags the traffic, prepare cache, artifact, edge, node, cluster, Kafka request and audit segment tables' serve flags): each flag's one text (flagText refuses it repeated), parsed by its row,
  * and the values checked by the table's own check (checkTable), whose LimitOutOfRangeError becomes
  * a usage error naming the flag and the range that applied in the flag's unit, with the row's hint
  * (how it is set, its default and description).
