@@ -83,7 +83,11 @@ describe('telemetry export from caxton serve (real collector and Prometheus)', {
       const send = spans.find((s) => s.span['name'] === 'send request' && attrsOf(s.span)['caxton.conversation_id'] === 'parcel-9');
       if (!send) return false;
       const names = spansOfTrace(spans, send.span['traceId'] as string).map((s) => s.span['name']);
-      return names.includes('handle accept-proposal') && names.filter((n) => n === 'handle inform').length >= 1 && names.filter((n) => n === 'handle cfp').length === 3;
+      // Every span asserted below is waited for: the losers' reject-proposal spans may end after the
+      // winner's inform reached the broker (other shards), and spans are exported as they end.
+      const count = (name: string): number => names.filter((n) => n === name).length;
+      return count('handle accept-proposal') === 1 && count('handle inform') >= 1 && count('handle cfp') === 3
+        && count('handle propose') === 3 && count('handle reject-proposal') === 2 && count('handle request') === 1;
     }, { timeoutMs: 60_000 });
     const spans = lib.otlpSpans(exports) as FoundSpan[];
     const send = spans.find((s) => s.span['name'] === 'send request' && attrsOf(s.span)['caxton.conversation_id'] === 'parcel-9')!;
