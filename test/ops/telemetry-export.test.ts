@@ -78,17 +78,23 @@ describe('telemetry export from caxton serve (real collector and Prometheus)', {
   });
 
   it('one conversation of the contract net is one trace across the initiator and every contractor', async () => {
-    const exports = await col.waitFor('traces', (reqs) => {
-      const spans = lib.otlpSpans(reqs) as FoundSpan[];
+    const namesInTrace = (spans: FoundSpan[]): string[] => {
       const send = spans.find((s) => s.span['name'] === 'send request' && attrsOf(s.span)['caxton.conversation_id'] === 'parcel-9');
-      if (!send) return false;
-      const names = spansOfTrace(spans, send.span['traceId'] as string).map((s) => s.span['name']);
-      // Every span asserted below is waited for: the losers' reject-proposal spans may end after the
-      // winner's inform reached the broker (other shards), and spans are exported as they end.
-      const count = (name: string): number => names.filter((n) => n === name).length;
-      return count('handle accept-proposal') === 1 && count('handle inform') >= 1 && count('handle cfp') === 3
-        && count('handle propose') === 3 && count('handle reject-proposal') === 2 && count('handle request') === 1;
-    }, { timeoutMs: 60_000 });
+      return send === undefined ? [] : spansOfTrace(spans, send.span['traceId'] as string).map((s) => s.span['name'] as string);
+    };
+    // Every span asserted below is waited for: the losers' reject-proposal spans may end after the
+    // winner's inform reached the broker (other shards), and spans are exported as they end. At
+    // least as many as asserted, so a wait never outlasts what the assertions would report at once.
+    const count = (names: string[], name: string): number => names.filter((n) => n === name).length;
+    const exports = await col.waitFor('traces', (reqs) => {
+      const names = namesInTrace(lib.otlpSpans(reqs) as FoundSpan[]);
+      return count(names, 'handle accept-proposal') >= 1 && count(names, 'handle inform') >= 1 && count(names, 'handle cfp') >= 3
+        && count(names, 'handle propose') >= 3 && count(names, 'handle reject-proposal') >= 2 && count(names, 'handle request') >= 1;
+    }, { timeoutMs: 60_000 }).catch(async (e: unknown) => {
+      const names = namesInTrace(lib.otlpSpans(await col.readTraces()) as FoundSpan[]);
+      const held = [...new Set(names)].map((n) => `${n} ×${count(names, n)}`);
+      throw new Error(`the conversation's spans never all arrived; its trace held: ${held.join(', ') || 'nothing'}`, { cause: e });
+    });
     const spans = lib.otlpSpans(exports) as FoundSpan[];
     const send = spans.find((s) => s.span['name'] === 'send request' && attrsOf(s.span)['caxton.conversation_id'] === 'parcel-9')!;
     sendTrace = send.span['traceId'] as string;
