@@ -373,13 +373,12 @@ export function flagRange(row: LimitRow, min: number, ceiling: number): string {
   return `${number(inFlagUnit(row, min))}..${number(inFlagUnit(row, ceiling))} (${flagUnit(row)})`;
 }
 
-
 /**
  * A duration flag's refusal hint in the flag's terms (core's hint, which an embedder reads, says
  * milliseconds): the flag, the range that applied and the default as durations, then what it bounds.
  */
 function durationHint(row: LimitRow, flag: string, min: number, ceiling: number): string {
-  return `--${flag} takes a duration from ${sayDuration(min)} to ${sayDuration(ceiling)}; omit it for the default, ${defaultText(row, formatDuration)}. ${row.description}`;
+  return `--${flag} takes a duration ${flagRange(row, min, ceiling)}; omit it for the default, ${defaultText(row, formatDuration)}. ${row.description}`;
 }
 
 /** A row of a table as its flag reads it: the text parsed to the row's unit (tableFlags checks the range). */

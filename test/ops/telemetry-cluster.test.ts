@@ -16,7 +16,7 @@ import { servers, uniqueCluster, type Servers } from '../cluster/support/servers
 import { NodeProcess, startAll } from '../cluster/support/node-process.js';
 import { deployAll, placement, waitFor } from '../cluster/support/cluster.js';
 import { example } from '../cluster/support/paths.js';
-import { attrsOf, spansOfTrace, type FoundSpan } from './support/otlp.js';
+import { attrsOf, waitForConversationTrace, type FoundSpan } from './support/otlp.js';
 
 const infraLib = (): Promise<typeof Infra> => import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<typeof Infra>;
 const local = (name: string | undefined): string => (name ?? '').replace(/@caxton$/, '');
@@ -79,28 +79,11 @@ test('one contract-net conversation is one trace across two nodes, each span wit
   } });
   await waitFor('the result', () => seen.find((e) => local(e.message.sender?.name) === 'broker' && e.message.performative === 'inform' && e.message.conversationId === 'parcel-3'), 120_000);
 
-  const sendOf = (spans: FoundSpan[]): FoundSpan | undefined => spans.find((s) => s.span['name'] === 'send request' && attrsOf(s.span)['caxton.conversation_id'] === 'parcel-3');
   // Each node exports on its own timer (1 s): the winner's node may ship its accept-proposal span
-  // before the broker's node ships the proposals that led to it, so every span the test reads is
-  // waited for, not just the last one in the conversation's order.
-  // A wait that times out says what the trace held, not only that it timed out.
-  const count = (trace: FoundSpan[], name: string): number => trace.filter((s) => s.span['name'] === name).length;
-  const traceOfSend = (spans: FoundSpan[]): FoundSpan[] => {
-    const send = sendOf(spans);
-    return send === undefined ? [] : spansOfTrace(spans, send.span['traceId'] as string);
-  };
-  const exports = await col.waitFor('traces', (reqs) => {
-    const trace = traceOfSend(lib.otlpSpans(reqs) as FoundSpan[]);
-    return count(trace, 'handle cfp') >= COURIERS.length && count(trace, 'handle propose') >= COURIERS.length
-      && count(trace, 'handle accept-proposal') > 0;
-  }, { timeoutMs: 60_000 }).catch(async (e: unknown) => {
-    const trace = traceOfSend(lib.otlpSpans(await col.readTraces()) as FoundSpan[]);
-    const names = [...new Set(trace.map((s) => s.span['name'] as string))].map((n) => `${n} ×${count(trace, n)}`);
-    throw new Error(`the conversation's spans never all arrived; its trace held: ${names.join(', ') || 'nothing'}`, { cause: e });
+  // before the broker's node ships the proposals that led to it, so every span read is waited for.
+  const trace = await waitForConversationTrace(col, lib.otlpSpans, 'parcel-3', {
+    'handle cfp': COURIERS.length, 'handle propose': COURIERS.length, 'handle accept-proposal': 1,
   });
-  const spans = lib.otlpSpans(exports) as FoundSpan[];
-  const send = sendOf(spans)!;
-  const trace = spansOfTrace(spans, send.span['traceId'] as string);
   const nodeOf = (s: FoundSpan): string => attrsOf(s.resource)['service.instance.id']!;
   const cfps = trace.filter((s) => s.span['name'] === 'handle cfp');
   assert.deepEqual(cfps.map((s) => attrsOf(s.span)['caxton.agent']).sort(), COURIERS);

@@ -22,7 +22,7 @@ import type { MessageEvent } from '@caxton/core';
 import type * as Infra from '../../scripts/infra/index.d.mts';
 import { example } from '../cluster/support/paths.js';
 import { ServeProcess } from './support/serve-process.js';
-import { attrsOf, spansOfTrace, type FoundSpan } from './support/otlp.js';
+import { attrsOf, spansOfTrace, waitForConversationTrace, type FoundSpan } from './support/otlp.js';
 
 const infra = (): Promise<typeof Infra> => import(new URL('../../../scripts/infra/index.mjs', import.meta.url).href) as Promise<typeof Infra>;
 const local = (name: string | undefined): string => (name ?? '').replace(/@caxton$/, '');
@@ -78,27 +78,12 @@ describe('telemetry export from caxton serve (real collector and Prometheus)', {
   });
 
   it('one conversation of the contract net is one trace across the initiator and every contractor', async () => {
-    const namesInTrace = (spans: FoundSpan[]): string[] => {
-      const send = spans.find((s) => s.span['name'] === 'send request' && attrsOf(s.span)['caxton.conversation_id'] === 'parcel-9');
-      return send === undefined ? [] : spansOfTrace(spans, send.span['traceId'] as string).map((s) => s.span['name'] as string);
-    };
     // Every span asserted below is waited for: the losers' reject-proposal spans may end after the
-    // winner's inform reached the broker (other shards), and spans are exported as they end. At
-    // least as many as asserted, so a wait never outlasts what the assertions would report at once.
-    const count = (names: string[], name: string): number => names.filter((n) => n === name).length;
-    const exports = await col.waitFor('traces', (reqs) => {
-      const names = namesInTrace(lib.otlpSpans(reqs) as FoundSpan[]);
-      return count(names, 'handle accept-proposal') >= 1 && count(names, 'handle inform') >= 1 && count(names, 'handle cfp') >= 3
-        && count(names, 'handle propose') >= 3 && count(names, 'handle reject-proposal') >= 2 && count(names, 'handle request') >= 1;
-    }, { timeoutMs: 60_000 }).catch(async (e: unknown) => {
-      const names = namesInTrace(lib.otlpSpans(await col.readTraces()) as FoundSpan[]);
-      const held = [...new Set(names)].map((n) => `${n} ×${count(names, n)}`);
-      throw new Error(`the conversation's spans never all arrived; its trace held: ${held.join(', ') || 'nothing'}`, { cause: e });
+    // winner's inform reached the broker (other shards).
+    const trace = await waitForConversationTrace(col, lib.otlpSpans, 'parcel-9', {
+      'handle request': 1, 'handle cfp': 3, 'handle propose': 3, 'handle accept-proposal': 1, 'handle reject-proposal': 2, 'handle inform': 1,
     });
-    const spans = lib.otlpSpans(exports) as FoundSpan[];
-    const send = spans.find((s) => s.span['name'] === 'send request' && attrsOf(s.span)['caxton.conversation_id'] === 'parcel-9')!;
-    sendTrace = send.span['traceId'] as string;
-    const trace = spansOfTrace(spans, sendTrace);
+    sendTrace = trace[0]!.span['traceId'] as string;
     const handled = (name: string): string[] => trace.filter((s) => s.span['name'] === name).map((s) => attrsOf(s.span)['caxton.agent'] ?? '?').sort();
 
     assert.deepEqual(handled('handle request'), ['broker'], 'the broker handled the operator request in the trace');
