@@ -14,7 +14,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RECORD_NAME = /^(\d{4})-[a-z0-9][a-z0-9-]*\.md$/;
 // The one grammar of a status: a later record that changes part of this one amends it; one that
 // replaces it supersedes it; a record that lands nothing but what it measured is a measurement.
-const STATUS = /^Status: (accepted|measurement|amended by (\d{4}(?:, \d{4})*)|superseded by (\d{4}))$/;
+const STATUS = /^Status: (accepted|proposed|measurement|amended by (\d{4}(?:, \d{4})*)|superseded by (\d{4}))$/;
 const SUMMARY_MAX = 160;
 
 /** Reads one record: its number, title, status and summary, and what is wrong with it. */
@@ -33,7 +33,7 @@ function readRecord(dir, file) {
     problems.push(`it has ${statusLines.length} "Status:" lines, not one`);
   } else {
     const m = STATUS.exec(statusLines[0]);
-    if (m === null) problems.push(`"${statusLines[0]}" is not "Status: accepted", "Status: measurement", "Status: amended by N[, M]" or "Status: superseded by N"`);
+    if (m === null) problems.push(`"${statusLines[0]}" is not "Status: accepted", "Status: proposed", "Status: measurement", "Status: amended by N[, M]" or "Status: superseded by N"`);
     else status = { kind: m[1].split(' ')[0], by: (m[2] ?? m[3] ?? '').split(', ').filter((n) => n !== '') };
   }
   let summary = '';
@@ -99,6 +99,7 @@ export function renderIndex(records) {
     'A status is one of:',
     '',
     '- `accepted`: the decision holds as written.',
+    '- `proposed`: a design the team means to build, in slices; the record says which have landed.',
     '- `amended by N`: a later record changed part of it. Read both.',
     '- `superseded by N`: a later record replaced it.',
     '- `measurement`: the record reports what was measured or tried; nothing of it landed in the product.',
