@@ -16,6 +16,7 @@ import { Mailboxes } from './mailboxes.js';
 import { shareLimits, type SenderShare } from './mailbox-shares.js';
 import { DispatchLoop, type DispatchLimits } from './dispatch-loop.js';
 import type { BusPort } from './port.js';
+import type { NoActivation } from './resolution.js';
 import type { ExecutionResult } from './executor.js';
 import { MessageIdGenerator, deliveryId } from './ids.js';
 import { failureReply, receiverList, notUnderstoodReply } from './replies.js';
@@ -30,6 +31,7 @@ import { NO_ITEMS, added } from './lists.js';
 import { AgentNames } from './agent-names.js';
 
 export type { AbsentQueueLimits, BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from './port.js';
+export type { NoActivation, Resolution } from './resolution.js';
 export type { Origin } from './outbox-sender.js';
 
 export interface BusOptions {
@@ -102,7 +104,7 @@ export class Bus implements OutboxSender {
         const port = this.port;
         if (port === undefined) return false;
         const name = this.agentName(sender);
-        return port.isAgent !== undefined ? port.isAgent(name) : port.route(name) === 'agent';
+        return port.isAgent(name);
       },
       platformSender: this.platformId.name,
       now: this.now,
@@ -197,20 +199,6 @@ export class Bus implements OutboxSender {
    */
   async idle(agent?: string): Promise<void> {
     await this.loop?.idle(agent);
-  }
-
-  /**
-   * Where a send to the agent `name` is written (decision 2093): a scaled agent's replica unit when
-   * the port spreads replicas across nodes, else the agent itself. Its own function, one optional
-   * call per receiver: the send path's cost is unchanged where the port has no such hook.
-   */
-  private receiverUnit(port: BusPort, name: string, msg: AclMessage, messageId: string): string | undefined {
-    if (port.replicaUnit === undefined) return name;
-    // A unit is written only by this choice: a receiver that names one (`X#r7`) from outside would
-    // start a sandbox the count, the stateful refusal and the stop never allowed (review fix 1).
-    // Any `#`, not only a well-formed unit name (core's isReplicaUnitName): no agent name holds one,
-    // so every such receiver is unknown, and none may reach a mailbox.
-    return name.indexOf('#') >= 0 ? undefined : port.replicaUnit(name, msg, messageId);
   }
 
   agentName(id: AgentId | string): string {
@@ -498,27 +486,21 @@ export class Bus implements OutboxSender {
         continue;
       }
       const local = resolved === undefined ? this.agentName(receiver) : resolved.names[i]!;
-      const name = this.receiverUnit(port, local, msg, id);
-      if (name === undefined) {
-        refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
-        if (resolved === undefined) this.tellUnknown(port, origin, msg.receivers[i]!.name, receiver.name);
+      const resolution = port.resolve(local, msg, id);
+      if (typeof resolution !== 'string') {
+        // A receiver resolved to an activation (below) gets a delivery or is listed `unreached`.
+        if (resolution.kind === 'external') {
+          this.opts.events.emit({ type: 'external', messageId: id, to: receiver.name, message: msg });
+        } else if (resolution.kind === 'activation-limit') {
+          refused.push({ receiver: receiver.name, reason: 'activation-limit' });
+          r.activationLimit = resolution;
+        } else {
+          refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
+          if (resolved === undefined) this.tellUnknown(port, origin, msg.receivers[i]!.name, receiver.name);
+        }
         continue;
       }
-      const kind = port.route(name);
-      // A receiver routed as an agent (kind 'agent', below) gets a delivery or is listed `unreached`.
-      if (kind === 'external') {
-        this.opts.events.emit({ type: 'external', messageId: id, to: receiver.name, message: msg });
-        continue;
-      }
-      if (kind === 'unknown') {
-        refused.push({ receiver: receiver.name, reason: 'unknown-receiver' });
-        if (resolved === undefined) this.tellUnknown(port, origin, msg.receivers[i]!.name, receiver.name);
-        continue;
-      }
-      if (kind === 'activation-limit') {
-        refused.push({ receiver: receiver.name, reason: 'activation-limit' });
-        continue;
-      }
+      const name = resolution;
       // Created if missing: an agent with nothing delivered yet (e.g. idle since a restart) must
       // count reservations too, or a burst of concurrent sends would all pass the capacity check.
       const box = this.mailboxes.of(name);
@@ -591,7 +573,8 @@ export class Bus implements OutboxSender {
       if (first.reason === 'circuit-open') throw new CircuitOpenError(r.circuitOpen![0]!, { messageId: id });
       if (first.reason === 'absent-queue-full') throw new AbsentQueueFullError(r.absentFull![0]!.agent, r.absentFull![0]!.limit, { messageId: id }, r.absentFull![0]!.partitionBudget);
       if (first.reason === 'activation-limit') {
-        throw new ActivationLimitError({ agent: first.receiver, limit: port.activationLimit?.() ?? 0, retryAfterMs: port.activationRetryAfterMs?.() ?? 1000 }, { messageId: id });
+        const { limit, retryAfterMs } = r.activationLimit!;
+        throw new ActivationLimitError({ agent: first.receiver, limit, retryAfterMs }, { messageId: id });
       }
       throw new UnknownReceiverError(first.receiver, { messageId: id, conversationId: msg.conversationId });
     }
@@ -646,7 +629,7 @@ export class Bus implements OutboxSender {
     const share = refused.filter((x) => x.reason === 'mailbox-share').map((x) => x.receiver);
     const activation = refused.filter((x) => x.reason === 'activation-limit').map((x) => x.receiver);
     if (activation.length > 0) {
-      const why = `${receiverList(activation)} cannot be activated now (the shard holds all the instances it may); retry after ${port.activationRetryAfterMs?.() ?? 1000} ms`;
+      const why = `${receiverList(activation)} cannot be activated now (the shard holds all the instances it may); retry after ${r.activationLimit!.retryAfterMs} ms`;
       replies.push(failureReply(msg, this.platformId, why, 'activation-limit'));
     }
     if (share.length > 0) {
@@ -924,6 +907,8 @@ interface Routing {
   absentFull?: { agent: string; limit: number; partitionBudget?: number }[];
   passedOver?: { receiver: string; reason: string }[];
   circuitOpen?: { agent: string; state: 'open' | 'half-open'; retryAfterMs: number; failures: number }[];
+  /** The port's answer for a receiver refused `activation-limit` (its limit and retry-after). */
+  activationLimit?: Extract<NoActivation, { kind: 'activation-limit' }>;
   /** Agents of other platforms, forwarded once the local deliveries are durable (decision 1910). */
   remote?: AgentId[];
 }

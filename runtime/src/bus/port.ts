@@ -6,6 +6,7 @@
  */
 import type { AclMessage, AgentId, TopicSubscription } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from './executor.js';
+import type { Resolution } from './resolution.js';
 
 /** What an absent agent's queue keeps (its deployment's limits, decision 1990). */
 export interface AbsentQueueLimits {
@@ -25,11 +26,7 @@ export interface AbsentQueueLimits {
   partitionBudget?: number;
 }
 
-/**
- * Where a receiver lives, as far as this node knows. `activation-limit`: an agent kind's instance
- * that is not in memory and cannot be activated now (its shard is full, decision 1980).
- */
-export type ReceiverKind = 'agent' | 'external' | 'unknown' | 'activation-limit';
+export type { ReceiverKind } from './resolution.js';
 
 /** Conversation protocols as the bus sees them: a verdict per send, and deadlines that expire. */
 export interface ProtocolGate {
@@ -82,21 +79,22 @@ export interface UnknownReceiverSink {
 }
 
 export interface BusPort {
-  /** Which names are agents (cluster: on any node), known outside clients, or unknown. */
-  route(localName: string): ReceiverKind;
   /**
-   * The receiver a send to `localName` is written to: in a cluster with replicas across nodes, a
-   * scaled agent's replica unit `<name>#r<k>` chosen by the message's conversation (decision 2093);
-   * otherwise (and absent) the name itself. Synchronous, no I/O: asked once per receiver of a send.
+   * The one question routing asks about a receiver, once per receiver of a send: the activation its
+   * delivery is written to, or why there is none (decision 2160). An instance of a kind not in
+   * memory has a slot of its shard reserved here (given back through `unrouted` when the send
+   * appends nothing for it); where replicas are spread across nodes, a scaled agent resolves to the
+   * unit its message's conversation hashes to (decision 2093), and a name holding `#` is unknown
+   * (a unit is reached only through this choice). Synchronous, no I/O.
    */
-  replicaUnit?(localName: string, message: AclMessage, messageId: string): string;
+  resolve(localName: string, message: AclMessage, messageId: string): Resolution;
   /**
    * Is this name an agent's (cluster: on any node)? Asked of every delivery's sender, so it must
-   * have no side effect: `route` activates an instance of a kind (decision 1980). Absent: `route`.
+   * have no side effect: `resolve` activates an instance of a kind (decision 1980).
    */
-  isAgent?(localName: string): boolean;
+  isAgent(localName: string): boolean;
   /**
-   * `route` answered `agent` for this name but the send appended nothing for it (refused after,
+   * `resolve` answered an activation for this name but the send appended nothing for it (refused after,
    * a duplicate, or the append failed): what routing reserved for it is given back. Absent: nothing is.
    */
   unrouted?(localName: string): void;
@@ -152,10 +150,6 @@ export interface BusPort {
   resetState?(agent: string): Promise<void>;
   /** The agent (re)started here: re-arm its pending timers and recover its lost HTTP calls. */
   resumeAgent?(agent: string): Promise<void>;
-  /** Milliseconds a sender refused `activation-limit` is told to wait (decision 1980); absent: 1000. */
-  activationRetryAfterMs?(): number;
-  /** Active instances a shard may hold (decision 1980), for the refusal's text; absent: none. */
-  activationLimit?(): number;
   /** The log handed out deliveries for `agent` (before the bus wakes it). */
   mailArrived(agent: string): void;
 }

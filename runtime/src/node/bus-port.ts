@@ -4,6 +4,7 @@
  * Each answer delegates to the object that owns it; nothing here keeps state.
  */
 import type { UnknownReceiverSink, AbsentQueueLimits, BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from '../bus/port.js';
+import { resolutionOf, spreadTarget, RESOLVED_UNKNOWN, type NoActivation, type ReplicaChoice, type Resolution } from '../bus/resolution.js';
 import type { ExecutionResult, WorkItem, AgentExecutor } from '../bus/executor.js';
 import type { AgentLifecycle } from './agent-lifecycle.js';
 import type { AgentEffects } from './agent-effects.js';
@@ -40,11 +41,10 @@ export class NodeBusPort implements BusPort {
   readonly ownership: DispatchOwnership | undefined;
   readonly transport: RemoteTransport | undefined;
   readonly unknownReceivers: UnknownReceiverSink | undefined;
-  /**
-   * Only where the residency spreads replicas across nodes (decision 2093): elsewhere the bus sees
-   * no hook and its send path does exactly what it did before.
-   */
-  readonly replicaUnit: ((name: string, message: AclMessage, messageId: string) => string) | undefined;
+  /** Where replicas are spread across nodes (decision 2093), the choice of a scaled agent's unit; else undefined. */
+  private readonly unitOf: ReplicaChoice | undefined;
+  /** The one answer for a kind's instance that cannot be activated now (kept: resolving allocates nothing). */
+  private readonly atActivationLimit: NoActivation;
 
   constructor(private readonly parts: NodeBusPortParts) {
     this.gate = parts.gate;
@@ -52,7 +52,8 @@ export class NodeBusPort implements BusPort {
     this.unknownReceivers = parts.unknownReceivers;
     this.ownership = parts.agents.ownership();
     const agents = parts.agents;
-    this.replicaUnit = agents.replicasAcrossNodes ? (name, message, messageId) => agents.replicaUnit(name, message, messageId) : undefined;
+    this.unitOf = agents.replicasAcrossNodes ? (name, message, messageId) => agents.replicaUnit(name, message, messageId) : undefined;
+    this.atActivationLimit = Object.freeze({ kind: 'activation-limit', limit: parts.agents.kinds.activationLimit, retryAfterMs: KIND_LIMITS.activationRetryAfterMs });
   }
 
   /**
@@ -65,7 +66,13 @@ export class NodeBusPort implements BusPort {
     return subs.filter((s) => topicAllowed(this.parts.agents.topicPatternsOf(s.agent), topic));
   }
 
-  route(name: string): ReceiverKind {
+  resolve(name: string, message: AclMessage, messageId: string): Resolution {
+    const target = this.unitOf !== undefined ? spreadTarget(name, message, messageId, this.unitOf) : name;
+    if (target === undefined) return RESOLVED_UNKNOWN;
+    return resolutionOf(this.route(target), target, this.atActivationLimit);
+  }
+
+  private route(name: string): ReceiverKind {
     const kind = this.parts.agents.route(name);
     if (kind !== 'unknown') return kind;
     return this.parts.externals.has(name) ? 'external' : 'unknown';
@@ -77,14 +84,6 @@ export class NodeBusPort implements BusPort {
 
   unrouted(name: string): void {
     this.parts.agents.unrouted(name);
-  }
-
-  activationRetryAfterMs(): number {
-    return KIND_LIMITS.activationRetryAfterMs;
-  }
-
-  activationLimit(): number {
-    return this.parts.agents.kinds.activationLimit;
   }
 
   async execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]> {

@@ -1,13 +1,12 @@
 /**
  * Replicas across nodes at the bus (decision 2093, review fixes 1 and 5): a replica unit `X#r<k>` is
- * written only by the port's replica choice — a send that names one from outside is refused as an
+ * written only by the port's replica choice (`spreadTarget`, which the node's port resolves through) — a send that names one from outside is refused as an
  * unknown receiver — and what a unit's handling sends is stamped as X's (`Bus.prepare`).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Delivery } from '@caxton/core';
 import { UnknownReceiverError } from '../../src/bus/errors.js';
-import type { BusPort } from '../../src/bus/port.js';
 import { inform, openBus, operator, until } from './scripted-port.js';
 
 const deliveriesOf = (items: { kind: string; agent: string }[], agent: string): Delivery[] =>
@@ -16,7 +15,7 @@ const deliveriesOf = (items: { kind: string; agent: string }[], agent: string): 
 test('where replicas are spread, a send naming a replica unit is refused as unknown (client and agent); a send to X goes to the chosen unit', async () => {
   // The port says `svc#r2` is an agent, as the cluster's placement does for a unit of a deployed svc.
   const { bus, port } = await openBus(['a', 'svc', 'svc#r2'], {
-    port: (p) => { (p as BusPort).replicaUnit = (name) => (name === 'svc' ? 'svc#r2' : name); },
+    port: (p) => { p.unitOf = (name) => (name === 'svc' ? 'svc#r2' : name); },
   });
   await assert.rejects(bus.send(inform('svc#r2', 'direct'), operator), (err: unknown) => {
     assert.ok(err instanceof UnknownReceiverError);

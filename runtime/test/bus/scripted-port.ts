@@ -11,7 +11,8 @@ import type { CompletionRecord, DeadLetter } from '../../src/bus/message-log.js'
 import { KafkaNotOwnerError, KafkaStateNotOwnerError } from '../../src/bus/kafka/errors.js';
 import type { ClaimedCommit } from '../../src/storage/ports.js';
 import type { ExecutionOutcome, ExecutionResult, WorkItem } from '../../src/bus/executor.js';
-import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind , RemoteTransport } from '../../src/bus/port.js';
+import type { BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from '../../src/bus/port.js';
+import { resolutionOf, spreadTarget, RESOLVED_UNKNOWN, type NoActivation, type ReplicaChoice, type Resolution } from '../../src/bus/resolution.js';
 import type { DispatchLimits } from '../../src/bus/dispatch-loop.js';
 import type { EdgeAdmissionLimits } from '../../src/bus/edge-admission.js';
 
@@ -63,9 +64,20 @@ export class ScriptedPort implements BusPort {
     return this.agents.has(name);
   }
 
+  /** Where a name lives; tests replace it to script other answers (`activation-limit`…). */
   route(name: string): ReceiverKind {
     if (this.agents.has(name)) return 'agent';
     return this.externals.has(name) ? 'external' : 'unknown';
+  }
+
+  /** Where replicas are spread (decision 2093), the unit a send is written to; unset: none are. */
+  unitOf: ReplicaChoice | undefined;
+  /** The kept answer for a receiver at its activation limit, as the node's port keeps one. */
+  atActivationLimit: NoActivation = { kind: 'activation-limit', limit: 4, retryAfterMs: 1000 };
+
+  resolve(name: string, message: AclMessage, messageId: string): Resolution {
+    const target = this.unitOf !== undefined ? spreadTarget(name, message, messageId, this.unitOf) : name;
+    return target === undefined ? RESOLVED_UNKNOWN : resolutionOf(this.route(target), target, this.atActivationLimit);
   }
 
   async execute(batch: readonly WorkItem[]): Promise<ExecutionResult[]> {

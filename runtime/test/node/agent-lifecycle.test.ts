@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS, MAX_LIMITS } from '../../src/start/options.js';
 import type { EmbeddedRegistry } from '../../src/registry/embedded/embedded-registry.js';
 import { Bus } from '../../src/bus/bus.js';
 import type { BusPort } from '../../src/bus/port.js';
+import { RESOLVED_UNKNOWN } from '../../src/bus/resolution.js';
 import { BusEvents } from '../../src/bus/events.js';
 import { MemoryMessageLog } from '../../src/bus/memory/memory-message-log.js';
 import { AlreadyExistsError, NotFoundError } from '@caxton/core';
@@ -67,7 +68,8 @@ async function open(dir: string): Promise<Harness> {
   // lifecycle's own calls into the bus go through `messaging` below, which the test observes), so
   // accepted messages wait in their mailboxes where stop() must deal with them.
   const port: BusPort = {
-    route: (name) => (lifecycle?.has(name) ? 'agent' : 'unknown'),
+    resolve: (name) => (lifecycle?.has(name) ? name : RESOLVED_UNKNOWN),
+    isAgent: (name) => lifecycle?.has(name) ?? false,
     execute: () => Promise.reject(new Error('the lifecycle tests dispatch nothing')),
     isRunnable: () => false,
     applyEffects: async () => {},

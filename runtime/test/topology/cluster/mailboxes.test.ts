@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Bus } from '../../../src/bus/bus.js';
 import type { BusPort } from '../../../src/bus/port.js';
+import { RESOLVED_UNKNOWN } from '../../../src/bus/resolution.js';
 import { BusEvents } from '../../../src/bus/events.js';
 import { MemoryMessageLog } from '../../../src/bus/memory/memory-message-log.js';
 import { EmbeddedRegistry } from '../../../src/registry/embedded/embedded-registry.js';
@@ -45,7 +46,8 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   let mailboxes!: ClusterMailboxes;
   // Nothing runs here: no agent is runnable, so what arrives stays in its mailbox for the test.
   const port: BusPort = {
-    route: (name) => (deployed.has(name) ? 'agent' : 'unknown'),
+    resolve: (name) => (deployed.has(name) ? name : RESOLVED_UNKNOWN),
+    isAgent: (name) => deployed.has(name),
     execute: () => Promise.reject(new Error('no agent runs in this test')),
     isRunnable: () => false,
     applyEffects: async () => {},
