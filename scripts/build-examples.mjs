@@ -5,9 +5,10 @@
 // `npm test` and `npm start` run it. Writes examples/build/index.json: every artifact's path,
 // SHA-256, language and size, for tests and demos that need "the echo agent" etc.
 //
-//   node scripts/build-examples.mjs [--force] [--json] [filter …]
+//   node scripts/build-examples.mjs [--force] [--json] [--examples-dir DIR] [filter …]
 //     --force   rebuild even when up to date
 //     --json    print the index as JSON on stdout instead of the table
+//     --examples-dir DIR  the agent projects under DIR instead of examples/ (the index goes to DIR/build)
 //     filter    build only examples whose path contains one of these strings
 //   CAXTON_BUILD_JOBS=N  builds N examples at a time (default: 2, or 1 on a one-core machine)
 // Requires the runtime to be compiled first (`npx tsc -b toolchain`; `npm test` does that).
@@ -17,14 +18,14 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const examplesDir = path.join(root, 'examples');
+const defaultExamplesDir = path.join(root, 'examples');
 const buildLib = path.join(root, 'toolchain/dist/src/index.js');
 
 /** Files that make a directory an agent project, whatever its language (see build/project.ts). */
 const PROJECT_FILES = ['package.json', 'asconfig.json', 'caxton.json', 'Cargo.toml', 'go.mod', 'pyproject.toml', 'app.py'];
 
 /** Directories under examples/ that hold an agent project. */
-export function findExamples(dir = examplesDir, depth = 0) {
+export function findExamples(dir = defaultExamplesDir, depth = 0) {
   const found = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (!entry.isDirectory() || entry.name.startsWith('.') || entry.name === 'node_modules' || entry.name === 'build') continue;
@@ -36,13 +37,13 @@ export function findExamples(dir = examplesDir, depth = 0) {
 }
 
 /** Builds the examples; returns the index written to examples/build/index.json. */
-export async function buildExamples({ force = false, filters = [], log = (line) => process.stderr.write(`${line}\n`) } = {}) {
+export async function buildExamples({ force = false, filters = [], examplesDir = defaultExamplesDir, log = (line) => process.stderr.write(`${line}\n`) } = {}) {
   if (!existsSync(buildLib)) {
     throw Object.assign(new Error(`${path.relative(root, buildLib)} is missing`), { hint: 'compile the runtime first: npx tsc -b toolchain' });
   }
   const jobs = buildJobs();
   const { buildAgent, detectProject, ensureToolchain } = await import(pathToFileURL(buildLib).href);
-  const selected = findExamples().filter((d) => filters.length === 0 || filters.some((f) => path.relative(root, d).includes(f)));
+  const selected = findExamples(examplesDir).filter((d) => filters.length === 0 || filters.some((f) => [path.relative(root, d), path.relative(examplesDir, d)].some((rel) => rel.includes(f))));
   // Install (once, cached) the toolchain of every language among the selected examples first, so
   // a fresh machine builds them all; a toolchain that cannot be installed fails the build here.
   const languageOf = new Map(selected.map((d) => [d, detectProject(d).language]));
@@ -121,8 +122,15 @@ const LANGUAGE_BUILD_COST = { python: 6, rust: 5, c: 4, javascript: 3, assemblys
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
+  const dirAt = args.indexOf('--examples-dir');
+  if (dirAt >= 0 && (args[dirAt + 1] ?? '--').startsWith('--')) {
+    console.error('--examples-dir takes a directory');
+    process.exit(64);
+  }
+  const examplesDir = dirAt < 0 ? defaultExamplesDir : path.resolve(args[dirAt + 1]);
+  const filters = args.filter((a, i) => !a.startsWith('--') && !(dirAt >= 0 && i === dirAt + 1));
   try {
-    const index = await buildExamples({ force: args.includes('--force'), filters: args.filter((a) => !a.startsWith('--')) });
+    const index = await buildExamples({ force: args.includes('--force'), filters, examplesDir });
     if (json) process.stdout.write(`${JSON.stringify(index, null, 2)}\n`);
   } catch (err) {
     console.error(err.message);

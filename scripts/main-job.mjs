@@ -19,6 +19,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildExample } from './example-builder.mjs';
 import { productNode } from './infra/node-lts.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,27 +55,6 @@ function parseArgs(argv) {
   return out;
 }
 
-/**
- * Builds one example with scripts/build-examples.mjs in a child process (its toolchain installed
- * first when missing), killed at the deadline. Resolves with its output; rejects with why it failed.
- */
-function buildExample(example, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['scripts/build-examples.mjs', example], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-    let err = '';
-    child.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => {
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
-      reject(new Error(`did not finish within ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(err);
-      else reject(new Error(err.split('\n').find((l) => l.startsWith('FAILED') || /failed|error/i.test(l))?.slice(0, 300) ?? `exited with ${code}`));
-    });
-  });
-}
-
 // The initiator, and a courier per language: name, example, artifact, config. The configs make the
 // auction visible: one courier names a low price, one declines, the rest bid a price of their own.
 const initiator = { name: 'broker', example: 'contract-net/js-initiator', artifact: 'examples/contract-net/js-initiator/build/cnet-initiator.wasm', config: { 'service-type': 'delivery', 'deadline-ms': '1500' } };
@@ -91,7 +71,7 @@ say(c('1', 'Caxton main job') + ` — building the contract net's agents in six 
 const buildStarted = Date.now();
 const built = new Set();
 // Two builds at a time (two cores), in two fixed lanes: Rust's and C's toolchains both come from
-// apt, which takes one install at a time, so they share a lane. Each line says what was built, or
+// apt, one install at a time (their installs take Caxton's machine-wide apt lock), so they share a lane. Each line says what was built, or
 // why a language was left out.
 // The runtime runs on the current Node LTS (installed into the cache on first use, beside the builds).
 const runtimeNode = productNode((line) => say(c('33', `note        ${line}`)));
@@ -106,7 +86,9 @@ await Promise.all(lanes.map(async (lane) => {
       say(`built       ${agent.example.padEnd(30)} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     } catch (err) {
       say(c('33', `left out    ${agent.example.padEnd(30)} ${err.message}`));
-      say(c('33', `            build it alone to see why: node scripts/build-examples.mjs ${agent.example}`));
+      // The compiler's (or toolchain installer's) own last lines, so a fresh machine's log says why.
+      for (const line of err.lines ?? []) say(c('33', `            │ ${line}`));
+      say(c('33', `            build it alone for all its output: node scripts/build-examples.mjs ${agent.example}`));
     }
   }
 }));

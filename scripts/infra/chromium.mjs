@@ -22,7 +22,7 @@ import { cacheDir } from './lib/paths.mjs';
 import { InfraError } from './lib/errors.mjs';
 import { run, which } from './lib/exec.mjs';
 import { progress } from './lib/log.mjs';
-import { withLock } from './lib/lock.mjs';
+import { withAptLock, withLock } from './lib/lock.mjs';
 
 const tail = (text, n = 10) => text.split('\n').filter(Boolean).slice(-n).join('\n');
 
@@ -81,7 +81,7 @@ export async function installChromium() {
     let plan = await missingPackages(env);
     if ((!plan.ok || !plan.packages.includes('chromium')) && process.getuid?.() === 0) {
       progress('apt does not know chromium; running apt-get update (package lists missing or stale)…');
-      await run('apt-get', ['update'], { env });
+      await withAptLock(() => run('apt-get', ['update'], { env }));
       plan = await missingPackages(env);
     }
     if (!plan.ok) {

@@ -12,7 +12,7 @@ import { spawnServer, tailFile } from './lib/process.mjs';
 import { startServer } from './lib/server.mjs';
 import { run, which } from './lib/exec.mjs';
 import { progress } from './lib/log.mjs';
-import { withLock } from './lib/lock.mjs';
+import { withAptLock, withLock } from './lib/lock.mjs';
 import { cacheDir } from './lib/paths.mjs';
 import { InfraError } from './lib/errors.mjs';
 
@@ -32,13 +32,15 @@ export async function installEtcd() {
     const started = Date.now();
     progress('installing etcd-server with apt-get (once)…');
     const env = { DEBIAN_FRONTEND: 'noninteractive' };
-    let r = await run('apt-get', ['install', '-y', '--no-install-recommends', 'etcd-server'], { env });
-    if (r.code !== 0) {
+    const install = () => run('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', 'etcd-server'], { env });
+    const r = await withAptLock(async () => {
+      const first = await install();
+      if (first.code === 0) return first;
       // Only refresh package lists when needed: `apt-get update` is slow and hits every mirror.
       progress('apt-get install failed; running apt-get update and retrying…');
-      await run('apt-get', ['update'], { env });
-      r = await run('apt-get', ['install', '-y', '--no-install-recommends', 'etcd-server'], { env });
-    }
+      await run('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update'], { env });
+      return install();
+    });
     const bin = await which('etcd');
     if (r.code !== 0 || !bin) {
       throw new InfraError('infra.etcd.install-failed', 'apt-get could not install etcd-server',

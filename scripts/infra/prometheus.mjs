@@ -21,7 +21,7 @@ import { cacheDir } from './lib/paths.mjs';
 import { InfraError } from './lib/errors.mjs';
 import { run, which } from './lib/exec.mjs';
 import { progress } from './lib/log.mjs';
-import { withLock } from './lib/lock.mjs';
+import { withAptLock, withLock } from './lib/lock.mjs';
 import { freePort } from './lib/ports.mjs';
 import { spawnServer, tailFile } from './lib/process.mjs';
 import { startServer } from './lib/server.mjs';
@@ -89,7 +89,7 @@ export async function installPrometheus() {
             { hint: `${tail(r.output)}\n(the package lists may be missing or stale: run \`sudo apt-get update\`, then retry)` });
         }
         progress('apt-get download failed; running apt-get update (package lists missing or stale) and retrying…');
-        const u = await run('apt-get', ['update'], { env });
+        const u = await withAptLock(() => run('apt-get', ['update'], { env }));
         if (u.code !== 0) progress(`apt-get update failed:\n${tail(u.output, 5)}`);
         r = await download(`prometheus=${PROMETHEUS_DEB_VERSION}`);
         if (r.code !== 0) r = await download('prometheus');

@@ -23,7 +23,7 @@ import { requireAllowed } from '../api/access.js';
 import { presentedToken, tokenFingerprint } from '../api/caller.js';
 import { auditArgs, type AuditCaller, type AuditedControl } from '../audit/audited-control.js';
 import { ONE_MESSAGE_BODY_BYTES, readJsonBody, type JsonBodyRefusal } from '../console/request-body.js';
-import { A2A_BASE_PATH, CARD_PATH, JSONRPC_PATH, REST_PATH, agentCard, servicesByAgent } from './agent-card.js';
+import { A2A_BASE_PATH, CARD_PATH, JSONRPC_PATH, REST_PATH, agentCard, agentCardJson, servicesByAgent } from './agent-card.js';
 import { BoundedTaskStore } from './bounded-task-store.js';
 import { TaskFile } from './task-file.js';
 import { CaxtonA2aUser, FipaTaskExecutor } from './fipa-task-executor.js';
@@ -273,8 +273,9 @@ export async function startA2aServer(o: A2aServerOptions): Promise<A2aEndpoint> 
         agent: user.agent, version: status?.version ?? 0, services: servicesByAgent(directory).get(user.agent) ?? [], origin,
         ...(status?.a2aCard !== undefined ? { operator: status.a2aCard } : {}),
       });
-      // As the SDK's agentCardHandler writes it, but per agent and never cached: the directory changes.
-      res.set({ 'cache-control': 'no-store', 'content-type': 'application/json' }).status(200).send(JSON.stringify(card));
+      // Per agent and never cached (the directory changes); as A2A JSON, not as the SDK's
+      // agentCardHandler writes it (JSON.stringify of the in-memory card, which its own resolver misreads).
+      res.set({ 'cache-control': 'no-store', 'content-type': 'application/json' }).status(200).send(agentCardJson(card));
     } catch (err) {
       next(err);
     }

@@ -6,7 +6,7 @@
  * decision 1951) replaces what the agent is said to be and do (name, description, version,
  * provider, links, modes, skills); the bindings, capabilities and security stay the node's.
  */
-import type { AgentCard, AgentSkill } from '@a2a-js/sdk';
+import { AgentCard, type AgentSkill } from '@a2a-js/sdk';
 import type { A2aCardSkill, A2aCardSpec, DfAgentDescription, ServiceDescription } from '@caxton/core';
 
 /** Where the node serves an agent: `/a2a/<name>`; its card, JSON-RPC and REST bindings sit under it. */
@@ -93,6 +93,15 @@ function withOperatorCard(built: AgentCard, op: A2aCardSpec): AgentCard {
     defaultOutputModes: op.defaultOutputModes ?? built.defaultOutputModes,
     skills: op.skills.map(operatorSkill),
   };
+}
+
+/**
+ * The card as served: A2A 1.0's JSON (ProtoJSON, by the SDK's own converter), where a scheme is
+ * `{"httpAuthSecurityScheme": {…}}`. The SDK's in-memory shape (`{"scheme": {"$case": …}}`) is no
+ * reader's: the SDK's own resolver parses it to a card without a usable scheme.
+ */
+export function agentCardJson(card: AgentCard): string {
+  return JSON.stringify(AgentCard.toJSON(card));
 }
 
 export function agentCard(c: CardInput): AgentCard {

@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Role, TaskState, type Message, type StreamResponse, type Task } from '@a2a-js/sdk';
-import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, type Client } from '@a2a-js/sdk/client';
+import {
+  ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, createAuthenticatingFetchWithRetry,
+  type AuthenticationHandler, type BeforeArgs, type CallInterceptor, type Client,
+} from '@a2a-js/sdk/client';
 import { CaxtonClient } from '@caxton/client';
 import { decodeRecord, type AuditRecord } from '@caxton/core';
 import type { RunningNode } from '../../src/start/start-node.js';
@@ -38,6 +41,45 @@ async function clientFor(agent: string, token: string | undefined, binding: 'JSO
   const factory = new ClientFactory(ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
     transports: [new JsonRpcTransportFactory({ fetchImpl }), new RestTransportFactory({ fetchImpl })],
     cardResolver: new DefaultAgentCardResolver({ fetchImpl }),
+    preferredTransports: [binding],
+  }));
+  return factory.createFromUrl(cardUrl(agent), '');
+}
+
+/**
+ * Auth as a client that reads the card does it, with the SDK's own hooks: the card is fetched
+ * answering the node's 401 `WWW-Authenticate: Bearer` challenge (the SDK's authenticating fetch),
+ * and every call then presents the token the way the card says — a CallInterceptor reads the card
+ * the client resolved and finds the HTTP Bearer scheme its security requirement names. A card
+ * whose scheme the SDK cannot read yields no header, so the call is a 401.
+ */
+function answersBearerChallenge(token: string): AuthenticationHandler {
+  return {
+    headers: async () => ({}),
+    shouldRetryWithHeaders: async (_req, res) => (res.status === 401 && /^bearer\b/i.test(res.headers.get('www-authenticate') ?? '') ? { authorization: `Bearer ${token}` } : undefined),
+  };
+}
+
+class BearerFromCard implements CallInterceptor {
+  constructor(private readonly token: string) {}
+  async before(args: BeforeArgs): Promise<void> {
+    const card = args.agentCard;
+    const named = card.securityRequirements.flatMap((r) => Object.keys(r.schemes));
+    const bearer = named.some((n) => {
+      const s = card.securitySchemes[n]?.scheme;
+      return s?.$case === 'httpAuthSecurityScheme' && s.value.scheme.toLowerCase() === 'bearer';
+    });
+    if (bearer) args.options = { ...args.options, serviceParameters: { ...args.options?.serviceParameters, Authorization: `Bearer ${this.token}` } };
+  }
+  async after(): Promise<void> {}
+}
+
+async function cardDrivenClient(agent: string, token: string, binding: 'JSONRPC' | 'HTTP+JSON', interceptors: CallInterceptor[]): Promise<Client> {
+  const factory = new ClientFactory(ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+    // The transports' fetch carries no token of its own: whatever is presented comes from the interceptors.
+    transports: [new JsonRpcTransportFactory({ fetchImpl: fetch }), new RestTransportFactory({ fetchImpl: fetch })],
+    cardResolver: new DefaultAgentCardResolver({ fetchImpl: createAuthenticatingFetchWithRetry(fetch, answersBearerChallenge(token)) }),
+    clientConfig: { interceptors },
     preferredTransports: [binding],
   }));
   return factory.createFromUrl(cardUrl(agent), '');
@@ -82,10 +124,35 @@ describe('A2A endpoint: an agent is an A2A agent, a task a FIPA conversation', (
       ['JSONRPC', `${node.a2aUrl!}/a2a/shouter/jsonrpc`, '0.3'],
     ]);
     assert.equal(card.capabilities?.streaming, true);
-    assert.ok(card.securitySchemes['caxtonToken']);
+    const scheme = card.securitySchemes['caxtonToken']?.scheme;
+    assert.equal(scheme?.$case, 'httpAuthSecurityScheme', 'the SDK reads the bearer scheme from the card');
+    assert.equal(scheme.value.scheme, 'Bearer');
+    assert.deepEqual(card.securityRequirements.map((r) => Object.keys(r.schemes)), [['caxtonToken']]);
     const plain = await resolver.resolve(cardUrl('reminder'), '');
     assert.deepEqual(plain.skills.map((s) => s.id), ['fipa-request'], 'an agent with no advertised service gets the plain request skill');
     await assert.rejects(resolver.resolve(cardUrl('nobody'), ''), /404/);
+  });
+
+  it('serves the card as A2A 1.0 JSON: the scheme is keyed by its kind, nothing of the SDK\'s in-memory shape', async () => {
+    const res = await fetch(cardUrl('shouter'), { headers: { authorization: `Bearer ${reader}` } });
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.doesNotMatch(text, /\$case/);
+    const json = JSON.parse(text) as { securitySchemes: Record<string, Record<string, { scheme?: string }>>; securityRequirements: { schemes: Record<string, { list?: string[] }> }[] };
+    assert.deepEqual(Object.keys(json.securitySchemes['caxtonToken']!), ['httpAuthSecurityScheme']);
+    assert.equal(json.securitySchemes['caxtonToken']!['httpAuthSecurityScheme']!.scheme, 'Bearer');
+    assert.deepEqual(json.securityRequirements.map((r) => Object.keys(r.schemes)), [['caxtonToken']]);
+  });
+
+  it('a client that takes its auth from the card completes a task on both bindings; without it the call is refused for want of a token', async () => {
+    for (const binding of ['JSONRPC', 'HTTP+JSON'] as const) {
+      const client = await cardDrivenClient('shouter', admin, binding, [new BearerFromCard(admin)]);
+      const done = await client.sendMessage(send(`card auth ${binding}`)) as Task;
+      assert.equal(done.status?.state, TaskState.TASK_STATE_COMPLETED, binding);
+      assert.equal(statusText(done), `CARD AUTH ${binding}`);
+      const bare = await cardDrivenClient('shouter', admin, binding, []);
+      await assert.rejects(bare.sendMessage(send('no token')), /missing credentials: this node requires a bearer token/, binding);
+    }
   });
 
   it("sends a message and gets the agent's inform as a completed task with an artifact; refuse is rejected with the agent's words", async () => {

@@ -3,6 +3,7 @@
  * do not both run Maven into the same folder. A lock left by a dead process is broken.
  */
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { progress } from './log.mjs';
 import { InfraError } from './errors.mjs';
@@ -34,4 +35,13 @@ export async function withLock(dir, what, fn, { timeoutMs = 15 * 60_000 } = {}) 
     }
   }
   try { return await fn(); } finally { await fs.rm(lockDir, { recursive: true, force: true }); }
+}
+
+/**
+ * One Caxton apt-get call at a time on the machine: apt waits for dpkg's lock but not for its
+ * package lists' (`apt-get update`), so two installs falling back to an update fail each other.
+ * The same directory the toolchain's apt calls take (toolchain/src/toolchains/cache.ts, aptLockPath).
+ */
+export function withAptLock(fn) {
+  return withLock(path.join(os.tmpdir(), 'caxton-apt'), 'another apt-get', fn);
 }

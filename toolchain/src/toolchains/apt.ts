@@ -4,6 +4,7 @@
  * exact apt-get command to run.
  */
 import { BuildError } from '../errors.js';
+import { withAptLock } from './cache.js';
 import { runTool, type RunResult } from './run.js';
 import type { ToolchainLog } from './toolchain.js';
 
@@ -18,14 +19,16 @@ export async function aptInstall(packages: readonly string[], log: ToolchainLog)
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const install = (): Promise<RunResult> =>
     runTool('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', ...packages], { env, onLine: (l) => log(`  apt: ${l}`) });
-  log(`apt-get install ${packages.join(' ')}`);
-  let r = await install();
-  if (r.code !== 0) {
+  // One Caxton apt call at a time on the machine (Rust's and C's installs, the test infrastructure's etcd).
+  const r = await withAptLock(async () => {
+    log(`apt-get install ${packages.join(' ')}`);
+    const first = await install();
+    if (first.code === 0) return first;
     // Package lists may be missing or stale on a fresh machine: refresh once, then retry.
     log('apt-get install failed; running apt-get update and retrying');
     await runTool('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update'], { env, onLine: (l) => log(`  apt: ${l}`) });
-    r = await install();
-  }
+    return install();
+  });
   if (r.code !== 0) {
     throw new BuildError('build.toolchain-install-failed', `apt-get could not install ${packages.join(', ')}`, {
       context: { packages: [...packages], output: r.stderr.split('\n').slice(-15).join('\n') },

@@ -46,7 +46,7 @@ export async function ensureToolchain(language: AgentLanguage, log: ToolchainLog
   return after;
 }
 
-export { cacheRoot, toolchainDir, withToolchainLock } from './cache.js';
+export { aptLockPath, cacheRoot, toolchainDir, withAptLock, withDirLock, withToolchainLock } from './cache.js';
 export { aptInstall, aptInstalled } from './apt.js';
 export { runTool, versionOf } from './run.js';
 export type { RunResult, RunOptions } from './run.js';
