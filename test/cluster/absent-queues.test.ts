@@ -100,7 +100,10 @@ const refusedIds: string[] = [];
 /** The delivery ids of the QUEUE messages kept for KEEPER. */
 const kept: string[] = [];
 
-/** Asserts a send refused at the send past an absent queue's bound: typed, with the hint, RESOURCE_EXHAUSTED; returns its delivery id. */
+/** Per agent, the delivery ids of its refused sends (each asserted never dead-lettered). */
+const refusedAt = new Map<string, string[]>();
+
+/** Checks a send refused at the send past an absent queue's bound (typed, RESOURCE_EXHAUSTED, the hint, the bound) and notes its delivery id in `refusedAt`. */
 function absentQueueFull(agent: string, hint: RegExp, limit: number): (err: unknown) => boolean {
   return (err) => {
     const e = err as { code?: string; hint?: string; statusName?: string; context?: Record<string, unknown> };
@@ -113,8 +116,6 @@ function absentQueueFull(agent: string, hint: RegExp, limit: number): (err: unkn
     return true;
   };
 }
-/** Per agent, the delivery ids of its refused sends (each asserted never dead-lettered). */
-const refusedAt = new Map<string, string[]>();
 
 test('stop --keep-queue through another node: queued on the holder up to its bound, refused at the send past it through either node, nothing dead-lettered', { timeout: 60_000 }, async () => {
   const holder = await at(KEEPER);
