@@ -1067,6 +1067,12 @@ export const REGISTRY_CAS_ATTEMPTS = Object.freeze({
   timerAndWake: 8,
   /** The cluster's replica mode recorded at a node's start (registry/etcd/replica-mode.ts, decision 2097). */
   replicaMode: 5,
+  /**
+   * A partition's shared count of absent queues (registry/etcd/absent-counts.ts, decision 2157): a
+   * node's sends to the partition's absent agents go in one transaction, but other nodes' sends and
+   * the holder's publication may get in between.
+   */
+  absentCount: 8,
 });
 
 /** How the MTP sender retries a post (decision 1910). */

@@ -338,6 +338,11 @@ export class Bus implements OutboxSender {
     this.mailboxes.noteAbsence(agent);
   }
 
+  /** The ids of `agent`'s deliveries accepted here and not completed: its absent queue's (decision 2157). */
+  pendingIds(agent: string): string[] {
+    return this.mailboxes.pendingIdsOf(agent);
+  }
+
   /** Deliveries waiting in `agent`'s mailbox (not handed out). */
   queued(agent: string): number {
     return this.mailboxes.queued(agent);
@@ -397,7 +402,7 @@ export class Bus implements OutboxSender {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (routing.rejected !== undefined || routing.refused.length > 0 || routing.remote !== undefined || routing.deliveries.length === 0) {
+    if (routing.rejected !== undefined || routing.refused.length > 0 || routing.remote !== undefined || routing.deliveries.length === 0 || routing.shared !== undefined) {
       return this.appendRouted(port, routing);
     }
     try {
@@ -430,6 +435,7 @@ export class Bus implements OutboxSender {
     }
     let appended = false;
     try {
+      if (r.shared !== undefined) await this.takeShared(port, r, r.shared);
       if (r.deliveries.length > 0) await this.opts.log.append(r.deliveries);
       appended = true;
     } finally {
@@ -564,22 +570,77 @@ export class Bus implements OutboxSender {
         r.reservedShares = added(r.reservedShares, share);
       }
       r.deliveries = added(r.deliveries, { id: did, messageId: id, receiver: name, message: msg, acceptedAt });
+      // Absent somewhere in the cluster: its place in the shared count is taken before the append (decision 2157).
+      if (port.sharedAbsent?.counts(name) === true) (r.shared ??= []).push({ delivery: r.deliveries.length - 1, receiver: receiver.name, viaTopic: resolved !== undefined && i >= resolved.named && name === local });
     }
 
-    if (refused.length > 0 && !fromAgent && r.deliveries.length === 0 && r.duplicates === undefined) {
+    if (refusedOutright(r)) {
       this.unroute(port, r, false);
-      const first = refused[0]!;
-      if (first.reason === 'mailbox-full') throw new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id });
-      if (first.reason === 'circuit-open') throw new CircuitOpenError(r.circuitOpen![0]!, { messageId: id });
-      if (first.reason === 'absent-queue-full') throw new AbsentQueueFullError(r.absentFull![0]!.agent, r.absentFull![0]!.limit, { messageId: id }, r.absentFull![0]!.partitionBudget);
-      if (first.reason === 'activation-limit') {
-        const { limit, retryAfterMs } = r.activationLimit!;
-        throw new ActivationLimitError({ agent: first.receiver, limit, retryAfterMs }, { messageId: id });
-      }
-      throw new UnknownReceiverError(first.receiver, { messageId: id, conversationId: msg.conversationId });
+      throw this.refusalOf(r);
     }
     edge?.appendStarted(r.deliveries.length);
     return r;
+  }
+
+  /** The typed error an outside sender gets for a send refused outright (`refusedOutright`): its first receiver's refusal. */
+  private refusalOf(r: Routing): Error {
+    const { id, msg } = r;
+    const first = r.refused[0]!;
+    if (first.reason === 'mailbox-full') return new MailboxFullError(first.receiver, this.opts.mailboxCapacity, { messageId: id });
+    if (first.reason === 'circuit-open') return new CircuitOpenError(r.circuitOpen![0]!, { messageId: id });
+    if (first.reason === 'absent-queue-full') return new AbsentQueueFullError(r.absentFull![0]!.agent, r.absentFull![0]!.limit, { messageId: id }, r.absentFull![0]!.partitionBudget);
+    if (first.reason === 'activation-limit') {
+      const { limit, retryAfterMs } = r.activationLimit!;
+      return new ActivationLimitError({ agent: first.receiver, limit, retryAfterMs }, { messageId: id });
+    }
+    return new UnknownReceiverError(first.receiver, { messageId: id, conversationId: msg.conversationId });
+  }
+
+  /**
+   * Cluster (decision 2157): the deliveries to agents absent somewhere take their places in the
+   * shared count, before the append. One refused leaves the send as the claim holder's own check
+   * would have refused it: listed `absent-queue-full` (an agent is sent a failure), passed over
+   * when a topic reached it, and what routing reserved for it given back; an outside sender left
+   * with nothing to append is refused typed, as in `route`. A rejection of `take` fails the send.
+   */
+  private async takeShared(port: BusPort, r: Routing, shared: NonNullable<Routing['shared']>): Promise<void> {
+    const refusals = await port.sharedAbsent!.take(shared.map((s) => r.deliveries[s.delivery]!));
+    if (refusals.size === 0) return;
+    const gone = new Set<number>();
+    for (const s of shared) {
+      const d = r.deliveries[s.delivery]!;
+      const bound = refusals.get(d.id);
+      if (bound === undefined) continue;
+      gone.add(s.delivery);
+      (r.unreached ??= []).push(d.receiver);
+      if (s.viaTopic) {
+        // As in `route`: a publish is not refused for one absent subscriber (decision 2050).
+        (r.passedOver ??= []).push({ receiver: s.receiver, reason: 'absent-queue-full' });
+        this.opts.events.emit({ type: 'dropped', message: r.msg, reason: `${d.receiver} is absent and its queue is full (${bound.limit} messages): this publish is not queued for it` });
+        continue;
+      }
+      r.refused.push({ receiver: s.receiver, reason: 'absent-queue-full' });
+      (r.absentFull ??= []).push({ agent: d.receiver, limit: bound.limit, ...(bound.partitionBudget !== undefined ? { partitionBudget: bound.partitionBudget } : {}) });
+    }
+    const shares = r.reservedShares.length === r.deliveries.length ? r.reservedShares : undefined;
+    const deliveries: Delivery[] = [];
+    const reservations: Mailbox[] = [];
+    const kept: SenderShare[] = [];
+    for (let i = 0; i < r.deliveries.length; i++) {
+      if (!gone.has(i)) {
+        deliveries.push(r.deliveries[i]!);
+        reservations.push(r.reservations[i]!);
+        if (shares !== undefined) kept.push(shares[i]!);
+        continue;
+      }
+      r.reservations[i]!.release(1);
+      if (shares !== undefined) this.mailboxes.shares.releaseSlot(shares[i]!);
+    }
+    r.edge?.appendEnded(gone.size);
+    r.deliveries = deliveries;
+    r.reservations = reservations;
+    if (shares !== undefined) r.reservedShares = kept;
+    if (refusedOutright(r)) throw this.refusalOf(r);
   }
 
   /** Receivers routed as agents that end with nothing appended give back what routing reserved. */
@@ -911,6 +972,17 @@ interface Routing {
   activationLimit?: Extract<NoActivation, { kind: 'activation-limit' }>;
   /** Agents of other platforms, forwarded once the local deliveries are durable (decision 1910). */
   remote?: AgentId[];
+  /**
+   * Deliveries (by index) to agents absent somewhere in the cluster, whose places in the shared
+   * count are taken before the append (decision 2157); the receiver as the send named it, and
+   * whether a topic reached it.
+   */
+  shared?: { delivery: number; receiver: string; viaTopic: boolean }[];
+}
+
+/** An outside sender's send that has nothing left to append and no duplicate to answer for: refused, typed. */
+function refusedOutright(r: Routing): boolean {
+  return r.refused.length > 0 && !('agent' in r.origin) && r.deliveries.length === 0 && r.duplicates === undefined;
 }
 
 /** A send's receivers after its topics were resolved, with their local names (same order). */

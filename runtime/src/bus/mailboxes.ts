@@ -106,6 +106,18 @@ export class Mailboxes {
     return this.pending.has(deliveryId);
   }
 
+  /**
+   * The ids of `agent`'s deliveries accepted and not completed (waiting or completing): what its
+   * absent queue holds (decision 2157). O(pending deliveries of the node): for a sweep, not a send.
+   */
+  pendingIdsOf(agent: string): string[] {
+    const box = this.boxes.get(agent);
+    const ids: string[] = [];
+    if (box === undefined) return ids;
+    for (const [id, p] of this.pending) if (p.box === box) ids.push(id);
+    return ids;
+  }
+
   /** Deliveries the log handed out; duplicates of pending ones are dropped. Returns the agents that got mail. */
   accept(batch: readonly Delivery[]): Set<string> {
     const touched = new Set<string>();

@@ -4,7 +4,7 @@
  * handling. The node implements it (runtime/src/node/bus-port.ts) and hands it to `Bus.open`; the
  * bus owns everything else (mailboxes, the dispatch loop, ordering, completions, dead letters).
  */
-import type { AclMessage, AgentId, TopicSubscription } from '@caxton/core';
+import type { AclMessage, AgentId, Delivery, TopicSubscription } from '@caxton/core';
 import type { ExecutionResult, WorkItem } from './executor.js';
 import type { Resolution } from './resolution.js';
 
@@ -27,6 +27,24 @@ export interface AbsentQueueLimits {
 }
 
 export type { ReceiverKind } from './resolution.js';
+
+/**
+ * Cluster (decision 2157): the count of each absent agent's queue that every node's sends take
+ * their places in, so the bound holds at the send whichever node the send enters through.
+ */
+export interface SharedAbsentCount {
+  /** Is `agent` absent anywhere in the cluster (its record or the kill switch says so)? Synchronous, O(1): asked of every delivery. */
+  counts(agent: string): boolean;
+  /**
+   * Take one place per delivery in its receiver's count, before anything is appended; resolves to
+   * the refused ones (delivery id → the bound that refused it, as the claim holder would have). A
+   * place stays taken once the delivery is appended (its holder then lists it) and, if the append
+   * fails, until it times out: a retry under the same id finds it. A rejection (etcd unreachable,
+   * typed) took nothing the send may count on: the send fails as an append that failed does.
+   */
+  take(deliveries: readonly Pick<Delivery, 'id' | 'receiver'>[]): Promise<Map<string, { limit: number; partitionBudget?: number }>>;
+}
+
 
 /** Conversation protocols as the bus sees them: a verdict per send, and deadlines that expire. */
 export interface ProtocolGate {
@@ -123,6 +141,8 @@ export interface BusPort {
    * say). Absent from the port: no agent is ever absent.
    */
   absence?(agent: string): AbsentQueueLimits | undefined;
+  /** Cluster (decision 2157): every node's sends to absent agents take places in one count. Absent: the claim holder's `absence` alone bounds. */
+  readonly sharedAbsent?: SharedAbsentCount | undefined;
   /** Is the agent runnable here now? (deployed, not failed, owned by this node) */
   isRunnable(agent: string): boolean;
   /** Cluster: who may complete an agent's deliveries. Absent: every agent is local (early release). */

@@ -13,6 +13,11 @@ export interface AbsentQueueSweeperParts {
   expire(agent: string, ttlMs: number, since?: number): Promise<number>;
   /** Looks again at whether `agent` is absent (its outside deliveries then leave edge admission). */
   noteAbsence?(agent: string): void;
+  /**
+   * After each pass (cluster, decision 2157): publish what this node holds of absent queues to the
+   * count every node's sends take their places in. Says its own failures.
+   */
+  publish?(): Promise<void>;
   intervalMs: number;
   /** A sweep that failed (the log stopped): said on the agent's log, tried again next time. */
   warn(agent: string, message: string): void;
@@ -55,6 +60,8 @@ export class AbsentQueueSweeper {
         this.p.warn(agent, `expired messages of its absent queue could not be dead-lettered: ${(err as Error).message}`);
       }
     }
+    // After the expiry and the trim: what they took out leaves the count with this publication.
+    await this.p.publish?.();
     return n;
   }
 }

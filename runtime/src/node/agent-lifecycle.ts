@@ -5,7 +5,7 @@
  * (agent-residency.ts). The agents running on this node are `local` (local-agents.ts).
  */
 import type { AclMessage, AgentStatus, DeploySpec, UpgradeSpec, VerifiedArtifact, AgentLimitsSpec, ReplicasView, TopicPatterns } from '@caxton/core';
-import type { AbsentQueueLimits, DispatchOwnership, ReceiverKind } from '../bus/port.js';
+import type { AbsentQueueLimits, DispatchOwnership, ReceiverKind, SharedAbsentCount } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { BusEvents } from '../bus/events.js';
 import type { MessageLog } from '../bus/message-log.js';
@@ -25,6 +25,7 @@ import type { AgentStateStore, AgentStore } from '../storage/ports.js';
 import { AgentKinds, KindUnsupportedError, type AgentKindsOptions } from './agent-kinds.js';
 import type { TrustDecision, TrustPolicy } from '../signing/trust.js';
 import { STATE_UNSUPPORTED } from '../storage/state-store.js';
+import { absentBound } from './absent-bound.js';
 
 /**
  * Names the platform answers as: `http@<platform>` sends the answers of outbound HTTP calls
@@ -115,6 +116,8 @@ export class AgentLifecycle {
       nodeId: o.nodeId, local: this.local, host: o.host, artifacts: o.artifacts, messaging: o.messaging, bus: o.bus, log: o.log,
       identity: (name) => o.messaging.agentId(name), events: this.events, onStopped: o.onStopped ?? (async () => {}), kinds: this.kinds,
       held: (name) => o.killSwitch?.isHeld(name) ?? false,
+      suspended: (name) => o.killSwitch?.isSuspended?.(name) ?? false,
+      absentQueueOf: (record) => this.absentQueueOf(record),
       untilRunnable: (name) => o.killSwitch?.untilRunnable(name) ?? Promise.resolve(),
       // (Called once placement acts, after this constructor has built `replicas`.)
       replicas: { follow: (record) => this.clusterReplicas.followReplicas(record), leave: (name, force) => this.replicas.removeAll(name, force), instances: () => this.replicas.instances(),
@@ -358,8 +361,8 @@ export class AgentLifecycle {
       const limits = this.ownAbsence(other);
       if (limits !== undefined) others += Math.min(limits.queue, this.o.messaging.mailboxDepth(other));
     }
-    const room = Math.max(0, budget.budget - others);
-    return room < own.queue ? { ...own, queue: room, partitionBudget: budget.budget } : own;
+    const bound = absentBound(own.queue, budget.budget, others);
+    return bound.partitionBudget === undefined ? own : { ...own, queue: bound.limit, partitionBudget: bound.partitionBudget };
   }
 
   /**
@@ -386,11 +389,42 @@ export class AgentLifecycle {
     const limits = local.record.limits;
     const since = stopped ? local.record.absentSince : this.o.killSwitch?.suspendedSince?.(name);
     return {
-      queue: limits.absentQueue ?? this.o.defaults.absentQueue,
+      queue: this.absentQueueOf(local.record),
       // A node's default (or an older deployment) past a cluster's retention expires at its edge.
       ttlMs: Math.min(limits.absentTtlMs ?? this.o.defaults.absentTtlMs, this.residency.maxAbsentTtlMs ?? Number.POSITIVE_INFINITY),
       ...(since !== undefined ? { since } : {}),
     };
+  }
+
+  /** The bound of `record`'s absent queue on this node: its deployment's, else the node's default. */
+  private absentQueueOf(record: AgentRecord): number {
+    return record.limits.absentQueue ?? this.o.defaults.absentQueue;
+  }
+
+  /** Cluster (decision 2157): the count every node's sends to absent agents take their places in; undefined embedded. */
+  get sharedAbsent(): SharedAbsentCount | undefined {
+    return this.residency.sharedAbsent;
+  }
+
+  /**
+   * Cluster (decision 2157): publishes, for each absent agent whose queue this node holds now, the
+   * deliveries it holds (`idsOf`), so the places their sends took give way to them and an agent
+   * that is back leaves the count. Called by each sweep; a failure is said on the agents' logs and
+   * tried again at the next (the places stay counted meanwhile: sends are refused early, never late).
+   */
+  async publishAbsentQueues(idsOf: (agent: string) => string[]): Promise<void> {
+    const shared = this.residency.sharedAbsent;
+    if (shared === undefined) return;
+    const held: { agent: string; queue: number; ids: string[] }[] = [];
+    for (const name of this.local.names()) {
+      const own = this.ownAbsence(name);
+      if (own !== undefined && this.holdsQueue(name)) held.push({ agent: name, queue: own.queue, ids: idsOf(name) });
+    }
+    try {
+      await shared.publish(held);
+    } catch (err) {
+      for (const h of held) agentLog(this.events, h.agent, 'warn', `[caxton] what this node holds of the absent queue could not be published to the cluster's count (${(err as Error).message}); tried again at the next sweep`);
+    }
   }
 
   /**

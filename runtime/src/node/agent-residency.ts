@@ -10,7 +10,7 @@
  *   comes from the registry and the claims.
  */
 import type { AclMessage, AgentId, AgentStatus, Instrumentation, TopicPatterns, ReplicaUnitView } from '@caxton/core';
-import type { DispatchOwnership } from '../bus/port.js';
+import type { DispatchOwnership, SharedAbsentCount } from '../bus/port.js';
 import type { Bus } from '../bus/bus.js';
 import type { MessageLog } from '../bus/message-log.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
@@ -45,6 +45,12 @@ export interface AgentResidency {
    * Absent (embedded): no such bound.
    */
   absentBudget?(name: string): { partition: number; budget: number } | undefined;
+  /**
+   * Cluster (decision 2157): the count of absent queues every node's sends take their places in;
+   * the claim holder publishes into it, each sweep, what it holds. Absent (embedded): the one node
+   * counts every send itself.
+   */
+  readonly sharedAbsent?: SharedAbsentCount & { publish(held: readonly { agent: string; queue: number; ids: readonly string[] }[]): Promise<void> };
   /**
    * Cluster: the longest absent TTL a message may wait (decision 1990): below the log's retention,
    * so Kafka never deletes a waiting message before the holder expires it with a dead letter.
@@ -118,6 +124,10 @@ export interface ResidencyContext {
    * agent suspended). A residency starts no instance (init is agent code) while it holds.
    */
   held: (agent: string) => boolean;
+  /** The kill switch suspends `agent` (decision 1403), wherever it runs: it is absent (decision 1990). */
+  suspended: (agent: string) => boolean;
+  /** The bound of `record`'s absent queue on this node: its deployment's `absentQueue`, else the node's default (decision 1990). */
+  absentQueueOf: (record: AgentRecord) => number;
   /** Resolves once `agent` may run code; rejects when the node shuts down. */
   untilRunnable: (agent: string) => Promise<void>;
   /** Agent kinds and their instances (decision 1980): a cluster places the instances (decision 2060). */

@@ -3,7 +3,7 @@
  * `Bus.open`, so the bus is created before the agents without any forward reference between them.
  * Each answer delegates to the object that owns it; nothing here keeps state.
  */
-import type { UnknownReceiverSink, AbsentQueueLimits, BusPort, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from '../bus/port.js';
+import type { UnknownReceiverSink, AbsentQueueLimits, BusPort, SharedAbsentCount, DispatchOwnership, ProtocolGate, ReceiverKind, RemoteTransport } from '../bus/port.js';
 import { resolutionOf, spreadTarget, RESOLVED_UNKNOWN, type NoActivation, type ReplicaChoice, type Resolution } from '../bus/resolution.js';
 import type { ExecutionResult, WorkItem, AgentExecutor } from '../bus/executor.js';
 import type { AgentLifecycle } from './agent-lifecycle.js';
@@ -41,6 +41,8 @@ export class NodeBusPort implements BusPort {
   readonly ownership: DispatchOwnership | undefined;
   readonly transport: RemoteTransport | undefined;
   readonly unknownReceivers: UnknownReceiverSink | undefined;
+  /** Cluster (decision 2157): the count every node's sends to absent agents take places in; undefined embedded. */
+  readonly sharedAbsent: SharedAbsentCount | undefined;
   /** Where replicas are spread across nodes (decision 2093), the choice of a scaled agent's unit; else undefined. */
   private readonly unitOf: ReplicaChoice | undefined;
   /** The one answer for a kind's instance that cannot be activated now (kept: resolving allocates nothing). */
@@ -51,6 +53,7 @@ export class NodeBusPort implements BusPort {
     this.transport = parts.transport;
     this.unknownReceivers = parts.unknownReceivers;
     this.ownership = parts.agents.ownership();
+    this.sharedAbsent = parts.agents.sharedAbsent;
     const agents = parts.agents;
     this.unitOf = agents.replicasAcrossNodes ? (name, message, messageId) => agents.replicaUnit(name, message, messageId) : undefined;
     this.atActivationLimit = Object.freeze({ kind: 'activation-limit', limit: parts.agents.kinds.activationLimit, retryAfterMs: KIND_LIMITS.activationRetryAfterMs });

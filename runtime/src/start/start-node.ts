@@ -498,6 +498,8 @@ async function startOnTopology(
       const trimmed = limit === undefined || agents.ownership() === undefined || !held() ? 0 : await bus.trimAbsent(agent, limit, held);
       return expired + trimmed;
     }, noteAbsence: (agent) => bus.noteAbsence(agent), intervalMs: options.absentSweepMs ?? DEFAULT_ABSENT_SWEEP_MS,
+    // A cluster's shared count (decision 2157): the deliveries held here replace the places their sends took.
+    publish: () => agents.publishAbsentQueues((agent) => bus.pendingIds(agent)),
     warn: (agent, message) => logs.append(agent, { level: 'warn', message: `[caxton] ${message}`, at: Date.now() }),
   });
   absentSweeper.start();

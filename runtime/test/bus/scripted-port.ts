@@ -37,6 +37,8 @@ export class ScriptedPort implements BusPort {
   transport: RemoteTransport | undefined;
   /** Agents absent here (decision 1990) with their bounds; unset: none is. */
   absence: BusPort['absence'];
+  /** A cluster's shared count of absent queues (decision 2157); unset: none. */
+  sharedAbsent: BusPort['sharedAbsent'];
   ownership: DispatchOwnership | undefined;
   script: Script = () => ({});
   /** Every batch `execute` got, in order. */

@@ -25,6 +25,8 @@
  *   <prefix>store/platform              the cluster's platform name, kept by its first node (decision 1910)
  *   <prefix>store/replica-mode          across-nodes | on-owner: the cluster's replica mode (decision 2097)
  *   <prefix>store/units/<X#r<k>>/<node>  {since}: the unit is active on that node; bound to its membership lease (decision 2097)
+ *   <prefix>store/absent-queues/p<partition>  the partition's shared count of absent queues (decision 2157,
+ *                                       registry/etcd/absent-counts.ts): held ids per absent agent, places taken
  *   <prefix>control/frozen              the cluster-wide freeze (decision 1403); inside the mirrored
  *   <prefix>control/suspended/<agent>   range, so every node (and one joining later) sees both at once
  */
@@ -193,6 +195,12 @@ export function kindOfInstance(agent: string): string | undefined {
 function padDue(dueAt: number): string {
   if (!Number.isSafeInteger(dueAt) || dueAt < 0) throw invalid('wake due time must be a timestamp (ms since epoch)', { dueAt });
   return String(dueAt).padStart(WAKE_DUE_DIGITS, '0');
+}
+
+/** One deliveries-topic partition's shared count of absent queues (decision 2157). */
+export function absentCountKey(keys: KeyLayout, partition: number): string {
+  if (!Number.isSafeInteger(partition) || partition < 0) throw invalid('absent count partition must be a non-negative integer', { partition });
+  return `${keys.prefix}store/absent-queues/p${partition}`;
 }
 
 /** Topic subscriptions: read at send time by the publishing node, straight from etcd (decision 1960). */

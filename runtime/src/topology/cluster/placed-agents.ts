@@ -35,6 +35,8 @@ import type { ClusterDeployments } from './deployments.js';
 import { ClusterMailboxes } from './mailboxes.js';
 import { ReplicaUnits } from './replica-units.js';
 import { replicaUnitViews } from './replica-unit-view.js';
+import { SharedAbsentCounts } from './shared-absent-counts.js';
+import { EtcdAbsentCounts } from '../../registry/etcd/absent-counts.js';
 import type { ReplicaUnitView } from '@caxton/core';
 
 export interface PlacedAgentsOptions {
@@ -113,8 +115,22 @@ export class PlacedAgents implements AgentResidency {
   /** Replica units run here (decision 2093); undefined while replicas across nodes are off. */
   private readonly units: ReplicaUnits | undefined;
 
+  /** Absent queues bounded at the send on every node (decision 2157). */
+  readonly sharedAbsent: SharedAbsentCounts;
+
   constructor(private readonly opts: ResidencyContext, private readonly c: PlacedAgentsOptions) {
     this.agents = opts.local;
+    this.sharedAbsent = new SharedAbsentCounts({
+      store: new EtcdAbsentCounts(c.registry.connection, c.registry.keys),
+      holder: `${opts.nodeId}@${Date.now()}`,
+      partitionOf: c.partitionOf, budget: c.absentPerPartition,
+      // Deployed and stopped with its queue kept, or suspended: the same absence the holder keeps (decision 1990).
+      isAbsent: (name) => c.deployments.isAbsent(name) || (opts.suspended(name) && c.deployments.has(name)),
+      ownBound: async (name) => {
+        const record = await c.registry.getAgent(name);
+        return record === undefined ? Number.POSITIVE_INFINITY : opts.absentQueueOf(record);
+      },
+    });
     // An agent deployed on any node, a kind, a replica count: a name may route here that did not (decision 2123).
     c.deployments.onChange(() => opts.host.routing?.changed());
     this.claims = new ClaimStore(c.registry);
