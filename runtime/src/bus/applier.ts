@@ -629,6 +629,11 @@ export class PlanApplier {
       case 'park':
         // Nothing to apply: the loop leaves it where it is (park: until something wakes the agent).
         return 'committed';
+      case 'refused':
+        // Planned (the log's refusal known before anything of the batch left): nothing of it was
+        // applied, and it goes on as a commit the log refused; its agent's later items are requeued.
+        this.commitFailed(plan, plan.refusal);
+        return 'failed';
     }
   }
 
@@ -780,7 +785,7 @@ export class PlanApplier {
   private commitFailed(plan: WorkPlan, err: unknown): void {
     const e = err as { code?: string; message?: string; hint?: string };
     const code = e.code ?? 'error';
-    const refused = code === 'log.invalid-state' || code === 'state.unsupported' || code === 'kafka.state-key';
+    const refused = code === 'log.invalid-state' || code === 'state.unsupported' || code === 'bus.kafka.state-key';
     const id = workId(plan);
     const message = e.message ?? String(err);
     this.d.events.emit({ type: 'state-not-committed', agent: plan.agent, workId: id, code, message, hint: e.hint ?? 'the work was not completed; the agent is rewound to its committed state and handles it again' });
@@ -791,6 +796,7 @@ export class PlanApplier {
         // Refused every time: a poison handling. It leaves through the dead letters, with why.
         this.warn(plan.agent, `[caxton] ${id} not committed (${code}: ${message}) ${attempt} times; dead-lettered`);
         const reason = `its commit was refused ${attempt} times (${code}: ${message})`;
+        this.d.port.dropHttp?.(httpKeyOf(plan.item)); // its calls never leave
         void this.deadLetter({ ...plan, steps: [{ kind: 'dead-letter', reason, attempts: attempt }], disposition: 'dead-letter' });
         return;
       }
@@ -817,7 +823,8 @@ export class PlanApplier {
       if (!o.keepInPlace && r !== undefined && this.d.mailboxes.isHandedOff(plan.item.delivery.id)) r.deliveries.push(plan.item.delivery);
     } else if (r !== undefined && plan.disposition !== 'forget') {
       this.d.port.dropHttp?.(httpKeyOf(plan.item));
-      r.timers.push({ token: plan.item.token, timerId: plan.item.timerId });
+      // One planned requeue or park the loop puts back itself (first in line): not twice.
+      if (plan.disposition !== 'requeue' && plan.disposition !== 'park') r.timers.push({ token: plan.item.token, timerId: plan.item.timerId });
     } else if (o.keepInPlace && plan.disposition === 'forget' && plan.item.timerId !== undefined) {
       // A crashed firing withheld (fenced, named agents too): the timer stays in the registry for
       // the agent's next owner; this node stops tracking it, so it holds no slot nor a past due time.

@@ -31,7 +31,7 @@ import type { OutboxSender } from './outbox-sender.js';
 import { PlanApplier } from './applier.js';
 import { fairnessLimits, ShardFairness, type FairnessLimits } from './shard-fairness.js';
 import { MONOTONIC_CLOCK, type FairnessClock, type FairnessTimer } from './fairness-clock.js';
-import { planBatch, planInit, type WorkPlan } from './plan/handling-plan.js';
+import { planBatch, planInit, type PlanSettings, type WorkPlan } from './plan/handling-plan.js';
 import { uniqueWallClock } from './plan/unique-wall-clock.js';
 import { startHandleSpan, endSpan, injectMessageContext, tracerRegistered, carriesTraceContext, unsampledContextPolicy, unsampledTraceparent, copyTraceContext, traceIdsOf } from '../telemetry/trace-context.js';
 
@@ -105,6 +105,8 @@ export class DispatchLoop {
   private readonly clock: FairnessClock;
   /** Names what a timer fired by hand sends: wall time, never the same reading twice (decision 2140). */
   private readonly handFiredNow = uniqueWallClock();
+  /** The log's refusal of a handling's writes, asked when planning (before anything of its batch leaves). */
+  private readonly commitRefusal: PlanSettings['commitRefusal'];
   private inFlight = 0;
   private scheduled = false;
   private stopped = false;
@@ -118,6 +120,8 @@ export class DispatchLoop {
   constructor(private readonly opts: DispatchLoopOptions) {
     this.fairness = opts.fairness === false ? undefined : new ShardFairness(fairnessLimits(opts.fairness));
     this.clock = opts.fairnessClock ?? MONOTONIC_CLOCK;
+    const state = opts.state;
+    this.commitRefusal = state?.commitRefusal === undefined ? undefined : (agent, writes, completes) => state.commitRefusal!(agent, writes, completes);
     this.applier = new PlanApplier({
       sender: opts.sender, log: opts.log, state: opts.state, port: opts.port, mailboxes: opts.mailboxes,
       events: opts.events, attempts: this.attempts, maxAttempts: opts.maxAttempts, sendsPerTurn: opts.sendsPerTurn,
@@ -413,11 +417,12 @@ export class DispatchLoop {
 
     // Early release (decision 0900) needs no fencing: every agent is local and stays so.
     const early = this.opts.port.ownership === undefined;
-    const plans = planBatch(batch, results, { maxAttempts: this.opts.maxAttempts, fenced: !early, keepsState: this.keepsState(), wallNow: this.handFiredNow });
+    const plans = planBatch(batch, results, { maxAttempts: this.opts.maxAttempts, fenced: !early, keepsState: this.keepsState(), wallNow: this.handFiredNow, commitRefusal: this.commitRefusal });
     const unchecked = this.observe(plans, results, spans);
     if (early) {
       for (const p of plans) {
-        if (p.item.kind === 'delivery' && (p.disposition === 'commit' || p.disposition === 'dead-letter')) this.opts.mailboxes.handOff(p.item.delivery);
+        // A refused one too: it goes on as a commit the log refused (put back by its rewind, or dead-lettered).
+        if (p.item.kind === 'delivery' && (p.disposition === 'commit' || p.disposition === 'dead-letter' || p.disposition === 'refused')) this.opts.mailboxes.handOff(p.item.delivery);
       }
     }
     // The agents' chains are extended synchronously inside apply(): releasing them right after

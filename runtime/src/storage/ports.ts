@@ -120,6 +120,14 @@ export interface AgentStateStore {
    */
   commitState(agent: string, writes: readonly StateWrite[]): Promise<void>;
   /**
+   * The refusal a commit of `writes` would meet (a delivery's completion `completes`, or a commit of
+   * its own), found without committing or queueing anything; undefined when it would be taken.
+   * Deterministic: only what the store refuses for the writes themselves (a value it cannot store, a
+   * key its layout reserves), never that it cannot commit now (stopped, unreachable). The bus asks
+   * before anything of a handling leaves, so nothing computed on a write that never counts is sent.
+   */
+  commitRefusal?(agent: string, writes: readonly StateWrite[], completes?: string): Error | undefined;
+  /**
    * In a cluster, a commit outside a delivery fenced by the agent's partition (an instance's timer
    * firing, decision 2060): refused when the partition is not held here, void for every reader if
    * another node claimed it since. Resolves with where it landed, or undefined when it was committed

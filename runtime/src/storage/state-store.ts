@@ -41,6 +41,10 @@ export class UnsupportedStateStore implements AgentStateStore {
     throw new StateUnsupportedError('commit', agent);
   }
 
+  commitRefusal(agent: string): Error {
+    return new StateUnsupportedError('commit', agent);
+  }
+
   async clearState(agent: string): Promise<void> {
     throw new StateUnsupportedError('clear', agent);
   }

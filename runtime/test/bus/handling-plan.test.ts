@@ -72,7 +72,10 @@ function build(gen: readonly GenItem[]): { batch: WorkItem[]; results: Execution
   return { batch, results };
 }
 
-const settingsArb = fc.record({ fenced: fc.boolean(), keepsState: fc.boolean() });
+/** A log that refuses any commit writing `k1` (so items with two writes or more are refused), or none. */
+const refusingK1 = (agent: string, writes: readonly { key: string }[]): Error | undefined =>
+  (writes.some((w) => w.key === 'k1') ? Object.assign(new Error(`k1 of ${agent} does not fit`), { code: 'log.invalid-state' }) : undefined);
+const settingsArb = fc.record({ fenced: fc.boolean(), keepsState: fc.boolean(), commitRefusal: fc.constantFrom(undefined, refusingK1) });
 const batchArb = fc.array(itemArb, { minLength: 1, maxLength: 24 });
 
 const indexOf = (steps: readonly Step[], pred: (s: Step) => boolean): number => steps.findIndex(pred);
@@ -133,6 +136,33 @@ test('per agent, nothing commits or sends after an item that did not complete; c
       }
     }
   }), { numRuns: 500 });
+});
+
+test('an item whose commit point the log refuses is planned refused, with its error: nothing of it is sent, set or committed, and its agent\'s later items are requeued', () => {
+  fc.assert(fc.property(batchArb, settingsArb, (gen, s) => {
+    const { batch, results } = build(gen);
+    const plans = planBatch(batch, results, { maxAttempts: 3, wallNow: () => 0, ...s, commitRefusal: refusingK1 });
+    const stopped = new Set<string>();
+    for (const plan of plans) {
+      const result = results[plan.index]!;
+      const ran = result.outcome.status === 'ok' || result.outcome.status === 'rejected';
+      if (stopped.has(plan.agent)) {
+        assert.equal(plan.disposition, 'requeue');
+        continue;
+      }
+      if (ran && result.stateWrites.length >= 2) {
+        assert.equal(plan.disposition, 'refused');
+        assert.match(plan.refusal?.message ?? '', /^k1 of /);
+        assert.deepEqual(plan.steps.map((x) => x.kind), s.fenced ? ['fence'] : [], 'only its ownership is checked (a cluster): nothing else of it is applied');
+      } else if (plan.disposition === 'refused') {
+        assert.fail('only a commit the log refuses is refused');
+      }
+      if (plan.disposition !== 'commit') stopped.add(plan.agent);
+    }
+  }), { numRuns: 500 });
+  const { batch, results } = build([{ agent: 'a', timer: true, timerId: true, attempt: 1, outcome: { status: 'ok' }, sends: 1, writes: 2, http: 1, timers: 1 }]);
+  const [timer] = planBatch(batch, results, { maxAttempts: 3, fenced: false, keepsState: true, wallNow: () => 0, commitRefusal: refusingK1 });
+  assert.equal(timer!.disposition, 'refused', "a timer's commit (its writes and done marker) is asked too");
 });
 
 test('a crash is an attempt unless the agent did not cause it; the last attempt dead-letters (fenced first in a cluster)', () => {

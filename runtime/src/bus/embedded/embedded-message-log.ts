@@ -288,6 +288,10 @@ export class EmbeddedMessageLog implements MessageLog, AgentStateStore {
     return this.stateCommits.view.read(agent);
   }
 
+  commitRefusal(agent: string, writes: readonly StateWrite[], completes?: string): Error | undefined {
+    return this.stateCommits.refusal(agent, writes, completes);
+  }
+
   commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
     return this.stateCommits.commit(() => this.writable(), agent, writes, false);
   }

@@ -10,7 +10,7 @@ import { EmbeddedLogError } from './errors.js';
 import type { GroupCommitter } from './group-committer.js';
 import type { PendingEntry, SegmentRef } from './pending-entry.js';
 import { FRAME_HEADER_BYTES } from './record-format.js';
-import { checkStateWrites, encodeStateTransaction, lastWritePerKey, type StateTransaction } from './state-frames.js';
+import { checkStateWrites, encodeStateTransaction, lastWritePerKey, stateTransactionBytesBound, type StateTransaction } from './state-frames.js';
 import { StateView } from './state-view.js';
 
 /** A transaction checked and encoded, ready to be queued (encoding may throw; queueing never does). */
@@ -32,6 +32,22 @@ export class StateCommits {
     const tx: StateTransaction = { agent, reset, writes: lastWritePerKey(writes ?? []) };
     if (completes !== undefined) tx.completes = completes;
     return { tx, payloads: encodeStateTransaction(tx, this.maxRecordBytes - FRAME_HEADER_BYTES) };
+  }
+
+  /**
+   * The refusal `encode` would throw for these writes, or undefined. Exact, and cheap for the usual
+   * commit: a transaction whose size bound fits one record is only shape-checked; one that may not
+   * fit is encoded (and dropped) to find out.
+   */
+  refusal(agent: string, writes: readonly StateWrite[], completes: string | undefined): EmbeddedLogError | undefined {
+    try {
+      checkStateWrites(agent, writes);
+      if (stateTransactionBytesBound(agent, writes, completes) > this.maxRecordBytes - FRAME_HEADER_BYTES) this.encode(agent, writes, false, completes);
+      return undefined;
+    } catch (error) {
+      if (error instanceof EmbeddedLogError) return error;
+      throw error;
+    }
   }
 
   /**

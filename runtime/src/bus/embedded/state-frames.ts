@@ -74,6 +74,17 @@ export function lastWritePerKey(writes: readonly StateWrite[]): StateWrite[] {
 }
 
 /**
+ * An upper bound of the UTF-8 bytes of a transaction's one-frame payload, without encoding it: JSON
+ * writes a UTF-16 unit as at most 6 bytes (`\u001f`), an entry adds at most 11 fixed characters
+ * (`["",null],`) and the envelope at most 64. Within `maxPayloadBytes` it is one frame, never refused.
+ */
+export function stateTransactionBytesBound(agent: string, writes: readonly StateWrite[], completes: string | undefined): number {
+  let units = agent.length + (completes === undefined ? 0 : completes.length);
+  for (const w of writes) units += w.key.length + (w.value === null ? 0 : w.value.length);
+  return 6 * units + 11 * writes.length + 64;
+}
+
+/**
  * Encode a transaction as frame payloads of at most `maxPayloadBytes` each (one payload unless it
  * cannot fit). Throws `log.invalid-state` if a single entry cannot fit a record.
  */

@@ -350,7 +350,8 @@ export class KafkaAgentState implements AgentStateStore {
   }
 
   private checkKeys(agent: string, writes: readonly StateWrite[]): void {
-    for (const w of writes) if (w.key === MARKER_STATE_KEY) throw new KafkaStateKeyError(agent, w.key);
+    const refusal = stateKeyRefusal(agent, writes);
+    if (refusal !== undefined) throw refusal;
   }
 
   /** Produce one agent's records in one batch; resolves with the offset of the last one (if the broker said). */
@@ -379,4 +380,10 @@ export class KafkaAgentState implements AgentStateStore {
     }
     return last;
   }
+}
+
+/** The refusal of a commit writing the key the layout keeps for the commit marker (AgentStateStore.commitRefusal). */
+export function stateKeyRefusal(agent: string, writes: readonly StateWrite[]): KafkaStateKeyError | undefined {
+  for (const w of writes) if (w.key === MARKER_STATE_KEY) return new KafkaStateKeyError(agent, w.key);
+  return undefined;
 }

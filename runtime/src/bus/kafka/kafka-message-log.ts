@@ -31,7 +31,7 @@ import { DeliveryConsumer } from './delivery-consumer.js';
 import { CompletedWindow } from './completed-window.js';
 import { readDeadLetterTopic, readDeadLetters } from './dead-letter-reader.js';
 import { StateReader } from './state-reader.js';
-import { KafkaAgentState, lastOffsets, type ProducedOffsets } from './kafka-agent-state.js';
+import { KafkaAgentState, lastOffsets, stateKeyRefusal, type ProducedOffsets } from './kafka-agent-state.js';
 import { KafkaCommitError, KafkaLogStateError, KafkaMisconfiguredError, KafkaNotOwnerError, KafkaSecurityError, KafkaUnreachableError } from './errors.js';
 import { rootMessage as describeError } from './client.js';
 import { tracerRegistered } from '../../telemetry/trace-context.js';
@@ -303,6 +303,10 @@ export class KafkaMessageLog implements MessageLog, AgentStateStore {
 
   async commitState(agent: string, writes: readonly StateWrite[]): Promise<void> {
     return this.live().agentState.commitState(agent, writes);
+  }
+
+  commitRefusal(agent: string, writes: readonly StateWrite[]): Error | undefined {
+    return stateKeyRefusal(agent, writes);
   }
 
   async commitClaimed(agent: string, writes: readonly StateWrite[]): Promise<ClaimedCommit> {

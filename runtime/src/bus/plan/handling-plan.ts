@@ -13,6 +13,8 @@
  *   together with its done marker), never on its own;
  * - HTTP calls are released, and a fired timer forgotten, only after the commit point;
  * - per agent, once an item does not complete, nothing after it in the batch commits;
+ * - an item whose commit point the log would refuse sends and sets nothing, nor do its agent's later
+ *   items in the batch (run on its writes): no reply computed on a write that never counts leaves;
  * - a crash the agent did not cause (its shard was reset for another agent) is no attempt.
  */
 import { httpPendingStateKey, isReplicaUnitName, ReplicaUnitEffectError, timerDoneStateKey, type AclMessage, type StateWrite } from '@caxton/core';
@@ -64,8 +66,11 @@ export type Step =
  * - `requeue`: not run, or run and lost to a shard reset it did not cause: it stays, no attempt.
  * - `park`: the agent does not run here now; its work waits until something wakes it.
  * - `forget`: a timer whose handling crashed: it is gone (a crashing timer is not retried).
+ * - `refused`: it ran, but the log refuses its commit point (`refusal`, known before anything of the
+ *   batch is applied): nothing of it is applied, and it is taken as a commit the log refused — an
+ *   attempt (a delivery is dead-lettered at maxAttempts; a timer stays persisted), its agent rewound.
  */
-export type Disposition = 'commit' | 'dead-letter' | 'retry' | 'requeue' | 'park' | 'forget';
+export type Disposition = 'commit' | 'dead-letter' | 'retry' | 'requeue' | 'park' | 'forget' | 'refused';
 
 export interface WorkPlan {
   /** Position in the batch (and in the results). */
@@ -78,6 +83,8 @@ export interface WorkPlan {
   lostToReset?: true;
   /** Said in the agent's log when the plan is applied: why a `forget` dropped what the handling did (never silent). */
   warning?: string;
+  /** Why the log refuses the commit point of a `refused` plan (its typed error). */
+  refusal?: Error;
 }
 
 export interface PlanSettings {
@@ -93,6 +100,11 @@ export interface PlanSettings {
    * not give. A function, so a batch of deliveries and durable timers reads no clock (decision 2140).
    */
   wallNow: () => number;
+  /**
+   * The log's refusal of a commit of these writes (AgentStateStore.commitRefusal), asked only for a
+   * handling that writes state (a timer's done marker included): deterministic, so asked once here.
+   */
+  commitRefusal?: ((agent: string, writes: readonly StateWrite[], completes?: string) => Error | undefined) | undefined;
 }
 
 /** The work key under which a handling's HTTP calls are held (delivery id, or agent + timer). */
@@ -135,11 +147,27 @@ function planItem(index: number, item: WorkItem, result: ExecutionResult, s: Pla
     case 'crashed':
       return planCrash({ index, agent: item.agent, item }, item, outcome, s);
     case 'ok':
-    case 'rejected':
+    case 'rejected': {
       if (result.stateWrites.length > 0 && isReplicaUnitName(item.agent)) return planUnitWithState(index, item, result, s);
+      const steps = completedSteps(item, result, s);
+      // Only a handling that commits state can be refused (a message without writes is not asked).
+      if ((result.stateWrites.length > 0 || item.kind === 'timer') && s.commitRefusal !== undefined) {
+        const refusal = commitRefusalOf(item, steps, s.commitRefusal);
+        if (refusal !== undefined) return { index, agent: item.agent, item, steps: s.fenced ? [{ kind: 'fence' }] : [], disposition: 'refused', refusal };
+      }
       // Built in place, not spread from a base: this is the plan of every message handled.
-      return { index, agent: item.agent, item, steps: completedSteps(item, result, s), disposition: 'commit' };
+      return { index, agent: item.agent, item, steps, disposition: 'commit' };
+    }
   }
+}
+
+/** The log's refusal of the state an item's commit point carries, if it has one with state. */
+function commitRefusalOf(item: WorkItem, steps: readonly Step[], refusal: NonNullable<PlanSettings['commitRefusal']>): Error | undefined {
+  for (const step of steps) {
+    if (step.kind === 'complete') return step.state.length > 0 ? refusal(item.agent, step.state, step.deliveryId) : undefined;
+    if (step.kind === 'commit-timer') return step.state.length > 0 ? refusal(item.agent, step.state) : undefined;
+  }
+  return undefined;
 }
 
 /** The reserved keys of pending HTTP calls (decision 1601) and of timer-done markers (issue 24). */

@@ -20,6 +20,10 @@ export class ScreenedLog implements MessageLog, AgentStateStore {
     return this.inner.commitState(agent, writes);
   }
 
+  commitRefusal(agent: string, writes: readonly StateWrite[], completes?: string): Error | undefined {
+    return this.inner.commitRefusal?.(agent, writes, completes);
+  }
+
   /** The inner log's; one without claims (nothing moves) commits untagged, and that counts (undefined). */
   async commitClaimed(agent: string, writes: readonly StateWrite[]): Promise<ClaimedCommit | undefined> {
     if (this.inner.commitClaimed === undefined) {

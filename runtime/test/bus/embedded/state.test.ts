@@ -150,6 +150,33 @@ describe('state in the embedded log', () => {
     await log.close();
   });
 
+  test('commitRefusal says exactly what a completion would meet, queueing nothing (issue 55)', async (t) => {
+    const dir = await tempDir(t);
+    const { log } = await openLog(dir, { maxRecordBytes: 1024 });
+    const cases: [string, StateWrite[]][] = [
+      ['small', [set('x', '1')]],
+      ['one entry past a record', [set('big', 'x'.repeat(2000))]],
+      ['escapes past a record (6 bytes a character)', [set('ctl', '\u0001'.repeat(200))]],
+      ['many entries, each within a record (several frames)', Array.from({ length: 40 }, (_, i) => set(`k${i}`, 'y'.repeat(100)))],
+      ['an entry past a record, then overwritten (the last write counts)', [set('big', 'x'.repeat(2000)), set('big', 'small')]],
+      ['not a string', [{ key: 'k', value: 42 } as unknown as StateWrite]],
+    ];
+    const ds = cases.map((_, i) => delivery(i, 'a'));
+    await log.append(ds);
+    for (const [i, [what, writes]] of cases.entries()) {
+      const refusal = log.commitRefusal('a', writes, ds[i]!.id);
+      assert.equal(log.stats().pending, cases.length - i, `${what}: asking queued nothing`);
+      const committed = await log.complete([{ id: ds[i]!.id, receiver: 'a', state: writes }]).then(() => undefined, (e: Error & { code?: string }) => e);
+      assert.equal(refusal?.message, committed?.message, `${what}: the refusal asked is the refusal met`);
+      if (committed !== undefined) {
+        assert.equal((refusal as Error & { code?: string }).code, 'log.invalid-state');
+        await log.complete([{ id: ds[i]!.id, receiver: 'a' }]); // completed without it, for the count above
+      }
+    }
+    assert.deepEqual(cases.map(([, writes], i) => log.commitRefusal('a', writes, ds[i]!.id) === undefined), [true, false, false, true, true, false]);
+    await log.close();
+  });
+
   test('commitState and clearState are durable on their own', async (t) => {
     const dir = await tempDir(t);
     const { log } = await openLog(dir);
